@@ -1,0 +1,1 @@
+"""One module per mechanism; the kernel calls each at a few named points."""

@@ -1,0 +1,108 @@
+"""Bounded-memory latency histograms.
+
+Values go into a short buffer (an append is the cheapest thing Python can do) and are folded
+into logarithmic buckets in numpy batches. Bucket i holds (γ^(i-1), γ^i] with
+γ = (1+α)/(1-α), and reports 2γ^i/(γ+1), so every percentile is within a relative error α of
+a value in its bucket (the DDSketch construction). Memory is fixed however many values arrive.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+ALPHA = 0.005  # relative accuracy of reported percentiles (0.5 %)
+GAMMA = (1.0 + ALPHA) / (1.0 - ALPHA)
+_LOG_GAMMA = math.log(GAMMA)
+MIN_VALUE = 1e-9  # seconds; smaller positive values share the lowest bucket
+MAX_VALUE = 1e7
+_OFFSET = -math.ceil(math.log(MIN_VALUE) / _LOG_GAMMA) + 1
+N_BUCKETS = math.ceil(math.log(MAX_VALUE) / _LOG_GAMMA) + _OFFSET + 1
+_BUFFER = 1 << 15
+
+PERCENTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999}
+
+
+def bucket_indices(values: np.ndarray) -> np.ndarray:
+    """The bucket of each value (0 holds zeros)."""
+    clipped = np.clip(values, MIN_VALUE, MAX_VALUE)
+    index = np.ceil(np.log(clipped) / _LOG_GAMMA).astype(np.int64) + _OFFSET
+    return np.where(values > 0, index, 0)
+
+
+def bucket_values(indices: np.ndarray) -> np.ndarray:
+    """The value each bucket reports."""
+    exponent = (indices - _OFFSET).astype(float)
+    return np.where(indices > 0, 2.0 * GAMMA**exponent / (GAMMA + 1.0), 0.0)
+
+
+class Histogram:
+    """Count, sum, max and percentiles of a stream of values (seconds)."""
+
+    __slots__ = ("add", "buffer", "count", "counts", "max", "total")
+
+    def __init__(self) -> None:
+        self.buffer: list[float] = []
+        self.add = self.buffer.append  # bound once: the hot path calls hist.add(x)
+        self.counts = np.zeros(N_BUCKETS, dtype=np.int64)
+        self.count = 0
+        self.total = 0.0
+        self.max = 0.0
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        values = np.asarray(self.buffer)
+        self.buffer.clear()
+        self.counts += np.bincount(bucket_indices(values), minlength=N_BUCKETS)
+        self.count += len(values)
+        self.total += float(values.sum())
+        self.max = max(self.max, float(values.max()))
+
+    def maybe_flush(self) -> None:
+        if len(self.buffer) >= _BUFFER:
+            self.flush()
+
+    def reset(self) -> None:
+        self.buffer.clear()
+        self.counts[:] = 0
+        self.count = 0
+        self.total = 0.0
+        self.max = 0.0
+
+    def merge(self, other: Histogram) -> None:
+        other.flush()
+        self.flush()
+        self.counts += other.counts
+        self.count += other.count
+        self.total += other.total
+        self.max = max(self.max, other.max)
+
+    def quantile(self, q: float) -> float:
+        """The smallest reported value v with at least q of the values at or below it."""
+        self.flush()
+        if self.count == 0:
+            return math.nan
+        rank = max(1, math.ceil(q * self.count))
+        index = int(np.searchsorted(np.cumsum(self.counts), rank))
+        return float(bucket_values(np.array([index]))[0])
+
+    @property
+    def mean(self) -> float:
+        self.flush()
+        return self.total / self.count if self.count else math.nan
+
+    def summary_ms(self) -> dict[str, float]:
+        """mean, p50 … p999 and max in milliseconds (empty when there were no values)."""
+        self.flush()
+        if self.count == 0:
+            return {}
+        summary = {"mean": self.mean * 1e3}
+        cumulative = np.cumsum(self.counts)
+        for name, q in PERCENTILES.items():
+            rank = max(1, math.ceil(q * self.count))
+            index = int(np.searchsorted(cumulative, rank))
+            summary[name] = float(bucket_values(np.array([index]))[0]) * 1e3
+        summary["max"] = self.max * 1e3
+        return summary

@@ -1,0 +1,226 @@
+"""The result of a run, as the JSON document described in SPEC.md.
+
+Replications are pooled (counts summed, histograms merged); with more than one, `ci95` gives
+Student-t intervals computed from the per-replication values.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from scalesim import __version__
+from scalesim.sim.kernel import Kernel
+from scalesim.sim.mechanisms.circuit_breaker import STATE_NAMES
+from scalesim.sim.metrics import Histogram
+from scalesim.sim.plan import CAUSE_NAMES, OK, UNFINISHED, Workload
+from scalesim.sim.stats import ci95
+from scalesim.spec.model import System
+
+FAILURE_CAUSES = CAUSE_NAMES[1:]
+SLO_PERCENTILES = ("mean", "p50", "p90", "p95", "p99", "p999")
+
+
+def clean(value: float) -> float | None:
+    """Rounded for stable, readable JSON; NaN and infinity become null."""
+    if value is None or math.isnan(value) or math.isinf(value):
+        return None
+    return round(value, 4)
+
+
+def _latency(hist: Histogram) -> dict[str, float | None]:
+    return {k: clean(v) for k, v in hist.summary_ms().items()}
+
+
+def _requests(by_cause: list[int]) -> dict[str, Any]:
+    failed = sum(by_cause) - by_cause[OK]
+    return {"total": sum(by_cause), "ok": by_cause[OK], "failed": failed,
+            "failed_by_cause": {name: by_cause[i + 1] for i, name in enumerate(FAILURE_CAUSES)}}
+
+
+def _sum_lists(lists: list[list[int]]) -> list[int]:
+    return [sum(column) for column in zip(*lists, strict=True)]
+
+
+def _merged(hists: list[Histogram]) -> Histogram:
+    pooled = Histogram()
+    for hist in hists:
+        pooled.merge(hist)
+    return pooled
+
+
+def _workload_causes(kernel: Kernel, wl: Workload) -> list[int]:
+    causes = list(wl.by_cause)
+    if kernel.unfinished:
+        causes[UNFINISHED] += wl.inflight
+    return causes
+
+
+def build_result(system: System, seed: int, kernels: list[Kernel]) -> dict[str, Any]:
+    duration = system.simulation.duration
+    runs = len(kernels)
+    first = kernels[0]
+    span = duration * runs  # pooled observation time
+
+    wl_causes = [[_workload_causes(k, wl) for wl in k.plan.workloads] for k in kernels]
+    workloads: dict[str, Any] = {}
+    all_hists: list[Histogram] = []
+    total_causes = [0] * len(CAUSE_NAMES)
+    for index, wl in enumerate(first.plan.workloads):
+        causes = _sum_lists([per_run[index] for per_run in wl_causes])
+        hist = _merged([k.plan.workloads[index].hist for k in kernels])
+        all_hists.append(hist)
+        total_causes = [a + b for a, b in zip(total_causes, causes, strict=True)]
+        workloads[wl.name] = {"requests": _requests(causes),
+                              "throughput_rps": clean(sum(causes) / span),
+                              "goodput_rps": clean(causes[OK] / span),
+                              "latency_ms": _latency(hist)}
+    system_hist = _merged(all_hists)
+    latency = _latency(system_hist)
+    requests = _requests(total_causes)
+    result: dict[str, Any] = {
+        "scalesim": __version__,
+        "system": system.name,
+        "seed": seed,
+        "replications": runs,
+        "simulated_s": duration,
+        "requests": requests,
+        "throughput_rps": clean(requests["total"] / span),
+        "goodput_rps": clean(requests["ok"] / span),
+        "error_rate": clean(requests["failed"] / requests["total"]) if requests["total"]
+        else None,
+        "latency_ms": latency,
+        "workloads": workloads,
+        "components": _components(kernels, span),
+        "calls": _calls(kernels),
+    }
+    queues = _queues(kernels, span)
+    if queues:
+        result["queues"] = queues
+    if system.slo is not None:
+        result["slo"] = _slo(system, latency, result["error_rate"])
+    if runs > 1:
+        result["ci95"] = _ci95(kernels, duration)
+    return result
+
+
+def _components(kernels: list[Kernel], span: float) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    first = kernels[0]
+    for index, comp in enumerate(first.plan.comps):
+        snaps = [k.window_snapshot[index] for k in kernels]
+        area = sum(s[0] for s in snaps)
+        qarea = sum(s[1] for s in snaps)
+        cpu = sum(s[2] for s in snaps)
+        visits = sum(s[3] + s[4] for s in snaps)
+        ops: dict[str, Any] = {}
+        op_hists = []
+        for oname in comp.ops:
+            causes = _sum_lists([k.plan.comps[index].ops[oname].by_cause for k in kernels])
+            hist = _merged([k.plan.comps[index].ops[oname].hist for k in kernels])
+            op_hists.append(hist)
+            ops[oname] = {"requests": _requests(causes), "latency_ms": _latency(hist)}
+        capacity = comp.capacity
+        out[comp.name] = {
+            "kind": comp.kind,
+            "replicas": len(comp.replicas),
+            "throughput_rps": clean(visits / span),
+            "utilization": clean(area / (span * capacity)) if capacity else None,
+            "cpu": clean(cpu / (span * capacity)) if capacity else None,
+            "concurrency_mean": clean(area / span),
+            "queue_mean": clean(qarea / span),
+            "queue_max": max(k.plan.comps[index].qmax for k in kernels),
+            "rejected": sum(s[5] for s in snaps),
+            "latency_ms": _latency(_merged(op_hists)),
+            "operations": ops,
+        }
+    return out
+
+
+def _calls(kernels: list[Kernel]) -> list[dict[str, Any]]:
+    out = []
+    first = kernels[0]
+    for index, call in enumerate(first.plan.calls):
+        runs = [k.plan.calls[index] for k in kernels]
+        attempts = sum(c.sent for c in runs)
+        retries = sum(c.retries for c in runs)
+        causes = _sum_lists([c.by_cause for c in runs])
+        target = call.target
+        entry: dict[str, Any] = {
+            "from": call.name, "to": f"{target.comp.name}.{target.name}",
+            "async": call.async_,
+            "attempts": attempts, "retries": retries,
+            "failed": sum(c.failed for c in runs),
+            "timeouts": causes[1],
+            "attempt_failures_by_cause": {name: causes[i + 1]
+                                          for i, name in enumerate(FAILURE_CAUSES[:-1])},
+            "fallbacks": sum(c.fallbacks for c in runs),
+            "amplification": clean(attempts / (attempts - retries)) if attempts > retries
+            else None,
+        }
+        if call.breaker:
+            transitions = sorted(
+                (t, owner, a, b) for owner, breaker in call.breakers.items()
+                for t, a, b in breaker.transitions)
+            entry["circuit_breaker"] = {
+                "not_permitted": sum(b.not_permitted for c in runs for b in c.breakers.values()),
+                "transitions": [{"t_s": clean(t), "replica": owner if owner >= 0 else None,
+                                 "from": STATE_NAMES[a], "to": STATE_NAMES[b]}
+                                for t, owner, a, b in transitions],
+            }
+        out.append(entry)
+    return out
+
+
+def _queues(kernels: list[Kernel], span: float) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    first = kernels[0]
+    for index, sub in enumerate(first.plan.subscriptions):
+        runs = [k.plan.subscriptions[index] for k in kernels]
+        name = f"{sub.queue.name}->{sub.target.comp.name}.{sub.target.name}"
+        out[name] = {"delivered": sum(s.delivered for s in runs),
+                     "failed": sum(s.failed for s in runs),
+                     "delivered_rps": clean(sum(s.delivered for s in runs) / span),
+                     "backlog_end": sum(len(s.buffer) for s in runs),
+                     "lag_ms": _latency(_merged([s.lag for s in runs]))}
+    return out
+
+
+def _slo(system: System, latency: dict[str, float | None],
+         error_rate: float | None) -> dict[str, Any]:
+    assert system.slo is not None
+    checks = []
+    for name in SLO_PERCENTILES:
+        target = getattr(system.slo, name)
+        if target is not None:
+            actual = latency.get(name)
+            checks.append({"name": name, "target_ms": clean(target * 1e3), "actual_ms": actual,
+                           "met": actual is not None and actual <= target * 1e3})
+    if system.slo.error_rate is not None:
+        checks.append({"name": "error_rate", "target": system.slo.error_rate,
+                       "actual": error_rate,
+                       "met": error_rate is not None and error_rate <= system.slo.error_rate})
+    return {"met": all(c["met"] for c in checks), "checks": checks}
+
+
+def _ci95(kernels: list[Kernel], duration: float) -> dict[str, Any]:
+    per_run: dict[str, list[float]] = {"mean": [], "p50": [], "p90": [], "p99": []}
+    throughput, goodput, errors = [], [], []
+    for kernel in kernels:
+        hist = _merged([wl.hist for wl in kernel.plan.workloads])
+        summary = hist.summary_ms()
+        for key in per_run:
+            per_run[key].append(summary.get(key, math.nan))
+        causes = _sum_lists([_workload_causes(kernel, wl) for wl in kernel.plan.workloads])
+        total = sum(causes)
+        throughput.append(total / duration)
+        goodput.append(causes[OK] / duration)
+        errors.append((total - causes[OK]) / total if total else math.nan)
+
+    def interval(values: list[float]) -> list[float | None]:
+        low, high = ci95(values)
+        return [clean(low), clean(high)]
+
+    return {"latency_ms": {k: interval(v) for k, v in per_run.items()},
+            "throughput_rps": interval(throughput), "goodput_rps": interval(goodput),
+            "error_rate": interval(errors)}

@@ -1,0 +1,143 @@
+"""Checks that need the whole system: references resolve, kinds get only their fields,
+and no operation calls itself through a chain of synchronous calls (it would never finish)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scalesim.spec.errors import Path, did_you_mean
+from scalesim.spec.model import Call, Kind, ParallelStep, System
+
+Problem = tuple[Path, str]
+
+
+def check_system(system: System) -> list[Problem]:
+    problems: list[Problem] = []
+    problems += _check_kinds(system)
+    problems += _check_references(system)
+    if not problems:
+        problems += _check_sync_cycles(system)
+    return problems
+
+
+def iter_calls(system: System) -> Iterator[tuple[str, str, Path, Call]]:
+    """Every call in the system: (component, operation, path of the call, call)."""
+    for cname, component in system.components.items():
+        for oname, operation in component.effective_operations.items():
+            base: Path = ("components", cname, "operations", oname, "calls")
+            for index, step in enumerate(operation.calls):
+                if isinstance(step, ParallelStep):
+                    for branch, call in enumerate(step.parallel.calls):
+                        yield cname, oname, (*base, index, "parallel", "calls", branch), call
+                else:
+                    yield cname, oname, (*base, index), step
+
+
+def _check_kinds(system: System) -> list[Problem]:
+    problems: list[Problem] = []
+    for name, component in system.components.items():
+        path: Path = ("components", name)
+        if component.kind is not Kind.CACHE:
+            for field in ("hit_ratio", "backend"):
+                if getattr(component, field) is not None:
+                    problems.append(((*path, field), f"only a cache has '{field}'"))
+        elif (component.hit_ratio is None) != (component.backend is None) or \
+                component.hit_ratio is None:
+            problems.append((path, "a cache needs both 'hit_ratio' and 'backend'"))
+        if component.kind is not Kind.QUEUE:
+            if component.capacity is not None:
+                problems.append(((*path, "capacity"), "only a queue has 'capacity'"))
+            if component.consumers:
+                problems.append(((*path, "consumers"), "only a queue has 'consumers'"))
+            if not component.operations:
+                problems.append((path, "a component needs at least one operation "
+                                 "under 'operations'"))
+        elif not component.consumers:
+            problems.append((path, "a queue needs at least one entry in 'consumers'"))
+    return problems
+
+
+def _reference_problem(system: System, ref: str) -> str | None:
+    component_name, _, operation = ref.partition(".")
+    component = system.components.get(component_name)
+    if component is None:
+        return (f"no component '{component_name}'"
+                f"{did_you_mean(component_name, system.components)}")
+    if operation and operation not in component.effective_operations:
+        return (f"component '{component_name}' has no operation '{operation}'"
+                f"{did_you_mean(operation, component.effective_operations)}")
+    return None
+
+
+def _check_references(system: System) -> list[Problem]:
+    problems: list[Problem] = []
+    refs: list[tuple[Path, str]] = [(path + ("to",), call.to)
+                                    for _, _, path, call in iter_calls(system)]
+    refs += [(("workloads", i, "to"), w.to) for i, w in enumerate(system.workloads)]
+    for name, component in system.components.items():
+        if component.backend is not None:
+            refs.append((("components", name, "backend"), component.backend))
+        refs += [(("components", name, "consumers", i, "to"), c.to)
+                 for i, c in enumerate(component.consumers)]
+    for path, ref in refs:
+        problem = _reference_problem(system, ref)
+        if problem:
+            problems.append((path, problem))
+    for i, fault in enumerate(system.faults):
+        component = system.components.get(fault.component)
+        if component is None:
+            problems.append((("faults", i, "target"), f"no component '{fault.component}'"
+                             f"{did_you_mean(fault.component, system.components)}"))
+        elif fault.replica is not None and fault.replica >= component.replicas:
+            problems.append((("faults", i, "target"),
+                             f"'{fault.component}' has {component.replicas} replica(s), "
+                             f"numbered from 0; there is no [{fault.replica}]"))
+    names = [w.name for w in system.workloads]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            problems.append((("workloads", i, "name"), f"duplicate workload name '{name}'"))
+    return problems
+
+
+def sync_edges(system: System) -> dict[str, list[str]]:
+    """Operation -> operations it waits on ('comp.op' strings), cache misses included."""
+    edges: dict[str, list[str]] = {}
+    for cname, oname, _, call in iter_calls(system):
+        if not call.async_:
+            edges.setdefault(f"{cname}.{oname}", []).append(".".join(system.resolve(call.to)))
+    for cname, component in system.components.items():
+        if component.backend is not None:
+            target = ".".join(system.resolve(component.backend))
+            for oname in component.effective_operations:
+                edges.setdefault(f"{cname}.{oname}", []).append(target)
+    return edges
+
+
+def _check_sync_cycles(system: System) -> list[Problem]:
+    edges = sync_edges(system)
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in edges.get(node, []):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt):], nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(edges):
+        if node not in state:
+            cycle = visit(node)
+            if cycle:
+                component, operation = cycle[0].split(".", 1)
+                return [(("components", component, "operations", operation),
+                         "synchronous call cycle: " + " -> ".join(cycle)
+                         + " (a request would wait on itself forever)")]
+    return []

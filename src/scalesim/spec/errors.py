@@ -1,0 +1,46 @@
+"""Spec errors that point at the exact place in the user's file."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, order=True)
+class SpecIssue:
+    """One problem: where (file, line, column, dotted path) and what."""
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class SpecError(Exception):
+    """Every problem found in a spec, so the user can fix them all in one go."""
+
+    def __init__(self, issues: Sequence[SpecIssue]) -> None:
+        self.issues = sorted(set(issues))
+        super().__init__("\n".join(str(issue) for issue in self.issues))
+
+
+def dotted(path: Path) -> str:
+    """('components', 'api', 'calls', 0, 'to') -> 'components.api.calls[0].to'."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A ' (did you mean 'x'?)' hint, or '' when nothing is close."""
+    matches = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
+    return f" (did you mean '{matches[0]}'?)" if matches else ""

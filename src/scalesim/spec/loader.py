@@ -1,0 +1,118 @@
+"""Loading a spec: YAML with positions, overrides, validation, whole-system checks.
+
+Every problem is collected and reported as FILE:LINE:COL: dotted.path: message, so a user
+fixes a whole file in one pass instead of one error per run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path as FsPath
+from typing import Any
+
+from pydantic import ValidationError
+
+from scalesim.spec.checks import check_system
+from scalesim.spec.errors import Path, SpecError, SpecIssue, did_you_mean, dotted
+from scalesim.spec.fields import allowed_fields
+from scalesim.spec.model import System
+from scalesim.spec.overrides import OverrideError, apply_override, parse_override
+from scalesim.spec.yamlpos import Position, YamlSyntaxError, load_with_positions
+
+
+def load_spec(file: str | FsPath, overrides: Sequence[str] = ()) -> System:
+    """Read and validate a spec file; raises SpecError naming every problem."""
+    path = FsPath(file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SpecError([SpecIssue(str(file), 1, 1, "", f"cannot read: {error.strerror}")])
+    except UnicodeDecodeError:
+        raise SpecError([SpecIssue(str(file), 1, 1, "", "not a UTF-8 text file")]) from None
+    return load_spec_text(text, str(file), overrides)
+
+
+def load_spec_text(text: str, filename: str = "<spec>", overrides: Sequence[str] = ()) -> System:
+    try:
+        data, positions = load_with_positions(text)
+    except YamlSyntaxError as error:
+        raise SpecError([SpecIssue(filename, *error.position, "", str(error))]) from None
+    if not isinstance(data, dict):
+        raise SpecError([SpecIssue(filename, 1, 1, "", "a spec is a YAML mapping with "
+                                   "'scalesim', 'name', 'components' and 'workloads'")])
+    overridden: set[Path] = set()
+    for text_override in overrides:
+        try:
+            override_path, value = parse_override(text_override)
+            apply_override(data, override_path, value)
+        except OverrideError as error:
+            raise SpecError([SpecIssue(filename, 0, 0, "", str(error))]) from None
+        overridden.add(override_path)
+    locate = _Locator(filename, data, positions, overridden)
+    try:
+        system = System.model_validate(data)
+    except ValidationError as error:
+        raise SpecError([locate.pydantic_issue(e) for e in error.errors()]) from None
+    problems = check_system(system)
+    if problems:
+        raise SpecError([locate.issue(path, message) for path, message in problems])
+    return system
+
+
+class _Locator:
+    """Turns a validation location into the file position a person should look at."""
+
+    def __init__(self, filename: str, data: Any, positions: dict[Path, Position],
+                 overridden: set[Path]) -> None:
+        self.filename = filename
+        self.data = data
+        self.positions = positions
+        self.overridden = overridden
+
+    def issue(self, path: Path, message: str) -> SpecIssue:
+        for cut in range(len(path), -1, -1):
+            prefix = path[:cut]
+            if prefix in self.overridden or any(prefix[: len(o)] == o for o in self.overridden
+                                                if len(prefix) >= len(o)):
+                return SpecIssue(self.filename, 0, 0, dotted(path), f"{message} (from --set)")
+            if prefix in self.positions:
+                return SpecIssue(self.filename, *self.positions[prefix], dotted(path), message)
+        return SpecIssue(self.filename, 1, 1, dotted(path), message)
+
+    def pydantic_issue(self, error: Any) -> SpecIssue:
+        path = self._data_path(tuple(error["loc"]))
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            field = str(path[-1])
+            hint = did_you_mean(field, allowed_fields(System, path[:-1]))
+            return self.issue(path, f"unknown field '{field}'{hint}")
+        if kind == "missing":
+            return self.issue(path, "required field is missing")
+        if kind == "literal_error" and path == ("scalesim",):
+            return self.issue(path, "the format version must be 1")
+        message = str(error["msg"])
+        for prefix in ("Value error, ", "Assertion failed, "):
+            message = message.removeprefix(prefix)
+        if kind in ("literal_error", "enum"):
+            got = error.get("input")
+            word = str(got)
+            expected = str(error.get("ctx", {}).get("expected", ""))
+            choices = [c.strip(" '") for c in expected.replace(" or ", ",").split(",")]
+            message = f"{message} (got {got!r}){did_you_mean(word, choices)}"
+        return self.issue(path, message)
+
+    def _data_path(self, loc: tuple[Any, ...]) -> Path:
+        """Keep the parts of a pydantic location that exist in the data (union tags don't)."""
+        path: list[str | int] = []
+        node = self.data
+        for index, part in enumerate(loc):
+            if isinstance(node, dict) and part in node:
+                path.append(part)
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                path.append(part)
+                node = node[part]
+            elif index == len(loc) - 1 and isinstance(part, str) and not part.startswith(
+                    ("function-", "union[", "tagged-union[")) and isinstance(node, dict):
+                path.append(part)  # a missing field: point at its parent, name the field
+        return tuple(path)

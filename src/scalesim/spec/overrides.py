@@ -1,0 +1,50 @@
+"""`--set PATH=VALUE` overrides, applied to the raw spec before validation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from scalesim.spec.errors import Path
+
+
+class OverrideError(ValueError):
+    pass
+
+
+def parse_override(text: str) -> tuple[Path, Any]:
+    """'components.api.replicas=3' -> (('components', 'api', 'replicas'), 3).
+
+    The value is read as a YAML scalar, so numbers, booleans and unit strings all work;
+    a numeric path part indexes a list (`workloads.0.rate=1k/s`).
+    """
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise OverrideError(f"--set needs PATH=VALUE, got {text!r}")
+    path: Path = tuple(int(p) if p.isdigit() else p for p in key.strip().split("."))
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else ""
+    except yaml.YAMLError:
+        parsed = value
+    return path, parsed
+
+
+def apply_override(data: Any, path: Path, value: Any) -> None:
+    """Set `value` at `path`, creating mappings on the way; lists must already be long enough."""
+    node = data
+    for depth, part in enumerate(path[:-1]):
+        if isinstance(node, dict):
+            node = node.setdefault(part, {})
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            where = ".".join(str(p) for p in path[: depth + 1])
+            raise OverrideError(f"--set {'.'.join(map(str, path))}: nothing at '{where}'")
+    last = path[-1]
+    if isinstance(node, dict):
+        node[last] = value
+    elif isinstance(node, list) and isinstance(last, int) and last < len(node):
+        node[last] = value
+    else:
+        raise OverrideError(f"--set {'.'.join(map(str, path))}: cannot set '{last}' here")

@@ -1,0 +1,58 @@
+"""Annotated field types shared by the spec model: unit strings in, floats out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from scalesim.spec.units import (
+    DURATION_PATTERN,
+    RATE_PATTERN,
+    parse_duration,
+    parse_fraction,
+    parse_rate,
+)
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    Field(ge=0.0),
+    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN,
+                    "description": "a duration: 250us, 5ms, 1.5s, 2m, 1h"}),
+]
+PositiveDuration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    Field(gt=0.0),
+    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN,
+                    "description": "a positive duration: 250us, 5ms, 1.5s, 2m, 1h"}),
+]
+Rate = Annotated[
+    float,
+    BeforeValidator(parse_rate),
+    Field(gt=0.0),
+    WithJsonSchema({"type": "string", "pattern": RATE_PATTERN,
+                    "description": "a positive rate: 500/s, 30/min, 2k/s, 1.5M/h"}),
+]
+NonNegativeRate = Annotated[
+    float,
+    BeforeValidator(parse_rate),
+    Field(ge=0.0),
+    WithJsonSchema({"type": "string", "pattern": RATE_PATTERN,
+                    "description": "a rate, zero allowed: 0/s, 500/s, 2k/s"}),
+]
+Fraction = Annotated[
+    float,
+    BeforeValidator(parse_fraction),
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0, "maximum": 1},
+                              {"type": "string", "pattern": r"^\s*\d+(\.\d*)?\s*%\s*$"}],
+                    "description": "a fraction: 0.05 or 5%"}),
+]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$", max_length=63)]
+
+
+class Strict(BaseModel):
+    """Base of every spec object: unknown fields are errors, objects are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

@@ -1,0 +1,71 @@
+"""Relations read both ways, neighbourhoods by distance, and diagrams that escape names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from scalesim.catalog import UnknownPatternError, diagram, load_catalog
+from scalesim.catalog.graph import Edge, declared_edges, related, relation_graph
+
+AddPattern = Callable[..., Path]
+
+
+def test_inverse_edges_show_on_the_target(catalog_dir: Path, add_pattern: AddPattern) -> None:
+    add_pattern("needs-breaker", relations={"requires": ["circuit-breaker"]})
+    add_pattern("pal")  # often_with circuit-breaker
+    add_pattern("big-thing", relations={"composed_of": ["pal"], "specializes": ["pal"]})
+    graph = relation_graph(load_catalog(catalog_dir))
+    assert Edge("circuit-breaker", "required_by", "needs-breaker") in graph["circuit-breaker"]
+    assert Edge("circuit-breaker", "often_with", "pal") in graph["circuit-breaker"]
+    assert Edge("pal", "often_with", "circuit-breaker") in graph["pal"]
+    assert Edge("pal", "part_of", "big-thing") in graph["pal"]
+    assert Edge("pal", "generalized_by", "big-thing") in graph["pal"]
+
+
+def test_a_symmetric_link_declared_twice_is_one_edge(
+    catalog_dir: Path, add_pattern: AddPattern
+) -> None:
+    add_pattern("left-one", relations={"often_with": ["right-one"]})
+    add_pattern("right-one", relations={"often_with": ["left-one"]})
+    edges = declared_edges(load_catalog(catalog_dir))
+    assert [e for e in edges if "left-one" in (e.source, e.target)] == [
+        Edge("left-one", "often_with", "right-one")
+    ]
+
+
+def test_related_walks_outward_by_distance(catalog_dir: Path, add_pattern: AddPattern) -> None:
+    add_pattern("hop-one", aliases=["first hop"], relations={"requires": ["hop-two"]})
+    add_pattern("hop-two", relations={"requires": ["hop-three"]})
+    add_pattern("hop-three")  # often_with circuit-breaker
+    catalog = load_catalog(catalog_dir)
+    near = related(catalog, "First Hop", depth=1)
+    assert [(r.id, r.distance, r.via) for r in near] == [
+        ("hop-two", 1, Edge("hop-one", "requires", "hop-two"))
+    ]
+    far = {r.id: r.distance for r in related(catalog, "hop-one", depth=3)}
+    assert far["hop-three"] == 2 and far["circuit-breaker"] == 3
+    with pytest.raises(UnknownPatternError):
+        related(catalog, "hop-zero")
+
+
+def test_dot_and_mermaid_escape_names(catalog_dir: Path, add_pattern: AddPattern) -> None:
+    add_pattern("odd-name", name='Say "hi" \\ & go')
+    graph = diagram.subgraph(load_catalog(catalog_dir), "odd-name")
+    assert {p.id for p in graph.nodes} == {"odd-name", "circuit-breaker"}
+    dot = diagram.to_dot(graph)
+    assert '"odd-name" [label="Say \\"hi\\" \\\\ & go"];' in dot
+    assert '"circuit-breaker" -> "odd-name" [label="often_with", style=dashed, dir=none];' in dot
+    mermaid = diagram.to_mermaid(graph)
+    assert 'p_odd_name["Say #quot;hi#quot; \\ #amp; go"]' in mermaid
+    assert "p_circuit_breaker ---|often_with| p_odd_name" in mermaid
+
+
+def test_svg_without_graphviz_says_to_install_it(
+    catalog_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("shutil.which", lambda _: None)
+    with pytest.raises(diagram.GraphvizMissingError, match="install graphviz"):
+        diagram.to_svg(diagram.subgraph(load_catalog(catalog_dir)))

@@ -1,0 +1,50 @@
+"""Search ranks exact names first, then whole words, then near misses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from scalesim.catalog import Catalog, load_catalog
+from scalesim.catalog.checks import Located
+from scalesim.catalog.search import EXACT, FUZZY, WORDS, search
+
+AddPattern = Callable[..., Path]
+
+
+def test_an_alias_finds_its_pattern(catalog_dir: Path, add_pattern: AddPattern) -> None:
+    add_pattern("two-phase-commit", aliases=["2PC", "XA transaction"])
+    hits = search(load_catalog(catalog_dir), "xa transaction")
+    top = hits[0]
+    assert (top.id, top.tier, top.matched) == ("two-phase-commit", EXACT, "XA transaction")
+
+
+def test_a_misspelt_name_finds_the_pattern_first(catalog_dir: Path) -> None:
+    hits = search(load_catalog(catalog_dir), "circuit braker")
+    assert (hits[0].id, hits[0].tier) == ("circuit-breaker", FUZZY)
+
+
+def test_a_misspelt_name_finds_it_in_the_packaged_content(
+    packaged: tuple[list[Located], list[str]],
+) -> None:
+    entries, _ = packaged
+    hits = search(Catalog(entry.pattern for entry in entries), "circuit braker")
+    assert hits[0].id == "circuit-breaker"
+
+
+def test_exact_beats_words_beats_fuzzy(catalog_dir: Path, add_pattern: AddPattern) -> None:
+    add_pattern("fuse-box", summary="Like a breaker panel, but for a whole house.")
+    add_pattern("breakwater", summary="Stops waves before they reach the harbour.")
+    hits = search(load_catalog(catalog_dir), "breaker")
+    tiers = {h.id: h.tier for h in hits}
+    assert hits[0].id == "circuit-breaker" and tiers["circuit-breaker"] == EXACT  # an alias
+    assert tiers["fuse-box"] == WORDS
+    assert tiers["breakwater"] == FUZZY
+    assert [h.tier for h in hits] == sorted((h.tier for h in hits), reverse=True)
+
+
+def test_nothing_found_and_limits(catalog_dir: Path) -> None:
+    catalog = load_catalog(catalog_dir)
+    assert search(catalog, "zzqxv") == []
+    assert search(catalog, "the of") == []
+    assert len(search(catalog, "a", limit=1)) <= 1
