@@ -16,6 +16,7 @@ from scalesim.sim.mechanisms.balancer import (
     Random,
     RoundRobin,
 )
+from scalesim.sim.mechanisms.circuit_breaker import BreakerSettings
 from scalesim.sim.plan import (
     CONTINUE,
     FALLBACK,
@@ -161,13 +162,10 @@ class _Builder:
         if call.circuit_breaker is not None:
             breaker = call.circuit_breaker
             plan.breaker = True
-            plan.breaker_args = {
-                "window_type": breaker.window_type, "window": breaker.window,
-                "min_calls": breaker.min_calls, "failure_rate": breaker.failure_rate,
-                "slow_call_rate": breaker.slow_call_rate,
-                "slow_call_duration": breaker.slow_call_duration,
-                "open_for": breaker.open_for, "half_open_calls": breaker.half_open_calls,
-                "shared": breaker.scope == "service"}
+            plan.breaker_settings = BreakerSettings(
+                breaker.window_type, breaker.window, breaker.min_calls, breaker.failure_rate,
+                breaker.slow_call_rate, breaker.slow_call_duration, breaker.open_for,
+                breaker.half_open_calls, shared=breaker.scope == "service")
         if call.on_failure == "continue":
             plan.on_failure = CONTINUE
         elif isinstance(call.on_failure, Fallback):

@@ -25,6 +25,7 @@ from scalesim.sim.plan import (
     CRASHED,
     ERROR,
     FALLBACK,
+    NOWHERE,
     OK,
     REJECTED,
     TIMEOUT,
@@ -32,7 +33,6 @@ from scalesim.sim.plan import (
     Comp,
     FaultAction,
     Frame,
-    NOWHERE,
     Group,
     Op,
     ParPlan,
@@ -116,7 +116,7 @@ class Kernel:
                     self.progress(min(1.0, t / self.t_end))
         self.events = events
 
-    # -- requests enter --------------------------------------------------------------------
+    # -- requests enter ----------------------------------------------------------------------------
     def _arrive(self, wl: Workload) -> None:
         self._new_request(wl)
         nxt = wl.arrivals.next_after(self.now)
@@ -156,7 +156,7 @@ class Kernel:
         else:
             heappush(self.heap, (self.now + net.draw(), next(self.seq), DELIVER, frame))
 
-    # -- a visit at a component --------------------------------------------------------------
+    # -- a visit at a component --------------------------------------------------------------------
     def _deliver(self, frame: Frame) -> None:
         """A request reaches a component (or a non-blocking one comes back for post_work):
         a worker now, a place in the replica's FIFO queue, or a rejection."""
@@ -352,7 +352,7 @@ class Kernel:
         else:
             heappush(self.heap, (self.now + net.draw(), next(self.seq), RESPONSE, frame))
 
-    # -- calls ---------------------------------------------------------------------------------
+    # -- calls -------------------------------------------------------------------------------------
     def _send_async(self, frame: Frame, call: CallPlan) -> None:
         call.sent += 1
         child = Frame(call.target, None, call, None, 1, frame.key, self.now)
@@ -363,12 +363,12 @@ class Kernel:
             heappush(self.heap, (self.now + net.draw(), next(self.seq), DELIVER, child))
 
     def _breaker(self, call: CallPlan, caller: Frame) -> CircuitBreaker:
-        args = call.breaker_args
-        owner = -1 if args["shared"] else caller.rep.index
+        settings = call.breaker_settings
+        assert settings is not None
+        owner = -1 if settings.shared else caller.rep.index
         breaker = call.breakers.get(owner)
         if breaker is None:
-            settings = {k: v for k, v in args.items() if k != "shared"}
-            breaker = call.breakers[owner] = CircuitBreaker(**settings)  # type: ignore[arg-type]
+            breaker = call.breakers[owner] = settings.build()
         return breaker
 
     def _send(self, parent: Frame, call: CallPlan, group: Group | None, attempt: int,
@@ -484,7 +484,7 @@ class Kernel:
         else:
             self._advance(parent)
 
-    # -- requests leave --------------------------------------------------------------------------
+    # -- requests leave ----------------------------------------------------------------------------
     def _complete_root(self, frame: Frame, cause: int) -> None:
         self.inflight -= 1
         source = frame.root
@@ -540,7 +540,7 @@ class Kernel:
             sub.failed += 1
         self._dispatch(sub)
 
-    # -- time ------------------------------------------------------------------------------------------
+    # -- time --------------------------------------------------------------------------------------
     def _tick(self, _: object) -> None:
         now = self.now
         for comp in self.plan.comps:
@@ -612,7 +612,7 @@ class Kernel:
         self.unfinished = self.counted
         self.heap.clear()
 
-    # -- faults ------------------------------------------------------------------------------------------
+    # -- faults ------------------------------------------------------------------------------------
     def _fault(self, action: FaultAction) -> None:
         if action.start:
             self.active_faults[action.index] = action

@@ -10,7 +10,7 @@ from collections import deque
 from scalesim.sim.mechanisms.arrivals import Arrivals
 from scalesim.sim.mechanisms.backoff import Backoff
 from scalesim.sim.mechanisms.balancer import Balancer
-from scalesim.sim.mechanisms.circuit_breaker import CircuitBreaker
+from scalesim.sim.mechanisms.circuit_breaker import BreakerSettings, CircuitBreaker
 from scalesim.sim.metrics import Histogram
 from scalesim.sim.random import Sampler
 
@@ -97,7 +97,7 @@ class Op:
 
 
 class CallPlan:
-    __slots__ = ("async_", "attempts", "backoff", "breaker", "breaker_args", "breakers",
+    __slots__ = ("async_", "attempts", "backoff", "breaker", "breaker_settings", "breakers",
                  "by_cause", "coin", "failed", "fallback", "fallbacks", "name", "on_failure",
                  "prob", "retries", "retry_on", "sent", "target", "timeout")
 
@@ -108,8 +108,8 @@ class CallPlan:
         self.attempts = 1
         self.retry_on = 0  # bit mask of causes
         self.backoff: Backoff | None = None
-        self.breaker_args: dict[str, object] | None = None
-        self.breaker = False
+        self.breaker_settings: BreakerSettings | None = None
+        self.breaker = False  # breaker_settings is set
         self.breakers: dict[int, CircuitBreaker] = {}  # by calling replica, or -1 if shared
         self.on_failure = FAIL
         self.fallback: Sampler | None = None

@@ -71,7 +71,7 @@ def _reference_problem(system: System, ref: str) -> str | None:
 
 def _check_references(system: System) -> list[Problem]:
     problems: list[Problem] = []
-    refs: list[tuple[Path, str]] = [(path + ("to",), call.to)
+    refs: list[tuple[Path, str]] = [((*path, "to"), call.to)
                                     for _, _, path, call in iter_calls(system)]
     refs += [(("workloads", i, "to"), w.to) for i, w in enumerate(system.workloads)]
     for name, component in system.components.items():
@@ -84,13 +84,13 @@ def _check_references(system: System) -> list[Problem]:
         if problem:
             problems.append((path, problem))
     for i, fault in enumerate(system.faults):
-        component = system.components.get(fault.component)
-        if component is None:
+        target = system.components.get(fault.component)
+        if target is None:
             problems.append((("faults", i, "target"), f"no component '{fault.component}'"
                              f"{did_you_mean(fault.component, system.components)}"))
-        elif fault.replica is not None and fault.replica >= component.replicas:
+        elif fault.replica is not None and fault.replica >= target.replicas:
             problems.append((("faults", i, "target"),
-                             f"'{fault.component}' has {component.replicas} replica(s), "
+                             f"'{fault.component}' has {target.replicas} replica(s), "
                              f"numbered from 0; there is no [{fault.replica}]"))
     names = [w.name for w in system.workloads]
     for i, name in enumerate(names):

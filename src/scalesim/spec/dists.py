@@ -7,6 +7,7 @@ knows its own mean, which the load estimate (offered load, ρ) and the analytic 
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from statistics import NormalDist
 from typing import Annotated, Any, Literal
 
@@ -159,7 +160,7 @@ class Empirical(Strict):
     @classmethod
     def _monotone(cls, value: dict[str, float]) -> dict[str, float]:
         points = sorted((percentile_of(k), v) for k, v in value.items())
-        for (q1, v1), (q2, v2) in zip(points, points[1:], strict=False):
+        for (q1, v1), (q2, v2) in pairwise(points):
             if v2 < v1:
                 raise ValueError(f"percentiles must not decrease: p{q2 * 100:g} < p{q1 * 100:g}")
         return value
@@ -179,7 +180,7 @@ class Empirical(Strict):
     def mean_s(self) -> float:
         pts = self.knots()
         return sum((q2 - q1) * (v1 + v2) / 2.0
-                   for (q1, v1), (q2, v2) in zip(pts, pts[1:], strict=False))
+                   for (q1, v1), (q2, v2) in pairwise(pts))
 
 
 class MixtureItem(Strict):

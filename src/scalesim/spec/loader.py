@@ -26,7 +26,8 @@ def load_spec(file: str | FsPath, overrides: Sequence[str] = ()) -> System:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise SpecError([SpecIssue(str(file), 1, 1, "", f"cannot read: {error.strerror}")])
+        raise SpecError([SpecIssue(str(file), 1, 1, "", f"cannot read: {error.strerror}")]) \
+            from None
     except UnicodeDecodeError:
         raise SpecError([SpecIssue(str(file), 1, 1, "", "not a UTF-8 text file")]) from None
     return load_spec_text(text, str(file), overrides)
@@ -106,10 +107,9 @@ class _Locator:
         path: list[str | int] = []
         node = self.data
         for index, part in enumerate(loc):
-            if isinstance(node, dict) and part in node:
-                path.append(part)
-                node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            in_dict = isinstance(node, dict) and part in node
+            in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+            if in_dict or in_list:
                 path.append(part)
                 node = node[part]
             elif index == len(loc) - 1 and isinstance(part, str) and not part.startswith(

@@ -57,6 +57,13 @@ class FailureCause(StrEnum):
     CRASHED = "crashed"
 
 
+RetryOn = Literal["error", "timeout", "rejected", "circuit_open", "crashed"]
+
+
+def _default_retry_on() -> list[RetryOn]:
+    return ["error", "timeout", "rejected", "crashed"]
+
+
 class Retry(Strict):
     """Retries of one call. `attempts` counts every try, the first included (Resilience4j's
     maxAttempts); Istio's `attempts` is this number minus one."""
@@ -66,8 +73,7 @@ class Retry(Strict):
     base: Duration = 0.025
     max: Duration = 0.25
     jitter: Literal["none", "full", "equal", "decorrelated"] = "full"
-    on: list[Literal["error", "timeout", "rejected", "circuit_open", "crashed"]] = Field(
-        default_factory=lambda: ["error", "timeout", "rejected", "crashed"], min_length=1)
+    on: list[RetryOn] = Field(default_factory=_default_retry_on, min_length=1)
 
     @model_validator(mode="after")
     def _max_not_below_base(self) -> Retry:

@@ -42,9 +42,8 @@ def apply_override(data: Any, path: Path, value: Any) -> None:
             where = ".".join(str(p) for p in path[: depth + 1])
             raise OverrideError(f"--set {'.'.join(map(str, path))}: nothing at '{where}'")
     last = path[-1]
-    if isinstance(node, dict):
-        node[last] = value
-    elif isinstance(node, list) and isinstance(last, int) and last < len(node):
+    fits_list = isinstance(node, list) and isinstance(last, int) and last < len(node)
+    if isinstance(node, dict) or fits_list:
         node[last] = value
     else:
         raise OverrideError(f"--set {'.'.join(map(str, path))}: cannot set '{last}' here")

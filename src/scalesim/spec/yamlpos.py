@@ -61,7 +61,7 @@ def _convert(node: yaml.Node, path: Path, positions: dict[Path, Position]) -> An
             positions[child] = _position(item_node)
             items.append(_convert(item_node, child, positions))
         return items
-    return _CONSTRUCTOR.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+    return _CONSTRUCTOR.construct_object(node, deep=True)
 
 
 _CONSTRUCTOR = yaml.SafeLoader("")

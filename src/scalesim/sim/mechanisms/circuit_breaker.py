@@ -12,6 +12,8 @@ thresholds reached -> OPEN again, otherwise CLOSED with fresh metrics.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 CLOSED, OPEN, HALF_OPEN = 0, 1, 2
 STATE_NAMES = ("closed", "open", "half_open")
 MAX_TRANSITIONS_KEPT = 10_000
@@ -154,3 +156,25 @@ class CircuitBreaker:
             self.admitted = 0
         else:
             self.window = self._closed_window()
+
+
+@dataclass(frozen=True)
+class BreakerSettings:
+    """How to build the breakers of one call edge: one per calling replica, or one shared."""
+
+    window_type: str
+    window: int
+    min_calls: int
+    failure_rate: float
+    slow_call_rate: float
+    slow_call_duration: float
+    open_for: float
+    half_open_calls: int
+    shared: bool
+
+    def build(self) -> CircuitBreaker:
+        return CircuitBreaker(window_type=self.window_type, window=self.window,
+                              min_calls=self.min_calls, failure_rate=self.failure_rate,
+                              slow_call_rate=self.slow_call_rate,
+                              slow_call_duration=self.slow_call_duration,
+                              open_for=self.open_for, half_open_calls=self.half_open_calls)

@@ -1,0 +1,31 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# The kernel is compiled with mypyc (see setup.py): rebuild when its sources change.
+COMPILED := $(shell sed -n 's/^ *"\(src\/.*\.py\)",$$/\1/p' setup.py)
+
+.PHONY: run test check bench clean
+
+$(STAMP): pyproject.toml setup.py $(COMPILED)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## simulate the bundled example and print the summary
+	$(BIN)/scalesim simulate examples/shop.yaml
+
+check: $(STAMP)  ## style and types
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+test: check  ## the whole suite, in parallel
+	$(BIN)/pytest -n auto -q
+
+bench: $(STAMP)  ## speed against SimPy on the reference models
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,74 @@
+"""Speed of the full engine against SimPy on the reference models (`make bench`).
+
+Model (c) of ../shared/reference/performance.md runs as a ScaleSim spec (timed from the
+loaded spec to the finished result: compile, run, result) and as the same model in SimPy, in
+the same process; each is the best of three. A second table checks that the cost per request
+does not grow with the number of components (4 vs 256 app replicas at the same utilization).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from scalesim.sim import simulate
+from scalesim.spec import System, load_spec
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from simpy_models import three_tier  # noqa: E402
+
+REQUESTS = 200_000
+REPEATS = 3
+W_ANALYTIC_MS = 25.2459
+
+
+def best_rate(run: Callable[[], float], requests: int) -> tuple[float, float]:
+    """(requests per second of the fastest of REPEATS runs, the value that run returned)."""
+    best, value = float("inf"), float("nan")
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        value = run()
+        best = min(best, time.perf_counter() - start)
+    return requests / best, value
+
+
+def three_tier_spec(app_replicas: int) -> System:
+    rate = 225.0 * app_replicas  # keeps every station at the utilization of model (c)
+    return load_spec(HERE / "three_tier.yaml", [
+        f"components.app.replicas={app_replicas}",
+        f"components.db.workers={2 * app_replicas}",
+        f"workloads.0.rate={rate}/s",
+        f"simulation.duration={REQUESTS / rate}s",
+    ])
+
+
+def scalesim_mean_ms(system: System) -> float:
+    result = simulate(system)
+    return float(result["latency_ms"]["mean"])
+
+
+def main() -> None:
+    system = three_tier_spec(4)
+    simpy_rate, simpy_w = best_rate(lambda: three_tier(REQUESTS) * 1e3, REQUESTS)
+    ours_rate, ours_w = best_rate(lambda: scalesim_mean_ms(system), REQUESTS)
+    print(f"model (c), {REQUESTS:,} requests, best of {REPEATS} "
+          f"(analytic W = {W_ANALYTIC_MS} ms)")
+    print(f"  {'engine':<10}{'requests/s':>14}{'W (ms)':>10}")
+    print(f"  {'SimPy':<10}{simpy_rate:>14,.0f}{simpy_w:>10.3f}")
+    print(f"  {'ScaleSim':<10}{ours_rate:>14,.0f}{ours_w:>10.3f}")
+    print(f"  ratio ScaleSim / SimPy: {ours_rate / simpy_rate:.2f}x")
+    print("\ncost per request vs topology size (model (c) with K app replicas, 2K db workers)")
+    rates = {}
+    for replicas in (4, 256):
+        rates[replicas], _ = best_rate(lambda r=replicas: scalesim_mean_ms(three_tier_spec(r)),
+                                       REQUESTS)
+        print(f"  K = {replicas:<4} {rates[replicas]:>12,.0f} requests/s")
+    print(f"  K=256 / K=4: {rates[256] / rates[4]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""Builds the simulation kernel with mypyc: the same Python source, compiled to C.
+
+The pure-Python modules stay the reference (tests compare both byte for byte). Set
+SCALESIM_PURE_PYTHON=1 to skip compilation, e.g. on a machine without a C compiler.
+"""
+
+import os
+
+from setuptools import setup
+
+COMPILED = [
+    "src/scalesim/sim/kernel.py",
+    "src/scalesim/sim/plan.py",
+    "src/scalesim/sim/random.py",
+    "src/scalesim/sim/mechanisms/arrivals.py",
+    "src/scalesim/sim/mechanisms/backoff.py",
+    "src/scalesim/sim/mechanisms/balancer.py",
+    "src/scalesim/sim/mechanisms/circuit_breaker.py",
+]
+
+
+def extensions() -> list:
+    if os.environ.get("SCALESIM_PURE_PYTHON") == "1":
+        return []
+    from mypyc.build import mypycify
+
+    return mypycify(COMPILED, opt_level="3")
+
+
+setup(ext_modules=extensions())

@@ -1,0 +1,162 @@
+"""Offered load: how busy each component would be, from the spec alone, before simulating.
+
+Workload rates flow down the call graph (call probabilities, every parallel branch, cache
+misses to the backend, every subscription of a queue). A component's hold time per visit is
+its `work` + `post_work` means and, when its io is blocking, the no-queueing response time of
+the synchronous calls it waits on. ρ = λ·E[hold] / (replicas·workers) is then a lower bound
+of the simulated utilization of a blocking component (queueing downstream lengthens its holds)
+and an estimate of it otherwise; ρ ≥ 1 means the component cannot keep up. Retries, timeouts
+and failures are ignored: this is the load of a healthy system.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import numpy.typing as npt
+
+from scalesim.spec.checks import iter_calls
+from scalesim.spec.model import Call, Kind, ParallelStep, System, Workload
+
+
+@dataclass(frozen=True)
+class ComponentLoad:
+    arrival_rate_rps: float  # visits per second, all operations together
+    hold_s: float  # mean worker time per visit, weighted by each operation's rate
+    rho: float  # λ·hold / (replicas·workers); 0 with unlimited workers (see concurrency)
+    concurrency: float  # λ·hold: mean workers busy (Little's law), with any worker limit
+
+
+def offered_load(system: System) -> dict[str, ComponentLoad]:
+    """Each component's offered load; workloads at their peak rate, closed loops at the upper
+    bound users / (think + no-queueing response)."""
+    response = _response_times(system)
+    rates = _operation_rates(system, response)
+    loads = {}
+    for cname, component in system.components.items():
+        holds = {op: _hold(system, cname, op, response)
+                 for op in component.effective_operations}
+        rate = sum(rates[f"{cname}.{op}"] for op in holds)
+        busy = sum(_times(rates[f"{cname}.{op}"], hold) for op, hold in holds.items())
+        # An unused (or unboundedly loaded) component reports its default operation's hold.
+        hold = busy / rate if 0.0 < rate < math.inf else next(iter(holds.values()))
+        workers = component.worker_limit
+        rho = busy / (component.replicas * workers) if workers is not None else 0.0
+        loads[cname] = ComponentLoad(rate, hold, rho, busy)
+    return loads
+
+
+def _times(rate: float, hold: float) -> float:
+    """rate · hold, where an unused operation adds nothing even if its hold is unbounded."""
+    return 0.0 if rate == 0.0 or hold == 0.0 else rate * hold
+
+
+def _hop(system: System) -> float:
+    """Network time of a call there and back (one draw each way)."""
+    return 2.0 * system.defaults.network.mean_s
+
+
+def _response_times(system: System) -> Callable[[str], float]:
+    """'comp.op' -> its response time with no queueing anywhere (network to reach it excluded).
+    The synchronous call graph is acyclic (checked when the spec loads), so recursion ends."""
+
+    @cache
+    def response(ref: str) -> float:
+        cname, oname = ref.split(".", 1)
+        operation = system.components[cname].effective_operations[oname]
+        return operation.work.mean_s + _waits(system, cname, oname, response) \
+            + operation.post_work.mean_s
+
+    return response
+
+
+def _waits(system: System, cname: str, oname: str, response: Callable[[str], float]) -> float:
+    """Time an operation waits on its synchronous calls, cache misses included. A parallel
+    step takes the j-th smallest branch mean: for wait_for all that is the largest, a lower
+    bound of the mean of the maximum (Jensen); for any or k it is an estimate."""
+    component = system.components[cname]
+
+    def call_time(call: Call) -> float:
+        if call.async_:
+            return 0.0
+        return call.probability * (_hop(system) + response(".".join(system.resolve(call.to))))
+
+    total = 0.0
+    for step in component.effective_operations[oname].calls:
+        if isinstance(step, ParallelStep):
+            times = sorted(call_time(call) for call in step.parallel.calls)
+            wait_for = step.parallel.wait_for
+            need = len(times) if wait_for == "all" else 1 if wait_for == "any" else wait_for
+            total += times[need - 1]
+        else:
+            total += call_time(step)
+    if component.backend is not None and component.hit_ratio is not None:
+        miss = 1.0 - component.hit_ratio
+        total += miss * (_hop(system) + response(".".join(system.resolve(component.backend))))
+    return total
+
+
+def _hold(system: System, cname: str, oname: str, response: Callable[[str], float]) -> float:
+    """Worker time per visit: the work, plus the calls' waits when the io is blocking."""
+    component = system.components[cname]
+    operation = component.effective_operations[oname]
+    hold = operation.work.mean_s + operation.post_work.mean_s
+    if component.io == "blocking":
+        hold += _waits(system, cname, oname, response)
+    return hold
+
+
+def _entry_rate(system: System, workload: Workload, response: Callable[[str], float]) -> float:
+    if workload.users is None:
+        points = [p.rate for p in workload.profile or []]
+        return max([workload.rate or 0.0, *points])
+    cycle = workload.think.mean_s + _hop(system) + response(".".join(system.resolve(workload.to)))
+    return workload.users / cycle if cycle > 0.0 else math.inf
+
+
+def _operation_rates(system: System, response: Callable[[str], float]) -> dict[str, float]:
+    """Visits per second of every operation: solve r = external + Mᵀ r, where M[i, j] is the
+    mean number of calls (or deliveries) operation i makes to j per visit. M is acyclic
+    except through async calls and queues; a loop that regenerates at least one call per
+    call has no steady state and its operations get an infinite rate."""
+    names = [f"{c}.{o}" for c, comp in system.components.items()
+             for o in comp.effective_operations]
+    index = {name: i for i, name in enumerate(names)}
+    matrix = np.zeros((len(names), len(names)))
+    for cname, oname, _, call in iter_calls(system):
+        matrix[index[f"{cname}.{oname}"], index[".".join(system.resolve(call.to))]] \
+            += call.probability
+    for cname, component in system.components.items():
+        targets: list[tuple[str, float]] = []
+        if component.backend is not None and component.hit_ratio is not None:
+            targets.append((component.backend, 1.0 - component.hit_ratio))
+        if component.kind is Kind.QUEUE:
+            targets += [(consumer.to, 1.0) for consumer in component.consumers]
+        for oname in component.effective_operations:
+            for ref, share in targets:
+                matrix[index[f"{cname}.{oname}"], index[".".join(system.resolve(ref))]] += share
+    external = np.zeros(len(names))
+    for workload in system.workloads:
+        external[index[".".join(system.resolve(workload.to))]] += \
+            _entry_rate(system, workload, response)
+    if not np.isfinite(external).all() or max(abs(np.linalg.eigvals(matrix)), default=0.0) \
+            >= 1.0 - 1e-12:
+        rates = np.where(_reachable(matrix, external > 0.0), math.inf, 0.0)
+    else:
+        rates = np.linalg.solve(np.eye(len(names)) - matrix.T, external)
+    return {name: float(rates[i]) for name, i in index.items()}
+
+
+def _reachable(matrix: npt.NDArray[np.float64],
+               start: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Every operation that a request entering at `start` can reach."""
+    seen = start.copy()
+    while True:
+        grown = seen | (matrix[seen].sum(axis=0) > 0.0)
+        if (grown == seen).all():
+            return seen
+        seen = grown

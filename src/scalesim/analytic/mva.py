@@ -1,0 +1,52 @@
+"""Exact Mean Value Analysis of a closed network: N users who think, then send a request
+that visits queueing stations once each (service demands D_k), then think again.
+
+The recursion over n = 1..N users is exact for product-form networks: FCFS single-server
+stations with exponential service, and delay (infinite-server) stations of any service.
+A station with c > 1 servers uses Seidmann's approximation: a single server of demand D/c in
+series with a delay of D·(c−1)/c. It is exact at c = 1, close at light and heavy load, and
+pessimistic near the knee (for a 4-server station, throughput up to 5 % low and response
+time up to 12 % high against the exact Markov chain; see tests/analytic).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MvaStation:
+    demand_s: float  # total service time a request needs here (visits × mean service)
+    servers: int | None = 1  # None: a delay station (no queueing)
+
+
+@dataclass(frozen=True)
+class MvaResult:
+    throughput_rps: float  # X(N)
+    response_s: float  # R(N), the time from send to response, think time excluded
+    residence_s: tuple[float, ...]  # per station, summing to R(N)
+    queue_lengths: tuple[float, ...]  # mean requests at each station (Little: X · residence)
+    utilizations: tuple[float, ...]  # X · D / c; 0 at a delay station (see queue_lengths)
+
+
+def mva(users: int, think_s: float, stations: Sequence[MvaStation]) -> MvaResult:
+    """X(N) and R(N) by the MVA recursion R_k(n) = D_k (1 + Q_k(n−1)), X(n) = n / (Z + ΣR)."""
+    if users < 1:
+        raise ValueError(f"need at least one user, got {users}")
+    if think_s < 0.0 or any(s.demand_s < 0.0 for s in stations):
+        raise ValueError("think time and demands must be >= 0")
+    queueing = [s.demand_s / s.servers if s.servers else 0.0 for s in stations]
+    delay = [s.demand_s - q for s, q in zip(stations, queueing, strict=True)]
+    backlog = [0.0] * len(stations)  # Q_k(n − 1) at the queueing part
+    throughput = 0.0
+    residence = list(delay)
+    for n in range(1, users + 1):
+        residence = [q * (1.0 + b) + d for q, b, d in zip(queueing, backlog, delay, strict=True)]
+        cycle = think_s + sum(residence)
+        throughput = n / cycle if cycle > 0.0 else float("inf")
+        backlog = [throughput * q * (1.0 + b) for q, b in zip(queueing, backlog, strict=True)]
+    return MvaResult(
+        throughput, sum(residence), tuple(residence),
+        tuple(throughput * r for r in residence),
+        tuple(throughput * s.demand_s / s.servers if s.servers else 0.0 for s in stations))

@@ -1,0 +1,38 @@
+"""The `scalesim` command line: thin commands over the package API."""
+
+from __future__ import annotations
+
+import typer
+
+from scalesim import __version__
+from scalesim.cli.patterns import advise_command, patterns_app
+from scalesim.cli.run import schema_command, simulate_command, validate_command
+
+app = typer.Typer(
+    name="scalesim",
+    help="Simulate distributed-systems designs before you deploy them.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+app.command("validate")(validate_command)
+app.command("simulate")(simulate_command)
+app.command("schema")(schema_command)
+app.add_typer(patterns_app, name="patterns")
+app.command("advise")(advise_command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"scalesim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """Simulate distributed-systems designs before you deploy them."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,149 @@
+"""`scalesim validate`, `simulate` and `schema`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from scalesim.analytic.load import offered_load
+from scalesim.render.terminal import print_summary
+from scalesim.sim import SafetyStop, run_kernels
+from scalesim.sim.kernel import Kernel
+from scalesim.sim.result import build_result
+from scalesim.sim.timeseries import (
+    COMPONENT_COLUMNS,
+    WORKLOAD_COLUMNS,
+    component_rows,
+    workload_rows,
+    write_csv,
+)
+from scalesim.spec import SpecError, System, load_spec
+from scalesim.spec.schema import spec_json_schema
+
+EXIT_SLO_MISSED, EXIT_BAD_INPUT, EXIT_SAFETY_STOP = 1, 2, 3
+
+err = Console(stderr=True)
+out = Console()
+if not out.is_terminal:
+    out = Console(width=140)  # piped or captured output: wide enough not to cut names
+
+SpecFile = Annotated[Path, typer.Argument(help="The system spec (YAML).", show_default=False)]
+Overrides = Annotated[list[str] | None, typer.Option(
+    "--set", metavar="PATH=VALUE",
+    help="Override a field by its dotted path, e.g. simulation.duration=30s (repeatable).")]
+
+
+def load_or_exit(file: Path, overrides: list[str] | None = None) -> System:
+    try:
+        return load_spec(file, overrides or [])
+    except SpecError as error:
+        for issue in error.issues:
+            err.print(str(issue), markup=False, highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def validate_command(file: SpecFile, overrides: Overrides = None) -> None:
+    """Check a spec; print every error as FILE:LINE:COL: path: message (exit 2)."""
+    system = load_or_exit(file, overrides)
+    err.print(f"[green]ok[/green] {file}: {len(system.components)} components, "
+              f"{len(system.workloads)} workloads")
+
+
+def schema_command() -> None:
+    """Print the JSON Schema of the spec (for editors: `# yaml-language-server: $schema=`)."""
+    sys.stdout.write(json.dumps(spec_json_schema(), indent=2, sort_keys=True) + "\n")
+
+
+def _warn_overload(system: System, quiet: bool) -> None:
+    for name, load in offered_load(system).items():
+        if load.rho >= 1.0 and not quiet:
+            err.print(f"[yellow]warning[/yellow]: '{name}' is offered more than it can serve: "
+                      f"ρ ≈ {load.rho:.2f} ({load.arrival_rate_rps:,.1f} rps × "
+                      f"{load.hold_s * 1e3:.3g} ms per request over its workers); its queue "
+                      "will grow for as long as that lasts", highlight=False)
+
+
+class _LazyProgress:
+    """A progress bar that appears only once a run has taken more than a second."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.started = time.monotonic()
+        self.bar: Progress | None = None
+        self.task: Any = None
+
+    def __call__(self, fraction: float) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            if time.monotonic() - self.started < 1.0:
+                return
+            self.bar = Progress(TextColumn("simulating"), BarColumn(),
+                                TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+                                console=err, transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("run", total=1.0)
+        self.bar.update(self.task, completed=fraction)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _write_outputs(directory: Path, result: dict[str, Any], kernel: Kernel) -> None:
+    """Write result.json and the CSV series into a temporary folder, then move them in place,
+    so a failure never leaves half-written files."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=directory, prefix=".scalesim-") as tmp:
+        staging = Path(tmp)
+        (staging / "result.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n",
+                                             encoding="utf-8")
+        write_csv(staging / "timeseries.csv", WORKLOAD_COLUMNS, workload_rows(kernel))
+        write_csv(staging / "components.csv", COMPONENT_COLUMNS, component_rows(kernel))
+        for produced in staging.iterdir():
+            shutil.move(str(produced), directory / produced.name)
+
+
+def simulate_command(
+    file: SpecFile,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out", help="Write result.json, timeseries.csv and components.csv here.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Override simulation.seed.")] = None,
+    overrides: Overrides = None,
+    check_slo: Annotated[bool, typer.Option(
+        "--check-slo", help="Exit with code 1 when an SLO is missed.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No warnings or progress.")]
+    = False,
+) -> None:
+    """Simulate a system and print what happened (exit 3 if a safety limit stops it)."""
+    system = load_or_exit(file, overrides)
+    _warn_overload(system, quiet)
+    progress = _LazyProgress(enabled=not quiet and err.is_terminal)
+    try:
+        kernels = run_kernels(system, seed, progress)
+    except SafetyStop as stop:
+        progress.close()
+        err.print(f"[red]stopped[/red]: {stop}", highlight=False)
+        raise typer.Exit(EXIT_SAFETY_STOP) from None
+    progress.close()
+    result = build_result(system, system.simulation.seed if seed is None else seed, kernels)
+    if out_dir is not None:
+        _write_outputs(out_dir, result, kernels[0])
+    if as_json:
+        sys.stdout.write(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    else:
+        print_summary(result, out)
+        if out_dir is not None:
+            err.print(f"wrote {out_dir}/result.json, timeseries.csv, components.csv")
+    if check_slo and "slo" in result and not result["slo"]["met"]:
+        raise typer.Exit(EXIT_SLO_MISSED)

@@ -1,0 +1,15 @@
+"""Thresholds of the lint rules; the defaults are documented in docs/lint.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LintConfig:
+    max_depth: int = 3
+    """Synchronous hops (calls between operations) a chain may have before SS101 reports it."""
+    max_calls: int = 3
+    """Expected calls from one operation to one component per request at which SS104 reports."""
+    ignore: frozenset[str] = frozenset()
+    """Rule ids or names to skip."""

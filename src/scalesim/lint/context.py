@@ -1,0 +1,34 @@
+"""What every rule reads: the system, its call graph (built once) and the thresholds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from scalesim.lint.config import LintConfig
+from scalesim.lint.finding import Hit
+from scalesim.lint.graph import CallGraph
+from scalesim.spec.model import Component, Operation, System
+
+
+@dataclass(frozen=True)
+class Context:
+    system: System
+    config: LintConfig
+    graph: CallGraph
+
+    @classmethod
+    def of(cls, system: System, config: LintConfig) -> Context:
+        return cls(system, config, CallGraph(system))
+
+    def component(self, op: str) -> Component:
+        """The component of 'component.operation' (or of a bare component name)."""
+        return self.system.components[op.partition(".")[0]]
+
+    def operation(self, op: str) -> Operation:
+        component, _, name = op.partition(".")
+        return self.system.components[component].effective_operations[name]
+
+
+Check = Callable[[Context], Iterable[Hit]]
+"""A rule: reads the context, yields a hit per problem found."""

@@ -1,0 +1,88 @@
+"""Back-of-the-envelope numbers the messages quote: means, no-queueing latencies, offered
+rates. Deliberately simple (no queueing, no retries); the simulator gives the real answer."""
+
+from __future__ import annotations
+
+import math
+
+from scalesim.lint.context import Context
+from scalesim.spec.model import Kind, ParallelStep
+
+
+def ms(seconds: float) -> str:
+    """A duration for a message: '2.5 ms', '1.5 s'."""
+    if math.isinf(seconds):
+        return "unbounded"
+    return f"{seconds:.4g} s" if seconds >= 1.0 else f"{seconds * 1000:.4g} ms"
+
+
+def pct(fraction: float) -> str:
+    """A share for a message: '97.02%', '99.9999%', '100%'."""
+    return f"{fraction * 100:.6g}%"
+
+
+def per_s(rate: float) -> str:
+    return f"{rate:.4g}/s"
+
+
+def own_time_s(ctx: Context, op: str) -> float:
+    """Mean local work of one operation: `work` + `post_work`."""
+    operation = ctx.operation(op)
+    return operation.work.mean_s + operation.post_work.mean_s
+
+
+def round_trip_s(ctx: Context) -> float:
+    """Mean network time of one hop, there and back."""
+    return 2.0 * ctx.system.defaults.network.mean_s
+
+
+def latency_s(ctx: Context, op: str) -> float:
+    """Mean latency of `op` with no queueing anywhere: own work, plus what it waits on
+    (weighted by call probability and cache miss ratio; a fan-out waits for its k-th branch)."""
+    system = ctx.system
+    total = own_time_s(ctx, op)
+
+    def wait(ref: str, probability: float) -> float:
+        return probability * (round_trip_s(ctx) + latency_s(ctx, ".".join(system.resolve(ref))))
+
+    for step in ctx.operation(op).calls:
+        if isinstance(step, ParallelStep):
+            branches = sorted(0.0 if call.async_ else wait(call.to, call.probability)
+                              for call in step.parallel.calls)
+            wait_for = step.parallel.wait_for
+            k = len(branches) if wait_for == "all" else 1 if wait_for == "any" else wait_for
+            total += branches[int(k) - 1]
+        elif not step.async_:
+            total += wait(step.to, step.probability)
+    component = ctx.component(op)
+    if component.backend is not None and component.hit_ratio is not None:
+        total += wait(component.backend, 1.0 - component.hit_ratio)
+    return total
+
+
+def offered_rates(ctx: Context, rounds: int = 1000) -> dict[str, float] | None:
+    """Requests per second each operation receives from the open-loop workloads (a profile
+    counts with its last rate, the one it holds to the end; closed loops are left out).
+    None when async calls or queues loop back so that the rates do not settle."""
+    system = ctx.system
+    external: dict[str, float] = {}
+    for workload in system.workloads:
+        rate = workload.rate if workload.profile is None else workload.profile[-1].rate
+        op = ".".join(system.resolve(workload.to))
+        external[op] = external.get(op, 0.0) + (rate or 0.0)
+    flows = [(edge.source, edge.target, edge.probability) for edge in ctx.graph.edges]
+    for name, component in system.components.items():
+        if component.kind is Kind.QUEUE:
+            flows += [(f"{name}.{oname}", ".".join(system.resolve(consumer.to)), 1.0)
+                      for oname in component.effective_operations
+                      for consumer in component.consumers]
+    rates = dict(external)
+    for _ in range(rounds):
+        new = dict(external)
+        for source, target, factor in flows:
+            new[target] = new.get(target, 0.0) + rates.get(source, 0.0) * factor
+        if all(math.isclose(new[op], rates.get(op, 0.0), rel_tol=1e-9, abs_tol=1e-9)
+               for op in new):
+            return new
+        rates = new
+    return None

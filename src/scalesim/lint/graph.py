@@ -1,0 +1,108 @@
+"""The call graph the rules walk: every edge between operations, with the spec path to
+point a finding at. Cache misses are edges too (the cache waits on its backend)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from scalesim.spec.checks import iter_calls
+from scalesim.spec.errors import Path
+from scalesim.spec.model import Call, Kind, System
+
+
+def component_of(op: str) -> str:
+    """'orders.create' -> 'orders'."""
+    return op.partition(".")[0]
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    """'component.operation' that makes the call."""
+    target: str
+    """'component.operation' that serves it."""
+    path: Path
+    """The call in the spec, or the cache's `backend` field for a miss."""
+    call: Call | None = field(compare=False)
+    """None for a cache miss. Not compared: the path already identifies the edge."""
+    probability: float
+
+    @property
+    def sync(self) -> bool:
+        return self.call is None or not self.call.async_
+
+    @property
+    def attempts(self) -> int:
+        return self.call.retry.attempts if self.call and self.call.retry else 1
+
+    @property
+    def in_parallel(self) -> bool:
+        return "parallel" in self.path
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Where requests start: a workload's target or a queue consumer's."""
+
+    op: str
+    path: Path
+    origin: str
+
+
+class CallGraph:
+    def __init__(self, system: System) -> None:
+        self.system = system
+
+    @cached_property
+    def edges(self) -> list[Edge]:
+        return list(self._edges())
+
+    def _edges(self) -> Iterator[Edge]:
+        system = self.system
+        for cname, oname, path, call in iter_calls(system):
+            yield Edge(f"{cname}.{oname}", ".".join(system.resolve(call.to)), path, call,
+                       call.probability)
+        for cname, component in system.components.items():
+            if component.backend is not None and component.hit_ratio is not None:
+                target = ".".join(system.resolve(component.backend))
+                for oname in component.effective_operations:
+                    yield Edge(f"{cname}.{oname}", target, ("components", cname, "backend"),
+                               None, 1.0 - component.hit_ratio)
+
+    @cached_property
+    def sync_out(self) -> dict[str, list[Edge]]:
+        """Operation -> the edges it waits on, in spec order."""
+        out: dict[str, list[Edge]] = {}
+        for edge in self.edges:
+            if edge.sync:
+                out.setdefault(edge.source, []).append(edge)
+        return out
+
+    @cached_property
+    def entries(self) -> list[Entry]:
+        """Every distinct operation where requests start, workloads first."""
+        system = self.system
+        found: dict[str, Entry] = {}
+        for i, workload in enumerate(system.workloads):
+            op = ".".join(system.resolve(workload.to))
+            found.setdefault(op, Entry(op, ("workloads", i, "to"), f"workload '{workload.name}'"))
+        for cname, component in system.components.items():
+            if component.kind is Kind.QUEUE:
+                for i, consumer in enumerate(component.consumers):
+                    op = ".".join(system.resolve(consumer.to))
+                    found.setdefault(op, Entry(op, ("components", cname, "consumers", i, "to"),
+                                               f"consumer of queue '{cname}'"))
+        return list(found.values())
+
+    def reachable(self, start: str) -> set[str]:
+        """Operations `start` waits on, directly or not, `start` included."""
+        seen = {start}
+        todo = [start]
+        while todo:
+            for edge in self.sync_out.get(todo.pop(), []):
+                if edge.target not in seen:
+                    seen.add(edge.target)
+                    todo.append(edge.target)
+        return seen

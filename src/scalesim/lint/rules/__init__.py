@@ -1,0 +1,107 @@
+"""Every lint rule, registered here and only here: id, name, severity, why it hurts, the
+catalog patterns that fix it, the catalog entry that describes it, and the check.
+
+Fix ids are catalog pattern ids (tests check each one exists), kept as plain strings so
+linting never needs the catalog loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scalesim.lint.context import Check
+from scalesim.lint.finding import Severity
+from scalesim.lint.rules import fanout, queues, resilience, topology
+
+INFO, WARNING, ERROR = Severity.INFO, Severity.WARNING, Severity.ERROR
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    severity: Severity
+    why: str
+    fixes: tuple[str, ...]
+    see: str | None
+    """Catalog id of the anti-pattern (or pattern) this rule detects, if there is one."""
+    check: Check
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("SS101", "deep-sync-chain", WARNING,
+         "every synchronous hop adds its latency and its failures to the request, and a "
+         "slow hop at the bottom holds a worker at every level above it",
+         ("asynchronous-messaging", "materialized-view", "cache-aside", "deadline-propagation"),
+         "cascading-failure", topology.deep_chains),
+    Rule("SS102", "distributed-monolith", ERROR,
+         "services that call each other synchronously cannot be deployed, scaled or failed "
+         "separately, and their blocking workers can wait on each other until both stall",
+         ("decompose-by-subdomain", "asynchronous-messaging", "domain-event", "bulkhead"),
+         "distributed-monolith", topology.component_cycles),
+    Rule("SS103", "shared-database", WARNING,
+         "services that share tables are coupled through the schema and contend for one "
+         "database's connections, locks and capacity",
+         ("database-per-service", "database-wrapping-service", "change-data-capture", "saga"),
+         "shared-database", topology.shared_databases),
+    Rule("SS104", "chatty-calls", WARNING,
+         "each call pays a network round trip and a slot at the target; many small calls "
+         "per request make latency and load grow with their count",
+         ("request-batch", "gateway-aggregation", "cache-aside"),
+         "chatty-io", topology.chatty_calls),
+    Rule("SS105", "single-replica", WARNING,
+         "a single replica on the request path is a single point of failure: every restart "
+         "or crash of it is an outage",
+         ("replicated-load-balanced-service", "load-balancing", "health-check", "failover"),
+         "single-point-of-failure", topology.single_replicas),
+    Rule("SS201", "missing-timeout", WARNING,
+         "a call without a timeout waits as long as the target hangs, so a slow dependency "
+         "exhausts the caller's workers and the failure spreads upstream",
+         ("timeout", "deadline-propagation", "circuit-breaker", "bulkhead"),
+         "blocked-threads", resilience.missing_timeouts),
+    Rule("SS202", "retry-without-backoff", WARNING,
+         "immediate retries hit a struggling service again at once and multiply its load "
+         "just when it needs less",
+         ("retry", "circuit-breaker"),
+         "retry-storm", resilience.retries_without_backoff),
+    Rule("SS203", "retry-without-jitter", WARNING,
+         "backoff without jitter keeps clients that failed together synchronised, so their "
+         "retries arrive as spikes",
+         ("retry",),
+         "dogpile", resilience.retries_without_jitter),
+    Rule("SS204", "retry-amplification", WARNING,
+         "retries nested in one chain multiply: the deepest service sees the product of the "
+         "attempts of every retrying layer above it when it fails",
+         ("retry", "circuit-breaker", "deadline-propagation", "load-shedding"),
+         "retry-storm", resilience.retry_amplification),
+    Rule("SS205", "external-without-breaker", WARNING,
+         "a third party fails on its own schedule; without a breaker every request keeps "
+         "paying for its outage instead of failing fast",
+         ("circuit-breaker", "fallback", "timeout", "bulkhead"),
+         "integration-point-failure", resilience.external_without_breaker),
+    Rule("SS301", "fan-out-without-timeout", WARNING,
+         "a fan-out is as slow as its slowest branch; without timeouts one slow branch "
+         "decides the latency of every request",
+         ("timeout", "deadline-propagation", "graceful-degradation"),
+         "slow-responses", fanout.fan_out_without_timeout),
+    Rule("SS302", "all-or-nothing-fan-out", INFO,
+         "the request succeeds only if every branch does, so its availability is the product "
+         "of the branches'; partial results would keep it answering",
+         ("fallback", "graceful-degradation", "scatter-gather"),
+         "cascading-failure", fanout.fan_out_all_or_nothing),
+    Rule("SS401", "unbounded-queue", WARNING,
+         "an unbounded queue hides overload as ever longer waits and memory growth instead "
+         "of pushing back",
+         ("backpressure", "load-shedding", "queue-based-load-leveling"),
+         None, queues.unbounded_queues),
+    Rule("SS402", "slow-consumers", ERROR,
+         "when messages arrive faster than the consumers take them, the backlog grows until "
+         "the queue is full or messages are too old to matter",
+         ("competing-consumers", "auto-scaling", "backpressure", "queue-based-load-leveling"),
+         "unbalanced-capacities", queues.slow_consumers),
+    Rule("SS403", "no-dead-letter", INFO,
+         "a message that always fails blocks or loops in the queue, or vanishes, unless it "
+         "is moved aside where someone can look at it",
+         ("dead-letter-channel", "invalid-message-channel", "idempotent-receiver"),
+         None, queues.no_dead_letter),
+)

@@ -1,0 +1,59 @@
+"""Rules about queues: bounded, drained fast enough, and somewhere for poison messages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scalesim.lint.context import Context
+from scalesim.lint.estimates import latency_s, ms, offered_rates, per_s
+from scalesim.lint.finding import Hit
+from scalesim.spec.model import Component, Kind
+
+
+def _queues(ctx: Context) -> Iterator[tuple[str, Component]]:
+    for name, component in ctx.system.components.items():
+        if component.kind is Kind.QUEUE:
+            yield name, component
+
+
+def unbounded_queues(ctx: Context) -> Iterator[Hit]:
+    """SS401: a queue with no `capacity`."""
+    for name, component in _queues(ctx):
+        if component.capacity is None:
+            yield Hit(("components", name),
+                      f"queue '{name}' has no capacity: when its consumers fall behind, the "
+                      "backlog and the wait of every message grow without limit instead of "
+                      "pushing back on the publishers")
+
+
+def slow_consumers(ctx: Context) -> Iterator[Hit]:
+    """SS402: the workloads publish faster than a consumer can take messages off."""
+    rates = offered_rates(ctx)
+    if rates is None:
+        return
+    system = ctx.system
+    for name, component in _queues(ctx):
+        inflow = sum(rates.get(f"{name}.{op}", 0.0) for op in component.effective_operations)
+        for index, consumer in enumerate(component.consumers):
+            target = ".".join(system.resolve(consumer.to))
+            served_by = ctx.component(target)
+            workers = served_by.worker_limit
+            concurrency = consumer.concurrency
+            if workers is not None and served_by.io == "blocking":
+                concurrency = min(concurrency, served_by.replicas * workers)
+            seconds = latency_s(ctx, target)
+            capacity = float("inf") if seconds == 0.0 else concurrency / seconds
+            if inflow > 0.0 and inflow >= capacity:
+                yield Hit(("components", name, "consumers", index),
+                          f"queue '{name}' receives {per_s(inflow)} but consumer '{target}' "
+                          f"takes at most {per_s(capacity)} ({concurrency} at once, "
+                          f"{ms(seconds)} each with no queueing): the backlog grows by "
+                          f"{per_s(inflow - capacity)}")
+
+
+def no_dead_letter(ctx: Context) -> Iterator[Hit]:
+    """SS403: the spec has no dead-letter field yet, so every queue lacks one."""
+    for name, _ in _queues(ctx):
+        yield Hit(("components", name),
+                  f"queue '{name}' has no dead-letter channel: a message its consumer keeps "
+                  "failing on is retried forever or lost, and nobody sees it")

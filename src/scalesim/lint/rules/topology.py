@@ -1,0 +1,126 @@
+"""Rules about the shape of the call graph: how deep, how tangled, how shared, how chatty,
+and which single replicas every request depends on."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from functools import cache
+
+from scalesim.lint.context import Context
+from scalesim.lint.estimates import ms, own_time_s, pct, round_trip_s
+from scalesim.lint.finding import Hit
+from scalesim.lint.graph import Edge, component_of
+from scalesim.spec.model import Kind
+
+
+def deep_chains(ctx: Context) -> Iterator[Hit]:
+    """SS101: from each entry point, the longest chain of synchronous hops."""
+    limit = ctx.config.max_depth
+
+    @cache
+    def longest(op: str) -> tuple[Edge, ...]:
+        best: tuple[Edge, ...] = ()
+        for edge in ctx.graph.sync_out.get(op, []):
+            chain = (edge, *longest(edge.target))
+            if len(chain) > len(best):
+                best = chain
+        return best
+
+    seen: set[tuple[str, ...]] = set()
+    for entry in ctx.graph.entries:
+        chain = longest(entry.op)
+        ops = (entry.op, *(edge.target for edge in chain))
+        if len(chain) <= limit or ops in seen:
+            continue
+        seen.add(ops)
+        availability = math.prod(1.0 - ctx.operation(op).error_rate for op in ops)
+        latency = sum(own_time_s(ctx, op) for op in ops) + round_trip_s(ctx) * len(chain)
+        yield Hit(chain[0].path,
+                  f"synchronous chain of {len(chain)} hops (limit {limit}) from "
+                  f"{entry.origin}: {' -> '.join(ops)}; with every hop required it succeeds "
+                  f"{pct(availability)} of the time (error rates multiplied) and takes at least "
+                  f"{ms(latency)} with no queueing (work means + network)")
+
+
+def component_cycles(ctx: Context) -> Iterator[Hit]:
+    """SS102: components that wait on each other synchronously (strongly connected)."""
+    edges = [e for e in ctx.graph.edges
+             if e.sync and component_of(e.source) != component_of(e.target)]
+    for group in _strongly_connected({(component_of(e.source), component_of(e.target))
+                                      for e in edges}):
+        inside = [e for e in edges
+                  if component_of(e.source) in group and component_of(e.target) in group]
+        yield Hit(inside[0].path,
+                  f"components {', '.join(sorted(group))} wait on each other synchronously "
+                  f"({', '.join(f'{e.source} -> {e.target}' for e in inside)}): they fail, "
+                  "scale and deploy together, and with blocking workers each can exhaust the "
+                  "other's threads")
+
+
+def _strongly_connected(links: set[tuple[str, str]]) -> list[frozenset[str]]:
+    """Groups of 2+ nodes that can all reach each other, in a stable order."""
+    nodes = sorted({node for link in links for node in link})
+    reach: dict[str, set[str]] = {}
+    for start in nodes:
+        seen: set[str] = set()
+        todo = [start]
+        while todo:
+            node = todo.pop()
+            for a, b in links:
+                if a == node and b not in seen:
+                    seen.add(b)
+                    todo.append(b)
+        reach[start] = seen
+    groups: list[frozenset[str]] = []
+    for node in nodes:
+        group = frozenset(n for n in nodes if n in reach[node] and node in reach[n])
+        if len(group) >= 2 and group not in groups:
+            groups.append(group)
+    return groups
+
+
+def shared_databases(ctx: Context) -> Iterator[Hit]:
+    """SS103: a database used directly by operations of two or more other components."""
+    system = ctx.system
+    for name, component in system.components.items():
+        if component.kind is not Kind.DATABASE:
+            continue
+        users = sorted({component_of(e.source) for e in ctx.graph.edges
+                        if component_of(e.target) == name and component_of(e.source) != name
+                        and ctx.component(e.source).kind is not Kind.CACHE})
+        if len(users) >= 2:
+            yield Hit(("components", name),
+                      f"database '{name}' is used directly by {len(users)} components "
+                      f"({', '.join(users)})")
+
+
+def chatty_calls(ctx: Context) -> Iterator[Hit]:
+    """SS104: one operation calling one component N+ times per request (expected count)."""
+    by_pair: dict[tuple[str, str], list[Edge]] = {}
+    for edge in ctx.graph.edges:
+        if edge.call is not None:
+            by_pair.setdefault((edge.source, component_of(edge.target)), []).append(edge)
+    for (source, target), edges in by_pair.items():
+        expected = sum(edge.probability for edge in edges)
+        if expected >= ctx.config.max_calls:
+            yield Hit(edges[0].path,
+                      f"'{source}' calls '{target}' {expected:g} times per request "
+                      f"({len(edges)} calls, probabilities and parallel branches counted; "
+                      f"limit {ctx.config.max_calls}), each one a network round trip")
+
+
+def single_replicas(ctx: Context) -> Iterator[Hit]:
+    """SS105: replicas: 1 on a component some workload waits on."""
+    system = ctx.system
+    served: dict[str, list[str]] = {}
+    for workload in system.workloads:
+        start = ".".join(system.resolve(workload.to))
+        for name in sorted({component_of(op) for op in ctx.graph.reachable(start)}):
+            served.setdefault(name, []).append(workload.name)
+    for name, workloads in served.items():
+        component = system.components[name]
+        if component.replicas == 1 and component.kind is not Kind.EXTERNAL:
+            yield Hit(("components", name, "replicas"),
+                      f"'{name}' has 1 replica and workload(s) {', '.join(workloads)} wait on "
+                      "it: one crash, restart or deploy of it fails those requests")

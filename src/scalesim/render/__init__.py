@@ -1,0 +1,1 @@
+"""Ways to show a system and a result: terminal summaries now, diagrams and reports later."""

@@ -1,0 +1,126 @@
+"""The terminal summary of a result: what a person reads after `scalesim simulate`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+PERCENTILES = ("mean", "p50", "p90", "p99", "p999", "max")
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def summary(result: dict[str, Any]) -> Group:
+    parts: list[Any] = []
+    req = result["requests"]
+    head = Text.assemble(
+        (f"{result['system']}", "bold"), f"  simulated {result['simulated_s']:g}s",
+        f" × {result['replications']} replication(s), seed {result['seed']}\n",
+        f"requests {req['total']:,}  ok {req['ok']:,}  failed {req['failed']:,}  ",
+        f"throughput {result['throughput_rps']:,.1f} rps  goodput {result['goodput_rps']:,.1f} rps")
+    parts.append(head)
+    causes = {k: v for k, v in req["failed_by_cause"].items() if v}
+    if causes:
+        parts.append(Text("failures: " + ", ".join(f"{k} {v:,}" for k, v in causes.items()),
+                          style="yellow"))
+
+    latency = Table(title="End-to-end latency (ms, successful requests)", title_justify="left")
+    latency.add_column("workload")
+    for name in PERCENTILES:
+        latency.add_column(name, justify="right")
+    latency.add_column("rps", justify="right")
+    latency.add_column("errors", justify="right")
+    for name, wl in result["workloads"].items():
+        total = wl["requests"]["total"]
+        errors = wl["requests"]["failed"] / total if total else None
+        latency.add_row(name, *(_ms(wl["latency_ms"].get(p)) for p in PERCENTILES),
+                        f"{wl['throughput_rps']:,.1f}", _pct(errors))
+    if len(result["workloads"]) > 1:
+        latency.add_row(Text("all", style="bold"),
+                        *(_ms(result["latency_ms"].get(p)) for p in PERCENTILES),
+                        f"{result['throughput_rps']:,.1f}", _pct(result.get("error_rate")))
+    parts.append(latency)
+
+    comps = Table(title="Components", title_justify="left")
+    for column in ("component", "kind", "replicas", "rps", "utilization", "cpu", "queue mean",
+                   "queue max", "p99 ms", "failed"):
+        comps.add_column(column, justify="left" if column in ("component", "kind") else "right")
+    for name, comp in result["components"].items():
+        util = comp["utilization"]
+        style = "red" if util is not None and util >= 0.9 else (
+            "yellow" if util is not None and util >= 0.7 else "")
+        failed = sum(op["requests"]["failed"] for op in comp["operations"].values())
+        comps.add_row(name, comp["kind"], str(comp["replicas"]), f"{comp['throughput_rps']:,.1f}",
+                      Text(_pct(util) if util is not None else
+                           f"{comp['concurrency_mean']:.1f} busy", style=style),
+                      _pct(comp["cpu"]), f"{comp['queue_mean']:.2f}", str(comp["queue_max"]),
+                      _ms(comp["latency_ms"].get("p99")), f"{failed:,}")
+    parts.append(comps)
+
+    calls = [c for c in result["calls"] if c["retries"] or c["failed"] or c["timeouts"]
+             or c.get("circuit_breaker", {}).get("transitions")]
+    if calls:
+        resilience = Table(title="Calls with retries, timeouts, failures or breaker activity",
+                           title_justify="left")
+        for column in ("from", "to", "attempts", "retries", "amplification", "timeouts",
+                       "failed", "fallbacks", "breaker"):
+            resilience.add_column(column, justify="left" if column in ("from", "to", "breaker")
+                                  else "right")
+        for call in calls:
+            breaker = call.get("circuit_breaker")
+            opened = ""
+            if breaker:
+                opens = [t for t in breaker["transitions"] if t["to"] == "open"]
+                opened = (f"opened {len(opens)}× from {opens[0]['t_s']:g}s, "
+                          if opens else "") + f"{breaker['not_permitted']:,} not permitted"
+            resilience.add_row(call["from"], call["to"], f"{call['attempts']:,}",
+                               f"{call['retries']:,}", f"{call['amplification'] or 1:.2f}",
+                               f"{call['timeouts']:,}", f"{call['failed']:,}",
+                               f"{call['fallbacks']:,}", opened)
+        parts.append(resilience)
+
+    if "queues" in result:
+        queues = Table(title="Queues", title_justify="left")
+        for column in ("subscription", "delivered", "failed", "rps", "backlog", "lag p50 ms",
+                       "lag p99 ms"):
+            queues.add_column(column, justify="left" if column == "subscription" else "right")
+        for name, queue in result["queues"].items():
+            queues.add_row(name, f"{queue['delivered']:,}", f"{queue['failed']:,}",
+                           f"{queue['delivered_rps']:,.1f}", f"{queue['backlog_end']:,}",
+                           _ms(queue["lag_ms"].get("p50")), _ms(queue["lag_ms"].get("p99")))
+        parts.append(queues)
+
+    if "slo" in result:
+        slo = Table(title="SLO", title_justify="left")
+        for column in ("check", "target", "actual", "met"):
+            slo.add_column(column)
+        for check in result["slo"]["checks"]:
+            if check["name"] == "error_rate":
+                target, actual = _pct(check["target"]), _pct(check["actual"])
+            else:
+                target, actual = f"{check['target_ms']:g} ms", f"{_ms(check['actual_ms'])} ms"
+            slo.add_row(check["name"], target, actual,
+                        Text("pass", style="bold green") if check["met"]
+                        else Text("FAIL", style="bold red"))
+        parts.append(slo)
+    if "ci95" in result:
+        ci = result["ci95"]
+        low, high = ci["latency_ms"]["mean"]
+        if low is not None:
+            parts.append(Text(f"95% CI of mean latency: {low:,.3f} – {high:,.3f} ms; "
+                              f"of throughput: {ci['throughput_rps'][0]:,.2f} – "
+                              f"{ci['throughput_rps'][1]:,.2f} rps", style="dim"))
+    return Group(*parts)
+
+
+def print_summary(result: dict[str, Any], console: Console) -> None:
+    console.print(summary(result))

@@ -1,0 +1,89 @@
+"""Single stations against exact queueing results: M/M/1, M/M/c, M/D/1, M/G/1."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from simstats import check, replicate
+
+from scalesim.analytic import md1, mg1, mg1_cv, mm1, mm1_sojourn_quantile, mmc
+from scalesim.sim.metrics import ALPHA
+from scalesim.spec.dists import Lognormal
+
+# The histogram reports a percentile within ALPHA (0.5 %) of a value in its bucket: a
+# deterministic error on top of the sampling one, so percentile checks widen by it.
+
+
+def station(work: str, rate: str, workers: int = 1, duration: str = "25s",
+            warmup: str = "2s") -> str:
+    return f"""
+scalesim: 1
+name: station
+components:
+  s:
+    workers: {workers}
+    operations: {{op: {{work: {work}}}}}
+workloads: [{{name: w, to: s, rate: {rate}}}]
+simulation: {{duration: {duration}, warmup: {warmup}, seed: 7}}
+"""
+
+
+def test_mm1_mean_and_exponential_sojourn_percentiles() -> None:
+    """λ = 800/s, μ = 1000/s (ρ = 0.8): W = 5 ms, p50 = 5 ln 2 ms, p99 = 5 ln 100 ms.
+    20 × 25 s = 400k customers; the 2 s warm-up is ~400 relaxation times of the queue."""
+    lam, mu = 800.0, 1000.0
+    pooled, runs = replicate(station("{dist: exponential, mean: 1ms}", "800/s"), runs=20)
+    w_ms = mm1(lam, mu).mean_sojourn_s * 1e3
+    found = check(runs, lambda r: r["latency_ms"]["mean"], w_ms, "M/M/1 W ms")
+    # The engine's own ci95 is the same Student-t interval over the same replications.
+    low, high = pooled["ci95"]["latency_ms"]["mean"]
+    assert (low, high) == (pytest.approx(found.low, abs=2e-4), pytest.approx(found.high,
+                                                                              abs=2e-4))
+    for name, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99)):
+        truth = mm1_sojourn_quantile(lam, mu, q) * 1e3
+        check(runs, lambda r, n=name: r["latency_ms"][n], truth, f"M/M/1 {name} ms",
+              slack=ALPHA * truth)
+    assert pooled["latency_ms"]["p50"] == pytest.approx(5 * math.log(2), rel=0.02)
+    check(runs, lambda r: r["components"]["s"]["utilization"], 0.8, "M/M/1 utilization")
+    check(runs, lambda r: r["components"]["s"]["queue_mean"],
+          mm1(lam, mu).mean_queue_length, "M/M/1 Lq")
+
+
+@pytest.mark.slow
+def test_mmc_reference_model_b() -> None:
+    """performance.md (b) in milliseconds: M/M/8, λ = 900/s, 8 ms service (ρ = 0.9):
+    P(wait) = 0.701533, W = 1.876916 × 8 ms, Wq = 0.876916 × 8 ms. Wq is checked through
+    Little's law on the measured mean queue length, Lq = λ Wq."""
+    expected = mmc(900.0, 125.0, 8)
+    pooled, runs = replicate(station("{dist: exponential, mean: 8ms}", "900/s", workers=8,
+                                     duration="40s", warmup="4s"), runs=20)
+    check(runs, lambda r: r["latency_ms"]["mean"], expected.mean_sojourn_s * 1e3,
+          "M/M/8 W ms")
+    check(runs, lambda r: r["components"]["s"]["queue_mean"] / r["throughput_rps"] * 1e3,
+          expected.mean_wait_s * 1e3, "M/M/8 Wq ms (Lq / λ)")
+    check(runs, lambda r: r["components"]["s"]["utilization"], 0.9, "M/M/8 utilization")
+
+
+def test_md1_pollaczek_khinchine() -> None:
+    """Constant 1 ms service at 700/s: Wq = ρS / (2(1−ρ)) = 1.1667 ms, W = 2.1667 ms."""
+    _, runs = replicate(station("1ms", "700/s"), runs=20)
+    check(runs, lambda r: r["latency_ms"]["mean"], md1(700.0, 0.001).mean_sojourn_s * 1e3,
+          "M/D/1 W ms")
+
+
+def test_mg1_gamma_pollaczek_khinchine() -> None:
+    """Gamma service, mean 1 ms, cv 0.5, at 700/s: E[S²] = 1.25 ms²."""
+    _, runs = replicate(station("{dist: gamma, mean: 1ms, cv: 0.5}", "700/s"), runs=20)
+    check(runs, lambda r: r["latency_ms"]["mean"],
+          mg1_cv(700.0, 0.001, 0.5).mean_sojourn_s * 1e3, "M/G/1 gamma W ms")
+
+
+def test_mg1_lognormal_service_through_the_simulation() -> None:
+    """A lognormal given by mean + p99 drives a full simulation: P-K needs its exact
+    E[S²] = exp(2μ + 2σ²), so this checks the distribution's parameters end to end."""
+    dist = Lognormal(dist="lognormal", mean="1ms", p99="4ms")
+    second = math.exp(2 * dist.mu + 2 * dist.sigma**2)
+    _, runs = replicate(station("{dist: lognormal, mean: 1ms, p99: 4ms}", "600/s"), runs=20)
+    check(runs, lambda r: r["latency_ms"]["mean"],
+          mg1(600.0, dist.mean_s, second).mean_sojourn_s * 1e3, "M/G/1 lognormal W ms")

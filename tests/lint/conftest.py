@@ -1,0 +1,55 @@
+"""Helpers: write a spec to a temp dir and lint it."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scalesim.lint import Finding, LintConfig, lint_file
+
+WriteSpec = Callable[[str], Path]
+LintYaml = Callable[..., list[Finding]]
+
+HEADER = "scalesim: 1\nname: t\n"
+
+
+@pytest.fixture
+def write_spec(tmp_path: Path) -> WriteSpec:
+    """Write a spec (dedented; `scalesim` and `name` added when missing) and return its path."""
+    count = 0
+
+    def write(text: str) -> Path:
+        nonlocal count
+        count += 1
+        body = textwrap.dedent(text).lstrip("\n")
+        path = tmp_path / f"spec{count}.yaml"
+        path.write_text(body if body.startswith("scalesim:") else HEADER + body,
+                        encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def lint_yaml(write_spec: WriteSpec) -> LintYaml:
+    """Lint spec text; keyword arguments become the LintConfig."""
+
+    def run(text: str, **config: Any) -> list[Finding]:
+        return lint_file(write_spec(text), LintConfig(**config))
+
+    return run
+
+
+def rules(findings: list[Finding]) -> set[str]:
+    return {f.rule for f in findings}
+
+
+def only(findings: list[Finding], rule: str) -> Finding:
+    """The one finding of `rule`."""
+    matching = [f for f in findings if f.rule == rule]
+    assert len(matching) == 1, matching
+    return matching[0]

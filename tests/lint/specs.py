@@ -1,0 +1,46 @@
+"""Spec texts shared by the tests: a design with no findings, and one with many."""
+
+CLEAN = """
+defaults: {network: 0.5ms}
+components:
+  web:
+    kind: gateway
+    replicas: 2
+    workers: 8
+    operations:
+      get:
+        work: 1ms
+        calls:
+          - to: api.read
+            timeout: 200ms
+            retry: {attempts: 2, backoff: exponential, jitter: full}
+  api:
+    replicas: 2
+    workers: 8
+    operations:
+      read:
+        work: 2ms
+        calls:
+          - {to: db.query, timeout: 100ms}
+  db:
+    kind: database
+    replicas: 2
+    workers: 8
+    operations:
+      query: {work: 3ms}
+workloads:
+  - {name: users, to: web.get, rate: 100/s}
+"""
+
+# Only warnings: SS105 (db has one replica) and SS201 (api -> db has no timeout).
+WARNINGS_ONLY = CLEAN.replace("{to: db.query, timeout: 100ms}", "{to: db.query}").replace(
+    "    kind: database\n    replicas: 2", "    kind: database\n    replicas: 1")
+
+# One error (SS102: a and b call each other), nothing else.
+CYCLE = """
+components:
+  a: {replicas: 2, operations: {x: {calls: [{to: b.y, timeout: 1s}]}, w: {}}}
+  b: {replicas: 2, operations: {y: {calls: [{to: a.w, timeout: 1s}]}}}
+workloads:
+  - {name: w, to: a.x, rate: 10/s}
+"""
