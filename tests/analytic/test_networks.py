@@ -55,7 +55,8 @@ def _closed_ctmc(users: int, think_s: float, demands: list[float],
     q = np.zeros((len(states), len(states)))
     for s in states:
         moves = [((users - sum(s)) / think_s, -1)]  # a user finishes thinking -> station 0
-        moves += [(min(n, c) / d, k) for k, (n, c, d) in enumerate(zip(s, servers, demands))]
+        moves += [(min(n, c) / d, k)
+                  for k, (n, c, d) in enumerate(zip(s, servers, demands, strict=True))]
         for rate, k in moves:
             if rate == 0.0:
                 continue
@@ -71,7 +72,8 @@ def _closed_ctmc(users: int, think_s: float, demands: list[float],
     b[-1] = 1.0
     pi = np.linalg.lstsq(a, b, rcond=None)[0]
     last = len(demands) - 1
-    throughput = sum(p * min(s[last], servers[last]) / demands[last] for p, s in zip(pi, states))
+    throughput = sum(p * min(s[last], servers[last]) / demands[last]
+                     for p, s in zip(pi, states, strict=True))
     return throughput, users / throughput - think_s
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from simstats import check, replicate
+from tests.engine.simstats import check, replicate
 
 from scalesim.analytic import md1, mg1, mg1_cv, mm1, mm1_sojourn_quantile, mmc
 from scalesim.sim.metrics import ALPHA
@@ -31,9 +31,11 @@ simulation: {{duration: {duration}, warmup: {warmup}, seed: 7}}
 
 def test_mm1_mean_and_exponential_sojourn_percentiles() -> None:
     """λ = 800/s, μ = 1000/s (ρ = 0.8): W = 5 ms, p50 = 5 ln 2 ms, p99 = 5 ln 100 ms.
-    20 × 25 s = 400k customers; the 2 s warm-up is ~400 relaxation times of the queue."""
+    40 × 80 s = 2.56M customers; the 2 s warm-up is ~20 relaxation times of the queue
+    (1/(μ(1−√ρ)²) ≈ 90 ms)."""
     lam, mu = 800.0, 1000.0
-    pooled, runs = replicate(station("{dist: exponential, mean: 1ms}", "800/s"), runs=20)
+    pooled, runs = replicate(station("{dist: exponential, mean: 1ms}", "800/s",
+                                     duration="80s"), runs=40)
     w_ms = mm1(lam, mu).mean_sojourn_s * 1e3
     found = check(runs, lambda r: r["latency_ms"]["mean"], w_ms, "M/M/1 W ms")
     # The engine's own ci95 is the same Student-t interval over the same replications.
@@ -56,8 +58,8 @@ def test_mmc_reference_model_b() -> None:
     P(wait) = 0.701533, W = 1.876916 × 8 ms, Wq = 0.876916 × 8 ms. Wq is checked through
     Little's law on the measured mean queue length, Lq = λ Wq."""
     expected = mmc(900.0, 125.0, 8)
-    pooled, runs = replicate(station("{dist: exponential, mean: 8ms}", "900/s", workers=8,
-                                     duration="40s", warmup="4s"), runs=20)
+    _, runs = replicate(station("{dist: exponential, mean: 8ms}", "900/s", workers=8,
+                                     duration="120s", warmup="4s"), runs=40)
     check(runs, lambda r: r["latency_ms"]["mean"], expected.mean_sojourn_s * 1e3,
           "M/M/8 W ms")
     check(runs, lambda r: r["components"]["s"]["queue_mean"] / r["throughput_rps"] * 1e3,
@@ -67,14 +69,15 @@ def test_mmc_reference_model_b() -> None:
 
 def test_md1_pollaczek_khinchine() -> None:
     """Constant 1 ms service at 700/s: Wq = ρS / (2(1−ρ)) = 1.1667 ms, W = 2.1667 ms."""
-    _, runs = replicate(station("1ms", "700/s"), runs=20)
+    _, runs = replicate(station("1ms", "700/s", duration="60s"), runs=20)
     check(runs, lambda r: r["latency_ms"]["mean"], md1(700.0, 0.001).mean_sojourn_s * 1e3,
           "M/D/1 W ms")
 
 
 def test_mg1_gamma_pollaczek_khinchine() -> None:
     """Gamma service, mean 1 ms, cv 0.5, at 700/s: E[S²] = 1.25 ms²."""
-    _, runs = replicate(station("{dist: gamma, mean: 1ms, cv: 0.5}", "700/s"), runs=20)
+    _, runs = replicate(station("{dist: gamma, mean: 1ms, cv: 0.5}", "700/s", duration="60s"),
+                        runs=20)
     check(runs, lambda r: r["latency_ms"]["mean"],
           mg1_cv(700.0, 0.001, 0.5).mean_sojourn_s * 1e3, "M/G/1 gamma W ms")
 
@@ -84,6 +87,7 @@ def test_mg1_lognormal_service_through_the_simulation() -> None:
     E[S²] = exp(2μ + 2σ²), so this checks the distribution's parameters end to end."""
     dist = Lognormal(dist="lognormal", mean="1ms", p99="4ms")
     second = math.exp(2 * dist.mu + 2 * dist.sigma**2)
-    _, runs = replicate(station("{dist: lognormal, mean: 1ms, p99: 4ms}", "600/s"), runs=20)
+    _, runs = replicate(station("{dist: lognormal, mean: 1ms, p99: 4ms}", "600/s",
+                                duration="60s"), runs=20)
     check(runs, lambda r: r["latency_ms"]["mean"],
           mg1(600.0, dist.mean_s, second).mean_sojourn_s * 1e3, "M/G/1 lognormal W ms")

@@ -1,18 +1,15 @@
-"""Helpers: write a spec to a temp dir and lint it."""
+"""Fixtures: write a spec to a temp dir, and lint it."""
 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.lint.helpers import LintYaml, WriteSpec
 
 from scalesim.lint import Finding, LintConfig, lint_file
-
-WriteSpec = Callable[[str], Path]
-LintYaml = Callable[..., list[Finding]]
 
 HEADER = "scalesim: 1\nname: t\n"
 
@@ -42,14 +39,3 @@ def lint_yaml(write_spec: WriteSpec) -> LintYaml:
         return lint_file(write_spec(text), LintConfig(**config))
 
     return run
-
-
-def rules(findings: list[Finding]) -> set[str]:
-    return {f.rule for f in findings}
-
-
-def only(findings: list[Finding], rule: str) -> Finding:
-    """The one finding of `rule`."""
-    matching = [f for f in findings if f.rule == rule]
-    assert len(matching) == 1, matching
-    return matching[0]

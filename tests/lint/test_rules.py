@@ -4,8 +4,8 @@ then the numbers the messages quote, checked against hand-computed answers."""
 from __future__ import annotations
 
 import pytest
-from conftest import LintYaml, only, rules
-from specs import CLEAN
+from tests.lint.helpers import LintYaml, only, rules
+from tests.lint.specs import CLEAN
 
 from scalesim.lint import RULES
 
@@ -139,6 +139,7 @@ components:
 workloads: [{name: w, to: a.x, rate: 100/s}]
 """, ("concurrency: 2}", "concurrency: 20}")),
 ]
+BAD = {rule: spec for rule, spec, _ in CASES}
 
 
 def test_every_rule_has_a_case_except_the_unfixable_one() -> None:
@@ -159,13 +160,13 @@ def test_a_careful_design_has_no_findings(lint_yaml: LintYaml) -> None:
 
 
 def test_every_queue_lacks_a_dead_letter_until_the_spec_has_one(lint_yaml: LintYaml) -> None:
-    with_queue = CASES[-1][1]
+    with_queue = BAD["SS402"]
     assert only(lint_yaml(with_queue), "SS403").path == "components.q"
     assert "SS403" not in rules(lint_yaml(CLEAN))
 
 
 def test_deep_chain_quotes_availability_and_latency(lint_yaml: LintYaml) -> None:
-    finding = only(lint_yaml(CASES[0][1]), "SS101")
+    finding = only(lint_yaml(BAD["SS101"]), "SS101")
     assert "4 hops (limit 3)" in finding.message
     assert "a.x -> b.x -> c.x -> d.x -> e.x" in finding.message
     assert "95.099%" in finding.message  # 0.99 ** 5
@@ -173,15 +174,15 @@ def test_deep_chain_quotes_availability_and_latency(lint_yaml: LintYaml) -> None
 
 
 def test_max_depth_and_max_calls_move_the_thresholds(lint_yaml: LintYaml) -> None:
-    assert "SS101" not in rules(lint_yaml(CASES[0][1], max_depth=4))
-    assert "SS101" in rules(lint_yaml(CASES[0][1], max_depth=2))
-    chatty = CASES[3][1]
+    assert "SS101" not in rules(lint_yaml(BAD["SS101"], max_depth=4))
+    assert "SS101" in rules(lint_yaml(BAD["SS101"], max_depth=2))
+    chatty = BAD["SS104"]
     assert "3 times per request" in only(lint_yaml(chatty), "SS104").message
     assert "SS104" not in rules(lint_yaml(chatty, max_calls=4))
 
 
 def test_ignore_skips_rules_by_id_or_name(lint_yaml: LintYaml) -> None:
-    bad = CASES[5][1]
+    bad = BAD["SS201"]
     assert "SS201" not in rules(lint_yaml(bad, ignore=frozenset({"SS201"})))
     assert "SS201" not in rules(lint_yaml(bad, ignore=frozenset({"missing-timeout"})))
     with pytest.raises(ValueError, match="SS999"):
@@ -189,7 +190,7 @@ def test_ignore_skips_rules_by_id_or_name(lint_yaml: LintYaml) -> None:
 
 
 def test_cycle_names_the_components_and_edges(lint_yaml: LintYaml) -> None:
-    message = only(lint_yaml(CASES[1][1]), "SS102").message
+    message = only(lint_yaml(BAD["SS102"]), "SS102").message
     assert "components a, b" in message
     assert "a.x -> b.y" in message and "b.z -> a.w" in message
 
@@ -207,29 +208,29 @@ workloads: [{name: w, to: a.x, rate: 10/s}]
 
 
 def test_single_replica_off_the_sync_path_is_not_reported(lint_yaml: LintYaml) -> None:
-    finding = only(lint_yaml(CASES[4][1]), "SS105")
+    finding = only(lint_yaml(BAD["SS105"]), "SS105")
     assert finding.path == "components.b.replicas"
     assert "workload(s) w" in finding.message
 
 
 def test_retry_amplification_is_the_product_of_attempts(lint_yaml: LintYaml) -> None:
-    message = only(lint_yaml(CASES[8][1]), "SS204").message
+    message = only(lint_yaml(BAD["SS204"]), "SS204").message
     assert "2 layers" in message
     assert "up to 6 calls reach 'c.z'" in message
 
 
 def test_all_or_nothing_fan_out_quotes_joint_success(lint_yaml: LintYaml) -> None:
-    assert "97.02%" in only(lint_yaml(CASES[11][1]), "SS302").message  # 0.99 x 0.98
+    assert "97.02%" in only(lint_yaml(BAD["SS302"]), "SS302").message  # 0.99 x 0.98
 
 
 def test_slow_consumer_quotes_inflow_and_capacity(lint_yaml: LintYaml) -> None:
-    message = only(lint_yaml(CASES[13][1]), "SS402").message
+    message = only(lint_yaml(BAD["SS402"]), "SS402").message
     assert "receives 100/s" in message
     assert "at most 20/s (2 at once, 100 ms each" in message
     assert "grows by 80/s" in message
 
 
 def test_consumer_capacity_is_capped_by_its_workers(lint_yaml: LintYaml) -> None:
-    few_workers = CASES[13][1].replace("concurrency: 2}", "concurrency: 20}").replace(
+    few_workers = BAD["SS402"].replace("concurrency: 2}", "concurrency: 20}").replace(
         "workers: 16", "workers: 2")
     assert "at most 40/s (4 at once" in only(lint_yaml(few_workers), "SS402").message

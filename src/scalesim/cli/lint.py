@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from scalesim.cli.run import exit_bad_spec
 from scalesim.lint import Finding, LintConfig, Severity, lint_file
 from scalesim.spec import SpecError
 
@@ -41,9 +42,7 @@ def lint_command(
     try:
         findings = lint_file(file, config)
     except SpecError as error:
-        for issue in error.issues:
-            typer.echo(str(issue), err=True)
-        raise typer.Exit(2) from None
+        exit_bad_spec(error)
     except ValueError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None

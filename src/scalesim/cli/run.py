@@ -8,7 +8,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -42,13 +42,18 @@ Overrides = Annotated[list[str] | None, typer.Option(
     help="Override a field by its dotted path, e.g. simulation.duration=30s (repeatable).")]
 
 
+def exit_bad_spec(error: SpecError) -> NoReturn:
+    """Print every spec problem as one plain line (never wrapped: editors parse them), exit 2."""
+    for issue in error.issues:
+        typer.echo(str(issue), err=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
 def load_or_exit(file: Path, overrides: list[str] | None = None) -> System:
     try:
         return load_spec(file, overrides or [])
     except SpecError as error:
-        for issue in error.issues:
-            err.print(str(issue), markup=False, highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        exit_bad_spec(error)
 
 
 def validate_command(file: SpecFile, overrides: Overrides = None) -> None:

@@ -47,8 +47,8 @@ class Entry:
     """Where requests start: a workload's target or a queue consumer's."""
 
     op: str
-    path: Path
     origin: str
+    """Who sends the requests, for messages: "workload 'web'"."""
 
 
 class CallGraph:
@@ -85,15 +85,14 @@ class CallGraph:
         """Every distinct operation where requests start, workloads first."""
         system = self.system
         found: dict[str, Entry] = {}
-        for i, workload in enumerate(system.workloads):
+        for workload in system.workloads:
             op = ".".join(system.resolve(workload.to))
-            found.setdefault(op, Entry(op, ("workloads", i, "to"), f"workload '{workload.name}'"))
+            found.setdefault(op, Entry(op, f"workload '{workload.name}'"))
         for cname, component in system.components.items():
             if component.kind is Kind.QUEUE:
-                for i, consumer in enumerate(component.consumers):
+                for consumer in component.consumers:
                     op = ".".join(system.resolve(consumer.to))
-                    found.setdefault(op, Entry(op, ("components", cname, "consumers", i, "to"),
-                                               f"consumer of queue '{cname}'"))
+                    found.setdefault(op, Entry(op, f"consumer of queue '{cname}'"))
         return list(found.values())
 
     def reachable(self, start: str) -> set[str]:

@@ -69,6 +69,7 @@ class Kernel:
         self.queued = 0
         self.events = 0
         self.unfinished = 0
+        self.last_tick = warmup
         self.window_snapshot: list[tuple[float, float, float, int, int, int]] = []
         self.active_faults: dict[int, FaultAction] = {}
         self.handlers: list[Callable[[object], None]] = [  # indexed by event kind
@@ -542,17 +543,22 @@ class Kernel:
 
     # -- time --------------------------------------------------------------------------------------
     def _tick(self, _: object) -> None:
+        """Close one time-series interval (the last one may be shorter, at the window end)."""
         now = self.now
+        span = now - self.last_tick
+        if span <= 1e-12:
+            return  # the window end closed this interval already
+        self.last_tick = now
         for comp in self.plan.comps:
             comp.area += comp.busy * (now - comp.last)
             comp.last = now
             comp.qarea += comp.qlen * (now - comp.qlast)
             comp.qlast = now
-            busy = (comp.area - comp.busy_snap) / self.interval
-            queue = (comp.qarea - comp.q_snap) / self.interval
+            busy = (comp.area - comp.busy_snap) / span
+            queue = (comp.qarea - comp.q_snap) / span
             visits = comp.ok + comp.failed
             level = busy / comp.capacity if comp.capacity else busy
-            comp.series.append((now, level, queue, visits - comp.visits_snap))
+            comp.series.append((now, level, queue, (visits - comp.visits_snap) / span))
             comp.busy_snap, comp.q_snap, comp.visits_snap = comp.area, comp.qarea, visits
         for wl in self.plan.workloads:
             ok = wl.interval_lat
@@ -560,7 +566,7 @@ class Kernel:
                 p50, p95, p99 = (float(v) * 1e3 for v in np.quantile(ok, (0.5, 0.95, 0.99)))
             else:
                 p50 = p95 = p99 = math.nan
-            wl.series.append((now, len(ok), wl.interval_failed, p50, p95, p99))
+            wl.series.append((now, len(ok) / span, wl.interval_failed / span, p50, p95, p99))
             ok.clear()
             wl.interval_failed = 0
             wl.hist.maybe_flush()
@@ -594,6 +600,7 @@ class Kernel:
             wl.interval_failed = 0
 
     def _window_end(self, _: object) -> None:
+        self._tick(None)
         self.closed = True
         now = self.now
         for comp in self.plan.comps:

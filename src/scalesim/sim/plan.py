@@ -73,7 +73,8 @@ class Comp:
         self.ok = 0
         self.failed = 0
         self.rejected = 0
-        self.series: list[tuple[float, float, float, int]] = []  # t, util/conc, queue, visits
+        # per interval: end time, utilization (or concurrency if unlimited), queue, visits/s
+        self.series: list[tuple[float, float, float, float]] = []
         self.busy_snap = 0.0
         self.q_snap = 0.0
         self.visits_snap = 0
@@ -193,7 +194,8 @@ class Workload:
         self.inflight = 0
         self.interval_lat: list[float] = []  # latencies of this interval's successes
         self.interval_failed = 0
-        self.series: list[tuple[float, int, int, float, float, float]] = []
+        # per interval: end time, ok/s, failed/s, p50, p95, p99 (ms)
+        self.series: list[tuple[float, float, float, float, float, float]] = []
 
 
 class Subscription:

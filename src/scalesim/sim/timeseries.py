@@ -19,25 +19,22 @@ def _cell(value: float) -> str:
 
 
 def workload_rows(kernel: Kernel) -> list[tuple[str, ...]]:
-    interval = kernel.interval
     rows = []
     for wl in kernel.plan.workloads:
         for t, ok, failed, p50, p95, p99 in wl.series:
-            rows.append((_cell(t - kernel.t_start), wl.name, _cell((ok + failed) / interval),
-                         _cell(ok / interval), _cell(failed / interval), _cell(p50),
-                         _cell(p95), _cell(p99)))
+            rows.append((_cell(t - kernel.t_start), wl.name, _cell(ok + failed), _cell(ok),
+                         _cell(failed), _cell(p50), _cell(p95), _cell(p99)))
     return sorted(rows, key=lambda row: (float(row[0]), row[1]))
 
 
 def component_rows(kernel: Kernel) -> list[tuple[str, ...]]:
-    interval = kernel.interval
     rows = []
     for comp in kernel.plan.comps:
         for t, level, queue, visits in comp.series:
             utilization = _cell(level) if comp.capacity else ""
             concurrency = _cell(level * comp.capacity if comp.capacity else level)
             rows.append((_cell(t - kernel.t_start), comp.name, utilization, concurrency,
-                         _cell(queue), _cell(visits / interval)))
+                         _cell(queue), _cell(visits)))
     return sorted(rows, key=lambda row: (float(row[0]), row[1]))
 
 

@@ -27,7 +27,9 @@ class Constant(Strict):
     @model_validator(mode="before")
     @classmethod
     def _from_string(cls, data: Any) -> Any:
-        return {"dist": "constant", "value": data} if isinstance(data, str) else data
+        if isinstance(data, dict | BaseModel):
+            return data
+        return {"dist": "constant", "value": data}  # a bare number fails with "needs a unit"
 
     @property
     def mean_s(self) -> float:

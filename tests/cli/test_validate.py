@@ -1,0 +1,96 @@
+"""Every class of bad input gets exit code 2 and FILE:LINE:COL: path: message."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.cli.specs import GOOD
+
+LOCATED = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<rest>.*)$")
+
+
+def test_a_good_spec_validates(run_cli, spec_file) -> None:
+    result = run_cli("validate", str(spec_file()))
+    assert result.exit_code == 0, result.output
+
+
+BAD_INPUTS = {
+    "yaml syntax": (GOOD.replace("workers: 4", "workers: [4"), None, "YAML syntax"),
+    "unknown field": (GOOD.replace("workers: 4", "workerz: 4"), 5,
+                      "unknown field 'workerz' (did you mean 'workers'?)"),
+    "wrong unit": (GOOD.replace("read: {work: 1ms}", "read: {work: 1}"), 15,
+                   "a duration needs a unit"),
+    "unknown unit": (GOOD.replace("timeout: 50ms", "timeout: 50 parsecs"), 11,
+                     "not a duration"),
+    "bad reference": (GOOD.replace("to: db.read", "to: dbb.read"), 10,
+                      "no component 'dbb' (did you mean 'db'?)"),
+    "bad operation": (GOOD.replace("to: db.read", "to: db.raed"), 10,
+                      "has no operation 'raed' (did you mean 'read'?)"),
+    "zero rate": (GOOD.replace("rate: 200/s", "rate: 0/s"), 17, "greater than 0"),
+    "negative rate": (GOOD.replace("rate: 200/s", "rate: -5/s"), 17, "not a rate"),
+    "rate without unit": (GOOD.replace("rate: 200/s", "rate: 200"), 17, "needs a unit"),
+    "sync cycle": (GOOD.replace("read: {work: 1ms}", "read: {work: 1ms, calls: [{to: api}]}"),
+                   None, "synchronous call cycle: api.get -> db.read -> api.get"),
+    "empty components": ("scalesim: 1\nname: x\ncomponents: {}\nworkloads: []\n", 3,
+                         "at least 1 item"),
+    "wrong version": (GOOD.replace("scalesim: 1", "scalesim: 2"), 1,
+                      "the format version must be 1"),
+    "bad enum": (GOOD.replace("workers: 4", "workers: 4\n    balancer: round_robbin"), 6,
+                 "did you mean 'round_robin'?"),
+    "fraction over 1": (GOOD.replace("read: {work: 1ms}", "read: {work: 1ms, error_rate: 150%}"),
+                        15, "between 0 and 1"),
+    "duplicate key": (GOOD.replace("workers: 4", "workers: 4\n    workers: 5"), 6,
+                      "duplicate key 'workers'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_is_exit_2_with_line_and_column(run_cli, spec_file, case: str) -> None:
+    text, line, message = BAD_INPUTS[case]
+    path = spec_file(text)
+    result = run_cli("validate", str(path))
+    assert result.exit_code == 2
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert lines, "an error must be printed"
+    matches = [LOCATED.match(ln) for ln in lines]
+    assert all(matches), result.output
+    assert any(message in m["rest"] for m in matches if m), result.output
+    assert all(m["file"] == str(path) for m in matches if m)
+    if line is not None:
+        assert any(int(m["line"]) == line for m in matches if m and message in m["rest"]), \
+            result.output
+
+
+def test_every_error_is_reported_at_once(run_cli, spec_file) -> None:
+    text = GOOD.replace("workers: 4", "workerz: 4").replace("rate: 200/s", "rate: 200")
+    result = run_cli("validate", str(spec_file(text)))
+    assert result.exit_code == 2
+    assert "workerz" in result.output and "rate" in result.output
+
+
+def test_a_missing_file_is_bad_input(run_cli, tmp_path) -> None:
+    result = run_cli("validate", str(tmp_path / "nope.yaml"))
+    assert result.exit_code == 2
+    assert "cannot read" in result.output
+
+
+def test_set_overrides_a_field(run_cli, spec_file) -> None:
+    path = spec_file()
+    bad = run_cli("validate", str(path), "--set", "components.api.replicas=0")
+    assert bad.exit_code == 2 and "(from --set)" in bad.output
+    good = run_cli("simulate", str(path), "--json", "--set", "components.api.replicas=3",
+                   "--set", "simulation.duration=2s")
+    assert good.exit_code == 0, good.output
+    assert '"replicas": 3' in good.output and '"simulated_s": 2.0' in good.output
+
+
+def test_schema_is_json_schema_of_the_spec(run_cli) -> None:
+    import json
+
+    result = run_cli("schema")
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert schema["title"] == "ScaleSim system spec"
+    assert {"scalesim", "name", "components", "workloads"} <= set(schema["required"])
