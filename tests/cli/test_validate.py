@@ -94,3 +94,21 @@ def test_schema_is_json_schema_of_the_spec(run_cli) -> None:
     schema = json.loads(result.output)
     assert schema["title"] == "ScaleSim system spec"
     assert {"scalesim", "name", "components", "workloads"} <= set(schema["required"])
+
+
+def test_the_published_schema_is_current_and_accepts_the_examples(run_cli) -> None:
+    import json
+    from pathlib import Path
+
+    import jsonschema
+    import yaml
+
+    repo = Path(__file__).resolve().parents[2]
+    schema = json.loads(run_cli("schema").output)
+    assert json.loads((repo / "docs" / "spec.schema.json").read_text()) == schema, \
+        "regenerate with: scalesim schema > docs/spec.schema.json"
+    for example in sorted((repo / "examples").glob("*.yaml")):
+        jsonschema.validate(yaml.safe_load(example.read_text()), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"scalesim": 1, "name": "x", "components": {"a": {"replicaz": 1}},
+                             "workloads": []}, schema)
