@@ -3,11 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.cli.specs import GOOD
 from typer.testing import CliRunner
 
 from scalesim.cli import app
-from tests.cli.specs import GOOD
-
 
 
 @pytest.fixture
