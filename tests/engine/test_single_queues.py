@@ -31,11 +31,11 @@ simulation: {{duration: {duration}, warmup: {warmup}, seed: 7}}
 
 def test_mm1_mean_and_exponential_sojourn_percentiles() -> None:
     """λ = 800/s, μ = 1000/s (ρ = 0.8): W = 5 ms, p50 = 5 ln 2 ms, p99 = 5 ln 100 ms.
-    40 × 80 s = 2.56M customers; the 2 s warm-up is ~20 relaxation times of the queue
+    30 × 80 s = 1.9M customers; the 2 s warm-up is ~20 relaxation times of the queue
     (1/(μ(1−√ρ)²) ≈ 90 ms)."""
     lam, mu = 800.0, 1000.0
     pooled, runs = replicate(station("{dist: exponential, mean: 1ms}", "800/s",
-                                     duration="80s"), runs=40)
+                                     duration="80s"), runs=30)
     w_ms = mm1(lam, mu).mean_sojourn_s * 1e3
     found = check(runs, lambda r: r["latency_ms"]["mean"], w_ms, "M/M/1 W ms")
     # The engine's own ci95 is the same Student-t interval over the same replications.
@@ -59,7 +59,7 @@ def test_mmc_reference_model_b() -> None:
     Little's law on the measured mean queue length, Lq = λ Wq."""
     expected = mmc(900.0, 125.0, 8)
     _, runs = replicate(station("{dist: exponential, mean: 8ms}", "900/s", workers=8,
-                                     duration="120s", warmup="4s"), runs=40)
+                                     duration="100s", warmup="4s"), runs=30)
     check(runs, lambda r: r["latency_ms"]["mean"], expected.mean_sojourn_s * 1e3,
           "M/M/8 W ms")
     check(runs, lambda r: r["components"]["s"]["queue_mean"] / r["throughput_rps"] * 1e3,

@@ -1,0 +1,146 @@
+"""The streaming latency histogram: relative accuracy, exact merging, bounded memory.
+
+The contract (metrics.py): quantile(q) reports the bucket of the smallest value with at least
+a fraction q of the values at or below it, i.e. the order statistic of rank ceil(q·n), and
+every reported value is within a relative error ALPHA of that value.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from tests.mechanisms._support import PROPERTY
+
+from scalesim.sim.metrics import ALPHA, MAX_VALUE, MIN_VALUE, N_BUCKETS, PERCENTILES, Histogram
+
+# ALPHA is exact in real arithmetic; the log/ceil bucketing and GAMMA**i add rounding of
+# order 1e-13 relative, far below this slack.
+TOLERANCE = ALPHA + 1e-9
+
+positive = st.one_of(
+    st.floats(min_value=MIN_VALUE, max_value=MAX_VALUE),
+    st.floats(min_value=-9.0, max_value=7.0).map(lambda e: 10.0**e),  # log-uniform seconds
+)
+value = st.one_of(positive, st.just(0.0))
+data_sets = st.lists(value, min_size=1, max_size=400)
+
+
+def exact_quantile(values: list[float], k: int, per: int) -> float:
+    """The order statistic of rank ceil(q·n) for q = k/per, computed in integers."""
+    n = len(values)
+    rank = max(1, -(-k * n // per))
+    return sorted(values)[rank - 1]
+
+
+def filled(values: list[float]) -> Histogram:
+    h = Histogram()
+    for v in values:
+        h.add(v)
+    return h
+
+
+def within_alpha(reported: float, exact: float) -> bool:
+    return abs(reported - exact) <= TOLERANCE * exact
+
+
+@given(values=data_sets)
+@PROPERTY
+def test_reported_percentiles_are_within_alpha_of_exact_quantiles(values: list[float]) -> None:
+    h = filled(values)
+    summary = h.summary_ms()
+    for name, q in PERCENTILES.items():
+        per = 1000
+        k = round(q * per)
+        exact = exact_quantile(values, k, per)
+        assert within_alpha(h.quantile(q), exact), (name, h.quantile(q), exact)
+        assert within_alpha(summary[name] / 1e3, exact), name
+    assert h.count == len(values)
+    assert summary["max"] == pytest.approx(max(values) * 1e3, rel=1e-12)
+    assert h.mean == pytest.approx(math.fsum(values) / len(values), rel=1e-9, abs=1e-300)
+
+
+@given(values=data_sets, k=st.integers(0, 100))
+@PROPERTY
+def test_any_whole_percent_quantile_is_within_alpha(values: list[float], k: int) -> None:
+    """q = k %, including q = 0 (the minimum) and q = 1 (the maximum). Data sets stay below
+    100 values: see the xfail test below for the floating-point rank at n = 100."""
+    values = values[:99]
+    h = filled(values)
+    assert within_alpha(h.quantile(k / 100), exact_quantile(values, k, 100))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Histogram.quantile computes the rank as ceil(q*count) in floating point: "
+    "0.07*100 = 7.000000000000001, so it reports the 8th value instead of the 7th"))
+def test_quantile_rank_is_exact_for_decimal_q() -> None:
+    values = [float(i) for i in range(1, 101)]  # 1 .. 100 s
+    h = filled(values)
+    # 7 of the 100 values are <= 7 s, which is "at least 7 %": the 7 % quantile is 7 s.
+    assert within_alpha(h.quantile(0.07), 7.0)
+
+
+@given(a=st.lists(value, max_size=200), b=st.lists(value, max_size=200))
+@PROPERTY
+def test_merge_equals_adding_all_values_to_one(a: list[float], b: list[float]) -> None:
+    left, right, both = filled(a), filled(b), filled(a + b)
+    left.merge(right)
+    both.flush()
+    np.testing.assert_array_equal(left.counts, both.counts)
+    assert left.count == both.count
+    assert left.max == both.max
+    assert left.total == pytest.approx(both.total, rel=1e-12)
+    if a + b:
+        for q in PERCENTILES.values():
+            assert left.quantile(q) == both.quantile(q)
+
+
+def test_memory_is_independent_of_the_number_of_values() -> None:
+    small, large = Histogram(), Histogram()
+    small.add(0.01)
+    rng = np.random.default_rng(1)
+    for v in rng.lognormal(-4.0, 2.0, 200_000).tolist():
+        large.add(v)
+        large.maybe_flush()
+    assert len(large.buffer) < 1 << 15  # the buffer is folded in before it grows past 32768
+    small.flush()
+    large.flush()
+    assert small.counts.shape == large.counts.shape == (N_BUCKETS,)
+    assert large.buffer == [] and large.count == 200_000
+    assert int(large.counts.sum()) == 200_000
+
+
+def test_zeros() -> None:
+    h = filled([0.0] * 30 + [1.0] * 70)
+    assert h.quantile(0.3) == 0.0  # the 30th value is still a zero
+    assert within_alpha(h.quantile(0.31), 1.0)
+    assert h.quantile(0.0) == 0.0
+    only_zeros = filled([0.0] * 5)
+    assert only_zeros.summary_ms() == {"mean": 0.0, **dict.fromkeys(PERCENTILES, 0.0),
+                                       "max": 0.0}
+
+
+def test_empty_and_reset() -> None:
+    h = Histogram()
+    assert math.isnan(h.quantile(0.5))
+    assert math.isnan(h.mean)
+    assert h.summary_ms() == {}
+    h.add(2.0)
+    assert within_alpha(h.quantile(0.5), 2.0)
+    h.reset()
+    assert h.count == 0 and int(h.counts.sum()) == 0
+    assert h.summary_ms() == {}
+
+
+def test_values_of_one_bucket_report_one_value_within_alpha_of_all() -> None:
+    # The bucket (γ^(i-1), γ^i] reports 2γ^i/(γ+1): within ALPHA of both of its ends.
+    gamma = (1 + ALPHA) / (1 - ALPHA)
+    top = gamma**100
+    low_end = top / gamma * (1 + 1e-12)
+    h = filled([low_end, top])
+    assert h.quantile(0.5) == h.quantile(1.0)
+    assert within_alpha(h.quantile(0.5), low_end)
+    assert within_alpha(h.quantile(1.0), top)
