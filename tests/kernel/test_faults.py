@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from tests.kernel.helpers import binomial_bound, run
 
 SVC = {"replicas": 2, "workers": "unlimited", "operations": {"op": {"work": "1ms"}}}

@@ -4,7 +4,6 @@ within binomial or Little's-law bounds."""
 from __future__ import annotations
 
 import pytest
-
 from tests.kernel.helpers import binomial_bound, call, run
 
 SVC = {"workers": "unlimited", "operations": {"op": {"work": "1ms"}}}

@@ -7,15 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scalesim.cli.run import exit_bad_spec
+from scalesim.cli.run import exit_bad_spec, stdout_console
 from scalesim.lint import Finding, LintConfig, Severity, lint_file
 from scalesim.spec import SpecError
 
-out = Console()
 COLOURS = {Severity.INFO: "cyan", Severity.WARNING: "yellow", Severity.ERROR: "red"}
 
 
@@ -57,7 +55,7 @@ def lint_command(
 def show(findings: list[Finding]) -> None:
     """A table for people: one row per finding, severity in colour, then a count."""
     if not findings:
-        out.print("[green]no findings[/]")
+        stdout_console().print("[green]no findings[/]")
         return
     table = Table(show_lines=True, expand=True)
     table.add_column("rule", ratio=2, overflow="fold")
@@ -71,6 +69,7 @@ def show(findings: list[Finding]) -> None:
                       f"{escape(f.location)}\n[dim]{escape(f.path)}[/]",
                       f"{escape(f.message)}\n[dim]why: {escape(f.why)}[/]",
                       escape("\n".join(f.fixes)))
+    out = stdout_console()
     out.print(table)
     counts = Counter(f.severity for f in findings)
     out.print(", ".join(f"[{COLOURS[s]}]{counts[s]} {s}[/]"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -32,9 +33,13 @@ from scalesim.spec.schema import spec_json_schema
 EXIT_SLO_MISSED, EXIT_BAD_INPUT, EXIT_SAFETY_STOP = 1, 2, 3
 
 err = Console(stderr=True)
-out = Console()
-if not out.is_terminal:
-    out = Console(width=140)  # piped or captured output: wide enough not to cut names
+
+
+def stdout_console() -> Console:
+    """Rich output for people; piped or captured output gets a width that does not cut
+    names. Made per command, so COLUMNS and redirections in effect then are honoured."""
+    console = Console()
+    return console if console.is_terminal or "COLUMNS" in os.environ else Console(width=140)
 
 SpecFile = Annotated[Path, typer.Argument(help="The system spec (YAML).", show_default=False)]
 Overrides = Annotated[list[str] | None, typer.Option(
@@ -147,7 +152,7 @@ def simulate_command(
     if as_json:
         sys.stdout.write(json.dumps(result, indent=2, sort_keys=True) + "\n")
     else:
-        print_summary(result, out)
+        print_summary(result, stdout_console())
         if out_dir is not None:
             err.print(f"wrote {out_dir}/result.json, timeseries.csv, components.csv")
     if check_slo and "slo" in result and not result["slo"]["met"]:

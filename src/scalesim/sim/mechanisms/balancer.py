@@ -10,7 +10,8 @@ from typing import Protocol
 
 from scalesim.sim.random import Sampler
 
-VIRTUAL_NODES = 100  # points per replica on the hash ring; spreads keys within a few percent
+VIRTUAL_NODES = 100  # points per replica on the hash ring: each replica's share of keys
+# deviates from the mean by about sqrt(1/VIRTUAL_NODES) ≈ 10 % (one standard deviation)
 
 
 class Replica(Protocol):

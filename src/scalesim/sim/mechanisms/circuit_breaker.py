@@ -80,7 +80,8 @@ class TimeWindow:
 
 
 class CircuitBreaker:
-    __slots__ = ("admitted", "failure_rate", "half_open_calls", "min_calls", "not_permitted",
+    __slots__ = ("admitted", "configured_min_calls", "failure_rate", "half_open_calls",
+                 "min_calls", "not_permitted",
                  "open_for", "open_until", "slow_call_duration", "slow_call_rate", "state",
                  "transition_count", "transitions", "window", "window_size", "window_type")
 
@@ -90,6 +91,7 @@ class CircuitBreaker:
                  half_open_calls: int = 10) -> None:
         self.window_type = window_type
         self.window_size = window
+        self.configured_min_calls = min_calls  # half-open caps this by its own call count
         self.min_calls = min(min_calls, window) if window_type == "count" else min_calls
         self.failure_rate = round(failure_rate * 100.0, 9)  # percent
         self.slow_call_rate = round(slow_call_rate * 100.0, 9)
@@ -132,7 +134,7 @@ class CircuitBreaker:
         outcome = int(failed) | (2 if duration > self.slow_call_duration else 0)
         window = self.window
         window.add(now, outcome)
-        needed = self.min_calls if self.state == CLOSED else min(self.min_calls,
+        needed = self.min_calls if self.state == CLOSED else min(self.configured_min_calls,
                                                                   self.half_open_calls)
         if window.total < needed:
             return
