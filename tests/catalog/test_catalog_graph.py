@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -69,3 +70,14 @@ def test_svg_without_graphviz_says_to_install_it(
     monkeypatch.setattr("shutil.which", lambda _: None)
     with pytest.raises(diagram.GraphvizMissingError, match="install graphviz"):
         diagram.to_svg(diagram.subgraph(load_catalog(catalog_dir)))
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz (dot) is not installed")
+def test_svg_renders_every_pattern_of_the_subgraph(catalog_dir: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    graph = diagram.subgraph(load_catalog(catalog_dir))
+    svg = diagram.to_svg(graph)
+    root = ET.fromstring(svg)
+    titles = {el.text for el in root.iter("{http://www.w3.org/2000/svg}title")}
+    assert {pattern.id for pattern in graph.nodes} <= titles
