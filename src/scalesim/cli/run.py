@@ -18,15 +18,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from scalesim.analytic.load import offered_load
 from scalesim.render.terminal import print_summary
 from scalesim.sim import SafetyStop, run_kernels
-from scalesim.sim.kernel import Kernel
 from scalesim.sim.result import build_result
-from scalesim.sim.timeseries import (
-    COMPONENT_COLUMNS,
-    WORKLOAD_COLUMNS,
-    component_rows,
-    workload_rows,
-    write_csv,
-)
+from scalesim.sim.timeseries import FILES, write_csv
 from scalesim.spec import SpecError, System, load_spec
 from scalesim.spec.schema import spec_json_schema
 
@@ -109,16 +102,16 @@ class _LazyProgress:
             self.bar.stop()
 
 
-def _write_outputs(directory: Path, result: dict[str, Any], kernel: Kernel) -> None:
-    """Write result.json and the CSV series into a temporary folder, then move them in place,
-    so a failure never leaves half-written files."""
+def _write_outputs(directory: Path, result: dict[str, Any]) -> None:
+    """Write result.json (with its time series) and the series as CSV into a temporary
+    folder, then move them in place, so a failure never leaves half-written files."""
     directory.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=directory, prefix=".scalesim-") as tmp:
         staging = Path(tmp)
         (staging / "result.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n",
                                              encoding="utf-8")
-        write_csv(staging / "timeseries.csv", WORKLOAD_COLUMNS, workload_rows(kernel))
-        write_csv(staging / "components.csv", COMPONENT_COLUMNS, component_rows(kernel))
+        for name, filename in FILES.items():
+            write_csv(staging / filename, result["timeseries"][name])
         for produced in staging.iterdir():
             shutil.move(str(produced), directory / produced.name)
 
@@ -127,7 +120,7 @@ def simulate_command(
     file: SpecFile,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     out_dir: Annotated[Path | None, typer.Option(
-        "--out", help="Write result.json, timeseries.csv and components.csv here.")] = None,
+        "--out", help="Write result.json and the time series as CSV here.")] = None,
     seed: Annotated[int | None, typer.Option(help="Override simulation.seed.")] = None,
     overrides: Overrides = None,
     check_slo: Annotated[bool, typer.Option(
@@ -146,14 +139,16 @@ def simulate_command(
         err.print(f"[red]stopped[/red]: {stop}", highlight=False)
         raise typer.Exit(EXIT_SAFETY_STOP) from None
     progress.close()
-    result = build_result(system, system.simulation.seed if seed is None else seed, kernels)
+    result = build_result(system, system.simulation.seed if seed is None else seed, kernels,
+                          with_series=out_dir is not None)
     if out_dir is not None:
-        _write_outputs(out_dir, result, kernels[0])
+        _write_outputs(out_dir, result)
+        del result["timeseries"]  # in result.json; too long for the terminal or --json
     if as_json:
         sys.stdout.write(json.dumps(result, indent=2, sort_keys=True) + "\n")
     else:
         print_summary(result, stdout_console())
         if out_dir is not None:
-            err.print(f"wrote {out_dir}/result.json, timeseries.csv, components.csv")
+            err.print(f"wrote {out_dir}/result.json, " + ", ".join(FILES.values()))
     if check_slo and "slo" in result and not result["slo"]["met"]:
         raise typer.Exit(EXIT_SLO_MISSED)

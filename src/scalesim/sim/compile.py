@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,24 +19,33 @@ from scalesim.sim.mechanisms.balancer import (
     RoundRobin,
 )
 from scalesim.sim.mechanisms.circuit_breaker import BreakerSettings
+from scalesim.sim.mechanisms.latency_tracker import LatencyTracker
+from scalesim.sim.mechanisms.outlier import OutlierDetector
+from scalesim.sim.mechanisms.rate_limit import SlidingWindow, TokenBucket
+from scalesim.sim.mechanisms.retry_budget import RetryBudget
+from scalesim.sim.mechanisms.shedding import CoDel, MaxWait
 from scalesim.sim.plan import (
+    CAUSE_NAMES,
     CONTINUE,
     FALLBACK,
     UNLIMITED,
     CallPlan,
     Comp,
     FaultAction,
+    HealthPlan,
+    Limiter,
     Op,
     ParPlan,
     Replica,
     Subscription,
     Workload,
 )
-from scalesim.sim.random import Sampler, sampler, stream, uniforms
+from scalesim.sim.random import Sampler, batch_function, sampler, stream, summed, uniforms
 from scalesim.spec.dists import AnyDistribution, Constant
-from scalesim.spec.model import Call, Component, Fallback, Kind, ParallelStep, System
+from scalesim.spec.model import Call, Component, Kind, ParallelStep, System, Workload as WlSpec
+from scalesim.spec.resilience import Fallback, RateLimit
 
-CAUSE_BITS = {"timeout": 1, "rejected": 2, "error": 3, "circuit_open": 4, "crashed": 5}
+TRACE_CANDIDATES = 50  # sampled requests per kept trace, to choose typical/slowest/failed from
 
 
 @dataclass
@@ -45,6 +56,7 @@ class Plan:
     workloads: list[Workload]
     subscriptions: list[Subscription]
     faults: list[tuple[float, FaultAction]]  # (time, start or end of a fault)
+    traces: int  # traces to keep per workload and kind
 
 
 class _Builder:
@@ -77,10 +89,13 @@ class _Builder:
 
     def build(self) -> Plan:
         system = self.system
-        crash_targets = {fault.component for fault in system.faults if fault.crash}
+        crash_targets = {fault.component for fault in system.faults
+                         if fault.crash or fault.random_failures}
+        crash_targets |= {name for name, c in system.components.items()
+                          if c.health is not None and c.health.liveness is not None}
         comps: list[Comp] = []
         ops: dict[str, Op] = {}
-        for name, component in system.components.items():
+        for index, (name, component) in enumerate(system.components.items()):
             replicas = [Replica(i, name in crash_targets) for i in range(component.replicas)]
             workers = component.worker_limit
             comp = Comp(name, component.kind.value, replicas,
@@ -89,6 +104,8 @@ class _Builder:
                         self.balancer(name, component, replicas),
                         self.dist(system.defaults.network, name, "network"),
                         uniforms(self.rng(name, "errors")), component.io == "blocking")
+            comp.index = index
+            self.component_policies(comp, component)
             comps.append(comp)
             for oname, operation in component.effective_operations.items():
                 op = Op(comp, oname, self.dist(operation.work, name, oname, "work"),
@@ -96,6 +113,8 @@ class _Builder:
                         operation.error_rate)
                 comp.ops[oname] = op
                 ops[f"{name}.{oname}"] = op
+            comp.mean_work = sum(o.work.mean_s for o in component.effective_operations.values()
+                                 ) / max(1, len(component.effective_operations))
         calls: list[CallPlan] = []
         for name, component in system.components.items():
             for oname, operation in component.effective_operations.items():
@@ -121,56 +140,123 @@ class _Builder:
                     miss.coin = uniforms(self.rng(name, oname, "cache-miss"))
                     calls.append(miss)
                     op.steps.insert(0, miss)
+        for index, plan in enumerate(calls):
+            plan.index = index
+            target = plan.target.comp
+            plan.extras = (plan.breaker or plan.bulkhead_limit > 0 or plan.retry_cap >= 0
+                           or plan.hedge_tracker is not None or target.outlier is not None
+                           or target.pool_limit > 0)
         subscriptions = self.subscriptions(ops)
         workloads = [self.workload(ops, w_index) for w_index in range(len(system.workloads))]
-        return Plan(comps, ops, calls, workloads, subscriptions, self.faults(comps))
+        return Plan(comps, ops, calls, workloads, subscriptions, self.faults(comps),
+                    system.simulation.traces)
 
-    def faults(self, comps: list[Comp]) -> list[tuple[float, FaultAction]]:
-        by_name = {comp.name: comp for comp in comps}
-        actions: list[tuple[float, FaultAction]] = []
-        for index, fault in enumerate(self.system.faults):
-            comp = by_name[fault.component]
-            replicas = comp.replicas if fault.replica is None else [comp.replicas[fault.replica]]
-            latency = fault.latency
-            work_mul = latency.multiply if latency and latency.multiply else 1.0
-            work_add = (sampler(latency.add, self.rng("fault", str(index), "latency"))
-                        if latency and latency.add is not None else None)
-            error_rate = fault.error_rate or 0.0
-            actions.append((fault.at, FaultAction(index, comp, replicas, True, fault.crash,
-                                                  error_rate, work_mul, work_add)))
-            if fault.for_ is not None:
-                actions.append((fault.at + fault.for_, FaultAction(
-                    index, comp, replicas, False, fault.crash, error_rate, work_mul, work_add)))
-        return actions
+    def component_policies(self, comp: Comp, component: Component) -> None:
+        """Admission, shedding, connection pools, outlier detection and probes."""
+        if component.rate_limit is not None:
+            comp.limiter_factory = _limiter_factory(component.rate_limit)
+            comp.limit_mode = ((1 if component.rate_limit.scope == "replica" else 0)
+                               | (2 if component.rate_limit.per_workload else 0))
+        shedding = component.load_shedding
+        if shedding is not None:
+            for replica in comp.replicas:
+                replica.shedder = (MaxWait(shedding.max_queue_wait)
+                                   if shedding.max_queue_wait is not None
+                                   else CoDel(shedding.codel_target or 0.0,
+                                              shedding.codel_interval))
+        pool = component.connection_pool
+        if pool is not None:
+            comp.pool_limit = (pool.max_requests if pool.http2
+                               else min(pool.max_connections, pool.max_requests))
+            comp.pool_queue = 0 if pool.http2 else pool.max_pending_requests
+        outlier = component.outlier_detection
+        if outlier is not None:
+            comp.outlier = OutlierDetector(len(comp.replicas), outlier.consecutive_5xx,
+                                           outlier.interval, outlier.base_ejection_time,
+                                           outlier.max_ejection_time,
+                                           outlier.max_ejection_percent)
+        health = component.health
+        if health is not None:
+            plan = HealthPlan()
+            plan.restart_delay = health.restart_delay
+            if health.readiness is not None:
+                probe = health.readiness
+                plan.ready_period, plan.ready_timeout = probe.period, probe.timeout
+                plan.ready_threshold, plan.ready_success = (probe.failure_threshold,
+                                                            probe.success_threshold)
+                plan.ready_delay = probe.initial_delay
+            if health.liveness is not None:
+                probe = health.liveness
+                plan.live_period, plan.live_timeout = probe.period, probe.timeout
+                plan.live_threshold, plan.live_delay = probe.failure_threshold, \
+                    probe.initial_delay
+            comp.health = plan
 
     def call(self, ops: dict[str, Op], caller: str, where: tuple[int, ...], call: Call) \
             -> CallPlan:
+        defaults = self.system.defaults.calls
+        timeout = call.timeout if call.timeout is not None else (
+            defaults.timeout if defaults and not call.async_ else None)
+        retry = call.retry if call.retry is not None else (
+            defaults.retry if defaults and not call.async_ else None)
+        breaker = call.circuit_breaker if call.circuit_breaker is not None else (
+            defaults.circuit_breaker if defaults and not call.async_ else None)
+        bulkhead = call.bulkhead if call.bulkhead is not None else (
+            defaults.bulkhead if defaults else None)
         target = ops[".".join(self.system.resolve(call.to))]
         plan = CallPlan(caller, target)
         names = (caller, "call", *map(str, where))
-        plan.timeout = call.timeout or 0.0
+        plan.timeout = timeout or 0.0
+        plan.deadline = call.deadline or 0.0
+        plan.propagate = call.propagate_deadline
         plan.async_ = call.async_
         if call.probability < 1.0:
             plan.prob = call.probability
             plan.coin = uniforms(self.rng(*names, "probability"))
-        if call.retry is not None:
-            retry = call.retry
+        if retry is not None:
             plan.attempts = retry.attempts
-            plan.retry_on = sum(1 << CAUSE_BITS[cause] for cause in retry.on)
+            plan.retry_on = sum(1 << CAUSE_NAMES.index(cause) for cause in retry.on)
             plan.backoff = Backoff(retry.backoff, retry.jitter, retry.base, retry.max,
                                    uniforms(self.rng(*names, "backoff")))
-        if call.circuit_breaker is not None:
-            breaker = call.circuit_breaker
+            if retry.budget is not None:
+                plan.budget = RetryBudget(retry.budget.ratio, retry.budget.min_per_s,
+                                          retry.budget.window)
+            plan.retry_cap = -1 if retry.max_concurrent is None else retry.max_concurrent
+            plan.other_replica = retry.other_replica
+        if breaker is not None:
             plan.breaker = True
             plan.breaker_settings = BreakerSettings(
                 breaker.window_type, breaker.window, breaker.min_calls, breaker.failure_rate,
                 breaker.slow_call_rate, breaker.slow_call_duration, breaker.open_for,
-                breaker.half_open_calls, shared=breaker.scope == "service")
+                breaker.half_open_calls, shared=breaker.scope == "service",
+                open_for_multiplier=breaker.open_for_multiplier,
+                open_for_max=breaker.open_for_max or 0.0,
+                automatic_half_open=breaker.automatic_half_open,
+                max_wait_in_half_open=breaker.max_wait_in_half_open)
+        if bulkhead is not None:
+            if bulkhead.type == "semaphore":
+                plan.bulkhead_limit = bulkhead.max_concurrent
+                plan.bulkhead_queue = -1 if bulkhead.max_wait > 0 else 0
+                plan.bulkhead_wait = bulkhead.max_wait
+            else:
+                plan.bulkhead_limit, plan.bulkhead_queue = bulkhead.size, bulkhead.queue
+            plan.bulkhead_shared = bulkhead.scope == "service"
+        if call.hedge is not None:
+            hedge = call.hedge
+            plan.hedge_max = hedge.max
+            plan.hedge_budget = -1.0 if hedge.budget is None else hedge.budget
+            if isinstance(hedge.after, str):
+                digits = hedge.after[1:]
+                quantile = 0.999 if digits == "999" else int(digits) / 100.0
+                plan.hedge_tracker = LatencyTracker(quantile)
+            else:
+                plan.hedge_after = hedge.after
         if call.on_failure == "continue":
             plan.on_failure = CONTINUE
         elif isinstance(call.on_failure, Fallback):
             plan.on_failure = FALLBACK
             plan.fallback = self.dist(call.on_failure.fallback, *names, "fallback")
+            plan.degraded = call.on_failure.degraded
         return plan
 
     def subscriptions(self, ops: dict[str, Op]) -> list[Subscription]:
@@ -198,13 +284,77 @@ class _Builder:
                                     self.rng(*names, "arrivals"), 1.0),
                             uniforms(self.rng(*names, "thinning")))
         wl = Workload(spec.name, ops[".".join(self.system.resolve(spec.to))], arrivals)
+        wl.index = index
         if spec.users is not None:
             wl.users = spec.users
             wl.think = sampler(spec.think, self.rng(*names, "think"))
         keys = spec.key_space
         if keys is not None:
             wl.keys = _key_sampler(keys.count, keys.skew, self.rng(*names, "keys"))
+        traces = self.system.simulation.traces
+        if traces:
+            expected = _expected_requests(spec, self.system.simulation.warmup
+                                          + self.system.simulation.duration)
+            wl.trace_every = max(1, math.ceil(expected / (traces * TRACE_CANDIDATES)))
         return wl
+
+    def faults(self, comps: list[Comp]) -> list[tuple[float, FaultAction]]:
+        by_name = {comp.name: comp for comp in comps}
+        actions: list[tuple[float, FaultAction]] = []
+        network = self.system.defaults.network
+        for index, fault in enumerate(self.system.faults):
+            comp = by_name[fault.component]
+            replicas = comp.replicas if fault.replica is None else [comp.replicas[fault.replica]]
+            latency = fault.latency
+            work_mul = latency.multiply if latency and latency.multiply else 1.0
+            work_add = (sampler(latency.add, self.rng("fault", str(index), "latency"))
+                        if latency and latency.add is not None else None)
+            until = fault.at + fault.for_ if fault.for_ is not None else math.inf
+            for start in (True, False):
+                if not start and math.isinf(until):
+                    continue
+                action = FaultAction(index, comp, replicas, start, fault.crash,
+                                     fault.error_rate or 0.0, work_mul, work_add)
+                action.until = until
+                if fault.network is not None:
+                    action.net = Sampler(summed(batch_function(network),
+                                                batch_function(fault.network)),
+                                         self.rng("fault", str(index), "network"),
+                                         network.mean_s + fault.network.mean_s)
+                if fault.partition is not None:
+                    action.partition = by_name[fault.partition.with_].index
+                    action.partition_fast = fault.partition.mode == "fail_fast"
+                if fault.pause is not None:
+                    action.pause_every, action.pause_for = fault.pause.every, fault.pause.for_
+                if fault.random_failures is not None:
+                    action.mtbf = fault.random_failures.mtbf
+                    action.mttr = fault.random_failures.mttr
+                    action.random_draws = Sampler(lambda g, n: g.exponential(1.0, n),
+                                                  self.rng("fault", str(index), "random"), 1.0)
+                actions.append((fault.at if start else until, action))
+        return actions
+
+
+def _limiter_factory(limit: RateLimit) -> Callable[[], Limiter]:
+    if limit.algorithm == "token_bucket":
+        burst = float(limit.burst) if limit.burst is not None else max(1.0, limit.rate)
+
+        def bucket() -> Limiter:
+            return TokenBucket(limit.rate, burst)
+        return bucket
+    size = max(1, round(limit.rate * limit.window))
+
+    def window() -> Limiter:
+        return SlidingWindow(size, limit.window)
+    return window
+
+
+def _expected_requests(spec: WlSpec, horizon: float) -> float:
+    """A generous estimate of a workload's requests, to spread trace sampling over a run."""
+    if spec.users is not None:
+        return spec.users * horizon / max(spec.think.mean_s, 1e-3)
+    rates = [spec.rate or 0.0] + [p.rate for p in spec.profile or []]
+    return max(rates) * horizon
 
 
 def _key_sampler(count: int, skew: float, rng: np.random.Generator) -> Sampler:

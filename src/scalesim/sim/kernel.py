@@ -2,9 +2,12 @@
 
 Events are (time, sequence, kind, object) tuples on a binary heap; the sequence number
 breaks ties first-in-first-out, which makes runs deterministic. Each request visit is a
-`Frame` that walks its operation's steps: queue for a worker, work, calls (sync, async,
-parallel), post_work, respond. Zero-length hops and work are done inline without an event,
-and the success path avoids every call it can: this loop is where all the time goes.
+`Frame` that walks its operation's steps: placement on a replica, queue for a worker, work,
+calls (sync, async, parallel), post_work, respond. Zero-length hops and work are done inline
+without an event, and the success path avoids every call it can: this loop is where all the
+time goes. The mechanisms (breakers, gates, limiters, detectors) live in their own modules;
+the kernel calls them at a few points: placing a request, sending an attempt, an attempt
+ending, and timers.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from heapq import heappush
 import numpy as np
 
 from scalesim.sim.compile import Plan
-from scalesim.sim.mechanisms.circuit_breaker import CircuitBreaker
+from scalesim.sim.mechanisms.bulkhead import Gate
+from scalesim.sim.mechanisms.circuit_breaker import HALF_OPEN, OPEN, CircuitBreaker
 from scalesim.sim.plan import (
+    BULKHEAD_FULL,
     CIRCUIT_OPEN,
     CONTINUE,
     CRASHED,
@@ -27,13 +32,18 @@ from scalesim.sim.plan import (
     FALLBACK,
     NOWHERE,
     OK,
+    OVERFLOW,
+    RATE_LIMITED,
     REJECTED,
+    SHED,
     TIMEOUT,
+    UNAVAILABLE,
     CallPlan,
     Comp,
     FaultAction,
     Frame,
     Group,
+    Hedged,
     Op,
     ParPlan,
     Replica,
@@ -43,8 +53,16 @@ from scalesim.sim.plan import (
 from scalesim.spec.model import Limits
 
 (ARRIVE, DELIVER, WORK_DONE, POST_DONE, RESPONSE, TIMEOUT_EV, RETRY, FALLBACK_DONE, USER_SEND,
- TICK, WARMUP_END, WINDOW_END, DRAIN_END, FAULT) = range(14)
+ TICK, WARMUP_END, WINDOW_END, DRAIN_END, FAULT, HEDGE, GATE_EXPIRED, BREAKER_TIMER,
+ OUTLIER_SWEEP, PROBE_READY, PROBE_LIVE, RESTARTED, PAUSE_START, PAUSE_END, RANDOM_FAIL,
+ RANDOM_RECOVER) = range(25)
 PROGRESS_EVERY = 1 << 16
+MAX_RESTART_DELAY = 300.0  # CrashLoopBackOff cap
+BACKOFF_RESET_AFTER = 600.0  # a container running this long starts its back-off afresh
+HOST_FAILURES = 1 << TIMEOUT | 1 << ERROR | 1 << CRASHED | 1 << REJECTED | 1 << SHED \
+    | 1 << RATE_LIMITED  # answers an Envoy proxy counts as 5xx or a local-origin failure
+MAX_SAMPLED = 5000  # finished sampled requests kept per workload
+MAX_HEALTH_EVENTS = 10_000
 
 
 class SafetyStop(Exception):
@@ -69,17 +87,37 @@ class Kernel:
         self.queued = 0
         self.events = 0
         self.unfinished = 0
+        self.requests = 0  # requests sent, for trace sampling
         self.last_tick = warmup
         self.window_snapshot: list[tuple[float, float, float, int, int, int]] = []
         self.active_faults: dict[int, FaultAction] = {}
+        self.base_net = [comp.net for comp in plan.comps]
+        self.partitions: dict[tuple[int, int], int] = {}  # (from, to) -> active faults
+        self.partition_fast: dict[tuple[int, int], int] = {}
+        self.pauses = any(action.pause_every > 0 for _, action in plan.faults)
+        # (time, component, replica, what) for readiness, restarts and ejections
+        self.health_events: list[tuple[float, str, int, str]] = []
         self.handlers: list[Callable[[object], None]] = [  # indexed by event kind
             self._arrive, self._deliver, self._work_done, self._post_done,  # type: ignore[list-item]
             self._response, self._timeout, self._retry, self._fallback_done,  # type: ignore[list-item]
             self._user_send, self._tick, self._warmup_end, self._window_end,  # type: ignore[list-item]
-            self._drain_end, self._fault,  # type: ignore[list-item]
+            self._drain_end, self._fault, self._hedge, self._gate_expired,  # type: ignore[list-item]
+            self._breaker_timer, self._outlier_sweep, self._probe_ready,  # type: ignore[list-item]
+            self._probe_live, self._restarted, self._pause_start, self._pause_end,  # type: ignore[list-item]
+            self._random_fail, self._random_recover,  # type: ignore[list-item]
         ]
         for at, action in plan.faults:
             self.push(at, FAULT, action)
+        for comp in plan.comps:
+            if comp.outlier is not None:
+                self.push(comp.outlier.interval, OUTLIER_SWEEP, comp)
+            health = comp.health
+            if health is not None:
+                for rep in comp.replicas:
+                    if health.ready_period > 0:
+                        self.push(health.ready_delay, PROBE_READY, (comp, rep))
+                    if health.live_period > 0:
+                        self.push(health.live_delay, PROBE_LIVE, (comp, rep))
 
     def push(self, t: float, kind: int, obj: object) -> None:
         heappush(self.heap, (t, next(self.seq), kind, obj))
@@ -144,14 +182,18 @@ class Kernel:
                 f"simulation.limits.max_in_flight ({self.limits.max_in_flight:,}); the "
                 "offered load is more than the system can serve")
         wl.inflight += 1
-        self._enter(wl.target, wl, key, now)
+        frame = Frame(wl.target, None, None, None, 1, key, now)
+        frame.root = wl
+        frame.wl = wl.index
+        self.requests += 1
+        if wl.trace_every and now >= self.t_start and self.requests % wl.trace_every == 0:
+            frame.trace = [[0, -1, wl.target.comp.name, wl.target.name, -1, now, -1.0, -1.0,
+                            -1, 1, "entry"]]
+        self._enter(frame)
 
-    def _enter(self, target: Op, source: Workload | Subscription, key: int,
-               sent: float) -> None:
+    def _enter(self, frame: Frame) -> None:
         """Send the first visit of a request (or a message delivery) into the system."""
-        frame = Frame(target, None, None, None, 1, key, sent)
-        frame.root = source
-        net = target.comp.net
+        net = frame.op.comp.net
         if net is None:
             self._deliver(frame)
         else:
@@ -160,16 +202,25 @@ class Kernel:
     # -- a visit at a component --------------------------------------------------------------------
     def _deliver(self, frame: Frame) -> None:
         """A request reaches a component (or a non-blocking one comes back for post_work):
-        a worker now, a place in the replica's FIFO queue, or a rejection."""
+        a worker now, a place in the replica's FIFO queue, or a refusal."""
         comp = frame.op.comp
         rep = frame.rep
         if rep is NOWHERE:
-            rep = frame.rep = comp.replicas[comp.balancer.pick(frame.key)]
-            frame.t0 = self.now
+            now = self.now
+            frame.t0 = now
+            placed = self._place(frame, comp)
+            if placed is None:
+                self._refuse(frame, comp, UNAVAILABLE)
+                return
+            rep = frame.rep = placed
+            if frame.trace is not None:
+                record = frame.trace[frame.span]
+                record[4], record[6] = rep.index, now
             if not rep.up:
-                frame.op.by_cause[CRASHED] += 1
-                comp.failed += 1
-                self._reply(frame, CRASHED)
+                self._refuse(frame, comp, CRASHED)
+                return
+            if comp.limiter_factory is not None and not self._admit(comp, rep, frame.wl):
+                self._refuse(frame, comp, RATE_LIMITED)
                 return
         if rep.busy < comp.workers:
             self._start(frame, rep, comp)
@@ -189,10 +240,43 @@ class Kernel:
                     f"passed simulation.limits.max_queued ({self.limits.max_queued:,}); "
                     f"'{comp.name}' cannot keep up with its load")
         else:
-            frame.op.by_cause[REJECTED] += 1
-            comp.rejected += 1
-            comp.failed += 1
-            self._reply(frame, REJECTED)
+            self._refuse(frame, comp, REJECTED)
+
+    def _place(self, frame: Frame, comp: Comp) -> Replica | None:
+        """The balancer's choice, unless that replica is out of rotation (not ready, ejected)
+        or the one a retry should avoid; then the next one that is in. With every replica
+        ejected but some ready, Envoy's panic mode sends to the choice anyway."""
+        replicas = comp.replicas
+        index = comp.balancer.pick(frame.key)
+        rep = replicas[index]
+        if rep.routable and index != frame.avoid:
+            return rep
+        n = len(replicas)
+        for step in range(1, n):
+            other = replicas[(index + step) % n]
+            if other.routable and other.index != frame.avoid:
+                return other
+        if rep.routable:
+            return rep  # the only one in rotation is the one to avoid: use it
+        return rep if any(r.ready for r in replicas) else None
+
+    def _admit(self, comp: Comp, rep: Replica, workload: int) -> bool:
+        mode = comp.limit_mode
+        key = ((rep.index + 1) if mode & 1 else 0) * 1_000_000 + \
+            ((workload + 1) if mode & 2 else 0)
+        limiter = comp.limiters.get(key)
+        if limiter is None:
+            assert comp.limiter_factory is not None
+            limiter = comp.limiters[key] = comp.limiter_factory()
+        return limiter.allow(self.now)
+
+    def _refuse(self, frame: Frame, comp: Comp, cause: int) -> None:
+        """Turned away before any work: a full queue, a limiter, shedding, a dead replica."""
+        frame.op.by_cause[cause] += 1
+        comp.by_cause[cause] += 1
+        comp.rejected += cause != CRASHED
+        comp.failed += 1
+        self._reply(frame, cause)
 
     def _start(self, frame: Frame, rep: Replica, comp: Comp) -> None:
         now = self.now
@@ -203,6 +287,8 @@ class Kernel:
         frame.held = True
         if rep.inflight is not None:
             rep.inflight.add(frame)
+        if self.pauses:
+            frame.stall = rep.stalled(now)
         op = frame.op
         if frame.step:  # a non-blocking operation back for its post_work
             self._post_work(frame)
@@ -220,8 +306,17 @@ class Kernel:
         else:
             self._after_calls(frame)
 
+    def _stalled(self, frame: Frame, kind: int) -> bool:
+        """A pause froze the replica while this frame worked: finish that much later."""
+        behind = frame.rep.stalled(self.now) - frame.stall
+        if behind <= 1e-12:
+            return False
+        frame.stall += behind
+        heappush(self.heap, (self.now + behind, next(self.seq), kind, frame))
+        return True
+
     def _work_done(self, frame: Frame) -> None:
-        if frame.dead:
+        if frame.dead or (self.pauses and self._stalled(frame, WORK_DONE)):
             return
         op = frame.op
         if op.steps:
@@ -245,7 +340,7 @@ class Kernel:
                 if step.async_:
                     self._send_async(frame, step)
                     continue
-                self._send(frame, step, None, 1, 0.0)
+                self._send(frame, step, None, 1, 0.0, None, None)
                 return
             if self._fan_out(frame, step):
                 return
@@ -270,7 +365,7 @@ class Kernel:
         group.done = satisfied
         position = frame.step
         for call in waiting:
-            self._send(frame, call, group, 1, 0.0)
+            self._send(frame, call, group, 1, 0.0, None, None)
         # Sending may have finished the group (and moved the frame on) already.
         return not satisfied or frame.dead or frame.step != position
 
@@ -292,7 +387,7 @@ class Kernel:
         heappush(self.heap, (self.now + post, next(self.seq), POST_DONE, frame))
 
     def _post_done(self, frame: Frame) -> None:
-        if not frame.dead:
+        if not frame.dead and not (self.pauses and self._stalled(frame, POST_DONE)):
             self._finish(frame)
 
     def _finish(self, frame: Frame) -> None:
@@ -316,13 +411,14 @@ class Kernel:
             comp.failed += 1
         op.by_cause[cause] += 1
         frame.cause = cause
-        if comp.net is None and frame.parent is not None:
+        if comp.net is None and frame.parent is not None and frame.trace is None:
             self._response(frame)  # the common reply, without the call to _reply
         else:
             self._reply(frame, cause)
 
     def _release(self, frame: Frame) -> None:
-        """Free the frame's worker and give it to the next request waiting, if any."""
+        """Free the frame's worker and give it to the next request waiting, if any; requests
+        that waited too long for a load-shedding policy are refused instead."""
         rep = frame.rep
         comp = frame.op.comp
         now = self.now
@@ -333,18 +429,30 @@ class Kernel:
         rep.busy -= 1
         if rep.inflight is not None:
             rep.inflight.discard(frame)
-        if rep.queue:
+        shed: list[Frame] = []
+        while rep.queue:
             nxt = rep.queue.popleft()
             rep.queued -= 1
             self.queued -= 1
             comp.qarea += comp.qlen * (now - comp.qlast)
             comp.qlast = now
             comp.qlen -= 1
+            if nxt.done and nxt.hedge is not None:
+                continue  # a hedge that lost the race: cancelled before it started
+            if rep.shedder is not None and rep.shedder.drop(now, now - nxt.t0, rep.queued):
+                shed.append(nxt)
+                continue
             self._start(nxt, rep, comp)
+            break
+        for dropped in shed:
+            self._refuse(dropped, comp, SHED)
 
     def _reply(self, frame: Frame, cause: int) -> None:
         """Send the visit's outcome back over the network to whoever waits for it."""
         frame.cause = cause
+        if frame.trace is not None:
+            record = frame.trace[frame.span]
+            record[7], record[8] = self.now, cause
         if frame.parent is None and frame.root is None:
             return  # an async call: nobody waits
         net = frame.op.comp.net
@@ -354,9 +462,22 @@ class Kernel:
             heappush(self.heap, (self.now + net.draw(), next(self.seq), RESPONSE, frame))
 
     # -- calls -------------------------------------------------------------------------------------
+    def _child_span(self, parent: Frame, child: Frame, kind: str) -> None:
+        trace = parent.trace
+        assert trace is not None
+        child.trace = trace
+        child.span = len(trace)
+        trace.append([child.span, parent.span, child.op.comp.name, child.op.name, -1,
+                      self.now, -1.0, -1.0, -1, child.attempt, kind])
+
     def _send_async(self, frame: Frame, call: CallPlan) -> None:
         call.sent += 1
         child = Frame(call.target, None, call, None, 1, frame.key, self.now)
+        child.wl = frame.wl
+        if frame.trace is not None:
+            self._child_span(frame, child, "async")
+        if self.partitions and self._cut_off(frame, call, child):
+            return
         net = call.target.comp.net
         if net is None:
             self._deliver(child)
@@ -372,31 +493,184 @@ class Kernel:
             breaker = call.breakers[owner] = settings.build()
         return breaker
 
+    def _breaker_timer(self, breaker: CircuitBreaker) -> None:
+        breaker.on_timer(self.now)
+        self._arm(breaker)
+
+    def _arm(self, breaker: CircuitBreaker) -> None:
+        if breaker.timer_at >= 0.0:
+            heappush(self.heap, (breaker.timer_at, next(self.seq), BREAKER_TIMER, breaker))
+            breaker.timer_at = -1.0
+
     def _send(self, parent: Frame, call: CallPlan, group: Group | None, attempt: int,
-              delay: float) -> None:
+              delay: float, previous: Frame | None, hedged: Hedged | None) -> None:
+        """Send one attempt of a call: deadlines, partitions, the breaker, then the gates."""
         now = self.now
         child = Frame(call.target, parent, call, group, attempt, parent.key, now)
+        child.wl = parent.wl
         call.sent += 1
-        if attempt > 1:
-            call.retries += 1
-            child.delay = delay
-        if call.breaker and not self._breaker(call, parent).try_acquire(now):
-            child.done = True
-            call.by_cause[CIRCUIT_OPEN] += 1
-            self._resolve(child, CIRCUIT_OPEN)
+        if previous is None:
+            call.first += 1
+            if call.budget is not None:
+                call.budget.record_call(now)
+            if call.deadline:
+                child.call_deadline = now + call.deadline
+        else:
+            child.call_deadline = previous.call_deadline
+            if call.other_replica:
+                child.avoid = previous.rep.index
+            if hedged is None:
+                call.retries += 1
+                child.delay = delay
+        if parent.trace is not None:
+            self._child_span(parent, child, "call" if previous is None else
+                             "hedge" if hedged is not None else "retry")
+        if hedged is not None:
+            child.hedge = hedged
+            hedged.attempts.append(child)
+            hedged.outstanding += 1
+        elif call.hedge_max and previous is None:
+            child.hedge = Hedged(child)
+        timeout = call.timeout
+        limit = child.call_deadline
+        if parent.deadline and (not limit or parent.deadline < limit):
+            limit = parent.deadline
+        if limit:
+            left = limit - now
+            if left <= 0.0:
+                self._fail_now(child, TIMEOUT)
+                return
+            if not timeout or left < timeout:
+                timeout = left
+        if call.propagate and timeout:
+            child.deadline = now + timeout
+        if self.partitions and self._cut_off(parent, call, child, timeout):
             return
-        if call.timeout:
-            heappush(self.heap, (now + call.timeout, next(self.seq), TIMEOUT_EV, child))
-        net = call.target.comp.net
+        if call.breaker:
+            breaker = self._breaker(call, parent)
+            permitted = breaker.try_acquire(now)
+            self._arm(breaker)
+            if not permitted:
+                self._fail_now(child, CIRCUIT_OPEN)
+                return
+        if timeout:
+            heappush(self.heap, (now + timeout, next(self.seq), TIMEOUT_EV, child))
+        hedge = child.hedge
+        if hedge is not None and hedged is None:
+            self._schedule_hedge(call, child)
+        self._through_gates(child)
+
+    def _cut_off(self, caller: Frame, call: CallPlan, child: Frame,
+                 timeout: float = 0.0) -> bool:
+        """A partition between caller and callee: refuse at once, or lose the request."""
+        link = (caller.op.comp.index, call.target.comp.index)
+        if link not in self.partitions:
+            return False
+        if link in self.partition_fast:
+            if child.parent is None:
+                return True
+            self._fail_now(child, UNAVAILABLE)
+        elif timeout and child.parent is not None:
+            heappush(self.heap, (self.now + timeout, next(self.seq), TIMEOUT_EV, child))
+        return True
+
+    def _fail_now(self, child: Frame, cause: int) -> None:
+        """An attempt that ended before it left: deadline passed, breaker open, gate full."""
+        child.done = True
+        call = child.call
+        assert call is not None
+        call.by_cause[cause] += 1
+        if child.trace is not None:
+            record = child.trace[child.span]
+            record[6], record[7], record[8] = self.now, self.now, cause
+        if child.hedge is not None:
+            self._hedge_result(child, cause)
+        else:
+            self._resolve(child, cause)
+
+    def _through_gates(self, child: Frame) -> None:
+        """The call's bulkhead, then the callee's connection pool, then the network."""
+        call = child.call
+        parent = child.parent
+        assert call is not None and parent is not None
+        if call.bulkhead_limit and child.gate is None:
+            owner = -1 if call.bulkhead_shared else parent.rep.index
+            gate = call.gates.get(owner)
+            if gate is None:
+                gate = call.gates[owner] = Gate(call.bulkhead_limit, call.bulkhead_queue)
+            if not gate.try_enter():
+                if gate.can_wait():
+                    gate.wait(child)
+                    if call.bulkhead_wait > 0.0:
+                        heappush(self.heap, (self.now + call.bulkhead_wait, next(self.seq),
+                                             GATE_EXPIRED, child))
+                else:
+                    gate.rejected += 1
+                    self._fail_now(child, BULKHEAD_FULL)
+                return
+            child.gate = gate
+        target = call.target.comp
+        if target.pool_limit and child.pool is None:
+            key = parent.op.comp.index * 1_000_000 + parent.rep.index
+            pool = target.pools.get(key)
+            if pool is None:
+                pool = target.pools[key] = Gate(target.pool_limit, target.pool_queue)
+            if not pool.try_enter():
+                if pool.can_wait():
+                    pool.wait(child)
+                else:
+                    pool.rejected += 1
+                    target.by_cause[OVERFLOW] += 1
+                    target.rejected += 1
+                    self._release_gates(child)
+                    self._fail_now(child, OVERFLOW)
+                return
+            child.pool = pool
+        net = target.net
         if net is None:
             self._deliver(child)
         else:
-            heappush(self.heap, (now + net.draw(), next(self.seq), DELIVER, child))
+            heappush(self.heap, (self.now + net.draw(), next(self.seq), DELIVER, child))
+
+    def _gate_expired(self, child: Frame) -> None:
+        """A call waited `max_wait` for a bulkhead permit and gives up."""
+        if child.done or child.gate is not None:
+            return
+        call = child.call
+        assert call is not None
+        for gate in call.gates.values():
+            if child in gate.waiting:
+                gate.rejected += 1
+        self._fail_now(child, BULKHEAD_FULL)
+
+    def _release_gates(self, frame: Frame) -> None:
+        gate, pool = frame.gate, frame.pool
+        frame.gate = frame.pool = None
+        for held, is_pool in ((gate, False), (pool, True)):
+            if held is not None:
+                held.leave()
+                self._admit_waiter(held, is_pool)
+
+    def _admit_waiter(self, gate: Gate, is_pool: bool) -> None:
+        while True:
+            waiter = gate.next_waiter()
+            if waiter is None:
+                return
+            assert isinstance(waiter, Frame)
+            if waiter.done:
+                gate.leave()  # it gave up while waiting
+                continue
+            if is_pool:
+                waiter.pool = gate
+            else:
+                waiter.gate = gate
+            self._through_gates(waiter)
+            return
 
     def _response(self, frame: Frame) -> None:
         """A callee's answer reaches its caller."""
         if frame.done:
-            return  # the caller gave up on it (timeout) already
+            return  # the caller gave up on it (timeout, lost hedge) already
         frame.done = True
         call = frame.call
         parent = frame.parent
@@ -405,13 +679,39 @@ class Kernel:
             self._complete_root(frame, cause)
             return
         call.by_cause[cause] += 1
-        if call.breaker:
-            self._breaker(call, parent).record(self.now, cause != OK, self.now - frame.sent)
-        if cause == OK and frame.group is None:
+        if call.extras:
+            self._attempt_over(frame, call, parent, cause)
+        if frame.degraded and cause == OK:
+            parent.degraded = True
+        if frame.hedge is not None:
+            self._hedge_result(frame, cause)
+        elif cause == OK and frame.group is None:
             if not parent.dead:
                 self._advance(parent)
         else:
             self._resolve(frame, cause)
+
+    def _attempt_over(self, frame: Frame, call: CallPlan, parent: Frame, cause: int) -> None:
+        """Bookkeeping when an attempt ends, by answer or by timeout: permits, retry slots,
+        the breaker's window, outlier detection, the hedging percentile."""
+        if frame.gate is not None or frame.pool is not None:
+            self._release_gates(frame)
+        now = self.now
+        if call.retry_cap >= 0 and frame.attempt > 1 and frame.hedge is None:
+            call.retry_active[parent.rep.index] -= 1
+        if call.breaker:
+            breaker = self._breaker(call, parent)
+            breaker.record(now, cause != OK, now - frame.sent)
+            self._arm(breaker)
+        comp = call.target.comp
+        rep = frame.rep
+        if comp.outlier is not None and rep is not NOWHERE:
+            if comp.outlier.record(now, rep.index, bool(HOST_FAILURES >> cause & 1)):
+                rep.ejected = True
+                rep.routable = False
+                self._health_event(comp, rep, "ejected")
+        if call.hedge_tracker is not None and cause == OK:
+            call.hedge_tracker.add(now - frame.sent)
 
     def _timeout(self, frame: Frame) -> None:
         if frame.done:
@@ -422,10 +722,67 @@ class Kernel:
         if call is None or parent is None:
             return
         call.by_cause[TIMEOUT] += 1
-        if call.breaker:
-            self._breaker(call, parent).record(self.now, True, self.now - frame.sent)
-        self._resolve(frame, TIMEOUT)
+        if call.extras:
+            self._attempt_over(frame, call, parent, TIMEOUT)
+        if frame.hedge is not None:
+            self._hedge_result(frame, TIMEOUT)
+        else:
+            self._resolve(frame, TIMEOUT)
 
+    # -- hedging -----------------------------------------------------------------------------------
+    def _schedule_hedge(self, call: CallPlan, first: Frame) -> None:
+        delay = call.hedge_after
+        if call.hedge_tracker is not None:
+            delay = call.hedge_tracker.value  # -1 until enough answers were seen
+        if delay > 0.0:
+            heappush(self.heap, (self.now + delay, next(self.seq), HEDGE, first))
+
+    def _hedge(self, first: Frame) -> None:
+        """The hedge delay passed with no answer: send one more attempt elsewhere."""
+        hedged = first.hedge
+        call = first.call
+        parent = first.parent
+        if hedged is None or call is None or parent is None or hedged.done or parent.dead:
+            return
+        if hedged.sent >= call.hedge_max:
+            return
+        if call.hedge_budget >= 0.0 and call.hedges + 1 > call.hedge_budget * call.first:
+            return
+        hedged.sent += 1
+        call.hedges += 1
+        self._send(parent, call, first.group, first.attempt, 0.0, first, hedged)
+        if hedged.sent < call.hedge_max and not hedged.done:
+            self._schedule_hedge(call, first)
+
+    def _hedge_result(self, frame: Frame, cause: int) -> None:
+        hedged = frame.hedge
+        call = frame.call
+        parent = frame.parent
+        assert hedged is not None and call is not None and parent is not None
+        hedged.outstanding -= 1
+        if hedged.done:
+            return
+        if cause == OK:
+            hedged.done = True
+            if frame is not hedged.first:
+                call.hedge_wins += 1
+            for other in hedged.attempts:
+                if other is not frame and not other.done:
+                    other.done = True  # cancelled: its answer is ignored
+                    if other.gate is not None or other.pool is not None:
+                        self._release_gates(other)
+            if frame.degraded:
+                parent.degraded = True
+            if frame.group is None:
+                if not parent.dead:
+                    self._advance(parent)
+            else:
+                self._call_done(parent, frame.group, OK)
+        elif hedged.outstanding == 0:
+            hedged.done = True
+            self._resolve(hedged.first, cause)
+
+    # -- outcomes ------------------------------------------------------------------------------------
     def _resolve(self, attempt: Frame, cause: int) -> None:
         """An attempt of a call ended: retry it, fall back, or move the caller on."""
         call = attempt.call
@@ -436,28 +793,54 @@ class Kernel:
             backoff = call.backoff
             if attempt.attempt < call.attempts and call.retry_on >> cause & 1 and backoff:
                 wait = backoff.delay(attempt.attempt, attempt.delay)
-                attempt.delay = wait
-                if wait > 0.0:
-                    self.push(self.now + wait, RETRY, attempt)
-                else:
-                    self._send(parent, call, attempt.group, attempt.attempt + 1, wait)
-                return
+                if self._may_retry(call, parent, attempt, wait):
+                    attempt.delay = wait
+                    if wait > 0.0:
+                        self.push(self.now + wait, RETRY, attempt)
+                    else:
+                        self._send(parent, call, attempt.group, attempt.attempt + 1, wait,
+                                   attempt, None)
+                    return
+                if attempt.call_deadline and self.now + wait >= attempt.call_deadline:
+                    cause = TIMEOUT  # the call's deadline leaves no time for another try
             call.failed += 1
             if call.on_failure == CONTINUE:
                 cause = OK
             elif call.on_failure == FALLBACK:
                 call.fallbacks += 1
+                if call.degraded:
+                    call.degraded_count += 1
+                    parent.degraded = True
                 if call.fallback is not None:
                     self.push(self.now + call.fallback.draw(), FALLBACK_DONE, attempt)
                     return
                 cause = OK
         self._call_done(parent, attempt.group, cause)
 
+    def _may_retry(self, call: CallPlan, parent: Frame, attempt: Frame, wait: float) -> bool:
+        """The deadline, the retry budget and Envoy's concurrent-retry cap must all allow it."""
+        now = self.now
+        if attempt.call_deadline and now + wait >= attempt.call_deadline:
+            return False
+        if call.budget is not None and not call.budget.try_retry(now):
+            return False
+        if call.retry_cap >= 0:
+            owner = parent.rep.index
+            active = call.retry_active.get(owner, 0)
+            if active >= call.retry_cap:
+                call.retry_overflow += 1
+                return False
+            call.retry_active[owner] = active + 1
+        return True
+
     def _retry(self, attempt: Frame) -> None:
         parent = attempt.parent
         call = attempt.call
         if parent is not None and call is not None and not parent.dead:
-            self._send(parent, call, attempt.group, attempt.attempt + 1, attempt.delay)
+            self._send(parent, call, attempt.group, attempt.attempt + 1, attempt.delay,
+                       attempt, None)
+        elif call is not None and call.retry_cap >= 0 and parent is not None:
+            call.retry_active[parent.rep.index] -= 1
 
     def _fallback_done(self, attempt: Frame) -> None:
         parent = attempt.parent
@@ -503,8 +886,12 @@ class Kernel:
             if cause == OK:
                 source.hist.add(latency)
                 source.interval_lat.append(latency)
+                if frame.degraded:
+                    source.degraded += 1
             else:
                 source.interval_failed += 1
+            if frame.trace is not None and len(source.sampled) < MAX_SAMPLED:
+                source.sampled.append((latency, self.requests, cause, frame.trace))
             self.counted -= 1
             if self.closed and self.counted == 0:
                 self.heap.clear()  # every request of the window is answered
@@ -530,7 +917,10 @@ class Kernel:
             published = sub.buffer.popleft()
             sub.inflight += 1
             self.inflight += 1
-            self._enter(sub.target, sub, sub.delivered + sub.failed + sub.inflight, published)
+            frame = Frame(sub.target, None, None, None, 1,
+                          sub.delivered + sub.failed + sub.inflight, published)
+            frame.root = sub
+            self._enter(frame)
 
     def _delivered(self, sub: Subscription, frame: Frame, cause: int) -> None:
         sub.inflight -= 1
@@ -541,7 +931,7 @@ class Kernel:
             sub.failed += 1
         self._dispatch(sub)
 
-    # -- time --------------------------------------------------------------------------------------
+    # -- time ----------------------------------------------------------------------------------------
     def _tick(self, _: object) -> None:
         """Close one time-series interval (the last one may be shorter, at the window end)."""
         now = self.now
@@ -558,18 +948,27 @@ class Kernel:
             queue = (comp.qarea - comp.q_snap) / span
             visits = comp.ok + comp.failed
             level = busy / comp.capacity if comp.capacity else busy
-            comp.series.append((now, level, queue, (visits - comp.visits_snap) / span))
+            comp.series.append((now, level, queue, (visits - comp.visits_snap) / span,
+                                (comp.rejected - comp.rejected_snap) / span))
             comp.busy_snap, comp.q_snap, comp.visits_snap = comp.area, comp.qarea, visits
+            comp.rejected_snap = comp.rejected
         for wl in self.plan.workloads:
             ok = wl.interval_lat
             if ok:
                 p50, p95, p99 = (float(v) * 1e3 for v in np.quantile(ok, (0.5, 0.95, 0.99)))
             else:
                 p50 = p95 = p99 = math.nan
-            wl.series.append((now, len(ok) / span, wl.interval_failed / span, p50, p95, p99))
+            wl.series.append((now, len(ok) / span, wl.interval_failed / span, p50, p95, p99,
+                              wl.inflight))
             ok.clear()
             wl.interval_failed = 0
             wl.hist.maybe_flush()
+        for call in self.plan.calls:
+            if call.breakers:
+                states = [b.state for b in call.breakers.values()]
+                call.breaker_series.append((now, states.count(OPEN) / len(states),
+                                            states.count(HALF_OPEN) / len(states),
+                                            sum(b.not_permitted for b in call.breakers.values())))
         for op in self.plan.ops.values():
             op.hist.maybe_flush()
         if now + self.interval <= self.t_end + 1e-9:
@@ -581,23 +980,33 @@ class Kernel:
             comp.area = comp.qarea = comp.cpu = 0.0
             comp.last = comp.qlast = now
             comp.busy_snap = comp.q_snap = 0.0
-            comp.ok = comp.failed = comp.rejected = comp.visits_snap = 0
+            comp.ok = comp.failed = comp.rejected = comp.visits_snap = comp.rejected_snap = 0
+            comp.by_cause = [0] * len(comp.by_cause)
             comp.qmax = comp.qlen
             comp.series.clear()
             for op in comp.ops.values():
                 op.hist.reset()
                 op.by_cause = [0] * len(op.by_cause)
+            for pool in comp.pools.values():
+                pool.rejected = pool.max_active = 0
         for call in self.plan.calls:
-            call.sent = call.retries = call.failed = call.fallbacks = 0
+            call.sent = call.retries = call.failed = call.fallbacks = call.first = 0
+            call.hedges = call.hedge_wins = call.retry_overflow = call.degraded_count = 0
             call.by_cause = [0] * len(call.by_cause)
+            call.breaker_series.clear()
             for breaker in call.breakers.values():
                 breaker.not_permitted = 0
+            for gate in call.gates.values():
+                gate.rejected = gate.max_active = 0
+            if call.budget is not None:
+                call.budget.exhausted = 0
         for sub in self.plan.subscriptions:
             sub.delivered = sub.failed = 0
             sub.lag.reset()
         for wl in self.plan.workloads:
             wl.interval_lat.clear()
             wl.interval_failed = 0
+            wl.degraded = 0
 
     def _window_end(self, _: object) -> None:
         self._tick(None)
@@ -619,30 +1028,168 @@ class Kernel:
         self.unfinished = self.counted
         self.heap.clear()
 
-    # -- faults ------------------------------------------------------------------------------------
+    # -- health: probes, restarts, outlier detection -------------------------------------------------
+    def _health_event(self, comp: Comp, rep: Replica, what: str) -> None:
+        if len(self.health_events) < MAX_HEALTH_EVENTS:
+            self.health_events.append((self.now, comp.name, rep.index, what))
+
+    def _probe_passes(self, comp: Comp, rep: Replica, timeout: float) -> bool:
+        """A probe answers when the replica runs, is not paused, and would serve the probe
+        within its timeout: at once with a free worker, else after the queue ahead of it."""
+        if not rep.up or rep.paused:
+            return False
+        if rep.busy < comp.workers:
+            return True
+        return (rep.queued + 1) * comp.mean_work / comp.workers <= timeout
+
+    def _probe_ready(self, target: tuple[Comp, Replica]) -> None:
+        comp, rep = target
+        health = comp.health
+        assert health is not None
+        if self._probe_passes(comp, rep, health.ready_timeout):
+            rep.ready_fail = 0
+            rep.ready_ok += 1
+            if not rep.ready and rep.ready_ok >= health.ready_success:
+                rep.ready = True
+                rep.routable = not rep.ejected
+                self._health_event(comp, rep, "ready")
+        else:
+            rep.ready_ok = 0
+            rep.ready_fail += 1
+            if rep.ready and rep.ready_fail >= health.ready_threshold:
+                rep.ready = rep.routable = False
+                self._health_event(comp, rep, "not_ready")
+        self.push(self.now + health.ready_period, PROBE_READY, target)
+
+    def _probe_live(self, target: tuple[Comp, Replica]) -> None:
+        comp, rep = target
+        health = comp.health
+        assert health is not None
+        if not rep.restarting:
+            if self._probe_passes(comp, rep, health.live_timeout):
+                rep.live_fail = 0
+            else:
+                rep.live_fail += 1
+                if rep.live_fail >= health.live_threshold:
+                    self._restart(comp, rep, health.restart_delay)
+        self.push(self.now + health.live_period, PROBE_LIVE, target)
+
+    def _restart(self, comp: Comp, rep: Replica, base_delay: float) -> None:
+        """The kubelet kills the container and starts it again after CrashLoopBackOff."""
+        now = self.now
+        if now - rep.started >= BACKOFF_RESET_AFTER:
+            rep.restarts = 0
+        delay = min(base_delay * 2.0**rep.restarts, MAX_RESTART_DELAY)
+        rep.restarts += 1
+        rep.live_fail = 0
+        rep.restarting = True
+        self._health_event(comp, rep, "restart")
+        self._set_up(comp, rep)
+        self.push(now + delay, RESTARTED, (comp, rep))
+
+    def _restarted(self, target: tuple[Comp, Replica]) -> None:
+        comp, rep = target
+        rep.restarting = False
+        rep.started = self.now
+        if comp.health is not None and comp.health.ready_period > 0:
+            rep.ready = rep.routable = False  # until its readiness probe passes
+            rep.ready_ok = 0
+        self._set_up(comp, rep)
+
+    def _outlier_sweep(self, comp: Comp) -> None:
+        detector = comp.outlier
+        assert detector is not None
+        for index in detector.sweep(self.now):
+            rep = comp.replicas[index]
+            rep.ejected = False
+            rep.routable = rep.ready
+            self._health_event(comp, rep, "returned")
+        self.push(self.now + detector.interval, OUTLIER_SWEEP, comp)
+
+    # -- faults --------------------------------------------------------------------------------------
     def _fault(self, action: FaultAction) -> None:
-        if action.start:
+        start = action.start
+        if start:
             self.active_faults[action.index] = action
         else:
             self.active_faults.pop(action.index, None)
+        comp = action.comp
+        if action.net is not None:
+            comp.net = action.net if start else self.base_net[comp.index]
+        if action.partition >= 0:
+            self._partition(comp.index, action.partition, action.partition_fast, start)
         for rep in action.replicas:
-            if action.start:
+            if start:
                 rep.faults.append(action.index)
+                if action.pause_every > 0:
+                    self.push(self.now, PAUSE_START, (action, rep))
+                if action.mtbf > 0:
+                    self._schedule_random_failure(action, rep)
             elif action.index in rep.faults:
                 rep.faults.remove(action.index)
-            self._apply_faults(action.comp, rep)
+            self._apply_faults(comp, rep)
+
+    def _partition(self, a: int, b: int, fast: bool, start: bool) -> None:
+        for link in ((a, b), (b, a)):
+            for table, on in ((self.partitions, True), (self.partition_fast, fast)):
+                if not on:
+                    continue
+                count = table.get(link, 0) + (1 if start else -1)
+                if count > 0:
+                    table[link] = count
+                else:
+                    table.pop(link, None)
 
     def _apply_faults(self, comp: Comp, rep: Replica) -> None:
         active = [self.active_faults[i] for i in rep.faults if i in self.active_faults]
-        was_up = rep.up
-        rep.up = not any(a.crash for a in active)
+        rep.crashed = any(a.crash for a in active)
         rep.err_extra = min(1.0, sum(a.error_rate for a in active))
         rep.work_mul = math.prod(a.work_mul for a in active)
         adders = [a.work_add for a in active if a.work_add is not None]
         rep.work_add = adders[0] if adders else None
         rep.slow = rep.work_mul != 1.0 or rep.work_add is not None
+        self._set_up(comp, rep)
+
+    def _set_up(self, comp: Comp, rep: Replica) -> None:
+        was_up = rep.up
+        rep.up = not (rep.crashed or rep.down_random or rep.restarting)
         if was_up and not rep.up:
             self._crash(comp, rep)
+
+    def _pause_start(self, target: tuple[FaultAction, Replica]) -> None:
+        action, rep = target
+        now = self.now
+        if action.index not in self.active_faults or rep.paused:
+            return
+        rep.paused = True
+        rep.pause_started = now
+        self.push(now + action.pause_for, PAUSE_END, rep)
+        if now + action.pause_every < action.until:
+            self.push(now + action.pause_every, PAUSE_START, target)
+
+    def _pause_end(self, rep: Replica) -> None:
+        rep.stall_total += self.now - rep.pause_started
+        rep.paused = False
+
+    def _schedule_random_failure(self, action: FaultAction, rep: Replica) -> None:
+        assert action.random_draws is not None
+        at = self.now + action.random_draws.draw() * action.mtbf
+        if at < action.until:
+            self.push(at, RANDOM_FAIL, (action, rep))
+
+    def _random_fail(self, target: tuple[FaultAction, Replica]) -> None:
+        action, rep = target
+        assert action.random_draws is not None
+        rep.down_random = True
+        self._set_up(action.comp, rep)
+        self.push(self.now + action.random_draws.draw() * action.mttr, RANDOM_RECOVER, target)
+
+    def _random_recover(self, target: tuple[FaultAction, Replica]) -> None:
+        action, rep = target
+        rep.down_random = False
+        self._set_up(action.comp, rep)
+        if action.index in self.active_faults:
+            self._schedule_random_failure(action, rep)
 
     def _crash(self, comp: Comp, rep: Replica) -> None:
         """Everything at the replica fails now: queued requests and those in service."""
@@ -661,6 +1208,8 @@ class Kernel:
             rep.inflight.clear()
         for frame in victims:
             frame.dead = True
+            frame.held = False
             frame.op.by_cause[CRASHED] += 1
+            comp.by_cause[CRASHED] += 1
             comp.failed += 1
             self._reply(frame, CRASHED)

@@ -6,53 +6,108 @@ Nothing here knows about pydantic or YAML; `compile.py` builds these from a `Sys
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 from scalesim.sim.mechanisms.arrivals import Arrivals
 from scalesim.sim.mechanisms.backoff import Backoff
 from scalesim.sim.mechanisms.balancer import Balancer
+from scalesim.sim.mechanisms.bulkhead import Gate
 from scalesim.sim.mechanisms.circuit_breaker import BreakerSettings, CircuitBreaker
+from scalesim.sim.mechanisms.latency_tracker import LatencyTracker
+from scalesim.sim.mechanisms.outlier import OutlierDetector
+from scalesim.sim.mechanisms.rate_limit import SlidingWindow, TokenBucket
+from scalesim.sim.mechanisms.retry_budget import RetryBudget
+from scalesim.sim.mechanisms.shedding import CoDel, MaxWait
 from scalesim.sim.metrics import Histogram
 from scalesim.sim.random import Sampler
+from scalesim.spec.resilience import CAUSES
 
-# Outcome causes; 0 is success. Bit positions also form the retry `on` mask.
-OK, TIMEOUT, REJECTED, ERROR, CIRCUIT_OPEN, CRASHED, UNFINISHED = range(7)
-CAUSE_NAMES = ("ok", "timeout", "rejected", "error", "circuit_open", "crashed", "unfinished")
+# Outcome causes: 0 is success, then the spec's causes in order, then one for the result only.
+# A cause's number is also its bit in a retry's `on` mask.
+CAUSE_NAMES = ("ok", *CAUSES, "unfinished")
+(OK, TIMEOUT, REJECTED, ERROR, CIRCUIT_OPEN, CRASHED, BULKHEAD_FULL, OVERFLOW, RATE_LIMITED,
+ SHED, UNAVAILABLE, UNFINISHED) = range(len(CAUSE_NAMES))
 FAIL, CONTINUE, FALLBACK = range(3)
 UNLIMITED = 1 << 62
+Limiter = TokenBucket | SlidingWindow
 
 
 class Replica:
-    __slots__ = ("busy", "err_extra", "faults", "index", "inflight", "queue", "queued", "slow",
-                 "up", "work_add", "work_mul")
+    __slots__ = ("busy", "crashed", "down_random", "ejected", "err_extra", "faults", "index",
+                 "inflight", "live_fail", "paused", "pause_started", "queue", "queued",
+                 "ready", "ready_fail", "ready_ok", "restarting", "restarts", "routable",
+                 "shedder", "slow", "stall_total", "started", "up", "work_add", "work_mul")
 
     def __init__(self, index: int, track: bool) -> None:
         self.index = index
         self.busy = 0
         self.queued = 0
         self.queue: deque[Frame] = deque()
-        self.up = True
+        self.up = True  # not crashed, not failed at random, not restarting
+        self.crashed = False  # by a crash fault
+        self.down_random = False  # by a random failure
+        self.restarting = False  # killed by its liveness probe, not back yet
+        self.ready = True  # its readiness probe passes
+        self.ejected = False  # by outlier detection
+        self.routable = True  # balancers may pick it: ready and not ejected
         self.slow = False  # a latency fault is active
         self.work_mul = 1.0
         self.work_add: Sampler | None = None
         self.err_extra = 0.0
         self.faults: list[int] = []  # indices of active faults
         self.inflight: set[Frame] | None = set() if track else None
+        self.shedder: MaxWait | CoDel | None = None
+        self.paused = False
+        self.pause_started = 0.0
+        self.stall_total = 0.0  # seconds paused before the current pause
+        self.ready_fail = 0
+        self.ready_ok = 0
+        self.live_fail = 0
+        self.restarts = 0
+        self.started = 0.0  # last (re)start, for the CrashLoopBackOff reset
+
+    def stalled(self, now: float) -> float:
+        """Seconds this replica has been paused so far."""
+        return self.stall_total + (now - self.pause_started if self.paused else 0.0)
 
 
 NOWHERE = Replica(-1, False)  # where a frame is before a balancer placed it
 
 
+class HealthPlan:
+    """Probe settings of a component (Kubernetes semantics)."""
+
+    __slots__ = ("live_period", "live_threshold", "live_timeout", "ready_delay",
+                 "ready_period", "ready_success", "ready_threshold", "ready_timeout",
+                 "restart_delay", "live_delay")
+
+    def __init__(self) -> None:
+        self.ready_period = 0.0  # 0 = no readiness probe
+        self.ready_timeout = 1.0
+        self.ready_threshold = 3
+        self.ready_success = 1
+        self.ready_delay = 0.0
+        self.live_period = 0.0  # 0 = no liveness probe
+        self.live_timeout = 1.0
+        self.live_threshold = 3
+        self.live_delay = 0.0
+        self.restart_delay = 10.0
+
+
 class Comp:
-    __slots__ = ("area", "balancer", "blocking", "busy", "busy_snap", "capacity", "coin", "cpu",
-                 "failed", "index", "kind", "last", "name", "net", "ok", "ops", "q_snap", "qarea",
-                 "qcap", "qlast", "qlen", "qmax", "rejected", "replicas", "series", "visits_snap",
-                 "workers")
+    __slots__ = ("area", "balancer", "blocking", "busy", "busy_snap", "by_cause", "capacity",
+                 "coin", "cpu", "failed", "health", "index", "kind", "last", "limit_mode",
+                 "limiter_factory", "limiters", "mean_work",
+                 "name", "net", "ok", "ops", "outlier", "pool_limit", "pool_queue", "pools",
+                 "q_snap", "qarea", "qcap", "qlast", "qlen", "qmax", "rejected", "rejected_snap",
+                 "replicas", "series", "visits_snap", "workers")
 
     def __init__(self, name: str, kind: str, replicas: list[Replica], workers: int, qcap: int,
                  balancer: Balancer, net: Sampler | None, coin: Sampler,
                  blocking: bool = True) -> None:
         self.name = name
         self.kind = kind
+        self.index = 0
         self.blocking = blocking  # False: the worker is free while the operation waits on calls
         self.replicas = replicas
         self.workers = workers
@@ -62,6 +117,7 @@ class Comp:
         self.net = net  # one-way latency of a hop into this component
         self.coin = coin  # error coin flips
         self.ops: dict[str, Op] = {}
+        self.mean_work = 0.0  # mean work of its operations, for probe timing
         self.busy = 0  # occupied workers, all replicas
         self.area = 0.0  # ∫ busy dt
         self.last = 0.0
@@ -72,9 +128,22 @@ class Comp:
         self.cpu = 0.0  # worker-seconds of work and post_work
         self.ok = 0
         self.failed = 0
-        self.rejected = 0
-        # per interval: end time, utilization (or concurrency if unlimited), queue, visits/s
-        self.series: list[tuple[float, float, float, float]] = []
+        self.rejected = 0  # refused at the door: full queue, limiter, shedding, overflow
+        self.rejected_snap = 0
+        self.by_cause = [0] * len(CAUSE_NAMES)  # refusals by cause
+        # Admission: rate limiters, one for the component or keyed by replica and/or workload.
+        self.limit_mode = 0  # 0 = none; bit 1: one per replica; bit 2: one per workload
+        self.limiter_factory: Callable[[], Limiter] | None = None
+        self.limiters: dict[int, Limiter] = {}
+        # Envoy connection pool each calling replica keeps towards this component.
+        self.pool_limit = 0  # 0 = no pool limits
+        self.pool_queue = 0
+        self.pools: dict[int, Gate] = {}
+        self.outlier: OutlierDetector | None = None
+        self.health: HealthPlan | None = None
+        # per interval: end time, utilization (or concurrency if unlimited), queue, visits/s,
+        # refusals/s
+        self.series: list[tuple[float, float, float, float, float]] = []
         self.busy_snap = 0.0
         self.q_snap = 0.0
         self.visits_snap = 0
@@ -98,30 +167,60 @@ class Op:
 
 
 class CallPlan:
-    __slots__ = ("async_", "attempts", "backoff", "breaker", "breaker_settings", "breakers",
-                 "by_cause", "coin", "failed", "fallback", "fallbacks", "name", "on_failure",
-                 "prob", "retries", "retry_on", "sent", "target", "timeout")
+    __slots__ = ("async_", "attempts", "backoff", "breaker", "breaker_series",
+                 "breaker_settings", "breakers", "budget", "bulkhead_limit", "bulkhead_queue", "bulkhead_shared",
+                 "bulkhead_wait", "by_cause", "coin", "deadline", "degraded", "degraded_count",
+                 "extras", "failed", "fallback", "fallbacks", "first", "gates", "hedge_after",
+                 "hedge_budget", "hedge_max", "hedge_tracker", "hedge_wins", "hedges", "index",
+                 "name", "on_failure", "other_replica", "prob", "propagate", "retries",
+                 "retry_active", "retry_cap", "retry_on", "retry_overflow", "sent", "target",
+                 "timeout")
 
     def __init__(self, name: str, target: Op) -> None:
         self.name = name
+        self.index = 0
         self.target = target
-        self.timeout = 0.0  # 0 = none
+        self.timeout = 0.0  # per attempt; 0 = none
+        self.deadline = 0.0  # whole call; 0 = none
+        self.propagate = False  # the callee's calls get at most the time left
         self.attempts = 1
         self.retry_on = 0  # bit mask of causes
         self.backoff: Backoff | None = None
+        self.budget: RetryBudget | None = None
+        self.retry_cap = -1  # Envoy max_retries per calling replica; -1 = none
+        self.retry_active: dict[int, int] = {}
+        self.other_replica = True
         self.breaker_settings: BreakerSettings | None = None
         self.breaker = False  # breaker_settings is set
         self.breakers: dict[int, CircuitBreaker] = {}  # by calling replica, or -1 if shared
+        self.bulkhead_limit = 0  # 0 = no bulkhead
+        self.bulkhead_queue = 0  # waiters allowed; -1 = any (semaphore, bounded by time)
+        self.bulkhead_wait = 0.0  # semaphore max_wait
+        self.bulkhead_shared = False
+        self.gates: dict[int, Gate] = {}
+        self.hedge_after = 0.0  # fixed delay; 0 = no hedging, unless a tracker is set
+        self.hedge_tracker: LatencyTracker | None = None
+        self.hedge_max = 0
+        self.hedge_budget = -1.0  # hedges per first attempt at most; -1 = no budget
         self.on_failure = FAIL
         self.fallback: Sampler | None = None
+        self.degraded = False
         self.async_ = False
         self.prob = 1.0
         self.coin: Sampler | None = None
         self.sent = 0
+        self.first = 0  # first attempts
         self.retries = 0
+        self.retry_overflow = 0
+        self.hedges = 0
+        self.hedge_wins = 0
         self.failed = 0
         self.fallbacks = 0
+        self.degraded_count = 0
         self.by_cause = [0] * len(CAUSE_NAMES)  # attempt outcomes
+        self.extras = False  # anything to update when an attempt ends (breaker, gates, …)
+        # per interval: end time, share of breakers open, half open, not permitted so far
+        self.breaker_series: list[tuple[float, float, float, int]] = []
 
 
 class ParPlan:
@@ -147,6 +246,21 @@ class Group:
         self.done = False
 
 
+class Hedged:
+    """The attempts racing for one call: the first success wins, the call fails only when all
+    of them have failed and no more hedges will be sent."""
+
+    __slots__ = ("attempts", "done", "first", "last_cause", "outstanding", "sent")
+
+    def __init__(self, first: Frame) -> None:
+        self.first = first
+        self.attempts: list[Frame] = [first]
+        self.outstanding = 1
+        self.sent = 0  # hedges sent
+        self.done = False
+        self.last_cause = OK
+
+
 class Frame:
     """One visit of a request to an operation.
 
@@ -154,8 +268,10 @@ class Frame:
     or a queue subscription delivering a message); an async call has neither.
     """
 
-    __slots__ = ("attempt", "call", "cause", "dead", "delay", "done", "group", "held", "key",
-                 "op", "parent", "rep", "root", "sent", "step", "t0")
+    __slots__ = ("attempt", "avoid", "call", "call_deadline", "cause", "dead", "deadline",
+                 "degraded", "delay", "done", "gate", "group", "hedge", "held", "key", "op",
+                 "parent", "pool", "rep", "root", "sent", "span", "stall", "step", "t0",
+                 "trace", "wl")
 
     def __init__(self, op: Op, parent: Frame | None, call: CallPlan | None,
                  group: Group | None, attempt: int, key: int, now: float) -> None:
@@ -172,17 +288,30 @@ class Frame:
         self.done = False
         self.dead = False
         self.held = False  # holds a worker of its replica
-        self.delay = 0.0
+        self.degraded = False  # answered in part by a fallback
+        self.delay = 0.0  # the back-off before this attempt
         self.rep = NOWHERE
+        self.avoid = -1  # replica a retry or hedge should not go to
+        self.deadline = 0.0  # calls made by this visit must end by then; 0 = none
+        self.call_deadline = 0.0  # the end of the whole call this attempt belongs to
+        self.stall = 0.0  # the replica's paused time when this frame's work began
+        self.gate: Gate | None = None  # bulkhead permit held
+        self.pool: Gate | None = None  # connection-pool slot held
+        self.hedge: Hedged | None = None
         self.root: Workload | Subscription | None = None
+        self.wl = -1  # index of the workload the request came from
+        self.trace: list[list[object]] | None = None  # the sampled request's spans
+        self.span = 0
 
 
 class Workload:
-    __slots__ = ("arrivals", "by_cause", "hist", "inflight", "interval_failed", "interval_lat",
-                 "keys", "name", "next_key", "series", "target", "think", "users")
+    __slots__ = ("arrivals", "by_cause", "degraded", "hist", "index", "inflight",
+                 "interval_failed", "interval_lat", "keys", "name", "next_key", "sampled",
+                 "series", "target", "think", "trace_every", "users")
 
     def __init__(self, name: str, target: Op, arrivals: Arrivals) -> None:
         self.name = name
+        self.index = 0
         self.target = target
         self.arrivals = arrivals  # never fires for a closed loop
         self.users = 0
@@ -191,11 +320,15 @@ class Workload:
         self.next_key = 0
         self.hist = Histogram()
         self.by_cause = [0] * len(CAUSE_NAMES)
+        self.degraded = 0
         self.inflight = 0
         self.interval_lat: list[float] = []  # latencies of this interval's successes
         self.interval_failed = 0
-        # per interval: end time, ok/s, failed/s, p50, p95, p99 (ms)
-        self.series: list[tuple[float, float, float, float, float, float]] = []
+        # per interval: end time, ok/s, failed/s, p50, p95, p99 (ms), in flight at the end
+        self.series: list[tuple[float, float, float, float, float, float, int]] = []
+        self.trace_every = 0  # trace one request in this many; 0 = none
+        # finished sampled requests: (latency, sequence, cause, spans)
+        self.sampled: list[tuple[float, int, int, list[list[object]]]] = []
 
 
 class Subscription:
@@ -217,8 +350,9 @@ class Subscription:
 class FaultAction:
     """Start or end of one fault on a set of replicas."""
 
-    __slots__ = ("comp", "crash", "error_rate", "index", "replicas", "start", "work_add",
-                 "work_mul")
+    __slots__ = ("comp", "crash", "error_rate", "index", "net", "partition", "partition_fast",
+                 "pause_every", "pause_for", "replicas", "start", "until", "mttr", "mtbf",
+                 "random_draws", "work_add", "work_mul")
 
     def __init__(self, index: int, comp: Comp, replicas: list[Replica], start: bool,
                  crash: bool, error_rate: float, work_mul: float,
@@ -231,3 +365,12 @@ class FaultAction:
         self.error_rate = error_rate
         self.work_mul = work_mul
         self.work_add = work_add
+        self.net: Sampler | None = None  # the component's hop latency while the fault lasts
+        self.partition = -1  # index of the component cut off from this one; -1 = none
+        self.partition_fast = False  # refuse at once instead of losing the request
+        self.pause_every = 0.0
+        self.pause_for = 0.0
+        self.mtbf = 0.0
+        self.mttr = 0.0
+        self.random_draws: Sampler | None = None  # Exp(1) draws for random failures
+        self.until = 0.0  # end of the fault window (inf if open)

@@ -115,6 +115,11 @@ def _mixture(weights: np.ndarray, parts: list[BatchFn]) -> BatchFn:
     return draw
 
 
+def summed(first: BatchFn, second: BatchFn) -> BatchFn:
+    """Draws of two independent distributions added, e.g. a hop plus a fault's extra delay."""
+    return lambda rng, n: first(rng, n) + second(rng, n)
+
+
 def sampler(dist: AnyDistribution, rng: np.random.Generator) -> Sampler:
     return Sampler(batch_function(dist), rng, dist.mean_s)
 

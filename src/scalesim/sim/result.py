@@ -1,11 +1,13 @@
 """The result of a run, as the JSON document described in SPEC.md.
 
 Replications are pooled (counts summed, histograms merged); with more than one, `ci95` gives
-Student-t intervals computed from the per-replication values.
+Student-t intervals computed from the per-replication values. Times (`t_s`, `start_s`) are
+simulated seconds since the start of the run, warm-up included.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from typing import Any
 
@@ -15,13 +17,15 @@ from scalesim.sim.mechanisms.circuit_breaker import STATE_NAMES
 from scalesim.sim.metrics import Histogram
 from scalesim.sim.plan import CAUSE_NAMES, OK, UNFINISHED, Workload
 from scalesim.sim.stats import ci95
-from scalesim.spec.model import System
+from scalesim.sim.timeseries import tables
+from scalesim.spec.model import FAULT_EFFECTS, System
 
 FAILURE_CAUSES = CAUSE_NAMES[1:]
 SLO_PERCENTILES = ("mean", "p50", "p90", "p95", "p99", "p999")
+REFUSALS = ("rejected", "rate_limited", "shed", "overflow", "unavailable", "crashed")
 
 
-def clean(value: float) -> float | None:
+def clean(value: float | None) -> float | None:
     """Rounded for stable, readable JSON; NaN and infinity become null."""
     if value is None or math.isnan(value) or math.isinf(value):
         return None
@@ -56,7 +60,9 @@ def _workload_causes(kernel: Kernel, wl: Workload) -> list[int]:
     return causes
 
 
-def build_result(system: System, seed: int, kernels: list[Kernel]) -> dict[str, Any]:
+def build_result(system: System, seed: int, kernels: list[Kernel],
+                 with_series: bool = False) -> dict[str, Any]:
+    """The result document; `with_series` adds the first replication's time series."""
     duration = system.simulation.duration
     runs = len(kernels)
     first = kernels[0]
@@ -66,18 +72,20 @@ def build_result(system: System, seed: int, kernels: list[Kernel]) -> dict[str, 
     workloads: dict[str, Any] = {}
     all_hists: list[Histogram] = []
     total_causes = [0] * len(CAUSE_NAMES)
+    degraded = 0
     for index, wl in enumerate(first.plan.workloads):
         causes = _sum_lists([per_run[index] for per_run in wl_causes])
         hist = _merged([k.plan.workloads[index].hist for k in kernels])
         all_hists.append(hist)
         total_causes = [a + b for a, b in zip(total_causes, causes, strict=True)]
-        workloads[wl.name] = {"requests": _requests(causes),
+        wl_degraded = sum(k.plan.workloads[index].degraded for k in kernels)
+        degraded += wl_degraded
+        workloads[wl.name] = {"requests": {**_requests(causes), "degraded": wl_degraded},
                               "throughput_rps": clean(sum(causes) / span),
                               "goodput_rps": clean(causes[OK] / span),
                               "latency_ms": _latency(hist)}
-    system_hist = _merged(all_hists)
-    latency = _latency(system_hist)
-    requests = _requests(total_causes)
+    latency = _latency(_merged(all_hists))
+    requests = {**_requests(total_causes), "degraded": degraded}
     result: dict[str, Any] = {
         "scalesim": __version__,
         "system": system.name,
@@ -93,6 +101,9 @@ def build_result(system: System, seed: int, kernels: list[Kernel]) -> dict[str, 
         "workloads": workloads,
         "components": _components(kernels, span),
         "calls": _calls(kernels),
+        "events": [{"t_s": clean(t), "component": comp, "replica": replica, "event": what}
+                   for t, comp, replica, what in first.health_events],
+        "faults": _faults(system),
     }
     queues = _queues(kernels, span)
     if queues:
@@ -101,6 +112,11 @@ def build_result(system: System, seed: int, kernels: list[Kernel]) -> dict[str, 
         result["slo"] = _slo(system, latency, result["error_rate"])
     if runs > 1:
         result["ci95"] = _ci95(kernels, duration)
+    traces = _traces(first, seed, system.simulation.traces)
+    if traces:
+        result["traces"] = traces
+    if with_series:
+        result["timeseries"] = tables(first)
     return result
 
 
@@ -120,8 +136,9 @@ def _components(kernels: list[Kernel], span: float) -> dict[str, Any]:
             hist = _merged([k.plan.comps[index].ops[oname].hist for k in kernels])
             op_hists.append(hist)
             ops[oname] = {"requests": _requests(causes), "latency_ms": _latency(hist)}
+        refusals = _sum_lists([k.plan.comps[index].by_cause for k in kernels])
         capacity = comp.capacity
-        out[comp.name] = {
+        entry: dict[str, Any] = {
             "kind": comp.kind,
             "replicas": len(comp.replicas),
             "throughput_rps": clean(visits / span),
@@ -131,9 +148,20 @@ def _components(kernels: list[Kernel], span: float) -> dict[str, Any]:
             "queue_mean": clean(qarea / span),
             "queue_max": max(k.plan.comps[index].qmax for k in kernels),
             "rejected": sum(s[5] for s in snaps),
+            "refused_by_cause": {name: refusals[CAUSE_NAMES.index(name)] for name in REFUSALS},
             "latency_ms": _latency(_merged(op_hists)),
             "operations": ops,
         }
+        detectors = [k.plan.comps[index].outlier for k in kernels]
+        if comp.outlier is not None:
+            entry["ejections"] = sum(d.ejections for d in detectors if d is not None)
+        if comp.pools:
+            entry["connection_pool"] = {
+                "overflow": sum(p.rejected for k in kernels
+                                for p in k.plan.comps[index].pools.values()),
+                "max_active": max(p.max_active for k in kernels
+                                  for p in k.plan.comps[index].pools.values())}
+        out[comp.name] = entry
     return out
 
 
@@ -143,21 +171,35 @@ def _calls(kernels: list[Kernel]) -> list[dict[str, Any]]:
     for index, call in enumerate(first.plan.calls):
         runs = [k.plan.calls[index] for k in kernels]
         attempts = sum(c.sent for c in runs)
-        retries = sum(c.retries for c in runs)
+        originals = sum(c.first for c in runs)
         causes = _sum_lists([c.by_cause for c in runs])
         target = call.target
         entry: dict[str, Any] = {
             "from": call.name, "to": f"{target.comp.name}.{target.name}",
             "async": call.async_,
-            "attempts": attempts, "retries": retries,
+            "attempts": attempts, "retries": sum(c.retries for c in runs),
+            "hedges": sum(c.hedges for c in runs),
             "failed": sum(c.failed for c in runs),
-            "timeouts": causes[1],
+            "timeouts": causes[CAUSE_NAMES.index("timeout")],
             "attempt_failures_by_cause": {name: causes[i + 1]
                                           for i, name in enumerate(FAILURE_CAUSES[:-1])},
             "fallbacks": sum(c.fallbacks for c in runs),
-            "amplification": clean(attempts / (attempts - retries)) if attempts > retries
-            else None,
+            "amplification": clean(attempts / originals) if originals else None,
         }
+        if call.hedge_max:
+            entry["hedge_wins"] = sum(c.hedge_wins for c in runs)
+        budgets = [c.budget for c in runs]
+        if call.budget is not None:
+            entry["retry_budget_exhausted"] = sum(b.exhausted for b in budgets if b is not None)
+        if call.retry_cap >= 0:
+            entry["retry_overflow"] = sum(c.retry_overflow for c in runs)
+        if call.degraded:
+            entry["degraded"] = sum(c.degraded_count for c in runs)
+        if call.bulkhead_limit:
+            gates = [g for c in runs for g in c.gates.values()]
+            entry["bulkhead"] = {"rejected": sum(g.rejected for g in gates),
+                                 "max_active": max((g.max_active for g in gates), default=0),
+                                 "limit": call.bulkhead_limit}
         if call.breaker:
             transitions = sorted(
                 (t, owner, a, b) for owner, breaker in call.breakers.items()
@@ -184,6 +226,13 @@ def _queues(kernels: list[Kernel], span: float) -> dict[str, Any]:
                      "backlog_end": sum(len(s.buffer) for s in runs),
                      "lag_ms": _latency(_merged([s.lag for s in runs]))}
     return out
+
+
+def _faults(system: System) -> list[dict[str, Any]]:
+    return [{"target": fault.target, "start_s": fault.at,
+             "end_s": None if fault.for_ is None else fault.at + fault.for_,
+             "effects": [name for name in FAULT_EFFECTS if getattr(fault, name)]}
+            for fault in system.faults]
 
 
 def _slo(system: System, latency: dict[str, float | None],
@@ -224,3 +273,51 @@ def _ci95(kernels: list[Kernel], duration: float) -> dict[str, Any]:
     return {"latency_ms": {k: interval(v) for k, v in per_run.items()},
             "throughput_rps": interval(throughput), "goodput_rps": interval(goodput),
             "error_rate": interval(errors)}
+
+
+def _hex(text: str, size: int) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=size).hexdigest()
+
+
+def _traces(kernel: Kernel, seed: int, keep: int) -> list[dict[str, Any]]:
+    """Sampled requests per workload: the `keep` slowest, `keep` typical (nearest the median)
+    and the first `keep` failed, with one span per visit."""
+    out: list[dict[str, Any]] = []
+    for wl in kernel.plan.workloads:
+        ok = sorted((s for s in wl.sampled if s[2] == OK), key=lambda s: (s[0], s[1]))
+        failed = [s for s in wl.sampled if s[2] != OK][:keep]
+        slowest = ok[-keep:][::-1] if keep else []
+        chosen = {s[1] for s in slowest}
+        median = ok[len(ok) // 2][0] if ok else 0.0
+        typical = sorted((s for s in ok if s[1] not in chosen),
+                         key=lambda s: (abs(s[0] - median), s[1]))[:keep]
+        for kind, group in (("typical", typical), ("slowest", slowest), ("failed", failed)):
+            for latency, number, cause, spans in group:
+                trace_id = _hex(f"{seed}/{wl.name}/{number}", 16)
+                span_ids = [_hex(f"{trace_id}/{record[0]}", 8) for record in spans]
+                out.append({
+                    "trace_id": trace_id, "workload": wl.name, "kind": kind,
+                    "status": CAUSE_NAMES[cause], "start_s": clean(_time(spans[0][5])),
+                    "duration_ms": clean(latency * 1e3),
+                    "spans": [_span(record, span_ids) for record in spans]})
+    return out
+
+
+def _time(value: object) -> float:
+    assert isinstance(value, float)
+    return value
+
+
+def _span(record: list[object], span_ids: list[str]) -> dict[str, Any]:
+    (index, parent, component, operation, replica, sent, start, end, cause, attempt,
+     kind) = record
+    assert isinstance(index, int) and isinstance(parent, int) and isinstance(cause, int)
+    assert isinstance(sent, float) and isinstance(start, float) and isinstance(end, float)
+    return {"span_id": span_ids[index],
+            "parent_span_id": span_ids[parent] if parent >= 0 else None,
+            "component": component, "operation": operation,
+            "replica": replica if isinstance(replica, int) and replica >= 0 else None,
+            "sent_s": clean(sent), "start_s": clean(start) if start >= 0 else None,
+            "end_s": clean(end) if end >= 0 else None,
+            "status": CAUSE_NAMES[cause] if cause >= 0 else "unfinished",
+            "attempt": attempt, "kind": kind}

@@ -1,45 +1,63 @@
-"""Per-interval time series of a run, as rows ready for CSV (first replication only)."""
+"""Per-interval time series of a run (first replication): tables for CSV, JSON and reports.
+
+Every table is a list of columns and rows; `t_s` is the end of the interval in simulated
+seconds since the start of the run (warm-up included), like every time in a result.
+"""
 
 from __future__ import annotations
 
 import csv
 import math
 from pathlib import Path
+from typing import Any
 
 from scalesim.sim.kernel import Kernel
 
-WORKLOAD_COLUMNS = ("t_s", "workload", "throughput_rps", "goodput_rps", "errors_rps",
-                    "p50_ms", "p95_ms", "p99_ms")
-COMPONENT_COLUMNS = ("t_s", "component", "utilization", "concurrency", "queue_mean",
-                     "throughput_rps")
+Cell = str | float | int | None
+Table = dict[str, Any]  # {"columns": [...], "rows": [[...], ...]}
+
+WORKLOAD_COLUMNS = ["t_s", "workload", "throughput_rps", "goodput_rps", "errors_rps",
+                    "p50_ms", "p95_ms", "p99_ms", "in_flight"]
+COMPONENT_COLUMNS = ["t_s", "component", "utilization", "concurrency", "queue_mean",
+                     "throughput_rps", "refused_rps"]
+BREAKER_COLUMNS = ["t_s", "call", "open_share", "half_open_share", "not_permitted"]
+FILES = {"workloads": "timeseries.csv", "components": "components.csv",
+         "breakers": "breakers.csv"}
 
 
-def _cell(value: float) -> str:
-    return "" if math.isnan(value) else f"{value:.6g}"
+def _num(value: float) -> float | None:
+    return None if math.isnan(value) else round(value, 6)
 
 
-def workload_rows(kernel: Kernel) -> list[tuple[str, ...]]:
-    rows = []
-    for wl in kernel.plan.workloads:
-        for t, ok, failed, p50, p95, p99 in wl.series:
-            rows.append((_cell(t - kernel.t_start), wl.name, _cell(ok + failed), _cell(ok),
-                         _cell(failed), _cell(p50), _cell(p95), _cell(p99)))
-    return sorted(rows, key=lambda row: (float(row[0]), row[1]))
+def _sorted(rows: list[list[Cell]]) -> list[list[Cell]]:
+    return sorted(rows, key=lambda row: (float(row[0] or 0.0), str(row[1])))
 
 
-def component_rows(kernel: Kernel) -> list[tuple[str, ...]]:
-    rows = []
-    for comp in kernel.plan.comps:
-        for t, level, queue, visits in comp.series:
-            utilization = _cell(level) if comp.capacity else ""
-            concurrency = _cell(level * comp.capacity if comp.capacity else level)
-            rows.append((_cell(t - kernel.t_start), comp.name, utilization, concurrency,
-                         _cell(queue), _cell(visits)))
-    return sorted(rows, key=lambda row: (float(row[0]), row[1]))
+def tables(kernel: Kernel) -> dict[str, Table]:
+    workloads: list[list[Cell]] = [
+        [_num(t), wl.name, _num(ok + failed), _num(ok), _num(failed), _num(p50),
+         _num(p95), _num(p99), in_flight]
+        for wl in kernel.plan.workloads
+        for t, ok, failed, p50, p95, p99, in_flight in wl.series]
+    components: list[list[Cell]] = [
+        [_num(t), comp.name, _num(level) if comp.capacity else None,
+         _num(level * comp.capacity if comp.capacity else level), _num(queue), _num(visits),
+         _num(refused)]
+        for comp in kernel.plan.comps
+        for t, level, queue, visits, refused in comp.series]
+    breakers: list[list[Cell]] = [
+        [_num(t), f"{call.name}->{call.target.comp.name}.{call.target.name}",
+         _num(open_share), _num(half_open), not_permitted]
+        for call in kernel.plan.calls
+        for t, open_share, half_open, not_permitted in call.breaker_series]
+    return {"workloads": {"columns": WORKLOAD_COLUMNS, "rows": _sorted(workloads)},
+            "components": {"columns": COMPONENT_COLUMNS, "rows": _sorted(components)},
+            "breakers": {"columns": BREAKER_COLUMNS, "rows": _sorted(breakers)}}
 
 
-def write_csv(path: Path, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def write_csv(path: Path, table: Table) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(columns)
-        writer.writerows(rows)
+        writer.writerow(table["columns"])
+        writer.writerows([["" if cell is None else f"{cell:.6g}" if isinstance(cell, float)
+                           else cell for cell in row] for row in table["rows"]])

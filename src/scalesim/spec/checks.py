@@ -92,6 +92,18 @@ def _check_references(system: System) -> list[Problem]:
             problems.append((("faults", i, "target"),
                              f"'{fault.component}' has {target.replicas} replica(s), "
                              f"numbered from 0; there is no [{fault.replica}]"))
+    for i, fault in enumerate(system.faults):
+        if fault.partition is not None and fault.partition.with_ not in system.components:
+            other = fault.partition.with_
+            problems.append((("faults", i, "partition", "with"), f"no component '{other}'"
+                             f"{did_you_mean(other, system.components)}"))
+    for _, _, path, call in iter_calls(system):
+        if call.async_:
+            waiting = [name for name in ("timeout", "deadline", "retry", "hedge",
+                                         "circuit_breaker") if getattr(call, name) is not None]
+            if waiting:
+                problems.append((path, f"an async call does not wait for an answer, so "
+                                 f"{', '.join(waiting)} cannot apply"))
     names = [w.name for w in system.workloads]
     for i, name in enumerate(names):
         if name in names[:i]:

@@ -13,6 +13,20 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from scalesim.spec.dists import ZERO, Distribution
+from scalesim.spec.resilience import (
+    Bulkhead,
+    CallDefaults,
+    CircuitBreaker,
+    ConnectionPool,
+    Fallback,
+    Health,
+    Hedge,
+    LoadShedding,
+    OnFailure,
+    OutlierDetection,
+    RateLimit,
+    Retry,
+)
 from scalesim.spec.types import (
     Duration,
     Fraction,
@@ -47,74 +61,19 @@ class Balancer(StrEnum):
     HASH = "hash"
 
 
-class FailureCause(StrEnum):
-    """Why a call or request failed; the keys of `failed_by_cause` in the result."""
-
-    TIMEOUT = "timeout"
-    REJECTED = "rejected"
-    ERROR = "error"
-    CIRCUIT_OPEN = "circuit_open"
-    CRASHED = "crashed"
-
-
-RetryOn = Literal["error", "timeout", "rejected", "circuit_open", "crashed"]
-
-
-def _default_retry_on() -> list[RetryOn]:
-    return ["error", "timeout", "rejected", "crashed"]
-
-
-class Retry(Strict):
-    """Retries of one call. `attempts` counts every try, the first included (Resilience4j's
-    maxAttempts); Istio's `attempts` is this number minus one."""
-
-    attempts: int = Field(3, ge=1, le=100)
-    backoff: Literal["none", "constant", "exponential"] = "exponential"
-    base: Duration = 0.025
-    max: Duration = 0.25
-    jitter: Literal["none", "full", "equal", "decorrelated"] = "full"
-    on: list[RetryOn] = Field(default_factory=_default_retry_on, min_length=1)
-
-    @model_validator(mode="after")
-    def _max_not_below_base(self) -> Retry:
-        if self.max < self.base:
-            raise ValueError("'max' must be at least 'base'")
-        return self
-
-
-class CircuitBreaker(Strict):
-    """A Resilience4j circuit breaker on one call edge; defaults are Resilience4j's."""
-
-    window_type: Literal["count", "time"] = "count"
-    window: int = Field(100, ge=1, description="calls (count) or seconds (time)")
-    min_calls: int = Field(100, ge=1)
-    failure_rate: Fraction = 0.5
-    slow_call_rate: Fraction = 1.0
-    slow_call_duration: PositiveDuration = 60.0
-    open_for: PositiveDuration = 60.0
-    half_open_calls: int = Field(10, ge=1)
-    scope: Literal["replica", "service"] = "replica"
-
-    @field_validator("failure_rate", "slow_call_rate")
-    @classmethod
-    def _above_zero(cls, value: float) -> float:
-        if value <= 0.0:
-            raise ValueError("a circuit-breaker threshold must be above 0% (and at most 100%)")
-        return value
-
-
-class Fallback(Strict):
-    fallback: Distribution
-
-
-OnFailure = Literal["fail", "continue"] | Fallback
 
 
 class Call(Strict):
     to: OperationRef
-    timeout: PositiveDuration | None = None
+    timeout: PositiveDuration | None = Field(None, description="per attempt")
+    deadline: PositiveDuration | None = Field(
+        None, description="for the whole call: attempts, back-off and hedges")
+    propagate_deadline: bool = Field(
+        False, description="the callee's own calls get at most the time left of this one")
     retry: Retry | None = None
     circuit_breaker: CircuitBreaker | None = None
+    bulkhead: Bulkhead | None = None
+    hedge: Hedge | None = None
     on_failure: OnFailure = "fail"
     async_: bool = Field(False, alias="async")
     probability: Fraction = 1.0
@@ -188,6 +147,13 @@ class Component(Strict):
     capacity: Annotated[int, Field(ge=1)] | None = Field(
         None, description="queue only: messages buffered per subscription; omitted = unbounded")
     consumers: list[Consumer] = Field(default_factory=list, description="queue only")
+    rate_limit: RateLimit | None = None
+    load_shedding: LoadShedding | None = None
+    connection_pool: ConnectionPool | None = Field(
+        None, description="limits every calling replica's proxy enforces towards this component")
+    outlier_detection: OutlierDetection | None = Field(
+        None, description="callers stop sending to replicas that keep failing")
+    health: Health | None = None
 
     @property
     def worker_limit(self) -> int | None:
@@ -208,6 +174,7 @@ class Component(Strict):
 
 class Defaults(Strict):
     network: Distribution = ZERO
+    calls: CallDefaults | None = Field(None, description="settings every call inherits")
 
 
 class ProfilePoint(Strict):
@@ -276,14 +243,48 @@ def _parse_latency_change(value: Any) -> Any:
     return value
 
 
+class Pause(Strict):
+    """A stop-the-world pause (like a GC): the replica makes no progress for `for` seconds,
+    every `every` seconds."""
+
+    every: PositiveDuration
+    for_: PositiveDuration = Field(alias="for")
+
+
+class RandomFailures(Strict):
+    """Each replica fails after an exponential time with mean `mtbf` and comes back after an
+    exponential time with mean `mttr`, independently."""
+
+    mtbf: PositiveDuration
+    mttr: PositiveDuration
+
+
+class Partition(Strict):
+    """No traffic between the target and `with` in either direction: calls across it time out
+    (the packets are lost) or fail at once (`fail_fast`, the connection is refused)."""
+
+    with_: str = Field(alias="with", pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")
+    mode: Literal["timeout", "fail_fast"] = "timeout"
+
+
+FAULT_EFFECTS = ("latency", "error_rate", "crash", "network", "pause", "random_failures",
+                 "partition")
+
+
 class Fault(Strict):
     target: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*(\[\d+\])?$")]
-    at: Duration
+    at: Duration = 0.0
     for_: PositiveDuration | None = Field(None, alias="for",
                                           description="how long; omitted = until the end")
     latency: LatencyChange | None = None
     error_rate: Fraction | None = None
     crash: bool = False
+    network: Distribution | None = Field(
+        None, description="added to every hop into and out of the target (e.g. packet loss "
+        "as a mixture with a retransmission delay)")
+    pause: Pause | None = None
+    random_failures: RandomFailures | None = None
+    partition: Partition | None = None
 
     @field_validator("latency", mode="before")
     @classmethod
@@ -292,8 +293,9 @@ class Fault(Strict):
 
     @model_validator(mode="after")
     def _has_an_effect(self) -> Fault:
-        if self.latency is None and self.error_rate is None and not self.crash:
-            raise ValueError("a fault needs at least one of 'latency', 'error_rate', 'crash'")
+        if not any(getattr(self, name) for name in FAULT_EFFECTS):
+            raise ValueError("a fault needs at least one of " + ", ".join(
+                f"'{name}'" for name in FAULT_EFFECTS))
         return self
 
     @property
@@ -331,6 +333,8 @@ class Simulation(Strict):
     seed: int = Field(1, ge=0, lt=2**63)
     replications: int = Field(1, ge=1, le=10_000)
     interval: PositiveDuration = Field(1.0, description="time-series bucket width")
+    traces: int = Field(20, ge=0, le=1000, description="sampled request traces kept per "
+                        "workload and kind (typical, slowest, failed); 0 = none")
     limits: Limits = Field(default_factory=Limits)
 
 

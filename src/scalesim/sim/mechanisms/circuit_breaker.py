@@ -8,6 +8,12 @@ failure) for `open_for`, then lets the next call through as HALF_OPEN (lazily, o
 as Resilience4j does by default). HALF_OPEN admits `half_open_calls` calls into a fresh count
 window and decides after each recorded call once min(min_calls, half_open_calls) are in:
 thresholds reached -> OPEN again, otherwise CLOSED with fresh metrics.
+
+Options as in Resilience4j: the open wait may grow by `open_for_multiplier` with each
+re-opening (an exponential interval function, capped at `open_for_max`); a timer may move
+OPEN to HALF_OPEN (`automatic_half_open`); `max_wait_in_half_open` > 0 re-opens a half-open
+breaker whose probes take too long. Timers are requested through `timer_at`, which the
+kernel turns into an event and answers with `on_timer`.
 """
 
 from __future__ import annotations
@@ -80,15 +86,18 @@ class TimeWindow:
 
 
 class CircuitBreaker:
-    __slots__ = ("admitted", "configured_min_calls", "failure_rate", "half_open_calls",
-                 "min_calls", "not_permitted",
-                 "open_for", "open_until", "slow_call_duration", "slow_call_rate", "state",
+    __slots__ = ("admitted", "automatic", "configured_min_calls", "failure_rate",
+                 "half_open_calls", "max_half_open", "min_calls", "multiplier",
+                 "not_permitted", "open_for", "open_for_max", "open_until", "openings",
+                 "slow_call_duration", "slow_call_rate", "state", "timer_at",
                  "transition_count", "transitions", "window", "window_size", "window_type")
 
     def __init__(self, *, window_type: str = "count", window: int = 100, min_calls: int = 100,
                  failure_rate: float = 0.5, slow_call_rate: float = 1.0,
                  slow_call_duration: float = 60.0, open_for: float = 60.0,
-                 half_open_calls: int = 10) -> None:
+                 half_open_calls: int = 10, open_for_multiplier: float = 1.0,
+                 open_for_max: float = 0.0, automatic_half_open: bool = False,
+                 max_wait_in_half_open: float = 0.0) -> None:
         self.window_type = window_type
         self.window_size = window
         self.configured_min_calls = min_calls  # half-open caps this by its own call count
@@ -98,6 +107,12 @@ class CircuitBreaker:
         self.slow_call_duration = slow_call_duration
         self.open_for = open_for
         self.half_open_calls = half_open_calls
+        self.multiplier = open_for_multiplier
+        self.open_for_max = open_for_max  # 0 = no cap
+        self.automatic = automatic_half_open
+        self.max_half_open = max_wait_in_half_open
+        self.openings = 0  # OPEN states in a row, for the growing wait
+        self.timer_at = -1.0  # a timer the kernel should set, or -1
         self.state = CLOSED
         self.window: CountWindow | TimeWindow = self._closed_window()
         self.open_until = 0.0
@@ -146,17 +161,35 @@ class CircuitBreaker:
         elif self.state == HALF_OPEN:
             self._to(now, CLOSED)
 
+    def on_timer(self, now: float) -> None:
+        """A timer set through `timer_at` fired: move on if it is still due."""
+        if self.state == OPEN and self.automatic and now >= self.open_until:
+            self._to(now, HALF_OPEN)
+        elif (self.state == HALF_OPEN and self.max_half_open > 0.0
+              and now >= self.open_until + self.max_half_open):
+            self._to(now, OPEN)
+
     def _to(self, now: float, state: int) -> None:
         self.transition_count += 1
         if len(self.transitions) < MAX_TRANSITIONS_KEPT:
             self.transitions.append((now, self.state, state))
         self.state = state
         if state == OPEN:
-            self.open_until = now + self.open_for
+            self.openings += 1
+            wait = self.open_for * self.multiplier ** (self.openings - 1)
+            if self.open_for_max > 0.0:
+                wait = min(wait, self.open_for_max)
+            self.open_until = now + wait
+            if self.automatic:
+                self.timer_at = self.open_until
         elif state == HALF_OPEN:
             self.window = CountWindow(self.half_open_calls)
             self.admitted = 0
+            self.open_until = now  # the half-open wait is measured from here
+            if self.max_half_open > 0.0:
+                self.timer_at = now + self.max_half_open
         else:
+            self.openings = 0
             self.window = self._closed_window()
 
 
@@ -173,10 +206,18 @@ class BreakerSettings:
     open_for: float
     half_open_calls: int
     shared: bool
+    open_for_multiplier: float = 1.0
+    open_for_max: float = 0.0
+    automatic_half_open: bool = False
+    max_wait_in_half_open: float = 0.0
 
     def build(self) -> CircuitBreaker:
         return CircuitBreaker(window_type=self.window_type, window=self.window,
                               min_calls=self.min_calls, failure_rate=self.failure_rate,
                               slow_call_rate=self.slow_call_rate,
                               slow_call_duration=self.slow_call_duration,
-                              open_for=self.open_for, half_open_calls=self.half_open_calls)
+                              open_for=self.open_for, half_open_calls=self.half_open_calls,
+                              open_for_multiplier=self.open_for_multiplier,
+                              open_for_max=self.open_for_max,
+                              automatic_half_open=self.automatic_half_open,
+                              max_wait_in_half_open=self.max_wait_in_half_open)

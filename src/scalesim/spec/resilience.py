@@ -1,0 +1,194 @@
+"""Resilience settings of a spec: what a call, a component or the defaults may carry.
+
+Each follows a real system's definition and defaults, named in its docstring; the facts are
+in shared/reference/resilience-semantics.md and docs/resilience.md explains each field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from scalesim.spec.dists import Distribution
+from scalesim.spec.types import Duration, Fraction, PositiveDuration, Rate, Strict
+
+# Why a call or request failed: the keys of `failed_by_cause` in the result, in this order.
+CAUSES = ("timeout", "rejected", "error", "circuit_open", "crashed", "bulkhead_full",
+          "overflow", "rate_limited", "shed", "unavailable")
+Cause = Literal["timeout", "rejected", "error", "circuit_open", "crashed", "bulkhead_full",
+                "overflow", "rate_limited", "shed", "unavailable"]
+
+
+def _default_retry_on() -> list[Cause]:
+    return ["error", "timeout", "rejected", "crashed", "overflow", "unavailable"]
+
+
+class RetryBudget(Strict):
+    """Retries may be at most `ratio` of the original calls over the last `window`, but
+    `min_per_s` retries per second are always allowed (Linkerd and gRPC retry budgets)."""
+
+    ratio: Fraction = 0.2
+    min_per_s: float = Field(10.0, ge=0.0)
+    window: PositiveDuration = 10.0
+
+
+class Retry(Strict):
+    """Retries of one call. `attempts` counts every try, the first included (Resilience4j's
+    maxAttempts); Istio's `attempts` is this number minus one."""
+
+    attempts: int = Field(3, ge=1, le=100)
+    backoff: Literal["none", "constant", "exponential"] = "exponential"
+    base: Duration = 0.025
+    max: Duration = 0.25
+    jitter: Literal["none", "full", "equal", "decorrelated"] = "full"
+    on: list[Cause] = Field(default_factory=_default_retry_on, min_length=1)
+    budget: RetryBudget | None = None
+    max_concurrent: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="Envoy max_retries: retries in flight at once per calling replica")
+    other_replica: bool = Field(True, description="steer a retry away from the replica that "
+                                "failed (Envoy's previous_hosts predicate, Istio's default)")
+
+    @model_validator(mode="after")
+    def _max_not_below_base(self) -> Retry:
+        if self.max < self.base:
+            raise ValueError("'max' must be at least 'base'")
+        return self
+
+
+class CircuitBreaker(Strict):
+    """A Resilience4j circuit breaker on one call edge; defaults are Resilience4j's."""
+
+    window_type: Literal["count", "time"] = "count"
+    window: int = Field(100, ge=1, le=100_000, description="calls (count) or seconds (time)")
+    min_calls: int = Field(100, ge=1)
+    failure_rate: Fraction = 0.5
+    slow_call_rate: Fraction = 1.0
+    slow_call_duration: PositiveDuration = 60.0
+    open_for: PositiveDuration = 60.0
+    open_for_multiplier: float = Field(
+        1.0, ge=1.0, description="each re-opening waits this much longer (exponential "
+        "interval function); 1 = constant")
+    open_for_max: PositiveDuration | None = Field(None, description="cap of the growing wait")
+    automatic_half_open: bool = Field(False, description="a timer moves OPEN to HALF_OPEN; "
+                                      "otherwise the first call after the wait does")
+    max_wait_in_half_open: Duration = Field(0.0, description="0 = stay HALF_OPEN until the "
+                                            "probes finish; otherwise re-open after this")
+    half_open_calls: int = Field(10, ge=1)
+    scope: Literal["replica", "service"] = "replica"
+
+    @field_validator("failure_rate", "slow_call_rate")
+    @classmethod
+    def _above_zero(cls, value: float) -> float:
+        if value <= 0.0:
+            raise ValueError("a circuit-breaker threshold must be above 0% (and at most 100%)")
+        return value
+
+
+class Bulkhead(Strict):
+    """Isolation of one dependency (Resilience4j Bulkhead / ThreadPoolBulkhead).
+
+    semaphore: at most `max_concurrent` calls at once; a call waits at most `max_wait` for a
+    permit (0 = refuse at once). threadpool: `size` threads and a queue of `queue` calls.
+    """
+
+    type: Literal["semaphore", "threadpool"] = "semaphore"
+    max_concurrent: int = Field(25, ge=1)
+    max_wait: Duration = 0.0
+    size: int = Field(10, ge=1)
+    queue: int = Field(100, ge=0)
+    scope: Literal["replica", "service"] = "replica"
+
+
+class Hedge(Strict):
+    """Send another attempt to a different replica when the first is slow; the first answer
+    wins and the rest are cancelled (The Tail at Scale)."""
+
+    after: PositiveDuration | Annotated[str, Field(pattern=r"^p(50|75|90|95|99|999)$")] = Field(
+        "p95", description="a delay, or a percentile of this call's observed latency")
+    max: int = Field(1, ge=1, le=10, description="extra attempts at most")
+    budget: Fraction | None = Field(None, description="hedges at most this share of calls")
+
+
+class Fallback(Strict):
+    fallback: Distribution
+    degraded: bool = Field(False, description="count answers served by the fallback as "
+                           "degraded (still successful)")
+
+
+OnFailure = Literal["fail", "continue"] | Fallback
+
+
+class CallDefaults(Strict):
+    """Settings every call inherits unless it sets its own (`defaults.calls`)."""
+
+    timeout: PositiveDuration | None = None
+    retry: Retry | None = None
+    circuit_breaker: CircuitBreaker | None = None
+    bulkhead: Bulkhead | None = None
+
+
+class RateLimit(Strict):
+    """Admission at a component: token bucket (`rate` refill, `burst` size) or a sliding
+    window of `rate × window` requests; over the limit a request is refused (HTTP 429)."""
+
+    algorithm: Literal["token_bucket", "sliding_window"] = "token_bucket"
+    rate: Rate
+    burst: int | None = Field(None, ge=1, description="bucket size; default one second of rate")
+    window: PositiveDuration = 1.0
+    scope: Literal["component", "replica"] = "component"
+    per_workload: bool = Field(False, description="each workload (client) has its own limit")
+
+
+class LoadShedding(Strict):
+    """Refuse work that has waited too long: a bound on the queue wait, or CoDel (drop when the
+    minimum queue delay over `interval` stayed above `target`)."""
+
+    max_queue_wait: PositiveDuration | None = None
+    codel_target: PositiveDuration | None = None
+    codel_interval: PositiveDuration = 0.1
+
+    @model_validator(mode="after")
+    def _one_policy(self) -> LoadShedding:
+        if (self.max_queue_wait is None) == (self.codel_target is None):
+            raise ValueError("give exactly one of 'max_queue_wait' or 'codel_target'")
+        return self
+
+
+class ConnectionPool(Strict):
+    """Envoy circuit-breaking thresholds that every calling replica's proxy enforces towards
+    this component (Istio DestinationRule connectionPool); Envoy's defaults."""
+
+    max_connections: int = Field(1024, ge=1)
+    max_pending_requests: int = Field(1024, ge=0)
+    max_requests: int = Field(1024, ge=1)
+    http2: bool = Field(False, description="HTTP/2 multiplexes: only max_requests applies")
+
+
+class OutlierDetection(Strict):
+    """Envoy outlier detection by consecutive 5xx (Istio's only detector); Envoy's defaults."""
+
+    consecutive_5xx: int = Field(5, ge=1)
+    interval: PositiveDuration = 10.0
+    base_ejection_time: PositiveDuration = 30.0
+    max_ejection_time: PositiveDuration = 300.0
+    max_ejection_percent: Fraction = 0.1
+
+
+class Probe(Strict):
+    """A Kubernetes probe; defaults are Kubernetes'."""
+
+    period: PositiveDuration = 10.0
+    timeout: PositiveDuration = 1.0
+    failure_threshold: int = Field(3, ge=1)
+    success_threshold: int = Field(1, ge=1)
+    initial_delay: Duration = 0.0
+
+
+class Health(Strict):
+    """Readiness removes a failing replica from balancing; liveness restarts it after
+    `restart_delay`, doubling per restart up to 5 minutes (CrashLoopBackOff)."""
+
+    readiness: Probe | None = None
+    liveness: Probe | None = None
+    restart_delay: Duration = 10.0
