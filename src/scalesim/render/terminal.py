@@ -67,14 +67,15 @@ def summary(result: dict[str, Any]) -> Group:
     parts.append(comps)
 
     calls = [c for c in result["calls"] if c["retries"] or c["failed"] or c["timeouts"]
-             or c.get("circuit_breaker", {}).get("transitions")]
+             or c["hedges"] or c.get("circuit_breaker", {}).get("transitions")
+             or c.get("bulkhead", {}).get("rejected")]
     if calls:
-        resilience = Table(title="Calls with retries, timeouts, failures or breaker activity",
-                           title_justify="left")
-        for column in ("from", "to", "attempts", "retries", "amplification", "timeouts",
-                       "failed", "fallbacks", "breaker"):
-            resilience.add_column(column, justify="left" if column in ("from", "to", "breaker")
-                                  else "right")
+        resilience = Table(title="Calls with retries, hedges, timeouts, failures or breaker "
+                           "activity", title_justify="left")
+        for column in ("from", "to", "attempts", "retries", "hedges", "amplification",
+                       "timeouts", "failed", "fallbacks", "breaker / bulkhead"):
+            resilience.add_column(column, justify="left" if column in (
+                "from", "to", "breaker / bulkhead") else "right")
         for call in calls:
             breaker = call.get("circuit_breaker")
             opened = ""
@@ -82,11 +83,17 @@ def summary(result: dict[str, Any]) -> Group:
                 opens = [t for t in breaker["transitions"] if t["to"] == "open"]
                 opened = (f"opened {len(opens)}× from {opens[0]['t_s']:g}s, "
                           if opens else "") + f"{breaker['not_permitted']:,} not permitted"
+            bulkhead = call.get("bulkhead")
+            if bulkhead and bulkhead["rejected"]:
+                opened += ("; " if opened else "") + (
+                    f"bulkhead full {bulkhead['rejected']:,}× (limit {bulkhead['limit']})")
             resilience.add_row(call["from"], call["to"], f"{call['attempts']:,}",
-                               f"{call['retries']:,}", f"{call['amplification'] or 1:.2f}",
+                               f"{call['retries']:,}", f"{call['hedges']:,}",
+                               f"{call['amplification'] or 1:.2f}",
                                f"{call['timeouts']:,}", f"{call['failed']:,}",
                                f"{call['fallbacks']:,}", opened)
         parts.append(resilience)
+    parts += _shedding_and_health(result)
 
     if "queues" in result:
         queues = Table(title="Queues", title_justify="left")
@@ -120,6 +127,25 @@ def summary(result: dict[str, Any]) -> Group:
                               f"of throughput: {ci['throughput_rps'][0]:,.2f} – "
                               f"{ci['throughput_rps'][1]:,.2f} rps", style="dim"))
     return Group(*parts)
+
+
+def _shedding_and_health(result: dict[str, Any]) -> list[Any]:
+    """What was refused where, and what the health machinery did (ejections, probes)."""
+    lines = []
+    for name, comp in result["components"].items():
+        refused = {k: v for k, v in comp["refused_by_cause"].items() if v}
+        if refused:
+            lines.append(f"{name} refused " + ", ".join(
+                f"{count:,} {cause.replace('_', ' ')}" for cause, count in refused.items()))
+    counts: dict[tuple[str, str], list[float]] = {}
+    for event in result["events"]:
+        counts.setdefault((event["component"], event["event"]), []).append(event["t_s"])
+    for (component, event), times in sorted(counts.items()):
+        lines.append(f"{component}: {event.replace('_', ' ')} {len(times)}× "
+                     f"(first at {times[0]:g}s)")
+    if not lines:
+        return []
+    return [Text("Shedding and health", style="italic"), Text("\n".join(lines))]
 
 
 def print_summary(result: dict[str, Any], console: Console) -> None:

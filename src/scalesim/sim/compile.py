@@ -42,7 +42,8 @@ from scalesim.sim.plan import (
 )
 from scalesim.sim.random import Sampler, batch_function, sampler, stream, summed, uniforms
 from scalesim.spec.dists import AnyDistribution, Constant
-from scalesim.spec.model import Call, Component, Kind, ParallelStep, System, Workload as WlSpec
+from scalesim.spec.model import Call, Component, Kind, ParallelStep, System
+from scalesim.spec.model import Workload as WlSpec
 from scalesim.spec.resilience import Fallback, RateLimit
 
 TRACE_CANDIDATES = 50  # sampled requests per kept trace, to choose typical/slowest/failed from

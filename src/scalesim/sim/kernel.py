@@ -574,12 +574,21 @@ class Kernel:
             heappush(self.heap, (self.now + timeout, next(self.seq), TIMEOUT_EV, child))
         return True
 
-    def _fail_now(self, child: Frame, cause: int) -> None:
-        """An attempt that ended before it left: deadline passed, breaker open, gate full."""
+    def _fail_now(self, child: Frame, cause: int, admitted: bool = False) -> None:
+        """An attempt that ended before it left: deadline passed, breaker open, gate full.
+
+        `admitted`: the breaker let it through, so it is recorded there as a failure — a
+        bulkhead or pool refusal is an error of the call the breaker wraps (Resilience4j
+        records every exception by default)."""
         child.done = True
         call = child.call
-        assert call is not None
+        parent = child.parent
+        assert call is not None and parent is not None
         call.by_cause[cause] += 1
+        if admitted and call.extras:
+            self._attempt_over(child, call, parent, cause)
+        elif call.retry_cap >= 0 and child.attempt > 1 and child.hedge is None:
+            call.retry_active[parent.rep.index] -= 1
         if child.trace is not None:
             record = child.trace[child.span]
             record[6], record[7], record[8] = self.now, self.now, cause
@@ -606,7 +615,7 @@ class Kernel:
                                              GATE_EXPIRED, child))
                 else:
                     gate.rejected += 1
-                    self._fail_now(child, BULKHEAD_FULL)
+                    self._fail_now(child, BULKHEAD_FULL, admitted=True)
                 return
             child.gate = gate
         target = call.target.comp
@@ -622,8 +631,7 @@ class Kernel:
                     pool.rejected += 1
                     target.by_cause[OVERFLOW] += 1
                     target.rejected += 1
-                    self._release_gates(child)
-                    self._fail_now(child, OVERFLOW)
+                    self._fail_now(child, OVERFLOW, admitted=True)
                 return
             child.pool = pool
         net = target.net
@@ -641,7 +649,7 @@ class Kernel:
         for gate in call.gates.values():
             if child in gate.waiting:
                 gate.rejected += 1
-        self._fail_now(child, BULKHEAD_FULL)
+        self._fail_now(child, BULKHEAD_FULL, admitted=True)
 
     def _release_gates(self, frame: Frame) -> None:
         gate, pool = frame.gate, frame.pool
@@ -705,11 +713,11 @@ class Kernel:
             self._arm(breaker)
         comp = call.target.comp
         rep = frame.rep
-        if comp.outlier is not None and rep is not NOWHERE:
-            if comp.outlier.record(now, rep.index, bool(HOST_FAILURES >> cause & 1)):
-                rep.ejected = True
-                rep.routable = False
-                self._health_event(comp, rep, "ejected")
+        if (comp.outlier is not None and rep is not NOWHERE
+                and comp.outlier.record(now, rep.index, bool(HOST_FAILURES >> cause & 1))):
+            rep.ejected = True
+            rep.routable = False
+            self._health_event(comp, rep, "ejected")
         if call.hedge_tracker is not None and cause == OK:
             call.hedge_tracker.add(now - frame.sent)
 
@@ -782,7 +790,7 @@ class Kernel:
             hedged.done = True
             self._resolve(hedged.first, cause)
 
-    # -- outcomes ------------------------------------------------------------------------------------
+    # -- outcomes ----------------------------------------------------------------------------------
     def _resolve(self, attempt: Frame, cause: int) -> None:
         """An attempt of a call ended: retry it, fall back, or move the caller on."""
         call = attempt.call
@@ -931,7 +939,7 @@ class Kernel:
             sub.failed += 1
         self._dispatch(sub)
 
-    # -- time ----------------------------------------------------------------------------------------
+    # -- time --------------------------------------------------------------------------------------
     def _tick(self, _: object) -> None:
         """Close one time-series interval (the last one may be shorter, at the window end)."""
         now = self.now
@@ -1028,7 +1036,7 @@ class Kernel:
         self.unfinished = self.counted
         self.heap.clear()
 
-    # -- health: probes, restarts, outlier detection -------------------------------------------------
+    # -- health: probes, restarts, outlier detection -----------------------------------------------
     def _health_event(self, comp: Comp, rep: Replica, what: str) -> None:
         if len(self.health_events) < MAX_HEALTH_EVENTS:
             self.health_events.append((self.now, comp.name, rep.index, what))
@@ -1106,7 +1114,7 @@ class Kernel:
             self._health_event(comp, rep, "returned")
         self.push(self.now + detector.interval, OUTLIER_SWEEP, comp)
 
-    # -- faults --------------------------------------------------------------------------------------
+    # -- faults ------------------------------------------------------------------------------------
     def _fault(self, action: FaultAction) -> None:
         start = action.start
         if start:

@@ -92,6 +92,14 @@ class Histogram:
         index = int(np.searchsorted(np.cumsum(self.counts), _rank(q, self.count)))
         return float(bucket_values(np.array([index]))[0])
 
+    def fraction_at_most(self, value: float) -> float:
+        """The share of values at or below `value` (to the histogram's accuracy)."""
+        self.flush()
+        if self.count == 0:
+            return math.nan
+        index = int(bucket_indices(np.array([value]))[0])
+        return float(self.counts[: index + 1].sum()) / self.count
+
     @property
     def mean(self) -> float:
         self.flush()

@@ -33,10 +33,34 @@ Limiter = TokenBucket | SlidingWindow
 
 
 class Replica:
-    __slots__ = ("busy", "crashed", "down_random", "ejected", "err_extra", "faults", "index",
-                 "inflight", "live_fail", "paused", "pause_started", "queue", "queued",
-                 "ready", "ready_fail", "ready_ok", "restarting", "restarts", "routable",
-                 "shedder", "slow", "stall_total", "started", "up", "work_add", "work_mul")
+    __slots__ = (
+        "busy",
+        "crashed",
+        "down_random",
+        "ejected",
+        "err_extra",
+        "faults",
+        "index",
+        "inflight",
+        "live_fail",
+        "pause_started",
+        "paused",
+        "queue",
+        "queued",
+        "ready",
+        "ready_fail",
+        "ready_ok",
+        "restarting",
+        "restarts",
+        "routable",
+        "shedder",
+        "slow",
+        "stall_total",
+        "started",
+        "up",
+        "work_add",
+        "work_mul",
+    )
 
     def __init__(self, index: int, track: bool) -> None:
         self.index = index
@@ -77,9 +101,18 @@ NOWHERE = Replica(-1, False)  # where a frame is before a balancer placed it
 class HealthPlan:
     """Probe settings of a component (Kubernetes semantics)."""
 
-    __slots__ = ("live_period", "live_threshold", "live_timeout", "ready_delay",
-                 "ready_period", "ready_success", "ready_threshold", "ready_timeout",
-                 "restart_delay", "live_delay")
+    __slots__ = (
+        "live_delay",
+        "live_period",
+        "live_threshold",
+        "live_timeout",
+        "ready_delay",
+        "ready_period",
+        "ready_success",
+        "ready_threshold",
+        "ready_timeout",
+        "restart_delay",
+    )
 
     def __init__(self) -> None:
         self.ready_period = 0.0  # 0 = no readiness probe
@@ -167,8 +200,8 @@ class Op:
 
 
 class CallPlan:
-    __slots__ = ("async_", "attempts", "backoff", "breaker", "breaker_series",
-                 "breaker_settings", "breakers", "budget", "bulkhead_limit", "bulkhead_queue", "bulkhead_shared",
+    __slots__ = ("async_", "attempts", "backoff", "breaker", "breaker_series", "breaker_settings",
+                 "breakers", "budget", "bulkhead_limit", "bulkhead_queue", "bulkhead_shared",
                  "bulkhead_wait", "by_cause", "coin", "deadline", "degraded", "degraded_count",
                  "extras", "failed", "fallback", "fallbacks", "first", "gates", "hedge_after",
                  "hedge_budget", "hedge_max", "hedge_tracker", "hedge_wins", "hedges", "index",
@@ -350,9 +383,25 @@ class Subscription:
 class FaultAction:
     """Start or end of one fault on a set of replicas."""
 
-    __slots__ = ("comp", "crash", "error_rate", "index", "net", "partition", "partition_fast",
-                 "pause_every", "pause_for", "replicas", "start", "until", "mttr", "mtbf",
-                 "random_draws", "work_add", "work_mul")
+    __slots__ = (
+        "comp",
+        "crash",
+        "error_rate",
+        "index",
+        "mtbf",
+        "mttr",
+        "net",
+        "partition",
+        "partition_fast",
+        "pause_every",
+        "pause_for",
+        "random_draws",
+        "replicas",
+        "start",
+        "until",
+        "work_add",
+        "work_mul",
+    )
 
     def __init__(self, index: int, comp: Comp, replicas: list[Replica], start: bool,
                  crash: bool, error_rate: float, work_mul: float,

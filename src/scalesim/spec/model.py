@@ -10,7 +10,14 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import (
+    Discriminator,
+    Field,
+    Tag,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from scalesim.spec.dists import ZERO, Distribution
 from scalesim.spec.resilience import (
@@ -18,7 +25,6 @@ from scalesim.spec.resilience import (
     CallDefaults,
     CircuitBreaker,
     ConnectionPool,
-    Fallback,
     Health,
     Hedge,
     LoadShedding,
@@ -276,7 +282,9 @@ class Fault(Strict):
     at: Duration = 0.0
     for_: PositiveDuration | None = Field(None, alias="for",
                                           description="how long; omitted = until the end")
-    latency: LatencyChange | None = None
+    latency: Annotated[LatencyChange | None, WithJsonSchema({
+        "anyOf": [{"type": "string", "description": "+2s adds, x3 multiplies, or a duration"},
+                  {"type": "object"}, {"type": "null"}]})] = None
     error_rate: Fraction | None = None
     crash: bool = False
     network: Distribution | None = Field(

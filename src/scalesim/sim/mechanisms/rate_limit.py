@@ -22,7 +22,7 @@ class TokenBucket:
     def allow(self, now: float) -> bool:
         tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
         self.last = now
-        if tokens >= 1.0:
+        if tokens >= 1.0 - 1e-9:  # refills of float time steps must not lose a token
             self.tokens = tokens - 1.0
             return True
         self.tokens = tokens

@@ -1,0 +1,237 @@
+"""Kubernetes objects for a system: one file per component plus the Namespace.
+
+Services and gateways run as Deployments; databases, caches and queues as StatefulSets of
+the image their `tech` names, behind a headless Service; external components are an
+ExternalName Service. The numbers come through `Params`, so Helm reuses these builders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scalesim.generate.base import GeneratedFile, GenerateOptions
+from scalesim.generate.documents import banner, plain_numbers, to_yaml
+from scalesim.generate.naming import (
+    HTTP_PORT,
+    LIVE_PATH,
+    READY_PATH,
+    SETTINGS_DIR,
+    SETTINGS_FILE,
+    check_names,
+    dns_label,
+    env_name,
+    labels,
+    selector,
+    whole_seconds,
+)
+from scalesim.generate.params import Literal, Params
+from scalesim.generate.resources import resources_for
+from scalesim.generate.tech import STATEFUL, Tech, tech_of
+from scalesim.generate.topology import dependencies, edges
+from scalesim.spec.model import Kind, System
+from scalesim.spec.resilience import Probe
+
+STORAGE = "10Gi"
+EXTERNAL_HOST_SUFFIX = "example.invalid"
+KONG_PLUGINS_ANNOTATION = "konghq.com/plugins"
+
+
+def kong_plugin_name(component: str) -> str:
+    return f"{dns_label(component)}-rate-limit"
+
+
+def url(system: System, name: str, options: GenerateOptions, namespace: str) -> str:
+    """How a caller inside the cluster reaches component `name`."""
+    tech = tech_of(name, system.components[name], options.image_registry)
+    return f"{tech.scheme}://{dns_label(name)}.{namespace}.svc.cluster.local:{tech.port}"
+
+
+def settings(system: System, name: str) -> dict[str, Any]:
+    """The component's own settings plus its calls with `defaults.calls` applied."""
+    data = system.components[name].model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["effective_calls"] = [
+        {"operation": edge.operation,
+         **edge.call.model_dump(mode="json", by_alias=True, exclude_none=True)}
+        for edge in edges(system) if edge.caller == name]
+    result: dict[str, Any] = plain_numbers(data)
+    return result
+
+
+class KubernetesBuilder:
+    """Builds the objects of one system; `params` decides literal values or placeholders."""
+
+    def __init__(self, system: System, options: GenerateOptions, params: Params) -> None:
+        check_names(list(system.components))
+        self.system = system
+        self.options = options
+        self.params = params
+        self.part_of = dns_label(system.name, "system name")
+
+    def namespace(self) -> dict[str, Any]:
+        return {"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": self.params.namespace,
+                             "labels": {"app.kubernetes.io/part-of": self.part_of,
+                                        "app.kubernetes.io/managed-by": "scalesim"}}}
+
+    def component(self, name: str) -> list[dict[str, Any]]:
+        """Every object of one component, in apply order."""
+        spec = self.system.components[name]
+        tech = tech_of(name, spec, self.options.image_registry)
+        if spec.kind is Kind.EXTERNAL:
+            return [self._external_service(name, tech)]
+        stateful = spec.kind in STATEFUL and not tech.http
+        docs = [self._config_map(name),
+                self._stateful_set(name, tech) if stateful else self._deployment(name, tech),
+                self._service(name, tech, headless=stateful),
+                self._disruption_budget(name)]
+        if spec.kind is Kind.GATEWAY:
+            docs.append(self._ingress(name))
+        return docs
+
+    def _metadata(self, name: str, suffix: str = "",
+                  annotations: dict[str, str] | None = None) -> dict[str, Any]:
+        meta: dict[str, Any] = {
+            "name": dns_label(name) + suffix, "namespace": self.params.namespace,
+            "labels": labels(name, self.system.components[name].kind.value, self.part_of,
+                             self.params.instance)}
+        if annotations:
+            meta["annotations"] = annotations
+        return meta
+
+    def _selector(self, name: str) -> dict[str, str]:
+        return selector(name, self.params.instance)
+
+    def _config_map(self, name: str) -> dict[str, Any]:
+        return {"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": self._metadata(name, "-settings"),
+                "data": {SETTINGS_FILE: self.params.json(name, "settings",
+                                                         settings(self.system, name))}}
+
+    def _probe(self, name: str, which: str, probe: Probe,
+               action: dict[str, Any]) -> dict[str, Any]:
+        key = f"probes.{which}."
+        value = self.params.value
+        return {**action,
+                "initialDelaySeconds": value(name, key + "initialDelaySeconds",
+                                             whole_seconds(probe.initial_delay, minimum=0)),
+                "periodSeconds": value(name, key + "periodSeconds", whole_seconds(probe.period)),
+                "timeoutSeconds": value(name, key + "timeoutSeconds",
+                                        whole_seconds(probe.timeout)),
+                "successThreshold": value(name, key + "successThreshold",
+                                          1 if which == "liveness" else probe.success_threshold),
+                "failureThreshold": value(name, key + "failureThreshold",
+                                          probe.failure_threshold)}
+
+    def _container(self, name: str, tech: Tech, image: str,
+                   env: list[dict[str, Any]]) -> dict[str, Any]:
+        spec = self.system.components[name]
+        resources = resources_for(self.system, name).requests()
+        value = self.params.value
+        container: dict[str, Any] = {
+            "name": dns_label(name), "image": value(name, "image", image),
+            "ports": [{"name": tech.port_name, "containerPort": tech.port, "protocol": "TCP"}],
+            "env": env,
+            "resources": {"requests": {"cpu": value(name, "resources.cpu", resources["cpu"]),
+                                       "memory": value(name, "resources.memory",
+                                                       resources["memory"])},
+                          "limits": {"memory": value(name, "resources.memory",
+                                                     resources["memory"])}},
+            "volumeMounts": [{"name": "settings", "mountPath": SETTINGS_DIR, "readOnly": True}]}
+        health = spec.health
+        readiness = health.readiness if health else None
+        if readiness is None and not tech.http:
+            readiness = Probe()          # a server that is not accepting yet is not ready
+        for which, probe in (("readiness", readiness),
+                             ("liveness", health.liveness if health else None)):
+            if probe is not None:
+                action = ({"httpGet": {"path": READY_PATH if which == "readiness"
+                                       else LIVE_PATH, "port": tech.port_name}}
+                          if tech.http else {"tcpSocket": {"port": tech.port_name}})
+                container[f"{which}Probe"] = self._probe(name, which, probe, action)
+        return container
+
+    def _pod_template(self, name: str, container: dict[str, Any]) -> dict[str, Any]:
+        return {"metadata": {"labels": self._metadata(name)["labels"]},
+                "spec": {"containers": [container],
+                         "volumes": [{"name": "settings", "configMap": {
+                             "name": dns_label(name) + "-settings"}}]}}
+
+    def _app_env(self, name: str) -> list[dict[str, Any]]:
+        env = [{"name": env_name(dep, "URL"),
+                "value": url(self.system, dep, self.options, self.params.namespace)}
+               for dep in dependencies(self.system, name)]
+        env.append({"name": "SCALESIM_SETTINGS", "value": f"{SETTINGS_DIR}/{SETTINGS_FILE}"})
+        return sorted(env, key=lambda item: str(item["name"]))
+
+    def _deployment(self, name: str, tech: Tech) -> dict[str, Any]:
+        image = f"{self.options.image_registry}/{dns_label(name)}:latest"
+        container = self._container(name, tech, image, self._app_env(name))
+        return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": self._metadata(name),
+                "spec": {"replicas": self.params.value(name, "replicas",
+                                                       self.system.components[name].replicas),
+                         "selector": {"matchLabels": self._selector(name)},
+                         "template": self._pod_template(name, container)}}
+
+    def _stateful_set(self, name: str, tech: Tech) -> dict[str, Any]:
+        env: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in sorted(tech.env.items())]
+        if tech.password_env:
+            env.append({"name": tech.password_env, "valueFrom": {"secretKeyRef": {
+                "name": dns_label(name) + "-credentials", "key": "password"}}})
+        container = self._container(name, tech, tech.image, env)
+        spec: dict[str, Any] = {
+            "serviceName": dns_label(name),
+            "replicas": self.params.value(name, "replicas", self.system.components[name].replicas),
+            "selector": {"matchLabels": self._selector(name)},
+            "template": self._pod_template(name, container)}
+        if tech.data_path:
+            container["volumeMounts"].append({"name": "data", "mountPath": tech.data_path})
+            spec["volumeClaimTemplates"] = [{
+                "metadata": {"name": "data"},
+                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {
+                    "storage": self.params.value(name, "storage", STORAGE)}}}}]
+        return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": self._metadata(name),
+                "spec": spec}
+
+    def _service(self, name: str, tech: Tech, headless: bool) -> dict[str, Any]:
+        spec: dict[str, Any] = {"selector": self._selector(name), "ports": [
+            {"name": tech.port_name, "port": tech.port, "targetPort": tech.port,
+             "protocol": "TCP"}]}
+        if headless:
+            spec = {"clusterIP": "None", **spec}
+        return {"apiVersion": "v1", "kind": "Service", "metadata": self._metadata(name),
+                "spec": spec}
+
+    def _external_service(self, name: str, tech: Tech) -> dict[str, Any]:
+        host = f"{dns_label(name)}.{EXTERNAL_HOST_SUFFIX}"
+        note = {"scalesim.io/note": f"placeholder: set spec.externalName to the real host "
+                                    f"of '{name}' (the .invalid name never resolves)"}
+        return {"apiVersion": "v1", "kind": "Service", "metadata": self._metadata(name, "", note),
+                "spec": {"type": "ExternalName", "externalName": host,
+                         "ports": [{"name": tech.port_name, "port": tech.port,
+                                    "protocol": "TCP"}]}}
+
+    def _disruption_budget(self, name: str) -> dict[str, Any]:
+        return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+                "metadata": self._metadata(name),
+                "spec": {"maxUnavailable": 1,
+                         "selector": {"matchLabels": self._selector(name)}}}
+
+    def _ingress(self, name: str) -> dict[str, Any]:
+        annotations = ({KONG_PLUGINS_ANNOTATION: kong_plugin_name(name)}
+                       if self.system.components[name].rate_limit else None)
+        backend = {"service": {"name": dns_label(name), "port": {"number": HTTP_PORT}}}
+        return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                "metadata": self._metadata(name, "", annotations),
+                "spec": {"rules": [{"http": {"paths": [
+                    {"path": "/", "pathType": "Prefix", "backend": backend}]}}]}}
+
+
+def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
+    builder = KubernetesBuilder(system, options,
+                                Literal(options.namespace, dns_label(system.name, "system name")))
+    comment = banner(system.name, "k8s")
+    files = [GeneratedFile("k8s/namespace.yaml", to_yaml([builder.namespace()], comment))]
+    files += [GeneratedFile(f"k8s/{dns_label(name)}.yaml",
+                            to_yaml(builder.component(name), comment))
+              for name in system.components]
+    return files

@@ -1,0 +1,88 @@
+"""Names, labels, addresses and durations as Kubernetes, Istio and Compose spell them.
+
+Spec names allow upper case and a leading digit; Kubernetes Service names are RFC 1035
+labels (lower case, starting with a letter). One function decides, so every target agrees.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from scalesim.generate.errors import GenerateError
+
+_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+HTTP_PORT = 8080
+SETTINGS_DIR = "/etc/scalesim"
+SETTINGS_FILE = "component.json"
+READY_PATH, LIVE_PATH = "/readyz", "/livez"
+NAME_LABEL = "app.kubernetes.io/name"
+INSTANCE_LABEL = "app.kubernetes.io/instance"
+
+
+def dns_label(name: str, what: str = "component") -> str:
+    """'Orders' -> 'orders'; a name Kubernetes cannot take is an error, not a silent rename."""
+    label = name.lower()
+    if not _DNS_LABEL.match(label):
+        raise GenerateError([f"{what} '{name}' cannot be a Kubernetes name: it must start "
+                             "with a letter, end with a letter or digit and be at most "
+                             "63 characters"])
+    return label
+
+
+def check_names(names: list[str]) -> None:
+    """All names valid and distinct once lower-cased (collect every problem)."""
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    for name in names:
+        try:
+            label = dns_label(name)
+        except GenerateError as error:
+            problems.extend(error.problems)
+            continue
+        if label in seen:
+            problems.append(f"components '{seen[label]}' and '{name}' are the same "
+                            "Kubernetes name once lower-cased")
+        seen[label] = name
+    if problems:
+        raise GenerateError(problems)
+
+
+def env_name(component: str, suffix: str) -> str:
+    """('order-db', 'URL') -> 'ORDER_DB_URL'."""
+    return f"{component.upper().replace('-', '_')}_{suffix}"
+
+
+def fqdn(component: str, namespace: str) -> str:
+    return f"{dns_label(component)}.{namespace}.svc.cluster.local"
+
+
+def labels(component: str, kind: str, system: str, instance: str) -> dict[str, str]:
+    """The recommended app.kubernetes.io labels."""
+    return {NAME_LABEL: dns_label(component), INSTANCE_LABEL: instance,
+            "app.kubernetes.io/component": kind, "app.kubernetes.io/part-of": system,
+            "app.kubernetes.io/managed-by": "scalesim"}
+
+
+def selector(component: str, instance: str) -> dict[str, str]:
+    return {NAME_LABEL: dns_label(component), INSTANCE_LABEL: instance}
+
+
+def go_duration(seconds: float, floor_s: float = 0.0) -> str:
+    """Seconds -> Go/Istio duration text ('200ms', '2s', '250us'), at least `floor_s`."""
+    micros = max(round(seconds * 1e6), round(floor_s * 1e6))
+    if micros % 1_000_000 == 0:
+        return f"{micros // 1_000_000}s"
+    if micros % 1000 == 0:
+        return f"{micros // 1000}ms"
+    return f"{micros}us"
+
+
+def istio_duration(seconds: float) -> str:
+    """Istio rejects durations under 1 ms."""
+    return go_duration(seconds, floor_s=0.001)
+
+
+def whole_seconds(seconds: float, minimum: int = 1) -> int:
+    """Kubernetes probe fields are whole seconds: round up, never below `minimum`."""
+    return max(minimum, math.ceil(round(seconds, 9)))

@@ -1,0 +1,95 @@
+"""CPU and memory requests derived from the spec's work and workers.
+
+The spec knows how long an operation computes (`work` + `post_work`) and how many requests a
+replica serves at once (`workers`), not request rates, so the estimate assumes every worker
+busy: CPU = workers × the share of a busy worker's time spent computing. That share comes
+from the zero-load latency of the operation's calls (no queueing); docs/generate.md has the
+formula and the floors.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+
+from scalesim.spec.model import Call, Component, Kind, ParallelStep, System
+
+MIB = 1024 * 1024
+BASE_MEMORY_MIB = 128
+MEMORY_PER_WORKER_MIB = 2
+BYTES_PER_QUEUED_REQUEST = 16 * 1024
+UNLIMITED_WORKERS_CPU_M = 1000
+STATEFUL_FLOOR = (250, 512)   # millicores, MiB: databases, caches and queues
+SERVICE_FLOOR = (50, 128)
+
+
+@dataclass(frozen=True)
+class Resources:
+    cpu_m: int
+    memory_mib: int
+
+    def requests(self) -> dict[str, str]:
+        return {"cpu": f"{self.cpu_m}m", "memory": f"{self.memory_mib}Mi"}
+
+
+class _ZeroLoad:
+    """Latency of an operation with empty queues: work, network and synchronous calls."""
+
+    def __init__(self, system: System) -> None:
+        self.system = system
+        self.network_s = system.defaults.network.mean_s
+        self.operation_s = cache(self._operation_s)
+
+    def _operation_s(self, component: str, operation: str) -> float:
+        spec = self.system.components[component]
+        op = spec.effective_operations[operation]
+        total = op.work.mean_s + op.post_work.mean_s
+        for step in op.calls:
+            if isinstance(step, ParallelStep):
+                branches = sorted(self.call_s(call) for call in step.parallel.calls)
+                wait_for = step.parallel.wait_for
+                k = len(branches) if wait_for == "all" else 1 if wait_for == "any" else wait_for
+                total += branches[k - 1]
+            else:
+                total += self.call_s(step)
+        if spec.kind is Kind.CACHE and spec.backend is not None and spec.hit_ratio is not None:
+            total += (1.0 - spec.hit_ratio) * self.operation_s(*self.system.resolve(spec.backend))
+        return total
+
+    def call_s(self, call: Call) -> float:
+        if call.async_:
+            return 0.0
+        seconds = 2.0 * self.network_s + self.operation_s(*self.system.resolve(call.to))
+        if call.timeout is not None:
+            seconds = min(seconds, call.timeout)
+        return call.probability * seconds
+
+
+def cpu_share(system: System, name: str) -> float:
+    """Share of a busy worker's time spent computing, averaged over the operations."""
+    component = system.components[name]
+    if component.io == "nonblocking":
+        return 1.0
+    zero = _ZeroLoad(system)
+    shares = []
+    for op_name, op in component.effective_operations.items():
+        cpu = op.work.mean_s + op.post_work.mean_s
+        held = zero.operation_s(name, op_name)
+        shares.append(cpu / held if held > 0 else 0.0)
+    return sum(shares) / len(shares)
+
+
+def resources_for(system: System, name: str) -> Resources:
+    component: Component = system.components[name]
+    floor_cpu, floor_mem = STATEFUL_FLOOR if component.kind in (
+        Kind.DATABASE, Kind.CACHE, Kind.QUEUE) else SERVICE_FLOOR
+    workers = component.worker_limit
+    if workers is None:
+        cpu_m = UNLIMITED_WORKERS_CPU_M
+        memory = BASE_MEMORY_MIB
+    else:
+        cpu_m = math.ceil(workers * cpu_share(system, name) * 100) * 10
+        memory = BASE_MEMORY_MIB + MEMORY_PER_WORKER_MIB * workers
+    memory += math.ceil((component.queue or 0) * BYTES_PER_QUEUED_REQUEST / MIB)
+    return Resources(max(floor_cpu, cpu_m), max(floor_mem, memory))

@@ -1,0 +1,77 @@
+"""Who calls whom, with which settings: the call graph every generator reads.
+
+Calls inherit `defaults.calls` field by field (a call's own setting wins), so the numbers a
+generator writes are the ones the simulator uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from scalesim.spec.model import Call, ParallelStep, System
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One call site: `caller.operation` calls `callee` with `call`'s effective settings."""
+
+    caller: str
+    operation: str
+    callee: str
+    call: Call
+
+
+_INHERITED = ("timeout", "retry", "circuit_breaker", "bulkhead")
+
+
+def effective_call(system: System, call: Call) -> Call:
+    defaults = system.defaults.calls
+    if defaults is None:
+        return call
+    update = {name: getattr(defaults, name) for name in _INHERITED
+              if getattr(call, name) is None and getattr(defaults, name) is not None}
+    return call.model_copy(update=update) if update else call
+
+
+def edges(system: System) -> Iterator[Edge]:
+    """Every call site in spec order, parallel branches flattened."""
+    for caller, component in system.components.items():
+        for operation_name, operation in component.effective_operations.items():
+            for step in operation.calls:
+                calls = step.parallel.calls if isinstance(step, ParallelStep) else [step]
+                for call in calls:
+                    callee, _ = system.resolve(call.to)
+                    yield Edge(caller, operation_name, callee, effective_call(system, call))
+
+
+def callers_of(system: System, callee: str) -> list[Edge]:
+    return [edge for edge in edges(system) if edge.callee == callee]
+
+
+def first_edge_per_caller(system: System, callee: str) -> list[Edge]:
+    """The first call site of each caller to `callee` (a mesh route is per caller)."""
+    chosen: dict[str, Edge] = {}
+    for edge in callers_of(system, callee):
+        chosen.setdefault(edge.caller, edge)
+    return list(chosen.values())
+
+
+def consumed_queues(system: System, name: str) -> list[str]:
+    """Queues whose subscriptions deliver to component `name`."""
+    return [queue for queue, component in system.components.items()
+            if any(system.resolve(c.to)[0] == name for c in component.consumers)]
+
+
+def dependencies(system: System, name: str) -> list[str]:
+    """What `name` must reach: components it calls, queues it consumes, and the backend of
+    any cache it calls (cache-aside: the application reads the backend on a miss)."""
+    found: list[str] = []
+    for edge in edges(system):
+        if edge.caller == name:
+            found.append(edge.callee)
+            backend = system.components[edge.callee].backend
+            if backend is not None:
+                found.append(system.resolve(backend)[0])
+    found.extend(consumed_queues(system, name))
+    return sorted({dep for dep in found if dep != name})

@@ -1,0 +1,189 @@
+"""Each resilience mechanism end to end, on setups whose answer is known exactly or within a
+derived bound."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from tests.kernel.helpers import binomial_bound, call, run
+
+from scalesim.sim.mechanisms.circuit_breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
+
+FAST = {"workers": "unlimited", "operations": {"op": {"work": "1ms"}}}
+
+
+def every(rate: str, name: str = "w", to: str = "gw") -> dict:
+    return {"name": name, "to": to, "rate": rate, "arrivals": "constant"}
+
+
+@pytest.mark.parametrize("algorithm", ["token_bucket", "sliding_window"])
+def test_a_rate_limit_refuses_what_is_over_the_rate(algorithm: str) -> None:
+    # 200 requests/s evenly spaced against a limit of 100/s: every other one is refused.
+    gw = {**FAST, "rate_limit": {"algorithm": algorithm, "rate": "100/s", "burst": 1}}
+    r = run({"gw": gw}, [every("200/s")], duration="10s")
+    refused = r["requests"]["failed_by_cause"]["rate_limited"]
+    assert refused == pytest.approx(1000, abs=2)
+    assert r["components"]["gw"]["refused_by_cause"]["rate_limited"] == refused
+
+
+def test_a_per_workload_limit_gives_each_client_its_own_bucket() -> None:
+    gw = {**FAST, "rate_limit": {"rate": "100/s", "burst": 1}}
+    load = [every("100/s", "a"), every("100/s", "b")]
+    shared = run({"gw": gw}, load, duration="10s")
+    assert shared["requests"]["failed_by_cause"]["rate_limited"] == pytest.approx(1000, abs=2)
+    gw["rate_limit"]["per_workload"] = True
+    separate = run({"gw": gw}, load, duration="10s")
+    assert separate["requests"]["failed_by_cause"]["rate_limited"] == 0
+
+
+def _limited_pair(policy: dict, where: str) -> dict:
+    # Calls every 20 ms to a 90 ms operation: a slot frees 10 ms before every fifth call, so
+    # 2 calls in 5 get in.
+    caller = {"workers": "unlimited", "operations": {"go": {"calls": [
+        {"to": "slow", **(policy if where == "call" else {})}]}}}
+    slow = {"workers": "unlimited", "operations": {"op": {"work": "90ms"}},
+            **(policy if where == "component" else {})}
+    return run({"gw": caller, "slow": slow}, [every("50/s")], duration="20s")
+
+
+def test_a_semaphore_bulkhead_admits_its_limit_and_refuses_the_rest() -> None:
+    r = _limited_pair({"bulkhead": {"max_concurrent": 2}}, "call")
+    edge = call(r, "gw.go", "slow.op")
+    assert edge["bulkhead"]["max_active"] == 2
+    share = r["requests"]["failed_by_cause"]["bulkhead_full"] / r["requests"]["total"]
+    assert share == pytest.approx(3 / 5, abs=0.01)
+
+
+def test_a_thread_pool_bulkhead_queues_up_to_its_queue() -> None:
+    r = _limited_pair({"bulkhead": {"type": "threadpool", "size": 2, "queue": 1000}}, "call")
+    assert r["requests"]["failed"] == 0  # all wait their turn...
+    assert r["latency_ms"]["max"] > 1000  # ...and the wait grows without bound
+
+
+def test_an_envoy_connection_pool_overflows_beyond_pending() -> None:
+    r = _limited_pair({"connection_pool": {"max_connections": 2, "max_pending_requests": 0}},
+                      "component")
+    share = r["requests"]["failed_by_cause"]["overflow"] / r["requests"]["total"]
+    assert share == pytest.approx(3 / 5, abs=0.01)
+    assert r["components"]["slow"]["connection_pool"]["max_active"] == 2
+
+
+def test_a_call_deadline_bounds_all_attempts() -> None:
+    # 100 ms per attempt, 250 ms for the whole call: tries at 0, 100 and 200 ms, the last
+    # cut to 50 ms.
+    caller = {"workers": "unlimited", "operations": {"go": {"calls": [
+        {"to": "slow", "timeout": "100ms", "deadline": "250ms",
+         "retry": {"attempts": 10, "backoff": "none"}}]}}}
+    slow = {"workers": "unlimited", "operations": {"op": {"work": "1s"}}}
+    r = run({"gw": caller, "slow": slow}, [every("10/s")], duration="10s")
+    assert call(r, "gw.go", "slow.op")["amplification"] == 3.0
+    assert r["latency_ms"] == {}  # every request failed...
+    assert r["requests"]["failed_by_cause"]["timeout"] == r["requests"]["total"]
+
+
+def test_deadline_propagation_bounds_the_callees_calls() -> None:
+    comps = {"gw": {"workers": "unlimited", "operations": {"go": {"calls": [
+        {"to": "mid", "timeout": "50ms", "propagate_deadline": True,
+         "on_failure": "continue"}]}}},
+             "mid": {"workers": "unlimited", "operations": {"op": {"calls": [{"to": "slow"}]}}},
+             "slow": {"workers": "unlimited", "operations": {"op": {"work": "1s"}}}}
+    r = run(comps, [every("10/s")], duration="5s")
+    # mid's own call has no timeout, but the propagated 50 ms ends it. (The last request's
+    # answer closes the run at the instant mid's timeout would also fire.)
+    total = r["requests"]["total"]
+    assert total - 1 <= call(r, "mid.op", "slow.op")["timeouts"] <= total
+
+
+@pytest.mark.parametrize(("mode", "cause"), [("fail_fast", "unavailable"),
+                                             ("timeout", "timeout")])
+def test_a_partition_cuts_calls_between_two_components(mode: str, cause: str) -> None:
+    comps = {"gw": {"workers": "unlimited", "operations": {"go": {"calls": [
+        {"to": "db", "timeout": "100ms"}]}}}, "db": FAST}
+    r = run(comps, [every("100/s")], duration="10s",
+            faults=[{"target": "gw", "at": "2s", "for": "4s",
+                     "partition": {"with": "db", "mode": mode}}])
+    assert r["requests"]["failed_by_cause"][cause] == pytest.approx(400, abs=2)
+    assert r["requests"]["failed"] == r["requests"]["failed_by_cause"][cause]
+
+
+def test_a_gc_pause_stalls_work_in_progress() -> None:
+    # A 100 ms pause every second: requests caught by it finish up to 100 ms late.
+    r = run({"gw": {"workers": 4, "operations": {"op": {"work": "5ms"}}}}, [every("100/s")],
+            duration="10s", faults=[{"target": "gw", "pause": {"every": "1s", "for": "100ms"}}])
+    assert 100 <= r["latency_ms"]["max"] <= 106
+    assert r["latency_ms"]["p50"] == pytest.approx(5.0, rel=0.006)
+
+
+def test_extra_network_latency_applies_to_both_hops() -> None:
+    comps = {"gw": {"workers": "unlimited", "operations": {"go": {"calls": [{"to": "db"}]}}},
+             "db": FAST}
+    r = run(comps, [every("10/s")], duration="5s",
+            faults=[{"target": "db", "network": "5ms"}])
+    assert r["latency_ms"]["mean"] == pytest.approx(11.0, rel=1e-6)
+
+
+def test_random_failures_take_replicas_down_for_about_mttr_over_mtbf_plus_mttr() -> None:
+    r = run({"gw": {**FAST, "replicas": 4}}, [every("200/s")], duration="2000s",
+            faults=[{"target": "gw", "random_failures": {"mtbf": "20s", "mttr": "2s"}}])
+    share = r["requests"]["failed_by_cause"]["crashed"] / r["requests"]["total"]
+    # Down 2/(20+2) ≈ 9 % of the time. About 4 × 2000/22 ≈ 360 up/down cycles; the share's
+    # relative error is about sqrt(2/360) ≈ 7 %, so 4 of those is 30 %.
+    assert share == pytest.approx(2 / 22, rel=0.3)
+
+
+def test_liveness_restarts_a_hung_replica_with_growing_back_off() -> None:
+    svc = {"workers": 1, "operations": {"op": {"work": "1ms"}},
+           "health": {"liveness": {"period": "1s", "failure_threshold": 3},
+                      "restart_delay": "10s"}}
+    r = run({"svc": svc}, [every("10/s", to="svc")], duration="120s",
+            faults=[{"target": "svc", "pause": {"every": "1000s", "for": "1000s"}}])
+    restarts = [e["t_s"] for e in r["events"] if e["event"] == "restart"]
+    assert len(restarts) >= 3
+    gaps = [b - a for a, b in itertools.pairwise(restarts)]
+    # Down for 10 s, 20 s, 40 s, then 3 failed probes 1 s apart before the next restart.
+    assert gaps[:2] == pytest.approx([10 + 3, 20 + 3], abs=1.01)
+
+
+def test_error_shares_of_a_fault_and_a_degraded_fallback() -> None:
+    comps = {"gw": {"workers": "unlimited", "operations": {"go": {"calls": [
+        {"to": "db", "on_failure": {"fallback": "1ms", "degraded": True}}]}}}, "db": FAST}
+    r = run(comps, [every("500/s")], duration="20s",
+            faults=[{"target": "db", "error_rate": "20%"}])
+    total = r["requests"]["total"]
+    assert r["requests"]["failed"] == 0
+    assert r["requests"]["degraded"] / total == pytest.approx(0.2,
+                                                              abs=binomial_bound(total, 0.2))
+
+
+def _opened(breaker: CircuitBreaker, now: float) -> None:
+    for _ in range(2):
+        assert breaker.try_acquire(now)
+        breaker.record(now, True, 0.001)
+
+
+def test_the_open_wait_grows_exponentially_up_to_its_cap() -> None:
+    breaker = CircuitBreaker(window=2, min_calls=2, half_open_calls=1, open_for=1.0,
+                             open_for_multiplier=2.0, open_for_max=3.0)
+    _opened(breaker, 0.0)
+    waits, now = [], 0.0
+    for _ in range(3):
+        waits.append(breaker.open_until - now)
+        now = breaker.open_until
+        assert breaker.try_acquire(now)  # lazily half-open: the probe goes out and fails
+        breaker.record(now, True, 0.001)
+        assert breaker.state == OPEN
+    assert waits == [1.0, 2.0, 3.0]
+
+
+def test_automatic_half_open_and_max_wait_in_half_open_use_timers() -> None:
+    breaker = CircuitBreaker(window=2, min_calls=2, half_open_calls=1, open_for=5.0,
+                             automatic_half_open=True, max_wait_in_half_open=2.0)
+    _opened(breaker, 0.0)
+    assert breaker.timer_at == 5.0
+    breaker.on_timer(5.0)
+    assert breaker.state == HALF_OPEN and breaker.timer_at == 7.0
+    breaker.on_timer(7.0)  # no probe finished within 2 s: open again
+    assert breaker.state == OPEN
+    breaker.record(7.5, False, 0.001)  # a late probe does not count while open
+    assert breaker.state == OPEN and breaker.state != CLOSED
