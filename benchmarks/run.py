@@ -36,13 +36,20 @@ def best_rate(run: Callable[[], float], requests: int) -> tuple[float, float]:
     return requests / best, value
 
 
-def three_tier_spec(app_replicas: int) -> System:
+RESILIENT_CALL = "components.app.operations.handle.calls.0"
+RESILIENCE = [f"{RESILIENT_CALL}.timeout=1s",
+              f"{RESILIENT_CALL}.retry={{attempts: 3, jitter: full}}",
+              f"{RESILIENT_CALL}.circuit_breaker={{window: 100, min_calls: 20}}"]
+
+
+def three_tier_spec(app_replicas: int, extra: list[str] | None = None) -> System:
     rate = 225.0 * app_replicas  # keeps every station at the utilization of model (c)
     return load_spec(HERE / "three_tier.yaml", [
         f"components.app.replicas={app_replicas}",
         f"components.db.workers={2 * app_replicas}",
         f"workloads.0.rate={rate}/s",
         f"simulation.duration={REQUESTS / rate}s",
+        *(extra or []),
     ])
 
 
@@ -68,6 +75,10 @@ def main() -> None:
                                        REQUESTS)
         print(f"  K = {replicas:<4} {rates[replicas]:>12,.0f} requests/s")
     print(f"  K=256 / K=4: {rates[256] / rates[4]:.2f}")
+    resilient, _ = best_rate(lambda: scalesim_mean_ms(three_tier_spec(4, RESILIENCE)),
+                             REQUESTS)
+    print("\nresilience-heavy model (c): a timeout, 3 retries and a circuit breaker on the call")
+    print(f"  {resilient:>12,.0f} requests/s, {resilient / rates[4]:.2f} of the plain rate")
 
 
 if __name__ == "__main__":

@@ -9,10 +9,17 @@ from typing import Any
 import yaml
 
 
+class _NoAliases(yaml.SafeDumper):
+    """Repeated sub-objects are written out in full: manifests never use YAML anchors."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def to_yaml(documents: Iterable[dict[str, Any]], comment: str | None = None) -> str:
     """A multi-document YAML stream; key order is the builders' (sort_keys=False)."""
-    parts = [yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=10_000,
-                            allow_unicode=True) for doc in documents]
+    parts = [yaml.dump(doc, Dumper=_NoAliases, sort_keys=False, default_flow_style=False,
+                       width=10_000, allow_unicode=True) for doc in documents]
     head = "".join(f"# {line}\n" for line in comment.splitlines()) if comment else ""
     return head + "---\n".join(parts)
 

@@ -26,7 +26,7 @@ from scalesim.generate.naming import (
 )
 from scalesim.generate.params import Literal, Params
 from scalesim.generate.resources import resources_for
-from scalesim.generate.tech import STATEFUL, Tech, tech_of
+from scalesim.generate.tech import Tech, runs_as_deployment, tech_of
 from scalesim.generate.topology import dependencies, edges
 from scalesim.spec.model import Kind, System
 from scalesim.spec.resilience import Probe
@@ -79,10 +79,10 @@ class KubernetesBuilder:
         tech = tech_of(name, spec, self.options.image_registry)
         if spec.kind is Kind.EXTERNAL:
             return [self._external_service(name, tech)]
-        stateful = spec.kind in STATEFUL and not tech.http
+        stateless = runs_as_deployment(spec)
         docs = [self._config_map(name),
-                self._stateful_set(name, tech) if stateful else self._deployment(name, tech),
-                self._service(name, tech, headless=stateful),
+                self._deployment(name, tech) if stateless else self._stateful_set(name, tech),
+                self._service(name, tech, headless=not stateless),
                 self._disruption_budget(name)]
         if spec.kind is Kind.GATEWAY:
             docs.append(self._ingress(name))

@@ -16,6 +16,7 @@ HTTP_PORT = 8080
 SETTINGS_DIR = "/etc/scalesim"
 SETTINGS_FILE = "component.json"
 READY_PATH, LIVE_PATH = "/readyz", "/livez"
+PROMETHEUS = "http://prometheus.istio-system.svc.cluster.local:9090"  # Istio's addon
 NAME_LABEL = "app.kubernetes.io/name"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
 

@@ -60,3 +60,8 @@ def tech_of(name: str, component: Component, registry: str) -> Tech:
         return known
     return Tech(chosen or "app", f"{registry}/{name.lower()}:latest", 8080, "http", "http",
                 http=True)
+
+
+def runs_as_deployment(component: Component) -> bool:
+    """Services, gateways and data components of an unknown tech run the app's own image."""
+    return component.kind is not Kind.EXTERNAL and tech_of("", component, "").http

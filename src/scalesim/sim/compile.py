@@ -195,15 +195,9 @@ class _Builder:
 
     def call(self, ops: dict[str, Op], caller: str, where: tuple[int, ...], call: Call) \
             -> CallPlan:
-        defaults = self.system.defaults.calls
-        timeout = call.timeout if call.timeout is not None else (
-            defaults.timeout if defaults and not call.async_ else None)
-        retry = call.retry if call.retry is not None else (
-            defaults.retry if defaults and not call.async_ else None)
-        breaker = call.circuit_breaker if call.circuit_breaker is not None else (
-            defaults.circuit_breaker if defaults and not call.async_ else None)
-        bulkhead = call.bulkhead if call.bulkhead is not None else (
-            defaults.bulkhead if defaults else None)
+        call = self.system.effective(call)
+        timeout, retry, breaker, bulkhead = (call.timeout, call.retry, call.circuit_breaker,
+                                             call.bulkhead)
         target = ops[".".join(self.system.resolve(call.to))]
         plan = CallPlan(caller, target)
         names = (caller, "call", *map(str, where))

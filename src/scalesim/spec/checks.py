@@ -21,16 +21,18 @@ def check_system(system: System) -> list[Problem]:
 
 
 def iter_calls(system: System) -> Iterator[tuple[str, str, Path, Call]]:
-    """Every call in the system: (component, operation, path of the call, call)."""
+    """Every call in the system: (component, operation, path of the call, call), with the
+    call's `defaults.calls` settings filled in."""
     for cname, component in system.components.items():
         for oname, operation in component.effective_operations.items():
             base: Path = ("components", cname, "operations", oname, "calls")
             for index, step in enumerate(operation.calls):
                 if isinstance(step, ParallelStep):
                     for branch, call in enumerate(step.parallel.calls):
-                        yield cname, oname, (*base, index, "parallel", "calls", branch), call
+                        yield (cname, oname, (*base, index, "parallel", "calls", branch),
+                               system.effective(call))
                 else:
-                    yield cname, oname, (*base, index), step
+                    yield cname, oname, (*base, index), system.effective(step)
 
 
 def _check_kinds(system: System) -> list[Problem]:

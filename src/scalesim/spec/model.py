@@ -357,6 +357,17 @@ class System(Strict):
     slo: Slo | None = None
     simulation: Simulation = Field(default_factory=Simulation)
 
+    def effective(self, call: Call) -> Call:
+        """The call with `defaults.calls` filled in where it sets nothing itself (an async
+        call waits for nothing, so it inherits nothing)."""
+        defaults = self.defaults.calls
+        if defaults is None or call.async_:
+            return call
+        inherited = {name: getattr(defaults, name)
+                     for name in ("timeout", "retry", "circuit_breaker", "bulkhead")
+                     if getattr(call, name) is None and getattr(defaults, name) is not None}
+        return call.model_copy(update=inherited) if inherited else call
+
     def resolve(self, ref: str) -> tuple[str, str]:
         """'orders' or 'orders.create' -> (component, operation); the first op is the default.
         Assumes the reference was checked (see `scalesim.spec.checks`)."""

@@ -25,7 +25,8 @@ def _fan_outs(ctx: Context) -> Iterator[tuple[str, Path, Parallel]]:
 def fan_out_without_timeout(ctx: Context) -> Iterator[Hit]:
     """SS301: synchronous branches with no timeout."""
     for op, path, parallel in _fan_outs(ctx):
-        open_ended = [call.to for call in parallel.calls if not call.async_ and not call.timeout]
+        open_ended = [call.to for call in map(ctx.system.effective, parallel.calls)
+                      if not call.async_ and not call.timeout]
         if open_ended:
             yield Hit(path,
                       f"fan-out in '{op}' (wait_for: {parallel.wait_for}) waits on "

@@ -1,0 +1,53 @@
+"""How the spec's call settings read in Envoy/Istio terms (shared/reference sections 2-4).
+
+Pure mappings, no objects: which Envoy retry conditions a spec cause means, how many retries
+Istio is told, and how long the whole route may take.
+"""
+
+from __future__ import annotations
+
+from scalesim.spec.model import Balancer, Call
+
+# Spec cause -> Envoy retryOn conditions. circuit_open and bulkhead_full are refusals made
+# inside the caller (Resilience4j), which the proxy never sees: they have no condition.
+RETRY_ON: dict[str, tuple[str, ...]] = {
+    "error": ("5xx",),
+    "timeout": ("gateway-error", "reset"),          # a per-try timeout is a 504
+    "rejected": ("refused-stream", "503"),          # a full queue answers 503
+    "crashed": ("connect-failure", "reset"),
+    "overflow": ("503",),                           # Envoy's local overflow is a 503
+    "unavailable": ("connect-failure", "refused-stream", "unavailable"),
+    "rate_limited": ("429",),
+    "shed": ("503",),
+}
+CONDITION_ORDER = ("5xx", "gateway-error", "reset", "connect-failure", "refused-stream",
+                   "unavailable", "503", "429")
+LOAD_BALANCER = {Balancer.ROUND_ROBIN: "ROUND_ROBIN", Balancer.RANDOM: "RANDOM",
+                 Balancer.LEAST_REQUESTS: "LEAST_REQUEST", Balancer.P2C: "LEAST_REQUEST"}
+HASH_HEADER = "x-scalesim-key"
+
+
+def retry_on(causes: list[str]) -> str:
+    wanted = {condition for cause in causes for condition in RETRY_ON.get(cause, ())}
+    return ",".join(c for c in CONDITION_ORDER if c in wanted)
+
+
+def istio_retries(call: Call) -> int:
+    """Istio counts retries, the spec counts tries; a retry that can never start (no
+    mappable cause, or max_concurrent 0) is no retry."""
+    retry = call.retry
+    if retry is None or retry.max_concurrent == 0 or not retry_on(list(retry.on)):
+        return 0
+    return retry.attempts - 1
+
+
+def route_timeout_s(call: Call) -> float | None:
+    """Envoy's route timeout bounds all tries and back-off, so it is the deadline; without
+    one, every try its full timeout plus the longest back-off between tries."""
+    if call.deadline is not None:
+        return call.deadline
+    if call.timeout is None:
+        return None
+    retries = istio_retries(call)
+    backoff_max = call.retry.max if call.retry is not None else 0.0
+    return call.timeout * (retries + 1) + retries * backoff_max

@@ -1,0 +1,168 @@
+"""Istio DestinationRules and VirtualServices: the mesh side of the spec's resilience.
+
+A DestinationRule per component carries its balancer, connection pool (with the callers'
+bulkheads and retry caps folded in) and outlier detection; a VirtualService per called HTTP
+component carries one route per caller with that caller's timeout and retries. What the
+mesh cannot express is listed in the `scalesim.io/not-mapped` annotation.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from scalesim.generate.base import GeneratedFile, GenerateOptions
+from scalesim.generate.documents import banner, to_yaml
+from scalesim.generate.envoy import (
+    HASH_HEADER,
+    LOAD_BALANCER,
+    istio_retries,
+    retry_on,
+    route_timeout_s,
+)
+from scalesim.generate.naming import NAME_LABEL, check_names, dns_label, fqdn, istio_duration
+from scalesim.generate.tech import tech_of
+from scalesim.generate.topology import Edge, callers_of, first_edge_per_caller
+from scalesim.spec.model import Balancer, System
+
+NOT_MAPPED = "scalesim.io/not-mapped"
+API = "networking.istio.io/v1"
+
+
+def _metadata(name: str, namespace: str, notes: list[str]) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": dns_label(name), "namespace": namespace}
+    if notes:
+        meta["annotations"] = {NOT_MAPPED: "; ".join(notes)}
+    return meta
+
+
+def _site(edge: Edge) -> str:
+    return f"{edge.caller}.{edge.operation} -> {edge.callee}"
+
+
+def _load_balancer(balancer: Balancer) -> dict[str, Any]:
+    if balancer is Balancer.HASH:
+        return {"consistentHash": {"httpHeaderName": HASH_HEADER}}
+    return {"simple": LOAD_BALANCER[balancer]}
+
+
+def _connection_pool(system: System, name: str, notes: list[str]) -> dict[str, Any]:
+    """Envoy limits are per calling proxy and per destination, so one value serves every
+    caller: the tightest of the component's pool and the callers' bulkheads and retry caps."""
+    limits: dict[str, list[int]] = {"connections": [], "pending": [], "requests": [],
+                                    "retries": []}
+    pool = system.components[name].connection_pool
+    if pool is not None:
+        limits["connections"].append(pool.max_connections)
+        limits["pending"].append(max(1, pool.max_pending_requests))
+        limits["requests"].append(pool.max_requests)
+    for edge in callers_of(system, name):
+        bulkhead, retry = edge.call.bulkhead, edge.call.retry
+        if bulkhead is not None:
+            size = bulkhead.max_concurrent if bulkhead.type == "semaphore" else bulkhead.size
+            waiting = 1 if bulkhead.type == "semaphore" else max(1, bulkhead.queue)
+            limits["connections"].append(size)
+            limits["requests"].append(size)
+            limits["pending"].append(waiting)
+            if bulkhead.max_wait > 0:
+                notes.append(f"{_site(edge)} bulkhead max_wait: Envoy has no wait bound")
+        if retry is not None and retry.max_concurrent:
+            limits["retries"].append(retry.max_concurrent)
+    result: dict[str, Any] = {}
+    if limits["connections"]:
+        result["tcp"] = {"maxConnections": min(limits["connections"])}
+    http = {"http1MaxPendingRequests": min(limits["pending"], default=None),
+            "http2MaxRequests": min(limits["requests"], default=None),
+            "maxRetries": min(limits["retries"], default=None)}
+    if pool is not None and pool.http2:
+        http["h2UpgradePolicy"] = "UPGRADE"
+    if any(value is not None for value in http.values()):
+        result["http"] = {key: value for key, value in http.items() if value is not None}
+    return result
+
+
+def destination_rule(system: System, name: str, namespace: str) -> dict[str, Any]:
+    component = system.components[name]
+    notes: list[str] = []
+    policy: dict[str, Any] = {"loadBalancer": _load_balancer(component.balancer)}
+    pool = _connection_pool(system, name, notes)
+    if pool:
+        policy["connectionPool"] = pool
+    outlier = component.outlier_detection
+    if outlier is not None:
+        policy["outlierDetection"] = {
+            "consecutive5xxErrors": outlier.consecutive_5xx,
+            "interval": istio_duration(outlier.interval),
+            "baseEjectionTime": istio_duration(outlier.base_ejection_time),
+            "maxEjectionPercent": max(1, math.floor(outlier.max_ejection_percent * 100 + 0.5))}
+        if outlier.max_ejection_time != 300.0:
+            notes.append(f"max_ejection_time {istio_duration(outlier.max_ejection_time)}: "
+                         "Istio has no field; Envoy's 300s applies")
+    for edge in callers_of(system, name):
+        if edge.call.circuit_breaker is not None:
+            notes.append(f"{_site(edge)} circuit_breaker: a Resilience4j failure-rate breaker "
+                         "stays in the caller; Envoy has no equivalent")
+        if not mesh_routed(system, name) and (edge.call.timeout or edge.call.retry):
+            notes.append(f"{_site(edge)} timeout/retry: TCP traffic has no mesh retries; "
+                         "the caller's client does them")
+        if edge.call.hedge is not None:
+            notes.append(f"{_site(edge)} hedge: Istio exposes no hedging")
+    return {"apiVersion": API, "kind": "DestinationRule",
+            "metadata": _metadata(name, namespace, notes),
+            "spec": {"host": fqdn(name, namespace), "trafficPolicy": policy}}
+
+
+def _route(system: System, name: str, namespace: str, edge: Edge | None) -> dict[str, Any]:
+    port = tech_of(name, system.components[name], "").port
+    route: dict[str, Any] = {"name": f"from-{dns_label(edge.caller)}" if edge else "default"}
+    if edge is not None:
+        route["match"] = [{"sourceLabels": {NAME_LABEL: dns_label(edge.caller)}}]
+    route["route"] = [{"destination": {"host": fqdn(name, namespace), "port": {"number": port}}}]
+    retries: dict[str, Any] = {"attempts": 0}
+    if edge is not None:
+        call = edge.call
+        timeout = route_timeout_s(call)
+        if timeout is not None:
+            route["timeout"] = istio_duration(timeout)
+        if istio_retries(call) > 0 and call.retry is not None:
+            retries = {"attempts": istio_retries(call)}
+            if call.timeout is not None:
+                retries["perTryTimeout"] = istio_duration(call.timeout)
+            retries["retryOn"] = retry_on(list(call.retry.on))
+    route["retries"] = retries
+    return route
+
+
+def virtual_service(system: System, name: str, namespace: str) -> dict[str, Any]:
+    """Routes per caller (matched by the caller's pod label), then a default route; every
+    route states its retries, since Istio otherwise retries twice on its own."""
+    notes: list[str] = []
+    routes = []
+    firsts = first_edge_per_caller(system, name)
+    for edge in firsts:
+        routes.append(_route(system, name, namespace, edge))
+    for edge in callers_of(system, name):
+        if edge not in firsts:
+            notes.append(f"{_site(edge)}: one route per caller; "
+                         f"{edge.caller}'s first call site sets it")
+    routes.append(_route(system, name, namespace, None))
+    return {"apiVersion": API, "kind": "VirtualService",
+            "metadata": _metadata(name, namespace, notes),
+            "spec": {"hosts": [fqdn(name, namespace)], "http": routes}}
+
+
+def mesh_routed(system: System, name: str) -> bool:
+    """HTTP components get routes; a database's wire protocol is plain TCP to Envoy."""
+    return tech_of(name, system.components[name], "").http
+
+
+def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
+    check_names(list(system.components))
+    comment = banner(system.name, "istio")
+    files = []
+    for name in system.components:
+        docs = [destination_rule(system, name, options.namespace)]
+        if callers_of(system, name) and mesh_routed(system, name):
+            docs.append(virtual_service(system, name, options.namespace))
+        files.append(GeneratedFile(f"istio/{dns_label(name)}.yaml", to_yaml(docs, comment)))
+    return files
