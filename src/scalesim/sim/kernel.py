@@ -299,12 +299,8 @@ class Kernel:
         if work > 0.0:
             comp.cpu += work
             heappush(self.heap, (now + work, next(self.seq), WORK_DONE, frame))
-        elif op.steps:
-            self._advance(frame)
-        elif op.post is None:
-            self._finish(frame)
         else:
-            self._after_calls(frame)
+            self._work_done(frame)
 
     def _stalled(self, frame: Frame, kind: int) -> bool:
         """A pause froze the replica while this frame worked: finish that much later."""
@@ -316,6 +312,7 @@ class Kernel:
         return True
 
     def _work_done(self, frame: Frame) -> None:
+        """Work is over: make the calls, or go straight to post_work or the answer."""
         if frame.dead or (self.pauses and self._stalled(frame, WORK_DONE)):
             return
         op = frame.op
