@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from scalesim import __version__
+from scalesim.cli.generate import generate_command
 from scalesim.cli.lint import lint_command
 from scalesim.cli.patterns import advise_command, patterns_app
 from scalesim.cli.run import schema_command, simulate_command, validate_command
@@ -22,6 +23,7 @@ app.command("schema")(schema_command)
 app.add_typer(patterns_app, name="patterns")
 app.command("advise")(advise_command)
 app.command("lint")(lint_command)
+app.command("generate")(generate_command)
 
 
 def _version(value: bool) -> None:

@@ -56,7 +56,11 @@ def _connection_pool(system: System, name: str, notes: list[str]) -> dict[str, A
         limits["connections"].append(pool.max_connections)
         limits["pending"].append(max(1, pool.max_pending_requests))
         limits["requests"].append(pool.max_requests)
-    for edge in callers_of(system, name):
+    edges = callers_of(system, name)
+    if any(e.call.bulkhead for e in edges) and not all(e.call.bulkhead for e in edges):
+        notes.append("bulkhead: the limit applies to every caller's proxy, also callers "
+                     "without a bulkhead")
+    for edge in edges:
         bulkhead, retry = edge.call.bulkhead, edge.call.retry
         if bulkhead is not None:
             size = bulkhead.max_concurrent if bulkhead.type == "semaphore" else bulkhead.size
@@ -71,7 +75,7 @@ def _connection_pool(system: System, name: str, notes: list[str]) -> dict[str, A
     result: dict[str, Any] = {}
     if limits["connections"]:
         result["tcp"] = {"maxConnections": min(limits["connections"])}
-    http = {"http1MaxPendingRequests": min(limits["pending"], default=None),
+    http: dict[str, Any] = {"http1MaxPendingRequests": min(limits["pending"], default=None),
             "http2MaxRequests": min(limits["requests"], default=None),
             "maxRetries": min(limits["retries"], default=None)}
     if pool is not None and pool.http2:

@@ -1,0 +1,97 @@
+"""A Helm chart rendering the Kubernetes target's objects, tunable through values.yaml.
+
+The Kubernetes builder runs with placeholder parameters; each placeholder becomes a
+`{{ (index .Values.components "NAME").KEY }}` expression and its value goes to values.yaml,
+so the chart with its default values renders exactly what `--target k8s` writes.
+values.schema.json, derived from the values, makes Helm refuse a mistyped override.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from scalesim.generate.base import GeneratedFile, GenerateOptions
+from scalesim.generate.documents import banner, to_yaml
+from scalesim.generate.kubernetes import KubernetesBuilder
+from scalesim.generate.naming import dns_label
+from scalesim.spec.model import System
+
+RELEASE_NAMESPACE = "SCALESIMRELEASENAMESPACE"
+RELEASE_NAME = "SCALESIMRELEASENAME"
+MINIMUM = {"replicas": 1, "periodSeconds": 1, "timeoutSeconds": 1, "successThreshold": 1,
+           "failureThreshold": 1, "initialDelaySeconds": 0}
+
+
+class Placeholders:
+    """Params that record each value and stand in for it with a unique token."""
+
+    def __init__(self) -> None:
+        self.namespace = RELEASE_NAMESPACE
+        self.instance = RELEASE_NAME
+        self.values: dict[str, Any] = {"components": {}}
+        self.expressions: dict[str, str] = {RELEASE_NAMESPACE: "{{ .Release.Namespace }}",
+                                            RELEASE_NAME: "{{ .Release.Name }}"}
+        self._tokens: dict[tuple[str, str], str] = {}
+
+    def _token(self, component: str, key: str, concrete: Any, pipeline: str) -> str:
+        if (component, key) not in self._tokens:
+            node = self.values["components"].setdefault(component, {})
+            *parents, leaf = key.split(".")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = concrete
+            token = f"SCALESIMVALUE{len(self._tokens):04d}X"
+            self._tokens[component, key] = token
+            self.expressions[token] = (f'{{{{ (index .Values.components "{component}").{key}'
+                                       f"{pipeline} }}}}")
+        return self._tokens[component, key]
+
+    def value(self, component: str, key: str, concrete: Any) -> Any:
+        return self._token(component, key, concrete, " | quote" if isinstance(concrete, str)
+                           else "")
+
+    def json(self, component: str, key: str, concrete: Any) -> str:
+        return self._token(component, key, concrete, " | toJson | quote")
+
+    def fill(self, text: str) -> str:
+        """Tokens -> template expressions; longest first, so no token eats part of another."""
+        for token in sorted(self.expressions, key=len, reverse=True):
+            text = text.replace(token, self.expressions[token])
+        return text
+
+
+def values_schema(value: Any, key: str = "") -> dict[str, Any]:
+    """A strict JSON Schema of the values: every key required, no unknown keys; component
+    settings stay free-form (they are the spec's own objects)."""
+    if key == "settings":
+        return {"type": "object"}
+    if isinstance(value, dict):
+        return {"type": "object", "additionalProperties": False,
+                "required": list(value),
+                "properties": {k: values_schema(v, k) for k, v in value.items()}}
+    if isinstance(value, bool):
+        return {"type": "boolean"}
+    if isinstance(value, int):
+        return {"type": "integer", "minimum": MINIMUM.get(key, 0)}
+    return {"type": "string", "minLength": 1}
+
+
+def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
+    placeholders = Placeholders()
+    builder = KubernetesBuilder(system, options, placeholders)
+    chart = dns_label(system.name, "system name")
+    comment = banner(system.name, "helm")
+    templates = [GeneratedFile(f"helm/{chart}/templates/{dns_label(name)}.yaml",
+                               placeholders.fill(to_yaml(builder.component(name), comment)))
+                 for name in system.components]
+    chart_yaml = {"apiVersion": "v2", "name": chart,
+                  "description": system.description or f"The {system.name} system",
+                  "type": "application", "version": "0.1.0", "appVersion": "latest",
+                  "kubeVersion": f">= {options.k8s_version}.0-0"}
+    return [GeneratedFile(f"helm/{chart}/Chart.yaml", to_yaml([chart_yaml], comment)),
+            GeneratedFile(f"helm/{chart}/values.yaml",
+                          to_yaml([placeholders.values], comment)),
+            GeneratedFile(f"helm/{chart}/values.schema.json",
+                          json.dumps(values_schema(placeholders.values), indent=2) + "\n"),
+            *templates]

@@ -1,0 +1,277 @@
+"""Calls to other services as the spec configures them: per-attempt timeout, deadline,
+retries with back-off, circuit breaker, bulkhead, on_failure, async and probability.
+
+The order follows the simulator: each attempt is cut to what is left of the call's deadline
+and of the caller's propagated deadline, asks the breaker, then the bulkhead; a bulkhead
+refusal counts as a failure in the breaker (Resilience4j records every exception). A retry
+is made only for a cause in `retry.on`, when the deadline leaves time for its back-off, and
+when the retry budget and the concurrent-retry cap allow it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Literal
+
+import httpx
+from opentelemetry import propagate
+from opentelemetry.trace import SpanKind, StatusCode
+
+from dists import RNG, Distribution
+from resilience import Backoff, Bulkhead, CircuitBreaker, RetryBudget
+from telemetry import (
+    ATTEMPTS,
+    BREAKER_STATE,
+    BULKHEAD_REJECTIONS,
+    FAILURES,
+    NOT_PERMITTED,
+    RETRIES,
+    TRACER,
+)
+
+DEADLINE_HEADER = "x-scalesim-deadline-ms"
+REQUEST_DEADLINE: ContextVar[float | None] = ContextVar("request_deadline", default=None)
+BACKGROUND: set[asyncio.Task[None]] = set()  # async calls in flight, kept from the GC
+
+
+def service_url(component: str, port: int) -> str:
+    """<COMPONENT>_URL from the environment, else the component's local port."""
+    variable = component.upper().replace("-", "_") + "_URL"
+    return os.environ.get(variable, f"http://localhost:{port}").rstrip("/")
+
+
+def cause_of(status: int) -> str | None:
+    """The failure cause an HTTP status stands for; None for success."""
+    if status < 400:
+        return None
+    if status == 429:
+        return "rate_limited"
+    if status == 503:
+        return "rejected"  # the callee's workers and queue were full
+    return "error"
+
+
+class Transport:
+    """The process's one HTTP client, opened and closed with the app."""
+
+    def __init__(self) -> None:
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._client is not None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            raise RuntimeError("the HTTP client is not open; is the app started?")
+        return self._client
+
+    async def open(self) -> None:
+        self._client = httpx.AsyncClient(timeout=None)  # timeouts come from the spec only
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+
+TRANSPORT = Transport()
+
+
+class DependencyFailed(Exception):
+    def __init__(self, dependency: str, cause: str) -> None:
+        super().__init__(f"{dependency}: {cause}")
+        self.dependency = dependency
+        self.cause = cause
+
+
+@dataclass(frozen=True)
+class Retry:
+    attempts: int  # every try, the first included
+    backoff: Backoff
+    on: frozenset[str]
+    budget: RetryBudget | None = None
+    max_concurrent: int | None = None
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """Answer without the dependency after `delay` (e.g. a default or a cached value)."""
+
+    delay: Distribution
+
+
+OnFailure = Literal["fail", "continue"] | Fallback
+
+
+class Dependency:
+    """One call of one operation to `target` (component.operation) at `url`."""
+
+    def __init__(self, operation: str, target: str, url: str, *,
+                 timeout: float | None = None, deadline: float | None = None,
+                 propagate_deadline: bool = False, retry: Retry | None = None,
+                 breaker: CircuitBreaker | None = None, bulkhead: Bulkhead | None = None,
+                 on_failure: OnFailure = "fail", fire_and_forget: bool = False,
+                 probability: float = 1.0) -> None:
+        self.target = target
+        self.url = url
+        self.timeout = timeout
+        self.deadline = deadline
+        self.propagate_deadline = propagate_deadline
+        self.retry = retry
+        self.breaker = breaker
+        self.bulkhead = bulkhead
+        self.on_failure = on_failure
+        self.fire_and_forget = fire_and_forget
+        self.probability = probability
+        self.labels = (operation, target)
+        self.retries_active = 0
+        if breaker is not None:
+            BREAKER_STATE.labels(*self.labels).set_function(lambda: breaker.state)
+
+    async def run(self) -> None:
+        """Make the call; raise DependencyFailed when it fails and on_failure is fail."""
+        cause = await self.outcome()
+        if cause is not None:
+            raise DependencyFailed(self.target, cause)
+
+    async def outcome(self) -> str | None:
+        """None when the caller may go on: success, skipped by `probability`, sent in the
+        background, or a failure that on_failure absorbs; else the failure's cause."""
+        if self.probability < 1.0 and RNG.random() >= self.probability:
+            return None
+        if self.fire_and_forget:
+            task = asyncio.create_task(self._detached())
+            BACKGROUND.add(task)
+            task.add_done_callback(BACKGROUND.discard)
+            return None
+        cause = await self.call()
+        if cause is None or self.on_failure == "continue":
+            return None
+        if isinstance(self.on_failure, Fallback):
+            await asyncio.sleep(self.on_failure.delay.sample(RNG))
+            return None
+        return cause
+
+    async def call(self) -> str | None:
+        """Every attempt the retry policy allows; the cause of the last failure, or None."""
+        retry = self.retry
+        deadline = None if self.deadline is None else time.monotonic() + self.deadline
+        if retry is not None and retry.budget is not None:
+            retry.budget.record_call()
+        attempt, delay = 1, 0.0
+        cause = await self._attempt(attempt, deadline)
+        while (cause is not None and retry is not None and attempt < retry.attempts
+               and cause in retry.on):
+            delay = retry.backoff.delay(attempt, delay, RNG)
+            if deadline is not None and time.monotonic() + delay >= deadline:
+                cause = "timeout"  # the deadline leaves no time for another try
+                break
+            if retry.budget is not None and not retry.budget.try_retry():
+                break
+            if retry.max_concurrent is not None and self.retries_active >= retry.max_concurrent:
+                break
+            RETRIES.labels(*self.labels).inc()
+            attempt += 1
+            self.retries_active += 1
+            try:
+                await asyncio.sleep(delay)
+                cause = await self._attempt(attempt, deadline)
+            finally:
+                self.retries_active -= 1
+        if cause is not None:
+            FAILURES.labels(*self.labels, cause).inc()
+        return cause
+
+    async def _detached(self) -> None:
+        REQUEST_DEADLINE.set(None)  # the caller does not wait, so its deadline does not apply
+        await self.call()
+
+    async def _attempt(self, attempt: int, deadline: float | None) -> str | None:
+        ATTEMPTS.labels(*self.labels).inc()
+        timeout = self._timeout(deadline)
+        if timeout is not None and timeout <= 0.0:
+            return "timeout"
+        breaker = self.breaker
+        if breaker is not None and not breaker.try_acquire():
+            NOT_PERMITTED.labels(*self.labels).inc()
+            return "circuit_open"
+        started = time.monotonic()
+        with TRACER.start_as_current_span(f"call {self.target}", kind=SpanKind.CLIENT) as span:
+            span.set_attribute("scalesim.dependency", self.target)
+            span.set_attribute("scalesim.attempt", attempt)
+            cause = await self._send(timeout)
+            if cause is not None:
+                span.set_attribute("scalesim.cause", cause)
+                span.set_status(StatusCode.ERROR, cause)
+        if breaker is not None:
+            breaker.record(cause is not None, time.monotonic() - started)
+        return cause
+
+    def _timeout(self, deadline: float | None) -> float | None:
+        """The per-attempt timeout, cut to what is left of the call's and the request's
+        deadlines."""
+        timeout = self.timeout
+        now = time.monotonic()
+        for limit in (deadline, REQUEST_DEADLINE.get()):
+            if limit is not None and (timeout is None or limit - now < timeout):
+                timeout = limit - now
+        return timeout
+
+    async def _send(self, timeout: float | None) -> str | None:
+        """One attempt through the bulkhead; `timeout` bounds it all, the wait included."""
+        headers: dict[str, str] = {}
+        propagate.inject(headers)
+        if self.propagate_deadline and timeout is not None:
+            headers[DEADLINE_HEADER] = repr(round(timeout * 1000.0, 3))
+        bulkhead = self.bulkhead
+        try:
+            async with asyncio.timeout(timeout):
+                if bulkhead is None:
+                    response = await TRANSPORT.client.post(self.url, headers=headers,
+                                                           timeout=timeout)
+                elif not await bulkhead.acquire():
+                    BULKHEAD_REJECTIONS.labels(*self.labels).inc()
+                    return "bulkhead_full"
+                else:
+                    try:
+                        response = await TRANSPORT.client.post(self.url, headers=headers,
+                                                               timeout=timeout)
+                    finally:
+                        bulkhead.release()
+        except (TimeoutError, httpx.TimeoutException):
+            return "timeout"
+        except httpx.ConnectError:
+            return "unavailable"
+        except httpx.TransportError:
+            return "crashed"  # the connection broke without an answer
+        return cause_of(response.status_code)
+
+
+async def parallel(need: int, *branches: Dependency) -> None:
+    """Run the branches at once and go on when `need` succeeded; fail as soon as that can no
+    longer happen. Branches still running then are cancelled."""
+    pending = {asyncio.ensure_future(branch.outcome()): branch for branch in branches}
+    succeeded = failed = 0
+    try:
+        while pending:
+            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                branch = pending.pop(task)
+                cause = task.result()
+                if cause is None:
+                    succeeded += 1
+                    if succeeded >= need:
+                        return
+                else:
+                    failed += 1
+                    if failed > len(branches) - need:
+                        raise DependencyFailed(branch.target, cause)
+    finally:
+        for task in pending:
+            task.cancel()

@@ -1,0 +1,113 @@
+"""The Helm chart: values fit values.schema.json, and the chart with its default values
+renders exactly the objects `--target k8s` writes.
+
+`helm` is not installable here (no Debian package), so `render_template` is a tiny renderer
+for the only template forms the chart uses: `.Release.Name`, `.Release.Namespace` and
+`(index .Values.components "NAME").PATH` with `| quote` or `| toJson | quote`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import jsonschema
+import yaml
+from tests.generate.helpers import OPTIONS, SMALL, documents, generate, system
+
+from scalesim.generate import GeneratedFile, Target
+
+_EXPRESSION = re.compile(r"\{\{ (.*?) \}\}")
+_VALUE = re.compile(r'^\(index \.Values\.components "([^"]+)"\)\.([\w.]+)$')
+
+
+def _evaluate(expression: str, values: dict[str, Any], release: dict[str, str]) -> str:
+    head, *pipes = [part.strip() for part in expression.split("|")]
+    if head.startswith(".Release."):
+        value: Any = release[head.removeprefix(".Release.")]
+    else:
+        match = _VALUE.match(head)
+        assert match, f"template form not supported: {expression}"
+        value = values["components"][match[1]]
+        for key in match[2].split("."):
+            value = value[key]
+    for pipe in pipes:
+        if pipe == "toJson":
+            value = json.dumps(value, sort_keys=True, separators=(",", ":"))
+        elif pipe == "quote":
+            value = json.dumps(str(value))
+        else:
+            raise AssertionError(f"pipe not supported: {pipe}")
+    return str(value)
+
+
+def render_template(text: str, values: dict[str, Any], release: dict[str, str]) -> str:
+    return _EXPRESSION.sub(lambda m: _evaluate(m[1], values, release), text)
+
+
+def chart_files(files: Sequence[GeneratedFile]) -> dict[str, str]:
+    return {f.path.split("/", 2)[2]: f.content for f in files}
+
+
+def rendered_chart(files: Sequence[GeneratedFile], namespace: str,
+                   values: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    chart = chart_files(files)
+    name = yaml.safe_load(chart["Chart.yaml"])["name"]
+    values = values or yaml.safe_load(chart["values.yaml"])
+    release = {"Name": name, "Namespace": namespace}
+    return [doc for path, text in sorted(chart.items(), key=lambda kv: _order(kv[0], files))
+            if path.startswith("templates/")
+            for doc in yaml.safe_load_all(render_template(text, values, release)) if doc]
+
+
+def _order(path: str, files: Sequence[GeneratedFile]) -> int:
+    return [f.path.split("/", 2)[2] for f in files].index(path)
+
+
+def test_chart_metadata_is_helm_v2() -> None:
+    chart = yaml.safe_load(chart_files(generate(SMALL, Target.HELM))["Chart.yaml"])
+    assert chart["apiVersion"] == "v2"
+    assert chart["name"] == "mini"
+    assert chart["kubeVersion"] == ">= 1.33.0-0"
+
+
+def test_values_validate_against_the_values_schema() -> None:
+    chart = chart_files(generate(SMALL, Target.HELM))
+    schema = json.loads(chart["values.schema.json"])
+    values = yaml.safe_load(chart["values.yaml"])
+    jsonschema.Draft7Validator.check_schema(schema)
+    jsonschema.validate(values, schema)
+    values["components"]["api"]["replicas"] = 0
+    assert not jsonschema.Draft7Validator(schema).is_valid(values)
+    values["components"]["api"]["replicas"] = 2
+    values["components"]["api"]["replica"] = 2
+    assert not jsonschema.Draft7Validator(schema).is_valid(values)
+
+
+def test_chart_renders_the_kubernetes_target() -> None:
+    expected = [d for d in documents(generate(SMALL, Target.K8S)) if d["kind"] != "Namespace"]
+    assert rendered_chart(generate(SMALL, Target.HELM), OPTIONS.namespace) == expected
+
+
+def test_values_parameterise_replicas_images_and_probes() -> None:
+    chart = chart_files(generate(SMALL, Target.HELM))
+    values = yaml.safe_load(chart["values.yaml"])
+    api = values["components"]["api"]
+    api["replicas"] = 7
+    api["image"] = "other.example/api:2.0"
+    api["probes"]["readiness"]["periodSeconds"] = 9
+    api["settings"]["workers"] = 99
+    docs = rendered_chart(generate(SMALL, Target.HELM), "elsewhere", values)
+    deployment = next(d for d in docs if d["kind"] == "Deployment"
+                      and d["metadata"]["name"] == "api")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert deployment["spec"]["replicas"] == 7
+    assert deployment["metadata"]["namespace"] == "elsewhere"
+    assert container["image"] == "other.example/api:2.0"
+    assert container["readinessProbe"]["periodSeconds"] == 9
+    config = next(d for d in docs if d["kind"] == "ConfigMap"
+                  and d["metadata"]["name"] == "api-settings")
+    assert json.loads(config["data"]["component.json"])["workers"] == 99
+    assert system(SMALL).components["api"].replicas == 3

@@ -1,0 +1,172 @@
+"""The spec's numbers land in the generated config, mapped as docs/generate.md states."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from tests.generate.helpers import SHOP, SMALL, by_kind, documents, generate, system
+
+from scalesim.generate import Target
+from scalesim.generate.envoy import retry_on
+from scalesim.generate.kong import limit_window
+from scalesim.generate.naming import go_duration, whole_seconds
+from scalesim.generate.resources import resources_for
+from scalesim.spec.resilience import RateLimit
+
+
+def objects(target: Target, overrides: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    return documents(generate(SMALL, target, overrides))
+
+
+def route_from(service: dict[str, Any], caller: str) -> dict[str, Any]:
+    return next(r for r in service["spec"]["http"] if r["name"] == f"from-{caller}")
+
+
+def test_changed_numbers_appear_in_the_generated_config() -> None:
+    changed = ("components.api.replicas=5",
+               "components.edge.operations.get.calls.0.timeout=250ms",
+               "components.edge.operations.get.calls.0.deadline=2s",
+               "components.edge.operations.get.calls.0.retry.attempts=4",
+               "components.api.outlier_detection.consecutive_5xx=9",
+               "components.api.operations.read.calls.1.circuit_breaker.failure_rate=35%")
+    k8s = objects(Target.K8S, changed)
+    istio = objects(Target.ISTIO, changed)
+    assert by_kind(k8s, "Deployment")["api"]["spec"]["replicas"] == 5
+    route = route_from(by_kind(istio, "VirtualService")["api"], "edge")
+    assert route["timeout"] == "2s"
+    assert route["retries"]["perTryTimeout"] == "250ms"
+    assert route["retries"]["attempts"] == 3
+    rule = by_kind(istio, "DestinationRule")["api"]
+    assert rule["spec"]["trafficPolicy"]["outlierDetection"]["consecutive5xxErrors"] == 9
+    settings = by_kind(k8s, "ConfigMap")["api-settings"]["data"]["component.json"]
+    assert '"failure_rate":0.35' in settings
+    assert by_kind(objects(Target.ARGO, changed), "Rollout")["api"]["spec"]["replicas"] == 5
+
+
+def test_route_timeout_without_deadline_covers_every_try_and_backoff() -> None:
+    """Shop: orders.create 800 ms per try, 2 tries, back-off max 250 ms -> 1.85 s."""
+    route = route_from(by_kind(documents(generate(SHOP, Target.ISTIO)),
+                               "VirtualService")["orders"], "gateway")
+    assert route["timeout"] == "1850ms"
+    assert route["retries"] == {"attempts": 1, "perTryTimeout": "800ms", "retryOn": (
+        "5xx,gateway-error,reset,connect-failure,refused-stream,unavailable,503")}
+
+
+def test_calls_without_retry_disable_istio_default_retries() -> None:
+    service = by_kind(documents(generate(SHOP, Target.ISTIO)), "VirtualService")["payments"]
+    assert all(route["retries"] == {"attempts": 0} for route in service["spec"]["http"])
+
+
+@pytest.mark.parametrize(("causes", "expected"), [
+    (["error"], "5xx"),
+    (["timeout"], "gateway-error,reset"),
+    (["unavailable"], "connect-failure,refused-stream,unavailable"),
+    (["rejected", "overflow"], "refused-stream,503"),
+    (["rate_limited"], "429"),
+    (["circuit_open", "bulkhead_full"], ""),
+])
+def test_retry_causes_map_to_envoy_conditions(causes: list[str], expected: str) -> None:
+    assert retry_on(causes) == expected
+
+
+def test_connection_pool_folds_in_bulkheads_and_retry_caps() -> None:
+    rules = by_kind(objects(Target.ISTIO), "DestinationRule")
+    assert rules["api"]["spec"]["trafficPolicy"]["connectionPool"] == {
+        "tcp": {"maxConnections": 12},
+        "http": {"http1MaxPendingRequests": 1, "http2MaxRequests": 12}}
+    assert rules["store"]["spec"]["trafficPolicy"]["connectionPool"] == {
+        "http": {"maxRetries": 4}}
+    unbulked = by_kind(objects(Target.ISTIO, (
+        "components.edge.operations.get.calls.0.bulkhead.max_concurrent=500",)),
+        "DestinationRule")["api"]["spec"]["trafficPolicy"]["connectionPool"]
+    assert unbulked["tcp"] == {"maxConnections": 100}
+    assert unbulked["http"]["http2MaxRequests"] == 200
+
+
+def test_outlier_detection_and_balancer() -> None:
+    policy = by_kind(objects(Target.ISTIO), "DestinationRule")["api"]["spec"]["trafficPolicy"]
+    assert policy["outlierDetection"] == {"consecutive5xxErrors": 7, "interval": "5s",
+                                          "baseEjectionTime": "15s", "maxEjectionPercent": 33}
+    assert policy["loadBalancer"] == {"simple": "LEAST_REQUEST"}
+
+
+def test_a_resilience4j_breaker_is_noted_not_invented() -> None:
+    rule = by_kind(objects(Target.ISTIO), "DestinationRule")["vendor"]
+    assert "outlierDetection" not in rule["spec"]["trafficPolicy"]
+    assert "circuit_breaker" in rule["metadata"]["annotations"]["scalesim.io/not-mapped"]
+
+
+def test_faults_become_istio_fault_injection_with_windows_noted() -> None:
+    chaos = [d for f in generate(SMALL, Target.ISTIO) if "/chaos/" in f.path
+             for d in documents([f])]
+    assert [d["metadata"]["name"] for d in chaos] == ["api"]   # sql speaks TCP: no HTTP fault
+    route = chaos[0]["spec"]["http"][0]
+    assert route["fault"] == {"delay": {"fixedDelay": "40ms", "percentage": {"value": 100.0}},
+                              "abort": {"httpStatus": 503, "percentage": {"value": 100.0}}}
+    notes = chaos[0]["metadata"]["annotations"]
+    assert notes["scalesim.io/fault-windows"].startswith("api at 10s for 5s; api at 30s")
+    assert "single replica" in notes["scalesim.io/not-mapped"]
+    shop = [d for f in generate(SHOP, Target.ISTIO) if "/chaos/" in f.path
+            for d in documents([f])]
+    assert shop[0]["spec"]["http"][0]["fault"] == {
+        "abort": {"httpStatus": 503, "percentage": {"value": 60.0}}}
+
+
+def test_probes_round_up_to_whole_seconds() -> None:
+    container = by_kind(objects(Target.K8S), "Deployment")["edge"]["spec"]["template"][
+        "spec"]["containers"][0]
+    assert container["readinessProbe"] == {
+        "httpGet": {"path": "/ready", "port": "http"}, "initialDelaySeconds": 2,
+        "periodSeconds": 2, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 2}
+    assert container["livenessProbe"]["timeoutSeconds"] == 2
+    assert container["livenessProbe"]["failureThreshold"] == 5
+    assert (whole_seconds(0.001), whole_seconds(0.0, minimum=0), whole_seconds(3.0)) == (1, 0, 3)
+
+
+def test_resources_follow_the_documented_formula() -> None:
+    """pricing: 16 workers that only compute -> 16 cores; memory 128 + 2*16 MiB.
+    inventory: 4 ms work then a 4 ms db.update plus 2 network hops (lognormal mean) -> the
+    worker computes about half the time."""
+    shop = system(SHOP)
+    assert resources_for(shop, "pricing").requests() == {"cpu": "16000m", "memory": "160Mi"}
+    edge = resources_for(system(SMALL), "edge")
+    assert edge.memory_mib == 128 + 2 * 16 + 1        # 64 queued requests x 16 KiB = 1 MiB
+    inventory = resources_for(shop, "inventory").cpu_m
+    assert 7000 <= inventory <= 8000
+
+
+def test_argo_canary_steps_and_slo_metrics() -> None:
+    docs = objects(Target.ARGO)
+    steps = by_kind(docs, "Rollout")["api"]["spec"]["strategy"]["canary"]["steps"]
+    assert steps == [{"setWeight": 20}, {"pause": {"duration": "60s"}}, {"setWeight": 50},
+                     {"pause": {"duration": "60s"}}, {"setWeight": 100}]
+    metrics = by_kind(docs, "AnalysisTemplate")["mini-slo"]["spec"]["metrics"]
+    assert [(m["name"], m["successCondition"]) for m in metrics] == [
+        ("mean", "result[0] <= 20"), ("p99", "result[0] <= 150"),
+        ("error-rate", "result[0] <= 0.005")]
+    assert "histogram_quantile(0.99," in metrics[1]["provider"]["prometheus"]["query"]
+
+
+def test_kong_rate_limit_windows() -> None:
+    plugin = by_kind(objects(Target.KONG), "KongPlugin")["edge-rate-limit"]
+    assert plugin["plugin"] == "rate-limiting"
+    assert plugin["config"] == {"second": 200, "policy": "cluster", "limit_by": "service"}
+    assert limit_window(RateLimit(rate="30/min")) == ("minute", 30)
+    assert limit_window(RateLimit(rate="4/h")) == ("hour", 4)
+    assert limit_window(RateLimit(algorithm="sliding_window", rate="10/s", window="1m")) == (
+        "minute", 600)
+
+
+def test_keda_triggers_follow_the_queue_tech() -> None:
+    scaler = by_kind(objects(Target.KEDA), "ScaledObject")["worker"]["spec"]
+    assert [t["type"] for t in scaler["triggers"]] == ["kafka", "rabbitmq"]
+    assert scaler["triggers"][0]["metadata"]["lagThreshold"] == "4"      # worker's workers
+    assert (scaler["minReplicaCount"], scaler["maxReplicaCount"]) == (2, 4)   # ceil(13/4)
+    other = by_kind(objects(Target.KEDA, ("components.tasks.tech=nats",)), "ScaledObject")
+    assert other["worker"]["spec"]["triggers"][1]["type"] == "prometheus"
+
+
+def test_go_durations() -> None:
+    assert [go_duration(s) for s in (2.0, 0.2, 0.00025, 90.0)] == ["2s", "200ms", "250us",
+                                                                   "90s"]
