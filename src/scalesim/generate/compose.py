@@ -12,6 +12,7 @@ from typing import Any
 from scalesim.generate.base import GeneratedFile, GenerateOptions
 from scalesim.generate.documents import banner, to_yaml
 from scalesim.generate.naming import (
+    HTTP_PORT,
     READY_PATH,
     check_names,
     dns_label,
@@ -90,6 +91,7 @@ def compose_file(system: System, options: GenerateOptions) -> dict[str, Any]:
         if runs_as_deployment(component):
             environment = {env_name(dep, "URL"): _url(system, dep, registry)
                            for dep in dependencies(system, name)}
+            environment["PORT"] = str(HTTP_PORT)  # generated services listen here
         else:
             environment = dict(tech.env)
             if tech.password_env:

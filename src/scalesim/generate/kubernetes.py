@@ -161,6 +161,7 @@ class KubernetesBuilder:
                 "value": url(self.system, dep, self.options, self.params.namespace)}
                for dep in dependencies(self.system, name)]
         env.append({"name": "SCALESIM_SETTINGS", "value": f"{SETTINGS_DIR}/{SETTINGS_FILE}"})
+        env.append({"name": "PORT", "value": str(HTTP_PORT)})  # generated services listen here
         return sorted(env, key=lambda item: str(item["name"]))
 
     def _deployment(self, name: str, tech: Tech) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 Each service gets app.py (its operations, with the spec's numbers as literals), the shared
 runtime modules (samplers, resilience mechanisms, calls, serving, telemetry; the same text
-in every service, from one template each), requirements.txt, a Dockerfile and a README. Next to the folders: a README for the whole
-system, and the ruff settings that lint the services as their own top-level modules.
+in every service, from one template each), requirements.txt, a Dockerfile and a README.
+Next to the folders: a README for the whole system, and the ruff settings that lint each
+service's modules as its own top-level modules.
 """
 
 from __future__ import annotations

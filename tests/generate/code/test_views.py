@@ -1,0 +1,53 @@
+"""Decisions the generator makes from the spec, stated as the simulator makes them."""
+
+from __future__ import annotations
+
+from scalesim.generate.code.views import env_var, identifier, services
+from scalesim.spec import load_spec_text
+
+SPEC = """
+scalesim: 1
+name: views
+defaults:
+  calls: {timeout: 250ms, bulkhead: {max_concurrent: 3}}
+components:
+  web:
+    operations:
+      import:
+        calls:
+          - parallel: {wait_for: any, calls: [{to: user-db}, {to: user-db.scan}]}
+          - parallel: {wait_for: all, calls: [{to: user-db}, {to: user-db}]}
+          - {to: user-db, async: true}
+  user-db:
+    kind: database
+    workers: unlimited
+    operations: {get: {work: 1ms}, scan: {work: 5ms}}
+workloads: [{name: w, to: web, rate: 1/s}]
+"""
+
+
+def test_names() -> None:
+    assert env_var("user-db") == "USER_DB_URL"
+    assert identifier("calls", "check-out") == "calls_check_out"
+    assert identifier("import") == "op_import"  # a keyword
+    assert identifier("3ds") == "op_3ds"
+
+
+def test_steps_need_and_inherited_settings() -> None:
+    web, db = services(load_spec_text(SPEC))
+    op = web.operations[0]
+    assert op.handler == "serve_import" and op.calls_function == "calls_import"
+    assert op.steps == (
+        "await parallel(1, CALL_IMPORT_USER_DB_GET, CALL_IMPORT_USER_DB_SCAN)  # wait_for: any",
+        "await parallel(2, CALL_IMPORT_USER_DB_GET_2, CALL_IMPORT_USER_DB_GET_3)"
+        "  # wait_for: all",
+        "await CALL_IMPORT_USER_DB_GET_4.run()",
+    )
+    calls = {constant.name: constant.text for constant in web.constants}
+    assert "timeout=0.25" in calls["CALL_IMPORT_USER_DB_GET"]
+    # An async call inherits only the bulkhead from the defaults, as in the simulator.
+    assert "timeout" not in calls["CALL_IMPORT_USER_DB_GET_4"]
+    assert "bulkhead=Bulkhead(3, max_wait=0.0)" in calls["CALL_IMPORT_USER_DB_GET_4"]
+    assert web.downstreams == (("user-db", "USER_DB_URL", 8002),)
+    assert (web.port, db.port) == (8001, 8002)
+    assert "WORKERS" not in {constant.name for constant in db.constants}  # unlimited
