@@ -8,6 +8,7 @@ from scalesim import __version__
 from scalesim.cli.generate import generate_command
 from scalesim.cli.lint import lint_command
 from scalesim.cli.patterns import advise_command, patterns_app
+from scalesim.cli.render import compare_command, diagram_command, export_command, report_command
 from scalesim.cli.run import schema_command, simulate_command, validate_command
 
 app = typer.Typer(
@@ -24,6 +25,10 @@ app.add_typer(patterns_app, name="patterns")
 app.command("advise")(advise_command)
 app.command("lint")(lint_command)
 app.command("generate")(generate_command)
+app.command("diagram")(diagram_command)
+app.command("report")(report_command)
+app.command("compare")(compare_command)
+app.command("export")(export_command)
 
 
 def _version(value: bool) -> None:

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from scalesim.analytic.load import offered_load
+from scalesim.render.report import write_report
 from scalesim.render.terminal import print_summary
 from scalesim.sim import SafetyStop, run_kernels
 from scalesim.sim.result import build_result
@@ -125,6 +126,8 @@ def simulate_command(
     overrides: Overrides = None,
     check_slo: Annotated[bool, typer.Option(
         "--check-slo", help="Exit with code 1 when an SLO is missed.")] = False,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="Write a self-contained HTML report here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No warnings or progress.")]
     = False,
 ) -> None:
@@ -140,10 +143,13 @@ def simulate_command(
         raise typer.Exit(EXIT_SAFETY_STOP) from None
     progress.close()
     result = build_result(system, system.simulation.seed if seed is None else seed, kernels,
-                          with_series=out_dir is not None)
+                          with_series=out_dir is not None or report is not None)
     if out_dir is not None:
         _write_outputs(out_dir, result)
-        del result["timeseries"]  # in result.json; too long for the terminal or --json
+    if report is not None:
+        write_report(result, system, report)
+        err.print(f"wrote {report}")
+    result.pop("timeseries", None)  # in result.json and the report; too long for --json
     if as_json:
         sys.stdout.write(json.dumps(result, indent=2, sort_keys=True) + "\n")
     else:

@@ -188,7 +188,7 @@ class Kernel:
         self.requests += 1
         if wl.trace_every and now >= self.t_start and self.requests % wl.trace_every == 0:
             frame.trace = [[0, -1, wl.target.comp.name, wl.target.name, -1, now, -1.0, -1.0,
-                            -1, 1, "entry"]]
+                            -1, 1, "entry", self.requests]]  # the entry span names its request
         self._enter(frame)
 
     def _enter(self, frame: Frame) -> None:
@@ -896,7 +896,9 @@ class Kernel:
             else:
                 source.interval_failed += 1
             if frame.trace is not None and len(source.sampled) < MAX_SAMPLED:
-                source.sampled.append((latency, self.requests, cause, frame.trace))
+                number = frame.trace[0][11]
+                assert isinstance(number, int)
+                source.sampled.append((latency, number, cause, frame.trace))
             self.counted -= 1
             if self.closed and self.counted == 0:
                 self.heap.clear()  # every request of the window is answered

@@ -310,7 +310,7 @@ def _time(value: object) -> float:
 
 def _span(record: list[object], span_ids: list[str]) -> dict[str, Any]:
     (index, parent, component, operation, replica, sent, start, end, cause, attempt,
-     kind) = record
+     kind) = record[:11]
     assert isinstance(index, int) and isinstance(parent, int) and isinstance(cause, int)
     assert isinstance(sent, float) and isinstance(start, float) and isinstance(end, float)
     return {"span_id": span_ids[index],

@@ -1,0 +1,259 @@
+"""`scalesim diagram`, `report`, `compare` and `export`: thin commands over
+`scalesim.render` and `scalesim.export`. The main app registers each with
+`app.command("diagram")(diagram_command)` and so on.
+
+Where a command takes FILE, a `.json` file is a result (`scalesim simulate --out DIR` writes
+DIR/result.json, with the time series) and anything else a spec, simulated first.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from scalesim.cli.run import (
+    EXIT_BAD_INPUT,
+    EXIT_SAFETY_STOP,
+    Overrides,
+    err,
+    load_or_exit,
+)
+from scalesim.export import jaeger, otlp, prometheus, tables
+from scalesim.export.spans import spans
+from scalesim.render import graphviz
+from scalesim.render.compare import comparison, write_compare
+from scalesim.render.dot import to_dot
+from scalesim.render.graph import (
+    Cluster,
+    ColorBy,
+    architecture,
+    architecture_from_result,
+    overlay,
+)
+from scalesim.render.mermaid import breaker_states, flowchart, sequence
+from scalesim.render.report import write_report
+from scalesim.sim import SafetyStop, run_kernels
+from scalesim.sim.result import build_result
+from scalesim.spec import System
+
+RESULT_KEYS = {"system", "seed", "components", "calls", "workloads", "requests"}
+Seed = Annotated[int | None, typer.Option(help="Override simulation.seed when simulating.")]
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def read_result(path: Path) -> dict[str, Any]:
+    """A result.json, or exit 2 saying why it is not one."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise fail(f"{path}: cannot read a result: {error}") from None
+    if not isinstance(data, dict) or not data.keys() >= RESULT_KEYS:
+        raise fail(f"{path}: not a ScaleSim result (expected the JSON of `scalesim simulate "
+                   "--json` or --out DIR/result.json)")
+    return data
+
+
+def simulate(system: System, seed: int | None) -> dict[str, Any]:
+    """Run the spec and build the result with its time series (exit 3 on a safety stop)."""
+    try:
+        kernels = run_kernels(system, seed)
+    except SafetyStop as stop:
+        err.print(f"[red]stopped[/red]: {stop}", highlight=False)
+        raise typer.Exit(EXIT_SAFETY_STOP) from None
+    return build_result(system, system.simulation.seed if seed is None else seed, kernels,
+                        with_series=True)
+
+
+def load(file: Path, seed: int | None, overrides: list[str] | None
+         ) -> tuple[dict[str, Any], System | None]:
+    """The result FILE holds, or the result of simulating the spec FILE (and the spec)."""
+    if file.suffix == ".json":
+        return read_result(file), None
+    system = load_or_exit(file, overrides)
+    return simulate(system, seed), system
+
+
+def find_trace(result: dict[str, Any], wanted: str) -> dict[str, Any]:
+    """A trace by id, or the first of a kind (typical, slowest, failed)."""
+    traces: list[dict[str, Any]] = result.get("traces", [])
+    for trace in traces:
+        if wanted in (trace["trace_id"], trace["kind"]):
+            return trace
+    known = ", ".join(t["trace_id"] for t in traces[:5])
+    raise fail(f"no trace {wanted!r} in the result (give a trace_id, or typical, slowest or "
+               f"failed){'; e.g. ' + known if known else ''}")
+
+
+DIAGRAM_SUFFIXES = (".dot", ".gv", ".svg", ".png", ".mmd")
+
+
+def diagram_command(
+    file: Annotated[Path, typer.Argument(help="A spec (YAML) or a result (.json).",
+                                         show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write: .svg, .png (both "
+                                      "need Graphviz), .dot or .mmd (Mermaid).",
+                                      show_default=False)],
+    result_file: Annotated[Path | None, typer.Option(
+        "--result", help="Colour the diagram by this result.json.")] = None,
+    color_by: Annotated[ColorBy | None, typer.Option(
+        help="Colour components by what happened (simulates the spec unless --result).")]
+    = None,
+    cluster: Annotated[Cluster, typer.Option(
+        help="Box components by derived name group (orders-api, orders-db → orders), by kind, "
+        "or not at all.")] = Cluster.GROUP,
+    trace: Annotated[str | None, typer.Option(
+        help="Instead: a Mermaid sequence diagram of this trace id (or typical, slowest, "
+        "failed).")] = None,
+    breakers: Annotated[bool, typer.Option(
+        "--breakers", help="Instead: Mermaid state diagrams of the circuit breakers, with "
+        "observed transition counts.")] = False,
+    seed: Seed = None,
+    overrides: Overrides = None,
+) -> None:
+    """Draw the architecture (components, workloads, calls with their policies), a sampled
+    request's sequence, or the circuit breakers' state machines."""
+    suffix = out.suffix.lower()
+    if suffix not in DIAGRAM_SUFFIXES:
+        raise fail(f"{out}: write .svg, .png, .dot or .mmd")
+    if (trace or breakers) and suffix != ".mmd":
+        raise fail("--trace and --breakers write Mermaid: give -o FILE.mmd")
+    system = None if file.suffix == ".json" else load_or_exit(file, overrides)
+    result = read_result(file) if system is None else None
+    if result_file is not None:
+        result = read_result(result_file)
+    if result is None and system is not None and (trace or breakers or color_by):
+        result = simulate(system, seed)
+    if trace is not None:
+        assert result is not None
+        text = sequence(find_trace(result, trace))
+    elif breakers:
+        assert result is not None
+        text = breaker_states(result["calls"])
+    else:
+        arch = (architecture(system, cluster) if system is not None
+                else architecture_from_result(result or {}, cluster))
+        if result is not None:
+            arch = overlay(arch, result, color_by or ColorBy.UTILIZATION)
+        text = flowchart(arch) if suffix == ".mmd" else to_dot(arch)
+    if suffix in (".svg", ".png"):
+        try:
+            out.write_bytes(graphviz.render(text, "svg" if suffix == ".svg" else "png"))
+        except graphviz.GraphvizError as error:
+            raise fail(str(error)) from None
+    else:
+        out.write_text(text, encoding="utf-8")
+    err.print(f"wrote {out}", highlight=False)
+
+
+def report_command(
+    file: Annotated[Path, typer.Argument(help="A result.json (from simulate --out), or a "
+                                         "spec to simulate.", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.",
+                                      show_default=False)],
+    spec: Annotated[Path | None, typer.Option(
+        help="The spec of the result: adds entry points, call policies and the "
+        "description to the report.")] = None,
+    seed: Seed = None,
+    overrides: Overrides = None,
+) -> None:
+    """Write one self-contained HTML report (works offline): summary, charts over time,
+    architecture, resilience dashboards and request waterfalls."""
+    result, system = load(file, seed, overrides)
+    if spec is not None:
+        system = load_or_exit(spec, overrides)
+    write_report(result, system, out)
+    err.print(f"wrote {out}", highlight=False)
+
+
+def compare_command(
+    a: Annotated[Path, typer.Argument(help="Design A: a spec or a result.json.",
+                                      show_default=False)],
+    b: Annotated[Path, typer.Argument(help="Design B: a spec or a result.json.",
+                                      show_default=False)],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="The HTML file to write.")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the deltas as JSON.")] = False,
+    seed: Annotated[int | None, typer.Option(
+        help="Seed for both specs (default: A's simulation.seed), so they share random "
+        "numbers.")] = None,
+) -> None:
+    """Compare two designs side by side; specs run with the same seed (common random
+    numbers), so differences come from the change."""
+    if out is None and not as_json:
+        raise fail("give -o compare.html, --json, or both")
+    systems: list[System | None] = [None if p.suffix == ".json" else load_or_exit(p)
+                                    for p in (a, b)]
+    if seed is None:
+        seed = next((s.simulation.seed for s in systems if s is not None), None)
+    results = [read_result(path) if system is None else simulate(system, seed)
+               for path, system in zip((a, b), systems, strict=True)]
+    labels = (a.name, b.name) if a.name != b.name else (str(a), str(b))
+    if out is not None:
+        write_compare(results[0], results[1], out, (systems[0], systems[1]), labels)
+        err.print(f"wrote {out}", highlight=False)
+    if as_json:
+        sys.stdout.write(json.dumps(comparison(results[0], results[1]), indent=2,
+                                    sort_keys=True) + "\n")
+
+
+class TraceFormat(StrEnum):
+    OTLP = "otlp"
+    JAEGER = "jaeger"
+
+
+class MetricsFormat(StrEnum):
+    PROMETHEUS = "prometheus"
+    OPENMETRICS = "openmetrics"
+    PARQUET = "parquet"
+    CSV = "csv"
+
+
+def export_command(
+    file: Annotated[Path, typer.Argument(help="A result.json (from simulate --out), or a "
+                                         "spec to simulate.", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="A file (traces, prometheus, "
+                                      "openmetrics; - for stdout) or a directory (parquet, "
+                                      "csv).", show_default=False)],
+    traces: Annotated[TraceFormat | None, typer.Option(
+        help="Export the sampled traces.")] = None,
+    metrics: Annotated[MetricsFormat | None, typer.Option(
+        help="Export the final metrics (prometheus, openmetrics) or the time series "
+        "(parquet, csv).")] = None,
+    seed: Seed = None,
+    overrides: Overrides = None,
+) -> None:
+    """Export traces (OTLP JSON, Jaeger JSON) or metrics (Prometheus, OpenMetrics, Parquet,
+    CSV) for other tools. Timestamps start at 2024-01-01T00:00:00Z (simulated second 0)."""
+    if (traces is None) == (metrics is None):
+        raise fail("give exactly one of --traces or --metrics")
+    result, _ = load(file, seed, overrides)
+    text: str
+    if traces is not None:
+        found = spans(result)
+        document = (otlp.to_otlp(found, result["system"]) if traces is TraceFormat.OTLP
+                    else jaeger.to_jaeger(found))
+        text = json.dumps(document, indent=1) + "\n"
+    elif metrics in (MetricsFormat.PARQUET, MetricsFormat.CSV):
+        try:
+            written = (tables.write_parquet_files(result, out) if metrics is MetricsFormat.PARQUET
+                       else tables.write_csv_files(result, out))
+        except (tables.NoSeries, ImportError) as error:
+            raise fail(str(error)) from None
+        err.print("wrote " + ", ".join(str(p) for p in written), highlight=False)
+        return
+    else:
+        text = prometheus.exposition(result, openmetrics=metrics is MetricsFormat.OPENMETRICS)
+    if str(out) == "-":
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        err.print(f"wrote {out}", highlight=False)

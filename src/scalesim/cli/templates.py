@@ -1,0 +1,159 @@
+"""`scalesim templates list|show` and `scalesim new`: thin commands over `scalesim.templates`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from scalesim.catalog import CatalogError, UnknownPatternError, load_catalog
+from scalesim.spec import SpecError, load_spec_text
+from scalesim.templates import (
+    TEMPLATES,
+    ParamError,
+    Template,
+    UnknownTemplateError,
+    get_template,
+    templates_for_pattern,
+)
+from scalesim.templates.params import parse_assignments
+
+EXIT_BAD_INPUT = 2
+
+templates_app = typer.Typer(
+    help="Browse the templates `scalesim new` builds specs from.", no_args_is_help=True)
+out = Console()
+err = Console(stderr=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (sorted keys) for machines.")]
+TemplateArg = Annotated[str, typer.Argument(help="Template id, e.g. circuit-breaker.",
+                                            show_default=False)]
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    err.print(f"[red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def lookup(template_id: str) -> Template[Any]:
+    try:
+        return get_template(template_id)
+    except UnknownTemplateError as error:
+        fail(str(error))
+
+
+def emit_json(data: object) -> None:
+    typer.echo(json.dumps(data, sort_keys=True, indent=2))
+
+
+def brief(template: Template[Any]) -> dict[str, Any]:
+    return {"id": template.id, "version": template.version, "title": template.title,
+            "summary": template.summary, "patterns": list(template.patterns)}
+
+
+def canonical_pattern(key: str) -> str:
+    """A pattern id or alias as the catalog's id (exit 2 when the catalog has no such one)."""
+    try:
+        return load_catalog()[key].id
+    except UnknownPatternError as error:
+        fail(str(error))
+    except CatalogError as error:
+        fail(str(error), code=1)
+
+
+@templates_app.command("list")
+def list_templates(
+    pattern: Annotated[str | None, typer.Option(
+        help="Only templates demonstrating this catalog pattern (id or alias).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List the templates, optionally those for one catalog pattern."""
+    chosen = (TEMPLATES if pattern is None else
+              tuple(get_template(i) for i in templates_for_pattern(canonical_pattern(pattern))))
+    if as_json:
+        emit_json([brief(t) for t in chosen])
+        return
+    grid = Table(title=f"{len(chosen)} templates", title_justify="left")
+    for column in ("id", "title", "patterns"):
+        grid.add_column(column)
+    for template in chosen:
+        grid.add_row(escape(template.id), escape(template.title),
+                     escape(", ".join(template.patterns)))
+    out.print(grid)
+
+
+def details(template: Template[Any]) -> dict[str, Any]:
+    scenario = template.scenario(template.validate({}))
+    return {**brief(template),
+            "parameters": [p.as_dict() for p in template.parameters()],
+            "assumptions": list(template.assumptions),
+            "scenario": scenario.story,
+            "expected": [{"metric": e.metric, "minus": e.minus, "op": e.op, "value": e.value,
+                          "tolerance": e.tolerance, "why": e.why, "text": str(e)}
+                         for e in scenario.expect]}
+
+
+@templates_app.command()
+def show(template_id: TemplateArg, as_json: JsonFlag = False) -> None:
+    """Show a template: parameters, what it demonstrates, its scenario and expected outcome."""
+    shown = details(lookup(template_id))
+    if as_json:
+        emit_json(shown)
+        return
+    out.print(f"[bold]{escape(shown['title'])}[/] ({shown['id']}, v{shown['version']})")
+    out.print(escape(shown["summary"]), highlight=False)
+    out.print(f"[bold]Patterns:[/] {escape(', '.join(shown['patterns']))}")
+    params = Table(title="Parameters (scalesim new ID --set NAME=VALUE)", title_justify="left")
+    for column in ("name", "default", "allowed", "help"):
+        params.add_column(column)
+    for p in shown["parameters"]:
+        params.add_row(escape(p["name"]), escape(str(p["default"])), escape(p["allowed"]),
+                       escape(p["help"]))
+    out.print(params)
+    out.print(f"[bold]Scenario:[/] {escape(shown['scenario'])}", highlight=False)
+    out.print("[bold]Expected at the defaults:[/]")
+    for expected in shown["expected"]:
+        out.print(f"  • {escape(expected['text'])} — {escape(expected['why'])}",
+                  highlight=False)
+    out.print("[bold]Assumptions:[/]")
+    for assumption in shown["assumptions"]:
+        out.print(f"  • {escape(assumption)}", highlight=False)
+
+
+def new_command(
+    template_id: TemplateArg,
+    settings: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="NAME=VALUE",
+        help="Set a template parameter, e.g. replicas=4 (repeatable); "
+             "`scalesim templates show ID` lists them.")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="Write the spec here (default: print it).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")]
+    = False,
+) -> None:
+    """Write a commented, valid system spec from a template; it is yours to edit."""
+    template = lookup(template_id)
+    try:
+        built = template.build(parse_assignments(settings or []))
+    except ParamError as error:
+        fail("\n".join(f"{template.id}: {problem}" for problem in error.problems))
+    except ValueError as error:  # a malformed --set
+        fail(str(error))
+    try:
+        load_spec_text(built.text, f"{template.id}.yaml")
+    except SpecError as error:  # a template bug, not the user's
+        fail(f"template {template.id} built an invalid spec:\n{error}", code=1)
+    if output is None:
+        typer.echo(built.text, nl=False)
+        return
+    if output.exists() and not force:
+        fail(f"{output} exists; use --force to overwrite it")
+    output.write_text(built.text, encoding="utf-8")
+    err.print(f"[green]wrote[/] {escape(str(output))} from {template.id} "
+              f"(template v{template.version}); try: scalesim simulate {escape(str(output))}",
+              highlight=False)

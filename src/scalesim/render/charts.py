@@ -1,0 +1,216 @@
+"""Hand-written SVG charts for the report: line charts over simulated time (with fault windows
+shaded), horizontal bars, and stacked state strips. No JavaScript and nothing fetched, so a
+report opens offline; every data mark carries `data-points` or `data-value` (tests count them).
+
+Text goes through markupsafe's escape; numbers are formatted here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import pairwise
+
+from markupsafe import Markup, escape
+
+from scalesim.render.downsample import MAX_POINTS, min_max
+
+PALETTE = ("#3366cc", "#dc6b19", "#2a9d58", "#b8336a", "#7a5195", "#d4a72c", "#1f9aa8",
+           "#8c564b", "#555555", "#e377c2")
+FAULT_FILL = "#f4b6ae"
+WIDTH, HEIGHT = 560, 210
+LEFT, RIGHT, TOP, BOTTOM = 52, 12, 30, 26
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    xs: list[float]
+    ys: list[float | None]
+    colour: str
+
+
+@dataclass(frozen=True)
+class Window:
+    """A shaded time span (a fault) and what it was."""
+
+    start_s: float
+    end_s: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float
+    text: str
+    colour: str = PALETTE[0]
+
+
+def colour(index: int) -> str:
+    return PALETTE[index % len(PALETTE)]
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values (1, 2, 2.5, 5 × 10ⁿ steps) covering [low, high]."""
+    span = high - low if high > low else abs(high) or 1.0
+    raw = span / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = math.ceil(low / step - 1e-9) * step
+    return [round(first + i * step, 10) for i in range(int((high - first) / step + 1e-9) + 1)]
+
+
+def fmt(value: float) -> str:
+    """A tick or value label: short, no float noise."""
+    if value == 0:
+        return "0"
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:.3g}M"
+    if abs(value) >= 1e4:
+        return f"{value / 1e3:.3g}k"
+    return f"{value:.3g}" if abs(value) < 1 else f"{value:,.4g}"
+
+
+def svg(width: int, height: int, title: str, body: Iterable[str],
+        classes: str = "chart") -> Markup:
+    """The <svg> element around chart parts, titled for tooltips and screen readers."""
+    return Markup(f'<svg class="{classes}" xmlns="http://www.w3.org/2000/svg" '
+                  f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+                  f'role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>'
+                  + "".join(body) + "</svg>")
+
+
+def _path(xs: list[float], ys: list[float | None], sx: float, x0: float, sy: float,
+          y_base: float) -> tuple[str, int]:
+    parts: list[str] = []
+    pen_up = True
+    points = 0
+    for x, y in zip(xs, ys, strict=True):
+        if y is None:
+            pen_up = True
+            continue
+        parts.append(f"{'M' if pen_up else 'L'}{LEFT + (x - x0) * sx:.1f},"
+                     f"{y_base - y * sy:.1f}")
+        pen_up = False
+        points += 1
+    return "".join(parts), points
+
+
+def line_chart(title: str, unit: str, series: list[Series], x_span: tuple[float, float],
+               windows: list[Window] | None = None, y_max: float | None = None,
+               limit: int = MAX_POINTS) -> Markup:
+    """Lines over time, drawn from at most `limit` points in all (min–max buckets)."""
+    x0, x1 = x_span
+    per_series = max(50, limit // max(1, len(series)))
+    sampled = [(s, *min_max(s.xs, s.ys, per_series)) for s in series]
+    top = y_max if y_max is not None else max(
+        (y for _, _, ys in sampled for y in ys if y is not None), default=0.0)
+    ticks = nice_ticks(0.0, top if top > 0 else 1.0, 4)
+    top = max(ticks[-1], top) or 1.0
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    sx = plot_w / ((x1 - x0) or 1.0)
+    sy = plot_h / top
+    base = TOP + plot_h
+    body: list[str] = []
+    for window in windows or []:
+        a, b = max(window.start_s, x0), min(window.end_s, x1)
+        if b > a:
+            body.append(f'<rect class="fault" x="{LEFT + (a - x0) * sx:.1f}" y="{TOP}" '
+                        f'width="{(b - a) * sx:.1f}" height="{plot_h}" fill="{FAULT_FILL}" '
+                        f'fill-opacity="0.45"><title>{escape(window.label)}</title></rect>')
+    for tick in ticks:
+        y = base - tick * sy
+        body.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
+                    f'stroke="#e3e3e3"/><text x="{LEFT - 5}" y="{y + 3.5:.1f}" '
+                    f'text-anchor="end" class="tick">{fmt(tick)}</text>')
+    for tick in nice_ticks(x0, x1, 6):
+        x = LEFT + (tick - x0) * sx
+        body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{base}" y2="{base + 4}" '
+                    f'stroke="#999"/><text x="{x:.1f}" y="{base + 15}" text-anchor="middle" '
+                    f'class="tick">{fmt(tick)} s</text>')
+    body.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{base}" y2="{base}" '
+                f'stroke="#999"/><text x="4" y="{TOP - 8}" class="unit">{escape(unit)}</text>')
+    legend_x = LEFT + 60.0
+    for index, (s, xs, ys) in enumerate(sampled):
+        d, points = _path(xs, ys, sx, x0, sy, base)
+        if points:
+            body.append(f'<path d="{d}" fill="none" stroke="{s.colour}" stroke-width="1.5" '
+                        f'stroke-linejoin="round" data-points="{points}" '
+                        f'data-series="{escape(s.name)}"><title>{escape(s.name)}</title></path>')
+        if legend_x + 13 + 6.2 * len(s.name) > WIDTH - RIGHT:
+            more = len(sampled) - index
+            body.append(f'<text x="{legend_x}" y="{TOP - 12}" class="legend">+{more} more '
+                        '(hover a line)</text>' if legend_x < WIDTH - 110 else "")
+            break
+        body.append(f'<rect x="{legend_x}" y="{TOP - 16}" width="10" height="3" '
+                    f'fill="{s.colour}"/><text x="{legend_x + 13}" y="{TOP - 12}" '
+                    f'class="legend">{escape(s.name)}</text>')
+        legend_x += 22 + 6.2 * len(s.name)
+    return svg(WIDTH, HEIGHT, title, body)
+
+
+def bar_chart(title: str, bars: list[Bar], width: int = 820) -> Markup:
+    """Horizontal bars, one per row, value text at the end of each."""
+    label_w, row = 260, 22
+    height = TOP + row * len(bars) + 8
+    top = max((b.value for b in bars), default=0.0) or 1.0
+    plot_w = width - label_w - 270
+    body = [f'<text x="4" y="{TOP - 12}" class="unit">{escape(title)}</text>']
+    for index, bar in enumerate(bars):
+        y = TOP + index * row
+        length = max(bar.value / top * plot_w, 1.0 if bar.value else 0.0)
+        body.append(f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end" '
+                    f'class="label">{escape(bar.label)}</text>'
+                    f'<rect x="{label_w}" y="{y + 3}" width="{length:.1f}" height="{row - 8}" '
+                    f'fill="{bar.colour}" data-value="{bar.value:g}">'
+                    f'<title>{escape(bar.label)}: {escape(bar.text)}</title></rect>'
+                    f'<text x="{label_w + length + 5:.1f}" y="{y + 14}" '
+                    f'class="label">{escape(bar.text)}</text>')
+    return svg(width, height, title, body)
+
+
+MAX_TICKS = 400  # transition marks per strip; beyond that every n-th is drawn
+STATE_COLOURS = {"closed": "#cfe8cf", "half_open": "#f6c453", "open": "#e0685a"}
+
+
+def state_strip(title: str, xs: list[float], open_share: list[float],
+                half_open_share: list[float], x_span: tuple[float, float],
+                transitions: list[tuple[float, str]], interval_s: float) -> Markup:
+    """A breaker's state over time: per interval the share of its breakers open (red) and
+    half-open (amber) stacked on closed (green), transition ticks below."""
+    x0, x1 = x_span
+    height, strip = 78, 34
+    plot_w = WIDTH - LEFT - RIGHT
+    sx = plot_w / ((x1 - x0) or 1.0)
+    body: list[str] = []
+    widths = [interval_s] + [b - a for a, b in pairwise(xs)]
+    for x, width, opened, half in zip(xs, widths, open_share, half_open_share, strict=True):
+        left = LEFT + (x - width - x0) * sx
+        w = max(width * sx, 0.6)
+        shares = (("closed", 1.0 - opened - half), ("half_open", half), ("open", opened))
+        y = float(TOP + strip)
+        for state, share in shares:
+            if share <= 0:
+                continue
+            h = share * strip
+            y -= h
+            body.append(f'<rect x="{left:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" '
+                        f'fill="{STATE_COLOURS[state]}" data-value="{share:.3g}"/>')
+    for t, state in transitions[::max(1, len(transitions) // MAX_TICKS)]:
+        x = LEFT + (t - x0) * sx
+        body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP + strip + 2}" '
+                    f'y2="{TOP + strip + 9}" stroke="{STATE_COLOURS.get(state, "#333")}" '
+                    f'stroke-width="1.5"><title>→ {escape(state)} at {t:g} s</title></line>')
+    for tick in nice_ticks(x0, x1, 6):
+        x = LEFT + (tick - x0) * sx
+        body.append(f'<text x="{x:.1f}" y="{height - 4}" text-anchor="middle" '
+                    f'class="tick">{fmt(tick)}</text>')
+    legend_x = float(LEFT)
+    for state, fill in STATE_COLOURS.items():
+        body.append(f'<rect x="{legend_x}" y="{TOP - 18}" width="10" height="10" '
+                    f'fill="{fill}"/><text x="{legend_x + 13}" y="{TOP - 9}" '
+                    f'class="legend">{state.replace("_", "-")}</text>')
+        legend_x += 80
+    return svg(WIDTH, height, title, body)

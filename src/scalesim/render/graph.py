@@ -1,0 +1,258 @@
+"""The architecture as a plain graph: what every diagram format draws.
+
+DOT and Mermaid writers read this one model, so they show the same nodes, edges and badges;
+a result only adds colours and traffic (`overlay`). Built from a `System`, or — when only a
+result is at hand — from the components and calls the result lists.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+from scalesim.spec.model import Call, Kind, ParallelStep, System, Workload
+
+WORKLOAD = "workload"
+
+
+class ColorBy(StrEnum):
+    UTILIZATION = "utilization"
+    ERRORS = "errors"
+
+
+class Cluster(StrEnum):
+    GROUP = "group"
+    KIND = "kind"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    name: str
+    kind: str  # a component Kind, or "workload"
+    detail: str
+    group: str | None = None
+    fill: str | None = None
+    metric: str | None = None
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    caller: str  # component.operation (or workload name)
+    callee: str  # component.operation
+    lines: tuple[str, ...]
+    is_async: bool = False
+    rps: float | None = None
+    width: float = 1.0
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    description: str | None
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+
+
+def _seconds(value: float) -> str:
+    return f"{value * 1e3:g}ms" if value < 1 else f"{value:g}s"
+
+
+def _rate(workload: Workload) -> str:
+    if workload.users is not None:
+        return f"{workload.users} users"
+    if workload.profile is not None:
+        return "rate profile"
+    assert workload.rate is not None
+    return f"{workload.rate:g}/s"
+
+
+def badges(call: Call) -> list[str]:
+    """Short words for each policy a call carries, in the order they wrap the call."""
+    out: list[str] = []
+    if call.timeout is not None:
+        out.append(f"timeout {_seconds(call.timeout)}")
+    if call.deadline is not None:
+        out.append(f"deadline {_seconds(call.deadline)}")
+    if call.retry is not None and call.retry.attempts > 1:
+        out.append(f"retry ×{call.retry.attempts}")
+    if call.circuit_breaker is not None:
+        out.append("breaker")
+    if call.bulkhead is not None:
+        limit = (call.bulkhead.max_concurrent if call.bulkhead.type == "semaphore"
+                 else call.bulkhead.size)
+        out.append(f"bulkhead {limit}")
+    if call.hedge is not None:
+        after = call.hedge.after
+        out.append(f"hedge {after if isinstance(after, str) else _seconds(after)}")
+    if call.on_failure != "fail":
+        out.append("continue" if call.on_failure == "continue" else "fallback")
+    return out
+
+
+def _mode(call: Call, parallel: str | None) -> str:
+    parts = ["async" if call.async_ else "sync"]
+    if parallel:
+        parts.append(parallel)
+    if call.probability < 1:
+        parts.append(f"p={call.probability * 100:g}%")
+    return " · ".join(parts)
+
+
+def _parallel_label(step: ParallelStep) -> str:
+    wait = step.parallel.wait_for
+    branches = len(step.parallel.calls)
+    return f"parallel, wait {wait}" if isinstance(wait, str) else (
+        f"parallel, wait {wait} of {branches}")
+
+
+def derive_groups(names: list[str]) -> dict[str, str]:
+    """A component's group is the part of its name before the first '-' when at least two
+    components share it (orders-api and orders-db form 'orders'); others have none."""
+    prefixes = {name: name.split("-", 1)[0] for name in names if "-" in name}
+    shared = Counter(prefixes.values())
+    return {name: prefix for name, prefix in prefixes.items() if shared[prefix] >= 2}
+
+
+def _component_detail(kind: str, replicas: int, workers: int | None, tech: str | None) -> str:
+    parts = [f"{kind}{f' ({tech})' if tech else ''}", f"×{replicas}"]
+    if workers is not None:
+        parts.append(f"{workers} workers")
+    return " · ".join(parts)
+
+
+def architecture(system: System, cluster: Cluster = Cluster.GROUP) -> Architecture:
+    """Components, workload entry points and one edge per call of the spec, in spec order."""
+    groups = _groups(list(system.components), {n: c.kind.value
+                                               for n, c in system.components.items()}, cluster)
+    nodes = [Node(f"workload:{wl.name}", wl.name, WORKLOAD, _rate(wl)) for wl in system.workloads]
+    nodes += [Node(name, name, comp.kind.value,
+                   _component_detail(comp.kind.value, comp.replicas, comp.worker_limit,
+                                     comp.tech), groups.get(name))
+              for name, comp in system.components.items()]
+    edges: list[Edge] = []
+    for wl in system.workloads:
+        target, operation = system.resolve(wl.to)
+        edges.append(Edge(f"workload:{wl.name}", target, wl.name, f"{target}.{operation}",
+                          (operation,)))
+    for name, comp in system.components.items():
+        for op_name, op in comp.effective_operations.items():
+            for step in op.calls:
+                calls, parallel = ((step.parallel.calls, _parallel_label(step))
+                                   if isinstance(step, ParallelStep) else ([step], None))
+                for call in calls:
+                    edges.append(_call_edge(system, f"{name}.{op_name}",
+                                            system.effective(call), parallel))
+            if comp.kind is Kind.CACHE and comp.backend is not None:
+                miss = 1 - (comp.hit_ratio or 0.0)
+                target, operation = system.resolve(comp.backend)
+                edges.append(Edge(name, target, f"{name}.{op_name}", f"{target}.{operation}",
+                                  (f"{op_name} → {operation}", f"sync · miss {miss * 100:g}%")))
+        for consumer in comp.consumers:
+            target, operation = system.resolve(consumer.to)
+            edges.append(Edge(name, target, name, f"{target}.{operation}",
+                              (f"deliver → {operation}",
+                               f"async · concurrency {consumer.concurrency}"), is_async=True))
+    return Architecture(system.name, system.description, tuple(nodes), tuple(edges))
+
+
+def _call_edge(system: System, caller: str, call: Call, parallel: str | None) -> Edge:
+    target, operation = system.resolve(call.to)
+    lines = [f"{caller.split('.', 1)[1]} → {operation}", _mode(call, parallel)]
+    policy = badges(call)
+    if policy:
+        lines.append(" · ".join(policy))
+    return Edge(caller.split(".", 1)[0], target, caller, f"{target}.{operation}", tuple(lines),
+                is_async=call.async_)
+
+
+def _groups(names: list[str], kinds: dict[str, str], cluster: Cluster) -> dict[str, str]:
+    if cluster is Cluster.KIND:
+        return kinds
+    return derive_groups(names) if cluster is Cluster.GROUP else {}
+
+
+def architecture_from_result(result: dict[str, Any],
+                             cluster: Cluster = Cluster.GROUP) -> Architecture:
+    """What a result alone tells: components with kind and replicas, and its call edges.
+    Workload entry points and call policies are in the spec only."""
+    components: dict[str, Any] = result["components"]
+    groups = _groups(list(components), {n: c["kind"] for n, c in components.items()}, cluster)
+    nodes = tuple(Node(name, name, comp["kind"],
+                       _component_detail(comp["kind"], comp["replicas"], None, None),
+                       groups.get(name)) for name, comp in components.items())
+    edges = tuple(Edge(call["from"].split(".", 1)[0], call["to"].split(".", 1)[0], call["from"],
+                       call["to"], (f"{call['from'].split('.', 1)[1]} → "
+                                    f"{call['to'].split('.', 1)[1]}",
+                                    "async" if call["async"] else "sync"),
+                       is_async=call["async"]) for call in result["calls"])
+    edges += tuple(Edge(source, target.split(".", 1)[0], source, target,
+                        (f"deliver → {target.split('.', 1)[1]}", "async"), is_async=True)
+                   for source, target in (name.split("->", 1)
+                                          for name in result.get("queues", {})))
+    return Architecture(result["system"], None, nodes, edges)
+
+
+def heat(value: float, good: float, bad: float) -> str:
+    """Green at or below `good`, amber halfway, red at or above `bad` (hex colour)."""
+    share = min(1.0, max(0.0, (value - good) / (bad - good)))
+    stops = [(0xd9, 0xf2, 0xd9), (0xff, 0xe0, 0x8a), (0xf4, 0x9a, 0x8f)]
+    low, high = (stops[0], stops[1]) if share < 0.5 else (stops[1], stops[2])
+    local = share * 2 if share < 0.5 else share * 2 - 1
+    return "#" + "".join(f"{round(a + (b - a) * local):02x}" for a, b in zip(low, high,
+                                                                             strict=True))
+
+
+UNKNOWN_FILL = "#e8e8e8"
+
+
+def component_error_rate(component: dict[str, Any]) -> float | None:
+    total = sum(op["requests"]["total"] for op in component["operations"].values())
+    failed = sum(op["requests"]["failed"] for op in component["operations"].values())
+    return failed / total if total else None
+
+
+def _node_colour(node: Node, component: dict[str, Any], color_by: ColorBy) -> Node:
+    errors = component_error_rate(component)
+    util = component["utilization"]
+    util_text = (f"util {util * 100:.0f}%" if util is not None
+                 else f"{component['concurrency_mean']:.1f} busy")
+    metric = f"{util_text} · err {errors * 100:.2g}%" if errors is not None else util_text
+    if color_by is ColorBy.UTILIZATION:
+        fill = heat(util, 0.5, 0.95) if util is not None else UNKNOWN_FILL
+    else:
+        fill = heat(errors, 0.001, 0.1) if errors is not None else UNKNOWN_FILL
+    return replace(node, fill=fill, metric=metric)
+
+
+def overlay(arch: Architecture, result: dict[str, Any], color_by: ColorBy) -> Architecture:
+    """Colour components by what happened and weight edges by their traffic (attempts/s)."""
+    runs = result["simulated_s"] * result["replications"]
+    traffic: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for call in result["calls"]:
+        traffic[(call["from"], call["to"])].append(call["attempts"] / runs)
+    for name, queue in result.get("queues", {}).items():
+        source, target = name.split("->", 1)
+        traffic[(source, target)].append(queue["delivered_rps"])
+    for name, workload in result["workloads"].items():
+        traffic[(name, "")].append(workload["throughput_rps"])
+    rates: list[float | None] = []
+    for edge in arch.edges:
+        key = (edge.caller, "" if edge.source.startswith("workload:") else edge.callee)
+        rates.append(traffic[key].pop(0) if traffic.get(key) else None)
+    top = max((r for r in rates if r), default=0.0)
+    edges = tuple(replace(edge, rps=rate, lines=(*edge.lines, f"{rate:,.1f} rps"),
+                          width=1.0 + 4.0 * math.log1p(rate) / math.log1p(top) if top else 1.0)
+                  if rate is not None else edge for edge, rate in zip(arch.edges, rates,
+                                                                        strict=True))
+    components = result["components"]
+    nodes = tuple(_node_colour(node, components[node.name], color_by)
+                  if node.kind != WORKLOAD and node.name in components else node
+                  for node in arch.nodes)
+    return replace(arch, nodes=nodes, edges=edges)

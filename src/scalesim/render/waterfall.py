@@ -1,0 +1,127 @@
+"""A sampled request as a Gantt timeline: one row per visit, nested under its caller, so
+parallel calls show as overlapping bars and sequential ones as a staircase."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from scalesim.render.charts import fmt, nice_ticks, svg
+
+MAX_ROWS = 60
+ROW, LABEL_W, WIDTH, TOP = 18, 250, 900, 22
+STATUS_COLOURS = {"ok": "#3366cc", "unfinished": "#999999"}
+FAILED_COLOUR, WAIT_COLOUR, LATE_COLOUR = "#d9534f", "#d7dde8", "#9db5e0"
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """Time a request spent in calls, summed over calls and as wall-clock time: the
+    difference ran in parallel."""
+
+    call_ms: float
+    wall_ms: float
+
+    @property
+    def parallel_ms(self) -> float:
+        return self.call_ms - self.wall_ms
+
+
+def _union(intervals: list[tuple[float, float]]) -> float:
+    total, reach = 0.0, float("-inf")
+    for start, end in sorted(intervals):
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return total
+
+
+def overlap(trace: dict[str, Any]) -> Overlap:
+    """Over each visit's own synchronous calls (async ones are not waited for), each up to
+    when its caller finished at the latest (a late answer is not waited for)."""
+    ends = {span["span_id"]: span["end_s"] for span in trace["spans"]}
+    children: dict[str, list[tuple[float, float]]] = {}
+    for span in trace["spans"]:
+        parent_end = ends.get(span["parent_span_id"] or "")
+        if parent_end is not None and span["kind"] != "async" and span["end_s"] is not None:
+            children.setdefault(span["parent_span_id"], []).append(
+                (span["sent_s"], min(span["end_s"], parent_end)))
+    call = sum(end - start for spans in children.values() for start, end in spans)
+    wall = sum(_union(spans) for spans in children.values())
+    return Overlap(call * 1e3, wall * 1e3)
+
+
+def ordered(spans: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """Depth-first, callers before callees, siblings by the time they were sent."""
+    kids: dict[str | None, list[dict[str, Any]]] = {}
+    known = {span["span_id"] for span in spans}
+    for span in spans:
+        parent = span["parent_span_id"] if span["parent_span_id"] in known else None
+        kids.setdefault(parent, []).append(span)
+    out: list[tuple[int, dict[str, Any]]] = []
+
+    def visit(parent: str | None, depth: int) -> None:
+        for span in sorted(kids.get(parent, []), key=lambda s: (s["sent_s"], s["span_id"])):
+            out.append((depth, span))
+            visit(span["span_id"], depth + 1)
+
+    visit(None, 0)
+    return out
+
+
+def waterfall(trace: dict[str, Any]) -> Markup:
+    """The SVG timeline: the grey part of a bar is the way there (network and queue), the
+    coloured part the visit; red failed, light blue answered after the caller stopped
+    waiting (timed out or lost a hedge)."""
+    rows = ordered(trace["spans"])
+    hidden = len(rows) - MAX_ROWS
+    rows = rows[:MAX_ROWS]
+    by_id = {span["span_id"]: span for span in trace["spans"]}
+    origin = trace["start_s"]
+    end = max([s["end_s"] or s["sent_s"] for _, s in rows] + [origin + 1e-3])
+    span_ms = (end - origin) * 1e3
+    plot_w = WIDTH - LABEL_W - 60
+    scale = plot_w / span_ms
+    height = TOP + ROW * len(rows) + (18 if hidden > 0 else 6)
+    body: list[str] = []
+    for tick in nice_ticks(0.0, span_ms, 6):
+        x = LABEL_W + tick * scale
+        body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP - 4}" y2="{height - 4}" '
+                    f'stroke="#eeeeee"/><text x="{x:.1f}" y="{TOP - 8}" text-anchor="middle" '
+                    f'class="tick">{fmt(tick)} ms</text>')
+    for index, (depth, span) in enumerate(rows):
+        y = TOP + index * ROW
+        notes = [span["kind"]] if span["kind"] not in ("entry", "call") else []
+        notes += [f"attempt {span['attempt']}"] if span["attempt"] > 1 else []
+        replica = "" if span["replica"] is None else f"[{span['replica']}]"
+        label = f"{span['component']}{replica}.{span['operation']}" + (
+            f" ({', '.join(notes)})" if notes else "")
+        body.append(f'<text x="{6 + depth * 12}" y="{y + 13}" class="label">'
+                    f'{escape(label)}</text>')
+        sent = (span["sent_s"] - origin) * 1e3
+        start = ((span["start_s"] if span["start_s"] is not None else span["sent_s"])
+                 - origin) * 1e3
+        finish = ((span["end_s"] if span["end_s"] is not None else end) - origin) * 1e3
+        parent = by_id.get(span["parent_span_id"] or "")
+        late = (parent is not None and span["kind"] != "async" and parent["end_s"] is not None
+                and span["end_s"] is not None and span["end_s"] > parent["end_s"])
+        fill = (STATUS_COLOURS.get(span["status"], FAILED_COLOUR) if not late
+                else LATE_COLOUR)
+        tip = (f"{label}: sent {sent:.2f} ms, started {start:.2f} ms, ended {finish:.2f} ms, "
+               f"{span['status']}" + (", answer no longer awaited" if late else ""))
+        if start > sent:
+            body.append(f'<rect x="{LABEL_W + sent * scale:.1f}" y="{y + 4}" '
+                        f'width="{(start - sent) * scale:.1f}" height="10" '
+                        f'fill="{WAIT_COLOUR}"/>')
+        body.append(f'<rect x="{LABEL_W + start * scale:.1f}" y="{y + 3}" '
+                    f'width="{max((finish - start) * scale, 1.0):.1f}" height="12" rx="2" '
+                    f'fill="{fill}" data-value="{finish - start:.4g}">'
+                    f'<title>{escape(tip)}</title></rect>'
+                    f'<text x="{LABEL_W + finish * scale + 4:.1f}" y="{y + 13}" '
+                    f'class="tick">{finish - sent:.1f}</text>')
+    if hidden > 0:
+        body.append(f'<text x="6" y="{height - 4}" class="tick">… {hidden} more spans '
+                    f'not drawn</text>')
+    return svg(WIDTH, height, f"trace {trace['trace_id']}", body, "chart waterfall")

@@ -1,0 +1,50 @@
+"""Comparison: deltas with the right direction, common random numbers, the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.render.helpers import EXAMPLES, app, run
+from typer.testing import CliRunner
+
+from scalesim.render.compare import Delta, comparison, deltas, render_compare
+
+
+def test_direction_of_a_change_decides_better_or_worse() -> None:
+    assert Delta("system", "latency_p99_ms", 100.0, 80.0, "lower").verdict == "better"
+    assert Delta("system", "error_rate", 0.01, 0.02, "lower").verdict == "worse"
+    assert Delta("system", "goodput_rps", 100.0, 90.0, "higher").verdict == "worse"
+    assert Delta("system", "goodput_rps", 100.0, 100.5, "higher").verdict == "same"
+    assert Delta("x", "utilization", 0.2, 0.5, None).verdict == "changed"
+    assert Delta("x", "latency_p99_ms", None, 5.0, "lower").verdict == "n/a"
+    assert Delta("x", "failed", 0, 3, "lower").relative is None
+
+
+def test_a_design_against_itself_changes_nothing() -> None:
+    _, result = run("contained", "simulation.duration=45s")
+    assert {d.verdict for d in deltas(result, result)} <= {"same", "n/a"}
+    assert comparison(result, result)["common_random_numbers"] is True
+
+
+def test_containment_beats_the_cascade_where_it_should() -> None:
+    _, cascade = run("cascade", "simulation.duration=45s")
+    _, contained = run("contained", "simulation.duration=45s")
+    by_key = {(d.scope, d.metric): d for d in deltas(cascade, contained)}
+    assert by_key[("workload buying", "goodput_rps")].verdict == "better"
+    assert by_key[("system", "error_rate")].verdict == "better"
+    html = render_compare(cascade, contained, (None, None), ("cascade", "contained"))
+    assert "common random numbers" in html and 'class="good"' in html
+
+
+def test_cli_compares_two_specs_with_one_seed(tmp_path: Path) -> None:
+    out = tmp_path / "c.html"
+    done = CliRunner().invoke(app, [
+        "compare", str(EXAMPLES / "cascade.yaml"), str(EXAMPLES / "contained.yaml"),
+        "-o", str(out), "--json", "--seed", "5"])
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.stdout)
+    assert data["a"]["seed"] == data["b"]["seed"] == 5 and data["common_random_numbers"]
+    assert out.read_text().count("<svg") >= 2
+    assert CliRunner().invoke(app, ["compare", str(EXAMPLES / "cascade.yaml"),
+                                    str(EXAMPLES / "contained.yaml")]).exit_code == 2

@@ -1,0 +1,124 @@
+"""The HTML report: sections from the result, nothing fetched, bounded size for long runs,
+and downsampling that keeps extremes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from tests.render.helpers import EXAMPLES, app, run
+from typer.testing import CliRunner
+
+from scalesim.render.downsample import means, min_max
+from scalesim.render.report import render_report, write_report
+from scalesim.sim import run_kernels
+from scalesim.sim.result import build_result
+from scalesim.spec import load_spec_text
+
+LONG = """\
+scalesim: 1
+name: long
+components:
+  api:
+    replicas: 2
+    workers: 4
+    operations:
+      get: {work: {dist: exponential, mean: 5ms}, calls: [{to: db.read, timeout: 50ms,
+            retry: {attempts: 2}, circuit_breaker: {min_calls: 10, window: 20}}]}
+  db:
+    workers: 4
+    operations:
+      read: {work: {dist: exponential, mean: 2ms}}
+workloads:
+  - {name: users, to: api.get, rate: 2/s}
+faults:
+  - {target: db, at: 1800s, for: 600s, error_rate: 50%}
+simulation: {duration: 2h, seed: 7}
+"""
+
+
+def _points(html: str) -> list[int]:
+    return [int(n) for n in re.findall(r'data-points="(\d+)"', html)]
+
+
+def test_report_shows_every_section_with_the_results_numbers() -> None:
+    system, result = run("contained", "simulation.duration=45s")
+    html = render_report(result, system)
+    for anchor in ("summary", "time", "architecture", "components", "resilience", "traces"):
+        assert f'id="{anchor}"' in html
+    assert f"{result['throughput_rps']:,.1f} rps" in html
+    assert "SLO met" in html or "SLO missed" in html
+    assert "gateway.browse → recs.get" in html  # the breaker dashboard
+    assert html.count('class="chart waterfall"') <= 3 * 3 * len(result["workloads"])
+    assert 'class="fault"' in html  # the recs slowdown is shaded
+    assert all(n > 0 for n in _points(html))
+
+
+def test_report_fetches_nothing() -> None:
+    system, result = run("shop", "simulation.duration=20s")
+    html = render_report(result, system)
+    assert "<script" not in html and "<link" not in html and "@import" not in html
+    assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', html)
+    assert "url(" not in html
+
+
+def test_without_series_or_spec_the_report_says_what_is_missing() -> None:
+    _, result = run("contained", "simulation.duration=45s")
+    bare = {k: v for k, v in result.items() if k != "timeseries"}
+    html = render_report(bare, None)
+    assert "has no time series" in html and "Built from the result alone" in html
+
+
+def test_a_two_hour_run_gives_a_bounded_report(tmp_path: Path) -> None:
+    system = load_spec_text(LONG)
+    result = build_result(system, 7, run_kernels(system), with_series=True)
+    assert len(result["timeseries"]["workloads"]["rows"]) == 7200
+    path = tmp_path / "long.html"
+    write_report(result, system, path)
+    html = path.read_text()
+    assert path.stat().st_size < 2_000_000
+    for chart in re.findall(r'<svg class="chart".*?</svg>', html, flags=re.S):
+        assert sum(_points(chart)) <= 2000 + 2 * 50  # per-series floor of 50 points
+    assert len(re.findall(r'data-value="', html)) < 20_000
+
+
+def test_min_max_keeps_extremes_and_the_limit() -> None:
+    xs = [float(i) for i in range(10_000)]
+    ys: list[float | None] = [float(i % 97) for i in range(10_000)]
+    ys[5000], ys[7000] = 1e6, -5.0
+    out_x, out_y = min_max(xs, ys, 2000)
+    assert len(out_x) <= 2000 and out_x == sorted(out_x)
+    assert 1e6 in out_y and -5.0 in out_y
+    assert min_max(xs[:10], ys[:10], 2000) == (xs[:10], ys[:10])
+    gaps = min_max(xs, [None] * 10_000, 100)[1]
+    assert set(gaps) == {None}
+
+
+def test_means_keep_the_time_average() -> None:
+    xs = [float(i) for i in range(1, 7201)]
+    share = [1.0 if 1800 <= i < 2400 else 0.0 for i in range(7200)]
+    out_x, (out,) = means(xs, [share], 2000)
+    assert len(out_x) <= 2000
+    weights = [b - a for a, b in zip([0.0, *out_x], out_x, strict=False)]
+    assert sum(w * s for w, s in zip(weights, out, strict=True)) == 600.0
+
+
+def test_cli_report_from_a_result_and_from_a_spec(tmp_path: Path) -> None:
+    _, result = run("contained", "simulation.duration=45s")
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(result))
+    runner = CliRunner()
+    done = runner.invoke(app, ["report", str(path), "-o", str(tmp_path / "a.html"), "--spec",
+                               str(EXAMPLES / "contained.yaml")])
+    assert done.exit_code == 0, done.output
+    assert "browsing" in (tmp_path / "a.html").read_text()
+    done = runner.invoke(app, ["report", str(EXAMPLES / "contained.yaml"), "-o",
+                               str(tmp_path / "b.html"), "--set", "simulation.duration=10s"])
+    assert done.exit_code == 0, done.output
+    bad = runner.invoke(app, ["report", str(EXAMPLES / "contained.yaml"), "-o",
+                              str(tmp_path / "c.html"), "--set", "simulation.duration=fast"])
+    assert bad.exit_code == 2
+    path.write_text("{}")
+    assert runner.invoke(app, ["report", str(path), "-o", str(tmp_path / "d.html")]
+                         ).exit_code == 2
