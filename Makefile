@@ -18,7 +18,11 @@ $(STAMP): pyproject.toml setup.py $(COMPILED)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)  ## simulate the bundled example and print the summary
+run: $(STAMP)  ## list the pattern templates, build and simulate one, simulate the bundled example
+	$(BIN)/scalesim templates list
+	mkdir -p .cache
+	$(BIN)/scalesim new circuit-breaker -o .cache/circuit-breaker.yaml --force
+	$(BIN)/scalesim simulate .cache/circuit-breaker.yaml
 	$(BIN)/scalesim simulate examples/shop.yaml
 
 check: $(STAMP)  ## style and types

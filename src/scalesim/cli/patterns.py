@@ -26,6 +26,7 @@ from scalesim.catalog.views import (
     select,
     selection_matrix,
 )
+from scalesim.templates import templates_for_pattern
 
 patterns_app = typer.Typer(
     help="Browse, search and relate the distributed-systems pattern catalog.",
@@ -114,14 +115,16 @@ def show(pattern: PatternArg, as_json: JsonFlag = False) -> None:
     catalog = get_catalog()
     found = lookup(catalog, pattern)
     edges = relation_graph(catalog)[found.id]
+    templates = templates_for_pattern(found.id)
     if as_json:
         links = [{"kind": e.kind, "id": e.target, "name": catalog[e.target].name} for e in edges]
-        emit_json({"pattern": found.model_dump(mode="json"), "relations": links})
+        emit_json({"pattern": found.model_dump(mode="json"), "relations": links,
+                   "templates": templates})
         return
-    print_pattern(found, [[e.kind, e.target, catalog[e.target].name] for e in edges])
+    print_pattern(found, [[e.kind, e.target, catalog[e.target].name] for e in edges], templates)
 
 
-def print_pattern(p: Pattern, relations: list[list[str]]) -> None:
+def print_pattern(p: Pattern, relations: list[list[str]], templates: list[str]) -> None:
     out.print(f"[bold]{escape(p.name)}[/] ({p.id}) — {p.category.value}, {p.level.value}, "
               f"{p.maturity.value}")
     out.print(escape(p.summary))
@@ -158,6 +161,9 @@ def print_pattern(p: Pattern, relations: list[list[str]]) -> None:
     if p.forces.notes:
         out.print(escape(p.forces.notes))
     table("\nRelations (both directions)", ["kind", "id", "name"], relations)
+    if templates:
+        out.print("\n[bold]Templates[/] (scalesim new ID -o system.yaml): "
+                  + ", ".join(templates))
 
 
 @patterns_app.command("search")

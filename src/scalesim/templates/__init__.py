@@ -1,0 +1,19 @@
+"""Pattern -> system spec builders with typed parameters, shipped scenarios and expected
+outcomes. See docs/templates.md."""
+
+from scalesim.templates.base import Built, Scenario, Template
+from scalesim.templates.expect import Check, Expect, evaluate, metric
+from scalesim.templates.params import Param, ParamError, TemplateParams, param
+from scalesim.templates.registry import (
+    TEMPLATES,
+    UnknownTemplateError,
+    get_template,
+    template_ids,
+    templates_for_pattern,
+)
+from scalesim.templates.run import ScenarioRun, load_built, run_scenario
+
+__all__ = ["TEMPLATES", "Built", "Check", "Expect", "Param", "ParamError", "Scenario",
+           "ScenarioRun", "Template", "TemplateParams", "UnknownTemplateError", "evaluate",
+           "get_template", "load_built", "metric", "param", "run_scenario", "template_ids",
+           "templates_for_pattern"]

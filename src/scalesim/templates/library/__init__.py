@@ -1,0 +1,1 @@
+"""The templates, one module each; `scalesim.templates.registry` lists them."""

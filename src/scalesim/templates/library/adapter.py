@@ -1,0 +1,48 @@
+"""Adapter: a co-located container translates an application's interface for others."""
+
+from __future__ import annotations
+
+from scalesim.templates.base import Scenario, Template
+from scalesim.templates.expect import Expect
+from scalesim.templates.params import TemplateParams, param
+
+
+class Params(TemplateParams):
+    scrape_rps: float = param(10, "monitoring scrapes per second", unit="req/s", ge=0.1,
+                              le=1000)
+    rps: float = param(500, "user requests per second to the application", unit="req/s",
+                       ge=1, le=20_000)
+    stats_ms: float = param(2, "the application producing its native status", unit="ms",
+                            ge=0.1, le=100)
+    convert_ms: float = param(1, "the adapter translating it (e.g. to Prometheus text)",
+                              unit="ms", ge=0, le=100)
+    hop_ms: float = param(0.1, "one-way latency of every hop", unit="ms", ge=0, le=10)
+
+
+def scenario(p: Params) -> Scenario:
+    return Scenario(
+        story=f"A monitoring system scrapes the adapter {p.scrape_rps:g} times a second while "
+              f"users send {p.rps:g} req/s to the application itself.",
+        expect=(
+            Expect("workloads.scrapes.latency_ms.mean", "~",
+                   4 * p.hop_ms + p.stats_ms + p.convert_ms,
+                   "a scrape costs two round trips (monitor → adapter → app) plus the app's "
+                   "and the adapter's work", tolerance=0.1),
+            Expect("workloads.users.goodput_share", ">=", 0.999,
+                   "user traffic is untouched by the adapter"),
+        ),
+        quick=("simulation.duration=10s", "simulation.warmup=1s"))
+
+
+TEMPLATE = Template(
+    id="adapter", version=1, title="Adapter container and its cost",
+    summary="A container beside the application translates its native interface (status, "
+            "logs, metrics) into the one the platform expects; callers pay an extra hop and "
+            "the translation.",
+    patterns=("adapter-container",),
+    params=Params, scenario=scenario,
+    assumptions=(
+        "Every hop costs hop_ms each way (0.1 ms, same pod); translation is CPU work in "
+        "the adapter.",
+        "Application and adapter work are constant so the scrape cost is exact.",
+    ))

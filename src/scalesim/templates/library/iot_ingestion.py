@@ -1,0 +1,64 @@
+"""IoT ingestion: devices write through a thin ingest tier into a stream, processed later."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scalesim.templates.base import Scenario, Template
+from scalesim.templates.expect import Expect
+from scalesim.templates.params import TemplateParams, param
+
+
+class Params(TemplateParams):
+    rps: float = param(5000, "device messages per second", unit="msg/s", ge=10, le=200_000)
+    storm_factor: float = param(2.5, "the rate during a 5 s reconnect storm, × rps",
+                                unit="×", ge=1, le=20)
+    processors: int = param(4, "stream processor instances", unit="instances", ge=1, le=256)
+    threads: int = param(16, "messages one processor handles at once", unit="threads", ge=1,
+                         le=256)
+
+
+def capacity(p: Params) -> float:
+    """Processor throughput: threads / (2 ms enrich + 3 ms TSDB write and hops)."""
+    return p.processors * p.threads * 1000.0 / 5.5
+
+
+def derive(p: Params) -> dict[str, Any]:
+    return {"concurrency": p.processors * p.threads}
+
+
+def scenario(p: Params) -> Scenario:
+    return Scenario(
+        story=f"{p.rps:g} msg/s from devices, and a 5 s reconnect storm at "
+              f"{p.storm_factor:g}× that (3 s in the quick run); the processors handle about "
+              f"{capacity(p):.0f} msg/s.",
+        expect=(
+            Expect("workloads.devices.goodput_share", ">=", 0.999,
+                   "every message is accepted, storm included"),
+            Expect("workloads.devices.latency_ms.p99", "<", 20,
+                   "devices only wait for the stream's acknowledgement"),
+            Expect("queues[telemetry->processor.enrich].backlog_end", "<=", 0.05 * p.rps,
+                   "the storm's backlog is processed by the end"),
+            Expect("queues[telemetry->processor.enrich].lag_ms.p99", "<", 10_000,
+                   "data reaches the time-series store within seconds, even after the storm"),
+        ),
+        quick=("simulation.duration=10s", "simulation.warmup=1s",
+               "workloads.0.profile.1.at=3s", "workloads.0.profile.2.at=6s"))
+
+
+TEMPLATE = Template(
+    id="iot-ingestion", version=1, title="IoT ingestion pipeline (composite)",
+    summary="Devices post telemetry to an event-driven ingest tier that appends to a stream "
+            "and acknowledges; stream processors enrich and store it at their own pace, so a "
+            "reconnect storm becomes lag, not errors.",
+    patterns=("queue-based-load-leveling", "event-streaming", "stream-processing",
+              "competing-consumers"),
+    params=Params, scenario=scenario, derive=derive,
+    assumptions=(
+        "The stream (Kafka-like) is provisioned for the peak and never refuses; the ingest "
+        "tier is event-driven and only validates and appends.",
+        "Processor capacity = instances × threads / (2 ms enrichment + ~3.5 ms write and "
+        "hops) ≈ 11 600 msg/s at the defaults, above the 5000 msg/s steady rate and below "
+        "the 12 500 msg/s storm, so the storm builds a backlog that then drains.",
+        "Alerting reads the same stream as a second subscription (consumer group).",
+    ))

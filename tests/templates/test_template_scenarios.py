@@ -1,0 +1,122 @@
+"""Each template's shipped scenario meets its stated outcome, and the issue's figures hold."""
+
+from __future__ import annotations
+
+import pytest
+
+from scalesim.templates import TEMPLATES, get_template, run_scenario
+
+IDS = [t.id for t in TEMPLATES]
+
+# Variants whose scenario states a different outcome (the "without" side of the pattern).
+VARIANTS = [
+    ("circuit-breaker", {"with_breaker": False}),
+    ("bulkhead", {"with_bulkhead": False}),
+    ("ambassador", {"failover": False}),
+    ("health-check", {"with_probes": False}),
+    ("service-mesh", {"attempts": 1}),
+    ("retry-backoff", {"attempts": 1}),
+    ("timeout", {"timeout_ms": 50, "slow_share": 0.05}),
+    ("gateway-aggregation", {"branches": 8, "main_ms": 40, "others_ms": 700}),
+    ("strangler-fig", {"catalog_share": 0.5, "orders_share": 0.5}),
+    ("cache-aside", {"hit_ratio": 0.5}),
+    ("sharded-service", {"shards": 8, "skew": 1.1}),
+]
+
+
+def explain(run) -> str:
+    return "\n".join(str(check) for check in run.checks)
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=IDS)
+def test_default_scenario_meets_its_expected_outcome(template):
+    run = run_scenario(template, quick=True)
+    assert run.checks
+    assert run.met, explain(run)
+
+
+@pytest.mark.parametrize(("template_id", "values"), VARIANTS,
+                         ids=[f"{t}-{'-'.join(map(str, v.values()))}" for t, v in VARIANTS])
+def test_variant_scenario_meets_its_expected_outcome(template_id, values):
+    run = run_scenario(get_template(template_id), values, quick=True)
+    assert run.met, explain(run)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("template", TEMPLATES, ids=IDS)
+def test_full_length_scenario_meets_its_expected_outcome(template):
+    """What the user gets from `scalesim new` (full duration) shows the same outcome."""
+    run = run_scenario(template)
+    assert run.met, explain(run)
+
+
+# The figures of the issue, stated literally (not relative to the parameters).
+
+def test_load_balanced_service_serves_50k_rps_with_p99_under_50ms():
+    result = run_scenario(get_template("load-balanced-service"), quick=True).result
+    assert result["goodput_rps"] >= 50_000
+    assert result["latency_ms"]["p99"] < 50
+    # One instance at its rated load (6400 req/s, 80 % busy): p99 below 100 ms.
+    web = result["components"]["web"]
+    assert 0.75 <= web["utilization"] <= 0.85
+    assert web["latency_ms"]["p99"] < 100
+
+
+def test_api_gateway_adds_under_10ms():
+    result = run_scenario(get_template("api-gateway"), quick=True).result
+    added = result["workloads"]["web"]["latency_ms"]["mean"] - \
+        result["components"]["orders"]["latency_ms"]["mean"]
+    assert 0 < added < 10
+
+
+def test_sharded_throughput_scales_linearly_with_shards():
+    """Capacity (goodput under saturating load) per shard is the same, within 10 %, for 1,
+    2, 4 and 8 shards, and equals one shard's capacity of 2000 req/s."""
+    template = get_template("sharded-service")
+    per_shard = {n: run_scenario(template, {"shards": n}, quick=True).result["goodput_rps"] / n
+                 for n in (1, 2, 4, 8)}
+    assert max(per_shard.values()) <= 1.1 * min(per_shard.values()), per_shard
+    assert all(abs(v - 2000) <= 200 for v in per_shard.values()), per_shard
+
+
+def test_skewed_keys_overload_a_hot_shard_while_the_tier_has_room():
+    """At 80 % of total capacity, uniform keys are all served; Zipf 1.1 keys pile onto the
+    hot keys' shard, which refuses while the others idle."""
+    template = get_template("sharded-service")
+    uniform = run_scenario(template, {"shards": 8, "overload": 0.8}, quick=True).result
+    skewed = run_scenario(template, {"shards": 8, "overload": 0.8, "skew": 1.1},
+                          quick=True).result
+    assert uniform["requests"]["failed"] / uniform["requests"]["total"] < 0.01
+    assert skewed["requests"]["failed"] / skewed["requests"]["total"] > 0.03
+
+
+def test_work_queue_processes_over_1000_jobs_per_second():
+    result = run_scenario(get_template("work-queue"), quick=True).result
+    assert result["queues"]["jobs->worker.process"]["delivered_rps"] >= 1000
+
+
+def test_breaker_keeps_failing_path_near_fallback_latency():
+    template = get_template("circuit-breaker")
+    guarded = run_scenario(template, quick=True).result["latency_ms"]
+    bare = run_scenario(template, {"with_breaker": False}, quick=True).result["latency_ms"]
+    # Fallback 5 ms + checkout's 2 ms + the client's round trip 0.5 ms.
+    assert guarded["p50"] == pytest.approx(7.5, rel=0.05)
+    assert guarded["p90"] == pytest.approx(7.5, rel=0.05)
+    assert bare["p50"] >= 1000
+
+
+def test_aggregation_parallel_152ms_vs_sequential_580ms():
+    result = run_scenario(get_template("gateway-aggregation"), quick=True).result
+    parallel = result["workloads"]["parallel"]["latency_ms"]["mean"]
+    sequential = result["workloads"]["sequential"]["latency_ms"]["mean"]
+    assert parallel == pytest.approx(152, abs=2)  # + two round trips of 0.5 ms
+    assert sequential == pytest.approx(580, abs=3)  # + five round trips of 0.5 ms
+
+
+def test_retry_turns_90_percent_into_999_per_mille():
+    result = run_scenario(get_template("retry-backoff"), quick=True).result
+    ok = result["requests"]["ok"] / result["requests"]["total"]
+    assert ok == pytest.approx(1 - 0.1 ** 3, abs=0.002)
+    single = run_scenario(get_template("retry-backoff"), {"attempts": 1}, quick=True).result
+    assert single["requests"]["ok"] / single["requests"]["total"] == pytest.approx(0.9,
+                                                                                    abs=0.02)
