@@ -45,6 +45,8 @@ BAD = [
     ({"fault": {"target": "b", "pause": {"every": "1s"}}}, "faults[0].pause.for",
      "required field is missing"),
     ({"fault": {"target": "b"}}, "faults[0]", "a fault needs at least one of"),
+    ({"fault": {"target": "b", "pause": {"every": "1s", "for": "2s"}}}, "faults[0].pause",
+     "shorter than the time between pauses"),
 ]
 
 

@@ -256,6 +256,13 @@ class Pause(Strict):
     every: PositiveDuration
     for_: PositiveDuration = Field(alias="for")
 
+    @model_validator(mode="after")
+    def _pauses_do_not_overlap(self) -> Pause:
+        if self.for_ >= self.every:
+            raise ValueError("a pause must be shorter than the time between pauses "
+                             "('for' < 'every'); for a replica that stays hung use one long pause")
+        return self
+
 
 class RandomFailures(Strict):
     """Each replica fails after an exponential time with mean `mtbf` and comes back after an
