@@ -23,17 +23,22 @@ def load_with_positions(text: str) -> tuple[Any, dict[Path, Position]]:
     For a mapping entry the position is that of its key (where a person looks for a field);
     for a list item it is the item itself. Duplicate keys are an error, not a silent overwrite.
     """
+    positions: dict[Path, Position] = {}
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as error:
+        if root is None:
+            return None, positions
+        positions[()] = _position(root)
+        return _convert(root, (), positions), positions
+    except yaml.MarkedYAMLError as error:  # syntax, or a value no constructor accepts
         mark = error.problem_mark or error.context_mark
         position = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise YamlSyntaxError(f"YAML syntax: {error.problem or error}", position) from None
-    positions: dict[Path, Position] = {}
-    if root is None:
-        return None, positions
-    positions[()] = _position(root)
-    return _convert(root, (), positions), positions
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow
+        before = text[: error.position]
+        position = (before.count("\n") + 1, len(before) - before.rfind("\n"))
+        raise YamlSyntaxError(f"YAML syntax: character #x{error.character:04x} is not allowed",
+                              position) from None
 
 
 def _position(node: yaml.Node) -> Position:
