@@ -348,7 +348,7 @@ class Kernel:
 
     def _fan_out(self, frame: Frame, step: ParPlan) -> bool:
         """Start a parallel step; True when the frame must now wait for its branches."""
-        group = Group(frame, step.need, len(step.calls))
+        group = Group(step.need, len(step.calls))
         waiting = []
         for call in step.calls:
             if call.coin is not None and call.coin.draw() >= call.prob:

@@ -268,10 +268,9 @@ class Group:
     """One execution of a parallel step: done when `need` branches succeed, failed when that
     can no longer happen."""
 
-    __slots__ = ("done", "failed", "frame", "need", "ok", "total")
+    __slots__ = ("done", "failed", "need", "ok", "total")
 
-    def __init__(self, frame: Frame, need: int, total: int) -> None:
-        self.frame = frame
+    def __init__(self, need: int, total: int) -> None:
         self.need = need
         self.total = total
         self.ok = 0
@@ -283,7 +282,7 @@ class Hedged:
     """The attempts racing for one call: the first success wins, the call fails only when all
     of them have failed and no more hedges will be sent."""
 
-    __slots__ = ("attempts", "done", "first", "last_cause", "outstanding", "sent")
+    __slots__ = ("attempts", "done", "first", "outstanding", "sent")
 
     def __init__(self, first: Frame) -> None:
         self.first = first
@@ -291,7 +290,6 @@ class Hedged:
         self.outstanding = 1
         self.sent = 0  # hedges sent
         self.done = False
-        self.last_cause = OK
 
 
 class Frame:
