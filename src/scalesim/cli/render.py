@@ -18,10 +18,10 @@ import typer
 
 from scalesim.cli.run import (
     EXIT_BAD_INPUT,
-    EXIT_SAFETY_STOP,
     Overrides,
     err,
     load_or_exit,
+    simulate_or_exit,
 )
 from scalesim.export import jaeger, otlp, prometheus, tables
 from scalesim.export.spans import spans
@@ -37,8 +37,6 @@ from scalesim.render.graph import (
 )
 from scalesim.render.mermaid import breaker_states, flowchart, sequence
 from scalesim.render.report import write_report
-from scalesim.sim import SafetyStop, run_kernels
-from scalesim.sim.result import build_result
 from scalesim.spec import System
 
 RESULT_KEYS = {"system", "seed", "components", "calls", "workloads", "requests"}
@@ -62,24 +60,13 @@ def read_result(path: Path) -> dict[str, Any]:
     return data
 
 
-def simulate(system: System, seed: int | None) -> dict[str, Any]:
-    """Run the spec and build the result with its time series (exit 3 on a safety stop)."""
-    try:
-        kernels = run_kernels(system, seed)
-    except SafetyStop as stop:
-        err.print(f"[red]stopped[/red]: {stop}", highlight=False)
-        raise typer.Exit(EXIT_SAFETY_STOP) from None
-    return build_result(system, system.simulation.seed if seed is None else seed, kernels,
-                        with_series=True)
-
-
 def load(file: Path, seed: int | None, overrides: list[str] | None
          ) -> tuple[dict[str, Any], System | None]:
     """The result FILE holds, or the result of simulating the spec FILE (and the spec)."""
     if file.suffix == ".json":
         return read_result(file), None
     system = load_or_exit(file, overrides)
-    return simulate(system, seed), system
+    return simulate_or_exit(system, seed, with_series=True), system
 
 
 def find_trace(result: dict[str, Any], wanted: str) -> dict[str, Any]:
@@ -131,7 +118,7 @@ def diagram_command(
     if result_file is not None:
         result = read_result(result_file)
     if result is None and system is not None and (trace or breakers or color_by):
-        result = simulate(system, seed)
+        result = simulate_or_exit(system, seed, with_series=True)
     if trace is not None:
         assert result is not None
         text = sequence(find_trace(result, trace))
@@ -194,7 +181,8 @@ def compare_command(
                                     for p in (a, b)]
     if seed is None:
         seed = next((s.simulation.seed for s in systems if s is not None), None)
-    results = [read_result(path) if system is None else simulate(system, seed)
+    results = [read_result(path) if system is None
+               else simulate_or_exit(system, seed, with_series=True)
                for path, system in zip((a, b), systems, strict=True)]
     labels = (a.name, b.name) if a.name != b.name else (str(a), str(b))
     if out is not None:

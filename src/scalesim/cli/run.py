@@ -8,6 +8,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -18,8 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from scalesim.analytic.load import offered_load
 from scalesim.render.report import write_report
 from scalesim.render.terminal import print_summary
-from scalesim.sim import SafetyStop, run_kernels
-from scalesim.sim.result import build_result
+from scalesim.sim import SafetyStop, simulate
 from scalesim.sim.timeseries import FILES, write_csv
 from scalesim.spec import SpecError, System, load_spec
 from scalesim.spec.schema import spec_json_schema
@@ -39,6 +39,16 @@ SpecFile = Annotated[Path, typer.Argument(help="The system spec (YAML).", show_d
 Overrides = Annotated[list[str] | None, typer.Option(
     "--set", metavar="PATH=VALUE",
     help="Override a field by its dotted path, e.g. simulation.duration=30s (repeatable).")]
+
+
+def simulate_or_exit(system: System, seed: int | None, with_series: bool,
+                     progress: Callable[[float], None] | None = None) -> dict[str, Any]:
+    """The result of simulating `system`; a safety stop is reported and exits with 3."""
+    try:
+        return simulate(system, seed, progress, with_series)
+    except SafetyStop as stop:
+        err.print(f"[red]stopped[/red]: {stop}", highlight=False)
+        raise typer.Exit(EXIT_SAFETY_STOP) from None
 
 
 def exit_bad_spec(error: SpecError) -> NoReturn:
@@ -136,14 +146,10 @@ def simulate_command(
     _warn_overload(system, quiet)
     progress = _LazyProgress(enabled=not quiet and err.is_terminal)
     try:
-        kernels = run_kernels(system, seed, progress)
-    except SafetyStop as stop:
+        result = simulate_or_exit(system, seed, with_series=out_dir is not None
+                                  or report is not None, progress=progress)
+    finally:
         progress.close()
-        err.print(f"[red]stopped[/red]: {stop}", highlight=False)
-        raise typer.Exit(EXIT_SAFETY_STOP) from None
-    progress.close()
-    result = build_result(system, system.simulation.seed if seed is None else seed, kernels,
-                          with_series=out_dir is not None or report is not None)
     if out_dir is not None:
         _write_outputs(out_dir, result)
     if report is not None:

@@ -31,7 +31,10 @@ def run_kernels(system: System, seed: int | None = None,
 
 
 def simulate(system: System, seed: int | None = None,
-             progress: Callable[[float], None] | None = None) -> dict[str, Any]:
-    """Simulate `system` and return the JSON-ready result (see SPEC.md, "The result")."""
+             progress: Callable[[float], None] | None = None,
+             with_series: bool = False) -> dict[str, Any]:
+    """Simulate `system` and return the JSON-ready result (see SPEC.md, "The result");
+    `with_series` adds the time series. Raises SafetyStop when a run passes a limit."""
     kernels = run_kernels(system, seed, progress)
-    return build_result(system, system.simulation.seed if seed is None else seed, kernels)
+    return build_result(system, system.simulation.seed if seed is None else seed, kernels,
+                        with_series)
