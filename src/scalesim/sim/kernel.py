@@ -947,10 +947,7 @@ class Kernel:
             return  # the window end closed this interval already
         self.last_tick = now
         for comp in self.plan.comps:
-            comp.area += comp.busy * (now - comp.last)
-            comp.last = now
-            comp.qarea += comp.qlen * (now - comp.qlast)
-            comp.qlast = now
+            comp.settle(now)
             busy = (comp.area - comp.busy_snap) / span
             queue = (comp.qarea - comp.q_snap) / span
             visits = comp.ok + comp.failed
@@ -1020,10 +1017,7 @@ class Kernel:
         self.closed = True
         now = self.now
         for comp in self.plan.comps:
-            comp.area += comp.busy * (now - comp.last)
-            comp.last = now
-            comp.qarea += comp.qlen * (now - comp.qlast)
-            comp.qlast = now
+            comp.settle(now)
         self.window_snapshot = [(c.area, c.qarea, c.cpu, c.ok, c.failed, c.rejected)
                                 for c in self.plan.comps]
         if self.counted == 0:
@@ -1202,12 +1196,9 @@ class Kernel:
         """Everything at the replica fails now: queued requests and those in service."""
         now = self.now
         victims = list(rep.queue) + sorted(rep.inflight or (), key=lambda f: (f.t0, f.sent))
-        comp.qarea += comp.qlen * (now - comp.qlast)
-        comp.qlast = now
+        comp.settle(now)
         comp.qlen -= rep.queued
         self.queued -= rep.queued
-        comp.area += comp.busy * (now - comp.last)
-        comp.last = now
         comp.busy -= rep.busy
         rep.busy = rep.queued = 0
         rep.queue.clear()

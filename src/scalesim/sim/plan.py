@@ -182,6 +182,15 @@ class Comp:
         self.visits_snap = 0
 
 
+    def settle(self, now: float) -> None:
+        """Bring the time integrals of busy workers and queue length up to `now` (the hot
+        path does the same inline, for the one integral it changes)."""
+        self.area += self.busy * (now - self.last)
+        self.last = now
+        self.qarea += self.qlen * (now - self.qlast)
+        self.qlast = now
+
+
 class Op:
     __slots__ = ("by_cause", "comp", "error_rate", "hist", "name", "post", "steps", "subs",
                  "work")
