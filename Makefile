@@ -3,20 +3,28 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Dev and test tools (and the build requirements) install from this lock; the package itself
+# keeps ranges for users. `make lock` re-resolves it.
+LOCK := requirements/dev.lock
+PIP_VERSION := 26.3
 # The kernel is compiled with mypyc (see setup.py): rebuild when its sources change.
 COMPILED := $(shell sed -n 's/^ *"\(src\/.*\.py\)",$$/\1/p' setup.py)
 
-.PHONY: run test check bench clean
+.PHONY: run test check bench clean lock
 
 # The compose-spec JSON schema, for validating generated compose files in tests: the last
 # Python release of docker-compose ships it. Fetched from PyPI into .cache, never committed.
 COMPOSE_SCHEMA := .cache/compose_spec.json
 
-$(STAMP): pyproject.toml setup.py $(COMPILED)
+$(STAMP): pyproject.toml setup.py $(LOCK) $(COMPILED)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet pip==$(PIP_VERSION)
+	$(BIN)/python -m pip install --quiet -c $(LOCK) --build-constraint $(LOCK) -e '.[dev,parquet]'
 	touch $(STAMP)
+
+lock: $(STAMP)  ## re-resolve requirements/dev.lock from pyproject.toml (needs the network)
+	$(BIN)/uv pip compile pyproject.toml requirements/build.in --extra dev --extra parquet \
+		--universal --python-version 3.11 -o $(LOCK)
 
 run: $(STAMP)  ## list the pattern templates, build and simulate one, simulate the bundled example
 	$(BIN)/scalesim templates list

@@ -15,6 +15,7 @@ from tests.generate.code._support import generate
 from tests.generate.code.test_golden import SPEC
 
 BIN = Path(sys.executable).parent
+LOCK = Path(__file__).parents[3] / "requirements" / "dev.lock"
 HOUSE_RULES = ["--select", "E,F,W,I,UP,B,SIM,RUF", "--ignore", "RUF001,RUF002,RUF003",
                "--line-length", "100", "--target-version", "py311"]
 
@@ -48,12 +49,23 @@ def test_mypy_strict_passes(code: Path, service: str, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_requirements_are_pinned_at_the_installed_versions(code: Path) -> None:
+def _locked() -> dict[str, str]:
+    """Exact versions from the dev/test lock (lines like `httpx==0.29.0` or with a marker)."""
+    pins: dict[str, str] = {}
+    for line in LOCK.read_text().splitlines():
+        if "==" in line and not line.startswith((" ", "#")) and ";" not in line:
+            name, pinned = line.split("==")
+            pins[name.strip().lower()] = pinned.strip()
+    return pins
+
+
+def test_requirements_are_pinned_at_the_locked_and_installed_versions(code: Path) -> None:
     pins = dict(line.split("==") for line in
                 (code / "db" / "requirements.txt").read_text().splitlines())
     assert set(pins) == {"fastapi", "httpx", "opentelemetry-api", "opentelemetry-sdk",
                          "prometheus-client", "uvicorn"}
+    locked = _locked()
     for package, pinned in pins.items():
-        installed = version(package)
-        # Same major.minor: the end-to-end tests ran against what the image installs.
-        assert installed.split(".")[:2] == pinned.split(".")[:2], (package, installed)
+        # Exactly what the end-to-end tests ran against: the lock, and this venv.
+        assert locked[package] == pinned, (package, "lock", locked[package], "generated", pinned)
+        assert version(package) == pinned, (package, "installed", version(package))
