@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from scalesim.sim.area import Area
 from scalesim.sim.mechanisms.arrivals import Arrivals, segments
 from scalesim.sim.mechanisms.backoff import Backoff
 from scalesim.sim.mechanisms.balancer import (
@@ -58,6 +59,7 @@ class Plan:
     subscriptions: list[Subscription]
     faults: list[tuple[float, FaultAction]]  # (time, start or end of a fault)
     traces: int  # traces to keep per workload and kind
+    areas: list[Area] = field(default_factory=list)  # controllers and data mechanisms
 
 
 class _Builder:

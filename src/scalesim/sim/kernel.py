@@ -106,6 +106,8 @@ class Kernel:
             self._probe_live, self._restarted, self._pause_start, self._pause_end,  # type: ignore[list-item]
             self._random_fail, self._random_recover,  # type: ignore[list-item]
         ]
+        for area in plan.areas:
+            area.attach(self)
         for at, action in plan.faults:
             self.push(at, FAULT, action)
         for comp in plan.comps:
@@ -118,6 +120,11 @@ class Kernel:
                         self.push(health.ready_delay, PROBE_READY, (comp, rep))
                     if health.live_period > 0:
                         self.push(health.live_delay, PROBE_LIVE, (comp, rep))
+
+    def add_handler(self, handler: Callable[[object], None]) -> int:
+        """Register an area's event handler; returns the event kind to push it with."""
+        self.handlers.append(handler)
+        return len(self.handlers) - 1
 
     def push(self, t: float, kind: int, obj: object) -> None:
         heappush(self.heap, (t, next(self.seq), kind, obj))

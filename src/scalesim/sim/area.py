@@ -1,0 +1,23 @@
+"""How a part of the model off the request path plugs into the kernel.
+
+Controllers (sim/control: autoscaler, rollouts, analysis) and data mechanisms (sim/data:
+delivery, sagas, replication, elections, caches) each own their state and their event
+handlers. At compile time an area is put in the plan; when the kernel starts it calls
+`attach`, where the area registers its handlers (`Kernel.add_handler` returns the event kind
+to push) and schedules its first events. After that the kernel calls an area only at named
+points, so the request path stays the same size as areas are added.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scalesim.sim.kernel import Kernel
+
+
+class Area:
+    """Base of every area: override `attach` (and the hooks the kernel documents)."""
+
+    def attach(self, kernel: Kernel) -> None:
+        """Register event handlers with `kernel.add_handler` and push the first events."""
