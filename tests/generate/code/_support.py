@@ -4,6 +4,7 @@ a generated module from there (never from the test process's own packages)."""
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -51,3 +52,12 @@ def load_generated(folder: Path, module: str) -> ModuleType:
     sys.modules[name] = loaded
     spec.loader.exec_module(loaded)
     return loaded
+
+
+def run_in_service(folder: Path, script: str) -> list[str]:
+    """Run `script` with `folder` (a generated service) as its working directory and first
+    import path, as the service itself runs; returns its printed lines."""
+    result = subprocess.run([sys.executable, "-c", script], cwd=folder, capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout.splitlines()
