@@ -1,7 +1,8 @@
-"""The generated code is clean: ruff with its default rules on the whole tree, the house
-rules and mypy --strict inside each service folder (as a developer of that service runs
-them), and requirements pinned at versions this venv has, so what the tests run is what
-the Dockerfile installs."""
+"""The generated code is clean: ruff with its default rules on the whole tree, `ruff format`
+leaves every file as it is (for the golden spec, the examples and a spec of the longest
+names the spec allows), the house rules and mypy --strict inside each service folder (as a
+developer of that service runs them), and requirements pinned at versions this venv has, so
+what the tests run is what the Dockerfile installs."""
 
 from __future__ import annotations
 
@@ -20,9 +21,79 @@ HOUSE_RULES = ["--select", "E,F,W,I,UP,B,SIM,RUF", "--ignore", "RUF001,RUF002,RU
                "--line-length", "100", "--target-version", "py311"]
 
 
+EXAMPLES = Path(__file__).parents[3] / "examples"
+
+# Names as long as the spec allows (63), every retry cause, nested distributions, a
+# connection pool, parallel steps and many subscriptions: every layout rule is exercised.
+LONG_NAMES_SPEC = """
+scalesim: 1
+name: long
+defaults:
+  calls:
+    retry: {attempts: 3, on: [timeout, rejected, error, crashed, overflow, unavailable,
+                              rate_limited, shed, bulkhead_full, circuit_open]}
+components:
+  a-very-long-gateway-name-that-keeps-going-and-going-for-sixtyxx:
+    kind: gateway
+    workers: 8
+    operations:
+      an-operation-name-which-is-also-quite-long-indeed-yes-reallyyy:
+        work:
+          dist: mixture
+          of:
+            - {weight: 0.5, dist: {dist: lognormal, median: 1ms, p99: 10ms}}
+            - weight: 0.5
+              dist: {dist: empirical, percentiles: {p10: 1ms, p25: 2ms, p50: 3ms, p75: 4ms,
+                                                    p90: 5ms, p99: 9ms, p999: 30ms}}
+        calls:
+          - parallel:
+              wait_for: any
+              calls:
+                - {to: a-second-component-with-a-name-as-long-as-the-rules-permit-xyz.get}
+                - {to: short.get, bulkhead: {type: threadpool, size: 8, queue: 16}}
+          - parallel:
+              wait_for: 2
+              calls: [{to: short.get}, {to: short.get}, {to: short.get}]
+          - to: a-second-component-with-a-name-as-long-as-the-rules-permit-xyz.get
+            deadline: 1s
+            circuit_breaker: {window: 10}
+          - {to: qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq, async: true}
+  a-second-component-with-a-name-as-long-as-the-rules-permit-xyz:
+    kind: cache
+    hit_ratio: 50%
+    backend: short.get
+    connection_pool: {max_connections: 10}
+    operations: {get: {work: 1ms}}
+  short: {operations: {get: {work: 1ms}}}
+  qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq:
+    kind: queue
+    consumers:
+      - {to: a-second-component-with-a-name-as-long-as-the-rules-permit-xyz.get,
+         concurrency: 2}
+      - {to: short.get, concurrency: 3}
+      - {to: a-very-long-gateway-name-that-keeps-going-and-going-for-sixtyxx, concurrency: 3}
+workloads:
+  - {name: w, to: a-very-long-gateway-name-that-keeps-going-and-going-for-sixtyxx, rate: 1/s}
+"""
+
+
 @pytest.fixture(scope="module")
 def code(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate(SPEC, tmp_path_factory.mktemp("quality"))
+
+
+def _spec_texts() -> dict[str, str]:
+    texts = {"golden": SPEC, "long-names": LONG_NAMES_SPEC}
+    texts.update({path.stem: path.read_text() for path in sorted(EXAMPLES.glob("*.yaml"))})
+    return texts
+
+
+@pytest.mark.parametrize("spec", sorted(_spec_texts()))
+def test_ruff_format_leaves_the_generated_code_as_it_is(spec: str, tmp_path: Path) -> None:
+    tree = generate(_spec_texts()[spec], tmp_path)
+    result = run([str(BIN / "ruff"), "format", "--check", "--diff", "."], tree)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "already formatted" in result.stdout + result.stderr
 
 
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -22,12 +22,14 @@ def run(front: Path, body: str) -> list[str]:
         import httpx
 
         import downstream
-        from downstream import Dependency, parallel
+        from downstream import Dependency, Pool, parallel
         from resilience import CircuitBreaker
 
         async def answer(request: httpx.Request) -> httpx.Response:
             if request.url.path == "/slow":
                 await asyncio.sleep(30)
+            if request.url.path == "/busy":
+                await asyncio.sleep(0.2)
             return httpx.Response(200)
         """
     script = textwrap.dedent(prelude) + textwrap.dedent(body)
@@ -50,8 +52,7 @@ def test_a_half_open_probe_cancelled_by_parallel_gives_its_permit_back(front: Pa
             now[0] = 11.0  # the open wait is over: the next call is the half-open probe
             slow = Dependency("op", "slow.get", "http://slow/slow", breaker=breaker)
             fast = Dependency("op", "fast.get", "http://fast/fast")
-            downstream.TRANSPORT._client = httpx.AsyncClient(
-                transport=httpx.MockTransport(answer))
+            await downstream.TRANSPORT.open(transport=httpx.MockTransport(answer))
             await parallel(1, fast, slow)
             await asyncio.sleep(0.1)  # the cancelled probe unwinds
             print(breaker.state, breaker.admitted, breaker.window.total)
@@ -60,3 +61,22 @@ def test_a_half_open_probe_cancelled_by_parallel_gives_its_permit_back(front: Pa
         asyncio.run(main())
         """)
     assert lines == ["2 0 0", "True"]  # HALF_OPEN, no permit held, nothing recorded
+
+
+def test_a_connection_pool_queues_its_pending_calls_and_refuses_the_rest(front: Path) -> None:
+    # Envoy's limits towards slow: 1 request in flight, 1 pending; a third is an overflow
+    # (refused at once, counted), and the pending one goes out once the first is done.
+    lines = run(front, """
+        async def main() -> None:
+            await downstream.TRANSPORT.open({"slow": Pool(1, pending=1)},
+                                            transport=httpx.MockTransport(answer))
+            call = Dependency("op", "slow.get", "http://slow/busy", timeout=1.0)
+            first = asyncio.create_task(call.call())
+            second = asyncio.create_task(call.call())
+            await asyncio.sleep(0.05)
+            print(await call.call())
+            print(await first, await second)
+
+        asyncio.run(main())
+        """)
+    assert lines == ["overflow", "None None"]

@@ -12,42 +12,54 @@ from dataclasses import dataclass
 from scalesim.spec.dists import AnyDistribution, Empirical, Lognormal, Mixture
 from scalesim.spec.resilience import Bulkhead, CircuitBreaker, Retry
 
-WIDTH = 99
+WIDTH = 100  # the generated ruff.toml's line-length
 Arg = tuple[str | None, "Expr"]  # keyword (None: positional) and value
 
 
 @dataclass(frozen=True)
 class Expr:
-    """A call `head(args)` or a tuple `(args)` (head ""); a bare literal has no args."""
+    """A call `head(args)`, a tuple `(args)` (head "") or a set `{args}` (brackets "{}"); a
+    bare literal has no brackets. Laid out as `ruff format` lays it out, so the generated
+    code is ruff-format clean."""
 
     head: str
     args: tuple[Arg, ...] = ()
     bracketed: bool = False
+    brackets: str = "()"
 
-    def render(self, indent: int = 0, used: int = 0) -> str:
-        """This expression, on one line if it fits after `used` columns, else one argument
-        per line."""
+    def render(self, indent: int = 0, used: int = 0, trailer: int = 0) -> str:
+        """This expression starting `used` columns after `indent`, with `trailer` columns
+        after it on its last line. As ruff (and black) do: on one line if it fits; else the
+        arguments on one line of their own between the brackets; else one per line, each
+        laid out the same way, with a trailing comma."""
         flat = self._flat()
-        if indent + used + len(flat) <= WIDTH or not self.args:
+        if indent + used + len(flat) + trailer <= WIDTH or not self.args:
             return flat
+        opening, closing = self.brackets[0], self.brackets[1]
         inner = " " * (indent + 4)
+        body = self._items()
+        if indent + 4 + len(body) <= WIDTH:
+            return f"{self.head}{opening}\n{inner}{body}\n{' ' * indent}{closing}"
         lines = [self._item(key, value, indent + 4) for key, value in self.args]
-        return (f"{self.head}(\n" + "".join(f"{inner}{line},\n" for line in lines)
-                + " " * indent + ")")
+        return (f"{self.head}{opening}\n" + "".join(f"{inner}{line},\n" for line in lines)
+                + " " * indent + closing)
 
     def _flat(self) -> str:
         if not self.bracketed:
             return self.head
+        opening, closing = self.brackets[0], self.brackets[1]
+        return f"{self.head}{opening}{self._items()}{closing}"
+
+    def _items(self) -> str:
         items = ", ".join(f"{key}={value._flat()}" if key else value._flat()
                           for key, value in self.args)
-        if self.head == "" and len(self.args) == 1:
-            items += ","
-        return f"{self.head}({items})"
+        return items + "," if self.head == "" and self.brackets == "()" and \
+            len(self.args) == 1 else items
 
     @staticmethod
     def _item(key: str | None, value: Expr, indent: int) -> str:
         prefix = f"{key}=" if key else ""
-        return prefix + value.render(indent, len(prefix) + 1)
+        return prefix + value.render(indent, len(prefix), trailer=1)
 
 
 def lit(value: object) -> Expr:
@@ -69,6 +81,18 @@ def call(head: str, *positional: Expr, **keywords: Expr) -> Expr:
 
 def tuple_of(*items: Expr) -> Expr:
     return Expr("", tuple((None, item) for item in items), bracketed=True)
+
+
+def set_of(*items: Expr) -> Expr:
+    return Expr("", tuple((None, item) for item in items), bracketed=True, brackets="{}")
+
+
+def statement(expr: Expr, comment: str | None = None, indent: int = 4) -> str:
+    """A statement in a function body; its continuation lines carry their own indentation,
+    the first line none. A trailing comment follows the last line, as ruff keeps it."""
+    if comment is None:
+        return expr.render(indent)
+    return f"{expr.render(indent, trailer=len(comment) + 4)}  # {comment}"
 
 
 def distribution(dist: AnyDistribution) -> tuple[Expr, set[str]]:
@@ -114,7 +138,7 @@ def breaker(spec: CircuitBreaker) -> Expr:
 
 def retry(spec: Retry) -> tuple[Expr, set[str]]:
     """A retry policy, and the names of `resilience.py` it uses."""
-    causes = Expr("{" + ", ".join(python(cause) for cause in sorted(set(spec.on))) + "}")
+    causes = set_of(*(lit(cause) for cause in sorted(set(spec.on))))
     keywords = {
         "attempts": lit(spec.attempts),
         "backoff": call("Backoff", lit(spec.backoff), lit(spec.jitter), base=lit(spec.base),

@@ -13,12 +13,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from scalesim.generate.code import literals
-from scalesim.generate.code.literals import Expr, call, lit, python
+from scalesim.generate.code.literals import Expr, call, lit, python, statement, tuple_of
 from scalesim.spec.dists import AnyDistribution, Constant
 from scalesim.spec.model import Call, Component, Kind, Operation, ParallelStep, System
-from scalesim.spec.resilience import Fallback
+from scalesim.spec.resilience import Bulkhead, Fallback
 
 FIRST_PORT = 8001
+MAX_NAME = 60  # characters of a generated constant's name, before a numbering suffix
+MAX_OPERATION = 40  # characters of an operation's part of its handler's name
 THIRD_PARTY = frozenset({"fastapi"})
 
 
@@ -75,7 +77,23 @@ class OperationView:
     handler: str
     calls_function: str | None
     steps: tuple[str, ...]  # statements of the calls function
+    serve: str  # the handler's statement
     summary: str
+
+
+@dataclass(frozen=True)
+class PoolView:
+    """The connections a service keeps to one component it calls (downstream.Pool)."""
+
+    component: str
+    expr: Expr
+    why: str
+
+    @property
+    def text(self) -> str:
+        """`"name": Pool(...)` as a dict entry, without its comma."""
+        key = python(self.component)
+        return f"{key}: {self.expr.render(4, len(key) + 2, trailer=1)}"
 
 
 @dataclass(frozen=True)
@@ -87,9 +105,10 @@ class ServiceView:
     description: str
     constants: tuple[Definition, ...]
     operations: tuple[OperationView, ...]
-    background: tuple[str, ...]  # jobs that run with the app (queue deliveries)
+    app: Definition  # `app = create_app(...)`, with the queue's deliveries as background jobs
     imports: tuple[str, ...]
     downstreams: tuple[tuple[str, str, int], ...]  # component, variable, local port
+    pools: tuple[PoolView, ...]  # one per downstream
     is_queue: bool
 
 
@@ -110,7 +129,13 @@ class _Builder:
         self.imports = Imports()
         self.constants: list[Definition] = []
         self.taken: set[str] = set()
+        self.stems: set[str] = set()
         self.downstreams: set[str] = set()
+        # Per component called: the most calls each call site can have in flight at once
+        # (None: no bound in the spec).
+        self.in_flight: defaultdict[str, list[int | None]] = defaultdict(list)
+        workers = component.worker_limit
+        self.holding = workers if component.io == "blocking" else None
 
     def build(self) -> ServiceView:
         component = self.component
@@ -120,14 +145,41 @@ class _Builder:
         workers = self._workers()
         operations = tuple(self._operation(name, operation, workers)
                            for name, operation in component.effective_operations.items())
+        pools = tuple(self._pool(target) for target in sorted(self.downstreams))
+        options: dict[str, Expr] = {}
+        if background:
+            options["background"] = tuple_of(*(Expr(job) for job in background))
+        if pools:
+            options["pools"] = Expr("POOLS")
+        app = Definition("app", call("create_app", lit(self.name), **options))
         return ServiceView(
             name=self.name, kind=component.kind.value, port=self.ports[self.name],
             env_var=env_var(self.name), description=self._description(),
             constants=tuple(self.constants), operations=operations,
-            background=tuple(background), imports=tuple(self.imports.lines()),
+            app=app, imports=tuple(self.imports.lines()),
             downstreams=tuple((target, env_var(target), self.ports[target])
                               for target in sorted(self.downstreams)),
+            pools=pools,
             is_queue=component.kind is Kind.QUEUE)
+
+    def _pool(self, target: str) -> PoolView:
+        """Envoy's limits when the target has a connection_pool (a queue's deliveries are
+        not calls, so they have none, as in the simulator); otherwise enough connections for
+        every call the spec lets this service make at once, so the pool never limits."""
+        self.imports.add("downstream", "Pool")
+        limits = self.system.components[target].connection_pool
+        if limits is not None and self.component.kind is not Kind.QUEUE:
+            size = (limits.max_requests if limits.http2
+                    else min(limits.max_connections, limits.max_requests))
+            pending = 0 if limits.http2 else limits.max_pending_requests
+            return PoolView(target, call("Pool", lit(size), pending=lit(pending)),
+                            "its connection_pool: Envoy's limits per calling replica")
+        bounds = self.in_flight[target]
+        if any(bound is None for bound in bounds):
+            return PoolView(target, call("Pool", lit(None)),
+                            "no bound: nothing in the spec limits the calls in flight")
+        return PoolView(target, call("Pool", lit(sum(b for b in bounds if b is not None))),
+                        "every call the spec lets this service have in flight at once")
 
     def _description(self) -> str:
         kind = self.component.kind
@@ -137,10 +189,11 @@ class _Builder:
         return f"a stand-in for a {kind.value}{tech}"
 
     def _constant(self, base: str, expr: Expr) -> str:
-        name = base.upper()
-        suffix = 2
+        # Short enough that `await NAME.run()` and `NAME = Head(` always fit on a line.
+        stem = base.upper()[:MAX_NAME].rstrip("_")
+        name, suffix = stem, 2
         while name in self.taken:
-            name, suffix = f"{base.upper()}_{suffix}", suffix + 1
+            name, suffix = f"{stem}_{suffix}", suffix + 1
         self.taken.add(name)
         self.constants.append(Definition(name, expr))
         return name
@@ -165,39 +218,55 @@ class _Builder:
             keywords["error_rate"] = lit(operation.error_rate)
         if self.component.io == "nonblocking":
             keywords["blocking"] = lit(False)
-        constant = Definition(f"OP_{identifier(name).upper()}",
-                             call("Operation", lit(self.name), lit(name),
-                                  Expr(workers or "None"), **keywords))
+        stem = self._operation_stem(name)
+        constant = Definition(f"OP_{identifier(stem).upper()}",
+                              call("Operation", lit(self.name), lit(name),
+                                   Expr(workers or "None"), **keywords))
         steps = self._steps(name, operation)
+        calls_function = identifier("calls", stem) if steps else None
+        serve = call(f"return await {constant.name}.serve", Expr("request"),
+                     *([Expr(calls_function)] if calls_function else []))
         return OperationView(
-            name=name, constant=constant, handler=identifier("serve", name),
-            calls_function=identifier("calls", name) if steps else None, steps=steps,
+            name=name, constant=constant, handler=identifier("serve", stem),
+            calls_function=calls_function, steps=steps, serve=statement(serve),
             summary=_summary(self.name, name, steps))
+
+    def _operation_stem(self, name: str) -> str:
+        """The operation's part of its Python names, short enough that its handler's
+        signature fits on a line, and distinct within the service."""
+        stem = re.sub(r"[^0-9A-Za-z]+", "_", name).lower()[:MAX_OPERATION].rstrip("_") or "op"
+        unique, suffix = stem, 2
+        while unique in self.stems:
+            unique, suffix = f"{stem}_{suffix}", suffix + 1
+        self.stems.add(unique)
+        return unique
 
     def _steps(self, name: str, operation: Operation) -> tuple[str, ...]:
         steps: list[str] = []
         component = self.component
         if component.kind is Kind.QUEUE:
             self.imports.add("broker", "publish")
-            subscriptions = ", ".join(constant.name for constant in self.constants
-                                      if constant.name.startswith("SUB_"))
-            return (f"publish({subscriptions})",)
+            subscriptions = [Expr(constant.name) for constant in self.constants
+                             if constant.name.startswith("SUB_")]
+            return (statement(call("publish", *subscriptions)),)
         if (component.kind is Kind.CACHE and component.backend is not None
                 and component.hit_ratio is not None):
-            miss = self._dependency(name, self.system.resolve(component.backend),
+            backend = self.system.resolve(component.backend)
+            self.in_flight[backend[0]].append(self.holding)
+            miss = self._dependency(name, backend,
                                     probability=round(1.0 - component.hit_ratio, 12))
-            steps.append(f"await {miss}.run()  # a cache miss")
+            steps.append(statement(Expr(f"await {miss}.run()"), "a cache miss"))
         for step in operation.calls:
             if isinstance(step, ParallelStep):
-                branches = [self._call(name, branch) for branch in step.parallel.calls]
+                branches = [Expr(self._call(name, branch)) for branch in step.parallel.calls]
                 wait_for = step.parallel.wait_for
                 need = (len(branches) if wait_for == "all" else 1 if wait_for == "any"
                         else int(wait_for))
                 self.imports.add("downstream", "parallel")
-                steps.append(f"await parallel({need}, {', '.join(branches)})"
-                             f"  # wait_for: {wait_for}")
+                steps.append(statement(call("await parallel", lit(need), *branches),
+                                       f"wait_for: {wait_for}"))
             else:
-                steps.append(f"await {self._call(name, step)}.run()")
+                steps.append(statement(Expr(f"await {self._call(name, step)}.run()")))
         return tuple(steps)
 
     def _call(self, operation: str, spec: Call) -> str:
@@ -237,8 +306,9 @@ class _Builder:
             keywords["on_failure"] = lit("continue")
         if spec.async_:
             keywords["fire_and_forget"] = lit(True)
-        return self._dependency(operation, self.system.resolve(spec.to),
-                                probability=spec.probability, **keywords)
+        target = self.system.resolve(spec.to)
+        self.in_flight[target[0]].append(_in_flight(self.holding, bulkhead, spec.async_))
+        return self._dependency(operation, target, probability=spec.probability, **keywords)
 
     def _dependency(self, operation: str, target: tuple[str, str], probability: float,
                     **keywords: Expr) -> str:
@@ -259,6 +329,7 @@ class _Builder:
         for consumer in self.component.consumers:
             component, target_op = self.system.resolve(consumer.to)
             self.downstreams.add(component)
+            self.in_flight[component].append(consumer.concurrency)
             self.imports.add("downstream", "Dependency", "service_url")
             url = _url(component, self.ports[component], target_op)
             dependency = call("Dependency", lit("deliver"), lit(f"{component}.{target_op}"),
@@ -276,8 +347,19 @@ class _Builder:
         return expr
 
 
+def _in_flight(holding: int | None, bulkhead: Bulkhead | None, detached: bool) -> int | None:
+    """The most attempts of one call site in flight at once: one per request holding a
+    worker (blocking io), fewer with a bulkhead; None when nothing in the spec bounds it
+    (async calls, nonblocking io or unlimited workers without a bulkhead)."""
+    limit = None if bulkhead is None else (
+        bulkhead.max_concurrent if bulkhead.type == "semaphore" else bulkhead.size)
+    if detached:
+        return limit
+    return holding if limit is None else limit if holding is None else min(limit, holding)
+
+
 def _url(component: str, port: int, operation: str) -> Expr:
-    return Expr(f"service_url({python(component)}, {port}) + {python('/' + operation)}")
+    return call("service_url", lit(component), lit(port), lit("/" + operation))
 
 
 def _is_zero(dist: AnyDistribution) -> bool:

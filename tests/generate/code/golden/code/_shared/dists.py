@@ -40,8 +40,7 @@ class Exponential:
 class Lognormal:
     """Given by its median (or mean) and p99, the two numbers people know about a latency."""
 
-    def __init__(self, p99: float, median: float | None = None,
-                 mean: float | None = None) -> None:
+    def __init__(self, p99: float, median: float | None = None, mean: float | None = None) -> None:
         if median is not None:
             self.sigma = math.log(p99 / median) / Z99
             self.mu = math.log(median)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from dists import Empirical, Exponential, Lognormal, Uniform
-from downstream import Dependency, Fallback, Retry, parallel, service_url
+from downstream import Dependency, Fallback, Pool, Retry, parallel, service_url
 from resilience import Backoff, Bulkhead, CircuitBreaker, RetryBudget
 from server import Operation, create_app
 
@@ -18,7 +18,7 @@ WORKERS = Bulkhead(16, max_wait=None, max_queue=32)
 CALL_CHECKOUT_CATALOG_GET = Dependency(
     "checkout",
     "catalog.get",
-    service_url("catalog", 8002) + "/get",
+    service_url("catalog", 8002, "/get"),
     timeout=0.3,
     retry=Retry(
         attempts=3,
@@ -31,7 +31,7 @@ CALL_CHECKOUT_CATALOG_GET = Dependency(
 CALL_CHECKOUT_DB_READ = Dependency(
     "checkout",
     "db.read",
-    service_url("db", 8003) + "/read",
+    service_url("db", 8003, "/read"),
     timeout=0.3,
     retry=Retry(
         attempts=3,
@@ -45,7 +45,7 @@ CALL_CHECKOUT_DB_READ = Dependency(
 CALL_CHECKOUT_DB_READ_2 = Dependency(
     "checkout",
     "db.read",
-    service_url("db", 8003) + "/read",
+    service_url("db", 8003, "/read"),
     timeout=0.3,
     deadline=1.0,
     propagate_deadline=True,
@@ -75,13 +75,21 @@ CALL_CHECKOUT_DB_READ_2 = Dependency(
 )
 
 CALL_CHECKOUT_JOBS_PUBLISH = Dependency(
-    "checkout",
-    "jobs.publish",
-    service_url("jobs", 8004) + "/publish",
-    fire_and_forget=True,
+    "checkout", "jobs.publish", service_url("jobs", 8004, "/publish"), fire_and_forget=True
 )
 
-app = create_app("api-gw")
+# The connections kept to each component called: enough for every call the spec allows at
+# once, or the component's connection_pool (see downstream.Pool).
+POOLS = {
+    # every call the spec lets this service have in flight at once
+    "catalog": Pool(4),
+    # no bound: nothing in the spec limits the calls in flight
+    "db": Pool(None),
+    # no bound: nothing in the spec limits the calls in flight
+    "jobs": Pool(None),
+}
+
+app = create_app("api-gw", pools=POOLS)
 
 
 OP_CHECKOUT = Operation(

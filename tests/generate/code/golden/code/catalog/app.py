@@ -9,12 +9,19 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from dists import Normal
-from downstream import Dependency, service_url
+from downstream import Dependency, Pool, service_url
 from server import Operation, create_app
 
-CALL_GET_DB_READ = Dependency("get", "db.read", service_url("db", 8003) + "/read", probability=0.2)
+CALL_GET_DB_READ = Dependency("get", "db.read", service_url("db", 8003, "/read"), probability=0.2)
 
-app = create_app("catalog")
+# The connections kept to each component called: enough for every call the spec allows at
+# once, or the component's connection_pool (see downstream.Pool).
+POOLS = {
+    # no bound: nothing in the spec limits the calls in flight
+    "db": Pool(None),
+}
+
+app = create_app("catalog", pools=POOLS)
 
 
 OP_GET = Operation("catalog", "get", None, work=Normal(mean=0.001, sd=0.0005))

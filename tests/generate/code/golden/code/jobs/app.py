@@ -9,16 +9,21 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from broker import Subscription, publish
-from downstream import Dependency, service_url
+from downstream import Dependency, Pool, service_url
 from server import Operation, create_app
 
 SUB_DB_WRITE = Subscription(
-    Dependency("deliver", "db.write", service_url("db", 8003) + "/write"),
-    100,
-    2,
+    Dependency("deliver", "db.write", service_url("db", 8003, "/write")), 100, 2
 )
 
-app = create_app("jobs", background=[SUB_DB_WRITE.deliver])
+# The connections kept to each component called: enough for every call the spec allows at
+# once, or the component's connection_pool (see downstream.Pool).
+POOLS = {
+    # every call the spec lets this service have in flight at once
+    "db": Pool(2),
+}
+
+app = create_app("jobs", background=(SUB_DB_WRITE.deliver,), pools=POOLS)
 
 
 OP_PUBLISH = Operation("jobs", "publish", None)
