@@ -63,11 +63,12 @@ def load_generated(folder: Path, module: str) -> ModuleType:
     return loaded
 
 
-def run_in_service(folder: Path, script: str) -> list[str]:
+def run_in_service(folder: Path, script: str, env: Mapping[str, str] | None = None) -> list[str]:
     """Run `script` with `folder` (a generated service) as its working directory and first
     import path, as the service itself runs; returns its printed lines."""
     result = subprocess.run([sys.executable, "-c", script], cwd=folder, capture_output=True,
-                            text=True, timeout=60, check=False)
+                            text=True, timeout=60, check=False,
+                            env={**os.environ, **(env or {})})
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout.splitlines()
 

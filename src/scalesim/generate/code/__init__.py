@@ -1,8 +1,9 @@
 """`--target code`: a runnable FastAPI service per component, under `code/<component>/`.
 
 Each service gets app.py (its operations, with the spec's numbers as literals), the shared
-runtime modules (samplers, resilience mechanisms, calls, serving, telemetry; the same text
-in every service, from one template each), requirements.txt, a Dockerfile and a README.
+runtime modules (samplers, resilience mechanisms, calls, serving, the settings file, the
+app's life cycle, telemetry; the same text in every service, from one template each),
+requirements.txt, a Dockerfile and a README.
 Next to the folders: a README for the whole system, and the ruff settings that lint each
 service's modules as its own top-level modules.
 """
@@ -16,7 +17,8 @@ from scalesim.generate.code.literals import python
 from scalesim.generate.code.views import ServiceView, services
 from scalesim.spec.model import System
 
-SHARED = ("dists.py", "resilience.py", "downstream.py", "server.py", "telemetry.py")
+SHARED = ("dists.py", "resilience.py", "downstream.py", "server.py", "settings.py",
+          "service.py", "telemetry.py")
 PER_SERVICE = ("app.py", "requirements.txt", "Dockerfile", "README.md")
 
 

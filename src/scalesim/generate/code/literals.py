@@ -13,13 +13,13 @@ from scalesim.spec.dists import AnyDistribution, Empirical, Lognormal, Mixture
 from scalesim.spec.resilience import Bulkhead, CircuitBreaker, Retry
 
 WIDTH = 100  # the generated ruff.toml's line-length
-Arg = tuple[str | None, "Expr"]  # keyword (None: positional) and value
+Arg = tuple[str, "Expr"]  # what comes before the value ("", "key=" or '"key": ') and it
 
 
 @dataclass(frozen=True)
 class Expr:
-    """A call `head(args)`, a tuple `(args)` (head "") or a set `{args}` (brackets "{}"); a
-    bare literal has no brackets. Laid out as `ruff format` lays it out, so the generated
+    """A call `head(args)`, a tuple `(args)` (head "") or a set or dict `{args}` (brackets
+    "{}"); a bare literal has no brackets. Laid out as `ruff format` lays it out, so the generated
     code is ruff-format clean."""
 
     head: str
@@ -40,7 +40,8 @@ class Expr:
         body = self._items()
         if indent + 4 + len(body) <= WIDTH:
             return f"{self.head}{opening}\n{inner}{body}\n{' ' * indent}{closing}"
-        lines = [self._item(key, value, indent + 4) for key, value in self.args]
+        lines = [prefix + value.render(indent + 4, len(prefix), trailer=1)
+                 for prefix, value in self.args]
         return (f"{self.head}{opening}\n" + "".join(f"{inner}{line},\n" for line in lines)
                 + " " * indent + closing)
 
@@ -51,15 +52,9 @@ class Expr:
         return f"{self.head}{opening}{self._items()}{closing}"
 
     def _items(self) -> str:
-        items = ", ".join(f"{key}={value._flat()}" if key else value._flat()
-                          for key, value in self.args)
+        items = ", ".join(prefix + value._flat() for prefix, value in self.args)
         return items + "," if self.head == "" and self.brackets == "()" and \
             len(self.args) == 1 else items
-
-    @staticmethod
-    def _item(key: str | None, value: Expr, indent: int) -> str:
-        prefix = f"{key}=" if key else ""
-        return prefix + value.render(indent, len(prefix), trailer=1)
 
 
 def lit(value: object) -> Expr:
@@ -74,17 +69,22 @@ def python(value: object) -> str:
 
 
 def call(head: str, *positional: Expr, **keywords: Expr) -> Expr:
-    args: list[Arg] = [(None, value) for value in positional]
-    args += list(keywords.items())
+    args: list[Arg] = [("", value) for value in positional]
+    args += [(f"{key}=", value) for key, value in keywords.items()]
     return Expr(head, tuple(args), bracketed=True)
 
 
 def tuple_of(*items: Expr) -> Expr:
-    return Expr("", tuple((None, item) for item in items), bracketed=True)
+    return Expr("", tuple(("", item) for item in items), bracketed=True)
 
 
 def set_of(*items: Expr) -> Expr:
-    return Expr("", tuple((None, item) for item in items), bracketed=True, brackets="{}")
+    return Expr("", tuple(("", item) for item in items), bracketed=True, brackets="{}")
+
+
+def dict_of(items: dict[str, Expr]) -> Expr:
+    return Expr("", tuple((f"{python(key)}: ", value) for key, value in items.items()),
+                bracketed=True, brackets="{}")
 
 
 def statement(expr: Expr, comment: str | None = None, indent: int = 4) -> str:
@@ -106,8 +106,8 @@ def distribution(dist: AnyDistribution) -> tuple[Expr, set[str]]:
             used |= part_used
         return call(name, parts=tuple_of(*parts)), used
     if isinstance(dist, Empirical):
-        knots = (tuple_of(lit(q), lit(v)) for q, v in dist.knots())
-        return call(name, knots=tuple_of(*knots)), {name}
+        percentiles = dict_of({key: lit(value) for key, value in dist.percentiles.items()})
+        return call(name, percentiles=percentiles), {name}
     return call(name, **{key: lit(value) for key, value in _parameters(dist).items()}), {name}
 
 

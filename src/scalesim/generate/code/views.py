@@ -16,7 +16,7 @@ from scalesim.generate.code import literals
 from scalesim.generate.code.literals import Expr, call, lit, python, statement, tuple_of
 from scalesim.spec.dists import AnyDistribution, Constant
 from scalesim.spec.model import Call, Component, Kind, Operation, ParallelStep, System
-from scalesim.spec.resilience import Bulkhead, Fallback
+from scalesim.spec.resilience import Fallback
 
 FIRST_PORT = 8001
 MAX_NAME = 60  # characters of a generated constant's name, before a numbering suffix
@@ -83,11 +83,10 @@ class OperationView:
 
 @dataclass(frozen=True)
 class PoolView:
-    """The connections a service keeps to one component it calls (downstream.Pool)."""
+    """Envoy's limits towards a called component with a connection_pool (downstream.Pool)."""
 
     component: str
     expr: Expr
-    why: str
 
     @property
     def text(self) -> str:
@@ -105,10 +104,10 @@ class ServiceView:
     description: str
     constants: tuple[Definition, ...]
     operations: tuple[OperationView, ...]
-    app: Definition  # `app = create_app(...)`, with the queue's deliveries as background jobs
+    app: Definition  # `app = create_app(...)`: what the service is made of
     imports: tuple[str, ...]
     downstreams: tuple[tuple[str, str, int], ...]  # component, variable, local port
-    pools: tuple[PoolView, ...]  # one per downstream
+    pools: tuple[PoolView, ...]  # the called components with a connection_pool
     is_queue: bool
 
 
@@ -131,55 +130,58 @@ class _Builder:
         self.taken: set[str] = set()
         self.stems: set[str] = set()
         self.downstreams: set[str] = set()
-        # Per component called: the most calls each call site can have in flight at once
-        # (None: no bound in the spec).
-        self.in_flight: defaultdict[str, list[int | None]] = defaultdict(list)
-        workers = component.worker_limit
-        self.holding = workers if component.io == "blocking" else None
+        self.calls: list[str] = []  # call constants in the spec's order (effective_calls)
+        self.miss: str | None = None  # a cache's call to its backend
+        self.subscriptions: list[str] = []
 
     def build(self) -> ServiceView:
         component = self.component
         self.imports.add("fastapi", "Request", "Response")
-        self.imports.add("server", "Operation", "create_app")
-        background = self._subscriptions() if component.kind is Kind.QUEUE else []
+        self.imports.add("server", "Operation")
+        self.imports.add("service", "create_app")
+        if component.kind is Kind.QUEUE:
+            self._subscriptions()
         workers = self._workers()
         operations = tuple(self._operation(name, operation, workers)
                            for name, operation in component.effective_operations.items())
-        pools = tuple(self._pool(target) for target in sorted(self.downstreams))
-        options: dict[str, Expr] = {}
-        if background:
-            options["background"] = tuple_of(*(Expr(job) for job in background))
-        if pools:
-            options["pools"] = Expr("POOLS")
-        app = Definition("app", call("create_app", lit(self.name), **options))
+        pools = tuple(pool for target in sorted(self.downstreams)
+                      if (pool := self._pool(target)) is not None)
         return ServiceView(
             name=self.name, kind=component.kind.value, port=self.ports[self.name],
             env_var=env_var(self.name), description=self._description(),
             constants=tuple(self.constants), operations=operations,
-            app=app, imports=tuple(self.imports.lines()),
+            app=self._app(operations, pools), imports=tuple(self.imports.lines()),
             downstreams=tuple((target, env_var(target), self.ports[target])
                               for target in sorted(self.downstreams)),
-            pools=pools,
-            is_queue=component.kind is Kind.QUEUE)
+            pools=pools, is_queue=component.kind is Kind.QUEUE)
 
-    def _pool(self, target: str) -> PoolView:
+    def _app(self, operations: tuple[OperationView, ...],
+             pools: tuple[PoolView, ...]) -> Definition:
+        """`app = create_app(...)` with everything the settings file may change."""
+        options: dict[str, Expr] = {}
+        if self.calls:
+            options["calls"] = tuple_of(*map(Expr, self.calls))
+        if self.miss is not None:
+            options["miss"] = Expr(self.miss)
+        if self.subscriptions:
+            options["subscriptions"] = tuple_of(*map(Expr, self.subscriptions))
+        if pools:
+            options["connection_pools"] = Expr("CONNECTION_POOLS")
+        everything = tuple_of(*(Expr(operation.constant.name) for operation in operations))
+        return Definition("app", call("create_app", lit(self.name), everything, **options))
+
+    def _pool(self, target: str) -> PoolView | None:
         """Envoy's limits when the target has a connection_pool (a queue's deliveries are
-        not calls, so they have none, as in the simulator); otherwise enough connections for
-        every call the spec lets this service make at once, so the pool never limits."""
-        self.imports.add("downstream", "Pool")
+        not calls, so they have none, as in the simulator). Without one, the service sizes
+        the pool at startup for every call it may make at once."""
         limits = self.system.components[target].connection_pool
-        if limits is not None and self.component.kind is not Kind.QUEUE:
-            size = (limits.max_requests if limits.http2
-                    else min(limits.max_connections, limits.max_requests))
-            pending = 0 if limits.http2 else limits.max_pending_requests
-            return PoolView(target, call("Pool", lit(size), pending=lit(pending)),
-                            "its connection_pool: Envoy's limits per calling replica")
-        bounds = self.in_flight[target]
-        if any(bound is None for bound in bounds):
-            return PoolView(target, call("Pool", lit(None)),
-                            "no bound: nothing in the spec limits the calls in flight")
-        return PoolView(target, call("Pool", lit(sum(b for b in bounds if b is not None))),
-                        "every call the spec lets this service have in flight at once")
+        if limits is None or self.component.kind is Kind.QUEUE:
+            return None
+        self.imports.add("downstream", "Pool")
+        size = (limits.max_requests if limits.http2
+                else min(limits.max_connections, limits.max_requests))
+        pending = 0 if limits.http2 else limits.max_pending_requests
+        return PoolView(target, call("Pool", lit(size), pending=lit(pending)))
 
     def _description(self) -> str:
         kind = self.component.kind
@@ -246,15 +248,12 @@ class _Builder:
         component = self.component
         if component.kind is Kind.QUEUE:
             self.imports.add("broker", "publish")
-            subscriptions = [Expr(constant.name) for constant in self.constants
-                             if constant.name.startswith("SUB_")]
-            return (statement(call("publish", *subscriptions)),)
+            return (statement(call("publish", *map(Expr, self.subscriptions))),)
         if (component.kind is Kind.CACHE and component.backend is not None
                 and component.hit_ratio is not None):
-            backend = self.system.resolve(component.backend)
-            self.in_flight[backend[0]].append(self.holding)
-            miss = self._dependency(name, backend,
+            miss = self._dependency(name, self.system.resolve(component.backend),
                                     probability=round(1.0 - component.hit_ratio, 12))
+            self.miss = miss
             steps.append(statement(Expr(f"await {miss}.run()"), "a cache miss"))
         for step in operation.calls:
             if isinstance(step, ParallelStep):
@@ -271,33 +270,24 @@ class _Builder:
 
     def _call(self, operation: str, spec: Call) -> str:
         """A Dependency constant with the call's own settings, else the defaults' (an async
-        call inherits only the bulkhead, as in the simulator)."""
-        defaults = self.system.defaults.calls
-        inherit = defaults is not None and not spec.async_
-        timeout = spec.timeout if spec.timeout is not None else (
-            defaults.timeout if inherit and defaults else None)
-        retry = spec.retry if spec.retry is not None else (
-            defaults.retry if inherit and defaults else None)
-        breaker = spec.circuit_breaker if spec.circuit_breaker is not None else (
-            defaults.circuit_breaker if inherit and defaults else None)
-        bulkhead = spec.bulkhead if spec.bulkhead is not None else (
-            defaults.bulkhead if defaults else None)
+        call inherits none, as in the simulator)."""
+        effective = self.system.effective(spec)
         keywords: dict[str, Expr] = {}
-        if timeout is not None:
-            keywords["timeout"] = lit(timeout)
+        if effective.timeout is not None:
+            keywords["timeout"] = lit(effective.timeout)
         if spec.deadline is not None:
             keywords["deadline"] = lit(spec.deadline)
         if spec.propagate_deadline:
             keywords["propagate_deadline"] = lit(True)
-        if retry is not None:
-            keywords["retry"], used = literals.retry(retry)
+        if effective.retry is not None:
+            keywords["retry"], used = literals.retry(effective.retry)
             self.imports.add("downstream", "Retry")
             self.imports.add("resilience", *used)
-        if breaker is not None:
-            keywords["breaker"] = literals.breaker(breaker)
+        if effective.circuit_breaker is not None:
+            keywords["breaker"] = literals.breaker(effective.circuit_breaker)
             self.imports.add("resilience", "CircuitBreaker")
-        if bulkhead is not None:
-            keywords["bulkhead"] = literals.bulkhead(bulkhead)
+        if effective.bulkhead is not None:
+            keywords["bulkhead"] = literals.bulkhead(effective.bulkhead)
             self.imports.add("resilience", "Bulkhead")
         if isinstance(spec.on_failure, Fallback):
             keywords["on_failure"] = call("Fallback", self._dist(spec.on_failure.fallback))
@@ -306,9 +296,10 @@ class _Builder:
             keywords["on_failure"] = lit("continue")
         if spec.async_:
             keywords["fire_and_forget"] = lit(True)
-        target = self.system.resolve(spec.to)
-        self.in_flight[target[0]].append(_in_flight(self.holding, bulkhead, spec.async_))
-        return self._dependency(operation, target, probability=spec.probability, **keywords)
+        name = self._dependency(operation, self.system.resolve(spec.to),
+                                probability=spec.probability, **keywords)
+        self.calls.append(name)
+        return name
 
     def _dependency(self, operation: str, target: tuple[str, str], probability: float,
                     **keywords: Expr) -> str:
@@ -322,40 +313,25 @@ class _Builder:
                     **keywords)
         return self._constant(f"call_{identifier(operation, component, target_op)}", expr)
 
-    def _subscriptions(self) -> list[str]:
-        """Queue only: one Subscription per consumer, delivered in the background."""
+    def _subscriptions(self) -> None:
+        """Queue only: one Subscription per consumer, delivered while the app runs."""
         self.imports.add("broker", "Subscription")
-        jobs = []
         for consumer in self.component.consumers:
             component, target_op = self.system.resolve(consumer.to)
             self.downstreams.add(component)
-            self.in_flight[component].append(consumer.concurrency)
             self.imports.add("downstream", "Dependency", "service_url")
             url = _url(component, self.ports[component], target_op)
             dependency = call("Dependency", lit("deliver"), lit(f"{component}.{target_op}"),
                               url)
-            name = self._constant(f"sub_{identifier(component, target_op)}",
-                                  call("Subscription", dependency,
-                                       lit(self.component.capacity),
-                                       lit(consumer.concurrency)))
-            jobs.append(f"{name}.deliver")
-        return jobs
+            self.subscriptions.append(self._constant(
+                f"sub_{identifier(component, target_op)}",
+                call("Subscription", dependency, lit(self.component.capacity),
+                     lit(consumer.concurrency))))
 
     def _dist(self, dist: AnyDistribution) -> Expr:
         expr, used = literals.distribution(dist)
         self.imports.add("dists", *used)
         return expr
-
-
-def _in_flight(holding: int | None, bulkhead: Bulkhead | None, detached: bool) -> int | None:
-    """The most attempts of one call site in flight at once: one per request holding a
-    worker (blocking io), fewer with a bulkhead; None when nothing in the spec bounds it
-    (async calls, nonblocking io or unlimited workers without a bulkhead)."""
-    limit = None if bulkhead is None else (
-        bulkhead.max_concurrent if bulkhead.type == "semaphore" else bulkhead.size)
-    if detached:
-        return limit
-    return holding if limit is None else limit if holding is None else min(limit, holding)
 
 
 def _url(component: str, port: int, operation: str) -> Expr:

@@ -172,6 +172,7 @@ class Dependency:
         fire_and_forget: bool = False,
         probability: float = 1.0,
     ) -> None:
+        self.operation = operation
         self.target = target
         self.component = target.split(".", 1)[0]
         self.url = url
@@ -179,13 +180,20 @@ class Dependency:
         self.deadline = deadline
         self.propagate_deadline = propagate_deadline
         self.retry = retry
-        self.breaker = breaker
+        self.breaker: CircuitBreaker | None = None
         self.bulkhead = bulkhead
         self.on_failure = on_failure
         self.fire_and_forget = fire_and_forget
         self.probability = probability
         self.labels = (operation, target)
         self.retries_active = 0
+        self.set_breaker(breaker)
+
+    def set_breaker(self, breaker: CircuitBreaker | None) -> None:
+        """Use `breaker` (None: none), its state exported as a gauge."""
+        if self.breaker is not None:
+            BREAKER_STATE.remove(*self.labels)
+        self.breaker = breaker
         if breaker is not None:
             BREAKER_STATE.labels(*self.labels).set_function(lambda: breaker.state)
 

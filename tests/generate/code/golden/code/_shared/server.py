@@ -1,5 +1,4 @@
-"""The serving side: one request of an operation from admission to its answer, and the
-endpoints every service has (/health, /ready, /metrics; /chaos when SCALESIM_CHAOS=1).
+"""The serving side: one request of an operation, from admission to its answer.
 
 A request needs one of the component's workers (waiting in its queue, refused with 503 when
 the queue is full). With blocking io it holds the worker throughout; with nonblocking io it
@@ -13,23 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, StatusCode
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
 from dists import RNG, Constant, Distribution
-from downstream import DEADLINE_HEADER, REQUEST_DEADLINE, TRANSPORT, DependencyFailed, Pool
+from downstream import DEADLINE_HEADER, REQUEST_DEADLINE, DependencyFailed
 from resilience import Bulkhead
-from telemetry import IN_FLIGHT, LATENCY, REGISTRY, REQUESTS, TRACER, start_tracing
+from telemetry import IN_FLIGHT, LATENCY, REQUESTS, TRACER
 
 Outcome = tuple[str, int, dict[str, str]]  # outcome label, HTTP status, detail
 REJECTED: Outcome = ("rejected", 503, {})
@@ -156,57 +151,3 @@ def request_deadline(header: str | None, now: float) -> float | None:
             f"{DEADLINE_HEADER} must be a finite number of milliseconds >= 0, not {header!r}"
         )
     return now + milliseconds / 1000.0
-
-
-def create_app(
-    service: str,
-    background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
-    pools: Mapping[str, Pool] | None = None,
-) -> FastAPI:
-    """The service's app: HTTP clients (with a `pools` entry per component it calls),
-    tracing and `background` jobs live with it."""
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        provider = start_tracing(service)
-        await TRANSPORT.open(pools)
-        jobs = [asyncio.create_task(job()) for job in background]
-        try:
-            yield
-        finally:
-            for job in jobs:
-                job.cancel()
-            await asyncio.gather(*jobs, return_exceptions=True)
-            await TRANSPORT.close()
-            provider.shutdown()
-
-    app = FastAPI(title=service, lifespan=lifespan)
-    app.add_api_route("/health", health, methods=["GET"])
-    app.add_api_route("/ready", ready, methods=["GET"])
-    app.add_api_route("/metrics", metrics, methods=["GET"])
-    if os.environ.get("SCALESIM_CHAOS") == "1":
-        app.add_api_route("/chaos", chaos, methods=["POST"])
-    return app
-
-
-async def health() -> dict[str, str]:
-    """Liveness: the process answers."""
-    return {"status": "ok"}
-
-
-async def ready() -> Response:
-    """Readiness: started, with its HTTP client open."""
-    if TRANSPORT.is_open:
-        return JSONResponse({"status": "ready"})
-    return JSONResponse({"status": "starting"}, status_code=503)
-
-
-async def metrics() -> Response:
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
-
-
-async def chaos(faults: Faults) -> Faults:
-    """Set the injected faults (for chaos tests); zeros switch them off."""
-    CHAOS.error_rate = faults.error_rate
-    CHAOS.latency = faults.latency
-    return CHAOS
