@@ -6,6 +6,7 @@ what the tests run is what the Dockerfile installs."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from importlib.metadata import version
@@ -140,3 +141,12 @@ def test_requirements_are_pinned_at_the_locked_and_installed_versions(code: Path
         # Exactly what the end-to-end tests ran against: the lock, and this venv.
         assert locked[package] == pinned, (package, "lock", locked[package], "generated", pinned)
         assert version(package) == pinned, (package, "installed", version(package))
+
+
+def test_the_readmes_venv_and_the_dockerfile_name_one_python(code: Path) -> None:
+    # The fixes hold on newer Pythons too, but the services are tested on one: say which.
+    (image,) = re.findall(r"^FROM python:(\d+\.\d+)-slim$",
+                          (code / "db" / "Dockerfile").read_text(), re.MULTILINE)
+    for readme in (code / "README.md", code / "db" / "README.md"):
+        assert f"python{image} -m venv .venv" in readme.read_text()
+        assert "python -m venv" not in readme.read_text()
