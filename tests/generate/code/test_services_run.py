@@ -1,6 +1,6 @@
-"""The generated pair of services, run as real processes on localhost.
+"""Generated services run as real processes on localhost.
 
-front calls back.get with a count-window breaker (window 4, min 4, 50 %, open 1 s, one
+The pair: front calls back.get with a count-window breaker (window 4, min 4, 50 %, open 1 s, one
 half-open probe) and 2 attempts. Chaos is injected with `POST /chaos {"error_rate": 1.0}`,
 which back serves because it is started with SCALESIM_CHAOS=1. Known answers: request 1
 succeeds (1 call recorded); request 2 fails twice (3 recorded, 2 failed, below the minimum);
@@ -91,6 +91,7 @@ workloads: [{name: w, to: front.fan, rate: 1/s}]
 WIDE = 120  # front's workers: more than httpx's default pool of 100 connections
 
 
+@pytest.mark.slow
 def test_every_call_the_spec_allows_is_in_flight_at_once(tmp_path: Path) -> None:
     # front may hold 120 calls to back at once (120 blocking workers), and back serves any
     # number: all 120 must be at back together. httpx's default pool would hold 20 back.
