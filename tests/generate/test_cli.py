@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import types
 from pathlib import Path
 
 import pytest
@@ -45,7 +44,8 @@ def test_writes_the_tree_the_manifest_and_prints_it(tmp_path: Path) -> None:
     assert "k8s/api.yaml" in written and "k8s/namespace.yaml" in written
     assert all(f"created   {tmp_path / path}" in result.stdout for path in written)
     manifest = json.loads((tmp_path / MANIFEST).read_text())["files"]
-    assert sorted(manifest) == written
+    assert sorted(manifest) == sorted([*written, "README.md"])
+    assert f"kubectl apply -f {tmp_path}/k8s/namespace.yaml" in result.stderr  # next steps
     assert manifest["k8s/api.yaml"] == sha256((tmp_path / "k8s/api.yaml").read_bytes())
     assert "namespace: prod" in (tmp_path / "k8s/api.yaml").read_text()
     again = run(str(SMALL), "--target", "k8s", "-o", str(tmp_path), "--namespace", "prod")
@@ -108,20 +108,17 @@ def test_a_name_kubernetes_cannot_take_is_bad_input(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def test_code_target_fails_clearly_while_it_is_absent(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    def absent(name: str) -> object:
-        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-
-    monkeypatch.setattr(targets.importlib, "import_module", absent)
-    result = run(str(SMALL), "--target", "code", "-o", str(tmp_path / "out"))
-    assert result.exit_code == 2
-    assert "target 'code' is not available yet" in result.stderr
-    assert not (tmp_path / "out").exists()
-    everything = run(str(SMALL), "--target", "all", "-o", str(tmp_path / "all"))
-    assert everything.exit_code == 0
-    assert "target 'code' is not available yet" in everything.stderr
-    assert (tmp_path / "all" / "helm" / "mini" / "Chart.yaml").exists()
+def test_compose_writes_the_code_it_builds_and_prints_how_to_start_it(tmp_path: Path) -> None:
+    result = run(str(SMALL), "--target", "compose", "-o", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    for component in load_spec(SMALL).components:
+        assert (tmp_path / "code" / component / "Dockerfile").is_file()
+    assert (tmp_path / "README.md").is_file()
+    steps = result.stderr[result.stderr.index("next steps:"):].splitlines()
+    assert steps[1].strip() == f"docker compose -f {tmp_path}/compose/compose.yaml up --build"
+    assert steps[2].strip().startswith(
+        f"docker compose -f {tmp_path}/compose/compose.yaml port edge 8080")
+    assert steps[-1].strip() == f"more in {tmp_path}/README.md"
 
 
 @pytest.mark.parametrize("path", ["/etc/passwd", "../outside.yaml", "a/../../b.yaml",
@@ -150,13 +147,14 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     assert len(caught.value.problems) == 3
 
 
-def test_code_is_dispatched_and_part_of_all(monkeypatch: pytest.MonkeyPatch) -> None:
-    made = [GeneratedFile("code/api/main.py", "print()\n", executable=True)]
-    fake = types.SimpleNamespace(render=lambda system, options: made)
-    monkeypatch.setattr(targets.importlib, "import_module", lambda name: fake)
+def test_all_is_every_target_once_with_one_readme() -> None:
     system = load_spec(SMALL)
-    assert targets.render(system, targets.Target.CODE, GenerateOptions()) == made
     everything = targets.render(system, targets.Target.ALL, GenerateOptions())
-    assert everything[-1:] == made
-    assert {f.path.split("/")[0] for f in everything} == {
-        "k8s", "istio", "argo", "kong", "keda", "compose", "helm", "code"}
+    paths = [file.path for file in everything]
+    assert len(paths) == len(set(paths))
+    assert {path.split("/")[0] for path in paths} == {
+        "k8s", "istio", "argo", "kong", "keda", "compose", "helm", "code", "README.md"}
+    readmes = {file.content for target in targets.Target
+               for file in targets.render(system, target, GenerateOptions())
+               if file.path == "README.md"}
+    assert len(readmes) == 1  # the same whatever the target, so generating one by one agrees

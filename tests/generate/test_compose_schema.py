@@ -23,10 +23,11 @@ SCHEMA = REPO / ".cache" / "compose_spec.json"
 
 @pytest.mark.skipif(not SCHEMA.exists(), reason=f"compose-spec schema not found at {SCHEMA} "
                     "(run `make test`, which fetches it)")
-@pytest.mark.parametrize("example", ["shop.yaml", "contained.yaml", "retry-storm.yaml"])
-def test_compose_files_validate_against_the_compose_spec(example: str) -> None:
+@pytest.mark.parametrize("spec", ["examples/shop.yaml", "examples/contained.yaml",
+                                  "examples/retry-storm.yaml", "tests/generate/small.yaml"])
+def test_compose_files_validate_against_the_compose_spec(spec: str) -> None:
     schema = json.loads(SCHEMA.read_text())
-    files = render(load_spec(REPO / "examples" / example), Target.COMPOSE, GenerateOptions())
+    files = render(load_spec(REPO / spec), Target.COMPOSE, GenerateOptions())
     compose = [f for f in files if f.path.endswith(".yaml")]
     assert compose
     for generated in compose:

@@ -18,7 +18,13 @@ GOLDEN = HERE / "golden"
 
 
 def everything(spec: str) -> list[GeneratedFile]:
-    return [f for target in TARGETS for f in generate(SPECS[spec], target)]
+    """Every target's files, each path once (every target writes the README); the service
+    code that compose brings along has its own golden files (tests/generate/code)."""
+    files: dict[str, GeneratedFile] = {}
+    for target in TARGETS:
+        for file in generate(SPECS[spec], target):
+            assert files.setdefault(file.path, file) == file, f"{file.path} differs by target"
+    return [file for path, file in files.items() if not path.startswith("code/")]
 
 
 @pytest.mark.parametrize("spec", sorted(SPECS))

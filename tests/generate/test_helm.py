@@ -48,7 +48,7 @@ def render_template(text: str, values: dict[str, Any], release: dict[str, str]) 
 
 
 def chart_files(files: Sequence[GeneratedFile]) -> dict[str, str]:
-    return {f.path.split("/", 2)[2]: f.content for f in files}
+    return {f.path.split("/", 2)[2]: f.content for f in files if f.path.startswith("helm/")}
 
 
 def rendered_chart(files: Sequence[GeneratedFile], namespace: str,
@@ -63,7 +63,7 @@ def rendered_chart(files: Sequence[GeneratedFile], namespace: str,
 
 
 def _order(path: str, files: Sequence[GeneratedFile]) -> int:
-    return [f.path.split("/", 2)[2] for f in files].index(path)
+    return list(chart_files(files)).index(path)
 
 
 def test_chart_metadata_is_helm_v2() -> None:

@@ -23,7 +23,18 @@ from tests.generate.test_helm import rendered_chart
 
 from scalesim.generate import Target
 
-CRDS = Path(__file__).resolve().parents[2].parent / "shared" / "schemas" / "crds"
+
+def _crds() -> Path:
+    """shared/schemas/crds next to the checkout, or next to a folder above it (a worktree
+    under wt/ shares the main checkout's)."""
+    repo = Path(__file__).resolve().parents[2]
+    for folder in repo.parents:
+        if (folder / "shared" / "schemas" / "crds").is_dir():
+            return folder / "shared" / "schemas" / "crds"
+    return repo.parent / "shared" / "schemas" / "crds"
+
+
+CRDS = _crds()
 K8S_TARGETS = (Target.K8S, Target.HELM)
 
 

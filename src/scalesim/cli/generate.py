@@ -13,7 +13,7 @@ from scalesim.generate import (
     GenerateError,
     GenerateOptions,
     Target,
-    code_available,
+    next_steps,
     plan,
     render,
     write,
@@ -55,7 +55,8 @@ def generate_command(
     """Generate deployment files into DIR; refuse to overwrite files ScaleSim did not write.
 
     Bad input (spec errors, options, unsafe paths, foreign files) exits 2 with nothing
-    written. docs/generate.md maps every spec field to what it becomes.
+    written. Prints the next steps (docker compose, kubectl, helm) and writes them in
+    DIR/README.md. docs/generate.md maps every spec field to what it becomes.
     """
     system = load_or_exit(file, overrides)
     try:
@@ -66,11 +67,11 @@ def generate_command(
         for problem in error.problems:
             typer.echo(f"{file}: {problem}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    if target is Target.ALL and not code_available():
-        err.print("[yellow]warning[/yellow]: target 'code' is not available yet; "
-                  "generated everything else", highlight=False)
     write(output, planned)
     for item in planned:
         typer.echo(f"{item.status:9} {output / item.file.path}")
     err.print(f"[green]ok[/green] {len(planned)} files for '{system.name}' in {output}",
               highlight=False)
+    err.print("next steps:", highlight=False)
+    for step in next_steps(system, [item.file.path for item in planned], options, output):
+        err.print(f"  {step}", highlight=False, markup=False, soft_wrap=True)

@@ -1,8 +1,12 @@
-"""A Compose file for running the system on one machine.
+"""A Compose file that runs the whole system on one machine: `docker compose up --build`.
 
-Services run the app image, databases, caches and queues their tech's image; external
-components are not started, their URL comes from the environment. `depends_on` waits for
-health where a healthcheck exists; kompose labels carry what Kubernetes would need.
+Every component runs its generated service (the code target, built from ../code/<c>): the
+services and gateways, and the HTTP stand-ins for databases, caches, queues and external
+APIs, since HTTP is what the generated code speaks to them (no real database, cache or
+broker image is needed). Each listens on 8080 and finds what it calls through exactly the
+variables its code reads, <C>_URL=http://<c>:8080. The entry points (gateways and what
+workloads call) publish 8080 on a host port. Every service has a healthcheck on /ready, so
+`depends_on` starts callees first; kompose labels carry what Kubernetes would need.
 """
 
 from __future__ import annotations
@@ -10,52 +14,36 @@ from __future__ import annotations
 from typing import Any
 
 from scalesim.generate.base import GeneratedFile, GenerateOptions
+from scalesim.generate.code.views import ServiceView, services
 from scalesim.generate.documents import banner, to_yaml
-from scalesim.generate.naming import (
-    HTTP_PORT,
-    READY_PATH,
-    check_names,
-    dns_label,
-    env_name,
-    go_duration,
-)
-from scalesim.generate.tech import Tech, runs_as_deployment, tech_of
-from scalesim.generate.topology import dependencies
+from scalesim.generate.naming import HTTP_PORT, READY_PATH, check_names, dns_label, go_duration
 from scalesim.spec.model import Kind, System
 from scalesim.spec.resilience import Probe
 
-
-def _url(system: System, name: str, registry: str) -> str:
-    component = system.components[name]
-    if component.kind is Kind.EXTERNAL:
-        variable = env_name(name, "URL")
-        return f"${{{variable}:?set {variable} to the external API's address}}"
-    tech = tech_of(name, component, registry)
-    return f"{tech.scheme}://{dns_label(name)}:{tech.port}"
+COMPOSE_FILE = "compose/compose.yaml"
+CODE_FROM_COMPOSE = "../code"  # the code target's folder, relative to the compose file
 
 
-def _healthcheck(system: System, name: str, tech: Tech) -> dict[str, Any] | None:
-    """From `health.readiness`; servers with a known ping command always get one."""
+def _url(component: str) -> str:
+    return f"http://{dns_label(component)}:{HTTP_PORT}"
+
+
+def _healthcheck(system: System, name: str) -> dict[str, Any]:
+    """GET /ready with the image's own Python (the slim image has no curl or wget), timed
+    by `health.readiness` or Kubernetes' probe defaults."""
     health = system.components[name].health
-    readiness = health.readiness if health else None
-    if tech.http:
-        if readiness is None:
-            return None
-        test: list[str] = ["CMD-SHELL", f"wget -qO- http://localhost:{tech.port}{READY_PATH} "
-                           "|| exit 1"]
-    elif tech.healthcheck:
-        test = list(tech.healthcheck)
-        readiness = readiness or Probe()
-    else:
-        return None
-    return {"test": test, "interval": go_duration(readiness.period),
+    readiness = (health.readiness if health else None) or Probe()
+    probe = (f"import urllib.request; urllib.request.urlopen("
+             f"'http://localhost:{HTTP_PORT}{READY_PATH}', timeout={readiness.timeout:g})")
+    return {"test": ["CMD", "python", "-c", probe],
+            "interval": go_duration(readiness.period),
             "timeout": go_duration(readiness.timeout), "retries": readiness.failure_threshold,
             "start_period": go_duration(readiness.initial_delay)}
 
 
-def _depends_on(system: System, ordered: list[tuple[str, str]]) -> dict[str, set[str]]:
-    """Dependency edges in spec order, leaving out any that would close a cycle (async
-    calls may form one, and Compose refuses cycles)."""
+def _depends_on(ordered: list[tuple[str, str]]) -> dict[str, set[str]]:
+    """Dependency edges in spec order, leaving out any that would close a cycle (a queue
+    delivering to a consumer that publishes to it again, say: Compose refuses cycles)."""
     graph: dict[str, set[str]] = {}
 
     def reaches(start: str, goal: str) -> bool:
@@ -75,64 +63,46 @@ def _depends_on(system: System, ordered: list[tuple[str, str]]) -> dict[str, set
     return graph
 
 
+def entry_points(system: System) -> list[str]:
+    """Components outside callers reach: gateways and the targets of workloads."""
+    called = {system.resolve(workload.to)[0] for workload in system.workloads}
+    return [name for name, component in system.components.items()
+            if component.kind is Kind.GATEWAY or name in called]
+
+
+def _service(system: System, view: ServiceView, registry: str) -> dict[str, Any]:
+    environment = {variable: _url(component) for component, variable, _ in view.downstreams}
+    environment["PORT"] = str(HTTP_PORT)
+    service: dict[str, Any] = {
+        "build": {"context": f"{CODE_FROM_COMPOSE}/{view.name}"},
+        "image": f"{registry}/{dns_label(view.name)}:latest",
+        "environment": dict(sorted(environment.items()))}
+    if view.name in entry_points(system):
+        service["ports"] = [str(HTTP_PORT)]  # an ephemeral host port: works with replicas
+    service["healthcheck"] = _healthcheck(system, view.name)
+    component = system.components[view.name]
+    service["deploy"] = {"replicas": component.replicas}
+    kind = "loadbalancer" if component.kind is Kind.GATEWAY else "clusterip"
+    service["labels"] = {"kompose.service.type": kind}
+    return service
+
+
 def compose_file(system: System, options: GenerateOptions) -> dict[str, Any]:
     check_names(list(system.components))
-    registry = options.image_registry
-    started = [n for n, c in system.components.items() if c.kind is not Kind.EXTERNAL]
-    graph = _depends_on(system, [(name, dep) for name in started
-                                 for dep in dependencies(system, name) if dep in started])
-    services: dict[str, Any] = {}
-    volumes: dict[str, Any] = {}
-    for name in started:
-        component = system.components[name]
-        tech = tech_of(name, component, registry)
-        service: dict[str, Any] = {"image": tech.image}
-        environment: dict[str, str] = {}
-        if runs_as_deployment(component):
-            environment = {env_name(dep, "URL"): _url(system, dep, registry)
-                           for dep in dependencies(system, name)}
-            environment["PORT"] = str(HTTP_PORT)  # generated services listen here
-        else:
-            environment = dict(tech.env)
-            if tech.password_env:
-                variable = env_name(name, "PASSWORD")
-                environment[tech.password_env] = f"${{{variable}:?set {variable}}}"
-        if environment:
-            service["environment"] = dict(sorted(environment.items()))
-        if component.kind is Kind.GATEWAY:
-            service["ports"] = [str(tech.port)]
-        if tech.data_path and not runs_as_deployment(component):
-            volumes[f"{dns_label(name)}-data"] = {}
-            service["volumes"] = [f"{dns_label(name)}-data:{tech.data_path}"]
-        healthcheck = _healthcheck(system, name, tech)
-        if healthcheck:
-            service["healthcheck"] = healthcheck
-        service["deploy"] = {"replicas": component.replicas}
-        service["labels"] = _kompose_labels(system, name)
-        services[dns_label(name)] = service
-    for name in started:
-        deps = sorted(graph.get(name, ()))
-        if deps:
-            services[dns_label(name)]["depends_on"] = {
-                dns_label(dep): {"condition": "service_healthy" if "healthcheck" in
-                                 services[dns_label(dep)] else "service_started"}
-                for dep in deps}
-    document: dict[str, Any] = {"name": dns_label(system.name, "system name"),
-                                "services": services}
-    if volumes:
-        document["volumes"] = volumes
-    return document
-
-
-def _kompose_labels(system: System, name: str) -> dict[str, str]:
-    component = system.components[name]
-    if runs_as_deployment(component):
-        kind = "loadbalancer" if component.kind is Kind.GATEWAY else "clusterip"
-        return {"kompose.service.type": kind}
-    return {"kompose.service.type": "headless", "kompose.controller.type": "statefulset"}
+    views = services(system)
+    graph = _depends_on([(view.name, component) for view in views
+                         for component, _, _ in view.downstreams])
+    compose: dict[str, Any] = {}
+    for view in views:
+        service = _service(system, view, options.image_registry)
+        if graph.get(view.name):
+            service["depends_on"] = {dns_label(dependency): {"condition": "service_healthy"}
+                                     for dependency in sorted(graph[view.name])}
+        compose[dns_label(view.name)] = service
+    return {"name": dns_label(system.name, "system name"), "services": compose}
 
 
 def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
-    return [GeneratedFile("compose/compose.yaml",
-                          to_yaml([compose_file(system, options)], banner(system.name,
-                                                                          "compose")))]
+    """The Compose file alone; the targets module adds the code it builds."""
+    return [GeneratedFile(COMPOSE_FILE, to_yaml([compose_file(system, options)],
+                                                banner(system.name, "compose")))]

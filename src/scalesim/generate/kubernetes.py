@@ -47,12 +47,17 @@ def url(system: System, name: str, options: GenerateOptions, namespace: str) -> 
 
 
 def settings(system: System, name: str) -> dict[str, Any]:
-    """The component's own settings plus its calls with `defaults.calls` applied."""
-    data = system.components[name].model_dump(mode="json", by_alias=True, exclude_none=True)
+    """The component's own settings plus its calls with `defaults.calls` applied, each call
+    and consumer with its `target` operation resolved (the generated service reads this
+    file, `$SCALESIM_SETTINGS`, and matches them to its own calls in this order)."""
+    component = system.components[name]
+    data = component.model_dump(mode="json", by_alias=True, exclude_none=True)
     data["effective_calls"] = [
-        {"operation": edge.operation,
+        {"operation": edge.operation, "target": ".".join(system.resolve(edge.call.to)),
          **edge.call.model_dump(mode="json", by_alias=True, exclude_none=True)}
         for edge in edges(system) if edge.caller == name]
+    for consumer, dumped in zip(component.consumers, data["consumers"], strict=True):
+        dumped["target"] = ".".join(system.resolve(consumer.to))
     result: dict[str, Any] = plain_numbers(data)
     return result
 

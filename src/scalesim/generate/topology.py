@@ -1,7 +1,7 @@
 """Who calls whom, with which settings: the call graph every generator reads.
 
-Calls inherit `defaults.calls` field by field (a call's own setting wins), so the numbers a
-generator writes are the ones the simulator uses.
+Calls inherit `defaults.calls` field by field (a call's own setting wins; an async call
+inherits nothing), so the numbers a generator writes are the ones the simulator uses.
 """
 
 from __future__ import annotations
@@ -22,18 +22,6 @@ class Edge:
     call: Call
 
 
-_INHERITED = ("timeout", "retry", "circuit_breaker", "bulkhead")
-
-
-def effective_call(system: System, call: Call) -> Call:
-    defaults = system.defaults.calls
-    if defaults is None:
-        return call
-    update = {name: getattr(defaults, name) for name in _INHERITED
-              if getattr(call, name) is None and getattr(defaults, name) is not None}
-    return call.model_copy(update=update) if update else call
-
-
 def edges(system: System) -> Iterator[Edge]:
     """Every call site in spec order, parallel branches flattened."""
     for caller, component in system.components.items():
@@ -42,7 +30,7 @@ def edges(system: System) -> Iterator[Edge]:
                 calls = step.parallel.calls if isinstance(step, ParallelStep) else [step]
                 for call in calls:
                     callee, _ = system.resolve(call.to)
-                    yield Edge(caller, operation_name, callee, effective_call(system, call))
+                    yield Edge(caller, operation_name, callee, system.effective(call))
 
 
 def callers_of(system: System, callee: str) -> list[Edge]:

@@ -1,12 +1,22 @@
-"""Shared by the code-target tests: generating a spec's services into a folder, and loading
-a generated module from there (never from the test process's own packages)."""
+"""Shared by the code-target tests: generating a spec's services into a folder, loading a
+generated module from there (never from the test process's own packages), running a script
+in a service's folder, and running services as real processes on localhost."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
+import socket
+import subprocess
 import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+
+import httpx
 
 from scalesim.generate.base import GenerateOptions
 from scalesim.generate.code import render
@@ -51,3 +61,77 @@ def load_generated(folder: Path, module: str) -> ModuleType:
     sys.modules[name] = loaded
     spec.loader.exec_module(loaded)
     return loaded
+
+
+def run_in_service(folder: Path, script: str, env: Mapping[str, str] | None = None) -> list[str]:
+    """Run `script` with `folder` (a generated service) as its working directory and first
+    import path, as the service itself runs; returns its printed lines."""
+    result = subprocess.run([sys.executable, "-c", script], cwd=folder, capture_output=True,
+                            text=True, timeout=60, check=False,
+                            env={**os.environ, **(env or {})})
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout.splitlines()
+
+
+STARTUP_S = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Process:
+    """A generated service to run: its folder, the port it listens on, its environment."""
+
+    name: str
+    folder: Path
+    port: int
+    env: Mapping[str, str]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"{url} exited:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/ready", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} not ready within {STARTUP_S} s:\n{log.read_text()}")
+
+
+@contextmanager
+def running(services: list[Process], logs: Path) -> Iterator[dict[str, str]]:
+    """Start every service as `uvicorn app:app` on 127.0.0.1 (as its Dockerfile does), wait
+    until all are ready and yield name -> URL; all are stopped afterwards."""
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        for service in services:
+            log = logs / f"{service.name}.log"
+            with log.open("wb") as out:
+                started.append(subprocess.Popen(
+                    [sys.executable, "-m", "uvicorn", "app:app", "--host", "127.0.0.1",
+                     "--port", str(service.port)], cwd=service.folder,
+                    env={**os.environ, **service.env}, stdout=out, stderr=subprocess.STDOUT))
+        deadline = time.monotonic() + STARTUP_S
+        for process, service in zip(started, services, strict=True):
+            _wait_ready(process, service.url, logs / f"{service.name}.log", deadline)
+        yield {service.name: service.url for service in services}
+    finally:
+        for process in started:
+            process.terminate()
+        for process in started:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)

@@ -82,7 +82,8 @@ workloads: [{name: users, to: api-gw.checkout, rate: 10/s}]
 
 
 # The runtime modules every service carries, identical by construction: stored once.
-SHARED = {"dists.py", "resilience.py", "downstream.py", "server.py", "telemetry.py"}
+SHARED = {"dists.py", "resilience.py", "downstream.py", "server.py", "settings.py", "service.py",
+          "telemetry.py"}
 
 
 def _stored_path(path: str) -> str:
@@ -125,8 +126,7 @@ def test_generation_is_deterministic() -> None:
 
 def test_every_component_gets_a_service_with_its_files() -> None:
     paths = {file.path for file in generated()}
-    common = {"app.py", "dists.py", "resilience.py", "downstream.py", "server.py",
-              "telemetry.py", "requirements.txt", "Dockerfile", "README.md"}
+    common = SHARED | {"app.py", "requirements.txt", "Dockerfile", "README.md"}
     for component in ("api-gw", "catalog", "db"):
         assert {p.split("/", 2)[2] for p in paths if p.startswith(f"code/{component}/")} \
             == common

@@ -10,6 +10,8 @@ from types import ModuleType
 import pytest
 from tests.generate.code._support import PAIR_SPEC, generate, load_generated
 
+from scalesim.spec.dists import Empirical as EmpiricalSpec
+
 N = 40_000
 
 
@@ -61,11 +63,20 @@ def test_normal_is_truncated_at_zero_by_redrawing(dists: ModuleType) -> None:
 
 
 def test_empirical_interpolates_between_percentiles(dists: ModuleType) -> None:
-    values = draws(dists.Empirical(knots=((0.0, 0.0), (0.5, 0.001), (0.9, 0.005),
-                                          (1.0, 0.01))))
+    values = draws(dists.Empirical(percentiles={"p50": 0.001, "p90": 0.005, "p100": 0.01}))
     assert fraction_below(values, 0.001) == pytest.approx(0.5, abs=0.01)
     assert fraction_below(values, 0.003) == pytest.approx(0.7, abs=0.01)  # halfway
     assert max(values) <= 0.01
+
+
+def test_empirical_knots_are_the_specs(dists: ModuleType) -> None:
+    # From 0 below the first percentile, the last slope continued above the last one.
+    spec = EmpiricalSpec(dist="empirical", percentiles={"p50": "1ms", "p99": "5ms",
+                                                        "p99.9": "6ms"})
+    sampler = dists.Empirical(percentiles=spec.percentiles)
+    quantiles, values = zip(*spec.knots(), strict=True)
+    assert sampler.quantiles == pytest.approx(quantiles)
+    assert sampler.values == pytest.approx(values)
 
 
 def test_mixture_picks_parts_by_weight(dists: ModuleType) -> None:

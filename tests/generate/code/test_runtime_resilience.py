@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Awaitable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -268,6 +269,42 @@ def test_threadpool_bulkhead_bounds_its_queue(res: ModuleType) -> None:
         return [await queued, refused]
 
     assert asyncio.run(scenario()) == [True, False]
+
+
+async def _wait_for_since_312(future: Awaitable[Any], timeout: float | None) -> Any:
+    """asyncio.wait_for as Python 3.12 and later define it: a timeout context around the
+    await, so a result that arrives in the same loop turn as the timeout is lost."""
+    async with asyncio.timeout(timeout):
+        return await future
+
+
+def test_a_permit_handed_over_as_the_wait_runs_out_is_kept(
+        res: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The holder releases in the very callback that ends the waiter's max_wait: the permit
+    # is the waiter's (release gave it away), so acquire must say True, and once the waiter
+    # releases too the bulkhead is empty again. Python 3.11's own wait_for hides the race.
+    monkeypatch.setattr(asyncio, "wait_for", _wait_for_since_312)
+
+    async def scenario() -> tuple[bool, int, bool]:
+        loop = asyncio.get_running_loop()
+        bulkhead = res.Bulkhead(1, max_wait=0.05)
+        assert await bulkhead.acquire()
+        waiter = asyncio.create_task(bulkhead.acquire())
+        await asyncio.sleep(0)  # the waiter is queued, its timer set
+        (timer,) = [h for h in loop._scheduled if not h.cancelled()]  # type: ignore[attr-defined]
+        expire = timer._callback
+
+        def release_then_expire(*args: object) -> None:
+            bulkhead.release()
+            expire(*args)
+
+        timer._callback = release_then_expire
+        granted = await waiter
+        if granted:
+            bulkhead.release()
+        return granted, bulkhead.active, await bulkhead.acquire()
+
+    assert asyncio.run(scenario()) == (True, 0, True)
 
 
 def test_generated_copies_are_identical(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
-"""The generated pair of services, run as real processes on localhost.
+"""Generated services run as real processes on localhost.
 
-front calls back.get with a count-window breaker (window 4, min 4, 50 %, open 1 s, one
+The pair: front calls back.get with a count-window breaker (window 4, min 4, 50 %, open 1 s, one
 half-open probe) and 2 attempts. Chaos is injected with `POST /chaos {"error_rate": 1.0}`,
 which back serves because it is started with SCALESIM_CHAOS=1. Known answers: request 1
 succeeds (1 call recorded); request 2 fails twice (3 recorded, 2 failed, below the minimum);
@@ -10,78 +10,33 @@ after the open wait, one successful probe closes it again.
 
 from __future__ import annotations
 
-import os
+import asyncio
 import re
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from tests.generate.code._support import PAIR_SPEC, generate
-
-STARTUP_S = 20.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start(folder: Path, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app:app", "--host", "127.0.0.1", "--port",
-             str(port)], cwd=folder, env={**os.environ, **env}, stdout=out,
-            stderr=subprocess.STDOUT)
-
-
-def wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"{url} exited:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/ready", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{url} not ready within {STARTUP_S} s:\n{log.read_text()}")
+from tests.generate.code._support import PAIR_SPEC, Process, free_port, generate, running
 
 
 @pytest.fixture
 def pair(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """(front URL, back URL) of the running services; both are stopped afterwards."""
     code = generate(PAIR_SPEC, tmp_path)
-    front_port, back_port = free_port(), free_port()
-    back_url, front_url = f"http://127.0.0.1:{back_port}", f"http://127.0.0.1:{front_port}"
-    processes: list[tuple[subprocess.Popen[bytes], str, Path]] = []
-    try:
-        processes.append((start(code / "back", back_port, {"SCALESIM_CHAOS": "1"},
-                                tmp_path / "back.log"), back_url, tmp_path / "back.log"))
-        processes.append((start(code / "front", front_port, {"BACK_URL": back_url},
-                                tmp_path / "front.log"), front_url, tmp_path / "front.log"))
-        for process, url, log in processes:
-            wait_ready(process, url, log)
-        yield front_url, back_url
-    finally:
-        for process, _, _ in processes:
-            process.terminate()
-        for process, _, _ in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+    back = Process("back", code / "back", free_port(), {"SCALESIM_CHAOS": "1"})
+    front = Process("front", code / "front", free_port(), {"BACK_URL": back.url})
+    with running([back, front], tmp_path) as urls:
+        yield urls["front"], urls["back"]
 
 
-def metric(metrics_text: str, name: str) -> float:
+def metric(metrics_text: str, name: str, default: float | None = None) -> float:
+    """The first sample of `name`; `default` when there is none yet (a labelled metric has
+    no sample before its first use)."""
     match = re.search(rf"^{name}\{{[^}}]*\}} (\S+)$", metrics_text, re.MULTILINE)
+    if match is None and default is not None:
+        return default
     assert match is not None, f"{name} not in /metrics"
     return float(match.group(1))
 
@@ -117,3 +72,46 @@ def test_chaos_endpoint_exists_only_when_enabled(pair: tuple[str, str]) -> None:
     with httpx.Client(timeout=10.0) as client:
         assert client.post(f"{front}/chaos", json={"error_rate": 1.0}).status_code == 404
         assert client.get(f"{front}/health").json() == {"status": "ok"}
+
+
+WIDE_SPEC = """
+scalesim: 1
+name: wide
+components:
+  front:
+    workers: 120
+    operations:
+      fan: {calls: [{to: back.slow, timeout: 30s}]}
+  back:
+    workers: unlimited
+    operations:
+      slow: {work: 3s}
+workloads: [{name: w, to: front.fan, rate: 1/s}]
+"""
+WIDE = 120  # front's workers: more than httpx's default pool of 100 connections
+
+
+@pytest.mark.slow
+def test_every_call_the_spec_allows_is_in_flight_at_once(tmp_path: Path) -> None:
+    # front may hold 120 calls to back at once (120 blocking workers), and back serves any
+    # number: all 120 must be at back together. httpx's default pool would hold 20 back.
+    code = generate(WIDE_SPEC, tmp_path)
+    back = Process("back", code / "back", free_port(), {})
+    front = Process("front", code / "front", free_port(), {"BACK_URL": back.url})
+    with running([back, front], tmp_path) as urls:
+        async def load_and_watch() -> tuple[float, list[int]]:
+            limits = httpx.Limits(max_connections=None)
+            async with httpx.AsyncClient(limits=limits, timeout=60.0) as client:
+                requests = [asyncio.create_task(client.post(f"{urls['front']}/fan"))
+                            for _ in range(WIDE)]
+                peak, deadline = 0.0, time.monotonic() + 20.0
+                while peak < WIDE and time.monotonic() < deadline:
+                    metrics = (await client.get(f"{urls['back']}/metrics")).text
+                    peak = max(peak, metric(metrics, "scalesim_requests_in_flight", 0.0))
+                    await asyncio.sleep(0.1)
+                answers = await asyncio.gather(*requests)
+                return peak, [answer.status_code for answer in answers]
+
+        peak, statuses = asyncio.run(load_and_watch())
+    assert peak == WIDE
+    assert statuses == [200] * WIDE

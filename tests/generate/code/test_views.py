@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from scalesim.generate.code.views import env_var, identifier, services
+from scalesim.generate.topology import edges as topology_edges
 from scalesim.spec import load_spec_text
 
 SPEC = """
@@ -45,9 +46,23 @@ def test_steps_need_and_inherited_settings() -> None:
     )
     calls = {constant.name: constant.text for constant in web.constants}
     assert "timeout=0.25" in calls["CALL_IMPORT_USER_DB_GET"]
-    # An async call inherits only the bulkhead from the defaults, as in the simulator.
+    # An async call inherits nothing from the defaults, as in the simulator.
+    assert "bulkhead=Bulkhead(3, max_wait=0.0)" in calls["CALL_IMPORT_USER_DB_GET_3"]
     assert "timeout" not in calls["CALL_IMPORT_USER_DB_GET_4"]
-    assert "bulkhead=Bulkhead(3, max_wait=0.0)" in calls["CALL_IMPORT_USER_DB_GET_4"]
+    assert "bulkhead" not in calls["CALL_IMPORT_USER_DB_GET_4"]
     assert web.downstreams == (("user-db", "USER_DB_URL", 8002),)
     assert (web.port, db.port) == (8001, 8002)
     assert "WORKERS" not in {constant.name for constant in db.constants}  # unlimited
+
+
+
+def test_calls_are_listed_in_the_order_of_the_settings_files_effective_calls() -> None:
+    (web, _) = services(load_spec_text(SPEC))
+    edges = [edge.callee for edge in topology_edges(load_spec_text(SPEC))]
+    app = web.app.text
+    listed = app[app.index("calls=("):].split("(", 1)[1].split(")")[0]
+    names = [name.strip() for name in listed.split(",") if name.strip()]
+    assert names == ["CALL_IMPORT_USER_DB_GET", "CALL_IMPORT_USER_DB_SCAN",
+                     "CALL_IMPORT_USER_DB_GET_2", "CALL_IMPORT_USER_DB_GET_3",
+                     "CALL_IMPORT_USER_DB_GET_4"]
+    assert len(names) == len(edges)

@@ -1,8 +1,9 @@
 """`--target code`: a runnable FastAPI service per component, under `code/<component>/`.
 
 Each service gets app.py (its operations, with the spec's numbers as literals), the shared
-runtime modules (samplers, resilience mechanisms, calls, serving, telemetry; the same text
-in every service, from one template each), requirements.txt, a Dockerfile and a README.
+runtime modules (samplers, resilience mechanisms, calls, serving, the settings file, the
+app's life cycle, telemetry; the same text in every service, from one template each),
+requirements.txt, a Dockerfile and a README.
 Next to the folders: a README for the whole system, and the ruff settings that lint each
 service's modules as its own top-level modules.
 """
@@ -16,7 +17,9 @@ from scalesim.generate.code.literals import python
 from scalesim.generate.code.views import ServiceView, services
 from scalesim.spec.model import System
 
-SHARED = ("dists.py", "resilience.py", "downstream.py", "server.py", "telemetry.py")
+PYTHON = "3.11"  # the Python the services run on: the Dockerfile's image, the README's venv
+SHARED = ("dists.py", "resilience.py", "downstream.py", "server.py", "settings.py",
+          "service.py", "telemetry.py")
 PER_SERVICE = ("app.py", "requirements.txt", "Dockerfile", "README.md")
 
 
@@ -35,7 +38,7 @@ def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
     views = services(system)
     modules = sorted(name.removesuffix(".py") for name in (*SHARED, "broker.py", "app.py"))
     files = [GeneratedFile("code/README.md", env.get_template("index.md.j2").render(
-        system=system.name, services=views)),
+        system=system.name, services=views, python=PYTHON)),
              GeneratedFile("code/ruff.toml", env.get_template("ruff.toml.j2").render(
                  modules=modules))]
     for view in views:
@@ -47,4 +50,5 @@ def _service_files(env: Environment, system: str, view: ServiceView,
                    options: GenerateOptions) -> list[GeneratedFile]:
     names = SHARED + (("broker.py",) if view.is_queue else ()) + PER_SERVICE
     return [GeneratedFile(f"code/{view.name}/{name}", env.get_template(f"{name}.j2").render(
-        service=view, system=system, registry=options.image_registry)) for name in names]
+        service=view, system=system, registry=options.image_registry, python=PYTHON))
+        for name in names]

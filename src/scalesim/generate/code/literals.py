@@ -12,42 +12,49 @@ from dataclasses import dataclass
 from scalesim.spec.dists import AnyDistribution, Empirical, Lognormal, Mixture
 from scalesim.spec.resilience import Bulkhead, CircuitBreaker, Retry
 
-WIDTH = 99
-Arg = tuple[str | None, "Expr"]  # keyword (None: positional) and value
+WIDTH = 100  # the generated ruff.toml's line-length
+Arg = tuple[str, "Expr"]  # what comes before the value ("", "key=" or '"key": ') and it
 
 
 @dataclass(frozen=True)
 class Expr:
-    """A call `head(args)` or a tuple `(args)` (head ""); a bare literal has no args."""
+    """A call `head(args)`, a tuple `(args)` (head "") or a set or dict `{args}` (brackets
+    "{}"); a bare literal has no brackets. Laid out as `ruff format` lays it out, so the generated
+    code is ruff-format clean."""
 
     head: str
     args: tuple[Arg, ...] = ()
     bracketed: bool = False
+    brackets: str = "()"
 
-    def render(self, indent: int = 0, used: int = 0) -> str:
-        """This expression, on one line if it fits after `used` columns, else one argument
-        per line."""
+    def render(self, indent: int = 0, used: int = 0, trailer: int = 0) -> str:
+        """This expression starting `used` columns after `indent`, with `trailer` columns
+        after it on its last line. As ruff (and black) do: on one line if it fits; else the
+        arguments on one line of their own between the brackets; else one per line, each
+        laid out the same way, with a trailing comma."""
         flat = self._flat()
-        if indent + used + len(flat) <= WIDTH or not self.args:
+        if indent + used + len(flat) + trailer <= WIDTH or not self.args:
             return flat
+        opening, closing = self.brackets[0], self.brackets[1]
         inner = " " * (indent + 4)
-        lines = [self._item(key, value, indent + 4) for key, value in self.args]
-        return (f"{self.head}(\n" + "".join(f"{inner}{line},\n" for line in lines)
-                + " " * indent + ")")
+        body = self._items()
+        if indent + 4 + len(body) <= WIDTH:
+            return f"{self.head}{opening}\n{inner}{body}\n{' ' * indent}{closing}"
+        lines = [prefix + value.render(indent + 4, len(prefix), trailer=1)
+                 for prefix, value in self.args]
+        return (f"{self.head}{opening}\n" + "".join(f"{inner}{line},\n" for line in lines)
+                + " " * indent + closing)
 
     def _flat(self) -> str:
         if not self.bracketed:
             return self.head
-        items = ", ".join(f"{key}={value._flat()}" if key else value._flat()
-                          for key, value in self.args)
-        if self.head == "" and len(self.args) == 1:
-            items += ","
-        return f"{self.head}({items})"
+        opening, closing = self.brackets[0], self.brackets[1]
+        return f"{self.head}{opening}{self._items()}{closing}"
 
-    @staticmethod
-    def _item(key: str | None, value: Expr, indent: int) -> str:
-        prefix = f"{key}=" if key else ""
-        return prefix + value.render(indent, len(prefix) + 1)
+    def _items(self) -> str:
+        items = ", ".join(prefix + value._flat() for prefix, value in self.args)
+        return items + "," if self.head == "" and self.brackets == "()" and \
+            len(self.args) == 1 else items
 
 
 def lit(value: object) -> Expr:
@@ -62,13 +69,30 @@ def python(value: object) -> str:
 
 
 def call(head: str, *positional: Expr, **keywords: Expr) -> Expr:
-    args: list[Arg] = [(None, value) for value in positional]
-    args += list(keywords.items())
+    args: list[Arg] = [("", value) for value in positional]
+    args += [(f"{key}=", value) for key, value in keywords.items()]
     return Expr(head, tuple(args), bracketed=True)
 
 
 def tuple_of(*items: Expr) -> Expr:
-    return Expr("", tuple((None, item) for item in items), bracketed=True)
+    return Expr("", tuple(("", item) for item in items), bracketed=True)
+
+
+def set_of(*items: Expr) -> Expr:
+    return Expr("", tuple(("", item) for item in items), bracketed=True, brackets="{}")
+
+
+def dict_of(items: dict[str, Expr]) -> Expr:
+    return Expr("", tuple((f"{python(key)}: ", value) for key, value in items.items()),
+                bracketed=True, brackets="{}")
+
+
+def statement(expr: Expr, comment: str | None = None, indent: int = 4) -> str:
+    """A statement in a function body; its continuation lines carry their own indentation,
+    the first line none. A trailing comment follows the last line, as ruff keeps it."""
+    if comment is None:
+        return expr.render(indent)
+    return f"{expr.render(indent, trailer=len(comment) + 4)}  # {comment}"
 
 
 def distribution(dist: AnyDistribution) -> tuple[Expr, set[str]]:
@@ -82,8 +106,8 @@ def distribution(dist: AnyDistribution) -> tuple[Expr, set[str]]:
             used |= part_used
         return call(name, parts=tuple_of(*parts)), used
     if isinstance(dist, Empirical):
-        knots = (tuple_of(lit(q), lit(v)) for q, v in dist.knots())
-        return call(name, knots=tuple_of(*knots)), {name}
+        percentiles = dict_of({key: lit(value) for key, value in dist.percentiles.items()})
+        return call(name, percentiles=percentiles), {name}
     return call(name, **{key: lit(value) for key, value in _parameters(dist).items()}), {name}
 
 
@@ -114,7 +138,7 @@ def breaker(spec: CircuitBreaker) -> Expr:
 
 def retry(spec: Retry) -> tuple[Expr, set[str]]:
     """A retry policy, and the names of `resilience.py` it uses."""
-    causes = Expr("{" + ", ".join(python(cause) for cause in sorted(set(spec.on))) + "}")
+    causes = set_of(*(lit(cause) for cause in sorted(set(spec.on))))
     keywords = {
         "attempts": lit(spec.attempts),
         "backoff": call("Backoff", lit(spec.backoff), lit(spec.jitter), base=lit(spec.base),

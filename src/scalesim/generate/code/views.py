@@ -13,12 +13,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from scalesim.generate.code import literals
-from scalesim.generate.code.literals import Expr, call, lit, python
+from scalesim.generate.code.literals import Expr, call, lit, python, statement, tuple_of
 from scalesim.spec.dists import AnyDistribution, Constant
 from scalesim.spec.model import Call, Component, Kind, Operation, ParallelStep, System
 from scalesim.spec.resilience import Fallback
 
 FIRST_PORT = 8001
+MAX_NAME = 60  # characters of a generated constant's name, before a numbering suffix
+MAX_OPERATION = 40  # characters of an operation's part of its handler's name
 THIRD_PARTY = frozenset({"fastapi"})
 
 
@@ -75,7 +77,22 @@ class OperationView:
     handler: str
     calls_function: str | None
     steps: tuple[str, ...]  # statements of the calls function
+    serve: str  # the handler's statement
     summary: str
+
+
+@dataclass(frozen=True)
+class PoolView:
+    """Envoy's limits towards a called component with a connection_pool (downstream.Pool)."""
+
+    component: str
+    expr: Expr
+
+    @property
+    def text(self) -> str:
+        """`"name": Pool(...)` as a dict entry, without its comma."""
+        key = python(self.component)
+        return f"{key}: {self.expr.render(4, len(key) + 2, trailer=1)}"
 
 
 @dataclass(frozen=True)
@@ -87,9 +104,10 @@ class ServiceView:
     description: str
     constants: tuple[Definition, ...]
     operations: tuple[OperationView, ...]
-    background: tuple[str, ...]  # jobs that run with the app (queue deliveries)
+    app: Definition  # `app = create_app(...)`: what the service is made of
     imports: tuple[str, ...]
     downstreams: tuple[tuple[str, str, int], ...]  # component, variable, local port
+    pools: tuple[PoolView, ...]  # the called components with a connection_pool
     is_queue: bool
 
 
@@ -110,24 +128,60 @@ class _Builder:
         self.imports = Imports()
         self.constants: list[Definition] = []
         self.taken: set[str] = set()
+        self.stems: set[str] = set()
         self.downstreams: set[str] = set()
+        self.calls: list[str] = []  # call constants in the spec's order (effective_calls)
+        self.miss: str | None = None  # a cache's call to its backend
+        self.subscriptions: list[str] = []
 
     def build(self) -> ServiceView:
         component = self.component
         self.imports.add("fastapi", "Request", "Response")
-        self.imports.add("server", "Operation", "create_app")
-        background = self._subscriptions() if component.kind is Kind.QUEUE else []
+        self.imports.add("server", "Operation")
+        self.imports.add("service", "create_app")
+        if component.kind is Kind.QUEUE:
+            self._subscriptions()
         workers = self._workers()
         operations = tuple(self._operation(name, operation, workers)
                            for name, operation in component.effective_operations.items())
+        pools = tuple(pool for target in sorted(self.downstreams)
+                      if (pool := self._pool(target)) is not None)
         return ServiceView(
             name=self.name, kind=component.kind.value, port=self.ports[self.name],
             env_var=env_var(self.name), description=self._description(),
             constants=tuple(self.constants), operations=operations,
-            background=tuple(background), imports=tuple(self.imports.lines()),
+            app=self._app(operations, pools), imports=tuple(self.imports.lines()),
             downstreams=tuple((target, env_var(target), self.ports[target])
                               for target in sorted(self.downstreams)),
-            is_queue=component.kind is Kind.QUEUE)
+            pools=pools, is_queue=component.kind is Kind.QUEUE)
+
+    def _app(self, operations: tuple[OperationView, ...],
+             pools: tuple[PoolView, ...]) -> Definition:
+        """`app = create_app(...)` with everything the settings file may change."""
+        options: dict[str, Expr] = {}
+        if self.calls:
+            options["calls"] = tuple_of(*map(Expr, self.calls))
+        if self.miss is not None:
+            options["miss"] = Expr(self.miss)
+        if self.subscriptions:
+            options["subscriptions"] = tuple_of(*map(Expr, self.subscriptions))
+        if pools:
+            options["connection_pools"] = Expr("CONNECTION_POOLS")
+        everything = tuple_of(*(Expr(operation.constant.name) for operation in operations))
+        return Definition("app", call("create_app", lit(self.name), everything, **options))
+
+    def _pool(self, target: str) -> PoolView | None:
+        """Envoy's limits when the target has a connection_pool (a queue's deliveries are
+        not calls, so they have none, as in the simulator). Without one, the service sizes
+        the pool at startup for every call it may make at once."""
+        limits = self.system.components[target].connection_pool
+        if limits is None or self.component.kind is Kind.QUEUE:
+            return None
+        self.imports.add("downstream", "Pool")
+        size = (limits.max_requests if limits.http2
+                else min(limits.max_connections, limits.max_requests))
+        pending = 0 if limits.http2 else limits.max_pending_requests
+        return PoolView(target, call("Pool", lit(size), pending=lit(pending)))
 
     def _description(self) -> str:
         kind = self.component.kind
@@ -137,10 +191,11 @@ class _Builder:
         return f"a stand-in for a {kind.value}{tech}"
 
     def _constant(self, base: str, expr: Expr) -> str:
-        name = base.upper()
-        suffix = 2
+        # Short enough that `await NAME.run()` and `NAME = Head(` always fit on a line.
+        stem = base.upper()[:MAX_NAME].rstrip("_")
+        name, suffix = stem, 2
         while name in self.taken:
-            name, suffix = f"{base.upper()}_{suffix}", suffix + 1
+            name, suffix = f"{stem}_{suffix}", suffix + 1
         self.taken.add(name)
         self.constants.append(Definition(name, expr))
         return name
@@ -165,70 +220,74 @@ class _Builder:
             keywords["error_rate"] = lit(operation.error_rate)
         if self.component.io == "nonblocking":
             keywords["blocking"] = lit(False)
-        constant = Definition(f"OP_{identifier(name).upper()}",
-                             call("Operation", lit(self.name), lit(name),
-                                  Expr(workers or "None"), **keywords))
+        stem = self._operation_stem(name)
+        constant = Definition(f"OP_{identifier(stem).upper()}",
+                              call("Operation", lit(self.name), lit(name),
+                                   Expr(workers or "None"), **keywords))
         steps = self._steps(name, operation)
+        calls_function = identifier("calls", stem) if steps else None
+        serve = call(f"return await {constant.name}.serve", Expr("request"),
+                     *([Expr(calls_function)] if calls_function else []))
         return OperationView(
-            name=name, constant=constant, handler=identifier("serve", name),
-            calls_function=identifier("calls", name) if steps else None, steps=steps,
+            name=name, constant=constant, handler=identifier("serve", stem),
+            calls_function=calls_function, steps=steps, serve=statement(serve),
             summary=_summary(self.name, name, steps))
+
+    def _operation_stem(self, name: str) -> str:
+        """The operation's part of its Python names, short enough that its handler's
+        signature fits on a line, and distinct within the service."""
+        stem = re.sub(r"[^0-9A-Za-z]+", "_", name).lower()[:MAX_OPERATION].rstrip("_") or "op"
+        unique, suffix = stem, 2
+        while unique in self.stems:
+            unique, suffix = f"{stem}_{suffix}", suffix + 1
+        self.stems.add(unique)
+        return unique
 
     def _steps(self, name: str, operation: Operation) -> tuple[str, ...]:
         steps: list[str] = []
         component = self.component
         if component.kind is Kind.QUEUE:
             self.imports.add("broker", "publish")
-            subscriptions = ", ".join(constant.name for constant in self.constants
-                                      if constant.name.startswith("SUB_"))
-            return (f"publish({subscriptions})",)
+            return (statement(call("publish", *map(Expr, self.subscriptions))),)
         if (component.kind is Kind.CACHE and component.backend is not None
                 and component.hit_ratio is not None):
             miss = self._dependency(name, self.system.resolve(component.backend),
                                     probability=round(1.0 - component.hit_ratio, 12))
-            steps.append(f"await {miss}.run()  # a cache miss")
+            self.miss = miss
+            steps.append(statement(Expr(f"await {miss}.run()"), "a cache miss"))
         for step in operation.calls:
             if isinstance(step, ParallelStep):
-                branches = [self._call(name, branch) for branch in step.parallel.calls]
+                branches = [Expr(self._call(name, branch)) for branch in step.parallel.calls]
                 wait_for = step.parallel.wait_for
                 need = (len(branches) if wait_for == "all" else 1 if wait_for == "any"
                         else int(wait_for))
                 self.imports.add("downstream", "parallel")
-                steps.append(f"await parallel({need}, {', '.join(branches)})"
-                             f"  # wait_for: {wait_for}")
+                steps.append(statement(call("await parallel", lit(need), *branches),
+                                       f"wait_for: {wait_for}"))
             else:
-                steps.append(f"await {self._call(name, step)}.run()")
+                steps.append(statement(Expr(f"await {self._call(name, step)}.run()")))
         return tuple(steps)
 
     def _call(self, operation: str, spec: Call) -> str:
         """A Dependency constant with the call's own settings, else the defaults' (an async
-        call inherits only the bulkhead, as in the simulator)."""
-        defaults = self.system.defaults.calls
-        inherit = defaults is not None and not spec.async_
-        timeout = spec.timeout if spec.timeout is not None else (
-            defaults.timeout if inherit and defaults else None)
-        retry = spec.retry if spec.retry is not None else (
-            defaults.retry if inherit and defaults else None)
-        breaker = spec.circuit_breaker if spec.circuit_breaker is not None else (
-            defaults.circuit_breaker if inherit and defaults else None)
-        bulkhead = spec.bulkhead if spec.bulkhead is not None else (
-            defaults.bulkhead if defaults else None)
+        call inherits none, as in the simulator)."""
+        effective = self.system.effective(spec)
         keywords: dict[str, Expr] = {}
-        if timeout is not None:
-            keywords["timeout"] = lit(timeout)
+        if effective.timeout is not None:
+            keywords["timeout"] = lit(effective.timeout)
         if spec.deadline is not None:
             keywords["deadline"] = lit(spec.deadline)
         if spec.propagate_deadline:
             keywords["propagate_deadline"] = lit(True)
-        if retry is not None:
-            keywords["retry"], used = literals.retry(retry)
+        if effective.retry is not None:
+            keywords["retry"], used = literals.retry(effective.retry)
             self.imports.add("downstream", "Retry")
             self.imports.add("resilience", *used)
-        if breaker is not None:
-            keywords["breaker"] = literals.breaker(breaker)
+        if effective.circuit_breaker is not None:
+            keywords["breaker"] = literals.breaker(effective.circuit_breaker)
             self.imports.add("resilience", "CircuitBreaker")
-        if bulkhead is not None:
-            keywords["bulkhead"] = literals.bulkhead(bulkhead)
+        if effective.bulkhead is not None:
+            keywords["bulkhead"] = literals.bulkhead(effective.bulkhead)
             self.imports.add("resilience", "Bulkhead")
         if isinstance(spec.on_failure, Fallback):
             keywords["on_failure"] = call("Fallback", self._dist(spec.on_failure.fallback))
@@ -237,8 +296,10 @@ class _Builder:
             keywords["on_failure"] = lit("continue")
         if spec.async_:
             keywords["fire_and_forget"] = lit(True)
-        return self._dependency(operation, self.system.resolve(spec.to),
+        name = self._dependency(operation, self.system.resolve(spec.to),
                                 probability=spec.probability, **keywords)
+        self.calls.append(name)
+        return name
 
     def _dependency(self, operation: str, target: tuple[str, str], probability: float,
                     **keywords: Expr) -> str:
@@ -252,10 +313,9 @@ class _Builder:
                     **keywords)
         return self._constant(f"call_{identifier(operation, component, target_op)}", expr)
 
-    def _subscriptions(self) -> list[str]:
-        """Queue only: one Subscription per consumer, delivered in the background."""
+    def _subscriptions(self) -> None:
+        """Queue only: one Subscription per consumer, delivered while the app runs."""
         self.imports.add("broker", "Subscription")
-        jobs = []
         for consumer in self.component.consumers:
             component, target_op = self.system.resolve(consumer.to)
             self.downstreams.add(component)
@@ -263,12 +323,10 @@ class _Builder:
             url = _url(component, self.ports[component], target_op)
             dependency = call("Dependency", lit("deliver"), lit(f"{component}.{target_op}"),
                               url)
-            name = self._constant(f"sub_{identifier(component, target_op)}",
-                                  call("Subscription", dependency,
-                                       lit(self.component.capacity),
-                                       lit(consumer.concurrency)))
-            jobs.append(f"{name}.deliver")
-        return jobs
+            self.subscriptions.append(self._constant(
+                f"sub_{identifier(component, target_op)}",
+                call("Subscription", dependency, lit(self.component.capacity),
+                     lit(consumer.concurrency))))
 
     def _dist(self, dist: AnyDistribution) -> Expr:
         expr, used = literals.distribution(dist)
@@ -277,7 +335,7 @@ class _Builder:
 
 
 def _url(component: str, port: int, operation: str) -> Expr:
-    return Expr(f"service_url({python(component)}, {port}) + {python('/' + operation)}")
+    return call("service_url", lit(component), lit(port), lit("/" + operation))
 
 
 def _is_zero(dist: AnyDistribution) -> bool:

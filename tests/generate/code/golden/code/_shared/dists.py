@@ -10,6 +10,7 @@ import math
 import os
 import random
 from bisect import bisect_right
+from collections.abc import Mapping
 from statistics import NormalDist
 from typing import Protocol
 
@@ -40,8 +41,7 @@ class Exponential:
 class Lognormal:
     """Given by its median (or mean) and p99, the two numbers people know about a latency."""
 
-    def __init__(self, p99: float, median: float | None = None,
-                 mean: float | None = None) -> None:
+    def __init__(self, p99: float, median: float | None = None, mean: float | None = None) -> None:
         if median is not None:
             self.sigma = math.log(p99 / median) / Z99
             self.mu = math.log(median)
@@ -99,11 +99,20 @@ class Pareto:
 
 
 class Empirical:
-    """A piecewise-linear quantile function through (quantile, seconds) knots from 0 to 1."""
+    """A latency known by its percentiles ({"p50": 0.001, "p99": 0.005}, seconds): the
+    quantile function is linear between them, starts at p0 (0 unless given) and continues
+    the slope of the last segment up to p100 (unless given)."""
 
-    def __init__(self, knots: tuple[tuple[float, float], ...]) -> None:
-        self.quantiles = [q for q, _ in knots]
-        self.values = [v for _, v in knots]
+    def __init__(self, percentiles: Mapping[str, float]) -> None:
+        points = sorted((percentile_of(key), value) for key, value in percentiles.items())
+        if points[0][0] > 0.0:
+            points.insert(0, (0.0, min(0.0, points[0][1])))
+        if points[-1][0] < 1.0:
+            (q1, v1), (q2, v2) = points[-2], points[-1]
+            slope = (v2 - v1) / (q2 - q1) if q2 > q1 else 0.0
+            points.append((1.0, v2 + slope * (1.0 - q2)))
+        self.quantiles = [q for q, _ in points]
+        self.values = [v for _, v in points]
 
     def sample(self, rng: random.Random) -> float:
         u = rng.random()
@@ -111,6 +120,14 @@ class Empirical:
         q1, q2 = self.quantiles[right - 1], self.quantiles[right]
         v1, v2 = self.values[right - 1], self.values[right]
         return v1 if q2 <= q1 else v1 + (v2 - v1) * (u - q1) / (q2 - q1)
+
+
+def percentile_of(key: str) -> float:
+    """'p50' -> 0.5, 'p999' -> 0.999, 'p99.5' -> 0.995, as the spec reads them."""
+    digits = key[1:]
+    if len(digits) >= 3 and set(digits) == {"9"}:
+        return float("0." + digits)
+    return float(digits) / 100.0
 
 
 class Mixture:

@@ -1,11 +1,12 @@
 """Calls to other services as the spec configures them: per-attempt timeout, deadline,
-retries with back-off, circuit breaker, bulkhead, on_failure, async and probability.
+retries with back-off, circuit breaker, bulkhead, the callee's connection pool, on_failure,
+async and probability.
 
 The order follows the simulator: each attempt is cut to what is left of the call's deadline
-and of the caller's propagated deadline, asks the breaker, then the bulkhead; a bulkhead
-refusal counts as a failure in the breaker (Resilience4j records every exception). A retry
-is made only for a cause in `retry.on`, when the deadline leaves time for its back-off, and
-when the retry budget and the concurrent-retry cap allow it.
+and of the caller's propagated deadline, asks the breaker, then the bulkhead, then the
+connection pool; a bulkhead or pool refusal counts as a failure in the breaker (Resilience4j
+records every exception). A retry is made only for a cause in `retry.on`, when the deadline
+leaves time for its back-off, and when the retry budget and the concurrent-retry cap allow it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Literal
@@ -29,6 +32,7 @@ from telemetry import (
     BULKHEAD_REJECTIONS,
     FAILURES,
     NOT_PERMITTED,
+    POOL_OVERFLOWS,
     RETRIES,
     TRACER,
 )
@@ -38,10 +42,10 @@ REQUEST_DEADLINE: ContextVar[float | None] = ContextVar("request_deadline", defa
 BACKGROUND: set[asyncio.Task[None]] = set()  # async calls in flight, kept from the GC
 
 
-def service_url(component: str, port: int) -> str:
-    """<COMPONENT>_URL from the environment, else the component's local port."""
+def service_url(component: str, port: int, path: str = "") -> str:
+    """<COMPONENT>_URL from the environment, else the component's local port; then `path`."""
     variable = component.upper().replace("-", "_") + "_URL"
-    return os.environ.get(variable, f"http://localhost:{port}").rstrip("/")
+    return os.environ.get(variable, f"http://localhost:{port}").rstrip("/") + path
 
 
 def cause_of(status: int) -> str | None:
@@ -55,29 +59,69 @@ def cause_of(status: int) -> str | None:
     return "error"
 
 
+class Pool:
+    """The connections this process keeps to one component it calls.
+
+    `size` connections at most (None: any number). Without `pending`, `size` is the most
+    calls the spec lets this service have in flight to that component at once, so the pool
+    never limits on its own (httpx's default of 100 would). With `pending`, they are the
+    component's connection_pool (Envoy's limits, per calling replica): calls beyond `size`
+    wait, at most `pending` of them, and the others are refused as overflow.
+    """
+
+    def __init__(self, size: int | None, pending: int | None = None) -> None:
+        self.limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        self.gate = (
+            None
+            if pending is None or size is None
+            else Bulkhead(size, max_wait=None, max_queue=pending)
+        )
+
+
+UNBOUNDED = Pool(None)
+
+
 class Transport:
-    """The process's one HTTP client, opened and closed with the app."""
+    """The process's HTTP clients, one per component it calls, open while the app runs."""
 
     def __init__(self) -> None:
-        self._client: httpx.AsyncClient | None = None
+        self.pools: dict[str, Pool] = {}
+        self._clients: dict[str, httpx.AsyncClient] | None = None
+        self._transport: httpx.AsyncBaseTransport | None = None
 
     @property
     def is_open(self) -> bool:
-        return self._client is not None
+        return self._clients is not None
 
-    @property
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            raise RuntimeError("the HTTP client is not open; is the app started?")
-        return self._client
+    def client(self, component: str) -> httpx.AsyncClient:
+        if self._clients is None:
+            raise RuntimeError("the HTTP clients are not open; is the app started?")
+        client = self._clients.get(component)
+        if client is None:
+            # Timeouts come from the spec only; a transport given to open() (tests) has
+            # its own limits.
+            client = httpx.AsyncClient(
+                timeout=None, limits=self.pool(component).limits, transport=self._transport
+            )
+            self._clients[component] = client
+        return client
 
-    async def open(self) -> None:
-        self._client = httpx.AsyncClient(timeout=None)  # timeouts come from the spec only
+    def pool(self, component: str) -> Pool:
+        return self.pools.get(component, UNBOUNDED)
+
+    async def open(
+        self,
+        pools: Mapping[str, Pool] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.pools = dict(pools or {})
+        self._clients = {}
+        self._transport = transport
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        clients, self._clients = self._clients or {}, None
+        for client in clients.values():
+            await client.aclose()
 
 
 TRANSPORT = Transport()
@@ -112,25 +156,44 @@ OnFailure = Literal["fail", "continue"] | Fallback
 class Dependency:
     """One call of one operation to `target` (component.operation) at `url`."""
 
-    def __init__(self, operation: str, target: str, url: str, *,
-                 timeout: float | None = None, deadline: float | None = None,
-                 propagate_deadline: bool = False, retry: Retry | None = None,
-                 breaker: CircuitBreaker | None = None, bulkhead: Bulkhead | None = None,
-                 on_failure: OnFailure = "fail", fire_and_forget: bool = False,
-                 probability: float = 1.0) -> None:
+    def __init__(
+        self,
+        operation: str,
+        target: str,
+        url: str,
+        *,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        propagate_deadline: bool = False,
+        retry: Retry | None = None,
+        breaker: CircuitBreaker | None = None,
+        bulkhead: Bulkhead | None = None,
+        on_failure: OnFailure = "fail",
+        fire_and_forget: bool = False,
+        probability: float = 1.0,
+    ) -> None:
+        self.operation = operation
         self.target = target
+        self.component = target.split(".", 1)[0]
         self.url = url
         self.timeout = timeout
         self.deadline = deadline
         self.propagate_deadline = propagate_deadline
         self.retry = retry
-        self.breaker = breaker
+        self.breaker: CircuitBreaker | None = None
         self.bulkhead = bulkhead
         self.on_failure = on_failure
         self.fire_and_forget = fire_and_forget
         self.probability = probability
         self.labels = (operation, target)
         self.retries_active = 0
+        self.set_breaker(breaker)
+
+    def set_breaker(self, breaker: CircuitBreaker | None) -> None:
+        """Use `breaker` (None: none), its state exported as a gauge."""
+        if self.breaker is not None:
+            BREAKER_STATE.remove(*self.labels)
+        self.breaker = breaker
         if breaker is not None:
             BREAKER_STATE.labels(*self.labels).set_function(lambda: breaker.state)
 
@@ -166,8 +229,12 @@ class Dependency:
             retry.budget.record_call()
         attempt, delay = 1, 0.0
         cause = await self._attempt(attempt, deadline)
-        while (cause is not None and retry is not None and attempt < retry.attempts
-               and cause in retry.on):
+        while (
+            cause is not None
+            and retry is not None
+            and attempt < retry.attempts
+            and cause in retry.on
+        ):
             delay = retry.backoff.delay(attempt, delay, RNG)
             if deadline is not None and time.monotonic() + delay >= deadline:
                 cause = "timeout"  # the deadline leaves no time for another try
@@ -202,15 +269,23 @@ class Dependency:
             NOT_PERMITTED.labels(*self.labels).inc()
             return "circuit_open"
         started = time.monotonic()
-        with TRACER.start_as_current_span(f"call {self.target}", kind=SpanKind.CLIENT) as span:
-            span.set_attribute("scalesim.dependency", self.target)
-            span.set_attribute("scalesim.attempt", attempt)
-            cause = await self._send(timeout)
-            if cause is not None:
-                span.set_attribute("scalesim.cause", cause)
-                span.set_status(StatusCode.ERROR, cause)
-        if breaker is not None:
-            breaker.record(cause is not None, time.monotonic() - started)
+        finished = False
+        try:
+            with TRACER.start_as_current_span(f"call {self.target}", kind=SpanKind.CLIENT) as span:
+                span.set_attribute("scalesim.dependency", self.target)
+                span.set_attribute("scalesim.attempt", attempt)
+                cause = await self._send(timeout)
+                finished = True
+                if cause is not None:
+                    span.set_attribute("scalesim.cause", cause)
+                    span.set_status(StatusCode.ERROR, cause)
+        finally:
+            if breaker is not None and finished:
+                breaker.record(cause is not None, time.monotonic() - started)
+            elif breaker is not None:
+                # Cancelled (parallel() no longer needs it, or the request went away): the
+                # permit goes back unrecorded, or a half-open breaker would wait forever.
+                breaker.release()
         return cause
 
     def _timeout(self, deadline: float | None) -> float | None:
@@ -224,26 +299,24 @@ class Dependency:
         return timeout
 
     async def _send(self, timeout: float | None) -> str | None:
-        """One attempt through the bulkhead; `timeout` bounds it all, the wait included."""
+        """One attempt through the bulkhead, then the component's connection pool;
+        `timeout` bounds it all, the waits included."""
         headers: dict[str, str] = {}
         propagate.inject(headers)
         if self.propagate_deadline and timeout is not None:
             headers[DEADLINE_HEADER] = repr(round(timeout * 1000.0, 3))
-        bulkhead = self.bulkhead
         try:
-            async with asyncio.timeout(timeout):
-                if bulkhead is None:
-                    response = await TRANSPORT.client.post(self.url, headers=headers,
-                                                           timeout=timeout)
-                elif not await bulkhead.acquire():
-                    BULKHEAD_REJECTIONS.labels(*self.labels).inc()
-                    return "bulkhead_full"
-                else:
-                    try:
-                        response = await TRANSPORT.client.post(self.url, headers=headers,
-                                                               timeout=timeout)
-                    finally:
-                        bulkhead.release()
+            async with (
+                asyncio.timeout(timeout),
+                permit(self.bulkhead, "bulkhead_full"),
+                permit(TRANSPORT.pool(self.component).gate, "overflow"),
+            ):
+                response = await TRANSPORT.client(self.component).post(
+                    self.url, headers=headers, timeout=timeout
+                )
+        except Refused as refused:
+            REFUSALS[refused.cause].labels(*self.labels).inc()
+            return refused.cause
         except (TimeoutError, httpx.TimeoutException):
             return "timeout"
         except httpx.ConnectError:
@@ -251,6 +324,32 @@ class Dependency:
         except httpx.TransportError:
             return "crashed"  # the connection broke without an answer
         return cause_of(response.status_code)
+
+
+class Refused(Exception):
+    """A gate on the way out (bulkhead, connection pool) refused the attempt."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(cause)
+        self.cause = cause
+
+
+REFUSALS = {"bulkhead_full": BULKHEAD_REJECTIONS, "overflow": POOL_OVERFLOWS}
+
+
+@asynccontextmanager
+async def permit(gate: Bulkhead | None, cause: str) -> AsyncIterator[None]:
+    """Hold one of the gate's permits for the block (none needed without a gate); raise
+    Refused(cause) when the gate refuses."""
+    if gate is None:
+        yield
+        return
+    if not await gate.acquire():
+        raise Refused(cause)
+    try:
+        yield
+    finally:
+        gate.release()
 
 
 async def parallel(need: int, *branches: Dependency) -> None:

@@ -79,12 +79,23 @@ class TimeWindow:
 
 
 class CircuitBreaker:
-    def __init__(self, *, window_type: str = "count", window: int = 100, min_calls: int = 100,
-                 failure_rate: float = 0.5, slow_call_rate: float = 1.0,
-                 slow_call_duration: float = 60.0, open_for: float = 60.0,
-                 open_for_multiplier: float = 1.0, open_for_max: float | None = None,
-                 automatic_half_open: bool = False, max_wait_in_half_open: float = 0.0,
-                 half_open_calls: int = 10, clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        window_type: str = "count",
+        window: int = 100,
+        min_calls: int = 100,
+        failure_rate: float = 0.5,
+        slow_call_rate: float = 1.0,
+        slow_call_duration: float = 60.0,
+        open_for: float = 60.0,
+        open_for_multiplier: float = 1.0,
+        open_for_max: float | None = None,
+        automatic_half_open: bool = False,
+        max_wait_in_half_open: float = 0.0,
+        half_open_calls: int = 10,
+        clock: Clock = time.monotonic,
+    ) -> None:
         self.window_type = window_type
         self.window_size = window
         self.configured_min_calls = min_calls
@@ -113,8 +124,11 @@ class CircuitBreaker:
         now = self.clock()
         if self._state == OPEN and self.automatic and now >= self.open_until:
             self._to(HALF_OPEN, now)
-        elif (self._state == HALF_OPEN and self.max_wait_in_half_open > 0.0
-              and now >= self.half_open_since + self.max_wait_in_half_open):
+        elif (
+            self._state == HALF_OPEN
+            and self.max_wait_in_half_open > 0.0
+            and now >= self.half_open_since + self.max_wait_in_half_open
+        ):
             self._to(OPEN, now)
         return self._state
 
@@ -142,15 +156,27 @@ class CircuitBreaker:
         now = self.clock()
         window = self.window
         window.add(now, failed, duration > self.slow_call_duration)
-        needed = (self.min_calls if state == CLOSED
-                  else min(self.configured_min_calls, self.half_open_calls))
+        needed = (
+            self.min_calls
+            if state == CLOSED
+            else min(self.configured_min_calls, self.half_open_calls)
+        )
         if window.total < needed:
             return
-        if (window.failed * 100.0 / window.total >= self.failure_threshold
-                or window.slow * 100.0 / window.total >= self.slow_threshold):
+        if (
+            window.failed * 100.0 / window.total >= self.failure_threshold
+            or window.slow * 100.0 / window.total >= self.slow_threshold
+        ):
             self._to(OPEN, now)
         elif state == HALF_OPEN:
             self._to(CLOSED, now)
+
+    def release(self) -> None:
+        """A permitted call ended without an outcome (cancelled): it is recorded as neither
+        success nor failure, and a half-open permit returns, as Resilience4j releases the
+        permission of an ignored call."""
+        if self._state == HALF_OPEN and self.admitted > 0:
+            self.admitted -= 1
 
     def _closed_window(self) -> CountWindow | TimeWindow:
         if self.window_type == "count":
@@ -189,8 +215,7 @@ class Backoff:
         if self.jitter == "decorrelated":
             last = previous if previous > 0.0 else self.base
             return min(self.cap, rng.uniform(self.base, 3.0 * last))
-        ceiling = self.base if self.kind == "constant" else min(self.cap,
-                                                                 self.base * 2.0**retry)
+        ceiling = self.base if self.kind == "constant" else min(self.cap, self.base * 2.0**retry)
         if self.jitter == "full":
             return rng.uniform(0.0, ceiling)
         if self.jitter == "equal":
@@ -199,8 +224,9 @@ class Backoff:
 
 
 class RetryBudget:
-    def __init__(self, ratio: float, min_per_s: float, window: float,
-                 clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self, ratio: float, min_per_s: float, window: float, clock: Clock = time.monotonic
+    ) -> None:
         self.ratio = ratio
         self.seconds = max(1, round(window))
         self.min_retries = min_per_s * self.seconds
@@ -233,8 +259,9 @@ class RetryBudget:
 
 
 class Bulkhead:
-    def __init__(self, limit: int, max_wait: float | None = 0.0,
-                 max_queue: int | None = None) -> None:
+    def __init__(
+        self, limit: int, max_wait: float | None = 0.0, max_queue: int | None = None
+    ) -> None:
         self.limit = limit
         self.max_wait = max_wait  # None: as long as it takes
         self.max_queue = max_queue  # None: any number may wait
@@ -246,15 +273,19 @@ class Bulkhead:
         if self.active < self.limit and not self.waiters:
             self.active += 1
             return True
-        if self.max_wait == 0.0 or (self.max_queue is not None
-                                    and len(self.waiters) >= self.max_queue):
+        if self.max_wait == 0.0 or (
+            self.max_queue is not None and len(self.waiters) >= self.max_queue
+        ):
             return False
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.waiters.append(waiter)
         try:
-            await asyncio.wait_for(waiter, self.max_wait)
+            async with asyncio.timeout(self.max_wait):
+                await waiter
         except TimeoutError:
-            return False
+            # release() may have handed the permit over in the same loop turn as the wait
+            # ran out (asyncio.wait_for loses that result since Python 3.12): keep it.
+            return waiter.done() and not waiter.cancelled()
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 self.release()  # the permit was handed over just as the caller gave up

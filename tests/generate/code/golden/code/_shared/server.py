@@ -1,33 +1,30 @@
-"""The serving side: one request of an operation from admission to its answer, and the
-endpoints every service has (/health, /ready, /metrics; /chaos when SCALESIM_CHAOS=1).
+"""The serving side: one request of an operation, from admission to its answer.
 
 A request needs one of the component's workers (waiting in its queue, refused with 503 when
 the queue is full). With blocking io it holds the worker throughout; with nonblocking io it
 lets go while it waits on its calls and needs one again for post_work. A failed call ends
 the request with 502; the operation's own error rate is drawn at the end, as the simulator
-does, and answers 500.
+does, and answers 500. A malformed x-scalesim-deadline-ms header answers 400: the caller
+asked for something it cannot mean, and ignoring it would hide that.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
+import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, StatusCode
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
 from dists import RNG, Constant, Distribution
-from downstream import DEADLINE_HEADER, REQUEST_DEADLINE, TRANSPORT, DependencyFailed
+from downstream import DEADLINE_HEADER, REQUEST_DEADLINE, DependencyFailed
 from resilience import Bulkhead
-from telemetry import LATENCY, REGISTRY, REQUESTS, TRACER, start_tracing
+from telemetry import IN_FLIGHT, LATENCY, REQUESTS, TRACER
 
 Outcome = tuple[str, int, dict[str, str]]  # outcome label, HTTP status, detail
 REJECTED: Outcome = ("rejected", 503, {})
@@ -52,9 +49,17 @@ CHAOS = Faults()
 class Operation:
     """One operation of this service: its work, post_work and error rate, as in the spec."""
 
-    def __init__(self, service: str, name: str, workers: Bulkhead | None, *,
-                 work: Distribution = NO_WORK, post_work: Distribution | None = None,
-                 error_rate: float = 0.0, blocking: bool = True) -> None:
+    def __init__(
+        self,
+        service: str,
+        name: str,
+        workers: Bulkhead | None,
+        *,
+        work: Distribution = NO_WORK,
+        post_work: Distribution | None = None,
+        error_rate: float = 0.0,
+        blocking: bool = True,
+    ) -> None:
         self.service = service
         self.name = name
         self.workers = workers
@@ -63,27 +68,39 @@ class Operation:
         self.error_rate = error_rate
         self.blocking = blocking
 
-    async def serve(self, request: Request,
-                    calls: Callable[[], Awaitable[None]] | None = None) -> Response:
+    async def serve(
+        self, request: Request, calls: Callable[[], Awaitable[None]] | None = None
+    ) -> Response:
         """Answer one request, traced and measured."""
         started = time.monotonic()
-        context = propagate.extract(dict(request.headers))
-        deadline = request.headers.get(DEADLINE_HEADER)
-        token = REQUEST_DEADLINE.set(None if deadline is None
-                                     else started + float(deadline) / 1000.0)
         try:
-            with TRACER.start_as_current_span(f"{self.service}.{self.name}", context=context,
-                                              kind=SpanKind.SERVER) as span:
+            deadline = request_deadline(request.headers.get(DEADLINE_HEADER), started)
+        except ValueError as bad:
+            REQUESTS.labels(self.name, "bad_request").inc()
+            return JSONResponse(
+                {"operation": self.name, "outcome": "bad_request", "detail": str(bad)},
+                status_code=400,
+            )
+        context = propagate.extract(dict(request.headers))
+        token = REQUEST_DEADLINE.set(deadline)
+        in_flight = IN_FLIGHT.labels(self.name)
+        in_flight.inc()
+        try:
+            with TRACER.start_as_current_span(
+                f"{self.service}.{self.name}", context=context, kind=SpanKind.SERVER
+            ) as span:
                 outcome, status, detail = await self._run(calls)
                 span.set_attribute("scalesim.outcome", outcome)
                 if status >= 500:
                     span.set_status(StatusCode.ERROR, outcome)
         finally:
+            in_flight.dec()
             REQUEST_DEADLINE.reset(token)
         REQUESTS.labels(self.name, outcome).inc()
         LATENCY.labels(self.name).observe(time.monotonic() - started)
-        return JSONResponse({"operation": self.name, "outcome": outcome, **detail},
-                            status_code=status)
+        return JSONResponse(
+            {"operation": self.name, "outcome": outcome, **detail}, status_code=status
+        )
 
     async def _run(self, calls: Callable[[], Awaitable[None]] | None) -> Outcome:
         workers = self.workers
@@ -104,8 +121,11 @@ class Operation:
                         return REJECTED
                 await asyncio.sleep(self.post_work.sample(RNG))
         except DependencyFailed as failure:
-            return "failed_dependency", 502, {"dependency": failure.dependency,
-                                              "cause": failure.cause}
+            return (
+                "failed_dependency",
+                502,
+                {"dependency": failure.dependency, "cause": failure.cause},
+            )
         except Rejected:
             return REJECTED
         finally:
@@ -117,52 +137,17 @@ class Operation:
         return "ok", 200, {}
 
 
-def create_app(service: str,
-               background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()) -> FastAPI:
-    """The service's app: HTTP client, tracing and `background` jobs live with it."""
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        provider = start_tracing(service)
-        await TRANSPORT.open()
-        jobs = [asyncio.create_task(job()) for job in background]
-        try:
-            yield
-        finally:
-            for job in jobs:
-                job.cancel()
-            await asyncio.gather(*jobs, return_exceptions=True)
-            await TRANSPORT.close()
-            provider.shutdown()
-
-    app = FastAPI(title=service, lifespan=lifespan)
-    app.add_api_route("/health", health, methods=["GET"])
-    app.add_api_route("/ready", ready, methods=["GET"])
-    app.add_api_route("/metrics", metrics, methods=["GET"])
-    if os.environ.get("SCALESIM_CHAOS") == "1":
-        app.add_api_route("/chaos", chaos, methods=["POST"])
-    return app
-
-
-async def health() -> dict[str, str]:
-    """Liveness: the process answers."""
-    return {"status": "ok"}
-
-
-async def ready() -> Response:
-    """Readiness: started, with its HTTP client open."""
-    if TRANSPORT.is_open:
-        return JSONResponse({"status": "ready"})
-    return JSONResponse({"status": "starting"}, status_code=503)
-
-
-async def metrics() -> Response:
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
-
-
-async def chaos(faults: Faults) -> Faults:
-    """Set the injected faults (for chaos tests); zeros switch them off."""
-    CHAOS.error_rate = faults.error_rate
-    CHAOS.latency = faults.latency
-    return CHAOS
-
+def request_deadline(header: str | None, now: float) -> float | None:
+    """When the caller stops waiting (monotonic seconds), from its deadline header; a value
+    that is not a finite number of milliseconds >= 0 is the caller's error (ValueError)."""
+    if header is None:
+        return None
+    try:
+        milliseconds = float(header)
+    except ValueError:
+        milliseconds = math.nan
+    if not math.isfinite(milliseconds) or milliseconds < 0.0:
+        raise ValueError(
+            f"{DEADLINE_HEADER} must be a finite number of milliseconds >= 0, not {header!r}"
+        )
+    return now + milliseconds / 1000.0

@@ -17,6 +17,10 @@ class Subscription:
         self.concurrency = concurrency
         self.buffer: asyncio.Queue[None] = asyncio.Queue(capacity or 0)
 
+    def resize(self, capacity: int | None) -> None:
+        """Buffer at most `capacity` messages (None: any number); before deliveries start."""
+        self.buffer = asyncio.Queue(capacity or 0)
+
     async def deliver(self) -> None:
         """Run the subscription's workers until cancelled."""
         await asyncio.gather(*(self._worker() for _ in range(self.concurrency)))

@@ -1,0 +1,92 @@
+"""What to do with the generated files: the deploy README at the top of the output folder,
+and the next steps `scalesim generate` prints.
+
+The README is the same for a spec whatever target was generated, so generating targets one
+at a time into one folder never makes it flip; each section names the folder it needs and
+the target that writes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from scalesim.generate import chaos, keda, kong
+from scalesim.generate.base import GeneratedFile, GenerateOptions
+from scalesim.generate.code import PYTHON
+from scalesim.generate.compose import COMPOSE_FILE, entry_points
+from scalesim.generate.naming import HTTP_PORT, dns_label, env_name
+from scalesim.generate.tech import runs_as_deployment, tech_of
+from scalesim.spec.model import Kind, System
+
+README = "README.md"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A component outside callers reach, and an operation to try it with."""
+
+    name: str
+    operation: str
+
+
+def _entries(system: System) -> list[Entry]:
+    return [Entry(dns_label(name), next(iter(system.components[name].effective_operations)))
+            for name in entry_points(system)]
+
+
+def readme(system: System, options: GenerateOptions) -> GeneratedFile:
+    """The deploy README: Compose, local processes, kubectl, Helm, Istio, Argo, Kong, KEDA."""
+    components = system.components
+    env = Environment(loader=PackageLoader("scalesim.generate", "templates"),
+                      undefined=StrictUndefined, keep_trailing_newline=True,
+                      trim_blocks=True, lstrip_blocks=True, autoescape=False)
+    text = env.get_template("README.md.j2").render(
+        system=system.name, chart=dns_label(system.name, "system name"),
+        description=system.description, options=options, python=PYTHON, port=HTTP_PORT,
+        compose_file=COMPOSE_FILE, entries=_entries(system),
+        stand_ins=[name for name, c in components.items() if c.kind is not Kind.SERVICE
+                   and c.kind is not Kind.GATEWAY],
+        images=[dns_label(name) for name, c in components.items() if runs_as_deployment(c)],
+        data=[(dns_label(name), tech_of(name, c, options.image_registry).image)
+              for name, c in components.items() if not runs_as_deployment(c)
+              and c.kind is not Kind.EXTERNAL],
+        secrets=[dns_label(name) for name, c in components.items()
+                 if tech_of(name, c, options.image_registry).password_env
+                 and not runs_as_deployment(c)],
+        externals=[(dns_label(name), env_name(name, "URL")) for name, c in components.items()
+                   if c.kind is Kind.EXTERNAL],
+        chaos=[file.path for file in chaos.render(system, options)],
+        kong=bool(kong.render(system, options)), keda=bool(keda.render(system, options)),
+        slo=system.slo is not None)
+    return GeneratedFile(README, text)
+
+
+def next_steps(system: System, paths: list[str], options: GenerateOptions,
+               folder: Path) -> list[str]:
+    """Commands to run next for the files just written into `folder` (paths relative to
+    it), then where the README is."""
+    written = {path.split("/", 1)[0] for path in paths}
+    out = folder.as_posix()
+    steps: list[str] = []
+    if "compose" in written:
+        steps.append(f"docker compose -f {out}/{COMPOSE_FILE} up --build")
+        steps += [f"docker compose -f {out}/{COMPOSE_FILE} port {entry.name} {HTTP_PORT}"
+                  f"   # then: curl -X POST http://localhost:PORT/{entry.operation}"
+                  for entry in _entries(system)[:1]]
+    elif "code" in written:
+        steps.append(f"see {out}/code/README.md to run the services on this machine")
+    if "k8s" in written:
+        steps.append(f"kubectl apply -f {out}/k8s/namespace.yaml && kubectl apply -f {out}/k8s/")
+    if "helm" in written:
+        chart = dns_label(system.name, "system name")
+        steps.append(f"helm install {chart} {out}/helm/{chart} --namespace "
+                     f"{options.namespace} --create-namespace")
+    steps += [f"kubectl apply -f {out}/{target}/" for target in ("istio", "argo", "kong", "keda")
+              if target in written]
+    kubernetes = "k8s" in written or "helm" in written
+    steps.append(f"more in {out}/{README}" + (": the images to push and the secrets to "
+                                              "create first" if kubernetes else ""))
+    return steps
