@@ -107,6 +107,15 @@ describe("canvas edits", () => {
     expect(graph.edges.some((e) => e.source === "checkout" && e.target === "cache")).toBe(true);
   });
 
+  it("a cache's first connection is its backend (where misses go)", () => {
+    const added = addComponent(text, data, "cache");
+    const out = connect(added.text, parse(added.text).data, "cache", "payments");
+    expect(out.path).toEqual(["components", "cache", "backend"]);
+    const spec = parseYaml(out.text);
+    expect(spec.components.cache).toMatchObject({ backend: "payments", hit_ratio: 0.8 });
+    expect(buildGraph(parse(out.text).data).edges.some((e) => e.kind === "backend" && e.target === "payments")).toBe(true);
+  });
+
   it("deleting a component removes the calls, workloads and faults that point at it", () => {
     const out = deleteNode(text, data, "payments");
     const spec = parseYaml(out);

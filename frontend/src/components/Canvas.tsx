@@ -98,7 +98,7 @@ export function Canvas({ graph, layout, selection, nodeMarks, edgeMarks, overlay
   const edges: Edge<EdgeData>[] = useMemo(() => graph.edges.map((model) => ({
     id: model.id, source: model.source, target: model.target, type: "call",
     data: { model, marks: edgeMarks?.[model.id], overlay: overlay?.edges[model.id] },
-    markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
+    markerEnd: { type: MarkerType.ArrowClosed, width: 14, height: 14, markerUnits: "userSpaceOnUse" },
     selected: selection?.type === "edge" && selection.id === model.id,
   })), [graph, edgeMarks, overlay, selection]);
   const [shown, setShown, onNodesChange] = useNodesState(nodes);

@@ -1,7 +1,7 @@
 // The spec as YAML in CodeMirror 6: completion and hover docs from the spec's JSON Schema,
 // and the server's located errors and lint findings as diagnostics on their lines.
 import { yaml, yamlLanguage } from "@codemirror/lang-yaml";
-import { setDiagnostics, type Diagnostic } from "@codemirror/lint";
+import { lintGutter, setDiagnostics, type Diagnostic } from "@codemirror/lint";
 import { EditorState, type Text } from "@codemirror/state";
 import { EditorView, hoverTooltip } from "@codemirror/view";
 import { basicSetup } from "codemirror";
@@ -54,6 +54,7 @@ export function YamlEditor({ text, onChange, errors, findings, schema, focusLine
         doc: text,
         extensions: [
           basicSetup,
+          lintGutter(),
           yaml(),
           yamlLanguage.data.of({ autocomplete: yamlCompletion() }),
           hoverTooltip(yamlSchemaHover()),

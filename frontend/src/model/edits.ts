@@ -52,6 +52,14 @@ export function connect(text: string, data: unknown, source: string, target: str
     const path: Path = ["components", source, "consumers", index];
     return { path, text: edit(text, (doc) => appendTo(doc, ["components", source, "consumers"], { to: target })) };
   }
+  if (kindOf(comp) === "cache" && obj(comp).backend == null) {
+    // A cache's first connection is where its misses go.
+    const path: Path = ["components", source, "backend"];
+    return { path, text: edit(text, (doc) => {
+      setIn(doc, path, target);
+      if (obj(comp).hit_ratio == null) setIn(doc, ["components", source, "hit_ratio"], 0.8);
+    }) };
+  }
   const operation = Object.keys(obj(obj(comp).operations))[0] ?? "handle";
   const callsPath: Path = ["components", source, "operations", operation, "calls"];
   const index = arr(obj(obj(obj(comp).operations)[operation]).calls).length;

@@ -29,6 +29,7 @@ export function SimulatePage() {
 
   const start = async () => {
     source.current?.close();
+    setRun(null);
     setBusy(true);
     try {
       const sameAsSaved = designId !== null && savedText === text;
