@@ -2,8 +2,8 @@
 // call with its policy badges. Validation errors and lint findings mark the elements they
 // concern; during a replay the overlay colours nodes and edges by what happened at that time.
 import {
-  Background, BaseEdge, Controls, EdgeLabelRenderer, Handle, MarkerType, MiniMap, Position,
-  ReactFlow, getBezierPath, useNodesState, type Connection, type Edge, type EdgeProps, type Node, type NodeProps,
+  Background, BaseEdge, Controls, EdgeLabelRenderer, Handle, MarkerType, Position,
+  ReactFlow, getBezierPath, useNodesState, useReactFlow, type Connection, type Edge, type EdgeProps, type Node, type NodeProps,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { memo, useEffect, useMemo } from "react";
@@ -71,6 +71,16 @@ function CallEdge(props: EdgeProps<Edge<EdgeData>>) {
   );
 }
 
+/** Fit the view again when nodes come or go (a template opened, a component added). */
+function FitOnChange({ ids }: { ids: string }) {
+  const flow = useReactFlow();
+  useEffect(() => {
+    const timer = setTimeout(() => flow.fitView({ padding: 0.15, maxZoom: 1.2, duration: 200 }), 50);
+    return () => clearTimeout(timer);
+  }, [ids, flow]);
+  return null;
+}
+
 const nodeTypes = { component: ComponentNode };
 const edgeTypes = { call: CallEdge };
 
@@ -106,7 +116,7 @@ export function Canvas({ graph, layout, selection, nodeMarks, edgeMarks, overlay
   return (
     <div className="canvas" data-testid="canvas">
       <ReactFlow nodes={shown} edges={edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes}
-        fitView fitViewOptions={{ padding: 0.15 }} minZoom={0.2} maxZoom={2}
+        fitView fitViewOptions={{ padding: 0.15, maxZoom: 1.2 }} minZoom={0.2} maxZoom={2}
         nodesDraggable nodesConnectable={editable} elementsSelectable deleteKeyCode={null}
         onNodeClick={(_, node) => onSelect?.({ type: "node", id: node.id })}
         onEdgeClick={(_, edge) => onSelect?.({ type: "edge", id: edge.id })}
@@ -115,9 +125,9 @@ export function Canvas({ graph, layout, selection, nodeMarks, edgeMarks, overlay
         onNodesChange={onNodesChange}
         onConnect={(c: Connection) => c.source && c.target && c.source !== c.target && onConnect?.(c.source, c.target)}
         proOptions={{ hideAttribution: true }}>
+        <FitOnChange ids={graph.nodes.map((n) => n.id).join("|")} />
         <Background gap={20} size={1} />
         <Controls showInteractive={false} />
-        <MiniMap pannable zoomable nodeStrokeWidth={2} />
       </ReactFlow>
     </div>
   );

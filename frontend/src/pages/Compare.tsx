@@ -4,6 +4,9 @@ import { useEffect, useState } from "react";
 import { api, type Delta, type RunBrief, type RunState } from "../api";
 import { Summary } from "./Simulate";
 
+const show = (v: number | null | undefined): string =>
+  v === null || v === undefined ? "–" : Number(v.toPrecision(4)).toLocaleString();
+
 export function ComparePage() {
   const [runs, setRuns] = useState<RunBrief[]>([]);
   const [a, setA] = useState("");
@@ -24,7 +27,7 @@ export function ComparePage() {
     api.compare(a, b).then((c) => setDeltas(c.deltas), (e) => setError(e.message));
     Promise.all([api.run(a), api.run(b)]).then(([x, y]) => setBoth([x, y]), () => setBoth(null));
   }, [a, b]);
-  const label = (r: RunBrief) => `${r.system} · ${r.created_at.replace("T", " ").replace("Z", "")} · seed ${r.seed ?? "spec"} · p99 ${r.summary?.p99_ms ?? "–"} ms`;
+  const label = (r: RunBrief) => `${r.system} · ${r.created_at.replace("T", " ").replace("Z", "")} · seed ${r.seed ?? "spec"} · p99 ${show(r.summary?.p99_ms)} ms`;
   return (
     <div className="compare">
       <div className="toolbar">
@@ -46,8 +49,8 @@ export function ComparePage() {
           <tbody>
             {deltas.map((d) => (
               <tr key={`${d.scope}-${d.metric}`} className={d.verdict}>
-                <td>{d.scope}</td><td>{d.metric}</td><td className="num">{d.a ?? "–"}</td><td className="num">{d.b ?? "–"}</td>
-                <td className="num">{d.relative !== null ? `${(d.relative * 100).toFixed(1)}%` : d.change ?? "–"}</td><td>{d.verdict}</td>
+                <td>{d.scope}</td><td>{d.metric}</td><td className="num">{show(d.a)}</td><td className="num">{show(d.b)}</td>
+                <td className="num">{d.relative !== null ? `${d.relative > 0 ? "+" : ""}${(d.relative * 100).toFixed(1)}%` : show(d.change)}</td><td>{d.verdict}</td>
               </tr>
             ))}
           </tbody>

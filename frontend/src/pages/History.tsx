@@ -3,6 +3,9 @@ import { useEffect, useState } from "react";
 import { api, ApiError, type Design, type DesignBrief, type RunBrief } from "../api";
 import { useDesign } from "../store";
 
+const show = (v: number | null | undefined): string =>
+  v === null || v === undefined ? "–" : Number(v.toPrecision(4)).toLocaleString();
+
 export function HistoryPage({ onOpened, onRun }: { onOpened: () => void; onRun: () => void }) {
   const [designs, setDesigns] = useState<DesignBrief[]>([]);
   const [expanded, setExpanded] = useState<Design | null>(null);
@@ -71,7 +74,7 @@ export function HistoryPage({ onOpened, onRun }: { onOpened: () => void; onRun: 
           {runs.map((r) => (
             <tr key={r.id}>
               <td>{r.system}</td><td>{r.created_at.replace("T", " ").replace("Z", "")}</td><td className={`run-status ${r.status}`}>{r.status}</td>
-              <td className="num">{r.summary?.p99_ms ?? "–"}</td><td className="num">{r.summary?.error_rate ?? "–"}</td>
+              <td className="num">{show(r.summary?.p99_ms)}</td><td className="num">{show(r.summary?.error_rate)}</td>
               <td>{r.summary?.slo_met === null || r.summary?.slo_met === undefined ? "–" : r.summary.slo_met ? "met" : "missed"}</td>
               <td>{r.status === "done" && <button type="button" className="small" onClick={() => openRun(r.id)}>open</button>}</td>
             </tr>
