@@ -71,7 +71,8 @@ def test_studio_flow_in_chromium(server: str) -> None:
     outside: list[str] = []
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
+        context = browser.new_context(viewport={"width": 1440, "height": 900},
+                                      accept_downloads=True)
         page = context.new_page()
         page.set_default_timeout(20_000)
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -103,7 +104,8 @@ def test_studio_flow_in_chromium(server: str) -> None:
         expect(replicas).to_have_value("2")
         replicas.fill("4")
         replicas.press("Enter")
-        page.wait_for_function("() => document.querySelector('.cm-content').innerText.includes('replicas: 4')")
+        page.wait_for_function(
+            "() => document.querySelector('.cm-content').innerText.includes('replicas: 4')")
         assert "# Never wait longer than this for the gateway." in editor_text(page)
         expect(node).to_contain_text("×4")
 

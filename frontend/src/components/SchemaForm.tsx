@@ -28,7 +28,12 @@ export function simplify(root: Schema, node: Schema): Schema {
       .filter((o) => o.type !== "null");
     if (options.length === 1) {
       const { anyOf: _ignored, ...rest } = current;
-      current = { ...simplify(root, options[0]), ...rest, description: rest.description ?? options[0].description };
+      const inner = simplify(root, options[0]);
+      // The value's own description names its unit ("a positive duration: 250us, 5ms…").
+      const unit = typeof inner.description === "string" && inner.description !== rest.description
+        ? inner.description : undefined;
+      current = { ...inner, ...rest, description: rest.description ?? inner.description,
+        unit: rest.description ? unit : undefined };
     } else {
       current = { ...current, anyOf: options };
     }
@@ -115,7 +120,7 @@ function Field({ root, schema, name, value, path, errors, required, onSet }: Fie
   const shape = shapeOf(root, node);
   const dotted = formatPath(path);
   const mine = errors.filter((e) => e.path === dotted || (shape !== "object" && e.path.startsWith(`${dotted}.`)) || e.path.startsWith(`${dotted}[`));
-  const description = [node.description, node.title && node.title !== name ? undefined : undefined].filter(Boolean).join(" ");
+  const description = [node.description, node.unit].filter((d) => typeof d === "string").join(" — ");
   const fallback = node.default;
   const id = `f-${dotted.replace(/[^A-Za-z0-9]/g, "-")}`;
   const [open, setOpen] = useState(value !== undefined && value !== null);
@@ -130,7 +135,7 @@ function Field({ root, schema, name, value, path, errors, required, onSet }: Fie
           {!present && <button type="button" className="small" onClick={() => { onSet(path, {}); setOpen(true); }}>add</button>}
           {present && !required && <button type="button" className="small" onClick={() => onSet(path, undefined)}>remove</button>}
         </legend>
-        {description && <p className="hint">{String(description)}</p>}
+        {description && <p className="hint">{description}</p>}
         {open && present && <SchemaForm root={root} schema={node} value={value} path={path} errors={errors} onSet={onSet} />}
         {mine.filter((e) => e.path === dotted).map((e) => <p key={e.message} className="field-error">{e.message}</p>)}
       </fieldset>
@@ -141,7 +146,7 @@ function Field({ root, schema, name, value, path, errors, required, onSet }: Fie
       <label htmlFor={id}>{name}{required ? " *" : ""}</label>
       <Input id={id} root={root} schema={node} shape={shape} value={value} fallback={fallback}
         onCommit={(v) => onSet(path, v)} />
-      {description && <p className="hint">{String(description)}</p>}
+      {description && <p className="hint">{description}</p>}
       {mine.map((e) => <p key={e.path + e.message} className="field-error" role="alert">{e.message}</p>)}
     </div>
   );
