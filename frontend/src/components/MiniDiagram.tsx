@@ -17,8 +17,8 @@ export function MiniDiagram({ spec }: { spec: string }) {
       h: Math.max(...xs.map((v) => v.y)) - Math.min(...xs.map((v) => v.y)) + NODE_H + 20,
     };
     // Small systems are not blown up: the view is at least this big, centred.
-    const w = Math.max(box.w, 1100);
-    const h = Math.max(box.h, 300);
+    const w = Math.max(box.w, 760);
+    const h = Math.max(box.h, 240);
     return { graph: g, positions: p, box: { x: box.x - (w - box.w) / 2, y: box.y - (h - box.h) / 2, w, h } };
   }, [spec]);
   if (!graph.nodes.length) return null;

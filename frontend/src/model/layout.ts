@@ -8,7 +8,7 @@ export const NODE_H = 78;
 export function autoLayout(graph: Graph, fixed: Record<string, { x: number; y: number }> = {}
 ): Record<string, { x: number; y: number }> {
   const g = new dagre.graphlib.Graph();
-  g.setGraph({ rankdir: "LR", nodesep: 40, ranksep: 150, marginx: 10, marginy: 10 });
+  g.setGraph({ rankdir: "LR", nodesep: 40, ranksep: 200, marginx: 10, marginy: 10 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const node of graph.nodes) g.setNode(node.id, { width: NODE_W, height: NODE_H });
   for (const edge of graph.edges) g.setEdge(edge.source, edge.target);

@@ -54,15 +54,17 @@ function RelationGraph({ centre }: { centre: string }) {
   useEffect(() => { api.patternGraph(centre).then(setGraph, () => setGraph(null)); }, [centre]);
   if (!graph) return null;
   const others = graph.nodes.filter((n) => n.id !== centre);
-  const size = 360;
-  const r = 135;
+  const size = 470;
+  const r = 170;
   const pos = new Map<string, { x: number; y: number }>([[centre, { x: size / 2, y: size / 2 }]]);
+  const angle = new Map<string, number>();
   others.forEach((n, i) => {
     const a = (2 * Math.PI * i) / Math.max(1, others.length) - Math.PI / 2;
+    angle.set(n.id, a);
     pos.set(n.id, { x: size / 2 + r * Math.cos(a), y: size / 2 + r * Math.sin(a) });
   });
   return (
-    <svg width={size} height={size} className="relation-graph" role="img" aria-label="relations">
+    <svg width={size + 160} height={size} viewBox={`-80 0 ${size + 160} ${size}`} className="relation-graph" role="img" aria-label="relations">
       {graph.edges.map((e) => {
         const a = pos.get(e.source)!; const b = pos.get(e.target)!;
         return a && b ? <line key={`${e.source}-${e.kind}-${e.target}`} x1={a.x} y1={a.y} x2={b.x} y2={b.y} stroke="#b8c2cf"><title>{e.kind}</title></line> : null;
@@ -72,7 +74,15 @@ function RelationGraph({ centre }: { centre: string }) {
         return (
           <g key={n.id} transform={`translate(${p.x},${p.y})`}>
             <circle r={n.id === centre ? 9 : 6} fill={n.id === centre ? "#1b5fc1" : "#7f8c9d"} />
-            <text y={-11} textAnchor="middle" fontSize={10}>{n.name.length > 22 ? `${n.name.slice(0, 21)}…` : n.name}</text>
+            {(() => {
+              // Labels point away from the centre, so neighbours on a ring do not overlap.
+              const a = angle.get(n.id);
+              const cos = a === undefined ? 0 : Math.cos(a);
+              const anchor = a === undefined || Math.abs(cos) < 0.3 ? "middle" : cos > 0 ? "start" : "end";
+              const dx = a === undefined ? 0 : 11 * cos;
+              const dy = a === undefined ? -13 : 11 * Math.sin(a) + 4;
+              return <text x={dx} y={dy} textAnchor={anchor} fontSize={10}>{n.name.length > 24 ? `${n.name.slice(0, 23)}…` : n.name}</text>;
+            })()}
           </g>
         );
       })}
