@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import yaml
@@ -287,3 +289,22 @@ def test_front_end_is_served(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200
     assert "ScaleSim Studio" in page.text
+
+
+def test_the_api_is_described_without_cdn_pages(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    paths = set(document["paths"])
+    assert {"/api/templates", "/api/templates/{template_id}", "/api/templates/{template_id}/spec",
+            "/api/validate", "/api/runs", "/api/runs/{run_id}", "/api/runs/{run_id}/events",
+            "/api/generate", "/api/designs", "/api/designs/{design_id}", "/api/patterns",
+            "/api/health"} <= paths
+    assert set(document["paths"]["/api/runs/{run_id}"]) == {"get", "delete"}
+    assert set(document["paths"]["/api/designs/{design_id}"]) == {"get", "put", "delete"}
+    assert client.get("/docs").status_code == 404  # Swagger UI would load from a CDN
+
+
+def test_front_end_missing_says_how_to_build(studio: Callable[..., TestClient],
+                                             tmp_path: Path) -> None:
+    client = studio(static_dir=tmp_path)
+    page = client.get("/")
+    assert page.status_code == 200 and "make studio" in page.text

@@ -23,8 +23,9 @@ from scalesim.studio.store import Store
 log = logging.getLogger("scalesim.studio")
 
 NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>ScaleSim Studio</title>
-<h1>ScaleSim Studio</h1><p>The API is running (see <a href="/docs">/docs</a>), but the front end
-has not been built. From a source checkout run <code>make studio</code>, then reload.</p>"""
+<h1>ScaleSim Studio</h1><p>The API is running (see <a href="/openapi.json">/openapi.json</a>),
+but the front end has not been built. From a source checkout run <code>make studio</code>,
+then reload.</p>"""
 
 
 def create_app(config: StudioConfig | None = None) -> FastAPI:
@@ -38,7 +39,10 @@ def create_app(config: StudioConfig | None = None) -> FastAPI:
         yield
         manager.close()
 
+    # Swagger UI and ReDoc load their scripts from a CDN: the studio works offline, so it
+    # serves the OpenAPI document only (/openapi.json).
     app = FastAPI(title="ScaleSim Studio", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,
                   description="The HTTP API the studio's front end uses (docs/studio.md).")
     app.state.config, app.state.store, app.state.runs = config, store, manager
     _errors(app)
