@@ -10,7 +10,17 @@ PIP_VERSION := 26.3
 # The kernel is compiled with mypyc (see setup.py): rebuild when its sources change.
 COMPILED := $(shell sed -n 's/^ *"\(src\/.*\.py\)",$$/\1/p' setup.py)
 
-.PHONY: run test check bench clean lock
+.PHONY: run test check bench clean lock studio studio-test
+
+# The studio's front end (frontend/, TypeScript + Vite) is built into the Python package
+# (src/scalesim/studio/static), which serves it: `npm ci` from the committed lock, then a
+# Vite build. Neither node_modules nor the build is committed (docs/studio.md says why).
+FRONTEND := frontend
+NODE_MODULES := $(FRONTEND)/node_modules/.installed
+STUDIO_BUILD := src/scalesim/studio/static/index.html
+FRONTEND_SOURCES := $(shell find $(FRONTEND)/src -type f 2>/dev/null) $(FRONTEND)/index.html \
+	$(FRONTEND)/vite.config.ts $(FRONTEND)/tsconfig.json
+NPM := $(shell command -v npm 2>/dev/null)
 
 # The compose-spec JSON schema, for validating generated compose files in tests: the last
 # Python release of docker-compose ships it. Fetched from PyPI into .cache, never committed.
@@ -26,12 +36,29 @@ lock: $(STAMP)  ## re-resolve requirements/dev.lock from pyproject.toml (needs t
 	$(BIN)/uv pip compile pyproject.toml requirements/build.in --extra dev --extra parquet \
 		--universal --python-version 3.11 -o $(LOCK)
 
-run: $(STAMP)  ## list the pattern templates, build and simulate one, simulate the bundled example
+run: $(STAMP) $(if $(NPM),$(STUDIO_BUILD))  ## list the templates, build and simulate one, simulate the example, say how to start the studio
 	$(BIN)/scalesim templates list
 	mkdir -p .cache
 	$(BIN)/scalesim new circuit-breaker -o .cache/circuit-breaker.yaml --force
 	$(BIN)/scalesim simulate .cache/circuit-breaker.yaml
 	$(BIN)/scalesim simulate examples/shop.yaml
+	@echo
+	@echo "ScaleSim Studio, the web app: $(BIN)/scalesim studio"
+	@echo "  (http://127.0.0.1:8765/ opens in your browser; --no-browser, --port N, --host ADDR, --db URL)"
+	@$(if $(NPM),,echo "  Its front end is not built: install Node.js 18+ and npm, then run make studio")
+
+$(NODE_MODULES): $(FRONTEND)/package-lock.json
+	@$(if $(NPM),,echo "npm is needed to build the studio's front end: install Node.js 18+ and npm" && exit 1)
+	cd $(FRONTEND) && npm ci --no-audit --no-fund
+	touch $@
+
+$(STUDIO_BUILD): $(NODE_MODULES) $(FRONTEND_SOURCES)
+	cd $(FRONTEND) && npm run build
+
+studio: $(STUDIO_BUILD)  ## build the studio's front end into the package
+
+studio-test: $(NODE_MODULES)  ## the front end's unit tests (Vitest) and type check
+	cd $(FRONTEND) && npx tsc --noEmit && npx vitest run
 
 check: $(STAMP)  ## style and types
 	$(BIN)/ruff check src tests benchmarks
@@ -42,11 +69,13 @@ $(COMPOSE_SCHEMA): | $(STAMP)
 	$(BIN)/python -m pip download --quiet --no-deps --dest .cache/wheels docker-compose==1.29.2
 	$(BIN)/python -c "import zipfile, glob; w = glob.glob('.cache/wheels/docker_compose-*.whl')[0]; open('$@', 'wb').write(zipfile.ZipFile(w).read('compose/config/compose_spec.json'))"
 
-test: check $(COMPOSE_SCHEMA)  ## the whole suite, in parallel
+test: check $(COMPOSE_SCHEMA) studio-test $(STUDIO_BUILD)  ## the whole suite, in parallel
 	$(BIN)/pytest -n auto -q
 
-bench: $(STAMP)  ## speed against SimPy on the reference models
+bench: $(STAMP)  ## speed against SimPy on the reference models; the studio's template -> results flow
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/studio_flow.py
 
 clean:
-	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache test-artifacts \
+		$(FRONTEND)/node_modules src/scalesim/studio/static

@@ -10,6 +10,7 @@ from scalesim.cli.lint import lint_command
 from scalesim.cli.patterns import advise_command, patterns_app
 from scalesim.cli.render import compare_command, diagram_command, export_command, report_command
 from scalesim.cli.run import schema_command, simulate_command, validate_command
+from scalesim.cli.studio import studio_command
 from scalesim.cli.templates import new_command, templates_app
 
 app = typer.Typer(
@@ -32,6 +33,7 @@ app.command("diagram")(diagram_command)
 app.command("report")(report_command)
 app.command("compare")(compare_command)
 app.command("export")(export_command)
+app.command("studio")(studio_command)
 
 
 def _version(value: bool) -> None:

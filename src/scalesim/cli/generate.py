@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated
 
@@ -18,25 +17,6 @@ from scalesim.generate import (
     render,
     write,
 )
-from scalesim.generate.naming import dns_label
-
-_K8S_VERSION = re.compile(r"^1\.\d+$")
-
-
-def _options(namespace: str, image_registry: str, k8s_version: str) -> GenerateOptions:
-    problems = []
-    try:
-        dns_label(namespace, "namespace")
-    except GenerateError as error:
-        problems += error.problems
-    if not image_registry or any(c.isspace() for c in image_registry):
-        problems.append(f"image registry {image_registry!r}: must be non-empty, no spaces")
-    if not _K8S_VERSION.match(k8s_version):
-        problems.append(f"Kubernetes version {k8s_version!r}: give major.minor, e.g. 1.33")
-    if problems:
-        raise GenerateError(problems)
-    return GenerateOptions(namespace=namespace, image_registry=image_registry.rstrip("/"),
-                           k8s_version=k8s_version)
 
 
 def generate_command(
@@ -60,7 +40,7 @@ def generate_command(
     """
     system = load_or_exit(file, overrides)
     try:
-        options = _options(namespace, image_registry, k8s_version)
+        options = GenerateOptions.checked(namespace, image_registry, k8s_version)
         files = render(system, target, options)
         planned = plan(output, files, force)
     except GenerateError as error:

@@ -21,6 +21,7 @@ from scalesim.templates import (
     get_template,
     templates_for_pattern,
 )
+from scalesim.templates.describe import brief, details
 from scalesim.templates.params import parse_assignments
 
 EXIT_BAD_INPUT = 2
@@ -49,11 +50,6 @@ def lookup(template_id: str) -> Template[Any]:
 
 def emit_json(data: object) -> None:
     typer.echo(json.dumps(data, sort_keys=True, indent=2))
-
-
-def brief(template: Template[Any]) -> dict[str, Any]:
-    return {"id": template.id, "version": template.version, "title": template.title,
-            "summary": template.summary, "patterns": list(template.patterns)}
 
 
 def canonical_pattern(key: str) -> str:
@@ -85,17 +81,6 @@ def list_templates(
         grid.add_row(escape(template.id), escape(template.title),
                      escape(", ".join(template.patterns)))
     out.print(grid)
-
-
-def details(template: Template[Any]) -> dict[str, Any]:
-    scenario = template.scenario(template.validate({}))
-    return {**brief(template),
-            "parameters": [p.as_dict() for p in template.parameters()],
-            "assumptions": list(template.assumptions),
-            "scenario": scenario.story,
-            "expected": [{"metric": e.metric, "minus": e.minus, "op": e.op, "value": e.value,
-                          "tolerance": e.tolerance, "why": e.why, "text": str(e)}
-                         for e in scenario.expect]}
 
 
 @templates_app.command()

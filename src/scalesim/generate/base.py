@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from scalesim.generate.errors import GenerateError
+from scalesim.generate.naming import dns_label
+
+_K8S_VERSION = re.compile(r"^1\.\d+$")
 
 
 @dataclass(frozen=True)
@@ -10,6 +16,23 @@ class GenerateOptions:
     namespace: str = "default"
     image_registry: str = "registry.local/scalesim"
     k8s_version: str = "1.33"
+
+    @classmethod
+    def checked(cls, namespace: str, image_registry: str, k8s_version: str) -> GenerateOptions:
+        """Options from a person's input; a GenerateError lists every value that is wrong."""
+        problems = []
+        try:
+            dns_label(namespace, "namespace")
+        except GenerateError as error:
+            problems += error.problems
+        if not image_registry or any(c.isspace() for c in image_registry):
+            problems.append(f"image registry {image_registry!r}: must be non-empty, no spaces")
+        if not _K8S_VERSION.match(k8s_version):
+            problems.append(f"Kubernetes version {k8s_version!r}: give major.minor, e.g. 1.33")
+        if problems:
+            raise GenerateError(problems)
+        return cls(namespace=namespace, image_registry=image_registry.rstrip("/"),
+                   k8s_version=k8s_version)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,91 @@
+// The studio's shell: the pages (hash routes, so the server only serves static files), the
+// validation loop that follows every change of the spec, keyboard undo/redo and notices.
+import { useEffect, useState } from "react";
+import { api, ApiError, type TemplateCard } from "./api";
+import { ComparePage } from "./pages/Compare";
+import { DesignPage } from "./pages/Design";
+import { GalleryPage } from "./pages/Gallery";
+import { GeneratePage } from "./pages/Generate";
+import { HistoryPage } from "./pages/History";
+import { PatternDrawer } from "./pages/Patterns";
+import { SimulatePage } from "./pages/Simulate";
+import { useDesign } from "./store";
+
+const PAGES = ["gallery", "design", "simulate", "compare", "generate", "history"] as const;
+type Page = (typeof PAGES)[number];
+const VALIDATE_AFTER_MS = 250;
+
+function pageFromHash(): Page {
+  const name = window.location.hash.replace(/^#\/?/, "");
+  return (PAGES as readonly string[]).includes(name) ? (name as Page) : "gallery";
+}
+
+export function App() {
+  const [page, setPage] = useState<Page>(pageFromHash());
+  const [schema, setSchema] = useState<Record<string, unknown> | null>(null);
+  const [pattern, setPattern] = useState<string | null>(null);
+  const { text, parsed, setValidation, notice, load, undo, redo } = useDesign();
+
+  useEffect(() => {
+    const follow = () => setPage(pageFromHash());
+    window.addEventListener("hashchange", follow);
+    return () => window.removeEventListener("hashchange", follow);
+  }, []);
+  useEffect(() => { api.schema().then(setSchema, () => undefined); }, []);
+  useEffect(() => {
+    if (!text || parsed.syntaxErrors.length) { setValidation(null); return; }
+    let current = true;
+    const timer = setTimeout(() => {
+      api.validate(text).then((v) => current && setValidation(v), (e) => {
+        if (current) useDesign.getState().notify("error", e instanceof ApiError ? e.message : String(e));
+      });
+    }, VALIDATE_AFTER_MS);
+    return () => { current = false; clearTimeout(timer); };
+  }, [text, parsed, setValidation]);
+  useEffect(() => {
+    const keys = (e: KeyboardEvent) => {
+      const inEditor = (e.target as HTMLElement | null)?.closest?.(".cm-editor, input, select, textarea");
+      if (inEditor || !(e.ctrlKey || e.metaKey) || e.key.toLowerCase() !== "z") return;
+      e.preventDefault();
+      if (e.shiftKey) redo(); else undo();
+    };
+    window.addEventListener("keydown", keys);
+    return () => window.removeEventListener("keydown", keys);
+  }, [undo, redo]);
+  useEffect(() => {
+    if (!notice) return;
+    const timer = setTimeout(() => useDesign.setState({ notice: null }), 6000);
+    return () => clearTimeout(timer);
+  }, [notice]);
+
+  const go = (next: Page) => { window.location.hash = `/${next}`; };
+  const openTemplate = (t: TemplateCard) => { load(t.spec, t.id); go("design"); };
+  const openTemplateById = async (id: string) => {
+    try { const t = await api.template(id); openTemplate(t); setPattern(null); } catch (e) { useDesign.getState().notify("error", String((e as Error).message)); }
+  };
+  const needsDesign = page !== "gallery" && page !== "history" && page !== "compare" && !text;
+
+  return (
+    <div className="app">
+      <header>
+        <span className="brand">ScaleSim <b>Studio</b></span>
+        <nav>{PAGES.map((p) => (
+          <a key={p} href={`#/${p}`} className={p === page ? "active" : ""} data-page={p}>{p[0].toUpperCase() + p.slice(1)}</a>
+        ))}</nav>
+        <span className="design-name">{text ? useDesign.getState().name : ""}</span>
+      </header>
+      <main>
+        {needsDesign ? (
+          <div className="empty"><p>No design open yet.</p><button type="button" className="primary" onClick={() => go("gallery")}>Pick a template</button></div>
+        ) : page === "gallery" ? <GalleryPage onOpen={openTemplate} onPattern={(id) => setPattern(id)} />
+          : page === "design" ? <DesignPage schema={schema} onPattern={(id) => setPattern(id)} />
+          : page === "simulate" ? <SimulatePage />
+          : page === "compare" ? <ComparePage />
+          : page === "generate" ? <GeneratePage />
+          : <HistoryPage onOpened={() => go("design")} onRun={() => go("simulate")} />}
+      </main>
+      {pattern !== null && <PatternDrawer initial={pattern} onClose={() => setPattern(null)} onTemplate={openTemplateById} />}
+      {notice && <div className={`notice ${notice.kind}`} role="status" onClick={() => useDesign.setState({ notice: null })}>{notice.text}</div>}
+    </div>
+  );
+}

@@ -1,0 +1,134 @@
+// The architecture on a React Flow canvas: a node per component and workload, an edge per
+// call with its policy badges. Validation errors and lint findings mark the elements they
+// concern; during a replay the overlay colours nodes and edges by what happened at that time.
+import {
+  Background, BaseEdge, Controls, EdgeLabelRenderer, Handle, MarkerType, Position,
+  ReactFlow, getBezierPath, useNodesState, useReactFlow, type Connection, type Edge, type EdgeProps, type Node, type NodeProps,
+} from "@xyflow/react";
+import "@xyflow/react/dist/style.css";
+import { memo, useEffect, useMemo } from "react";
+import type { EdgeModel, Graph, NodeModel } from "../model/graph";
+import { autoLayout } from "../model/layout";
+import type { Marks } from "../model/marks";
+import { KindIcon } from "./icons";
+
+export interface NodeOverlay { fill?: string; lines: string[]; alert?: string }
+export interface EdgeOverlay { width?: number; colour?: string; badges: string[]; animated?: boolean }
+export interface Overlay { nodes: Record<string, NodeOverlay>; edges: Record<string, EdgeOverlay> }
+
+type NodeData = { model: NodeModel; marks?: Marks; overlay?: NodeOverlay };
+type EdgeData = { model: EdgeModel; marks?: Marks; overlay?: EdgeOverlay };
+
+const ComponentNode = memo(function ComponentNode({ data, selected }: NodeProps<Node<NodeData>>) {
+  const { model, marks, overlay } = data;
+  const errors = marks?.errors.length ?? 0;
+  const warnings = marks?.findings.length ?? 0;
+  const title = [...(marks?.errors ?? []), ...(marks?.findings ?? []).map((f) => `${f.rule} ${f.message}`)].join("\n");
+  return (
+    <div className={`node kind-${model.kind}${selected ? " selected" : ""}${errors ? " has-error" : ""}`}
+      style={overlay?.fill ? { background: overlay.fill } : undefined} data-node={model.id} title={title || undefined}>
+      <Handle type="target" position={Position.Left} />
+      <div className="node-head">
+        <span className="node-icon"><KindIcon kind={model.kind} /></span>
+        <span className="node-name">{model.name}</span>
+        {errors > 0 && <span className="mark error" data-testid="node-error">{errors}</span>}
+        {warnings > 0 && <span className="mark warning" data-testid="node-finding">{warnings}</span>}
+      </div>
+      <div className="node-detail">{model.kind === "workload" ? `→ ${model.detail}` :
+        [model.tech, model.replicas != null ? `×${model.replicas}` : null,
+          model.workers ? `${model.workers} workers` : null].filter(Boolean).join(" · ") || model.kind}</div>
+      {overlay?.lines.map((line) => <div key={line} className="node-metric">{line}</div>)}
+      {overlay?.alert && <div className="node-alert">{overlay.alert}</div>}
+      <Handle type="source" position={Position.Right} />
+    </div>
+  );
+});
+
+function CallEdge(props: EdgeProps<Edge<EdgeData>>) {
+  const { sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, data, selected, markerEnd } = props;
+  const [path, labelX, labelY] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
+  const model = data!.model;
+  const overlay = data!.overlay;
+  const errors = data!.marks?.errors.length ?? 0;
+  const colour = errors ? "#c62828" : overlay?.colour ?? (selected ? "#1b5fc1" : "#6b7685");
+  return (
+    <>
+      <BaseEdge path={path} markerEnd={markerEnd} style={{
+        stroke: colour, strokeWidth: overlay?.width ?? (selected ? 2.4 : 1.6),
+        strokeDasharray: model.isAsync ? "6 4" : undefined,
+      }} className={overlay?.animated ? "flowing" : undefined} />
+      <EdgeLabelRenderer>
+        <div className={`edge-label${selected ? " selected" : ""}`} data-edge={model.id}
+          style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}>
+          <span className="edge-op">{model.label}{model.isAsync ? " · async" : ""}{model.parallel ? " · ∥" : ""}</span>
+          {[...model.badges, ...(overlay?.badges ?? [])].map((badge) => (
+            <span key={badge} className={`badge${/OPEN|open/.test(badge) ? " badge-open" : ""}`}>{badge}</span>
+          ))}
+          {errors > 0 && <span className="mark error">{errors}</span>}
+        </div>
+      </EdgeLabelRenderer>
+    </>
+  );
+}
+
+/** Fit the view again when nodes come or go (a template opened, a component added). */
+function FitOnChange({ ids }: { ids: string }) {
+  const flow = useReactFlow();
+  useEffect(() => {
+    const timer = setTimeout(() => flow.fitView({ padding: 0.15, maxZoom: 1.2, duration: 200 }), 50);
+    return () => clearTimeout(timer);
+  }, [ids, flow]);
+  return null;
+}
+
+const nodeTypes = { component: ComponentNode };
+const edgeTypes = { call: CallEdge };
+
+export interface CanvasProps {
+  graph: Graph;
+  layout: Record<string, { x: number; y: number }>;
+  selection?: { type: "node" | "edge"; id: string } | null;
+  nodeMarks?: Record<string, Marks>;
+  edgeMarks?: Record<string, Marks>;
+  overlay?: Overlay;
+  editable?: boolean;
+  onSelect?: (selection: { type: "node" | "edge"; id: string } | null) => void;
+  onMove?: (id: string, x: number, y: number) => void;
+  onConnect?: (source: string, target: string) => void;
+}
+
+export function Canvas({ graph, layout, selection, nodeMarks, edgeMarks, overlay, editable = false,
+  onSelect, onMove, onConnect }: CanvasProps) {
+  const positions = useMemo(() => autoLayout(graph, layout), [graph, layout]);
+  const nodes: Node<NodeData>[] = useMemo(() => graph.nodes.map((model) => ({
+    id: model.id, type: "component", position: positions[model.id] ?? { x: 0, y: 0 },
+    data: { model, marks: nodeMarks?.[model.id], overlay: overlay?.nodes[model.id] },
+    selected: selection?.type === "node" && selection.id === model.id,
+  })), [graph, positions, nodeMarks, overlay, selection]);
+  const edges: Edge<EdgeData>[] = useMemo(() => graph.edges.map((model) => ({
+    id: model.id, source: model.source, target: model.target, type: "call",
+    data: { model, marks: edgeMarks?.[model.id], overlay: overlay?.edges[model.id] },
+    markerEnd: { type: MarkerType.ArrowClosed, width: 14, height: 14, markerUnits: "userSpaceOnUse" },
+    selected: selection?.type === "edge" && selection.id === model.id,
+  })), [graph, edgeMarks, overlay, selection]);
+  const [shown, setShown, onNodesChange] = useNodesState(nodes);
+  useEffect(() => setShown(nodes), [nodes, setShown]);
+  return (
+    <div className="canvas" data-testid="canvas">
+      <ReactFlow nodes={shown} edges={edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes}
+        fitView fitViewOptions={{ padding: 0.15, maxZoom: 1.2 }} minZoom={0.2} maxZoom={2}
+        nodesDraggable nodesConnectable={editable} elementsSelectable deleteKeyCode={null}
+        onNodeClick={(_, node) => onSelect?.({ type: "node", id: node.id })}
+        onEdgeClick={(_, edge) => onSelect?.({ type: "edge", id: edge.id })}
+        onPaneClick={() => onSelect?.(null)}
+        onNodeDragStop={(_, node) => onMove?.(node.id, node.position.x, node.position.y)}
+        onNodesChange={onNodesChange}
+        onConnect={(c: Connection) => c.source && c.target && c.source !== c.target && onConnect?.(c.source, c.target)}
+        proOptions={{ hideAttribution: true }}>
+        <FitOnChange ids={graph.nodes.map((n) => n.id).join("|")} />
+        <Background gap={20} size={1} />
+        <Controls showInteractive={false} />
+      </ReactFlow>
+    </div>
+  );
+}

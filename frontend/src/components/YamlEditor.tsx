@@ -1,0 +1,110 @@
+// The spec as YAML in CodeMirror 6: completion and hover docs from the spec's JSON Schema,
+// and the server's located errors and lint findings as diagnostics on their lines.
+import { yaml, yamlLanguage } from "@codemirror/lang-yaml";
+import { lintGutter, setDiagnostics, type Diagnostic } from "@codemirror/lint";
+import { EditorState, type Text } from "@codemirror/state";
+import { EditorView, hoverTooltip } from "@codemirror/view";
+import { basicSetup } from "codemirror";
+import { stateExtensions, updateSchema } from "codemirror-json-schema";
+import { yamlCompletion, yamlSchemaHover } from "codemirror-json-schema/yaml";
+import { useEffect, useRef } from "react";
+import type { Finding, SpecIssue } from "../api";
+
+interface Props {
+  text: string;
+  onChange: (text: string) => void;
+  errors: SpecIssue[];
+  findings: Finding[];
+  schema: Record<string, unknown> | null;
+  focusLine?: number | null;
+}
+
+function position(doc: Text, line: number, column: number): number {
+  const l = doc.line(Math.min(Math.max(line, 1), doc.lines));
+  return Math.min(l.from + Math.max(column - 1, 0), l.to);
+}
+
+function diagnostics(doc: Text, errors: SpecIssue[], findings: Finding[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const e of errors) {
+    const from = position(doc, e.line, e.column);
+    out.push({ from, to: Math.max(from, doc.lineAt(from).to), severity: "error",
+      message: e.path ? `${e.path}: ${e.message}` : e.message, source: "scalesim" });
+  }
+  for (const f of findings) {
+    if (f.line < 1) continue;
+    const from = position(doc, f.line, f.column);
+    out.push({ from, to: Math.max(from, doc.lineAt(from).to), severity: f.severity === "error" ? "error" : f.severity === "info" ? "info" : "warning",
+      message: `${f.rule} ${f.name}: ${f.message}${f.fixes.length ? ` — fix with ${f.fixes.join(", ")}` : ""}`,
+      source: "scalesim lint" });
+  }
+  return out;
+}
+
+export function YamlEditor({ text, onChange, errors, findings, schema, focusLine }: Props) {
+  const host = useRef<HTMLDivElement>(null);
+  const view = useRef<EditorView | null>(null);
+  const change = useRef(onChange);
+  change.current = onChange;
+
+  useEffect(() => {
+    const editor = new EditorView({
+      parent: host.current!,
+      state: EditorState.create({
+        doc: text,
+        extensions: [
+          basicSetup,
+          lintGutter(),
+          yaml(),
+          yamlLanguage.data.of({ autocomplete: yamlCompletion() }),
+          hoverTooltip(yamlSchemaHover()),
+          stateExtensions(),
+          EditorView.updateListener.of((update) => {
+            if (update.docChanged && update.transactions.some((t) => t.isUserEvent("input") || t.isUserEvent("delete") || t.isUserEvent("undo") || t.isUserEvent("redo") || t.isUserEvent("move"))) {
+              change.current(update.state.doc.toString());
+            }
+          }),
+          EditorView.lineWrapping,
+          EditorView.theme({ "&": { height: "100%" }, ".cm-scroller": { fontFamily: "var(--mono)" } }),
+        ],
+      }),
+    });
+    view.current = editor;
+    return () => editor.destroy();
+    // The editor is made once; text changes arrive through the effect below.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  useEffect(() => {
+    if (view.current && schema) updateSchema(view.current, schema as Parameters<typeof updateSchema>[1]);
+  }, [schema]);
+
+  useEffect(() => {
+    const editor = view.current;
+    if (!editor) return;
+    const current = editor.state.doc.toString();
+    if (current === text) return;
+    // Replace only the part that differs, so the cursor and scroll stay where they were.
+    let start = 0;
+    while (start < current.length && start < text.length && current[start] === text[start]) start++;
+    let endOld = current.length;
+    let endNew = text.length;
+    while (endOld > start && endNew > start && current[endOld - 1] === text[endNew - 1]) { endOld--; endNew--; }
+    editor.dispatch({ changes: { from: start, to: endOld, insert: text.slice(start, endNew) } });
+  }, [text]);
+
+  useEffect(() => {
+    const editor = view.current;
+    if (!editor) return;
+    editor.dispatch(setDiagnostics(editor.state, diagnostics(editor.state.doc, errors, findings)));
+  }, [errors, findings, text]);
+
+  useEffect(() => {
+    const editor = view.current;
+    if (!editor || !focusLine) return;
+    const line = editor.state.doc.line(Math.min(focusLine, editor.state.doc.lines));
+    editor.dispatch({ selection: { anchor: line.from }, effects: EditorView.scrollIntoView(line.from, { y: "center" }) });
+  }, [focusLine]);
+
+  return <div className="yaml-editor" ref={host} data-testid="yaml-editor" />;
+}

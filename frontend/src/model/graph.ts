@@ -1,0 +1,188 @@
+// The canvas model: a node per component and per workload, an edge per call (and per cache
+// backend, queue subscription and workload entry). Each carries the spec path it comes from,
+// so a selection opens the right form and an error at a path lands on the right element.
+import { type Path } from "./yamlDoc";
+import { arr, isObj, kindOf, obj, operationsOf, resolve, str, type Json, type Kind } from "./spec";
+
+export type NodeKind = Kind | "workload";
+
+export interface NodeModel {
+  id: string;
+  name: string;
+  kind: NodeKind;
+  path: Path;
+  replicas: number | null;
+  workers: string | null;
+  tech: string | null;
+  operations: string[];
+  detail: string;
+}
+
+export type EdgeKind = "call" | "entry" | "backend" | "consumer";
+
+export interface EdgeModel {
+  id: string;
+  kind: EdgeKind;
+  source: string;
+  target: string;
+  path: Path;
+  caller: string; // component.operation, or the workload's name
+  callee: string; // component.operation
+  isAsync: boolean;
+  parallel: string | null;
+  badges: string[];
+  label: string;
+}
+
+export interface Graph {
+  nodes: NodeModel[];
+  edges: EdgeModel[];
+}
+
+export const workloadId = (name: string): string => `workload:${name}`;
+
+const POLICIES = ["timeout", "retry", "circuit_breaker", "bulkhead"] as const;
+
+/** A call with `defaults.calls` filled in where it sets nothing (async calls inherit none). */
+function effective(data: unknown, call: Json): Record<string, Json> {
+  const own = obj(call);
+  const defaults = obj(obj(obj(data).defaults).calls);
+  if (own.async === true) return own;
+  const out: Record<string, Json> = { ...own };
+  for (const name of POLICIES) {
+    if (out[name] === undefined && defaults[name] !== undefined) out[name] = defaults[name];
+  }
+  return out;
+}
+
+function seconds(value: Json): string {
+  return typeof value === "number" ? (value < 1 ? `${value * 1000}ms` : `${value}s`) : String(value);
+}
+
+/** Short words for each policy a call carries, in the order they wrap the call. */
+export function badges(call: Record<string, Json>): string[] {
+  const out: string[] = [];
+  if (call.timeout != null) out.push(`timeout ${seconds(call.timeout)}`);
+  if (call.deadline != null) out.push(`deadline ${seconds(call.deadline)}`);
+  const retry = obj(call.retry);
+  if (call.retry != null && Number(retry.attempts ?? 1) > 1) out.push(`retry ×${retry.attempts}`);
+  if (call.circuit_breaker != null) out.push("breaker");
+  if (call.bulkhead != null) {
+    const b = obj(call.bulkhead);
+    out.push(`bulkhead ${b.max_concurrent ?? b.size ?? ""}`.trim());
+  }
+  if (call.hedge != null) out.push(`hedge ${seconds(obj(call.hedge).after ?? "")}`.trim());
+  if (call.on_failure != null && call.on_failure !== "fail") {
+    out.push(call.on_failure === "continue" ? "continue" : "fallback");
+  }
+  return out;
+}
+
+function rate(workload: Record<string, Json>): string {
+  if (workload.users != null) return `${workload.users} users`;
+  if (workload.profile != null) return "rate profile";
+  return workload.rate != null ? String(workload.rate) : "";
+}
+
+export function buildGraph(data: unknown): Graph {
+  const nodes: NodeModel[] = [];
+  const edges: EdgeModel[] = [];
+  const components = obj(obj(data).components);
+  const names = new Set(Object.keys(components));
+  arr(obj(data).workloads).forEach((raw, index) => {
+    const wl = obj(raw);
+    const name = str(wl.name) ?? `workload-${index + 1}`;
+    nodes.push({ id: workloadId(name), name, kind: "workload", path: ["workloads", index],
+      replicas: null, workers: null, tech: null, operations: [], detail: rate(wl) });
+    const to = str(wl.to);
+    if (to) {
+      const [target, operation] = resolve(data, to);
+      if (names.has(target)) {
+        edges.push({ id: `workloads[${index}]`, kind: "entry", source: workloadId(name), target,
+          path: ["workloads", index], caller: name, callee: `${target}.${operation}`,
+          isAsync: false, parallel: null, badges: [], label: operation });
+      }
+    }
+  });
+  for (const [name, raw] of Object.entries(components)) {
+    const comp = obj(raw);
+    const kind = kindOf(comp);
+    const workers = comp.workers == null ? null : String(comp.workers);
+    const replicas = typeof comp.replicas === "number" ? comp.replicas : 1;
+    nodes.push({ id: name, name, kind, path: ["components", name], replicas, workers,
+      tech: str(comp.tech) ?? null, operations: operationsOf(comp),
+      detail: [kind, `×${replicas}`, workers ? `${workers} workers` : ""].filter(Boolean).join(" · ") });
+    for (const [opName, op] of Object.entries(obj(comp.operations))) {
+      arr(obj(op).calls).forEach((step, index) => {
+        const stepPath: Path = ["components", name, "operations", opName, "calls", index];
+        const parallel = isObj(step) && isObj(step.parallel) ? step.parallel : null;
+        if (parallel) {
+          const wait = parallel.wait_for ?? "all";
+          const calls = arr(parallel.calls);
+          const label = typeof wait === "number" ? `parallel, wait ${wait} of ${calls.length}`
+            : `parallel, wait ${wait}`;
+          calls.forEach((call, branch) => addCall(data, edges, names, name, opName, call,
+            [...stepPath, "parallel", "calls", branch], label));
+        } else {
+          addCall(data, edges, names, name, opName, step, stepPath, null);
+        }
+      });
+    }
+    const backend = str(comp.backend);
+    if (kind === "cache" && backend) {
+      const [target, operation] = resolve(data, backend);
+      if (names.has(target)) {
+        const miss = 1 - Number(typeof comp.hit_ratio === "number" ? comp.hit_ratio : 0);
+        edges.push({ id: `components.${name}.backend`, kind: "backend", source: name, target,
+          path: ["components", name, "backend"], caller: `${name}.${operationsOf(comp)[0] ?? ""}`,
+          callee: `${target}.${operation}`, isAsync: false, parallel: null,
+          badges: typeof comp.hit_ratio === "number" ? [`miss ${Math.round(miss * 100)}%`] : [],
+          label: `miss → ${operation}` });
+      }
+    }
+    arr(comp.consumers).forEach((consumer, index) => {
+      const to = typeof consumer === "string" ? consumer : str(obj(consumer).to);
+      if (!to) return;
+      const [target, operation] = resolve(data, to);
+      if (!names.has(target)) return;
+      const concurrency = obj(consumer).concurrency;
+      edges.push({ id: `components.${name}.consumers[${index}]`, kind: "consumer", source: name,
+        target, path: ["components", name, "consumers", index], caller: name,
+        callee: `${target}.${operation}`, isAsync: true, parallel: null,
+        badges: concurrency != null ? [`concurrency ${concurrency}`] : [],
+        label: `deliver → ${operation}` });
+    });
+  }
+  return { nodes, edges };
+}
+
+function addCall(data: unknown, edges: EdgeModel[], names: Set<string>, component: string,
+  operation: string, raw: Json, path: Path, parallel: string | null): void {
+  const call = effective(data, raw);
+  const to = str(call.to);
+  if (!to) return;
+  const [target, targetOp] = resolve(data, to);
+  if (!names.has(target)) return;
+  const isAsync = call.async === true;
+  edges.push({ id: path.map(String).join("."), kind: "call", source: component, target, path,
+    caller: `${component}.${operation}`, callee: `${target}.${targetOp}`, isAsync, parallel,
+    badges: badges(call), label: `${operation} → ${targetOp}` });
+}
+
+/** The node and edge an error or finding at `path` belongs to. */
+export function locate(graph: Graph, path: Path): { node?: string; edge?: string } {
+  if (path[0] === "workloads" && typeof path[1] === "number") {
+    const node = graph.nodes.find((n) => n.kind === "workload" && n.path[1] === path[1]);
+    return node ? { node: node.id, edge: `workloads[${path[1]}]` } : {};
+  }
+  if (path[0] !== "components" || typeof path[1] !== "string") return {};
+  const node = graph.nodes.some((n) => n.id === path[1]) ? String(path[1]) : undefined;
+  let edge: EdgeModel | undefined;
+  for (const candidate of graph.edges) {
+    const p = candidate.path;
+    if (p.length <= path.length && p.every((part, i) => part === path[i])) {
+      if (!edge || p.length > edge.path.length) edge = candidate;
+    }
+  }
+  return { node, edge: edge?.id };
+}

@@ -1,0 +1,213 @@
+// Playing a run back on the canvas from its time series. Each kind of series is a channel:
+// the table it reads (result.timeseries.NAME), the column that names a canvas element, and
+// how a row decorates that element. Tables added to results later (replica counts of the
+// autoscaler, rollout weights, queue lag) get a generic channel until one is written for
+// them here; charts are built from whatever tables a result has.
+import type { Result } from "../api";
+import type { EdgeOverlay, NodeOverlay, Overlay } from "../components/Canvas";
+import type { Graph } from "./graph";
+
+export type ColourBy = "utilization" | "errors";
+type Row = Record<string, number | string | null>;
+
+export interface Table { columns: string[]; rows: (number | string | null)[][] }
+
+export interface Timeline {
+  end: number; // the last t_s
+  step: number; // the series interval
+  measuredFrom: number; // the end of the warm-up
+  times: number[];
+}
+
+export function tables(result: Result | undefined): Record<string, Table> {
+  return (result?.timeseries ?? {}) as Record<string, Table>;
+}
+
+export function timeline(result: Result): Timeline {
+  const times = new Set<number>();
+  for (const table of Object.values(tables(result))) {
+    for (const row of table.rows) if (typeof row[0] === "number") times.add(row[0]);
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  const step = sorted.length > 1 ? sorted[1] - sorted[0] : sorted[0] ?? 1;
+  const measuredFrom = sorted.length ? Math.max(0, sorted[0] - step) : 0;
+  return { end: sorted[sorted.length - 1] ?? result.simulated_s ?? 0, step, measuredFrom, times: sorted };
+}
+
+/** The rows of the interval that contains `t` (rows are stamped with their interval's end). */
+export function rowsAt(table: Table, t: number, step: number): Map<string, Row> {
+  const out = new Map<string, Row>();
+  const keyColumn = table.columns[1];
+  for (const raw of table.rows) {
+    const end = Number(raw[0]);
+    if (end - step < t + 1e-9 && t <= end + 1e-9) {
+      const row: Row = {};
+      table.columns.forEach((c, i) => { row[c] = raw[i]; });
+      out.set(String(row[keyColumn]), row);
+    }
+  }
+  return out;
+}
+
+export function heat(value: number, good: number, bad: number): string {
+  const share = Math.min(1, Math.max(0, (value - good) / (bad - good)));
+  const stops = [[0xd9, 0xf2, 0xd9], [0xff, 0xe0, 0x8a], [0xf4, 0x9a, 0x8f]];
+  const [low, high] = share < 0.5 ? [stops[0], stops[1]] : [stops[1], stops[2]];
+  const local = share < 0.5 ? share * 2 : share * 2 - 1;
+  return `rgb(${low.map((a, i) => Math.round(a + (high[i] - a) * local)).join(",")})`;
+}
+
+const pct = (v: number): string => `${(v * 100).toFixed(v < 0.1 ? 1 : 0)}%`;
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+export interface Channel {
+  table: string;
+  target: "node" | "edge";
+  apply: (row: Row, node: NodeOverlay | EdgeOverlay, colourBy: ColourBy) => void;
+}
+
+export const CHANNELS: Channel[] = [
+  {
+    table: "components", target: "node",
+    apply: (row, overlay, colourBy) => {
+      const o = overlay as NodeOverlay;
+      const util = num(row.utilization);
+      const through = num(row.throughput_rps) ?? 0;
+      const refused = num(row.refused_rps) ?? 0;
+      if (colourBy === "utilization" && util !== null) o.fill = heat(util, 0.5, 0.95);
+      if (colourBy === "errors") o.fill = heat(through + refused > 0 ? refused / (through + refused) : 0, 0.001, 0.1);
+      o.lines.push(util !== null ? `util ${pct(util)} · ${through.toFixed(0)}/s` : `${(num(row.concurrency) ?? 0).toFixed(1)} busy · ${through.toFixed(0)}/s`);
+      const queue = num(row.queue_mean) ?? 0;
+      if (queue >= 0.05) o.lines.push(`queue ${queue.toFixed(queue < 10 ? 1 : 0)}`);
+      if (refused > 0) o.alert = `${refused.toFixed(0)}/s refused`;
+    },
+  },
+  {
+    table: "breakers", target: "edge",
+    apply: (row, overlay) => {
+      const o = overlay as EdgeOverlay;
+      const open = num(row.open_share) ?? 0;
+      const half = num(row.half_open_share) ?? 0;
+      if (open > 0) { o.badges.push(`breaker OPEN ${pct(open)}`); o.colour = "#c62828"; }
+      else if (half > 0) o.badges.push(`breaker half-open ${pct(half)}`);
+      else o.badges.push("breaker closed");
+    },
+  },
+];
+
+/** Any other table: its first two numbers on the element its key column names. */
+function generic(table: string): Channel {
+  return {
+    table, target: "node",
+    apply: (row, overlay) => {
+      const shown = Object.entries(row).filter(([c, v]) => c !== "t_s" && typeof v === "number").slice(0, 2);
+      if (shown.length) (overlay as NodeOverlay).lines.push(shown.map(([c, v]) => `${c} ${Number(v).toFixed(2)}`).join(" · "));
+    },
+  };
+}
+
+/** Which edge a call key ('checkout.pay->payments.charge') or caller/callee pair is. */
+function edgeFor(graph: Graph, key: string): string | undefined {
+  const [caller, callee] = key.split("->");
+  return graph.edges.find((e) => e.caller === caller && e.callee === callee)?.id;
+}
+
+/** Breaker state from its exact transitions (warm-up included): the share of the caller's
+ * breakers open at t. */
+function breakerAt(result: Result, graph: Graph, t: number, edges: Record<string, EdgeOverlay>): Set<string> {
+  const done = new Set<string>();
+  for (const call of (result.calls ?? []) as Result[]) {
+    const breaker = call.circuit_breaker as Result | undefined;
+    if (!breaker) continue;
+    const id = edgeFor(graph, `${call.from}->${call.to}`);
+    if (!id) continue;
+    const state = new Map<string, string>();
+    for (const tr of breaker.transitions as Result[]) if (tr.t_s <= t) state.set(String(tr.replica), tr.to);
+    const owners = Number(result.components?.[String(call.from).split(".")[0]]?.replicas ?? Math.max(state.size, 1));
+    const open = [...state.values()].filter((s) => s === "open").length;
+    const half = [...state.values()].filter((s) => s === "half_open").length;
+    const o = (edges[id] ??= { badges: [] });
+    if (open > 0) { o.badges.push(`breaker OPEN ${open}/${owners}`); o.colour = "#c62828"; }
+    else if (half > 0) o.badges.push(`breaker half-open ${half}/${owners}`);
+    else o.badges.push("breaker closed");
+    done.add(id);
+  }
+  return done;
+}
+
+export function overlayAt(result: Result, graph: Graph, t: number, colourBy: ColourBy): Overlay {
+  const line = timeline(result);
+  const nodes: Record<string, NodeOverlay> = {};
+  const edges: Record<string, EdgeOverlay> = {};
+  const byTransitions = breakerAt(result, graph, t, edges);
+  for (const [name, table] of Object.entries(tables(result))) {
+    if (name === "workloads") continue;
+    const channel = CHANNELS.find((c) => c.table === name) ?? generic(name);
+    for (const [key, row] of rowsAt(table, t, line.step)) {
+      if (channel.target === "node") {
+        if (graph.nodes.some((n) => n.id === key)) channel.apply(row, (nodes[key] ??= { lines: [] }), colourBy);
+      } else {
+        const id = edgeFor(graph, key);
+        if (id && !byTransitions.has(id)) channel.apply(row, (edges[id] ??= { badges: [] }), colourBy);
+      }
+    }
+  }
+  const workloads = tables(result).workloads;
+  if (workloads) {
+    for (const [name, row] of rowsAt(workloads, t, line.step)) {
+      const rps = num(row.throughput_rps) ?? 0;
+      const p99 = num(row.p99_ms);
+      nodes[`workload:${name}`] = { lines: [`${rps.toFixed(0)}/s · p99 ${p99 === null ? "–" : `${p99.toFixed(1)} ms`}`],
+        alert: (num(row.errors_rps) ?? 0) > 0 ? `${Number(row.errors_rps).toFixed(0)}/s failing` : undefined };
+    }
+  }
+  // Traffic on the edges: attempts per second over the whole run (calls have no series).
+  const span = Number(result.simulated_s ?? 1) * Number(result.replications ?? 1);
+  const rates = new Map<string, number>();
+  for (const call of (result.calls ?? []) as Result[]) {
+    const id = edgeFor(graph, `${call.from}->${call.to}`);
+    if (id) rates.set(id, (rates.get(id) ?? 0) + Number(call.attempts) / span);
+  }
+  const top = Math.max(1, ...rates.values());
+  for (const [id, rate] of rates) {
+    const o = (edges[id] ??= { badges: [] });
+    o.width = 1.2 + 4 * Math.log1p(rate) / Math.log1p(top);
+    o.animated = rate > 0;
+    o.badges.push(`${rate.toFixed(rate < 10 ? 1 : 0)}/s`);
+  }
+  for (const fault of (result.faults ?? []) as Result[]) {
+    const active = fault.start_s <= t && (fault.end_s === null || t < fault.end_s);
+    const node = String(fault.target).split("[")[0];
+    if (active && graph.nodes.some((n) => n.id === node)) {
+      const o = (nodes[node] ??= { lines: [] });
+      o.alert = `fault: ${(fault.effects as string[]).join(", ")}`;
+    }
+  }
+  for (const event of (result.events ?? []) as Result[]) {
+    if (event.t_s <= t && t < event.t_s + line.step * 2 && graph.nodes.some((n) => n.id === event.component)) {
+      const o = (nodes[event.component] ??= { lines: [] });
+      o.alert = `replica ${event.replica}: ${event.event}`;
+    }
+  }
+  if (t < line.measuredFrom) {
+    for (const node of graph.nodes) (nodes[node.id] ??= { lines: [] }).lines.unshift("warm-up (not measured)");
+  }
+  return { nodes, edges };
+}
+
+/** Chart series of one table column: one line per key (workload, component, call). */
+export function seriesOf(table: Table, column: string): { x: number[]; lines: { label: string; values: (number | null)[] }[] } {
+  const t = table.columns.indexOf("t_s");
+  const key = table.columns[1];
+  const k = table.columns.indexOf(key);
+  const c = table.columns.indexOf(column);
+  const x = [...new Set(table.rows.map((r) => Number(r[t])))].sort((a, b) => a - b);
+  const index = new Map(x.map((v, i) => [v, i]));
+  const lines = new Map<string, (number | null)[]>();
+  for (const row of table.rows) {
+    const name = String(row[k]);
+    if (!lines.has(name)) lines.set(name, new Array(x.length).fill(null));
+    lines.get(name)![index.get(Number(row[t]))!] = num(row[c]);
+  }
+  return { x, lines: [...lines].map(([label, values]) => ({ label, values })) };
+}

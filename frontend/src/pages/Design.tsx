@@ -1,0 +1,95 @@
+// The heart of the studio: the canvas, the side panel and the YAML editor on one model.
+import { useMemo, useState } from "react";
+import { api, ApiError } from "../api";
+import { Canvas } from "../components/Canvas";
+import { SidePanel } from "../components/SidePanel";
+import { YamlEditor } from "../components/YamlEditor";
+import { addComponent, connect } from "../model/edits";
+import { locate } from "../model/graph";
+import { allErrors, placeMarks } from "../model/marks";
+import { KINDS, type Kind } from "../model/spec";
+import { formatPath } from "../model/yamlDoc";
+import { useDesign } from "../store";
+
+export function DesignPage({ schema, onPattern }: { schema: Record<string, unknown> | null; onPattern: (id: string) => void }) {
+  const state = useDesign();
+  const { text, parsed, graph, validation, layout, selection } = state;
+  const errors = allErrors(parsed, validation);
+  const findings = validation?.findings ?? [];
+  const marks = useMemo(() => placeMarks(graph, parsed, errors, findings), [graph, parsed, errors, findings]);
+  const [focusLine, setFocusLine] = useState<number | null>(null);
+  const [kind, setKind] = useState<Kind>("service");
+
+  const add = () => {
+    let name = "";
+    if (state.change((t, data) => { const r = addComponent(t, data, kind); name = r.name; return r.text; })) {
+      state.select({ type: "node", id: name });
+    }
+  };
+  const onConnect = (source: string, target: string) => {
+    let path: (string | number)[] = [];
+    if (state.change((t, data) => { const r = connect(t, data, source, target); path = r.path; return r.text; })) {
+      const g = useDesign.getState().graph;
+      const edge = g.edges.find((e) => formatPath(e.path) === formatPath(path)) ?? g.edges.find((e) => locate(g, path).edge === e.id);
+      state.select(edge ? { type: "edge", id: edge.id } : null);
+    }
+  };
+  const save = async () => {
+    try {
+      const saved = state.designId
+        ? await api.updateDesign(state.designId, { name: state.name, spec: text, layout })
+        : await api.createDesign(state.name, text, layout);
+      state.saved(saved.id, saved.version, saved.name, text);
+      state.notify("info", `saved '${saved.name}' as version ${saved.version}`);
+    } catch (error) {
+      state.notify("error", error instanceof ApiError ? error.message : String(error));
+    }
+  };
+
+  return (
+    <div className="design">
+      <div className="toolbar">
+        <input className="name" value={state.name} aria-label="design name" onChange={(e) => useDesign.setState({ name: e.target.value })} />
+        <button type="button" onClick={save} title="Save a new version of this design">Save{state.savedText !== null && state.savedText !== text ? " *" : ""}</button>
+        <span className="sep" />
+        <select value={kind} onChange={(e) => setKind(e.target.value as Kind)} aria-label="kind of component to add">
+          {KINDS.map((k) => <option key={k} value={k}>{k}</option>)}
+        </select>
+        <button type="button" onClick={add} data-testid="add-component">+ Add component</button>
+        <span className="sep" />
+        <button type="button" onClick={state.undo} disabled={!state.past.length} title="Undo (Ctrl+Z)">↶ Undo</button>
+        <button type="button" onClick={state.redo} disabled={!state.future.length} title="Redo (Ctrl+Shift+Z)">↷ Redo</button>
+        <span className="grow" />
+        <Status errors={errors.length} findings={findings.length} valid={validation?.valid ?? false}
+          onClick={() => errors[0] && setFocusLine(errors[0].line)} />
+      </div>
+      <div className="design-body">
+        <section className="pane editor-pane">
+          <YamlEditor text={text} onChange={(t) => state.setText(t, "editor")} errors={errors} findings={findings}
+            schema={schema} focusLine={focusLine} />
+        </section>
+        <section className="pane canvas-pane">
+          <Canvas graph={graph} layout={layout} selection={selection} nodeMarks={marks.nodes} edgeMarks={marks.edges}
+            editable onSelect={state.select} onMove={state.move} onConnect={onConnect} />
+          {errors.length > 0 && (
+            <ul className="error-list" data-testid="error-list">
+              {errors.slice(0, 6).map((e) => (
+                <li key={`${e.line}-${e.path}-${e.message}`}>
+                  <button type="button" className="link" onClick={() => setFocusLine(e.line)}>line {e.line}</button>{" "}
+                  {e.path && <code>{e.path}</code>} {e.message}
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+        <SidePanel schema={schema} errors={errors} findings={findings} onPattern={onPattern} />
+      </div>
+    </div>
+  );
+}
+
+function Status({ errors, findings, valid, onClick }: { errors: number; findings: number; valid: boolean; onClick: () => void }) {
+  if (errors) return <button type="button" className="status bad" onClick={onClick} data-testid="status">{errors} error{errors > 1 ? "s" : ""}</button>;
+  return <span className={`status ${valid ? "good" : ""}`} data-testid="status">{valid ? "valid" : "checking…"}{findings ? ` · ${findings} finding${findings > 1 ? "s" : ""}` : ""}</span>;
+}
+export { Status };

@@ -1,0 +1,79 @@
+// Deployment files from the open design: pick targets, preview every file with the numbers
+// that come from the spec highlighted, download them as a zip.
+import { useEffect, useMemo, useState } from "react";
+import { api, ApiError } from "../api";
+import { useDesign } from "../store";
+
+/** Numbers written in the spec (replicas, workers, timeouts, thresholds), to find them again
+ * in what is generated. */
+export function specNumbers(data: unknown): Set<string> {
+  const out = new Set<string>();
+  const visit = (value: unknown) => {
+    if (Array.isArray(value)) value.forEach(visit);
+    else if (value && typeof value === "object") Object.values(value).forEach(visit);
+    else if (typeof value === "number" && value > 1) out.add(String(value));
+    else if (typeof value === "string") for (const m of value.match(/\d+(\.\d+)?(ms|s|%)?/g) ?? []) if (!/^[01]$/.test(m)) out.add(m);
+  };
+  visit(data);
+  return out;
+}
+
+function Highlighted({ text, numbers }: { text: string; numbers: Set<string> }) {
+  const parts = text.split(/(\d+(?:\.\d+)?(?:ms|s|%)?)/g);
+  return <pre className="file-content">{parts.map((p, i) => (i % 2 === 1 && numbers.has(p) ? <mark key={i}>{p}</mark> : p))}</pre>;
+}
+
+export function GeneratePage() {
+  const { text, parsed, notify } = useDesign();
+  const [targets, setTargets] = useState<{ id: string; available: boolean }[]>([]);
+  const [chosen, setChosen] = useState<string[]>(["k8s"]);
+  const [namespace, setNamespace] = useState("default");
+  const [registry, setRegistry] = useState("registry.local/scalesim");
+  const [files, setFiles] = useState<{ path: string; content: string }[] | null>(null);
+  const [open, setOpen] = useState(0);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => { api.targets().then(setTargets, () => undefined); }, []);
+  const numbers = useMemo(() => specNumbers(parsed.data), [parsed]);
+  const body = { spec: text, targets: chosen, namespace, image_registry: registry, k8s_version: "1.33" };
+  const preview = async () => {
+    setError(null);
+    try { const r = await api.preview(body); setFiles(r.files); setOpen(0); }
+    catch (e) { setFiles(null); setError(e instanceof ApiError ? e.message : String(e)); }
+  };
+  const download = async () => {
+    try {
+      const { blob, filename } = await api.generateZip(body);
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement("a");
+      a.href = url; a.download = filename; document.body.appendChild(a); a.click(); a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (e) { notify("error", e instanceof ApiError ? e.message : String(e)); }
+  };
+  return (
+    <div className="generate">
+      <div className="toolbar">
+        <h2>Generate</h2>
+        {targets.filter((t) => t.id !== "all").map((t) => (
+          <label key={t.id} className={t.available ? "" : "hint"}>
+            <input type="checkbox" disabled={!t.available} checked={chosen.includes(t.id)}
+              onChange={(e) => setChosen(e.target.checked ? [...chosen, t.id] : chosen.filter((c) => c !== t.id))} /> {t.id}
+          </label>
+        ))}
+        <label>namespace <input value={namespace} onChange={(e) => setNamespace(e.target.value)} /></label>
+        <label>registry <input value={registry} onChange={(e) => setRegistry(e.target.value)} /></label>
+        <button type="button" onClick={preview} disabled={!chosen.length} data-testid="preview">Preview</button>
+        <button type="button" className="primary" onClick={download} disabled={!chosen.length} data-testid="download">Download zip</button>
+      </div>
+      {error && <p className="bad">{error}</p>}
+      {files && (
+        <div className="files">
+          <ul className="file-list">{files.map((f, i) => <li key={f.path}><button type="button" className={`link${i === open ? " active" : ""}`} onClick={() => setOpen(i)}>{f.path}</button></li>)}</ul>
+          <div className="file-view">
+            <p className="hint">{files.length} files · <mark>highlighted</mark>: numbers that come from your spec</p>
+            {files[open] && <Highlighted text={files[open].content} numbers={numbers} />}
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}

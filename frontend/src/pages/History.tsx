@@ -1,0 +1,86 @@
+// Saved designs with their versions and runs: open, duplicate, delete, export and import YAML.
+import { useEffect, useState } from "react";
+import { api, ApiError, type Design, type DesignBrief, type RunBrief } from "../api";
+import { useDesign } from "../store";
+
+const show = (v: number | null | undefined): string =>
+  v === null || v === undefined ? "–" : Number(v.toPrecision(4)).toLocaleString();
+
+export function HistoryPage({ onOpened, onRun }: { onOpened: () => void; onRun: () => void }) {
+  const [designs, setDesigns] = useState<DesignBrief[]>([]);
+  const [expanded, setExpanded] = useState<Design | null>(null);
+  const [runs, setRuns] = useState<RunBrief[]>([]);
+  const { load, notify, setRun } = useDesign();
+  const refresh = () => { api.designs().then(setDesigns, (e) => notify("error", e.message)); api.runs().then(setRuns, () => undefined); };
+  useEffect(refresh, [notify]);
+  const fail = (e: unknown) => notify("error", e instanceof ApiError ? e.message : String(e));
+  const open = async (id: string, version?: number) => {
+    try {
+      const design = await api.design(id);
+      if (version && version !== design.version) {
+        const v = await api.version(id, version);
+        load(v.spec, `${design.name} v${version}`, null, null, v.layout);
+      } else load(design.spec, design.name, design.id, design.version, design.layout);
+      onOpened();
+    } catch (e) { fail(e); }
+  };
+  const exportYaml = async (id: string) => {
+    const design = await api.design(id);
+    const url = URL.createObjectURL(new Blob([design.spec], { type: "application/yaml" }));
+    const a = document.createElement("a");
+    a.href = url; a.download = `${design.name.replace(/[^A-Za-z0-9-]+/g, "-")}.yaml`; a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  };
+  const importYaml = async (file: File) => {
+    try { await api.createDesign(file.name.replace(/\.ya?ml$/, ""), await file.text(), {}); refresh(); } catch (e) { fail(e); }
+  };
+  const openRun = async (id: string) => {
+    try { const run = await api.run(id); load(run.spec, run.system); setRun(run); onRun(); } catch (e) { fail(e); }
+  };
+  return (
+    <div className="history">
+      <div className="toolbar">
+        <h2>Designs</h2>
+        <label className="button">Import YAML… <input type="file" accept=".yaml,.yml" hidden onChange={(e) => e.target.files?.[0] && importYaml(e.target.files[0])} /></label>
+      </div>
+      {designs.length === 0 && <p className="hint">Nothing saved yet: open a template, then Save in the designer.</p>}
+      <table className="list">
+        <thead><tr><th>name</th><th>updated</th><th>versions</th><th>runs</th><th /></tr></thead>
+        <tbody>
+          {designs.map((d) => (
+            <tr key={d.id}>
+              <td><button type="button" className="link" onClick={() => api.design(d.id).then(setExpanded, fail)}>{d.name}</button></td>
+              <td>{d.updated_at.replace("T", " ").replace("Z", "")}</td><td className="num">{d.versions}</td><td className="num">{d.runs}</td>
+              <td className="actions">
+                <button type="button" className="small" onClick={() => open(d.id)}>open</button>
+                <button type="button" className="small" onClick={() => api.duplicateDesign(d.id).then(refresh, fail)}>duplicate</button>
+                <button type="button" className="small" onClick={() => exportYaml(d.id)}>export</button>
+                <button type="button" className="small danger" onClick={() => { if (confirm(`Delete '${d.name}' and its versions?`)) api.deleteDesign(d.id).then(refresh, fail); }}>delete</button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {expanded && (
+        <section>
+          <h3>{expanded.name}: versions</h3>
+          <ul>{expanded.versions.map((v) => <li key={v.number}><button type="button" className="link" onClick={() => open(expanded.id, v.number)}>version {v.number}</button> · {v.created_at.replace("T", " ").replace("Z", "")} · {v.runs} runs</li>)}</ul>
+        </section>
+      )}
+      <h2>Runs</h2>
+      <table className="list">
+        <thead><tr><th>system</th><th>started</th><th>status</th><th>p99 (ms)</th><th>error rate</th><th>SLO</th><th /></tr></thead>
+        <tbody>
+          {runs.map((r) => (
+            <tr key={r.id}>
+              <td>{r.system}</td><td>{r.created_at.replace("T", " ").replace("Z", "")}</td><td className={`run-status ${r.status}`}>{r.status}</td>
+              <td className="num">{show(r.summary?.p99_ms)}</td><td className="num">{show(r.summary?.error_rate)}</td>
+              <td>{r.summary?.slo_met === null || r.summary?.slo_met === undefined ? "–" : r.summary.slo_met ? "met" : "missed"}</td>
+              <td>{r.status === "done" && <button type="button" className="small" onClick={() => openRun(r.id)}>open</button>}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,119 @@
+// The pattern catalog in a drawer: search, one pattern's entry, its relations as a graph, the
+// templates that demonstrate it, and decision help that asks one question at a time.
+import { useEffect, useState } from "react";
+import { api, type Advice, type PatternBrief } from "../api";
+
+type Entry = Record<string, unknown> & { id: string; name: string; summary: string; problem: string; solution: string;
+  use_when: string[]; avoid_when: string[]; relations_both: { kind: string; id: string; name: string }[]; templates: string[] };
+
+export function PatternDrawer({ initial, onClose, onTemplate }: { initial: string; onClose: () => void; onTemplate: (id: string) => void }) {
+  const [query, setQuery] = useState("");
+  const [hits, setHits] = useState<PatternBrief[]>([]);
+  const [current, setCurrent] = useState(initial);
+  const [entry, setEntry] = useState<Entry | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => { const t = setTimeout(() => api.patterns(query).then((h) => setHits(h.slice(0, 40)), () => undefined), 200); return () => clearTimeout(t); }, [query]);
+  useEffect(() => {
+    setError(null);
+    if (current) api.pattern(current).then((e) => setEntry(e as Entry), (e) => setError(e.message));
+    else setEntry(null);
+  }, [current]);
+  return (
+    <div className="drawer" role="dialog" aria-label="pattern catalog">
+      <div className="drawer-head"><h2>Pattern catalog</h2><button type="button" onClick={onClose}>Close</button></div>
+      <div className="drawer-body">
+        <div className="drawer-list">
+          <input placeholder="search: circuit braker, retries…" value={query} onChange={(e) => setQuery(e.target.value)} aria-label="search patterns" />
+          <ul>{hits.map((h) => <li key={h.id}><button type="button" className={`link${h.id === current ? " active" : ""}`} onClick={() => setCurrent(h.id)}>{h.name}</button> <span className="hint">{h.category}</span></li>)}</ul>
+          <Advisor onPattern={setCurrent} />
+        </div>
+        <div className="drawer-entry">
+          {error && <p className="bad">{error}</p>}
+          {entry ? (
+            <>
+              <h3>{entry.name}</h3>
+              <p>{entry.summary}</p>
+              <h4>Problem</h4><p>{entry.problem}</p>
+              <h4>Solution</h4><p>{entry.solution}</p>
+              <h4>Use when</h4><ul>{entry.use_when.map((u) => <li key={u}>{u}</li>)}</ul>
+              <h4>Avoid when</h4><ul>{entry.avoid_when.map((u) => <li key={u}>{u}</li>)}</ul>
+              {entry.templates.length > 0 && <><h4>Templates</h4>{entry.templates.map((t) => <button key={t} type="button" className="chip" onClick={() => onTemplate(t)}>{t}</button>)}</>}
+              <h4>Relations</h4>
+              <RelationGraph centre={entry.id} />
+              <ul className="relations">{entry.relations_both.map((r) => <li key={`${r.kind}-${r.id}`}><span className="hint">{r.kind.replace(/_/g, " ")}</span> <button type="button" className="link" onClick={() => setCurrent(r.id)}>{r.name}</button></li>)}</ul>
+            </>
+          ) : !error && <p className="hint">Pick a pattern, search, or answer the questions of the decision help.</p>}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function RelationGraph({ centre }: { centre: string }) {
+  const [graph, setGraph] = useState<Awaited<ReturnType<typeof api.patternGraph>> | null>(null);
+  useEffect(() => { api.patternGraph(centre).then(setGraph, () => setGraph(null)); }, [centre]);
+  if (!graph) return null;
+  const others = graph.nodes.filter((n) => n.id !== centre);
+  const size = 470;
+  const r = 170;
+  const pos = new Map<string, { x: number; y: number }>([[centre, { x: size / 2, y: size / 2 }]]);
+  const angle = new Map<string, number>();
+  others.forEach((n, i) => {
+    const a = (2 * Math.PI * i) / Math.max(1, others.length) - Math.PI / 2;
+    angle.set(n.id, a);
+    pos.set(n.id, { x: size / 2 + r * Math.cos(a), y: size / 2 + r * Math.sin(a) });
+  });
+  return (
+    <svg width={size + 160} height={size} viewBox={`-80 0 ${size + 160} ${size}`} className="relation-graph" role="img" aria-label="relations">
+      {graph.edges.map((e) => {
+        const a = pos.get(e.source)!; const b = pos.get(e.target)!;
+        return a && b ? <line key={`${e.source}-${e.kind}-${e.target}`} x1={a.x} y1={a.y} x2={b.x} y2={b.y} stroke="#b8c2cf"><title>{e.kind}</title></line> : null;
+      })}
+      {graph.nodes.map((n) => {
+        const p = pos.get(n.id)!;
+        return (
+          <g key={n.id} transform={`translate(${p.x},${p.y})`}>
+            <circle r={n.id === centre ? 9 : 6} fill={n.id === centre ? "#1b5fc1" : "#7f8c9d"} />
+            {(() => {
+              // Labels point away from the centre, so neighbours on a ring do not overlap.
+              const a = angle.get(n.id);
+              const cos = a === undefined ? 0 : Math.cos(a);
+              const anchor = a === undefined || Math.abs(cos) < 0.3 ? "middle" : cos > 0 ? "start" : "end";
+              const dx = a === undefined ? 0 : 11 * cos;
+              const dy = a === undefined ? -13 : 11 * Math.sin(a) + 4;
+              return <text x={dx} y={dy} textAnchor={anchor} fontSize={10}>{n.name.length > 24 ? `${n.name.slice(0, 23)}…` : n.name}</text>;
+            })()}
+          </g>
+        );
+      })}
+    </svg>
+  );
+}
+
+function Advisor({ onPattern }: { onPattern: (id: string) => void }) {
+  const [trees, setTrees] = useState<{ id: string; title: string }[]>([]);
+  const [tree, setTree] = useState("");
+  const [answers, setAnswers] = useState<Record<string, string>>({});
+  const [advice, setAdvice] = useState<Advice | null>(null);
+  useEffect(() => { api.trees().then(setTrees, () => undefined); }, []);
+  useEffect(() => { if (tree) api.advise(tree, answers).then(setAdvice, () => setAdvice(null)); else setAdvice(null); }, [tree, answers]);
+  return (
+    <div className="advisor">
+      <h4>Decision help</h4>
+      <select value={tree} onChange={(e) => { setTree(e.target.value); setAnswers({}); }} aria-label="decision">
+        <option value="">choose a decision…</option>
+        {trees.map((t) => <option key={t.id} value={t.id}>{t.title}</option>)}
+      </select>
+      {advice?.steps.map((s) => <p key={s.key} className="hint">{s.question} <strong>{s.label}</strong></p>)}
+      {advice?.next && (
+        <div>
+          <p>{advice.next.text}</p>
+          {advice.next.choices.map((c) => <button key={c.value} type="button" className="chip" onClick={() => setAnswers({ ...answers, [advice.next!.key]: c.value })}>{c.label}</button>)}
+        </div>
+      )}
+      {advice && advice.recommendations.length > 0 && (
+        <ul>{advice.recommendations.map((r) => <li key={r.id}><button type="button" className="link" onClick={() => onPattern(r.id)}>{r.id}</button>: {r.reason}</li>)}</ul>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,195 @@
+// Run the open design in a worker, follow its progress, and replay what happened: the canvas
+// coloured at the chosen time, charts with the warm-up and fault windows, the numbers that
+// matter (percentiles, throughput, errors by cause, SLO) and sampled requests as waterfalls.
+import { useEffect, useMemo, useRef, useState } from "react";
+import { api, ApiError, type Result, type RunState } from "../api";
+import { Canvas } from "../components/Canvas";
+import { Chart, type Band } from "../components/Chart";
+import { Waterfall } from "../components/Waterfall";
+import { overlayAt, seriesOf, tables, timeline, type ColourBy } from "../model/replay";
+import { useDesign } from "../store";
+
+const KNOWN_CHARTS: { table: string; column: string; title: string; unit: string }[] = [
+  { table: "workloads", column: "throughput_rps", title: "Throughput", unit: "req/s" },
+  { table: "workloads", column: "errors_rps", title: "Errors", unit: "req/s" },
+  { table: "workloads", column: "p99_ms", title: "Latency p99", unit: "ms" },
+  { table: "workloads", column: "p50_ms", title: "Latency p50", unit: "ms" },
+  { table: "components", column: "utilization", title: "Utilization", unit: "share" },
+  { table: "components", column: "queue_mean", title: "Queue length", unit: "requests" },
+  { table: "breakers", column: "open_share", title: "Breakers open", unit: "share" },
+];
+
+export function SimulatePage() {
+  const { text, graph, layout, designId, version, savedText, run, setRun, notify } = useDesign();
+  const [seed, setSeed] = useState("");
+  const [busy, setBusy] = useState(false);
+  const source = useRef<EventSource | null>(null);
+
+  useEffect(() => () => source.current?.close(), []);
+
+  const start = async () => {
+    source.current?.close();
+    setRun(null);
+    setBusy(true);
+    try {
+      const sameAsSaved = designId !== null && savedText === text;
+      const started = await api.startRun(text, seed === "" ? null : Number(seed), sameAsSaved ? designId : null, sameAsSaved ? version : null);
+      setRun({ id: started.id, status: started.status, progress: 0 } as RunState);
+      const events = new EventSource(api.runEventsUrl(started.id));
+      source.current = events;
+      events.addEventListener("progress", (e) => {
+        const data = JSON.parse((e as MessageEvent).data);
+        const current = useDesign.getState().run;
+        if (current?.id === started.id) setRun({ ...current, status: data.status, progress: data.progress });
+      });
+      events.addEventListener("end", async () => {
+        events.close();
+        setBusy(false);
+        const final = await api.run(started.id);
+        if (useDesign.getState().run?.id === started.id) setRun(final);
+        if (final.status === "failed") notify("error", final.error ?? "the run failed");
+      });
+      events.onerror = () => { /* the browser retries; the end event closes it */ };
+    } catch (error) {
+      setBusy(false);
+      notify("error", error instanceof ApiError ? error.message : String(error));
+    }
+  };
+  const cancel = async () => {
+    if (!run) return;
+    try { await api.cancelRun(run.id); } catch (error) { notify("error", String((error as Error).message)); }
+  };
+
+  const active = run && (run.status === "queued" || run.status === "running");
+  return (
+    <div className="simulate">
+      <div className="toolbar">
+        <button type="button" className="primary" onClick={start} disabled={busy} data-testid="run">▶ Run simulation</button>
+        <label>seed <input className="seed" value={seed} placeholder="from spec" onChange={(e) => setSeed(e.target.value.replace(/\D/g, ""))} /></label>
+        {active && <button type="button" onClick={cancel} data-testid="cancel">Cancel</button>}
+        {run && <span className={`run-status ${run.status}`} data-testid="run-status">{run.status}</span>}
+        {active && <progress max={1} value={run.progress} />}
+        {run?.error && <span className="bad">{run.error}</span>}
+      </div>
+      {run?.result ? <Results result={run.result} graph={graph} layout={layout} /> :
+        <div className="canvas-pane tall"><Canvas graph={graph} layout={layout} /></div>}
+    </div>
+  );
+}
+
+function Results({ result, graph, layout }: { result: Result; graph: ReturnType<typeof useDesign.getState>["graph"]; layout: ReturnType<typeof useDesign.getState>["layout"] }) {
+  const line = useMemo(() => timeline(result), [result]);
+  const [t, setT] = useState(line.end);
+  const [playing, setPlaying] = useState(false);
+  const [colourBy, setColourBy] = useState<ColourBy>("utilization");
+  useEffect(() => setT(line.end), [line]);
+  useEffect(() => {
+    if (!playing) return;
+    const timer = setInterval(() => {
+      setT((now) => {
+        const next = now + line.step / 4;
+        if (next >= line.end) { setPlaying(false); return line.end; }
+        return next;
+      });
+    }, 60);
+    return () => clearInterval(timer);
+  }, [playing, line]);
+  const overlay = useMemo(() => overlayAt(result, graph, t, colourBy), [result, graph, t, colourBy]);
+  const bands: Band[] = useMemo(() => [
+    ...(line.measuredFrom > 0 ? [{ from: 0, to: line.measuredFrom, label: "warm-up", colour: "rgba(120,120,120,0.12)" }] : []),
+    ...((result.faults ?? []) as Result[]).map((f) => ({ from: f.start_s, to: f.end_s ?? line.end, label: `fault ${f.target}`, colour: "rgba(209,73,91,0.10)" })),
+  ], [result, line]);
+  const charts = useMemo(() => {
+    const all = tables(result);
+    const known = KNOWN_CHARTS.filter((c) => all[c.table]?.rows.length);
+    const extra = Object.entries(all).filter(([name]) => !KNOWN_CHARTS.some((c) => c.table === name))
+      .flatMap(([name, table]) => table.columns.slice(2).map((column) => ({ table: name, column, title: `${name}: ${column}`, unit: column.split("_").pop() ?? "" })));
+    return [...known, ...extra].map((c) => ({ ...c, ...seriesOf(all[c.table], c.column) }));
+  }, [result]);
+  return (
+    <div className="results">
+      <div className="replay-row">
+        <div className="canvas-pane replay-canvas">
+          <Canvas graph={graph} layout={layout} overlay={overlay} />
+        </div>
+        <Summary result={result} />
+      </div>
+      <div className="replay" data-testid="replay">
+        <button type="button" onClick={() => { if (t >= line.end) setT(0); setPlaying(!playing); }}>{playing ? "❚❚ Pause" : "▶ Play"}</button>
+        <input type="range" min={0} max={line.end} step={line.step / 4} value={t} aria-label="replay time"
+          onChange={(e) => { setPlaying(false); setT(Number(e.target.value)); }} data-testid="replay-slider" />
+        <span className="replay-time" data-testid="replay-time">t = {t.toFixed(1)} s{t < line.measuredFrom ? " (warm-up)" : ""}</span>
+        <select value={colourBy} onChange={(e) => setColourBy(e.target.value as ColourBy)} aria-label="colour nodes by">
+          <option value="utilization">colour by utilization</option>
+          <option value="errors">colour by refusals</option>
+        </select>
+      </div>
+      <div className="charts">
+        {charts.map((c) => (
+          <Chart key={`${c.table}-${c.column}`} title={c.title} unit={c.unit} xMax={line.end} x={c.x} lines={c.lines} bands={bands}
+            cursor={t} onPick={(v) => { setPlaying(false); setT(Math.max(0, Math.min(line.end, v))); }} />
+        ))}
+      </div>
+      <Traces result={result} />
+    </div>
+  );
+}
+
+const fmt = (v: unknown, digits = 1) => (typeof v === "number" ? v.toLocaleString(undefined, { maximumFractionDigits: digits }) : "–");
+
+export function Summary({ result }: { result: Result }) {
+  const latency = result.latency_ms ?? {};
+  const causes = Object.entries(result.requests?.failed_by_cause ?? {}).filter(([, n]) => Number(n) > 0);
+  return (
+    <div className="summary" data-testid="summary">
+      <div className="cards">
+        {(["p50", "p95", "p99", "p999"] as const).map((p) => (
+          <div key={p} className="card" data-testid={`latency-${p}`}><div className="label">{p}</div><div className="value">{fmt(latency[p], 2)} <small>ms</small></div></div>
+        ))}
+        <div className="card"><div className="label">throughput</div><div className="value">{fmt(result.throughput_rps)} <small>req/s</small></div></div>
+        <div className="card"><div className="label">goodput</div><div className="value">{fmt(result.goodput_rps)} <small>req/s</small></div></div>
+        <div className="card"><div className="label">error rate</div><div className="value">{fmt((result.error_rate ?? 0) * 100, 2)} <small>%</small></div></div>
+        <div className="card"><div className="label">degraded</div><div className="value">{fmt(result.requests?.degraded, 0)}</div></div>
+      </div>
+      {result.slo && (
+        <div className={`slo ${result.slo.met ? "good" : "bad"}`} data-testid="slo">
+          SLO {result.slo.met ? "met" : "missed"}:{" "}
+          {(result.slo.checks as Result[]).map((c) => (
+            <span key={c.name} className={c.met ? "good" : "bad"}>{c.name} {c.actual_ms !== undefined ? `${fmt(c.actual_ms, 2)} / ${fmt(c.target_ms, 2)} ms` : `${fmt(c.actual, 4)} / ${fmt(c.target, 4)}`} {c.met ? "✓" : "✗"} </span>
+          ))}
+        </div>
+      )}
+      <h4>Errors by cause</h4>
+      {causes.length === 0 ? <p className="hint">no failed requests</p> : (
+        <table className="causes"><tbody>
+          {causes.map(([cause, n]) => (
+            <tr key={cause}><td>{cause}</td><td className="num">{fmt(n, 0)}</td>
+              <td><div className="bar" style={{ width: `${Math.max(2, (Number(n) / Math.max(1, result.requests.failed)) * 120)}px` }} /></td></tr>
+          ))}
+        </tbody></table>
+      )}
+      <h4>Circuit breakers</h4>
+      {((result.calls ?? []) as Result[]).filter((c) => c.circuit_breaker).map((c) => {
+        const opened = (c.circuit_breaker.transitions as Result[]).find((tr) => tr.to === "open");
+        return <p key={`${c.from}-${c.to}`} data-testid="breaker-summary">{c.from} → {c.to}: {opened ? `opened at ${fmt(opened.t_s, 2)} s` : "never opened"}, {fmt(c.circuit_breaker.not_permitted, 0)} calls refused</p>;
+      })}
+      {!((result.calls ?? []) as Result[]).some((c) => c.circuit_breaker) && <p className="hint">none in this design</p>}
+    </div>
+  );
+}
+
+function Traces({ result }: { result: Result }) {
+  const traces = (result.traces ?? []) as Result[];
+  const [chosen, setChosen] = useState(0);
+  if (!traces.length) return null;
+  const trace = traces[Math.min(chosen, traces.length - 1)];
+  return (
+    <section className="traces">
+      <h3>Sampled requests</h3>
+      <select value={chosen} onChange={(e) => setChosen(Number(e.target.value))} aria-label="trace">
+        {traces.map((tr, i) => <option key={tr.trace_id} value={i}>{tr.workload} · {tr.kind} · {fmt(tr.duration_ms, 2)} ms · {tr.status}</option>)}
+      </select>
+      <Waterfall trace={trace} />
+    </section>
+  );
+}

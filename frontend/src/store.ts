@@ -1,0 +1,105 @@
+// The open design: its YAML text (the one source of truth), what is derived from it, the undo
+// history, the canvas layout, the selection, validation and the latest run.
+import { create } from "zustand";
+import type { RunState, Validation } from "./api";
+import { buildGraph, type Graph } from "./model/graph";
+import { parse, type Parsed } from "./model/yamlDoc";
+
+export type Selection = { type: "node" | "edge"; id: string } | null;
+export type Layout = Record<string, { x: number; y: number }>;
+const HISTORY = 200;
+const COALESCE_MS = 1000; // typing in the editor: one undo step per pause
+
+interface DesignState {
+  text: string;
+  parsed: Parsed;
+  graph: Graph; // from the last text that parsed, so the canvas survives a typo
+  past: string[];
+  future: string[];
+  lastEditorEdit: number;
+  name: string;
+  designId: string | null;
+  version: number | null;
+  savedText: string | null;
+  layout: Layout;
+  selection: Selection;
+  validation: Validation | null;
+  run: RunState | null;
+  notice: { kind: "error" | "info"; text: string } | null;
+  setText: (text: string, source: "editor" | "canvas") => void;
+  load: (text: string, name: string, designId?: string | null, version?: number | null, layout?: Layout) => void;
+  change: (edit: (text: string, data: unknown) => string) => boolean;
+  undo: () => void;
+  redo: () => void;
+  select: (selection: Selection) => void;
+  move: (id: string, x: number, y: number) => void;
+  setValidation: (validation: Validation | null) => void;
+  setRun: (run: RunState | null) => void;
+  saved: (designId: string, version: number, name: string, text: string) => void;
+  notify: (kind: "error" | "info", text: string) => void;
+}
+
+function derive(text: string, previous: Graph | null): { parsed: Parsed; graph: Graph } {
+  const parsed = parse(text);
+  return { parsed, graph: parsed.data !== null || previous === null ? buildGraph(parsed.data) : previous };
+}
+
+export const useDesign = create<DesignState>((set, get) => ({
+  text: "",
+  ...derive("", null),
+  past: [],
+  future: [],
+  lastEditorEdit: 0,
+  name: "untitled",
+  designId: null,
+  version: null,
+  savedText: null,
+  layout: {},
+  selection: null,
+  validation: null,
+  run: null,
+  notice: null,
+  setText: (text, source) => {
+    const state = get();
+    if (text === state.text) return;
+    const now = Date.now();
+    const coalesce = source === "editor" && now - state.lastEditorEdit < COALESCE_MS;
+    set({
+      text, ...derive(text, state.graph), future: [],
+      past: coalesce ? state.past : [...state.past, state.text].slice(-HISTORY),
+      lastEditorEdit: source === "editor" ? now : 0,
+    });
+  },
+  load: (text, name, designId = null, version = null, layout = {}) => set({
+    text, ...derive(text, null), past: [], future: [], name, designId, version,
+    savedText: designId ? text : null, layout, selection: null, validation: null, run: null,
+  }),
+  change: (editFn) => {
+    const state = get();
+    try {
+      state.setText(editFn(state.text, state.parsed.data), "canvas");
+      return true;
+    } catch (error) {
+      state.notify("error", error instanceof Error ? error.message : String(error));
+      return false;
+    }
+  },
+  undo: () => {
+    const { past, text, future, graph } = get();
+    if (!past.length) return;
+    const previous = past[past.length - 1];
+    set({ text: previous, ...derive(previous, graph), past: past.slice(0, -1), future: [text, ...future], lastEditorEdit: 0 });
+  },
+  redo: () => {
+    const { past, text, future, graph } = get();
+    if (!future.length) return;
+    const next = future[0];
+    set({ text: next, ...derive(next, graph), past: [...past, text], future: future.slice(1), lastEditorEdit: 0 });
+  },
+  select: (selection) => set({ selection }),
+  move: (id, x, y) => set({ layout: { ...get().layout, [id]: { x, y } } }),
+  setValidation: (validation) => set({ validation }),
+  setRun: (run) => set({ run }),
+  saved: (designId, version, name, text) => set({ designId, version, name, savedText: text }),
+  notify: (kind, text) => set({ notice: { kind, text } }),
+}));

@@ -1,0 +1,36 @@
+// Forms generated from the spec's JSON Schema turn what a person types into what the spec
+// means: numbers where numbers are allowed, unit strings kept as written.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { coerce, simplify } from "../src/components/SchemaForm";
+
+const schema = JSON.parse(readFileSync(join(__dirname, "../../docs/spec.schema.json"), "utf8"));
+const defs = schema.$defs;
+const field = (def: string, name: string) => simplify(schema, defs[def].properties[name]);
+
+describe("schema fields", () => {
+  it("collapse 'value or null' to the value and keep its unit", () => {
+    const timeout = field("Call", "timeout");
+    expect(timeout.type).toBe("string");
+    expect(timeout.description).toBe("per attempt");
+    expect(String(timeout.unit)).toMatch(/duration: 250us, 5ms/);
+  });
+
+  it("keep integers, numbers and unit strings apart", () => {
+    expect(coerce(schema, field("Component", "replicas"), "4")).toBe(4);
+    expect(coerce(schema, field("Component", "replicas"), "4.5")).toBe("4.5");  // the server explains
+    expect(coerce(schema, field("Call", "timeout"), "250ms")).toBe("250ms");
+    expect(coerce(schema, field("Component", "workers"), "unlimited")).toBe("unlimited");
+    expect(coerce(schema, field("Component", "workers"), "16")).toBe(16);
+    expect(coerce(schema, field("Component", "hit_ratio"), "0.9")).toBe(0.9);
+    expect(coerce(schema, field("Component", "hit_ratio"), "90%")).toBe("90%");
+    expect(coerce(schema, field("Component", "queue"), "  ")).toBeUndefined();  // back to the default
+  });
+
+  it("follow references to enums", () => {
+    const balancer = field("Component", "balancer");
+    expect(balancer.enum).toContain("least_requests");
+    expect(balancer.default).toBe("round_robin");
+  });
+});

@@ -1,0 +1,149 @@
+// The YAML ⇄ canvas model: what the canvas shows comes from the spec, canvas edits change
+// only what they mean to, and comments and untouched lines survive them.
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { buildGraph, locate } from "../src/model/graph";
+import { addComponent, connect, deleteEdge, deleteNode, renameComponent, setField } from "../src/model/edits";
+import { edit, parse, parsePath, pathAtLine } from "../src/model/yamlDoc";
+
+const FIXTURES = join(__dirname, "fixtures");
+const fixture = (name: string): string => readFileSync(join(FIXTURES, name), "utf8");
+const comments = (text: string): string[] =>
+  text.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("#"));
+
+describe("round trip", () => {
+  for (const name of readdirSync(FIXTURES)) {
+    it(`an edit that changes nothing leaves ${name} byte-identical`, () => {
+      const text = fixture(name);
+      expect(edit(text, () => undefined)).toBe(text);
+    });
+
+    it(`changing one field of ${name} changes one line and keeps every comment`, () => {
+      const text = fixture(name);
+      const data = parse(text).data as { components: Record<string, unknown> };
+      const first = Object.keys(data.components)[0];
+      const out = setField(text, ["components", first, "replicas"], 7);
+      const parsed = parseYaml(out);
+      expect(parsed.components[first].replicas).toBe(7);
+      // The rest of the spec is the same data.
+      parsed.components[first].replicas = (parseYaml(text).components[first].replicas);
+      if (parsed.components[first].replicas === undefined) delete parsed.components[first].replicas;
+      expect(parsed).toEqual(parseYaml(text));
+      expect(comments(out)).toEqual(comments(text));
+      const before = text.split("\n");
+      const after = out.split("\n");
+      // One line replaced, or (when the field was absent) one line inserted; all else equal.
+      const at = after.findIndex((line, i) => line !== before[i]);
+      expect(after[at].trim()).toBe("replicas: 7");
+      const skip = after.length - before.length;  // 0: replaced, 1: inserted
+      expect([0, 1]).toContain(skip);
+      expect(after.slice(at + 1)).toEqual(before.slice(at + 1 - skip));
+      expect(after.slice(0, at)).toEqual(before.slice(0, at));
+    });
+  }
+
+  it("a multi-line flow map the edit does not touch keeps its line breaks", () => {
+    const text = fixture("retry-backoff.yaml");
+    const out = setField(text, ["components", "dependency", "replicas"], 5);
+    expect(out).toContain("retry: {attempts: 3, backoff: exponential, base: 25ms,\n                    max: 250ms, jitter: full}");
+    expect(out).toContain("# Transient: each attempt fails independently.");
+    expect(out.replace("replicas: 5", "replicas: 3")).toBe(text);
+  });
+});
+
+describe("graph", () => {
+  it("has a node per component and workload and an edge per call", () => {
+    const graph = buildGraph(parse(fixture("circuit-breaker.yaml")).data);
+    expect(graph.nodes.map((n) => n.id).sort()).toEqual(["checkout", "payments", "workload:checkout"]);
+    const call = graph.edges.find((e) => e.kind === "call")!;
+    expect(call).toMatchObject({ source: "checkout", target: "payments", caller: "checkout.pay",
+      callee: "payments.charge", isAsync: false });
+    expect(call.badges).toEqual(["timeout 1s", "breaker", "fallback"]);
+    expect(graph.edges.find((e) => e.kind === "entry")).toMatchObject({ source: "workload:checkout", target: "checkout" });
+  });
+
+  it("shows parallel branches, queue subscriptions and cache backends", () => {
+    const gateway = buildGraph(parse(fixture("gateway-aggregation.yaml")).data);
+    expect(gateway.edges.filter((e) => e.parallel !== null).length).toBeGreaterThanOrEqual(4);
+    const shop = buildGraph(parse(fixture("e-commerce.yaml")).data);
+    expect(shop.edges.some((e) => e.kind === "consumer" && e.isAsync)).toBe(true);
+    expect(shop.edges.some((e) => e.kind === "backend")).toBe(true);
+  });
+
+  it("places an error at its node and edge, and a line at its path", () => {
+    const text = fixture("circuit-breaker.yaml");
+    const parsed = parse(text);
+    const graph = buildGraph(parsed.data);
+    const call = graph.edges.find((e) => e.kind === "call")!;
+    expect(locate(graph, parsePath("components.checkout.operations.pay.calls[0].timeout")))
+      .toEqual({ node: "checkout", edge: call.id });
+    expect(locate(graph, parsePath("workloads[0].rate"))).toMatchObject({ node: "workload:checkout" });
+    const line = text.split("\n").findIndex((l) => l.includes("replicas: 2")) + 1;
+    expect(pathAtLine(parsed, line)).toEqual(["components", "checkout", "replicas"]);
+  });
+
+  it("survives text that is not a valid spec", () => {
+    expect(buildGraph(parse("components: [1, 2]\nworkloads: 3").data)).toEqual({ nodes: [], edges: [] });
+    expect(parse("a: [").syntaxErrors[0].line).toBe(1);
+  });
+});
+
+describe("canvas edits", () => {
+  const text = fixture("circuit-breaker.yaml");
+  const data = parse(text).data;
+
+  it("add a component, connect it, and the YAML has the call with its comments intact", () => {
+    const added = addComponent(text, data, "cache");
+    expect(added.name).toBe("cache");
+    const connected = connect(added.text, parse(added.text).data, "checkout", "cache");
+    const spec = parseYaml(connected.text);
+    expect(spec.components.cache.kind).toBe("cache");
+    expect(spec.components.checkout.operations.pay.calls[1]).toEqual({ to: "cache", timeout: "1s" });
+    expect(connected.path).toEqual(["components", "checkout", "operations", "pay", "calls", 1]);
+    expect(comments(connected.text)).toEqual(comments(text));
+    const graph = buildGraph(parse(connected.text).data);
+    expect(graph.edges.some((e) => e.source === "checkout" && e.target === "cache")).toBe(true);
+  });
+
+  it("a cache's first connection is its backend (where misses go)", () => {
+    const added = addComponent(text, data, "cache");
+    const out = connect(added.text, parse(added.text).data, "cache", "payments");
+    expect(out.path).toEqual(["components", "cache", "backend"]);
+    const spec = parseYaml(out.text);
+    expect(spec.components.cache).toMatchObject({ backend: "payments", hit_ratio: 0.8 });
+    expect(buildGraph(parse(out.text).data).edges.some((e) => e.kind === "backend" && e.target === "payments")).toBe(true);
+  });
+
+  it("deleting a component removes the calls, workloads and faults that point at it", () => {
+    const out = deleteNode(text, data, "payments");
+    const spec = parseYaml(out);
+    expect(spec.components.payments).toBeUndefined();
+    expect(spec.components.checkout.operations.pay.calls).toEqual([]);
+    expect(spec.faults).toEqual([]);
+    expect(out).toContain("# The breaker opens in the warm-up");  // comment of a kept part
+  });
+
+  it("deleting an edge removes its call; undoing is the old text", () => {
+    const graph = buildGraph(data);
+    const call = graph.edges.find((e) => e.kind === "call")!;
+    const out = deleteEdge(text, call);
+    expect(parseYaml(out).components.checkout.operations.pay.calls).toEqual([]);
+    expect(deleteEdge(text, graph.edges.find((e) => e.kind === "entry")!)).toBe(text);
+  });
+
+  it("renaming a component rewrites every reference", () => {
+    const out = renameComponent(text, data, "payments", "psp");
+    const spec = parseYaml(out);
+    expect(Object.keys(spec.components)).toEqual(["checkout", "psp"]);
+    expect(spec.components.checkout.operations.pay.calls[0].to).toBe("psp.charge");
+    expect(spec.faults[0].target).toBe("psp");
+    expect(comments(out)).toEqual(comments(text));
+  });
+
+  it("clearing a field removes it, so its default applies", () => {
+    const out = setField(text, ["components", "checkout", "workers"], "");
+    expect(parseYaml(out).components.checkout.workers).toBeUndefined();
+  });
+});

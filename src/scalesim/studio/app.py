@@ -1,0 +1,127 @@
+"""The FastAPI application: routes under /api, the built front end at /, JSON errors."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from scalesim import __version__
+from scalesim.studio.config import MAX_BODY_BYTES, StudioConfig
+from scalesim.studio.routes import catalog, designs, generate, health, runs, specs, templates
+from scalesim.studio.runner import RunManager
+from scalesim.studio.specs import SpecRejected
+from scalesim.studio.store import Store
+
+log = logging.getLogger("scalesim.studio")
+
+NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>ScaleSim Studio</title>
+<h1>ScaleSim Studio</h1><p>The API is running (see <a href="/openapi.json">/openapi.json</a>),
+but the front end has not been built. From a source checkout run <code>make studio</code>,
+then reload.</p>"""
+
+
+def create_app(config: StudioConfig | None = None) -> FastAPI:
+    config = config or StudioConfig()
+    store = Store(config.db_url)
+    manager = RunManager(store, config.max_concurrent_runs, config.max_queued_runs,
+                         config.run_time_limit_s)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        manager.close()
+
+    # Swagger UI and ReDoc load their scripts from a CDN: the studio works offline, so it
+    # serves the OpenAPI document only (/openapi.json).
+    app = FastAPI(title="ScaleSim Studio", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,
+                  description="The HTTP API the studio's front end uses (docs/studio.md).")
+    app.state.config, app.state.store, app.state.runs = config, store, manager
+    _errors(app)
+    _guards(app, config)
+    for module in (templates, specs, runs, generate, designs, catalog, health):
+        app.include_router(module.router, prefix="/api")
+    index = config.static_dir / "index.html"
+    if index.is_file():
+        app.mount("/", StaticFiles(directory=config.static_dir, html=True), name="front end")
+    else:
+        @app.get("/", include_in_schema=False)
+        def not_built() -> HTMLResponse:
+            return HTMLResponse(NOT_BUILT)
+    return app
+
+
+def _errors(app: FastAPI) -> None:
+    """Every error is JSON with a message; tracebacks go to the server log only."""
+
+    @app.exception_handler(SpecRejected)
+    async def spec_rejected(_: Request, error: SpecRejected) -> JSONResponse:
+        return JSONResponse({"error": error.detail, "errors": error.issues}, status_code=400)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, error: HTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(error.detail)}, status_code=error.status_code,
+                            headers=error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}"
+                    for e in error.errors()]
+        return JSONResponse({"error": "bad request: " + "; ".join(problems)}, status_code=400)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("%s %s failed", request.method, request.url.path)
+        return JSONResponse({"error": "internal error: the server could not answer; "
+                             "details are in its log"}, status_code=500)
+
+
+Next = Callable[[Request], Awaitable[Response]]
+
+
+def _guards(app: FastAPI, config: StudioConfig) -> None:
+    """Token, body size and JSON-only writes for /api; trusted Host headers."""
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Next) -> Response:
+        if not request.url.path.startswith("/api/"):
+            return await call_next(request)
+        if config.token is not None and not _has_token(request, config.token):
+            return JSONResponse({"error": "this studio needs its token: open the link "
+                                 "`scalesim studio` printed, or send 'Authorization: Bearer "
+                                 "TOKEN'"}, status_code=401)
+        if request.method in ("POST", "PUT", "PATCH"):
+            declared = request.headers.get("content-length")
+            if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+                return _too_large()
+            body = await request.body()
+            if len(body) > MAX_BODY_BYTES:
+                return _too_large()
+            kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if body and kind != "application/json":
+                return JSONResponse({"error": "send JSON (Content-Type: application/json)"},
+                                    status_code=415)
+        return await call_next(request)
+
+    if config.allowed_hosts is not None:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts))
+
+
+def _has_token(request: Request, token: str) -> bool:
+    header = request.headers.get("authorization", "")
+    given = header[7:] if header.lower().startswith("bearer ") else \
+        request.query_params.get("token", "")
+    return secrets.compare_digest(given.encode(), token.encode())
+
+
+def _too_large() -> JSONResponse:
+    return JSONResponse({"error": f"the request is larger than the {MAX_BODY_BYTES:,} bytes "
+                         "the studio accepts"}, status_code=413)

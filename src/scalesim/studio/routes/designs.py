@@ -1,0 +1,85 @@
+"""Saved designs: each save of a changed spec (or canvas layout) is a new version; runs are
+recorded against a design and version."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Response
+from pydantic import BaseModel, Field
+
+from scalesim.studio import specs
+from scalesim.studio.routes.deps import StoreDep
+
+router = APIRouter(tags=["designs"])
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+DesignId = Annotated[str, Path(max_length=64)]
+
+
+class NewDesign(BaseModel):
+    name: Name
+    spec: str = Field(description="YAML text; saved as written, valid or not")
+    layout: dict[str, Any] = Field(default_factory=dict, description="canvas positions")
+
+
+class DesignUpdate(BaseModel):
+    name: Name | None = None
+    spec: str | None = None
+    layout: dict[str, Any] | None = None
+
+
+def _found(design: dict[str, Any] | None, design_id: str) -> dict[str, Any]:
+    if design is None:
+        raise HTTPException(404, f"no design {design_id!r}")
+    return design
+
+
+@router.get("/designs")
+def list_designs(store: StoreDep) -> list[dict[str, Any]]:
+    return store.list_designs()
+
+
+@router.post("/designs", status_code=201)
+def create_design(body: NewDesign, store: StoreDep) -> dict[str, Any]:
+    specs.check_size(body.spec)
+    return store.create_design(body.name, body.spec, body.layout)
+
+
+@router.get("/designs/{design_id}")
+def get_design(design_id: DesignId, store: StoreDep) -> dict[str, Any]:
+    """The latest spec and layout, and every version with its number of runs."""
+    return _found(store.get_design(design_id), design_id)
+
+
+@router.put("/designs/{design_id}")
+def update_design(design_id: DesignId, body: DesignUpdate, store: StoreDep) -> dict[str, Any]:
+    if body.spec is not None:
+        specs.check_size(body.spec)
+    return _found(store.update_design(design_id, body.name, body.spec, body.layout), design_id)
+
+
+@router.delete("/designs/{design_id}", status_code=204)
+def delete_design(design_id: DesignId, store: StoreDep) -> Response:
+    """Delete a design and its versions (its runs stay in the history, unlinked)."""
+    if not store.delete_design(design_id):
+        raise HTTPException(404, f"no design {design_id!r}")
+    return Response(status_code=204)
+
+
+@router.post("/designs/{design_id}/duplicate", status_code=201)
+def duplicate_design(design_id: DesignId, store: StoreDep) -> dict[str, Any]:
+    return _found(store.duplicate_design(design_id), design_id)
+
+
+@router.get("/designs/{design_id}/versions/{number}")
+def get_version(design_id: DesignId, number: int, store: StoreDep) -> dict[str, Any]:
+    version = store.get_version(design_id, number)
+    if version is None:
+        raise HTTPException(404, f"design {design_id!r} has no version {number}")
+    return version
+
+
+@router.get("/designs/{design_id}/runs")
+def design_runs(design_id: DesignId, store: StoreDep) -> list[dict[str, Any]]:
+    _found(store.get_design(design_id), design_id)
+    return store.list_runs(design_id, 500)

@@ -1,0 +1,64 @@
+"""Deployment files from a spec: a preview as JSON, or a zip to download."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from scalesim.generate import GeneratedFile, GenerateError, GenerateOptions, Target, render
+from scalesim.generate.targets import code_available
+from scalesim.studio import specs
+
+router = APIRouter(tags=["generate"])
+
+
+class GenerateRequest(BaseModel):
+    spec: str = Field(description="the spec as YAML text")
+    targets: list[Target] = Field(default_factory=lambda: [Target.ALL], min_length=1)
+    namespace: str = "default"
+    image_registry: str = "registry.local/scalesim"
+    k8s_version: str = "1.33"
+    format: Literal["zip", "json"] = Field("zip", description="json: the files for a preview")
+
+
+@router.get("/generate/targets")
+def targets() -> list[dict[str, Any]]:
+    return [{"id": t.value, "available": t is not Target.CODE or code_available()}
+            for t in Target]
+
+
+def _files(body: GenerateRequest) -> tuple[str, list[GeneratedFile]]:
+    system = specs.load(body.spec)
+    try:
+        options = GenerateOptions.checked(body.namespace, body.image_registry, body.k8s_version)
+        chosen: dict[str, GeneratedFile] = {}
+        for target in body.targets:
+            for file in render(system, target, options):
+                chosen.setdefault(file.path, file)
+    except GenerateError as error:
+        raise HTTPException(400, "; ".join(error.problems)) from None
+    return system.name, list(chosen.values())
+
+
+@router.post("/generate", response_model=None)
+def generate(body: GenerateRequest) -> Response | dict[str, Any]:
+    """The generated files as a zip (default) or, with format=json, as {path, content}."""
+    name, files = _files(body)
+    if body.format == "json":
+        return {"system": name, "files": [{"path": f.path, "content": f.content,
+                                           "executable": f.executable} for f in files]}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in files:
+            info = zipfile.ZipInfo(f"{name}/{file.path}", date_time=(2020, 1, 1, 0, 0, 0))
+            info.external_attr = (0o755 if file.executable else 0o644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, file.content)
+    label = "-".join(t.value for t in body.targets)
+    return Response(buffer.getvalue(), media_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{name}-{label}.zip"'})
