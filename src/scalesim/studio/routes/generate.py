@@ -11,7 +11,6 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from scalesim.generate import GeneratedFile, GenerateError, GenerateOptions, Target, render
-from scalesim.generate.targets import code_available
 from scalesim.studio import specs
 
 router = APIRouter(tags=["generate"])
@@ -28,8 +27,7 @@ class GenerateRequest(BaseModel):
 
 @router.get("/generate/targets")
 def targets() -> list[dict[str, Any]]:
-    return [{"id": t.value, "available": t is not Target.CODE or code_available()}
-            for t in Target]
+    return [{"id": t.value, "available": True} for t in Target]
 
 
 def _files(body: GenerateRequest) -> tuple[str, list[GeneratedFile]]:
