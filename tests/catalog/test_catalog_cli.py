@@ -59,9 +59,8 @@ def test_list_filters_and_prints_json(run: Run) -> None:
 def test_show_by_alias_lists_relations_both_ways(run: Run) -> None:
     shown = as_json(run("patterns", "show", "BREAKER", "--json"))
     assert shown["pattern"]["id"] == "circuit-breaker"
-    assert {"kind": "required_by", "id": "needs-breaker", "name": "Needs Breaker"} in shown[
-        "relations"
-    ]
+    assert {"kind": "required_by", "id": "needs-breaker", "name": "Needs Breaker",
+            "reason": None} in shown["relations"]
     text = run("patterns", "show", "circuit-breaker").stdout
     for heading in ["Problem", "Solution", "Use when", "Avoid when", "Failure modes", "Forces",
                     "Relations (both directions)", "required_by"]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
+from scalesim.analytic.load import ComponentLoad, offered_load
 from scalesim.lint.config import LintConfig
 from scalesim.lint.finding import Hit
 from scalesim.lint.graph import CallGraph
@@ -28,6 +30,11 @@ class Context:
     def operation(self, op: str) -> Operation:
         component, _, name = op.partition(".")
         return self.system.components[component].effective_operations[name]
+
+    @cached_property
+    def loads(self) -> dict[str, ComponentLoad]:
+        """Each component's offered load from the analytic layer (workloads at their peak)."""
+        return offered_load(self.system)
 
 
 Check = Callable[[Context], Iterable[Hit]]
