@@ -82,10 +82,13 @@ def test_search_related_path_matrix_json(run: Run) -> None:
     assert hits[0]["id"] == "circuit-breaker"
     near = as_json(run("patterns", "related", "needs-breaker", "--json"))
     assert near[0] == {"id": "circuit-breaker", "distance": 1, "via": {
-        "source": "needs-breaker", "kind": "requires", "target": "circuit-breaker"}}
-    steps = as_json(run("patterns", "path", "beginner", "--json"))
+        "source": "needs-breaker", "kind": "requires", "target": "circuit-breaker",
+        "reason": None}}
+    steps = as_json(run("patterns", "path", "beginner", "--all", "--json"))
     assert {"id": "needs-breaker", "name": "Needs Breaker", "level": "beginner",
             "prerequisite": False} in steps
+    course = as_json(run("patterns", "path", "beginner", "--json"))
+    assert course["level"] == "beginner" and course["lessons"]
     tables = as_json(run("patterns", "matrix", "--json"))
     assert "needs-breaker" in tables["complexity"][_complexity(run)]["beginner"]
     assert "needs-breaker" in [row["id"] for row in tables["selection"]]
@@ -135,7 +138,8 @@ def test_advise_without_a_terminal_lists_what_is_missing(run: Run) -> None:
 
 def test_shortcut_flags_are_real_question_keys() -> None:
     keys = {key for tree in load_trees().values() for key in tree.questions()}
-    flags = set(inspect.signature(cli.advise_command).parameters) - {"tree", "answer", "as_json"}
+    flags = set(inspect.signature(cli.advise_command).parameters) - {
+        "text", "spec", "tree", "answer", "as_json"}
     assert flags <= keys
 
 

@@ -15,7 +15,7 @@ from scalesim.catalog.collection import Catalog
 from scalesim.catalog.decision import DecisionTree
 from scalesim.catalog.model import Maturity
 from scalesim.catalog.retrieval import Scored, everything, index
-from scalesim.catalog.text import expand
+from scalesim.catalog.text import expand, terms
 from scalesim.catalog.views import FAMILIES
 
 SUGGESTIONS = 5
@@ -24,6 +24,15 @@ DIAGNOSIS_SHARE = 0.4  # an anti-pattern is named only when it matches this well
 FIX_SHARE = 0.5  # of an anti-pattern's score lent to each of its fixes
 PRIOR = {Maturity.ESTABLISHED: 1.0, Maturity.EMERGING: 0.9, Maturity.NICHE: 0.8}
 CANDIDATES = 60  # best matches considered before re-ranking
+TREE_WORD = 3.0  # how much a description term found in a tree's own text counts
+
+
+def tree_terms(tree: DecisionTree) -> list[str]:
+    texts = [tree.title, tree.summary]
+    for question in tree.question.walk():
+        texts.append(question.text)
+        texts += [choice.label for choice in question.choices.values()]
+    return terms(" ".join(texts))
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,7 @@ class Refinement:
 class TextAdvice:
     text: str
     terms: dict[str, float]  # what was searched for, synonyms included, with weights
+    synonyms: dict[str, str]  # a term the query did not say -> the words that brought it
     families: dict[str, float]  # problem family -> share of the best matches' weight
     diagnoses: list[Diagnosis]
     suggestions: list[Suggestion]
@@ -75,9 +85,9 @@ class TextAdvice:
 def advise_text(catalog: Catalog, trees: dict[str, DecisionTree], text: str,
                 limit: int = SUGGESTIONS) -> TextAdvice:
     ranked = index(catalog, everything).rank(text, CANDIDATES)
-    weights = dict(expand(text).weights)
+    expansion = expand(text)
     if not ranked:
-        return TextAdvice(text, weights, {}, [], [], [])
+        return TextAdvice(text, expansion.weights, expansion.because, {}, [], [], [])
     top = ranked[0].score
     scores: dict[str, float] = {}
     why: dict[str, list[str]] = {}
@@ -104,8 +114,9 @@ def advise_text(catalog: Catalog, trees: dict[str, DecisionTree], text: str,
             why.setdefault(pid, []).append("fixes " + ", ".join(fixes[pid][:3]))
     suggestions = [Suggestion(pid, catalog[pid].name, round(scores[pid] / best, 3),
                               catalog[pid].summary, why[pid]) for pid in order]
-    return TextAdvice(text, weights, families(catalog, ranked[:10]), diagnoses, suggestions,
-                      refinements(trees, [s.id for s in suggestions]))
+    return TextAdvice(text, expansion.weights, expansion.because, families(catalog, ranked[:10]),
+                      diagnoses, suggestions,
+                      refinements(trees, [s.id for s in suggestions], expansion.weights))
 
 
 def families(catalog: Catalog, ranked: list[Scored]) -> dict[str, float]:
@@ -121,14 +132,19 @@ def families(catalog: Catalog, ranked: list[Scored]) -> dict[str, float]:
 
 
 def refinements(trees: dict[str, DecisionTree], suggested: list[str],
-                count: int = 2) -> list[Refinement]:
+                terms: dict[str, float], count: int = 2) -> list[Refinement]:
     """The first question of the trees that recommend most of the suggestions (earlier
-    suggestions count more), best first."""
+    suggestions count more) and whose own words (title, summary, questions, answers) share
+    most of the description's terms, best first."""
     weight = {pid: len(suggested) - n for n, pid in enumerate(suggested)}
-    ranked = sorted(
-        ((sum(weight.get(pid, 0) for pid in tree.recommended_ids()), tree_id)
-         for tree_id, tree in trees.items()),
-        key=lambda pair: (-pair[0], pair[1]))
+
+    def score(tree: DecisionTree) -> float:
+        words = set(tree_terms(tree))
+        shared = sum(w for term, w in terms.items() if term in words)
+        return sum(weight.get(pid, 0) for pid in tree.recommended_ids()) + TREE_WORD * shared
+
+    ranked = sorted(((score(tree), tree_id) for tree_id, tree in trees.items()),
+                    key=lambda pair: (-pair[0], pair[1]))
     chosen = [trees[tree_id] for score, tree_id in ranked if score > 0][:count]
     return [Refinement(t.id, t.title, t.question.key, t.question.text,
                        {value: choice.label for value, choice in t.question.choices.items()})

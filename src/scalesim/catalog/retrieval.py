@@ -66,14 +66,17 @@ class Index:
         replaced by the nearest one it does (a typo), or dropped."""
         weights: dict[str, float] = {}
         for term, weight in expand(query).weights.items():
-            if term not in self._known:
-                close = difflib.get_close_matches(term, self.vocabulary, n=1,
-                                                  cutoff=TYPO_CUTOFF)
-                if not close:
-                    continue
-                term = close[0]
-            weights[term] = max(weight, weights.get(term, 0.0))
+            known = self.correct(term)
+            if known is not None:
+                weights[known] = max(weight, weights.get(known, 0.0))
         return weights
+
+    def correct(self, term: str) -> str | None:
+        """The term itself when the catalog knows it, else its nearest known term, else None."""
+        if term in self._known:
+            return term
+        close = difflib.get_close_matches(term, self.vocabulary, n=1, cutoff=TYPO_CUTOFF)
+        return close[0] if close else None
 
     def rank(self, query: str, limit: int | None = None) -> list[Scored]:
         weights = self.weighted_terms(query)

@@ -69,7 +69,7 @@ def search(catalog: Catalog, query: str, limit: int = 10) -> list[Hit]:
         keep(named)
     engine = index(catalog, names_and_problems)
     ranked = engine.rank(query)
-    typo = any(term not in engine.vocabulary for term in expand(query).weights)
+    typo = any(engine.correct(term) not in (term, None) for term in expand(query).weights)
     best = ranked[0].score if ranked else 1.0
     for scored in ranked:
         keep(Hit(scored.id, catalog[scored.id].name, FUZZY if typo else WORDS,

@@ -17,7 +17,9 @@ from scalesim.catalog.loader import packaged_root, read_yaml
 
 _WORD = re.compile(r"[a-z0-9]+(?:'t)?")
 STOPWORDS = frozenset({
-    "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at",
+    "every", "always", "often", "sometimes", "still", "even", "really", "us", "lot", "lots",
+    "many", "much", "something", "anything", "whenever", "also",
+    "a", "about", "after", "again", "all", "am", "an", "and", "any", "are", "as", "at",
     "be", "because", "been", "before", "being", "between", "both", "but", "by", "can", "could",
     "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further",
     "had", "has", "have", "having", "how", "i", "if", "in", "into", "is", "it", "its", "itself",
@@ -99,10 +101,10 @@ def expand(query: str) -> Expansion:
         if word not in stop:
             weights[word] = max(weights.get(word, 0.0), HALF if n in consumed else 1.0)
     because: dict[str, str] = {}
-    for t, (weight, variant) in added.items():
+    for t, (weight, phrase) in added.items():
         if weights.get(t, 0.0) < weight:
             weights[t] = weight
-            because[t] = variant
+            because[t] = phrase
     return Expansion(weights, because)
 
 

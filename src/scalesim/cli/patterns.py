@@ -492,7 +492,9 @@ def advise_from_text(text: str, as_json: bool) -> None:
 
 
 def print_text_advice(advice: TextAdvice) -> None:
-    searched = ", ".join(f"{t}" if w == 1.0 else f"{t} ({w:g})" for t, w in advice.terms.items())
+    searched = ", ".join(
+        t + (f" (for '{advice.synonyms[t]}')" if t in advice.synonyms else "")
+        + ("" if w == 1.0 else f" ×{w:g}") for t, w in advice.terms.items())
     out.print(f"[dim]Searched for: {escape(searched) or 'nothing (only common words)'}[/]")
     if not advice.suggestions:
         out.print("Nothing in the catalog matches; try other words, or "

@@ -1,8 +1,9 @@
 """A design review from the spec's own numbers: the offered load of each component (the
 analytic layer) and the lint findings, turned into the patterns to apply first.
 
-Each finding votes for its fixes, weighted by severity (error 3, warning 2, info 1), so the
-patterns that address the most, and the worst, findings come first."""
+Each finding votes for its fixes, weighted by severity (error 9, warning 3, info 1: one error
+outweighs a few warnings), so the patterns that address the worst, then the most, findings
+come first."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from scalesim.analytic.load import ComponentLoad, offered_load
 from scalesim.lint.finding import Finding, Severity
 from scalesim.spec.model import System
 
-WEIGHT = {Severity.ERROR: 3, Severity.WARNING: 2, Severity.INFO: 1}
+WEIGHT = {Severity.ERROR: 9, Severity.WARNING: 3, Severity.INFO: 1}
 
 
 @dataclass(frozen=True)
