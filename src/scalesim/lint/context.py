@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-from scalesim.analytic.load import ComponentLoad, offered_load
 from scalesim.lint.config import LintConfig
 from scalesim.lint.finding import Hit
 from scalesim.lint.graph import CallGraph
+from scalesim.lint.load import Load, admitted
 from scalesim.spec.model import Component, Operation, System
 
 
@@ -32,9 +32,14 @@ class Context:
         return self.system.components[component].effective_operations[name]
 
     @cached_property
-    def loads(self) -> dict[str, ComponentLoad]:
-        """Each component's offered load from the analytic layer (workloads at their peak)."""
-        return offered_load(self.system)
+    def peak(self) -> dict[str, Load]:
+        """Admitted load of each worker-limited component, workloads at their peak."""
+        return admitted(self.system, peak=True)
+
+    @cached_property
+    def sustained(self) -> dict[str, Load]:
+        """Admitted load, workloads at the rate they hold to the end."""
+        return admitted(self.system, peak=False)
 
 
 Check = Callable[[Context], Iterable[Hit]]

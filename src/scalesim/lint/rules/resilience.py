@@ -118,7 +118,7 @@ def _retries_into_saturation(ctx: Context, factor: dict[Edge, float]) -> Iterato
     threshold = ctx.config.utilization
     for edge, call in _calls(ctx):
         target = component_of(edge.target)
-        load = ctx.loads.get(target)
+        load = ctx.peak.get(target)
         if load is None or factor[edge] < MULTIPLIES or not load.rho >= threshold:
             continue
         retried = call.retry.on if call.retry else []
