@@ -78,7 +78,7 @@ def lookup(catalog: Catalog, key: str) -> Pattern:
 def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
     grid = Table(title=title, title_justify="left")
     for column in columns:
-        grid.add_column(column)
+        grid.add_column(column, overflow="fold")
     for row in rows:
         grid.add_row(*(escape(cell) for cell in row))
     out.print(grid)

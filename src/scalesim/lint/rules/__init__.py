@@ -33,7 +33,7 @@ RULES: tuple[Rule, ...] = (
          "every synchronous hop adds its latency and its failures to the request, and a "
          "slow hop at the bottom holds a worker at every level above it",
          ("asynchronous-messaging", "materialized-view", "cache-aside", "deadline-propagation"),
-         "cascading-failure", topology.deep_chains),
+         "synchronous-chains", topology.deep_chains),
     Rule("SS102", "distributed-monolith", ERROR,
          "services that call each other synchronously cannot be deployed, scaled or failed "
          "separately, and their blocking workers can wait on each other until both stall",
