@@ -157,3 +157,43 @@ def test_the_seed_entries_exist(catalog: Catalog) -> None:
     assert catalog["synchronous-chains"].category is Category.ANTI_PATTERN
     raw = yaml.safe_load((Path(__file__).parent / "questions.yaml").read_text("utf-8"))
     assert len(raw) == 30
+
+
+def test_the_guidance_commands(catalog: Catalog) -> None:
+    import json
+
+    import typer
+    from typer.testing import CliRunner
+
+    from scalesim.cli import patterns as cli
+
+    app = typer.Typer()
+    app.add_typer(cli.patterns_app, name="patterns")
+    app.command("advise")(cli.advise_command)
+
+    def run(*args: str, code: int = 0) -> Any:
+        result = CliRunner().invoke(app, ["patterns", *args], env={"COLUMNS": "200"})
+        assert result.exit_code == code, result.output
+        return result
+
+    matrix = json.loads(run("problems", "--json").stdout)
+    assert set(matrix) == set(FAMILIES)
+    assert json.loads(run("problems", "migration", "--json").stdout)["migration"]["primary"]
+    assert "did you mean 'latency'" in run("problems", "latencyy", code=2).output
+    card = json.loads(run("cards", "migration", "--json").stdout)["migration"]
+    assert card["steps"][1]["id"] == "strangler-fig"
+    assert "1." in run("cards").stdout and "no card" in run("cards", "speed", code=2).output
+    conflicts = json.loads(run("conflicts", "two-phase-commit", "--json").stdout)
+    assert {"a": "multi-region-architecture", "b": "two-phase-commit"} in [
+        {"a": c["a"], "b": c["b"]} for c in conflicts] and all(c["reason"] for c in conflicts)
+    legend = json.loads(run("sources", "--json").stdout)
+    assert legend["dstudio"]["url"].startswith("https://") and legend["dstudio"]["patterns"] > 0
+    shown = run("show", "circuit-breaker").stdout
+    for part in ("Sources", "https://microservices.io/patterns/", "Figures", "< 1 ms",
+                 "An open breaker stops"):
+        assert part in shown, part
+    course = json.loads(run("path", "beginner", "--json").stdout)
+    assert course["lessons"][0]["id"] == "health-check"
+    tables = json.loads(run("matrix", "--category", "resilience", "--json").stdout)
+    assert "effort" in tables and "maintenance" in tables["selection"][0]
+    assert "(days/low)" in run("matrix", "--category", "resilience").stdout
