@@ -42,10 +42,15 @@ def _stemmer() -> snowballstemmer.stemmer:
     return snowballstemmer.stemmer("english")
 
 
+@functools.lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """One word's stem, remembered: the catalog repeats its words many times over."""
+    return str(_stemmer().stemWord(word))
+
+
 def stems(text: str) -> list[str]:
     """Every word of `text`, lowercased and stemmed, stop words kept."""
-    words = _WORD.findall(text.casefold())
-    return list(_stemmer().stemWords(words)) if words else []
+    return [stem(word) for word in _WORD.findall(text.casefold())]
 
 
 def terms(text: str) -> list[str]:
@@ -56,7 +61,7 @@ def terms(text: str) -> list[str]:
 
 @functools.cache
 def _stop_stems() -> frozenset[str]:
-    return frozenset(_stemmer().stemWords(sorted(STOPWORDS)))
+    return frozenset(stem(word) for word in STOPWORDS)
 
 
 @functools.cache
