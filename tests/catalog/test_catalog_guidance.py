@@ -189,9 +189,11 @@ def test_the_guidance_commands(catalog: Catalog) -> None:
     legend = json.loads(run("sources", "--json").stdout)
     assert legend["dstudio"]["url"].startswith("https://") and legend["dstudio"]["patterns"] > 0
     shown = run("show", "circuit-breaker").stdout
-    for part in ("Sources", "https://microservices.io/patterns/", "Figures", "< 1 ms",
-                 "An open breaker stops"):
+    for part in ("Sources", "https://microservices.io/patterns/", "Figures", "< 1 ms", "why"):
         assert part in shown, part
+    relations = json.loads(run("show", "circuit-breaker", "--json").stdout)["relations"]
+    assert any(r["kind"] == "conflicts_with" and r["reason"].startswith("An open breaker")
+               for r in relations)
     course = json.loads(run("path", "beginner", "--json").stdout)
     assert course["lessons"][0]["id"] == "health-check"
     tables = json.loads(run("matrix", "--category", "resilience", "--json").stdout)
