@@ -59,9 +59,8 @@ def test_list_filters_and_prints_json(run: Run) -> None:
 def test_show_by_alias_lists_relations_both_ways(run: Run) -> None:
     shown = as_json(run("patterns", "show", "BREAKER", "--json"))
     assert shown["pattern"]["id"] == "circuit-breaker"
-    assert {"kind": "required_by", "id": "needs-breaker", "name": "Needs Breaker"} in shown[
-        "relations"
-    ]
+    assert {"kind": "required_by", "id": "needs-breaker", "name": "Needs Breaker",
+            "reason": None} in shown["relations"]
     text = run("patterns", "show", "circuit-breaker").stdout
     for heading in ["Problem", "Solution", "Use when", "Avoid when", "Failure modes", "Forces",
                     "Relations (both directions)", "required_by"]:
@@ -83,10 +82,13 @@ def test_search_related_path_matrix_json(run: Run) -> None:
     assert hits[0]["id"] == "circuit-breaker"
     near = as_json(run("patterns", "related", "needs-breaker", "--json"))
     assert near[0] == {"id": "circuit-breaker", "distance": 1, "via": {
-        "source": "needs-breaker", "kind": "requires", "target": "circuit-breaker"}}
-    steps = as_json(run("patterns", "path", "beginner", "--json"))
+        "source": "needs-breaker", "kind": "requires", "target": "circuit-breaker",
+        "reason": None}}
+    steps = as_json(run("patterns", "path", "beginner", "--all", "--json"))
     assert {"id": "needs-breaker", "name": "Needs Breaker", "level": "beginner",
             "prerequisite": False} in steps
+    course = as_json(run("patterns", "path", "beginner", "--json"))
+    assert course["level"] == "beginner" and course["lessons"]
     tables = as_json(run("patterns", "matrix", "--json"))
     assert "needs-breaker" in tables["complexity"][_complexity(run)]["beginner"]
     assert "needs-breaker" in [row["id"] for row in tables["selection"]]
@@ -136,7 +138,8 @@ def test_advise_without_a_terminal_lists_what_is_missing(run: Run) -> None:
 
 def test_shortcut_flags_are_real_question_keys() -> None:
     keys = {key for tree in load_trees().values() for key in tree.questions()}
-    flags = set(inspect.signature(cli.advise_command).parameters) - {"tree", "answer", "as_json"}
+    flags = set(inspect.signature(cli.advise_command).parameters) - {
+        "text", "spec", "tree", "answer", "as_json"}
     assert flags <= keys
 
 

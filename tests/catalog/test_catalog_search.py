@@ -48,3 +48,26 @@ def test_nothing_found_and_limits(catalog_dir: Path) -> None:
     assert search(catalog, "zzqxv") == []
     assert search(catalog, "the of") == []
     assert len(search(catalog, "a", limit=1)) <= 1
+
+
+# The misses reported in issue 16, on the packaged catalog.
+def test_searches_that_used_to_miss(packaged: tuple[list[Located], list[str]]) -> None:
+    catalog = Catalog(entry.pattern for entry in packaged[0])
+
+    def top(query: str, n: int) -> list[str]:
+        return [hit.id for hit in search(catalog, query, n)]
+
+    assert "timeout" in top("timeouts under load", 3)
+    assert top("throttling pattern", 1) == ["throttling"]
+    assert "rate-limiting" in top("throttling pattern", 5)
+    assert top("migrate a monolith", 1) == ["strangler-fig"]
+    assert top("retries", 2) == ["retry-storm", "retry"] or top("retries", 2) == [
+        "retry", "retry-storm"]
+
+
+def test_stems_and_synonyms_meet(catalog_dir: Path, add_pattern: AddPattern) -> None:
+    add_pattern("quota-keeper", summary="Limits the request rate of each caller.")
+    catalog = load_catalog(catalog_dir)
+    hits = search(catalog, "throttling callers")
+    assert hits[0].id == "quota-keeper" and hits[0].tier == WORDS
+    assert hits[0].matched == "caller, rate, limit"  # 'throttling' brought 'rate limit'

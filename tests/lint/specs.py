@@ -1,5 +1,6 @@
 """Spec texts shared by the tests: a design with no findings, and one with many."""
 
+# A careful design: replicas with readiness probes, timeouts shrinking down the chain.
 CLEAN = """
 defaults: {network: 0.5ms}
 components:
@@ -7,6 +8,7 @@ components:
     kind: gateway
     replicas: 2
     workers: 8
+    health: {readiness: {}}
     operations:
       get:
         work: 1ms
@@ -17,6 +19,7 @@ components:
   api:
     replicas: 2
     workers: 8
+    health: {readiness: {}}
     operations:
       read:
         work: 2ms
@@ -26,6 +29,7 @@ components:
     kind: database
     replicas: 2
     workers: 8
+    health: {readiness: {}}
     operations:
       query: {work: 3ms}
 workloads:
@@ -39,8 +43,10 @@ WARNINGS_ONLY = CLEAN.replace("{to: db.query, timeout: 100ms}", "{to: db.query}"
 # One error (SS102: a and b call each other), nothing else.
 CYCLE = """
 components:
-  a: {replicas: 2, operations: {x: {calls: [{to: b.y, timeout: 1s}]}, w: {}}}
-  b: {replicas: 2, operations: {y: {calls: [{to: a.w, timeout: 1s}]}}}
+  a: {replicas: 2, health: {readiness: {}},
+      operations: {x: {calls: [{to: b.y, timeout: 1s}]}, w: {}}}
+  b: {replicas: 2, health: {readiness: {}},
+      operations: {y: {calls: [{to: a.w, timeout: 500ms}]}}}
 workloads:
   - {name: w, to: a.x, rate: 10/s}
 """

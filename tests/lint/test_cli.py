@@ -73,7 +73,7 @@ def test_table_shows_rule_severity_location_and_fixes(
     monkeypatch.chdir(path.parent)
     result = CliRunner().invoke(app, ["lint", path.name], env={"COLUMNS": "200"})
     assert result.exit_code == 1
-    for text in ("SS102", "distributed-monolith", "error", f"{path.name}:4",
+    for text in ("SS102", "distributed-monolith", "error", f"{path.name}:5",
                  "decompose-by-subdomain", "1 error"):
         assert text in result.stdout, text
 
@@ -81,7 +81,7 @@ def test_table_shows_rule_severity_location_and_fixes(
 def test_bad_spec_exits_2_with_file_line_col(write_spec: WriteSpec) -> None:
     path = write_spec(CLEAN.replace("to: api.read", "to: api.reed"))
     result = run(str(path), code=2)
-    assert f"{path}:13:13: components.web.operations.get.calls[0].to:" in result.stderr
+    assert f"{path}:14:13: components.web.operations.get.calls[0].to:" in result.stderr
     assert "no operation 'reed'" in result.stderr
 
 

@@ -3,146 +3,49 @@ then the numbers the messages quote, checked against hand-computed answers."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from tests.lint.helpers import LintYaml, only, rules
 from tests.lint.specs import CLEAN
 
-from scalesim.lint import RULES
+from scalesim.lint import RULES, lint_file
 
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "lint.md"
+_SECTION = re.compile(r"^### (SS\d{3}) [a-z-]+ \((\w+)\)$", re.M)
+_EXAMPLE = re.compile(r"```yaml\n(.*?)```", re.S)
+_FIX = re.compile(r"^Fix: change `([^`]+)` to `([^`]+)`\.$", re.M)
+
+
+def documented() -> dict[str, tuple[str, str, tuple[str, str] | None]]:
+    """Each rule's section in docs/lint.md: severity, example spec, and its fix (if any)."""
+    text = DOCS.read_text(encoding="utf-8")
+    found = {}
+    heads = list(_SECTION.finditer(text))
+    for head, nxt in zip(heads, [*heads[1:], None], strict=True):
+        body = text[head.end():nxt.start() if nxt else len(text)]
+        example = _EXAMPLE.search(body)
+        assert example, f"{head.group(1)} has no example in docs/lint.md"
+        fix = _FIX.search(body)
+        found[head.group(1)] = (head.group(2), example.group(1),
+                                (fix.group(1), fix.group(2)) if fix else None)
+    return found
+
+
+DOCUMENTED = documented()
 # (rule, spec that triggers it, (text to replace, replacement) that makes it pass)
 CASES: list[tuple[str, str, tuple[str, str]]] = [
-    ("SS101", """
-defaults: {network: 0.5ms}
-components:
-  a: {replicas: 2, operations: {x: {work: 1ms, error_rate: 1%, calls: [{to: b.x, timeout: 1s}]}}}
-  b: {replicas: 2, operations: {x: {work: 1ms, error_rate: 1%, calls: [{to: c.x, timeout: 1s}]}}}
-  c: {replicas: 2, operations: {x: {work: 1ms, error_rate: 1%, calls: [{to: d.x, timeout: 1s}]}}}
-  d: {replicas: 2, operations: {x: {work: 1ms, error_rate: 1%, calls: [{to: e.x, timeout: 1s}]}}}
-  e: {replicas: 2, operations: {x: {work: 1ms, error_rate: 1%}}}
-workloads: [{name: w, to: a.x, rate: 10/s}]
-""", ("{to: e.x, timeout: 1s}", "{to: e.x, async: true}")),
-    ("SS102", """
-components:
-  a: {replicas: 2, operations: {x: {calls: [{to: b.y, timeout: 1s}]}, w: {}}}
-  b: {replicas: 2, operations: {y: {}, z: {calls: [{to: a.w, timeout: 1s}]}}}
-workloads: [{name: w, to: a.x, rate: 10/s}]
-""", ("{to: a.w, timeout: 1s}", "{to: a.w, async: true}")),
-    ("SS103", """
-components:
-  a: {replicas: 2, operations: {x: {calls: [{to: db.q, timeout: 1s}, {to: b.y, timeout: 1s}]}}}
-  b: {replicas: 2, operations: {y: {calls: [{to: db.q, timeout: 1s}]}}}
-  db: {kind: database, replicas: 2, operations: {q: {}}}
-  db2: {kind: database, replicas: 2, operations: {q: {}}}
-workloads: [{name: w, to: a.x, rate: 10/s}]
-""", ("y: {calls: [{to: db.q", "y: {calls: [{to: db2.q")),
-    ("SS104", """
-components:
-  a:
-    replicas: 2
-    operations:
-      x:
-        calls:
-          - {to: b.y, timeout: 1s}
-          - {to: b.z, timeout: 1s, probability: 100%}
-          - parallel:
-              wait_for: any
-              calls:
-                - {to: b.y, timeout: 1s}
-                - {to: c.y, timeout: 1s}
-  b: {replicas: 2, operations: {y: {}, z: {}}}
-  c: {replicas: 2, operations: {y: {}}}
-workloads: [{name: w, to: a.x, rate: 10/s}]
-""", ("probability: 100%", "probability: 50%")),
-    ("SS105", """
-components:
-  a: {replicas: 2, operations: {x: {calls: [{to: b.y, timeout: 1s}, {to: c.y, async: true}]}}}
-  b: {replicas: 1, operations: {y: {}}}
-  c: {replicas: 1, operations: {y: {}}}
-workloads: [{name: w, to: a.x, rate: 10/s}]
-""", ("b: {replicas: 1", "b: {replicas: 3")),
-    ("SS201", """
-components:
-  a: {replicas: 2, operations: {x: {calls: [{to: b.y}]}}}
-  b: {replicas: 2, operations: {y: {}}}
-workloads: [{name: w, to: a.x, rate: 10/s}]
-""", ("{to: b.y}", "{to: b.y, timeout: 1s}")),
-    ("SS202", """
-components:
-  a: {replicas: 2, operations: {x: {calls: [
-      {to: b.y, timeout: 1s, retry: {attempts: 3, backoff: none}}]}}}
-  b: {replicas: 2, operations: {y: {}}}
-workloads: [{name: w, to: a.x, rate: 10/s}]
-""", ("backoff: none", "backoff: constant")),
-    ("SS203", """
-components:
-  a: {replicas: 2, operations: {x: {calls: [
-      {to: b.y, timeout: 1s, retry: {attempts: 3, jitter: none}}]}}}
-  b: {replicas: 2, operations: {y: {}}}
-workloads: [{name: w, to: a.x, rate: 10/s}]
-""", ("jitter: none", "jitter: equal")),
-    ("SS204", """
-components:
-  a: {replicas: 2, operations: {x: {calls: [{to: b.y, timeout: 1s, retry: {attempts: 3}}]}}}
-  b: {replicas: 2, operations: {y: {calls: [{to: c.z, timeout: 1s, retry: {attempts: 2}}]}}}
-  c: {replicas: 2, operations: {z: {}}}
-workloads: [{name: w, to: a.x, rate: 10/s}]
-""", ("{attempts: 2}", "{attempts: 1}")),
-    ("SS205", """
-components:
-  a: {replicas: 2, operations: {x: {calls: [{to: bank.pay, timeout: 2s}]}}}
-  bank: {kind: external, operations: {pay: {work: 20ms}}}
-workloads: [{name: w, to: a.x, rate: 10/s}]
-""", ("timeout: 2s}", "timeout: 2s, circuit_breaker: {}}")),
-    ("SS301", """
-components:
-  a:
-    replicas: 2
-    operations:
-      x:
-        calls:
-          - parallel:
-              wait_for: any
-              calls:
-                - {to: b.y, timeout: 1s}
-                - {to: c.y}
-  b: {replicas: 2, operations: {y: {}}}
-  c: {replicas: 2, operations: {y: {}}}
-workloads: [{name: w, to: a.x, rate: 10/s}]
-""", ("{to: c.y}", "{to: c.y, timeout: 1s}")),
-    ("SS302", """
-components:
-  a:
-    replicas: 2
-    operations:
-      x:
-        calls:
-          - parallel:
-              calls:
-                - {to: b.y, timeout: 1s}
-                - {to: c.y, timeout: 1s}
-  b: {replicas: 2, operations: {y: {error_rate: 1%}}}
-  c: {replicas: 2, operations: {y: {error_rate: 2%}}}
-workloads: [{name: w, to: a.x, rate: 10/s}]
-""", ("{to: c.y, timeout: 1s}", "{to: c.y, timeout: 1s, on_failure: continue}")),
-    ("SS401", """
-components:
-  a: {replicas: 2, operations: {x: {calls: [{to: q, async: true}]}}}
-  q: {kind: queue, replicas: 2, consumers: [{to: d.y, concurrency: 10}]}
-  d: {replicas: 2, workers: 10, operations: {y: {work: 1ms}}}
-workloads: [{name: w, to: a.x, rate: 10/s}]
-""", ("{kind: queue,", "{kind: queue, capacity: 1000,")),
-    ("SS402", """
-components:
-  a: {replicas: 2, operations: {x: {calls: [{to: q, async: true}]}}}
-  q: {kind: queue, replicas: 2, capacity: 1000, consumers: [{to: d.y, concurrency: 2}]}
-  d: {replicas: 2, workers: 16, operations: {y: {work: 100ms}}}
-workloads: [{name: w, to: a.x, rate: 100/s}]
-""", ("concurrency: 2}", "concurrency: 20}")),
-]
-BAD = {rule: spec for rule, spec, _ in CASES}
+    (rule, example, fix) for rule, (_, example, fix) in DOCUMENTED.items() if fix]
+BAD = {rule: example for rule, (_, example, _) in DOCUMENTED.items()}
 
 
-def test_every_rule_has_a_case_except_the_unfixable_one() -> None:
+def test_every_rule_is_documented_with_its_severity_and_an_example() -> None:
+    assert {r.id: str(r.severity) for r in RULES} == {
+        rule: severity for rule, (severity, _, _) in DOCUMENTED.items()}
+
+
+def test_every_rule_has_a_fix_except_the_unfixable_one() -> None:
     assert {rule.id for rule in RULES} - {case[0] for case in CASES} == {"SS403"}
 
 
@@ -234,3 +137,110 @@ def test_consumer_capacity_is_capped_by_its_workers(lint_yaml: LintYaml) -> None
     few_workers = BAD["SS402"].replace("concurrency: 2}", "concurrency: 20}").replace(
         "workers: 16", "workers: 2")
     assert "at most 40/s (4 at once" in only(lint_yaml(few_workers), "SS402").message
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_the_retry_storm_example_is_overloaded_and_amplified() -> None:
+    findings = lint_file(EXAMPLES / "retry-storm.yaml")
+    overload = only(findings, "SS501")
+    assert overload.path == "components.api.replicas"
+    # 420/s x 10 ms = 4.2 busy workers over 4: rho 1.05; 4.2 / (0.8 x 4) -> 2 replicas
+    assert "ρ ≈ 1.05" in overload.message and "2 replicas" in overload.message
+    storm = only(findings, "SS204")
+    assert "up to 3 attempts" in storm.message and "ρ ≈ 3.15" in storm.message
+
+
+def test_a_retry_budget_bounds_the_amplification(lint_yaml: LintYaml) -> None:
+    storm = "\n".join(line for line in (EXAMPLES / "retry-storm.yaml").read_text(
+        encoding="utf-8").splitlines() if not line.startswith("#"))
+    budgeted = storm.replace("on: [timeout, rejected]}",
+                             "on: [timeout, rejected], budget: {ratio: 10%, min_per_s: 0}}")
+    assert budgeted != storm
+    assert "SS204" not in rules(lint_yaml(budgeted))
+    assert "SS501" in rules(lint_yaml(budgeted))  # still overloaded: retries were not the cause
+
+
+NESTED = """
+components:
+  a: {replicas: 2, operations: {x: {calls: [{to: b.y, timeout: 1s, retry: {attempts: 3}}]}}}
+  b: {replicas: 2, operations: {y: {calls: [{to: c.z, timeout: 300ms, retry: {attempts: 2}}]}}}
+  c: {replicas: 2, operations: {z: {}}}
+workloads: [{name: w, to: a.x, rate: 100/s}]
+"""
+
+
+def test_budgeted_nested_retries_are_not_reported_as_multiplying(lint_yaml: LintYaml) -> None:
+    assert "SS204" in rules(lint_yaml(NESTED))
+    budgeted = NESTED.replace("{attempts: 3}", "{attempts: 3, budget: {ratio: 10%}}").replace(
+        "{attempts: 2}", "{attempts: 2, budget: {ratio: 10%}}")
+    # each layer: 1 + 10% + 2 replicas x 10/s floor / 100/s = 1.3 calls per call at most
+    assert "SS204" not in rules(lint_yaml(budgeted))
+    # at 5/s the 10/s floor allows every retry: the budget bounds nothing
+    assert "SS204" in rules(lint_yaml(budgeted.replace("rate: 100/s", "rate: 5/s")))
+
+
+def test_single_replica_fixes_match_the_component_kind(lint_yaml: LintYaml) -> None:
+    spec = """
+components:
+  a: {replicas: 2, health: {readiness: {}}, operations: {x: {calls: [
+      {to: db.q, timeout: 1s}, {to: c.g, timeout: 1s}]}}}
+  db: {kind: database, operations: {q: {}}}
+  c: {kind: cache, hit_ratio: 90%, backend: db.q, operations: {g: {}}}
+workloads: [{name: w, to: a.x, rate: 10/s}]
+"""
+    fixes = {f.path: f.fixes for f in lint_yaml(spec) if f.rule == "SS105"}
+    assert "load-balancing" not in fixes["components.db.replicas"]
+    assert "leader-and-followers" in fixes["components.db.replicas"]
+    assert "leader-and-followers" in fixes["components.c.replicas"]
+    overloaded = spec.replace("rate: 10/s", "rate: 10000/s").replace(
+        "operations: {q: {}}", "operations: {q: {work: 1ms}}")
+    db = next(f for f in lint_yaml(overloaded) if f.rule == "SS501"
+              and f.path == "components.db.replicas")
+    assert "read-replicas" in db.fixes and "load-balancing" not in db.fixes
+
+
+def test_overload_quotes_rho_and_the_replicas_it_needs(lint_yaml: LintYaml) -> None:
+    message = only(lint_yaml(BAD["SS501"]), "SS501").message
+    assert "900/s × 10 ms" in message and "9 busy workers" in message
+    assert "ρ ≈ 1.12" in message and "3 replicas (ρ ≤ 0.8)" in message  # 9 / (0.8 x 4) = 2.8
+    assert "SS502" not in rules(lint_yaml(BAD["SS501"]))
+    assert "SS502" not in rules(lint_yaml(BAD["SS502"], utilization=0.9))  # rho 0.875
+
+
+def test_breaker_count_window_caps_min_calls(lint_yaml: LintYaml) -> None:
+    spec = BAD["SS208"].replace("window_type: time, window: 10, min_calls: 100",
+                                "window: 10, min_calls: 50")
+    message = only(lint_yaml(spec), "SS208").message
+    assert "min_calls 50 over a window of 10 calls" in message
+    assert "decides after 10 calls" in message
+    pooled = BAD["SS208"].replace("min_calls: 100}", "min_calls: 100, scope: service}")
+    assert "SS208" not in rules(lint_yaml(pooled))  # one breaker sees 10/s x 10 s = 100
+    assert "SS208" in rules(lint_yaml(pooled.replace("rate: 10/s", "rate: 9/s")))
+
+
+def test_retries_cut_off_by_their_own_deadline(lint_yaml: LintYaml) -> None:
+    spec = """
+components:
+  a: {replicas: 2, operations: {x: {calls: [
+      {to: b.y, timeout: 400ms, deadline: 1s, retry: {attempts: 3}}]}}}
+  b: {replicas: 2, operations: {y: {}}}
+workloads: [{name: w, to: a.x, rate: 10/s}]
+"""
+    finding = only(lint_yaml(spec), "SS207")
+    assert finding.path.endswith("calls[0].deadline")
+    assert "only 2 timed-out attempt(s) fit" in finding.message
+
+
+def test_a_deadline_counts_as_the_callers_bound(lint_yaml: LintYaml) -> None:
+    spec = BAD["SS206"].replace("{to: b.y, timeout: 1s}", "{to: b.y, deadline: 1s}")
+    assert "SS206" in rules(lint_yaml(spec))
+    assert "SS206" not in rules(lint_yaml(spec.replace("deadline: 1s", "deadline: 3s")))
+
+
+def test_hedging_a_non_idempotent_operation_is_an_error(lint_yaml: LintYaml) -> None:
+    hedged = BAD["SS210"].replace("retry: {attempts: 3}", "hedge: {after: 50ms}")
+    finding = only(lint_yaml(hedged), "SS210")
+    assert finding.severity == "error" and "hedges it" in finding.message
+    assert "SS210" not in rules(lint_yaml(hedged.replace("idempotent: false", "idempotent: true")))

@@ -57,9 +57,22 @@ def dangling_links(entries: Sequence[Located], known: Collection[str]) -> list[s
     ]
 
 
-def cycles(entries: Sequence[Located], kind: str) -> list[str]:
-    """Cycles in `requires` or `composed_of` make learning paths and expansion impossible."""
-    edges = {p.id: sorted(getattr(p.relations, kind)) for _, p in entries}
+def unknown_sources(entries: Sequence[Located], legend: Collection[str]) -> list[str]:
+    """Source keys (of the pattern and of its figures) missing from the legend."""
+    return [
+        f"{source}: source {key!r} is not in the legend (sources.yaml)"
+        for source, pattern in entries
+        for key in dict.fromkeys([*pattern.sources, *(f.source for f in pattern.figures)])
+        if key not in legend
+    ]
+
+
+def cycles(entries: Sequence[Located], *kinds: str) -> list[str]:
+    """Cycles over `requires` and `specializes` (together: both mean "learn that first") make
+    learning paths impossible; cycles in `composed_of` make expansion impossible."""
+    kind = "/".join(kinds)
+    edges = {p.id: sorted({t for k in kinds for t in getattr(p.relations, k)})
+             for _, p in entries}
     source_of = {p.id: source for source, p in entries}
     state: dict[str, str] = {}  # "active" while on the DFS stack, "done" afterwards
     problems: list[str] = []
@@ -86,6 +99,6 @@ def all_problems(entries: Sequence[Located]) -> list[str]:
         *duplicate_ids(entries),
         *alias_clashes(entries),
         *dangling_links(entries, known),
-        *cycles(entries, "requires"),
+        *cycles(entries, "requires", "specializes"),
         *cycles(entries, "composed_of"),
     ]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from scalesim.catalog.checks import links
 from scalesim.catalog.collection import Catalog
@@ -27,16 +29,18 @@ class Edge:
     source: str
     kind: str
     target: str
+    reason: str | None = field(default=None, compare=False)  # conflicts say why
 
 
 def declared_edges(catalog: Catalog) -> list[Edge]:
     """Links as written in the files, a symmetric link declared on both sides kept once."""
-    edges = set()
+    edges: dict[Edge, Edge] = {}
     for pattern in catalog:
         for kind, target in links(pattern):
             a, b = (min(pattern.id, target), max(pattern.id, target)) \
                 if kind in SYMMETRIC else (pattern.id, target)
-            edges.add(Edge(a, kind, b))
+            edge = Edge(a, kind, b, pattern.relations.reason(kind, target))
+            edges.setdefault(edge, edge)  # a link declared on both sides keeps its first reason
     return sorted(edges)
 
 
@@ -45,7 +49,7 @@ def relation_graph(catalog: Catalog) -> dict[str, list[Edge]]:
     graph: dict[str, set[Edge]] = {pid: set() for pid in catalog.ids}
     for edge in declared_edges(catalog):
         graph[edge.source].add(edge)
-        graph[edge.target].add(Edge(edge.target, INVERSE[edge.kind], edge.source))
+        graph[edge.target].add(Edge(edge.target, INVERSE[edge.kind], edge.source, edge.reason))
     return {pid: sorted(edges) for pid, edges in graph.items()}
 
 
@@ -73,3 +77,30 @@ def related(catalog: Catalog, key: str, depth: int = 1) -> list[Related]:
                 found.append(Related(edge.target, distance + 1, edge))
                 queue.append((edge.target, distance + 1))
     return sorted(found, key=lambda r: (r.distance, r.id))
+
+
+# How much a declared link says "the target is worth knowing": being required or built upon
+# counts most, company a little, conflicts not at all.
+_WEIGHT = {"requires": 3.0, "specializes": 2.0, "composed_of": 2.0, "fixed_by": 2.0,
+           "often_with": 1.0, "alternative_to": 0.5, "evolves_into": 0.5, "conflicts_with": 0.0}
+DAMPING = 0.85
+
+
+def centrality(catalog: Catalog, rounds: int = 100) -> dict[str, float]:
+    """PageRank over the weighted links (often_with both ways): a pattern many others
+    require, specialise or pair with ranks high. Sums to 1; deterministic."""
+    ids = list(catalog.ids)
+    index = {pid: n for n, pid in enumerate(ids)}
+    weights = np.zeros((len(ids), len(ids)))
+    for pattern in catalog:
+        for kind, target in links(pattern):
+            weights[index[pattern.id], index[target]] += _WEIGHT[kind]
+            if kind in SYMMETRIC:
+                weights[index[target], index[pattern.id]] += _WEIGHT[kind]
+    out = weights.sum(axis=1, keepdims=True)
+    # A pattern with no weighted links spreads its rank evenly (the usual dangling rule).
+    moves = np.where(out > 0.0, weights / np.where(out > 0.0, out, 1.0), 1.0 / len(ids))
+    rank = np.full(len(ids), 1.0 / len(ids))
+    for _ in range(rounds):
+        rank = (1.0 - DAMPING) / len(ids) + DAMPING * rank @ moves
+    return {pid: float(rank[n]) for pid, n in index.items()}

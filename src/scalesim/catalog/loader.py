@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from scalesim.catalog.checks import Located, all_problems
+from scalesim.catalog.checks import Located, all_problems, unknown_sources
 from scalesim.catalog.collection import Catalog
-from scalesim.catalog.model import Pattern
+from scalesim.catalog.model import Pattern, Source
 
 PACKAGE = "scalesim.catalog"
 
@@ -95,9 +95,20 @@ def _packaged_catalog() -> Catalog:
     return _build(packaged_root("patterns"))
 
 
+@functools.cache
+def load_sources() -> dict[str, Source]:
+    """The packaged legend of source keys (cached); raises CatalogError when it is broken."""
+    file = packaged_root("sources.yaml")
+    try:
+        return TypeAdapter(dict[str, Source]).validate_python(read_yaml(file))
+    except ValidationError as error:
+        raise CatalogError(validation_problems(str(file), error)) from None
+
+
 def _build(root: Traversable) -> Catalog:
     entries, problems = read_patterns(root)
     problems += all_problems(entries)
+    problems += unknown_sources(entries, load_sources())
     if problems:
         raise CatalogError(problems)
     return Catalog(entry.pattern for entry in entries)

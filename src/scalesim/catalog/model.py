@@ -134,6 +134,14 @@ class EffortEstimate(Strict):
     maintenance: Level
 
 
+class Conflict(Strict):
+    """A combination to avoid: the other pattern, and in one line why the two work against
+    each other (shown wherever the relation is, so a reader never meets a bare 'conflicts')."""
+
+    id: PatternId
+    reason: Line
+
+
 class Relations(Strict):
     """Typed links to other pattern ids; each must resolve."""
 
@@ -142,13 +150,39 @@ class Relations(Strict):
     alternative_to: list[PatternId] = Field(default_factory=list)
     specializes: list[PatternId] = Field(default_factory=list)
     composed_of: list[PatternId] = Field(default_factory=list)
-    conflicts_with: list[PatternId] = Field(default_factory=list)
+    conflicts_with: list[Conflict] = Field(default_factory=list)
     evolves_into: list[PatternId] = Field(default_factory=list)
 
     def all(self) -> list[tuple[str, str]]:
         """Every (relation kind, target id) pair, in a stable order."""
-        return [(kind, target) for kind, targets in self if isinstance(targets, list)
-                for target in targets]
+        return [(kind, target.id if isinstance(target, Conflict) else target)
+                for kind, targets in self if isinstance(targets, list) for target in targets]
+
+    def reason(self, kind: str, target: str) -> str | None:
+        """The one-line reason a relation carries (conflicts always have one), else None."""
+        if kind != "conflicts_with":
+            return None
+        return next((c.reason for c in self.conflicts_with if c.id == target), None)
+
+
+SourceKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+
+
+class Figure(Strict):
+    """A number a source gives for the pattern, kept with what it measures and who says so:
+    a rule of thumb to check against your own design, not a guarantee."""
+
+    value: Line  # e.g. "< 1 ms"
+    measures: Line  # what the number is about, e.g. "time the breaker adds to a call"
+    source: SourceKey
+
+
+class Source(Strict):
+    """One entry of the legend (sources.yaml): a public catalog and where to read it."""
+
+    name: Line
+    url: Annotated[str, StringConstraints(pattern=r"^https://\S+$")]
+    note: Line | None = None
 
 
 class AntiPatternInfo(Strict):
@@ -176,10 +210,11 @@ class Pattern(Strict):
     metrics: list[Metric] = Field(min_length=1)
     implementations: list[Implementation] = Field(default_factory=list)
     known_uses: list[Line] = Field(default_factory=list)
+    figures: list[Figure] = Field(default_factory=list)
     maturity: Maturity
     level: LearningLevel
     effort: EffortEstimate
-    sources: list[str] = Field(min_length=1)
+    sources: list[SourceKey] = Field(min_length=1)
     relations: Relations
     anti_pattern: AntiPatternInfo | None = None
 

@@ -1,18 +1,22 @@
-"""Ranked, typo-tolerant search: exact names first, then whole-word matches, then near misses."""
+"""Search by meaning within the catalog: exact names first, then ranked retrieval (BM25 over
+stemmed, synonym-expanded terms of names, aliases, summaries and problems), then near misses.
+
+Tiers, best first: EXACT when the query (less filler words such as 'pattern') is an id, name
+or alias; WORDS for ranked matches of the query as written; FUZZY for matches that needed a
+typo corrected, and for titles merely similar to the query."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from scalesim.catalog.collection import Catalog, normalize_key
 from scalesim.catalog.model import Pattern
+from scalesim.catalog.retrieval import index, names_and_problems
+from scalesim.catalog.text import STOPWORDS, expand
 
 EXACT, WORDS, FUZZY = 3, 2, 1  # tiers, best first
 FUZZY_CUTOFF = 0.6
-_STOPWORDS = frozenset({"a", "an", "and", "for", "in", "of", "on", "or", "the", "to", "with"})
-_WORD = re.compile(r"[a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -21,60 +25,56 @@ class Hit:
     name: str
     tier: int  # EXACT, WORDS or FUZZY
     score: float  # 0..1 within the tier
-    matched: str  # the text that matched best
+    matched: str  # the title, or the terms, that matched
 
 
-def words(text: str) -> list[str]:
-    return [stem(w) for w in _WORD.findall(text.casefold()) if w not in _STOPWORDS]
+def titles(pattern: Pattern) -> list[str]:
+    return [pattern.id, pattern.name, *pattern.aliases]
 
 
-def stem(word: str) -> str:
-    """Fold plain English plurals, so 'retries' meets 'retry' and 'caches' meets 'cache'."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
+def exact(catalog: Catalog, query: str) -> Hit | None:
+    """The pattern the query names, with or without filler words around the name."""
+    keys = {normalize_key(query),
+            normalize_key(" ".join(w for w in query.split() if w.casefold() not in STOPWORDS))}
+    for pattern in catalog:
+        title = next((t for t in titles(pattern) if normalize_key(t) in keys), None)
+        if title is not None:
+            return Hit(pattern.id, pattern.name, EXACT, 1.0, title)
+    return None
 
 
-def similarity(a: str, b: str) -> float:
-    matcher = SequenceMatcher(None, a, b)
-    if matcher.real_quick_ratio() < FUZZY_CUTOFF or matcher.quick_ratio() < FUZZY_CUTOFF:
-        return 0.0
-    return matcher.ratio()
-
-
-def score(pattern: Pattern, query: str) -> Hit | None:
-    """How well `pattern` answers `query`, or None when it does not at all."""
-    titles = [pattern.id, pattern.name, *pattern.aliases]
+def similar_titles(catalog: Catalog, query: str) -> list[Hit]:
+    """Patterns whose id, name or alias resembles the whole query (difflib ratio)."""
     key = normalize_key(query)
-    exact = next((t for t in titles if normalize_key(t) == key), None)
-    if exact is not None:
-        return Hit(pattern.id, pattern.name, EXACT, 1.0, exact)
-    wanted = words(query)
-    if not wanted:
-        return None
-    title_words = {w for t in titles for w in words(t)}
-    summary_words = set(words(pattern.summary))
-    closest, closeness = max(
-        ((t, SequenceMatcher(None, key, normalize_key(t)).ratio()) for t in titles),
-        key=lambda pair: pair[1],
-    )
-    if all(w in title_words or w in summary_words for w in wanted):
-        in_title = sum(w in title_words for w in wanted) / len(wanted)
-        # Words in a title beat words in a summary; a title close to the whole query wins ties.
-        return Hit(pattern.id, pattern.name, WORDS, 0.8 * in_title + 0.2 * closeness, closest)
-    per_word = [max((similarity(w, t) for t in title_words), default=0.0) for w in wanted]
-    # Word-by-word matching ignores the title's extra words, so it counts a little less.
-    fuzzy = max(0.9 * sum(per_word) / len(per_word), closeness)
-    if fuzzy < FUZZY_CUTOFF:
-        return None
-    return Hit(pattern.id, pattern.name, FUZZY, fuzzy, closest)
+    hits = []
+    for pattern in catalog:
+        ratio, title = max((SequenceMatcher(None, key, normalize_key(t)).ratio(), t)
+                           for t in titles(pattern))
+        if ratio >= FUZZY_CUTOFF:
+            hits.append(Hit(pattern.id, pattern.name, FUZZY, ratio, title))
+    return hits
 
 
 def search(catalog: Catalog, query: str, limit: int = 10) -> list[Hit]:
     """Best hits first: higher tier, then higher score, then id."""
-    hits = [hit for p in catalog if (hit := score(p, query)) is not None]
-    hits.sort(key=lambda h: (-h.tier, -h.score, h.id))
-    return hits[:limit]
+    found: dict[str, Hit] = {}
 
+    def keep(hit: Hit) -> None:
+        if hit.id not in found or (hit.tier, hit.score) > (found[hit.id].tier,
+                                                          found[hit.id].score):
+            found[hit.id] = hit
+
+    named = exact(catalog, query)
+    if named is not None:
+        keep(named)
+    engine = index(catalog, names_and_problems)
+    ranked = engine.rank(query)
+    typo = any(engine.correct(term) not in (term, None) for term in expand(query).weights)
+    best = ranked[0].score if ranked else 1.0
+    for scored in ranked:
+        keep(Hit(scored.id, catalog[scored.id].name, FUZZY if typo else WORDS,
+                 scored.score / best, ", ".join(scored.matched)))
+    for hit in similar_titles(catalog, query):
+        keep(hit)
+    hits = sorted(found.values(), key=lambda h: (-h.tier, -h.score, h.id))
+    return hits[:limit]

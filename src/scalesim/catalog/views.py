@@ -7,7 +7,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from scalesim.catalog.collection import Catalog
-from scalesim.catalog.model import Category, Layer, LearningLevel, Level, Pattern, Problem
+from scalesim.catalog.graph import Edge, centrality, declared_edges
+from scalesim.catalog.model import (
+    Category,
+    Effort,
+    Layer,
+    LearningLevel,
+    Level,
+    Pattern,
+    Problem,
+)
 
 
 def select(
@@ -42,6 +51,43 @@ def by_layer(catalog: Catalog) -> dict[str, list[str]]:
 class ProblemGroup:
     primary: list[str] = field(default_factory=list)  # the problem is listed first
     supporting: list[str] = field(default_factory=list)  # the problem is listed later
+
+
+# The problem families the seeds organise their guidance by, as groups of catalog problems.
+FAMILIES: dict[str, tuple[Problem, ...]] = {
+    "availability": (Problem.AVAILABILITY, Problem.FAULT_TOLERANCE),
+    "scalability": (Problem.SCALABILITY,),
+    "latency": (Problem.PERFORMANCE,),
+    "consistency": (Problem.CONSISTENCY, Problem.COORDINATION, Problem.DATA_MANAGEMENT),
+    "migration": (Problem.MIGRATION,),
+    "cost": (Problem.COST,),
+}
+
+
+def family_of(pattern: Pattern) -> str | None:
+    """The family of a pattern's first (most important) problem, if it has one."""
+    return next((f for f, members in FAMILIES.items() if pattern.problems[0] in members), None)
+
+
+def problem_matrix(catalog: Catalog) -> dict[str, ProblemGroup]:
+    """Families x patterns: primary when the pattern's first problem is in the family,
+    supporting when a later one is; anti-patterns left out (they are the problems).
+    Each list is ordered by centrality, most central first."""
+    rank = centrality(catalog)
+    matrix: dict[str, ProblemGroup] = {}
+    for family, members in FAMILIES.items():
+        group = ProblemGroup()
+        for p in catalog:
+            if p.category is Category.ANTI_PATTERN:
+                continue
+            if p.problems[0] in members:
+                group.primary.append(p.id)
+            elif any(problem in members for problem in p.problems[1:]):
+                group.supporting.append(p.id)
+        group.primary.sort(key=lambda pid: (-rank[pid], pid))
+        group.supporting.sort(key=lambda pid: (-rank[pid], pid))
+        matrix[family] = group
+    return matrix
 
 
 def by_problem(catalog: Catalog) -> dict[str, ProblemGroup]:
@@ -141,6 +187,16 @@ def complexity_matrix(catalog: Catalog) -> dict[str, dict[str, list[str]]]:
     return matrix
 
 
+def effort_matrix(catalog: Catalog) -> dict[str, dict[str, list[str]]]:
+    """Ids by effort to implement (rows) and maintenance burden (columns); every cell present."""
+    matrix: dict[str, dict[str, list[str]]] = {
+        e.value: {m.value: [] for m in Level} for e in Effort
+    }
+    for p in catalog:
+        matrix[p.effort.implement][p.effort.maintenance].append(p.id)
+    return matrix
+
+
 @dataclass(frozen=True)
 class SelectionRow:
     id: str
@@ -148,6 +204,8 @@ class SelectionRow:
     consistency: Level
     latency: Level
     complexity: Level
+    effort: Effort  # to implement the first time
+    maintenance: Level  # to keep it running
     use_when: str  # the first, most telling, reason to pick it
 
 
@@ -155,10 +213,20 @@ def selection_matrix(catalog: Catalog) -> list[SelectionRow]:
     return [
         SelectionRow(
             p.id, p.name, p.forces.consistency, p.forces.latency, p.forces.complexity,
-            p.use_when[0],
+            p.effort.implement, p.effort.maintenance, p.use_when[0],
         )
         for p in catalog
     ]
+
+
+def combinations_to_avoid(catalog: Catalog, anti_patterns: bool = False) -> list[Edge]:
+    """Every declared `conflicts_with` with its reason: by default between two patterns (the
+    combinations to avoid); with `anti_patterns`, also anti-patterns against their cures."""
+    def anti(pid: str) -> bool:
+        return catalog[pid].category is Category.ANTI_PATTERN
+
+    return [e for e in declared_edges(catalog) if e.kind == "conflicts_with"
+            and (anti_patterns or not (anti(e.source) or anti(e.target)))]
 
 
 def _group(

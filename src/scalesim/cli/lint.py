@@ -3,6 +3,7 @@
 
 import json
 from collections import Counter
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,15 +13,25 @@ from rich.table import Table
 
 from scalesim.cli.run import exit_bad_spec, stdout_console
 from scalesim.lint import Finding, LintConfig, Severity, lint_file
+from scalesim.lint.sarif import to_sarif
 from scalesim.spec import SpecError
 
 COLOURS = {Severity.INFO: "cyan", Severity.WARNING: "yellow", Severity.ERROR: "red"}
 
 
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    SARIF = "sarif"
+
+
 def lint_command(
     file: Annotated[Path, typer.Argument(help="The system spec (YAML) to check.")],
+    output: Annotated[Format, typer.Option(
+        "--format", help="table for people; json (sorted keys) or sarif (SARIF 2.1.0, for CI "
+        "code scanning) for machines.")] = Format.TABLE,
     as_json: Annotated[bool, typer.Option(
-        "--json", help="Print the findings as JSON (sorted keys) for machines.")] = False,
+        "--json", help="Same as --format json.")] = False,
     fail_on: Annotated[Severity, typer.Option(
         help="Exit 1 when a finding is at least this severe.")] = Severity.ERROR,
     max_depth: Annotated[int, typer.Option(
@@ -28,6 +39,9 @@ def lint_command(
     max_calls: Annotated[int, typer.Option(
         min=1, help="Calls per request from one operation to one component at which "
         "SS104 reports.")] = 3,
+    utilization: Annotated[float, typer.Option(
+        min=0.01, max=1.0, help="Offered load ρ at which SS502 warns (SS501 is ρ ≥ 1).")]
+    = 0.8,
     ignore: Annotated[list[str] | None, typer.Option(
         help="Skip a rule, by id (SS101) or name (deep-sync-chain); repeatable.")] = None,
 ) -> None:
@@ -35,7 +49,7 @@ def lint_command(
 
     Exit 0 when nothing reaches --fail-on, 1 when something does, 2 for a bad spec.
     """
-    config = LintConfig(max_depth=max_depth, max_calls=max_calls,
+    config = LintConfig(max_depth=max_depth, max_calls=max_calls, utilization=utilization,
                         ignore=frozenset(ignore or ()))
     try:
         findings = lint_file(file, config)
@@ -44,8 +58,10 @@ def lint_command(
     except ValueError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
-    if as_json:
+    if as_json or output is Format.JSON:
         typer.echo(json.dumps([f.to_json() for f in findings], sort_keys=True, indent=2))
+    elif output is Format.SARIF:
+        typer.echo(json.dumps(to_sarif(findings), sort_keys=True, indent=2))
     else:
         show(findings)
     if any(f.severity.rank >= fail_on.rank for f in findings):

@@ -14,18 +14,30 @@ from rich.table import Table
 
 from scalesim.catalog import Catalog, CatalogError, Pattern, UnknownPatternError, load_catalog
 from scalesim.catalog.advisor import AdviceError, advise, pick_tree
+from scalesim.catalog.cards import load_cards
 from scalesim.catalog.collection import did_you_mean
+from scalesim.catalog.curriculum import curricula
 from scalesim.catalog.decision import Choice, DecisionTree, Question, load_trees
 from scalesim.catalog.diagram import FORMATS, GraphvizMissingError, subgraph
+from scalesim.catalog.freetext import TextAdvice, advise_text
 from scalesim.catalog.graph import related, relation_graph
+from scalesim.catalog.loader import load_sources
 from scalesim.catalog.model import Category, Layer, LearningLevel, Problem
 from scalesim.catalog.search import search
 from scalesim.catalog.views import (
+    FAMILIES,
+    combinations_to_avoid,
     complexity_matrix,
+    effort_matrix,
     learning_path,
+    problem_matrix,
     select,
     selection_matrix,
 )
+from scalesim.cli.run import exit_bad_spec
+from scalesim.lint import Severity, load_and_lint
+from scalesim.lint.review import review
+from scalesim.spec import SpecError
 from scalesim.templates import templates_for_pattern
 
 patterns_app = typer.Typer(
@@ -66,7 +78,7 @@ def lookup(catalog: Catalog, key: str) -> Pattern:
 def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
     grid = Table(title=title, title_justify="left")
     for column in columns:
-        grid.add_column(column)
+        grid.add_column(column, overflow="fold")
     for row in rows:
         grid.add_row(*(escape(cell) for cell in row))
     out.print(grid)
@@ -116,12 +128,25 @@ def show(pattern: PatternArg, as_json: JsonFlag = False) -> None:
     found = lookup(catalog, pattern)
     edges = relation_graph(catalog)[found.id]
     templates = templates_for_pattern(found.id)
+    legend = sources_legend()
+    sources = [{"key": key, **legend[key].model_dump(exclude_none=True)} for key in found.sources]
     if as_json:
-        links = [{"kind": e.kind, "id": e.target, "name": catalog[e.target].name} for e in edges]
+        links = [{"kind": e.kind, "id": e.target, "name": catalog[e.target].name,
+                  "reason": e.reason} for e in edges]
         emit_json({"pattern": found.model_dump(mode="json"), "relations": links,
-                   "templates": templates})
+                   "sources": sources, "templates": templates})
         return
-    print_pattern(found, [[e.kind, e.target, catalog[e.target].name] for e in edges], templates)
+    rows = [[e.kind, e.target, catalog[e.target].name, e.reason or ""] for e in edges]
+    print_pattern(found, rows, templates)
+    out.print("\n[bold]Sources[/]")
+    out.print(grid([[f" {s['key']}", s["name"], s["url"]] for s in sources]))
+
+
+def sources_legend() -> dict[str, Any]:
+    try:
+        return load_sources()
+    except CatalogError as error:
+        fail(str(error), code=1)
 
 
 def print_pattern(p: Pattern, relations: list[list[str]], templates: list[str]) -> None:
@@ -135,7 +160,6 @@ def print_pattern(p: Pattern, relations: list[list[str]], templates: list[str]) 
         "problems": ", ".join(problem.value for problem in p.problems),
         "effort": f"implement in {p.effort.implement.value}, "
         f"maintenance {p.effort.maintenance.value}",
-        "sources": ", ".join(p.sources),
     }
     out.print(grid([[f"{k}:", v] for k, v in facts.items()]))
     for title, text in [("Problem", p.problem), ("Solution", p.solution)]:
@@ -148,6 +172,7 @@ def print_pattern(p: Pattern, relations: list[list[str]], templates: list[str]) 
         ("Metrics", [f"{m.name}: {m.healthy}" for m in p.metrics]),
         ("Implementations", [f"{i.tech}: {i.notes}" for i in p.implementations]),
         ("Known uses", p.known_uses),
+        ("Figures", [f"{f.value}: {f.measures} (per {f.source})" for f in p.figures]),
     ]
     if p.anti_pattern is not None:
         sections += [("Symptoms", p.anti_pattern.symptoms), ("Causes", p.anti_pattern.causes),
@@ -160,7 +185,7 @@ def print_pattern(p: Pattern, relations: list[list[str]], templates: list[str]) 
     table("\nForces", list(forces), [list(forces.values())])
     if p.forces.notes:
         out.print(escape(p.forces.notes))
-    table("\nRelations (both directions)", ["kind", "id", "name"], relations)
+    table("\nRelations (both directions)", ["kind", "id", "name", "why"], relations)
     if templates:
         out.print("\n[bold]Templates[/] (scalesim new ID -o system.yaml): "
                   + ", ".join(templates))
@@ -201,16 +226,131 @@ def related_command(
 @patterns_app.command()
 def path(
     level: Annotated[LearningLevel, typer.Argument(help="beginner, intermediate or advanced.")],
+    every: Annotated[bool, typer.Option(
+        "--all", help="Every pattern of the level in prerequisite order, not the curriculum.")]
+    = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """A learning path for one level: prerequisites first, lower-level ones marked."""
-    steps = learning_path(get_catalog(), level)
-    if as_json:
-        emit_json([asdict(step) for step in steps])
+    """A learning path: the level's core patterns, prerequisites first, and its pitfalls."""
+    catalog = get_catalog()
+    if every:
+        steps = learning_path(catalog, level)
+        if as_json:
+            emit_json([asdict(step) for step in steps])
+            return
+        rows = [[str(n), s.id, s.name, s.level.value, "prerequisite" if s.prerequisite else ""]
+                for n, s in enumerate(steps, 1)]
+        table(f"every {level.value} pattern", ["#", "id", "name", "level", ""], rows)
         return
-    rows = [[str(n), s.id, s.name, s.level.value, "prerequisite" if s.prerequisite else ""]
-            for n, s in enumerate(steps, 1)]
-    table(f"{level.value} path", ["#", "id", "name", "level", ""], rows)
+    course = curricula(catalog)[level]
+    if as_json:
+        emit_json(asdict(course))
+        return
+    if course.builds_on:
+        out.print(f"Builds on (taught by an easier path): {escape(', '.join(course.builds_on))}")
+    rows = [[str(n), s.id, s.family, s.why, ", ".join(s.requires) or "—"]
+            for n, s in enumerate(course.lessons, 1)]
+    table(f"{level.value} path: {len(course.lessons)} patterns in order",
+          ["#", "id", "family", "why here", "after"], rows)
+    if course.anti_patterns:
+        table("Anti-patterns to recognise at this level", ["id", "name", "fixed by (taught)"],
+              [[a.id, a.name, ", ".join(a.fixed_by) or "—"] for a in course.anti_patterns])
+    out.print(f"More: scalesim patterns path {level.value} --all; "
+              "scalesim patterns show ID")
+
+
+@patterns_app.command()
+def problems(
+    family: Annotated[str | None, typer.Argument(
+        help=f"One family: {', '.join(FAMILIES)}.", show_default=False)] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Patterns per cell in the table.")] = 8,
+    as_json: JsonFlag = False,
+) -> None:
+    """The problem–solution matrix: for each problem family, the patterns whose main problem
+    it is (primary) and those that also help (supporting), most central first."""
+    matrix = problem_matrix(get_catalog())
+    if family is not None:
+        if family not in matrix:
+            hint = did_you_mean(family, matrix)
+            fail(f"unknown family {family!r}" + (f"; did you mean {hint!r}?" if hint else "")
+                 + f" (families: {', '.join(matrix)})")
+        matrix = {family: matrix[family]}
+    if as_json:
+        emit_json({f: asdict(group) for f, group in matrix.items()})
+        return
+
+    def cell(ids: list[str]) -> str:
+        more = f" … +{len(ids) - limit}" if len(ids) > limit else ""
+        return ", ".join(ids[:limit]) + more
+
+    rows = [[f, ", ".join(p.value for p in FAMILIES[f]), cell(g.primary), cell(g.supporting)]
+            for f, g in matrix.items()]
+    table("Problem–solution matrix", ["family", "problems", "primary", "supporting"], rows)
+    out.print("All of a family: scalesim patterns problems FAMILY --json")
+
+
+@patterns_app.command()
+def cards(
+    goal: Annotated[str | None, typer.Argument(
+        help="high-availability, scalability, consistency, low-latency or migration.",
+        show_default=False)] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Quick reference cards: for a goal, the patterns to apply in order, one line each."""
+    try:
+        deck = load_cards()
+    except CatalogError as error:
+        fail(str(error), code=1)
+    if goal is not None:
+        if goal not in deck:
+            hint = did_you_mean(goal, deck)
+            fail(f"no card {goal!r}" + (f"; did you mean {hint!r}?" if hint else "")
+                 + f" (cards: {', '.join(deck)})")
+        deck = {goal: deck[goal]}
+    if as_json:
+        emit_json({g: card.model_dump(mode="json") for g, card in deck.items()})
+        return
+    for g, card in deck.items():
+        out.print(f"\n[bold]{escape(card.title)}[/] ({g}) — {escape(card.summary)}")
+        out.print(grid([[f" {n}.", step.id, step.line] for n, step in enumerate(card.steps, 1)]))
+
+
+@patterns_app.command()
+def conflicts(
+    pattern: Annotated[str | None, typer.Argument(help="Only those involving this pattern.",
+                                                  show_default=False)] = None,
+    anti: Annotated[bool, typer.Option(
+        "--anti-patterns", help="Also anti-patterns against the patterns that cure them.")]
+    = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Combinations to avoid: patterns that work against each other, and why."""
+    catalog = get_catalog()
+    edges = combinations_to_avoid(catalog, anti_patterns=anti or pattern is not None)
+    if pattern is not None:
+        pid = lookup(catalog, pattern).id
+        edges = [e for e in edges if pid in (e.source, e.target)]
+    if as_json:
+        emit_json([{"a": e.source, "b": e.target, "reason": e.reason} for e in edges])
+        return
+    table(f"{len(edges)} combinations to avoid", ["pattern", "with", "why"],
+          [[e.source, e.target, e.reason or ""] for e in edges])
+
+
+@patterns_app.command("sources")
+def sources_command(as_json: JsonFlag = False) -> None:
+    """The legend of source keys: each public catalog, with a link."""
+    legend = sources_legend()
+    counts: dict[str, int] = {}
+    for p in get_catalog():
+        for key in p.sources:
+            counts[key] = counts.get(key, 0) + 1
+    if as_json:
+        emit_json({key: {**src.model_dump(exclude_none=True), "patterns": counts.get(key, 0)}
+                   for key, src in legend.items()})
+        return
+    table("Sources", ["key", "name", "link", "patterns"],
+          [[key, src.name, src.url, str(counts.get(key, 0))] for key, src in legend.items()])
 
 
 @patterns_app.command()
@@ -218,18 +358,32 @@ def matrix(
     category: Annotated[Category | None, typer.Option(help="Only this category.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Complexity by learning level, and the selection matrix of trade-offs."""
+    """Complexity by learning level, effort by maintenance, and the selection matrix."""
     catalog = Catalog(select(get_catalog(), category=category))
     cells = complexity_matrix(catalog)
+    effort = effort_matrix(catalog)
     rows = selection_matrix(catalog)
     if as_json:
-        emit_json({"complexity": cells, "selection": [asdict(row) for row in rows]})
+        emit_json({"complexity": cells, "effort": effort,
+                   "selection": [asdict(row) for row in rows]})
         return
+
+    def listing(ids: list[str]) -> str:
+        return f"{len(ids)}: " + ", ".join(
+            f"{pid} ({catalog[pid].effort.implement.value}/"
+            f"{catalog[pid].effort.maintenance.value})" for pid in ids) if ids else "—"
+
     levels = [lvl.value for lvl in LearningLevel]
-    table("Complexity × learning level (pattern counts)", ["complexity", *levels],
-          [[c, *(str(len(by_level[lvl])) for lvl in levels)] for c, by_level in cells.items()])
-    table("Selection matrix", ["id", "consistency", "latency", "complexity", "use when"],
-          [[r.id, r.consistency, r.latency, r.complexity, r.use_when] for r in rows])
+    table("Complexity × learning level (count: id (implement effort/maintenance))",
+          ["complexity", *levels],
+          [[c, *(listing(by_level[lvl]) for lvl in levels)] for c, by_level in cells.items()])
+    burdens = list(next(iter(effort.values())))
+    table("Effort to implement × maintenance (pattern counts)", ["implement", *burdens],
+          [[e, *(str(len(ids)) for ids in by.values())] for e, by in effort.items()])
+    table("Selection matrix",
+          ["id", "consistency", "latency", "complexity", "effort", "maintenance", "use when"],
+          [[r.id, r.consistency, r.latency, r.complexity, r.effort, r.maintenance, r.use_when]
+           for r in rows])
 
 
 @patterns_app.command()
@@ -266,6 +420,12 @@ def _shortcut(key: str) -> Any:
 
 
 def advise_command(
+    text: Annotated[str | None, typer.Argument(
+        help="Describe the problem in your own words, e.g. \"my service times out under "
+        "load\".", show_default=False)] = None,
+    spec: Annotated[Path | None, typer.Option(
+        "--spec", help="Review this system spec: its offered load and lint findings, and "
+        "the patterns that answer them.", show_default=False)] = None,
     tree: Annotated[str | None, typer.Option(help="Tree to walk; omit to pick one.")] = None,
     answer: Annotated[
         list[str] | None, typer.Option("--answer", "-a", help="KEY=VALUE; repeat as needed.")
@@ -278,16 +438,29 @@ def advise_command(
     dependency: Annotated[str | None, _shortcut("dependency")] = None,
     workload: Annotated[str | None, _shortcut("workload")] = None,
     risk: Annotated[str | None, _shortcut("risk")] = None,
+    scale: Annotated[str | None, _shortcut("scale")] = None,
+    team: Annotated[str | None, _shortcut("team")] = None,
+    pain: Annotated[str | None, _shortcut("pain")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Recommend patterns by walking a decision tree; unanswered questions are asked on a TTY."""
+    """Recommend patterns: from a description in your own words, from a spec's own numbers
+    (--spec), or by walking a decision tree (unanswered questions are asked on a TTY)."""
     shortcuts = {"consistency": consistency, "transactions": transactions, "audience": audience,
                  "ordering": ordering, "delivery": delivery, "dependency": dependency,
-                 "workload": workload, "risk": risk}
+                 "workload": workload, "risk": risk, "scale": scale, "team": team,
+                 "pain": pain}
     answers = parse_answers(answer or [])
     for key, value in shortcuts.items():
         if value is not None and answers.setdefault(key, value) != value:
             fail(f"--{key} {value} contradicts --answer {key}={answers[key]}")
+    if (text is not None) + (spec is not None) + bool(tree or answers) > 1:
+        fail("give one of: a description, --spec FILE, or --tree/--answer")
+    if text is not None:
+        advise_from_text(text, as_json)
+        return
+    if spec is not None:
+        advise_from_spec(spec, as_json)
+        return
     interactive = stdin_is_terminal()
     chosen = choose_tree(tree, answers, interactive)
     try:
@@ -302,6 +475,79 @@ def advise_command(
     table(f"Recommended ({chosen.title})", ["id", "why"],
           [[rec.id, rec.reason] for rec in advice.recommendations])
     out.print("Details: scalesim patterns show ID")
+
+
+def advise_from_text(text: str, as_json: bool) -> None:
+    if not text.strip():
+        fail("the description is empty; say what goes wrong, e.g. \"checkout is slow\"")
+    try:
+        trees = load_trees()
+    except CatalogError as error:
+        fail(str(error), code=1)
+    advice = advise_text(get_catalog(), trees, text)
+    if as_json:
+        emit_json(advice.to_dict())
+        return
+    print_text_advice(advice)
+
+
+def print_text_advice(advice: TextAdvice) -> None:
+    searched = ", ".join(
+        t + (f" (for '{advice.synonyms[t]}')" if t in advice.synonyms else "")
+        + ("" if w == 1.0 else f" ×{w:g}") for t, w in advice.terms.items())
+    out.print(f"[dim]Searched for: {escape(searched) or 'nothing (only common words)'}[/]")
+    if not advice.suggestions:
+        out.print("Nothing in the catalog matches; try other words, or "
+                  "scalesim advise --tree existing-system")
+        return
+    if advice.families:
+        out.print("Problem families: " + ", ".join(
+            f"{f} {share:.0%}" for f, share in advice.families.items()))
+    if advice.diagnoses:
+        out.print("\n[bold]This sounds like[/]")
+        out.print(grid([[f" {d.id}", f"{d.symptom} (fixed by {', '.join(d.fixed_by)})"]
+                        for d in advice.diagnoses]))
+    table("\nRecommended", ["#", "id", "why", "summary"],
+          [[str(n), s.id, "; ".join(s.why), s.summary]
+           for n, s in enumerate(advice.suggestions, 1)])
+    if advice.questions:
+        out.print("\n[bold]Questions that would sharpen this[/]")
+        for q in advice.questions:
+            choices = ", ".join(f"{v} ({label})" for v, label in q.choices.items())
+            out.print(f" • {escape(q.question)} {escape(choices)}")
+            out.print(f"   [dim]{escape(q.command)}[/]")
+    out.print("Details: scalesim patterns show ID")
+
+
+def advise_from_spec(file: Path, as_json: bool) -> None:
+    try:
+        system, findings = load_and_lint(file)
+    except SpecError as error:
+        exit_bad_spec(error)
+    result = review(system, findings)
+    if as_json:
+        emit_json(result.to_json())
+        return
+    rows = [[name, f"{load.arrival_rate_rps:,.4g}", f"{load.hold_s * 1000:.3g}",
+             "—" if system.components[name].worker_limit is None else f"{load.rho:.2f}"]
+            for name, load in result.loads.items()]
+    table(f"Offered load of {system.name} (no queueing, no retries)",
+          ["component", "req/s", "hold ms", "ρ"], rows)
+    if not findings:
+        out.print("[green]lint finds nothing to change[/]; simulate it to see the tails: "
+                  f"scalesim simulate {escape(str(file))}")
+        return
+    out.print("\n[bold]What to change[/]")
+    for f in findings:
+        out.print(f" • [{'red' if f.severity is Severity.ERROR else 'yellow'}]{f.rule}[/] "
+                  f"{escape(f.location)}: {escape(f.message)}")
+    catalog = get_catalog()
+    table("\nPatterns that answer the most findings", ["id", "name", "weight", "because"],
+          [[c.id, catalog[c.id].name if c.id in catalog else c.id, str(c.weight),
+            ", ".join(c.because[:4]) + (" …" if len(c.because) > 4 else "")]
+           for c in result.changes[:8]])
+    out.print("Details: scalesim patterns show ID; every rule: scalesim lint --help, "
+              "docs/lint.md")
 
 
 def stdin_is_terminal() -> bool:

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from scalesim.analytic.load import offered_load
+from scalesim.cli.templates import print_template_checks
 from scalesim.render.report import write_report
 from scalesim.render.terminal import print_summary
 from scalesim.sim import SafetyStop, simulate
@@ -160,6 +161,7 @@ def simulate_command(
         sys.stdout.write(json.dumps(result, indent=2, sort_keys=True) + "\n")
     else:
         print_summary(result, stdout_console())
+        print_template_checks(file, result)
         if out_dir is not None:
             err.print(f"wrote {out_dir}/result.json, " + ", ".join(FILES.values()))
     if check_slo and "slo" in result and not result["slo"]["met"]:

@@ -1,4 +1,5 @@
-"""`scalesim templates list|show` and `scalesim new`: thin commands over `scalesim.templates`."""
+"""`scalesim templates list|show|check` and `scalesim new`: thin commands over
+`scalesim.templates`; `print_template_checks` lets `simulate` report a template's checks."""
 
 from __future__ import annotations
 
@@ -15,10 +16,13 @@ from scalesim.catalog import CatalogError, UnknownPatternError, load_catalog
 from scalesim.spec import SpecError, load_spec_text
 from scalesim.templates import (
     TEMPLATES,
+    Check,
     ParamError,
     Template,
     UnknownTemplateError,
+    check_against,
     get_template,
+    run_scenario,
     templates_for_pattern,
 )
 from scalesim.templates.describe import brief, details
@@ -142,3 +146,66 @@ def new_command(
     err.print(f"[green]wrote[/] {escape(str(output))} from {template.id} "
               f"(template v{template.version}); try: scalesim simulate {escape(str(output))}",
               highlight=False)
+
+
+def check_json(check: Check) -> dict[str, Any]:
+    e = check.expect
+    return {"metric": e.metric, "minus": e.minus, "op": e.op, "value": e.value,
+            "tolerance": e.tolerance, "why": e.why, "text": str(e), "actual": check.actual,
+            "met": check.met}
+
+
+def print_checks(checks: list[Check]) -> None:
+    for check in checks:
+        verdict = "[green]pass[/]" if check.met else "[red]FAIL[/]"
+        actual = "missing" if check.actual is None else f"{check.actual:.4g}"
+        out.print(f"  {verdict} {escape(str(check.expect))}: measured {actual} — "
+                  f"{escape(check.expect.why)}", highlight=False)
+
+
+@templates_app.command()
+def check(
+    template_ids: Annotated[list[str] | None, typer.Argument(
+        help="Templates to check (default: all).", show_default=False)] = None,
+    quick: Annotated[bool, typer.Option(
+        "--quick", help="Shortened runs (the scenario's own overrides; faults move with "
+        "the duration), as the test suite runs them.")] = False,
+    seed: Annotated[int | None, typer.Option(help="Override simulation.seed.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Run each template's scenario and show every expectation as pass or fail with the
+    measured value. Exit 1 when one fails."""
+    chosen = [lookup(t) for t in template_ids] if template_ids else list(TEMPLATES)
+    report = []
+    for template in chosen:
+        run = run_scenario(template, quick=quick, seed=seed)
+        report.append({"template": template.id, "version": template.version,
+                       "met": run.met, "checks": [check_json(c) for c in run.checks]})
+        if not as_json:
+            met = sum(c.met for c in run.checks)
+            colour = "green" if run.met else "red"
+            out.print(f"[bold]{template.id}[/] v{template.version}"
+                      f"{' (quick)' if quick else ''}: [{colour}]{met}/{len(run.checks)} "
+                      "met[/]", highlight=False)
+            print_checks(run.checks)
+    if as_json:
+        emit_json(report)
+    if not all(entry["met"] for entry in report):
+        raise typer.Exit(1)
+
+
+def print_template_checks(file: Path, result: dict[str, Any]) -> None:
+    """After `simulate`: when the spec was built by `scalesim new`, its template's
+    expectations for the parameters in its header, each as pass or fail."""
+    try:
+        found = check_against(file.read_text(encoding="utf-8"), result)
+    except OSError:
+        return
+    if found is None:
+        return
+    origin, checks = found
+    note = ("" if origin.current else f" (the spec says v{origin.version}; the template is "
+            f"now v{origin.template.version})")
+    out.print(f"\n[bold]Expected by template {origin.template.id}[/]{note}: "
+              f"{sum(c.met for c in checks)}/{len(checks)} met", highlight=False)
+    print_checks(checks)

@@ -11,5 +11,8 @@ class LintConfig:
     """Synchronous hops (calls between operations) a chain may have before SS101 reports it."""
     max_calls: int = 3
     """Expected calls from one operation to one component per request at which SS104 reports."""
+    utilization: float = 0.8
+    """Offered load (ρ) at which SS502 warns that a component is near capacity, and above
+    which SS204 warns that retries could double its load; ρ ≥ 1 is SS501."""
     ignore: frozenset[str] = frozenset()
     """Rule ids or names to skip."""

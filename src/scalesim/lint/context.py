@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from scalesim.lint.config import LintConfig
 from scalesim.lint.finding import Hit
 from scalesim.lint.graph import CallGraph
+from scalesim.lint.load import Load, admitted
 from scalesim.spec.model import Component, Operation, System
 
 
@@ -28,6 +30,16 @@ class Context:
     def operation(self, op: str) -> Operation:
         component, _, name = op.partition(".")
         return self.system.components[component].effective_operations[name]
+
+    @cached_property
+    def peak(self) -> dict[str, Load]:
+        """Admitted load of each worker-limited component, workloads at their peak."""
+        return admitted(self.system, peak=True)
+
+    @cached_property
+    def sustained(self) -> dict[str, Load]:
+        """Admitted load, workloads at the rate they hold to the end."""
+        return admitted(self.system, peak=False)
 
 
 Check = Callable[[Context], Iterable[Hit]]

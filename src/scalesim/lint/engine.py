@@ -34,15 +34,21 @@ def lint_system(system: System, positions: dict[Path, Position] | None = None,
             line, column = _locate(positions or {}, hit.path)
             findings.append(Finding(rule.id, rule.name, rule.severity, file or "<spec>", line,
                                     column, dotted(hit.path), hit.message, rule.why,
-                                    rule.fixes, rule.see))
+                                    hit.fixes or rule.fixes, rule.see))
     return sorted(findings, key=Finding.sort_key)
 
 
 def lint_file(path: str | FsPath, config: LintConfig | None = None) -> list[Finding]:
     """Load, validate and lint one spec file; raises SpecError for a bad spec."""
+    return load_and_lint(path, config)[1]
+
+
+def load_and_lint(path: str | FsPath,
+                  config: LintConfig | None = None) -> tuple[System, list[Finding]]:
+    """The validated system of a spec file and its findings; raises SpecError."""
     system = load_spec(path)
     _, positions = load_with_positions(FsPath(path).read_text(encoding="utf-8"))
-    return lint_system(system, positions, str(path), config)
+    return system, lint_system(system, positions, str(path), config)
 
 
 def _locate(positions: dict[Path, Position], path: Path) -> Position:

@@ -26,6 +26,8 @@ class Hit:
 
     path: Path
     message: str
+    fixes: tuple[str, ...] | None = None
+    """Fixes for this very case (e.g. by component kind), instead of the rule's general ones."""
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,9 @@ class Operation(Strict):
     post_work: Distribution = ZERO
     error_rate: Fraction = 0.0
     calls: list[Step] = Field(default_factory=list)
+    idempotent: bool = Field(
+        True, description="false: running it twice does harm (a payment, an order), so a "
+        "retry or hedge of a call to it may duplicate the effect; `scalesim lint` flags those")
 
 
 class Consumer(Strict):

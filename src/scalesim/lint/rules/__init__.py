@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from scalesim.lint.context import Check
 from scalesim.lint.finding import Severity
-from scalesim.lint.rules import fanout, queues, resilience, topology
+from scalesim.lint.rules import capacity, fanout, queues, resilience, topology
 
 INFO, WARNING, ERROR = Severity.INFO, Severity.WARNING, Severity.ERROR
 
@@ -33,7 +33,7 @@ RULES: tuple[Rule, ...] = (
          "every synchronous hop adds its latency and its failures to the request, and a "
          "slow hop at the bottom holds a worker at every level above it",
          ("asynchronous-messaging", "materialized-view", "cache-aside", "deadline-propagation"),
-         "cascading-failure", topology.deep_chains),
+         "synchronous-chains", topology.deep_chains),
     Rule("SS102", "distributed-monolith", ERROR,
          "services that call each other synchronously cannot be deployed, scaled or failed "
          "separately, and their blocking workers can wait on each other until both stall",
@@ -54,6 +54,11 @@ RULES: tuple[Rule, ...] = (
          "or crash of it is an outage",
          ("replicated-load-balanced-service", "load-balancing", "health-check", "failover"),
          "single-point-of-failure", topology.single_replicas),
+    Rule("SS106", "missing-health-check", WARNING,
+         "without a readiness probe the balancer keeps sending a share of the requests to a "
+         "replica that hangs or fails, so having replicas does not buy availability",
+         ("health-check", "load-balancing", "failover"),
+         "single-point-of-failure", topology.missing_health_checks),
     Rule("SS201", "missing-timeout", WARNING,
          "a call without a timeout waits as long as the target hangs, so a slow dependency "
          "exhausts the caller's workers and the failure spreads upstream",
@@ -71,7 +76,8 @@ RULES: tuple[Rule, ...] = (
          "dogpile", resilience.retries_without_jitter),
     Rule("SS204", "retry-amplification", WARNING,
          "retries nested in one chain multiply: the deepest service sees the product of the "
-         "attempts of every retrying layer above it when it fails",
+         "attempts of every retrying layer above it when it fails; and retries into a "
+         "component near capacity multiply its load just as it slows down",
          ("retry", "circuit-breaker", "deadline-propagation", "load-shedding"),
          "retry-storm", resilience.retry_amplification),
     Rule("SS205", "external-without-breaker", WARNING,
@@ -79,6 +85,32 @@ RULES: tuple[Rule, ...] = (
          "paying for its outage instead of failing fast",
          ("circuit-breaker", "fallback", "timeout", "bulkhead"),
          "integration-point-failure", resilience.external_without_breaker),
+    Rule("SS206", "timeout-inversion", WARNING,
+         "when a callee waits longer on its dependency than its caller waits for it, the "
+         "caller times out first and the callee keeps working on an answer nobody reads",
+         ("timeout", "deadline-propagation"),
+         "slow-responses", resilience.timeout_inversions),
+    Rule("SS207", "retries-outlast-caller", WARNING,
+         "retries that take longer than the caller (or the call's own deadline) waits are "
+         "cut off: they add load without ever producing an answer anyone receives",
+         ("deadline-propagation", "timeout", "retry"),
+         "retry-storm", resilience.retries_outlast_caller),
+    Rule("SS208", "breaker-never-decides", WARNING,
+         "a circuit breaker decides only once its window holds min_calls calls; a minimum "
+         "above a count window is silently capped, and one a time window never reaches at "
+         "the offered rate means the breaker never opens",
+         ("circuit-breaker",),
+         "integration-point-failure", resilience.breakers_that_never_decide),
+    Rule("SS209", "bulkhead-exceeds-callee", WARNING,
+         "a bulkhead larger than the workers behind it never refuses a call: the excess "
+         "queues at the callee, so one slow dependency still ties up the caller",
+         ("bulkhead", "backpressure"),
+         "blocked-threads", resilience.bulkheads_larger_than_callee),
+    Rule("SS210", "retried-non-idempotent", ERROR,
+         "an attempt that timed out may have succeeded; retrying or hedging an operation "
+         "that must not run twice applies it twice (double charges, duplicate orders)",
+         ("idempotent-receiver", "deduplication", "retry"),
+         None, resilience.retried_non_idempotent),
     Rule("SS301", "fan-out-without-timeout", WARNING,
          "a fan-out is as slow as its slowest branch; without timeouts one slow branch "
          "decides the latency of every request",
@@ -104,4 +136,14 @@ RULES: tuple[Rule, ...] = (
          "is moved aside where someone can look at it",
          ("dead-letter-channel", "invalid-message-channel", "idempotent-receiver"),
          None, queues.no_dead_letter),
+    Rule("SS501", "overloaded", ERROR,
+         "a component offered more work than its workers can do (ρ ≥ 1) has no steady state: "
+         "its queue and its latency grow for as long as the load lasts",
+         ("auto-scaling", "load-balancing", "load-shedding", "queue-based-load-leveling"),
+         "unbalanced-capacities", capacity.overloaded),
+    Rule("SS502", "near-capacity", WARNING,
+         "queueing delay grows like ρ/(1-ρ): near full utilization a small spike or a slow "
+         "dependency turns into long waits and timeouts",
+         ("auto-scaling", "load-balancing", "load-shedding", "cache-aside"),
+         "unbalanced-capacities", capacity.near_capacity),
 )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from functools import cache
 
 from scalesim.lint.context import Context
-from scalesim.lint.estimates import ms
+from scalesim.lint.estimates import ms, offered_rates, per_s
 from scalesim.lint.finding import Hit
 from scalesim.lint.graph import Edge, component_of
 from scalesim.spec.model import Call, Kind
@@ -54,19 +55,44 @@ def retries_without_jitter(ctx: Context) -> Iterator[Hit]:
                       "retry together, in waves")
 
 
+MULTIPLIES = 2.0  # a retrying layer that can at least double its calls multiplies load
+
+
+def retry_factor(ctx: Context, edge: Edge, rates: dict[str, float] | None) -> float:
+    """Most calls per original call a retrying edge can send: its attempts, or less when a
+    retry budget binds: 1 + ratio + (calling replicas × min_per_s) / the edge's call rate."""
+    call = edge.call
+    if call is None or call.retry is None:
+        return 1.0
+    retry = call.retry
+    if retry.budget is None:
+        return float(retry.attempts)
+    rate = (rates or {}).get(edge.source, 0.0) * edge.probability
+    floor = ctx.component(edge.source).replicas * retry.budget.min_per_s
+    if rate <= 0.0:
+        allowed = math.inf if floor > 0.0 else 1.0 + retry.budget.ratio
+    else:
+        allowed = 1.0 + retry.budget.ratio + floor / rate
+    return min(float(retry.attempts), allowed)
+
+
 def retry_amplification(ctx: Context) -> Iterator[Hit]:
-    """SS204: retries at 2+ layers of one synchronous chain multiply."""
+    """SS204: retries at 2+ layers of one synchronous chain multiply; or a layer whose
+    retries can double the load of a component already near capacity. A layer whose retry
+    budget holds it under doubling does not count."""
     out = ctx.graph.sync_out
+    rates = offered_rates(ctx)
+    factor = {edge: retry_factor(ctx, edge, rates) for edge in ctx.graph.edges}
 
     @cache
-    def worst(op: str, layers: int) -> tuple[int, tuple[Edge, ...]] | None:
-        """The chain from `op` with the largest product of attempts among those with at
-        least `layers` retrying calls."""
-        best: tuple[int, tuple[Edge, ...]] | None = (1, ()) if layers == 0 else None
+    def worst(op: str, layers: int) -> tuple[float, tuple[Edge, ...]] | None:
+        """The chain from `op` with the largest product of retry factors among those with
+        at least `layers` multiplying calls."""
+        best: tuple[float, tuple[Edge, ...]] | None = (1.0, ()) if layers == 0 else None
         for edge in out.get(op, []):
-            rest = worst(edge.target, max(0, layers - (edge.attempts > 1)))
-            if rest is not None and (best is None or edge.attempts * rest[0] > best[0]):
-                best = (edge.attempts * rest[0], (edge, *rest[1]))
+            rest = worst(edge.target, max(0, layers - (factor[edge] >= MULTIPLIES)))
+            if rest is not None and (best is None or factor[edge] * rest[0] > best[0]):
+                best = (factor[edge] * rest[0], (edge, *rest[1]))
         return best
 
     seen: set[tuple[Edge, ...]] = set()
@@ -74,16 +100,37 @@ def retry_amplification(ctx: Context) -> Iterator[Hit]:
         found = worst(entry.op, 2)
         if found is None:
             continue
-        factor, chain = found
-        layers = tuple(edge for edge in chain if edge.attempts > 1)
+        product, chain = found
+        layers = tuple(edge for edge in chain if factor[edge] > 1.0)
         if layers in seen:
             continue
         seen.add(layers)
-        steps = " x ".join(f"{e.source} -> {e.target} ({e.attempts} attempts)" for e in layers)
+        steps = " x ".join(f"{e.source} -> {e.target} ({factor[e]:.3g} attempts)"
+                           for e in layers)
         yield Hit((*layers[0].path, "retry"),
                   f"retries at {len(layers)} layers of one chain from {entry.origin} "
-                  f"multiply: {steps} = up to {factor} calls reach '{layers[-1].target}' "
+                  f"multiply: {steps} = up to {product:.3g} calls reach '{layers[-1].target}' "
                   "for one request")
+    yield from _retries_into_saturation(ctx, factor)
+
+
+def _retries_into_saturation(ctx: Context, factor: dict[Edge, float]) -> Iterator[Hit]:
+    threshold = ctx.config.utilization
+    for edge, call in _calls(ctx):
+        target = component_of(edge.target)
+        load = ctx.peak.get(target)
+        if load is None or factor[edge] < MULTIPLIES or not load.rho >= threshold:
+            continue
+        retried = call.retry.on if call.retry else []
+        if not {"timeout", "rejected", "overflow"} & set(retried):
+            continue
+        yield Hit((*edge.path, "retry"),
+                  f"'{edge.source}' retries '{target}' up to {factor[edge]:.3g} attempts on "
+                  f"{', '.join(retried)}, and '{target}' is already offered ρ ≈ "
+                  f"{load.rho:.2f}: once it slows, each request can become "
+                  f"{factor[edge]:.3g} calls, up to ρ ≈ {load.rho * factor[edge]:.2f}, and "
+                  "the retries keep it overloaded (a retry storm); bound them with a retry "
+                  "budget or a breaker")
 
 
 def external_without_breaker(ctx: Context) -> Iterator[Hit]:
@@ -97,3 +144,144 @@ def external_without_breaker(ctx: Context) -> Iterator[Hit]:
                       f"'{edge.source}' calls external '{target}' without a circuit breaker: "
                       f"while '{target}' is down or slow every call still goes out and waits "
                       f"{wait}")
+
+
+def bound_s(call: Call) -> float | None:
+    """How long the caller waits for one attempt: the per-try timeout, or the call's deadline
+    when that is shorter (or the only bound)."""
+    bounds = [b for b in (call.timeout, call.deadline) if b is not None]
+    return min(bounds) if bounds else None
+
+
+def _inner_calls(ctx: Context, op: str) -> Iterator[tuple[Edge, Call]]:
+    """The synchronous calls `op` makes (not cache misses), in spec order."""
+    for edge in ctx.graph.sync_out.get(op, []):
+        if edge.call is not None:
+            yield edge, edge.call
+
+
+def timeout_inversions(ctx: Context) -> Iterator[Hit]:
+    """SS206: a callee waits longer on its own dependency than its caller waits for it."""
+    for outer, call in _calls(ctx):
+        outer_bound = bound_s(call)
+        if not outer.sync or outer_bound is None:
+            continue
+        for inner, inner_call in _inner_calls(ctx, outer.target):
+            inner_bound = bound_s(inner_call)
+            if inner_bound is not None and inner_bound >= outer_bound:
+                yield Hit(inner.path,
+                          f"'{inner.source}' waits up to {ms(inner_bound)} per attempt on "
+                          f"'{inner_call.to}', but its caller '{outer.source}' gives up on it "
+                          f"after {ms(outer_bound)}: the caller times out first and the "
+                          f"work below goes on for nobody (timeouts must shrink down a chain)")
+
+
+def _retry_time_s(call: Call) -> float | None:
+    """Least time a call can spend when every attempt times out: attempts × timeout (backoff
+    ignored, so this is a lower bound), capped by its deadline. None without a timeout."""
+    if call.timeout is None or call.retry is None or call.retry.attempts < 2:
+        return None
+    total = call.retry.attempts * call.timeout
+    return min(total, call.deadline) if call.deadline is not None else total
+
+
+def retries_outlast_caller(ctx: Context) -> Iterator[Hit]:
+    """SS207: retries × per-try timeout longer than the call's deadline, or than the time
+    the caller one level up waits."""
+    for edge, call in _calls(ctx):
+        retry = call.retry
+        if (retry is not None and call.timeout is not None and call.deadline is not None
+                and retry.attempts * call.timeout > call.deadline):
+            fit = max(1, int(call.deadline // call.timeout))
+            yield Hit((*edge.path, "deadline"),
+                      f"'{edge.source}' -> '{call.to}' allows {retry.attempts} attempts of "
+                      f"{ms(call.timeout)} = {ms(retry.attempts * call.timeout)}, but its "
+                      f"deadline is {ms(call.deadline)}: only {fit} timed-out attempt(s) fit, "
+                      "so the retries configured after that never happen")
+    for outer, call in _calls(ctx):
+        outer_bound = bound_s(call)
+        if not outer.sync or outer_bound is None:
+            continue
+        for inner, inner_call in _inner_calls(ctx, outer.target):
+            spent = _retry_time_s(inner_call)
+            if spent is not None and spent > outer_bound and (
+                    bound_s(inner_call) or 0.0) < outer_bound:
+                attempts = inner_call.retry.attempts if inner_call.retry else 1
+                yield Hit((*inner.path, "retry"),
+                          f"'{inner.source}' retries '{inner_call.to}' up to {attempts} × "
+                          f"{ms(inner_call.timeout or 0.0)} = at least {ms(spent)} when it "
+                          f"keeps timing out, but '{outer.source}' waits only "
+                          f"{ms(outer_bound)} for it: the caller gives up (and may retry, "
+                          "adding work) while the retries below are still running")
+
+
+def breakers_that_never_decide(ctx: Context) -> Iterator[Hit]:
+    """SS208: a breaker whose minimum number of calls does not do what it says: capped by a
+    smaller count window, or never reached in a time window at the offered rate."""
+    rates = offered_rates(ctx)
+    for edge, call in _calls(ctx):
+        breaker = call.circuit_breaker
+        if breaker is None:
+            continue
+        path = (*edge.path, "circuit_breaker", "min_calls")
+        if breaker.window_type == "count" and breaker.min_calls > breaker.window:
+            yield Hit(path,
+                      f"the breaker on '{edge.source}' -> '{call.to}' asks for min_calls "
+                      f"{breaker.min_calls} over a window of {breaker.window} calls: the "
+                      f"window never holds that many, so Resilience4j decides after "
+                      f"{breaker.window} calls instead; set min_calls to at most the window")
+        elif breaker.window_type == "time" and rates is not None:
+            rate = rates.get(edge.source, 0.0) * edge.probability
+            replicas = ctx.component(edge.source).replicas
+            per_breaker = rate / replicas if breaker.scope == "replica" else rate
+            seen = per_breaker * breaker.window
+            if rate > 0.0 and seen < breaker.min_calls:
+                who = (f"each of the {replicas} calling replicas' breakers"
+                       if breaker.scope == "replica" and replicas > 1 else "the breaker")
+                yield Hit(path,
+                          f"the breaker on '{edge.source}' -> '{call.to}' needs "
+                          f"{breaker.min_calls} calls in its {breaker.window} s window, but at "
+                          f"the offered {per_s(rate)} {who} sees about {seen:.3g}: it can "
+                          "never open, however many calls fail")
+
+
+def bulkheads_larger_than_callee(ctx: Context) -> Iterator[Hit]:
+    """SS209: a bulkhead that admits more concurrent calls than the callee has workers."""
+    for edge, call in _calls(ctx):
+        bulkhead = call.bulkhead
+        target = ctx.component(edge.target)
+        workers = target.worker_limit
+        if bulkhead is None or workers is None or target.kind is Kind.EXTERNAL:
+            continue
+        size = bulkhead.max_concurrent if bulkhead.type == "semaphore" else bulkhead.size
+        callers = ctx.component(edge.source).replicas if bulkhead.scope == "replica" else 1
+        capacity = target.replicas * workers
+        if size * callers > capacity:
+            field = "max_concurrent" if bulkhead.type == "semaphore" else "size"
+            total = (f"{callers} caller replicas × {size} = {size * callers}"
+                     if callers > 1 else f"{size}")
+            yield Hit((*edge.path, "bulkhead", field),
+                      f"the bulkhead on '{edge.source}' -> '{call.to}' admits {total} calls "
+                      f"at once, but '{component_of(edge.target)}' serves only {capacity} "
+                      f"({target.replicas} × {workers} workers): the excess waits in its "
+                      "queue instead of being refused, so the bulkhead isolates nothing; "
+                      f"size it to at most {capacity // callers} per "
+                      f"{'caller replica' if callers > 1 else 'caller'}")
+
+
+def retried_non_idempotent(ctx: Context) -> Iterator[Hit]:
+    """SS210: retries or hedges of a call to an operation marked `idempotent: false`."""
+    for edge, call in _calls(ctx):
+        if ctx.operation(edge.target).idempotent:
+            continue
+        repeats = []
+        if call.retry is not None and call.retry.attempts > 1:
+            repeats.append(f"retries it (up to {call.retry.attempts} attempts)")
+        if call.hedge is not None:
+            repeats.append(f"hedges it (up to {call.hedge.max} extra attempt(s))")
+        if repeats:
+            yield Hit(edge.path,
+                      f"'{edge.source}' {' and '.join(repeats)}, but '{edge.target}' is "
+                      "marked idempotent: false: an attempt that timed out may have "
+                      "succeeded, so the repeat applies it twice (a second charge, a "
+                      "duplicate order)")

@@ -110,6 +110,18 @@ def chatty_calls(ctx: Context) -> Iterator[Hit]:
                       f"limit {ctx.config.max_calls}), each one a network round trip")
 
 
+# What removes a single point of failure depends on what it is: a stateless service gets more
+# replicas behind a balancer; a database or cache needs a replica to fail over to.
+REDUNDANCY_FIXES: dict[Kind, tuple[str, ...]] = {
+    Kind.SERVICE: ("replicated-load-balanced-service", "load-balancing", "health-check",
+                   "failover"),
+    Kind.GATEWAY: ("replicated-load-balanced-service", "load-balancing", "health-check"),
+    Kind.DATABASE: ("leader-and-followers", "failover", "majority-quorum"),
+    Kind.CACHE: ("leader-and-followers", "failover", "consistent-hashing"),
+    Kind.QUEUE: ("replicated-log", "leader-and-followers", "failover"),
+}
+
+
 def single_replicas(ctx: Context) -> Iterator[Hit]:
     """SS105: replicas: 1 on a component some workload waits on."""
     system = ctx.system
@@ -123,4 +135,19 @@ def single_replicas(ctx: Context) -> Iterator[Hit]:
         if component.replicas == 1 and component.kind is not Kind.EXTERNAL:
             yield Hit(("components", name, "replicas"),
                       f"'{name}' has 1 replica and workload(s) {', '.join(workloads)} wait on "
-                      "it: one crash, restart or deploy of it fails those requests")
+                      "it: one crash, restart or deploy of it fails those requests",
+                      REDUNDANCY_FIXES.get(component.kind))
+
+
+def missing_health_checks(ctx: Context) -> Iterator[Hit]:
+    """SS106: several replicas and no readiness probe to take a sick one out of rotation."""
+    for name, component in ctx.system.components.items():
+        if component.replicas < 2 or component.kind in (Kind.EXTERNAL, Kind.QUEUE):
+            continue
+        if component.health is None or component.health.readiness is None:
+            yield Hit(("components", name, "health"),
+                      f"'{name}' has {component.replicas} replicas but no readiness probe: "
+                      f"a replica that hangs or fails keeps receiving about 1/"
+                      f"{component.replicas} of the requests until someone notices; add "
+                      "health: {readiness: {}} (Kubernetes defaults: every 10 s, out after "
+                      "3 failures)")

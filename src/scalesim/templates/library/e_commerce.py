@@ -37,11 +37,11 @@ def scenario(p: Params) -> Scenario:
 
 
 TEMPLATE = Template(
-    id="e-commerce", version=1, title="E-commerce platform (composite)",
-    summary="Gateway, cached product catalogue, cart, orders with their own databases, a "
-            "payment provider behind a timeout, breaker and fallback, and order events on a "
-            "queue: a payment incident degrades checkout without failing it, and browsing "
-            "never notices.",
+    id="e-commerce", version=2, title="E-commerce platform (composite)",
+    summary="Gateway, cached product catalogue, cart, orders and inventory each with its own "
+            "database, a payment provider behind a timeout, breaker and fallback, and order "
+            "events on a queue: a payment incident degrades checkout without failing it, and "
+            "browsing never notices.",
     patterns=("microservice-architecture", "api-gateway", "cache-aside", "circuit-breaker",
               "fallback", "database-per-service", "publish-subscribe"),
     params=Params, scenario=scenario,

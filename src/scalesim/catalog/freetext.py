@@ -1,0 +1,151 @@
+"""`scalesim advise "free text"`: a description of a problem mapped onto the catalog.
+
+Offline and deterministic: the description is ranked against every pattern (BM25 over names,
+summaries, problems, when to use it and, for anti-patterns, symptoms and causes; see
+`retrieval`). Anti-patterns that match are the diagnosis, and lend part of their score to the
+patterns that fix them. The problem families of the best matches place the description in the
+problem matrix, and the decision trees that recommend the suggested patterns ask the
+questions that would refine the answer."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from scalesim.catalog.collection import Catalog
+from scalesim.catalog.decision import DecisionTree
+from scalesim.catalog.model import Maturity
+from scalesim.catalog.retrieval import Scored, everything, index
+from scalesim.catalog.text import expand, terms
+from scalesim.catalog.views import FAMILIES
+
+SUGGESTIONS = 5
+DIAGNOSES = 3
+DIAGNOSIS_SHARE = 0.4  # an anti-pattern is named only when it matches this well (best = 1)
+FIX_SHARE = 0.5  # of an anti-pattern's score lent to each of its fixes
+PRIOR = {Maturity.ESTABLISHED: 1.0, Maturity.EMERGING: 0.9, Maturity.NICHE: 0.8}
+CANDIDATES = 60  # best matches considered before re-ranking
+TREE_WORD = 3.0  # how much a description term found in a tree's own text counts
+
+
+def tree_terms(tree: DecisionTree) -> list[str]:
+    texts = [tree.title, tree.summary]
+    for question in tree.question.walk():
+        texts.append(question.text)
+        texts += [choice.label for choice in question.choices.values()]
+    return terms(" ".join(texts))
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    id: str
+    name: str
+    score: float  # 1 for the best suggestion
+    summary: str
+    why: list[str]
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    id: str
+    name: str
+    score: float
+    symptom: str  # its first symptom, to check against what the reader sees
+    fixed_by: list[str]
+
+
+@dataclass(frozen=True)
+class Refinement:
+    tree: str
+    title: str
+    key: str
+    question: str
+    choices: dict[str, str]  # value -> label
+
+    @property
+    def command(self) -> str:
+        return f"scalesim advise --tree {self.tree} --answer {self.key}=VALUE"
+
+
+@dataclass(frozen=True)
+class TextAdvice:
+    text: str
+    terms: dict[str, float]  # what was searched for, synonyms included, with weights
+    synonyms: dict[str, str]  # a term the query did not say -> the words that brought it
+    families: dict[str, float]  # problem family -> share of the best matches' weight
+    diagnoses: list[Diagnosis]
+    suggestions: list[Suggestion]
+    questions: list[Refinement] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["questions"] = [{**asdict(q), "command": q.command} for q in self.questions]
+        return data
+
+
+def advise_text(catalog: Catalog, trees: dict[str, DecisionTree], text: str,
+                limit: int = SUGGESTIONS) -> TextAdvice:
+    ranked = index(catalog, everything).rank(text, CANDIDATES)
+    expansion = expand(text)
+    if not ranked:
+        return TextAdvice(text, expansion.weights, expansion.because, {}, [], [], [])
+    top = ranked[0].score
+    scores: dict[str, float] = {}
+    why: dict[str, list[str]] = {}
+    diagnoses: list[Diagnosis] = []
+    fixes: dict[str, list[str]] = {}
+    for hit in ranked:
+        pattern = catalog[hit.id]
+        share = hit.score / top * PRIOR[pattern.maturity]
+        if pattern.anti_pattern is not None:
+            if len(diagnoses) < DIAGNOSES and share >= DIAGNOSIS_SHARE:
+                diagnoses.append(Diagnosis(hit.id, pattern.name, round(share, 3),
+                                           pattern.anti_pattern.symptoms[0],
+                                           list(pattern.anti_pattern.fixed_by)))
+            for fix in pattern.anti_pattern.fixed_by:
+                scores[fix] = scores.get(fix, 0.0) + FIX_SHARE * share
+                fixes.setdefault(fix, []).append(hit.id)
+            continue
+        scores[hit.id] = scores.get(hit.id, 0.0) + share
+        why[hit.id] = ["matches " + ", ".join(f"'{term}'" for term in hit.matched)]
+    order = sorted(scores, key=lambda pid: (-scores[pid], pid))[:limit]
+    best = scores[order[0]] if order else 1.0
+    for pid in order:
+        if pid in fixes:
+            why.setdefault(pid, []).append("fixes " + ", ".join(fixes[pid][:3]))
+    suggestions = [Suggestion(pid, catalog[pid].name, round(scores[pid] / best, 3),
+                              catalog[pid].summary, why[pid]) for pid in order]
+    return TextAdvice(text, expansion.weights, expansion.because, families(catalog, ranked[:10]),
+                      diagnoses, suggestions,
+                      refinements(trees, [s.id for s in suggestions], expansion.weights))
+
+
+def families(catalog: Catalog, ranked: list[Scored]) -> dict[str, float]:
+    """Share of the best matches' scores falling in each problem family (by any problem)."""
+    found: dict[str, float] = {}
+    for hit in ranked:
+        problems = set(catalog[hit.id].problems)
+        for family, members in FAMILIES.items():
+            if problems & set(members):
+                found[family] = found.get(family, 0.0) + hit.score
+    total = sum(found.values()) or 1.0
+    return {f: round(v / total, 3) for f, v in sorted(found.items(), key=lambda kv: -kv[1])}
+
+
+def refinements(trees: dict[str, DecisionTree], suggested: list[str],
+                terms: dict[str, float], count: int = 2) -> list[Refinement]:
+    """The first question of the trees that recommend most of the suggestions (earlier
+    suggestions count more) and whose own words (title, summary, questions, answers) share
+    most of the description's terms, best first."""
+    weight = {pid: len(suggested) - n for n, pid in enumerate(suggested)}
+
+    def score(tree: DecisionTree) -> float:
+        words = set(tree_terms(tree))
+        shared = sum(w for term, w in terms.items() if term in words)
+        return sum(weight.get(pid, 0) for pid in tree.recommended_ids()) + TREE_WORD * shared
+
+    ranked = sorted(((score(tree), tree_id) for tree_id, tree in trees.items()),
+                    key=lambda pair: (-pair[0], pair[1]))
+    chosen = [trees[tree_id] for score, tree_id in ranked if score > 0][:count]
+    return [Refinement(t.id, t.title, t.question.key, t.question.text,
+                       {value: choice.label for value, choice in t.question.choices.items()})
+            for t in chosen]

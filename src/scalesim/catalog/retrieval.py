@@ -1,0 +1,97 @@
+"""Ranked retrieval over the catalog: Okapi BM25 (the bm25s library) on stemmed terms.
+
+Each pattern becomes one document whose fields are repeated by weight, so a word in a name
+counts more than the same word in a summary, and BM25's saturation keeps repetition from
+running away. Queries are weighted terms (`text.expand`: own words, synonyms); a word the
+catalog does not know is replaced by the nearest one it does (a typo), if any."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import bm25s
+import numpy as np
+
+from scalesim.catalog.collection import Catalog
+from scalesim.catalog.model import Pattern
+from scalesim.catalog.text import expand, terms
+
+TYPO_CUTOFF = 0.8  # difflib ratio a misspelt word needs to its correction
+
+Fields = Callable[[Pattern], list[tuple[str, int]]]  # (text, weight) pairs
+
+
+def names_and_problems(p: Pattern) -> list[tuple[str, int]]:
+    """What `patterns search` matches: names, aliases, summary, problems."""
+    return [(p.name, 3), (" ".join(p.aliases), 3), (p.id.replace("-", " "), 1),
+            (p.summary, 2), (" ".join(p.problems), 1), (p.problem, 1)]
+
+
+def everything(p: Pattern) -> list[tuple[str, int]]:
+    """What the advisor matches a description against: the above, and when to use it, and
+    for an anti-pattern its symptoms and causes (that is how people describe a problem)."""
+    fields = [*names_and_problems(p), (" ".join(p.use_when), 1)]
+    if p.anti_pattern is not None:
+        fields += [(" ".join(p.anti_pattern.symptoms), 2), (" ".join(p.anti_pattern.causes), 1)]
+    return fields
+
+
+@dataclass(frozen=True)
+class Scored:
+    id: str
+    score: float
+    matched: list[str]  # the query terms (after synonyms and typo fixes) found in it
+
+
+class Index:
+    def __init__(self, catalog: Catalog, fields: Fields) -> None:
+        self.ids = list(catalog.ids)
+        documents = []
+        for pattern in catalog:
+            document: list[str] = []
+            for text, weight in fields(pattern):
+                document += terms(text) * weight
+            documents.append(document)
+        self.vocabulary = sorted({t for document in documents for t in document})
+        self._known = set(self.vocabulary)
+        self._sets = [set(document) for document in documents]
+        self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
+        self._bm25.index(documents, show_progress=False)
+
+    def weighted_terms(self, query: str) -> dict[str, float]:
+        """Query term -> weight (see `text.expand`); a term the catalog does not know is
+        replaced by the nearest one it does (a typo), or dropped."""
+        weights: dict[str, float] = {}
+        for term, weight in expand(query).weights.items():
+            known = self.correct(term)
+            if known is not None:
+                weights[known] = max(weight, weights.get(known, 0.0))
+        return weights
+
+    def correct(self, term: str) -> str | None:
+        """The term itself when the catalog knows it, else its nearest known term, else None."""
+        if term in self._known:
+            return term
+        close = difflib.get_close_matches(term, self.vocabulary, n=1, cutoff=TYPO_CUTOFF)
+        return close[0] if close else None
+
+    def rank(self, query: str, limit: int | None = None) -> list[Scored]:
+        weights = self.weighted_terms(query)
+        if not weights:
+            return []
+        total = np.zeros(len(self.ids))
+        for term, weight in weights.items():
+            total += weight * self._bm25.get_scores([term])
+        order = sorted((n for n in range(len(self.ids)) if total[n] > 0.0),
+                       key=lambda n: (-round(float(total[n]), 9), self.ids[n]))
+        return [Scored(self.ids[n], float(total[n]),
+                       [t for t in weights if t in self._sets[n]]) for n in order[:limit]]
+
+
+@functools.lru_cache(maxsize=8)
+def index(catalog: Catalog, fields: Fields) -> Index:
+    """One index per catalog and field choice (the packaged catalog is itself cached)."""
+    return Index(catalog, fields)

@@ -1,0 +1,93 @@
+"""`scalesim advise "free text"` and `advise --spec`: the 30-question table scored, and the
+commands' output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+import yaml
+from typer.testing import CliRunner
+
+from scalesim.catalog import Catalog, load_catalog
+from scalesim.catalog.decision import load_trees
+from scalesim.catalog.freetext import advise_text
+from scalesim.cli import patterns as cli
+
+QUESTIONS = yaml.safe_load((Path(__file__).parent / "questions.yaml").read_text("utf-8"))
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+REQUIRED_HITS = 27
+
+app = typer.Typer()
+app.add_typer(cli.patterns_app, name="patterns")
+app.command("advise")(cli.advise_command)
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+def test_the_question_table_is_well_formed(catalog: Catalog) -> None:
+    assert len(QUESTIONS) == 30
+    assert len({q["ask"] for q in QUESTIONS}) == 30
+    for question in QUESTIONS:
+        assert question["expect"] and all(pid in catalog for pid in question["expect"])
+
+
+def test_thirty_questions_hit_in_the_top_five(catalog: Catalog) -> None:
+    trees = load_trees()
+    hits, misses = 0, []
+    for question in QUESTIONS:
+        got = [s.id for s in advise_text(catalog, trees, question["ask"]).suggestions]
+        if set(got) & set(question["expect"]):
+            hits += 1
+        else:
+            misses.append(f"  {question['ask']!r}: got {got}, expected one of "
+                          f"{question['expect']}")
+    print(f"\nadvisor score: {hits}/{len(QUESTIONS)} questions hit in the top 5"
+          + ("".join(f"\n{m}" for m in misses)))
+    assert hits >= REQUIRED_HITS, "\n".join(misses)
+
+
+def test_advice_names_the_diagnosis_families_and_questions(catalog: Catalog) -> None:
+    advice = advise_text(catalog, load_trees(), "Retries make every outage worse")
+    assert "retry-storm" in [d.id for d in advice.diagnoses]
+    assert advice.suggestions[0].score == 1.0
+    assert "availability" in advice.families
+    assert advice.questions and all(q.command.startswith("scalesim advise --tree ")
+                                    for q in advice.questions)
+    assert advise_text(catalog, load_trees(), "the of and").suggestions == []
+
+
+def run(*args: str, code: int = 0) -> Any:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == code, result.output
+    return result
+
+
+def test_advise_takes_free_text() -> None:
+    advice = json.loads(run("advise", "migrate a monolith to microservices", "--json").stdout)
+    assert advice["suggestions"][0]["id"] == "strangler-fig"
+    assert "migration" in advice["families"]
+    assert any(q["tree"] == "migration" for q in advice["questions"])
+    text = run("advise", "my service times out under load").stdout
+    for part in ("Searched for", "timeout", "Recommended", "scalesim advise --tree"):
+        assert part in text
+    assert "empty" in run("advise", "  ", code=2).output
+    assert "one of" in run("advise", "slow", "--tree", "scaling", code=2).output
+
+
+def test_advise_reviews_a_spec() -> None:
+    spec = str(EXAMPLES / "retry-storm.yaml")
+    review = json.loads(run("advise", "--spec", spec, "--json").stdout)
+    assert review["components"]["api"]["rho"] == pytest.approx(1.05)
+    assert {"SS501", "SS204"} <= {f["rule"] for f in review["findings"]}
+    top = [c["id"] for c in review["changes"][:4]]
+    assert "auto-scaling" in top  # the error outweighs the warnings
+    text = run("advise", "--spec", spec).stdout
+    assert "What to change" in text and "SS501" in text and "ρ" in text
+    assert "cannot read" in run("advise", "--spec", "/nonexistent.yaml", code=2).output
