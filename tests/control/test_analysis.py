@@ -3,6 +3,8 @@ consecutive errors and count, measured on the version's own requests of each int
 
 from __future__ import annotations
 
+import numpy as np
+
 from scalesim.sim.control.analysis import (
     ERROR,
     FAILED,
@@ -11,8 +13,10 @@ from scalesim.sim.control.analysis import (
     SUCCESSFUL,
     AnalysisRun,
 )
+from scalesim.sim.mechanisms.balancer import RoundRobin
 from scalesim.sim.plan import ERROR as ERROR_CAUSE
-from scalesim.sim.plan import OK, Op
+from scalesim.sim.plan import OK, Comp, Op
+from scalesim.sim.random import uniforms
 from scalesim.spec.control import Analysis
 
 
@@ -21,7 +25,9 @@ def analysis(**fields: object) -> Analysis:
 
 
 def op() -> Op:
-    return Op(None, "get", None, None, 0.0)  # type: ignore[arg-type]
+    comp = Comp("api", "service", [], 1, -1, RoundRobin(0), None,
+                uniforms(np.random.default_rng(0)))
+    return Op(comp, "get", None, None, 0.0)
 
 
 def serve(target: Op, ok: int, failed: int, latency_s: float = 0.01) -> None:

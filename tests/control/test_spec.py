@@ -47,7 +47,7 @@ BAD = [
     ({"api": {"autoscale": {"max": 2, "scale_down": {"stabilization": "2.5s"}}}},
      "scale_down", "whole seconds"),
     ({"api": {"autoscale": {"max": 2, "window": "20s"}}}, "autoscale", "multiple of it"),
-    ({"api": {"replicas": 0}}, "api", "'replicas: 0' needs"),
+    ({"api": {"replicas": 0}}, "api.replicas", "'replicas: 0' needs"),
     ({"api": {"rollout": {"to": "v3"}, "versions": {"v2": {}}}}, "api", "rollout to 'v3'"),
     ({"api": {"versions": {"base": {}}}}, "api", "'base' names"),
     ({"api": {"versions": {"v2": {"operations": {"put": {"work": "1ms"}}}}}},

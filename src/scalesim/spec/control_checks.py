@@ -20,6 +20,10 @@ def check_control(system: System) -> list[Problem]:
             problems.append(((*path, controlled[0]), "an external component runs outside "
                              "your cluster: it cannot be autoscaled or rolled out"))
             continue
+        if component.replicas == 0 and (component.autoscale is None or
+                                        component.autoscale.min != 0):
+            problems.append(((*path, "replicas"), "'replicas: 0' needs 'autoscale' with "
+                             "'min: 0' (KEDA scales from zero); otherwise at least 1"))
         if component.autoscale is not None:
             problems += _check_autoscale(system, name)
         for vname, version in component.versions.items():

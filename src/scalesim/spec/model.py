@@ -186,9 +186,6 @@ class Component(Strict):
 
     @model_validator(mode="after")
     def _control(self) -> Component:
-        if self.replicas == 0 and (self.autoscale is None or self.autoscale.min != 0):
-            raise ValueError("'replicas: 0' needs 'autoscale' with 'min: 0' (KEDA scales "
-                             "from zero)")
         if BASE_VERSION in self.versions:
             raise ValueError(f"'{BASE_VERSION}' names the component's own definition; give "
                              "the new version another name")
