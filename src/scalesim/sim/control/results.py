@@ -146,6 +146,7 @@ def rollouts(kernels: list[Kernel]) -> list[dict[str, Any]]:
             "outcome": outcome, "ended_s": _round(run.ended) if run.ended >= 0 else None,
             "reason": run.reason or None,
             "steps": [{"t_s": _round(t), "weight": w} for t, w in run.weights],
+            "final_weight": run.weights[-1][1] if run.weights else 0,
             "analysis": [{"t_s": _round(t), "run": analysis.kind, "metric": metric,
                           "value": _round(value * 1e3 if value is not None and metric
                                           in LATENCY_METRICS else value),
