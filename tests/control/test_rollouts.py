@@ -157,3 +157,56 @@ def test_rolling_with_max_unavailable_zero_never_drops_below_the_replica_count()
     assert min(old + new for old, new, _ in seen) >= 10  # max_unavailable 0
     assert max(created for _, _, created in seen) <= 13  # max_surge 3
     assert seen[-1][:2] == (0, 10)
+
+
+SCALED_CANARY = """\
+scalesim: 1
+name: scaled-canary
+components:
+  api:
+    replicas: 4
+    workers: 2
+    queue: 20
+    operations:
+      get: {work: {dist: exponential, mean: 5ms}}
+    autoscale: {min: 4, max: 20, metrics: [{cpu: 50%}]}
+    versions:
+      v2: {}
+    rollout:
+      to: v2
+      at: 10s
+      strategy: canary
+      traffic_routing: true
+      steps: [{set_weight: 25%}, {pause: 120s}]
+workloads:
+  - name: users
+    to: api.get
+    profile: [{at: 0s, rate: 600/s}, {at: 30s, rate: 2400/s}]
+simulation: {duration: 100s, seed: 3}
+"""
+
+
+def test_the_hpa_scales_the_rollout_and_both_sets_follow() -> None:
+    """§7 with §5: the HPA writes the Rollout's spec.replicas; with traffic routing the
+    stable keeps the whole spec and the canary ceil(25 % × spec), whatever the spec becomes."""
+    system = load_spec_text(SCALED_CANARY)
+    sim = system.simulation
+    kernel = Kernel(compile_system(system, sim.seed), sim.warmup, sim.duration, sim.interval,
+                    sim.limits)
+    kernel.run()
+    api = fleet(kernel, "api")
+    assert api is not None and api.spec_replicas > 4  # the load step scaled it
+    spec = api.spec_replicas
+    assert api.sets[0].desired == spec
+    assert api.sets[1].desired == math.ceil(0.25 * spec)
+
+
+def test_an_inconclusive_analysis_pauses_the_rollout() -> None:
+    """§7: Inconclusive → pause (Argo waits for a person): the rollout stays in progress at
+    its weight."""
+    text = CANARY.format(errors="0%", routing="true").replace(
+        "p99: {max: 250ms}", "p99: {max: 1ms, fail_above: 10s}")
+    rollout = simulate(load_spec_text(text))["rollouts"][0]
+    assert rollout["outcome"] == "in_progress"
+    assert rollout["reason"].startswith("paused: background analysis inconclusive")
+    assert rollout["final_weight"] == 10
