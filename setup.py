@@ -2,6 +2,8 @@
 
 The pure-Python modules stay the reference (tests compare both byte for byte). Set
 SCALESIM_PURE_PYTHON=1 to skip compilation, e.g. on a machine without a C compiler.
+`sim/area.py` stays interpreted: the areas (sim/control, sim/data) subclass it, and an
+interpreted class cannot inherit from a compiled one. Areas run per period, off the hot path.
 """
 
 import os
@@ -10,7 +12,6 @@ from setuptools import setup
 
 COMPILED = [
     "src/scalesim/sim/kernel.py",
-    "src/scalesim/sim/area.py",
     "src/scalesim/sim/plan.py",
     "src/scalesim/sim/random.py",
     "src/scalesim/sim/mechanisms/arrivals.py",

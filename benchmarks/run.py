@@ -42,6 +42,13 @@ RESILIENCE = [f"{RESILIENT_CALL}.timeout=1s",
               f"{RESILIENT_CALL}.circuit_breaker={{window: 100, min_calls: 20}}"]
 
 
+# ρ = 0.79 at the app tier: a 90 % CPU target keeps 4 replicas (ratio 0.875 → ceil 3.5 = 4);
+# a 40 % target from 2 replicas scales out at every sync until about 8.
+IDLE_HPA = ["components.app.autoscale={min: 4, max: 8, metrics: [{cpu: 90%}]}"]
+ACTIVE_HPA = ["components.app.replicas=2",
+              "components.app.autoscale={min: 2, max: 16, metrics: [{cpu: 40%}]}"]
+
+
 def three_tier_spec(app_replicas: int, extra: list[str] | None = None) -> System:
     rate = 225.0 * app_replicas  # keeps every station at the utilization of model (c)
     return load_spec(HERE / "three_tier.yaml", [
@@ -79,6 +86,12 @@ def main() -> None:
                              REQUESTS)
     print("\nresilience-heavy model (c): a timeout, 3 retries and a circuit breaker on the call")
     print(f"  {resilient:>12,.0f} requests/s, {resilient / rates[4]:.2f} of the plain rate")
+    idle, _ = best_rate(lambda: scalesim_mean_ms(three_tier_spec(4, IDLE_HPA)), REQUESTS)
+    active, _ = best_rate(lambda: scalesim_mean_ms(three_tier_spec(4, ACTIVE_HPA)), REQUESTS)
+    print("\nmodel (c) with an HPA on the app tier (controllers run per sync period)")
+    print(f"  idle (never rescales)  {idle:>12,.0f} requests/s, {idle / rates[4]:.2f} of plain")
+    print(f"  active (2 → 8 replicas) {active:>11,.0f} requests/s, "
+          f"{active / rates[4]:.2f} of plain")
 
 
 if __name__ == "__main__":

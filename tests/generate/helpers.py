@@ -16,7 +16,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 SHOP = ROOT / "examples" / "shop.yaml"
 SMALL = HERE / "small.yaml"
-SPECS = {"shop": SHOP, "small": SMALL}
+CONTROL = HERE / "control.yaml"
+SPECS = {"shop": SHOP, "small": SMALL, "control": CONTROL}
 OPTIONS = GenerateOptions(namespace="demo", image_registry="registry.example/demo")
 TARGETS = [t for t in Target if t not in (Target.ALL, Target.CODE)]
 

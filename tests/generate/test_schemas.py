@@ -154,7 +154,9 @@ def test_crd_objects_validate(spec: str, target: Target) -> None:
         pytest.skip(f"CRD schemas not found at {CRDS}")
     docs = documents(generate(SPECS[spec], target))
     assert docs or spec == "shop", "the target produced no objects"  # shop: no rate limit
-    assert [error for doc in docs for error in crd_errors(doc)] == []
+    # Argo's files also carry core objects (preview/canary Services, the HPA of a Rollout).
+    assert [error for doc in docs for error in (
+        crd_errors(doc) if "." in doc["apiVersion"].split("/")[0] else k8s_errors(doc))] == []
 
 
 def test_the_crd_checks_catch_a_short_timeout_and_an_unknown_field() -> None:

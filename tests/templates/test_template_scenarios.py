@@ -21,6 +21,11 @@ VARIANTS = [
     ("strangler-fig", {"catalog_share": 0.5, "orders_share": 0.5}),
     ("cache-aside", {"hit_ratio": 0.5}),
     ("sharded-service", {"shards": 8, "skew": 1.1}),
+    ("load-balanced-service", {"autoscale": True, "replicas": 2, "rps": 12800}),
+    ("work-queue", {"keda": True}),
+    ("canary", {"bad": False}),
+    ("canary", {"traffic_routing": False}),
+    ("autoscaling", {"startup_s": 0}),
 ]
 
 

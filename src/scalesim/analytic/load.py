@@ -5,7 +5,8 @@ misses to the backend, every subscription of a queue). A component's hold time p
 its `work` + `post_work` means and, when its io is blocking, the no-queueing response time of
 the synchronous calls it waits on. ρ = λ·E[hold] / (replicas·workers) is then a lower bound
 of the simulated utilization of a blocking component (queueing downstream lengthens its holds)
-and an estimate of it otherwise; ρ ≥ 1 means the component cannot keep up. Retries, timeouts
+and an estimate of it otherwise; ρ ≥ 1 means the component cannot keep up. An autoscaled
+component is counted at its `autoscale.max` replicas (what it can reach). Retries, timeouts
 and failures are ignored: this is the load of a healthy system.
 """
 
@@ -28,6 +29,7 @@ class ComponentLoad:
     arrival_rate_rps: float  # visits per second, all operations together
     hold_s: float  # mean worker time per visit, weighted by each operation's rate
     rho: float  # λ·hold / (replicas·workers); 0 with unlimited workers (see concurrency)
+    # (replicas: autoscale.max for an autoscaled component)
     concurrency: float  # λ·hold: mean workers busy (Little's law), with any worker limit
 
 
@@ -45,7 +47,8 @@ def offered_load(system: System) -> dict[str, ComponentLoad]:
         # An unused (or unboundedly loaded) component reports its default operation's hold.
         hold = busy / rate if 0.0 < rate < math.inf else next(iter(holds.values()))
         workers = component.worker_limit
-        rho = busy / (component.replicas * workers) if workers is not None else 0.0
+        replicas = component.autoscale.max if component.autoscale else component.replicas
+        rho = busy / (replicas * workers) if workers is not None else 0.0
         loads[cname] = ComponentLoad(rate, hold, rho, busy)
     return loads
 

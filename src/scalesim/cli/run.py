@@ -122,8 +122,8 @@ def _write_outputs(directory: Path, result: dict[str, Any]) -> None:
         staging = Path(tmp)
         (staging / "result.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n",
                                              encoding="utf-8")
-        for name, filename in FILES.items():
-            write_csv(staging / filename, result["timeseries"][name])
+        for name, table in result["timeseries"].items():
+            write_csv(staging / FILES.get(name, f"{name}.csv"), table)
         for produced in staging.iterdir():
             shutil.move(str(produced), directory / produced.name)
 
@@ -156,13 +156,14 @@ def simulate_command(
     if report is not None:
         write_report(result, system, report)
         err.print(f"wrote {report}")
-    result.pop("timeseries", None)  # in result.json and the report; too long for --json
+    tables = result.pop("timeseries", {})  # in result.json and the report; too long for --json
     if as_json:
         sys.stdout.write(json.dumps(result, indent=2, sort_keys=True) + "\n")
     else:
         print_summary(result, stdout_console())
         print_template_checks(file, result)
         if out_dir is not None:
-            err.print(f"wrote {out_dir}/result.json, " + ", ".join(FILES.values()))
+            err.print(f"wrote {out_dir}/result.json, " + ", ".join(
+                FILES.get(name, f"{name}.csv") for name in tables))
     if check_slo and "slo" in result and not result["slo"]["met"]:
         raise typer.Exit(EXIT_SLO_MISSED)

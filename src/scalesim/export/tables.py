@@ -46,8 +46,9 @@ def write_parquet_files(result: dict[str, Any], directory: Path) -> list[Path]:
     for name, table in tables.items():
         columns = table["columns"]
         data = {column: [row[i] for row in table["rows"]] for i, column in enumerate(columns)}
-        arrow = pa.table({column: pa.array(values, type=pa.string() if column in (
-            "workload", "component", "call") else None) for column, values in data.items()})
+        text = ("workload", "component", "call", "version")
+        arrow = pa.table({column: pa.array(values, type=pa.string() if column in text
+                                           else None) for column, values in data.items()})
         arrow = arrow.replace_schema_metadata({"scalesim.system": result["system"],
                                                "scalesim.seed": str(result["seed"])})
         path = directory / FILES.get(name, f"{name}.csv").replace(".csv", ".parquet")

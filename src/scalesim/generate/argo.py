@@ -1,18 +1,37 @@
-"""Argo Rollouts: a canary Rollout per Deployment and an AnalysisTemplate from the SLO.
+"""Argo Rollouts: a Rollout per Deployment, with the spec's `rollout` when it has one.
 
 Each Rollout takes over the Kubernetes target's Deployment through `workloadRef`, so the pod
-template is written once. The analysis asks Prometheus for Istio's standard request metrics
-of the service; every SLO field becomes one metric that must hold.
+template is written once. A component with `rollout` gets its strategy exactly: rolling
+(maxSurge/maxUnavailable), canary (its steps, background analysis, traffic routing through
+Istio with a `<c>-canary` Service) or blue-green (a `<c>-preview` Service, previewReplicaCount,
+auto-promotion, scale-down delays, pre/post-promotion analysis). Each of its analyses becomes
+an AnalysisTemplate whose PromQL covers one interval and selects the new version's pods only
+(canary pods are labelled through `canaryMetadata`). A component without `rollout` keeps the
+default canary steps and the SLO's AnalysisTemplate: every SLO field one metric that must
+hold. An autoscaled component's HPA is written again here, aimed at the Rollout.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
+from scalesim.generate.autoscaling import hpa_managed
 from scalesim.generate.base import GeneratedFile, GenerateOptions
 from scalesim.generate.documents import banner, to_yaml
-from scalesim.generate.naming import PROMETHEUS, check_names, dns_label, labels, selector
+from scalesim.generate.istio import canary_service, route_names
+from scalesim.generate.kubernetes import KubernetesBuilder
+from scalesim.generate.naming import (
+    PROMETHEUS,
+    check_names,
+    dns_label,
+    go_duration,
+    labels,
+    selector,
+)
+from scalesim.generate.params import Literal
 from scalesim.generate.tech import runs_as_deployment
+from scalesim.spec.control import Analysis, whole_percent
 from scalesim.spec.model import Slo, System
 
 API = "argoproj.io/v1alpha1"
@@ -24,6 +43,9 @@ WINDOW = "5m"
 INTERVAL = "60s"
 FAILURE_LIMIT = 1          # one bad measurement is tolerated; the second aborts
 PERCENTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999}
+# Istio's canonical revision comes from this pod label; Argo puts it on the two versions.
+REVISION_LABEL = "service.istio.io/canonical-revision"
+CANARY_REVISION, STABLE_REVISION = "canary", "stable"
 
 
 def template_name(system: System) -> str:
@@ -68,17 +90,157 @@ def analysis_template(system: System, slo: Slo, namespace: str) -> dict[str, Any
 
 
 def canary_steps(system: System, name: str) -> list[dict[str, Any]]:
-    """The spec has no rollout settings yet: every component gets the default steps."""
-    return [dict(step) for step in CANARY_STEPS]
+    """The spec's canary steps, or the default ones for a component without a rollout."""
+    spec = system.components[name].rollout
+    if spec is None:
+        return [dict(step) for step in CANARY_STEPS]
+    steps: list[dict[str, Any]] = []
+    for index, step in enumerate(spec.steps):
+        if step.set_weight is not None:
+            steps.append({"setWeight": whole_percent(step.set_weight)})
+        elif step.pause is not None:
+            steps.append({"pause": {"duration": go_duration(step.pause)}})
+        else:
+            steps.append({"analysis": {"templates": [
+                {"templateName": analysis_name(name, f"step-{index}")}]}})
+    return steps
+
+
+def analysis_name(component: str, kind: str) -> str:
+    return f"{dns_label(component)}-{kind}"
+
+
+def _spec_selector(namespace: str, service: str, revision: str | None) -> str:
+    extra = f',destination_canonical_revision="{revision}"' if revision else ""
+    return ('{reporter="destination",destination_workload_namespace="' + namespace
+            + f'",destination_service_name="{service}"' + extra + "}")
+
+
+def spec_analysis_template(name: str, kind: str, spec: Analysis, count: int | None,
+                           namespace: str, service: str,
+                           revision: str | None) -> dict[str, Any]:
+    """An AnalysisTemplate of one of the spec's analyses: per check a metric measured every
+    `interval` over the last `interval`, on the new version's requests only."""
+    where = _spec_selector(namespace, service, revision)
+    errors = where[:-1] + ',response_code=~"5.."}'
+    window = go_duration(spec.interval)
+    latency = "istio_request_duration_milliseconds"
+    metrics = []
+    for check_name, check in spec.checks:
+        if check_name == "error_rate":
+            query = (f"(sum(rate(istio_requests_total{errors}[{window}])) or vector(0)) / "
+                     f"sum(rate(istio_requests_total{where}[{window}]))")
+            limit, fail = check.max, check.fail_above
+        elif check_name == "mean":
+            query = (f"sum(rate({latency}_sum{where}[{window}])) / "
+                     f"sum(rate({latency}_count{where}[{window}]))")
+            limit, fail = check.max * 1000.0, _ms(check.fail_above)
+        else:
+            query = (f"histogram_quantile({PERCENTILES[check_name]}, sum(rate({latency}_bucket"
+                     f"{where}[{window}])) by (le))")
+            limit, fail = check.max * 1000.0, _ms(check.fail_above)
+        metric: dict[str, Any] = {"name": check_name.replace("_", "-"), "interval": window}
+        if count is not None:
+            metric["count"] = count
+        if spec.initial_delay > 0:
+            metric["initialDelay"] = go_duration(spec.initial_delay)
+        metric.update({"failureLimit": spec.failure_limit,
+                       "inconclusiveLimit": spec.inconclusive_limit,
+                       "consecutiveErrorLimit": spec.consecutive_error_limit,
+                       "successCondition": f"result[0] <= {limit:g}"})
+        if fail is not None:
+            metric["failureCondition"] = f"result[0] > {fail:g}"
+        metric["provider"] = {"prometheus": {"address": PROMETHEUS, "query": query}}
+        metrics.append(metric)
+    return {"apiVersion": API, "kind": "AnalysisTemplate",
+            "metadata": {"name": analysis_name(name, kind), "namespace": namespace},
+            "spec": {"metrics": metrics}}
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds * 1000.0
+
+
+def spec_analyses(system: System, name: str, namespace: str) -> list[dict[str, Any]]:
+    """The AnalysisTemplates of a component's rollout, each selecting the new version."""
+    spec = system.components[name].rollout
+    if spec is None:
+        return []
+    stable = dns_label(name)
+    out = []
+    if spec.strategy == "canary":
+        if spec.analysis is not None:
+            out.append(spec_analysis_template(name, "analysis", spec.analysis,
+                                              spec.analysis.count, namespace, stable,
+                                              CANARY_REVISION))
+        for index, step in enumerate(spec.steps):
+            if step.analysis is not None:
+                out.append(spec_analysis_template(name, f"step-{index}", step.analysis,
+                                                  step.analysis.count or 1, namespace, stable,
+                                                  CANARY_REVISION))
+    elif spec.strategy == "blue_green":
+        for kind, analysis, service in (
+                ("pre-promotion", spec.pre_promotion_analysis, preview_service(name)),
+                ("post-promotion", spec.post_promotion_analysis, stable)):
+            if analysis is not None:
+                out.append(spec_analysis_template(name, kind, analysis, analysis.count or 1,
+                                                  namespace, service, None))
+    return out
+
+
+def preview_service(name: str) -> str:
+    return f"{dns_label(name)}-preview"
+
+
+def _strategy(system: System, name: str) -> dict[str, Any]:
+    spec = system.components[name].rollout
+    if spec is None:
+        canary: dict[str, Any] = {"steps": canary_steps(system, name)}
+        if system.slo is not None:
+            canary["analysis"] = {"templates": [{"templateName": template_name(system)}],
+                                  "startingStep": 1,
+                                  "args": [{"name": "service-name", "value": dns_label(name)}]}
+        return {"canary": canary}
+    if spec.strategy == "blue_green":
+        blue: dict[str, Any] = {"activeService": dns_label(name),
+                                "previewService": preview_service(name)}
+        if spec.preview_replicas is not None:
+            blue["previewReplicaCount"] = spec.preview_replicas
+        blue["autoPromotionEnabled"] = spec.auto_promotion
+        if spec.auto_promotion_after is not None:
+            blue["autoPromotionSeconds"] = round(spec.auto_promotion_after)
+        blue["scaleDownDelaySeconds"] = round(spec.scale_down_delay)
+        blue["abortScaleDownDelaySeconds"] = round(spec.abort_scale_down_delay)
+        for field, kind, analysis in (
+                ("prePromotionAnalysis", "pre-promotion", spec.pre_promotion_analysis),
+                ("postPromotionAnalysis", "post-promotion", spec.post_promotion_analysis)):
+            if analysis is not None:
+                blue[field] = {"templates": [{"templateName": analysis_name(name, kind)}]}
+        return {"blueGreen": blue}
+    canary = {"maxSurge": spec.max_surge, "maxUnavailable": spec.max_unavailable}
+    if spec.strategy == "rolling":
+        return {"canary": canary}  # a canary without steps is a rolling update
+    canary["canaryMetadata"] = {"labels": {REVISION_LABEL: CANARY_REVISION}}
+    canary["stableMetadata"] = {"labels": {REVISION_LABEL: STABLE_REVISION}}
+    canary["steps"] = canary_steps(system, name)
+    if spec.analysis is not None:
+        background: dict[str, Any] = {"templates": [
+            {"templateName": analysis_name(name, "analysis")}]}
+        if spec.analysis.starting_step is not None:
+            background["startingStep"] = spec.analysis.starting_step
+        canary["analysis"] = background
+    canary["abortScaleDownDelaySeconds"] = round(spec.abort_scale_down_delay)
+    if spec.traffic_routing:
+        canary["canaryService"] = canary_service(name)
+        canary["stableService"] = dns_label(name)
+        canary["scaleDownDelaySeconds"] = round(spec.scale_down_delay)
+        canary["trafficRouting"] = {"istio": {"virtualService": {
+            "name": dns_label(name), "routes": route_names(system, name)}}}
+    return {"canary": canary}
 
 
 def rollout(system: System, name: str, namespace: str) -> dict[str, Any]:
     instance = dns_label(system.name, "system name")
-    canary: dict[str, Any] = {"steps": canary_steps(system, name)}
-    if system.slo is not None:
-        canary["analysis"] = {"templates": [{"templateName": template_name(system)}],
-                              "startingStep": 1,
-                              "args": [{"name": "service-name", "value": dns_label(name)}]}
     kind = system.components[name].kind.value
     return {"apiVersion": API, "kind": "Rollout",
             "metadata": {"name": dns_label(name), "namespace": namespace,
@@ -87,17 +249,38 @@ def rollout(system: System, name: str, namespace: str) -> dict[str, Any]:
                      "selector": {"matchLabels": selector(name, instance)},
                      "workloadRef": {"apiVersion": "apps/v1", "kind": "Deployment",
                                      "name": dns_label(name), "scaleDown": "progressively"},
-                     "strategy": {"canary": canary}}}
+                     "strategy": _strategy(system, name)}}
+
+
+def _extra_services(system: System, name: str, builder: KubernetesBuilder) -> list[dict[str, Any]]:
+    """Services a strategy needs besides the component's own: preview or canary."""
+    spec = system.components[name].rollout
+    if spec is None or not (spec.strategy == "blue_green" or spec.traffic_routing):
+        return []
+    own = next(d for d in builder.component(name) if d["kind"] == "Service")
+    service = copy.deepcopy(own)
+    service["metadata"]["name"] = preview_service(name) if spec.strategy == "blue_green" \
+        else canary_service(name)
+    return [service]
 
 
 def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
     check_names(list(system.components))
     comment = banner(system.name, "argo")
+    builder = KubernetesBuilder(system, options, Literal(
+        options.namespace, dns_label(system.name, "system name")))
     files = []
-    if system.slo is not None:
+    if system.slo is not None and any(
+            c.rollout is None and runs_as_deployment(c) for c in system.components.values()):
         files.append(GeneratedFile("argo/analysis-template.yaml", to_yaml(
             [analysis_template(system, system.slo, options.namespace)], comment)))
-    files += [GeneratedFile(f"argo/{dns_label(name)}.yaml",
-                            to_yaml([rollout(system, name, options.namespace)], comment))
-              for name in system.components if runs_as_deployment(system.components[name])]
+    for name, component in system.components.items():
+        if not runs_as_deployment(component):
+            continue
+        docs = [rollout(system, name, options.namespace), *_extra_services(system, name, builder),
+                *spec_analyses(system, name, options.namespace)]
+        if hpa_managed(component):
+            docs.append(builder.autoscaler(name, {"apiVersion": API, "kind": "Rollout",
+                                                  "name": dns_label(name)}))
+        files.append(GeneratedFile(f"argo/{dns_label(name)}.yaml", to_yaml(docs, comment)))
     return files

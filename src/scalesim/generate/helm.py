@@ -20,7 +20,8 @@ from scalesim.spec.model import System
 RELEASE_NAMESPACE = "SCALESIMRELEASENAMESPACE"
 RELEASE_NAME = "SCALESIMRELEASENAME"
 MINIMUM = {"replicas": 1, "periodSeconds": 1, "timeoutSeconds": 1, "successThreshold": 1,
-           "failureThreshold": 1, "initialDelaySeconds": 0}
+           "failureThreshold": 1, "initialDelaySeconds": 0, "minReplicas": 1,
+           "maxReplicas": 1}
 
 
 class Placeholders:
@@ -73,7 +74,7 @@ def values_schema(value: Any, key: str = "") -> dict[str, Any]:
     if isinstance(value, bool):
         return {"type": "boolean"}
     if isinstance(value, int):
-        return {"type": "integer", "minimum": MINIMUM.get(key, 0)}
+        return {"type": "integer", "minimum": min(MINIMUM.get(key, 0), value)}  # 0 replicas
     return {"type": "string", "minLength": 1}
 
 

@@ -122,6 +122,10 @@ def _route(system: System, name: str, namespace: str, edge: Edge | None) -> dict
     if edge is not None:
         route["match"] = [{"sourceLabels": {NAME_LABEL: dns_label(edge.caller)}}]
     route["route"] = [{"destination": {"host": fqdn(name, namespace), "port": {"number": port}}}]
+    if routed_canary(system, name):  # Argo Rollouts sets the two weights
+        route["route"] = [{**route["route"][0], "weight": 100},
+                          {"destination": {"host": fqdn(canary_service(name), namespace),
+                                           "port": {"number": port}}, "weight": 0}]
     retries: dict[str, Any] = {"attempts": 0}
     if edge is not None:
         call = edge.call
@@ -155,6 +159,23 @@ def virtual_service(system: System, name: str, namespace: str) -> dict[str, Any]
             "spec": {"hosts": [fqdn(name, namespace)], "http": routes}}
 
 
+def routed_canary(system: System, name: str) -> bool:
+    """A canary rollout with traffic routing: the mesh splits by weight between the stable
+    Service and the canary Service (`<c>-canary`)."""
+    rollout = system.components[name].rollout
+    return rollout is not None and rollout.strategy == "canary" and rollout.traffic_routing
+
+
+def canary_service(name: str) -> str:
+    return f"{dns_label(name)}-canary"
+
+
+def route_names(system: System, name: str) -> list[str]:
+    """The names of the routes of a component's VirtualService, in order."""
+    return [f"from-{dns_label(edge.caller)}" for edge in first_edge_per_caller(system, name)] \
+        + ["default"]
+
+
 def mesh_routed(system: System, name: str) -> bool:
     """HTTP components get routes; a database's wire protocol is plain TCP to Envoy."""
     return tech_of(name, system.components[name], "").http
@@ -166,7 +187,8 @@ def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
     files = []
     for name in system.components:
         docs = [destination_rule(system, name, options.namespace)]
-        if callers_of(system, name) and mesh_routed(system, name):
+        if (callers_of(system, name) or routed_canary(system, name)) and \
+                mesh_routed(system, name):
             docs.append(virtual_service(system, name, options.namespace))
         files.append(GeneratedFile(f"istio/{dns_label(name)}.yaml", to_yaml(docs, comment)))
     return files

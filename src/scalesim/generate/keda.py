@@ -3,6 +3,13 @@
 One ScaledObject per consumer Deployment (KEDA allows one per target), one trigger per queue
 it consumes. The trigger follows the queue's tech: Kafka consumer-group lag, RabbitMQ queue
 length, otherwise a Prometheus query on the backlog.
+
+A consumer whose spec has `autoscale` with a queue metric gets exactly that: its min, max,
+polling interval, cooldown, per-replica backlog and activation thresholds, its CPU and
+request-rate metrics as triggers, and the HPA behavior of its scaling rules. A consumer with
+`autoscale` and no queue metric is scaled by its HorizontalPodAutoscaler (k8s) instead, so it
+gets no ScaledObject (two autoscalers on one target would fight). Without `autoscale` it gets
+the default below.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from scalesim.generate.autoscaling import behavior, cpu_utilization_percent, uses_keda
 from scalesim.generate.base import GeneratedFile, GenerateOptions
 from scalesim.generate.documents import banner, to_yaml
 from scalesim.generate.naming import PROMETHEUS, check_names, dns_label, env_name, fqdn
@@ -32,34 +40,85 @@ def max_replicas(system: System, consumer: str) -> int:
     return max(replicas, math.ceil(concurrency / backlog_per_replica(system, consumer)))
 
 
-def trigger(system: System, queue: str, consumer: str, namespace: str) -> dict[str, Any]:
+def trigger(system: System, queue: str, consumer: str, namespace: str,
+            threshold: int | None = None, activation: int | None = None) -> dict[str, Any]:
+    """The backlog trigger of one consumed queue: `threshold` messages per replica (default:
+    the consumer's workers) and, when given, the activation threshold."""
     tech = tech_of(queue, system.components[queue], "")
-    threshold = str(backlog_per_replica(system, consumer))
+    per_replica = str(backlog_per_replica(system, consumer) if threshold is None else threshold)
     subscription = f"{dns_label(queue)}-{dns_label(consumer)}"
+    metadata: dict[str, str]
     if tech.name == "kafka":
-        return {"type": "kafka", "name": dns_label(queue), "metadata": {
-            "bootstrapServers": f"{fqdn(queue, namespace)}:{tech.port}",
-            "consumerGroup": dns_label(consumer), "topic": dns_label(queue),
-            "lagThreshold": threshold}}
-    if tech.name == "rabbitmq":
-        return {"type": "rabbitmq", "name": dns_label(queue), "metadata": {
-            "protocol": "amqp", "queueName": subscription, "mode": "QueueLength",
-            "value": threshold, "hostFromEnv": env_name(queue, "URL")}}
-    query = (f'sum(scalesim_queue_backlog{{namespace="{namespace}",queue="{dns_label(queue)}",'
-             f'subscription="{subscription}"}})')
-    return {"type": "prometheus", "name": dns_label(queue), "metadata": {
-        "serverAddress": PROMETHEUS, "query": query, "threshold": threshold}}
+        metadata = {"bootstrapServers": f"{fqdn(queue, namespace)}:{tech.port}",
+                    "consumerGroup": dns_label(consumer), "topic": dns_label(queue),
+                    "lagThreshold": per_replica}
+        active_key = "activationLagThreshold"
+    elif tech.name == "rabbitmq":
+        metadata = {"protocol": "amqp", "queueName": subscription, "mode": "QueueLength",
+                    "value": per_replica, "hostFromEnv": env_name(queue, "URL")}
+        active_key = "activationValue"
+    else:
+        query = (f'sum(scalesim_queue_backlog{{namespace="{namespace}",'
+                 f'queue="{dns_label(queue)}",subscription="{subscription}"}})')
+        metadata = {"serverAddress": PROMETHEUS, "query": query, "threshold": per_replica}
+        active_key = "activationThreshold"
+    if activation is not None:
+        metadata[active_key] = str(activation)
+    return {"type": tech.name if tech.name in ("kafka", "rabbitmq") else "prometheus",
+            "name": dns_label(queue), "metadata": metadata}
+
+
+def spec_triggers(system: System, consumer: str, namespace: str) -> list[dict[str, Any]]:
+    """The triggers of a consumer's `autoscale`: its queues, then CPU and request rate."""
+    autoscale = system.components[consumer].autoscale
+    assert autoscale is not None
+    triggers = []
+    for metric in autoscale.metrics:
+        if metric.queue is not None:
+            triggers.append(trigger(system, metric.queue.of, consumer, namespace,
+                                    metric.queue.backlog, metric.queue.activation))
+        elif metric.cpu is not None:
+            triggers.append({"type": "cpu", "name": "cpu", "metricType": "Utilization",
+                             "metadata": {"value": str(cpu_utilization_percent(
+                                 system, consumer, metric.cpu))}})
+        elif metric.rps is not None:
+            query = ('sum(rate(istio_requests_total{reporter="destination",'
+                     f'destination_workload="{dns_label(consumer)}",'
+                     f'destination_workload_namespace="{namespace}"}}[1m]))')
+            triggers.append({"type": "prometheus", "name": "requests",
+                             "metricType": "AverageValue", "metadata": {
+                                 "serverAddress": PROMETHEUS, "query": query,
+                                 "threshold": f"{metric.rps:g}"}})
+    return triggers
 
 
 def scaled_object(system: System, consumer: str, namespace: str) -> dict[str, Any]:
+    target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": dns_label(consumer)}
+    autoscale = system.components[consumer].autoscale
+    if autoscale is None:
+        return {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
+                "metadata": {"name": dns_label(consumer), "namespace": namespace},
+                "spec": {"scaleTargetRef": target,
+                         "minReplicaCount": system.components[consumer].replicas,
+                         "maxReplicaCount": max_replicas(system, consumer),
+                         "triggers": [trigger(system, queue, consumer, namespace)
+                                      for queue in consumed_queues(system, consumer)]}}
     return {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
             "metadata": {"name": dns_label(consumer), "namespace": namespace},
-            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
-                                        "name": dns_label(consumer)},
-                     "minReplicaCount": system.components[consumer].replicas,
-                     "maxReplicaCount": max_replicas(system, consumer),
-                     "triggers": [trigger(system, queue, consumer, namespace)
-                                  for queue in consumed_queues(system, consumer)]}}
+            "spec": {"scaleTargetRef": target,
+                     "pollingInterval": round(autoscale.polling),
+                     "cooldownPeriod": round(autoscale.cooldown),
+                     "minReplicaCount": autoscale.min, "maxReplicaCount": autoscale.max,
+                     "advanced": {"horizontalPodAutoscalerConfig": {
+                         "behavior": behavior(autoscale)}},
+                     "triggers": spec_triggers(system, consumer, namespace)}}
+
+
+def keda_scaled(system: System, name: str) -> bool:
+    """Whether KEDA scales component `name`: a consuming Deployment not left to an HPA."""
+    component = system.components[name]
+    return bool(consumed_queues(system, name)) and runs_as_deployment(component) and (
+        component.autoscale is None or uses_keda(component))
 
 
 def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
@@ -67,5 +126,4 @@ def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
     comment = banner(system.name, "keda")
     return [GeneratedFile(f"keda/{dns_label(name)}.yaml",
                           to_yaml([scaled_object(system, name, options.namespace)], comment))
-            for name in system.components
-            if consumed_queues(system, name) and runs_as_deployment(system.components[name])]
+            for name in system.components if keda_scaled(system, name)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from scalesim.generate.autoscaling import hpa, hpa_managed
 from scalesim.generate.base import GeneratedFile, GenerateOptions
 from scalesim.generate.documents import banner, plain_numbers, to_yaml
 from scalesim.generate.naming import (
@@ -52,6 +53,9 @@ def settings(system: System, name: str) -> dict[str, Any]:
     file, `$SCALESIM_SETTINGS`, and matches them to its own calls in this order)."""
     component = system.components[name]
     data = component.model_dump(mode="json", by_alias=True, exclude_none=True)
+    for field, unset in (("startup", {"dist": "constant", "value": 0}), ("versions", {})):
+        if data.get(field) == unset:
+            del data[field]  # control fields left at their defaults say nothing
     data["effective_calls"] = [
         {"operation": edge.operation, "target": ".".join(system.resolve(edge.call.to)),
          **edge.call.model_dump(mode="json", by_alias=True, exclude_none=True)}
@@ -91,7 +95,20 @@ class KubernetesBuilder:
                 self._disruption_budget(name)]
         if spec.kind is Kind.GATEWAY:
             docs.append(self._ingress(name))
+        if hpa_managed(spec):
+            docs.append(self.autoscaler(name, {
+                "apiVersion": "apps/v1", "kind": "Deployment" if stateless else "StatefulSet",
+                "name": dns_label(name)}))
         return docs
+
+    def autoscaler(self, name: str, target: dict[str, str]) -> dict[str, Any]:
+        """The HorizontalPodAutoscaler of `name` scaling `target`."""
+        spec = self.system.components[name].autoscale
+        assert spec is not None
+        value = self.params.value
+        return hpa(self.system, name, self.params.namespace, self._metadata(name)["labels"],
+                   target, value(name, "autoscale.minReplicas", spec.min),
+                   value(name, "autoscale.maxReplicas", spec.max))
 
     def _metadata(self, name: str, suffix: str = "",
                   annotations: dict[str, str] | None = None) -> dict[str, Any]:
@@ -172,11 +189,17 @@ class KubernetesBuilder:
     def _deployment(self, name: str, tech: Tech) -> dict[str, Any]:
         image = f"{self.options.image_registry}/{dns_label(name)}:latest"
         container = self._container(name, tech, image, self._app_env(name))
+        spec: dict[str, Any] = {
+            "replicas": self.params.value(name, "replicas",
+                                          self.system.components[name].replicas),
+            "selector": {"matchLabels": self._selector(name)}}
+        rollout = self.system.components[name].rollout
+        if rollout is not None and rollout.strategy == "rolling":
+            spec["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {
+                "maxSurge": rollout.max_surge, "maxUnavailable": rollout.max_unavailable}}
+        spec["template"] = self._pod_template(name, container)
         return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": self._metadata(name),
-                "spec": {"replicas": self.params.value(name, "replicas",
-                                                       self.system.components[name].replicas),
-                         "selector": {"matchLabels": self._selector(name)},
-                         "template": self._pod_template(name, container)}}
+                "spec": spec}
 
     def _stateful_set(self, name: str, tech: Tech) -> dict[str, Any]:
         env: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in sorted(tech.env.items())]

@@ -10,7 +10,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from scalesim.render import dashboards, graphviz
+from scalesim.render import control, dashboards, graphviz
 from scalesim.render.dot import to_dot
 from scalesim.render.graph import (
     Architecture,
@@ -81,6 +81,8 @@ def context(result: dict[str, Any], system: System | None) -> dict[str, Any]:
         "bulkheads": dashboards.bulkheads(result),
         "refusals": dashboards.refusals(result),
         "events": dashboards.events(result),
+        "scaling": control.scaling(result),
+        "rollouts": control.rollouts(result),
         "traces": traces(result),
     }
 

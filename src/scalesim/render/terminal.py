@@ -106,6 +106,8 @@ def summary(result: dict[str, Any]) -> Group:
                            _ms(queue["lag_ms"].get("p50")), _ms(queue["lag_ms"].get("p99")))
         parts.append(queues)
 
+    parts += _control(result)
+
     if "slo" in result:
         slo = Table(title="SLO", title_justify="left")
         for column in ("check", "target", "actual", "met"):
@@ -146,6 +148,64 @@ def _shedding_and_health(result: dict[str, Any]) -> list[Any]:
     if not lines:
         return []
     return [Text("Shedding and health", style="italic"), Text("\n".join(lines))]
+
+
+def _control(result: dict[str, Any]) -> list[Any]:
+    """Scaling (replicas, events, cost) and rollouts (outcome, blast radius)."""
+    parts: list[Any] = []
+    scaled = {name: comp["scaling"] for name, comp in result["components"].items()
+              if "scaling" in comp}
+    if scaled:
+        table = Table(title="Scaling (ready replicas over the window)", title_justify="left")
+        for column in ("component", "min", "mean", "max", "final", "scale events",
+                       "replica-hours", "cost"):
+            table.add_column(column, justify="left" if column == "component" else "right")
+        for name, scaling in scaled.items():
+            replicas = scaling["replicas"]
+            cost = scaling.get("cost_usd")
+            table.add_row(name, str(replicas["min"]), f"{replicas['mean']:.1f}",
+                          str(replicas["max"]), str(replicas["final"]),
+                          str(len(scaling["events"])),
+                          f"{scaling['replica_seconds'] / 3600:,.2f}",
+                          "—" if cost is None else f"${cost:,.2f}")
+        parts.append(table)
+        for name, scaling in scaled.items():
+            events = scaling["events"]
+            if events:
+                shown = events[:6]
+                lines = [f"  {e['t_s']:>8g}s  {e['from']} → {e['to']}  {e['reason']}"
+                         for e in shown]
+                if len(events) > len(shown):
+                    lines.append(f"  … {len(events) - len(shown)} more")
+                parts.append(Text(f"{name} scale events:\n" + "\n".join(lines), style="dim"))
+    if "rollouts" in result:
+        table = Table(title="Rollouts", title_justify="left")
+        for column in ("component", "to", "strategy", "outcome", "started", "ended",
+                       "new version served", "failed there", "analysis failures"):
+            table.add_column(column, justify="left" if column in (
+                "component", "to", "strategy", "outcome") else "right")
+        for rollout in result["rollouts"]:
+            served = rollout["new_version"] or {"requests": 0, "failed": 0}
+            failures = sum(1 for a in rollout["analysis"] if a["phase"] in ("failed", "error"))
+            outcome = rollout["outcome"]
+            style = {"promoted": "bold green", "aborted": "bold red"}.get(outcome, "yellow")
+            table.add_row(rollout["component"], rollout["to"], rollout["strategy"],
+                          Text(outcome, style=style),
+                          "—" if rollout["started_s"] is None else f"{rollout['started_s']:g}s",
+                          "—" if rollout["ended_s"] is None else f"{rollout['ended_s']:g}s",
+                          f"{served['requests']:,}", f"{served['failed']:,}", str(failures))
+        parts.append(table)
+        for rollout in result["rollouts"]:
+            if rollout["reason"]:
+                parts.append(Text(f"{rollout['component']}: {rollout['reason']}",
+                                  style="yellow"))
+    if "cluster" in result:
+        cluster = result["cluster"]
+        parts.append(Text(f"cluster: {cluster['nodes']['start']} nodes at the start, "
+                          f"{cluster['nodes']['max']} at most, {cluster['nodes']['final']} at "
+                          f"the end; {cluster['node_seconds'] / 3600:,.2f} node-hours",
+                          style="dim"))
+    return parts
 
 
 def print_summary(result: dict[str, Any], console: Console) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scalesim.sim.area import Area
+from scalesim.sim.control.build import build_control
 from scalesim.sim.mechanisms.arrivals import Arrivals, segments
 from scalesim.sim.mechanisms.backoff import Backoff
 from scalesim.sim.mechanisms.balancer import (
@@ -45,7 +46,7 @@ from scalesim.sim.random import Sampler, batch_function, sampler, stream, summed
 from scalesim.spec.dists import AnyDistribution, Constant
 from scalesim.spec.model import Call, Component, Kind, ParallelStep, System
 from scalesim.spec.model import Workload as WlSpec
-from scalesim.spec.resilience import Fallback, RateLimit
+from scalesim.spec.resilience import Fallback, LoadShedding, RateLimit
 
 TRACE_CANDIDATES = 50  # sampled requests per kept trace, to choose typical/slowest/failed from
 
@@ -96,6 +97,7 @@ class _Builder:
                          if fault.crash or fault.random_failures}
         crash_targets |= {name for name, c in system.components.items()
                           if c.health is not None and c.health.liveness is not None}
+        self.crash_targets = crash_targets
         comps: list[Comp] = []
         ops: dict[str, Op] = {}
         for index, (name, component) in enumerate(system.components.items()):
@@ -151,8 +153,18 @@ class _Builder:
                            or target.pool_limit > 0)
         subscriptions = self.subscriptions(ops)
         workloads = [self.workload(ops, w_index) for w_index in range(len(system.workloads))]
-        return Plan(comps, ops, calls, workloads, subscriptions, self.faults(comps),
-                    system.simulation.traces)
+        faults = self.faults(comps)
+        areas = build_control(system, self, comps, subscriptions, self.replica)
+        return Plan(comps, ops, calls, workloads, subscriptions, faults,
+                    system.simulation.traces, areas)
+
+    def replica(self, comp: Comp, index: int) -> Replica:
+        """A replica added during the run (autoscaling, rollouts), set up as the first ones."""
+        rep = Replica(index, comp.name in self.crash_targets)
+        shedding = self.system.components[comp.name].load_shedding
+        if shedding is not None:
+            rep.shedder = _shedder(shedding)
+        return rep
 
     def component_policies(self, comp: Comp, component: Component) -> None:
         """Admission, shedding, connection pools, outlier detection and probes."""
@@ -163,10 +175,7 @@ class _Builder:
         shedding = component.load_shedding
         if shedding is not None:
             for replica in comp.replicas:
-                replica.shedder = (MaxWait(shedding.max_queue_wait)
-                                   if shedding.max_queue_wait is not None
-                                   else CoDel(shedding.codel_target or 0.0,
-                                              shedding.codel_interval))
+                replica.shedder = _shedder(shedding)
         pool = component.connection_pool
         if pool is not None:
             comp.pool_limit = (pool.max_requests if pool.http2
@@ -263,9 +272,11 @@ class _Builder:
                 continue
             comp_ops = [op for key, op in ops.items() if key.split(".", 1)[0] == name]
             for consumer in component.consumers:
-                sub = Subscription(comp_ops[0].comp, ops[".".join(self.system.resolve(
-                    consumer.to))], consumer.concurrency,
-                    -1 if component.capacity is None else component.capacity)
+                target = ops[".".join(self.system.resolve(consumer.to))]
+                concurrency = consumer.concurrency if consumer.prefetch is None else \
+                    consumer.prefetch * len(target.comp.replicas)  # follows the replicas
+                sub = Subscription(comp_ops[0].comp, target, concurrency,
+                                   -1 if component.capacity is None else component.capacity)
                 for op in comp_ops:
                     op.subs.append(sub)
                 result.append(sub)
@@ -330,6 +341,12 @@ class _Builder:
                                                   self.rng("fault", str(index), "random"), 1.0)
                 actions.append((fault.at if start else until, action))
         return actions
+
+
+def _shedder(shedding: LoadShedding) -> MaxWait | CoDel:
+    if shedding.max_queue_wait is not None:
+        return MaxWait(shedding.max_queue_wait)
+    return CoDel(shedding.codel_target or 0.0, shedding.codel_interval)
 
 
 def _limiter_factory(limit: RateLimit) -> Callable[[], Limiter]:

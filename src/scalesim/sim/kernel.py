@@ -44,6 +44,7 @@ from scalesim.sim.plan import (
     Frame,
     Group,
     Hedged,
+    Lane,
     Op,
     ParPlan,
     Replica,
@@ -220,6 +221,8 @@ class Kernel:
                 self._refuse(frame, comp, UNAVAILABLE)
                 return
             rep = frame.rep = placed
+            if rep.ops is not None:  # a replica of another version runs its own operation
+                frame.op = rep.ops[frame.op.name]
             if frame.trace is not None:
                 record = frame.trace[frame.span]
                 record[4], record[6] = rep.index, now
@@ -252,11 +255,21 @@ class Kernel:
     def _place(self, frame: Frame, comp: Comp) -> Replica | None:
         """The balancer's choice, unless that replica is out of rotation (not ready, ejected)
         or the one a retry should avoid; then the next one that is in. With every replica
-        ejected but some ready, Envoy's panic mode sends to the choice anyway."""
-        replicas = comp.replicas
-        index = comp.balancer.pick(frame.key)
+        ejected but some ready, Envoy's panic mode sends to the choice anyway. A traffic
+        split by version (`comp.lanes`) first picks the version by its weight."""
+        lanes = comp.lanes
+        if lanes is None:
+            replicas = comp.live
+            balancer = comp.balancer
+        else:
+            lane = self._lane(comp, lanes)
+            replicas = lane.live
+            balancer = lane.balancer
+        if not replicas:
+            return None  # scaled to zero, or no replica of the version is up yet
+        index = balancer.pick(frame.key)
         rep = replicas[index]
-        if rep.routable and index != frame.avoid:
+        if rep.routable and rep.index != frame.avoid:
             return rep
         n = len(replicas)
         for step in range(1, n):
@@ -266,6 +279,20 @@ class Kernel:
         if rep.routable:
             return rep  # the only one in rotation is the one to avoid: use it
         return rep if any(r.ready for r in replicas) else None
+
+    def _lane(self, comp: Comp, lanes: list[Lane]) -> Lane:
+        """The version a request goes to: weighted at random, as a mesh's weighted route."""
+        coin = comp.lane_coin
+        assert coin is not None
+        draw = coin.draw()
+        chosen = lanes[0]
+        for lane in lanes:
+            if lane.weight > 0.0:
+                chosen = lane  # rounding can leave the draw above the sum: the last one
+                draw -= lane.weight
+                if draw < 0.0:
+                    return lane
+        return chosen
 
     def _admit(self, comp: Comp, rep: Replica, workload: int) -> bool:
         mode = comp.limit_mode
@@ -305,6 +332,7 @@ class Kernel:
             work = work * rep.work_mul + (rep.work_add.draw() if rep.work_add else 0.0)
         if work > 0.0:
             comp.cpu += work
+            rep.cpu += work
             heappush(self.heap, (now + work, next(self.seq), WORK_DONE, frame))
         else:
             self._work_done(frame)
@@ -388,6 +416,7 @@ class Kernel:
         if frame.rep.slow:
             post *= frame.rep.work_mul
         op.comp.cpu += post
+        frame.rep.cpu += post
         heappush(self.heap, (self.now + post, next(self.seq), POST_DONE, frame))
 
     def _post_done(self, frame: Frame) -> None:
@@ -408,6 +437,7 @@ class Kernel:
         if frame.held:
             self._release(frame)
         now = self.now
+        rep.served += 1
         if cause == OK:
             comp.ok += 1
             op.hist.add(now - frame.t0)
@@ -1040,6 +1070,8 @@ class Kernel:
     def _health_event(self, comp: Comp, rep: Replica, what: str) -> None:
         if len(self.health_events) < MAX_HEALTH_EVENTS:
             self.health_events.append((self.now, comp.name, rep.index, what))
+        if comp.watcher is not None:
+            comp.watcher(rep, what)  # a controller that counts ready replicas
 
     def _probe_passes(self, comp: Comp, rep: Replica, timeout: float) -> bool:
         """A probe answers when the replica runs, is not paused, and would serve the probe
@@ -1054,6 +1086,8 @@ class Kernel:
         comp, rep = target
         health = comp.health
         assert health is not None
+        if rep.retired:
+            return
         if self._probe_passes(comp, rep, health.ready_timeout):
             rep.ready_fail = 0
             rep.ready_ok += 1
@@ -1073,6 +1107,8 @@ class Kernel:
         comp, rep = target
         health = comp.health
         assert health is not None
+        if rep.retired:
+            return
         if not rep.restarting:
             if self._probe_passes(comp, rep, health.live_timeout):
                 rep.live_fail = 0
@@ -1198,6 +1234,71 @@ class Kernel:
         self._set_up(action.comp, rep)
         if action.index in self.active_faults:
             self._schedule_random_failure(action, rep)
+
+    # -- replica sets: the named points where controllers (sim/control) change them ------------
+    def join(self, comp: Comp, rep: Replica, lane: Lane | None = None) -> None:
+        """A replica that has started enters rotation (and `lane`, under a traffic split):
+        balancers see it, its probes run, and faults active on the whole component apply."""
+        now = self.now
+        rep.started = now
+        health = comp.health
+        probed = health is not None and health.ready_period > 0
+        rep.ready = not probed  # with a readiness probe, ready once it passes
+        rep.routable = rep.ready and not rep.ejected
+        comp.live.append(rep)
+        comp.balancer.update(comp.live)
+        if lane is not None:
+            lane.live.append(rep)
+            lane.balancer.update(lane.live)
+        if comp.outlier is not None:
+            comp.outlier.grow(rep.index + 1)
+        if health is not None:
+            if probed:
+                self.push(now + health.ready_delay, PROBE_READY, (comp, rep))
+            if health.live_period > 0:
+                self.push(now + health.live_delay, PROBE_LIVE, (comp, rep))
+        for _, action in self.plan.faults:
+            if action.start and action.replicas is comp.replicas and \
+                    action.index in self.active_faults and action.index not in rep.faults:
+                rep.faults.append(action.index)  # a fault on the whole component reaches it
+                if action.pause_every > 0:
+                    self.push(now, PAUSE_START, (action, rep))
+                if action.mtbf > 0:
+                    self._schedule_random_failure(action, rep)
+        if rep.faults:
+            self._apply_faults(comp, rep)
+
+    def leave(self, comp: Comp, rep: Replica, lane: Lane | None = None) -> None:
+        """A replica leaves rotation for good (scale-down, rollout): no new requests reach it;
+        those it holds or has queued finish (Kubernetes' graceful termination)."""
+        rep.retired = True
+        rep.routable = False
+        if rep in comp.live:
+            comp.live.remove(rep)
+            comp.balancer.update(comp.live)
+        if lane is not None and rep in lane.live:
+            lane.live.remove(rep)
+            lane.balancer.update(lane.live)
+
+    def kill(self, comp: Comp, rep: Replica) -> None:
+        """The grace period is over: what the replica still holds fails (SIGKILL). Requests
+        in service can only be failed where the replica tracks them (`inflight`)."""
+        if rep.inflight is not None:
+            self._crash(comp, rep)
+            return
+        now = self.now
+        comp.settle(now)
+        victims = list(rep.queue)
+        comp.qlen -= rep.queued
+        self.queued -= rep.queued
+        rep.queued = 0
+        rep.queue.clear()
+        for frame in victims:
+            frame.dead = True
+            frame.op.by_cause[CRASHED] += 1
+            comp.by_cause[CRASHED] += 1
+            comp.failed += 1
+            self._reply(frame, CRASHED)
 
     def _crash(self, comp: Comp, rep: Replica) -> None:
         """Everything at the replica fails now: queued requests and those in service."""

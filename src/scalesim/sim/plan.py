@@ -35,6 +35,7 @@ Limiter = TokenBucket | SlidingWindow
 class Replica:
     __slots__ = (
         "busy",
+        "cpu",
         "crashed",
         "down_random",
         "ejected",
@@ -43,6 +44,7 @@ class Replica:
         "index",
         "inflight",
         "live_fail",
+        "ops",
         "pause_started",
         "paused",
         "queue",
@@ -52,12 +54,15 @@ class Replica:
         "ready_ok",
         "restarting",
         "restarts",
+        "retired",
         "routable",
+        "served",
         "shedder",
         "slow",
         "stall_total",
         "started",
         "up",
+        "version",
         "work_add",
         "work_mul",
     )
@@ -89,6 +94,12 @@ class Replica:
         self.live_fail = 0
         self.restarts = 0
         self.started = 0.0  # last (re)start, for the CrashLoopBackOff reset
+        # Read by controllers (sim/control), per sync period, never per request:
+        self.cpu = 0.0  # worker-seconds of work and post_work started here
+        self.served = 0  # visits finished here
+        self.version = 0  # index of the component version it runs (0: the spec's own)
+        self.ops: dict[str, Op] | None = None  # that version's operations; None: the spec's
+        self.retired = False  # taken out of the replica set: no probes, faults or traffic
 
     def stalled(self, now: float) -> float:
         """Seconds this replica has been paused so far."""
@@ -127,13 +138,25 @@ class HealthPlan:
         self.restart_delay = 10.0
 
 
+class Lane:
+    """The replicas of one version behind a traffic split (a mesh's weighted route): the
+    share of requests sent here, and the balancer that spreads them over `live`."""
+
+    __slots__ = ("balancer", "live", "weight")
+
+    def __init__(self, live: list[Replica], balancer: Balancer) -> None:
+        self.live = live
+        self.balancer = balancer
+        self.weight = 0.0
+
+
 class Comp:
     __slots__ = ("area", "balancer", "blocking", "busy", "busy_snap", "by_cause", "capacity",
-                 "coin", "cpu", "failed", "health", "index", "kind", "last", "limit_mode",
-                 "limiter_factory", "limiters", "mean_work",
+                 "coin", "cpu", "failed", "health", "index", "kind", "lane_coin", "lanes",
+                 "last", "limit_mode", "limiter_factory", "limiters", "live", "mean_work",
                  "name", "net", "ok", "ops", "outlier", "pool_limit", "pool_queue", "pools",
                  "q_snap", "qarea", "qcap", "qlast", "qlen", "qmax", "rejected", "rejected_snap",
-                 "replicas", "series", "visits_snap", "workers")
+                 "replicas", "series", "visits_snap", "watcher", "workers")
 
     def __init__(self, name: str, kind: str, replicas: list[Replica], workers: int, qcap: int,
                  balancer: Balancer, net: Sampler | None, coin: Sampler,
@@ -142,7 +165,12 @@ class Comp:
         self.kind = kind
         self.index = 0
         self.blocking = blocking  # False: the worker is free while the operation waits on calls
-        self.replicas = replicas
+        self.replicas = replicas  # every replica it ever had, by index
+        self.live = replicas  # those in rotation, which the balancer picks from; a
+        # component whose replica set changes (sim/control) gets a list of its own
+        self.lanes: list[Lane] | None = None  # a traffic split by version, when one is set
+        self.lane_coin: Sampler | None = None
+        self.watcher: Callable[[Replica, str], None] | None = None  # told of health events
         self.workers = workers
         self.capacity = workers * len(replicas) if workers < UNLIMITED else 0
         self.qcap = qcap  # -1 = unbounded
@@ -193,7 +221,7 @@ class Comp:
 
 class Op:
     __slots__ = ("by_cause", "comp", "error_rate", "hist", "name", "post", "steps", "subs",
-                 "work")
+                 "variants", "work")
 
     def __init__(self, comp: Comp, name: str, work: Sampler | None, post: Sampler | None,
                  error_rate: float) -> None:
@@ -206,6 +234,7 @@ class Op:
         self.hist = Histogram()
         self.by_cause = [0] * len(CAUSE_NAMES)
         self.subs: list[Subscription] = []  # a queue's publish feeds these
+        self.variants: list[Op] = []  # this operation as other versions run it
 
 
 class CallPlan:

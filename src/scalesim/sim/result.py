@@ -12,10 +12,11 @@ import math
 from typing import Any
 
 from scalesim import __version__
+from scalesim.sim.control import results as control
 from scalesim.sim.kernel import Kernel
 from scalesim.sim.mechanisms.circuit_breaker import STATE_NAMES
 from scalesim.sim.metrics import Histogram
-from scalesim.sim.plan import CAUSE_NAMES, OK, UNFINISHED, Workload
+from scalesim.sim.plan import CAUSE_NAMES, OK, UNFINISHED, Comp, Op, Workload
 from scalesim.sim.stats import ci95
 from scalesim.sim.timeseries import tables
 from scalesim.spec.model import FAULT_EFFECTS, System
@@ -99,7 +100,7 @@ def build_result(system: System, seed: int, kernels: list[Kernel],
         else None,
         "latency_ms": latency,
         "workloads": workloads,
-        "components": _components(kernels, span),
+        "components": _components(system, kernels, span),
         "calls": _calls(kernels),
         "events": [{"t_s": clean(t), "component": comp, "replica": replica, "event": what}
                    for t, comp, replica, what in first.health_events],
@@ -108,6 +109,12 @@ def build_result(system: System, seed: int, kernels: list[Kernel],
     queues = _queues(kernels, span)
     if queues:
         result["queues"] = queues
+    rollouts = control.rollouts(kernels)
+    if rollouts:
+        result["rollouts"] = rollouts
+    nodes = control.cluster(system, kernels)
+    if nodes is not None:
+        result["cluster"] = nodes
     if system.slo is not None:
         result["slo"] = _slo(system, latency, result["error_rate"])
     if runs > 1:
@@ -120,7 +127,7 @@ def build_result(system: System, seed: int, kernels: list[Kernel],
     return result
 
 
-def _components(kernels: list[Kernel], span: float) -> dict[str, Any]:
+def _components(system: System, kernels: list[Kernel], span: float) -> dict[str, Any]:
     out: dict[str, Any] = {}
     first = kernels[0]
     for index, comp in enumerate(first.plan.comps):
@@ -132,18 +139,23 @@ def _components(kernels: list[Kernel], span: float) -> dict[str, Any]:
         ops: dict[str, Any] = {}
         op_hists = []
         for oname in comp.ops:
-            causes = _sum_lists([k.plan.comps[index].ops[oname].by_cause for k in kernels])
-            hist = _merged([k.plan.comps[index].ops[oname].hist for k in kernels])
+            versions = [op for k in kernels for op in _with_variants(k.plan.comps[index], oname)]
+            causes = _sum_lists([op.by_cause for op in versions])
+            hist = _merged([op.hist for op in versions])
             op_hists.append(hist)
             ops[oname] = {"requests": _requests(causes), "latency_ms": _latency(hist)}
         refusals = _sum_lists([k.plan.comps[index].by_cause for k in kernels])
-        capacity = comp.capacity
+        spec = system.components[comp.name]
+        workers = spec.worker_limit
+        worker_seconds = control.capacity_seconds(kernels, comp.name)
+        if worker_seconds is None:
+            worker_seconds = span * spec.replicas * workers if workers else 0.0
         entry: dict[str, Any] = {
             "kind": comp.kind,
-            "replicas": len(comp.replicas),
+            "replicas": spec.replicas,
             "throughput_rps": clean(visits / span),
-            "utilization": clean(area / (span * capacity)) if capacity else None,
-            "cpu": clean(cpu / (span * capacity)) if capacity else None,
+            "utilization": clean(area / worker_seconds) if worker_seconds else None,
+            "cpu": clean(cpu / worker_seconds) if worker_seconds else None,
             "concurrency_mean": clean(area / span),
             "queue_mean": clean(qarea / span),
             "queue_max": max(k.plan.comps[index].qmax for k in kernels),
@@ -161,8 +173,20 @@ def _components(kernels: list[Kernel], span: float) -> dict[str, Any]:
                                 for p in k.plan.comps[index].pools.values()),
                 "max_active": max(p.max_active for k in kernels
                                   for p in k.plan.comps[index].pools.values())}
+        scaling = control.scaling(system, kernels, comp.name)
+        if scaling is not None:
+            entry["scaling"] = scaling
+        by_version = control.versions(kernels, comp.name)
+        if by_version is not None:
+            entry["versions"] = by_version
         out[comp.name] = entry
     return out
+
+
+def _with_variants(comp: Comp, oname: str) -> list[Op]:
+    """An operation as every version of the component ran it."""
+    op = comp.ops[oname]
+    return [op, *op.variants]
 
 
 def _calls(kernels: list[Kernel]) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from scalesim.sim.control.results import series_tables
 from scalesim.sim.kernel import Kernel
 
 Cell = str | float | int | None
@@ -22,7 +23,7 @@ COMPONENT_COLUMNS = ["t_s", "component", "utilization", "concurrency", "queue_me
                      "throughput_rps", "refused_rps"]
 BREAKER_COLUMNS = ["t_s", "call", "open_share", "half_open_share", "not_permitted"]
 FILES = {"workloads": "timeseries.csv", "components": "components.csv",
-         "breakers": "breakers.csv"}
+         "breakers": "breakers.csv", "replicas": "replicas.csv", "nodes": "nodes.csv"}
 
 
 def _num(value: float) -> float | None:
@@ -52,7 +53,8 @@ def tables(kernel: Kernel) -> dict[str, Table]:
         for t, open_share, half_open, not_permitted in call.breaker_series]
     return {"workloads": {"columns": WORKLOAD_COLUMNS, "rows": _sorted(workloads)},
             "components": {"columns": COMPONENT_COLUMNS, "rows": _sorted(components)},
-            "breakers": {"columns": BREAKER_COLUMNS, "rows": _sorted(breakers)}}
+            "breakers": {"columns": BREAKER_COLUMNS, "rows": _sorted(breakers)},
+            **series_tables(kernel)}
 
 
 def write_csv(path: Path, table: Table) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from scalesim.spec.control_checks import check_control
 from scalesim.spec.errors import Path, did_you_mean
 from scalesim.spec.model import Call, Kind, ParallelStep, System
 
@@ -15,6 +16,7 @@ def check_system(system: System) -> list[Problem]:
     problems: list[Problem] = []
     problems += _check_kinds(system)
     problems += _check_references(system)
+    problems += check_control(system)
     if not problems:
         problems += _check_sync_cycles(system)
     return problems

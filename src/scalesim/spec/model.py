@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from scalesim.spec.control import Autoscale, Cluster, Rollout, Version
 from scalesim.spec.dists import ZERO, Distribution
 from scalesim.spec.resilience import (
     Bulkhead,
@@ -48,6 +49,9 @@ OperationRef = Annotated[
     Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9][A-Za-z0-9-]*)?$",
           description="a component, or component.operation"),
 ]
+
+
+BASE_VERSION = "base"  # the version a component's own fields describe
 
 
 class Kind(StrEnum):
@@ -129,16 +133,28 @@ class Consumer(Strict):
 
     to: OperationRef
     concurrency: int = Field(1, ge=1)
+    prefetch: int | None = Field(
+        None, ge=1, description="deliveries each replica of the consumer takes at once "
+        "(RabbitMQ prefetch); the subscription's concurrency is then prefetch × the "
+        "consumer's replicas in rotation, following scaling and rollouts")
 
     @model_validator(mode="before")
     @classmethod
     def _from_string(cls, data: Any) -> Any:
         return {"to": data} if isinstance(data, str) else data
 
+    @model_validator(mode="after")
+    def _one_limit(self) -> Consumer:
+        if self.prefetch is not None and "concurrency" in self.model_fields_set:
+            raise ValueError("give either 'concurrency' (for the whole subscription) or "
+                             "'prefetch' (per consumer replica), not both")
+        return self
+
 
 class Component(Strict):
     kind: Kind = Kind.SERVICE
-    replicas: int = Field(1, ge=1, le=100_000)
+    replicas: int = Field(1, ge=0, le=100_000, description="at the start; 0 only with "
+                          "autoscale.min 0")
     workers: Annotated[int, Field(ge=1)] | Literal["unlimited"] | None = Field(
         None, description="requests one replica serves at once; default 1, "
         "unlimited for external and queue")
@@ -163,6 +179,23 @@ class Component(Strict):
     outlier_detection: OutlierDetection | None = Field(
         None, description="callers stop sending to replicas that keep failing")
     health: Health | None = None
+    startup: Distribution = Field(ZERO, description="scheduling, image pull and boot: a new "
+                                  "replica takes no traffic before it is up")
+    autoscale: Autoscale | None = None
+    versions: dict[Name, Version] = Field(default_factory=dict)
+    rollout: Rollout | None = None
+    cost_per_replica_hour: float | None = Field(None, ge=0.0, description="$ per "
+                                                "replica-hour, for the cost of the fleet")
+
+    @model_validator(mode="after")
+    def _control(self) -> Component:
+        if BASE_VERSION in self.versions:
+            raise ValueError(f"'{BASE_VERSION}' names the component's own definition; give "
+                             "the new version another name")
+        if self.rollout is not None and self.rollout.to not in self.versions:
+            raise ValueError(f"rollout to '{self.rollout.to}', but 'versions' has "
+                             f"{', '.join(self.versions) or 'none'}")
+        return self
 
     @property
     def worker_limit(self) -> int | None:
@@ -365,6 +398,7 @@ class System(Strict):
     workloads: list[Workload] = Field(min_length=1)
     faults: list[Fault] = Field(default_factory=list)
     slo: Slo | None = None
+    cluster: Cluster | None = None
     simulation: Simulation = Field(default_factory=Simulation)
 
     def effective(self, call: Call) -> Call:

@@ -1,9 +1,10 @@
 """Expected outcomes as data: a metric of the result, a comparison and the reason.
 
 A metric is a dotted path into the result dict (docs/results.md). A bracketed part picks a
-mapping key that contains dots (`queues[jobs->worker.process]`) or the `calls` entry with
-that `from->to`. Three shares are derived wherever a `requests` block is: `goodput_share`
-(ok / total), `failed_share` and `degraded_share`."""
+mapping key that contains dots (`queues[jobs->worker.process]`), the `calls` entry with
+that `from->to`, or the `rollouts` entry of that component (`rollouts[api]`). Three shares
+are derived wherever a `requests` block is: `goodput_share` (ok / total), `failed_share`
+and `degraded_share`."""
 
 from __future__ import annotations
 
@@ -65,7 +66,8 @@ def metric(result: dict[str, Any], path: str) -> float | None:
     for bracketed, plain in _TOKEN.findall(path):
         key = bracketed or plain
         if isinstance(node, list):
-            node = next((c for c in node if f"{c.get('from')}->{c.get('to')}" == key), None)
+            node = next((c for c in node if f"{c.get('from')}->{c.get('to')}" == key
+                         or c.get("component") == key), None)
         elif isinstance(node, dict) and key in node:
             node = node[key]
         elif isinstance(node, dict) and key in _SHARES and "requests" in node:

@@ -38,9 +38,12 @@ def slow_consumers(ctx: Context) -> Iterator[Hit]:
             target = ".".join(system.resolve(consumer.to))
             served_by = ctx.component(target)
             workers = served_by.worker_limit
-            concurrency = consumer.concurrency
+            # An autoscaled consumer is judged at its most replicas, as the load estimate is.
+            replicas = served_by.autoscale.max if served_by.autoscale else served_by.replicas
+            concurrency = consumer.concurrency if consumer.prefetch is None \
+                else consumer.prefetch * replicas
             if workers is not None and served_by.io == "blocking":
-                concurrency = min(concurrency, served_by.replicas * workers)
+                concurrency = min(concurrency, replicas * workers)
             seconds = latency_s(ctx, target)
             capacity = float("inf") if seconds == 0.0 else concurrency / seconds
             if inflow > 0.0 and inflow >= capacity:

@@ -1,5 +1,8 @@
 """How a caller picks a replica: round robin, random, least requests, power of two choices,
-and consistent hashing on the request key."""
+and consistent hashing on the request key.
+
+`pick` returns a position in the list of replicas in rotation. When that list changes
+(autoscaling, rollouts), the owner calls `update` with it, off the request path."""
 
 from __future__ import annotations
 
@@ -15,12 +18,15 @@ VIRTUAL_NODES = 100  # points per replica on the hash ring: each replica's share
 
 
 class Replica(Protocol):
+    index: int
     busy: int
     queued: int
 
 
 class Balancer(Protocol):
     def pick(self, key: int) -> int: ...
+
+    def update(self, replicas: Sequence[Replica]) -> None: ...
 
 
 class RoundRobin:
@@ -35,6 +41,11 @@ class RoundRobin:
         self.next = index + 1 if index + 1 < self.n else 0
         return index
 
+    def update(self, replicas: Sequence[Replica]) -> None:
+        self.n = len(replicas)
+        if self.next >= self.n:
+            self.next = 0
+
 
 class Random:
     __slots__ = ("n", "uniform")
@@ -45,6 +56,9 @@ class Random:
 
     def pick(self, key: int) -> int:
         return int(self.uniform.draw() * self.n)
+
+    def update(self, replicas: Sequence[Replica]) -> None:
+        self.n = len(replicas)
 
 
 class LeastRequests:
@@ -63,6 +77,9 @@ class LeastRequests:
             if best_load < 0 or load < best_load:
                 best, best_load = index, load
         return best
+
+    def update(self, replicas: Sequence[Replica]) -> None:
+        self.replicas = replicas
 
 
 class PowerOfTwo:
@@ -86,17 +103,32 @@ class PowerOfTwo:
         a, b = self.replicas[first], self.replicas[second]
         return first if a.busy + a.queued <= b.busy + b.queued else second
 
+    def update(self, replicas: Sequence[Replica]) -> None:
+        self.replicas = replicas
+        self.n = len(replicas)
+
 
 class ConsistentHash:
-    """A hash ring with virtual nodes: a key always lands on the same replica."""
+    """A hash ring with virtual nodes: a key always lands on the same replica. The points of
+    a replica come from its index, so adding or removing one moves only its own keys."""
 
-    __slots__ = ("owners", "points")
+    __slots__ = ("component", "owners", "points")
 
     def __init__(self, n: int, component: str) -> None:
-        ring = sorted((zlib.crc32(f"{component}/{r}/{v}".encode()), r)
-                      for r in range(n) for v in range(VIRTUAL_NODES))
+        self.component = component
+        self.points: list[int] = []
+        self.owners: list[int] = []
+        self._build(list(range(n)))
+
+    def _build(self, ids: list[int]) -> None:
+        position = {replica: at for at, replica in enumerate(ids)}
+        ring = sorted((zlib.crc32(f"{self.component}/{r}/{v}".encode()), r)
+                      for r in ids for v in range(VIRTUAL_NODES))
         self.points = [point for point, _ in ring]
-        self.owners = [owner for _, owner in ring]
+        self.owners = [position[owner] for _, owner in ring]
+
+    def update(self, replicas: Sequence[Replica]) -> None:
+        self._build([replica.index for replica in replicas])
 
     def pick(self, key: int) -> int:
         index = bisect.bisect(self.points, zlib.crc32(key.to_bytes(8, "little")))

@@ -27,6 +27,15 @@ class OutlierDetector:
         self.ejections = 0
         self.history: list[tuple[float, int, float]] = []  # (time, replica, until)
 
+    def grow(self, replicas: int) -> None:
+        """Make room for replicas added since (indices up to `replicas` − 1)."""
+        extra = replicas - len(self.ejected)
+        if extra > 0:
+            self.consecutive += [0] * extra
+            self.k += [0] * extra
+            self.until += [0.0] * extra
+            self.ejected += [False] * extra
+
     def record(self, now: float, replica: int, failed: bool) -> bool:
         """An answer from `replica`; True when it gets ejected now."""
         if not failed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from scalesim.templates.base import Scenario, Template
@@ -23,6 +24,8 @@ class Params(TemplateParams):
     balancer: Literal["least_requests", "p2c", "round_robin", "random"] = param(
         "least_requests", "how the balancer picks an instance")
     p99_target_ms: float = param(50.0, "end-to-end p99 objective", unit="ms", ge=1, le=10_000)
+    autoscale: bool = param(False, "start with half the instances and let a CPU HPA (target: "
+                            "the rated 80 %) add what the load needs")
 
 
 def rated_rps(p: Params) -> float:
@@ -30,12 +33,31 @@ def rated_rps(p: Params) -> float:
     return RATED_UTILIZATION * p.workers * 1000.0 / p.service_ms
 
 
+def start_replicas(p: Params) -> int:
+    return math.ceil(p.replicas / 2) if p.autoscale else p.replicas
+
+
 def derive(p: Params) -> dict[str, Any]:
     return {"rated_rps": rated_rps(p), "capacity_rps": p.workers * 1000.0 / p.service_ms,
-            "per_instance_rps": p.rps / p.replicas}
+            "per_instance_rps": p.rps / p.replicas, "start_replicas": start_replicas(p),
+            "target": RATED_UTILIZATION}
 
 
 def scenario(p: Params) -> Scenario:
+    if p.autoscale:
+        return Scenario(
+            story=f"{p.rps:g} req/s of Poisson traffic on {start_replicas(p)} instances at "
+                  f"first; the HPA adds instances until each runs at its rated load "
+                  f"({p.replicas} in all).",
+            expect=(
+                Expect("components.web.scaling.replicas.final", ">=", p.replicas,
+                       "the HPA brings the fleet to what the load needs"),
+                Expect("components.web.scaling.replicas.min", "<=", start_replicas(p),
+                       "from the half it started with"),
+                Expect("workloads.clients.goodput_share", ">=", 0.6,
+                       "the overloaded start refuses requests until the new instances are up"),
+            ),
+            quick=("simulation.duration=60s", "simulation.warmup=0s"))
     return Scenario(
         story=f"{p.rps:g} req/s of Poisson traffic spread over {p.replicas} instances "
               f"({p.rps / p.replicas:g} req/s each; rated {rated_rps(p):g}).",

@@ -19,6 +19,13 @@ class Params(TemplateParams):
                          le=256)
     job_ms: float = param(20, "mean time of one job (gamma, cv 0.5)", unit="ms", ge=0.1,
                           le=60_000)
+    keda: bool = param(False, "scale the workers with KEDA on the backlog, from zero and back "
+                       "to zero after the jobs stop (worker_replicas becomes the maximum)")
+
+
+KEDA_POLLING_S = 5
+KEDA_COOLDOWN_S = 30
+KEDA_STOP_S = 20  # the jobs stop here, so the pool can go back to zero
 
 
 def capacity(p: Params) -> float:
@@ -26,10 +33,27 @@ def capacity(p: Params) -> float:
 
 
 def derive(p: Params) -> dict[str, Any]:
-    return {"capacity": capacity(p), "concurrency": p.worker_replicas * p.threads}
+    return {"capacity": capacity(p), "concurrency": p.worker_replicas * p.threads,
+            "backlog_per_replica": p.threads * 25, "polling": KEDA_POLLING_S,
+            "cooldown": KEDA_COOLDOWN_S, "stop": KEDA_STOP_S}
 
 
 def scenario(p: Params) -> Scenario:
+    if p.keda:
+        return Scenario(
+            story=f"{p.jobs_rps:g} jobs/s with a burst, then none from {KEDA_STOP_S} s; KEDA "
+                  f"starts the pool from zero on the first backlog, scales it out on the "
+                  f"backlog, and back to zero {KEDA_COOLDOWN_S} s after the queue is empty.",
+            expect=(
+                Expect("queues[jobs->worker.process].failed", "<=", 0, "no job is lost"),
+                Expect("queues[jobs->worker.process].backlog_end", "<=", 0,
+                       "every job is done by the end"),
+                Expect("components.worker.scaling.replicas.max", ">=", 2,
+                       "the backlog scales the pool out"),
+                Expect("components.worker.scaling.replicas.final", "<=", 0,
+                       "and back to zero once the queue has been idle for the cooldown"),
+            ),
+            quick=("workloads.0.profile.1.at=4s", "workloads.0.profile.2.at=7s"))
     return Scenario(
         story=f"{p.jobs_rps:g} jobs/s, with a burst (5 s; 3 s in the quick run) at "
               f"{p.burst_factor:g}× that rate; the pool processes {capacity(p):g} jobs/s at most.",

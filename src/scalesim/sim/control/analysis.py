@@ -1,0 +1,184 @@
+"""Argo Rollouts analysis runs, measured on one version's own requests at one component.
+
+A measurement takes the version's visits of the interval before it (a PromQL range of one
+interval): the error rate over all of them, latency percentiles over the successful ones,
+from the difference of its streaming histograms. An interval with no data is a measurement
+*error* (a Prometheus query over no requests returns nothing). Each metric then follows
+Argo's assessment: failed once failures exceed `failure_limit`, inconclusive once
+inconclusive results exceed `inconclusive_limit`, error after more than
+`consecutive_error_limit` errors in a row, successful when `count` measurements are done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from scalesim.sim.metrics import PERCENTILES, _rank, bucket_values
+from scalesim.sim.plan import OK, Op
+from scalesim.spec.control import Analysis, LatencyCheck, RateCheck
+
+RUNNING, SUCCESSFUL, FAILED, INCONCLUSIVE, ERROR = ("running", "successful", "failed",
+                                                   "inconclusive", "error")
+
+
+@dataclass
+class Window:
+    """Counters of a version's operations at one time, to difference against later."""
+
+    requests: int
+    failed: int
+    counts: np.ndarray
+    total: float
+
+
+def window(ops: list[Op]) -> Window:
+    counts = None
+    total = 0.0
+    requests = failed = 0
+    for op in ops:
+        op.hist.flush()
+        counts = op.hist.counts.copy() if counts is None else counts + op.hist.counts
+        total += op.hist.total
+        requests += sum(op.by_cause)
+        failed += sum(op.by_cause) - op.by_cause[OK]
+    assert counts is not None
+    return Window(requests, failed, counts, total)
+
+
+def measure(before: Window, now: Window, metric: str) -> float | None:
+    """The metric over the interval between two windows; None without data. Counters that
+    went down were reset (the warm-up ended): the later ones alone are the interval."""
+    if now.requests < before.requests:
+        before = Window(0, 0, np.zeros_like(now.counts), 0.0)
+    requests = now.requests - before.requests
+    if metric == "error_rate":
+        return (now.failed - before.failed) / requests if requests else None
+    counts = now.counts - before.counts
+    count = int(counts.sum())
+    if count == 0:
+        return None
+    if metric == "mean":
+        return (now.total - before.total) / count
+    rank = _rank(PERCENTILES[metric], count)
+    index = int(np.searchsorted(np.cumsum(counts), rank))
+    return float(bucket_values(np.array([index]))[0])
+
+
+def verdict(check: RateCheck | LatencyCheck, value: float) -> str:
+    """successCondition `value <= max`; with `fail_above`, failureCondition `value >
+    fail_above` and inconclusive when neither holds."""
+    if value <= check.max:
+        return SUCCESSFUL
+    if check.fail_above is not None and value <= check.fail_above:
+        return INCONCLUSIVE
+    return FAILED
+
+
+@dataclass
+class MetricState:
+    name: str
+    check: RateCheck | LatencyCheck
+    count: int = 0
+    successful: int = 0
+    failed: int = 0
+    inconclusive: int = 0
+    errors_in_a_row: int = 0
+    phase: str = RUNNING
+
+
+@dataclass
+class AnalysisRun:
+    """One run of an analysis (background, a step, pre- or post-promotion)."""
+
+    spec: Analysis
+    kind: str
+    started: float
+    count: int | None  # measurements to take; None: until the rollout ends
+    ops: list[Op]
+    last: Window
+    metrics: list[MetricState] = field(default_factory=list)
+    log: list[tuple[float, str, float | None, str]] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, spec: Analysis, kind: str, now: float, ops: list[Op],
+              count: int | None) -> AnalysisRun:
+        run = cls(spec, kind, now, count, ops, window(ops))
+        run.metrics = [MetricState(name, check) for name, check in spec.checks]
+        return run
+
+    def next_time(self) -> float:
+        taken = self.metrics[0].count if self.metrics else 0
+        return self.started + self.spec.initial_delay + (taken + 1) * self.spec.interval
+
+    def measure(self, now: float) -> str:
+        """Take one measurement of every metric still running; returns the run's phase."""
+        current = window(self.ops)
+        for state in self.metrics:
+            if state.phase != RUNNING:
+                continue
+            value = measure(self.last, current, state.name)
+            state.count += 1
+            if value is None:
+                outcome = ERROR
+                state.errors_in_a_row += 1
+            else:
+                outcome = verdict(state.check, value)
+                state.errors_in_a_row = 0
+                if outcome == SUCCESSFUL:
+                    state.successful += 1
+                elif outcome == FAILED:
+                    state.failed += 1
+                else:
+                    state.inconclusive += 1
+            self.log.append((now, state.name, value, outcome))
+            state.phase = self._assess(state)
+        self.last = current
+        return self.phase
+
+    def _assess(self, state: MetricState) -> str:
+        spec = self.spec
+        if spec.failure_limit >= 0 and state.failed > spec.failure_limit:
+            return FAILED
+        if state.inconclusive > spec.inconclusive_limit:
+            return INCONCLUSIVE
+        if state.errors_in_a_row > spec.consecutive_error_limit:
+            return ERROR
+        if self.count is not None and state.count >= self.count:
+            if state.successful > state.inconclusive and state.successful > state.failed:
+                return SUCCESSFUL
+            return INCONCLUSIVE if state.inconclusive > state.failed else FAILED
+        return RUNNING
+
+    def verdict(self) -> str:
+        """Why the run ended as it did, for a person: the metric and its last value."""
+        spec = self.spec
+        for state in self.metrics:
+            if state.phase == RUNNING or state.phase == SUCCESSFUL:
+                continue
+            last = next((value for _, name, value, _ in reversed(self.log)
+                         if name == state.name), None)
+            shown = "no data" if last is None else (
+                f"{last * 100:.2f}%" if state.name == "error_rate" else f"{last * 1e3:.1f} ms")
+            limit = (f"{state.check.max * 100:g}%" if state.name == "error_rate"
+                     else f"{state.check.max * 1e3:g} ms")
+            if state.phase == FAILED:
+                return (f"{state.name} {shown} over max {limit}: {state.failed} failed "
+                        f"measurement(s) > failure_limit {spec.failure_limit}")
+            if state.phase == ERROR:
+                return (f"{state.name}: no data in {state.errors_in_a_row} measurements in a "
+                        f"row > consecutive_error_limit {spec.consecutive_error_limit} (does "
+                        "the new version get any traffic?)")
+            return (f"{state.name} {shown}: {state.inconclusive} inconclusive > "
+                    f"inconclusive_limit {spec.inconclusive_limit}")
+        return self.phase
+
+    @property
+    def phase(self) -> str:
+        phases = {m.phase for m in self.metrics}
+        for worst in (ERROR, FAILED, INCONCLUSIVE, RUNNING):
+            if worst in phases:
+                return worst
+        return SUCCESSFUL
+

@@ -1,0 +1,68 @@
+"""Checks of the control blocks that need the whole system: the queue a KEDA metric reads is
+consumed by the component, a CPU target has finite workers to measure, a version changes
+operations that exist, and the cluster holds the replicas it starts with."""
+
+from __future__ import annotations
+
+from scalesim.spec.errors import Path, did_you_mean
+from scalesim.spec.model import Kind, System
+
+Problem = tuple[Path, str]
+
+
+def check_control(system: System) -> list[Problem]:
+    problems: list[Problem] = []
+    for name, component in system.components.items():
+        path: Path = ("components", name)
+        controlled = [field for field in ("autoscale", "rollout")
+                      if getattr(component, field) is not None]
+        if component.kind is Kind.EXTERNAL and controlled:
+            problems.append(((*path, controlled[0]), "an external component runs outside "
+                             "your cluster: it cannot be autoscaled or rolled out"))
+            continue
+        if component.replicas == 0 and (component.autoscale is None or
+                                        component.autoscale.min != 0):
+            problems.append(((*path, "replicas"), "'replicas: 0' needs 'autoscale' with "
+                             "'min: 0' (KEDA scales from zero); otherwise at least 1"))
+        if component.autoscale is not None:
+            problems += _check_autoscale(system, name)
+        for vname, version in component.versions.items():
+            for oname in version.operations:
+                if oname not in component.effective_operations:
+                    problems.append(((*path, "versions", vname, "operations", oname),
+                                     f"'{name}' has no operation '{oname}'"
+                                     f"{did_you_mean(oname, component.effective_operations)}"))
+    if system.cluster is not None:
+        pods = sum(c.replicas for c in system.components.values() if c.kind is not Kind.EXTERNAL)
+        room = system.cluster.nodes * system.cluster.pods_per_node
+        if pods > room:
+            problems.append((("cluster",), f"the components start with {pods} replicas but "
+                             f"{system.cluster.nodes} nodes hold {room}; raise 'nodes' or "
+                             "'pods_per_node'"))
+    return problems
+
+
+def _check_autoscale(system: System, name: str) -> list[Problem]:
+    component = system.components[name]
+    autoscale = component.autoscale
+    assert autoscale is not None
+    problems: list[Problem] = []
+    base: Path = ("components", name, "autoscale", "metrics")
+    for index, metric in enumerate(autoscale.metrics):
+        if metric.cpu is not None and component.worker_limit is None:
+            problems.append(((*base, index, "cpu"), "a CPU target needs a finite 'workers' "
+                             "(the share of worker time is measured against it)"))
+        queue = metric.queue
+        if queue is None:
+            continue
+        target = system.components.get(queue.of)
+        where = (*base, index, "queue", "of")
+        if target is None:
+            problems.append((where, f"no component '{queue.of}'"
+                             f"{did_you_mean(queue.of, system.components)}"))
+        elif target.kind is not Kind.QUEUE:
+            problems.append((where, f"'{queue.of}' is a {target.kind.value}, not a queue"))
+        elif not any(system.resolve(c.to)[0] == name for c in target.consumers):
+            problems.append((where, f"'{name}' does not consume '{queue.of}': add a consumer "
+                             f"'{name}.<operation>' to it"))
+    return problems

@@ -1,0 +1,71 @@
+"""Blue-green deployment: the new version starts beside the old one, then traffic switches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scalesim.templates.base import Scenario, Template
+from scalesim.templates.expect import Expect
+from scalesim.templates.params import TemplateParams, param
+
+
+class Params(TemplateParams):
+    replicas: int = param(10, "replicas of the active version", unit="replicas", ge=1,
+                          le=200)
+    preview_replicas: int = param(3, "replicas of the new version before the promotion "
+                                  "(previewReplicaCount)", unit="replicas", ge=1, le=200)
+    scale_down_delay_s: int = param(30, "how long the old version stays after the switch "
+                                    "(scaleDownDelaySeconds)", unit="s", ge=0, le=3600)
+    promote_after_s: int = param(30, "auto-promotion this long after the preview is ready "
+                                 "(autoPromotionSeconds)", unit="s", ge=0, le=3600)
+    rps: float = param(4000, "offered load", unit="req/s", ge=10, le=200_000)
+    workers: int = param(8, "requests one replica serves at once", unit="threads", ge=1,
+                         le=256)
+    service_ms: float = param(8, "mean work of a request on the old version", unit="ms",
+                              ge=0.1, le=1000)
+    new_service_ms: float = param(6, "mean work on the new version", unit="ms", ge=0.1,
+                                  le=1000)
+    startup_s: float = param(10, "median start-up of a replica (lognormal, p99 3×)",
+                             unit="s", ge=0, le=600)
+
+
+AT = 30  # the rollout starts
+
+
+def derive(p: Params) -> dict[str, Any]:
+    return {"at": AT, "utilization": p.rps * p.service_ms / 1000.0 / (p.replicas * p.workers)}
+
+
+def scenario(p: Params) -> Scenario:
+    return Scenario(
+        story=f"{p.rps:g} req/s on {p.replicas} replicas; at {AT} s the new version starts "
+              f"{p.preview_replicas} preview replicas, is promoted {p.promote_after_s} s after "
+              f"they are ready, scales to {p.replicas}, takes all traffic at once, and the old "
+              f"replicas go {p.scale_down_delay_s} s later.",
+        expect=(
+            Expect("requests.failed", "<=", 0, "no request fails at the switch: the old "
+                   "replicas finish what they hold and stay until the delay is over"),
+            Expect("rollouts[api].final_weight", ">=", 100, "the new version is promoted"),
+            Expect("components.api.versions.v2.requests", ">", 0.5 * p.rps * 60,
+                   "and serves all traffic from the switch on"),
+            Expect("components.api.scaling.replicas.max", ">=", 2 * p.replicas,
+                   "for a while both versions run in full: blue-green costs double capacity"),
+        ))
+
+
+TEMPLATE = Template(
+    id="blue-green", version=1, title="Blue-green deployment (Argo Rollouts)",
+    summary="The new version comes up beside the old one with a few preview replicas, is "
+            "promoted to full size, and the active Service switches all traffic at once; the "
+            "old version stays until the scale-down delay has passed.",
+    patterns=("blue-green-deployment",),
+    params=Params, scenario=scenario, derive=derive,
+    assumptions=(
+        "Argo Rollouts blue-green: previewReplicaCount replicas first, autoPromotionSeconds "
+        "after they are ready the preview scales to full size, then the active Service "
+        "switches, and scaleDownDelaySeconds later the old ReplicaSet scales to zero.",
+        "The switch is instant for new requests (ScaleSim does not model endpoint "
+        "propagation); requests already at an old replica finish there.",
+        "No workload sends traffic to the preview Service, so the scenario has no "
+        "pre-promotion analysis (it would see no data).",
+    ))

@@ -1,0 +1,119 @@
+"""Analysis runs follow Argo's assessment (§7): failureLimit, inconclusive results,
+consecutive errors and count, measured on the version's own requests of each interval."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scalesim.sim.control.analysis import (
+    ERROR,
+    FAILED,
+    INCONCLUSIVE,
+    RUNNING,
+    SUCCESSFUL,
+    AnalysisRun,
+)
+from scalesim.sim.mechanisms.balancer import RoundRobin
+from scalesim.sim.plan import ERROR as ERROR_CAUSE
+from scalesim.sim.plan import OK, Comp, Op
+from scalesim.sim.random import uniforms
+from scalesim.spec.control import Analysis
+
+
+def analysis(**fields: object) -> Analysis:
+    return Analysis.model_validate({"interval": "10s", **fields})
+
+
+def op() -> Op:
+    comp = Comp("api", "service", [], 1, -1, RoundRobin(0), None,
+                uniforms(np.random.default_rng(0)))
+    return Op(comp, "get", None, None, 0.0)
+
+
+def serve(target: Op, ok: int, failed: int, latency_s: float = 0.01) -> None:
+    target.by_cause[OK] += ok
+    target.by_cause[ERROR_CAUSE] += failed
+    for _ in range(ok):
+        target.hist.add(latency_s)
+
+
+def test_failed_once_failures_exceed_the_limit() -> None:
+    """failureLimit 1: the first failure is tolerated, the second fails the run."""
+    ops = [op()]
+    run = AnalysisRun.start(analysis(failure_limit=1, error_rate={"max": "2%"}), "bg", 0.0,
+                            ops, None)
+    serve(ops[0], 90, 10)
+    assert run.measure(10.0) == RUNNING
+    serve(ops[0], 90, 10)
+    assert run.measure(20.0) == FAILED
+    assert [entry[3] for entry in run.log] == [FAILED, FAILED]
+    assert run.log[0][2] == 0.1  # 10 failed of 100 in the interval
+
+
+def test_each_measurement_is_over_its_own_interval() -> None:
+    """A bad first interval does not leak into the second."""
+    ops = [op()]
+    run = AnalysisRun.start(analysis(failure_limit=5, error_rate={"max": "2%"}), "bg", 0.0,
+                            ops, None)
+    serve(ops[0], 50, 50)
+    run.measure(10.0)
+    serve(ops[0], 100, 0)
+    run.measure(20.0)
+    assert [entry[2] for entry in run.log] == [0.5, 0.0]
+    assert [entry[3] for entry in run.log] == [FAILED, SUCCESSFUL]
+
+
+def test_between_max_and_fail_above_is_inconclusive() -> None:
+    """success `result <= max`, failure `result > fail_above`, neither: inconclusive; more
+    than inconclusiveLimit (0) of them makes the run inconclusive (the rollout pauses)."""
+    ops = [op()]
+    run = AnalysisRun.start(analysis(p99={"max": "50ms", "fail_above": "100ms"}), "bg", 0.0,
+                            ops, None)
+    serve(ops[0], 100, 0, latency_s=0.075)
+    assert run.measure(10.0) == INCONCLUSIVE
+
+
+def test_no_data_is_an_error_and_too_many_in_a_row_end_the_run() -> None:
+    """A query over no requests returns nothing: an error; consecutiveErrorLimit 4 means the
+    fifth error in a row makes the metric Error (an abort)."""
+    ops = [op()]
+    run = AnalysisRun.start(analysis(error_rate={"max": "2%"}), "bg", 0.0, ops, None)
+    phases = [run.measure(10.0 * (i + 1)) for i in range(5)]
+    assert phases == [RUNNING] * 4 + [ERROR]
+    assert "no data in 5 measurements" in run.verdict()
+
+
+def test_data_resets_the_error_streak() -> None:
+    ops = [op()]
+    run = AnalysisRun.start(analysis(error_rate={"max": "2%"}), "bg", 0.0, ops, None)
+    for i in range(4):
+        run.measure(10.0 * (i + 1))
+    serve(ops[0], 10, 0)
+    assert run.measure(50.0) == RUNNING
+    assert run.metrics[0].errors_in_a_row == 0
+
+
+def test_a_counted_run_succeeds_when_its_measurements_are_done() -> None:
+    ops = [op()]
+    run = AnalysisRun.start(analysis(count=2, error_rate={"max": "2%"}, p99={"max": "50ms"}),
+                            "step", 0.0, ops, 2)
+    serve(ops[0], 100, 0)
+    assert run.measure(10.0) == RUNNING
+    serve(ops[0], 100, 1)
+    assert run.measure(20.0) == SUCCESSFUL
+    assert run.next_time() == 30.0
+
+
+def test_latency_percentiles_come_from_the_intervals_histogram() -> None:
+    ops = [op()]
+    run = AnalysisRun.start(analysis(failure_limit=-1, p99={"max": "50ms"}), "bg", 0.0, ops,
+                            None)
+    serve(ops[0], 99, 0, latency_s=0.010)
+    serve(ops[0], 1, 0, latency_s=1.0)
+    run.measure(10.0)
+    value = run.log[0][2]
+    assert value is not None and abs(value - 0.010) <= 0.010 * 0.01  # p99 of 100: the 99th
+    serve(ops[0], 2, 0, latency_s=1.0)
+    run.measure(20.0)
+    assert run.log[1][2] is not None and abs(run.log[1][2] - 1.0) <= 0.01
+    assert run.phase == RUNNING  # failure_limit −1: never fails

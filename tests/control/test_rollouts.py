@@ -1,0 +1,212 @@
+"""Rollouts end to end: a bad canary is aborted by its analysis with a bounded blast radius, a
+good one is promoted when its pauses are over, a blue-green switch fails no request, and a
+rolling update with max_unavailable 0 never has fewer ready replicas than its spec."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from scalesim.sim import simulate
+from scalesim.sim.compile import compile_system
+from scalesim.sim.control.results import fleet
+from scalesim.sim.kernel import Kernel
+from scalesim.spec import System, load_spec_text
+
+RATE = 1000.0
+CANARY = """\
+scalesim: 1
+name: canary
+components:
+  api:
+    replicas: 10
+    workers: 4
+    operations:
+      get: {{work: {{dist: exponential, mean: 5ms}}}}
+    versions:
+      v2:
+        operations: {{get: {{error_rate: {errors}}}}}
+    rollout:
+      to: v2
+      at: 60s
+      strategy: canary
+      traffic_routing: {routing}
+      steps: [{{set_weight: 10%}}, {{pause: 60s}}, {{set_weight: 50%}}, {{pause: 60s}}]
+      analysis: {{interval: 10s, failure_limit: 1, error_rate: {{max: 2%}}, p99: {{max: 250ms}}}}
+workloads:
+  - {{name: users, to: api.get, rate: 1000/s}}
+simulation: {{duration: 240s, seed: 5}}
+"""
+
+
+def canary(errors: str, routing: bool) -> dict[str, Any]:
+    return simulate(load_spec_text(CANARY.format(errors=errors,
+                                                 routing=str(routing).lower())))
+
+
+def test_a_bad_canary_is_aborted_at_the_first_analysis_past_the_failure_limit() -> None:
+    result = canary("20%", routing=True)
+    rollout = result["rollouts"][0]
+    assert rollout["outcome"] == "aborted"
+    errors = [a for a in rollout["analysis"] if a["metric"] == "error_rate"]
+    # Measurements every 10 s from 60 s; failure_limit 1 → the second failure (80 s) aborts.
+    assert [a["t_s"] for a in errors] == [70.0, 80.0]
+    assert [a["phase"] for a in errors] == ["failed", "failed"]
+    assert rollout["ended_s"] == 80.0
+    assert rollout["steps"][-1] == {"t_s": 80.0, "weight": 0}
+    # Poisson arrivals thinned by an exact 10 % weight for 20 s: Poisson(10 % × 1000/s × 20 s)
+    # requests reach v2; within 4.5 standard deviations.
+    expected = 0.1 * RATE * 20.0
+    served = result["components"]["api"]["versions"]["v2"]["requests"]
+    assert abs(served - expected) <= 4.5 * math.sqrt(expected)
+    # …of which 20 % failed (binomial), and nothing else did.
+    failed = result["components"]["api"]["versions"]["v2"]["failed"]
+    assert abs(failed - 0.2 * served) <= 4.5 * math.sqrt(served * 0.2 * 0.8)
+    assert result["requests"]["failed"] == failed
+    assert rollout["new_version"] == {"requests": served, "failed": failed}
+
+
+@pytest.mark.parametrize("routing", [True, False], ids=["traffic-routing", "replica-share"])
+def test_a_healthy_canary_is_promoted_when_its_pauses_are_over(routing: bool) -> None:
+    result = canary("0%", routing=routing)
+    rollout = result["rollouts"][0]
+    assert rollout["outcome"] == "promoted"
+    assert rollout["ended_s"] == 60.0 + 60.0 + 60.0  # start + the sum of the pauses
+    weights = [s["weight"] for s in rollout["steps"]]
+    assert weights[0] == 0 and weights[-1] == 100 and 10 in weights and 50 in weights
+    assert all(a["phase"] == "successful" for a in rollout["analysis"])
+    assert result["requests"]["failed"] == 0
+
+
+BLUE_GREEN = """\
+scalesim: 1
+name: blue-green
+components:
+  api:
+    replicas: 10
+    workers: 4
+    startup: {dist: lognormal, median: 8s, p99: 30s}
+    operations:
+      get: {work: {dist: exponential, mean: 5ms}}
+    versions:
+      v2: {operations: {get: {work: {dist: exponential, mean: 4ms}}}}
+    rollout:
+      to: v2
+      at: 30s
+      strategy: blue_green
+      preview_replicas: 3
+      scale_down_delay: 30s
+workloads:
+  - {name: users, to: api.get, rate: 1500/s}
+simulation: {duration: 180s, seed: 11}
+"""
+
+
+def test_a_blue_green_switch_fails_no_request() -> None:
+    result = simulate(load_spec_text(BLUE_GREEN), with_series=True)
+    rollout = result["rollouts"][0]
+    assert rollout["outcome"] == "promoted"
+    switch = rollout["steps"][-1]
+    assert switch["weight"] == 100 and switch["t_s"] == rollout["ended_s"]
+    assert result["requests"]["failed"] == 0
+    versions = result["components"]["api"]["versions"]
+    assert versions["base"]["requests"] > 0 and versions["v2"]["requests"] > 0
+    # The old (blue) replicas stay 30 s after the switch, then terminate.
+    table = result["timeseries"]["replicas"]
+    cols = table["columns"]
+    base = [dict(zip(cols, row, strict=True)) for row in table["rows"] if row[2] == "base"]
+    kept = [r for r in base if r["t_s"] < switch["t_s"] + 30.0]
+    assert all(r["ready"] == 10 for r in kept)
+    assert base[-1]["ready"] == 0 and base[-1]["desired"] == 0
+
+
+ROLLING = """\
+scalesim: 1
+name: rolling
+components:
+  api:
+    replicas: 10
+    workers: 4
+    startup: {dist: uniform, min: 2s, max: 12s}
+    operations:
+      get: {work: {dist: exponential, mean: 5ms}}
+    versions:
+      v2: {}
+    rollout: {to: v2, at: 20s, strategy: rolling, max_surge: 3, max_unavailable: 0}
+workloads:
+  - {name: users, to: api.get, rate: 1000/s}
+simulation: {duration: 120s, seed: 4}
+"""
+
+
+def test_rolling_with_max_unavailable_zero_never_drops_below_the_replica_count() -> None:
+    """Checked at every change of the replica sets, not only once a second."""
+    system: System = load_spec_text(ROLLING)
+    sim = system.simulation
+    plan = compile_system(system, sim.seed)
+    kernel = Kernel(plan, sim.warmup, sim.duration, sim.interval, sim.limits)
+    api = fleet(kernel, "api")
+    assert api is not None
+    seen: list[tuple[int, int, int]] = []
+    api.listeners.append(lambda: seen.append((api.available(0), api.available(1),
+                                              api.created(0) + api.created(1))))
+    kernel.run()
+    assert seen
+    assert min(old + new for old, new, _ in seen) >= 10  # max_unavailable 0
+    assert max(created for _, _, created in seen) <= 13  # max_surge 3
+    assert seen[-1][:2] == (0, 10)
+
+
+SCALED_CANARY = """\
+scalesim: 1
+name: scaled-canary
+components:
+  api:
+    replicas: 4
+    workers: 2
+    queue: 20
+    operations:
+      get: {work: {dist: exponential, mean: 5ms}}
+    autoscale: {min: 4, max: 20, metrics: [{cpu: 50%}]}
+    versions:
+      v2: {}
+    rollout:
+      to: v2
+      at: 10s
+      strategy: canary
+      traffic_routing: true
+      steps: [{set_weight: 25%}, {pause: 120s}]
+workloads:
+  - name: users
+    to: api.get
+    profile: [{at: 0s, rate: 600/s}, {at: 30s, rate: 2400/s}]
+simulation: {duration: 100s, seed: 3}
+"""
+
+
+def test_the_hpa_scales_the_rollout_and_both_sets_follow() -> None:
+    """§7 with §5: the HPA writes the Rollout's spec.replicas; with traffic routing the
+    stable keeps the whole spec and the canary ceil(25 % × spec), whatever the spec becomes."""
+    system = load_spec_text(SCALED_CANARY)
+    sim = system.simulation
+    kernel = Kernel(compile_system(system, sim.seed), sim.warmup, sim.duration, sim.interval,
+                    sim.limits)
+    kernel.run()
+    api = fleet(kernel, "api")
+    assert api is not None and api.spec_replicas > 4  # the load step scaled it
+    spec = api.spec_replicas
+    assert api.sets[0].desired == spec
+    assert api.sets[1].desired == math.ceil(0.25 * spec)
+
+
+def test_an_inconclusive_analysis_pauses_the_rollout() -> None:
+    """§7: Inconclusive → pause (Argo waits for a person): the rollout stays in progress at
+    its weight."""
+    text = CANARY.format(errors="0%", routing="true").replace(
+        "p99: {max: 250ms}", "p99: {max: 1ms, fail_above: 10s}")
+    rollout = simulate(load_spec_text(text))["rollouts"][0]
+    assert rollout["outcome"] == "in_progress"
+    assert rollout["reason"].startswith("paused: background analysis inconclusive")
+    assert rollout["final_weight"] == 10

@@ -1,0 +1,158 @@
+"""The spec's autoscaling and rollouts land in the generated HPA, KEDA and Argo objects with
+the same numbers, and the objects point at each other correctly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from tests.generate.helpers import CONTROL, SPECS, by_kind, documents, generate, system
+from tests.generate.test_cross_checks import all_docs
+
+from scalesim.generate import Target
+from scalesim.generate.resources import resources_for
+from scalesim.spec.control import ScalingRules, whole_percent
+
+
+def docs(target: Target, overrides: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    return documents(generate(CONTROL, target, overrides))
+
+
+def _rules(spec: ScalingRules) -> dict[str, Any]:
+    return {"stabilizationWindowSeconds": spec.stabilization,
+            "selectPolicy": spec.select.capitalize(),
+            "policies": [{"type": "Pods", "value": p.pods, "periodSeconds": p.period}
+                         if p.pods else {"type": "Percent",
+                                         "value": whole_percent(p.percent or 0),
+                                         "periodSeconds": p.period} for p in spec.policies]}
+
+
+def test_the_hpa_behavior_is_exactly_the_specs() -> None:
+    spec = system(CONTROL).components["edge"].autoscale
+    assert spec is not None
+    hpa = by_kind(docs(Target.K8S), "HorizontalPodAutoscaler")["edge"]["spec"]
+    assert hpa["behavior"] == {"scaleUp": _rules(spec.scale_up),
+                               "scaleDown": _rules(spec.scale_down)}
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (spec.min, spec.max)
+
+
+def test_the_cpu_target_is_the_same_cores_per_pod() -> None:
+    """cpu × workers cores per pod = averageUtilization % × the CPU request, to rounding."""
+    sys_ = system(CONTROL)
+    for name, hpa in by_kind(docs(Target.K8S), "HorizontalPodAutoscaler").items():
+        component = sys_.components[name]
+        assert component.autoscale is not None and component.worker_limit is not None
+        cpu = next(m.cpu for m in component.autoscale.metrics if m.cpu is not None)
+        percent = next(m["resource"]["target"]["averageUtilization"]
+                       for m in hpa["spec"]["metrics"] if m["type"] == "Resource")
+        request_cores = resources_for(sys_, name).cpu_m / 1000.0
+        assert percent / 100 * request_cores == pytest.approx(cpu * component.worker_limit,
+                                                              abs=request_cores / 200)
+
+
+def test_requests_per_second_is_a_pods_metric() -> None:
+    hpa = by_kind(docs(Target.K8S), "HorizontalPodAutoscaler")["edge"]
+    pods = next(m for m in hpa["spec"]["metrics"] if m["type"] == "Pods")["pods"]
+    assert pods["target"] == {"type": "AverageValue", "averageValue": "300"}
+
+
+def test_controller_flags_that_differ_are_noted() -> None:
+    note = by_kind(docs(Target.K8S), "HorizontalPodAutoscaler")["edge"]["metadata"][
+        "annotations"]["scalesim.io/not-mapped"]
+    assert "tolerance 5%" in note
+
+
+def test_keda_carries_the_queue_rules_and_the_behavior() -> None:
+    scaled = by_kind(docs(Target.KEDA), "ScaledObject")["indexer"]["spec"]
+    assert (scaled["minReplicaCount"], scaled["maxReplicaCount"]) == (0, 6)
+    assert (scaled["pollingInterval"], scaled["cooldownPeriod"]) == (15, 120)
+    kafka = next(t for t in scaled["triggers"] if t["type"] == "kafka")["metadata"]
+    assert (kafka["lagThreshold"], kafka["activationLagThreshold"]) == ("50", "5")
+    assert any(t["type"] == "cpu" for t in scaled["triggers"])
+    assert scaled["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"][
+        "stabilizationWindowSeconds"] == 300
+
+
+def test_no_workload_has_two_autoscalers() -> None:
+    """An HPA-managed component gets no ScaledObject, and KEDA's gets no HPA."""
+    hpas = {d["spec"]["scaleTargetRef"]["name"] for d in docs(Target.K8S)
+            if d["kind"] == "HorizontalPodAutoscaler"}
+    keda = {d["spec"]["scaleTargetRef"]["name"] for d in docs(Target.KEDA)}
+    assert hpas and keda and not hpas & keda
+
+
+def test_rolling_update_fields_come_from_the_spec() -> None:
+    deployment = by_kind(docs(Target.K8S), "Deployment")["edge"]
+    assert deployment["spec"]["strategy"] == {
+        "type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+
+
+def test_canary_steps_are_the_specs() -> None:
+    rollout = by_kind(docs(Target.ARGO), "Rollout")["api"]["spec"]["strategy"]["canary"]
+    assert rollout["steps"] == [
+        {"setWeight": 10}, {"pause": {"duration": "60s"}},
+        {"analysis": {"templates": [{"templateName": "api-step-2"}]}},
+        {"setWeight": 50}, {"pause": {"duration": "120s"}}]
+    changed = by_kind(docs(Target.ARGO, ("components.api.rollout.steps.0.set_weight=20%",)),
+                      "Rollout")["api"]["spec"]["strategy"]["canary"]
+    assert changed["steps"][0] == {"setWeight": 20}
+
+
+def test_analysis_thresholds_are_the_specs() -> None:
+    template = by_kind(docs(Target.ARGO), "AnalysisTemplate")["api-analysis"]["spec"]
+    metrics = {m["name"]: m for m in template["metrics"]}
+    assert metrics["error-rate"]["successCondition"] == "result[0] <= 0.02"
+    assert metrics["error-rate"]["failureCondition"] == "result[0] > 0.05"
+    assert metrics["error-rate"]["failureLimit"] == 1
+    assert metrics["p99"]["successCondition"] == "result[0] <= 250"
+    assert all(m["interval"] == "10s" and "[10s]" in m["provider"]["prometheus"]["query"]
+               and 'destination_canonical_revision="canary"'
+               in m["provider"]["prometheus"]["query"] for m in metrics.values())
+
+
+def test_blue_green_fields_are_the_specs() -> None:
+    blue = by_kind(docs(Target.ARGO), "Rollout")["search"]["spec"]["strategy"]["blueGreen"]
+    assert (blue["previewReplicaCount"], blue["autoPromotionSeconds"],
+            blue["scaleDownDelaySeconds"]) == (1, 60, 45)
+
+
+@pytest.fixture(params=sorted(SPECS))
+def everything(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
+    return all_docs(request.param)
+
+
+def test_rollouts_name_existing_templates_services_and_routes(
+        everything: list[dict[str, Any]]) -> None:
+    templates = by_kind(everything, "AnalysisTemplate")
+    services = by_kind(everything, "Service")
+    routes = {name: {r["name"]: r for r in vs["spec"]["http"]}
+              for name, vs in by_kind(everything, "VirtualService").items()}
+    for rollout in by_kind(everything, "Rollout").values():
+        strategy = rollout["spec"]["strategy"]
+        refs = []
+        for block in strategy.values():
+            for key in ("analysis", "prePromotionAnalysis", "postPromotionAnalysis"):
+                refs += block.get(key, {}).get("templates", [])
+            for step in block.get("steps", []):
+                refs += step.get("analysis", {}).get("templates", [])
+            for key in ("activeService", "previewService", "canaryService", "stableService"):
+                if key in block:
+                    assert block[key] in services, block[key]
+            routing = block.get("trafficRouting", {}).get("istio", {}).get("virtualService")
+            if routing:
+                named = routes[routing["name"]]
+                for route in routing["routes"]:
+                    hosts = [d["destination"]["host"].split(".")[0]
+                             for d in named[route]["route"]]
+                    assert hosts == [block["stableService"], block["canaryService"]]
+        assert all(ref["templateName"] in templates for ref in refs)
+
+
+def test_hpas_target_existing_workloads_with_sane_bounds(
+        everything: list[dict[str, Any]]) -> None:
+    kinds = {kind: by_kind(everything, kind) for kind in ("Deployment", "StatefulSet",
+                                                           "Rollout")}
+    for hpa in by_kind(everything, "HorizontalPodAutoscaler").values():
+        target = hpa["spec"]["scaleTargetRef"]
+        assert target["name"] in kinds[target["kind"]]
+        assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
