@@ -64,7 +64,7 @@ def test_validate_locates_every_error(client: TestClient, breaker_spec: str) -> 
     by_path = {e["path"]: e for e in body["errors"]}
     replicas = by_path["components.checkout.replicas"]
     assert lines[replicas["line"] - 1].strip() == "replicas: 0"
-    assert "greater than or equal to 1" in replicas["message"]
+    assert "at least 1" in replicas["message"]
 
 
 def test_validate_syntax_error_has_its_line(client: TestClient) -> None:
