@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from scalesim.spec.model import Call, Kind, ParallelStep, System, Workload
+from scalesim.spec.model import Call, Kind, ParallelStep, System, Workload, plain_steps
 
 WORKLOAD = "workload"
 
@@ -143,7 +143,7 @@ def architecture(system: System, cluster: Cluster = Cluster.GROUP) -> Architectu
                           (operation,)))
     for name, comp in system.components.items():
         for op_name, op in comp.effective_operations.items():
-            for step in op.calls:
+            for step in plain_steps(op.calls, compensations=True):
                 calls, parallel = ((step.parallel.calls, _parallel_label(step))
                                    if isinstance(step, ParallelStep) else ([step], None))
                 for call in calls:

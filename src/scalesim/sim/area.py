@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from scalesim.sim.kernel import Kernel
+    from scalesim.sim.plan import Comp, Replica
 
 
 class Area:
@@ -21,3 +22,7 @@ class Area:
 
     def attach(self, kernel: Kernel) -> None:
         """Register event handlers with `kernel.add_handler` and push the first events."""
+
+    def replica_changed(self, kernel: Kernel, comp: Comp, rep: Replica) -> None:
+        """`rep` of `comp` went down or came back up (`rep.up`); only for areas that asked
+        with `kernel.watch_replicas`."""
