@@ -166,9 +166,10 @@ class Saga(Strict):
             if pivots and index > pivots[0] and step.compensate is not None:
                 raise ValueError(f"{where} comes after the pivot, so it is retriable and never "
                                  "compensated: remove its 'compensate' or move the pivot")
-        if self.coordination == "choreography" and self.via is None:
-            raise ValueError("a choreographed saga needs 'via': the queue that carries its "
-                             "events")
+        if (self.coordination == "choreography") != (self.via is not None):
+            raise ValueError("a choreographed saga needs 'via', the queue that carries its "
+                             "events; an orchestrated one has none (its coordinator calls "
+                             "each step)")
         return self
 
     @property

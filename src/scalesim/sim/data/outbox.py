@@ -184,6 +184,10 @@ class Relay(Publisher):
             self.batch_full = False
             self.schedule(kernel, kernel.now)
 
+    def unpublished(self) -> int:
+        """Rows written and not yet published (the outbox table's backlog)."""
+        return sum(1 for row in self.log if row.published == 0)
+
     def reset(self) -> None:
         self.written = self.publishes = self.duplicates = self.polls = 0
         self.backlog_max = len(self.log) - self.pos

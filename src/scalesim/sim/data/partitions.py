@@ -195,9 +195,10 @@ class PartitionedSubscription(Consumption):
         part.pos = 0
 
     def commit_all(self) -> None:
-        """Auto-commit: the processed offsets of every partition."""
+        """Auto-commit: each live member commits the processed offsets of its partitions."""
         for part in self.partitions:
-            self._commit(part)
+            if part.owner >= 0 and self._alive(self.members[part.owner]):
+                self._commit(part)
 
     # -- membership ------------------------------------------------------------------------------
     def replica_changed(self, kernel: Kernel, replica: int, up: bool) -> None:

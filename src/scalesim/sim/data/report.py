@@ -190,7 +190,7 @@ def outbox(runs: list[Relay], span: float) -> dict[str, Any]:
             "duplicate_rate": _clean(duplicates / publishes) if publishes else None,
             "delay_ms": _latency([r.delay for r in runs]),
             "polls": sum(r.polls for r in runs),
-            "backlog_end": sum(len(r.log) - r.pos for r in runs),
+            "backlog_end": sum(r.unpublished() for r in runs),
             "backlog_max": max(r.backlog_max for r in runs)}
 
 
