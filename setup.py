@@ -17,6 +17,13 @@ COMPILED = [
     "src/scalesim/sim/mechanisms/backoff.py",
     "src/scalesim/sim/mechanisms/balancer.py",
     "src/scalesim/sim/mechanisms/circuit_breaker.py",
+    "src/scalesim/sim/data/messages.py",
+    "src/scalesim/sim/data/delivery.py",
+    "src/scalesim/sim/data/partitions.py",
+    "src/scalesim/sim/data/messaging.py",
+    "src/scalesim/sim/data/saga.py",
+    "src/scalesim/sim/data/outbox.py",
+    "src/scalesim/sim/data/event_store.py",
 ]
 
 

@@ -135,8 +135,8 @@ class EventStore(Strict):
 
     streams: int = Field(1000, ge=1, description="aggregates; a request's key picks its "
                          "stream (key mod streams)")
-    initial_events: int = Field(0, ge=0, description="events already in every stream when "
-                                "the run starts")
+    initial_events: int = Field(0, ge=0, description="events already in a stream when the "
+                                "run starts, on average (spread evenly from 0 to twice this)")
     append: Name = Field("append", description="the operation that appends")
     load: Name | None = Field(None, description="an operation that only loads an aggregate")
     read_per_event: Duration = Field(2e-5, description="time to read and apply one event "

@@ -16,7 +16,7 @@ from scalesim.sim.data.outbox import OutboxArea, OutboxWrite, Relay
 from scalesim.sim.data.partitions import GroupSettings, PartitionedSubscription
 from scalesim.sim.data.saga import SagaArea, SagaPlan, StepPlan
 from scalesim.sim.mechanisms.backoff import Backoff
-from scalesim.sim.plan import CallPlan, Comp, Op
+from scalesim.sim.plan import CAUSE_NAMES, CallPlan, Comp, Op
 from scalesim.sim.random import sampler, uniforms
 from scalesim.spec.data import Consumer, Delivery
 from scalesim.spec.dists import Constant
@@ -58,11 +58,12 @@ class DataBuilder:
             else:
                 effective = system.effective(forward)
                 step_plan.timeout = effective.timeout or 0.0
-                step_plan.attempts, step_plan.backoff = self._redelivery(
+                step_plan.attempts, step_plan.backoff, step_plan.retry_on = self._redelivery(
                     effective.retry, caller, "saga", str(index), str(number))
                 if undo is not None:
                     step_plan.undo_target = self.op(ops, undo.to)
-                    step_plan.undo_attempts, step_plan.undo_backoff = self._redelivery(
+                    (step_plan.undo_attempts, step_plan.undo_backoff,
+                     step_plan.undo_retry_on) = self._redelivery(
                         system.effective(undo).retry, caller, "saga", str(index), str(number),
                         "compensate")
             steps.append(step_plan)
@@ -77,11 +78,14 @@ class DataBuilder:
         self.sagas.append(plan)
         return plan
 
-    def _redelivery(self, retry: Retry | None, *names: str) -> tuple[int, Backoff | None]:
+    def _redelivery(self, retry: Retry | None,
+                    *names: str) -> tuple[int, Backoff | None, int]:
+        """Attempts, back-off and the causes delivered again (as the kernel's retry mask)."""
         if retry is None:
-            return 1, None
+            return 1, None, 0
+        mask = sum(1 << CAUSE_NAMES.index(cause) for cause in retry.on)
         return retry.attempts, Backoff(retry.backoff, retry.jitter, retry.base, retry.max,
-                                       uniforms(self.rng(*names, "backoff")))
+                                       uniforms(self.rng(*names, "backoff"))), mask
 
     def outbox(self, ops: dict[str, Op], host: Comp, caller: str, index: int,
                call: Call) -> OutboxWrite:

@@ -32,9 +32,10 @@ class EventStore(Area):
         self.read_per_event = read_per_event
         self.snapshot_every = snapshot_every  # 0 = no snapshots
         self.snapshot_read = snapshot_read
-        since = initial_events % snapshot_every if snapshot_every else initial_events
-        self.version = [initial_events] * streams  # events in each stream
-        self.since_snapshot = [since] * streams
+        # Stream lengths spread evenly over 0 … 2 × initial_events (mean initial_events).
+        self.version = [(2 * i + 1) * initial_events // streams for i in range(streams)]
+        self.since_snapshot = [n % snapshot_every if snapshot_every else n
+                               for n in self.version]
         self.last_commit = [-1.0] * streams
         self.kernel: Kernel | None = None
         self.loaded_kind = -1

@@ -111,6 +111,8 @@ def subscription(runs: list[Consumption], span: float) -> dict[str, Any]:
         "duplicates": sum(s.duplicates for s in runs),
         "deduplicated": sum(s.deduplicated for s in runs),
         "dead_lettered": sum(s.dead_lettered for s in runs),
+        "dead_letter_share": _clean(sum(s.dead_lettered for s in runs) / settled)
+        if settled else None,
         "lost": sum(s.lost for s in runs),
         "deliveries_per_message": _clean(sum(s.settled_deliveries for s in runs) / settled)
         if settled else None,
@@ -160,6 +162,7 @@ def saga(runs: list[SagaPlan]) -> dict[str, Any]:
         "started": started, **counts, "unfinished": unfinished,
         "success_rate": rate(counts["succeeded"]),
         "compensated_rate": rate(counts["compensated"]),
+        "aborted_rate": rate(counts["aborted"]),
         "stuck_rate": rate(counts["stuck"]),
         "duration_ms": _latency([p.duration for p in runs]),
         "compensation_ms": _latency([p.compensation for p in runs]),

@@ -42,8 +42,8 @@ if TYPE_CHECKING:
     from scalesim.sim.kernel import Kernel
 
 FORWARD, COMPENSATING, DONE = range(3)
-SUCCEEDED, COMPENSATED, STUCK = range(3)
-OUTCOMES = ("succeeded", "compensated", "stuck")
+SUCCEEDED, COMPENSATED, ABORTED, STUCK = range(4)
+OUTCOMES = ("succeeded", "compensated", "aborted", "stuck")
 
 
 class StepPlan:
@@ -51,7 +51,8 @@ class StepPlan:
     go to and the redelivery policy (choreography)."""
 
     __slots__ = ("attempts", "backoff", "call", "compensated", "compensation", "failed",
-                 "label", "target", "timeout", "undo_attempts", "undo_backoff", "undo_target")
+                 "label", "retry_on", "target", "timeout", "undo_attempts", "undo_backoff",
+                 "undo_retry_on", "undo_target")
 
     def __init__(self, label: str, target: Op) -> None:
         self.label = label
@@ -62,8 +63,10 @@ class StepPlan:
         self.timeout = 0.0  # choreography: a delivery slower than this is delivered again
         self.attempts = 1
         self.backoff: Backoff | None = None
+        self.retry_on = 0  # causes that are delivered again (a bit per cause)
         self.undo_attempts = 1
         self.undo_backoff: Backoff | None = None
+        self.undo_retry_on = 0
         self.failed = 0  # failed after all its attempts
         self.compensated = 0  # its compensation ran to the end
 
@@ -86,7 +89,7 @@ class SagaPlan(AreaStep):
         self.trace_quota = trace_quota
         self.area: SagaArea | None = None
         self.started = 0
-        self.outcomes = [0, 0, 0]
+        self.outcomes = [0, 0, 0, 0]
         self.duration = Histogram()
         self.compensation = Histogram()
         self.inconsistency = Histogram()
@@ -108,7 +111,7 @@ class SagaPlan(AreaStep):
 
     def reset(self) -> None:
         self.started = 0
-        self.outcomes = [0, 0, 0]
+        self.outcomes = [0, 0, 0, 0]
         self.duration.reset()
         self.compensation.reset()
         self.inconsistency.reset()
@@ -162,14 +165,15 @@ class SagaRun(Listener):
             self.begin(kernel)
 
     def compensate_next(self, kernel: Kernel) -> None:
-        """Undo the next committed step below `index`, or end as compensated."""
+        """Undo the next committed step below `index`, or end: compensated, or aborted when
+        nothing had committed."""
         steps = self.plan.steps
         while self.index > 0:
             self.index -= 1
             if steps[self.index].compensatable:
                 self.begin(kernel)
                 return
-        self.end(kernel, COMPENSATED)
+        self.end(kernel, COMPENSATED if self.first_commit >= 0.0 else ABORTED)
 
     def begin(self, kernel: Kernel) -> None:
         """Start the current step or compensation: after the coordinator's transition time
@@ -285,7 +289,8 @@ class SagaRun(Listener):
         forward = self.phase == FORWARD
         attempts = step.attempts if forward else step.undo_attempts
         backoff = step.backoff if forward else step.undo_backoff
-        if self.tries >= attempts or backoff is None:
+        retry_on = step.retry_on if forward else step.undo_retry_on
+        if self.tries >= attempts or backoff is None or not retry_on >> cause & 1:
             self.outcome(kernel, cause)
             return
         self.delay = backoff.delay(self.tries, self.delay)
