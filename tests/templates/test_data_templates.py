@@ -36,7 +36,9 @@ def test_saga_ends_within_5_s_and_a_declined_payment_is_compensated(template_id)
     assert saga["duration_ms"]["p99"] < 5000
     assert saga["compensated"] > 0 and saga["stuck"] == 0
     authorize = next(s for s in saga["steps"] if s["name"] == "authorize-payment")
-    assert authorize["pivot"] and authorize["failed"] == saga["compensated"]
+    assert authorize["pivot"]
+    # Declined: compensated, or still compensating when the run ends.
+    assert saga["compensated"] <= authorize["failed"] <= saga["compensated"] + saga["unfinished"]
     undone = {s["name"]: s["compensated"] for s in saga["steps"]}
     assert undone["create-order"] == undone["reserve-stock"] == saga["compensated"]
     assert undone["schedule-shipping"] == undone["approve-order"] == 0

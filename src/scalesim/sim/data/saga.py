@@ -228,7 +228,8 @@ class SagaRun(Listener):
                 self.index += 1
                 self.forward(kernel)
                 return
-            step.failed += 1
+            if self.counted:
+                step.failed += 1
             self.cause = cause
             if self.index > self.plan.pivot:
                 self.end(kernel, STUCK)  # a retriable step cannot be undone
@@ -238,7 +239,8 @@ class SagaRun(Listener):
             self.compensate_next(kernel)
             return
         if cause == OK:
-            step.compensated += 1
+            if self.counted:
+                step.compensated += 1
             self.compensate_next(kernel)
         else:
             self.end(kernel, STUCK)
