@@ -97,7 +97,8 @@ def badges(call: Call) -> list[str]:
 
 
 def _mode(call: Call, parallel: str | None) -> str:
-    parts = ["async" if call.async_ else "sync"]
+    parts = [f"outbox ({call.outbox.relay})" if call.outbox is not None
+             else "async" if call.async_ else "sync"]
     if parallel:
         parts.append(parallel)
     if call.probability < 1:

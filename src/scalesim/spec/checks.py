@@ -26,8 +26,9 @@ def iter_calls(system: System) -> Iterator[tuple[str, str, Path, Call]]:
     call's `defaults.calls` settings filled in (and a saga's retry policy).
 
     A saga's steps are calls of the operation that holds it; in a choreographed saga nobody
-    waits on them, so they come as async calls. Compensations come with probability 0: they
-    run only when a later step fails, which a static estimate cannot know."""
+    waits on them, so they come as async calls, as do publishes through an outbox.
+    Compensations come with probability 0: they run only when a later step fails, which a
+    static estimate cannot know."""
     for cname, component in system.components.items():
         for oname, operation in component.effective_operations.items():
             base: Path = ("components", cname, "operations", oname, "calls")
@@ -35,12 +36,12 @@ def iter_calls(system: System) -> Iterator[tuple[str, str, Path, Call]]:
                 if isinstance(step, ParallelStep):
                     for branch, call in enumerate(step.parallel.calls):
                         yield (cname, oname, (*base, index, "parallel", "calls", branch),
-                               system.effective(call))
+                               system.effective(call).as_seen())
                 elif isinstance(step, SagaBlock):
                     for path, call in saga_calls(system, step.saga, (*base, index, "saga")):
                         yield cname, oname, path, call
                 else:
-                    yield cname, oname, (*base, index), system.effective(step)
+                    yield cname, oname, (*base, index), system.effective(step).as_seen()
 
 
 def saga_calls(system: System, saga: Saga, base: Path) -> Iterator[tuple[Path, Call]]:
@@ -202,7 +203,7 @@ def _check_data_references(system: System) -> list[Problem]:
                     if problem:
                         problems.append((("components", name, "operations", oname, "calls",
                                           index, "saga", "via"), problem))
-    for cname, _, path, call in iter_calls(system):
+    for cname, _, path, call in _written_calls(system):
         if call.outbox is None or _reference_problem(system, call.to):
             continue
         target = call.to.partition(".")[0]
@@ -217,6 +218,19 @@ def _check_data_references(system: System) -> list[Problem]:
         if target == cname:
             problems.append(((*path, "outbox"), "a queue cannot publish through an outbox"))
     return problems
+
+
+def _written_calls(system: System) -> Iterator[tuple[str, str, Path, Call]]:
+    """Plain and parallel calls as written (no defaults, no reinterpretation)."""
+    for cname, component in system.components.items():
+        for oname, operation in component.effective_operations.items():
+            base: Path = ("components", cname, "operations", oname, "calls")
+            for index, step in enumerate(operation.calls):
+                if isinstance(step, ParallelStep):
+                    for branch, call in enumerate(step.parallel.calls):
+                        yield cname, oname, (*base, index, "parallel", "calls", branch), call
+                elif isinstance(step, Call):
+                    yield cname, oname, (*base, index), step
 
 
 def sync_edges(system: System) -> dict[str, list[str]]:

@@ -89,6 +89,11 @@ class Call(Strict):
     outbox: Outbox | None = Field(
         None, description="publish to a queue through a transactional outbox and its relay")
 
+    def as_seen(self) -> Call:
+        """The call as static analysis sees it: a publish through an outbox waits for
+        nothing, like an async call."""
+        return self.model_copy(update={"async_": True}) if self.outbox is not None else self
+
 
 class Parallel(Strict):
     wait_for: Literal["all", "any"] | Annotated[int, Field(ge=1)] = "all"
@@ -243,8 +248,11 @@ def plain_steps(steps: list[Call | ParallelStep | SagaBlock],
     for step in steps:
         if isinstance(step, SagaBlock):
             out += step.saga.calls(compensations)
+        elif isinstance(step, Call):
+            out.append(step.as_seen())
         else:
-            out.append(step)
+            out.append(step.model_copy(update={"parallel": step.parallel.model_copy(
+                update={"calls": [call.as_seen() for call in step.parallel.calls]})}))
     return out
 
 

@@ -1,4 +1,4 @@
-"""Rules about queues: bounded, drained fast enough, and somewhere for poison messages."""
+"""Rules about queues: bounded and drained fast enough (dead letters: see data.py)."""
 
 from __future__ import annotations
 
@@ -50,10 +50,3 @@ def slow_consumers(ctx: Context) -> Iterator[Hit]:
                           f"{ms(seconds)} each with no queueing): the backlog grows by "
                           f"{per_s(inflow - capacity)}")
 
-
-def no_dead_letter(ctx: Context) -> Iterator[Hit]:
-    """SS403: the spec has no dead-letter field yet, so every queue lacks one."""
-    for name, _ in _queues(ctx):
-        yield Hit(("components", name),
-                  f"queue '{name}' has no dead-letter channel: a message its consumer keeps "
-                  "failing on is retried forever or lost, and nobody sees it")

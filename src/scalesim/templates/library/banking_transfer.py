@@ -27,10 +27,11 @@ def scenario(p: Params) -> Scenario:
               f"credits; the fraud service hangs (+2 s) for {INCIDENT_S:g} s of the "
               f"{WINDOW_S:g} s window.",
         expect=(
-            Expect(f"{saga}.aborted_rate", "~", incident,
-                   "fail closed: no transfer goes through unscored, and nothing was "
-                   "committed, so nothing needs undoing", tolerance=0.15),
-            Expect(f"{saga}.compensated_rate", "~", p.reject_rate * (1 - incident),
+            Expect("workloads.transfers.failed_share", "~",
+                   incident + (1 - incident) * p.reject_rate,
+                   "fail closed: no transfer goes through unscored; and a rejected credit "
+                   "fails its transfer", tolerance=0.15),
+            Expect(f"{saga}.compensated_rate", "~", p.reject_rate,
                    "a rejected credit refunds the debit", tolerance=0.5),
             Expect(f"{saga}.stuck_rate", "<=", 0, "settlement retries until it is done"),
             Expect("latency_ms.p99", "<", p.deadline_ms,
@@ -56,9 +57,10 @@ TEMPLATE = Template(
     assumptions=(
         "Failing closed is the bank's policy: without a fraud score the transfer is "
         "refused, never let through.",
-        "The saga is orchestrated by the transfer service; the fraud score is read-only, "
-        "the debit is a hold undone by a refund, the partner bank's credit is the pivot and "
-        "the settlement after it is idempotent by transfer id, so it is retried.",
+        "The fraud score comes first and is read-only, so the saga starts only for scored "
+        "transfers; the transfer service orchestrates it: the debit is a hold undone by a "
+        "refund, the partner bank's credit is the pivot and the settlement after it is "
+        "idempotent by transfer id, so it is retried.",
         "The debit is not idempotent here, so it has no retry; with an idempotency key it "
         "could be retried safely.",
         "The transfer event goes through an outbox read by a CDC connector (Debezium).",
