@@ -2,7 +2,7 @@
 
 One ScaledObject per consumer Deployment (KEDA allows one per target), one trigger per queue
 it consumes. The trigger follows the queue's tech: Kafka consumer-group lag, RabbitMQ queue
-length, otherwise a Prometheus query on the backlog.
+length, SQS visible plus in-flight messages, otherwise a Prometheus query on the backlog.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from scalesim.generate.tech import runs_as_deployment, tech_of
 from scalesim.generate.topology import consumed_queues
 from scalesim.spec.model import System
 
+SQS_REGION = "us-east-1"  # a placeholder: the spec has no region
+
 
 def backlog_per_replica(system: System, consumer: str) -> int:
     """A replica takes `workers` messages at once; more waiting means it is falling behind."""
@@ -24,12 +26,19 @@ def backlog_per_replica(system: System, consumer: str) -> int:
 
 
 def max_replicas(system: System, consumer: str) -> int:
-    """More replicas than the subscriptions' concurrency can keep busy would sit idle."""
-    concurrency = sum(sub.concurrency for queue in consumed_queues(system, consumer)
-                      for sub in system.components[queue].consumers
-                      if system.resolve(sub.to)[0] == consumer)
+    """More replicas than the subscriptions' concurrency can keep busy would sit idle; on a
+    partitioned topic each replica runs `concurrency` group members and a partition feeds
+    one member, so replicas beyond partitions / concurrency idle too (KEDA's Kafka scaler
+    caps at the partition count unless allowIdleConsumers)."""
+    subs = [(queue, sub) for queue in consumed_queues(system, consumer)
+            for sub in system.components[queue].consumers
+            if system.resolve(sub.to)[0] == consumer]
+    concurrency = sum(sub.concurrency for _, sub in subs)
     replicas = system.components[consumer].replicas
-    return max(replicas, math.ceil(concurrency / backlog_per_replica(system, consumer)))
+    most = max(replicas, math.ceil(concurrency / backlog_per_replica(system, consumer)))
+    caps = [math.ceil(partitions / sub.concurrency) for queue, sub in subs
+            if (partitions := system.components[queue].partitions) is not None]
+    return max(replicas, min([most, *caps]))
 
 
 def trigger(system: System, queue: str, consumer: str, namespace: str) -> dict[str, Any]:
@@ -45,6 +54,12 @@ def trigger(system: System, queue: str, consumer: str, namespace: str) -> dict[s
         return {"type": "rabbitmq", "name": dns_label(queue), "metadata": {
             "protocol": "amqp", "queueName": subscription, "mode": "QueueLength",
             "value": threshold, "hostFromEnv": env_name(queue, "URL")}}
+    if tech.name == "sqs":
+        # Visible plus in-flight messages (scaleOnInFlight), the backlog the simulator
+        # reports; the region is a placeholder to set.
+        return {"type": "aws-sqs-queue", "name": dns_label(queue), "metadata": {
+            "queueURLFromEnv": env_name(queue, "URL"), "queueLength": threshold,
+            "awsRegion": SQS_REGION, "scaleOnInFlight": "true"}}
     query = (f'sum(scalesim_queue_backlog{{namespace="{namespace}",queue="{dns_label(queue)}",'
              f'subscription="{subscription}"}})')
     return {"type": "prometheus", "name": dns_label(queue), "metadata": {

@@ -23,6 +23,7 @@ class Expr:
     head: str
     args: tuple[Arg, ...] = ()
     bracketed: bool = False
+    braces: bool = False  # a set literal {args}
 
     def render(self, indent: int = 0, used: int = 0) -> str:
         """This expression, on one line if it fits after `used` columns, else one argument
@@ -32,14 +33,17 @@ class Expr:
             return flat
         inner = " " * (indent + 4)
         lines = [self._item(key, value, indent + 4) for key, value in self.args]
-        return (f"{self.head}(\n" + "".join(f"{inner}{line},\n" for line in lines)
-                + " " * indent + ")")
+        opening, closing = ("{", "}") if self.braces else (f"{self.head}(", ")")
+        return (f"{opening}\n" + "".join(f"{inner}{line},\n" for line in lines)
+                + " " * indent + closing)
 
     def _flat(self) -> str:
         if not self.bracketed:
             return self.head
         items = ", ".join(f"{key}={value._flat()}" if key else value._flat()
                           for key, value in self.args)
+        if self.braces:
+            return "{" + items + "}"
         if self.head == "" and len(self.args) == 1:
             items += ","
         return f"{self.head}({items})"
@@ -114,7 +118,8 @@ def breaker(spec: CircuitBreaker) -> Expr:
 
 def retry(spec: Retry) -> tuple[Expr, set[str]]:
     """A retry policy, and the names of `resilience.py` it uses."""
-    causes = Expr("{" + ", ".join(python(cause) for cause in sorted(set(spec.on))) + "}")
+    causes = Expr("", tuple((None, lit(cause)) for cause in sorted(set(spec.on))),
+                  bracketed=True, braces=True)
     keywords = {
         "attempts": lit(spec.attempts),
         "backoff": call("Backoff", lit(spec.backoff), lit(spec.jitter), base=lit(spec.base),

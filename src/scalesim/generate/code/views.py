@@ -13,9 +13,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from scalesim.generate.code import literals
-from scalesim.generate.code.literals import Expr, call, lit, python
+from scalesim.generate.code.literals import Expr, call, lit, python, tuple_of
 from scalesim.spec.dists import AnyDistribution, Constant
-from scalesim.spec.model import Call, Component, Kind, Operation, ParallelStep, System
+from scalesim.spec.model import (
+    Call,
+    Component,
+    Kind,
+    Operation,
+    ParallelStep,
+    Saga,
+    SagaBlock,
+    System,
+)
 from scalesim.spec.resilience import Fallback
 
 FIRST_PORT = 8001
@@ -91,6 +100,7 @@ class ServiceView:
     imports: tuple[str, ...]
     downstreams: tuple[tuple[str, str, int], ...]  # component, variable, local port
     is_queue: bool
+    has_saga: bool  # coordinates an orchestrated saga (saga.py)
 
 
 def services(system: System) -> list[ServiceView]:
@@ -127,7 +137,7 @@ class _Builder:
             background=tuple(background), imports=tuple(self.imports.lines()),
             downstreams=tuple((target, env_var(target), self.ports[target])
                               for target in sorted(self.downstreams)),
-            is_queue=component.kind is Kind.QUEUE)
+            is_queue=component.kind is Kind.QUEUE, has_saga="saga" in self.imports.names)
 
     def _description(self) -> str:
         kind = self.component.kind
@@ -196,9 +206,30 @@ class _Builder:
                 self.imports.add("downstream", "parallel")
                 steps.append(f"await parallel({need}, {', '.join(branches)})"
                              f"  # wait_for: {wait_for}")
+            elif isinstance(step, SagaBlock):
+                steps.append(self._saga(name, step.saga))
             else:
-                steps.append(f"await {self._call(name, step)}.run()")
+                comment = "  # through an outbox: a relay publishes it" if step.outbox else ""
+                steps.append(f"await {self._call(name, step)}.run(){comment}")
         return tuple(steps)
+
+    def _saga(self, operation: str, saga: Saga) -> str:
+        """An orchestrated saga becomes a Saga of this service (the coordinator) over the
+        participants' operations and their compensation endpoints; a choreographed one is
+        the participants' business (see docs/generate.md)."""
+        if saga.coordination == "choreography":
+            return (f"pass  # a choreographed saga through '{saga.via}': its participants "
+                    "react to each other's events; not generated")
+        self.imports.add("saga", "Saga", "Step")
+        steps = []
+        for step in saga.steps:
+            forward = Expr(self._call(operation, saga.with_policy(step.as_call())))
+            undo = {} if step.compensate is None else {
+                "compensation": Expr(self._call(operation, saga.with_policy(step.compensate)))}
+            steps.append(call("Step", lit(step.label), forward, **undo))
+        expr = call("Saga", lit(f"{self.name}.{operation}"), tuple_of(*steps),
+                    lit(saga.pivot))
+        return f"await {self._constant(f'saga_{identifier(operation)}', expr)}.run()"
 
     def _call(self, operation: str, spec: Call) -> str:
         """A Dependency constant with the call's own settings, else the defaults' (an async
@@ -235,7 +266,7 @@ class _Builder:
             self.imports.add("downstream", "Fallback")
         elif spec.on_failure == "continue":
             keywords["on_failure"] = lit("continue")
-        if spec.async_:
+        if spec.async_ or spec.outbox is not None:
             keywords["fire_and_forget"] = lit(True)
         return self._dependency(operation, self.system.resolve(spec.to),
                                 probability=spec.probability, **keywords)
