@@ -5,11 +5,11 @@ their deduplication, poison messages, and what an autoscaler reads."""
 from __future__ import annotations
 
 import pytest
+from tests.data.helpers import system
 from tests.kernel.helpers import binomial_bound, run
 
 from scalesim.sim.data.messaging import backlog, oldest_age
 from scalesim.sim.run import run_kernels
-from tests.data.helpers import system
 
 
 def queue(delivery: dict[str, object], consumer_error: float = 0.0, work: str = "1ms",

@@ -5,6 +5,7 @@ one consumer per partition, a slow record blocking only its partition, rebalance
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import pairwise
 
 import pytest
 from tests.kernel.helpers import run
@@ -36,7 +37,7 @@ def test_records_of_a_partition_are_processed_one_at_a_time_in_offset_order() ->
     checked = 0
     for traces in by_partition.values():
         traces.sort(key=lambda t: t["offset"])
-        for before, after in zip(traces, traces[1:], strict=False):
+        for before, after in pairwise(traces):
             if after["offset"] != before["offset"] + 1 or not after["deliveries"]:
                 continue
             assert after["deliveries"][0]["start_s"] >= before["deliveries"][-1]["end_s"]

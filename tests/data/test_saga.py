@@ -5,6 +5,8 @@ steps."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from tests.kernel.helpers import binomial_bound, run
 
@@ -77,8 +79,7 @@ def test_compensations_run_in_reverse_order_after_a_failure(coordination: str) -
                          ("ship", "step", "error"), ("charge", "compensation", "ok"),
                          ("reserve", "compensation", "ok")]
         times = [(e["start_s"], e["end_s"]) for e in trace["events"]]
-        assert all(end <= start for (_, end), (start, _) in zip(times, times[1:],
-                                                                strict=False))
+        assert all(end <= start for (_, end), (start, _) in pairwise(times))
     hop = 2.0 if coordination == "choreography" else 0.0
     assert s["compensation_ms"]["p50"] == pytest.approx(4 + 3 + 2 * hop, rel=0.01)
     # From the first commit (reserve) to the last compensation.
