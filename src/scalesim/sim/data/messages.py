@@ -69,24 +69,24 @@ class Message:
 class Attempt(Root):
     """One delivery of a message: the root of the consumer's visit."""
 
-    __slots__ = ("member", "msg", "ok", "over", "returned", "start", "sub")
+    __slots__ = ("member", "msg", "ok", "over", "record", "returned", "sub")
 
-    def __init__(self, sub: Consumption, msg: Message, start: float, member: int) -> None:
+    def __init__(self, sub: Consumption, msg: Message, member: int) -> None:
         self.sub = sub
         self.msg = msg
-        self.start = start
         self.member = member  # the Kafka group member that took it; -1 for a plain queue
         self.over = False
         self.ok = False
         self.returned = False  # the message went back to the queue (or elsewhere) already
+        self.record: list[float] | None = None  # its [start, end, cause] in a sampled trace
 
     def finished(self, kernel: Kernel, frame: Frame, cause: int) -> None:
         self.over = True
         self.ok = cause == OK
-        trace = self.msg.trace
-        if trace is not None:
-            trace[-1][1] = kernel.now
-            trace[-1][2] = float(cause)
+        record = self.record
+        if record is not None:
+            record[1] = kernel.now
+            record[2] = float(cause)
         self.sub.attempt_over(kernel, self, cause)
 
 
@@ -230,9 +230,10 @@ class Consumption(Subscription):
         self.deliveries += 1
         if msg.deliveries > 1:
             self.redelivered += 1
-        attempt = Attempt(self, msg, now, member)
+        attempt = Attempt(self, msg, member)
         if msg.trace is not None:
-            msg.trace.append([now, -1.0, -1.0])
+            attempt.record = [now, -1.0, -1.0]
+            msg.trace.append(attempt.record)
         frame = Frame(self.target, None, None, None, 1,
                       self.delivered + self.failed + self.inflight, msg.published)
         frame.root = attempt

@@ -105,6 +105,7 @@ def subscription(runs: list[Consumption], span: float) -> dict[str, Any]:
         "backlog_end": sum(s.backlog() for s in runs),
         "lag_ms": _latency([s.lag for s in runs]),
         "guarantee": GUARANTEES[first.guarantee],
+        "idempotent": first.settings.idempotent,
         "published": sum(s.published for s in runs),
         "deliveries": sum(s.deliveries for s in runs),
         "redelivered": sum(s.redelivered for s in runs),

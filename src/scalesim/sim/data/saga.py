@@ -13,9 +13,10 @@ publishes the first event and goes on at once. Every step, and every compensatio
 event published through the saga's queue and delivered to the participant; a failed or
 timed-out delivery is delivered again after the policy's back-off.
 
-Measured per saga: completion time, outcome (succeeded, compensated, stuck, unfinished),
-compensation time (from the failure to the last compensation) and the window of
-inconsistency (from the first local commit to the saga's end).
+Measured per saga: completion time, outcome (succeeded, compensated, aborted — it failed
+before anything committed —, stuck, unfinished), compensation time (from the failure to the
+last compensation) and the window of inconsistency (from the first local commit to the
+saga's end).
 """
 
 from __future__ import annotations
