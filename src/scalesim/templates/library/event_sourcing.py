@@ -18,7 +18,7 @@ class Params(TemplateParams):
                             le=10_000_000)
     snapshot_every: int = param(50, "events between snapshots of an aggregate",
                                 unit="events", ge=1, le=10_000)
-    history: int = param(500, "events every stream already holds", unit="events", ge=0,
+    history: int = param(500, "events a stream already holds, on average", unit="events", ge=0,
                          le=100_000)
 
 
