@@ -2,8 +2,8 @@
 
 The pure-Python modules stay the reference (tests compare both byte for byte). Set
 SCALESIM_PURE_PYTHON=1 to skip compilation, e.g. on a machine without a C compiler.
-`sim/area.py` stays interpreted: the areas (sim/control, sim/data) subclass it, and an
-interpreted class cannot inherit from a compiled one. Areas run per period, off the hot path.
+`sim/area.py` is compiled with `allow_interpreted_subclasses`, so the compiled data areas
+(sim/data) and the interpreted controllers (sim/control, which run per period) share it.
 """
 
 import os
@@ -12,12 +12,20 @@ from setuptools import setup
 
 COMPILED = [
     "src/scalesim/sim/kernel.py",
+    "src/scalesim/sim/area.py",
     "src/scalesim/sim/plan.py",
     "src/scalesim/sim/random.py",
     "src/scalesim/sim/mechanisms/arrivals.py",
     "src/scalesim/sim/mechanisms/backoff.py",
     "src/scalesim/sim/mechanisms/balancer.py",
     "src/scalesim/sim/mechanisms/circuit_breaker.py",
+    "src/scalesim/sim/data/messages.py",
+    "src/scalesim/sim/data/delivery.py",
+    "src/scalesim/sim/data/partitions.py",
+    "src/scalesim/sim/data/messaging.py",
+    "src/scalesim/sim/data/saga.py",
+    "src/scalesim/sim/data/outbox.py",
+    "src/scalesim/sim/data/event_store.py",
 ]
 
 

@@ -22,7 +22,8 @@ from scalesim.spec import load_spec
 
 PACKAGE = Path(scalesim.__file__).parent
 REPO = PACKAGE.parents[1]
-SPECS = [Path(__file__).with_name("features.yaml"), REPO / "examples" / "shop.yaml",
+SPECS = [Path(__file__).with_name("features.yaml"),
+         Path(__file__).with_name("data_features.yaml"), REPO / "examples" / "shop.yaml",
          REPO / "benchmarks" / "three_tier.yaml",
          Path(__file__).with_name("control_features.yaml")]
 COMPILED = not scalesim.sim.kernel.__file__.endswith(".py")

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from scalesim.spec.checks import iter_calls
-from scalesim.spec.model import Call, Kind, ParallelStep, System, Workload
+from scalesim.spec.model import Call, Kind, ParallelStep, System, Workload, plain_steps
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def _waits(system: System, cname: str, oname: str, response: Callable[[str], flo
         return call.probability * (_hop(system) + response(".".join(system.resolve(call.to))))
 
     total = 0.0
-    for step in component.effective_operations[oname].calls:
+    for step in plain_steps(component.effective_operations[oname].calls):
         if isinstance(step, ParallelStep):
             times = sorted(call_time(call) for call in step.parallel.calls)
             wait_for = step.parallel.wait_for

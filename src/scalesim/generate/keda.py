@@ -2,7 +2,7 @@
 
 One ScaledObject per consumer Deployment (KEDA allows one per target), one trigger per queue
 it consumes. The trigger follows the queue's tech: Kafka consumer-group lag, RabbitMQ queue
-length, otherwise a Prometheus query on the backlog.
+length, SQS visible plus in-flight messages, otherwise a Prometheus query on the backlog.
 
 A consumer whose spec has `autoscale` with a queue metric gets exactly that: its min, max,
 polling interval, cooldown, per-replica backlog and activation thresholds, its CPU and
@@ -25,6 +25,8 @@ from scalesim.generate.tech import runs_as_deployment, tech_of
 from scalesim.generate.topology import consumed_queues
 from scalesim.spec.model import System
 
+SQS_REGION = "us-east-1"  # a placeholder: the spec has no region
+
 
 def backlog_per_replica(system: System, consumer: str) -> int:
     """A replica takes `workers` messages at once; more waiting means it is falling behind."""
@@ -32,12 +34,19 @@ def backlog_per_replica(system: System, consumer: str) -> int:
 
 
 def max_replicas(system: System, consumer: str) -> int:
-    """More replicas than the subscriptions' concurrency can keep busy would sit idle."""
-    concurrency = sum(sub.concurrency for queue in consumed_queues(system, consumer)
-                      for sub in system.components[queue].consumers
-                      if system.resolve(sub.to)[0] == consumer)
+    """More replicas than the subscriptions' concurrency can keep busy would sit idle; on a
+    partitioned topic each replica runs `concurrency` group members and a partition feeds
+    one member, so replicas beyond partitions / concurrency idle too (KEDA's Kafka scaler
+    caps at the partition count unless allowIdleConsumers)."""
+    subs = [(queue, sub) for queue in consumed_queues(system, consumer)
+            for sub in system.components[queue].consumers
+            if system.resolve(sub.to)[0] == consumer]
+    concurrency = sum(sub.concurrency for _, sub in subs)
     replicas = system.components[consumer].replicas
-    return max(replicas, math.ceil(concurrency / backlog_per_replica(system, consumer)))
+    most = max(replicas, math.ceil(concurrency / backlog_per_replica(system, consumer)))
+    caps = [math.ceil(partitions / sub.concurrency) for queue, sub in subs
+            if (partitions := system.components[queue].partitions) is not None]
+    return max(replicas, min([most, *caps]))
 
 
 def trigger(system: System, queue: str, consumer: str, namespace: str,
@@ -57,6 +66,12 @@ def trigger(system: System, queue: str, consumer: str, namespace: str,
         metadata = {"protocol": "amqp", "queueName": subscription, "mode": "QueueLength",
                     "value": per_replica, "hostFromEnv": env_name(queue, "URL")}
         active_key = "activationValue"
+    elif tech.name == "sqs":
+        # Visible plus in-flight messages (scaleOnInFlight), the backlog the simulator
+        # reports; the region is a placeholder to set.
+        metadata = {"queueURLFromEnv": env_name(queue, "URL"), "queueLength": per_replica,
+                    "awsRegion": SQS_REGION, "scaleOnInFlight": "true"}
+        active_key = "activationQueueLength"
     else:
         query = (f'sum(scalesim_queue_backlog{{namespace="{namespace}",'
                  f'queue="{dns_label(queue)}",subscription="{subscription}"}})')
@@ -64,7 +79,8 @@ def trigger(system: System, queue: str, consumer: str, namespace: str,
         active_key = "activationThreshold"
     if activation is not None:
         metadata[active_key] = str(activation)
-    return {"type": tech.name if tech.name in ("kafka", "rabbitmq") else "prometheus",
+    kinds = {"kafka": "kafka", "rabbitmq": "rabbitmq", "sqs": "aws-sqs-queue"}
+    return {"type": kinds.get(tech.name, "prometheus"),
             "name": dns_label(queue), "metadata": metadata}
 
 

@@ -11,8 +11,10 @@ from typing import Any
 
 from scalesim.generate.autoscaling import hpa, hpa_managed
 from scalesim.generate.base import GeneratedFile, GenerateOptions
+from scalesim.generate.brokers import broker_settings
 from scalesim.generate.documents import banner, plain_numbers, to_yaml
 from scalesim.generate.naming import (
+    BROKER_FILE,
     HTTP_PORT,
     LIVE_PATH,
     READY_PATH,
@@ -124,10 +126,12 @@ class KubernetesBuilder:
         return selector(name, self.params.instance)
 
     def _config_map(self, name: str) -> dict[str, Any]:
+        data = {SETTINGS_FILE: self.params.json(name, "settings", settings(self.system, name))}
+        broker = broker_settings(self.system, name)
+        if broker is not None:
+            data[BROKER_FILE] = self.params.json(name, "broker", broker)
         return {"apiVersion": "v1", "kind": "ConfigMap",
-                "metadata": self._metadata(name, "-settings"),
-                "data": {SETTINGS_FILE: self.params.json(name, "settings",
-                                                         settings(self.system, name))}}
+                "metadata": self._metadata(name, "-settings"), "data": data}
 
     def _probe(self, name: str, which: str, probe: Probe,
                action: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 HTTP_PORT = 8080
 SETTINGS_DIR = "/etc/scalesim"
 SETTINGS_FILE = "component.json"
+BROKER_FILE = "broker.json"  # a queue's delivery settings in its broker's terms
 READY_PATH, LIVE_PATH = "/ready", "/health"  # what generated services serve
 PROMETHEUS = "http://prometheus.istio-system.svc.cluster.local:9090"  # Istio's addon
 NAME_LABEL = "app.kubernetes.io/name"

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from functools import cache
 
-from scalesim.spec.model import Call, Component, Kind, ParallelStep, System
+from scalesim.spec.model import Call, Component, Kind, ParallelStep, System, plain_steps
 
 MIB = 1024 * 1024
 BASE_MEMORY_MIB = 128
@@ -45,7 +45,7 @@ class _ZeroLoad:
         spec = self.system.components[component]
         op = spec.effective_operations[operation]
         total = op.work.mean_s + op.post_work.mean_s
-        for step in op.calls:
+        for step in plain_steps(op.calls):
             if isinstance(step, ParallelStep):
                 branches = sorted(self.call_s(call) for call in step.parallel.calls)
                 wait_for = step.parallel.wait_for

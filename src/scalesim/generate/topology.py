@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from scalesim.spec.model import Call, ParallelStep, System
+from scalesim.spec.model import Call, ParallelStep, System, plain_steps
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ def edges(system: System) -> Iterator[Edge]:
     """Every call site in spec order, parallel branches flattened."""
     for caller, component in system.components.items():
         for operation_name, operation in component.effective_operations.items():
-            for step in operation.calls:
+            for step in plain_steps(operation.calls, compensations=True):
                 calls = step.parallel.calls if isinstance(step, ParallelStep) else [step]
                 for call in calls:
                     callee, _ = system.resolve(call.to)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from scalesim.lint.context import Context
-from scalesim.spec.model import Kind, ParallelStep
+from scalesim.spec.model import Kind, ParallelStep, plain_steps
 
 
 def ms(seconds: float) -> str:
@@ -45,7 +45,7 @@ def latency_s(ctx: Context, op: str) -> float:
     def wait(ref: str, probability: float) -> float:
         return probability * (round_trip_s(ctx) + latency_s(ctx, ".".join(system.resolve(ref))))
 
-    for step in ctx.operation(op).calls:
+    for step in plain_steps(ctx.operation(op).calls):
         if isinstance(step, ParallelStep):
             branches = sorted(0.0 if call.async_ else wait(call.to, call.probability)
                               for call in step.parallel.calls)

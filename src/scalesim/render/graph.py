@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from scalesim.spec.model import Call, Kind, ParallelStep, System, Workload
+from scalesim.spec.model import Call, Kind, ParallelStep, System, Workload, plain_steps
 
 WORKLOAD = "workload"
 
@@ -97,7 +97,8 @@ def badges(call: Call) -> list[str]:
 
 
 def _mode(call: Call, parallel: str | None) -> str:
-    parts = ["async" if call.async_ else "sync"]
+    parts = [f"outbox ({call.outbox.relay})" if call.outbox is not None
+             else "async" if call.async_ else "sync"]
     if parallel:
         parts.append(parallel)
     if call.probability < 1:
@@ -143,7 +144,7 @@ def architecture(system: System, cluster: Cluster = Cluster.GROUP) -> Architectu
                           (operation,)))
     for name, comp in system.components.items():
         for op_name, op in comp.effective_operations.items():
-            for step in op.calls:
+            for step in plain_steps(op.calls, compensations=True):
                 calls, parallel = ((step.parallel.calls, _parallel_label(step))
                                    if isinstance(step, ParallelStep) else ([step], None))
                 for call in calls:

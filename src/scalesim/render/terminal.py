@@ -8,6 +8,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from scalesim.render.data_tables import data_tables
+
 PERCENTILES = ("mean", "p50", "p90", "p99", "p999", "max")
 
 
@@ -95,16 +97,7 @@ def summary(result: dict[str, Any]) -> Group:
         parts.append(resilience)
     parts += _shedding_and_health(result)
 
-    if "queues" in result:
-        queues = Table(title="Queues", title_justify="left")
-        for column in ("subscription", "delivered", "failed", "rps", "backlog", "lag p50 ms",
-                       "lag p99 ms"):
-            queues.add_column(column, justify="left" if column == "subscription" else "right")
-        for name, queue in result["queues"].items():
-            queues.add_row(name, f"{queue['delivered']:,}", f"{queue['failed']:,}",
-                           f"{queue['delivered_rps']:,.1f}", f"{queue['backlog_end']:,}",
-                           _ms(queue["lag_ms"].get("p50")), _ms(queue["lag_ms"].get("p99")))
-        parts.append(queues)
+    parts += data_tables(result)
 
     parts += _control(result)
 

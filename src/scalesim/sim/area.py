@@ -12,12 +12,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mypy_extensions import mypyc_attr
+
 if TYPE_CHECKING:
     from scalesim.sim.kernel import Kernel
+    from scalesim.sim.plan import Comp, Replica
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # compiled data areas, interpreted controllers
 class Area:
     """Base of every area: override `attach` (and the hooks the kernel documents)."""
 
     def attach(self, kernel: Kernel) -> None:
         """Register event handlers with `kernel.add_handler` and push the first events."""
+
+    def replica_changed(self, kernel: Kernel, comp: Comp, rep: Replica) -> None:
+        """`rep` of `comp` went down or came back up (`rep.up`), or joined or left the
+        component's replica set (`Kernel.join`/`leave`: autoscaling, rollouts); only for
+        areas that asked with `kernel.watch_replicas`."""

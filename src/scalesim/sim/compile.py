@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
 from scalesim.sim.area import Area
 from scalesim.sim.control.build import build_control
+from scalesim.sim.data.build import DataBuilder
 from scalesim.sim.mechanisms.arrivals import Arrivals, segments
 from scalesim.sim.mechanisms.backoff import Backoff
 from scalesim.sim.mechanisms.balancer import (
@@ -44,7 +46,7 @@ from scalesim.sim.plan import (
 )
 from scalesim.sim.random import Sampler, batch_function, sampler, stream, summed, uniforms
 from scalesim.spec.dists import AnyDistribution, Constant
-from scalesim.spec.model import Call, Component, Kind, ParallelStep, System
+from scalesim.spec.model import Call, Component, Kind, ParallelStep, SagaBlock, System
 from scalesim.spec.model import Workload as WlSpec
 from scalesim.spec.resilience import Fallback, LoadShedding, RateLimit
 
@@ -121,11 +123,18 @@ class _Builder:
             comp.mean_work = sum(o.work.mean_s for o in component.effective_operations.values()
                                  ) / max(1, len(component.effective_operations))
         calls: list[CallPlan] = []
+        data = DataBuilder(system, self.rng)
         for name, component in system.components.items():
             for oname, operation in component.effective_operations.items():
                 op = ops[f"{name}.{oname}"]
+                caller = f"{name}.{oname}"
                 for index, step in enumerate(operation.calls):
-                    if isinstance(step, ParallelStep):
+                    if isinstance(step, SagaBlock):
+                        op.steps.append(data.saga(ops, caller, index, step.saga,
+                                                  partial(self.added_call, ops, calls, caller)))
+                    elif not isinstance(step, ParallelStep) and step.outbox is not None:
+                        op.steps.append(data.outbox(ops, op.comp, caller, index, step))
+                    elif isinstance(step, ParallelStep):
                         branch_plans = [self.call(ops, f"{name}.{oname}", (index, b), call)
                                         for b, call in enumerate(step.parallel.calls)]
                         calls += branch_plans
@@ -145,18 +154,20 @@ class _Builder:
                     miss.coin = uniforms(self.rng(name, oname, "cache-miss"))
                     calls.append(miss)
                     op.steps.insert(0, miss)
+        data.event_stores(ops)
         for index, plan in enumerate(calls):
             plan.index = index
             target = plan.target.comp
             plan.extras = (plan.breaker or plan.bulkhead_limit > 0 or plan.retry_cap >= 0
                            or plan.hedge_tracker is not None or target.outlier is not None
                            or target.pool_limit > 0)
-        subscriptions = self.subscriptions(ops)
+        consumptions = data.subscriptions(ops)
+        subscriptions: list[Subscription] = list(consumptions)
         workloads = [self.workload(ops, w_index) for w_index in range(len(system.workloads))]
         faults = self.faults(comps)
-        areas = build_control(system, self, comps, subscriptions, self.replica)
+        areas = build_control(system, self, comps, consumptions, self.replica)
         return Plan(comps, ops, calls, workloads, subscriptions, faults,
-                    system.simulation.traces, areas)
+                    system.simulation.traces, data.areas() + areas)
 
     def replica(self, comp: Comp, index: int) -> Replica:
         """A replica added during the run (autoscaling, rollouts), set up as the first ones."""
@@ -204,7 +215,14 @@ class _Builder:
                     probe.initial_delay
             comp.health = plan
 
-    def call(self, ops: dict[str, Op], caller: str, where: tuple[int, ...], call: Call) \
+    def added_call(self, ops: dict[str, Op], calls: list[CallPlan], caller: str,
+                   where: tuple[int | str, ...], call: Call) -> CallPlan:
+        """A call an area makes (a saga's step), listed with the others."""
+        plan = self.call(ops, caller, where, call)
+        calls.append(plan)
+        return plan
+
+    def call(self, ops: dict[str, Op], caller: str, where: tuple[int | str, ...], call: Call) \
             -> CallPlan:
         call = self.system.effective(call)
         timeout, retry, breaker, bulkhead = (call.timeout, call.retry, call.circuit_breaker,
@@ -264,23 +282,6 @@ class _Builder:
             plan.fallback = self.dist(call.on_failure.fallback, *names, "fallback")
             plan.degraded = call.on_failure.degraded
         return plan
-
-    def subscriptions(self, ops: dict[str, Op]) -> list[Subscription]:
-        result = []
-        for name, component in self.system.components.items():
-            if component.kind is not Kind.QUEUE:
-                continue
-            comp_ops = [op for key, op in ops.items() if key.split(".", 1)[0] == name]
-            for consumer in component.consumers:
-                target = ops[".".join(self.system.resolve(consumer.to))]
-                concurrency = consumer.concurrency if consumer.prefetch is None else \
-                    consumer.prefetch * len(target.comp.replicas)  # follows the replicas
-                sub = Subscription(comp_ops[0].comp, target, concurrency,
-                                   -1 if component.capacity is None else component.capacity)
-                for op in comp_ops:
-                    op.subs.append(sub)
-                result.append(sub)
-        return result
 
     def workload(self, ops: dict[str, Op], index: int) -> Workload:
         spec = self.system.workloads[index]

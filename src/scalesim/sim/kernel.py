@@ -20,6 +20,7 @@ from heapq import heappush
 
 import numpy as np
 
+from scalesim.sim.area import Area
 from scalesim.sim.compile import Plan
 from scalesim.sim.mechanisms.bulkhead import Gate
 from scalesim.sim.mechanisms.circuit_breaker import HALF_OPEN, OPEN, CircuitBreaker
@@ -48,7 +49,7 @@ from scalesim.sim.plan import (
     Op,
     ParPlan,
     Replica,
-    Subscription,
+    Root,
     Workload,
 )
 from scalesim.spec.model import Limits
@@ -98,6 +99,7 @@ class Kernel:
         self.pauses = any(action.pause_every > 0 for _, action in plan.faults)
         # (time, component, replica, what) for readiness, restarts and ejections
         self.health_events: list[tuple[float, str, int, str]] = []
+        self.replica_watchers: list[Area] = []  # told when a replica goes down or comes back
         self.handlers: list[Callable[[object], None]] = [  # indexed by event kind
             self._arrive, self._deliver, self._work_done, self._post_done,  # type: ignore[list-item]
             self._response, self._timeout, self._retry, self._fallback_done,  # type: ignore[list-item]
@@ -126,6 +128,34 @@ class Kernel:
         """Register an area's event handler; returns the event kind to push it with."""
         self.handlers.append(handler)
         return len(self.handlers) - 1
+
+    # -- what areas call (sim/data, sim/control) ---------------------------------------------------
+    def watch_replicas(self, area: Area) -> None:
+        """Call `area.replica_changed` whenever a replica goes down or comes back up."""
+        self.replica_watchers.append(area)
+
+    def enter_message(self, frame: Frame) -> None:
+        """Send a visit no workload sent (its `root` says whose it is) into the system: one
+        network hop, then placement by the target's balancer."""
+        self.inflight += 1
+        self._enter(frame)
+
+    def deliver_on(self, frame: Frame, rep: Replica) -> None:
+        """Start a visit on a chosen replica at once (a Kafka consumer processes the records
+        it fetched in its own process): no hop, no balancer."""
+        self.inflight += 1
+        frame.rep = rep
+        frame.t0 = self.now
+        self._deliver(frame)
+
+    def call(self, frame: Frame, call: CallPlan, group: Group) -> None:
+        """Make `call` on behalf of the waiting visit `frame`, with all its policies; its
+        outcome goes to `group.owner`."""
+        self._send(frame, call, group, 1, 0.0, None, None)
+
+    def step_done(self, frame: Frame, cause: int) -> None:
+        """An area's step of the waiting visit `frame` ended: go on, or fail with `cause`."""
+        self._call_done(frame, None, cause)
 
     def push(self, t: float, kind: int, obj: object) -> None:
         heappush(self.heap, (t, next(self.seq), kind, obj))
@@ -351,7 +381,7 @@ class Kernel:
         if frame.dead or (self.pauses and self._stalled(frame, WORK_DONE)):
             return
         op = frame.op
-        if op.steps:
+        if op.steps and frame.cause == OK:  # a visit failed by an area (poison) skips them
             self._advance(frame)
         elif op.post is None:
             self._finish(frame)
@@ -374,7 +404,10 @@ class Kernel:
                     continue
                 self._send(frame, step, None, 1, 0.0, None, None)
                 return
-            if self._fan_out(frame, step):
+            if isinstance(step, ParPlan):
+                if self._fan_out(frame, step):
+                    return
+            elif step.start(self, frame):
                 return
         if frame.op.post is None:
             self._finish(frame)
@@ -432,7 +465,7 @@ class Kernel:
             error = op.error_rate + rep.err_extra
             if error > 0.0 and comp.coin.draw() < error:
                 cause = ERROR
-            elif op.subs and not self._publish(op):
+            elif op.subs and not self._publish(op, frame):
                 cause = REJECTED
         if frame.held:
             self._release(frame)
@@ -891,6 +924,9 @@ class Kernel:
 
     def _call_done(self, parent: Frame, group: Group | None, cause: int) -> None:
         if group is not None:
+            if group.owner is not None:  # a call an area made
+                group.owner.call_done(self, parent, cause)
+                return
             if group.done:
                 return
             if cause == OK:
@@ -914,8 +950,8 @@ class Kernel:
     def _complete_root(self, frame: Frame, cause: int) -> None:
         self.inflight -= 1
         source = frame.root
-        if isinstance(source, Subscription):
-            self._delivered(source, frame, cause)
+        if isinstance(source, Root):
+            source.finished(self, frame, cause)
             return
         if source is None:
             return
@@ -945,35 +981,16 @@ class Kernel:
             heappush(self.heap, (now + think, next(self.seq), USER_SEND, source))
 
     # -- queues (brokers) --------------------------------------------------------------------------
-    def _publish(self, op: Op) -> bool:
-        """Buffer a published message for every subscription; refuse it if any is full."""
+    def _publish(self, op: Op, frame: Frame) -> bool:
+        """Hand the message `frame` publishes to every subscription (sim/data/delivery.py);
+        refuse it if any is full."""
         subs = op.subs
         for sub in subs:
-            if 0 <= sub.capacity <= len(sub.buffer):
+            if sub.full():
                 return False
         for sub in subs:
-            sub.buffer.append(self.now)
-            self._dispatch(sub)
+            sub.publish(self, frame)
         return True
-
-    def _dispatch(self, sub: Subscription) -> None:
-        while sub.inflight < sub.concurrency and sub.buffer:
-            published = sub.buffer.popleft()
-            sub.inflight += 1
-            self.inflight += 1
-            frame = Frame(sub.target, None, None, None, 1,
-                          sub.delivered + sub.failed + sub.inflight, published)
-            frame.root = sub
-            self._enter(frame)
-
-    def _delivered(self, sub: Subscription, frame: Frame, cause: int) -> None:
-        sub.inflight -= 1
-        if cause == OK:
-            sub.delivered += 1
-            sub.lag.add(self.now - frame.sent)
-        else:
-            sub.failed += 1
-        self._dispatch(sub)
 
     # -- time --------------------------------------------------------------------------------------
     def _tick(self, _: object) -> None:
@@ -1041,9 +1058,6 @@ class Kernel:
                 gate.rejected = gate.max_active = 0
             if call.budget is not None:
                 call.budget.exhausted = 0
-        for sub in self.plan.subscriptions:
-            sub.delivered = sub.failed = 0
-            sub.lag.reset()
         for wl in self.plan.workloads:
             wl.interval_lat.clear()
             wl.interval_failed = 0
@@ -1199,6 +1213,9 @@ class Kernel:
         rep.up = not (rep.crashed or rep.down_random or rep.restarting)
         if was_up and not rep.up:
             self._crash(comp, rep)
+        if was_up != rep.up:
+            for area in self.replica_watchers:
+                area.replica_changed(self, comp, rep)
 
     def _pause_start(self, target: tuple[FaultAction, Replica]) -> None:
         action, rep = target
@@ -1267,6 +1284,8 @@ class Kernel:
                     self._schedule_random_failure(action, rep)
         if rep.faults:
             self._apply_faults(comp, rep)
+        for area in self.replica_watchers:
+            area.replica_changed(self, comp, rep)
 
     def leave(self, comp: Comp, rep: Replica, lane: Lane | None = None) -> None:
         """A replica leaves rotation for good (scale-down, rollout): no new requests reach it;
@@ -1279,6 +1298,8 @@ class Kernel:
         if lane is not None and rep in lane.live:
             lane.live.remove(rep)
             lane.balancer.update(lane.live)
+        for area in self.replica_watchers:
+            area.replica_changed(self, comp, rep)
 
     def kill(self, comp: Comp, rep: Replica) -> None:
         """The grace period is over: what the replica still holds fails (SIGKILL). Requests

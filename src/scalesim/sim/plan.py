@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from scalesim.sim.mechanisms.arrivals import Arrivals
 from scalesim.sim.mechanisms.backoff import Backoff
@@ -21,6 +22,9 @@ from scalesim.sim.mechanisms.shedding import CoDel, MaxWait
 from scalesim.sim.metrics import Histogram
 from scalesim.sim.random import Sampler
 from scalesim.spec.resilience import CAUSES
+
+if TYPE_CHECKING:
+    from scalesim.sim.kernel import Kernel
 
 # Outcome causes: 0 is success, then the spec's causes in order, then one for the result only.
 # A cause's number is also its bit in a retry's `on` mask.
@@ -230,7 +234,7 @@ class Op:
         self.work = work
         self.post = post
         self.error_rate = error_rate
-        self.steps: list[CallPlan | ParPlan] = []
+        self.steps: list[CallPlan | ParPlan | AreaStep] = []
         self.hist = Histogram()
         self.by_cause = [0] * len(CAUSE_NAMES)
         self.subs: list[Subscription] = []  # a queue's publish feeds these
@@ -302,18 +306,36 @@ class ParPlan:
         self.need = need
 
 
+class AreaStep:
+    """A step whose behaviour lives in an area (a saga, an event store's load, an outbox
+    write). The kernel calls `start` when a visit reaches it; True means the visit now waits
+    until the area calls `Kernel.step_done`."""
+
+    def start(self, kernel: Kernel, frame: Frame) -> bool:
+        raise NotImplementedError
+
+
+class Listener:
+    """Told when a call an area made with `Kernel.call` ends (after its retries)."""
+
+    def call_done(self, kernel: Kernel, frame: Frame, cause: int) -> None:
+        raise NotImplementedError
+
+
 class Group:
     """One execution of a parallel step: done when `need` branches succeed, failed when that
-    can no longer happen."""
+    can no longer happen. A group with an `owner` holds one call an area made; its outcome
+    goes to the owner instead."""
 
-    __slots__ = ("done", "failed", "need", "ok", "total")
+    __slots__ = ("done", "failed", "need", "ok", "owner", "total")
 
-    def __init__(self, need: int, total: int) -> None:
+    def __init__(self, need: int, total: int, owner: Listener | None = None) -> None:
         self.need = need
         self.total = total
         self.ok = 0
         self.failed = 0
         self.done = False
+        self.owner = owner
 
 
 class Hedged:
@@ -367,7 +389,7 @@ class Frame:
         self.gate: Gate | None = None  # bulkhead permit held
         self.pool: Gate | None = None  # connection-pool slot held
         self.hedge: Hedged | None = None
-        self.root: Workload | Subscription | None = None
+        self.root: Workload | Root | None = None
         self.wl = -1  # index of the workload the request came from
         self.trace: list[list[object]] | None = None  # the sampled request's spans
         self.span = 0
@@ -400,20 +422,25 @@ class Workload:
         self.sampled: list[tuple[float, int, int, list[list[object]]]] = []
 
 
-class Subscription:
-    __slots__ = ("buffer", "capacity", "concurrency", "delivered", "failed", "inflight", "lag",
-                 "queue", "target")
+class Root:
+    """Where a visit that no workload sent comes from (a message delivery, a saga's event, an
+    outbox relay's publish): told when the visit ends."""
 
-    def __init__(self, queue: Comp, target: Op, concurrency: int, capacity: int) -> None:
-        self.queue = queue
-        self.target = target
-        self.concurrency = concurrency
-        self.capacity = capacity  # -1 = unbounded
-        self.buffer: deque[float] = deque()
-        self.inflight = 0
-        self.delivered = 0
-        self.failed = 0
-        self.lag = Histogram()
+    def finished(self, kernel: Kernel, frame: Frame, cause: int) -> None:
+        raise NotImplementedError
+
+
+class Subscription(Root):
+    """A subscriber to an operation's published messages (a queue's consumers, an event
+    store's projections); sim/data/delivery.py and sim/data/partitions.py implement it."""
+
+    def full(self) -> bool:
+        """No room for one more message: the publish is refused."""
+        raise NotImplementedError
+
+    def publish(self, kernel: Kernel, frame: Frame) -> None:
+        """Take the message the visit `frame` publishes."""
+        raise NotImplementedError
 
 
 class FaultAction:

@@ -13,6 +13,7 @@ from typing import Any
 
 from scalesim import __version__
 from scalesim.sim.control import results as control
+from scalesim.sim.data.report import data_results
 from scalesim.sim.kernel import Kernel
 from scalesim.sim.mechanisms.circuit_breaker import STATE_NAMES
 from scalesim.sim.metrics import Histogram
@@ -106,9 +107,7 @@ def build_result(system: System, seed: int, kernels: list[Kernel],
                    for t, comp, replica, what in first.health_events],
         "faults": _faults(system),
     }
-    queues = _queues(kernels, span)
-    if queues:
-        result["queues"] = queues
+    result.update(data_results(kernels, span))
     rollouts = control.rollouts(kernels)
     if rollouts:
         result["rollouts"] = rollouts
@@ -235,20 +234,6 @@ def _calls(kernels: list[Kernel]) -> list[dict[str, Any]]:
                                 for t, owner, a, b in transitions],
             }
         out.append(entry)
-    return out
-
-
-def _queues(kernels: list[Kernel], span: float) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    first = kernels[0]
-    for index, sub in enumerate(first.plan.subscriptions):
-        runs = [k.plan.subscriptions[index] for k in kernels]
-        name = f"{sub.queue.name}->{sub.target.comp.name}.{sub.target.name}"
-        out[name] = {"delivered": sum(s.delivered for s in runs),
-                     "failed": sum(s.failed for s in runs),
-                     "delivered_rps": clean(sum(s.delivered for s in runs) / span),
-                     "backlog_end": sum(len(s.buffer) for s in runs),
-                     "lag_ms": _latency(_merged([s.lag for s in runs]))}
     return out
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from scalesim.sim.control.results import series_tables
+from scalesim.sim.data.report import queue_rows
 from scalesim.sim.kernel import Kernel
 
 Cell = str | float | int | None
@@ -22,8 +23,11 @@ WORKLOAD_COLUMNS = ["t_s", "workload", "throughput_rps", "goodput_rps", "errors_
 COMPONENT_COLUMNS = ["t_s", "component", "utilization", "concurrency", "queue_mean",
                      "throughput_rps", "refused_rps"]
 BREAKER_COLUMNS = ["t_s", "call", "open_share", "half_open_share", "not_permitted"]
+QUEUE_COLUMNS = ["t_s", "subscription", "backlog", "in_flight", "oldest_age_s",
+                 "delivered_rps", "redelivered_rps", "dead_lettered_rps"]
 FILES = {"workloads": "timeseries.csv", "components": "components.csv",
-         "breakers": "breakers.csv", "replicas": "replicas.csv", "nodes": "nodes.csv"}
+         "breakers": "breakers.csv", "queues": "queues.csv", "replicas": "replicas.csv",
+         "nodes": "nodes.csv"}
 
 
 def _num(value: float) -> float | None:
@@ -54,6 +58,7 @@ def tables(kernel: Kernel) -> dict[str, Table]:
     return {"workloads": {"columns": WORKLOAD_COLUMNS, "rows": _sorted(workloads)},
             "components": {"columns": COMPONENT_COLUMNS, "rows": _sorted(components)},
             "breakers": {"columns": BREAKER_COLUMNS, "rows": _sorted(breakers)},
+            "queues": {"columns": QUEUE_COLUMNS, "rows": _sorted(queue_rows(kernel))},
             **series_tables(kernel)}
 
 

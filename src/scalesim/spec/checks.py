@@ -3,11 +3,12 @@ and no operation calls itself through a chain of synchronous calls (it would nev
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from scalesim.spec.control_checks import check_control
+from scalesim.spec.data import EventStore
 from scalesim.spec.errors import Path, did_you_mean
-from scalesim.spec.model import Call, Kind, ParallelStep, System
+from scalesim.spec.model import Call, Kind, Operation, ParallelStep, Saga, SagaBlock, System
 
 Problem = tuple[Path, str]
 
@@ -24,7 +25,12 @@ def check_system(system: System) -> list[Problem]:
 
 def iter_calls(system: System) -> Iterator[tuple[str, str, Path, Call]]:
     """Every call in the system: (component, operation, path of the call, call), with the
-    call's `defaults.calls` settings filled in."""
+    call's `defaults.calls` settings filled in (and a saga's retry policy).
+
+    A saga's steps are calls of the operation that holds it; in a choreographed saga nobody
+    waits on them, so they come as async calls, as do publishes through an outbox.
+    Compensations come with probability 0: they run only when a later step fails, which a
+    static estimate cannot know."""
     for cname, component in system.components.items():
         for oname, operation in component.effective_operations.items():
             base: Path = ("components", cname, "operations", oname, "calls")
@@ -32,9 +38,23 @@ def iter_calls(system: System) -> Iterator[tuple[str, str, Path, Call]]:
                 if isinstance(step, ParallelStep):
                     for branch, call in enumerate(step.parallel.calls):
                         yield (cname, oname, (*base, index, "parallel", "calls", branch),
-                               system.effective(call))
+                               system.effective(call).as_seen())
+                elif isinstance(step, SagaBlock):
+                    for path, call in saga_calls(system, step.saga, (*base, index, "saga")):
+                        yield cname, oname, path, call
                 else:
-                    yield cname, oname, (*base, index), system.effective(step)
+                    yield cname, oname, (*base, index), system.effective(step).as_seen()
+
+
+def saga_calls(system: System, saga: Saga, base: Path) -> Iterator[tuple[Path, Call]]:
+    """A saga's steps and compensations as the calls they are (see `iter_calls`)."""
+    calls = iter(saga.calls(compensations=True))
+    for index, step in enumerate(saga.steps):
+        path: Path = (*base, "steps", index)
+        yield path, system.effective(next(calls))
+        if step.compensate is not None:
+            yield (*path, "compensate"), system.effective(next(calls)).model_copy(
+                update={"probability": 0.0})
 
 
 def _check_kinds(system: System) -> list[Problem]:
@@ -49,15 +69,53 @@ def _check_kinds(system: System) -> list[Problem]:
                 component.hit_ratio is None:
             problems.append((path, "a cache needs both 'hit_ratio' and 'backend'"))
         if component.kind is not Kind.QUEUE:
-            if component.capacity is not None:
-                problems.append(((*path, "capacity"), "only a queue has 'capacity'"))
-            if component.consumers:
-                problems.append(((*path, "consumers"), "only a queue has 'consumers'"))
+            for field in ("capacity", "consumers", "partitions", "delivery", "group"):
+                if getattr(component, field):
+                    problems.append(((*path, field), f"only a queue has '{field}'"))
             if not component.operations:
                 problems.append((path, "a component needs at least one operation "
                                  "under 'operations'"))
-        elif not component.consumers:
-            problems.append((path, "a queue needs at least one entry in 'consumers'"))
+        else:
+            if not component.consumers and name not in _fed_queues(system):
+                problems.append((path, "a queue needs at least one entry in 'consumers' "
+                                 "(only a dead-letter queue or a saga's event queue may "
+                                 "have none)"))
+            if component.group is not None and component.partitions is None:
+                problems.append(((*path, "group"), "a consumer group needs 'partitions' "
+                                 "(a Kafka topic)"))
+            if component.event_store is not None:
+                problems.append(((*path, "event_store"), "a queue cannot be an event store"))
+        problems += _check_event_store(name, component.event_store, path,
+                                       component.effective_operations)
+    return problems
+
+
+def _fed_queues(system: System) -> set[str]:
+    """Queues that receive messages other than by subscription: dead-letter targets and the
+    event queues of choreographed sagas."""
+    fed = {c.delivery.dead_letter for c in system.components.values()
+           if c.delivery is not None and c.delivery.dead_letter is not None}
+    for component in system.components.values():
+        for operation in component.effective_operations.values():
+            for step in operation.calls:
+                if isinstance(step, SagaBlock) and step.saga.via is not None:
+                    fed.add(step.saga.via)
+    return fed
+
+
+def _check_event_store(name: str, store: EventStore | None, path: Path,
+                       operations: Mapping[str, Operation]) -> list[Problem]:
+    if store is None:
+        return []
+    problems: list[Problem] = []
+    for field in ("append", "load"):
+        op = getattr(store, field)
+        if op is not None and op not in operations:
+            problems.append(((*path, "event_store", field),
+                             f"'{name}' has no operation '{op}'{did_you_mean(op, operations)}"))
+    if store.load is not None and store.load == store.append:
+        problems.append(((*path, "event_store", "load"), "'load' and 'append' must be "
+                         "different operations"))
     return problems
 
 
@@ -83,6 +141,9 @@ def _check_references(system: System) -> list[Problem]:
             refs.append((("components", name, "backend"), component.backend))
         refs += [(("components", name, "consumers", i, "to"), c.to)
                  for i, c in enumerate(component.consumers)]
+        if component.event_store is not None:
+            refs += [(("components", name, "event_store", "projections", i, "to"), c.to)
+                     for i, c in enumerate(component.event_store.projections)]
     for path, ref in refs:
         problem = _reference_problem(system, ref)
         if problem:
@@ -108,11 +169,70 @@ def _check_references(system: System) -> list[Problem]:
             if waiting:
                 problems.append((path, f"an async call does not wait for an answer, so "
                                  f"{', '.join(waiting)} cannot apply"))
+    problems += _check_data_references(system)
     names = [w.name for w in system.workloads]
     for i, name in enumerate(names):
         if name in names[:i]:
             problems.append((("workloads", i, "name"), f"duplicate workload name '{name}'"))
     return problems
+
+
+def _queue_problem(system: System, name: str) -> str | None:
+    component = system.components.get(name)
+    if component is None:
+        return f"no component '{name}'{did_you_mean(name, system.components)}"
+    if component.kind is not Kind.QUEUE:
+        return f"'{name}' is a {component.kind.value}, not a queue"
+    return None
+
+
+def _check_data_references(system: System) -> list[Problem]:
+    """Dead-letter queues, saga event queues and outbox targets name queues."""
+    problems: list[Problem] = []
+    for name, component in system.components.items():
+        delivery = component.delivery
+        if delivery is not None and delivery.dead_letter is not None:
+            path: Path = ("components", name, "delivery", "dead_letter")
+            problem = _queue_problem(system, delivery.dead_letter)
+            if delivery.dead_letter == name:
+                problem = "a queue cannot be its own dead-letter queue"
+            if problem:
+                problems.append((path, problem))
+        for oname, operation in component.effective_operations.items():
+            for index, step in enumerate(operation.calls):
+                if isinstance(step, SagaBlock) and step.saga.via is not None:
+                    problem = _queue_problem(system, step.saga.via)
+                    if problem:
+                        problems.append((("components", name, "operations", oname, "calls",
+                                          index, "saga", "via"), problem))
+    for cname, _, path, call in _written_calls(system):
+        if call.outbox is None or _reference_problem(system, call.to):
+            continue
+        target = call.to.partition(".")[0]
+        if system.components[target].kind is not Kind.QUEUE:
+            problems.append(((*path, "outbox"), f"an outbox publishes to a queue; '{target}' "
+                             f"is a {system.components[target].kind.value}"))
+        elif call.async_ or any(getattr(call, f) is not None for f in (
+                "timeout", "deadline", "retry", "hedge", "circuit_breaker", "bulkhead")):
+            problems.append(((*path, "outbox"), "the relay publishes later, so the caller "
+                             "waits for nothing: no 'async', 'timeout', 'deadline', 'retry', "
+                             "'hedge', 'circuit_breaker' or 'bulkhead' with 'outbox'"))
+        if target == cname:
+            problems.append(((*path, "outbox"), "a queue cannot publish through an outbox"))
+    return problems
+
+
+def _written_calls(system: System) -> Iterator[tuple[str, str, Path, Call]]:
+    """Plain and parallel calls as written (no defaults, no reinterpretation)."""
+    for cname, component in system.components.items():
+        for oname, operation in component.effective_operations.items():
+            base: Path = ("components", cname, "operations", oname, "calls")
+            for index, step in enumerate(operation.calls):
+                if isinstance(step, ParallelStep):
+                    for branch, call in enumerate(step.parallel.calls):
+                        yield cname, oname, (*base, index, "parallel", "calls", branch), call
+                elif isinstance(step, Call):
+                    yield cname, oname, (*base, index), step
 
 
 def sync_edges(system: System) -> dict[str, list[str]]:

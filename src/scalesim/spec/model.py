@@ -20,8 +20,17 @@ from pydantic import (
 )
 
 from scalesim.spec.control import Autoscale, Cluster, Rollout, Version
+from scalesim.spec.data import (
+    Consumer,
+    ConsumerGroup,
+    Delivery,
+    EventStore,
+    OperationRef,
+    Outbox,
+)
 from scalesim.spec.dists import ZERO, Distribution
 from scalesim.spec.resilience import (
+    CAUSES,
     Bulkhead,
     CallDefaults,
     CircuitBreaker,
@@ -43,13 +52,6 @@ from scalesim.spec.types import (
     Rate,
     Strict,
 )
-
-OperationRef = Annotated[
-    str,
-    Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9][A-Za-z0-9-]*)?$",
-          description="a component, or component.operation"),
-]
-
 
 BASE_VERSION = "base"  # the version a component's own fields describe
 
@@ -87,6 +89,13 @@ class Call(Strict):
     on_failure: OnFailure = "fail"
     async_: bool = Field(False, alias="async")
     probability: Fraction = 1.0
+    outbox: Outbox | None = Field(
+        None, description="publish to a queue through a transactional outbox and its relay")
+
+    def as_seen(self) -> Call:
+        """The call as static analysis sees it: a publish through an outbox waits for
+        nothing, like an async call."""
+        return self.model_copy(update={"async_": True}) if self.outbox is not None else self
 
 
 class Parallel(Strict):
@@ -105,16 +114,149 @@ class ParallelStep(Strict):
     parallel: Parallel
 
 
+class SagaStep(Call):
+    """One local transaction of a saga: a call, and the call that undoes it. Steps before
+    the pivot are compensatable, the pivot is the go/no-go step, steps after it are
+    retriable: they never compensate (microservices.io, Richardson)."""
+
+    name: Name | None = Field(None, description="for results and traces; default the "
+                              "operation's name")
+    compensate: Call | None = Field(None, description="the call that semantically undoes "
+                                    "this step, run in reverse order when a later step fails")
+    pivot: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _compensate_from_string(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("compensate"), str):
+            return {**data, "compensate": {"to": data["compensate"]}}
+        return data
+
+    @property
+    def label(self) -> str:
+        return self.name or self.to.rpartition(".")[2]
+
+    def as_call(self) -> Call:
+        """The step's forward call alone (its values are already validated)."""
+        fields = set(Call.model_fields) & self.model_fields_set
+        return Call.model_construct(fields, **{name: getattr(self, name)
+                                               for name in Call.model_fields})
+
+
+class Saga(Strict):
+    """An ordered series of local transactions with compensations (a saga), coordinated by
+    the operation that holds it (orchestration: Temporal, AWS Step Functions) or by events
+    through a queue (choreography)."""
+
+    coordination: Literal["orchestration", "choreography"] = "orchestration"
+    via: Name | None = Field(None, description="choreography: the queue component that "
+                             "carries the events between the steps")
+    policy: Literal["temporal", "step_functions", "none"] = Field(
+        "temporal", description="retries of steps and compensations that set none: Temporal's "
+        "activity default (1 s doubling to 100 s, unlimited attempts, capped at 100 here) or "
+        "Step Functions' retrier defaults (1 s, 2 s, 4 s: 3 retries)")
+    transition: Distribution = Field(
+        ZERO, description="orchestration: the coordinator's time to record a step's outcome "
+        "and schedule the next")
+    steps: list[SagaStep] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _steps_are_plain_calls(self) -> Saga:
+        pivots = [i for i, step in enumerate(self.steps) if step.pivot]
+        if len(pivots) > 1:
+            raise ValueError("a saga has at most one pivot step")
+        for index, step in enumerate(self.steps):
+            where = f"step {index} ({step.label})"
+            if step.async_ or step.probability < 1.0 or step.on_failure != "fail" \
+                    or step.outbox is not None:
+                raise ValueError(f"{where}: a saga step is a plain call: no 'async', "
+                                 "'probability', 'on_failure' or 'outbox'")
+            if pivots and index > pivots[0] and step.compensate is not None:
+                raise ValueError(f"{where} comes after the pivot, so it is retriable and never "
+                                 "compensated: remove its 'compensate' or move the pivot")
+        if (self.coordination == "choreography") != (self.via is not None):
+            raise ValueError("a choreographed saga needs 'via', the queue that carries its "
+                             "events; an orchestrated one has none (its coordinator calls "
+                             "each step)")
+        return self
+
+    @property
+    def pivot(self) -> int:
+        """Index of the pivot step; without one every step is compensatable."""
+        return next((i for i, step in enumerate(self.steps) if step.pivot), len(self.steps))
+
+    def with_policy(self, call: Call) -> Call:
+        """The call with the saga's retry policy when it sets no retry of its own."""
+        retry = SAGA_POLICIES[self.policy]
+        if call.retry is not None or retry is None:
+            return call
+        return call.model_copy(update={"retry": retry})
+
+    def calls(self, compensations: bool = False) -> list[Call]:
+        """Each step's call (then its compensation, if asked), with the saga's retry policy;
+        in choreography they are events through the queue, so nobody waits on them."""
+        out = []
+        for step in self.steps:
+            out.append(self._as_event(self.with_policy(step.as_call())))
+            if compensations and step.compensate is not None:
+                out.append(self._as_event(self.with_policy(step.compensate)))
+        return out
+
+    def _as_event(self, call: Call) -> Call:
+        if self.coordination == "orchestration":
+            return call
+        return call.model_copy(update={"async_": True, "timeout": None, "retry": None,
+                                       "circuit_breaker": None, "bulkhead": None,
+                                       "deadline": None, "hedge": None})
+
+
+ALL_CAUSES: list[Any] = list(CAUSES)
+# Temporal's default activity RetryPolicy: 1 s, doubling, at most 100 s, unlimited attempts
+# (100 here); AWS Step Functions' retrier: IntervalSeconds 1, BackoffRate 2, MaxAttempts 3
+# retries, no cap, no jitter. The back-off waits min(max, base·2ⁿ) before retry n, so base is
+# half the first interval.
+SAGA_POLICIES: dict[str, Retry | None] = {
+    "temporal": Retry.model_validate({"attempts": 100, "backoff": "exponential", "base": "500ms",
+                                      "max": "100s", "jitter": "none", "on": ALL_CAUSES}),
+    "step_functions": Retry.model_validate({"attempts": 4, "backoff": "exponential",
+                                            "base": "500ms", "max": "1h", "jitter": "none",
+                                            "on": ALL_CAUSES}),
+    "none": None,
+}
+
+
+class SagaBlock(Strict):
+    saga: Saga
+
+
 def _step_kind(value: Any) -> str:
     if isinstance(value, dict):
-        return "parallel" if "parallel" in value else "call"
-    return "parallel" if isinstance(value, ParallelStep) else "call"
+        return "parallel" if "parallel" in value else "saga" if "saga" in value else "call"
+    return ("parallel" if isinstance(value, ParallelStep)
+            else "saga" if isinstance(value, SagaBlock) else "call")
 
 
 Step = Annotated[
-    Annotated[Call, Tag("call")] | Annotated[ParallelStep, Tag("parallel")],
+    Annotated[Call, Tag("call")] | Annotated[ParallelStep, Tag("parallel")]
+    | Annotated[SagaBlock, Tag("saga")],
     Discriminator(_step_kind),
 ]
+
+
+def plain_steps(steps: list[Call | ParallelStep | SagaBlock],
+                compensations: bool = False) -> list[Call | ParallelStep]:
+    """The steps as calls and parallel groups, each saga replaced by its steps' calls in
+    order (and their compensations, if asked): what static estimates and generators see."""
+    out: list[Call | ParallelStep] = []
+    for step in steps:
+        if isinstance(step, SagaBlock):
+            out += step.saga.calls(compensations)
+        elif isinstance(step, Call):
+            out.append(step.as_seen())
+        else:
+            out.append(step.model_copy(update={"parallel": step.parallel.model_copy(
+                update={"calls": [call.as_seen() for call in step.parallel.calls]})}))
+    return out
 
 
 class Operation(Strict):
@@ -125,30 +267,6 @@ class Operation(Strict):
     idempotent: bool = Field(
         True, description="false: running it twice does harm (a payment, an order), so a "
         "retry or hedge of a call to it may duplicate the effect; `scalesim lint` flags those")
-
-
-class Consumer(Strict):
-    """A subscription of a queue: every message is delivered to `to`, at most
-    `concurrency` deliveries in flight at once."""
-
-    to: OperationRef
-    concurrency: int = Field(1, ge=1)
-    prefetch: int | None = Field(
-        None, ge=1, description="deliveries each replica of the consumer takes at once "
-        "(RabbitMQ prefetch); the subscription's concurrency is then prefetch × the "
-        "consumer's replicas in rotation, following scaling and rollouts")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_string(cls, data: Any) -> Any:
-        return {"to": data} if isinstance(data, str) else data
-
-    @model_validator(mode="after")
-    def _one_limit(self) -> Consumer:
-        if self.prefetch is not None and "concurrency" in self.model_fields_set:
-            raise ValueError("give either 'concurrency' (for the whole subscription) or "
-                             "'prefetch' (per consumer replica), not both")
-        return self
 
 
 class Component(Strict):
@@ -172,6 +290,15 @@ class Component(Strict):
     capacity: Annotated[int, Field(ge=1)] | None = Field(
         None, description="queue only: messages buffered per subscription; omitted = unbounded")
     consumers: list[Consumer] = Field(default_factory=list, description="queue only")
+    partitions: Annotated[int, Field(ge=1, le=10_000)] | None = Field(
+        None, description="queue only: a Kafka topic with this many partitions, keyed by the "
+        "publishing request's key; each subscription is a consumer group")
+    delivery: Delivery | None = Field(None, description="queue only: acknowledgement, "
+                                      "redelivery and dead letters")
+    group: ConsumerGroup | None = Field(None, description="queue with partitions only: "
+                                        "consumer-group membership and rebalancing")
+    event_store: EventStore | None = Field(None, description="an event store: streams, "
+                                           "snapshots, optimistic concurrency, projections")
     rate_limit: RateLimit | None = None
     load_shedding: LoadShedding | None = None
     connection_pool: ConnectionPool | None = Field(
@@ -403,9 +530,9 @@ class System(Strict):
 
     def effective(self, call: Call) -> Call:
         """The call with `defaults.calls` filled in where it sets nothing itself (an async
-        call waits for nothing, so it inherits nothing)."""
+        call, or a publish through an outbox, waits for nothing, so it inherits nothing)."""
         defaults = self.defaults.calls
-        if defaults is None or call.async_:
+        if defaults is None or call.async_ or call.outbox is not None:
             return call
         inherited = {name: getattr(defaults, name)
                      for name in ("timeout", "retry", "circuit_breaker", "bulkhead")

@@ -36,7 +36,9 @@ def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
     """Every file of the code target, paths relative to the output folder."""
     env = _environment()
     views = services(system)
-    modules = sorted(name.removesuffix(".py") for name in (*SHARED, "broker.py", "app.py"))
+    sagas = ("saga.py",) if any(view.has_saga for view in views) else ()
+    modules = sorted(name.removesuffix(".py")
+                     for name in (*SHARED, "broker.py", *sagas, "app.py"))
     files = [GeneratedFile("code/README.md", env.get_template("index.md.j2").render(
         system=system.name, services=views, python=PYTHON)),
              GeneratedFile("code/ruff.toml", env.get_template("ruff.toml.j2").render(
@@ -46,9 +48,13 @@ def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
     return files
 
 
+def _optional(view: ServiceView) -> tuple[str, ...]:
+    return (("broker.py",) if view.is_queue else ()) + (("saga.py",) if view.has_saga else ())
+
+
 def _service_files(env: Environment, system: str, view: ServiceView,
                    options: GenerateOptions) -> list[GeneratedFile]:
-    names = SHARED + (("broker.py",) if view.is_queue else ()) + PER_SERVICE
+    names = SHARED + _optional(view) + PER_SERVICE
     return [GeneratedFile(f"code/{view.name}/{name}", env.get_template(f"{name}.j2").render(
         service=view, system=system, registry=options.image_registry, python=PYTHON))
         for name in names]

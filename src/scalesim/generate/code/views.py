@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 from scalesim.generate.code import literals
 from scalesim.generate.code.literals import Expr, call, lit, python, statement, tuple_of
 from scalesim.spec.dists import AnyDistribution, Constant
-from scalesim.spec.model import Call, Component, Kind, Operation, ParallelStep, System
+from scalesim.spec.model import (
+    Call,
+    Component,
+    Kind,
+    Operation,
+    ParallelStep,
+    Saga,
+    SagaBlock,
+    System,
+)
 from scalesim.spec.resilience import Fallback
 
 FIRST_PORT = 8001
@@ -109,6 +118,7 @@ class ServiceView:
     downstreams: tuple[tuple[str, str, int], ...]  # component, variable, local port
     pools: tuple[PoolView, ...]  # the called components with a connection_pool
     is_queue: bool
+    has_saga: bool  # coordinates an orchestrated saga (saga.py)
 
 
 def services(system: System) -> list[ServiceView]:
@@ -153,7 +163,8 @@ class _Builder:
             app=self._app(operations, pools), imports=tuple(self.imports.lines()),
             downstreams=tuple((target, env_var(target), self.ports[target])
                               for target in sorted(self.downstreams)),
-            pools=pools, is_queue=component.kind is Kind.QUEUE)
+            pools=pools, is_queue=component.kind is Kind.QUEUE,
+            has_saga="saga" in self.imports.names)
 
     def _app(self, operations: tuple[OperationView, ...],
              pools: tuple[PoolView, ...]) -> Definition:
@@ -264,9 +275,30 @@ class _Builder:
                 self.imports.add("downstream", "parallel")
                 steps.append(statement(call("await parallel", lit(need), *branches),
                                        f"wait_for: {wait_for}"))
+            elif isinstance(step, SagaBlock):
+                steps.append(self._saga(name, step.saga))
             else:
-                steps.append(statement(Expr(f"await {self._call(name, step)}.run()")))
+                comment = "through an outbox: a relay publishes it" if step.outbox else None
+                steps.append(statement(Expr(f"await {self._call(name, step)}.run()"), comment))
         return tuple(steps)
+
+    def _saga(self, operation: str, saga: Saga) -> str:
+        """An orchestrated saga becomes a Saga of this service (the coordinator) over the
+        participants' operations and their compensation endpoints; a choreographed one is
+        the participants' business (see docs/generate.md)."""
+        if saga.coordination == "choreography":
+            return (f"pass  # a choreographed saga through '{saga.via}': its participants "
+                    "react to each other's events; not generated")
+        self.imports.add("saga", "Saga", "Step")
+        steps = []
+        for step in saga.steps:
+            forward = Expr(self._call(operation, saga.with_policy(step.as_call())))
+            undo = {} if step.compensate is None else {
+                "compensation": Expr(self._call(operation, saga.with_policy(step.compensate)))}
+            steps.append(call("Step", lit(step.label), forward, **undo))
+        expr = call("Saga", lit(f"{self.name}.{operation}"), tuple_of(*steps),
+                    lit(saga.pivot))
+        return f"await {self._constant(f'saga_{identifier(operation)}', expr)}.run()"
 
     def _call(self, operation: str, spec: Call) -> str:
         """A Dependency constant with the call's own settings, else the defaults' (an async
@@ -294,7 +326,7 @@ class _Builder:
             self.imports.add("downstream", "Fallback")
         elif spec.on_failure == "continue":
             keywords["on_failure"] = lit("continue")
-        if spec.async_:
+        if spec.async_ or spec.outbox is not None:
             keywords["fire_and_forget"] = lit(True)
         name = self._dependency(operation, self.system.resolve(spec.to),
                                 probability=spec.probability, **keywords)

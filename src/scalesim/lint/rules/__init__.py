@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from scalesim.lint.context import Check
 from scalesim.lint.finding import Severity
-from scalesim.lint.rules import capacity, fanout, queues, resilience, topology
+from scalesim.lint.rules import capacity, data, fanout, queues, resilience, topology
 
 INFO, WARNING, ERROR = Severity.INFO, Severity.WARNING, Severity.ERROR
 
@@ -135,7 +135,17 @@ RULES: tuple[Rule, ...] = (
          "a message that always fails blocks or loops in the queue, or vanishes, unless it "
          "is moved aside where someone can look at it",
          ("dead-letter-channel", "invalid-message-channel", "idempotent-receiver"),
-         None, queues.no_dead_letter),
+         None, data.no_dead_letter),
+    Rule("SS404", "duplicates-without-idempotency", WARNING,
+         "at-least-once delivery means some messages arrive twice; a consumer that is not "
+         "idempotent then does the work twice",
+         ("idempotent-receiver", "transactional-outbox", "dead-letter-channel"),
+         None, data.duplicates_without_idempotency),
+    Rule("SS405", "saga-step-without-compensation", WARNING,
+         "a saga has no rollback: when a later step fails, only the compensations undo "
+         "what earlier steps committed, so a step without one leaves the data half done",
+         ("compensating-transaction", "saga"),
+         "eventual-consistency", data.saga_steps_without_compensation),
     Rule("SS501", "overloaded", ERROR,
          "a component offered more work than its workers can do (ρ ≥ 1) has no steady state: "
          "its queue and its latency grow for as long as the load lasts",

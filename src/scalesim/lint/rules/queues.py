@@ -1,4 +1,4 @@
-"""Rules about queues: bounded, drained fast enough, and somewhere for poison messages."""
+"""Rules about queues: bounded and drained fast enough (dead letters: see data.py)."""
 
 from __future__ import annotations
 
@@ -53,15 +53,3 @@ def slow_consumers(ctx: Context) -> Iterator[Hit]:
                           f"{ms(seconds)} each with no queueing): the backlog grows by "
                           f"{per_s(inflow - capacity)}")
 
-
-def no_dead_letter(ctx: Context) -> Iterator[Hit]:
-    """SS403: a queue with no dead-letter channel. The spec cannot declare one yet (queue
-    delivery semantics arrive with issue 9), so the message says what is missing."""
-    for name, _ in _queues(ctx):
-        yield Hit(("components", name),
-                  f"queue '{name}' has no dead-letter channel: a message its consumer keeps "
-                  "failing on is retried forever or lost, and nobody sees it. The spec has no "
-                  "field for one yet (it comes with queue delivery semantics), so this cannot "
-                  "be fixed in the spec today: plan the dead-letter queue in the broker "
-                  "(e.g. an SQS redrive policy or a RabbitMQ dead-letter exchange) and "
-                  "silence this with --ignore SS403")

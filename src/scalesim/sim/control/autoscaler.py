@@ -26,7 +26,7 @@ from scalesim.sim.control.usage import (
     requests_per_second,
     unacknowledged,
 )
-from scalesim.sim.plan import Subscription
+from scalesim.sim.data.messages import Consumption
 from scalesim.spec.control import Autoscale, Metric, ScalingRules
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class Scaler:
     """The HPA (and KEDA) of one component."""
 
     def __init__(self, fleet: Fleet, spec: Autoscale,
-                 queues: dict[str, list[Subscription]]) -> None:
+                 queues: dict[str, list[Consumption]]) -> None:
         self.fleet = fleet
         self.spec = spec
         self.queues = queues  # queue name -> its subscriptions delivering to this component

@@ -16,8 +16,10 @@ from scalesim.sim.control.cluster import NodePool
 from scalesim.sim.control.fleet import Fleet, VersionPlan
 from scalesim.sim.control.replicasets import ReplicaSets
 from scalesim.sim.control.rollout import RolloutRun, Rollouts
+from scalesim.sim.data.delivery import FifoSubscription
+from scalesim.sim.data.messages import Consumption
 from scalesim.sim.mechanisms.balancer import Balancer
-from scalesim.sim.plan import UNLIMITED, Comp, Op, Replica, Subscription
+from scalesim.sim.plan import UNLIMITED, Comp, Op, Replica
 from scalesim.sim.random import Sampler, uniforms
 from scalesim.spec.dists import AnyDistribution
 from scalesim.spec.model import BASE_VERSION, Component, Kind, System
@@ -36,7 +38,7 @@ def controlled(component: Component) -> bool:
 
 
 def build_control(system: System, builder: Builder, comps: list[Comp],
-                  subscriptions: list[Subscription],
+                  subscriptions: list[Consumption],
                   make_replica: Callable[[Comp, int], Replica]) -> list[Area]:
     """The areas of the spec's control loops (none when it has none)."""
     fleets: dict[str, Fleet] = {}
@@ -73,7 +75,9 @@ def build_control(system: System, builder: Builder, comps: list[Comp],
     return areas
 
 
-def _prefetch(system: System, sub: Subscription) -> int | None:
+def _prefetch(system: System, sub: Consumption) -> int | None:
+    if not isinstance(sub, FifoSubscription):
+        return None  # a partitioned topic has one consumer per partition, not a prefetch
     queue = system.components[sub.queue.name]
     target = f"{sub.target.comp.name}.{sub.target.name}"
     for consumer in queue.consumers:

@@ -19,8 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from scalesim.sim.data.messages import Consumption
 from scalesim.sim.mechanisms.balancer import Balancer
-from scalesim.sim.plan import Comp, Lane, Op, Replica, Subscription
+from scalesim.sim.plan import Comp, Lane, Op, Replica
 from scalesim.sim.random import Sampler
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ class Fleet:
         self.kernel: Kernel | None = None
         self.kinds = Kinds()
         self.nodes: NodePool | None = None
-        self.prefetch: list[tuple[Subscription, int]] = []  # subscriptions it consumes
+        self.prefetch: list[tuple[Consumption, int]] = []  # subscriptions it consumes
         self.listeners: list[Callable[[], None]] = []
         self._quiet = 0
         self._notifying = False
@@ -316,7 +317,7 @@ class Fleet:
                 limit = prefetch * len(comp.live)
                 if limit != sub.concurrency:
                     sub.concurrency = limit
-                    self.kernel._dispatch(sub)  # messages waiting for a consumer go now
+                    sub.concurrency_changed(self.kernel)  # waiting messages may go now
         self._record_ready()
         self._notify()
 

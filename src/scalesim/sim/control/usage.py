@@ -8,7 +8,8 @@ spent computing; a CPU model (sim/cpu.py) will redefine `cpu_seconds` alone.
 
 from __future__ import annotations
 
-from scalesim.sim.plan import Replica, Subscription
+from scalesim.sim.data.messages import Consumption
+from scalesim.sim.plan import Replica
 
 Counters = tuple[float, int]  # (cpu seconds, visits served) at some time
 ZERO: Counters = (0.0, 0)  # a replica's counters before it ever served
@@ -33,7 +34,7 @@ def requests_per_second(now: Counters, before: Counters, window: float) -> float
     return (now[1] - before[1]) / window
 
 
-def unacknowledged(sub: Subscription) -> int:
+def unacknowledged(sub: Consumption) -> int:
     """Messages of a subscription not yet acknowledged: waiting plus being delivered
     (RabbitMQ's `messages`, Kafka's consumer lag)."""
-    return len(sub.buffer) + sub.inflight
+    return sub.backlog()

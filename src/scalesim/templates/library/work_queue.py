@@ -84,5 +84,6 @@ TEMPLATE = Template(
         "drain in about 10 s.",
         "The broker is not the bottleneck (unlimited, unbounded buffer); delivery to the "
         "workers is limited to their total threads, like a prefetch limit.",
-        "A failed job is dropped (ScaleSim has no redelivery yet); none fail here.",
+        "A failed job is dropped (the queue delivers at most once; the dead-letter-queue "
+        "template shows redelivery); none fail here.",
     ))

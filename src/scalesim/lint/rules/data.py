@@ -1,0 +1,104 @@
+"""Rules about delivery guarantees and sagas: somewhere for poison messages, idempotent
+consumers where messages can come twice, and a compensation for every step that a later
+failure would leave half done."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scalesim.lint.context import Context
+from scalesim.lint.finding import Hit
+from scalesim.spec.checks import iter_calls
+from scalesim.spec.model import Component, Kind, SagaBlock
+
+
+def _queues(ctx: Context) -> Iterator[tuple[str, Component]]:
+    for name, component in ctx.system.components.items():
+        if component.kind is Kind.QUEUE:
+            yield name, component
+
+
+def _dead_letter_queues(ctx: Context) -> set[str]:
+    return {component.delivery.dead_letter for _, component in _queues(ctx)
+            if component.delivery is not None and component.delivery.dead_letter is not None}
+
+
+def _outbox_fed(ctx: Context) -> set[str]:
+    """Queues that an outbox relay publishes to (at least once, whatever the queue does)."""
+    return {call.to.partition(".")[0] for _, _, _, call in iter_calls(ctx.system)
+            if call.outbox is not None}
+
+
+def no_dead_letter(ctx: Context) -> Iterator[Hit]:
+    """SS403: a queue whose failed messages have nowhere to go (dead-letter queues
+    themselves excepted)."""
+    dead_letter_queues = _dead_letter_queues(ctx)
+    for name, component in _queues(ctx):
+        if name in dead_letter_queues or not component.consumers:
+            continue
+        delivery = component.delivery
+        if delivery is None or delivery.guarantee == "at_most_once":
+            yield Hit(("components", name),
+                      f"queue '{name}' acknowledges on delivery (at most once): a message its "
+                      "consumer fails on is lost, and nobody sees it; deliver at least once "
+                      "with 'max_deliveries' and a 'dead_letter' queue")
+        elif delivery.max_deliveries is None:
+            yield Hit(("components", name, "delivery"),
+                      f"queue '{name}' redelivers a failed message without limit: a poison "
+                      "message comes back forever, wasting a delivery each time; set "
+                      "'max_deliveries' (SQS maxReceiveCount) and a 'dead_letter' queue")
+        elif delivery.dead_letter is None:
+            yield Hit(("components", name, "delivery"),
+                      f"queue '{name}' drops a message after {delivery.max_deliveries} "
+                      "deliveries: it is lost without a trace; name a 'dead_letter' queue")
+
+
+def duplicates_without_idempotency(ctx: Context) -> Iterator[Hit]:
+    """SS404: a consumer that can receive a message twice and is not idempotent."""
+    fed = _outbox_fed(ctx)
+    for name, component in _queues(ctx):
+        delivery = component.delivery
+        guarantee = delivery.guarantee if delivery is not None else "at_most_once"
+        if guarantee == "effectively_once":
+            continue
+        reasons = []
+        if guarantee == "at_least_once":
+            reasons.append("it delivers at least once (a failed, slow or crashed delivery "
+                           "comes back)")
+        if name in fed:
+            reasons.append("an outbox relay publishes to it at least once (a relay crash "
+                           "publishes again)")
+        if not reasons:
+            continue
+        for index, consumer in enumerate(component.consumers):
+            if not consumer.idempotent:
+                yield Hit(("components", name, "consumers", index),
+                          f"consumer '{consumer.to}' of queue '{name}' can receive a message "
+                          f"twice: {' and '.join(reasons)}, and it is not idempotent, so a "
+                          "duplicate is processed twice (a double charge, a second e-mail); "
+                          "make it idempotent (an upsert, a dedup table: 'idempotent: true') "
+                          "or use 'guarantee: effectively_once'")
+
+
+def saga_steps_without_compensation(ctx: Context) -> Iterator[Hit]:
+    """SS405: a saga step that a later step's failure would leave committed."""
+    for cname, component in ctx.system.components.items():
+        for oname, operation in component.effective_operations.items():
+            for index, step in enumerate(operation.calls):
+                if not isinstance(step, SagaBlock):
+                    continue
+                saga = step.saga
+                # Steps after the pivot are retriable and never undone; the last step
+                # before the end has nothing after it that could fail.
+                last_undone = min(saga.pivot, len(saga.steps) - 1)
+                for number, saga_step in enumerate(saga.steps[:last_undone]):
+                    if saga_step.compensate is None:
+                        after = saga.steps[number + 1:last_undone + 1]
+                        yield Hit(("components", cname, "operations", oname, "calls", index,
+                                   "saga", "steps", number),
+                                  f"saga step '{saga_step.label}' of {cname}.{oname} has no "
+                                  "compensation: if "
+                                  f"{', '.join(repr(s.label) for s in after)} then fails, "
+                                  "its effect stays while the saga reports itself undone; "
+                                  "add 'compensate', or make it the pivot if nothing after "
+                                  "it can fail for a business reason")

@@ -1,0 +1,102 @@
+"""A queue subscription without partitions: Amazon SQS and RabbitMQ semantics.
+
+Messages wait in one buffer and go out oldest first, at most `concurrency` at once, each as a
+call to the consumer's operation. At most once, a message is acknowledged on delivery, so a
+failed delivery loses it (the behaviour before delivery settings existed). At least once,
+it is acknowledged when its processing succeeds; until then it is invisible for the
+visibility timeout. A failed delivery comes back when that timeout ends (SQS), or at once,
+near the head of the queue (RabbitMQ nack with requeue). A delivery still running when the
+timeout ends lets the message be delivered again meanwhile, so both may process it (a
+duplicate). After `max_deliveries` deliveries the message goes to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+from scalesim.sim.data.messages import (
+    AT_MOST_ONCE,
+    LOST,
+    PROCESSED,
+    Attempt,
+    Consumption,
+    Message,
+    Settings,
+)
+from scalesim.sim.plan import OK
+
+if TYPE_CHECKING:
+    from scalesim.sim.kernel import Kernel
+
+
+class FifoSubscription(Consumption):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.buffer: deque[Message] = deque()
+        self.dispatching = False  # a delivery that ends at once must not nest another loop
+
+    def full(self) -> bool:
+        return 0 <= self.capacity <= len(self.buffer)
+
+    def enqueue(self, kernel: Kernel, msg: Message) -> None:
+        self.buffer.append(msg)
+        self._dispatch(kernel)
+
+    def _dispatch(self, kernel: Kernel) -> None:
+        if self.dispatching:
+            return  # the loop below goes on
+        self.dispatching = True
+        buffer = self.buffer
+        while self.inflight < self.concurrency and buffer:
+            msg = buffer.popleft()
+            if self.recently_processed(kernel.now, msg):
+                self.deduplicated += 1  # the idempotent consumer skips it and acknowledges
+                self.settle(msg, PROCESSED)
+                continue
+            self.inflight += 1
+            attempt, frame = self.start(kernel, msg, -1)
+            if self.guarantee != AT_MOST_ONCE:
+                area = self.area
+                assert area is not None
+                kernel.push(kernel.now + self.settings.visibility, area.visibility_kind,
+                            attempt)
+            kernel.enter_message(frame)
+        self.dispatching = False
+
+    def concurrency_changed(self, kernel: Kernel) -> None:
+        self._dispatch(kernel)  # messages waiting for a consumer may go now
+
+    def attempt_over(self, kernel: Kernel, attempt: Attempt, cause: int) -> None:
+        self.inflight -= 1
+        msg = attempt.msg
+        if cause == OK:
+            self.processed(kernel.now, msg)
+            if not attempt.returned:
+                self.settle(msg, PROCESSED)
+        else:
+            self.failed += 1
+            if self.guarantee == AT_MOST_ONCE:
+                self.settle(msg, LOST)
+            elif self.settings.requeue and not attempt.returned:
+                attempt.returned = True
+                self.again(kernel, msg)
+        self._dispatch(kernel)
+
+    def visibility_ended(self, kernel: Kernel, attempt: Attempt) -> None:
+        """The visibility timeout of a delivery ended: unless it was acknowledged, the
+        message is visible again (its delivery may still be running)."""
+        if attempt.returned or (attempt.over and attempt.ok):
+            return
+        attempt.returned = True
+        self.again(kernel, attempt.msg)
+
+    def again(self, kernel: Kernel, msg: Message) -> None:
+        """Make a message available once more, near the head, or dead-letter it after its
+        last delivery."""
+        limit = self.settings.max_deliveries
+        if limit and msg.deliveries >= limit:
+            self.dead_letter_it(kernel, msg)
+            return
+        self.buffer.appendleft(msg)
+        self._dispatch(kernel)

@@ -1,0 +1,108 @@
+"""The messaging area: the subscriptions of every queue and event store, their timers
+(visibility timeouts, offset commits, session timeouts, rebalances), their time series and
+their dead-letter queues. Publishing and delivery are the kernel's named points; this area
+owns what happens between them.
+
+`backlog(sub)` and `oldest_age(sub, now)` are what an autoscaler reads (KEDA's queue-length
+and lag triggers): messages not yet settled, and the age of the oldest of them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scalesim.sim.area import Area
+from scalesim.sim.data.delivery import FifoSubscription
+from scalesim.sim.data.messages import AT_MOST_ONCE, Attempt, Consumption, DeadLetterQueue
+from scalesim.sim.data.partitions import PartitionedSubscription
+from scalesim.sim.plan import Comp, Replica
+
+if TYPE_CHECKING:
+    from scalesim.sim.kernel import Kernel
+
+
+def backlog(sub: Consumption) -> int:
+    """Messages of a subscription published and not yet settled (waiting or in flight)."""
+    return sub.backlog()
+
+
+def oldest_age(sub: Consumption, now: float) -> float:
+    """Seconds the oldest unsettled message of a subscription has waited (0 when none)."""
+    return sub.oldest_age(now)
+
+
+class MessagingArea(Area):
+    def __init__(self, subs: list[Consumption], dead_letters: list[DeadLetterQueue],
+                 interval: float) -> None:
+        self.subs = subs
+        self.dead_letters = dead_letters
+        self.interval = interval
+        self.kernel: Kernel | None = None
+        self.visibility_kind = -1
+        self.session_kind = -1
+        self.resume_kind = -1
+        self.commit_kind = -1
+        self.tick_kind = -1
+        self.warmup_kind = -1
+        for sub in subs:
+            sub.area = self
+
+    def attach(self, kernel: Kernel) -> None:
+        self.kernel = kernel
+        self.visibility_kind = kernel.add_handler(self._visibility)
+        self.session_kind = kernel.add_handler(self._session)
+        self.resume_kind = kernel.add_handler(self._resume)
+        self.commit_kind = kernel.add_handler(self._commit)
+        self.tick_kind = kernel.add_handler(self._tick)
+        self.warmup_kind = kernel.add_handler(self._warmup)
+        if any(isinstance(sub, PartitionedSubscription) for sub in self.subs):
+            kernel.watch_replicas(self)
+        for sub in self.subs:
+            if isinstance(sub, PartitionedSubscription) and sub.guarantee != AT_MOST_ONCE \
+                    and sub.settings.commit_interval > 0.0:
+                kernel.push(sub.settings.commit_interval, self.commit_kind, sub)
+        if kernel.t_start > 0.0:
+            kernel.push(kernel.t_start, self.warmup_kind, None)
+        kernel.push(kernel.t_start + self.interval, self.tick_kind, None)
+
+    def _visibility(self, obj: object) -> None:
+        assert isinstance(obj, Attempt) and self.kernel is not None
+        sub = obj.sub
+        assert isinstance(sub, FifoSubscription)
+        sub.visibility_ended(self.kernel, obj)
+
+    def _session(self, obj: object) -> None:
+        assert isinstance(obj, tuple) and self.kernel is not None
+        sub, replica = obj
+        assert isinstance(sub, PartitionedSubscription) and isinstance(replica, int)
+        sub.session_expired(self.kernel, replica)
+
+    def _resume(self, obj: object) -> None:
+        assert isinstance(obj, PartitionedSubscription) and self.kernel is not None
+        obj.resume(self.kernel)
+
+    def _commit(self, obj: object) -> None:
+        assert isinstance(obj, PartitionedSubscription) and self.kernel is not None
+        obj.commit_all()
+        self.kernel.push(self.kernel.now + obj.settings.commit_interval, self.commit_kind, obj)
+
+    def replica_changed(self, kernel: Kernel, comp: Comp, rep: Replica) -> None:
+        serving = rep.up and not rep.retired and rep in comp.live  # rare: O(replicas) is fine
+        for sub in self.subs:
+            if isinstance(sub, PartitionedSubscription) and sub.target.comp is comp:
+                sub.replica_changed(kernel, rep.index, serving, rep.retired)
+
+    def _tick(self, _: object) -> None:
+        kernel = self.kernel
+        assert kernel is not None
+        now = kernel.now
+        for sub in self.subs:
+            sub.sample(now)
+        if now + self.interval <= kernel.t_end + 1e-9:
+            kernel.push(now + self.interval, self.tick_kind, None)
+
+    def _warmup(self, _: object) -> None:
+        for sub in self.subs:
+            sub.reset()
+        for dead in self.dead_letters:
+            dead.received = 0

@@ -1,0 +1,136 @@
+"""Kafka consumer groups with known answers: order within a partition (on message traces),
+one consumer per partition, a slow record blocking only its partition, rebalance pauses
+(session timeout, eager vs cooperative) and the duplicates of uncommitted offsets."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from itertools import pairwise
+
+import pytest
+from tests.kernel.helpers import run
+
+
+def topic(partitions: int, concurrency: int, replicas: int = 1, work: object = "1ms",
+          error: float = 0.0, **extra: object) -> dict[str, object]:
+    return {
+        "orders": {"kind": "queue", "tech": "kafka", "partitions": partitions,
+                   "consumers": [{"to": "worker.process", "concurrency": concurrency}],
+                   **extra},
+        "worker": {"replicas": replicas, "workers": "unlimited",
+                   "operations": {"process": {"work": work, "error_rate": error}}},
+    }
+
+
+def test_records_of_a_partition_are_processed_one_at_a_time_in_offset_order() -> None:
+    """Random work, failures retried in place: on the message traces, a partition's next
+    offset never starts before the previous one's last delivery ended."""
+    r = run(topic(4, 2, replicas=2, work={"dist": "exponential", "mean": "2ms"}, error=0.2,
+                  delivery={"guarantee": "at_least_once", "max_deliveries": 3}),
+            [{"name": "w", "to": "orders.publish", "rate": "400/s", "keys": 50}],
+            duration="5s", traces=1000)
+    q = r["queues"]["orders->worker.process"]
+    by_partition: dict[int, list[dict[str, object]]] = defaultdict(list)
+    for trace in q["traces"]:
+        by_partition[trace["partition"]].append(trace)
+    assert len(by_partition) == 4
+    checked = 0
+    for traces in by_partition.values():
+        traces.sort(key=lambda t: t["offset"])
+        for before, after in pairwise(traces):
+            if after["offset"] != before["offset"] + 1 or not after["deliveries"]:
+                continue
+            assert after["deliveries"][0]["start_s"] >= before["deliveries"][-1]["end_s"]
+            starts = [d["start_s"] for d in after["deliveries"]]
+            assert starts == sorted(starts)
+            checked += 1
+    assert checked > 500
+
+
+def test_a_partition_is_consumed_by_one_member_so_extra_members_idle() -> None:
+    """2 partitions, 8 members, 10 ms records at 150/s: at most 2 records at once, so the
+    group delivers at most 200/s however many members it has."""
+    r = run(topic(2, 8, work="10ms"),
+            [{"name": "w", "to": "orders.publish", "rate": "300/s", "arrivals": "constant"}],
+            duration="10s")
+    q = r["queues"]["orders->worker.process"]
+    assert q["delivered_rps"] == pytest.approx(200, rel=0.02)
+    assert r["components"]["worker"]["concurrency_mean"] == pytest.approx(2.0, rel=0.01)
+
+
+def test_a_slow_key_blocks_its_partition_only() -> None:
+    """Key 0 is hot and slow: its partition's lag grows while the others stay empty."""
+    r = run(topic(8, 8, work={"dist": "mixture", "of": [
+        {"weight": 0.5, "dist": "20ms"}, {"weight": 0.5, "dist": "1ms"}]}),
+        [{"name": "w", "to": "orders.publish", "rate": "300/s",
+          "keys": {"count": 100, "skew": 1.5}}], duration="20s")
+    parts = r["queues"]["orders->worker.process"]["partitions"]
+    lags = sorted(p["lag_max"] for p in parts)
+    assert lags[-1] > 100 and lags[-2] < 20
+
+
+def crash_run(rebalance: str, at: str = "12s", commit: str = "5s",
+              **simulation: object) -> dict[str, object]:
+    return run(topic(6, 1, replicas=3, work="1ms",
+                     delivery={"guarantee": "at_least_once", "commit_interval": commit},
+                     group={"session_timeout": "10s", "rebalance": rebalance,
+                            "rebalance_time": "2s"}),
+               [{"name": "w", "to": "orders.publish", "rate": "300/s",
+                 "arrivals": "constant"}],
+               faults=[{"target": "worker[2]", "at": at, "for": "20s", "crash": True}],
+               **{"duration": "40s", **simulation})
+
+
+@pytest.mark.parametrize("rebalance", ["eager", "cooperative"])
+def test_a_crashed_member_is_replaced_after_the_session_timeout(rebalance: str) -> None:
+    r = crash_run(rebalance)
+    q = r["queues"]["orders->worker.process"]
+    left, joined = q["rebalances"]
+    assert left["cause"] == "session timeout" and left["t_s"] == pytest.approx(22.0)
+    # Kafka's RangeAssignor moves a partition between the live members too; the sticky one
+    # moves only the orphans.
+    assert left["members"] == 2 and left["moved"] == (3 if rebalance == "eager" else 2)
+    assert left["pause_s"] == pytest.approx(2.0)  # one round: the partitions were orphaned
+    assert joined["cause"] == "member joined" and joined["t_s"] == pytest.approx(32.0)
+    # Coming back takes two partitions from live members: cooperative needs two rounds.
+    assert joined["pause_s"] == pytest.approx(2.0 if rebalance == "eager" else 4.0)
+    # The crashed member's partitions wait from the crash to the end of the rebalance:
+    # 10 s of session timeout + 2 s, plus what was uncommitted (up to the 5 s commits).
+    assert q["lag_s"]["max"] == pytest.approx(10 + 2 + 2, abs=1.1)
+
+
+def test_eager_rebalancing_stops_every_partition_cooperative_only_the_moved() -> None:
+    """Offsets committed after every record, so a partition's lag is what waits. Eager: every
+    partition stops 2 s at each rebalance, 100 records of 50/s pile up. Cooperative: the two
+    partitions that never move keep up (a record or two)."""
+    eager = crash_run("eager", commit="0s")["queues"]["orders->worker.process"]["partitions"]
+    cooperative = crash_run("cooperative", commit="0s")[
+        "queues"]["orders->worker.process"]["partitions"]
+    assert min(p["lag_max"] for p in eager) >= 60
+    assert sorted(p["lag_max"] for p in cooperative)[1] <= 2
+
+
+@pytest.mark.parametrize("crash", [11.0, 12.0])
+def test_uncommitted_offsets_are_processed_again_after_a_crash(crash: float) -> None:
+    """Commits every 5 s; the member of partitions 4 and 5 (RangeAssignor) crashes after
+    the commit at 10 s: exactly the records those partitions received since then and
+    processed before the crash are processed again (counted on the message traces)."""
+    q = crash_run("eager", at=f"{crash}s", warmup="9s", duration="31s", traces=1000)[
+        "queues"]["orders->worker.process"]
+    twice = [t for t in q["traces"] if sum(d["status"] == "ok" for d in t["deliveries"]) >= 2]
+    since_commit = [t for t in q["traces"] if t["partition"] in (4, 5)
+                    and 10.0 <= t["published_s"] < crash - 0.001]
+    assert q["traces"][-1]["published_s"] > crash
+    assert q["duplicates"] == len(twice) == pytest.approx(len(since_commit), abs=1)
+    assert len(since_commit) == pytest.approx(300 * (crash - 10) / 3, rel=0.15)
+
+
+def test_at_most_once_commits_first_so_a_crash_loses_the_record_in_flight() -> None:
+    r = run(topic(3, 1, replicas=3, work="100ms",
+                  delivery={"guarantee": "at_most_once"},
+                  group={"session_timeout": "1s"}),
+            [{"name": "w", "to": "orders.publish", "rate": "20/s", "arrivals": "constant"}],
+            faults=[{"target": "worker[0]", "at": "5.05s", "for": "2s", "crash": True}],
+            duration="10s")
+    q = r["queues"]["orders->worker.process"]
+    assert q["lost"] == 1 and q["duplicates"] == 0

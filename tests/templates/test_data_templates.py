@@ -1,0 +1,44 @@
+"""The data templates' seed figures, stated literally, and their "without" variants."""
+
+from __future__ import annotations
+
+import pytest
+
+from scalesim.templates import get_template, run_scenario
+
+VARIANTS = [
+    ("dead-letter-queue", {"with_dlq": False}),
+    ("outbox", {"relay": "log_tailing"}),
+    ("saga-orchestration", {"policy": "temporal"}),
+    ("saga-choreography", {"policy": "temporal"}),
+]
+
+
+@pytest.mark.parametrize(("template_id", "values"), VARIANTS,
+                         ids=[f"{t}-{'-'.join(map(str, v.values()))}" for t, v in VARIANTS])
+def test_variant_scenario_meets_its_expected_outcome(template_id, values):
+    run = run_scenario(get_template(template_id), values, quick=True)
+    assert run.met, "\n".join(str(check) for check in run.checks)
+
+
+def test_event_sourcing_writes_10k_events_and_serves_100k_reads_per_second():
+    result = run_scenario(get_template("event-sourcing"), quick=True).result
+    store = result["event_stores"]["event-store"]
+    assert store["appends_rps"] >= 10_000 * 0.99  # every command's event, conflicts retried
+    assert result["workloads"]["queries"]["goodput_rps"] >= 100_000 * 0.99
+    assert store["events_per_load"] < store["events_per_load_without_snapshots"] / 10
+
+
+@pytest.mark.parametrize("template_id", ["saga-orchestration", "saga-choreography"])
+def test_saga_ends_within_5_s_and_a_declined_payment_is_compensated(template_id):
+    result = run_scenario(get_template(template_id), quick=True).result
+    saga = result["sagas"]["orders.place"]
+    assert saga["duration_ms"]["p99"] < 5000
+    assert saga["compensated"] > 0 and saga["stuck"] == 0
+    authorize = next(s for s in saga["steps"] if s["name"] == "authorize-payment")
+    assert authorize["pivot"]
+    # Declined: compensated, or still compensating when the run ends.
+    assert saga["compensated"] <= authorize["failed"] <= saga["compensated"] + saga["unfinished"]
+    undone = {s["name"]: s["compensated"] for s in saga["steps"]}
+    assert undone["create-order"] == undone["reserve-stock"] == saga["compensated"]
+    assert undone["schedule-shipping"] == undone["approve-order"] == 0
