@@ -17,6 +17,9 @@ const KNOWN_CHARTS: { table: string; column: string; title: string; unit: string
   { table: "components", column: "utilization", title: "Utilization", unit: "share" },
   { table: "components", column: "queue_mean", title: "Queue length", unit: "requests" },
   { table: "breakers", column: "open_share", title: "Breakers open", unit: "share" },
+  { table: "queues", column: "backlog", title: "Queue backlog", unit: "messages" },
+  { table: "queues", column: "oldest_age_s", title: "Oldest message waiting", unit: "s" },
+  { table: "replicas", column: "ready", title: "Replicas ready", unit: "replicas" },
 ];
 
 export function SimulatePage() {
@@ -102,7 +105,8 @@ function Results({ result, graph, layout }: { result: Result; graph: ReturnType<
   const charts = useMemo(() => {
     const all = tables(result);
     const known = KNOWN_CHARTS.filter((c) => all[c.table]?.rows.length);
-    const extra = Object.entries(all).filter(([name]) => !KNOWN_CHARTS.some((c) => c.table === name))
+    const extra = Object.entries(all)
+      .filter(([name, table]) => table.rows.length && !KNOWN_CHARTS.some((c) => c.table === name))
       .flatMap(([name, table]) => table.columns.slice(2).map((column) => ({ table: name, column, title: `${name}: ${column}`, unit: column.split("_").pop() ?? "" })));
     return [...known, ...extra].map((c) => ({ ...c, ...seriesOf(all[c.table], c.column) }));
   }, [result]);
