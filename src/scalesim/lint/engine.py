@@ -10,6 +10,7 @@ from scalesim.lint.finding import Finding
 from scalesim.lint.rules import RULES
 from scalesim.spec import System, load_spec
 from scalesim.spec.errors import Path, dotted
+from scalesim.spec.loader import read_spec_file
 from scalesim.spec.yamlpos import Position, load_with_positions
 
 
@@ -41,7 +42,7 @@ def lint_system(system: System, positions: dict[Path, Position] | None = None,
 def lint_file(path: str | FsPath, config: LintConfig | None = None) -> list[Finding]:
     """Load, validate and lint one spec file; raises SpecError for a bad spec."""
     system = load_spec(path)
-    _, positions = load_with_positions(FsPath(path).read_text(encoding="utf-8"))
+    _, positions = load_with_positions(read_spec_file(path))
     return lint_system(system, positions, str(path), config)
 
 

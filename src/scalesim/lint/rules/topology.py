@@ -11,6 +11,7 @@ from scalesim.lint.context import Context
 from scalesim.lint.estimates import ms, own_time_s, pct, round_trip_s
 from scalesim.lint.finding import Hit
 from scalesim.lint.graph import Edge, component_of
+from scalesim.spec.checks import callees_first
 from scalesim.spec.model import Kind
 
 
@@ -27,6 +28,8 @@ def deep_chains(ctx: Context) -> Iterator[Hit]:
                 best = chain
         return best
 
+    for op in callees_first(ctx.system):  # fill the cache deepest first: no deep recursion
+        longest(op)
     seen: set[tuple[str, ...]] = set()
     for entry in ctx.graph.entries:
         chain = longest(entry.op)
