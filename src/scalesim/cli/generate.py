@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from scalesim.cli.run import EXIT_BAD_INPUT, Overrides, SpecFile, err, load_or_exit
+from scalesim.cli.run import EXIT_BAD_INPUT, Overrides, SpecFile, err, load_or_exit, shown
 from scalesim.generate import (
     GenerateError,
     GenerateOptions,
@@ -19,8 +19,15 @@ from scalesim.generate import (
     write,
 )
 from scalesim.generate.naming import dns_label
+from scalesim.generate.targets import folders
+from scalesim.spec.errors import printable
 
-_K8S_VERSION = re.compile(r"^1\.\d+$")
+_K8S_VERSION = re.compile(r"1\.[0-9]{1,3}")
+# An image reference's registry and path as Docker reads it: a host (and port), then
+# lower-case path components separated by '.', '_', '__' or dashes.
+_HOST = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?"
+_PATH = r"[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*"
+_REGISTRY = re.compile(rf"{_HOST}(/{_PATH})*/?")
 
 
 def _options(namespace: str, image_registry: str, k8s_version: str) -> GenerateOptions:
@@ -29,9 +36,10 @@ def _options(namespace: str, image_registry: str, k8s_version: str) -> GenerateO
         dns_label(namespace, "namespace")
     except GenerateError as error:
         problems += error.problems
-    if not image_registry or any(c.isspace() for c in image_registry):
-        problems.append(f"image registry {image_registry!r}: must be non-empty, no spaces")
-    if not _K8S_VERSION.match(k8s_version):
+    if len(image_registry) > 200 or not _REGISTRY.fullmatch(image_registry):
+        problems.append(f"image registry {image_registry!r}: give a registry host and path "
+                        "in lower case, e.g. registry.local/scalesim or localhost:5000/team")
+    if not _K8S_VERSION.fullmatch(k8s_version):
         problems.append(f"Kubernetes version {k8s_version!r}: give major.minor, e.g. 1.33")
     if problems:
         raise GenerateError(problems)
@@ -61,16 +69,16 @@ def generate_command(
     try:
         options = _options(namespace, image_registry, k8s_version)
         files = render(system, target, options)
-        planned = plan(output, files, force)
+        planned = plan(output, files, force, folders(target))
     except GenerateError as error:
         for problem in error.problems:
-            typer.echo(f"{file}: {problem}", err=True)
+            typer.echo(printable(f"{file}: {problem}"), err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     if target is Target.ALL and not code_available():
         err.print("[yellow]warning[/yellow]: target 'code' is not available yet; "
                   "generated everything else", highlight=False)
     write(output, planned)
     for item in planned:
-        typer.echo(f"{item.status:9} {output / item.file.path}")
-    err.print(f"[green]ok[/green] {len(planned)} files for '{system.name}' in {output}",
+        typer.echo(printable(f"{item.status:9} {output / item.file.path}"))
+    err.print(f"[green]ok[/green] {len(planned)} files for '{system.name}' in {shown(output)}",
               highlight=False)

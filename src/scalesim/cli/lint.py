@@ -13,6 +13,7 @@ from rich.table import Table
 from scalesim.cli.run import exit_bad_spec, stdout_console
 from scalesim.lint import Finding, LintConfig, Severity, lint_file
 from scalesim.spec import SpecError
+from scalesim.spec.errors import printable
 
 COLOURS = {Severity.INFO: "cyan", Severity.WARNING: "yellow", Severity.ERROR: "red"}
 
@@ -42,7 +43,7 @@ def lint_command(
     except SpecError as error:
         exit_bad_spec(error)
     except ValueError as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"error: {printable(str(error))}", err=True)
         raise typer.Exit(2) from None
     if as_json:
         typer.echo(json.dumps([f.to_json() for f in findings], sort_keys=True, indent=2))

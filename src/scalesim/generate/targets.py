@@ -64,6 +64,15 @@ RENDERERS: dict[Target, Renderer] = {
     Target.HELM: helm.render}
 
 
+def folders(target: Target) -> tuple[str, ...]:
+    """The top-level folders `target` writes into (each target has its own, named after it;
+    `all` leaves out code while it is absent, as `render` does)."""
+    if target is not Target.ALL:
+        return (target.value,)
+    return tuple(t.value for t in Target if t is not Target.ALL
+                 and (t is not Target.CODE or code_available()))
+
+
 def render(system: System, target: Target, options: GenerateOptions) -> list[GeneratedFile]:
     """Every file of `target`, in a stable order; `all` leaves out code while it is absent."""
     if target is Target.CODE:

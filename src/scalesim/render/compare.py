@@ -75,8 +75,8 @@ def deltas(a: dict[str, Any], b: dict[str, Any]) -> list[Delta]:
     out = [Delta("system", "throughput_rps", a["throughput_rps"], b["throughput_rps"], None),
            Delta("system", "goodput_rps", a["goodput_rps"], b["goodput_rps"], "higher"),
            Delta("system", "error_rate", a["error_rate"], b["error_rate"], "lower")]
-    out += [Delta("system", f"latency_{p}_ms", a["latency_ms"].get(p), b["latency_ms"].get(p), "lower")
-            for p in (*LATENCY, "mean")]
+    out += [Delta("system", f"latency_{p}_ms", a["latency_ms"].get(p), b["latency_ms"].get(p),
+                  "lower") for p in (*LATENCY, "mean")]
     for name in a["workloads"].keys() & b["workloads"].keys():
         wa, wb = a["workloads"][name], b["workloads"][name]
         out.append(Delta(f"workload {name}", "goodput_rps", wa["goodput_rps"],

@@ -309,8 +309,8 @@ class Frame:
     """
 
     __slots__ = ("attempt", "avoid", "call", "call_deadline", "cause", "dead", "deadline",
-                 "degraded", "delay", "done", "gate", "group", "hedge", "held", "key", "op",
-                 "parent", "pool", "rep", "root", "sent", "span", "stall", "step", "t0",
+                 "degraded", "delay", "done", "gate", "group", "hedge", "held", "key", "live",
+                 "op", "parent", "pool", "rep", "root", "sent", "span", "stall", "step", "t0",
                  "trace", "wl")
 
     def __init__(self, op: Op, parent: Frame | None, call: CallPlan | None,
@@ -327,6 +327,7 @@ class Frame:
         self.cause = OK
         self.done = False
         self.dead = False
+        self.live = True  # counted in the kernel's visits in flight until it ends
         self.held = False  # holds a worker of its replica
         self.degraded = False  # answered in part by a fallback
         self.delay = 0.0  # the back-off before this attempt
@@ -346,8 +347,8 @@ class Frame:
 
 class Workload:
     __slots__ = ("arrivals", "by_cause", "degraded", "hist", "index", "inflight",
-                 "interval_failed", "interval_lat", "keys", "name", "next_key", "sampled",
-                 "series", "target", "think", "trace_every", "users")
+                 "interval_failed", "interval_hist", "interval_lat", "keys", "name", "next_key",
+                 "sampled", "series", "target", "think", "trace_every", "users")
 
     def __init__(self, name: str, target: Op, arrivals: Arrivals) -> None:
         self.name = name
@@ -363,6 +364,7 @@ class Workload:
         self.degraded = 0
         self.inflight = 0
         self.interval_lat: list[float] = []  # latencies of this interval's successes
+        self.interval_hist = Histogram()  # where they go when an interval has very many
         self.interval_failed = 0
         # per interval: end time, ok/s, failed/s, p50, p95, p99 (ms), in flight at the end
         self.series: list[tuple[float, float, float, float, float, float, int]] = []

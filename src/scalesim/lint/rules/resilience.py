@@ -71,8 +71,8 @@ def retry_amplification(ctx: Context) -> Iterator[Hit]:
         return best
 
     for op in callees_first(ctx.system):  # fill the cache deepest first: no deep recursion
-        for layers in range(3):
-            worst(op, layers)
+        for needed in range(3):
+            worst(op, needed)
     seen: set[tuple[Edge, ...]] = set()
     for entry in ctx.graph.entries:
         found = worst(entry.op, 2)
