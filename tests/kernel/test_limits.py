@@ -13,7 +13,7 @@ from scalesim.sim import SafetyStop, simulate
 from scalesim.sim.compile import compile_system
 from scalesim.sim.kernel import MAX_INTERVAL_SAMPLES, MAX_SPANS, PROGRESS_EVERY, Kernel
 from scalesim.sim.plan import Frame
-from scalesim.spec import System, load_spec_text
+from scalesim.spec import SpecError, System, load_spec_text
 
 
 def system(components: dict[str, Any], workloads: list[dict[str, Any]],
@@ -121,15 +121,26 @@ def test_a_long_zero_time_call_chain_runs_without_deep_recursion() -> None:
     assert result["latency_ms"]["max"] == pytest.approx(1.0, rel=0.01)
 
 
-def test_a_loop_of_zero_time_async_calls_stops_when_the_clock_stands_still(
+def test_users_who_never_wait_stop_when_the_clock_stands_still(
         monkeypatch: pytest.MonkeyPatch) -> None:
+    """No think time and no work: every answer comes at once and the user sends again."""
     import scalesim.sim.kernel as kernel
 
     monkeypatch.setattr(kernel, "STILL_EVENTS", PROGRESS_EVERY)  # the default takes longer
-    spec = system({"a": {"workers": "unlimited",
-                         "operations": {"x": {"calls": [{"to": "a.x", "async": True}]}}}},
-                  [{"name": "w", "to": "a.x", "rate": "10/s"}], duration="1s")
+    spec = system({"a": {"workers": "unlimited", "operations": {"x": {}}}},
+                  [{"name": "w", "to": "a.x", "users": 3}], duration="1s")
     assert "without the clock moving" in stop_message(spec)
+
+
+def test_a_loop_of_async_calls_that_takes_no_time_is_a_spec_error() -> None:
+    with pytest.raises(SpecError, match=r"a loop that takes no time: a.x -> b.y -> a.x"):
+        system({"a": {"operations": {"x": {"calls": [{"to": "b.y", "async": True}]}}},
+                "b": {"operations": {"y": {"calls": [{"to": "a.x"}]}}}},
+               [{"name": "w", "to": "a.x", "rate": "10/s"}])
+    slow = system({"a": {"operations": {"x": {"calls": [{"to": "a.x", "async": True,
+                                                        "probability": 0.5}]}}}},
+                  [{"name": "w", "to": "a.x", "rate": "10/s"}])
+    assert simulate(slow)["requests"]["failed"] == 0
 
 
 def test_a_run_whose_arrivals_alone_pass_the_event_limit_stops_before_starting() -> None:

@@ -19,6 +19,7 @@ def check_system(system: System) -> list[Problem]:
     problems += _check_references(system)
     if not problems:
         problems += _check_sync_cycles(system)
+        problems += _check_instant_loops(system)
         problems += _check_sizes(system)
     return problems
 
@@ -180,6 +181,49 @@ def _check_sync_cycles(system: System) -> list[Problem]:
                          "synchronous call cycle: " + " -> ".join(cycle)
                          + " (a request would wait on itself forever)")]
             elif nxt not in state:
+                state[nxt] = 1
+                path.append(nxt)
+                pending.append(iter(edges.get(nxt, [])))
+    return []
+
+
+def _check_instant_loops(system: System) -> list[Problem]:
+    """A loop of calls or queue deliveries, each certain to happen, through operations that
+    take no time over a network that takes none: the kernel would repeat it forever at one
+    instant of simulated time."""
+    if system.defaults.network.mean_s > 0.0:
+        return []
+    instant = {f"{c}.{o}" for c, comp in system.components.items()
+               for o, op in comp.effective_operations.items()
+               if op.work.mean_s == 0.0 and op.post_work.mean_s == 0.0}
+    edges: dict[str, list[str]] = {}
+    for cname, oname, _, call in iter_calls(system):
+        if call.probability == 1.0:
+            edges.setdefault(f"{cname}.{oname}", []).append(".".join(system.resolve(call.to)))
+    for cname, component in system.components.items():
+        for oname in component.effective_operations:
+            for consumer in component.consumers:
+                edges.setdefault(f"{cname}.{oname}", []).append(
+                    ".".join(system.resolve(consumer.to)))
+    state: dict[str, int] = {}
+    for start in sorted(instant):
+        if start in state:
+            continue
+        path, pending = [start], [iter(edges.get(start, []))]
+        state[start] = 1
+        while pending:
+            nxt = next(pending[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                pending.pop()
+            elif nxt in instant and state.get(nxt) == 1:
+                loop = [*path[path.index(nxt):], nxt]
+                first, operation = loop[0].split(".", 1)
+                return [(("components", first, "operations", operation),
+                         "a loop that takes no time: " + " -> ".join(loop) + " would repeat "
+                         "forever at one instant; give an operation on it some work, the "
+                         "network a latency, or a call a probability below 1")]
+            elif nxt in instant and nxt not in state:
                 state[nxt] = 1
                 path.append(nxt)
                 pending.append(iter(edges.get(nxt, [])))

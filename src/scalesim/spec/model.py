@@ -346,7 +346,7 @@ class Limits(Strict):
     max_events: Count = Field(500_000_000, ge=1000, le=10**12)
     max_queued: Count = Field(1_000_000, ge=1, le=10**9, description="requests waiting in "
                               "all queues and messages buffered in queue components")
-    max_in_flight: Count = Field(2_000_000, ge=1, le=10**9, description="visits in the "
+    max_in_flight: Count = Field(1_000_000, ge=1, le=10**9, description="visits in the "
                                  "system at once: requests, calls (every attempt and branch) "
                                  "and queue deliveries")
     drain: Duration = Field(60.0, description="after the window, how long in-flight requests "
