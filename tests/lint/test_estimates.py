@@ -61,7 +61,7 @@ def test_offered_rates_follow_probabilities_misses_and_queues(write_spec: WriteS
 def test_rates_that_never_settle_are_none(write_spec: WriteSpec) -> None:
     loop = """
 components:
-  a: {operations: {x: {calls: [{to: b.y, async: true}]}}}
+  a: {operations: {x: {work: 1ms, calls: [{to: b.y, async: true}]}}}
   b: {operations: {y: {calls: [{to: a.x, async: true}]}}}
 workloads: [{name: w, to: a.x, rate: 10/s}]
 """

@@ -15,12 +15,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 import numpy.typing as npt
 
-from scalesim.spec.checks import iter_calls
+from scalesim.spec.checks import iter_calls, sync_edges
 from scalesim.spec.model import Call, Kind, ParallelStep, System, Workload, plain_steps
 
 
@@ -65,14 +64,32 @@ def _hop(system: System) -> float:
 
 def _response_times(system: System) -> Callable[[str], float]:
     """'comp.op' -> its response time with no queueing anywhere (network to reach it excluded).
-    The synchronous call graph is acyclic (checked when the spec loads), so recursion ends."""
+    The synchronous call graph is acyclic (checked when the spec loads); an operation's time
+    is computed after those of everything it waits on, without recursion, so a chain of
+    thousands of calls is fine."""
+    edges = sync_edges(system)
+    known: dict[str, float] = {}
 
-    @cache
     def response(ref: str) -> float:
-        cname, oname = ref.split(".", 1)
-        operation = system.components[cname].effective_operations[oname]
-        return operation.work.mean_s + _waits(system, cname, oname, response) \
-            + operation.post_work.mean_s
+        stack, opened = [ref], set()
+        while stack:
+            top = stack[-1]
+            if top in known:
+                stack.pop()
+                continue
+            missing = [callee for callee in edges.get(top, []) if callee not in known]
+            if missing and top not in opened:
+                opened.add(top)
+                stack += missing
+                continue
+            if missing:
+                raise ValueError(f"synchronous call cycle through {top}")
+            cname, oname = top.split(".", 1)
+            operation = system.components[cname].effective_operations[oname]
+            known[top] = operation.work.mean_s + _waits(system, cname, oname, response) \
+                + operation.post_work.mean_s
+            stack.pop()
+        return known[ref]
 
     return response
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from scalesim.cli.run import EXIT_BAD_INPUT, Overrides, SpecFile, err, load_or_exit
+from scalesim.cli.run import EXIT_BAD_INPUT, Overrides, SpecFile, err, load_or_exit, shown
 from scalesim.generate import (
     GenerateError,
     GenerateOptions,
@@ -17,6 +17,8 @@ from scalesim.generate import (
     render,
     write,
 )
+from scalesim.generate.targets import folders
+from scalesim.spec.errors import printable
 
 
 def generate_command(
@@ -42,15 +44,15 @@ def generate_command(
     try:
         options = GenerateOptions.checked(namespace, image_registry, k8s_version)
         files = render(system, target, options)
-        planned = plan(output, files, force)
+        planned = plan(output, files, force, folders(target))
     except GenerateError as error:
         for problem in error.problems:
-            typer.echo(f"{file}: {problem}", err=True)
+            typer.echo(printable(f"{file}: {problem}"), err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     write(output, planned)
     for item in planned:
-        typer.echo(f"{item.status:9} {output / item.file.path}")
-    err.print(f"[green]ok[/green] {len(planned)} files for '{system.name}' in {output}",
+        typer.echo(printable(f"{item.status:9} {output / item.file.path}"))
+    err.print(f"[green]ok[/green] {len(planned)} files for '{system.name}' in {shown(output)}",
               highlight=False)
     err.print("next steps:", highlight=False)
     for step in next_steps(system, [item.file.path for item in planned], options, output):

@@ -15,6 +15,7 @@ from scalesim.cli.run import exit_bad_spec, stdout_console
 from scalesim.lint import Finding, LintConfig, Severity, lint_file
 from scalesim.lint.sarif import to_sarif
 from scalesim.spec import SpecError
+from scalesim.spec.errors import printable
 
 COLOURS = {Severity.INFO: "cyan", Severity.WARNING: "yellow", Severity.ERROR: "red"}
 
@@ -56,7 +57,7 @@ def lint_command(
     except SpecError as error:
         exit_bad_spec(error)
     except ValueError as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"error: {printable(str(error))}", err=True)
         raise typer.Exit(2) from None
     if as_json or output is Format.JSON:
         typer.echo(json.dumps([f.to_json() for f in findings], sort_keys=True, indent=2))

@@ -16,17 +16,20 @@ from typing import Annotated, Any
 
 import typer
 
+from scalesim.cli.outputs import OutputError, check_file, write_file
 from scalesim.cli.run import (
     EXIT_BAD_INPUT,
     Overrides,
     err,
     load_or_exit,
+    seed_option,
+    shown,
     simulate_or_exit,
 )
 from scalesim.export import jaeger, otlp, prometheus, tables
 from scalesim.export.spans import spans
 from scalesim.render import graphviz
-from scalesim.render.compare import comparison, write_compare
+from scalesim.render.compare import comparison, render_compare
 from scalesim.render.dot import to_dot
 from scalesim.render.graph import (
     Cluster,
@@ -36,28 +39,60 @@ from scalesim.render.graph import (
     overlay,
 )
 from scalesim.render.mermaid import breaker_states, flowchart, sequence
-from scalesim.render.report import write_report
+from scalesim.render.report import render_report
+from scalesim.sim.result_schema import check_result
 from scalesim.spec import System
+from scalesim.spec.bounds import MAX_SPEC_BYTES
+from scalesim.spec.errors import printable
 
 RESULT_KEYS = {"system", "seed", "components", "calls", "workloads", "requests"}
-Seed = Annotated[int | None, typer.Option(help="Override simulation.seed when simulating.")]
+MAX_RESULT_BYTES = 64 * MAX_SPEC_BYTES  # a result with its time series at the series bound
+Seed = Annotated[int | None, seed_option("Override simulation.seed when simulating.")]
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {printable(message)}", err=True)
     return typer.Exit(code)
 
 
 def read_result(path: Path) -> dict[str, Any]:
-    """A result.json, or exit 2 saying why it is not one."""
+    """A result.json, checked against the result's shape, or exit 2 saying why it is not one."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise fail(f"{path}: cannot read a result: {error}") from None
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_RESULT_BYTES + 1)
+        if len(raw) > MAX_RESULT_BYTES:
+            raise fail(f"{path}: larger than {MAX_RESULT_BYTES:,} bytes, more than a result has")
+        data = json.loads(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else error
+        raise fail(f"{path}: cannot read a result: {reason}") from None
     if not isinstance(data, dict) or not data.keys() >= RESULT_KEYS:
         raise fail(f"{path}: not a ScaleSim result (expected the JSON of `scalesim simulate "
                    "--json` or --out DIR/result.json)")
+    problems = check_result(data)
+    if problems:
+        for problem in problems[:20]:
+            typer.echo(printable(f"{path}: {problem}"), err=True)
+        more = f" ({len(problems) - 20} more)" if len(problems) > 20 else ""
+        raise fail(f"{path}: not a valid ScaleSim result{more}; was it edited by hand?")
     return data
+
+
+def checked_output(path: Path) -> Path:
+    """`path` if a file can be written there, else exit 2 (checked before any work)."""
+    try:
+        check_file(path)
+    except OutputError as error:
+        raise fail(str(error)) from None
+    return path
+
+
+def write_output(path: Path, content: str | bytes) -> None:
+    try:
+        write_file(path, content)
+    except (OutputError, OSError) as error:
+        raise fail(f"{path}: cannot write: {error}") from None
+    err.print(f"wrote {shown(path)}", highlight=False)
 
 
 def load(file: Path, seed: int | None, overrides: list[str] | None
@@ -113,6 +148,7 @@ def diagram_command(
         raise fail(f"{out}: write .svg, .png, .dot or .mmd")
     if (trace or breakers) and suffix != ".mmd":
         raise fail("--trace and --breakers write Mermaid: give -o FILE.mmd")
+    checked_output(out)
     system = None if file.suffix == ".json" else load_or_exit(file, overrides)
     result = read_result(file) if system is None else None
     if result_file is not None:
@@ -133,12 +169,11 @@ def diagram_command(
         text = flowchart(arch) if suffix == ".mmd" else to_dot(arch)
     if suffix in (".svg", ".png"):
         try:
-            out.write_bytes(graphviz.render(text, "svg" if suffix == ".svg" else "png"))
+            write_output(out, graphviz.render(text, "svg" if suffix == ".svg" else "png"))
         except graphviz.GraphvizError as error:
             raise fail(str(error)) from None
     else:
-        out.write_text(text, encoding="utf-8")
-    err.print(f"wrote {out}", highlight=False)
+        write_output(out, text)
 
 
 def report_command(
@@ -154,11 +189,13 @@ def report_command(
 ) -> None:
     """Write one self-contained HTML report (works offline): summary, charts over time,
     architecture, resilience dashboards and request waterfalls."""
+    checked_output(out)
+    if spec is not None:
+        load_or_exit(spec, overrides)  # a bad spec fails before a long run
     result, system = load(file, seed, overrides)
     if spec is not None:
         system = load_or_exit(spec, overrides)
-    write_report(result, system, out)
-    err.print(f"wrote {out}", highlight=False)
+    write_output(out, render_report(result, system))
 
 
 def compare_command(
@@ -169,14 +206,16 @@ def compare_command(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="The HTML file to write.")]
     = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the deltas as JSON.")] = False,
-    seed: Annotated[int | None, typer.Option(
-        help="Seed for both specs (default: A's simulation.seed), so they share random "
+    seed: Annotated[int | None, seed_option(
+        "Seed for both specs (default: A's simulation.seed), so they share random "
         "numbers.")] = None,
 ) -> None:
     """Compare two designs side by side; specs run with the same seed (common random
     numbers), so differences come from the change."""
     if out is None and not as_json:
         raise fail("give -o compare.html, --json, or both")
+    if out is not None:
+        checked_output(out)
     systems: list[System | None] = [None if p.suffix == ".json" else load_or_exit(p)
                                     for p in (a, b)]
     if seed is None:
@@ -186,8 +225,8 @@ def compare_command(
                for path, system in zip((a, b), systems, strict=True)]
     labels = (a.name, b.name) if a.name != b.name else (str(a), str(b))
     if out is not None:
-        write_compare(results[0], results[1], out, (systems[0], systems[1]), labels)
-        err.print(f"wrote {out}", highlight=False)
+        write_output(out, render_compare(results[0], results[1], (systems[0], systems[1]),
+                                         labels))
     if as_json:
         sys.stdout.write(json.dumps(comparison(results[0], results[1]), indent=2,
                                     sort_keys=True) + "\n")
@@ -223,6 +262,8 @@ def export_command(
     CSV) for other tools. Timestamps start at 2024-01-01T00:00:00Z (simulated second 0)."""
     if (traces is None) == (metrics is None):
         raise fail("give exactly one of --traces or --metrics")
+    if str(out) != "-" and metrics not in (MetricsFormat.PARQUET, MetricsFormat.CSV):
+        checked_output(out)
     result, _ = load(file, seed, overrides)
     text: str
     if traces is not None:
@@ -236,12 +277,13 @@ def export_command(
                        else tables.write_csv_files(result, out))
         except (tables.NoSeries, ImportError) as error:
             raise fail(str(error)) from None
-        err.print("wrote " + ", ".join(str(p) for p in written), highlight=False)
+        except OSError as error:
+            raise fail(f"{out}: cannot write: {error}") from None
+        err.print("wrote " + ", ".join(shown(p) for p in written), highlight=False)
         return
     else:
         text = prometheus.exposition(result, openmetrics=metrics is MetricsFormat.OPENMETRICS)
     if str(out) == "-":
         sys.stdout.write(text)
     else:
-        out.write_text(text, encoding="utf-8")
-        err.print(f"wrote {out}", highlight=False)
+        write_output(out, text)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,15 +12,18 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from scalesim.analytic.load import offered_load
+from scalesim.cli.outputs import OutputError, check_file, check_run_folder, write_file, write_run
 from scalesim.cli.templates import print_template_checks
-from scalesim.render.report import write_report
+from scalesim.render.report import render_report
 from scalesim.render.terminal import print_summary
 from scalesim.sim import SafetyStop, simulate
-from scalesim.sim.timeseries import FILES, write_csv
+from scalesim.sim.timeseries import FILES
 from scalesim.spec import SpecError, System, load_spec
+from scalesim.spec.errors import printable
 from scalesim.spec.schema import spec_json_schema
 
 EXIT_SLO_MISSED, EXIT_BAD_INPUT, EXIT_SAFETY_STOP = 1, 2, 3
@@ -40,6 +41,22 @@ SpecFile = Annotated[Path, typer.Argument(help="The system spec (YAML).", show_d
 Overrides = Annotated[list[str] | None, typer.Option(
     "--set", metavar="PATH=VALUE",
     help="Override a field by its dotted path, e.g. simulation.duration=30s (repeatable).")]
+MAX_SEED = 2**63 - 1  # simulation.seed's range
+
+
+def seed_option(help_text: str) -> Any:
+    """A --seed option, range-checked like simulation.seed."""
+    return typer.Option(min=0, max=MAX_SEED, help=help_text)
+
+
+def shown(value: object) -> str:
+    """A file name or message inside rich markup: printable, and never read as markup."""
+    return escape(printable(str(value)))
+
+
+def exit_bad_output(error: OutputError) -> NoReturn:
+    typer.echo(f"error: {printable(str(error))}", err=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
 
 
 def simulate_or_exit(system: System, seed: int | None, with_series: bool,
@@ -48,7 +65,7 @@ def simulate_or_exit(system: System, seed: int | None, with_series: bool,
     try:
         return simulate(system, seed, progress, with_series)
     except SafetyStop as stop:
-        err.print(f"[red]stopped[/red]: {stop}", highlight=False)
+        err.print(f"[red]stopped[/red]: {shown(stop)}", highlight=False)
         raise typer.Exit(EXIT_SAFETY_STOP) from None
 
 
@@ -69,7 +86,7 @@ def load_or_exit(file: Path, overrides: list[str] | None = None) -> System:
 def validate_command(file: SpecFile, overrides: Overrides = None) -> None:
     """Check a spec; print every error as FILE:LINE:COL: path: message (exit 2)."""
     system = load_or_exit(file, overrides)
-    err.print(f"[green]ok[/green] {file}: {len(system.components)} components, "
+    err.print(f"[green]ok[/green] {shown(file)}: {len(system.components)} components, "
               f"{len(system.workloads)} workloads")
 
 
@@ -114,26 +131,12 @@ class _LazyProgress:
             self.bar.stop()
 
 
-def _write_outputs(directory: Path, result: dict[str, Any]) -> None:
-    """Write result.json (with its time series) and the series as CSV into a temporary
-    folder, then move them in place, so a failure never leaves half-written files."""
-    directory.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=directory, prefix=".scalesim-") as tmp:
-        staging = Path(tmp)
-        (staging / "result.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n",
-                                             encoding="utf-8")
-        for name, table in result["timeseries"].items():
-            write_csv(staging / FILES.get(name, f"{name}.csv"), table)
-        for produced in staging.iterdir():
-            shutil.move(str(produced), directory / produced.name)
-
-
 def simulate_command(
     file: SpecFile,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     out_dir: Annotated[Path | None, typer.Option(
         "--out", help="Write result.json and the time series as CSV here.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Override simulation.seed.")] = None,
+    seed: Annotated[int | None, seed_option("Override simulation.seed.")] = None,
     overrides: Overrides = None,
     check_slo: Annotated[bool, typer.Option(
         "--check-slo", help="Exit with code 1 when an SLO is missed.")] = False,
@@ -144,6 +147,13 @@ def simulate_command(
 ) -> None:
     """Simulate a system and print what happened (exit 3 if a safety limit stops it)."""
     system = load_or_exit(file, overrides)
+    try:  # before the run, which may be long
+        if out_dir is not None:
+            check_run_folder(out_dir)
+        if report is not None:
+            check_file(report)
+    except OutputError as error:
+        exit_bad_output(error)
     _warn_overload(system, quiet)
     progress = _LazyProgress(enabled=not quiet and err.is_terminal)
     try:
@@ -151,11 +161,14 @@ def simulate_command(
                                   or report is not None, progress=progress)
     finally:
         progress.close()
-    if out_dir is not None:
-        _write_outputs(out_dir, result)
-    if report is not None:
-        write_report(result, system, report)
-        err.print(f"wrote {report}")
+    try:
+        if out_dir is not None:
+            write_run(out_dir, result)
+        if report is not None:
+            write_file(report, render_report(result, system))
+            err.print(f"wrote {shown(report)}", highlight=False)
+    except (OutputError, OSError) as error:
+        exit_bad_output(OutputError(str(error)))
     tables = result.pop("timeseries", {})  # in result.json and the report; too long for --json
     if as_json:
         sys.stdout.write(json.dumps(result, indent=2, sort_keys=True) + "\n")
@@ -163,7 +176,7 @@ def simulate_command(
         print_summary(result, stdout_console())
         print_template_checks(file, result)
         if out_dir is not None:
-            err.print(f"wrote {out_dir}/result.json, " + ", ".join(
-                FILES.get(name, f"{name}.csv") for name in tables))
+            err.print(f"wrote {shown(out_dir)}/result.json, " + ", ".join(
+                FILES.get(name, f"{name}.csv") for name in tables), highlight=False)
     if check_slo and "slo" in result and not result["slo"]["met"]:
         raise typer.Exit(EXIT_SLO_MISSED)

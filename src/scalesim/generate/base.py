@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from scalesim.generate.errors import GenerateError
 from scalesim.generate.naming import dns_label
 
-_K8S_VERSION = re.compile(r"^1\.\d+$")
+_K8S_VERSION = re.compile(r"1\.[0-9]{1,3}")
+# An image reference's registry and path as Docker reads it: a host (and port), then
+# lower-case path components separated by '.', '_', '__' or dashes.
+_HOST = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?"
+_PATH = r"[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*"
+_REGISTRY = re.compile(rf"{_HOST}(/{_PATH})*/?")
 
 
 @dataclass(frozen=True)
@@ -25,9 +30,10 @@ class GenerateOptions:
             dns_label(namespace, "namespace")
         except GenerateError as error:
             problems += error.problems
-        if not image_registry or any(c.isspace() for c in image_registry):
-            problems.append(f"image registry {image_registry!r}: must be non-empty, no spaces")
-        if not _K8S_VERSION.match(k8s_version):
+        if len(image_registry) > 200 or not _REGISTRY.fullmatch(image_registry):
+            problems.append(f"image registry {image_registry!r}: give a registry host and path "
+                            "in lower case, e.g. registry.local/scalesim or localhost:5000/team")
+        if not _K8S_VERSION.fullmatch(k8s_version):
             problems.append(f"Kubernetes version {k8s_version!r}: give major.minor, e.g. 1.33")
         if problems:
             raise GenerateError(problems)

@@ -25,7 +25,7 @@ INSTANCE_LABEL = "app.kubernetes.io/instance"
 def dns_label(name: str, what: str = "component") -> str:
     """'Orders' -> 'orders'; a name Kubernetes cannot take is an error, not a silent rename."""
     label = name.lower()
-    if not _DNS_LABEL.match(label):
+    if not _DNS_LABEL.fullmatch(label):
         raise GenerateError([f"{what} '{name}' cannot be a Kubernetes name: it must start "
                              "with a letter, end with a letter or digit and be at most "
                              "63 characters"])

@@ -2,7 +2,10 @@
 
 `.scalesim-generated.json` in the folder records each file written and its SHA-256. A file
 that exists but is not recorded with its current hash was not made by us (or was edited
-since) and is left alone unless forced. Everything is checked before the first write.
+since) and is left alone unless forced. A recorded file of the targets being generated that
+the new plan no longer writes (its component was renamed or removed) is removed, so the
+folder never deploys what the spec no longer has; an edited one only when forced.
+Everything is checked before the first write.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ def sha256(data: bytes) -> str:
 class Planned:
     file: GeneratedFile
     target: Path
-    status: str          # "created" | "updated" | "unchanged"
+    status: str          # "created" | "updated" | "unchanged" | "removed"
 
 
 def _path_problem(path: str) -> str | None:
@@ -54,9 +57,15 @@ def read_manifest(directory: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in files.items()} if isinstance(files, dict) else {}
 
 
-def plan(directory: Path, files: Sequence[GeneratedFile], force: bool) -> list[Planned]:
-    """Check every file; raise GenerateError listing all problems, or return the plan."""
+def plan(directory: Path, files: Sequence[GeneratedFile], force: bool,
+         folders: Sequence[str] = ()) -> list[Planned]:
+    """Check every file; raise GenerateError listing all problems, or return the plan.
+
+    `folders` are the top-level folders the generated targets own: recorded files there that
+    `files` no longer include are planned for removal."""
     problems: list[str] = []
+    if directory.exists() and not directory.is_dir():
+        raise GenerateError([f"{directory}: exists and is not a folder"])
     root = directory.resolve()
     recorded = read_manifest(directory)
     seen: set[str] = set()
@@ -75,9 +84,29 @@ def plan(directory: Path, files: Sequence[GeneratedFile], force: bool) -> list[P
         seen.add(file.path)
         planned.append(Planned(file, target, _status(target, file, recorded.get(file.path),
                                                      force, problems)))
+    for path, digest in sorted(recorded.items()):
+        if path not in seen and path.split("/", 1)[0] in folders:
+            stale = _stale(root, path, digest, force, problems)
+            if stale is not None:
+                planned.append(stale)
     if problems:
         raise GenerateError(problems)
     return planned
+
+
+def _stale(root: Path, path: str, digest: str, force: bool,
+           problems: list[str]) -> Planned | None:
+    """The removal of a recorded file no longer generated, if it is ours to remove."""
+    if _path_problem(path) is not None:
+        return None  # a manifest entry we never wrote: leave the path alone
+    target = root / path
+    if not target.resolve().is_relative_to(root) or target.is_symlink() \
+            or not target.is_file():
+        return None  # gone already, or not a plain file of this folder
+    if sha256(target.read_bytes()) != digest and not force:
+        problems.append(f"{path}: is no longer generated but was edited since; remove it "
+                        "yourself or use --force")
+    return Planned(GeneratedFile(path, ""), target, "removed")
 
 
 def _status(target: Path, file: GeneratedFile, recorded: str | None, force: bool,
@@ -97,9 +126,17 @@ def _status(target: Path, file: GeneratedFile, recorded: str | None, force: bool
 
 
 def write(directory: Path, planned: Sequence[Planned]) -> None:
-    """Write each file atomically (temporary file, then rename) and update the manifest."""
+    """Write each file atomically (temporary file, then rename), remove the stale ones and
+    update the manifest (atomically too)."""
     recorded = read_manifest(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    root = directory.resolve()
     for item in planned:
+        if item.status == "removed":
+            recorded.pop(item.file.path, None)
+            item.target.unlink(missing_ok=True)
+            _remove_empty_folders(item.target.parent, root)
+            continue
         data = item.file.content.encode("utf-8")
         recorded[item.file.path] = sha256(data)
         if item.status == "unchanged":
@@ -110,4 +147,12 @@ def write(directory: Path, planned: Sequence[Planned]) -> None:
         temporary.chmod(0o755 if item.file.executable else 0o644)
         os.replace(temporary, item.target)
     manifest = {"generator": "scalesim", "files": dict(sorted(recorded.items()))}
-    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    temporary = directory / f".{MANIFEST}.scalesim-tmp"
+    temporary.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, directory / MANIFEST)
+
+
+def _remove_empty_folders(folder: Path, root: Path) -> None:
+    while folder != root and folder.is_relative_to(root) and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from functools import cache
 
+from scalesim.spec.checks import callees_first
 from scalesim.spec.model import Call, Component, Kind, ParallelStep, System, plain_steps
 
 MIB = 1024 * 1024
@@ -72,6 +73,8 @@ def cpu_share(system: System, name: str) -> float:
     if component.io == "nonblocking":
         return 1.0
     zero = _ZeroLoad(system)
+    for ref in callees_first(system, [f"{name}.{o}" for o in component.effective_operations]):
+        zero.operation_s(*ref.split(".", 1))  # deepest first: no deep recursion
     shares = []
     for op_name, op in component.effective_operations.items():
         cpu = op.work.mean_s + op.post_work.mean_s

@@ -43,6 +43,16 @@ RENDERERS: dict[Target, Renderer] = {
     Target.HELM: helm.render, Target.CODE: code.render}
 
 
+def folders(target: Target) -> tuple[str, ...]:
+    """The top-level folders `target` writes into: its own, named after it; compose also
+    writes the services it builds (code/), and `all` writes every one."""
+    if target is Target.ALL:
+        return tuple(t.value for t in Target if t is not Target.ALL)
+    if target is Target.COMPOSE:
+        return (Target.COMPOSE.value, Target.CODE.value)
+    return (target.value,)
+
+
 def render(system: System, target: Target, options: GenerateOptions) -> list[GeneratedFile]:
     """Every file of `target` (each path once, in a stable order), then the deploy README."""
     chosen = list(RENDERERS) if target is Target.ALL else [target]

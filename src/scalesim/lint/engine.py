@@ -10,6 +10,7 @@ from scalesim.lint.finding import Finding
 from scalesim.lint.rules import RULES
 from scalesim.spec import System, load_spec
 from scalesim.spec.errors import Path, dotted
+from scalesim.spec.loader import read_spec_file
 from scalesim.spec.yamlpos import Position, load_with_positions
 
 
@@ -47,7 +48,7 @@ def load_and_lint(path: str | FsPath,
                   config: LintConfig | None = None) -> tuple[System, list[Finding]]:
     """The validated system of a spec file and its findings; raises SpecError."""
     system = load_spec(path)
-    _, positions = load_with_positions(FsPath(path).read_text(encoding="utf-8"))
+    _, positions = load_with_positions(read_spec_file(path))
     return system, lint_system(system, positions, str(path), config)
 
 

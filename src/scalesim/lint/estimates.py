@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from scalesim.lint.context import Context
+from scalesim.spec.checks import callees_first
 from scalesim.spec.model import Kind, ParallelStep, plain_steps
 
 
@@ -38,12 +39,21 @@ def round_trip_s(ctx: Context) -> float:
 
 def latency_s(ctx: Context, op: str) -> float:
     """Mean latency of `op` with no queueing anywhere: own work, plus what it waits on
-    (weighted by call probability and cache miss ratio; a fan-out waits for its k-th branch)."""
+    (weighted by call probability and cache miss ratio; a fan-out waits for its k-th branch).
+    Computed callees first, so a long chain needs no recursion."""
+    known: dict[str, float] = {}
+    for name in callees_first(ctx.system, [op]):
+        known[name] = _latency_given(ctx, name, known)
+    return known[op]
+
+
+def _latency_given(ctx: Context, op: str, known: dict[str, float]) -> float:
+    """The latency of `op` from those of the operations it waits on, in `known`."""
     system = ctx.system
     total = own_time_s(ctx, op)
 
     def wait(ref: str, probability: float) -> float:
-        return probability * (round_trip_s(ctx) + latency_s(ctx, ".".join(system.resolve(ref))))
+        return probability * (round_trip_s(ctx) + known[".".join(system.resolve(ref))])
 
     for step in plain_steps(ctx.operation(op).calls):
         if isinstance(step, ParallelStep):

@@ -75,24 +75,24 @@ def deltas(a: dict[str, Any], b: dict[str, Any]) -> list[Delta]:
     out = [Delta("system", "throughput_rps", a["throughput_rps"], b["throughput_rps"], None),
            Delta("system", "goodput_rps", a["goodput_rps"], b["goodput_rps"], "higher"),
            Delta("system", "error_rate", a["error_rate"], b["error_rate"], "lower")]
-    out += [Delta("system", f"latency_{p}_ms", a["latency_ms"][p], b["latency_ms"][p], "lower")
-            for p in (*LATENCY, "mean")]
+    out += [Delta("system", f"latency_{p}_ms", a["latency_ms"].get(p), b["latency_ms"].get(p),
+                  "lower") for p in (*LATENCY, "mean")]
     for name in a["workloads"].keys() & b["workloads"].keys():
         wa, wb = a["workloads"][name], b["workloads"][name]
         out.append(Delta(f"workload {name}", "goodput_rps", wa["goodput_rps"],
                          wb["goodput_rps"], "higher"))
         out.append(Delta(f"workload {name}", "failed", wa["requests"]["failed"],
                          wb["requests"]["failed"], "lower"))
-        out += [Delta(f"workload {name}", f"latency_{p}_ms", wa["latency_ms"][p],
-                      wb["latency_ms"][p], "lower") for p in ("p50", "p99")]
+        out += [Delta(f"workload {name}", f"latency_{p}_ms", wa["latency_ms"].get(p),
+                      wb["latency_ms"].get(p), "lower") for p in ("p50", "p99")]
     for name in a["components"].keys() & b["components"].keys():
         ca, cb = a["components"][name], b["components"][name]
         scope = f"component {name}"
         out += [Delta(scope, "utilization", ca["utilization"], cb["utilization"], None),
                 Delta(scope, "queue_mean", ca["queue_mean"], cb["queue_mean"], "lower"),
                 Delta(scope, "refused", _refused(ca), _refused(cb), "lower"),
-                Delta(scope, "latency_p99_ms", ca["latency_ms"]["p99"],
-                      cb["latency_ms"]["p99"], "lower")]
+                Delta(scope, "latency_p99_ms", ca["latency_ms"].get("p99"),
+                      cb["latency_ms"].get("p99"), "lower")]
     calls_b = {(c["from"], c["to"]): c for c in b["calls"]}
     for call in a["calls"]:
         other = calls_b.get((call["from"], call["to"]))

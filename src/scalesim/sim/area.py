@@ -26,6 +26,10 @@ class Area:
     def attach(self, kernel: Kernel) -> None:
         """Register event handlers with `kernel.add_handler` and push the first events."""
 
+    def bound_buffers(self) -> None:
+        """Fold buffered values into histograms (`Histogram.maybe_flush`): the kernel calls
+        this every so many events, so memory stays bounded with or without intervals."""
+
     def replica_changed(self, kernel: Kernel, comp: Comp, rep: Replica) -> None:
         """`rep` of `comp` went down or came back up (`rep.up`), or joined or left the
         component's replica set (`Kernel.join`/`leave`: autoscaling, rollouts); only for

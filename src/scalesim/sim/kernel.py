@@ -17,6 +17,7 @@ import itertools
 import math
 from collections.abc import Callable
 from heapq import heappush
+from typing import Final
 
 import numpy as np
 
@@ -58,12 +59,16 @@ from scalesim.spec.model import Limits
  TICK, WARMUP_END, WINDOW_END, DRAIN_END, FAULT, HEDGE, GATE_EXPIRED, BREAKER_TIMER,
  OUTLIER_SWEEP, PROBE_READY, PROBE_LIVE, RESTARTED, PAUSE_START, PAUSE_END, RANDOM_FAIL,
  RANDOM_RECOVER) = range(25)
-PROGRESS_EVERY = 1 << 16
+PROGRESS_EVERY = 1 << 16  # events between progress reports, event-limit and buffer checks
+MAX_INLINE: Final = 40  # inline hand-offs nested in one event before the heap takes over
+STILL_EVENTS = 1 << 21  # events at one instant that mean a loop of zero-time steps
+MAX_INTERVAL_SAMPLES: Final = 1 << 18  # an interval's latencies kept exactly, then binned
 MAX_RESTART_DELAY = 300.0  # CrashLoopBackOff cap
 BACKOFF_RESET_AFTER = 600.0  # a container running this long starts its back-off afresh
 HOST_FAILURES = 1 << TIMEOUT | 1 << ERROR | 1 << CRASHED | 1 << REJECTED | 1 << SHED \
     | 1 << RATE_LIMITED  # answers an Envoy proxy counts as 5xx or a local-origin failure
 MAX_SAMPLED = 5000  # finished sampled requests kept per workload
+MAX_SPANS: Final = 1000  # spans kept per sampled request; visits past that are not traced
 MAX_HEALTH_EVENTS = 10_000
 
 
@@ -85,8 +90,11 @@ class Kernel:
         self.progress = progress
         self.closed = False  # past the window: no new requests
         self.counted = 0  # requests from the window still in flight
-        self.inflight = 0
-        self.queued = 0
+        self.inflight = 0  # live visits: requests, calls, queue deliveries
+        self.queued = 0  # requests waiting for a worker, messages buffered in queues
+        self.max_inflight = limits.max_in_flight
+        self.max_queued = limits.max_queued
+        self.depth = 0  # inline hand-offs nested in the current event
         self.events = 0
         self.unfinished = 0
         self.requests = 0  # requests sent, for trace sampling
@@ -161,6 +169,7 @@ class Kernel:
         heappush(self.heap, (t, next(self.seq), kind, obj))
 
     def run(self) -> None:
+        self._check_arrivals()
         for wl in self.plan.workloads:
             if wl.users:
                 for _ in range(wl.users):
@@ -178,20 +187,90 @@ class Kernel:
         handlers = self.handlers
         max_events = self.limits.max_events
         events = 0
+        still_since, still_at = 0, -1.0
         while heap:
             t, _, kind, obj = pop(heap)
             self.now = t
             handlers[kind](obj)
             events += 1
             if not events & (PROGRESS_EVERY - 1):
+                self.events = events
                 if events >= max_events:
-                    self.events = events
                     raise SafetyStop(
                         f"stopped at t={t:.3f}s after {events:,} events: the limit "
                         f"simulation.limits.max_events ({max_events:,}) was reached")
+                if t > still_at:
+                    still_since, still_at = events, t
+                elif events - still_since >= STILL_EVENTS:
+                    raise SafetyStop(
+                        f"stopped at t={t:.3f}s: {events - still_since:,} events without the "
+                        "clock moving; a loop of steps that take no time (async calls, queue "
+                        "deliveries or closed-loop users with no work, no network and no think "
+                        "time) would repeat forever")
+                self._bound_buffers()
                 if self.progress is not None:
                     self.progress(min(1.0, t / self.t_end))
         self.events = events
+
+    def _check_arrivals(self) -> None:
+        """Stop before the first event when the open-loop arrivals alone would pass the event
+        limit: the run could not end anyway, and finding out would take minutes."""
+        limit = self.limits.max_events
+        expected = sum(wl.arrivals.expected(self.t_end) for wl in self.plan.workloads
+                       if not wl.users)
+        if expected > 1.1 * limit + 10.0 * math.sqrt(limit):
+            raise SafetyStop(
+                f"stopped before starting: the workloads send about {expected:,.0f} requests "
+                f"in {self.t_end:,g}s of warm-up and duration, more events than "
+                f"simulation.limits.max_events ({limit:,}) allows; shorten the run or lower "
+                "the rates")
+
+    def _bound_buffers(self) -> None:
+        """Fold buffered latencies into their histograms, so memory stays bounded whether or
+        not intervals close (a long warm-up has none)."""
+        for op in self.plan.ops.values():
+            op.hist.maybe_flush()
+        for area in self.plan.areas:
+            area.bound_buffers()
+        for wl in self.plan.workloads:
+            wl.hist.maybe_flush()
+            if len(wl.interval_lat) > MAX_INTERVAL_SAMPLES:
+                wl.interval_hist.buffer.extend(wl.interval_lat)
+                wl.interval_hist.flush()
+                wl.interval_lat.clear()
+
+    def _too_many(self) -> None:
+        raise SafetyStop(
+            f"stopped at t={self.now:.3f}s: {self.inflight:,} visits in flight (requests, calls "
+            f"and deliveries) passed simulation.limits.max_in_flight ({self.max_inflight:,}); "
+            "the offered load is more than the system can serve, or calls keep working long "
+            "after their callers gave up")
+
+    def _over(self, frame: Frame) -> None:
+        """A visit ends: answered, refused, failed before it left, or dropped."""
+        if frame.live:
+            frame.live = False
+            self.inflight -= 1
+
+    def _deliver_now(self, frame: Frame) -> None:
+        """Deliver at once, inline, unless MAX_INLINE hand-offs are already nested in this
+        event (zero-time chains and loops): then through the heap at the same instant, so
+        the stack stays shallow whatever the spec."""
+        if self.depth < MAX_INLINE:
+            self.depth += 1
+            self._deliver(frame)
+            self.depth -= 1
+        else:
+            heappush(self.heap, (self.now, next(self.seq), DELIVER, frame))
+
+    def _respond_now(self, frame: Frame) -> None:
+        """`_deliver_now` for answers."""
+        if self.depth < MAX_INLINE:
+            self.depth += 1
+            self._response(frame)
+            self.depth -= 1
+        else:
+            heappush(self.heap, (self.now, next(self.seq), RESPONSE, frame))
 
     # -- requests enter ----------------------------------------------------------------------------
     def _arrive(self, wl: Workload) -> None:
@@ -214,11 +293,8 @@ class Kernel:
         if now >= self.t_start:
             self.counted += 1
         self.inflight += 1
-        if self.inflight > self.limits.max_in_flight:
-            raise SafetyStop(
-                f"stopped at t={now:.3f}s: {self.inflight:,} requests in flight passed "
-                f"simulation.limits.max_in_flight ({self.limits.max_in_flight:,}); the "
-                "offered load is more than the system can serve")
+        if self.inflight > self.max_inflight:
+            self._too_many()
         wl.inflight += 1
         frame = Frame(wl.target, None, None, None, 1, key, now)
         frame.root = wl
@@ -233,7 +309,7 @@ class Kernel:
         """Send the first visit of a request (or a message delivery) into the system."""
         net = frame.op.comp.net
         if net is None:
-            self._deliver(frame)
+            self._deliver_now(frame)
         else:
             heappush(self.heap, (self.now + net.draw(), next(self.seq), DELIVER, frame))
 
@@ -274,10 +350,10 @@ class Kernel:
             rep.queued += 1
             rep.queue.append(frame)
             self.queued += 1
-            if self.queued > self.limits.max_queued:
+            if self.queued > self.max_queued:
                 raise SafetyStop(
                     f"stopped at t={now:.3f}s: {self.queued:,} requests waiting in queues "
-                    f"passed simulation.limits.max_queued ({self.limits.max_queued:,}); "
+                    f"passed simulation.limits.max_queued ({self.max_queued:,}); "
                     f"'{comp.name}' cannot keep up with its load")
         else:
             self._refuse(frame, comp, REJECTED)
@@ -440,7 +516,7 @@ class Kernel:
         elif frame.held:
             self._post_work(frame)
         else:  # non-blocking: post_work needs a worker again, in turn with new requests
-            self._deliver(frame)
+            self._deliver_now(frame)
 
     def _post_work(self, frame: Frame) -> None:
         op = frame.op
@@ -479,7 +555,14 @@ class Kernel:
         op.by_cause[cause] += 1
         frame.cause = cause
         if comp.net is None and frame.parent is not None and frame.trace is None:
-            self._response(frame)  # the common reply, without the call to _reply
+            frame.live = False  # the common reply, without the call to _reply
+            self.inflight -= 1
+            if self.depth < MAX_INLINE:
+                self.depth += 1
+                self._response(frame)
+                self.depth -= 1
+            else:
+                heappush(self.heap, (self.now, next(self.seq), RESPONSE, frame))
         else:
             self._reply(frame, cause)
 
@@ -505,11 +588,17 @@ class Kernel:
             comp.qlast = now
             comp.qlen -= 1
             if nxt.done and nxt.hedge is not None:
+                self._over(nxt)
                 continue  # a hedge that lost the race: cancelled before it started
             if rep.shedder is not None and rep.shedder.drop(now, now - nxt.t0, rep.queued):
                 shed.append(nxt)
                 continue
-            self._start(nxt, rep, comp)
+            if self.depth < MAX_INLINE:  # each start may finish and release in turn
+                self.depth += 1
+                self._start(nxt, rep, comp)
+                self.depth -= 1
+            else:
+                heappush(self.heap, (now, next(self.seq), DELIVER, nxt))
             break
         for dropped in shed:
             self._refuse(dropped, comp, SHED)
@@ -517,6 +606,9 @@ class Kernel:
     def _reply(self, frame: Frame, cause: int) -> None:
         """Send the visit's outcome back over the network to whoever waits for it."""
         frame.cause = cause
+        if frame.live:
+            frame.live = False
+            self.inflight -= 1
         if frame.trace is not None:
             record = frame.trace[frame.span]
             record[7], record[8] = self.now, cause
@@ -524,7 +616,7 @@ class Kernel:
             return  # an async call: nobody waits
         net = frame.op.comp.net
         if net is None:
-            self._response(frame)
+            self._respond_now(frame)
         else:
             heappush(self.heap, (self.now + net.draw(), next(self.seq), RESPONSE, frame))
 
@@ -532,6 +624,8 @@ class Kernel:
     def _child_span(self, parent: Frame, child: Frame, kind: str) -> None:
         trace = parent.trace
         assert trace is not None
+        if len(trace) >= MAX_SPANS:
+            return
         child.trace = trace
         child.span = len(trace)
         trace.append([child.span, parent.span, child.op.comp.name, child.op.name, -1,
@@ -541,13 +635,16 @@ class Kernel:
         call.sent += 1
         child = Frame(call.target, None, call, None, 1, frame.key, self.now)
         child.wl = frame.wl
+        self.inflight += 1
+        if self.inflight > self.max_inflight:
+            self._too_many()
         if frame.trace is not None:
             self._child_span(frame, child, "async")
         if self.partitions and self._cut_off(frame, call, child):
             return
         net = call.target.comp.net
         if net is None:
-            self._deliver(child)
+            self._deliver_now(child)
         else:
             heappush(self.heap, (self.now + net.draw(), next(self.seq), DELIVER, child))
 
@@ -575,6 +672,9 @@ class Kernel:
         now = self.now
         child = Frame(call.target, parent, call, group, attempt, parent.key, now)
         child.wl = parent.wl
+        self.inflight += 1
+        if self.inflight > self.max_inflight:
+            self._too_many()
         call.sent += 1
         if previous is None:
             call.first += 1
@@ -633,6 +733,7 @@ class Kernel:
         link = (caller.op.comp.index, call.target.comp.index)
         if link not in self.partitions:
             return False
+        self._over(child)  # refused, or lost on the way
         if link in self.partition_fast:
             if child.parent is None:
                 return True
@@ -648,6 +749,7 @@ class Kernel:
         bulkhead or pool refusal is an error of the call the breaker wraps (Resilience4j
         records every exception by default)."""
         child.done = True
+        self._over(child)
         call = child.call
         parent = child.parent
         assert call is not None and parent is not None
@@ -703,7 +805,7 @@ class Kernel:
             child.pool = pool
         net = target.net
         if net is None:
-            self._deliver(child)
+            self._deliver_now(child)
         else:
             heappush(self.heap, (self.now + net.draw(), next(self.seq), DELIVER, child))
 
@@ -734,6 +836,7 @@ class Kernel:
             assert isinstance(waiter, Frame)
             if waiter.done:
                 gate.leave()  # it gave up while waiting
+                self._over(waiter)
                 continue
             if is_pool:
                 waiter.pool = gate
@@ -948,7 +1051,6 @@ class Kernel:
 
     # -- requests leave ----------------------------------------------------------------------------
     def _complete_root(self, frame: Frame, cause: int) -> None:
-        self.inflight -= 1
         source = frame.root
         if isinstance(source, Root):
             source.finished(self, frame, cause)
@@ -990,6 +1092,12 @@ class Kernel:
                 return False
         for sub in subs:
             sub.publish(self, frame)
+            if sub.backlog() > self.max_queued:
+                raise SafetyStop(
+                    f"stopped at t={self.now:.3f}s: {sub.backlog():,} messages waiting in "
+                    f"'{op.comp.name}' passed simulation.limits.max_queued "
+                    f"({self.max_queued:,}); its consumers cannot keep up with what is "
+                    "published")
         return True
 
     # -- time --------------------------------------------------------------------------------------
@@ -1012,11 +1120,19 @@ class Kernel:
             comp.rejected_snap = comp.rejected
         for wl in self.plan.workloads:
             ok = wl.interval_lat
-            if ok:
+            many = wl.interval_hist
+            if many.count:  # more than MAX_INTERVAL_SAMPLES: percentiles within 0.5 %
+                many.buffer.extend(ok)
+                p50, p95, p99 = (many.quantile(q) * 1e3 for q in (0.5, 0.95, 0.99))
+                done = many.count
+                many.reset()
+            elif ok:
                 p50, p95, p99 = (float(v) * 1e3 for v in np.quantile(ok, (0.5, 0.95, 0.99)))
+                done = len(ok)
             else:
                 p50 = p95 = p99 = math.nan
-            wl.series.append((now, len(ok) / span, wl.interval_failed / span, p50, p95, p99,
+                done = 0
+            wl.series.append((now, done / span, wl.interval_failed / span, p50, p95, p99,
                               wl.inflight))
             ok.clear()
             wl.interval_failed = 0
@@ -1060,6 +1176,7 @@ class Kernel:
                 call.budget.exhausted = 0
         for wl in self.plan.workloads:
             wl.interval_lat.clear()
+            wl.interval_hist.reset()
             wl.interval_failed = 0
             wl.degraded = 0
 

@@ -360,8 +360,8 @@ class Frame:
     """
 
     __slots__ = ("attempt", "avoid", "call", "call_deadline", "cause", "dead", "deadline",
-                 "degraded", "delay", "done", "gate", "group", "hedge", "held", "key", "op",
-                 "parent", "pool", "rep", "root", "sent", "span", "stall", "step", "t0",
+                 "degraded", "delay", "done", "gate", "group", "hedge", "held", "key", "live",
+                 "op", "parent", "pool", "rep", "root", "sent", "span", "stall", "step", "t0",
                  "trace", "wl")
 
     def __init__(self, op: Op, parent: Frame | None, call: CallPlan | None,
@@ -378,6 +378,7 @@ class Frame:
         self.cause = OK
         self.done = False
         self.dead = False
+        self.live = True  # counted in the kernel's visits in flight until it ends
         self.held = False  # holds a worker of its replica
         self.degraded = False  # answered in part by a fallback
         self.delay = 0.0  # the back-off before this attempt
@@ -397,8 +398,8 @@ class Frame:
 
 class Workload:
     __slots__ = ("arrivals", "by_cause", "degraded", "hist", "index", "inflight",
-                 "interval_failed", "interval_lat", "keys", "name", "next_key", "sampled",
-                 "series", "target", "think", "trace_every", "users")
+                 "interval_failed", "interval_hist", "interval_lat", "keys", "name", "next_key",
+                 "sampled", "series", "target", "think", "trace_every", "users")
 
     def __init__(self, name: str, target: Op, arrivals: Arrivals) -> None:
         self.name = name
@@ -414,6 +415,7 @@ class Workload:
         self.degraded = 0
         self.inflight = 0
         self.interval_lat: list[float] = []  # latencies of this interval's successes
+        self.interval_hist = Histogram()  # where they go when an interval has very many
         self.interval_failed = 0
         # per interval: end time, ok/s, failed/s, p50, p95, p99 (ms), in flight at the end
         self.series: list[tuple[float, float, float, float, float, float, int]] = []
@@ -440,6 +442,10 @@ class Subscription(Root):
 
     def publish(self, kernel: Kernel, frame: Frame) -> None:
         """Take the message the visit `frame` publishes."""
+        raise NotImplementedError
+
+    def backlog(self) -> int:
+        """Messages published and not yet settled (waiting or being delivered)."""
         raise NotImplementedError
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from scalesim.sim.compile import compile_system
-from scalesim.sim.kernel import Kernel
+from scalesim.sim.kernel import Kernel, SafetyStop
 from scalesim.sim.result import build_result
 from scalesim.spec.model import System
 
@@ -25,7 +25,11 @@ def run_kernels(system: System, seed: int | None = None,
                 progress((done + fraction) / sim.replications)
 
         kernel = Kernel(plan, sim.warmup, sim.duration, sim.interval, sim.limits, report)
-        kernel.run()
+        try:
+            kernel.run()
+        except SafetyStop:
+            kernel.heap.clear()  # free the stopped run's visits now, not in a long GC pass
+            raise
         kernels.append(kernel)
     return kernels
 

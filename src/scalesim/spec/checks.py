@@ -3,8 +3,10 @@ and no operation calls itself through a chain of synchronous calls (it would nev
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import math
+from collections.abc import Iterable, Iterator, Mapping
 
+from scalesim.spec.bounds import MAX_REPLICAS_TOTAL, MAX_SERIES_POINTS
 from scalesim.spec.control_checks import check_control
 from scalesim.spec.data import EventStore
 from scalesim.spec.errors import Path, did_you_mean
@@ -20,6 +22,8 @@ def check_system(system: System) -> list[Problem]:
     problems += check_control(system)
     if not problems:
         problems += _check_sync_cycles(system)
+        problems += _check_instant_loops(system)
+        problems += _check_sizes(system)
     return problems
 
 
@@ -249,31 +253,121 @@ def sync_edges(system: System) -> dict[str, list[str]]:
     return edges
 
 
+def callees_first(system: System, starts: Iterable[str] | None = None) -> list[str]:
+    """Operations ('comp.op') ordered so that everything one waits on synchronously comes
+    before it: all of them, or those the `starts` reach. Computing a per-operation value in this
+    order (latency, longest chain) needs no recursion, however long the chains are. Assumes
+    the synchronous graph is acyclic, as loading checks."""
+    edges = sync_edges(system)
+    roots = list(starts) if starts is not None else [
+        f"{c}.{o}" for c, comp in system.components.items() for o in comp.effective_operations]
+    order: list[str] = []
+    placed: set[str] = set()
+    for root in roots:
+        if root in placed:
+            continue
+        placed.add(root)
+        stack = [(root, iter(edges.get(root, [])))]
+        while stack:
+            node, todo = stack[-1]
+            nxt = next(todo, None)
+            if nxt is None:
+                order.append(node)
+                stack.pop()
+            elif nxt not in placed:
+                placed.add(nxt)
+                stack.append((nxt, iter(edges.get(nxt, []))))
+    return order
+
+
 def _check_sync_cycles(system: System) -> list[Problem]:
+    """The first synchronous cycle found by a depth-first search (iterative: a chain of
+    thousands of calls must not exhaust Python's stack)."""
     edges = sync_edges(system)
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    stack: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in edges.get(node, []):
-            if state.get(nxt) == 1:
-                return [*stack[stack.index(nxt):], nxt]
-            if nxt not in state:
-                found = visit(nxt)
-                if found:
-                    return found
-        stack.pop()
-        state[node] = 2
-        return None
-
-    for node in sorted(edges):
-        if node not in state:
-            cycle = visit(node)
-            if cycle:
+    for start in sorted(edges):
+        if start in state:
+            continue
+        path = [start]
+        pending = [iter(edges.get(start, []))]
+        state[start] = 1
+        while pending:
+            nxt = next(pending[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                pending.pop()
+            elif state.get(nxt) == 1:
+                cycle = [*path[path.index(nxt):], nxt]
                 component, operation = cycle[0].split(".", 1)
                 return [(("components", component, "operations", operation),
                          "synchronous call cycle: " + " -> ".join(cycle)
                          + " (a request would wait on itself forever)")]
+            elif nxt not in state:
+                state[nxt] = 1
+                path.append(nxt)
+                pending.append(iter(edges.get(nxt, [])))
     return []
+
+
+def _check_instant_loops(system: System) -> list[Problem]:
+    """A loop of calls or queue deliveries, each certain to happen, through operations that
+    take no time over a network that takes none: the kernel would repeat it forever at one
+    instant of simulated time."""
+    if system.defaults.network.mean_s > 0.0:
+        return []
+    instant = {f"{c}.{o}" for c, comp in system.components.items()
+               for o, op in comp.effective_operations.items()
+               if op.work.mean_s == 0.0 and op.post_work.mean_s == 0.0}
+    edges: dict[str, list[str]] = {}
+    for cname, oname, _, call in iter_calls(system):
+        if call.probability == 1.0:
+            edges.setdefault(f"{cname}.{oname}", []).append(".".join(system.resolve(call.to)))
+    for cname, component in system.components.items():
+        for oname in component.effective_operations:
+            for consumer in component.consumers:
+                edges.setdefault(f"{cname}.{oname}", []).append(
+                    ".".join(system.resolve(consumer.to)))
+    state: dict[str, int] = {}
+    for start in sorted(instant):
+        if start in state:
+            continue
+        path, pending = [start], [iter(edges.get(start, []))]
+        state[start] = 1
+        while pending:
+            nxt = next(pending[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                pending.pop()
+            elif nxt in instant and state.get(nxt) == 1:
+                loop = [*path[path.index(nxt):], nxt]
+                first, operation = loop[0].split(".", 1)
+                return [(("components", first, "operations", operation),
+                         "a loop that takes no time: " + " -> ".join(loop) + " would repeat "
+                         "forever at one instant; give an operation on it some work, the "
+                         "network a latency, or a call a probability below 1")]
+            elif nxt in instant and nxt not in state:
+                state[nxt] = 1
+                path.append(nxt)
+                pending.append(iter(edges.get(nxt, [])))
+    return []
+
+
+def _check_sizes(system: System) -> list[Problem]:
+    """Bounds that concern the whole system (docs/spec.md, "Bounds")."""
+    problems: list[Problem] = []
+    replicas = sum(c.replicas for c in system.components.values())
+    if replicas > MAX_REPLICAS_TOTAL:
+        problems.append((("components",), f"{replicas:,} replicas in all; a system may have "
+                         f"at most {MAX_REPLICAS_TOTAL:,}"))
+    sim = system.simulation
+    breakers = sum(1 for _, _, _, call in iter_calls(system) if call.circuit_breaker)
+    series = len(system.components) + len(system.workloads) + breakers
+    intervals = math.ceil(sim.duration / sim.interval)
+    if intervals * series > MAX_SERIES_POINTS:
+        wider = sim.duration * series / MAX_SERIES_POINTS
+        at_least = f"{math.ceil(wider)}s" if wider >= 1.0 else f"{math.ceil(wider * 1e3)}ms"
+        problems.append((("simulation", "interval"),
+                         f"the time series would have {intervals:,} intervals × {series:,} "
+                         f"series, more than the {MAX_SERIES_POINTS:,} points a run keeps; "
+                         f"use an interval of at least {at_least}"))
+    return problems

@@ -11,8 +11,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from scalesim.spec import bounds
 from scalesim.spec.dists import ZERO, Distribution
-from scalesim.spec.types import Duration, Fraction, Name, PositiveDuration, Strict
+from scalesim.spec.types import Count, Duration, Fraction, Name, PositiveDuration, Strict
 
 OperationRef = Annotated[
     str,
@@ -27,8 +28,8 @@ class Consumer(Strict):
     `concurrency` consumers per replica of `to`, each taking one message at a time)."""
 
     to: OperationRef
-    concurrency: int = Field(1, ge=1)
-    prefetch: int | None = Field(
+    concurrency: Count = Field(1, ge=1, le=bounds.MAX_CONCURRENCY)
+    prefetch: Count | None = Field(
         None, ge=1, description="deliveries each replica of the consumer takes at once "
         "(RabbitMQ prefetch); the subscription's concurrency is then prefetch × the "
         "consumer's replicas in rotation, following scaling and rollouts")

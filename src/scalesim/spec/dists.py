@@ -13,7 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Discriminator, Field, Tag, field_validator, model_validator
 
-from scalesim.spec.types import Duration, PositiveDuration, Strict
+from scalesim.spec import bounds
+from scalesim.spec.types import Duration, Number, PositiveDuration, Strict
 
 Z99 = NormalDist().inv_cdf(0.99)  # 2.3263…: lognormal p99 sits Z99 sigmas above the median
 
@@ -120,7 +121,8 @@ class Normal(Strict):
 class Gamma(Strict):
     dist: Literal["gamma"]
     mean: PositiveDuration
-    cv: float = Field(gt=0.0, description="coefficient of variation, sd/mean")
+    cv: Number = Field(gt=0.0, le=bounds.MAX_FACTOR,
+                       description="coefficient of variation, sd/mean")
 
     @property
     def mean_s(self) -> float:
@@ -130,7 +132,8 @@ class Gamma(Strict):
 class Pareto(Strict):
     dist: Literal["pareto"]
     min: PositiveDuration
-    alpha: float = Field(gt=0.0, description="tail index; the mean is finite only above 1")
+    alpha: Number = Field(gt=0.0, le=bounds.MAX_FACTOR,
+                          description="tail index; the mean is finite only above 1")
 
     @property
     def mean_s(self) -> float:
@@ -186,13 +189,13 @@ class Empirical(Strict):
 
 
 class MixtureItem(Strict):
-    weight: float = Field(gt=0.0, le=1.0)
+    weight: Number = Field(gt=0.0, le=1.0)
     dist: Distribution
 
 
 class Mixture(Strict):
     dist: Literal["mixture"]
-    of: list[MixtureItem] = Field(min_length=1)
+    of: list[MixtureItem] = Field(min_length=1, max_length=bounds.MAX_MIXTURE)
 
     @field_validator("of")
     @classmethod

@@ -21,7 +21,8 @@ class SpecIssue:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}"
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        text = f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        return printable(text)
 
 
 class SpecError(Exception):
@@ -30,6 +31,12 @@ class SpecError(Exception):
     def __init__(self, issues: Sequence[SpecIssue]) -> None:
         self.issues = sorted(set(issues))
         super().__init__("\n".join(str(issue) for issue in self.issues))
+
+
+def printable(text: str) -> str:
+    """`text` safe to show on a terminal: control and other invisible characters (an escape
+    sequence in a name, say) are written as Python escapes, e.g. \\x1b."""
+    return "".join(c if c.isprintable() or c in "\n\t" else ascii(c)[1:-1] for c in text)
 
 
 def dotted(path: Path) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from scalesim.spec.bounds import MAX_SPEC_BYTES
 from scalesim.spec.checks import check_system
 from scalesim.spec.errors import Path, SpecError, SpecIssue, did_you_mean, dotted
 from scalesim.spec.fields import allowed_fields
@@ -22,15 +23,25 @@ from scalesim.spec.yamlpos import Position, YamlSyntaxError, load_with_positions
 
 def load_spec(file: str | FsPath, overrides: Sequence[str] = ()) -> System:
     """Read and validate a spec file; raises SpecError naming every problem."""
-    path = FsPath(file)
+    return load_spec_text(read_spec_file(file), str(file), overrides)
+
+
+def read_spec_file(file: str | FsPath) -> str:
+    """The text of a spec file, read up to MAX_SPEC_BYTES (a device like /dev/zero or a
+    huge file is refused, not read into memory); raises SpecError."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with FsPath(file).open("rb") as stream:
+            data = stream.read(MAX_SPEC_BYTES + 1)
     except OSError as error:
         raise SpecError([SpecIssue(str(file), 1, 1, "", f"cannot read: {error.strerror}")]) \
             from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise SpecError([SpecIssue(str(file), 1, 1, "", f"larger than {MAX_SPEC_BYTES:,} bytes, "
+                                   "the most a spec may have")])
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise SpecError([SpecIssue(str(file), 1, 1, "", "not a UTF-8 text file")]) from None
-    return load_spec_text(text, str(file), overrides)
 
 
 def load_spec_text(text: str, filename: str = "<spec>", overrides: Sequence[str] = ()) -> System:

@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from scalesim.spec import bounds
 from scalesim.spec.control import Autoscale, Cluster, Rollout, Version
 from scalesim.spec.data import (
     Consumer,
@@ -44,10 +45,13 @@ from scalesim.spec.resilience import (
     Retry,
 )
 from scalesim.spec.types import (
+    Count,
     Duration,
+    Flag,
     Fraction,
     Name,
     NonNegativeRate,
+    Number,
     PositiveDuration,
     Rate,
     Strict,
@@ -80,14 +84,14 @@ class Call(Strict):
     timeout: PositiveDuration | None = Field(None, description="per attempt")
     deadline: PositiveDuration | None = Field(
         None, description="for the whole call: attempts, back-off and hedges")
-    propagate_deadline: bool = Field(
+    propagate_deadline: Flag = Field(
         False, description="the callee's own calls get at most the time left of this one")
     retry: Retry | None = None
     circuit_breaker: CircuitBreaker | None = None
     bulkhead: Bulkhead | None = None
     hedge: Hedge | None = None
     on_failure: OnFailure = "fail"
-    async_: bool = Field(False, alias="async")
+    async_: Flag = Field(False, alias="async")
     probability: Fraction = 1.0
     outbox: Outbox | None = Field(
         None, description="publish to a queue through a transactional outbox and its relay")
@@ -99,8 +103,8 @@ class Call(Strict):
 
 
 class Parallel(Strict):
-    wait_for: Literal["all", "any"] | Annotated[int, Field(ge=1)] = "all"
-    calls: list[Call] = Field(min_length=1)
+    wait_for: Literal["all", "any"] | Annotated[Count, Field(ge=1)] = "all"
+    calls: list[Call] = Field(min_length=1, max_length=bounds.MAX_BRANCHES)
 
     @model_validator(mode="after")
     def _k_within_branches(self) -> Parallel:
@@ -263,20 +267,20 @@ class Operation(Strict):
     work: Distribution = ZERO
     post_work: Distribution = ZERO
     error_rate: Fraction = 0.0
-    calls: list[Step] = Field(default_factory=list)
-    idempotent: bool = Field(
+    calls: list[Step] = Field(default_factory=list, max_length=bounds.MAX_STEPS)
+    idempotent: Flag = Field(
         True, description="false: running it twice does harm (a payment, an order), so a "
         "retry or hedge of a call to it may duplicate the effect; `scalesim lint` flags those")
 
 
 class Component(Strict):
     kind: Kind = Kind.SERVICE
-    replicas: int = Field(1, ge=0, le=100_000, description="at the start; 0 only with "
-                          "autoscale.min 0")
-    workers: Annotated[int, Field(ge=1)] | Literal["unlimited"] | None = Field(
-        None, description="requests one replica serves at once; default 1, "
+    replicas: Count = Field(1, ge=0, le=100_000, description="at the start; 0 only with "
+                            "autoscale.min 0")
+    workers: Annotated[Count, Field(ge=1, le=bounds.MAX_WORKERS)] | Literal["unlimited"] | None \
+        = Field(None, description="requests one replica serves at once; default 1, "
         "unlimited for external and queue")
-    queue: Annotated[int, Field(ge=0)] | None = Field(
+    queue: Annotated[Count, Field(ge=0, le=bounds.MAX_QUEUE)] | None = Field(
         None, description="waiting requests per replica; omitted = unbounded")
     balancer: Balancer = Balancer.ROUND_ROBIN
     io: Literal["blocking", "nonblocking"] = Field(
@@ -284,12 +288,14 @@ class Component(Strict):
         "nonblocking: the worker is free while the operation waits on its calls, and "
         "post_work waits for a worker again (event-loop servers)")
     tech: str | None = Field(None, description="technology, e.g. postgres, redis, kafka")
-    operations: dict[Name, Operation] = Field(default_factory=dict)
+    operations: dict[Name, Operation] = Field(default_factory=dict,
+                                               max_length=bounds.MAX_OPERATIONS)
     hit_ratio: Fraction | None = Field(None, description="cache only: share of hits")
     backend: OperationRef | None = Field(None, description="cache only: called on a miss")
-    capacity: Annotated[int, Field(ge=1)] | None = Field(
+    capacity: Annotated[Count, Field(ge=1, le=bounds.MAX_QUEUE)] | None = Field(
         None, description="queue only: messages buffered per subscription; omitted = unbounded")
-    consumers: list[Consumer] = Field(default_factory=list, description="queue only")
+    consumers: list[Consumer] = Field(default_factory=list, max_length=bounds.MAX_BRANCHES,
+                                      description="queue only")
     partitions: Annotated[int, Field(ge=1, le=10_000)] | None = Field(
         None, description="queue only: a Kafka topic with this many partitions, keyed by the "
         "publishing request's key; each subscription is a consumer group")
@@ -357,8 +363,9 @@ class ProfilePoint(Strict):
 class Keys(Strict):
     """Request keys for hash balancing: `count` distinct keys, Zipf-skewed when `skew` > 0."""
 
-    count: int = Field(ge=1)
-    skew: float = Field(0.0, ge=0.0, description="Zipf exponent; 0 = uniform")
+    count: Count = Field(ge=1, le=bounds.MAX_KEYS)
+    skew: Number = Field(0.0, ge=0.0, le=bounds.MAX_FACTOR,
+                         description="Zipf exponent; 0 = uniform")
 
 
 class Workload(Strict):
@@ -366,10 +373,11 @@ class Workload(Strict):
     to: OperationRef
     rate: Rate | None = None
     arrivals: Literal["poisson", "constant"] = "poisson"
-    profile: list[ProfilePoint] | None = Field(None, min_length=1)
-    users: Annotated[int, Field(ge=1)] | None = None
+    profile: list[ProfilePoint] | None = Field(None, min_length=1,
+                                               max_length=bounds.MAX_PROFILE_POINTS)
+    users: Annotated[Count, Field(ge=1, le=bounds.MAX_USERS)] | None = None
     think: Distribution = ZERO
-    keys: Keys | Annotated[int, Field(ge=1)] | None = None
+    keys: Keys | Annotated[Count, Field(ge=1, le=bounds.MAX_KEYS)] | None = None
 
     @model_validator(mode="after")
     def _one_source_of_traffic(self) -> Workload:
@@ -393,7 +401,7 @@ class LatencyChange(Strict):
     """How a fault changes work: add a distribution, or multiply by a factor."""
 
     add: Distribution | None = None
-    multiply: float | None = Field(None, gt=0.0)
+    multiply: Number | None = Field(None, gt=0.0, le=bounds.MAX_FACTOR)
 
 
 def _parse_latency_change(value: Any) -> Any:
@@ -448,7 +456,7 @@ FAULT_EFFECTS = ("latency", "error_rate", "crash", "network", "pause", "random_f
 
 
 class Fault(Strict):
-    target: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*(\[\d+\])?$")]
+    target: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*(\[[0-9]{1,6}\])?$")]
     at: Duration = 0.0
     for_: PositiveDuration | None = Field(None, alias="for",
                                           description="how long; omitted = until the end")
@@ -456,7 +464,7 @@ class Fault(Strict):
         "anyOf": [{"type": "string", "description": "+2s adds, x3 multiplies, or a duration"},
                   {"type": "object"}, {"type": "null"}]})] = None
     error_rate: Fraction | None = None
-    crash: bool = False
+    crash: Flag = False
     network: Distribution | None = Field(
         None, description="added to every hop into and out of the target (e.g. packet loss "
         "as a mixture with a retransmission delay)")
@@ -498,9 +506,12 @@ class Slo(Strict):
 class Limits(Strict):
     """Safety limits: a run that passes one stops with exit code 3 and says which."""
 
-    max_events: int = Field(500_000_000, ge=1000)
-    max_queued: int = Field(1_000_000, ge=1, description="requests waiting in all queues")
-    max_in_flight: int = Field(2_000_000, ge=1, description="requests in the system at once")
+    max_events: Count = Field(500_000_000, ge=1000, le=10**12)
+    max_queued: Count = Field(1_000_000, ge=1, le=10**9, description="requests waiting in "
+                              "all queues and messages buffered in queue components")
+    max_in_flight: Count = Field(1_000_000, ge=1, le=10**9, description="visits in the "
+                                 "system at once: requests, calls (every attempt and branch) "
+                                 "and queue deliveries")
     drain: Duration = Field(60.0, description="after the window, how long in-flight requests "
                             "may take to finish before they count as unfinished")
 
@@ -508,10 +519,10 @@ class Limits(Strict):
 class Simulation(Strict):
     duration: PositiveDuration = 60.0
     warmup: Duration = 0.0
-    seed: int = Field(1, ge=0, lt=2**63)
-    replications: int = Field(1, ge=1, le=10_000)
+    seed: Count = Field(1, ge=0, lt=2**63)
+    replications: Count = Field(1, ge=1, le=10_000)
     interval: PositiveDuration = Field(1.0, description="time-series bucket width")
-    traces: int = Field(20, ge=0, le=1000, description="sampled request traces kept per "
+    traces: Count = Field(20, ge=0, le=1000, description="sampled request traces kept per "
                         "workload and kind (typical, slowest, failed); 0 = none")
     limits: Limits = Field(default_factory=Limits)
 
@@ -521,9 +532,9 @@ class System(Strict):
     name: Name
     description: str | None = None
     defaults: Defaults = Field(default_factory=Defaults)
-    components: dict[Name, Component] = Field(min_length=1)
-    workloads: list[Workload] = Field(min_length=1)
-    faults: list[Fault] = Field(default_factory=list)
+    components: dict[Name, Component] = Field(min_length=1, max_length=bounds.MAX_COMPONENTS)
+    workloads: list[Workload] = Field(min_length=1, max_length=bounds.MAX_WORKLOADS)
+    faults: list[Fault] = Field(default_factory=list, max_length=bounds.MAX_FAULTS)
     slo: Slo | None = None
     cluster: Cluster | None = None
     simulation: Simulation = Field(default_factory=Simulation)

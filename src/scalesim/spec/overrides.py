@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
+from scalesim.spec.bounds import MAX_DEPTH
 from scalesim.spec.errors import Path
+from scalesim.spec.yamlpos import YamlBoundError, YamlSyntaxError, load_with_positions
 
 
 class OverrideError(ValueError):
@@ -22,10 +22,15 @@ def parse_override(text: str) -> tuple[Path, Any]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise OverrideError(f"--set needs PATH=VALUE, got {text!r}")
-    path: Path = tuple(int(p) if p.isdigit() else p for p in key.strip().split("."))
+    path: Path = tuple(int(p) if p.isascii() and p.isdigit() and len(p) <= 9 else p
+                       for p in key.strip().split("."))
+    if len(path) > MAX_DEPTH:
+        raise OverrideError(f"--set {key.strip()[:80]}…: a path of more than {MAX_DEPTH} parts")
     try:
-        parsed = yaml.safe_load(value) if value.strip() else ""
-    except yaml.YAMLError:
+        parsed = load_with_positions(value)[0] if value.strip() else ""
+    except YamlBoundError as error:
+        raise OverrideError(f"--set {key.strip()}: {error}") from None
+    except YamlSyntaxError:
         parsed = value
     return path, parsed
 

@@ -10,8 +10,18 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from scalesim.spec import bounds
 from scalesim.spec.dists import Distribution
-from scalesim.spec.types import Duration, Fraction, PositiveDuration, Rate, Strict
+from scalesim.spec.types import (
+    Count,
+    Duration,
+    Flag,
+    Fraction,
+    Number,
+    PositiveDuration,
+    Rate,
+    Strict,
+)
 
 # Why a call or request failed: the keys of `failed_by_cause` in the result, in this order.
 CAUSES = ("timeout", "rejected", "error", "circuit_open", "crashed", "bulkhead_full",
@@ -29,24 +39,24 @@ class RetryBudget(Strict):
     `min_per_s` retries per second are always allowed (Linkerd and gRPC retry budgets)."""
 
     ratio: Fraction = 0.2
-    min_per_s: float = Field(10.0, ge=0.0)
-    window: PositiveDuration = 10.0
+    min_per_s: Number = Field(10.0, ge=0.0, le=bounds.MAX_RATE_PER_S)
+    window: PositiveDuration = Field(10.0, le=bounds.MAX_WINDOW_S)
 
 
 class Retry(Strict):
     """Retries of one call. `attempts` counts every try, the first included (Resilience4j's
     maxAttempts); Istio's `attempts` is this number minus one."""
 
-    attempts: int = Field(3, ge=1, le=100)
+    attempts: Count = Field(3, ge=1, le=100)
     backoff: Literal["none", "constant", "exponential"] = "exponential"
     base: Duration = 0.025
     max: Duration = 0.25
     jitter: Literal["none", "full", "equal", "decorrelated"] = "full"
     on: list[Cause] = Field(default_factory=_default_retry_on, min_length=1)
     budget: RetryBudget | None = None
-    max_concurrent: Annotated[int, Field(ge=0)] | None = Field(
+    max_concurrent: Annotated[Count, Field(ge=0, le=bounds.MAX_CONCURRENCY)] | None = Field(
         None, description="Envoy max_retries: retries in flight at once per calling replica")
-    other_replica: bool = Field(True, description="steer a retry away from the replica that "
+    other_replica: Flag = Field(True, description="steer a retry away from the replica that "
                                 "failed (Envoy's previous_hosts predicate, Istio's default)")
 
     @model_validator(mode="after")
@@ -60,21 +70,21 @@ class CircuitBreaker(Strict):
     """A Resilience4j circuit breaker on one call edge; defaults are Resilience4j's."""
 
     window_type: Literal["count", "time"] = "count"
-    window: int = Field(100, ge=1, le=100_000, description="calls (count) or seconds (time)")
-    min_calls: int = Field(100, ge=1)
+    window: Count = Field(100, ge=1, le=100_000, description="calls (count) or seconds (time)")
+    min_calls: Count = Field(100, ge=1, le=bounds.MAX_THRESHOLD)
     failure_rate: Fraction = 0.5
     slow_call_rate: Fraction = 1.0
     slow_call_duration: PositiveDuration = 60.0
     open_for: PositiveDuration = 60.0
-    open_for_multiplier: float = Field(
-        1.0, ge=1.0, description="each re-opening waits this much longer (exponential "
-        "interval function); 1 = constant")
+    open_for_multiplier: Number = Field(
+        1.0, ge=1.0, le=bounds.MAX_FACTOR, description="each re-opening waits this much longer "
+        "(exponential interval function); 1 = constant")
     open_for_max: PositiveDuration | None = Field(None, description="cap of the growing wait")
-    automatic_half_open: bool = Field(False, description="a timer moves OPEN to HALF_OPEN; "
+    automatic_half_open: Flag = Field(False, description="a timer moves OPEN to HALF_OPEN; "
                                       "otherwise the first call after the wait does")
     max_wait_in_half_open: Duration = Field(0.0, description="0 = stay HALF_OPEN until the "
                                             "probes finish; otherwise re-open after this")
-    half_open_calls: int = Field(10, ge=1)
+    half_open_calls: Count = Field(10, ge=1, le=bounds.MAX_THRESHOLD)
     scope: Literal["replica", "service"] = "replica"
 
     @field_validator("failure_rate", "slow_call_rate")
@@ -93,10 +103,10 @@ class Bulkhead(Strict):
     """
 
     type: Literal["semaphore", "threadpool"] = "semaphore"
-    max_concurrent: int = Field(25, ge=1)
+    max_concurrent: Count = Field(25, ge=1, le=bounds.MAX_CONCURRENCY)
     max_wait: Duration = 0.0
-    size: int = Field(10, ge=1)
-    queue: int = Field(100, ge=0)
+    size: Count = Field(10, ge=1, le=bounds.MAX_CONCURRENCY)
+    queue: Count = Field(100, ge=0, le=bounds.MAX_QUEUE)
     scope: Literal["replica", "service"] = "replica"
 
 
@@ -106,13 +116,13 @@ class Hedge(Strict):
 
     after: PositiveDuration | Annotated[str, Field(pattern=r"^p(50|75|90|95|99|999)$")] = Field(
         "p95", description="a delay, or a percentile of this call's observed latency")
-    max: int = Field(1, ge=1, le=10, description="extra attempts at most")
+    max: Count = Field(1, ge=1, le=10, description="extra attempts at most")
     budget: Fraction | None = Field(None, description="hedges at most this share of calls")
 
 
 class Fallback(Strict):
     fallback: Distribution
-    degraded: bool = Field(False, description="count answers served by the fallback as "
+    degraded: Flag = Field(False, description="count answers served by the fallback as "
                            "degraded (still successful)")
 
 
@@ -134,10 +144,11 @@ class RateLimit(Strict):
 
     algorithm: Literal["token_bucket", "sliding_window"] = "token_bucket"
     rate: Rate
-    burst: int | None = Field(None, ge=1, description="bucket size; default one second of rate")
+    burst: Count | None = Field(None, ge=1, le=bounds.MAX_QUEUE,
+                                description="bucket size; default one second of rate")
     window: PositiveDuration = 1.0
     scope: Literal["component", "replica"] = "component"
-    per_workload: bool = Field(False, description="each workload (client) has its own limit")
+    per_workload: Flag = Field(False, description="each workload (client) has its own limit")
 
 
 class LoadShedding(Strict):
@@ -159,16 +170,16 @@ class ConnectionPool(Strict):
     """Envoy circuit-breaking thresholds that every calling replica's proxy enforces towards
     this component (Istio DestinationRule connectionPool); Envoy's defaults."""
 
-    max_connections: int = Field(1024, ge=1)
-    max_pending_requests: int = Field(1024, ge=0)
-    max_requests: int = Field(1024, ge=1)
-    http2: bool = Field(False, description="HTTP/2 multiplexes: only max_requests applies")
+    max_connections: Count = Field(1024, ge=1, le=bounds.MAX_CONCURRENCY)
+    max_pending_requests: Count = Field(1024, ge=0, le=bounds.MAX_QUEUE)
+    max_requests: Count = Field(1024, ge=1, le=bounds.MAX_CONCURRENCY)
+    http2: Flag = Field(False, description="HTTP/2 multiplexes: only max_requests applies")
 
 
 class OutlierDetection(Strict):
     """Envoy outlier detection by consecutive 5xx (Istio's only detector); Envoy's defaults."""
 
-    consecutive_5xx: int = Field(5, ge=1)
+    consecutive_5xx: Count = Field(5, ge=1, le=bounds.MAX_THRESHOLD)
     interval: PositiveDuration = 10.0
     base_ejection_time: PositiveDuration = 30.0
     max_ejection_time: PositiveDuration = 300.0
@@ -180,8 +191,8 @@ class Probe(Strict):
 
     period: PositiveDuration = 10.0
     timeout: PositiveDuration = 1.0
-    failure_threshold: int = Field(3, ge=1)
-    success_threshold: int = Field(1, ge=1)
+    failure_threshold: Count = Field(3, ge=1, le=bounds.MAX_THRESHOLD)
+    success_threshold: Count = Field(1, ge=1, le=bounds.MAX_THRESHOLD)
     initial_delay: Duration = 0.0
 
 

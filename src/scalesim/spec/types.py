@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import Strict as NoCoercion
 
 from scalesim.spec.units import (
     DURATION_PATTERN,
@@ -50,9 +51,15 @@ Fraction = Annotated[
                     "description": "a fraction: 0.05 or 5%"}),
 ]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$", max_length=63)]
+# Numbers are taken as written: `true` is not the count 1, and `2.0` is not a count at all.
+Count = Annotated[int, NoCoercion()]
+Number = Annotated[float, NoCoercion()]
+Flag = Annotated[bool, NoCoercion()]
 
 
 class Strict(BaseModel):
-    """Base of every spec object: unknown fields are errors, objects are immutable."""
+    """Base of every spec object: unknown fields are errors, objects are immutable, and
+    numbers are finite (`.inf` and `.nan` are refused)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              allow_inf_nan=False)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from scalesim.spec.bounds import MAX_DURATION_S, MAX_RATE_PER_S
+
 _NUMBER = r"(\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _DURATION_RE = re.compile(rf"^\s*{_NUMBER}\s*(us|µs|ms|s|m|min|h)\s*$")
 _RATE_RE = re.compile(rf"^\s*{_NUMBER}\s*([kKM]?)\s*/\s*(s|sec|m|min|h)\s*$")
@@ -31,7 +33,11 @@ def parse_duration(value: object) -> float:
     if match is None:
         raise ValueError(f"not a duration: {value!r}; use a number and a unit "
                          "(us, ms, s, m, h), e.g. '250ms'")
-    return float(_leading_number(value)) * _DURATION_SECONDS[match.group(2)]
+    seconds = float(_leading_number(value)) * _DURATION_SECONDS[match.group(2)]
+    if not seconds <= MAX_DURATION_S:  # also infinity, e.g. from '1e400s'
+        raise ValueError(f"{value!r} is longer than {MAX_DURATION_S:,.0f}s (about 31 years), "
+                         "the longest duration a spec may give")
+    return seconds
 
 
 def parse_rate(value: object) -> float:
@@ -41,8 +47,12 @@ def parse_rate(value: object) -> float:
     match = _RATE_RE.match(value)
     if match is None:
         raise ValueError(f"not a rate: {value!r}; use e.g. '500/s', '30/min', '2k/s', '1.5M/h'")
-    return (float(_leading_number(value)) * _RATE_MULTIPLIER[match.group(2)]
+    rate = (float(_leading_number(value)) * _RATE_MULTIPLIER[match.group(2)]
             / _PER_SECONDS[match.group(3)])
+    if not rate <= MAX_RATE_PER_S:  # also infinity, e.g. from '1e400/s'
+        raise ValueError(f"{value!r} is more than {MAX_RATE_PER_S:,.0f}/s, the highest rate a "
+                         "spec may give")
+    return rate
 
 
 def parse_fraction(value: object) -> float:
@@ -55,7 +65,7 @@ def parse_fraction(value: object) -> float:
         fraction = float(_leading_number(value)) / 100.0
     else:
         raise ValueError(f"not a fraction: {value!r}; use e.g. 0.05 or '5%'")
-    if not 0.0 <= fraction <= 1.0:
+    if not 0.0 <= fraction <= 1.0:  # also NaN
         raise ValueError(f"a fraction must be between 0 and 1 (0% and 100%), got {value!r}")
     return fraction
 

@@ -1,4 +1,9 @@
-"""YAML loading that remembers where every key and value is, so errors can name a line."""
+"""YAML loading that remembers where every key and value is, so errors can name a line.
+
+Loading is bounded (docs/spec.md, "Bounds"): nesting deeper than MAX_DEPTH and more than
+MAX_NODES values — as written, or once aliases are expanded — are located errors, so a
+short file of nested aliases (a "billion laughs") cannot take the memory of the machine.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from scalesim.spec.bounds import MAX_DEPTH, MAX_NODES
 from scalesim.spec.errors import Path
 
 Position = tuple[int, int]  # 1-based line and column
@@ -17,6 +23,36 @@ class YamlSyntaxError(ValueError):
         self.position = position
 
 
+class YamlBoundError(YamlSyntaxError):
+    """Valid YAML past a documented bound (depth, number of values)."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """The safe loader, refusing to compose too deep or too many nodes (the composer
+    recurses once per level, so depth is checked before Python's stack runs out)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+        self.nodes = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            return super().compose_node(parent, index)
+        mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise YamlBoundError(f"a spec may have at most {MAX_NODES:,} values",
+                                  (mark.line + 1, mark.column + 1))
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise YamlBoundError(f"nested more than {MAX_DEPTH} levels deep",
+                                  (mark.line + 1, mark.column + 1))
+        node = super().compose_node(parent, index)
+        self.depth -= 1
+        return node
+
+
 def load_with_positions(text: str) -> tuple[Any, dict[Path, Position]]:
     """Parse YAML into plain data plus a map from each path to its line and column.
 
@@ -25,11 +61,15 @@ def load_with_positions(text: str) -> tuple[Any, dict[Path, Position]]:
     """
     positions: dict[Path, Position] = {}
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        loader = _BoundedLoader(text)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
         if root is None:
             return None, positions
         positions[()] = _position(root)
-        return _convert(root, (), positions), positions
+        return _Converter(positions).convert(root, ()), positions
     except yaml.MarkedYAMLError as error:  # syntax, or a value no constructor accepts
         mark = error.problem_mark or error.context_mark
         position = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -45,28 +85,48 @@ def _position(node: yaml.Node) -> Position:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-def _convert(node: yaml.Node, path: Path, positions: dict[Path, Position]) -> Any:
-    if isinstance(node, yaml.MappingNode):
-        result: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise YamlSyntaxError("a mapping key must be a plain value", _position(key_node))
-            # Keys stay text: YAML 1.1 would read a retry's `on:` as the boolean true.
-            key = key_node.value
-            if key in result:
-                raise YamlSyntaxError(f"duplicate key '{key}'", _position(key_node))
-            child = (*path, key)
-            positions[child] = _position(key_node)
-            result[key] = _convert(value_node, child, positions)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        items = []
-        for index, item_node in enumerate(node.value):
-            child = (*path, index)
-            positions[child] = _position(item_node)
-            items.append(_convert(item_node, child, positions))
-        return items
-    return _CONSTRUCTOR.construct_object(node, deep=True)
+class _Converter:
+    """Nodes to plain data, counting values as aliases expand them (an alias repeats the
+    whole subtree it names, so a few lines can stand for billions of values)."""
+
+    def __init__(self, positions: dict[Path, Position]) -> None:
+        self.positions = positions
+        self.nodes = 0
+
+    def convert(self, node: yaml.Node, path: Path) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise YamlBoundError(f"a spec may have at most {MAX_NODES:,} values once its "
+                                  "aliases are expanded", _position(node))
+        if len(path) >= MAX_DEPTH:
+            raise YamlBoundError(f"nested more than {MAX_DEPTH} levels deep once its "
+                                  "aliases are expanded", _position(node))
+        if isinstance(node, yaml.MappingNode):
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise YamlSyntaxError("a mapping key must be a plain value",
+                                          _position(key_node))
+                # Keys stay text: YAML 1.1 would read a retry's `on:` as the boolean true.
+                key = key_node.value
+                if key in result:
+                    raise YamlSyntaxError(f"duplicate key '{key}'", _position(key_node))
+                child = (*path, key)
+                self.positions[child] = _position(key_node)
+                result[key] = self.convert(value_node, child)
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for index, item_node in enumerate(node.value):
+                child = (*path, index)
+                self.positions[child] = _position(item_node)
+                items.append(self.convert(item_node, child))
+            return items
+        try:
+            return _CONSTRUCTOR.construct_object(node, deep=True)
+        except ValueError as error:  # e.g. an integer of more digits than Python converts
+            reason = str(error).split(";")[0]
+            raise YamlSyntaxError(f"cannot read this value: {reason}", _position(node)) from None
 
 
 _CONSTRUCTOR = yaml.SafeLoader("")

@@ -10,6 +10,7 @@ from scalesim.lint.context import Context
 from scalesim.lint.estimates import ms, offered_rates, per_s
 from scalesim.lint.finding import Hit
 from scalesim.lint.graph import Edge, component_of
+from scalesim.spec.checks import callees_first
 from scalesim.spec.model import Call, Kind
 
 
@@ -95,6 +96,9 @@ def retry_amplification(ctx: Context) -> Iterator[Hit]:
                 best = (factor[edge] * rest[0], (edge, *rest[1]))
         return best
 
+    for op in callees_first(ctx.system):  # fill the cache deepest first: no deep recursion
+        for needed in range(3):
+            worst(op, needed)
     seen: set[tuple[Edge, ...]] = set()
     for entry in ctx.graph.entries:
         found = worst(entry.op, 2)

@@ -11,6 +11,7 @@ from scalesim.lint.context import Context
 from scalesim.lint.estimates import ms, own_time_s, pct, round_trip_s
 from scalesim.lint.finding import Hit
 from scalesim.lint.graph import Edge, component_of
+from scalesim.spec.checks import callees_first
 from scalesim.spec.model import Kind
 
 
@@ -27,6 +28,8 @@ def deep_chains(ctx: Context) -> Iterator[Hit]:
                 best = chain
         return best
 
+    for op in callees_first(ctx.system):  # fill the cache deepest first: no deep recursion
+        longest(op)
     seen: set[tuple[str, ...]] = set()
     for entry in ctx.graph.entries:
         chain = longest(entry.op)
@@ -59,25 +62,48 @@ def component_cycles(ctx: Context) -> Iterator[Hit]:
 
 
 def _strongly_connected(links: set[tuple[str, str]]) -> list[frozenset[str]]:
-    """Groups of 2+ nodes that can all reach each other, in a stable order."""
-    nodes = sorted({node for link in links for node in link})
-    reach: dict[str, set[str]] = {}
-    for start in nodes:
-        seen: set[str] = set()
-        todo = [start]
-        while todo:
-            node = todo.pop()
-            for a, b in links:
-                if a == node and b not in seen:
-                    seen.add(b)
-                    todo.append(b)
-        reach[start] = seen
+    """Groups of 2+ nodes that can all reach each other, ordered by their first name
+    (Tarjan's algorithm without recursion: linear in the links, whatever the depth)."""
+    out: dict[str, list[str]] = {}
+    for a, b in sorted(links):
+        out.setdefault(a, []).append(b)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
     groups: list[frozenset[str]] = []
-    for node in nodes:
-        group = frozenset(n for n in nodes if n in reach[node] and node in reach[n])
-        if len(group) >= 2 and group not in groups:
-            groups.append(group)
-    return groups
+    for root in sorted({node for link in links for node in link}):
+        if root in index:
+            continue
+        work = [(root, iter(out.get(root, [])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, todo = work[-1]
+            nxt = next(todo, None)
+            if nxt is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    group = set()
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        group.add(member)
+                        if member == node:
+                            break
+                    if len(group) >= 2:
+                        groups.append(frozenset(group))
+            elif nxt not in index:
+                index[nxt] = low[nxt] = len(index)
+                stack.append(nxt)
+                on_stack.add(nxt)
+                work.append((nxt, iter(out.get(nxt, []))))
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+    return sorted(groups, key=min)
 
 
 def shared_databases(ctx: Context) -> Iterator[Hit]:

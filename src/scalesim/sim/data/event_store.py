@@ -47,6 +47,9 @@ class EventStore(Area):
         self.replayed_without = 0  # what the same loads would have read with no snapshots
         self.load_time = Histogram()
 
+    def bound_buffers(self) -> None:
+        self.load_time.maybe_flush()
+
     def attach(self, kernel: Kernel) -> None:
         self.kernel = kernel
         self.loaded_kind = kernel.add_handler(self._loaded)

@@ -86,6 +86,10 @@ class MessagingArea(Area):
         obj.commit_all()
         self.kernel.push(self.kernel.now + obj.settings.commit_interval, self.commit_kind, obj)
 
+    def bound_buffers(self) -> None:
+        for sub in self.subs:
+            sub.lag.maybe_flush()
+
     def replica_changed(self, kernel: Kernel, comp: Comp, rep: Replica) -> None:
         serving = rep.up and not rep.retired and rep in comp.live  # rare: O(replicas) is fine
         for sub in self.subs:

@@ -214,6 +214,10 @@ class OutboxArea(Area):
         for relay in relays:
             relay.area = self
 
+    def bound_buffers(self) -> None:
+        for relay in self.relays:
+            relay.delay.maybe_flush()
+
     def attach(self, kernel: Kernel) -> None:
         self.kernel = kernel
         self.poll_kind = kernel.add_handler(self._poll)

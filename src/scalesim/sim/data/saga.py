@@ -330,6 +330,11 @@ class SagaArea(Area):
         for plan in plans:
             plan.area = self
 
+    def bound_buffers(self) -> None:
+        for plan in self.plans:
+            for hist in (plan.duration, plan.compensation, plan.inconsistency):
+                hist.maybe_flush()
+
     def attach(self, kernel: Kernel) -> None:
         self.kernel = kernel
         self.send_kind = kernel.add_handler(self._send)

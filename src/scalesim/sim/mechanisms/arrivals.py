@@ -56,6 +56,16 @@ class Arrivals:
                 return index
         return len(self.segments) - 1
 
+    def expected(self, until: float) -> float:
+        """The mean number of arrivals in [0, until): the integral of the rate."""
+        total = 0.0
+        for seg in self.segments:
+            if seg.start >= until:
+                break
+            end = min(seg.end, until)
+            total += (seg.rate(seg.start) + seg.rate(end)) / 2.0 * (end - seg.start)
+        return total
+
     def next_after(self, now: float) -> float:
         """The time of the next arrival after `now` (math.inf if the rate stays 0)."""
         if self.steady:

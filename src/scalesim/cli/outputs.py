@@ -1,0 +1,149 @@
+"""Where commands write: paths checked before any work, files and folders replaced whole.
+
+A file (report, diagram, export) is written to a temporary name beside it and renamed over
+it. `simulate --out DIR` writes a new folder beside DIR and renames it into place, so a
+reader sees the previous run or the new one, never a mix; an interrupted or killed run
+leaves at most a hidden `.DIR.scalesim-*` folder, which the next run into DIR removes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from scalesim.sim.timeseries import FILES, write_csv
+
+RUN_FILES = ("result.json", *FILES.values())
+
+
+class OutputError(ValueError):
+    """An output path that cannot be written; the message says why."""
+
+
+def check_file(path: Path) -> None:
+    """A file can be written at `path`: its folder exists and it is not a folder itself."""
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder; give a file name")
+    folder = path.parent
+    if not folder.is_dir():
+        why = "is not a folder" if folder.exists() else "does not exist"
+        raise OutputError(f"{path}: cannot write here, the folder {folder} {why}")
+    if not os.access(folder, os.W_OK):
+        raise OutputError(f"{path}: cannot write here, the folder {folder} is not writable")
+
+
+def write_file(path: Path, content: str | bytes) -> None:
+    """Write `content` to `path` whole: a temporary file beside it, then a rename."""
+    check_file(path)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.scalesim-")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def check_run_folder(directory: Path) -> None:
+    """`--out DIR` can be (re)written: a new folder, an empty one, or one that holds only
+    what an earlier `--out` wrote (it is replaced as a whole)."""
+    if directory.exists() and not directory.is_dir():
+        raise OutputError(f"--out {directory}: exists and is not a folder")
+    if directory.is_dir():
+        foreign = sorted(p.name for p in directory.iterdir() if p.name not in RUN_FILES)
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (", …" if len(foreign) > 5 else "")
+            raise OutputError(f"--out {directory}: holds files a run does not write ({shown}); "
+                              "give a new or empty folder, or one an earlier --out wrote")
+    parent = _existing_ancestor(directory.absolute().parent)
+    if not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise OutputError(f"--out {directory}: cannot create it under {parent}")
+
+
+def write_run(directory: Path, result: dict[str, Any]) -> None:
+    """Write result.json and the time series as CSV into DIR, replacing what was there."""
+    check_run_folder(directory)
+    directory = directory.absolute()
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(directory)
+    staging = Path(tempfile.mkdtemp(dir=directory.parent, prefix=_prefix(directory, "new")))
+    try:
+        (staging / "result.json").write_text(
+            json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        for name, table in result["timeseries"].items():  # those the run has
+            write_csv(staging / FILES.get(name, f"{name}.csv"), table)
+        staging.chmod(0o755)
+        with _signals_held():
+            _swap_in(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _swap_in(staging: Path, directory: Path) -> None:
+    if not directory.exists():
+        os.rename(staging, directory)
+        return
+    old = Path(tempfile.mkdtemp(dir=directory.parent, prefix=_prefix(directory, "old")))
+    os.rename(directory, old / "run")
+    try:
+        os.rename(staging, directory)
+    except OSError:
+        os.rename(old / "run", directory)  # put the previous run back
+        raise
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the renames are done (where the platform allows)."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    block: Callable[..., Any] | None = getattr(signal, "pthread_sigmask", None)
+    if block is None:
+        yield
+        return
+    previous = block(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        block(signal.SIG_SETMASK, previous)
+
+
+def _prefix(directory: Path, kind: str) -> str:
+    return f".{directory.name}.scalesim-{kind}-{os.getpid()}-"
+
+
+def _remove_leftovers(directory: Path) -> None:
+    """Remove the hidden folders of runs into DIR that were killed before they finished."""
+    for leftover in directory.parent.glob(f".{directory.name}.scalesim-*-*-*"):
+        pid = leftover.name.rsplit("-", 2)[-2]
+        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process
+    return True
+
+
+def _existing_ancestor(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path

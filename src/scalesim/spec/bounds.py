@@ -1,0 +1,30 @@
+"""The documented bounds of a spec (docs/spec.md, "Bounds"): what a file, a value and a count
+may be at most, so that any input ends in a result or a located error within bounded memory
+and time. Each bound is far above what a real design needs."""
+
+from __future__ import annotations
+
+MAX_SPEC_BYTES = 1024 * 1024  # a spec file; a 1,000-component spec is about 100 KB
+MAX_DEPTH = 64  # nesting of mappings and lists, aliases expanded
+MAX_NODES = 100_000  # values in the spec, as written and with YAML aliases expanded
+MAX_DURATION_S = 1e9  # any duration (about 31.7 years); the clock keeps 0.2 µs resolution
+MAX_RATE_PER_S = 1e9  # any rate
+MAX_FACTOR = 1e6  # unitless factors: a latency multiplier, a Zipf skew, shape parameters
+
+MAX_COMPONENTS = 1000
+MAX_OPERATIONS = 100  # per component
+MAX_STEPS = 100  # calls and parallel steps per operation
+MAX_BRANCHES = 1000  # calls in one parallel step
+MAX_WORKLOADS = 1000
+MAX_FAULTS = 1000
+MAX_PROFILE_POINTS = 10_000
+MAX_MIXTURE = 100  # distributions in one mixture
+MAX_REPLICAS_TOTAL = 100_000  # replicas of all components together
+MAX_WORKERS = 1_000_000  # per replica
+MAX_QUEUE = 1_000_000_000  # queue, capacity, pool and bulkhead sizes
+MAX_CONCURRENCY = 1_000_000  # consumer concurrency, bulkhead and pool limits
+MAX_USERS = 1_000_000  # closed-loop users of a workload
+MAX_KEYS = 10_000_000  # distinct request keys of a workload
+MAX_THRESHOLD = 1_000_000  # min_calls, half_open_calls, consecutive_5xx, probe thresholds
+MAX_SERIES_POINTS = 1_000_000  # time-series rows of a run: intervals × series
+MAX_WINDOW_S = 3600.0  # a retry budget's window (one counter per second)

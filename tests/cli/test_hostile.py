@@ -1,0 +1,244 @@
+"""Hostile command lines end in exit 2 with a message, nothing half-written (issue 19):
+output paths, --out replacement, --seed, hand-edited results, escape sequences, generate
+with nothing to write and stale generated files."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.cli.specs import GOOD
+
+from scalesim.cli import outputs
+from scalesim.generate import MANIFEST
+
+SLOW = GOOD.replace("duration: 5s", "duration: 20000s")
+SCALESIM = str(Path(sys.executable).with_name("scalesim"))
+
+
+def test_out_that_is_a_file_is_bad_input(run_cli, spec_file, tmp_path: Path) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("mine\n")
+    result = run_cli("simulate", str(spec_file()), "--out", str(taken), "--quiet")
+    assert result.exit_code == 2
+    assert f"--out {taken}: exists and is not a folder" in result.output
+    assert taken.read_text() == "mine\n"
+
+
+def test_out_with_foreign_files_is_bad_input(run_cli, spec_file, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine\n")
+    result = run_cli("simulate", str(spec_file()), "--out", str(out), "--quiet")
+    assert result.exit_code == 2
+    assert "holds files a run does not write (notes.txt)" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+@pytest.mark.parametrize("command", [
+    ["simulate", "{spec}", "--report", "{missing}/r.html"],
+    ["report", "{spec}", "-o", "{missing}/r.html"],
+    ["diagram", "{spec}", "-o", "{missing}/d.dot"],
+    ["compare", "{spec}", "{spec}", "-o", "{missing}/c.html"],
+    ["export", "{spec}", "--metrics", "prometheus", "-o", "{missing}/m.txt"],
+    ["report", "{spec}", "-o", "{tmp}"],
+])
+def test_output_files_in_missing_folders_are_bad_input(run_cli, spec_file, tmp_path: Path,
+                                                       command: list[str]) -> None:
+    values = {"spec": str(spec_file()), "missing": str(tmp_path / "missing"),
+              "tmp": str(tmp_path)}
+    result = run_cli(*[part.format(**values) for part in command])
+    assert result.exit_code == 2, result.output
+    assert "error:" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "missing").exists()
+
+
+def test_out_replaces_a_previous_run_as_a_whole(run_cli, spec_file, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    first = run_cli("simulate", str(spec_file()), "--out", str(out), "--quiet", "--seed", "1")
+    second = run_cli("simulate", str(spec_file()), "--out", str(out), "--quiet", "--seed", "2")
+    assert first.exit_code == second.exit_code == 0
+    assert json.loads((out / "result.json").read_text())["seed"] == 2
+    written = {p.name for p in out.iterdir()}  # result.json and the tables this run has
+    assert {"result.json", "timeseries.csv"} <= written <= set(outputs.RUN_FILES)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_a_failure_while_swapping_keeps_the_previous_run(run_cli, spec_file, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    out = tmp_path / "run"
+    assert run_cli("simulate", str(spec_file()), "--out", str(out), "-q").exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real_rename = os.rename
+
+    def rename(source: Any, target: Any) -> None:
+        if ".scalesim-new-" in str(source):  # the new run cannot be moved in
+            raise OSError("disk full")
+        real_rename(source, target)
+
+    monkeypatch.setattr(outputs.os, "rename", rename)
+    result = run_cli("simulate", str(spec_file()), "--out", str(out), "-q", "--seed", "9")
+    assert result.exit_code == 2 and "disk full" in result.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_a_killed_run_leaves_no_partial_output_and_the_next_run_cleans_up(
+        spec_file, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    leftover = tmp_path / ".run.scalesim-new-999999999-abc"  # a killed run's staging folder
+    leftover.mkdir()
+    (leftover / "result.json").write_text("{}")
+    spec = spec_file(SLOW)
+    process = subprocess.Popen([SCALESIM, "simulate", str(spec),
+                                "--out", str(out), "--quiet"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        process.wait(timeout=3)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert not out.exists()
+    quick = subprocess.run([SCALESIM, "simulate", str(spec_file()),
+                            "--out", str(out), "--quiet"], capture_output=True, check=False)
+    assert quick.returncode == 0, quick.stderr
+    assert not leftover.exists() and (out / "result.json").exists()
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**63)])
+def test_seed_out_of_range_is_bad_input(run_cli, spec_file, seed: str) -> None:
+    for command in (["simulate"], ["report", "-o", "x.html"], ["diagram", "-o", "x.svg"]):
+        result = run_cli(command[0], str(spec_file()), *command[1:], "--seed", seed)
+        assert result.exit_code == 2, result.output
+        assert "Invalid value for '--seed'" in result.output
+
+
+def _result(run_cli, spec_file, tmp_path: Path) -> dict[str, Any]:
+    out = tmp_path / "good"
+    assert run_cli("simulate", str(spec_file()), "--out", str(out), "-q").exit_code == 0
+    return dict(json.loads((out / "result.json").read_text()))
+
+
+@pytest.mark.parametrize("edit", [
+    lambda r: r["requests"].pop("total"),
+    lambda r: r.pop("simulated_s"),
+    lambda r: r["components"]["api"].pop("throughput_rps"),
+    lambda r: r["workloads"].update(users=1),
+    lambda r: r["calls"][0].update(to="ghost.op"),
+    lambda r: r["traces"][0].update(workload="ghost"),
+    lambda r: r["traces"][0]["spans"][-1].update(parent_span_id="nope"),
+    lambda r: r["timeseries"]["workloads"]["rows"][0].pop(),
+    lambda r: r["components"]["api"]["latency_ms"].update(p99="fast"),
+    lambda r: r["requests"].update(ok=True),
+])
+def test_a_hand_edited_result_is_bad_input_for_every_reader(run_cli, spec_file, tmp_path: Path,
+                                                            edit: Any) -> None:
+    edited = copy.deepcopy(_result(run_cli, spec_file, tmp_path))
+    edit(edited)
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(edited))
+    for command in (["report", str(path), "-o", str(tmp_path / "r.html")],
+                    ["diagram", str(path), "-o", str(tmp_path / "d.dot")],
+                    ["compare", str(path), str(path), "--json"],
+                    ["export", str(path), "--metrics", "prometheus", "-o", "-"]):
+        result = run_cli(*command)
+        assert result.exit_code == 2, (command, result.output)
+        assert "not a valid ScaleSim result" in result.output and "Traceback" not in result.output
+
+
+def test_a_valid_result_with_extra_keys_is_read(run_cli, spec_file, tmp_path: Path) -> None:
+    result = _result(run_cli, spec_file, tmp_path)
+    result["notes"] = "added by hand"
+    path = tmp_path / "extra.json"
+    path.write_text(json.dumps(result))
+    assert run_cli("report", str(path), "-o", str(tmp_path / "r.html")).exit_code == 0
+
+
+def test_escape_sequences_in_names_are_shown_escaped(run_cli, spec_file) -> None:
+    spec = spec_file('scalesim: 1\nname: t\ncomponents:\n  "\\e[2J\\e[31mred":\n'
+                     "    operations: {o: {}}\nworkloads: [{name: w, to: x, rate: 1/s}]\n")
+    result = run_cli("validate", str(spec))
+    assert result.exit_code == 2
+    assert "\x1b" not in result.output and "\\x1b[2J\\x1b[31mred" in result.output
+
+
+def test_a_file_name_that_looks_like_markup_is_printed_as_is(run_cli, tmp_path: Path) -> None:
+    odd = tmp_path / "a[" / "b].yaml"
+    odd.parent.mkdir()
+    odd.write_text(GOOD)
+    result = run_cli("validate", str(odd))
+    assert result.exit_code == 0 and f"ok {odd}" in result.output.replace("\n", "")
+
+
+@pytest.mark.parametrize("registry", ["Registry.local/x", "registry.local/Team", "a b",
+                                      "registry.local\n", ""])
+def test_image_registries_docker_refuses_are_bad_input(run_cli, spec_file, tmp_path: Path,
+                                                       registry: str) -> None:
+    result = run_cli("generate", str(spec_file()), "-o", str(tmp_path / "g"),
+                     "--image-registry", registry)
+    assert result.exit_code == 2 and "image registry" in result.output
+    assert not (tmp_path / "g").exists()
+
+
+@pytest.mark.parametrize("target", ["kong", "keda"])
+def test_a_target_with_nothing_to_write_writes_only_the_manifest(run_cli, spec_file,
+                                                                 tmp_path: Path,
+                                                                 target: str) -> None:
+    out = tmp_path / "new" / "folder"
+    result = run_cli("generate", str(spec_file()), "--target", target, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    # only the deploy guide every target writes at the top
+    assert list(json.loads((out / MANIFEST).read_text())["files"]) == ["README.md"]
+
+
+RENAMED = GOOD.replace("  db:", "  store:").replace("db.read", "store.read")
+
+
+def test_files_of_a_renamed_component_are_removed(run_cli, spec_file, tmp_path: Path) -> None:
+    out = tmp_path / "deploy"
+    assert run_cli("generate", str(spec_file()), "-o", str(out)).exit_code == 0
+    assert (out / "k8s" / "db.yaml").exists()
+    result = run_cli("generate", str(spec_file(RENAMED, "renamed.yaml")), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert f"removed   {out / 'k8s' / 'db.yaml'}" in result.output
+    assert not (out / "k8s" / "db.yaml").exists() and (out / "k8s" / "store.yaml").exists()
+    assert "k8s/db.yaml" not in json.loads((out / MANIFEST).read_text())["files"]
+
+
+def test_an_edited_stale_file_is_kept_unless_forced(run_cli, spec_file, tmp_path: Path) -> None:
+    out = tmp_path / "deploy"
+    assert run_cli("generate", str(spec_file()), "-o", str(out)).exit_code == 0
+    (out / "k8s" / "db.yaml").write_text("edited by hand\n")
+    renamed = str(spec_file(RENAMED, "renamed.yaml"))
+    refused = run_cli("generate", renamed, "-o", str(out))
+    assert refused.exit_code == 2
+    assert "k8s/db.yaml: is no longer generated but was edited since" in refused.output
+    assert (out / "k8s" / "db.yaml").read_text() == "edited by hand\n"
+    assert not (out / "k8s" / "store.yaml").exists()
+    assert run_cli("generate", renamed, "-o", str(out), "--force").exit_code == 0
+    assert not (out / "k8s" / "db.yaml").exists()
+
+
+def test_another_target_and_unsafe_manifest_entries_are_left_alone(run_cli, spec_file,
+                                                                   tmp_path: Path) -> None:
+    out = tmp_path / "deploy"
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("precious\n")
+    assert run_cli("generate", str(spec_file()), "-o", str(out)).exit_code == 0
+    manifest = json.loads((out / MANIFEST).read_text())
+    manifest["files"]["k8s/../../outside.yaml"] = "0" * 64
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    assert run_cli("generate", str(spec_file(RENAMED, "r.yaml")), "-o", str(out),
+                   "--target", "compose").exit_code == 0
+    assert (out / "k8s" / "db.yaml").exists()  # compose does not own k8s/
+    assert run_cli("generate", str(spec_file(RENAMED, "r.yaml")), "-o", str(out),
+                   "--force").exit_code == 0
+    assert outside.read_text() == "precious\n"

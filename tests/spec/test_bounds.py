@@ -1,0 +1,144 @@
+"""Hostile specs end in a located error (issue 19): alias bombs, huge files, deep nesting,
+non-finite and out-of-range numbers, coerced booleans, and graphs deep enough to exhaust
+Python's stack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scalesim.spec import SpecError, load_spec, load_spec_text
+from scalesim.spec.bounds import MAX_DEPTH, MAX_NODES, MAX_SPEC_BYTES
+
+BASE = """\
+scalesim: 1
+name: t
+components:
+  api:
+    operations:
+      get: {work: 1ms}
+workloads:
+  - {name: w, to: api.get, rate: 10/s}
+simulation: {duration: 2s}
+"""
+
+
+def chain(length: int, work: str = "1ms") -> str:
+    """A spec whose entry waits on a synchronous chain of `length` calls."""
+    lines = ["scalesim: 1", "name: chain", "components:"]
+    for i in range(length):
+        call = f", calls: [{{to: c{i + 1}.op}}]" if i < length - 1 else ""
+        lines += [f"  c{i}:", "    operations:", f"      op: {{work: {work}{call}}}"]
+    lines += ["workloads:", "  - {name: w, to: c0.op, rate: 1/s}", "simulation: {duration: 1s}"]
+    return "\n".join(lines) + "\n"
+
+
+def alias_bomb(levels: int = 10, fan: int = 9) -> str:
+    """A few hundred bytes that stand for fan**levels values once aliases are expanded."""
+    lines = [f"a0: &a0 [{', '.join(['x'] * fan)}]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * fan)}]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+def issues(text: str, overrides: tuple[str, ...] = ()) -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        load_spec_text(text, "hostile.yaml", list(overrides))
+    return [str(issue) for issue in caught.value.issues]
+
+
+def test_an_alias_bomb_is_refused_at_the_alias_that_passes_the_bound() -> None:
+    text = alias_bomb()
+    assert len(text) < 600
+    found = issues(text)
+    assert found == [f"hostile.yaml:1:13: a spec may have at most {MAX_NODES:,} values once its "
+                     "aliases are expanded"]  # a0's list, which the aliases repeat
+
+
+def test_a_self_referencing_alias_is_refused_as_too_deep() -> None:
+    assert issues("a: &a [*a]\n") == [
+        f"hostile.yaml:1:4: nested more than {MAX_DEPTH} levels deep once its aliases are "
+        "expanded"]
+
+
+def test_ten_thousand_nested_lists_are_a_located_error_not_a_recursion_error() -> None:
+    found = issues("[" * 10_000 + "]" * 10_000 + "\n")
+    assert found == [f"hostile.yaml:1:{MAX_DEPTH + 1}: nested more than {MAX_DEPTH} levels deep"]
+
+
+def test_too_many_values_as_written_are_refused_while_composing() -> None:
+    found = issues("[" + ", ".join(["0"] * (MAX_NODES + 10)) + "]\n")
+    assert len(found) == 1 and f"at most {MAX_NODES:,} values" in found[0]
+
+
+def test_a_file_larger_than_the_bound_is_not_read(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_text("# " + "x" * MAX_SPEC_BYTES + "\n" + BASE)
+    with pytest.raises(SpecError) as caught:
+        load_spec(big)
+    assert [i.message for i in caught.value.issues] == [
+        f"larger than {MAX_SPEC_BYTES:,} bytes, the most a spec may have"]
+
+
+def test_an_endless_device_is_refused_after_the_bound() -> None:
+    with pytest.raises(SpecError, match="larger than"):
+        load_spec("/dev/zero")
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("workloads.0.rate=1e400/s", "is more than 1,000,000,000/s"),
+    ("simulation.duration=1e400s", "is longer than 1,000,000,000s"),
+    ("components.api.operations.get.work=1e400ms", "is longer than 1,000,000,000s"),
+    ("simulation.duration=2e9s", "is longer than 1,000,000,000s"),
+    ("workloads.0.keys=1000000000000", "less than or equal to 10000000"),
+    ("simulation.seed=-1", "greater than or equal to 0"),
+    ("workloads.0.keys={count: 10, skew: .inf}", "finite number"),
+    ("components.api.operations.get.work={dist: gamma, mean: 1ms, cv: .nan}", "finite number"),
+    ("components.api.workers=true", "valid integer"),
+    ("components.api.replicas=2.0", "valid integer"),
+    ("components.api.workers=2000000", "less than or equal to 1000000"),
+    ("workloads.0={name: w, to: api.get, users: 10000000}", "less than or equal to 1000000"),
+])
+def test_out_of_range_and_coerced_values_are_located_errors(override: str, message: str) -> None:
+    found = issues(BASE, (override,))
+    assert any(message in issue and "(from --set)" in issue for issue in found), found
+
+
+def test_an_integer_of_thousands_of_digits_is_a_located_error() -> None:
+    found = issues(BASE.replace("rate: 10/s", "rate: 10/s, users: " + "9" * 5000))
+    assert found[0].startswith("hostile.yaml:8:") and "cannot read this value" in found[0]
+
+
+def test_a_huge_replica_index_in_a_fault_target_is_refused() -> None:
+    found = issues(BASE + "faults: [{target: 'api[" + "9" * 5000 + "]', crash: true}]\n")
+    assert any("faults[0].target" in issue for issue in found)
+
+
+def test_a_deep_override_value_or_path_is_refused() -> None:
+    assert "nested more than" in issues(BASE, ("description=" + "[" * 5000,))[0]
+    assert "a path of more than" in issues(BASE, (".".join(["a"] * 500) + "=1",))[0]
+
+
+def test_the_time_series_bound_names_the_interval_to_use() -> None:
+    found = issues(BASE, ("simulation.duration=1e9s",))
+    assert found == ["hostile.yaml:9:1: simulation.interval: the time series would have "
+                     "1,000,000,000 intervals × 2 series, more than the 1,000,000 points a run "
+                     "keeps; use an interval of at least 2000s"]
+
+
+def test_replicas_of_all_components_together_are_bounded() -> None:
+    many = BASE.replace("  api:\n", "".join(
+        f"  s{i}:\n    replicas: 100000\n    operations: {{op: {{}}}}\n" for i in range(2))
+        + "  api:\n")
+    assert any("200,001 replicas in all" in issue for issue in issues(many))
+
+
+def test_a_thousand_deep_call_chain_validates_without_recursion() -> None:
+    system = load_spec_text(chain(1000))
+    assert len(system.components) == 1000
+
+
+def test_a_thousand_deep_synchronous_cycle_is_found_without_recursion() -> None:
+    text = chain(1000).replace("op: {work: 1ms}", "op: {work: 1ms, calls: [{to: c0.op}]}")
+    found = issues(text)
+    assert len(found) == 1 and "synchronous call cycle: c0.op -> c1.op" in found[0]
