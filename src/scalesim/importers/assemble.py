@@ -2,8 +2,9 @@
 
 The files show who knows whose address, not who calls whom, so roles are decided here, each
 rule stated in docs/import.md and in a comment beside its result:
-- a queue's subscribers are the referrers a KEDA object scales on it, or that nothing calls
-  and that are no entry point (workers); other referrers publish to it (async);
+- a queue's subscribers are the referrers a KEDA object scales on it; without KEDA, the
+  referrers that nothing calls and that are no entry point (workers); other referrers
+  publish to it (async);
 - a cache's backend is the database its callers also reach (their reference to it is the
   miss path); a cache with nothing behind it is a store: a database of its tech;
 - a call that would close a synchronous cycle is made async.
@@ -141,6 +142,7 @@ def _roles(draft: Draft, kinds: dict[str, Kind]) -> _Roles:
         else:
             remaining[source, target] = seen
     called = {target for _, target in remaining}
+    scaled_on = {queue for component in draft.components.values() for queue in component.consumes}
     for (source, target), seen in remaining.items():
         if kinds[target] is not Kind.QUEUE:
             roles.calls[source, target] = seen
@@ -150,7 +152,7 @@ def _roles(draft: Draft, kinds: dict[str, Kind]) -> _Roles:
             roles.consumers.setdefault(target, {})[source] = consumer.consumes[target]
         elif source in roles.consumers.get(target, {}):
             continue
-        elif source not in called and not consumer.entry:
+        elif target not in scaled_on and source not in called and not consumer.entry:
             roles.consumers.setdefault(target, {})[source] = (
                 f"consumer: {consumer.name} reaches this queue, and nothing calls it "
                 f"({seen[0].file}:{seen[0].line})")

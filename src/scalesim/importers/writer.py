@@ -33,14 +33,16 @@ def _node(root: Any, path: Path) -> Any:
 
 
 def _attach(root: CommentedMap, path: Path, text: str) -> None:
+    """The comment at the end of the line of `path` (one space after the value: ruamel's
+    own column choice varies from line to line)."""
     parent, key = _node(root, path[:-1]), path[-1]
     value = parent[key]
     if isinstance(key, int):
         if not isinstance(value, CommentedMap) or not value:
-            parent.yaml_add_eol_comment(text, key)
+            parent.yaml_add_eol_comment(text, key, column=0)
             return
         parent, key = value, next(iter(value))   # beside the item's first key
-    parent.yaml_add_eol_comment(text, key)
+    parent.yaml_add_eol_comment(text, key, column=0)
 
 
 def to_text(data: dict[str, Any], comments: dict[Path, str], header: str) -> str:
