@@ -7,6 +7,7 @@ Each source becomes a `Draft` (what the files say, with where they say it), then
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from scalesim.importers.assemble import MARK, Imported, assemble
 from scalesim.importers.compose import read_project
@@ -25,7 +26,10 @@ def import_k8s(paths: Sequence[str], recursive: bool = False, skip_unknown: bool
                name: str | None = None) -> Imported:
     """Kubernetes manifests (files, folders, or '-' for standard input) as a spec."""
     files = expand(paths, recursive)
-    return assemble(read_cluster(load_all(files), ", ".join(paths), skip_unknown, name))
+    folder = Path(paths[0]) if paths and paths[0] != "-" else Path.cwd()
+    fallback = (folder if folder.is_dir() else folder.resolve().parent).resolve().name
+    return assemble(read_cluster(load_all(files), ", ".join(paths), skip_unknown, name,
+                                 fallback or None, "the folder of the manifests"))
 
 
 def import_helm(chart: str, values: Sequence[str] = (), sets: Sequence[str] = (),
@@ -36,7 +40,8 @@ def import_helm(chart: str, values: Sequence[str] = (), sets: Sequence[str] = ()
     documents = render(chart, values, sets, release or chart_id, namespace)
     source = " ".join([chart, *(f"--values {file}" for file in values),
                        *(f"--set {s}" for s in sets)])
-    return assemble(read_cluster(documents, source, skip_unknown, name, chart_id))
+    return assemble(read_cluster(documents, source, skip_unknown, name, chart_id,
+                                 "the chart's name"))
 
 
 __all__ = ["MARK", "ImportFailed", "Imported", "Problem", "import_compose", "import_helm",

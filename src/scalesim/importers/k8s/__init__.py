@@ -23,7 +23,7 @@ from scalesim.importers.k8s import (
     virtualservice,
     workloads,
 )
-from scalesim.importers.k8s.objects import Cluster, Manifest, Mappers
+from scalesim.importers.k8s.objects import DEFAULT_NAMESPACE, Cluster, Manifest, Mappers
 from scalesim.importers.sources import Document, line_of
 
 Kind = tuple[str, str]  # (API group, kind)
@@ -132,11 +132,14 @@ def _duplicates(found: list[Manifest]) -> list[Problem]:
 
 
 def read_cluster(documents: Sequence[Document], source: str, skip_unknown: bool = False,
-                 name: str | None = None, fallback_name: str | None = None) -> Draft:
+                 name: str | None = None, fallback_name: str | None = None,
+                 fallback_why: str = "") -> Draft:
+    """The draft of every object; the system is named `name`, else from the objects, else
+    `fallback_name` (the chart, the manifests' folder)."""
     notes: list[str] = []
     objects = manifests(documents, skip_unknown, notes)
     draft = Draft(source=source, name=Fact(name, "--name") if name else Fact(
-        fallback_name or "imported", "the chart's name" if fallback_name
+        fallback_name or "imported", fallback_why if fallback_name
         else "no system name in the files"))
     draft.notes += notes
     cluster = Cluster(draft, objects)
@@ -146,7 +149,7 @@ def read_cluster(documents: Sequence[Document], source: str, skip_unknown: bool 
             cluster.config_maps[manifest.namespace, manifest.name] = data
     draft.meshed = any(m.group == "networking.istio.io" for m in objects)
     if name is None:
-        _name_from_labels(draft, objects)
+        _name_from_objects(draft, objects)
     for phase in PHASES:
         for manifest in objects:
             mapper = phase.get((manifest.group, manifest.kind))
@@ -162,12 +165,16 @@ def read_cluster(documents: Sequence[Document], source: str, skip_unknown: bool 
     return draft
 
 
-def _name_from_labels(draft: Draft, objects: list[Manifest]) -> None:
-    """The system's name: the app.kubernetes.io/part-of label most objects carry."""
+def _name_from_objects(draft: Draft, objects: list[Manifest]) -> None:
+    """The system's name: the app.kubernetes.io/part-of label most objects carry, else the
+    one namespace they all share (unless it is `default`)."""
     names = Counter(str(m.data["metadata"].get("labels", {}).get("app.kubernetes.io/part-of"))
                     for m in objects if isinstance(m.data["metadata"].get("labels"), dict)
                     and m.data["metadata"]["labels"].get("app.kubernetes.io/part-of"))
+    namespaces = {m.namespace for m in objects}
     if names:
         chosen = names.most_common(1)[0][0]
         draft.name = Fact(chosen, f"the app.kubernetes.io/part-of label of {names[chosen]} "
                           "objects")
+    elif len(namespaces) == 1 and DEFAULT_NAMESPACE not in namespaces:
+        draft.name = Fact(namespaces.pop(), "the namespace of every object")

@@ -1,0 +1,139 @@
+"""Kubernetes + Istio manifests in the style of public microservices demos import as
+expected; bad input names its file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.importers import boutique
+
+from scalesim.importers import ImportFailed, import_k8s
+from scalesim.importers.envoy import ISTIO_UNLIMITED
+from scalesim.spec import System
+from scalesim.spec.checks import iter_calls
+from scalesim.spec.model import Call, Kind
+from scalesim.spec.resilience import ConnectionPool, OutlierDetection
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> System:
+    return import_k8s(boutique.write(tmp_path)).system
+
+
+def call(system: System, caller: str, callee: str) -> Call:
+    return next(c for name, _, _, c in iter_calls(system) if name == caller and c.to == callee)
+
+
+def test_every_deployment_becomes_a_component_with_its_replicas(demo: System) -> None:
+    assert list(demo.components) == [*boutique.SERVICES, "redis-cart"]
+    for name in boutique.SERVICES:
+        assert demo.components[name].replicas == boutique.REPLICAS.get(name, 1), name
+        assert demo.components[name].kind is Kind.SERVICE
+        assert demo.components[name].workers == 1      # 200m limit: 0.2 cores
+    # the cart's Redis has no database behind it: it is the store itself
+    assert (demo.components["redis-cart"].kind, demo.components["redis-cart"].tech) == \
+        (Kind.DATABASE, "redis")
+
+
+def test_calls_follow_the_address_variables(demo: System) -> None:
+    for caller, (_, env) in boutique.SERVICES.items():
+        expected = [address.split(":")[0] for address in env.values()]
+        if caller == "checkoutservice":
+            expected.append("emailservice")     # from the ConfigMap
+        got = [c.to for c in demo.components[caller].operations["handle"].calls]
+        assert got == expected, caller
+
+
+def test_istio_routes_set_timeouts_retries_and_deadlines(demo: System) -> None:
+    # 3 retries of 1 s each plus back-off would take 4.75 s: the route's 3 s is a deadline
+    catalog = call(demo, "frontend", "productcatalogservice")
+    assert (catalog.timeout, catalog.deadline) == (1.0, 3.0)
+    assert catalog.retry is not None and catalog.retry.attempts == 4
+    assert catalog.retry.on == ["error"]            # 5xx; connect-failure alone is no cause
+    payment = call(demo, "checkoutservice", "paymentservice")
+    assert (payment.timeout, payment.retry) == (2.0, None)   # attempts: 0
+    # no route sets retries: Istio retries twice on connect-failure,refused-stream,unavailable
+    shipping = call(demo, "frontend", "shippingservice")
+    assert shipping.timeout is None
+    assert shipping.retry is not None and (shipping.retry.attempts, shipping.retry.on) == \
+        (3, ["unavailable"])
+    # the cart's DestinationRule caps concurrent retries at every caller
+    cart = call(demo, "checkoutservice", "cartservice")
+    assert cart.retry is not None and cart.retry.max_concurrent == 3
+    # the Redis wire protocol is TCP: no mesh retries
+    assert call(demo, "cartservice", "redis-cart").retry is None
+
+
+def test_destination_rules_and_faults(demo: System) -> None:
+    cart = demo.components["cartservice"]
+    assert cart.connection_pool == ConnectionPool(
+        max_connections=100, max_pending_requests=10, max_requests=ISTIO_UNLIMITED)
+    assert cart.outlier_detection == OutlierDetection(
+        consecutive_5xx=7, interval="5s", base_ejection_time="1m", max_ejection_percent=0.5)
+    assert demo.components["currencyservice"].balancer.value == "least_requests"
+    faults = {f.target: f for f in demo.faults}
+    assert faults["paymentservice"].error_rate == 0.1
+    delay = faults["currencyservice"].latency
+    assert delay is not None and delay.add is not None
+    assert delay.add.mean_s == pytest.approx(1.0)      # 2 s on half the requests
+
+
+def test_entry_points_and_what_is_not_imported(tmp_path: Path) -> None:
+    imported = import_k8s(boutique.write(tmp_path))
+    assert [w.to for w in imported.system.workloads] == ["frontend"]
+    assert any("HorizontalPodAutoscaler frontend" in note for note in imported.notes)
+    assert any("10 ServiceAccount" in note for note in imported.notes)
+    assert imported.system.name == tmp_path.name.replace("_", "-")   # the folder's
+    assert "# from " + str(tmp_path / "kubernetes-manifests.yaml") + ":7: Deployment " \
+        "frontend, spec.replicas" in imported.text
+
+
+def test_a_list_and_folders_are_read(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "list.json").write_text(
+        '{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "apps/v1", '
+        '"kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"}, "spec": '
+        '{"replicas": 4, "template": {"metadata": {"labels": {"app": "api"}}, "spec": '
+        '{"containers": [{"name": "api", "image": "acme/api"}]}}}}]}')
+    with pytest.raises(ImportFailed, match="use --recursive"):
+        import_k8s([str(tmp_path)])
+    system = import_k8s([str(tmp_path)], recursive=True).system
+    assert system.components["api"].replicas == 4
+    assert system.name == "shop"
+
+
+DEPLOYMENT = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n"
+              "  template:\n    spec:\n      containers: [{name: api, image: acme/api}]\n")
+
+
+@pytest.mark.parametrize(("text", "line", "message"), [
+    (DEPLOYMENT + "---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n",
+     9, "unknown kind Widget (example.com/v1) named w"),
+    (DEPLOYMENT + "---\n" + DEPLOYMENT, 9, "Deployment api in namespace default is defined "
+     "twice"),
+    ("services:\n  web: {image: nginx}\n", 1, "use `scalesim import compose`"),
+    ("apiVersion: v1\nkind: Service\nmetadata: {}\n", 1, "no metadata.name"),
+    ("- just\n- a list\n", 1, "not a Kubernetes object"),
+    ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {replicas: 2}\n", 1,
+     "no pod template"),
+    ("kind: Service\nmetadata: {name: a\n", 3, "not valid YAML"),
+])
+def test_bad_input_names_file_and_line(tmp_path: Path, text: str, line: int,
+                                        message: str) -> None:
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text(text)
+    with pytest.raises(ImportFailed) as caught:
+        import_k8s([str(manifest)])
+    problem = caught.value.problems[0]
+    assert (problem.file, problem.line) == (str(manifest), line)
+    assert message in problem.message
+
+
+def test_unknown_kinds_can_be_skipped(tmp_path: Path) -> None:
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text(DEPLOYMENT + "---\napiVersion: example.com/v1\nkind: Widget\n"
+                        "metadata: {name: w}\n")
+    imported = import_k8s([str(manifest)], skip_unknown=True)
+    assert list(imported.system.components) == ["api"]
+    assert any("unknown kind Widget" in note and "skipped" in note for note in imported.notes)
