@@ -114,11 +114,14 @@ def k8s_command(
     output: Output = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-R",
                                             help="Read folders' subfolders too.")] = False,
+    namespace: Annotated[str, typer.Option(
+        help="Namespace of objects that name none (as kubectl apply -n).")] = "default",
     skip_unknown: SkipUnknown = False, name: SystemName = None, force: Force = False,
     as_json: AsJson = False,
 ) -> None:
     """A spec from Kubernetes manifests, with Istio, Gateway API, KEDA and Argo objects."""
-    _run(lambda: import_k8s(paths, recursive, skip_unknown, name), output, force, as_json)
+    _run(lambda: import_k8s(paths, recursive, skip_unknown, name, namespace), output, force,
+         as_json)
 
 
 @import_app.command("helm")

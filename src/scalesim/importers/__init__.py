@@ -23,13 +23,13 @@ def import_compose(paths: Sequence[str]) -> Imported:
 
 
 def import_k8s(paths: Sequence[str], recursive: bool = False, skip_unknown: bool = False,
-               name: str | None = None) -> Imported:
+               name: str | None = None, namespace: str = "default") -> Imported:
     """Kubernetes manifests (files, folders, or '-' for standard input) as a spec."""
     files = expand(paths, recursive)
     folder = Path(paths[0]) if paths and paths[0] != "-" else Path.cwd()
     fallback = (folder if folder.is_dir() else folder.resolve().parent).resolve().name
     return assemble(read_cluster(load_all(files), ", ".join(paths), skip_unknown, name,
-                                 fallback or None, "the folder of the manifests"))
+                                 fallback or None, "the folder of the manifests", namespace))
 
 
 def import_helm(chart: str, values: Sequence[str] = (), sets: Sequence[str] = (),
@@ -41,7 +41,7 @@ def import_helm(chart: str, values: Sequence[str] = (), sets: Sequence[str] = ()
     source = " ".join([chart, *(f"--values {file}" for file in values),
                        *(f"--set {s}" for s in sets)])
     return assemble(read_cluster(documents, source, skip_unknown, name, chart_id,
-                                 "the chart's name"))
+                                 "the chart's name", namespace))
 
 
 __all__ = ["MARK", "ImportFailed", "Imported", "Problem", "import_compose", "import_helm",

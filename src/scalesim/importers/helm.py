@@ -22,7 +22,8 @@ HOW_TO_GET_HELM = ("rendering a chart needs Helm: install the helm binary "
                    "(https://helm.sh/docs/intro/install/) or `pip install 'scalesim[helm]'`; "
                    "or render it yourself and import the output: "
                    "`helm template NAME CHART | scalesim import k8s -`")
-_TEMPLATE_AT = re.compile(r"template: ([^:\s]+):(\d+)(?::\d+)?: (.*)", re.DOTALL)
+_TEMPLATE_AT = re.compile(r"([^\s:]+\.(?:yaml|yml|tpl|json|txt)):(\d+)(?::\d+)?:?\s*(.*)",
+                          re.DOTALL)
 _SOURCE = re.compile(r"^# Source: (.+)$", re.MULTILINE)
 TIMEOUT_S = 120
 
@@ -135,11 +136,12 @@ def _split(output: str) -> list[Document]:
 
 
 def _render_error(chart: str, message: str) -> ImportFailed:
-    """Helm names the template and line that failed ('template: c/templates/x.yaml:12:3:')."""
+    """Helm names the template and line that failed ('c/templates/x.yaml:12:3: executing')."""
     found = _TEMPLATE_AT.search(message)
     if found is not None:
         template = found.group(1)
         relative = template.split("/", 1)[1] if "/" in template else template
         return ImportFailed([Problem(str(Path(chart) / relative), int(found.group(2)),
-                                     f"the chart does not render: {found.group(3).strip()}")])
+                                     "the chart does not render: "
+                                     + " ".join(found.group(3).split()))])
     return ImportFailed([Problem(chart, 0, f"the chart does not render: {message}")])

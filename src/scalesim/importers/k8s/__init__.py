@@ -65,8 +65,8 @@ SKIPPED: frozenset[Kind] = frozenset({
 KNOWN: frozenset[Kind] = frozenset(k for phase in PHASES for k in phase) | SKIPPED
 
 
-def manifests(documents: Sequence[Document], skip_unknown: bool,
-              notes: list[str]) -> list[Manifest]:
+def manifests(documents: Sequence[Document], skip_unknown: bool, notes: list[str],
+              namespace: str = DEFAULT_NAMESPACE) -> list[Manifest]:
     """Every object (List items unpacked), checked to be a Kubernetes object of a kind this
     importer knows; all problems are collected."""
     found: list[Manifest] = []
@@ -77,7 +77,7 @@ def manifests(documents: Sequence[Document], skip_unknown: bool,
             if problem is not None:
                 problems.append(Problem(document.file, line, problem))
                 continue
-            manifest = Manifest(data, document.file, line)
+            manifest = Manifest(data, document.file, line, namespace)
             if (manifest.group, manifest.kind) not in KNOWN:
                 message = (f"unknown kind {manifest.kind} ({data['apiVersion']}) named "
                            f"{manifest.name}")
@@ -133,11 +133,11 @@ def _duplicates(found: list[Manifest]) -> list[Problem]:
 
 def read_cluster(documents: Sequence[Document], source: str, skip_unknown: bool = False,
                  name: str | None = None, fallback_name: str | None = None,
-                 fallback_why: str = "") -> Draft:
-    """The draft of every object; the system is named `name`, else from the objects, else
-    `fallback_name` (the chart, the manifests' folder)."""
+                 fallback_why: str = "", namespace: str = DEFAULT_NAMESPACE) -> Draft:
+    """The draft of every object (applied to `namespace` unless they name one); the system
+    is named `name`, else from the objects, else `fallback_name` (the chart, the folder)."""
     notes: list[str] = []
-    objects = manifests(documents, skip_unknown, notes)
+    objects = manifests(documents, skip_unknown, notes, namespace)
     draft = Draft(source=source, name=Fact(name, "--name") if name else Fact(
         fallback_name or "imported", fallback_why if fallback_name
         else "no system name in the files"))
@@ -171,10 +171,10 @@ def _name_from_objects(draft: Draft, objects: list[Manifest]) -> None:
     names = Counter(str(m.data["metadata"].get("labels", {}).get("app.kubernetes.io/part-of"))
                     for m in objects if isinstance(m.data["metadata"].get("labels"), dict)
                     and m.data["metadata"]["labels"].get("app.kubernetes.io/part-of"))
-    namespaces = {m.namespace for m in objects}
+    namespaces = {m.data["metadata"].get("namespace") for m in objects}
     if names:
         chosen = names.most_common(1)[0][0]
         draft.name = Fact(chosen, f"the app.kubernetes.io/part-of label of {names[chosen]} "
                           "objects")
-    elif len(namespaces) == 1 and DEFAULT_NAMESPACE not in namespaces:
-        draft.name = Fact(namespaces.pop(), "the namespace of every object")
+    elif len(namespaces) == 1 and not namespaces & {None, "", DEFAULT_NAMESPACE}:
+        draft.name = Fact(str(namespaces.pop()), "the namespace every object names")

@@ -23,6 +23,7 @@ class Manifest:
     data: dict[str, Any]
     file: str
     line: int
+    default_namespace: str = DEFAULT_NAMESPACE   # where objects without one are applied
 
     @property
     def group(self) -> str:
@@ -41,7 +42,7 @@ class Manifest:
     @property
     def namespace(self) -> str:
         value = self.data["metadata"].get("namespace")
-        return str(value) if value else DEFAULT_NAMESPACE
+        return str(value) if value else self.default_namespace
 
     @property
     def spec(self) -> dict[str, Any]:
