@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from scalesim.importers.draft import Component, Fact, Reference
+from scalesim.importers.errors import ImportFailed, fail
 from scalesim.importers.hosts import hosts_in
 from scalesim.importers.k8s.objects import Cluster, Manifest, Mappers
 from scalesim.importers.kinds import guess
@@ -36,13 +37,12 @@ def workload(manifest: Manifest, cluster: Cluster) -> None:
     if found is None:
         if manifest.kind == "Rollout" and "workloadRef" in manifest.spec:
             return  # its Deployment is the component; replicas below
-        raise_missing(manifest)
-        return
+        raise _no_pod(manifest, "spec.template")
     template, base = found
     containers = template["spec"].get("containers")
     if not isinstance(containers, list) or not containers or \
             not all(isinstance(c, dict) for c in containers):
-        raise_missing(manifest, f"{base}.spec.containers")
+        raise _no_pod(manifest, f"{base}.spec.containers")
     main_index = _main_container(containers)
     main = containers[main_index]
     image = main.get("image") if isinstance(main.get("image"), str) else None
@@ -61,11 +61,9 @@ def workload(manifest: Manifest, cluster: Cluster) -> None:
                     f"{base}.spec.containers[{index}]")
 
 
-def raise_missing(manifest: Manifest, path: str = "spec.template") -> None:
-    from scalesim.importers.errors import fail
-
-    raise fail(manifest.file, manifest.line, f"{manifest.title}: no pod template ({path}) "
-               "with containers")
+def _no_pod(manifest: Manifest, path: str) -> ImportFailed:
+    return fail(manifest.file, manifest.line, f"{manifest.title}: no pod template ({path}) "
+                "with containers")
 
 
 def _main_container(containers: list[dict[str, Any]]) -> int:
