@@ -137,3 +137,16 @@ def test_unknown_kinds_can_be_skipped(tmp_path: Path) -> None:
     imported = import_k8s([str(manifest)], skip_unknown=True)
     assert list(imported.system.components) == ["api"]
     assert any("unknown kind Widget" in note and "skipped" in note for note in imported.notes)
+
+
+def test_a_statefulset_pod_name_reaches_its_component(tmp_path: Path) -> None:
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text(
+        DEPLOYMENT.replace("image: acme/api}", "image: acme/api, env: [{name: DB_HOST, "
+                           "value: db-0.db.default.svc.cluster.local}]}")
+        + "---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n"
+        "  serviceName: db\n  template:\n    metadata: {labels: {app: db}}\n    spec:\n"
+        "      containers: [{name: db, image: 'mysql:8'}]\n---\napiVersion: v1\n"
+        "kind: Service\nmetadata: {name: db}\nspec: {clusterIP: None, selector: {app: db}}\n")
+    system = import_k8s([str(manifest)]).system
+    assert [c.to for c in system.components["api"].operations["handle"].calls] == ["db"]

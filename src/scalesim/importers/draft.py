@@ -9,6 +9,7 @@ cache misses) and writes the spec.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -17,6 +18,7 @@ from scalesim.importers.sources import Seen
 from scalesim.spec.model import Kind
 
 T = TypeVar("T")
+_POD_ORDINAL = re.compile(r"^[a-z0-9-]+-\d+$")
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,14 @@ class Draft:
             self.hosts.setdefault(name.lower(), key)
 
     def resolve(self, host: str, namespace: str) -> str | None:
+        """The component a host name reaches from `namespace`; a StatefulSet pod's own name
+        (`db-0.db…`) reaches its component."""
         host = host.lower().rstrip(".")
-        return self.hosts.get(host) or self.short_hosts.get((namespace, host))
+        found = self.hosts.get(host) or self.short_hosts.get((namespace, host))
+        first, _, rest = host.partition(".")
+        if found is None and rest and _POD_ORDINAL.match(first):
+            return self.resolve(rest, namespace)
+        return found
 
     def note(self, text: str) -> None:
         if text not in self.notes:
