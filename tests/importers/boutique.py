@@ -39,6 +39,10 @@ def _deployment(name: str, port: int, env: dict[str, str]) -> str:
     if name == "checkoutservice":  # one address comes from a ConfigMap
         env_lines += ("            - name: EMAIL_SERVICE_ADDR\n              valueFrom:\n"
                       "                configMapKeyRef: {name: addresses, key: email}\n")
+    extra = {"paymentservice": ("STRIPE_API_URL", "http://api.stripe.com/v1"),
+             "emailservice": ("SMTP_HOST", "smtp.mail.example")}
+    if name in extra:  # outside the cluster: declared by a ServiceEntry, or not at all
+        env_lines += f"            - name: {extra[name][0]}\n              value: {extra[name][1]}\n"
     replicas = f"  replicas: {REPLICAS[name]}\n" if name in REPLICAS else ""
     return f"""---
 apiVersion: apps/v1
@@ -164,6 +168,27 @@ spec:
 """
 
 ISTIO = """\
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: stripe
+spec:
+  hosts: [api.stripe.com]
+  location: MESH_EXTERNAL
+  ports: [{number: 80, name: http, protocol: HTTP}]   # TLS originated by the mesh
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: stripe
+spec:
+  hosts: [api.stripe.com]
+  http:
+    - route:
+        - destination: {host: api.stripe.com}
+      timeout: 5s
+---
 apiVersion: networking.istio.io/v1
 kind: Gateway
 metadata:

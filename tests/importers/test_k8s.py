@@ -26,7 +26,7 @@ def call(system: System, caller: str, callee: str) -> Call:
 
 
 def test_every_deployment_becomes_a_component_with_its_replicas(demo: System) -> None:
-    assert list(demo.components) == [*boutique.SERVICES, "redis-cart"]
+    assert list(demo.components) == [*boutique.SERVICES, "redis-cart", "stripe"]
     for name in boutique.SERVICES:
         assert demo.components[name].replicas == boutique.REPLICAS.get(name, 1), name
         assert demo.components[name].kind is Kind.SERVICE
@@ -41,6 +41,8 @@ def test_calls_follow_the_address_variables(demo: System) -> None:
         expected = [address.split(":")[0] for address in env.values()]
         if caller == "checkoutservice":
             expected.append("emailservice")     # from the ConfigMap
+        if caller == "paymentservice":
+            expected.append("stripe")           # its ServiceEntry's host
         got = [c.to for c in demo.components[caller].operations["handle"].calls]
         assert got == expected, caller
 
@@ -63,6 +65,18 @@ def test_istio_routes_set_timeouts_retries_and_deadlines(demo: System) -> None:
     assert cart.retry is not None and cart.retry.max_concurrent == 3
     # the Redis wire protocol is TCP: no mesh retries
     assert call(demo, "cartservice", "redis-cart").retry is None
+
+
+def test_service_entries_are_external_components(tmp_path: Path) -> None:
+    imported = import_k8s(boutique.write(tmp_path))
+    stripe = call(imported.system, "paymentservice", "stripe")
+    assert imported.system.components["stripe"].kind is Kind.EXTERNAL
+    # no retries on the route: Istio's two, all within the route's 5 s
+    assert (stripe.timeout, stripe.deadline) == (None, 5.0)
+    assert stripe.retry is not None and stripe.retry.attempts == 3
+    # a host nothing in the files declares is reported, not guessed
+    assert any(note.startswith("emailservice names smtp.mail.example") for note in
+               imported.notes)
 
 
 def test_destination_rules_and_faults(demo: System) -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from scalesim.importers.assemble import MARK, Imported, assemble
+from scalesim.importers.assemble import Imported, assemble
 from scalesim.importers.compose import read_project
+from scalesim.importers.draft import MARK
 from scalesim.importers.errors import ImportFailed, Problem
 from scalesim.importers.helm import chart_name, render
 from scalesim.importers.k8s import read_cluster

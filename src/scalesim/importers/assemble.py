@@ -1,28 +1,21 @@
 """From what the files say (a `Draft`) to a commented spec that validates.
 
-The files show who knows whose address, not who calls whom, so roles are decided here, each
-rule stated in docs/import.md and in a comment beside its result:
-- a queue's subscribers are the referrers a KEDA object scales on it; without KEDA, the
-  referrers that nothing calls and that are no entry point (workers); other referrers
-  publish to it (async);
-- a cache's backend is the database its callers also reach (their reference to it is the
-  miss path); a cache with nothing behind it is a store: a database of its tech;
-- a call that would close a synchronous cycle is made async.
-What no file can say (work times, rates, operations, hit ratios) gets a PLACEHOLDER value.
+Once `roles` has decided who calls whom, every component, call, workload and fault is
+written with the comment of where it came from; what no file can say (work times, rates,
+operations, hit ratios) gets a PLACEHOLDER value. The text is validated before it is
+returned, so nothing invalid is ever written.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from scalesim.importers.draft import Component, Draft, Fact, Route
+from scalesim.importers.draft import MARK, Component, Draft, Fact, Route
 from scalesim.importers.envoy import ISTIO_DEFAULT_RETRIES, ISTIO_RETRY_ON, retry
 from scalesim.importers.errors import fail
-from scalesim.importers.kinds import Guess
 from scalesim.importers.names import Names, spec_name
+from scalesim.importers.roles import Roles, decide
 from scalesim.importers.sources import Seen
 from scalesim.importers.writer import to_text
 from scalesim.spec import System
@@ -31,7 +24,6 @@ from scalesim.spec.loader import load_spec_text
 from scalesim.spec.model import Kind
 from scalesim.spec.units import format_duration
 
-MARK = "PLACEHOLDER"
 OPERATION = {Kind.SERVICE: "handle", Kind.GATEWAY: "handle", Kind.DATABASE: "query",
              Kind.CACHE: "get", Kind.EXTERNAL: "call"}
 WORK = {Kind.SERVICE: "5ms", Kind.GATEWAY: "1ms", Kind.DATABASE: "2ms", Kind.CACHE: "500us",
@@ -59,15 +51,6 @@ class Imported:
     notes: list[str]
 
 
-@dataclass
-class _Roles:
-    calls: dict[tuple[str, str], list[Seen]] = field(default_factory=dict)
-    publishes: dict[tuple[str, str], list[Seen]] = field(default_factory=dict)
-    consumers: dict[str, dict[str, Seen | str]] = field(default_factory=dict)
-    backends: dict[str, Fact[str]] = field(default_factory=dict)
-    made_async: set[tuple[str, str]] = field(default_factory=set)
-
-
 class _Spec:
     """Plain spec data plus the comment of each path."""
 
@@ -87,12 +70,10 @@ class _Spec:
 
 
 def assemble(draft: Draft) -> Imported:
+    roles = decide(draft)
+    kinds = roles.kinds
     names = Names()
     name_of = {key: names.add(component.name) for key, component in draft.components.items()}
-    kinds = {key: component.final_kind for key, component in draft.components.items()}
-    roles = _roles(draft, kinds)
-    _placeholder_consumers(draft, kinds, roles, names, name_of)
-    _break_cycles(draft, roles)
     spec = _Spec()
     system_name = spec_name(draft.name.value, "imported")
     spec.data["scalesim"] = 1
@@ -115,123 +96,8 @@ def assemble(draft: Draft) -> Imported:
     return Imported(text, system, renamed, spec.placeholders, list(draft.notes))
 
 
-def _roles(draft: Draft, kinds: dict[str, Kind]) -> _Roles:
-    roles = _Roles()
-    edges: dict[tuple[str, str], list[Seen]] = {}
-    for key, component in draft.components.items():
-        for reference in component.references:
-            target = reference.target or draft.resolve(reference.host, reference.namespace)
-            if target is None or target == key:
-                continue
-            if component.wires_itself:
-                draft.note(f"{component.name} → {draft.components[target].name}: "
-                           f"{component.guess.tech} server's own wiring ({reference.seen.file}"
-                           f":{reference.seen.line}), not a call")
-                continue
-            edges.setdefault((key, target), []).append(reference.seen)
-    remaining: dict[tuple[str, str], list[Seen]] = {}
-    for (source, target), seen in edges.items():
-        kind = kinds[source]
-        if kind is Kind.QUEUE:
-            roles.consumers.setdefault(source, {})[target] = seen[0]
-        elif kind is Kind.CACHE and source not in roles.backends:
-            roles.backends[source] = Fact(target, seen[0])
-        elif kind in (Kind.DATABASE, Kind.EXTERNAL, Kind.CACHE):
-            draft.note(f"{draft.components[source].name} → {draft.components[target].name}: a "
-                       f"{kind.value} makes no calls in a spec; left out")
-        else:
-            remaining[source, target] = seen
-    called = {target for _, target in remaining}
-    scaled_on = {queue for component in draft.components.values() for queue in component.consumes}
-    for (source, target), seen in remaining.items():
-        if kinds[target] is not Kind.QUEUE:
-            roles.calls[source, target] = seen
-            continue
-        consumer = draft.components[source]
-        if target in consumer.consumes:
-            roles.consumers.setdefault(target, {})[source] = consumer.consumes[target]
-        elif source in roles.consumers.get(target, {}):
-            continue
-        elif target not in scaled_on and source not in called and not consumer.entry:
-            roles.consumers.setdefault(target, {})[source] = (
-                f"consumer: {consumer.name} reaches this queue, and nothing calls it "
-                f"({seen[0].file}:{seen[0].line})")
-        else:
-            roles.publishes[source, target] = seen
-    _cache_backends(draft, kinds, roles)
-    return roles
-
-
-def _cache_backends(draft: Draft, kinds: dict[str, Kind], roles: _Roles) -> None:
-    for cache, component in draft.components.items():
-        if kinds[cache] is not Kind.CACHE or cache in roles.backends:
-            continue
-        callers = [source for source, target in roles.calls if target == cache]
-        reached = Counter(target for source, target in roles.calls
-                          if source in callers and kinds[target] is Kind.DATABASE)
-        if not reached:
-            kinds[cache] = Kind.DATABASE
-            draft.note(f"{component.name}: a cache with no database behind it is a store: "
-                       f"imported as a database (tech {component.guess.tech or 'unknown'})")
-            continue
-        backend = max(reached, key=lambda key: (reached[key], -list(draft.components).index(key)))
-        users = [draft.components[c].name for c in callers if (c, backend) in roles.calls]
-        roles.backends[cache] = Fact(backend, f"the database its callers ({', '.join(users)}) "
-                                     "also reach: their reference to it is the miss path")
-        for caller in callers:
-            roles.calls.pop((caller, backend), None)
-
-
-def _placeholder_consumers(draft: Draft, kinds: dict[str, Kind], roles: _Roles,
-                           names: Names, name_of: dict[str, str]) -> None:
-    """A queue's subscriber that no file shows gets a marked stand-in component."""
-    for queue, component in list(draft.components.items()):
-        if kinds[queue] is not Kind.QUEUE or roles.consumers.get(queue):
-            continue
-        key = f"{queue}//consumer"
-        stand_in = Component(key, f"{component.name}-consumer", component.namespace,
-                             Guess(Kind.SERVICE, None, "", False))
-        stand_in.kind = Fact(Kind.SERVICE, f"{MARK}: no consumer of {component.name} was found "
-                             "in the files; this stands for it: replace it with the real one")
-        draft.add(stand_in)
-        kinds[key] = Kind.SERVICE
-        name_of[key] = names.add(stand_in.name)
-        roles.consumers[queue] = {key: "the stand-in consumer"}
-
-
-def _break_cycles(draft: Draft, roles: _Roles) -> None:
-    """Walk the synchronous calls from the entry points; an edge back onto the current path
-    closes a cycle, which a spec cannot wait on: that call becomes async."""
-    graph: dict[str, list[str]] = {}
-    for source, target in roles.calls:
-        graph.setdefault(source, []).append(target)
-    for cache, backend in roles.backends.items():
-        graph.setdefault(cache, []).append(backend.value)
-    entries = [key for key, c in draft.components.items() if c.entry]
-    state: dict[str, int] = {}
-    for start in entries + list(draft.components):
-        if start in state:
-            continue
-        stack: list[tuple[str, Iterable[str]]] = [(start, iter(graph.get(start, [])))]
-        state[start] = 1
-        while stack:
-            node, children = stack[-1]
-            child = next(iter(children), None)
-            if child is None:
-                state[node] = 2
-                stack.pop()
-            elif state.get(child) == 1 and (node, child) in roles.calls:
-                roles.made_async.add((node, child))
-                draft.note(f"{draft.components[node].name} → {draft.components[child].name}: "
-                           "the two reach each other; a spec cannot wait in a cycle, so this "
-                           "call is async: check which way requests flow")
-            elif child not in state:
-                state[child] = 1
-                stack.append((child, iter(graph.get(child, []))))
-
-
 def _component(spec: _Spec, draft: Draft, key: str, component: Component,
-               kinds: dict[str, Kind], roles: _Roles, name_of: dict[str, str]) -> None:
+               kinds: dict[str, Kind], roles: Roles, name_of: dict[str, str]) -> None:
     name = name_of[key]
     base: Path = ("components", name)
     data: dict[str, Any] = {}
@@ -302,7 +168,7 @@ def _consumers(spec: _Spec, draft: Draft, base: Path,
 
 
 def _calls(spec: _Spec, draft: Draft, caller: str, path: Path, kinds: dict[str, Kind],
-           roles: _Roles, name_of: dict[str, str]) -> list[dict[str, Any]]:
+           roles: Roles, name_of: dict[str, str]) -> list[dict[str, Any]]:
     calls: list[dict[str, Any]] = []
     for (source, target), seen in list(roles.calls.items()) + list(roles.publishes.items()):
         if source != caller:
@@ -323,19 +189,23 @@ def _calls(spec: _Spec, draft: Draft, caller: str, path: Path, kinds: dict[str, 
 
 def _settings(spec: _Spec, draft: Draft, caller: str, target: str, call: dict[str, Any],
               path: Path) -> None:
-    """Timeout, deadline and retry of one call, from the callee's routes."""
+    """Timeout, deadline and retry of one call, from the callee's routes. Where no route
+    sets retries, Istio's default policy retries HTTP calls; a route timeout then bounds
+    every try together: a deadline."""
     callee = draft.components[target]
     route = callee.routes.get(caller) or callee.routes.get(None) or Route()
-    for field_name, fact in (("timeout", route.timeout), ("deadline", route.deadline)):
-        if fact is not None:
-            call[field_name] = format_duration(fact.value)
-            spec.comment((*path, field_name), fact.seen)
-    chosen = route.retry
+    chosen, timeout, deadline = route.retry, route.timeout, route.deadline
     if chosen is None and route.retry_off is None and draft.meshed and callee.http \
-            and callee.final_kind in (Kind.SERVICE, Kind.GATEWAY):
+            and callee.final_kind in (Kind.SERVICE, Kind.GATEWAY, Kind.EXTERNAL):
         value, _ = retry(ISTIO_DEFAULT_RETRIES, ISTIO_RETRY_ON, None, True)
         chosen = Fact(value, f"Istio's default retry policy ({ISTIO_DEFAULT_RETRIES} retries on "
                       f"{ISTIO_RETRY_ON}): no route sets retries for this call")
+        if timeout is not None and deadline is None:
+            timeout, deadline = None, Fact(timeout.value, f"{timeout.seen} (bounds every try)")
+    for field_name, fact in (("timeout", timeout), ("deadline", deadline)):
+        if fact is not None:
+            call[field_name] = format_duration(fact.value)
+            spec.comment((*path, field_name), fact.seen)
     if chosen is not None:
         value = dict(chosen.value)
         if callee.max_retries is not None:
@@ -345,7 +215,7 @@ def _settings(spec: _Spec, draft: Draft, caller: str, target: str, call: dict[st
         spec.comment((*path, "retry"), chosen.seen)
 
 
-def _workloads(spec: _Spec, draft: Draft, kinds: dict[str, Kind], roles: _Roles,
+def _workloads(spec: _Spec, draft: Draft, kinds: dict[str, Kind], roles: Roles,
                name_of: dict[str, str]) -> None:
     entries: list[tuple[str, str]] = [(key, str(component.entry[0]))
                                       for key, component in draft.components.items()
@@ -380,7 +250,7 @@ def _faults(spec: _Spec, draft: Draft, name_of: dict[str, str]) -> None:
 
 def _header(draft: Draft, renamed: list[tuple[str, str]]) -> str:
     lines = [f"Imported by `scalesim import` from {draft.source}.",
-             "Each value says where it came from. Values marked PLACEHOLDER are not in the "
+             f"Each value says where it came from. Values marked {MARK} are not in the "
              "files:",
              "measure them, or run `scalesim calibrate` with traces, before trusting results.",
              "docs/import.md explains every rule."]

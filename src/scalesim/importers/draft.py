@@ -18,6 +18,7 @@ from scalesim.importers.sources import Seen
 from scalesim.spec.model import Kind
 
 T = TypeVar("T")
+MARK = "PLACEHOLDER"   # the word marking every value no file holds
 _POD_ORDINAL = re.compile(r"^[a-z0-9-]+-\d+$")
 
 

@@ -47,7 +47,7 @@ SKIPPED: frozenset[Kind] = frozenset({
     ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
     ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
     ("autoscaling.k8s.io", "VerticalPodAutoscaler"),
-    ("networking.istio.io", "Gateway"), ("networking.istio.io", "ServiceEntry"),
+    ("networking.istio.io", "Gateway"),
     ("networking.istio.io", "Sidecar"), ("networking.istio.io", "EnvoyFilter"),
     ("networking.istio.io", "WorkloadEntry"), ("security.istio.io", "PeerAuthentication"),
     ("security.istio.io", "AuthorizationPolicy"), ("security.istio.io", "RequestAuthentication"),

@@ -77,4 +77,18 @@ def _external(manifest: Manifest, cluster: Cluster) -> None:
     cluster.service_targets[manifest.namespace, manifest.name] = [key]
 
 
-KINDS: Mappers = {("", "Service"): service}
+def service_entry(manifest: Manifest, cluster: Cluster) -> None:
+    """An Istio ServiceEntry declares hosts outside the mesh: an external component."""
+    hosts = [str(h) for h in manifest.spec.get("hosts") or [] if isinstance(h, str)]
+    key = f"{manifest.namespace}/{manifest.name}"
+    if key in cluster.draft.components or not hosts:
+        return
+    component = cluster.draft.add(Component(key, manifest.name, manifest.namespace,
+                                            Guess(Kind.EXTERNAL, None, "", False)))
+    component.kind = Fact(Kind.EXTERNAL, manifest.seen("spec.hosts"))
+    component.http = _http(manifest)
+    cluster.draft.answer(key, manifest.name, manifest.namespace, tuple(hosts))
+
+
+KINDS: Mappers = {("", "Service"): service,
+                  ("networking.istio.io", "ServiceEntry"): service_entry}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scalesim.importers.draft import Component, Fact, Reference
+from scalesim.importers.draft import MARK, Component, Fact, Reference
 from scalesim.importers.errors import ImportFailed, fail
 from scalesim.importers.hosts import hosts_in
 from scalesim.importers.k8s.objects import Cluster, Manifest, Mappers
@@ -75,7 +75,7 @@ def _main_container(containers: list[dict[str, Any]]) -> int:
 
 def _replicas(manifest: Manifest, component: Component) -> None:
     if manifest.kind == "DaemonSet":
-        component.replicas = Fact(1, "PLACEHOLDER: a DaemonSet runs one replica per node; set "
+        component.replicas = Fact(1, f"{MARK}: a DaemonSet runs one replica per node; set "
                                   "the number of nodes")
         return
     replicas = manifest.spec.get("replicas")
