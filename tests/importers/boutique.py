@@ -42,7 +42,8 @@ def _deployment(name: str, port: int, env: dict[str, str]) -> str:
     extra = {"paymentservice": ("STRIPE_API_URL", "http://api.stripe.com/v1"),
              "emailservice": ("SMTP_HOST", "smtp.mail.example")}
     if name in extra:  # outside the cluster: declared by a ServiceEntry, or not at all
-        env_lines += f"            - name: {extra[name][0]}\n              value: {extra[name][1]}\n"
+        variable, value = extra[name]
+        env_lines += f"            - name: {variable}\n              value: {value}\n"
     replicas = f"  replicas: {REPLICAS[name]}\n" if name in REPLICAS else ""
     return f"""---
 apiVersion: apps/v1

@@ -243,3 +243,48 @@ def test_values_merge_as_helm_merges_them() -> None:
     base = {"a": {"b": 1, "c": 2}, "d": [1, 2], "e": 1}
     assert helm_module.merge(base, {"a": {"c": 3}, "d": [3], "e": None}) == \
         {"a": {"b": 1, "c": 3}, "d": [3]}
+
+
+FAKE_HELM = """#!/bin/sh
+# Stands in for `helm template`: records its arguments, prints what helm would.
+printf '%s\\n' "$@" > "$(dirname "$0")/args"
+if [ -n "$FAIL" ]; then
+  echo 'Error: template: storefront/templates/services.yaml:12:20: executing "x"' >&2
+  exit 1
+fi
+cat <<'OUT'
+---
+# Source: storefront/templates/services.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  replicas: 4
+  template:
+    spec:
+      containers: [{name: api, image: acme/api}]
+OUT
+"""
+
+
+def test_the_helm_binary_is_used_when_installed(chart: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    binary = tmp_path / "bin" / "helm"
+    binary.parent.mkdir()
+    binary.write_text(FAKE_HELM)
+    binary.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{binary.parent}:/usr/bin:/bin")
+    values = chart.parent / "production.yaml"
+    imported = import_helm(str(chart), [str(values)], ["a=1"], release="r1", namespace="ns")
+    args = (binary.parent / "args").read_text().split()
+    assert args == ["template", "r1", str(chart), "--namespace", "ns", "--values", str(values),
+                    "--set", "a=1"]
+    assert imported.system.components["api"].replicas == 4
+    assert "# from helm:storefront/templates/services.yaml:8: Deployment api, spec.replicas" \
+        in imported.text
+    monkeypatch.setenv("FAIL", "1")
+    with pytest.raises(ImportFailed) as caught:
+        import_helm(str(chart))
+    problem = caught.value.problems[0]
+    assert (problem.file, problem.line) == (str(chart / "templates" / "services.yaml"), 12)
