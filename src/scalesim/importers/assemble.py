@@ -201,7 +201,8 @@ def _settings(spec: _Spec, draft: Draft, caller: str, target: str, call: dict[st
         chosen = Fact(value, f"Istio's default retry policy ({ISTIO_DEFAULT_RETRIES} retries on "
                       f"{ISTIO_RETRY_ON}): no route sets retries for this call")
         if timeout is not None and deadline is None:
-            timeout, deadline = None, Fact(timeout.value, f"{timeout.seen} (bounds every try)")
+            deadline = Fact(timeout.value, f"{timeout.seen} (bounds every try)")
+            timeout = None
     for field_name, fact in (("timeout", timeout), ("deadline", deadline)):
         if fact is not None:
             call[field_name] = format_duration(fact.value)
