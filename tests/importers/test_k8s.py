@@ -10,7 +10,8 @@ from tests.importers import boutique
 
 from scalesim.importers import ImportFailed, import_k8s
 from scalesim.importers.envoy import ISTIO_UNLIMITED
-from scalesim.spec import System
+from scalesim.sim import simulate
+from scalesim.spec import System, load_spec_text
 from scalesim.spec.checks import iter_calls
 from scalesim.spec.model import Call, Kind
 from scalesim.spec.resilience import ConnectionPool, OutlierDetection
@@ -91,6 +92,18 @@ def test_destination_rules_and_faults(demo: System) -> None:
     delay = faults["currencyservice"].latency
     assert delay is not None and delay.add is not None
     assert delay.add.mean_s == pytest.approx(1.0)      # 2 s on half the requests
+
+
+def test_the_imported_demo_simulates(tmp_path: Path) -> None:
+    """What is imported runs: every frontend request reaches the services it names, and the
+    imported 2 s delay on half of currencyservice's requests shows in its latency."""
+    text = import_k8s(boutique.write(tmp_path)).text
+    result = simulate(load_spec_text(text, "demo.yaml", ["simulation.duration=20s"]))
+    assert result["requests"]["total"] > 100                 # 10/s for 20 s
+    served = {name: sum(op["requests"]["total"] for op in c["operations"].values())
+              for name, c in result["components"].items()}
+    assert all(count > 0 for count in served.values()), served
+    assert result["components"]["currencyservice"]["latency_ms"]["p90"] >= 2000.0
 
 
 def test_entry_points_and_what_is_not_imported(tmp_path: Path) -> None:
