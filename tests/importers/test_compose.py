@@ -128,6 +128,19 @@ def test_override_file_wins_field_by_field(project: Path) -> None:
     assert "search" in [c.to for c in system.components["web"].operations["handle"].calls]
 
 
+def test_a_service_built_here_runs_its_own_code_whatever_its_image(tmp_path: Path) -> None:
+    """A stand-in named after a server (as the Compose target builds them) still calls."""
+    compose = tmp_path / "compose.yaml"
+    compose.write_text("services:\n  api:\n    build: ./api\n    ports: ['8080']\n"
+                       "    environment: {REDIS_URL: 'http://redis:8080'}\n"
+                       "  redis:\n    build: ./redis\n    image: registry.local/redis:latest\n"
+                       "    environment: {DB_URL: 'http://db:8080'}\n"
+                       "  db:\n    build: ./db\n")
+    system = import_compose([str(compose)]).system
+    assert (system.components["redis"].kind, system.components["redis"].backend) == \
+        (Kind.CACHE, "db")
+
+
 def test_invalid_names_are_mapped_and_reported(tmp_path: Path) -> None:
     compose = tmp_path / "compose.yaml"
     compose.write_text("services:\n  web_app:\n    image: acme/web\n    ports: ['80']\n"

@@ -162,6 +162,8 @@ class _ServiceReader:
     def read(self) -> None:
         image = self.field("image")
         image_name = image[0] if image is not None and isinstance(image[0], str) else None
+        if self.field("build") is not None:
+            image_name = None   # built here: the image is this project's own code
         component = self.draft.add(Component(self.service, self.service, "",
                                              guess(image_name, self.service)))
         self._hosts(component)
