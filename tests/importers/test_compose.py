@@ -181,3 +181,28 @@ def test_bad_input_names_file_and_line(tmp_path: Path, text: str, line: int,
 def test_a_folder_without_a_compose_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ImportFailed, match="no Compose file here"):
         import_compose([str(tmp_path)])
+
+
+def test_components_that_reach_each_other_get_an_async_call(tmp_path: Path) -> None:
+    compose = tmp_path / "compose.yaml"
+    compose.write_text("services:\n  a:\n    image: acme/a\n    ports: ['80']\n"
+                       "    environment: {B_URL: 'http://b:80'}\n"
+                       "  b:\n    image: acme/b\n    environment: {A_URL: 'http://a:80'}\n")
+    imported = import_compose([str(compose)])
+    calls = {name: [(c.to, c.async_) for c in component.operations["handle"].calls]
+             for name, component in imported.system.components.items()}
+    assert calls == {"a": [("b", False)], "b": [("a", True)]}   # walked from the entry a
+    assert any("reach each other" in note for note in imported.notes)
+
+
+def test_a_queue_without_a_consumer_in_the_files_gets_a_marked_stand_in(tmp_path: Path) -> None:
+    compose = tmp_path / "compose.yaml"
+    compose.write_text("services:\n  web:\n    image: acme/web\n    ports: ['80']\n"
+                       "    environment: {BROKER_URL: 'amqp://jobs:5672'}\n"
+                       "  jobs:\n    image: rabbitmq:4\n")
+    imported = import_compose([str(compose)])
+    system = imported.system
+    assert [c.to for c in system.components["jobs"].consumers] == ["jobs-consumer"]
+    assert "kind: service # PLACEHOLDER: no consumer of jobs was found" in imported.text
+    assert [(c.to, c.async_) for c in system.components["web"].operations["handle"].calls] == \
+        [("jobs", True)]
