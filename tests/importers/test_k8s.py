@@ -177,3 +177,27 @@ def test_a_statefulset_pod_name_reaches_its_component(tmp_path: Path) -> None:
         "kind: Service\nmetadata: {name: db}\nspec: {clusterIP: None, selector: {app: db}}\n")
     system = import_k8s([str(manifest)]).system
     assert [c.to for c in system.components["api"].operations["handle"].calls] == ["db"]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a: &x [*x]\n", "refers to itself"),
+    ("a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+     "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e]\n"
+     "g: [*f, *f]\n",
+     "too large"),
+])
+def test_hostile_yaml_fails_cleanly(tmp_path: Path, text: str, message: str) -> None:
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text(text)
+    with pytest.raises(ImportFailed, match=message):
+        import_k8s([str(manifest)])
+
+
+def test_merge_keys_are_expanded(tmp_path: Path) -> None:
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\n"
+                        "spec:\n  template:\n    spec:\n      containers:\n"
+                        "        - &base {name: api, image: acme/api, resources: "
+                        "{limits: {cpu: '3'}}}\n        - <<: *base\n          name: side\n")
+    assert import_k8s([str(manifest)]).system.components["api"].workers == 3
