@@ -201,3 +201,76 @@ def test_merge_keys_are_expanded(tmp_path: Path) -> None:
                         "        - &base {name: api, image: acme/api, resources: "
                         "{limits: {cpu: '3'}}}\n        - <<: *base\n          name: side\n")
     assert import_k8s([str(manifest)]).system.components["api"].workers == 3
+
+
+CONTROL = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: acme/web, env: [{name: API_URL, value: "http://api"}]}]
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: web-rollout}
+spec:
+  replicas: 5
+  workloadRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  strategy: {canary: {steps: [{setWeight: 20}]}}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: api}
+spec:
+  replicas: 3
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers: [{name: api, image: acme/api}]
+  strategy: {blueGreen: {activeService: api}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers: [{name: agent, image: acme/agent}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}, ports: [{name: http, port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api}
+spec: {selector: {app: api}, ports: [{name: http, port: 80}]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: public}
+spec:
+  parentRefs: [{name: edge}]
+  rules:
+    - backendRefs: [{name: web, port: 80}]
+"""
+
+
+def test_rollouts_daemonsets_and_gateway_api_routes(tmp_path: Path) -> None:
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text(CONTROL)
+    imported = import_k8s([str(manifest)])
+    system = imported.system
+    assert system.components["web"].replicas == 5       # the Rollout owns the replicas
+    assert system.components["api"].replicas == 3      # a Rollout with its own template
+    assert "replicas: 1 # PLACEHOLDER: a DaemonSet runs one replica per node" in imported.text
+    assert [w.to for w in system.workloads] == ["web"]  # the HTTPRoute's backend
+    assert [c.to for c in system.components["web"].operations["handle"].calls] == ["api"]
+    assert any("rollout strategy is not imported yet" in note for note in imported.notes)
