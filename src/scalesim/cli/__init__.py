@@ -6,6 +6,7 @@ import typer
 
 from scalesim import __version__
 from scalesim.cli.generate import generate_command
+from scalesim.cli.importing import import_app
 from scalesim.cli.lint import lint_command
 from scalesim.cli.patterns import advise_command, patterns_app
 from scalesim.cli.render import compare_command, diagram_command, export_command, report_command
@@ -29,6 +30,7 @@ app.add_typer(patterns_app, name="patterns")
 app.command("advise")(advise_command)
 app.command("lint")(lint_command)
 app.command("generate")(generate_command)
+app.add_typer(import_app, name="import")
 app.command("diagram")(diagram_command)
 app.command("report")(report_command)
 app.command("compare")(compare_command)

@@ -1,0 +1,261 @@
+"""From what the files say (a `Draft`) to a commented spec that validates.
+
+Once `roles` has decided who calls whom, every component, call, workload and fault is
+written with the comment of where it came from; what no file can say (work times, rates,
+operations, hit ratios) gets a PLACEHOLDER value. The text is validated before it is
+returned, so nothing invalid is ever written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from scalesim.importers.draft import MARK, Component, Draft, Fact, Route
+from scalesim.importers.envoy import ISTIO_DEFAULT_RETRIES, ISTIO_RETRY_ON, retry
+from scalesim.importers.errors import fail
+from scalesim.importers.names import Names, spec_name
+from scalesim.importers.roles import Roles, decide
+from scalesim.importers.sources import Seen
+from scalesim.importers.writer import to_text
+from scalesim.spec import System
+from scalesim.spec.errors import Path, SpecError
+from scalesim.spec.loader import load_spec_text
+from scalesim.spec.model import Kind
+from scalesim.spec.units import format_duration
+
+OPERATION = {Kind.SERVICE: "handle", Kind.GATEWAY: "handle", Kind.DATABASE: "query",
+             Kind.CACHE: "get", Kind.EXTERNAL: "call"}
+WORK = {Kind.SERVICE: "5ms", Kind.GATEWAY: "1ms", Kind.DATABASE: "2ms", Kind.CACHE: "500us",
+        Kind.EXTERNAL: "50ms"}
+RATE = "10/s"
+HIT_RATIO = 0.8
+MEASURE_WORK = (f"{MARK}: compute time per request; profile it, or run `scalesim calibrate` "
+                "with traces")
+MEASURE_RATE = f"{MARK}: requests per second arriving here (ingress or load-balancer metrics)"
+ONE_OPERATION = f"{MARK}: one operation for every endpoint (the files do not name them)"
+CALL_ORDER = (f"{MARK}: order and share unknown; each call runs once per request, one after "
+              "another")
+NO_CPU = f"{MARK}: no CPU request or limit; set the requests one replica serves at once"
+MEASURE_HITS = f"{MARK}: share of reads the cache answers (its hit and miss counters)"
+CONCURRENCY = f"{MARK}: deliveries in flight at once (the consumer's prefetch × replicas)"
+
+@dataclass(frozen=True)
+class Imported:
+    """The written spec, the System it validates as, and what the user should know."""
+
+    text: str
+    system: System
+    renamed: list[tuple[str, str]]
+    placeholders: int
+    notes: list[str]
+
+
+class _Spec:
+    """Plain spec data plus the comment of each path."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+        self.comments: dict[Path, str] = {}
+        self.placeholders = 0
+
+    def comment(self, path: Path, text: str | Seen | None) -> None:
+        if text is None or str(text) == "":
+            return
+        text = str(text)
+        if text.startswith(MARK):
+            self.placeholders += 1
+        self.comments[path] = text if path not in self.comments else \
+            f"{self.comments[path]}; {text}"
+
+
+def assemble(draft: Draft) -> Imported:
+    roles = decide(draft)
+    kinds = roles.kinds
+    names = Names()
+    name_of = {key: names.add(component.name) for key, component in draft.components.items()}
+    spec = _Spec()
+    system_name = spec_name(draft.name.value, "imported")
+    spec.data["scalesim"] = 1
+    spec.data["name"] = system_name
+    spec.comment(("name",), draft.name.seen)
+    spec.data["description"] = f"Imported from {draft.source}"
+    spec.data["components"] = {}
+    for key, component in draft.components.items():
+        _component(spec, draft, key, component, kinds, roles, name_of)
+    _workloads(spec, draft, kinds, roles, name_of)
+    _faults(spec, draft, name_of)
+    renamed = names.mapped
+    header = _header(draft, renamed)
+    text = to_text(spec.data, spec.comments, header)
+    try:
+        system = load_spec_text(text, "imported spec")
+    except SpecError as error:  # our mapping produced something invalid: say so plainly
+        raise fail(draft.source, 0, "the imported spec does not validate (a bug in "
+                   f"scalesim import; please report it):\n{error}") from None
+    return Imported(text, system, renamed, spec.placeholders, list(draft.notes))
+
+
+def _component(spec: _Spec, draft: Draft, key: str, component: Component,
+               kinds: dict[str, Kind], roles: Roles, name_of: dict[str, str]) -> None:
+    name = name_of[key]
+    base: Path = ("components", name)
+    data: dict[str, Any] = {}
+    spec.data["components"][name] = data
+    kind = kinds[key]
+    data["kind"] = kind.value
+    if component.kind is not None:
+        spec.comment((*base, "kind"), component.kind.seen)
+    elif component.guess.why:
+        spec.comment((*base, "kind"), component.guess.why)
+    if kind is not component.final_kind:
+        spec.comment((*base, "kind"), f"a {component.final_kind.value} with nothing behind it")
+    tech = component.tech or component.guess.tech
+    if tech:
+        data["tech"] = tech
+    if component.replicas is not None:
+        data["replicas"] = component.replicas.value
+        spec.comment((*base, "replicas"), component.replicas.seen)
+    if kind is not Kind.EXTERNAL and kind is not Kind.QUEUE:
+        if component.workers is not None:
+            data["workers"] = component.workers.value
+            spec.comment((*base, "workers"), component.workers.seen)
+        else:
+            data["workers"] = 1
+            spec.comment((*base, "workers"), NO_CPU)
+    for field_name, fact in (("balancer", component.balancer),
+                             ("connection_pool", component.connection_pool),
+                             ("outlier_detection", component.outlier)):
+        if fact is not None:
+            data[field_name] = fact.value
+            spec.comment((*base, field_name), fact.seen)
+    if component.health:
+        data["health"] = {which: fact.value for which, fact in component.health.items()}
+        for which, fact in component.health.items():
+            spec.comment((*base, "health", which), fact.seen)
+    if kind is Kind.QUEUE:
+        _consumers(spec, draft, base, roles.consumers.get(key, {}), name_of)
+        return
+    if kind is Kind.CACHE:
+        backend = roles.backends[key]
+        data["hit_ratio"] = HIT_RATIO
+        spec.comment((*base, "hit_ratio"), MEASURE_HITS)
+        data["backend"] = name_of[backend.value]
+        spec.comment((*base, "backend"), backend.seen)
+    operation = OPERATION[kind]
+    data["operations"] = {operation: {"work": WORK[kind]}}
+    spec.comment((*base, "operations"), ONE_OPERATION)
+    spec.comment((*base, "operations", operation, "work"), MEASURE_WORK)
+    calls = _calls(spec, draft, key, (*base, "operations", operation, "calls"), kinds, roles,
+                   name_of)
+    if calls:
+        data["operations"][operation]["calls"] = calls
+        spec.comment((*base, "operations", operation, "calls"), CALL_ORDER)
+
+
+def _consumers(spec: _Spec, draft: Draft, base: Path,
+               consumers: dict[str, Seen | str], name_of: dict[str, str]) -> None:
+    entries = []
+    for consumer in consumers:
+        component = draft.components[consumer]
+        replicas = component.replicas.value if component.replicas is not None else 1
+        workers = component.workers.value if component.workers is not None else 1
+        entries.append({"to": name_of[consumer], "concurrency": max(1, replicas * workers)})
+    spec.data["components"][base[1]]["consumers"] = entries
+    for index, why in enumerate(consumers.values()):
+        spec.comment((*base, "consumers", index, "to"), why)
+        spec.comment((*base, "consumers", index, "concurrency"), CONCURRENCY)
+
+
+def _calls(spec: _Spec, draft: Draft, caller: str, path: Path, kinds: dict[str, Kind],
+           roles: Roles, name_of: dict[str, str]) -> list[dict[str, Any]]:
+    calls: list[dict[str, Any]] = []
+    for (source, target), seen in list(roles.calls.items()) + list(roles.publishes.items()):
+        if source != caller:
+            continue
+        index = len(calls)
+        call: dict[str, Any] = {"to": name_of[target]}
+        spec.comment((*path, index, "to"), seen[0])
+        if kinds[target] is Kind.QUEUE or (source, target) in roles.made_async:
+            call["async"] = True
+            if kinds[target] is Kind.QUEUE:
+                spec.comment((*path, index, "async"), "publishing to a queue waits for no "
+                             "answer")
+        else:
+            _settings(spec, draft, caller, target, call, (*path, index))
+        calls.append(call)
+    return calls
+
+
+def _settings(spec: _Spec, draft: Draft, caller: str, target: str, call: dict[str, Any],
+              path: Path) -> None:
+    """Timeout, deadline and retry of one call, from the callee's routes. Where no route
+    sets retries, Istio's default policy retries HTTP calls; a route timeout then bounds
+    every try together: a deadline."""
+    callee = draft.components[target]
+    route = callee.routes.get(caller) or callee.routes.get(None) or Route()
+    chosen, timeout, deadline = route.retry, route.timeout, route.deadline
+    if chosen is None and route.retry_off is None and draft.meshed and callee.http \
+            and callee.final_kind in (Kind.SERVICE, Kind.GATEWAY, Kind.EXTERNAL):
+        value, _ = retry(ISTIO_DEFAULT_RETRIES, ISTIO_RETRY_ON, None, True)
+        chosen = Fact(value, f"Istio's default retry policy ({ISTIO_DEFAULT_RETRIES} retries on "
+                      f"{ISTIO_RETRY_ON}): no route sets retries for this call")
+        if timeout is not None and deadline is None:
+            deadline = Fact(timeout.value, f"{timeout.seen} (bounds every try)")
+            timeout = None
+    for field_name, fact in (("timeout", timeout), ("deadline", deadline)):
+        if fact is not None:
+            call[field_name] = format_duration(fact.value)
+            spec.comment((*path, field_name), fact.seen)
+    if chosen is not None:
+        value = dict(chosen.value)
+        if callee.max_retries is not None:
+            value["max_concurrent"] = callee.max_retries.value
+            spec.comment((*path, "retry", "max_concurrent"), callee.max_retries.seen)
+        call["retry"] = value
+        spec.comment((*path, "retry"), chosen.seen)
+
+
+def _workloads(spec: _Spec, draft: Draft, kinds: dict[str, Kind], roles: Roles,
+               name_of: dict[str, str]) -> None:
+    entries: list[tuple[str, str]] = [(key, str(component.entry[0]))
+                                      for key, component in draft.components.items()
+                                      if component.entry]
+    if not entries:
+        called = {target for _, target in roles.calls} | {t for _, t in roles.publishes}
+        consumers = {c for subs in roles.consumers.values() for c in subs}
+        roots = [key for key in draft.components if kinds[key] in (Kind.SERVICE, Kind.GATEWAY)
+                 and key not in called and key not in consumers]
+        chosen = roots or [key for key in draft.components if kinds[key] is not Kind.QUEUE][:1]
+        why = ("no entry point in the files (no published port, Ingress, route or "
+               "LoadBalancer Service): " + ("nothing calls this component" if roots
+                                             else "the first component"))
+        entries = [(key, why) for key in chosen]
+    workloads = []
+    for index, (key, why) in enumerate(entries):
+        workloads.append({"name": name_of[key], "to": name_of[key], "rate": RATE})
+        spec.comment(("workloads", index, "to"), f"entry point: {why}")
+        spec.comment(("workloads", index, "rate"), MEASURE_RATE)
+    spec.data["workloads"] = workloads
+
+
+def _faults(spec: _Spec, draft: Draft, name_of: dict[str, str]) -> None:
+    faults: list[dict[str, Any]] = []
+    for key, component in draft.components.items():
+        for fact in component.faults:
+            spec.comment(("faults", len(faults), "target"), fact.seen)
+            faults.append({"target": name_of[key], **fact.value})
+    if faults:
+        spec.data["faults"] = faults
+
+
+def _header(draft: Draft, renamed: list[tuple[str, str]]) -> str:
+    lines = [f"Imported by `scalesim import` from {draft.source}.",
+             f"Each value says where it came from. Values marked {MARK} are not in the "
+             "files:",
+             "measure them, or run `scalesim calibrate` with traces, before trusting results.",
+             "docs/import.md explains every rule."]
+    if renamed:
+        lines.append("Renamed to valid spec names: " + ", ".join(
+            f"{source} -> {name}" for source, name in renamed))
+    return "\n".join(lines)

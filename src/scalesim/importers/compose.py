@@ -1,0 +1,302 @@
+"""A Compose project as a draft system: one component per service.
+
+A folder means its Compose file (compose.yaml, compose.yml, docker-compose.yaml or
+docker-compose.yml) and the matching override file, as `docker compose` reads them; later
+files override earlier ones field by field, environments merge by variable. `${VAR}` and
+`${VAR:-default}` take their values from the `.env` file beside the first file (never from
+the shell running the import, so the result does not depend on it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scalesim.importers.draft import Component, Draft, Fact, Reference
+from scalesim.importers.errors import ImportFailed, Problem, fail
+from scalesim.importers.hosts import hosts_in
+from scalesim.importers.kinds import guess
+from scalesim.importers.sizing import cpu_cores, estimate, go_duration
+from scalesim.importers.sources import Document, Seen, line_of, load_all
+from scalesim.spec.model import Kind
+from scalesim.spec.units import format_duration
+
+FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+OVERRIDES = {"compose.yaml": "compose.override.yaml", "compose.yml": "compose.override.yml",
+             "docker-compose.yaml": "docker-compose.override.yaml",
+             "docker-compose.yml": "docker-compose.override.yml"}
+ENTRY_LABEL = "kompose.service.type"            # kompose: the Kubernetes Service type
+EXPOSED = ("loadbalancer", "nodeport")
+# Docker's healthcheck defaults, which differ from Kubernetes' probe defaults.
+DOCKER_HEALTH = {"interval": 30.0, "timeout": 30.0, "retries": 3, "start_period": 0.0}
+_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|([A-Za-z_]"
+                       r"[A-Za-z0-9_]*)|(\$))")
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """One file's definition of a service."""
+
+    file: str
+    node: dict[str, Any]
+
+
+def project_files(paths: Sequence[str]) -> list[str]:
+    """The files to read: each file named, or a folder's Compose file and its override."""
+    files: list[str] = []
+    for path in paths:
+        folder = Path(path)
+        if not folder.is_dir():
+            files.append(path)
+            continue
+        found = next((name for name in FILES if (folder / name).is_file()), None)
+        if found is None:
+            raise fail(path, 0, f"no Compose file here (looked for {', '.join(FILES)})")
+        files.append(str(folder / found))
+        if (folder / OVERRIDES[found]).is_file():
+            files.append(str(folder / OVERRIDES[found]))
+    return files
+
+
+def read_project(paths: Sequence[str]) -> Draft:
+    files = project_files(paths)
+    documents = load_all(files)
+    environment = _dotenv(Path(files[0]).parent / ".env")
+    problems: list[Problem] = []
+    layers: dict[str, list[_Layer]] = {}
+    name: Fact[str] | None = None
+    for document in documents:
+        services = _services(document, problems)
+        if services is None:
+            continue
+        if isinstance(document.data.get("name"), str):
+            name = Fact(document.data["name"], Seen(document.file, line_of(document.data, "name"),
+                                                    "Compose project", "name"))
+        for service, node in services.items():
+            if not isinstance(node, dict):
+                problems.append(Problem(document.file, line_of(services, service),
+                                        f"service '{service}' is not a mapping"))
+                continue
+            layers.setdefault(str(service), []).append(_Layer(document.file, node))
+    if problems:
+        raise ImportFailed(problems)
+    if name is None:
+        folder = Path(files[0]).resolve().parent.name or "imported"
+        name = Fact(folder, f"the folder of {files[0]} (Compose's default project name)")
+    draft = Draft(source=", ".join(files), name=name)
+    for service, service_layers in layers.items():
+        _ServiceReader(draft, service, service_layers, environment).read()
+    return draft
+
+
+def _services(document: Document, problems: list[Problem]) -> dict[str, Any] | None:
+    data = document.data
+    if isinstance(data, dict) and "apiVersion" in data and "kind" in data:
+        problems.append(Problem(document.file, document.line, "this is a Kubernetes manifest, "
+                                "not a Compose file: use `scalesim import k8s`"))
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
+        problems.append(Problem(document.file, document.line, "not a Compose file: it needs a "
+                                "top-level 'services' mapping"))
+        return None
+    services: dict[str, Any] = data["services"]
+    return services
+
+
+def _dotenv(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    values = {}
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, _, value = line.removeprefix("export ").partition("=")
+            values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+def interpolate(value: str, environment: dict[str, str]) -> str:
+    """Compose's `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `$VAR` and `$$`."""
+    def replace(match: re.Match[str]) -> str:
+        if match.group(5):
+            return "$"
+        variable = match.group(1) or match.group(4)
+        operator, default = match.group(2), match.group(3) or ""
+        current = environment.get(variable)
+        if operator == ":-" and not current:
+            return default
+        if operator == "-" and current is None:
+            return default
+        return current or ""
+    return _VARIABLE.sub(replace, value)
+
+
+class _ServiceReader:
+    """Reads one service's layers into a component; a later layer wins per field."""
+
+    def __init__(self, draft: Draft, service: str, layers: list[_Layer],
+                 environment: dict[str, str]) -> None:
+        self.draft = draft
+        self.service = service
+        self.layers = layers
+        self.environment = environment
+
+    def field(self, path: str) -> tuple[Any, Seen] | None:
+        for layer in reversed(self.layers):
+            node: Any = layer.node
+            line = 0
+            for part in path.split("."):
+                if not isinstance(node, dict) or part not in node:
+                    break
+                line = line_of(node, part)
+                node = node[part]
+            else:
+                if isinstance(node, str):
+                    node = interpolate(node, self.environment)
+                return node, Seen(layer.file, line, f"service {self.service}", path)
+        return None
+
+    def read(self) -> None:
+        image = self.field("image")
+        image_name = image[0] if image is not None and isinstance(image[0], str) else None
+        if self.field("build") is not None:
+            image_name = None   # built here: the image is this project's own code
+        component = self.draft.add(Component(self.service, self.service, "",
+                                             guess(image_name, self.service)))
+        self._hosts(component)
+        replicas = self.field("deploy.replicas") or self.field("scale")
+        if replicas is not None and isinstance(replicas[0], int) and replicas[0] >= 1:
+            component.replicas = Fact(replicas[0], replicas[1])
+        self._workers(component)
+        self._health(component)
+        self._references(component)
+        self._entry(component)
+
+    def _hosts(self, component: Component) -> None:
+        names = [self.service]
+        for key in ("container_name", "hostname"):
+            found = self.field(key)
+            if found is not None and isinstance(found[0], str):
+                names.append(found[0])
+        for layer in self.layers:
+            networks = layer.node.get("networks")
+            if isinstance(networks, dict):
+                for network in networks.values():
+                    aliases = network.get("aliases") if isinstance(network, dict) else None
+                    names += [a for a in aliases or [] if isinstance(a, str)]
+        for host in names:
+            self.draft.answer(component.key, host, "")
+
+    def _workers(self, component: Component) -> None:
+        for path in ("deploy.resources.limits.cpus", "deploy.resources.reservations.cpus",
+                     "cpus"):
+            found = self.field(path)
+            if found is not None and cpu_cores(found[0]) is not None:
+                estimated = estimate(cpu_cores(found[0]), component.guess.tech, str(found[1]))
+                if estimated is not None:
+                    component.workers = Fact(estimated.workers, estimated.why)
+                return
+        estimated = estimate(None, component.guess.tech, "")
+        if estimated is not None:
+            component.workers = Fact(estimated.workers, estimated.why)
+
+    def _health(self, component: Component) -> None:
+        found = self.field("healthcheck")
+        if found is None or not isinstance(found[0], dict):
+            return
+        check, seen = found
+        test = check.get("test")
+        if check.get("disable") is True or (isinstance(test, list) and test[:1] == ["NONE"]):
+            return
+        probe: dict[str, Any] = {}
+        for key, spec_key in (("interval", "period"), ("timeout", "timeout"),
+                              ("start_period", "initial_delay")):
+            seconds = go_duration(check.get(key)) if key in check else DOCKER_HEALTH[key]
+            if seconds is not None and (seconds > 0 or spec_key == "initial_delay"):
+                probe[spec_key] = _seconds(seconds)
+        retries = check.get("retries", DOCKER_HEALTH["retries"])
+        if isinstance(retries, int) and retries >= 1:
+            probe["failure_threshold"] = retries
+        defaults = [key for key in DOCKER_HEALTH if key not in check]
+        why = f"{seen}" + (f" (Docker's defaults for {', '.join(defaults)})" if defaults else "")
+        component.health["readiness"] = Fact(probe, why)
+
+    def _references(self, component: Component) -> None:
+        variables: dict[str, tuple[Any, Seen]] = {}
+        for layer in self.layers:
+            environment = layer.node.get("environment")
+            for variable, value, line in _environment_items(environment):
+                seen = Seen(layer.file, line, f"service {self.service}",
+                            f"environment.{variable}")
+                variables[variable] = (interpolate(value, self.environment)
+                                       if isinstance(value, str) else value, seen)
+            if "env_file" in layer.node:
+                self.draft.note(f"{self.service}: env_file is not read; addresses in it are "
+                                "not seen")
+        for variable, (value, seen) in variables.items():
+            for host in hosts_in(variable, value):
+                component.references.append(Reference(host, "", seen))
+        for key in ("depends_on", "links"):
+            for layer in self.layers:
+                node = layer.node.get(key)
+                items = list(node) if isinstance(node, dict | list) else []
+                for index, item in enumerate(items):
+                    target = str(item).split(":", 1)[0]
+                    line = line_of(node, item if isinstance(node, dict) else index)
+                    component.references.append(Reference(
+                        target, "", Seen(layer.file, line, f"service {self.service}",
+                                         f"{key}.{target}")))
+                    if key == "links" and ":" in str(item):
+                        self.draft.answer(target, str(item).split(":", 1)[1], "")
+
+    def _entry(self, component: Component) -> None:
+        exposed = self._exposed_label()
+        if exposed is not None:
+            if component.guess.kind is Kind.SERVICE:
+                component.kind = Fact(Kind.GATEWAY, f"{exposed}: exposed outside the system")
+            component.entry.append(exposed)
+        ports = self.field("ports")
+        if ports is not None and ports[0]:
+            if component.final_kind in (Kind.SERVICE, Kind.GATEWAY):
+                component.entry.append(ports[1])
+            else:
+                self.draft.note(f"{self.service}: its published ports are for people, not "
+                                f"an entry point of the system ({ports[1].file}:"
+                                f"{ports[1].line})")
+
+    def _exposed_label(self) -> Seen | None:
+        """kompose's `kompose.service.type: loadbalancer|nodeport` label, where it is set."""
+        found = self.field("labels")
+        if found is None:
+            return None
+        labels, seen = found
+        items: list[tuple[str, int]] = []
+        if isinstance(labels, dict):
+            items = [(f"{key}={value}", line_of(labels, key)) for key, value in labels.items()]
+        elif isinstance(labels, list):
+            items = [(str(item), line_of(labels, index)) for index, item in enumerate(labels)]
+        for text, line in items:
+            key, _, value = text.partition("=")
+            if key == ENTRY_LABEL and value.lower() in EXPOSED:
+                return Seen(seen.file, line, seen.what, f"labels.{ENTRY_LABEL}")
+        return None
+
+
+def _environment_items(environment: Any) -> list[tuple[str, Any, int]]:
+    """(variable, value, line) of a mapping or a list of 'K=V'; a bare 'K' has no value."""
+    items: list[tuple[str, Any, int]] = []
+    if isinstance(environment, dict):
+        items = [(str(k), v, line_of(environment, k)) for k, v in environment.items()]
+    elif isinstance(environment, list):
+        for index, entry in enumerate(environment):
+            if isinstance(entry, str) and "=" in entry:
+                variable, _, value = entry.partition("=")
+                items.append((variable, value, line_of(environment, index)))
+    return items
+
+
+def _seconds(value: float) -> str:
+    return format_duration(value) if value > 0 else "0s"

@@ -1,0 +1,119 @@
+"""What the input files say about a system, before it becomes a spec.
+
+Each mapping module (a Compose file, a Kubernetes object kind) adds what its objects reveal
+to a `Draft`: components, the host names they answer to, references between them, mesh
+route settings, entry points. Every value carries where it came from (`Fact.seen`), which
+becomes the comment beside it. `assemble` then decides the roles (callers, consumers,
+cache misses) and writes the spec.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from scalesim.importers.kinds import Guess
+from scalesim.importers.sources import Seen
+from scalesim.spec.model import Kind
+
+T = TypeVar("T")
+MARK = "PLACEHOLDER"   # the word marking every value no file holds
+_POD_ORDINAL = re.compile(r"^[a-z0-9-]+-\d+$")
+
+
+@dataclass(frozen=True)
+class Fact(Generic[T]):
+    """A value and where it came from (a place in a file, or the reason it was chosen)."""
+
+    value: T
+    seen: Seen | str
+
+
+@dataclass(frozen=True)
+class Reference:
+    """`host` appears in the referrer's configuration (a URL, depends_on, a route)."""
+
+    host: str
+    namespace: str
+    seen: Seen
+    target: str | None = None        # the component itself, when the source names it
+
+
+@dataclass
+class Route:
+    """Settings of calls into a component, from a mesh or gateway route."""
+
+    timeout: Fact[float] | None = None
+    deadline: Fact[float] | None = None
+    retry: Fact[dict[str, Any]] | None = None
+    retry_off: Seen | None = None       # the route says: no retries
+
+
+@dataclass
+class Component:
+    key: str                  # unique identity in the input, e.g. 'shop/orders'
+    name: str                 # the source name
+    namespace: str
+    guess: Guess
+    kind: Fact[Kind] | None = None       # set by an object type (ExternalName, Ingress)
+    tech: str | None = None
+    replicas: Fact[int] | None = None
+    workers: Fact[int] | None = None
+    health: dict[str, Fact[dict[str, Any]]] = field(default_factory=dict)
+    balancer: Fact[str] | None = None
+    connection_pool: Fact[dict[str, Any]] | None = None
+    max_retries: Fact[int] | None = None
+    outlier: Fact[dict[str, Any]] | None = None
+    references: list[Reference] = field(default_factory=list)
+    entry: list[Seen] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+    consumes: dict[str, Seen] = field(default_factory=dict)      # queue key -> evidence
+    routes: dict[str | None, Route] = field(default_factory=dict)  # caller key (None: any)
+    faults: list[Fact[dict[str, Any]]] = field(default_factory=list)
+    http: bool = True          # HTTP or gRPC: a mesh routes (and retries) its calls
+
+    @property
+    def final_kind(self) -> Kind:
+        return self.kind.value if self.kind is not None else self.guess.kind
+
+    @property
+    def wires_itself(self) -> bool:
+        """A known server's image: the hosts in its settings are its own cluster wiring
+        (Kafka's ZooKeeper, a replica's primary), not calls of the system."""
+        return self.guess.from_image and self.kind is None
+
+
+@dataclass
+class Draft:
+    source: str                               # what was imported, for the header
+    name: Fact[str]
+    components: dict[str, Component] = field(default_factory=dict)
+    hosts: dict[str, str] = field(default_factory=dict)           # full host -> key
+    short_hosts: dict[tuple[str, str], str] = field(default_factory=dict)
+    meshed: bool = False      # Istio objects present: its defaults apply to HTTP calls
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, component: Component) -> Component:
+        self.components[component.key] = component
+        return component
+
+    def answer(self, key: str, host: str, namespace: str, qualified: tuple[str, ...] = ()) -> None:
+        """Component `key` is reached as `host` in `namespace`, and by `qualified` names."""
+        self.short_hosts.setdefault((namespace, host.lower()), key)
+        for name in qualified:
+            self.hosts.setdefault(name.lower(), key)
+
+    def resolve(self, host: str, namespace: str) -> str | None:
+        """The component a host name reaches from `namespace`; a StatefulSet pod's own name
+        (`db-0.db…`) reaches its component."""
+        host = host.lower().rstrip(".")
+        found = self.hosts.get(host) or self.short_hosts.get((namespace, host))
+        first, _, rest = host.partition(".")
+        if found is None and rest and _POD_ORDINAL.match(first):
+            return self.resolve(rest, namespace)
+        return found
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)

@@ -1,0 +1,180 @@
+"""Kubernetes manifests (with Istio, Gateway API, KEDA and Argo objects) as a draft system.
+
+Each object kind has one small mapping module; they run in phases, since a route can only
+name workloads once the workloads and the Services that select them are known:
+workloads → Services → routes and policies → control objects. Kinds that describe nothing
+the spec holds (RBAC, Secrets, PodDisruptionBudgets…) are skipped and counted; any other
+kind is an error, unless asked to skip unknown kinds.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from scalesim.importers.draft import Draft, Fact
+from scalesim.importers.errors import ImportFailed, Problem
+from scalesim.importers.k8s import (
+    destinationrule,
+    ingress,
+    scaling,
+    services,
+    virtualservice,
+    workloads,
+)
+from scalesim.importers.k8s.objects import DEFAULT_NAMESPACE, Cluster, Manifest, Mappers
+from scalesim.importers.sources import Document, line_of
+
+Kind = tuple[str, str]  # (API group, kind)
+
+PHASES: tuple[Mappers, ...] = (
+    workloads.KINDS, workloads.LATER, services.KINDS,
+    {**ingress.KINDS, **virtualservice.KINDS, **destinationrule.KINDS},
+    scaling.KINDS)
+SKIPPED: frozenset[Kind] = frozenset({
+    ("", "Namespace"), ("", "ConfigMap"), ("", "Secret"), ("", "ServiceAccount"),
+    ("", "PersistentVolumeClaim"), ("", "PersistentVolume"), ("", "Endpoints"),
+    ("", "LimitRange"), ("", "ResourceQuota"), ("", "Pod"),
+    ("rbac.authorization.k8s.io", "Role"), ("rbac.authorization.k8s.io", "RoleBinding"),
+    ("rbac.authorization.k8s.io", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    ("policy", "PodDisruptionBudget"), ("networking.k8s.io", "NetworkPolicy"),
+    ("networking.k8s.io", "IngressClass"), ("discovery.k8s.io", "EndpointSlice"),
+    ("batch", "Job"), ("batch", "CronJob"), ("storage.k8s.io", "StorageClass"),
+    ("scheduling.k8s.io", "PriorityClass"),
+    ("apiextensions.k8s.io", "CustomResourceDefinition"),
+    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+    ("autoscaling.k8s.io", "VerticalPodAutoscaler"),
+    ("networking.istio.io", "Gateway"),
+    ("networking.istio.io", "Sidecar"), ("networking.istio.io", "EnvoyFilter"),
+    ("networking.istio.io", "WorkloadEntry"), ("security.istio.io", "PeerAuthentication"),
+    ("security.istio.io", "AuthorizationPolicy"), ("security.istio.io", "RequestAuthentication"),
+    ("telemetry.istio.io", "Telemetry"),
+    ("gateway.networking.k8s.io", "Gateway"), ("gateway.networking.k8s.io", "GatewayClass"),
+    ("gateway.networking.k8s.io", "ReferenceGrant"),
+    ("argoproj.io", "AnalysisTemplate"), ("argoproj.io", "ClusterAnalysisTemplate"),
+    ("argoproj.io", "AnalysisRun"), ("keda.sh", "TriggerAuthentication"),
+    ("keda.sh", "ClusterTriggerAuthentication"), ("keda.sh", "ScaledJob"),
+    ("configuration.konghq.com", "KongPlugin"), ("configuration.konghq.com", "KongClusterPlugin"),
+    ("monitoring.coreos.com", "ServiceMonitor"), ("monitoring.coreos.com", "PodMonitor"),
+    ("monitoring.coreos.com", "PrometheusRule"), ("cert-manager.io", "Certificate"),
+    ("cert-manager.io", "Issuer"), ("cert-manager.io", "ClusterIssuer"),
+})
+KNOWN: frozenset[Kind] = frozenset(k for phase in PHASES for k in phase) | SKIPPED
+
+
+def manifests(documents: Sequence[Document], skip_unknown: bool, notes: list[str],
+              namespace: str = DEFAULT_NAMESPACE) -> list[Manifest]:
+    """Every object (List items unpacked), checked to be a Kubernetes object of a kind this
+    importer knows; all problems are collected."""
+    found: list[Manifest] = []
+    problems: list[Problem] = []
+    for document in documents:
+        for data, line in _objects(document.data, document.line):
+            problem = _shape_problem(data)
+            if problem is not None:
+                problems.append(Problem(document.file, line, problem))
+                continue
+            manifest = Manifest(data, document.file, line, namespace)
+            if (manifest.group, manifest.kind) not in KNOWN:
+                message = (f"unknown kind {manifest.kind} ({data['apiVersion']}) named "
+                           f"{manifest.name}")
+                if skip_unknown:
+                    notes.append(f"{message} at {document.file}:{line}: skipped")
+                    continue
+                problems.append(Problem(document.file, line, f"{message}: scalesim import "
+                                        "does not know it; pass --skip-unknown to leave such "
+                                        "objects out"))
+                continue
+            found.append(manifest)
+    problems += _duplicates(found)
+    if problems:
+        raise ImportFailed(problems)
+    return found
+
+
+def _objects(data: Any, line: int) -> list[tuple[Any, int]]:
+    if isinstance(data, dict) and str(data.get("kind", "")).endswith("List") and \
+            isinstance(data.get("items"), list):
+        return [(item, line_of(data["items"], index) or line)
+                for index, item in enumerate(data["items"])]
+    return [(data, line)]
+
+
+def _shape_problem(data: Any) -> str | None:
+    if not isinstance(data, dict):
+        return "not a Kubernetes object: expected a mapping with apiVersion, kind and metadata"
+    if "services" in data and "apiVersion" not in data:
+        return "this is a Compose file, not a Kubernetes manifest: use `scalesim import compose`"
+    missing = [key for key in ("apiVersion", "kind") if not isinstance(data.get(key), str)]
+    metadata = data.get("metadata")
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
+        missing.append("metadata.name")
+    if missing:
+        return f"not a Kubernetes object: no {', '.join(missing)}"
+    return None
+
+
+def _duplicates(found: list[Manifest]) -> list[Problem]:
+    first: dict[tuple[str, str, str, str], Manifest] = {}
+    problems = []
+    for manifest in found:
+        identity = (manifest.group, manifest.kind, manifest.namespace, manifest.name)
+        if identity in first:
+            other = first[identity]
+            problems.append(Problem(manifest.file, manifest.line, f"{manifest.title} in "
+                                    f"namespace {manifest.namespace} is defined twice (also at "
+                                    f"{other.file}:{other.line}); import only one of them"))
+        first.setdefault(identity, manifest)
+    return problems
+
+
+def read_cluster(documents: Sequence[Document], source: str, skip_unknown: bool = False,
+                 name: str | None = None, fallback_name: str | None = None,
+                 fallback_why: str = "", namespace: str = DEFAULT_NAMESPACE) -> Draft:
+    """The draft of every object (applied to `namespace` unless they name one); the system
+    is named `name`, else from the objects, else `fallback_name` (the chart, the folder)."""
+    notes: list[str] = []
+    objects = manifests(documents, skip_unknown, notes, namespace)
+    draft = Draft(source=source, name=Fact(name, "--name") if name else Fact(
+        fallback_name or "imported", fallback_why if fallback_name
+        else "no system name in the files"))
+    draft.notes += notes
+    cluster = Cluster(draft, objects)
+    for manifest in cluster.of_kind("ConfigMap"):
+        data = manifest.data.get("data")
+        if isinstance(data, dict):
+            cluster.config_maps[manifest.namespace, manifest.name] = data
+    draft.meshed = any(m.group == "networking.istio.io" for m in objects)
+    if name is None:
+        _name_from_objects(draft, objects)
+    for phase in PHASES:
+        for manifest in objects:
+            mapper = phase.get((manifest.group, manifest.kind))
+            if mapper is not None:
+                mapper(manifest, cluster)
+    skipped = Counter(m.kind for m in objects if (m.group, m.kind) in SKIPPED)
+    if skipped:
+        draft.note("skipped (nothing the spec holds): " + ", ".join(
+            f"{count} {kind}" for kind, count in sorted(skipped.items())))
+    if not draft.components:
+        raise ImportFailed([Problem(source, 0, "no workload (Deployment, StatefulSet, "
+                                    "DaemonSet, Rollout) or Service in the input")])
+    return draft
+
+
+def _name_from_objects(draft: Draft, objects: list[Manifest]) -> None:
+    """The system's name: the app.kubernetes.io/part-of label most objects carry, else the
+    one namespace they all share (unless it is `default`)."""
+    names = Counter(str(m.data["metadata"].get("labels", {}).get("app.kubernetes.io/part-of"))
+                    for m in objects if isinstance(m.data["metadata"].get("labels"), dict)
+                    and m.data["metadata"]["labels"].get("app.kubernetes.io/part-of"))
+    namespaces = {m.data["metadata"].get("namespace") for m in objects}
+    if names:
+        chosen = names.most_common(1)[0][0]
+        draft.name = Fact(chosen, f"the app.kubernetes.io/part-of label of {names[chosen]} "
+                          "objects")
+    elif len(namespaces) == 1 and not namespaces & {None, "", DEFAULT_NAMESPACE}:
+        draft.name = Fact(str(namespaces.pop()), "the namespace every object names")

@@ -1,0 +1,95 @@
+"""Istio DestinationRules: a component's balancer, connection pool and outlier detection.
+
+Fields the rule leaves out keep Istio's defaults, which are not always the spec's: an unset
+connection-pool limit is 2^32-1 in Istio (no limit), so it is written as such; outlier
+detection's defaults (5 errors, 10 s, 30 s, 10 %) are the spec's and are left out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scalesim.importers import envoy
+from scalesim.importers.draft import Component, Fact
+from scalesim.importers.k8s.objects import Cluster, Manifest, Mappers
+from scalesim.importers.sizing import go_duration
+from scalesim.spec.units import format_duration
+
+POOL = (("tcp", "maxConnections", "max_connections"),
+        ("http", "http1MaxPendingRequests", "max_pending_requests"),
+        ("http", "http2MaxRequests", "max_requests"))
+OUTLIER_DURATIONS = (("interval", "interval"), ("baseEjectionTime", "base_ejection_time"))
+
+
+def _pool(manifest: Manifest, component: Component, pool: dict[str, Any]) -> None:
+    value: dict[str, Any] = {}
+    defaulted = []
+    for section, istio_field, spec_field in POOL:
+        number = (pool.get(section) or {}).get(istio_field)
+        if isinstance(number, int) and number >= 0:
+            value[spec_field] = max(number, 1 if spec_field != "max_pending_requests" else 0)
+        else:
+            value[spec_field] = envoy.ISTIO_UNLIMITED
+            defaulted.append(istio_field)
+    http = pool.get("http") or {}
+    if http.get("h2UpgradePolicy") == "UPGRADE":
+        value["http2"] = True
+    seen = manifest.seen("spec.trafficPolicy.connectionPool")
+    why = f"{seen}" + (f"; Istio's default (no limit) for {', '.join(defaulted)}"
+                       if defaulted else "")
+    if len(defaulted) < len(POOL) or "http2" in value:
+        component.connection_pool = Fact(value, why)
+    retries = http.get("maxRetries")
+    if isinstance(retries, int) and retries >= 0:
+        component.max_retries = Fact(retries, manifest.seen(
+            "spec.trafficPolicy.connectionPool.http.maxRetries"))
+
+
+def _outlier(manifest: Manifest, cluster: Cluster, component: Component,
+             outlier: dict[str, Any]) -> None:
+    errors = outlier.get("consecutive5xxErrors", outlier.get("consecutiveErrors"))
+    if errors == 0:
+        cluster.draft.note(f"{manifest.title}: consecutive5xxErrors 0 turns outlier "
+                           "detection off")
+        return
+    value: dict[str, Any] = {}
+    if isinstance(errors, int) and errors >= 1:
+        value["consecutive_5xx"] = errors
+    for istio_field, spec_field in OUTLIER_DURATIONS:
+        seconds = go_duration(outlier.get(istio_field))
+        if seconds:
+            value[spec_field] = format_duration(seconds)
+    percent = outlier.get("maxEjectionPercent")
+    if isinstance(percent, int | float) and 0 <= percent <= 100:
+        value["max_ejection_percent"] = round(percent / 100.0, 6)
+    for unmapped in ("consecutiveGatewayErrors", "minHealthPercent",
+                     "splitExternalLocalOriginErrors"):
+        if unmapped in outlier:
+            cluster.draft.note(f"{manifest.title}: outlierDetection.{unmapped} has no spec "
+                               "field; left out")
+    component.outlier = Fact(value, manifest.seen("spec.trafficPolicy.outlierDetection"))
+
+
+def destination_rule(manifest: Manifest, cluster: Cluster) -> None:
+    host = str(manifest.spec.get("host", ""))
+    targets = cluster.service_hosts(host, manifest.namespace)
+    if not targets:
+        cluster.draft.note(f"{manifest.title}: host '{host}' is not in the files; left out")
+        return
+    policy = manifest.spec.get("trafficPolicy") or {}
+    for key in targets:
+        component = cluster.component(key)
+        balancer = policy.get("loadBalancer") or {}
+        if isinstance(balancer, dict) and (balancer.get("simple") in envoy.LOAD_BALANCERS
+                                           or "consistentHash" in balancer):
+            chosen = envoy.LOAD_BALANCERS.get(str(balancer.get("simple")), "hash")
+            component.balancer = Fact(chosen, manifest.seen("spec.trafficPolicy.loadBalancer"))
+        if isinstance(policy.get("connectionPool"), dict):
+            _pool(manifest, component, policy["connectionPool"])
+        if isinstance(policy.get("outlierDetection"), dict):
+            _outlier(manifest, cluster, component, policy["outlierDetection"])
+    if policy.get("portLevelSettings") or manifest.spec.get("subsets"):
+        cluster.draft.note(f"{manifest.title}: portLevelSettings and subsets are not imported")
+
+
+KINDS: Mappers = {("networking.istio.io", "DestinationRule"): destination_rule}

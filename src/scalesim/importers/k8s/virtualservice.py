@@ -1,0 +1,157 @@
+"""Istio VirtualServices: who calls whom, with which timeouts, retries and injected faults.
+
+A route matched by `sourceLabels` is the call of the workloads carrying those labels; a route
+without it applies to every caller. Envoy takes the first route that matches, so does this.
+A route bound to a gateway other than `mesh` is traffic from outside: an entry point.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scalesim.importers import envoy
+from scalesim.importers.draft import Fact, Reference, Route
+from scalesim.importers.k8s.objects import Cluster, Manifest, Mappers, matches
+from scalesim.importers.sizing import go_duration
+from scalesim.importers.sources import Seen
+from scalesim.spec.units import format_duration
+
+
+def _percent(block: dict[str, Any]) -> float:
+    """Share of requests a fault applies to; Istio injects into none when it is unset."""
+    percentage = block.get("percentage")
+    if isinstance(percentage, dict) and isinstance(percentage.get("value"), int | float):
+        return max(0.0, min(100.0, float(percentage["value"]))) / 100.0
+    if isinstance(block.get("percent"), int | float):
+        return max(0.0, min(100.0, float(block["percent"]))) / 100.0
+    return 0.0
+
+
+def fault(block: Any) -> dict[str, Any]:
+    """A spec fault's effects from an Istio fault block (delay and abort)."""
+    effects: dict[str, Any] = {}
+    if not isinstance(block, dict):
+        return effects
+    delay = block.get("delay")
+    if isinstance(delay, dict):
+        seconds = go_duration(delay.get("fixedDelay"))
+        share = _percent(delay)
+        if seconds and share > 0:
+            added = format_duration(seconds)
+            effects["latency"] = f"+{added}" if share >= 1.0 else {"add": {
+                "dist": "mixture", "of": [{"weight": round(share, 6), "dist": added},
+                                          {"weight": round(1.0 - share, 6), "dist": "0s"}]}}
+    abort = block.get("abort")
+    if isinstance(abort, dict) and _percent(abort) > 0:
+        effects["error_rate"] = round(_percent(abort), 6)
+    return effects
+
+
+def route_settings(manifest: Manifest, http: dict[str, Any], path: str,
+                   notes: list[str]) -> Route:
+    """Timeout, deadline and retries of one HTTP route, in the spec's terms."""
+    settings = Route()
+    retries = http.get("retries")
+    route_s = go_duration(http.get("timeout"))
+    seen_timeout = manifest.seen_in(http, "timeout", f"{path}.timeout")
+    if not isinstance(retries, dict):
+        if route_s is not None:
+            settings.timeout = Fact(route_s, seen_timeout)
+        return settings
+    attempts = retries.get("attempts")
+    count = attempts if isinstance(attempts, int) and attempts >= 0 else envoy.ISTIO_DEFAULT_RETRIES
+    retry_seen = manifest.seen_in(http, "retries", f"{path}.retries")
+    if count == 0:
+        settings.retry_off = retry_seen
+        if route_s is not None:
+            settings.timeout = Fact(route_s, seen_timeout)
+        return settings
+    per_try = go_duration(retries.get("perTryTimeout"))
+    base = go_duration(retries.get("backoff"))
+    timeout, deadline = envoy.timeouts(route_s, count, per_try, envoy.backoff_max_s(base))
+    if timeout is not None:
+        settings.timeout = Fact(timeout, manifest.seen_in(
+            retries, "perTryTimeout", f"{path}.retries.perTryTimeout") if per_try is not None
+            else seen_timeout)
+    if deadline is not None:
+        settings.deadline = Fact(deadline, Seen(seen_timeout.file, seen_timeout.line,
+                                                seen_timeout.what, f"{seen_timeout.field} "
+                                                "(all tries and back-offs)"))
+    retry_on = str(retries.get("retryOn") or envoy.ISTIO_RETRY_ON)
+    value, unmapped = envoy.retry(count, retry_on, base,
+                                  retries.get("retryIgnorePreviousHosts") is not False)
+    if unmapped:
+        notes.append(f"{manifest.title} {path}.retries.retryOn: {', '.join(unmapped)} has no "
+                     "spec cause; left out")
+    settings.retry = Fact(value, retry_seen)
+    return settings
+
+
+def _callers(cluster: Cluster, manifest: Manifest, match: Any) -> list[str] | None:
+    """Workloads a route's matches select by sourceLabels; None when any caller matches."""
+    if not isinstance(match, list) or not match:
+        return None
+    callers: list[str] = []
+    for condition in match:
+        labels = condition.get("sourceLabels") if isinstance(condition, dict) else None
+        if not isinstance(labels, dict):
+            return None
+        namespace = str(condition.get("sourceNamespace") or "")
+        callers += [key for key, component in cluster.draft.components.items()
+                    if key in cluster.workloads and matches(labels, component.labels)
+                    and (not namespace or component.namespace == namespace)]
+    return callers
+
+
+def virtual_service(manifest: Manifest, cluster: Cluster) -> None:
+    spec = manifest.spec
+    gateways = [str(g) for g in spec.get("gateways") or ["mesh"]]
+    mesh = "mesh" in gateways
+    outside = [g for g in gateways if g != "mesh"]
+    routes = spec.get("http") or []
+    notes: list[str] = []
+    for index, http in enumerate(routes if isinstance(routes, list) else []):
+        if not isinstance(http, dict):
+            continue
+        path = f"spec.http[{index}]"
+        destinations = _destinations(cluster, manifest, http)
+        if not destinations:
+            cluster.draft.note(f"{manifest.title} {path}: its destinations are not in the files")
+            continue
+        if outside:
+            for key in destinations:
+                cluster.component(key).entry.append(
+                    manifest.seen_in(spec, "gateways", f"spec.gateways {', '.join(outside)}"))
+        if not mesh:
+            continue
+        settings = route_settings(manifest, http, path, notes)
+        callers = _callers(cluster, manifest, http.get("match"))
+        effects = fault(http.get("fault"))
+        for key in destinations:
+            component = cluster.component(key)
+            for caller in callers if callers is not None else [None]:
+                component.routes.setdefault(caller, settings)
+                if caller is not None:
+                    cluster.component(caller).references.append(Reference(
+                        component.name, component.namespace,
+                        manifest.seen_in(http, "match", f"{path}.match.sourceLabels"), key))
+            if effects and not any(f.value == effects for f in component.faults):
+                component.faults.append(Fact(effects, manifest.seen_in(
+                    http, "fault", f"{path}.fault (applies to every caller in the spec)")))
+    for note in notes:
+        cluster.draft.note(note)
+
+
+def _destinations(cluster: Cluster, manifest: Manifest, http: dict[str, Any]) -> list[str]:
+    found: list[str] = []
+    for target in http.get("route") or []:
+        destination = target.get("destination") if isinstance(target, dict) else None
+        if isinstance(destination, dict) and destination.get("host"):
+            found += cluster.service_hosts(str(destination["host"]), manifest.namespace)
+            if destination.get("subset"):
+                cluster.draft.note(f"{manifest.title}: subset '{destination['subset']}' "
+                                   "(versions are not imported yet)")
+    return list(dict.fromkeys(found))
+
+
+KINDS: Mappers = {("networking.istio.io", "VirtualService"): virtual_service}

@@ -1,0 +1,182 @@
+"""Deployments, StatefulSets, DaemonSets, ReplicaSets and Argo Rollouts as components.
+
+The pod template says nearly everything the files know about a component: its image (so its
+kind and tech), its replicas, the CPU it may use (so its workers), its probes (`health`) and
+the addresses in its environment (its references). The main container is the one a Service
+port targets, else the first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scalesim.importers.draft import MARK, Component, Fact, Reference
+from scalesim.importers.errors import ImportFailed, fail
+from scalesim.importers.hosts import hosts_in
+from scalesim.importers.k8s.objects import Cluster, Manifest, Mappers
+from scalesim.importers.kinds import guess
+from scalesim.importers.sizing import cpu_cores, estimate
+from scalesim.importers.sources import Seen, line_of
+
+PROBES = {"readinessProbe": "readiness", "livenessProbe": "liveness"}
+PROBE_FIELDS = {"periodSeconds": "period", "timeoutSeconds": "timeout",
+                "failureThreshold": "failure_threshold", "successThreshold": "success_threshold",
+                "initialDelaySeconds": "initial_delay"}
+DURATION_FIELDS = frozenset({"period", "timeout", "initial_delay"})
+
+
+def pod_template(manifest: Manifest) -> tuple[dict[str, Any], str] | None:
+    template = manifest.spec.get("template")
+    if isinstance(template, dict) and isinstance(template.get("spec"), dict):
+        return template, "spec.template"
+    return None
+
+
+def workload(manifest: Manifest, cluster: Cluster) -> None:
+    found = pod_template(manifest)
+    if found is None:
+        if manifest.kind == "Rollout" and "workloadRef" in manifest.spec:
+            return  # its Deployment is the component; replicas below
+        raise _no_pod(manifest, "spec.template")
+    template, base = found
+    containers = template["spec"].get("containers")
+    if not isinstance(containers, list) or not containers or \
+            not all(isinstance(c, dict) for c in containers):
+        raise _no_pod(manifest, f"{base}.spec.containers")
+    main_index = _main_container(containers)
+    main = containers[main_index]
+    image = main.get("image") if isinstance(main.get("image"), str) else None
+    key = f"{manifest.namespace}/{manifest.name}"
+    component = cluster.draft.add(Component(key, manifest.name, manifest.namespace,
+                                            guess(image, manifest.name)))
+    cluster.workloads[key] = manifest
+    metadata = template.get("metadata") or {}
+    component.labels = {str(k): str(v) for k, v in (metadata.get("labels") or {}).items()}
+    _replicas(manifest, component)
+    container_path = f"{base}.spec.containers[{main_index}]"
+    _workers(manifest, component, main, container_path)
+    _health(manifest, component, main, container_path)
+    for index, container in enumerate(containers):
+        _references(manifest, cluster, component, container,
+                    f"{base}.spec.containers[{index}]")
+
+
+def _no_pod(manifest: Manifest, path: str) -> ImportFailed:
+    return fail(manifest.file, manifest.line, f"{manifest.title}: no pod template ({path}) "
+                "with containers")
+
+
+def _main_container(containers: list[dict[str, Any]]) -> int:
+    for index, container in enumerate(containers):
+        if container.get("ports"):
+            return index
+    return 0
+
+
+def _replicas(manifest: Manifest, component: Component) -> None:
+    if manifest.kind == "DaemonSet":
+        component.replicas = Fact(1, f"{MARK}: a DaemonSet runs one replica per node; set "
+                                  "the number of nodes")
+        return
+    replicas = manifest.spec.get("replicas")
+    if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas >= 1:
+        component.replicas = Fact(replicas, manifest.seen("spec.replicas"))
+    elif replicas == 0:
+        component.replicas = Fact(1, f"{manifest.seen('spec.replicas')} is 0 (scaled down); "
+                                  "a spec component runs at least one")
+    else:
+        component.replicas = Fact(1, f"from {manifest.file}:{manifest.line}: {manifest.title} "
+                                  "sets no spec.replicas (Kubernetes' default 1)")
+
+
+def _workers(manifest: Manifest, component: Component, container: dict[str, Any],
+             path: str) -> None:
+    resources = container.get("resources") or {}
+    for which in ("limits", "requests"):
+        values = resources.get(which) or {}
+        cores = cpu_cores(values.get("cpu")) if isinstance(values, dict) else None
+        if cores is not None:
+            seen = manifest.seen_in(values, "cpu", f"{path}.resources.{which}.cpu")
+            estimated = estimate(cores, component.guess.tech, f"{seen.file}:{seen.line} "
+                                 f"({seen.field})")
+            if estimated is not None:
+                component.workers = Fact(estimated.workers, estimated.why)
+            return
+    estimated = estimate(None, component.guess.tech, "")
+    if estimated is not None:
+        component.workers = Fact(estimated.workers, estimated.why)
+
+
+def _health(manifest: Manifest, component: Component, container: dict[str, Any],
+            path: str) -> None:
+    for field_name, which in PROBES.items():
+        probe = container.get(field_name)
+        if not isinstance(probe, dict):
+            continue
+        spec: dict[str, Any] = {}
+        for k8s_field, spec_field in PROBE_FIELDS.items():
+            value = probe.get(k8s_field)
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                if spec_field in DURATION_FIELDS:
+                    if value == 0 and spec_field != "initial_delay":
+                        continue
+                    spec[spec_field] = f"{value}s"
+                elif value >= 1:
+                    spec[spec_field] = value
+        component.health[which] = Fact(spec, manifest.seen_in(container, field_name,
+                                                              f"{path}.{field_name}"))
+
+
+def _references(manifest: Manifest, cluster: Cluster, component: Component,
+                container: dict[str, Any], path: str) -> None:
+    env = container.get("env")
+    for index, item in enumerate(env if isinstance(env, list) else []):
+        if not isinstance(item, dict) or "name" not in item:
+            continue
+        variable = str(item["name"])
+        value = item.get("value")
+        seen = manifest.seen_in(env, index, f"{path}.env.{variable}")
+        if value is None:
+            value, seen = _from_config_map(cluster, manifest, item, seen)
+        for host in hosts_in(variable, value):
+            component.references.append(Reference(host, manifest.namespace, seen))
+    for source in container.get("envFrom") or []:
+        name = (source.get("configMapRef") or {}).get("name") if isinstance(source, dict) else None
+        data = cluster.config_maps.get((manifest.namespace, str(name)))
+        if data is None:
+            continue
+        for variable, value in data.items():
+            seen = Seen(manifest.file, line_of(data, variable), f"ConfigMap {name}",
+                        f"data.{variable} (envFrom of {manifest.title})")
+            for host in hosts_in(str(variable), value):
+                component.references.append(Reference(host, manifest.namespace, seen))
+
+
+def _from_config_map(cluster: Cluster, manifest: Manifest, item: dict[str, Any],
+                     seen: Seen) -> tuple[Any, Seen]:
+    ref = (item.get("valueFrom") or {}).get("configMapKeyRef")
+    if not isinstance(ref, dict):
+        return None, seen
+    data = cluster.config_maps.get((manifest.namespace, str(ref.get("name"))))
+    key = str(ref.get("key"))
+    if data is None or key not in data:
+        return None, seen
+    return data[key], Seen(seen.file, seen.line, seen.what,
+                           f"{seen.field} (ConfigMap {ref.get('name')}, key {key})")
+
+
+def rollout_replicas(manifest: Manifest, cluster: Cluster) -> None:
+    """An Argo Rollout that takes over a Deployment (`workloadRef`) sets its replicas."""
+    ref = manifest.spec.get("workloadRef")
+    if not isinstance(ref, dict):
+        return
+    key = f"{manifest.namespace}/{ref.get('name')}"
+    replicas = manifest.spec.get("replicas")
+    if key in cluster.draft.components and isinstance(replicas, int) and replicas >= 1:
+        cluster.component(key).replicas = Fact(replicas, manifest.seen("spec.replicas"))
+
+
+KINDS: Mappers = {("apps", "Deployment"): workload, ("apps", "StatefulSet"): workload,
+         ("apps", "DaemonSet"): workload, ("apps", "ReplicaSet"): workload,
+         ("argoproj.io", "Rollout"): workload}
+LATER: Mappers = {("argoproj.io", "Rollout"): rollout_replicas}

@@ -1,0 +1,163 @@
+"""Who calls whom: roles decided from who knows whose address.
+
+The files show references, not calls. The rules (docs/import.md, "Roles"), each result
+carrying the reason that becomes its comment:
+- a queue's subscribers are the referrers a KEDA object scales on it; without KEDA, the
+  referrers that nothing calls and that are no entry point (workers); other referrers
+  publish to it (async); a queue holding a component's address delivers to it;
+- a cache holding an address calls it on a miss; else its backend is the database its
+  callers also reach (their reference to it is the miss path); a cache with nothing behind
+  it is a store: a database of its tech;
+- a queue with no subscriber in the files gets a marked stand-in consumer;
+- a call that would close a synchronous cycle is made async.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from scalesim.importers.draft import MARK, Component, Draft, Fact
+from scalesim.importers.kinds import Guess
+from scalesim.importers.sources import Seen
+from scalesim.spec.model import Kind
+
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1"})
+
+@dataclass
+class Roles:
+    kinds: dict[str, Kind]
+    calls: dict[tuple[str, str], list[Seen]] = field(default_factory=dict)
+    publishes: dict[tuple[str, str], list[Seen]] = field(default_factory=dict)
+    consumers: dict[str, dict[str, Seen | str]] = field(default_factory=dict)
+    backends: dict[str, Fact[str]] = field(default_factory=dict)
+    made_async: set[tuple[str, str]] = field(default_factory=set)
+
+
+def decide(draft: Draft) -> Roles:
+    """The roles of every component; stand-in consumers are added to the draft."""
+    kinds = {key: component.final_kind for key, component in draft.components.items()}
+    roles = _references(draft, kinds)
+    _cache_backends(draft, kinds, roles)
+    _stand_in_consumers(draft, kinds, roles)
+    _break_cycles(draft, roles)
+    return roles
+
+
+def _references(draft: Draft, kinds: dict[str, Kind]) -> Roles:
+    roles = Roles(kinds)
+    edges: dict[tuple[str, str], list[Seen]] = {}
+    for key, component in draft.components.items():
+        for reference in component.references:
+            target = reference.target or draft.resolve(reference.host, reference.namespace)
+            if target is None:
+                if reference.host not in LOCAL_HOSTS:
+                    draft.note(f"{component.name} names {reference.host} ({reference.seen.file}:"
+                               f"{reference.seen.line}), which is not in the files: add an "
+                               "external component if it calls it")
+                continue
+            if target == key:
+                continue
+            if component.wires_itself:
+                draft.note(f"{component.name} → {draft.components[target].name}: "
+                           f"{component.guess.tech} server's own wiring ({reference.seen.file}"
+                           f":{reference.seen.line}), not a call")
+                continue
+            edges.setdefault((key, target), []).append(reference.seen)
+    remaining: dict[tuple[str, str], list[Seen]] = {}
+    for (source, target), seen in edges.items():
+        kind = kinds[source]
+        if kind is Kind.QUEUE:
+            roles.consumers.setdefault(source, {})[target] = seen[0]
+        elif kind is Kind.CACHE and source not in roles.backends:
+            roles.backends[source] = Fact(target, seen[0])
+        elif kind in (Kind.DATABASE, Kind.EXTERNAL, Kind.CACHE):
+            draft.note(f"{draft.components[source].name} → {draft.components[target].name}: a "
+                       f"{kind.value} makes no calls in a spec; left out")
+        else:
+            remaining[source, target] = seen
+    called = {target for _, target in remaining}
+    scaled_on = {queue for component in draft.components.values() for queue in component.consumes}
+    for (source, target), seen in remaining.items():
+        if kinds[target] is not Kind.QUEUE:
+            roles.calls[source, target] = seen
+            continue
+        consumer = draft.components[source]
+        if target in consumer.consumes:
+            roles.consumers.setdefault(target, {})[source] = consumer.consumes[target]
+        elif source in roles.consumers.get(target, {}):
+            continue
+        elif target not in scaled_on and source not in called and not consumer.entry:
+            roles.consumers.setdefault(target, {})[source] = (
+                f"consumer: {consumer.name} reaches this queue, and nothing calls it "
+                f"({seen[0].file}:{seen[0].line})")
+        else:
+            roles.publishes[source, target] = seen
+    return roles
+
+
+def _cache_backends(draft: Draft, kinds: dict[str, Kind], roles: Roles) -> None:
+    for cache, component in draft.components.items():
+        if kinds[cache] is not Kind.CACHE or cache in roles.backends:
+            continue
+        callers = [source for source, target in roles.calls if target == cache]
+        reached = Counter(target for source, target in roles.calls
+                          if source in callers and kinds[target] is Kind.DATABASE)
+        if not reached:
+            kinds[cache] = Kind.DATABASE
+            draft.note(f"{component.name}: a cache with no database behind it is a store: "
+                       f"imported as a database (tech {component.guess.tech or 'unknown'})")
+            continue
+        backend = max(reached, key=lambda key: (reached[key], -list(draft.components).index(key)))
+        users = [draft.components[c].name for c in callers if (c, backend) in roles.calls]
+        roles.backends[cache] = Fact(backend, f"the database its callers ({', '.join(users)}) "
+                                     "also reach: their reference to it is the miss path")
+        for caller in callers:
+            roles.calls.pop((caller, backend), None)
+
+
+def _stand_in_consumers(draft: Draft, kinds: dict[str, Kind], roles: Roles) -> None:
+    """A queue's subscriber that no file shows gets a marked stand-in component."""
+    for queue, component in list(draft.components.items()):
+        if kinds[queue] is not Kind.QUEUE or roles.consumers.get(queue):
+            continue
+        key = f"{queue}//consumer"
+        stand_in = Component(key, f"{component.name}-consumer", component.namespace,
+                             Guess(Kind.SERVICE, None, "", False))
+        stand_in.kind = Fact(Kind.SERVICE, f"{MARK}: no consumer of {component.name} was found "
+                             "in the files; this stands for it: replace it with the real one")
+        draft.add(stand_in)
+        kinds[key] = Kind.SERVICE
+        roles.consumers[queue] = {key: "the stand-in consumer"}
+
+
+def _break_cycles(draft: Draft, roles: Roles) -> None:
+    """Walk the synchronous calls from the entry points; an edge back onto the current path
+    closes a cycle, which a spec cannot wait on: that call becomes async."""
+    graph: dict[str, list[str]] = {}
+    for source, target in roles.calls:
+        graph.setdefault(source, []).append(target)
+    for cache, backend in roles.backends.items():
+        graph.setdefault(cache, []).append(backend.value)
+    entries = [key for key, c in draft.components.items() if c.entry]
+    state: dict[str, int] = {}
+    for start in entries + list(draft.components):
+        if start in state:
+            continue
+        stack: list[tuple[str, Iterable[str]]] = [(start, iter(graph.get(start, [])))]
+        state[start] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(iter(children), None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+            elif state.get(child) == 1 and (node, child) in roles.calls:
+                roles.made_async.add((node, child))
+                draft.note(f"{draft.components[node].name} → {draft.components[child].name}: "
+                           "the two reach each other; a spec cannot wait in a cycle, so this "
+                           "call is async: check which way requests flow")
+            elif child not in state:
+                state[child] = 1
+                stack.append((child, iter(graph.get(child, []))))

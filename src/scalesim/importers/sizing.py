@@ -1,0 +1,70 @@
+"""Workers and cores from the CPU a container may use, and the durations files spell.
+
+The rule, written beside every estimate in the spec: cores = the CPU limit, else the CPU
+request; workers = cores rounded up, at least 1. A worker computes one request at a time on
+one core, so a replica that only computes serves `cores` requests at once. A replica that
+waits on I/O while it holds a worker (a thread per request) serves more: its thread pool or
+connection limit is the number to use. Redis executes commands on one thread: 1 worker.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+_CPU = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(m?)\s*$")
+_GO_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0,
+             "m": 60.0, "h": 3600.0}
+SINGLE_THREADED = frozenset({"redis", "valkey"})
+RULE = ("workers = cores rounded up (one request computes per core); use the thread pool size "
+        "if requests wait on I/O holding a thread")
+
+
+def cpu_cores(value: object) -> float | None:
+    """'500m' -> 0.5, '2' -> 2.0, 1.5 -> 1.5; None when it is not a CPU quantity."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value) if value > 0 else None
+    if not isinstance(value, str):
+        return None
+    match = _CPU.match(value)
+    if match is None:
+        return None
+    cores = float(match.group(1)) / (1000.0 if match.group(2) else 1.0)
+    return cores if cores > 0 else None
+
+
+@dataclass(frozen=True)
+class Workers:
+    workers: int
+    cores: float | None
+    why: str
+
+
+def estimate(cores: float | None, tech: str | None, source: str) -> Workers | None:
+    """Workers from cores by the rule above; None when nothing says (a placeholder then)."""
+    if tech in SINGLE_THREADED:
+        return Workers(1, cores, f"{tech} executes commands on one thread")
+    if cores is None:
+        return None
+    workers = max(1, math.ceil(round(cores, 6)))
+    return Workers(workers, cores, f"{cores:g} cores from {source}; {RULE}")
+
+
+def go_duration(value: object) -> float | None:
+    """Go/Istio/Compose durations ('1.5s', '1m30s', '250ms') -> seconds; None if not one."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    position, total = 0, 0.0
+    for match in _GO_DURATION.finditer(text):
+        if match.start() != position:
+            return None
+        total += float(match.group(1)) * _GO_UNITS[match.group(2)]
+        position = match.end()
+    return total if position == len(text) else None

@@ -1,0 +1,93 @@
+"""`scalesim import`: all or nothing, exit 2 on bad input, the report on stderr or as JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scalesim.cli import app
+from scalesim.spec import load_spec
+
+COMPOSE = ("services:\n  web_app:\n    image: acme/web\n    ports: ['8080:8080']\n"
+           "    environment: {DB_URL: 'postgres://db:5432/app'}\n"
+           "  db:\n    image: postgres:16\n")
+DEPLOYMENT = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n"
+              "  replicas: 2\n  template:\n    spec:\n"
+              "      containers: [{name: api, image: acme/api}]\n")
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_writes_a_spec_that_validates_and_reports_renames(runner: CliRunner,
+                                                        tmp_path: Path) -> None:
+    source = tmp_path / "compose.yaml"
+    source.write_text(COMPOSE)
+    output = tmp_path / "system.yaml"
+    result = runner.invoke(app, ["import", "compose", str(source), "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    system = load_spec(output)
+    assert list(system.components) == ["web-app", "db"]
+    assert "renamed web_app -> web-app" in result.stderr
+    assert "values marked PLACEHOLDER" in result.stderr
+
+
+def test_without_output_the_spec_goes_to_stdout(runner: CliRunner, tmp_path: Path) -> None:
+    source = tmp_path / "compose.yaml"
+    source.write_text(COMPOSE)
+    result = runner.invoke(app, ["import", "compose", str(tmp_path)])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("# Imported by `scalesim import`")
+    assert "web-app:" in result.stdout
+
+
+def test_json_report(runner: CliRunner, tmp_path: Path) -> None:
+    source = tmp_path / "compose.yaml"
+    source.write_text(COMPOSE)
+    result = runner.invoke(app, ["import", "compose", str(source), "--json"])
+    report = json.loads(result.stdout)
+    assert report["components"] == {"web-app": "service", "db": "database"}
+    assert report["renamed"] == {"web_app": "web-app"}
+    assert report["workloads"] == ["web-app"]
+    assert report["placeholders"] > 0 and report["spec"].startswith("# Imported")
+
+
+def test_standard_input(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["import", "k8s", "-", "--name", "piped"], input=DEPLOYMENT)
+    assert result.exit_code == 0, result.output
+    assert "name: piped" in result.stdout and "replicas: 2" in result.stdout
+
+
+def test_bad_input_exits_2_and_writes_nothing(runner: CliRunner, tmp_path: Path) -> None:
+    source = tmp_path / "app.yaml"
+    source.write_text(DEPLOYMENT + "---\napiVersion: example.com/v1\nkind: Widget\n"
+                      "metadata: {name: w}\n")
+    output = tmp_path / "system.yaml"
+    result = runner.invoke(app, ["import", "k8s", str(source), "-o", str(output)])
+    assert result.exit_code == 2
+    assert f"{source}:10: unknown kind Widget" in result.stderr
+    assert not output.exists()
+    assert list(tmp_path.iterdir()) == [source]
+
+
+def test_an_existing_output_needs_force(runner: CliRunner, tmp_path: Path) -> None:
+    source = tmp_path / "app.yaml"
+    source.write_text(DEPLOYMENT)
+    output = tmp_path / "system.yaml"
+    output.write_text("mine\n")
+    result = runner.invoke(app, ["import", "k8s", str(source), "-o", str(output)])
+    assert result.exit_code == 2 and output.read_text() == "mine\n"
+    assert "use --force" in result.stderr
+    result = runner.invoke(app, ["import", "k8s", str(source), "-o", str(output), "--force"])
+    assert result.exit_code == 0 and load_spec(output).components["api"].replicas == 2
+
+
+def test_missing_input_is_a_located_error(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["import", "k8s", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'nope.yaml'}: no such file or folder" in result.stderr

@@ -1,0 +1,208 @@
+"""A typical web + worker + postgres + redis + rabbitmq Compose project imports as expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scalesim.importers import MARK, ImportFailed, import_compose
+from scalesim.importers.compose import interpolate
+from scalesim.spec.model import Kind
+
+# A Django/Celery-style project, written the way such projects usually are.
+WEB_WORKER = """\
+name: bookshop
+services:
+  web:
+    build: .
+    image: acme/bookshop:1.4
+    command: gunicorn bookshop.wsgi --workers 4
+    ports:
+      - "8000:8000"
+    environment:
+      DATABASE_URL: postgres://shop:${DB_PASSWORD:-secret}@db:5432/shop
+      REDIS_URL: redis://redis:6379/0
+      CELERY_BROKER_URL: amqp://guest:guest@rabbitmq:5672//
+      DEBUG: "false"
+    depends_on:
+      db:
+        condition: service_healthy
+      redis:
+        condition: service_started
+      rabbitmq:
+        condition: service_started
+    deploy:
+      replicas: 3
+      resources:
+        limits:
+          cpus: "1.5"
+    healthcheck:
+      test: ["CMD", "curl", "-f", "http://localhost:8000/health"]
+      interval: 15s
+      timeout: 2s
+      retries: 4
+  worker:
+    image: acme/bookshop:1.4
+    command: celery -A bookshop worker --concurrency 8
+    environment:
+      - DATABASE_URL=postgres://shop:secret@db:5432/shop
+      - CELERY_BROKER_URL=amqp://guest:guest@rabbitmq:5672//
+    depends_on: [db, rabbitmq]
+    deploy:
+      replicas: 2
+  db:
+    image: postgres:16-alpine
+    environment:
+      POSTGRES_PASSWORD: secret
+    healthcheck:
+      test: ["CMD-SHELL", "pg_isready -U shop"]
+      interval: 5s
+    volumes:
+      - pgdata:/var/lib/postgresql/data
+  redis:
+    image: redis:7-alpine
+  rabbitmq:
+    image: rabbitmq:3.13-management
+    ports:
+      - "15672:15672"
+volumes:
+  pgdata: {}
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "docker-compose.yml").write_text(WEB_WORKER)
+    return tmp_path
+
+
+def test_web_worker_project_imports_into_the_expected_spec(project: Path) -> None:
+    imported = import_compose([str(project)])
+    system = imported.system
+    assert system.name == "bookshop"
+    assert {name: c.kind for name, c in system.components.items()} == {
+        "web": Kind.SERVICE, "worker": Kind.SERVICE, "db": Kind.DATABASE,
+        "redis": Kind.CACHE, "rabbitmq": Kind.QUEUE}
+    assert {name: c.tech for name, c in system.components.items()} == {
+        "web": None, "worker": None, "db": "postgres", "redis": "redis", "rabbitmq": "rabbitmq"}
+    web, worker = system.components["web"], system.components["worker"]
+    assert (web.replicas, worker.replicas) == (3, 2)
+    assert web.workers == 2                     # 1.5 cores rounded up
+    assert system.components["redis"].workers == 1     # Redis runs commands on one thread
+    # web reads through the cache (its database URL is the miss path) and publishes jobs
+    web_calls = web.operations["handle"].calls
+    assert [(c.to, c.async_) for c in web_calls] == [("redis", False), ("rabbitmq", True)]
+    assert system.components["redis"].backend == "db"
+    # nothing calls the worker and it publishes nowhere: it consumes the queue
+    assert [c.to for c in system.components["rabbitmq"].consumers] == ["worker"]
+    assert [c.to for c in worker.operations["handle"].calls] == ["db"]
+    assert [w.to for w in system.workloads] == ["web"]   # rabbitmq's UI port is not one
+    readiness = web.health.readiness
+    assert (readiness.period, readiness.timeout, readiness.failure_threshold) == (15.0, 2.0, 4)
+    db_readiness = system.components["db"].health.readiness
+    # Docker's defaults where the healthcheck is silent, not Kubernetes'
+    assert (db_readiness.period, db_readiness.timeout, db_readiness.failure_threshold) == \
+        (5.0, 30.0, 3)
+
+
+def test_values_say_where_they_came_from_and_placeholders_are_marked(project: Path) -> None:
+    text = import_compose([str(project)]).text
+    compose = str(project / "docker-compose.yml")
+    assert f"replicas: 3 # from {compose}:22: service web, deploy.replicas" in text
+    assert f"# from {compose}:11: service web, environment.REDIS_URL" in text
+    assert "backend: db # the database its callers (web) also reach" in text
+    work_lines = [line for line in text.splitlines() if line.strip().startswith("work:")]
+    assert work_lines and all(MARK in line for line in work_lines)
+    rate_lines = [line for line in text.splitlines() if line.strip().startswith("rate:")]
+    assert rate_lines and all(MARK in line for line in rate_lines)
+
+
+def test_override_file_wins_field_by_field(project: Path) -> None:
+    (project / "docker-compose.override.yml").write_text(
+        "services:\n  web:\n    deploy:\n      replicas: 5\n    environment:\n"
+        "      SEARCH_URL: http://search:9200\n  search:\n    image: elasticsearch:8.13.0\n")
+    system = import_compose([str(project)]).system
+    assert system.components["web"].replicas == 5
+    assert system.components["search"].kind is Kind.DATABASE
+    assert "search" in [c.to for c in system.components["web"].operations["handle"].calls]
+
+
+def test_a_service_built_here_runs_its_own_code_whatever_its_image(tmp_path: Path) -> None:
+    """A stand-in named after a server (as the Compose target builds them) still calls."""
+    compose = tmp_path / "compose.yaml"
+    compose.write_text("services:\n  api:\n    build: ./api\n    ports: ['8080']\n"
+                       "    environment: {REDIS_URL: 'http://redis:8080'}\n"
+                       "  redis:\n    build: ./redis\n    image: registry.local/redis:latest\n"
+                       "    environment: {DB_URL: 'http://db:8080'}\n"
+                       "  db:\n    build: ./db\n")
+    system = import_compose([str(compose)]).system
+    assert (system.components["redis"].kind, system.components["redis"].backend) == \
+        (Kind.CACHE, "db")
+
+
+def test_invalid_names_are_mapped_and_reported(tmp_path: Path) -> None:
+    compose = tmp_path / "compose.yaml"
+    compose.write_text("services:\n  web_app:\n    image: acme/web\n    ports: ['80']\n"
+                       "    environment: {API: 'http://api.v2:8080'}\n"
+                       "  api.v2:\n    image: acme/api\n")
+    imported = import_compose([str(compose)])
+    assert imported.renamed == [("web_app", "web-app"), ("api.v2", "api-v2")]
+    assert [c.to for c in imported.system.components["web-app"].operations["handle"].calls] \
+        == ["api-v2"]
+    assert "Renamed to valid spec names: web_app -> web-app, api.v2 -> api-v2" in imported.text
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("${DB:-fallback}", "fallback"), ("${SET}", "yes"), ("$SET/x", "yes/x"),
+    ("${UNSET-}", ""), ("cost $$5", "cost $5"), ("${EMPTY:-d}", "d"), ("${EMPTY-d}", ""),
+])
+def test_interpolation_follows_compose(text: str, expected: str) -> None:
+    assert interpolate(text, {"SET": "yes", "EMPTY": ""}) == expected
+
+
+@pytest.mark.parametrize(("text", "line", "message"), [
+    ("services: [a, b]\n", 1, "top-level 'services' mapping"),
+    ("apiVersion: v1\nkind: Service\nmetadata: {name: a}\n", 1, "use `scalesim import k8s`"),
+    ("services:\n  web:\n    image: [\n", 4, "not valid YAML"),
+    ("services:\n  web: 3\n", 2, "service 'web' is not a mapping"),
+])
+def test_bad_input_names_file_and_line(tmp_path: Path, text: str, line: int,
+                                        message: str) -> None:
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(text)
+    with pytest.raises(ImportFailed) as caught:
+        import_compose([str(compose)])
+    problem = caught.value.problems[0]
+    assert (problem.file, problem.line) == (str(compose), line)
+    assert message in problem.message
+
+
+def test_a_folder_without_a_compose_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ImportFailed, match="no Compose file here"):
+        import_compose([str(tmp_path)])
+
+
+def test_components_that_reach_each_other_get_an_async_call(tmp_path: Path) -> None:
+    compose = tmp_path / "compose.yaml"
+    compose.write_text("services:\n  a:\n    image: acme/a\n    ports: ['80']\n"
+                       "    environment: {B_URL: 'http://b:80'}\n"
+                       "  b:\n    image: acme/b\n    environment: {A_URL: 'http://a:80'}\n")
+    imported = import_compose([str(compose)])
+    calls = {name: [(c.to, c.async_) for c in component.operations["handle"].calls]
+             for name, component in imported.system.components.items()}
+    assert calls == {"a": [("b", False)], "b": [("a", True)]}   # walked from the entry a
+    assert any("reach each other" in note for note in imported.notes)
+
+
+def test_a_queue_without_a_consumer_in_the_files_gets_a_marked_stand_in(tmp_path: Path) -> None:
+    compose = tmp_path / "compose.yaml"
+    compose.write_text("services:\n  web:\n    image: acme/web\n    ports: ['80']\n"
+                       "    environment: {BROKER_URL: 'amqp://jobs:5672'}\n"
+                       "  jobs:\n    image: rabbitmq:4\n")
+    imported = import_compose([str(compose)])
+    system = imported.system
+    assert [c.to for c in system.components["jobs"].consumers] == ["jobs-consumer"]
+    assert "kind: service # PLACEHOLDER: no consumer of jobs was found" in imported.text
+    assert [(c.to, c.async_) for c in system.components["web"].operations["handle"].calls] == \
+        [("jobs", True)]

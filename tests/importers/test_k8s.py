@@ -1,0 +1,276 @@
+"""Kubernetes + Istio manifests in the style of public microservices demos import as
+expected; bad input names its file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.importers import boutique
+
+from scalesim.importers import ImportFailed, import_k8s
+from scalesim.importers.envoy import ISTIO_UNLIMITED
+from scalesim.sim import simulate
+from scalesim.spec import System, load_spec_text
+from scalesim.spec.checks import iter_calls
+from scalesim.spec.model import Call, Kind
+from scalesim.spec.resilience import ConnectionPool, OutlierDetection
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> System:
+    return import_k8s(boutique.write(tmp_path)).system
+
+
+def call(system: System, caller: str, callee: str) -> Call:
+    return next(c for name, _, _, c in iter_calls(system) if name == caller and c.to == callee)
+
+
+def test_every_deployment_becomes_a_component_with_its_replicas(demo: System) -> None:
+    assert list(demo.components) == [*boutique.SERVICES, "redis-cart", "stripe"]
+    for name in boutique.SERVICES:
+        assert demo.components[name].replicas == boutique.REPLICAS.get(name, 1), name
+        assert demo.components[name].kind is Kind.SERVICE
+        assert demo.components[name].workers == 1      # 200m limit: 0.2 cores
+    # the cart's Redis has no database behind it: it is the store itself
+    assert (demo.components["redis-cart"].kind, demo.components["redis-cart"].tech) == \
+        (Kind.DATABASE, "redis")
+
+
+def test_calls_follow_the_address_variables(demo: System) -> None:
+    for caller, (_, env) in boutique.SERVICES.items():
+        expected = [address.split(":")[0] for address in env.values()]
+        if caller == "checkoutservice":
+            expected.append("emailservice")     # from the ConfigMap
+        if caller == "paymentservice":
+            expected.append("stripe")           # its ServiceEntry's host
+        got = [c.to for c in demo.components[caller].operations["handle"].calls]
+        assert got == expected, caller
+
+
+def test_istio_routes_set_timeouts_retries_and_deadlines(demo: System) -> None:
+    # 3 retries of 1 s each plus back-off would take 4.75 s: the route's 3 s is a deadline
+    catalog = call(demo, "frontend", "productcatalogservice")
+    assert (catalog.timeout, catalog.deadline) == (1.0, 3.0)
+    assert catalog.retry is not None and catalog.retry.attempts == 4
+    assert catalog.retry.on == ["error"]            # 5xx; connect-failure alone is no cause
+    payment = call(demo, "checkoutservice", "paymentservice")
+    assert (payment.timeout, payment.retry) == (2.0, None)   # attempts: 0
+    # no route sets retries: Istio retries twice on connect-failure,refused-stream,unavailable
+    shipping = call(demo, "frontend", "shippingservice")
+    assert shipping.timeout is None
+    assert shipping.retry is not None and (shipping.retry.attempts, shipping.retry.on) == \
+        (3, ["unavailable"])
+    # the cart's DestinationRule caps concurrent retries at every caller
+    cart = call(demo, "checkoutservice", "cartservice")
+    assert cart.retry is not None and cart.retry.max_concurrent == 3
+    # the Redis wire protocol is TCP: no mesh retries
+    assert call(demo, "cartservice", "redis-cart").retry is None
+
+
+def test_service_entries_are_external_components(tmp_path: Path) -> None:
+    imported = import_k8s(boutique.write(tmp_path))
+    stripe = call(imported.system, "paymentservice", "stripe")
+    assert imported.system.components["stripe"].kind is Kind.EXTERNAL
+    # no retries on the route: Istio's two, all within the route's 5 s
+    assert (stripe.timeout, stripe.deadline) == (None, 5.0)
+    assert stripe.retry is not None and stripe.retry.attempts == 3
+    # a host nothing in the files declares is reported, not guessed
+    assert any(note.startswith("emailservice names smtp.mail.example") for note in
+               imported.notes)
+
+
+def test_destination_rules_and_faults(demo: System) -> None:
+    cart = demo.components["cartservice"]
+    assert cart.connection_pool == ConnectionPool(
+        max_connections=100, max_pending_requests=10, max_requests=ISTIO_UNLIMITED)
+    assert cart.outlier_detection == OutlierDetection(
+        consecutive_5xx=7, interval="5s", base_ejection_time="1m", max_ejection_percent=0.5)
+    assert demo.components["currencyservice"].balancer.value == "least_requests"
+    faults = {f.target: f for f in demo.faults}
+    assert faults["paymentservice"].error_rate == 0.1
+    delay = faults["currencyservice"].latency
+    assert delay is not None and delay.add is not None
+    assert delay.add.mean_s == pytest.approx(1.0)      # 2 s on half the requests
+
+
+def test_the_imported_demo_simulates(tmp_path: Path) -> None:
+    """What is imported runs: every frontend request reaches the services it names, and the
+    imported 2 s delay on half of currencyservice's requests shows in its latency."""
+    text = import_k8s(boutique.write(tmp_path)).text
+    result = simulate(load_spec_text(text, "demo.yaml", ["simulation.duration=20s"]))
+    assert result["requests"]["total"] > 100                 # 10/s for 20 s
+    served = {name: sum(op["requests"]["total"] for op in c["operations"].values())
+              for name, c in result["components"].items()}
+    assert all(count > 0 for count in served.values()), served
+    assert result["components"]["currencyservice"]["latency_ms"]["p90"] >= 2000.0
+
+
+def test_entry_points_and_what_is_not_imported(tmp_path: Path) -> None:
+    imported = import_k8s(boutique.write(tmp_path))
+    assert [w.to for w in imported.system.workloads] == ["frontend"]
+    assert any("HorizontalPodAutoscaler frontend" in note for note in imported.notes)
+    assert any("10 ServiceAccount" in note for note in imported.notes)
+    assert imported.system.name == tmp_path.name.replace("_", "-")   # the folder's
+    assert "# from " + str(tmp_path / "kubernetes-manifests.yaml") + ":7: Deployment " \
+        "frontend, spec.replicas" in imported.text
+
+
+def test_a_list_and_folders_are_read(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "list.json").write_text(
+        '{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "apps/v1", '
+        '"kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"}, "spec": '
+        '{"replicas": 4, "template": {"metadata": {"labels": {"app": "api"}}, "spec": '
+        '{"containers": [{"name": "api", "image": "acme/api"}]}}}}]}')
+    with pytest.raises(ImportFailed, match="use --recursive"):
+        import_k8s([str(tmp_path)])
+    system = import_k8s([str(tmp_path)], recursive=True).system
+    assert system.components["api"].replicas == 4
+    assert system.name == "shop"
+
+
+DEPLOYMENT = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n"
+              "  template:\n    spec:\n      containers: [{name: api, image: acme/api}]\n")
+
+
+@pytest.mark.parametrize(("text", "line", "message"), [
+    (DEPLOYMENT + "---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n",
+     9, "unknown kind Widget (example.com/v1) named w"),
+    (DEPLOYMENT + "---\n" + DEPLOYMENT, 9, "Deployment api in namespace default is defined "
+     "twice"),
+    ("services:\n  web: {image: nginx}\n", 1, "use `scalesim import compose`"),
+    ("apiVersion: v1\nkind: Service\nmetadata: {}\n", 1, "no metadata.name"),
+    ("- just\n- a list\n", 1, "not a Kubernetes object"),
+    ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {replicas: 2}\n", 1,
+     "no pod template"),
+    ("kind: Service\nmetadata: {name: a\n", 3, "not valid YAML"),
+])
+def test_bad_input_names_file_and_line(tmp_path: Path, text: str, line: int,
+                                        message: str) -> None:
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text(text)
+    with pytest.raises(ImportFailed) as caught:
+        import_k8s([str(manifest)])
+    problem = caught.value.problems[0]
+    assert (problem.file, problem.line) == (str(manifest), line)
+    assert message in problem.message
+
+
+def test_unknown_kinds_can_be_skipped(tmp_path: Path) -> None:
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text(DEPLOYMENT + "---\napiVersion: example.com/v1\nkind: Widget\n"
+                        "metadata: {name: w}\n")
+    imported = import_k8s([str(manifest)], skip_unknown=True)
+    assert list(imported.system.components) == ["api"]
+    assert any("unknown kind Widget" in note and "skipped" in note for note in imported.notes)
+
+
+def test_a_statefulset_pod_name_reaches_its_component(tmp_path: Path) -> None:
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text(
+        DEPLOYMENT.replace("image: acme/api}", "image: acme/api, env: [{name: DB_HOST, "
+                           "value: db-0.db.default.svc.cluster.local}]}")
+        + "---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n"
+        "  serviceName: db\n  template:\n    metadata: {labels: {app: db}}\n    spec:\n"
+        "      containers: [{name: db, image: 'mysql:8'}]\n---\napiVersion: v1\n"
+        "kind: Service\nmetadata: {name: db}\nspec: {clusterIP: None, selector: {app: db}}\n")
+    system = import_k8s([str(manifest)]).system
+    assert [c.to for c in system.components["api"].operations["handle"].calls] == ["db"]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a: &x [*x]\n", "refers to itself"),
+    ("a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+     "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e]\n"
+     "g: [*f, *f]\n",
+     "too large"),
+])
+def test_hostile_yaml_fails_cleanly(tmp_path: Path, text: str, message: str) -> None:
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text(text)
+    with pytest.raises(ImportFailed, match=message):
+        import_k8s([str(manifest)])
+
+
+def test_merge_keys_are_expanded(tmp_path: Path) -> None:
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\n"
+                        "spec:\n  template:\n    spec:\n      containers:\n"
+                        "        - &base {name: api, image: acme/api, resources: "
+                        "{limits: {cpu: '3'}}}\n        - <<: *base\n          name: side\n")
+    assert import_k8s([str(manifest)]).system.components["api"].workers == 3
+
+
+CONTROL = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: acme/web, env: [{name: API_URL, value: "http://api"}]}]
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: web-rollout}
+spec:
+  replicas: 5
+  workloadRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  strategy: {canary: {steps: [{setWeight: 20}]}}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: api}
+spec:
+  replicas: 3
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers: [{name: api, image: acme/api}]
+  strategy: {blueGreen: {activeService: api}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers: [{name: agent, image: acme/agent}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}, ports: [{name: http, port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api}
+spec: {selector: {app: api}, ports: [{name: http, port: 80}]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: public}
+spec:
+  parentRefs: [{name: edge}]
+  rules:
+    - backendRefs: [{name: web, port: 80}]
+"""
+
+
+def test_rollouts_daemonsets_and_gateway_api_routes(tmp_path: Path) -> None:
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text(CONTROL)
+    imported = import_k8s([str(manifest)])
+    system = imported.system
+    assert system.components["web"].replicas == 5       # the Rollout owns the replicas
+    assert system.components["api"].replicas == 3      # a Rollout with its own template
+    assert "replicas: 1 # PLACEHOLDER: a DaemonSet runs one replica per node" in imported.text
+    assert [w.to for w in system.workloads] == ["web"]  # the HTTPRoute's backend
+    assert [c.to for c in system.components["web"].operations["handle"].calls] == ["api"]
+    assert any("rollout strategy is not imported yet" in note for note in imported.notes)

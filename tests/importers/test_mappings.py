@@ -1,0 +1,130 @@
+"""The small mappings: Envoy settings back to spec terms (the generator's inverse), host
+names in addresses, CPU and durations, kinds from images, valid names."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scalesim.generate.envoy import RETRY_ON, istio_retries, retry_on, route_timeout_s
+from scalesim.importers.envoy import causes, timeouts
+from scalesim.importers.hosts import hosts_in
+from scalesim.importers.kinds import guess, repository_words
+from scalesim.importers.names import Names, spec_name
+from scalesim.importers.sizing import cpu_cores, estimate, go_duration
+from scalesim.spec.model import Call, Kind
+from scalesim.spec.resilience import CAUSES
+
+MAPPABLE = [cause for cause in CAUSES if cause in RETRY_ON]
+
+
+@given(st.sets(st.sampled_from(MAPPABLE), min_size=1))
+def test_retry_conditions_read_back_give_the_same_conditions(chosen: set[str]) -> None:
+    """Reading the generator's retryOn back gives causes whose conditions are exactly it."""
+    written = retry_on(sorted(chosen))
+    back, unmapped = causes(written)
+    assert retry_on(back) == written
+    assert set(back) >= chosen and unmapped == []
+
+
+def test_istio_default_retry_on_reads_as_unavailable() -> None:
+    assert causes("connect-failure,refused-stream,unavailable,cancelled") == \
+        (["unavailable"], ["cancelled"])
+
+
+durations = st.integers(min_value=1, max_value=5000).map(lambda ms: f"{ms}ms")
+
+
+@given(per_try=durations, attempts=st.integers(min_value=1, max_value=6),
+       deadline=st.none() | durations, backoff_max=st.sampled_from(["250ms", "1s", "100ms"]))
+def test_route_timeouts_read_back_bound_the_call_the_same_way(
+        per_try: str, attempts: int, deadline: str | None, backoff_max: str) -> None:
+    """Whatever the spec said, the read-back call has the same per-try timeout, retries and
+    route timeout (back-off beyond Envoy's default becomes a deadline)."""
+    call = Call.model_validate({"to": "x", "timeout": per_try, "deadline": deadline, "retry": {
+        "attempts": attempts, "base": "25ms", "max": backoff_max}})
+    retries = istio_retries(call)
+    timeout, read_deadline = timeouts(route_timeout_s(call), retries, call.timeout, 0.25)
+    back = Call.model_validate({"to": "x", "timeout": f"{timeout}s" if timeout else None,
+                                "deadline": f"{read_deadline}s" if read_deadline else None,
+                                "retry": {"attempts": attempts} if retries else None})
+    assert istio_retries(back) == retries
+    assert route_timeout_s(back) == pytest.approx(route_timeout_s(call))
+    if retries:
+        assert back.timeout == pytest.approx(call.timeout)
+
+
+def test_a_retry_without_per_try_timeout_is_bounded_by_the_route() -> None:
+    assert timeouts(3.0, 2, None, 0.25) == (None, 3.0)
+    assert timeouts(3.0, 0, None, 0.25) == (3.0, None)
+
+
+@pytest.mark.parametrize(("variable", "value", "hosts"), [
+    ("DATABASE_URL", "postgres://user:pw@db:5432/app", ["db"]),
+    ("JDBC", "jdbc:mysql://mysql.shop.svc.cluster.local:3306/x", ["mysql.shop.svc.cluster.local"]),
+    ("MONGO", "mongodb://a:27017,b:27017/db?replicaSet=rs0", ["a", "b"]),
+    ("KAFKA_BOOTSTRAP_SERVERS", "k1:9092,k2:9092", ["k1", "k2"]),
+    ("CART_SERVICE_ADDR", "cartservice:7070", ["cartservice"]),
+    ("REDIS_HOST", "Redis", ["redis"]),
+    ("MODE", "redis", []),                  # a bare word counts only in an address variable
+    ("PORT", "8080", []),
+    ("GREETING", "hello world", []),
+])
+def test_hosts_in_addresses(variable: str, value: str, hosts: list[str]) -> None:
+    assert hosts_in(variable, value) == hosts
+
+
+@pytest.mark.parametrize(("value", "cores"), [
+    ("500m", 0.5), ("2", 2.0), (1.5, 1.5), ("0.25", 0.25), ("lots", None), (0, None),
+    (True, None)])
+def test_cpu_quantities(value: object, cores: float | None) -> None:
+    assert cpu_cores(value) == cores
+
+
+def test_workers_rule() -> None:
+    assert estimate(0.2, None, "x").workers == 1            # type: ignore[union-attr]
+    assert estimate(2.5, "postgres", "x").workers == 3      # type: ignore[union-attr]
+    assert estimate(8.0, "redis", "x").workers == 1         # type: ignore[union-attr]
+    assert estimate(None, None, "x") is None
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("1.5s", 1.5), ("1m30s", 90.0), ("250ms", 0.25), ("10us", 1e-5), ("1h", 3600.0),
+    ("5", None), ("s", None), ("", None), (5, None)])
+def test_go_durations(text: object, seconds: float | None) -> None:
+    assert go_duration(text) == (pytest.approx(seconds) if seconds is not None else None)
+
+
+@pytest.mark.parametrize(("image", "kind", "tech"), [
+    ("postgres:16-alpine", Kind.DATABASE, "postgres"),
+    ("docker.io/bitnami/postgresql:16.2@sha256:abc", Kind.DATABASE, "postgres"),
+    ("mysql", Kind.DATABASE, "mysql"), ("mariadb:11", Kind.DATABASE, "mariadb"),
+    ("redis:7-alpine", Kind.CACHE, "redis"), ("memcached:1.6", Kind.CACHE, "memcached"),
+    ("confluentinc/cp-kafka:7.6.0", Kind.QUEUE, "kafka"),
+    ("rabbitmq:3-management", Kind.QUEUE, "rabbitmq"), ("nats:2.10", Kind.QUEUE, "nats"),
+    ("localhost:5000/acme/orders:1.0", Kind.SERVICE, None),
+])
+def test_kind_and_tech_from_the_image(image: str, kind: Kind, tech: str | None) -> None:
+    found = guess(image, "x")
+    assert (found.kind, found.tech) == (kind, tech)
+
+
+def test_image_words_ignore_registry_and_tag() -> None:
+    assert repository_words("registry.local:5000/team/order-db:1.0") == ["team", "order", "db"]
+
+
+def test_names_without_an_image_are_only_a_guess() -> None:
+    found = guess(None, "orders-db")
+    assert (found.kind, found.from_image) == (Kind.DATABASE, False)
+    assert "guessed" in found.why
+
+
+def test_invalid_names_map_to_unique_valid_ones() -> None:
+    names = Names()
+    assert [names.add(n) for n in ("web_app", "web.app", "Web-App", "_x_", "ok")] == \
+        ["web-app", "web-app-2", "Web-App-3", "x", "ok"]
+    assert names.mapped == [("web_app", "web-app"), ("web.app", "web-app-2"),
+                            ("Web-App", "Web-App-3"), ("_x_", "x")]
+    assert spec_name("a" * 70) == "a" * 63
+    assert spec_name("__") == "component"
