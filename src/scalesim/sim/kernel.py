@@ -89,7 +89,7 @@ class Kernel:
         self.unfinished = 0
         self.requests = 0  # requests sent, for trace sampling
         self.last_tick = warmup
-        self.window_snapshot: list[tuple[float, float, float, int, int, int]] = []
+        self.window_snapshot: list[tuple[float, float, float, int, int, int, int]] = []
         self.active_faults: dict[int, FaultAction] = {}
         self.base_net = [comp.net for comp in plan.comps]
         self.partitions: dict[tuple[int, int], int] = {}  # (from, to) -> active faults
@@ -705,7 +705,7 @@ class Kernel:
 
     def _attempt_over(self, frame: Frame, call: CallPlan, parent: Frame, cause: int) -> None:
         """Bookkeeping when an attempt ends, by answer or by timeout: permits, retry slots,
-        the breaker's window, outlier detection, the hedging percentile."""
+        the breaker's window, outlier detection."""
         if frame.gate is not None or frame.pool is not None:
             self._release_gates(frame)
         now = self.now
@@ -722,8 +722,6 @@ class Kernel:
             rep.ejected = True
             rep.routable = False
             self._health_event(comp, rep, "ejected")
-        if call.hedge_tracker is not None and cause == OK:
-            call.hedge_tracker.add(now - frame.sent)
 
     def _timeout(self, frame: Frame) -> None:
         if frame.done:
@@ -774,6 +772,14 @@ class Kernel:
         hedged.outstanding -= 1
         if hedged.done:
             return
+        tracker = call.hedge_tracker
+        if tracker is not None and (cause == OK or (cause == TIMEOUT
+                                                     and hedged.outstanding == 0)):
+            # The call's latency from its first attempt's send, whichever attempt answered:
+            # it exceeds d exactly when the first attempt took longer than d, so its
+            # percentile is that of the unhedged latency (a timeout counts as at least its
+            # wait). A winning hedge's own, shorter latency would pull the percentile down.
+            tracker.add(self.now - hedged.first.sent)
         if cause == OK:
             hedged.done = True
             if frame is not hedged.first:
@@ -891,10 +897,14 @@ class Kernel:
             return
         now = self.now
         source.inflight -= 1
+        if self.t_start <= now < self.t_end:
+            source.answered += 1
+            source.answered_ok += cause == OK
         sent = frame.sent
         if self.t_start <= sent < self.t_end:
             latency = now - sent
             source.by_cause[cause] += 1
+            source.drained += now >= self.t_end
             if cause == OK:
                 source.hist.add(latency)
                 source.interval_lat.append(latency)
@@ -923,6 +933,7 @@ class Kernel:
                 return False
         for sub in subs:
             sub.buffer.append(self.now)
+            sub.published += 1
             self._dispatch(sub)
         return True
 
@@ -974,6 +985,11 @@ class Kernel:
             ok.clear()
             wl.interval_failed = 0
             wl.hist.maybe_flush()
+        for sub in self.plan.subscriptions:
+            sub.series.append((now, (sub.published - sub.published_snap) / span,
+                               (sub.delivered - sub.delivered_snap) / span, len(sub.buffer),
+                               sub.oldest_s(now)))
+            sub.published_snap, sub.delivered_snap = sub.published, sub.delivered
         for call in self.plan.calls:
             if call.breakers:
                 states = [b.state for b in call.breakers.values()]
@@ -993,7 +1009,7 @@ class Kernel:
             comp.busy_snap = comp.q_snap = 0.0
             comp.ok = comp.failed = comp.rejected = comp.visits_snap = comp.rejected_snap = 0
             comp.by_cause = [0] * len(comp.by_cause)
-            comp.qmax = comp.qlen
+            comp.qmax = comp.qstart = comp.qlen
             comp.series.clear()
             for op in comp.ops.values():
                 op.hist.reset()
@@ -1012,7 +1028,11 @@ class Kernel:
             if call.budget is not None:
                 call.budget.exhausted = 0
         for sub in self.plan.subscriptions:
-            sub.delivered = sub.failed = 0
+            sub.delivered = sub.failed = sub.published = 0
+            sub.delivered_snap = sub.published_snap = 0
+            sub.backlog_start = len(sub.buffer)
+            sub.oldest_start_s = sub.oldest_s(now)
+            sub.series.clear()
             sub.lag.reset()
         for wl in self.plan.workloads:
             wl.interval_lat.clear()
@@ -1025,8 +1045,11 @@ class Kernel:
         now = self.now
         for comp in self.plan.comps:
             comp.settle(now)
-        self.window_snapshot = [(c.area, c.qarea, c.cpu, c.ok, c.failed, c.rejected)
+        self.window_snapshot = [(c.area, c.qarea, c.cpu, c.ok, c.failed, c.rejected, c.qlen)
                                 for c in self.plan.comps]
+        for sub in self.plan.subscriptions:
+            sub.backlog_end = len(sub.buffer)
+            sub.oldest_end_s = sub.oldest_s(now)
         if self.counted == 0:
             self.heap.clear()
         else:

@@ -132,8 +132,8 @@ class Comp:
                  "coin", "cpu", "failed", "health", "index", "kind", "last", "limit_mode",
                  "limiter_factory", "limiters", "mean_work",
                  "name", "net", "ok", "ops", "outlier", "pool_limit", "pool_queue", "pools",
-                 "q_snap", "qarea", "qcap", "qlast", "qlen", "qmax", "rejected", "rejected_snap",
-                 "replicas", "series", "visits_snap", "workers")
+                 "q_snap", "qarea", "qcap", "qlast", "qlen", "qmax", "qstart", "rejected",
+                 "rejected_snap", "replicas", "series", "visits_snap", "workers")
 
     def __init__(self, name: str, kind: str, replicas: list[Replica], workers: int, qcap: int,
                  balancer: Balancer, net: Sampler | None, coin: Sampler,
@@ -158,6 +158,7 @@ class Comp:
         self.qarea = 0.0
         self.qlast = 0.0
         self.qmax = 0
+        self.qstart = 0  # requests waiting when the window opened
         self.cpu = 0.0  # worker-seconds of work and post_work
         self.ok = 0
         self.failed = 0
@@ -345,9 +346,9 @@ class Frame:
 
 
 class Workload:
-    __slots__ = ("arrivals", "by_cause", "degraded", "hist", "index", "inflight",
-                 "interval_failed", "interval_lat", "keys", "name", "next_key", "sampled",
-                 "series", "target", "think", "trace_every", "users")
+    __slots__ = ("answered", "answered_ok", "arrivals", "by_cause", "degraded", "drained", "hist",
+                 "index", "inflight", "interval_failed", "interval_lat", "keys", "name",
+                 "next_key", "sampled", "series", "target", "think", "trace_every", "users")
 
     def __init__(self, name: str, target: Op, arrivals: Arrivals) -> None:
         self.name = name
@@ -359,8 +360,11 @@ class Workload:
         self.keys: Sampler | None = None
         self.next_key = 0
         self.hist = Histogram()
-        self.by_cause = [0] * len(CAUSE_NAMES)
+        self.by_cause = [0] * len(CAUSE_NAMES)  # requests sent in the window, by outcome
         self.degraded = 0
+        self.drained = 0  # of those, answered after the window ended
+        self.answered = 0  # answers received in the window, whenever sent
+        self.answered_ok = 0
         self.inflight = 0
         self.interval_lat: list[float] = []  # latencies of this interval's successes
         self.interval_failed = 0
@@ -372,19 +376,34 @@ class Workload:
 
 
 class Subscription:
-    __slots__ = ("buffer", "capacity", "concurrency", "delivered", "failed", "inflight", "lag",
-                 "queue", "target")
+    __slots__ = ("backlog_end", "backlog_start", "buffer", "capacity", "concurrency",
+                 "delivered", "delivered_snap", "failed", "inflight", "lag", "oldest_end_s",
+                 "oldest_start_s", "published", "published_snap", "queue", "series", "target")
 
     def __init__(self, queue: Comp, target: Op, concurrency: int, capacity: int) -> None:
         self.queue = queue
         self.target = target
         self.concurrency = concurrency
         self.capacity = capacity  # -1 = unbounded
-        self.buffer: deque[float] = deque()
+        self.buffer: deque[float] = deque()  # publication times of the waiting messages
         self.inflight = 0
+        self.published = 0
         self.delivered = 0
         self.failed = 0
         self.lag = Histogram()
+        # the backlog and the age of its oldest message at the window's start and end
+        self.backlog_start = 0
+        self.backlog_end = 0
+        self.oldest_start_s = 0.0
+        self.oldest_end_s = 0.0
+        # per interval: end time, published/s, delivered/s, backlog and oldest age (s) at the end
+        self.series: list[tuple[float, float, float, int, float]] = []
+        self.published_snap = 0
+        self.delivered_snap = 0
+
+    def oldest_s(self, now: float) -> float:
+        """How long the oldest waiting message has waited (0 when none waits)."""
+        return now - self.buffer[0] if self.buffer else 0.0
 
 
 class FaultAction:

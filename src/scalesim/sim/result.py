@@ -60,6 +60,14 @@ def _workload_causes(kernel: Kernel, wl: Workload) -> list[int]:
     return causes
 
 
+def _rates(sent: int, answered: int, answered_ok: int, span: float) -> dict[str, float | None]:
+    """Requests sent, answered and answered ok per second of window. Answers count when they
+    arrive in the window (whenever sent), so a backlog answered during the drain does not
+    pass for throughput: offered above throughput is an overload."""
+    return {"offered_rps": clean(sent / span), "throughput_rps": clean(answered / span),
+            "goodput_rps": clean(answered_ok / span)}
+
+
 def build_result(system: System, seed: int, kernels: list[Kernel],
                  with_series: bool = False) -> dict[str, Any]:
     """The result document; `with_series` adds the first replication's time series."""
@@ -72,20 +80,24 @@ def build_result(system: System, seed: int, kernels: list[Kernel],
     workloads: dict[str, Any] = {}
     all_hists: list[Histogram] = []
     total_causes = [0] * len(CAUSE_NAMES)
-    degraded = 0
+    totals = {"degraded": 0, "drained": 0, "answered": 0, "answered_ok": 0}
     for index, wl in enumerate(first.plan.workloads):
         causes = _sum_lists([per_run[index] for per_run in wl_causes])
         hist = _merged([k.plan.workloads[index].hist for k in kernels])
         all_hists.append(hist)
         total_causes = [a + b for a, b in zip(total_causes, causes, strict=True)]
-        wl_degraded = sum(k.plan.workloads[index].degraded for k in kernels)
-        degraded += wl_degraded
-        workloads[wl.name] = {"requests": {**_requests(causes), "degraded": wl_degraded},
-                              "throughput_rps": clean(sum(causes) / span),
-                              "goodput_rps": clean(causes[OK] / span),
-                              "latency_ms": _latency(hist)}
+        counts = {key: sum(getattr(k.plan.workloads[index], key) for k in kernels)
+                  for key in totals}
+        for key, value in counts.items():
+            totals[key] += value
+        workloads[wl.name] = {
+            "requests": {**_requests(causes), "degraded": counts["degraded"],
+                         "drained": counts["drained"]},
+            **_rates(sum(causes), counts["answered"], counts["answered_ok"], span),
+            "latency_ms": _latency(hist)}
     latency = _latency(_merged(all_hists))
-    requests = {**_requests(total_causes), "degraded": degraded}
+    requests = {**_requests(total_causes), "degraded": totals["degraded"],
+                "drained": totals["drained"]}
     result: dict[str, Any] = {
         "scalesim": __version__,
         "system": system.name,
@@ -93,8 +105,7 @@ def build_result(system: System, seed: int, kernels: list[Kernel],
         "replications": runs,
         "simulated_s": duration,
         "requests": requests,
-        "throughput_rps": clean(requests["total"] / span),
-        "goodput_rps": clean(requests["ok"] / span),
+        **_rates(requests["total"], totals["answered"], totals["answered_ok"], span),
         "error_rate": clean(requests["failed"] / requests["total"]) if requests["total"]
         else None,
         "latency_ms": latency,
@@ -148,6 +159,8 @@ def _components(kernels: list[Kernel], span: float) -> dict[str, Any]:
             "queue_mean": clean(qarea / span),
             "queue_max": max(k.plan.comps[index].qmax for k in kernels),
             "rejected": sum(s[5] for s in snaps),
+            "queue_start": sum(k.plan.comps[index].qstart for k in kernels),
+            "queue_end": sum(s[6] for s in snaps),
             "refused_by_cause": {name: refusals[CAUSE_NAMES.index(name)] for name in REFUSALS},
             "latency_ms": _latency(_merged(op_hists)),
             "operations": ops,
@@ -220,10 +233,15 @@ def _queues(kernels: list[Kernel], span: float) -> dict[str, Any]:
     for index, sub in enumerate(first.plan.subscriptions):
         runs = [k.plan.subscriptions[index] for k in kernels]
         name = f"{sub.queue.name}->{sub.target.comp.name}.{sub.target.name}"
-        out[name] = {"delivered": sum(s.delivered for s in runs),
+        out[name] = {"concurrency": sub.concurrency,
+                     "published_rps": clean(sum(s.published for s in runs) / span),
+                     "delivered": sum(s.delivered for s in runs),
                      "failed": sum(s.failed for s in runs),
                      "delivered_rps": clean(sum(s.delivered for s in runs) / span),
-                     "backlog_end": sum(len(s.buffer) for s in runs),
+                     "backlog_start": sum(s.backlog_start for s in runs),
+                     "backlog_end": sum(s.backlog_end for s in runs),
+                     "oldest_start_ms": clean(max(s.oldest_start_s for s in runs) * 1e3),
+                     "oldest_end_ms": clean(max(s.oldest_end_s for s in runs) * 1e3),
                      "lag_ms": _latency(_merged([s.lag for s in runs]))}
     return out
 
@@ -262,8 +280,8 @@ def _ci95(kernels: list[Kernel], duration: float) -> dict[str, Any]:
             per_run[key].append(summary.get(key, math.nan))
         causes = _sum_lists([_workload_causes(kernel, wl) for wl in kernel.plan.workloads])
         total = sum(causes)
-        throughput.append(total / duration)
-        goodput.append(causes[OK] / duration)
+        throughput.append(sum(wl.answered for wl in kernel.plan.workloads) / duration)
+        goodput.append(sum(wl.answered_ok for wl in kernel.plan.workloads) / duration)
         errors.append((total - causes[OK]) / total if total else math.nan)
 
     def interval(values: list[float]) -> list[float | None]:

@@ -21,8 +21,9 @@ WORKLOAD_COLUMNS = ["t_s", "workload", "throughput_rps", "goodput_rps", "errors_
 COMPONENT_COLUMNS = ["t_s", "component", "utilization", "concurrency", "queue_mean",
                      "throughput_rps", "refused_rps"]
 BREAKER_COLUMNS = ["t_s", "call", "open_share", "half_open_share", "not_permitted"]
+QUEUE_COLUMNS = ["t_s", "subscription", "published_rps", "delivered_rps", "backlog", "lag_ms"]
 FILES = {"workloads": "timeseries.csv", "components": "components.csv",
-         "breakers": "breakers.csv"}
+         "breakers": "breakers.csv", "queues": "queues.csv"}
 
 
 def _num(value: float) -> float | None:
@@ -50,9 +51,15 @@ def tables(kernel: Kernel) -> dict[str, Table]:
          _num(open_share), _num(half_open), not_permitted]
         for call in kernel.plan.calls
         for t, open_share, half_open, not_permitted in call.breaker_series]
+    queues: list[list[Cell]] = [
+        [_num(t), f"{sub.queue.name}->{sub.target.comp.name}.{sub.target.name}",
+         _num(published), _num(delivered), backlog, _num(oldest * 1e3)]
+        for sub in kernel.plan.subscriptions
+        for t, published, delivered, backlog, oldest in sub.series]
     return {"workloads": {"columns": WORKLOAD_COLUMNS, "rows": _sorted(workloads)},
             "components": {"columns": COMPONENT_COLUMNS, "rows": _sorted(components)},
-            "breakers": {"columns": BREAKER_COLUMNS, "rows": _sorted(breakers)}}
+            "breakers": {"columns": BREAKER_COLUMNS, "rows": _sorted(breakers)},
+            "queues": {"columns": QUEUE_COLUMNS, "rows": _sorted(queues)}}
 
 
 def write_csv(path: Path, table: Table) -> None:
