@@ -50,6 +50,18 @@ def offered_load(system: System) -> dict[str, ComponentLoad]:
     return loads
 
 
+def round_trip_s(system: System, ref: str) -> float:
+    """A healthy call to 'component.operation' (or a component's default operation): the
+    network there and back and its no-queueing response time."""
+    return _hop(system) + _response_times(system)(".".join(system.resolve(ref)))
+
+
+def hold_s(system: System, ref: str) -> float:
+    """Mean worker time of one visit to 'component.operation' with no queueing anywhere."""
+    cname, oname = system.resolve(ref)
+    return _hold(system, cname, oname, _response_times(system))
+
+
 def _times(rate: float, hold: float) -> float:
     """rate · hold, where an unused operation adds nothing even if its hold is unbounded."""
     return 0.0 if rate == 0.0 or hold == 0.0 else rate * hold

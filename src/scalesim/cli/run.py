@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from scalesim.analytic.load import offered_load
+from scalesim.diagnosis import diagnose
 from scalesim.render.report import write_report
 from scalesim.render.terminal import print_summary
 from scalesim.sim import SafetyStop, simulate
@@ -43,12 +44,15 @@ Overrides = Annotated[list[str] | None, typer.Option(
 
 def simulate_or_exit(system: System, seed: int | None, with_series: bool,
                      progress: Callable[[float], None] | None = None) -> dict[str, Any]:
-    """The result of simulating `system`; a safety stop is reported and exits with 3."""
+    """The result of simulating `system`, with its diagnosis; a safety stop is reported and
+    exits with 3."""
     try:
-        return simulate(system, seed, progress, with_series)
+        result = simulate(system, seed, progress, with_series)
     except SafetyStop as stop:
         err.print(f"[red]stopped[/red]: {stop}", highlight=False)
         raise typer.Exit(EXIT_SAFETY_STOP) from None
+    result["diagnosis"] = diagnose(system, result)
+    return result
 
 
 def exit_bad_spec(error: SpecError) -> NoReturn:

@@ -97,7 +97,7 @@ def families(result: dict[str, Any]) -> list[Family]:
                 transitions.add(n, **edge, from_state=source, to_state=target)
     slo = Family("slo_met", "gauge", "1 when an SLO check was met, else 0.")
     for check in result.get("slo", {}).get("checks", []):
-        slo.add(1 if check["met"] else 0, check=check["name"])
+        slo.add(1 if check["met"] else 0, scope=check.get("scope", "all"), check=check["name"])
     return [f for f in (requests, latency, throughput, goodput, util, queue, visits, refused,
                         attempts, retries, failed, not_permitted, transitions, slo)
             if f.samples]

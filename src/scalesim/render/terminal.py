@@ -1,12 +1,19 @@
-"""The terminal summary of a result: what a person reads after `scalesim simulate`."""
+"""The terminal summary of a result: what a person reads after `scalesim simulate`.
+
+Tables switch to one block per row when they do not fit the terminal (render/layout.py), so
+no component or call name is ever cut. The diagnosis comes last: what is wrong, why, and
+the smallest change that fixes it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Console, Group
-from rich.table import Table
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
 from rich.text import Text
+
+from scalesim.render.layout import Cell, Column, fitted
 
 PERCENTILES = ("mean", "p50", "p90", "p99", "p999", "max")
 
@@ -19,106 +26,22 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
-def summary(result: dict[str, Any]) -> Group:
-    parts: list[Any] = []
-    req = result["requests"]
-    head = Text.assemble(
-        (f"{result['system']}", "bold"), f"  simulated {result['simulated_s']:g}s",
-        f" × {result['replications']} replication(s), seed {result['seed']}\n",
-        f"requests {req['total']:,}  ok {req['ok']:,}  failed {req['failed']:,}  ",
-        f"throughput {result['throughput_rps']:,.1f} rps  goodput {result['goodput_rps']:,.1f} rps")
-    parts.append(head)
-    causes = {k: v for k, v in req["failed_by_cause"].items() if v}
-    if causes:
-        parts.append(Text("failures: " + ", ".join(f"{k} {v:,}" for k, v in causes.items()),
-                          style="yellow"))
+def _share(part: int, total: int) -> str:
+    return f"{part / total * 100:.1f}%" if total else "—"
 
-    latency = Table(title="End-to-end latency (ms, successful requests)", title_justify="left")
-    latency.add_column("workload")
-    for name in PERCENTILES:
-        latency.add_column(name, justify="right")
-    latency.add_column("rps", justify="right")
-    latency.add_column("errors", justify="right")
-    for name, wl in result["workloads"].items():
-        total = wl["requests"]["total"]
-        errors = wl["requests"]["failed"] / total if total else None
-        latency.add_row(name, *(_ms(wl["latency_ms"].get(p)) for p in PERCENTILES),
-                        f"{wl['throughput_rps']:,.1f}", _pct(errors))
-    if len(result["workloads"]) > 1:
-        latency.add_row(Text("all", style="bold"),
-                        *(_ms(result["latency_ms"].get(p)) for p in PERCENTILES),
-                        f"{result['throughput_rps']:,.1f}", _pct(result.get("error_rate")))
-    parts.append(latency)
 
-    comps = Table(title="Components", title_justify="left")
-    for column in ("component", "kind", "replicas", "rps", "utilization", "cpu", "queue mean",
-                   "queue max", "p99 ms", "failed"):
-        comps.add_column(column, justify="left" if column in ("component", "kind") else "right")
-    for name, comp in result["components"].items():
-        util = comp["utilization"]
-        style = "red" if util is not None and util >= 0.9 else (
-            "yellow" if util is not None and util >= 0.7 else "")
-        failed = sum(op["requests"]["failed"] for op in comp["operations"].values())
-        comps.add_row(name, comp["kind"], str(comp["replicas"]), f"{comp['throughput_rps']:,.1f}",
-                      Text(_pct(util) if util is not None else
-                           f"{comp['concurrency_mean']:.1f} busy", style=style),
-                      _pct(comp["cpu"]), f"{comp['queue_mean']:.2f}", str(comp["queue_max"]),
-                      _ms(comp["latency_ms"].get("p99")), f"{failed:,}")
-    parts.append(comps)
-
-    calls = [c for c in result["calls"] if c["retries"] or c["failed"] or c["timeouts"]
-             or c["hedges"] or c.get("circuit_breaker", {}).get("transitions")
-             or c.get("bulkhead", {}).get("rejected")]
-    if calls:
-        resilience = Table(title="Calls with retries, hedges, timeouts, failures or breaker "
-                           "activity", title_justify="left")
-        for column in ("from", "to", "attempts", "retries", "hedges", "amplification",
-                       "timeouts", "failed", "fallbacks", "breaker / bulkhead"):
-            resilience.add_column(column, justify="left" if column in (
-                "from", "to", "breaker / bulkhead") else "right")
-        for call in calls:
-            breaker = call.get("circuit_breaker")
-            opened = ""
-            if breaker:
-                opens = [t for t in breaker["transitions"] if t["to"] == "open"]
-                opened = (f"opened {len(opens)}× from {opens[0]['t_s']:g}s, "
-                          if opens else "") + f"{breaker['not_permitted']:,} not permitted"
-            bulkhead = call.get("bulkhead")
-            if bulkhead and bulkhead["rejected"]:
-                opened += ("; " if opened else "") + (
-                    f"bulkhead full {bulkhead['rejected']:,}× (limit {bulkhead['limit']})")
-            resilience.add_row(call["from"], call["to"], f"{call['attempts']:,}",
-                               f"{call['retries']:,}", f"{call['hedges']:,}",
-                               f"{call['amplification'] or 1:.2f}",
-                               f"{call['timeouts']:,}", f"{call['failed']:,}",
-                               f"{call['fallbacks']:,}", opened)
-        parts.append(resilience)
+def summary(result: dict[str, Any], width: int = 120) -> Group:
+    parts: list[RenderableType] = [_head(result)]
+    parts.append(_latency(result, width))
+    parts.append(_components(result, width))
+    calls = _calls(result, width)
+    if calls is not None:
+        parts.append(calls)
     parts += _shedding_and_health(result)
-
     if "queues" in result:
-        queues = Table(title="Queues", title_justify="left")
-        for column in ("subscription", "delivered", "failed", "rps", "backlog", "lag p50 ms",
-                       "lag p99 ms"):
-            queues.add_column(column, justify="left" if column == "subscription" else "right")
-        for name, queue in result["queues"].items():
-            queues.add_row(name, f"{queue['delivered']:,}", f"{queue['failed']:,}",
-                           f"{queue['delivered_rps']:,.1f}", f"{queue['backlog_end']:,}",
-                           _ms(queue["lag_ms"].get("p50")), _ms(queue["lag_ms"].get("p99")))
-        parts.append(queues)
-
+        parts.append(_queues(result, width))
     if "slo" in result:
-        slo = Table(title="SLO", title_justify="left")
-        for column in ("check", "target", "actual", "met"):
-            slo.add_column(column)
-        for check in result["slo"]["checks"]:
-            if check["name"] == "error_rate":
-                target, actual = _pct(check["target"]), _pct(check["actual"])
-            else:
-                target, actual = f"{check['target_ms']:g} ms", f"{_ms(check['actual_ms'])} ms"
-            slo.add_row(check["name"], target, actual,
-                        Text("pass", style="bold green") if check["met"]
-                        else Text("FAIL", style="bold red"))
-        parts.append(slo)
+        parts.append(_slo(result, width))
     if "ci95" in result:
         ci = result["ci95"]
         low, high = ci["latency_ms"]["mean"]
@@ -126,10 +49,165 @@ def summary(result: dict[str, Any]) -> Group:
             parts.append(Text(f"95% CI of mean latency: {low:,.3f} – {high:,.3f} ms; "
                               f"of throughput: {ci['throughput_rps'][0]:,.2f} – "
                               f"{ci['throughput_rps'][1]:,.2f} rps", style="dim"))
+    if "diagnosis" in result:
+        parts += diagnosis(result["diagnosis"])
     return Group(*parts)
 
 
-def _shedding_and_health(result: dict[str, Any]) -> list[Any]:
+def _head(result: dict[str, Any]) -> Text:
+    req = result["requests"]
+    total = req["total"]
+    head = Text.assemble(
+        (f"{result['system']}", "bold"), f"  simulated {result['simulated_s']:g}s",
+        f" × {result['replications']} replication(s), seed {result['seed']}\n",
+        f"requests {total:,}: ok {req['ok']:,}",
+        (f" (degraded {req.get('degraded', 0):,}, {_share(req.get('degraded', 0), total)})",
+         "yellow" if req.get("degraded") else ""),
+        ", ",
+        (f"failed {req['failed']:,} ({_share(req['failed'], total)})",
+         "red" if req["failed"] else ""), "\n")
+    offered = result.get("offered_rps")
+    if offered is not None:
+        head.append(f"offered {offered:,.1f} rps · ")
+    head.append(f"throughput {result['throughput_rps']:,.1f} rps · "
+                f"goodput {result['goodput_rps']:,.1f} rps")
+    late = req.get("drained", 0)
+    if offered and offered - result["throughput_rps"] >= 0.01 * offered:
+        head.append(f"\noverloaded: {late:,} requests of the window were answered only after "
+                    "it ended (during the drain)", style="yellow")
+    causes = {k: v for k, v in req["failed_by_cause"].items() if v}
+    if causes:
+        head.append("\nfailures: " + ", ".join(f"{k} {v:,}" for k, v in causes.items()),
+                    style="yellow")
+    return head
+
+
+def _latency(result: dict[str, Any], width: int) -> RenderableType:
+    columns = [Column("workload", right=False), *(Column(p) for p in PERCENTILES),
+               Column("rps"), Column("errors"), Column("degraded")]
+    rows: list[list[Cell]] = []
+    for name, wl in result["workloads"].items():
+        requests = wl["requests"]
+        total = requests["total"]
+        rows.append([name, *(_ms(wl["latency_ms"].get(p)) for p in PERCENTILES),
+                     f"{wl['throughput_rps']:,.1f}", _share(requests["failed"], total),
+                     _share(requests.get("degraded", 0), total)])
+    if len(result["workloads"]) > 1:
+        req = result["requests"]
+        rows.append([Text("all", style="bold"),
+                     *(_ms(result["latency_ms"].get(p)) for p in PERCENTILES),
+                     f"{result['throughput_rps']:,.1f}", _pct(result.get("error_rate")),
+                     _share(req.get("degraded", 0), req["total"])])
+    return fitted("End-to-end latency (ms, successful requests)", columns, rows, width)
+
+
+def _components(result: dict[str, Any], width: int) -> RenderableType:
+    columns = [Column("component", right=False), Column("kind", right=False),
+               Column("replicas"), Column("rps"), Column("busy"), Column("utilization"),
+               Column("cpu"), Column("queue mean"), Column("queue max"), Column("p99 ms"),
+               Column("failed")]
+    rows: list[list[Cell]] = []
+    for name, comp in result["components"].items():
+        util = comp["utilization"]
+        style = "red" if util is not None and util >= 0.9 else (
+            "yellow" if util is not None and util >= 0.7 else "")
+        failed = sum(op["requests"]["failed"] for op in comp["operations"].values())
+        rows.append([name, comp["kind"], str(comp["replicas"]),
+                     f"{comp['throughput_rps']:,.1f}", f"{comp['concurrency_mean']:,.1f}",
+                     Text(_pct(util), style=style), _pct(comp["cpu"]),
+                     f"{comp['queue_mean']:.2f}", f"{comp['queue_max']:,}",
+                     _ms(comp["latency_ms"].get("p99")), f"{failed:,}"])
+    return fitted("Components (busy: workers in use on average; utilization: busy / "
+                  "workers, — when unlimited)", columns, rows, width)
+
+
+def _calls(result: dict[str, Any], width: int) -> RenderableType | None:
+    calls = [c for c in result["calls"] if c["retries"] or c["failed"] or c["timeouts"]
+             or c["hedges"] or c.get("circuit_breaker", {}).get("transitions")
+             or c.get("bulkhead", {}).get("rejected")]
+    if not calls:
+        return None
+    columns = [Column("from", right=False), Column("to", right=False), Column("attempts"),
+               Column("retries"), Column("hedges"), Column("amplification"),
+               Column("timeouts"), Column("failed"), Column("fallbacks"),
+               Column("breaker / bulkhead", right=False)]
+    rows: list[list[Cell]] = []
+    for call in calls:
+        notes = []
+        breaker = call.get("circuit_breaker")
+        if breaker:
+            opens = [t for t in breaker["transitions"] if t["to"] == "open"]
+            if opens:
+                notes.append(f"opened {len(opens)}× from {opens[0]['t_s']:g}s")
+            notes.append(f"{breaker['not_permitted']:,} not permitted")
+        bulkhead = call.get("bulkhead")
+        if bulkhead and bulkhead["rejected"]:
+            notes.append(f"bulkhead full {bulkhead['rejected']:,}× (limit {bulkhead['limit']})")
+        rows.append([call["from"], call["to"], f"{call['attempts']:,}", f"{call['retries']:,}",
+                     f"{call['hedges']:,}", f"{call['amplification'] or 1:.2f}",
+                     f"{call['timeouts']:,}", f"{call['failed']:,}", f"{call['fallbacks']:,}",
+                     "\n".join(notes)])
+    return fitted("Calls with retries, hedges, timeouts, failures or breaker activity",
+                  columns, rows, width)
+
+
+def _queues(result: dict[str, Any], width: int) -> RenderableType:
+    columns = [Column("subscription", right=False), Column("published rps"),
+               Column("delivered rps"), Column("failed"), Column("backlog start"),
+               Column("backlog end"), Column("lag p50 ms"), Column("lag p99 ms")]
+    rows: list[list[Cell]] = []
+    for name, queue in result["queues"].items():
+        published = queue.get("published_rps")
+        rows.append([name, "—" if published is None else f"{published:,.1f}",
+                     f"{queue['delivered_rps']:,.1f}", f"{queue['failed']:,}",
+                     f"{queue.get('backlog_start', 0):,}", f"{queue['backlog_end']:,}",
+                     _ms(queue["lag_ms"].get("p50")), _ms(queue["lag_ms"].get("p99"))])
+    return fitted("Queues (backlog at the window's start and end)", columns, rows, width)
+
+
+def _slo(result: dict[str, Any], width: int) -> RenderableType:
+    columns = [Column("scope", right=False), Column("check", right=False),
+               Column("target"), Column("actual"), Column("met", right=False)]
+    rows: list[list[Cell]] = []
+    for check in result["slo"]["checks"]:
+        if check["name"] == "error_rate":
+            target, actual = _pct(check["target"]), _pct(check["actual"])
+        else:
+            target, actual = f"{check['target_ms']:g} ms", f"{_ms(check['actual_ms'])} ms"
+        rows.append([check.get("scope", "all"), check["name"], target, actual,
+                     Text("pass", style="bold green") if check["met"]
+                     else Text("FAIL", style="bold red")])
+    return fitted("SLO (scope: all requests, or one workload's)", columns, rows, width)
+
+
+SEVERITY_MARK = {"problem": ("✗", "bold red"), "warning": ("!", "bold yellow")}
+
+
+def diagnosis(findings: list[dict[str, Any]]) -> list[RenderableType]:
+    """Each finding: its summary, the evidence, and the fix with the `--set` that applies it."""
+    if not findings:
+        return [Text.assemble(("Diagnosis: ", "bold"), (
+            "nothing stands out — no saturated component, growing backlog, overload, or "
+            "degraded or failed share of 1 % or more.", "green"))]
+    parts: list[RenderableType] = [Text("Diagnosis", style="bold")]
+    for finding in findings:
+        mark, style = SEVERITY_MARK.get(finding["severity"], ("·", ""))
+        limit = f" [limit: {finding['limit'].replace('_', ' ')}]" if finding["limit"] else ""
+        parts.append(Text.assemble((f"{mark} ", style), (finding["summary"], "bold"),
+                                   (limit, "dim")))
+        for line in finding["evidence"]:
+            parts.append(Padding(Text(f"· {line}"), (0, 0, 0, 4), expand=False))
+        fix = finding["fix"]
+        if fix is not None:
+            parts.append(Padding(Text.assemble(("fix: ", "bold green"), fix["summary"]),
+                                 (0, 0, 0, 4), expand=False))
+            if fix["set"]:
+                parts.append(Padding(Text(" ".join(f"--set {item}" for item in fix["set"]),
+                                          style="cyan"), (0, 0, 0, 6), expand=False))
+    return parts
+
+
+def _shedding_and_health(result: dict[str, Any]) -> list[RenderableType]:
     """What was refused where, and what the health machinery did (ejections, probes)."""
     lines = []
     for name, comp in result["components"].items():
@@ -149,4 +227,4 @@ def _shedding_and_health(result: dict[str, Any]) -> list[Any]:
 
 
 def print_summary(result: dict[str, Any], console: Console) -> None:
-    console.print(summary(result))
+    console.print(summary(result, console.width))

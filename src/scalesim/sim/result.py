@@ -18,7 +18,7 @@ from scalesim.sim.metrics import Histogram
 from scalesim.sim.plan import CAUSE_NAMES, OK, UNFINISHED, Workload
 from scalesim.sim.stats import ci95
 from scalesim.sim.timeseries import tables
-from scalesim.spec.model import FAULT_EFFECTS, System
+from scalesim.spec.model import FAULT_EFFECTS, Slo, System
 
 FAILURE_CAUSES = CAUSE_NAMES[1:]
 SLO_PERCENTILES = ("mean", "p50", "p90", "p95", "p99", "p999")
@@ -119,8 +119,9 @@ def build_result(system: System, seed: int, kernels: list[Kernel],
     queues = _queues(kernels, span)
     if queues:
         result["queues"] = queues
-    if system.slo is not None:
-        result["slo"] = _slo(system, latency, result["error_rate"])
+    slo = _slos(system, result)
+    if slo is not None:
+        result["slo"] = slo
     if runs > 1:
         result["ci95"] = _ci95(kernels, duration)
     traces = _traces(first, seed, system.simulation.traces)
@@ -253,20 +254,40 @@ def _faults(system: System) -> list[dict[str, Any]]:
             for fault in system.faults]
 
 
-def _slo(system: System, latency: dict[str, float | None],
-         error_rate: float | None) -> dict[str, Any]:
-    assert system.slo is not None
+def _slo_checks(slo: Slo, scope: str, latency: dict[str, float | None],
+                error_rate: float | None) -> list[dict[str, Any]]:
     checks = []
     for name in SLO_PERCENTILES:
-        target = getattr(system.slo, name)
+        target = getattr(slo, name)
         if target is not None:
             actual = latency.get(name)
-            checks.append({"name": name, "target_ms": clean(target * 1e3), "actual_ms": actual,
+            checks.append({"scope": scope, "name": name, "target_ms": clean(target * 1e3),
+                           "actual_ms": actual,
                            "met": actual is not None and actual <= target * 1e3})
-    if system.slo.error_rate is not None:
-        checks.append({"name": "error_rate", "target": system.slo.error_rate,
+    if slo.error_rate is not None:
+        checks.append({"scope": scope, "name": "error_rate", "target": slo.error_rate,
                        "actual": error_rate,
-                       "met": error_rate is not None and error_rate <= system.slo.error_rate})
+                       "met": error_rate is not None and error_rate <= slo.error_rate})
+    return checks
+
+
+def _slos(system: System, result: dict[str, Any]) -> dict[str, Any] | None:
+    """The system-wide SLO on all requests (scope "all") and each workload's own SLO on its
+    requests (scope: the workload), also recorded under `workloads.NAME.slo`."""
+    checks = []
+    if system.slo is not None:
+        checks += _slo_checks(system.slo, "all", result["latency_ms"], result["error_rate"])
+    for workload in system.workloads:
+        if workload.slo is None:
+            continue
+        entry = result["workloads"][workload.name]
+        total = entry["requests"]["total"]
+        error_rate = clean(entry["requests"]["failed"] / total) if total else None
+        own = _slo_checks(workload.slo, workload.name, entry["latency_ms"], error_rate)
+        entry["slo"] = {"met": all(c["met"] for c in own), "checks": own}
+        checks += own
+    if system.slo is None and not checks:
+        return None
     return {"met": all(c["met"] for c in checks), "checks": checks}
 
 

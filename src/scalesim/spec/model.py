@@ -198,6 +198,19 @@ class Keys(Strict):
     skew: float = Field(0.0, ge=0.0, description="Zipf exponent; 0 = uniform")
 
 
+class Slo(Strict):
+    """Latency percentiles (over successful requests) and an error rate that must not be
+    exceeded; on a workload it is checked on that workload's requests alone."""
+
+    mean: PositiveDuration | None = None
+    p50: PositiveDuration | None = None
+    p90: PositiveDuration | None = None
+    p95: PositiveDuration | None = None
+    p99: PositiveDuration | None = None
+    p999: PositiveDuration | None = None
+    error_rate: Fraction | None = None
+
+
 class Workload(Strict):
     name: Name
     to: OperationRef
@@ -207,6 +220,8 @@ class Workload(Strict):
     users: Annotated[int, Field(ge=1)] | None = None
     think: Distribution = ZERO
     keys: Keys | Annotated[int, Field(ge=1)] | None = None
+    slo: Slo | None = Field(None, description="this workload's own objective: checked on its "
+                            "requests alone, besides the system-wide `slo`")
 
     @model_validator(mode="after")
     def _one_source_of_traffic(self) -> Workload:
@@ -320,16 +335,6 @@ class Fault(Strict):
     @property
     def replica(self) -> int | None:
         return int(self.target.split("[", 1)[1].rstrip("]")) if "[" in self.target else None
-
-
-class Slo(Strict):
-    mean: PositiveDuration | None = None
-    p50: PositiveDuration | None = None
-    p90: PositiveDuration | None = None
-    p95: PositiveDuration | None = None
-    p99: PositiveDuration | None = None
-    p999: PositiveDuration | None = None
-    error_rate: Fraction | None = None
 
 
 class Limits(Strict):
