@@ -9,6 +9,8 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+
+from scalesim.cli import MARKUP
 from rich.markup import escape
 from rich.table import Table
 
@@ -30,7 +32,7 @@ from scalesim.templates import templates_for_pattern
 
 patterns_app = typer.Typer(
     help="Browse, search and relate the distributed-systems pattern catalog.",
-    no_args_is_help=True,
+    no_args_is_help=True, rich_markup_mode=MARKUP,
 )
 out = Console()
 err = Console(stderr=True)

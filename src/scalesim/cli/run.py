@@ -1,4 +1,9 @@
-"""`scalesim validate`, `simulate` and `schema`."""
+"""`scalesim validate`, `simulate` and `schema`, and what every command that simulates shares:
+loading a spec or exiting 2, the run budget, the progress bar, the diagnosis.
+
+Heavy modules (the engine and numpy, the report and jinja2) are imported where they are used,
+so `validate` does not pay for them.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +13,22 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from scalesim.analytic.load import offered_load
-from scalesim.diagnosis import diagnose
-from scalesim.render.report import write_report
-from scalesim.render.terminal import print_summary
-from scalesim.sim import SafetyStop, simulate
-from scalesim.sim.timeseries import FILES, write_csv
-from scalesim.spec import SpecError, System, load_spec
-from scalesim.spec.schema import spec_json_schema
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from scalesim.spec import SpecError, System
 
 EXIT_SLO_MISSED, EXIT_BAD_INPUT, EXIT_SAFETY_STOP = 1, 2, 3
+# A run estimated to take longer than this (wall time) is refused unless --force.
+BUDGET_S = 600.0
+# Time-series intervals kept per component, workload and call (memory grows with them).
+MAX_INTERVALS = 200_000
 
 err = Console(stderr=True)
 
@@ -36,21 +39,71 @@ def stdout_console() -> Console:
     console = Console()
     return console if console.is_terminal or "COLUMNS" in os.environ else Console(width=140)
 
+
 SpecFile = Annotated[Path, typer.Argument(help="The system spec (YAML).", show_default=False)]
 Overrides = Annotated[list[str] | None, typer.Option(
     "--set", metavar="PATH=VALUE",
     help="Override a field by its dotted path, e.g. simulation.duration=30s (repeatable).")]
+Force = Annotated[bool, typer.Option(
+    "--force", help="Run even when the run is estimated to exceed the budget "
+    "(docs/engine.md, Run budget).")]
+
+
+def _human(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.3g} h"
+
+
+def refuse_runaway(system: System) -> None:
+    """Exit 3 before running when the estimated events, wall time or time-series size pass
+    the budget; the message states the estimate and how to get under it."""
+    from scalesim.analytic.runtime import run_cost
+    from scalesim.sim.speed import events_per_s
+
+    cost = run_cost(system)
+    sim = system.simulation
+    speed = events_per_s()
+    wall = cost.wall_s(speed)
+    reasons = []
+    if wall > BUDGET_S:
+        reasons.append(f"about {_human(wall)} at ~{speed:.2g} events/s, over the "
+                       f"{_human(BUDGET_S)} budget")
+    if cost.events > sim.limits.max_events:
+        reasons.append(f"past simulation.limits.max_events ({sim.limits.max_events:.3g}), "
+                       "where it would stop")
+    if cost.intervals > MAX_INTERVALS:
+        reasons.append(f"{cost.intervals:,} time-series intervals of {sim.interval:g} s, over "
+                       f"{MAX_INTERVALS:,}")
+    if not reasons:
+        return
+    err.print(f"[red]refused[/red]: this run is estimated at {cost.events:.3g} events "
+              f"({cost.rate_rps:.3g} requests/s for {sim.warmup + sim.duration:.3g} s × "
+              f"{sim.replications} replication(s)): " + "; ".join(reasons) + ". Shorten "
+              "simulation.duration, lower the rate or raise simulation.interval, or pass "
+              "--force to run it anyway.", highlight=False)
+    raise typer.Exit(EXIT_SAFETY_STOP)
 
 
 def simulate_or_exit(system: System, seed: int | None, with_series: bool,
-                     progress: Callable[[float], None] | None = None) -> dict[str, Any]:
-    """The result of simulating `system`, with its diagnosis; a safety stop is reported and
-    exits with 3."""
+                     progress: _Progress | None = None, force: bool = False) -> dict[str, Any]:
+    """The result of simulating `system`, with its diagnosis. A run over the budget is
+    refused (unless `force`) and a safety stop is reported; both exit with 3."""
+    from scalesim.diagnosis import diagnose
+    from scalesim.sim import SafetyStop, simulate
+
+    if not force:
+        refuse_runaway(system)
     try:
         result = simulate(system, seed, progress, with_series)
     except SafetyStop as stop:
         err.print(f"[red]stopped[/red]: {stop}", highlight=False)
         raise typer.Exit(EXIT_SAFETY_STOP) from None
+    finally:
+        if progress is not None:
+            progress.close()
     result["diagnosis"] = diagnose(system, result)
     return result
 
@@ -63,6 +116,8 @@ def exit_bad_spec(error: SpecError) -> NoReturn:
 
 
 def load_or_exit(file: Path, overrides: list[str] | None = None) -> System:
+    from scalesim.spec import SpecError, load_spec
+
     try:
         return load_spec(file, overrides or [])
     except SpecError as error:
@@ -78,10 +133,14 @@ def validate_command(file: SpecFile, overrides: Overrides = None) -> None:
 
 def schema_command() -> None:
     """Print the JSON Schema of the spec (for editors: `# yaml-language-server: $schema=`)."""
+    from scalesim.spec.schema import spec_json_schema
+
     sys.stdout.write(json.dumps(spec_json_schema(), indent=2, sort_keys=True) + "\n")
 
 
 def _warn_overload(system: System, quiet: bool) -> None:
+    from scalesim.analytic.load import offered_load
+
     for name, load in offered_load(system).items():
         if load.rho >= 1.0 and not quiet:
             err.print(f"[yellow]warning[/yellow]: '{name}' is offered more than it can serve: "
@@ -90,36 +149,63 @@ def _warn_overload(system: System, quiet: bool) -> None:
                       "will grow for as long as that lasts", highlight=False)
 
 
-class _LazyProgress:
-    """A progress bar that appears only once a run has taken more than a second."""
+class _Progress:
+    """A progress bar that appears once a run has taken more than a second: simulated time,
+    the event rate and the time left. The engine reports every PROGRESS_EVERY events."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, simulated_s: float) -> None:
         self.enabled = enabled
+        self.simulated_s = simulated_s  # all replications
         self.started = time.monotonic()
+        self.reports = 0
         self.bar: Progress | None = None
-        self.task: Any = None
+        self.task: TaskID | None = None
 
     def __call__(self, fraction: float) -> None:
+        from scalesim.sim.kernel import PROGRESS_EVERY
+
+        self.reports += 1
         if not self.enabled:
             return
+        elapsed = time.monotonic() - self.started
         if self.bar is None:
-            if time.monotonic() - self.started < 1.0:
+            if elapsed < 1.0:
                 return
-            self.bar = Progress(TextColumn("simulating"), BarColumn(),
-                                TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
-                                console=err, transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("run", total=1.0)
-        self.bar.update(self.task, completed=fraction)
+            self._start()
+        assert self.bar is not None and self.task is not None
+        left = elapsed * (1.0 - fraction) / fraction if fraction > 0 else None
+        self.bar.update(self.task, completed=fraction, fields={
+            "at": f"{fraction * self.simulated_s:,.3g} of {self.simulated_s:,.3g} s simulated",
+            "speed": f"{self.reports * PROGRESS_EVERY / elapsed:,.3g} events/s",
+            "left": "—" if left is None else _human(left)})
+
+    def _start(self) -> None:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("simulating"), BarColumn(),
+                            TextColumn("{task.percentage:>3.0f}%"),
+                            TextColumn("{task.fields[at]} · {task.fields[speed]} · "
+                                       "{task.fields[left]} left"), TimeElapsedColumn(),
+                            console=err, transient=True)
+        self.bar.start()
+        self.task = self.bar.add_task("run", total=1.0, at="", speed="", left="")
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
 
 
+def progress_for(system: System, quiet: bool) -> _Progress:
+    sim = system.simulation
+    return _Progress(not quiet and err.is_terminal,
+                     (sim.warmup + sim.duration) * sim.replications)
+
+
 def _write_outputs(directory: Path, result: dict[str, Any]) -> None:
     """Write result.json (with its time series) and the series as CSV into a temporary
     folder, then move them in place, so a failure never leaves half-written files."""
+    from scalesim.sim.timeseries import FILES, write_csv
+
     directory.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=directory, prefix=".scalesim-") as tmp:
         staging = Path(tmp)
@@ -144,27 +230,36 @@ def simulate_command(
         "--report", help="Write a self-contained HTML report here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No warnings or progress.")]
     = False,
+    force: Force = False,
 ) -> None:
-    """Simulate a system and print what happened (exit 3 if a safety limit stops it)."""
+    """Simulate a system and print what happened, what is wrong and what to change.
+
+    Exits 3 if the run is over budget (see --force) or a safety limit stops it, 1 with
+    --check-slo when an SLO is missed."""
     system = load_or_exit(file, overrides)
+    if not force:
+        refuse_runaway(system)
     _warn_overload(system, quiet)
-    progress = _LazyProgress(enabled=not quiet and err.is_terminal)
-    try:
-        result = simulate_or_exit(system, seed, with_series=out_dir is not None
-                                  or report is not None, progress=progress)
-    finally:
-        progress.close()
+    result = simulate_or_exit(system, seed, with_series=out_dir is not None
+                              or report is not None, progress=progress_for(system, quiet),
+                              force=True)
     if out_dir is not None:
+        from scalesim.sim.timeseries import FILES
+
         _write_outputs(out_dir, result)
+        err.print(f"wrote {out_dir}/result.json, " + ", ".join(FILES.values()),
+                  highlight=False)
     if report is not None:
+        from scalesim.render.report import write_report
+
         write_report(result, system, report)
-        err.print(f"wrote {report}")
+        err.print(f"wrote {report}", highlight=False)
     result.pop("timeseries", None)  # in result.json and the report; too long for --json
     if as_json:
         sys.stdout.write(json.dumps(result, indent=2, sort_keys=True) + "\n")
     else:
+        from scalesim.render.terminal import print_summary
+
         print_summary(result, stdout_console())
-        if out_dir is not None:
-            err.print(f"wrote {out_dir}/result.json, " + ", ".join(FILES.values()))
     if check_slo and "slo" in result and not result["slo"]["met"]:
         raise typer.Exit(EXIT_SLO_MISSED)

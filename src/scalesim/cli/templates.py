@@ -4,29 +4,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+
+from scalesim.cli import MARKUP
 from rich.markup import escape
 from rich.table import Table
 
-from scalesim.catalog import CatalogError, UnknownPatternError, load_catalog
-from scalesim.spec import SpecError, load_spec_text
-from scalesim.templates import (
-    TEMPLATES,
-    ParamError,
-    Template,
-    UnknownTemplateError,
-    get_template,
-    templates_for_pattern,
-)
-from scalesim.templates.params import parse_assignments
+if TYPE_CHECKING:
+    from scalesim.templates import Template
 
 EXIT_BAD_INPUT = 2
+SCHEMA_FILE = "spec.schema.json"
+SCHEMA_LINE = f"# yaml-language-server: $schema={SCHEMA_FILE}\n"
 
 templates_app = typer.Typer(
-    help="Browse the templates `scalesim new` builds specs from.", no_args_is_help=True)
+    help="Browse the templates `scalesim new` builds specs from.", no_args_is_help=True,
+    rich_markup_mode=MARKUP)
 out = Console()
 err = Console(stderr=True)
 
@@ -41,6 +37,8 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
 
 
 def lookup(template_id: str) -> Template[Any]:
+    from scalesim.templates import UnknownTemplateError, get_template
+
     try:
         return get_template(template_id)
     except UnknownTemplateError as error:
@@ -58,6 +56,8 @@ def brief(template: Template[Any]) -> dict[str, Any]:
 
 def canonical_pattern(key: str) -> str:
     """A pattern id or alias as the catalog's id (exit 2 when the catalog has no such one)."""
+    from scalesim.catalog import CatalogError, UnknownPatternError, load_catalog
+
     try:
         return load_catalog()[key].id
     except UnknownPatternError as error:
@@ -73,18 +73,23 @@ def list_templates(
     as_json: JsonFlag = False,
 ) -> None:
     """List the templates, optionally those for one catalog pattern."""
+    from scalesim.templates import TEMPLATES, get_template, templates_for_pattern
+
     chosen = (TEMPLATES if pattern is None else
               tuple(get_template(i) for i in templates_for_pattern(canonical_pattern(pattern))))
     if as_json:
         emit_json([brief(t) for t in chosen])
         return
-    grid = Table(title=f"{len(chosen)} templates", title_justify="left")
-    for column in ("id", "title", "patterns"):
-        grid.add_column(column)
-    for template in chosen:
-        grid.add_row(escape(template.id), escape(template.title),
-                     escape(", ".join(template.patterns)))
-    out.print(grid)
+    from scalesim.cli.run import stdout_console
+    from scalesim.render.layout import Column, fitted
+
+    console = stdout_console()
+    console.print(fitted(f"{len(chosen)} templates (scalesim templates show ID; scalesim new "
+                         "ID -o FILE)",
+                         [Column("id", right=False), Column("title", right=False),
+                          Column("patterns", right=False)],
+                         [[t.id, t.title, ", ".join(t.patterns)] for t in chosen],
+                         console.width))
 
 
 def details(template: Template[Any]) -> dict[str, Any]:
@@ -132,11 +137,16 @@ def new_command(
         help="Set a template parameter, e.g. replicas=4 (repeatable); "
              "`scalesim templates show ID` lists them.")] = None,
     output: Annotated[Path | None, typer.Option(
-        "-o", "--output", help="Write the spec here (default: print it).")] = None,
+        "-o", "--out", "--output", help="Write the spec here (default: print it), with the "
+        f"spec's JSON Schema beside it as {SCHEMA_FILE} for editors.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")]
     = False,
 ) -> None:
     """Write a commented, valid system spec from a template; it is yours to edit."""
+    from scalesim.spec import SpecError, load_spec_text
+    from scalesim.templates import ParamError
+    from scalesim.templates.params import parse_assignments
+
     template = lookup(template_id)
     try:
         built = template.build(parse_assignments(settings or []))
@@ -148,12 +158,21 @@ def new_command(
         load_spec_text(built.text, f"{template.id}.yaml")
     except SpecError as error:  # a template bug, not the user's
         fail(f"template {template.id} built an invalid spec:\n{error}", code=1)
+    text = SCHEMA_LINE + built.text
     if output is None:
-        typer.echo(built.text, nl=False)
+        typer.echo(text, nl=False)
         return
     if output.exists() and not force:
         fail(f"{output} exists; use --force to overwrite it")
-    output.write_text(built.text, encoding="utf-8")
+    output.write_text(text, encoding="utf-8")
+    schema = output.parent / SCHEMA_FILE
+    if not schema.exists():
+        from scalesim.spec.schema import spec_json_schema
+
+        schema.write_text(json.dumps(spec_json_schema(), indent=2, sort_keys=True) + "\n",
+                          encoding="utf-8")
+    # One message per line, never wrapped: the command must stay copyable.
     err.print(f"[green]wrote[/] {escape(str(output))} from {template.id} "
-              f"(template v{template.version}); try: scalesim simulate {escape(str(output))}",
-              highlight=False)
+              f"(template v{template.version})", highlight=False, soft_wrap=True)
+    err.print(f"next: scalesim simulate {escape(str(output))}", highlight=False,
+              soft_wrap=True)
