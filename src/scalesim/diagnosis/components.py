@@ -193,8 +193,23 @@ def bulkheads(run: Run) -> Iterator[Finding]:
         if not shared:
             per_owner /= caller.replicas
         needed = math.ceil(per_owner / TARGET_UTILIZATION)
+        target = call["to"].split(".", 1)[0]
+        if needed <= bulkhead["limit"]:
+            # Healthy traffic fits: the bulkhead filled because answers were slow (a fault,
+            # a saturated callee) and refused as designed, keeping the caller's workers free.
+            faults = run.faults_on(target)
+            yield Finding("limit", "warning", edge,
+                          f"the bulkhead of {edge} refused {share(refused)} of its calls "
+                          f"({count(bulkhead['rejected'])}) while {target} answered slowly",
+                          "bulkhead",
+                          (f"limit {bulkhead['limit']} at once; healthy traffic needs about "
+                           f"{per_owner:.3g}, so it filled only while answers were slow",
+                           *(f"fault: {fault_text(f, run.end_s)}" for f in faults)),
+                          None, {"rejected": bulkhead["rejected"], "limit": bulkhead["limit"],
+                                 "needed_in_flight": per_owner})
+            continue
         fix = None
-        if path is not None and needed > bulkhead["limit"]:
+        if path is not None:
             field = "size" if spec_call and spec_call.get("type") == "threadpool" \
                 else "max_concurrent"
             fix = Fix(f"raise the bulkhead of {edge} from {bulkhead['limit']} to {needed}, "

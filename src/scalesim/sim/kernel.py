@@ -910,6 +910,7 @@ class Kernel:
                 source.interval_lat.append(latency)
                 if frame.degraded:
                     source.degraded += 1
+                    source.interval_degraded += 1
             else:
                 source.interval_failed += 1
             if frame.trace is not None and len(source.sampled) < MAX_SAMPLED:
@@ -981,9 +982,9 @@ class Kernel:
             else:
                 p50 = p95 = p99 = math.nan
             wl.series.append((now, len(ok) / span, wl.interval_failed / span, p50, p95, p99,
-                              wl.inflight))
+                              wl.inflight, wl.interval_degraded / span))
             ok.clear()
-            wl.interval_failed = 0
+            wl.interval_failed = wl.interval_degraded = 0
             wl.hist.maybe_flush()
         for sub in self.plan.subscriptions:
             sub.series.append((now, (sub.published - sub.published_snap) / span,
@@ -1036,7 +1037,7 @@ class Kernel:
             sub.lag.reset()
         for wl in self.plan.workloads:
             wl.interval_lat.clear()
-            wl.interval_failed = 0
+            wl.interval_failed = wl.interval_degraded = 0
             wl.degraded = 0
 
     def _window_end(self, _: object) -> None:

@@ -347,8 +347,9 @@ class Frame:
 
 class Workload:
     __slots__ = ("answered", "answered_ok", "arrivals", "by_cause", "degraded", "drained", "hist",
-                 "index", "inflight", "interval_failed", "interval_lat", "keys", "name",
-                 "next_key", "sampled", "series", "target", "think", "trace_every", "users")
+                 "index", "inflight", "interval_degraded", "interval_failed", "interval_lat",
+                 "keys", "name", "next_key", "sampled", "series", "target", "think",
+                 "trace_every", "users")
 
     def __init__(self, name: str, target: Op, arrivals: Arrivals) -> None:
         self.name = name
@@ -368,8 +369,10 @@ class Workload:
         self.inflight = 0
         self.interval_lat: list[float] = []  # latencies of this interval's successes
         self.interval_failed = 0
-        # per interval: end time, ok/s, failed/s, p50, p95, p99 (ms), in flight at the end
-        self.series: list[tuple[float, float, float, float, float, float, int]] = []
+        self.interval_degraded = 0
+        # per interval: end time, ok/s, failed/s, p50, p95, p99 (ms), in flight at the end,
+        # degraded/s
+        self.series: list[tuple[float, float, float, float, float, float, int, float]] = []
         self.trace_every = 0  # trace one request in this many; 0 = none
         # finished sampled requests: (latency, sequence, cause, spans)
         self.sampled: list[tuple[float, int, int, list[list[object]]]] = []
