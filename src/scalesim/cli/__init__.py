@@ -8,14 +8,15 @@ commands start at once; the listing below carries each command's one-line help.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import Any, Literal
 
 import typer
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from scalesim import __version__
 
-MARKUP = "markdown"  # help text is re-flowed (no hard line breaks); `code` is shown as code
+# Help text is re-flowed (no hard line breaks from the docstrings); `code` shows as code.
+MARKUP: Literal["markdown"] = "markdown"
 
 # name: (module under scalesim.cli, attribute: a command function or a Typer group, help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -103,7 +104,7 @@ def _flags_take_no_value(option: TyperOption, ctx: Any) -> str | None:
 
 
 _display_type = TyperOption.display_type_rich
-TyperOption.display_type_rich = _flags_take_no_value  # type: ignore[method-assign]
+TyperOption.display_type_rich = _flags_take_no_value  # type: ignore[method-assign,assignment]
 
 app = typer.Typer(
     name="scalesim",

@@ -9,8 +9,6 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-
-from scalesim.cli import MARKUP
 from rich.markup import escape
 from rich.table import Table
 
@@ -28,6 +26,7 @@ from scalesim.catalog.views import (
     select,
     selection_matrix,
 )
+from scalesim.cli import MARKUP
 from scalesim.templates import templates_for_pattern
 
 patterns_app = typer.Typer(

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-
-from scalesim.cli import MARKUP
 from rich.markup import escape
 from rich.table import Table
+
+from scalesim.cli import MARKUP
 
 if TYPE_CHECKING:
     from scalesim.templates import Template

@@ -81,7 +81,7 @@ def _indent(line: str) -> int:
 def _hint(lines: list[str], position: Position, problem: str) -> tuple[Position, str]:
     """Where the mistake most likely is, and what to do, for the errors indentation and
     tabs cause (PyYAML reports where parsing failed, often the line after the mistake)."""
-    line, column = position
+    line = position[0]
     if "'\\t'" in problem or "\t" in problem:
         return position, " (indent with spaces: YAML does not allow tabs there)"
     if not 1 <= line <= len(lines):
