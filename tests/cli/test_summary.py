@@ -1,0 +1,65 @@
+"""The terminal summary: readable at 80 columns with every name whole, degraded next to ok
+and failed, SLOs per workload, and the diagnosis last."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from scalesim.cli import app
+from scalesim.templates import get_template
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+def _simulate(*args: str, columns: int = 80) -> str:
+    result = CliRunner().invoke(app, ["simulate", *args, "-q"], env={"COLUMNS": str(columns)})
+    assert result.exit_code in (0, 1), result.output
+    return result.stdout
+
+
+def test_at_80_columns_every_name_appears_whole(tmp_path: Path) -> None:
+    spec = tmp_path / "shop.yaml"
+    spec.write_text(get_template("e-commerce").build({"rps": 2000}).text)
+    data = json.loads(CliRunner().invoke(app, ["simulate", str(spec), "--json", "--set",
+                                               "simulation.duration=5s"]).stdout)
+    text = _simulate(str(spec), "--set", "simulation.duration=5s")
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "…" not in text
+    words = set(re.findall(r"[\w.\->]+", text))
+    names = {*data["workloads"], *data["components"], *data["queues"],
+             *(c["from"] for c in data["calls"] if c["failed"] or c["timeouts"]),
+             *(c["to"] for c in data["calls"] if c["failed"] or c["timeouts"])}
+    assert names and names <= words, names - words
+
+
+def test_degraded_answers_show_next_to_ok_and_failed_and_in_the_diagnosis(
+        tmp_path: Path) -> None:
+    spec = tmp_path / "breaker.yaml"
+    spec.write_text(get_template("circuit-breaker").build().text)
+    text = _simulate(str(spec), "--set", "simulation.duration=10s", columns=120)
+    assert re.search(r"requests ([\d,]+): ok \1 \(degraded \1, 100\.0%\), failed 0", text)
+    assert "┃ degraded ┃" in text.split("End-to-end latency")[1].splitlines()[2]  # a column
+    diagnosis = text.split("Diagnosis")[1]
+    assert "checkout: 100 % of requests answered degraded" in diagnosis
+    assert "--set faults=[]" in diagnosis
+
+
+def test_a_workload_slo_is_checked_on_its_own_requests() -> None:
+    # The shop's p99 over all traffic meets 400 ms; the shoppers' own p99 does not.
+    shop = str(EXAMPLES / "shop.yaml")
+    result = CliRunner().invoke(app, ["simulate", shop, "--json"])
+    data = json.loads(result.stdout)
+    checks = {(c["scope"], c["name"]): c for c in data["slo"]["checks"]}
+    assert checks[("all", "p99")]["met"] is True
+    assert checks[("shoppers", "p99")]["met"] is False
+    assert checks[("shoppers", "p99")]["actual_ms"] > 400
+    assert data["workloads"]["shoppers"]["slo"]["met"] is False
+    assert data["workloads"]["browsers"]["slo"]["met"] is True
+    assert data["slo"]["met"] is False
+    assert CliRunner().invoke(app, ["simulate", shop, "-q", "--check-slo"]).exit_code == 1
+    text = _simulate(shop, columns=120)
+    assert re.search(r"│ shoppers\s+│ p99\s+│\s+400 ms │\s+[\d.,]+ ms │ FAIL", text)
