@@ -897,14 +897,10 @@ class Kernel:
             return
         now = self.now
         source.inflight -= 1
-        if self.t_start <= now < self.t_end:
-            source.answered += 1
-            source.answered_ok += cause == OK
         sent = frame.sent
         if self.t_start <= sent < self.t_end:
             latency = now - sent
             source.by_cause[cause] += 1
-            source.drained += now >= self.t_end
             if cause == OK:
                 source.hist.add(latency)
                 source.interval_lat.append(latency)
@@ -918,9 +914,15 @@ class Kernel:
                 assert isinstance(number, int)
                 source.sampled.append((latency, number, cause, frame.trace))
             self.counted -= 1
-            if self.closed and self.counted == 0:
-                self.heap.clear()  # every request of the window is answered
-                return
+            if self.closed:  # answered during the drain, not in the window
+                source.drained += 1
+                source.drained_ok += cause == OK
+                if self.counted == 0:
+                    self.heap.clear()  # every request of the window is answered
+                    return
+        elif now >= self.t_start and not self.closed:  # sent in the warm-up, answered now
+            source.early += 1
+            source.early_ok += cause == OK
         if source.users and not self.closed:
             think = source.think.draw() if source.think else 0.0
             heappush(self.heap, (now + think, next(self.seq), USER_SEND, source))

@@ -346,8 +346,8 @@ class Frame:
 
 
 class Workload:
-    __slots__ = ("answered", "answered_ok", "arrivals", "by_cause", "degraded", "drained", "hist",
-                 "index", "inflight", "interval_degraded", "interval_failed", "interval_lat",
+    __slots__ = ("arrivals", "by_cause", "degraded", "drained", "drained_ok", "early",
+                 "early_ok", "hist", "index", "inflight", "interval_degraded", "interval_failed", "interval_lat",
                  "keys", "name", "next_key", "sampled", "series", "target", "think",
                  "trace_every", "users")
 
@@ -363,9 +363,12 @@ class Workload:
         self.hist = Histogram()
         self.by_cause = [0] * len(CAUSE_NAMES)  # requests sent in the window, by outcome
         self.degraded = 0
-        self.drained = 0  # of those, answered after the window ended
-        self.answered = 0  # answers received in the window, whenever sent
-        self.answered_ok = 0
+        # Answers in the window are those above, but the drained ones (answered after the
+        # window closed), plus the early ones (sent in the warm-up, answered in the window).
+        self.drained = 0
+        self.drained_ok = 0
+        self.early = 0
+        self.early_ok = 0
         self.inflight = 0
         self.interval_lat: list[float] = []  # latencies of this interval's successes
         self.interval_failed = 0

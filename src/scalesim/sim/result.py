@@ -60,6 +60,15 @@ def _workload_causes(kernel: Kernel, wl: Workload) -> list[int]:
     return causes
 
 
+def _answered(wl: Workload) -> int:
+    """Answers received in the window, whenever their request was sent."""
+    return sum(wl.by_cause) - wl.drained + wl.early
+
+
+def _answered_ok(wl: Workload) -> int:
+    return wl.by_cause[OK] - wl.drained_ok + wl.early_ok
+
+
 def _rates(sent: int, answered: int, answered_ok: int, span: float) -> dict[str, float | None]:
     """Requests sent, answered and answered ok per second of window. Answers count when they
     arrive in the window (whenever sent), so a backlog answered during the drain does not
@@ -86,8 +95,11 @@ def build_result(system: System, seed: int, kernels: list[Kernel],
         hist = _merged([k.plan.workloads[index].hist for k in kernels])
         all_hists.append(hist)
         total_causes = [a + b for a, b in zip(total_causes, causes, strict=True)]
-        counts = {key: sum(getattr(k.plan.workloads[index], key) for k in kernels)
-                  for key in totals}
+        copies = [k.plan.workloads[index] for k in kernels]  # one per replication
+        counts = {"degraded": sum(w.degraded for w in copies),
+                  "drained": sum(w.drained for w in copies),
+                  "answered": sum(_answered(w) for w in copies),
+                  "answered_ok": sum(_answered_ok(w) for w in copies)}
         for key, value in counts.items():
             totals[key] += value
         workloads[wl.name] = {
@@ -301,8 +313,8 @@ def _ci95(kernels: list[Kernel], duration: float) -> dict[str, Any]:
             per_run[key].append(summary.get(key, math.nan))
         causes = _sum_lists([_workload_causes(kernel, wl) for wl in kernel.plan.workloads])
         total = sum(causes)
-        throughput.append(sum(wl.answered for wl in kernel.plan.workloads) / duration)
-        goodput.append(sum(wl.answered_ok for wl in kernel.plan.workloads) / duration)
+        throughput.append(sum(_answered(wl) for wl in kernel.plan.workloads) / duration)
+        goodput.append(sum(_answered_ok(wl) for wl in kernel.plan.workloads) / duration)
         errors.append((total - causes[OK]) / total if total else math.nan)
 
     def interval(values: list[float]) -> list[float | None]:
