@@ -43,6 +43,8 @@ def test_degraded_answers_show_next_to_ok_and_failed_and_in_the_diagnosis(
     text = _simulate(str(spec), "--set", "simulation.duration=10s", columns=120)
     assert re.search(r"requests ([\d,]+): ok \1 \(degraded \1, 100\.0%\), failed 0", text)
     assert "┃ degraded ┃" in text.split("End-to-end latency")[1].splitlines()[2]  # a column
+    # An external service's workers are unlimited: busy workers, no utilization share.
+    assert re.search(r"│ payments\s+│ external\s+│\s+1 │\s+[\d.,]+ │\s+[\d.,]+ │\s+— │", text)
     diagnosis = text.split("Diagnosis")[1]
     assert "checkout: 100 % of requests answered degraded" in diagnosis
     assert "--set faults=[]" in diagnosis
@@ -63,3 +65,10 @@ def test_a_workload_slo_is_checked_on_its_own_requests() -> None:
     assert CliRunner().invoke(app, ["simulate", shop, "-q", "--check-slo"]).exit_code == 1
     text = _simulate(shop, columns=120)
     assert re.search(r"│ shoppers\s+│ p99\s+│\s+400 ms │\s+[\d.,]+ ms │ FAIL", text)
+
+
+def test_help_has_no_value_placeholder_on_flags_and_no_hard_line_breaks() -> None:
+    text = CliRunner().invoke(app, ["report", "--help"], env={"COLUMNS": "200"}).stdout
+    assert "<bool>" not in text
+    assert ("Summary and diagnosis, charts over time, architecture, resilience dashboards and "
+            "request waterfalls.") in text

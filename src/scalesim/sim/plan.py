@@ -347,9 +347,9 @@ class Frame:
 
 class Workload:
     __slots__ = ("arrivals", "by_cause", "degraded", "drained", "drained_ok", "early",
-                 "early_ok", "hist", "index", "inflight", "interval_degraded", "interval_failed", "interval_lat",
-                 "keys", "name", "next_key", "sampled", "series", "target", "think",
-                 "trace_every", "users")
+                 "early_ok", "hist", "index", "inflight", "interval_degraded", "interval_failed",
+                 "interval_lat", "keys", "name", "next_key", "sampled", "series", "target",
+                 "think", "trace_every", "users")
 
     def __init__(self, name: str, target: Op, arrivals: Arrivals) -> None:
         self.name = name
