@@ -22,9 +22,11 @@ def test_a_profile_s_mean_rate_integrates_its_steps_and_ramps() -> None:
     workload = Workload.model_validate({"name": "w", "to": "a", "profile": [
         {"at": "0s", "rate": "100/s"}, {"at": "10s", "rate": "300/s", "ramp": "linear"},
         {"at": "20s", "rate": "0/s"}]})
-    # 10 s at 100, a ramp 100 -> 300 over 10 s (mean 200), then 0 for 20 s.
-    assert mean_rate(workload, 0.0, 40.0) == pytest.approx((1000 + 2000) / 40)
-    assert mean_rate(workload, 10.0, 15.0) == pytest.approx(150.0)
+    # A linear point ramps from the previous point: 100 -> 300 over 0-10 s (mean 200), then
+    # 300 until the step to 0 at 20 s.
+    assert mean_rate(workload, 0.0, 40.0) == pytest.approx((2000 + 3000) / 40)
+    assert mean_rate(workload, 5.0, 10.0) == pytest.approx(250.0)
+    assert mean_rate(workload, 10.0, 15.0) == pytest.approx(300.0)
 
 
 @pytest.mark.parametrize("example", ["shop", "cascade", "contained", "retry-storm"])

@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from scalesim.cli import app
@@ -72,3 +73,19 @@ def test_help_has_no_value_placeholder_on_flags_and_no_hard_line_breaks() -> Non
     assert "<bool>" not in text
     assert ("Summary and diagnosis, charts over time, architecture, resilience dashboards and "
             "request waterfalls.") in text
+
+
+def test_the_progress_bar_shows_simulated_time_event_rate_and_time_left() -> None:
+    from scalesim.cli.run import _Progress
+    from scalesim.sim.kernel import PROGRESS_EVERY
+
+    progress = _Progress(enabled=True, simulated_s=60.0)
+    progress.started -= 10.0  # ten seconds into the run, a quarter done
+    progress(0.25)
+    assert progress.bar is not None
+    fields = progress.bar.tasks[0].fields
+    progress.close()
+    assert fields["at"] == "15/60 s simulated"
+    rate = float(fields["speed"].removesuffix(" events/s").replace(",", ""))
+    assert rate == pytest.approx(PROGRESS_EVERY / 10.0, rel=0.01)
+    assert fields["left"] == "30 s"

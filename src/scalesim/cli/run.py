@@ -57,6 +57,15 @@ def _human(seconds: float) -> str:
     return f"{seconds / 3600:.3g} h"
 
 
+def _number(value: float) -> str:
+    """Short and exact enough for a progress line: 0.00125, 42.5, 1,234, 357k, 2.5M."""
+    if value >= 1e6:
+        return f"{value / 1e6:,.3g}M"
+    if value >= 1e4:
+        return f"{value / 1e3:,.3g}k"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
 def refuse_runaway(system: System) -> None:
     """Exit 3 before running when the estimated events, wall time or time-series size pass
     the budget; the message states the estimate and how to get under it."""
@@ -174,18 +183,19 @@ class _Progress:
             self._start()
         assert self.bar is not None and self.task is not None
         left = elapsed * (1.0 - fraction) / fraction if fraction > 0 else None
-        self.bar.update(self.task, completed=fraction, fields={
-            "at": f"{fraction * self.simulated_s:,.3g} of {self.simulated_s:,.3g} s simulated",
-            "speed": f"{self.reports * PROGRESS_EVERY / elapsed:,.3g} events/s",
-            "left": "—" if left is None else _human(left)})
+        self.bar.update(self.task, completed=fraction,
+                        at=f"{_number(fraction * self.simulated_s)}/"
+                        f"{_number(self.simulated_s)} s simulated",
+                        speed=f"{_number(self.reports * PROGRESS_EVERY / elapsed)} events/s",
+                        left="—" if left is None else _human(left))
 
     def _start(self) -> None:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, Progress, TextColumn
 
-        self.bar = Progress(TextColumn("simulating"), BarColumn(),
+        self.bar = Progress(TextColumn("simulating"), BarColumn(bar_width=16),
                             TextColumn("{task.percentage:>3.0f}%"),
                             TextColumn("{task.fields[at]} · {task.fields[speed]} · "
-                                       "{task.fields[left]} left"), TimeElapsedColumn(),
+                                       "{task.fields[left]} left"),
                             console=err, transient=True)
         self.bar.start()
         self.task = self.bar.add_task("run", total=1.0, at="", speed="", left="")
