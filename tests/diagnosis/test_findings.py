@@ -88,3 +88,20 @@ def test_a_healthy_system_has_nothing_to_report() -> None:
     svc = {"workers": 8, "operations": {"op": {"work": {"dist": "exponential",
                                                          "mean": "10ms"}}}}
     assert _found(_system({"s": svc}, [{"name": "w", "to": "s", "rate": "300/s"}])) == []
+
+
+def test_a_missed_workload_slo_is_traced_to_the_slowest_step_of_its_path() -> None:
+    from pathlib import Path
+
+    from scalesim.spec import load_spec
+
+    shop = load_spec(Path(__file__).parents[2] / "examples" / "shop.yaml")
+    found = _found(shop)
+    slo = [f for f in found if f["kind"] == "slo"]
+    assert [f["subject"] for f in slo] == ["shoppers"]  # browsers and all traffic meet theirs
+    assert slo[0]["numbers"]["actual_ms"] > slo[0]["numbers"]["target_ms"] == 400
+    assert slo[0]["evidence"][0].startswith(
+        "p99 along the slowest path: gateway.checkout ")
+    assert "→ orders.create " in slo[0]["evidence"][0]
+    assert slo[0]["summary"].endswith(f"most of it is payments.charge "
+                                      f"({slo[0]['numbers']['slowest_ms']:.3g} ms)")

@@ -161,6 +161,10 @@ def report_command(
     result, system = load(file, seed, overrides)
     if spec is not None:
         system = load_or_exit(spec, overrides)
+    if "diagnosis" not in result and system is not None:  # a result.json of an older run
+        from scalesim.diagnosis import diagnose
+
+        result["diagnosis"] = diagnose(system, result)
     write_report(result, system, out)
     err.print(f"wrote {out}", highlight=False)
 

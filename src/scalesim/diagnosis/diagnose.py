@@ -10,11 +10,12 @@ from scalesim.diagnosis.degradation import degraded, failures
 from scalesim.diagnosis.finding import Finding
 from scalesim.diagnosis.overload import overload
 from scalesim.diagnosis.queues import backlogs
+from scalesim.diagnosis.slo import missed_slos
 from scalesim.spec.model import System
 
 # In order: queue checks first, so a consumer they explain is not diagnosed twice.
 CHECKS = (backlogs, saturated, connection_pools, bulkheads, rate_limits, overload, failures,
-          degraded)
+          missed_slos, degraded)
 
 
 def findings(system: System, result: dict[str, Any]) -> list[Finding]:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 Severity = Literal["problem", "warning"]
 # What the finding is about.
-Kind = Literal["backlog", "saturated", "overload", "limit", "degraded", "failures"]
+Kind = Literal["backlog", "saturated", "overload", "limit", "degraded", "failures", "slo"]
 # The limit that binds: the knob to turn.
 Limit = Literal["workers", "consumer_concurrency", "connection_pool", "rate_limit",
                 "bulkhead", "circuit_breaker", "fault", "downstream"]
