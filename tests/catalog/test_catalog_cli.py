@@ -155,3 +155,10 @@ def test_advise_asks_on_a_terminal_until_answered(
     advice = json.loads(result.stdout[result.stdout.index("{"):])  # the runner echoes input
     assert [s["answer"] for s in advice["steps"]] == ["strong", "local"]
     assert [r["id"] for r in advice["recommendations"]] == ["optimistic-concurrency-control"]
+
+
+def test_advise_a_tree_without_answers_off_a_terminal_prints_the_tree(run: Run) -> None:
+    # The README's `scalesim advise --tree deployment`, piped: nobody to ask, so show it all.
+    text = " ".join(run("advise", "--tree", "deployment").output.split())
+    assert "(--answer risk=VALUE)" in text and "(--answer release=VALUE)" in text
+    assert "→ blue-green-deployment" in text and "→ canary-release" in text

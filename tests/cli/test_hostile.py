@@ -67,7 +67,7 @@ def test_out_replaces_a_previous_run_as_a_whole(run_cli, spec_file, tmp_path: Pa
     assert first.exit_code == second.exit_code == 0
     assert json.loads((out / "result.json").read_text())["seed"] == 2
     written = {p.name for p in out.iterdir()}  # result.json and the tables this run has
-    assert {"result.json", "timeseries.csv"} <= written <= set(outputs.RUN_FILES)
+    assert {"result.json", "timeseries.csv"} <= written <= set(outputs.run_files())
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 

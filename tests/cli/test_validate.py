@@ -69,20 +69,51 @@ def test_every_error_is_reported_at_once(run_cli, spec_file) -> None:
     assert "workerz" in result.output and "rate" in result.output
 
 
-def test_a_missing_file_is_bad_input(run_cli, tmp_path) -> None:
-    result = run_cli("validate", str(tmp_path / "nope.yaml"))
+def test_a_missing_file_is_bad_input_with_no_made_up_position(run_cli, tmp_path) -> None:
+    missing = tmp_path / "nope.yaml"
+    result = run_cli("validate", str(missing))
     assert result.exit_code == 2
-    assert "cannot read" in result.output
+    assert result.output == f"{missing}: cannot read: No such file or directory\n"
 
 
 def test_set_overrides_a_field(run_cli, spec_file) -> None:
     path = spec_file()
-    bad = run_cli("validate", str(path), "--set", "components.api.replicas=0")
-    assert bad.exit_code == 2 and "(from --set)" in bad.output
+    bad = run_cli("validate", str(path), "--set", "simulation.duration=2s", "--set",
+                  "components.api.replicas=0")
+    assert bad.exit_code == 2
+    assert bad.output.startswith("--set #2: components.api.replicas: ")
     good = run_cli("simulate", str(path), "--json", "--set", "components.api.replicas=3",
                    "--set", "simulation.duration=2s")
     assert good.exit_code == 0, good.output
     assert '"replicas": 3' in good.output and '"simulated_s": 2.0' in good.output
+
+
+def test_a_set_under_a_misspelt_component_suggests_the_existing_one(run_cli, spec_file) -> None:
+    result = run_cli("validate", str(spec_file()), "--set", "components.apj.replicas=6")
+    assert result.exit_code == 2
+    assert result.output == ("--set #1: components.apj.replicas=6: there is no component "
+                             "'apj' (did you mean 'api'?); --set changes the fields of one "
+                             "the file has\n")
+
+
+HEAD = "scalesim: 1\nname: t\ncomponents:\n  api:\n"  # lines 1-4
+
+
+@pytest.mark.parametrize(("body", "where", "hint"), [
+    # A key without its colon: PyYAML fails on the next line; the mistake is on this one.
+    ("    workers 4\n    replicas: 2\n", ":5:5:", "line 5 has no ':' after 'workers'"),
+    ("    workers: 4\n      replicas: 2\n", ":6:7:", "line 6 is indented more than line 5"),
+    ("    workers: 4\n   replicas: 2\n", ":6:4:",
+     "line 6 starts at column 4, which lines up with no key above it"),
+    ("\tworkers: 4\n", ":5:1:", "indent with spaces"),
+])
+def test_yaml_indentation_mistakes_point_at_their_line_with_a_hint(
+        run_cli, spec_file, body: str, where: str, hint: str) -> None:
+    path = spec_file(HEAD + body)
+    result = run_cli("validate", str(path))
+    assert result.exit_code == 2
+    assert result.output.startswith(f"{path}{where} YAML syntax: "), result.output
+    assert hint in result.output
 
 
 def test_schema_is_json_schema_of_the_spec(run_cli) -> None:

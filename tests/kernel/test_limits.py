@@ -189,7 +189,7 @@ def test_a_long_interval_keeps_a_bounded_buffer_and_close_percentiles() -> None:
                   duration="200s", interval="200s")
     kernel, seen = _largest_buffers(spec, 0.0, 200.0, 200.0)
     assert max(seen) <= MAX_INTERVAL_SAMPLES + PROGRESS_EVERY
-    (_, ok_rps, _, p50, p95, p99, _), = kernel.plan.workloads[0].series
+    (_, ok_rps, _, p50, p95, p99, _, _), = kernel.plan.workloads[0].series
     assert ok_rps == pytest.approx(2000.0, rel=1e-3)
     for value in (p50, p95, p99):
         assert value == pytest.approx(4.0, rel=0.005)  # the histogram's accuracy

@@ -131,6 +131,21 @@ def test_warmup_is_not_counted() -> None:
     assert r["requests"]["total"] == pytest.approx(1000, abs=1)
 
 
+def test_an_overload_shows_as_offered_above_throughput_and_a_drained_backlog() -> None:
+    # 225 requests/s, evenly spaced, to one worker that serves one every 1/173 s: the worker
+    # answers 173/s in the window and the queue grows by 52/s. Those 52 × 60 s = 3,120
+    # requests are answered after the window (drained), not counted as window throughput.
+    r = run({"s": {"workers": 1, "operations": {"op": {"work": f"{1000 / 173:.6f}ms"}}}},
+            [{"name": "w", "to": "s", "rate": "225/s", "arrivals": "constant"}],
+            duration="60s")
+    assert r["offered_rps"] == pytest.approx(225, abs=0.02)
+    assert r["throughput_rps"] == pytest.approx(173, abs=0.02)
+    assert r["goodput_rps"] == r["throughput_rps"]
+    assert r["requests"]["drained"] == pytest.approx(52 * 60, abs=2)
+    assert r["workloads"]["w"]["throughput_rps"] == r["throughput_rps"]
+    assert r["components"]["s"]["queue_end"] == pytest.approx(52 * 60, abs=2)
+
+
 def test_a_breaker_on_a_dead_dependency_cycles_open_half_open_open() -> None:
     # Every call fails. After 10 recorded failures the breaker opens; each second it lets 2
     # probes through (half-open), both fail, and it opens again. Calls arrive every 10 ms.

@@ -93,3 +93,57 @@ def test_report_renders_offline_in_chromium(tmp_path: Path) -> None:
     assert len(charts) >= 8 and all(n > 0 for n in charts)
     assert drawn and all(length > 0 for length in drawn)
     assert png_grey_variance(shot) > 100
+
+
+def _work_queue_30ms() -> tuple[object, dict]:
+    from scalesim.sim import run_kernels
+    from scalesim.sim.result import build_result
+    from scalesim.spec import load_spec_text
+    from scalesim.templates import get_template
+
+    system = load_spec_text(get_template("work-queue").build({"job_ms": 30}).text)
+    return system, build_result(system, 1, run_kernels(system), with_series=True)
+
+
+@pytest.mark.slow
+def test_report_charts_label_breaker_spans_and_show_queue_backlog(tmp_path: Path) -> None:
+    """Looked at in Chromium: the contained example's charts carry the labelled fault window
+    and breaker-open band (and hatch the intervals answered only by the fallback); the
+    work-queue template with 30 ms jobs has its backlog and lag charts, rising."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    contained = tmp_path / "contained.html"
+    write_report(run("contained")[1], run("contained")[0], contained)
+    queue = tmp_path / "work-queue.html"
+    system, result = _work_queue_30ms()
+    write_report(result, system, queue)  # type: ignore[arg-type]
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(contained.as_uri())
+        labels = page.eval_on_selector_all("svg.chart text.mark", "ts => ts.map(t => "
+                                           "[t.classList[1], t.textContent, "
+                                           "t.getBoundingClientRect().width])")
+        bands = page.eval_on_selector_all("svg.chart rect.breaker", "rs => rs.map(r => "
+                                          "r.getBoundingClientRect().width)")
+        widest_table = page.evaluate("Math.max(...[...document.querySelectorAll('table')]"
+                                     ".map(t => t.getBoundingClientRect().right))")
+        if os.environ.get("SCALESIM_REPORT_SCREENSHOT"):
+            page.screenshot(path=os.environ["SCALESIM_REPORT_SCREENSHOT"], full_page=True)
+        page.goto(queue.as_uri())
+        backlog = page.eval_on_selector_all(
+            "figure", "fs => fs.filter(f => f.querySelector('figcaption').textContent"
+            ".startsWith('queue backlog')).map(f => [...f.querySelectorAll('path[data-points]')]"
+            ".map(p => [p.getAttribute('data-points'), p.getBBox().height]))")
+        shot = page.screenshot(full_page=True)
+        browser.close()
+    kinds = {kind for kind, _, width in labels if width > 0}
+    assert kinds >= {"fault", "breaker", "empty"}
+    assert ("fault", "fault: recs latency", ) in {(k, t) for k, t, _ in labels}
+    assert bands and all(width > 0 for width in bands)
+    assert widest_table <= 1400
+    assert len(backlog) == 1 and backlog[0]
+    points, height = backlog[0][0]
+    assert int(points) >= 25 and height > 50  # one point per second, climbing the chart
+    assert png_grey_variance(shot) > 100

@@ -33,8 +33,19 @@ def test_containment_beats_the_cascade_where_it_should() -> None:
     by_key = {(d.scope, d.metric): d for d in deltas(cascade, contained)}
     assert by_key[("workload buying", "goodput_rps")].verdict == "better"
     assert by_key[("system", "error_rate")].verdict == "better"
+    # Contained's breaker falls back on purpose: its fallbacks are not failures.
+    edge = "call gateway.browse → recs.get"
+    assert by_key[(edge, "fallbacks")].verdict == "changed"
+    assert by_key[(edge, "failed_unrecovered")].verdict in ("same", "better")
+    assert by_key[("workload browsing", "degraded")].verdict == "changed"
+    assert not [d for d in deltas(cascade, contained) if d.verdict == "worse"]
+    judged = comparison(cascade, contained)["verdict"]
+    assert judged["better"] == "b" and judged["summary"] == "B is better than A"
+    assert any(r.startswith("trade-off: B answers") for r in judged["reasons"])
+    assert comparison(contained, cascade)["verdict"]["better"] == "a"
     html = render_compare(cascade, contained, (None, None), ("cascade", "contained"))
     assert "common random numbers" in html and 'class="good"' in html
+    assert "contained is better than cascade" in html
 
 
 def test_cli_compares_two_specs_with_one_seed(tmp_path: Path) -> None:

@@ -55,6 +55,28 @@ def test_report_shows_every_section_with_the_results_numbers() -> None:
     assert all(n > 0 for n in _points(html))
 
 
+def test_report_tells_what_happened_degraded_answers_diagnosis_and_marks() -> None:
+    from scalesim.diagnosis import diagnose
+
+    system, result = run("contained", "simulation.duration=45s")
+    html = render_report({**result, "diagnosis": diagnose(system, result)}, system)
+    degraded = result["requests"]["degraded"]
+    assert degraded > 0
+    assert f"degraded ({degraded:,} answered by a fallback)" in html  # a KPI card
+    assert "Diagnosis: what is wrong and what to change" in html
+    assert "answered degraded" in html and "--set faults=[]" in html
+    assert 'class="mark breaker"' in html and 'class="mark fault"' in html
+    assert 'class="mark empty"' in html  # browsing answered only by the fallback
+    assert "error rate: failed answers / answers in each interval" in html
+
+
+def test_report_of_a_queue_charts_its_backlog_and_lag() -> None:
+    system, result = run("shop", "simulation.duration=20s")
+    html = render_report(result, system)
+    assert "queue backlog: messages not yet settled at the end of each interval" in html
+    assert "queue lag: how long the oldest unsettled message has waited" in html
+
+
 def test_report_fetches_nothing() -> None:
     system, result = run("shop", "simulation.duration=20s")
     html = render_report(result, system)

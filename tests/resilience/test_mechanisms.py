@@ -4,6 +4,7 @@ derived bound."""
 from __future__ import annotations
 
 import itertools
+import math
 
 import pytest
 from tests.kernel.helpers import binomial_bound, call, run
@@ -187,3 +188,29 @@ def test_automatic_half_open_and_max_wait_in_half_open_use_timers() -> None:
     assert breaker.state == OPEN
     breaker.record(7.5, False, 0.001)  # a late probe does not count while open
     assert breaker.state == OPEN and breaker.state != CLOSED
+
+
+def _hedged(after: str, seconds: str = "200s") -> dict:
+    # Lognormal answers (median 10 ms, p99 100 ms) from replicas with unlimited workers, so a
+    # hedge adds no queueing and the first attempt's latency does not depend on hedging.
+    leaf = {"kind": "external", "replicas": 2, "operations": {"op": {"work": {
+        "dist": "lognormal", "median": "10ms", "p99": "100ms"}}}}
+    caller = {"workers": "unlimited", "operations": {"go": {"calls": [
+        {"to": "leaf.op", "hedge": {"after": after, "max": 1}}]}}}
+    return run({"gw": caller, "leaf": leaf}, [every("100/s")], duration=seconds)
+
+
+# The unhedged p95 of that lognormal: median · e^(z95 σ) with σ = ln(p99 / median) / z99.
+UNHEDGED_P95_MS = 10.0 * math.exp(1.6448536 * math.log(10.0) / 2.3263479)
+
+
+@pytest.mark.parametrize("after", [f"{UNHEDGED_P95_MS:.4f}ms", "p95"])
+def test_hedging_after_the_unhedged_p95_hedges_five_percent_of_calls(after: str) -> None:
+    # Independent model: the hedge fires when the first attempt has not answered after d; with
+    # d the p95 of the unhedged latency that is 5 % of calls. The tracker behind "p95" must
+    # estimate that same d: it records each call's latency from its first attempt's send
+    # (hedged or not), whose share above d is exactly the share of calls hedged.
+    edge = call(_hedged(after), "gw.go", "leaf.op")
+    calls = edge["attempts"] - edge["hedges"]
+    assert calls == 20_000
+    assert edge["hedges"] / calls == pytest.approx(0.05, abs=0.005)

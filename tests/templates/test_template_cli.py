@@ -67,8 +67,13 @@ def test_new_writes_a_spec_load_spec_accepts(run_cli, tmp_path):
     assert result.exit_code == 0, result.output
     system = load_spec(target)
     assert system.components["web"].replicas == 4
-    assert target.read_text() == get_template("load-balanced-service").build(
-        {"replicas": 4}).text
+    # Like the examples, the spec names its JSON Schema for editors, written beside it.
+    assert target.read_text() == "# yaml-language-server: $schema=spec.schema.json\n" + \
+        get_template("load-balanced-service").build({"replicas": 4}).text
+    schema = json.loads((tmp_path / "spec.schema.json").read_text())
+    assert schema["title"] == "ScaleSim system spec"
+    # The next command is on a line of its own, whole, however narrow the terminal.
+    assert f"next: scalesim simulate {target}\n" in result.stderr
 
 
 def test_new_refuses_to_overwrite_without_force(run_cli, tmp_path):
@@ -86,7 +91,8 @@ def test_new_refuses_to_overwrite_without_force(run_cli, tmp_path):
 def test_new_without_output_prints_the_spec(run_cli):
     result = run_cli("new", "sidecar")
     assert result.exit_code == 0
-    assert result.stdout == get_template("sidecar").build().text
+    assert result.stdout == "# yaml-language-server: $schema=spec.schema.json\n" + \
+        get_template("sidecar").build().text
 
 
 def test_new_with_bad_parameters_exits_2_with_the_allowed_values(run_cli, tmp_path):

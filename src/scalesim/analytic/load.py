@@ -52,6 +52,18 @@ def offered_load(system: System) -> dict[str, ComponentLoad]:
     return loads
 
 
+def round_trip_s(system: System, ref: str) -> float:
+    """A healthy call to 'component.operation' (or a component's default operation): the
+    network there and back and its no-queueing response time."""
+    return _hop(system) + _response_times(system)(".".join(system.resolve(ref)))
+
+
+def hold_s(system: System, ref: str) -> float:
+    """Mean worker time of one visit to 'component.operation' with no queueing anywhere."""
+    cname, oname = system.resolve(ref)
+    return _hold(system, cname, oname, _response_times(system))
+
+
 def _times(rate: float, hold: float) -> float:
     """rate · hold, where an unused operation adds nothing even if its hold is unbounded."""
     return 0.0 if rate == 0.0 or hold == 0.0 else rate * hold
@@ -130,15 +142,44 @@ def _hold(system: System, cname: str, oname: str, response: Callable[[str], floa
     return hold
 
 
-def _entry_rate(system: System, workload: Workload, response: Callable[[str], float]) -> float:
+def mean_rate(workload: Workload, start: float, end: float) -> float:
+    """An open-loop workload's mean rate over [start, end): its profile integrated (steps
+    hold, linear ramps go from the previous point's rate), as the engine draws it."""
+    rate, at, area = workload.rate or 0.0, 0.0, 0.0
+    pieces = []
+    for point in workload.profile or []:
+        pieces.append((at, point.at, rate, point.rate if point.ramp == "linear" else rate))
+        at, rate = point.at, point.rate
+    pieces.append((at, math.inf, rate, rate))
+    for left, right, rate0, rate1 in pieces:
+        a, b = max(left, start), min(right, end)
+        if b <= a:
+            continue
+        slope = 0.0 if math.isinf(right) or right == left else (rate1 - rate0) / (right - left)
+        area += (b - a) * (rate0 + slope * ((a + b) / 2 - left))
+    return area / (end - start) if end > start else rate
+
+
+def _entry_rate(system: System, workload: Workload, response: Callable[[str], float],
+                over: tuple[float, float] | None = None) -> float:
     if workload.users is None:
+        if over is not None:
+            return mean_rate(workload, *over)
         points = [p.rate for p in workload.profile or []]
         return max([workload.rate or 0.0, *points])
     cycle = workload.think.mean_s + _hop(system) + response(".".join(system.resolve(workload.to)))
     return workload.users / cycle if cycle > 0.0 else math.inf
 
 
-def _operation_rates(system: System, response: Callable[[str], float]) -> dict[str, float]:
+def operation_rates(system: System, over: tuple[float, float] | None = None
+                    ) -> dict[str, float]:
+    """Visits per second of every 'component.operation': workloads at their peak rate, or
+    at their mean rate over the simulated span `over` (start, end)."""
+    return _operation_rates(system, _response_times(system), over)
+
+
+def _operation_rates(system: System, response: Callable[[str], float],
+                     over: tuple[float, float] | None = None) -> dict[str, float]:
     """Visits per second of every operation: solve r = external + Mᵀ r, where M[i, j] is the
     mean number of calls (or deliveries) operation i makes to j per visit. M is acyclic
     except through async calls and queues; a loop that regenerates at least one call per
@@ -162,7 +203,7 @@ def _operation_rates(system: System, response: Callable[[str], float]) -> dict[s
     external = np.zeros(len(names))
     for workload in system.workloads:
         external[index[".".join(system.resolve(workload.to))]] += \
-            _entry_rate(system, workload, response)
+            _entry_rate(system, workload, response, over)
     if not np.isfinite(external).all() or max(abs(np.linalg.eigvals(matrix)), default=0.0) \
             >= 1.0 - 1e-12:
         rates = np.where(_reachable(matrix, external > 0.0), math.inf, 0.0)

@@ -1,41 +1,126 @@
-"""The `scalesim` command line: thin commands over the package API."""
+"""The `scalesim` command line: thin commands over the package API.
+
+Each command's module is imported only when that command runs (numpy, pydantic models,
+jinja2 and the catalog cost most of a second to import), so `scalesim --help` and quick
+commands start at once; the listing below carries each command's one-line help.
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import Any, Literal
+
 import typer
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from scalesim import __version__
-from scalesim.cli.generate import generate_command
-from scalesim.cli.importing import import_app
-from scalesim.cli.lint import lint_command
-from scalesim.cli.patterns import advise_command, patterns_app
-from scalesim.cli.render import compare_command, diagram_command, export_command, report_command
-from scalesim.cli.run import schema_command, simulate_command, validate_command
-from scalesim.cli.studio import studio_command
-from scalesim.cli.templates import new_command, templates_app
+
+# Help text is re-flowed (no hard line breaks from the docstrings); `code` shows as code.
+MARKUP: Literal["markdown"] = "markdown"
+
+# name: (module under scalesim.cli, attribute: a command function or a Typer group, help)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "validate": ("run", "validate_command",
+                 "Check a spec; print every error as FILE:LINE:COL: path: message (exit 2)."),
+    "simulate": ("run", "simulate_command",
+                 "Simulate a system and print what happened, what is wrong and what to change."),
+    "schema": ("run", "schema_command",
+               "Print the JSON Schema of the spec (for editors: `# yaml-language-server: "
+               "$schema=`)."),
+    "templates": ("templates", "templates_app",
+                  "Browse the templates `scalesim new` builds specs from."),
+    "new": ("templates", "new_command",
+            "Write a commented, valid system spec from a template; it is yours to edit."),
+    "patterns": ("patterns", "patterns_app",
+                 "Browse, search and relate the distributed-systems pattern catalog."),
+    "advise": ("patterns", "advise_command",
+              "Recommend patterns: from a description in your own words, from a spec's own "
+              "numbers (--spec), or by walking a decision tree (unanswered questions are asked "
+              "on a TTY)."),
+    "lint": ("lint", "lint_command",
+            "Find distributed-systems anti-patterns in a spec, each with the patterns that "
+            "fix it."),
+    "generate": ("generate", "generate_command",
+                 "Generate deployment files into DIR; refuse to overwrite files ScaleSim did not "
+                 "write."),
+    "import": ("importing", "import_app",
+              "Make a spec from a Compose file, Kubernetes manifests or a Helm chart "
+              "(docs/import.md)."),
+    "diagram": ("render", "diagram_command",
+                "Draw the architecture, a sampled request's sequence, or the circuit breakers' "
+                "state machines."),
+    "report": ("render", "report_command",
+               "Write one self-contained HTML report (works offline)."),
+    "compare": ("render", "compare_command",
+                "Compare two designs side by side, with a verdict."),
+    "export": ("render", "export_command",
+               "Export traces (OTLP, Jaeger) or metrics (Prometheus, OpenMetrics, Parquet, CSV)."),
+    "studio": ("studio", "studio_command",
+              "Start ScaleSim Studio: gallery, canvas editor, simulation with replay, compare, "
+              "generate and history in the browser."),
+}
+
+
+def load_command(name: str) -> Any:
+    """The command function or Typer group registered as `name` (imports its module)."""
+    module, attribute, _ = COMMANDS[name]
+    return getattr(importlib.import_module(f"scalesim.cli.{module}"), attribute)
+
+
+def click_command(name: str) -> Any:
+    target = load_command(name)
+    if isinstance(target, typer.Typer):
+        group = typer.main.get_group(target)
+        group.name = name
+        return group
+    single = typer.Typer(rich_markup_mode=MARKUP, add_completion=False)
+    single.command(name)(target)
+    return typer.main.get_command(single)
+
+
+class LazyGroup(TyperGroup):
+    """Lists every command from COMMANDS without importing it; imports one to run it."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.listing = False
+        for name, (_, _, help_text) in COMMANDS.items():
+            self.commands[name] = TyperCommand(name=name, help=help_text)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self.listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self.listing = False
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        stub = self.commands.get(cmd_name)
+        if stub is None or self.listing:
+            return stub
+        command = click_command(cmd_name)
+        self.commands[cmd_name] = command
+        return command
+
+
+def _flags_take_no_value(option: TyperOption, ctx: Any) -> str | None:
+    """No `<bool>` after a flag in help: a flag takes no value."""
+    if option.is_flag:
+        return None
+    return _display_type(option, ctx)
+
+
+_display_type = TyperOption.display_type_rich
+TyperOption.display_type_rich = _flags_take_no_value  # type: ignore[method-assign,assignment]
 
 app = typer.Typer(
     name="scalesim",
+    cls=LazyGroup,
     help="Simulate distributed-systems designs before you deploy them.",
     no_args_is_help=True,
     add_completion=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=MARKUP,
 )
-app.command("validate")(validate_command)
-app.command("simulate")(simulate_command)
-app.command("schema")(schema_command)
-app.add_typer(templates_app, name="templates")
-app.command("new")(new_command)
-app.add_typer(patterns_app, name="patterns")
-app.command("advise")(advise_command)
-app.command("lint")(lint_command)
-app.command("generate")(generate_command)
-app.add_typer(import_app, name="import")
-app.command("diagram")(diagram_command)
-app.command("report")(report_command)
-app.command("compare")(compare_command)
-app.command("export")(export_command)
-app.command("studio")(studio_command)
 
 
 def _version(value: bool) -> None:

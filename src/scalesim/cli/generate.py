@@ -23,7 +23,7 @@ from scalesim.spec.errors import printable
 
 def generate_command(
     file: SpecFile,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write into.",
+    output: Annotated[Path, typer.Option("-o", "--out", "--output", help="Folder to write into.",
                                          file_okay=False)],
     target: Annotated[Target, typer.Option(help="What to generate.")] = Target.K8S,
     namespace: Annotated[str, typer.Option(help="Kubernetes namespace.")] = "default",

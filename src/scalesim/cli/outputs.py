@@ -18,9 +18,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from scalesim.sim.timeseries import FILES, write_csv
 
-RUN_FILES = ("result.json", *FILES.values())
+def run_files() -> tuple[str, ...]:
+    """The files a run folder may hold (the engine's table names load only when needed)."""
+    from scalesim.sim.timeseries import FILES
+
+    return ("result.json", *FILES.values())
 
 
 class OutputError(ValueError):
@@ -61,7 +64,7 @@ def check_run_folder(directory: Path) -> None:
     if directory.exists() and not directory.is_dir():
         raise OutputError(f"--out {directory}: exists and is not a folder")
     if directory.is_dir():
-        foreign = sorted(p.name for p in directory.iterdir() if p.name not in RUN_FILES)
+        foreign = sorted(p.name for p in directory.iterdir() if p.name not in run_files())
         if foreign:
             shown = ", ".join(foreign[:5]) + (", …" if len(foreign) > 5 else "")
             raise OutputError(f"--out {directory}: holds files a run does not write ({shown}); "
@@ -73,6 +76,8 @@ def check_run_folder(directory: Path) -> None:
 
 def write_run(directory: Path, result: dict[str, Any]) -> None:
     """Write result.json and the time series as CSV into DIR, replacing what was there."""
+    from scalesim.sim.timeseries import FILES, write_csv
+
     check_run_folder(directory)
     directory = directory.absolute()
     directory.parent.mkdir(parents=True, exist_ok=True)

@@ -34,6 +34,7 @@ from scalesim.catalog.views import (
     select,
     selection_matrix,
 )
+from scalesim.cli import MARKUP
 from scalesim.cli.run import exit_bad_spec
 from scalesim.lint import Severity, load_and_lint
 from scalesim.lint.review import review
@@ -42,7 +43,7 @@ from scalesim.templates import templates_for_pattern
 
 patterns_app = typer.Typer(
     help="Browse, search and relate the distributed-systems pattern catalog.",
-    no_args_is_help=True,
+    no_args_is_help=True, rich_markup_mode=MARKUP,
 )
 out = Console()
 err = Console(stderr=True)
@@ -388,7 +389,8 @@ def matrix(
 
 @patterns_app.command()
 def graph(
-    output: Annotated[Path, typer.Option("--output", "-o", help="File: .dot, .svg or .mmd.")],
+    output: Annotated[Path, typer.Option("-o", "--out", "--output",
+                                         help="File: .dot, .svg or .mmd.")],
     pattern: Annotated[str | None, typer.Argument(help="Centre on this pattern.")] = None,
     depth: Annotated[int, typer.Option(min=1, help="Links from the centre.")] = 1,
     as_json: JsonFlag = False,
@@ -463,6 +465,9 @@ def advise_command(
         return
     interactive = stdin_is_terminal()
     chosen = choose_tree(tree, answers, interactive)
+    if tree is not None and not answers and not interactive:
+        show_tree(chosen, as_json)  # nobody to ask: show every question and where it leads
+        return
     try:
         advice = advise(chosen, answers, ask_on_terminal if interactive else None)
     except AdviceError as error:
@@ -548,6 +553,29 @@ def advise_from_spec(file: Path, as_json: bool) -> None:
            for c in result.changes[:8]])
     out.print("Details: scalesim patterns show ID; every rule: scalesim lint --help, "
               "docs/lint.md")
+
+def show_tree(tree: DecisionTree, as_json: bool) -> None:
+    """The whole decision tree: each question, its answers and what each recommends."""
+    if as_json:
+        emit_json(tree.model_dump(mode="json", exclude_none=True))
+        return
+    out.print(f"[bold]{escape(tree.title)}[/] ({tree.id}): {escape(tree.summary)}",
+              highlight=False)
+
+    def walk(question: Question, depth: int) -> None:
+        pad = "  " * depth
+        out.print(f"{pad}[bold]{escape(question.text)}[/] [dim](--answer "
+                  f"{question.key}=VALUE)[/]", highlight=False)
+        for value, choice in question.choices.items():
+            recommends = ", ".join(rec.id for rec in choice.recommend)
+            out.print(f"{pad}  {value}: {escape(choice.label)}"
+                      + (f" → {escape(recommends)}" if recommends else ""), highlight=False)
+            if choice.then is not None:
+                walk(choice.then, depth + 2)
+
+    walk(tree.question, 0)
+    out.print(f"Answer with e.g. scalesim advise --tree {tree.id} --answer "
+              f"{tree.question.key}={next(iter(tree.question.choices))}", highlight=False)
 
 
 def stdin_is_terminal() -> bool:

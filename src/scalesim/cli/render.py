@@ -141,8 +141,10 @@ def diagram_command(
     seed: Seed = None,
     overrides: Overrides = None,
 ) -> None:
-    """Draw the architecture (components, workloads, calls with their policies), a sampled
-    request's sequence, or the circuit breakers' state machines."""
+    """Draw the architecture, a sampled request's sequence, or the circuit breakers' state
+    machines.
+
+    The architecture shows components, workloads and calls with their policies."""
     suffix = out.suffix.lower()
     if suffix not in DIAGRAM_SUFFIXES:
         raise fail(f"{out}: write .svg, .png, .dot or .mmd")
@@ -187,14 +189,20 @@ def report_command(
     seed: Seed = None,
     overrides: Overrides = None,
 ) -> None:
-    """Write one self-contained HTML report (works offline): summary, charts over time,
-    architecture, resilience dashboards and request waterfalls."""
+    """Write one self-contained HTML report (works offline).
+
+    Summary and diagnosis, charts over time, architecture, resilience dashboards and request
+    waterfalls."""
     checked_output(out)
     if spec is not None:
         load_or_exit(spec, overrides)  # a bad spec fails before a long run
     result, system = load(file, seed, overrides)
     if spec is not None:
         system = load_or_exit(spec, overrides)
+    if "diagnosis" not in result and system is not None:  # a result.json of an older run
+        from scalesim.diagnosis import diagnose
+
+        result["diagnosis"] = diagnose(system, result)
     write_output(out, render_report(result, system))
 
 
@@ -210,8 +218,10 @@ def compare_command(
         "Seed for both specs (default: A's simulation.seed), so they share random "
         "numbers.")] = None,
 ) -> None:
-    """Compare two designs side by side; specs run with the same seed (common random
-    numbers), so differences come from the change."""
+    """Compare two designs side by side, with a verdict.
+
+    Specs run with the same seed (common random numbers), so differences come from the
+    change."""
     if out is None and not as_json:
         raise fail("give -o compare.html, --json, or both")
     if out is not None:
@@ -258,8 +268,9 @@ def export_command(
     seed: Seed = None,
     overrides: Overrides = None,
 ) -> None:
-    """Export traces (OTLP JSON, Jaeger JSON) or metrics (Prometheus, OpenMetrics, Parquet,
-    CSV) for other tools. Timestamps start at 2024-01-01T00:00:00Z (simulated second 0)."""
+    """Export traces (OTLP, Jaeger) or metrics (Prometheus, OpenMetrics, Parquet, CSV).
+
+    Timestamps start at 2024-01-01T00:00:00Z (simulated second 0)."""
     if (traces is None) == (metrics is None):
         raise fail("give exactly one of --traces or --metrics")
     if str(out) != "-" and metrics not in (MetricsFormat.PARQUET, MetricsFormat.CSV):

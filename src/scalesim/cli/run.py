@@ -1,4 +1,9 @@
-"""`scalesim validate`, `simulate` and `schema`."""
+"""`scalesim validate`, `simulate` and `schema`, and what every command that simulates shares:
+loading a spec or exiting 2, the run budget, the progress bar, the diagnosis.
+
+Heavy modules (the engine and numpy, the report and jinja2) are imported where they are used,
+so `validate` does not pay for them.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +11,26 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from scalesim.analytic.load import offered_load
-from scalesim.cli.outputs import OutputError, check_file, check_run_folder, write_file, write_run
-from scalesim.cli.templates import print_template_checks
-from scalesim.render.report import render_report
-from scalesim.render.terminal import print_summary
-from scalesim.sim import SafetyStop, simulate
-from scalesim.sim.timeseries import FILES
-from scalesim.spec import SpecError, System, load_spec
 from scalesim.spec.errors import printable
-from scalesim.spec.schema import spec_json_schema
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from scalesim.cli.outputs import OutputError
+    from scalesim.spec import SpecError, System
 
 EXIT_SLO_MISSED, EXIT_BAD_INPUT, EXIT_SAFETY_STOP = 1, 2, 3
+# A run estimated to take longer than this (wall time) is refused unless --force.
+BUDGET_S = 600.0
+# Time-series intervals kept per component, workload and call (memory grows with them).
+MAX_INTERVALS = 200_000
 
 err = Console(stderr=True)
 
@@ -36,6 +40,7 @@ def stdout_console() -> Console:
     names. Made per command, so COLUMNS and redirections in effect then are honoured."""
     console = Console()
     return console if console.is_terminal or "COLUMNS" in os.environ else Console(width=140)
+
 
 SpecFile = Annotated[Path, typer.Argument(help="The system spec (YAML).", show_default=False)]
 Overrides = Annotated[list[str] | None, typer.Option(
@@ -59,14 +64,77 @@ def exit_bad_output(error: OutputError) -> NoReturn:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
+Force = Annotated[bool, typer.Option(
+    "--force", help="Run even when the run is estimated to exceed the budget "
+    "(docs/engine.md, Run budget).")]
+
+
+def _human(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.3g} h"
+
+
+def _number(value: float) -> str:
+    """Short and exact enough for a progress line: 0.00125, 42.5, 1,234, 357k, 2.5M."""
+    if value >= 1e6:
+        return f"{value / 1e6:,.3g}M"
+    if value >= 1e4:
+        return f"{value / 1e3:,.3g}k"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
+def refuse_runaway(system: System) -> None:
+    """Exit 3 before running when the estimated events, wall time or time-series size pass
+    the budget; the message states the estimate and how to get under it."""
+    from scalesim.analytic.runtime import run_cost
+    from scalesim.sim.speed import events_per_s
+
+    cost = run_cost(system)
+    sim = system.simulation
+    speed = events_per_s()
+    wall = cost.wall_s(speed)
+    reasons = []
+    if wall > BUDGET_S:
+        reasons.append(f"about {_human(wall)} at ~{speed:.2g} events/s, over the "
+                       f"{_human(BUDGET_S)} budget")
+    if cost.events > sim.limits.max_events:
+        reasons.append(f"past simulation.limits.max_events ({sim.limits.max_events:.3g}), "
+                       "where it would stop")
+    if cost.intervals > MAX_INTERVALS:
+        reasons.append(f"{cost.intervals:,} time-series intervals of {sim.interval:g} s, over "
+                       f"{MAX_INTERVALS:,}")
+    if not reasons:
+        return
+    err.print(f"[red]refused[/red]: this run is estimated at {cost.events:.3g} events "
+              f"({cost.rate_rps:.3g} requests/s for {sim.warmup + sim.duration:.3g} s × "
+              f"{sim.replications} replication(s)): " + "; ".join(reasons) + ". Shorten "
+              "simulation.duration, lower the rate or raise simulation.interval, or pass "
+              "--force to run it anyway.", highlight=False)
+    raise typer.Exit(EXIT_SAFETY_STOP)
+
+
 def simulate_or_exit(system: System, seed: int | None, with_series: bool,
-                     progress: Callable[[float], None] | None = None) -> dict[str, Any]:
-    """The result of simulating `system`; a safety stop is reported and exits with 3."""
+                     progress: _Progress | None = None, force: bool = False) -> dict[str, Any]:
+    """The result of simulating `system`, with its diagnosis. A run over the budget is
+    refused (unless `force`) and a safety stop is reported; both exit with 3."""
+    from scalesim.diagnosis import diagnose
+    from scalesim.sim import SafetyStop, simulate
+
+    if not force:
+        refuse_runaway(system)
     try:
-        return simulate(system, seed, progress, with_series)
+        result = simulate(system, seed, progress, with_series)
     except SafetyStop as stop:
         err.print(f"[red]stopped[/red]: {shown(stop)}", highlight=False)
         raise typer.Exit(EXIT_SAFETY_STOP) from None
+    finally:
+        if progress is not None:
+            progress.close()
+    result["diagnosis"] = diagnose(system, result)
+    return result
 
 
 def exit_bad_spec(error: SpecError) -> NoReturn:
@@ -77,6 +145,8 @@ def exit_bad_spec(error: SpecError) -> NoReturn:
 
 
 def load_or_exit(file: Path, overrides: list[str] | None = None) -> System:
+    from scalesim.spec import SpecError, load_spec
+
     try:
         return load_spec(file, overrides or [])
     except SpecError as error:
@@ -92,10 +162,14 @@ def validate_command(file: SpecFile, overrides: Overrides = None) -> None:
 
 def schema_command() -> None:
     """Print the JSON Schema of the spec (for editors: `# yaml-language-server: $schema=`)."""
+    from scalesim.spec.schema import spec_json_schema
+
     sys.stdout.write(json.dumps(spec_json_schema(), indent=2, sort_keys=True) + "\n")
 
 
 def _warn_overload(system: System, quiet: bool) -> None:
+    from scalesim.analytic.load import offered_load
+
     for name, load in offered_load(system).items():
         if load.rho >= 1.0 and not quiet:
             err.print(f"[yellow]warning[/yellow]: '{name}' is offered more than it can serve: "
@@ -104,31 +178,57 @@ def _warn_overload(system: System, quiet: bool) -> None:
                       "will grow for as long as that lasts", highlight=False)
 
 
-class _LazyProgress:
-    """A progress bar that appears only once a run has taken more than a second."""
+class _Progress:
+    """A progress bar that appears once a run has taken more than a second: simulated time,
+    the event rate and the time left. The engine reports every PROGRESS_EVERY events."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, simulated_s: float) -> None:
         self.enabled = enabled
+        self.simulated_s = simulated_s  # all replications
         self.started = time.monotonic()
+        self.reports = 0
         self.bar: Progress | None = None
-        self.task: Any = None
+        self.task: TaskID | None = None
 
     def __call__(self, fraction: float) -> None:
+        from scalesim.sim.kernel import PROGRESS_EVERY
+
+        self.reports += 1
         if not self.enabled:
             return
+        elapsed = time.monotonic() - self.started
         if self.bar is None:
-            if time.monotonic() - self.started < 1.0:
+            if elapsed < 1.0:
                 return
-            self.bar = Progress(TextColumn("simulating"), BarColumn(),
-                                TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
-                                console=err, transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("run", total=1.0)
-        self.bar.update(self.task, completed=fraction)
+            self._start()
+        assert self.bar is not None and self.task is not None
+        left = elapsed * (1.0 - fraction) / fraction if fraction > 0 else None
+        self.bar.update(self.task, completed=fraction,
+                        at=f"{_number(fraction * self.simulated_s)}/"
+                        f"{_number(self.simulated_s)} s simulated",
+                        speed=f"{_number(self.reports * PROGRESS_EVERY / elapsed)} events/s",
+                        left="—" if left is None else _human(left))
+
+    def _start(self) -> None:
+        from rich.progress import BarColumn, Progress, TextColumn
+
+        self.bar = Progress(TextColumn("simulating"), BarColumn(bar_width=16),
+                            TextColumn("{task.percentage:>3.0f}%"),
+                            TextColumn("{task.fields[at]} · {task.fields[speed]} · "
+                                       "{task.fields[left]} left"),
+                            console=err, transient=True)
+        self.bar.start()
+        self.task = self.bar.add_task("run", total=1.0, at="", speed="", left="")
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+def progress_for(system: System, quiet: bool) -> _Progress:
+    sim = system.simulation
+    return _Progress(not quiet and err.is_terminal,
+                     (sim.warmup + sim.duration) * sim.replications)
 
 
 def simulate_command(
@@ -144,8 +244,20 @@ def simulate_command(
         "--report", help="Write a self-contained HTML report here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No warnings or progress.")]
     = False,
+    force: Force = False,
 ) -> None:
-    """Simulate a system and print what happened (exit 3 if a safety limit stops it)."""
+    """Simulate a system and print what happened, what is wrong and what to change.
+
+    Exits 3 if the run is over budget (see --force) or a safety limit stops it, 1 with
+    --check-slo when an SLO is missed."""
+    from scalesim.cli.outputs import (
+        OutputError,
+        check_file,
+        check_run_folder,
+        write_file,
+        write_run,
+    )
+
     system = load_or_exit(file, overrides)
     try:  # before the run, which may be long
         if out_dir is not None:
@@ -154,17 +266,18 @@ def simulate_command(
             check_file(report)
     except OutputError as error:
         exit_bad_output(error)
+    if not force:
+        refuse_runaway(system)
     _warn_overload(system, quiet)
-    progress = _LazyProgress(enabled=not quiet and err.is_terminal)
-    try:
-        result = simulate_or_exit(system, seed, with_series=out_dir is not None
-                                  or report is not None, progress=progress)
-    finally:
-        progress.close()
+    result = simulate_or_exit(system, seed, with_series=out_dir is not None
+                              or report is not None, progress=progress_for(system, quiet),
+                              force=True)
     try:
         if out_dir is not None:
             write_run(out_dir, result)
         if report is not None:
+            from scalesim.render.report import render_report
+
             write_file(report, render_report(result, system))
             err.print(f"wrote {shown(report)}", highlight=False)
     except (OutputError, OSError) as error:
@@ -173,6 +286,10 @@ def simulate_command(
     if as_json:
         sys.stdout.write(json.dumps(result, indent=2, sort_keys=True) + "\n")
     else:
+        from scalesim.cli.templates import print_template_checks
+        from scalesim.render.terminal import print_summary
+        from scalesim.sim.timeseries import FILES
+
         print_summary(result, stdout_console())
         print_template_checks(file, result)
         if out_dir is not None:

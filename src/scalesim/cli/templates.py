@@ -1,37 +1,28 @@
-"""`scalesim templates list|show|check` and `scalesim new`: thin commands over
-`scalesim.templates`; `print_template_checks` lets `simulate` report a template's checks."""
+"""`scalesim templates list|show` and `scalesim new`: thin commands over `scalesim.templates`."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scalesim.catalog import CatalogError, UnknownPatternError, load_catalog
-from scalesim.spec import SpecError, load_spec_text
-from scalesim.templates import (
-    TEMPLATES,
-    Check,
-    ParamError,
-    Template,
-    UnknownTemplateError,
-    check_against,
-    get_template,
-    run_scenario,
-    templates_for_pattern,
-)
-from scalesim.templates.describe import brief, details
-from scalesim.templates.params import parse_assignments
+from scalesim.cli import MARKUP
+
+if TYPE_CHECKING:
+    from scalesim.templates import Check, Template
 
 EXIT_BAD_INPUT = 2
+SCHEMA_FILE = "spec.schema.json"
+SCHEMA_LINE = f"# yaml-language-server: $schema={SCHEMA_FILE}\n"
 
 templates_app = typer.Typer(
-    help="Browse the templates `scalesim new` builds specs from.", no_args_is_help=True)
+    help="Browse the templates `scalesim new` builds specs from.", no_args_is_help=True,
+    rich_markup_mode=MARKUP)
 out = Console()
 err = Console(stderr=True)
 
@@ -46,6 +37,8 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
 
 
 def lookup(template_id: str) -> Template[Any]:
+    from scalesim.templates import UnknownTemplateError, get_template
+
     try:
         return get_template(template_id)
     except UnknownTemplateError as error:
@@ -58,6 +51,8 @@ def emit_json(data: object) -> None:
 
 def canonical_pattern(key: str) -> str:
     """A pattern id or alias as the catalog's id (exit 2 when the catalog has no such one)."""
+    from scalesim.catalog import CatalogError, UnknownPatternError, load_catalog
+
     try:
         return load_catalog()[key].id
     except UnknownPatternError as error:
@@ -73,23 +68,31 @@ def list_templates(
     as_json: JsonFlag = False,
 ) -> None:
     """List the templates, optionally those for one catalog pattern."""
+    from scalesim.templates import TEMPLATES, get_template, templates_for_pattern
+    from scalesim.templates.describe import brief
+
     chosen = (TEMPLATES if pattern is None else
               tuple(get_template(i) for i in templates_for_pattern(canonical_pattern(pattern))))
     if as_json:
         emit_json([brief(t) for t in chosen])
         return
-    grid = Table(title=f"{len(chosen)} templates", title_justify="left")
-    for column in ("id", "title", "patterns"):
-        grid.add_column(column)
-    for template in chosen:
-        grid.add_row(escape(template.id), escape(template.title),
-                     escape(", ".join(template.patterns)))
-    out.print(grid)
+    from scalesim.cli.run import stdout_console
+    from scalesim.render.layout import Column, fitted
+
+    console = stdout_console()
+    console.print(fitted(f"{len(chosen)} templates (scalesim templates show ID; scalesim new "
+                         "ID -o FILE)",
+                         [Column("id", right=False), Column("title", right=False),
+                          Column("patterns", right=False)],
+                         [[t.id, t.title, ", ".join(t.patterns)] for t in chosen],
+                         console.width))
 
 
 @templates_app.command()
 def show(template_id: TemplateArg, as_json: JsonFlag = False) -> None:
     """Show a template: parameters, what it demonstrates, its scenario and expected outcome."""
+    from scalesim.templates.describe import details
+
     shown = details(lookup(template_id))
     if as_json:
         emit_json(shown)
@@ -121,11 +124,16 @@ def new_command(
         help="Set a template parameter, e.g. replicas=4 (repeatable); "
              "`scalesim templates show ID` lists them.")] = None,
     output: Annotated[Path | None, typer.Option(
-        "-o", "--output", help="Write the spec here (default: print it).")] = None,
+        "-o", "--out", "--output", help="Write the spec here (default: print it), with the "
+        f"spec's JSON Schema beside it as {SCHEMA_FILE} for editors.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")]
     = False,
 ) -> None:
     """Write a commented, valid system spec from a template; it is yours to edit."""
+    from scalesim.spec import SpecError, load_spec_text
+    from scalesim.templates import ParamError
+    from scalesim.templates.params import parse_assignments
+
     template = lookup(template_id)
     try:
         built = template.build(parse_assignments(settings or []))
@@ -137,15 +145,24 @@ def new_command(
         load_spec_text(built.text, f"{template.id}.yaml")
     except SpecError as error:  # a template bug, not the user's
         fail(f"template {template.id} built an invalid spec:\n{error}", code=1)
+    text = SCHEMA_LINE + built.text
     if output is None:
-        typer.echo(built.text, nl=False)
+        typer.echo(text, nl=False)
         return
     if output.exists() and not force:
         fail(f"{output} exists; use --force to overwrite it")
-    output.write_text(built.text, encoding="utf-8")
+    output.write_text(text, encoding="utf-8")
+    schema = output.parent / SCHEMA_FILE
+    if not schema.exists():
+        from scalesim.spec.schema import spec_json_schema
+
+        schema.write_text(json.dumps(spec_json_schema(), indent=2, sort_keys=True) + "\n",
+                          encoding="utf-8")
+    # One message per line, never wrapped: the command must stay copyable.
     err.print(f"[green]wrote[/] {escape(str(output))} from {template.id} "
-              f"(template v{template.version}); try: scalesim simulate {escape(str(output))}",
-              highlight=False)
+              f"(template v{template.version})", highlight=False, soft_wrap=True)
+    err.print(f"next: scalesim simulate {escape(str(output))}", highlight=False,
+              soft_wrap=True)
 
 
 def check_json(check: Check) -> dict[str, Any]:
@@ -175,6 +192,8 @@ def check(
 ) -> None:
     """Run each template's scenario and show every expectation as pass or fail with the
     measured value. Exit 1 when one fails."""
+    from scalesim.templates import TEMPLATES, run_scenario
+
     chosen = [lookup(t) for t in template_ids] if template_ids else list(TEMPLATES)
     report = []
     for template in chosen:
@@ -197,6 +216,8 @@ def check(
 def print_template_checks(file: Path, result: dict[str, Any]) -> None:
     """After `simulate`: when the spec was built by `scalesim new`, its template's
     expectations for the parameters in its header, each as pass or fail."""
+    from scalesim.templates.check import check_against
+
     try:
         found = check_against(file.read_text(encoding="utf-8"), result)
     except OSError:

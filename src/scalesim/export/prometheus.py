@@ -46,12 +46,15 @@ def _number(value: float) -> str:
 def families(result: dict[str, Any]) -> list[Family]:
     """What a run measured, by workload, component and call edge."""
     requests = Family("requests", "counter", "Requests sent in the window, by outcome.")
+    degraded = Family("requests_degraded", "counter",
+                      "Successful requests answered in part by a fallback.")
     latency = Family("request_duration_seconds", "summary",
                      "End-to-end latency of successful requests.")
     throughput = Family("throughput_rps", "gauge", "Requests answered per second of window.")
     goodput = Family("goodput_rps", "gauge", "Successful requests per second of window.")
     for name, wl in result["workloads"].items():
         requests.add(wl["requests"]["ok"], workload=name, outcome="ok")
+        degraded.add(wl["requests"].get("degraded", 0), workload=name)
         for cause, n in wl["requests"]["failed_by_cause"].items():
             requests.add(n, workload=name, outcome=cause)
         for key, quantile in QUANTILES:
@@ -97,9 +100,9 @@ def families(result: dict[str, Any]) -> list[Family]:
                 transitions.add(n, **edge, from_state=source, to_state=target)
     slo = Family("slo_met", "gauge", "1 when an SLO check was met, else 0.")
     for check in result.get("slo", {}).get("checks", []):
-        slo.add(1 if check["met"] else 0, check=check["name"])
-    return [f for f in (requests, latency, throughput, goodput, util, queue, visits, refused,
-                        attempts, retries, failed, not_permitted, transitions, slo)
+        slo.add(1 if check["met"] else 0, scope=check.get("scope", "all"), check=check["name"])
+    return [f for f in (requests, degraded, latency, throughput, goodput, util, queue, visits,
+                        refused, attempts, retries, failed, not_permitted, transitions, slo)
             if f.samples]
 
 

@@ -33,12 +33,21 @@ class Series:
 
 @dataclass(frozen=True)
 class Window:
-    """A shaded time span (a fault) and what it was."""
+    """A marked time span and what it was: a fault (shaded), a breaker open (a band along
+    the top), or no full answer (hatched grey: latency there is of fallbacks or nothing).
+    `short` is written on the chart; `label` is the full text, shown on hover."""
 
     start_s: float
     end_s: float
     label: str
+    kind: str = "fault"  # fault, breaker or empty
+    short: str = ""
 
+
+WINDOW_STYLE = {"fault": (FAULT_FILL, 0.45), "breaker": ("#b42318", 1.0),
+                "empty": ("#9aa0a6", 0.28)}
+BAND = 11  # height of a breaker band, px
+CHAR_W_BAND = 4.9  # mean width of a character of a band's label, px
 
 @dataclass(frozen=True)
 class Bar:
@@ -113,13 +122,7 @@ def line_chart(title: str, unit: str, series: list[Series], x_span: tuple[float,
     sx = plot_w / ((x1 - x0) or 1.0)
     sy = plot_h / top
     base = TOP + plot_h
-    body: list[str] = []
-    for window in windows or []:
-        a, b = max(window.start_s, x0), min(window.end_s, x1)
-        if b > a:
-            body.append(f'<rect class="fault" x="{LEFT + (a - x0) * sx:.1f}" y="{TOP}" '
-                        f'width="{(b - a) * sx:.1f}" height="{plot_h}" fill="{FAULT_FILL}" '
-                        f'fill-opacity="0.45"><title>{escape(window.label)}</title></rect>')
+    body = _windows(windows or [], x0, x1, sx, plot_h)
     for tick in ticks:
         y = base - tick * sy
         body.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
@@ -149,6 +152,49 @@ def line_chart(title: str, unit: str, series: list[Series], x_span: tuple[float,
                     f'class="legend">{escape(s.name)}</text>')
         legend_x += 22 + 6.2 * len(s.name)
     return svg(WIDTH, HEIGHT, title, body)
+
+
+def _windows(windows: list[Window], x0: float, x1: float, sx: float,
+             plot_h: int) -> list[str]:
+    """The marked spans, each with its short label written on the chart once per run of
+    adjacent spans of the same label (where there is room for it)."""
+    body: list[str] = []
+    bands: dict[str, int] = {}  # breaker label -> its row of bands along the top
+    labelled: set[tuple[str, str]] = set()
+    for window in sorted(windows, key=lambda w: (w.kind, w.start_s)):
+        a, b = max(window.start_s, x0), min(window.end_s, x1)
+        if b <= a:
+            continue
+        fill, opacity = WINDOW_STYLE.get(window.kind, WINDOW_STYLE["fault"])
+        x, width = LEFT + (a - x0) * sx, max((b - a) * sx, 1.0)
+        y, height = TOP, plot_h
+        if window.kind == "breaker":
+            row = bands.setdefault(window.short, len(bands))
+            y, height = TOP + row * (BAND + 1), BAND
+        body.append(f'<rect class="{window.kind}" x="{x:.1f}" y="{y}" width="{width:.1f}" '
+                    f'height="{height}" fill="{fill}" fill-opacity="{opacity}"'
+                    + (' stroke="#6e7781" stroke-dasharray="2,2" stroke-width="0.6"'
+                       if window.kind == "empty" else "")
+                    + f'><title>{escape(window.label)}</title></rect>')
+        key = (window.kind, window.short)
+        if not window.short or key in labelled:
+            continue
+        text = window.short
+        if window.kind == "breaker":  # written in the band, shortened to fit, else on hover
+            text = next((t for t in (text, "breaker open", "open")
+                         if len(t) * CHAR_W_BAND + 4 <= width), "")
+            if not text:
+                continue
+        labelled.add(key)
+        if window.kind == "breaker":
+            text_y, anchor_x = y + BAND - 2.5, x + 2
+        elif window.kind == "empty":
+            text_y, anchor_x = TOP + plot_h - 4, x + 2
+        else:
+            text_y, anchor_x = TOP + 10 + BAND * len(bands), x + 2
+        body.append(f'<text class="mark {window.kind}" x="{anchor_x:.1f}" y="{text_y:.1f}">'
+                    f'{escape(text)}</text>')
+    return body
 
 
 def bar_chart(title: str, bars: list[Bar], width: int = 820) -> Markup:

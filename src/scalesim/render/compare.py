@@ -1,5 +1,5 @@
-"""Two runs side by side: metric deltas with a direction (better, worse, same), overlaid
-time series, and both architectures.
+"""Two runs side by side: a verdict, metric deltas with a direction (better, worse, same),
+overlaid time series, and both architectures.
 
 Variants should be run with the same seed: ScaleSim's random streams are keyed by the seed
 and the names of what draws, so the parts the two designs share draw the same numbers
@@ -19,7 +19,7 @@ from scalesim.render.graph import ColorBy
 from scalesim.render.html import render_page
 from scalesim.render.report import base_architecture, diagram
 from scalesim.render.series import split, time_span
-from scalesim.render.timecharts import Chart, fault_windows
+from scalesim.render.timecharts import Chart, marks
 from scalesim.spec import System
 
 Better = Literal["higher", "lower"] | None
@@ -83,6 +83,10 @@ def deltas(a: dict[str, Any], b: dict[str, Any]) -> list[Delta]:
                          wb["goodput_rps"], "higher"))
         out.append(Delta(f"workload {name}", "failed", wa["requests"]["failed"],
                          wb["requests"]["failed"], "lower"))
+        # Degraded is a trade-off, not a loss: a fallback's answer instead of a failure or a
+        # wait (better), or instead of a full answer (worse). No direction is assumed.
+        out.append(Delta(f"workload {name}", "degraded", wa["requests"].get("degraded", 0),
+                         wb["requests"].get("degraded", 0), None))
         out += [Delta(f"workload {name}", f"latency_{p}_ms", wa["latency_ms"].get(p),
                       wb["latency_ms"].get(p), "lower") for p in ("p50", "p99")]
     for name in a["components"].keys() & b["components"].keys():
@@ -98,19 +102,84 @@ def deltas(a: dict[str, Any], b: dict[str, Any]) -> list[Delta]:
         other = calls_b.get((call["from"], call["to"]))
         if other is not None:
             scope = f"call {call['from']} → {call['to']}"
+            # A failed call its fallback answered is the design working: only calls that
+            # stayed failed count against it; fallbacks are shown without a direction.
             out += [Delta(scope, "amplification", call["amplification"],
                           other["amplification"], "lower"),
-                    Delta(scope, "failed", call["failed"], other["failed"], "lower")]
+                    Delta(scope, "failed_unrecovered", call["failed"] - call["fallbacks"],
+                          other["failed"] - other["fallbacks"], "lower"),
+                    Delta(scope, "fallbacks", call["fallbacks"], other["fallbacks"], None)]
     order = ("system", "workload", "component", "call")
     return sorted(out, key=lambda d: (order.index(d.scope.split(" ", 1)[0]), d.scope))
 
 
+# What decides which design is better, in order of weight: the SLO, then these.
+DECIDING = (("goodput_rps", "goodput"), ("error_rate", "error rate"),
+            ("latency_p99_ms", "p99 latency"))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    better: Literal["a", "b"] | None  # None: mixed, or no meaningful difference
+    summary: str
+    reasons: tuple[str, ...]
+
+
+def _show(metric: str, value: float | None) -> str:
+    if value is None:
+        return "—"
+    if metric == "error_rate":
+        return f"{value * 100:.2f} %"
+    return f"{value:,.4g}" + (" ms" if metric.endswith("_ms") else " rps"
+                               if metric.endswith("_rps") else "")
+
+
+def verdict(a: dict[str, Any], b: dict[str, Any],
+            labels: tuple[str, str] = ("A", "B")) -> Verdict:
+    """Which design does better where it matters: the SLO if only one meets it, else
+    goodput, error rate and p99 latency (B better if none is worse and one is better).
+    Degraded answers are reported as the trade-off they are, never as a loss."""
+    system = {d.metric: d for d in deltas(a, b) if d.scope == "system"}
+    reasons = [f"{text} {_show(metric, system[metric].a)} → "
+               f"{_show(metric, system[metric].b)} ({system[metric].verdict})"
+               for metric, text in DECIDING if system[metric].verdict in ("better", "worse")]
+    slo_a, slo_b = a.get("slo", {}).get("met"), b.get("slo", {}).get("met")
+    verdicts = {system[metric].verdict for metric, _ in DECIDING}
+    better: Literal["a", "b"] | None
+    if slo_a is not None and slo_b is not None and slo_a != slo_b:
+        better = "b" if slo_b else "a"
+        reasons.insert(0, f"only {labels[0] if better == 'a' else labels[1]} meets its SLO")
+    elif "better" in verdicts and "worse" not in verdicts:
+        better = "b"
+    elif "worse" in verdicts and "better" not in verdicts:
+        better = "a"
+    else:
+        better = None
+    for label, result in zip(labels, (a, b), strict=True):
+        requests = result["requests"]
+        degraded = requests.get("degraded", 0)
+        if degraded and requests["total"]:
+            reasons.append(f"trade-off: {label} answers {degraded / requests['total']:.1%} of "
+                           "requests degraded, from a fallback (by design: an answer instead "
+                           "of a failure or a wait)")
+    if better is None:
+        summary = ("no meaningful difference" if verdicts <= {"same", "n/a", "changed"}
+                   else f"mixed: neither {labels[0]} nor {labels[1]} is better on everything")
+    else:
+        winner, loser = (labels[1], labels[0]) if better == "b" else (labels[0], labels[1])
+        summary = f"{winner} is better than {loser}"
+    return Verdict(better, summary, tuple(reasons))
+
+
 def comparison(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """The machine-readable comparison (`scalesim compare --json`)."""
+    judged = verdict(a, b)
     return {"a": {"system": a["system"], "seed": a["seed"]},
             "b": {"system": b["system"], "seed": b["seed"]},
             "common_random_numbers": a["seed"] == b["seed"],
             "slo_met": {"a": a.get("slo", {}).get("met"), "b": b.get("slo", {}).get("met")},
+            "verdict": {"better": judged.better, "summary": judged.summary,
+                        "reasons": list(judged.reasons)},
             "deltas": [d.to_json() for d in deltas(a, b)]}
 
 
@@ -122,7 +191,7 @@ def overlaid(a: dict[str, Any], b: dict[str, Any], labels: tuple[str, str]) -> l
     span = (min(s[0] for s in spans), max(s[1] for s in spans))
     wa = split(a["timeseries"]["workloads"], "workload")
     wb = split(b["timeseries"]["workloads"], "workload")
-    windows = fault_windows(a, span[1]) + fault_windows(b, span[1])
+    windows = marks(a, span[1]) + marks(b, span[1])
     charts = []
     for name in [n for n in wa if n in wb]:
         for column, unit, title in (("goodput_rps", "rps", "goodput"),
@@ -141,7 +210,7 @@ def render_compare(a: dict[str, Any], b: dict[str, Any], systems: tuple[System |
         for result, system in zip((a, b), systems, strict=True)]
     return render_page("compare.html.j2", a=a, b=b, labels=labels, deltas=deltas(a, b),
                        crn=a["seed"] == b["seed"], charts=overlaid(a, b, labels),
-                       diagrams=diagrams)
+                       diagrams=diagrams, verdict=verdict(a, b, labels))
 
 
 def write_compare(a: dict[str, Any], b: dict[str, Any], path: Path,

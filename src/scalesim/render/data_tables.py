@@ -1,14 +1,21 @@
-"""Terminal tables for the data sections of a result: queues (delivery, redelivery, dead
-letters, lag), sagas, outboxes and event stores with their projections' staleness."""
+"""Terminal tables for the data sections of a result: queues (rates, backlog at the window's
+start and end, delivery, redelivery, dead letters, lag), sagas, outboxes and event stores with
+their projections' staleness. Laid out by `layout.fitted`, so no name is ever cut."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rich.table import Table
+from rich.console import RenderableType
+
+from scalesim.render.layout import Cell, Column, fitted
 
 
 def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.1f}"
+
+
+def _rps(value: float | None) -> str:
     return "—" if value is None else f"{value:,.1f}"
 
 
@@ -16,72 +23,74 @@ def _share(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.2f}%"
 
 
-def _table(title: str, columns: tuple[str, ...]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for index, column in enumerate(columns):
-        table.add_column(column, justify="left" if index == 0 else "right")
-    return table
+def _columns(first: str, *numbers: str) -> list[Column]:
+    return [Column(first, right=False), *(Column(name) for name in numbers)]
 
 
-def _queue_row(name: str, queue: dict[str, Any]) -> list[str]:
+def _queue_row(name: str, queue: dict[str, Any]) -> list[Cell]:
     lag_s = queue.get("lag_s", {}).get("max")
-    return [name, queue.get("guarantee", "").replace("_", " "), f"{queue['delivered']:,}",
-            f"{queue['delivered_rps']:,.1f}", f"{queue.get('redelivered', 0):,}",
+    return [name, queue.get("guarantee", "").replace("_", " "),
+            _rps(queue.get("published_rps")), _rps(queue["delivered_rps"]),
+            f"{queue['failed']:,}", f"{queue.get('redelivered', 0):,}",
             f"{queue.get('duplicates', 0):,}", f"{queue.get('dead_lettered', 0):,}",
-            f"{queue.get('lost', 0):,}", f"{queue['backlog_end']:,}",
-            _ms(queue["lag_ms"].get("p50")), _ms(queue["lag_ms"].get("p99")),
-            "—" if lag_s is None else f"{lag_s:,.1f}"]
+            f"{queue.get('lost', 0):,}", f"{queue.get('backlog_start', 0):,}",
+            f"{queue['backlog_end']:,}", _ms(queue["lag_ms"].get("p50")),
+            _ms(queue["lag_ms"].get("p99")), "—" if lag_s is None else f"{lag_s:,.1f}"]
 
 
-QUEUE_COLUMNS = ("subscription", "guarantee", "delivered", "rps", "redelivered", "dup",
-                 "dead", "lost", "backlog", "lag p50 ms", "lag p99 ms", "oldest max s")
+QUEUE_COLUMNS = [Column("subscription", right=False), Column("guarantee", right=False),
+                 Column("published rps"), Column("delivered rps"), Column("failed"),
+                 Column("redelivered"), Column("dup"), Column("dead"), Column("lost"),
+                 Column("backlog start"), Column("backlog end"), Column("lag p50 ms"),
+                 Column("lag p99 ms"), Column("oldest max s")]
 
 
-def data_tables(result: dict[str, Any]) -> list[Table]:
-    tables = []
+def data_tables(result: dict[str, Any], width: int) -> list[RenderableType]:
+    tables: list[RenderableType] = []
     if "queues" in result:
-        queues = _table("Queues", QUEUE_COLUMNS)
-        for name, queue in result["queues"].items():
-            queues.add_row(*_queue_row(name, queue))
-        tables.append(queues)
+        tables.append(fitted("Queues (backlog at the window's start and end)", QUEUE_COLUMNS,
+                             [_queue_row(n, q) for n, q in result["queues"].items()], width))
     if "sagas" in result:
-        sagas = _table("Sagas", ("saga", "started", "ok", "compensated", "aborted", "stuck",
-                                 "unfinished", "p50 ms", "p99 ms", "inconsistent p99 ms"))
-        for name, saga in result["sagas"].items():
-            sagas.add_row(f"{name} ({saga['coordination']})", f"{saga['started']:,}",
-                          f"{saga['succeeded']:,}", f"{saga['compensated']:,}",
-                          f"{saga['aborted']:,}", f"{saga['stuck']:,}",
-                          f"{saga['unfinished']:,}", _ms(saga["duration_ms"].get("p50")),
-                          _ms(saga["duration_ms"].get("p99")),
-                          _ms(saga["inconsistency_ms"].get("p99")))
-        tables.append(sagas)
+        rows: list[list[Cell]] = [
+            [f"{name} ({saga['coordination']})", f"{saga['started']:,}",
+             f"{saga['succeeded']:,}", f"{saga['compensated']:,}", f"{saga['aborted']:,}",
+             f"{saga['stuck']:,}", f"{saga['unfinished']:,}",
+             _ms(saga["duration_ms"].get("p50")), _ms(saga["duration_ms"].get("p99")),
+             _ms(saga["inconsistency_ms"].get("p99"))]
+            for name, saga in result["sagas"].items()]
+        tables.append(fitted("Sagas", _columns(
+            "saga", "started", "ok", "compensated", "aborted", "stuck", "unfinished", "p50 ms",
+            "p99 ms", "inconsistent p99 ms"), rows, width))
     if "outboxes" in result:
-        boxes = _table("Outboxes", ("outbox", "relay", "published", "duplicates",
-                                    "delay p50 ms", "delay p99 ms", "backlog"))
-        for name, box in result["outboxes"].items():
-            boxes.add_row(name, box["relay"].replace("_", " "), f"{box['published']:,}",
-                          f"{box['duplicates']:,}", _ms(box["delay_ms"].get("p50")),
-                          _ms(box["delay_ms"].get("p99")), f"{box['backlog_end']:,}")
-        tables.append(boxes)
+        rows = [[name, box["relay"].replace("_", " "), f"{box['published']:,}",
+                 f"{box['duplicates']:,}", _ms(box["delay_ms"].get("p50")),
+                 _ms(box["delay_ms"].get("p99")), f"{box['backlog_end']:,}"]
+                for name, box in result["outboxes"].items()]
+        tables.append(fitted("Outboxes", [Column("outbox", right=False),
+                                          Column("relay", right=False),
+                                          *(Column(c) for c in (
+                                              "published", "duplicates", "delay p50 ms",
+                                              "delay p99 ms", "backlog"))], rows, width))
     if "event_stores" in result:
-        stores = _table("Event stores", ("store", "appends/s", "conflicts", "snapshots",
-                                         "events per load", "without snapshots"))
-        views = _table("Read models (CQRS)", ("projection", "lag p50 ms", "lag p99 ms",
-                                              "visible after 10ms", "after 100ms",
-                                              "after 1s"))
+        stores: list[list[Cell]] = []
+        views: list[list[Cell]] = []
         for name, store in result["event_stores"].items():
             per_load = store["events_per_load"]
             without = store["events_per_load_without_snapshots"]
-            stores.add_row(name, f"{store['appends_rps'] or 0:,.1f}",
+            stores.append([name, _rps(store["appends_rps"] or 0.0),
                            _share(store["conflict_rate"]), f"{store['snapshots']:,}",
                            "—" if per_load is None else f"{per_load:,.1f}",
-                           "—" if without is None else f"{without:,.1f}")
+                           "—" if without is None else f"{without:,.1f}"])
             for target, view in store["projections"].items():
                 visible = view["p_visible"]
-                views.add_row(f"{name} -> {target}", _ms(view["lag_ms"].get("p50")),
+                views.append([f"{name} -> {target}", _ms(view["lag_ms"].get("p50")),
                               _ms(view["lag_ms"].get("p99")), _share(visible["10ms"]),
-                              _share(visible["100ms"]), _share(visible["1s"]))
-        tables.append(stores)
-        if views.row_count:
-            tables.append(views)
+                              _share(visible["100ms"]), _share(visible["1s"])])
+        tables.append(fitted("Event stores", _columns(
+            "store", "appends/s", "conflicts", "snapshots", "events per load",
+            "without snapshots"), stores, width))
+        if views:
+            tables.append(fitted("Read models (CQRS)", _columns(
+                "projection", "lag p50 ms", "lag p99 ms", "visible after 10ms", "after 100ms",
+                "after 1s"), views, width))
     return tables

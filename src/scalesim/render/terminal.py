@@ -1,14 +1,20 @@
-"""The terminal summary of a result: what a person reads after `scalesim simulate`."""
+"""The terminal summary of a result: what a person reads after `scalesim simulate`.
+
+Tables switch to one block per row when they do not fit the terminal (render/layout.py), so
+no component or call name is ever cut. The diagnosis comes last: what is wrong, why, and
+the smallest change that fixes it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Console, Group
-from rich.table import Table
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
 from rich.text import Text
 
 from scalesim.render.data_tables import data_tables
+from scalesim.render.layout import Cell, Column, fitted
 
 PERCENTILES = ("mean", "p50", "p90", "p99", "p999", "max")
 
@@ -21,99 +27,22 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
-def summary(result: dict[str, Any]) -> Group:
-    parts: list[Any] = []
-    req = result["requests"]
-    head = Text.assemble(
-        (f"{result['system']}", "bold"), f"  simulated {result['simulated_s']:g}s",
-        f" × {result['replications']} replication(s), seed {result['seed']}\n",
-        f"requests {req['total']:,}  ok {req['ok']:,}  failed {req['failed']:,}  ",
-        f"throughput {result['throughput_rps']:,.1f} rps  goodput {result['goodput_rps']:,.1f} rps")
-    parts.append(head)
-    causes = {k: v for k, v in req["failed_by_cause"].items() if v}
-    if causes:
-        parts.append(Text("failures: " + ", ".join(f"{k} {v:,}" for k, v in causes.items()),
-                          style="yellow"))
+def _share(part: int, total: int) -> str:
+    return f"{part / total * 100:.1f}%" if total else "—"
 
-    latency = Table(title="End-to-end latency (ms, successful requests)", title_justify="left")
-    latency.add_column("workload")
-    for name in PERCENTILES:
-        latency.add_column(name, justify="right")
-    latency.add_column("rps", justify="right")
-    latency.add_column("errors", justify="right")
-    for name, wl in result["workloads"].items():
-        total = wl["requests"]["total"]
-        errors = wl["requests"]["failed"] / total if total else None
-        latency.add_row(name, *(_ms(wl["latency_ms"].get(p)) for p in PERCENTILES),
-                        f"{wl['throughput_rps']:,.1f}", _pct(errors))
-    if len(result["workloads"]) > 1:
-        latency.add_row(Text("all", style="bold"),
-                        *(_ms(result["latency_ms"].get(p)) for p in PERCENTILES),
-                        f"{result['throughput_rps']:,.1f}", _pct(result.get("error_rate")))
-    parts.append(latency)
 
-    comps = Table(title="Components", title_justify="left")
-    for column in ("component", "kind", "replicas", "rps", "utilization", "cpu", "queue mean",
-                   "queue max", "p99 ms", "failed"):
-        comps.add_column(column, justify="left" if column in ("component", "kind") else "right")
-    for name, comp in result["components"].items():
-        util = comp["utilization"]
-        style = "red" if util is not None and util >= 0.9 else (
-            "yellow" if util is not None and util >= 0.7 else "")
-        failed = sum(op["requests"]["failed"] for op in comp["operations"].values())
-        comps.add_row(name, comp["kind"], str(comp["replicas"]), f"{comp['throughput_rps']:,.1f}",
-                      Text(_pct(util) if util is not None else
-                           f"{comp['concurrency_mean']:.1f} busy", style=style),
-                      _pct(comp["cpu"]), f"{comp['queue_mean']:.2f}", str(comp["queue_max"]),
-                      _ms(comp["latency_ms"].get("p99")), f"{failed:,}")
-    parts.append(comps)
-
-    calls = [c for c in result["calls"] if c["retries"] or c["failed"] or c["timeouts"]
-             or c["hedges"] or c.get("circuit_breaker", {}).get("transitions")
-             or c.get("bulkhead", {}).get("rejected")]
-    if calls:
-        resilience = Table(title="Calls with retries, hedges, timeouts, failures or breaker "
-                           "activity", title_justify="left")
-        for column in ("from", "to", "attempts", "retries", "hedges", "amplification",
-                       "timeouts", "failed", "fallbacks", "breaker / bulkhead"):
-            resilience.add_column(column, justify="left" if column in (
-                "from", "to", "breaker / bulkhead") else "right")
-        for call in calls:
-            breaker = call.get("circuit_breaker")
-            opened = ""
-            if breaker:
-                opens = [t for t in breaker["transitions"] if t["to"] == "open"]
-                opened = (f"opened {len(opens)}× from {opens[0]['t_s']:g}s, "
-                          if opens else "") + f"{breaker['not_permitted']:,} not permitted"
-            bulkhead = call.get("bulkhead")
-            if bulkhead and bulkhead["rejected"]:
-                opened += ("; " if opened else "") + (
-                    f"bulkhead full {bulkhead['rejected']:,}× (limit {bulkhead['limit']})")
-            resilience.add_row(call["from"], call["to"], f"{call['attempts']:,}",
-                               f"{call['retries']:,}", f"{call['hedges']:,}",
-                               f"{call['amplification'] or 1:.2f}",
-                               f"{call['timeouts']:,}", f"{call['failed']:,}",
-                               f"{call['fallbacks']:,}", opened)
-        parts.append(resilience)
+def summary(result: dict[str, Any], width: int = 120) -> Group:
+    parts: list[RenderableType] = [_head(result)]
+    parts.append(_latency(result, width))
+    parts.append(_components(result, width))
+    calls = _calls(result, width)
+    if calls is not None:
+        parts.append(calls)
     parts += _shedding_and_health(result)
-
-    parts += data_tables(result)
-
-    parts += _control(result)
-
+    parts += data_tables(result, width)
+    parts += _control(result, width)
     if "slo" in result:
-        slo = Table(title="SLO", title_justify="left")
-        for column in ("check", "target", "actual", "met"):
-            slo.add_column(column)
-        for check in result["slo"]["checks"]:
-            if check["name"] == "error_rate":
-                target, actual = _pct(check["target"]), _pct(check["actual"])
-            else:
-                target, actual = f"{check['target_ms']:g} ms", f"{_ms(check['actual_ms'])} ms"
-            slo.add_row(check["name"], target, actual,
-                        Text("pass", style="bold green") if check["met"]
-                        else Text("FAIL", style="bold red"))
-        parts.append(slo)
+        parts.append(_slo(result, width))
     if "ci95" in result:
         ci = result["ci95"]
         low, high = ci["latency_ms"]["mean"]
@@ -121,10 +50,151 @@ def summary(result: dict[str, Any]) -> Group:
             parts.append(Text(f"95% CI of mean latency: {low:,.3f} – {high:,.3f} ms; "
                               f"of throughput: {ci['throughput_rps'][0]:,.2f} – "
                               f"{ci['throughput_rps'][1]:,.2f} rps", style="dim"))
+    if "diagnosis" in result:
+        parts += diagnosis(result["diagnosis"])
     return Group(*parts)
 
 
-def _shedding_and_health(result: dict[str, Any]) -> list[Any]:
+def _head(result: dict[str, Any]) -> Text:
+    req = result["requests"]
+    total = req["total"]
+    head = Text.assemble(
+        (f"{result['system']}", "bold"), f"  simulated {result['simulated_s']:g}s",
+        f" × {result['replications']} replication(s), seed {result['seed']}\n",
+        f"requests {total:,}: ok {req['ok']:,}",
+        (f" (degraded {req.get('degraded', 0):,}, {_share(req.get('degraded', 0), total)})",
+         "yellow" if req.get("degraded") else ""),
+        ", ",
+        (f"failed {req['failed']:,} ({_share(req['failed'], total)})",
+         "red" if req["failed"] else ""), "\n")
+    offered = result.get("offered_rps")
+    if offered is not None:
+        head.append(f"offered {offered:,.1f} rps · ")
+    head.append(f"throughput {result['throughput_rps']:,.1f} rps · "
+                f"goodput {result['goodput_rps']:,.1f} rps")
+    late = req.get("drained", 0)
+    if offered and offered - result["throughput_rps"] >= 0.01 * offered:
+        head.append(f"\noverloaded: {late:,} requests of the window were answered only after "
+                    "it ended (during the drain)", style="yellow")
+    causes = {k: v for k, v in req["failed_by_cause"].items() if v}
+    if causes:
+        head.append("\nfailures: " + ", ".join(f"{k} {v:,}" for k, v in causes.items()),
+                    style="yellow")
+    return head
+
+
+def _latency(result: dict[str, Any], width: int) -> RenderableType:
+    columns = [Column("workload", right=False), *(Column(p) for p in PERCENTILES),
+               Column("rps"), Column("errors"), Column("degraded")]
+    rows: list[list[Cell]] = []
+    for name, wl in result["workloads"].items():
+        requests = wl["requests"]
+        total = requests["total"]
+        rows.append([name, *(_ms(wl["latency_ms"].get(p)) for p in PERCENTILES),
+                     f"{wl['throughput_rps']:,.1f}", _share(requests["failed"], total),
+                     _share(requests.get("degraded", 0), total)])
+    if len(result["workloads"]) > 1:
+        req = result["requests"]
+        rows.append([Text("all", style="bold"),
+                     *(_ms(result["latency_ms"].get(p)) for p in PERCENTILES),
+                     f"{result['throughput_rps']:,.1f}", _pct(result.get("error_rate")),
+                     _share(req.get("degraded", 0), req["total"])])
+    return fitted("End-to-end latency (ms, successful requests)", columns, rows, width)
+
+
+def _components(result: dict[str, Any], width: int) -> RenderableType:
+    columns = [Column("component", right=False), Column("kind", right=False),
+               Column("replicas"), Column("rps"), Column("busy"), Column("utilization"),
+               Column("cpu"), Column("queue mean"), Column("queue max"), Column("p99 ms"),
+               Column("failed")]
+    rows: list[list[Cell]] = []
+    for name, comp in result["components"].items():
+        util = comp["utilization"]
+        style = "red" if util is not None and util >= 0.9 else (
+            "yellow" if util is not None and util >= 0.7 else "")
+        failed = sum(op["requests"]["failed"] for op in comp["operations"].values())
+        rows.append([name, comp["kind"], str(comp["replicas"]),
+                     f"{comp['throughput_rps']:,.1f}", f"{comp['concurrency_mean']:,.1f}",
+                     Text(_pct(util), style=style), _pct(comp["cpu"]),
+                     f"{comp['queue_mean']:.2f}", f"{comp['queue_max']:,}",
+                     _ms(comp["latency_ms"].get("p99")), f"{failed:,}"])
+    return fitted("Components (busy: workers in use on average; utilization: busy / "
+                  "workers, — when unlimited)", columns, rows, width)
+
+
+def _calls(result: dict[str, Any], width: int) -> RenderableType | None:
+    calls = [c for c in result["calls"] if c["retries"] or c["failed"] or c["timeouts"]
+             or c["hedges"] or c.get("circuit_breaker", {}).get("transitions")
+             or c.get("bulkhead", {}).get("rejected")]
+    if not calls:
+        return None
+    columns = [Column("from", right=False), Column("to", right=False), Column("attempts"),
+               Column("retries"), Column("hedges"), Column("amplification"),
+               Column("timeouts"), Column("failed"), Column("fallbacks"),
+               Column("breaker / bulkhead", right=False)]
+    rows: list[list[Cell]] = []
+    for call in calls:
+        notes = []
+        breaker = call.get("circuit_breaker")
+        if breaker:
+            opens = [t for t in breaker["transitions"] if t["to"] == "open"]
+            if opens:
+                notes.append(f"opened {len(opens)}× from {opens[0]['t_s']:g}s")
+            notes.append(f"{breaker['not_permitted']:,} not permitted")
+        bulkhead = call.get("bulkhead")
+        if bulkhead and bulkhead["rejected"]:
+            notes.append(f"bulkhead full {bulkhead['rejected']:,}× (limit {bulkhead['limit']})")
+        rows.append([call["from"], call["to"], f"{call['attempts']:,}", f"{call['retries']:,}",
+                     f"{call['hedges']:,}", f"{call['amplification'] or 1:.2f}",
+                     f"{call['timeouts']:,}", f"{call['failed']:,}", f"{call['fallbacks']:,}",
+                     "\n".join(notes)])
+    return fitted("Calls with retries, hedges, timeouts, failures or breaker activity",
+                  columns, rows, width)
+
+
+def _slo(result: dict[str, Any], width: int) -> RenderableType:
+    columns = [Column("scope", right=False), Column("check", right=False),
+               Column("target"), Column("actual"), Column("met", right=False)]
+    rows: list[list[Cell]] = []
+    for check in result["slo"]["checks"]:
+        if check["name"] == "error_rate":
+            target, actual = _pct(check["target"]), _pct(check["actual"])
+        else:
+            target, actual = f"{check['target_ms']:g} ms", f"{_ms(check['actual_ms'])} ms"
+        rows.append([check.get("scope", "all"), check["name"], target, actual,
+                     Text("pass", style="bold green") if check["met"]
+                     else Text("FAIL", style="bold red")])
+    return fitted("SLO (scope: all requests, or one workload's)", columns, rows, width)
+
+
+SEVERITY_MARK = {"problem": ("✗", "bold red"), "warning": ("!", "bold yellow")}
+
+
+def diagnosis(findings: list[dict[str, Any]]) -> list[RenderableType]:
+    """Each finding: its summary, the evidence, and the fix with the `--set` that applies it."""
+    if not findings:
+        return [Text.assemble(("Diagnosis: ", "bold"), (
+            "nothing stands out — no saturated component, growing backlog, overload, or "
+            "degraded or failed share of 1 % or more.", "green"))]
+    parts: list[RenderableType] = [Text("Diagnosis", style="bold")]
+    for finding in findings:
+        mark, style = SEVERITY_MARK.get(finding["severity"], ("·", ""))
+        limit = f" [limit: {finding['limit'].replace('_', ' ')}]" if finding["limit"] else ""
+        parts.append(Text.assemble((f"{mark} ", style), (finding["summary"], "bold"),
+                                   (limit, "dim")))
+        for line in finding["evidence"]:
+            parts.append(Padding(Text(f"· {line}"), (0, 0, 0, 4), expand=False))
+        fix = finding["fix"]
+        if fix is not None:
+            parts.append(Padding(Text.assemble(("fix: ", "bold green"), fix["summary"]),
+                                 (0, 0, 0, 4), expand=False))
+            if fix["set"]:
+                parts.append(Padding(Text(" ".join(f"--set {item}" for item in fix["set"]),
+                                          style="cyan"), (0, 0, 0, 6), expand=False))
+    return parts
+
+
+def _shedding_and_health(result: dict[str, Any]) -> list[RenderableType]:
     """What was refused where, and what the health machinery did (ejections, probes)."""
     lines = []
     for name, comp in result["components"].items():
@@ -143,25 +213,25 @@ def _shedding_and_health(result: dict[str, Any]) -> list[Any]:
     return [Text("Shedding and health", style="italic"), Text("\n".join(lines))]
 
 
-def _control(result: dict[str, Any]) -> list[Any]:
+def _control(result: dict[str, Any], width: int) -> list[Any]:
     """Scaling (replicas, events, cost) and rollouts (outcome, blast radius)."""
     parts: list[Any] = []
     scaled = {name: comp["scaling"] for name, comp in result["components"].items()
               if "scaling" in comp}
     if scaled:
-        table = Table(title="Scaling (ready replicas over the window)", title_justify="left")
-        for column in ("component", "min", "mean", "max", "final", "scale events",
-                       "replica-hours", "cost"):
-            table.add_column(column, justify="left" if column == "component" else "right")
+        rows: list[list[Cell]] = []
         for name, scaling in scaled.items():
             replicas = scaling["replicas"]
             cost = scaling.get("cost_usd")
-            table.add_row(name, str(replicas["min"]), f"{replicas['mean']:.1f}",
-                          str(replicas["max"]), str(replicas["final"]),
-                          str(len(scaling["events"])),
-                          f"{scaling['replica_seconds'] / 3600:,.2f}",
-                          "—" if cost is None else f"${cost:,.2f}")
-        parts.append(table)
+            rows.append([name, str(replicas["min"]), f"{replicas['mean']:.1f}",
+                         str(replicas["max"]), str(replicas["final"]),
+                         str(len(scaling["events"])),
+                         f"{scaling['replica_seconds'] / 3600:,.2f}",
+                         "—" if cost is None else f"${cost:,.2f}"])
+        parts.append(fitted("Scaling (ready replicas over the window)",
+                            [Column("component", right=False), *(Column(c) for c in (
+                                "min", "mean", "max", "final", "scale events",
+                                "replica-hours", "cost"))], rows, width))
         for name, scaling in scaled.items():
             events = scaling["events"]
             if events:
@@ -172,22 +242,22 @@ def _control(result: dict[str, Any]) -> list[Any]:
                     lines.append(f"  … {len(events) - len(shown)} more")
                 parts.append(Text(f"{name} scale events:\n" + "\n".join(lines), style="dim"))
     if "rollouts" in result:
-        table = Table(title="Rollouts", title_justify="left")
-        for column in ("component", "to", "strategy", "outcome", "started", "ended",
-                       "new version served", "failed there", "analysis failures"):
-            table.add_column(column, justify="left" if column in (
-                "component", "to", "strategy", "outcome") else "right")
+        rows = []
         for rollout in result["rollouts"]:
             served = rollout["new_version"] or {"requests": 0, "failed": 0}
             failures = sum(1 for a in rollout["analysis"] if a["phase"] in ("failed", "error"))
             outcome = rollout["outcome"]
             style = {"promoted": "bold green", "aborted": "bold red"}.get(outcome, "yellow")
-            table.add_row(rollout["component"], rollout["to"], rollout["strategy"],
-                          Text(outcome, style=style),
-                          "—" if rollout["started_s"] is None else f"{rollout['started_s']:g}s",
-                          "—" if rollout["ended_s"] is None else f"{rollout['ended_s']:g}s",
-                          f"{served['requests']:,}", f"{served['failed']:,}", str(failures))
-        parts.append(table)
+            rows.append([rollout["component"], rollout["to"], rollout["strategy"],
+                         Text(outcome, style=style),
+                         "—" if rollout["started_s"] is None else f"{rollout['started_s']:g}s",
+                         "—" if rollout["ended_s"] is None else f"{rollout['ended_s']:g}s",
+                         f"{served['requests']:,}", f"{served['failed']:,}", str(failures)])
+        parts.append(fitted("Rollouts", [
+            Column("component", right=False), Column("to", right=False),
+            Column("strategy", right=False), Column("outcome", right=False),
+            *(Column(c) for c in ("started", "ended", "new version served", "failed there",
+                                  "analysis failures"))], rows, width))
         for rollout in result["rollouts"]:
             if rollout["reason"]:
                 parts.append(Text(f"{rollout['component']}: {rollout['reason']}",
@@ -202,4 +272,4 @@ def _control(result: dict[str, Any]) -> list[Any]:
 
 
 def print_summary(result: dict[str, Any], console: Console) -> None:
-    console.print(summary(result))
+    console.print(summary(result, console.width))

@@ -26,6 +26,10 @@ class Area:
     def attach(self, kernel: Kernel) -> None:
         """Register event handlers with `kernel.add_handler` and push the first events."""
 
+    def window_end(self, kernel: Kernel) -> None:
+        """The measurement window closed (no new requests from now on): take end-of-window
+        readings (a backlog, the age of the oldest message)."""
+
     def bound_buffers(self) -> None:
         """Fold buffered values into histograms (`Histogram.maybe_flush`): the kernel calls
         this every so many events, so memory stays bounded with or without intervals."""

@@ -159,8 +159,7 @@ class _Builder:
             plan.index = index
             target = plan.target.comp
             plan.extras = (plan.breaker or plan.bulkhead_limit > 0 or plan.retry_cap >= 0
-                           or plan.hedge_tracker is not None or target.outlier is not None
-                           or target.pool_limit > 0)
+                           or target.outlier is not None or target.pool_limit > 0)
         consumptions = data.subscriptions(ops)
         subscriptions: list[Subscription] = list(consumptions)
         workloads = [self.workload(ops, w_index) for w_index in range(len(system.workloads))]

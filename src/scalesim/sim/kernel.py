@@ -99,7 +99,7 @@ class Kernel:
         self.unfinished = 0
         self.requests = 0  # requests sent, for trace sampling
         self.last_tick = warmup
-        self.window_snapshot: list[tuple[float, float, float, int, int, int]] = []
+        self.window_snapshot: list[tuple[float, float, float, int, int, int, int]] = []
         self.active_faults: dict[int, FaultAction] = {}
         self.base_net = [comp.net for comp in plan.comps]
         self.partitions: dict[tuple[int, int], int] = {}  # (from, to) -> active faults
@@ -871,7 +871,7 @@ class Kernel:
 
     def _attempt_over(self, frame: Frame, call: CallPlan, parent: Frame, cause: int) -> None:
         """Bookkeeping when an attempt ends, by answer or by timeout: permits, retry slots,
-        the breaker's window, outlier detection, the hedging percentile."""
+        the breaker's window, outlier detection."""
         if frame.gate is not None or frame.pool is not None:
             self._release_gates(frame)
         now = self.now
@@ -888,8 +888,6 @@ class Kernel:
             rep.ejected = True
             rep.routable = False
             self._health_event(comp, rep, "ejected")
-        if call.hedge_tracker is not None and cause == OK:
-            call.hedge_tracker.add(now - frame.sent)
 
     def _timeout(self, frame: Frame) -> None:
         if frame.done:
@@ -940,6 +938,14 @@ class Kernel:
         hedged.outstanding -= 1
         if hedged.done:
             return
+        tracker = call.hedge_tracker
+        if tracker is not None and (cause == OK or (cause == TIMEOUT
+                                                     and hedged.outstanding == 0)):
+            # The call's latency from its first attempt's send, whichever attempt answered:
+            # it exceeds d exactly when the first attempt took longer than d, so its
+            # percentile is that of the unhedged latency (a timeout counts as at least its
+            # wait). A winning hedge's own, shorter latency would pull the percentile down.
+            tracker.add(self.now - hedged.first.sent)
         if cause == OK:
             hedged.done = True
             if frame is not hedged.first:
@@ -1068,6 +1074,7 @@ class Kernel:
                 source.interval_lat.append(latency)
                 if frame.degraded:
                     source.degraded += 1
+                    source.interval_degraded += 1
             else:
                 source.interval_failed += 1
             if frame.trace is not None and len(source.sampled) < MAX_SAMPLED:
@@ -1075,9 +1082,15 @@ class Kernel:
                 assert isinstance(number, int)
                 source.sampled.append((latency, number, cause, frame.trace))
             self.counted -= 1
-            if self.closed and self.counted == 0:
-                self.heap.clear()  # every request of the window is answered
-                return
+            if self.closed:  # answered during the drain, not in the window
+                source.drained += 1
+                source.drained_ok += cause == OK
+                if self.counted == 0:
+                    self.heap.clear()  # every request of the window is answered
+                    return
+        elif now >= self.t_start and not self.closed:  # sent in the warm-up, answered now
+            source.early += 1
+            source.early_ok += cause == OK
         if source.users and not self.closed:
             think = source.think.draw() if source.think else 0.0
             heappush(self.heap, (now + think, next(self.seq), USER_SEND, source))
@@ -1133,9 +1146,9 @@ class Kernel:
                 p50 = p95 = p99 = math.nan
                 done = 0
             wl.series.append((now, done / span, wl.interval_failed / span, p50, p95, p99,
-                              wl.inflight))
+                              wl.inflight, wl.interval_degraded / span))
             ok.clear()
-            wl.interval_failed = 0
+            wl.interval_failed = wl.interval_degraded = 0
             wl.hist.maybe_flush()
         for call in self.plan.calls:
             if call.breakers:
@@ -1156,7 +1169,7 @@ class Kernel:
             comp.busy_snap = comp.q_snap = 0.0
             comp.ok = comp.failed = comp.rejected = comp.visits_snap = comp.rejected_snap = 0
             comp.by_cause = [0] * len(comp.by_cause)
-            comp.qmax = comp.qlen
+            comp.qmax = comp.qstart = comp.qlen
             comp.series.clear()
             for op in comp.ops.values():
                 op.hist.reset()
@@ -1177,7 +1190,7 @@ class Kernel:
         for wl in self.plan.workloads:
             wl.interval_lat.clear()
             wl.interval_hist.reset()
-            wl.interval_failed = 0
+            wl.interval_failed = wl.interval_degraded = 0
             wl.degraded = 0
 
     def _window_end(self, _: object) -> None:
@@ -1186,8 +1199,10 @@ class Kernel:
         now = self.now
         for comp in self.plan.comps:
             comp.settle(now)
-        self.window_snapshot = [(c.area, c.qarea, c.cpu, c.ok, c.failed, c.rejected)
+        self.window_snapshot = [(c.area, c.qarea, c.cpu, c.ok, c.failed, c.rejected, c.qlen)
                                 for c in self.plan.comps]
+        for area in self.plan.areas:
+            area.window_end(self)
         if self.counted == 0:
             self.heap.clear()
         else:

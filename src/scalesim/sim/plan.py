@@ -159,8 +159,8 @@ class Comp:
                  "coin", "cpu", "failed", "health", "index", "kind", "lane_coin", "lanes",
                  "last", "limit_mode", "limiter_factory", "limiters", "live", "mean_work",
                  "name", "net", "ok", "ops", "outlier", "pool_limit", "pool_queue", "pools",
-                 "q_snap", "qarea", "qcap", "qlast", "qlen", "qmax", "rejected", "rejected_snap",
-                 "replicas", "series", "visits_snap", "watcher", "workers")
+                 "q_snap", "qarea", "qcap", "qlast", "qlen", "qmax", "qstart", "rejected",
+                 "rejected_snap", "replicas", "series", "visits_snap", "watcher", "workers")
 
     def __init__(self, name: str, kind: str, replicas: list[Replica], workers: int, qcap: int,
                  balancer: Balancer, net: Sampler | None, coin: Sampler,
@@ -190,6 +190,7 @@ class Comp:
         self.qarea = 0.0
         self.qlast = 0.0
         self.qmax = 0
+        self.qstart = 0  # requests waiting when the window opened
         self.cpu = 0.0  # worker-seconds of work and post_work
         self.ok = 0
         self.failed = 0
@@ -397,9 +398,10 @@ class Frame:
 
 
 class Workload:
-    __slots__ = ("arrivals", "by_cause", "degraded", "hist", "index", "inflight",
-                 "interval_failed", "interval_hist", "interval_lat", "keys", "name", "next_key",
-                 "sampled", "series", "target", "think", "trace_every", "users")
+    __slots__ = ("arrivals", "by_cause", "degraded", "drained", "drained_ok", "early",
+                 "early_ok", "hist", "index", "inflight", "interval_degraded", "interval_failed",
+                 "interval_hist", "interval_lat", "keys", "name", "next_key", "sampled", "series",
+                 "target", "think", "trace_every", "users")
 
     def __init__(self, name: str, target: Op, arrivals: Arrivals) -> None:
         self.name = name
@@ -411,14 +413,22 @@ class Workload:
         self.keys: Sampler | None = None
         self.next_key = 0
         self.hist = Histogram()
-        self.by_cause = [0] * len(CAUSE_NAMES)
+        self.by_cause = [0] * len(CAUSE_NAMES)  # requests sent in the window, by outcome
         self.degraded = 0
+        # Answers in the window are those above, but the drained ones (answered after the
+        # window closed), plus the early ones (sent in the warm-up, answered in the window).
+        self.drained = 0
+        self.drained_ok = 0
+        self.early = 0
+        self.early_ok = 0
         self.inflight = 0
         self.interval_lat: list[float] = []  # latencies of this interval's successes
         self.interval_hist = Histogram()  # where they go when an interval has very many
         self.interval_failed = 0
-        # per interval: end time, ok/s, failed/s, p50, p95, p99 (ms), in flight at the end
-        self.series: list[tuple[float, float, float, float, float, float, int]] = []
+        self.interval_degraded = 0
+        # per interval: end time, ok/s, failed/s, p50, p95, p99 (ms), in flight at the end,
+        # degraded/s
+        self.series: list[tuple[float, float, float, float, float, float, int, float]] = []
         self.trace_every = 0  # trace one request in this many; 0 = none
         # finished sampled requests: (latency, sequence, cause, spans)
         self.sampled: list[tuple[float, int, int, list[list[object]]]] = []

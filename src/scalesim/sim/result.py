@@ -20,7 +20,7 @@ from scalesim.sim.metrics import Histogram
 from scalesim.sim.plan import CAUSE_NAMES, OK, UNFINISHED, Comp, Op, Workload
 from scalesim.sim.stats import ci95
 from scalesim.sim.timeseries import tables
-from scalesim.spec.model import FAULT_EFFECTS, System
+from scalesim.spec.model import FAULT_EFFECTS, Slo, System
 
 FAILURE_CAUSES = CAUSE_NAMES[1:]
 SLO_PERCENTILES = ("mean", "p50", "p90", "p95", "p99", "p999")
@@ -62,6 +62,23 @@ def _workload_causes(kernel: Kernel, wl: Workload) -> list[int]:
     return causes
 
 
+def _answered(wl: Workload) -> int:
+    """Answers received in the window, whenever their request was sent."""
+    return sum(wl.by_cause) - wl.drained + wl.early
+
+
+def _answered_ok(wl: Workload) -> int:
+    return wl.by_cause[OK] - wl.drained_ok + wl.early_ok
+
+
+def _rates(sent: int, answered: int, answered_ok: int, span: float) -> dict[str, float | None]:
+    """Requests sent, answered and answered ok per second of window. Answers count when they
+    arrive in the window (whenever sent), so a backlog answered during the drain does not
+    pass for throughput: offered above throughput is an overload."""
+    return {"offered_rps": clean(sent / span), "throughput_rps": clean(answered / span),
+            "goodput_rps": clean(answered_ok / span)}
+
+
 def build_result(system: System, seed: int, kernels: list[Kernel],
                  with_series: bool = False) -> dict[str, Any]:
     """The result document; `with_series` adds the first replication's time series."""
@@ -74,20 +91,27 @@ def build_result(system: System, seed: int, kernels: list[Kernel],
     workloads: dict[str, Any] = {}
     all_hists: list[Histogram] = []
     total_causes = [0] * len(CAUSE_NAMES)
-    degraded = 0
+    totals = {"degraded": 0, "drained": 0, "answered": 0, "answered_ok": 0}
     for index, wl in enumerate(first.plan.workloads):
         causes = _sum_lists([per_run[index] for per_run in wl_causes])
         hist = _merged([k.plan.workloads[index].hist for k in kernels])
         all_hists.append(hist)
         total_causes = [a + b for a, b in zip(total_causes, causes, strict=True)]
-        wl_degraded = sum(k.plan.workloads[index].degraded for k in kernels)
-        degraded += wl_degraded
-        workloads[wl.name] = {"requests": {**_requests(causes), "degraded": wl_degraded},
-                              "throughput_rps": clean(sum(causes) / span),
-                              "goodput_rps": clean(causes[OK] / span),
-                              "latency_ms": _latency(hist)}
+        copies = [k.plan.workloads[index] for k in kernels]  # one per replication
+        counts = {"degraded": sum(w.degraded for w in copies),
+                  "drained": sum(w.drained for w in copies),
+                  "answered": sum(_answered(w) for w in copies),
+                  "answered_ok": sum(_answered_ok(w) for w in copies)}
+        for key, value in counts.items():
+            totals[key] += value
+        workloads[wl.name] = {
+            "requests": {**_requests(causes), "degraded": counts["degraded"],
+                         "drained": counts["drained"]},
+            **_rates(sum(causes), counts["answered"], counts["answered_ok"], span),
+            "latency_ms": _latency(hist)}
     latency = _latency(_merged(all_hists))
-    requests = {**_requests(total_causes), "degraded": degraded}
+    requests = {**_requests(total_causes), "degraded": totals["degraded"],
+                "drained": totals["drained"]}
     result: dict[str, Any] = {
         "scalesim": __version__,
         "system": system.name,
@@ -95,8 +119,7 @@ def build_result(system: System, seed: int, kernels: list[Kernel],
         "replications": runs,
         "simulated_s": duration,
         "requests": requests,
-        "throughput_rps": clean(requests["total"] / span),
-        "goodput_rps": clean(requests["ok"] / span),
+        **_rates(requests["total"], totals["answered"], totals["answered_ok"], span),
         "error_rate": clean(requests["failed"] / requests["total"]) if requests["total"]
         else None,
         "latency_ms": latency,
@@ -114,8 +137,9 @@ def build_result(system: System, seed: int, kernels: list[Kernel],
     nodes = control.cluster(system, kernels)
     if nodes is not None:
         result["cluster"] = nodes
-    if system.slo is not None:
-        result["slo"] = _slo(system, latency, result["error_rate"])
+    slo = _slos(system, result)
+    if slo is not None:
+        result["slo"] = slo
     if runs > 1:
         result["ci95"] = _ci95(kernels, duration)
     traces = _traces(first, seed, system.simulation.traces)
@@ -159,6 +183,8 @@ def _components(system: System, kernels: list[Kernel], span: float) -> dict[str,
             "queue_mean": clean(qarea / span),
             "queue_max": max(k.plan.comps[index].qmax for k in kernels),
             "rejected": sum(s[5] for s in snaps),
+            "queue_start": sum(k.plan.comps[index].qstart for k in kernels),
+            "queue_end": sum(s[6] for s in snaps),
             "refused_by_cause": {name: refusals[CAUSE_NAMES.index(name)] for name in REFUSALS},
             "latency_ms": _latency(_merged(op_hists)),
             "operations": ops,
@@ -244,20 +270,40 @@ def _faults(system: System) -> list[dict[str, Any]]:
             for fault in system.faults]
 
 
-def _slo(system: System, latency: dict[str, float | None],
-         error_rate: float | None) -> dict[str, Any]:
-    assert system.slo is not None
+def _slo_checks(slo: Slo, scope: str, latency: dict[str, float | None],
+                error_rate: float | None) -> list[dict[str, Any]]:
     checks = []
     for name in SLO_PERCENTILES:
-        target = getattr(system.slo, name)
+        target = getattr(slo, name)
         if target is not None:
             actual = latency.get(name)
-            checks.append({"name": name, "target_ms": clean(target * 1e3), "actual_ms": actual,
+            checks.append({"scope": scope, "name": name, "target_ms": clean(target * 1e3),
+                           "actual_ms": actual,
                            "met": actual is not None and actual <= target * 1e3})
-    if system.slo.error_rate is not None:
-        checks.append({"name": "error_rate", "target": system.slo.error_rate,
+    if slo.error_rate is not None:
+        checks.append({"scope": scope, "name": "error_rate", "target": slo.error_rate,
                        "actual": error_rate,
-                       "met": error_rate is not None and error_rate <= system.slo.error_rate})
+                       "met": error_rate is not None and error_rate <= slo.error_rate})
+    return checks
+
+
+def _slos(system: System, result: dict[str, Any]) -> dict[str, Any] | None:
+    """The system-wide SLO on all requests (scope "all") and each workload's own SLO on its
+    requests (scope: the workload), also recorded under `workloads.NAME.slo`."""
+    checks = []
+    if system.slo is not None:
+        checks += _slo_checks(system.slo, "all", result["latency_ms"], result["error_rate"])
+    for workload in system.workloads:
+        if workload.slo is None:
+            continue
+        entry = result["workloads"][workload.name]
+        total = entry["requests"]["total"]
+        error_rate = clean(entry["requests"]["failed"] / total) if total else None
+        own = _slo_checks(workload.slo, workload.name, entry["latency_ms"], error_rate)
+        entry["slo"] = {"met": all(c["met"] for c in own), "checks": own}
+        checks += own
+    if system.slo is None and not checks:
+        return None
     return {"met": all(c["met"] for c in checks), "checks": checks}
 
 
@@ -271,8 +317,8 @@ def _ci95(kernels: list[Kernel], duration: float) -> dict[str, Any]:
             per_run[key].append(summary.get(key, math.nan))
         causes = _sum_lists([_workload_causes(kernel, wl) for wl in kernel.plan.workloads])
         total = sum(causes)
-        throughput.append(total / duration)
-        goodput.append(causes[OK] / duration)
+        throughput.append(sum(_answered(wl) for wl in kernel.plan.workloads) / duration)
+        goodput.append(sum(_answered_ok(wl) for wl in kernel.plan.workloads) / duration)
         errors.append((total - causes[OK]) / total if total else math.nan)
 
     def interval(values: list[float]) -> list[float | None]:

@@ -19,12 +19,12 @@ Cell = str | float | int | None
 Table = dict[str, Any]  # {"columns": [...], "rows": [[...], ...]}
 
 WORKLOAD_COLUMNS = ["t_s", "workload", "throughput_rps", "goodput_rps", "errors_rps",
-                    "p50_ms", "p95_ms", "p99_ms", "in_flight"]
+                    "p50_ms", "p95_ms", "p99_ms", "in_flight", "degraded_rps"]
 COMPONENT_COLUMNS = ["t_s", "component", "utilization", "concurrency", "queue_mean",
                      "throughput_rps", "refused_rps"]
 BREAKER_COLUMNS = ["t_s", "call", "open_share", "half_open_share", "not_permitted"]
-QUEUE_COLUMNS = ["t_s", "subscription", "backlog", "in_flight", "oldest_age_s",
-                 "delivered_rps", "redelivered_rps", "dead_lettered_rps"]
+QUEUE_COLUMNS = ["t_s", "subscription", "published_rps", "delivered_rps", "backlog", "in_flight",
+                 "oldest_age_s", "redelivered_rps", "dead_lettered_rps"]
 FILES = {"workloads": "timeseries.csv", "components": "components.csv",
          "breakers": "breakers.csv", "queues": "queues.csv", "replicas": "replicas.csv",
          "nodes": "nodes.csv"}
@@ -41,9 +41,9 @@ def _sorted(rows: list[list[Cell]]) -> list[list[Cell]]:
 def tables(kernel: Kernel) -> dict[str, Table]:
     workloads: list[list[Cell]] = [
         [_num(t), wl.name, _num(ok + failed), _num(ok), _num(failed), _num(p50),
-         _num(p95), _num(p99), in_flight]
+         _num(p95), _num(p99), in_flight, _num(degraded)]
         for wl in kernel.plan.workloads
-        for t, ok, failed, p50, p95, p99, in_flight in wl.series]
+        for t, ok, failed, p50, p95, p99, in_flight, degraded in wl.series]
     components: list[list[Cell]] = [
         [_num(t), comp.name, _num(level) if comp.capacity else None,
          _num(level * comp.capacity if comp.capacity else level), _num(queue), _num(visits),

@@ -11,7 +11,8 @@ Path = tuple[str | int, ...]
 
 @dataclass(frozen=True, order=True)
 class SpecIssue:
-    """One problem: where (file, line, column, dotted path) and what."""
+    """One problem: where (file, line, column, dotted path) and what. `file` is `--set #N`
+    (line 0) for the N-th override, and line 0 means no position in the file."""
 
     file: str
     line: int
@@ -20,7 +21,8 @@ class SpecIssue:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}"
+        # Line 0: no place in a file (it cannot be read, or the problem is in a --set).
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
         text = f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
         return printable(text)
 

@@ -33,15 +33,15 @@ def read_spec_file(file: str | FsPath) -> str:
         with FsPath(file).open("rb") as stream:
             data = stream.read(MAX_SPEC_BYTES + 1)
     except OSError as error:
-        raise SpecError([SpecIssue(str(file), 1, 1, "", f"cannot read: {error.strerror}")]) \
+        raise SpecError([SpecIssue(str(file), 0, 0, "", f"cannot read: {error.strerror}")]) \
             from None
     if len(data) > MAX_SPEC_BYTES:
-        raise SpecError([SpecIssue(str(file), 1, 1, "", f"larger than {MAX_SPEC_BYTES:,} bytes, "
+        raise SpecError([SpecIssue(str(file), 0, 0, "", f"larger than {MAX_SPEC_BYTES:,} bytes, "
                                    "the most a spec may have")])
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise SpecError([SpecIssue(str(file), 1, 1, "", "not a UTF-8 text file")]) from None
+        raise SpecError([SpecIssue(str(file), 0, 0, "", "not a UTF-8 text file")]) from None
 
 
 def load_spec_text(text: str, filename: str = "<spec>", overrides: Sequence[str] = ()) -> System:
@@ -52,14 +52,15 @@ def load_spec_text(text: str, filename: str = "<spec>", overrides: Sequence[str]
     if not isinstance(data, dict):
         raise SpecError([SpecIssue(filename, 1, 1, "", "a spec is a YAML mapping with "
                                    "'scalesim', 'name', 'components' and 'workloads'")])
-    overridden: set[Path] = set()
-    for text_override in overrides:
+    overridden: dict[Path, int] = {}  # path -> which --set (1-based)
+    for number, text_override in enumerate(overrides, 1):
         try:
             override_path, value = parse_override(text_override)
             apply_override(data, override_path, value)
         except OverrideError as error:
-            raise SpecError([SpecIssue(filename, 0, 0, "", str(error))]) from None
-        overridden.add(override_path)
+            raise SpecError([SpecIssue(f"--set #{number}", 0, 0, "",
+                                       f"{text_override}: {error}")]) from None
+        overridden[override_path] = number
     locate = _Locator(filename, data, positions, overridden)
     try:
         system = System.model_validate(data)
@@ -75,7 +76,7 @@ class _Locator:
     """Turns a validation location into the file position a person should look at."""
 
     def __init__(self, filename: str, data: Any, positions: dict[Path, Position],
-                 overridden: set[Path]) -> None:
+                 overridden: dict[Path, int]) -> None:
         self.filename = filename
         self.data = data
         self.positions = positions
@@ -84,9 +85,10 @@ class _Locator:
     def issue(self, path: Path, message: str) -> SpecIssue:
         for cut in range(len(path), -1, -1):
             prefix = path[:cut]
-            if prefix in self.overridden or any(prefix[: len(o)] == o for o in self.overridden
-                                                if len(prefix) >= len(o)):
-                return SpecIssue(self.filename, 0, 0, dotted(path), f"{message} (from --set)")
+            number = self.overridden.get(prefix) or next(
+                (n for o, n in self.overridden.items() if prefix[: len(o)] == o), None)
+            if number is not None:
+                return SpecIssue(f"--set #{number}", 0, 0, dotted(path), message)
             if prefix in self.positions:
                 return SpecIssue(self.filename, *self.positions[prefix], dotted(path), message)
         return SpecIssue(self.filename, 1, 1, dotted(path), message)

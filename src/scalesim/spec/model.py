@@ -368,6 +368,19 @@ class Keys(Strict):
                          description="Zipf exponent; 0 = uniform")
 
 
+class Slo(Strict):
+    """Latency percentiles (over successful requests) and an error rate that must not be
+    exceeded; on a workload it is checked on that workload's requests alone."""
+
+    mean: PositiveDuration | None = None
+    p50: PositiveDuration | None = None
+    p90: PositiveDuration | None = None
+    p95: PositiveDuration | None = None
+    p99: PositiveDuration | None = None
+    p999: PositiveDuration | None = None
+    error_rate: Fraction | None = None
+
+
 class Workload(Strict):
     name: Name
     to: OperationRef
@@ -378,6 +391,8 @@ class Workload(Strict):
     users: Annotated[Count, Field(ge=1, le=bounds.MAX_USERS)] | None = None
     think: Distribution = ZERO
     keys: Keys | Annotated[Count, Field(ge=1, le=bounds.MAX_KEYS)] | None = None
+    slo: Slo | None = Field(None, description="this workload's own objective: checked on its "
+                            "requests alone, besides the system-wide `slo`")
 
     @model_validator(mode="after")
     def _one_source_of_traffic(self) -> Workload:
@@ -491,16 +506,6 @@ class Fault(Strict):
     @property
     def replica(self) -> int | None:
         return int(self.target.split("[", 1)[1].rstrip("]")) if "[" in self.target else None
-
-
-class Slo(Strict):
-    mean: PositiveDuration | None = None
-    p50: PositiveDuration | None = None
-    p90: PositiveDuration | None = None
-    p95: PositiveDuration | None = None
-    p99: PositiveDuration | None = None
-    p999: PositiveDuration | None = None
-    error_rate: Fraction | None = None
 
 
 class Limits(Strict):

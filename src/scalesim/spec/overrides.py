@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from scalesim.spec.bounds import MAX_DEPTH
-from scalesim.spec.errors import Path
+from scalesim.spec.errors import Path, did_you_mean
 from scalesim.spec.yamlpos import YamlBoundError, YamlSyntaxError, load_with_positions
 
 
@@ -35,20 +35,39 @@ def parse_override(text: str) -> tuple[Path, Any]:
     return path, parsed
 
 
+# Mappings whose keys are names the user chose: a field set under a name that is not there
+# is a typo far more often than a new entry (a new one needs more than one field anyway).
+_NAMED = {("components",): "component", ("components", "*", "operations"): "operation"}
+
+
+def _named(path: Path) -> str | None:
+    for pattern, what in _NAMED.items():
+        if len(path) == len(pattern) and all(p in ("*", q) for p, q in zip(pattern, path,
+                                                                           strict=True)):
+            return what
+    return None
+
+
 def apply_override(data: Any, path: Path, value: Any) -> None:
-    """Set `value` at `path`, creating mappings on the way; lists must already be long enough."""
+    """Set `value` at `path`, creating mappings on the way (but not a component or operation
+    that does not exist); lists must already be long enough."""
     node = data
     for depth, part in enumerate(path[:-1]):
         if isinstance(node, dict):
+            what = _named(path[:depth])
+            if what is not None and part not in node:
+                raise OverrideError(f"there is no {what} '{part}'"
+                                    f"{did_you_mean(str(part), map(str, node))}; --set "
+                                    f"changes the fields of one the file has")
             node = node.setdefault(part, {})
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
         else:
             where = ".".join(str(p) for p in path[: depth + 1])
-            raise OverrideError(f"--set {'.'.join(map(str, path))}: nothing at '{where}'")
+            raise OverrideError(f"nothing at '{where}'")
     last = path[-1]
     fits_list = isinstance(node, list) and isinstance(last, int) and last < len(node)
     if isinstance(node, dict) or fits_list:
         node[last] = value
     else:
-        raise OverrideError(f"--set {'.'.join(map(str, path))}: cannot set '{last}' here")
+        raise OverrideError(f"cannot set '{last}' here")

@@ -73,7 +73,9 @@ def load_with_positions(text: str) -> tuple[Any, dict[Path, Position]]:
     except yaml.MarkedYAMLError as error:  # syntax, or a value no constructor accepts
         mark = error.problem_mark or error.context_mark
         position = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise YamlSyntaxError(f"YAML syntax: {error.problem or error}", position) from None
+        position, hint = _hint(text.splitlines(), position, str(error.problem or error))
+        raise YamlSyntaxError(f"YAML syntax: {error.problem or error}{hint}", position) \
+            from None
     except yaml.reader.ReaderError as error:  # a character YAML does not allow
         before = text[: error.position]
         position = (before.count("\n") + 1, len(before) - before.rfind("\n"))
@@ -130,3 +132,45 @@ class _Converter:
 
 
 _CONSTRUCTOR = yaml.SafeLoader("")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _hint(lines: list[str], position: Position, problem: str) -> tuple[Position, str]:
+    """Where the mistake most likely is, and what to do, for the errors indentation and
+    tabs cause (PyYAML reports where parsing failed, often the line after the mistake)."""
+    line = position[0]
+    if "'\\t'" in problem or "\t" in problem:
+        return position, " (indent with spaces: YAML does not allow tabs there)"
+    if not 1 <= line <= len(lines):
+        return position, ""
+    above = next((n for n in range(line - 1, 0, -1)
+                  if lines[n - 1].strip() and not lines[n - 1].lstrip().startswith("#")), 0)
+    here = lines[line - 1]
+    if "mapping values are not allowed" in problem and above:
+        previous = lines[above - 1]
+        if ":" not in previous.split("#", 1)[0] and not previous.lstrip().startswith("-"):
+            key = previous.strip().split(" ", 1)[0]
+            return (above, _indent(previous) + 1), (
+                f" (line {above} has no ':' after '{key}', so YAML read it and line {line} "
+                f"as one text; write '{key}: ...')")
+        if _indent(here) > _indent(previous):
+            return (line, _indent(here) + 1), (
+                f" (line {line} is indented more than line {above}, so YAML read it as the "
+                f"rest of line {above}'s value; align it with the key it belongs beside)")
+    if "expected <block end>" in problem or "did not find expected key" in problem:
+        levels = sorted({_indent(lines[n]) + 1 for n in range(line - 1)
+                         if lines[n].strip() and not lines[n].lstrip().startswith("#")})
+        start = _indent(here) + 1
+        if start not in levels:
+            return (line, start), (
+                f" (line {line} starts at column {start}, which lines up with no key above "
+                f"it (columns {', '.join(map(str, levels[-4:]))}): indent it like the key it "
+                "belongs beside)")
+        if here.lstrip().startswith("-"):
+            return (line, start), (
+                f" (line {line} starts a list item among the keys of a mapping: a list needs "
+                "a key of its own, e.g. 'calls:', with its items indented under it)")
+    return position, ""

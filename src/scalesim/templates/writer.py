@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
 SPECS = Path(__file__).parent / "specs"
 
@@ -39,6 +40,8 @@ def percent(share: float) -> str:
 
 @cache
 def _environment() -> jinja2.Environment:
+    import jinja2  # only when a spec is built: listing templates stays quick
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(SPECS), undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)

@@ -166,9 +166,15 @@ class Consumption(Subscription):
         self.settled = 0  # messages settled in the window
         self.settled_deliveries = 0  # and their deliveries, for deliveries per message
         self.lag = Histogram()  # publication -> first successful processing
-        # per interval: end, backlog, in flight, oldest age (s), delivered, redelivered, dead
-        self.series: list[tuple[float, int, int, float, int, int, int]] = []
-        self.snap = (0, 0, 0)
+        # the backlog and the age of its oldest message when the window starts and ends
+        self.backlog_start = 0
+        self.backlog_end = 0
+        self.oldest_start_s = 0.0
+        self.oldest_end_s = 0.0
+        # per interval: end, backlog, in flight, oldest age (s), delivered, redelivered, dead,
+        # published
+        self.series: list[tuple[float, int, int, float, int, int, int, int]] = []
+        self.snap = (0, 0, 0, 0)
         self.sampled: list[Message] = []
 
     # -- what the kernel calls -----------------------------------------------------------------
@@ -283,17 +289,23 @@ class Consumption(Subscription):
     # -- measurement ----------------------------------------------------------------------------
     def sample(self, now: float) -> None:
         """Close one time-series interval."""
-        done = (self.delivered, self.redelivered, self.dead_lettered)
+        done = (self.delivered, self.redelivered, self.dead_lettered, self.published)
         self.series.append((now, self.backlog(), self.inflight, self.oldest_age(now),
                             done[0] - self.snap[0], done[1] - self.snap[1],
-                            done[2] - self.snap[2]))
+                            done[2] - self.snap[2], done[3] - self.snap[3]))
         self.snap = done
 
-    def reset(self) -> None:
+    def window_end(self, now: float) -> None:
+        self.backlog_end = self.backlog()
+        self.oldest_end_s = self.oldest_age(now)
+
+    def reset(self, now: float) -> None:
         """The warm-up ended: counting starts now."""
+        self.backlog_start = self.backlog()
+        self.oldest_start_s = self.oldest_age(now)
         self.delivered = self.failed = self.deliveries = self.redelivered = 0
         self.duplicates = self.deduplicated = self.dead_lettered = self.lost = 0
         self.published = self.settled = self.settled_deliveries = 0
         self.lag.reset()
         self.series.clear()
-        self.snap = (0, 0, 0)
+        self.snap = (0, 0, 0, 0)

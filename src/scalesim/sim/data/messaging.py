@@ -105,8 +105,13 @@ class MessagingArea(Area):
         if now + self.interval <= kernel.t_end + 1e-9:
             kernel.push(now + self.interval, self.tick_kind, None)
 
-    def _warmup(self, _: object) -> None:
+    def window_end(self, kernel: Kernel) -> None:
         for sub in self.subs:
-            sub.reset()
+            sub.window_end(kernel.now)
+
+    def _warmup(self, _: object) -> None:
+        assert self.kernel is not None
+        for sub in self.subs:
+            sub.reset(self.kernel.now)
         for dead in self.dead_letters:
             dead.received = 0

@@ -325,8 +325,8 @@ class PartitionedSubscription(Consumption):
         for part in self.partitions:
             part.lag_max = max(part.lag_max, len(part.log))
 
-    def reset(self) -> None:
-        super().reset()
+    def reset(self, now: float) -> None:
+        super().reset(now)
         self.rebalances.clear()
         for part in self.partitions:
             part.delivered = 0

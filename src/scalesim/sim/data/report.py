@@ -102,7 +102,12 @@ def subscription(runs: list[Consumption], span: float) -> dict[str, Any]:
         "delivered": delivered,
         "failed": sum(s.failed for s in runs),
         "delivered_rps": _clean(delivered / span),
-        "backlog_end": sum(s.backlog() for s in runs),
+        "concurrency": first.concurrency,
+        "published_rps": _clean(sum(s.published for s in runs) / span),
+        "backlog_start": sum(s.backlog_start for s in runs),
+        "backlog_end": sum(s.backlog_end for s in runs),
+        "oldest_start_ms": _clean(max(s.oldest_start_s for s in runs) * 1e3),
+        "oldest_end_ms": _clean(max(s.oldest_end_s for s in runs) * 1e3),
         "lag_ms": _latency([s.lag for s in runs]),
         "guarantee": GUARANTEES[first.guarantee],
         "idempotent": first.settings.idempotent,
@@ -239,8 +244,8 @@ def queue_rows(kernel: Kernel) -> list[list[str | float | int | None]]:
     interval = kernel.interval
     for sub in _subs(kernel):
         name = f"{sub.queue.name}->{sub.target.comp.name}.{sub.target.name}"
-        for t, backlog, inflight, oldest, delivered, redelivered, dead in sub.series:
-            rows.append([round(t, 6), name, backlog, inflight, round(oldest, 6),
-                         round(delivered / interval, 6), round(redelivered / interval, 6),
-                         round(dead / interval, 6)])
+        for t, backlog, inflight, oldest, delivered, redelivered, dead, published in sub.series:
+            rows.append([round(t, 6), name, round(published / interval, 6),
+                         round(delivered / interval, 6), backlog, inflight, round(oldest, 6),
+                         round(redelivered / interval, 6), round(dead / interval, 6)])
     return rows

@@ -1,0 +1,69 @@
+"""What every diagnosis check reads: the spec, the result, and a few derived numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from scalesim.spec.checks import iter_calls
+from scalesim.spec.model import Fault, System
+
+# Utilization a fix aims for: enough headroom that queues stay short under random arrivals
+# (an M/M/c queue's wait grows as 1/(1-ρ)), without paying for idle capacity.
+TARGET_UTILIZATION = 0.85
+HOT = 0.9  # above this, a component has too little headroom (a warning)
+SATURATED = 0.97  # above this, it is at its limit (a problem)
+BACKLOG_S = 1.0  # a queue holding more than this many seconds of arrivals at the end is behind
+MIN_BACKLOG = 10  # ... and at least this many requests or messages
+NOTABLE = 0.01  # shares (degraded, failed, refused, drained) from which a finding is made
+
+
+@dataclass
+class Run:
+    system: System
+    result: dict[str, Any]
+    explained: set[str] = field(default_factory=set)  # components a finding covers already
+
+    @property
+    def span_s(self) -> float:
+        """Observed time, all replications: counts in the result are pooled over it."""
+        return float(self.result["simulated_s"]) * int(self.result["replications"])
+
+    @property
+    def end_s(self) -> float:
+        """The end of the window in simulated seconds (warm-up included)."""
+        return self.system.simulation.warmup + self.system.simulation.duration
+
+    def faults_on(self, component: str) -> list[Fault]:
+        return [f for f in self.system.faults if f.component == component]
+
+    def call_path(self, source: str, target: str) -> tuple[str | int, ...] | None:
+        """Where the call `source` -> `target` ('comp.op' each) sits in the spec."""
+        cname, oname = source.split(".", 1)
+        for caller, operation, path, call in iter_calls(self.system):
+            if (caller, operation) == (cname, oname) and \
+                    ".".join(self.system.resolve(call.to)) == target:
+                return path
+        return None
+
+
+def fault_text(fault: Fault, end_s: float) -> str:
+    """'latency +30 s, from 0 s to the end' for a fault."""
+    effects = []
+    if fault.latency is not None:
+        if fault.latency.multiply is not None:
+            effects.append(f"latency ×{fault.latency.multiply:g}")
+        if fault.latency.add is not None:
+            effects.append(f"latency +{fault.latency.add.mean_s:g} s")
+    if fault.error_rate:
+        effects.append(f"error rate {fault.error_rate * 100:g} %")
+    for name in ("crash", "network", "pause", "random_failures", "partition"):
+        if getattr(fault, name):
+            effects.append(name.replace("_", " "))
+    until = "to the end" if fault.for_ is None or fault.at + fault.for_ >= end_s \
+        else f"to {fault.at + fault.for_:g} s"
+    return f"{', '.join(effects)} on {fault.target}, from {fault.at:g} s {until}"
+
+
+def dotted(path: tuple[str | int, ...]) -> str:
+    return ".".join(str(part) for part in path)

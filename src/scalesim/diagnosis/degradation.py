@@ -1,0 +1,102 @@
+"""Requests answered degraded (by a fallback) or failed: how many, through which calls, and
+why — a breaker that is open, timeouts, errors, or a fault injected on the callee."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+
+from scalesim.diagnosis.context import NOTABLE, Run, fault_text
+from scalesim.diagnosis.finding import Finding, Fix, count, share
+
+REFUSALS = ("rejected", "rate_limited", "shed", "overflow", "unavailable", "crashed")
+
+
+def degraded(run: Run) -> Iterator[Finding]:
+    for name, workload in run.result["workloads"].items():
+        requests = workload["requests"]
+        total, degraded_count = requests["total"], requests.get("degraded", 0)
+        if not total or degraded_count / total < NOTABLE:
+            continue
+        calls = sorted((c for c in run.result["calls"] if c["fallbacks"] and c.get("degraded")),
+                       key=lambda c: -c["fallbacks"])
+        evidence = [_why(run, call) for call in calls[:3]]
+        yield Finding("degraded", "warning", name,
+                      f"{name}: {share(degraded_count / total)} of requests answered degraded "
+                      f"({count(degraded_count)} of {count(total)}), by the fallback of "
+                      + ", ".join(_edge(c) for c in calls[:3]),
+                      _limit(calls), tuple(evidence), _fault_fix(run, calls),
+                      {"degraded_share": degraded_count / total, "degraded": degraded_count})
+
+
+def failures(run: Run) -> Iterator[Finding]:
+    for name, workload in run.result["workloads"].items():
+        requests = workload["requests"]
+        total, failed = requests["total"], requests["failed"]
+        if not total or failed / total < NOTABLE:
+            continue
+        causes = sorted(((n, c) for c, n in requests["failed_by_cause"].items() if n),
+                        reverse=True)
+        calls = sorted((c for c in run.result["calls"] if c["failed"] > c["fallbacks"]),
+                       key=lambda c: -(c["failed"] - c["fallbacks"]))
+        evidence = [_why(run, call) for call in calls[:3]]
+        for component, measured in run.result["components"].items():
+            refused = {k: v for k, v in measured["refused_by_cause"].items() if v}
+            if refused:
+                evidence.append(f"{component} refused " + ", ".join(
+                    f"{count(n)} ({cause.replace('_', ' ')})" for cause, n in refused.items()))
+        yield Finding("failures", "problem", name,
+                      f"{name}: {share(failed / total)} of requests failed ("
+                      + ", ".join(f"{cause.replace('_', ' ')} {count(n)}"
+                                  for n, cause in causes[:3]) + ")",
+                      _limit(calls), tuple(evidence), _fault_fix(run, calls),
+                      {"failed_share": failed / total, "failed": failed})
+
+
+def _edge(call: dict[str, Any]) -> str:
+    return f"{call['from']}→{call['to']}"
+
+
+def _why(run: Run, call: dict[str, Any]) -> str:
+    """What happened to a call's attempts: the breaker, timeouts, errors, a fault."""
+    parts = []
+    breaker = call.get("circuit_breaker")
+    if breaker and breaker["not_permitted"]:
+        opened = sum(1 for t in breaker["transitions"] if t["to"] == "open")
+        parts.append(f"its breaker refused {count(breaker['not_permitted'])} calls "
+                     f"(opened {opened}×)")
+    causes = {k: v for k, v in call["attempt_failures_by_cause"].items()
+              if v and k != "circuit_open"}
+    if causes:
+        parts.append("attempts failed: " + ", ".join(
+            f"{k.replace('_', ' ')} {count(v)}" for k, v in causes.items()))
+    target = call["to"].split(".", 1)[0]
+    for fault in run.faults_on(target):
+        parts.append(f"fault: {fault_text(fault, run.end_s)}")
+    done = f"fell back {count(call['fallbacks'])}×" if call["fallbacks"] else \
+        f"failed {count(call['failed'])}×"
+    return f"{_edge(call)} {done}" + (": " + "; ".join(parts) if parts else "")
+
+
+def _limit(calls: list[dict[str, Any]]) -> Any:
+    if any(c.get("circuit_breaker", {}).get("not_permitted") for c in calls):
+        return "circuit_breaker"
+    return None
+
+
+def _fault_fix(run: Run, calls: list[dict[str, Any]]) -> Fix | None:
+    """When the calls fail because of an injected fault, that fault is the cause: the
+    design contains it (breaker, fallback) and the remedy is the faulty component."""
+    targets = {c["to"].split(".", 1)[0] for c in calls}
+    faults = [f for f in run.system.faults if f.component in targets]
+    if not faults:
+        return None
+    remaining = [f for f in run.system.faults if f not in faults]
+    value = yaml.safe_dump([f.model_dump(by_alias=True, exclude_defaults=True, mode="json")
+                            for f in remaining], default_flow_style=True).strip()
+    names = ", ".join(sorted({f.target for f in faults}))
+    return Fix(f"the fault on {names} causes it; the resilience settings contain it as "
+               f"designed, and the remedy is {names} itself. Without the fault:",
+               (f"faults={value}",))

@@ -1,0 +1,30 @@
+"""Run every check over a result, problems first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scalesim.diagnosis.components import bulkheads, connection_pools, rate_limits, saturated
+from scalesim.diagnosis.context import Run
+from scalesim.diagnosis.degradation import degraded, failures
+from scalesim.diagnosis.finding import Finding
+from scalesim.diagnosis.overload import overload
+from scalesim.diagnosis.queues import backlogs
+from scalesim.diagnosis.slo import missed_slos
+from scalesim.spec.model import System
+
+# In order: queue checks first, so a consumer they explain is not diagnosed twice.
+CHECKS = (backlogs, saturated, connection_pools, bulkheads, rate_limits, overload, failures,
+          missed_slos, degraded)
+
+
+def findings(system: System, result: dict[str, Any]) -> list[Finding]:
+    run = Run(system, result)
+    found = [finding for check in CHECKS for finding in check(run)]
+    return sorted(found, key=lambda f: f.severity != "problem")
+
+
+def diagnose(system: System, result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `diagnosis` list of a result (docs/results.md): what is wrong, the limit that
+    binds, the evidence, and the smallest change that fixes it."""
+    return [finding.to_json() for finding in findings(system, result)]

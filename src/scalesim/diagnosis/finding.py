@@ -1,0 +1,66 @@
+"""One diagnosis finding: what is wrong where, the limit that binds, the evidence, and the
+smallest change that fixes it (as text, and as `--set` overrides when the spec can say it)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["problem", "warning"]
+# What the finding is about.
+Kind = Literal["backlog", "saturated", "overload", "limit", "degraded", "failures", "slo"]
+# The limit that binds: the knob to turn.
+Limit = Literal["workers", "consumer_concurrency", "connection_pool", "rate_limit",
+                "bulkhead", "circuit_breaker", "fault", "downstream"]
+
+
+@dataclass(frozen=True)
+class Fix:
+    summary: str
+    set: tuple[str, ...] = ()  # `--set PATH=VALUE` overrides that apply it; () = none
+
+    def to_json(self) -> dict[str, Any]:
+        return {"summary": self.summary, "set": list(self.set)}
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: Kind
+    severity: Severity
+    subject: str  # a component, a queue subscription (QUEUE->COMP.OP), a call or a workload
+    summary: str  # one line: what happens, with its main number
+    limit: Limit | None = None
+    evidence: tuple[str, ...] = ()  # the measured and estimated numbers behind it
+    fix: Fix | None = None
+    numbers: dict[str, float | None] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "severity": self.severity, "subject": self.subject,
+                "limit": self.limit, "summary": self.summary, "evidence": list(self.evidence),
+                "fix": None if self.fix is None else self.fix.to_json(),
+                "numbers": {k: _rounded(v) for k, v in self.numbers.items()}}
+
+
+def _rounded(value: float | None) -> float | None:
+    """Stable, readable JSON: 4 decimals; infinities and NaN (no estimate) become null."""
+    if value is None or math.isnan(value) or math.isinf(value):
+        return None
+    return round(value, 4)
+
+
+def count(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def rate(value: float) -> str:
+    """Per second, short: 815/s, 1,005/s, 0.4/s."""
+    return f"{value:,.0f}/s" if abs(value) >= 10 else f"{value:.2g}/s"
+
+
+def share(value: float) -> str:
+    return f"{value * 100:.0f} %" if value >= 0.1 else f"{value * 100:.2g} %"
+
+
+def duration(seconds: float) -> str:
+    return f"{seconds:.3g} s" if seconds >= 1 else f"{seconds * 1e3:.3g} ms"

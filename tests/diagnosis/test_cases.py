@@ -1,0 +1,94 @@
+"""The "all clear while in trouble" cases of issue 17: each run is diagnosed with the limit
+that binds and a fix sized from the analytic layer, and applying that fix (its `--set`
+overrides) clears the finding."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from scalesim.diagnosis import diagnose
+from scalesim.sim import simulate
+from scalesim.spec import System, load_spec_text
+from scalesim.templates.registry import get_template
+
+
+def _system(template: str, params: dict[str, Any], overrides: tuple[str, ...] = ()) -> System:
+    built = get_template(template).build(params)
+    return load_spec_text(built.text, f"{template}.yaml", overrides)
+
+
+def _diagnosis(system: System) -> list[dict[str, Any]]:
+    return diagnose(system, simulate(system))
+
+
+def _one(found: list[dict[str, Any]], kind: str, subject: str) -> dict[str, Any]:
+    matches = [f for f in found if f["kind"] == kind and f["subject"] == subject]
+    assert len(matches) == 1, found
+    return matches[0]
+
+
+@pytest.mark.slow
+def test_work_queue_with_30ms_jobs_is_a_growing_backlog_fixed_by_workers_and_concurrency(
+        ) -> None:
+    # 4 replicas × 8 threads at 30 ms serve 1,067 jobs/s; the window brings 1,200/s with a
+    # 5 s burst at 2,400/s (1,400/s on average), so the backlog grows by about 330/s.
+    system = _system("work-queue", {"job_ms": 30})
+    finding = _one(_diagnosis(system), "backlog", "jobs->worker.process")
+    assert finding["severity"] == "problem"
+    assert finding["limit"] == "workers"
+    numbers = finding["numbers"]
+    assert numbers["drained_rps"] == pytest.approx(4 * 8 / 0.030, rel=0.03)
+    published = numbers["published_rps"]
+    assert published == pytest.approx((1200 * 25 + 2400 * 5) / 30, rel=0.02)
+    assert numbers["backlog_growth_rps"] == pytest.approx(published - numbers["drained_rps"],
+                                                           rel=0.05)
+    # Sized at 85 % busy from the analytic times: 30 ms per job, 30.5 ms per delivery
+    # (0.25 ms each way).
+    replicas = math.ceil(published * 0.030 / (8 * 0.85))
+    concurrency = math.ceil(published * 0.0305 / 0.85)
+    assert finding["fix"]["set"] == [f"components.jobs.consumers.0.concurrency={concurrency}",
+                                     f"components.worker.replicas={replicas}"]
+    fixed = _diagnosis(_system("work-queue", {"job_ms": 30}, tuple(finding["fix"]["set"])))
+    assert fixed == []
+
+
+@pytest.mark.slow
+def test_e_commerce_email_queue_is_limited_by_the_subscription_concurrency() -> None:
+    system = _system("e-commerce", {"rps": 5000})
+    found = _diagnosis(system)
+    finding = _one(found, "backlog", "order-events->email.send")
+    assert finding["limit"] == "consumer_concurrency"
+    numbers = finding["numbers"]
+    # 16 deliveries at a time of ~20.6 ms each (20 ms of work, two 0.25 ms-median hops).
+    assert numbers["drained_rps"] == pytest.approx(16 / 0.0206, rel=0.05)
+    assert numbers["published_rps"] == pytest.approx(1000, rel=0.03)
+    assert numbers["consumer_utilization"] < 0.6  # email's own workers are not the limit
+    assert any("more email replicas alone change nothing" in e for e in finding["evidence"])
+    needed = math.ceil(numbers["published_rps"] * 0.02062 / 0.85)
+    assert finding["fix"]["set"] == [f"components.order-events.consumers.0.concurrency={needed}"]
+    # More email replicas do not help; the concurrency does.
+    replicas = _diagnosis(_system("e-commerce", {"rps": 5000}, ("components.email.replicas=6",)))
+    assert _one(replicas, "backlog", "order-events->email.send")["limit"] == \
+        "consumer_concurrency"
+    fixed = _diagnosis(_system("e-commerce", {"rps": 5000}, tuple(finding["fix"]["set"])))
+    assert [f for f in fixed if f["kind"] == "backlog"] == []
+    # The payment incident still degrades checkout: a fault, contained by the breaker.
+    assert _one(fixed, "degraded", "checkout")["limit"] == "circuit_breaker"
+
+
+def test_circuit_breaker_template_degrades_every_checkout_because_of_the_fault() -> None:
+    system = _system("circuit-breaker", {}, ("simulation.duration=10s",))
+    result = simulate(system)
+    assert result["requests"]["failed"] == 0
+    assert result["requests"]["degraded"] == result["requests"]["total"]
+    finding = _one(diagnose(system, result), "degraded", "checkout")
+    assert finding["numbers"]["degraded_share"] == 1.0
+    assert finding["limit"] == "circuit_breaker"
+    assert any("latency +30 s on payments" in e for e in finding["evidence"])
+    assert finding["fix"]["set"] == ["faults=[]"]
+    fixed = _system("circuit-breaker", {}, ("simulation.duration=10s",
+                                             *finding["fix"]["set"]))
+    assert _diagnosis(fixed) == []

@@ -1,0 +1,107 @@
+"""Each kind of finding on a small system whose answer is known: the limit named, the
+numbers, and a fix that clears it when applied."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+import yaml
+
+from scalesim.diagnosis import diagnose
+from scalesim.sim import simulate
+from scalesim.spec import System, load_spec_text
+
+
+def _system(components: dict[str, Any], workloads: list[dict[str, Any]],
+            overrides: tuple[str, ...] = (), **simulation: Any) -> System:
+    spec = {"scalesim": 1, "name": "t", "components": components, "workloads": workloads,
+            "simulation": {"duration": "30s", "seed": 1, **simulation}}
+    return load_spec_text(yaml.safe_dump(spec, sort_keys=False), "t.yaml", overrides)
+
+
+def _found(system: System) -> list[dict[str, Any]]:
+    return diagnose(system, simulate(system))
+
+
+def _kinds(found: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    return {(f["kind"], f["subject"]) for f in found}
+
+
+ONE_WORKER = {"workers": 1, "operations": {"op": {"work": f"{1000 / 173:.6f}ms"}}}
+
+
+def test_an_overloaded_server_is_saturated_with_a_growing_queue_and_an_overload() -> None:
+    # 225/s evenly spaced to one worker serving 173/s: the queue grows 52/s.
+    system = _system({"s": ONE_WORKER}, [{"name": "w", "to": "s", "rate": "225/s",
+                                          "arrivals": "constant"}])
+    found = _found(system)
+    assert _kinds(found) == {("saturated", "s"), ("overload", "w")}
+    saturated = next(f for f in found if f["kind"] == "saturated")
+    assert saturated["limit"] == "workers"
+    assert saturated["numbers"]["queue_growth_rps"] == pytest.approx(52, abs=0.5)
+    replicas = math.ceil(225 / 173 / 0.85)
+    assert saturated["fix"]["set"] == [f"components.s.replicas={replicas}"]
+    overload = next(f for f in found if f["kind"] == "overload")
+    assert overload["numbers"]["offered_rps"] == pytest.approx(225, abs=0.1)
+    assert overload["numbers"]["throughput_rps"] == pytest.approx(173, abs=0.1)
+    assert _found(_system({"s": ONE_WORKER}, [{"name": "w", "to": "s", "rate": "225/s",
+                                               "arrivals": "constant"}],
+                          tuple(saturated["fix"]["set"]))) == []
+
+
+def test_a_rate_limit_that_refuses_is_named_with_the_rate_that_admits_the_traffic() -> None:
+    gateway = {"workers": "unlimited", "rate_limit": {"rate": "100/s", "burst": 1},
+               "operations": {"op": {"work": "1ms"}}}
+    system = _system({"gw": gateway}, [{"name": "w", "to": "gw", "rate": "200/s",
+                                        "arrivals": "constant"}])
+    found = _found(system)
+    limit = next(f for f in found if f["kind"] == "limit")
+    assert limit["limit"] == "rate_limit" and limit["subject"] == "gw"
+    assert limit["numbers"]["refused_rps"] == pytest.approx(100, abs=1)
+    assert limit["fix"]["set"] == ["components.gw.rate_limit.rate=200/s"]
+    assert ("failures", "w") in _kinds(found)  # half the requests fail: rate_limited
+    fixed = _found(_system({"gw": gateway}, [{"name": "w", "to": "gw", "rate": "200/s",
+                                              "arrivals": "constant"}],
+                           tuple(limit["fix"]["set"])))
+    assert fixed == []
+
+
+def test_a_connection_pool_too_small_for_healthy_traffic_is_sized_by_littles_law() -> None:
+    # 200 calls/s from one caller replica, 50 ms each: 10 in flight; a pool of 4 overflows.
+    caller = {"workers": "unlimited", "operations": {"go": {"calls": [
+        {"to": "slow", "on_failure": "continue"}]}}}
+    slow = {"workers": "unlimited", "connection_pool": {"max_connections": 4,
+                                                         "max_pending_requests": 0},
+            "operations": {"op": {"work": "50ms"}}}
+    load = [{"name": "w", "to": "gw", "rate": "200/s", "arrivals": "constant"}]
+    found = _found(_system({"gw": caller, "slow": slow}, load))
+    pool = next(f for f in found if f["kind"] == "limit")
+    assert pool["limit"] == "connection_pool"
+    assert pool["numbers"]["needed_in_flight"] == pytest.approx(10, rel=0.02)
+    assert pool["fix"]["set"] == ["components.slow.connection_pool.max_connections=12"]
+    assert _found(_system({"gw": caller, "slow": slow}, load, tuple(pool["fix"]["set"]))) == []
+
+
+def test_a_healthy_system_has_nothing_to_report() -> None:
+    svc = {"workers": 8, "operations": {"op": {"work": {"dist": "exponential",
+                                                         "mean": "10ms"}}}}
+    assert _found(_system({"s": svc}, [{"name": "w", "to": "s", "rate": "300/s"}])) == []
+
+
+def test_a_missed_workload_slo_is_traced_to_the_slowest_step_of_its_path() -> None:
+    from pathlib import Path
+
+    from scalesim.spec import load_spec
+
+    shop = load_spec(Path(__file__).parents[2] / "examples" / "shop.yaml")
+    found = _found(shop)
+    slo = [f for f in found if f["kind"] == "slo"]
+    assert [f["subject"] for f in slo] == ["shoppers"]  # browsers and all traffic meet theirs
+    assert slo[0]["numbers"]["actual_ms"] > slo[0]["numbers"]["target_ms"] == 400
+    assert slo[0]["evidence"][0].startswith(
+        "p99 along the slowest path: gateway.checkout ")
+    assert "→ orders.create " in slo[0]["evidence"][0]
+    assert slo[0]["summary"].endswith(f"most of it is payments.charge "
+                                      f"({slo[0]['numbers']['slowest_ms']:.3g} ms)")
