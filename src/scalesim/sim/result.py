@@ -1,7 +1,8 @@
 """The result of a run, as the JSON document described in SPEC.md.
 
-Replications are pooled (counts summed, histograms merged); with more than one, `ci95` gives
-Student-t intervals computed from the per-replication values. Times (`t_s`, `start_s`) are
+It is built from a `Partial` (see partial.py): replications pooled (counts summed, histograms
+merged) in one process or in many; with more than one, `ci95` gives Student-t intervals
+computed from the per-replication values. Times (`t_s`, `start_s`) are
 simulated seconds since the start of the run, warm-up included.
 """
 
@@ -12,12 +13,11 @@ import math
 from typing import Any
 
 from scalesim import __version__
-from scalesim.sim.kernel import Kernel
 from scalesim.sim.mechanisms.circuit_breaker import STATE_NAMES
 from scalesim.sim.metrics import Histogram
-from scalesim.sim.plan import CAUSE_NAMES, OK, UNFINISHED, Workload
+from scalesim.sim.partial import Partial
+from scalesim.sim.plan import CAUSE_NAMES, OK
 from scalesim.sim.stats import ci95
-from scalesim.sim.timeseries import tables
 from scalesim.spec.model import FAULT_EFFECTS, System
 
 FAILURE_CAUSES = CAUSE_NAMES[1:]
@@ -42,10 +42,6 @@ def _requests(by_cause: list[int]) -> dict[str, Any]:
             "failed_by_cause": {name: by_cause[i + 1] for i, name in enumerate(FAILURE_CAUSES)}}
 
 
-def _sum_lists(lists: list[list[int]]) -> list[int]:
-    return [sum(column) for column in zip(*lists, strict=True)]
-
-
 def _merged(hists: list[Histogram]) -> Histogram:
     pooled = Histogram()
     for hist in hists:
@@ -53,37 +49,26 @@ def _merged(hists: list[Histogram]) -> Histogram:
     return pooled
 
 
-def _workload_causes(kernel: Kernel, wl: Workload) -> list[int]:
-    causes = list(wl.by_cause)
-    if kernel.unfinished:
-        causes[UNFINISHED] += wl.inflight
-    return causes
-
-
-def build_result(system: System, seed: int, kernels: list[Kernel],
-                 with_series: bool = False) -> dict[str, Any]:
-    """The result document; `with_series` adds the first replication's time series."""
+def build_result(system: System, seed: int, partial: Partial) -> dict[str, Any]:
+    """The result document of the pooled replications in `partial`; it has the first
+    replication's time series when they were kept (see `partial_of`)."""
     duration = system.simulation.duration
-    runs = len(kernels)
-    first = kernels[0]
+    runs = partial.replications
     span = duration * runs  # pooled observation time
 
-    wl_causes = [[_workload_causes(k, wl) for wl in k.plan.workloads] for k in kernels]
     workloads: dict[str, Any] = {}
     all_hists: list[Histogram] = []
     total_causes = [0] * len(CAUSE_NAMES)
     degraded = 0
-    for index, wl in enumerate(first.plan.workloads):
-        causes = _sum_lists([per_run[index] for per_run in wl_causes])
-        hist = _merged([k.plan.workloads[index].hist for k in kernels])
-        all_hists.append(hist)
+    for wl in partial.workloads:
+        causes = wl.by_cause
+        all_hists.append(wl.hist)
         total_causes = [a + b for a, b in zip(total_causes, causes, strict=True)]
-        wl_degraded = sum(k.plan.workloads[index].degraded for k in kernels)
-        degraded += wl_degraded
-        workloads[wl.name] = {"requests": {**_requests(causes), "degraded": wl_degraded},
+        degraded += wl.degraded
+        workloads[wl.name] = {"requests": {**_requests(causes), "degraded": wl.degraded},
                               "throughput_rps": clean(sum(causes) / span),
                               "goodput_rps": clean(causes[OK] / span),
-                              "latency_ms": _latency(hist)}
+                              "latency_ms": _latency(wl.hist)}
     latency = _latency(_merged(all_hists))
     requests = {**_requests(total_causes), "degraded": degraded}
     result: dict[str, Any] = {
@@ -99,133 +84,102 @@ def build_result(system: System, seed: int, kernels: list[Kernel],
         else None,
         "latency_ms": latency,
         "workloads": workloads,
-        "components": _components(kernels, span),
-        "calls": _calls(kernels),
+        "components": _components(partial, span),
+        "calls": _calls(partial),
         "events": [{"t_s": clean(t), "component": comp, "replica": replica, "event": what}
-                   for t, comp, replica, what in first.health_events],
+                   for t, comp, replica, what in partial.events.value],
         "faults": _faults(system),
     }
-    queues = _queues(kernels, span)
+    queues = _queues(partial, span)
     if queues:
         result["queues"] = queues
     if system.slo is not None:
         result["slo"] = _slo(system, latency, result["error_rate"])
     if runs > 1:
-        result["ci95"] = _ci95(kernels, duration)
-    traces = _traces(first, seed, system.simulation.traces)
+        result["ci95"] = _ci95(partial)
+    traces = _traces(partial, seed, system.simulation.traces)
     if traces:
         result["traces"] = traces
-    if with_series:
-        result["timeseries"] = tables(first)
+    if partial.series.value is not None:
+        result["timeseries"] = partial.series.value
     return result
 
 
-def _components(kernels: list[Kernel], span: float) -> dict[str, Any]:
+def _components(partial: Partial, span: float) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    first = kernels[0]
-    for index, comp in enumerate(first.plan.comps):
-        snaps = [k.window_snapshot[index] for k in kernels]
-        area = sum(s[0] for s in snaps)
-        qarea = sum(s[1] for s in snaps)
-        cpu = sum(s[2] for s in snaps)
-        visits = sum(s[3] + s[4] for s in snaps)
+    for comp in partial.components:
         ops: dict[str, Any] = {}
-        op_hists = []
-        for oname in comp.ops:
-            causes = _sum_lists([k.plan.comps[index].ops[oname].by_cause for k in kernels])
-            hist = _merged([k.plan.comps[index].ops[oname].hist for k in kernels])
-            op_hists.append(hist)
-            ops[oname] = {"requests": _requests(causes), "latency_ms": _latency(hist)}
-        refusals = _sum_lists([k.plan.comps[index].by_cause for k in kernels])
+        for op in comp.ops:
+            ops[op.name] = {"requests": _requests(op.by_cause), "latency_ms": _latency(op.hist)}
         capacity = comp.capacity
         entry: dict[str, Any] = {
             "kind": comp.kind,
-            "replicas": len(comp.replicas),
-            "throughput_rps": clean(visits / span),
-            "utilization": clean(area / (span * capacity)) if capacity else None,
-            "cpu": clean(cpu / (span * capacity)) if capacity else None,
-            "concurrency_mean": clean(area / span),
-            "queue_mean": clean(qarea / span),
-            "queue_max": max(k.plan.comps[index].qmax for k in kernels),
-            "rejected": sum(s[5] for s in snaps),
-            "refused_by_cause": {name: refusals[CAUSE_NAMES.index(name)] for name in REFUSALS},
-            "latency_ms": _latency(_merged(op_hists)),
+            "replicas": comp.replicas,
+            "throughput_rps": clean(comp.visits / span),
+            "utilization": clean(comp.area / (span * capacity)) if capacity else None,
+            "cpu": clean(comp.cpu / (span * capacity)) if capacity else None,
+            "concurrency_mean": clean(comp.area / span),
+            "queue_mean": clean(comp.qarea / span),
+            "queue_max": comp.queue_max.value,
+            "rejected": comp.rejected,
+            "refused_by_cause": {name: comp.refusals[CAUSE_NAMES.index(name)]
+                                 for name in REFUSALS},
+            "latency_ms": _latency(_merged([op.hist for op in comp.ops])),
             "operations": ops,
         }
-        detectors = [k.plan.comps[index].outlier for k in kernels]
-        if comp.outlier is not None:
-            entry["ejections"] = sum(d.ejections for d in detectors if d is not None)
-        if comp.pools:
-            entry["connection_pool"] = {
-                "overflow": sum(p.rejected for k in kernels
-                                for p in k.plan.comps[index].pools.values()),
-                "max_active": max(p.max_active for k in kernels
-                                  for p in k.plan.comps[index].pools.values())}
+        if comp.has_outlier:
+            entry["ejections"] = comp.ejections
+        if comp.has_pools:
+            entry["connection_pool"] = {"overflow": comp.pool_overflow,
+                                        "max_active": comp.pool_max_active.value}
         out[comp.name] = entry
     return out
 
 
-def _calls(kernels: list[Kernel]) -> list[dict[str, Any]]:
+def _calls(partial: Partial) -> list[dict[str, Any]]:
     out = []
-    first = kernels[0]
-    for index, call in enumerate(first.plan.calls):
-        runs = [k.plan.calls[index] for k in kernels]
-        attempts = sum(c.sent for c in runs)
-        originals = sum(c.first for c in runs)
-        causes = _sum_lists([c.by_cause for c in runs])
-        target = call.target
+    for call in partial.calls:
+        causes = call.by_cause
         entry: dict[str, Any] = {
-            "from": call.name, "to": f"{target.comp.name}.{target.name}",
+            "from": call.name, "to": call.to,
             "async": call.async_,
-            "attempts": attempts, "retries": sum(c.retries for c in runs),
-            "hedges": sum(c.hedges for c in runs),
-            "failed": sum(c.failed for c in runs),
+            "attempts": call.sent, "retries": call.retries,
+            "hedges": call.hedges,
+            "failed": call.failed,
             "timeouts": causes[CAUSE_NAMES.index("timeout")],
             "attempt_failures_by_cause": {name: causes[i + 1]
                                           for i, name in enumerate(FAILURE_CAUSES[:-1])},
-            "fallbacks": sum(c.fallbacks for c in runs),
-            "amplification": clean(attempts / originals) if originals else None,
+            "fallbacks": call.fallbacks,
+            "amplification": clean(call.sent / call.first) if call.first else None,
         }
         if call.hedge_max:
-            entry["hedge_wins"] = sum(c.hedge_wins for c in runs)
-        budgets = [c.budget for c in runs]
-        if call.budget is not None:
-            entry["retry_budget_exhausted"] = sum(b.exhausted for b in budgets if b is not None)
+            entry["hedge_wins"] = call.hedge_wins
+        if call.has_budget:
+            entry["retry_budget_exhausted"] = call.budget_exhausted
         if call.retry_cap >= 0:
-            entry["retry_overflow"] = sum(c.retry_overflow for c in runs)
+            entry["retry_overflow"] = call.retry_overflow
         if call.degraded:
-            entry["degraded"] = sum(c.degraded_count for c in runs)
+            entry["degraded"] = call.degraded_count
         if call.bulkhead_limit:
-            gates = [g for c in runs for g in c.gates.values()]
-            entry["bulkhead"] = {"rejected": sum(g.rejected for g in gates),
-                                 "max_active": max((g.max_active for g in gates), default=0),
+            entry["bulkhead"] = {"rejected": call.bulkhead_rejected,
+                                 "max_active": call.bulkhead_max_active.value,
                                  "limit": call.bulkhead_limit}
         if call.breaker:
-            transitions = sorted(
-                (t, owner, a, b) for owner, breaker in call.breakers.items()
-                for t, a, b in breaker.transitions)
             entry["circuit_breaker"] = {
-                "not_permitted": sum(b.not_permitted for c in runs for b in c.breakers.values()),
+                "not_permitted": call.not_permitted,
                 "transitions": [{"t_s": clean(t), "replica": owner if owner >= 0 else None,
                                  "from": STATE_NAMES[a], "to": STATE_NAMES[b]}
-                                for t, owner, a, b in transitions],
+                                for t, owner, a, b in call.transitions.value],
             }
         out.append(entry)
     return out
 
 
-def _queues(kernels: list[Kernel], span: float) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    first = kernels[0]
-    for index, sub in enumerate(first.plan.subscriptions):
-        runs = [k.plan.subscriptions[index] for k in kernels]
-        name = f"{sub.queue.name}->{sub.target.comp.name}.{sub.target.name}"
-        out[name] = {"delivered": sum(s.delivered for s in runs),
-                     "failed": sum(s.failed for s in runs),
-                     "delivered_rps": clean(sum(s.delivered for s in runs) / span),
-                     "backlog_end": sum(len(s.buffer) for s in runs),
-                     "lag_ms": _latency(_merged([s.lag for s in runs]))}
-    return out
+def _queues(partial: Partial, span: float) -> dict[str, Any]:
+    return {queue.name: {"delivered": queue.delivered, "failed": queue.failed,
+                         "delivered_rps": clean(queue.delivered / span),
+                         "backlog_end": queue.backlog, "lag_ms": _latency(queue.lag)}
+            for queue in partial.queues}
 
 
 def _faults(system: System) -> list[dict[str, Any]]:
@@ -252,40 +206,32 @@ def _slo(system: System, latency: dict[str, float | None],
     return {"met": all(c["met"] for c in checks), "checks": checks}
 
 
-def _ci95(kernels: list[Kernel], duration: float) -> dict[str, Any]:
-    per_run: dict[str, list[float]] = {"mean": [], "p50": [], "p90": [], "p99": []}
-    throughput, goodput, errors = [], [], []
-    for kernel in kernels:
-        hist = _merged([wl.hist for wl in kernel.plan.workloads])
-        summary = hist.summary_ms()
-        for key in per_run:
-            per_run[key].append(summary.get(key, math.nan))
-        causes = _sum_lists([_workload_causes(kernel, wl) for wl in kernel.plan.workloads])
-        total = sum(causes)
-        throughput.append(total / duration)
-        goodput.append(causes[OK] / duration)
-        errors.append((total - causes[OK]) / total if total else math.nan)
+def _ci95(partial: Partial) -> dict[str, Any]:
+    runs = partial.summaries
 
     def interval(values: list[float]) -> list[float | None]:
         low, high = ci95(values)
         return [clean(low), clean(high)]
 
-    return {"latency_ms": {k: interval(v) for k, v in per_run.items()},
-            "throughput_rps": interval(throughput), "goodput_rps": interval(goodput),
-            "error_rate": interval(errors)}
+    return {"latency_ms": {key: interval([run.latency_ms[key] for run in runs])
+                           for key in ("mean", "p50", "p90", "p99")},
+            "throughput_rps": interval([run.throughput_rps for run in runs]),
+            "goodput_rps": interval([run.goodput_rps for run in runs]),
+            "error_rate": interval([run.error_rate for run in runs])}
 
 
 def _hex(text: str, size: int) -> str:
     return hashlib.blake2b(text.encode(), digest_size=size).hexdigest()
 
 
-def _traces(kernel: Kernel, seed: int, keep: int) -> list[dict[str, Any]]:
-    """Sampled requests per workload: the `keep` slowest, `keep` typical (nearest the median)
-    and the first `keep` failed, with one span per visit."""
+def _traces(partial: Partial, seed: int, keep: int) -> list[dict[str, Any]]:
+    """Sampled requests per workload of the first replication: the `keep` slowest, `keep`
+    typical (nearest the median) and the first `keep` failed, with one span per visit."""
     out: list[dict[str, Any]] = []
-    for wl in kernel.plan.workloads:
-        ok = sorted((s for s in wl.sampled if s[2] == OK), key=lambda s: (s[0], s[1]))
-        failed = [s for s in wl.sampled if s[2] != OK][:keep]
+    for wl in partial.workloads:
+        sampled = wl.sampled.value
+        ok = sorted((s for s in sampled if s[2] == OK), key=lambda s: (s[0], s[1]))
+        failed = [s for s in sampled if s[2] != OK][:keep]
         slowest = ok[-keep:][::-1] if keep else []
         chosen = {s[1] for s in slowest}
         median = ok[len(ok) // 2][0] if ok else 0.0
