@@ -118,11 +118,10 @@ def _entry_rate(system: System, workload: Workload, response: Callable[[str], fl
     return workload.users / cycle if cycle > 0.0 else math.inf
 
 
-def _operation_rates(system: System, response: Callable[[str], float]) -> dict[str, float]:
-    """Visits per second of every operation: solve r = external + Mᵀ r, where M[i, j] is the
-    mean number of calls (or deliveries) operation i makes to j per visit. M is acyclic
-    except through async calls and queues; a loop that regenerates at least one call per
-    call has no steady state and its operations get an infinite rate."""
+def call_matrix(system: System) -> tuple[list[str], npt.NDArray[np.float64]]:
+    """Every operation ('comp.op') and M, where M[i, j] is the mean number of calls (or
+    deliveries) operation i makes to j per visit: sync and async calls, cache misses to the
+    backend, and every subscription of a queue."""
     names = [f"{c}.{o}" for c, comp in system.components.items()
              for o in comp.effective_operations]
     index = {name: i for i, name in enumerate(names)}
@@ -139,15 +138,29 @@ def _operation_rates(system: System, response: Callable[[str], float]) -> dict[s
         for oname in component.effective_operations:
             for ref, share in targets:
                 matrix[index[f"{cname}.{oname}"], index[".".join(system.resolve(ref))]] += share
+    return names, matrix
+
+
+def visits(names: list[str], matrix: npt.NDArray[np.float64],
+           external: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Visits per second of every operation: solve r = external + Mᵀ r. M is acyclic except
+    through async calls and queues; a loop that regenerates at least one call per call has no
+    steady state and its operations get an infinite rate."""
+    if not np.isfinite(external).all() or max(abs(np.linalg.eigvals(matrix)), default=0.0) \
+            >= 1.0 - 1e-12:
+        return np.where(_reachable(matrix, external > 0.0), math.inf, 0.0)
+    return np.asarray(np.linalg.solve(np.eye(len(names)) - matrix.T, external))
+
+
+def _operation_rates(system: System, response: Callable[[str], float]) -> dict[str, float]:
+    """Visits per second of every operation, with every workload at its peak rate."""
+    names, matrix = call_matrix(system)
+    index = {name: i for i, name in enumerate(names)}
     external = np.zeros(len(names))
     for workload in system.workloads:
         external[index[".".join(system.resolve(workload.to))]] += \
             _entry_rate(system, workload, response)
-    if not np.isfinite(external).all() or max(abs(np.linalg.eigvals(matrix)), default=0.0) \
-            >= 1.0 - 1e-12:
-        rates = np.where(_reachable(matrix, external > 0.0), math.inf, 0.0)
-    else:
-        rates = np.linalg.solve(np.eye(len(names)) - matrix.T, external)
+    rates = visits(names, matrix, external)
     return {name: float(rates[i]) for name, i in index.items()}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from scalesim import __version__
+from scalesim.cli.estimate import estimate_command
 from scalesim.cli.generate import generate_command
 from scalesim.cli.lint import lint_command
 from scalesim.cli.patterns import advise_command, patterns_app
@@ -22,6 +23,7 @@ app = typer.Typer(
 app.command("validate")(validate_command)
 app.command("simulate")(simulate_command)
 app.command("schema")(schema_command)
+app.command("estimate")(estimate_command)
 app.add_typer(templates_app, name="templates")
 app.command("new")(new_command)
 app.add_typer(patterns_app, name="patterns")
