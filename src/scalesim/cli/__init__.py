@@ -11,6 +11,7 @@ from scalesim.cli.lint import lint_command
 from scalesim.cli.patterns import advise_command, patterns_app
 from scalesim.cli.render import compare_command, diagram_command, export_command, report_command
 from scalesim.cli.run import schema_command, simulate_command, validate_command
+from scalesim.cli.sweep import sweep_command
 from scalesim.cli.templates import new_command, templates_app
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app.command("validate")(validate_command)
 app.command("simulate")(simulate_command)
 app.command("schema")(schema_command)
 app.command("estimate")(estimate_command)
+app.command("sweep")(sweep_command)
 app.add_typer(templates_app, name="templates")
 app.command("new")(new_command)
 app.add_typer(patterns_app, name="patterns")

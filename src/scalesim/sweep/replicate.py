@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from statistics import fmean, stdev
 from typing import Any
 
+from scalesim.sim.kernel import SafetyStop
 from scalesim.sim.partial import Partial
 from scalesim.sim.result import build_result
 from scalesim.sim.stats import t975
 from scalesim.spec.model import System
 from scalesim.sweep.executor import Executor
-from scalesim.sweep.tasks import InOrder, Replication, run_task
+from scalesim.sweep.tasks import InOrder, Replication, Stopped, run_task
 
 MIN_REPLICATIONS = 5  # before the variance estimate is trusted for stopping
 Progress = Callable[[int, int], None]  # (tasks done, tasks planned so far)
@@ -68,6 +69,8 @@ def _run(system: System, seed: int, executor: Executor, replications: range,
             done += 1
             if progress is not None:
                 progress(done, replications.stop)
+            if isinstance(partial, Stopped):
+                raise SafetyStop(partial.message)
             merged.add(replications[index], partial)
             if merged.stopped:
                 return

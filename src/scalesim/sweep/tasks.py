@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from scalesim.sim.kernel import SafetyStop
 from scalesim.sim.partial import Partial, merge
 from scalesim.sim.run import run_replication
 from scalesim.spec.model import System
@@ -21,8 +22,20 @@ class Replication:
     with_series: bool = False
 
 
-def run_task(task: Replication) -> Partial:
-    return run_replication(task.system, task.seed, task.replication, task.with_series)
+@dataclass(frozen=True)
+class Stopped:
+    """A replication that passed a safety limit (the kernel's message says which)."""
+
+    message: str
+
+
+def run_task(task: Replication) -> Partial | Stopped:
+    """One replication; a safety stop comes back as a value, so that one overloaded sweep
+    point does not end the others."""
+    try:
+        return run_replication(task.system, task.seed, task.replication, task.with_series)
+    except SafetyStop as stop:
+        return Stopped(str(stop))
 
 
 class InOrder:
