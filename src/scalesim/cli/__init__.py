@@ -9,6 +9,7 @@ from scalesim.cli.estimate import estimate_command
 from scalesim.cli.generate import generate_command
 from scalesim.cli.lint import lint_command
 from scalesim.cli.patterns import advise_command, patterns_app
+from scalesim.cli.plan import plan_command
 from scalesim.cli.render import compare_command, diagram_command, export_command, report_command
 from scalesim.cli.run import schema_command, simulate_command, validate_command
 from scalesim.cli.sweep import sweep_command
@@ -26,6 +27,7 @@ app.command("simulate")(simulate_command)
 app.command("schema")(schema_command)
 app.command("estimate")(estimate_command)
 app.command("sweep")(sweep_command)
+app.command("plan")(plan_command)
 app.add_typer(templates_app, name="templates")
 app.command("new")(new_command)
 app.add_typer(patterns_app, name="patterns")

@@ -10,6 +10,8 @@ import typer
 from pydantic import ValidationError
 
 from scalesim.spec.model import Slo
+from scalesim.spec.units import parse_fraction
+from scalesim.sweep.replicate import Precision
 
 Jobs = Annotated[int | None, typer.Option(
     "--jobs", "-j", min=1, help="Worker processes for replications and points "
@@ -21,6 +23,16 @@ Dask = Annotated[str | None, typer.Option(
 SloText = Annotated[str | None, typer.Option(
     "--slo", metavar="TARGETS", help="SLO targets, e.g. \"p99<200ms,error_rate<0.1%\" "
     "(mean, p50, p90, p95, p99, p999, error_rate); replaces the spec's slo.")]
+
+Replications = Annotated[int | None, typer.Option(
+    "--replications", "-r", min=1, help="Independent replications (overrides "
+    "simulation.replications); several give 95 % confidence intervals.")]
+PrecisionText = Annotated[str | None, typer.Option(
+    "--precision", metavar="PCT", help="Add replications until the 95 % CI half-width of "
+    "the mean latency is within PCT of the mean, e.g. 2% (at least 5 replications, or "
+    "--replications if more).")]
+MaxReplications = Annotated[int, typer.Option(
+    "--max-replications", min=2, help="With --precision: stop here even if not precise.")]
 
 _TARGET = re.compile(r"^\s*([a-z_0-9]+)\s*<=?\s*(.+?)\s*$")
 
@@ -45,3 +57,19 @@ def parse_slo(text: str) -> Slo:
         problem = error.errors()[0]
         raise typer.BadParameter(f"{problem['loc'][0]}: {problem['msg']}",
                                  param_hint="--slo") from None
+
+
+def parse_precision(text: str | None, most: int) -> Precision | None:
+    if text is None:
+        return None
+    try:
+        target = parse_fraction(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--precision") from None
+    if target <= 0.0:
+        raise typer.BadParameter("must be above 0%", param_hint="--precision")
+    return Precision(target, most)
+
+
+def replication_override(replications: int | None) -> list[str]:
+    return [f"simulation.replications={replications}"] if replications else []

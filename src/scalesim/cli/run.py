@@ -17,12 +17,22 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from scalesim.analytic.load import offered_load
+from scalesim.cli.options import (
+    Dask,
+    Jobs,
+    MaxReplications,
+    PrecisionText,
+    Replications,
+    parse_precision,
+    replication_override,
+)
 from scalesim.render.report import write_report
 from scalesim.render.terminal import print_summary
-from scalesim.sim import SafetyStop, simulate
+from scalesim.sim import SafetyStop
 from scalesim.sim.timeseries import FILES, write_csv
 from scalesim.spec import SpecError, System, load_spec
 from scalesim.spec.schema import spec_json_schema
+from scalesim.sweep.replicate import Execution
 
 EXIT_SLO_MISSED, EXIT_BAD_INPUT, EXIT_SAFETY_STOP = 1, 2, 3
 
@@ -42,10 +52,15 @@ Overrides = Annotated[list[str] | None, typer.Option(
 
 
 def simulate_or_exit(system: System, seed: int | None, with_series: bool,
-                     progress: Callable[[float], None] | None = None) -> dict[str, Any]:
-    """The result of simulating `system`; a safety stop is reported and exits with 3."""
+                     progress: Callable[[float], None] | None = None,
+                     execution: Execution | None = None) -> dict[str, Any]:
+    """The result of simulating `system` (on `execution`'s workers); a safety stop is
+    reported and exits with 3."""
     try:
-        return simulate(system, seed, progress, with_series)
+        return (execution or Execution(jobs=1)).simulate(system, seed, with_series, progress)
+    except RuntimeError as error:  # e.g. --dask without Dask installed, or unreachable
+        err.print(f"[red]error[/red]: {error}", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     except SafetyStop as stop:
         err.print(f"[red]stopped[/red]: {stop}", highlight=False)
         raise typer.Exit(EXIT_SAFETY_STOP) from None
@@ -140,14 +155,21 @@ def simulate_command(
         "--report", help="Write a self-contained HTML report here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No warnings or progress.")]
     = False,
+    replications: Replications = None,
+    jobs: Jobs = None,
+    dask: Dask = None,
+    precision: PrecisionText = None,
+    max_replications: MaxReplications = 100,
 ) -> None:
     """Simulate a system and print what happened (exit 3 if a safety limit stops it)."""
-    system = load_or_exit(file, overrides)
+    system = load_or_exit(file, [*(overrides or []), *replication_override(replications)])
+    execution = Execution(jobs, dask, parse_precision(precision, max_replications))
     _warn_overload(system, quiet)
     progress = _LazyProgress(enabled=not quiet and err.is_terminal)
     try:
         result = simulate_or_exit(system, seed, with_series=out_dir is not None
-                                  or report is not None, progress=progress)
+                                  or report is not None, progress=progress,
+                                  execution=execution)
     finally:
         progress.close()
     if out_dir is not None:
@@ -160,6 +182,12 @@ def simulate_command(
         sys.stdout.write(json.dumps(result, indent=2, sort_keys=True) + "\n")
     else:
         print_summary(result, stdout_console())
+        if "precision" in result:
+            reached = result["precision"]
+            err.print(f"{result['replications']} replications: the 95 % CI of the mean latency "
+                      f"is ±{reached['achieved']:.2%} of it (target {reached['target']:.2%}"
+                      + ("" if reached["met"] else ", not reached within --max-replications")
+                      + ")", highlight=False)
         if out_dir is not None:
             err.print(f"wrote {out_dir}/result.json, " + ", ".join(FILES.values()))
     if check_slo and "slo" in result and not result["slo"]["met"]:

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from scalesim.cli.options import Dask, Jobs
+from scalesim.cli.options import Dask, Jobs, Replications, replication_override
 from scalesim.cli.run import EXIT_BAD_INPUT, Overrides, SpecFile, err, load_or_exit, stdout_console
 from scalesim.render.sweep import write_sweep_report
 from scalesim.spec import SpecError, load_spec
@@ -27,9 +27,6 @@ Vary = Annotated[list[str], typer.Option(
     "--vary", metavar="PATH=VALUES", help="A field to vary: a list (a,b,c), an integer range "
     "(1..8), N values from LO to HI (100/s..2000/s:10) or on a log scale (1ms..1s:7:log). "
     "Repeat for a grid.", show_default=False)]
-Replications = Annotated[int | None, typer.Option(
-    "--replications", "-r", min=1, help="Replications per point (overrides "
-    "simulation.replications); several give confidence intervals.")]
 
 
 def parse_axes(texts: list[str]) -> list[Axis]:
@@ -149,8 +146,7 @@ def sweep_command(
     """Simulate a grid of variants of one spec (e.g. the rate from 100/s to 2000/s) and
     show how latency, goodput and errors change; the knee is marked."""
     axes = parse_axes(vary)
-    base = [*(overrides or []), *([f"simulation.replications={replications}"]
-                                  if replications else [])]
+    base = [*(overrides or []), *replication_override(replications)]
     system = load_or_exit(file, base)
     runs = point_runs(file, base, grid(axes))
     chosen_seed = system.simulation.seed if seed is None else seed

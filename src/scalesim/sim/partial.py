@@ -216,7 +216,7 @@ def _summary(workloads: list[WorkloadPart], duration: float) -> ReplicationSumma
     causes = [sum(column) for column in zip(*(wl.by_cause for wl in workloads), strict=True)]
     total = sum(causes)
     return ReplicationSummary(
-        {key: summary.get(key, math.nan) for key in ("mean", "p50", "p90", "p99")},
+        {key: summary.get(key, math.nan) for key in ("mean", "p50", "p90", "p95", "p99", "p999")},
         total / duration, causes[OK] / duration,
         (total - causes[OK]) / total if total else math.nan)
 

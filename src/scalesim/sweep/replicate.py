@@ -19,9 +19,10 @@ from typing import Any
 from scalesim.sim.kernel import SafetyStop
 from scalesim.sim.partial import Partial
 from scalesim.sim.result import build_result
+from scalesim.sim.run import simulate
 from scalesim.sim.stats import t975
 from scalesim.spec.model import System
-from scalesim.sweep.executor import Executor
+from scalesim.sweep.executor import Executor, executing
 from scalesim.sweep.tasks import InOrder, Replication, Stopped, run_task
 
 MIN_REPLICATIONS = 5  # before the variance estimate is trusted for stopping
@@ -116,3 +117,30 @@ def _next_batch(means: list[float], target: float, least: int, started: int, wor
             if math.isfinite(spread) else started * 2
         want = needed - started
     return max(1, min(max(want, workers), most - started))
+
+
+@dataclass(frozen=True)
+class Execution:
+    """Where and how long to run a simulation: `--jobs`, `--dask`, `--precision`."""
+
+    jobs: int | None = None
+    dask: str | None = None
+    precision: Precision | None = None
+
+    def simulate(self, system: System, seed: int | None = None, with_series: bool = False,
+                 progress: Callable[[float], None] | None = None) -> dict[str, Any]:
+        """The result, as `scalesim.sim.simulate` gives it for the same seed: replications
+        spread over the executor when there are several (or a precision to reach)."""
+        base_seed = system.simulation.seed if seed is None else seed
+        replications = system.simulation.replications
+        if self.precision is None and (replications == 1 or (self.jobs == 1 and
+                                                              self.dask is None)):
+            return simulate(system, base_seed, progress, with_series)
+
+        def report(done: int, planned: int) -> None:
+            if progress is not None:
+                progress(done / max(planned, 1))
+
+        tasks = None if self.precision is not None else replications
+        with executing(self.jobs, self.dask, tasks) as executor:
+            return replicate(system, base_seed, executor, with_series, self.precision, report)
