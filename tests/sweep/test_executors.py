@@ -1,0 +1,87 @@
+"""Replications give the same result wherever they run: in this process, in worker
+processes, on a Dask cluster; and the sequential stopping rule of --precision."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from typing import Any
+
+import pytest
+from tests.sweep.specs import MIXED
+
+from scalesim.sim import SafetyStop, simulate
+from scalesim.sim.partial import merge
+from scalesim.sim.result import build_result
+from scalesim.sim.run import run_replication
+from scalesim.spec import load_spec_text
+from scalesim.sweep.executor import DaskCluster, Processes, Serial
+from scalesim.sweep.replicate import Execution, Precision, relative_half_width, replicate
+
+
+def text(result: dict[str, Any]) -> str:
+    return json.dumps(result, indent=2, sort_keys=True)
+
+
+def test_partials_pickle_and_merge_like_one_process() -> None:
+    system = load_spec_text(MIXED)
+    expected = text(simulate(system, with_series=True))
+    partials = [pickle.loads(pickle.dumps(run_replication(system, 5, r, with_series=True)))
+                for r in range(3)]
+    assert text(build_result(system, 5, merge(partials))) == expected
+    assert "timeseries" in json.loads(expected) and "ci95" in json.loads(expected)
+    assert json.loads(expected)["calls"][0]["retries"] > 0
+
+
+def test_worker_processes_give_identical_results() -> None:
+    system = load_spec_text(MIXED)
+    expected = text(simulate(system, with_series=True))
+    serial = text(replicate(system, 5, Serial(), with_series=True))
+    pool = Processes(2)
+    try:
+        parallel = text(replicate(system, 5, pool, with_series=True))
+    finally:
+        pool.close()
+    assert serial == expected
+    assert parallel == expected
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_identical_results() -> None:
+    pytest.importorskip("distributed")
+    system = load_spec_text(MIXED)
+    expected = text(simulate(system, with_series=True))
+    cluster = DaskCluster("local", 2)
+    try:
+        assert cluster.workers == 2
+        assert text(replicate(system, 5, cluster, with_series=True)) == expected
+    finally:
+        cluster.close()
+
+
+def test_precision_stops_at_the_first_precise_replication_whatever_the_jobs() -> None:
+    """The rule is checked after each replication in order: the run stops at the first n ≥ 5
+    whose relative CI half-width is within the target, and --jobs does not change n."""
+    system = load_spec_text(MIXED.replace("replications: 3", "replications: 1"))
+    target = Precision(0.03)
+    one = Execution(jobs=1, precision=target).simulate(system)
+    two = Execution(jobs=2, precision=target).simulate(system)
+    assert text(one) == text(two)
+    n = one["replications"]
+    means = [build_result(system, 5, run_replication(system, 5, r))["latency_ms"]["mean"]
+             for r in range(n)]
+    assert one["precision"]["met"]
+    assert relative_half_width(means) <= 0.03
+    assert all(relative_half_width(means[:k]) > 0.03 for k in range(5, n))
+
+
+def test_a_safety_stop_in_a_worker_is_raised_here() -> None:
+    overloaded = MIXED.replace("rate: 300/s", "rate: 5000/s").replace(
+        "seed: 5,", "seed: 5, limits: {max_queued: 2000},")
+    system = load_spec_text(overloaded)
+    pool = Processes(2)
+    try:
+        with pytest.raises(SafetyStop, match="max_queued"):
+            replicate(system, 5, pool)
+    finally:
+        pool.close()
