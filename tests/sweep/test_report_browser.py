@@ -48,7 +48,8 @@ def test_sweep_report_renders_offline_in_chromium(tmp_path: Path) -> None:
         browser.close()
     assert errors == []
     assert requests == [report.as_uri()]
-    assert len(lengths) == 6 and all(length > 0 for length in lengths)  # p50/p90/p99, 2 rates, errors
+    # p50, p90, p99; throughput, goodput; error rate
+    assert len(lengths) == 6 and all(length > 0 for length in lengths)
     assert bands >= 5
     assert knees == 3
     assert png_grey_variance(shot) > 100
