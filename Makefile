@@ -45,8 +45,9 @@ $(COMPOSE_SCHEMA): | $(STAMP)
 test: check $(COMPOSE_SCHEMA)  ## the whole suite, in parallel
 	$(BIN)/pytest -n auto -q
 
-bench: $(STAMP)  ## speed against SimPy on the reference models
+bench: $(STAMP)  ## speed against SimPy on the reference models; parallel replications
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/parallel.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

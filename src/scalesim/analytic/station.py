@@ -69,7 +69,7 @@ def solve(load: StationLoad, points: int = LEAF_POINTS) -> StationState:
     if load.capacity is not None:
         return _bounded(load, offered, f"{arrivals}/{service}/{c}/{load.capacity}", points)
     model = f"{arrivals}/{service}/{c}"
-    if offered >= 1.0:
+    if offered >= 1.0 or c / mean - lam <= 0.0:  # (the second: offered rounds just below 1)
         return StationState(offered, offered, 1.0, math.inf, 0.0, None, False, model)
     p_wait = erlang_c(c, lam * mean)
     variability = (load.arrival_scv + load.service_scv) / 2.0
