@@ -46,8 +46,10 @@ def saturated(estimate: Estimate) -> bool:
 
 
 def _boundary(ok: Callable[[float], bool], low: float, high: float, precision: float) -> float:
-    """Bisection for the largest f in [low, high] with ok(f), given ok(low) and not ok(high)."""
-    while high - low > precision * high:
+    """Bisection for the largest f in [low, high] with ok(f), given ok(low) and not ok(high)
+    (0 when nothing above 1e-9 of `high` is ok)."""
+    floor = high * 1e-9
+    while high - low > precision * high and high > floor:
         middle = (low + high) / 2.0
         if ok(middle):
             low = middle
@@ -72,12 +74,15 @@ def _largest(ok: Callable[[Model, float], bool], model: Model, hint: float,
     if not refine:
         return _boundary(lambda f: ok(coarse, f), low, high, PRECISION)
     guess = _boundary(lambda f: ok(coarse, f), low, high, 0.01)
-    low, high = guess * 0.97, min(high, guess * 1.03)
-    if not ok(model, low):
-        low = 0.0
-    if ok(model, high):
-        return _boundary(lambda f: ok(model, f), high, high * 2.0, PRECISION) \
-            if not ok(model, high * 2.0) else high
+    low, high = guess * 0.97, guess * 1.03 if guess > 0.0 else 1.0
+    while not ok(model, low):  # the full grid puts the boundary lower
+        high, low = low, low / 2.0
+        if low < 1e-9:
+            return 0.0
+    while ok(model, high):  # or higher
+        low, high = high, high * 2.0
+        if high > MAX_FACTOR:
+            return math.inf
     return _boundary(lambda f: ok(model, f), low, high, PRECISION)
 
 

@@ -13,6 +13,8 @@ from scalesim.analytic.estimate import PERCENTILES, Estimate, Model
 from scalesim.analytic.lattice import Lattice
 from scalesim.spec.model import Slo, System
 
+INFORMATIONAL = {"closed-loop", "near-saturation"}  # caveats that leave exact numbers exact
+
 
 def num(value: float | None, digits: int = 4) -> float | None:
     """Rounded for stable JSON; infinity and NaN become null."""
@@ -34,6 +36,9 @@ def estimate_document(system: System, slo: Slo | None = None) -> dict[str, Any]:
     model = Model(system)
     estimate = model.evaluate()
     slo = slo if slo is not None else system.slo
+    notes = caveats(system, estimate)
+    # exact formulas, but for a system the formulas do not describe (overload, retries…)
+    trusted = all(c.code in INFORMATIONAL for c in notes)
     workloads = {}
     for workload in system.workloads:
         found = estimate.workloads[workload.name]
@@ -43,7 +48,7 @@ def estimate_document(system: System, slo: Slo | None = None) -> dict[str, Any]:
             "latency_ms": latency_ms(found.latency),
             "error_rate": num(1.0 - found.success, 6),
             "availability": num(found.availability, 8),
-            "exact": found.exact,
+            "exact": found.exact and trusted,
         }
         busiest = estimate.bottleneck(workload.name)
         entry["bottleneck"] = None if busiest is None else {
@@ -54,7 +59,6 @@ def estimate_document(system: System, slo: Slo | None = None) -> dict[str, Any]:
             entry["saturation_bottleneck"] = limit.bottleneck
         workloads[workload.name] = entry
     busiest = estimate.bottleneck()
-    notes = caveats(system, estimate)
     document: dict[str, Any] = {
         "system": system.name,
         "method": "analytic",

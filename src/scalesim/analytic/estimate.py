@@ -46,7 +46,9 @@ from scalesim.spec.model import (
     System,
     Workload,
 )
+from scalesim.spec.resilience import Retry
 
+Waits = tuple[Lattice | None, Lattice | None]  # (whatever the outcome, when successful)
 PERCENTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999}
 POOLED = (Balancer.LEAST_REQUESTS, Balancer.P2C)
 MAX_PASSES = 200
@@ -302,10 +304,10 @@ class Model:
         for ref in refs:
             rate = float(op_rate[self.index[ref]])
             op = self.ops[ref]
-            waited = calls[ref] = self._calls_time(op, responses)
+            held, calls[ref] = self._calls_time(op, responses)
             if blocking:
-                jobs.append((rate, None if waited is None else
-                             lattice.total([op.work, waited, op.post])))
+                jobs.append((rate, None if held is None else
+                             lattice.total([op.work, held, op.post])))
             else:
                 jobs.append((rate, op.work))
                 if op.post.mean > 0.0:
@@ -350,40 +352,88 @@ class Model:
                                               lattice.total([self.hop, response, self.hop]))
         return cached[1]
 
-    def _calls_time(self, op: _Op, responses: Mapping[str, Lattice | None]) -> Lattice | None:
-        """The time an operation waits on its synchronous calls and cache misses."""
-        parts: list[Lattice] = []
-
-        def waited(call: Call) -> Lattice | None:
-            if call.async_:
-                return lattice.zero()
-            time = self.call_time(call, responses)
-            if time is None or call.probability >= 1.0:
-                return time
-            return lattice.mixture([1.0 - call.probability, call.probability],
-                                   [lattice.zero(), time])
-
+    def _calls_time(self, op: _Op, responses: Mapping[str, Lattice | None]) -> Waits:
+        """The time an operation waits on its synchronous calls and cache misses: whatever
+        their outcome (what a blocking caller's worker is held for), and in the requests
+        that succeed (what their latency includes)."""
+        held: list[Lattice] = []
+        ok: list[Lattice | None] = []
         for step in op.operation.calls:
             if isinstance(step, ParallelStep):
-                branches = [waited(c) for c in step.parallel.calls]
+                branches = [self._call_waits(c, responses) for c in step.parallel.calls]
                 need = _needed(step)
-                finite = [b for b in branches if b is not None]
-                if len(finite) < need:  # a branch that never answers never counts
-                    return None
-                parts.append(lattice.order_statistic(need, finite))
+                for out, which in ((held, 0), (ok, 1)):
+                    finite = [b[which] for b in branches if b[which] is not None]
+                    if len(finite) < need:  # a branch that never answers never counts
+                        return None, None
+                    out.append(lattice.order_statistic(need, finite))  # type: ignore[arg-type]
             else:
-                time = waited(step)
-                if time is None:
-                    return None
-                parts.append(time)
+                waits = self._call_waits(step, responses)
+                if waits[0] is None:
+                    return None, None
+                held.append(waits[0])
+                ok.append(waits[1])
         component = op.component
         if component.backend is not None and component.hit_ratio is not None:
             miss = self.call_time(Call(to=component.backend), responses)
             if miss is None:
-                return None
-            parts.append(lattice.mixture([component.hit_ratio, 1.0 - component.hit_ratio],
-                                         [lattice.zero(), miss]))
-        return lattice.total(parts)
+                return None, None
+            cached = lattice.mixture([component.hit_ratio, 1.0 - component.hit_ratio],
+                                     [lattice.zero(), miss])
+            held.append(cached)
+            ok.append(cached)
+        together = lattice.total(held)
+        if all(a is b for a, b in zip(held, ok, strict=True)):
+            return together, together
+        succeeded = [part for part in ok if part is not None]
+        return together, lattice.total(succeeded) if len(succeeded) == len(ok) else None
+
+    def _call_waits(self, call: Call, responses: Mapping[str, Lattice | None]) -> Waits:
+        """One call step: (time whatever the outcome, time when it succeeds); with a
+        timeout, attempts end there and retries follow their mean back-off."""
+        call = self.system.effective(call)
+        if call.async_:
+            return lattice.zero(), lattice.zero()
+        attempt = self.call_time(call, responses)
+        held, ok = (attempt, attempt) if call.timeout is None else \
+            self._timed(call, attempt, call.timeout)
+        if call.probability >= 1.0:
+            return held, ok
+        skip = lattice.zero()
+        return (None if held is None else
+                lattice.mixture([1.0 - call.probability, call.probability], [skip, held]),
+                None if ok is None else
+                lattice.mixture([1.0 - call.probability, call.probability], [skip, ok]))
+
+    def _timed(self, call: Call, attempt: Lattice | None, timeout: float) -> Waits:
+        """A call whose attempts give up after `timeout`: the k-th attempt is the first in
+        time with probability late^(k−1)·(1 − late), after k−1 timeouts and back-offs; when
+        all attempts are late the call fails (or falls back)."""
+        late = 1.0 if attempt is None else max(0.0, 1.0 - attempt.cdf(timeout))
+        if late < 1e-9:
+            return attempt, attempt
+        retry = call.retry
+        tries = retry.attempts if retry is not None and "timeout" in retry.on else 1
+        in_time = None if attempt is None else lattice.below(attempt, timeout)
+        spent = [0.0]
+        for k in range(1, tries):
+            spent.append(spent[-1] + timeout + _backoff_mean(retry, k))  # type: ignore[arg-type]
+        weights, parts = [], []
+        if in_time is not None:
+            for k in range(tries):
+                weights.append(late**k * (1.0 - late))
+                parts.append(lattice.convolve(lattice.point(spent[k], self.points), in_time))
+        give_up = lattice.point(spent[-1] + timeout, self.points)
+        if not isinstance(call.on_failure, str):
+            give_up = lattice.convolve(give_up, lattice.of(call.on_failure.fallback,
+                                                           self.points))
+        failed = late**tries
+        held = lattice.mixture([*weights, failed], [*parts, give_up]) if weights else give_up
+        if call.on_failure != "fail":
+            return held, held
+        if not weights or failed >= 1.0 - 1e-12:
+            return held, None
+        return held, lattice.mixture([w / (1.0 - failed) for w in weights], parts)
 
     def _timeouts(self, responses: Mapping[str, Lattice | None]) -> dict[str, float]:
         """P(one attempt takes longer than its timeout), for every call with a timeout."""
@@ -530,6 +580,17 @@ def _at_least(need: int, probabilities: list[float]) -> float:
             nxt[k + 1] += q * p
         exactly = nxt
     return sum(exactly[need:])
+
+
+def _backoff_mean(retry: Retry, attempt: int) -> float:
+    """The mean back-off after the `attempt`-th try (1-based): the exponential cap
+    min(max, base·2^(attempt−1)) or the constant base, under its jitter (full: half of it,
+    equal: three quarters, none and decorrelated: about all of it)."""
+    if retry.backoff == "none":
+        return 0.0
+    cap = retry.base if retry.backoff == "constant" else \
+        min(retry.max, retry.base * 2.0 ** (attempt - 1))
+    return cap * {"full": 0.5, "equal": 0.75}.get(retry.jitter, 1.0)
 
 
 def _needed(step: ParallelStep) -> int:

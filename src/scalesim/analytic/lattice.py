@@ -231,6 +231,19 @@ def order_statistic(need: int, parts: Sequence[Lattice]) -> Lattice:
     return Lattice(h, mass, max(0.0, 1.0 - float(at_least[-1])), mean, second)
 
 
+def below(lattice: Lattice, upper: float) -> Lattice | None:
+    """The distribution conditioned on a value of at most `upper` (None if it never is)."""
+    if lattice.h == 0.0:
+        return lattice if upper >= 0.0 else None
+    keep = lattice.mass[: math.floor(upper / lattice.h) + 1]
+    share = float(keep.sum())
+    if share <= 0.0:
+        return None
+    mass = keep / share
+    mean, second = _grid_moments(lattice.h, mass)
+    return Lattice(lattice.h, mass, 0.0, mean, second)
+
+
 def exponential_wait(p_wait: float, mean_wait_s: float, points: int = LEAF_POINTS) -> Lattice:
     """Zero with probability 1 − p_wait, else exponential with mean mean_wait_s / p_wait: the
     M/M/c waiting time exactly, and the usual shape for approximations of others."""

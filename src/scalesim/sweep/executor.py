@@ -67,6 +67,8 @@ class Processes:
         return self._pool
 
     def imap(self, fn: Callable[[A], R], tasks: Sequence[A]) -> Finished[R]:
+        if not tasks:
+            return
         pool = self._started()
         futures: dict[Future[R], int] = {pool.submit(fn, task): i for i, task in enumerate(tasks)}
         try:
@@ -101,7 +103,11 @@ class DaskCluster:
                                          dashboard_address=None)
             self._client: Any = Client(self._cluster)
         else:
-            self._client = Client(address, timeout="10s")
+            try:
+                self._client = Client(address, timeout="10s")
+            except (OSError, TimeoutError) as error:
+                raise RuntimeError(f"cannot reach the Dask scheduler at {address}: "
+                                   f"{error}") from None
         self.workers = max(1, sum(w.get("nthreads", 1) for w in
                                   self._client.scheduler_info()["workers"].values()))
 
