@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import pickle
+from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.sweep.specs import MIXED
+from typer.testing import CliRunner
 
+from scalesim.cli import app
 from scalesim.sim import SafetyStop, simulate
 from scalesim.sim.partial import merge
 from scalesim.sim.result import build_result
@@ -85,3 +88,18 @@ def test_a_safety_stop_in_a_worker_is_raised_here() -> None:
             replicate(system, 5, pool)
     finally:
         pool.close()
+
+
+def test_simulate_command_runs_replications_on_workers(tmp_path: Path) -> None:
+    spec = tmp_path / "mixed.yaml"
+    spec.write_text(MIXED)
+    runner = CliRunner()
+    one = runner.invoke(app, ["simulate", str(spec), "-r", "4", "--jobs", "1", "--json"])
+    two = runner.invoke(app, ["simulate", str(spec), "-r", "4", "--jobs", "2", "--json"])
+    assert one.exit_code == 0, one.output
+    assert one.stdout == two.stdout and json.loads(one.stdout)["replications"] == 4
+    precise = runner.invoke(app, ["simulate", str(spec), "--precision", "5%", "--json"])
+    assert precise.exit_code == 0, precise.output
+    doc = json.loads(precise.stdout)
+    assert doc["precision"]["met"] and doc["replications"] >= 5
+    assert runner.invoke(app, ["simulate", str(spec), "--precision", "fast"]).exit_code == 2

@@ -173,6 +173,7 @@ class Model:
             external[self.index[self._entry(workload)]] = 1.0
             self.visits[workload.name] = visits(self.names, matrix, external)
         self.order, self.cyclic = _component_order(system)
+        self.component_visits = {w.name: self._component_visits(w) for w in system.workloads}
         # a callee's response as callers see it (hops added), kept while the response is
         self._reached: dict[str, tuple[Lattice, Lattice]] = {}
 
@@ -277,7 +278,7 @@ class Model:
                 latency = latency.scaled(mean / latency.mean) if latency.mean > 0.0 else latency
             workloads[workload.name] = WorkloadEstimate(
                 rates[workload.name], workload.users is not None, latency, success.of(entry),
-                success.of(entry, structural=True), self._component_visits(workload),
+                success.of(entry, structural=True), self.component_visits[workload.name],
                 self._exact(workload, components))
         return Estimate(self.system, workloads, components,
                         self._subscriptions(op_rate, responses), timeouts, converged,
