@@ -64,7 +64,14 @@ def retries(system: System, estimate: Estimate) -> Iterator[Caveat]:
         target = system.resolve(call.to)
         edge = _edge(system, source, call)
         late = estimate.timeouts.get(edge, 0.0)
-        load = estimate.components[target[0]].state.offered
+        state = estimate.components[target[0]].state
+        load = state.offered
+        failing = 1.0 - (1.0 - system.components[target[0]].effective_operations[target[1]]
+                         .error_rate) * (1.0 - state.loss)
+        if failing > LATE and load <= 0.7 and late <= LATE:
+            yield Caveat("retried-latency", edge, f"{failing:.1%} of attempts fail and are "
+                         "retried after a back-off: those requests take longer than the "
+                         "estimate's latency, which counts one attempt (p99 is optimistic)")
         if late > LATE or load > 0.7:
             yield Caveat("retries-under-load", edge, f"up to {call.retry.attempts} attempts per "
                          f"call at a callee {load:.0%} busy"
