@@ -12,6 +12,7 @@ the ten-second task.
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import time
 from pathlib import Path
@@ -42,10 +43,13 @@ def calibrated() -> System:
     return spec(TASK_SECONDS / per_sim_second)
 
 
-def timed(system: System, executor: Executor) -> tuple[float, str]:
+def timed(system: System, executor: Executor) -> tuple[float, str, str]:
+    """Wall seconds, the result, and the machine's load average meanwhile (other work on a
+    shared machine takes cores away; a speed-up needs free cores)."""
     start = time.perf_counter()
     result = replicate(system, 1, executor)
-    return time.perf_counter() - start, json.dumps(result, sort_keys=True)
+    wall = time.perf_counter() - start
+    return wall, json.dumps(result, sort_keys=True), f"load {os.getloadavg()[0]:.1f}"
 
 
 def overhead(system: System) -> tuple[float, float, float]:
@@ -70,20 +74,20 @@ def main() -> None:
     system = calibrated()
     print(f"model (c), {REPLICATIONS} replications of {system.simulation.duration:,.0f} "
           f"simulated seconds (about {TASK_SECONDS:g} s of CPU each)")
-    serial, expected = timed(system, Serial())
-    print(f"  {'in this process':<28}{serial:8.1f} s")
+    serial, expected, load = timed(system, Serial())
+    print(f"  {'in this process':<28}{serial:8.1f} s  ({load})")
     for name, make in (("2 worker processes", lambda: Processes(2)),
                        ("Dask LocalCluster, 2 workers", lambda: DaskCluster("local", 2))):
         start = time.perf_counter()
         executor = make()
         try:
-            took, result = timed(system, executor)
+            took, result, load = timed(system, executor)
         finally:
             executor.close()
         total = time.perf_counter() - start
         same = "identical" if result == expected else "DIFFERENT"
         print(f"  {name:<28}{took:8.1f} s  speed-up {serial / took:4.2f}× "
-              f"({total:.1f} s with start-up and shutdown; results {same})")
+              f"({total:.1f} s with start-up and shutdown; results {same}; {load})")
     shipping, merging, building = overhead(system)
     per_task = serial / REPLICATIONS
     print(f"per task: shipping {shipping * 1e3:.2f} ms, merging {merging * 1e3:.2f} ms "
