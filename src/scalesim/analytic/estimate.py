@@ -35,6 +35,7 @@ from scalesim.analytic.lattice import Lattice
 from scalesim.analytic.load import call_matrix, visits
 from scalesim.analytic.mva import MvaStation, mva
 from scalesim.analytic.station import StationLoad, StationState, solve
+from scalesim.analytic.success import Success, calls_of, needed
 from scalesim.spec.model import (
     Balancer,
     Call,
@@ -267,7 +268,7 @@ class Model:
         else:
             converged = False
         timeouts = self._timeouts(responses)
-        success = _Success(self, components, timeouts)
+        success = Success(self, components, timeouts)
         workloads = {}
         for workload in self.system.workloads:
             entry = self._entry(workload)
@@ -362,7 +363,7 @@ class Model:
         for step in op.operation.calls:
             if isinstance(step, ParallelStep):
                 branches = [self._call_waits(c, responses) for c in step.parallel.calls]
-                need = _needed(step)
+                need = needed(step)
                 for out, which in ((held, 0), (ok, 1)):
                     finite = [b[which] for b in branches if b[which] is not None]
                     if len(finite) < need:  # a branch that never answers never counts
@@ -440,7 +441,7 @@ class Model:
         """P(one attempt takes longer than its timeout), for every call with a timeout."""
         out = {}
         for ref, op in self.ops.items():
-            for call in _calls_of(op.operation):
+            for call in calls_of(op.operation):
                 call = self.system.effective(call)
                 if call.timeout is None or call.async_:
                     continue
@@ -485,7 +486,7 @@ class Model:
             estimate = components[op.cname]
             model = estimate.state.model
             markovian = (model.startswith("M/M/") and "(" not in model) or model.endswith("/∞")
-            waits_on_calls = any(not c.async_ for c in _calls_of(op.operation)) or \
+            waits_on_calls = any(not c.async_ for c in calls_of(op.operation)) or \
                 op.component.backend is not None
             if not markovian or any(isinstance(s, ParallelStep) for s in op.operation.calls) \
                     or (waits_on_calls and op.component.io == "blocking"
@@ -495,92 +496,6 @@ class Model:
                         and estimate.servers * estimate.queues > 1):
                 return False
         return True
-
-
-class _Success:
-    """P(success) of operations: the component's replica availability, its refusals and
-    error rate, and the success of each synchronous call it must wait for, with retries as
-    independent attempts and fallbacks (`on_failure`) turning a failed call into a success.
-    `structural` keeps only replica availability (the path's availability)."""
-
-    def __init__(self, model: Model, components: Mapping[str, ComponentEstimate],
-                 timeouts: Mapping[str, float]) -> None:
-        self.model = model
-        self.components = components
-        self.timeouts = timeouts
-        self.memo: dict[tuple[str, bool], float] = {}
-
-    def of(self, ref: str, structural: bool = False) -> float:
-        key = (ref, structural)
-        if key not in self.memo:
-            self.memo[key] = 1.0  # a circle of calls counts its own success once
-            self.memo[key] = self._compute(ref, structural)
-        return self.memo[key]
-
-    def _compute(self, ref: str, structural: bool) -> float:
-        model = self.model
-        op = model.ops[ref]
-        ok = _replica_availability(model.system, op.cname)
-        if not structural:
-            ok *= (1.0 - self.components[op.cname].state.loss) * \
-                (1.0 - op.operation.error_rate)
-        for step in op.operation.calls:
-            if isinstance(step, ParallelStep):
-                ok *= _at_least(_needed(step), [self._call(ref, c, structural)
-                                                for c in step.parallel.calls])
-            else:
-                ok *= self._call(ref, step, structural)
-        component = op.component
-        if component.backend is not None and component.hit_ratio is not None:
-            miss = 1.0 - component.hit_ratio
-            ok *= 1.0 - miss * (1.0 - self._call(ref, Call(to=component.backend), structural))
-        return ok
-
-    def _call(self, ref: str, call: Call, structural: bool) -> float:
-        call = self.model.system.effective(call)
-        if call.async_:
-            return 1.0
-        target = ".".join(self.model.system.resolve(call.to))
-        attempt = self.of(target, structural)
-        if not structural:
-            attempt *= 1.0 - self.timeouts.get(f"{ref}->{target}", 0.0)
-        attempts = call.retry.attempts if call.retry is not None else 1
-        ok = 1.0 if call.on_failure != "fail" else 1.0 - (1.0 - attempt) ** attempts
-        return 1.0 - call.probability * (1.0 - ok)
-
-
-def _replica_availability(system: System, cname: str) -> float:
-    """P(a request finds a working replica) under `random_failures` faults: a replica is up
-    mtbf / (mtbf + mttr) of the time. With readiness probes or outlier detection the
-    balancer steers around down replicas (all must be down to fail); without, a request
-    routed to a down replica fails."""
-    component = system.components[cname]
-    up = [1.0] * component.replicas
-    for fault in system.faults:
-        failures = fault.random_failures
-        if fault.component != cname or failures is None:
-            continue
-        share = failures.mtbf / (failures.mtbf + failures.mttr)
-        for i in [fault.replica] if fault.replica is not None else range(len(up)):
-            if i < len(up):
-                up[i] *= share
-    steered = component.outlier_detection is not None or (
-        component.health is not None and component.health.readiness is not None)
-    if steered:
-        return 1.0 - math.prod(1.0 - u for u in up)
-    return sum(up) / len(up)
-
-
-def _at_least(need: int, probabilities: list[float]) -> float:
-    """P(at least `need` of independent events happen) (Poisson binomial)."""
-    exactly = [1.0]
-    for p in probabilities:
-        nxt = [0.0] * (len(exactly) + 1)
-        for k, q in enumerate(exactly):
-            nxt[k] += q * (1.0 - p)
-            nxt[k + 1] += q * p
-        exactly = nxt
-    return sum(exactly[need:])
 
 
 def _backoff_mean(retry: Retry, attempt: int) -> float:
@@ -594,21 +509,10 @@ def _backoff_mean(retry: Retry, attempt: int) -> float:
     return cap * {"full": 0.5, "equal": 0.75}.get(retry.jitter, 1.0)
 
 
-def _needed(step: ParallelStep) -> int:
-    wait_for = step.parallel.wait_for
-    return len(step.parallel.calls) if wait_for == "all" else 1 if wait_for == "any" \
-        else int(wait_for)
-
-
-def _calls_of(operation: Operation) -> list[Call]:
-    return [c for step in operation.calls
-            for c in (step.parallel.calls if isinstance(step, ParallelStep) else [step])]
-
-
 def _calls_per_visit(op: _Op) -> float:
     """Mean synchronous calls (and cache misses) one visit makes: network hops there and
     back for the MVA delay station."""
-    count = sum(c.probability for c in _calls_of(op.operation) if not c.async_)
+    count = sum(c.probability for c in calls_of(op.operation) if not c.async_)
     if op.component.backend is not None and op.component.hit_ratio is not None:
         count += 1.0 - op.component.hit_ratio
     return count
@@ -635,7 +539,7 @@ def _component_order(system: System) -> tuple[list[str], bool]:
     calls: dict[str, set[str]] = {name: set() for name in system.components}
     for cname, component in system.components.items():
         for operation in component.effective_operations.values():
-            for call in _calls_of(operation):
+            for call in calls_of(operation):
                 if not system.effective(call).async_:
                     calls[cname].add(system.resolve(call.to)[0])
         if component.backend is not None:
