@@ -3,8 +3,10 @@ cost per task of running away from the main process (`make bench`).
 
 A replication of model (c) (benchmarks/three_tier.yaml) long enough to take about ten seconds
 of CPU is run 4 times: one after another in this process, on 2 worker processes, and on a
-LocalCluster of 2 single-threaded workers. Every way gives the same JSON (checked). The
-overhead per task is what a remote task adds to the simulation itself: pickling the spec
+LocalCluster of 2 single-threaded workers. Every way gives the same JSON (checked). On a
+shared machine other jobs take cores away, so next to the wall time it reports the CPU time
+the workers got and the speed-up that CPU time gives on free cores.
+The overhead per task is what a remote task adds to the simulation itself: pickling the spec
 there and the partial result back, and merging it; it is measured directly, and relative to
 the ten-second task.
 """
@@ -16,6 +18,8 @@ import os
 import pickle
 import time
 from pathlib import Path
+
+import psutil  # type: ignore[import-untyped]
 
 from scalesim.sim.partial import merge
 from scalesim.sim.result import build_result
@@ -37,19 +41,34 @@ def spec(duration_s: float) -> System:
 def calibrated() -> System:
     """Model (c) with a duration that makes one replication take about TASK_SECONDS."""
     probe = spec(20.0)
-    start = time.perf_counter()
+    start = time.process_time()
     run_task(Replication(probe, 1, 0))
-    per_sim_second = (time.perf_counter() - start) / 20.0
+    per_sim_second = (time.process_time() - start) / 20.0
     return spec(TASK_SECONDS / per_sim_second)
 
 
-def timed(system: System, executor: Executor) -> tuple[float, str, str]:
-    """Wall seconds, the result, and the machine's load average meanwhile (other work on a
-    shared machine takes cores away; a speed-up needs free cores)."""
+def children_cpu() -> float:
+    """CPU seconds used so far by this process's descendants still alive (the workers)."""
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def timed(system: System, executor: Executor) -> tuple[float, str, float]:
+    """Wall seconds, the result, and the CPU seconds the work got: in this process for the
+    serial run, in the worker processes otherwise (read before they shut down)."""
+    own, workers = time.process_time(), children_cpu()
     start = time.perf_counter()
     result = replicate(system, 1, executor)
     wall = time.perf_counter() - start
-    return wall, json.dumps(result, sort_keys=True), f"load {os.getloadavg()[0]:.1f}"
+    cpu = time.process_time() - own if isinstance(executor, Serial) \
+        else children_cpu() - workers
+    return wall, json.dumps(result, sort_keys=True), cpu
 
 
 def overhead(system: System) -> tuple[float, float, float]:
@@ -74,24 +93,27 @@ def main() -> None:
     system = calibrated()
     print(f"model (c), {REPLICATIONS} replications of {system.simulation.duration:,.0f} "
           f"simulated seconds (about {TASK_SECONDS:g} s of CPU each)")
-    serial, expected, load = timed(system, Serial())
-    print(f"  {'in this process':<28}{serial:8.1f} s  ({load})")
+    serial, expected, serial_cpu = timed(system, Serial())
+    print(f"  {'in this process':<28}{serial:8.1f} s wall, {serial_cpu:6.1f} s CPU "
+          f"(load average {os.getloadavg()[0]:.1f})")
     for name, make in (("2 worker processes", lambda: Processes(2)),
                        ("Dask LocalCluster, 2 workers", lambda: DaskCluster("local", 2))):
-        start = time.perf_counter()
         executor = make()
         try:
-            took, result, load = timed(system, executor)
+            list(executor.imap(run_task, [Replication(spec(0.1), 1, 0)] * 2))  # start-up
+            took, result, cpu = timed(system, executor)
         finally:
             executor.close()
-        total = time.perf_counter() - start
         same = "identical" if result == expected else "DIFFERENT"
-        print(f"  {name:<28}{took:8.1f} s  speed-up {serial / took:4.2f}× "
-              f"({total:.1f} s with start-up and shutdown; results {same}; {load})")
+        cores = cpu / took
+        print(f"  {name:<28}{took:8.1f} s wall, {cpu:6.1f} s CPU: speed-up "
+              f"{serial / took:4.2f}×; the workers got {cores:.2f} of 2 cores, so on free "
+              f"cores ≈ {serial_cpu / (cpu / 2):.2f}× (results {same}; load average "
+              f"{os.getloadavg()[0]:.1f})")
     shipping, merging, building = overhead(system)
-    per_task = serial / REPLICATIONS
+    per_task = serial_cpu / REPLICATIONS
     print(f"per task: shipping {shipping * 1e3:.2f} ms, merging {merging * 1e3:.2f} ms "
-          f"= {(shipping + merging) / per_task:.3%} of a {per_task:.1f} s task "
+          f"= {(shipping + merging) / per_task:.3%} of a task of {per_task:.1f} CPU seconds "
           f"(the result is built once: {building * 1e3:.1f} ms)")
 
 
