@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from scalesim.cli.options import Dask, Jobs, MaxReplications, SloText, parse_slo
+from scalesim.cli.options import Dask, Jobs, MaxReplications, parse_slo
 from scalesim.cli.run import EXIT_BAD_INPUT, Overrides, SpecFile, err, load_or_exit, stdout_console
 from scalesim.cli.sweep import Vary, parse_axes
 from scalesim.spec import SpecError, System, load_spec
@@ -94,7 +94,9 @@ def plan_command(
     rate: Annotated[str, typer.Option("--rate", help="The total load to plan for, e.g. "
                                       "5k/s (every open workload scaled to add up to it).",
                                       show_default=False)],
-    slo: SloText,
+    slo: Annotated[str, typer.Option(
+        "--slo", metavar="TARGETS", show_default=False, help="SLO targets to meet, e.g. "
+        "\"p99<200ms,error_rate<0.1%\" (mean, p50, p90, p95, p99, p999, error_rate).")],
     vary: Vary,
     overrides: Overrides = None,
     costs: Costs = None,
@@ -111,9 +113,6 @@ def plan_command(
 ) -> None:
     """Find the cheapest configuration of the varied fields (replicas, workers…) that meets
     the SLO at the given load: estimated first, confirmed by simulation."""
-    if slo is None:
-        raise typer.BadParameter("give the targets, e.g. --slo \"p99<200ms\"",
-                                 param_hint="--slo")
     target = parse_slo(slo)
     try:
         total = parse_rate(rate)

@@ -25,7 +25,7 @@ from scalesim.sweep.table import document, write_outputs
 
 Vary = Annotated[list[str], typer.Option(
     "--vary", metavar="PATH=VALUES", help="A field to vary: a list (a,b,c), an integer range "
-    "(1..8), N values from LO to HI (100/s..2000/s:10) or on a log scale (1ms..1s:7:log). "
+    "(1..8), N values from LO to HI (100/s..2000/s:10) or on a log scale (1ms..1000ms:7:log). "
     "Repeat for a grid.", show_default=False)]
 
 
