@@ -282,6 +282,43 @@ def test_caveats_name_what_the_formulas_leave_out() -> None:
     assert "overloaded" not in codes
 
 
+def test_control_loops_and_data_mechanisms_get_their_caveats() -> None:
+    kernel_specs = Path(__file__).parents[1] / "kernel"
+    control = load_spec_text((kernel_specs / "control_features.yaml").read_text())
+    found = estimate(control)
+    assert {"autoscaling", "rollout"} <= {c.code for c in caveats(control, found)}
+    for name, component in control.components.items():
+        if component.autoscale is not None:  # served with the most it can scale to, even
+            assert found.components[name].replicas == component.autoscale.max  # from zero
+    data = load_spec_text((kernel_specs / "data_features.yaml").read_text())
+    codes = {c.code for c in caveats(data, estimate(data))}
+    assert {"delivery", "saga", "event-store"} <= codes
+
+
+def test_a_saga_counts_as_its_forward_steps() -> None:
+    """Two sequential steps of 10 ms each, infinite servers everywhere: exactly 20 ms."""
+    spec = """
+scalesim: 1
+name: saga
+components:
+  api:
+    workers: unlimited
+    operations:
+      order:
+        calls:
+          - saga:
+              steps:
+                - {name: a, to: s.a, compensate: s.undo}
+                - {name: b, to: s.b}
+  s:
+    workers: unlimited
+    operations: {a: {work: 10ms}, b: {work: 10ms}, undo: {work: 1ms}}
+workloads: [{name: w, to: api, rate: 10/s}]
+"""
+    found = estimate(load_spec_text(spec)).workloads["w"]
+    assert found.latency.mean * 1e3 == pytest.approx(20.0, rel=1e-6)
+
+
 def test_document_of_every_example_is_finite_json() -> None:
     for path in sorted(EXAMPLES.glob("*.yaml")):
         doc = estimate_document(load_spec_text(path.read_text()))

@@ -4,6 +4,7 @@ of workers meeting a mean-latency bound follows from Erlang C."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from tests.sweep.specs import MMC
@@ -11,6 +12,11 @@ from typer.testing import CliRunner
 
 from scalesim.analytic import mmc
 from scalesim.cli import app
+from scalesim.spec import System, load_spec_text
+from scalesim.spec.model import Slo
+from scalesim.sweep.executor import Serial
+from scalesim.sweep.grid import parse_axis
+from scalesim.sweep.plan import Planner
 
 
 def smallest_workers(rate: float, mean_s: float, bound_s: float) -> int:
@@ -61,3 +67,14 @@ def test_plan_needs_an_slo_and_a_rate(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["plan", str(spec), "--rate", "20/s", "--slo", "p77<1s",
                               "--vary", "components.s.workers=1..4"])
     assert bad.exit_code == 2 and "unknown target" in bad.output
+
+
+def test_a_replica_costs_its_cost_per_replica_hour_unless_priced() -> None:
+    def load(overrides: Sequence[str]) -> System:
+        return load_spec_text(MMC, overrides=["components.s.cost_per_replica_hour=0.5",
+                                              *overrides])
+
+    axes = [parse_axis("components.s.replicas=1..3")]
+    slo = Slo.model_validate({"mean": "120ms"})
+    assert Planner(load, axes, slo, {}, 3, Serial()).candidate((2,)).cost == 1.5
+    assert Planner(load, axes, slo, {"s": 2.0}, 3, Serial()).candidate((2,)).cost == 6.0

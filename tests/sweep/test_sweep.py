@@ -128,3 +128,24 @@ def test_a_killed_sweep_resumes_without_recomputing(tmp_path: Path) -> None:
     assert doc["simulated_points"] == 8 - len(finished)
     for name, content in finished.items():  # untouched: read, not simulated again
         assert (out / "points" / name).read_text() == content
+
+
+def test_outputs_are_checked_and_a_long_sweep_is_refused_before_it_runs(tmp_path: Path
+                                                                         ) -> None:
+    spec = tmp_path / "mm1.yaml"
+    spec.write_text(MM1)
+    runner = CliRunner()
+    missing = runner.invoke(app, ["sweep", str(spec), "--vary", RATES, "--jobs", "1",
+                                  "--report", str(tmp_path / "no" / "sweep.html")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    (tmp_path / "file").write_text("")
+    not_a_folder = runner.invoke(app, ["sweep", str(spec), "--vary", RATES, "--jobs", "1",
+                                       "--out", str(tmp_path / "file")])
+    assert not_a_folder.exit_code == 2 and "not a folder" in not_a_folder.output
+    out = tmp_path / "out"
+    # each point is about 6 minutes of events (under the budget), the four together are not
+    long = runner.invoke(app, ["sweep", str(spec), "--vary", "workloads.0.rate=20/s..50/s:4",
+                               "--set", "simulation.duration=20000s", "-r", "100",
+                               "--jobs", "1", "--out", str(out)])
+    assert long.exit_code == 3 and "refused" in long.output and "--force" in long.output
+    assert not (out / "points").exists()  # nothing ran

@@ -170,7 +170,7 @@ def dynamics(system: System, estimate: Estimate) -> Iterator[Caveat]:
 
 
 def _changing(system: System) -> Iterator[Caveat]:
-    """Replica sets that change during the run, and data mechanisms with steps of their own."""
+    """Replica sets that change during the run, and data mechanisms with work of their own."""
     scaled = [name for name, c in system.components.items() if c.autoscale is not None]
     if scaled:
         yield Caveat("autoscaling", ", ".join(scaled), "the estimate serves with the "
@@ -186,6 +186,11 @@ def _changing(system: System) -> Iterator[Caveat]:
         yield Caveat("delivery", ", ".join(redelivered), "each message counts as delivered "
                      "once: redeliveries, duplicates and dead letters add load the estimate "
                      "does not see")
+    stores = [name for name, c in system.components.items() if c.event_store is not None]
+    if stores:
+        yield Caveat("event-store", ", ".join(stores), "loading an aggregate reads its snapshot "
+                     "and the events after it, and appends can conflict; the estimate counts "
+                     "each operation's own work only, so its latency spread is off")
     sagas = sorted({f"{cname}.{oname}" for cname, component in system.components.items()
                     for oname, operation in component.effective_operations.items()
                     for step in operation.calls if isinstance(step, SagaBlock)})
