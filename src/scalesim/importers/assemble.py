@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from scalesim.importers import control
 from scalesim.importers.draft import MARK, Component, Draft, Fact, Route
 from scalesim.importers.envoy import ISTIO_DEFAULT_RETRIES, ISTIO_RETRY_ON, retry
 from scalesim.importers.errors import fail
@@ -113,9 +114,14 @@ def _component(spec: _Spec, draft: Draft, key: str, component: Component,
     tech = component.tech or component.guess.tech
     if tech:
         data["tech"] = tech
+    controls = control.fit(draft, key, component, kind, roles, name_of)
     if component.replicas is not None:
-        data["replicas"] = component.replicas.value
-        spec.comment((*base, "replicas"), component.replicas.seen)
+        replicas = component.replicas
+        if replicas.value == 0 and not control.scales_to_zero(controls):
+            replicas = Fact(1, f"{replicas.seen} is 0 (scaled down); a spec component runs at "
+                            "least one unless KEDA scales it to zero")
+        data["replicas"] = replicas.value
+        spec.comment((*base, "replicas"), replicas.seen)
     if kind is not Kind.EXTERNAL and kind is not Kind.QUEUE:
         if component.workers is not None:
             data["workers"] = component.workers.value
@@ -133,6 +139,10 @@ def _component(spec: _Spec, draft: Draft, key: str, component: Component,
         data["health"] = {which: fact.value for which, fact in component.health.items()}
         for which, fact in component.health.items():
             spec.comment((*base, "health", which), fact.seen)
+    data.update(controls.data)
+    for path, texts in controls.comments.items():
+        for text in texts:
+            spec.comment((*base, *path), text)
     if kind is Kind.QUEUE:
         _consumers(spec, draft, base, roles.consumers.get(key, {}), name_of)
         return
@@ -176,7 +186,8 @@ def _calls(spec: _Spec, draft: Draft, caller: str, path: Path, kinds: dict[str, 
         index = len(calls)
         call: dict[str, Any] = {"to": name_of[target]}
         spec.comment((*path, index, "to"), seen[0])
-        if kinds[target] is Kind.QUEUE or (source, target) in roles.made_async:
+        waited = _waited_for(draft.components[target], source)
+        if (kinds[target] is Kind.QUEUE and not waited) or (source, target) in roles.made_async:
             call["async"] = True
             if kinds[target] is Kind.QUEUE:
                 spec.comment((*path, index, "async"), "publishing to a queue waits for no "
@@ -185,6 +196,13 @@ def _calls(spec: _Spec, draft: Draft, caller: str, path: Path, kinds: dict[str, 
             _settings(spec, draft, caller, target, call, (*path, index))
         calls.append(call)
     return calls
+
+
+def _waited_for(callee: Component, caller: str) -> bool:
+    """A route that bounds or retries the calls waits for their answer (a publish to an
+    HTTP queue API waits for the broker's acknowledgement)."""
+    route = callee.routes.get(caller) or callee.routes.get(None)
+    return route is not None and any((route.timeout, route.deadline, route.retry))
 
 
 def _settings(spec: _Spec, draft: Draft, caller: str, target: str, call: dict[str, Any],

@@ -23,6 +23,7 @@ PROBE_FIELDS = {"periodSeconds": "period", "timeoutSeconds": "timeout",
                 "failureThreshold": "failure_threshold", "successThreshold": "success_threshold",
                 "initialDelaySeconds": "initial_delay"}
 DURATION_FIELDS = frozenset({"period", "timeout", "initial_delay"})
+MANAGED_BY = "app.kubernetes.io/managed-by"
 
 
 def pod_template(manifest: Manifest) -> tuple[dict[str, Any], str] | None:
@@ -52,6 +53,9 @@ def workload(manifest: Manifest, cluster: Cluster) -> None:
     cluster.workloads[key] = manifest
     metadata = template.get("metadata") or {}
     component.labels = {str(k): str(v) for k, v in (metadata.get("labels") or {}).items()}
+    own_labels = manifest.data["metadata"].get("labels")
+    component.managed_by_scalesim = isinstance(own_labels, dict) and \
+        own_labels.get(MANAGED_BY) == "scalesim"
     _replicas(manifest, component)
     container_path = f"{base}.spec.containers[{main_index}]"
     _workers(manifest, component, main, container_path)
@@ -81,9 +85,8 @@ def _replicas(manifest: Manifest, component: Component) -> None:
     replicas = manifest.spec.get("replicas")
     if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas >= 1:
         component.replicas = Fact(replicas, manifest.seen("spec.replicas"))
-    elif replicas == 0:
-        component.replicas = Fact(1, f"{manifest.seen('spec.replicas')} is 0 (scaled down); "
-                                  "a spec component runs at least one")
+    elif replicas == 0:      # kept only with KEDA scaling to zero (assemble decides)
+        component.replicas = Fact(0, manifest.seen("spec.replicas"))
     else:
         component.replicas = Fact(1, f"from {manifest.file}:{manifest.line}: {manifest.title} "
                                   "sets no spec.replicas (Kubernetes' default 1)")
@@ -92,6 +95,13 @@ def _replicas(manifest: Manifest, component: Component) -> None:
 def _workers(manifest: Manifest, component: Component, container: dict[str, Any],
              path: str) -> None:
     resources = container.get("resources") or {}
+    for which in ("requests", "limits"):   # a request left out is the limit (Kubernetes)
+        values = resources.get(which)
+        request = cpu_cores(values.get("cpu")) if isinstance(values, dict) else None
+        if request is not None:
+            component.cpu_request = Fact(request, manifest.seen_in(
+                values, "cpu", f"{path}.resources.{which}.cpu"))
+            break
     for which in ("limits", "requests"):
         values = resources.get(which) or {}
         cores = cpu_cores(values.get("cpu")) if isinstance(values, dict) else None
