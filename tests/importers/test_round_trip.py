@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.importers.control_terms import rollout_terms
 
 from scalesim.generate import GeneratedFile, GenerateOptions, Target, render
 from scalesim.generate.envoy import istio_retries, route_timeout_s
@@ -19,14 +20,13 @@ from scalesim.generate.topology import first_edge_per_caller
 from scalesim.importers import import_compose, import_k8s
 from scalesim.spec import System, load_spec
 from scalesim.spec.checks import iter_calls
-from scalesim.spec.control import Rollout
 from scalesim.spec.errors import Path as Path_
 from scalesim.spec.model import Call, Component, Kind
 from scalesim.templates import TEMPLATES, load_built
 
 ROOT = Path(__file__).resolve().parents[2]
 OPTIONS = GenerateOptions(namespace="demo", image_registry="registry.example/demo")
-SPECS = sorted((ROOT / "examples").glob("*.yaml")) + [ROOT / "tests/generate/control.yaml"]
+SPECS = [*sorted((ROOT / "examples").glob("*.yaml")), ROOT / "tests/generate/control.yaml"]
 # Templates whose parameters switch a controller on (or its other form)
 VARIANTS = [("work-queue", {"keda": True}), ("load-balanced-service", {"autoscale": True}),
             ("canary", {"traffic_routing": False})]
@@ -179,18 +179,6 @@ def assert_same_rollout(component: Component, again: Component, name: str) -> No
     assert back is not None, name
     assert list(again.versions) == [back.to], name
     assert rollout_terms(back) == rollout_terms(spec), name
-
-
-def rollout_terms(rollout: Rollout) -> dict[str, Any]:
-    """What a rollout says in the files: all but `to` and `at`; an analysis that measures
-    once by default (a step's, pre/post-promotion) with its count filled in."""
-    data = rollout.model_dump(exclude={"to", "at"})
-    once = [step["analysis"] for step in data["steps"] if step["analysis"]] + \
-        [data[name] for name in ("pre_promotion_analysis", "post_promotion_analysis")
-         if data[name]]
-    for analysis in once:
-        analysis["count"] = analysis["count"] or 1
-    return data
 
 
 def generate_again(system: System, back: System) -> None:

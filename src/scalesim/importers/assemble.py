@@ -84,6 +84,11 @@ def assemble(draft: Draft) -> Imported:
     spec.data["components"] = {}
     for key, component in draft.components.items():
         _component(spec, draft, key, component, kinds, roles, name_of)
+    rolled = [name for name, data in spec.data["components"].items() if "rollout" in data]
+    if len(rolled) > 1:
+        draft.note(f"{len(rolled)} components roll out at the same PLACEHOLDER time "
+                   f"(rollout.at: {', '.join(rolled)}): keep the rollouts you want to "
+                   "simulate, or start them at different times")
     _workloads(spec, draft, kinds, roles, name_of)
     _faults(spec, draft, name_of)
     renamed = names.mapped

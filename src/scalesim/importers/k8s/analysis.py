@@ -30,7 +30,7 @@ from scalesim.spec.units import format_duration
 GROUP = "argoproj.io"
 PERCENTILES = {0.5: "p50", 0.9: "p90", 0.95: "p95", 0.99: "p99", 0.999: "p999"}
 CHECKS = frozenset({"error_rate", "mean", *PERCENTILES.values()})
-UNITS = {"milliseconds": 1e-3, "seconds": 1.0, "microseconds": 1e-6}
+UNITS = {"milliseconds": "ms", "seconds": "s", "microseconds": "us"}
 SETTINGS = (("interval", "interval"), ("count", "count"), ("initialDelay", "initial_delay"),
             ("failureLimit", "failure_limit"), ("inconclusiveLimit", "inconclusive_limit"),
             ("consecutiveErrorLimit", "consecutive_error_limit"))
@@ -123,15 +123,15 @@ def _check(block: Block, template: Manifest, metric: dict[str, Any], path: str) 
         return f"has no Prometheus query (provider {kinds})"
     quantile = _QUANTILE.search(query)
     five_xx = _FIVE_XX.search(query)
-    factor = 1.0
+    unit = ""
     if quantile is not None or ("_sum" in query and "_count" in query):
         name = PERCENTILES.get(float(quantile.group(1))) if quantile else "mean"
         if name is None:
             return f"is quantile {quantile.group(1) if quantile else ''}, not one the spec checks"
-        unit = _UNIT.search(query)
-        if unit is None:
+        named = _UNIT.search(query)
+        if named is None:
             return "measures a latency whose unit its name does not say"
-        factor, higher_is_better = UNITS[unit.group(1)], False
+        unit, higher_is_better = UNITS[named.group(1)], False
     elif five_xx is not None and "/" in query:
         name, higher_is_better = "error_rate", five_xx.group(1) == "!~"
     else:
@@ -165,5 +165,5 @@ def _check(block: Block, template: Manifest, metric: dict[str, Any], path: str) 
         return "has an error-rate threshold outside 0–1"
     for key, (value, seen) in values.items():
         block.put((name, key), round(value, 9) if name == "error_rate" else
-                  format_duration(value * factor), seen)
+                  f"{value:.15g}{unit}", seen)  # in the metric's own unit
     return ""

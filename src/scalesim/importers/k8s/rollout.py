@@ -131,11 +131,11 @@ def _canary(manifest: Manifest, cluster: Cluster, component: Component,
         provider = ", ".join(canary["trafficRouting"]) or "a provider"
         block.put(("traffic_routing",), True, manifest.seen_in(
             canary, "trafficRouting", f"{path}.trafficRouting ({provider}: exact weights)"))
-    written = 0
+    kept_before = []        # per Argo step: the spec steps before it (some are left out)
     for index, step in enumerate(steps):
-        if _step(block, ("steps", written), manifest, cluster, step,
-                 manifest.seen_in(steps, index, f"{path}.steps[{index}]")):
-            written += 1
+        kept_before.append(len(block.data.get("steps", [])))
+        _step(block, ("steps", kept_before[-1]), manifest, cluster, step,
+              manifest.seen_in(steps, index, f"{path}.steps[{index}]"))
     background = canary.get("analysis")
     if isinstance(background, dict):
         found = analysis.read(cluster, manifest, background, manifest.seen_in(
@@ -143,9 +143,13 @@ def _canary(manifest: Manifest, cluster: Cluster, component: Component,
         if found is not None:
             block.graft(("analysis",), found)
             start = whole(background.get("startingStep"))
-            if start is not None:
-                block.put(("analysis", "starting_step"), start, manifest.seen_in(
-                    background, "startingStep", f"{path}.analysis.startingStep"))
+            if start is not None and start >= 0:
+                kept = kept_before[start] if start < len(kept_before) else \
+                    len(block.data.get("steps", []))
+                seen = manifest.seen_in(background, "startingStep",
+                                        f"{path}.analysis.startingStep")
+                block.put(("analysis", "starting_step"), kept, seen if kept == start else
+                          f"{seen}: {start}, which is {kept} without the steps left out")
     _delays(block, manifest, cluster, canary, path, routed)
     for name in NOT_MODELLED_CANARY:
         if canary.get(name):
@@ -154,15 +158,15 @@ def _canary(manifest: Manifest, cluster: Cluster, component: Component,
 
 
 def _step(block: Block, at: tuple[str, int], manifest: Manifest, cluster: Cluster,
-          step: Any, seen: Seen) -> bool:
-    """Put one canary step at `at`; False (noted) when the spec has no such step."""
+          step: Any, seen: Seen) -> None:
+    """Put one canary step at `at`, or note why the spec has no such step."""
     if not isinstance(step, dict) or len(step) != 1:
         cluster.draft.note(f"{manifest.title}: {seen.field} is not one step; left out")
-        return False
+        return
     kind, body = next(iter(step.items()))
     if kind == "setWeight" and whole(body) is not None and 0 <= body <= 100:
         block.put((*at, "set_weight"), f"{body}%", seen)
-        return True
+        return
     if kind == "pause":
         duration = mapping(body).get("duration")   # a bare number is seconds
         seconds = go_duration(f"{duration}s" if whole(duration) is not None or (
@@ -172,15 +176,14 @@ def _step(block: Block, at: tuple[str, int], manifest: Manifest, cluster: Cluste
         else:
             block.put((*at, "pause"), PAUSE, f"{MARK}: {seen.file}:{seen.line} pauses until "
                       "someone runs `kubectl argo rollouts promote`: how long until they do")
-        return True
+        return
     if kind == "analysis":
         found = analysis.read(cluster, manifest, body, seen)
         if found is not None:
             block.graft((*at, "analysis"), found)
-        return found is not None
+        return
     reason = "is not simulated" if kind in NOT_MODELLED_STEPS else "is not a step the spec has"
     cluster.draft.note(f"{manifest.title}: {seen.field} ({kind}) {reason}; left out")
-    return False
 
 
 def _delays(block: Block, manifest: Manifest, cluster: Cluster, node: dict[str, Any],
