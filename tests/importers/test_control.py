@@ -20,6 +20,7 @@ from scalesim.importers.assemble import assemble
 from scalesim.importers.k8s import read_cluster
 from scalesim.importers.k8s.rollout import SUGGESTED_STEPS
 from scalesim.importers.sources import parse
+from scalesim.sim import simulate
 from scalesim.spec import System, load_spec_text
 
 OPTIONS = GenerateOptions(namespace="demo", image_registry="registry.example/demo")
@@ -442,6 +443,19 @@ def test_keda_rabbitmq_and_kafka_scaled_objects(tmp_path: Path) -> None:
     assert any("spec.triggers[1] (cron) has no spec counterpart" in note
                for note in imported.notes)
     assert "backlog: 10 # messages per replica: KEDA's default lagThreshold 10" in imported.text
+    assert [c.prefetch for c in system.components["rabbitmq"].consumers] == [1]
+
+
+def test_the_imported_keda_consumer_starts_from_zero_at_its_polling_interval(
+        tmp_path: Path) -> None:
+    """KEDA's state machine on the imported numbers: nothing waits at the 0 s poll; at the
+    10 s poll (pollingInterval) 10/s of publishes exceed activationValue 5, so 0 → 1."""
+    manifest = tmp_path / "workers.yaml"
+    manifest.write_text(KEDA)
+    text = import_k8s([str(manifest)]).text
+    result = simulate(load_spec_text(text, "workers.yaml", ["simulation.duration=12s"]))
+    events = result["components"]["mailer"]["scaling"]["events"]
+    assert [(e["t_s"], e["from"], e["to"]) for e in events] == [(10.0, 0, 1)]
 
 
 ARGO = """\

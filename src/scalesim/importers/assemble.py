@@ -40,6 +40,8 @@ CALL_ORDER = (f"{MARK}: order and share unknown; each call runs once per request
 NO_CPU = f"{MARK}: no CPU request or limit; set the requests one replica serves at once"
 MEASURE_HITS = f"{MARK}: share of reads the cache answers (its hit and miss counters)"
 CONCURRENCY = f"{MARK}: deliveries in flight at once (the consumer's prefetch × replicas)"
+PREFETCH = (f"{MARK}: deliveries in flight per consumer replica (its prefetch), so the "
+            "subscription grows with the autoscaled replicas")
 
 @dataclass(frozen=True)
 class Imported:
@@ -171,15 +173,19 @@ def _component(spec: _Spec, draft: Draft, key: str, component: Component,
 def _consumers(spec: _Spec, draft: Draft, base: Path,
                consumers: dict[str, Seen | str], name_of: dict[str, str]) -> None:
     entries = []
-    for consumer in consumers:
+    for index, (consumer, why) in enumerate(consumers.items()):
         component = draft.components[consumer]
         replicas = component.replicas.value if component.replicas is not None else 1
         workers = component.workers.value if component.workers is not None else 1
-        entries.append({"to": name_of[consumer], "concurrency": max(1, replicas * workers)})
-    spec.data["components"][base[1]]["consumers"] = entries
-    for index, why in enumerate(consumers.values()):
+        entries.append({"to": name_of[consumer]})
         spec.comment((*base, "consumers", index, "to"), why)
-        spec.comment((*base, "consumers", index, "concurrency"), CONCURRENCY)
+        if component.autoscale is not None:    # deliveries follow the replicas it scales to
+            entries[-1]["prefetch"] = workers
+            spec.comment((*base, "consumers", index, "prefetch"), PREFETCH)
+        else:
+            entries[-1]["concurrency"] = max(1, replicas * workers)
+            spec.comment((*base, "consumers", index, "concurrency"), CONCURRENCY)
+    spec.data["components"][base[1]]["consumers"] = entries
 
 
 def _calls(spec: _Spec, draft: Draft, caller: str, path: Path, kinds: dict[str, Kind],
