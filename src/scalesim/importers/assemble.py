@@ -20,6 +20,7 @@ from scalesim.importers.roles import Roles, decide
 from scalesim.importers.sources import Seen
 from scalesim.importers.writer import to_text
 from scalesim.spec import System
+from scalesim.spec.bounds import MAX_REPLICAS_TOTAL
 from scalesim.spec.errors import Path, SpecError
 from scalesim.spec.loader import load_spec_text
 from scalesim.spec.model import Kind
@@ -93,6 +94,10 @@ def assemble(draft: Draft) -> Imported:
                    "simulate, or start them at different times")
     _workloads(spec, draft, kinds, roles, name_of)
     _faults(spec, draft, name_of)
+    total = sum(c.get("replicas", 1) for c in spec.data["components"].values())
+    if total > MAX_REPLICAS_TOTAL:
+        raise fail(draft.source, 0, f"the files run {total:,} replicas; a spec simulates at "
+                   f"most {MAX_REPLICAS_TOTAL:,} in all")
     renamed = names.mapped
     header = _header(draft, renamed)
     text = to_text(spec.data, spec.comments, header)
@@ -172,7 +177,7 @@ def _component(spec: _Spec, draft: Draft, key: str, component: Component,
 
 def _consumers(spec: _Spec, draft: Draft, base: Path,
                consumers: dict[str, Seen | str], name_of: dict[str, str]) -> None:
-    entries = []
+    entries: list[dict[str, Any]] = []
     for index, (consumer, why) in enumerate(consumers.items()):
         component = draft.components[consumer]
         replicas = component.replicas.value if component.replicas is not None else 1

@@ -155,7 +155,7 @@ def _trigger(block: Block, manifest: Manifest, cluster: Cluster, component: Comp
                "replica and queue backlog)"
     if queue is None:
         return f"({kind}): its queue is not a component in the files"
-    if kind == "rabbitmq" and metadata.get("mode") not in (None, "QueueLength"):
+    if kind == "rabbitmq" and str(metadata.get("mode", "QueueLength")) != "QueueLength":
         return f"(rabbitmq mode {metadata.get('mode')}) scales on a rate, not the backlog"
     return _queue_metric(block, manifest, queue_trigger, metadata, queue, seen, kind)
 
@@ -191,7 +191,7 @@ def _queue_metric(block: Block, manifest: Manifest, trigger: QueueTrigger,
 
 def _on_a_queue(trigger: Any) -> bool:
     """A queue scaler, or a Prometheus query that does not count requests (a backlog)."""
-    if not isinstance(trigger, dict) or trigger.get("type") not in QUEUES:
+    if not isinstance(trigger, dict) or str(trigger.get("type")) not in QUEUES:
         return False
     metadata = mapping(trigger.get("metadata"))
     return trigger["type"] != "prometheus" or \

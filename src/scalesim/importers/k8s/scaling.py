@@ -68,7 +68,7 @@ def behavior(block: Block, manifest: Manifest, cluster: Cluster, node: Any, path
         if window is not None:
             block.put((spec_name, "stabilization"), f"{window}s", manifest.seen_in(
                 rules, "stabilizationWindowSeconds", f"{here}.stabilizationWindowSeconds"))
-        select = rules.get("selectPolicy")
+        select = str(rules.get("selectPolicy"))
         if select in SELECT:
             block.put((spec_name, "select"), SELECT[select], manifest.seen_in(
                 rules, "selectPolicy", f"{here}.selectPolicy"))
