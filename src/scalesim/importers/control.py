@@ -65,7 +65,8 @@ def scales_to_zero(control: Block) -> bool:
 def _named(block: Block, name_of: dict[str, str]) -> Block:
     """A copy whose component keys are spec names."""
     named = Block(block.seen, block.origin, copy.deepcopy(block.data),
-                  dict(block.comments), list(block.refs))
+                  {path: list(texts) for path, texts in block.comments.items()},
+                  list(block.refs))
     for path in named.refs:
         node: Any = named.data
         for part in path[:-1]:

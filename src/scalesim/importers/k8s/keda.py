@@ -78,11 +78,16 @@ def scaled_object(manifest: Manifest, cluster: Cluster) -> None:
                            f"spec has no autoscale; not imported as autoscale (the cluster "
                            f"scales {component.name} on its backlog: add `autoscale` to "
                            "simulate that)")
-        return
-    if component.autoscale is not None and component.autoscale.origin != manifest.title:
+    elif component.autoscale is not None and component.autoscale.origin != manifest.title:
         cluster.draft.note(f"{manifest.title}: {component.name} is scaled by "
                            f"{component.autoscale.origin} already; left out")
-        return
+    else:
+        component.autoscale = _autoscale(manifest, cluster, component, triggers, queues)
+
+
+def _autoscale(manifest: Manifest, cluster: Cluster, component: Component, triggers: list[Any],
+               queues: dict[int, str | None]) -> Block | None:
+    spec = manifest.spec
     block = Block(f"from {manifest.file}:{manifest.line}: {manifest.title}", manifest.title)
     _bounds(block, manifest)
     for field_name, spec_name in (("pollingInterval", "polling"), ("cooldownPeriod", "cooldown")):
@@ -102,11 +107,11 @@ def scaled_object(manifest: Manifest, cluster: Cluster) -> None:
     if not block.data.get("metrics"):
         cluster.draft.note(f"{manifest.title}: none of its triggers maps to the spec; not "
                            "imported as autoscale")
-        return
+        return None
     if block.data["min"] == 0 and not any("queue" in m for m in block.data["metrics"]):
         block.put(("min",), 1, "only a queue metric scales to zero in the spec (KEDA also "
                   "activates on other triggers)")
-    component.autoscale = block
+    return block
 
 
 def _bounds(block: Block, manifest: Manifest) -> None:
