@@ -9,9 +9,9 @@ import pytest
 from tests.importers import boutique
 
 from scalesim.importers import ImportFailed, import_k8s
-from scalesim.importers.envoy import ISTIO_UNLIMITED
 from scalesim.sim import simulate
 from scalesim.spec import System, load_spec_text
+from scalesim.spec.bounds import MAX_CONCURRENCY
 from scalesim.spec.checks import iter_calls
 from scalesim.spec.model import Call, Kind
 from scalesim.spec.resilience import ConnectionPool, OutlierDetection
@@ -83,7 +83,7 @@ def test_service_entries_are_external_components(tmp_path: Path) -> None:
 def test_destination_rules_and_faults(demo: System) -> None:
     cart = demo.components["cartservice"]
     assert cart.connection_pool == ConnectionPool(
-        max_connections=100, max_pending_requests=10, max_requests=ISTIO_UNLIMITED)
+        max_connections=100, max_pending_requests=10, max_requests=MAX_CONCURRENCY)
     assert cart.outlier_detection == OutlierDetection(
         consecutive_5xx=7, interval="5s", base_ejection_time="1m", max_ejection_percent=0.5)
     assert demo.components["currencyservice"].balancer.value == "least_requests"
@@ -109,7 +109,10 @@ def test_the_imported_demo_simulates(tmp_path: Path) -> None:
 def test_entry_points_and_what_is_not_imported(tmp_path: Path) -> None:
     imported = import_k8s(boutique.write(tmp_path))
     assert [w.to for w in imported.system.workloads] == ["frontend"]
-    assert any("HorizontalPodAutoscaler frontend" in note for note in imported.notes)
+    autoscale = imported.system.components["frontend"].autoscale
+    assert autoscale is not None and (autoscale.min, autoscale.max) == (3, 10)
+    # 70 % of the 100m request is 0.07 cores: 7 % of the one worker its 200m limit gives
+    assert [m.cpu for m in autoscale.metrics] == [pytest.approx(0.07)]
     assert any("10 ServiceAccount" in note for note in imported.notes)
     assert imported.system.name == tmp_path.name.replace("_", "-")   # the folder's
     assert "# from " + str(tmp_path / "kubernetes-manifests.yaml") + ":7: Deployment " \
@@ -273,4 +276,7 @@ def test_rollouts_daemonsets_and_gateway_api_routes(tmp_path: Path) -> None:
     assert "replicas: 1 # PLACEHOLDER: a DaemonSet runs one replica per node" in imported.text
     assert [w.to for w in system.workloads] == ["web"]  # the HTTPRoute's backend
     assert [c.to for c in system.components["web"].operations["handle"].calls] == ["api"]
-    assert any("rollout strategy is not imported yet" in note for note in imported.notes)
+    web, api = (system.components[name].rollout for name in ("web", "api"))
+    assert web is not None and web.strategy == "canary"
+    assert [step.set_weight for step in web.steps] == [pytest.approx(0.2)]
+    assert api is not None and api.strategy == "blue_green"

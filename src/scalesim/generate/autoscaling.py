@@ -83,7 +83,7 @@ def not_mapped(spec: Autoscale) -> list[str]:
         if abs(value - default) > 1e-9:
             shown = f"{value * 100:g}%" if field == "tolerance" else f"{value:g}s"
             notes.append(f"{field} {shown} is the controller flag {flag}")
-    if abs(spec.window - spec.sync_period) > 1e-9 and abs(spec.window - 15.0) > 1e-9:
+    if abs(spec.window - 15.0) > 1e-9:     # metrics-server's default resolution
         notes.append(f"window {spec.window:g}s is metrics-server's --metric-resolution")
     return notes
 

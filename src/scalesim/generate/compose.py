@@ -81,7 +81,8 @@ def _service(system: System, view: ServiceView, registry: str) -> dict[str, Any]
         service["ports"] = [str(HTTP_PORT)]  # an ephemeral host port: works with replicas
     service["healthcheck"] = _healthcheck(system, view.name)
     component = system.components[view.name]
-    service["deploy"] = {"replicas": component.replicas}
+    # Compose has no autoscaler to start a consumer that scales from zero: run one.
+    service["deploy"] = {"replicas": max(1, component.replicas)}
     kind = "loadbalancer" if component.kind is Kind.GATEWAY else "clusterip"
     service["labels"] = {"kompose.service.type": kind}
     return service

@@ -17,7 +17,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from scalesim.generate.autoscaling import behavior, cpu_utilization_percent, uses_keda
+from scalesim.generate.autoscaling import (
+    NOT_MAPPED_ANNOTATION,
+    behavior,
+    cpu_utilization_percent,
+    not_mapped,
+    uses_keda,
+)
 from scalesim.generate.base import GeneratedFile, GenerateOptions
 from scalesim.generate.documents import banner, to_yaml
 from scalesim.generate.naming import PROMETHEUS, check_names, dns_label, env_name, fqdn
@@ -119,8 +125,11 @@ def scaled_object(system: System, consumer: str, namespace: str) -> dict[str, An
                          "maxReplicaCount": max_replicas(system, consumer),
                          "triggers": [trigger(system, queue, consumer, namespace)
                                       for queue in consumed_queues(system, consumer)]}}
-    return {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
-            "metadata": {"name": dns_label(consumer), "namespace": namespace},
+    metadata: dict[str, Any] = {"name": dns_label(consumer), "namespace": namespace}
+    notes = not_mapped(autoscale)       # KEDA's HPA follows the same controller flags
+    if notes:
+        metadata["annotations"] = {NOT_MAPPED_ANNOTATION: "; ".join(notes)}
+    return {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": metadata,
             "spec": {"scaleTargetRef": target,
                      "pollingInterval": round(autoscale.polling),
                      "cooldownPeriod": round(autoscale.cooldown),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from scalesim.importers import control
 from scalesim.importers.draft import MARK, Component, Draft, Fact, Route
 from scalesim.importers.envoy import ISTIO_DEFAULT_RETRIES, ISTIO_RETRY_ON, retry
 from scalesim.importers.errors import fail
@@ -19,6 +20,7 @@ from scalesim.importers.roles import Roles, decide
 from scalesim.importers.sources import Seen
 from scalesim.importers.writer import to_text
 from scalesim.spec import System
+from scalesim.spec.bounds import MAX_REPLICAS_TOTAL
 from scalesim.spec.errors import Path, SpecError
 from scalesim.spec.loader import load_spec_text
 from scalesim.spec.model import Kind
@@ -39,6 +41,8 @@ CALL_ORDER = (f"{MARK}: order and share unknown; each call runs once per request
 NO_CPU = f"{MARK}: no CPU request or limit; set the requests one replica serves at once"
 MEASURE_HITS = f"{MARK}: share of reads the cache answers (its hit and miss counters)"
 CONCURRENCY = f"{MARK}: deliveries in flight at once (the consumer's prefetch × replicas)"
+PREFETCH = (f"{MARK}: deliveries in flight per consumer replica (its prefetch), so the "
+            "subscription grows with the autoscaled replicas")
 
 @dataclass(frozen=True)
 class Imported:
@@ -83,8 +87,17 @@ def assemble(draft: Draft) -> Imported:
     spec.data["components"] = {}
     for key, component in draft.components.items():
         _component(spec, draft, key, component, kinds, roles, name_of)
+    rolled = [name for name, data in spec.data["components"].items() if "rollout" in data]
+    if len(rolled) > 1:
+        draft.note(f"{len(rolled)} components roll out at the same PLACEHOLDER time "
+                   f"(rollout.at: {', '.join(rolled)}): keep the rollouts you want to "
+                   "simulate, or start them at different times")
     _workloads(spec, draft, kinds, roles, name_of)
     _faults(spec, draft, name_of)
+    total = sum(c.get("replicas", 1) for c in spec.data["components"].values())
+    if total > MAX_REPLICAS_TOTAL:
+        raise fail(draft.source, 0, f"the files run {total:,} replicas; a spec simulates at "
+                   f"most {MAX_REPLICAS_TOTAL:,} in all")
     renamed = names.mapped
     header = _header(draft, renamed)
     text = to_text(spec.data, spec.comments, header)
@@ -113,9 +126,14 @@ def _component(spec: _Spec, draft: Draft, key: str, component: Component,
     tech = component.tech or component.guess.tech
     if tech:
         data["tech"] = tech
+    controls = control.fit(draft, key, component, kind, roles, name_of)
     if component.replicas is not None:
-        data["replicas"] = component.replicas.value
-        spec.comment((*base, "replicas"), component.replicas.seen)
+        replicas = component.replicas
+        if replicas.value == 0 and not control.scales_to_zero(controls):
+            replicas = Fact(1, f"{replicas.seen} is 0 (scaled down); a spec component runs at "
+                            "least one unless KEDA scales it to zero")
+        data["replicas"] = replicas.value
+        spec.comment((*base, "replicas"), replicas.seen)
     if kind is not Kind.EXTERNAL and kind is not Kind.QUEUE:
         if component.workers is not None:
             data["workers"] = component.workers.value
@@ -133,6 +151,10 @@ def _component(spec: _Spec, draft: Draft, key: str, component: Component,
         data["health"] = {which: fact.value for which, fact in component.health.items()}
         for which, fact in component.health.items():
             spec.comment((*base, "health", which), fact.seen)
+    data.update(controls.data)
+    for path, texts in controls.comments.items():
+        for text in texts:
+            spec.comment((*base, *path), text)
     if kind is Kind.QUEUE:
         _consumers(spec, draft, base, roles.consumers.get(key, {}), name_of)
         return
@@ -155,16 +177,20 @@ def _component(spec: _Spec, draft: Draft, key: str, component: Component,
 
 def _consumers(spec: _Spec, draft: Draft, base: Path,
                consumers: dict[str, Seen | str], name_of: dict[str, str]) -> None:
-    entries = []
-    for consumer in consumers:
+    entries: list[dict[str, Any]] = []
+    for index, (consumer, why) in enumerate(consumers.items()):
         component = draft.components[consumer]
         replicas = component.replicas.value if component.replicas is not None else 1
         workers = component.workers.value if component.workers is not None else 1
-        entries.append({"to": name_of[consumer], "concurrency": max(1, replicas * workers)})
-    spec.data["components"][base[1]]["consumers"] = entries
-    for index, why in enumerate(consumers.values()):
+        entries.append({"to": name_of[consumer]})
         spec.comment((*base, "consumers", index, "to"), why)
-        spec.comment((*base, "consumers", index, "concurrency"), CONCURRENCY)
+        if component.autoscale is not None:    # deliveries follow the replicas it scales to
+            entries[-1]["prefetch"] = workers
+            spec.comment((*base, "consumers", index, "prefetch"), PREFETCH)
+        else:
+            entries[-1]["concurrency"] = max(1, replicas * workers)
+            spec.comment((*base, "consumers", index, "concurrency"), CONCURRENCY)
+    spec.data["components"][base[1]]["consumers"] = entries
 
 
 def _calls(spec: _Spec, draft: Draft, caller: str, path: Path, kinds: dict[str, Kind],
@@ -176,7 +202,8 @@ def _calls(spec: _Spec, draft: Draft, caller: str, path: Path, kinds: dict[str, 
         index = len(calls)
         call: dict[str, Any] = {"to": name_of[target]}
         spec.comment((*path, index, "to"), seen[0])
-        if kinds[target] is Kind.QUEUE or (source, target) in roles.made_async:
+        waited = _waited_for(draft.components[target], source)
+        if (kinds[target] is Kind.QUEUE and not waited) or (source, target) in roles.made_async:
             call["async"] = True
             if kinds[target] is Kind.QUEUE:
                 spec.comment((*path, index, "async"), "publishing to a queue waits for no "
@@ -185,6 +212,13 @@ def _calls(spec: _Spec, draft: Draft, caller: str, path: Path, kinds: dict[str, 
             _settings(spec, draft, caller, target, call, (*path, index))
         calls.append(call)
     return calls
+
+
+def _waited_for(callee: Component, caller: str) -> bool:
+    """A route that bounds or retries the calls waits for their answer (a publish to an
+    HTTP queue API waits for the broker's acknowledgement)."""
+    route = callee.routes.get(caller) or callee.routes.get(None)
+    return route is not None and any((route.timeout, route.deadline, route.retry))
 
 
 def _settings(spec: _Spec, draft: Draft, caller: str, target: str, call: dict[str, Any],

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any, Generic, TypeVar
 
 from scalesim.importers.kinds import Guess
 from scalesim.importers.sources import Seen
+from scalesim.spec.errors import Path
 from scalesim.spec.model import Kind
 
 T = TypeVar("T")
 MARK = "PLACEHOLDER"   # the word marking every value no file holds
+NEW_VERSION = "next"   # the version an imported rollout moves to (the files do not name it)
 _POD_ORDINAL = re.compile(r"^[a-z0-9-]+-\d+$")
 
 
@@ -51,6 +54,50 @@ class Route:
 
 
 @dataclass
+class Block:
+    """A nested spec block read from one or more objects (an `autoscale`, a `rollout`):
+    plain data, and per path inside it where that value came from. `refs` are the paths
+    whose value is a component key, written as that component's spec name."""
+
+    seen: Seen | str                     # the object it comes from: the block's comment
+    origin: str = ""                     # that object's kind and name
+    data: dict[str, Any] = field(default_factory=dict)
+    comments: dict[Path, list[Seen | str]] = field(default_factory=dict)
+    refs: list[Path] = field(default_factory=list)
+
+    def put(self, path: Path, value: Any, seen: Seen | str | None = None) -> None:
+        """Set the value at `path` (an int appends to, or reaches into, a list)."""
+        node: Any = self.data
+        for part, after in pairwise(path):
+            empty: Any = [] if isinstance(after, int) else {}
+            if isinstance(node, list):
+                assert isinstance(part, int)
+                if part == len(node):
+                    node.append(empty)
+                node = node[part]
+            else:
+                node = node.setdefault(part, empty)
+        last = path[-1]
+        if isinstance(node, list) and last == len(node):
+            node.append(value)
+        else:
+            node[last] = value
+        if seen is not None:
+            self.comment(path, seen)
+
+    def comment(self, path: Path, seen: Seen | str) -> None:
+        self.comments.setdefault(path, []).append(seen)
+
+    def graft(self, path: Path, other: Block) -> None:
+        """Put another block's data, comments and references at `path`."""
+        self.put(path, other.data, other.seen)
+        for sub, texts in other.comments.items():
+            for text in texts:
+                self.comment((*path, *sub), text)
+        self.refs += [(*path, *ref) for ref in other.refs]
+
+
+@dataclass
 class Component:
     key: str                  # unique identity in the input, e.g. 'shop/orders'
     name: str                 # the source name
@@ -60,6 +107,7 @@ class Component:
     tech: str | None = None
     replicas: Fact[int] | None = None
     workers: Fact[int] | None = None
+    cpu_request: Fact[float] | None = None   # cores the main container requests (HPA CPU)
     health: dict[str, Fact[dict[str, Any]]] = field(default_factory=dict)
     balancer: Fact[str] | None = None
     connection_pool: Fact[dict[str, Any]] | None = None
@@ -72,6 +120,9 @@ class Component:
     routes: dict[str | None, Route] = field(default_factory=dict)  # caller key (None: any)
     faults: list[Fact[dict[str, Any]]] = field(default_factory=list)
     http: bool = True          # HTTP or gRPC: a mesh routes (and retries) its calls
+    autoscale: Block | None = None
+    rollout: Block | None = None
+    managed_by_scalesim: bool = False   # written by `scalesim generate` (its label)
 
     @property
     def final_kind(self) -> Kind:

@@ -26,7 +26,6 @@ CONDITIONS: dict[str, frozenset[str]] = {
 }
 ISTIO_RETRY_ON = "connect-failure,refused-stream,unavailable,cancelled"
 ISTIO_DEFAULT_RETRIES = 2           # when a route omits `retries` (MeshConfig default)
-ISTIO_UNLIMITED = 2**32 - 1         # Istio's connection-pool defaults
 BACKOFF_MAX_PER_BASE = 10           # Envoy: max_interval defaults to 10 × base
 LOAD_BALANCERS = {"ROUND_ROBIN": "round_robin", "RANDOM": "random",
                   "LEAST_REQUEST": "least_requests", "LEAST_CONN": "least_requests"}

@@ -94,6 +94,10 @@ def _references(draft: Draft, kinds: dict[str, Kind]) -> Roles:
                 f"({seen[0].file}:{seen[0].line})")
         else:
             roles.publishes[source, target] = seen
+    for key, component in draft.components.items():     # KEDA says so without an address
+        for queue, seen_queue in component.consumes.items():
+            if kinds.get(queue) is Kind.QUEUE and (key, queue) not in roles.publishes:
+                roles.consumers.setdefault(queue, {}).setdefault(key, seen_queue)
     return roles
 
 

@@ -13,7 +13,11 @@ import math
 import re
 from dataclasses import dataclass
 
-_CPU = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(m?)\s*$")
+_QUANTITY = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*"
+                       r"(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?\s*$")
+_SUFFIXES = {"n": 1e-9, "u": 1e-6, "m": 1e-3, "": 1.0, "k": 1e3, "M": 1e6, "G": 1e9,
+             "T": 1e12, "P": 1e15, "E": 1e18, "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30,
+             "Ti": 2.0**40, "Pi": 2.0**50, "Ei": 2.0**60}
 _GO_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 _GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0,
              "m": 60.0, "h": 3600.0}
@@ -22,19 +26,28 @@ RULE = ("workers = cores rounded up (one request computes per core); use the thr
         "if requests wait on I/O holding a thread")
 
 
-def cpu_cores(value: object) -> float | None:
-    """'500m' -> 0.5, '2' -> 2.0, 1.5 -> 1.5; None when it is not a CPU quantity."""
+def quantity(value: object) -> float | None:
+    """A Kubernetes quantity ('500m', '2', '1.5k', '1e+06', '64Mi', or a number) as a float;
+    None when it is not one."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value) if value > 0 else None
+        return float(value)
     if not isinstance(value, str):
         return None
-    match = _CPU.match(value)
+    match = _QUANTITY.match(value)
     if match is None:
         return None
-    cores = float(match.group(1)) / (1000.0 if match.group(2) else 1.0)
-    return cores if cores > 0 else None
+    number, suffix = float(match.group(1)), match.group(2) or ""
+    if suffix[:1] in ("e", "E") and suffix not in _SUFFIXES:
+        return number * 10.0 ** int(suffix[1:])
+    return number * _SUFFIXES[suffix]
+
+
+def cpu_cores(value: object) -> float | None:
+    """'500m' -> 0.5, '2' -> 2.0, 1.5 -> 1.5; None when it is not a positive CPU quantity."""
+    cores = quantity(value)
+    return cores if cores is not None and cores > 0 else None
 
 
 @dataclass(frozen=True)

@@ -17,21 +17,32 @@ from scalesim.importers.draft import Draft, Fact
 from scalesim.importers.errors import ImportFailed, Problem
 from scalesim.importers.k8s import (
     destinationrule,
+    hpa,
     ingress,
-    scaling,
+    keda,
+    rollout,
     services,
     virtualservice,
     workloads,
 )
-from scalesim.importers.k8s.objects import DEFAULT_NAMESPACE, Cluster, Manifest, Mappers
+from scalesim.importers.k8s.objects import (
+    DEFAULT_NAMESPACE,
+    Cluster,
+    Manifest,
+    Mappers,
+    mapping,
+)
 from scalesim.importers.sources import Document, line_of
 
 Kind = tuple[str, str]  # (API group, kind)
 
 PHASES: tuple[Mappers, ...] = (
-    workloads.KINDS, workloads.LATER, services.KINDS,
+    workloads.KINDS, {**workloads.LATER, **rollout.LATER}, services.KINDS,
     {**ingress.KINDS, **virtualservice.KINDS, **destinationrule.KINDS},
-    scaling.KINDS)
+    {**hpa.KINDS, **keda.KINDS, **rollout.KINDS})
+# Read by the mappers of the objects that name them (a Rollout names its analyses).
+READ_THROUGH: frozenset[Kind] = frozenset({("argoproj.io", "AnalysisTemplate"),
+                                           ("argoproj.io", "ClusterAnalysisTemplate")})
 SKIPPED: frozenset[Kind] = frozenset({
     ("", "Namespace"), ("", "ConfigMap"), ("", "Secret"), ("", "ServiceAccount"),
     ("", "PersistentVolumeClaim"), ("", "PersistentVolume"), ("", "Endpoints"),
@@ -54,7 +65,6 @@ SKIPPED: frozenset[Kind] = frozenset({
     ("telemetry.istio.io", "Telemetry"),
     ("gateway.networking.k8s.io", "Gateway"), ("gateway.networking.k8s.io", "GatewayClass"),
     ("gateway.networking.k8s.io", "ReferenceGrant"),
-    ("argoproj.io", "AnalysisTemplate"), ("argoproj.io", "ClusterAnalysisTemplate"),
     ("argoproj.io", "AnalysisRun"), ("keda.sh", "TriggerAuthentication"),
     ("keda.sh", "ClusterTriggerAuthentication"), ("keda.sh", "ScaledJob"),
     ("configuration.konghq.com", "KongPlugin"), ("configuration.konghq.com", "KongClusterPlugin"),
@@ -62,7 +72,8 @@ SKIPPED: frozenset[Kind] = frozenset({
     ("monitoring.coreos.com", "PrometheusRule"), ("cert-manager.io", "Certificate"),
     ("cert-manager.io", "Issuer"), ("cert-manager.io", "ClusterIssuer"),
 })
-KNOWN: frozenset[Kind] = frozenset(k for phase in PHASES for k in phase) | SKIPPED
+KNOWN: frozenset[Kind] = frozenset(k for phase in PHASES for k in phase) | SKIPPED | \
+    READ_THROUGH
 
 
 def manifests(documents: Sequence[Document], skip_unknown: bool, notes: list[str],
@@ -122,6 +133,8 @@ def _duplicates(found: list[Manifest]) -> list[Problem]:
     problems = []
     for manifest in found:
         identity = (manifest.group, manifest.kind, manifest.namespace, manifest.name)
+        if identity in first and _retargeted(first[identity], manifest):
+            continue
         if identity in first:
             other = first[identity]
             problems.append(Problem(manifest.file, manifest.line, f"{manifest.title} in "
@@ -129,6 +142,16 @@ def _duplicates(found: list[Manifest]) -> list[Problem]:
                                     f"{other.file}:{other.line}); import only one of them"))
         first.setdefault(identity, manifest)
     return problems
+
+
+def _retargeted(first: Manifest, again: Manifest) -> bool:
+    """The same HPA aimed at the Argo Rollout that takes its Deployment over — what
+    `generate` writes in argo/ after k8s/, and `kubectl apply` of both replaces: one object."""
+    if (again.group, again.kind) != ("autoscaling", "HorizontalPodAutoscaler"):
+        return False
+    kinds = sorted(str(mapping(m.spec.get("scaleTargetRef")).get("kind")) for m in (first, again))
+    rest = [{k: v for k, v in m.spec.items() if k != "scaleTargetRef"} for m in (first, again)]
+    return rest[0] == rest[1] and kinds == ["Deployment", "Rollout"]
 
 
 def read_cluster(documents: Sequence[Document], source: str, skip_unknown: bool = False,

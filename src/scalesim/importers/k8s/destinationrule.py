@@ -1,8 +1,9 @@
 """Istio DestinationRules: a component's balancer, connection pool and outlier detection.
 
 Fields the rule leaves out keep Istio's defaults, which are not always the spec's: an unset
-connection-pool limit is 2^32-1 in Istio (no limit), so it is written as such; outlier
-detection's defaults (5 errors, 10 s, 30 s, 10 %) are the spec's and are left out.
+connection-pool limit is 2^32-1 in Istio (no limit), so it is written as the spec's largest
+value (docs/spec.md, "Bounds"), which no real design reaches; outlier detection's defaults
+(5 errors, 10 s, 30 s, 10 %) are the spec's and are left out.
 """
 
 from __future__ import annotations
@@ -13,30 +14,36 @@ from scalesim.importers import envoy
 from scalesim.importers.draft import Component, Fact
 from scalesim.importers.k8s.objects import Cluster, Manifest, Mappers
 from scalesim.importers.sizing import go_duration
+from scalesim.spec import bounds
 from scalesim.spec.units import format_duration
 
-POOL = (("tcp", "maxConnections", "max_connections"),
-        ("http", "http1MaxPendingRequests", "max_pending_requests"),
-        ("http", "http2MaxRequests", "max_requests"))
+# (section, Istio field, spec field, the spec's largest value: "no limit")
+POOL = (("tcp", "maxConnections", "max_connections", bounds.MAX_CONCURRENCY),
+        ("http", "http1MaxPendingRequests", "max_pending_requests", bounds.MAX_QUEUE),
+        ("http", "http2MaxRequests", "max_requests", bounds.MAX_CONCURRENCY))
 OUTLIER_DURATIONS = (("interval", "interval"), ("baseEjectionTime", "base_ejection_time"))
 
 
 def _pool(manifest: Manifest, component: Component, pool: dict[str, Any]) -> None:
     value: dict[str, Any] = {}
-    defaulted = []
-    for section, istio_field, spec_field in POOL:
+    defaulted, unlimited = [], []
+    for section, istio_field, spec_field, largest in POOL:
         number = (pool.get(section) or {}).get(istio_field)
         if isinstance(number, int) and number >= 0:
             value[spec_field] = max(number, 1 if spec_field != "max_pending_requests" else 0)
+            if number > largest:
+                value[spec_field] = largest
+                unlimited.append(istio_field)
         else:
-            value[spec_field] = envoy.ISTIO_UNLIMITED
+            value[spec_field] = largest
             defaulted.append(istio_field)
     http = pool.get("http") or {}
     if http.get("h2UpgradePolicy") == "UPGRADE":
         value["http2"] = True
     seen = manifest.seen("spec.trafficPolicy.connectionPool")
     why = f"{seen}" + (f"; Istio's default (no limit) for {', '.join(defaulted)}"
-                       if defaulted else "")
+                       if defaulted else "") + (
+        f"; {', '.join(unlimited)} above the spec's largest value: no limit" if unlimited else "")
     if len(defaulted) < len(POOL) or "http2" in value:
         component.connection_pool = Fact(value, why)
     retries = http.get("maxRetries")

@@ -63,6 +63,11 @@ class Manifest:
         return Seen(self.file, line_of(node, key) or self.line, self.title, path)
 
 
+def mapping(node: Any) -> dict[str, Any]:
+    """A node that should be a mapping, or an empty one when the file has something else."""
+    return node if isinstance(node, dict) else {}
+
+
 def matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
     return bool(selector) and all(labels.get(str(k)) == str(v) for k, v in selector.items())
 
@@ -95,6 +100,24 @@ class Cluster:
         parts = host.lower().rstrip(".").split(".")
         service_namespace = parts[1] if len(parts) > 1 else namespace
         return list(self.service_targets.get((service_namespace, parts[0]), []))
+
+    def find(self, group: str, kind: str, namespace: str | None, name: str) -> Manifest | None:
+        """The object of that kind and name (in `namespace`, or cluster-wide when None)."""
+        return next((m for m in self.manifests if (m.group, m.kind, m.name) == (group, kind, name)
+                     and (namespace is None or m.namespace == namespace)), None)
+
+    def scale_target(self, namespace: str, ref: Any) -> str | None:
+        """The component a scaleTargetRef names: a workload in the files, or the Deployment
+        an Argo Rollout takes over (`workloadRef`)."""
+        if not isinstance(ref, dict) or not isinstance(ref.get("name"), str):
+            return None
+        if ref.get("kind") == "Rollout":
+            rollout = self.find("argoproj.io", "Rollout", namespace, ref["name"])
+            workload = rollout.spec.get("workloadRef") if rollout is not None else None
+            if isinstance(workload, dict) and isinstance(workload.get("name"), str):
+                ref = workload
+        key = f"{namespace}/{ref['name']}"
+        return key if key in self.draft.components else None
 
     def qualified(self, name: str, namespace: str) -> tuple[str, ...]:
         return (f"{name}.{namespace}", f"{name}.{namespace}.svc",

@@ -1,75 +1,141 @@
-"""HPA, KEDA and Argo Rollouts strategies: the control objects of a component.
+"""What HorizontalPodAutoscalers and KEDA ScaledObjects share, read back in the spec's terms:
+the scaling behavior, CPU and request-rate targets, and the controller flags.
 
-Today the spec has no `autoscale` or `rollout` (they arrive with issue 8), so these objects
-say only what the spec can hold already: a KEDA ScaledObject scaling a Deployment on a
-queue's backlog shows that the Deployment consumes that queue. Everything else they set is
-reported as not imported. Their mapping onto `autoscale`/`rollout` belongs in this module.
+- **Behavior.** `behavior.scaleUp/scaleDown` (KEDA: `advanced.horizontalPodAutoscalerConfig.
+  behavior`) become `scale_up`/`scale_down` field by field; what a direction leaves out keeps
+  Kubernetes' default, which is the spec's.
+- **CPU.** The HPA measures utilization against the container's CPU request; the spec's
+  target is the share of worker time computing, a computing worker being one core. The same
+  cores per replica give cpu = utilization × request / workers — the inverse of generate's
+  averageUtilization = cpu × workers / request — as a whole percent, at most 100 %.
+- **Requests per second.** A per-pod average of a metric that counts requests.
+- **Controller flags** (`sync_period`, `tolerance`, …) are not fields of any object; ScaleSim's
+  generator lists them in the `scalesim.io/not-mapped` annotation when they differ from
+  Kubernetes' defaults, and they are read back from there.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from scalesim.importers.k8s.objects import Cluster, Manifest, Mappers
+from scalesim.importers.draft import Block, Component
+from scalesim.importers.k8s.objects import Cluster, Manifest
 
-# KEDA trigger type -> the metadata key naming the queue (or its address)
-QUEUE_KEYS = {"rabbitmq": ("hostFromEnv", "host"), "kafka": ("bootstrapServers",),
-              "nats-jetstream": ("natsServerMonitoringEndpoint",), "redis": ("address",)}
-
-
-def _target(cluster: Cluster, manifest: Manifest, ref: Any) -> str | None:
-    if not isinstance(ref, dict) or ref.get("name") is None:
-        return None
-    key = f"{manifest.namespace}/{ref['name']}"
-    return key if key in cluster.draft.components else None
+SELECT = {"Max": "max", "Min": "min", "Disabled": "disabled"}
+DIRECTIONS = (("scaleUp", "scale_up"), ("scaleDown", "scale_down"))
+NOT_MAPPED = "scalesim.io/not-mapped"
+_FLAG = re.compile(r"^(sync_period|tolerance|cpu_initialization|initial_readiness_delay|window) "
+                   r"(\d+(?:\.\d*)?(?:e[+-]?\d+)?)(s|%) ")
+REQUEST_WORDS = ("request", "rps", "qps")     # a metric name counting requests
 
 
-def _queue(cluster: Cluster, manifest: Manifest, consumer: str,
-           trigger: dict[str, Any]) -> str | None:
-    """The queue component a trigger watches: by its address, or by the trigger's name."""
-    metadata = trigger.get("metadata") or {}
-    component = cluster.component(consumer)
-    for field_name in QUEUE_KEYS.get(str(trigger.get("type")), ()):
-        value = metadata.get(field_name)
-        if field_name == "hostFromEnv":
-            value = next((r.host for r in component.references
-                          if r.seen.field.endswith(f".env.{value}")), None)
-        if isinstance(value, str):
-            host = value.split("://", 1)[-1].rsplit("@", 1)[-1].split(",")[0].split(":")[0]
-            found = cluster.service_hosts(host, manifest.namespace)
-            if found:
-                return found[0]
-    name = trigger.get("name")
-    return cluster.draft.resolve(str(name), manifest.namespace) if name else None
+def whole(value: Any) -> int | None:
+    """An integer field's value (not a bool, not text)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def scaled_object(manifest: Manifest, cluster: Cluster) -> None:
-    consumer = _target(cluster, manifest, manifest.spec.get("scaleTargetRef"))
-    if consumer is None:
-        cluster.draft.note(f"{manifest.title}: its scale target is not in the files")
+def counts_requests(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in REQUEST_WORDS)
+
+
+def flags(block: Block, manifest: Manifest) -> None:
+    """The controller settings ScaleSim's generator notes when they differ from Kubernetes'."""
+    annotations = manifest.data["metadata"].get("annotations")
+    text = annotations.get(NOT_MAPPED) if isinstance(annotations, dict) else None
+    if not isinstance(text, str):
         return
-    triggers = manifest.spec.get("triggers") or []
-    for index, trigger in enumerate(triggers if isinstance(triggers, list) else []):
-        if not isinstance(trigger, dict):
+    seen = manifest.seen_in(annotations, NOT_MAPPED, f"metadata.annotations.{NOT_MAPPED} "
+                            "(a controller flag, not a field of the object)")
+    for part in text.split(";"):
+        match = _FLAG.match(part.strip())
+        if match is not None:
+            name, number, unit = match.groups()
+            block.put((name,), f"{float(number):g}{unit}", seen)
+
+
+def behavior(block: Block, manifest: Manifest, cluster: Cluster, node: Any, path: str) -> None:
+    """Both directions of an HPA `behavior` found at `path` of the object."""
+    if not isinstance(node, dict):
+        return
+    for k8s_name, spec_name in DIRECTIONS:
+        rules = node.get(k8s_name)
+        if not isinstance(rules, dict):
             continue
-        queue = _queue(cluster, manifest, consumer, trigger)
-        if queue is not None and queue != consumer:
-            cluster.component(consumer).consumes[queue] = manifest.seen_in(
-                triggers, index, f"spec.triggers[{index}] (scales the consumer on its backlog)")
-    cluster.draft.note(f"{manifest.title}: autoscaling is not imported yet (the spec's "
-                       "autoscale arrives with issue 8)")
+        here = f"{path}.{k8s_name}"
+        window = whole(rules.get("stabilizationWindowSeconds"))
+        if window is not None:
+            block.put((spec_name, "stabilization"), f"{window}s", manifest.seen_in(
+                rules, "stabilizationWindowSeconds", f"{here}.stabilizationWindowSeconds"))
+        select = str(rules.get("selectPolicy"))
+        if select in SELECT:
+            block.put((spec_name, "select"), SELECT[select], manifest.seen_in(
+                rules, "selectPolicy", f"{here}.selectPolicy"))
+        policies = rules.get("policies")
+        written = 0
+        for index, policy in enumerate(policies if isinstance(policies, list) else []):
+            value = _policy(policy)
+            if value is None:
+                cluster.draft.note(f"{manifest.title}: {here}.policies[{index}] is not a Pods or "
+                                   "Percent policy with a value and periodSeconds; left out")
+                continue
+            block.put((spec_name, "policies", written), value,
+                      manifest.seen_in(policies, index, f"{here}.policies[{index}]"))
+            written += 1
+        if "tolerance" in rules:
+            cluster.draft.note(f"{manifest.title}: {here}.tolerance (alpha) is not imported: "
+                               "the spec has one tolerance for both directions (the flag)")
 
 
-def hpa(manifest: Manifest, cluster: Cluster) -> None:
-    cluster.draft.note(f"{manifest.title}: autoscaling is not imported yet (the spec's "
-                       "autoscale arrives with issue 8)")
+def _policy(policy: Any) -> dict[str, Any] | None:
+    if not isinstance(policy, dict):
+        return None
+    value, period = whole(policy.get("value")), whole(policy.get("periodSeconds"))
+    if value is None or value < 1 or period is None or period < 1:
+        return None
+    if policy.get("type") == "Pods":
+        return {"pods": value, "period": f"{period}s"}
+    if policy.get("type") == "Percent":
+        return {"percent": f"{value}%", "period": f"{period}s"}
+    return None
 
 
-def rollout_strategy(manifest: Manifest, cluster: Cluster) -> None:
-    cluster.draft.note(f"{manifest.title}: the rollout strategy is not imported yet (the "
-                       "spec's rollout arrives with issue 8)")
+def cpu_share(component: Component, percent: float | None = None,
+              cores: float | None = None) -> tuple[str | None, str]:
+    """The spec's `cpu` for a target of `percent` of the CPU request, or of `cores` per
+    replica; (None, why) when the files cannot say it."""
+    workers = component.workers.value if component.workers is not None else 1
+    if percent is not None:
+        if component.cpu_request is None:
+            return None, ("the workload sets no CPU request, which a CPU utilization is "
+                          "measured against")
+        request = component.cpu_request.value
+        cores = percent / 100.0 * request
+        how = f"{percent:g}% of the {request:g}-core CPU request is {cores:g} cores per replica"
+    else:
+        assert cores is not None
+        how = f"{cores:g} cores per replica"
+    share = round(cores / workers * 100.0)
+    how += f"; over {workers} worker{'s' if workers != 1 else ''} (a computing worker is one core)"
+    if share > 100:
+        return "100%", how + f": {share}%, capped at 100% (more than a core per worker)"
+    return f"{max(1, share)}%", how
 
 
-KINDS: Mappers = {("keda.sh", "ScaledObject"): scaled_object,
-         ("autoscaling", "HorizontalPodAutoscaler"): hpa,
-         ("argoproj.io", "Rollout"): rollout_strategy}
+def rps(value: float) -> str:
+    return f"{value:g}/s"
+
+
+def take(block: Block, manifest: Manifest, cluster: Cluster, kind: str, value: str,
+         seen: Any) -> bool:
+    """Add a cpu or rps metric unless the block has that kind already (the spec takes each
+    once); False when it was left out."""
+    metrics = block.data.get("metrics", [])
+    if any(kind in metric for metric in metrics):
+        cluster.draft.note(f"{manifest.title}: a second {kind} metric is left out (the spec "
+                           "takes each kind once)")
+        return False
+    block.put(("metrics", len(metrics), kind), value, seen)
+    return True
+

@@ -13,16 +13,18 @@ from typing import Any
 from scalesim.importers.draft import MARK, Component, Fact, Reference
 from scalesim.importers.errors import ImportFailed, fail
 from scalesim.importers.hosts import hosts_in
-from scalesim.importers.k8s.objects import Cluster, Manifest, Mappers
+from scalesim.importers.k8s.objects import Cluster, Manifest, Mappers, mapping
 from scalesim.importers.kinds import guess
 from scalesim.importers.sizing import cpu_cores, estimate
 from scalesim.importers.sources import Seen, line_of
+from scalesim.spec.bounds import MAX_REPLICAS_TOTAL, MAX_WORKERS
 
 PROBES = {"readinessProbe": "readiness", "livenessProbe": "liveness"}
 PROBE_FIELDS = {"periodSeconds": "period", "timeoutSeconds": "timeout",
                 "failureThreshold": "failure_threshold", "successThreshold": "success_threshold",
                 "initialDelaySeconds": "initial_delay"}
 DURATION_FIELDS = frozenset({"period", "timeout", "initial_delay"})
+MANAGED_BY = "app.kubernetes.io/managed-by"
 
 
 def pod_template(manifest: Manifest) -> tuple[dict[str, Any], str] | None:
@@ -50,8 +52,11 @@ def workload(manifest: Manifest, cluster: Cluster) -> None:
     component = cluster.draft.add(Component(key, manifest.name, manifest.namespace,
                                             guess(image, manifest.name)))
     cluster.workloads[key] = manifest
-    metadata = template.get("metadata") or {}
-    component.labels = {str(k): str(v) for k, v in (metadata.get("labels") or {}).items()}
+    labels = mapping(mapping(template.get("metadata")).get("labels"))
+    component.labels = {str(k): str(v) for k, v in labels.items()}
+    own_labels = manifest.data["metadata"].get("labels")
+    component.managed_by_scalesim = isinstance(own_labels, dict) and \
+        own_labels.get(MANAGED_BY) == "scalesim"
     _replicas(manifest, component)
     container_path = f"{base}.spec.containers[{main_index}]"
     _workers(manifest, component, main, container_path)
@@ -78,12 +83,11 @@ def _replicas(manifest: Manifest, component: Component) -> None:
         component.replicas = Fact(1, f"{MARK}: a DaemonSet runs one replica per node; set "
                                   "the number of nodes")
         return
-    replicas = manifest.spec.get("replicas")
-    if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas >= 1:
+    replicas = _count(manifest)
+    if replicas is not None and replicas >= 1:
         component.replicas = Fact(replicas, manifest.seen("spec.replicas"))
-    elif replicas == 0:
-        component.replicas = Fact(1, f"{manifest.seen('spec.replicas')} is 0 (scaled down); "
-                                  "a spec component runs at least one")
+    elif replicas == 0:      # kept only with KEDA scaling to zero (assemble decides)
+        component.replicas = Fact(0, manifest.seen("spec.replicas"))
     else:
         component.replicas = Fact(1, f"from {manifest.file}:{manifest.line}: {manifest.title} "
                                   "sets no spec.replicas (Kubernetes' default 1)")
@@ -91,14 +95,24 @@ def _replicas(manifest: Manifest, component: Component) -> None:
 
 def _workers(manifest: Manifest, component: Component, container: dict[str, Any],
              path: str) -> None:
-    resources = container.get("resources") or {}
+    resources = mapping(container.get("resources"))
+    for which in ("requests", "limits"):   # a request left out is the limit (Kubernetes)
+        values = resources.get(which)
+        request = cpu_cores(values.get("cpu")) if isinstance(values, dict) else None
+        if request is not None:
+            component.cpu_request = Fact(request, manifest.seen_in(
+                values, "cpu", f"{path}.resources.{which}.cpu"))
+            break
     for which in ("limits", "requests"):
-        values = resources.get(which) or {}
-        cores = cpu_cores(values.get("cpu")) if isinstance(values, dict) else None
+        values = mapping(resources.get(which))
+        cores = cpu_cores(values.get("cpu"))
         if cores is not None:
             seen = manifest.seen_in(values, "cpu", f"{path}.resources.{which}.cpu")
             estimated = estimate(cores, component.guess.tech, f"{seen.file}:{seen.line} "
                                  f"({seen.field})")
+            if estimated is not None and estimated.workers > MAX_WORKERS:
+                raise fail(seen.file, seen.line, f"{manifest.title}: {cores:g} cores is more "
+                           f"than a spec simulates ({MAX_WORKERS:,} workers a replica)")
             if estimated is not None:
                 component.workers = Fact(estimated.workers, estimated.why)
             return
@@ -141,7 +155,7 @@ def _references(manifest: Manifest, cluster: Cluster, component: Component,
         for host in hosts_in(variable, value):
             component.references.append(Reference(host, manifest.namespace, seen))
     for source in container.get("envFrom") or []:
-        name = (source.get("configMapRef") or {}).get("name") if isinstance(source, dict) else None
+        name = mapping(mapping(source).get("configMapRef")).get("name")
         data = cluster.config_maps.get((manifest.namespace, str(name)))
         if data is None:
             continue
@@ -154,7 +168,7 @@ def _references(manifest: Manifest, cluster: Cluster, component: Component,
 
 def _from_config_map(cluster: Cluster, manifest: Manifest, item: dict[str, Any],
                      seen: Seen) -> tuple[Any, Seen]:
-    ref = (item.get("valueFrom") or {}).get("configMapKeyRef")
+    ref = mapping(item.get("valueFrom")).get("configMapKeyRef")
     if not isinstance(ref, dict):
         return None, seen
     data = cluster.config_maps.get((manifest.namespace, str(ref.get("name"))))
@@ -171,9 +185,21 @@ def rollout_replicas(manifest: Manifest, cluster: Cluster) -> None:
     if not isinstance(ref, dict):
         return
     key = f"{manifest.namespace}/{ref.get('name')}"
-    replicas = manifest.spec.get("replicas")
-    if key in cluster.draft.components and isinstance(replicas, int) and replicas >= 1:
+    replicas = _count(manifest)
+    if key in cluster.draft.components and replicas is not None and replicas >= 1:
         cluster.component(key).replicas = Fact(replicas, manifest.seen("spec.replicas"))
+
+
+def _count(manifest: Manifest) -> int | None:
+    """`spec.replicas` when it is a count; more than a spec simulates is an error."""
+    replicas = manifest.spec.get("replicas")
+    if not isinstance(replicas, int) or isinstance(replicas, bool):
+        return None
+    if replicas > MAX_REPLICAS_TOTAL:
+        seen = manifest.seen("spec.replicas")
+        raise fail(seen.file, seen.line, f"{manifest.title}: spec.replicas {replicas:,} is "
+                   f"more than a spec simulates ({MAX_REPLICAS_TOTAL:,} replicas in all)")
+    return replicas
 
 
 KINDS: Mappers = {("apps", "Deployment"): workload, ("apps", "StatefulSet"): workload,
