@@ -72,9 +72,10 @@ $(COMPOSE_SCHEMA): | $(STAMP)
 test: check $(COMPOSE_SCHEMA) studio-test $(STUDIO_BUILD)  ## the whole suite, in parallel
 	$(BIN)/pytest -n auto -q
 
-bench: $(STAMP)  ## speed against SimPy on the reference models; the studio's template -> results flow
+bench: $(STAMP)  ## speed against SimPy on the reference models; the studio's template -> results flow; parallel replications
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/studio_flow.py
+	$(BIN)/python benchmarks/parallel.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache test-artifacts \

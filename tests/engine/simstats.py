@@ -17,8 +17,9 @@ from typing import Any
 
 from scipy import stats
 
-from scalesim.sim import run_kernels
+from scalesim.sim.partial import merge
 from scalesim.sim.result import build_result
+from scalesim.sim.run import run_replication
 from scalesim.spec import load_spec_text
 
 Result = dict[str, Any]
@@ -54,9 +55,9 @@ def replicate(spec: str, runs: int, seed: int = 1) -> tuple[Result, list[Result]
     """The pooled result of `runs` replications and each replication's own result."""
     system = load_spec_text(spec, overrides=(f"simulation.replications={runs}",
                                              f"simulation.seed={seed}"))
-    kernels = run_kernels(system)
-    return build_result(system, seed, kernels), [build_result(system, seed, [k])
-                                                 for k in kernels]
+    partials = [run_replication(system, seed, r) for r in range(runs)]
+    return build_result(system, seed, merge(partials)), [build_result(system, seed, p)
+                                                         for p in partials]
 
 
 def check(per_run: list[Result], metric: Callable[[Result], float], truth: float,

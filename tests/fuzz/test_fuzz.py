@@ -1,7 +1,8 @@
 """Every spec ends in exit 0, 1, 2 or 3 with no traceback, whatever it holds (issue 19).
 
 Specs come from the JSON Schema and from mangled examples; each goes through validate,
-simulate (bounded: short, one replication, few events), lint, diagram, report and generate.
+simulate (bounded: short, one replication, few events), estimate, lint, diagram, report and
+generate.
 The budget is fixed: FUZZ_EXAMPLES per test (SCALESIM_FUZZ_EXAMPLES overrides it, e.g. 2000
 for a long local hunt). In CI the examples are derandomized, so every run tries the same
 ones; elsewhere they are random and hypothesis keeps failures in its database (.hypothesis/,
@@ -49,6 +50,7 @@ def every_command(spec: Path, work: Path) -> None:
     if _run("validate", str(spec)).exit_code != 0:
         return  # the rest would fail the same way, already covered by validate
     _run("lint", str(spec))
+    _run("estimate", str(spec), "--json")
     _run("diagram", str(spec), "-o", str(work / "a.dot"))
     _run("diagram", str(spec), "-o", str(work / "a.mmd"))
     _run("generate", str(spec), "--target", "all", "-o", str(work / "deploy"))

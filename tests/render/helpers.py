@@ -11,8 +11,7 @@ from typing import Any
 import typer
 
 from scalesim.cli.render import compare_command, diagram_command, export_command, report_command
-from scalesim.sim import run_kernels
-from scalesim.sim.result import build_result
+from scalesim.sim import simulate
 from scalesim.spec import System, load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,8 +30,7 @@ app.command("export")(export_command)
 def run(example: str, *overrides: str) -> tuple[System, dict[str, Any]]:
     """An example simulated with its time series (cached per test process; do not mutate)."""
     system = load_spec(EXAMPLES / f"{example}.yaml", list(overrides))
-    result = build_result(system, system.simulation.seed, run_kernels(system),
-                          with_series=True)
+    result = simulate(system, with_series=True)
     return system, result
 
 

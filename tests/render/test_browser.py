@@ -96,13 +96,12 @@ def test_report_renders_offline_in_chromium(tmp_path: Path) -> None:
 
 
 def _work_queue_30ms() -> tuple[object, dict]:
-    from scalesim.sim import run_kernels
-    from scalesim.sim.result import build_result
+    from scalesim.sim import simulate
     from scalesim.spec import load_spec_text
     from scalesim.templates import get_template
 
     system = load_spec_text(get_template("work-queue").build({"job_ms": 30}).text)
-    return system, build_result(system, 1, run_kernels(system), with_series=True)
+    return system, simulate(system, 1, with_series=True)
 
 
 @pytest.mark.slow

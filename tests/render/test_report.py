@@ -12,8 +12,7 @@ from typer.testing import CliRunner
 
 from scalesim.render.downsample import means, min_max
 from scalesim.render.report import render_report, write_report
-from scalesim.sim import run_kernels
-from scalesim.sim.result import build_result
+from scalesim.sim import simulate
 from scalesim.spec import load_spec_text
 
 LONG = """\
@@ -94,7 +93,7 @@ def test_without_series_or_spec_the_report_says_what_is_missing() -> None:
 
 def test_a_two_hour_run_gives_a_bounded_report(tmp_path: Path) -> None:
     system = load_spec_text(LONG)
-    result = build_result(system, 7, run_kernels(system), with_series=True)
+    result = simulate(system, 7, with_series=True)
     assert len(result["timeseries"]["workloads"]["rows"]) == 7200
     path = tmp_path / "long.html"
     write_report(result, system, path)

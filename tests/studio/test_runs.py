@@ -67,7 +67,8 @@ def test_safety_limit_is_a_failed_run_with_the_reason(client: TestClient,
 
 def test_events_stream_progress_then_end(studio: Callable[..., TestClient],
                                          breaker_spec: str) -> None:
-    client = studio(run_time_limit_s=2.0)
+    # long enough for the worker to start and report several times on a loaded machine
+    client = studio(run_time_limit_s=5.0)
     run_id = client.post("/api/runs", json={"spec": slow_spec(breaker_spec)}).json()["id"]
     with client.stream("GET", f"/api/runs/{run_id}/events") as stream:
         assert stream.headers["content-type"].startswith("text/event-stream")

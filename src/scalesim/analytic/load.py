@@ -20,7 +20,15 @@ import numpy as np
 import numpy.typing as npt
 
 from scalesim.spec.checks import iter_calls, sync_edges
-from scalesim.spec.model import Call, Kind, ParallelStep, System, Workload, plain_steps
+from scalesim.spec.model import (
+    Call,
+    Component,
+    Kind,
+    ParallelStep,
+    System,
+    Workload,
+    plain_steps,
+)
 
 
 @dataclass(frozen=True)
@@ -46,10 +54,15 @@ def offered_load(system: System) -> dict[str, ComponentLoad]:
         # An unused (or unboundedly loaded) component reports its default operation's hold.
         hold = busy / rate if 0.0 < rate < math.inf else next(iter(holds.values()))
         workers = component.worker_limit
-        replicas = component.autoscale.max if component.autoscale else component.replicas
-        rho = busy / (replicas * workers) if workers is not None else 0.0
+        rho = busy / (capacity_replicas(component) * workers) if workers is not None else 0.0
         loads[cname] = ComponentLoad(rate, hold, rho, busy)
     return loads
+
+
+def capacity_replicas(component: Component) -> int:
+    """The replicas a component can serve with: an autoscaler's maximum (what it can reach),
+    else its replicas."""
+    return component.autoscale.max if component.autoscale else component.replicas
 
 
 def round_trip_s(system: System, ref: str) -> float:
@@ -178,12 +191,10 @@ def operation_rates(system: System, over: tuple[float, float] | None = None
     return _operation_rates(system, _response_times(system), over)
 
 
-def _operation_rates(system: System, response: Callable[[str], float],
-                     over: tuple[float, float] | None = None) -> dict[str, float]:
-    """Visits per second of every operation: solve r = external + Mᵀ r, where M[i, j] is the
-    mean number of calls (or deliveries) operation i makes to j per visit. M is acyclic
-    except through async calls and queues; a loop that regenerates at least one call per
-    call has no steady state and its operations get an infinite rate."""
+def call_matrix(system: System) -> tuple[list[str], npt.NDArray[np.float64]]:
+    """Every operation ('comp.op') and M, where M[i, j] is the mean number of calls (or
+    deliveries) operation i makes to j per visit: sync and async calls, cache misses to the
+    backend, and every subscription of a queue."""
     names = [f"{c}.{o}" for c, comp in system.components.items()
              for o in comp.effective_operations]
     index = {name: i for i, name in enumerate(names)}
@@ -200,15 +211,31 @@ def _operation_rates(system: System, response: Callable[[str], float],
         for oname in component.effective_operations:
             for ref, share in targets:
                 matrix[index[f"{cname}.{oname}"], index[".".join(system.resolve(ref))]] += share
+    return names, matrix
+
+
+def visits(names: list[str], matrix: npt.NDArray[np.float64],
+           external: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Visits per second of every operation: solve r = external + Mᵀ r. M is acyclic except
+    through async calls and queues; a loop that regenerates at least one call per call has no
+    steady state and its operations get an infinite rate."""
+    if not np.isfinite(external).all() or max(abs(np.linalg.eigvals(matrix)), default=0.0) \
+            >= 1.0 - 1e-12:
+        return np.where(_reachable(matrix, external > 0.0), math.inf, 0.0)
+    return np.asarray(np.linalg.solve(np.eye(len(names)) - matrix.T, external))
+
+
+def _operation_rates(system: System, response: Callable[[str], float],
+                     over: tuple[float, float] | None = None) -> dict[str, float]:
+    """Visits per second of every operation, with every workload at its peak rate (or at its
+    mean rate over `over`)."""
+    names, matrix = call_matrix(system)
+    index = {name: i for i, name in enumerate(names)}
     external = np.zeros(len(names))
     for workload in system.workloads:
         external[index[".".join(system.resolve(workload.to))]] += \
             _entry_rate(system, workload, response, over)
-    if not np.isfinite(external).all() or max(abs(np.linalg.eigvals(matrix)), default=0.0) \
-            >= 1.0 - 1e-12:
-        rates = np.where(_reachable(matrix, external > 0.0), math.inf, 0.0)
-    else:
-        rates = np.linalg.solve(np.eye(len(names)) - matrix.T, external)
+    rates = visits(names, matrix, external)
     return {name: float(rates[i]) for name, i in index.items()}
 
 

@@ -24,6 +24,15 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                  "Check a spec; print every error as FILE:LINE:COL: path: message (exit 2)."),
     "simulate": ("run", "simulate_command",
                  "Simulate a system and print what happened, what is wrong and what to change."),
+    "estimate": ("estimate", "estimate_command",
+                 "Estimate load, latency, saturation and SLO headroom instantly with queueing "
+                 "formulas, and say where a simulation is needed."),
+    "sweep": ("sweep", "sweep_command",
+              "Simulate a grid of variants of one spec (e.g. the rate from 100/s to 2000/s) and "
+              "show how latency, goodput and errors change; the knee is marked."),
+    "plan": ("plan", "plan_command",
+             "Find the cheapest configuration of the varied fields (replicas, workers…) that "
+             "meets the SLO at the given load: estimated first, confirmed by simulation."),
     "schema": ("run", "schema_command",
                "Print the JSON Schema of the spec (for editors: `# yaml-language-server: "
                "$schema=`)."),

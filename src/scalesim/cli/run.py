@@ -18,6 +18,15 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from scalesim.cli.options import (
+    Dask,
+    Jobs,
+    MaxReplications,
+    PrecisionText,
+    Replications,
+    parse_precision,
+    replication_override,
+)
 from scalesim.spec.errors import printable
 
 if TYPE_CHECKING:
@@ -25,6 +34,7 @@ if TYPE_CHECKING:
 
     from scalesim.cli.outputs import OutputError
     from scalesim.spec import SpecError, System
+    from scalesim.sweep.replicate import Execution
 
 EXIT_SLO_MISSED, EXIT_BAD_INPUT, EXIT_SAFETY_STOP = 1, 2, 3
 # A run estimated to take longer than this (wall time) is refused unless --force.
@@ -69,7 +79,7 @@ Force = Annotated[bool, typer.Option(
     "(docs/engine.md, Run budget).")]
 
 
-def _human(seconds: float) -> str:
+def human(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.0f} s"
     if seconds < 7200:
@@ -86,20 +96,25 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
 
-def refuse_runaway(system: System) -> None:
+def refuse_runaway(system: System, execution: Execution | None = None) -> None:
     """Exit 3 before running when the estimated events, wall time or time-series size pass
-    the budget; the message states the estimate and how to get under it."""
+    the budget; the message states the estimate and how to get under it. Replications that
+    run side by side (`execution`'s workers) share the wall time."""
     from scalesim.analytic.runtime import run_cost
     from scalesim.sim.speed import events_per_s
 
+    if execution is not None:
+        system = execution.planned(system)
+    workers = execution.workers_for(system) if execution is not None else 1
     cost = run_cost(system)
     sim = system.simulation
     speed = events_per_s()
-    wall = cost.wall_s(speed)
+    wall = cost.wall_s(speed) / workers
     reasons = []
     if wall > BUDGET_S:
-        reasons.append(f"about {_human(wall)} at ~{speed:.2g} events/s, over the "
-                       f"{_human(BUDGET_S)} budget")
+        reasons.append(f"about {human(wall)} at ~{speed:.2g} events/s"
+                       + (f" on each of {workers} workers" if workers > 1 else "")
+                       + f", over the {human(BUDGET_S)} budget")
     if cost.events > sim.limits.max_events:
         reasons.append(f"past simulation.limits.max_events ({sim.limits.max_events:.3g}), "
                        "where it would stop")
@@ -117,16 +132,26 @@ def refuse_runaway(system: System) -> None:
 
 
 def simulate_or_exit(system: System, seed: int | None, with_series: bool,
-                     progress: _Progress | None = None, force: bool = False) -> dict[str, Any]:
-    """The result of simulating `system`, with its diagnosis. A run over the budget is
-    refused (unless `force`) and a safety stop is reported; both exit with 3."""
+                     progress: _Progress | None = None, force: bool = False,
+                     execution: Execution | None = None) -> dict[str, Any]:
+    """The result of simulating `system` (its replications on `execution`'s workers), with
+    its diagnosis. A run over the budget is refused (unless `force`) and a safety stop is
+    reported; both exit with 3. A Dask cluster that cannot be used exits with 2."""
     from scalesim.diagnosis import diagnose
-    from scalesim.sim import SafetyStop, simulate
+    from scalesim.sim import SafetyStop
+    from scalesim.sweep.executor import ClusterError
+    from scalesim.sweep.replicate import Execution
 
+    execution = execution or Execution(jobs=1)
     if not force:
-        refuse_runaway(system)
+        refuse_runaway(system, execution)
+    if progress is not None:
+        progress.workers = execution.workers_for(system)
     try:
-        result = simulate(system, seed, progress, with_series)
+        result = execution.simulate(system, seed, with_series, progress)
+    except ClusterError as error:  # --dask without Dask installed, or unreachable
+        err.print(f"[red]error[/red]: {shown(error)}", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     except SafetyStop as stop:
         err.print(f"[red]stopped[/red]: {shown(stop)}", highlight=False)
         raise typer.Exit(EXIT_SAFETY_STOP) from None
@@ -185,6 +210,8 @@ class _Progress:
     def __init__(self, enabled: bool, simulated_s: float) -> None:
         self.enabled = enabled
         self.simulated_s = simulated_s  # all replications
+        # Replications on other processes report only when each ends: no events/s then.
+        self.workers = 1
         self.started = time.monotonic()
         self.reports = 0
         self.bar: Progress | None = None
@@ -206,8 +233,9 @@ class _Progress:
         self.bar.update(self.task, completed=fraction,
                         at=f"{_number(fraction * self.simulated_s)}/"
                         f"{_number(self.simulated_s)} s simulated",
-                        speed=f"{_number(self.reports * PROGRESS_EVERY / elapsed)} events/s",
-                        left="—" if left is None else _human(left))
+                        speed=f"{_number(self.reports * PROGRESS_EVERY / elapsed)} events/s"
+                        if self.workers == 1 else f"{self.workers} workers",
+                        left="—" if left is None else human(left))
 
     def _start(self) -> None:
         from rich.progress import BarColumn, Progress, TextColumn
@@ -231,6 +259,15 @@ def progress_for(system: System, quiet: bool) -> _Progress:
                      (sim.warmup + sim.duration) * sim.replications)
 
 
+def _print_precision(result: dict[str, Any]) -> None:
+    reached = result["precision"]
+    achieved = "not known" if reached["achieved"] is None else f"±{reached['achieved']:.2%}"
+    err.print(f"{result['replications']} replications: the 95 % CI of the mean latency is "
+              f"{achieved} of it (target {reached['target']:.2%}"
+              + ("" if reached["met"] else ", not reached within --max-replications") + ")",
+              highlight=False)
+
+
 def simulate_command(
     file: SpecFile,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
@@ -245,6 +282,11 @@ def simulate_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No warnings or progress.")]
     = False,
     force: Force = False,
+    replications: Replications = None,
+    jobs: Jobs = None,
+    dask: Dask = None,
+    precision: PrecisionText = None,
+    max_replications: MaxReplications = 100,
 ) -> None:
     """Simulate a system and print what happened, what is wrong and what to change.
 
@@ -257,8 +299,10 @@ def simulate_command(
         write_file,
         write_run,
     )
+    from scalesim.sweep.replicate import Execution
 
-    system = load_or_exit(file, overrides)
+    system = load_or_exit(file, [*(overrides or []), *replication_override(replications)])
+    execution = Execution(jobs, dask, parse_precision(precision, max_replications))
     try:  # before the run, which may be long
         if out_dir is not None:
             check_run_folder(out_dir)
@@ -267,11 +311,11 @@ def simulate_command(
     except OutputError as error:
         exit_bad_output(error)
     if not force:
-        refuse_runaway(system)
+        refuse_runaway(system, execution)
     _warn_overload(system, quiet)
     result = simulate_or_exit(system, seed, with_series=out_dir is not None
                               or report is not None, progress=progress_for(system, quiet),
-                              force=True)
+                              force=True, execution=execution)
     try:
         if out_dir is not None:
             write_run(out_dir, result)
@@ -292,6 +336,8 @@ def simulate_command(
 
         print_summary(result, stdout_console())
         print_template_checks(file, result)
+        if "precision" in result:
+            _print_precision(result)
         if out_dir is not None:
             err.print(f"wrote {shown(out_dir)}/result.json, " + ", ".join(
                 FILES.get(name, f"{name}.csv") for name in tables), highlight=False)

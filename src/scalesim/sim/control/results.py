@@ -1,9 +1,10 @@
 """The control loops' part of a result: scaling per component, versions (the blast radius of a
 rollout), the rollouts themselves, the cluster's nodes, and the replicas time series.
 
-Events, rollouts and series come from the first replication, like the other events and
-traces; replica-seconds and cost are the mean over replications (one run's fleet), and
-per-version request counts are pooled like every other count.
+They are read from the pooled control parts (parts.py). Events, rollouts and series come from
+the first replication, like the other events and traces; replica-seconds and cost are the
+mean over replications (one run's fleet), and per-version request counts are pooled like
+every other count.
 """
 
 from __future__ import annotations
@@ -13,10 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from scalesim.sim.control.autoscaler import Autoscalers
 from scalesim.sim.control.fleet import Fleet
-from scalesim.sim.control.replicasets import ReplicaSets
-from scalesim.sim.control.rollout import PAUSED, PROGRESSING, WAITING, RolloutRun, Rollouts
-from scalesim.sim.metrics import Histogram
-from scalesim.sim.plan import OK, Op
+from scalesim.sim.control.parts import ControlPart, FleetPart, VersionPart, replica_sets
+from scalesim.sim.plan import OK
 from scalesim.spec.model import System
 
 if TYPE_CHECKING:
@@ -34,15 +33,6 @@ def _round(value: float | None) -> float | None:
     return round(value, 4)
 
 
-def replica_sets(kernel: Kernel) -> ReplicaSets | None:
-    return next((a for a in kernel.plan.areas if isinstance(a, ReplicaSets)), None)
-
-
-def _rollouts(kernel: Kernel) -> list[RolloutRun]:
-    area = next((a for a in kernel.plan.areas if isinstance(a, Rollouts)), None)
-    return area.runs if area is not None else []
-
-
 def fleet(kernel: Kernel, name: str) -> Fleet | None:
     sets = replica_sets(kernel)
     return sets.fleet(name) if sets is not None else None
@@ -53,22 +43,23 @@ def has_autoscaler(kernel: Kernel, name: str) -> bool:
     return area is not None and any(s.fleet.comp.name == name for s in area.scalers)
 
 
-def capacity_seconds(kernels: list[Kernel], name: str) -> float | None:
+def fleet_of(part: ControlPart, name: str) -> FleetPart | None:
+    return next((f for f in part.fleets if f.component == name), None)
+
+
+def capacity_seconds(part: ControlPart, name: str) -> float | None:
     """Worker-seconds the component had in the window, all replications; None when its
     replica count never changes (then it is replicas × workers × the window)."""
-    fleets = [fleet(k, name) for k in kernels]
-    if any(f is None for f in fleets):
-        return None
-    return sum(f.workers * f.serving_seconds for f in fleets if f is not None)
+    found = fleet_of(part, name)
+    return found.worker_seconds if found is not None else None
 
 
-def scaling(system: System, kernels: list[Kernel], name: str) -> dict[str, Any] | None:
+def scaling(system: System, part: ControlPart, runs: int, name: str) -> dict[str, Any] | None:
     """`components.NAME.scaling`: scale events, ready replicas over the window, and cost."""
     component = system.components[name]
-    runs = len(kernels)
     duration = system.simulation.duration
-    first = fleet(kernels[0], name)
-    if first is None:
+    found = fleet_of(part, name)
+    if found is None:
         if component.cost_per_replica_hour is None:
             return None
         seconds = component.replicas * duration
@@ -78,15 +69,13 @@ def scaling(system: System, kernels: list[Kernel], name: str) -> dict[str, Any] 
                                            "final": component.replicas},
                 "replica_seconds": _round(seconds),
                 "cost_usd": _round(seconds / 3600.0 * component.cost_per_replica_hour)}
-    fleets = [f for k in kernels if (f := fleet(k, name)) is not None]
-    seconds = sum(f.scheduled_seconds for f in fleets) / runs
+    seconds = found.scheduled_seconds / runs
+    ready = found.ready.value
     out: dict[str, Any] = {
         "events": [{"t_s": _round(t), "from": a, "to": b, "reason": why}
-                   for t, a, b, why in first.events],
-        "replicas": {"min": first.ready_min if first.ready_min != math.inf else 0,
-                     "max": first.ready_max,
-                     "mean": _round(first.ready_seconds / duration),
-                     "final": first.ready_final},
+                   for t, a, b, why in found.events.value],
+        "replicas": {"min": ready.least, "max": ready.most,
+                     "mean": _round(ready.seconds / duration), "final": ready.final},
         "replica_seconds": _round(seconds),
     }
     if component.cost_per_replica_hour is not None:
@@ -94,83 +83,52 @@ def scaling(system: System, kernels: list[Kernel], name: str) -> dict[str, Any] 
     return out
 
 
-def _latency(hist: Histogram) -> dict[str, float | None]:
-    return {k: _round(v) for k, v in hist.summary_ms().items()}
-
-
-def _version_stats(ops: list[list[Op]]) -> dict[str, Any]:
-    """Pooled counts and latency of one version's operations (one list per replication)."""
-    causes = [0] * len(ops[0][0].by_cause)
-    hist = Histogram()
-    for run in ops:
-        for op in run:
-            causes = [a + b for a, b in zip(causes, op.by_cause, strict=True)]
-            hist.merge(op.hist)
+def _version_stats(served: VersionPart) -> dict[str, Any]:
+    causes = served.by_cause
     total = sum(causes)
     failed = total - causes[OK]
     return {"requests": total, "ok": causes[OK], "failed": failed,
             "error_rate": _round(failed / total) if total else None,
-            "latency_ms": _latency(hist)}
+            "latency_ms": {k: _round(v) for k, v in served.hist.summary_ms().items()}}
 
 
-def versions(kernels: list[Kernel], name: str) -> dict[str, Any] | None:
+def versions(part: ControlPart, name: str) -> dict[str, Any] | None:
     """`components.NAME.versions`: what each version served — the new one's share is the
     blast radius of a bad rollout."""
-    first = fleet(kernels[0], name)
-    if first is None or len(first.versions) < 2:
+    found = fleet_of(part, name)
+    if found is None or not found.versions:
         return None
-    out: dict[str, Any] = {}
-    for version in first.versions:
-        runs = []
-        for kernel in kernels:
-            f = fleet(kernel, name)
-            assert f is not None
-            plan = f.versions[version.index]
-            runs.append(list(plan.ops.values()) if plan.ops is not None
-                        else list(f.comp.ops.values()))
-        out[version.name] = _version_stats(runs)
-    return out
+    return {served.name: _version_stats(served) for served in found.versions}
 
 
-def rollouts(kernels: list[Kernel]) -> list[dict[str, Any]]:
+def rollouts(part: ControlPart) -> list[dict[str, Any]]:
     """`rollouts`: each rollout's course and outcome (first replication)."""
-    out = []
-    for run in _rollouts(kernels[0]):
-        spec = run.spec
-        outcome = "in_progress" if run.phase in (WAITING, PROGRESSING, PAUSED) else run.phase
-        new_ops = run.fleet.versions[run.new].ops or {}
-        served = _version_stats([list(new_ops.values())]) if new_ops else None
-        out.append({
-            "component": run.fleet.comp.name, "to": spec.to, "strategy": spec.strategy,
-            "started_s": _round(spec.at) if run.phase != WAITING else None,
-            "outcome": outcome, "ended_s": _round(run.ended) if run.ended >= 0 else None,
-            "reason": run.reason or None,
-            "steps": [{"t_s": _round(t), "weight": w} for t, w in run.weights],
-            "final_weight": run.weights[-1][1] if run.weights else 0,
-            "analysis": [{"t_s": _round(t), "run": analysis.kind, "metric": metric,
-                          "value": _round(value * 1e3 if value is not None and metric
-                                          in LATENCY_METRICS else value),
-                          "unit": "ms" if metric in LATENCY_METRICS else "share",
-                          "phase": phase, "passed": phase == "successful"}
-                         for analysis in run.runs
-                         for t, metric, value, phase in analysis.log],
-            "new_version": {"requests": served["requests"], "failed": served["failed"]}
-            if served else None,
-        })
-    return out
+    return [{
+        "component": run.component, "to": run.to, "strategy": run.strategy,
+        "started_s": _round(run.started_s), "outcome": run.outcome,
+        "ended_s": _round(run.ended_s), "reason": run.reason or None,
+        "steps": [{"t_s": _round(t), "weight": w} for t, w in run.weights],
+        "final_weight": run.weights[-1][1] if run.weights else 0,
+        "analysis": [{"t_s": _round(entry.t_s), "run": entry.run, "metric": entry.metric,
+                      "value": _round(entry.value * 1e3 if entry.value is not None
+                                      and entry.metric in LATENCY_METRICS else entry.value),
+                      "unit": "ms" if entry.metric in LATENCY_METRICS else "share",
+                      "phase": entry.phase, "passed": entry.phase == "successful"}
+                     for entry in run.analysis],
+        "new_version": {"requests": run.new_version[0], "failed": run.new_version[1]}
+        if run.new_version is not None else None,
+    } for run in part.rollouts.value]
 
 
-def cluster(system: System, kernels: list[Kernel]) -> dict[str, Any] | None:
-    if system.cluster is None:
+def cluster(system: System, part: ControlPart, runs: int) -> dict[str, Any] | None:
+    nodes = part.cluster
+    if system.cluster is None or nodes is None:
         return None
-    pools = [s.nodes for k in kernels if (s := replica_sets(k)) is not None]
-    first = pools[0] if pools else None
-    if first is None:
-        return None
-    return {"nodes": {"start": system.cluster.nodes, "max": first.most, "final": first.nodes},
-            "node_seconds": _round(sum(p.node_seconds for p in pools if p) / len(kernels)),
+    return {"nodes": {"start": system.cluster.nodes, "max": nodes.most.value,
+                      "final": nodes.final.value},
+            "node_seconds": _round(nodes.node_seconds / runs),
             "events": [{"t_s": _round(t), "from": a, "to": b, "reason": why}
-                       for t, a, b, why in first.events]}
+                       for t, a, b, why in nodes.events.value]}
 
 
 def series_tables(kernel: Kernel) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,138 @@
+"""Capacity from the estimate: how far each workload can grow before a component saturates,
+and the highest load that still meets the SLO.
+
+Both are searches over a load multiplier on the estimate (`estimate.Model`): bracketing and
+bisection on a coarse grid first, then bisection on the full grid near the boundary, to a
+relative precision of 0.2 %. Utilizations only grow with load (a blocking
+caller's hold time grows with the waits below it, so ρ(f) ≥ f·ρ(1) for f ≥ 1), which gives
+the bracket: saturation lies between the last stable multiplier and 1/ρ of the busiest
+component.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from scalesim.analytic.estimate import Estimate, Model
+from scalesim.spec.model import Slo
+
+PRECISION = 2e-3
+COARSE_POINTS = 256  # grid points per distribution while bracketing
+MAX_FACTOR = 1e9
+
+
+@dataclass(frozen=True)
+class Saturation:
+    rate_rps: float  # the workload's rate at which a component reaches ρ = 1
+    factor: float  # that rate over the workload's own rate
+    bottleneck: str | None  # the component that saturates first
+
+
+@dataclass(frozen=True)
+class SloCapacity:
+    factor: float  # the largest multiplier of every open workload's rate meeting the SLO
+    rate_rps: float  # the total open rate there
+    limit: str | None  # the SLO target that binds there (None: saturation binds first)
+    met_now: bool  # the SLO is met at the spec's own load
+
+
+def saturated(estimate: Estimate) -> bool:
+    """Some component with limited workers (or a subscription) is offered ρ ≥ 1."""
+    return any(c.servers is not None and c.state.offered >= 1.0
+               for c in estimate.components.values()) or \
+        any(s.state.offered >= 1.0 for s in estimate.subscriptions.values())
+
+
+def _boundary(ok: Callable[[float], bool], low: float, high: float, precision: float) -> float:
+    """Bisection for the largest f in [low, high] with ok(f), given ok(low) and not ok(high)
+    (0 when nothing above 1e-9 of `high` is ok)."""
+    floor = high * 1e-9
+    while high - low > precision * high and high > floor:
+        middle = (low + high) / 2.0
+        if ok(middle):
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def _largest(ok: Callable[[Model, float], bool], model: Model, hint: float,
+             refine: bool) -> float:
+    """The largest f with ok(model, f), for ok true below some point and false above, found
+    on a coarse model (fewer grid points, faster); with `refine` (percentiles matter), found
+    to 1 % there, then on `model` within that bracket. `hint` guesses the boundary."""
+    coarse = Model(model.system, COARSE_POINTS)
+    low, high = 0.0, 1.0
+    if ok(coarse, 1.0):
+        low, high = 1.0, max(hint, 1.01)
+        while ok(coarse, high):
+            low, high = high, high * 2.0
+            if high > MAX_FACTOR:
+                return math.inf
+    if not refine:
+        return _boundary(lambda f: ok(coarse, f), low, high, PRECISION)
+    guess = _boundary(lambda f: ok(coarse, f), low, high, 0.01)
+    low, high = guess * 0.97, guess * 1.03 if guess > 0.0 else 1.0
+    while not ok(model, low):  # the full grid puts the boundary lower
+        high, low = low, low / 2.0
+        if low < 1e-9:
+            return 0.0
+    while ok(model, high):  # or higher
+        low, high = high, high * 2.0
+        if high > MAX_FACTOR:
+            return math.inf
+    return _boundary(lambda f: ok(model, f), low, high, PRECISION)
+
+
+def _growth_room(model: Model, workload: str, base: Estimate) -> float:
+    """An upper bound of how far `workload` can grow: each component's spare capacity over
+    the share of its load that comes from `workload` (exact when hold times do not grow with
+    load, an upper bound when they do)."""
+    others = model.evaluate({workload: 0.0})
+    room = math.inf
+    for name, component in base.components.items():
+        if component.servers is None:
+            continue
+        own = component.state.offered - others.components[name].state.offered
+        if own > 0.0:
+            room = min(room, (1.0 - others.components[name].state.offered) / own)
+    return room if math.isfinite(room) and room > 1.0 else 2.0
+
+
+def saturation(model: Model, workload: str, base: Estimate) -> Saturation:
+    """How far `workload` alone can grow (the others at their rate) before saturation."""
+    rate = next(model.open_rate(w) for w in model.system.workloads if w.name == workload)
+    if rate <= 0.0:
+        return Saturation(math.inf, math.inf, None)
+    factor = _largest(lambda m, f: not saturated(m.evaluate({workload: f})), model,
+                      _growth_room(model, workload, base), refine=False)
+    if not math.isfinite(factor):
+        return Saturation(math.inf, math.inf, None)
+    at_limit = model.evaluate({workload: factor * (1.0 + 2.0 * PRECISION)}).bottleneck(workload)
+    return Saturation(rate * factor, factor, at_limit[0] if at_limit is not None else None)
+
+
+def slo_capacity(model: Model, slo: Slo, base: Estimate) -> SloCapacity | None:
+    """The highest common multiplier of the open workloads at which the SLO still holds
+    (None without open workloads)."""
+    names = [w.name for w in model.system.workloads if w.users is None]
+    total = sum(model.open_rate(w) for w in model.system.workloads if w.users is None)
+    if not names or total <= 0.0:
+        return None
+
+    def meets(m: Model, f: float) -> bool:
+        estimate = m.evaluate(dict.fromkeys(names, f))
+        return not saturated(estimate) and all(met for *_, met in estimate.slo_checks(slo))
+
+    found = base.bottleneck()
+    hint = 1.0 / found[1] if found is not None and found[1] > 0.0 else 2.0
+    factor = _largest(meets, model, hint, refine=True)
+    if not math.isfinite(factor):
+        return SloCapacity(math.inf, math.inf, None, True)
+    beyond = model.evaluate(dict.fromkeys(names, factor * (1.0 + 2.0 * PRECISION)))
+    limit = None if saturated(beyond) else next(
+        (name for name, _, _, met in beyond.slo_checks(slo) if not met), None)
+    met_now = all(met for *_, met in base.slo_checks(slo)) and not saturated(base)
+    return SloCapacity(factor, total * factor, limit, met_now)

@@ -1,0 +1,218 @@
+"""Where the estimate is known to be off, so a user knows when to simulate instead.
+
+Each rule looks at the spec and at the estimate and returns caveats that name the place,
+say what the formulas leave out and which way the numbers move. They are not errors: the
+estimate is still the right first number; the simulation is the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from scalesim.analytic.estimate import Estimate
+from scalesim.spec.dists import AnyDistribution, Empirical, Gamma, Lognormal, Mixture, Pareto
+from scalesim.spec.model import Call, ParallelStep, SagaBlock, System, plain_steps
+
+BUSY = 0.9  # offered load above which the estimate is sensitive to every approximation
+LATE = 0.01  # share of attempts past their timeout that changes the picture
+LOSS = 0.01  # share of arrivals a bounded queue refuses
+
+
+@dataclass(frozen=True)
+class Caveat:
+    code: str  # a stable name, e.g. "retries-under-load"
+    where: str  # the component, call or workload it is about
+    message: str  # what the estimate leaves out and which way the numbers move
+
+
+Rule = Callable[[System, Estimate], Iterator[Caveat]]
+
+
+def _calls(system: System) -> Iterator[tuple[str, Call]]:
+    for cname, component in system.components.items():
+        for oname, operation in component.effective_operations.items():
+            for step in plain_steps(operation.calls):
+                branches = step.parallel.calls if isinstance(step, ParallelStep) else [step]
+                for call in branches:
+                    yield f"{cname}.{oname}", system.effective(call)
+
+
+def _edge(system: System, source: str, call: Call) -> str:
+    return f"{source}->{'.'.join(system.resolve(call.to))}"
+
+
+def unstable(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    for name, component in estimate.components.items():
+        state = component.state
+        if state.offered >= 1.0 and component.servers is not None:
+            yield Caveat("overloaded", name, f"offered {state.offered:.2f}× what its workers "
+                         "can serve: " + ("its queue grows without bound, so latency has no "
+                                          "steady state" if state.loss == 0.0 else
+                                          f"it refuses {state.loss:.1%} of arrivals")
+                         + "; simulate to see how fast it degrades and what it takes down")
+        elif state.offered > BUSY and component.servers is not None:
+            yield Caveat("near-saturation", name, f"ρ = {state.offered:.2f}: near saturation a "
+                         "small error in a service time moves waits a lot; simulate with "
+                         "long runs and several replications")
+
+
+def retries(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    for source, call in _calls(system):
+        if call.retry is None or call.retry.attempts < 2 or call.async_:
+            continue
+        target = system.resolve(call.to)
+        edge = _edge(system, source, call)
+        late = estimate.timeouts.get(edge, 0.0)
+        state = estimate.components[target[0]].state
+        load = state.offered
+        failing = 1.0 - (1.0 - system.components[target[0]].effective_operations[target[1]]
+                         .error_rate) * (1.0 - state.loss)
+        if failing > LATE and load <= 0.7 and late <= LATE:
+            yield Caveat("retried-latency", edge, f"{failing:.1%} of attempts fail and are "
+                         "retried after a back-off: those requests take longer than the "
+                         "estimate's latency, which counts one attempt (p99 is optimistic)")
+        if late > LATE or load > 0.7:
+            yield Caveat("retries-under-load", edge, f"up to {call.retry.attempts} attempts per "
+                         f"call at a callee {load:.0%} busy"
+                         + (f" with {late:.1%} of attempts timing out" if late > LATE else "")
+                         + ": retries add load when it is least affordable (a retry storm); "
+                         "the estimate counts each call once, so it is optimistic here")
+
+
+def timeouts(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    for edge, late in sorted(estimate.timeouts.items()):
+        if late > LATE:
+            yield Caveat("timeouts-fire", edge, f"{late:.1%} of attempts outlast the timeout; "
+                         "the estimate counts them as failures but keeps their full time "
+                         "in the latency, and it does not add the load of retries")
+
+
+def breakers(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    for source, call in _calls(system):
+        if call.circuit_breaker is not None:
+            yield Caveat("circuit-breaker", _edge(system, source, call), "a circuit breaker "
+                         "sheds calls while open; the estimate sees the closed state only")
+
+
+def _heavy(dist: AnyDistribution) -> str | None:
+    if isinstance(dist, Pareto) and dist.alpha <= 2.5:
+        return f"Pareto α = {dist.alpha:g}" + (" (infinite variance)" if dist.alpha <= 2 else "")
+    if isinstance(dist, Lognormal) and dist.sigma > 1.2:
+        return f"lognormal σ = {dist.sigma:.2f}"
+    if isinstance(dist, Gamma) and dist.cv > 2.0:
+        return f"gamma cv = {dist.cv:g}"
+    if isinstance(dist, Empirical):
+        knots = dist.knots()
+        median = next((v for q, v in knots if q >= 0.5), 0.0)
+        tail = next((v for q, v in knots if q >= 0.99), knots[-1][1])
+        if median > 0.0 and tail / median > 20.0:
+            return f"empirical p99/p50 = {tail / median:.0f}"
+    if isinstance(dist, Mixture):
+        return next((found for item in dist.of if (found := _heavy(item.dist))), None)
+    return None
+
+
+def heavy_tails(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    for cname, component in system.components.items():
+        for oname, operation in component.effective_operations.items():
+            for which in ("work", "post_work"):
+                found = _heavy(getattr(operation, which))
+                if found and component.worker_limit is not None:
+                    yield Caveat("heavy-tail", f"{cname}.{oname}", f"{which} is heavy-tailed "
+                                 f"({found}): queueing formulas give the mean wait from two "
+                                 "moments and an exponential tail; the real tail is heavier "
+                                 "and converges slowly in simulation too")
+
+
+def closed_loops(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    timed = any(call.timeout is not None or call.deadline is not None
+                for _, call in _calls(system))
+    for workload in system.workloads:
+        if workload.users is None:
+            continue
+        yield Caveat("closed-loop", workload.name, "a closed loop: throughput and mean from "
+                     "MVA (Seidmann's approximation for several workers); percentiles take "
+                     "the open network's shape" + ("; timeouts end requests early and free "
+                                                    "users, which MVA does not see"
+                                                    if timed else ""))
+
+
+def dynamics(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    """Mechanisms with state over time that steady-state formulas do not represent."""
+    found: dict[str, list[str]] = {}
+    for source, call in _calls(system):
+        for name in ("hedge", "bulkhead", "deadline"):
+            if getattr(call, name) is not None:
+                found.setdefault(name, []).append(_edge(system, source, call))
+    for cname, component in system.components.items():
+        for name in ("rate_limit", "load_shedding", "connection_pool", "outlier_detection"):
+            if getattr(component, name) is not None:
+                found.setdefault(name, []).append(cname)
+        if component.balancer == "hash" and any(
+                w.key_space is not None and w.key_space.skew > 0 for w in system.workloads):
+            found.setdefault("skewed hash keys", []).append(cname)
+    for name, places in found.items():
+        yield Caveat("not-modelled", ", ".join(places), f"{name.replace('_', ' ')} is not in "
+                     "the formulas (they assume every request is served as it comes)")
+    yield from _changing(system)
+    scheduled = [f.target for f in system.faults if f.random_failures is None]
+    if scheduled:
+        yield Caveat("faults", ", ".join(scheduled), "scheduled faults are not in the estimate: "
+                     "it is the healthy system (random failures count in availability)")
+    for workload in system.workloads:
+        if workload.profile is not None:
+            yield Caveat("load-profile", workload.name, "the estimate holds the profile's peak "
+                         "rate as if it lasted; a short peak drains in simulation")
+        if workload.arrivals == "constant" and workload.users is None:
+            yield Caveat("constant-arrivals", workload.name, "arrivals are taken as Poisson: "
+                         "evenly spaced arrivals queue less, so the waits are pessimistic")
+
+
+def _changing(system: System) -> Iterator[Caveat]:
+    """Replica sets that change during the run, and data mechanisms with work of their own."""
+    scaled = [name for name, c in system.components.items() if c.autoscale is not None]
+    if scaled:
+        yield Caveat("autoscaling", ", ".join(scaled), "the estimate serves with the "
+                     "autoscaler's maximum replicas; it gets there only after scale-up delays "
+                     "and settles lower where its target allows, so waits are longer than "
+                     "estimated")
+    rolled = [name for name, c in system.components.items() if c.rollout is not None]
+    if rolled:
+        yield Caveat("rollout", ", ".join(rolled), "the estimate is the first version; a "
+                     "rollout shifts traffic to another version during the run")
+    redelivered = [name for name, c in system.components.items() if c.delivery is not None]
+    if redelivered:
+        yield Caveat("delivery", ", ".join(redelivered), "each message counts as delivered "
+                     "once: redeliveries, duplicates and dead letters add load the estimate "
+                     "does not see")
+    stores = [name for name, c in system.components.items() if c.event_store is not None]
+    if stores:
+        yield Caveat("event-store", ", ".join(stores), "loading an aggregate reads its snapshot "
+                     "and the events after it, and appends can conflict; the estimate counts "
+                     "each operation's own work only, so its latency spread is off")
+    sagas = sorted({f"{cname}.{oname}" for cname, component in system.components.items()
+                    for oname, operation in component.effective_operations.items()
+                    for step in operation.calls if isinstance(step, SagaBlock)})
+    if sagas:
+        yield Caveat("saga", ", ".join(sagas), "a saga counts as its forward steps in turn; "
+                     "compensations after a failed step are not in the estimate")
+
+
+def losses(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    for name, component in estimate.components.items():
+        state = component.state
+        if state.loss > LOSS and state.offered < 1.0 and "scaled" in state.model:
+            yield Caveat("bounded-queue", name, f"refuses {state.loss:.1%}: M/M/c/K with "
+                         "non-exponential work is an approximation")
+    if not estimate.converged:
+        yield Caveat("no-fixed-point", system.name, "calls in a circle did not settle; the "
+                     "numbers are from the last iteration")
+
+
+RULES: tuple[Rule, ...] = (unstable, retries, timeouts, breakers, heavy_tails, closed_loops,
+                           dynamics, losses)
+
+
+def caveats(system: System, estimate: Estimate) -> list[Caveat]:
+    return [caveat for rule in RULES for caveat in rule(system, estimate)]

@@ -1,0 +1,585 @@
+"""The instant estimate of a whole system: per component load, utilization, queueing and
+latency, per workload latency percentiles and error rate, from queueing formulas alone.
+
+The model (docs/capacity.md says the same for users):
+- Rates flow down the call graph (`load.call_matrix`): open workloads at their peak rate,
+  closed loops at the throughput Mean Value Analysis gives them (exact MVA for single-server
+  and delay stations, Seidmann's approximation for several servers; other traffic inflates
+  the demands by 1/(1 − its utilization), the usual mixed-network treatment).
+- Each component is a station (station.py): its workers serve jobs whose time is the
+  operation's work, plus, with blocking io, the whole time its synchronous calls take (the
+  caller holds the worker), so downstream queueing lengthens upstream service. Replicas
+  behind a random, round-robin or hash balancer are separate queues at λ/replicas (a
+  round-robin share of a Poisson stream has ca² = 1/replicas); least-requests and p2c
+  balance so well that the replicas are taken as one pool of replicas × workers.
+- Times are distributions (lattice.py): a response is the station's waiting time, then the
+  work, the calls (network hop there and back, the callee's response) and post_work, all
+  independent; a parallel step takes the k-th fastest of its branches (k of wait_for);
+  call probabilities and cache misses are mixtures. Percentiles come from these.
+- Components that call each other in a circle are solved by fixed-point iteration.
+The estimate is of a healthy system at steady state: retries, timeouts, breakers, faults and
+the other dynamics are not in the numbers; `caveats.py` says when that matters.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from scalesim.analytic import lattice
+from scalesim.analytic.lattice import Lattice
+from scalesim.analytic.load import call_matrix, capacity_replicas, visits
+from scalesim.analytic.mva import MvaStation, mva
+from scalesim.analytic.station import StationLoad, StationState, solve
+from scalesim.analytic.success import Success, calls_of, needed
+from scalesim.spec.model import (
+    Balancer,
+    Call,
+    Component,
+    Kind,
+    Operation,
+    ParallelStep,
+    Slo,
+    System,
+    Workload,
+    plain_steps,
+)
+from scalesim.spec.resilience import Retry
+
+Waits = tuple[Lattice | None, Lattice | None]  # (whatever the outcome, when successful)
+PERCENTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999}
+POOLED = (Balancer.LEAST_REQUESTS, Balancer.P2C)
+MAX_PASSES = 200
+TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class ComponentEstimate:
+    arrival_rate_rps: float  # visits per second, all operations
+    state: StationState
+    replicas: int
+    servers: int | None  # per queue (a replica, or the pool); None = unlimited
+    queues: int  # separate queues: the replicas, or 1 when they are pooled
+    service_mean_s: float  # mean worker time per job
+    responses: dict[str, Lattice | None]  # per operation; None when it cannot keep up
+
+
+@dataclass(frozen=True)
+class SubscriptionEstimate:
+    """A queue's subscription: `concurrency` deliveries in flight, each held until the
+    consumer answers; messages wait in the buffer meanwhile (their lag)."""
+
+    rate_rps: float
+    state: StationState
+
+
+@dataclass(frozen=True)
+class WorkloadEstimate:
+    rate_rps: float  # requests per second (a closed loop: its MVA throughput)
+    closed: bool
+    latency: Lattice | None  # None when a station it visits cannot keep up
+    success: float  # P(a request succeeds): error rates, losses, timeouts, replica failures
+    availability: float  # the same from replica failures alone (retries, fallbacks applied)
+    visits: dict[str, float]  # visits per request of each component
+    exact: bool  # product-form: the mean is exact (see `Model._exact`)
+
+    @property
+    def mean_s(self) -> float:
+        return math.inf if self.latency is None else self.latency.mean
+
+    def quantile_s(self, q: float) -> float:
+        return math.inf if self.latency is None else self.latency.quantile(q)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    system: System
+    workloads: dict[str, WorkloadEstimate]
+    components: dict[str, ComponentEstimate]
+    subscriptions: dict[str, SubscriptionEstimate]
+    timeouts: dict[str, float]  # 'comp.op->comp.op': P(an attempt outlasts its timeout)
+    converged: bool  # the fixed point over circular calls was reached
+    latency: Lattice | None  # successful requests of all workloads, pooled
+
+    @property
+    def stable(self) -> bool:
+        return all(c.state.stable for c in self.components.values()) and \
+            all(s.state.stable for s in self.subscriptions.values())
+
+    @property
+    def throughput_rps(self) -> float:
+        return sum(w.rate_rps for w in self.workloads.values())
+
+    @property
+    def error_rate(self) -> float:
+        total = self.throughput_rps
+        return sum(w.rate_rps * (1.0 - w.success) for w in self.workloads.values()) / total \
+            if total > 0.0 else 0.0
+
+    def latency_s(self, name: str) -> float:
+        """'mean' or a percentile key ('p99') of the pooled latency; inf when unstable."""
+        if self.latency is None:
+            return math.inf
+        return self.latency.mean if name == "mean" else self.latency.quantile(PERCENTILES[name])
+
+    def slo_checks(self, slo: Slo) -> list[tuple[str, float, float, bool]]:
+        """(name, target, estimate, met) for each target of `slo` (times in seconds)."""
+        checks = []
+        for name in ("mean", *PERCENTILES):
+            target = getattr(slo, name)
+            if target is not None:
+                value = self.latency_s(name)
+                checks.append((name, float(target), value, value <= target))
+        if slo.error_rate is not None:
+            checks.append(("error_rate", slo.error_rate, self.error_rate,
+                           self.error_rate <= slo.error_rate))
+        return checks
+
+    def bottleneck(self, workload: str | None = None) -> tuple[str, float] | None:
+        """The busiest component with limited workers (of those `workload` visits): its name
+        and offered load ρ."""
+        loads = [(name, c.state.offered) for name, c in self.components.items()
+                 if c.servers is not None and c.arrival_rate_rps > 0.0
+                 and (workload is None or self.workloads[workload].visits.get(name, 0.0) > 0)]
+        return max(loads, key=lambda item: item[1]) if loads else None
+
+
+@dataclass(frozen=True)
+class _Op:
+    ref: str
+    cname: str
+    component: Component
+    operation: Operation
+    work: Lattice
+    post: Lattice
+
+
+class Model:
+    """What the estimate of a system needs that does not depend on the load, built once so
+    that searches over the load (capacity.py) re-evaluate quickly."""
+
+    def __init__(self, system: System, points: int = lattice.LEAF_POINTS) -> None:
+        self.system = system
+        self.points = points  # grid points per distribution: fewer is faster and coarser
+        self.names, matrix = call_matrix(system)
+        self.index = {name: i for i, name in enumerate(self.names)}
+        self.hop = lattice.of(system.defaults.network, points)
+        self.ops = {ref: self._op(ref) for ref in self.names}
+        self.visits = {}
+        for workload in system.workloads:
+            external = np.zeros(len(self.names))
+            external[self.index[self._entry(workload)]] = 1.0
+            self.visits[workload.name] = visits(self.names, matrix, external)
+        self.order, self.cyclic = _component_order(system)
+        self.component_visits = {w.name: self._component_visits(w) for w in system.workloads}
+        # a callee's response as callers see it (hops added), kept while the response is
+        self._reached: dict[str, tuple[Lattice, Lattice]] = {}
+
+    def _entry(self, workload: Workload) -> str:
+        return ".".join(self.system.resolve(workload.to))
+
+    def _op(self, ref: str) -> _Op:
+        cname, oname = ref.split(".", 1)
+        component = self.system.components[cname]
+        operation = component.effective_operations[oname]
+        return _Op(ref, cname, component, operation, lattice.of(operation.work, self.points),
+                   lattice.of(operation.post_work, self.points))
+
+    @staticmethod
+    def open_rate(workload: Workload) -> float:
+        """Peak rate of an open workload (a profile counts with its highest point)."""
+        return max([workload.rate or 0.0, *(p.rate for p in workload.profile or [])])
+
+    def evaluate(self, scales: Mapping[str, float] | None = None) -> Estimate:
+        """The estimate with each open workload's rate multiplied by scales[name] (by 1 when
+        absent)."""
+        scales = scales or {}
+        rates = {w.name: self.open_rate(w) * scales.get(w.name, 1.0)
+                 for w in self.system.workloads if w.users is None}
+        closed = [w for w in self.system.workloads if w.users is not None]
+        means: dict[str, float] = {}
+        for _ in range(10 if len(closed) > 1 else 1):  # several loops: to a fixed point
+            for workload in closed:
+                rates[workload.name], means[workload.name] = self._closed(workload, rates)
+        return self._solve(rates, means)
+
+    def op_rates(self, rates: Mapping[str, float]) -> npt.NDArray[np.float64]:
+        total = np.zeros(len(self.names))
+        for name, rate in rates.items():
+            if rate > 0.0:
+                total += rate * self.visits[name]
+        return total
+
+    # -- closed loops ----------------------------------------------------------------------
+    def _closed(self, workload: Workload, rates: Mapping[str, float]) -> tuple[float, float]:
+        """Throughput and mean response of a closed loop by MVA over the components its
+        requests visit (demand = visits × own work and post_work, a pool of replicas ×
+        workers), the other traffic inflating the demands by 1/(1 − its utilization), and
+        the network as a delay station."""
+        background = self.op_rates({n: r for n, r in rates.items() if n != workload.name})
+        per_request = self.visits[workload.name]
+        stations = []
+        hops = 2.0  # the request's own trip there and back
+        for cname, component in self.system.components.items():
+            demand = busy = 0.0
+            for oname in component.effective_operations:
+                ref = f"{cname}.{oname}"
+                op, i = self.ops[ref], self.index[ref]
+                own = op.work.mean + op.post.mean
+                demand += float(per_request[i]) * own
+                busy += float(background[i]) * own
+                hops += 2.0 * _calls_per_visit(op) * float(per_request[i])
+            if demand == 0.0:
+                continue
+            workers = component.worker_limit
+            if workers is None:
+                stations.append(MvaStation(demand, None))
+                continue
+            pool = workers * capacity_replicas(component)
+            if busy >= pool:
+                return 0.0, math.inf
+            stations.append(MvaStation(demand / (1.0 - busy / pool), pool))
+        stations.append(MvaStation(hops * self.hop.mean, None))
+        assert workload.users is not None
+        result = mva(workload.users, workload.think.mean_s, stations)
+        return result.throughput_rps, result.response_s
+
+    # -- the open network ------------------------------------------------------------------
+    def _solve(self, rates: Mapping[str, float], closed_means: Mapping[str, float]) -> Estimate:
+        op_rate = self.op_rates(rates)
+        responses: dict[str, Lattice | None] = {}
+        components: dict[str, ComponentEstimate] = {}
+        converged = True
+        waits: dict[str, float] = {}
+        for _ in range(MAX_PASSES):
+            for cname in self.order:
+                components[cname] = self._component(cname, op_rate, responses)
+            if not self.cyclic:
+                break
+            now = {n: c.state.mean_wait_s for n, c in components.items()}
+            settled = all(now[n] == waits.get(n) or abs(now[n] - waits.get(n, 0.0))
+                          <= TOLERANCE * max(1e-12, now[n]) for n in now)
+            waits = now
+            if settled:
+                break
+        else:
+            converged = False
+        timeouts = self._timeouts(responses)
+        success = Success(self, components, timeouts)
+        workloads = {}
+        for workload in self.system.workloads:
+            entry = self._entry(workload)
+            response = responses[entry]
+            latency = None if response is None else lattice.total([self.hop, response, self.hop])
+            if latency is not None and workload.name in closed_means:
+                mean = closed_means[workload.name]  # MVA's; the shape from the open network
+                latency = latency.scaled(mean / latency.mean) if latency.mean > 0.0 else latency
+            workloads[workload.name] = WorkloadEstimate(
+                rates[workload.name], workload.users is not None, latency, success.of(entry),
+                success.of(entry, structural=True), self.component_visits[workload.name],
+                self._exact(workload, components))
+        return Estimate(self.system, workloads, components,
+                        self._subscriptions(op_rate, responses), timeouts, converged,
+                        _pooled(workloads.values()))
+
+    def _component_visits(self, workload: Workload) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for ref, i in self.index.items():
+            count = float(self.visits[workload.name][i])
+            if count > 0.0:
+                cname = self.ops[ref].cname
+                out[cname] = out.get(cname, 0.0) + count
+        return out
+
+    def _component(self, cname: str, op_rate: npt.NDArray[np.float64],
+                   responses: dict[str, Lattice | None]) -> ComponentEstimate:
+        """Solve one component's station from the jobs its operations bring, then the
+        responses of its operations."""
+        component = self.system.components[cname]
+        refs = [f"{cname}.{o}" for o in component.effective_operations]
+        blocking = component.io == "blocking"
+        jobs: list[tuple[float, Lattice | None]] = []
+        calls: dict[str, Lattice | None] = {}
+        for ref in refs:
+            rate = float(op_rate[self.index[ref]])
+            op = self.ops[ref]
+            held, calls[ref] = self._calls_time(op, responses)
+            if blocking:
+                jobs.append((rate, None if held is None else
+                             lattice.total([op.work, held, op.post])))
+            else:
+                jobs.append((rate, op.work))
+                if op.post.mean > 0.0:
+                    jobs.append((rate, op.post))
+        servers, queues, capacity, arrival_scv = _queueing(component)
+        lam = sum(rate for rate, _ in jobs)
+        busy = [(rate, job) for rate, job in jobs if rate > 0.0]
+        if any(job is None for _, job in busy):
+            mean, scv = math.inf, 1.0
+        elif lam > 0.0:
+            mean = sum(r * j.mean for r, j in busy if j is not None) / lam
+            second = sum(r * j.second for r, j in busy if j is not None) / lam
+            scv = max(0.0, second / (mean * mean) - 1.0) if mean > 0.0 else 0.0
+        else:
+            mean, scv = 0.0, 1.0
+        state = solve(StationLoad(lam / queues, servers, capacity, mean, scv, arrival_scv),
+                      self.points)
+        for ref in refs:
+            op, waited = self.ops[ref], calls[ref]
+            if state.wait is None or waited is None:
+                responses[ref] = None
+            elif blocking:
+                responses[ref] = lattice.total([state.wait, op.work, waited, op.post])
+            else:
+                again = [state.wait, op.post] if op.post.mean > 0.0 else []
+                responses[ref] = lattice.total([state.wait, op.work, waited, *again])
+        return ComponentEstimate(float(sum(op_rate[self.index[r]] for r in refs)), state,
+                                 capacity_replicas(component), servers, queues, mean,
+                                 {r: responses[r] for r in refs})
+
+    def call_time(self, call: Call, responses: Mapping[str, Lattice | None]) -> Lattice | None:
+        """One attempt of a call as its caller waits for it: the hop there, the callee's
+        response, the hop back (None when the callee cannot keep up). A callee not solved
+        yet (first pass of a circle of calls) answers at once."""
+        target = ".".join(self.system.resolve(call.to))
+        response = responses.get(target, lattice.zero())
+        if response is None:
+            return None
+        cached = self._reached.get(target)
+        if cached is None or cached[0] is not response:
+            cached = self._reached[target] = (response,
+                                              lattice.total([self.hop, response, self.hop]))
+        return cached[1]
+
+    def _calls_time(self, op: _Op, responses: Mapping[str, Lattice | None]) -> Waits:
+        """The time an operation waits on its synchronous calls and cache misses: whatever
+        their outcome (what a blocking caller's worker is held for), and in the requests
+        that succeed (what their latency includes)."""
+        held: list[Lattice] = []
+        ok: list[Lattice | None] = []
+        for step in plain_steps(op.operation.calls):
+            if isinstance(step, ParallelStep):
+                branches = [self._call_waits(c, responses) for c in step.parallel.calls]
+                need = needed(step)
+                for out, which in ((held, 0), (ok, 1)):
+                    finite = [b[which] for b in branches if b[which] is not None]
+                    if len(finite) < need:  # a branch that never answers never counts
+                        return None, None
+                    out.append(lattice.order_statistic(need, finite))  # type: ignore[arg-type]
+            else:
+                waits = self._call_waits(step, responses)
+                if waits[0] is None:
+                    return None, None
+                held.append(waits[0])
+                ok.append(waits[1])
+        component = op.component
+        if component.backend is not None and component.hit_ratio is not None:
+            miss = self.call_time(Call(to=component.backend), responses)
+            if miss is None:
+                return None, None
+            cached = lattice.mixture([component.hit_ratio, 1.0 - component.hit_ratio],
+                                     [lattice.zero(), miss])
+            held.append(cached)
+            ok.append(cached)
+        together = lattice.total(held)
+        if all(a is b for a, b in zip(held, ok, strict=True)):
+            return together, together
+        succeeded = [part for part in ok if part is not None]
+        return together, lattice.total(succeeded) if len(succeeded) == len(ok) else None
+
+    def _call_waits(self, call: Call, responses: Mapping[str, Lattice | None]) -> Waits:
+        """One call step: (time whatever the outcome, time when it succeeds); with a
+        timeout, attempts end there and retries follow their mean back-off."""
+        call = self.system.effective(call)
+        if call.async_:
+            return lattice.zero(), lattice.zero()
+        attempt = self.call_time(call, responses)
+        held, ok = (attempt, attempt) if call.timeout is None else \
+            self._timed(call, attempt, call.timeout)
+        if call.probability >= 1.0:
+            return held, ok
+        skip = lattice.zero()
+        return (None if held is None else
+                lattice.mixture([1.0 - call.probability, call.probability], [skip, held]),
+                None if ok is None else
+                lattice.mixture([1.0 - call.probability, call.probability], [skip, ok]))
+
+    def _timed(self, call: Call, attempt: Lattice | None, timeout: float) -> Waits:
+        """A call whose attempts give up after `timeout`: the k-th attempt is the first in
+        time with probability late^(k−1)·(1 − late), after k−1 timeouts and back-offs; when
+        all attempts are late the call fails (or falls back)."""
+        late = 1.0 if attempt is None else max(0.0, 1.0 - attempt.cdf(timeout))
+        if late < 1e-9:
+            return attempt, attempt
+        retry = call.retry
+        tries = retry.attempts if retry is not None and "timeout" in retry.on else 1
+        in_time = None if attempt is None else lattice.below(attempt, timeout)
+        spent = [0.0]
+        for k in range(1, tries):
+            spent.append(spent[-1] + timeout + _backoff_mean(retry, k))  # type: ignore[arg-type]
+        weights, parts = [], []
+        if in_time is not None:
+            for k in range(tries):
+                weights.append(late**k * (1.0 - late))
+                parts.append(lattice.convolve(lattice.point(spent[k], self.points), in_time))
+        give_up = lattice.point(spent[-1] + timeout, self.points)
+        if not isinstance(call.on_failure, str):
+            give_up = lattice.convolve(give_up, lattice.of(call.on_failure.fallback,
+                                                           self.points))
+        failed = late**tries
+        held = lattice.mixture([*weights, failed], [*parts, give_up]) if weights else give_up
+        if call.on_failure != "fail":
+            return held, held
+        if not weights or failed >= 1.0 - 1e-12:
+            return held, None
+        return held, lattice.mixture([w / (1.0 - failed) for w in weights], parts)
+
+    def _timeouts(self, responses: Mapping[str, Lattice | None]) -> dict[str, float]:
+        """P(one attempt takes longer than its timeout), for every call with a timeout."""
+        out = {}
+        for ref, op in self.ops.items():
+            for call in calls_of(op.operation):
+                call = self.system.effective(call)
+                if call.timeout is None or call.async_:
+                    continue
+                time = self.call_time(call, responses)
+                late = 1.0 if time is None else max(0.0, 1.0 - time.cdf(call.timeout))
+                out[f"{ref}->{'.'.join(self.system.resolve(call.to))}"] = late
+        return out
+
+    def _subscriptions(self, op_rate: npt.NDArray[np.float64],
+                       responses: Mapping[str, Lattice | None]
+                       ) -> dict[str, SubscriptionEstimate]:
+        out = {}
+        for cname, component in self.system.components.items():
+            if component.kind is not Kind.QUEUE:
+                continue
+            rate = float(sum(op_rate[self.index[f"{cname}.{o}"]]
+                             for o in component.effective_operations))
+            for consumer in component.consumers:
+                target = ".".join(self.system.resolve(consumer.to))
+                response = responses.get(target)
+                capacity = None if component.capacity is None \
+                    else consumer.concurrency + component.capacity
+                if response is None:
+                    state = solve(StationLoad(rate, consumer.concurrency, capacity, math.inf,
+                                              1.0), self.points)
+                else:
+                    held = lattice.total([self.hop, response, self.hop])
+                    state = solve(StationLoad(rate, consumer.concurrency, capacity, held.mean,
+                                              held.scv), self.points)
+                out[f"{cname}->{target}"] = SubscriptionEstimate(rate, state)
+        return out
+
+    def _exact(self, workload: Workload, components: Mapping[str, ComponentEstimate]) -> bool:
+        """Whether the workload's mean latency is exact: every operation it visits sits at an
+        M/M/c or infinite-server station, fed as a Poisson stream (random balancing, one
+        queue per replica), with no fork-join, no worker held across a call and no second
+        queueing for post_work; a closed loop also needs single-server stations (exact MVA)."""
+        for ref, i in self.index.items():
+            if self.visits[workload.name][i] <= 0.0:
+                continue
+            op = self.ops[ref]
+            estimate = components[op.cname]
+            model = estimate.state.model
+            markovian = (model.startswith("M/M/") and "(" not in model) or model.endswith("/∞")
+            waits_on_calls = any(not c.async_ for c in calls_of(op.operation)) or \
+                op.component.backend is not None
+            steps = plain_steps(op.operation.calls)
+            if not markovian or any(isinstance(s, ParallelStep) for s in steps) \
+                    or (waits_on_calls and op.component.io == "blocking"
+                        and estimate.servers is not None) \
+                    or (op.component.io == "nonblocking" and op.post.mean > 0.0) \
+                    or (workload.users is not None and estimate.servers is not None
+                        and estimate.servers * estimate.queues > 1):
+                return False
+        return True
+
+
+def _backoff_mean(retry: Retry, attempt: int) -> float:
+    """The mean back-off after the `attempt`-th try (1-based): the exponential cap
+    min(max, base·2^(attempt−1)) or the constant base, under its jitter (full: half of it,
+    equal: three quarters, none and decorrelated: about all of it)."""
+    if retry.backoff == "none":
+        return 0.0
+    cap = retry.base if retry.backoff == "constant" else \
+        min(retry.max, retry.base * 2.0 ** (attempt - 1))
+    return cap * {"full": 0.5, "equal": 0.75}.get(retry.jitter, 1.0)
+
+
+def _calls_per_visit(op: _Op) -> float:
+    """Mean synchronous calls (and cache misses) one visit makes: network hops there and
+    back for the MVA delay station."""
+    count = sum(c.probability for c in calls_of(op.operation) if not c.async_)
+    if op.component.backend is not None and op.component.hit_ratio is not None:
+        count += 1.0 - op.component.hit_ratio
+    return count
+
+
+def _queueing(component: Component) -> tuple[int | None, int, int | None, float]:
+    """(servers per queue, number of queues, capacity per queue, arrival scv)."""
+    workers = component.worker_limit
+    replicas = capacity_replicas(component)
+    if workers is None:
+        return None, replicas, None, 1.0
+    pooled = component.balancer in POOLED and replicas > 1
+    queues = 1 if pooled else replicas
+    servers = workers * (replicas if pooled else 1)
+    capacity = None if component.queue is None else \
+        (workers + component.queue) * (replicas if pooled else 1)
+    arrival_scv = 1.0 / replicas if component.balancer is Balancer.ROUND_ROBIN else 1.0
+    return servers, queues, capacity, arrival_scv
+
+
+def _component_order(system: System) -> tuple[list[str], bool]:
+    """Components with callees before callers (synchronous calls and cache backends), and
+    whether some of them call each other in a circle (then the estimate iterates)."""
+    calls: dict[str, set[str]] = {name: set() for name in system.components}
+    for cname, component in system.components.items():
+        for operation in component.effective_operations.values():
+            for call in calls_of(operation):
+                if not system.effective(call).async_:
+                    calls[cname].add(system.resolve(call.to)[0])
+        if component.backend is not None:
+            calls[cname].add(system.resolve(component.backend)[0])
+    order: list[str] = []
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    cyclic = False
+
+    def visit(name: str) -> None:
+        nonlocal cyclic
+        state[name] = 1
+        for callee in sorted(calls[name]):
+            if state.get(callee) == 1:
+                cyclic = True
+            elif callee not in state:
+                visit(callee)
+        state[name] = 2
+        order.append(name)
+
+    for name in system.components:
+        if name not in state:
+            visit(name)
+    return order, cyclic
+
+
+def _pooled(workloads: Iterable[WorkloadEstimate]) -> Lattice | None:
+    """The latency of successful requests of all workloads together (weights: goodput)."""
+    parts = [(w.rate_rps * w.success, w.latency) for w in workloads]
+    if any(latency is None for _, latency in parts):
+        return None
+    weights = [weight for weight, _ in parts]
+    total = sum(weights)
+    if total <= 0.0:
+        return lattice.zero()
+    return lattice.mixture([w / total for w in weights],
+                           [latency for _, latency in parts if latency is not None])
+
+
+def estimate(system: System) -> Estimate:
+    """The estimate of `system` at its own load."""
+    return Model(system).evaluate()

@@ -1,0 +1,382 @@
+"""Distributions of time on a grid, for percentiles of sums, mixtures and fork-joins.
+
+A `Lattice` holds the probabilities of the values 0, h, 2h, … (each value stands for the
+interval of width h around it, so a sum of two lattices is the convolution of their mass
+vectors with no shift), the probability `beyond` its end (a tail cut off), and the exact mean
+and second moment where they are known in closed form (they are what queueing formulas
+need; the grid only has to be good enough for percentiles). Grids of different steps are
+brought to the coarser one by splitting each mass between its two neighbours so that the mean
+is kept. Sizes stay bounded: a result longer than `MAX_POINTS` is coarsened.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from scalesim.spec.dists import (
+    AnyDistribution,
+    Constant,
+    Empirical,
+    Exponential,
+    Gamma,
+    Lognormal,
+    Mixture,
+    Normal,
+    Pareto,
+    Uniform,
+)
+
+Array = npt.NDArray[np.float64]
+LEAF_POINTS = 2048  # grid points of a distribution read from the spec
+MAX_POINTS = 8192
+TAIL = 1e-7  # probability past the grid that a light tail may leave out
+HEAVY_TAIL = 1e-4  # the same for a Pareto tail, which would stretch the grid too far
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+@dataclass(frozen=True)
+class Lattice:
+    h: float  # grid step in seconds; 0 for a distribution that is exactly 0
+    mass: Array  # P(value = i·h), i = 0…len-1
+    beyond: float  # P(value past the grid)
+    mean: float  # exact where known, else from the grid
+    second: float  # E[X²], likewise
+    exponential: bool = False  # exactly exponential (for product-form bookkeeping)
+
+    @property
+    def variance(self) -> float:
+        return max(0.0, self.second - self.mean * self.mean)
+
+    @property
+    def scv(self) -> float:
+        """Squared coefficient of variation, Var/mean² (0 for a point at 0)."""
+        return self.variance / (self.mean * self.mean) if self.mean > 0.0 else 0.0
+
+    def quantile(self, q: float) -> float:
+        """The q-quantile, linear within the grid cell it falls in; inf when it lies past the
+        grid (in the cut-off tail)."""
+        if self.h == 0.0:
+            return 0.0
+        cumulative = np.cumsum(self.mass)
+        index = int(np.searchsorted(cumulative, q - 1e-12))
+        if index >= len(self.mass):
+            return math.inf
+        below = float(cumulative[index - 1]) if index > 0 else 0.0
+        inside = float(self.mass[index])
+        share = (q - below) / inside if inside > 0.0 else 0.5
+        return max(0.0, (index - 0.5 + min(1.0, max(0.0, share))) * self.h)
+
+    def cdf(self, x: float) -> float:
+        """P(value ≤ x), to the grid's resolution."""
+        if self.h == 0.0:
+            return 1.0 if x >= 0.0 else 0.0
+        cells = x / self.h + 0.5
+        whole = math.floor(cells)
+        if whole <= 0:
+            return float(self.mass[0]) * max(0.0, cells) if len(self.mass) else 0.0
+        done = float(self.mass[:whole].sum())
+        part = float(self.mass[whole]) * (cells - whole) if whole < len(self.mass) else 0.0
+        return min(1.0, done + part)
+
+    def scaled(self, factor: float) -> Lattice:
+        """The distribution of factor·X."""
+        return Lattice(self.h * factor, self.mass, self.beyond, self.mean * factor,
+                       self.second * factor * factor, self.exponential)
+
+
+def zero() -> Lattice:
+    return Lattice(0.0, np.ones(1), 0.0, 0.0, 0.0)
+
+
+def point(value: float, points: int = LEAF_POINTS) -> Lattice:
+    if value <= 0.0:
+        return zero()
+    mass = np.zeros(points // 8 + 1)
+    mass[-1] = 1.0
+    return Lattice(value / (len(mass) - 1), mass, 0.0, value, value * value)
+
+
+def from_cdf(cdf: Callable[[Array], Array], upper: float, mean: float, second: float,
+             exponential: bool = False, points: int = LEAF_POINTS) -> Lattice:
+    """Discretize a CDF on [0, upper] with `points` cells (each value takes the probability
+    of the cell around it)."""
+    h = upper / (points - 1)
+    edges: Array = (np.arange(points, dtype=np.float64) + 0.5) * h
+    at = np.clip(cdf(edges), 0.0, 1.0)
+    at = np.maximum.accumulate(at)
+    mass = np.diff(at, prepend=0.0)
+    grid_mean = float((np.arange(points) * h * mass).sum())
+    return Lattice(h, mass, max(0.0, 1.0 - float(at[-1])),
+                   mean if math.isfinite(mean) else grid_mean,
+                   second if math.isfinite(second) else
+                   float(((np.arange(points) * h) ** 2 * mass).sum()), exponential)
+
+
+def _grid_moments(h: float, mass: Array) -> tuple[float, float]:
+    values = np.arange(len(mass)) * h
+    return float((values * mass).sum()), float((values * values * mass).sum())
+
+
+def on_step(lattice: Lattice, h: float) -> Array:
+    """The mass vector on a grid of step h ≥ lattice.h, the mean kept exactly."""
+    if lattice.h == h:
+        return lattice.mass
+    if lattice.h == 0.0:
+        return np.ones(1)
+    position = np.arange(len(lattice.mass)) * (lattice.h / h)
+    low = np.floor(position).astype(np.int64)
+    upper_share = position - low
+    out = np.zeros(int(low[-1]) + 2)
+    np.add.at(out, low, lattice.mass * (1.0 - upper_share))
+    np.add.at(out, low + 1, lattice.mass * upper_share)
+    return _trimmed(out)
+
+
+def _trimmed(mass: Array) -> Array:
+    """Without trailing cells that hold (next to) nothing."""
+    nonzero = np.flatnonzero(mass > 1e-15)
+    return mass[: int(nonzero[-1]) + 1] if len(nonzero) else mass[:1]
+
+
+def _bounded(h: float, mass: Array) -> tuple[float, Array]:
+    """Coarsen by whole factors until the grid has at most MAX_POINTS cells."""
+    while len(mass) > MAX_POINTS:
+        pad = np.zeros(len(mass) + (len(mass) % 2))
+        pad[: len(mass)] = mass
+        # cell i of the coarse grid is value 2i·h: cells 2i (whole) and 2i±1 (half each)
+        pairs = pad.reshape(-1, 2)
+        coarse = pairs[:, 0].copy()
+        coarse += 0.5 * pairs[:, 1]
+        coarse[1:] += 0.5 * pairs[:-1, 1]
+        if pairs[-1, 1] > 0.0:
+            coarse = np.append(coarse, 0.5 * pairs[-1, 1])
+        h, mass = 2.0 * h, coarse
+    return h, mass
+
+
+def convolve(a: Lattice, b: Lattice) -> Lattice:
+    """The distribution of the sum of independent a and b."""
+    if a.h == 0.0:
+        return b
+    if b.h == 0.0:
+        return a
+    h = max(a.h, b.h)
+    x, y = on_step(a, h), on_step(b, h)
+    size = len(x) + len(y) - 1
+    if min(len(x), len(y)) <= 64:
+        mass = np.convolve(x, y)
+    else:
+        n = 1 << (size - 1).bit_length()
+        mass = np.fft.irfft(np.fft.rfft(x, n) * np.fft.rfft(y, n), n)[:size]
+    mass = _trimmed(np.clip(mass, 0.0, None))
+    h, mass = _bounded(h, mass)
+    return Lattice(h, mass, 1.0 - (1.0 - a.beyond) * (1.0 - b.beyond), a.mean + b.mean,
+                   a.second + 2.0 * a.mean * b.mean + b.second)
+
+
+def total(parts: Sequence[Lattice]) -> Lattice:
+    out = zero()
+    for part in parts:
+        out = convolve(out, part)
+    return out
+
+
+def mixture(weights: Sequence[float], parts: Sequence[Lattice]) -> Lattice:
+    """With probability weights[i], a draw from parts[i] (weights sum to 1)."""
+    kept = [(w, p) for w, p in zip(weights, parts, strict=True) if w > 0.0]
+    if len(kept) == 1:
+        return kept[0][1]
+    h = max(p.h for _, p in kept)
+    if h == 0.0:
+        return zero()
+    vectors = [on_step(p, h) for _, p in kept]
+    mass = np.zeros(max(len(v) for v in vectors))
+    for (w, _), vector in zip(kept, vectors, strict=True):
+        mass[: len(vector)] += w * vector
+    return Lattice(h, mass, sum(w * p.beyond for w, p in kept),
+                   sum(w * p.mean for w, p in kept), sum(w * p.second for w, p in kept),
+                   all(p.exponential for _, p in kept) and
+                   len({round(p.mean, 15) for _, p in kept}) == 1)
+
+
+def order_statistic(need: int, parts: Sequence[Lattice]) -> Lattice:
+    """The time until `need` of the independent `parts` are done: the need-th smallest
+    (the largest when need = len(parts): a fork-join waiting for all)."""
+    if need == 1 and len(parts) == 1:
+        return parts[0]
+    h = max(p.h for p in parts)
+    if h == 0.0:
+        return zero()
+    vectors = [on_step(p, h) for p in parts]
+    length = max(len(v) for v in vectors)
+    cdfs = []
+    for vector in vectors:
+        cdf = np.cumsum(vector)
+        cdfs.append(np.concatenate([cdf, np.full(length - len(cdf), cdf[-1])]))
+    # P(exactly j done by x), built up one part at a time (Poisson binomial).
+    done = np.zeros((len(parts) + 1, length))
+    done[0] = 1.0
+    for cdf in cdfs:
+        done[1:] = done[1:] * (1.0 - cdf) + done[:-1] * cdf
+        done[0] = done[0] * (1.0 - cdf)
+    at_least = done[need:].sum(axis=0)
+    mass = np.diff(np.maximum.accumulate(at_least), prepend=0.0)
+    mean, second = _grid_moments(h, mass)
+    return Lattice(h, mass, max(0.0, 1.0 - float(at_least[-1])), mean, second)
+
+
+def below(lattice: Lattice, upper: float) -> Lattice | None:
+    """The distribution conditioned on a value of at most `upper` (None if it never is)."""
+    if lattice.h == 0.0:
+        return lattice if upper >= 0.0 else None
+    keep = lattice.mass[: math.floor(upper / lattice.h) + 1]
+    share = float(keep.sum())
+    if share <= 0.0:
+        return None
+    mass = keep / share
+    mean, second = _grid_moments(lattice.h, mass)
+    return Lattice(lattice.h, mass, 0.0, mean, second)
+
+
+def exponential_wait(p_wait: float, mean_wait_s: float, points: int = LEAF_POINTS) -> Lattice:
+    """Zero with probability 1 − p_wait, else exponential with mean mean_wait_s / p_wait: the
+    M/M/c waiting time exactly, and the usual shape for approximations of others."""
+    if p_wait <= 0.0 or mean_wait_s <= 0.0:
+        return zero()
+    tail = exponential(mean_wait_s / p_wait, points)
+    return mixture([1.0 - p_wait, p_wait], [zero(), tail]) if p_wait < 1.0 else tail
+
+
+def exponential(mean: float, points: int = LEAF_POINTS) -> Lattice:
+    return from_cdf(lambda x: -np.expm1(-x / mean), -math.log(TAIL) * mean, mean,
+                    2.0 * mean * mean, exponential=True, points=points)
+
+
+def _phi(z: Array) -> Array:
+    """The standard normal CDF, element by element."""
+    return 0.5 * (1.0 + np.asarray(_erf(z / math.sqrt(2.0)), dtype=np.float64))
+
+
+def _gamma_cdf(shape: float, x: Array) -> Array:
+    """The regularized lower incomplete gamma function P(shape, x): its series below
+    shape + 1, its continued fraction (modified Lentz) above."""
+    out = np.zeros_like(x)
+    log_norm = math.lgamma(shape)
+    low = (x > 0.0) & (x < shape + 1.0)
+    if low.any():
+        v = x[low]
+        term = np.full_like(v, 1.0 / shape)
+        acc = term.copy()
+        for n in range(1, 500):
+            term = term * v / (shape + n)
+            acc += term
+            if float(np.max(term / acc)) < 1e-15:
+                break
+        out[low] = acc * np.exp(shape * np.log(v) - v - log_norm)
+    high = x >= shape + 1.0
+    if high.any():
+        v = x[high]
+        tiny = 1e-300
+        b = v + 1.0 - shape
+        c = np.full_like(v, 1.0 / tiny)
+        d = 1.0 / b
+        frac = d.copy()
+        for n in range(1, 500):
+            an = -n * (n - shape)
+            b = b + 2.0
+            d = an * d + b
+            d = np.where(np.abs(d) < tiny, tiny, d)
+            c = b + an / c
+            c = np.where(np.abs(c) < tiny, tiny, c)
+            d = 1.0 / d
+            step = d * c
+            frac *= step
+            if float(np.max(np.abs(step - 1.0))) < 1e-15:
+                break
+        out[high] = 1.0 - np.exp(shape * np.log(v) - v - log_norm) * frac
+    return out
+
+
+def _lognormal(mu: float, sigma: float, points: int) -> Lattice:
+    upper = math.exp(mu + 5.2 * sigma)  # the 1 − 1e-7 quantile
+
+    def cdf(x: Array) -> Array:
+        with np.errstate(divide="ignore"):
+            return _phi((np.log(np.maximum(x, 1e-300)) - mu) / sigma)
+
+    return from_cdf(cdf, upper, math.exp(mu + sigma**2 / 2.0),
+                    math.exp(2.0 * mu + 2.0 * sigma**2), points=points)
+
+
+def _truncated_normal(mean: float, sd: float, points: int) -> Lattice:
+    if sd == 0.0:
+        return point(mean, points)
+    alpha = -mean / sd
+    std = float(_phi(np.array([alpha]))[0])
+    lam = math.exp(-alpha * alpha / 2.0) / math.sqrt(2.0 * math.pi) / (1.0 - std)
+    m = mean + sd * lam
+    var = sd * sd * (1.0 + alpha * lam - lam * lam)
+    return from_cdf(lambda x: (_phi((x - mean) / sd) - std) / (1.0 - std),
+                    max(mean, 0.0) + 5.5 * sd, m, var + m * m, points=points)
+
+
+def _gamma(mean: float, cv: float, points: int) -> Lattice:
+    shape = 1.0 / (cv * cv)
+    scale = mean / shape
+    upper = mean + 16.0 * cv * mean + 20.0 * scale  # past the 1 − 1e-7 quantile
+    return from_cdf(lambda x: _gamma_cdf(shape, x / scale), upper, mean,
+                    mean * mean * (1.0 + cv * cv), exponential=abs(cv - 1.0) < 1e-12,
+                    points=points)
+
+
+def _pareto(low: float, alpha: float, points: int) -> Lattice:
+    mean = alpha * low / (alpha - 1.0) if alpha > 1.0 else math.inf
+    second = alpha * low * low / (alpha - 2.0) if alpha > 2.0 else math.inf
+    return from_cdf(lambda x: np.where(x >= low, 1.0 - (low / np.maximum(x, low)) ** alpha, 0.0),
+                    low * HEAVY_TAIL ** (-1.0 / alpha), mean, second, points=points)
+
+
+def _empirical(dist: Empirical, points: int) -> Lattice:
+    knots = dist.knots()
+    qs = np.array([q for q, _ in knots])
+    vs = np.array([v for _, v in knots])
+    values = np.unique(vs)
+    last_q = np.array([qs[vs == v].max() for v in values])
+    second = sum((q2 - q1) * (v1 * v1 + v1 * v2 + v2 * v2) / 3.0
+                 for (q1, v1), (q2, v2) in itertools.pairwise(knots))
+    if len(values) == 1:
+        return point(float(values[0]), points)
+    return from_cdf(lambda x: np.interp(x, values, last_q, left=0.0, right=1.0),
+                    float(values[-1]) * (1.0 + 1.0 / points), dist.mean_s, second, points=points)
+
+
+def of(dist: AnyDistribution, points: int = LEAF_POINTS) -> Lattice:
+    """The lattice of a spec distribution, on about `points` grid points."""
+    if isinstance(dist, Constant):
+        return point(dist.value, points)
+    if isinstance(dist, Exponential):
+        return exponential(dist.mean, points)
+    if isinstance(dist, Lognormal):
+        return _lognormal(dist.mu, dist.sigma, points)
+    if isinstance(dist, Uniform):
+        if dist.max == dist.min:
+            return point(dist.min, points)
+        a, b = dist.min, dist.max
+        return from_cdf(lambda x: np.clip((x - a) / (b - a), 0.0, 1.0), b, (a + b) / 2.0,
+                        (a * a + a * b + b * b) / 3.0, points=points)
+    if isinstance(dist, Normal):
+        return _truncated_normal(dist.mean, dist.sd, points)
+    if isinstance(dist, Gamma):
+        return _gamma(dist.mean, dist.cv, points)
+    if isinstance(dist, Pareto):
+        return _pareto(dist.min, dist.alpha, points)
+    if isinstance(dist, Empirical):
+        return _empirical(dist, points)
+    assert isinstance(dist, Mixture)
+    return mixture([item.weight for item in dist.of], [of(item.dist, points) for item in dist.of])

@@ -1,0 +1,106 @@
+"""One queueing station of the estimate: c servers fed at rate λ with a general service time.
+
+- Unbounded FCFS queue: the Allen–Cunneen approximation of G/G/c,
+  Wq ≈ C(c, a) / (cμ − λ) · (ca² + cs²) / 2, with C the Erlang C probability of waiting. It
+  is exact for M/M/c (ca² = cs² = 1) and for M/G/1 (it is then Pollaczek–Khinchine).
+- Bounded queue (K = c + queue places): M/M/c/K, exact (loss and mean wait) for exponential
+  service, its mean wait scaled by (ca² + cs²)/2 otherwise; a refused arrival is lost, so the
+  station stays stable under any load.
+- Unlimited servers: no waiting at all (an infinite-server station).
+
+The waiting time is taken to be 0 with probability 1 − P(wait) and otherwise exponential with
+the mean that gives Wq: the exact M/M/c law, and the standard shape of the others' tail.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from scalesim.analytic.lattice import LEAF_POINTS, Lattice, exponential_wait, zero
+from scalesim.analytic.markovian import erlang_c
+
+
+@dataclass(frozen=True)
+class StationLoad:
+    arrival_rate: float  # λ per queue (a replica, or the whole pool)
+    servers: int | None  # c per queue; None = unlimited
+    capacity: int | None  # c + queue places per queue; None = unbounded
+    service_mean_s: float
+    service_scv: float  # cs²
+    arrival_scv: float = 1.0  # ca²; 1 for Poisson
+
+
+@dataclass(frozen=True)
+class StationState:
+    utilization: float  # ρ = carried λ·E[S]/c; 0 with unlimited servers
+    offered: float  # λ·E[S]/c before any loss; ≥ 1 means it cannot keep up unbounded
+    p_wait: float
+    mean_wait_s: float  # inf when unstable
+    loss: float  # share of arrivals refused (bounded queue)
+    wait: Lattice | None  # None when unstable
+    exact: bool  # the formula is exact for this station (M/M/c, M/G/1, M/M/c/K)
+    model: str  # e.g. "M/M/4", "M/G/1", "G/G/8 (Allen–Cunneen)", "M/M/2/10", "M/G/∞"
+
+    @property
+    def stable(self) -> bool:
+        return self.wait is not None
+
+
+def solve(load: StationLoad, points: int = LEAF_POINTS) -> StationState:
+    """The station's measures; its waiting time on about `points` grid points."""
+    lam, mean = load.arrival_rate, load.service_mean_s
+    arrivals = "M" if abs(load.arrival_scv - 1.0) < 1e-12 else "G"
+    service = "M" if abs(load.service_scv - 1.0) < 1e-12 else "D" \
+        if load.service_scv < 1e-12 else "G"
+    if load.servers is None:
+        return StationState(0.0, 0.0, 0.0, 0.0, 0.0, zero(), True, f"{arrivals}/{service}/∞")
+    c = load.servers
+    if not math.isfinite(mean):  # the work never ends: nothing gets through
+        return StationState(math.inf, math.inf, 1.0, math.inf,
+                            1.0 if load.capacity is not None else 0.0, None, False,
+                            f"{arrivals}/{service}/{c}")
+    offered = lam * mean / c
+    if lam == 0.0 or mean == 0.0:
+        return StationState(0.0, offered, 0.0, 0.0, 0.0, zero(), True,
+                            f"{arrivals}/{service}/{c}")
+    if load.capacity is not None:
+        return _bounded(load, offered, f"{arrivals}/{service}/{c}/{load.capacity}", points)
+    model = f"{arrivals}/{service}/{c}"
+    if offered >= 1.0 or c / mean - lam <= 0.0:  # (the second: offered rounds just below 1)
+        return StationState(offered, offered, 1.0, math.inf, 0.0, None, False, model)
+    p_wait = erlang_c(c, lam * mean)
+    variability = (load.arrival_scv + load.service_scv) / 2.0
+    mean_wait = p_wait / (c / mean - lam) * variability
+    exact = arrivals == "M" and (service == "M" or c == 1)
+    if not exact:
+        model += " (Allen–Cunneen)"
+    return StationState(offered, offered, p_wait, mean_wait, 0.0,
+                        exponential_wait(p_wait, mean_wait, points), exact, model)
+
+
+def _bounded(load: StationLoad, offered: float, model: str, points: int) -> StationState:
+    """M/M/c/K: the stationary distribution of the birth-death chain gives the loss (PASTA:
+    an arrival sees state K with probability p_K) and the mean wait by Little's law on the
+    queue, with arrivals that get in."""
+    c, capacity = load.servers, load.capacity
+    assert c is not None and capacity is not None
+    a = load.arrival_rate * load.service_mean_s
+    n = np.arange(1, capacity + 1)
+    log_weights = np.concatenate([[0.0], np.cumsum(np.log(a / np.minimum(n, c)))])
+    p = np.exp(log_weights - log_weights.max())
+    p /= p.sum()
+    loss = float(p[capacity])
+    carried = load.arrival_rate * (1.0 - loss)
+    queue_length = float(((np.arange(capacity + 1) - c).clip(0) * p).sum())
+    mean_wait = queue_length / carried if carried > 0.0 else 0.0
+    # an admitted arrival waits when it finds all c servers busy (and a place free)
+    p_wait = float(p[c:capacity].sum()) / (1.0 - loss) if loss < 1.0 else 1.0
+    variability = (load.arrival_scv + load.service_scv) / 2.0
+    exact = model.startswith("M/M/")
+    return StationState(carried * load.service_mean_s / c, offered, p_wait,
+                        mean_wait * variability, loss,
+                        exponential_wait(p_wait, mean_wait * variability, points), exact,
+                        model if exact else model + " (M/M/c/K scaled)")

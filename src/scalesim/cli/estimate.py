@@ -1,0 +1,114 @@
+"""`scalesim estimate`: the instant analytic estimate of a spec."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from scalesim.analytic.document import estimate_document
+from scalesim.cli.options import SloText, parse_slo
+from scalesim.cli.run import Overrides, SpecFile, load_or_exit, stdout_console
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print the estimate as JSON.")]
+
+
+def _ms(value: float | None) -> str:
+    return "∞" if value is None else f"{value:,.2f}"
+
+
+def _rate(value: float | None) -> str:
+    return "∞" if value is None else f"{value:,.1f}"
+
+
+def _load_style(rho: float | None) -> str:
+    return "" if rho is None else "red" if rho >= 0.9 else "yellow" if rho >= 0.7 else ""
+
+
+def print_estimate(doc: dict[str, Any], console: Console) -> None:
+    state = "" if doc["stable"] else "  [red]cannot keep up: see caveats[/red]"
+    console.print(Text.assemble((doc["system"], "bold"),
+                                "  analytic estimate (queueing formulas; no simulation)"),
+                  state)
+    workloads = Table(title="Workloads (latency in ms)", title_justify="left")
+    for column in ("workload", "rate/s", "mean", "p50", "p99", "p999", "errors",
+                   "availability", "saturates at /s", "bottleneck", "exact"):
+        workloads.add_column(column, justify="left" if column in ("workload", "bottleneck")
+                             else "right")
+    for name, w in doc["workloads"].items():
+        lat = w["latency_ms"]
+        busiest = w["bottleneck"]
+        workloads.add_row(
+            name + (" (closed)" if w["closed"] else ""), _rate(w["rate_rps"]),
+            _ms(lat["mean"]), _ms(lat["p50"]), _ms(lat["p99"]), _ms(lat["p999"]),
+            f"{w['error_rate']:.3%}", f"{w['availability']:.6f}",
+            _rate(w.get("saturation_rps")) if not w["closed"] else "—",
+            "—" if busiest is None else f"{busiest['component']} ({busiest['utilization']:.0%})",
+            "yes" if w["exact"] else "approx.")
+    console.print(workloads)
+    comps = Table(title="Components", title_justify="left")
+    for column in ("component", "rps", "queues × servers", "utilization", "service ms",
+                   "wait ms", "P(wait)", "refused", "model"):
+        comps.add_column(column, justify="left" if column in ("component", "model")
+                         else "right")
+    for name, c in doc["components"].items():
+        rho = c["utilization"]
+        servers = "∞" if c["servers"] is None else f"{c['queues']} × {c['servers']}"
+        comps.add_row(name, _rate(c["arrival_rate_rps"]), servers,
+                      Text("—" if rho is None else f"{rho:.1%}", style=_load_style(rho)),
+                      _ms(c["service_ms"]), _ms(c["wait_ms"]), f"{c['wait_probability']:.3f}",
+                      f"{c['loss']:.2%}", c["model"])
+    console.print(comps)
+    for name, q in doc.get("queues", {}).items():
+        busy = "∞" if q["utilization"] is None else f"{q['utilization']:.0%}"
+        console.print(Text(f"queue {name}: {_rate(q['rate_rps'])}/s, consumers {busy} busy, "
+                           f"lag {_ms(q['lag_ms'])} ms (p99 {_ms(q['lag_p99_ms'])} ms)"))
+    if "slo" in doc:
+        _print_slo(doc["slo"], console)
+    if doc["caveats"]:
+        console.print(Text("Where the estimate is known to be off", style="bold"))
+        for caveat in doc["caveats"]:
+            console.print(Text.assemble("  • ", (caveat["code"], "yellow"), f" {caveat['where']}: ",
+                                        caveat["message"]))
+    if doc["simulate"]:
+        console.print("[dim]Approximate: confirm with `scalesim simulate` (or `scalesim sweep` "
+                      "around the limits).[/dim]")
+
+
+def _print_slo(slo: dict[str, Any], console: Console) -> None:
+    parts = []
+    for check in slo["checks"]:
+        if check["name"] == "error_rate":
+            parts.append(f"error_rate {check['estimate']:.3%} ≤ {check['target']:.3%}")
+        else:
+            parts.append(f"{check['name']} {_ms(check['estimate_ms'])} ≤ "
+                         f"{_ms(check['target_ms'])} ms")
+    verdict = "[green]met[/green]" if slo["met"] else "[red]missed[/red]"
+    console.print(f"SLO {verdict}: " + "; ".join(parts))
+    if "max_rate_rps" in slo:
+        binding = slo["binding"]
+        why = "a component saturates first" if binding == "saturation" else \
+            f"{binding} binds"
+        console.print(f"  holds up to {_rate(slo['max_rate_rps'])} rps in total "
+                      f"({slo['max_factor']:.3g}× today's rates; {why})")
+
+
+def estimate_command(
+    file: SpecFile,
+    as_json: JsonFlag = False,
+    overrides: Overrides = None,
+    slo: SloText = None,
+) -> None:
+    """Estimate load, latency, saturation and SLO headroom instantly with queueing formulas,
+    and say where a simulation is needed."""
+    system = load_or_exit(file, overrides)
+    doc = estimate_document(system, parse_slo(slo) if slo is not None else None)
+    if as_json:
+        sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    else:
+        print_estimate(doc, stdout_console())

@@ -1,0 +1,163 @@
+"""`scalesim plan`: the cheapest configuration that meets an SLO at a given load."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from scalesim.cli.options import Dask, Jobs, MaxReplications, parse_slo
+from scalesim.cli.run import (
+    EXIT_BAD_INPUT,
+    Overrides,
+    SpecFile,
+    err,
+    load_or_exit,
+    seed_option,
+    shown,
+    stdout_console,
+)
+from scalesim.cli.sweep import Vary, parse_axes
+from scalesim.spec import SpecError, System, load_spec
+from scalesim.spec.units import parse_rate
+from scalesim.sweep.executor import ClusterError, executing
+from scalesim.sweep.plan import Planner, plan_document, rate_overrides
+
+Costs = Annotated[list[str] | None, typer.Option(
+    "--cost", metavar="NAME=PRICE", help="Price per hour of one replica of a component "
+    "(default: its cost_per_replica_hour, else 1: replica-hours), or of one unit of a varied "
+    "field, e.g. "
+    "components.db.workers=0.02 (repeatable).")]
+
+
+def _prices(texts: Sequence[str]) -> dict[str, float]:
+    prices = {}
+    for text in texts:
+        name, sep, value = text.partition("=")
+        try:
+            prices[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"{text!r} is not NAME=PRICE", param_hint="--cost")
+    return prices
+
+
+def _loader(file: Path, base: list[str]) -> Any:
+    def load(overrides: Sequence[str]) -> System:
+        try:
+            return load_spec(file, [*base, *overrides])
+        except SpecError as error:
+            for issue in error.issues:
+                typer.echo(f"{issue} (with {', '.join(overrides)})", err=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+    return load
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+def print_plan(doc: dict[str, Any], console: Console) -> None:
+    targets = ", ".join(f"{k} ≤ {v:g}" + ("" if k == "error_rate" else " ms")
+                        for k, v in doc["slo"].items())
+    console.print(f"[bold]{shown(doc['system'])}[/bold] at {doc['rate_rps']:,.1f} rps, SLO "
+                  f"{targets}")
+    table = Table(title="Candidates (cheapest first)", title_justify="left")
+    for path in (a["path"] for a in doc["axes"]):
+        table.add_column(path)
+    for name in ("cost/h", "estimate", "simulated (95 % CI)", "reps", "verdict"):
+        table.add_column(name, justify="right" if name in ("cost/h", "reps") else "left")
+    for c in doc["candidates"]:
+        estimate = ", ".join(f"{k} {_ms(v)}" for k, v in c["analytic"].items())
+        simulated = c.get("simulated")
+        if simulated is None:
+            evidence, reps, verdict = "—", "", "estimate " + ("met" if c["analytic_met"]
+                                                             else "missed")
+        else:
+            evidence = simulated["stopped"] or ", ".join(
+                f"{k} {_ms(v[1])}–{_ms(v[2])}" for k, v in simulated["ci95"].items())
+            reps = str(simulated["replications"])
+            verdict = ("met" if simulated["met"] else "missed") + \
+                ("" if simulated["decided"] else " (marginal)")
+        chosen = doc["plan"] is not None and c["values"] == doc["plan"]["values"]
+        table.add_row(*map(Text, c["values"].values()), f"{c['cost_per_hour']:g}", estimate,
+                      Text(evidence), reps,
+                      f"[bold green]{verdict} ◀ plan[/bold green]" if chosen else verdict)
+    console.print(table)
+    if doc["plan"] is None:
+        console.print("[red]No configuration in the grid met the SLO.[/red] Widen the ranges "
+                      "(--vary) or relax the SLO; `scalesim estimate` shows the bottleneck.")
+    else:
+        chosen = ", ".join(f"{p}={v}" for p, v in doc["plan"]["values"].items())
+        console.print(f"Plan: [bold]{shown(chosen)}[/bold], "
+                      f"{doc['plan']['cost_per_hour']:g} per hour "
+                      f"({doc['analytic_evaluations']} estimates, "
+                      f"{doc['simulated_candidates']} simulated).")
+
+
+def plan_command(
+    file: SpecFile,
+    rate: Annotated[str, typer.Option("--rate", help="The total load to plan for, e.g. "
+                                      "5k/s (every open workload scaled to add up to it).",
+                                      show_default=False)],
+    slo: Annotated[str, typer.Option(
+        "--slo", metavar="TARGETS", show_default=False, help="SLO targets to meet, e.g. "
+        "\"p99<200ms,error_rate<0.1%\" (mean, p50, p90, p95, p99, p999, error_rate).")],
+    vary: Vary,
+    overrides: Overrides = None,
+    costs: Costs = None,
+    replications: Annotated[int, typer.Option(
+        "--replications", "-r", min=2, help="Replications a candidate starts with; more are "
+        "added until the 95 % CIs decide.")] = 5,
+    max_replications: MaxReplications = 40,
+    budget: Annotated[int, typer.Option("--budget", min=1, help="Candidates simulated at "
+                                        "most.")] = 16,
+    seed: Annotated[int | None, seed_option("Override simulation.seed.")] = None,
+    jobs: Jobs = None,
+    dask: Dask = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+) -> None:
+    """Find the cheapest configuration of the varied fields (replicas, workers…) that meets
+    the SLO at the given load: estimated first, confirmed by simulation."""
+    target = parse_slo(slo)
+    try:
+        total = parse_rate(rate)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--rate") from None
+    axes = parse_axes(vary)
+    system = load_or_exit(file, overrides)
+    try:
+        scaled = rate_overrides(system, total)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--rate") from None
+    load = _loader(file, [*(overrides or []), *scaled])
+    load([])  # the base at the planned load must be valid
+    chosen_seed = system.simulation.seed if seed is None else seed
+    def progress(what: str) -> None:
+        if not as_json and err.is_terminal:
+            err.print(f"[dim]simulating {what}[/dim]", highlight=False)
+
+    try:
+        with executing(jobs, dask) as executor:
+            planner = Planner(load, axes, target, _prices(costs or []), chosen_seed, executor,
+                              replications, max(replications, max_replications), budget,
+                              progress)
+            found = planner.run()
+    except ClusterError as error:
+        err.print(f"[red]error[/red]: {shown(error)}", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    doc = plan_document(found, axes, total, target, system.name)
+    if as_json:
+        sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    else:
+        print_plan(doc, stdout_console())
+    if found.best is None:
+        raise typer.Exit(1)

@@ -1,0 +1,232 @@
+"""`scalesim sweep`: one spec, a grid of overrides, many simulations."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from scalesim.cli.options import Dask, Jobs, Replications, replication_override
+from scalesim.cli.outputs import OutputError, check_file, write_file
+from scalesim.cli.run import (
+    BUDGET_S,
+    EXIT_BAD_INPUT,
+    EXIT_SAFETY_STOP,
+    Force,
+    Overrides,
+    SpecFile,
+    err,
+    exit_bad_output,
+    human,
+    load_or_exit,
+    seed_option,
+    shown,
+    stdout_console,
+)
+from scalesim.render.sweep import render_sweep_report
+from scalesim.spec import SpecError, System, load_spec
+from scalesim.sweep.cache import PointCache, point_key
+from scalesim.sweep.executor import ClusterError, executing
+from scalesim.sweep.grid import Axis, GridError, Point, grid, parse_axis
+from scalesim.sweep.runner import PointResult, PointRun, run_points
+from scalesim.sweep.table import document, write_outputs
+
+Vary = Annotated[list[str], typer.Option(
+    "--vary", metavar="PATH=VALUES", help="A field to vary: a list (a,b,c), an integer range "
+    "(1..8), N values from LO to HI (100/s..2000/s:10) or on a log scale (1ms..1000ms:7:log). "
+    "Repeat for a grid.", show_default=False)]
+
+
+def parse_axes(texts: list[str]) -> list[Axis]:
+    try:
+        axes = [parse_axis(text) for text in texts]
+        grid(axes)
+    except GridError as error:
+        err.print(f"[red]error[/red]: {shown(error)}", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    return axes
+
+
+def check_out_folder(directory: Path) -> None:
+    """`--out DIR` can hold the sweep's files and its point cache (DIR/points/)."""
+    if directory.exists() and not directory.is_dir():
+        raise OutputError(f"--out {directory}: exists and is not a folder")
+    if (directory / "points").exists() and not (directory / "points").is_dir():
+        raise OutputError(f"--out {directory}: points exists and is not a folder")
+
+
+def refuse_long_sweep(systems: list[System], workers: int) -> None:
+    """Exit 3 when the points left to simulate would take longer than the run budget on
+    `workers` workers (see `refuse_runaway`; a point that runs away stops at its own
+    safety limits)."""
+    from scalesim.analytic.runtime import run_cost
+    from scalesim.sim.speed import events_per_s
+
+    events = sum(run_cost(system).events for system in systems)
+    speed = events_per_s()
+    wall = events / speed / workers
+    if wall <= BUDGET_S:
+        return
+    err.print(f"[red]refused[/red]: the {len(systems)} point(s) to simulate are estimated at "
+              f"{events:.3g} events, about {human(wall)} at ~{speed:.2g} events/s on "
+              f"{workers} worker(s), over the {human(BUDGET_S)} budget. Use fewer points or "
+              "replications or a shorter simulation.duration, or pass --force to run it "
+              "anyway.", highlight=False)
+    raise typer.Exit(EXIT_SAFETY_STOP)
+
+
+def point_runs(file: Path, overrides: list[str], points: list[Point]) -> list[PointRun]:
+    """Every point's validated spec; any invalid point is reported (all of them) before
+    anything runs, and the command exits 2."""
+    runs, bad = [], False
+    for point in points:
+        try:
+            runs.append(PointRun(point, load_spec(file, [*overrides, *point.overrides])))
+        except SpecError as error:
+            bad = True
+            for issue in error.issues:
+                typer.echo(f"point {point.index} ({point.label}): {issue}", err=True)
+    if bad:
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return runs
+
+
+class SweepProgress:
+    """A progress bar of replications done, with the points finished so far."""
+
+    def __init__(self, enabled: bool, points: int) -> None:
+        self.points = points
+        self.finished = 0
+        self.bar: Progress | None = None
+        if enabled:
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                                MofNCompleteColumn(), TextColumn("replications"),
+                                TimeElapsedColumn(), console=err, transient=True)
+            self.task = self.bar.add_task("sweep", total=None)
+
+    def __call__(self, done: int, total: int, point: PointResult | None) -> None:
+        if point is not None:
+            self.finished += 1
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, total=total,
+                            description=f"points {self.finished}/{self.points}")
+
+    def __enter__(self) -> SweepProgress:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def _with_ci(r: dict[str, Any], column: str, digits: int = 2) -> str:
+    value, low, high = r[column], r.get(f"{column}_low"), r.get(f"{column}_high")
+    if value is None:
+        return "—"
+    if low is None or high is None:
+        return _number(value, digits)
+    return f"{value:,.{digits}f} ±{(high - low) / 2:,.{digits}f}"
+
+
+def print_sweep(doc: dict[str, Any], console: Console) -> None:
+    paths = [a["path"] for a in doc["axes"]]
+    knee_points = {k["point"] for k in doc["knees"]}
+    table = Table(title=f"{doc['system']}: {len(doc['points'])} points × "
+                  f"{doc['replications']} replication(s), seed {doc['seed']}",
+                  title_justify="left")
+    for path in paths:
+        table.add_column(path.rsplit(".", 2)[-1] if len(paths) == 1 else path)
+    for name in ("offered", "rps", "goodput", "errors", "p50 ms", "p99 ms", "busiest", "SLO",
+                 ""):
+        table.add_column(name, justify="left" if name in ("busiest", "") else "right")
+    for r in doc["points"]:
+        busiest = "—" if r["bottleneck"] is None else \
+            f"{r['bottleneck']} {r['bottleneck_utilization']:.0%}"
+        slo = "—" if r["slo_met"] is None else "met" if r["slo_met"] else "missed"
+        note = "◀ knee" if r["point"] in knee_points else "" if r["status"] == "ok" \
+            else r["status"]
+        table.add_row(*(r[p] for p in paths), _number(r["offered_rps"], 1),
+                      _with_ci(r, "throughput_rps", 1),
+                      _with_ci(r, "goodput_rps", 1),
+                      "—" if r["error_rate"] is None else f"{r['error_rate']:.2%}",
+                      _with_ci(r, "latency_p50_ms"), _with_ci(r, "latency_p99_ms"), busiest,
+                      Text(slo, style="green" if slo == "met" else "red" if slo == "missed"
+                           else ""), Text(note, style="yellow"))
+    console.print(table)
+    if doc["cached_points"]:
+        console.print(f"[dim]{doc['cached_points']} point(s) from the cache, "
+                      f"{doc['simulated_points']} simulated.[/dim]")
+
+
+def sweep_command(
+    file: SpecFile,
+    vary: Vary,
+    overrides: Overrides = None,
+    replications: Replications = None,
+    seed: Annotated[int | None, seed_option("Override simulation.seed (every point uses it: "
+                                            "common random numbers).")] = None,
+    jobs: Jobs = None,
+    dask: Dask = None,
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out", help="Write sweep.csv, sweep.json, sweep.parquet here, and keep each "
+        "point's result in DIR/points/ so that a rerun resumes.")] = None,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="Write an HTML report with the curves and the knee here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the sweep as JSON.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    force: Force = False,
+) -> None:
+    """Simulate a grid of variants of one spec (e.g. the rate from 100/s to 2000/s) and
+    show how latency, goodput and errors change; the knee is marked."""
+    axes = parse_axes(vary)
+    base = [*(overrides or []), *replication_override(replications)]
+    system = load_or_exit(file, base)
+    runs = point_runs(file, base, grid(axes))
+    try:  # before the run, which may be long
+        if out_dir is not None:
+            check_out_folder(out_dir)
+        if report is not None:
+            check_file(report)
+    except OutputError as error:
+        exit_bad_output(error)
+    chosen_seed = system.simulation.seed if seed is None else seed
+    cache = PointCache(out_dir / "points" if out_dir is not None else None)
+    todo = [r.system for r in runs if cache.get(point_key(r.system, chosen_seed)) is None]
+    tasks = sum(system.simulation.replications for system in todo)
+    try:
+        with executing(jobs, dask, tasks) as executor:
+            if not force:
+                refuse_long_sweep(todo, executor.workers)
+            with SweepProgress(not quiet and err.is_terminal, len(runs)) as progress:
+                results = run_points(runs, chosen_seed, executor, cache, progress)
+    except ClusterError as error:
+        err.print(f"[red]error[/red]: {shown(error)}", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    doc = document(system.name, chosen_seed, system.simulation.replications, axes, results)
+    try:
+        if out_dir is not None:
+            written = write_outputs(out_dir, doc)
+            err.print("wrote " + ", ".join(f"{shown(out_dir)}/{name}" for name in written),
+                      highlight=False)
+        if report is not None:
+            write_file(report, render_sweep_report(doc))
+            err.print(f"wrote {shown(report)}", highlight=False)
+    except (OutputError, OSError) as error:
+        exit_bad_output(OutputError(str(error)))
+    if as_json:
+        sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    else:
+        print_sweep(doc, stdout_console())

@@ -1,0 +1,130 @@
+"""The grid of a sweep: `--vary PATH=VALUES`, one axis each, every combination a point.
+
+VALUES is a list `a,b,c`; an integer range `1..40` (every integer); `LO..HI:N`, N evenly
+spaced values from LO to HI; or `LO..HI:N:log`, N values evenly spaced on a log scale. The
+ends may carry a unit (`100/s..2000/s:10`, `5ms..50ms:4`, `1%..10%:10`): both must use the
+same one, and the values keep it. Each value is applied like `--set PATH=VALUE`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from dataclasses import dataclass
+
+from scalesim.spec.units import parse_duration, parse_fraction, parse_rate
+
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_VALUE = re.compile(rf"^\s*({_NUMBER})\s*([^\d\s.].*?)?\s*$")
+_RANGE = re.compile(r"^(.+?)\.\.(.+?)(?::(\d+)(?::(log|lin))?)?$")
+MAX_POINTS = 10_000
+
+
+class GridError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Axis:
+    path: str
+    values: tuple[str, ...]  # as applied with --set
+
+
+def quantity(value: str) -> float | None:
+    """A value as a plain number for plots and tables: rates in /s, durations in seconds,
+    percentages as fractions; None for a value that is not a quantity."""
+    text = value.strip()
+    for parse in (parse_rate, parse_duration):
+        try:
+            return parse(text)
+        except ValueError:
+            pass
+    if text.endswith("%"):
+        try:
+            return parse_fraction(text)
+        except ValueError:
+            return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def parse_axis(text: str) -> Axis:
+    """'components.api.replicas=1..8' -> Axis('components.api.replicas', ('1', …, '8'))."""
+    path, sep, spec = text.partition("=")
+    path = path.strip()
+    if not sep or not path or not spec.strip():
+        raise GridError(f"--vary needs PATH=VALUES, got {text!r}")
+    spec = spec.strip()
+    match = _RANGE.match(spec)
+    if match is None or "," in spec:
+        values = tuple(v.strip() for v in spec.split(","))
+        if any(not v for v in values):
+            raise GridError(f"--vary {path}: an empty value in {spec!r}")
+        return Axis(path, values)
+    low, high, count, scale = match.groups()
+    return Axis(path, _range(path, low, high, int(count) if count else None, scale == "log"))
+
+
+def _split(path: str, text: str) -> tuple[float, str]:
+    match = _VALUE.match(text)
+    if match is None:
+        raise GridError(f"--vary {path}: {text!r} is not a number with an optional unit")
+    return float(match.group(1)), (match.group(2) or "")
+
+
+def _range(path: str, low_text: str, high_text: str, count: int | None,
+           log: bool) -> tuple[str, ...]:
+    low, unit = _split(path, low_text)
+    high, high_unit = _split(path, high_text)
+    if unit != high_unit:
+        raise GridError(f"--vary {path}: give both ends in the same unit ({low_text!r} and "
+                        f"{high_text!r})")
+    integers = not unit and low.is_integer() and high.is_integer()
+    if count is None:
+        if not integers:
+            raise GridError(f"--vary {path}: say how many values, e.g. {low_text}..{high_text}:10")
+        count = int(abs(high - low)) + 1
+        log = False
+    if count < 2:
+        raise GridError(f"--vary {path}: a range needs at least 2 values")
+    if count > MAX_POINTS:
+        raise GridError(f"--vary {path}: {count} values is more than {MAX_POINTS}")
+    if log and (low <= 0.0 or high <= 0.0):
+        raise GridError(f"--vary {path}: a log range needs positive ends")
+    if log:
+        points = [math.exp(math.log(low) + (math.log(high) - math.log(low)) * i / (count - 1))
+                  for i in range(count)]
+    else:
+        points = [low + (high - low) * i / (count - 1) for i in range(count)]
+    if integers:
+        return tuple(dict.fromkeys(str(round(p)) for p in points))
+    return tuple(f"{p:.6g}{unit}" for p in points)
+
+
+@dataclass(frozen=True)
+class Point:
+    index: int
+    values: tuple[tuple[str, str], ...]  # (path, value) per axis
+
+    @property
+    def overrides(self) -> list[str]:
+        return [f"{path}={value}" for path, value in self.values]
+
+    @property
+    def label(self) -> str:
+        return ", ".join(f"{path.rsplit('.', 1)[-1]}={value}" for path, value in self.values)
+
+
+def grid(axes: list[Axis]) -> list[Point]:
+    """Every combination of the axes' values, the first axis varying slowest."""
+    total = math.prod(len(a.values) for a in axes)
+    if total > MAX_POINTS:
+        raise GridError(f"the grid has {total:,} points, more than {MAX_POINTS:,}")
+    paths = [a.path for a in axes]
+    if len(set(paths)) != len(paths):
+        raise GridError("each path may be varied once")
+    return [Point(i, tuple(zip(paths, combo, strict=True)))
+            for i, combo in enumerate(itertools.product(*(a.values for a in axes)))]

@@ -1,0 +1,125 @@
+"""A sweep as a table: one row per point with the varied values and the numbers people
+compare (offered load, throughput, goodput, error rate, latency percentiles with their 95 %
+intervals, the busiest component, the SLO), the knee of each curve, and the files: CSV,
+JSON, Parquet."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from scalesim.sweep.grid import Axis, quantity
+from scalesim.sweep.knee import knee
+from scalesim.sweep.runner import PointResult
+
+LATENCY = ("mean", "p50", "p90", "p95", "p99", "p999")
+WITH_CI = {"latency_mean_ms": ("latency_ms", "mean"), "latency_p50_ms": ("latency_ms", "p50"),
+           "latency_p90_ms": ("latency_ms", "p90"), "latency_p99_ms": ("latency_ms", "p99"),
+           "throughput_rps": ("throughput_rps", None), "goodput_rps": ("goodput_rps", None),
+           "error_rate": ("error_rate", None)}
+KNEE_METRIC = "latency_p99_ms"
+
+
+def row(axes: Sequence[Axis], found: PointResult) -> dict[str, Any]:
+    """The flat row of one point (metrics null when it stopped at a safety limit)."""
+    out: dict[str, Any] = {"point": found.point.index}
+    out.update(dict(found.point.values))
+    out["cached"] = found.cached
+    out["status"] = "ok" if found.result is not None else f"stopped: {found.stopped}"
+    result = found.result or {}
+    out["offered_rps"] = result.get("offered_rps")
+    out["throughput_rps"] = result.get("throughput_rps")
+    out["goodput_rps"] = result.get("goodput_rps")
+    out["error_rate"] = result.get("error_rate")
+    latency = result.get("latency_ms", {})
+    for name in LATENCY:
+        out[f"latency_{name}_ms"] = latency.get(name)
+    ci = result.get("ci95")
+    for column, (key, sub) in WITH_CI.items():
+        interval = None if ci is None else ci[key][sub] if sub else ci[key]
+        out[f"{column}_low"], out[f"{column}_high"] = interval or (None, None)
+    busiest = max(((name, c["utilization"]) for name, c in result.get("components", {}).items()
+                   if c.get("utilization") is not None), key=lambda item: item[1],
+                  default=(None, None))
+    out["bottleneck"], out["bottleneck_utilization"] = busiest
+    slo = result.get("slo")
+    out["slo_met"] = None if slo is None else slo["met"]
+    return out
+
+
+def knees(axes: Sequence[Axis], rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The knee of p99 latency along the first axis, for each combination of the others."""
+    if not axes or any(quantity(v) is None for v in axes[0].values):
+        return []
+    first = axes[0].path
+    groups: dict[tuple[tuple[str, str], ...], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(tuple((a.path, r[a.path]) for a in axes[1:]), []).append(r)
+    out = []
+    for others, members in groups.items():
+        xs = [quantity(r[first]) or 0.0 for r in members]
+        index = knee(xs, [r[KNEE_METRIC] for r in members])
+        if index is not None:
+            at = members[index]
+            out.append({"path": first, "value": at[first], "others": dict(others),
+                        "metric": KNEE_METRIC, "metric_value": at[KNEE_METRIC],
+                        "point": at["point"]})
+    return out
+
+
+def document(system: str, seed: int, replications: int, axes: Sequence[Axis],
+             results: Sequence[PointResult]) -> dict[str, Any]:
+    rows = [row(axes, r) for r in results]
+    return {"system": system, "seed": seed, "replications": replications,
+            "axes": [{"path": a.path, "values": list(a.values)} for a in axes],
+            "points": rows, "knees": knees(axes, rows),
+            "simulated_points": sum(1 for r in results if not r.cached),
+            "cached_points": sum(1 for r in results if r.cached)}
+
+
+def columns(doc: dict[str, Any]) -> list[str]:
+    return list(doc["points"][0]) if doc["points"] else []
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return ""
+    return "" if value is None else value
+
+
+def write_outputs(directory: Path, doc: dict[str, Any]) -> list[str]:
+    """Write sweep.json, sweep.csv and (with pyarrow) sweep.parquet into `directory`, all or
+    nothing; return the names written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = ["sweep.json", "sweep.csv"]
+    with tempfile.TemporaryDirectory(dir=directory, prefix=".scalesim-") as tmp:
+        staging = Path(tmp)
+        (staging / "sweep.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n",
+                                            encoding="utf-8")
+        with (staging / "sweep.csv").open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            names = columns(doc)
+            writer.writerow(names)
+            writer.writerows([[_cell(r[n]) for n in names] for r in doc["points"]])
+        if _write_parquet(staging / "sweep.parquet", doc):
+            written.append("sweep.parquet")
+        for produced in staging.iterdir():
+            shutil.move(str(produced), directory / produced.name)
+    return written
+
+
+def _write_parquet(path: Path, doc: dict[str, Any]) -> bool:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        return False
+    names = columns(doc)
+    pq.write_table(pa.table({n: [r[n] for r in doc["points"]] for n in names}), path)
+    return True

@@ -1,0 +1,327 @@
+"""The system estimate against closed forms where they are exact (M/M/1, M/M/c, M/D/1,
+M/M/c/K, Jackson networks, MVA, fork-join order statistics), and its capacity searches
+against the answers those closed forms give."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydantic import TypeAdapter
+from scipy import stats
+
+from scalesim.analytic import (
+    MvaStation,
+    Station,
+    erlang_b,
+    exponential_order_statistic,
+    md1,
+    mm1,
+    mm1_sojourn_quantile,
+    mmc,
+    mva,
+    open_network,
+)
+from scalesim.analytic import lattice as lat
+from scalesim.analytic.capacity import saturation, slo_capacity
+from scalesim.analytic.caveats import caveats
+from scalesim.analytic.document import estimate_document
+from scalesim.analytic.estimate import Model, estimate
+from scalesim.spec import load_spec_text
+from scalesim.spec.dists import AnyDistribution, Distribution
+from scalesim.spec.model import Slo
+
+EXAMPLES = Path("examples")
+
+
+def single(work: str, workers: int = 1, rate: str = "80/s", extra: str = "") -> str:
+    return f"""
+scalesim: 1
+name: single
+components:
+  s:
+    workers: {workers}
+    {extra}
+    operations: {{op: {{work: {work}}}}}
+workloads: [{{name: w, to: s, rate: {rate}}}]
+"""
+
+
+def test_mm1_mean_and_percentiles_are_exact() -> None:
+    """M/M/1 at λ = 80, μ = 100: W = 1/(μ − λ) = 50 ms, the sojourn is exponential."""
+    found = estimate(load_spec_text(single("{dist: exponential, mean: 10ms}")))
+    workload = found.workloads["w"]
+    assert workload.exact
+    assert workload.mean_s == pytest.approx(mm1(80.0, 100.0).mean_sojourn_s, rel=1e-9)
+    for q in (0.5, 0.9, 0.99, 0.999):
+        assert workload.quantile_s(q) == pytest.approx(mm1_sojourn_quantile(80.0, 100.0, q),
+                                                       rel=2e-3)
+    component = found.components["s"]
+    assert component.state.offered == pytest.approx(0.8)
+    assert component.state.model == "M/M/1"
+
+
+@pytest.mark.parametrize("workers", [2, 8, 32])
+def test_mmc_mean_and_wait_are_erlang_c(workers: int) -> None:
+    rate = 0.85 * workers / 0.010
+    found = estimate(load_spec_text(single("{dist: exponential, mean: 10ms}", workers,
+                                           f"{rate}/s")))
+    expected = mmc(rate, 100.0, workers)
+    assert found.workloads["w"].mean_s == pytest.approx(expected.mean_sojourn_s, rel=1e-9)
+    state = found.components["s"].state
+    assert state.p_wait == pytest.approx(expected.wait_probability, rel=1e-12)
+    # The M/M/c sojourn: exponential service plus a wait that is 0 with probability 1 − C
+    # and exponential at rate cμ − λ otherwise; its p99 solves P(S > t) = 0.01 numerically.
+    c_wait, theta, mu = expected.wait_probability, workers * 100.0 - rate, 100.0
+
+    def survival(t: float) -> float:
+        if abs(theta - mu) < 1e-9:
+            return math.exp(-mu * t) * (1.0 + c_wait * mu * t)
+        return (1 - c_wait) * math.exp(-mu * t) + c_wait * (
+            theta * math.exp(-mu * t) - mu * math.exp(-theta * t)) / (theta - mu)
+
+    low, high = 0.0, 10.0
+    for _ in range(200):
+        middle = (low + high) / 2
+        low, high = (middle, high) if survival(middle) > 0.01 else (low, middle)
+    assert found.workloads["w"].quantile_s(0.99) == pytest.approx(low, rel=2e-3)
+
+
+def test_md1_is_pollaczek_khinchine() -> None:
+    found = estimate(load_spec_text(single("4ms", rate="200/s")))
+    assert found.workloads["w"].mean_s == pytest.approx(md1(200.0, 0.004).mean_sojourn_s,
+                                                        rel=1e-9)
+    assert found.components["s"].state.exact
+
+
+def test_bounded_queue_loss_is_erlang_b_and_counts_as_errors() -> None:
+    """queue: 0 with 3 workers: a lost-calls system, loss = Erlang B(3, a)."""
+    found = estimate(load_spec_text(single("{dist: exponential, mean: 25ms}", 3, "100/s",
+                                           "queue: 0")))
+    loss = erlang_b(3, 2.5)
+    assert found.components["s"].state.loss == pytest.approx(loss, rel=1e-12)
+    assert found.error_rate == pytest.approx(loss, rel=1e-12)
+    assert found.workloads["w"].mean_s == pytest.approx(0.025, rel=1e-3)  # nobody waits
+
+
+TANDEM = """
+scalesim: 1
+name: tandem
+components:
+  a:
+    io: nonblocking
+    operations: {op: {work: {dist: exponential, mean: 2ms}, calls: [{to: b}]}}
+  b:
+    workers: 2
+    io: nonblocking
+    operations: {op: {work: {dist: exponential, mean: 3ms}, calls: [{to: c}]}}
+  c:
+    operations: {op: {work: {dist: exponential, mean: 1ms}}}
+workloads: [{name: w, to: a, rate: 300/s}]
+"""
+
+
+def test_jackson_tandem_mean_and_percentiles() -> None:
+    """A tandem of M/M/1, M/M/2, M/M/1: the sojourns are independent (Reich), so the mean
+    is the sum of station means and the p99 that of their convolution."""
+    found = estimate(load_spec_text(TANDEM)).workloads["w"]
+    expected = open_network(300.0, [Station(0.002), Station(0.003, servers=2),
+                                    Station(0.001)])
+    assert found.exact
+    assert found.mean_s == pytest.approx(expected.mean_sojourn_s, rel=1e-9)
+    # The sum of the three sojourns, sampled: M/M/1 sojourns are exponential at μ − λ; the
+    # M/M/2 one is the service plus a wait that is exponential at 2μ − λ with probability C.
+    rng = np.random.default_rng(7)
+    n = 2_000_000
+    b = mmc(300.0, 1 / 0.003, 2)
+    waits = np.where(rng.random(n) < b.wait_probability,
+                     rng.exponential(1 / (2 / 0.003 - 300.0), n), 0.0)
+    total = rng.exponential(1 / 200.0, n) + rng.exponential(0.003, n) + waits \
+        + rng.exponential(1 / 700.0, n)
+    assert found.quantile_s(0.99) == pytest.approx(float(np.quantile(total, 0.99)), rel=1e-2)
+
+
+def test_model_c_is_the_published_jackson_figure() -> None:
+    found = estimate(load_spec_text(Path("benchmarks/three_tier.yaml").read_text()))
+    assert found.workloads["web"].mean_s * 1e3 == pytest.approx(25.2459, abs=5e-5)
+
+
+CLOSED = """
+scalesim: 1
+name: closed
+components:
+  front:
+    io: nonblocking
+    operations: {op: {work: {dist: exponential, mean: 8ms}, calls: [{to: db}]}}
+  db:
+    operations: {op: {work: {dist: exponential, mean: 12ms}}}
+workloads: [{name: users, to: front, users: 10, think: {dist: exponential, mean: 100ms}}]
+"""
+
+
+def test_closed_loop_is_exact_mva() -> None:
+    expected = mva(10, 0.100, [MvaStation(0.008), MvaStation(0.012)])
+    found = estimate(load_spec_text(CLOSED))
+    users = found.workloads["users"]
+    assert users.closed and users.exact
+    assert users.rate_rps == pytest.approx(expected.throughput_rps, rel=1e-12)
+    assert users.mean_s == pytest.approx(expected.response_s, rel=1e-9)
+    assert found.components["db"].state.offered == pytest.approx(expected.utilizations[1])
+
+
+def test_closed_loop_with_many_workers_uses_seidmann() -> None:
+    spec = CLOSED.replace("  db:\n", "  db:\n    workers: 4\n")
+    expected = mva(10, 0.100, [MvaStation(0.008), MvaStation(0.012, servers=4)])
+    users = estimate(load_spec_text(spec)).workloads["users"]
+    assert not users.exact
+    assert users.rate_rps == pytest.approx(expected.throughput_rps, rel=1e-12)
+
+
+@pytest.mark.parametrize(("wait_for", "j"), [("all", 4), ("any", 1), ("2", 2)])
+def test_fork_join_is_the_order_statistic(wait_for: str, j: int) -> None:
+    branches = "".join(f"  b{i}: {{workers: unlimited, operations: {{x: {{work: {{dist: "
+                       f"exponential, mean: 10ms}}}}}}}}\n" for i in range(1, 5))
+    spec = f"""
+scalesim: 1
+name: fanout
+components:
+  api:
+    workers: unlimited
+    operations:
+      get:
+        calls:
+          - parallel:
+              wait_for: {wait_for}
+              calls: [{{to: b1}}, {{to: b2}}, {{to: b3}}, {{to: b4}}]
+{branches}workloads: [{{name: w, to: api, rate: 500/s}}]
+"""
+    found = estimate(load_spec_text(spec)).workloads["w"]
+    assert found.mean_s * 1e3 == pytest.approx(exponential_order_statistic(4, j, 10.0),
+                                               rel=2e-3)
+    assert not found.exact
+
+
+def test_lattice_percentiles_of_spec_distributions() -> None:
+    """Each family's grid against scipy's quantiles."""
+    cases = [
+        ({"dist": "gamma", "mean": "4ms", "cv": 0.8}, stats.gamma(1 / 0.64, scale=0.004 * 0.64)),
+        ({"dist": "lognormal", "median": "3ms", "p99": "20ms"},
+         stats.lognorm(math.log(20 / 3) / stats.norm.ppf(0.99), scale=0.003)),
+        ({"dist": "uniform", "min": "1ms", "max": "3ms"}, stats.uniform(0.001, 0.002)),
+        ({"dist": "pareto", "min": "1ms", "alpha": 2.5}, stats.pareto(2.5, scale=0.001)),
+    ]
+    adapter: TypeAdapter[AnyDistribution] = TypeAdapter(Distribution)
+    for spec, truth in cases:
+        grid = lat.of(adapter.validate_python(spec))
+        for q in (0.5, 0.9, 0.99):
+            assert grid.quantile(q) == pytest.approx(float(truth.ppf(q)), rel=5e-3), (spec, q)
+
+
+def test_saturation_of_mmc_is_c_mu() -> None:
+    system = load_spec_text(single("{dist: exponential, mean: 10ms}", 4, "100/s"))
+    model = Model(system)
+    limit = saturation(model, "w", model.evaluate())
+    assert limit.rate_rps == pytest.approx(400.0, rel=3e-3)
+    assert limit.bottleneck == "s"
+
+
+def test_slo_capacity_of_mm1_p99() -> None:
+    """M/M/1, μ = 100: p99 = ln(100)/(μ − λ) ≤ 200 ms  ⇔  λ ≤ 100 − ln(100)/0.2 = 76.97/s."""
+    system = load_spec_text(single("{dist: exponential, mean: 10ms}", rate="50/s"))
+    model = Model(system)
+    found = slo_capacity(model, Slo.model_validate({"p99": "200ms"}), model.evaluate())
+    assert found is not None and found.met_now and found.limit == "p99"
+    assert found.rate_rps == pytest.approx(100.0 - math.log(100.0) / 0.2, rel=3e-3)
+
+
+def test_availability_from_random_failures() -> None:
+    """Replicas up mtbf/(mtbf + mttr) = 0.9 of the time; without readiness probes a request
+    sent to a down replica fails (0.9); with them all three must be down (1 − 0.1³)."""
+    base = single("1ms", 4, "10/s", "replicas: 3") + """
+faults:
+  - target: s
+    random_failures: {mtbf: 90s, mttr: 10s}
+"""
+    plain = estimate(load_spec_text(base)).workloads["w"]
+    assert plain.availability == pytest.approx(0.9)
+    probed = base.replace("    replicas: 3", "    replicas: 3\n    health: {readiness: {}}")
+    found = estimate(load_spec_text(probed)).workloads["w"]
+    assert found.availability == pytest.approx(1 - 0.1**3)
+
+
+def test_retries_and_fallbacks_in_success() -> None:
+    spec = """
+scalesim: 1
+name: calls
+components:
+  a:
+    workers: unlimited
+    operations:
+      op:
+        calls:
+          - {to: b, retry: {attempts: 3}}
+          - {to: c, on_failure: continue}
+  b: {workers: unlimited, operations: {op: {work: 1ms, error_rate: 10%}}}
+  c: {workers: unlimited, operations: {op: {work: 1ms, error_rate: 50%}}}
+workloads: [{name: w, to: a, rate: 10/s}]
+"""
+    found = estimate(load_spec_text(spec)).workloads["w"]
+    assert found.success == pytest.approx(1 - 0.1**3)
+
+
+def test_caveats_name_what_the_formulas_leave_out() -> None:
+    system = load_spec_text((EXAMPLES / "retry-storm.yaml").read_text())
+    codes = {c.code for c in caveats(system, estimate(system))}
+    assert {"overloaded", "retries-under-load", "timeouts-fire"} <= codes
+    shop = load_spec_text((EXAMPLES / "shop.yaml").read_text())
+    codes = {c.code for c in caveats(shop, estimate(shop))}
+    assert {"circuit-breaker", "faults"} <= codes
+    assert "overloaded" not in codes
+
+
+def test_control_loops_and_data_mechanisms_get_their_caveats() -> None:
+    kernel_specs = Path(__file__).parents[1] / "kernel"
+    control = load_spec_text((kernel_specs / "control_features.yaml").read_text())
+    found = estimate(control)
+    assert {"autoscaling", "rollout"} <= {c.code for c in caveats(control, found)}
+    for name, component in control.components.items():
+        if component.autoscale is not None:  # served with the most it can scale to, even
+            assert found.components[name].replicas == component.autoscale.max  # from zero
+    data = load_spec_text((kernel_specs / "data_features.yaml").read_text())
+    codes = {c.code for c in caveats(data, estimate(data))}
+    assert {"delivery", "saga", "event-store"} <= codes
+
+
+def test_a_saga_counts_as_its_forward_steps() -> None:
+    """Two sequential steps of 10 ms each, infinite servers everywhere: exactly 20 ms."""
+    spec = """
+scalesim: 1
+name: saga
+components:
+  api:
+    workers: unlimited
+    operations:
+      order:
+        calls:
+          - saga:
+              steps:
+                - {name: a, to: s.a, compensate: s.undo}
+                - {name: b, to: s.b}
+  s:
+    workers: unlimited
+    operations: {a: {work: 10ms}, b: {work: 10ms}, undo: {work: 1ms}}
+workloads: [{name: w, to: api, rate: 10/s}]
+"""
+    found = estimate(load_spec_text(spec)).workloads["w"]
+    assert found.latency.mean * 1e3 == pytest.approx(20.0, rel=1e-6)
+
+
+def test_document_of_every_example_is_finite_json() -> None:
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        doc = estimate_document(load_spec_text(path.read_text()))
+        text = json.dumps(doc, sort_keys=True, allow_nan=False)
+        assert doc["workloads"] and doc["components"], path
+        assert json.loads(text) == doc

@@ -1,0 +1,56 @@
+"""Parsing `--vary` axes into grids, and the knee of a curve."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from scalesim.sweep.grid import GridError, grid, parse_axis, quantity
+from scalesim.sweep.knee import knee
+
+
+def test_lists_ranges_and_log_ranges() -> None:
+    assert parse_axis("components.a.replicas=1,2,4").values == ("1", "2", "4")
+    assert parse_axis("components.a.replicas=1..5").values == ("1", "2", "3", "4", "5")
+    rates = parse_axis("workloads.0.rate=100/s..2000/s:10").values
+    assert len(rates) == 10 and rates[0] == "100/s" and rates[-1] == "2000/s"
+    assert quantity(rates[1]) == pytest.approx(100 + 1900 / 9, rel=1e-6)
+    logs = parse_axis("components.a.operations.op.work=1ms..1000ms:4:log").values
+    assert logs == ("1ms", "10ms", "100ms", "1000ms")
+    assert parse_axis("x=8..64:3").values == ("8", "36", "64")
+    assert parse_axis("x=1..100:4:log").values == ("1", "5", "22", "100")
+
+
+@pytest.mark.parametrize("text", ["x", "=1,2", "x=1..2ms:3", "x=1ms..1s", "x=0..10:3:log",
+                                  "x=1..2:1", "x=1,,2", "x=a..b:3"])
+def test_bad_axes_say_what_is_wrong(text: str) -> None:
+    with pytest.raises(GridError):
+        parse_axis(text)
+
+
+def test_grid_is_the_product_first_axis_slowest() -> None:
+    points = grid([parse_axis("a=1,2"), parse_axis("b=x,y,z")])
+    assert [p.overrides for p in points[:2]] == [["a=1", "b=x"], ["a=1", "b=y"]]
+    assert len(points) == 6 and points[-1].index == 5
+    with pytest.raises(GridError):
+        grid([parse_axis("a=1,2"), parse_axis("a=3,4")])
+
+
+def test_quantities_have_base_units() -> None:
+    assert quantity("2k/s") == 2000.0
+    assert quantity("250ms") == 0.25
+    assert quantity("5%") == 0.05
+    assert quantity("7") == 7.0
+    assert quantity("least_requests") is None
+
+
+def test_knee_of_mm1_latency_and_of_a_straight_line() -> None:
+    """Latency 1/(μ − λ) against λ bends where the curve leaves its chord the most."""
+    xs = [10.0 * i for i in range(1, 10)]
+    ys: list[float | None] = [1.0 / (100.0 - x) for x in xs]
+    index = knee(xs, ys)
+    assert index is not None and 60.0 <= xs[index] <= 80.0
+    assert knee(xs, [2.0 * x for x in xs]) is None
+    assert knee([1.0, 2.0], [1.0, 5.0]) is None
+    assert knee(xs, [*ys[:-1], math.inf]) is not None  # a saturated point is left out

@@ -1,0 +1,151 @@
+"""`scalesim sweep`: the M/M/1 curve within its confidence intervals, the same numbers on
+every executor, the files it writes, and resuming a killed sweep from its cache."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from tests.sweep.specs import MM1
+from typer.testing import CliRunner
+
+from scalesim.analytic import mm1
+from scalesim.cli import app
+from scalesim.spec import load_spec_text
+from scalesim.sweep.cache import PointCache
+from scalesim.sweep.executor import DaskCluster, Processes, Serial
+from scalesim.sweep.grid import grid, parse_axis, quantity
+from scalesim.sweep.runner import PointRun, run_points
+
+RATES = "workloads.0.rate=20/s..80/s:4"
+
+
+def runs(replications: int = 10) -> list[PointRun]:
+    points = grid([parse_axis(RATES)])
+    return [PointRun(p, load_spec_text(MM1, overrides=[
+        *p.overrides, f"simulation.replications={replications}"])) for p in points]
+
+
+def test_mm1_sweep_follows_the_analytic_curve_within_its_cis() -> None:
+    """At every rate the analytic W = 1/(μ − λ) lies in the 95 % CI of the simulated mean."""
+    results = run_points(runs(), 3, Serial(), PointCache(None))
+    for found in results:
+        rate = quantity(found.point.values[0][1])
+        assert rate is not None and found.result is not None
+        truth = mm1(rate, 100.0).mean_sojourn_s * 1e3
+        low, high = found.result["ci95"]["latency_ms"]["mean"]
+        print(f"λ = {rate:g}: W = {truth:.3f} ms, CI [{low:.3f}, {high:.3f}]")
+        assert low <= truth <= high
+
+
+@pytest.mark.slow
+def test_jobs_and_dask_give_the_same_sweep() -> None:
+    pytest.importorskip("distributed")
+    expected = [r.result for r in run_points(runs(3), 3, Serial(), PointCache(None))]
+    pool = Processes(2)
+    try:
+        assert [r.result for r in run_points(runs(3), 3, pool, PointCache(None))] == expected
+    finally:
+        pool.close()
+    cluster = DaskCluster("local", 2)
+    try:
+        assert [r.result for r in run_points(runs(3), 3, cluster, PointCache(None))] == expected
+    finally:
+        cluster.close()
+
+
+def test_cli_writes_table_files_and_report(tmp_path: Path) -> None:
+    spec = tmp_path / "mm1.yaml"
+    spec.write_text(MM1.replace("duration: 100s", "duration: 20s"))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["sweep", str(spec), "--vary", RATES, "-r", "2",
+                                      "--jobs", "1", "--out", str(out), "--report",
+                                      str(tmp_path / "sweep.html"), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert [p["workloads.0.rate"] for p in doc["points"]] == ["20/s", "40/s", "60/s", "80/s"]
+    assert doc["simulated_points"] == 4 and doc["cached_points"] == 0
+    assert all(p["latency_p99_ms_low"] is not None for p in doc["points"])
+    assert {"sweep.json", "sweep.csv", "sweep.parquet"} <= {p.name for p in out.iterdir()}
+    assert len(list((out / "points").glob("*.json"))) == 4
+    with (out / "sweep.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["workloads.0.rate"] for r in rows] == ["20/s", "40/s", "60/s", "80/s"]
+    pq = pytest.importorskip("pyarrow.parquet")
+    assert pq.read_table(out / "sweep.parquet").num_rows == 4
+    html = (tmp_path / "sweep.html").read_text()
+    assert "<svg" in html and "latency percentiles" in html
+    again = CliRunner().invoke(app, ["sweep", str(spec), "--vary", RATES, "-r", "2", "--jobs",
+                                     "1", "--out", str(out), "--json"])
+    assert json.loads(again.stdout)["cached_points"] == 4
+    assert json.loads(again.stdout)["points"][0]["throughput_rps"] == \
+        doc["points"][0]["throughput_rps"]
+
+
+def test_bad_axes_and_bad_points_exit_2(tmp_path: Path) -> None:
+    spec = tmp_path / "mm1.yaml"
+    spec.write_text(MM1)
+    runner = CliRunner()
+    bad_axis = runner.invoke(app, ["sweep", str(spec), "--vary", "workloads.0.rate=1..2ms:3"])
+    assert bad_axis.exit_code == 2 and "same unit" in bad_axis.output
+    bad_point = runner.invoke(app, ["sweep", str(spec), "--vary",
+                                    "components.s.replicas=1,0"])
+    assert bad_point.exit_code == 2
+    assert "point 1 (replicas=0)" in bad_point.output
+
+
+def test_a_killed_sweep_resumes_without_recomputing(tmp_path: Path) -> None:
+    spec = tmp_path / "mm1.yaml"
+    spec.write_text(MM1.replace("duration: 100s", "duration: 400s"))
+    out = tmp_path / "out"
+    args = [str(spec), "--vary", "workloads.0.rate=10/s..80/s:8", "--jobs", "1", "--out",
+            str(out), "-q"]
+    child = subprocess.Popen([sys.executable, "-c", "from scalesim.cli import main; main()",
+                              "sweep", *args], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    try:
+        while len(list((out / "points").glob("*.json"))) < 2:
+            assert child.poll() is None, "the sweep ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+    finished = {p.name: p.read_text() for p in (out / "points").glob("*.json")}
+    assert 2 <= len(finished) < 8
+    result = CliRunner().invoke(app, ["sweep", *args[:-1], "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["cached_points"] == len(finished)
+    assert doc["simulated_points"] == 8 - len(finished)
+    for name, content in finished.items():  # untouched: read, not simulated again
+        assert (out / "points" / name).read_text() == content
+
+
+def test_outputs_are_checked_and_a_long_sweep_is_refused_before_it_runs(tmp_path: Path
+                                                                         ) -> None:
+    spec = tmp_path / "mm1.yaml"
+    spec.write_text(MM1)
+    runner = CliRunner()
+    missing = runner.invoke(app, ["sweep", str(spec), "--vary", RATES, "--jobs", "1",
+                                  "--report", str(tmp_path / "no" / "sweep.html")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    (tmp_path / "file").write_text("")
+    not_a_folder = runner.invoke(app, ["sweep", str(spec), "--vary", RATES, "--jobs", "1",
+                                       "--out", str(tmp_path / "file")])
+    assert not_a_folder.exit_code == 2 and "not a folder" in not_a_folder.output
+    out = tmp_path / "out"
+    # each point is about 6 minutes of events (under the budget), the four together are not
+    long = runner.invoke(app, ["sweep", str(spec), "--vary", "workloads.0.rate=20/s..50/s:4",
+                               "--set", "simulation.duration=20000s", "-r", "100",
+                               "--jobs", "1", "--out", str(out)])
+    assert long.exit_code == 3 and "refused" in long.output and "--force" in long.output
+    assert not (out / "points").exists()  # nothing ran
