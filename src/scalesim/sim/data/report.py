@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from scalesim.sim.data.consistency_report import consistency_parts, consistency_results
 from scalesim.sim.data.event_store import EventStore
 from scalesim.sim.data.messages import GUARANTEES, OUTCOMES, Consumption
 from scalesim.sim.data.messaging import MessagingArea
@@ -91,6 +92,7 @@ def data_results(kernels: list[Kernel], span: float) -> dict[str, Any]:
               for runs in _runs(kernels, lambda k: _areas(k, EventStore))}
     if stores:
         out["event_stores"] = stores
+    out.update(consistency_results([consistency_parts(k.plan.areas) for k in kernels], span))
     return out
 
 
