@@ -19,8 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from scalesim.spec.checks import iter_calls, sync_edges
+from scalesim.analytic.caching import hit_ratio
+from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
 from scalesim.spec.model import Call, Kind, ParallelStep, System, Workload, plain_steps
+
+Misses = dict[str, float]  # cache -> share of its reads that load from the backend
 
 
 @dataclass(frozen=True)
@@ -35,11 +38,12 @@ class ComponentLoad:
 def offered_load(system: System) -> dict[str, ComponentLoad]:
     """Each component's offered load; workloads at their peak rate, closed loops at the upper
     bound users / (think + no-queueing response)."""
-    response = _response_times(system)
-    rates = _operation_rates(system, response)
+    misses = miss_shares(system)
+    response = _response_times(system, misses)
+    rates = _operation_rates(system, response, misses)
     loads = {}
     for cname, component in system.components.items():
-        holds = {op: _hold(system, cname, op, response)
+        holds = {op: _hold(system, cname, op, response, misses)
                  for op in component.effective_operations}
         rate = sum(rates[f"{cname}.{op}"] for op in holds)
         busy = sum(_times(rates[f"{cname}.{op}"], hold) for op, hold in holds.items())
@@ -55,13 +59,46 @@ def offered_load(system: System) -> dict[str, ComponentLoad]:
 def round_trip_s(system: System, ref: str) -> float:
     """A healthy call to 'component.operation' (or a component's default operation): the
     network there and back and its no-queueing response time."""
-    return _hop(system) + _response_times(system)(".".join(system.resolve(ref)))
+    misses = miss_shares(system)
+    return _hop(system) + _response_times(system, misses)(".".join(system.resolve(ref)))
 
 
 def hold_s(system: System, ref: str) -> float:
     """Mean worker time of one visit to 'component.operation' with no queueing anywhere."""
     cname, oname = system.resolve(ref)
-    return _hold(system, cname, oname, _response_times(system))
+    misses = miss_shares(system)
+    return _hold(system, cname, oname, _response_times(system, misses), misses)
+
+
+def miss_shares(system: System, over: tuple[float, float] | None = None) -> Misses:
+    """The share of each cache's reads that miss: 1 − `hit_ratio`, or for a cache with a
+    TTL (`caching`) the Poisson-per-key estimate of `scalesim.analytic.caching` from the
+    rates its workloads reach it with. A cache behind another settles in as many rounds."""
+    misses: Misses = {name: 1.0 - c.hit_ratio if c.hit_ratio is not None else 1.0
+                      for name, c in system.components.items()
+                      if c.kind is Kind.CACHE and c.backend is not None}
+    timed = [name for name, c in system.components.items() if c.caching is not None]
+    for _ in range(len(timed) + 1 if timed else 0):
+        response = _response_times(system, misses)
+        index, columns = _rate_columns(system, response, misses, over)
+        updated = dict(misses)
+        for name in timed:
+            component = system.components[name]
+            caching = component.caching
+            assert caching is not None and component.backend is not None
+            reads = [index[f"{name}.{op}"] for op in component.effective_operations
+                     if op not in caching.writes]
+            per_workload = columns[reads].sum(axis=0)
+            load = _hop(system) + response(".".join(system.resolve(component.backend)))
+            ttl = caching.ttl if caching.ttl is not None else math.inf
+            updated[name] = 1.0 - hit_ratio(
+                [(float(rate), workload.key_space)
+                 for rate, workload in zip(per_workload, system.workloads, strict=True)],
+                ttl, load)
+        if updated == misses:
+            break
+        misses = updated
+    return misses
 
 
 def _times(rate: float, hold: float) -> float:
@@ -74,7 +111,7 @@ def _hop(system: System) -> float:
     return 2.0 * system.defaults.network.mean_s
 
 
-def _response_times(system: System) -> Callable[[str], float]:
+def _response_times(system: System, misses: Misses) -> Callable[[str], float]:
     """'comp.op' -> its response time with no queueing anywhere (network to reach it excluded).
     The synchronous call graph is acyclic (checked when the spec loads); an operation's time
     is computed after those of everything it waits on, without recursion, so a chain of
@@ -98,15 +135,16 @@ def _response_times(system: System) -> Callable[[str], float]:
                 raise ValueError(f"synchronous call cycle through {top}")
             cname, oname = top.split(".", 1)
             operation = system.components[cname].effective_operations[oname]
-            known[top] = operation.work.mean_s + _waits(system, cname, oname, response) \
-                + operation.post_work.mean_s
+            known[top] = operation.work.mean_s + _waits(system, cname, oname, response,
+                                                        misses) + operation.post_work.mean_s
             stack.pop()
         return known[ref]
 
     return response
 
 
-def _waits(system: System, cname: str, oname: str, response: Callable[[str], float]) -> float:
+def _waits(system: System, cname: str, oname: str, response: Callable[[str], float],
+           misses: Misses) -> float:
     """Time an operation waits on its synchronous calls, cache misses included. A parallel
     step takes the j-th smallest branch mean: for wait_for all that is the largest, a lower
     bound of the mean of the maximum (Jensen); for any or k it is an estimate."""
@@ -126,19 +164,21 @@ def _waits(system: System, cname: str, oname: str, response: Callable[[str], flo
             total += times[need - 1]
         else:
             total += call_time(step)
-    if component.backend is not None and component.hit_ratio is not None:
-        miss = 1.0 - component.hit_ratio
-        total += miss * (_hop(system) + response(".".join(system.resolve(component.backend))))
+    for op, ref in cache_edges(system, cname, sync_only=True):
+        if op == oname:
+            share = misses[cname] if ref == component.backend else 1.0
+            total += share * (_hop(system) + response(".".join(system.resolve(ref))))
     return total
 
 
-def _hold(system: System, cname: str, oname: str, response: Callable[[str], float]) -> float:
+def _hold(system: System, cname: str, oname: str, response: Callable[[str], float],
+          misses: Misses) -> float:
     """Worker time per visit: the work, plus the calls' waits when the io is blocking."""
     component = system.components[cname]
     operation = component.effective_operations[oname]
     hold = operation.work.mean_s + operation.post_work.mean_s
     if component.io == "blocking":
-        hold += _waits(system, cname, oname, response)
+        hold += _waits(system, cname, oname, response, misses)
     return hold
 
 
@@ -175,15 +215,26 @@ def operation_rates(system: System, over: tuple[float, float] | None = None
                     ) -> dict[str, float]:
     """Visits per second of every 'component.operation': workloads at their peak rate, or
     at their mean rate over the simulated span `over` (start, end)."""
-    return _operation_rates(system, _response_times(system), over)
+    misses = miss_shares(system, over)
+    return _operation_rates(system, _response_times(system, misses), misses, over)
 
 
-def _operation_rates(system: System, response: Callable[[str], float],
+def _operation_rates(system: System, response: Callable[[str], float], misses: Misses,
                      over: tuple[float, float] | None = None) -> dict[str, float]:
-    """Visits per second of every operation: solve r = external + Mᵀ r, where M[i, j] is the
-    mean number of calls (or deliveries) operation i makes to j per visit. M is acyclic
-    except through async calls and queues; a loop that regenerates at least one call per
-    call has no steady state and its operations get an infinite rate."""
+    """Visits per second of every operation, all workloads together."""
+    index, columns = _rate_columns(system, response, misses, over)
+    totals = columns.sum(axis=1)
+    return {name: float(totals[i]) for name, i in index.items()}
+
+
+def _rate_columns(system: System, response: Callable[[str], float], misses: Misses,
+                  over: tuple[float, float] | None = None
+                  ) -> tuple[dict[str, int], npt.NDArray[np.float64]]:
+    """Visits per second of every operation from each workload (a column each): solve
+    r = external + Mᵀ r, where M[i, j] is the mean number of calls (or deliveries)
+    operation i makes to j per visit. M is acyclic except through async calls and queues;
+    a loop that regenerates at least one call per call has no steady state and its
+    operations get an infinite rate."""
     names = [f"{c}.{o}" for c, comp in system.components.items()
              for o in comp.effective_operations]
     index = {name: i for i, name in enumerate(names)}
@@ -192,24 +243,25 @@ def _operation_rates(system: System, response: Callable[[str], float],
         matrix[index[f"{cname}.{oname}"], index[".".join(system.resolve(call.to))]] \
             += call.probability
     for cname, component in system.components.items():
-        targets: list[tuple[str, float]] = []
-        if component.backend is not None and component.hit_ratio is not None:
-            targets.append((component.backend, 1.0 - component.hit_ratio))
+        for oname, ref in cache_edges(system, cname):
+            share = misses[cname] if ref == component.backend else 1.0
+            matrix[index[f"{cname}.{oname}"], index[".".join(system.resolve(ref))]] += share
         if component.kind is Kind.QUEUE:
-            targets += [(consumer.to, 1.0) for consumer in component.consumers]
-        for oname in component.effective_operations:
-            for ref, share in targets:
-                matrix[index[f"{cname}.{oname}"], index[".".join(system.resolve(ref))]] += share
-    external = np.zeros(len(names))
-    for workload in system.workloads:
-        external[index[".".join(system.resolve(workload.to))]] += \
+            for oname in component.effective_operations:
+                for consumer in component.consumers:
+                    matrix[index[f"{cname}.{oname}"],
+                           index[".".join(system.resolve(consumer.to))]] += 1.0
+    external = np.zeros((len(names), max(1, len(system.workloads))))
+    for column, workload in enumerate(system.workloads):
+        external[index[".".join(system.resolve(workload.to))], column] += \
             _entry_rate(system, workload, response, over)
     if not np.isfinite(external).all() or max(abs(np.linalg.eigvals(matrix)), default=0.0) \
             >= 1.0 - 1e-12:
-        rates = np.where(_reachable(matrix, external > 0.0), math.inf, 0.0)
+        columns = np.stack([np.where(_reachable(matrix, external[:, c] > 0.0), math.inf, 0.0)
+                            for c in range(external.shape[1])], axis=1)
     else:
-        rates = np.linalg.solve(np.eye(len(names)) - matrix.T, external)
-    return {name: float(rates[i]) for name, i in index.items()}
+        columns = np.linalg.solve(np.eye(len(names)) - matrix.T, external)
+    return index, columns
 
 
 def _reachable(matrix: npt.NDArray[np.float64],
