@@ -33,4 +33,5 @@ def wars_needed(write_mean: float, ars_mean: float, n: int, w: int, r: int,
     commit = np.sort(write + ack, axis=1)[:, w - 1][:, None]
     first = np.argsort(request + answer, axis=1)[:, :r]
     late = np.take_along_axis(write - request, first, axis=1) - commit
-    return np.clip(late.min(axis=1), 0.0, None)
+    needed: np.ndarray = np.clip(late.min(axis=1), 0.0, None)
+    return needed

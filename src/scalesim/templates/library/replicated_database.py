@@ -36,6 +36,7 @@ def visibility(p: Params) -> np.ndarray:
 def scenario(p: Params) -> Scenario:
     level = LEVELS[p.consistency]
     db = "replication.db"
+    staleness: tuple[Expect, ...]
     if level == 1:
         needed = visibility(p)
         now = float((needed <= 0.0).mean())
