@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from scalesim.analytic.caching import hit_ratio
 from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
-from scalesim.spec.model import Call, Kind, ParallelStep, System, Workload, plain_steps
+from scalesim.spec.model import Call, Keys, Kind, ParallelStep, System, Workload, plain_steps
 
 Misses = dict[str, float]  # cache -> share of its reads that load from the backend
 
@@ -86,19 +86,32 @@ def miss_shares(system: System, over: tuple[float, float] | None = None) -> Miss
             component = system.components[name]
             caching = component.caching
             assert caching is not None and component.backend is not None
-            reads = [index[f"{name}.{op}"] for op in component.effective_operations
-                     if op not in caching.writes]
-            per_workload = columns[reads].sum(axis=0)
             load = _hop(system) + response(".".join(system.resolve(component.backend)))
             ttl = caching.ttl if caching.ttl is not None else math.inf
-            updated[name] = 1.0 - hit_ratio(
-                [(float(rate), workload.key_space)
-                 for rate, workload in zip(per_workload, system.workloads, strict=True)],
-                ttl, load)
+            updated[name] = 1.0 - hit_ratio(_key_rates(system, name, index, columns), ttl,
+                                            load)
         if updated == misses:
             break
         misses = updated
     return misses
+
+
+def cache_key_rates(system: System, name: str) -> list[tuple[float, Keys | None]]:
+    """The rate at which each workload reads cache `name` (requests/s), with its keys."""
+    misses = miss_shares(system)
+    index, columns = _rate_columns(system, _response_times(system, misses), misses)
+    return _key_rates(system, name, index, columns)
+
+
+def _key_rates(system: System, name: str, index: dict[str, int],
+               columns: npt.NDArray[np.float64]) -> list[tuple[float, Keys | None]]:
+    component = system.components[name]
+    writes = set(component.caching.writes) if component.caching is not None else set()
+    reads = [index[f"{name}.{op}"] for op in component.effective_operations
+             if op not in writes]
+    per_workload = columns[reads].sum(axis=0)
+    return [(float(rate), workload.key_space)
+            for rate, workload in zip(per_workload, system.workloads, strict=True)]
 
 
 def _times(rate: float, hold: float) -> float:
