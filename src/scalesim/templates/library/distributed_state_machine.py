@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pydantic import model_validator
 
-from scalesim.analytic.quorum import majority_commit_mean, order_statistic_mean
 from scalesim.templates.base import Scenario, Template
 from scalesim.templates.expect import Expect
 from scalesim.templates.params import TemplateParams, param
@@ -34,6 +33,8 @@ def commit_ms(p: Params) -> float:
     """The (majority − 1)-th of the followers' Exp(persist) acknowledgements, plus the hop
     of each acknowledgement back: with all nodes for the first half of the run, and with
     one node down (n − 2 followers left) after the leader's crash at half time."""
+    from scalesim.analytic.quorum import majority_commit_mean, order_statistic_mean
+
     before = majority_commit_mean(p.persist_ms, p.nodes)
     after = order_statistic_mean(p.persist_ms, p.nodes - 2, p.nodes // 2)
     return (before + after) / 2 + HOP_MS

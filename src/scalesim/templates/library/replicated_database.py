@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-
-from scalesim.analytic.quorum import wars_needed
 from scalesim.templates.base import Scenario, Template
 from scalesim.templates.expect import Expect
 from scalesim.templates.params import TemplateParams, param
+
+if TYPE_CHECKING:  # numpy loads with the expectations, not at `templates list`
+    import numpy as np
 
 LEVELS = {"one": 1, "quorum": 2, "all": 3}  # Cassandra consistency levels on 3 replicas
 NETWORK_MS = 1.0  # A, R and S: a message between the coordinator and a replica (mean)
@@ -28,12 +28,18 @@ class Params(TemplateParams):
 def visibility(p: Params) -> np.ndarray:
     """WARS samples of the t after which a read sees a write: two thirds of the run on 3
     replicas, a third with one of them down (the others behave as N = 2)."""
+    import numpy as np
+
+    from scalesim.analytic.quorum import wars_needed
+
     write, network = p.write_ms / 1e3, NETWORK_MS / 1e3
     return np.concatenate([wars_needed(write, network, 3, 1, 1, samples=100_000),
                            wars_needed(write, network, 2, 1, 1, samples=50_000)])
 
 
 def scenario(p: Params) -> Scenario:
+    import numpy as np
+
     level = LEVELS[p.consistency]
     db = "replication.db"
     staleness: tuple[Expect, ...]
