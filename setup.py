@@ -26,6 +26,10 @@ COMPILED = [
     "src/scalesim/sim/data/saga.py",
     "src/scalesim/sim/data/outbox.py",
     "src/scalesim/sim/data/event_store.py",
+    "src/scalesim/sim/data/leadership.py",
+    "src/scalesim/sim/data/election.py",
+    "src/scalesim/sim/data/replication.py",
+    "src/scalesim/sim/data/cache.py",
 ]
 
 

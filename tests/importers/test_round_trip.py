@@ -181,6 +181,10 @@ def assert_same_rollout(component: Component, again: Component, name: str) -> No
     assert rollout_terms(back) == rollout_terms(spec), name
 
 
+# A Lease election's RBAC: leader_election is not imported (docs/import.md).
+LEASE_RBAC = ("ServiceAccount", "Role", "RoleBinding")
+
+
 def generate_again(system: System, back: System) -> None:
     """The mapping inverts the generator's: generating the import gives the same
     DestinationRules, routes, probes, autoscalers, Rollout strategies and analyses (for
@@ -197,7 +201,7 @@ def generate_again(system: System, back: System) -> None:
         owner = next((c.lower() for c in system.components
                       if name.startswith(f"{c.lower()}-") and kind == "AnalysisTemplate"),
                      owner)
-        if owner not in same_kind:
+        if owner not in same_kind or kind in LEASE_RBAC:
             continue
         if kind == "ScaledObject" and system.components[_spelled(system, owner)].autoscale \
                 is None:

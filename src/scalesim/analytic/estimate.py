@@ -32,10 +32,11 @@ import numpy.typing as npt
 
 from scalesim.analytic import lattice
 from scalesim.analytic.lattice import Lattice
-from scalesim.analytic.load import call_matrix, capacity_replicas, visits
+from scalesim.analytic.load import call_matrix, capacity_replicas, miss_shares, visits
 from scalesim.analytic.mva import MvaStation, mva
 from scalesim.analytic.station import StationLoad, StationState, solve
 from scalesim.analytic.success import Success, calls_of, needed
+from scalesim.spec.checks import cache_edges
 from scalesim.spec.model import (
     Balancer,
     Call,
@@ -165,7 +166,9 @@ class Model:
     def __init__(self, system: System, points: int = lattice.LEAF_POINTS) -> None:
         self.system = system
         self.points = points  # grid points per distribution: fewer is faster and coarser
-        self.names, matrix = call_matrix(system)
+        # share of each cache's reads that go to its backend (a TTL cache's estimated)
+        self.misses = miss_shares(system)
+        self.names, matrix = call_matrix(system, self.misses)
         self.index = {name: i for i, name in enumerate(self.names)}
         self.hop = lattice.of(system.defaults.network, points)
         self.ops = {ref: self._op(ref) for ref in self.names}
@@ -232,7 +235,7 @@ class Model:
                 own = op.work.mean + op.post.mean
                 demand += float(per_request[i]) * own
                 busy += float(background[i]) * own
-                hops += 2.0 * _calls_per_visit(op) * float(per_request[i])
+                hops += 2.0 * self._calls_per_visit(op) * float(per_request[i])
             if demand == 0.0:
                 continue
             workers = component.worker_limit
@@ -355,6 +358,20 @@ class Model:
                                               lattice.total([self.hop, response, self.hop]))
         return cached[1]
 
+    def _cache_calls(self, op: _Op) -> list[tuple[float, str]]:
+        """(share of visits that make it, callee) of a cache operation's synchronous backend
+        calls: a read's miss, a write-through or invalidating write to `write_to`."""
+        component = op.component
+        return [(self.misses[op.cname] if ref == component.backend else 1.0, ref)
+                for oname, ref in cache_edges(self.system, op.cname, sync_only=True)
+                if oname == op.ref.split(".", 1)[1]]
+
+    def _calls_per_visit(self, op: _Op) -> float:
+        """Mean synchronous calls (and cache misses) one visit makes: network hops there and
+        back for the MVA delay station."""
+        return sum(c.probability for c in calls_of(op.operation) if not c.async_) \
+            + sum(share for share, _ in self._cache_calls(op))
+
     def _calls_time(self, op: _Op, responses: Mapping[str, Lattice | None]) -> Waits:
         """The time an operation waits on its synchronous calls and cache misses: whatever
         their outcome (what a blocking caller's worker is held for), and in the requests
@@ -376,13 +393,12 @@ class Model:
                     return None, None
                 held.append(waits[0])
                 ok.append(waits[1])
-        component = op.component
-        if component.backend is not None and component.hit_ratio is not None:
-            miss = self.call_time(Call(to=component.backend), responses)
+        for share, ref in self._cache_calls(op):
+            miss = self.call_time(Call(to=ref), responses)
             if miss is None:
                 return None, None
-            cached = lattice.mixture([component.hit_ratio, 1.0 - component.hit_ratio],
-                                     [lattice.zero(), miss])
+            cached = lattice.mixture([1.0 - share, share], [lattice.zero(), miss]) \
+                if share < 1.0 else miss
             held.append(cached)
             ok.append(cached)
         together = lattice.total(held)
@@ -509,15 +525,6 @@ def _backoff_mean(retry: Retry, attempt: int) -> float:
     cap = retry.base if retry.backoff == "constant" else \
         min(retry.max, retry.base * 2.0 ** (attempt - 1))
     return cap * {"full": 0.5, "equal": 0.75}.get(retry.jitter, 1.0)
-
-
-def _calls_per_visit(op: _Op) -> float:
-    """Mean synchronous calls (and cache misses) one visit makes: network hops there and
-    back for the MVA delay station."""
-    count = sum(c.probability for c in calls_of(op.operation) if not c.async_)
-    if op.component.backend is not None and op.component.hit_ratio is not None:
-        count += 1.0 - op.component.hit_ratio
-    return count
 
 
 def _queueing(component: Component) -> tuple[int | None, int, int | None, float]:

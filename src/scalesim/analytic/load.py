@@ -19,16 +19,20 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from scalesim.spec.checks import iter_calls, sync_edges
+from scalesim.analytic.caching import hit_ratio
+from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
 from scalesim.spec.model import (
     Call,
     Component,
+    Keys,
     Kind,
     ParallelStep,
     System,
     Workload,
     plain_steps,
 )
+
+Misses = dict[str, float]  # cache -> share of its reads that load from the backend
 
 
 @dataclass(frozen=True)
@@ -43,11 +47,12 @@ class ComponentLoad:
 def offered_load(system: System) -> dict[str, ComponentLoad]:
     """Each component's offered load; workloads at their peak rate, closed loops at the upper
     bound users / (think + no-queueing response)."""
-    response = _response_times(system)
-    rates = _operation_rates(system, response)
+    misses = miss_shares(system)
+    response = _response_times(system, misses)
+    rates = _operation_rates(system, response, misses)
     loads = {}
     for cname, component in system.components.items():
-        holds = {op: _hold(system, cname, op, response)
+        holds = {op: _hold(system, cname, op, response, misses)
                  for op in component.effective_operations}
         rate = sum(rates[f"{cname}.{op}"] for op in holds)
         busy = sum(_times(rates[f"{cname}.{op}"], hold) for op, hold in holds.items())
@@ -68,13 +73,59 @@ def capacity_replicas(component: Component) -> int:
 def round_trip_s(system: System, ref: str) -> float:
     """A healthy call to 'component.operation' (or a component's default operation): the
     network there and back and its no-queueing response time."""
-    return _hop(system) + _response_times(system)(".".join(system.resolve(ref)))
+    misses = miss_shares(system)
+    return _hop(system) + _response_times(system, misses)(".".join(system.resolve(ref)))
 
 
 def hold_s(system: System, ref: str) -> float:
     """Mean worker time of one visit to 'component.operation' with no queueing anywhere."""
     cname, oname = system.resolve(ref)
-    return _hold(system, cname, oname, _response_times(system))
+    misses = miss_shares(system)
+    return _hold(system, cname, oname, _response_times(system, misses), misses)
+
+
+def miss_shares(system: System, over: tuple[float, float] | None = None) -> Misses:
+    """The share of each cache's reads that miss: 1 − `hit_ratio`, or for a cache with a
+    TTL (`caching`) the Poisson-per-key estimate of `scalesim.analytic.caching` from the
+    rates its workloads reach it with. A cache behind another settles in as many rounds."""
+    misses: Misses = {name: 1.0 - c.hit_ratio if c.hit_ratio is not None else 1.0
+                      for name, c in system.components.items()
+                      if c.kind is Kind.CACHE and c.backend is not None}
+    timed = [name for name, c in system.components.items() if c.caching is not None]
+    for _ in range(len(timed) + 1 if timed else 0):
+        response = _response_times(system, misses)
+        index, columns = _rate_columns(system, response, misses, over)
+        updated = dict(misses)
+        for name in timed:
+            component = system.components[name]
+            caching = component.caching
+            assert caching is not None and component.backend is not None
+            load = _hop(system) + response(".".join(system.resolve(component.backend)))
+            ttl = caching.ttl if caching.ttl is not None else math.inf
+            updated[name] = 1.0 - hit_ratio(_key_rates(system, name, index, columns), ttl,
+                                            load)
+        if updated == misses:
+            break
+        misses = updated
+    return misses
+
+
+def cache_key_rates(system: System, name: str) -> list[tuple[float, Keys | None]]:
+    """The rate at which each workload reads cache `name` (requests/s), with its keys."""
+    misses = miss_shares(system)
+    index, columns = _rate_columns(system, _response_times(system, misses), misses)
+    return _key_rates(system, name, index, columns)
+
+
+def _key_rates(system: System, name: str, index: dict[str, int],
+               columns: npt.NDArray[np.float64]) -> list[tuple[float, Keys | None]]:
+    component = system.components[name]
+    writes = set(component.caching.writes) if component.caching is not None else set()
+    reads = [index[f"{name}.{op}"] for op in component.effective_operations
+             if op not in writes]
+    per_workload = columns[reads].sum(axis=0)
+    return [(float(rate), workload.key_space)
+            for rate, workload in zip(per_workload, system.workloads, strict=True)]
 
 
 def _times(rate: float, hold: float) -> float:
@@ -87,7 +138,7 @@ def _hop(system: System) -> float:
     return 2.0 * system.defaults.network.mean_s
 
 
-def _response_times(system: System) -> Callable[[str], float]:
+def _response_times(system: System, misses: Misses) -> Callable[[str], float]:
     """'comp.op' -> its response time with no queueing anywhere (network to reach it excluded).
     The synchronous call graph is acyclic (checked when the spec loads); an operation's time
     is computed after those of everything it waits on, without recursion, so a chain of
@@ -111,15 +162,16 @@ def _response_times(system: System) -> Callable[[str], float]:
                 raise ValueError(f"synchronous call cycle through {top}")
             cname, oname = top.split(".", 1)
             operation = system.components[cname].effective_operations[oname]
-            known[top] = operation.work.mean_s + _waits(system, cname, oname, response) \
-                + operation.post_work.mean_s
+            known[top] = operation.work.mean_s + _waits(system, cname, oname, response,
+                                                        misses) + operation.post_work.mean_s
             stack.pop()
         return known[ref]
 
     return response
 
 
-def _waits(system: System, cname: str, oname: str, response: Callable[[str], float]) -> float:
+def _waits(system: System, cname: str, oname: str, response: Callable[[str], float],
+           misses: Misses) -> float:
     """Time an operation waits on its synchronous calls, cache misses included. A parallel
     step takes the j-th smallest branch mean: for wait_for all that is the largest, a lower
     bound of the mean of the maximum (Jensen); for any or k it is an estimate."""
@@ -139,19 +191,21 @@ def _waits(system: System, cname: str, oname: str, response: Callable[[str], flo
             total += times[need - 1]
         else:
             total += call_time(step)
-    if component.backend is not None and component.hit_ratio is not None:
-        miss = 1.0 - component.hit_ratio
-        total += miss * (_hop(system) + response(".".join(system.resolve(component.backend))))
+    for op, ref in cache_edges(system, cname, sync_only=True):
+        if op == oname:
+            share = misses[cname] if ref == component.backend else 1.0
+            total += share * (_hop(system) + response(".".join(system.resolve(ref))))
     return total
 
 
-def _hold(system: System, cname: str, oname: str, response: Callable[[str], float]) -> float:
+def _hold(system: System, cname: str, oname: str, response: Callable[[str], float],
+          misses: Misses) -> float:
     """Worker time per visit: the work, plus the calls' waits when the io is blocking."""
     component = system.components[cname]
     operation = component.effective_operations[oname]
     hold = operation.work.mean_s + operation.post_work.mean_s
     if component.io == "blocking":
-        hold += _waits(system, cname, oname, response)
+        hold += _waits(system, cname, oname, response, misses)
     return hold
 
 
@@ -188,13 +242,44 @@ def operation_rates(system: System, over: tuple[float, float] | None = None
                     ) -> dict[str, float]:
     """Visits per second of every 'component.operation': workloads at their peak rate, or
     at their mean rate over the simulated span `over` (start, end)."""
-    return _operation_rates(system, _response_times(system), over)
+    misses = miss_shares(system, over)
+    return _operation_rates(system, _response_times(system, misses), misses, over)
 
 
-def call_matrix(system: System) -> tuple[list[str], npt.NDArray[np.float64]]:
+def _operation_rates(system: System, response: Callable[[str], float], misses: Misses,
+                     over: tuple[float, float] | None = None) -> dict[str, float]:
+    """Visits per second of every operation, all workloads together."""
+    index, columns = _rate_columns(system, response, misses, over)
+    totals = columns.sum(axis=1)
+    return {name: float(totals[i]) for name, i in index.items()}
+
+
+def _rate_columns(system: System, response: Callable[[str], float], misses: Misses,
+                  over: tuple[float, float] | None = None
+                  ) -> tuple[dict[str, int], npt.NDArray[np.float64]]:
+    """Visits per second of every operation from each workload (a column each), every
+    workload at its peak rate (or at its mean rate over `over`)."""
+    names, matrix = call_matrix(system, misses)
+    index = {name: i for i, name in enumerate(names)}
+    columns = []
+    for workload in system.workloads:
+        external = np.zeros(len(names))
+        external[index[".".join(system.resolve(workload.to))]] += \
+            _entry_rate(system, workload, response, over)
+        columns.append(visits(names, matrix, external))
+    if not columns:
+        columns.append(np.zeros(len(names)))
+    return index, np.stack(columns, axis=1)
+
+
+def call_matrix(system: System, misses: Misses | None = None
+                ) -> tuple[list[str], npt.NDArray[np.float64]]:
     """Every operation ('comp.op') and M, where M[i, j] is the mean number of calls (or
     deliveries) operation i makes to j per visit: sync and async calls, cache misses to the
-    backend, and every subscription of a queue."""
+    backend (at the `misses` shares, by default `miss_shares`), cache writes and every
+    subscription of a queue."""
+    if misses is None:
+        misses = miss_shares(system)
     names = [f"{c}.{o}" for c, comp in system.components.items()
              for o in comp.effective_operations]
     index = {name: i for i, name in enumerate(names)}
@@ -203,14 +288,14 @@ def call_matrix(system: System) -> tuple[list[str], npt.NDArray[np.float64]]:
         matrix[index[f"{cname}.{oname}"], index[".".join(system.resolve(call.to))]] \
             += call.probability
     for cname, component in system.components.items():
-        targets: list[tuple[str, float]] = []
-        if component.backend is not None and component.hit_ratio is not None:
-            targets.append((component.backend, 1.0 - component.hit_ratio))
+        for oname, ref in cache_edges(system, cname):
+            share = misses[cname] if ref == component.backend else 1.0
+            matrix[index[f"{cname}.{oname}"], index[".".join(system.resolve(ref))]] += share
         if component.kind is Kind.QUEUE:
-            targets += [(consumer.to, 1.0) for consumer in component.consumers]
-        for oname in component.effective_operations:
-            for ref, share in targets:
-                matrix[index[f"{cname}.{oname}"], index[".".join(system.resolve(ref))]] += share
+            for oname in component.effective_operations:
+                for consumer in component.consumers:
+                    matrix[index[f"{cname}.{oname}"],
+                           index[".".join(system.resolve(consumer.to))]] += 1.0
     return names, matrix
 
 
@@ -223,20 +308,6 @@ def visits(names: list[str], matrix: npt.NDArray[np.float64],
             >= 1.0 - 1e-12:
         return np.where(_reachable(matrix, external > 0.0), math.inf, 0.0)
     return np.asarray(np.linalg.solve(np.eye(len(names)) - matrix.T, external))
-
-
-def _operation_rates(system: System, response: Callable[[str], float],
-                     over: tuple[float, float] | None = None) -> dict[str, float]:
-    """Visits per second of every operation, with every workload at its peak rate (or at its
-    mean rate over `over`)."""
-    names, matrix = call_matrix(system)
-    index = {name: i for i, name in enumerate(names)}
-    external = np.zeros(len(names))
-    for workload in system.workloads:
-        external[index[".".join(system.resolve(workload.to))]] += \
-            _entry_rate(system, workload, response, over)
-    rates = visits(names, matrix, external)
-    return {name: float(rates[i]) for name, i in index.items()}
 
 
 def _reachable(matrix: npt.NDArray[np.float64],

@@ -64,8 +64,9 @@ class Placeholders:
 
 def values_schema(value: Any, key: str = "") -> dict[str, Any]:
     """A strict JSON Schema of the values: every key required, no unknown keys; component
-    settings and broker settings stay free-form (they are the spec's own objects)."""
-    if key in ("settings", "broker"):
+    settings, broker and consistency settings stay free-form (they are the spec's own
+    objects)."""
+    if key in ("settings", "broker", "consistency"):
         return {"type": "object"}
     if isinstance(value, dict):
         return {"type": "object", "additionalProperties": False,

@@ -12,6 +12,12 @@ from typing import Any
 from scalesim.generate.autoscaling import hpa, hpa_managed
 from scalesim.generate.base import GeneratedFile, GenerateOptions
 from scalesim.generate.brokers import broker_settings
+from scalesim.generate.consistency import (
+    CONSISTENCY_FILE,
+    consistency_settings,
+    lease_rbac,
+    uses_lease,
+)
 from scalesim.generate.documents import banner, plain_numbers, to_yaml
 from scalesim.generate.naming import (
     BROKER_FILE,
@@ -91,7 +97,9 @@ class KubernetesBuilder:
         if spec.kind is Kind.EXTERNAL:
             return [self._external_service(name, tech)]
         stateless = runs_as_deployment(spec)
-        docs = [self._config_map(name),
+        docs = lease_rbac(name, self.params.namespace, self._metadata(name)["labels"]) \
+            if uses_lease(spec) else []
+        docs += [self._config_map(name),
                 self._deployment(name, tech) if stateless else self._stateful_set(name, tech),
                 self._service(name, tech, headless=not stateless),
                 self._disruption_budget(name)]
@@ -130,6 +138,9 @@ class KubernetesBuilder:
         broker = broker_settings(self.system, name)
         if broker is not None:
             data[BROKER_FILE] = self.params.json(name, "broker", broker)
+        consistency = consistency_settings(self.system, name, self.params.namespace)
+        if consistency is not None:
+            data[CONSISTENCY_FILE] = self.params.json(name, "consistency", consistency)
         return {"apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": self._metadata(name, "-settings"), "data": data}
 
@@ -177,10 +188,12 @@ class KubernetesBuilder:
         return container
 
     def _pod_template(self, name: str, container: dict[str, Any]) -> dict[str, Any]:
-        return {"metadata": {"labels": self._metadata(name)["labels"]},
-                "spec": {"containers": [container],
-                         "volumes": [{"name": "settings", "configMap": {
-                             "name": dns_label(name) + "-settings"}}]}}
+        spec: dict[str, Any] = {"containers": [container],
+                                "volumes": [{"name": "settings", "configMap": {
+                                    "name": dns_label(name) + "-settings"}}]}
+        if uses_lease(self.system.components[name]):
+            spec["serviceAccountName"] = dns_label(name)  # may read and write its Lease
+        return {"metadata": {"labels": self._metadata(name)["labels"]}, "spec": spec}
 
     def _app_env(self, name: str) -> list[dict[str, Any]]:
         env = [{"name": env_name(dep, "URL"),

@@ -54,8 +54,10 @@ class _ZeroLoad:
                 total += branches[k - 1]
             else:
                 total += self.call_s(step)
-        if spec.kind is Kind.CACHE and spec.backend is not None and spec.hit_ratio is not None:
-            total += (1.0 - spec.hit_ratio) * self.operation_s(*self.system.resolve(spec.backend))
+        if spec.kind is Kind.CACHE and spec.backend is not None:
+            # A TTL cache (`caching`) is sized as if every read missed: an upper bound.
+            miss = 1.0 - spec.hit_ratio if spec.hit_ratio is not None else 1.0
+            total += miss * self.operation_s(*self.system.resolve(spec.backend))
         return total
 
     def call_s(self, call: Call) -> float:

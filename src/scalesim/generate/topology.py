@@ -53,13 +53,15 @@ def consumed_queues(system: System, name: str) -> list[str]:
 
 def dependencies(system: System, name: str) -> list[str]:
     """What `name` must reach: components it calls, queues it consumes, and the backend of
-    any cache it calls (cache-aside: the application reads the backend on a miss)."""
+    any cache it calls (cache-aside: the application reads the backend on a miss and writes
+    it on a write)."""
     found: list[str] = []
     for edge in edges(system):
         if edge.caller == name:
             found.append(edge.callee)
-            backend = system.components[edge.callee].backend
-            if backend is not None:
-                found.append(system.resolve(backend)[0])
+            callee = system.components[edge.callee]
+            for ref in (callee.backend, callee.caching and callee.caching.write_to):
+                if ref:
+                    found.append(system.resolve(ref)[0])
     found.extend(consumed_queues(system, name))
     return sorted({dep for dep in found if dep != name})

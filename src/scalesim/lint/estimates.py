@@ -64,9 +64,9 @@ def _latency_given(ctx: Context, op: str, known: dict[str, float]) -> float:
             total += branches[int(k) - 1]
         elif not step.async_:
             total += wait(step.to, step.probability)
-    component = ctx.component(op)
-    if component.backend is not None and component.hit_ratio is not None:
-        total += wait(component.backend, 1.0 - component.hit_ratio)
+    for edge in ctx.graph.sync_out.get(op, []):
+        if edge.call is None:  # a cache's miss or write
+            total += edge.probability * (round_trip_s(ctx) + known[edge.target])
     return total
 
 

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from scalesim.spec.checks import iter_calls
+from scalesim.analytic.load import miss_shares
+from scalesim.spec.checks import cache_edges, iter_calls
 from scalesim.spec.errors import Path
 from scalesim.spec.model import Call, Kind, System
 
@@ -24,9 +25,11 @@ class Edge:
     target: str
     """'component.operation' that serves it."""
     path: Path
-    """The call in the spec, or the cache's `backend` field for a miss."""
+    """The call in the spec, or the cache's `backend` field for a miss (its
+    `caching.write_to` for a write)."""
     call: Call | None = field(compare=False)
-    """None for a cache miss. Not compared: the path already identifies the edge."""
+    """None for a cache's miss or write. Not compared: the path already identifies the
+    edge."""
     probability: float
 
     @property
@@ -64,12 +67,19 @@ class CallGraph:
         for cname, oname, path, call in iter_calls(system):
             yield Edge(f"{cname}.{oname}", ".".join(system.resolve(call.to)), path, call,
                        call.probability)
+        misses = self.misses
         for cname, component in system.components.items():
-            if component.backend is not None and component.hit_ratio is not None:
-                target = ".".join(system.resolve(component.backend))
-                for oname in component.effective_operations:
-                    yield Edge(f"{cname}.{oname}", target, ("components", cname, "backend"),
-                               None, 1.0 - component.hit_ratio)
+            for oname, ref in cache_edges(system, cname, sync_only=True):
+                miss = ref == component.backend
+                where: Path = ("components", cname, "backend") if miss else \
+                    ("components", cname, "caching", "write_to")
+                yield Edge(f"{cname}.{oname}", ".".join(system.resolve(ref)), where, None,
+                           misses[cname] if miss else 1.0)
+
+    @cached_property
+    def misses(self) -> dict[str, float]:
+        """Each cache's share of reads that miss (estimated for a cache with a TTL)."""
+        return miss_shares(self.system)
 
     @cached_property
     def sync_out(self) -> dict[str, list[Edge]]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.console import RenderableType
 
+from scalesim.render.consistency_tables import consistency_tables
 from scalesim.render.layout import Cell, Column, fitted
 
 
@@ -93,4 +94,5 @@ def data_tables(result: dict[str, Any], width: int) -> list[RenderableType]:
             tables.append(fitted("Read models (CQRS)", _columns(
                 "projection", "lag p50 ms", "lag p99 ms", "visible after 10ms", "after 100ms",
                 "after 1s"), views, width))
+    tables += consistency_tables(result, width)
     return tables

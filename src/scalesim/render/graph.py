@@ -151,16 +151,37 @@ def architecture(system: System, cluster: Cluster = Cluster.GROUP) -> Architectu
                     edges.append(_call_edge(system, f"{name}.{op_name}",
                                             system.effective(call), parallel))
             if comp.kind is Kind.CACHE and comp.backend is not None:
-                miss = 1 - (comp.hit_ratio or 0.0)
-                target, operation = system.resolve(comp.backend)
-                edges.append(Edge(name, target, f"{name}.{op_name}", f"{target}.{operation}",
-                                  (f"{op_name} → {operation}", f"sync · miss {miss * 100:g}%")))
+                edges.append(_cache_edge(system, name, op_name))
         for consumer in comp.consumers:
             target, operation = system.resolve(consumer.to)
             edges.append(Edge(name, target, name, f"{target}.{operation}",
                               (f"deliver → {operation}",
                                f"async · concurrency {consumer.concurrency}"), is_async=True))
     return Architecture(system.name, system.description, tuple(nodes), tuple(edges))
+
+
+def _cache_edge(system: System, name: str, op_name: str) -> Edge:
+    """A cache's miss to its backend, or a write operation's write to `caching.write_to`."""
+    comp = system.components[name]
+    caching = comp.caching
+    assert comp.backend is not None
+    if caching is None:
+        mode = f"sync · miss {(1 - (comp.hit_ratio or 0.0)) * 100:g}%"
+        ref = comp.backend
+    elif op_name in caching.writes:
+        assert caching.write_to is not None
+        ref = caching.write_to
+        mode = caching.write_policy.replace("_", "-")
+        if caching.write_policy == "write_behind":
+            mode += f" · every {_seconds(caching.flush_interval)}"
+    else:
+        ref = comp.backend
+        mode = "sync · miss" + (f" · TTL {_seconds(caching.ttl)}" if caching.ttl else "")
+    target, operation = system.resolve(ref)
+    return Edge(name, target, f"{name}.{op_name}", f"{target}.{operation}",
+                (f"{op_name} → {operation}", mode),
+                is_async=caching is not None and op_name in caching.writes
+                and caching.write_policy == "write_behind")
 
 
 def _call_edge(system: System, caller: str, call: Call, parallel: str | None) -> Edge:

@@ -12,6 +12,7 @@ import numpy as np
 from scalesim.sim.area import Area
 from scalesim.sim.control.build import build_control
 from scalesim.sim.data.build import DataBuilder
+from scalesim.sim.data.consistency_build import build_consistency
 from scalesim.sim.mechanisms.arrivals import Arrivals, segments
 from scalesim.sim.mechanisms.backoff import Backoff
 from scalesim.sim.mechanisms.balancer import (
@@ -155,6 +156,7 @@ class _Builder:
                     calls.append(miss)
                     op.steps.insert(0, miss)
         data.event_stores(ops)
+        consistency = build_consistency(system, self.rng, comps, ops, calls.append)
         for index, plan in enumerate(calls):
             plan.index = index
             target = plan.target.comp
@@ -166,7 +168,7 @@ class _Builder:
         faults = self.faults(comps)
         areas = build_control(system, self, comps, consumptions, self.replica)
         return Plan(comps, ops, calls, workloads, subscriptions, faults,
-                    system.simulation.traces, data.areas() + areas)
+                    system.simulation.traces, data.areas() + consistency + areas)
 
     def replica(self, comp: Comp, index: int) -> Replica:
         """A replica added during the run (autoscaling, rollouts), set up as the first ones."""
@@ -324,6 +326,7 @@ class _Builder:
                 action = FaultAction(index, comp, replicas, start, fault.crash,
                                      fault.error_rate or 0.0, work_mul, work_add)
                 action.until = until
+                action.graceful = fault.graceful
                 if fault.network is not None:
                     action.net = Sampler(summed(batch_function(network),
                                                 batch_function(fault.network)),

@@ -362,7 +362,11 @@ class Kernel:
         """The balancer's choice, unless that replica is out of rotation (not ready, ejected)
         or the one a retry should avoid; then the next one that is in. With every replica
         ejected but some ready, Envoy's panic mode sends to the choice anyway. A traffic
-        split by version (`comp.lanes`) first picks the version by its weight."""
+        split by version (`comp.lanes`) first picks the version by its weight. An operation
+        with a placement (a leader's writes, sim/data) is placed by it instead."""
+        placement = frame.op.placement
+        if placement is not None:
+            return placement.place(self, frame)
         lanes = comp.lanes
         if lanes is None:
             replicas = comp.live

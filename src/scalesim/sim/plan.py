@@ -225,8 +225,8 @@ class Comp:
 
 
 class Op:
-    __slots__ = ("by_cause", "comp", "error_rate", "hist", "name", "post", "steps", "subs",
-                 "variants", "work")
+    __slots__ = ("by_cause", "comp", "error_rate", "hist", "name", "placement", "post", "steps",
+                 "subs", "variants", "work")
 
     def __init__(self, comp: Comp, name: str, work: Sampler | None, post: Sampler | None,
                  error_rate: float) -> None:
@@ -240,6 +240,7 @@ class Op:
         self.by_cause = [0] * len(CAUSE_NAMES)
         self.subs: list[Subscription] = []  # a queue's publish feeds these
         self.variants: list[Op] = []  # this operation as other versions run it
+        self.placement: Placement | None = None  # chooses the replica instead of the balancer
 
 
 class CallPlan:
@@ -313,6 +314,15 @@ class AreaStep:
     until the area calls `Kernel.step_done`."""
 
     def start(self, kernel: Kernel, frame: Frame) -> bool:
+        raise NotImplementedError
+
+
+class Placement:
+    """Chooses the replica a visit of an operation runs on, instead of the component's
+    balancer: the elected leader, or one of its followers (sim/data). None refuses the
+    visit as `unavailable` (no leader)."""
+
+    def place(self, kernel: Kernel, frame: Frame) -> Replica | None:
         raise NotImplementedError
 
 
@@ -466,6 +476,7 @@ class FaultAction:
         "comp",
         "crash",
         "error_rate",
+        "graceful",
         "index",
         "mtbf",
         "mttr",
@@ -490,6 +501,7 @@ class FaultAction:
         self.replicas = replicas
         self.start = start
         self.crash = crash
+        self.graceful = False  # a crash that is a graceful stop (SIGTERM), for sim/data
         self.error_rate = error_rate
         self.work_mul = work_mul
         self.work_add = work_add

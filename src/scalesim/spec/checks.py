@@ -7,6 +7,7 @@ import math
 from collections.abc import Iterable, Iterator, Mapping
 
 from scalesim.spec.bounds import MAX_REPLICAS_TOTAL, MAX_SERIES_POINTS
+from scalesim.spec.consistency_checks import check_consistency
 from scalesim.spec.control_checks import check_control
 from scalesim.spec.data import EventStore
 from scalesim.spec.errors import Path, did_you_mean
@@ -20,6 +21,7 @@ def check_system(system: System) -> list[Problem]:
     problems += _check_kinds(system)
     problems += _check_references(system)
     problems += check_control(system)
+    problems += check_consistency(system)
     if not problems:
         problems += _check_sync_cycles(system)
         problems += _check_instant_loops(system)
@@ -69,9 +71,10 @@ def _check_kinds(system: System) -> list[Problem]:
             for field in ("hit_ratio", "backend"):
                 if getattr(component, field) is not None:
                     problems.append(((*path, field), f"only a cache has '{field}'"))
-        elif (component.hit_ratio is None) != (component.backend is None) or \
-                component.hit_ratio is None:
-            problems.append((path, "a cache needs both 'hit_ratio' and 'backend'"))
+        elif component.backend is None or (component.hit_ratio is None
+                                           and component.caching is None):
+            problems.append((path, "a cache needs 'backend' and either 'hit_ratio' or "
+                             "'caching'"))
         if component.kind is not Kind.QUEUE:
             for field in ("capacity", "consumers", "partitions", "delivery", "group"):
                 if getattr(component, field):
@@ -143,6 +146,9 @@ def _check_references(system: System) -> list[Problem]:
     for name, component in system.components.items():
         if component.backend is not None:
             refs.append((("components", name, "backend"), component.backend))
+        if component.caching is not None and component.caching.write_to is not None:
+            refs.append((("components", name, "caching", "write_to"),
+                         component.caching.write_to))
         refs += [(("components", name, "consumers", i, "to"), c.to)
                  for i, c in enumerate(component.consumers)]
         if component.event_store is not None:
@@ -245,11 +251,26 @@ def sync_edges(system: System) -> dict[str, list[str]]:
     for cname, oname, _, call in iter_calls(system):
         if not call.async_:
             edges.setdefault(f"{cname}.{oname}", []).append(".".join(system.resolve(call.to)))
-    for cname, component in system.components.items():
-        if component.backend is not None:
-            target = ".".join(system.resolve(component.backend))
-            for oname in component.effective_operations:
-                edges.setdefault(f"{cname}.{oname}", []).append(target)
+    for cname in system.components:
+        for oname, ref in cache_edges(system, cname, sync_only=True):
+            edges.setdefault(f"{cname}.{oname}", []).append(".".join(system.resolve(ref)))
+    return edges
+
+
+def cache_edges(system: System, name: str, sync_only: bool = False) -> list[tuple[str, str]]:
+    """(operation, backend reference) of a cache: each read operation's miss to `backend`,
+    each write operation's write to `caching.write_to` (waited on, except write-behind,
+    whose flushes come later)."""
+    component = system.components[name]
+    if component.backend is None:
+        return []
+    caching = component.caching
+    writes = set(caching.writes) if caching is not None else set()
+    edges = [(oname, component.backend) for oname in component.effective_operations
+             if oname not in writes]
+    if caching is not None and caching.write_to is not None and not (
+            sync_only and caching.write_policy == "write_behind"):
+        edges += [(oname, caching.write_to) for oname in caching.writes]
     return edges
 
 

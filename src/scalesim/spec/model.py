@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from scalesim.spec import bounds
+from scalesim.spec.consistency import Caching, LeaderElection, Replication
 from scalesim.spec.control import Autoscale, Cluster, Rollout, Version
 from scalesim.spec.data import (
     Consumer,
@@ -290,8 +291,15 @@ class Component(Strict):
     tech: str | None = Field(None, description="technology, e.g. postgres, redis, kafka")
     operations: dict[Name, Operation] = Field(default_factory=dict,
                                                max_length=bounds.MAX_OPERATIONS)
-    hit_ratio: Fraction | None = Field(None, description="cache only: share of hits")
+    hit_ratio: Fraction | None = Field(None, description="cache only: share of hits (the "
+                                       "simple form; or `caching` for TTLs and strategies)")
     backend: OperationRef | None = Field(None, description="cache only: called on a miss")
+    caching: Caching | None = Field(None, description="cache only: entries per key with a "
+                                    "TTL, write policies, refresh-ahead, stampede protection")
+    replication: Replication | None = Field(None, description="copies of the data: "
+                                            "leader–follower, raft or leaderless quorums")
+    leader_election: LeaderElection | None = Field(None, description="which replica leads, "
+                                                   "and how the next one takes over")
     capacity: Annotated[Count, Field(ge=1, le=bounds.MAX_QUEUE)] | None = Field(
         None, description="queue only: messages buffered per subscription; omitted = unbounded")
     consumers: list[Consumer] = Field(default_factory=list, max_length=bounds.MAX_BRANCHES,
@@ -480,6 +488,9 @@ class Fault(Strict):
                   {"type": "object"}, {"type": "null"}]})] = None
     error_rate: Fraction | None = None
     crash: Flag = False
+    graceful: Flag = Field(False, description="with crash: the process is stopped (SIGTERM) "
+                           "rather than killed, so a lease holder with release_on_cancel "
+                           "releases its lease first")
     network: Distribution | None = Field(
         None, description="added to every hop into and out of the target (e.g. packet loss "
         "as a mixture with a retransmission delay)")
@@ -497,6 +508,8 @@ class Fault(Strict):
         if not any(getattr(self, name) for name in FAULT_EFFECTS):
             raise ValueError("a fault needs at least one of " + ", ".join(
                 f"'{name}'" for name in FAULT_EFFECTS))
+        if self.graceful and not self.crash:
+            raise ValueError("'graceful' says how a crash stops the process: add 'crash: true'")
         return self
 
     @property

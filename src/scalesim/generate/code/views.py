@@ -260,10 +260,15 @@ class _Builder:
         if component.kind is Kind.QUEUE:
             self.imports.add("broker", "publish")
             return (statement(call("publish", *map(Expr, self.subscriptions))),)
-        if (component.kind is Kind.CACHE and component.backend is not None
-                and component.hit_ratio is not None):
+        caching = component.caching
+        if caching is not None and caching.write_to is not None and name in caching.writes:
+            write = self._dependency(name, self.system.resolve(caching.write_to), 1.0)
+            steps.append(statement(Expr(f"await {write}.run()"), "the write to the backend"))
+        elif component.kind is Kind.CACHE and component.backend is not None:
+            # A TTL cache's stand-in keeps no entries: every read loads (docs/generate.md).
+            hits = component.hit_ratio if component.hit_ratio is not None else 0.0
             miss = self._dependency(name, self.system.resolve(component.backend),
-                                    probability=round(1.0 - component.hit_ratio, 12))
+                                    probability=round(1.0 - hits, 12))
             self.miss = miss
             steps.append(statement(Expr(f"await {miss}.run()"), "a cache miss"))
         for step in operation.calls:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from scalesim.lint.context import Check
 from scalesim.lint.finding import Severity
-from scalesim.lint.rules import capacity, data, fanout, queues, resilience, topology
+from scalesim.lint.rules import capacity, consistency, data, fanout, queues, resilience, topology
 
 INFO, WARNING, ERROR = Severity.INFO, Severity.WARNING, Severity.ERROR
 
@@ -156,4 +156,26 @@ RULES: tuple[Rule, ...] = (
          "dependency turns into long waits and timeouts",
          ("auto-scaling", "load-balancing", "load-shedding", "cache-aside"),
          "unbalanced-capacities", capacity.near_capacity),
+    Rule("SS601", "sync-replication-across-regions", WARNING,
+         "a synchronous commit waits for the slowest acknowledgement it needs; across "
+         "regions that is a long round trip on every write, and a region outage stalls "
+         "writes (or quietly drops to asynchronous)",
+         ("geo-replication", "leader-and-followers", "follower-reads"),
+         None, consistency.sync_replication_across_regions),
+    Rule("SS602", "cache-stampede", WARNING,
+         "when a hot key expires, every read until it is reloaded misses and reloads it: "
+         "the backend gets a burst of identical queries just when it matters",
+         ("caching-strategies", "read-through-cache", "cache-aside"),
+         "dogpile", consistency.cache_stampede),
+    Rule("SS603", "cache-without-expiry", WARNING,
+         "an entry that never expires keeps whatever value it holds; if a write can miss "
+         "it, readers see that old value until it is evicted",
+         ("caching-strategies", "write-through-cache", "cache-aside"),
+         "eventual-consistency", consistency.cache_without_expiry),
+    Rule("SS604", "election-timeout-too-short", ERROR,
+         "a follower that hears no heartbeat within its election timeout stands for "
+         "election; if heartbeats cannot arrive in time, healthy leaders are deposed over "
+         "and over and every election is time without a leader",
+         ("leader-election", "heartbeat", "consensus"),
+         None, consistency.election_timeout_too_short),
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
+from scalesim.sim.data.consistency_report import ConsistencyParts, consistency_parts
 from scalesim.sim.data.event_store import EventStore
 from scalesim.sim.data.messages import GUARANTEES, Consumption
 from scalesim.sim.data.messaging import MessagingArea
@@ -137,6 +138,8 @@ class DataPart:
     sagas: list[SagaPart]
     relays: list[RelayPart]
     stores: list[StorePart]
+    # replication, elections and caches: pooled by consistency_report, one item per replication
+    consistency: list[ConsistencyParts] = field(metadata=APPENDED)
 
 
 def _areas(kernel: Kernel, kind: type[T]) -> list[T]:
@@ -157,7 +160,8 @@ def data_part(kernel: Kernel) -> DataPart:
         sagas=[saga_part(plan) for area in _areas(kernel, SagaArea) for plan in area.plans],
         relays=[relay_part(relay) for area in _areas(kernel, OutboxArea)
                 for relay in area.relays],
-        stores=[store_part(store) for store in _areas(kernel, EventStore)])
+        stores=[store_part(store) for store in _areas(kernel, EventStore)],
+        consistency=[consistency_parts(kernel.plan.areas)])
 
 
 def subscription_part(sub: Consumption) -> SubscriptionPart:

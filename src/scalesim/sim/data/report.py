@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from scalesim.sim.data.consistency_report import consistency_results
 from scalesim.sim.data.messages import OUTCOMES
 from scalesim.sim.data.parts import (
     DataPart,
@@ -74,6 +75,7 @@ def data_results(part: DataPart, span: float) -> dict[str, Any]:
               for store in part.stores}
     if stores:
         out["event_stores"] = stores
+    out.update(consistency_results(part.consistency, span))
     return out
 
 

@@ -1,0 +1,81 @@
+"""The hit ratio a TTL cache reaches, from the request rate of each key.
+
+Requests for one key arrive as a Poisson process of rate λ. A miss loads the key (L
+seconds), the entry then lives T seconds, and the next request after it expired misses
+again: a cycle holds on average 1 + λ(T + L) requests, λT of them hits, so the key's hit
+ratio is λT / (1 + λ(T + L)) (1 − 1/(1 + λT) with instant loads). Without a TTL every request
+after the first hits. A key that no workload repeats (requests without `keys`) never hits.
+The rate of a key is its workloads' rates at the cache times the key's probability under
+their `keys` (uniform or Zipf). Writes, eviction (`max_keys`) and stampede protection are
+left out: this is the hit ratio of a cache with room for every key.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from scalesim.spec.model import Keys
+
+EXACT_KEYS = 20_000  # up to this many keys every key is counted; beyond, keys are binned
+BINS = 2_000
+
+
+def ttl_hit_ratio(rate: float, ttl: float, load_s: float = 0.0) -> float:
+    """One key's hit ratio: λT / (1 + λ(T + L)); 1 without a TTL (ttl = inf)."""
+    if rate <= 0.0:
+        return 0.0
+    if math.isinf(ttl):
+        return 1.0
+    return rate * ttl / (1.0 + rate * (ttl + load_s))
+
+
+def stampede_loads(rate: float, load_s: float) -> float:
+    """Loads of a key when it expires, with no protection: the miss, plus every request
+    that arrives while its load runs (Poisson): 1 + λL."""
+    return 1.0 + rate * load_s
+
+
+def key_weights(keys: Keys) -> tuple[np.ndarray, np.ndarray]:
+    """(probability of a key, number of such keys): every key up to EXACT_KEYS, else keys
+    grouped in log-spaced ranks (a Zipf key's rate changes smoothly with its rank)."""
+    count = keys.count
+    if keys.skew == 0.0:
+        return np.array([1.0 / count]), np.array([float(count)])
+    if count <= EXACT_KEYS:
+        weights = 1.0 / np.arange(1, count + 1, dtype=float) ** keys.skew
+        return weights / weights.sum(), np.ones(count)
+    edges = np.unique(np.geomspace(1, count + 1, BINS).astype(np.int64))
+    ranks = (edges[:-1] + edges[1:] - 1) / 2.0  # the middle rank of each group
+    sizes = np.diff(edges).astype(float)
+    weights = 1.0 / ranks**keys.skew
+    total = float((weights * sizes).sum())
+    return weights / total, sizes
+
+
+def hit_ratio(rates: list[tuple[float, Keys | None]], ttl: float, load_s: float) -> float:
+    """The hit ratio of a cache reached by workloads at `rates` (requests/s at the cache)
+    with their key spaces; keys are shared between workloads (key 7 is key 7)."""
+    total = sum(rate for rate, _ in rates)
+    if total <= 0.0 or not math.isfinite(total):
+        return 0.0
+    spaces = [(rate, keys) for rate, keys in rates if keys is not None and rate > 0.0]
+    if not spaces:
+        return 0.0
+    largest = max(keys.count for _, keys in spaces)
+    if len({(keys.count, keys.skew) for _, keys in spaces}) == 1:
+        probability, sizes = key_weights(spaces[0][1])
+        per_key = sum(rate for rate, _ in spaces) * probability
+    else:  # different key spaces over the same keys: add the rates key by key
+        per_key = np.zeros(min(largest, EXACT_KEYS * 10))
+        for rate, keys in spaces:
+            weights = 1.0 / np.arange(1, keys.count + 1, dtype=float) ** keys.skew
+            weights = weights[:len(per_key)] / weights.sum()
+            per_key[:len(weights)] += rate * weights
+        sizes = np.ones(len(per_key))
+    if math.isinf(ttl):
+        ratio = (per_key > 0.0).astype(float)
+    else:
+        ratio = per_key * ttl / (1.0 + per_key * (ttl + load_s))
+    return float((sizes * per_key * ratio).sum()) / total

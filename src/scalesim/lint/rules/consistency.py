@@ -1,0 +1,113 @@
+"""Rules about replication, elections and caches: commits that wait on another region, a
+hot key that stampedes its backend when it expires, cache entries that can stay stale
+forever, and Raft timeouts that heartbeats cannot keep up with."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from scalesim.analytic.caching import key_weights, stampede_loads
+from scalesim.analytic.load import cache_key_rates, round_trip_s
+from scalesim.lint.context import Context
+from scalesim.lint.estimates import ms
+from scalesim.lint.finding import Hit
+from scalesim.spec.model import Keys
+
+REGION_RTT_S = 0.02  # a replica round trip this long is another region (etcd: ~50 ms across
+# the US, under a few ms within one); within a region it is well under 10 ms
+STAMPEDE_LOADS = 2.0  # loads per expiry of the hottest key from which a stampede is reported
+
+
+def sync_replication_across_regions(ctx: Context) -> Iterator[Hit]:
+    """SS601: sync or semi-sync replication whose follower round trip is region-scale.
+    ScaleSim has no regions: the replica latencies the spec states (W + A) are the link."""
+    network = ctx.system.defaults.network.mean_s
+    for name, component in ctx.system.components.items():
+        replication = component.replication
+        if replication is None or replication.mode not in ("sync", "semi_sync"):
+            continue
+        out = replication.write.mean_s if replication.write is not None else network
+        back = replication.ack.mean_s if replication.ack is not None else network
+        if out + back < REGION_RTT_S:
+            continue
+        what = ("waits for it" if replication.mode == "sync" else
+                f"waits for it (up to {ms(replication.semi_sync_timeout)}, then silently "
+                "falls back to async)")
+        yield Hit(("components", name, "replication", "mode"),
+                  f"'{name}' replicates {replication.mode.replace('_', '-')} to followers "
+                  f"{ms(out + back)} away (write + ack): a cross-region round trip that every "
+                  f"commit {what}; replicate asynchronously across regions (and read there "
+                  "with a bounded lag), or keep the synchronous standby in the leader's "
+                  "region")
+
+
+def _hottest(rates: list[tuple[float, Keys | None]]) -> float:
+    """Requests per second of the most requested key (key 0 is the most popular)."""
+    return sum(rate * float(key_weights(keys)[0][0]) for rate, keys in rates
+               if keys is not None and 0.0 < rate < math.inf)
+
+
+def cache_stampede(ctx: Context) -> Iterator[Hit]:
+    """SS602: a TTL cache without stampede protection whose hottest key gets one more
+    request or more while its reload runs (or whose TTL is shorter than that reload)."""
+    system = ctx.system
+    for name, component in system.components.items():
+        caching = component.caching
+        if caching is None or caching.ttl is None or caching.stampede != "none" \
+                or caching.refresh_ahead is not None or component.backend is None:
+            continue
+        load = round_trip_s(system, component.backend)
+        hot = _hottest(cache_key_rates(system, name))
+        loads = stampede_loads(hot, load)
+        if caching.ttl <= load:
+            yield Hit(("components", name, "caching", "ttl"),
+                      f"'{name}' keeps entries {ms(caching.ttl)}, no longer than a reload "
+                      f"from '{component.backend}' takes ({ms(load)}): keys expire as fast "
+                      "as they load, so every read of them misses and reloads")
+        elif hot > 0.0 and loads >= STAMPEDE_LOADS:
+            yield Hit(("components", name, "caching", "stampede"),
+                      f"the hottest key of '{name}' is read {hot:,.4g}/s; when it expires "
+                      f"every read in the {ms(load)} a reload of '{component.backend}' takes "
+                      f"misses too: about {loads:,.3g} loads at once every "
+                      f"{ms(caching.ttl)}; coalesce them (one load per key) or refresh "
+                      "early (XFetch, refresh-ahead)")
+
+
+def cache_without_expiry(ctx: Context) -> Iterator[Hit]:
+    """SS603: a cache whose entries never expire although writes can leave them stale."""
+    for name, component in ctx.system.components.items():
+        caching = component.caching
+        if caching is None or caching.ttl is not None or not caching.writes:
+            continue
+        if caching.write_policy == "none":
+            why = (f"its writes ({', '.join(caching.writes)}) go to '{caching.write_to}' "
+                   "without touching the cache, so a cached value is stale from the first "
+                   "write on, forever")
+        elif caching.write_policy == "invalidate":
+            why = ("a load that read the old value before a write can store it after the "
+                   "write deleted the entry (the cache-aside race), and it then stays "
+                   "forever")
+        else:
+            continue
+        yield Hit(("components", name, "caching"),
+                  f"entries of '{name}' never expire: {why}; give them a 'ttl' as long as "
+                  "the data may be stale")
+
+
+def election_timeout_too_short(ctx: Context) -> Iterator[Hit]:
+    """SS604: a Raft election timeout within one heartbeat plus a round trip."""
+    round_trip = 2.0 * ctx.system.defaults.network.mean_s
+    for name, component in ctx.system.components.items():
+        election = component.leader_election
+        if election is None or election.type != "raft":
+            continue
+        needed = election.heartbeat + round_trip
+        if election.election_timeout > needed:
+            continue
+        yield Hit(("components", name, "leader_election", "election_timeout"),
+                  f"'{name}' followers stand for election after {ms(election.election_timeout)}"
+                  f" without a heartbeat, but heartbeats come every {ms(election.heartbeat)} "
+                  f"plus a {ms(round_trip)} round trip: followers time out between heartbeats "
+                  "and depose a healthy leader again and again; etcd asks for a timeout of "
+                  "at least 10 round trips and 5 heartbeats")

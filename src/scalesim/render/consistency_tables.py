@@ -1,0 +1,82 @@
+"""Terminal tables for replication, elections and caches: what a read sees and what a write
+waits for, how long the system went without a leader, and how a cache's hits, staleness and
+stampedes came out. Laid out by `layout.fitted`, so no name is ever cut."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import RenderableType
+
+from scalesim.render.layout import Cell, Column, fitted
+
+
+def _num(value: float | None, digits: str = ",.1f") -> str:
+    return "—" if value is None else format(value, digits)
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.2f}%"
+
+
+def _columns(first: str, *numbers: str) -> list[Column]:
+    return [Column(first, right=False), *(Column(name) for name in numbers)]
+
+
+def _replication_row(name: str, entry: dict[str, Any]) -> list[Cell]:
+    mode = entry["mode"].replace("_", "-")
+    if entry["mode"] == "quorum":
+        mode += f" N={entry['n']} W={entry['w']} R={entry['r']}"
+    else:
+        mode += f", reads {entry['read_from']}"
+    visible = entry["p_consistent"]
+    return [name, mode, _num(entry["commit_wait_ms"].get("p50"), ",.2f"),
+            _num(entry["commit_wait_ms"].get("p99"), ",.2f"),
+            _num(entry["lag_ms"].get("p99"), ",.2f"), _share(visible["0ms"]),
+            _share(visible["10ms"]), _num(entry["t_visibility_ms"]["p999"], ",.2f"),
+            _share(entry["stale_read_share"]), f"{entry['unavailable']:,}",
+            f"{entry['lost_on_failover']:,}"]
+
+
+def _election_row(name: str, entry: dict[str, Any]) -> list[Cell]:
+    failover = entry["failover_ms"]
+    return [name, entry["type"], f"{entry['failovers']:,}",
+            _num(None if failover.get("p50") is None else failover["p50"] / 1e3, ",.2f"),
+            _num(None if failover.get("max") is None else failover["max"] / 1e3, ",.2f"),
+            _num(entry["leaderless_s"], ",.2f"), f"{entry['refused_no_leader']:,}",
+            f"{entry.get('split_votes', 0):,}"]
+
+
+def _cache_row(name: str, entry: dict[str, Any]) -> list[Cell]:
+    ttl = entry["ttl_s"]
+    return [name, "none" if ttl is None else f"{ttl:g} s",
+            f"{entry['write_policy'].replace('_', '-')}, {entry['stampede']}",
+            _share(entry["hit_ratio"]), f"{entry['misses']:,}",
+            f"{entry['coalesced'] + entry['early_refreshes'] + entry['refreshes']:,}",
+            _num(entry["loads_per_burst"]["mean"], ",.2f"),
+            f"{entry['loads_per_burst']['max']:,}", _share(entry["stale_read_share"]),
+            _num(entry["staleness_ms"].get("p99")), f"{entry['lost_writes']:,}"]
+
+
+def consistency_tables(result: dict[str, Any], width: int) -> list[RenderableType]:
+    tables: list[RenderableType] = []
+    if "replication" in result:
+        tables.append(fitted("Replication (commit wait, follower lag, reads that see a write)",
+                             _columns("store", "mode", "commit p50 ms", "commit p99 ms",
+                                      "lag p99 ms", "fresh at 0ms", "at 10ms",
+                                      "99.9% fresh after ms", "stale reads", "unavailable",
+                                      "lost on failover"),
+                             [_replication_row(n, e) for n, e in result["replication"].items()],
+                             width))
+    if "elections" in result:
+        tables.append(fitted("Leader elections", _columns(
+            "component", "type", "failovers", "failover p50 s", "failover max s",
+            "leaderless s", "refused", "split votes"),
+            [_election_row(n, e) for n, e in result["elections"].items()], width))
+    if "caches" in result:
+        tables.append(fitted("Caches", _columns(
+            "cache", "ttl", "writes, stampede", "hit ratio", "misses",
+            "coalesced/early/refresh", "loads per expiry", "max", "stale reads",
+            "staleness p99 ms", "lost writes"),
+            [_cache_row(n, e) for n, e in result["caches"].items()], width))
+    return tables

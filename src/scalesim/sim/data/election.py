@@ -1,0 +1,370 @@
+"""Leader election among a component's replicas: a Kubernetes Lease, Raft, or a fixed leader.
+
+Lease (client-go `tools/leaderelection`, Lease lock). One record: holder, a version that
+changes on every write, and the lease duration. The leader renews every RetryPeriod. A
+candidate polls every RetryPeriod × (1 + U·1.2) (`wait.JitterUntil`, sliding); when the
+record changed since its last poll it notes the time (`observedTime`, its own clock); it
+takes the lease when the holder is empty or `observedTime + LeaseDuration` has passed. A
+crashed leader stops renewing, so a candidate takes over between LeaseDuration − RetryPeriod
+and LeaseDuration + 2 × RetryPeriod × 2.2 after the crash; a leader that leaves gracefully
+with ReleaseOnCancel clears the holder, and the next poll takes it. A restarted process has
+a new identity, so it waits like any candidate. Renewals never fail here (the API server
+is not modelled), so RenewDeadline never ends a term.
+
+Raft (Ongaro & Ousterhout §5.2; etcd). Each member keeps a term, a vote and an election
+timer drawn uniformly in [election_timeout, election_timeout_max), drawn again when its term
+changes or it stands. The leader sends heartbeats every `heartbeat`; a follower resets its
+timer on each one (and on granting a vote). A follower whose timer fires stands: new term,
+votes for itself, asks every member; a member grants one vote per term, to the first
+candidate that asks; a candidate with a majority leads and sends heartbeats at once. A
+candidate whose timer fires before it wins stands again (a split vote). A member that sees a
+higher term steps down. Messages take one network hop each (`defaults.network`, its own
+random stream). Logs are taken as equally up to date and pre-vote is not modelled.
+
+Fixed leader: replica 0 leads whenever it is up (leader–follower replication without an
+election: a crashed leader stops writes until it comes back).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scalesim.sim.area import Area
+from scalesim.sim.data.leadership import Leadership
+from scalesim.sim.plan import Comp, Replica
+from scalesim.sim.random import Sampler
+
+if TYPE_CHECKING:
+    from scalesim.sim.kernel import Kernel
+
+FOLLOWER, CANDIDATE, LEADER = range(3)
+EMPTY, DEAD = -1, -2  # lease holder: nobody, or a process that crashed without releasing
+
+
+class Election(Area):
+    """What every election shares: its leadership and the window."""
+
+    def __init__(self, leadership: Leadership, kind: str) -> None:
+        self.leadership = leadership
+        self.kind = kind  # "lease", "raft" or "fixed"
+        self.kernel: Kernel | None = None
+        self.elections = 0  # raft: candidacies started in the window
+        self.split_votes = 0  # raft: candidacies that timed out without a majority
+
+    def start(self, kernel: Kernel) -> None:
+        self.kernel = kernel
+        self.leadership.start = kernel.t_start
+        self.leadership.end = kernel.t_end
+        kernel.watch_replicas(self)
+
+    def window_end(self, kernel: Kernel) -> None:
+        self.leadership.settle(kernel.now)
+
+    def counted(self) -> bool:
+        kernel = self.kernel
+        assert kernel is not None
+        return kernel.now >= kernel.t_start
+
+
+class FixedLeader(Election):
+    def __init__(self, leadership: Leadership) -> None:
+        super().__init__(leadership, "fixed")
+
+    def attach(self, kernel: Kernel) -> None:
+        self.start(kernel)
+        self.leadership.gain(kernel, self.leadership.comp.replicas[0], 0, initial=True)
+
+    def replica_changed(self, kernel: Kernel, comp: Comp, rep: Replica) -> None:
+        if comp is not self.leadership.comp or rep.index != 0:
+            return
+        if rep.up and self.leadership.rep is None:
+            self.leadership.gain(kernel, rep, 0)
+        elif not rep.up:
+            self.leadership.lose(kernel, rep, "crashed", 0)
+
+
+class LeaseElection(Election):
+    def __init__(self, leadership: Leadership, lease_duration: float, retry_period: float,
+                 jitter: float, release_on_cancel: bool, uniform: Sampler) -> None:
+        super().__init__(leadership, "lease")
+        self.lease_duration = lease_duration
+        self.retry_period = retry_period
+        self.jitter = jitter
+        self.release_on_cancel = release_on_cancel
+        self.uniform = uniform
+        members = len(leadership.comp.replicas)
+        self.holder = EMPTY
+        self.version = 0  # changes with every write of the record (renewal, takeover)
+        self.transitions = 0  # leaderTransitions: takeovers, the lease's "term"
+        self.duration = lease_duration  # leaseDurationSeconds of the record
+        self.seen = [0] * members  # the record version each candidate last saw
+        self.seen_at = [0.0] * members  # observedTime: when it saw that version change
+        self.generation = [0] * members  # a crash or restart cancels the loops it had
+        self.poll_kind = -1
+        self.renew_kind = -1
+
+    def attach(self, kernel: Kernel) -> None:
+        self.start(kernel)
+        self.poll_kind = kernel.add_handler(self._poll)
+        self.renew_kind = kernel.add_handler(self._renew)
+        replicas = self.leadership.comp.replicas
+        self._acquire(kernel, 0, initial=True)
+        first = self.uniform.draw() * self.retry_period  # the renew loop's phase
+        kernel.push(first, self.renew_kind, (0, self.generation[0]))
+        for member in range(1, len(replicas)):  # candidates already watching, at any phase
+            kernel.push(self.uniform.draw() * self._gap(), self.poll_kind,
+                        (member, self.generation[member]))
+
+    def _gap(self) -> float:
+        """wait.Jitter(RetryPeriod, 1.2): the period plus up to 1.2 periods more."""
+        return self.retry_period * (1.0 + self.uniform.draw() * self.jitter)
+
+    def _acquire(self, kernel: Kernel, member: int, initial: bool = False) -> None:
+        if not initial:
+            self.transitions += 1
+        self.holder = member
+        self.duration = self.lease_duration
+        self._write(kernel, member)
+        self.leadership.gain(kernel, self.leadership.comp.replicas[member], self.transitions,
+                             initial)
+
+    def _write(self, kernel: Kernel, member: int) -> None:
+        self.version += 1
+        self.seen[member] = self.version
+        self.seen_at[member] = kernel.now
+
+    def _poll(self, obj: object) -> None:
+        """tryAcquireOrRenew of a candidate."""
+        kernel = self.kernel
+        assert kernel is not None and isinstance(obj, tuple)
+        member, generation = obj
+        assert isinstance(member, int) and isinstance(generation, int)
+        if generation != self.generation[member]:
+            return
+        now = kernel.now
+        if self.seen[member] != self.version:
+            self.seen[member] = self.version
+            self.seen_at[member] = now
+        if self.holder != EMPTY and self.seen_at[member] + self.duration > now:
+            kernel.push(now + self._gap(), self.poll_kind, (member, generation))
+            return
+        self._acquire(kernel, member)
+        kernel.push(now + self.retry_period, self.renew_kind, (member, generation))
+
+    def _renew(self, obj: object) -> None:
+        kernel = self.kernel
+        assert kernel is not None and isinstance(obj, tuple)
+        member, generation = obj
+        assert isinstance(member, int) and isinstance(generation, int)
+        if generation != self.generation[member] or self.holder != member:
+            return
+        self._write(kernel, member)
+        kernel.push(kernel.now + self.retry_period, self.renew_kind, (member, generation))
+
+    def replica_changed(self, kernel: Kernel, comp: Comp, rep: Replica) -> None:
+        if comp is not self.leadership.comp:
+            return
+        member = rep.index
+        self.generation[member] += 1
+        if not rep.up or rep.retired:
+            if self.holder == member:
+                graceful = rep.retired or any(kernel.active_faults[i].graceful
+                                              for i in rep.faults if i in kernel.active_faults)
+                if graceful and self.release_on_cancel:
+                    self.holder = EMPTY  # release(): no holder, leaseDurationSeconds 1
+                    self.duration = 1.0
+                    self._write(kernel, member)
+                    self.leadership.lose(kernel, rep, "released", self.transitions)
+                else:
+                    self.holder = DEAD
+                    self.leadership.lose(kernel, rep, "stopped" if graceful else "crashed",
+                                         self.transitions)
+            self.seen[member] = -1  # the next process starts with no observation
+            return
+        # Back up: a new process, a new identity; its acquire loop starts with a try.
+        kernel.push(kernel.now, self.poll_kind, (member, self.generation[member]))
+
+
+class Message:
+    """A Raft message in flight: a vote request or grant, or a heartbeat."""
+
+    __slots__ = ("sender", "target", "term")
+
+    def __init__(self, sender: int, target: int, term: int) -> None:
+        self.sender = sender
+        self.target = target
+        self.term = term
+
+
+class RaftElection(Election):
+    def __init__(self, leadership: Leadership, heartbeat: float, timeout_min: float,
+                 timeout_max: float, hop: Sampler | None, uniform: Sampler) -> None:
+        super().__init__(leadership, "raft")
+        self.heartbeat = heartbeat
+        self.timeout_min = timeout_min
+        self.timeout_span = timeout_max - timeout_min
+        self.hop = hop
+        self.uniform = uniform
+        members = len(leadership.comp.replicas)
+        self.members = members
+        self.majority = members // 2 + 1
+        self.role = [FOLLOWER] * members
+        self.term = [1] * members
+        self.voted = [-1] * members  # whom each member voted for in its term
+        self.votes = [0] * members  # votes a candidate has
+        self.timeout = [0.0] * members  # its randomized timeout in this term
+        self.deadline = [0.0] * members  # its election timer fires then
+        self.armed = [-1.0] * members  # the timer event already in the heap, or -1
+        self.up = [True] * members
+        self.timer_kind = self.request_kind = self.grant_kind = -1
+        self.beat_kind = self.append_kind = -1
+
+    def attach(self, kernel: Kernel) -> None:
+        self.start(kernel)
+        self.timer_kind = kernel.add_handler(self._timer)
+        self.request_kind = kernel.add_handler(self._request)
+        self.grant_kind = kernel.add_handler(self._grant)
+        self.beat_kind = kernel.add_handler(self._beat)
+        self.append_kind = kernel.add_handler(self._append)
+        for member in range(self.members):
+            self._new_timeout(member)
+            self._reset(kernel, member)
+        self.voted[0] = 0
+        self._lead(kernel, 0, self.uniform.draw() * self.heartbeat, initial=True)
+
+    def _new_timeout(self, member: int) -> None:
+        self.timeout[member] = self.timeout_min + self.uniform.draw() * self.timeout_span
+
+    def _delay(self) -> float:
+        return self.hop.draw() if self.hop is not None else 0.0
+
+    def _reset(self, kernel: Kernel, member: int) -> None:
+        """(Re)start the member's election timer."""
+        deadline = kernel.now + self.timeout[member]
+        self.deadline[member] = deadline
+        armed = self.armed[member]
+        if armed < 0.0 or armed > deadline:
+            self.armed[member] = deadline
+            kernel.push(deadline, self.timer_kind, member)
+
+    def _timer(self, obj: object) -> None:
+        kernel = self.kernel
+        assert kernel is not None and isinstance(obj, int)
+        member = obj
+        if kernel.now != self.armed[member]:
+            return  # a stale timer: a later one is armed
+        self.armed[member] = -1.0
+        if not self.up[member] or self.role[member] == LEADER:
+            return
+        if kernel.now < self.deadline[member]:
+            self.armed[member] = self.deadline[member]
+            kernel.push(self.deadline[member], self.timer_kind, member)
+            return
+        self._stand(kernel, member)
+
+    def _stand(self, kernel: Kernel, member: int) -> None:
+        counted = self.counted()
+        if self.role[member] == CANDIDATE and counted:
+            self.split_votes += 1  # its last election ended with no winner
+        self.role[member] = CANDIDATE
+        self.term[member] += 1
+        term = self.term[member]
+        self.voted[member] = member
+        self.votes[member] = 1
+        if counted:
+            self.elections += 1
+        self.leadership.note(kernel.now, "election", member, term)
+        self._new_timeout(member)
+        self._reset(kernel, member)
+        if self.votes[member] >= self.majority:
+            self._lead(kernel, member, 0.0)
+            return
+        for other in range(self.members):
+            if other != member:
+                kernel.push(kernel.now + self._delay(), self.request_kind,
+                            Message(member, other, term))
+
+    def _observe(self, kernel: Kernel, member: int, term: int) -> None:
+        """A higher term: the member becomes a follower of it (a leader steps down)."""
+        if term <= self.term[member]:
+            return
+        if self.role[member] == LEADER:
+            self.leadership.lose(kernel, self.leadership.comp.replicas[member], "stepped_down",
+                                 self.term[member])
+        self.term[member] = term
+        self.role[member] = FOLLOWER
+        self.voted[member] = -1
+        self._new_timeout(member)
+
+    def _request(self, obj: object) -> None:
+        kernel = self.kernel
+        assert kernel is not None and isinstance(obj, Message)
+        member = obj.target
+        if not self.up[member]:
+            return
+        self._observe(kernel, member, obj.term)
+        if obj.term == self.term[member] and self.voted[member] in (-1, obj.sender):
+            self.voted[member] = obj.sender
+            self._reset(kernel, member)
+            kernel.push(kernel.now + self._delay(), self.grant_kind,
+                        Message(member, obj.sender, obj.term))
+
+    def _grant(self, obj: object) -> None:
+        kernel = self.kernel
+        assert kernel is not None and isinstance(obj, Message)
+        member = obj.target
+        if not self.up[member] or self.role[member] != CANDIDATE \
+                or self.term[member] != obj.term:
+            return
+        self.votes[member] += 1
+        if self.votes[member] >= self.majority:
+            self._lead(kernel, member, 0.0)
+
+    def _lead(self, kernel: Kernel, member: int, first_beat: float,
+              initial: bool = False) -> None:
+        self.role[member] = LEADER
+        self.leadership.gain(kernel, self.leadership.comp.replicas[member], self.term[member],
+                             initial)
+        kernel.push(kernel.now + first_beat, self.beat_kind,
+                    Message(member, member, self.term[member]))
+
+    def _beat(self, obj: object) -> None:
+        kernel = self.kernel
+        assert kernel is not None and isinstance(obj, Message)
+        member = obj.sender
+        if not self.up[member] or self.role[member] != LEADER or self.term[member] != obj.term:
+            return
+        now = kernel.now
+        for other in range(self.members):
+            if other != member:
+                kernel.push(now + self._delay(), self.append_kind,
+                            Message(member, other, obj.term))
+        kernel.push(now + self.heartbeat, self.beat_kind, obj)
+
+    def _append(self, obj: object) -> None:
+        kernel = self.kernel
+        assert kernel is not None and isinstance(obj, Message)
+        member = obj.target
+        if not self.up[member] or obj.term < self.term[member]:
+            return
+        self._observe(kernel, member, obj.term)
+        self.role[member] = FOLLOWER  # a candidate of the same term steps down too
+        self._reset(kernel, member)
+
+    def replica_changed(self, kernel: Kernel, comp: Comp, rep: Replica) -> None:
+        if comp is not self.leadership.comp:
+            return
+        member = rep.index
+        up = rep.up and not rep.retired
+        if up == self.up[member]:
+            return
+        self.up[member] = up
+        if not up:
+            if self.role[member] == LEADER:
+                self.leadership.lose(kernel, rep, "crashed", self.term[member])
+            self.role[member] = FOLLOWER
+            return
+        # Restarted: term and vote were persisted; it rejoins as a follower.
+        self.role[member] = FOLLOWER
+        self._new_timeout(member)
+        self._reset(kernel, member)

@@ -1,0 +1,192 @@
+"""Caching strategies with known answers: the TTL hit ratio of Poisson requests per key,
+λT / (1 + λ(T + L)) with a load time L (1 − 1/(1 + λT) when loads are instant); a hot key's
+stampede of 1 + λL loads per expiry, one with coalescing, almost none early with XFetch;
+refresh-ahead hiding expiry; LRU's M/K for uniform keys; write-behind exposure of half the
+flush interval and the writes a crash loses; what each write policy leaves stale."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from tests.kernel.helpers import binomial_bound, run
+
+
+def cache(caching: dict[str, Any], load: str = "0ms", write: str = "1ms",
+          replicas: int = 1) -> dict[str, Any]:
+    return {
+        "app": {"replicas": 2, "workers": "unlimited", "operations": {
+            "get": {"calls": [{"to": "cache.get"}]}, "put": {"calls": [{"to": "cache.put"}]}}},
+        "cache": {"kind": "cache", "replicas": replicas, "workers": "unlimited",
+                  "backend": "db.read", "operations": {"get": {}, "put": {}},
+                  "caching": caching},
+        "db": {"kind": "database", "replicas": 2, "workers": "unlimited",
+               "operations": {"read": {"work": load}, "write": {"work": write}}},
+    }
+
+
+def reads(rate: str, keys: int | None) -> list[dict[str, Any]]:
+    workload: dict[str, Any] = {"name": "reads", "to": "app.get", "rate": rate}
+    if keys is not None:
+        workload["keys"] = keys
+    return [workload]
+
+
+@pytest.mark.parametrize(("per_key_rate", "ttl", "load"), [
+    (1.0, 0.5, 0.0), (2.0, 1.0, 0.0), (10.0, 1.0, 0.0), (5.0, 1.0, 0.1)])
+def test_ttl_hit_ratio_for_poisson_requests_per_key(per_key_rate: float, ttl: float,
+                                                    load: float) -> None:
+    """A key's cycle: a miss, its load (L), then every request for T hits; the next request
+    misses. Requests per cycle 1 + λ(T + L) of which λT hit."""
+    keys = 400
+    r = run(cache({"ttl": f"{ttl}s"}, load=f"{load}s"),
+            reads(f"{per_key_rate * keys}/s", keys), duration="60s", warmup="5s")
+    c = r["caches"]["cache"]
+    lam = per_key_rate
+    expected = lam * ttl / (1 + lam * (ttl + load))
+    cycles = c["reads"] / (1 + lam * (ttl + load))
+    assert c["hit_ratio"] == pytest.approx(expected, abs=binomial_bound(int(cycles), expected))
+    if load == 0.0:
+        assert c["hit_ratio"] == pytest.approx(1 - 1 / (1 + lam * ttl), abs=0.01)
+
+
+def test_a_cache_without_keys_never_hits() -> None:
+    r = run(cache({"ttl": "60s"}), reads("200/s", None), duration="5s")
+    assert r["caches"]["cache"]["hits"] == 0
+
+
+@pytest.mark.parametrize(("stampede", "expected"), [("none", 1 + 200 * 0.05),
+                                                    ("coalesce", 1.0)])
+def test_a_hot_key_stampedes_when_it_expires(stampede: str, expected: float) -> None:
+    """Every request in the 50 ms a reload takes misses too and loads again: 1 + λL loads
+    per expiry (Poisson arrivals in L); coalescing makes it one, the others wait for it."""
+    r = run(cache({"ttl": "1s", "stampede": stampede}, load="50ms"), reads("200/s", 1),
+            duration="200s", warmup="2s")
+    c = r["caches"]["cache"]
+    bursts = c["reads"] / (1 + 200 * 1.05)
+    assert c["loads_per_burst"]["mean"] == pytest.approx(
+        expected, abs=4 * math.sqrt(200 * 0.05 / bursts) + 1e-9)
+    if stampede == "coalesce":
+        assert c["coalesced"] == pytest.approx(200 * 0.05 * bursts, rel=0.15)
+        assert c["loads_per_burst"]["max"] == 1
+
+
+def test_stampede_protection_cuts_the_origin_load() -> None:
+    """What the database serves, as renewal rates. Coalesced: one load per cycle of
+    L + T + 1/λ (the load, the entry's life, the wait for the next read). Unprotected:
+    1 + λL loads per cycle, and the entry lives T after the last of them ends — that load
+    started at the last arrival in the first load's L, on average L − (1 − e^(−λL))/λ in."""
+    rate, ttl, load, duration = 200.0, 1.0, 0.05, 200.0
+    served: dict[str, int] = {}
+    for stampede in ("none", "coalesce"):
+        r = run(cache({"ttl": f"{ttl}s", "stampede": stampede}, load=f"{load * 1e3:g}ms"),
+                reads(f"{rate:g}/s", 1), duration=f"{duration:g}s", warmup="2s")
+        served[stampede] = r["components"]["db"]["operations"]["read"]["requests"]["total"]
+    cycles = duration / (load + ttl + 1 / rate)
+    assert served["coalesce"] == pytest.approx(cycles, abs=2)  # a cycle varies by 1/λ only
+    last = load - (1 - math.exp(-rate * load)) / rate
+    cycles = duration / (load + last + ttl + 1 / rate)
+    loads = cycles * (1 + rate * load)
+    assert served["none"] == pytest.approx(loads, abs=4 * math.sqrt(rate * load * cycles))
+    assert served["none"] / served["coalesce"] > 9
+
+
+def test_xfetch_recomputes_early_and_removes_the_stampede() -> None:
+    """XFetch (β = 1): a read recomputes with probability exp(−time left / δ). At 200
+    requests/s and δ = 50 ms the first one comes about δ·ln(λδ) ≈ 115 ms before expiry; a
+    refresh starts too late (under δ before expiry) with probability exp(−λδ/e) ≈ 2.5 %,
+    so misses are rare, and the early loads per expiry few (about 11 without XFetch)."""
+    r = run(cache({"ttl": "1s", "stampede": "xfetch"}, load="50ms"), reads("200/s", 1),
+            duration="200s", warmup="2s")
+    c = r["caches"]["cache"]
+    cycles = 200 / (1 - 0.115 + 0.05)
+    late = math.exp(-200 * 0.05 / math.e)
+    assert c["misses"] <= 4 * late * cycles * (1 + 200 * 0.05)
+    assert 1.0 <= c["early_refreshes"] / cycles < 4.0
+    assert c["hit_ratio"] > 0.98
+
+
+def test_refresh_ahead_reloads_before_expiry() -> None:
+    """Coherence refresh-ahead-factor 0.5: the first hit after half the TTL reloads in the
+    background, so a hot key never expires and every read hits."""
+    r = run(cache({"ttl": "1s", "refresh_ahead": 0.5}, load="50ms"), reads("200/s", 5),
+            duration="60s", warmup="2s")
+    c = r["caches"]["cache"]
+    assert c["misses"] == 0 and c["hit_ratio"] == 1.0
+    # A refresh about every 0.5 s + the time to the next hit + the load, per key.
+    assert c["refreshes"] == pytest.approx(60 * 5 / (0.5 + 1 / 40 + 0.05), rel=0.05)
+
+
+def test_lru_hit_ratio_of_uniform_keys_is_capacity_over_keys() -> None:
+    """Independent uniform requests over K keys and room for M: hit ratio M/K."""
+    r = run(cache({"max_keys": 300}), reads("2000/s", 1000), duration="30s", warmup="5s")
+    c = r["caches"]["cache"]
+    assert c["hit_ratio"] == pytest.approx(0.3, abs=binomial_bound(c["reads"], 0.3))
+    assert c["evicted"] == pytest.approx(c["misses"], rel=0.01)
+
+
+def writes_too(rate: str, keys: int | None, read_rate: str = "500/s",
+               read_keys: int = 50) -> list[dict[str, Any]]:
+    put: dict[str, Any] = {"name": "writes", "to": "app.put", "rate": rate}
+    if keys is not None:
+        put["keys"] = keys
+    return [*reads(read_rate, read_keys), put]
+
+
+def test_write_behind_exposes_writes_for_half_the_flush_interval() -> None:
+    """Writes at uniform times wait U(0, I) for the next flush, then the backend write:
+    exposure I/2 + write time on average."""
+    r = run(cache({"ttl": "10s", "writes": ["put"], "write_to": "db.write",
+                   "write_policy": "write_behind", "flush_interval": "2s"}, write="10ms"),
+            writes_too("100/s", None), duration="60s", warmup="2s")
+    c = r["caches"]["cache"]
+    n = c["flushed"]
+    assert c["exposure_ms"]["mean"] == pytest.approx(
+        1000 + 10, abs=4 * 2000 / math.sqrt(12 * n))
+    assert c["exposure_ms"]["max"] <= 2000 + 10 + 1
+
+
+def test_a_crash_loses_the_writes_since_the_last_flush() -> None:
+    """Over the flush's random phase, a crash loses rate × I/2 writes on average."""
+    lost = []
+    for seed in range(1, 31):
+        r = run(cache({"ttl": "10s", "writes": ["put"], "write_to": "db.write",
+                       "write_policy": "write_behind", "flush_interval": "1s"}),
+                writes_too("200/s", None), duration="6s", seed=seed,
+                faults=[{"target": "cache", "at": "4s", "crash": True, "for": "1s"}])
+        lost.append(r["caches"]["cache"]["lost_writes"])
+    expected = 200 * 0.5
+    # Poisson writes in a uniform share of the interval: variance λI/2 + λ²I²/12.
+    sd = math.sqrt(expected + 200**2 / 12)
+    assert np.mean(lost) == pytest.approx(expected, abs=4 * sd / math.sqrt(len(lost)))
+
+
+@pytest.mark.parametrize(("policy", "stale"), [
+    ("write_through", False), ("none", True), ("write_behind", False)])
+def test_what_a_write_policy_leaves_stale(policy: str, stale: bool) -> None:
+    """Writes that update the cache (write-through, write-behind) leave nothing stale when
+    no load races them (instant loads); writes that bypass it (`none`) leave the old value
+    until it expires: never older than the TTL."""
+    r = run(cache({"ttl": "2s", "writes": ["put"], "write_to": "db.write",
+                   "write_policy": policy}),
+            writes_too("50/s", 50), duration="30s", warmup="2s")
+    c = r["caches"]["cache"]
+    if stale:
+        assert c["stale_read_share"] > 0.2
+        assert c["staleness_ms"]["max"] <= 2000
+    else:
+        assert c["stale_reads"] == 0
+
+
+def test_invalidation_races_with_loads() -> None:
+    """Cache-aside: a load that read the old value before a write can store it after the
+    write deleted the entry; it stays stale until it expires. Instant loads cannot race."""
+    slow = run(cache({"ttl": "2s", "writes": ["put"], "write_to": "db.write"}, load="20ms"),
+               writes_too("200/s", 20, read_rate="2000/s", read_keys=20), duration="20s")
+    instant = run(cache({"ttl": "2s", "writes": ["put"], "write_to": "db.write"}),
+                  writes_too("200/s", 20, read_rate="2000/s", read_keys=20), duration="20s")
+    assert slow["caches"]["cache"]["stale_reads"] > 0
+    assert slow["caches"]["cache"]["staleness_ms"]["max"] <= 2000
+    assert instant["caches"]["cache"]["stale_reads"] == 0
