@@ -189,6 +189,12 @@ def _components(system: System, kernels: list[Kernel], span: float) -> dict[str,
             "latency_ms": _latency(_merged(op_hists)),
             "operations": ops,
         }
+        cores = spec.core_limit
+        if cores is not None:  # the CPU model: cpu is the share of the cores in use
+            serving = control.replica_seconds(kernels, comp.name)
+            core_seconds = cores * (span * spec.replicas if serving is None else serving)
+            entry["cpu"] = clean(cpu / core_seconds) if core_seconds else None
+            entry["cores_used"] = clean(cpu / span)
         detectors = [k.plan.comps[index].outlier for k in kernels]
         if comp.outlier is not None:
             entry["ejections"] = sum(d.ejections for d in detectors if d is not None)

@@ -62,6 +62,15 @@ def capacity_seconds(kernels: list[Kernel], name: str) -> float | None:
     return sum(f.workers * f.serving_seconds for f in fleets if f is not None)
 
 
+def replica_seconds(kernels: list[Kernel], name: str) -> float | None:
+    """Seconds its replicas served in the window, all replications; None when its replica
+    count never changes (then it is replicas × the window)."""
+    fleets = [fleet(k, name) for k in kernels]
+    if any(f is None for f in fleets):
+        return None
+    return sum(f.serving_seconds for f in fleets if f is not None)
+
+
 def scaling(system: System, kernels: list[Kernel], name: str) -> dict[str, Any] | None:
     """`components.NAME.scaling`: scale events, ready replicas over the window, and cost."""
     component = system.components[name]
