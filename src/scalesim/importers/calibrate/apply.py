@@ -85,17 +85,19 @@ def calibrate_traces(system: System, observed: dict[str, OperationStats],
             calibration.notes.append(f"{ref}: in the traces, not in the spec (left out)")
             continue
         operations[ref] = _operation(system, component, name, stats, calibration)
-        request, _ = system.overhead(component)
-        hops += [h - request.mean_s / 2.0 for h in stats.hops_s]
+        _, call = system.overhead(component)
+        for target, hop in stats.hops_s:
+            callee = target.split(".", 1)[0]
+            request = system.overhead(callee)[0].mean_s if callee in system.components \
+                else 0.0
+            hops.append(hop - (request + call.mean_s) / 2.0)
     for ref in (f"{c}.{o}" for c, s in system.components.items()
                 for o in s.effective_operations):
         if ref not in observed:
             calibration.notes.append(f"{ref}: no visit in the traces (unchanged)")
     calibration.report["operations"] = operations
     if len(hops) >= MIN_SAMPLES:
-        callers = [system.overhead(c)[1].mean_s for c in system.components]
-        call_overhead = max(callers) if callers else 0.0
-        network = fit([max(0.0, h - call_overhead / 2.0) for h in hops])
+        network = fit([max(0.0, h) for h in hops])
         calibration.set(("defaults", "network"), network.spec,
                         f"one-way network per hop, from {network.n} calls")
         calibration.report["network"] = _fit_report(network)

@@ -16,6 +16,10 @@ ScaleSim's own exports, which have no client spans — the callee's visit itself
 - **retries**: attempts after the first of one call (the `scalesim.attempt` attribute, or
   the span's position in a run of attempts to one target);
 - **own errors**: visits that failed while every call they made succeeded.
+
+A framework that traces requests itself (FastAPI's `POST /path` server span, with internal
+spans under it) wraps the operation's own span in the same service, nested in it or beside
+it under the same parent: the innermost server span is the visit, and the callee of a call.
 """
 
 from __future__ import annotations
@@ -73,12 +77,14 @@ def visits(spans: list[Span]) -> list[Visit]:
     for span in spans:
         if span.parent is not None:
             children[(span.trace, span.parent)].append(span)
+    wrappers = _wrappers(spans)
     found = {}
     for span in spans:
-        if span.kind in VISIT_KINDS:
+        if span.kind in VISIT_KINDS and (span.trace, span.span) not in wrappers and \
+                _innermost(span, children) is span:
             found[(span.trace, span.span)] = Visit(span, operation_name(span))
     for key, visit in found.items():
-        for child in children[key]:
+        for child in _below(visit.span, children):
             attempt = _attempt(visit, child, children, by_id)
             if attempt is not None:
                 visit.attempts.append(attempt)
@@ -87,17 +93,61 @@ def visits(spans: list[Span]) -> list[Visit]:
     return list(found.values())
 
 
-def _attempt(visit: Visit, child: Span, children: defaultdict[tuple[str, str], list[Span]],
+Children = defaultdict[tuple[str, str], list[Span]]
+
+
+def _wrappers(spans: list[Span]) -> set[tuple[str, str]]:
+    """Server spans beside another of the same service and parent, of another name, that
+    they enclose in time (a framework's request span around the operation's own; parallel
+    calls to one operation share its name)."""
+    siblings: defaultdict[tuple[str, str | None, str], list[Span]] = defaultdict(list)
+    for span in spans:
+        if span.kind in VISIT_KINDS:
+            siblings[(span.trace, span.parent, span.service)].append(span)
+    out = set()
+    for group in siblings.values():
+        for outer in group:
+            if any(inner.name != outer.name and outer.start <= inner.start
+                   and inner.end <= outer.end
+                   and (inner.start, inner.end) != (outer.start, outer.end) for inner in group):
+                out.add((outer.trace, outer.span))
+    return out
+
+
+def _below(span: Span, children: Children) -> list[Span]:
+    """The spans that hang from `span` in its own process: its children, and theirs through
+    internal spans (a framework's routing and endpoint spans)."""
+    out, stack = [], list(children[(span.trace, span.span)])
+    while stack:
+        child = stack.pop()
+        if child.kind == "internal" and child.service == span.service:
+            stack += children[(child.trace, child.span)]
+        else:
+            out.append(child)
+    return out
+
+
+def _innermost(span: Span, children: Children) -> Span:
+    """The deepest server span of the same service nested in `span` (itself if none)."""
+    for child in _below(span, children):
+        if child.kind in VISIT_KINDS and child.service == span.service:
+            return _innermost(child, children)
+    return span
+
+
+def _attempt(visit: Visit, child: Span, children: Children,
              by_id: dict[tuple[str, str], Span]) -> Attempt | None:
     number = int(child.attributes.get("scalesim.attempt", 0) or 0)
     if child.kind == "client":
-        callees = [s for s in children[(child.trace, child.span)] if s.kind in VISIT_KINDS]
-        callee = callees[0] if callees else None
+        callees = sorted((_innermost(s, children) for s in children[(child.trace, child.span)]
+                          if s.kind in VISIT_KINDS), key=lambda s: s.end - s.start)
+        callee = callees[0] if callees else None  # the innermost: the operation's own
         target = str(child.attributes.get("scalesim.dependency", ""))
         if not target:
             target = operation_name(callee) if callee else child.name.removeprefix("call ")
         return Attempt(target, child.start, child.end, number, child.error, callee)
-    if child.kind in VISIT_KINDS:  # ScaleSim's export: the callee's visit is the attempt
+    if child.kind in VISIT_KINDS and child.service != visit.span.service:
+        # ScaleSim's export: the callee's visit is the attempt
         sent = int(child.attributes["scalesim.sent_us"]) * 1000 \
             if "scalesim.sent_us" in child.attributes else \
             int(child.attributes.get("scalesim.sent_unix_nano", child.start))
@@ -134,15 +184,15 @@ def own_time(visit: Visit) -> float:
     return max(0, visit.duration - covered) * NS
 
 
-def hops(visit: Visit) -> list[float]:
-    """One-way network seconds of each traced attempt: half the attempt's interval beyond
-    its callee's visit."""
+def hops(visit: Visit) -> list[tuple[str, float]]:
+    """(target, one-way network seconds) of each traced attempt: half the attempt's
+    interval beyond its callee's visit."""
     out = []
     for attempt in visit.waited():
         callee = attempt.callee
         if callee is not None:
             gap = (attempt.returned - attempt.sent) - (callee.end - callee.start)
-            out.append(max(0, gap) / 2.0 * NS)
+            out.append((attempt.target, max(0, gap) / 2.0 * NS))
     return out
 
 
@@ -187,7 +237,7 @@ class OperationStats:
     visits: int = 0
     ok_own_s: list[float] = field(default_factory=list)  # own time of successful visits
     own_errors: int = 0
-    hops_s: list[float] = field(default_factory=list)
+    hops_s: list[tuple[str, float]] = field(default_factory=list)  # (target, seconds)
     calls: dict[str, CallStats] = field(default_factory=dict)
     shapes: Counter[tuple[tuple[str, ...], ...]] = field(default_factory=Counter)
 
