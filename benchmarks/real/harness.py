@@ -123,8 +123,29 @@ def metric(text: str, name: str, **labels: str) -> float:
     return total
 
 
+SPIN = "import time\nw=time.monotonic();e=time.thread_time()+0.4\nwhile time.thread_time()<e: pass\nprint(0.4/(time.monotonic()-w))"
+
+
+def cpu_available() -> float:
+    """The share of a core one more busy process gets now (other work on the machine)."""
+    done = subprocess.run([sys.executable, "-c", SPIN], capture_output=True, text=True,
+                          check=True, timeout=30)
+    return float(done.stdout)
+
+
+def idle_row(services: dict[str, Service], seconds: float = 4.0) -> dict[str, Any]:
+    """Each process's CPU with no load (exporters, timers): the utilization law's U₀."""
+    before = {n: cpu_seconds(s.process.pid) for n, s in services.items()}
+    time.sleep(seconds)
+    return {"rate_rps": 0.0, "throughput_rps": 0.0, "mean_ms": 0.0, "p50_ms": 0.0,
+            "p99_ms": 0.0, "level": 0.0,
+            "cpu": {n: (cpu_seconds(s.process.pid) - before[n]) / seconds
+                    for n, s in services.items()}}
+
+
 def level_run(services: dict[str, Service], url: str, rate: float, seconds: float,
               seed: int) -> dict[str, Any]:
+    available = cpu_available()
     before = {n: cpu_seconds(s.process.pid) for n, s in services.items()}
     processed = _processed(services)
     start_unix, start = time.time(), time.monotonic()
@@ -134,6 +155,7 @@ def level_run(services: dict[str, Service], url: str, rate: float, seconds: floa
     row["cpu"] = {n: (cpu_seconds(s.process.pid) - before[n]) / span
                   for n, s in services.items()}
     row["load_average"] = os.getloadavg()[0]
+    row["cpu_available"] = available
     row["window_unix"] = (start_unix, start_unix + span)
     if processed is not None:
         row["processed_rps"] = (_processed(services) - processed) / span  # type: ignore[operator]
@@ -156,8 +178,11 @@ def predict(system: System, rate: float, seed: int = 1) -> dict[str, float]:
         "simulation": system.simulation.model_copy(update={
             "duration": 60.0, "warmup": 2.0, "replications": 3, "traces": 0})}), seed)
     latency = result["latency_ms"]
-    return {"mean_ms": latency["mean"], "p50_ms": latency["p50"], "p99_ms": latency["p99"],
-            "throughput_rps": result["throughput_rps"]}
+    out = {"mean_ms": latency["mean"], "p50_ms": latency["p50"], "p99_ms": latency["p99"],
+           "throughput_rps": result["throughput_rps"]}
+    if "worker" in result["components"]:
+        out["processed_rps"] = result["components"]["worker"]["throughput_rps"]
+    return out
 
 
 def predicted_saturation(system: System) -> float:
@@ -256,6 +281,7 @@ def run_scenario(name: str, repetitions: int, seconds: float, out: Path) -> dict
         with running(system, code, sink_port, work) as services:
             url = f"{services['front'].url}/{ENTRY[name]}"
             open_loop(url, 20.0, 3.0, seed=1)  # warm the processes up
+            idle = idle_row(services)
             measured = [saturation(url) for _ in range(2)]
             sat = float(np.mean(measured))
             print(f"{name}: saturation {measured} rps", flush=True)
@@ -272,7 +298,7 @@ def run_scenario(name: str, repetitions: int, seconds: float, out: Path) -> dict
     finally:
         sink.terminate()
         sink.wait(timeout=10)
-    calibration = _calibrate(spec_path, rows, traces_bin, work)
+    calibration = _calibrate(spec_path, [idle, *rows], traces_bin, work)
     calibrated = calibration["system"]
     predictions = []
     for share in LEVELS:
@@ -280,7 +306,7 @@ def run_scenario(name: str, repetitions: int, seconds: float, out: Path) -> dict
         predictions.append({"level": share, "rate_rps": rate,
                             "calibrated": predict(calibrated, rate),
                             "as_written": predict(system, rate)})
-    result = {"scenario": name, "saturation_rps": measured, "rows": rows,
+    result = {"scenario": name, "saturation_rps": measured, "rows": rows, "idle": idle,
               "predictions": predictions,
               "predicted_saturation_rps": {"calibrated": predicted_saturation(calibrated),
                                            "as_written": predicted_saturation(system)},
@@ -294,9 +320,9 @@ def run_scenario(name: str, repetitions: int, seconds: float, out: Path) -> dict
 
 def _calibrate(spec_path: Path, rows: list[dict[str, Any]], traces_bin: Path,
                work: Path) -> dict[str, Any]:
-    """The lowest level only: its traces and its CPU use."""
-    lowest = [r for r in rows if r["level"] == LEVELS[0]]
-    windows = [r["window_unix"] for r in lowest]
+    """The lowest level only: its traces and its CPU use (with the idle baseline)."""
+    lowest = [r for r in rows if r["level"] in (0.0, LEVELS[0])]
+    windows = [r["window_unix"] for r in lowest if "window_unix" in r]
     documents = otlp_json(traces_bin)
     kept = [_within(document, windows) for document in documents]
     traces = work / "lowest.otlp.json"

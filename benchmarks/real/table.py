@@ -30,13 +30,15 @@ def markdown(results: list[dict[str, Any]]) -> str:
         sat = float(np.mean(result["saturation_rps"]))
         predicted_sat = result["predicted_saturation_rps"]
         loads = [r["load_average"] for r in rows]
+        shares = [r["cpu_available"] for r in rows]
         lines += [f"### {name}", "",
                   f"Saturation: real {sat:.1f} rps (runs {', '.join(f'{v:.1f}' for v in result['saturation_rps'])}), "
                   f"predicted {predicted_sat['calibrated']:.1f} rps calibrated "
                   f"({_error(predicted_sat['calibrated'], sat)}), "
                   f"{predicted_sat['as_written']:.1f} rps as written "
                   f"({_error(predicted_sat['as_written'], sat)}). "
-                  f"Load average during the runs {min(loads):.1f}–{max(loads):.1f} (2 cores).",
+                  f"Load average during the runs {min(loads):.1f}–{max(loads):.1f} (2 cores); "
+                  f"a busy process got {min(shares):.2f}–{max(shares):.2f} of a core.",
                   "",
                   "| load | rate rps | real mean ms | predicted (error) | as written | "
                   "real p50 ms | predicted (error) | real p99 ms | predicted (error) | "
@@ -59,8 +61,10 @@ def markdown(results: list[dict[str, Any]]) -> str:
                 f"{raw['p99_ms']:.2f} ({_error(raw['p99_ms'], means['p99_ms'])}) |")
         queue = [r for r in rows if "processed_rps" in r]
         if queue:
-            top = max(r["processed_rps"] for r in queue)
-            lines += ["", f"Worker throughput at 90 %: real {top:.1f} messages/s."]
+            lines += ["", "Messages processed by the worker (per s): " + "; ".join(
+                f"{p['level']:.0%} real {np.mean([r['processed_rps'] for r in queue if r['level'] == p['level']]):.1f}"
+                f", predicted {p['calibrated'].get('processed_rps', float('nan')):.1f}"
+                for p in result["predictions"]) + "."]
         fault = result.get("fault")
         if fault is not None:
             real, sim = fault["real"], fault["calibrated"]
