@@ -123,7 +123,8 @@ def metric(text: str, name: str, **labels: str) -> float:
     return total
 
 
-SPIN = "import time\nw=time.monotonic();e=time.thread_time()+0.4\nwhile time.thread_time()<e: pass\nprint(0.4/(time.monotonic()-w))"
+SPIN = ("import time\nw = time.monotonic()\ne = time.thread_time() + 0.4\n"
+        "while time.thread_time() < e: pass\nprint(0.4 / (time.monotonic() - w))")
 
 
 def cpu_available() -> float:
@@ -245,13 +246,12 @@ def fault_run(services: dict[str, Service], url: str, rate: float) -> dict[str, 
             "fallbacks": failures, "load_average": os.getloadavg()[0]}
 
 
-def simulated_fault(system: System, rate: float) -> dict[str, Any]:
-    spec = system.model_dump(mode="json", by_alias=True, exclude_none=True)
-    spec["workloads"][0]["rate"] = f"{rate}/s"
-    spec["faults"] = [{"target": "back", "at": f"{FAULT_AT}s", "for": f"{FAULT_FOR}s",
-                       "error_rate": 1.0}]
-    spec["simulation"] = {"duration": f"{FAULT_RUN}s", "traces": 0}
-    result = simulate(load_spec_text(json.dumps(spec)))
+def simulated_fault(text: str, rate: float) -> dict[str, Any]:
+    """The same fault in the calibrated spec (its text: the spec's own units)."""
+    fault = f"{{target: back, at: {FAULT_AT}s, for: {FAULT_FOR}s, error_rate: 1.0}}"
+    result = simulate(load_spec_text(text, overrides=(
+        f"workloads.0.rate={rate}/s", f"faults=[{fault}]",
+        f"simulation={{duration: {FAULT_RUN}s, traces: 0}}")))
     call = result["calls"][0]
     transitions = [(t["t_s"], t["to"]) for t in call["circuit_breaker"]["transitions"]]
     return {"transitions": transitions, "attempts": call["attempts"],
@@ -312,8 +312,8 @@ def run_scenario(name: str, repetitions: int, seconds: float, out: Path) -> dict
                                            "as_written": predicted_saturation(system)},
               "calibrated_spec": calibration["text"], "calibration": calibration["report"]}
     if fault is not None:
-        result["fault"] = {"real": fault, "calibrated": simulated_fault(calibrated,
-                                                                        fault["rate_rps"])}
+        result["fault"] = {"real": fault, "calibrated": simulated_fault(
+            calibration["text"], fault["rate_rps"])}
     (out / f"{name}.json").write_text(json.dumps(result, indent=1, default=str))
     return result
 
@@ -329,10 +329,10 @@ def _calibrate(spec_path: Path, rows: list[dict[str, Any]], traces_bin: Path,
     traces.write_text("\n".join(json.dumps(d) for d in kept if d["resourceSpans"]) + "\n")
     names = sorted(lowest[0]["cpu"])
     csv = work / "lowest.csv"
-    csv.write_text("rate_rps,throughput_rps,mean_ms,p50_ms,p99_ms,"
+    csv.write_text("rate_rps,throughput_rps,mean_ms,p50_ms,p99_ms,cores_available,"
                    + ",".join(f"cpu_{n}" for n in names) + "\n"
                    + "".join(f"{r['rate_rps']},{r['throughput_rps']},{r['mean_ms']},"
-                             f"{r['p50_ms']},{r['p99_ms']},"
+                             f"{r['p50_ms']},{r['p99_ms']},{r.get('cpu_available', '')},"
                              + ",".join(str(r["cpu"][n]) for n in names) + "\n"
                              for r in lowest))
     system = load_spec(spec_path)

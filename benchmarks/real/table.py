@@ -22,6 +22,10 @@ def _error(predicted: float | None, real: float) -> str:
     return f"{(predicted - real) / real:+.0%}"
 
 
+def _processed(rows: list[dict[str, Any]], level: float) -> float:
+    return float(np.mean([r["processed_rps"] for r in rows if r["level"] == level]))
+
+
 def markdown(results: list[dict[str, Any]]) -> str:
     lines = []
     for result in results:
@@ -32,7 +36,8 @@ def markdown(results: list[dict[str, Any]]) -> str:
         loads = [r["load_average"] for r in rows]
         shares = [r["cpu_available"] for r in rows]
         lines += [f"### {name}", "",
-                  f"Saturation: real {sat:.1f} rps (runs {', '.join(f'{v:.1f}' for v in result['saturation_rps'])}), "
+                  f"Saturation: real {sat:.1f} rps (runs "
+                  f"{', '.join(f'{v:.1f}' for v in result['saturation_rps'])}), "
                   f"predicted {predicted_sat['calibrated']:.1f} rps calibrated "
                   f"({_error(predicted_sat['calibrated'], sat)}), "
                   f"{predicted_sat['as_written']:.1f} rps as written "
@@ -62,8 +67,8 @@ def markdown(results: list[dict[str, Any]]) -> str:
         queue = [r for r in rows if "processed_rps" in r]
         if queue:
             lines += ["", "Messages processed by the worker (per s): " + "; ".join(
-                f"{p['level']:.0%} real {np.mean([r['processed_rps'] for r in queue if r['level'] == p['level']]):.1f}"
-                f", predicted {p['calibrated'].get('processed_rps', float('nan')):.1f}"
+                f"{p['level']:.0%} real {_processed(queue, p['level']):.1f}, predicted "
+                f"{p['calibrated'].get('processed_rps', float('nan')):.1f}"
                 for p in result["predictions"]) + "."]
         fault = result.get("fault")
         if fault is not None:

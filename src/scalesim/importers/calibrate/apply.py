@@ -4,9 +4,10 @@ A change is a path in the spec and the value to write there; `write` applies the
 spec's own text with ruamel.yaml, so its comments, order and layout stay.
 
 Where an operation's own time goes: with `cores` the CPU demand (`cpu`/`work`) is the load
-test's to fit, so the traces set `wait` to the own time the CPU demand and `post_work` do
-not explain; otherwise the one field that holds the time gets the fitted distribution, and
-when several do they are scaled together to the observed mean. The network per hop is what
+test's to fit, so the traces set `wait` to the own time the CPU demand and `post_work` (at
+the speed of the replica's cores) do not explain; otherwise the one field that holds the
+time gets the fitted distribution, and when several do they are scaled together to the
+observed mean. The network per hop is what
 a call's interval holds beyond its callee's visit, less the runtime's CPU overhead the
 simulator charges on that path (the callee's per-request, the caller's per-call).
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +30,7 @@ from scalesim.importers.calibrate.traces import OperationStats
 from scalesim.spec.model import Call, ParallelStep, System
 
 Path = tuple[str | int, ...]
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")  # an operation's name in a spec
 
 
 @dataclass
@@ -82,7 +85,8 @@ def calibrate_traces(system: System, observed: dict[str, OperationStats],
         component, _, name = ref.partition(".")
         spec = system.components.get(component)
         if spec is None or name not in spec.effective_operations:
-            calibration.notes.append(f"{ref}: in the traces, not in the spec (left out)")
+            if NAME.match(name):  # not a framework's own span such as "POST /orders"
+                calibration.notes.append(f"{ref}: in the traces, not in the spec (left out)")
             continue
         operations[ref] = _operation(system, component, name, stats, calibration)
         _, call = system.overhead(component)
@@ -130,8 +134,10 @@ def _own_time(system: System, component: str, name: str, stats: OperationStats, 
     spec = system.components[component]
     op = spec.effective_operations[name]
     demand, wait, post = op.demand.mean_s, op.wait.mean_s, op.post_work.mean_s
-    if spec.core_limit is not None and demand + post > 0.0:
-        found = fit([max(0.0, t - demand - post) for t in stats.ok_own_s])
+    cores = spec.core_limit
+    if cores is not None and demand + post > 0.0:
+        computing = (demand + post) / min(1.0, cores)  # at the speed one burst gets
+        found = fit([max(0.0, t - computing) for t in stats.ok_own_s])
         calibration.set((*base, "wait"), found.spec, "own time beyond the CPU demand and "
                         "post_work (the CPU is the load test's to fit)")
         return {"field": "wait", **_fit_report(found)}
@@ -215,6 +221,13 @@ def _attempts(system: System, path: Path, seen: int, calibration: Calibration) -
 
 
 def calibrate_load(system: System, load: LoadFit, calibration: Calibration) -> None:
+    if load.cores_available is not None:
+        for name, spec in system.components.items():
+            cores = spec.core_limit
+            if cores is not None and load.cores_available < cores:
+                calibration.set(("components", name, "cores"),
+                                round(load.cores_available, 3),
+                                "the share of a core a busy process got on the machine")
     shared = {value for value in load.overhead.values()}
     if len(shared) == 1 and len(load.overhead) > 1:
         request, call = next(iter(shared))
@@ -232,6 +245,7 @@ def calibrate_load(system: System, load: LoadFit, calibration: Calibration) -> N
                         for k, (r, c) in load.overhead.items()},
         "saturation_rps": round(load.saturation_rps, 2) if math.isfinite(load.saturation_rps)
         else None,
+        "cores_available": load.cores_available,
         "rows": [{"throughput_rps": r.throughput_rps, "mean_ms": r.mean_ms,
                   **({"predicted_mean_ms": round(p, 3)} if p is not None else {}),
                   "cpu": r.cpu}

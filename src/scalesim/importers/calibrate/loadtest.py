@@ -3,7 +3,9 @@
 The CSV has one row per run (a load level, repetitions allowed): `rate_rps` (offered),
 `throughput_rps`, `mean_ms`, optionally `p50_ms` and `p99_ms`, and optionally one
 `cpu_COMPONENT` column per component: the cores its processes used on average (CPU seconds
-per second, as `ps`, cgroups or `container_cpu_usage_seconds_total` give).
+per second, as `ps`, cgroups or `container_cpu_usage_seconds_total` give), and
+`cores_available`: the share of a core a busy process got on the machine during the run (a
+machine shared with other work gives less than one; a spinning probe measures it).
 
 - With CPU columns, the **utilization law** U = U₀ + D·X gives each component's CPU seconds
   per request D (least squares over the rows; through the origin from one level, where U₀
@@ -17,6 +19,8 @@ per second, as `ps`, cgroups or `container_cpu_usage_seconds_total` give).
   demand per request S and the rest Z; saturation is 1/S. The bottleneck is the component
   with `cores` whose stated CPU per request is largest; its overhead per visit is what S
   leaves after that.
+- `cores_available` caps the `cores` of every component that models them: a replica computes
+  no faster than the machine lets one busy process.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ class Row:
     p50_ms: float | None
     p99_ms: float | None
     cpu: dict[str, float]  # component -> cores used
+    cores_available: float | None = None  # the share of a core a busy process got
 
 
 @dataclass
@@ -54,6 +59,7 @@ class LoadFit:
     overhead: dict[str, tuple[float, float]]  # component -> (per request, per call) seconds
     saturation_rps: float
     rows: list[Row]
+    cores_available: float | None = None  # mean over the rows that measured it
     predicted_mean_ms: list[float] = field(default_factory=list)  # per row, by the fit
     notes: list[str] = field(default_factory=list)
 
@@ -90,7 +96,9 @@ def _row(path: Path, line: int, record: dict[str, str]) -> Row:
     cpu = {name.removeprefix("cpu_"): _number(path, line, name, value)
            for name, value in record.items() if name and name.startswith("cpu_") and value}
     rate, throughput, mean = (_number(path, line, name, record.get(name)) for name in REQUIRED)
-    return Row(rate, throughput, mean, optional["p50_ms"], optional["p99_ms"], cpu)
+    available = _number(path, line, "cores_available", record["cores_available"]) \
+        if record.get("cores_available") else None
+    return Row(rate, throughput, mean, optional["p50_ms"], optional["p99_ms"], cpu, available)
 
 
 def visits_per_request(system: System) -> dict[str, float]:
@@ -126,11 +134,16 @@ def fit_load(system: System, rows: list[Row]) -> LoadFit:
         raise CalibrationError(f"cpu column(s) for {', '.join(unknown)}, which the spec does "
                                "not have")
     if with_cpu:
-        return _utilization_law(system, rows, with_cpu)
-    if len({round(row.throughput_rps, 6) for row in rows}) < 2:
+        found = _utilization_law(system, rows, with_cpu)
+    elif len({round(row.throughput_rps, 6) for row in rows}) < 2:
         raise CalibrationError("response-time regression needs rows at two load levels or "
                                "more (or cpu_COMPONENT columns, for the utilization law)")
-    return _regression(system, rows)
+    else:
+        found = _regression(system, rows)
+    shares = [row.cores_available for row in rows if row.cores_available is not None]
+    if shares:
+        found.cores_available = min(1.0, max(1e-3, float(np.mean(shares))))
+    return found
 
 
 def _utilization_law(system: System, rows: list[Row], names: list[str]) -> LoadFit:

@@ -83,7 +83,7 @@ def visits(spans: list[Span]) -> list[Visit]:
         if span.kind in VISIT_KINDS and (span.trace, span.span) not in wrappers and \
                 _innermost(span, children) is span:
             found[(span.trace, span.span)] = Visit(span, operation_name(span))
-    for key, visit in found.items():
+    for visit in found.values():
         for child in _below(visit.span, children):
             attempt = _attempt(visit, child, children, by_id)
             if attempt is not None:
