@@ -20,8 +20,8 @@ from scalesim.diagnosis.slo import missed_slos
 from scalesim.spec.model import System
 
 # In order: queue checks first, so a consumer they explain is not diagnosed twice.
-CHECKS = (backlogs, saturated, cpu_bound, connection_pools, bulkheads, rate_limits, overload, failures,
-          missed_slos, degraded)
+CHECKS = (backlogs, saturated, cpu_bound, connection_pools, bulkheads, rate_limits, overload,
+          failures, missed_slos, degraded)
 
 
 def findings(system: System, result: dict[str, Any]) -> list[Finding]:
