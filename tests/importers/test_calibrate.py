@@ -314,6 +314,9 @@ workloads: [{name: w, to: api.get, rate: 10/s}]
     ("rate_rps,mean_ms\n1,2\n", "missing column(s) throughput_rps"),
     ("rate_rps,throughput_rps,mean_ms\n1,x,2\n", "throughput_rps: not a number"),
     ("rate_rps,throughput_rps,mean_ms\n10,10,2\n", "two load levels or more"),
+    ("rate_rps,throughput_rps,mean_ms\n1,1,2\n4,4\n", "load.csv:3: mean_ms: missing"),
+    ("rate_rps,throughput_rps,mean_ms\n1,-1,2\n4,4,2\n",
+     "load.csv:2: throughput_rps: must be finite and >= 0"),
 ])
 def test_bad_load_tests_are_refused(tmp_path: Path, content: str, message: str) -> None:
     (tmp_path / "spec.yaml").write_text(START)
@@ -325,13 +328,25 @@ def test_bad_load_tests_are_refused(tmp_path: Path, content: str, message: str) 
     assert not (tmp_path / "out.yaml").exists()
 
 
-def test_bad_traces_are_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"something": []}', "t.json: neither OTLP JSON"),
+    ('{"resourceSpans": [', "t.json:1: not JSON"),
+    ('{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "x"}]}]}]}',
+     "t.json: resourceSpans[0].scopeSpans[0].spans[0]: missing field 'traceId'"),
+    ('{"data": [{"spans": [{"traceID": "a", "spanID": "b", "operationName": "x", '
+     '"startTime": "soon", "duration": 1}]}]}', "t.json: data[0].spans[0]: malformed"),
+    ("[1, 2]", "t.json: not a trace document"),
+])
+def test_bad_traces_are_refused_with_the_place(tmp_path: Path, content: str,
+                                               message: str) -> None:
     (tmp_path / "spec.yaml").write_text(START)
-    (tmp_path / "t.json").write_text('{"something": []}')
+    (tmp_path / "t.json").write_text(content)
     result = CliRunner().invoke(app, ["calibrate", str(tmp_path / "spec.yaml"), "-o",
                                       str(tmp_path / "out.yaml"), "--traces",
                                       str(tmp_path / "t.json")])
-    assert result.exit_code == 2 and "neither OTLP JSON" in result.stderr
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out.yaml").exists()
 
 
 def test_fit_picks_the_family_and_judges_it() -> None:

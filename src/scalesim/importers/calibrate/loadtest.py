@@ -81,8 +81,10 @@ def read_rows(path: Path) -> list[Row]:
 
 
 def _number(path: Path, line: int, name: str, text: str | None) -> float:
+    if text is None or not text.strip():
+        raise CalibrationError(f"{path}:{line}: {name}: missing (the row is short or empty)")
     try:
-        value = float(text or "")
+        value = float(text)
     except ValueError:
         raise CalibrationError(f"{path}:{line}: {name}: not a number: {text!r}") from None
     if not math.isfinite(value) or value < 0.0:

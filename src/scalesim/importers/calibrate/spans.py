@@ -15,9 +15,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from scalesim.importers.calibrate import CalibrationError
 
@@ -54,17 +55,27 @@ def read_spans(path: Path) -> list[Span]:
     for document in documents:
         if not isinstance(document, dict):
             raise CalibrationError(f"{path}: not a trace document (a JSON object is expected)")
-        try:
-            if "resourceSpans" in document:
-                spans += _otlp(document)
-            elif "data" in document:
-                spans += _jaeger(document)
-            else:
-                raise CalibrationError(f"{path}: neither OTLP JSON (resourceSpans) nor Jaeger "
-                                    "JSON (data)")
-        except (KeyError, TypeError, ValueError, binascii.Error) as error:
-            raise CalibrationError(f"{path}: a span is malformed: {error!r}") from None
+        if "resourceSpans" in document:
+            spans += _located(path, "resourceSpans", _otlp, path, document)
+        elif "data" in document:
+            spans += _located(path, "data", _jaeger, path, document)
+        else:
+            raise CalibrationError(f"{path}: neither OTLP JSON (resourceSpans) nor Jaeger "
+                                   "JSON (data)")
     return spans
+
+
+T = TypeVar("T")
+
+
+def _located(path: Path, where: str, read: Callable[..., T], *args: Any) -> T:
+    """`read(*args)`, its malformed input an error naming the file, the place and the field."""
+    try:
+        return read(*args)
+    except KeyError as error:
+        raise CalibrationError(f"{path}: {where}: missing field {error.args[0]!r}") from None
+    except (AttributeError, TypeError, ValueError, binascii.Error) as error:
+        raise CalibrationError(f"{path}: {where}: malformed: {error}") from None
 
 
 def _documents(path: Path, text: str) -> list[Any]:
@@ -112,45 +123,53 @@ def _is_error(status: dict[str, Any]) -> bool:
     return code in (2, "STATUS_CODE_ERROR")
 
 
-def _otlp(document: dict[str, Any]) -> list[Span]:
+def _otlp(path: Path, document: dict[str, Any]) -> list[Span]:
     out = []
-    for resource in document["resourceSpans"]:
+    for r, resource in enumerate(document["resourceSpans"]):
         attributes = {a["key"]: _value(a["value"])
                       for a in resource.get("resource", {}).get("attributes", [])}
         service = str(attributes.get("service.name", "unknown"))
-        for scope in resource.get("scopeSpans", resource.get("instrumentationLibrarySpans", [])):
-            for item in scope.get("spans", []):
-                own = {a["key"]: _value(a["value"]) for a in item.get("attributes", [])}
-                status = item.get("status", {})
-                parent = item.get("parentSpanId") or None
-                out.append(Span(
-                    _hex_id(item["traceId"]), _hex_id(item["spanId"]),
-                    _hex_id(parent) if parent else None,
-                    str(own.get("scalesim.component", service)), item["name"],
-                    _kind(item.get("kind", 0)), int(item["startTimeUnixNano"]),
-                    int(item["endTimeUnixNano"]), _is_error(status),
-                    str(status.get("message", "")), own))
+        scopes = resource.get("scopeSpans", resource.get("instrumentationLibrarySpans", []))
+        for s, scope in enumerate(scopes):
+            for k, item in enumerate(scope.get("spans", [])):
+                out.append(_located(path, f"resourceSpans[{r}].scopeSpans[{s}].spans[{k}]",
+                                    _otlp_span, item, service))
     return out
 
 
-def _jaeger(document: dict[str, Any]) -> list[Span]:
+def _otlp_span(item: dict[str, Any], service: str) -> Span:
+    own = {a["key"]: _value(a["value"]) for a in item.get("attributes", [])}
+    status = item.get("status", {})
+    parent = item.get("parentSpanId") or None
+    return Span(
+        _hex_id(item["traceId"]), _hex_id(item["spanId"]), _hex_id(parent) if parent else None,
+        str(own.get("scalesim.component", service)), item["name"], _kind(item.get("kind", 0)),
+        int(item["startTimeUnixNano"]), int(item["endTimeUnixNano"]), _is_error(status),
+        str(status.get("message", "")), own)
+
+
+def _jaeger(path: Path, document: dict[str, Any]) -> list[Span]:
     out = []
-    for trace in document["data"] or []:
+    for t, trace in enumerate(document["data"] or []):
         processes = {pid: process.get("serviceName", "unknown")
                      for pid, process in (trace.get("processes") or {}).items()}
-        for item in trace["spans"]:
-            tags: dict[str, Value] = {t["key"]: t["value"] for t in item.get("tags") or []}
-            parents = [r["spanID"] for r in item.get("references") or []
-                       if r.get("refType") == "CHILD_OF"]
-            start = int(item["startTime"]) * 1000
-            error = tags.get("error") in (True, "true")
-            service = str(tags.get("scalesim.component",
-                                   processes.get(item.get("processID", ""), "unknown")))
-            out.append(Span(
-                str(item["traceID"]).lower(), str(item["spanID"]).lower(),
-                parents[0].lower() if parents else None, service, item["operationName"],
-                str(tags.get("span.kind", "internal")), start,
-                start + int(item["duration"]) * 1000, error,
-                str(tags.get("scalesim.status", tags.get("otel.status_description", "")))
-                if error else "", tags))
+        for k, item in enumerate(trace["spans"]):
+            out.append(_located(path, f"data[{t}].spans[{k}]",
+                                _jaeger_span, item, processes))
     return out
+
+
+def _jaeger_span(item: dict[str, Any], processes: dict[str, str]) -> Span:
+    tags: dict[str, Value] = {t["key"]: t["value"] for t in item.get("tags") or []}
+    parents = [r["spanID"] for r in item.get("references") or []
+               if r.get("refType") == "CHILD_OF"]
+    start = int(item["startTime"]) * 1000
+    error = tags.get("error") in (True, "true")
+    service = str(tags.get("scalesim.component",
+                           processes.get(item.get("processID", ""), "unknown")))
+    return Span(
+        str(item["traceID"]).lower(), str(item["spanID"]).lower(),
+        parents[0].lower() if parents else None, service, item["operationName"],
+        str(tags.get("span.kind", "internal")), start, start + int(item["duration"]) * 1000,
+        error, str(tags.get("scalesim.status", tags.get("otel.status_description", "")))
+        if error else "", tags)
