@@ -1,6 +1,6 @@
 """The CPU model (sim/cpu.py) against hand-computed traces and exact queueing results.
 
-The processors are first driven alone by a minimal event loop (`Loop`), which gives each
+The processors are first driven alone by a bare kernel (nothing scheduled), which gives each
 job's own size and sojourn time; then the whole engine runs specs with `cores` and is
 checked against the M/M/1-PS and M/M/c results that hold for processor sharing:
 
@@ -17,7 +17,6 @@ checked against the M/M/1-PS and M/M/c results that hold for processor sharing:
 from __future__ import annotations
 
 import heapq
-import itertools
 import math
 from collections.abc import Callable
 
@@ -26,47 +25,59 @@ import pytest
 from tests.engine.simstats import check, interval, replicate
 
 from scalesim.analytic import mm1, mmc
+from scalesim.sim.compile import compile_system
 from scalesim.sim.cpu import Cores, EventLoop, Processor, SharedCores
+from scalesim.sim.kernel import Kernel
+from scalesim.spec import load_spec_text
+
+MINIMAL = """
+scalesim: 1
+name: bare
+components: {s: {operations: {op: {work: 1ms}}}}
+workloads: [{name: w, to: s, rate: 1/s}]
+"""
 
 
-class Loop:
-    """The part of the kernel a processor uses: a clock, a heap of events, handlers."""
+def bare_kernel() -> Kernel:
+    """A kernel with nothing scheduled: its clock, heap and handlers drive the processors
+    alone (the real kernel, compiled or not, not a stand-in the compiled cpu.py refuses)."""
+    system = load_spec_text(MINIMAL)
+    sim = system.simulation
+    return Kernel(compile_system(system, 1, 0), sim.warmup, sim.duration, sim.interval,
+                  sim.limits)
 
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.heap: list[tuple[float, int, int, object]] = []
-        self.seq = itertools.count()
-        self.handlers: list[Callable[[object], None]] = []
 
-    def add_handler(self, handler: Callable[[object], None]) -> int:
-        self.handlers.append(handler)
-        return len(self.handlers) - 1
-
-    def push(self, t: float, kind: int, obj: object) -> None:
-        heapq.heappush(self.heap, (t, next(self.seq), kind, obj))
-
-    def run(self) -> None:
-        while self.heap:
-            t, _, kind, obj = heapq.heappop(self.heap)
-            self.now = t
-            self.handlers[kind](obj)
+def drain(kernel: Kernel) -> None:
+    """Every scheduled event in time order, as `Kernel.run` does, without its workloads."""
+    while kernel.heap:
+        t, _, kind, obj = heapq.heappop(kernel.heap)
+        kernel.now = t
+        kernel.handlers[kind](obj)
 
 
 def sojourns(make: Callable[[Cores], Processor], jobs: list[tuple[float, float]],
              wait: float = 0.0) -> list[float]:
     """Each job's time from arrival to the end of its burst (and `wait`), in job order:
     `jobs` are (arrival time, CPU demand)."""
-    loop = Loop()
+    kernel = bare_kernel()
     area = Cores()
-    area.attach(loop)  # type: ignore[arg-type]
+    area.attach(kernel)
     processor = make(area)
     ended: dict[int, float] = {}
-    done = loop.add_handler(lambda job: ended.__setitem__(job, loop.now))  # type: ignore[index]
-    start = loop.add_handler(lambda job: processor.run(  # type: ignore[arg-type]
-        loop, job, jobs[job][1], wait, done))  # type: ignore[index]
+
+    def done(job: object) -> None:
+        assert isinstance(job, int)
+        ended[job] = kernel.now
+
+    def start(job: object) -> None:
+        assert isinstance(job, int)
+        processor.run(kernel, job, jobs[job][1], wait, finished)
+
+    finished = kernel.add_handler(done)
+    started = kernel.add_handler(start)
     for index, (at, _) in enumerate(jobs):
-        loop.push(at, start, index)
-    loop.run()
+        kernel.push(at, started, index)
+    drain(kernel)
     return [ended[i] - at for i, (at, _) in enumerate(jobs)]
 
 
@@ -117,7 +128,11 @@ def test_mm1_ps_conditional_mean_and_variance() -> None:
     """μ = 1, ρ = 0.6, 20 replications of 40,000 jobs. Known answers: E[T | x] = x/(1 − ρ)
     (checked on jobs of size in [0.5, 1) and [2, 3), as E[T]/E[x] in the bin), E[T] = 2.5,
     Var[T] = 2.6 / (1.4 · 0.16) = 11.61 — against 6.25 for FCFS on the same jobs."""
-    small, large, means, variances, fcfs = [], [], [], [], []
+    small: list[float] = []
+    large: list[float] = []
+    means: list[float] = []
+    variances: list[float] = []
+    fcfs: list[float] = []
     for seed in range(20):
         jobs = poisson_jobs(seed, RHO, 1.0, JOBS)
         times = np.array(sojourns(lambda a: SharedCores(a, 1.0), jobs)[WARM:])
@@ -232,6 +247,8 @@ def test_a_cpu_heavy_request_blocks_the_event_loop_but_not_shared_cores(loop: bo
     rho = 400 * 0.0005 + 10 * 0.02
     wait = (400 * 0.0005**2 + 10 * 0.02**2) / (2 * (1 - rho)) * 1e3
     light, heavy = (wait + 0.5, wait + 20.0) if loop else (0.5 / (1 - rho), 20.0 / (1 - rho))
-    for name, truth in (("light", light), ("heavy", heavy)):
-        check(runs, lambda r, n=name: r["workloads"][n]["latency_ms"]["mean"], truth,
-              f"{'event loop' if loop else 'PS'} {name} W ms")
+    mode = "event loop" if loop else "PS"
+    check(runs, lambda r: r["workloads"]["light"]["latency_ms"]["mean"], light,
+          f"{mode} light W ms")
+    check(runs, lambda r: r["workloads"]["heavy"]["latency_ms"]["mean"], heavy,
+          f"{mode} heavy W ms")

@@ -28,10 +28,12 @@ def calibrate_command(
         show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Fit a spec to what the real system did: each operation's own time, the network per
-    hop, call probabilities, retries, fan-out and error rates from traces; CPU demand and
-    the runtime's overhead from a load test. Writes the calibrated spec (comments kept) and
-    prints what was fitted against what was observed."""
+    """Fit a spec to the real system: traces (OTLP, Jaeger) and load-test results (docs/cli.md).
+
+    From traces: each operation's own time, the network per hop, call probabilities,
+    retries, fan-out and error rates; from a load test: CPU demand and the runtime's
+    overhead. Writes the calibrated spec (comments kept) and prints what was fitted against
+    what was observed."""
     from scalesim.importers.calibrate import CalibrationError
     from scalesim.importers.calibrate.run import calibrate, report_text
 
