@@ -310,6 +310,50 @@ workloads: [{name: w, to: api.get, rate: 10/s}]
     assert "overhead" in yaml.safe_load(text)["components"]["api"]
 
 
+def test_a_simulated_load_test_gives_back_the_overhead(tmp_path: Path) -> None:
+    """The truth: 0.8 ms of runtime overhead per request on top of an Exp(1.2 ms) CPU demand,
+    one core. Simulated 20 s at 100, 250 and 400/s (and idle), the rows' cores used are
+    sums of random demands: each level's U has standard error √(X·T)·sd/T with sd = 1.2 ms,
+    which gives the least-squares slope's. The calibrated spec states 1.2 ms and no
+    overhead; the load test must find 2.0 ms per request and 0.8 ms of overhead within 3
+    of those standard errors."""
+    from scalesim.sim import simulate
+    from scalesim.spec import load_spec_text
+    truth = """\
+scalesim: 1
+name: one
+components:
+  api:
+    workers: unlimited
+    cores: 1
+    overhead: {request: 0.8ms}
+    operations: {get: {cpu: {dist: exponential, mean: 1.2ms}}}
+workloads: [{name: w, to: api.get, rate: 100/s}]
+simulation: {duration: 20s, warmup: 1s}
+"""
+    rows = ["rate_rps,throughput_rps,mean_ms,cpu_api", "0,0,0,0"]
+    x, variances = [0.0], [0.0]
+    for seed, rate in enumerate((100, 250, 400), 1):
+        found = simulate(load_spec_text(truth, overrides=(
+            f"workloads.0.rate={rate}/s", f"simulation.seed={seed}")))
+        throughput = found["components"]["api"]["throughput_rps"]
+        rows.append(f"{rate},{throughput},{found['latency_ms']['mean']},"
+                    f"{found['components']['api']['cores_used']}")
+        x.append(throughput)
+        variances.append(throughput * 20.0 * 0.0012**2 / 20.0**2)
+    csv = tmp_path / "load.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    stated = truth.replace("    overhead: {request: 0.8ms}\n", "")
+    report, text = run_calibrate(tmp_path, stated, "--load-test", str(csv))
+    spread = np.array(x) - np.mean(x)
+    se_ms = math.sqrt(float(spread**2 @ np.array(variances))) / float(spread @ spread) * 1e3
+    load = report["load_test"]
+    within(load["cpu_per_request_ms"]["api"], 2.0, se_ms, "CPU per request ms")
+    within(load["overhead_ms"]["api"]["request"], 0.8, se_ms, "overhead per request ms")
+    written = yaml.safe_load(text)["components"]["api"]["overhead"]["request"]
+    assert written == f"{load['overhead_ms']['api']['request'] * 1e3:.4g}us"
+
+
 @pytest.mark.parametrize(("content", "message"), [
     ("rate_rps,mean_ms\n1,2\n", "missing column(s) throughput_rps"),
     ("rate_rps,throughput_rps,mean_ms\n1,x,2\n", "throughput_rps: not a number"),
