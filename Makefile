@@ -10,7 +10,7 @@ PIP_VERSION := 26.3
 # The kernel is compiled with mypyc (see setup.py): rebuild when its sources change.
 COMPILED := $(shell sed -n 's/^ *"\(src\/.*\.py\)",$$/\1/p' setup.py)
 
-.PHONY: run test check bench clean lock studio studio-test
+.PHONY: run test check bench clean lock studio studio-test validate-real
 
 # The studio's front end (frontend/, TypeScript + Vite) is built into the Python package
 # (src/scalesim/studio/static), which serves it: `npm ci` from the committed lock, then a
@@ -76,6 +76,9 @@ bench: $(STAMP)  ## speed against SimPy on the reference models; the studio's te
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/studio_flow.py
 	$(BIN)/python benchmarks/parallel.py
+
+validate-real: $(STAMP)  ## the generated services against the simulator (long: ~20 min; docs/validation.md)
+	$(BIN)/python benchmarks/validate_real.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache test-artifacts \

@@ -13,6 +13,7 @@ from setuptools import setup
 COMPILED = [
     "src/scalesim/sim/kernel.py",
     "src/scalesim/sim/area.py",
+    "src/scalesim/sim/cpu.py",
     "src/scalesim/sim/plan.py",
     "src/scalesim/sim/random.py",
     "src/scalesim/sim/mechanisms/arrivals.py",

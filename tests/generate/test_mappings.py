@@ -170,3 +170,16 @@ def test_keda_triggers_follow_the_queue_tech() -> None:
 def test_go_durations() -> None:
     assert [go_duration(s) for s in (2.0, 0.2, 0.00025, 90.0)] == ["2s", "200ms", "250us",
                                                                    "90s"]
+
+
+def test_a_component_with_cores_requests_them_and_its_hpa_target_is_the_specs() -> None:
+    # The simulator measures CPU against the cores, so the Deployment requests exactly that
+    # (no floor) and the HPA's averageUtilization is the spec's percent.
+    from scalesim.generate.autoscaling import cpu_utilization_percent
+    name = next(iter(system(SMALL).components))
+    cored = system(SMALL, (f"components.{name}.cores=0.03",
+                           f"components.{name}.workers=unlimited"))
+    assert resources_for(cored, name).cpu_m == 30
+    assert cpu_utilization_percent(cored, name, 0.6) == 60
+    loop = system(SMALL, (f"components.{name}.event_loop=true",))
+    assert resources_for(loop, name).cpu_m == 1000

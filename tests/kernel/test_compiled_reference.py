@@ -25,7 +25,8 @@ REPO = PACKAGE.parents[1]
 SPECS = [Path(__file__).with_name("features.yaml"),
          Path(__file__).with_name("data_features.yaml"), REPO / "examples" / "shop.yaml",
          REPO / "benchmarks" / "three_tier.yaml",
-         Path(__file__).with_name("control_features.yaml")]
+         Path(__file__).with_name("control_features.yaml"),
+         Path(__file__).with_name("cpu_features.yaml")]
 COMPILED = not scalesim.sim.kernel.__file__.endswith(".py")
 
 pytestmark = pytest.mark.skipif(

@@ -149,6 +149,8 @@ def dynamics(system: System, estimate: Estimate) -> Iterator[Caveat]:
         for name in ("rate_limit", "load_shedding", "connection_pool", "outlier_detection"):
             if getattr(component, name) is not None:
                 found.setdefault(name, []).append(cname)
+        if component.core_limit is not None:  # the formulas count workers, not cores
+            found.setdefault("cores", []).append(cname)
         if component.balancer == "hash" and any(
                 w.key_space is not None and w.key_space.skew > 0 for w in system.workloads):
             found.setdefault("skewed hash keys", []).append(cname)

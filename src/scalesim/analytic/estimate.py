@@ -37,6 +37,7 @@ from scalesim.analytic.mva import MvaStation, mva
 from scalesim.analytic.station import StationLoad, StationState, solve
 from scalesim.analytic.success import Success, calls_of, needed
 from scalesim.spec.checks import cache_edges
+from scalesim.spec.demand import extra_s
 from scalesim.spec.model import (
     Balancer,
     Call,
@@ -189,7 +190,11 @@ class Model:
         cname, oname = ref.split(".", 1)
         component = self.system.components[cname]
         operation = component.effective_operations[oname]
-        return _Op(ref, cname, component, operation, lattice.of(operation.work, self.points),
+        work = lattice.of(operation.demand, self.points)
+        extra = extra_s(self.system, cname, oname)  # the CPU model's overheads and `wait`
+        if extra > 0.0:
+            work = lattice.total([work, lattice.point(extra, self.points)])
+        return _Op(ref, cname, component, operation, work,
                    lattice.of(operation.post_work, self.points))
 
     @staticmethod

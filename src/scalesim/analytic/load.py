@@ -2,10 +2,12 @@
 
 Workload rates flow down the call graph (call probabilities, every parallel branch, cache
 misses to the backend, every subscription of a queue). A component's hold time per visit is
-its `work` + `post_work` means and, when its io is blocking, the no-queueing response time of
-the synchronous calls it waits on. ρ = λ·E[hold] / (replicas·workers) is then a lower bound
-of the simulated utilization of a blocking component (queueing downstream lengthens its holds)
-and an estimate of it otherwise; ρ ≥ 1 means the component cannot keep up. An autoscaled
+its own time (CPU demand, `post_work`, `wait` and the runtime's overheads) and, when its io
+is blocking, the no-queueing response time of the synchronous calls it waits on.
+ρ = λ·E[hold] / (replicas·workers) is then a lower bound of the simulated utilization of a
+blocking component (queueing downstream lengthens its holds) and an estimate of it otherwise;
+with `cores`, ρ is the larger of that and the CPU's λ·E[cpu] / (replicas·cores) (the
+utilization law). ρ ≥ 1 means the component cannot keep up. An autoscaled
 component is counted at its `autoscale.max` replicas (what it can reach). Retries, timeouts
 and failures are ignored: this is the load of a healthy system.
 """
@@ -21,6 +23,7 @@ import numpy.typing as npt
 
 from scalesim.analytic.caching import hit_ratio
 from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
+from scalesim.spec.demand import cpu_s, extra_s
 from scalesim.spec.model import (
     Call,
     Component,
@@ -39,7 +42,8 @@ Misses = dict[str, float]  # cache -> share of its reads that load from the back
 class ComponentLoad:
     arrival_rate_rps: float  # visits per second, all operations together
     hold_s: float  # mean worker time per visit, weighted by each operation's rate
-    rho: float  # λ·hold / (replicas·workers); 0 with unlimited workers (see concurrency)
+    rho: float  # λ·hold / (replicas·workers); 0 with unlimited workers (see concurrency);
+    # with cores, at least the CPU's utilization λ·cpu / (replicas·cores)
     # (replicas: autoscale.max for an autoscaled component)
     concurrency: float  # λ·hold: mean workers busy (Little's law), with any worker limit
 
@@ -59,7 +63,13 @@ def offered_load(system: System) -> dict[str, ComponentLoad]:
         # An unused (or unboundedly loaded) component reports its default operation's hold.
         hold = busy / rate if 0.0 < rate < math.inf else next(iter(holds.values()))
         workers = component.worker_limit
-        rho = busy / (capacity_replicas(component) * workers) if workers is not None else 0.0
+        replicas = capacity_replicas(component)
+        rho = busy / (replicas * workers) if workers is not None else 0.0
+        cores = component.core_limit
+        if cores is not None:
+            cpu = sum(_times(rates[f"{cname}.{op}"], cpu_s(system, cname, op))
+                      for op in component.effective_operations)
+            rho = max(rho, cpu / (replicas * cores))
         loads[cname] = ComponentLoad(rate, hold, rho, busy)
     return loads
 
@@ -162,8 +172,8 @@ def _response_times(system: System, misses: Misses) -> Callable[[str], float]:
                 raise ValueError(f"synchronous call cycle through {top}")
             cname, oname = top.split(".", 1)
             operation = system.components[cname].effective_operations[oname]
-            known[top] = operation.work.mean_s + _waits(system, cname, oname, response,
-                                                        misses) + operation.post_work.mean_s
+            known[top] = operation.demand.mean_s + _waits(system, cname, oname, response, misses) \
+                + operation.post_work.mean_s + extra_s(system, cname, oname)
             stack.pop()
         return known[ref]
 
@@ -200,10 +210,10 @@ def _waits(system: System, cname: str, oname: str, response: Callable[[str], flo
 
 def _hold(system: System, cname: str, oname: str, response: Callable[[str], float],
           misses: Misses) -> float:
-    """Worker time per visit: the work, plus the calls' waits when the io is blocking."""
+    """Worker time per visit: its own time, plus the calls' waits when the io is blocking."""
     component = system.components[cname]
     operation = component.effective_operations[oname]
-    hold = operation.work.mean_s + operation.post_work.mean_s
+    hold = operation.demand.mean_s + operation.post_work.mean_s + extra_s(system, cname, oname)
     if component.io == "blocking":
         hold += _waits(system, cname, oname, response, misses)
     return hold

@@ -2,8 +2,10 @@
 intervals, from the offered load (workloads at their mean rate over the run).
 
 Events per visit follow the kernel (sim/kernel.py): a network hop there and one back are an
-event each, `work` and `post_work` an event each when they take time, a timed-out call
-schedules its timeout, and every request or message arrives as one event. Retries, hedges
+event each, the work before the calls (CPU demand, `wait`, overhead) and `post_work` an
+event each when they take time, a call's overhead one more, a replica with `cores` one more
+per CPU burst (the processor's completion, `wait` after it), a timed-out call schedules its
+timeout, and every request or message arrives as one event. Retries, hedges
 and failures are ignored: this is the work of a healthy run, a lower bound when it is not.
 """
 
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 
 from scalesim.analytic.load import mean_rate, operation_rates
 from scalesim.spec.checks import iter_calls
+from scalesim.spec.demand import calls_made, extra_s
 from scalesim.spec.model import System
 
 
@@ -39,7 +42,12 @@ def run_cost(system: System) -> RunCost:
     per_second = 0.0
     for cname, component in system.components.items():
         for oname, operation in component.effective_operations.items():
-            per_visit = 2 * hop + (operation.work.mean_s > 0) + (operation.post_work.mean_s > 0)
+            before = operation.demand.mean_s + extra_s(system, cname, oname)
+            per_visit = 2 * hop + (before > 0) + (operation.post_work.mean_s > 0)
+            if component.core_limit is not None:
+                per_visit += (operation.wait.mean_s > 0) + (operation.post_work.mean_s > 0)
+            if system.overhead(cname)[1].mean_s > 0:
+                per_visit += round(calls_made(system, cname, oname))
             per_second += rates[f"{cname}.{oname}"] * max(1, per_visit)
     for cname, oname, _, call in iter_calls(system):
         if call.timeout is not None and not call.async_:

@@ -62,6 +62,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                "Write one self-contained HTML report (works offline)."),
     "compare": ("render", "compare_command",
                 "Compare two designs side by side, with a verdict."),
+    "calibrate": ("calibrate", "calibrate_command",
+                  "Fit a spec to the real system: traces (OTLP, Jaeger) and load-test results "
+                  "(docs/cli.md)."),
     "export": ("render", "export_command",
                "Export traces (OTLP, Jaeger) or metrics (Prometheus, OpenMetrics, Parquet, CSV)."),
     "studio": ("studio", "studio_command",

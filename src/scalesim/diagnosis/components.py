@@ -92,6 +92,29 @@ def saturated(run: Run) -> Iterator[Finding]:
                        "healthy_hold_ms": healthy * 1e3})
 
 
+def cpu_bound(run: Run) -> Iterator[Finding]:
+    """Components with `cores` whose cores are (nearly) all busy: CPU, not workers, binds."""
+    system, result = run.system, run.result
+    for name, measured in result["components"].items():
+        component = system.components[name]
+        cores = component.core_limit
+        busy = measured.get("cpu")
+        if cores is None or busy is None or busy < HOT or name in run.explained:
+            continue
+        used = measured["cores_used"]
+        replicas = math.ceil(used / (cores * TARGET_UTILIZATION))
+        evidence = (f"{component.replicas} × {cores:g} cores are {share(busy)} busy: "
+                    f"{used:.3g} cores of CPU demand",)
+        fix = None
+        if replicas > component.replicas:
+            fix = Fix(f"raise {name}.replicas from {component.replicas} to {replicas}, or its "
+                      f"cores: that runs its CPU at {share(TARGET_UTILIZATION)}",
+                      (f"components.{name}.replicas={replicas}",))
+        yield Finding("saturated", "problem" if busy >= SATURATED else "warning", name,
+                      f"{name} is CPU-bound: {share(busy)} of its cores busy", "cores",
+                      evidence, fix, {"cpu": busy, "cores_used": used})
+
+
 def _slow_calls(run: Run, component: str) -> list[tuple[str, str]]:
     """The synchronous calls of `component` whose callee answered much slower than a healthy
     system would: (edge, evidence), slowest first, with the faults on the callee."""

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from scalesim.diagnosis.components import bulkheads, connection_pools, rate_limits, saturated
+from scalesim.diagnosis.components import (
+    bulkheads,
+    connection_pools,
+    cpu_bound,
+    rate_limits,
+    saturated,
+)
 from scalesim.diagnosis.context import Run
 from scalesim.diagnosis.degradation import degraded, failures
 from scalesim.diagnosis.finding import Finding
@@ -14,8 +20,8 @@ from scalesim.diagnosis.slo import missed_slos
 from scalesim.spec.model import System
 
 # In order: queue checks first, so a consumer they explain is not diagnosed twice.
-CHECKS = (backlogs, saturated, connection_pools, bulkheads, rate_limits, overload, failures,
-          missed_slos, degraded)
+CHECKS = (backlogs, saturated, cpu_bound, connection_pools, bulkheads, rate_limits, overload,
+          failures, missed_slos, degraded)
 
 
 def findings(system: System, result: dict[str, Any]) -> list[Finding]:

@@ -11,7 +11,7 @@ Severity = Literal["problem", "warning"]
 # What the finding is about.
 Kind = Literal["backlog", "saturated", "overload", "limit", "degraded", "failures", "slo"]
 # The limit that binds: the knob to turn.
-Limit = Literal["workers", "consumer_concurrency", "connection_pool", "rate_limit",
+Limit = Literal["workers", "cores", "consumer_concurrency", "connection_pool", "rate_limit",
                 "bulkhead", "circuit_breaker", "fault", "downstream"]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from scalesim.diagnosis.context import Run, fault_text
 from scalesim.diagnosis.finding import Finding, Fix, duration
+from scalesim.spec.demand import extra_s
 from scalesim.spec.model import Call, ParallelStep, plain_steps
 
 SHARE_OF_TARGET = 0.5  # a callee slower than this share of the target is on the slow path
@@ -28,9 +29,10 @@ def missed_slos(run: Run) -> Iterator[Finding]:
         steps = [f"{ref} {duration(ms / 1e3)}" for ref, ms in path]
         last, last_ms = path[-1]
         component, operation = last.split(".", 1)
-        work = run.system.components[component].effective_operations[operation].work
+        op = run.system.components[component].effective_operations[operation]
+        own = op.demand.mean_s + extra_s(run.system, component, operation)
         evidence = [f"{name} along the slowest path: " + " → ".join(steps),
-                    f"{last}'s own work takes {duration(work.mean_s)} on average",
+                    f"{last}'s own work takes {duration(own)} on average",
                     *(f"fault: {fault_text(f, run.end_s)}" for f in run.faults_on(component))]
         yield Finding(
             "slo", "problem", scope,

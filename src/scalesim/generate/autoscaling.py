@@ -42,11 +42,16 @@ def hpa_managed(component: Component) -> bool:
 
 
 def cpu_utilization_percent(system: System, name: str, target: float) -> int:
-    """The spec's CPU target as a whole percent of the generated CPU request."""
-    workers = system.components[name].worker_limit
-    assert workers is not None  # checked when the spec loads
+    """The spec's CPU target as a whole percent of the generated CPU request (the simulator
+    measures it against the replica's cores, else one core per worker)."""
+    component = system.components[name]
+    cores = component.core_limit
+    if cores is None:
+        workers = component.worker_limit
+        assert workers is not None  # checked when the spec loads
+        cores = float(workers)
     request_m = resources_for(system, name).cpu_m
-    return max(1, round(target * workers * 1000.0 / request_m * 100.0))
+    return max(1, round(target * cores * 1000.0 / request_m * 100.0))
 
 
 def rules(spec: ScalingRules) -> dict[str, Any]:

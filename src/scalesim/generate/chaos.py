@@ -33,7 +33,7 @@ def _added_delay_s(system: System, fault: Fault) -> float:
             seconds += fault.latency.add.mean_s
         if fault.latency.multiply is not None:
             ops = system.components[fault.component].effective_operations.values()
-            mean_work = sum(op.work.mean_s for op in ops) / len(ops)
+            mean_work = sum(op.demand.mean_s for op in ops) / len(ops)
             seconds += (fault.latency.multiply - 1.0) * mean_work
     if fault.network is not None:
         seconds += 2.0 * fault.network.mean_s

@@ -61,9 +61,13 @@ def settings(system: System, name: str) -> dict[str, Any]:
     file, `$SCALESIM_SETTINGS`, and matches them to its own calls in this order)."""
     component = system.components[name]
     data = component.model_dump(mode="json", by_alias=True, exclude_none=True)
-    for field, unset in (("startup", {"dist": "constant", "value": 0}), ("versions", {})):
+    for field, unset in (("startup", {"dist": "constant", "value": 0}), ("versions", {}),
+                         ("event_loop", False)):
         if data.get(field) == unset:
             del data[field]  # control fields left at their defaults say nothing
+    for operation in data.get("operations", {}).values():
+        if operation.get("wait") == {"dist": "constant", "value": 0}:
+            del operation["wait"]  # nor does a wait of zero
     data["effective_calls"] = [
         {"operation": edge.operation, "target": ".".join(system.resolve(edge.call.to)),
          **edge.call.model_dump(mode="json", by_alias=True, exclude_none=True)}

@@ -1,10 +1,12 @@
-"""CPU and memory requests derived from the spec's work and workers.
+"""CPU and memory requests derived from the spec's CPU demand and workers.
 
-The spec knows how long an operation computes (`work` + `post_work`) and how many requests a
-replica serves at once (`workers`), not request rates, so the estimate assumes every worker
-busy: CPU = workers × the share of a busy worker's time spent computing. That share comes
-from the zero-load latency of the operation's calls (no queueing); docs/generate.md has the
-formula and the floors.
+A component that models its CPU (`cores`, or `event_loop`: one core) requests exactly its
+cores, as the simulator's CPU utilization (and the HPA's) is measured against them.
+Otherwise the spec knows how long an operation computes (its CPU demand, `post_work` and the
+runtime's overheads; not `wait`) and how many requests a replica serves at once (`workers`),
+not request rates, so the estimate assumes every worker busy: CPU = workers × the share of a
+busy worker's time spent computing. That share comes from the zero-load latency of the
+operation's calls (no queueing); docs/generate.md has the formula and the floors.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from scalesim.spec.checks import callees_first
+from scalesim.spec.demand import cpu_s, extra_s
 from scalesim.spec.model import Call, Component, Kind, ParallelStep, System, plain_steps
 
 MIB = 1024 * 1024
@@ -45,7 +48,8 @@ class _ZeroLoad:
     def _operation_s(self, component: str, operation: str) -> float:
         spec = self.system.components[component]
         op = spec.effective_operations[operation]
-        total = op.work.mean_s + op.post_work.mean_s
+        total = op.demand.mean_s + op.post_work.mean_s + extra_s(self.system, component,
+                                                                    operation)
         for step in plain_steps(op.calls):
             if isinstance(step, ParallelStep):
                 branches = sorted(self.call_s(call) for call in step.parallel.calls)
@@ -78,8 +82,8 @@ def cpu_share(system: System, name: str) -> float:
     for ref in callees_first(system, [f"{name}.{o}" for o in component.effective_operations]):
         zero.operation_s(*ref.split(".", 1))  # deepest first: no deep recursion
     shares = []
-    for op_name, op in component.effective_operations.items():
-        cpu = op.work.mean_s + op.post_work.mean_s
+    for op_name in component.effective_operations:
+        cpu = cpu_s(system, name, op_name)
         held = zero.operation_s(name, op_name)
         shares.append(cpu / held if held > 0 else 0.0)
     return sum(shares) / len(shares)
@@ -90,11 +94,17 @@ def resources_for(system: System, name: str) -> Resources:
     floor_cpu, floor_mem = STATEFUL_FLOOR if component.kind in (
         Kind.DATABASE, Kind.CACHE, Kind.QUEUE) else SERVICE_FLOOR
     workers = component.worker_limit
-    if workers is None:
+    cores = component.core_limit
+    if cores is not None:
+        cpu_m = max(1, round(cores * 1000))
+        memory = BASE_MEMORY_MIB + MEMORY_PER_WORKER_MIB * (workers or 0)
+    elif workers is None:
         cpu_m = UNLIMITED_WORKERS_CPU_M
         memory = BASE_MEMORY_MIB
     else:
         cpu_m = math.ceil(workers * cpu_share(system, name) * 100) * 10
         memory = BASE_MEMORY_MIB + MEMORY_PER_WORKER_MIB * workers
     memory += math.ceil((component.queue or 0) * BYTES_PER_QUEUED_REQUEST / MIB)
+    if cores is not None:
+        return Resources(cpu_m, max(floor_mem, memory))  # exactly the cores it computes on
     return Resources(max(floor_cpu, cpu_m), max(floor_mem, memory))

@@ -7,6 +7,7 @@ import math
 
 from scalesim.lint.context import Context
 from scalesim.spec.checks import callees_first
+from scalesim.spec.demand import extra_s
 from scalesim.spec.model import Kind, ParallelStep, plain_steps
 
 
@@ -27,9 +28,11 @@ def per_s(rate: float) -> str:
 
 
 def own_time_s(ctx: Context, op: str) -> float:
-    """Mean local work of one operation: `work` + `post_work`."""
+    """Mean local time of one operation: its CPU demand, `post_work`, `wait` and overheads."""
     operation = ctx.operation(op)
-    return operation.work.mean_s + operation.post_work.mean_s
+    component, name = op.split(".", 1)
+    return operation.demand.mean_s + operation.post_work.mean_s \
+        + extra_s(ctx.system, component, name)
 
 
 def round_trip_s(ctx: Context) -> float:

@@ -11,6 +11,7 @@ import numpy as np
 
 from scalesim.sim.area import Area
 from scalesim.sim.control.build import build_control
+from scalesim.sim.cpu import Cores, Processor, processor
 from scalesim.sim.data.build import DataBuilder
 from scalesim.sim.data.consistency_build import build_consistency
 from scalesim.sim.mechanisms.arrivals import Arrivals, segments
@@ -101,6 +102,7 @@ class _Builder:
         crash_targets |= {name for name, c in system.components.items()
                           if c.health is not None and c.health.liveness is not None}
         self.crash_targets = crash_targets
+        self.cores = Cores()
         comps: list[Comp] = []
         ops: dict[str, Op] = {}
         for index, (name, component) in enumerate(system.components.items()):
@@ -114,14 +116,19 @@ class _Builder:
                         uniforms(self.rng(name, "errors")), component.io == "blocking")
             comp.index = index
             self.component_policies(comp, component)
+            for replica in replicas:
+                replica.processor = self.processor(component)
             comps.append(comp)
             for oname, operation in component.effective_operations.items():
-                op = Op(comp, oname, self.dist(operation.work, name, oname, "work"),
+                op = Op(comp, oname, self.dist(operation.demand, name, oname, "work"),
                         self.dist(operation.post_work, name, oname, "post_work"),
                         operation.error_rate)
+                self.timing(op, component, operation.wait, name, oname)
                 comp.ops[oname] = op
                 ops[f"{name}.{oname}"] = op
-            comp.mean_work = sum(o.work.mean_s for o in component.effective_operations.values()
+            request, _ = system.overhead(name)
+            comp.mean_work = sum(o.demand.mean_s + o.wait.mean_s + request.mean_s
+                                 for o in component.effective_operations.values()
                                  ) / max(1, len(component.effective_operations))
         calls: list[CallPlan] = []
         data = DataBuilder(system, self.rng)
@@ -167,16 +174,34 @@ class _Builder:
         workloads = [self.workload(ops, w_index) for w_index in range(len(system.workloads))]
         faults = self.faults(comps)
         areas = build_control(system, self, comps, consumptions, self.replica)
+        cores: list[Area] = [self.cores] if any(
+            c.core_limit is not None for c in system.components.values()) else []
         return Plan(comps, ops, calls, workloads, subscriptions, faults,
-                    system.simulation.traces, data.areas() + consistency + areas)
+                    system.simulation.traces, data.areas() + consistency + areas + cores)
 
     def replica(self, comp: Comp, index: int) -> Replica:
         """A replica added during the run (autoscaling, rollouts), set up as the first ones."""
         rep = Replica(index, comp.name in self.crash_targets)
-        shedding = self.system.components[comp.name].load_shedding
-        if shedding is not None:
-            rep.shedder = _shedder(shedding)
+        component = self.system.components[comp.name]
+        if component.load_shedding is not None:
+            rep.shedder = _shedder(component.load_shedding)
+        rep.processor = self.processor(component)
         return rep
+
+    def processor(self, component: Component) -> Processor | None:
+        """A replica's cores, when the component models them."""
+        cores = component.core_limit
+        return None if cores is None else processor(self.cores, cores, component.event_loop)
+
+    def timing(self, op: Op, component: Component, wait: AnyDistribution, *names: str) -> None:
+        """What the CPU model adds to an operation: `wait`, the runtime's overheads, and
+        whether the kernel must take its CPU-model path (also for cores alone)."""
+        request, call = self.system.overhead(names[0])
+        op.wait = self.dist(wait, *names, "wait")
+        op.overhead = self.dist(request, *names, "overhead")
+        op.call_overhead = self.dist(call, *names, "call-overhead")
+        op.modelled = (op.wait is not None or op.overhead is not None
+                       or component.core_limit is not None)
 
     def component_policies(self, comp: Comp, component: Component) -> None:
         """Admission, shedding, connection pools, outlier detection and probes."""

@@ -58,7 +58,7 @@ from scalesim.spec.model import Limits
 (ARRIVE, DELIVER, WORK_DONE, POST_DONE, RESPONSE, TIMEOUT_EV, RETRY, FALLBACK_DONE, USER_SEND,
  TICK, WARMUP_END, WINDOW_END, DRAIN_END, FAULT, HEDGE, GATE_EXPIRED, BREAKER_TIMER,
  OUTLIER_SWEEP, PROBE_READY, PROBE_LIVE, RESTARTED, PAUSE_START, PAUSE_END, RANDOM_FAIL,
- RANDOM_RECOVER) = range(25)
+ RANDOM_RECOVER, CALL_READY) = range(26)
 PROGRESS_EVERY = 1 << 16  # events between progress reports, event-limit and buffer checks
 MAX_INLINE: Final = 40  # inline hand-offs nested in one event before the heap takes over
 STILL_EVENTS = 1 << 21  # events at one instant that mean a loop of zero-time steps
@@ -115,7 +115,7 @@ class Kernel:
             self._drain_end, self._fault, self._hedge, self._gate_expired,  # type: ignore[list-item]
             self._breaker_timer, self._outlier_sweep, self._probe_ready,  # type: ignore[list-item]
             self._probe_live, self._restarted, self._pause_start, self._pause_end,  # type: ignore[list-item]
-            self._random_fail, self._random_recover,  # type: ignore[list-item]
+            self._random_fail, self._random_recover, self._call_ready,  # type: ignore[list-item]
         ]
         for area in plan.areas:
             area.attach(self)
@@ -437,6 +437,9 @@ class Kernel:
         if frame.step:  # a non-blocking operation back for its post_work
             self._post_work(frame)
             return
+        if op.modelled:
+            self._start_modelled(frame, rep, comp, op)
+            return
         work = op.work.draw() if op.work is not None else 0.0
         if rep.slow:
             work = work * rep.work_mul + (rep.work_add.draw() if rep.work_add else 0.0)
@@ -446,6 +449,58 @@ class Kernel:
             heappush(self.heap, (now + work, next(self.seq), WORK_DONE, frame))
         else:
             self._work_done(frame)
+
+    def _start_modelled(self, frame: Frame, rep: Replica, comp: Comp, op: Op) -> None:
+        """The CPU model's start of a visit: the request's overhead and the CPU demand on the
+        replica's cores (sim/cpu.py), then `wait`, which uses no CPU; without cores both are
+        plain time. A latency fault multiplies the demand and adds to the wait."""
+        demand = op.work.draw() if op.work is not None else 0.0
+        wait = op.wait.draw() if op.wait is not None else 0.0
+        if rep.slow:
+            demand *= rep.work_mul
+            wait += rep.work_add.draw() if rep.work_add else 0.0
+        if op.overhead is not None:
+            demand += op.overhead.draw()
+        comp.cpu += demand
+        rep.cpu += demand
+        processor = rep.processor
+        if processor is not None and demand > 0.0:
+            processor.run(self, frame, demand, wait, WORK_DONE)
+        elif demand + wait > 0.0:
+            heappush(self.heap, (self.now + demand + wait, next(self.seq), WORK_DONE, frame))
+        else:
+            self._work_done(frame)
+
+    def _pay_call_overhead(self, frame: Frame, calls: int) -> None:
+        """The client's CPU for the call step the frame stands after (`calls` branches of a
+        parallel step), on the caller's cores; the step is sent when it is spent."""
+        op = frame.op
+        assert op.call_overhead is not None
+        demand = 0.0
+        for _ in range(calls):
+            demand += op.call_overhead.draw()
+        rep = frame.rep
+        op.comp.cpu += demand
+        rep.cpu += demand
+        processor = rep.processor
+        if processor is not None and demand > 0.0:
+            processor.run(self, frame, demand, 0.0, CALL_READY)
+        else:
+            heappush(self.heap, (self.now + demand, next(self.seq), CALL_READY, frame))
+
+    def _call_ready(self, frame: Frame) -> None:
+        """The client overhead of the step before `frame.step` is spent: send it."""
+        if frame.dead:
+            return
+        step = frame.op.steps[frame.step - 1]
+        if isinstance(step, CallPlan):
+            if step.async_:
+                self._send_async(frame, step)
+                self._advance(frame)
+            else:
+                self._send(frame, step, None, 1, 0.0, None, None)
+        elif isinstance(step, ParPlan) and not self._fan_out(frame, step):
+            self._advance(frame)
 
     def _stalled(self, frame: Frame, kind: int) -> bool:
         """A pause froze the replica while this frame worked: finish that much later."""
@@ -479,12 +534,18 @@ class Kernel:
             if isinstance(step, CallPlan):
                 if step.coin is not None and step.coin.draw() >= step.prob:
                     continue
+                if frame.op.call_overhead is not None:
+                    self._pay_call_overhead(frame, 1)
+                    return
                 if step.async_:
                     self._send_async(frame, step)
                     continue
                 self._send(frame, step, None, 1, 0.0, None, None)
                 return
             if isinstance(step, ParPlan):
+                if frame.op.call_overhead is not None:
+                    self._pay_call_overhead(frame, len(step.calls))
+                    return
                 if self._fan_out(frame, step):
                     return
             elif step.start(self, frame):
@@ -530,7 +591,11 @@ class Kernel:
             post *= frame.rep.work_mul
         op.comp.cpu += post
         frame.rep.cpu += post
-        heappush(self.heap, (self.now + post, next(self.seq), POST_DONE, frame))
+        processor = frame.rep.processor
+        if processor is None:
+            heappush(self.heap, (self.now + post, next(self.seq), POST_DONE, frame))
+        else:
+            processor.run(self, frame, post, 0.0, POST_DONE)
 
     def _post_done(self, frame: Frame) -> None:
         if not frame.dead and not (self.pauses and self._stalled(frame, POST_DONE)):

@@ -9,6 +9,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from scalesim.sim.cpu import Processor
 from scalesim.sim.mechanisms.arrivals import Arrivals
 from scalesim.sim.mechanisms.backoff import Backoff
 from scalesim.sim.mechanisms.balancer import Balancer
@@ -51,6 +52,7 @@ class Replica:
         "ops",
         "pause_started",
         "paused",
+        "processor",
         "queue",
         "queued",
         "ready",
@@ -99,11 +101,12 @@ class Replica:
         self.restarts = 0
         self.started = 0.0  # last (re)start, for the CrashLoopBackOff reset
         # Read by controllers (sim/control), per sync period, never per request:
-        self.cpu = 0.0  # worker-seconds of work and post_work started here
+        self.cpu = 0.0  # CPU seconds of the bursts started here (work, post_work, overhead)
         self.served = 0  # visits finished here
         self.version = 0  # index of the component version it runs (0: the spec's own)
         self.ops: dict[str, Op] | None = None  # that version's operations; None: the spec's
         self.retired = False  # taken out of the replica set: no probes, faults or traffic
+        self.processor: Processor | None = None  # its cores (sim/cpu.py); None: unlimited
 
     def stalled(self, now: float) -> float:
         """Seconds this replica has been paused so far."""
@@ -191,7 +194,7 @@ class Comp:
         self.qlast = 0.0
         self.qmax = 0
         self.qstart = 0  # requests waiting when the window opened
-        self.cpu = 0.0  # worker-seconds of work and post_work
+        self.cpu = 0.0  # CPU seconds of work, post_work and overheads
         self.ok = 0
         self.failed = 0
         self.rejected = 0  # refused at the door: full queue, limiter, shedding, overflow
@@ -225,8 +228,8 @@ class Comp:
 
 
 class Op:
-    __slots__ = ("by_cause", "comp", "error_rate", "hist", "name", "placement", "post", "steps",
-                 "subs", "variants", "work")
+    __slots__ = ("by_cause", "call_overhead", "comp", "error_rate", "hist", "modelled", "name",
+                 "overhead", "placement", "post", "steps", "subs", "variants", "wait", "work")
 
     def __init__(self, comp: Comp, name: str, work: Sampler | None, post: Sampler | None,
                  error_rate: float) -> None:
@@ -241,6 +244,11 @@ class Op:
         self.subs: list[Subscription] = []  # a queue's publish feeds these
         self.variants: list[Op] = []  # this operation as other versions run it
         self.placement: Placement | None = None  # chooses the replica instead of the balancer
+        # The CPU model (sim/cpu.py): CPU demand is `work`; these only when the spec has them.
+        self.wait: Sampler | None = None  # after the CPU demand, before the calls, no CPU
+        self.overhead: Sampler | None = None  # the runtime's CPU per request, with the demand
+        self.call_overhead: Sampler | None = None  # the client's CPU before each call step
+        self.modelled = False  # any of those, or cores: the kernel's CPU-model path
 
 
 class CallPlan:

@@ -150,6 +150,12 @@ def _components(system: System, partial: Partial, span: float) -> dict[str, Any]
             "latency_ms": _latency(_merged([op.hist for op in comp.ops])),
             "operations": ops,
         }
+        cores = spec.core_limit
+        if cores is not None:  # the CPU model: cpu is the share of the cores in use
+            serving = control.replica_seconds(partial.control, comp.name)
+            core_seconds = cores * (span * spec.replicas if serving is None else serving)
+            entry["cpu"] = clean(comp.cpu / core_seconds) if core_seconds else None
+            entry["cores_used"] = clean(comp.cpu / span)
         if comp.has_outlier:
             entry["ejections"] = comp.ejections
         if comp.has_pools:

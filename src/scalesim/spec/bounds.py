@@ -21,6 +21,7 @@ MAX_PROFILE_POINTS = 10_000
 MAX_MIXTURE = 100  # distributions in one mixture
 MAX_REPLICAS_TOTAL = 100_000  # replicas of all components together
 MAX_WORKERS = 1_000_000  # per replica
+MAX_CORES = 10_000.0  # cores of one replica
 MAX_QUEUE = 1_000_000_000  # queue, capacity, pool and bulkhead sizes
 MAX_CONCURRENCY = 1_000_000  # consumer concurrency, bulkhead and pool limits
 MAX_USERS = 1_000_000  # closed-loop users of a workload

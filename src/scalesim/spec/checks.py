@@ -10,6 +10,7 @@ from scalesim.spec.bounds import MAX_REPLICAS_TOTAL, MAX_SERIES_POINTS
 from scalesim.spec.consistency_checks import check_consistency
 from scalesim.spec.control_checks import check_control
 from scalesim.spec.data import EventStore
+from scalesim.spec.demand import own_s
 from scalesim.spec.errors import Path, did_you_mean
 from scalesim.spec.model import Call, Kind, Operation, ParallelStep, Saga, SagaBlock, System
 
@@ -338,7 +339,7 @@ def _check_instant_loops(system: System) -> list[Problem]:
         return []
     instant = {f"{c}.{o}" for c, comp in system.components.items()
                for o, op in comp.effective_operations.items()
-               if op.work.mean_s == 0.0 and op.post_work.mean_s == 0.0}
+               if own_s(system, c, o) == 0.0}
     edges: dict[str, list[str]] = {}
     for cname, oname, _, call in iter_calls(system):
         if call.probability == 1.0:

@@ -224,8 +224,16 @@ class VersionOperation(Strict):
     """What a version changes in one operation; unset fields keep the component's."""
 
     work: Distribution | None = None
+    cpu: Distribution | None = Field(None, description="the other name of `work`")
+    wait: Distribution | None = None
     post_work: Distribution | None = None
     error_rate: Fraction | None = None
+
+    @model_validator(mode="after")
+    def _cpu_or_work(self) -> VersionOperation:
+        if self.cpu is not None and self.work is not None:
+            raise ValueError("give 'cpu' or its shorthand 'work', not both")
+        return self
 
 
 class Version(Strict):

@@ -49,9 +49,10 @@ def _check_autoscale(system: System, name: str) -> list[Problem]:
     problems: list[Problem] = []
     base: Path = ("components", name, "autoscale", "metrics")
     for index, metric in enumerate(autoscale.metrics):
-        if metric.cpu is not None and component.worker_limit is None:
+        if metric.cpu is not None and component.worker_limit is None \
+                and component.core_limit is None:
             problems.append(((*base, index, "cpu"), "a CPU target needs a finite 'workers' "
-                             "(the share of worker time is measured against it)"))
+                             "or 'cores' (the CPU used is measured against them)"))
         queue = metric.queue
         if queue is None:
             continue

@@ -30,7 +30,7 @@ from scalesim.spec.data import (
     OperationRef,
     Outbox,
 )
-from scalesim.spec.dists import ZERO, Distribution
+from scalesim.spec.dists import ZERO, AnyDistribution, Distribution
 from scalesim.spec.resilience import (
     CAUSES,
     Bulkhead,
@@ -265,13 +265,40 @@ def plain_steps(steps: list[Call | ParallelStep | SagaBlock],
 
 
 class Operation(Strict):
-    work: Distribution = ZERO
-    post_work: Distribution = ZERO
+    work: Distribution = Field(ZERO, description="CPU time before the calls: the shorthand "
+                               "of `cpu`, give one or the other")
+    cpu: Distribution | None = Field(None, description="CPU demand before the calls: it "
+                                     "consumes the replica's `cores`")
+    wait: Distribution = Field(ZERO, description="time waited before the calls that uses no "
+                               "CPU: a round trip to something outside the model, a sleep")
+    post_work: Distribution = Field(ZERO, description="CPU time after the calls")
     error_rate: Fraction = 0.0
     calls: list[Step] = Field(default_factory=list, max_length=bounds.MAX_STEPS)
     idempotent: Flag = Field(
         True, description="false: running it twice does harm (a payment, an order), so a "
         "retry or hedge of a call to it may duplicate the effect; `scalesim lint` flags those")
+
+    @model_validator(mode="after")
+    def _cpu_or_work(self) -> Operation:
+        if self.cpu is not None and "work" in self.model_fields_set:
+            raise ValueError("give 'cpu' or its shorthand 'work', not both")
+        return self
+
+    @property
+    def demand(self) -> AnyDistribution:
+        """The CPU demand before the calls: `cpu`, or `work` when `cpu` is not given."""
+        return self.cpu if self.cpu is not None else self.work
+
+
+class Overhead(Strict):
+    """CPU a runtime spends besides the operations' own: parsing, routing and answering a
+    request (HTTP, JSON, tracing), and the client library's work for each call it makes."""
+
+    request: Distribution | None = Field(None, description="per request served; default "
+                                         "`defaults.overhead.request`, else 0")
+    call: Distribution | None = Field(None, description="per call made (a parallel step pays "
+                                      "one per branch); default `defaults.overhead.call`, "
+                                      "else 0")
 
 
 class Component(Strict):
@@ -288,6 +315,13 @@ class Component(Strict):
         "blocking", description="blocking: a sync call holds the worker (thread per request); "
         "nonblocking: the worker is free while the operation waits on its calls, and "
         "post_work waits for a worker again (event-loop servers)")
+    cores: Annotated[Number, Field(gt=0.0, le=bounds.MAX_CORES)] | Literal["unlimited"] | None \
+        = Field(None, description="CPU cores of one replica, shared by the requests "
+                "computing on it (processor sharing); default unlimited: CPU time never waits")
+    event_loop: Flag = Field(False, description="the replica runs its CPU work on one thread, "
+                             "one burst at a time in turn (asyncio, Node.js): at most 1 core")
+    overhead: Overhead | None = Field(None, description="the runtime's CPU per request and "
+                                      "per call; default `defaults.overhead`")
     tech: str | None = Field(None, description="technology, e.g. postgres, redis, kafka")
     operations: dict[Name, Operation] = Field(default_factory=dict,
                                                max_length=bounds.MAX_OPERATIONS)
@@ -338,6 +372,22 @@ class Component(Strict):
                              f"{', '.join(self.versions) or 'none'}")
         return self
 
+    @model_validator(mode="after")
+    def _one_loop_one_core(self) -> Component:
+        if self.event_loop and isinstance(self.cores, float) and self.cores > 1.0:
+            raise ValueError("an event loop computes on one core at a time: give 'cores' of at "
+                             "most 1, or model each process as a replica")
+        return self
+
+    @property
+    def core_limit(self) -> float | None:
+        """Cores one replica computes on, None for unlimited (no CPU model): an event loop
+        has one unless fewer are given."""
+        cores = None if self.cores in (None, "unlimited") else float(self.cores)
+        if self.event_loop:
+            return 1.0 if cores is None else cores
+        return cores
+
     @property
     def worker_limit(self) -> int | None:
         """Workers per replica, None for unlimited."""
@@ -357,6 +407,8 @@ class Component(Strict):
 
 class Defaults(Strict):
     network: Distribution = ZERO
+    overhead: Overhead | None = Field(None, description="the runtime's CPU per request and "
+                                      "per call, for components that set none")
     calls: CallDefaults | None = Field(None, description="settings every call inherits")
 
 
@@ -567,6 +619,18 @@ class System(Strict):
                      for name in ("timeout", "retry", "circuit_breaker", "bulkhead")
                      if getattr(call, name) is None and getattr(defaults, name) is not None}
         return call.model_copy(update=inherited) if inherited else call
+
+    def overhead(self, component: str) -> tuple[AnyDistribution, AnyDistribution]:
+        """The runtime's CPU (per request served, per call made) of a component: its own
+        `overhead`, else `defaults.overhead`, field by field, else none."""
+        own, default = self.components[component].overhead, self.defaults.overhead
+        found = []
+        for name in ("request", "call"):
+            value = getattr(own, name) if own is not None else None
+            if value is None and default is not None:
+                value = getattr(default, name)
+            found.append(ZERO if value is None else value)
+        return found[0], found[1]
 
     def resolve(self, ref: str) -> tuple[str, str]:
         """'orders' or 'orders.create' -> (component, operation); the first op is the default.

@@ -149,6 +149,9 @@ def test_a_changed_settings_file_changes_the_service_at_startup(
      "operations.order.work.dist: must be one of constant, exponential"),
     (lambda d: d.update(effective_calls=[]), "effective_calls: has 0 calls, this service's "
      "code 1"),
+    (lambda d: d["operations"]["order"].update(cpu=0.002),
+     "operations.order: gives both 'cpu' and its shorthand 'work'"),
+    (lambda d: d.update(cores=-1), "cores: must be between 0 and inf, not -1"),
 ])
 def test_a_settings_file_that_does_not_fit_names_the_file_and_the_field(
         pair: Path, tmp_path: Path, change: Any, message: str) -> None:
@@ -265,3 +268,25 @@ def test_pools_follow_the_workers_the_settings_file_sets(pools: Path, tmp_path: 
     lines = run_in_service(pools / "front", POOLS, env={"SCALESIM_SETTINGS": str(path)})
     assert lines == [repr([("back", 310, None), ("capped", 30, 5), ("multiplexed", 40, 0),
                            ("side", 6, None)])]
+
+
+def test_the_settings_file_carries_the_cpu_model(pair: Path, tmp_path: Path) -> None:
+    # cpu, wait and cores reach the running service: with cores, work computes too.
+    def computing_back(data: dict[str, Any]) -> None:
+        data["cores"] = 1
+        data["event_loop"] = True
+        del data["operations"]["get"]["work"]
+        data["operations"]["get"].update(cpu=0.003, wait={"dist": "exponential",
+                                                          "mean": 0.002})
+
+    back = settings_file(PAIR_SPEC, "back", tmp_path, computing_back)
+    lines = run_in_service(pair / "back", textwrap.dedent("""
+        from fastapi.testclient import TestClient
+
+        from app import app
+
+        with TestClient(app):
+            get = app.state.settings.operations["get"]
+            print(get.cpu.value, type(get.wait).__name__, get.computes)
+        """), env={"SCALESIM_SETTINGS": str(back)})
+    assert lines == ["0.003 Exponential True"]

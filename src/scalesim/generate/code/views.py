@@ -223,14 +223,20 @@ class _Builder:
 
     def _operation(self, name: str, operation: Operation, workers: str | None) -> OperationView:
         keywords: dict[str, Expr] = {}
+        if operation.cpu is not None and not _is_zero(operation.cpu):
+            keywords["cpu"] = self._dist(operation.cpu)
         if not _is_zero(operation.work):
             keywords["work"] = self._dist(operation.work)
+        if not _is_zero(operation.wait):
+            keywords["wait"] = self._dist(operation.wait)
         if not _is_zero(operation.post_work):
             keywords["post_work"] = self._dist(operation.post_work)
         if operation.error_rate > 0.0:
             keywords["error_rate"] = lit(operation.error_rate)
         if self.component.io == "nonblocking":
             keywords["blocking"] = lit(False)
+        if self.component.core_limit is not None:
+            keywords["computes"] = lit(True)
         stem = self._operation_stem(name)
         constant = Definition(f"OP_{identifier(stem).upper()}",
                               call("Operation", lit(self.name), lit(name),

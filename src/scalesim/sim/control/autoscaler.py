@@ -22,6 +22,7 @@ from scalesim.sim.control.usage import (
     ZERO,
     Counters,
     counters,
+    cpu_request,
     cpu_utilization,
     requests_per_second,
     unacknowledged,
@@ -76,7 +77,7 @@ class Scaler:
                 base: dict[int, Counters]) -> list[hpa.Sample]:
         spec = self.spec
         window = spec.window
-        workers = self.fleet.workers
+        request = cpu_request(self.fleet.workers, self.fleet.cores)
         out = []
         for pod in self.fleet.pods():
             if pod.state == TERMINATING:
@@ -90,7 +91,7 @@ class Scaler:
             before = base.get(pod.rep.index, ZERO)
             current = counters(pod.rep)
             if metric.cpu is not None:
-                value = cpu_utilization(current, before, window, workers)
+                value = cpu_utilization(current, before, window, request)
                 ready = pod.rep.ready
                 if now - pod.started < spec.cpu_initialization:
                     ignore = not ready or now < pod.transition + window - EPS

@@ -32,6 +32,8 @@ class Builder(Protocol):
 
     def balancer(self, name: str, component: Component, replicas: list[Replica]) -> Balancer: ...
 
+    def timing(self, op: Op, component: Component, wait: AnyDistribution, *names: str) -> None: ...
+
 
 def controlled(component: Component) -> bool:
     return component.autoscale is not None or component.rollout is not None
@@ -98,13 +100,16 @@ def _fleet(system: System, builder: Builder, comp: Comp, component: Component,
         for oname, base in comp.ops.items():
             spec = component.effective_operations[oname]
             change = version.operations.get(oname)
-            work = change.work if change and change.work is not None else spec.work
+            demand = change.cpu or change.work if change else None
+            work = demand if demand is not None else spec.demand
+            wait = change.wait if change and change.wait is not None else spec.wait
             post = change.post_work if change and change.post_work is not None \
                 else spec.post_work
             error = change.error_rate if change and change.error_rate is not None \
                 else spec.error_rate
             op = Op(comp, oname, builder.dist(work, name, vname, oname, "work"),
                     builder.dist(post, name, vname, oname, "post_work"), error)
+            builder.timing(op, component, wait, name, vname, oname)
             op.steps = base.steps  # the same calls: a version changes work and errors only
             op.subs = base.subs
             base.variants.append(op)
@@ -115,6 +120,8 @@ def _fleet(system: System, builder: Builder, comp: Comp, component: Component,
     if component.rollout is not None:
         comp.lane_coin = uniforms(builder.rng(name, "versions"))
     workers = component.worker_limit
-    return Fleet(comp, versions, lambda index: make_replica(comp, index),
-                 lambda version, live: builder.balancer(f"{name}/{version}", component, live),
-                 0 if workers is None or workers >= UNLIMITED else workers, component.replicas)
+    fleet = Fleet(comp, versions, lambda index: make_replica(comp, index),
+                  lambda version, live: builder.balancer(f"{name}/{version}", component, live),
+                  0 if workers is None or workers >= UNLIMITED else workers, component.replicas)
+    fleet.cores = component.core_limit
+    return fleet

@@ -88,6 +88,7 @@ class Fleet:
         self.make_replica = make_replica
         self.make_balancer = make_balancer
         self.workers = workers  # per replica; 0 when unlimited
+        self.cores: float | None = None  # per replica, when the component models its CPU
         self.sets = [ReplicaSet(version) for version in versions]
         self.spec_replicas = initial  # the workload's spec.replicas (the HPA writes it)
         self.kernel: Kernel | None = None

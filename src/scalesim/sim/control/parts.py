@@ -47,6 +47,7 @@ class Ready:
 class FleetPart:
     component: str = field(metadata=FIXED)
     worker_seconds: float  # worker-seconds of serving replicas in the window
+    serving_seconds: float  # replica-seconds of serving replicas in the window
     scheduled_seconds: float  # replica-seconds on a node (what is paid for)
     events: First[list[ScaleEvent]]
     ready: First[Ready]
@@ -129,6 +130,7 @@ def fleet_part(fleet: Fleet) -> FleetPart:
     least = fleet.ready_min if fleet.ready_min != math.inf else 0
     return FleetPart(
         component=fleet.comp.name, worker_seconds=fleet.workers * fleet.serving_seconds,
+        serving_seconds=fleet.serving_seconds,
         scheduled_seconds=fleet.scheduled_seconds, events=First(list(fleet.events)),
         ready=First(Ready(int(least), fleet.ready_max, fleet.ready_seconds, fleet.ready_final)),
         versions=versions)

@@ -54,6 +54,13 @@ def capacity_seconds(part: ControlPart, name: str) -> float | None:
     return found.worker_seconds if found is not None else None
 
 
+def replica_seconds(part: ControlPart, name: str) -> float | None:
+    """Seconds its replicas served in the window, all replications; None when its replica
+    count never changes (then it is replicas × the window)."""
+    found = fleet_of(part, name)
+    return found.serving_seconds if found is not None else None
+
+
 def scaling(system: System, part: ControlPart, runs: int, name: str) -> dict[str, Any] | None:
     """`components.NAME.scaling`: scale events, ready replicas over the window, and cost."""
     component = system.components[name]

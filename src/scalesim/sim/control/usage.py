@@ -1,9 +1,11 @@
 """What a replica reports to metrics pipelines, read in one place.
 
 The HPA's CPU utilization is the CPU a replica used over a window divided by what it
-requested. Until ScaleSim models processors, a worker computing (`work`, `post_work`) uses
-one core and the request is one core per worker, so utilization is the share of worker time
-spent computing; a CPU model (sim/cpu.py) will redefine `cpu_seconds` alone.
+requested. The CPU seconds are those of every burst it started: the CPU demand (`cpu` or
+`work`), `post_work` and the runtime's overheads, never `wait`. What a replica requests is
+its `cores` when the component models them (sim/cpu.py: the generated Deployment requests
+as much), else one core per worker, so that utilization is the share of worker time spent
+computing.
 """
 
 from __future__ import annotations
@@ -23,11 +25,16 @@ def counters(rep: Replica) -> Counters:
     return cpu_seconds(rep), rep.served
 
 
-def cpu_utilization(now: Counters, before: Counters, window: float, workers: int) -> float:
-    """Average share of the replica's workers computing over the window. Work counts when it
-    starts, which is unbiased in a steady state; a saturated replica reports exactly 100 %
-    (work started at the window's end could otherwise push it above its workers' time)."""
-    return min(1.0, (now[0] - before[0]) / (window * workers))
+def cpu_request(workers: int, cores: float | None) -> float:
+    """Cores a replica requests: its `cores`, else one per worker."""
+    return float(workers) if cores is None else cores
+
+
+def cpu_utilization(now: Counters, before: Counters, window: float, request: float) -> float:
+    """Average share of the replica's requested CPU in use over the window. A burst counts
+    when it starts, which is unbiased in a steady state; a saturated replica reports exactly
+    100 % (bursts started at the window's end could otherwise push it above its request)."""
+    return min(1.0, (now[0] - before[0]) / (window * request))
 
 
 def requests_per_second(now: Counters, before: Counters, window: float) -> float:

@@ -6,6 +6,12 @@ lets go while it waits on its calls and needs one again for post_work. A failed 
 the request with 502; the operation's own error rate is drawn at the end, as the simulator
 does, and answers 500. A malformed x-scalesim-deadline-ms header answers 400: the caller
 asked for something it cannot mean, and ignoring it would hide that.
+
+Time is spent as the simulator spends it: `cpu` computes (a busy loop on this thread's CPU
+clock, which blocks the event loop as real computation does), `wait` sleeps (no CPU), and
+`work` and `post_work` compute when the component models its cores (`computes`) and sleep
+otherwise, as a CPU that nothing contends for would. The runtime's own overhead (HTTP, JSON,
+tracing) is whatever this process really spends: nothing is added for it.
 """
 
 from __future__ import annotations
@@ -46,8 +52,20 @@ class Faults(BaseModel):
 CHAOS = Faults()
 
 
+def burn(seconds: float) -> None:
+    """Compute for `seconds` of this thread's CPU time: calibrated by the CPU clock itself,
+    so it uses that much CPU however busy the machine is (it takes longer when it has to
+    share a core, as the simulator's processor sharing says)."""
+    if seconds <= 0.0:
+        return
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
 class Operation:
-    """One operation of this service: its work, post_work and error rate, as in the spec."""
+    """One operation of this service: its CPU, waits, post_work and error rate, as in the
+    spec."""
 
     def __init__(
         self,
@@ -55,18 +73,24 @@ class Operation:
         name: str,
         workers: Bulkhead | None,
         *,
+        cpu: Distribution = NO_WORK,
         work: Distribution = NO_WORK,
+        wait: Distribution = NO_WORK,
         post_work: Distribution | None = None,
         error_rate: float = 0.0,
         blocking: bool = True,
+        computes: bool = False,
     ) -> None:
         self.service = service
         self.name = name
         self.workers = workers
+        self.cpu = cpu
         self.work = work
+        self.wait = wait
         self.post_work = post_work
         self.error_rate = error_rate
         self.blocking = blocking
+        self.computes = computes  # work and post_work use the CPU (the spec has `cores`)
 
     async def serve(
         self, request: Request, calls: Callable[[], Awaitable[None]] | None = None
@@ -108,7 +132,12 @@ class Operation:
             return REJECTED
         held = workers is not None
         try:
-            await asyncio.sleep(self.work.sample(RNG) + CHAOS.latency)
+            burn(self.cpu.sample(RNG))
+            work = self.work.sample(RNG)
+            if self.computes:
+                burn(work)
+                work = 0.0
+            await asyncio.sleep(work + self.wait.sample(RNG) + CHAOS.latency)
             if calls is not None:
                 if workers is not None and held and not self.blocking:
                     workers.release()
@@ -119,7 +148,11 @@ class Operation:
                     held = await workers.acquire()
                     if not held:
                         return REJECTED
-                await asyncio.sleep(self.post_work.sample(RNG))
+                post_work = self.post_work.sample(RNG)
+                if self.computes:
+                    burn(post_work)
+                else:
+                    await asyncio.sleep(post_work)
         except DependencyFailed as failure:
             return (
                 "failed_dependency",

@@ -5,7 +5,9 @@ in `effective_calls` each call with `defaults.calls` applied) and point SCALESIM
 it, so the numbers can change without a new image. At startup the service reads that file
 and applies, with the simulator's meaning:
 
-- `workers`, `queue` and `io`; each operation's `work`, `post_work` and `error_rate`;
+- `workers`, `queue` and `io`; `cores` and `event_loop` (with either, `work` and
+  `post_work` compute instead of sleeping, as the simulator's CPU model says); each
+  operation's `cpu`, `work`, `wait`, `post_work` and `error_rate`;
 - for each of `effective_calls`: `timeout`, `deadline`, `propagate_deadline`, `retry`,
   `circuit_breaker`, `bulkhead`, `on_failure`, `probability` and `async` (a setting left
   out is not configured, as in the spec);
@@ -16,7 +18,8 @@ file that names others, or a value the spec does not allow, stops the service at
 with the file and the field named. Durations are in seconds and shares are fractions, as
 the generated file writes them. The platform's settings (replicas, balancer, rate_limit,
 load_shedding, connection_pool, outlier_detection, health) are not the code's, and hedge is
-not in the generated code.
+not in the generated code. `overhead` is the runtime's own CPU, which the process spends by
+itself: nothing reads it here.
 """
 
 from __future__ import annotations
@@ -172,6 +175,7 @@ class Settings:
         kind = data.get("kind", "service").value
         workers = _workers(data, unlimited=kind in UNLIMITED_KINDS)
         blocking = data.get("io", "blocking").choice("blocking", "nonblocking") == "blocking"
+        computes = _computes(data)
         # A queue without operations accepts publish, as in the spec.
         operations = data.get("operations", {"publish": {}} if kind == "queue" else {})
         if kind == "queue" and not operations.fields():
@@ -183,7 +187,7 @@ class Settings:
                 f"{sorted(self.operations)}: generate the code and the settings from one spec"
             )
         for name, operation in self.operations.items():
-            _operation(operation, operations.get(name), workers, blocking)
+            _operation(operation, operations.get(name), workers, blocking, computes)
         calls = data.get("effective_calls", []).items()
         _same_count(data.get("effective_calls"), len(calls), len(self.calls), "calls")
         for node, dependency in zip(calls, self.calls, strict=True):
@@ -224,10 +228,25 @@ def _workers(data: Node, unlimited: bool) -> Bulkhead | None:
     return Bulkhead(node.whole(1), max_wait=None, max_queue=queue)
 
 
-def _operation(operation: Operation, node: Node, workers: Bulkhead | None, blocking: bool) -> None:
+def _computes(data: Node) -> bool:
+    """The component models its cores (`cores` other than unlimited, or `event_loop`)."""
+    cores = data.get("cores", "unlimited")
+    if cores.value != "unlimited":
+        cores.number(0.0)
+    return cores.value != "unlimited" or data.get("event_loop", False).flag()
+
+
+def _operation(
+    operation: Operation, node: Node, workers: Bulkhead | None, blocking: bool, computes: bool
+) -> None:
     operation.workers = workers
     operation.blocking = blocking
+    operation.computes = computes
+    if node.has("cpu") and node.has("work") and not _is_zero(node.get("work")):
+        node.fail("gives both 'cpu' and its shorthand 'work'")
+    operation.cpu = distribution(node.get("cpu", 0.0))
     operation.work = distribution(node.get("work", 0.0))
+    operation.wait = distribution(node.get("wait", 0.0))
     post_work = node.get("post_work", 0.0)
     operation.post_work = None if _is_zero(post_work) else distribution(post_work)
     operation.error_rate = node.get("error_rate", 0.0).number(0.0, 1.0)

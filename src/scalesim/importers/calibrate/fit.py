@@ -1,0 +1,139 @@
+"""A sample of times as one of the spec's distributions, with its goodness of fit.
+
+Each family is fitted by maximum likelihood (exponential: the mean; lognormal: the mean and
+sd of the logs; normal: the mean and sd) and judged by the Kolmogorov–Smirnov distance D
+between the sample and the fitted CDF. The family with the smallest D is kept when D is
+below the 5 % critical value 1.36/√n; otherwise the sample becomes an empirical
+distribution through its percentiles. The parameters come from the same sample, so the
+test is lenient (Lilliefors): a family it keeps may still be a little off, which the report
+shows with D beside each candidate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Z99 = NormalDist().inv_cdf(0.99)
+KS_95 = 1.358  # the Kolmogorov distribution's 95 % quantile, for D·√n
+MIN_SAMPLES = 20  # fewer: a constant (the mean), nothing to judge a shape by
+PERCENTILES = (("p0", 0.0), ("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999))
+
+
+@dataclass(frozen=True)
+class Fit:
+    """What a sample became: the spec's form, and how well each family fitted."""
+
+    spec: Any  # a duration string or a distribution mapping, as the spec writes it
+    family: str
+    mean_s: float  # the sample's mean
+    n: int
+    ks: dict[str, float]  # family -> D
+    p_value: float  # of the kept family (1.0 for empirical and constant)
+
+
+def duration(seconds: float) -> str:
+    """Seconds as the spec writes a duration, with 4 significant digits."""
+    if seconds >= 1.0:
+        return f"{seconds:.4g}s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.4g}ms"
+    return f"{max(seconds, 0.0) * 1e6:.4g}us"
+
+
+def resolution(sample: npt.NDArray[np.float64]) -> float:
+    """The grid the times were rounded to (a trace format's clock), or 0 when they were
+    not: the smallest step between distinct values, if every value is a multiple of it."""
+    distinct = np.unique(sample)
+    if len(distinct) < 2 or len(distinct) > len(sample) // 2:
+        return 0.0
+    step = float(np.diff(distinct).min())
+    ratio = distinct / step
+    return step if bool(np.allclose(ratio, np.round(ratio), rtol=0.0, atol=1e-6)) else 0.0
+
+
+def ks_distance(sample: npt.NDArray[np.float64], cdf: Callable[[npt.NDArray[np.float64]],
+                npt.NDArray[np.float64]]) -> float:
+    """sup |F_n − F| for a sorted sample and the fitted CDF. Times rounded to a grid q are
+    compared as grouped data: a value v stands for (v − q/2, v + q/2]."""
+    n = len(sample)
+    q = resolution(sample)
+    if q == 0.0:
+        at = cdf(sample)
+        return float(max((np.arange(1, n + 1) / n - at).max(),
+                         (at - np.arange(0, n) / n).max()))
+    values, counts = np.unique(sample, return_counts=True)
+    above = np.cumsum(counts) / n
+    below = above - counts / n
+    return float(max(np.abs(above - cdf(values + q / 2.0)).max(),
+                     np.abs(below - cdf(values - q / 2.0)).max()))
+
+
+def ks_p_value(d: float, n: int) -> float:
+    """P(D ≥ d) for n points, by the Kolmogorov distribution with Stephens' correction."""
+    root = math.sqrt(n)
+    lam = (root + 0.12 + 0.11 / root) * d
+    if lam < 0.2:
+        return 1.0
+    total = math.fsum((1.0 if k % 2 else -1.0) * math.exp(-2.0 * k * k * lam * lam)
+                      for k in range(1, 101))
+    return min(1.0, max(0.0, 2.0 * total))
+
+
+Cdf = Callable[[npt.NDArray[np.float64]], npt.NDArray[np.float64]]
+
+
+def _cdfs(x: npt.NDArray[np.float64]) -> dict[str, tuple[Cdf, Any]]:
+    """Each family fitted to the sample: its CDF and its spec form."""
+    out: dict[str, tuple[Cdf, Any]] = {}
+    mean = float(x.mean())
+    out["exponential"] = (lambda v: 1.0 - np.exp(-np.maximum(v, 0.0) / mean),
+                          {"dist": "exponential", "mean": duration(mean)})
+    sd = float(x.std())
+    if sd > 0.0:
+        out["normal"] = (lambda v: _phi((v - mean) / sd),
+                         {"dist": "normal", "mean": duration(mean), "sd": duration(sd)})
+    positive = x[x > 0.0]
+    if len(positive) == len(x) or (resolution(x) > 0.0 and len(positive) >= 0.99 * len(x)):
+        logs = np.log(positive)
+        mu, sigma = float(logs.mean()), float(logs.std())
+        if sigma > 0.0:
+            out["lognormal"] = (
+                lambda v: _phi((np.log(np.maximum(v, 1e-300)) - mu) / sigma),
+                {"dist": "lognormal", "median": duration(math.exp(mu)),
+                 "p99": duration(math.exp(mu + Z99 * sigma))})
+    return out
+
+
+def _phi(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The standard normal CDF."""
+    return np.array([0.5 * (1.0 + math.erf(v / math.sqrt(2.0))) for v in z.tolist()])
+
+
+def _empirical(x: npt.NDArray[np.float64]) -> dict[str, Any]:
+    """The percentiles the sample supports (p999 from 1,000 points on)."""
+    points = {key: duration(float(np.quantile(x, q))) for key, q in PERCENTILES
+              if q < 0.999 or len(x) >= 1000}
+    return {"dist": "empirical", "percentiles": points}
+
+
+def fit(samples: list[float]) -> Fit:
+    """The best of the spec's families for these times (seconds), or their percentiles."""
+    x = np.sort(np.asarray(samples, dtype=float))
+    n = len(x)
+    mean = float(x.mean()) if n else 0.0
+    if n < MIN_SAMPLES or mean <= 0.0 or float(x.std()) <= 1e-3 * mean:
+        return Fit(duration(mean), "constant", mean, n, {}, 1.0)
+    candidates = _cdfs(x)
+    distances = {name: ks_distance(x, cdf) for name, (cdf, _) in candidates.items()}
+    best = min(distances, key=lambda name: distances[name])
+    if distances[best] * math.sqrt(n) <= KS_95:
+        return Fit(candidates[best][1], best, mean, n, distances,
+                   ks_p_value(distances[best], n))
+    return Fit(_empirical(x), "empirical", mean, n, distances, 1.0)

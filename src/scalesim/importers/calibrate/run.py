@@ -1,0 +1,103 @@
+"""One calibration: the spec, its trace files and its load test in; the calibrated spec's
+text and the report out. The calibrated text is validated before it is returned, so a fit
+that the spec cannot hold is an error, never a half-right file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scalesim.importers.calibrate import CalibrationError
+from scalesim.importers.calibrate.apply import (
+    Calibration,
+    calibrate_load,
+    calibrate_traces,
+    write,
+)
+from scalesim.importers.calibrate.loadtest import fit_load, read_rows
+from scalesim.importers.calibrate.spans import read_spans
+from scalesim.importers.calibrate.traces import observe
+from scalesim.spec import SpecError, System, load_spec_text
+
+
+@dataclass(frozen=True)
+class Calibrated:
+    text: str  # the calibrated spec
+    system: System
+    report: dict[str, Any]
+
+
+def calibrate(spec_path: Path, text: str, system: System, traces: list[Path],
+              load_test: Path | None) -> Calibrated:
+    if not traces and load_test is None:
+        raise CalibrationError("give --traces FILE… or --load-test FILE (or both)")
+    calibration = Calibration()
+    if load_test is not None:
+        calibrate_load(system, fit_load(system, read_rows(load_test)), calibration)
+        system = _reloaded(spec_path, write(text, calibration.changes))
+    if traces:
+        spans = [span for path in traces for span in read_spans(path)]
+        if not spans:
+            raise CalibrationError(f"{', '.join(map(str, traces))}: no spans")
+        samples = {str(s.attributes["scalesim.sample"]) for s in spans
+                   if "scalesim.sample" in s.attributes}
+        if samples - {"typical"} and len(samples) > 1:
+            calibration.notes.append(
+                "the traces are ScaleSim's chosen samples (typical, slowest, failed), not a "
+                "random sample: fitted times lean towards the tails unless every request "
+                "was kept (simulation.traces at least half the requests)")
+        calibrate_traces(system, observe(spans), calibration)
+    calibrated = write(text, calibration.changes)
+    final = _reloaded(spec_path, calibrated)
+    report = {"spec": str(spec_path), **calibration.report,
+              "changes": [{"path": ".".join(map(str, c.path)), "value": c.value, "why": c.why}
+                          for c in calibration.changes],
+              "notes": calibration.notes}
+    return Calibrated(calibrated, final, report)
+
+
+def _reloaded(spec_path: Path, text: str) -> System:
+    try:
+        return load_spec_text(text, filename=str(spec_path))
+    except SpecError as error:
+        raise CalibrationError("the calibrated spec does not validate:\n" + "\n".join(
+            str(issue) for issue in error.issues)) from None
+
+
+def report_text(report: dict[str, Any]) -> str:
+    """The report for people: fitted against observed, then what changed and why."""
+    lines = [f"calibration of {report['spec']}"]
+    for ref, entry in report.get("operations", {}).items():
+        own = entry.get("own_time")
+        head = f"  {ref}: {entry['visits']} visits"
+        if own is not None:
+            ks = ", ".join(f"{k} D={v}" for k, v in own["ks_distance"].items())
+            head += (f"; own time {own['observed_mean_ms']} ms -> {own['field']} = "
+                     f"{own['fitted']} ({own['family']}, p={own['p_value']}"
+                     f"{'; ' + ks if ks else ''})")
+        lines.append(head)
+        lines.append(f"    error rate observed {entry['error_rate']['observed']:.4%} "
+                     f"(spec {entry['error_rate']['spec']:.4%})")
+        for target, call in entry["calls"].items():
+            lines.append(f"    calls {target}: probability {call['probability']:.4g}, "
+                         f"{call['attempts_per_call']:.4g} attempts per call (max "
+                         f"{call['max_attempts']}), {call['parallel_share']:.0%} in parallel")
+    network = report.get("network")
+    if network is not None:
+        lines.append(f"  network per hop: {network['observed_mean_ms']} ms mean -> "
+                     f"{network['fitted']} ({network['family']})")
+    load = report.get("load_test")
+    if load is not None:
+        lines.append(f"  load test ({load['method']}): CPU per request "
+                     f"{load['cpu_per_request_ms']} ms, overhead {load['overhead_ms']} ms, "
+                     f"saturation {load['saturation_rps']} rps")
+        for row in load["rows"]:
+            predicted = row.get("predicted_mean_ms")
+            lines.append(f"    {row['throughput_rps']:.4g} rps: mean {row['mean_ms']:.4g} ms"
+                         + (f" (fit {predicted:.4g} ms)" if predicted is not None else "")
+                         + (f", cores {row['cpu']}" if row["cpu"] else ""))
+    lines.append("changes:" if report["changes"] else "no changes")
+    lines += [f"  {c['path']} = {c['value']}  # {c['why']}" for c in report["changes"]]
+    lines += [f"note: {note}" for note in report["notes"]]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,175 @@
+"""Trace files read into one neutral form: OTLP JSON and Jaeger JSON.
+
+Accepted as the tools write them:
+- OTLP/JSON (an OTLP/HTTP export body: `resourceSpans` → `scopeSpans` → `spans`), one
+  document or one per line (the OpenTelemetry Collector's file exporter), with ids in hex
+  (the OTLP JSON mapping) or base64 (protobuf's own JSON mapping), kinds and status codes
+  as numbers or enum names; `scalesim export --traces otlp` writes this too;
+- Jaeger JSON (the UI's download and `/api/traces`: `data` → traces → `spans` with
+  `references`, microsecond times, `tags` and `processes`), as Jaeger writes it and as
+  `scalesim export --traces jaeger` does; Tempo's OTLP output is the first form.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from scalesim.importers.calibrate import CalibrationError
+
+KINDS = {1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
+Value = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class Span:
+    """One span: times in integer nanoseconds since the Unix epoch."""
+
+    trace: str
+    span: str
+    parent: str | None
+    service: str
+    name: str
+    kind: str  # server, client, consumer, producer, internal
+    start: int
+    end: int
+    error: bool
+    status: str  # the status message (a cause), or "" when none
+    attributes: dict[str, Value] = field(default_factory=dict)
+
+
+def read_spans(path: Path) -> list[Span]:
+    """Every span of the file; an unreadable or unrecognised file is an CalibrationError that
+    names it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise CalibrationError(f"{path}: cannot read: {error}") from None
+    documents = _documents(path, text)
+    spans: list[Span] = []
+    for document in documents:
+        if not isinstance(document, dict):
+            raise CalibrationError(f"{path}: not a trace document (a JSON object is expected)")
+        if "resourceSpans" in document:
+            spans += _located(path, "resourceSpans", _otlp, path, document)
+        elif "data" in document:
+            spans += _located(path, "data", _jaeger, path, document)
+        else:
+            raise CalibrationError(f"{path}: neither OTLP JSON (resourceSpans) nor Jaeger "
+                                   "JSON (data)")
+    return spans
+
+
+T = TypeVar("T")
+
+
+def _located(path: Path, where: str, read: Callable[..., T], *args: Any) -> T:
+    """`read(*args)`, its malformed input an error naming the file, the place and the field."""
+    try:
+        return read(*args)
+    except KeyError as error:
+        raise CalibrationError(f"{path}: {where}: missing field {error.args[0]!r}") from None
+    except (AttributeError, TypeError, ValueError, binascii.Error) as error:
+        raise CalibrationError(f"{path}: {where}: malformed: {error}") from None
+
+
+def _documents(path: Path, text: str) -> list[Any]:
+    try:
+        return [json.loads(text)]
+    except ValueError:
+        pass
+    documents = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            try:
+                documents.append(json.loads(line))
+            except ValueError as error:
+                raise CalibrationError(f"{path}:{number}: not JSON: {error}") from None
+    return documents
+
+
+def _hex_id(value: str) -> str:
+    """OTLP JSON ids are hex; protobuf's JSON mapping writes the bytes in base64."""
+    text = value.strip()
+    if text and all(c in "0123456789abcdefABCDEF" for c in text) and len(text) in (16, 32):
+        return text.lower()
+    return base64.b64decode(text, validate=True).hex()
+
+
+def _value(typed: dict[str, Any]) -> Value:
+    for key in ("stringValue", "boolValue", "doubleValue"):
+        if key in typed:
+            value: Value = typed[key]
+            return value
+    if "intValue" in typed:
+        return int(typed["intValue"])
+    return str(typed)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, str):
+        name = value.removeprefix("SPAN_KIND_").lower()
+        return name if name in KINDS.values() else "internal"
+    return KINDS.get(int(value), "internal")
+
+
+def _is_error(status: dict[str, Any]) -> bool:
+    code = status.get("code", 0)
+    return code in (2, "STATUS_CODE_ERROR")
+
+
+def _otlp(path: Path, document: dict[str, Any]) -> list[Span]:
+    out = []
+    for r, resource in enumerate(document["resourceSpans"]):
+        attributes = {a["key"]: _value(a["value"])
+                      for a in resource.get("resource", {}).get("attributes", [])}
+        service = str(attributes.get("service.name", "unknown"))
+        scopes = resource.get("scopeSpans", resource.get("instrumentationLibrarySpans", []))
+        for s, scope in enumerate(scopes):
+            for k, item in enumerate(scope.get("spans", [])):
+                out.append(_located(path, f"resourceSpans[{r}].scopeSpans[{s}].spans[{k}]",
+                                    _otlp_span, item, service))
+    return out
+
+
+def _otlp_span(item: dict[str, Any], service: str) -> Span:
+    own = {a["key"]: _value(a["value"]) for a in item.get("attributes", [])}
+    status = item.get("status", {})
+    parent = item.get("parentSpanId") or None
+    return Span(
+        _hex_id(item["traceId"]), _hex_id(item["spanId"]), _hex_id(parent) if parent else None,
+        str(own.get("scalesim.component", service)), item["name"], _kind(item.get("kind", 0)),
+        int(item["startTimeUnixNano"]), int(item["endTimeUnixNano"]), _is_error(status),
+        str(status.get("message", "")), own)
+
+
+def _jaeger(path: Path, document: dict[str, Any]) -> list[Span]:
+    out = []
+    for t, trace in enumerate(document["data"] or []):
+        processes = {pid: process.get("serviceName", "unknown")
+                     for pid, process in (trace.get("processes") or {}).items()}
+        for k, item in enumerate(trace["spans"]):
+            out.append(_located(path, f"data[{t}].spans[{k}]",
+                                _jaeger_span, item, processes))
+    return out
+
+
+def _jaeger_span(item: dict[str, Any], processes: dict[str, str]) -> Span:
+    tags: dict[str, Value] = {t["key"]: t["value"] for t in item.get("tags") or []}
+    parents = [r["spanID"] for r in item.get("references") or []
+               if r.get("refType") == "CHILD_OF"]
+    start = int(item["startTime"]) * 1000
+    error = tags.get("error") in (True, "true")
+    service = str(tags.get("scalesim.component",
+                           processes.get(item.get("processID", ""), "unknown")))
+    return Span(
+        str(item["traceID"]).lower(), str(item["spanID"]).lower(),
+        parents[0].lower() if parents else None, service, item["operationName"],
+        str(tags.get("span.kind", "internal")), start, start + int(item["duration"]) * 1000,
+        error, str(tags.get("scalesim.status", tags.get("otel.status_description", "")))
+        if error else "", tags)

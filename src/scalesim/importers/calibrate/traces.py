@@ -1,0 +1,271 @@
+"""What traces say about each operation: its own time, its calls and its errors.
+
+A *visit* is a SERVER (or CONSUMER) span: one execution of an operation, named
+`component.operation` by ScaleSim's exports and the generated services. Its *attempts* are
+the calls it made: a CLIENT span under it (the callee's visit under that), or — in
+ScaleSim's own exports, which have no client spans — the callee's visit itself, sent at its
+`scalesim.sent_unix_nano` and answered one network hop after it ended. From these:
+
+- **own time** (self time): the visit's span minus the time it waited on its synchronous
+  attempts (the union of their intervals); attempts still running when the visit ended did
+  not hold it (async calls);
+- **hop**: one-way network time, half of an attempt's interval minus its callee's visit
+  (client span − server span), less the runtime's CPU overhead the simulator charges there;
+- **call probability**: the share of the caller's visits that called that target;
+- **fan-out**: first attempts of one visit whose intervals overlap ran in parallel;
+- **retries**: attempts after the first of one call (the `scalesim.attempt` attribute, or
+  the span's position in a run of attempts to one target);
+- **own errors**: visits that failed while every call they made succeeded.
+
+A framework that traces requests itself (FastAPI's `POST /path` server span, with internal
+spans under it) wraps the operation's own span in the same service, nested in it or beside
+it under the same parent: the innermost server span is the visit, and the callee of a call.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from scalesim.importers.calibrate.spans import Span
+
+VISIT_KINDS = ("server", "consumer")
+NS = 1e-9
+
+
+@dataclass
+class Attempt:
+    target: str  # component.operation
+    sent: int
+    returned: int
+    attempt: int
+    failed: bool
+    callee: Span | None  # the callee's visit, when traced
+
+
+@dataclass
+class Visit:
+    span: Span
+    operation: str  # component.operation
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def duration(self) -> int:
+        return self.span.end - self.span.start
+
+    def waited(self) -> list[Attempt]:
+        """The attempts it waited for: answered before it ended."""
+        return [a for a in self.attempts if a.returned <= self.span.end]
+
+
+def operation_name(span: Span) -> str:
+    """'component.operation': the span's name when it is one, else service + name."""
+    component = str(span.attributes.get("scalesim.component", span.service))
+    operation = span.attributes.get("scalesim.operation")
+    if operation is not None:
+        return f"{component}.{operation}"
+    name = span.name
+    if name.startswith(component + "."):
+        return name
+    return f"{component}.{name}"
+
+
+def visits(spans: list[Span]) -> list[Visit]:
+    """The visits of every trace, each with its attempts in the order they were sent."""
+    by_id = {(s.trace, s.span): s for s in spans}
+    children: defaultdict[tuple[str, str], list[Span]] = defaultdict(list)
+    for span in spans:
+        if span.parent is not None:
+            children[(span.trace, span.parent)].append(span)
+    wrappers = _wrappers(spans)
+    found = {}
+    for span in spans:
+        if span.kind in VISIT_KINDS and (span.trace, span.span) not in wrappers and \
+                _innermost(span, children) is span:
+            found[(span.trace, span.span)] = Visit(span, operation_name(span))
+    for visit in found.values():
+        for child in _below(visit.span, children):
+            attempt = _attempt(visit, child, children, by_id)
+            if attempt is not None:
+                visit.attempts.append(attempt)
+        visit.attempts.sort(key=lambda a: (a.sent, a.returned))
+        _number_attempts(visit)
+    return list(found.values())
+
+
+Children = defaultdict[tuple[str, str], list[Span]]
+
+
+def _wrappers(spans: list[Span]) -> set[tuple[str, str]]:
+    """Server spans beside another of the same service and parent, of another name, that
+    they enclose in time (a framework's request span around the operation's own; parallel
+    calls to one operation share its name)."""
+    siblings: defaultdict[tuple[str, str | None, str], list[Span]] = defaultdict(list)
+    for span in spans:
+        if span.kind in VISIT_KINDS:
+            siblings[(span.trace, span.parent, span.service)].append(span)
+    out = set()
+    for group in siblings.values():
+        for outer in group:
+            if any(inner.name != outer.name and outer.start <= inner.start
+                   and inner.end <= outer.end
+                   and (inner.start, inner.end) != (outer.start, outer.end) for inner in group):
+                out.add((outer.trace, outer.span))
+    return out
+
+
+def _below(span: Span, children: Children) -> list[Span]:
+    """The spans that hang from `span` in its own process: its children, and theirs through
+    internal spans (a framework's routing and endpoint spans)."""
+    out, stack = [], list(children[(span.trace, span.span)])
+    while stack:
+        child = stack.pop()
+        if child.kind == "internal" and child.service == span.service:
+            stack += children[(child.trace, child.span)]
+        else:
+            out.append(child)
+    return out
+
+
+def _innermost(span: Span, children: Children) -> Span:
+    """The deepest server span of the same service nested in `span` (itself if none)."""
+    for child in _below(span, children):
+        if child.kind in VISIT_KINDS and child.service == span.service:
+            return _innermost(child, children)
+    return span
+
+
+def _attempt(visit: Visit, child: Span, children: Children,
+             by_id: dict[tuple[str, str], Span]) -> Attempt | None:
+    number = int(child.attributes.get("scalesim.attempt", 0) or 0)
+    if child.kind == "client":
+        callees = sorted((_innermost(s, children) for s in children[(child.trace, child.span)]
+                          if s.kind in VISIT_KINDS), key=lambda s: s.end - s.start)
+        callee = callees[0] if callees else None  # the innermost: the operation's own
+        target = str(child.attributes.get("scalesim.dependency", ""))
+        if not target:
+            target = operation_name(callee) if callee else child.name.removeprefix("call ")
+        return Attempt(target, child.start, child.end, number, child.error, callee)
+    if child.kind in VISIT_KINDS and child.service != visit.span.service:
+        # ScaleSim's export: the callee's visit is the attempt
+        sent = int(child.attributes["scalesim.sent_us"]) * 1000 \
+            if "scalesim.sent_us" in child.attributes else \
+            int(child.attributes.get("scalesim.sent_unix_nano", child.start))
+        hop = max(0, child.start - sent)
+        returned = child.end + hop
+        if child.attributes.get("scalesim.kind") == "async":
+            returned = max(returned, visit.span.end + 1)  # nobody waited for it
+        return Attempt(operation_name(child), sent, returned, number, child.error, child)
+    return None
+
+
+def _number_attempts(visit: Visit) -> None:
+    """Attempts without a number are numbered in runs: a later attempt to the same target
+    after a failed one is its retry."""
+    last: dict[str, Attempt] = {}
+    for attempt in visit.attempts:
+        if attempt.attempt <= 0:
+            previous = last.get(attempt.target)
+            attempt.attempt = previous.attempt + 1 if previous is not None and \
+                previous.failed and previous.returned <= attempt.sent else 1
+        last[attempt.target] = attempt
+
+
+def own_time(visit: Visit) -> float:
+    """Seconds of the visit not spent waiting on its synchronous attempts."""
+    intervals = sorted((max(a.sent, visit.span.start), min(a.returned, visit.span.end))
+                       for a in visit.waited())
+    covered, end = 0, visit.span.start
+    for low, high in intervals:
+        low = max(low, end)
+        if high > low:
+            covered += high - low
+            end = high
+    return max(0, visit.duration - covered) * NS
+
+
+def hops(visit: Visit) -> list[tuple[str, float]]:
+    """(target, one-way network seconds) of each traced attempt: half the attempt's
+    interval beyond its callee's visit."""
+    out = []
+    for attempt in visit.waited():
+        callee = attempt.callee
+        if callee is not None:
+            gap = (attempt.returned - attempt.sent) - (callee.end - callee.start)
+            out.append((attempt.target, max(0, gap) / 2.0 * NS))
+    return out
+
+
+def groups(visit: Visit) -> list[list[Attempt]]:
+    """The first attempts of a visit in the order sent, those whose intervals overlap
+    together: a group of more than one is a parallel fan-out."""
+    out: list[list[Attempt]] = []
+    end = -1
+    for attempt in (a for a in visit.attempts if a.attempt <= 1):
+        if out and attempt.sent < end:
+            out[-1].append(attempt)
+            end = max(end, attempt.returned)
+        else:
+            out.append([attempt])
+            end = attempt.returned
+    return out
+
+
+def own_error(visit: Visit) -> bool:
+    """Failed although each call it made ended well (its last attempt to each target)."""
+    if not visit.span.error:
+        return False
+    final: dict[str, Attempt] = {}
+    for attempt in visit.waited():
+        final[attempt.target] = attempt
+    return not any(a.failed for a in final.values())
+
+
+@dataclass
+class CallStats:
+    """One target's calls from one operation."""
+
+    callers: int = 0  # visits of the operation that called it at least once
+    calls: int = 0  # first attempts
+    attempts: int = 0  # every attempt, retries included
+    max_attempt: int = 1
+    in_parallel: int = 0  # first attempts sent in a group of more than one
+
+
+@dataclass
+class OperationStats:
+    visits: int = 0
+    ok_own_s: list[float] = field(default_factory=list)  # own time of successful visits
+    own_errors: int = 0
+    hops_s: list[tuple[str, float]] = field(default_factory=list)  # (target, seconds)
+    calls: dict[str, CallStats] = field(default_factory=dict)
+    shapes: Counter[tuple[tuple[str, ...], ...]] = field(default_factory=Counter)
+
+
+def observe(spans: list[Span]) -> dict[str, OperationStats]:
+    """Per 'component.operation', what its visits did."""
+    stats: defaultdict[str, OperationStats] = defaultdict(OperationStats)
+    for visit in visits(spans):
+        op = stats[visit.operation]
+        op.visits += 1
+        if not visit.span.error:
+            op.ok_own_s.append(own_time(visit))
+        op.own_errors += own_error(visit)
+        op.hops_s += hops(visit)
+        called: set[str] = set()
+        for attempt in visit.attempts:
+            call = op.calls.setdefault(attempt.target, CallStats())
+            call.attempts += 1
+            call.max_attempt = max(call.max_attempt, attempt.attempt)
+            if attempt.attempt <= 1:
+                call.calls += 1
+            if attempt.target not in called:
+                called.add(attempt.target)
+                call.callers += 1
+        shape = groups(visit)
+        for group in shape:
+            if len(group) > 1:
+                for attempt in group:
+                    op.calls[attempt.target].in_parallel += 1
+        op.shapes[tuple(tuple(sorted(a.target for a in group)) for group in shape)] += 1
+    return dict(stats)

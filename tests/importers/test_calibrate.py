@@ -1,0 +1,411 @@
+"""`scalesim calibrate`: known parameters recovered from traces and load tests.
+
+Synthetic traces are written the way the generated services export them (a SERVER span per
+visit, a CLIENT span per call attempt with `scalesim.dependency` and `scalesim.attempt`,
+nanosecond times) from parameters drawn with a fixed seed; the recovered values must lie
+within their sampling error (3 standard errors: a binomial share's √(p(1−p)/n), an
+exponential mean's mean/√n). Then a simulated run's own exported traces, every request
+kept, give back the spec's parameters the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from scalesim.cli import app
+from scalesim.importers.calibrate.fit import fit, ks_p_value
+from scalesim.spec import load_spec
+
+MS = 1_000_000  # nanoseconds
+EPOCH = 1_700_000_000 * 10**9
+
+START = """\
+scalesim: 1
+name: shop
+# before calibration: the shape is right, the numbers are guesses
+components:
+  front:
+    workers: unlimited
+    operations:
+      order:
+        work: 1ms  # a guess
+        calls:
+          - {to: back.get}
+          - parallel:
+              calls: [{to: shard.find}, {to: shard.find}, {to: shard.find}]
+  back:
+    workers: unlimited
+    operations:
+      get: {work: 1ms}
+  shard:
+    workers: unlimited
+    operations:
+      find: {work: 1ms}
+workloads: [{name: w, to: front.order, rate: 100/s}]
+"""
+
+
+class Traces:
+    """OTLP JSON as an OpenTelemetry SDK exports it, one resource per service."""
+
+    def __init__(self) -> None:
+        self.by_service: dict[str, list[dict[str, Any]]] = {}
+        self.ids = 0
+
+    def _id(self, size: int) -> str:
+        self.ids += 1
+        return f"{self.ids:0{size}x}"
+
+    def span(self, service: str, name: str, kind: int, trace: str, parent: str | None,
+             start: int, end: int, error: bool = False, span_id: str | None = None,
+             **attributes: Any) -> str:
+        span_id = span_id or self._id(16)
+        item: dict[str, Any] = {
+            "traceId": trace, "spanId": span_id, "name": name, "kind": kind,
+            "startTimeUnixNano": str(start), "endTimeUnixNano": str(end),
+            "attributes": [{"key": k, "value": {"intValue": str(v)} if isinstance(v, int)
+                            else {"stringValue": v}} for k, v in attributes.items()],
+            "status": {"code": 2, "message": "error"} if error else {}}
+        if parent is not None:
+            item["parentSpanId"] = parent
+        self.by_service.setdefault(service, []).append(item)
+        return span_id
+
+    def call(self, trace: str, parent: str, caller: str, target: str, sent: int, own: int,
+             hop: int, attempt: int = 1, error: bool = False) -> int:
+        """A client span and the callee's server span; returns when the answer is back."""
+        component = target.split(".")[0]
+        client = self.span(caller, f"call {target}", 3, trace, parent, sent,
+                           sent + 2 * hop + own, error, **{"scalesim.dependency": target,
+                                                          "scalesim.attempt": attempt})
+        self.span(component, target, 2, trace, client, sent + hop, sent + hop + own, error)
+        return sent + 2 * hop + own
+
+    def document(self) -> dict[str, Any]:
+        return {"resourceSpans": [
+            {"resource": {"attributes": [{"key": "service.name",
+                                          "value": {"stringValue": name}}]},
+             "scopeSpans": [{"scope": {"name": "scalesim"}, "spans": spans}]}
+            for name, spans in self.by_service.items()]}
+
+
+VISITS = 4000
+HOP = MS // 2  # 0.5 ms each way
+
+
+def synthetic(seed: int = 11) -> tuple[dict[str, Any], dict[str, Any]]:
+    """front.order: Exp(4 ms) own time, back.get with probability 0.3, then a parallel
+    fan-out of 3 to shard.find; 5 % of visits fail on their own. Returns the OTLP document
+    and what was drawn."""
+    rng = np.random.default_rng(seed)
+    traces = Traces()
+    own = rng.exponential(4.0, VISITS)
+    called = rng.random(VISITS) < 0.3
+    failed = rng.random(VISITS) < 0.05
+    at = EPOCH
+    for i in range(VISITS):
+        trace = traces._id(32)
+        start = at
+        root = traces._id(16)
+        t = start + round(own[i] * MS)  # all own time before the calls
+        if called[i]:
+            t = traces.call(trace, root, "front", "back.get", t, 2 * MS, HOP)
+        ends = [traces.call(trace, root, "front", "shard.find", t, round(x * MS), HOP)
+                for x in rng.uniform(0.5, 1.5, 3)]
+        traces.span("front", "front.order", 2, trace, None, start, max(ends), bool(failed[i]),
+                    span_id=root)
+        at += 10 * MS
+    truth = {"own_ms": float(own[~failed].mean()), "p": float(called.mean()),
+             "error": float(failed.mean())}
+    return traces.document(), truth
+
+
+def run_calibrate(tmp_path: Path, spec: str, *options: str) -> tuple[dict[str, Any], str]:
+    source = tmp_path / "spec.yaml"
+    source.write_text(spec)
+    out = tmp_path / "calibrated.yaml"
+    result = CliRunner().invoke(app, ["calibrate", str(source), "-o", str(out), "--json",
+                                      *options])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout), out.read_text()
+
+
+def within(found: float, truth: float, se: float, what: str) -> None:
+    print(f"{what}: truth {truth:.5g}, found {found:.5g} (3 se = {3 * se:.3g})")
+    assert abs(found - truth) <= 3 * se, f"{what}: {found} vs {truth} ± {3 * se}"
+
+
+def test_known_parameters_come_back_from_synthetic_traces(tmp_path: Path) -> None:
+    document, truth = synthetic()
+    path = tmp_path / "traces.json"
+    path.write_text(json.dumps(document))
+    report, text = run_calibrate(tmp_path, START, "--traces", str(path))
+    order = report["operations"]["front.order"]
+    own = order["own_time"]
+    assert own["family"] == "exponential"  # the KS test keeps the true family
+    within(own["observed_mean_ms"], 4.0, 4.0 / math.sqrt(VISITS), "own time mean ms")
+    assert own["observed_mean_ms"] == pytest.approx(truth["own_ms"], abs=1e-3)  # exact split
+    within(order["calls"]["back.get"]["probability"], 0.3,
+           math.sqrt(0.3 * 0.7 / VISITS), "call probability")
+    shards = order["calls"]["shard.find"]
+    assert shards["calls_per_visit"] == 3.0 and shards["parallel_share"] == 1.0
+    assert order["shape"]["steps"][-1] == ["shard.find"] * 3  # a fan-out of three
+    within(order["error_rate"]["observed"], 0.05, math.sqrt(0.05 * 0.95 / VISITS),
+           "error rate")
+    assert report["network"]["fitted"] == "500us"  # the gap beyond each callee, halved
+    calibrated = yaml.safe_load(text)
+    front = calibrated["components"]["front"]["operations"]["order"]
+    assert front["work"]["dist"] == "exponential"
+    assert front["calls"][0]["probability"] == pytest.approx(truth["p"], abs=1e-4)
+    assert front["error_rate"] == pytest.approx(truth["error"], abs=1e-5)
+    assert "# a guess" in text and "# before calibration" in text  # comments kept
+
+
+def test_a_retry_seen_in_traces_raises_the_attempts(tmp_path: Path) -> None:
+    traces = Traces()
+    for i in range(50):
+        trace = traces._id(32)
+        start = EPOCH + i * 10 * MS
+        root = traces._id(16)
+        t = traces.call(trace, root, "front", "back.get", start + MS, MS, HOP, 1, error=i < 10)
+        if i < 10:
+            t = traces.call(trace, root, "front", "back.get", t, MS, HOP, 2)
+        traces.span("front", "front.order", 2, trace, None, start, t + MS, span_id=root)
+    path = tmp_path / "traces.json"
+    path.write_text(json.dumps(traces.document()))
+    spec = START.replace("{to: back.get}", "{to: back.get, timeout: 1s}")
+    report, text = run_calibrate(tmp_path, spec, "--traces", str(path))
+    call = report["operations"]["front.order"]["calls"]["back.get"]
+    assert call["max_attempts"] == 2 and call["attempts_per_call"] == 1.2
+    assert yaml.safe_load(text)["components"]["front"]["operations"]["order"]["calls"][0][
+        "retry"] == {"attempts": 2}
+    assert report["operations"]["front.order"]["error_rate"]["observed"] == 0.0
+
+
+TRUTH = """\
+scalesim: 1
+name: shop
+defaults: {network: 0.5ms}
+components:
+  front:
+    workers: unlimited
+    operations:
+      order:
+        work: {dist: exponential, mean: 4ms}
+        error_rate: 5%
+        calls:
+          - {to: back.get, probability: 30%}
+          - parallel:
+              calls: [{to: shard.find}, {to: shard.find}, {to: shard.find}]
+  back:
+    workers: unlimited
+    operations:
+      get: {work: {dist: exponential, mean: 2ms}}
+  shard:
+    workers: unlimited
+    operations:
+      find: {work: {dist: lognormal, median: 1ms, p99: 5ms}}
+workloads: [{name: w, to: front.order, rate: 100/s}]
+simulation: {duration: 15s, traces: 1000}
+"""
+
+
+@pytest.mark.parametrize("form", ["otlp", "jaeger"])
+def test_a_simulated_runs_own_traces_give_back_its_spec(tmp_path: Path, form: str) -> None:
+    """15 s at 100/s: about 1,500 requests, all kept (traces: 1000 keeps up to 2,000
+    successful ones), so the exported sample is every request, not a chosen one."""
+    spec = tmp_path / "truth.yaml"
+    spec.write_text(TRUTH)
+    runner = CliRunner()
+    assert runner.invoke(app, ["simulate", str(spec), "--out", str(tmp_path / "run"),
+                               "-q"]).exit_code == 0
+    traces = tmp_path / f"traces.{form}.json"
+    assert runner.invoke(app, ["export", str(tmp_path / "run" / "result.json"), "--traces",
+                               form, "-o", str(traces)]).exit_code == 0
+    report, _ = run_calibrate(tmp_path, START, "--traces", str(traces))
+    ops = report["operations"]
+    n = ops["front.order"]["visits"]
+    assert 1300 < n < 1700
+    within(ops["front.order"]["own_time"]["observed_mean_ms"], 4.0, 4.0 / math.sqrt(n * 0.95),
+           "front own time ms")
+    within(ops["back.get"]["own_time"]["observed_mean_ms"], 2.0,
+           2.0 / math.sqrt(ops["back.get"]["visits"]), "back own time ms")
+    within(ops["front.order"]["calls"]["back.get"]["probability"], 0.3,
+           math.sqrt(0.21 / n), "probability")
+    within(ops["front.order"]["error_rate"]["observed"], 0.05, math.sqrt(0.0475 / n),
+           "error rate")
+    shard = ops["shard.find"]["own_time"]
+    assert shard["family"] == "lognormal"
+    median = float(shard["fitted"]["median"].removesuffix("ms"))
+    within(median, 1.0, 1.0 * 0.69 * 1.2533 / math.sqrt(ops["shard.find"]["visits"]),
+           "shard median ms")  # σ = ln 5 / 2.326; the median's se ≈ 1.2533 σ m / √n
+    assert report["network"]["fitted"] == "500us"
+    calibrated = load_spec(tmp_path / "calibrated.yaml")
+    assert calibrated.defaults.network.mean_s == pytest.approx(0.0005)
+
+
+def test_load_test_utilization_law_recovers_the_overhead(tmp_path: Path) -> None:
+    """front (1 call per visit, states 1 ms of CPU) and back (no calls, states 2 ms): with a
+    runtime overhead of 0.8 ms per request and 0.3 ms per call, front uses 2.1 ms and back
+    2.8 ms of CPU per request, plus 0.02 cores idle; the least squares give them back."""
+    spec = """\
+scalesim: 1
+name: pair
+components:
+  front:
+    cores: 1
+    event_loop: true
+    operations: {order: {cpu: 1ms, calls: [{to: back.get}]}}
+  back:
+    cores: 1
+    event_loop: true
+    operations: {get: {cpu: 2ms}}
+workloads: [{name: w, to: front.order, rate: 10/s}]
+"""
+    rows = ["rate_rps,throughput_rps,mean_ms,cpu_front,cpu_back"]
+    for x in (20.0, 60.0, 120.0, 200.0):
+        rows.append(f"{x},{x},9.0,{0.02 + x * 0.0021},{0.02 + x * 0.0028}")
+    csv = tmp_path / "load.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    report, text = run_calibrate(tmp_path, spec, "--load-test", str(csv))
+    load = report["load_test"]
+    assert load["method"] == "utilization law"
+    assert load["cpu_per_request_ms"] == {"front": pytest.approx(2.1), "back": pytest.approx(2.8)}
+    assert load["overhead_ms"]["front"] == {"request": pytest.approx(0.8),
+                                            "call": pytest.approx(0.3)}
+    assert yaml.safe_load(text)["defaults"]["overhead"] == {"request": "800us",
+                                                             "call": "300us"}
+
+
+def test_load_test_regression_finds_the_bottleneck_demand(tmp_path: Path) -> None:
+    """Means R = 3 ms + S/(1 − X·S) with S = 4 ms at four levels: S, the saturation 1/S and
+    the overhead S − 2.5 ms stated are recovered (grid step 1/4000 of 1/X_max)."""
+    spec = """\
+scalesim: 1
+name: one
+components:
+  api:
+    cores: 1
+    operations: {get: {cpu: 2.5ms}}
+workloads: [{name: w, to: api.get, rate: 10/s}]
+"""
+    rows = ["rate_rps,throughput_rps,mean_ms"]
+    for x in (25.0, 100.0, 150.0, 200.0):
+        rows.append(f"{x},{x},{(0.003 + 0.004 / (1 - x * 0.004)) * 1e3}")
+    csv = tmp_path / "load.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    report, text = run_calibrate(tmp_path, spec, "--load-test", str(csv))
+    load = report["load_test"]
+    assert load["cpu_per_request_ms"]["api"] == pytest.approx(4.0, rel=2e-3)
+    assert load["saturation_rps"] == pytest.approx(250.0, rel=2e-3)
+    assert load["overhead_ms"]["api"]["request"] == pytest.approx(1.5, abs=0.01)
+    assert "overhead" in yaml.safe_load(text)["components"]["api"]
+
+
+def test_a_simulated_load_test_gives_back_the_overhead(tmp_path: Path) -> None:
+    """The truth: 0.8 ms of runtime overhead per request on top of an Exp(1.2 ms) CPU demand,
+    one core. Simulated 20 s at 100, 250 and 400/s (and idle), the rows' cores used are
+    sums of random demands: each level's U has standard error √(X·T)·sd/T with sd = 1.2 ms,
+    which gives the least-squares slope's. The calibrated spec states 1.2 ms and no
+    overhead; the load test must find 2.0 ms per request and 0.8 ms of overhead within 3
+    of those standard errors."""
+    from scalesim.sim import simulate
+    from scalesim.spec import load_spec_text
+    truth = """\
+scalesim: 1
+name: one
+components:
+  api:
+    workers: unlimited
+    cores: 1
+    overhead: {request: 0.8ms}
+    operations: {get: {cpu: {dist: exponential, mean: 1.2ms}}}
+workloads: [{name: w, to: api.get, rate: 100/s}]
+simulation: {duration: 20s, warmup: 1s}
+"""
+    rows = ["rate_rps,throughput_rps,mean_ms,cpu_api", "0,0,0,0"]
+    x, variances = [0.0], [0.0]
+    for seed, rate in enumerate((100, 250, 400), 1):
+        found = simulate(load_spec_text(truth, overrides=(
+            f"workloads.0.rate={rate}/s", f"simulation.seed={seed}")))
+        throughput = found["components"]["api"]["throughput_rps"]
+        rows.append(f"{rate},{throughput},{found['latency_ms']['mean']},"
+                    f"{found['components']['api']['cores_used']}")
+        x.append(throughput)
+        variances.append(throughput * 20.0 * 0.0012**2 / 20.0**2)
+    csv = tmp_path / "load.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    stated = truth.replace("    overhead: {request: 0.8ms}\n", "")
+    report, text = run_calibrate(tmp_path, stated, "--load-test", str(csv))
+    spread = np.array(x) - np.mean(x)
+    se_ms = math.sqrt(float(spread**2 @ np.array(variances))) / float(spread @ spread) * 1e3
+    load = report["load_test"]
+    within(load["cpu_per_request_ms"]["api"], 2.0, se_ms, "CPU per request ms")
+    within(load["overhead_ms"]["api"]["request"], 0.8, se_ms, "overhead per request ms")
+    written = yaml.safe_load(text)["components"]["api"]["overhead"]["request"]
+    assert written == f"{load['overhead_ms']['api']['request'] * 1e3:.4g}us"
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("rate_rps,mean_ms\n1,2\n", "missing column(s) throughput_rps"),
+    ("rate_rps,throughput_rps,mean_ms\n1,x,2\n", "throughput_rps: not a number"),
+    ("rate_rps,throughput_rps,mean_ms\n10,10,2\n", "two load levels or more"),
+    ("rate_rps,throughput_rps,mean_ms\n1,1,2\n4,4\n", "load.csv:3: mean_ms: missing"),
+    ("rate_rps,throughput_rps,mean_ms\n1,-1,2\n4,4,2\n",
+     "load.csv:2: throughput_rps: must be finite and >= 0"),
+])
+def test_bad_load_tests_are_refused(tmp_path: Path, content: str, message: str) -> None:
+    (tmp_path / "spec.yaml").write_text(START)
+    (tmp_path / "load.csv").write_text(content)
+    result = CliRunner().invoke(app, ["calibrate", str(tmp_path / "spec.yaml"), "-o",
+                                      str(tmp_path / "out.yaml"), "--load-test",
+                                      str(tmp_path / "load.csv")])
+    assert result.exit_code == 2 and message in result.stderr
+    assert not (tmp_path / "out.yaml").exists()
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"something": []}', "t.json: neither OTLP JSON"),
+    ('{"resourceSpans": [', "t.json:1: not JSON"),
+    ('{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "x"}]}]}]}',
+     "t.json: resourceSpans[0].scopeSpans[0].spans[0]: missing field 'traceId'"),
+    ('{"data": [{"spans": [{"traceID": "a", "spanID": "b", "operationName": "x", '
+     '"startTime": "soon", "duration": 1}]}]}', "t.json: data[0].spans[0]: malformed"),
+    ("[1, 2]", "t.json: not a trace document"),
+])
+def test_bad_traces_are_refused_with_the_place(tmp_path: Path, content: str,
+                                               message: str) -> None:
+    (tmp_path / "spec.yaml").write_text(START)
+    (tmp_path / "t.json").write_text(content)
+    result = CliRunner().invoke(app, ["calibrate", str(tmp_path / "spec.yaml"), "-o",
+                                      str(tmp_path / "out.yaml"), "--traces",
+                                      str(tmp_path / "t.json")])
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out.yaml").exists()
+
+
+def test_fit_picks_the_family_and_judges_it() -> None:
+    rng = np.random.default_rng(3)
+    assert fit(list(rng.exponential(0.002, 3000))).family == "exponential"
+    assert fit(list(rng.lognormal(-7.0, 0.6, 3000))).family == "lognormal"
+    bimodal = list(np.concatenate([rng.normal(0.001, 1e-5, 1500), rng.normal(0.01, 1e-4, 1500)]))
+    found = fit(bimodal)  # no family fits two modes: their percentiles
+    assert found.family == "empirical"
+    assert found.spec["percentiles"]["p90"] == "10.09ms"
+    assert fit([0.003] * 50).spec == "3ms"
+
+
+def test_ks_p_value_matches_scipy() -> None:
+    from scipy import stats
+    for d, n in ((0.02, 1000), (0.05, 200), (0.1, 50)):
+        assert ks_p_value(d, n) == pytest.approx(stats.kstwobign.sf(
+            (math.sqrt(n) + 0.12 + 0.11 / math.sqrt(n)) * d), rel=1e-6)
