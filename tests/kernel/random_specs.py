@@ -114,12 +114,9 @@ def random_spec(seed: int, services: int, rate: float = 200.0, duration: float =
     if rng.random() < 0.5:
         spec["defaults"] = {"network": {"dist": "exponential", "mean": "0.1ms"}}
     if resilient and services > 1:
-        target = f"s{rng.randrange(1, services)}"
-        fault: dict[str, Any] = {"target": target, "at": f"{duration / 4:g}s",
-                                 "for": f"{duration / 4:g}s"}
-        fault |= rng.choice([{"error_rate": "50%"}, {"latency": "x3"}, {"crash": True}])
-        if target[1:] and int(target[1:]) in queues:
-            fault = {"target": target, "at": fault["at"], "for": fault["for"],
-                     "latency": "+2ms"}
-        spec["faults"] = [fault]
+        target = rng.randrange(1, services)
+        effect = rng.choice([{"error_rate": "50%"}, {"latency": "x3"}, {"crash": True}])
+        spec["faults"] = [{"target": f"s{target}", "at": f"{duration / 4:g}s",
+                           "for": f"{duration / 4:g}s",
+                           **({"latency": "+2ms"} if target in queues else effect)}]
     return spec
