@@ -72,7 +72,9 @@ $(COMPOSE_SCHEMA): | $(STAMP)
 test: check $(COMPOSE_SCHEMA) studio-test $(STUDIO_BUILD)  ## the whole suite, in parallel
 	$(BIN)/pytest -n auto -q
 
-bench: $(STAMP)  ## speed against SimPy on the reference models; the studio's template -> results flow; parallel replications
+bench: $(STAMP)  ## the speed table (benchmarks/results.md); profile; speed against SimPy and topology size; the studio flow; parallel replications
+	$(BIN)/python benchmarks/table.py
+	$(BIN)/python benchmarks/profile_kernel.py
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/studio_flow.py
 	$(BIN)/python benchmarks/parallel.py

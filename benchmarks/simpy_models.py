@@ -35,3 +35,29 @@ def three_tier(n_requests: int, seed: int = 1) -> float:
     env.process(source(env))
     env.run()
     return total[0] / total[1]
+
+
+def mmc(n_customers: int, arrival_rate: float, servers: int, seed: int = 1) -> float:
+    """Models (a) and (b): M/M/c with unit service rate per server; returns the mean sojourn
+    time over n_customers."""
+    rng = random.Random(seed)
+    env = simpy.Environment()
+    station = simpy.Resource(env, capacity=servers)
+    total = [0.0, 0]
+
+    def customer(env: simpy.Environment) -> simpy.events.ProcessGenerator:
+        start = env.now
+        with station.request() as slot:
+            yield slot
+            yield env.timeout(rng.expovariate(1.0))
+        total[0] += env.now - start
+        total[1] += 1
+
+    def source(env: simpy.Environment) -> simpy.events.ProcessGenerator:
+        for _ in range(n_customers):
+            env.process(customer(env))
+            yield env.timeout(rng.expovariate(arrival_rate))
+
+    env.process(source(env))
+    env.run()
+    return total[0] / total[1]

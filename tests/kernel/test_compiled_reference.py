@@ -1,7 +1,11 @@
 """The compiled kernel (mypyc) must behave exactly as its Python source, the reference.
 
 The reference runs in a subprocess from a copy of the package that holds only the Python
-sources, so the compiled extension modules cannot be picked up there.
+sources, so the compiled extension modules cannot be picked up there. One subprocess runs a
+whole batch of specs (start-up and imports cost more than a short run), side by side with the
+compiled runs in this process. The batch covers every example, every template's default
+scenario and seeded random topologies (tests/kernel/random_specs.py), each shortened to a
+budget of kernel events so that the pure-Python side stays within seconds.
 """
 
 from __future__ import annotations
@@ -11,23 +15,26 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
+from tests.kernel.random_specs import random_spec
 
 import scalesim
 import scalesim.sim.kernel
+from scalesim.analytic.runtime import run_cost
 from scalesim.sim import simulate
-from scalesim.spec import load_spec
+from scalesim.spec import load_spec_text
+from scalesim.templates import get_template, template_ids
 
 PACKAGE = Path(scalesim.__file__).parent
 REPO = PACKAGE.parents[1]
-SPECS = [Path(__file__).with_name("features.yaml"),
-         Path(__file__).with_name("data_features.yaml"), REPO / "examples" / "shop.yaml",
-         REPO / "benchmarks" / "three_tier.yaml",
-         Path(__file__).with_name("control_features.yaml"),
-         Path(__file__).with_name("cpu_features.yaml")]
+HERE = Path(__file__).parent
 COMPILED = not scalesim.sim.kernel.__file__.endswith(".py")
+EVENTS_BUDGET = 100_000  # per spec, all replications: about 0.5 s in pure Python
+RANDOM_SEEDS = range(24)
 
 pytestmark = pytest.mark.skipif(
     not COMPILED, reason="the kernel is not compiled here (SCALESIM_PURE_PYTHON=1 install)")
@@ -37,22 +44,116 @@ import json, sys
 import scalesim.sim.kernel
 assert scalesim.sim.kernel.__file__.endswith(".py"), scalesim.sim.kernel.__file__
 from scalesim.sim import simulate
-from scalesim.spec import load_spec
-out = [simulate(load_spec(path, ["simulation.duration=20s"] if "three" in path else []))
-       for path in sys.argv[1:]]
+from scalesim.spec import load_spec_text
+cases = json.load(open(sys.argv[1]))
+out = [simulate(load_spec_text(c["text"], c["name"], c["overrides"])) for c in cases]
 print(json.dumps(out, sort_keys=True))
 """
 
 
-def test_compiled_kernel_matches_the_python_reference(tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class Case:
+    name: str
+    text: str
+    overrides: list[str]
+
+    def run(self) -> str:
+        result = simulate(load_spec_text(self.text, self.name, self.overrides))
+        return json.dumps(result, sort_keys=True)
+
+
+def shortened(name: str, text: str, overrides: list[str]) -> Case:
+    """The spec with its time line (duration, warm-up, fault windows, load profiles) scaled
+    down so that its estimated events fit the budget; the story stays the same."""
+    system = load_spec_text(text, name, overrides)
+    events = run_cost(system).events
+    if events <= EVENTS_BUDGET:
+        return Case(name, text, overrides)
+    share = EVENTS_BUDGET / events
+    times = {"simulation.duration": system.simulation.duration,
+             "simulation.warmup": system.simulation.warmup}
+    for i, fault in enumerate(system.faults):
+        times[f"faults.{i}.at"] = fault.at
+        if fault.for_ is not None:
+            times[f"faults.{i}.for"] = fault.for_
+    for i, workload in enumerate(system.workloads):
+        for j, point in enumerate(workload.profile or []):
+            times[f"workloads.{i}.profile.{j}.at"] = point.at
+    return Case(name, text, [*overrides, *(f"{path}={value * share:.6g}s"
+                                           for path, value in times.items())])
+
+
+def feature_cases() -> list[Case]:
+    files = [HERE / "features.yaml", HERE / "data_features.yaml",
+             HERE / "control_features.yaml", HERE / "cpu_features.yaml",
+             REPO / "benchmarks" / "three_tier.yaml"]
+    return [shortened(path.name, path.read_text(), []) for path in files]
+
+
+def example_cases() -> list[Case]:
+    return [shortened(path.name, path.read_text(), [])
+            for path in sorted((REPO / "examples").glob("*.yaml"))]
+
+
+def template_cases() -> list[Case]:
+    cases = []
+    for template_id in template_ids():
+        built = get_template(template_id).build()
+        cases.append(shortened(f"{template_id}.yaml", built.text, list(built.scenario.quick)))
+    return cases
+
+
+def random_cases() -> list[Case]:
+    sizes = [3, 8, 20, 40]
+    return [shortened(f"random-{seed}.yaml",
+                      yaml.safe_dump(random_spec(seed, sizes[seed % len(sizes)], duration=20.0)),
+                      [])
+            for seed in RANDOM_SEEDS]
+
+
+def assert_same_as_reference(cases: list[Case], tmp_path: Path) -> None:
+    """Runs the reference (subprocess) and the compiled kernel (here) at the same time."""
     source = tmp_path / "scalesim"
     shutil.copytree(PACKAGE, source, ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+    batch = tmp_path / "cases.json"
+    batch.write_text(json.dumps([vars(case) for case in cases]))
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    reference = subprocess.run([sys.executable, "-c", RUN, *map(str, SPECS)], env=env,
-                               capture_output=True, text=True, check=True, cwd=tmp_path)
-    compiled = [simulate(load_spec(p, ["simulation.duration=20s"] if "three" in p.name else []))
-                for p in SPECS]
-    assert json.loads(reference.stdout) == json.loads(json.dumps(compiled, sort_keys=True))
+    with subprocess.Popen([sys.executable, "-c", RUN, str(batch)], env=env, cwd=tmp_path,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as ref:
+        compiled = [case.run() for case in cases]
+        out, err = ref.communicate()
+    assert ref.returncode == 0, err
+    results = json.loads(out)
+    idle = [case.name for case, result in zip(cases, results, strict=True)
+            if not result["requests"]["total"]]
+    assert not idle, f"shortened until nothing ran, so nothing is compared: {idle}"
+    reference = [json.dumps(result, sort_keys=True) for result in results]
+    differ = [case.name for case, ours, theirs in zip(cases, compiled, reference, strict=True)
+              if ours != theirs]
+    assert not differ, f"the compiled kernel differs from the reference on {differ}"
+
+
+def test_compiled_kernel_matches_the_python_reference(tmp_path: Path) -> None:
+    """The feature specs exercise every kernel path; quick enough for every run."""
+    assert_same_as_reference(feature_cases(), tmp_path)
+
+
+@pytest.mark.slow
+def test_compiled_kernel_matches_on_examples_templates_and_random_specs(tmp_path: Path
+                                                                       ) -> None:
+    cases = example_cases() + template_cases() + random_cases()
+    assert len(cases) == len(list((REPO / "examples").glob("*.yaml"))) + len(template_ids()) \
+        + len(RANDOM_SEEDS)
+    assert_same_as_reference(cases, tmp_path)
+
+
+def test_random_specs_are_valid_and_reproducible() -> None:
+    """The generator's specs load, and the same seed gives the same spec."""
+    for seed in RANDOM_SEEDS:
+        text = yaml.safe_dump(random_spec(seed, 20))
+        assert text == yaml.safe_dump(random_spec(seed, 20))
+        system = load_spec_text(text, f"random-{seed}.yaml")
+        assert len(system.components) == 20
 
 
 def test_compiled_modules_are_not_older_than_their_sources() -> None:
