@@ -33,6 +33,8 @@ from scalesim.analytic.estimate import Model, estimate
 from scalesim.spec import load_spec_text
 from scalesim.spec.dists import AnyDistribution, Distribution
 from scalesim.spec.model import Slo
+from scalesim.templates.registry import get_template
+from scalesim.templates.run import load_built
 
 EXAMPLES = Path("examples")
 
@@ -293,6 +295,20 @@ def test_control_loops_and_data_mechanisms_get_their_caveats() -> None:
     data = load_spec_text((kernel_specs / "data_features.yaml").read_text())
     codes = {c.code for c in caveats(data, estimate(data))}
     assert {"delivery", "saga", "event-store"} <= codes
+
+
+@pytest.mark.parametrize(("template", "expected"), [
+    ("replicated-database", {"replication"}),
+    ("distributed-state-machine", {"replication", "leader-election"}),
+    ("leader-election", {"leader-election"}),
+])
+def test_replication_and_elections_get_their_caveats(template: str, expected: set[str]) -> None:
+    """Commit waits and leader-only serving are not in the formulas: the estimate says so."""
+    system = load_built(get_template(template).build(None))
+    found = {c.code: c for c in caveats(system, estimate(system))}
+    assert expected <= set(found)
+    if template == "replicated-database":  # W 10 ms + A 1 ms per replica in the template
+        assert "each 11 ms on average" in found["replication"].message
 
 
 def test_a_saga_counts_as_its_forward_steps() -> None:

@@ -7,16 +7,18 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from rich.console import Console
 from tests.sweep.specs import MMC
 from typer.testing import CliRunner
 
 from scalesim.analytic import mmc
 from scalesim.cli import app
+from scalesim.cli.plan import print_plan
 from scalesim.spec import System, load_spec_text
 from scalesim.spec.model import Slo
 from scalesim.sweep.executor import Serial
 from scalesim.sweep.grid import parse_axis
-from scalesim.sweep.plan import Planner
+from scalesim.sweep.plan import Plan, Planner, plan_document
 
 
 def smallest_workers(rate: float, mean_s: float, bound_s: float) -> int:
@@ -78,3 +80,38 @@ def test_a_replica_costs_its_cost_per_replica_hour_unless_priced() -> None:
     slo = Slo.model_validate({"mean": "120ms"})
     assert Planner(load, axes, slo, {}, 3, Serial()).candidate((2,)).cost == 1.5
     assert Planner(load, axes, slo, {"s": 2.0}, 3, Serial()).candidate((2,)).cost == 6.0
+
+
+def test_an_overloaded_candidate_says_so(tmp_path: Path) -> None:
+    """λ = 20/s on one 100 ms worker: ρ = 2, so the estimate has no latency to show."""
+    def load(overrides: Sequence[str]) -> System:
+        return load_spec_text(MMC, overrides=["workloads.0.rate=20/s", *overrides])
+
+    axes = [parse_axis("components.s.workers=1..4")]
+    slo = Slo.model_validate({"mean": "120ms"})
+    planner = Planner(load, axes, slo, {}, 3, Serial())
+    one = planner.candidate((0,))
+    assert planner.analytic(one) is False and one.overloaded
+    doc = plan_document(Plan(None, [one], [one.config]), axes, 20.0, slo, "mmc")
+    assert doc["candidates"][0]["analytic_overloaded"] is True
+    console = Console(record=True, width=160)
+    print_plan(doc, console)
+    assert "overloaded" in console.export_text()
+
+
+def test_plan_announces_its_cost_and_refuses_one_over_the_budget(tmp_path: Path) -> None:
+    spec = tmp_path / "mmc.yaml"
+    spec.write_text(MMC)
+    runner = CliRunner()
+    args = ["plan", str(spec), "--rate", "20/s", "--slo", "mean<120ms",
+            "--vary", "components.s.workers=1..12", "--jobs", "1"]
+    # 5 replications of 10⁶ s at 20/s for each candidate: hours of events
+    long = runner.invoke(app, [*args, "--set", "simulation.duration=1000000s",
+                               "--set", "simulation.interval=10s"])
+    assert long.exit_code == 3, long.output
+    assert "refused" in long.output and "--force" in long.output
+    assert "simulating candidate" not in long.output  # nothing ran
+    short = runner.invoke(app, [*args, "--set", "simulation.duration=5s", "--budget", "1"])
+    assert "simulating the first 1 candidate(s) × 5 replications" in short.output
+    assert "simulating candidate 1 (of at most 1): components.s.workers=" in short.output
+    assert "replication(s)" in short.output  # the verdict line after it

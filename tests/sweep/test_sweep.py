@@ -149,3 +149,14 @@ def test_outputs_are_checked_and_a_long_sweep_is_refused_before_it_runs(tmp_path
                                "--jobs", "1", "--out", str(out)])
     assert long.exit_code == 3 and "refused" in long.output and "--force" in long.output
     assert not (out / "points").exists()  # nothing ran
+
+
+def test_the_report_can_go_inside_the_out_folder_it_creates(tmp_path: Path) -> None:
+    spec = tmp_path / "mm1.yaml"
+    spec.write_text(MM1)
+    out = tmp_path / "new" / "sw"
+    result = CliRunner().invoke(app, ["sweep", str(spec), "--vary", "workloads.0.rate=20/s,40/s",
+                                      "--set", "simulation.duration=2s", "--jobs", "1",
+                                      "--out", str(out), "--report", str(out / "sweep.html")])
+    assert result.exit_code == 0, result.output
+    assert {"sweep.csv", "sweep.json", "sweep.html"} <= {p.name for p in out.iterdir()}

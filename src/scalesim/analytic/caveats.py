@@ -201,6 +201,50 @@ def _changing(system: System) -> Iterator[Caveat]:
                      "compensations after a failed step are not in the estimate")
 
 
+def _round_trip_ms(system: System, *legs: AnyDistribution | None) -> float:
+    """Mean of a replica's legs in ms; an unset leg is one network hop (the spec's default)."""
+    hop = system.defaults.network.mean_s
+    return 1e3 * sum(hop if leg is None else leg.mean_s for leg in legs)
+
+
+def coordination(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    """Replication waits and leader-only serving: the formulas count each operation's own
+    work on every replica alike."""
+    for name, component in system.components.items():
+        replication = component.replication
+        replicas = component.replicas
+        if replication is not None:
+            writes = ", ".join(replication.writes)
+            wars = _round_trip_ms(system, replication.write, replication.ack)
+            if replication.mode == "quorum":
+                reads = _round_trip_ms(system, replication.read, replication.response)
+                n = replication.n or replicas
+                yield Caveat("replication", name, f"quorum: a write waits for the fastest "
+                             f"{replication.w} of {n} replicas' W + A (each {wars:.2g} ms on "
+                             f"average) and a read for the fastest {replication.r} R + S "
+                             f"({reads:.2g} ms); the estimate counts the operation's own work "
+                             "only, so its latency is optimistic")
+            else:
+                wait = "" if replication.mode == "async" else (
+                    f"each write ({writes}) waits for its commit ({replication.mode}: "
+                    f"followers' W + A, each {wars:.2g} ms on average), which the estimate "
+                    "leaves out (optimistic); ")
+                leader = "writes" + (" and reads" if replication.reads == "leader" else "")
+                yield Caveat("replication", name, f"{wait}the leader alone serves the "
+                             f"{leader}, which the estimate spreads over all {replicas} "
+                             "replicas, so the leader is busier than shown")
+        election = component.leader_election
+        if election is not None:
+            only = "the writes" if replication is not None else (
+                ", ".join(election.operations) if election.operations else "its operations")
+            spread = "" if replication is not None else (
+                f"only the leader serves {only}, which the estimate spreads over all "
+                f"{replicas} replicas (the leader is up to {replicas}× busier than shown); ")
+            yield Caveat("leader-election", name, f"{spread}while a new leader is elected "
+                         f"({election.type}) after the leader is lost, {only} fail "
+                         "unavailable, which the healthy estimate does not see")
+
+
 def losses(system: System, estimate: Estimate) -> Iterator[Caveat]:
     for name, component in estimate.components.items():
         state = component.state
@@ -213,7 +257,7 @@ def losses(system: System, estimate: Estimate) -> Iterator[Caveat]:
 
 
 RULES: tuple[Rule, ...] = (unstable, retries, timeouts, breakers, heavy_tails, closed_loops,
-                           dynamics, losses)
+                           dynamics, coordination, losses)
 
 
 def caveats(system: System, estimate: Estimate) -> list[Caveat]:

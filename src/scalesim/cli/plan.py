@@ -13,9 +13,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from scalesim.cli.options import Dask, Jobs, MaxReplications, parse_slo
+from scalesim.cli.options import Dask, Jobs, parse_slo
 from scalesim.cli.run import (
     EXIT_BAD_INPUT,
+    Force,
     Overrides,
     SpecFile,
     err,
@@ -24,11 +25,15 @@ from scalesim.cli.run import (
     shown,
     stdout_console,
 )
-from scalesim.cli.sweep import Vary, parse_axes
+from scalesim.cli.sweep import Vary, batch_cost, parse_axes, refuse_over_budget
 from scalesim.spec import SpecError, System, load_spec
 from scalesim.spec.units import parse_rate
 from scalesim.sweep.executor import ClusterError, executing
-from scalesim.sweep.plan import Planner, plan_document, rate_overrides
+from scalesim.sweep.plan import Candidate, Loader, Planner, plan_document, rate_overrides
+
+MaxReplications = Annotated[int, typer.Option(
+    "--max-replications", min=2, help="Replications a candidate gets at most while its 95 % "
+    "CIs straddle a target; then the mean decides and the verdict is marked marginal.")]
 
 Costs = Annotated[list[str] | None, typer.Option(
     "--cost", metavar="NAME=PRICE", help="Price per hour of one replica of a component "
@@ -50,7 +55,7 @@ def _prices(texts: Sequence[str]) -> dict[str, float]:
     return prices
 
 
-def _loader(file: Path, base: list[str]) -> Any:
+def _loader(file: Path, base: list[str]) -> Loader:
     def load(overrides: Sequence[str]) -> System:
         try:
             return load_spec(file, [*base, *overrides])
@@ -76,7 +81,8 @@ def print_plan(doc: dict[str, Any], console: Console) -> None:
     for name in ("cost/h", "estimate", "simulated (95 % CI)", "reps", "verdict"):
         table.add_column(name, justify="right" if name in ("cost/h", "reps") else "left")
     for c in doc["candidates"]:
-        estimate = ", ".join(f"{k} {_ms(v)}" for k, v in c["analytic"].items())
+        estimate = "overloaded" if c["analytic_overloaded"] else \
+            ", ".join(f"{k} {_ms(v)}" for k, v in c["analytic"].items())
         simulated = c.get("simulated")
         if simulated is None:
             evidence, reps, verdict = "—", "", "estimate " + ("met" if c["analytic_met"]
@@ -103,6 +109,22 @@ def print_plan(doc: dict[str, Any], console: Console) -> None:
                       f"{doc['simulated_candidates']} simulated).")
 
 
+def announce(planner: Planner, load: Loader, replications: int, most: int, workers: int,
+             force: bool) -> None:
+    """Say what the plan will simulate first and what it costs, or refuse it (exit 3) when
+    that alone is over the run budget."""
+    opening = planner.opening()
+    systems = [load([*(f"{p}={v}" for p, v in c.values.items()),
+                     f"simulation.replications={replications}"]) for c in opening]
+    cost = batch_cost(systems, workers)
+    what = f"simulating the first {len(opening)} candidate(s) × {replications} replications"
+    if not force:
+        refuse_over_budget(what, cost, "Use a shorter simulation.duration, fewer --replications "
+                           "or a narrower --vary")
+    err.print(f"[dim]{what}: {cost.describe()} (up to {planner.budget} candidates × {most} "
+              "replications where the confidence intervals need them)[/dim]", highlight=False)
+
+
 def plan_command(
     file: SpecFile,
     rate: Annotated[str, typer.Option("--rate", help="The total load to plan for, e.g. "
@@ -124,6 +146,7 @@ def plan_command(
     jobs: Jobs = None,
     dask: Dask = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    force: Force = False,
 ) -> None:
     """Find the cheapest configuration of the varied fields (replicas, workers…) that meets
     the SLO at the given load: estimated first, confirmed by simulation."""
@@ -141,15 +164,29 @@ def plan_command(
     load = _loader(file, [*(overrides or []), *scaled])
     load([])  # the base at the planned load must be valid
     chosen_seed = system.simulation.seed if seed is None else seed
-    def progress(what: str) -> None:
-        if not as_json and err.is_terminal:
-            err.print(f"[dim]simulating {what}[/dim]", highlight=False)
+    most = max(replications, max_replications)
+    simulated = 0
+
+    def progress(candidate: Candidate) -> None:
+        nonlocal simulated
+        values = ", ".join(f"{p}={v}" for p, v in candidate.values.items())
+        verdict = candidate.verdict
+        if verdict is None:
+            simulated += 1
+            err.print(f"[dim]simulating candidate {simulated} (of at most {budget}): "
+                      f"{values}[/dim]", highlight=False)
+        else:
+            outcome = verdict.stopped or ("met" if verdict.met else "missed") + (
+                "" if verdict.decided else " (marginal)")
+            err.print(f"[dim]  {values}: {outcome} after {verdict.replications} "
+                      "replication(s)[/dim]", highlight=False)
 
     try:
         with executing(jobs, dask) as executor:
             planner = Planner(load, axes, target, _prices(costs or []), chosen_seed, executor,
-                              replications, max(replications, max_replications), budget,
-                              progress)
+                              replications, most, budget, progress)
+            announce(planner, load, replications, most, min(executor.workers, replications),
+                     force)
             found = planner.run()
     except ClusterError as error:
         err.print(f"[red]error[/red]: {shown(error)}", highlight=False)

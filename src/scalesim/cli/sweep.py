@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -62,23 +63,39 @@ def check_out_folder(directory: Path) -> None:
         raise OutputError(f"--out {directory}: points exists and is not a folder")
 
 
-def refuse_long_sweep(systems: list[System], workers: int) -> None:
-    """Exit 3 when the points left to simulate would take longer than the run budget on
-    `workers` workers (see `refuse_runaway`; a point that runs away stops at its own
-    safety limits)."""
+@dataclass(frozen=True)
+class BatchCost:
+    """What simulating several specs is estimated to take (see `refuse_runaway`)."""
+
+    events: float
+    speed: float  # events per second on one worker
+    workers: int
+
+    @property
+    def wall_s(self) -> float:
+        return self.events / self.speed / self.workers
+
+    def describe(self) -> str:
+        return (f"{self.events:.3g} events, about {human(self.wall_s)} at ~{self.speed:.2g} "
+                f"events/s on {self.workers} worker(s)")
+
+
+def batch_cost(systems: list[System], workers: int) -> BatchCost:
     from scalesim.analytic.runtime import run_cost
     from scalesim.sim.speed import events_per_s
 
-    events = sum(run_cost(system).events for system in systems)
-    speed = events_per_s()
-    wall = events / speed / workers
-    if wall <= BUDGET_S:
+    return BatchCost(sum(run_cost(system).events for system in systems), events_per_s(),
+                     workers)
+
+
+def refuse_over_budget(what: str, cost: BatchCost, remedy: str) -> None:
+    """Exit 3 when `cost` is over the run budget, saying `what` (e.g. "simulating 4 points")
+    costs and how to get under it (a run that runs away stops at its own safety limits)."""
+    if cost.wall_s <= BUDGET_S:
         return
-    err.print(f"[red]refused[/red]: the {len(systems)} point(s) to simulate are estimated at "
-              f"{events:.3g} events, about {human(wall)} at ~{speed:.2g} events/s on "
-              f"{workers} worker(s), over the {human(BUDGET_S)} budget. Use fewer points or "
-              "replications or a shorter simulation.duration, or pass --force to run it "
-              "anyway.", highlight=False)
+    err.print(f"[red]refused[/red]: {what} is estimated at {cost.describe()}, over the "
+              f"{human(BUDGET_S)} budget. {remedy}, or pass --force to run it anyway.",
+              highlight=False)
     raise typer.Exit(EXIT_SAFETY_STOP)
 
 
@@ -196,10 +213,13 @@ def sweep_command(
     system = load_or_exit(file, base)
     runs = point_runs(file, base, grid(axes))
     try:  # before the run, which may be long
-        if out_dir is not None:
+        if out_dir is not None:  # created now, so that --report can go inside it
             check_out_folder(out_dir)
+            out_dir.mkdir(parents=True, exist_ok=True)
         if report is not None:
             check_file(report)
+    except OSError as error:
+        exit_bad_output(OutputError(f"--out {out_dir}: {error.strerror or error}"))
     except OutputError as error:
         exit_bad_output(error)
     chosen_seed = system.simulation.seed if seed is None else seed
@@ -209,7 +229,10 @@ def sweep_command(
     try:
         with executing(jobs, dask, tasks) as executor:
             if not force:
-                refuse_long_sweep(todo, executor.workers)
+                refuse_over_budget(f"simulating the {len(todo)} point(s) left",
+                                   batch_cost(todo, executor.workers),
+                                   "Use fewer points or replications or a shorter "
+                                   "simulation.duration")
             with SweepProgress(not quiet and err.is_terminal, len(runs)) as progress:
                 results = run_points(runs, chosen_seed, executor, cache, progress)
     except ClusterError as error:

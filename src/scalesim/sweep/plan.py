@@ -37,6 +37,7 @@ from scalesim.sweep.tasks import InOrder, Replication, Stopped, run_task
 
 Config = tuple[int, ...]  # an index into each axis' values
 Loader = Callable[[Sequence[str]], System]  # overrides -> validated system
+Progress = Callable[["Candidate"], None]  # told before a simulation and after its verdict
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Candidate:
     cost: float
     analytic_met: bool | None = None
     analytic: dict[str, float] = field(default_factory=dict)  # metric -> estimate
+    overloaded: bool = False  # the estimate sees a component past saturation
     verdict: Verdict | None = None
 
 
@@ -93,7 +95,7 @@ def slo_metrics(slo: Slo) -> dict[str, float]:
 class Planner:
     def __init__(self, load: Loader, axes: Sequence[Axis], slo: Slo, prices: Mapping[str, float],
                  seed: int, executor: Executor, least: int = 5, most: int = 40,
-                 budget: int = 16, progress: Callable[[str], None] | None = None) -> None:
+                 budget: int = 16, progress: Progress | None = None) -> None:
         self.load = load
         self.axes = axes
         self.slo = slo
@@ -136,7 +138,8 @@ class Planner:
             checks = estimate.slo_checks(self.slo)
             candidate.analytic = {name: value * (1.0 if name == "error_rate" else 1e3)
                                   for name, _, value, _ in checks}
-            candidate.analytic_met = not saturated(estimate) and all(m for *_, m in checks)
+            candidate.overloaded = saturated(estimate)
+            candidate.analytic_met = not candidate.overloaded and all(m for *_, m in checks)
         return candidate.analytic_met
 
     def frontier(self) -> list[Config]:
@@ -205,6 +208,19 @@ class Planner:
                 out.append((*config[:axis], moved, *config[axis + 1:]))
         return out
 
+    def _opening(self, frontier: list[Config]) -> list[Config]:
+        """Where confirmation starts: the frontier and the points one step below it, or the
+        largest point when the estimate sees none that meets the SLO."""
+        if not frontier:
+            return [tuple(len(a.values) - 1 for a in self.axes)]
+        return [c for config in frontier for c in (config, *self._neighbours(config, -1))]
+
+    def opening(self) -> list[Candidate]:
+        """The candidates simulated first, cheapest first, at most `budget`: the least a
+        plan simulates (more follow where the estimate was wrong)."""
+        configs = dict.fromkeys(self._opening(self.frontier()))
+        return sorted((self.candidate(c) for c in configs), key=self._order)[:self.budget]
+
     def run(self) -> Plan:
         frontier = self.frontier()
         queue: list[tuple[tuple[float, int], Config]] = []
@@ -214,12 +230,8 @@ class Planner:
             if candidate.verdict is None and not self._implied(config):
                 heapq.heappush(queue, (self._order(candidate), config))
 
-        for config in frontier:
+        for config in self._opening(frontier):
             push(config)
-            for below in self._neighbours(config, -1):
-                push(below)
-        if not frontier:  # the estimate sees no feasible point: try the largest one
-            push(tuple(len(a.values) - 1 for a in self.axes))
         best: Candidate | None = None
         simulated = 0
         while queue and simulated < self.budget:
@@ -230,8 +242,10 @@ class Planner:
             if best is not None and order >= self._order(best):
                 break
             if self.progress is not None:
-                self.progress(", ".join(f"{p}={v}" for p, v in candidate.values.items()))
+                self.progress(candidate)
             candidate.verdict = self.simulate(candidate)
+            if self.progress is not None:
+                self.progress(candidate)
             simulated += 1
             if candidate.verdict.met:
                 best = candidate
@@ -261,6 +275,7 @@ def plan_document(plan: Plan, axes: Sequence[Axis], rate: float, slo: Slo,
     def entry(c: Candidate) -> dict[str, Any]:
         out: dict[str, Any] = {"values": c.values, "cost_per_hour": round(c.cost, 6),
                                "analytic_met": c.analytic_met,
+                               "analytic_overloaded": c.overloaded,
                                "analytic": {k: round(v, 6) for k, v in c.analytic.items()
                                             if math.isfinite(v)}}
         if c.verdict is not None:
