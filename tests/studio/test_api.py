@@ -160,7 +160,19 @@ def test_same_spec_and_seed_give_the_same_result(client: TestClient, breaker_spe
 def test_unknown_ids_are_404(client: TestClient, method: str, route: str) -> None:
     response = client.request(method, route)
     assert response.status_code == 404
-    assert "error" in response.json() or "detail" in response.json()
+    assert set(response.json()) == {"error"}  # docs/studio.md: every error is {"error": ...}
+
+
+def test_unknown_routes_and_methods_are_json_errors(client: TestClient) -> None:
+    """The router's own 404 and 405 (Starlette's HTTPException) have the studio's shape."""
+    missing = client.get("/api/nonexist")
+    assert missing.status_code == 404
+    assert missing.json() == {"error": "Not Found: GET /api/nonexist"}
+    wrong = client.put("/api/runs/nope")
+    assert wrong.status_code == 405
+    assert wrong.json() == {"error": "Method Not Allowed: PUT /api/runs/nope (it takes DELETE, "
+                            "GET)"}
+    assert wrong.headers["allow"] == "DELETE, GET"
 
 
 def test_generate_zip_and_preview(client: TestClient, breaker_spec: str) -> None:

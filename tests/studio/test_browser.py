@@ -164,6 +164,8 @@ def test_studio_flow_in_chromium(server: str) -> None:
         page.click("a[data-page=compare]")
         expect(page.get_by_test_id("deltas")).to_be_visible()
         expect(page.locator(".deltas tbody tr").first).to_be_visible()
+        expect(page.get_by_test_id("seed-hint")).to_contain_text(
+            "different seeds (1 and 2): differences include sampling noise")
         shot(page, "5-compare", full=True)
 
         # Generate: preview, then the zip.
@@ -208,3 +210,36 @@ def test_studio_flow_in_chromium(server: str) -> None:
         browser.close()
     assert errors == []
     assert outside == [], "the studio works offline: no request leaves the server"
+
+
+@pytest.mark.slow
+def test_canary_replay_in_chromium(server: str) -> None:
+    """The canary template replayed: both versions' replica sets with their traffic shares and
+    the rollout's weight at a time, then its abort (templates.md: aborted at 80 s)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    expect = sync_api.expect
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.set_default_timeout(20_000)
+        page.goto(server)
+        page.locator("[data-template=canary]").get_by_role("button",
+                                                          name="Open in designer").click()
+        expect(page.get_by_test_id("status")).to_have_text(re.compile(r"^valid"))
+        page.click("a[data-page=simulate]")
+        page.get_by_test_id("run").click()
+        expect(page.get_by_test_id("run-status")).to_have_text("done", timeout=60_000)
+        api = page.locator(".replay-canvas .react-flow__node[data-id=api]")
+        slider = page.get_by_test_id("replay-slider")
+        slider.fill("70")
+        expect(api).to_contain_text("base 10/10 ready · 90% of traffic")
+        expect(api).to_contain_text("v2 1/1 ready · 10% of traffic")
+        expect(api).to_contain_text("canary → v2: weight 10%")
+        expect(page.locator(".chart figcaption", has_text="Replicas ready")).to_be_visible()
+        shot(page, "9-canary-replay")
+        slider.fill("85")
+        expect(api).to_contain_text("canary → v2 aborted at 80 s")
+        expect(api.locator(".node-alert")).to_contain_text("rollout aborted")
+        browser.close()

@@ -1,8 +1,8 @@
 // Playing a run back on the canvas from its time series. Each kind of series is a channel:
-// the table it reads (result.timeseries.NAME), the column that names a canvas element, and
-// how a row decorates that element. Tables added to results later (replica counts of the
-// autoscaler, rollout weights, queue lag) get a generic channel until one is written for
-// them here; charts are built from whatever tables a result has.
+// the table it reads (result.timeseries.NAME), the columns that name a row, the canvas element
+// a row belongs to, and how the row decorates it. Tables added to results later get a generic
+// channel until one is written for them here; charts are built from whatever tables a result
+// has. What has no element of its own (the cluster's nodes) goes into the replay's notes.
 import type { Result } from "../api";
 import type { EdgeOverlay, NodeOverlay, Overlay } from "../components/Canvas";
 import type { Graph } from "./graph";
@@ -34,16 +34,29 @@ export function timeline(result: Result): Timeline {
   return { end: sorted[sorted.length - 1] ?? result.simulated_s ?? 0, step, measuredFrom, times: sorted };
 }
 
-/** The rows of the interval that contains `t` (rows are stamped with their interval's end). */
-export function rowsAt(table: Table, t: number, step: number): Map<string, Row> {
+/** The columns that name a row of a table: a replica set is a component and a version; the
+ * cluster's `nodes` table has one row per interval and no name. Others: the second column. */
+const KEYS: Record<string, string[]> = { replicas: ["component", "version"], nodes: [] };
+
+export function keyColumns(name: string, table: Table): string[] {
+  return KEYS[name] ?? [table.columns[1]];
+}
+
+/** The rows at `t` by their name (the key columns' values joined with a space). A table of
+ * interval means gives the interval that contains `t` (rows are stamped with their interval's
+ * end); a `sampled` table (counts taken at each interval's end) gives the last sample at or
+ * before `t`, so a replay never shows a replica before it was there. */
+export function rowsAt(table: Table, t: number, step: number, keys: string[] = [table.columns[1]],
+  sampled = false): Map<string, Row> {
   const out = new Map<string, Row>();
-  const keyColumn = table.columns[1];
+  let last = -Infinity;
+  if (sampled) for (const raw of table.rows) if (Number(raw[0]) <= t + 1e-9) last = Math.max(last, Number(raw[0]));
   for (const raw of table.rows) {
     const end = Number(raw[0]);
-    if (end - step < t + 1e-9 && t <= end + 1e-9) {
+    if (sampled ? end === last : end - step < t + 1e-9 && t <= end + 1e-9) {
       const row: Row = {};
       table.columns.forEach((c, i) => { row[c] = raw[i]; });
-      out.set(String(row[keyColumn]), row);
+      out.set(keys.map((k) => String(row[k])).join(" "), row);
     }
   }
   return out;
@@ -60,16 +73,53 @@ export function heat(value: number, good: number, bad: number): string {
 const pct = (v: number): string => `${(v * 100).toFixed(v < 0.1 ? 1 : 0)}%`;
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
+/** What a row is drawn with besides itself: the time, the whole result (rollouts), the
+ * table's other rows at that time, and what nodes are coloured by. */
+export interface At { t: number; result: Result; rows: Map<string, Row>; colourBy: ColourBy }
+
 export interface Channel {
   table: string;
   target: "node" | "edge";
-  apply: (row: Row, node: NodeOverlay | EdgeOverlay, colourBy: ColourBy) => void;
+  /** Counts sampled at each interval's end rather than interval means (see rowsAt). */
+  sampled?: boolean;
+  /** The node id, or the call key ('caller.op->callee.op'), a row belongs to. */
+  element?: (row: Row) => string;
+  apply: (row: Row, overlay: NodeOverlay | EdgeOverlay, at: At) => void;
 }
+
+interface RolloutResult { component: string; to: string; strategy: string; started_s: number | null;
+  outcome: string; ended_s: number | null; reason: string | null; steps: { t_s: number; weight: number }[] }
+
+const rollouts = (result: Result): RolloutResult[] => (result.rollouts ?? []) as RolloutResult[];
+
+/** A component's rollout that has started by `t` (a component has at most one). */
+function rolloutAt(result: Result, component: string, t: number): RolloutResult | undefined {
+  return rollouts(result).find((r) => r.component === component && r.steps.length > 0 && r.steps[0].t_s <= t + 1e-9);
+}
+
+/** The new version's share of traffic at `t`, percent: the rollout's last weight at or before
+ * `t` (results.md: the set weight, a replica share without traffic routing). */
+export function rolloutWeight(rollout: RolloutResult, t: number): number {
+  let weight = 0;
+  for (const step of rollout.steps) if (step.t_s <= t + 1e-9) weight = step.weight;
+  return weight;
+}
+
+/** A version's share of its component's traffic at `t`, percent. A rollout moves traffic from
+ * the component's own version (`base`) to `to`; any other version takes none. */
+export function trafficShare(result: Result, component: string, version: string, t: number): number {
+  const rollout = rolloutAt(result, component, t);
+  if (!rollout) return version === "base" ? 100 : 0;
+  const weight = rolloutWeight(rollout, t);
+  return version === rollout.to ? weight : version === "base" ? 100 - weight : 0;
+}
+
+const seconds = (v: number): string => (v < 1 ? `${(v * 1000).toFixed(0)} ms` : `${v.toFixed(1)} s`);
 
 export const CHANNELS: Channel[] = [
   {
     table: "components", target: "node",
-    apply: (row, overlay, colourBy) => {
+    apply: (row, overlay, { colourBy }) => {
       const o = overlay as NodeOverlay;
       const util = num(row.utilization);
       const through = num(row.throughput_rps) ?? 0;
@@ -93,6 +143,38 @@ export const CHANNELS: Channel[] = [
       else o.badges.push("breaker closed");
     },
   },
+  {
+    // One row per component and version: its replica set's counts, and with two versions
+    // the share of traffic each takes.
+    table: "replicas", target: "node", sampled: true,
+    element: (row) => String(row.component),
+    apply: (row, overlay, { t, result, rows }) => {
+      const component = String(row.component);
+      const version = String(row.version);
+      const versions = [...rows.values()].filter((r) => r.component === component).length;
+      const counts = [`${num(row.ready) ?? 0}/${num(row.desired) ?? 0} ready`];
+      for (const state of ["starting", "pending", "terminating"]) {
+        if ((num(row[state]) ?? 0) > 0) counts.push(`${row[state]} ${state}`);
+      }
+      const share = versions > 1 ? ` · ${trafficShare(result, component, version, t)}% of traffic` : "";
+      (overlay as NodeOverlay).lines.push(`${versions > 1 ? version : "replicas"} ${counts.join(" · ")}${share}`);
+    },
+  },
+  {
+    // One row per subscription ('queue->consumer.op'), drawn on the queue: its backlog and
+    // oldest message as sampled at the interval's end.
+    table: "queues", target: "node", sampled: true,
+    element: (row) => String(row.subscription).split("->")[0],
+    apply: (row, overlay, { rows }) => {
+      const o = overlay as NodeOverlay;
+      const [queue, consumer] = String(row.subscription).split("->");
+      const shared = [...rows.keys()].filter((k) => k.split("->")[0] === queue).length > 1;
+      const oldest = num(row.oldest_age_s);
+      o.lines.push(`${shared ? `→ ${consumer}: ` : ""}backlog ${num(row.backlog) ?? 0}${oldest !== null ? ` · oldest ${seconds(oldest)}` : ""}`);
+      const dead = num(row.dead_lettered_rps) ?? 0;
+      if (dead > 0) o.alert = `${dead.toFixed(dead < 10 ? 1 : 0)}/s dead-lettered`;
+    },
+  },
 ];
 
 /** Any other table: its first two numbers on the element its key column names. */
@@ -104,6 +186,27 @@ function generic(table: string): Channel {
       if (shown.length) (overlay as NodeOverlay).lines.push(shown.map(([c, v]) => `${c} ${Number(v).toFixed(2)}`).join(" · "));
     },
   };
+}
+
+/** The rollout line of a component at `t`: its weight while it runs, then how it ended. */
+function rolloutLine(rollout: RolloutResult, t: number): { line: string; alert?: string } {
+  const name = `${rollout.strategy.replace("_", "-")} → ${rollout.to}`;
+  if (rollout.ended_s !== null && t >= rollout.ended_s - 1e-9 && rollout.outcome !== "in_progress") {
+    return rollout.outcome === "aborted"
+      ? { line: `${name} aborted at ${rollout.ended_s} s`, alert: `rollout aborted${rollout.reason ? `: ${rollout.reason}` : ""}` }
+      : { line: `${name} ${rollout.outcome} at ${rollout.ended_s} s` };
+  }
+  return { line: `${name}: weight ${rolloutWeight(rollout, t)}%` };
+}
+
+/** What has no element on the canvas, at `t`: the cluster's nodes. */
+export function notesAt(result: Result, t: number): string[] {
+  const table = tables(result).nodes;
+  if (!table) return [];
+  const row = [...rowsAt(table, t, timeline(result).step, [], true).values()][0];
+  if (!row) return [];
+  const pending = num(row.pending) ?? 0;
+  return [`cluster: ${row.nodes} nodes${pending > 0 ? ` · ${pending} pods pending` : ""}`];
 }
 
 /** Which edge a call key ('checkout.pay->payments.charge') or caller/callee pair is. */
@@ -141,16 +244,26 @@ export function overlayAt(result: Result, graph: Graph, t: number, colourBy: Col
   const edges: Record<string, EdgeOverlay> = {};
   const byTransitions = breakerAt(result, graph, t, edges);
   for (const [name, table] of Object.entries(tables(result))) {
-    if (name === "workloads") continue;
+    if (name === "workloads" || name === "nodes") continue;
     const channel = CHANNELS.find((c) => c.table === name) ?? generic(name);
-    for (const [key, row] of rowsAt(table, t, line.step)) {
+    const rows = rowsAt(table, t, line.step, keyColumns(name, table), channel.sampled);
+    for (const [key, row] of rows) {
+      const element = channel.element?.(row) ?? key;
+      const at: At = { t, result, rows, colourBy };
       if (channel.target === "node") {
-        if (graph.nodes.some((n) => n.id === key)) channel.apply(row, (nodes[key] ??= { lines: [] }), colourBy);
+        if (graph.nodes.some((n) => n.id === element)) channel.apply(row, (nodes[element] ??= { lines: [] }), at);
       } else {
-        const id = edgeFor(graph, key);
-        if (id && !byTransitions.has(id)) channel.apply(row, (edges[id] ??= { badges: [] }), colourBy);
+        const id = edgeFor(graph, element);
+        if (id && !byTransitions.has(id)) channel.apply(row, (edges[id] ??= { badges: [] }), at);
       }
     }
+  }
+  for (const rollout of rollouts(result)) {
+    if (!graph.nodes.some((n) => n.id === rollout.component) || !rolloutAt(result, rollout.component, t)) continue;
+    const o = (nodes[rollout.component] ??= { lines: [] });
+    const { line: text, alert } = rolloutLine(rollout, t);
+    o.lines.push(text);
+    if (alert) o.alert = alert;
   }
   const workloads = tables(result).workloads;
   if (workloads) {
@@ -195,17 +308,17 @@ export function overlayAt(result: Result, graph: Graph, t: number, colourBy: Col
   return { nodes, edges };
 }
 
-/** Chart series of one table column: one line per key (workload, component, call). */
-export function seriesOf(table: Table, column: string): { x: number[]; lines: { label: string; values: (number | null)[] }[] } {
+/** Chart series of one table column: one line per key (workload, component and version,
+ * call, subscription). */
+export function seriesOf(table: Table, column: string, keys: string[] = [table.columns[1]]): { x: number[]; lines: { label: string; values: (number | null)[] }[] } {
   const t = table.columns.indexOf("t_s");
-  const key = table.columns[1];
-  const k = table.columns.indexOf(key);
+  const k = keys.map((key) => table.columns.indexOf(key));
   const c = table.columns.indexOf(column);
   const x = [...new Set(table.rows.map((r) => Number(r[t])))].sort((a, b) => a - b);
   const index = new Map(x.map((v, i) => [v, i]));
   const lines = new Map<string, (number | null)[]>();
   for (const row of table.rows) {
-    const name = String(row[k]);
+    const name = k.map((i) => String(row[i])).join(" ") || column;
     if (!lines.has(name)) lines.set(name, new Array(x.length).fill(null));
     lines.get(name)![index.get(Number(row[t]))!] = num(row[c]);
   }

@@ -2,6 +2,7 @@
 // streams, so a difference comes from the change): deltas coloured better or worse.
 import { useEffect, useState } from "react";
 import { api, type Delta, type RunBrief, type RunState } from "../api";
+import { seedHint } from "../model/compare";
 import { Summary } from "./Simulate";
 
 const show = (v: number | null | undefined): string =>
@@ -37,6 +38,8 @@ export function ComparePage() {
       </div>
       {runs.length < 2 && <p className="hint">Run at least two simulations (two designs, or one design before and after a change, with the same seed) to compare them.</p>}
       {error && <p className="bad">{error}</p>}
+      {both && seedHint(both[0].result, both[1].result) && (
+        <p className="hint seed-hint" data-testid="seed-hint">{seedHint(both[0].result, both[1].result)}</p>)}
       {both && (
         <div className="side-by-side">
           <div><h3>A: {both[0].system}</h3>{both[0].result && <Summary result={both[0].result} />}</div>

@@ -6,7 +6,7 @@ import { api, ApiError, type Result, type RunState } from "../api";
 import { Canvas } from "../components/Canvas";
 import { Chart, type Band } from "../components/Chart";
 import { Waterfall } from "../components/Waterfall";
-import { overlayAt, seriesOf, tables, timeline, type ColourBy } from "../model/replay";
+import { keyColumns, notesAt, overlayAt, seriesOf, tables, timeline, type ColourBy } from "../model/replay";
 import { useDesign } from "../store";
 
 const KNOWN_CHARTS: { table: string; column: string; title: string; unit: string }[] = [
@@ -98,6 +98,7 @@ function Results({ result, graph, layout }: { result: Result; graph: ReturnType<
     return () => clearInterval(timer);
   }, [playing, line]);
   const overlay = useMemo(() => overlayAt(result, graph, t, colourBy), [result, graph, t, colourBy]);
+  const notes = useMemo(() => notesAt(result, t), [result, t]);
   const bands: Band[] = useMemo(() => [
     ...(line.measuredFrom > 0 ? [{ from: 0, to: line.measuredFrom, label: "warm-up", colour: "rgba(120,120,120,0.12)" }] : []),
     ...((result.faults ?? []) as Result[]).map((f) => ({ from: f.start_s, to: f.end_s ?? line.end, label: `fault ${f.target}`, colour: "rgba(209,73,91,0.10)" })),
@@ -107,8 +108,8 @@ function Results({ result, graph, layout }: { result: Result; graph: ReturnType<
     const known = KNOWN_CHARTS.filter((c) => all[c.table]?.rows.length);
     const extra = Object.entries(all)
       .filter(([name, table]) => table.rows.length && !KNOWN_CHARTS.some((c) => c.table === name))
-      .flatMap(([name, table]) => table.columns.slice(2).map((column) => ({ table: name, column, title: `${name}: ${column}`, unit: column.split("_").pop() ?? "" })));
-    return [...known, ...extra].map((c) => ({ ...c, ...seriesOf(all[c.table], c.column) }));
+      .flatMap(([name, table]) => table.columns.filter((c) => c !== "t_s" && !keyColumns(name, table).includes(c)).map((column) => ({ table: name, column, title: `${name}: ${column}`, unit: column.split("_").pop() ?? "" })));
+    return [...known, ...extra].map((c) => ({ ...c, ...seriesOf(all[c.table], c.column, keyColumns(c.table, all[c.table])) }));
   }, [result]);
   return (
     <div className="results">
@@ -123,6 +124,7 @@ function Results({ result, graph, layout }: { result: Result; graph: ReturnType<
         <input type="range" min={0} max={line.end} step={line.step / 4} value={t} aria-label="replay time"
           onChange={(e) => { setPlaying(false); setT(Number(e.target.value)); }} data-testid="replay-slider" />
         <span className="replay-time" data-testid="replay-time">t = {t.toFixed(1)} s{t < line.measuredFrom ? " (warm-up)" : ""}</span>
+        {notes.map((note) => <span key={note} className="replay-note" data-testid="replay-note">{note}</span>)}
         <select value={colourBy} onChange={(e) => setColourBy(e.target.value as ColourBy)} aria-label="colour nodes by">
           <option value="utilization">colour by utilization</option>
           <option value="errors">colour by refusals</option>

@@ -6,12 +6,15 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.routing import compile_path
 
 from scalesim import __version__
 from scalesim.studio.config import MAX_BODY_BYTES, StudioConfig
@@ -66,10 +69,23 @@ def _errors(app: FastAPI) -> None:
     async def spec_rejected(_: Request, error: SpecRejected) -> JSONResponse:
         return JSONResponse({"error": error.detail, "errors": error.issues}, status_code=400)
 
+    # Starlette's HTTPException: the routes' own (FastAPI's subclasses it) and the router's
+    # 404 for an unknown path and 405 for a method a path does not take.
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, error: HTTPException) -> JSONResponse:
-        return JSONResponse({"error": str(error.detail)}, status_code=error.status_code,
-                            headers=error.headers)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        message = str(error.detail)
+        headers = dict(error.headers or {})
+        if message == HTTPStatus(error.status_code).phrase:  # the router's: say what was asked
+            message = f"{message}: {request.method} {request.url.path}"
+        allowed = _methods(app, request) if error.status_code == 405 else []
+        if allowed:
+            # Starlette's Allow names one route's methods at most; a path served by several
+            # routes (GET and DELETE /api/runs/{id}) takes all of theirs.
+            headers = {k: v for k, v in headers.items() if k.lower() != "allow"}
+            headers["Allow"] = ", ".join(allowed)
+            message += f" (it takes {headers['Allow']})"
+        return JSONResponse({"error": message}, status_code=error.status_code,
+                            headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -82,6 +98,15 @@ def _errors(app: FastAPI) -> None:
         log.exception("%s %s failed", request.method, request.url.path)
         return JSONResponse({"error": "internal error: the server could not answer; "
                              "details are in its log"}, status_code=500)
+
+
+def _methods(app: FastAPI, request: Request) -> list[str]:
+    """The methods the API takes at the request's path, from its OpenAPI description."""
+    found: set[str] = set()
+    for template, operations in app.openapi()["paths"].items():
+        if compile_path(template)[0].match(request.url.path):
+            found |= {method.upper() for method in operations}
+    return sorted(found)
 
 
 Next = Callable[[Request], Awaitable[Response]]

@@ -1,0 +1,96 @@
+// Replay of autoscaling, a canary and a queue: what the canvas shows at a time t comes from
+// real results (tests/results/*.json, checked against a fresh run by
+// tests/studio/test_replay_results.py) and matches the numbers in their tables.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { Result } from "../src/api";
+import { buildGraph } from "../src/model/graph";
+import { keyColumns, overlayAt, seriesOf, tables } from "../src/model/replay";
+import { parse } from "../src/model/yamlDoc";
+
+const RESULTS = join(__dirname, "results");
+const load = (name: string): { result: Result; graph: ReturnType<typeof buildGraph> } => ({
+  result: JSON.parse(readFileSync(join(RESULTS, `${name}.json`), "utf8")) as Result,
+  graph: buildGraph(parse(readFileSync(join(RESULTS, `${name}.yaml`), "utf8")).data),
+});
+const linesAt = (name: string, node: string, t: number): string[] => {
+  const { result, graph } = load(name);
+  return overlayAt(result, graph, t, "utilization").nodes[node]?.lines ?? [];
+};
+
+describe("replay of an autoscaled canary", () => {
+  it("shows no replica count before the first sample", () => {
+    expect(linesAt("canary", "api", 3).filter((l) => l.includes("ready"))).toEqual([]);
+  });
+
+  it("shows one replica set, and no rollout, before the rollout starts at 10 s", () => {
+    const lines = linesAt("canary", "api", 7);
+    expect(lines).toContain("replicas 4/4 ready");
+    expect(lines.some((l) => l.includes("→ v2"))).toBe(false);
+  });
+
+  it("shows both versions with their own counts and traffic shares", () => {
+    // Sampled at 10 s: the canary's first replica is starting; its weight is still 0.
+    expect(linesAt("canary", "api", 12)).toEqual(expect.arrayContaining([
+      "base 4/4 ready · 100% of traffic", "v2 0/1 ready · 1 starting · 0% of traffic", "canary → v2: weight 0%"]));
+    // At 30 s the HPA doubled the Rollout (4 → 8): the stable set and the canary (ceil 25 % of
+    // 8 = 2) both grow; the weight set at 15 s is 25 %.
+    expect(linesAt("canary", "api", 32)).toEqual(expect.arrayContaining([
+      "base 4/8 ready · 4 starting · 75% of traffic", "v2 1/2 ready · 1 starting · 25% of traffic",
+      "canary → v2: weight 25%"]));
+    // The second step (50 %) is reached at 50 s with 4 canary replicas.
+    expect(linesAt("canary", "api", 55)).toEqual(expect.arrayContaining([
+      "base 8/8 ready · 50% of traffic", "v2 4/4 ready · 50% of traffic", "canary → v2: weight 50%"]));
+  });
+
+  it("the weight changes exactly at the rollout's steps", () => {
+    expect(linesAt("canary", "api", 14.9)).toContain("canary → v2: weight 0%");
+    expect(linesAt("canary", "api", 15)).toContain("canary → v2: weight 25%");
+    expect(linesAt("canary", "api", 49.9)).toContain("canary → v2: weight 25%");
+    expect(linesAt("canary", "api", 50)).toContain("canary → v2: weight 50%");
+  });
+
+  it("charts one line per component and version", () => {
+    const { result } = load("canary");
+    const table = tables(result).replicas;
+    const series = seriesOf(table, "ready", keyColumns("replicas", table));
+    expect(series.lines.map((l) => l.label)).toEqual(["api base", "api v2"]);
+    const at = (label: string, x: number): number | null =>
+      series.lines.find((l) => l.label === label)!.values[series.x.indexOf(x)];
+    expect([at("api base", 30), at("api v2", 30), at("api base", 35), at("api v2", 50)]).toEqual([4, 1, 8, 4]);
+  });
+
+  it("says how a rollout ended once it has", () => {
+    const { result, graph } = load("canary");
+    const aborted = { ...result, rollouts: [{ ...result.rollouts[0], outcome: "aborted", ended_s: 40,
+      reason: "error_rate 9% > 2%", steps: [...result.rollouts[0].steps.slice(0, 2), { t_s: 40, weight: 0 }] }] };
+    const node = overlayAt(aborted, graph, 45, "utilization").nodes.api;
+    expect(node.lines).toContain("canary → v2 aborted at 40 s");
+    expect(node.lines).toContain("base 8/8 ready · 100% of traffic");
+    expect(node.alert).toBe("rollout aborted: error_rate 9% > 2%");
+  });
+});
+
+describe("replay of a queue", () => {
+  it("draws each subscription's backlog and oldest message on the queue", () => {
+    expect(linesAt("queue", "jobs", 3).some((l) => l.startsWith("backlog"))).toBe(false);
+    expect(linesAt("queue", "jobs", 7)).toContain("backlog 1 · oldest 7 ms");
+    // The burst (300/s against 4 × 1/20 ms = 200/s) from 10 s to 20 s fills the queue…
+    expect(linesAt("queue", "jobs", 17)).toContain("backlog 517 · oldest 1.6 s");
+    expect(linesAt("queue", "jobs", 20)).toContain("backlog 996 · oldest 3.2 s");
+    // …and the consumers drain it by 30 s.
+    expect(linesAt("queue", "jobs", 26)).toContain("backlog 441 · oldest 4.5 s");
+    expect(linesAt("queue", "jobs", 31)).toContain("backlog 3 · oldest 34 ms");
+  });
+
+  it("names the consumer when a queue has several subscriptions", () => {
+    const { result, graph } = load("queue");
+    const queues = tables(result).queues;
+    const twin = { ...queues, rows: queues.rows.flatMap((r) => [r, [r[0], "jobs->audit.record", ...r.slice(2)]]) };
+    const fanout = { ...result, timeseries: { ...result.timeseries, queues: twin } };
+    const lines = overlayAt(fanout, graph, 20, "utilization").nodes.jobs.lines;
+    expect(lines).toEqual(expect.arrayContaining(["→ worker.process: backlog 996 · oldest 3.2 s",
+      "→ audit.record: backlog 996 · oldest 3.2 s"]));
+  });
+});
