@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from scalesim.spec import SpecError, load_spec, load_spec_text
-from scalesim.spec.bounds import MAX_DEPTH, MAX_NODES, MAX_SPEC_BYTES
+from scalesim.spec.bounds import MAX_DEPTH, MAX_NODES, MAX_SPEC_BYTES, TooLarge, read_at_most
 
 BASE = """\
 scalesim: 1
@@ -78,6 +78,17 @@ def test_a_file_larger_than_the_bound_is_not_read(tmp_path: Path) -> None:
         load_spec(big)
     assert [i.message for i in caught.value.issues] == [
         f"larger than {MAX_SPEC_BYTES:,} bytes, the most a spec may have"]
+
+
+def test_a_bounded_read_takes_the_bound_and_refuses_one_byte_more(tmp_path: Path) -> None:
+    exact, over = tmp_path / "exact", tmp_path / "over"
+    exact.write_bytes(b"x" * 10)
+    over.write_bytes(b"x" * 11)
+    assert read_at_most(exact, 10) == b"x" * 10
+    with pytest.raises(TooLarge, match="larger than 10 bytes"):
+        read_at_most(over, 10)
+    with open("/dev/zero", "rb") as endless, pytest.raises(TooLarge):
+        read_at_most(endless, 10)
 
 
 def test_an_endless_device_is_refused_after_the_bound() -> None:
