@@ -114,3 +114,14 @@ def test_standard_input_is_read_up_to_the_cap(monkeypatch: pytest.MonkeyPatch) -
         sources.read_text("-")
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"#" * 1024**2)))
     assert len(sources.read_text("-")) == 1024**2
+
+
+def test_a_name_clash_is_reported_as_a_clash(runner: CliRunner, tmp_path: Path) -> None:
+    source = tmp_path / "compose.yaml"
+    source.write_text("services:\n  web_app: {image: acme/web}\n  Web-App: {image: acme/web}\n")
+    result = runner.invoke(app, ["import", "compose", str(source), "-o",
+                                 str(tmp_path / "s.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "renamed web_app -> web-app (not a valid spec name)" in result.stderr
+    assert "renamed Web-App -> Web-App-2 (same name as another once lower-cased)" in \
+        result.stderr
