@@ -51,13 +51,22 @@ def test_an_alias_bomb_is_refused_at_the_alias_that_passes_the_bound() -> None:
     text = alias_bomb()
     assert len(text) < 600
     found = issues(text)
-    assert found == [f"hostile.yaml:1:13: a spec may have at most {MAX_NODES:,} values once its "
-                     "aliases are expanded"]  # a0's list, which the aliases repeat
+    # a0 to a4 written out hold 74,732 values; a5's first alias (*a4, 66,430 more) crosses
+    assert text.splitlines()[5].index("*a4") + 1 == 10
+    assert found == [f"hostile.yaml:6:10: a spec may have at most {MAX_NODES:,} values once its "
+                     "aliases are expanded"]
 
 
-def test_a_self_referencing_alias_is_refused_as_too_deep() -> None:
+def test_a_self_referencing_alias_is_refused_as_too_deep_at_the_alias() -> None:
     assert issues("a: &a [*a]\n") == [
-        f"hostile.yaml:1:4: nested more than {MAX_DEPTH} levels deep once its aliases are "
+        f"hostile.yaml:1:8: nested more than {MAX_DEPTH} levels deep once its aliases are "
+        "expanded"]
+
+
+def test_a_bound_crossed_through_a_mapping_value_alias_points_at_that_alias() -> None:
+    many = "[" + ", ".join(["0"] * 60_000) + "]"
+    assert issues(f"big: &big {many}\nagain: *big\n") == [
+        f"hostile.yaml:2:8: a spec may have at most {MAX_NODES:,} values once its aliases are "
         "expanded"]
 
 
