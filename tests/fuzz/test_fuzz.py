@@ -1,8 +1,8 @@
 """Every spec ends in exit 0, 1, 2 or 3 with no traceback, whatever it holds (issue 19).
 
 Specs come from the JSON Schema and from mangled examples; each goes through validate,
-simulate (bounded: short, one replication, few events), estimate, lint, diagram, report and
-generate.
+simulate (bounded: short, one replication, few events), estimate, lint, diagram, report,
+generate, import (of what generate wrote) and calibrate (from the run's exported traces).
 The budget is fixed: FUZZ_EXAMPLES per test (SCALESIM_FUZZ_EXAMPLES overrides it, e.g. 2000
 for a long local hunt). In CI the examples are derandomized, so every run tries the same
 ones; elsewhere they are random and hypothesis keeps failures in its database (.hypothesis/,
@@ -54,6 +54,10 @@ def every_command(spec: Path, work: Path) -> None:
     _run("diagram", str(spec), "-o", str(work / "a.dot"))
     _run("diagram", str(spec), "-o", str(work / "a.mmd"))
     _run("generate", str(spec), "--target", "all", "-o", str(work / "deploy"))
+    for source in ("compose", "k8s"):  # what generate wrote, read back
+        if (work / "deploy" / source).is_dir():
+            _run("import", source, str(work / "deploy" / source), *(
+                ["-R"] if source == "k8s" else []), "-o", str(work / f"imported-{source}.yaml"))
     out = work / "run"
     simulated = _run("simulate", str(spec), "--out", str(out), "--quiet", *overrides)
     if simulated.exit_code in (0, 1):
@@ -62,6 +66,10 @@ def every_command(spec: Path, work: Path) -> None:
         _run("diagram", str(result), "-o", str(work / "b.mmd"), "--breakers")
         _run("compare", str(result), str(result), "--json")
         _run("export", str(result), "--metrics", "openmetrics", "-o", str(work / "m.txt"))
+        traces = work / "traces.json"
+        if _run("export", str(result), "--traces", "otlp", "-o", str(traces)).exit_code == 0:
+            _run("calibrate", str(spec), "--traces", str(traces), "-o",
+                 str(work / "calibrated.yaml"))
         json.loads(result.read_text())  # a result is plain JSON: no NaN or Infinity
 
 

@@ -167,13 +167,32 @@ def test_a_hostile_case_ends_with_its_exit_code_in_bounded_memory_and_time(
     assert "Traceback" not in done.stderr and time.monotonic() - started < WALL_S
 
 
+UNREADABLE = [
+    ("validate-dev-zero", ["validate", "/dev/zero"]),
+    ("hand-edited-result", ["diagram", "{result}", "-o", "{out}.dot"]),
+    ("import-compose-dev-zero", ["import", "compose", "/dev/zero", "-o", "{out}.yaml"]),
+    ("import-k8s-dev-zero", ["import", "k8s", "/dev/zero", "-o", "{out}.yaml"]),
+    ("import-k8s-stdin-dev-zero", ["import", "k8s", "-", "-o", "{out}.yaml"]),
+    ("calibrate-traces-dev-zero", ["calibrate", "{spec}", "--traces", "/dev/zero",
+                                   "-o", "{out}.yaml"]),
+    ("calibrate-load-test-dev-zero", ["calibrate", "{spec}", "--load-test", "/dev/zero",
+                                      "-o", "{out}.yaml"]),
+]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("target", ["/dev/zero", "{result}"], ids=["dev-zero", "hand-edited"])
-def test_unreadable_inputs_end_with_exit_2(tmp_path: Path, target: str) -> None:
-    result = tmp_path / "result.json"
-    result.write_text(HAND_EDITED)
-    command = [SCALESIM, "validate", "/dev/zero"] if target == "/dev/zero" else \
-        [SCALESIM, "diagram", str(result), "-o", str(tmp_path / "d.dot")]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=WALL_S,
-                          preexec_fn=_limit_memory, check=False)
-    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-3000:]
+@pytest.mark.parametrize("args", [c[1] for c in UNREADABLE], ids=[c[0] for c in UNREADABLE])
+def test_unreadable_inputs_end_with_exit_2_and_nothing_written(tmp_path: Path,
+                                                               args: list[str]) -> None:
+    (tmp_path / "result.json").write_text(HAND_EDITED)
+    (tmp_path / "spec.yaml").write_text(BASE)
+    places = {"{result}": tmp_path / "result.json", "{spec}": tmp_path / "spec.yaml",
+              "{out}": tmp_path / "out"}
+    command = [SCALESIM, *(str(places[a]) if a in places else
+                           a.replace("{out}", str(tmp_path / "out")) for a in args)]
+    with open("/dev/zero", "rb") as endless:
+        done = subprocess.run(command, capture_output=True, stdin=endless, timeout=WALL_S,
+                              preexec_fn=_limit_memory, check=False)
+    stderr = done.stderr.decode("utf-8", "replace")
+    assert done.returncode == 2 and "Traceback" not in stderr, stderr[-3000:]
+    assert not list(tmp_path.glob("out*")), "nothing is written"

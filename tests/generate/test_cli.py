@@ -74,8 +74,9 @@ def test_refuses_foreign_and_edited_files_unless_forced(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--target", "nope"], "Invalid value for '--target'"),
-    (["--namespace", "Bad_NS"], "namespace 'Bad_NS' cannot be a Kubernetes name"),
-    (["--k8s-version", "v1"], "give major.minor"),
+    (["--namespace", "Bad_NS"], "--namespace 'Bad_NS' cannot be a Kubernetes name"),
+    (["--k8s-version", "v1"], "--k8s-version 'v1': give major.minor"),
+    (["--image-registry", "Registry.local"], "--image-registry 'Registry.local': give"),
     (["--set", "components.api.replicas=0"], "components.api.replicas"),
 ])
 def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path, args: list[str],
@@ -85,6 +86,25 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path, args: list[str],
     assert result.exit_code == 2
     assert message in result.stderr
     assert not out.exists()
+
+
+def test_a_bad_option_is_named_as_the_option_not_as_the_spec(tmp_path: Path) -> None:
+    result = run(str(SMALL), "-o", str(tmp_path / "out"), "--image-registry", "A/B")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("--image-registry 'A/B': ") and str(SMALL) not in \
+        result.stderr
+
+
+def test_targets_repeated_are_each_generated(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run(str(SMALL), "-o", str(out), "--target", "k8s", "--target", "istio")
+    assert result.exit_code == 0, result.output
+    system = load_spec(SMALL)
+    expected = [file.path for target in (targets.Target.K8S, targets.Target.ISTIO)
+                for file in targets.render(system, target, GenerateOptions())]
+    assert sorted(json.loads((out / MANIFEST).read_text())["files"]) == \
+        sorted(set(expected))
+    assert {path.split("/")[0] for path in expected} == {"k8s", "istio", "README.md"}
 
 
 def test_spec_errors_are_file_line_col(tmp_path: Path) -> None:

@@ -21,8 +21,13 @@ import yaml
 from typer.testing import CliRunner
 
 from scalesim.cli import app
+from scalesim.importers import sources
+from scalesim.importers.calibrate import CalibrationError
 from scalesim.importers.calibrate.fit import fit, ks_p_value
+from scalesim.importers.calibrate.loadtest import read_rows
+from scalesim.importers.calibrate.spans import read_spans
 from scalesim.spec import load_spec
+from scalesim.spec.bounds import MAX_INPUT_MIB
 
 MS = 1_000_000  # nanoseconds
 EPOCH = 1_700_000_000 * 10**9
@@ -361,6 +366,8 @@ simulation: {duration: 20s, warmup: 1s}
     ("rate_rps,throughput_rps,mean_ms\n1,1,2\n4,4\n", "load.csv:3: mean_ms: missing"),
     ("rate_rps,throughput_rps,mean_ms\n1,-1,2\n4,4,2\n",
      "load.csv:2: throughput_rps: must be finite and >= 0"),
+    ("rate_rps,throughput_rps,mean_ms\n1,1,2\n" + "x" * 200_000 + "\n",
+     "load.csv:3: not CSV: field larger than field limit"),
 ])
 def test_bad_load_tests_are_refused(tmp_path: Path, content: str, message: str) -> None:
     (tmp_path / "spec.yaml").write_text(START)
@@ -391,6 +398,26 @@ def test_bad_traces_are_refused_with_the_place(tmp_path: Path, content: str,
     assert result.exit_code == 2 and message in result.stderr, result.stderr
     assert "Traceback" not in result.output
     assert not (tmp_path / "out.yaml").exists()
+
+
+@pytest.mark.parametrize("option", ["--traces", "--load-test"])
+def test_an_endless_input_is_refused_at_the_cap(tmp_path: Path, option: str) -> None:
+    (tmp_path / "spec.yaml").write_text(START)
+    result = CliRunner().invoke(app, ["calibrate", str(tmp_path / "spec.yaml"), "-o",
+                                      str(tmp_path / "out.yaml"), option, "/dev/zero"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (f"/dev/zero: larger than {MAX_INPUT_MIB} MiB, the most scalesim "
+                             "reads from one input file\n")
+    assert not (tmp_path / "out.yaml").exists()
+
+
+def test_each_reader_stops_at_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sources, "MAX_INPUT_MIB", 1)
+    big = tmp_path / "big"
+    big.write_text(" " * 1024**2 + "\n")
+    for read in (read_spans, read_rows):
+        with pytest.raises(CalibrationError, match="big: larger than 1 MiB"):
+            read(big)
 
 
 def test_fit_picks_the_family_and_judges_it() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -9,7 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from scalesim.cli import app
+from scalesim.importers import ImportFailed, sources
 from scalesim.spec import load_spec
+from scalesim.spec.bounds import MAX_INPUT_MIB
 
 COMPOSE = ("services:\n  web_app:\n    image: acme/web\n    ports: ['8080:8080']\n"
            "    environment: {DB_URL: 'postgres://db:5432/app'}\n"
@@ -91,3 +94,34 @@ def test_missing_input_is_a_located_error(runner: CliRunner, tmp_path: Path) -> 
     result = runner.invoke(app, ["import", "k8s", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 2
     assert f"{tmp_path / 'nope.yaml'}: no such file or folder" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["compose", "k8s"])
+def test_an_endless_input_is_refused_at_the_cap(runner: CliRunner, tmp_path: Path,
+                                                command: str) -> None:
+    output = tmp_path / "system.yaml"
+    result = runner.invoke(app, ["import", command, "/dev/zero", "-o", str(output)])
+    assert result.exit_code == 2
+    assert result.stderr == (f"/dev/zero: larger than {MAX_INPUT_MIB} MiB, the most scalesim "
+                             "reads from one input file\n")
+    assert not output.exists()
+
+
+def test_standard_input_is_read_up_to_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sources, "MAX_INPUT_MIB", 1)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"#" * (1024**2 + 1))))
+    with pytest.raises(ImportFailed, match=r"^-: larger than 1 MiB"):
+        sources.read_text("-")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"#" * 1024**2)))
+    assert len(sources.read_text("-")) == 1024**2
+
+
+def test_a_name_clash_is_reported_as_a_clash(runner: CliRunner, tmp_path: Path) -> None:
+    source = tmp_path / "compose.yaml"
+    source.write_text("services:\n  web_app: {image: acme/web}\n  Web-App: {image: acme/web}\n")
+    result = runner.invoke(app, ["import", "compose", str(source), "-o",
+                                 str(tmp_path / "s.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "renamed web_app -> web-app (not a valid spec name)" in result.stderr
+    assert "renamed Web-App -> Web-App-2 (same name as another once lower-cased)" in \
+        result.stderr

@@ -8,6 +8,7 @@ import pytest
 
 from scalesim.importers import MARK, ImportFailed, import_compose
 from scalesim.importers.compose import interpolate
+from scalesim.importers.names import INVALID
 from scalesim.spec.model import Kind
 
 # A Django/Celery-style project, written the way such projects usually are.
@@ -147,10 +148,11 @@ def test_invalid_names_are_mapped_and_reported(tmp_path: Path) -> None:
                        "    environment: {API: 'http://api.v2:8080'}\n"
                        "  api.v2:\n    image: acme/api\n")
     imported = import_compose([str(compose)])
-    assert imported.renamed == [("web_app", "web-app"), ("api.v2", "api-v2")]
+    assert imported.renamed == [("web_app", "web-app", INVALID), ("api.v2", "api-v2", INVALID)]
     assert [c.to for c in imported.system.components["web-app"].operations["handle"].calls] \
         == ["api-v2"]
-    assert "Renamed to valid spec names: web_app -> web-app, api.v2 -> api-v2" in imported.text
+    assert ("Renamed: web_app -> web-app (not a valid spec name), api.v2 -> api-v2 (not a "
+            "valid spec name)") in imported.text
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -124,7 +124,10 @@ def test_invalid_names_map_to_unique_valid_ones() -> None:
     names = Names()
     assert [names.add(n) for n in ("web_app", "web.app", "Web-App", "_x_", "ok")] == \
         ["web-app", "web-app-2", "Web-App-3", "x", "ok"]
-    assert names.mapped == [("web_app", "web-app"), ("web.app", "web-app-2"),
-                            ("Web-App", "Web-App-3"), ("_x_", "x")]
+    assert names.mapped == [
+        ("web_app", "web-app", "not a valid spec name"),
+        ("web.app", "web-app-2", "not a valid spec name, and web-app is taken"),
+        ("Web-App", "Web-App-3", "same name as another once lower-cased"),
+        ("_x_", "x", "not a valid spec name")]
     assert spec_name("a" * 70) == "a" * 63
     assert spec_name("__") == "component"

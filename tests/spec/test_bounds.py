@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from scalesim.spec import SpecError, load_spec, load_spec_text
-from scalesim.spec.bounds import MAX_DEPTH, MAX_NODES, MAX_SPEC_BYTES
+from scalesim.spec.bounds import MAX_DEPTH, MAX_NODES, MAX_SPEC_BYTES, TooLarge, read_at_most
 
 BASE = """\
 scalesim: 1
@@ -51,13 +51,22 @@ def test_an_alias_bomb_is_refused_at_the_alias_that_passes_the_bound() -> None:
     text = alias_bomb()
     assert len(text) < 600
     found = issues(text)
-    assert found == [f"hostile.yaml:1:13: a spec may have at most {MAX_NODES:,} values once its "
-                     "aliases are expanded"]  # a0's list, which the aliases repeat
+    # a0 to a4 written out hold 74,732 values; a5's first alias (*a4, 66,430 more) crosses
+    assert text.splitlines()[5].index("*a4") + 1 == 10
+    assert found == [f"hostile.yaml:6:10: a spec may have at most {MAX_NODES:,} values once its "
+                     "aliases are expanded"]
 
 
-def test_a_self_referencing_alias_is_refused_as_too_deep() -> None:
+def test_a_self_referencing_alias_is_refused_as_too_deep_at_the_alias() -> None:
     assert issues("a: &a [*a]\n") == [
-        f"hostile.yaml:1:4: nested more than {MAX_DEPTH} levels deep once its aliases are "
+        f"hostile.yaml:1:8: nested more than {MAX_DEPTH} levels deep once its aliases are "
+        "expanded"]
+
+
+def test_a_bound_crossed_through_a_mapping_value_alias_points_at_that_alias() -> None:
+    many = "[" + ", ".join(["0"] * 60_000) + "]"
+    assert issues(f"big: &big {many}\nagain: *big\n") == [
+        f"hostile.yaml:2:8: a spec may have at most {MAX_NODES:,} values once its aliases are "
         "expanded"]
 
 
@@ -78,6 +87,17 @@ def test_a_file_larger_than_the_bound_is_not_read(tmp_path: Path) -> None:
         load_spec(big)
     assert [i.message for i in caught.value.issues] == [
         f"larger than {MAX_SPEC_BYTES:,} bytes, the most a spec may have"]
+
+
+def test_a_bounded_read_takes_the_bound_and_refuses_one_byte_more(tmp_path: Path) -> None:
+    exact, over = tmp_path / "exact", tmp_path / "over"
+    exact.write_bytes(b"x" * 10)
+    over.write_bytes(b"x" * 11)
+    assert read_at_most(exact, 10) == b"x" * 10
+    with pytest.raises(TooLarge, match="larger than 10 bytes"):
+        read_at_most(over, 10)
+    with open("/dev/zero", "rb") as endless, pytest.raises(TooLarge):
+        read_at_most(endless, 10)
 
 
 def test_an_endless_device_is_refused_after_the_bound() -> None:

@@ -20,12 +20,16 @@ from scalesim.generate import (
 from scalesim.generate.targets import folders
 from scalesim.spec.errors import printable
 
+OPTION_LABELS = ("--namespace", "--image-registry", "--k8s-version")
+
 
 def generate_command(
     file: SpecFile,
     output: Annotated[Path, typer.Option("-o", "--out", "--output", help="Folder to write into.",
                                          file_okay=False)],
-    target: Annotated[Target, typer.Option(help="What to generate.")] = Target.K8S,
+    targets: Annotated[list[Target] | None, typer.Option(
+        "--target", help="What to generate (repeatable: --target k8s --target istio); "
+        "default k8s.", show_default=False)] = None,
     namespace: Annotated[str, typer.Option(help="Kubernetes namespace.")] = "default",
     image_registry: Annotated[str, typer.Option(
         help="Registry (and path) of the services' images.")] = "registry.local/scalesim",
@@ -42,9 +46,16 @@ def generate_command(
     """
     system = load_or_exit(file, overrides)
     try:
-        options = GenerateOptions.checked(namespace, image_registry, k8s_version)
-        files = render(system, target, options)
-        planned = plan(output, files, force, folders(target))
+        options = GenerateOptions.checked(namespace, image_registry, k8s_version,
+                                          labels=OPTION_LABELS)
+    except GenerateError as error:  # the options' values, not the spec's
+        for problem in error.problems:
+            typer.echo(printable(problem), err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    chosen = targets or [Target.K8S]
+    try:
+        files = render(system, chosen, options)
+        planned = plan(output, files, force, folders(chosen))
     except GenerateError as error:
         for problem in error.problems:
             typer.echo(printable(f"{file}: {problem}"), err=True)

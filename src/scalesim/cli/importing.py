@@ -73,7 +73,7 @@ def _report(imported: Imported, output: Path | None) -> dict[str, object]:
         "components": {name: component.kind.value
                        for name, component in system.components.items()},
         "workloads": [workload.to for workload in system.workloads],
-        "renamed": dict(imported.renamed),
+        "renamed": {source: name for source, name, _ in imported.renamed},
         "placeholders": imported.placeholders,
         "notes": imported.notes}
     if output is None:
@@ -86,9 +86,8 @@ def _tell(imported: Imported, output: Path | None) -> None:
     where = f" → {output}" if output is not None else ""
     err.print(f"[green]ok[/green] '{system.name}': {len(system.components)} components, "
               f"{len(system.workloads)} workloads{where}", highlight=False, markup=True)
-    for source, name in imported.renamed:
-        err.print(f"  renamed {source} -> {name} (not a valid spec name)", highlight=False,
-                  markup=False)
+    for source, name, why in imported.renamed:
+        err.print(f"  renamed {source} -> {name} ({why})", highlight=False, markup=False)
     for note in imported.notes:
         err.print(f"  note: {note}", highlight=False, markup=False, soft_wrap=True)
     err.print(f"  {imported.placeholders} values marked {MARK} are not in the files: fill "

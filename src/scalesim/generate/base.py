@@ -23,18 +23,21 @@ class GenerateOptions:
     k8s_version: str = "1.33"
 
     @classmethod
-    def checked(cls, namespace: str, image_registry: str, k8s_version: str) -> GenerateOptions:
-        """Options from a person's input; a GenerateError lists every value that is wrong."""
+    def checked(cls, namespace: str, image_registry: str, k8s_version: str,
+                labels: tuple[str, str, str] = ("namespace", "image registry",
+                                                "Kubernetes version")) -> GenerateOptions:
+        """Options from a person's input; a GenerateError lists every value that is wrong,
+        each named by its label (the CLI's option names, the studio's fields)."""
         problems = []
         try:
-            dns_label(namespace, "namespace")
+            dns_label(namespace, labels[0])
         except GenerateError as error:
             problems += error.problems
         if len(image_registry) > 200 or not _REGISTRY.fullmatch(image_registry):
-            problems.append(f"image registry {image_registry!r}: give a registry host and path "
+            problems.append(f"{labels[1]} {image_registry!r}: give a registry host and path "
                             "in lower case, e.g. registry.local/scalesim or localhost:5000/team")
         if not _K8S_VERSION.fullmatch(k8s_version):
-            problems.append(f"Kubernetes version {k8s_version!r}: give major.minor, e.g. 1.33")
+            problems.append(f"{labels[2]} {k8s_version!r}: give major.minor, e.g. 1.33")
         if problems:
             raise GenerateError(problems)
         return cls(namespace=namespace, image_registry=image_registry.rstrip("/"),

@@ -7,7 +7,7 @@ builds the service code, so it brings the code target's files with it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 
 from scalesim.generate import argo, chaos, code, compose, guide, helm, istio, keda, kong, kubernetes
@@ -43,21 +43,27 @@ RENDERERS: dict[Target, Renderer] = {
     Target.HELM: helm.render, Target.CODE: code.render}
 
 
-def folders(target: Target) -> tuple[str, ...]:
-    """The top-level folders `target` writes into: its own, named after it; compose also
-    writes the services it builds (code/), and `all` writes every one."""
-    if target is Target.ALL:
-        return tuple(t.value for t in Target if t is not Target.ALL)
-    if target is Target.COMPOSE:
-        return (Target.COMPOSE.value, Target.CODE.value)
-    return (target.value,)
+def _chosen(targets: Target | Iterable[Target]) -> list[Target]:
+    """The targets named, each once and in the fixed order; `all` is every one."""
+    named = {targets} if isinstance(targets, Target) else set(targets)
+    return [t for t in RENDERERS if Target.ALL in named or t in named]
 
 
-def render(system: System, target: Target, options: GenerateOptions) -> list[GeneratedFile]:
-    """Every file of `target` (each path once, in a stable order), then the deploy README."""
-    chosen = list(RENDERERS) if target is Target.ALL else [target]
+def folders(targets: Target | Iterable[Target]) -> tuple[str, ...]:
+    """The top-level folders the targets write into: each its own, named after it; compose
+    also writes the services it builds (code/)."""
+    found = [t.value for t in _chosen(targets)]
+    if Target.COMPOSE.value in found:
+        found.append(Target.CODE.value)
+    return tuple(dict.fromkeys(found))
+
+
+def render(system: System, targets: Target | Iterable[Target],
+           options: GenerateOptions) -> list[GeneratedFile]:
+    """Every file of the targets (each path once, in a stable order), then the deploy
+    README."""
     files: dict[str, GeneratedFile] = {}
-    for each in chosen:
+    for each in _chosen(targets):
         for file in RENDERERS[each](system, options):
             files.setdefault(file.path, file)
     return [*files.values(), guide.readme(system, options)]

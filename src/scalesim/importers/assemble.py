@@ -15,7 +15,7 @@ from scalesim.importers import control
 from scalesim.importers.draft import MARK, Component, Draft, Fact, Route
 from scalesim.importers.envoy import ISTIO_DEFAULT_RETRIES, ISTIO_RETRY_ON, retry
 from scalesim.importers.errors import fail
-from scalesim.importers.names import Names, spec_name
+from scalesim.importers.names import Names, Renamed, spec_name
 from scalesim.importers.roles import Roles, decide
 from scalesim.importers.sources import Seen
 from scalesim.importers.writer import to_text
@@ -50,7 +50,7 @@ class Imported:
 
     text: str
     system: System
-    renamed: list[tuple[str, str]]
+    renamed: list[Renamed]
     placeholders: int
     notes: list[str]
 
@@ -283,13 +283,13 @@ def _faults(spec: _Spec, draft: Draft, name_of: dict[str, str]) -> None:
         spec.data["faults"] = faults
 
 
-def _header(draft: Draft, renamed: list[tuple[str, str]]) -> str:
+def _header(draft: Draft, renamed: list[Renamed]) -> str:
     lines = [f"Imported by `scalesim import` from {draft.source}.",
              f"Each value says where it came from. Values marked {MARK} are not in the "
              "files:",
              "measure them, or run `scalesim calibrate` with traces, before trusting results.",
              "docs/import.md explains every rule."]
     if renamed:
-        lines.append("Renamed to valid spec names: " + ", ".join(
-            f"{source} -> {name}" for source, name in renamed))
+        lines.append("Renamed: " + ", ".join(
+            f"{source} -> {name} ({why})" for source, name, why in renamed))
     return "\n".join(lines)

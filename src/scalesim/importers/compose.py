@@ -20,7 +20,7 @@ from scalesim.importers.errors import ImportFailed, Problem, fail
 from scalesim.importers.hosts import hosts_in
 from scalesim.importers.kinds import guess
 from scalesim.importers.sizing import cpu_cores, estimate, go_duration
-from scalesim.importers.sources import Document, Seen, line_of, load_all
+from scalesim.importers.sources import Document, Seen, Unreadable, line_of, load_all, read_input
 from scalesim.spec.model import Kind
 from scalesim.spec.units import format_duration
 
@@ -110,7 +110,11 @@ def _dotenv(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
     values = {}
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    try:
+        text = read_input(str(path), errors="replace")
+    except Unreadable as error:
+        raise fail(str(path), 0, str(error)) from None
+    for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith("#") and "=" in line:
             key, _, value = line.removeprefix("export ").partition("=")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 MAX = 63
 _VALID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
@@ -26,6 +27,18 @@ def spec_name(source: str, fallback: str = "component") -> str:
         return source
     mapped = _INVALID_RUN.sub("-", source).strip("-")[:MAX].rstrip("-")
     return mapped or fallback
+
+
+class Renamed(NamedTuple):
+    """A source name the spec could not keep, the name it got, and why."""
+
+    source: str
+    name: str
+    why: str
+
+
+INVALID = "not a valid spec name"
+CLASH = "same name as another once lower-cased"
 
 
 @dataclass
@@ -48,5 +61,14 @@ class Names:
         return name
 
     @property
-    def mapped(self) -> list[tuple[str, str]]:
-        return [(source, name) for source, name in self.chosen.items() if source != name]
+    def mapped(self) -> list[Renamed]:
+        return [Renamed(source, name, _why(source, name))
+                for source, name in self.chosen.items() if source != name]
+
+
+def _why(source: str, name: str) -> str:
+    """Invalid, clashing (Web-App beside web-app: Kubernetes names are lower case), or both."""
+    base = spec_name(source)
+    if base == name:
+        return INVALID
+    return CLASH if base == source else f"{INVALID}, and {base} is taken"

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from scalesim.importers.errors import ImportFailed, Problem, fail
+from scalesim.spec.bounds import MAX_INPUT_MIB, TooLarge, read_at_most
 
 SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
@@ -170,15 +171,31 @@ def parse(text: str, file: str) -> list[Document]:
     return [document for document in documents if document.data is not None]
 
 
-def read_text(path: str) -> str:
-    if path == STDIN:
-        return sys.stdin.read()
+class Unreadable(Exception):
+    """A file that cannot be read as text: missing, too large, not UTF-8."""
+
+
+def read_input(path: str, errors: str = "strict") -> str:
+    """The text of an input file ('-' is standard input), read up to MAX_INPUT_MIB so that
+    /dev/zero or a runaway export is refused instead of filling memory; raises Unreadable."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        data = read_at_most(sys.stdin.buffer if path == STDIN else Path(path),
+                            MAX_INPUT_MIB * 1024 * 1024)
+        return data.decode("utf-8", errors)
+    except TooLarge:
+        raise Unreadable(f"larger than {MAX_INPUT_MIB} MiB, the most scalesim reads from one "
+                         "input file") from None
     except UnicodeDecodeError:
-        raise fail(path, 0, "not a UTF-8 text file") from None
+        raise Unreadable("not a UTF-8 text file") from None
     except OSError as error:
-        raise fail(path, 0, f"cannot read: {error.strerror}") from None
+        raise Unreadable(f"cannot read: {error.strerror or error}") from None
+
+
+def read_text(path: str) -> str:
+    try:
+        return read_input(path)
+    except Unreadable as error:
+        raise fail(path, 0, str(error)) from None
 
 
 def expand(paths: Sequence[str], recursive: bool) -> list[str]:
@@ -198,7 +215,7 @@ def expand(paths: Sequence[str], recursive: bool) -> list[str]:
                                         "folder" + ("" if recursive else
                                                     " (use --recursive for subfolders)")))
             found += [str(file) for file in files]
-        elif candidate.is_file():
+        elif candidate.exists():  # a file, or a device or pipe to read like one
             found.append(path)
         else:
             problems.append(Problem(path, 0, "no such file or folder"))

@@ -4,7 +4,11 @@ and time. Each bound is far above what a real design needs."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import BinaryIO
+
 MAX_SPEC_BYTES = 1024 * 1024  # a spec file; a 1,000-component spec is about 100 KB
+MAX_INPUT_MIB = 64  # a manifest, chart file, trace or load-test file read by import/calibrate
 MAX_DEPTH = 64  # nesting of mappings and lists, aliases expanded
 MAX_NODES = 100_000  # values in the spec, as written and with YAML aliases expanded
 MAX_DURATION_S = 1e9  # any duration (about 31.7 years); the clock keeps 0.2 µs resolution
@@ -29,3 +33,21 @@ MAX_KEYS = 10_000_000  # distinct request keys of a workload
 MAX_THRESHOLD = 1_000_000  # min_calls, half_open_calls, consecutive_5xx, probe thresholds
 MAX_SERIES_POINTS = 1_000_000  # time-series rows of a run: intervals × series
 MAX_WINDOW_S = 3600.0  # a retry budget's window (one counter per second)
+
+
+class TooLarge(ValueError):
+    """A file with more bytes than its bound; nothing past the bound was read."""
+
+
+def read_at_most(source: Path | BinaryIO, limit: int) -> bytes:
+    """The bytes of a file or an open stream (standard input), reading at most `limit` + 1
+    of them, so a device like /dev/zero or a huge file costs no more memory than the bound;
+    raises TooLarge, or OSError when the file cannot be read."""
+    if isinstance(source, Path):
+        with source.open("rb") as stream:
+            data = stream.read(limit + 1)
+    else:
+        data = source.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(f"larger than {limit:,} bytes")
+    return data

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from scalesim.spec.bounds import MAX_SPEC_BYTES
+from scalesim.spec.bounds import MAX_SPEC_BYTES, TooLarge, read_at_most
 from scalesim.spec.checks import check_system
 from scalesim.spec.errors import Path, SpecError, SpecIssue, did_you_mean, dotted
 from scalesim.spec.fields import allowed_fields
@@ -30,14 +30,13 @@ def read_spec_file(file: str | FsPath) -> str:
     """The text of a spec file, read up to MAX_SPEC_BYTES (a device like /dev/zero or a
     huge file is refused, not read into memory); raises SpecError."""
     try:
-        with FsPath(file).open("rb") as stream:
-            data = stream.read(MAX_SPEC_BYTES + 1)
+        data = read_at_most(FsPath(file), MAX_SPEC_BYTES)
     except OSError as error:
         raise SpecError([SpecIssue(str(file), 0, 0, "", f"cannot read: {error.strerror}")]) \
             from None
-    if len(data) > MAX_SPEC_BYTES:
+    except TooLarge:
         raise SpecError([SpecIssue(str(file), 0, 0, "", f"larger than {MAX_SPEC_BYTES:,} bytes, "
-                                   "the most a spec may have")])
+                                   "the most a spec may have")]) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

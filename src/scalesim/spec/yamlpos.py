@@ -27,17 +27,26 @@ class YamlBoundError(YamlSyntaxError):
     """Valid YAML past a documented bound (depth, number of values)."""
 
 
+def _slot(parent: yaml.Node | None, index: Any) -> tuple[int, int]:
+    """A child's place: its parent and its index (a list) or key node (a mapping)."""
+    return id(parent), index if isinstance(index, int) else id(index)
+
+
 class _BoundedLoader(yaml.SafeLoader):
     """The safe loader, refusing to compose too deep or too many nodes (the composer
-    recurses once per level, so depth is checked before Python's stack runs out)."""
+    recurses once per level, so depth is checked before Python's stack runs out). It notes
+    where each alias is written: the composed tree holds the anchored node itself there."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.depth = 0
         self.nodes = 0
+        self.aliases: dict[tuple[int, int], Position] = {}
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            self.aliases[_slot(parent, index)] = (mark.line + 1, mark.column + 1)
             return super().compose_node(parent, index)
         mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
         self.nodes += 1
@@ -69,7 +78,7 @@ def load_with_positions(text: str) -> tuple[Any, dict[Path, Position]]:
         if root is None:
             return None, positions
         positions[()] = _position(root)
-        return _Converter(positions).convert(root, ()), positions
+        return _Converter(positions, loader.aliases).convert(root, ()), positions
     except yaml.MarkedYAMLError as error:  # syntax, or a value no constructor accepts
         mark = error.problem_mark or error.context_mark
         position = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -89,20 +98,37 @@ def _position(node: yaml.Node) -> Position:
 
 class _Converter:
     """Nodes to plain data, counting values as aliases expand them (an alias repeats the
-    whole subtree it names, so a few lines can stand for billions of values)."""
+    whole subtree it names, so a few lines can stand for billions of values). A bound
+    crossed inside an alias's expansion is reported at that alias as the document writes
+    it (the outermost one being expanded), not at the anchor or deep inside it."""
 
-    def __init__(self, positions: dict[Path, Position]) -> None:
+    def __init__(self, positions: dict[Path, Position],
+                 aliases: dict[tuple[int, int], Position]) -> None:
         self.positions = positions
+        self.aliases = aliases
         self.nodes = 0
+        self.via: Position | None = None  # the outermost alias being expanded
 
-    def convert(self, node: yaml.Node, path: Path) -> Any:
+    def convert(self, node: yaml.Node, path: Path, alias: Position | None = None) -> Any:
+        if alias is None or self.via is not None:
+            return self._convert(node, path)
+        self.via = alias
+        try:
+            return self._convert(node, path)
+        finally:
+            self.via = None
+
+    def _bound(self, node: yaml.Node, message: str) -> YamlBoundError:
+        return YamlBoundError(message, self.via or _position(node))
+
+    def _convert(self, node: yaml.Node, path: Path) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise YamlBoundError(f"a spec may have at most {MAX_NODES:,} values once its "
-                                  "aliases are expanded", _position(node))
+            raise self._bound(node, f"a spec may have at most {MAX_NODES:,} values once its "
+                              "aliases are expanded")
         if len(path) >= MAX_DEPTH:
-            raise YamlBoundError(f"nested more than {MAX_DEPTH} levels deep once its "
-                                  "aliases are expanded", _position(node))
+            raise self._bound(node, f"nested more than {MAX_DEPTH} levels deep once its "
+                              "aliases are expanded")
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
@@ -115,14 +141,16 @@ class _Converter:
                     raise YamlSyntaxError(f"duplicate key '{key}'", _position(key_node))
                 child = (*path, key)
                 self.positions[child] = _position(key_node)
-                result[key] = self.convert(value_node, child)
+                result[key] = self.convert(value_node, child,
+                                           self.aliases.get(_slot(node, key_node)))
             return result
         if isinstance(node, yaml.SequenceNode):
             items = []
             for index, item_node in enumerate(node.value):
                 child = (*path, index)
                 self.positions[child] = _position(item_node)
-                items.append(self.convert(item_node, child))
+                items.append(self.convert(item_node, child,
+                                          self.aliases.get(_slot(node, index))))
             return items
         try:
             return _CONSTRUCTOR.construct_object(node, deep=True)

@@ -26,6 +26,7 @@ machine shared with other work gives less than one; a spinning probe measures it
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ import numpy as np
 
 from scalesim.analytic.load import operation_rates
 from scalesim.importers.calibrate import CalibrationError
+from scalesim.importers.sources import Unreadable, read_input
 from scalesim.spec.demand import calls_made
 from scalesim.spec.model import System
 
@@ -66,15 +68,18 @@ class LoadFit:
 
 def read_rows(path: Path) -> list[Row]:
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            missing = [name for name in REQUIRED if name not in (reader.fieldnames or [])]
-            if missing:
-                raise CalibrationError(f"{path}: missing column(s) {', '.join(missing)}; "
-                                       f"needs {', '.join(REQUIRED)}")
-            rows = [_row(path, number, record) for number, record in enumerate(reader, 2)]
-    except OSError as error:
-        raise CalibrationError(f"{path}: cannot read: {error.strerror}") from None
+        text = read_input(str(path))
+    except Unreadable as error:
+        raise CalibrationError(f"{path}: {error}") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        missing = [name for name in REQUIRED if name not in (reader.fieldnames or [])]
+        if missing:
+            raise CalibrationError(f"{path}: missing column(s) {', '.join(missing)}; "
+                                   f"needs {', '.join(REQUIRED)}")
+        rows = [_row(path, number, record) for number, record in enumerate(reader, 2)]
+    except csv.Error as error:  # e.g. a field longer than the csv module's limit
+        raise CalibrationError(f"{path}:{reader.line_num + 1}: not CSV: {error}") from None
     if not rows:
         raise CalibrationError(f"{path}: no rows")
     return rows

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from scalesim.importers.calibrate import CalibrationError
+from scalesim.importers.sources import Unreadable, read_input
 
 KINDS = {1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
 Value = str | int | float | bool
@@ -47,9 +48,9 @@ def read_spans(path: Path) -> list[Span]:
     """Every span of the file; an unreadable or unrecognised file is an CalibrationError that
     names it."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise CalibrationError(f"{path}: cannot read: {error}") from None
+        text = read_input(str(path))
+    except Unreadable as error:
+        raise CalibrationError(f"{path}: {error}") from None
     documents = _documents(path, text)
     spans: list[Span] = []
     for document in documents:
