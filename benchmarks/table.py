@@ -32,6 +32,7 @@ sys.path[:0] = [str(HERE), str(REPO)]
 
 from tests.kernel.random_specs import random_spec  # noqa: E402
 
+from run import ACTIVE_HPA, IDLE_HPA  # noqa: E402
 from scalesim.sim import run_kernels, simulate  # noqa: E402
 from scalesim.spec import System, load_spec, load_spec_text  # noqa: E402
 from scalesim.templates import get_template, load_built  # noqa: E402
@@ -77,6 +78,8 @@ ROWS = [
         lambda: mmc(1_000_000, 7.2, 8) * 1e3, 1876.916),
     Row("(c) 3-tier, 200K requests", model_c([]), lambda: three_tier(200_000) * 1e3, 25.2459),
     Row("(c) resilience-heavy", model_c(RESILIENCE)),
+    Row("(c) with an idle HPA (4 replicas, 90 % CPU target)", model_c(IDLE_HPA)),
+    Row("(c) with an active HPA (2 → ~8 replicas, 40 % target)", model_c(ACTIVE_HPA)),
     Row("200-service random topology", topology),
     Row("load-balanced-service, 51.2K req/s", load_balanced),
     Row("(c) at 90 req/s, 2 min", model_c([*SLOW_C, "simulation.duration=120s"])),

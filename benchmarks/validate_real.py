@@ -18,6 +18,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "real"))
 
 from harness import run_scenario  # noqa: E402
+
 from table import markdown  # noqa: E402
 
 

@@ -80,7 +80,36 @@ def test_no_data_is_an_error_and_too_many_in_a_row_end_the_run() -> None:
     run = AnalysisRun.start(analysis(error_rate={"max": "2%"}), "bg", 0.0, ops, None)
     phases = [run.measure(10.0 * (i + 1)) for i in range(5)]
     assert phases == [RUNNING] * 4 + [ERROR]
-    assert "no data in 5 measurements" in run.verdict()
+    assert "no requests to measure in 5 measurements in a row" in run.verdict()
+
+
+def test_no_data_errors_do_not_count_towards_count() -> None:
+    """Argo counts only measurements with a result: a `count: 3` run over no traffic does
+    not end after 3 (it used to fail with '0 failed measurement(s) > failure_limit 0'); it
+    is Error after consecutive_error_limit + 1 = 5 errors in a row, and says why."""
+    ops = [op()]
+    run = AnalysisRun.start(analysis(count=3, error_rate={"max": "2%"}), "pre-promotion",
+                            0.0, ops, 3)
+    phases = [run.measure(10.0 * (i + 1)) for i in range(5)]
+    assert phases == [RUNNING] * 4 + [ERROR]
+    state = run.metrics[0]
+    assert (state.count, state.errors, state.failed) == (0, 5, 0)
+    assert "failure_limit" not in run.verdict()
+    assert "consecutive_error_limit 4" in run.verdict()
+    assert "post_promotion_analysis" in run.verdict()
+    assert run.next_time() == 60.0  # errors still move the schedule: one every interval
+
+
+def test_errors_between_results_delay_the_count() -> None:
+    """count 2 with an empty interval in between: three measurements, then successful."""
+    ops = [op()]
+    run = AnalysisRun.start(analysis(count=2, error_rate={"max": "2%"}), "step", 0.0, ops, 2)
+    serve(ops[0], 100, 0)
+    assert run.measure(10.0) == RUNNING
+    assert run.measure(20.0) == RUNNING  # no data: an error, not counted
+    serve(ops[0], 100, 0)
+    assert run.measure(30.0) == SUCCESSFUL
+    assert [entry[3] for entry in run.log] == [SUCCESSFUL, ERROR, SUCCESSFUL]
 
 
 def test_data_resets_the_error_streak() -> None:
@@ -102,6 +131,45 @@ def test_a_counted_run_succeeds_when_its_measurements_are_done() -> None:
     serve(ops[0], 100, 1)
     assert run.measure(20.0) == SUCCESSFUL
     assert run.next_time() == 30.0
+
+
+def test_count_reached_within_the_failure_limit_is_successful() -> None:
+    """Argo's assessMetricStatus: count 3, failureLimit 2, two failures and one success is
+    Successful — the count is reached and failures (2) never exceeded the limit. A majority
+    rule would have failed it."""
+    ops = [op()]
+    run = AnalysisRun.start(analysis(count=3, failure_limit=2, error_rate={"max": "2%"}),
+                            "step", 0.0, ops, 3)
+    serve(ops[0], 90, 10)
+    assert run.measure(10.0) == RUNNING
+    serve(ops[0], 90, 10)
+    assert run.measure(20.0) == RUNNING
+    serve(ops[0], 100, 0)
+    assert run.measure(30.0) == SUCCESSFUL
+    assert [entry[3] for entry in run.log] == [FAILED, FAILED, SUCCESSFUL]
+
+
+def test_count_reached_with_only_failures_within_the_limit_is_successful() -> None:
+    """Even no success at all: count 2, failureLimit 2, two failures → Successful in Argo
+    (the limit, not the mix, decides); a third failure would have been needed to fail."""
+    ops = [op()]
+    run = AnalysisRun.start(analysis(count=2, failure_limit=2, error_rate={"max": "2%"}),
+                            "step", 0.0, ops, 2)
+    serve(ops[0], 50, 50)
+    run.measure(10.0)
+    serve(ops[0], 50, 50)
+    assert run.measure(20.0) == SUCCESSFUL
+
+
+def test_inconclusive_within_its_limit_does_not_stop_a_counted_run() -> None:
+    """count 2, inconclusiveLimit 1: one inconclusive then one success → Successful."""
+    ops = [op()]
+    spec = analysis(count=2, inconclusive_limit=1, p99={"max": "50ms", "fail_above": "100ms"})
+    run = AnalysisRun.start(spec, "step", 0.0, ops, 2)
+    serve(ops[0], 100, 0, latency_s=0.075)
+    assert run.measure(10.0) == RUNNING
+    serve(ops[0], 100, 0, latency_s=0.010)
+    assert run.measure(20.0) == SUCCESSFUL
 
 
 def test_latency_percentiles_come_from_the_intervals_histogram() -> None:

@@ -154,3 +154,40 @@ def test_keda_scales_a_consumer_from_zero_on_the_first_message_and_back_after_co
     queue = result["queues"]["jobs->worker.process"]
     assert queue["failed"] == 0 and queue["backlog_end"] == 0
     assert queue["delivered"] == result["requests"]["total"]
+
+
+CLUSTER = STEP.format(startup="0s", drop="1h", duration="300s").replace(
+    "simulation:", "cluster: {nodes: 1, pods_per_node: 2, max_nodes: 3, provision: 90s, "
+    "scan_interval: 10s}\nsimulation:")
+
+
+def test_the_cluster_autoscaler_orders_nodes_pending_replicas_wait_for_and_stops_at_max():
+    """One node of 2 slots, max_nodes 3, provision 90 s, a scan every 10 s. The HPA's
+    doublings (startup 0 s) outgrow the node: replicas that find no slot stay Pending until
+    the node ordered at the next scan is ready, provision later; the second order is capped
+    at max_nodes (one node for four pending replicas), so two stay Pending to the end."""
+    result = simulate(load_spec_text(CLUSTER), with_series=True)
+    cluster = result["cluster"]
+    first, second = cluster["events"]
+    assert (first["from"], first["to"]) == (1, 2)
+    assert first["reason"] == "2 pending replicas: 1 node(s) ordered"
+    assert first["t_s"] % 10.0 == 0.0  # a scan
+    assert (second["from"], second["to"]) == (2, 3)
+    assert second["reason"] == "4 pending replicas: 1 node(s) ordered"  # 2 needed, 1 allowed
+    assert cluster["nodes"] == {"start": 1, "max": 3, "final": 3}
+
+    table = result["timeseries"]["replicas"]
+    pending_at = table["columns"].index("pending")
+    rows = [(row[0], row[pending_at]) for row in table["rows"]]
+
+    def placed_at(order: float, before: int) -> float:
+        """When the pending count first drops below `before` after the order."""
+        return next(t for t, pending in rows if t > order and pending < before)
+
+    for event, pending in ((first, 2), (second, 4)):
+        assert all(p == pending for t, p in rows if event["t_s"] <= t < event["t_s"] + 90.0)
+        assert event["t_s"] + 90.0 <= placed_at(event["t_s"], pending) <= event["t_s"] + 91.0
+    assert rows[-1][1] == 2  # max_nodes reached: two replicas never get a slot
+    # 1 node until the first is ready, 2 until the second is, 3 to the end of the 300 s.
+    t1, t2 = first["t_s"] + 90.0, second["t_s"] + 90.0
+    assert cluster["node_seconds"] == pytest.approx(t1 + 2 * (t2 - t1) + 3 * (300.0 - t2))

@@ -17,6 +17,7 @@ from scalesim.sim.control.hpa import (
     Rules,
     Sample,
     combine,
+    cpu_unready,
     external_replicas,
     pod_metric_replicas,
 )
@@ -92,6 +93,35 @@ def test_not_ready_pods_are_left_out_of_a_scale_down() -> None:
     the ready pods alone: 2 at 10 %, 2 not ready, target 50 % → ceil(0.2 × 2) = 1."""
     samples = [*pods(0.1, 0.1), Sample(IGNORED), Sample(IGNORED)]
     assert pod_metric_replicas(4, samples, 0.5, TOL, True) == 1
+
+
+# (now, ready, last readiness change) of a pod started at 0 s; window 30 s, CPU
+# initialization period 300 s, initial readiness delay 30 s (the kube-controller-manager
+# defaults for the last two).
+@pytest.mark.parametrize(("now", "ready", "transition", "unready"), [
+    (100.0, False, 10.0, True),   # within the period: not ready → set aside
+    (100.0, True, 80.0, True),    # ready 20 s ago, less than a window → set aside
+    (100.0, True, 70.0, False),   # ready exactly one window → counted
+    (100.0, True, 60.0, False),   # ready for more than a window → counted
+])
+def test_within_cpu_initialization_an_unready_or_newly_ready_pod_is_set_aside(
+        now: float, ready: bool, transition: float, unready: bool) -> None:
+    """§5 / groupPods: while the pod is within cpu-initialization-period of its start, its
+    CPU sample is ignored if it is not ready or its readiness changed less than one metrics
+    window before the sample."""
+    assert cpu_unready(now, 0.0, ready, transition, 30.0, 300.0, 30.0) is unready
+
+
+@pytest.mark.parametrize(("ready", "transition", "unready"), [
+    (False, 10.0, True),    # never ready: its last change came within the 30 s delay
+    (False, 350.0, False),  # was ready, turned unready later: its CPU is counted
+    (True, 390.0, False),   # ready 10 s ago: after the period a window is not needed
+])
+def test_after_cpu_initialization_only_a_never_ready_pod_is_set_aside(
+        ready: bool, transition: float, unready: bool) -> None:
+    """§5 / groupPods: after the period (now 400 s > 300 s), a pod is set aside only when it
+    is not ready and its last readiness change is before start + initial readiness delay."""
+    assert cpu_unready(400.0, 0.0, ready, transition, 30.0, 300.0, 30.0) is unready
 
 
 def test_a_resource_count_that_moves_against_the_ratio_keeps_the_current() -> None:

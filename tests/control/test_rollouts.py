@@ -1,6 +1,7 @@
 """Rollouts end to end: a bad canary is aborted by its analysis with a bounded blast radius, a
 good one is promoted when its pauses are over, a blue-green switch fails no request, and a
-rolling update with max_unavailable 0 never has fewer ready replicas than its spec."""
+rolling update with max_unavailable 0 never has fewer ready replicas than its spec; blue-green
+promotion (auto_promotion, auto_promotion_after, pre- and post-promotion analysis) on a clock."""
 
 from __future__ import annotations
 
@@ -210,3 +211,105 @@ def test_an_inconclusive_analysis_pauses_the_rollout() -> None:
     assert rollout["outcome"] == "in_progress"
     assert rollout["reason"].startswith("paused: background analysis inconclusive")
     assert rollout["final_weight"] == 10
+
+
+STEPPED_BLUE_GREEN = """\
+scalesim: 1
+name: blue-green-steps
+components:
+  api:
+    replicas: 6
+    workers: 4
+    startup: 5s
+    operations:
+      get: {{work: {{dist: exponential, mean: 5ms}}}}
+    versions:
+      v2: {{operations: {{get: {{error_rate: {errors}}}}}}}
+    rollout:
+      to: v2
+      at: 30s
+      strategy: blue_green
+      preview_replicas: 2
+      {extra}
+workloads:
+  - {{name: users, to: api.get, rate: 500/s}}
+simulation: {{duration: 200s, seed: 7}}
+"""
+# With a constant 5 s startup: the preview (2 replicas, created at 30 s) is ready at 35 s;
+# promotion scales it to the full 6, ready 5 s later, and then traffic switches.
+PREVIEW_READY = 35.0
+
+
+def blue_green(extra: str = "", errors: str = "0%") -> tuple[dict[str, Any], dict[str, Any]]:
+    result = simulate(load_spec_text(STEPPED_BLUE_GREEN.format(extra=extra, errors=errors)))
+    return result, result["rollouts"][0]
+
+
+def test_blue_green_switches_when_the_full_new_set_is_ready() -> None:
+    _, rollout = blue_green()
+    assert rollout["outcome"] == "promoted"
+    assert rollout["steps"] == [{"t_s": 30.0, "weight": 0},
+                                {"t_s": PREVIEW_READY + 5.0, "weight": 100}]
+
+
+def test_blue_green_without_auto_promotion_waits_and_the_preview_serves_nothing() -> None:
+    """§7 autoPromotionEnabled false: the rollout pauses with the preview up, and no user
+    request reaches it (they all go to the active version)."""
+    result, rollout = blue_green("auto_promotion: false")
+    assert rollout["outcome"] == "in_progress"
+    assert rollout["reason"] == "waiting for a manual promotion (auto_promotion: false)"
+    assert rollout["final_weight"] == 0
+    assert result["components"]["api"]["versions"]["v2"]["requests"] == 0
+    assert result["requests"]["failed"] == 0
+
+
+def test_blue_green_auto_promotion_after_delays_the_switch_by_that_much() -> None:
+    """§7 autoPromotionSeconds: counted from the preview being ready (35 s); 35 + 40 s, then
+    5 s to start the rest of the replicas: the switch is at 80 s instead of 40 s."""
+    _, rollout = blue_green("auto_promotion_after: 40s")
+    assert rollout["outcome"] == "promoted"
+    assert rollout["steps"][-1] == {"t_s": PREVIEW_READY + 40.0 + 5.0, "weight": 100}
+
+
+def test_blue_green_pre_promotion_analysis_has_no_data_and_errors_out() -> None:
+    """No workload reaches the preview, so every pre-promotion measurement is an error (no
+    data, as an empty Prometheus result in Argo): consecutive_error_limit 4 → the fifth, at
+    35 + 5 × 10 s, ends it in Error and the rollout aborts without a switch."""
+    result, rollout = blue_green(
+        "pre_promotion_analysis: {interval: 10s, error_rate: {max: 2%}}")
+    assert rollout["outcome"] == "aborted"
+    assert rollout["ended_s"] == PREVIEW_READY + 50.0
+    assert [a["t_s"] for a in rollout["analysis"]] == [45.0, 55.0, 65.0, 75.0, 85.0]
+    assert all(a["phase"] == "error" and a["value"] is None for a in rollout["analysis"])
+    assert rollout["reason"].startswith("pre-promotion analysis error: error_rate: no "
+                                        "requests to measure in 5 measurements in a row")
+    assert "post_promotion_analysis" in rollout["reason"]
+    assert rollout["final_weight"] == 0
+    assert result["components"]["api"]["versions"]["v2"]["requests"] == 0
+
+
+def test_blue_green_post_promotion_analysis_promotes_a_good_version_after_count() -> None:
+    """Switch at 40 s, then count 2 measurements every 10 s on the new active version: both
+    successful, promoted at 60 s."""
+    _, rollout = blue_green(
+        "post_promotion_analysis: {interval: 10s, count: 2, error_rate: {max: 2%}}")
+    assert rollout["outcome"] == "promoted"
+    assert rollout["ended_s"] == 60.0
+    assert [(a["t_s"], a["run"], a["phase"]) for a in rollout["analysis"]] == [
+        (50.0, "post-promotion", "successful"), (60.0, "post-promotion", "successful")]
+
+
+def test_blue_green_post_promotion_analysis_switches_a_bad_version_back() -> None:
+    """v2 fails 20 %: the first post-promotion measurement (50 s) fails, failure_limit 0 →
+    abort, and all traffic goes back to the old version at once. v2 served the 10 s between
+    the switch and the abort: Poisson(500/s × 10 s) requests, 20 % of them failed."""
+    result, rollout = blue_green(
+        "post_promotion_analysis: {interval: 10s, count: 2, error_rate: {max: 2%}}",
+        errors="20%")
+    assert rollout["outcome"] == "aborted"
+    assert rollout["ended_s"] == 50.0
+    assert rollout["steps"][-2:] == [{"t_s": 40.0, "weight": 100}, {"t_s": 50.0, "weight": 0}]
+    assert rollout["reason"].startswith("post-promotion analysis failed: error_rate")
+    v2 = result["components"]["api"]["versions"]["v2"]
+    assert abs(v2["requests"] - 5000) <= 4.5 * math.sqrt(5000)
+    assert abs(v2["failed"] - 0.2 * v2["requests"]) <= 4.5 * math.sqrt(v2["requests"] * 0.16)

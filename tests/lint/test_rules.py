@@ -245,3 +245,13 @@ def test_hedging_a_non_idempotent_operation_is_an_error(lint_yaml: LintYaml) -> 
     finding = only(lint_yaml(hedged), "SS210")
     assert finding.severity == "error" and "hedges it" in finding.message
     assert "SS210" not in rules(lint_yaml(hedged.replace("idempotent: false", "idempotent: true")))
+
+
+def test_preview_analysis_says_when_it_gives_up_and_what_to_use(lint_yaml: LintYaml) -> None:
+    """consecutive_error_limit 4 (default) and interval 10s: the fifth empty measurement, 50 s
+    after the preview is ready, ends the analysis in Error."""
+    finding = only(lint_yaml(BAD["SS701"]), "SS701")
+    assert finding.path == "components.api.rollout.pre_promotion_analysis"
+    assert "measures error_rate on the preview 'v2'" in finding.message
+    assert "after 5 in a row (50 s after the preview is ready)" in finding.message
+    assert "post_promotion_analysis" in finding.message

@@ -64,6 +64,17 @@ def test_minus_compares_a_difference():
     assert check.met
 
 
+def test_per_divides_into_a_rate():
+    """$3 over a 600 s run is $0.005 a second; a `per` metric of 0 or missing never passes."""
+    expect = Expect("cost_usd", "<", 0.006, "rate", per="simulated_s")
+    [check] = evaluate((expect,), {"cost_usd": 3.0, "simulated_s": 600.0})
+    assert check.actual == pytest.approx(0.005) and check.met
+    [check] = evaluate((expect,), {"cost_usd": 3.0, "simulated_s": 0.0})
+    assert check.actual is None and not check.met
+    assert str(expect) == "cost_usd / simulated_s < 0.006"
+    assert str(Expect("a", "<", 1, "w", minus="b", per="c")) == "(a − b) / c < 1"
+
+
 def test_a_missing_metric_is_never_met():
     [check] = evaluate((Expect("latency_ms.p42", "<", 1e9, "why"),), RESULT)
     assert check == Check(check.expect, None)

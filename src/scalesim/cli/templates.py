@@ -167,7 +167,7 @@ def new_command(
 
 def check_json(check: Check) -> dict[str, Any]:
     e = check.expect
-    return {"metric": e.metric, "minus": e.minus, "op": e.op, "value": e.value,
+    return {"metric": e.metric, "minus": e.minus, "per": e.per, "op": e.op, "value": e.value,
             "tolerance": e.tolerance, "why": e.why, "text": str(e), "actual": check.actual,
             "met": check.met}
 

@@ -21,6 +21,7 @@ def details(template: Template[Any]) -> dict[str, Any]:
             "parameters": [p.as_dict() for p in template.parameters()],
             "assumptions": list(template.assumptions),
             "scenario": scenario.story,
-            "expected": [{"metric": e.metric, "minus": e.minus, "op": e.op, "value": e.value,
-                          "tolerance": e.tolerance, "why": e.why, "text": str(e)}
+            "expected": [{"metric": e.metric, "minus": e.minus, "per": e.per, "op": e.op,
+                          "value": e.value, "tolerance": e.tolerance, "why": e.why,
+                          "text": str(e)}
                          for e in scenario.expect]}

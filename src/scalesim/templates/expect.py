@@ -21,7 +21,8 @@ _SHARES = {"goodput_share": "ok", "failed_share": "failed", "degraded_share": "d
 @dataclass(frozen=True)
 class Expect:
     """`metric op value`; with `minus`, the metric minus that other metric (an added cost);
-    `~` means within `tolerance` (relative) of value."""
+    with `per`, divided by that other metric (a rate: a cost per simulated second); `~`
+    means within `tolerance` (relative) of value."""
 
     metric: str
     op: Op
@@ -29,9 +30,12 @@ class Expect:
     why: str
     tolerance: float = 0.0
     minus: str | None = None
+    per: str | None = None
 
     def __str__(self) -> str:
         subject = f"{self.metric} − {self.minus}" if self.minus else self.metric
+        if self.per:
+            subject = f"({subject}) / {self.per}" if self.minus else f"{subject} / {self.per}"
         target = (f"{self.value:g} ± {self.tolerance * 100:g}%" if self.op == "~"
                   else f"{self.value:g}")
         return f"{subject} {'≈' if self.op == '~' else self.op} {target}"
@@ -88,5 +92,8 @@ def evaluate(expects: tuple[Expect, ...], result: dict[str, Any]) -> list[Check]
         if expect.minus is not None and actual is not None:
             base = metric(result, expect.minus)
             actual = None if base is None else actual - base
+        if expect.per is not None and actual is not None:
+            over = metric(result, expect.per)
+            actual = actual / over if over else None
         checks.append(Check(expect, actual))
     return checks

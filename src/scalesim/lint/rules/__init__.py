@@ -11,7 +11,16 @@ from dataclasses import dataclass
 
 from scalesim.lint.context import Check
 from scalesim.lint.finding import Severity
-from scalesim.lint.rules import capacity, consistency, data, fanout, queues, resilience, topology
+from scalesim.lint.rules import (
+    capacity,
+    consistency,
+    data,
+    delivery,
+    fanout,
+    queues,
+    resilience,
+    topology,
+)
 
 INFO, WARNING, ERROR = Severity.INFO, Severity.WARNING, Severity.ERROR
 
@@ -178,4 +187,10 @@ RULES: tuple[Rule, ...] = (
          "and over and every election is time without a leader",
          ("leader-election", "heartbeat", "consensus"),
          None, consistency.election_timeout_too_short),
+    Rule("SS701", "preview-analysis-without-traffic", WARNING,
+         "analysis metrics are measured on the new version's own requests, and nothing sends "
+         "requests to a blue-green preview: its measurements have no data, so the analysis "
+         "ends in Error and aborts a rollout that may be fine",
+         ("blue-green-deployment", "canary-release"),
+         None, delivery.preview_analysis_without_traffic),
 )

@@ -3,10 +3,13 @@
 A measurement takes the version's visits of the interval before it (a PromQL range of one
 interval): the error rate over all of them, latency percentiles over the successful ones,
 from the difference of its streaming histograms. An interval with no data is a measurement
-*error* (a Prometheus query over no requests returns nothing). Each metric then follows
-Argo's assessment: failed once failures exceed `failure_limit`, inconclusive once
-inconclusive results exceed `inconclusive_limit`, error after more than
-`consecutive_error_limit` errors in a row, successful when `count` measurements are done.
+*error*, as in Argo: a Prometheus query over no requests returns an empty vector, and the
+condition `result[0] <= max` cannot be evaluated on it. Errors do not count towards `count`
+(Argo's runMeasurements counts only successful, failed and inconclusive ones). Each metric
+then follows Argo's assessMetricStatus: failed once failures exceed `failure_limit`,
+inconclusive once inconclusive results exceed `inconclusive_limit`, error after more than
+`consecutive_error_limit` errors in a row, and otherwise successful as soon as `count`
+measurements are done, whatever their mix.
 """
 
 from __future__ import annotations
@@ -80,7 +83,8 @@ def verdict(check: RateCheck | LatencyCheck, value: float) -> str:
 class MetricState:
     name: str
     check: RateCheck | LatencyCheck
-    count: int = 0
+    count: int = 0  # measurements with a result (errors excluded, as Argo's Count)
+    errors: int = 0
     successful: int = 0
     failed: int = 0
     inconclusive: int = 0
@@ -100,6 +104,7 @@ class AnalysisRun:
     last: Window
     metrics: list[MetricState] = field(default_factory=list)
     log: list[tuple[float, str, float | None, str]] = field(default_factory=list)
+    taken: int = 0  # measurement rounds, errors included: they set the next one's time
 
     @classmethod
     def start(cls, spec: Analysis, kind: str, now: float, ops: list[Op],
@@ -109,22 +114,23 @@ class AnalysisRun:
         return run
 
     def next_time(self) -> float:
-        taken = self.metrics[0].count if self.metrics else 0
-        return self.started + self.spec.initial_delay + (taken + 1) * self.spec.interval
+        return self.started + self.spec.initial_delay + (self.taken + 1) * self.spec.interval
 
     def measure(self, now: float) -> str:
         """Take one measurement of every metric still running; returns the run's phase."""
         current = window(self.ops)
+        self.taken += 1
         for state in self.metrics:
             if state.phase != RUNNING:
                 continue
             value = measure(self.last, current, state.name)
-            state.count += 1
             if value is None:
                 outcome = ERROR
+                state.errors += 1
                 state.errors_in_a_row += 1
             else:
                 outcome = verdict(state.check, value)
+                state.count += 1
                 state.errors_in_a_row = 0
                 if outcome == SUCCESSFUL:
                     state.successful += 1
@@ -138,6 +144,8 @@ class AnalysisRun:
         return self.phase
 
     def _assess(self, state: MetricState) -> str:
+        """Argo's order: the failure, inconclusive and error limits, then the count (a run
+        with `count: 3, failure_limit: 2` and two failures is successful)."""
         spec = self.spec
         if spec.failure_limit >= 0 and state.failed > spec.failure_limit:
             return FAILED
@@ -146,9 +154,7 @@ class AnalysisRun:
         if state.errors_in_a_row > spec.consecutive_error_limit:
             return ERROR
         if self.count is not None and state.count >= self.count:
-            if state.successful > state.inconclusive and state.successful > state.failed:
-                return SUCCESSFUL
-            return INCONCLUSIVE if state.inconclusive > state.failed else FAILED
+            return SUCCESSFUL
         return RUNNING
 
     def verdict(self) -> str:
@@ -167,9 +173,12 @@ class AnalysisRun:
                 return (f"{state.name} {shown} over max {limit}: {state.failed} failed "
                         f"measurement(s) > failure_limit {spec.failure_limit}")
             if state.phase == ERROR:
-                return (f"{state.name}: no data in {state.errors_in_a_row} measurements in a "
-                        f"row > consecutive_error_limit {spec.consecutive_error_limit} (does "
-                        "the new version get any traffic?)")
+                hint = ("no workload reaches a blue-green preview: analyse after the switch "
+                        "with post_promotion_analysis" if self.kind == "pre-promotion" else
+                        "does the new version get any traffic?")
+                return (f"{state.name}: no requests to measure in {state.errors_in_a_row} "
+                        f"measurements in a row (each a measurement error) > "
+                        f"consecutive_error_limit {spec.consecutive_error_limit} ({hint})")
             return (f"{state.name} {shown}: {state.inconclusive} inconclusive > "
                     f"inconclusive_limit {spec.inconclusive_limit}")
         return self.phase

@@ -33,7 +33,7 @@ from scalesim.spec.control import Autoscale, Metric, ScalingRules
 if TYPE_CHECKING:
     from scalesim.sim.kernel import Kernel
 
-EPS = 1e-9
+EPS = hpa.EPS
 
 
 def rules(spec: ScalingRules) -> hpa.Rules:
@@ -92,12 +92,9 @@ class Scaler:
             current = counters(pod.rep)
             if metric.cpu is not None:
                 value = cpu_utilization(current, before, window, request)
-                ready = pod.rep.ready
-                if now - pod.started < spec.cpu_initialization:
-                    ignore = not ready or now < pod.transition + window - EPS
-                else:
-                    ignore = not ready and pod.transition < \
-                        pod.started + spec.initial_readiness_delay
+                ignore = hpa.cpu_unready(now, pod.started, pod.rep.ready, pod.transition,
+                                         window, spec.cpu_initialization,
+                                         spec.initial_readiness_delay)
                 out.append(hpa.Sample(hpa.IGNORED if ignore else hpa.COUNTED, value))
             else:
                 out.append(hpa.Sample(hpa.COUNTED,

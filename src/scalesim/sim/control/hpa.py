@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 COUNTED, IGNORED, MISSING = range(3)  # how the calculator sees a pod (groupPods)
 PODS, PERCENT = "pods", "percent"
+EPS = 1e-9
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,18 @@ class Sample:
 
     state: int
     value: float = 0.0
+
+
+def cpu_unready(now: float, started: float, ready: bool, transition: float, window: float,
+                initialization: float, readiness_delay: float) -> bool:
+    """Whether a running pod's CPU sample is set aside as not ready (groupPods): within the
+    CPU initialization period after it started, when it is not ready or its last readiness
+    change is less than one metrics window old; after it, only when it is not ready and its
+    last change came within the initial readiness delay after the start (it never became
+    ready)."""
+    if now - started < initialization:
+        return not ready or now < transition + window - EPS
+    return not ready and transition < started + readiness_delay
 
 
 def pod_metric_replicas(current: int, samples: Sequence[Sample], target: float,
