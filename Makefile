@@ -10,7 +10,7 @@ PIP_VERSION := 26.3
 # The kernel is compiled with mypyc (see setup.py): rebuild when its sources change.
 COMPILED := $(shell sed -n 's/^ *"\(src\/.*\.py\)",$$/\1/p' setup.py)
 
-.PHONY: run test check bench clean lock studio studio-test validate-real
+.PHONY: run test check bench clean lock studio studio-test studio-skipped validate-real
 
 # The studio's front end (frontend/, TypeScript + Vite) is built into the Python package
 # (src/scalesim/studio/static), which serves it: `npm ci` from the committed lock, then a
@@ -21,6 +21,10 @@ STUDIO_BUILD := src/scalesim/studio/static/index.html
 FRONTEND_SOURCES := $(shell find $(FRONTEND)/src -type f 2>/dev/null) $(FRONTEND)/index.html \
 	$(FRONTEND)/vite.config.ts $(FRONTEND)/tsconfig.json
 NPM := $(shell command -v npm 2>/dev/null)
+# Without npm, `make test` skips the front end's checks and says so; CI sets REQUIRE_NPM=1
+# (.ci/run installs npm), so there a missing npm fails instead of skipping.
+REQUIRE_NPM ?=
+FRONTEND_CHECKS := $(if $(NPM),studio-test $(STUDIO_BUILD),studio-skipped)
 
 # The compose-spec JSON schema, for validating generated compose files in tests: the last
 # Python release of docker-compose ships it. Fetched from PyPI into .cache, never committed.
@@ -60,6 +64,10 @@ studio: $(STUDIO_BUILD)  ## build the studio's front end into the package
 studio-test: $(NODE_MODULES)  ## the front end's unit tests (Vitest) and type check
 	cd $(FRONTEND) && npx tsc --noEmit && npx vitest run
 
+studio-skipped:
+	@$(if $(REQUIRE_NPM),echo "npm not found but REQUIRE_NPM is set (CI): install Node.js 18+ and npm" && exit 1)
+	@echo "npm not found: the studio's front-end checks are skipped (install Node.js 18+ and npm to run them)"
+
 check: $(STAMP)  ## style and types
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
@@ -69,7 +77,7 @@ $(COMPOSE_SCHEMA): | $(STAMP)
 	$(BIN)/python -m pip download --quiet --no-deps --dest .cache/wheels docker-compose==1.29.2
 	$(BIN)/python -c "import zipfile, glob; w = glob.glob('.cache/wheels/docker_compose-*.whl')[0]; open('$@', 'wb').write(zipfile.ZipFile(w).read('compose/config/compose_spec.json'))"
 
-test: check $(COMPOSE_SCHEMA) studio-test $(STUDIO_BUILD)  ## the whole suite, in parallel
+test: check $(COMPOSE_SCHEMA) $(FRONTEND_CHECKS)  ## the whole suite, in parallel (the front end's checks need npm)
 	$(BIN)/pytest -n auto -q
 
 bench: $(STAMP)  ## the speed table (benchmarks/results.md); profile; speed against SimPy and topology size; the studio flow; parallel replications

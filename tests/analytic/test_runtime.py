@@ -41,7 +41,7 @@ def test_estimated_events_are_within_ten_percent_of_the_kernel_s(example: str) -
 
 
 @pytest.mark.parametrize(("override", "says"), [
-    ("workloads.0.rate=1e9/s", "1e+09 requests/s"),
+    ("workloads.0.rate=1e9/s", "1,000,000,600 requests/s"),  # the shop adds its 600/s
     ("simulation.duration=5e4s", "min at ~"),
 ])
 def test_a_runaway_run_is_refused_up_front_with_its_estimate(override: str, says: str) -> None:
@@ -51,3 +51,14 @@ def test_a_runaway_run_is_refused_up_front_with_its_estimate(override: str, says
     assert result.stderr.startswith("refused: this run is estimated at ")
     text = " ".join(result.stderr.split())
     assert says in text and "--force" in text and " at ~" in text
+    assert "e+" not in text  # counts, rates and times in full, not 1.02e+03
+
+
+@pytest.mark.parametrize(("seconds", "says"), [
+    (45, "45 s"), (720, "12 min"), (30 * 3600, "30 h"), (1020 * 3600, "42 days"),
+    (1e7 * 100, "32 years")])
+def test_wall_times_read_in_the_unit_people_plan_with(seconds: float, says: str) -> None:
+    from scalesim.cli.run import amount, human
+
+    assert human(seconds) == says
+    assert amount(1.02e9) == "1,020,000,000" and amount(42.5) == "42.5"

@@ -192,10 +192,17 @@ def test_the_guidance_commands(catalog: Catalog) -> None:
     for part in ("Sources", "https://microservices.io/patterns/", "Figures", "< 1 ms", "why"):
         assert part in shown, part
     relations = json.loads(run("show", "circuit-breaker", "--json").stdout)["relations"]
-    assert any(r["kind"] == "conflicts_with" and r["reason"].startswith("An open breaker")
-               for r in relations)
+    assert any(r["kind"] == "counters" and r["id"] == "retry-storm"
+               and r["reason"].startswith("An open breaker") for r in relations)
+    kinds = {(r["kind"], r["id"]) for r in relations}
+    assert ("fixes", "retry-storm") not in kinds  # said once, as 'counters', with the reason
+    assert not any(r["kind"] == "conflicts_with" and r["id"] == "retry-storm" for r in relations)
+    storm = json.loads(run("show", "retry-storm", "--json").stdout)["relations"]
+    assert {"kind": "countered_by", "id": "circuit-breaker"}.items() <= next(
+        r for r in storm if r["id"] == "circuit-breaker").items()
+    assert "counters" in run("show", "circuit-breaker").stdout
     course = json.loads(run("path", "beginner", "--json").stdout)
     assert course["lessons"][0]["id"] == "health-check"
     tables = json.loads(run("matrix", "--category", "resilience", "--json").stdout)
     assert "effort" in tables and "maintenance" in tables["selection"][0]
-    assert "(days/low)" in run("matrix", "--category", "resilience").stdout
+    assert "days/low: " in run("matrix", "--category", "resilience").stdout

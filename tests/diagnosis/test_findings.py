@@ -105,3 +105,31 @@ def test_a_missed_workload_slo_is_traced_to_the_slowest_step_of_its_path() -> No
     assert "→ orders.create " in slo[0]["evidence"][0]
     assert slo[0]["summary"].endswith(f"most of it is payments.charge "
                                       f"({slo[0]['numbers']['slowest_ms']:.3g} ms)")
+
+
+def test_a_fault_that_starts_after_the_window_is_not_cited() -> None:
+    from pathlib import Path
+
+    from scalesim.diagnosis.context import Run
+    from scalesim.spec import load_spec
+
+    shop = Path(__file__).parents[2] / "examples" / "shop.yaml"
+    whole = Run(load_spec(shop), {})
+    assert [f.target for f in whole.faults_on("payments")] == ["payments"]  # 40 s < 65 s
+    # 5 s warm-up + 20 s ends at 25 s, before the fault's 40 s: it never struck.
+    short = load_spec(shop, ("simulation.duration=20s",))
+    assert Run(short, {}).faults_on("payments") == []
+    # One that started inside the window and outlasts it still counts.
+    assert Run(load_spec(shop, ("simulation.duration=40s",)), {}).faults_on("payments")
+
+
+@pytest.mark.slow
+def test_the_shortened_shop_diagnosis_leaves_the_later_fault_out() -> None:
+    from pathlib import Path
+
+    from scalesim.spec import load_spec
+
+    short = load_spec(Path(__file__).parents[2] / "examples" / "shop.yaml",
+                      ("simulation.duration=20s",))
+    found = _found(short)
+    assert found and not any("fault" in line for f in found for line in f["evidence"])

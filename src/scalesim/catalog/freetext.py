@@ -14,14 +14,13 @@ from dataclasses import asdict, dataclass, field
 from scalesim.catalog.collection import Catalog
 from scalesim.catalog.decision import DecisionTree
 from scalesim.catalog.model import Maturity
-from scalesim.catalog.retrieval import Scored, everything, index
+from scalesim.catalog.retrieval import FIX_SHARE, Scored, everything, index
 from scalesim.catalog.text import expand, terms
 from scalesim.catalog.views import FAMILIES
 
 SUGGESTIONS = 5
 DIAGNOSES = 3
 DIAGNOSIS_SHARE = 0.4  # an anti-pattern is named only when it matches this well (best = 1)
-FIX_SHARE = 0.5  # of an anti-pattern's score lent to each of its fixes
 PRIOR = {Maturity.ESTABLISHED: 1.0, Maturity.EMERGING: 0.9, Maturity.NICHE: 0.8}
 CANDIDATES = 60  # best matches considered before re-ranking
 TREE_WORD = 3.0  # how much a description term found in a tree's own text counts

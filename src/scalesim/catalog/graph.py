@@ -53,6 +53,27 @@ def relation_graph(catalog: Catalog) -> dict[str, list[Edge]]:
     return {pid: sorted(edges) for pid, edges in graph.items()}
 
 
+def as_read(catalog: Catalog, edges: list[Edge]) -> list[Edge]:
+    """One pattern's edges as a reader should take them. The catalog records that a pattern
+    counters an anti-pattern as `conflicts_with` between the two (the combinations-to-avoid
+    view lists them with `--anti-patterns`), but from the pattern's side it means 'counters'
+    (from the anti-pattern's side 'countered_by'), not 'avoid combining': relabel those, and
+    drop the bare `fixes`/`fixed_by` edge that says the same thing without a reason."""
+    def anti(pid: str) -> bool:
+        return catalog[pid].anti_pattern is not None
+
+    shown: list[Edge] = []
+    for e in edges:
+        if e.kind == "conflicts_with" and anti(e.source) != anti(e.target):
+            shown.append(Edge(e.source, "countered_by" if anti(e.source) else "counters",
+                              e.target, e.reason))
+        else:
+            shown.append(e)
+    countered = {e.target for e in shown if e.kind in ("counters", "countered_by")}
+    return sorted(e for e in shown
+                  if not (e.kind in ("fixes", "fixed_by") and e.target in countered))
+
+
 @dataclass(frozen=True)
 class Related:
     id: str

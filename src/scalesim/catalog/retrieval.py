@@ -20,6 +20,7 @@ from scalesim.catalog.model import Pattern
 from scalesim.catalog.text import expand, terms
 
 TYPO_CUTOFF = 0.8  # difflib ratio a misspelt word needs to its correction
+FIX_SHARE = 0.5  # of a matched anti-pattern's score lent to each pattern that fixes it
 
 Fields = Callable[[Pattern], list[tuple[str, int]]]  # (text, weight) pairs
 

@@ -3,7 +3,11 @@ stemmed, synonym-expanded terms of names, aliases, summaries and problems), then
 
 Tiers, best first: EXACT when the query (less filler words such as 'pattern') is an id, name
 or alias; WORDS for ranked matches of the query as written; FUZZY for matches that needed a
-typo corrected, and for titles merely similar to the query."""
+typo corrected, and for titles merely similar to the query.
+
+A query that describes a problem often matches the anti-pattern that names it: each such
+anti-pattern lends part of its score (`FIX_SHARE`) to the patterns that fix it, so 'retries
+make every outage worse' finds the circuit breaker as well as the retry storm."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from difflib import SequenceMatcher
 
 from scalesim.catalog.collection import Catalog, normalize_key
 from scalesim.catalog.model import Pattern
-from scalesim.catalog.retrieval import index, names_and_problems
+from scalesim.catalog.retrieval import FIX_SHARE, Scored, index, names_and_problems
 from scalesim.catalog.text import STOPWORDS, expand
 
 EXACT, WORDS, FUZZY = 3, 2, 1  # tiers, best first
@@ -55,6 +59,23 @@ def similar_titles(catalog: Catalog, query: str) -> list[Hit]:
     return hits
 
 
+def with_fixes(catalog: Catalog, ranked: list[Scored]) -> list[Scored]:
+    """`ranked` with each matched anti-pattern's fixes credited FIX_SHARE of its score, best
+    first; a fix that matched no query word says which anti-pattern brought it."""
+    own = {hit.id: hit.score for hit in ranked}
+    scores = dict(own)
+    matched = {hit.id: list(hit.matched) for hit in ranked}
+    for hit in ranked:
+        symptoms = catalog[hit.id].anti_pattern
+        for fix in symptoms.fixed_by if symptoms is not None else []:
+            lent = own.get(fix, 0.0) + FIX_SHARE * hit.score
+            if fix in catalog and lent > scores.get(fix, 0.0):
+                scores[fix] = lent
+                matched[fix] = [*matched.get(fix, []), f"fixes {hit.id}"]
+    order = sorted(scores, key=lambda pid: (-round(scores[pid], 9), pid))
+    return [Scored(pid, scores[pid], matched[pid]) for pid in order]
+
+
 def search(catalog: Catalog, query: str, limit: int = 10) -> list[Hit]:
     """Best hits first: higher tier, then higher score, then id."""
     found: dict[str, Hit] = {}
@@ -68,7 +89,7 @@ def search(catalog: Catalog, query: str, limit: int = 10) -> list[Hit]:
     if named is not None:
         keep(named)
     engine = index(catalog, names_and_problems)
-    ranked = engine.rank(query)
+    ranked = with_fixes(catalog, engine.rank(query))
     typo = any(engine.correct(term) not in (term, None) for term in expand(query).weights)
     best = ranked[0].score if ranked else 1.0
     for scored in ranked:

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
 
 from scalesim.cli.run import exit_bad_spec, stdout_console
 from scalesim.lint import Finding, LintConfig, Severity, lint_file
 from scalesim.lint.sarif import to_sarif
+from scalesim.render.layout import indented
 from scalesim.spec import SpecError
 from scalesim.spec.errors import printable
 
@@ -70,24 +70,28 @@ def lint_command(
 
 
 def show(findings: list[Finding]) -> None:
-    """A table for people: one row per finding, severity in colour, then a count."""
-    if not findings:
-        stdout_console().print("[green]no findings[/]")
-        return
-    table = Table(show_lines=True, expand=True)
-    table.add_column("rule", ratio=2, overflow="fold")
-    table.add_column("severity")
-    table.add_column("location", ratio=2, overflow="fold")
-    table.add_column("finding", ratio=5)
-    table.add_column("fix with", ratio=2, overflow="fold")
-    for f in findings:
-        colour = COLOURS[f.severity]
-        table.add_row(f"{f.rule}\n{f.name}", f"[{colour}]{f.severity}[/]",
-                      f"{escape(f.location)}\n[dim]{escape(f.path)}[/]",
-                      f"{escape(f.message)}\n[dim]why: {escape(f.why)}[/]",
-                      escape("\n".join(f.fixes)))
+    """For people: one block per finding, the rule, severity and location on its first line,
+    then the field path, what is wrong, why, and the patterns that fix it, each on its own
+    lines. Rule ids and paths are never cut (`render.layout.indented`); then a count."""
     out = stdout_console()
-    out.print(table)
+    if not findings:
+        out.print("[green]no findings[/]")
+        return
+    for f in findings:
+        head = Text(f"{f.rule} {f.name}", style="bold")
+        head.append(f"  {f.severity}", style=COLOURS[f.severity])
+        head.append(f"  {f.location}")
+        out.print(indented(head, 0, out.width), crop=False)
+        for label, text, style in (("path", f.path, "dim"), ("", f.message, ""),
+                                   ("why", f.why, "dim"), ("fix with", ", ".join(f.fixes), "")):
+            line = Text(f"{label} ", style="dim") if label else Text()
+            line.append(text, style=style)
+            out.print(indented(line, 4, out.width), crop=False)
     counts = Counter(f.severity for f in findings)
-    out.print(", ".join(f"[{COLOURS[s]}]{counts[s]} {s}[/]"
+    out.print(", ".join(f"[{COLOURS[s]}]{counts[s]} {plural(counts[s], s)}[/]"
                         for s in reversed(Severity) if counts[s]))
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 error', '3 warnings'; 'info' is a mass noun and stays as it is."""
+    return noun if count == 1 or noun == Severity.INFO else f"{noun}s"

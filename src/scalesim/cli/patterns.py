@@ -10,7 +10,9 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 from scalesim.catalog import Catalog, CatalogError, Pattern, UnknownPatternError, load_catalog
 from scalesim.catalog.advisor import AdviceError, advise, pick_tree
@@ -20,7 +22,7 @@ from scalesim.catalog.curriculum import curricula
 from scalesim.catalog.decision import Choice, DecisionTree, Question, load_trees
 from scalesim.catalog.diagram import FORMATS, GraphvizMissingError, subgraph
 from scalesim.catalog.freetext import TextAdvice, advise_text
-from scalesim.catalog.graph import related, relation_graph
+from scalesim.catalog.graph import as_read, related, relation_graph
 from scalesim.catalog.loader import load_sources
 from scalesim.catalog.model import Category, Layer, LearningLevel, Problem
 from scalesim.catalog.search import search
@@ -38,6 +40,7 @@ from scalesim.cli import MARKUP
 from scalesim.cli.run import exit_bad_spec
 from scalesim.lint import Severity, load_and_lint
 from scalesim.lint.review import review
+from scalesim.render.layout import Column, fitted
 from scalesim.spec import SpecError
 from scalesim.templates import templates_for_pattern
 
@@ -77,12 +80,10 @@ def lookup(catalog: Catalog, key: str) -> Pattern:
 
 
 def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
-    grid = Table(title=title, title_justify="left")
-    for column in columns:
-        grid.add_column(column, overflow="fold")
-    for row in rows:
-        grid.add_row(*(escape(cell) for cell in row))
-    out.print(grid)
+    """A table when it fits the terminal, else one block per row (`render.layout`): ids and
+    links are never cut, folded or shortened."""
+    out.print(fitted(title, [Column(c, right=False) for c in columns],
+                     [[Text(cell) for cell in row] for row in rows], out.width), crop=False)
 
 
 def grid(rows: list[list[str]]) -> Table:
@@ -127,7 +128,7 @@ def show(pattern: PatternArg, as_json: JsonFlag = False) -> None:
     """Show every section of one pattern, with its relations in both directions."""
     catalog = get_catalog()
     found = lookup(catalog, pattern)
-    edges = relation_graph(catalog)[found.id]
+    edges = as_read(catalog, relation_graph(catalog)[found.id])
     templates = templates_for_pattern(found.id)
     legend = sources_legend()
     sources = [{"key": key, **legend[key].model_dump(exclude_none=True)} for key in found.sources]
@@ -137,10 +138,12 @@ def show(pattern: PatternArg, as_json: JsonFlag = False) -> None:
         emit_json({"pattern": found.model_dump(mode="json"), "relations": links,
                    "sources": sources, "templates": templates})
         return
-    rows = [[e.kind, e.target, catalog[e.target].name, e.reason or ""] for e in edges]
+    rows = [[e.target, e.kind, catalog[e.target].name, e.reason or ""] for e in edges]
     print_pattern(found, rows, templates)
     out.print("\n[bold]Sources[/]")
-    out.print(grid([[f" {s['key']}", s["name"], s["url"]] for s in sources]))
+    for source in sources:  # the link on a line of its own, left to the terminal to fold
+        out.print(Padding(Text(f"{source['key']}: {source['name']}"), (0, 0, 0, 1)))
+        out.print(f"   {source['url']}", soft_wrap=True, markup=False, highlight=False)
 
 
 def sources_legend() -> dict[str, Any]:
@@ -186,7 +189,7 @@ def print_pattern(p: Pattern, relations: list[list[str]], templates: list[str]) 
     table("\nForces", list(forces), [list(forces.values())])
     if p.forces.notes:
         out.print(escape(p.forces.notes))
-    table("\nRelations (both directions)", ["kind", "id", "name", "why"], relations)
+    table("\nRelations (both directions)", ["id", "kind", "name", "why"], relations)
     if templates:
         out.print("\n[bold]Templates[/] (scalesim new ID -o system.yaml): "
                   + ", ".join(templates))
@@ -239,9 +242,9 @@ def path(
         if as_json:
             emit_json([asdict(step) for step in steps])
             return
-        rows = [[str(n), s.id, s.name, s.level.value, "prerequisite" if s.prerequisite else ""]
+        rows = [[f"{n}. {s.id}", s.name, s.level.value, "prerequisite" if s.prerequisite else ""]
                 for n, s in enumerate(steps, 1)]
-        table(f"every {level.value} pattern", ["#", "id", "name", "level", ""], rows)
+        table(f"every {level.value} pattern", ["#. id", "name", "level", "role"], rows)
         return
     course = curricula(catalog)[level]
     if as_json:
@@ -249,10 +252,10 @@ def path(
         return
     if course.builds_on:
         out.print(f"Builds on (taught by an easier path): {escape(', '.join(course.builds_on))}")
-    rows = [[str(n), s.id, s.family, s.why, ", ".join(s.requires) or "—"]
+    rows = [[f"{n}. {s.id}", s.family, s.why, ", ".join(s.requires) or "—"]
             for n, s in enumerate(course.lessons, 1)]
     table(f"{level.value} path: {len(course.lessons)} patterns in order",
-          ["#", "id", "family", "why here", "after"], rows)
+          ["#. id", "family", "why here", "after"], rows)
     if course.anti_patterns:
         table("Anti-patterns to recognise at this level", ["id", "name", "fixed by (taught)"],
               [[a.id, a.name, ", ".join(a.fixed_by) or "—"] for a in course.anti_patterns])
@@ -369,15 +372,23 @@ def matrix(
                    "selection": [asdict(row) for row in rows]})
         return
 
-    def listing(ids: list[str]) -> str:
-        return f"{len(ids)}: " + ", ".join(
-            f"{pid} ({catalog[pid].effort.implement.value}/"
-            f"{catalog[pid].effort.maintenance.value})" for pid in ids) if ids else "—"
-
     levels = [lvl.value for lvl in LearningLevel]
-    table("Complexity × learning level (count: id (implement effort/maintenance))",
-          ["complexity", *levels],
-          [[c, *(listing(by_level[lvl]) for lvl in levels)] for c, by_level in cells.items()])
+    table("Complexity × learning level (pattern counts)", ["complexity", *levels],
+          [[c, *(str(len(by_level[lvl])) for lvl in levels)] for c, by_level in cells.items()])
+    out.print("\n[bold]Patterns in each cell[/], by effort to implement / maintenance")
+    for c, by_level in cells.items():
+        for lvl in levels:
+            if by_level[lvl]:
+                out.print(f"[bold]{c} complexity, {lvl}[/] ({len(by_level[lvl])})")
+                by_effort: dict[str, list[str]] = {}
+                for pid in by_level[lvl]:
+                    effort_of = catalog[pid].effort
+                    key = f"{effort_of.implement.value}/{effort_of.maintenance.value}"
+                    by_effort.setdefault(key, []).append(pid)
+                for key, ids in by_effort.items():
+                    line = Text(f"{key}: ", style="dim")
+                    line.append(", ".join(ids), style="")
+                    out.print(Padding(line, (0, 0, 0, 2)))
     burdens = list(next(iter(effort.values())))
     table("Effort to implement × maintenance (pattern counts)", ["implement", *burdens],
           [[e, *(str(len(ids)) for ids in by.values())] for e, by in effort.items()])

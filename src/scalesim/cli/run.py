@@ -80,11 +80,23 @@ Force = Annotated[bool, typer.Option(
 
 
 def human(seconds: float) -> str:
+    """A wall time in the unit a person plans with: '45 s', '12 min', '30 h', '43 days',
+    '32 years'; never scientific notation."""
     if seconds < 120:
         return f"{seconds:.0f} s"
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.3g} h"
+    if seconds < 72 * 3600:
+        return f"{seconds / 3600:.0f} h"
+    if seconds < 2 * 365 * 86400:
+        return f"{seconds / 86400:,.0f} days"
+    return f"{seconds / (365 * 86400):,.0f} years"
+
+
+def amount(value: float) -> str:
+    """A count or rate in full with thousands separators ('1,230,000,000'), or 3 significant
+    digits below 100 ('0.5', '42.5')."""
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
 
 def _number(value: float) -> str:
@@ -112,19 +124,19 @@ def refuse_runaway(system: System, execution: Execution | None = None) -> None:
     wall = cost.wall_s(speed) / workers
     reasons = []
     if wall > BUDGET_S:
-        reasons.append(f"about {human(wall)} at ~{speed:.2g} events/s"
+        reasons.append(f"about {human(wall)} at ~{amount(float(f'{speed:.2g}'))} events/s"
                        + (f" on each of {workers} workers" if workers > 1 else "")
                        + f", over the {human(BUDGET_S)} budget")
     if cost.events > sim.limits.max_events:
-        reasons.append(f"past simulation.limits.max_events ({sim.limits.max_events:.3g}), "
+        reasons.append(f"past simulation.limits.max_events ({amount(sim.limits.max_events)}), "
                        "where it would stop")
     if cost.intervals > MAX_INTERVALS:
         reasons.append(f"{cost.intervals:,} time-series intervals of {sim.interval:g} s, over "
                        f"{MAX_INTERVALS:,}")
     if not reasons:
         return
-    err.print(f"[red]refused[/red]: this run is estimated at {cost.events:.3g} events "
-              f"({cost.rate_rps:.3g} requests/s for {sim.warmup + sim.duration:.3g} s × "
+    err.print(f"[red]refused[/red]: this run is estimated at {amount(cost.events)} events "
+              f"({amount(cost.rate_rps)} requests/s for {amount(sim.warmup + sim.duration)} s × "
               f"{sim.replications} replication(s)): " + "; ".join(reasons) + ". Shorten "
               "simulation.duration, lower the rate or raise simulation.interval, or pass "
               "--force to run it anyway.", highlight=False)

@@ -34,8 +34,14 @@ class Run:
         """The end of the window in simulated seconds (warm-up included)."""
         return self.system.simulation.warmup + self.system.simulation.duration
 
+    @property
+    def faults(self) -> list[Fault]:
+        """The faults that struck during the run: one that starts at or after the end of the
+        window (a shortened `--set simulation.duration`) never happened, so explains nothing."""
+        return [f for f in self.system.faults if f.at < self.end_s]
+
     def faults_on(self, component: str) -> list[Fault]:
-        return [f for f in self.system.faults if f.component == component]
+        return [f for f in self.faults if f.component == component]
 
     def call_path(self, source: str, target: str) -> tuple[str | int, ...] | None:
         """Where the call `source` -> `target` ('comp.op' each) sits in the spec."""

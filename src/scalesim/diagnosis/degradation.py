@@ -90,7 +90,7 @@ def _fault_fix(run: Run, calls: list[dict[str, Any]]) -> Fix | None:
     """When the calls fail because of an injected fault, that fault is the cause: the
     design contains it (breaker, fallback) and the remedy is the faulty component."""
     targets = {c["to"].split(".", 1)[0] for c in calls}
-    faults = [f for f in run.system.faults if f.component in targets]
+    faults = [f for f in run.faults if f.component in targets]
     if not faults:
         return None
     remaining = [f for f in run.system.faults if f not in faults]

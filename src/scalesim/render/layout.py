@@ -1,6 +1,10 @@
 """Tables that never cut a name: a rich table when every column fits the terminal, else one
 block per row (the name on its own line, then `column value` pairs packed into lines that
-break between pairs). Names are what a person acts on, so they are never truncated."""
+break between pairs). Names are what a person acts on, so they are never truncated.
+
+A value that is one word too long for a line (a URL, a long id) gets a line of its own that
+is never wrapped: print the result with `crop=False` so the terminal, not rich, folds it
+and a copied link stays whole."""
 
 from __future__ import annotations
 
@@ -57,12 +61,24 @@ def fitted(title: str, columns: list[Column], rows: list[list[Cell]],
             pair = Text(f"{column.header} ", style="dim")
             pair.append(cell if isinstance(cell, Text) else Text(cell.replace("\n", "; ")))
             line = lines[-1]
-            if line and cell_len(line.plain) + 2 + cell_len(pair.plain) > width - indent:
+            if line and (cell_len(line.plain) + 2 + cell_len(pair.plain) > width - indent
+                         or max(map(cell_len, pair.plain.split())) > width - indent):
                 line = Text()
                 lines.append(line)
             if line:
                 line.append("  ")
             line.append(pair)
         blocks.append(Padding(name, (0, 0, 0, 2), expand=False))
-        blocks += [Padding(line, (0, 0, 0, indent), expand=False) for line in lines]
+        blocks += [indented(line, indent, width) for line in lines]
     return Group(*blocks)
+
+
+def indented(line: Text, indent: int, width: int) -> RenderableType:
+    """`line` indented; a line holding one over-long word is left unwrapped instead."""
+    words = line.plain.split()
+    if cell_len(line.plain) + indent > width and words and \
+            max(cell_len(w) for w in words) + indent > width:
+        whole = Text(" " * indent, no_wrap=True, overflow="ignore")
+        whole.append(line)
+        return whole
+    return Padding(line, (0, 0, 0, indent), expand=False)

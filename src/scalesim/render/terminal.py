@@ -16,6 +16,12 @@ from rich.text import Text
 from scalesim.render.data_tables import data_tables
 from scalesim.render.layout import Cell, Column, fitted
 
+
+def instant(seconds: float) -> str:
+    """A moment of simulated time, as precise as a reader needs: '1.2 s', '40.5 s', '1,234 s'."""
+    return f"{seconds:,.0f} s" if seconds >= 100 else f"{seconds:.2g} s" if seconds < 10 \
+        else f"{seconds:.3g} s"
+
 PERCENTILES = ("mean", "p50", "p90", "p99", "p999", "max")
 
 
@@ -139,7 +145,7 @@ def _calls(result: dict[str, Any], width: int) -> RenderableType | None:
         if breaker:
             opens = [t for t in breaker["transitions"] if t["to"] == "open"]
             if opens:
-                notes.append(f"opened {len(opens)}× from {opens[0]['t_s']:g}s")
+                notes.append(f"opened {len(opens)}× from {instant(opens[0]['t_s'])}")
             notes.append(f"{breaker['not_permitted']:,} not permitted")
         bulkhead = call.get("bulkhead")
         if bulkhead and bulkhead["rejected"]:
