@@ -24,6 +24,7 @@ class ReplicaSets(Area):
         self.fixed_pods = fixed_pods  # replicas of components no controller changes
         self.kernel: Kernel | None = None
         self.sample_kind = -1
+        self.recorded = -1.0  # when the replica counts were last recorded
         self.scan_kind = -1
         self.series: list[ReplicaRow] = []
         self.node_series: list[tuple[float, int, int]] = []  # (t, nodes, pending)
@@ -89,6 +90,19 @@ class ReplicaSets(Area):
         kernel = self.kernel
         assert kernel is not None
         now = kernel.now
+        self._record(now)
+        if now + kernel.interval <= kernel.t_end + 1e-9:
+            kernel.push(now + kernel.interval, self.sample_kind, None)
+
+    def window_end(self, kernel: Kernel) -> None:
+        self._record(kernel.now)
+
+    def _record(self, now: float) -> None:
+        """The replica counts at the end of an interval, once: the window end takes the last
+        (a run with nothing left in flight stops there, before a sample due at that time)."""
+        if now <= self.recorded + 1e-12:
+            return
+        self.recorded = now
         for fleet in self.fleets:
             for version in fleet.versions:
                 if version.index not in fleet.appeared:
@@ -100,5 +114,3 @@ class ReplicaSets(Area):
                     op.hist.maybe_flush()
         if self.nodes is not None:
             self.node_series.append((now, self.nodes.nodes, len(self.nodes.pending)))
-        if now + kernel.interval <= kernel.t_end + 1e-9:
-            kernel.push(now + kernel.interval, self.sample_kind, None)

@@ -44,6 +44,7 @@ class MessagingArea(Area):
         self.commit_kind = -1
         self.tick_kind = -1
         self.warmup_kind = -1
+        self.sampled = -1.0  # when the last time-series interval was closed
         for sub in subs:
             sub.area = self
 
@@ -100,12 +101,21 @@ class MessagingArea(Area):
         kernel = self.kernel
         assert kernel is not None
         now = kernel.now
-        for sub in self.subs:
-            sub.sample(now)
+        self._sample(now)
         if now + self.interval <= kernel.t_end + 1e-9:
             kernel.push(now + self.interval, self.tick_kind, None)
 
+    def _sample(self, now: float) -> None:
+        """Close the interval ending now, once: the window end closes the last one itself
+        (a run with nothing left in flight stops there, before a tick due at the same time)."""
+        if now <= self.sampled + 1e-12:
+            return
+        self.sampled = now
+        for sub in self.subs:
+            sub.sample(now)
+
     def window_end(self, kernel: Kernel) -> None:
+        self._sample(kernel.now)
         for sub in self.subs:
             sub.window_end(kernel.now)
 

@@ -210,11 +210,14 @@ def projection(sub: SubscriptionPart, span: float) -> dict[str, Any]:
 def queue_rows(kernel: Kernel) -> list[list[str | float | int | None]]:
     """The `queues` time series of one run: one row per subscription and interval."""
     rows: list[list[str | float | int | None]] = []
-    interval = kernel.interval
     for sub in subscriptions(kernel):
         name = f"{sub.queue.name}->{sub.target.comp.name}.{sub.target.name}"
+        start = kernel.t_start
         for t, backlog, inflight, oldest, delivered, redelivered, dead, published in sub.series:
-            rows.append([round(t, 6), name, round(published / interval, 6),
-                         round(delivered / interval, 6), backlog, inflight, round(oldest, 6),
-                         round(redelivered / interval, 6), round(dead / interval, 6)])
+            # every interval is `interval` long but the last, which the window end cuts short
+            span = kernel.interval if t - start > kernel.interval - 1e-9 else t - start
+            start = t
+            rows.append([round(t, 6), name, round(published / span, 6),
+                         round(delivered / span, 6), backlog, inflight, round(oldest, 6),
+                         round(redelivered / span, 6), round(dead / span, 6)])
     return rows
