@@ -191,6 +191,9 @@ class Caching(Strict):
         "background (Coherence refresh-ahead-factor); omitted = off")
     stampede: Literal["none", "coalesce", "xfetch"] = "none"
     beta: Number = Field(1.0, gt=0.0, le=100.0, description="xfetch: > 1 recomputes earlier")
+    max_staleness: PositiveDuration | None = Field(
+        None, description="the staleness budget: how old a value readers may be served; lint "
+        "(SS605) checks that expiry keeps entries within it; omitted = not judged")
 
     @model_validator(mode="after")
     def _consistent(self) -> Caching:

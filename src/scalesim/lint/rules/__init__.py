@@ -187,6 +187,11 @@ RULES: tuple[Rule, ...] = (
          "and over and every election is time without a leader",
          ("leader-election", "heartbeat", "consensus"),
          None, consistency.election_timeout_too_short),
+    Rule("SS605", "ttl-beyond-staleness-budget", WARNING,
+         "a cached value that writes do not update is served until it expires; a TTL longer "
+         "than the data may be stale serves readers values older than they can accept",
+         ("caching-strategies", "write-through-cache", "cache-aside"),
+         "eventual-consistency", consistency.ttl_beyond_staleness_budget),
     Rule("SS701", "preview-analysis-without-traffic", WARNING,
          "analysis metrics are measured on the new version's own requests, and nothing sends "
          "requests to a blue-green preview: its measurements have no data, so the analysis "

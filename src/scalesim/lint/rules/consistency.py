@@ -95,6 +95,27 @@ def cache_without_expiry(ctx: Context) -> Iterator[Hit]:
                   "the data may be stale")
 
 
+def ttl_beyond_staleness_budget(ctx: Context) -> Iterator[Hit]:
+    """SS605: entries that writes can leave stale live longer than the data may be stale
+    (entries that never expire are SS603's)."""
+    for name, component in ctx.system.components.items():
+        caching = component.caching
+        if caching is None or caching.max_staleness is None or caching.ttl is None \
+                or not caching.writes or caching.write_policy not in ("none", "invalidate") \
+                or caching.ttl <= caching.max_staleness:
+            continue
+        budget = ms(caching.max_staleness)
+        how = (f"writes go to '{caching.write_to}' without touching the cache"
+               if caching.write_policy == "none" else
+               "a load that read the old value before a write can store it after the write "
+               "deleted the entry (the cache-aside race)")
+        yield Hit(("components", name, "caching", "ttl"),
+                  f"entries of '{name}' live {ms(caching.ttl)} but its staleness budget is "
+                  f"{budget}: {how}, so readers can be served values older than the budget; "
+                  f"set 'ttl' to at most {budget}"
+                  + (" or write through the cache" if caching.write_policy == "none" else ""))
+
+
 def election_timeout_too_short(ctx: Context) -> Iterator[Hit]:
     """SS604: a Raft election timeout within one heartbeat plus a round trip."""
     round_trip = 2.0 * ctx.system.defaults.network.mean_s
