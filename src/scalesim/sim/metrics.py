@@ -19,7 +19,7 @@ MIN_VALUE = 1e-9  # seconds; smaller positive values share the lowest bucket
 MAX_VALUE = 1e7
 _OFFSET = -math.ceil(math.log(MIN_VALUE) / _LOG_GAMMA) + 1
 N_BUCKETS = math.ceil(math.log(MAX_VALUE) / _LOG_GAMMA) + _OFFSET + 1
-_BUFFER = 1 << 15
+_BUFFER = 1 << 12
 
 PERCENTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999}
 
