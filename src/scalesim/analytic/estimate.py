@@ -158,6 +158,16 @@ class _Op:
     operation: Operation
     work: Lattice
     post: Lattice
+    # (share of visits that make it, callee) of a cache's synchronous backend calls: a read's
+    # miss, a write-through or invalidating write to `write_to`
+    cache_calls: tuple[tuple[float, str], ...]
+
+
+def _calls_per_visit(op: _Op) -> float:
+    """Mean synchronous calls (and cache misses) one visit makes: network hops there and back
+    for the MVA delay station."""
+    return sum(c.probability for c in calls_of(op.operation) if not c.async_) \
+        + sum(share for share, _ in op.cache_calls)
 
 
 class Model:
@@ -173,11 +183,12 @@ class Model:
         self.index = {name: i for i, name in enumerate(self.names)}
         self.hop = lattice.of(system.defaults.network, points)
         self.ops = {ref: self._op(ref) for ref in self.names}
-        self.visits = {}
-        for workload in system.workloads:
-            external = np.zeros(len(self.names))
-            external[self.index[self._entry(workload)]] = 1.0
-            self.visits[workload.name] = visits(self.names, matrix, external)
+        external = np.zeros((len(self.names), max(1, len(system.workloads))))
+        for column, workload in enumerate(system.workloads):
+            external[self.index[self._entry(workload)], column] = 1.0
+        per_request = visits(self.names, matrix, external)  # one column per workload
+        self.visits = {workload.name: per_request[:, column]
+                       for column, workload in enumerate(system.workloads)}
         self.order, self.cyclic = _component_order(system)
         self.component_visits = {w.name: self._component_visits(w) for w in system.workloads}
         # a callee's response as callers see it (hops added), kept while the response is
@@ -194,8 +205,11 @@ class Model:
         extra = extra_s(self.system, cname, oname)  # the CPU model's overheads and `wait`
         if extra > 0.0:
             work = lattice.total([work, lattice.point(extra, self.points)])
+        cache_calls = tuple((self.misses[cname] if to == component.backend else 1.0, to)
+                            for name, to in cache_edges(self.system, cname, sync_only=True)
+                            if name == oname)
         return _Op(ref, cname, component, operation, work,
-                   lattice.of(operation.post_work, self.points))
+                   lattice.of(operation.post_work, self.points), cache_calls)
 
     @staticmethod
     def open_rate(workload: Workload) -> float:
@@ -240,7 +254,7 @@ class Model:
                 own = op.work.mean + op.post.mean
                 demand += float(per_request[i]) * own
                 busy += float(background[i]) * own
-                hops += 2.0 * self._calls_per_visit(op) * float(per_request[i])
+                hops += 2.0 * _calls_per_visit(op) * float(per_request[i])
             if demand == 0.0:
                 continue
             workers = component.worker_limit
@@ -363,20 +377,6 @@ class Model:
                                               lattice.total([self.hop, response, self.hop]))
         return cached[1]
 
-    def _cache_calls(self, op: _Op) -> list[tuple[float, str]]:
-        """(share of visits that make it, callee) of a cache operation's synchronous backend
-        calls: a read's miss, a write-through or invalidating write to `write_to`."""
-        component = op.component
-        return [(self.misses[op.cname] if ref == component.backend else 1.0, ref)
-                for oname, ref in cache_edges(self.system, op.cname, sync_only=True)
-                if oname == op.ref.split(".", 1)[1]]
-
-    def _calls_per_visit(self, op: _Op) -> float:
-        """Mean synchronous calls (and cache misses) one visit makes: network hops there and
-        back for the MVA delay station."""
-        return sum(c.probability for c in calls_of(op.operation) if not c.async_) \
-            + sum(share for share, _ in self._cache_calls(op))
-
     def _calls_time(self, op: _Op, responses: Mapping[str, Lattice | None]) -> Waits:
         """The time an operation waits on its synchronous calls and cache misses: whatever
         their outcome (what a blocking caller's worker is held for), and in the requests
@@ -398,7 +398,7 @@ class Model:
                     return None, None
                 held.append(waits[0])
                 ok.append(waits[1])
-        for share, ref in self._cache_calls(op):
+        for share, ref in op.cache_calls:
             miss = self.call_time(Call(to=ref), responses)
             if miss is None:
                 return None, None

@@ -271,15 +271,11 @@ def _rate_columns(system: System, response: Callable[[str], float], misses: Miss
     workload at its peak rate (or at its mean rate over `over`)."""
     names, matrix = call_matrix(system, misses)
     index = {name: i for i, name in enumerate(names)}
-    columns = []
-    for workload in system.workloads:
-        external = np.zeros(len(names))
-        external[index[".".join(system.resolve(workload.to))]] += \
+    external = np.zeros((len(names), max(1, len(system.workloads))))
+    for column, workload in enumerate(system.workloads):
+        external[index[".".join(system.resolve(workload.to))], column] += \
             _entry_rate(system, workload, response, over)
-        columns.append(visits(names, matrix, external))
-    if not columns:
-        columns.append(np.zeros(len(names)))
-    return index, np.stack(columns, axis=1)
+    return index, visits(names, matrix, external)
 
 
 def call_matrix(system: System, misses: Misses | None = None
@@ -311,12 +307,16 @@ def call_matrix(system: System, misses: Misses | None = None
 
 def visits(names: list[str], matrix: npt.NDArray[np.float64],
            external: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Visits per second of every operation: solve r = external + Mᵀ r. M is acyclic except
-    through async calls and queues; a loop that regenerates at least one call per call has no
-    steady state and its operations get an infinite rate."""
+    """Visits per second of every operation: solve r = external + Mᵀ r, for one vector of
+    external rates or for a column of them per source (one factorization for all). M is
+    acyclic except through async calls and queues; a loop that regenerates at least one call
+    per call has no steady state and its operations get an infinite rate."""
     if not np.isfinite(external).all() or max(abs(np.linalg.eigvals(matrix)), default=0.0) \
             >= 1.0 - 1e-12:
-        return np.where(_reachable(matrix, external > 0.0), math.inf, 0.0)
+        if external.ndim == 1:
+            return np.where(_reachable(matrix, external > 0.0), math.inf, 0.0)
+        return np.stack([np.where(_reachable(matrix, column > 0.0), math.inf, 0.0)
+                         for column in external.T], axis=1)
     return np.asarray(np.linalg.solve(np.eye(len(names)) - matrix.T, external))
 
 
