@@ -12,6 +12,7 @@ from scalesim.analytic.load import cache_key_rates, round_trip_s
 from scalesim.lint.context import Context
 from scalesim.lint.estimates import ms
 from scalesim.lint.finding import Hit
+from scalesim.spec.consistency import Caching
 from scalesim.spec.model import Keys
 
 REGION_RTT_S = 0.02  # a replica round trip this long is another region (etcd: ~50 ms across
@@ -74,25 +75,32 @@ def cache_stampede(ctx: Context) -> Iterator[Hit]:
                       "early (XFetch, refresh-ahead)")
 
 
+def _stale_writes(caching: Caching) -> str | None:
+    """How writes can leave a cached entry stale under its write policy (None when they
+    update it: write-through, write-behind)."""
+    if caching.write_policy == "none":
+        return (f"its writes ({', '.join(caching.writes)}) go to '{caching.write_to}' without "
+                "touching the cache")
+    if caching.write_policy == "invalidate":
+        return ("a load that read the old value before a write can store it after the write "
+                "deleted the entry (the cache-aside race)")
+    return None
+
+
 def cache_without_expiry(ctx: Context) -> Iterator[Hit]:
     """SS603: a cache whose entries never expire although writes can leave them stale."""
     for name, component in ctx.system.components.items():
         caching = component.caching
         if caching is None or caching.ttl is not None or not caching.writes:
             continue
-        if caching.write_policy == "none":
-            why = (f"its writes ({', '.join(caching.writes)}) go to '{caching.write_to}' "
-                   "without touching the cache, so a cached value is stale from the first "
-                   "write on, forever")
-        elif caching.write_policy == "invalidate":
-            why = ("a load that read the old value before a write can store it after the "
-                   "write deleted the entry (the cache-aside race), and it then stays "
-                   "forever")
-        else:
+        how = _stale_writes(caching)
+        if how is None:
             continue
+        then = (", so a cached value is stale from the first write on, forever"
+                if caching.write_policy == "none" else ", and it then stays forever")
         yield Hit(("components", name, "caching"),
-                  f"entries of '{name}' never expire: {why}; give them a 'ttl' as long as "
-                  "the data may be stale")
+                  f"entries of '{name}' never expire: {how}{then}; give them a 'ttl' as long "
+                  "as the data may be stale")
 
 
 def ttl_beyond_staleness_budget(ctx: Context) -> Iterator[Hit]:
@@ -101,14 +109,12 @@ def ttl_beyond_staleness_budget(ctx: Context) -> Iterator[Hit]:
     for name, component in ctx.system.components.items():
         caching = component.caching
         if caching is None or caching.max_staleness is None or caching.ttl is None \
-                or not caching.writes or caching.write_policy not in ("none", "invalidate") \
-                or caching.ttl <= caching.max_staleness:
+                or not caching.writes or caching.ttl <= caching.max_staleness:
+            continue
+        how = _stale_writes(caching)
+        if how is None:
             continue
         budget = ms(caching.max_staleness)
-        how = (f"writes go to '{caching.write_to}' without touching the cache"
-               if caching.write_policy == "none" else
-               "a load that read the old value before a write can store it after the write "
-               "deleted the entry (the cache-aside race)")
         yield Hit(("components", name, "caching", "ttl"),
                   f"entries of '{name}' live {ms(caching.ttl)} but its staleness budget is "
                   f"{budget}: {how}, so readers can be served values older than the budget; "
