@@ -29,14 +29,15 @@ HOSTILE: list[Any] = [
 ]
 
 
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path into a YAML document (keys and list indices), the root's `()` first."""
     found = [prefix]
     if isinstance(node, dict):
         for key, value in node.items():
-            found += _paths(value, (*prefix, key))
+            found += paths(value, (*prefix, key))
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            found += _paths(value, (*prefix, index))
+            found += paths(value, (*prefix, index))
     return found
 
 
@@ -45,8 +46,8 @@ def mangled_specs(draw: st.DrawFn) -> dict[str, Any]:
     """An example spec with one to four values replaced, deleted, renamed or repeated."""
     data = copy.deepcopy(draw(st.sampled_from(BASES)))
     for _ in range(draw(st.integers(1, 4))):
-        paths = [p for p in _paths(data) if p]
-        path = draw(st.sampled_from(paths))
+        inner = [p for p in paths(data) if p]
+        path = draw(st.sampled_from(inner))
         parent = data
         for part in path[:-1]:
             parent = parent[part]
@@ -60,7 +61,7 @@ def mangled_specs(draw: st.DrawFn) -> dict[str, Any]:
         elif action == "repeat" and isinstance(parent, list):
             parent.extend([copy.deepcopy(parent[path[-1]])] * draw(st.integers(1, 3)))
         elif action == "swap":
-            other = draw(st.sampled_from(paths))
+            other = draw(st.sampled_from(inner))
             source = data
             for part in other:
                 source = source[part] if isinstance(source, dict | list) else source
@@ -140,7 +141,7 @@ def schema_specs(draw: st.DrawFn) -> dict[str, Any]:
     names = [f"{c}.{o}" for c, comp in data.get("components", {}).items()
              if isinstance(comp, dict) for o in comp.get("operations", {}) or {"publish": 0}]
     if names:
-        for path in _paths(data):
+        for path in paths(data):
             if path and path[-1] in ("to", "backend"):
                 parent = data
                 for part in path[:-1]:

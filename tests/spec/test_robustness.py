@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any
 
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.fuzz.strategies import paths
 
 from scalesim.spec import SpecError, load_spec_text
 from scalesim.spec.yamlpos import load_with_positions
@@ -23,23 +23,12 @@ SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6),
                                      "p95", "db.query", "nowhere.op", "unlimited", "[1", "{"]))
 
 
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found += _paths(value, (*prefix, index))
-    return found
-
-
 @st.composite
 def mangled(draw: st.DrawFn) -> str:
     data = copy.deepcopy(draw(st.sampled_from(BASES)))
     for _ in range(draw(st.integers(1, 4))):
-        paths = [p for p in _paths(data) if p]
-        path = draw(st.sampled_from(paths))
+        inner = [p for p in paths(data) if p]
+        path = draw(st.sampled_from(inner))
         parent = data
         for part in path[:-1]:
             parent = parent[part]
