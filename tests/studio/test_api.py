@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -147,6 +149,30 @@ def test_same_spec_and_seed_give_the_same_result(client: TestClient, breaker_spe
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
     compared = client.get(f"/api/compare?a={first}&b={second}").json()
     assert compared["deltas"] and all(d["verdict"] in ("same", "n/a") for d in compared["deltas"])
+
+
+def test_a_run_that_finishes_while_it_is_read_is_never_done_without_its_result(
+        client: TestClient, breaker_spec: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run finishing between the route's look at the live run and its read of the store must
+    not come back as done with no result (seen once in CI as a KeyError)."""
+    runs, store = client.app.state.runs, client.app.state.store  # type: ignore[attr-defined]
+    read = store.get_run
+    waited: list[str] = []
+
+    def read_after_it_finishes(run_id: str, with_result: bool = True) -> Any:
+        if not waited and not with_result and runs.active(run_id) is not None:
+            waited.append(run_id)
+            deadline = time.monotonic() + 60
+            while runs.active(run_id) is not None and time.monotonic() < deadline:
+                time.sleep(0.01)
+        return read(run_id, with_result)
+
+    monkeypatch.setattr(store, "get_run", read_after_it_finishes)
+    run_id = client.post("/api/runs", json={"spec": breaker_spec}).json()["id"]
+    raced = client.get(f"/api/runs/{run_id}").json()
+    assert waited == [run_id]
+    assert raced["status"] in ("queued", "running") and "result" not in raced
+    assert wait(client, run_id, finished)["result"]["seed"] == 1
 
 
 @pytest.mark.parametrize("method,route", [

@@ -78,9 +78,12 @@ class RunManager:
             self._pump()
         return run_id
 
-    def live(self, run_id: str) -> LiveRun | None:
+    def active(self, run_id: str) -> tuple[str, float] | None:
+        """(status, progress) of a queued or running run, read together under the lock; None
+        once it has finished, when its outcome (result included) is in the store already."""
         with self._lock:
-            return self._live.get(run_id)
+            run = self._live.get(run_id)
+            return None if run is None else (run.status, run.progress)
 
     def cancel(self, run_id: str) -> bool:
         """Cancel a queued or running run; False when it is not active (any more)."""

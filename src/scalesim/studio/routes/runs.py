@@ -39,8 +39,8 @@ def start_run(body: RunRequest, runs: RunsDep, store: StoreDep) -> dict[str, Any
         run_id = runs.submit(body.spec, system.name, body.seed, body.design_id, body.version)
     except QueueFull as error:
         raise HTTPException(429, str(error)) from None
-    live = runs.live(run_id)
-    return {"id": run_id, "status": live.status if live is not None else _stored(store, run_id)
+    active = runs.active(run_id)
+    return {"id": run_id, "status": active[0] if active is not None else _stored(store, run_id)
             ["status"]}
 
 
@@ -59,10 +59,10 @@ def _stored(store: Any, run_id: str, with_result: bool = True) -> dict[str, Any]
 
 
 def _state(runs: RunsDep, store: StoreDep, run_id: str, with_result: bool) -> dict[str, Any]:
-    live = runs.live(run_id)
-    if live is not None:
+    active = runs.active(run_id)
+    if active is not None:
         stored = _stored(store, run_id, with_result=False)
-        return {**stored, "status": live.status, "progress": live.progress}
+        return {**stored, "status": active[0], "progress": active[1]}
     stored = _stored(store, run_id, with_result)
     stored["progress"] = 1.0 if stored["status"] == "done" else 0.0
     return stored
@@ -94,13 +94,13 @@ async def run_events(run_id: str, request: Request, runs: RunsDep,
         last: tuple[str, float] | None = None
         quiet = 0.0
         while True:
-            live = runs.live(run_id)
-            if live is None:
+            active = runs.active(run_id)
+            if active is None:
                 final = _stored(store, run_id, with_result=False)
                 yield _event("end", {"status": final["status"], "error": final["error"],
                                      "progress": 1.0 if final["status"] == "done" else 0.0})
                 return
-            now = (live.status, round(live.progress, 3))
+            now = (active[0], round(active[1], 3))
             if now != last:
                 last, quiet = now, 0.0
                 yield _event("progress", {"status": now[0], "progress": now[1]})
