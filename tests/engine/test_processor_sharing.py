@@ -16,7 +16,6 @@ checked against the M/M/1-PS and M/M/c results that hold for processor sharing:
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Callable
 
@@ -50,9 +49,9 @@ def bare_kernel() -> Kernel:
 def drain(kernel: Kernel) -> None:
     """Every scheduled event in time order, as `Kernel.run` does, without its workloads."""
     while kernel.heap:
-        t, _, kind, obj = heapq.heappop(kernel.heap)
-        kernel.now = t
-        kernel.handlers[kind](obj)
+        event = kernel.heap.pop()
+        kernel.now = event.t
+        kernel.handlers[event.kind](event.obj)
 
 
 def sojourns(make: Callable[[Cores], Processor], jobs: list[tuple[float, float]],

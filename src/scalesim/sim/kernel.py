@@ -1,7 +1,7 @@
 """The event loop and the step interpreter.
 
-Events are (time, sequence, kind, object) tuples on a binary heap; the sequence number
-breaks ties first-in-first-out, which makes runs deterministic. Each request visit is a
+Events wait on the agenda (sim/agenda.py), a heap ordered by time, then by a sequence
+number that breaks ties first-in-first-out, which makes runs deterministic. Each request visit is a
 `Frame` that walks its operation's steps: placement on a replica, queue for a worker, work,
 calls (sync, async, parallel), post_work, respond. Zero-length hops and work are done inline
 without an event, and the success path avoids every call it can: this loop is where all the
@@ -12,15 +12,13 @@ ending, and timers.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import math
 from collections.abc import Callable
-from heapq import heappush
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 
+from scalesim.sim.agenda import Agenda
 from scalesim.sim.area import Area
 from scalesim.sim.compile import Plan
 from scalesim.sim.mechanisms.bulkhead import Gate
@@ -55,21 +53,44 @@ from scalesim.sim.plan import (
 )
 from scalesim.spec.model import Limits
 
-(ARRIVE, DELIVER, WORK_DONE, POST_DONE, RESPONSE, TIMEOUT_EV, RETRY, FALLBACK_DONE, USER_SEND,
- TICK, WARMUP_END, WINDOW_END, DRAIN_END, FAULT, HEDGE, GATE_EXPIRED, BREAKER_TIMER,
- OUTLIER_SWEEP, PROBE_READY, PROBE_LIVE, RESTARTED, PAUSE_START, PAUSE_END, RANDOM_FAIL,
- RANDOM_RECOVER, CALL_READY) = range(26)
+# Event kinds: indices into Kernel.handlers. Final, so the compiled kernel inlines them.
+ARRIVE: Final = 0
+DELIVER: Final = 1
+WORK_DONE: Final = 2
+POST_DONE: Final = 3
+RESPONSE: Final = 4
+TIMEOUT_EV: Final = 5
+RETRY: Final = 6
+FALLBACK_DONE: Final = 7
+USER_SEND: Final = 8
+TICK: Final = 9
+WARMUP_END: Final = 10
+WINDOW_END: Final = 11
+DRAIN_END: Final = 12
+FAULT: Final = 13
+HEDGE: Final = 14
+GATE_EXPIRED: Final = 15
+BREAKER_TIMER: Final = 16
+OUTLIER_SWEEP: Final = 17
+PROBE_READY: Final = 18
+PROBE_LIVE: Final = 19
+RESTARTED: Final = 20
+PAUSE_START: Final = 21
+PAUSE_END: Final = 22
+RANDOM_FAIL: Final = 23
+RANDOM_RECOVER: Final = 24
+CALL_READY: Final = 25
 PROGRESS_EVERY = 1 << 16  # events between progress reports, event-limit and buffer checks
 MAX_INLINE: Final = 40  # inline hand-offs nested in one event before the heap takes over
 STILL_EVENTS = 1 << 21  # events at one instant that mean a loop of zero-time steps
 MAX_INTERVAL_SAMPLES: Final = 1 << 18  # an interval's latencies kept exactly, then binned
-MAX_RESTART_DELAY = 300.0  # CrashLoopBackOff cap
-BACKOFF_RESET_AFTER = 600.0  # a container running this long starts its back-off afresh
-HOST_FAILURES = 1 << TIMEOUT | 1 << ERROR | 1 << CRASHED | 1 << REJECTED | 1 << SHED \
+MAX_RESTART_DELAY: Final = 300.0  # CrashLoopBackOff cap
+BACKOFF_RESET_AFTER: Final = 600.0  # a container running this long starts its back-off afresh
+HOST_FAILURES: Final = 1 << TIMEOUT | 1 << ERROR | 1 << CRASHED | 1 << REJECTED | 1 << SHED \
     | 1 << RATE_LIMITED  # answers an Envoy proxy counts as 5xx or a local-origin failure
-MAX_SAMPLED = 5000  # finished sampled requests kept per workload
+MAX_SAMPLED: Final = 5000  # finished sampled requests kept per workload
 MAX_SPANS: Final = 1000  # spans kept per sampled request; visits past that are not traced
-MAX_HEALTH_EVENTS = 10_000
+MAX_HEALTH_EVENTS: Final = 10_000
 
 
 class SafetyStop(Exception):
@@ -80,8 +101,7 @@ class Kernel:
     def __init__(self, plan: Plan, warmup: float, duration: float, interval: float,
                  limits: Limits, progress: Callable[[float], None] | None = None) -> None:
         self.plan = plan
-        self.heap: list[tuple[float, int, int, object]] = []
-        self.seq = itertools.count()
+        self.heap = Agenda()  # the events still to happen
         self.now = 0.0
         self.t_start = warmup
         self.t_end = warmup + duration
@@ -166,7 +186,7 @@ class Kernel:
         self._call_done(frame, None, cause)
 
     def push(self, t: float, kind: int, obj: object) -> None:
-        heappush(self.heap, (t, next(self.seq), kind, obj))
+        self.heap.push(t, kind, obj)
 
     def run(self) -> None:
         self._check_arrivals()
@@ -183,15 +203,30 @@ class Kernel:
         self.push(self.t_start + self.interval, TICK, None)
         self.push(self.t_end, WINDOW_END, None)
         heap = self.heap
-        pop = heapq.heappop
+        pending = heap.items
         handlers = self.handlers
         max_events = self.limits.max_events
         events = 0
         still_since, still_at = 0, -1.0
-        while heap:
-            t, _, kind, obj = pop(heap)
+        while pending:
+            event = heap.pop()
+            t = event.t
             self.now = t
-            handlers[kind](obj)
+            kind = event.kind
+            # The commonest kinds are called directly: compiled, that is a C call, where the
+            # handlers list goes through Python's calling convention.
+            if kind == WORK_DONE:
+                self._work_done(cast(Frame, event.obj))
+            elif kind == ARRIVE:
+                self._arrive(cast(Workload, event.obj))
+            elif kind == DELIVER:
+                self._deliver(cast(Frame, event.obj))
+            elif kind == RESPONSE:
+                self._response(cast(Frame, event.obj))
+            elif kind == TIMEOUT_EV:
+                self._timeout(cast(Frame, event.obj))
+            else:
+                handlers[kind](event.obj)
             events += 1
             if not events & (PROGRESS_EVERY - 1):
                 self.events = events
@@ -261,7 +296,7 @@ class Kernel:
             self._deliver(frame)
             self.depth -= 1
         else:
-            heappush(self.heap, (self.now, next(self.seq), DELIVER, frame))
+            self.heap.push(self.now, DELIVER, frame)
 
     def _respond_now(self, frame: Frame) -> None:
         """`_deliver_now` for answers."""
@@ -270,14 +305,14 @@ class Kernel:
             self._response(frame)
             self.depth -= 1
         else:
-            heappush(self.heap, (self.now, next(self.seq), RESPONSE, frame))
+            self.heap.push(self.now, RESPONSE, frame)
 
     # -- requests enter ----------------------------------------------------------------------------
     def _arrive(self, wl: Workload) -> None:
         self._new_request(wl)
         nxt = wl.arrivals.next_after(self.now)
         if nxt < self.t_end:
-            heappush(self.heap, (nxt, next(self.seq), ARRIVE, wl))
+            self.heap.push(nxt, ARRIVE, wl)
 
     def _user_send(self, wl: Workload) -> None:
         if not self.closed:
@@ -311,7 +346,7 @@ class Kernel:
         if net is None:
             self._deliver_now(frame)
         else:
-            heappush(self.heap, (self.now + net.draw(), next(self.seq), DELIVER, frame))
+            self.heap.push(self.now + net.draw(), DELIVER, frame)
 
     # -- a visit at a component --------------------------------------------------------------------
     def _deliver(self, frame: Frame) -> None:
@@ -446,7 +481,7 @@ class Kernel:
         if work > 0.0:
             comp.cpu += work
             rep.cpu += work
-            heappush(self.heap, (now + work, next(self.seq), WORK_DONE, frame))
+            self.heap.push(now + work, WORK_DONE, frame)
         else:
             self._work_done(frame)
 
@@ -467,7 +502,7 @@ class Kernel:
         if processor is not None and demand > 0.0:
             processor.run(self, frame, demand, wait, WORK_DONE)
         elif demand + wait > 0.0:
-            heappush(self.heap, (self.now + demand + wait, next(self.seq), WORK_DONE, frame))
+            self.heap.push(self.now + demand + wait, WORK_DONE, frame)
         else:
             self._work_done(frame)
 
@@ -486,7 +521,7 @@ class Kernel:
         if processor is not None and demand > 0.0:
             processor.run(self, frame, demand, 0.0, CALL_READY)
         else:
-            heappush(self.heap, (self.now + demand, next(self.seq), CALL_READY, frame))
+            self.heap.push(self.now + demand, CALL_READY, frame)
 
     def _call_ready(self, frame: Frame) -> None:
         """The client overhead of the step before `frame.step` is spent: send it."""
@@ -508,7 +543,7 @@ class Kernel:
         if behind <= 1e-12:
             return False
         frame.stall += behind
-        heappush(self.heap, (self.now + behind, next(self.seq), kind, frame))
+        self.heap.push(self.now + behind, kind, frame)
         return True
 
     def _work_done(self, frame: Frame) -> None:
@@ -593,7 +628,7 @@ class Kernel:
         frame.rep.cpu += post
         processor = frame.rep.processor
         if processor is None:
-            heappush(self.heap, (self.now + post, next(self.seq), POST_DONE, frame))
+            self.heap.push(self.now + post, POST_DONE, frame)
         else:
             processor.run(self, frame, post, 0.0, POST_DONE)
 
@@ -631,7 +666,7 @@ class Kernel:
                 self._response(frame)
                 self.depth -= 1
             else:
-                heappush(self.heap, (self.now, next(self.seq), RESPONSE, frame))
+                self.heap.push(self.now, RESPONSE, frame)
         else:
             self._reply(frame, cause)
 
@@ -648,7 +683,7 @@ class Kernel:
         rep.busy -= 1
         if rep.inflight is not None:
             rep.inflight.discard(frame)
-        shed: list[Frame] = []
+        shed: list[Frame] | None = None  # made only when a shedding policy drops a request
         while rep.queue:
             nxt = rep.queue.popleft()
             rep.queued -= 1
@@ -660,6 +695,8 @@ class Kernel:
                 self._over(nxt)
                 continue  # a hedge that lost the race: cancelled before it started
             if rep.shedder is not None and rep.shedder.drop(now, now - nxt.t0, rep.queued):
+                if shed is None:
+                    shed = []
                 shed.append(nxt)
                 continue
             if self.depth < MAX_INLINE:  # each start may finish and release in turn
@@ -667,10 +704,11 @@ class Kernel:
                 self._start(nxt, rep, comp)
                 self.depth -= 1
             else:
-                heappush(self.heap, (now, next(self.seq), DELIVER, nxt))
+                self.heap.push(now, DELIVER, nxt)
             break
-        for dropped in shed:
-            self._refuse(dropped, comp, SHED)
+        if shed is not None:
+            for dropped in shed:
+                self._refuse(dropped, comp, SHED)
 
     def _reply(self, frame: Frame, cause: int) -> None:
         """Send the visit's outcome back over the network to whoever waits for it."""
@@ -687,7 +725,7 @@ class Kernel:
         if net is None:
             self._respond_now(frame)
         else:
-            heappush(self.heap, (self.now + net.draw(), next(self.seq), RESPONSE, frame))
+            self.heap.push(self.now + net.draw(), RESPONSE, frame)
 
     # -- calls -------------------------------------------------------------------------------------
     def _child_span(self, parent: Frame, child: Frame, kind: str) -> None:
@@ -715,7 +753,7 @@ class Kernel:
         if net is None:
             self._deliver_now(child)
         else:
-            heappush(self.heap, (self.now + net.draw(), next(self.seq), DELIVER, child))
+            self.heap.push(self.now + net.draw(), DELIVER, child)
 
     def _breaker(self, call: CallPlan, caller: Frame) -> CircuitBreaker:
         settings = call.breaker_settings
@@ -732,7 +770,7 @@ class Kernel:
 
     def _arm(self, breaker: CircuitBreaker) -> None:
         if breaker.timer_at >= 0.0:
-            heappush(self.heap, (breaker.timer_at, next(self.seq), BREAKER_TIMER, breaker))
+            self.heap.push(breaker.timer_at, BREAKER_TIMER, breaker)
             breaker.timer_at = -1.0
 
     def _send(self, parent: Frame, call: CallPlan, group: Group | None, attempt: int,
@@ -790,7 +828,7 @@ class Kernel:
                 self._fail_now(child, CIRCUIT_OPEN)
                 return
         if timeout:
-            heappush(self.heap, (now + timeout, next(self.seq), TIMEOUT_EV, child))
+            self.heap.push(now + timeout, TIMEOUT_EV, child)
         hedge = child.hedge
         if hedge is not None and hedged is None:
             self._schedule_hedge(call, child)
@@ -808,7 +846,7 @@ class Kernel:
                 return True
             self._fail_now(child, UNAVAILABLE)
         elif timeout and child.parent is not None:
-            heappush(self.heap, (self.now + timeout, next(self.seq), TIMEOUT_EV, child))
+            self.heap.push(self.now + timeout, TIMEOUT_EV, child)
         return True
 
     def _fail_now(self, child: Frame, cause: int, admitted: bool = False) -> None:
@@ -849,8 +887,7 @@ class Kernel:
                 if gate.can_wait():
                     gate.wait(child)
                     if call.bulkhead_wait > 0.0:
-                        heappush(self.heap, (self.now + call.bulkhead_wait, next(self.seq),
-                                             GATE_EXPIRED, child))
+                        self.heap.push(self.now + call.bulkhead_wait, GATE_EXPIRED, child)
                 else:
                     gate.rejected += 1
                     self._fail_now(child, BULKHEAD_FULL, admitted=True)
@@ -876,7 +913,7 @@ class Kernel:
         if net is None:
             self._deliver_now(child)
         else:
-            heappush(self.heap, (self.now + net.draw(), next(self.seq), DELIVER, child))
+            self.heap.push(self.now + net.draw(), DELIVER, child)
 
     def _gate_expired(self, child: Frame) -> None:
         """A call waited `max_wait` for a bulkhead permit and gives up."""
@@ -980,7 +1017,7 @@ class Kernel:
         if call.hedge_tracker is not None:
             delay = call.hedge_tracker.value  # -1 until enough answers were seen
         if delay > 0.0:
-            heappush(self.heap, (self.now + delay, next(self.seq), HEDGE, first))
+            self.heap.push(self.now + delay, HEDGE, first)
 
     def _hedge(self, first: Frame) -> None:
         """The hedge delay passed with no answer: send one more attempt elsewhere."""
@@ -1162,7 +1199,7 @@ class Kernel:
             source.early_ok += cause == OK
         if source.users and not self.closed:
             think = source.think.draw() if source.think else 0.0
-            heappush(self.heap, (now + think, next(self.seq), USER_SEND, source))
+            self.heap.push(now + think, USER_SEND, source)
 
     # -- queues (brokers) --------------------------------------------------------------------------
     def _publish(self, op: Op, frame: Frame) -> bool:
@@ -1228,7 +1265,7 @@ class Kernel:
         for op in self.plan.ops.values():
             op.hist.maybe_flush()
         if now + self.interval <= self.t_end + 1e-9:
-            heappush(self.heap, (now + self.interval, next(self.seq), TICK, None))
+            self.heap.push(now + self.interval, TICK, None)
 
     def _warmup_end(self, _: object) -> None:
         now = self.now

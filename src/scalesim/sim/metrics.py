@@ -1,6 +1,6 @@
 """Bounded-memory latency histograms.
 
-Values go into a short buffer (an append is the cheapest thing Python can do) and are folded
+Values go into a short buffer (an append is the cheapest thing there is) and are folded
 into logarithmic buckets in numpy batches. Bucket i holds (γ^(i-1), γ^i] with
 γ = (1+α)/(1-α), and reports 2γ^i/(γ+1), so every percentile is within a relative error α of
 a value in its bucket (the DDSketch construction). Memory is fixed however many values arrive.
@@ -45,15 +45,17 @@ def _rank(q: float, count: int) -> int:
 class Histogram:
     """Count, sum, max and percentiles of a stream of values (seconds)."""
 
-    __slots__ = ("add", "buffer", "count", "counts", "max", "total")
+    __slots__ = ("buffer", "count", "counts", "max", "total")
 
     def __init__(self) -> None:
         self.buffer: list[float] = []
-        self.add = self.buffer.append  # bound once: the hot path calls hist.add(x)
         self.counts = np.zeros(N_BUCKETS, dtype=np.int64)
         self.count = 0
         self.total = 0.0
         self.max = 0.0
+
+    def add(self, value: float) -> None:
+        self.buffer.append(value)
 
     def flush(self) -> None:
         if not self.buffer:

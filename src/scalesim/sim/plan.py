@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from scalesim.sim.cpu import Processor
 from scalesim.sim.mechanisms.arrivals import Arrivals
@@ -28,12 +28,25 @@ if TYPE_CHECKING:
     from scalesim.sim.kernel import Kernel
 
 # Outcome causes: 0 is success, then the spec's causes in order, then one for the result only.
-# A cause's number is also its bit in a retry's `on` mask.
+# A cause's number is also its bit in a retry's `on` mask. The constants are Final, so the
+# compiled kernel inlines them (tests/kernel/test_plan.py checks them against CAUSE_NAMES).
 CAUSE_NAMES = ("ok", *CAUSES, "unfinished")
-(OK, TIMEOUT, REJECTED, ERROR, CIRCUIT_OPEN, CRASHED, BULKHEAD_FULL, OVERFLOW, RATE_LIMITED,
- SHED, UNAVAILABLE, UNFINISHED) = range(len(CAUSE_NAMES))
-FAIL, CONTINUE, FALLBACK = range(3)
-UNLIMITED = 1 << 62
+OK: Final = 0
+TIMEOUT: Final = 1
+REJECTED: Final = 2
+ERROR: Final = 3
+CIRCUIT_OPEN: Final = 4
+CRASHED: Final = 5
+BULKHEAD_FULL: Final = 6
+OVERFLOW: Final = 7
+RATE_LIMITED: Final = 8
+SHED: Final = 9
+UNAVAILABLE: Final = 10
+UNFINISHED: Final = 11
+FAIL: Final = 0
+CONTINUE: Final = 1
+FALLBACK: Final = 2
+UNLIMITED: Final = 1 << 62
 Limiter = TokenBucket | SlidingWindow
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict, deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from scalesim.sim.area import Area
 from scalesim.sim.metrics import Histogram
@@ -51,8 +51,13 @@ from scalesim.sim.random import Sampler
 if TYPE_CHECKING:
     from scalesim.sim.kernel import Kernel
 
-INVALIDATE, WRITE_THROUGH, WRITE_BEHIND, NO_UPDATE = range(4)
-STAMPEDE_NONE, COALESCE, XFETCH = range(3)
+INVALIDATE: Final = 0
+WRITE_THROUGH: Final = 1
+WRITE_BEHIND: Final = 2
+NO_UPDATE: Final = 3
+STAMPEDE_NONE: Final = 0
+COALESCE: Final = 1
+XFETCH: Final = 2
 NEVER = math.inf
 
 

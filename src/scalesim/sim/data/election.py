@@ -27,7 +27,7 @@ election: a crashed leader stops writes until it comes back).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from scalesim.sim.area import Area
 from scalesim.sim.data.leadership import Leadership
@@ -37,8 +37,11 @@ from scalesim.sim.random import Sampler
 if TYPE_CHECKING:
     from scalesim.sim.kernel import Kernel
 
-FOLLOWER, CANDIDATE, LEADER = range(3)
-EMPTY, DEAD = -1, -2  # lease holder: nobody, or a process that crashed without releasing
+FOLLOWER: Final = 0
+CANDIDATE: Final = 1
+LEADER: Final = 2
+EMPTY: Final = -1
+DEAD: Final = -2  # lease holder: nobody, or a process that crashed without releasing
 
 
 class Election(Area):

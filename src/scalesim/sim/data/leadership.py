@@ -12,7 +12,7 @@ one leading), time without a leader, and the visits refused meanwhile.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from scalesim.sim.area import Area
 from scalesim.sim.metrics import Histogram
@@ -21,7 +21,7 @@ from scalesim.sim.plan import Comp, Frame, Placement, Replica
 if TYPE_CHECKING:
     from scalesim.sim.kernel import Kernel
 
-MAX_EVENTS = 1000  # leadership events kept for the result (first replication)
+MAX_EVENTS: Final = 1000  # leadership events kept for the result (first replication)
 
 
 class LeaderListener(Area):

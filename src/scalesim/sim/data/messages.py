@@ -10,7 +10,7 @@ the subclasses': `FifoSubscription` (SQS, RabbitMQ) and `PartitionedSubscription
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from scalesim.sim.metrics import Histogram
 from scalesim.sim.plan import ERROR, OK, Comp, Frame, Op, Root, Subscription
@@ -20,10 +20,15 @@ if TYPE_CHECKING:
     from scalesim.sim.data.messaging import MessagingArea
     from scalesim.sim.kernel import Kernel
 
-AT_MOST_ONCE, AT_LEAST_ONCE, EFFECTIVELY_ONCE = range(3)
+AT_MOST_ONCE: Final = 0
+AT_LEAST_ONCE: Final = 1
+EFFECTIVELY_ONCE: Final = 2
 GUARANTEES = ("at_most_once", "at_least_once", "effectively_once")
 # How a sampled message ended: still pending at the end, processed, lost, dead-lettered.
-PENDING, PROCESSED, LOST, DEAD = range(4)
+PENDING: Final = 0
+PROCESSED: Final = 1
+LOST: Final = 2
+DEAD: Final = 3
 OUTCOMES = ("pending", "processed", "lost", "dead_lettered")
 
 

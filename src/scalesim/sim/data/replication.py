@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from scalesim.sim.data.leadership import LeaderListener, Leadership
 from scalesim.sim.metrics import Histogram
@@ -42,8 +42,14 @@ from scalesim.sim.random import Sampler
 if TYPE_CHECKING:
     from scalesim.sim.kernel import Kernel
 
-ASYNC, SEMI_SYNC, SYNC, QUORUM, RAFT = range(5)
-READS_LEADER, READS_FOLLOWERS, READS_ANY = range(3)
+ASYNC: Final = 0
+SEMI_SYNC: Final = 1
+SYNC: Final = 2
+QUORUM: Final = 3
+RAFT: Final = 4
+READS_LEADER: Final = 0
+READS_FOLLOWERS: Final = 1
+READS_ANY: Final = 2
 NEVER = math.inf
 
 

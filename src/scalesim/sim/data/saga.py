@@ -21,7 +21,7 @@ saga's end).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from scalesim.sim.area import Area
 from scalesim.sim.mechanisms.backoff import Backoff
@@ -42,8 +42,13 @@ from scalesim.sim.random import Sampler
 if TYPE_CHECKING:
     from scalesim.sim.kernel import Kernel
 
-FORWARD, COMPENSATING, DONE = range(3)
-SUCCEEDED, COMPENSATED, ABORTED, STUCK = range(4)
+FORWARD: Final = 0
+COMPENSATING: Final = 1
+DONE: Final = 2
+SUCCEEDED: Final = 0
+COMPENSATED: Final = 1
+ABORTED: Final = 2
+STUCK: Final = 3
 OUTCOMES = ("succeeded", "compensated", "aborted", "stuck")
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import bisect
 import zlib
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Final, Protocol
 
 from scalesim.sim.random import Sampler
 
-VIRTUAL_NODES = 100  # points per replica on the hash ring: each replica's share of keys
+VIRTUAL_NODES: Final = 100  # points per replica on the hash ring: each replica's share of keys
 # deviates from the mean by about sqrt(1/VIRTUAL_NODES) ≈ 10 % (one standard deviation)
 
 

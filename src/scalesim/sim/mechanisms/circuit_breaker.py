@@ -19,10 +19,13 @@ kernel turns into an event and answers with `on_timer`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
-CLOSED, OPEN, HALF_OPEN = 0, 1, 2
+CLOSED: Final = 0
+OPEN: Final = 1
+HALF_OPEN: Final = 2
 STATE_NAMES = ("closed", "open", "half_open")
-MAX_TRANSITIONS_KEPT = 10_000
+MAX_TRANSITIONS_KEPT: Final = 10_000
 
 
 class CountWindow:

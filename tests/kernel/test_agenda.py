@@ -1,0 +1,75 @@
+"""The agenda pops events in (time, push order) order, as a heap of (time, sequence) tuples
+would (the kernel's determinism rests on it); the constants the compiled kernel inlines keep
+their numbers."""
+
+from __future__ import annotations
+
+import heapq
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scalesim.sim.agenda import Agenda
+
+# Few distinct times, so that ties (broken by push order) are common.
+TIMES = st.sampled_from([0.0, 0.5, 1.0, 1.0 + 1e-12, 2.0, 7.25, 1e9])
+STEPS = st.lists(st.one_of(TIMES, st.just(None)), max_size=300)  # None = pop
+
+
+@settings(max_examples=300, deadline=None)
+@given(STEPS)
+def test_pops_in_the_order_of_a_heap_of_time_and_sequence(steps: list[float | None]) -> None:
+    agenda, reference = Agenda(), []
+    popped, expected = [], []
+    for n, step in enumerate(steps):
+        if step is not None:
+            agenda.push(step, n % 7, n)
+            heapq.heappush(reference, (step, n))
+        elif reference:
+            event = agenda.pop()
+            popped.append((event.t, event.obj, event.kind))
+            t, m = heapq.heappop(reference)
+            expected.append((t, m, m % 7))
+        assert len(agenda) == len(reference)
+    while reference:
+        event = agenda.pop()
+        popped.append((event.t, event.obj, event.kind))
+        t, m = heapq.heappop(reference)
+        expected.append((t, m, m % 7))
+    assert popped == expected and len(agenda) == 0
+
+
+def test_clear_keeps_the_list_the_kernel_loops_on() -> None:
+    agenda = Agenda()
+    pending = agenda.items
+    for t in (3.0, 1.0, 2.0):
+        agenda.push(t, 0, None)
+    agenda.clear()
+    assert not pending and agenda.items is pending
+    agenda.push(5.0, 1, "x")
+    assert pending and agenda.pop().seq == 3  # sequence numbers keep counting
+
+
+
+def test_the_spelled_out_constants_keep_their_numbers() -> None:
+    """plan.py and kernel.py write their constants one by one (Final, so that mypyc inlines
+    them): a cause's number is still its place in CAUSE_NAMES, and an event kind's number
+    still picks its own handler."""
+    from scalesim.sim import kernel, plan
+    from scalesim.sim.compile import compile_system
+    from scalesim.spec import load_spec_text
+
+    for number, name in enumerate(plan.CAUSE_NAMES):
+        assert getattr(plan, name.upper()) == number, name
+    system = load_spec_text(
+        "scalesim: 1\nname: k\ncomponents:\n  a: {operations: {x: {work: 1ms}}}\n"
+        "workloads:\n  - {name: w, to: a.x, rate: 1/s}\n", "k.yaml")
+    sim = system.simulation
+    built = kernel.Kernel(compile_system(system, 1, 0), sim.warmup, sim.duration, sim.interval,
+                          sim.limits)
+    kinds = [name for name in dir(kernel) if name.isupper() and name not in dir(plan)
+             and f"_{name.lower().removesuffix('_ev')}" in dir(kernel.Kernel)]
+    assert len(kinds) == len(built.handlers) == 26
+    for name in kinds:
+        handler = built.handlers[getattr(kernel, name)]
+        assert handler.__name__ == f"_{name.lower().removesuffix('_ev')}", name
