@@ -1,8 +1,9 @@
 """Results of finished sweep points on disk, keyed by what determines them: the validated
 spec (after every override), the seed and the ScaleSim version. A sweep that is stopped and
 started again (or extended with more points) reads the points it already has instead of
-simulating them again. Each file is written whole and then renamed into place, so a killed
-run never leaves a half-written result behind."""
+simulating them again. Each file is written whole under a temporary name and then renamed
+into place, so a killed run never leaves a half-written result behind: at most a
+`.tmp-*.part` file, which is never read (and never matches `*.json`)."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ class PointCache:
         if self.directory is None:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+        handle, name = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".part")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 json.dump(result, out, indent=1, sort_keys=True)
