@@ -8,28 +8,34 @@ from __future__ import annotations
 
 import bisect
 import zlib
-from collections.abc import Sequence
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final
 
 from scalesim.sim.random import Sampler
+
+if TYPE_CHECKING:
+    # plan.py imports this module. Typed with the real class, the compiled balancers read a
+    # replica's fields directly; through a protocol they looked each one up by name.
+    from scalesim.sim.plan import Replica
 
 VIRTUAL_NODES: Final = 100  # points per replica on the hash ring: each replica's share of keys
 # deviates from the mean by about sqrt(1/VIRTUAL_NODES) ≈ 10 % (one standard deviation)
 
 
-class Replica(Protocol):
-    index: int
-    busy: int
-    queued: int
+class Balancer:
+    """What every policy does. A base class rather than a protocol: compiled, the kernel's
+    `balancer.pick(key)` is then a call through the class's method table, not a method
+    looked up by name on every request."""
+
+    __slots__ = ()
+
+    def pick(self, key: int) -> int:
+        raise NotImplementedError
+
+    def update(self, replicas: list[Replica]) -> None:
+        raise NotImplementedError
 
 
-class Balancer(Protocol):
-    def pick(self, key: int) -> int: ...
-
-    def update(self, replicas: Sequence[Replica]) -> None: ...
-
-
-class RoundRobin:
+class RoundRobin(Balancer):
     __slots__ = ("n", "next")
 
     def __init__(self, n: int) -> None:
@@ -41,13 +47,13 @@ class RoundRobin:
         self.next = index + 1 if index + 1 < self.n else 0
         return index
 
-    def update(self, replicas: Sequence[Replica]) -> None:
+    def update(self, replicas: list[Replica]) -> None:
         self.n = len(replicas)
         if self.next >= self.n:
             self.next = 0
 
 
-class Random:
+class Random(Balancer):
     __slots__ = ("n", "uniform")
 
     def __init__(self, n: int, uniform: Sampler) -> None:
@@ -57,37 +63,40 @@ class Random:
     def pick(self, key: int) -> int:
         return int(self.uniform.draw() * self.n)
 
-    def update(self, replicas: Sequence[Replica]) -> None:
+    def update(self, replicas: list[Replica]) -> None:
         self.n = len(replicas)
 
 
-class LeastRequests:
+class LeastRequests(Balancer):
     """Fewest requests in the replica (in service + waiting); ties go to the lowest index.
     A full scan: exact, and cheap for the replica counts one caller sees."""
 
     __slots__ = ("replicas",)
 
-    def __init__(self, replicas: Sequence[Replica]) -> None:
+    def __init__(self, replicas: list[Replica]) -> None:
         self.replicas = replicas
 
     def pick(self, key: int) -> int:
-        best, best_load = 0, -1
-        for index, replica in enumerate(self.replicas):
+        replicas = self.replicas  # a list, not any sequence: compiled, indexing it is direct
+        first = replicas[0]
+        best, best_load = 0, first.busy + first.queued
+        for index in range(1, len(replicas)):
+            replica = replicas[index]
             load = replica.busy + replica.queued
-            if best_load < 0 or load < best_load:
+            if load < best_load:
                 best, best_load = index, load
         return best
 
-    def update(self, replicas: Sequence[Replica]) -> None:
+    def update(self, replicas: list[Replica]) -> None:
         self.replicas = replicas
 
 
-class PowerOfTwo:
+class PowerOfTwo(Balancer):
     """Two distinct replicas at random, the less loaded wins (Envoy's least_request default)."""
 
     __slots__ = ("n", "replicas", "uniform")
 
-    def __init__(self, replicas: Sequence[Replica], uniform: Sampler) -> None:
+    def __init__(self, replicas: list[Replica], uniform: Sampler) -> None:
         self.replicas = replicas
         self.n = len(replicas)
         self.uniform = uniform
@@ -103,12 +112,12 @@ class PowerOfTwo:
         a, b = self.replicas[first], self.replicas[second]
         return first if a.busy + a.queued <= b.busy + b.queued else second
 
-    def update(self, replicas: Sequence[Replica]) -> None:
+    def update(self, replicas: list[Replica]) -> None:
         self.replicas = replicas
         self.n = len(replicas)
 
 
-class ConsistentHash:
+class ConsistentHash(Balancer):
     """A hash ring with virtual nodes: a key always lands on the same replica. The points of
     a replica come from its index, so adding or removing one moves only its own keys."""
 
@@ -127,7 +136,7 @@ class ConsistentHash:
         self.points = [point for point, _ in ring]
         self.owners = [position[owner] for _, owner in ring]
 
-    def update(self, replicas: Sequence[Replica]) -> None:
+    def update(self, replicas: list[Replica]) -> None:
         self._build([replica.index for replica in replicas])
 
     def pick(self, key: int) -> int:
