@@ -39,6 +39,43 @@ def test_pops_in_the_order_of_a_heap_of_time_and_sequence(steps: list[float | No
     assert popped == expected and len(agenda) == 0
 
 
+# A step: pop (None), push to the heap at a time (a float), or push to a lane (an int) its
+# constant delay after the current time, as the kernel does for a fixed network hop.
+LANE_DELAYS = (0.0, 0.5)
+LANE_STEPS = st.lists(st.one_of(st.just(None), TIMES, st.sampled_from([0, 1])), max_size=300)
+
+
+@settings(max_examples=300, deadline=None)
+@given(LANE_STEPS)
+def test_lanes_and_heap_pop_in_one_time_and_sequence_order(
+        steps: list[float | int | None]) -> None:
+    """Events in lanes and in the heap pop exactly as one heap of (time, sequence) would."""
+    agenda, reference = Agenda(), []
+    lanes = [agenda.new_lane() for _ in LANE_DELAYS]
+    now, popped, expected = 0.0, [], []
+    for n, step in enumerate(steps):
+        if step is None:
+            if reference:
+                event = agenda.pop()
+                now = event.t
+                popped.append((event.t, event.obj))
+                expected.append(heapq.heappop(reference))
+            continue
+        if isinstance(step, float):
+            t = max(step, now)  # the kernel never schedules in the past
+            agenda.push(t, 0, n)
+        else:
+            t = now + LANE_DELAYS[step]
+            agenda.push_in_order(lanes[step], t, 0, n)
+        heapq.heappush(reference, (t, n))
+        assert len(agenda) == len(reference)
+    while reference:
+        event = agenda.pop()
+        popped.append((event.t, event.obj))
+        expected.append(heapq.heappop(reference))
+    assert popped == expected and len(agenda) == 0
+
+
 def test_clear_keeps_the_list_the_kernel_loops_on() -> None:
     agenda = Agenda()
     pending = agenda.items

@@ -51,6 +51,7 @@ from scalesim.sim.plan import (
     Root,
     Workload,
 )
+from scalesim.sim.random import Sampler
 from scalesim.spec.model import Limits
 
 # Event kinds: indices into Kernel.handlers. Final, so the compiled kernel inlines them.
@@ -188,6 +189,18 @@ class Kernel:
     def push(self, t: float, kind: int, obj: object) -> None:
         self.heap.push(t, kind, obj)
 
+    def _after_hop(self, net: Sampler, kind: int, obj: object) -> None:
+        """Schedule `kind` one network hop from now. A constant hop keeps its events in time
+        order, so they wait in an agenda lane rather than the heap (the same order, cheaper)."""
+        fixed = net.fixed
+        if fixed < 0.0:
+            self.heap.push(self.now + net.draw(), kind, obj)
+            return
+        lane = net.lane
+        if lane < 0:
+            lane = net.lane = self.heap.new_lane()
+        self.heap.push_in_order(lane, self.now + fixed, kind, obj)
+
     def run(self) -> None:
         self._check_arrivals()
         for wl in self.plan.workloads:
@@ -203,12 +216,11 @@ class Kernel:
         self.push(self.t_start + self.interval, TICK, None)
         self.push(self.t_end, WINDOW_END, None)
         heap = self.heap
-        pending = heap.items
         handlers = self.handlers
         max_events = self.limits.max_events
         events = 0
         still_since, still_at = 0, -1.0
-        while pending:
+        while heap.items or heap.in_lanes:
             event = heap.pop()
             t = event.t
             self.now = t
@@ -346,7 +358,7 @@ class Kernel:
         if net is None:
             self._deliver_now(frame)
         else:
-            self.heap.push(self.now + net.draw(), DELIVER, frame)
+            self._after_hop(net, DELIVER, frame)
 
     # -- a visit at a component --------------------------------------------------------------------
     def _deliver(self, frame: Frame) -> None:
@@ -725,7 +737,7 @@ class Kernel:
         if net is None:
             self._respond_now(frame)
         else:
-            self.heap.push(self.now + net.draw(), RESPONSE, frame)
+            self._after_hop(net, RESPONSE, frame)
 
     # -- calls -------------------------------------------------------------------------------------
     def _child_span(self, parent: Frame, child: Frame, kind: str) -> None:
@@ -753,7 +765,7 @@ class Kernel:
         if net is None:
             self._deliver_now(child)
         else:
-            self.heap.push(self.now + net.draw(), DELIVER, child)
+            self._after_hop(net, DELIVER, child)
 
     def _breaker(self, call: CallPlan, caller: Frame) -> CircuitBreaker:
         settings = call.breaker_settings
@@ -913,7 +925,7 @@ class Kernel:
         if net is None:
             self._deliver_now(child)
         else:
-            self.heap.push(self.now + net.draw(), DELIVER, child)
+            self._after_hop(net, DELIVER, child)
 
     def _gate_expired(self, child: Frame) -> None:
         """A call waited `max_wait` for a bulkhead permit and gives up."""

@@ -41,14 +41,17 @@ class Sampler:
     """Draws from one distribution. `draw()` is the hot path: a list pop, refilled in batches
     that grow so short runs do not pay for large ones."""
 
-    __slots__ = ("_batch", "_buf", "_fn", "_rng", "mean")
+    __slots__ = ("_batch", "_buf", "_fn", "_rng", "fixed", "lane", "mean")
 
-    def __init__(self, fn: BatchFn, rng: np.random.Generator, mean: float) -> None:
+    def __init__(self, fn: BatchFn, rng: np.random.Generator, mean: float,
+                 fixed: float = -1.0) -> None:
         self._fn = fn
         self._rng = rng
         self._buf: list[float] = []
         self._batch = _FIRST_BATCH
         self.mean = mean
+        self.fixed = fixed  # the value every draw gives, for a constant (no stream used); else -1
+        self.lane = -1  # the kernel's agenda lane for delays of this sampler, once it has one
 
     def draw(self) -> float:
         buf = self._buf
@@ -121,7 +124,8 @@ def summed(first: BatchFn, second: BatchFn) -> BatchFn:
 
 
 def sampler(dist: AnyDistribution, rng: np.random.Generator) -> Sampler:
-    return Sampler(batch_function(dist), rng, dist.mean_s)
+    fixed = dist.value if isinstance(dist, Constant) else -1.0
+    return Sampler(batch_function(dist), rng, dist.mean_s, fixed)
 
 
 def uniforms(rng: np.random.Generator) -> Sampler:
