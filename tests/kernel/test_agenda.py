@@ -9,7 +9,7 @@ import heapq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scalesim.sim.agenda import Agenda
+from scalesim.sim.agenda import MAX_LANES, NO_LANE, Agenda
 
 # Few distinct times, so that ties (broken by push order) are common.
 TIMES = st.sampled_from([0.0, 0.5, 1.0, 1.0 + 1e-12, 2.0, 7.25, 1e9])
@@ -51,7 +51,7 @@ def test_lanes_and_heap_pop_in_one_time_and_sequence_order(
         steps: list[float | int | None]) -> None:
     """Events in lanes and in the heap pop exactly as one heap of (time, sequence) would."""
     agenda, reference = Agenda(), []
-    lanes = [agenda.new_lane() for _ in LANE_DELAYS]
+    lanes = [agenda.lane_for(delay) for delay in LANE_DELAYS]
     now, popped, expected = 0.0, [], []
     for n, step in enumerate(steps):
         if step is None:
@@ -74,6 +74,14 @@ def test_lanes_and_heap_pop_in_one_time_and_sequence_order(
         popped.append((event.t, event.obj))
         expected.append(heapq.heappop(reference))
     assert popped == expected and len(agenda) == 0
+
+
+def test_a_few_lanes_one_per_delay_then_the_heap() -> None:
+    """`pop` looks at every lane's head, so there are at most MAX_LANES, one per delay."""
+    agenda = Agenda()
+    lanes = [agenda.lane_for(0.001 * (n + 1)) for n in range(MAX_LANES)]
+    assert lanes == list(range(MAX_LANES)) and agenda.lane_for(0.002) == 1
+    assert agenda.lane_for(1.0) == NO_LANE
 
 
 def test_clear_keeps_the_list_the_kernel_loops_on() -> None:

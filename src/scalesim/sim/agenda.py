@@ -4,8 +4,9 @@ sequence number).
 The sequence number is given at push and breaks ties first-in-first-out, so the order of
 events is a total order fixed by the run alone: any correct heap pops them in the same order,
 and runs are deterministic. Events that arrive in time order anyway (a constant network delay
-after the current time) can wait in a lane, a plain queue, instead: `pop` takes the earliest
-of the heap's top and the lanes' heads by the same (time, sequence) order.
+or timeout after the current time) can wait in a lane, a plain queue per constant, instead:
+`pop` takes the earliest of the heap's top and the lanes' heads by the same (time, sequence)
+order.
 
 Compiled with mypyc, an event is a native struct whose time is an unboxed double, so ordering
 two events compares two C doubles (and, on a tie, two integers) instead of two Python tuples
@@ -14,7 +15,7 @@ element by element, which was a fifth of the kernel's time.
 
 from __future__ import annotations
 
-from typing import final
+from typing import Final, final
 
 
 @final
@@ -40,14 +41,19 @@ class Lane:
         self.head = 0  # events[head:] are pending
 
 
+MAX_LANES: Final = 8  # `pop` looks at every lane's head: a few lanes, not one per component
+NO_LANE: Final = -2  # what `lane_for` gives once MAX_LANES are taken: use `push`
+
+
 @final
 class Agenda:
-    __slots__ = ("in_lanes", "items", "lanes", "pushed")
+    __slots__ = ("by_delay", "in_lanes", "items", "lanes", "pushed")
 
     def __init__(self) -> None:
         self.items: list[Event] = []  # a binary heap: items[i] comes before its children
         self.pushed = 0  # events pushed so far: the next sequence number
         self.lanes: list[Lane] = []
+        self.by_delay: dict[float, int] = {}  # constant delay -> its lane
         self.in_lanes = 0  # events pending in the lanes
 
     def __len__(self) -> int:
@@ -61,9 +67,14 @@ class Agenda:
             lane.head = 0
         self.in_lanes = 0
 
-    def new_lane(self) -> int:
-        self.lanes.append(Lane())
-        return len(self.lanes) - 1
+    def lane_for(self, delay: float) -> int:
+        """The lane for events scheduled `delay` after the current time (they come in time
+        order, as the clock never goes back), or NO_LANE when every lane is taken."""
+        lane = self.by_delay.get(delay, NO_LANE)
+        if lane == NO_LANE and len(self.lanes) < MAX_LANES:
+            lane = self.by_delay[delay] = len(self.lanes)
+            self.lanes.append(Lane())
+        return lane
 
     def push_in_order(self, lane: int, t: float, kind: int, obj: object) -> None:
         """`push` for an event no earlier than every event pushed to `lane` before it."""

@@ -197,9 +197,12 @@ class Kernel:
             self.heap.push(self.now + net.draw(), kind, obj)
             return
         lane = net.lane
-        if lane < 0:
-            lane = net.lane = self.heap.new_lane()
-        self.heap.push_in_order(lane, self.now + fixed, kind, obj)
+        if lane == -1:
+            lane = net.lane = self.heap.lane_for(fixed)
+        if lane >= 0:
+            self.heap.push_in_order(lane, self.now + fixed, kind, obj)
+        else:
+            self.heap.push(self.now + fixed, kind, obj)
 
     def run(self) -> None:
         self._check_arrivals()
@@ -840,7 +843,13 @@ class Kernel:
                 self._fail_now(child, CIRCUIT_OPEN)
                 return
         if timeout:
-            self.heap.push(now + timeout, TIMEOUT_EV, child)
+            lane = call.timeout_lane
+            if lane == -1:
+                lane = call.timeout_lane = self.heap.lane_for(call.timeout)
+            if timeout == call.timeout and lane >= 0:  # not cut short by a deadline
+                self.heap.push_in_order(lane, now + timeout, TIMEOUT_EV, child)
+            else:
+                self.heap.push(now + timeout, TIMEOUT_EV, child)
         hedge = child.hedge
         if hedge is not None and hedged is None:
             self._schedule_hedge(call, child)

@@ -272,13 +272,14 @@ class CallPlan:
                  "hedge_budget", "hedge_max", "hedge_tracker", "hedge_wins", "hedges", "index",
                  "name", "on_failure", "other_replica", "prob", "propagate", "retries",
                  "retry_active", "retry_cap", "retry_on", "retry_overflow", "sent", "target",
-                 "timeout")
+                 "timeout", "timeout_lane")
 
     def __init__(self, name: str, target: Op) -> None:
         self.name = name
         self.index = 0
         self.target = target
         self.timeout = 0.0  # per attempt; 0 = none
+        self.timeout_lane = -1  # the kernel's agenda lane for this timeout, once it has one
         self.deadline = 0.0  # whole call; 0 = none
         self.propagate = False  # the callee's calls get at most the time left
         self.attempts = 1

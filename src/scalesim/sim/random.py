@@ -51,7 +51,7 @@ class Sampler:
         self._batch = _FIRST_BATCH
         self.mean = mean
         self.fixed = fixed  # the value every draw gives, for a constant (no stream used); else -1
-        self.lane = -1  # the kernel's agenda lane for delays of this sampler, once it has one
+        self.lane = -1  # the kernel's agenda lane for this constant, once it asked for one
 
     def draw(self) -> float:
         buf = self._buf
