@@ -128,8 +128,9 @@ class Agenda:
         return self._pop_heap()
 
     def _pop_heap(self) -> Event:
-        """(Moving the root's hole down to a leaf first, as heapq does, was measured: it takes
-        fewer comparisons but more list writes, and more instructions here.)"""
+        """The heap's top; the last event sifts down from the root. (Moving the root's hole
+        down to a leaf first, as heapq does, was measured: fewer comparisons but more list
+        writes, and more instructions here.)"""
         items = self.items
         last = items.pop()
         n = len(items)
