@@ -143,6 +143,14 @@ def run_calibrate(tmp_path: Path, spec: str, *options: str) -> tuple[dict[str, A
     return json.loads(result.stdout), out.read_text()
 
 
+def run_load_test(tmp_path: Path, spec: str, rows: list[str]) -> tuple[dict[str, Any], str]:
+    """Calibrate `spec` from a load-test CSV of `rows`: (the report's load_test, new spec)."""
+    csv = tmp_path / "load.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    report, text = run_calibrate(tmp_path, spec, "--load-test", str(csv))
+    return report["load_test"], text
+
+
 def within(found: float, truth: float, se: float, what: str) -> None:
     print(f"{what}: truth {truth:.5g}, found {found:.5g} (3 se = {3 * se:.3g})")
     assert abs(found - truth) <= 3 * se, f"{what}: {found} vs {truth} ± {3 * se}"
@@ -278,10 +286,7 @@ workloads: [{name: w, to: front.order, rate: 10/s}]
     rows = ["rate_rps,throughput_rps,mean_ms,cpu_front,cpu_back"]
     for x in (20.0, 60.0, 120.0, 200.0):
         rows.append(f"{x},{x},9.0,{0.02 + x * 0.0021},{0.02 + x * 0.0028}")
-    csv = tmp_path / "load.csv"
-    csv.write_text("\n".join(rows) + "\n")
-    report, text = run_calibrate(tmp_path, spec, "--load-test", str(csv))
-    load = report["load_test"]
+    load, text = run_load_test(tmp_path, spec, rows)
     assert load["method"] == "utilization law"
     assert load["cpu_per_request_ms"] == {"front": pytest.approx(2.1), "back": pytest.approx(2.8)}
     assert load["overhead_ms"]["front"] == {"request": pytest.approx(0.8),
@@ -305,10 +310,7 @@ workloads: [{name: w, to: api.get, rate: 10/s}]
     rows = ["rate_rps,throughput_rps,mean_ms"]
     for x in (25.0, 100.0, 150.0, 200.0):
         rows.append(f"{x},{x},{(0.003 + 0.004 / (1 - x * 0.004)) * 1e3}")
-    csv = tmp_path / "load.csv"
-    csv.write_text("\n".join(rows) + "\n")
-    report, text = run_calibrate(tmp_path, spec, "--load-test", str(csv))
-    load = report["load_test"]
+    load, text = run_load_test(tmp_path, spec, rows)
     assert load["cpu_per_request_ms"]["api"] == pytest.approx(4.0, rel=2e-3)
     assert load["saturation_rps"] == pytest.approx(250.0, rel=2e-3)
     assert load["overhead_ms"]["api"]["request"] == pytest.approx(1.5, abs=0.01)
@@ -346,13 +348,10 @@ simulation: {duration: 20s, warmup: 1s}
                     f"{found['components']['api']['cores_used']}")
         x.append(throughput)
         variances.append(throughput * 20.0 * 0.0012**2 / 20.0**2)
-    csv = tmp_path / "load.csv"
-    csv.write_text("\n".join(rows) + "\n")
     stated = truth.replace("    overhead: {request: 0.8ms}\n", "")
-    report, text = run_calibrate(tmp_path, stated, "--load-test", str(csv))
+    load, text = run_load_test(tmp_path, stated, rows)
     spread = np.array(x) - np.mean(x)
     se_ms = math.sqrt(float(spread**2 @ np.array(variances))) / float(spread @ spread) * 1e3
-    load = report["load_test"]
     within(load["cpu_per_request_ms"]["api"], 2.0, se_ms, "CPU per request ms")
     within(load["overhead_ms"]["api"]["request"], 0.8, se_ms, "overhead per request ms")
     written = yaml.safe_load(text)["components"]["api"]["overhead"]["request"]
