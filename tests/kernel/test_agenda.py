@@ -82,6 +82,9 @@ def test_a_few_lanes_one_per_delay_then_the_heap() -> None:
     lanes = [agenda.lane_for(0.001 * (n + 1)) for n in range(MAX_LANES)]
     assert lanes == list(range(MAX_LANES)) and agenda.lane_for(0.002) == 1
     assert agenda.lane_for(1.0) == NO_LANE
+    agenda.push_in_order(NO_LANE, 3.0, 0, "late")  # no lane: the heap orders it
+    agenda.push_in_order(NO_LANE, 1.0, 0, "early")
+    assert [agenda.pop().obj, agenda.pop().obj] == ["early", "late"]
 
 
 def test_clear_keeps_the_list_the_kernel_loops_on() -> None:

@@ -77,7 +77,11 @@ class Agenda:
         return lane
 
     def push_in_order(self, lane: int, t: float, kind: int, obj: object) -> None:
-        """`push` for an event no earlier than every event pushed to `lane` before it."""
+        """`push` for an event no earlier than every event pushed to `lane` before it (a lane
+        from `lane_for`; with NO_LANE, an ordinary `push`)."""
+        if lane < 0:
+            self.push(t, kind, obj)
+            return
         seq = self.pushed
         self.pushed = seq + 1
         self.lanes[lane].events.append(Event(t, seq, kind, obj))

@@ -199,10 +199,7 @@ class Kernel:
         lane = net.lane
         if lane == -1:
             lane = net.lane = self.heap.lane_for(fixed)
-        if lane >= 0:
-            self.heap.push_in_order(lane, self.now + fixed, kind, obj)
-        else:
-            self.heap.push(self.now + fixed, kind, obj)
+        self.heap.push_in_order(lane, self.now + fixed, kind, obj)
 
     def run(self) -> None:
         self._check_arrivals()
@@ -843,10 +840,10 @@ class Kernel:
                 self._fail_now(child, CIRCUIT_OPEN)
                 return
         if timeout:
-            lane = call.timeout_lane
-            if lane == -1:
-                lane = call.timeout_lane = self.heap.lane_for(call.timeout)
-            if timeout == call.timeout and lane >= 0:  # not cut short by a deadline
+            if timeout == call.timeout:  # not cut short by a deadline: in time order
+                lane = call.timeout_lane
+                if lane == -1:
+                    lane = call.timeout_lane = self.heap.lane_for(timeout)
                 self.heap.push_in_order(lane, now + timeout, TIMEOUT_EV, child)
             else:
                 self.heap.push(now + timeout, TIMEOUT_EV, child)
