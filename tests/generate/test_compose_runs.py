@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 import yaml
-from tests.generate.code._support import Process, free_port, running
+from tests.generate.code._support import Process, listener, running
 
 from scalesim.generate import GenerateOptions, Target, render
 from scalesim.spec import load_spec_text
@@ -92,7 +92,8 @@ def test_a_request_goes_through_the_whole_chain_as_compose_wires_it(tmp_path: Pa
         (tmp_path / file.path).write_text(file.content, encoding="utf-8")
     compose = yaml.safe_load((tmp_path / "compose" / "compose.yaml").read_text())
     services = compose["services"]
-    ports = {name: free_port() for name in services}
+    sockets = {name: listener() for name in services}
+    ports = {name: sock.getsockname()[1] for name, sock in sockets.items()}
 
     def local(value: str) -> str:
         """A Compose address (http://<service>:8080) on localhost, where that service runs."""
@@ -107,7 +108,7 @@ def test_a_request_goes_through_the_whole_chain_as_compose_wires_it(tmp_path: Pa
         context = posixpath.join("compose", service["build"]["context"])
         env = {key: local(value) for key, value in service["environment"].items()}
         env["PORT"] = str(ports[name])
-        processes.append(Process(name, tmp_path / posixpath.normpath(context), ports[name],
+        processes.append(Process(name, tmp_path / posixpath.normpath(context), sockets[name],
                                  env))
     entries = [name for name, service in services.items() if "ports" in service]
     assert entries == ["edge"]

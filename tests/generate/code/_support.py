@@ -76,20 +76,28 @@ def run_in_service(folder: Path, script: str, env: Mapping[str, str] | None = No
 STARTUP_S = 30.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def listener() -> socket.socket:
+    """A socket bound to a free port on 127.0.0.1, held open until the service that will
+    listen on it stops. A port number alone is not enough: closed again, the port is free
+    for any other test (or outgoing connection) to take before the service binds it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 @dataclass(frozen=True)
 class Process:
-    """A generated service to run: its folder, the port it listens on, its environment."""
+    """A generated service to run: its folder, the bound socket it listens on (see
+    `listener`), its environment."""
 
     name: str
     folder: Path
-    port: int
+    sock: socket.socket
     env: Mapping[str, str]
+
+    @property
+    def port(self) -> int:
+        return int(self.sock.getsockname()[1])
 
     @property
     def url(self) -> str:
@@ -111,17 +119,19 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path, deadline:
 
 @contextmanager
 def running(services: list[Process], logs: Path) -> Iterator[dict[str, str]]:
-    """Start every service as `uvicorn app:app` on 127.0.0.1 (as its Dockerfile does), wait
-    until all are ready and yield name -> URL; all are stopped afterwards."""
+    """Start every service as `uvicorn app:app` (as its Dockerfile does) on its socket, handed
+    over as an open file descriptor (`--fd`), wait until all are ready and yield name -> URL;
+    all are stopped and their sockets closed afterwards."""
     started: list[subprocess.Popen[bytes]] = []
     try:
         for service in services:
             log = logs / f"{service.name}.log"
             with log.open("wb") as out:
                 started.append(subprocess.Popen(
-                    [sys.executable, "-m", "uvicorn", "app:app", "--host", "127.0.0.1",
-                     "--port", str(service.port)], cwd=service.folder,
-                    env={**os.environ, **service.env}, stdout=out, stderr=subprocess.STDOUT))
+                    [sys.executable, "-m", "uvicorn", "app:app", "--fd",
+                     str(service.sock.fileno())], cwd=service.folder,
+                    pass_fds=(service.sock.fileno(),), env={**os.environ, **service.env},
+                    stdout=out, stderr=subprocess.STDOUT))
         deadline = time.monotonic() + STARTUP_S
         for process, service in zip(started, services, strict=True):
             _wait_ready(process, service.url, logs / f"{service.name}.log", deadline)
@@ -135,3 +145,5 @@ def running(services: list[Process], logs: Path) -> Iterator[dict[str, str]]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+        for service in services:
+            service.sock.close()

@@ -18,15 +18,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.generate.code._support import PAIR_SPEC, Process, free_port, generate, running
+from tests.generate.code._support import PAIR_SPEC, Process, generate, listener, running
 
 
 @pytest.fixture
 def pair(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """(front URL, back URL) of the running services; both are stopped afterwards."""
     code = generate(PAIR_SPEC, tmp_path)
-    back = Process("back", code / "back", free_port(), {"SCALESIM_CHAOS": "1"})
-    front = Process("front", code / "front", free_port(), {"BACK_URL": back.url})
+    back = Process("back", code / "back", listener(), {"SCALESIM_CHAOS": "1"})
+    front = Process("front", code / "front", listener(), {"BACK_URL": back.url})
     with running([back, front], tmp_path) as urls:
         yield urls["front"], urls["back"]
 
@@ -96,8 +96,8 @@ def test_every_call_the_spec_allows_is_in_flight_at_once(tmp_path: Path) -> None
     # front may hold 120 calls to back at once (120 blocking workers), and back serves any
     # number: all 120 must be at back together. httpx's default pool would hold 20 back.
     code = generate(WIDE_SPEC, tmp_path)
-    back = Process("back", code / "back", free_port(), {})
-    front = Process("front", code / "front", free_port(), {"BACK_URL": back.url})
+    back = Process("back", code / "back", listener(), {})
+    front = Process("front", code / "front", listener(), {"BACK_URL": back.url})
     with running([back, front], tmp_path) as urls:
         async def load_and_watch() -> tuple[float, list[int]]:
             limits = httpx.Limits(max_connections=None)
