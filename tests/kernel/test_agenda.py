@@ -49,7 +49,8 @@ LANE_STEPS = st.lists(st.one_of(st.just(None), TIMES, st.sampled_from([0, 1])), 
 @given(LANE_STEPS)
 def test_lanes_and_heap_pop_in_one_time_and_sequence_order(
         steps: list[float | int | None]) -> None:
-    """Events in lanes and in the heap pop exactly as one heap of (time, sequence) would."""
+    """Events in lanes and in the heap pop exactly as one heap of (time, sequence) would,
+    when every popped event is given back for reuse once read, as the kernel does."""
     agenda, reference = Agenda(), []
     lanes = [agenda.lane_for(delay) for delay in LANE_DELAYS]
     now, popped, expected = 0.0, [], []
@@ -59,6 +60,7 @@ def test_lanes_and_heap_pop_in_one_time_and_sequence_order(
                 event = agenda.pop()
                 now = event.t
                 popped.append((event.t, event.obj))
+                agenda.recycle(event)
                 expected.append(heapq.heappop(reference))
             continue
         if isinstance(step, float):
@@ -72,8 +74,21 @@ def test_lanes_and_heap_pop_in_one_time_and_sequence_order(
     while reference:
         event = agenda.pop()
         popped.append((event.t, event.obj))
+        agenda.recycle(event)
         expected.append(heapq.heappop(reference))
     assert popped == expected and len(agenda) == 0
+
+
+def test_a_recycled_event_is_reused_and_lets_go_of_its_object() -> None:
+    agenda = Agenda()
+    agenda.push(1.0, 3, "first")
+    event = agenda.pop()
+    agenda.recycle(event)
+    assert event.obj is None  # a recycled event does not keep its frame alive
+    agenda.push(2.0, 4, "second")
+    again = agenda.pop()
+    assert again is event and (again.t, again.seq, again.kind, again.obj) == (2.0, 1, 4,
+                                                                              "second")
 
 
 def test_a_few_lanes_one_per_delay_then_the_heap() -> None:

@@ -81,7 +81,7 @@ PAUSE_END: Final = 22
 RANDOM_FAIL: Final = 23
 RANDOM_RECOVER: Final = 24
 CALL_READY: Final = 25
-PROGRESS_EVERY = 1 << 16  # events between progress reports, event-limit and buffer checks
+PROGRESS_EVERY: Final = 1 << 16  # events between progress reports, event-limit and buffer checks
 MAX_INLINE: Final = 40  # inline hand-offs nested in one event before the heap takes over
 STILL_EVENTS = 1 << 21  # events at one instant that mean a loop of zero-time steps
 MAX_INTERVAL_SAMPLES: Final = 1 << 18  # an interval's latencies kept exactly, then binned
@@ -225,20 +225,22 @@ class Kernel:
             t = event.t
             self.now = t
             kind = event.kind
+            obj = event.obj
+            heap.recycle(event)
             # The commonest kinds are called directly: compiled, that is a C call, where the
             # handlers list goes through Python's calling convention.
             if kind == WORK_DONE:
-                self._work_done(cast(Frame, event.obj))
+                self._work_done(cast(Frame, obj))
             elif kind == ARRIVE:
-                self._arrive(cast(Workload, event.obj))
+                self._arrive(cast(Workload, obj))
             elif kind == DELIVER:
-                self._deliver(cast(Frame, event.obj))
+                self._deliver(cast(Frame, obj))
             elif kind == RESPONSE:
-                self._response(cast(Frame, event.obj))
+                self._response(cast(Frame, obj))
             elif kind == TIMEOUT_EV:
-                self._timeout(cast(Frame, event.obj))
+                self._timeout(cast(Frame, obj))
             else:
-                handlers[kind](event.obj)
+                handlers[kind](obj)
             events += 1
             if not events & (PROGRESS_EVERY - 1):
                 self.events = events
@@ -696,7 +698,7 @@ class Kernel:
         if rep.inflight is not None:
             rep.inflight.discard(frame)
         shed: list[Frame] | None = None  # made only when a shedding policy drops a request
-        while rep.queue:
+        while len(rep.queue):
             nxt = rep.queue.popleft()
             rep.queued -= 1
             self.queued -= 1

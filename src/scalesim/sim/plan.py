@@ -5,8 +5,7 @@ Nothing here knows about pydantic or YAML; `compile.py` builds these from a `Sys
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Final
 
 from scalesim.sim.cpu import Processor
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
 # Outcome causes: 0 is success, then the spec's causes in order, then one for the result only.
 # A cause's number is also its bit in a retry's `on` mask. The constants are Final, so the
 # compiled kernel inlines them (tests/kernel/test_plan.py checks them against CAUSE_NAMES).
-CAUSE_NAMES = ("ok", *CAUSES, "unfinished")
+CAUSE_NAMES: Final = ("ok", *CAUSES, "unfinished")
 OK: Final = 0
 TIMEOUT: Final = 1
 REJECTED: Final = 2
@@ -90,7 +89,7 @@ class Replica:
         self.index = index
         self.busy = 0
         self.queued = 0
-        self.queue: deque[Frame] = deque()
+        self.queue = FrameQueue()
         self.up = True  # not crashed, not failed at random, not restarting
         self.crashed = False  # by a crash fault
         self.down_random = False  # by a random failure
@@ -126,7 +125,45 @@ class Replica:
         return self.stall_total + (now - self.pause_started if self.paused else 0.0)
 
 
-NOWHERE = Replica(-1, False)  # where a frame is before a balancer placed it
+class FrameQueue:
+    """A replica's waiting frames, first in, first out, with deque's names for what the kernel
+    uses. Compiled, its methods are native calls, where deque's are looked up by name on every
+    call. A list and the index of its head: emptied when the queue empties, cut when the
+    frames already taken are at least half of it."""
+
+    __slots__ = ("head", "items")
+
+    def __init__(self) -> None:
+        self.items: list[Frame] = []
+        self.head = 0  # items[head:] are waiting
+
+    def __len__(self) -> int:
+        return len(self.items) - self.head
+
+    def __iter__(self) -> Iterator[Frame]:
+        return iter(self.items[self.head:])
+
+    def append(self, frame: Frame) -> None:
+        self.items.append(frame)
+
+    def popleft(self) -> Frame:
+        items = self.items
+        frame = items[self.head]
+        self.head += 1
+        if self.head == len(items):
+            items.clear()
+            self.head = 0
+        elif self.head >= 32 and 2 * self.head >= len(items):
+            del items[:self.head]
+            self.head = 0
+        return frame
+
+    def clear(self) -> None:
+        self.items.clear()
+        self.head = 0
+
+
+NOWHERE: Final = Replica(-1, False)  # where a frame is before a balancer placed it
 
 
 class HealthPlan:

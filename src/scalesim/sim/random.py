@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
+from typing import Final
 
 import numpy as np
 
@@ -27,8 +28,8 @@ from scalesim.spec.dists import (
 )
 
 BatchFn = Callable[[np.random.Generator, int], np.ndarray]
-_FIRST_BATCH = 64
-_MAX_BATCH = 16384
+_FIRST_BATCH: Final = 64
+_MAX_BATCH: Final = 16384
 
 
 def stream(seed: int, *names: str) -> np.random.Generator:

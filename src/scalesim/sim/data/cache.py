@@ -58,7 +58,7 @@ NO_UPDATE: Final = 3
 STAMPEDE_NONE: Final = 0
 COALESCE: Final = 1
 XFETCH: Final = 2
-NEVER = math.inf
+NEVER: Final = math.inf
 
 
 class Entry:

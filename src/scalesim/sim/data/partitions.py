@@ -19,7 +19,7 @@ are taken from a live member).
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from scalesim.sim.data.messages import (
     AT_MOST_ONCE,
@@ -35,7 +35,7 @@ from scalesim.sim.plan import OK, Replica
 if TYPE_CHECKING:
     from scalesim.sim.kernel import Kernel
 
-_MASK = (1 << 64) - 1
+_MASK: Final = (1 << 64) - 1
 
 
 def partition_of(key: int, partitions: int) -> int:

@@ -50,7 +50,7 @@ RAFT: Final = 4
 READS_LEADER: Final = 0
 READS_FOLLOWERS: Final = 1
 READS_ANY: Final = 2
-NEVER = math.inf
+NEVER: Final = math.inf
 
 
 class Version:
