@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Final, final
 
+from scalesim.sim.ring import Ring
+
 
 @final
 class Event:
@@ -29,33 +31,25 @@ class Event:
         self.obj = obj  # what the handler is called with
 
 
-@final
-class Lane:
-    """Events pushed in time order, e.g. a constant delay after a clock that never goes back:
-    a queue is enough for them, and they stay out of the heap."""
-
-    __slots__ = ("events", "head")
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self.head = 0  # events[head:] are pending
-
-
 MAX_LANES: Final = 8  # `pop` looks at every lane's head: a few lanes, not one per component
 NO_LANE: Final = -2  # what `lane_for` gives once MAX_LANES are taken: use `push`
 
 
 @final
 class Agenda:
-    __slots__ = ("by_delay", "in_lanes", "items", "lanes", "pushed", "spare")
+    __slots__ = ("by_delay", "in_lanes", "items", "lanes", "pushed", "spare", "spares")
 
     def __init__(self) -> None:
         self.items: list[Event] = []  # a binary heap: items[i] comes before its children
         self.pushed = 0  # events pushed so far: the next sequence number
-        self.lanes: list[Lane] = []
+        self.lanes: list[Ring[Event]] = []
         self.by_delay: dict[float, int] = {}  # constant delay -> its lane
         self.in_lanes = 0  # events pending in the lanes
-        self.spare: list[Event] = []  # events read and given back, for `_event` to reuse
+        # Events read and given back, for `_event` to reuse: spare[:spares]. The list keeps
+        # its length, as popping and appending would shrink and regrow its array over and
+        # over.
+        self.spare: list[Event] = []
+        self.spares = 0
 
     def __len__(self) -> int:
         return len(self.items) + self.in_lanes
@@ -64,10 +58,10 @@ class Agenda:
         """Drop every pending event."""
         self.items.clear()
         for lane in self.lanes:
-            lane.events.clear()
-            lane.head = 0
+            lane.clear()
         self.in_lanes = 0
         self.spare.clear()
+        self.spares = 0
 
     def lane_for(self, delay: float) -> int:
         """The lane for events scheduled `delay` after the current time (they come in time
@@ -75,7 +69,7 @@ class Agenda:
         lane = self.by_delay.get(delay, NO_LANE)
         if lane == NO_LANE and len(self.lanes) < MAX_LANES:
             lane = self.by_delay[delay] = len(self.lanes)
-            self.lanes.append(Lane())
+            self.lanes.append(Ring())
         return lane
 
     def push_in_order(self, lane: int, t: float, kind: int, obj: object) -> None:
@@ -84,7 +78,7 @@ class Agenda:
         if lane < 0:
             self.push(t, kind, obj)
             return
-        self.lanes[lane].events.append(self._event(t, kind, obj))
+        self.lanes[lane].append(self._event(t, kind, obj))
         self.in_lanes += 1
 
     def push(self, t: float, kind: int, obj: object) -> None:
@@ -106,9 +100,9 @@ class Agenda:
         """A new event with the next sequence number: a spare one refilled if there is one."""
         seq = self.pushed
         self.pushed = seq + 1
-        spare = self.spare
-        if spare:
-            event = spare.pop()
+        if self.spares:
+            self.spares -= 1
+            event = self.spare[self.spares]
             event.t = t
             event.seq = seq
             event.kind = kind
@@ -121,7 +115,11 @@ class Agenda:
         Allocating and freeing an event object each time was a tenth of the compiled
         kernel's instructions."""
         event.obj = None
-        self.spare.append(event)
+        if self.spares < len(self.spare):
+            self.spare[self.spares] = event
+        else:
+            self.spare.append(event)
+        self.spares += 1
 
     def pop(self) -> Event:
         """The earliest event (the first pushed among equal times), from the heap or a lane's
@@ -129,24 +127,16 @@ class Agenda:
         if self.in_lanes:
             items = self.items
             best: Event | None = items[0] if items else None
-            source: Lane | None = None
+            source: Ring[Event] | None = None
             for lane in self.lanes:
-                if lane.head < len(lane.events):
-                    event = lane.events[lane.head]
+                if lane.size:
+                    event = lane.first()
                     if best is None or event.t < best.t or (event.t == best.t
                                                             and event.seq < best.seq):
                         best, source = event, lane
             if source is not None and best is not None:
                 self.in_lanes -= 1
-                source.head += 1
-                if source.head == len(source.events):
-                    source.events.clear()
-                    source.head = 0
-                elif source.head >= 32:
-                    # Free the events taken so far: kept longer, they hold their frames and
-                    # outnumber the frees enough to set off the garbage collector.
-                    del source.events[:source.head]
-                    source.head = 0
+                source.popleft()
                 return best
         return self._pop_heap()
 

@@ -50,6 +50,7 @@ from scalesim.sim.plan import (
     Replica,
     Root,
     Workload,
+    tally,
 )
 from scalesim.sim.random import Sampler
 from scalesim.spec.model import Limits
@@ -465,8 +466,8 @@ class Kernel:
 
     def _refuse(self, frame: Frame, comp: Comp, cause: int) -> None:
         """Turned away before any work: a full queue, a limiter, shedding, a dead replica."""
-        frame.op.by_cause[cause] += 1
-        comp.by_cause[cause] += 1
+        tally(frame.op.by_cause, cause)
+        tally(comp.by_cause, cause)
         comp.rejected += cause != CRASHED
         comp.failed += 1
         self._reply(frame, cause)
@@ -670,7 +671,7 @@ class Kernel:
             op.hist.add(now - frame.t0)
         else:
             comp.failed += 1
-        op.by_cause[cause] += 1
+        tally(op.by_cause, cause)
         frame.cause = cause
         if comp.net is None and frame.parent is not None and frame.trace is None:
             frame.live = False  # the common reply, without the call to _reply
@@ -880,7 +881,7 @@ class Kernel:
         call = child.call
         parent = child.parent
         assert call is not None and parent is not None
-        call.by_cause[cause] += 1
+        tally(call.by_cause, cause)
         if admitted and call.extras:
             self._attempt_over(child, call, parent, cause)
         elif call.retry_cap >= 0 and child.attempt > 1 and child.hedge is None:
@@ -924,7 +925,7 @@ class Kernel:
                     pool.wait(child)
                 else:
                     pool.rejected += 1
-                    target.by_cause[OVERFLOW] += 1
+                    tally(target.by_cause, OVERFLOW)
                     target.rejected += 1
                     self._fail_now(child, OVERFLOW, admitted=True)
                 return
@@ -982,7 +983,7 @@ class Kernel:
         if call is None or parent is None:
             self._complete_root(frame, cause)
             return
-        call.by_cause[cause] += 1
+        tally(call.by_cause, cause)
         if call.extras:
             self._attempt_over(frame, call, parent, cause)
         if frame.degraded and cause == OK:
@@ -1023,7 +1024,7 @@ class Kernel:
         parent = frame.parent
         if call is None or parent is None:
             return
-        call.by_cause[TIMEOUT] += 1
+        tally(call.by_cause, TIMEOUT)
         if call.extras:
             self._attempt_over(frame, call, parent, TIMEOUT)
         if frame.hedge is not None:
@@ -1194,7 +1195,7 @@ class Kernel:
         sent = frame.sent
         if self.t_start <= sent < self.t_end:
             latency = now - sent
-            source.by_cause[cause] += 1
+            tally(source.by_cause, cause)
             if cause == OK:
                 source.hist.add(latency)
                 source.interval_lat.append(latency)
@@ -1574,8 +1575,8 @@ class Kernel:
         rep.queue.clear()
         for frame in victims:
             frame.dead = True
-            frame.op.by_cause[CRASHED] += 1
-            comp.by_cause[CRASHED] += 1
+            tally(frame.op.by_cause, CRASHED)
+            tally(comp.by_cause, CRASHED)
             comp.failed += 1
             self._reply(frame, CRASHED)
 
@@ -1594,7 +1595,7 @@ class Kernel:
         for frame in victims:
             frame.dead = True
             frame.held = False
-            frame.op.by_cause[CRASHED] += 1
-            comp.by_cause[CRASHED] += 1
+            tally(frame.op.by_cause, CRASHED)
+            tally(comp.by_cause, CRASHED)
             comp.failed += 1
             self._reply(frame, CRASHED)
