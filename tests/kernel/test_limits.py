@@ -203,3 +203,20 @@ def test_a_sampled_trace_keeps_at_most_max_spans() -> None:
                   [{"name": "w", "to": "a.x", "rate": "5/s"}], duration="4s", traces=1)
     traces = simulate(spec)["traces"]
     assert traces and all(len(t["spans"]) == MAX_SPANS for t in traces)
+
+
+def test_a_run_leaves_the_garbage_collector_as_it_found_it() -> None:
+    """run_kernel freezes the objects that exist before the run (the collector then skips
+    them) and unfreezes them after, when the run ends and when it stops at a limit."""
+    before = gc.get_freeze_count()
+    fine = system({"a": {"operations": {"x": {"work": "1ms"}}}},
+                  [{"name": "w", "to": "a.x", "rate": "10/s"}], duration="2s")
+    simulate(fine)
+    assert gc.get_freeze_count() == before
+    runaway = system({"a": {"workers": "unlimited",
+                            "operations": {"x": {"calls": [{"to": "b.y", "async": True}]}}},
+                      "b": UNLIMITED_SLOW},
+                     [{"name": "w", "to": "a.x", "rate": "2k/s"}],
+                     limits={"max_in_flight": 1000})
+    stop_message(runaway)
+    assert gc.get_freeze_count() == before

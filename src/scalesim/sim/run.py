@@ -3,6 +3,7 @@ partials merged into one result (the same path parallel runs take, see scalesim.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from typing import Any
 
@@ -19,11 +20,14 @@ def run_kernel(system: System, seed: int, replication: int,
     sim = system.simulation
     plan = compile_system(system, seed, replication)
     kernel = Kernel(plan, sim.warmup, sim.duration, sim.interval, sim.limits, progress)
+    gc.freeze()
     try:
         kernel.run()
     except SafetyStop:
         kernel.heap.clear()  # free the stopped run's visits now, not in a long GC pass
         raise
+    finally:
+        gc.unfreeze()
     return kernel
 
 
