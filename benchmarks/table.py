@@ -93,14 +93,18 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def best(run: Callable[[], float]) -> tuple[float, float]:
-    """(seconds of the fastest of REPEATS runs, the value that run returned)."""
-    fastest, value = float("inf"), float("nan")
+def best(runs: list[Callable[[], float]]) -> list[tuple[float, float]]:
+    """For each run, (seconds of its fastest of REPEATS, the value it returned). The runs
+    take turns, so a slow spell of a shared machine slows both engines, not one, and their
+    ratio holds."""
+    fastest = [float("inf")] * len(runs)
+    values = [float("nan")] * len(runs)
     for _ in range(REPEATS):
-        start = time.perf_counter()
-        value = run()
-        fastest = min(fastest, time.perf_counter() - start)
-    return fastest, value
+        for index, run in enumerate(runs):
+            start = time.perf_counter()
+            values[index] = run()
+            fastest[index] = min(fastest[index], time.perf_counter() - start)
+    return list(zip(fastest, values, strict=True))
 
 
 def measure(row: Row) -> dict[str, Any]:
@@ -115,11 +119,12 @@ def measure(row: Row) -> dict[str, Any]:
         result.update(simulate(system))
         return float(result["latency_ms"]["mean"])
 
-    seconds, mean_ms = best(ours)
+    runs = [ours] if row.simpy is None else [ours, row.simpy]
+    (seconds, mean_ms), *simpy = best(runs)
     out = {"seconds": seconds, "events": events, "requests": result["requests"]["total"],
            "mean_ms": mean_ms, "peak_mb": peak_mb, "base_mb": base_mb}
-    if row.simpy is not None:
-        out["simpy_seconds"], out["simpy_mean_ms"] = best(row.simpy)
+    if simpy:
+        out["simpy_seconds"], out["simpy_mean_ms"] = simpy[0]
     return out
 
 
