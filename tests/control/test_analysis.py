@@ -31,8 +31,9 @@ def op() -> Op:
 
 
 def serve(target: Op, ok: int, failed: int, latency_s: float = 0.01) -> None:
-    target.by_cause[OK] += ok
-    target.by_cause[ERROR_CAUSE] += failed
+    for cause, n in ((OK, ok), (ERROR_CAUSE, failed)):
+        for _ in range(n):
+            target.count(cause)
     for _ in range(ok):
         target.hist.add(latency_s)
 

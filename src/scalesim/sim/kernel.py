@@ -466,7 +466,7 @@ class Kernel:
 
     def _refuse(self, frame: Frame, comp: Comp, cause: int) -> None:
         """Turned away before any work: a full queue, a limiter, shedding, a dead replica."""
-        tally(frame.op.by_cause, cause)
+        frame.op.count(cause)
         tally(comp.by_cause, cause)
         comp.rejected += cause != CRASHED
         comp.failed += 1
@@ -671,7 +671,7 @@ class Kernel:
             op.hist.add(now - frame.t0)
         else:
             comp.failed += 1
-        tally(op.by_cause, cause)
+        op.count(cause)
         frame.cause = cause
         if comp.net is None and frame.parent is not None and frame.trace is None:
             frame.live = False  # the common reply, without the call to _reply
@@ -881,7 +881,7 @@ class Kernel:
         call = child.call
         parent = child.parent
         assert call is not None and parent is not None
-        tally(call.by_cause, cause)
+        call.count(cause)
         if admitted and call.extras:
             self._attempt_over(child, call, parent, cause)
         elif call.retry_cap >= 0 and child.attempt > 1 and child.hedge is None:
@@ -983,7 +983,7 @@ class Kernel:
         if call is None or parent is None:
             self._complete_root(frame, cause)
             return
-        tally(call.by_cause, cause)
+        call.count(cause)
         if call.extras:
             self._attempt_over(frame, call, parent, cause)
         if frame.degraded and cause == OK:
@@ -1024,7 +1024,7 @@ class Kernel:
         parent = frame.parent
         if call is None or parent is None:
             return
-        tally(call.by_cause, TIMEOUT)
+        call.count(TIMEOUT)
         if call.extras:
             self._attempt_over(frame, call, parent, TIMEOUT)
         if frame.hedge is not None:
@@ -1195,7 +1195,7 @@ class Kernel:
         sent = frame.sent
         if self.t_start <= sent < self.t_end:
             latency = now - sent
-            tally(source.by_cause, cause)
+            source.count(cause)
             if cause == OK:
                 source.hist.add(latency)
                 source.interval_lat.append(latency)
@@ -1300,13 +1300,13 @@ class Kernel:
             comp.series.clear()
             for op in comp.ops.values():
                 op.hist.reset()
-                op.by_cause = [0] * len(op.by_cause)
+                op.clear_outcomes()
             for pool in comp.pools.values():
                 pool.rejected = pool.max_active = 0
         for call in self.plan.calls:
             call.sent = call.retries = call.failed = call.fallbacks = call.first = 0
             call.hedges = call.hedge_wins = call.retry_overflow = call.degraded_count = 0
-            call.by_cause = [0] * len(call.by_cause)
+            call.clear_outcomes()
             call.breaker_series.clear()
             for breaker in call.breakers.values():
                 breaker.not_permitted = 0
@@ -1575,7 +1575,7 @@ class Kernel:
         rep.queue.clear()
         for frame in victims:
             frame.dead = True
-            tally(frame.op.by_cause, CRASHED)
+            frame.op.count(CRASHED)
             tally(comp.by_cause, CRASHED)
             comp.failed += 1
             self._reply(frame, CRASHED)
@@ -1595,7 +1595,7 @@ class Kernel:
         for frame in victims:
             frame.dead = True
             frame.held = False
-            tally(frame.op.by_cause, CRASHED)
+            frame.op.count(CRASHED)
             tally(comp.by_cause, CRASHED)
             comp.failed += 1
             self._reply(frame, CRASHED)

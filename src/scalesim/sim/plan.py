@@ -132,6 +132,35 @@ def tally(counts: list[int], index: int) -> None:
     counts[index] = counts[index] + 1
 
 
+class Outcomes:
+    """Outcomes counted by cause (an outcome's number, as in CAUSE_NAMES): successes, nearly
+    all of them, in a native integer, the rest in a list. In a list, every count past 256 is
+    a new Python int, allocated as the old one is freed: 7 % of the kernel's instructions."""
+
+    __slots__ = ("failures", "ok")
+
+    def __init__(self) -> None:
+        self.ok = 0
+        self.failures = [0] * len(CAUSE_NAMES)  # failures[OK] stays 0
+
+    def count(self, cause: int) -> None:
+        if cause == OK:
+            self.ok += 1
+        else:
+            tally(self.failures, cause)
+
+    @property
+    def by_cause(self) -> list[int]:
+        """Every count, indexed by cause (a new list)."""
+        counts = list(self.failures)
+        counts[OK] = self.ok
+        return counts
+
+    def clear_outcomes(self) -> None:
+        self.ok = 0
+        self.failures = [0] * len(CAUSE_NAMES)
+
+
 NOWHERE: Final = Replica(-1, False)  # where a frame is before a balancer placed it
 
 
@@ -246,12 +275,13 @@ class Comp:
         self.qlast = now
 
 
-class Op:
-    __slots__ = ("by_cause", "call_overhead", "comp", "error_rate", "hist", "modelled", "name",
+class Op(Outcomes):
+    __slots__ = ("call_overhead", "comp", "error_rate", "hist", "modelled", "name",
                  "overhead", "placement", "post", "steps", "subs", "variants", "wait", "work")
 
     def __init__(self, comp: Comp, name: str, work: Sampler | None, post: Sampler | None,
                  error_rate: float) -> None:
+        super().__init__()
         self.comp = comp
         self.name = name
         self.work = work
@@ -259,7 +289,6 @@ class Op:
         self.error_rate = error_rate
         self.steps: list[CallPlan | ParPlan | AreaStep] = []
         self.hist = Histogram()
-        self.by_cause = [0] * len(CAUSE_NAMES)
         self.subs: list[Subscription] = []  # a queue's publish feeds these
         self.variants: list[Op] = []  # this operation as other versions run it
         self.placement: Placement | None = None  # chooses the replica instead of the balancer
@@ -270,10 +299,10 @@ class Op:
         self.modelled = False  # any of those, or cores: the kernel's CPU-model path
 
 
-class CallPlan:
+class CallPlan(Outcomes):  # the outcomes of its attempts
     __slots__ = ("async_", "attempts", "backoff", "breaker", "breaker_series", "breaker_settings",
                  "breakers", "budget", "bulkhead_limit", "bulkhead_queue", "bulkhead_shared",
-                 "bulkhead_wait", "by_cause", "coin", "deadline", "degraded", "degraded_count",
+                 "bulkhead_wait", "coin", "deadline", "degraded", "degraded_count",
                  "extras", "failed", "fallback", "fallbacks", "first", "gates", "hedge_after",
                  "hedge_budget", "hedge_max", "hedge_tracker", "hedge_wins", "hedges", "index",
                  "name", "on_failure", "other_replica", "prob", "propagate", "retries",
@@ -281,6 +310,7 @@ class CallPlan:
                  "timeout", "timeout_lane")
 
     def __init__(self, name: str, target: Op) -> None:
+        super().__init__()
         self.name = name
         self.index = 0
         self.target = target
@@ -322,7 +352,6 @@ class CallPlan:
         self.failed = 0
         self.fallbacks = 0
         self.degraded_count = 0
-        self.by_cause = [0] * len(CAUSE_NAMES)  # attempt outcomes
         self.extras = False  # anything to update when an attempt ends (breaker, gates, …)
         # per interval: end time, share of breakers open, half open, not permitted so far
         self.breaker_series: list[tuple[float, float, float, int]] = []
@@ -435,13 +464,14 @@ class Frame:
         self.span = 0
 
 
-class Workload:
-    __slots__ = ("arrivals", "by_cause", "degraded", "drained", "drained_ok", "early",
+class Workload(Outcomes):  # the outcomes of requests sent in the window
+    __slots__ = ("arrivals", "degraded", "drained", "drained_ok", "early",
                  "early_ok", "hist", "index", "inflight", "interval_degraded", "interval_failed",
                  "interval_hist", "interval_lat", "keys", "name", "next_key", "sampled", "series",
                  "target", "think", "trace_every", "users")
 
     def __init__(self, name: str, target: Op, arrivals: Arrivals) -> None:
+        super().__init__()
         self.name = name
         self.index = 0
         self.target = target
@@ -451,7 +481,6 @@ class Workload:
         self.keys: Sampler | None = None
         self.next_key = 0
         self.hist = Histogram()
-        self.by_cause = [0] * len(CAUSE_NAMES)  # requests sent in the window, by outcome
         self.degraded = 0
         # Answers in the window are those above, but the drained ones (answered after the
         # window closed), plus the early ones (sent in the warm-up, answered in the window).

@@ -386,7 +386,7 @@ class Fleet:
         for version in self.versions[1:]:
             for op in (version.ops or {}).values():
                 op.hist.reset()
-                op.by_cause = [0] * len(op.by_cause)
+                op.clear_outcomes()
 
     def close_window(self) -> None:
         self._account()
