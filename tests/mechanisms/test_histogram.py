@@ -15,7 +15,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests.mechanisms._support import PROPERTY
 
-from scalesim.sim.metrics import ALPHA, MAX_VALUE, MIN_VALUE, N_BUCKETS, PERCENTILES, Histogram
+from scalesim.sim.metrics import (
+    ALPHA,
+    MAX_VALUE,
+    MIN_VALUE,
+    N_BUCKETS,
+    PERCENTILES,
+    Histogram,
+    linear_quantiles,
+)
 
 # ALPHA is exact in real arithmetic; the log/ceil bucketing and GAMMA**i add rounding of
 # order 1e-13 relative, far below this slack.
@@ -142,3 +150,13 @@ def test_values_of_one_bucket_report_one_value_within_alpha_of_all() -> None:
     assert h.quantile(0.5) == h.quantile(1.0)
     assert within_alpha(h.quantile(0.5), low_end)
     assert within_alpha(h.quantile(1.0), top)
+
+
+@PROPERTY
+@given(st.lists(value, min_size=1, max_size=300),
+       st.lists(st.floats(min_value=0.0, max_value=1.0), min_size=1, max_size=5))
+def test_linear_quantiles_are_numpys_to_the_last_bit(values: list[float],
+                                                     qs: list[float]) -> None:
+    """The kernel's interval percentiles: np.quantile's default method, bit for bit."""
+    expected = [float(v) for v in np.quantile(values, qs)]
+    assert linear_quantiles(values, tuple(qs)) == expected

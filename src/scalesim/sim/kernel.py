@@ -16,13 +16,12 @@ import math
 from collections.abc import Callable
 from typing import Final, cast
 
-import numpy as np
-
 from scalesim.sim.agenda import Agenda
 from scalesim.sim.area import Area
 from scalesim.sim.compile import Plan
 from scalesim.sim.mechanisms.bulkhead import Gate
 from scalesim.sim.mechanisms.circuit_breaker import HALF_OPEN, OPEN, CircuitBreaker
+from scalesim.sim.metrics import linear_quantiles
 from scalesim.sim.plan import (
     BULKHEAD_FULL,
     CIRCUIT_OPEN,
@@ -1267,7 +1266,7 @@ class Kernel:
                 done = many.count
                 many.reset()
             elif ok:
-                p50, p95, p99 = (float(v) * 1e3 for v in np.quantile(ok, (0.5, 0.95, 0.99)))
+                p50, p95, p99 = (v * 1e3 for v in linear_quantiles(ok, (0.5, 0.95, 0.99)))
                 done = len(ok)
             else:
                 p50 = p95 = p99 = math.nan

@@ -32,6 +32,27 @@ def bucket_indices(values: np.ndarray) -> np.ndarray:
     return np.where(values > 0, index, 0)
 
 
+def linear_quantiles(values: list[float], qs: tuple[float, ...]) -> list[float]:
+    """np.quantile(values, qs) with its default method ("linear", Hyndman and Fan's 7th),
+    to the last bit: the same index (n - 1) * q, the same two-sided interpolation. It
+    skips np.quantile's generic path (axes, weights, NaN checks, a partition per call),
+    which cost 40 us per call against 10 us here, once per workload per interval."""
+    ordered = np.sort(np.fromiter(values, np.float64, len(values)))
+    last = len(values) - 1
+    out = []
+    for q in qs:
+        index = last * q
+        if index >= last:
+            out.append(float(ordered[last]))
+            continue
+        below = math.floor(index)
+        a, b = float(ordered[below]), float(ordered[below + 1])
+        t = index - below
+        diff = b - a
+        out.append(b - diff * (1.0 - t) if t >= 0.5 else a + diff * t)
+    return out
+
+
 def bucket_values(indices: np.ndarray) -> np.ndarray:
     """The value each bucket reports."""
     exponent = (indices - _OFFSET).astype(float)
