@@ -111,9 +111,9 @@ class Agenda:
         return Event(t, seq, kind, obj)
 
     def recycle(self, event: Event) -> None:
-        """Give back a popped event once its fields are read, for a later push to reuse.
-        Allocating and freeing an event object each time was a tenth of the compiled
-        kernel's instructions."""
+        """Give back a popped event once its fields are read, for a later push to reuse
+        instead of allocating one (and the one popped freed): 2 % of the compiled kernel's
+        instructions."""
         event.obj = None
         if self.spares < len(self.spare):
             self.spare[self.spares] = event

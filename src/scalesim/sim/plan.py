@@ -128,7 +128,7 @@ class Replica:
 
 def tally(counts: list[int], index: int) -> None:
     """Add one to counts[index]. Compiled, this spelling is a native integer addition; the
-    augmented `counts[index] += 1` is a generic Python number call (5 % of the kernel)."""
+    augmented `counts[index] += 1` is a generic Python number call."""
     counts[index] = counts[index] + 1
 
 
