@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Final, final
 
+from mypy_extensions import i64
+
 from scalesim.sim.ring import Ring
 
 
@@ -24,7 +26,7 @@ from scalesim.sim.ring import Ring
 class Event:
     __slots__ = ("kind", "obj", "seq", "t")
 
-    def __init__(self, t: float, seq: int, kind: int, obj: object) -> None:
+    def __init__(self, t: float, seq: i64, kind: i64, obj: object) -> None:
         self.t = t
         self.seq = seq
         self.kind = kind  # an index into the kernel's handlers
@@ -41,7 +43,7 @@ class Agenda:
 
     def __init__(self) -> None:
         self.items: list[Event] = []  # a binary heap: items[i] comes before its children
-        self.pushed = 0  # events pushed so far: the next sequence number
+        self.pushed: i64 = 0  # events pushed so far: the next sequence number
         self.lanes: list[Ring[Event]] = []
         self.by_delay: dict[float, int] = {}  # constant delay -> its lane
         self.in_lanes = 0  # events pending in the lanes
@@ -72,7 +74,7 @@ class Agenda:
             self.lanes.append(Ring())
         return lane
 
-    def push_in_order(self, lane: int, t: float, kind: int, obj: object) -> None:
+    def push_in_order(self, lane: int, t: float, kind: i64, obj: object) -> None:
         """`push` for an event no earlier than every event pushed to `lane` before it (a lane
         from `lane_for`; with NO_LANE, an ordinary `push`)."""
         if lane < 0:
@@ -81,11 +83,11 @@ class Agenda:
         self.lanes[lane].append(self._event(t, kind, obj))
         self.in_lanes += 1
 
-    def push(self, t: float, kind: int, obj: object) -> None:
+    def push(self, t: float, kind: i64, obj: object) -> None:
         event = self._event(t, kind, obj)
         items = self.items
         items.append(event)
-        pos = len(items) - 1
+        pos: i64 = len(items) - 1
         while pos > 0:  # sift up: the new event has the largest sequence number yet
             up = (pos - 1) >> 1
             parent = items[up]
@@ -96,7 +98,7 @@ class Agenda:
                 break
         items[pos] = event
 
-    def _event(self, t: float, kind: int, obj: object) -> Event:
+    def _event(self, t: float, kind: i64, obj: object) -> Event:
         """A new event with the next sequence number: a spare one refilled if there is one."""
         seq = self.pushed
         self.pushed = seq + 1
@@ -146,13 +148,13 @@ class Agenda:
         writes, and more instructions here.)"""
         items = self.items
         last = items.pop()
-        n = len(items)
+        n: i64 = len(items)
         if n == 0:
             return last
         first = items[0]
         t, seq = last.t, last.seq
-        pos = 0
-        child = 1
+        pos: i64 = 0
+        child: i64 = 1
         while child < n:  # sift `last` down from the root
             earlier = items[child]
             right = child + 1

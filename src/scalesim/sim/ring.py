@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Generic, TypeVar, final
 
+from mypy_extensions import i64
+
 T = TypeVar("T")
 
 
@@ -22,9 +24,9 @@ class Ring(Generic[T]):
 
     def __init__(self) -> None:
         self.items: list[T | None] = [None] * 8
-        self.mask = 7  # len(items) - 1
-        self.head = 0  # the slot of the first item
-        self.size = 0
+        self.mask: i64 = 7  # len(items) - 1
+        self.head: i64 = 0  # the slot of the first item
+        self.size: i64 = 0
 
     def __len__(self) -> int:
         return self.size
