@@ -16,6 +16,8 @@ import math
 from collections.abc import Callable
 from typing import Final, cast
 
+from mypy_extensions import i64
+
 from scalesim.sim.agenda import Agenda
 from scalesim.sim.area import Area
 from scalesim.sim.compile import Plan
@@ -111,12 +113,12 @@ class Kernel:
         self.progress = progress
         self.closed = False  # past the window: no new requests
         self.counted = 0  # requests from the window still in flight
-        self.inflight = 0  # live visits: requests, calls, queue deliveries
-        self.queued = 0  # requests waiting for a worker, messages buffered in queues
-        self.max_inflight = limits.max_in_flight
-        self.max_queued = limits.max_queued
-        self.depth = 0  # inline hand-offs nested in the current event
-        self.events = 0
+        self.inflight: i64 = 0  # live visits: requests, calls, queue deliveries
+        self.queued: i64 = 0  # requests waiting for a worker, messages buffered in queues
+        self.max_inflight: i64 = limits.max_in_flight
+        self.max_queued: i64 = limits.max_queued
+        self.depth: i64 = 0  # inline hand-offs nested in the current event
+        self.events: i64 = 0
         self.unfinished = 0
         self.requests = 0  # requests sent, for trace sampling
         self.last_tick = warmup
@@ -218,8 +220,9 @@ class Kernel:
         heap = self.heap
         handlers = self.handlers
         max_events = self.limits.max_events
-        events = 0
-        still_since, still_at = 0, -1.0
+        events: i64 = 0
+        still_since: i64 = 0
+        still_at = -1.0
         while heap.items or heap.in_lanes:
             event = heap.pop()
             t = event.t

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
+from mypy_extensions import i64
+
 from scalesim.sim.cpu import Processor
 from scalesim.sim.mechanisms.arrivals import Arrivals
 from scalesim.sim.mechanisms.backoff import Backoff
@@ -140,7 +142,7 @@ class Outcomes:
     __slots__ = ("failures", "ok")
 
     def __init__(self) -> None:
-        self.ok = 0
+        self.ok: i64 = 0
         self.failures = [0] * len(CAUSE_NAMES)  # failures[OK] stays 0
 
     def count(self, cause: int) -> None:
@@ -442,7 +444,7 @@ class Frame:
         self.key = key
         self.sent = now
         self.t0 = now
-        self.step = 0
+        self.step: i64 = 0
         self.cause = OK
         self.done = False
         self.dead = False
