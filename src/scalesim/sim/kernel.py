@@ -1355,7 +1355,7 @@ class Kernel:
             return False
         if rep.busy < comp.workers:
             return True
-        return (rep.queued + 1) * comp.mean_work / comp.workers <= timeout
+        return float(rep.queued + 1) * comp.mean_work / comp.workers <= timeout
 
     def _probe_ready(self, target: tuple[Comp, Replica]) -> None:
         comp, rep = target

@@ -90,8 +90,8 @@ class Replica:
 
     def __init__(self, index: int, track: bool) -> None:
         self.index = index
-        self.busy = 0
-        self.queued = 0
+        self.busy: i64 = 0
+        self.queued: i64 = 0
         self.queue: Ring[Frame] = Ring()
         self.up = True  # not crashed, not failed at random, not restarting
         self.crashed = False  # by a crash fault
