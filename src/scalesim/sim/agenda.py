@@ -46,12 +46,12 @@ class Agenda:
         self.pushed: i64 = 0  # events pushed so far: the next sequence number
         self.lanes: list[Ring[Event]] = []
         self.by_delay: dict[float, int] = {}  # constant delay -> its lane
-        self.in_lanes = 0  # events pending in the lanes
+        self.in_lanes: i64 = 0  # events pending in the lanes
         # Events read and given back, for `_event` to reuse: spare[:spares]. The list keeps
         # its length, as popping and appending would shrink and regrow its array over and
         # over.
         self.spare: list[Event] = []
-        self.spares = 0
+        self.spares: i64 = 0
 
     def __len__(self) -> int:
         return len(self.items) + self.in_lanes

@@ -112,7 +112,7 @@ class Kernel:
         self.limits = limits
         self.progress = progress
         self.closed = False  # past the window: no new requests
-        self.counted = 0  # requests from the window still in flight
+        self.counted: i64 = 0  # requests from the window still in flight
         self.inflight: i64 = 0  # live visits: requests, calls, queue deliveries
         self.queued: i64 = 0  # requests waiting for a worker, messages buffered in queues
         self.max_inflight: i64 = limits.max_in_flight
@@ -120,7 +120,7 @@ class Kernel:
         self.depth: i64 = 0  # inline hand-offs nested in the current event
         self.events: i64 = 0
         self.unfinished = 0
-        self.requests = 0  # requests sent, for trace sampling
+        self.requests: i64 = 0  # requests sent, for trace sampling
         self.last_tick = warmup
         self.window_snapshot: list[tuple[float, float, float, int, int, int, int]] = []
         self.active_faults: dict[int, FaultAction] = {}

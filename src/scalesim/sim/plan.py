@@ -481,7 +481,7 @@ class Workload(Outcomes):  # the outcomes of requests sent in the window
         self.users = 0
         self.think: Sampler | None = None
         self.keys: Sampler | None = None
-        self.next_key = 0
+        self.next_key: i64 = 0
         self.hist = Histogram()
         self.degraded = 0
         # Answers in the window are those above, but the drained ones (answered after the
@@ -490,7 +490,7 @@ class Workload(Outcomes):  # the outcomes of requests sent in the window
         self.drained_ok = 0
         self.early = 0
         self.early_ok = 0
-        self.inflight = 0
+        self.inflight: i64 = 0
         self.interval_lat: list[float] = []  # latencies of this interval's successes
         self.interval_hist = Histogram()  # where they go when an interval has very many
         self.interval_failed = 0
