@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 # Outcome causes: 0 is success, then the spec's causes in order, then one for the result only.
 # A cause's number is also its bit in a retry's `on` mask. The constants are Final, so the
-# compiled kernel inlines them (tests/kernel/test_plan.py checks them against CAUSE_NAMES).
+# compiled kernel inlines them (tests/kernel/test_agenda.py checks them against CAUSE_NAMES).
 CAUSE_NAMES: Final = ("ok", *CAUSES, "unfinished")
 OK: Final = 0
 TIMEOUT: Final = 1
