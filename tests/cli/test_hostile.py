@@ -19,7 +19,9 @@ from tests.cli.specs import GOOD
 from scalesim.cli import outputs
 from scalesim.generate import MANIFEST
 
-SLOW = GOOD.replace("duration: 5s", "duration: 20000s")
+# 20 M requests: tens of seconds even on a fast machine, inside the run budget (10 minutes,
+# 200,000 intervals)
+SLOW = GOOD.replace("duration: 5s", "duration: 100000s")
 SCALESIM = str(Path(sys.executable).with_name("scalesim"))
 
 
@@ -106,6 +108,7 @@ def test_a_killed_run_leaves_no_partial_output_and_the_next_run_cleans_up(
     except subprocess.TimeoutExpired:
         process.send_signal(signal.SIGKILL)
         process.wait()
+    assert process.returncode == -signal.SIGKILL  # killed mid-run, not finished or refused
     assert not out.exists()
     quick = subprocess.run([SCALESIM, "simulate", str(spec_file()),
                             "--out", str(out), "--quiet"], capture_output=True, check=False)

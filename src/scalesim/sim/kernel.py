@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable
 from typing import Final, cast
 
+from librt.vecs import append, vec
 from mypy_extensions import i64
 
 from scalesim.sim.agenda import Agenda
@@ -287,9 +288,9 @@ class Kernel:
         for wl in self.plan.workloads:
             wl.hist.maybe_flush()
             if len(wl.interval_lat) > MAX_INTERVAL_SAMPLES:
-                wl.interval_hist.buffer.extend(wl.interval_lat)
+                wl.interval_hist.add_all(wl.interval_lat)
                 wl.interval_hist.flush()
-                wl.interval_lat.clear()
+                wl.interval_lat = vec[float]()
 
     def _too_many(self) -> None:
         raise SafetyStop(
@@ -1200,7 +1201,7 @@ class Kernel:
             source.count(cause)
             if cause == OK:
                 source.hist.add(latency)
-                source.interval_lat.append(latency)
+                source.interval_lat = append(source.interval_lat, latency)
                 if frame.degraded:
                     source.degraded += 1
                     source.interval_degraded += 1
@@ -1264,11 +1265,11 @@ class Kernel:
             ok = wl.interval_lat
             many = wl.interval_hist
             if many.count:  # more than MAX_INTERVAL_SAMPLES: percentiles within 0.5 %
-                many.buffer.extend(ok)
+                many.add_all(ok)
                 p50, p95, p99 = (many.quantile(q) * 1e3 for q in (0.5, 0.95, 0.99))
                 done = many.count
                 many.reset()
-            elif ok:
+            elif len(ok):
                 p50, p95, p99 = (v * 1e3 for v in linear_quantiles(ok, (0.5, 0.95, 0.99)))
                 done = len(ok)
             else:
@@ -1276,7 +1277,7 @@ class Kernel:
                 done = 0
             wl.series.append((now, done / span, wl.interval_failed / span, p50, p95, p99,
                               wl.inflight, wl.interval_degraded / span))
-            ok.clear()
+            wl.interval_lat = vec[float]()
             wl.interval_failed = wl.interval_degraded = 0
             wl.hist.maybe_flush()
         for call in self.plan.calls:
@@ -1317,7 +1318,7 @@ class Kernel:
             if call.budget is not None:
                 call.budget.exhausted = 0
         for wl in self.plan.workloads:
-            wl.interval_lat.clear()
+            wl.interval_lat = vec[float]()
             wl.interval_hist.reset()
             wl.interval_failed = wl.interval_degraded = 0
             wl.degraded = 0

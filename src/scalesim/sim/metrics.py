@@ -1,7 +1,9 @@
 """Bounded-memory latency histograms.
 
 Values go into a short buffer (an append is the cheapest thing there is) and are folded
-into logarithmic buckets in numpy batches. Bucket i holds (γ^(i-1), γ^i] with
+into logarithmic buckets in numpy batches. The buffer is a packed array of C doubles (mypyc's
+`vec`): an append stores a double, with no Python float made per value, and NumPy reads the
+whole buffer in place. Bucket i holds (γ^(i-1), γ^i] with
 γ = (1+α)/(1-α), and reports 2γ^i/(γ+1), so every percentile is within a relative error α of
 a value in its bucket (the DDSketch construction). Memory is fixed however many values arrive.
 """
@@ -9,10 +11,10 @@ a value in its bucket (the DDSketch construction). Memory is fixed however many 
 from __future__ import annotations
 
 import math
-import struct
 from typing import Final
 
 import numpy as np
+from librt.vecs import append, extend, vec
 
 ALPHA: Final = 0.005  # relative accuracy of reported percentiles (0.5 %)
 GAMMA: Final = (1.0 + ALPHA) / (1.0 - ALPHA)
@@ -33,24 +35,24 @@ def bucket_indices(values: np.ndarray) -> np.ndarray:
     return np.where(values > 0, index, 0)
 
 
-def as_doubles(values: list[float]) -> np.ndarray:
-    """The values as a float64 array. struct.pack reads a list of floats 2.5 times as fast
-    as np.fromiter, 6 times as fast as np.asarray (both convert item by item through
-    NumPy's scalar machinery; asarray first walks the list for its type and shape)."""
-    return np.frombuffer(struct.pack(f"{len(values)}d", *values), np.float64)
+def as_array(values: vec[float]) -> np.ndarray:
+    """The values as a float64 array over the vec's own memory (no copy: the vec must not
+    change while the array is in use)."""
+    return np.frombuffer(memoryview(values), np.float64)
 
 
-def linear_quantiles(values: list[float], qs: tuple[float, ...]) -> list[float]:
+def linear_quantiles(values: vec[float], qs: tuple[float, ...]) -> list[float]:
     """np.quantile(values, qs) with its default method ("linear", Hyndman and Fan's 7th),
     to the last bit: the same index (n - 1) * q, the same two-sided interpolation. It
     skips np.quantile's generic path (axes, weights, NaN checks, a partition per call),
     which cost 40 us per call against 10 us here, once per workload per interval."""
-    ordered = np.sort(as_doubles(values))
+    ordered = np.sort(as_array(values))
     last = len(values) - 1
+    top = float(last)
     out = []
     for q in qs:
-        index = last * q
-        if index >= last:
+        index = top * q
+        if index >= top:
             out.append(float(ordered[last]))
             continue
         below = math.floor(index)
@@ -78,20 +80,23 @@ class Histogram:
     __slots__ = ("buffer", "count", "counts", "max", "total")
 
     def __init__(self) -> None:
-        self.buffer: list[float] = []
+        self.buffer: vec[float] = vec[float]()
         self.counts = np.zeros(N_BUCKETS, dtype=np.int64)
         self.count = 0
         self.total = 0.0
         self.max = 0.0
 
     def add(self, value: float) -> None:
-        self.buffer.append(value)
+        self.buffer = append(self.buffer, value)
+
+    def add_all(self, values: vec[float]) -> None:
+        self.buffer = extend(self.buffer, values)
 
     def flush(self) -> None:
-        if not self.buffer:
+        if not len(self.buffer):
             return
-        values = as_doubles(self.buffer)
-        self.buffer.clear()
+        values = as_array(self.buffer)
+        self.buffer = vec[float]()
         self.counts += np.bincount(bucket_indices(values), minlength=N_BUCKETS)
         self.count += len(values)
         self.total += float(values.sum())
@@ -102,11 +107,20 @@ class Histogram:
             self.flush()
 
     def reset(self) -> None:
-        self.buffer.clear()
+        self.buffer = vec[float]()
         self.counts[:] = 0
         self.count = 0
         self.total = 0.0
         self.max = 0.0
+
+    def __getstate__(self) -> tuple[np.ndarray, int, float, float]:
+        """Pickled without its buffer (a vec does not pickle): folded in first."""
+        self.flush()
+        return self.counts, self.count, self.total, self.max
+
+    def __setstate__(self, state: tuple[np.ndarray, int, float, float]) -> None:
+        self.buffer = vec[float]()
+        self.counts, self.count, self.total, self.max = state
 
     def merge(self, other: Histogram) -> None:
         other.flush()

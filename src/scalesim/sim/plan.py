@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
+from librt.vecs import vec
 from mypy_extensions import i64
 
 from scalesim.sim.cpu import Processor
@@ -491,7 +492,7 @@ class Workload(Outcomes):  # the outcomes of requests sent in the window
         self.early = 0
         self.early_ok = 0
         self.inflight: i64 = 0
-        self.interval_lat: list[float] = []  # latencies of this interval's successes
+        self.interval_lat: vec[float] = vec[float]()  # latencies of this interval's successes
         self.interval_hist = Histogram()  # where they go when an interval has very many
         self.interval_failed = 0
         self.interval_degraded = 0
