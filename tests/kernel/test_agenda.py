@@ -110,7 +110,7 @@ def test_clear_drops_every_pending_event() -> None:
     agenda.push_in_order(lane, 0.5, 0, None)
     agenda.recycle(agenda.pop())
     agenda.clear()
-    assert len(agenda) == 0 and len(agenda.items) == 0
+    assert len(agenda) == 0 and agenda.size == 0
     agenda.push(5.0, 1, "x")
     assert len(agenda) == 1 and agenda.pop().seq == 4  # sequence numbers keep counting
 
