@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 from librt.vecs import vec
-from mypy_extensions import i64
+from mypy_extensions import i64, mypyc_attr
 
 from scalesim.sim.cpu import Processor
 from scalesim.sim.mechanisms.arrivals import Arrivals
@@ -423,6 +423,7 @@ class Hedged:
         self.done = False
 
 
+@mypyc_attr(free_list_len=1)
 class Frame:
     """One visit of a request to an operation.
 
