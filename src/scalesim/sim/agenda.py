@@ -42,7 +42,8 @@ NO_LANE: Final = -2  # what `lane_for` gives once MAX_LANES are taken: use `push
 
 @final
 class Agenda:
-    __slots__ = ("by_delay", "in_lanes", "items", "lanes", "pushed", "size", "spare", "spares")
+    __slots__ = ("by_delay", "first_lane", "in_lanes", "items", "lane_head", "lanes", "pushed",
+                 "size", "spare", "spares")
 
     def __init__(self) -> None:
         # A binary heap, items[:size] (items[i] precedes its children). The vec keeps its
@@ -54,6 +55,10 @@ class Agenda:
         self.lanes: list[Ring[Event]] = []
         self.by_delay: dict[float, int] = {}  # constant delay -> its lane
         self.in_lanes: i64 = 0  # events pending in the lanes
+        # The lane whose head comes first and that head (None when the lanes are empty):
+        # kept as lanes fill and empty, so a pop compares one head with the heap's top.
+        self.first_lane: Ring[Event] | None = None
+        self.lane_head: Event | None = None
         # Events read and given back, for `_event` to reuse: spare[:spares]. The vec keeps
         # its length, as popping and appending would shrink and regrow its array over and
         # over.
@@ -70,6 +75,7 @@ class Agenda:
         for lane in self.lanes:
             lane.clear()
         self.in_lanes = 0
+        self.first_lane = self.lane_head = None
         self.spare = vec[Event]()
         self.spares = 0
 
@@ -88,8 +94,14 @@ class Agenda:
         if lane < 0:
             self.push(t, kind, obj)
             return
-        self.lanes[lane].append(self._event(t, kind, obj))
+        ring = self.lanes[lane]
+        event = self._event(t, kind, obj)
+        ring.append(event)
         self.in_lanes += 1
+        if ring.size == 1:  # it heads its lane; on a tie in time the older head stays first
+            head = self.lane_head
+            if head is None or t < head.t:
+                self.first_lane, self.lane_head = ring, event
 
     def push(self, t: float, kind: i64, obj: object) -> None:
         event = self._event(t, kind, obj)
@@ -136,21 +148,29 @@ class Agenda:
     def pop(self) -> Event:
         """The earliest event (the first pushed among equal times), from the heap or a lane's
         head; the agenda is not empty."""
-        if self.in_lanes:
-            items = self.items
-            best: Event | None = items[0] if self.size else None
-            source: Ring[Event] | None = None
-            for lane in self.lanes:
-                if lane.size:
-                    event = lane.first()
-                    if best is None or event.t < best.t or (event.t == best.t
-                                                            and event.seq < best.seq):
-                        best, source = event, lane
-            if source is not None and best is not None:
+        head = self.lane_head
+        if head is not None:
+            ring = self.first_lane
+            assert ring is not None
+            top = self.items[0] if self.size else None
+            if top is None or head.t < top.t or (head.t == top.t and head.seq < top.seq):
+                ring.popleft()
                 self.in_lanes -= 1
-                source.popleft()
-                return best
+                self._find_first_lane()
+                return head
         return self._pop_heap()
+
+    def _find_first_lane(self) -> None:
+        """Look at every lane's head for the first (after one was taken)."""
+        best: Event | None = None
+        source: Ring[Event] | None = None
+        for ring in self.lanes:
+            if ring.size:
+                event = ring.first()
+                if best is None or event.t < best.t or (event.t == best.t
+                                                        and event.seq < best.seq):
+                    best, source = event, ring
+        self.first_lane, self.lane_head = source, best
 
     def _pop_heap(self) -> Event:
         """The heap's top; the last event sifts down from the root. (Moving the root's hole
