@@ -105,9 +105,9 @@ def test_plan_announces_its_cost_and_refuses_one_over_the_budget(tmp_path: Path)
     runner = CliRunner()
     args = ["plan", str(spec), "--rate", "20/s", "--slo", "mean<120ms",
             "--vary", "components.s.workers=1..12", "--jobs", "1"]
-    # 5 replications of 10⁶ s at 20/s for each candidate: hours of events
-    long = runner.invoke(app, [*args, "--set", "simulation.duration=1000000s",
-                               "--set", "simulation.interval=10s"])
+    # 5 replications of 2·10⁶ s at 20/s for each candidate: hours of events
+    long = runner.invoke(app, [*args, "--set", "simulation.duration=2000000s",
+                               "--set", "simulation.interval=20s"])
     assert long.exit_code == 3, long.output
     assert "refused" in long.output and "--force" in long.output
     assert "simulating candidate" not in long.output  # nothing ran

@@ -145,7 +145,7 @@ def test_outputs_are_checked_and_a_long_sweep_is_refused_before_it_runs(tmp_path
     out = tmp_path / "out"
     # each point is about 6 minutes of events (under the budget), the four together are not
     long = runner.invoke(app, ["sweep", str(spec), "--vary", "workloads.0.rate=20/s..50/s:4",
-                               "--set", "simulation.duration=20000s", "-r", "100",
+                               "--set", "simulation.duration=36000s", "-r", "100",
                                "--jobs", "1", "--out", str(out)])
     assert long.exit_code == 3 and "refused" in long.output and "--force" in long.output
     assert not (out / "points").exists()  # nothing ran
