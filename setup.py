@@ -14,6 +14,7 @@ COMPILED = [
     "src/scalesim/sim/kernel.py",
     "src/scalesim/sim/agenda.py",
     "src/scalesim/sim/ring.py",
+    "src/scalesim/sim/rows.py",
     "src/scalesim/sim/metrics.py",
     "src/scalesim/sim/area.py",
     "src/scalesim/sim/cpu.py",

@@ -1257,8 +1257,8 @@ class Kernel:
             queue = (comp.qarea - comp.q_snap) / span
             visits = comp.ok + comp.failed
             level = busy / comp.capacity if comp.capacity else busy
-            comp.series.append((now, level, queue, (visits - comp.visits_snap) / span,
-                                (comp.rejected - comp.rejected_snap) / span))
+            comp.series.add(now, level, queue, (visits - comp.visits_snap) / span,
+                            (comp.rejected - comp.rejected_snap) / span)
             comp.busy_snap, comp.q_snap, comp.visits_snap = comp.area, comp.qarea, visits
             comp.rejected_snap = comp.rejected
         for wl in self.plan.workloads:
@@ -1275,17 +1275,18 @@ class Kernel:
             else:
                 p50 = p95 = p99 = math.nan
                 done = 0
-            wl.series.append((now, done / span, wl.interval_failed / span, p50, p95, p99,
-                              wl.inflight, wl.interval_degraded / span))
+            wl.series.add(now, done / span, wl.interval_failed / span, p50, p95, p99,
+                          float(wl.inflight), wl.interval_degraded / span)
             wl.interval_lat = vec[float]()
             wl.interval_failed = wl.interval_degraded = 0
             wl.hist.maybe_flush()
         for call in self.plan.calls:
             if call.breakers:
                 states = [b.state for b in call.breakers.values()]
-                call.breaker_series.append((now, states.count(OPEN) / len(states),
-                                            states.count(HALF_OPEN) / len(states),
-                                            sum(b.not_permitted for b in call.breakers.values())))
+                call.breaker_series.add(now, states.count(OPEN) / len(states),
+                                        states.count(HALF_OPEN) / len(states),
+                                        float(sum(b.not_permitted
+                                                  for b in call.breakers.values())))
         for op in self.plan.ops.values():
             op.hist.maybe_flush()
         if now + self.interval <= self.t_end + 1e-9:

@@ -25,6 +25,7 @@ from scalesim.sim.mechanisms.shedding import CoDel, MaxWait
 from scalesim.sim.metrics import Histogram
 from scalesim.sim.random import Sampler
 from scalesim.sim.ring import Ring
+from scalesim.sim.rows import Rows
 from scalesim.spec.resilience import CAUSES
 
 if TYPE_CHECKING:
@@ -263,7 +264,7 @@ class Comp:
         self.health: HealthPlan | None = None
         # per interval: end time, utilization (or concurrency if unlimited), queue, visits/s,
         # refusals/s
-        self.series: list[tuple[float, float, float, float, float]] = []
+        self.series = Rows(5)
         self.busy_snap = 0.0
         self.q_snap = 0.0
         self.visits_snap = 0
@@ -357,7 +358,7 @@ class CallPlan(Outcomes):  # the outcomes of its attempts
         self.degraded_count = 0
         self.extras = False  # anything to update when an attempt ends (breaker, gates, …)
         # per interval: end time, share of breakers open, half open, not permitted so far
-        self.breaker_series: list[tuple[float, float, float, int]] = []
+        self.breaker_series = Rows(4)
 
 
 class ParPlan:
@@ -499,7 +500,7 @@ class Workload(Outcomes):  # the outcomes of requests sent in the window
         self.interval_degraded = 0
         # per interval: end time, ok/s, failed/s, p50, p95, p99 (ms), in flight at the end,
         # degraded/s
-        self.series: list[tuple[float, float, float, float, float, float, int, float]] = []
+        self.series = Rows(8)
         self.trace_every = 0  # trace one request in this many; 0 = none
         # finished sampled requests: (latency, sequence, cause, spans)
         self.sampled: list[tuple[float, int, int, list[list[object]]]] = []

@@ -41,7 +41,7 @@ def _sorted(rows: list[list[Cell]]) -> list[list[Cell]]:
 def tables(kernel: Kernel) -> dict[str, Table]:
     workloads: list[list[Cell]] = [
         [_num(t), wl.name, _num(ok + failed), _num(ok), _num(failed), _num(p50),
-         _num(p95), _num(p99), in_flight, _num(degraded)]
+         _num(p95), _num(p99), int(in_flight), _num(degraded)]
         for wl in kernel.plan.workloads
         for t, ok, failed, p50, p95, p99, in_flight, degraded in wl.series]
     components: list[list[Cell]] = [
@@ -52,7 +52,7 @@ def tables(kernel: Kernel) -> dict[str, Table]:
         for t, level, queue, visits, refused in comp.series]
     breakers: list[list[Cell]] = [
         [_num(t), f"{call.name}->{call.target.comp.name}.{call.target.name}",
-         _num(open_share), _num(half_open), not_permitted]
+         _num(open_share), _num(half_open), int(not_permitted)]
         for call in kernel.plan.calls
         for t, open_share, half_open, not_permitted in call.breaker_series]
     return {"workloads": {"columns": WORKLOAD_COLUMNS, "rows": _sorted(workloads)},
