@@ -84,8 +84,10 @@ def write_run(directory: Path, result: dict[str, Any]) -> None:
     _remove_leftovers(directory)
     staging = Path(tempfile.mkdtemp(dir=directory.parent, prefix=_prefix(directory, "new")))
     try:
-        (staging / "result.json").write_text(
-            json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        with (staging / "result.json").open("w", encoding="utf-8") as handle:
+            # streamed: json.dumps would hold every piece of a long run's time series at once
+            json.dump(result, handle, indent=2, sort_keys=True)
+            handle.write("\n")
         for name, table in result["timeseries"].items():  # those the run has
             write_csv(staging / FILES.get(name, f"{name}.csv"), table)
         staging.chmod(0o755)
