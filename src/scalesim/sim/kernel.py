@@ -777,9 +777,16 @@ class Kernel:
         settings = call.breaker_settings
         assert settings is not None
         owner = -1 if settings.shared else caller.rep.index
-        breaker = call.breakers.get(owner)
-        if breaker is None:
-            breaker = call.breakers[owner] = settings.build()
+        at = call.breaker_at
+        slot = owner + 1
+        if slot < len(at):
+            found = at[slot]
+            if found is not None:
+                return found
+        breaker = call.breakers[owner] = settings.build()
+        while len(at) <= slot:
+            at.append(None)
+        at[slot] = breaker
         return breaker
 
     def _breaker_timer(self, breaker: CircuitBreaker) -> None:

@@ -304,14 +304,14 @@ class Op(Outcomes):
 
 
 class CallPlan(Outcomes):  # the outcomes of its attempts
-    __slots__ = ("async_", "attempts", "backoff", "breaker", "breaker_series", "breaker_settings",
-                 "breakers", "budget", "bulkhead_limit", "bulkhead_queue", "bulkhead_shared",
-                 "bulkhead_wait", "coin", "deadline", "degraded", "degraded_count",
-                 "extras", "failed", "fallback", "fallbacks", "first", "gates", "hedge_after",
-                 "hedge_budget", "hedge_max", "hedge_tracker", "hedge_wins", "hedges", "index",
-                 "name", "on_failure", "other_replica", "prob", "propagate", "retries",
-                 "retry_active", "retry_cap", "retry_on", "retry_overflow", "sent", "target",
-                 "timeout", "timeout_lane")
+    __slots__ = ("async_", "attempts", "backoff", "breaker", "breaker_at", "breaker_series",
+                 "breaker_settings", "breakers", "budget", "bulkhead_limit", "bulkhead_queue",
+                 "bulkhead_shared", "bulkhead_wait", "coin", "deadline", "degraded",
+                 "degraded_count", "extras", "failed", "fallback", "fallbacks", "first", "gates",
+                 "hedge_after", "hedge_budget", "hedge_max", "hedge_tracker", "hedge_wins",
+                 "hedges", "index", "name", "on_failure", "other_replica", "prob", "propagate",
+                 "retries", "retry_active", "retry_cap", "retry_on", "retry_overflow", "sent",
+                 "target", "timeout", "timeout_lane")
 
     def __init__(self, name: str, target: Op) -> None:
         super().__init__()
@@ -332,6 +332,9 @@ class CallPlan(Outcomes):  # the outcomes of its attempts
         self.breaker_settings: BreakerSettings | None = None
         self.breaker = False  # breaker_settings is set
         self.breakers: dict[int, CircuitBreaker] = {}  # by calling replica, or -1 if shared
+        # the same breakers at index owner + 1, for the lookup on every attempt (a list read
+        # where the dict hashes the key); filled with them, never on its own
+        self.breaker_at: list[CircuitBreaker | None] = []
         self.bulkhead_limit = 0  # 0 = no bulkhead
         self.bulkhead_queue = 0  # waiters allowed; -1 = any (semaphore, bounded by time)
         self.bulkhead_wait = 0.0  # semaphore max_wait
