@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from typing import cast
 
 import numpy as np
 import pytest
@@ -20,18 +21,25 @@ from scalesim.sim.mechanisms.balancer import (
     Random,
     RoundRobin,
 )
-from scalesim.sim.plan import Replica
+from scalesim.sim.plan import Frame, Replica
 
 # A fixed-seed chi-square test fails a correct sampler with probability 0.001 per seed; the
 # seeds are fixed, so this is a deterministic check that the counts look uniform.
 CHI2_P = 1e-3
 
 
+def queue_up(replica: Replica, count: int) -> None:
+    """`count` more requests waiting at `replica` (a balancer only counts them)."""
+    for _ in range(count):
+        replica.queue.append(cast(Frame, object()))
+
+
 def replicas(loads: list[tuple[int, int]]) -> list[Replica]:
     out = []
     for index, (busy, queued) in enumerate(loads):
         r = Replica(index, False)
-        r.busy, r.queued = busy, queued
+        r.busy = busy
+        queue_up(r, queued)
         out.append(r)
     return out
 
@@ -72,7 +80,7 @@ def test_least_requests_follows_load_changes() -> None:
     reps = replicas([(1, 0), (0, 0), (0, 0)])
     bal = LeastRequests(reps)
     assert bal.pick(0) == 1
-    reps[1].queued = 2
+    queue_up(reps[1], 2)
     assert bal.pick(0) == 2
     reps[0].busy = 0
     assert bal.pick(0) == 0  # tie of three at load 0 -> lowest index

@@ -56,7 +56,9 @@ class Agenda:
         self.by_delay: dict[float, int] = {}  # constant delay -> its lane
         self.in_lanes: i64 = 0  # events pending in the lanes
         # The lane whose head comes first and that head (None when the lanes are empty):
-        # kept as lanes fill and empty, so a pop compares one head with the heap's top.
+        # kept as lanes fill and empty, so a pop compares one head with the heap's top. The
+        # head is first_lane.first(), kept too: reading it through the ring on every pop
+        # cost 2.5 % of load-balanced-service's instructions.
         self.first_lane: Ring[Event] | None = None
         self.lane_head: Event | None = None
         # Events read and given back, for `_event` to reuse: spare[:spares]. The vec keeps

@@ -400,7 +400,6 @@ class Kernel:
             comp.qlen += 1
             if comp.qlen > comp.qmax:
                 comp.qmax = comp.qlen
-            rep.queued += 1
             rep.queue.append(frame)
             self.queued += 1
             if self.queued > self.max_queued:
@@ -704,7 +703,6 @@ class Kernel:
         shed: list[Frame] | None = None  # made only when a shedding policy drops a request
         while len(rep.queue):
             nxt = rep.queue.popleft()
-            rep.queued -= 1
             self.queued -= 1
             comp.qarea += comp.qlen * (now - comp.qlast)
             comp.qlast = now
@@ -783,7 +781,7 @@ class Kernel:
             found = at[slot]
             if found is not None:
                 return found
-        breaker = call.breakers[owner] = settings.build()
+        breaker = settings.build()
         while len(at) <= slot:
             at.append(None)
         at[slot] = breaker
@@ -1582,7 +1580,6 @@ class Kernel:
         victims = list(rep.queue)
         comp.qlen -= rep.queued
         self.queued -= rep.queued
-        rep.queued = 0
         rep.queue.clear()
         for frame in victims:
             frame.dead = True
@@ -1599,7 +1596,7 @@ class Kernel:
         comp.qlen -= rep.queued
         self.queued -= rep.queued
         comp.busy -= rep.busy
-        rep.busy = rep.queued = 0
+        rep.busy = 0
         rep.queue.clear()
         if rep.inflight is not None:
             rep.inflight.clear()

@@ -71,7 +71,6 @@ class Replica:
         "paused",
         "processor",
         "queue",
-        "queued",
         "ready",
         "ready_fail",
         "ready_ok",
@@ -93,8 +92,7 @@ class Replica:
     def __init__(self, index: int, track: bool) -> None:
         self.index = index
         self.busy: i64 = 0
-        self.queued: i64 = 0
-        self.queue: Ring[Frame] = Ring()
+        self.queue: Ring[Frame] = Ring()  # requests waiting for a worker, first come first
         self.up = True  # not crashed, not failed at random, not restarting
         self.crashed = False  # by a crash fault
         self.down_random = False  # by a random failure
@@ -129,6 +127,11 @@ class Replica:
         """Seconds this replica has been paused so far."""
         return self.stall_total + (now - self.pause_started if self.paused else 0.0)
 
+
+    @property
+    def queued(self) -> i64:
+        """Requests waiting for a worker."""
+        return self.queue.size
 
 def tally(counts: list[int], index: int) -> None:
     """Add one to counts[index]. Compiled, this spelling is a native integer addition; the
@@ -305,7 +308,7 @@ class Op(Outcomes):
 
 class CallPlan(Outcomes):  # the outcomes of its attempts
     __slots__ = ("async_", "attempts", "backoff", "breaker", "breaker_at", "breaker_series",
-                 "breaker_settings", "breakers", "budget", "bulkhead_limit", "bulkhead_queue",
+                 "breaker_settings", "budget", "bulkhead_limit", "bulkhead_queue",
                  "bulkhead_shared", "bulkhead_wait", "coin", "deadline", "degraded",
                  "degraded_count", "extras", "failed", "fallback", "fallbacks", "first", "gates",
                  "hedge_after", "hedge_budget", "hedge_max", "hedge_tracker", "hedge_wins",
@@ -331,9 +334,8 @@ class CallPlan(Outcomes):  # the outcomes of its attempts
         self.other_replica = True
         self.breaker_settings: BreakerSettings | None = None
         self.breaker = False  # breaker_settings is set
-        self.breakers: dict[int, CircuitBreaker] = {}  # by calling replica, or -1 if shared
-        # the same breakers at index owner + 1, for the lookup on every attempt (a list read
-        # where the dict hashes the key); filled with them, never on its own
+        # the breakers by calling replica at index replica + 1, or at 0 if shared: a list
+        # read on every attempt, where a dict would hash the owner
         self.breaker_at: list[CircuitBreaker | None] = []
         self.bulkhead_limit = 0  # 0 = no bulkhead
         self.bulkhead_queue = 0  # waiters allowed; -1 = any (semaphore, bounded by time)
@@ -363,6 +365,12 @@ class CallPlan(Outcomes):  # the outcomes of its attempts
         # per interval: end time, share of breakers open, half open, not permitted so far
         self.breaker_series = Rows(4)
 
+
+    @property
+    def breakers(self) -> dict[int, CircuitBreaker]:
+        """The breakers made so far by owner: the calling replica's index, or -1 if shared."""
+        return {slot - 1: breaker for slot, breaker in enumerate(self.breaker_at)
+                if breaker is not None}
 
 class ParPlan:
     __slots__ = ("calls", "need")

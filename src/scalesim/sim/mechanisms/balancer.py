@@ -79,10 +79,10 @@ class LeastRequests(Balancer):
     def pick(self, key: int) -> int:
         replicas = self.replicas  # a list, not any sequence: compiled, indexing it is direct
         first = replicas[0]
-        best, best_load = 0, first.busy + first.queued
+        best, best_load = 0, first.busy + first.queue.size
         for index in range(1, len(replicas)):
             replica = replicas[index]
-            load = replica.busy + replica.queued
+            load = replica.busy + replica.queue.size
             if load < best_load:
                 best, best_load = index, load
         return best
@@ -110,7 +110,7 @@ class PowerOfTwo(Balancer):
         if second >= first:
             second += 1
         a, b = self.replicas[first], self.replicas[second]
-        return first if a.busy + a.queued <= b.busy + b.queued else second
+        return first if a.busy + a.queue.size <= b.busy + b.queue.size else second
 
     def update(self, replicas: list[Replica]) -> None:
         self.replicas = replicas
