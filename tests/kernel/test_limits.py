@@ -4,6 +4,7 @@ spec makes the kernel recurse without bound (issue 19, defects 2 and 10)."""
 from __future__ import annotations
 
 import gc
+import threading
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from scalesim.sim import SafetyStop, simulate
 from scalesim.sim.compile import compile_system
 from scalesim.sim.kernel import MAX_INTERVAL_SAMPLES, MAX_SPANS, PROGRESS_EVERY, Kernel
 from scalesim.sim.plan import Frame
+from scalesim.sim.run import RUN_YOUNG_GENERATION
 from scalesim.spec import SpecError, System, load_spec_text
 
 
@@ -207,16 +209,46 @@ def test_a_sampled_trace_keeps_at_most_max_spans() -> None:
 
 def test_a_run_leaves_the_garbage_collector_as_it_found_it() -> None:
     """run_kernel freezes the objects that exist before the run (the collector then skips
-    them) and unfreezes them after, when the run ends and when it stops at a limit."""
-    before = gc.get_freeze_count()
-    fine = system({"a": {"operations": {"x": {"work": "1ms"}}}},
-                  [{"name": "w", "to": "a.x", "rate": "10/s"}], duration="2s")
-    simulate(fine)
-    assert gc.get_freeze_count() == before
+    them) and widens the young generation, and puts both back after, when the run ends and
+    when it stops at a limit."""
+    before, threshold = gc.get_freeze_count(), gc.get_threshold()
+    fine = system({"a": {"workers": "unlimited", "operations": {"x": {"work": "1ms"}}}},
+                  [{"name": "w", "to": "a.x", "rate": "20k/s"}], duration="5s")
+    during: list[int] = []  # seen at every progress report (one per PROGRESS_EVERY events)
+    simulate(fine, progress=lambda _: during.append(gc.get_threshold()[0]))
+    assert during and set(during) == {RUN_YOUNG_GENERATION}
+    assert gc.get_freeze_count() == before and gc.get_threshold() == threshold
     runaway = system({"a": {"workers": "unlimited",
                             "operations": {"x": {"calls": [{"to": "b.y", "async": True}]}}},
                       "b": UNLIMITED_SLOW},
                      [{"name": "w", "to": "a.x", "rate": "2k/s"}],
                      limits={"max_in_flight": 1000})
     stop_message(runaway)
-    assert gc.get_freeze_count() == before
+    assert gc.get_freeze_count() == before and gc.get_threshold() == threshold
+
+
+def test_runs_in_threads_keep_the_collector_settings_until_the_last_ends() -> None:
+    """A run that ends while another is going leaves the other's settings in place."""
+    threshold = gc.get_threshold()
+    spec = system({"a": {"workers": "unlimited", "operations": {"x": {"work": "1ms"}}}},
+                  [{"name": "w", "to": "a.x", "rate": "20k/s"}], duration="5s")
+    first_started, second_done = threading.Event(), threading.Event()
+    seen_by_first: list[int] = []
+
+    def first_progress(_: float) -> None:
+        first_started.set()
+        assert second_done.wait(timeout=30)
+        seen_by_first.append(gc.get_threshold()[0])
+
+    def second() -> None:
+        assert first_started.wait(timeout=30)
+        simulate(spec)
+        second_done.set()
+
+    other = threading.Thread(target=second)
+    other.start()
+    simulate(spec, progress=first_progress)
+    other.join(timeout=30)
+    assert second_done.is_set() and seen_by_first
+    assert set(seen_by_first) == {RUN_YOUNG_GENERATION}  # still widened after the second
+    assert gc.get_threshold() == threshold

@@ -450,34 +450,37 @@ class Frame:
 
     def __init__(self, op: Op, parent: Frame | None, call: CallPlan | None,
                  group: Group | None, attempt: int, key: int, now: float) -> None:
+        # Compiled, the fields lie in the order they are first set here: the ones every
+        # request reads come first, so that a frame read back after thousands of other
+        # events (its work done, its call answered) costs one or two cache lines, not four.
         self.op = op
-        self.parent = parent
-        self.call = call
-        self.group = group
-        self.attempt = attempt
-        self.key = key
-        self.sent = now
-        self.t0 = now
-        self.step: i64 = 0
+        self.trace: list[list[object]] | None = None  # the sampled request's spans
         self.cause = OK
-        self.done = False
-        self.dead = False
-        self.live = True  # counted in the kernel's visits in flight until it ends
-        self.held = False  # holds a worker of its replica
-        self.degraded = False  # answered in part by a fallback
-        self.delay = 0.0  # the back-off before this attempt
         self.rep = NOWHERE
-        self.avoid = -1  # replica a retry or hedge should not go to
+        self.held = False  # holds a worker of its replica
+        self.live = True  # counted in the kernel's visits in flight until it ends
+        self.done = False
+        self.degraded = False  # answered in part by a fallback
+        self.dead = False
+        self.step: i64 = 0
+        self.hedge: Hedged | None = None
+        self.wl = -1  # index of the workload the request came from
+        self.t0 = now
+        self.root: Workload | Root | None = None
+        self.parent = parent
         self.deadline = 0.0  # calls made by this visit must end by then; 0 = none
         self.call_deadline = 0.0  # the end of the whole call this attempt belongs to
+        self.avoid = -1  # replica a retry or hedge should not go to
+        self.key = key
+        self.span = 0
+        self.call = call
+        self.group = group
+        self.sent = now
         self.stall = 0.0  # the replica's paused time when this frame's work began
+        self.delay = 0.0  # the back-off before this attempt
+        self.attempt = attempt
         self.gate: Gate | None = None  # bulkhead permit held
         self.pool: Gate | None = None  # connection-pool slot held
-        self.hedge: Hedged | None = None
-        self.root: Workload | Root | None = None
-        self.wl = -1  # index of the workload the request came from
-        self.trace: list[list[object]] | None = None  # the sampled request's spans
-        self.span = 0
 
 
 class Workload(Outcomes):  # the outcomes of requests sent in the window
