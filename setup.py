@@ -13,6 +13,7 @@ from setuptools import setup
 COMPILED = [
     "src/scalesim/sim/kernel.py",
     "src/scalesim/sim/agenda.py",
+    "src/scalesim/sim/calendar.py",
     "src/scalesim/sim/ring.py",
     "src/scalesim/sim/rows.py",
     "src/scalesim/sim/metrics.py",

@@ -5,11 +5,12 @@ their numbers."""
 from __future__ import annotations
 
 import heapq
+import random
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scalesim.sim.agenda import MAX_LANES, NO_LANE, Agenda
+from scalesim.sim.agenda import MAX_LANES, NO_LANE, TO_CALENDAR, TO_HEAP, Agenda
 
 # Few distinct times, so that ties (broken by push order) are common.
 TIMES = st.sampled_from([0.0, 0.5, 1.0, 1.0 + 1e-12, 2.0, 7.25, 1e9])
@@ -79,6 +80,39 @@ def test_lanes_and_heap_pop_in_one_time_and_sequence_order(
     assert popped == expected and len(agenda) == 0
 
 
+def test_the_order_holds_as_events_move_to_a_calendar_and_back() -> None:
+    """Thousands pending move the heap's events to a calendar, a few move them back; pops
+    interleave with pushes and lane pushes throughout, as in a run that grows and drains."""
+    rng = random.Random(3)
+    agenda, reference = Agenda(), list[tuple[float, int]]()
+    lane = agenda.lane_for(0.25)
+    now, n, modes = 0.0, 0, set()
+    for push_share, steps in ((0.8, 3000), (0.3, 3000), (0.5, 200)):
+        for _ in range(steps):
+            if rng.random() < push_share or not reference:
+                if rng.random() < 0.1:
+                    agenda.push_in_order(lane, now + 0.25, 0, n)
+                    heapq.heappush(reference, (now + 0.25, n))
+                else:
+                    t = now + rng.choice([0.0, rng.expovariate(100.0), rng.expovariate(1.0)])
+                    agenda.push(t, 0, n)
+                    heapq.heappush(reference, (t, n))
+                n += 1
+            else:
+                event = agenda.pop()
+                assert (event.t, event.obj) == heapq.heappop(reference)
+                now = event.t
+                agenda.recycle(event)
+            modes.add(agenda.calendar is not None)
+            assert len(agenda) == len(reference)
+    assert modes == {True, False}  # both were used
+    while reference:
+        event = agenda.pop()
+        assert (event.t, event.obj) == heapq.heappop(reference)
+        agenda.recycle(event)
+    assert agenda.calendar is None and TO_HEAP < TO_CALENDAR
+
+
 def test_a_recycled_event_is_reused_and_lets_go_of_its_object() -> None:
     agenda = Agenda()
     agenda.push(1.0, 3, "first")
@@ -110,7 +144,7 @@ def test_clear_drops_every_pending_event() -> None:
     agenda.push_in_order(lane, 0.5, 0, None)
     agenda.recycle(agenda.pop())
     agenda.clear()
-    assert len(agenda) == 0 and agenda.size == 0
+    assert len(agenda) == 0
     agenda.push(5.0, 1, "x")
     assert len(agenda) == 1 and agenda.pop().seq == 4  # sequence numbers keep counting
 

@@ -224,7 +224,7 @@ class Kernel:
         events: i64 = 0
         still_since: i64 = 0
         still_at = -1.0
-        while heap.size or heap.in_lanes:
+        while heap.size or heap.in_lanes or heap.calendar is not None:
             event = heap.pop()
             t = event.t
             self.now = t
