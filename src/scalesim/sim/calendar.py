@@ -21,9 +21,9 @@ the events just dequeued; his sample of the earliest pending events misleads whe
 or three are pending, as in a single queue). A binary heap costs O(log n) per pop instead:
 at 4,500 events pending (2,048 busy replicas) each pop sifted through 12 levels.
 
-Everything lives in packed arrays indexed by slot (the agenda's slot of each event: its time,
-sequence number, day and the next slot in its bucket), so walking a bucket never touches an
-event object.
+Everything lives in packed arrays: by slot (the agenda's slot of each event), its time,
+sequence number, day and the next slot in its bucket, so walking a bucket never touches an
+event object; by bucket, its first and last slot side by side (one cache line for both).
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ STEPS_LIMIT: Final = 6  # average steps per operation above which the width is m
 
 @final
 class Calendar:
-    __slots__ = ("at", "buckets", "day", "first_day", "gaps", "heads", "inv_width", "last",
-                 "link", "mask", "ops", "order", "popped", "size", "steps", "tails", "width")
+    __slots__ = ("at", "buckets", "day", "ends", "first_day", "gaps", "inv_width", "last",
+                 "link", "mask", "ops", "order", "popped", "size", "steps", "width")
 
     def __init__(self, width: float, buckets: i64 = MIN_BUCKETS) -> None:
         """Empty, with days of `width` seconds dealt to `buckets` buckets (a power of two)."""
@@ -58,8 +58,8 @@ class Calendar:
         self.link: vec[i64] = vec[i64]()
         self.buckets = buckets
         self.mask = buckets - 1
-        self.heads: vec[i64] = vec[i64]([NONE] * buckets)
-        self.tails: vec[i64] = vec[i64]([NONE] * buckets)
+        # Bucket b's first slot is ends[2b], its last ends[2b + 1].
+        self.ends: vec[i64] = vec[i64]([NONE] * (2 * buckets))
         self.width = width
         self.inv_width = 1.0 / width
         self.first_day: i64 = 0  # no pending event is of an earlier day
@@ -97,10 +97,11 @@ class Calendar:
 
     def _insert(self, slot: i64, day: i64) -> None:
         """Put `slot` in its day's bucket, in (time, sequence) order."""
-        bucket = day & self.mask
-        tail = self.tails[bucket]
+        ends = self.ends
+        pair = 2 * (day & self.mask)
+        tail = ends[pair + 1]
         if tail == NONE:
-            self.heads[bucket] = self.tails[bucket] = slot
+            ends[pair] = ends[pair + 1] = slot
             self.link[slot] = NONE
             return
         at, order, link = self.at, self.order, self.link
@@ -108,10 +109,10 @@ class Calendar:
         if at[tail] < t or (at[tail] == t and order[tail] < seq):  # the usual case: last
             link[tail] = slot
             link[slot] = NONE
-            self.tails[bucket] = slot
+            ends[pair + 1] = slot
             return
         before: i64 = NONE
-        after = self.heads[bucket]
+        after = ends[pair]
         walked: i64 = 1
         while at[after] < t or (at[after] == t and order[after] < seq):
             before = after
@@ -120,18 +121,18 @@ class Calendar:
         self.steps += walked
         link[slot] = after
         if before == NONE:
-            self.heads[bucket] = slot
+            ends[pair] = slot
         else:
             link[before] = slot
 
     def first(self) -> i64:
         """The slot of the earliest pending event; the calendar is not empty."""
-        heads, day = self.heads, self.day
+        ends, day = self.ends, self.day
         today = self.first_day
         mask = self.mask
         end = today + self.buckets
         while today < end:
-            head = heads[today & mask]
+            head = ends[2 * (today & mask)]
             if head != NONE and day[head] == today:
                 self.steps += today - self.first_day
                 self.first_day = today
@@ -145,7 +146,7 @@ class Calendar:
         best: i64 = NONE
         bucket: i64 = 0
         for bucket in range(self.buckets):
-            head = self.heads[bucket]
+            head = self.ends[2 * bucket]
             if head != NONE and (best == NONE or at[head] < at[best] or (
                     at[head] == at[best] and order[head] < order[best])):
                 best = head
@@ -159,11 +160,11 @@ class Calendar:
         self.gaps[self.popped & (GAPS - 1)] = t - self.last
         self.popped += 1
         self.last = t
-        bucket = self.day[slot] & self.mask
+        pair = 2 * (self.day[slot] & self.mask)
         after = self.link[slot]
-        self.heads[bucket] = after
+        self.ends[pair] = after
         if after == NONE:
-            self.tails[bucket] = NONE
+            self.ends[pair + 1] = NONE
         self.size -= 1
         self.ops += 1
         if self.buckets > MIN_BUCKETS and 2 * self.size < self.buckets:
@@ -183,7 +184,7 @@ class Calendar:
         pending: list[i64] = []
         bucket: i64 = 0
         for bucket in range(self.buckets):
-            slot = self.heads[bucket]
+            slot = self.ends[2 * bucket]
             while slot != NONE:
                 pending.append(slot)
                 slot = self.link[slot]
@@ -192,8 +193,7 @@ class Calendar:
         self._measure_width()
         self.buckets = buckets
         self.mask = buckets - 1
-        self.heads = vec[i64]([NONE] * buckets)
-        self.tails = vec[i64]([NONE] * buckets)
+        self.ends = vec[i64]([NONE] * (2 * buckets))
         first_day: i64 = 0
         for n, slot in enumerate(pending):
             day = self._day_of(at[slot])
