@@ -49,8 +49,8 @@ class Event:
 
 MAX_LANES: Final = 8  # `pop` looks at every lane's head: a few lanes, not one per component
 NO_LANE: Final = -2  # what `lane_for` gives once MAX_LANES are taken: use `push`
-TO_CALENDAR: Final = 128  # events in the heap past which they move to a calendar
-TO_HEAP: Final = 32  # events in the calendar under which they move back to the heap
+TO_CALENDAR: Final = 256  # events in the heap past which they move to a calendar
+TO_HEAP: Final = 64  # events in the calendar under which they move back to the heap
 
 
 @final
