@@ -114,9 +114,9 @@ def main() -> None:
         print(f"  K = {replicas:<4} {rates[replicas]:>12,.0f} requests/s, "
               f"{rates[replicas] / rates[4]:.2f} of K = 4")
     # Why: at the same utilization K times the replicas hold K times the requests in flight,
-    # so the event heap is deeper (O(log n) per push and pop) and the state touched per
-    # event no longer fits the first-level cache; no path scans replicas. K = 4 with
-    # K = 256's heap depth shows the heap's share.
+    # so the agenda holds K times the events (a calendar queue past 256: O(1) per push and
+    # pop) and the state touched per event no longer fits the first-level cache; no path
+    # scans replicas. K = 4 with K = 256's pending events added shows the agenda's share.
     depth = {k: pending_events(k) for k in sizes}
     plain_kernel, _ = best_rate(padded_run(4, 0), REQUESTS)
     padded_kernel, _ = best_rate(padded_run(4, round(depth[256] - depth[4])), REQUESTS)
