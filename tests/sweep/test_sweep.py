@@ -103,7 +103,9 @@ def test_bad_axes_and_bad_points_exit_2(tmp_path: Path) -> None:
 
 def test_a_killed_sweep_resumes_without_recomputing(tmp_path: Path) -> None:
     spec = tmp_path / "mm1.yaml"
-    spec.write_text(MM1.replace("duration: 100s", "duration: 400s"))
+    # Points of 40,000 to 320,000 requests: each takes tens to hundreds of milliseconds, so
+    # the six left cannot all finish between two looks 50 ms apart (at 400 s they could).
+    spec.write_text(MM1.replace("duration: 100s", "duration: 4000s"))
     out = tmp_path / "out"
     args = [str(spec), "--vary", "workloads.0.rate=10/s..80/s:8", "--jobs", "1", "--out",
             str(out), "-q"]
