@@ -166,9 +166,7 @@ class Agenda:
         """Move the calendar's events back to the heap, in order (a sorted array is a heap)."""
         self.calendar = None
         n: i64 = 0
-        while calendar.size:
-            slot = calendar.first()
-            calendar.take_first(slot)
+        for slot in calendar.in_order():
             if n == len(self.items):
                 self.items = append(self.items, self.events[slot])
             else:
@@ -216,10 +214,7 @@ class Agenda:
             assert ring is not None
             top = self.items[0] if self.size else None
             if top is None or head.t < top.t or (head.t == top.t and head.seq < top.seq):
-                ring.popleft()
-                self.in_lanes -= 1
-                self._find_first_lane()
-                return head
+                return self._take_lane_head(ring, head)
         return self._pop_heap()
 
     def _pop_calendar(self, calendar: Calendar) -> Event:
@@ -231,14 +226,18 @@ class Agenda:
                 head.t == calendar.at[slot] and head.seq < calendar.order[slot])):
             ring = self.first_lane
             assert ring is not None
-            ring.popleft()
-            self.in_lanes -= 1
-            self._find_first_lane()
-            return head
+            return self._take_lane_head(ring, head)
         calendar.take_first(slot)
         if calendar.size < TO_HEAP:
             self._to_heap(calendar)
         return self.events[slot]
+
+    def _take_lane_head(self, ring: Ring[Event], head: Event) -> Event:
+        """Pop `head`, the first lane's head, and find the next first lane."""
+        ring.popleft()
+        self.in_lanes -= 1
+        self._find_first_lane()
+        return head
 
     def _find_first_lane(self) -> None:
         """Look at every lane's head for the first (after one was taken)."""

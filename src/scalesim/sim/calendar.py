@@ -51,7 +51,9 @@ class Calendar:
     def __init__(self, width: float, buckets: i64 = MIN_BUCKETS) -> None:
         """Empty, with days of `width` seconds dealt to `buckets` buckets (a power of two)."""
         self.size: i64 = 0  # events pending
-        # By slot: time, sequence number, day, and the next slot in the same bucket.
+        # By slot: time, sequence number, day, and the next slot in the same bucket. The day
+        # follows from the time and the width, but computing it on every look at a bucket's
+        # head cost 4 % more instructions at 2,048 replicas than storing it.
         self.at: vec[float] = vec[float]()
         self.order: vec[i64] = vec[i64]()
         self.day: vec[i64] = vec[i64]()
@@ -178,9 +180,8 @@ class Calendar:
             self._rebuild(self.buckets)
         self.ops = self.steps = 0
 
-    def _rebuild(self, buckets: i64) -> None:
-        """Deal every pending event again, to `buckets` buckets and days of the width the
-        last pops' gaps give."""
+    def in_order(self) -> list[i64]:
+        """The pending slots in (time, sequence) order."""
         pending: list[i64] = []
         bucket: i64 = 0
         for bucket in range(self.buckets):
@@ -190,6 +191,13 @@ class Calendar:
                 slot = self.link[slot]
         at, order = self.at, self.order
         pending.sort(key=lambda s: (at[s], order[s]))
+        return pending
+
+    def _rebuild(self, buckets: i64) -> None:
+        """Deal every pending event again, to `buckets` buckets and days of the width the
+        last pops' gaps give."""
+        pending = self.in_order()
+        at = self.at
         self._measure_width()
         self.buckets = buckets
         self.mask = buckets - 1

@@ -127,11 +127,11 @@ class Replica:
         """Seconds this replica has been paused so far."""
         return self.stall_total + (now - self.pause_started if self.paused else 0.0)
 
-
     @property
     def queued(self) -> i64:
         """Requests waiting for a worker."""
         return self.queue.size
+
 
 def tally(counts: list[int], index: int) -> None:
     """Add one to counts[index]. Compiled, this spelling is a native integer addition; the
@@ -365,12 +365,12 @@ class CallPlan(Outcomes):  # the outcomes of its attempts
         # per interval: end time, share of breakers open, half open, not permitted so far
         self.breaker_series = Rows(4)
 
-
     @property
     def breakers(self) -> dict[int, CircuitBreaker]:
         """The breakers made so far by owner: the calling replica's index, or -1 if shared."""
         return {slot - 1: breaker for slot, breaker in enumerate(self.breaker_at)
                 if breaker is not None}
+
 
 class ParPlan:
     __slots__ = ("calls", "need")
