@@ -227,6 +227,22 @@ def test_a_run_leaves_the_garbage_collector_as_it_found_it() -> None:
     assert gc.get_freeze_count() == before and gc.get_threshold() == threshold
 
 
+def test_a_run_keeps_what_the_caller_froze_frozen() -> None:
+    """A process that froze its own objects before a run finds them still frozen after it
+    (unfreezing would hand them back to the collector's oldest generation)."""
+    assert gc.get_freeze_count() == 0  # pytest itself freezes nothing
+    kept = [[index] for index in range(100)]  # tracked objects for the caller to freeze
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+    try:
+        spec = system({"a": {"workers": "unlimited", "operations": {"x": {"work": "1ms"}}}},
+                      [{"name": "w", "to": "a.x", "rate": "1k/s"}], duration="2s")
+        simulate(spec)
+        assert gc.get_freeze_count() >= frozen > len(kept)
+    finally:
+        gc.unfreeze()
+
+
 def test_runs_in_threads_keep_the_collector_settings_until_the_last_ends() -> None:
     """A run that ends while another is going leaves the other's settings in place."""
     threshold = gc.get_threshold()

@@ -28,17 +28,22 @@ RUN_YOUNG_GENERATION = 20_000
 class _CollectorSettings:
     """The collector's settings while any run is going (runs may share a process, as in a
     threaded sweep): the first run to start freezes the objects that exist then (later
-    passes skip them) and widens the young generation; the last to end puts both back."""
+    passes skip them) and widens the young generation; the last to end puts both back.
+    Unfreezing cannot tell objects apart, so when the caller had frozen some of its own
+    (a server that freezes its heap after start-up) the run's freeze is kept: those objects
+    existed before the run too."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.runs = 0
         self.threshold = gc.get_threshold()
+        self.thaw = True  # unfreeze when the last run ends: nothing was frozen before
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
         with self.lock:
             if self.runs == 0:
+                self.thaw = gc.get_freeze_count() == 0
                 gc.freeze()
                 self.threshold = gc.get_threshold()
                 gc.set_threshold(RUN_YOUNG_GENERATION, *self.threshold[1:])
@@ -50,7 +55,8 @@ class _CollectorSettings:
                 self.runs -= 1
                 if self.runs == 0:
                     gc.set_threshold(*self.threshold)
-                    gc.unfreeze()
+                    if self.thaw:
+                        gc.unfreeze()
 
 
 _collector_for_runs = _CollectorSettings()
