@@ -1083,16 +1083,17 @@ class Kernel:
             # it exceeds d exactly when the first attempt took longer than d, so its
             # percentile is that of the unhedged latency (a timeout counts as at least its
             # wait). A winning hedge's own, shorter latency would pull the percentile down.
-            tracker.add(self.now - hedged.first.sent)
+            tracker.add(self.now - hedged.started)
         if cause == OK:
             hedged.done = True
-            if frame is not hedged.first:
+            if frame is not hedged.attempts[0]:
                 call.hedge_wins += 1
             for other in hedged.attempts:
                 if other is not frame and not other.done:
                     other.done = True  # cancelled: its answer is ignored
                     if other.gate is not None or other.pool is not None:
                         self._release_gates(other)
+            hedged.attempts.clear()
             if frame.degraded:
                 parent.degraded = True
             if frame.group is None:
@@ -1102,7 +1103,9 @@ class Kernel:
                 self._call_done(parent, frame.group, OK)
         elif hedged.outstanding == 0:
             hedged.done = True
-            self._resolve(hedged.first, cause)
+            first = hedged.attempts[0]
+            hedged.attempts.clear()
+            self._resolve(first, cause)
 
     # -- outcomes ----------------------------------------------------------------------------------
     def _resolve(self, attempt: Frame, cause: int) -> None:
