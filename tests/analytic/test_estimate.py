@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter
 from scipy import stats
+from tests.engine.networks import TANDEM, fan_out
 
 from scalesim.analytic import (
     MvaStation,
@@ -109,23 +110,6 @@ def test_bounded_queue_loss_is_erlang_b_and_counts_as_errors() -> None:
     assert found.workloads["w"].mean_s == pytest.approx(0.025, rel=1e-3)  # nobody waits
 
 
-TANDEM = """
-scalesim: 1
-name: tandem
-components:
-  a:
-    io: nonblocking
-    operations: {op: {work: {dist: exponential, mean: 2ms}, calls: [{to: b}]}}
-  b:
-    workers: 2
-    io: nonblocking
-    operations: {op: {work: {dist: exponential, mean: 3ms}, calls: [{to: c}]}}
-  c:
-    operations: {op: {work: {dist: exponential, mean: 1ms}}}
-workloads: [{name: w, to: a, rate: 300/s}]
-"""
-
-
 def test_jackson_tandem_mean_and_percentiles() -> None:
     """A tandem of M/M/1, M/M/2, M/M/1: the sojourns are independent (Reich), so the mean
     is the sum of station means and the p99 that of their convolution."""
@@ -184,23 +168,7 @@ def test_closed_loop_with_many_workers_uses_seidmann() -> None:
 
 @pytest.mark.parametrize(("wait_for", "j"), [("all", 4), ("any", 1), ("2", 2)])
 def test_fork_join_is_the_order_statistic(wait_for: str, j: int) -> None:
-    branches = "".join(f"  b{i}: {{workers: unlimited, operations: {{x: {{work: {{dist: "
-                       f"exponential, mean: 10ms}}}}}}}}\n" for i in range(1, 5))
-    spec = f"""
-scalesim: 1
-name: fanout
-components:
-  api:
-    workers: unlimited
-    operations:
-      get:
-        calls:
-          - parallel:
-              wait_for: {wait_for}
-              calls: [{{to: b1}}, {{to: b2}}, {{to: b3}}, {{to: b4}}]
-{branches}workloads: [{{name: w, to: api, rate: 500/s}}]
-"""
-    found = estimate(load_spec_text(spec)).workloads["w"]
+    found = estimate(load_spec_text(fan_out(wait_for))).workloads["w"]
     assert found.mean_s * 1e3 == pytest.approx(exponential_order_statistic(4, j, 10.0),
                                                rel=2e-3)
     assert not found.exact

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.spec.located import assert_located_error
 
-from scalesim.spec import SpecError, load_spec_text
+from scalesim.spec import load_spec_text
 
 
 def spec(api: dict[str, Any] | None = None, top: dict[str, Any] | None = None,
@@ -74,12 +75,7 @@ BAD = [
                                                                   for b in BAD])
 def test_bad_control_settings_are_located_errors(parts: dict[str, Any], path: str,
                                                  message: str) -> None:
-    with pytest.raises(SpecError) as caught:
-        load_spec_text(spec(**parts), "s.yaml")
-    issues = [issue for issue in caught.value.issues if path in issue.path]
-    assert issues, str(caught.value)
-    assert any(message in issue.message for issue in issues), str(caught.value)
-    assert all(issue.line > 0 for issue in issues)
+    assert_located_error(spec(**parts), path, message)
 
 
 def test_defaults_are_kubernetes_and_keda_and_argo() -> None:

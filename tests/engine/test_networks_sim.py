@@ -4,6 +4,8 @@ fork-join fan-out, and the offered-load estimate of utilization."""
 from __future__ import annotations
 
 import pytest
+from tests.engine.networks import TANDEM as TANDEM_NETWORK
+from tests.engine.networks import fan_out
 from tests.engine.simstats import check, replicate
 
 from scalesim.analytic import (
@@ -17,22 +19,7 @@ from scalesim.analytic import (
 )
 from scalesim.spec import load_spec_text
 
-TANDEM = """
-scalesim: 1
-name: tandem
-components:
-  a:
-    io: nonblocking
-    operations: {op: {work: {dist: exponential, mean: 2ms}, calls: [{to: b}]}}
-  b:
-    workers: 2
-    io: nonblocking
-    operations: {op: {work: {dist: exponential, mean: 3ms}, calls: [{to: c}]}}
-  c:
-    operations: {op: {work: {dist: exponential, mean: 1ms}}}
-workloads: [{name: w, to: a, rate: 300/s}]
-simulation: {duration: 100s, warmup: 2s, seed: 11}
-"""
+TANDEM = TANDEM_NETWORK + "simulation: {duration: 100s, warmup: 2s, seed: 11}\n"
 
 # performance.md (c), as benchmarks/three_tier.yaml, with a warm-up.
 MODEL_C = """
@@ -107,28 +94,6 @@ def test_closed_network_against_exact_mva() -> None:
           "MVA db utilization")
 
 
-def fan_out(wait_for: str) -> str:
-    return f"""
-scalesim: 1
-name: fanout
-components:
-  api:
-    workers: unlimited
-    operations:
-      get:
-        calls:
-          - parallel:
-              wait_for: {wait_for}
-              calls: [{{to: b1}}, {{to: b2}}, {{to: b3}}, {{to: b4}}]
-  b1: {{workers: unlimited, operations: {{x: {{work: {{dist: exponential, mean: 10ms}}}}}}}}
-  b2: {{workers: unlimited, operations: {{x: {{work: {{dist: exponential, mean: 10ms}}}}}}}}
-  b3: {{workers: unlimited, operations: {{x: {{work: {{dist: exponential, mean: 10ms}}}}}}}}
-  b4: {{workers: unlimited, operations: {{x: {{work: {{dist: exponential, mean: 10ms}}}}}}}}
-workloads: [{{name: w, to: api, rate: 500/s}}]
-simulation: {{duration: 20s, seed: 13}}
-"""
-
-
 @pytest.mark.parametrize(("wait_for", "j"), [("all", 4), ("any", 1), ("2", 2)])
 def test_fork_join_order_statistics(wait_for: str, j: int) -> None:
     """k = 4 exponential branches (10 ms) with no queueing: the step takes the j-th smallest
@@ -136,7 +101,7 @@ def test_fork_join_order_statistics(wait_for: str, j: int) -> None:
     truth = exponential_order_statistic(4, j, 10.0)
     if wait_for == "all":
         assert truth == pytest.approx(exponential_max(4, 10.0))
-    _, runs = replicate(fan_out(wait_for), runs=10)
+    _, runs = replicate(fan_out(wait_for) + "simulation: {duration: 20s, seed: 13}\n", runs=10)
     check(runs, lambda r: r["latency_ms"]["mean"], truth, f"fan-out wait_for {wait_for} ms")
 
 

@@ -27,6 +27,11 @@ HOSTILE: list[Any] = [
     {"dist": "pareto", "min": "1ms", "alpha": 1e-9}, {"dist": "gamma", "mean": "1ms", "cv": 1e6},
     {"dist": "lognormal", "median": "1ms", "p99": "1e9s"}, {"count": 10**7, "skew": 100.0},
 ]
+# Values no one listed: any scalar, and strings of the shapes the spec parses.
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6),
+                    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
+                    st.sampled_from(["5ms", "0s", "-1s", "2k/s", "0/s", "150%", "x3", "+2s",
+                                     "p95", "db.query", "nowhere.op", "unlimited", "[1", "{"]))
 
 
 def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -43,7 +48,8 @@ def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 @st.composite
 def mangled_specs(draw: st.DrawFn) -> dict[str, Any]:
-    """An example spec with one to four values replaced, deleted, renamed or repeated."""
+    """An example spec with one to four values replaced (by a hostile value or any scalar),
+    deleted, renamed, repeated or swapped for another part of the spec."""
     data = copy.deepcopy(draw(st.sampled_from(BASES)))
     for _ in range(draw(st.integers(1, 4))):
         inner = [p for p in paths(data) if p]
@@ -67,7 +73,7 @@ def mangled_specs(draw: st.DrawFn) -> dict[str, Any]:
                 source = source[part] if isinstance(source, dict | list) else source
             parent[path[-1]] = copy.deepcopy(source)
         else:
-            parent[path[-1]] = copy.deepcopy(draw(st.sampled_from(HOSTILE)))
+            parent[path[-1]] = copy.deepcopy(draw(st.one_of(st.sampled_from(HOSTILE), SCALARS)))
     return dict(data) if isinstance(data, dict) else {"spec": data}
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
-from scalesim.spec import SpecError, load_spec_text
+from tests.spec.located import assert_located_error
 
 
 def spec(call: dict | None = None, component: dict | None = None,
@@ -52,9 +51,4 @@ BAD = [
 
 @pytest.mark.parametrize(("parts", "path", "message"), BAD, ids=[b[1] for b in BAD])
 def test_bad_settings_are_located_errors(parts: dict, path: str, message: str) -> None:
-    with pytest.raises(SpecError) as caught:
-        load_spec_text(spec(**parts), "s.yaml")
-    issues = [issue for issue in caught.value.issues if path in issue.path]
-    assert issues, str(caught.value)
-    assert any(message in issue.message for issue in issues), str(caught.value)
-    assert all(issue.line > 0 for issue in issues)
+    assert_located_error(spec(**parts), path, message)

@@ -5,6 +5,7 @@ Nothing here knows about pydantic or YAML; `compile.py` builds these from a `Sys
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
@@ -51,6 +52,7 @@ FAIL: Final = 0
 CONTINUE: Final = 1
 FALLBACK: Final = 2
 UNLIMITED: Final = 1 << 62
+NEVER: Final = math.inf  # a time that does not come: no expiry, no acknowledgement
 Limiter = TokenBucket | SlidingWindow
 
 

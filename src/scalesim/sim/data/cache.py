@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Final
 from scalesim.sim.area import Area
 from scalesim.sim.metrics import Histogram
 from scalesim.sim.plan import (
+    NEVER,
     OK,
     AreaStep,
     CallPlan,
@@ -58,7 +59,6 @@ NO_UPDATE: Final = 3
 STAMPEDE_NONE: Final = 0
 COALESCE: Final = 1
 XFETCH: Final = 2
-NEVER: Final = math.inf
 
 
 class Entry:

@@ -30,13 +30,12 @@ Replicas' own work for the copies is in W (it does not occupy their workers).
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from typing import TYPE_CHECKING, Final
 
 from scalesim.sim.data.leadership import LeaderListener, Leadership
 from scalesim.sim.metrics import Histogram
-from scalesim.sim.plan import OK, UNAVAILABLE, AreaStep, Comp, Frame, Replica
+from scalesim.sim.plan import NEVER, OK, UNAVAILABLE, AreaStep, Comp, Frame, Replica
 from scalesim.sim.random import Sampler
 
 if TYPE_CHECKING:
@@ -50,7 +49,6 @@ RAFT: Final = 4
 READS_LEADER: Final = 0
 READS_FOLLOWERS: Final = 1
 READS_ANY: Final = 2
-NEVER: Final = math.inf
 
 
 class Version:
