@@ -51,6 +51,6 @@ def test_out_writes_the_replicas_series(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     with (tmp_path / "replicas.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    assert {r["component"] for r in rows} == {"edge", "api", "search", "worker"}
+    assert {r["component"] for r in rows} == {"edge", "api", "catalog", "search", "worker"}
     assert {r["version"] for r in rows if r["component"] == "api"} == {"base", "v2"}
     assert (tmp_path / "nodes.csv").exists()

@@ -313,3 +313,69 @@ def test_blue_green_post_promotion_analysis_switches_a_bad_version_back() -> Non
     v2 = result["components"]["api"]["versions"]["v2"]
     assert abs(v2["requests"] - 5000) <= 4.5 * math.sqrt(5000)
     assert abs(v2["failed"] - 0.2 * v2["requests"]) <= 4.5 * math.sqrt(v2["requests"] * 0.16)
+
+
+SMOKE = "  - {name: smoke, to: api.get, rate: 20/s, preview: true}\n"  # a preview client
+
+
+def previewed(extra: str, errors: str = "0%") -> dict[str, Any]:
+    """The stepped blue-green with a smoke test aimed at the preview Service."""
+    text = STEPPED_BLUE_GREEN.format(extra=extra, errors=errors)
+    users = "  - {name: users, to: api.get, rate: 500/s}\n"
+    return simulate(load_spec_text(text.replace(users, users + SMOKE)))
+
+
+def within(count: int, mean: float) -> bool:
+    """A Poisson count within 4.5 standard deviations of its mean."""
+    return abs(count - mean) <= 4.5 * math.sqrt(mean)
+
+
+def test_a_pre_promotion_analysis_measures_the_preview_clients_and_promotes() -> None:
+    """Argo points the preview Service at the new set when the rollout creates it (30 s), so
+    the smoke test's requests find no replica until the preview is ready at 35 s: Poisson(20/s
+    × 5 s) fail unavailable. From then on they are the analysis's data: both measurements (45,
+    55 s) see v2's 0 % errors, the preview scales to 6 (ready 5 s later) and traffic switches
+    at 60 s. No user request failed."""
+    result = previewed("pre_promotion_analysis: {interval: 10s, count: 2, "
+                       "error_rate: {max: 2%}}")
+    rollout = result["rollouts"][0]
+    assert rollout["outcome"] == "promoted"
+    assert [(a["t_s"], a["run"], a["phase"], a["value"]) for a in rollout["analysis"]] == [
+        (45.0, "pre-promotion", "successful", 0.0), (55.0, "pre-promotion", "successful", 0.0)]
+    assert rollout["steps"] == [{"t_s": 30.0, "weight": 0}, {"t_s": 60.0, "weight": 100}]
+    assert result["workloads"]["users"]["requests"]["failed"] == 0
+    smoke = result["workloads"]["smoke"]["requests"]
+    assert smoke["failed"] == smoke["failed_by_cause"]["unavailable"]
+    assert within(smoke["failed"], 20 * 5.0)
+
+
+def test_a_bad_preview_is_aborted_before_any_user_request_reaches_it() -> None:
+    """v2 fails 20 %: the first pre-promotion measurement (45 s) fails and the rollout aborts
+    with no switch. Users never reached v2; the smoke test did, from 35 s until the aborted
+    set was scaled down (abort_scale_down_delay 30 s: at 75 s). The preview Service still
+    selects that set, now empty, so the smoke test's requests fail unavailable from then to
+    the end (200 s), as in the 5 s before the preview was ready."""
+    result = previewed("pre_promotion_analysis: {interval: 10s, count: 2, "
+                       "error_rate: {max: 2%}}", errors="20%")
+    rollout = result["rollouts"][0]
+    assert rollout["outcome"] == "aborted" and rollout["ended_s"] == 45.0
+    assert rollout["steps"] == [{"t_s": 30.0, "weight": 0}]
+    assert rollout["reason"].startswith("pre-promotion analysis failed: error_rate")
+    assert result["workloads"]["users"]["requests"]["failed"] == 0
+    v2 = result["components"]["api"]["versions"]["v2"]
+    assert within(v2["requests"], 20 * (75.0 - 35.0))
+    assert abs(v2["failed"] - 0.2 * v2["requests"]) <= 4.5 * math.sqrt(v2["requests"] * 0.16)
+    unavailable = result["workloads"]["smoke"]["requests"]["failed_by_cause"]["unavailable"]
+    assert within(unavailable, 20 * (5.0 + 200.0 - 75.0))
+
+
+def test_preview_clients_reach_the_active_version_when_no_rollout_is_under_way() -> None:
+    """Before the rollout starts (and when it never does) the preview Service selects the
+    current pods, as the active one does."""
+    text = STEPPED_BLUE_GREEN.format(extra="", errors="0%").replace("at: 30s", "at: 500s")
+    users = "  - {name: users, to: api.get, rate: 500/s}\n"
+    result = simulate(load_spec_text(text.replace(users, users + SMOKE)))
+    smoke = result["workloads"]["smoke"]["requests"]
+    assert smoke["failed"] == 0 and within(smoke["total"], 20 * 200.0)
+    assert result["rollouts"][0]["started_s"] is None
+    assert result["components"]["api"]["versions"]["v2"]["requests"] == 0

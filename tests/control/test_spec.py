@@ -65,6 +65,12 @@ BAD = [
     ({"api": {"versions": {"v2": {}}, "rollout": {
         "to": "v2", "strategy": "canary", "analysis": {"interval": "10s"}}}},
      "analysis", "at least one of"),
+    ({"top": {"workloads": [{"name": "w", "to": "api", "rate": "10/s", "preview": True}]}},
+     "workloads[0].preview", "'api' has no rollout: only a blue-green rollout"),
+    ({"api": {"versions": {"v2": {}}, "rollout": {"to": "v2", "strategy": "canary",
+                                                  "steps": [{"set_weight": "10%"}]}},
+      "top": {"workloads": [{"name": "w", "to": "api", "rate": "10/s", "preview": True}]}},
+     "workloads[0].preview", "'api' has a canary rollout"),
     ({"top": {"cluster": {"nodes": 1, "pods_per_node": 2}}}, "cluster", "hold 2"),
     ({"top": {"cluster": {"nodes": 3, "pods_per_node": 2, "max_nodes": 2}}}, "cluster",
      "min_nodes ≤ nodes ≤ max_nodes"),

@@ -255,3 +255,12 @@ def test_preview_analysis_says_when_it_gives_up_and_what_to_use(lint_yaml: LintY
     assert "measures error_rate on the preview 'v2'" in finding.message
     assert "after 5 in a row (50 s after the preview is ready)" in finding.message
     assert "post_promotion_analysis" in finding.message
+    assert "preview: true" in finding.message
+
+
+def test_a_preview_client_gives_the_preview_analysis_its_data(lint_yaml: LintYaml) -> None:
+    smoke = "  - {name: smoke, to: api.get, rate: 5/s, preview: true}\n"
+    spec = BAD["SS701"].replace("workloads: [{name: w, to: api.get, rate: 10/s}]\n",
+                                "workloads:\n  - {name: w, to: api.get, rate: 10/s}\n" + smoke)
+    assert "preview: true" in spec
+    assert "SS701" not in rules(lint_yaml(spec))

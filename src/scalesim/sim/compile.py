@@ -320,6 +320,7 @@ class _Builder:
                             uniforms(self.rng(*names, "thinning")))
         wl = Workload(spec.name, ops[".".join(self.system.resolve(spec.to))], arrivals)
         wl.index = index
+        wl.preview = spec.preview
         if spec.users is not None:
             wl.users = spec.users
             wl.think = sampler(spec.think, self.rng(*names, "think"))

@@ -417,8 +417,8 @@ class Kernel:
         """The balancer's choice, unless that replica is out of rotation (not ready, ejected)
         or the one a retry should avoid; then the next one that is in. With every replica
         ejected but some ready, Envoy's panic mode sends to the choice anyway. A traffic
-        split by version (`comp.lanes`) first picks the version by its weight. An operation
-        with a placement (a leader's writes, sim/data) is placed by it instead."""
+        split by version (`comp.lanes`) first picks the version (`_lane`). An operation with
+        a placement (a leader's writes, sim/data) is placed by it instead."""
         placement = frame.op.placement
         if placement is not None:
             return placement.place(self, frame)
@@ -427,7 +427,7 @@ class Kernel:
             replicas = comp.live
             balancer = comp.balancer
         else:
-            lane = self._lane(comp, lanes)
+            lane = self._lane(comp, lanes, frame)
             replicas = lane.live
             balancer = lane.balancer
         if not replicas:
@@ -445,8 +445,15 @@ class Kernel:
             return rep  # the only one in rotation is the one to avoid: use it
         return rep if any(r.ready for r in replicas) else None
 
-    def _lane(self, comp: Comp, lanes: list[Lane]) -> Lane:
-        """The version a request goes to: weighted at random, as a mesh's weighted route."""
+    def _lane(self, comp: Comp, lanes: list[Lane], frame: Frame) -> Lane:
+        """The version a request goes to: a preview client's request to the preview (its
+        Service selects the new version's pods), any other weighted at random, as a mesh's
+        weighted route."""
+        preview = comp.preview
+        if preview is not None and frame.parent is None:
+            root = frame.root
+            if isinstance(root, Workload) and root.preview:
+                return preview
         coin = comp.lane_coin
         assert coin is not None
         draw = coin.draw()

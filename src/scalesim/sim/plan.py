@@ -219,8 +219,9 @@ class Comp:
                  "coin", "cpu", "failed", "health", "index", "kind", "lane_coin", "lanes",
                  "last", "limit_mode", "limiter_factory", "limiters", "live", "mean_work",
                  "name", "net", "ok", "ops", "outlier", "pool_limit", "pool_queue", "pools",
-                 "q_snap", "qarea", "qcap", "qlast", "qlen", "qmax", "qstart", "rejected",
-                 "rejected_snap", "replicas", "series", "visits_snap", "watcher", "workers")
+                 "preview", "q_snap", "qarea", "qcap", "qlast", "qlen", "qmax", "qstart",
+                 "rejected", "rejected_snap", "replicas", "series", "visits_snap", "watcher",
+                 "workers")
 
     def __init__(self, name: str, kind: str, replicas: list[Replica], workers: int, qcap: int,
                  balancer: Balancer, net: Sampler | None, coin: Sampler,
@@ -234,6 +235,9 @@ class Comp:
         # component whose replica set changes (sim/control) gets a list of its own
         self.lanes: list[Lane] | None = None  # a traffic split by version, when one is set
         self.lane_coin: Sampler | None = None
+        # Where preview clients' requests go while the split is set: the new version's lane
+        # (a blue-green rollout's preview Service); None: where everyone's go.
+        self.preview: Lane | None = None
         self.watcher: Callable[[Replica, str], None] | None = None  # told of health events
         self.workers = workers
         self.capacity = workers * len(replicas) if workers < UNLIMITED else 0
@@ -491,8 +495,8 @@ class Frame:
 class Workload(Outcomes):  # the outcomes of requests sent in the window
     __slots__ = ("arrivals", "degraded", "drained", "drained_ok", "early",
                  "early_ok", "hist", "index", "inflight", "interval_degraded", "interval_failed",
-                 "interval_hist", "interval_lat", "keys", "name", "next_key", "sampled", "series",
-                 "target", "think", "trace_every", "users")
+                 "interval_hist", "interval_lat", "keys", "name", "next_key", "preview",
+                 "sampled", "series", "target", "think", "trace_every", "users")
 
     def __init__(self, name: str, target: Op, arrivals: Arrivals) -> None:
         super().__init__()
@@ -504,6 +508,7 @@ class Workload(Outcomes):  # the outcomes of requests sent in the window
         self.think: Sampler | None = None
         self.keys: Sampler | None = None
         self.next_key: i64 = 0
+        self.preview = False  # a client of its target's blue-green preview Service
         self.hist = Histogram()
         self.degraded = 0
         # Answers in the window are those above, but the drained ones (answered after the

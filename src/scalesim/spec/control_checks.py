@@ -1,6 +1,7 @@
 """Checks of the control blocks that need the whole system: the queue a KEDA metric reads is
 consumed by the component, a CPU target has finite workers to measure, a version changes
-operations that exist, and the cluster holds the replicas it starts with."""
+operations that exist, a preview client aims at a blue-green rollout, and the cluster holds
+the replicas it starts with."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ def check_control(system: System) -> list[Problem]:
                     problems.append(((*path, "versions", vname, "operations", oname),
                                      f"'{name}' has no operation '{oname}'"
                                      f"{did_you_mean(oname, component.effective_operations)}"))
+    for index, workload in enumerate(system.workloads):
+        if workload.preview:
+            problems += _check_preview(system, index)
     if system.cluster is not None:
         pods = sum(c.replicas for c in system.components.values() if c.kind is not Kind.EXTERNAL)
         room = system.cluster.nodes * system.cluster.pods_per_node
@@ -40,6 +44,20 @@ def check_control(system: System) -> list[Problem]:
                              f"{system.cluster.nodes} nodes hold {room}; raise 'nodes' or "
                              "'pods_per_node'"))
     return problems
+
+
+def _check_preview(system: System, index: int) -> list[Problem]:
+    """A preview client needs a preview Service: its target rolls out blue-green."""
+    name = system.workloads[index].to.partition(".")[0]
+    component = system.components.get(name)
+    if component is None:
+        return []  # the reference check says so
+    rollout = component.rollout
+    if rollout is not None and rollout.strategy == "blue_green":
+        return []
+    has = "no rollout" if rollout is None else f"a {rollout.strategy} rollout"
+    return [(("workloads", index, "preview"), f"'{name}' has {has}: only a blue-green rollout "
+             "has a preview Service for 'preview: true' to reach")]
 
 
 def _check_autoscale(system: System, name: str) -> list[Problem]:

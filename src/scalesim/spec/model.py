@@ -453,6 +453,10 @@ class Workload(Strict):
     keys: Keys | Annotated[Count, Field(ge=1, le=bounds.MAX_KEYS)] | None = None
     slo: Slo | None = Field(None, description="this workload's own objective: checked on its "
                             "requests alone, besides the system-wide `slo`")
+    preview: bool = Field(False, description="a client of the target's blue-green preview "
+                          "Service (Argo Rollouts' previewService), such as a smoke test: "
+                          "once a rollout starts, its requests go to the new version before "
+                          "the switch; otherwise to the active one")
 
     @model_validator(mode="after")
     def _one_source_of_traffic(self) -> Workload:

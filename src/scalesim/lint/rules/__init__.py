@@ -193,9 +193,9 @@ RULES: tuple[Rule, ...] = (
          ("caching-strategies", "write-through-cache", "cache-aside"),
          "eventual-consistency", consistency.ttl_beyond_staleness_budget),
     Rule("SS701", "preview-analysis-without-traffic", WARNING,
-         "analysis metrics are measured on the new version's own requests, and nothing sends "
-         "requests to a blue-green preview: its measurements have no data, so the analysis "
-         "ends in Error and aborts a rollout that may be fine",
+         "analysis metrics are measured on the new version's own requests, and no workload "
+         "with 'preview: true' sends requests to the blue-green preview: its measurements "
+         "have no data, so the analysis ends in Error and aborts a rollout that may be fine",
          ("blue-green-deployment", "canary-release"),
          None, delivery.preview_analysis_without_traffic),
 )

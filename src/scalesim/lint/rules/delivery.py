@@ -9,12 +9,14 @@ from scalesim.lint.finding import Hit
 
 
 def preview_analysis_without_traffic(ctx: Context) -> Iterator[Hit]:
-    """SS701: a blue-green `pre_promotion_analysis`. Every analysis metric (error rate,
-    latency) is measured on the new version's own requests, and no workload reaches a
-    preview before the switch, so each measurement has no data: an error, as in Argo."""
+    """SS701: a blue-green `pre_promotion_analysis` with no `preview: true` workload. Every
+    analysis metric (error rate, latency) is measured on the new version's own requests, and
+    only a preview client reaches it before the switch, so each measurement has no data: an
+    error, as in Argo."""
+    previewed = {ctx.system.resolve(w.to)[0] for w in ctx.system.workloads if w.preview}
     for name, component in ctx.system.components.items():
         rollout = component.rollout
-        if rollout is None or rollout.pre_promotion_analysis is None:
+        if rollout is None or rollout.pre_promotion_analysis is None or name in previewed:
             continue
         analysis = rollout.pre_promotion_analysis
         errors = analysis.consecutive_error_limit + 1
@@ -22,8 +24,9 @@ def preview_analysis_without_traffic(ctx: Context) -> Iterator[Hit]:
         metrics = ", ".join(metric for metric, _ in analysis.checks)
         yield Hit(("components", name, "rollout", "pre_promotion_analysis"),
                   f"pre_promotion_analysis of '{name}' measures {metrics} on the preview "
-                  f"'{rollout.to}', but no workload sends requests to a blue-green preview: "
-                  f"every measurement has no data (an error), and after {errors} in a row "
+                  f"'{rollout.to}', but no workload sends requests to the preview: every "
+                  f"measurement has no data (an error), and after {errors} in a row "
                   f"({after:g} s after the preview is ready) the analysis ends in Error and "
-                  "the rollout aborts; move these checks to post_promotion_analysis, which "
-                  "measures the new version once it takes the traffic")
+                  "the rollout aborts; add a smoke-test workload with 'preview: true', or "
+                  "move these checks to post_promotion_analysis, which measures the new "
+                  "version once it takes the traffic")

@@ -173,8 +173,9 @@ class AnalysisRun:
                 return (f"{state.name} {shown} over max {limit}: {state.failed} failed "
                         f"measurement(s) > failure_limit {spec.failure_limit}")
             if state.phase == ERROR:
-                hint = ("no workload reaches a blue-green preview: analyse after the switch "
-                        "with post_promotion_analysis" if self.kind == "pre-promotion" else
+                hint = ("no workload reaches the blue-green preview: add one with 'preview: "
+                        "true', or analyse after the switch with post_promotion_analysis"
+                        if self.kind == "pre-promotion" else
                         "does the new version get any traffic?")
                 return (f"{state.name}: no requests to measure in {state.errors_in_a_row} "
                         f"measurements in a row (each a measurement error) > "

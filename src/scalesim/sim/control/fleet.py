@@ -186,6 +186,7 @@ class Fleet:
 
     def unsplit(self) -> None:
         self.comp.lanes = None
+        self.comp.preview = None
         for rs in self.sets:
             rs.lane = None
 

@@ -47,9 +47,11 @@ class Measurement:
 class RolloutRun:
     """One rollout of one component."""
 
-    def __init__(self, fleet: Fleet, spec: Rollout, versions: dict[str, Version]) -> None:
+    def __init__(self, fleet: Fleet, spec: Rollout, versions: dict[str, Version],
+                 previewed: bool = False) -> None:
         self.fleet = fleet
         self.spec = spec
+        self.previewed = previewed  # a workload is a client of the blue-green preview
         self.new = 1 + list(versions).index(spec.to)
         self.old = 0
         self.phase = WAITING
@@ -112,6 +114,8 @@ class RolloutRun:
         self.phase = PROGRESSING
         if self.split:
             self.fleet.split()
+            if self.previewed:  # Argo points the preview Service at the new set at once
+                self.fleet.comp.preview = self.fleet.sets[self.new].lane
         self._weigh(0)
         if self.spec.strategy == "canary" and self.spec.analysis is not None and \
                 (self.spec.analysis.starting_step or 0) == 0:
@@ -263,7 +267,10 @@ class RolloutRun:
         fleet.scale(winner, replicas)
         if self.now >= self.scale_down_at:
             fleet.scale(loser, 0)
-            if fleet.sets[loser].pods == [] and self.fleet.comp.lanes is not None:
+            # After an abort the preview Service still selects the new set, now empty: its
+            # clients' requests find no replica, so the split stays for them.
+            kept = self.previewed and loser == self.new
+            if fleet.sets[loser].pods == [] and self.fleet.comp.lanes is not None and not kept:
                 fleet.unsplit()
 
     def _blue_green(self, replicas: int) -> None:
