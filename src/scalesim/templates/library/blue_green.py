@@ -66,6 +66,7 @@ TEMPLATE = Template(
         "switches, and scaleDownDelaySeconds later the old ReplicaSet scales to zero.",
         "The switch is instant for new requests (ScaleSim does not model endpoint "
         "propagation); requests already at an old replica finish there.",
-        "No workload sends traffic to the preview Service, so the scenario has no "
-        "pre-promotion analysis (it would see no data).",
+        "No workload here is a client of the preview Service, so the scenario has no "
+        "pre-promotion analysis (it would see no data); a workload with 'preview: true' "
+        "(a smoke test) would give it some.",
     ))
