@@ -3,7 +3,8 @@ the bounds of the client-go algorithm and distributed as a direct model of that 
 (written here), one jittered retry period after a graceful release; Raft's election time
 against a small independent model of the protocol (written here); split votes without
 randomness; spurious elections when the timeout is shorter than the heartbeat round trip;
-requests refused while there is no leader."""
+requests refused while there is no leader; a leader paused past its lease replaced, and
+leading on for RenewDeadline once it runs again."""
 
 from __future__ import annotations
 
@@ -107,6 +108,55 @@ def test_a_released_lease_is_taken_at_the_next_poll() -> None:
     assert samples.min() > 0.0 and samples.max() <= 2.0 * (1 + JITTER_FACTOR)
     # The first of two candidates polling at uniform phases: well under a full gap.
     assert samples.mean() < 2.0 * (1 + JITTER_FACTOR) / 2
+
+
+PAUSE_AT = 20.0
+
+
+def paused(pause: float, election: dict[str, Any], runs: int = 1) -> System:
+    """The lease-elected controller whose leader (replica 0) stops the world at PAUSE_AT
+    for `pause` seconds (one pause: the next would come long after the run)."""
+    return load_spec_text(yaml.safe_dump({
+        "scalesim": 1, "name": "t", "defaults": {"network": "0ms"},
+        "components": {"ctl": {"replicas": 3, "workers": 100,
+                               "operations": {"reconcile": {"work": "1ms"}},
+                               "leader_election": {"type": "lease", **election}}},
+        "workloads": [{"name": "w", "to": "ctl.reconcile", "rate": "20/s"}],
+        "faults": [{"target": "ctl[0]", "at": f"{PAUSE_AT}s", "for": "1000s",
+                    "pause": {"every": "1000s", "for": f"{pause}s"}}],
+        "simulation": {"duration": "120s", "seed": 3, "replications": runs}},
+        sort_keys=False))
+
+
+def test_a_pause_shorter_than_the_lease_leaves_the_leader_in_place() -> None:
+    """Paused for 5 s (the lease is 15 s): no candidate sees the record unchanged for a
+    lease duration, the leader renews when it runs again, and nothing changes."""
+    elections = simulate(paused(5.0, {}))["elections"]["ctl"]
+    assert elections["leader_changes"] == 0
+    assert elections["split_brains"] == 0 and elections["split_brain_s"] == 0.0
+    assert [e["event"] for e in elections["events"]] == ["elected"]
+
+
+@pytest.mark.parametrize("renew_deadline", [10.0, 4.0])
+def test_a_leader_paused_past_its_lease_is_replaced_and_leads_on_for_the_renew_deadline(
+        renew_deadline: float) -> None:
+    """Paused from 20 s to 50 s: the leader stops renewing, so a candidate takes the lease
+    within the crash bounds (13 to 23.8 s after the pause began). When the old leader runs
+    again its renewals fail, and client-go keeps it leading until RenewDeadline has passed:
+    two leaders from 50 s to 50 s + renew_deadline, then it stops (`lease_lost`)."""
+    runs = 20
+    system = paused(30.0, {"renew_deadline": f"{renew_deadline:g}s"}, runs)
+    low, high = LeaderElection().failover_bounds()
+    for kernel in run_kernels(system):
+        part = consistency_parts(kernel.plan.areas).elections["ctl"]
+        (_, _, first, _), (taken, _, second, _), (lost, why, old, _) = part.events
+        assert (first, old, why) == (0, 0, "lease_lost") and second != 0
+        assert low < taken - PAUSE_AT <= high
+        assert lost == PAUSE_AT + 30.0 + renew_deadline
+        assert part.split_brains == 1 and part.split_brain_s == renew_deadline
+    elections = simulate(system)["elections"]["ctl"]
+    assert elections["split_brains"] == runs
+    assert elections["split_brain_s"] == pytest.approx(runs * renew_deadline)
 
 
 def raft_model(trials: int, members: int, timeout: tuple[float, float], heartbeat: float,

@@ -133,3 +133,38 @@ def test_the_shortened_shop_diagnosis_leaves_the_later_fault_out() -> None:
                       ("simulation.duration=20s",))
     found = _found(short)
     assert found and not any("fault" in line for f in found for line in f["evidence"])
+
+
+def test_a_leader_paused_past_its_lease_is_two_leaders_shrunk_by_the_least_renew_deadline(
+        ) -> None:
+    """Kubernetes' defaults (15 s / 10 s / 2 s) and a 30 s pause of the leader: replaced
+    meanwhile, it leads on for renew_deadline (10 s) once it runs again. The fix's setting,
+    the least renew_deadline client-go allows (above 1.2 × 2 s: 2.5 s), shrinks that to
+    2.5 s; only a fencing token (the application's) removes it."""
+    components = {"ctl": {"replicas": 3, "workers": 100,
+                          "operations": {"reconcile": {"work": "1ms"}},
+                          "leader_election": {"type": "lease"}}}
+    workloads = [{"name": "w", "to": "ctl.reconcile", "rate": "20/s"}]
+    pause = [{"target": "ctl[0]", "at": "20s", "for": "1000s",
+              "pause": {"every": "1000s", "for": "30s"}}]
+
+    def split(overrides: tuple[str, ...] = ()) -> tuple[float, list[dict[str, Any]]]:
+        system = load_spec_text(yaml.safe_dump({
+            "scalesim": 1, "name": "t", "components": components, "workloads": workloads,
+            "faults": pause, "simulation": {"duration": "100s", "seed": 1}},
+            sort_keys=False), "t.yaml", overrides)
+        result = simulate(system)
+        return result["elections"]["ctl"]["split_brain_s"], diagnose(system, result)
+
+    seconds, found = split()
+    (finding,) = [f for f in found if f["kind"] == "split_brain"]
+    assert seconds == 10.0 and finding["subject"] == "ctl" and finding["limit"] == "lease"
+    assert finding["severity"] == "problem"
+    assert finding["summary"].startswith("ctl: two replicas acted as leader for 10.0 s (1 time)")
+    assert "fencing token" in finding["fix"]["summary"]
+    assert finding["fix"]["set"] == ["components.ctl.leader_election.renew_deadline=2500ms"]
+    assert any("pauses of 30 s" in line for line in finding["evidence"])
+    shrunk, found = split(tuple(finding["fix"]["set"]))
+    assert shrunk == 2.5
+    (again,) = [f for f in found if f["kind"] == "split_brain"]
+    assert again["fix"]["set"] == []  # nothing shorter is allowed: fencing, or a longer lease

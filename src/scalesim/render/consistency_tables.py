@@ -44,7 +44,7 @@ def _election_row(name: str, entry: dict[str, Any]) -> list[Cell]:
             _num(None if failover.get("p50") is None else failover["p50"] / 1e3, ",.2f"),
             _num(None if failover.get("max") is None else failover["max"] / 1e3, ",.2f"),
             _num(entry["leaderless_s"], ",.2f"), f"{entry['refused_no_leader']:,}",
-            f"{entry.get('split_votes', 0):,}"]
+            f"{entry.get('split_votes', 0):,}", _num(entry.get("split_brain_s"), ",.2f")]
 
 
 def _cache_row(name: str, entry: dict[str, Any]) -> list[Cell]:
@@ -71,7 +71,7 @@ def consistency_tables(result: dict[str, Any], width: int) -> list[RenderableTyp
     if "elections" in result:
         tables.append(fitted("Leader elections", _columns(
             "component", "type", "failovers", "failover p50 s", "failover max s",
-            "leaderless s", "refused", "split votes"),
+            "leaderless s", "refused", "split votes", "two leaders s"),
             [_election_row(n, e) for n, e in result["elections"].items()], width))
     if "caches" in result:
         tables.append(fitted("Caches", _columns(

@@ -38,3 +38,8 @@ class Area:
         """`rep` of `comp` went down or came back up (`rep.up`), or joined or left the
         component's replica set (`Kernel.join`/`leave`: autoscaling, rollouts); only for
         areas that asked with `kernel.watch_replicas`."""
+
+    def replica_resumed(self, kernel: Kernel, comp: Comp, rep: Replica) -> None:
+        """`rep` of `comp` runs again after a stop-the-world pause (a `pause` fault): what
+        its processes would have done meanwhile (their timers) happens now; only for areas
+        that asked with `kernel.watch_replicas`."""

@@ -1505,13 +1505,16 @@ class Kernel:
             return
         rep.paused = True
         rep.pause_started = now
-        self.push(now + action.pause_for, PAUSE_END, rep)
+        self.push(now + action.pause_for, PAUSE_END, target)
         if now + action.pause_every < action.until:
             self.push(now + action.pause_every, PAUSE_START, target)
 
-    def _pause_end(self, rep: Replica) -> None:
+    def _pause_end(self, target: tuple[FaultAction, Replica]) -> None:
+        action, rep = target
         rep.stall_total += self.now - rep.pause_started
         rep.paused = False
+        for area in self.replica_watchers:
+            area.replica_resumed(self, action.comp, rep)
 
     def _schedule_random_failure(self, action: FaultAction, rep: Replica) -> None:
         assert action.random_draws is not None

@@ -101,8 +101,8 @@ def _election(spec: LeaderElection | None, replication: Replication | None, comp
         spec = LeaderElection(type="raft")
     uniform = uniforms(rng(comp.name, "election"))
     if spec.type == "lease":
-        return LeaseElection(Leadership(comp), spec.lease_duration, spec.retry_period,
-                             JITTER_FACTOR, spec.release_on_cancel, uniform)
+        return LeaseElection(Leadership(comp), spec.lease_duration, spec.renew_deadline,
+                             spec.retry_period, JITTER_FACTOR, spec.release_on_cancel, uniform)
     return RaftElection(Leadership(comp), spec.heartbeat, spec.election_timeout,
                         spec.timeout_max, hop("election", "network"), uniform)
 

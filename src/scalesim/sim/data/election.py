@@ -8,8 +8,15 @@ takes the lease when the holder is empty or `observedTime + LeaseDuration` has p
 crashed leader stops renewing, so a candidate takes over between LeaseDuration − RetryPeriod
 and LeaseDuration + 2 × RetryPeriod × 2.2 after the crash; a leader that leaves gracefully
 with ReleaseOnCancel clears the holder, and the next poll takes it. A restarted process has
-a new identity, so it waits like any candidate. Renewals never fail here (the API server
-is not modelled), so RenewDeadline never ends a term.
+a new identity, so it waits like any candidate.
+
+A stop-the-world pause (a `pause` fault) freezes a process's loops: a paused leader does not
+renew, and its timers fire when it runs again. If a candidate took the lease meanwhile, the
+old leader's renewals fail from then on (PollImmediateUntil every RetryPeriod, within a
+context of RenewDeadline), and it leads on in its own eyes until RenewDeadline has passed:
+two replicas act as leader for that long (`split_brain_s`), the hazard fencing tokens guard
+against. Then it stops leading and goes back to the acquire loop. The API server is not
+modelled otherwise: renewals of a running leader never fail.
 
 Raft (Ongaro & Ousterhout §5.2; etcd). Each member keeps a term, a vote and an election
 timer drawn uniformly in [election_timeout, election_timeout_max), drawn again when its term
@@ -19,7 +26,8 @@ votes for itself, asks every member; a member grants one vote per term, to the f
 candidate that asks; a candidate with a majority leads and sends heartbeats at once. A
 candidate whose timer fires before it wins stands again (a split vote). A member that sees a
 higher term steps down. Messages take one network hop each (`defaults.network`, its own
-random stream). Logs are taken as equally up to date and pre-vote is not modelled.
+random stream). Logs are taken as equally up to date, pre-vote is not modelled, and a
+paused member keeps its timers and heartbeats.
 
 Fixed leader: replica 0 leads whenever it is up (leader–follower replication without an
 election: a crashed leader stops writes until it comes back).
@@ -87,10 +95,12 @@ class FixedLeader(Election):
 
 
 class LeaseElection(Election):
-    def __init__(self, leadership: Leadership, lease_duration: float, retry_period: float,
-                 jitter: float, release_on_cancel: bool, uniform: Sampler) -> None:
+    def __init__(self, leadership: Leadership, lease_duration: float, renew_deadline: float,
+                 retry_period: float, jitter: float, release_on_cancel: bool,
+                 uniform: Sampler) -> None:
         super().__init__(leadership, "lease")
         self.lease_duration = lease_duration
+        self.renew_deadline = renew_deadline
         self.retry_period = retry_period
         self.jitter = jitter
         self.release_on_cancel = release_on_cancel
@@ -103,6 +113,11 @@ class LeaseElection(Election):
         self.seen = [0] * members  # the record version each candidate last saw
         self.seen_at = [0.0] * members  # observedTime: when it saw that version change
         self.generation = [0] * members  # a crash or restart cancels the loops it had
+        self.leading = [False] * members  # leads in its own eyes (OnStartedLeading ran)
+        self.failing_since = [-1.0] * members  # its renewals fail since then; -1: they do not
+        self.frozen: list[list[int]] = [[] for _ in range(members)]  # loops a pause holds
+        self.split_brains = 0  # deposed leaders that led on in their own eyes, in the window
+        self.split_brain_s = 0.0  # how long, inside the window
         self.poll_kind = -1
         self.renew_kind = -1
 
@@ -126,6 +141,8 @@ class LeaseElection(Election):
         if not initial:
             self.transitions += 1
         self.holder = member
+        self.leading[member] = True
+        self.failing_since[member] = -1.0
         self.duration = self.lease_duration
         self._write(kernel, member)
         self.leadership.gain(kernel, self.leadership.comp.replicas[member], self.transitions,
@@ -142,34 +159,91 @@ class LeaseElection(Election):
         assert kernel is not None and isinstance(obj, tuple)
         member, generation = obj
         assert isinstance(member, int) and isinstance(generation, int)
-        if generation != self.generation[member]:
+        if generation != self.generation[member] or self._frozen(member, self.poll_kind):
             return
         now = kernel.now
-        if self.seen[member] != self.version:
-            self.seen[member] = self.version
-            self.seen_at[member] = now
-        if self.holder != EMPTY and self.seen_at[member] + self.duration > now:
+        if not self._may_take(member, now):
             kernel.push(now + self._gap(), self.poll_kind, (member, generation))
             return
         self._acquire(kernel, member)
         kernel.push(now + self.retry_period, self.renew_kind, (member, generation))
 
+    def _may_take(self, member: int, now: float) -> bool:
+        """tryAcquireOrRenew's check for a non-holder: note a changed record, then take it
+        if it is empty or has not changed for a lease duration."""
+        if self.seen[member] != self.version:
+            self.seen[member] = self.version
+            self.seen_at[member] = now
+        return self.holder == EMPTY or self.seen_at[member] + self.duration <= now
+
+    def _frozen(self, member: int, kind: int) -> bool:
+        """The member is paused: its loop runs when the pause ends (`replica_resumed`)."""
+        if not self.leadership.comp.replicas[member].paused:
+            return False
+        self.frozen[member].append(kind)
+        return True
+
     def _renew(self, obj: object) -> None:
+        """The leader's renew loop: a write every RetryPeriod; after a pause in which another
+        took the lease, failed tries every RetryPeriod until RenewDeadline, then it stops."""
         kernel = self.kernel
         assert kernel is not None and isinstance(obj, tuple)
         member, generation = obj
         assert isinstance(member, int) and isinstance(generation, int)
-        if generation != self.generation[member] or self.holder != member:
+        if generation != self.generation[member] or not self.leading[member] or \
+                self._frozen(member, self.renew_kind):
             return
-        self._write(kernel, member)
-        kernel.push(kernel.now + self.retry_period, self.renew_kind, (member, generation))
+        now = kernel.now
+        if self.holder == member:
+            self._write(kernel, member)
+            kernel.push(now + self.retry_period, self.renew_kind, (member, generation))
+            return
+        if self._may_take(member, now):
+            self._acquire(kernel, member)  # the lease ran out meanwhile: taken back
+            kernel.push(now + self.retry_period, self.renew_kind, (member, generation))
+            return
+        if self.failing_since[member] < 0.0:
+            self.failing_since[member] = now
+        give_up = self.failing_since[member] + self.renew_deadline
+        if now < give_up:
+            kernel.push(min(now + self.retry_period, give_up), self.renew_kind,
+                        (member, generation))
+            return
+        self._stop_leading(kernel, member, generation)
+
+    def _stop_leading(self, kernel: Kernel, member: int, generation: int) -> None:
+        """RenewDeadline passed with another holder: it led on in its own eyes since its
+        first failed renewal; now it stops and tries to acquire again."""
+        now = kernel.now
+        low = max(self.failing_since[member], kernel.t_start)
+        high = min(now, kernel.t_end)
+        if high > low:
+            self.split_brain_s += high - low
+        if now >= kernel.t_start:
+            self.split_brains += 1
+        self.leading[member] = False
+        self.failing_since[member] = -1.0
+        self.leadership.lose(kernel, self.leadership.comp.replicas[member], "lease_lost",
+                             self.transitions)
+        kernel.push(now + self._gap(), self.poll_kind, (member, generation))
+
+    def replica_resumed(self, kernel: Kernel, comp: Comp, rep: Replica) -> None:
+        if comp is not self.leadership.comp:
+            return
+        member = rep.index
+        for kind in self.frozen[member]:
+            kernel.push(kernel.now, kind, (member, self.generation[member]))
+        self.frozen[member].clear()
 
     def replica_changed(self, kernel: Kernel, comp: Comp, rep: Replica) -> None:
         if comp is not self.leadership.comp:
             return
         member = rep.index
         self.generation[member] += 1
+        self.frozen[member].clear()  # loops of the process that was
         if not rep.up or rep.retired:
+            self.leading[member] = False
+            self.failing_since[member] = -1.0
             if self.holder == member:
                 graceful = rep.retired or any(kernel.active_faults[i].graceful
                                               for i in rep.faults if i in kernel.active_faults)

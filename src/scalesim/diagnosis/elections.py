@@ -1,0 +1,47 @@
+"""Two leaders at once: a lease holder paused past its lease is replaced, and when it runs
+again it leads on in its own eyes until its renewals have failed for `renew_deadline`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from scalesim.diagnosis.context import Run, fault_text
+from scalesim.diagnosis.finding import Finding, Fix
+
+
+def split_brains(run: Run) -> Iterator[Finding]:
+    for name, entry in run.result.get("elections", {}).items():
+        seconds = entry.get("split_brain_s") or 0.0
+        if not seconds:
+            continue
+        election = run.system.components[name].leader_election
+        assert election is not None
+        times = entry["split_brains"]
+        pauses = [f for f in run.faults_on(name) if f.pause is not None]
+        longest = max((f.pause.for_ for f in pauses if f.pause is not None), default=0.0)
+        # client-go refuses a RenewDeadline at or below 1.2 × RetryPeriod: the shortest
+        # window it allows, to the next 100 ms.
+        shortest = math.floor(1.2 * election.retry_period * 10 + 1) / 10
+        evidence = [f"lease_duration {election.lease_duration:g} s, renew_deadline "
+                    f"{election.renew_deadline:g} s, retry_period {election.retry_period:g} s",
+                    *(fault_text(f, run.end_s) + f" (pauses of {f.pause.for_:g} s)"
+                      for f in pauses if f.pause is not None)]
+        fence = ("fence what the leader writes with the lease's transition count (a fencing "
+                 "token), so that a deposed leader's writes are refused; the settings can only "
+                 "shrink the window or make it rarer: ")
+        longer = (f"a lease_duration above the longest pause ({longest:g} s) so that no pause "
+                  f"ends a term, at the price of slower failovers after a crash")
+        if election.renew_deadline > shortest:
+            fix = Fix(fence + f"renew_deadline {shortest:g} s (the least client-go allows), "
+                      f"or {longer}",
+                      (f"components.{name}.leader_election.renew_deadline="
+                       f"{round(shortest * 1000)}ms",))
+        else:
+            fix = Fix(fence + longer)
+        yield Finding("split_brain", "problem", name,
+                      f"{name}: two replicas acted as leader for {seconds:.1f} s ({times} "
+                      f"time{'s' if times != 1 else ''}): a leader paused past its lease was "
+                      f"replaced and led on until renew_deadline passed",
+                      "lease", tuple(evidence), fix,
+                      {"split_brain_s": seconds, "split_brains": times})
