@@ -280,3 +280,49 @@ def test_rollouts_daemonsets_and_gateway_api_routes(tmp_path: Path) -> None:
     assert web is not None and web.strategy == "canary"
     assert [step.set_weight for step in web.steps] == [pytest.approx(0.2)]
     assert api is not None and api.strategy == "blue_green"
+
+
+CONTROLLER = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ctl}\nspec:\n"
+              "  replicas: 3\n  template:\n    spec:\n      containers:\n"
+              "        - name: manager\n          image: acme/manager\n"
+              "          command: [/manager]\n          args: {args}\n")
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    # kubebuilder's scaffold: a bare flag, client-go's defaults (15 s / 10 s / 2 s)
+    ('["--leader-elect"]', {"type": "lease", "lease_duration": 15.0, "renew_deadline": 10.0,
+                            "retry_period": 2.0}),
+    # kube-controller-manager's flags, `=value` and `value` forms
+    ('["--leader-elect=true", "--leader-elect-lease-duration=30s", '
+     '"--leader-elect-renew-deadline", "20s", "--leader-elect-retry-period=1500ms"]',
+     {"type": "lease", "lease_duration": 30.0, "renew_deadline": 20.0, "retry_period": 1.5}),
+    ('["--leader-elect=false", "--leader-elect-lease-duration=30s"]', None),
+    ('["--metrics-bind-address=:8080"]', None),
+])
+def test_leader_election_flags_become_a_lease_election(tmp_path: Path, args: str,
+                                                        expected: dict[str, object] | None
+                                                        ) -> None:
+    manifest = tmp_path / "ctl.yaml"
+    manifest.write_text(CONTROLLER.replace("{args}", args))
+    imported = import_k8s([str(manifest)])
+    election = imported.system.components["ctl"].leader_election
+    if expected is None:
+        assert election is None
+        return
+    assert election is not None
+    assert election.model_dump(include=set(expected)) == expected
+    assert "leader_election: # from" in imported.text and "ctl.yaml:12" in imported.text
+
+
+def test_leader_election_flags_a_spec_cannot_hold_are_left_out_with_a_note(tmp_path: Path
+                                                                          ) -> None:
+    """The Lease stores whole seconds (leaseDurationSeconds): 1.5 s is refused, as client-go
+    would truncate it; the note says why, and the rest of the import stands."""
+    manifest = tmp_path / "ctl.yaml"
+    manifest.write_text(CONTROLLER.replace(
+        "{args}", '["--leader-elect", "--leader-elect-lease-duration=1500ms", '
+        '"--leader-elect-renew-deadline=1s", "--leader-elect-retry-period=500ms"]'))
+    imported = import_k8s([str(manifest)])
+    assert imported.system.components["ctl"].leader_election is None
+    assert any("ctl: its leader_election" in note and "left out" in note
+               for note in imported.notes)

@@ -1,6 +1,6 @@
 """generate, then import: every example and template comes back with the same topology,
-replicas, timeouts, retries, outlier settings, autoscaling and rollouts; generating again
-gives the same files."""
+replicas, timeouts, retries, outlier settings, autoscaling, rollouts and leader elections;
+generating again gives the same files."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from scalesim.generate.topology import first_edge_per_caller
 from scalesim.importers import import_compose, import_k8s
 from scalesim.spec import System, load_spec
 from scalesim.spec.checks import iter_calls
+from scalesim.spec.consistency import LeaderElection
 from scalesim.spec.errors import Path as Path_
 from scalesim.spec.model import Call, Component, Kind
 from scalesim.templates import TEMPLATES, load_built
@@ -119,6 +120,7 @@ def test_k8s_and_istio_round_trip(case: Case, tmp_path: Path) -> None:
             assert again.replicas == component.replicas, name
         assert_same_autoscale(component, again, name)
         assert_same_rollout(component, again, name)
+        assert_same_election(component, again, name)
         if component.kind in (Kind.GATEWAY, Kind.EXTERNAL) or not runs_as_deployment(component):
             assert again.kind is component.kind, name      # the objects say what it is
         if component.outlier_detection is not None:
@@ -181,8 +183,21 @@ def assert_same_rollout(component: Component, again: Component, name: str) -> No
     assert rollout_terms(back) == rollout_terms(spec), name
 
 
-# A Lease election's RBAC: leader_election is not imported (docs/import.md).
-LEASE_RBAC = ("ServiceAccount", "Role", "RoleBinding")
+def assert_same_election(component: Component, again: Component, name: str) -> None:
+    """The election comes back from the settings ConfigMap (`consistency.json`): a Lease's
+    client-go settings, or Raft's etcd ones (etcd cannot set `election_timeout_max`, and
+    which operations only the leader serves is the application's)."""
+    election = component.leader_election
+    if election is None and component.replication is not None \
+            and component.replication.mode == "raft":
+        election = LeaderElection(type="raft")   # what the generator writes for it
+    if election is None or component.kind is Kind.EXTERNAL:
+        assert again.leader_election is None, name
+        return
+    back = again.leader_election
+    assert back is not None, name
+    left_out = {"operations", "election_timeout_max"}
+    assert back.model_dump(exclude=left_out) == election.model_dump(exclude=left_out), name
 
 
 def generate_again(system: System, back: System) -> None:
@@ -201,7 +216,7 @@ def generate_again(system: System, back: System) -> None:
         owner = next((c.lower() for c in system.components
                       if name.startswith(f"{c.lower()}-") and kind == "AnalysisTemplate"),
                      owner)
-        if owner not in same_kind or kind in LEASE_RBAC:
+        if owner not in same_kind:
             continue
         if kind == "ScaledObject" and system.components[_spelled(system, owner)].autoscale \
                 is None:

@@ -1,5 +1,5 @@
 """A component's control blocks — `autoscale`, `rollout`, and the `versions` and `startup`
-they need — fitted to the spec once the roles are known.
+they need, and its `leader_election` — fitted to the spec once the roles are known.
 
 What the objects said is kept where the spec can hold it: a queue metric must watch a queue
 this component consumes, a CPU target needs workers, an external component is neither scaled
@@ -16,11 +16,13 @@ from pydantic import BaseModel, ValidationError
 
 from scalesim.importers.draft import MARK, NEW_VERSION, Block, Component, Draft
 from scalesim.importers.roles import Roles
+from scalesim.spec.consistency import LeaderElection
 from scalesim.spec.control import Autoscale, Rollout
 from scalesim.spec.model import Kind
 
 STARTUP = "10s"
-MODELS: dict[str, type[BaseModel]] = {"autoscale": Autoscale, "rollout": Rollout}
+MODELS: dict[str, type[BaseModel]] = {"autoscale": Autoscale, "rollout": Rollout,
+                                      "leader_election": LeaderElection}
 
 
 def fit(draft: Draft, key: str, component: Component, kind: Kind, roles: Roles,
@@ -28,11 +30,13 @@ def fit(draft: Draft, key: str, component: Component, kind: Kind, roles: Roles,
     """The control fields of one component, as a block of component fields in the order
     they are written (empty when it has none)."""
     blocks = {name: block for name, block in (("autoscale", component.autoscale),
-                                              ("rollout", component.rollout)) if block}
+                                              ("rollout", component.rollout),
+                                              ("leader_election", component.leader_election))
+              if block}
     out = Block("")
     if blocks and kind is Kind.EXTERNAL:
-        draft.note(f"{component.name}: an external component is neither autoscaled nor rolled "
-                   f"out; its {' and '.join(blocks)} are left out")
+        draft.note(f"{component.name}: an external component is neither autoscaled, rolled "
+                   f"out nor elected; its {' and '.join(blocks)} are left out")
         return out
     fitted: dict[str, Block] = {}
     for name, block in blocks.items():
@@ -45,7 +49,7 @@ def fit(draft: Draft, key: str, component: Component, kind: Kind, roles: Roles,
                        f"{problem}; left out")
         else:
             fitted[name] = block
-    if fitted:
+    if fitted.keys() & {"autoscale", "rollout"}:
         out.put(("startup",), STARTUP, f"{MARK}: how long a new replica takes to take traffic "
                 "(scheduling, image pull, boot); measure it from the pods' events")
     if "autoscale" in fitted:
@@ -54,6 +58,8 @@ def fit(draft: Draft, key: str, component: Component, kind: Kind, roles: Roles,
         out.put(("versions", NEW_VERSION), {}, f"{MARK}: the version the rollout moves to; "
                 "give it what it changes (operations' work, error_rate)")
         out.graft(("rollout",), fitted["rollout"])
+    if "leader_election" in fitted:
+        out.graft(("leader_election",), fitted["leader_election"])
     return out
 
 

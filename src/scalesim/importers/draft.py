@@ -122,6 +122,7 @@ class Component:
     http: bool = True          # HTTP or gRPC: a mesh routes (and retries) its calls
     autoscale: Block | None = None
     rollout: Block | None = None
+    leader_election: Block | None = None
     managed_by_scalesim: bool = False   # written by `scalesim generate` (its label)
 
     @property

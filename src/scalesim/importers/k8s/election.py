@@ -1,0 +1,115 @@
+"""A component's leader election, from what its pods say: client-go's `--leader-elect*`
+flags (kube-controller-manager, kube-scheduler, and the controller-runtime managers that
+kubebuilder scaffolds), else the `consistency.json` that `scalesim generate` puts in the
+component's settings ConfigMap (its `client_go` Lease settings, or its `etcd` Raft ones)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from scalesim.importers.draft import Block, Component
+from scalesim.importers.k8s.objects import Cluster, Manifest, mapping
+from scalesim.importers.sizing import go_duration
+from scalesim.importers.sources import Seen, line_of
+
+FLAG = "--leader-elect"
+# client-go flags -> the spec's lease fields
+DURATION_FLAGS = {"--leader-elect-lease-duration": "lease_duration",
+                  "--leader-elect-renew-deadline": "renew_deadline",
+                  "--leader-elect-retry-period": "retry_period"}
+CLIENT_GO = {"LeaseDuration": "lease_duration", "RenewDeadline": "renew_deadline",
+             "RetryPeriod": "retry_period"}
+SETTINGS_KEY = "consistency.json"
+
+
+def leader_election(manifest: Manifest, cluster: Cluster, component: Component,
+                    template: dict[str, Any], container: dict[str, Any], path: str) -> None:
+    block = _from_flags(manifest, container, path) or _from_settings(manifest, cluster,
+                                                                      template)
+    if block is not None:
+        component.leader_election = block
+
+
+def _flags(container: dict[str, Any]) -> list[str]:
+    """The container's command and arguments, `--flag value` joined as `--flag=value`."""
+    words: list[str] = []
+    for key in ("command", "args"):
+        listed = container.get(key)
+        if isinstance(listed, list):
+            words += [str(word) for word in listed]
+    flags: list[str] = []
+    for index, word in enumerate(words):
+        if not word.startswith(FLAG):
+            continue
+        if "=" not in word and word != FLAG and index + 1 < len(words) and \
+                not words[index + 1].startswith("-"):
+            word = f"{word}={words[index + 1]}"
+        flags.append(word)
+    return flags
+
+
+def _from_flags(manifest: Manifest, container: dict[str, Any], path: str) -> Block | None:
+    flags = dict(flag.partition("=")[::2] for flag in _flags(container))
+    if FLAG not in flags or flags[FLAG].lower() not in ("", "true"):
+        return None   # pflag: a bare --leader-elect is true; =false (the default) is off
+    where = "args" if any(str(w).startswith(FLAG) for w in container.get("args") or []) \
+        else "command"
+    seen = manifest.seen_in(container, where, f"{path}.{where}")
+    block = Block(seen, manifest.title)
+    block.put(("type",), "lease", f"client-go leader election ({FLAG}), a Lease lock")
+    for flag, field in DURATION_FLAGS.items():
+        seconds = go_duration(flags.get(flag))
+        if seconds is not None:
+            block.put((field,), _spec_duration(seconds), f"{flag}={flags[flag]} ({seen})")
+    return block
+
+
+def _from_settings(manifest: Manifest, cluster: Cluster,
+                   template: dict[str, Any]) -> Block | None:
+    for name in _config_maps(template):
+        data = cluster.config_maps.get((manifest.namespace, name))
+        if data is None or not isinstance(data.get(SETTINGS_KEY), str):
+            continue
+        try:
+            settings = json.loads(data[SETTINGS_KEY])
+        except json.JSONDecodeError:
+            continue
+        election = mapping(mapping(settings).get("leader_election"))
+        seen = Seen(manifest.file, line_of(data, SETTINGS_KEY), f"ConfigMap {name}",
+                    f"data.{SETTINGS_KEY}")
+        block = Block(seen, f"ConfigMap {name}")
+        client_go, etcd = mapping(election.get("client_go")), mapping(election.get("etcd"))
+        if client_go:
+            block.put(("type",), "lease", seen)
+            for key, field in CLIENT_GO.items():
+                seconds = go_duration(client_go.get(key))
+                if seconds is not None:
+                    block.put((field,), _spec_duration(seconds))
+            if client_go.get("ReleaseOnCancel") is True:
+                block.put(("release_on_cancel",), True)
+            return block
+        if etcd:
+            block.put(("type",), "raft", seen)
+            for key, field in (("heartbeat-interval", "heartbeat"),
+                               ("election-timeout", "election_timeout")):
+                value = etcd.get(key)
+                if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                    block.put((field,), f"{value}ms")
+            return block
+    return None
+
+
+def _config_maps(template: dict[str, Any]) -> list[str]:
+    """The ConfigMaps the pod mounts or reads its environment from."""
+    spec = mapping(template.get("spec"))
+    names = [mapping(mapping(v).get("configMap")).get("name")
+             for v in spec.get("volumes") or [] if isinstance(v, dict)]
+    for container in spec.get("containers") or []:
+        for source in mapping(container).get("envFrom") or []:
+            names.append(mapping(mapping(source).get("configMapRef")).get("name"))
+    return [str(n) for n in names if n]
+
+
+def _spec_duration(seconds: float) -> str:
+    return f"{seconds:g}s" if seconds >= 1.0 else f"{round(seconds * 1000, 3):g}ms"
