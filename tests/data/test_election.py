@@ -141,20 +141,27 @@ def test_a_pause_shorter_than_the_lease_leaves_the_leader_in_place() -> None:
 def test_a_leader_paused_past_its_lease_is_replaced_and_leads_on_for_the_renew_deadline(
         renew_deadline: float) -> None:
     """Paused from 20 s to 50 s: the leader stops renewing, so a candidate takes the lease
-    within the crash bounds (13 to 23.8 s after the pause began). When the old leader runs
-    again its renewals fail, and client-go keeps it leading until RenewDeadline has passed:
-    two leaders from 50 s to 50 s + renew_deadline, then it stops (`lease_lost`)."""
+    within the crash bounds (13 to 23.8 s after the pause began): a failover counted from
+    the pause. When the old leader runs again its renewals fail, and client-go keeps it
+    leading until RenewDeadline has passed: two leaders from 50 s to 50 s + renew_deadline,
+    then it stops (`lease_lost`)."""
     runs = 20
     system = paused(30.0, {"renew_deadline": f"{renew_deadline:g}s"}, runs)
     low, high = LeaderElection().failover_bounds()
     for kernel in run_kernels(system):
         part = consistency_parts(kernel.plan.areas).elections["ctl"]
-        (_, _, first, _), (taken, _, second, _), (lost, why, old, _) = part.events
-        assert (first, old, why) == (0, 0, "lease_lost") and second != 0
+        assert [(event, replica) for _, event, replica, _ in part.events][:2] == \
+            [("elected", 0), ("paused", 0)]
+        (taken, _, second, _), (lost, why, old, _) = part.events[2:]
+        assert (second != 0, old, why) == (True, 0, "lease_lost")
         assert low < taken - PAUSE_AT <= high
+        part.failover.flush()
+        assert part.failover.count == 1
+        assert part.failover.total == pytest.approx(taken - PAUSE_AT)
         assert lost == PAUSE_AT + 30.0 + renew_deadline
         assert part.split_brains == 1 and part.split_brain_s == renew_deadline
     elections = simulate(system)["elections"]["ctl"]
+    assert elections["failovers"] == runs
     assert elections["split_brains"] == runs
     assert elections["split_brain_s"] == pytest.approx(runs * renew_deadline)
 

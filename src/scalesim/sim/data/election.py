@@ -138,6 +138,9 @@ class LeaseElection(Election):
         return self.retry_period * (1.0 + self.uniform.draw() * self.jitter)
 
     def _acquire(self, kernel: Kernel, member: int, initial: bool = False) -> None:
+        old = self.leadership.rep
+        if old is not None and old.paused:  # taken from a frozen leader: a failover since
+            self.leadership.lose(kernel, old, "paused", self.transitions, old.pause_started)
         if not initial:
             self.transitions += 1
         self.holder = member

@@ -99,16 +99,18 @@ class Leadership:
         for listener in self.listeners:
             listener.leader_changed(kernel, old, rep, lost_at)
 
-    def lose(self, kernel: Kernel, rep: Replica, why: str, term: int) -> None:
-        """`rep` stops leading (crashed, stepped down, released); nothing changes when
-        another replica already leads."""
+    def lose(self, kernel: Kernel, rep: Replica, why: str, term: int,
+             since: float = -1.0) -> None:
+        """`rep` stops leading (crashed, stepped down, released; `since` then, when it
+        stopped serving before: a pause); nothing changes when another replica already
+        leads."""
         now = kernel.now
         if self.rep is not rep:
             self.note(now, why, rep.index, term)
             return
         self.settle(now)
         self.rep = None
-        self.lost_at = now
+        self.lost_at = since if since >= 0.0 else now
         self.lost_from = rep
         self.note(now, why, rep.index, term)
         for listener in self.listeners:
