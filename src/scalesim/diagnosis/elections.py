@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from scalesim.diagnosis.context import Run, fault_text
 from scalesim.diagnosis.finding import Finding, Fix
+from scalesim.spec.consistency import JITTER_FACTOR
 
 
 def split_brains(run: Run) -> Iterator[Finding]:
@@ -20,9 +21,10 @@ def split_brains(run: Run) -> Iterator[Finding]:
         times = entry["split_brains"]
         pauses = [f for f in run.faults_on(name) if f.pause is not None]
         longest = max((f.pause.for_ for f in pauses if f.pause is not None), default=0.0)
-        # client-go refuses a RenewDeadline at or below 1.2 × RetryPeriod: the shortest
-        # window it allows, to the next 100 ms.
-        shortest = math.floor(1.2 * election.retry_period * 10 + 1) / 10
+        # client-go refuses a RenewDeadline at or below 1.2 × RetryPeriod (JITTER_FACTOR):
+        # the shortest window it allows, to the next 100 ms.
+        above = round(JITTER_FACTOR * election.retry_period, 6)
+        shortest = round(math.floor(above * 10) / 10 + 0.1, 1)
         evidence = [f"lease_duration {election.lease_duration:g} s, renew_deadline "
                     f"{election.renew_deadline:g} s, retry_period {election.retry_period:g} s",
                     *(fault_text(f, run.end_s) + f" (pauses of {f.pause.for_:g} s)"
@@ -32,7 +34,7 @@ def split_brains(run: Run) -> Iterator[Finding]:
                  "shrink the window or make it rarer: ")
         longer = (f"a lease_duration above the longest pause ({longest:g} s) so that no pause "
                   f"ends a term, at the price of slower failovers after a crash")
-        if election.renew_deadline > shortest:
+        if election.renew_deadline > shortest and shortest < election.lease_duration:
             fix = Fix(fence + f"renew_deadline {shortest:g} s (the least client-go allows), "
                       f"or {longer}",
                       (f"components.{name}.leader_election.renew_deadline="
