@@ -166,6 +166,27 @@ def test_a_leader_paused_past_its_lease_is_replaced_and_leads_on_for_the_renew_d
     assert elections["split_brain_s"] == pytest.approx(runs * renew_deadline)
 
 
+def test_a_raft_leader_paused_past_its_timeout_steps_down_when_it_runs_again() -> None:
+    """etcd's defaults (heartbeat 100 ms, timeout 1–2 s), the leader paused from 20 s to
+    25 s: its heartbeats stop, a follower stands one timeout after the last one, and a new
+    leader leads (a failover counted from the pause, as after a crash: 0.9 to 2 s). The old
+    leader's messages waited for it; running again it reads the new term in the vote
+    requests and steps down at once, so it never acts as a second leader."""
+    runs = 20
+    system = paused(5.0, {"type": "raft"}, runs)
+    for kernel in run_kernels(system):
+        part = consistency_parts(kernel.plan.areas).elections["ctl"]
+        part.failover.flush()
+        assert part.failover.count == 1
+        assert 1.0 - 0.1 <= part.failover.total <= 2.0 + 1e-9
+        assert ("paused", 0) in [(event, replica) for _, event, replica, _ in part.events]
+        stepped = [t for t, event, replica, _ in part.events
+                   if (event, replica) == ("stepped_down", 0)]
+        assert stepped == [PAUSE_AT + 5.0]
+        assert part.split_brains == 0 and part.split_brain_s == 0.0
+    assert simulate(system)["elections"]["ctl"]["failovers"] == runs
+
+
 def raft_model(trials: int, members: int, timeout: tuple[float, float], heartbeat: float,
                hop: float, seed: int = 5) -> np.ndarray:
     """A small Raft, written separately: the leader crashes at a uniform point of its

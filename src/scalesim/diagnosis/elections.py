@@ -1,5 +1,6 @@
-"""Two leaders at once: a lease holder paused past its lease is replaced, and when it runs
-again it leads on in its own eyes until its renewals have failed for `renew_deadline`."""
+"""Two leaders at once: a leader paused past its lease (or election timeout) is replaced, and
+when it runs again it leads on in its own eyes until its renewals have failed for
+`renew_deadline` (a Raft leader: until it hears the new term)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,18 @@ def split_brains(run: Run) -> Iterator[Finding]:
         if not seconds:
             continue
         election = run.system.components[name].leader_election
-        assert election is not None
         times = entry["split_brains"]
+        summary = (f"{name}: two replicas acted as leader for {seconds:.1f} s ({times} "
+                   f"time{'s' if times != 1 else ''}): a leader paused past its "
+                   f"{'lease' if entry['type'] == 'lease' else 'election timeout'} was "
+                   f"replaced and led on ")
+        numbers: dict[str, float | None] = {"split_brain_s": seconds, "split_brains": times}
+        if election is None or election.type != "lease":  # Raft: until it heard the term
+            yield Finding("split_brain", "problem", name,
+                          summary + "until it heard the new term", "lease", (),
+                          Fix("fence what the leader writes with its Raft term, so that a "
+                              "deposed leader's writes are refused"), numbers)
+            continue
         pauses = [f for f in run.faults_on(name) if f.pause is not None]
         longest = max((f.pause.for_ for f in pauses if f.pause is not None), default=0.0)
         # client-go refuses a RenewDeadline at or below 1.2 × RetryPeriod (JITTER_FACTOR):
@@ -41,9 +52,5 @@ def split_brains(run: Run) -> Iterator[Finding]:
                        f"{round(shortest * 1000)}ms",))
         else:
             fix = Fix(fence + longer)
-        yield Finding("split_brain", "problem", name,
-                      f"{name}: two replicas acted as leader for {seconds:.1f} s ({times} "
-                      f"time{'s' if times != 1 else ''}): a leader paused past its lease was "
-                      f"replaced and led on until renew_deadline passed",
-                      "lease", tuple(evidence), fix,
-                      {"split_brain_s": seconds, "split_brains": times})
+        yield Finding("split_brain", "problem", name, summary + "until renew_deadline passed",
+                      "lease", tuple(evidence), fix, numbers)

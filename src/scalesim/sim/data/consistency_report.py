@@ -13,7 +13,7 @@ from typing import Any
 
 from scalesim.sim.area import Area
 from scalesim.sim.data.cache import CacheArea
-from scalesim.sim.data.election import Election, LeaseElection
+from scalesim.sim.data.election import Election
 from scalesim.sim.data.replication import QUORUM, ReplicatedStore
 from scalesim.sim.metrics import Histogram
 
@@ -120,13 +120,10 @@ class ElectionPart:
 
 def election_part(election: Election) -> ElectionPart:
     leadership = election.leadership
-    part = ElectionPart(election.kind, leadership.changes, leadership.refused,
+    return ElectionPart(election.kind, leadership.changes, leadership.refused,
                         leadership.leaderless, election.elections, election.split_votes,
-                        leadership.failover, list(leadership.events))
-    if isinstance(election, LeaseElection):
-        part.split_brains = election.split_brains
-        part.split_brain_s = election.split_brain_s
-    return part
+                        leadership.failover, list(leadership.events), election.split_brains,
+                        election.split_brain_s)
 
 
 def election_section(parts: list[ElectionPart], span: float) -> dict[str, Any]:
@@ -145,7 +142,7 @@ def election_section(parts: list[ElectionPart], span: float) -> dict[str, Any]:
     if first.kind == "raft":
         entry["elections"] = sum(p.elections for p in parts)
         entry["split_votes"] = sum(p.split_votes for p in parts)
-    if first.kind == "lease":
+    if first.kind != "fixed":
         entry["split_brains"] = sum(p.split_brains for p in parts)
         entry["split_brain_s"] = _clean(sum(p.split_brain_s for p in parts))
     entry["events"] = [{"t_s": _clean(t), "event": event, "replica": replica, "term": term}

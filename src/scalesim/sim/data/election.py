@@ -26,8 +26,11 @@ votes for itself, asks every member; a member grants one vote per term, to the f
 candidate that asks; a candidate with a majority leads and sends heartbeats at once. A
 candidate whose timer fires before it wins stands again (a split vote). A member that sees a
 higher term steps down. Messages take one network hop each (`defaults.network`, its own
-random stream). Logs are taken as equally up to date, pre-vote is not modelled, and a
-paused member keeps its timers and heartbeats.
+random stream). A member that sees a stale leader's heartbeat answers with its term and the
+leader steps down. A paused member does nothing until it runs again: its timers and the
+messages to it wait for then. A leader deposed meanwhile beats again with its old term, and
+leads in its own eyes until the first answer tells it the new one (`split_brain_s`). Logs
+are taken as equally up to date and pre-vote is not modelled.
 
 Fixed leader: replica 0 leads whenever it is up (leader–follower replication without an
 election: a crashed leader stops writes until it comes back).
@@ -61,6 +64,8 @@ class Election(Area):
         self.kernel: Kernel | None = None
         self.elections = 0  # raft: candidacies started in the window
         self.split_votes = 0  # raft: candidacies that timed out without a majority
+        self.split_brains = 0  # deposed leaders that led on in their own eyes, in the window
+        self.split_brain_s = 0.0  # how long, inside the window
 
     def start(self, kernel: Kernel) -> None:
         self.kernel = kernel
@@ -75,6 +80,24 @@ class Election(Area):
         kernel = self.kernel
         assert kernel is not None
         return kernel.now >= kernel.t_start
+
+    def _replace_frozen(self, kernel: Kernel, term: int) -> None:
+        """A new leader while the old one is frozen by a pause: the old one is lost since
+        the pause began (a failover counted from then)."""
+        old = self.leadership.rep
+        if old is not None and old.paused:
+            self.leadership.lose(kernel, old, "paused", term, old.pause_started)
+
+    def _led_on(self, kernel: Kernel, since: float) -> None:
+        """A deposed leader that acted as one from `since` (when it ran again after a pause)
+        until now, beside the real one: count it, inside the window."""
+        if kernel.now <= since:
+            return  # it learnt of the new leader as it ran again: it never acted as one
+        low, high = max(since, kernel.t_start), min(kernel.now, kernel.t_end)
+        if high > low:
+            self.split_brain_s += high - low
+        if kernel.now >= kernel.t_start:
+            self.split_brains += 1
 
 
 class FixedLeader(Election):
@@ -116,8 +139,6 @@ class LeaseElection(Election):
         self.leading = [False] * members  # leads in its own eyes (OnStartedLeading ran)
         self.failing_since = [-1.0] * members  # its renewals fail since then; -1: they do not
         self.frozen: list[list[int]] = [[] for _ in range(members)]  # loops a pause holds
-        self.split_brains = 0  # deposed leaders that led on in their own eyes, in the window
-        self.split_brain_s = 0.0  # how long, inside the window
         self.poll_kind = -1
         self.renew_kind = -1
 
@@ -138,9 +159,7 @@ class LeaseElection(Election):
         return self.retry_period * (1.0 + self.uniform.draw() * self.jitter)
 
     def _acquire(self, kernel: Kernel, member: int, initial: bool = False) -> None:
-        old = self.leadership.rep
-        if old is not None and old.paused:  # taken from a frozen leader: a failover since
-            self.leadership.lose(kernel, old, "paused", self.transitions, old.pause_started)
+        self._replace_frozen(kernel, self.transitions)
         if not initial:
             self.transitions += 1
         self.holder = member
@@ -218,12 +237,7 @@ class LeaseElection(Election):
         """RenewDeadline passed with another holder: it led on in its own eyes since its
         first failed renewal; now it stops and tries to acquire again."""
         now = kernel.now
-        low = max(self.failing_since[member], kernel.t_start)
-        high = min(now, kernel.t_end)
-        if high > low:
-            self.split_brain_s += high - low
-        if now >= kernel.t_start:
-            self.split_brains += 1
+        self._led_on(kernel, self.failing_since[member])
         self.leading[member] = False
         self.failing_since[member] = -1.0
         self.leadership.lose(kernel, self.leadership.comp.replicas[member], "lease_lost",
@@ -296,8 +310,12 @@ class RaftElection(Election):
         self.deadline = [0.0] * members  # its election timer fires then
         self.armed = [-1.0] * members  # the timer event already in the heap, or -1
         self.up = [True] * members
+        # What reaches a member while a pause freezes it (its timers, messages to it), in
+        # order, for when it runs again; and when a leader deposed meanwhile ran again.
+        self.frozen: list[list[tuple[int, object]]] = [[] for _ in range(members)]
+        self.resumed_at = [-1.0] * members
         self.timer_kind = self.request_kind = self.grant_kind = -1
-        self.beat_kind = self.append_kind = -1
+        self.beat_kind = self.append_kind = self.reject_kind = -1
 
     def attach(self, kernel: Kernel) -> None:
         self.start(kernel)
@@ -306,6 +324,7 @@ class RaftElection(Election):
         self.grant_kind = kernel.add_handler(self._grant)
         self.beat_kind = kernel.add_handler(self._beat)
         self.append_kind = kernel.add_handler(self._append)
+        self.reject_kind = kernel.add_handler(self._reject)
         for member in range(self.members):
             self._new_timeout(member)
             self._reset(kernel, member)
@@ -333,6 +352,8 @@ class RaftElection(Election):
         member = obj
         if kernel.now != self.armed[member]:
             return  # a stale timer: a later one is armed
+        if self._held(member, self.timer_kind, member):
+            return
         self.armed[member] = -1.0
         if not self.up[member] or self.role[member] == LEADER:
             return
@@ -364,6 +385,25 @@ class RaftElection(Election):
                 kernel.push(kernel.now + self._delay(), self.request_kind,
                             Message(member, other, term))
 
+    def _held(self, member: int, kind: int, obj: object) -> bool:
+        """The member is paused: the event waits for it to run again (`replica_resumed`)."""
+        if not self.leadership.comp.replicas[member].paused:
+            return False
+        self.frozen[member].append((kind, obj))
+        return True
+
+    def replica_resumed(self, kernel: Kernel, comp: Comp, rep: Replica) -> None:
+        if comp is not self.leadership.comp:
+            return
+        member = rep.index
+        if self.role[member] == LEADER and self.leadership.rep is not rep:
+            self.resumed_at[member] = kernel.now  # deposed while frozen, still leading
+        for kind, obj in self.frozen[member]:
+            if kind == self.timer_kind:
+                self.armed[member] = kernel.now  # its timer came due during the pause
+            kernel.push(kernel.now, kind, obj)
+        self.frozen[member].clear()
+
     def _observe(self, kernel: Kernel, member: int, term: int) -> None:
         """A higher term: the member becomes a follower of it (a leader steps down)."""
         if term <= self.term[member]:
@@ -371,6 +411,9 @@ class RaftElection(Election):
         if self.role[member] == LEADER:
             self.leadership.lose(kernel, self.leadership.comp.replicas[member], "stepped_down",
                                  self.term[member])
+            if self.resumed_at[member] >= 0.0:
+                self._led_on(kernel, self.resumed_at[member])
+                self.resumed_at[member] = -1.0
         self.term[member] = term
         self.role[member] = FOLLOWER
         self.voted[member] = -1
@@ -380,7 +423,7 @@ class RaftElection(Election):
         kernel = self.kernel
         assert kernel is not None and isinstance(obj, Message)
         member = obj.target
-        if not self.up[member]:
+        if not self.up[member] or self._held(member, self.request_kind, obj):
             return
         self._observe(kernel, member, obj.term)
         if obj.term == self.term[member] and self.voted[member] in (-1, obj.sender):
@@ -393,8 +436,8 @@ class RaftElection(Election):
         kernel = self.kernel
         assert kernel is not None and isinstance(obj, Message)
         member = obj.target
-        if not self.up[member] or self.role[member] != CANDIDATE \
-                or self.term[member] != obj.term:
+        if not self.up[member] or self._held(member, self.grant_kind, obj) or \
+                self.role[member] != CANDIDATE or self.term[member] != obj.term:
             return
         self.votes[member] += 1
         if self.votes[member] >= self.majority:
@@ -402,6 +445,7 @@ class RaftElection(Election):
 
     def _lead(self, kernel: Kernel, member: int, first_beat: float,
               initial: bool = False) -> None:
+        self._replace_frozen(kernel, self.term[member])
         self.role[member] = LEADER
         self.leadership.gain(kernel, self.leadership.comp.replicas[member], self.term[member],
                              initial)
@@ -412,7 +456,8 @@ class RaftElection(Election):
         kernel = self.kernel
         assert kernel is not None and isinstance(obj, Message)
         member = obj.sender
-        if not self.up[member] or self.role[member] != LEADER or self.term[member] != obj.term:
+        if not self.up[member] or self._held(member, self.beat_kind, obj) or \
+                self.role[member] != LEADER or self.term[member] != obj.term:
             return
         now = kernel.now
         for other in range(self.members):
@@ -425,11 +470,26 @@ class RaftElection(Election):
         kernel = self.kernel
         assert kernel is not None and isinstance(obj, Message)
         member = obj.target
-        if not self.up[member] or obj.term < self.term[member]:
+        if not self.up[member] or self._held(member, self.append_kind, obj):
+            return
+        if obj.term < self.term[member]:
+            if self.role[obj.sender] == LEADER:  # a stale leader: the reply tells it the term
+                kernel.push(kernel.now + self._delay(), self.reject_kind,
+                            Message(member, obj.sender, self.term[member]))
             return
         self._observe(kernel, member, obj.term)
         self.role[member] = FOLLOWER  # a candidate of the same term steps down too
         self._reset(kernel, member)
+
+    def _reject(self, obj: object) -> None:
+        """A follower's answer to a stale leader's heartbeat, with its newer term (Raft
+        §5.1): the old leader steps down."""
+        kernel = self.kernel
+        assert kernel is not None and isinstance(obj, Message)
+        member = obj.target
+        if not self.up[member] or self._held(member, self.reject_kind, obj):
+            return
+        self._observe(kernel, member, obj.term)
 
     def replica_changed(self, kernel: Kernel, comp: Comp, rep: Replica) -> None:
         if comp is not self.leadership.comp:
@@ -439,6 +499,8 @@ class RaftElection(Election):
         if up == self.up[member]:
             return
         self.up[member] = up
+        self.frozen[member].clear()  # what waited for a process that is gone
+        self.resumed_at[member] = -1.0
         if not up:
             if self.role[member] == LEADER:
                 self.leadership.lose(kernel, rep, "crashed", self.term[member])
