@@ -25,6 +25,7 @@ VARIANTS = [
     ("work-queue", {"keda": True}),
     ("canary", {"bad": False}),
     ("canary", {"traffic_routing": False}),
+    ("blue-green", {"smoke_rps": 20}),
     ("autoscaling", {"startup_s": 0}),
 ]
 

@@ -27,6 +27,9 @@ class Params(TemplateParams):
                                   le=1000)
     startup_s: float = param(10, "median start-up of a replica (lognormal, p99 3×)",
                              unit="s", ge=0, le=600)
+    smoke_rps: float = param(0, "a smoke test's requests to the preview Service "
+                             "(previewService); with one, a pre-promotion analysis of its error "
+                             "rate gates the promotion (0: none)", unit="req/s", ge=0, le=1000)
 
 
 AT = 30  # the rollout starts
@@ -37,13 +40,19 @@ def derive(p: Params) -> dict[str, Any]:
 
 
 def scenario(p: Params) -> Scenario:
+    smoke = (f" A smoke test sends {p.smoke_rps:g} req/s to the preview Service: it fails "
+             "until the preview replicas are ready, then its error rate gates the promotion."
+             if p.smoke_rps else "")
+    # With a smoke test the promise is about users: its requests to the preview fail until
+    # the preview's replicas are ready (no endpoints yet), which is the test doing its job.
+    failed = "workloads.users.requests.failed" if p.smoke_rps else "requests.failed"
     return Scenario(
         story=f"{p.rps:g} req/s on {p.replicas} replicas; at {AT} s the new version starts "
               f"{p.preview_replicas} preview replicas, is promoted {p.promote_after_s} s after "
               f"they are ready, scales to {p.replicas}, takes all traffic at once, and the old "
-              f"replicas go {p.scale_down_delay_s} s later.",
+              f"replicas go {p.scale_down_delay_s} s later.{smoke}",
         expect=(
-            Expect("requests.failed", "<=", 0, "no request fails at the switch: the old "
+            Expect(failed, "<=", 0, "no request fails at the switch: the old "
                    "replicas finish what they hold and stay until the delay is over"),
             Expect("rollouts[api].final_weight", ">=", 100, "the new version is promoted"),
             Expect("components.api.versions.v2.requests", ">", 0.5 * p.rps * 60,
@@ -66,7 +75,7 @@ TEMPLATE = Template(
         "switches, and scaleDownDelaySeconds later the old ReplicaSet scales to zero.",
         "The switch is instant for new requests (ScaleSim does not model endpoint "
         "propagation); requests already at an old replica finish there.",
-        "No workload here is a client of the preview Service, so the scenario has no "
-        "pre-promotion analysis (it would see no data); a workload with 'preview: true' "
-        "(a smoke test) would give it some.",
+        "Only the smoke test (smoke_rps, a workload with 'preview: true') reaches the "
+        "preview Service; without it the scenario has no pre-promotion analysis, which "
+        "would see no data.",
     ))
