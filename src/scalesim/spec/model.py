@@ -636,6 +636,10 @@ class System(Strict):
             found.append(ZERO if value is None else value)
         return found[0], found[1]
 
+    def preview_targets(self) -> set[str]:
+        """The components a `preview: true` workload aims at (their preview's clients)."""
+        return {self.resolve(w.to)[0] for w in self.workloads if w.preview}
+
     def resolve(self, ref: str) -> tuple[str, str]:
         """'orders' or 'orders.create' -> (component, operation); the first op is the default.
         Assumes the reference was checked (see `scalesim.spec.checks`)."""

@@ -12,6 +12,7 @@ from scalesim.importers.draft import Block, Component
 from scalesim.importers.k8s.objects import Cluster, Manifest, mapping
 from scalesim.importers.sizing import go_duration
 from scalesim.importers.sources import Seen, line_of
+from scalesim.spec.units import format_duration
 
 FLAG = "--leader-elect"
 # client-go flags -> the spec's lease fields
@@ -61,7 +62,7 @@ def _from_flags(manifest: Manifest, container: dict[str, Any], path: str) -> Blo
     for flag, field in DURATION_FLAGS.items():
         seconds = go_duration(flags.get(flag))
         if seconds is not None:
-            block.put((field,), _spec_duration(seconds), f"{flag}={flags[flag]} ({seen})")
+            block.put((field,), format_duration(seconds), f"{flag}={flags[flag]} ({seen})")
     return block
 
 
@@ -85,7 +86,7 @@ def _from_settings(manifest: Manifest, cluster: Cluster,
             for key, field in CLIENT_GO.items():
                 seconds = go_duration(client_go.get(key))
                 if seconds is not None:
-                    block.put((field,), _spec_duration(seconds))
+                    block.put((field,), format_duration(seconds))
             if client_go.get("ReleaseOnCancel") is True:
                 block.put(("release_on_cancel",), True)
             return block
@@ -109,7 +110,3 @@ def _config_maps(template: dict[str, Any]) -> list[str]:
         for source in mapping(container).get("envFrom") or []:
             names.append(mapping(mapping(source).get("configMapRef")).get("name"))
     return [str(n) for n in names if n]
-
-
-def _spec_duration(seconds: float) -> str:
-    return f"{seconds:g}s" if seconds >= 1.0 else f"{round(seconds * 1000, 3):g}ms"

@@ -13,7 +13,7 @@ def preview_analysis_without_traffic(ctx: Context) -> Iterator[Hit]:
     analysis metric (error rate, latency) is measured on the new version's own requests, and
     only a preview client reaches it before the switch, so each measurement has no data: an
     error, as in Argo."""
-    previewed = {ctx.system.resolve(w.to)[0] for w in ctx.system.workloads if w.preview}
+    previewed = ctx.system.preview_targets()
     for name, component in ctx.system.components.items():
         rollout = component.rollout
         if rollout is None or rollout.pre_promotion_analysis is None or name in previewed:

@@ -69,7 +69,7 @@ def build_control(system: System, builder: Builder, comps: list[Comp],
             scalers.append(Scaler(fleet, spec, queues))
     if scalers:
         areas.append(Autoscalers(scalers))
-    previewed = {system.resolve(w.to)[0] for w in system.workloads if w.preview}
+    previewed = system.preview_targets()
     runs = [RolloutRun(fleet, rollout, system.components[name].versions, name in previewed)
             for name, fleet in fleets.items()
             if (rollout := system.components[name].rollout) is not None]

@@ -66,6 +66,10 @@ class Election(Area):
         self.split_votes = 0  # raft: candidacies that timed out without a majority
         self.split_brains = 0  # deposed leaders that led on in their own eyes, in the window
         self.split_brain_s = 0.0  # how long, inside the window
+        # By member, the events a pause holds (its timers, messages to it), in order, for
+        # when it runs again.
+        self.frozen: list[list[tuple[int, object]]] = [
+            [] for _ in range(len(leadership.comp.replicas))]
 
     def start(self, kernel: Kernel) -> None:
         self.kernel = kernel
@@ -80,6 +84,25 @@ class Election(Area):
         kernel = self.kernel
         assert kernel is not None
         return kernel.now >= kernel.t_start
+
+    def _held(self, member: int, kind: int, obj: object) -> bool:
+        """The member is paused: the event waits for it to run again (`replica_resumed`)."""
+        if not self.leadership.comp.replicas[member].paused:
+            return False
+        self.frozen[member].append((kind, obj))
+        return True
+
+    def replica_resumed(self, kernel: Kernel, comp: Comp, rep: Replica) -> None:
+        if comp is not self.leadership.comp:
+            return
+        member = rep.index
+        self._resuming(kernel, member)
+        for kind, obj in self.frozen[member]:
+            kernel.push(kernel.now, kind, obj)
+        self.frozen[member].clear()
+
+    def _resuming(self, kernel: Kernel, member: int) -> None:
+        """The member runs again: what it must note before its held events run."""
 
     def _replace_frozen(self, kernel: Kernel, term: int) -> None:
         """A new leader while the old one is frozen by a pause: the old one is lost since
@@ -138,7 +161,6 @@ class LeaseElection(Election):
         self.generation = [0] * members  # a crash or restart cancels the loops it had
         self.leading = [False] * members  # leads in its own eyes (OnStartedLeading ran)
         self.failing_since = [-1.0] * members  # its renewals fail since then; -1: they do not
-        self.frozen: list[list[int]] = [[] for _ in range(members)]  # loops a pause holds
         self.poll_kind = -1
         self.renew_kind = -1
 
@@ -181,7 +203,7 @@ class LeaseElection(Election):
         assert kernel is not None and isinstance(obj, tuple)
         member, generation = obj
         assert isinstance(member, int) and isinstance(generation, int)
-        if generation != self.generation[member] or self._frozen(member, self.poll_kind):
+        if generation != self.generation[member] or self._held(member, self.poll_kind, obj):
             return
         now = kernel.now
         if not self._may_take(member, now):
@@ -198,13 +220,6 @@ class LeaseElection(Election):
             self.seen_at[member] = now
         return self.holder == EMPTY or self.seen_at[member] + self.duration <= now
 
-    def _frozen(self, member: int, kind: int) -> bool:
-        """The member is paused: its loop runs when the pause ends (`replica_resumed`)."""
-        if not self.leadership.comp.replicas[member].paused:
-            return False
-        self.frozen[member].append(kind)
-        return True
-
     def _renew(self, obj: object) -> None:
         """The leader's renew loop: a write every RetryPeriod; after a pause in which another
         took the lease, failed tries every RetryPeriod until RenewDeadline, then it stops."""
@@ -213,7 +228,7 @@ class LeaseElection(Election):
         member, generation = obj
         assert isinstance(member, int) and isinstance(generation, int)
         if generation != self.generation[member] or not self.leading[member] or \
-                self._frozen(member, self.renew_kind):
+                self._held(member, self.renew_kind, obj):
             return
         now = kernel.now
         if self.holder == member:
@@ -243,14 +258,6 @@ class LeaseElection(Election):
         self.leadership.lose(kernel, self.leadership.comp.replicas[member], "lease_lost",
                              self.transitions)
         kernel.push(now + self._gap(), self.poll_kind, (member, generation))
-
-    def replica_resumed(self, kernel: Kernel, comp: Comp, rep: Replica) -> None:
-        if comp is not self.leadership.comp:
-            return
-        member = rep.index
-        for kind in self.frozen[member]:
-            kernel.push(kernel.now, kind, (member, self.generation[member]))
-        self.frozen[member].clear()
 
     def replica_changed(self, kernel: Kernel, comp: Comp, rep: Replica) -> None:
         if comp is not self.leadership.comp:
@@ -310,10 +317,7 @@ class RaftElection(Election):
         self.deadline = [0.0] * members  # its election timer fires then
         self.armed = [-1.0] * members  # the timer event already in the heap, or -1
         self.up = [True] * members
-        # What reaches a member while a pause freezes it (its timers, messages to it), in
-        # order, for when it runs again; and when a leader deposed meanwhile ran again.
-        self.frozen: list[list[tuple[int, object]]] = [[] for _ in range(members)]
-        self.resumed_at = [-1.0] * members
+        self.resumed_at = [-1.0] * members  # when a leader deposed in a pause ran again
         self.timer_kind = self.request_kind = self.grant_kind = -1
         self.beat_kind = self.append_kind = self.reject_kind = -1
 
@@ -385,24 +389,12 @@ class RaftElection(Election):
                 kernel.push(kernel.now + self._delay(), self.request_kind,
                             Message(member, other, term))
 
-    def _held(self, member: int, kind: int, obj: object) -> bool:
-        """The member is paused: the event waits for it to run again (`replica_resumed`)."""
-        if not self.leadership.comp.replicas[member].paused:
-            return False
-        self.frozen[member].append((kind, obj))
-        return True
-
-    def replica_resumed(self, kernel: Kernel, comp: Comp, rep: Replica) -> None:
-        if comp is not self.leadership.comp:
-            return
-        member = rep.index
-        if self.role[member] == LEADER and self.leadership.rep is not rep:
+    def _resuming(self, kernel: Kernel, member: int) -> None:
+        if self.role[member] == LEADER and \
+                self.leadership.rep is not self.leadership.comp.replicas[member]:
             self.resumed_at[member] = kernel.now  # deposed while frozen, still leading
-        for kind, obj in self.frozen[member]:
-            if kind == self.timer_kind:
-                self.armed[member] = kernel.now  # its timer came due during the pause
-            kernel.push(kernel.now, kind, obj)
-        self.frozen[member].clear()
+        if any(kind == self.timer_kind for kind, _ in self.frozen[member]):
+            self.armed[member] = kernel.now  # its timer came due during the pause
 
     def _observe(self, kernel: Kernel, member: int, term: int) -> None:
         """A higher term: the member becomes a follower of it (a leader steps down)."""
