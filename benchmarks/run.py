@@ -3,12 +3,16 @@
 Model (c) of ../shared/reference/performance.md runs as a ScaleSim spec (timed from the
 loaded spec to the finished result: compile, run, result) and as the same model in SimPy, in
 the same process; each is the best of three. A second table checks that the cost per request
-does not grow with the number of components (4 vs 256 app replicas at the same utilization).
+does not grow with the number of components (4 vs 256 and 2,048 app replicas at the same
+utilization), with the same model as a bare C++ loop (native_floor.cpp) for the floor.
 """
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +28,7 @@ sys.path.insert(0, str(HERE))
 from simpy_models import three_tier  # noqa: E402
 
 REQUESTS = 200_000
+NATIVE_REQUESTS = 2_000_000  # the bare loop runs 200,000 in a few milliseconds
 REPEATS = 3
 W_ANALYTIC_MS = 25.2459
 
@@ -95,6 +100,30 @@ def padded_run(replicas: int, idle: int) -> Callable[[], float]:
     return run
 
 
+def native_floor(sizes: tuple[int, ...]) -> None:
+    """Cost per request vs topology size for model (c) as a bare C++ loop (native_floor.cpp),
+    its events in a calendar queue and in a binary heap: what small native structs give."""
+    compiler = shutil.which("c++") or shutil.which("g++")
+    if compiler is None:
+        print("\nnative floor skipped: no C++ compiler (c++ or g++) on PATH")
+        return
+    with tempfile.TemporaryDirectory() as scratch:
+        program = Path(scratch) / "native_floor"
+        subprocess.run([compiler, "-O2", "-o", str(program), str(HERE / "native_floor.cpp")],
+                       check=True)
+        rates = {(k, agenda): max(float(subprocess.run(
+                    [str(program), str(k), str(NATIVE_REQUESTS), agenda], check=True,
+                    capture_output=True, text=True).stdout.split()[0]) for _ in range(REPEATS))
+                 for agenda in ("calendar", "heap") for k in sizes}
+    print(f"\nthe native floor: model (c) as a bare C++ loop, {NATIVE_REQUESTS:,} requests, "
+          f"best of {REPEATS}")
+    for agenda in ("calendar", "heap"):
+        cells = ", ".join(f"K = {k} {rates[k, agenda] / rates[sizes[0], agenda]:.2f}"
+                          for k in sizes[1:])
+        print(f"  {agenda:<9}{rates[sizes[0], agenda]:>12,.0f} requests/s at K = {sizes[0]}; "
+              f"{cells} of that")
+
+
 def main() -> None:
     system = three_tier_spec(4)
     simpy_rate, simpy_w = best_rate(lambda: three_tier(REQUESTS) * 1e3, REQUESTS)
@@ -124,6 +153,7 @@ def main() -> None:
     print(f"  events pending on average: {pending}; "
           f"the kernel alone at K=4 with {depth[256] - depth[4]:.0f} idle events added runs at "
           f"{padded_kernel / plain_kernel:.2f} of its plain rate")
+    native_floor(sizes)
     resilient, _ = best_rate(lambda: scalesim_mean_ms(three_tier_spec(4, RESILIENCE)),
                              REQUESTS)
     print("\nresilience-heavy model (c): a timeout, 3 retries and a circuit breaker on the call")
