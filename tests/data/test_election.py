@@ -23,6 +23,7 @@ from scalesim.spec import System, load_spec_text
 from scalesim.spec.consistency import JITTER_FACTOR, LeaderElection
 
 CRASH_AT = 40.0
+PAPER = {"check_quorum": False, "pre_vote": False}  # the paper's Raft, without etcd's additions
 
 
 def spec(election: dict[str, Any], *, replicas: int = 3, network: str = "0ms",
@@ -166,23 +167,30 @@ def test_a_leader_paused_past_its_lease_is_replaced_and_leads_on_for_the_renew_d
     assert elections["split_brain_s"] == pytest.approx(runs * renew_deadline)
 
 
-def test_a_raft_leader_paused_past_its_timeout_steps_down_when_it_runs_again() -> None:
-    """etcd's defaults (heartbeat 100 ms, timeout 1–2 s), the leader paused from 20 s to
+@pytest.mark.parametrize(("election", "reasons"), [
+    ({}, {"quorum_lost", "stepped_down"}), (PAPER, {"stepped_down"})])
+def test_a_raft_leader_paused_past_its_timeout_steps_down_when_it_runs_again(
+        election: dict[str, Any], reasons: set[str]) -> None:
+    """etcd's timings (heartbeat 100 ms, timeout 1–2 s), the leader paused from 20 s to
     25 s: its heartbeats stop, a follower stands one timeout after the last one, and a new
     leader leads (a failover counted from the pause, as after a crash: 0.9 to 2 s). The old
-    leader's messages waited for it; running again it reads the new term in the vote
-    requests and steps down at once, so it never acts as a second leader."""
+    leader's events waited for it; running again it steps down at once, so it never acts as
+    a second leader. Without CheckQuorum (the paper's Raft) it reads the new term in the
+    vote requests that waited for it; with it (etcd) it ignores those (it holds the leader
+    lease) and steps down at whichever of its waiting events comes first: its quorum check,
+    due during the pause, finding no answer since the pause began, or the new leader's
+    heartbeat."""
     runs = 20
-    system = paused(5.0, {"type": "raft"}, runs)
+    system = paused(5.0, {"type": "raft", **election}, runs)
     for kernel in run_kernels(system):
         part = consistency_parts(kernel.plan.areas).elections["ctl"]
         part.failover.flush()
         assert part.failover.count == 1
         assert 1.0 - 0.1 <= part.failover.total <= 2.0 + 1e-9
         assert ("paused", 0) in [(event, replica) for _, event, replica, _ in part.events]
-        stepped = [t for t, event, replica, _ in part.events
-                   if (event, replica) == ("stepped_down", 0)]
-        assert stepped == [PAUSE_AT + 5.0]
+        down = [(t, event) for t, event, replica, _ in part.events
+                if replica == 0 and event in ("stepped_down", "quorum_lost")]
+        assert len(down) == 1 and down[0][0] == PAUSE_AT + 5.0 and down[0][1] in reasons
         assert part.split_brains == 0 and part.split_brain_s == 0.0
     assert simulate(system)["elections"]["ctl"]["failovers"] == runs
 
@@ -252,10 +260,11 @@ def test_raft_election_time_matches_a_small_independent_model(
         timeout: tuple[float, float], heartbeat: float, members: int) -> None:
     """The Raft paper's setup (§9.3, Figure 16): messages take 7.5 ms (a 15 ms broadcast),
     heartbeats every half of the shortest timeout, the leader crashed at a uniform point of
-    its heartbeat interval; etcd's defaults (1–2 s, heartbeat 100 ms) on 3 members."""
+    its heartbeat interval; etcd's defaults (1–2 s, heartbeat 100 ms) on 3 members; the
+    paper's algorithm (no CheckQuorum, no pre-vote), as the small model."""
     election = {"type": "raft", "heartbeat": f"{heartbeat * 1e3:g}ms",
                 "election_timeout": f"{timeout[0] * 1e3:g}ms",
-                "election_timeout_max": f"{timeout[1] * 1e3:g}ms"}
+                "election_timeout_max": f"{timeout[1] * 1e3:g}ms", **PAPER}
     samples = failover_samples(spec(election, replicas=members, network="7.5ms", runs=300,
                                     crash_at=2.0, duration="10s"))
     model = raft_model(20_000, members, timeout, heartbeat, 0.0075)
@@ -280,7 +289,7 @@ def test_without_randomness_votes_split() -> None:
     """Raft §9.3: with identical timeouts every follower stands at once and votes split,
     again and again (the paper saw elections take over 10 s)."""
     r = simulate(spec({"type": "raft", "heartbeat": "75ms", "election_timeout": "150ms",
-                       "election_timeout_max": "150ms"}, replicas=5, network="7.5ms",
+                       "election_timeout_max": "150ms", **PAPER}, replicas=5, network="7.5ms",
                       crash_at=2.0, duration="6s"))
     section = r["elections"]["ctl"]
     assert section["split_votes"] >= 10

@@ -15,9 +15,10 @@ from scalesim.spec import System, load_spec_text
 
 
 def _system(components: dict[str, Any], workloads: list[dict[str, Any]],
-            overrides: tuple[str, ...] = (), **simulation: Any) -> System:
+            overrides: tuple[str, ...] = (), faults: list[dict[str, Any]] | None = None,
+            **simulation: Any) -> System:
     spec = {"scalesim": 1, "name": "t", "components": components, "workloads": workloads,
-            "simulation": {"duration": "30s", "seed": 1, **simulation}}
+            "faults": faults or [], "simulation": {"duration": "30s", "seed": 1, **simulation}}
     return load_spec_text(yaml.safe_dump(spec, sort_keys=False), "t.yaml", overrides)
 
 
@@ -135,6 +136,16 @@ def test_the_shortened_shop_diagnosis_leaves_the_later_fault_out() -> None:
     assert found and not any("fault" in line for f in found for line in f["evidence"])
 
 
+def two_leaders(name: str, components: dict[str, Any], workloads: list[dict[str, Any]],
+                faults: list[dict[str, Any]], overrides: tuple[str, ...],
+                ) -> tuple[float, list[dict[str, Any]]]:
+    """100 s of `components` with `faults`: `name`'s time with two leaders, and the
+    diagnosis."""
+    system = _system(components, workloads, overrides, faults, duration="100s")
+    result = simulate(system)
+    return result["elections"][name]["split_brain_s"], diagnose(system, result)
+
+
 def test_a_leader_paused_past_its_lease_is_two_leaders_shrunk_by_the_least_renew_deadline(
         ) -> None:
     """Kubernetes' defaults (15 s / 10 s / 2 s) and a 30 s pause of the leader: replaced
@@ -149,12 +160,7 @@ def test_a_leader_paused_past_its_lease_is_two_leaders_shrunk_by_the_least_renew
               "pause": {"every": "1000s", "for": "30s"}}]
 
     def split(overrides: tuple[str, ...] = ()) -> tuple[float, list[dict[str, Any]]]:
-        system = load_spec_text(yaml.safe_dump({
-            "scalesim": 1, "name": "t", "components": components, "workloads": workloads,
-            "faults": pause, "simulation": {"duration": "100s", "seed": 1}},
-            sort_keys=False), "t.yaml", overrides)
-        result = simulate(system)
-        return result["elections"]["ctl"]["split_brain_s"], diagnose(system, result)
+        return two_leaders("ctl", components, workloads, pause, overrides)
 
     seconds, found = split()
     (finding,) = [f for f in found if f["kind"] == "split_brain"]
@@ -168,3 +174,31 @@ def test_a_leader_paused_past_its_lease_is_two_leaders_shrunk_by_the_least_renew
     assert shrunk == 2.5
     (again,) = [f for f in found if f["kind"] == "split_brain"]
     assert again["fix"]["set"] == []  # nothing shorter is allowed: fencing, or a longer lease
+
+
+def test_a_raft_leader_cut_off_without_check_quorum_is_told_to_turn_it_on() -> None:
+    """Raft without CheckQuorum, its leader cut off from the others from 20 s to 50 s:
+    it leads beside the new leader until the cut heals, about 28 s. The fix turns
+    CheckQuorum on (as etcd always does), which ends the second leader within two election
+    timeouts (2 s with etcd's); fencing and ReadIndex stay the remedy for what is left."""
+    components = {"etcd": {"replicas": 3, "workers": 100,
+                           "operations": {"put": {"work": "1ms"}},
+                           "leader_election": {"type": "raft", "check_quorum": False}}}
+    workloads = [{"name": "w", "to": "etcd.put", "rate": "20/s"}]
+    cut = [{"target": "etcd[0]", "at": "20s", "for": "30s", "partition": {"with": "etcd"}}]
+
+    def split(overrides: tuple[str, ...] = ()) -> tuple[float, list[dict[str, Any]]]:
+        return two_leaders("etcd", components, workloads, cut, overrides)
+
+    seconds, found = split()
+    (finding,) = [f for f in found if f["kind"] == "split_brain"]
+    assert 30.0 - 2.0 - 0.01 < seconds <= 30.0 - 1.0 + 0.11
+    assert "cut off from the others" in finding["summary"]
+    assert "until the cut healed" in finding["summary"]
+    assert "ReadIndex" in finding["fix"]["summary"]
+    assert finding["fix"]["set"] == ["components.etcd.leader_election.check_quorum=true"]
+    assert any("partition" in line for line in finding["evidence"])
+    shrunk, found = split(tuple(finding["fix"]["set"]))
+    assert shrunk <= 2.0
+    for again in (f for f in found if f["kind"] == "split_brain"):
+        assert again["fix"]["set"] == []  # what is left is fencing's and ReadIndex's

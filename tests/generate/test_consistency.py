@@ -56,9 +56,12 @@ def test_raft_gets_etcd_flags_and_a_note_when_etcd_would_refuse_them() -> None:
     db = {"kind": "database", "tech": "etcd", "replicas": 3, "operations": {"x": {}, "put": {}},
           "replication": {"mode": "raft", "writes": ["put"]}}
     assert settings(objects(db))["leader_election"] == {
-        "etcd": {"heartbeat-interval": 100, "election-timeout": 1000}}
+        "etcd": {"heartbeat-interval": 100, "election-timeout": 1000, "pre-vote": True}}
     db["leader_election"] = {"type": "raft", "heartbeat": "100ms", "election_timeout": "300ms"}
     assert "5 heartbeats" in settings(objects(db))["leader_election"]["note"]
+    db["leader_election"] = {"type": "raft", "check_quorum": False, "pre_vote": False}
+    paper = settings(objects(db))["leader_election"]
+    assert paper["etcd"]["pre-vote"] is False and "always runs CheckQuorum" in paper["note"]
 
 
 @pytest.mark.parametrize(("w", "r", "write", "read"), [

@@ -1,6 +1,7 @@
 """Two leaders at once: a leader paused past its lease (or election timeout) is replaced, and
 when it runs again it leads on in its own eyes until its renewals have failed for
-`renew_deadline` (a Raft leader: until it hears the new term)."""
+`renew_deadline` (a Raft leader: until it hears the new term); a Raft leader cut off from the
+others leads on until its quorum check fails (or, without CheckQuorum, the cut heals)."""
 
 from __future__ import annotations
 
@@ -19,17 +20,13 @@ def split_brains(run: Run) -> Iterator[Finding]:
             continue
         election = run.system.components[name].leader_election
         times = entry["split_brains"]
-        summary = (f"{name}: two replicas acted as leader for {seconds:.1f} s ({times} "
-                   f"time{'s' if times != 1 else ''}): a leader paused past its "
-                   f"{'lease' if entry['type'] == 'lease' else 'election timeout'} was "
-                   f"replaced and led on ")
         numbers: dict[str, float | None] = {"split_brain_s": seconds, "split_brains": times}
-        if election is None or election.type != "lease":  # Raft: until it heard the term
-            yield Finding("split_brain", "problem", name,
-                          summary + "until it heard the new term", "lease", (),
-                          Fix("fence what the leader writes with its Raft term, so that a "
-                              "deposed leader's writes are refused"), numbers)
+        head = (f"{name}: two replicas acted as leader for {seconds:.1f} s ({times} "
+                f"time{'s' if times != 1 else ''}): a leader ")
+        if election is None or election.type != "lease":
+            yield _raft_split_brain(run, name, head, numbers)
             continue
+        summary = head + "paused past its lease was replaced and led on "
         pauses = [f for f in run.faults_on(name) if f.pause is not None]
         longest = max((f.pause.for_ for f in pauses if f.pause is not None), default=0.0)
         # client-go refuses a RenewDeadline at or below 1.2 × RetryPeriod (JITTER_FACTOR):
@@ -54,3 +51,28 @@ def split_brains(run: Run) -> Iterator[Finding]:
             fix = Fix(fence + longer)
         yield Finding("split_brain", "problem", name, summary + "until renew_deadline passed",
                       "lease", tuple(evidence), fix, numbers)
+
+
+def _raft_split_brain(run: Run, name: str, head: str,
+                      numbers: dict[str, float | None]) -> Finding:
+    """A Raft leader led on after a pause (until it heard the new term) or cut off from
+    the others (until its quorum check, or without CheckQuorum until the cut healed)."""
+    election = run.system.components[name].leader_election
+    check_quorum = election is None or election.check_quorum
+    cuts = [f for f in run.faults_on(name)
+            if f.partition is not None and f.partition.with_ == name]
+    how = ("cut off from the others was replaced and led on until "
+           + ("its quorum check failed" if check_quorum else "the cut healed")) if cuts \
+        else "paused past its election timeout was replaced and led on until it heard the " \
+        "new term"
+    fence = ("fence what the leader writes with its Raft term, so that a deposed leader's "
+             "writes are refused, and serve reads through ReadIndex (a read confirmed by a "
+             "majority)")
+    if cuts and not check_quorum:
+        fix = Fix(fence + "; CheckQuorum (which etcd always runs) ends the second leader "
+                  "within two election timeouts instead of at the end of the cut",
+                  (f"components.{name}.leader_election.check_quorum=true",))
+    else:
+        fix = Fix(fence)
+    evidence = tuple(fault_text(f, run.end_s) for f in cuts)
+    return Finding("split_brain", "problem", name, head + how, "lease", evidence, fix, numbers)

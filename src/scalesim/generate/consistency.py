@@ -72,8 +72,12 @@ def _election(name: str, namespace: str, election: LeaderElection,
     heartbeat = round(election.heartbeat * 1e3)
     timeout = round(election.election_timeout * 1e3)
     settings: dict[str, Any] = {"etcd": {"heartbeat-interval": heartbeat,
-                                         "election-timeout": timeout}}
+                                         "election-timeout": timeout,
+                                         "pre-vote": election.pre_vote}}
     notes = []
+    if not election.check_quorum:
+        notes.append("etcd always runs CheckQuorum; the spec's check_quorum: false is Raft as "
+                     "in the paper (hashicorp/raft, etcd's raft library with CheckQuorum off)")
     if timeout < 5 * heartbeat:
         notes.append("etcd refuses an election timeout under 5 heartbeats: raise "
                      "election-timeout or lower heartbeat-interval")

@@ -43,3 +43,8 @@ class Area:
         """`rep` of `comp` runs again after a stop-the-world pause (a `pause` fault): what
         its processes would have done meanwhile (their timers) happens now; only for areas
         that asked with `kernel.watch_replicas`."""
+
+    def peers_cut(self, kernel: Kernel, comp: Comp, rep: Replica, start: bool) -> None:
+        """A `partition` fault of `rep` from the other replicas of its own `comp` began
+        (`start`) or ended: the traffic among them (an election's) is the area's to cut;
+        only for areas that asked with `kernel.watch_replicas`."""

@@ -1455,7 +1455,11 @@ class Kernel:
         comp = action.comp
         if action.net is not None:
             comp.net = action.net if start else self.base_net[comp.index]
-        if action.partition >= 0:
+        if action.partition == comp.index:  # its replicas cut off from their peers
+            for rep in action.replicas:
+                for area in self.replica_watchers:
+                    area.peers_cut(self, comp, rep, start)
+        elif action.partition >= 0:
             self._partition(comp.index, action.partition, action.partition_fast, start)
         for rep in action.replicas:
             if start:

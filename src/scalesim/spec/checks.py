@@ -12,7 +12,7 @@ from scalesim.spec.control_checks import check_control
 from scalesim.spec.data import EventStore
 from scalesim.spec.demand import own_s
 from scalesim.spec.errors import Path, did_you_mean
-from scalesim.spec.model import Call, Kind, Operation, ParallelStep, Saga, SagaBlock, System
+from scalesim.spec.model import Call, Fault, Kind, Operation, ParallelStep, Saga, SagaBlock, System
 
 Problem = tuple[Path, str]
 
@@ -173,6 +173,8 @@ def _check_references(system: System) -> list[Problem]:
             other = fault.partition.with_
             problems.append((("faults", i, "partition", "with"), f"no component '{other}'"
                              f"{did_you_mean(other, system.components)}"))
+        elif fault.partition is not None and fault.partition.with_ == fault.component:
+            problems.extend(_peer_partition(system, i, fault))
     for _, _, path, call in iter_calls(system):
         if call.async_:
             waiting = [name for name in ("timeout", "deadline", "retry", "hedge",
@@ -393,3 +395,23 @@ def _check_sizes(system: System) -> list[Problem]:
                          f"series, more than the {MAX_SERIES_POINTS:,} points a run keeps; "
                          f"use an interval of at least {at_least}"))
     return problems
+
+
+def _peer_partition(system: System, index: int, fault: Fault) -> list[Problem]:
+    """A partition of a replica from its own component's other replicas cuts the only
+    traffic among them that is modelled, a Raft election's: one replica, of a Raft member."""
+    path = ("faults", index, "partition", "with")
+    component = system.components[fault.component]
+    election = component.leader_election
+    replication = component.replication
+    raft = (election.type == "raft") if election is not None else \
+        (replication is not None and replication.mode == "raft")
+    if not raft:
+        return [(path, f"'{fault.component}' is cut off from itself, but only Raft members "
+                 "talk to each other (a Lease election talks to the API server, which is not "
+                 "modelled): give it leader_election {type: raft}, or partition it from "
+                 "another component")]
+    if fault.replica is None:
+        return [(("faults", index, "target"), f"a partition from '{fault.component}' itself "
+                 f"cuts one member off from the others: target '{fault.component}[i]'")]
+    return []

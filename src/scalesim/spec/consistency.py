@@ -100,7 +100,8 @@ class LeaderElection(Strict):
     clock). raft: followers that hear no heartbeat for a randomized election timeout
     (uniform between `election_timeout` and `election_timeout_max`) stand for election;
     a candidate needs a majority of votes, one vote per member per term (etcd defaults:
-    heartbeat 100 ms, election timeout 1 s, randomized up to twice that)."""
+    heartbeat 100 ms, election timeout 1 s, randomized up to twice that, CheckQuorum and
+    pre-vote on)."""
 
     type: Literal["lease", "raft"] = "lease"
     operations: list[Name] | None = Field(
@@ -125,11 +126,20 @@ class LeaderElection(Strict):
     election_timeout_max: PositiveDuration | None = Field(
         None, description="raft: the longest election timeout; default twice "
         "election_timeout (etcd randomizes in [T, 2T))")
+    check_quorum: bool = Field(
+        True, description="raft: a leader that heard from no majority over an election_timeout "
+        "steps down, and a member that heard from its leader within one ignores vote requests "
+        "(etcd always sets CheckQuorum)")
+    pre_vote: bool = Field(
+        True, description="raft: a member first asks whether it could win, without raising its "
+        "term, so a member cut off and back does not depose a healthy leader (etcd --pre-vote, "
+        "on by default since v3.5)")
 
     @model_validator(mode="after")
     def _client_go_rules(self) -> LeaderElection:
         lease = {"lease_duration", "renew_deadline", "retry_period", "release_on_cancel"}
-        raft = {"heartbeat", "election_timeout", "election_timeout_max"}
+        raft = {"heartbeat", "election_timeout", "election_timeout_max", "check_quorum",
+                "pre_vote"}
         _unused(self, {"type", "operations"} | (lease if self.type == "lease" else raft),
                 f"to a {self.type} election")
         if self.type == "lease":

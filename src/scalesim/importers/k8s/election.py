@@ -97,6 +97,8 @@ def _from_settings(manifest: Manifest, cluster: Cluster,
                 value = etcd.get(key)
                 if isinstance(value, int) and not isinstance(value, bool) and value > 0:
                     block.put((field,), f"{value}ms")
+            if isinstance(etcd.get("pre-vote"), bool):
+                block.put(("pre_vote",), etcd["pre-vote"])
             return block
     return None
 

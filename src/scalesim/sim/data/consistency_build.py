@@ -104,7 +104,8 @@ def _election(spec: LeaderElection | None, replication: Replication | None, comp
         return LeaseElection(Leadership(comp), spec.lease_duration, spec.renew_deadline,
                              spec.retry_period, JITTER_FACTOR, spec.release_on_cancel, uniform)
     return RaftElection(Leadership(comp), spec.heartbeat, spec.election_timeout,
-                        spec.timeout_max, hop("election", "network"), uniform)
+                        spec.timeout_max, hop("election", "network"), uniform,
+                        spec.check_quorum, spec.pre_vote)
 
 
 def _store(spec: Replication, comp: Comp, draws: Callable[..., Sampler | None],

@@ -30,7 +30,17 @@ random stream). A member that sees a stale leader's heartbeat answers with its t
 leader steps down. A paused member does nothing until it runs again: its timers and the
 messages to it wait for then. A leader deposed meanwhile beats again with its old term, and
 leads in its own eyes until the first answer tells it the new one (`split_brain_s`). Logs
-are taken as equally up to date and pre-vote is not modelled.
+are taken as equally up to date.
+
+etcd's additions, both on unless the spec turns them off. CheckQuorum: every shortest
+election timeout of its term the leader checks that a majority took its heartbeats since
+the last check, and steps down if not; a leader, or a member that heard from its leader
+within that timeout, ignores requests to vote in a later term (go.etcd.io/raft `Step`'s
+lease). Pre-vote (Raft thesis §9.6): a member whose timer fires asks for votes for the next
+term without taking it, and stands only with a majority of yeses. A member cut off from the
+others (a `partition` fault from its own component) sends and gets no message; a cut-off
+leader leads on in its own eyes beside the one the others elect, until its quorum check
+(or, without CheckQuorum, the end of the cut) tells it.
 
 Fixed leader: replica 0 leads whenever it is up (leader–follower replication without an
 election: a crashed leader stops writes until it comes back).
@@ -51,6 +61,7 @@ if TYPE_CHECKING:
 FOLLOWER: Final = 0
 CANDIDATE: Final = 1
 LEADER: Final = 2
+PRE_CANDIDATE: Final = 3
 EMPTY: Final = -1
 DEAD: Final = -2  # lease holder: nobody, or a process that crashed without releasing
 
@@ -299,27 +310,39 @@ class Message:
 
 class RaftElection(Election):
     def __init__(self, leadership: Leadership, heartbeat: float, timeout_min: float,
-                 timeout_max: float, hop: Sampler | None, uniform: Sampler) -> None:
+                 timeout_max: float, hop: Sampler | None, uniform: Sampler,
+                 check_quorum: bool = True, pre_vote: bool = True) -> None:
         super().__init__(leadership, "raft")
         self.heartbeat = heartbeat
         self.timeout_min = timeout_min
         self.timeout_span = timeout_max - timeout_min
         self.hop = hop
         self.uniform = uniform
+        self.check_quorum = check_quorum
+        self.pre_vote = pre_vote
         members = len(leadership.comp.replicas)
         self.members = members
         self.majority = members // 2 + 1
         self.role = [FOLLOWER] * members
         self.term = [1] * members
         self.voted = [-1] * members  # whom each member voted for in its term
-        self.votes = [0] * members  # votes a candidate has
+        self.votes = [0] * members  # votes a candidate (or pre-votes a pre-candidate) has
         self.timeout = [0.0] * members  # its randomized timeout in this term
         self.deadline = [0.0] * members  # its election timer fires then
         self.armed = [-1.0] * members  # the timer event already in the heap, or -1
         self.up = [True] * members
-        self.resumed_at = [-1.0] * members  # when a leader deposed in a pause ran again
+        self.lead = [-1] * members  # the leader each member last heard from in its term
+        self.heard_at = [0.0] * members  # when it last did
+        # By leader: the members that took its heartbeats since its last quorum check.
+        self.acked: list[set[int]] = [set() for _ in range(members)]
+        # A deposed leader that still leads in its own eyes, since then (it ran again after
+        # a pause, or another was elected while it was cut off); -1: none.
+        self.stale_since = [-1.0] * members
+        self.cut = [0] * members  # partition faults cutting the member off from the others
+        self.cut_since = [0.0] * members
         self.timer_kind = self.request_kind = self.grant_kind = -1
         self.beat_kind = self.append_kind = self.reject_kind = -1
+        self.check_kind = self.pre_request_kind = self.pre_grant_kind = -1
 
     def attach(self, kernel: Kernel) -> None:
         self.start(kernel)
@@ -329,6 +352,9 @@ class RaftElection(Election):
         self.beat_kind = kernel.add_handler(self._beat)
         self.append_kind = kernel.add_handler(self._append)
         self.reject_kind = kernel.add_handler(self._reject)
+        self.check_kind = kernel.add_handler(self._check)
+        self.pre_request_kind = kernel.add_handler(self._pre_request)
+        self.pre_grant_kind = kernel.add_handler(self._pre_grant)
         for member in range(self.members):
             self._new_timeout(member)
             self._reset(kernel, member)
@@ -338,8 +364,35 @@ class RaftElection(Election):
     def _new_timeout(self, member: int) -> None:
         self.timeout[member] = self.timeout_min + self.uniform.draw() * self.timeout_span
 
-    def _delay(self) -> float:
-        return self.hop.draw() if self.hop is not None else 0.0
+    def _send(self, kernel: Kernel, kind: int, sender: int, target: int, term: int) -> None:
+        """A message one network hop away; lost if a partition cuts either end off."""
+        if self.cut[sender] or self.cut[target]:
+            return
+        delay = self.hop.draw() if self.hop is not None else 0.0
+        kernel.push(kernel.now + delay, kind, Message(sender, target, term))
+
+    def _message(self, obj: object) -> tuple[Kernel, Message]:
+        kernel = self.kernel
+        assert kernel is not None and isinstance(obj, Message)
+        return kernel, obj
+
+    def _runs(self, member: int, kind: int, obj: object) -> bool:
+        """The member is up and not paused (a paused member's event waits for it)."""
+        return self.up[member] and not self._held(member, kind, obj)
+
+    def _leads_in(self, msg: Message, kind: int) -> bool:
+        """A leader's own timer (heartbeat, quorum check) is for the term it still leads."""
+        member = msg.sender
+        return self._runs(member, kind, msg) and self.role[member] == LEADER and \
+            self.term[member] == msg.term
+
+    def peers_cut(self, kernel: Kernel, comp: Comp, rep: Replica, start: bool) -> None:
+        if comp is not self.leadership.comp:
+            return
+        member = rep.index
+        if start and not self.cut[member]:
+            self.cut_since[member] = kernel.now
+        self.cut[member] += 1 if start else -1
 
     def _reset(self, kernel: Kernel, member: int) -> None:
         """(Re)start the member's election timer."""
@@ -365,18 +418,37 @@ class RaftElection(Election):
             self.armed[member] = self.deadline[member]
             kernel.push(self.deadline[member], self.timer_kind, member)
             return
-        self._stand(kernel, member)
+        if self.role[member] == CANDIDATE and self.counted():
+            self.split_votes += 1  # its last election ended with no winner
+        if self.pre_vote:
+            self._pre_stand(kernel, member)
+        else:
+            self._stand(kernel, member)
+
+    def _pre_stand(self, kernel: Kernel, member: int) -> None:
+        """Pre-vote (Ongaro's thesis §9.6, etcd): ask for votes for the next term without
+        taking it; stand only with a majority of yeses. A member cut off gets none, so its
+        term does not grow while it is away."""
+        self.role[member] = PRE_CANDIDATE
+        self.lead[member] = -1
+        self.votes[member] = 1
+        self._new_timeout(member)
+        self._reset(kernel, member)
+        if self.votes[member] >= self.majority:
+            self._stand(kernel, member)
+            return
+        for other in range(self.members):
+            if other != member:
+                self._send(kernel, self.pre_request_kind, member, other, self.term[member] + 1)
 
     def _stand(self, kernel: Kernel, member: int) -> None:
-        counted = self.counted()
-        if self.role[member] == CANDIDATE and counted:
-            self.split_votes += 1  # its last election ended with no winner
         self.role[member] = CANDIDATE
+        self.lead[member] = -1
         self.term[member] += 1
         term = self.term[member]
         self.voted[member] = member
         self.votes[member] = 1
-        if counted:
+        if self.counted():
             self.elections += 1
         self.leadership.note(kernel.now, "election", member, term)
         self._new_timeout(member)
@@ -386,13 +458,21 @@ class RaftElection(Election):
             return
         for other in range(self.members):
             if other != member:
-                kernel.push(kernel.now + self._delay(), self.request_kind,
-                            Message(member, other, term))
+                self._send(kernel, self.request_kind, member, other, term)
+
+    def _in_lease(self, member: int, now: float) -> bool:
+        """CheckQuorum's leader lease: a leader, or a member that heard from its leader
+        within the (shortest) election timeout, ignores requests to vote in a later term."""
+        if not self.check_quorum:
+            return False
+        if self.role[member] == LEADER:
+            return True
+        return self.lead[member] >= 0 and now - self.heard_at[member] < self.timeout_min
 
     def _resuming(self, kernel: Kernel, member: int) -> None:
         if self.role[member] == LEADER and \
                 self.leadership.rep is not self.leadership.comp.replicas[member]:
-            self.resumed_at[member] = kernel.now  # deposed while frozen, still leading
+            self.stale_since[member] = kernel.now  # deposed while frozen, still leading
         if any(kind == self.timer_kind for kind, _ in self.frozen[member]):
             self.armed[member] = kernel.now  # its timer came due during the pause
 
@@ -401,87 +481,142 @@ class RaftElection(Election):
         if term <= self.term[member]:
             return
         if self.role[member] == LEADER:
-            self.leadership.lose(kernel, self.leadership.comp.replicas[member], "stepped_down",
-                                 self.term[member])
-            if self.resumed_at[member] >= 0.0:
-                self._led_on(kernel, self.resumed_at[member])
-                self.resumed_at[member] = -1.0
+            self._step_down(kernel, member, "stepped_down")
         self.term[member] = term
         self.role[member] = FOLLOWER
+        self.lead[member] = -1
         self.voted[member] = -1
         self._new_timeout(member)
 
+    def _step_down(self, kernel: Kernel, member: int, why: str) -> None:
+        """A leader stops leading; if another was elected meanwhile, it acted as a second
+        leader until now."""
+        rep = self.leadership.comp.replicas[member]
+        self.leadership.lose(kernel, rep, why, self.term[member],
+                             self.cut_since[member] if self.cut[member] else -1.0)
+        if self.stale_since[member] >= 0.0:
+            self._led_on(kernel, self.stale_since[member])
+            self.stale_since[member] = -1.0
+        self.role[member] = FOLLOWER
+        self.lead[member] = -1
+
     def _request(self, obj: object) -> None:
-        kernel = self.kernel
-        assert kernel is not None and isinstance(obj, Message)
-        member = obj.target
-        if not self.up[member] or self._held(member, self.request_kind, obj):
+        kernel, msg = self._message(obj)
+        member = msg.target
+        if not self._runs(member, self.request_kind, msg):
             return
-        self._observe(kernel, member, obj.term)
-        if obj.term == self.term[member] and self.voted[member] in (-1, obj.sender):
-            self.voted[member] = obj.sender
+        if msg.term > self.term[member] and self._in_lease(member, kernel.now):
+            return
+        self._observe(kernel, member, msg.term)
+        if msg.term == self.term[member] and self.voted[member] in (-1, msg.sender):
+            self.voted[member] = msg.sender
             self._reset(kernel, member)
-            kernel.push(kernel.now + self._delay(), self.grant_kind,
-                        Message(member, obj.sender, obj.term))
+            self._send(kernel, self.grant_kind, member, msg.sender, msg.term)
 
     def _grant(self, obj: object) -> None:
-        kernel = self.kernel
-        assert kernel is not None and isinstance(obj, Message)
-        member = obj.target
-        if not self.up[member] or self._held(member, self.grant_kind, obj) or \
-                self.role[member] != CANDIDATE or self.term[member] != obj.term:
+        kernel, msg = self._message(obj)
+        member = msg.target
+        if not self._runs(member, self.grant_kind, msg) or self.role[member] != CANDIDATE or \
+                self.term[member] != msg.term:
             return
         self.votes[member] += 1
         if self.votes[member] >= self.majority:
             self._lead(kernel, member, 0.0)
 
+    def _pre_request(self, obj: object) -> None:
+        """A pre-vote request for term `msg.term`: yes if that term is ahead of the member's
+        and no leader holds its lease; its own term and vote do not change."""
+        kernel, msg = self._message(obj)
+        member = msg.target
+        if not self._runs(member, self.pre_request_kind, msg):
+            return
+        if msg.term > self.term[member] and not self._in_lease(member, kernel.now):
+            self._send(kernel, self.pre_grant_kind, member, msg.sender, msg.term)
+
+    def _pre_grant(self, obj: object) -> None:
+        kernel, msg = self._message(obj)
+        member = msg.target
+        if not self._runs(member, self.pre_grant_kind, msg) or \
+                self.role[member] != PRE_CANDIDATE or self.term[member] + 1 != msg.term:
+            return
+        self.votes[member] += 1
+        if self.votes[member] >= self.majority:
+            self._stand(kernel, member)
+
     def _lead(self, kernel: Kernel, member: int, first_beat: float,
               initial: bool = False) -> None:
         self._replace_frozen(kernel, self.term[member])
+        old = self.leadership.rep
+        if old is not None and old.index != member and not old.paused:
+            # The old leader leads on in its own eyes: cut off from the majority (lost to the
+            # others since the partition began), or not told yet.
+            if self.cut[old.index]:
+                self.leadership.lose(kernel, old, "partitioned", self.term[old.index],
+                                     self.cut_since[old.index])
+            self.stale_since[old.index] = kernel.now
         self.role[member] = LEADER
+        self.lead[member] = member
+        self.acked[member].clear()
+        if initial:  # answered until now
+            self.acked[member].update(m for m in range(self.members) if m != member)
         self.leadership.gain(kernel, self.leadership.comp.replicas[member], self.term[member],
                              initial)
-        kernel.push(kernel.now + first_beat, self.beat_kind,
-                    Message(member, member, self.term[member]))
+        term = self.term[member]
+        kernel.push(kernel.now + first_beat, self.beat_kind, Message(member, member, term))
+        if self.check_quorum:  # the run's first leader has led for a while: any phase
+            check = self.uniform.draw() if initial else 1.0
+            kernel.push(kernel.now + check * self.timeout_min, self.check_kind,
+                        Message(member, member, term))
 
     def _beat(self, obj: object) -> None:
-        kernel = self.kernel
-        assert kernel is not None and isinstance(obj, Message)
-        member = obj.sender
-        if not self.up[member] or self._held(member, self.beat_kind, obj) or \
-                self.role[member] != LEADER or self.term[member] != obj.term:
+        kernel, msg = self._message(obj)
+        member = msg.sender
+        if not self._leads_in(msg, self.beat_kind):
             return
-        now = kernel.now
         for other in range(self.members):
             if other != member:
-                kernel.push(now + self._delay(), self.append_kind,
-                            Message(member, other, obj.term))
-        kernel.push(now + self.heartbeat, self.beat_kind, obj)
+                self._send(kernel, self.append_kind, member, other, msg.term)
+        kernel.push(kernel.now + self.heartbeat, self.beat_kind, msg)
+
+    def _check(self, obj: object) -> None:
+        """CheckQuorum, every shortest election timeout of a term led: a leader that no
+        majority (itself included) answered since the last check steps down."""
+        kernel, msg = self._message(obj)
+        member = msg.sender
+        if not self._leads_in(msg, self.check_kind):
+            return
+        if 1 + len(self.acked[member]) < self.majority:
+            self._step_down(kernel, member, "quorum_lost")
+            self._new_timeout(member)
+            self._reset(kernel, member)
+            return
+        self.acked[member].clear()
+        kernel.push(kernel.now + self.timeout_min, self.check_kind, msg)
 
     def _append(self, obj: object) -> None:
-        kernel = self.kernel
-        assert kernel is not None and isinstance(obj, Message)
-        member = obj.target
-        if not self.up[member] or self._held(member, self.append_kind, obj):
+        kernel, msg = self._message(obj)
+        member = msg.target
+        if not self._runs(member, self.append_kind, msg):
             return
-        if obj.term < self.term[member]:
-            if self.role[obj.sender] == LEADER:  # a stale leader: the reply tells it the term
-                kernel.push(kernel.now + self._delay(), self.reject_kind,
-                            Message(member, obj.sender, self.term[member]))
+        if msg.term < self.term[member]:
+            if self.role[msg.sender] == LEADER:  # a stale leader: the reply tells it the term
+                self._send(kernel, self.reject_kind, member, msg.sender, self.term[member])
             return
-        self._observe(kernel, member, obj.term)
+        self._observe(kernel, member, msg.term)
         self.role[member] = FOLLOWER  # a candidate of the same term steps down too
+        self.lead[member] = msg.sender
+        self.heard_at[member] = kernel.now
+        self.acked[msg.sender].add(member)  # its answer (a hop later) counts for the check
         self._reset(kernel, member)
 
     def _reject(self, obj: object) -> None:
         """A follower's answer to a stale leader's heartbeat, with its newer term (Raft
         §5.1): the old leader steps down."""
-        kernel = self.kernel
-        assert kernel is not None and isinstance(obj, Message)
-        member = obj.target
-        if not self.up[member] or self._held(member, self.reject_kind, obj):
+        kernel, msg = self._message(obj)
+        member = msg.target
+        if not self._runs(member, self.reject_kind, msg):
             return
-        self._observe(kernel, member, obj.term)
+        self._observe(kernel, member, msg.term)
 
     def replica_changed(self, kernel: Kernel, comp: Comp, rep: Replica) -> None:
         if comp is not self.leadership.comp:
@@ -492,7 +627,8 @@ class RaftElection(Election):
             return
         self.up[member] = up
         self.frozen[member].clear()  # what waited for a process that is gone
-        self.resumed_at[member] = -1.0
+        self.stale_since[member] = -1.0
+        self.lead[member] = -1
         if not up:
             if self.role[member] == LEADER:
                 self.leadership.lose(kernel, rep, "crashed", self.term[member])
