@@ -139,6 +139,30 @@ def test_a_failover_of_async_replication_loses_what_the_new_leader_had_not_recei
     assert r["elections"]["db"]["failovers"] == 1
 
 
+def test_a_raft_leader_cut_off_from_the_others_commits_nothing() -> None:
+    """The Raft leader (db[0]) is cut off from the other members at 5 s: it reaches no
+    majority, so every write and ReadIndex read sent to it fails `unavailable` until the
+    clients are sent elsewhere (it steps down or another is elected, whichever comes first):
+    (400 + 10)/s × that window of them, a Poisson count; afterwards nothing fails."""
+    failed = expected = 0.0
+    for seed in range(1, 9):
+        r = run(store({"mode": "raft", "write": "2ms", "ack": "1ms"},
+                      leader_election={"type": "raft", "heartbeat": "20ms",
+                                       "election_timeout": "100ms"}),
+                traffic("400/s", "10/s"), duration="8s", seed=seed,
+                faults=[{"target": "db[0]", "at": "5s", "for": "2s",
+                         "partition": {"with": "db"}}])
+        section = r["elections"]["db"]
+        moved = min(e["t_s"] for e in section["events"] if e["replica"] == 0
+                    and e["event"] in ("quorum_lost", "partitioned"))
+        assert 5.0 < moved < 5.3
+        failed += r["replication"]["db"]["unavailable"]
+        expected += 410 * (moved - 5.0)
+        assert r["requests"]["failed_by_cause"]["unavailable"] == \
+            r["replication"]["db"]["unavailable"] + section["refused_no_leader"]
+    assert failed == pytest.approx(expected, abs=4 * math.sqrt(expected))
+
+
 def test_semi_sync_falls_back_to_async_when_no_follower_answers() -> None:
     """MySQL: with every follower down the first commit waits rpl_semi_sync_master_timeout,
     then the leader commits asynchronously until a follower is back."""

@@ -338,7 +338,7 @@ class RaftElection(Election):
         # A deposed leader that still leads in its own eyes, since then (it ran again after
         # a pause, or another was elected while it was cut off); -1: none.
         self.stale_since = [-1.0] * members
-        self.cut = [0] * members  # partition faults cutting the member off from the others
+        self.cut = leadership.cut  # partition faults cutting each member off from the others
         self.cut_since = [0.0] * members
         self.timer_kind = self.request_kind = self.grant_kind = -1
         self.beat_kind = self.append_kind = self.reject_kind = -1

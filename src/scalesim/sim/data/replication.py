@@ -10,7 +10,8 @@ after the operation's own work and waits for its commit:
   timeout switches the leader to async until that acknowledgement arrives (MySQL).
   sync: the `acks`-th follower's W + A; with fewer followers up, the write waits for them
   (PostgreSQL blocks). raft: the (majority − 1)-th follower's W + A, the leader counting
-  itself; without a majority up it fails `unavailable`. quorum: the `w`-th of the key's `n`
+  itself; without a majority up and reachable (a member cut off from the others by a
+  partition reaches none) it fails `unavailable`. quorum: the `w`-th of the key's `n`
   replicas' W + A (the coordinator sends to all n); fewer than `w` up: `unavailable`.
 - A follower sees a write W + `apply` after it started (raft: not before the commit). A
   quorum read waits for the `r`-th of the up replicas' R + S and returns the newest of those
@@ -157,7 +158,7 @@ class ReplicatedStore(LeaderListener):
                 received.append(now)
                 visible.append(now)
                 continue
-            if rep.up:
+            if self._reaches(leader, rep):
                 received.append(now + w)
                 visible.append(now + w + applied)
                 acked.append(w + a)
@@ -176,6 +177,16 @@ class ReplicatedStore(LeaderListener):
             return True
         self._schedule(kernel, frame, version, wait, leader)
         return True
+
+    def _reaches(self, leader: int, rep: Replica) -> bool:
+        """The leader (or a quorum's coordinator, -1) reaches `rep`: it is up, and neither
+        is a Raft member cut off from the others."""
+        if not rep.up:
+            return False
+        if leader < 0 or self.leadership is None:
+            return True
+        cut = self.leadership.cut
+        return not (cut[leader] or cut[rep.index])
 
     def _commit_wait(self, kernel: Kernel, acked: list[float]) -> float:
         mode = self.mode
@@ -287,7 +298,8 @@ class ReplicatedStore(LeaderListener):
         if frame.rep is leader:
             if self.mode == RAFT:
                 wait = _kth([_draw(self.ack) + _draw(self.ack) for rep in self.comp.replicas
-                             if rep is not leader and rep.up], self.acks)
+                             if rep is not leader and self._reaches(leader.index, rep)],
+                            self.acks)
                 if wait == NEVER:
                     if counted:
                         self.unavailable += 1
