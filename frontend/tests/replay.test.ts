@@ -1,4 +1,4 @@
-// Replay of autoscaling, a canary and a queue: what the canvas shows at a time t comes from
+// Replay of autoscaling, a canary, a queue and a Raft leader cut off: what the canvas shows at a time t comes from
 // real results (tests/results/*.json, checked against a fresh run by
 // tests/studio/test_replay_results.py) and matches the numbers in their tables.
 import { readFileSync } from "node:fs";
@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Result } from "../src/api";
 import { buildGraph } from "../src/model/graph";
-import { keyColumns, overlayAt, seriesOf, tables } from "../src/model/replay";
+import { keyColumns, leadershipAt, overlayAt, seriesOf, tables } from "../src/model/replay";
 import { parse } from "../src/model/yamlDoc";
 
 const RESULTS = join(__dirname, "results");
@@ -94,3 +94,43 @@ describe("replay of a queue", () => {
       "→ audit.record: backlog 996 · oldest 3.2 s"]));
   });
 });
+
+describe("replay of a Raft leader cut off from the others", () => {
+  // raft-cut.yaml: etcd[0] leads from the start and is cut off from 20 s to 35 s; without
+  // CheckQuorum it leads on in its own eyes while the others elect replica 2.
+  const node = (t: number) => {
+    const { result, graph } = load("raft-cut");
+    return overlayAt(result, graph, t, "utilization").nodes.etcd;
+  };
+  const events = () => load("raft-cut").result.elections.etcd.events as { t_s: number; event: string; replica: number }[];
+  const at = (event: string, replica: number): number => events().find((e) => e.event === event && e.replica === replica)!.t_s;
+
+  it("names the leader and its term while there is one", () => {
+    expect(node(10).lines).toContain("leader: replica 0 (term 1)");
+    expect(node(10).alert).toBeUndefined();
+  });
+
+  it("shows two leaders from the election until the old one steps down after the cut heals", () => {
+    const elected = at("elected", 2);
+    const stepped = at("stepped_down", 0);
+    expect(elected).toBeGreaterThan(20);
+    expect(stepped).toBeGreaterThanOrEqual(35);
+    expect(node(elected - 0.01).lines).toContain("leader: replica 0 (term 1)");
+    for (const t of [elected, (elected + stepped) / 2]) {  // the cut lasts until 35 s
+      expect(node(t).lines).toContain("leader: replica 2 (term 2)");
+      expect(node(t).alert).toBe("fault: partition · two leaders: replica 0 still acts as leader");
+    }
+    expect(node(stepped - 0.01).alert).toBe("two leaders: replica 0 still acts as leader");
+    expect(node(stepped).alert).toBeUndefined();
+    expect(node(45).lines).toContain("leader: replica 2 (term 2)");
+  });
+
+  it("has no leader between losing one and electing the next", () => {
+    const events = [{ t_s: 0, event: "elected", replica: 0, term: 1 }, { t_s: 5, event: "crashed", replica: 0, term: 1 },
+      { t_s: 6, event: "election", replica: 1, term: 2 }, { t_s: 6.5, event: "elected", replica: 1, term: 2 }];
+    expect(leadershipAt(events, 4)).toEqual({ leader: 0, term: 1, second: [] });
+    expect(leadershipAt(events, 5.5)).toEqual({ leader: null, term: 1, second: [] });
+    expect(leadershipAt(events, 7)).toEqual({ leader: 1, term: 2, second: [] });
+  });
+});
+

@@ -144,8 +144,8 @@ def test_a_leader_paused_past_its_lease_is_replaced_and_leads_on_for_the_renew_d
     """Paused from 20 s to 50 s: the leader stops renewing, so a candidate takes the lease
     within the crash bounds (13 to 23.8 s after the pause began): a failover counted from
     the pause. When the old leader runs again its renewals fail, and client-go keeps it
-    leading until RenewDeadline has passed: two leaders from 50 s to 50 s + renew_deadline,
-    then it stops (`lease_lost`)."""
+    leading until RenewDeadline has passed: two leaders from 50 s (`second_leader`) to
+    50 s + renew_deadline, then it stops (`lease_lost`)."""
     runs = 20
     system = paused(30.0, {"renew_deadline": f"{renew_deadline:g}s"}, runs)
     low, high = LeaderElection().failover_bounds()
@@ -153,8 +153,9 @@ def test_a_leader_paused_past_its_lease_is_replaced_and_leads_on_for_the_renew_d
         part = consistency_parts(kernel.plan.areas).elections["ctl"]
         assert [(event, replica) for _, event, replica, _ in part.events][:2] == \
             [("elected", 0), ("paused", 0)]
-        (taken, _, second, _), (lost, why, old, _) = part.events[2:]
+        (taken, _, second, _), began, (lost, why, old, _) = part.events[2:]
         assert (second != 0, old, why) == (True, 0, "lease_lost")
+        assert began[:3] == (PAUSE_AT + 30.0, "second_leader", 0)
         assert low < taken - PAUSE_AT <= high
         part.failover.flush()
         assert part.failover.count == 1

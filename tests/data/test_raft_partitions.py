@@ -68,6 +68,9 @@ def test_an_isolated_leader_steps_down_within_two_quorum_checks() -> None:
         overlap = max(0.0, down[0] - elected[0][0])
         assert part.split_brain_s == pytest.approx(overlap)
         assert part.split_brains == (1 if overlap > 0 else 0)
+        second = [t for t, event, who, _ in log if (event, who) == ("second_leader", 0)]
+        assert second == ([elected[0][0]] if overlap > 0 else [])
+        assert [t for t, *_ in log] == sorted(t for t, *_ in log)
         overlaps.append(overlap)
     assert 0 < sum(o > 0 for o in overlaps) < runs  # both orders happen over 20 runs
     result = simulate(system)["elections"]["etcd"]

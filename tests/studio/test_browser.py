@@ -243,3 +243,36 @@ def test_canary_replay_in_chromium(server: str) -> None:
         expect(api).to_contain_text("canary → v2 aborted at 80 s")
         expect(api.locator(".node-alert")).to_contain_text("rollout aborted")
         browser.close()
+
+
+@pytest.mark.slow
+def test_leader_election_replay_in_chromium(server: str) -> None:
+    """The leader-election template replayed: the scheduler's leader before the crash at
+    20 s, no leader for at least lease_duration − retry_period (1.5 s) after it, then
+    another replica."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    expect = sync_api.expect
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.set_default_timeout(20_000)
+        page.goto(server)
+        page.locator("[data-template=leader-election]").get_by_role(
+            "button", name="Open in designer").click()
+        expect(page.get_by_test_id("status")).to_have_text(re.compile(r"^valid"))
+        page.click("a[data-page=simulate]")
+        page.get_by_test_id("run").click()
+        expect(page.get_by_test_id("run-status")).to_have_text("done", timeout=60_000)
+        node = page.locator(".replay-canvas .react-flow__node[data-id=scheduler]")
+        slider = page.get_by_test_id("replay-slider")
+        slider.fill("10")
+        expect(node).to_contain_text("leader: replica 0")
+        slider.fill("21")
+        expect(node).to_contain_text("no leader")
+        expect(node.locator(".node-alert")).to_contain_text("leader-only operations are refused")
+        shot(page, "10-leader-election-replay")
+        slider.fill("30")
+        expect(node).to_contain_text(re.compile(r"leader: replica [12]"))
+        browser.close()

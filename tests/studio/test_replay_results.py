@@ -16,7 +16,7 @@ from scalesim.spec import load_spec
 
 RESULTS = Path(__file__).parents[2] / "frontend" / "tests" / "results"
 REPLAYED = ("simulated_s", "replications", "seed", "timeseries", "rollouts", "faults", "events",
-            "calls")
+            "calls", "elections")
 
 
 def replayed(result: dict[str, Any]) -> dict[str, Any]:

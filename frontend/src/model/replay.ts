@@ -199,6 +199,43 @@ function rolloutLine(rollout: RolloutResult, t: number): { line: string; alert?:
   return { line: `${name}: weight ${rolloutWeight(rollout, t)}%` };
 }
 
+interface ElectionEvent { t_s: number; event: string; replica: number; term: number }
+interface ElectionResult { type: string; events: ElectionEvent[] }
+
+/** Events that end a replica's leadership, and those that end its acting as a second leader
+ * (docs/results.md, `elections.NAME.events`). */
+const LOSES = new Set(["crashed", "stopped", "released", "paused", "partitioned", "lease_lost", "stepped_down", "quorum_lost"]);
+const STOPS_ACTING = new Set(["crashed", "stopped", "lease_lost", "stepped_down", "quorum_lost"]);
+
+/** Who leads at `t` from the election's events (the first replication's): the leader and
+ * its term, or null between losing one and electing the next, and the replaced leaders that
+ * still act as one (from their `second_leader` event until they stop). */
+export function leadershipAt(events: ElectionEvent[], t: number): { leader: number | null; term: number; second: number[] } {
+  let leader: number | null = null;
+  let term = 0;
+  const second = new Set<number>();
+  for (const e of events) {
+    if (e.t_s > t + 1e-9) break;
+    if (e.event === "elected") { leader = e.replica; term = e.term; }
+    else if (e.event === "second_leader") second.add(e.replica);
+    else if (LOSES.has(e.event) && e.replica === leader) leader = null;
+    if (STOPS_ACTING.has(e.event)) second.delete(e.replica);
+  }
+  return { leader, term, second: [...second] };
+}
+
+/** The leader line of an elected component at `t`, alerting when there is none or two. */
+function electionLine(election: ElectionResult, t: number): { line: string; alert?: string } {
+  const { leader, term, second } = leadershipAt(election.events, t);
+  const termText = election.type === "raft" ? ` (term ${term})` : "";
+  const line = leader === null ? "no leader" : `leader: replica ${leader}${termText}`;
+  if (second.length) {
+    const others = second.map((r) => `replica ${r}`).join(", ");
+    return { line, alert: `two leaders: ${others} still acts as leader` };
+  }
+  return leader === null ? { line, alert: "no leader: its leader-only operations are refused" } : { line };
+}
+
 /** What has no element on the canvas, at `t`: the cluster's nodes. */
 export function notesAt(result: Result, t: number): string[] {
   const table = tables(result).nodes;
@@ -301,6 +338,14 @@ export function overlayAt(result: Result, graph: Graph, t: number, colourBy: Col
       const o = (nodes[event.component] ??= { lines: [] });
       o.alert = `replica ${event.replica}: ${event.event}`;
     }
+  }
+  // After the faults: what an election makes of one (two leaders, none) is added to its alert.
+  for (const [component, election] of Object.entries((result.elections ?? {}) as Record<string, ElectionResult>)) {
+    if (!graph.nodes.some((n) => n.id === component) || !election.events?.length) continue;
+    const o = (nodes[component] ??= { lines: [] });
+    const { line: text, alert } = electionLine(election, t);
+    o.lines.push(text);
+    if (alert) o.alert = o.alert ? `${o.alert} · ${alert}` : alert;
   }
   if (t < line.measuredFrom) {
     for (const node of graph.nodes) (nodes[node.id] ??= { lines: [] }).lines.unshift("warm-up (not measured)");

@@ -122,11 +122,13 @@ class Election(Area):
         if old is not None and old.paused:
             self.leadership.lose(kernel, old, "paused", term, old.pause_started)
 
-    def _led_on(self, kernel: Kernel, since: float) -> None:
-        """A deposed leader that acted as one from `since` (when it ran again after a pause)
-        until now, beside the real one: count it, inside the window."""
+    def _led_on(self, kernel: Kernel, member: int, term: int, since: float) -> None:
+        """A deposed leader that acted as one from `since` (when it ran again after a pause,
+        or another was elected while it was cut off) until now, beside the real one: count
+        it, inside the window, and note when it began (`second_leader`)."""
         if kernel.now <= since:
             return  # it learnt of the new leader as it ran again: it never acted as one
+        self.leadership.note_before(since, "second_leader", member, term)
         low, high = max(since, kernel.t_start), min(kernel.now, kernel.t_end)
         if high > low:
             self.split_brain_s += high - low
@@ -263,7 +265,7 @@ class LeaseElection(Election):
         """RenewDeadline passed with another holder: it led on in its own eyes since its
         first failed renewal; now it stops and tries to acquire again."""
         now = kernel.now
-        self._led_on(kernel, self.failing_since[member])
+        self._led_on(kernel, member, self.transitions, self.failing_since[member])
         self.leading[member] = False
         self.failing_since[member] = -1.0
         self.leadership.lose(kernel, self.leadership.comp.replicas[member], "lease_lost",
@@ -495,7 +497,7 @@ class RaftElection(Election):
         self.leadership.lose(kernel, rep, why, self.term[member],
                              self.cut_since[member] if self.cut[member] else -1.0)
         if self.stale_since[member] >= 0.0:
-            self._led_on(kernel, self.stale_since[member])
+            self._led_on(kernel, member, self.term[member], self.stale_since[member])
             self.stale_since[member] = -1.0
         self.role[member] = FOLLOWER
         self.lead[member] = -1

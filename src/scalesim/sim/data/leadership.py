@@ -12,6 +12,7 @@ one leading), time without a leader, and the visits refused meanwhile.
 
 from __future__ import annotations
 
+import bisect
 from typing import TYPE_CHECKING, Final
 
 from scalesim.sim.area import Area
@@ -76,6 +77,12 @@ class Leadership:
     def note(self, now: float, event: str, replica: int, term: int) -> None:
         if len(self.events) < MAX_EVENTS:
             self.events.append((now, event, replica, term))
+
+    def note_before(self, at: float, event: str, replica: int, term: int) -> None:
+        """An event known only later (when a second leader began): put in time order, after
+        the events of the same time."""
+        if len(self.events) < MAX_EVENTS:
+            bisect.insort(self.events, (at, event, replica, term), key=lambda e: e[0])
 
     def settle(self, now: float) -> None:
         """Bring the leaderless time up to `now`, counting only the window."""
