@@ -12,6 +12,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -212,10 +213,9 @@ def test_studio_flow_in_chromium(server: str) -> None:
     assert outside == [], "the studio works offline: no request leaves the server"
 
 
-@pytest.mark.slow
-def test_canary_replay_in_chromium(server: str) -> None:
-    """The canary template replayed: both versions' replica sets with their traffic shares and
-    the rollout's weight at a time, then its abort (templates.md: aborted at 80 s)."""
+@contextmanager
+def replayed(server: str, template: str) -> Iterator[object]:
+    """A page with `template` opened in the designer and simulated, on the Simulate page."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed")
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -225,24 +225,33 @@ def test_canary_replay_in_chromium(server: str) -> None:
         page = browser.new_page(viewport={"width": 1440, "height": 900})
         page.set_default_timeout(20_000)
         page.goto(server)
-        page.locator("[data-template=canary]").get_by_role("button",
-                                                          name="Open in designer").click()
+        page.locator(f"[data-template={template}]").get_by_role(
+            "button", name="Open in designer").click()
         expect(page.get_by_test_id("status")).to_have_text(re.compile(r"^valid"))
         page.click("a[data-page=simulate]")
         page.get_by_test_id("run").click()
         expect(page.get_by_test_id("run-status")).to_have_text("done", timeout=60_000)
-        api = page.locator(".replay-canvas .react-flow__node[data-id=api]")
-        slider = page.get_by_test_id("replay-slider")
+        yield page
+        browser.close()
+
+
+@pytest.mark.slow
+def test_canary_replay_in_chromium(server: str) -> None:
+    """The canary template replayed: both versions' replica sets with their traffic shares and
+    the rollout's weight at a time, then its abort (templates.md: aborted at 80 s)."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    with replayed(server, "canary") as page:
+        api = page.locator(".replay-canvas .react-flow__node[data-id=api]")  # type: ignore[attr-defined]
+        slider = page.get_by_test_id("replay-slider")  # type: ignore[attr-defined]
         slider.fill("70")
         expect(api).to_contain_text("base 10/10 ready · 90% of traffic")
         expect(api).to_contain_text("v2 1/1 ready · 10% of traffic")
         expect(api).to_contain_text("canary → v2: weight 10%")
-        expect(page.locator(".chart figcaption", has_text="Replicas ready")).to_be_visible()
+        expect(page.locator(".chart figcaption", has_text="Replicas ready")).to_be_visible()  # type: ignore[attr-defined]
         shot(page, "9-canary-replay")
         slider.fill("85")
         expect(api).to_contain_text("canary → v2 aborted at 80 s")
         expect(api.locator(".node-alert")).to_contain_text("rollout aborted")
-        browser.close()
 
 
 @pytest.mark.slow
@@ -250,23 +259,10 @@ def test_leader_election_replay_in_chromium(server: str) -> None:
     """The leader-election template replayed: the scheduler's leader before the crash at
     20 s, no leader for at least lease_duration − retry_period (1.5 s) after it, then
     another replica."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    expect = sync_api.expect
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        page.set_default_timeout(20_000)
-        page.goto(server)
-        page.locator("[data-template=leader-election]").get_by_role(
-            "button", name="Open in designer").click()
-        expect(page.get_by_test_id("status")).to_have_text(re.compile(r"^valid"))
-        page.click("a[data-page=simulate]")
-        page.get_by_test_id("run").click()
-        expect(page.get_by_test_id("run-status")).to_have_text("done", timeout=60_000)
-        node = page.locator(".replay-canvas .react-flow__node[data-id=scheduler]")
-        slider = page.get_by_test_id("replay-slider")
+    expect = pytest.importorskip("playwright.sync_api").expect
+    with replayed(server, "leader-election") as page:
+        node = page.locator(".replay-canvas .react-flow__node[data-id=scheduler]")  # type: ignore[attr-defined]
+        slider = page.get_by_test_id("replay-slider")  # type: ignore[attr-defined]
         slider.fill("10")
         expect(node).to_contain_text("leader: replica 0")
         slider.fill("21")
@@ -275,4 +271,3 @@ def test_leader_election_replay_in_chromium(server: str) -> None:
         shot(page, "10-leader-election-replay")
         slider.fill("30")
         expect(node).to_contain_text(re.compile(r"leader: replica [12]"))
-        browser.close()
