@@ -137,11 +137,12 @@ def test_the_shortened_shop_diagnosis_leaves_the_later_fault_out() -> None:
 
 
 def two_leaders(name: str, components: dict[str, Any], workloads: list[dict[str, Any]],
-                faults: list[dict[str, Any]], overrides: tuple[str, ...],
+                faults: list[dict[str, Any]], overrides: tuple[str, ...], replications: int = 1,
                 ) -> tuple[float, list[dict[str, Any]]]:
     """100 s of `components` with `faults`: `name`'s time with two leaders, and the
     diagnosis."""
-    system = _system(components, workloads, overrides, faults, duration="100s")
+    system = _system(components, workloads, overrides, faults, duration="100s",
+                     replications=replications)
     result = simulate(system)
     return result["elections"][name]["split_brain_s"], diagnose(system, result)
 
@@ -202,3 +203,26 @@ def test_a_raft_leader_cut_off_without_check_quorum_is_told_to_turn_it_on() -> N
     assert shrunk <= 2.0
     for again in (f for f in found if f["kind"] == "split_brain"):
         assert again["fix"]["set"] == []  # what is left is fencing's and ReadIndex's
+
+
+def test_a_lease_cut_off_from_the_api_server_is_told_to_stop_before_a_takeover() -> None:
+    """A 3 s lease with RenewDeadline 2.5 s and RetryPeriod 1 s, the holder cut off from the
+    API server at 20 s: in some of 20 replications a candidate takes the lease (3 s after
+    the last renewal) before the holder gives up (3.5 s after it). The fix is the longest
+    RenewDeadline that stops the holder first, lease_duration − retry_period = 2 s: then no
+    replication has two leaders."""
+    components = {"ctl": {"replicas": 3, "workers": 100,
+                          "operations": {"reconcile": {"work": "1ms"}},
+                          "leader_election": {"type": "lease", "lease_duration": "3s",
+                                              "renew_deadline": "2.5s", "retry_period": "1s"}}}
+    workloads = [{"name": "w", "to": "ctl.reconcile", "rate": "20/s"}]
+    cut = [{"target": "ctl[0]", "at": "20s", "for": "10s", "partition": {"with": "ctl"}}]
+    seconds, found = two_leaders("ctl", components, workloads, cut, (), replications=20)
+    (finding,) = [f for f in found if f["kind"] == "split_brain"]
+    assert seconds > 0 and "cut off from the API server" in finding["summary"]
+    assert finding["fix"]["set"] == ["components.ctl.leader_election.renew_deadline=2000ms"]
+    assert any("partition" in line for line in finding["evidence"])
+    fixed, found = two_leaders("ctl", components, workloads, cut, tuple(finding["fix"]["set"]),
+                               replications=20)
+    assert fixed == 0.0 and not [f for f in found if f["kind"] == "split_brain"]
+

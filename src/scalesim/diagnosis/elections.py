@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from scalesim.diagnosis.context import Run, fault_text
 from scalesim.diagnosis.finding import Finding, Fix
 from scalesim.spec.consistency import JITTER_FACTOR
+from scalesim.spec.model import Fault
 
 
 def split_brains(run: Run) -> Iterator[Finding]:
@@ -25,6 +26,10 @@ def split_brains(run: Run) -> Iterator[Finding]:
                 f"time{'s' if times != 1 else ''}): a leader ")
         if election is None or election.type != "lease":
             yield _raft_split_brain(run, name, head, numbers)
+            continue
+        cuts = _cuts(run, name)
+        if cuts:
+            yield _lease_cut_split_brain(run, name, head, numbers)
             continue
         summary = head + "paused past its lease was replaced and led on "
         pauses = [f for f in run.faults_on(name) if f.pause is not None]
@@ -59,8 +64,7 @@ def _raft_split_brain(run: Run, name: str, head: str,
     the others (until its quorum check, or without CheckQuorum until the cut healed)."""
     election = run.system.components[name].leader_election
     check_quorum = election is None or election.check_quorum
-    cuts = [f for f in run.faults_on(name)
-            if f.partition is not None and f.partition.with_ == name]
+    cuts = _cuts(run, name)
     how = ("cut off from the others was replaced and led on until "
            + ("its quorum check failed" if check_quorum else "the cut healed")) if cuts \
         else "paused past its election timeout was replaced and led on until it heard the " \
@@ -76,3 +80,37 @@ def _raft_split_brain(run: Run, name: str, head: str,
         fix = Fix(fence)
     evidence = tuple(fault_text(f, run.end_s) for f in cuts)
     return Finding("split_brain", "problem", name, head + how, "lease", evidence, fix, numbers)
+
+
+def _cuts(run: Run, name: str) -> list[Fault]:
+    """The faults that cut a member of `name` off from the others."""
+    return [f for f in run.faults_on(name) if f.partition is not None and f.partition.with_ == name]
+
+
+def _lease_cut_split_brain(run: Run, name: str, head: str,
+                           numbers: dict[str, float | None]) -> Finding:
+    """A Lease holder cut off from the API server stops RenewDeadline after its first failed
+    renewal, a RetryPeriod after its last good one; a candidate may take the lease
+    LeaseDuration after the last renewal it saw. The holder has always stopped first when
+    LeaseDuration ≥ RenewDeadline + RetryPeriod."""
+    election = run.system.components[name].leader_election
+    assert election is not None
+    settings = (f"lease_duration {election.lease_duration:g} s, renew_deadline "
+                f"{election.renew_deadline:g} s, retry_period {election.retry_period:g} s")
+    evidence = (settings, *(fault_text(f, run.end_s) for f in _cuts(run, name)))
+    summary = (head + "cut off from the API server was replaced and led on until "
+               "renew_deadline passed: a candidate may take the lease lease_duration after "
+               "the last renewal, the holder stops renew_deadline + retry_period after it")
+    fence = ("fence what the leader writes with the lease's transition count (a fencing "
+             "token); ")
+    # The longest RenewDeadline that stops the holder first, to the 100 ms below, and client-go's
+    # floor (above 1.2 × RetryPeriod).
+    longest = math.floor(round((election.lease_duration - election.retry_period) * 10, 6)) / 10
+    if longest > JITTER_FACTOR * election.retry_period:
+        fix = Fix(fence + f"or renew_deadline {longest:g} s, at most lease_duration − "
+                  "retry_period, so that the holder always stops before a candidate may take "
+                  "over", (f"components.{name}.leader_election.renew_deadline="
+                           f"{round(longest * 1000)}ms",))
+    else:
+        fix = Fix(fence + "or a lease_duration of at least renew_deadline + retry_period")
+    return Finding("split_brain", "problem", name, summary, "lease", evidence, fix, numbers)

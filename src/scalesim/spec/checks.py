@@ -398,18 +398,16 @@ def _check_sizes(system: System) -> list[Problem]:
 
 
 def _peer_partition(system: System, index: int, fault: Fault) -> list[Problem]:
-    """A partition of a replica from its own component's other replicas cuts the only
-    traffic among them that is modelled, a Raft election's: one replica, of a Raft member."""
-    path = ("faults", index, "partition", "with")
+    """A partition of a replica from its own component's other replicas cuts what is
+    modelled between them: a Raft member's messages, or a Lease member's reach to the API
+    server the others share. One replica, of an elected component."""
     component = system.components[fault.component]
-    election = component.leader_election
     replication = component.replication
-    raft = (election.type == "raft") if election is not None else \
-        (replication is not None and replication.mode == "raft")
-    if not raft:
-        return [(path, f"'{fault.component}' is cut off from itself, but only Raft members "
-                 "talk to each other (a Lease election talks to the API server, which is not "
-                 "modelled): give it leader_election {type: raft}, or partition it from "
+    if component.leader_election is None and (replication is None or
+                                              replication.mode != "raft"):
+        return [(("faults", index, "partition", "with"), f"'{fault.component}' is cut off "
+                 "from itself, but only the members of a leader election reach each other "
+                 "(Raft) or a shared lease: give it leader_election, or partition it from "
                  "another component")]
     if fault.replica is None:
         return [(("faults", index, "target"), f"a partition from '{fault.component}' itself "

@@ -15,8 +15,11 @@ renew, and its timers fire when it runs again. If a candidate took the lease mea
 old leader's renewals fail from then on (PollImmediateUntil every RetryPeriod, within a
 context of RenewDeadline), and it leads on in its own eyes until RenewDeadline has passed:
 two replicas act as leader for that long (`split_brain_s`), the hazard fencing tokens guard
-against. Then it stops leading and goes back to the acquire loop. The API server is not
-modelled otherwise: renewals of a running leader never fail.
+against. Then it stops leading and goes back to the acquire loop. A member cut off from the
+others (a `partition` fault from its own component) cannot reach the API server they reach:
+as leader its renewals fail from the cut and it stops RenewDeadline after the first failure,
+while the others take the lease as after a crash; as candidate its polls fail. The API
+server is not modelled otherwise: renewals of a reachable leader never fail.
 
 Raft (Ongaro & Ousterhout §5.2; etcd). Each member keeps a term, a vote and an election
 timer drawn uniformly in [election_timeout, election_timeout_max), drawn again when its term
@@ -81,6 +84,10 @@ class Election(Area):
         # when it runs again.
         self.frozen: list[list[tuple[int, object]]] = [
             [] for _ in range(len(leadership.comp.replicas))]
+        # By member: partition faults cutting it off from the others (shared with replication
+        # through the leadership), and since when.
+        self.cut = leadership.cut
+        self.cut_since = [0.0] * len(leadership.comp.replicas)
 
     def start(self, kernel: Kernel) -> None:
         self.kernel = kernel
@@ -114,6 +121,19 @@ class Election(Area):
 
     def _resuming(self, kernel: Kernel, member: int) -> None:
         """The member runs again: what it must note before its held events run."""
+
+    def peers_cut(self, kernel: Kernel, comp: Comp, rep: Replica, start: bool) -> None:
+        if comp is not self.leadership.comp:
+            return
+        member = rep.index
+        if start and not self.cut[member]:
+            self.cut_since[member] = kernel.now
+        self.cut[member] += 1 if start else -1
+
+    def _lost_since(self, member: int) -> float:
+        """When the others lost a leader they replace: the start of its cut, if it is cut
+        off (-1: now)."""
+        return self.cut_since[member] if self.cut[member] else -1.0
 
     def _replace_frozen(self, kernel: Kernel, term: int) -> None:
         """A new leader while the old one is frozen by a pause: the old one is lost since
@@ -174,6 +194,8 @@ class LeaseElection(Election):
         self.generation = [0] * members  # a crash or restart cancels the loops it had
         self.leading = [False] * members  # leads in its own eyes (OnStartedLeading ran)
         self.failing_since = [-1.0] * members  # its renewals fail since then; -1: they do not
+        # A leader that leads on while another holds the lease, since then; -1: none.
+        self.second_since = [-1.0] * members
         self.poll_kind = -1
         self.renew_kind = -1
 
@@ -195,6 +217,14 @@ class LeaseElection(Election):
 
     def _acquire(self, kernel: Kernel, member: int, initial: bool = False) -> None:
         self._replace_frozen(kernel, self.transitions)
+        old = self.holder
+        if old >= 0 and old != member and self.leading[old] and \
+                not self.leadership.comp.replicas[old].paused:
+            # Cut off from the API server, the holder leads on until its RenewDeadline: it is
+            # lost to the others since its cut, and a second leader from now.
+            self.leadership.lose(kernel, self.leadership.comp.replicas[old], "partitioned",
+                                 self.transitions, self._lost_since(old))
+            self.second_since[old] = kernel.now
         if not initial:
             self.transitions += 1
         self.holder = member
@@ -219,7 +249,7 @@ class LeaseElection(Election):
         if generation != self.generation[member] or self._held(member, self.poll_kind, obj):
             return
         now = kernel.now
-        if not self._may_take(member, now):
+        if self.cut[member] or not self._may_take(member, now):  # cut off: its read fails
             kernel.push(now + self._gap(), self.poll_kind, (member, generation))
             return
         self._acquire(kernel, member)
@@ -234,8 +264,9 @@ class LeaseElection(Election):
         return self.holder == EMPTY or self.seen_at[member] + self.duration <= now
 
     def _renew(self, obj: object) -> None:
-        """The leader's renew loop: a write every RetryPeriod; after a pause in which another
-        took the lease, failed tries every RetryPeriod until RenewDeadline, then it stops."""
+        """The leader's renew loop: a write every RetryPeriod; when the writes fail (another
+        took the lease during a pause, or it is cut off from the API server), tries every
+        RetryPeriod until RenewDeadline has passed since the first failure, then it stops."""
         kernel = self.kernel
         assert kernel is not None and isinstance(obj, tuple)
         member, generation = obj
@@ -244,16 +275,19 @@ class LeaseElection(Election):
                 self._held(member, self.renew_kind, obj):
             return
         now = kernel.now
-        if self.holder == member:
+        if self.holder == member and not self.cut[member]:
             self._write(kernel, member)
+            self.failing_since[member] = -1.0  # a cut that healed in time
             kernel.push(now + self.retry_period, self.renew_kind, (member, generation))
             return
-        if self._may_take(member, now):
+        if not self.cut[member] and self._may_take(member, now):
             self._acquire(kernel, member)  # the lease ran out meanwhile: taken back
             kernel.push(now + self.retry_period, self.renew_kind, (member, generation))
             return
         if self.failing_since[member] < 0.0:
             self.failing_since[member] = now
+        if self.holder != member and self.second_since[member] < 0.0:
+            self.second_since[member] = now  # another holds it: a second leader from now
         give_up = self.failing_since[member] + self.renew_deadline
         if now < give_up:
             kernel.push(min(now + self.retry_period, give_up), self.renew_kind,
@@ -262,14 +296,16 @@ class LeaseElection(Election):
         self._stop_leading(kernel, member, generation)
 
     def _stop_leading(self, kernel: Kernel, member: int, generation: int) -> None:
-        """RenewDeadline passed with another holder: it led on in its own eyes since its
-        first failed renewal; now it stops and tries to acquire again."""
+        """RenewDeadline passed since the first failed renewal: it stops and tries to acquire
+        again; if another held the lease meanwhile, it was a second leader until now."""
         now = kernel.now
-        self._led_on(kernel, member, self.transitions, self.failing_since[member])
+        if self.second_since[member] >= 0.0:
+            self._led_on(kernel, member, self.transitions, self.second_since[member])
         self.leading[member] = False
         self.failing_since[member] = -1.0
+        self.second_since[member] = -1.0
         self.leadership.lose(kernel, self.leadership.comp.replicas[member], "lease_lost",
-                             self.transitions)
+                             self.transitions, self._lost_since(member))
         kernel.push(now + self._gap(), self.poll_kind, (member, generation))
 
     def replica_changed(self, kernel: Kernel, comp: Comp, rep: Replica) -> None:
@@ -281,10 +317,11 @@ class LeaseElection(Election):
         if not rep.up or rep.retired:
             self.leading[member] = False
             self.failing_since[member] = -1.0
+            self.second_since[member] = -1.0
             if self.holder == member:
                 graceful = rep.retired or any(kernel.active_faults[i].graceful
                                               for i in rep.faults if i in kernel.active_faults)
-                if graceful and self.release_on_cancel:
+                if graceful and self.release_on_cancel and not self.cut[member]:
                     self.holder = EMPTY  # release(): no holder, leaseDurationSeconds 1
                     self.duration = 1.0
                     self._write(kernel, member)
@@ -340,8 +377,6 @@ class RaftElection(Election):
         # A deposed leader that still leads in its own eyes, since then (it ran again after
         # a pause, or another was elected while it was cut off); -1: none.
         self.stale_since = [-1.0] * members
-        self.cut = leadership.cut  # partition faults cutting each member off from the others
-        self.cut_since = [0.0] * members
         self.timer_kind = self.request_kind = self.grant_kind = -1
         self.beat_kind = self.append_kind = self.reject_kind = -1
         self.check_kind = self.pre_request_kind = self.pre_grant_kind = -1
@@ -387,14 +422,6 @@ class RaftElection(Election):
         member = msg.sender
         return self._runs(member, kind, msg) and self.role[member] == LEADER and \
             self.term[member] == msg.term
-
-    def peers_cut(self, kernel: Kernel, comp: Comp, rep: Replica, start: bool) -> None:
-        if comp is not self.leadership.comp:
-            return
-        member = rep.index
-        if start and not self.cut[member]:
-            self.cut_since[member] = kernel.now
-        self.cut[member] += 1 if start else -1
 
     def _reset(self, kernel: Kernel, member: int) -> None:
         """(Re)start the member's election timer."""
@@ -494,8 +521,7 @@ class RaftElection(Election):
         """A leader stops leading; if another was elected meanwhile, it acted as a second
         leader until now."""
         rep = self.leadership.comp.replicas[member]
-        self.leadership.lose(kernel, rep, why, self.term[member],
-                             self.cut_since[member] if self.cut[member] else -1.0)
+        self.leadership.lose(kernel, rep, why, self.term[member], self._lost_since(member))
         if self.stale_since[member] >= 0.0:
             self._led_on(kernel, member, self.term[member], self.stale_since[member])
             self.stale_since[member] = -1.0
@@ -554,7 +580,7 @@ class RaftElection(Election):
             # others since the partition began), or not told yet.
             if self.cut[old.index]:
                 self.leadership.lose(kernel, old, "partitioned", self.term[old.index],
-                                     self.cut_since[old.index])
+                                     self._lost_since(old.index))
             self.stale_since[old.index] = kernel.now
         self.role[member] = LEADER
         self.lead[member] = member

@@ -1,6 +1,7 @@
-"""Raft members cut off from each other (a `partition` fault of `name[i]` from `name`),
-CheckQuorum and pre-vote, against etcd's raft (go.etcd.io/raft `Step`, `tickHeartbeat`,
-`stepCandidate`) and the Raft thesis (§9.6)."""
+"""Election members cut off from the others (a `partition` fault of `name[i]` from `name`):
+Raft with CheckQuorum and pre-vote, against etcd's raft (go.etcd.io/raft `Step`,
+`tickHeartbeat`, `stepCandidate`) and the Raft thesis (§9.6); a Lease holder cut off from the
+API server, against client-go's `leaderelection` renew loop."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from scalesim.sim import simulate
 from scalesim.sim.data.consistency_report import consistency_parts
 from scalesim.sim.run import run_kernels
 from scalesim.spec import SpecError, System, load_spec_text
+from scalesim.spec.consistency import LeaderElection
 
 CUT_AT, CUT_FOR = 20.0, 10.0
 TIMEOUT = 1.0  # etcd's --election-timeout; its heartbeat is 100 ms
@@ -20,13 +22,13 @@ HOP = 0.001
 
 
 def cut_off(member: int, election: dict[str, Any] | None = None, *, runs: int = 1,
-            crash: tuple[int, ...] = ()) -> System:
-    """Three etcd members with etcd's defaults (or `election`); `member` is cut off from the
-    other two from CUT_AT for CUT_FOR seconds; the members in `crash` crash at CUT_AT."""
+            crash: tuple[int, ...] = (), cut_for: float = CUT_FOR) -> System:
+    """Three members with etcd's defaults (or `election`); `member` is cut off from the
+    other two from CUT_AT for `cut_for` seconds; the members in `crash` crash at CUT_AT."""
     faults: list[dict[str, Any]] = [
         {"target": f"etcd[{m}]", "at": f"{CUT_AT}s", "crash": True} for m in crash]
     if member >= 0:
-        faults.append({"target": f"etcd[{member}]", "at": f"{CUT_AT}s", "for": f"{CUT_FOR}s",
+        faults.append({"target": f"etcd[{member}]", "at": f"{CUT_AT}s", "for": f"{cut_for}s",
                        "partition": {"with": "etcd"}})
     return load_spec_text(yaml.safe_dump({
         "scalesim": 1, "name": "t", "defaults": {"network": f"{HOP * 1e3:g}ms"},
@@ -125,16 +127,60 @@ def test_a_leader_that_loses_its_majority_steps_down_and_writes_are_refused() ->
 
 
 @pytest.mark.parametrize(("election", "target", "message"), [
-    ({"type": "lease"}, "etcd[0]", "only Raft members talk to each other"),
+    (None, "etcd[0]", "only the members of a leader election reach each other"),
     ({"type": "raft"}, "etcd", "cuts one member off from the others"),
 ])
-def test_a_partition_from_its_own_component_needs_a_raft_member(
-        election: dict[str, Any], target: str, message: str) -> None:
+def test_a_partition_from_its_own_component_needs_an_elected_member(
+        election: dict[str, Any] | None, target: str, message: str) -> None:
     text = yaml.safe_dump({
         "scalesim": 1, "name": "t",
         "components": {"etcd": {"replicas": 3, "operations": {"put": {"work": "1ms"}},
-                                "leader_election": election}},
+                                **({"leader_election": election} if election else {})}},
         "workloads": [{"name": "w", "to": "etcd.put", "rate": "20/s"}],
         "faults": [{"target": target, "partition": {"with": "etcd"}}]}, sort_keys=False)
     with pytest.raises(SpecError, match=message):
         load_spec_text(text)
+
+
+def test_a_lease_holder_cut_off_from_the_api_server_stops_before_another_takes_over() -> None:
+    """Kubernetes' defaults (15 s / 10 s / 2 s), the leader cut off from the API server from
+    20 s to 50 s. Its renew loop's first try after the cut fails (within a retry period),
+    and it stops leading RenewDeadline later: at 30 to 32 s. The others, which reach the API
+    server, see the lease unchanged and take it within the crash bounds counted from the cut
+    (13 to 23.8 s). As LeaseDuration (15 s) is at least RenewDeadline + RetryPeriod (12 s),
+    the old leader has always stopped first: no second leader, a leaderless gap instead."""
+    low, high = LeaderElection().failover_bounds()
+    system = cut_off(0, {"type": "lease"}, runs=20, cut_for=30.0)
+    for kernel in run_kernels(system):
+        part, log = events(kernel)
+        stopped = [t for t, event, who, _ in log if (event, who) == ("lease_lost", 0)]
+        taken = [t for t, event, who, _ in log if event == "elected" and who != 0]
+        assert len(stopped) == 1 and CUT_AT + 10.0 < stopped[0] <= CUT_AT + 12.0 + 1e-9
+        assert len(taken) == 1 and low < taken[0] - CUT_AT <= high + 1e-9
+        assert part.failover.count == 1
+        assert part.failover.total == pytest.approx(taken[0] - CUT_AT)
+        assert part.leaderless_s == pytest.approx(taken[0] - stopped[0])
+        assert part.split_brains == 0 and part.split_brain_s == 0.0
+        assert "partitioned" not in [event for _, event, _, _ in log]
+
+
+def test_a_lease_shorter_than_renew_deadline_plus_retry_period_can_have_two_leaders() -> None:
+    """LeaseDuration 3 s < RenewDeadline 2.5 s + RetryPeriod 1 s: a candidate can take the
+    lease (3 s after the last renewal it saw) before the cut-off leader gives up (2.5 s
+    after its first failed renewal, a retry period after the last good one). Then both act
+    as leader until it does: split_brain_s is exactly that overlap, from `second_leader`."""
+    system = cut_off(0, {"type": "lease", "lease_duration": "3s", "renew_deadline": "2.5s",
+                         "retry_period": "1s"}, runs=20)
+    overlaps = []
+    for kernel in run_kernels(system):
+        part, log = events(kernel)
+        stopped = [t for t, event, who, _ in log if (event, who) == ("lease_lost", 0)]
+        taken = [t for t, event, who, _ in log if event == "elected" and who != 0]
+        assert len(stopped) == 1 and CUT_AT + 2.5 < stopped[0] <= CUT_AT + 3.5 + 1e-9
+        overlap = max(0.0, stopped[0] - taken[0])
+        assert part.split_brain_s == pytest.approx(overlap)
+        second = [t for t, event, who, _ in log if (event, who) == ("second_leader", 0)]
+        assert second == ([taken[0]] if overlap > 0 else [])
+        overlaps.append(overlap)
+    assert 0 < sum(o > 0 for o in overlaps) < len(overlaps)
+
