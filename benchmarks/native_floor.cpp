@@ -6,10 +6,12 @@
 // second, so every station has model (c)'s utilization whatever K is. Three events per
 // request and no resilience, metrics or histograms: a floor, not a port.
 //
-//   native_floor K REQUESTS calendar|heap
+//   native_floor K REQUESTS calendar|heap [REQUEST_BYTES]
 //
 // `calendar` keeps events in a calendar queue of 40-byte structs (R. Brown, CACM 1988), sized
 // from the load as ScaleSim's settles; `heap` in a binary heap (std::priority_queue).
+// REQUEST_BYTES (default 16) spaces the requests out, each event writing the request's first
+// and last bytes: 232 is the size of the kernel's frame.
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -137,10 +139,37 @@ class Fifo {  // a ring of request indices that doubles when full
     size_t head_ = 0, size_ = 0;
 };
 
-struct Request {  // 16 bytes
+struct Request {  // 16 bytes, at the start of each request's REQUEST_BYTES
     double t0;
     uint32_t replica;
     uint32_t next_free;
+};
+
+class Requests {  // a pool of requests REQUEST_BYTES apart, with a free list
+  public:
+    explicit Requests(size_t bytes) : stride_((bytes + 7) / 8 * 8) {}
+    Request& operator[](uint32_t r) {
+        return *reinterpret_cast<Request*>(&bytes_[static_cast<size_t>(r) * stride_]);
+    }
+    void touch(uint32_t r) { ++bytes_[static_cast<size_t>(r) * stride_ + stride_ - 1]; }
+    uint32_t take() {
+        if (free_ == UINT32_MAX) {
+            bytes_.resize(bytes_.size() + stride_);
+            return static_cast<uint32_t>(bytes_.size() / stride_ - 1);
+        }
+        const uint32_t r = free_;
+        free_ = (*this)[r].next_free;
+        return r;
+    }
+    void give_back(uint32_t r) {
+        (*this)[r].next_free = free_;
+        free_ = r;
+    }
+
+  private:
+    size_t stride_;
+    std::vector<unsigned char> bytes_;
+    uint32_t free_ = UINT32_MAX;
 };
 
 struct Replica {
@@ -149,14 +178,13 @@ struct Replica {
 };
 
 template <class Agenda>
-double run(Agenda& agenda, int replicas, long requests, double* mean_ms) {
+double run(Agenda& agenda, int replicas, long requests, size_t request_bytes, double* mean_ms) {
     const double rate = 225.0 * replicas;
     std::mt19937_64 rng(1);
     std::exponential_distribution<double> gap(rate), app(1 / 0.0035), db(1 / 0.007);
     std::uniform_int_distribution<int> pick(0, replicas - 1);
     std::vector<Replica> app_replicas(replicas);
-    std::vector<Request> pool;
-    uint32_t free_request = UINT32_MAX;
+    Requests pool(request_bytes);
     const int db_workers = 2 * replicas;
     int db_busy = 0;
     Fifo db_waiting;
@@ -172,15 +200,10 @@ double run(Agenda& agenda, int replicas, long requests, double* mean_ms) {
         const Event e = agenda.pop();
         if (e.kind == ARRIVAL) {
             if (++sent < requests) schedule(e.t + gap(rng), ARRIVAL, 0);
-            uint32_t r = free_request;
-            if (r == UINT32_MAX) {
-                r = static_cast<uint32_t>(pool.size());
-                pool.push_back({});
-            } else {
-                free_request = pool[r].next_free;
-            }
+            const uint32_t r = pool.take();
             const int k = pick(rng);
             pool[r] = Request{e.t, static_cast<uint32_t>(k), 0};
+            pool.touch(r);
             Replica& replica = app_replicas[k];
             if (replica.busy) {
                 replica.waiting.push(r);
@@ -190,6 +213,7 @@ double run(Agenda& agenda, int replicas, long requests, double* mean_ms) {
             }
         } else if (e.kind == APP_DONE) {
             Replica& replica = app_replicas[pool[e.request].replica];
+            pool.touch(e.request);
             if (replica.waiting.empty()) {
                 replica.busy = false;
             } else {
@@ -204,8 +228,8 @@ double run(Agenda& agenda, int replicas, long requests, double* mean_ms) {
         } else {
             total_s += e.t - pool[e.request].t0;
             ++done;
-            pool[e.request].next_free = free_request;
-            free_request = e.request;
+            pool.touch(e.request);
+            pool.give_back(e.request);
             if (db_waiting.empty()) {
                 --db_busy;
             } else {
@@ -222,16 +246,17 @@ double run(Agenda& agenda, int replicas, long requests, double* mean_ms) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 4) {
-        std::fprintf(stderr, "usage: native_floor K REQUESTS calendar|heap\n");
+    if (argc != 4 && argc != 5) {
+        std::fprintf(stderr, "usage: native_floor K REQUESTS calendar|heap [REQUEST_BYTES]\n");
         return 2;
     }
     const int replicas = std::atoi(argv[1]);
     const long requests = std::atol(argv[2]);
+    const size_t request_bytes = argc == 5 ? std::strtoul(argv[4], nullptr, 10) : 16;
     double rate = 0, mean_ms = 0;
     if (std::strcmp(argv[3], "heap") == 0) {
         Heap heap;
-        rate = run(heap, replicas, requests, &mean_ms);
+        rate = run(heap, replicas, requests, request_bytes, &mean_ms);
     } else {
         // Two buckets per pending event (about 2.5 events per request in flight, 26 ms in
         // flight), days as long as the mean gap between arrivals: about one event per day.
@@ -239,7 +264,7 @@ int main(int argc, char** argv) {
         int64_t buckets = 16;
         while (buckets < 2 * pending) buckets *= 2;
         Calendar calendar(buckets, 1.0 / (225.0 * replicas));
-        rate = run(calendar, replicas, requests, &mean_ms);
+        rate = run(calendar, replicas, requests, request_bytes, &mean_ms);
     }
     std::printf("%.0f %.4f\n", rate, mean_ms);
     return 0;

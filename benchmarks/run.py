@@ -100,9 +100,14 @@ def padded_run(replicas: int, idle: int) -> Callable[[], float]:
     return run
 
 
+NATIVE_VARIANTS = {"calendar": ["calendar"], "heap": ["heap"],
+                   "calendar, 232-byte requests": ["calendar", "232"]}  # a frame's size
+
+
 def native_floor(sizes: tuple[int, ...]) -> None:
-    """Cost per request vs topology size for model (c) as a bare C++ loop (native_floor.cpp),
-    its events in a calendar queue and in a binary heap: what small native structs give."""
+    """Cost per request vs topology size for model (c) as a bare C++ loop (native_floor.cpp):
+    its events in a calendar queue or a binary heap, its requests 16 bytes or a frame's 232,
+    which shows what small native structs give."""
     compiler = shutil.which("c++") or shutil.which("g++")
     if compiler is None:
         print("\nnative floor skipped: no C++ compiler (c++ or g++) on PATH")
@@ -111,16 +116,16 @@ def native_floor(sizes: tuple[int, ...]) -> None:
         program = Path(scratch) / "native_floor"
         subprocess.run([compiler, "-O2", "-o", str(program), str(HERE / "native_floor.cpp")],
                        check=True)
-        rates = {(k, agenda): max(float(subprocess.run(
-                    [str(program), str(k), str(NATIVE_REQUESTS), agenda], check=True,
+        rates = {(k, name): max(float(subprocess.run(
+                    [str(program), str(k), str(NATIVE_REQUESTS), *args], check=True,
                     capture_output=True, text=True).stdout.split()[0]) for _ in range(REPEATS))
-                 for agenda in ("calendar", "heap") for k in sizes}
+                 for name, args in NATIVE_VARIANTS.items() for k in sizes}
     print(f"\nthe native floor: model (c) as a bare C++ loop, {NATIVE_REQUESTS:,} requests, "
           f"best of {REPEATS}")
-    for agenda in ("calendar", "heap"):
-        cells = ", ".join(f"K = {k} {rates[k, agenda] / rates[sizes[0], agenda]:.2f}"
+    for name in NATIVE_VARIANTS:
+        cells = ", ".join(f"K = {k} {rates[k, name] / rates[sizes[0], name]:.2f}"
                           for k in sizes[1:])
-        print(f"  {agenda:<9}{rates[sizes[0], agenda]:>12,.0f} requests/s at K = {sizes[0]}; "
+        print(f"  {name:<28}{rates[sizes[0], name]:>12,.0f} requests/s at K = {sizes[0]}; "
               f"{cells} of that")
 
 
