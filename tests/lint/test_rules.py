@@ -264,3 +264,17 @@ def test_a_preview_client_gives_the_preview_analysis_its_data(lint_yaml: LintYam
                                 "workloads:\n  - {name: w, to: api.get, rate: 10/s}\n" + smoke)
     assert "preview: true" in spec
     assert "SS701" not in rules(lint_yaml(spec))
+
+
+def test_a_lease_shorter_than_renewal_quotes_the_overlap(lint_yaml: LintYaml) -> None:
+    """3 s lease, 2.5 s renew deadline, 1 s retry period: the holder gives up 3.5 s after its
+    last renewal, 0.5 s after a candidate may take over; 2 s (3 − 1) is the longest deadline
+    that keeps the order, and Kubernetes' defaults (15 ≥ 10 + 2) keep it."""
+    message = only(lint_yaml(BAD["SS606"]), "SS606").message
+    assert "up to 3.5 s after its last renewal" in message
+    assert "for up to 500 ms two replicas act as leader" in message
+    assert "at most 2 s" in message
+    defaults = BAD["SS606"].replace(
+        "lease_duration: 3s, renew_deadline: 2500ms, retry_period: 1s", "")
+    assert "SS606" not in rules(lint_yaml(defaults))
+

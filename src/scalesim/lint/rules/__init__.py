@@ -192,6 +192,19 @@ RULES: tuple[Rule, ...] = (
          "than the data may be stale serves readers values older than they can accept",
          ("caching-strategies", "write-through-cache", "cache-aside"),
          "eventual-consistency", consistency.ttl_beyond_staleness_budget),
+    Rule("SS606", "lease-shorter-than-renewal", WARNING,
+         "a Lease holder that loses the API server acts as leader until renew_deadline has "
+         "passed since its first failed renewal, a retry_period after its last good one; "
+         "candidates may take the lease lease_duration after that renewal: if that comes "
+         "first, two replicas act as leader at once",
+         ("lease", "leader-election", "split-brain-resolution"),
+         None, consistency.lease_shorter_than_renewal),
+    Rule("SS607", "raft-without-check-quorum", WARNING,
+         "without CheckQuorum nothing tells a Raft leader cut off from its majority that it "
+         "lost it: it acts as leader beside the one the others elect until the cut heals "
+         "(etcd always runs CheckQuorum, which ends that within two election timeouts)",
+         ("consensus", "leader-election", "split-brain-resolution"),
+         None, consistency.raft_without_check_quorum),
     Rule("SS701", "preview-analysis-without-traffic", WARNING,
          "analysis metrics are measured on the new version's own requests, and no workload "
          "with 'preview: true' sends requests to the blue-green preview: its measurements "

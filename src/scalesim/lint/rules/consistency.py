@@ -138,3 +138,37 @@ def election_timeout_too_short(ctx: Context) -> Iterator[Hit]:
                   f"plus a {ms(round_trip)} round trip: followers time out between heartbeats "
                   "and depose a healthy leader again and again; etcd asks for a timeout of "
                   "at least 10 round trips and 5 heartbeats")
+
+
+def lease_shorter_than_renewal(ctx: Context) -> Iterator[Hit]:
+    """SS606: lease_duration < renew_deadline + retry_period (client-go's renew loop)."""
+    for name, component in ctx.system.components.items():
+        election = component.leader_election
+        if election is None or election.type != "lease":
+            continue
+        gives_up = election.renew_deadline + election.retry_period
+        if election.lease_duration >= gives_up:
+            continue
+        yield Hit(("components", name, "leader_election", "renew_deadline"),
+                  f"a '{name}' leader cut off from the API server leads on for up to "
+                  f"{ms(gives_up)} after its last renewal (its first failed one comes a "
+                  f"retry_period of {ms(election.retry_period)} later, and it gives up "
+                  f"renew_deadline {ms(election.renew_deadline)} after that), but candidates "
+                  f"may take the lease after {ms(election.lease_duration)}: for up to "
+                  f"{ms(gives_up - election.lease_duration)} two replicas act as leader; set "
+                  f"'renew_deadline' to at most "
+                  f"{ms(election.lease_duration - election.retry_period)} (lease_duration − "
+                  "retry_period), or fence the leader's writes")
+
+
+def raft_without_check_quorum(ctx: Context) -> Iterator[Hit]:
+    """SS607: a Raft election with check_quorum: false."""
+    for name, component in ctx.system.components.items():
+        election = component.leader_election
+        if election is None or election.type != "raft" or election.check_quorum:
+            continue
+        yield Hit(("components", name, "leader_election", "check_quorum"),
+                  f"a '{name}' leader cut off from the other members keeps acting as leader "
+                  "until the cut heals, beside the one they elect, and accepts writes it "
+                  "cannot commit; set 'check_quorum: true' so that it steps down within two "
+                  f"election timeouts ({ms(2 * election.election_timeout)})")
