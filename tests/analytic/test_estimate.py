@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter
 from scipy import stats
-from tests.engine.networks import TANDEM, fan_out
+from tests.engine.networks import CLOSED, TANDEM, fan_out
 
 from scalesim.analytic import (
     MvaStation,
@@ -133,19 +133,6 @@ def test_jackson_tandem_mean_and_percentiles() -> None:
 def test_model_c_is_the_published_jackson_figure() -> None:
     found = estimate(load_spec_text(Path("benchmarks/three_tier.yaml").read_text()))
     assert found.workloads["web"].mean_s * 1e3 == pytest.approx(25.2459, abs=5e-5)
-
-
-CLOSED = """
-scalesim: 1
-name: closed
-components:
-  front:
-    io: nonblocking
-    operations: {op: {work: {dist: exponential, mean: 8ms}, calls: [{to: db}]}}
-  db:
-    operations: {op: {work: {dist: exponential, mean: 12ms}}}
-workloads: [{name: users, to: front, users: 10, think: {dist: exponential, mean: 100ms}}]
-"""
 
 
 def test_closed_loop_is_exact_mva() -> None:

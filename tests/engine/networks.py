@@ -18,6 +18,19 @@ components:
 workloads: [{name: w, to: a, rate: 300/s}]
 """
 
+# A closed product-form network: 10 users thinking 100 ms, two exponential FCFS stations.
+CLOSED = """
+scalesim: 1
+name: closed
+components:
+  front:
+    io: nonblocking
+    operations: {op: {work: {dist: exponential, mean: 8ms}, calls: [{to: db}]}}
+  db:
+    operations: {op: {work: {dist: exponential, mean: 12ms}}}
+workloads: [{name: users, to: front, users: 10, think: {dist: exponential, mean: 100ms}}]
+"""
+
 
 def fan_out(wait_for: str) -> str:
     """A step that calls four exponential branches (10 ms, no queueing) at once and goes on

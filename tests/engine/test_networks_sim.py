@@ -4,6 +4,7 @@ fork-join fan-out, and the offered-load estimate of utilization."""
 from __future__ import annotations
 
 import pytest
+from tests.engine.networks import CLOSED as CLOSED_NETWORK
 from tests.engine.networks import TANDEM as TANDEM_NETWORK
 from tests.engine.networks import fan_out
 from tests.engine.simstats import check, replicate
@@ -69,18 +70,7 @@ def test_model_c_three_tier() -> None:
           expected.stations[1].mean_queue_length, "model (c) db Lq")
 
 
-CLOSED = """
-scalesim: 1
-name: closed
-components:
-  front:
-    io: nonblocking
-    operations: {op: {work: {dist: exponential, mean: 8ms}, calls: [{to: db}]}}
-  db:
-    operations: {op: {work: {dist: exponential, mean: 12ms}}}
-workloads: [{name: users, to: front, users: 10, think: {dist: exponential, mean: 100ms}}]
-simulation: {duration: 200s, warmup: 5s, seed: 5}
-"""
+CLOSED = CLOSED_NETWORK + "simulation: {duration: 200s, warmup: 5s, seed: 5}\n"
 
 
 def test_closed_network_against_exact_mva() -> None:
