@@ -16,6 +16,8 @@ VARIANTS = [
     ("saga-choreography", {"policy": "temporal"}),
     ("leader-election", {"lease_duration_s": 15, "renew_deadline_s": 10, "retry_period_s": 2}),
     ("leader-election", {"method": "raft"}),
+    ("leader-election", {"fault": "partition"}),
+    ("leader-election", {"fault": "partition", "method": "raft"}),
     ("distributed-state-machine", {"nodes": 5}),
     ("replicated-database", {"consistency": "quorum"}),
     ("replicated-database", {"consistency": "all"}),

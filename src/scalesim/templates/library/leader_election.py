@@ -1,4 +1,5 @@
-"""Leader election: one replica leads, and a crash of it costs the failover time."""
+"""Leader election: one replica leads, and a crash of it (or a cut from the others) costs the
+failover time."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from scalesim.templates.expect import Expect
 from scalesim.templates.params import TemplateParams, param
 
 CRASH_S, QUICK_S = 20.0, 35.0  # the crash, and the shortest window (the quick run)
+CUT_S = 20.0  # how long a partition fault lasts
 HOP_MS = 0.25
 
 
@@ -30,6 +32,10 @@ class Params(TemplateParams):
                                        "(etcd: 1000)", unit="ms", ge=10, le=50_000)
     heartbeat_ms: float = param(100, "Raft: the leader's heartbeat (etcd: 100)", unit="ms",
                                 ge=1, le=10_000)
+    fault: Literal["crash", "partition"] = param(
+        "crash", "what happens to the leader at 20 s: it crashes, or it is cut off from the "
+        "others for 20 s (a Lease holder from the API server they reach) and leads on until "
+        "it notices")
 
     @model_validator(mode="after")
     def _valid_election(self) -> Params:
@@ -56,9 +62,10 @@ def bounds_s(p: Params) -> tuple[float, float]:
     if p.method == "lease":
         return spec.failover_bounds()
     # The last heartbeat came at most a heartbeat (and a hop) before the crash; the first
-    # follower stands a timeout after it, and one vote round later it leads.
+    # follower stands a timeout after it, and a pre-vote round and a vote round later it leads.
+    rounds = 2 if spec.pre_vote else 1
     return (spec.election_timeout - spec.heartbeat,
-            spec.timeout_max + 2 * HOP_MS / 1e3 + 0.005)
+            spec.timeout_max + 2 * rounds * HOP_MS / 1e3 + 0.005)
 
 
 def derive(p: Params) -> dict[str, Any]:
@@ -78,42 +85,69 @@ def scenario(p: Params) -> Scenario:
                 f"{p.retry_period_s:g} s" if p.method == "lease" else
                 f"Raft, election timeout {p.election_timeout_ms:g}–"
                 f"{election(p).timeout_max * 1e3:g} ms, heartbeat {p.heartbeat_ms:g} ms")
+    what = (f"the leader crashes at {CRASH_S:g} s" if p.fault == "crash" else
+            f"the leader is cut off from the others at {CRASH_S:g} s for {CUT_S:g} s")
     return Scenario(
         story=f"{p.rps:g} jobs/s reach a scheduler that only its leader runs ({settings}); "
-              f"the leader crashes at {CRASH_S:g} s and a new one takes over "
-              f"{low:.3g}–{high:.3g} s later; the jobs sent meanwhile fail.",
+              f"{what} and a new one takes over {low:.3g}–{high:.3g} s later; the jobs sent "
+              "while nobody leads fail.",
         expect=(
-            Expect("elections.scheduler.failovers", ">=", 1, "the crash forces a failover"),
+            Expect("elections.scheduler.failovers", ">=", 1, f"the {p.fault} forces a failover"),
             Expect("elections.scheduler.failover_ms.max", "<=", high * 1e3 + 1,
                    "at most the bound of the algorithm: "
                    + ("lease + 2 × retry × (1 + 1.2) (the takeover poll comes one jittered "
                       "retry after the candidate saw the last renewal and the lease ran out)"
                       if p.method == "lease" else
-                      "the longest timeout after the last heartbeat, plus a vote round")),
+                      "the longest timeout after the last heartbeat, plus a pre-vote and a "
+                      "vote round")),
             Expect("elections.scheduler.failover_ms.max", ">", low * 1e3,
                    "and no sooner than the lease (timeout) less one renewal (heartbeat) "
                    "period: detection is not free"),
             target,
             Expect("workloads.jobs.failed_share", "<=", (high + 0.5) / QUICK_S,
                    "jobs fail only while nobody leads"),
+            *_two_leaders(p),
         ),
         quick=("simulation.duration=35s", "faults.0.at=8s"))
+
+
+def _two_leaders(p: Params) -> tuple[Expect, ...]:
+    """A cut-off leader leads on until it notices; how long it overlaps its successor."""
+    if p.fault == "crash":
+        return ()
+    spec = election(p)
+    if p.method == "raft":
+        return (Expect("elections.scheduler.split_brain_s", "<=", 2 * spec.election_timeout,
+                       "CheckQuorum (etcd's) ends the cut-off leader's term at its first "
+                       "check without answers, within two election timeouts of the cut, so "
+                       "any overlap with the new leader is shorter"),)
+    if spec.lease_duration >= spec.renew_deadline + spec.retry_period:
+        return (Expect("elections.scheduler.split_brain_s", "<=", 0,
+                       "the holder gives up renew + retry after its last renewal, no later "
+                       "than a candidate may take the lease: never two leaders (lint "
+                       "SS606)"),)
+    return ()
 
 
 TEMPLATE = Template(
     id="leader-election", version=1, title="Leader election and failover time",
     summary="Three replicas of a scheduler elect one leader (a Kubernetes Lease or Raft); "
-            "when it crashes the others take over after the failover time the settings "
-            "decide. Kubernetes' defaults (15/10/2 s) take 13–24 s; a 2 s lease with a "
-            "0.5 s retry period, or Raft's randomized timeouts, stay under 5 s.",
+            "when it crashes, or is cut off from the others, they take over after the "
+            "failover time the settings decide. Kubernetes' defaults (15/10/2 s) take "
+            "13–24 s; a 2 s lease with a 0.5 s retry period, or Raft's randomized timeouts, "
+            "stay under 5 s.",
     patterns=("leader-election", "lease", "heartbeat", "consensus", "singleton-service"),
     params=Params, scenario=scenario, derive=derive,
     assumptions=(
         "Lease: client-go's algorithm (tools/leaderelection): renewals every retry period, "
         "candidates polling at retry × (1 + U·1.2), a takeover once a candidate has seen no "
         "change for the lease duration on its own clock. The API server answers at once.",
-        "Raft: randomized timeouts between the shortest and twice it (etcd), a vote per "
-        "member per term; messages take one network hop (0.25 ms).",
+        "Raft: randomized timeouts between the shortest and twice it (etcd), CheckQuorum and "
+        "pre-vote (etcd's defaults), a vote per member per term; messages take one network "
+        "hop (0.25 ms).",
+        "A partition cuts the leader off from the other replicas' election traffic (a "
+        "Lease holder from the API server they reach); the jobs still reach it, and it "
+        "serves them until it notices.",
         "Only the leader serves `dispatch`; while nobody leads a job is refused "
         "(`unavailable`) and the client does not retry, so the failed share shows the "
         "failover. A retry on `unavailable` would turn it into waiting instead.",
