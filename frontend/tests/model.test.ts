@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { buildGraph, locate } from "../src/model/graph";
-import { addComponent, connect, deleteEdge, deleteNode, renameComponent, setField } from "../src/model/edits";
+import { addComponent, applyOverride, connect, deleteEdge, deleteNode, renameComponent, setField } from "../src/model/edits";
 import { edit, parse, parsePath, pathAtLine } from "../src/model/yamlDoc";
 
 const FIXTURES = join(__dirname, "fixtures");
@@ -147,3 +147,38 @@ describe("canvas edits", () => {
     expect(parseYaml(out).components.checkout.workers).toBeUndefined();
   });
 });
+
+describe("a diagnosis fix applied to the design", () => {
+  const spec = `# the controller
+components:
+  ctl:
+    replicas: 3  # three members
+    leader_election: {type: lease, lease_duration: 3s, renew_deadline: 2500ms, retry_period: 1s}
+    operations: {reconcile: {calls: [{to: db.q, timeout: 2s}]}}
+  db: {operations: {q: {}}}
+workloads: [{name: w, to: ctl.reconcile, rate: 10/s}]
+faults:
+  - {target: "ctl[0]", at: 20s, for: 10s, partition: {with: ctl}}
+`;
+
+  it("sets a nested field, keeping comments and the other lines", () => {
+    const out = applyOverride(spec, "components.ctl.leader_election.renew_deadline=2000ms");
+    const data = parseYaml(out);
+    expect(data.components.ctl.leader_election).toEqual(
+      { type: "lease", lease_duration: "3s", renew_deadline: "2000ms", retry_period: "1s" });
+    expect(out).toContain("# the controller");
+    expect(out).toContain("replicas: 3 # three members");
+  });
+
+  it("reads list indices as numbers and values as YAML", () => {
+    const timeout = parseYaml(applyOverride(spec, "components.ctl.operations.reconcile.calls.0.timeout=500ms"));
+    expect(timeout.components.ctl.operations.reconcile.calls).toEqual([{ to: "db.q", timeout: "500ms" }]);
+    expect(parseYaml(applyOverride(spec, "faults=[]")).faults).toEqual([]);
+    expect(parseYaml(applyOverride(spec, "components.ctl.replicas=5")).components.ctl.replicas).toBe(5);
+  });
+
+  it("refuses what is not PATH=VALUE", () => {
+    expect(() => applyOverride(spec, "components.ctl.replicas")).toThrow("not PATH=VALUE");
+  });
+});
+

@@ -258,7 +258,7 @@ def test_canary_replay_in_chromium(server: str) -> None:
 def test_leader_election_replay_in_chromium(server: str) -> None:
     """The leader-election template replayed: the scheduler's leader before the crash at
     20 s, no leader for at least lease_duration − retry_period (1.5 s) after it, then
-    another replica."""
+    another replica; the diagnosis names the failed jobs and its fix applies to the design."""
     expect = pytest.importorskip("playwright.sync_api").expect
     with replayed(server, "leader-election") as page:
         node = page.locator(".replay-canvas .react-flow__node[data-id=scheduler]")  # type: ignore[attr-defined]
@@ -271,3 +271,12 @@ def test_leader_election_replay_in_chromium(server: str) -> None:
         shot(page, "10-leader-election-replay")
         slider.fill("30")
         expect(node).to_contain_text(re.compile(r"leader: replica [12]"))
+        # The diagnosis: the failed jobs, caused by the crash; its fix applies to the design.
+        finding = page.get_by_test_id("finding").first  # type: ignore[attr-defined]
+        expect(finding).to_contain_text("requests failed")
+        expect(finding).to_contain_text("--set faults=[]")
+        finding.get_by_test_id("apply-fix").click()
+        expect(page.locator(".notice")).to_contain_text("applied faults=[]")  # type: ignore[attr-defined]
+        page.click("a[data-page=design]")  # type: ignore[attr-defined]
+        expect(page.get_by_test_id("status")).to_have_text(re.compile(r"^valid"))  # type: ignore[attr-defined]
+        assert "crash: true" not in editor_text(page)

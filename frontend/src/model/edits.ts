@@ -1,6 +1,6 @@
 // Canvas gestures as edits of the spec: add, delete and connect nodes, change a field. Each
 // returns the new YAML text (via `edit`, so comments and untouched lines survive).
-import { isMap, isSeq, type Document, type YAMLMap, type YAMLSeq } from "yaml";
+import { isMap, isSeq, parse as parseYaml, type Document, type YAMLMap, type YAMLSeq } from "yaml";
 import { deleteIn, edit, setIn, type Path } from "./yamlDoc";
 import { arr, isObj, kindOf, obj, resolve, str, type Kind } from "./spec";
 import { workloadId, type EdgeModel } from "./graph";
@@ -10,6 +10,15 @@ export function setField(text: string, path: Path, value: unknown): string {
     if (value === undefined || value === null || value === "") deleteIn(doc, path);
     else setIn(doc, path, value);
   });
+}
+
+/** Apply a `--set PATH=VALUE` override (a diagnosis fix) to the spec: PATH is dotted, with
+ * list indices as numbers (`faults.0.at`); VALUE is YAML (`2000ms`, `true`, `[]`). */
+export function applyOverride(text: string, override: string): string {
+  const at = override.indexOf("=");
+  if (at <= 0) throw new Error(`not PATH=VALUE: ${override}`);
+  const path: Path = override.slice(0, at).split(".").map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+  return edit(text, (doc) => setIn(doc, path, parseYaml(override.slice(at + 1))));
 }
 
 const STARTERS: Record<Kind, Record<string, unknown>> = {

@@ -6,6 +6,7 @@ import { api, ApiError, type Result, type RunState } from "../api";
 import { Canvas } from "../components/Canvas";
 import { Chart, type Band } from "../components/Chart";
 import { Waterfall } from "../components/Waterfall";
+import { applyOverride } from "../model/edits";
 import { keyColumns, notesAt, overlayAt, seriesOf, tables, timeline, type ColourBy } from "../model/replay";
 import { useDesign } from "../store";
 
@@ -165,6 +166,7 @@ export function Summary({ result }: { result: Result }) {
           ))}
         </div>
       )}
+      <Diagnosis findings={(result.diagnosis ?? []) as Result[]} />
       <h4>Errors by cause</h4>
       {causes.length === 0 ? <p className="hint">no failed requests</p> : (
         <table className="causes"><tbody>
@@ -181,6 +183,35 @@ export function Summary({ result }: { result: Result }) {
       })}
       {!((result.calls ?? []) as Result[]).some((c) => c.circuit_breaker) && <p className="hint">none in this design</p>}
     </div>
+  );
+}
+
+/** The run's diagnosis (docs/results.md): what is wrong, the evidence, and the smallest change
+ * that fixes it, which "Apply" writes into the design for the next run. */
+function Diagnosis({ findings }: { findings: Result[] }) {
+  const { change, notify } = useDesign();
+  const apply = (sets: string[]) => {
+    if (change((text) => sets.reduce(applyOverride, text))) notify("info", `applied ${sets.join(", ")}: run the simulation again to see the effect`);
+  };
+  return (
+    <section className="diagnosis" data-testid="diagnosis">
+      <h4>Diagnosis</h4>
+      {findings.length === 0 && <p className="hint">nothing stands out</p>}
+      {findings.map((f, i) => (
+        <div key={i} className={`finding ${f.severity}`} data-testid="finding">
+          <p className="finding-summary">{f.severity === "problem" ? "✗" : "!"} {f.summary}</p>
+          {(f.evidence as string[]).length > 0 && <ul>{(f.evidence as string[]).map((e) => <li key={e}>{e}</li>)}</ul>}
+          {f.fix && (
+            <p className="finding-fix">fix: {f.fix.summary}
+              {(f.fix.set as string[]).length > 0 && <>
+                {" "}<code>{(f.fix.set as string[]).map((s) => `--set ${s}`).join(" ")}</code>{" "}
+                <button type="button" onClick={() => apply(f.fix.set as string[])} data-testid="apply-fix">Apply</button>
+              </>}
+            </p>
+          )}
+        </div>
+      ))}
+    </section>
   );
 }
 

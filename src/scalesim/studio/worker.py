@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from multiprocessing.connection import Connection
 
+from scalesim.diagnosis import diagnose
 from scalesim.sim import SafetyStop, simulate
 from scalesim.spec import SpecError, load_spec_text
 
@@ -26,6 +27,7 @@ def run(conn: Connection, text: str, seed: int | None) -> None:
     try:
         system = load_spec_text(text, "spec.yaml")
         result = simulate(system, seed, progress, with_series=True)
+        result["diagnosis"] = diagnose(system, result)  # what is wrong and the smallest fix
     except SafetyStop as stop:
         conn.send(("failed", f"stopped by a safety limit: {stop}"))
     except SpecError as error:
