@@ -1,7 +1,9 @@
 """Two leaders at once: a leader paused past its lease (or election timeout) is replaced, and
 when it runs again it leads on in its own eyes until its renewals have failed for
-`renew_deadline` (a Raft leader: until it hears the new term); a Raft leader cut off from the
-others leads on until its quorum check fails (or, without CheckQuorum, the cut heals)."""
+`renew_deadline` (a Raft leader: until it hears the new term). A leader cut off from the
+others leads on too: a Raft leader until its quorum check fails (or, without CheckQuorum, the
+cut heals), a Lease holder until `renew_deadline`, which outlasts the lease when
+`lease_duration` < `renew_deadline` + `retry_period`."""
 
 from __future__ import annotations
 
