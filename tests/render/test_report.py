@@ -76,6 +76,30 @@ def test_report_of_a_queue_charts_its_backlog_and_lag() -> None:
     assert "queue lag: how long the oldest unsettled message has waited" in html
 
 
+def test_report_shows_elections_with_the_terminals_numbers_and_their_events() -> None:
+    """A Raft leader cut off without CheckQuorum: the report's data section has the same
+    elections row as the terminal table, and the events in time order."""
+    from scalesim.render.consistency_tables import consistency_views
+
+    system = load_spec_text(Path("frontend/tests/results/raft-cut.yaml").read_text())
+    result = simulate(system)
+    html = render_report(result, system)
+    assert 'id="data"' in html and 'href="#data"' in html
+    ((title, _, rows),) = consistency_views(result)
+    assert title == "Leader elections"
+    left = ' class="l"'
+    cells = "".join(f"<td{left if i == 0 else ''}>{cell}</td>" for i, cell in enumerate(rows[0]))
+    assert cells in html.replace("\n", "")
+    assert rows[0][-1] == f"{result['elections']['etcd']['split_brain_s']:,.2f}"
+    events = [e["event"].replace("_", " ") for e in result["elections"]["etcd"]["events"]]
+    assert events == ["elected", "election", "partitioned", "elected", "second leader",
+                      "stepped down"]
+    positions = [html.index(f'<td class="l">{event}</td>', html.index('id="data"'))
+                 for event in ("partitioned", "second leader", "stepped down")]
+    assert positions == sorted(positions)
+    assert 'id="data"' not in render_report(*reversed(run("shop", "simulation.duration=5s")))
+
+
 def test_report_fetches_nothing() -> None:
     system, result = run("shop", "simulation.duration=20s")
     html = render_report(result, system)

@@ -58,25 +58,30 @@ def _cache_row(name: str, entry: dict[str, Any]) -> list[Cell]:
             _num(entry["staleness_ms"].get("p99")), f"{entry['lost_writes']:,}"]
 
 
-def consistency_tables(result: dict[str, Any], width: int) -> list[RenderableType]:
-    tables: list[RenderableType] = []
+def consistency_views(result: dict[str, Any]) -> list[tuple[str, list[Column], list[list[Cell]]]]:
+    """The replication, election and cache tables a result has, as (title, columns, rows):
+    drawn by the terminal (`consistency_tables`) and the HTML report alike."""
+    views: list[tuple[str, list[Column], list[list[Cell]]]] = []
     if "replication" in result:
-        tables.append(fitted("Replication (commit wait, follower lag, reads that see a write)",
-                             _columns("store", "mode", "commit p50 ms", "commit p99 ms",
-                                      "lag p99 ms", "fresh at 0ms", "at 10ms",
-                                      "99.9% fresh after ms", "stale reads", "unavailable",
-                                      "lost on failover"),
-                             [_replication_row(n, e) for n, e in result["replication"].items()],
-                             width))
+        views.append(("Replication (commit wait, follower lag, reads that see a write)",
+                      _columns("store", "mode", "commit p50 ms", "commit p99 ms",
+                               "lag p99 ms", "fresh at 0ms", "at 10ms", "99.9% fresh after ms",
+                               "stale reads", "unavailable", "lost on failover"),
+                      [_replication_row(n, e) for n, e in result["replication"].items()]))
     if "elections" in result:
-        tables.append(fitted("Leader elections", _columns(
+        views.append(("Leader elections", _columns(
             "component", "type", "failovers", "failover p50 s", "failover max s",
             "leaderless s", "refused", "split votes", "two leaders s"),
-            [_election_row(n, e) for n, e in result["elections"].items()], width))
+            [_election_row(n, e) for n, e in result["elections"].items()]))
     if "caches" in result:
-        tables.append(fitted("Caches", _columns(
+        views.append(("Caches", _columns(
             "cache", "ttl", "writes, stampede", "hit ratio", "misses",
             "coalesced/early/refresh", "loads per expiry", "max", "stale reads",
             "staleness p99 ms", "lost writes"),
-            [_cache_row(n, e) for n, e in result["caches"].items()], width))
-    return tables
+            [_cache_row(n, e) for n, e in result["caches"].items()]))
+    return views
+
+
+def consistency_tables(result: dict[str, Any], width: int) -> list[RenderableType]:
+    return [fitted(title, columns, rows, width)
+            for title, columns, rows in consistency_views(result)]
