@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+from markupsafe import escape
 from tests.render.helpers import EXAMPLES, app, run
 from typer.testing import CliRunner
 
@@ -76,16 +77,17 @@ def test_report_of_a_queue_charts_its_backlog_and_lag() -> None:
     assert "queue lag: how long the oldest unsettled message has waited" in html
 
 
-def test_report_shows_elections_with_the_terminals_numbers_and_their_events() -> None:
+def test_report_shows_the_data_tables_of_the_terminal_and_election_events() -> None:
     """A Raft leader cut off without CheckQuorum: the report's data section has the same
-    elections row as the terminal table, and the events in time order."""
-    from scalesim.render.consistency_tables import consistency_views
+    elections row as the terminal table, and the events in time order; a spec with queues
+    has the terminal's queue table there; one without data has no section."""
+    from scalesim.render.data_tables import data_views
 
     system = load_spec_text(Path("frontend/tests/results/raft-cut.yaml").read_text())
     result = simulate(system)
     html = render_report(result, system)
     assert 'id="data"' in html and 'href="#data"' in html
-    ((title, _, rows),) = consistency_views(result)
+    ((title, _, rows),) = data_views(result)
     assert title == "Leader elections"
     left = ' class="l"'
     cells = "".join(f"<td{left if i == 0 else ''}>{cell}</td>" for i, cell in enumerate(rows[0]))
@@ -97,7 +99,12 @@ def test_report_shows_elections_with_the_terminals_numbers_and_their_events() ->
     positions = [html.index(f'<td class="l">{event}</td>', html.index('id="data"'))
                  for event in ("partitioned", "second leader", "stepped down")]
     assert positions == sorted(positions)
-    assert 'id="data"' not in render_report(*reversed(run("shop", "simulation.duration=5s")))
+    assert 'id="data"' not in render_report(*reversed(run("contained", "simulation.duration=5s")))
+    system, result = run("shop", "simulation.duration=20s")
+    shop = render_report(result, system)
+    (queues, *_), *_ = data_views(result)
+    assert queues.startswith("Queues")
+    assert str(escape(queues)) in shop[shop.index('id="data"'):]
 
 
 def test_report_fetches_nothing() -> None:

@@ -1,14 +1,12 @@
-"""Terminal tables for replication, elections and caches: what a read sees and what a write
-waits for, how long the system went without a leader, and how a cache's hits, staleness and
-stampedes came out. Laid out by `layout.fitted`, so no name is ever cut."""
+"""Tables for replication, elections and caches: what a read sees and what a write waits for,
+how long the system went without a leader (or had two), and how a cache's hits, staleness and
+stampedes came out (`data_tables` draws them with the other data tables)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rich.console import RenderableType
-
-from scalesim.render.layout import Cell, Column, fitted
+from scalesim.render.layout import Cell, Column
 
 
 def _num(value: float | None, digits: str = ",.1f") -> str:
@@ -59,8 +57,7 @@ def _cache_row(name: str, entry: dict[str, Any]) -> list[Cell]:
 
 
 def consistency_views(result: dict[str, Any]) -> list[tuple[str, list[Column], list[list[Cell]]]]:
-    """The replication, election and cache tables a result has, as (title, columns, rows):
-    drawn by the terminal (`consistency_tables`) and the HTML report alike."""
+    """The replication, election and cache tables a result has, as (title, columns, rows)."""
     views: list[tuple[str, list[Column], list[list[Cell]]]] = []
     if "replication" in result:
         views.append(("Replication (commit wait, follower lag, reads that see a write)",
@@ -80,8 +77,3 @@ def consistency_views(result: dict[str, Any]) -> list[tuple[str, list[Column], l
             "staleness p99 ms", "lost writes"),
             [_cache_row(n, e) for n, e in result["caches"].items()]))
     return views
-
-
-def consistency_tables(result: dict[str, Any], width: int) -> list[RenderableType]:
-    return [fitted(title, columns, rows, width)
-            for title, columns, rows in consistency_views(result)]

@@ -1,6 +1,7 @@
-"""Terminal tables for the data sections of a result: queues (rates, backlog at the window's
-start and end, delivery, redelivery, dead letters, lag), sagas, outboxes and event stores with
-their projections' staleness. Laid out by `layout.fitted`, so no name is ever cut."""
+"""Tables for the data sections of a result: queues (rates, backlog at the window's start and
+end, delivery, redelivery, dead letters, lag), sagas, outboxes and event stores with their
+projections' staleness, then replication, elections and caches. The terminal lays them out
+with `layout.fitted` (no name is ever cut); the HTML report draws the same rows."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from rich.console import RenderableType
 
-from scalesim.render.consistency_tables import consistency_tables
+from scalesim.render.consistency_tables import consistency_views
 from scalesim.render.layout import Cell, Column, fitted
 
 
@@ -46,11 +47,17 @@ QUEUE_COLUMNS = [Column("subscription", right=False), Column("guarantee", right=
                  Column("lag p99 ms"), Column("oldest max s")]
 
 
-def data_tables(result: dict[str, Any], width: int) -> list[RenderableType]:
-    tables: list[RenderableType] = []
+View = tuple[str, list[Column], list[list[Cell]]]
+
+
+def data_views(result: dict[str, Any]) -> list[View]:
+    """The data tables a result has, as (title, columns, rows): queues, sagas, outboxes,
+    event stores and read models, then replication, elections and caches. The terminal
+    (`data_tables`) and the HTML report draw the same ones."""
+    views: list[View] = []
     if "queues" in result:
-        tables.append(fitted("Queues (backlog at the window's start and end)", QUEUE_COLUMNS,
-                             [_queue_row(n, q) for n, q in result["queues"].items()], width))
+        views.append(("Queues (backlog at the window's start and end)", QUEUE_COLUMNS,
+                      [_queue_row(n, q) for n, q in result["queues"].items()]))
     if "sagas" in result:
         rows: list[list[Cell]] = [
             [f"{name} ({saga['coordination']})", f"{saga['started']:,}",
@@ -59,22 +66,21 @@ def data_tables(result: dict[str, Any], width: int) -> list[RenderableType]:
              _ms(saga["duration_ms"].get("p50")), _ms(saga["duration_ms"].get("p99")),
              _ms(saga["inconsistency_ms"].get("p99"))]
             for name, saga in result["sagas"].items()]
-        tables.append(fitted("Sagas", _columns(
+        views.append(("Sagas", _columns(
             "saga", "started", "ok", "compensated", "aborted", "stuck", "unfinished", "p50 ms",
-            "p99 ms", "inconsistent p99 ms"), rows, width))
+            "p99 ms", "inconsistent p99 ms"), rows))
     if "outboxes" in result:
         rows = [[name, box["relay"].replace("_", " "), f"{box['published']:,}",
                  f"{box['duplicates']:,}", _ms(box["delay_ms"].get("p50")),
                  _ms(box["delay_ms"].get("p99")), f"{box['backlog_end']:,}"]
                 for name, box in result["outboxes"].items()]
-        tables.append(fitted("Outboxes", [Column("outbox", right=False),
-                                          Column("relay", right=False),
-                                          *(Column(c) for c in (
-                                              "published", "duplicates", "delay p50 ms",
-                                              "delay p99 ms", "backlog"))], rows, width))
+        views.append(("Outboxes", [Column("outbox", right=False), Column("relay", right=False),
+                                   *(Column(c) for c in (
+                                       "published", "duplicates", "delay p50 ms",
+                                       "delay p99 ms", "backlog"))], rows))
     if "event_stores" in result:
         stores: list[list[Cell]] = []
-        views: list[list[Cell]] = []
+        projections: list[list[Cell]] = []
         for name, store in result["event_stores"].items():
             per_load = store["events_per_load"]
             without = store["events_per_load_without_snapshots"]
@@ -84,15 +90,18 @@ def data_tables(result: dict[str, Any], width: int) -> list[RenderableType]:
                            "—" if without is None else f"{without:,.1f}"])
             for target, view in store["projections"].items():
                 visible = view["p_visible"]
-                views.append([f"{name} -> {target}", _ms(view["lag_ms"].get("p50")),
-                              _ms(view["lag_ms"].get("p99")), _share(visible["10ms"]),
-                              _share(visible["100ms"]), _share(visible["1s"])])
-        tables.append(fitted("Event stores", _columns(
+                projections.append([f"{name} -> {target}", _ms(view["lag_ms"].get("p50")),
+                                    _ms(view["lag_ms"].get("p99")), _share(visible["10ms"]),
+                                    _share(visible["100ms"]), _share(visible["1s"])])
+        views.append(("Event stores", _columns(
             "store", "appends/s", "conflicts", "snapshots", "events per load",
-            "without snapshots"), stores, width))
-        if views:
-            tables.append(fitted("Read models (CQRS)", _columns(
+            "without snapshots"), stores))
+        if projections:
+            views.append(("Read models (CQRS)", _columns(
                 "projection", "lag p50 ms", "lag p99 ms", "visible after 10ms", "after 100ms",
-                "after 1s"), views, width))
-    tables += consistency_tables(result, width)
-    return tables
+                "after 1s"), projections))
+    return views + consistency_views(result)
+
+
+def data_tables(result: dict[str, Any], width: int) -> list[RenderableType]:
+    return [fitted(title, columns, rows, width) for title, columns, rows in data_views(result)]

@@ -11,7 +11,7 @@ from typing import Any
 from markupsafe import Markup
 
 from scalesim.render import control, dashboards, graphviz
-from scalesim.render.consistency_tables import consistency_views
+from scalesim.render.data_tables import data_views
 from scalesim.render.dot import to_dot
 from scalesim.render.graph import (
     Architecture,
@@ -60,14 +60,15 @@ def traces(result: dict[str, Any], per_kind: int = TRACES_PER_KIND) -> dict[str,
     return {name: views for name, views in out.items() if views}
 
 
-def consistency(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """The replication, election and cache tables, as the terminal draws them: a title,
-    (header, right-aligned) pairs, and rows of (text, right-aligned) cells."""
+def data(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The data tables (queues, sagas, outboxes, event stores; replication, elections,
+    caches) as the terminal draws them: a title, (header, right-aligned) pairs, and rows of
+    (text, right-aligned) cells."""
     return [{"title": title,
              "headers": [(column.header, column.right) for column in columns],
              "rows": [[(cell if isinstance(cell, str) else cell.plain, column.right)
                        for cell, column in zip(row, columns, strict=True)] for row in rows]}
-            for title, columns, rows in consistency_views(result)]
+            for title, columns, rows in data_views(result)]
 
 
 def context(result: dict[str, Any], system: System | None) -> dict[str, Any]:
@@ -95,7 +96,7 @@ def context(result: dict[str, Any], system: System | None) -> dict[str, Any]:
         "events": dashboards.events(result),
         "scaling": control.scaling(result),
         "rollouts": control.rollouts(result),
-        "consistency": consistency(result),
+        "data": data(result),
         "election_events": {name: entry["events"]
                             for name, entry in result.get("elections", {}).items()
                             if entry.get("events")},
