@@ -58,8 +58,8 @@ class Leadership:
     def __init__(self, comp: Comp) -> None:
         self.comp = comp
         self.rep: Replica | None = None
-        # By replica: partition faults cutting it off from the others (a Raft member's), set
-        # by the election; replication neither sends to nor hears from a member cut off.
+        # By replica: partition faults cutting it off from the others, kept by the election;
+        # replication neither sends to nor hears from a member cut off.
         self.cut = [0] * len(comp.replicas)
         self.listeners: list[LeaderListener] = []
         self.lost_at = -1.0  # when the last leader was lost; -1 while one leads

@@ -180,7 +180,7 @@ class ReplicatedStore(LeaderListener):
 
     def _reaches(self, leader: int, rep: Replica) -> bool:
         """The leader (or a quorum's coordinator, -1) reaches `rep`: it is up, and neither
-        is a Raft member cut off from the others."""
+        is cut off from the others (a partition fault from their own component)."""
         if not rep.up:
             return False
         if leader < 0 or self.leadership is None:
