@@ -136,7 +136,8 @@ TEMPLATE = Template(
             "failover time the settings decide. Kubernetes' defaults (15/10/2 s) take "
             "13–24 s; a 2 s lease with a 0.5 s retry period, or Raft's randomized timeouts, "
             "stay under 5 s.",
-    patterns=("leader-election", "lease", "heartbeat", "consensus", "singleton-service"),
+    patterns=("leader-election", "lease", "heartbeat", "consensus", "singleton-service",
+              "split-brain-resolution"),
     params=Params, scenario=scenario, derive=derive,
     assumptions=(
         "Lease: client-go's algorithm (tools/leaderelection): renewals every retry period, "
