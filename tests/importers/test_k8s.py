@@ -314,6 +314,19 @@ def test_leader_election_flags_become_a_lease_election(tmp_path: Path, args: str
     assert "leader_election: # from" in imported.text and "ctl.yaml:12" in imported.text
 
 
+def test_a_single_replica_with_leader_election_is_imported_without_it(tmp_path: Path) -> None:
+    """kubebuilder scaffolds one replica with --leader-elect: nobody can take over, and the
+    spec needs two members for an election, so the import leaves it out and says why."""
+    manifest = tmp_path / "ctl.yaml"
+    manifest.write_text(CONTROLLER.replace("replicas: 3", "replicas: 1")
+                        .replace("{args}", '["--leader-elect"]'))
+    imported = import_k8s([str(manifest)])
+    assert imported.system.components["ctl"].replicas == 1
+    assert imported.system.components["ctl"].leader_election is None
+    assert any("ctl: its leader election" in note and "no one to take over" in note
+               for note in imported.notes)
+
+
 def test_leader_election_flags_a_spec_cannot_hold_are_left_out_with_a_note(tmp_path: Path
                                                                           ) -> None:
     """The Lease stores whole seconds (leaseDurationSeconds): 1.5 s is refused, as client-go

@@ -38,6 +38,13 @@ def fit(draft: Draft, key: str, component: Component, kind: Kind, roles: Roles,
         draft.note(f"{component.name}: an external component is neither autoscaled, rolled "
                    f"out nor elected; its {' and '.join(blocks)} are left out")
         return out
+    replicas = component.replicas.value if component.replicas is not None else 1
+    if "leader_election" in blocks and replicas < 2:
+        draft.note(f"{component.name}: its leader election "
+                   f"({blocks['leader_election'].origin}) is left out: with {replicas} "
+                   "replica there is no one to take over (the spec needs at least 2); "
+                   "scale it out to model a failover")
+        del blocks["leader_election"]
     fitted: dict[str, Block] = {}
     for name, block in blocks.items():
         block = _named(block, name_of)
