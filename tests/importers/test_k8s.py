@@ -314,6 +314,42 @@ def test_leader_election_flags_become_a_lease_election(tmp_path: Path, args: str
     assert "leader_election: # from" in imported.text and "ctl.yaml:12" in imported.text
 
 
+ETCD = ("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: etcd}\nspec:\n"
+        "  replicas: 3\n  serviceName: etcd\n  template:\n    spec:\n      containers:\n"
+        "        - name: etcd\n          image: {image}\n{rest}")
+
+
+@pytest.mark.parametrize(("image", "rest", "expected"), [
+    # the flags, `=value` and `value` forms (etcd's milliseconds)
+    ("quay.io/coreos/etcd:v3.5.17",
+     '          command: [/usr/local/bin/etcd, "--heartbeat-interval=250", '
+     '"--election-timeout", "2500", "--pre-vote=false"]\n',
+     {"type": "raft", "heartbeat": 0.25, "election_timeout": 2.5, "pre_vote": False}),
+    # bitnami's chart: the ETCD_* environment etcd reads the same way
+    ("bitnami/etcd:3.5",
+     "          env:\n            - {name: ETCD_HEARTBEAT_INTERVAL, value: '200'}\n"
+     "            - {name: ETCD_ELECTION_TIMEOUT, value: '2000'}\n",
+     {"type": "raft", "heartbeat": 0.2, "election_timeout": 2.0, "pre_vote": True}),
+    # nothing said: etcd's defaults (100 ms, 1 s, pre-vote on)
+    ("registry.k8s.io/etcd:3.5.15-0", "          command: [etcd]\n",
+     {"type": "raft", "heartbeat": 0.1, "election_timeout": 1.0, "pre_vote": True,
+      "check_quorum": True}),
+    ("acme/etcd-backup:1", "          command: [/backup]\n", None),
+])
+def test_an_etcd_member_becomes_a_raft_election(tmp_path: Path, image: str, rest: str,
+                                                expected: dict[str, object] | None) -> None:
+    manifest = tmp_path / "etcd.yaml"
+    manifest.write_text(ETCD.replace("{image}", image).replace("{rest}", rest))
+    imported = import_k8s([str(manifest)])
+    election = imported.system.components["etcd"].leader_election
+    if expected is None:
+        assert election is None
+        return
+    assert election is not None
+    assert election.model_dump(include=set(expected)) == expected
+    assert "leader_election: # from" in imported.text
+
+
 def test_a_single_replica_with_leader_election_is_imported_without_it(tmp_path: Path) -> None:
     """kubebuilder scaffolds one replica with --leader-elect: nobody can take over, and the
     spec needs two members for an election, so the import leaves it out and says why."""

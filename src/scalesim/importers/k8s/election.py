@@ -1,7 +1,9 @@
 """A component's leader election, from what its pods say: client-go's `--leader-elect*`
 flags (kube-controller-manager, kube-scheduler, and the controller-runtime managers that
-kubebuilder scaffolds), else the `consistency.json` that `scalesim generate` puts in the
-component's settings ConfigMap (its `client_go` Lease settings, or its `etcd` Raft ones)."""
+kubebuilder scaffolds); an etcd member's Raft settings (`--heartbeat-interval`,
+`--election-timeout` and `--pre-vote` flags, or the `ETCD_*` environment variables etcd reads
+the same way); else the `consistency.json` that `scalesim generate` puts in the component's
+settings ConfigMap (its `client_go` Lease settings, or its `etcd` Raft ones)."""
 
 from __future__ import annotations
 
@@ -22,40 +24,57 @@ DURATION_FLAGS = {"--leader-elect-lease-duration": "lease_duration",
 CLIENT_GO = {"LeaseDuration": "lease_duration", "RenewDeadline": "renew_deadline",
              "RetryPeriod": "retry_period"}
 SETTINGS_KEY = "consistency.json"
+# etcd's Raft flags (milliseconds) -> the spec's raft fields; etcd also reads each from the
+# environment variable named ETCD_ + the flag's name in capitals, dashes as underscores.
+ETCD_TIMINGS = {"--heartbeat-interval": "heartbeat", "--election-timeout": "election_timeout"}
+PRE_VOTE = "--pre-vote"
 
 
 def leader_election(manifest: Manifest, cluster: Cluster, component: Component,
                     template: dict[str, Any], container: dict[str, Any], path: str) -> None:
-    block = _from_flags(manifest, container, path) or _from_settings(manifest, cluster,
-                                                                      template)
+    block = _from_flags(manifest, container, path) or _from_etcd(manifest, container, path) \
+        or _from_settings(manifest, cluster, template)
     if block is not None:
         component.leader_election = block
 
 
-def _flags(container: dict[str, Any]) -> list[str]:
-    """The container's command and arguments, `--flag value` joined as `--flag=value`."""
+def _words(container: dict[str, Any]) -> list[str]:
+    """The container's command and arguments."""
     words: list[str] = []
     for key in ("command", "args"):
         listed = container.get(key)
         if isinstance(listed, list):
             words += [str(word) for word in listed]
-    flags: list[str] = []
+    return words
+
+
+def _flags(container: dict[str, Any], prefixes: tuple[str, ...]) -> dict[str, str]:
+    """The container's flags that start with one of `prefixes`, by name: `--flag value` and
+    `--flag=value` give the value, a bare `--flag` an empty string (pflag: true)."""
+    words = _words(container)
+    flags: dict[str, str] = {}
     for index, word in enumerate(words):
-        if not word.startswith(FLAG):
+        if not word.startswith(prefixes):
             continue
-        if "=" not in word and word != FLAG and index + 1 < len(words) and \
+        name, equals, value = word.partition("=")
+        if not equals and name not in (FLAG, PRE_VOTE) and index + 1 < len(words) and \
                 not words[index + 1].startswith("-"):
-            word = f"{word}={words[index + 1]}"
-        flags.append(word)
+            value = words[index + 1]
+        flags[name] = value
     return flags
 
 
+def _where(container: dict[str, Any], prefixes: tuple[str, ...]) -> str:
+    """`args` or `command`: where the flags are."""
+    return "args" if any(str(w).startswith(prefixes) for w in container.get("args") or []) \
+        else "command"
+
+
 def _from_flags(manifest: Manifest, container: dict[str, Any], path: str) -> Block | None:
-    flags = dict(flag.partition("=")[::2] for flag in _flags(container))
+    flags = _flags(container, (FLAG,))
     if FLAG not in flags or flags[FLAG].lower() not in ("", "true"):
         return None   # pflag: a bare --leader-elect is true; =false (the default) is off
-    where = "args" if any(str(w).startswith(FLAG) for w in container.get("args") or []) \
-        else "command"
+    where = _where(container, (FLAG,))
     seen = manifest.seen_in(container, where, f"{path}.{where}")
     block = Block(seen, manifest.title)
     block.put(("type",), "lease", f"client-go leader election ({FLAG}), a Lease lock")
@@ -63,6 +82,42 @@ def _from_flags(manifest: Manifest, container: dict[str, Any], path: str) -> Blo
         seconds = go_duration(flags.get(flag))
         if seconds is not None:
             block.put((field,), format_duration(seconds), f"{flag}={flags[flag]} ({seen})")
+    return block
+
+
+def _is_etcd(container: dict[str, Any]) -> bool:
+    """An etcd member: its command runs `etcd`, or its image is etcd's."""
+    words = _words(container)
+    image = str(container.get("image") or "").rsplit("/", 1)[-1].partition(":")[0]
+    return bool(words and words[0].rsplit("/", 1)[-1] == "etcd") or image == "etcd"
+
+
+def _from_etcd(manifest: Manifest, container: dict[str, Any], path: str) -> Block | None:
+    """etcd's Raft: the flags, else the ETCD_* variables; etcd's defaults where neither."""
+    if not _is_etcd(container):
+        return None
+    flags = _flags(container, (*ETCD_TIMINGS, PRE_VOTE))
+    env = {str(item.get("name")): str(item.get("value"))
+           for item in container.get("env") or [] if isinstance(item, dict)
+           and item.get("value") is not None}
+    if flags:
+        where = _where(container, (*ETCD_TIMINGS, PRE_VOTE))
+    elif env.keys() & {"ETCD_HEARTBEAT_INTERVAL", "ETCD_ELECTION_TIMEOUT", "ETCD_PRE_VOTE"}:
+        where = "env"
+    else:
+        where = "command" if "command" in container else "image"
+    seen = manifest.seen_in(container, where, f"{path}.{where}")
+    block = Block(seen, manifest.title)
+    block.put(("type",), "raft", f"an etcd member: Raft ({seen})")
+    for flag, field in ETCD_TIMINGS.items():
+        variable = "ETCD_" + flag[2:].upper().replace("-", "_")
+        raw = flags.get(flag, env.get(variable))
+        if raw is not None and raw.isdigit() and int(raw) > 0:
+            said = f"{flag}={raw}" if flag in flags else f"{variable}={raw}"
+            block.put((field,), f"{int(raw)}ms", f"{said} ({seen})")
+    raw = flags.get(PRE_VOTE, env.get("ETCD_PRE_VOTE"))
+    if raw is not None and raw.lower() in ("", "true", "false"):
+        block.put(("pre_vote",), raw.lower() != "false", f"{PRE_VOTE} ({seen})")
     return block
 
 
