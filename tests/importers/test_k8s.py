@@ -282,6 +282,23 @@ def test_rollouts_daemonsets_and_gateway_api_routes(tmp_path: Path) -> None:
     assert api is not None and api.strategy == "blue_green"
 
 
+def imports_election(tmp_path: Path, name: str, text: str,
+                     expected: dict[str, object] | None) -> str:
+    """Import `text` (one workload, `name`): its election has the `expected` fields (None:
+    it has none), commented with where it came from. Returns the imported spec's text."""
+    manifest = tmp_path / f"{name}.yaml"
+    manifest.write_text(text)
+    imported = import_k8s([str(manifest)])
+    election = imported.system.components[name].leader_election
+    if expected is None:
+        assert election is None
+    else:
+        assert election is not None
+        assert election.model_dump(include=set(expected)) == expected
+        assert "leader_election: # from" in imported.text
+    return imported.text
+
+
 CONTROLLER = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ctl}\nspec:\n"
               "  replicas: 3\n  template:\n    spec:\n      containers:\n"
               "        - name: manager\n          image: acme/manager\n"
@@ -302,16 +319,8 @@ CONTROLLER = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ctl}\nspe
 def test_leader_election_flags_become_a_lease_election(tmp_path: Path, args: str,
                                                         expected: dict[str, object] | None
                                                         ) -> None:
-    manifest = tmp_path / "ctl.yaml"
-    manifest.write_text(CONTROLLER.replace("{args}", args))
-    imported = import_k8s([str(manifest)])
-    election = imported.system.components["ctl"].leader_election
-    if expected is None:
-        assert election is None
-        return
-    assert election is not None
-    assert election.model_dump(include=set(expected)) == expected
-    assert "leader_election: # from" in imported.text and "ctl.yaml:12" in imported.text
+    text = imports_election(tmp_path, "ctl", CONTROLLER.replace("{args}", args), expected)
+    assert expected is None or "ctl.yaml:12" in text
 
 
 ETCD = ("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: etcd}\nspec:\n"
@@ -338,16 +347,8 @@ ETCD = ("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: etcd}\nspec:\n
 ])
 def test_an_etcd_member_becomes_a_raft_election(tmp_path: Path, image: str, rest: str,
                                                 expected: dict[str, object] | None) -> None:
-    manifest = tmp_path / "etcd.yaml"
-    manifest.write_text(ETCD.replace("{image}", image).replace("{rest}", rest))
-    imported = import_k8s([str(manifest)])
-    election = imported.system.components["etcd"].leader_election
-    if expected is None:
-        assert election is None
-        return
-    assert election is not None
-    assert election.model_dump(include=set(expected)) == expected
-    assert "leader_election: # from" in imported.text
+    imports_election(tmp_path, "etcd", ETCD.replace("{image}", image).replace("{rest}", rest),
+                     expected)
 
 
 def test_a_single_replica_with_leader_election_is_imported_without_it(tmp_path: Path) -> None:
