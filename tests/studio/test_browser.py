@@ -271,6 +271,8 @@ def test_leader_election_replay_in_chromium(server: str) -> None:
         shot(page, "10-leader-election-replay")
         slider.fill("30")
         expect(node).to_contain_text(re.compile(r"leader: replica [12]"))
+        expect(page.get_by_test_id("election-summary")).to_contain_text(  # type: ignore[attr-defined]
+            re.compile(r"scheduler \(lease\): 1 failover, at most [\d.]+ s · without a leader"))
         # The diagnosis: the failed jobs, caused by the crash; its fix applies to the design.
         finding = page.get_by_test_id("finding").first  # type: ignore[attr-defined]
         expect(finding).to_contain_text("requests failed")

@@ -182,6 +182,16 @@ export function Summary({ result }: { result: Result }) {
         return <p key={`${c.from}-${c.to}`} data-testid="breaker-summary">{c.from} → {c.to}: {opened ? `opened at ${fmt(opened.t_s, 2)} s` : "never opened"}, {fmt(c.circuit_breaker.not_permitted, 0)} calls refused</p>;
       })}
       {!((result.calls ?? []) as Result[]).some((c) => c.circuit_breaker) && <p className="hint">none in this design</p>}
+      {result.elections && <>
+        <h4>Leader elections</h4>
+        {Object.entries(result.elections as Record<string, Result>).map(([name, e]) => (
+          <p key={name} data-testid="election-summary">
+            {name} ({e.type}): {fmt(e.failovers, 0)} failover{e.failovers === 1 ? "" : "s"}
+            {e.failovers > 0 && `, at most ${fmt(e.failover_ms.max / 1e3, 2)} s`} · without a leader {fmt(e.leaderless_s, 2)} s
+            {e.split_brain_s > 0 && <span className="bad"> · two leaders {fmt(e.split_brain_s, 2)} s</span>}
+          </p>
+        ))}
+      </>}
     </div>
   );
 }
