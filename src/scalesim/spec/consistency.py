@@ -160,6 +160,15 @@ class LeaderElection(Strict):
     def timeout_max(self) -> float:
         return self.election_timeout_max or 2.0 * self.election_timeout
 
+    @property
+    def holder_gives_up_s(self) -> float:
+        """Lease: how long after its last good renewal a holder that can no longer renew
+        (cut off from the API server) still leads: its first failed try comes a RetryPeriod
+        later and it gives up RenewDeadline after that (client-go's renew loop). No candidate
+        takes over before LeaseDuration after that renewal, so with LeaseDuration at least
+        this the holder has always stopped first."""
+        return self.renew_deadline + self.retry_period
+
     def failover_bounds(self) -> tuple[float, float]:
         """Lease: a candidate takes over a crashed leader's lease strictly later than
         lease_duration − retry_period after the crash (the last renewal was at most a retry

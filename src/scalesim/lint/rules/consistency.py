@@ -146,7 +146,7 @@ def lease_shorter_than_renewal(ctx: Context) -> Iterator[Hit]:
         election = component.leader_election
         if election is None or election.type != "lease":
             continue
-        gives_up = election.renew_deadline + election.retry_period
+        gives_up = election.holder_gives_up_s
         if election.lease_duration >= gives_up:
             continue
         yield Hit(("components", name, "leader_election", "renew_deadline"),

@@ -121,7 +121,7 @@ def _two_leaders(p: Params) -> tuple[Expect, ...]:
                        "CheckQuorum (etcd's) ends the cut-off leader's term at its first "
                        "check without answers, within two election timeouts of the cut, so "
                        "any overlap with the new leader is shorter"),)
-    if spec.lease_duration >= spec.renew_deadline + spec.retry_period:
+    if spec.lease_duration >= spec.holder_gives_up_s:
         return (Expect("elections.scheduler.split_brain_s", "<=", 0,
                        "the holder gives up renew + retry after its last renewal, no later "
                        "than a candidate may take the lease: never two leaders (lint "
