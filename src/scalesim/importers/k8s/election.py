@@ -24,10 +24,12 @@ DURATION_FLAGS = {"--leader-elect-lease-duration": "lease_duration",
 CLIENT_GO = {"LeaseDuration": "lease_duration", "RenewDeadline": "renew_deadline",
              "RetryPeriod": "retry_period"}
 SETTINGS_KEY = "consistency.json"
-# etcd's Raft flags (milliseconds) -> the spec's raft fields; etcd also reads each from the
-# environment variable named ETCD_ + the flag's name in capitals, dashes as underscores.
-ETCD_TIMINGS = {"--heartbeat-interval": "heartbeat", "--election-timeout": "election_timeout"}
-PRE_VOTE = "--pre-vote"
+# etcd's Raft settings (milliseconds) -> the spec's raft fields, by etcd's name for them: the
+# flag is `--` + the name, the environment variable etcd also reads ETCD_ + the name in
+# capitals with underscores, and `scalesim generate` writes the name in consistency.json.
+ETCD_TIMINGS = {"heartbeat-interval": "heartbeat", "election-timeout": "election_timeout"}
+PRE_VOTE = "pre-vote"
+ETCD_FLAGS = tuple(f"--{name}" for name in (*ETCD_TIMINGS, PRE_VOTE))
 
 
 def leader_election(manifest: Manifest, cluster: Cluster, component: Component,
@@ -57,7 +59,7 @@ def _flags(container: dict[str, Any], prefixes: tuple[str, ...]) -> dict[str, st
         if not word.startswith(prefixes):
             continue
         name, equals, value = word.partition("=")
-        if not equals and name not in (FLAG, PRE_VOTE) and index + 1 < len(words) and \
+        if not equals and name not in (FLAG, f"--{PRE_VOTE}") and index + 1 < len(words) and \
                 not words[index + 1].startswith("-"):
             value = words[index + 1]
         flags[name] = value
@@ -96,29 +98,37 @@ def _from_etcd(manifest: Manifest, container: dict[str, Any], path: str) -> Bloc
     """etcd's Raft: the flags, else the ETCD_* variables; etcd's defaults where neither."""
     if not _is_etcd(container):
         return None
-    flags = _flags(container, (*ETCD_TIMINGS, PRE_VOTE))
+    flags = {name[2:]: value for name, value in _flags(container, ETCD_FLAGS).items()}
     env = {str(item.get("name")): str(item.get("value"))
            for item in container.get("env") or [] if isinstance(item, dict)
            and item.get("value") is not None}
+    variables = {_variable(name): name for name in (*ETCD_TIMINGS, PRE_VOTE)}
+    # By setting: how the pod says it (for the comment) and the value; a flag wins.
+    said = {**{variables[v]: (f"{v}={raw}", raw) for v, raw in env.items() if v in variables},
+            **{name: (f"--{name}" + (f"={raw}" if raw else ""), raw)
+               for name, raw in flags.items()}}
     if flags:
-        where = _where(container, (*ETCD_TIMINGS, PRE_VOTE))
-    elif env.keys() & {"ETCD_HEARTBEAT_INTERVAL", "ETCD_ELECTION_TIMEOUT", "ETCD_PRE_VOTE"}:
+        where = _where(container, ETCD_FLAGS)
+    elif said:
         where = "env"
     else:
         where = "command" if "command" in container else "image"
     seen = manifest.seen_in(container, where, f"{path}.{where}")
     block = Block(seen, manifest.title)
     block.put(("type",), "raft", f"an etcd member: Raft ({seen})")
-    for flag, field in ETCD_TIMINGS.items():
-        variable = "ETCD_" + flag[2:].upper().replace("-", "_")
-        raw = flags.get(flag, env.get(variable))
-        if raw is not None and raw.isdigit() and int(raw) > 0:
-            said = f"{flag}={raw}" if flag in flags else f"{variable}={raw}"
-            block.put((field,), f"{int(raw)}ms", f"{said} ({seen})")
-    raw = flags.get(PRE_VOTE, env.get("ETCD_PRE_VOTE"))
-    if raw is not None and raw.lower() in ("", "true", "false"):
-        block.put(("pre_vote",), raw.lower() != "false", f"{PRE_VOTE} ({seen})")
+    for name, field in ETCD_TIMINGS.items():
+        text, raw = said.get(name, ("", ""))
+        if raw.isdigit() and int(raw) > 0:
+            block.put((field,), f"{int(raw)}ms", f"{text} ({seen})")
+    if PRE_VOTE in said and said[PRE_VOTE][1].lower() in ("", "true", "false"):
+        text, raw = said[PRE_VOTE]
+        block.put(("pre_vote",), raw.lower() != "false", f"{text} ({seen})")
     return block
+
+
+def _variable(name: str) -> str:
+    """The environment variable etcd reads a setting from: ETCD_HEARTBEAT_INTERVAL."""
+    return "ETCD_" + name.upper().replace("-", "_")
 
 
 def _from_settings(manifest: Manifest, cluster: Cluster,
@@ -147,13 +157,12 @@ def _from_settings(manifest: Manifest, cluster: Cluster,
             return block
         if etcd:
             block.put(("type",), "raft", seen)
-            for key, field in (("heartbeat-interval", "heartbeat"),
-                               ("election-timeout", "election_timeout")):
+            for key, field in ETCD_TIMINGS.items():
                 value = etcd.get(key)
                 if isinstance(value, int) and not isinstance(value, bool) and value > 0:
                     block.put((field,), f"{value}ms")
-            if isinstance(etcd.get("pre-vote"), bool):
-                block.put(("pre_vote",), etcd["pre-vote"])
+            if isinstance(etcd.get(PRE_VOTE), bool):
+                block.put(("pre_vote",), etcd[PRE_VOTE])
             return block
     return None
 
