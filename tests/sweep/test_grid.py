@@ -8,6 +8,7 @@ import pytest
 
 from scalesim.sweep.grid import GridError, grid, parse_axis, quantity
 from scalesim.sweep.knee import knee
+from scalesim.sweep.table import knees
 
 
 def test_lists_ranges_and_log_ranges() -> None:
@@ -54,3 +55,25 @@ def test_knee_of_mm1_latency_and_of_a_straight_line() -> None:
     assert knee(xs, [2.0 * x for x in xs]) is None
     assert knee([1.0, 2.0], [1.0, 5.0]) is None
     assert knee(xs, [*ys[:-1], math.inf]) is not None  # a saturated point is left out
+
+
+def _rows(axis: str, p99_ms: list[float]) -> list[dict[str, object]]:
+    values = parse_axis(axis)
+    return [{"point": i, values.path: v, "latency_p99_ms": y}
+            for i, (v, y) in enumerate(zip(values.values, p99_ms, strict=True))]
+
+
+def test_a_rising_curve_turns_up_and_a_falling_one_levels_off() -> None:
+    """M/M/1 p99 (ln 100 / (μ − λ)) rises with λ: the knee is where it turns up. Against
+    the servers c of an M/M/c at a fixed load it falls: there the knee is where more servers
+    stop helping, and it must not read as saturation."""
+    mu = 100.0
+    rising = [1e3 * math.log(100.0) / (mu - lam) for lam in range(10, 100, 10)]
+    up = knees([parse_axis("workloads.0.rate=10/s..90/s:9")],
+               _rows("workloads.0.rate=10/s..90/s:9", rising))
+    assert [(k["value"], k["bend"]) for k in up] == [("70/s", "turns_up")]
+    falling = [1e3 * math.log(100.0) / (c * mu - 90.0) for c in range(1, 9)]
+    down = knees([parse_axis("components.a.workers=1..8")],
+                 _rows("components.a.workers=1..8", falling))
+    assert [k["bend"] for k in down] == ["levels_off"]
+    assert down[0]["value"] in ("2", "3")

@@ -37,7 +37,7 @@ from scalesim.sweep.cache import PointCache, point_key
 from scalesim.sweep.executor import ClusterError, executing
 from scalesim.sweep.grid import Axis, GridError, Point, grid, parse_axis
 from scalesim.sweep.runner import PointResult, PointRun, run_points
-from scalesim.sweep.table import document, write_outputs
+from scalesim.sweep.table import KNEE_LABEL, document, write_outputs
 
 Vary = Annotated[list[str], typer.Option(
     "--vary", metavar="PATH=VALUES", help="A field to vary: a list (a,b,c), an integer range "
@@ -160,7 +160,7 @@ def _with_ci(r: dict[str, Any], column: str, digits: int = 2) -> str:
 
 def print_sweep(doc: dict[str, Any], console: Console) -> None:
     paths = [a["path"] for a in doc["axes"]]
-    knee_points = {k["point"] for k in doc["knees"]}
+    knee_notes = {k["point"]: f"◀ {KNEE_LABEL[k['bend']]}" for k in doc["knees"]}
     table = Table(title=f"{doc['system']}: {len(doc['points'])} points × "
                   f"{doc['replications']} replication(s), seed {doc['seed']}",
                   title_justify="left")
@@ -173,8 +173,7 @@ def print_sweep(doc: dict[str, Any], console: Console) -> None:
         busiest = "—" if r["bottleneck"] is None else \
             f"{r['bottleneck']} {r['bottleneck_utilization']:.0%}"
         slo = "—" if r["slo_met"] is None else "met" if r["slo_met"] else "missed"
-        note = "◀ knee" if r["point"] in knee_points else "" if r["status"] == "ok" \
-            else r["status"]
+        note = knee_notes.get(r["point"], "" if r["status"] == "ok" else r["status"])
         table.add_row(*(r[p] for p in paths), _number(r["offered_rps"], 1),
                       _with_ci(r, "throughput_rps", 1),
                       _with_ci(r, "goodput_rps", 1),

@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 from scalesim.render.charts import HEIGHT, WIDTH, colour, fmt, nice_ticks, svg
 from scalesim.render.html import render_page
 from scalesim.sweep.grid import quantity
+from scalesim.sweep.table import KNEE_LABEL
 
 LEFT, RIGHT, TOP, BOTTOM = 58, 14, 32, 40
 MAX_GROUPS = 8
@@ -69,8 +70,9 @@ def _ticks(axis: Axis) -> list[tuple[float, str]]:
 
 
 def chart(title: str, unit: str, axis: Axis, curves: list[Curve],
-          knee_x: list[float]) -> Markup:
-    """Lines with optional confidence bands against the swept parameter; dashed knees."""
+          knees: list[tuple[float, str]]) -> Markup:
+    """Lines with optional confidence bands against the swept parameter; dashed knees, each
+    (x, label)."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     finite = [v for c in curves for v in (*c.ys, *c.highs) if v is not None and math.isfinite(v)]
     highest = max(finite, default=1.0) or 1.0
@@ -98,12 +100,12 @@ def chart(title: str, unit: str, axis: Axis, curves: list[Curve],
                 f'stroke="#999"/><text x="4" y="{TOP - 12}" class="unit">{escape(unit)}</text>'
                 f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle" '
                 f'class="unit">{escape(axis.label)}{" (log scale)" if axis.log else ""}</text>')
-    for x in knee_x:
+    for x, label in knees:
         px = axis.position(x, plot_w)
         body.append(f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{TOP}" y2="{base}" stroke="#b8336a"'
-                    f' stroke-dasharray="4 3" data-knee="{x:g}"><title>knee at {fmt(x)}'
+                    f' stroke-dasharray="4 3" data-knee="{x:g}"><title>{label} at {fmt(x)}'
                     f'</title></line><text x="{px + 3:.1f}" y="{TOP + 10}" class="legend" '
-                    'fill="#b8336a">knee</text>')
+                    f'fill="#b8336a">{label}</text>')
     legend_x = LEFT + 40.0
     for curve in curves:
         band = [(axis.position(x, plot_w), lo, hi) for x, lo, hi in
@@ -154,20 +156,21 @@ def charts(doc: dict[str, Any]) -> list[tuple[str, Markup]]:
     out = []
     for label, rows in list(groups.items())[:MAX_GROUPS]:
         axis = x_axis(first, [r[first] for r in rows])
-        knee_x = [axis.xs[[r["point"] for r in rows].index(k["point"])] for k in doc["knees"]
-                  if k["point"] in {r["point"] for r in rows}]
+        points = [r["point"] for r in rows]
+        knees = [(axis.xs[points.index(k["point"])], KNEE_LABEL[k["bend"]])
+                 for k in doc["knees"] if k["point"] in points]
         suffix = f" ({label})" if label else ""
         latency = [Curve(name, *_series(rows, f"latency_{name}_ms"), colour(i))
                    for i, name in enumerate(("p50", "p90", "p99"))]
         out.append((f"Latency{suffix}", chart(f"latency percentiles{suffix}", "ms", axis,
-                                              latency, knee_x)))
+                                              latency, knees)))
         rates = [Curve("throughput", *_series(rows, "throughput_rps"), colour(0)),
                  Curve("goodput", *_series(rows, "goodput_rps"), colour(2))]
         out.append((f"Throughput and goodput{suffix}", chart(
-            f"throughput and goodput{suffix}", "rps", axis, rates, knee_x)))
+            f"throughput and goodput{suffix}", "rps", axis, rates, knees)))
         errors = [Curve("error rate", *_series(rows, "error_rate", 100.0), colour(3))]
         out.append((f"Errors{suffix}", chart(f"error rate{suffix}", "% of requests", axis,
-                                             errors, knee_x)))
+                                             errors, knees)))
     return out
 
 

@@ -24,6 +24,7 @@ WITH_CI = {"latency_mean_ms": ("latency_ms", "mean"), "latency_p50_ms": ("latenc
            "throughput_rps": ("throughput_rps", None), "goodput_rps": ("goodput_rps", None),
            "error_rate": ("error_rate", None)}
 KNEE_METRIC = "latency_p99_ms"
+KNEE_LABEL = {"turns_up": "knee", "levels_off": "levels off"}  # by the knee's `bend`
 
 
 def row(axes: Sequence[Axis], found: PointResult) -> dict[str, Any]:
@@ -54,7 +55,10 @@ def row(axes: Sequence[Axis], found: PointResult) -> dict[str, Any]:
 
 
 def knees(axes: Sequence[Axis], rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The knee of p99 latency along the first axis, for each combination of the others."""
+    """The knee of p99 latency along the first axis, for each combination of the others.
+    `bend` says which knee: on a rising curve (latency against load) where latency turns up;
+    on a falling one (against capacity, or a load that dilutes slow requests) where it
+    levels off, more of the parameter buying little."""
     if not axes or any(quantity(v) is None for v in axes[0].values):
         return []
     first = axes[0].path
@@ -64,12 +68,15 @@ def knees(axes: Sequence[Axis], rows: Sequence[dict[str, Any]]) -> list[dict[str
     out = []
     for others, members in groups.items():
         xs = [quantity(r[first]) or 0.0 for r in members]
-        index = knee(xs, [r[KNEE_METRIC] for r in members])
+        ys = [r[KNEE_METRIC] for r in members]
+        index = knee(xs, ys)
         if index is not None:
             at = members[index]
+            finite = [y for y in ys if y is not None and math.isfinite(y)]
             out.append({"path": first, "value": at[first], "others": dict(others),
                         "metric": KNEE_METRIC, "metric_value": at[KNEE_METRIC],
-                        "point": at["point"]})
+                        "point": at["point"],
+                        "bend": "turns_up" if finite[-1] > finite[0] else "levels_off"})
     return out
 
 
