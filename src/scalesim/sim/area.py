@@ -30,6 +30,11 @@ class Area:
         """The measurement window closed (no new requests from now on): take end-of-window
         readings (a backlog, the age of the oldest message)."""
 
+    def interval_end(self, kernel: Kernel) -> None:
+        """A time-series interval closed at `kernel.now`, after the kernel took its own
+        readings: take the area's (a backlog, replica counts). Once per interval; the last,
+        maybe shorter, closes at the window end, before `window_end`."""
+
     def bound_buffers(self) -> None:
         """Fold buffered values into histograms (`Histogram.maybe_flush`): the kernel calls
         this every so many events, so memory stays bounded with or without intervals."""

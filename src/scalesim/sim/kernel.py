@@ -1307,6 +1307,8 @@ class Kernel:
                                                   for b in call.breakers.values())))
         for op in self.plan.ops.values():
             op.hist.maybe_flush()
+        for area in self.plan.areas:
+            area.interval_end(self)
         if now + self.interval <= self.t_end + 1e-9:
             self.heap.push(now + self.interval, TICK, None)
 

@@ -23,8 +23,6 @@ class ReplicaSets(Area):
         self.nodes = nodes
         self.fixed_pods = fixed_pods  # replicas of components no controller changes
         self.kernel: Kernel | None = None
-        self.sample_kind = -1
-        self.recorded = -1.0  # when the replica counts were last recorded
         self.scan_kind = -1
         self.series: list[ReplicaRow] = []
         self.node_series: list[tuple[float, int, int]] = []  # (t, nodes, pending)
@@ -36,7 +34,6 @@ class ReplicaSets(Area):
         self.kernel = kernel
         kinds = Kinds(started=kernel.add_handler(self._started),
                       drain=kernel.add_handler(self._drain))
-        self.sample_kind = kernel.add_handler(self._sample)
         window = (kernel.t_start, kernel.t_end)
         for fleet in self.fleets:
             fleet.kernel = kernel
@@ -55,7 +52,6 @@ class ReplicaSets(Area):
         edges = kernel.add_handler(self._window_edge)
         kernel.push(kernel.t_start, edges, True)
         kernel.push(kernel.t_end, edges, False)
-        kernel.push(kernel.t_start + kernel.interval, self.sample_kind, None)
 
     def _started(self, pod: object) -> None:
         assert isinstance(pod, Pod)
@@ -86,23 +82,9 @@ class ReplicaSets(Area):
             else:
                 self.nodes.close_window()
 
-    def _sample(self, _: object) -> None:
-        kernel = self.kernel
-        assert kernel is not None
+    def interval_end(self, kernel: Kernel) -> None:
+        """The replica counts at the end of an interval."""
         now = kernel.now
-        self._record(now)
-        if now + kernel.interval <= kernel.t_end + 1e-9:
-            kernel.push(now + kernel.interval, self.sample_kind, None)
-
-    def window_end(self, kernel: Kernel) -> None:
-        self._record(kernel.now)
-
-    def _record(self, now: float) -> None:
-        """The replica counts at the end of an interval, once: the window end takes the last
-        (a run with nothing left in flight stops there, before a sample due at that time)."""
-        if now <= self.recorded + 1e-12:
-            return
-        self.recorded = now
         for fleet in self.fleets:
             for version in fleet.versions:
                 if version.index not in fleet.appeared:

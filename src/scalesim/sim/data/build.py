@@ -184,8 +184,7 @@ class DataBuilder:
     def areas(self) -> list[Area]:
         areas: list[Area] = []
         if self.subs:
-            areas.append(MessagingArea(self.subs, self.dead_letters,
-                                       self.system.simulation.interval))
+            areas.append(MessagingArea(self.subs, self.dead_letters))
         if self.sagas:
             areas.append(SagaArea(self.sagas))
         if self.relays:

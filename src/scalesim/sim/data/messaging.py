@@ -32,19 +32,15 @@ def oldest_age(sub: Consumption, now: float) -> float:
 
 
 class MessagingArea(Area):
-    def __init__(self, subs: list[Consumption], dead_letters: list[DeadLetterQueue],
-                 interval: float) -> None:
+    def __init__(self, subs: list[Consumption], dead_letters: list[DeadLetterQueue]) -> None:
         self.subs = subs
         self.dead_letters = dead_letters
-        self.interval = interval
         self.kernel: Kernel | None = None
         self.visibility_kind = -1
         self.session_kind = -1
         self.resume_kind = -1
         self.commit_kind = -1
-        self.tick_kind = -1
         self.warmup_kind = -1
-        self.sampled = -1.0  # when the last time-series interval was closed
         for sub in subs:
             sub.area = self
 
@@ -54,7 +50,6 @@ class MessagingArea(Area):
         self.session_kind = kernel.add_handler(self._session)
         self.resume_kind = kernel.add_handler(self._resume)
         self.commit_kind = kernel.add_handler(self._commit)
-        self.tick_kind = kernel.add_handler(self._tick)
         self.warmup_kind = kernel.add_handler(self._warmup)
         if any(isinstance(sub, PartitionedSubscription) for sub in self.subs):
             kernel.watch_replicas(self)
@@ -64,7 +59,6 @@ class MessagingArea(Area):
                 kernel.push(sub.settings.commit_interval, self.commit_kind, sub)
         if kernel.t_start > 0.0:
             kernel.push(kernel.t_start, self.warmup_kind, None)
-        kernel.push(kernel.t_start + self.interval, self.tick_kind, None)
 
     def _visibility(self, obj: object) -> None:
         assert isinstance(obj, Attempt) and self.kernel is not None
@@ -97,25 +91,11 @@ class MessagingArea(Area):
             if isinstance(sub, PartitionedSubscription) and sub.target.comp is comp:
                 sub.replica_changed(kernel, rep.index, serving, rep.retired)
 
-    def _tick(self, _: object) -> None:
-        kernel = self.kernel
-        assert kernel is not None
-        now = kernel.now
-        self._sample(now)
-        if now + self.interval <= kernel.t_end + 1e-9:
-            kernel.push(now + self.interval, self.tick_kind, None)
-
-    def _sample(self, now: float) -> None:
-        """Close the interval ending now, once: the window end closes the last one itself
-        (a run with nothing left in flight stops there, before a tick due at the same time)."""
-        if now <= self.sampled + 1e-12:
-            return
-        self.sampled = now
+    def interval_end(self, kernel: Kernel) -> None:
         for sub in self.subs:
-            sub.sample(now)
+            sub.sample(kernel.now)
 
     def window_end(self, kernel: Kernel) -> None:
-        self._sample(kernel.now)
         for sub in self.subs:
             sub.window_end(kernel.now)
 
