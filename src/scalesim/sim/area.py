@@ -30,6 +30,10 @@ class Area:
         """The measurement window closed (no new requests from now on): take end-of-window
         readings (a backlog, the age of the oldest message)."""
 
+    def warmup_end(self, kernel: Kernel) -> None:
+        """The warm-up ended (`kernel.now` is the window's start; only when there is a
+        warm-up): forget what was counted so far, as the kernel does with its own counters."""
+
     def interval_end(self, kernel: Kernel) -> None:
         """A time-series interval closed at `kernel.now`, after the kernel took its own
         readings: take the area's (a backlog, replica counts). Once per interval; the last,

@@ -1343,6 +1343,8 @@ class Kernel:
             wl.interval_hist.reset()
             wl.interval_failed = wl.interval_degraded = 0
             wl.degraded = 0
+        for area in self.plan.areas:
+            area.warmup_end(self)
 
     def _window_end(self, _: object) -> None:
         self._tick(None)

@@ -53,8 +53,6 @@ class EventStore(Area):
     def attach(self, kernel: Kernel) -> None:
         self.kernel = kernel
         self.loaded_kind = kernel.add_handler(self._loaded)
-        if kernel.t_start > 0.0:
-            kernel.push(kernel.t_start, kernel.add_handler(self._warmup), None)
 
     def load(self, kernel: Kernel, frame: Frame, append: bool) -> bool:
         """Load the aggregate of the visit's stream; True when the visit must wait for it."""
@@ -106,7 +104,7 @@ class EventStore(Area):
             return
         kernel.step_done(frame, self.commit(kernel, frame, stream) if append else OK)
 
-    def _warmup(self, _: object) -> None:
+    def warmup_end(self, kernel: Kernel) -> None:
         self.appends = self.conflicts = self.snapshots = self.loads = 0
         self.replayed = self.replayed_without = 0
         self.load_time.reset()

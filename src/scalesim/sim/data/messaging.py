@@ -40,7 +40,6 @@ class MessagingArea(Area):
         self.session_kind = -1
         self.resume_kind = -1
         self.commit_kind = -1
-        self.warmup_kind = -1
         for sub in subs:
             sub.area = self
 
@@ -50,15 +49,12 @@ class MessagingArea(Area):
         self.session_kind = kernel.add_handler(self._session)
         self.resume_kind = kernel.add_handler(self._resume)
         self.commit_kind = kernel.add_handler(self._commit)
-        self.warmup_kind = kernel.add_handler(self._warmup)
         if any(isinstance(sub, PartitionedSubscription) for sub in self.subs):
             kernel.watch_replicas(self)
         for sub in self.subs:
             if isinstance(sub, PartitionedSubscription) and sub.guarantee != AT_MOST_ONCE \
                     and sub.settings.commit_interval > 0.0:
                 kernel.push(sub.settings.commit_interval, self.commit_kind, sub)
-        if kernel.t_start > 0.0:
-            kernel.push(kernel.t_start, self.warmup_kind, None)
 
     def _visibility(self, obj: object) -> None:
         assert isinstance(obj, Attempt) and self.kernel is not None
@@ -99,9 +95,8 @@ class MessagingArea(Area):
         for sub in self.subs:
             sub.window_end(kernel.now)
 
-    def _warmup(self, _: object) -> None:
-        assert self.kernel is not None
+    def warmup_end(self, kernel: Kernel) -> None:
         for sub in self.subs:
-            sub.reset(self.kernel.now)
+            sub.reset(kernel.now)
         for dead in self.dead_letters:
             dead.received = 0
