@@ -135,8 +135,14 @@ class Histogram:
         self.flush()
         if self.count == 0:
             return math.nan
-        index = int(np.searchsorted(np.cumsum(self.counts), _rank(q, self.count)))
-        return float(bucket_values(np.array([index]))[0])
+        return self._at(np.cumsum(self.counts), q)
+
+    def _at(self, cumulative: np.ndarray, q: float) -> float:
+        """The q-quantile's bucket value, but never above the largest value seen: the top
+        bucket's value can lie up to α above it, and a p999 over the max reads as a bug.
+        The true quantile is at most the max, so the clamp only brings the value closer."""
+        index = int(np.searchsorted(cumulative, _rank(q, self.count)))
+        return min(float(bucket_values(np.array([index]))[0]), self.max)
 
     def fraction_at_most(self, value: float) -> float:
         """The share of values at or below `value` (to the histogram's accuracy)."""
@@ -159,7 +165,6 @@ class Histogram:
         summary = {"mean": self.mean * 1e3}
         cumulative = np.cumsum(self.counts)
         for name, q in PERCENTILES.items():
-            index = int(np.searchsorted(cumulative, _rank(q, self.count)))
-            summary[name] = float(bucket_values(np.array([index]))[0]) * 1e3
+            summary[name] = self._at(cumulative, q) * 1e3
         summary["max"] = self.max * 1e3
         return summary
