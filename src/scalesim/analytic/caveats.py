@@ -66,8 +66,10 @@ def retries(system: System, estimate: Estimate) -> Iterator[Caveat]:
         late = estimate.timeouts.get(edge, 0.0)
         state = estimate.components[target[0]].state
         load = state.offered
-        failing = 1.0 - (1.0 - system.components[target[0]].effective_operations[target[1]]
-                         .error_rate) * (1.0 - state.loss)
+        error = system.components[target[0]].effective_operations[target[1]].error_rate
+        retried_on = set(call.retry.on)  # failures of other causes end the call: no retry
+        failing = 1.0 - (1.0 - (error if "error" in retried_on else 0.0)) * \
+            (1.0 - (state.loss if "rejected" in retried_on else 0.0))
         if failing > LATE and load <= 0.7 and late <= LATE:
             yield Caveat("retried-latency", edge, f"{failing:.1%} of attempts fail and are "
                          "retried after a back-off: those requests take longer than the "

@@ -14,63 +14,108 @@ if TYPE_CHECKING:
     from scalesim.analytic.estimate import ComponentEstimate, Model
 
 
+Failures = dict[str, float]  # P(a visit fails), by the cause its caller sees
+
+
+def then(first: Failures, second: Failures) -> Failures:
+    """The failures of two steps in turn: the second runs only when the first succeeded."""
+    ok = 1.0 - sum(first.values())
+    out = dict(first)
+    for cause, p in second.items():
+        out[cause] = out.get(cause, 0.0) + ok * p
+    return out
+
+
+def retried(attempt: Failures, attempts: int, on: set[str]) -> Failures:
+    """A call of up to `attempts` tries, each failing as `attempt` does, retried only after
+    a failure whose cause is in `on` (Resilience4j's retryExceptions): a failure of another
+    cause ends the call at once. With r the retryable share, try k happens with r^(k−1), so a
+    final failure of cause c is c's share times 1 + r + … + r^(n−1), and a retryable one is
+    the last try's."""
+    r = sum(p for cause, p in attempt.items() if cause in on)
+    tries = sum(r**k for k in range(attempts))
+    return {cause: p * (r ** (attempts - 1) if cause in on else tries)
+            for cause, p in attempt.items()}
+
+
 class Success:
-    """P(success) of operations: the component's replica availability, its refusals and
-    error rate, and the success of each synchronous call it must wait for, with retries as
-    independent attempts and fallbacks (`on_failure`) turning a failed call into a success.
-    `structural` keeps only replica availability (the path's availability)."""
+    """P(success) of operations, and of each cause of failure: the component's replica
+    availability, its refusals and error rate, and the outcome of each synchronous call it
+    must wait for, with retries as independent attempts (only of the causes the retry is
+    `on`) and fallbacks (`on_failure`) turning a failed call into a success. `structural`
+    keeps only replica availability (the path's availability)."""
 
     def __init__(self, model: Model, components: Mapping[str, ComponentEstimate],
                  timeouts: Mapping[str, float]) -> None:
         self.model = model
         self.components = components
         self.timeouts = timeouts
-        self.memo: dict[tuple[str, bool], float] = {}
+        self.memo: dict[tuple[str, bool], Failures] = {}
 
     def of(self, ref: str, structural: bool = False) -> float:
+        return 1.0 - sum(self.failures(ref, structural).values())
+
+    def failures(self, ref: str, structural: bool = False) -> Failures:
         key = (ref, structural)
         if key not in self.memo:
-            self.memo[key] = 1.0  # a circle of calls counts its own success once
+            self.memo[key] = {}  # a circle of calls counts its own success once
             self.memo[key] = self._compute(ref, structural)
         return self.memo[key]
 
-    def _compute(self, ref: str, structural: bool) -> float:
+    def _compute(self, ref: str, structural: bool) -> Failures:
+        """In the kernel's order: the replica (down: `crashed`, or `unavailable` when the
+        balancer steers around it and none is left), its queue (`rejected`), the calls, then
+        the operation's own error."""
         model = self.model
         op = model.ops[ref]
-        ok = _replica_availability(model.system, op.cname)
+        up, steered = _replica_availability(model.system, op.cname)
+        out = {"unavailable" if steered else "crashed": 1.0 - up}
         if not structural:
-            ok *= (1.0 - self.components[op.cname].state.loss) * \
-                (1.0 - op.operation.error_rate)
+            out = then(out, {"rejected": self.components[op.cname].state.loss})
         for step in plain_steps(op.operation.calls):
             if isinstance(step, ParallelStep):
-                ok *= _at_least(needed(step), [self._call(ref, c, structural)
-                                                for c in step.parallel.calls])
+                out = then(out, self._parallel(ref, step, structural))
             else:
-                ok *= self._call(ref, step, structural)
+                out = then(out, self._call(ref, step, structural))
         component = op.component
         if component.backend is not None and component.hit_ratio is not None:
             miss = 1.0 - component.hit_ratio
-            ok *= 1.0 - miss * (1.0 - self._call(ref, Call(to=component.backend), structural))
-        return ok
-
-    def _call(self, ref: str, call: Call, structural: bool) -> float:
-        call = self.model.system.effective(call)
-        if call.async_:
-            return 1.0
-        target = ".".join(self.model.system.resolve(call.to))
-        attempt = self.of(target, structural)
+            backend = self._call(ref, Call(to=component.backend), structural)
+            out = then(out, {cause: miss * p for cause, p in backend.items()})
         if not structural:
-            attempt *= 1.0 - self.timeouts.get(f"{ref}->{target}", 0.0)
-        attempts = call.retry.attempts if call.retry is not None else 1
-        ok = 1.0 if call.on_failure != "fail" else 1.0 - (1.0 - attempt) ** attempts
-        return 1.0 - call.probability * (1.0 - ok)
+            out = then(out, {"error": op.operation.error_rate})
+        return out
+
+    def _parallel(self, ref: str, step: ParallelStep, structural: bool) -> Failures:
+        """The group fails when fewer than `need` branches succeed; its cause is one of the
+        branches', in proportion to how often each cause fails a branch."""
+        branches = [self._call(ref, c, structural) for c in step.parallel.calls]
+        failed = 1.0 - _at_least(needed(step), [1.0 - sum(b.values()) for b in branches])
+        causes: Failures = {}
+        for branch in branches:
+            for cause, p in branch.items():
+                causes[cause] = causes.get(cause, 0.0) + p
+        total = sum(causes.values())
+        return {cause: failed * p / total for cause, p in causes.items()} if total else {}
+
+    def _call(self, ref: str, call: Call, structural: bool) -> Failures:
+        call = self.model.system.effective(call)
+        if call.async_ or call.on_failure != "fail":
+            return {}
+        target = ".".join(self.model.system.resolve(call.to))
+        attempt = self.failures(target, structural)
+        if not structural:  # an attempt that outlasts its timeout fails as `timeout`
+            attempt = then({"timeout": self.timeouts.get(f"{ref}->{target}", 0.0)}, attempt)
+        retry = call.retry
+        outcome = attempt if retry is None else retried(attempt, retry.attempts, set(retry.on))
+        return {cause: call.probability * p for cause, p in outcome.items()}
 
 
-def _replica_availability(system: System, cname: str) -> float:
-    """P(a request finds a working replica) under `random_failures` faults: a replica is up
-    mtbf / (mtbf + mttr) of the time. With readiness probes or outlier detection the
-    balancer steers around down replicas (all must be down to fail); without, a request
-    routed to a down replica fails."""
+def _replica_availability(system: System, cname: str) -> tuple[float, bool]:
+    """P(a request finds a working replica) under `random_failures` faults, and whether the
+    balancer steers around down replicas: a replica is up mtbf / (mtbf + mttr) of the time.
+    With readiness probes or outlier detection it does (all must be down to fail); without,
+    a request routed to a down replica fails."""
     component = system.components[cname]
     up = [1.0] * capacity_replicas(component)
     for fault in system.faults:
@@ -84,8 +129,8 @@ def _replica_availability(system: System, cname: str) -> float:
     steered = component.outlier_detection is not None or (
         component.health is not None and component.health.readiness is not None)
     if steered:
-        return 1.0 - math.prod(1.0 - u for u in up)
-    return sum(up) / len(up)
+        return 1.0 - math.prod(1.0 - u for u in up), True
+    return sum(up) / len(up), False
 
 
 def _at_least(need: int, probabilities: list[float]) -> float:
