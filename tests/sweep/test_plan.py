@@ -18,7 +18,7 @@ from scalesim.spec import System, load_spec_text
 from scalesim.spec.model import Slo
 from scalesim.sweep.executor import Serial
 from scalesim.sweep.grid import parse_axis
-from scalesim.sweep.plan import Plan, Planner, plan_document
+from scalesim.sweep.plan import Candidate, Plan, Planner, Verdict, plan_document
 
 
 def smallest_workers(rate: float, mean_s: float, bound_s: float) -> int:
@@ -115,3 +115,36 @@ def test_plan_announces_its_cost_and_refuses_one_over_the_budget(tmp_path: Path)
     assert "simulating the first 1 candidate(s) × 5 replications" in short.output
     assert "simulating candidate 1 (of at most 1): components.s.workers=" in short.output
     assert "replication(s)" in short.output  # the verdict line after it
+
+
+class Scripted(Planner):
+    """A planner whose simulations give set verdicts by workers: the search's own rules."""
+
+    def __init__(self, verdicts: dict[str, tuple[bool, bool]]) -> None:
+        super().__init__(lambda o: load_spec_text(MMC, overrides=list(o)),
+                         [parse_axis("components.s.workers=1..8")],
+                         Slo.model_validate({"mean": "120ms"}), {}, 3, Serial())
+        self.verdicts = verdicts
+
+    def simulate(self, candidate: Candidate) -> Verdict:
+        met, decided = self.verdicts[candidate.values["components.s.workers"]]
+        return Verdict(met, decided, 5, {})
+
+
+def test_a_marginal_meet_gives_way_to_a_confirmed_one_at_the_same_cost() -> None:
+    """Workers are not priced, so 4 and 5 workers cost the same. When 4 meets only on its
+    point estimate (marginal) and 5 meets with its interval below the target, the plan is 5:
+    the same cost with a margin. When 4 is confirmed it is the plan, and when nothing above
+    it is confirmed, the marginal 4 stays the plan."""
+    misses, confirmed, marginal = (False, True), (True, True), (True, False)
+    below = {str(w): misses for w in range(1, 4)}
+    scripts = {
+        "5": {**below, "4": marginal, **{str(w): confirmed for w in range(5, 9)}},
+        "4": {**below, **{str(w): confirmed for w in range(4, 9)}},
+    }
+    for expected, verdicts in scripts.items():
+        best = Scripted(verdicts).run().best
+        assert best is not None and best.values["components.s.workers"] == expected
+    only_marginal = {**below, **{str(w): marginal for w in range(4, 9)}}
+    best = Scripted(only_marginal).run().best
+    assert best is not None and best.values["components.s.workers"] == "4"

@@ -11,7 +11,9 @@ never makes the system worse. The search relies on that:
    decides and the candidate is marked marginal). A configuration that meets the SLO makes
    every larger one meet it; one that misses makes every smaller one miss. When a candidate
    meets, the points one step below it are queued too; when the frontier misses, the points
-   one step above are. The plan is the cheapest confirmed configuration.
+   one step above are. The plan is the cheapest confirmed configuration. When the cheapest
+   that meets is marginal, the points above it at the same cost (a knob with no price) are
+   simulated too, and the first confirmed one is the plan: the same cost with a margin.
 Cost is per hour: each component's replicas at its price (its `cost_per_replica_hour`, else 1:
 replica-hours), plus any varied field with a price per unit. Ties go to the smaller values.
 """
@@ -239,8 +241,9 @@ class Planner:
             candidate = self.seen[config]
             if candidate.verdict is not None or self._implied(config):
                 continue
-            if best is not None and order >= self._order(best):
-                break
+            if best is not None and order >= self._order(best) and \
+                    (_confirmed(best) or order[0] > best.cost):
+                break  # a marginal best still looks at the same cost, larger values
             if self.progress is not None:
                 self.progress(candidate)
             candidate.verdict = self.simulate(candidate)
@@ -248,9 +251,13 @@ class Planner:
                 self.progress(candidate)
             simulated += 1
             if candidate.verdict.met:
-                best = candidate
+                if best is None or order < self._order(best) or candidate.verdict.decided:
+                    best = candidate
                 for below in self._neighbours(config, -1):
                     push(below)
+                if not candidate.verdict.decided:
+                    for above in self._neighbours(config, +1):
+                        push(above)
             else:
                 for above in self._neighbours(config, +1):
                     push(above)
@@ -263,11 +270,16 @@ class Planner:
             if other.verdict is None or other.config == config:
                 continue
             pairs = list(zip(config, other.config, strict=True))
-            if other.verdict.met and all(a >= b for a, b in pairs):
-                return True
+            if other.verdict.met and other.verdict.decided and all(a >= b for a, b in pairs):
+                return True  # (above a marginal meet, a same-cost point may be confirmed)
             if not other.verdict.met and all(a <= b for a, b in pairs):
                 return True
         return False
+
+
+def _confirmed(candidate: Candidate) -> bool:
+    """Simulated and decided: every SLO metric's interval on one side of its target."""
+    return candidate.verdict is not None and candidate.verdict.decided
 
 
 def plan_document(plan: Plan, axes: Sequence[Axis], rate: float, slo: Slo,
