@@ -89,3 +89,28 @@ def test_replications_add_confidence_intervals(run_cli, spec_file) -> None:
     low, high = data["ci95"]["latency_ms"]["mean"]
     assert low < data["latency_ms"]["mean"] < high
     assert data["replications"] == 4
+
+
+def test_the_overload_warning_counts_what_a_rate_limit_admits(monkeypatch) -> None:
+    """900/s at 10 ms on 2 × 4 workers is ρ ≈ 1.12: warned before the run. Behind a rate
+    limit of 600/s (refused requests cost no worker time) it is ρ ≈ 0.75: no warning. The
+    api-gateway template was warned at ρ ≈ 1.06 while it ran 57 % busy."""
+    from rich.console import Console
+
+    from scalesim.cli import run
+    from scalesim.spec import load_spec_text
+
+    spec = """
+scalesim: 1
+name: gw
+components:
+  a: {replicas: 2, workers: 4, operations: {x: {work: 10ms}}}
+workloads: [{name: w, to: a.x, rate: 900/s}]
+"""
+    for extra, warned in (("", True), ("rate_limit: {rate: 600/s}, ", False)):
+        console = Console(record=True, width=200)
+        monkeypatch.setattr(run, "err", console)
+        run._warn_overload(load_spec_text(spec.replace("{replicas: 2,", "{" + extra +
+                                                       "replicas: 2,")), quiet=False)
+        text = console.export_text()
+        assert ("'a' is offered more than it can serve: ρ ≈ 1.12" in text) is warned, text

@@ -85,6 +85,59 @@ def test_a_connection_pool_too_small_for_healthy_traffic_is_sized_by_littles_law
     assert _found(_system({"gw": caller, "slow": slow}, load, tuple(pool["fix"]["set"]))) == []
 
 
+def test_a_busy_leader_is_sized_by_its_workers_not_by_replicas() -> None:
+    """Only the elected leader serves: 3,720/s evenly spaced at 1 ms on its 4 workers keep
+    it 93 % busy (over the 90 % of a hot component) while the 3 replicas average 31 %. More
+    replicas add nothing; 5 workers run the leader at 74 % (under the 85 % target)."""
+    leader = {"replicas": 3, "workers": 4, "operations": {"op": {"work": "1ms"}},
+              "leader_election": {"type": "lease"}}
+    load = [{"name": "w", "to": "s", "rate": "3720/s", "arrivals": "constant"}]
+    found = _found(_system({"s": leader}, load))
+    (finding,) = found
+    assert (finding["kind"], finding["subject"], finding["limit"]) == ("saturated", "s",
+                                                                       "workers")
+    assert finding["severity"] == "warning"
+    assert finding["numbers"]["replica_utilization"] == pytest.approx(0.93, abs=1e-3)
+    assert finding["numbers"]["utilization"] == pytest.approx(0.31, abs=1e-3)
+    assert finding["fix"]["set"] == ["components.s.workers=5"]
+    assert _found(_system({"s": leader}, load, tuple(finding["fix"]["set"]))) == []
+
+
+def test_a_hot_key_on_a_hashing_balancer_is_named_and_replicas_are_not_the_fix() -> None:
+    """Keys Zipf-skewed (10 keys, exponent 3: the hottest is 83 % of the requests) on a
+    balancer that hashes them: the hot key's replica is saturated while the component
+    idles, and the finding points at the keys, not at more replicas."""
+    svc = {"replicas": 4, "workers": 4, "balancer": "hash",
+           "operations": {"op": {"work": {"dist": "exponential", "mean": "1ms"}}}}
+    load = [{"name": "w", "to": "s", "rate": "4000/s", "keys": {"count": 10, "skew": 3}}]
+    found = _found(_system({"s": svc}, load))
+    finding = next(f for f in found if f["kind"] == "saturated")
+    assert finding["subject"] == "s" and finding["fix"]["set"] == []
+    assert finding["numbers"]["replica_utilization"] >= 0.97
+    assert finding["numbers"]["utilization"] < 0.5
+    assert any("hashes each request's key" in line for line in finding["evidence"])
+
+
+def test_a_flash_crowd_on_an_autoscaled_fleet_raises_its_min_not_its_replicas() -> None:
+    """100/s, then 1,200/s at once for a minute, on 4-worker replicas holding 10 ms with a
+    queue of 20 and a 20 s start-up: from 1 replica the autoscaler needs several syncs, and
+    the full queues refuse meanwhile. Spec replicas would be scaled back to min before the
+    crowd; min = 1200 × 10 ms / (4 × 0.85) = 3.5 → 4 replicas serve it from the start."""
+    web = {"replicas": 1, "workers": 4, "queue": 20, "startup": "20s",
+           "operations": {"op": {"work": "10ms"}},
+           "autoscale": {"min": 1, "max": 10, "metrics": [{"cpu": "50%"}]}}
+    load = [{"name": "w", "to": "web", "rate": "100/s",
+             "profile": [{"at": "0s", "rate": "100/s"}, {"at": "60s", "rate": "1200/s"},
+                         {"at": "120s", "rate": "100/s"}]}]
+    found = _found(_system({"web": web}, load, duration="150s"))
+    finding = next(f for f in found if f["kind"] == "saturated")
+    assert finding["subject"] == "web" and finding["limit"] == "workers"
+    assert finding["fix"]["set"] == ["components.web.autoscale.min=4"]
+    assert any("never reached its max of 10" in line for line in finding["evidence"])
+    fixed = _found(_system({"web": web}, load, tuple(finding["fix"]["set"]), duration="150s"))
+    assert not [f for f in fixed if f["subject"] == "web"]
+
+
 def test_a_healthy_system_has_nothing_to_report() -> None:
     svc = {"workers": 8, "operations": {"op": {"work": {"dist": "exponential",
                                                          "mean": "10ms"}}}}

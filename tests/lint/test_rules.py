@@ -210,6 +210,21 @@ def test_overload_quotes_rho_and_the_replicas_it_needs(lint_yaml: LintYaml) -> N
     assert "SS502" not in rules(lint_yaml(BAD["SS502"], utilization=0.9))  # rho 0.875
 
 
+def test_an_autoscaled_component_counts_its_max_replicas(lint_yaml: LintYaml) -> None:
+    """900/s × 10 ms is 9 busy workers: on 2 fixed replicas of 4, ρ ≈ 1.12 (SS501). With an
+    autoscaler whose max is 10 the same load is ρ ≈ 0.23 and nothing is said; with a max
+    of 2 the max is what binds, and the change quoted is to it (9 / (0.8 × 4) → 3)."""
+    scaled = BAD["SS501"].replace("{replicas: 2, workers: 4,",
+                                  "{replicas: 2, workers: 4, autoscale: {max: 10},")
+    assert scaled != BAD["SS501"]
+    assert not {"SS501", "SS502"} & rules(lint_yaml(scaled))
+    capped = lint_yaml(scaled.replace("{max: 10}", "{max: 2}"))
+    finding = only(capped, "SS501")
+    assert finding.path == "components.a.autoscale.max"
+    assert "against autoscale.max 2 replica(s)" in finding.message
+    assert "the smallest change is autoscale.max 3 (ρ ≤ 0.8)" in finding.message
+
+
 def test_breaker_count_window_caps_min_calls(lint_yaml: LintYaml) -> None:
     spec = BAD["SS208"].replace("window_type: time, window: 10, min_calls: 100",
                                 "window: 10, min_calls: 50")

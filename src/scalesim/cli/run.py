@@ -205,12 +205,14 @@ def schema_command() -> None:
 
 
 def _warn_overload(system: System, quiet: bool) -> None:
-    from scalesim.analytic.load import offered_load
+    """At the workloads' peak, a component whose workers cannot serve what it admits (what a
+    rate limit lets through; an autoscaled one at its max replicas)."""
+    from scalesim.lint.load import admitted
 
-    for name, load in offered_load(system).items():
+    for name, load in admitted(system, peak=True).items():
         if load.rho >= 1.0 and not quiet:
             err.print(f"[yellow]warning[/yellow]: '{name}' is offered more than it can serve: "
-                      f"ρ ≈ {load.rho:.2f} ({load.arrival_rate_rps:,.1f} rps × "
+                      f"ρ ≈ {load.rho:.2f} ({load.rate:,.1f} rps admitted × "
                       f"{load.hold_s * 1e3:.3g} ms per request over its workers); its queue "
                       "will grow for as long as that lasts", highlight=False)
 

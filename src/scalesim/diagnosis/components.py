@@ -18,6 +18,7 @@ from scalesim.diagnosis.context import (
     Run,
     dotted,
     fault_text,
+    uneven,
 )
 from scalesim.diagnosis.finding import Finding, Fix, Limit, count, duration, rate, share
 from scalesim.spec.model import Kind
@@ -42,6 +43,10 @@ def saturated(run: Run) -> Iterator[Finding]:
         end = measured["queue_end"] / int(result["replications"])
         growing = growth > 0.0 and end >= max(MIN_BACKLOG, arrival * BACKLOG_S)
         refusing = arrival > 0 and refused_full / arrival >= NOTABLE / 10
+        uneven = list(_one_replica(run, name, measured, busy))
+        if uneven:  # more replicas would not help: that finding says what would
+            yield from uneven
+            continue
         if not (busy >= HOT or growing or refusing):
             continue
         problem = busy >= SATURATED or growing or refusing
@@ -49,8 +54,11 @@ def saturated(run: Run) -> Iterator[Finding]:
         served = arrival - refused_full - max(growth, 0.0)
         held = measured["concurrency_mean"] / served if served > 0 else math.inf
         healthy = loads[name].hold_s
-        evidence = [f"{component.replicas} × {workers} workers are {share(busy)} busy, "
-                    f"{rate(arrival)} arriving"]
+        fleet = (measured.get("scaling") or {}).get("replicas")
+        size = str(component.replicas) if fleet is None or fleet["min"] == fleet["max"] \
+            else f"{fleet['min']}–{fleet['max']} replicas (mean {fleet['mean']:.1f})"
+        evidence = [f"{size} × {workers} workers are {share(busy)} busy"
+                    f"{' on average' if fleet is not None else ''}, {rate(arrival)} arriving"]
         if growing:
             evidence.append(f"its queue grows {rate(growth)} ({count(end)} waiting at the end)")
         if refusing:
@@ -65,8 +73,21 @@ def saturated(run: Run) -> Iterator[Finding]:
             slow = _slow_calls(run, name)
             evidence += [text for _, text in slow]
             edges = ", ".join(edge for edge, _ in slow) or "the calls it waits on"
-            fix = Fix(f"bound the wait on {edges} (a timeout, a bulkhead, a fallback) so a "
-                      "slow dependency cannot hold every worker; more replicas only buy time")
+            busy_callees = sorted({edge.split("→")[1].split(".")[0] for edge, _ in slow}
+                                  & _at_limit(run))
+            if busy_callees:
+                fix = Fix(f"relieve {', '.join(busy_callees)} first (see its finding): its "
+                          f"queue is what holds {name}'s workers. Bounding the wait on "
+                          f"{edges} (a timeout, a fallback) would turn the waits into "
+                          "failures instead")
+            else:
+                fix = Fix(f"bound the wait on {edges} (a timeout, a bulkhead, a fallback) so "
+                          "a slow dependency cannot hold every worker; more replicas only buy "
+                          "time")
+        elif component.autoscale is not None and fleet is not None:
+            limit = "workers"
+            fix = _scaled_fix(run, name, workers, healthy if healthy > 0 else held, fleet,
+                              evidence)
         else:
             limit = "workers"
             hold = healthy if healthy > 0 else held
@@ -90,6 +111,79 @@ def saturated(run: Run) -> Iterator[Finding]:
                       {"utilization": busy, "arrival_rps": arrival, "queue_growth_rps": growth,
                        "refused_rps": refused_full, "hold_ms": held * 1e3,
                        "healthy_hold_ms": healthy * 1e3})
+
+
+def _scaled_fix(run: Run, name: str, workers: int, hold: float, fleet: dict[str, Any],
+                evidence: list[str]) -> Fix | None:
+    """An autoscaled component that refused or queued: its spec `replicas` is only where the
+    autoscaler starts, so the fix is the autoscaler's bounds, sized for the spec's peak load.
+    At its `max` the bound binds; below it the fleet was too small when the load came and
+    grew only as fast as the autoscaler's syncs allow."""
+    autoscale = run.system.components[name].autoscale
+    assert autoscale is not None
+    peak = offered_load(run.system)[name].arrival_rate_rps
+    needed = math.ceil(peak * hold / (workers * TARGET_UTILIZATION))
+    if fleet["max"] >= autoscale.max:
+        evidence.append(f"the autoscaler reached its max of {autoscale.max} replicas")
+        if needed <= autoscale.max:
+            return None
+        return Fix(f"raise {name}.autoscale.max from {autoscale.max} to {needed}: that serves "
+                   f"the peak {rate(peak)} at {share(TARGET_UTILIZATION)} busy",
+                   (f"components.{name}.autoscale.max={needed}",))
+    evidence.append(f"the autoscaler never reached its max of {autoscale.max}: the fleet "
+                    "was too small when the load came, and grew only sync by sync")
+    if needed <= autoscale.min:
+        return None
+    return Fix(f"raise {name}.autoscale.min from {autoscale.min} to {needed}: that serves the "
+               f"peak {rate(peak)} at {share(TARGET_UTILIZATION)} busy before the autoscaler "
+               "acts (or let it scale up sooner: autoscale.scale_up); more spec replicas "
+               "would be scaled back down to min", (f"components.{name}.autoscale.min={needed}",))
+
+
+def _at_limit(run: Run) -> set[str]:
+    """Components whose workers, or their busiest replica's, are all but all busy."""
+    return {name for name, measured in run.result["components"].items()
+            if (measured["utilization"] or 0.0) >= HOT or uneven(measured, HOT) is not None}
+
+
+def _one_replica(run: Run, name: str, measured: dict[str, Any], busy: float
+                 ) -> Iterator[Finding]:
+    """A component with room on average whose busiest replica is at its limit: the load does
+    not spread (only the leader serves, a hashed key is hot), so replicas add nothing."""
+    found = uneven(measured, HOT)
+    if found is None:
+        return
+    index, hot = found
+    component = run.system.components[name]
+    workers = component.worker_limit
+    assert workers is not None
+    evidence = [f"replica {index} has {share(hot)} of its {workers} workers busy, the "
+                f"{component.replicas} replicas together {share(busy)}"]
+    leader = component.leader_election is not None or (
+        component.replication is not None and component.replication.mode != "quorum")
+    fix = None
+    if leader:
+        evidence.append("only the leader serves its operations, so more replicas add no "
+                        "capacity: the leader's workers are the limit")
+        # At its limit the leader's utilization stops at 100 %: size it from the demand
+        # (the spec's offered load, λ·hold, when that is more).
+        demand = offered_load(run.system)[name].concurrency
+        needed = math.ceil(max(hot * workers, demand) / TARGET_UTILIZATION)
+        if needed > workers:
+            fix = Fix(f"raise {name}.workers (the leader's) from {workers} to {needed}: that "
+                      f"runs the leader at {share(TARGET_UTILIZATION)} busy; or serve reads "
+                      "from the followers", (f"components.{name}.workers={needed}",))
+    elif component.balancer == "hash":
+        evidence.append("the balancer hashes each request's key, and the keys are skewed: "
+                        "a hot key's replica works while the others wait")
+        fix = Fix(f"spread the hot keys: more keys (partitions) or a balancer that does not "
+                  f"pin them ({name}.balancer: least_requests), or cache the hottest")
+    run.explained.add(name)
+    yield Finding("saturated", "problem" if hot >= SATURATED else "warning", name,
+                  f"{name} {'is saturated' if hot >= SATURATED else 'runs hot'} on one "
+                  f"replica: replica {index} {share(hot)} busy, the component {share(busy)}",
+                  "workers", tuple(evidence), fix,
+                  {"utilization": busy, "replica_utilization": hot, "replica": index})
 
 
 def cpu_bound(run: Run) -> Iterator[Finding]:

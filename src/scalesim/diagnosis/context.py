@@ -13,6 +13,8 @@ from scalesim.spec.model import Fault, System
 TARGET_UTILIZATION = 0.85
 HOT = 0.9  # above this, a component has too little headroom (a warning)
 SATURATED = 0.97  # above this, it is at its limit (a problem)
+CONCENTRATED = 1.25  # busiest replica's utilization / the component's above which load is uneven
+SHOWN_UNEVEN = 0.7  # a busiest replica this busy (and uneven) is shown beside the component's
 BACKLOG_S = 1.0  # a queue holding more than this many seconds of arrivals at the end is behind
 MIN_BACKLOG = 10  # ... and at least this many requests or messages
 NOTABLE = 0.01  # shares (degraded, failed, refused, drained) from which a finding is made
@@ -73,3 +75,14 @@ def fault_text(fault: Fault, end_s: float) -> str:
 
 def dotted(path: tuple[str | int, ...]) -> str:
     return ".".join(str(part) for part in path)
+
+
+def uneven(measured: dict[str, Any], floor: float) -> tuple[int, float] | None:
+    """A component's busiest replica (index, utilization) when it is at least `floor` busy
+    and CONCENTRATED times the component's utilization: the load does not spread."""
+    hottest = measured.get("busiest_replica")
+    busy = measured["utilization"]
+    if hottest is None or hottest["utilization"] is None or busy is None:
+        return None
+    hot = hottest["utilization"]
+    return (hottest["replica"], hot) if hot >= max(floor, CONCENTRATED * busy) else None

@@ -1,5 +1,6 @@
 """The load each worker-limited component admits, from the analytic layer's offered load
-(ρ = λ·E[hold] / (replicas·workers), no retries, no queueing).
+(ρ = λ·E[hold] / (replicas·workers), no retries, no queueing; an autoscaled component's
+replicas are its `autoscale.max`).
 
 Two loads are kept. The sustained one has every workload at the rate it holds to the end (a
 profile's last point); the peak one has every workload at its highest rate. A component's
@@ -12,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from scalesim.analytic.load import offered_load
-from scalesim.spec.model import System, Workload
+from scalesim.spec.model import Component, System, Workload
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,12 @@ class Load:
     hold_s: float
     busy: float
     rho: float
+
+
+def fleet(component: Component) -> int:
+    """The replicas the load can count on: an autoscaled component's `autoscale.max` (its
+    spec `replicas` is only where the autoscaler starts)."""
+    return component.autoscale.max if component.autoscale is not None else component.replicas
 
 
 def sustained(workload: Workload) -> Workload:
@@ -61,5 +68,5 @@ def admitted(system: System, peak: bool) -> dict[str, Load]:
             else:
                 rate = min(rate, cap)
         busy = rate * load.hold_s
-        loads[name] = Load(rate, load.hold_s, busy, busy / (component.replicas * workers))
+        loads[name] = Load(rate, load.hold_s, busy, busy / (fleet(component) * workers))
     return loads

@@ -63,12 +63,12 @@ def consistency_views(result: dict[str, Any]) -> list[tuple[str, list[Column], l
         views.append(("Replication (commit wait, follower lag, reads that see a write)",
                       _columns("store", "mode", "commit p50 ms", "commit p99 ms",
                                "lag p99 ms", "fresh at 0ms", "at 10ms", "99.9% fresh after ms",
-                               "stale reads", "unavailable", "lost on failover"),
+                               "stale reads", "no quorum", "lost on failover"),
                       [_replication_row(n, e) for n, e in result["replication"].items()]))
     if "elections" in result:
         views.append(("Leader elections", _columns(
             "component", "type", "failovers", "failover p50 s", "failover max s",
-            "leaderless s", "refused", "split votes", "two leaders s"),
+            "leaderless s", "refused, no leader", "split votes", "two leaders s"),
             [_election_row(n, e) for n, e in result["elections"].items()]))
     if "caches" in result:
         views.append(("Caches", _columns(

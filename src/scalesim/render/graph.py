@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from scalesim.diagnosis.context import SHOWN_UNEVEN, uneven
 from scalesim.spec.model import Call, Kind, ParallelStep, System, Workload, plain_steps
 
 WORKLOAD = "workload"
@@ -245,6 +246,10 @@ def _node_colour(node: Node, component: dict[str, Any], color_by: ColorBy) -> No
     util = component["utilization"]
     util_text = (f"util {util * 100:.0f}%" if util is not None
                  else f"{component['concurrency_mean']:.1f} busy")
+    hottest = uneven(component, SHOWN_UNEVEN)
+    if hottest is not None:  # coloured by the replica at its limit, not the average
+        util_text += f" (r{hottest[0]} {hottest[1] * 100:.0f}%)"
+        util = hottest[1]
     metric = f"{util_text} · err {errors * 100:.2g}%" if errors is not None else util_text
     if color_by is ColorBy.UTILIZATION:
         fill = heat(util, 0.5, 0.95) if util is not None else UNKNOWN_FILL

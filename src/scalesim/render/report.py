@@ -10,6 +10,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from scalesim.diagnosis.context import SHOWN_UNEVEN, uneven
 from scalesim.render import control, dashboards, graphviz
 from scalesim.render.data_tables import data_views
 from scalesim.render.dot import to_dot
@@ -89,6 +90,8 @@ def context(result: dict[str, Any], system: System | None) -> dict[str, Any]:
         "error_diagram": (diagram(arch, result, ColorBy.ERRORS)
                           if any(errors.values()) else None),
         "component_errors": errors,
+        "busiest": {name: found for name, comp in result["components"].items()
+                    if (found := uneven(comp, SHOWN_UNEVEN)) is not None},
         "breakers": dashboards.breakers(result),
         "amplification": dashboards.amplification(result),
         "bulkheads": dashboards.bulkheads(result),

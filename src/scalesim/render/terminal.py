@@ -13,6 +13,7 @@ from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
 from rich.text import Text
 
+from scalesim.diagnosis.context import SHOWN_UNEVEN, uneven
 from scalesim.render.data_tables import data_tables
 from scalesim.render.layout import Cell, Column, fitted
 
@@ -116,16 +117,22 @@ def _components(result: dict[str, Any], width: int) -> RenderableType:
     rows: list[list[Cell]] = []
     for name, comp in result["components"].items():
         util = comp["utilization"]
+        shown = _pct(util)
+        hottest = uneven(comp, SHOWN_UNEVEN)
+        if hottest is not None:
+            shown += f" (r{hottest[0]} {_pct(hottest[1])})"
+            util = hottest[1]  # the colour warns of the replica at its limit
         style = "red" if util is not None and util >= 0.9 else (
             "yellow" if util is not None and util >= 0.7 else "")
         failed = sum(op["requests"]["failed"] for op in comp["operations"].values())
         rows.append([name, comp["kind"], str(comp["replicas"]),
                      f"{comp['throughput_rps']:,.1f}", f"{comp['concurrency_mean']:,.1f}",
-                     Text(_pct(util), style=style), _pct(comp["cpu"]),
+                     Text(shown, style=style), _pct(comp["cpu"]),
                      f"{comp['queue_mean']:.2f}", f"{comp['queue_max']:,}",
                      _ms(comp["latency_ms"].get("p99")), f"{failed:,}"])
     return fitted("Components (busy: workers in use on average; utilization: busy / "
-                  "workers, — when unlimited)", columns, rows, width)
+                  "workers, — when unlimited; rN: replica N, when busier than its share)",
+                  columns, rows, width)
 
 
 def _calls(result: dict[str, Any], width: int) -> RenderableType | None:

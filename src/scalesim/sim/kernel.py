@@ -123,7 +123,8 @@ class Kernel:
         self.unfinished = 0
         self.requests: i64 = 0  # requests sent, for trace sampling
         self.last_tick = warmup
-        self.window_snapshot: list[tuple[float, float, float, int, int, int, int]] = []
+        self.window_snapshot: list[tuple[float, float, float, int, int, int, int,
+                                         list[int]]] = []
         self.active_faults: dict[int, FaultAction] = {}
         self.base_net = [comp.net for comp in plan.comps]
         self.partitions: dict[tuple[int, int], int] = {}  # (from, to) -> active faults
@@ -1317,6 +1318,7 @@ class Kernel:
         for comp in self.plan.comps:
             comp.area = comp.qarea = comp.cpu = 0.0
             comp.last = comp.qlast = now
+            comp.served_before = [rep.served for rep in comp.replicas]
             comp.busy_snap = comp.q_snap = 0.0
             comp.ok = comp.failed = comp.rejected = comp.visits_snap = comp.rejected_snap = 0
             comp.by_cause = [0] * len(comp.by_cause)
@@ -1352,7 +1354,8 @@ class Kernel:
         now = self.now
         for comp in self.plan.comps:
             comp.settle(now)
-        self.window_snapshot = [(c.area, c.qarea, c.cpu, c.ok, c.failed, c.rejected, c.qlen)
+        self.window_snapshot = [(c.area, c.qarea, c.cpu, c.ok, c.failed, c.rejected, c.qlen,
+                                 c.served_in_window())
                                 for c in self.plan.comps]
         for area in self.plan.areas:
             area.window_end(self)

@@ -54,6 +54,8 @@ class ComponentPart:
     name: str = field(metadata=FIXED)
     kind: str = field(metadata=FIXED)
     area: float  # ∫ busy workers dt over the window
+    busiest: float  # the share of it on the replica that served most visits (added up)
+    busiest_replica: First[int]  # which one that was, in the first replication
     qarea: float  # ∫ queue length dt
     cpu: float  # worker-seconds of work
     visits: int
@@ -157,9 +159,14 @@ def _pooled(hists: list[Histogram]) -> Histogram:
     return pooled
 
 
-def _component(comp: Comp, snapshot: tuple[float, float, float, int, int, int, int]
+def _component(comp: Comp, snapshot: tuple[float, float, float, int, int, int, int, list[int]]
                ) -> ComponentPart:
-    area, qarea, cpu, ok, failed, rejected, queue_end = snapshot
+    """The busiest replica's busy time is the component's in proportion to the visits it
+    finished (exact when only one replica serves, as an elected leader; without a
+    per-replica integral on the request path)."""
+    area, qarea, cpu, ok, failed, rejected, queue_end, served = snapshot
+    busiest = max(range(len(served)), key=served.__getitem__, default=0)
+    total = sum(served)
     pools = list(comp.pools.values())
     ops = []
     for name, op in comp.ops.items():
@@ -167,7 +174,9 @@ def _component(comp: Comp, snapshot: tuple[float, float, float, int, int, int, i
         causes = [sum(column) for column in zip(*(v.by_cause for v in versions), strict=True)]
         ops.append(OpPart(name, causes, _pooled([v.hist for v in versions])))
     return ComponentPart(
-        name=comp.name, kind=comp.kind, area=area, qarea=qarea, cpu=cpu, visits=ok + failed,
+        name=comp.name, kind=comp.kind, area=area,
+        busiest=area * served[busiest] / total if total else 0.0,
+        busiest_replica=First(busiest), qarea=qarea, cpu=cpu, visits=ok + failed,
         rejected=rejected, queue_max=Peak(comp.qmax), queue_start=comp.qstart,
         queue_end=queue_end, refusals=list(comp.by_cause), ops=ops,
         has_outlier=comp.outlier is not None,

@@ -220,8 +220,8 @@ class Comp:
                  "last", "limit_mode", "limiter_factory", "limiters", "live", "mean_work",
                  "name", "net", "ok", "ops", "outlier", "pool_limit", "pool_queue", "pools",
                  "preview", "q_snap", "qarea", "qcap", "qlast", "qlen", "qmax", "qstart",
-                 "rejected", "rejected_snap", "replicas", "series", "visits_snap", "watcher",
-                 "workers")
+                 "rejected", "rejected_snap", "replicas", "series", "served_before", "visits_snap",
+                 "watcher", "workers")
 
     def __init__(self, name: str, kind: str, replicas: list[Replica], workers: int, qcap: int,
                  balancer: Balancer, net: Sampler | None, coin: Sampler,
@@ -277,6 +277,13 @@ class Comp:
         self.busy_snap = 0.0
         self.q_snap = 0.0
         self.visits_snap = 0
+        self.served_before: list[int] = []  # each replica's `served` when the window opened
+
+    def served_in_window(self) -> list[int]:
+        """Visits each replica finished in the window (one that joined later: all of its)."""
+        before = self.served_before
+        return [rep.served - (before[i] if i < len(before) else 0)
+                for i, rep in enumerate(self.replicas)]
 
 
     def settle(self, now: float) -> None:

@@ -150,18 +150,22 @@ def _components(system: System, partial: Partial, span: float) -> dict[str, Any]
             "latency_ms": _latency(_merged([op.hist for op in comp.ops])),
             "operations": ops,
         }
+        scaling = control.scaling(system, partial.control, partial.replications, comp.name)
         cores = spec.core_limit
         if cores is not None:  # the CPU model: cpu is the share of the cores in use
             serving = control.replica_seconds(partial.control, comp.name)
             core_seconds = cores * (span * spec.replicas if serving is None else serving)
             entry["cpu"] = clean(comp.cpu / core_seconds) if core_seconds else None
             entry["cores_used"] = clean(comp.cpu / span)
+        if workers and (spec.replicas > 1 or scaling is not None):
+            entry["busiest_replica"] = {  # where one replica carries more than its share
+                "replica": comp.busiest_replica.value,
+                "utilization": clean(comp.busiest / (span * workers))}
         if comp.has_outlier:
             entry["ejections"] = comp.ejections
         if comp.has_pools:
             entry["connection_pool"] = {"overflow": comp.pool_overflow,
                                         "max_active": comp.pool_max_active.value}
-        scaling = control.scaling(system, partial.control, partial.replications, comp.name)
         if scaling is not None:
             entry["scaling"] = scaling
         by_version = control.versions(partial.control, comp.name)

@@ -61,6 +61,11 @@ class Pool(_Part):
     max_active: Count
 
 
+class Busiest(_Part):
+    replica: Count
+    utilization: Maybe
+
+
 class ComponentResult(_Part):
     kind: Name
     replicas: Count
@@ -74,6 +79,7 @@ class ComponentResult(_Part):
     refused_by_cause: dict[str, Count]
     latency_ms: Latency
     operations: dict[str, OperationResult]
+    busiest_replica: Busiest | None = None
     ejections: Count | None = None
     connection_pool: Pool | None = None
 
