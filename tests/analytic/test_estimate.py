@@ -204,6 +204,39 @@ workloads: [{{name: w, to: a, rate: 10/s}}]
     assert latency.mean == pytest.approx(1e-3, rel=2e-3)
 
 
+def test_a_rate_limit_admits_its_cap_and_thins_the_load_behind_it() -> None:
+    """900/s to a gateway limited to 600/s in front of one 1 ms exponential worker: 600/s
+    get through, so the worker is an M/M/1 at ρ = 0.6 (W = 1 / (1000 − 600) = 2.5 ms, not
+    the 10 ms of 900/s), and a third of the requests fail rate_limited. Per workload, 400/s
+    and 900/s under 600/s each: 1,000/s through, and only the second workload fails."""
+    spec = """
+scalesim: 1
+name: limited
+defaults: {network: 0ms}
+components:
+  gw:
+    workers: unlimited
+    rate_limit: {rate: 600/s}
+    operations: {op: {calls: [{to: b}]}}
+  b: {workers: 1, operations: {op: {work: {dist: exponential, mean: 1ms}}}}
+workloads: [{name: w, to: gw, rate: 900/s}]
+"""
+    found = estimate(load_spec_text(spec))
+    assert found.components["b"].arrival_rate_rps == pytest.approx(600.0)
+    assert found.components["gw"].admitted == pytest.approx(2 / 3)
+    assert found.workloads["w"].success == pytest.approx(2 / 3)
+    latency = found.workloads["w"].latency
+    assert latency is not None and latency.mean == pytest.approx(2.5e-3, rel=1e-6)
+    per_workload = spec.replace("{rate: 600/s}", "{rate: 600/s, per_workload: true}").replace(
+        "[{name: w, to: gw, rate: 900/s}]",
+        "[{name: small, to: gw, rate: 400/s}, {name: w, to: gw, rate: 900/s}]").replace(
+        "b: {workers: 1,", "b: {workers: 2,")
+    found = estimate(load_spec_text(per_workload))
+    assert found.components["b"].arrival_rate_rps == pytest.approx(1000.0)
+    assert found.workloads["small"].success == pytest.approx(1.0)
+    assert found.workloads["w"].success == pytest.approx(2 / 3)
+
+
 def test_saturation_of_mmc_is_c_mu() -> None:
     system = load_spec_text(single("{dist: exponential, mean: 10ms}", 4, "100/s"))
     model = Model(system)

@@ -11,11 +11,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from scalesim.analytic.estimate import Estimate
+from scalesim.analytic.load import rate_cap
 from scalesim.spec.dists import AnyDistribution, Empirical, Gamma, Lognormal, Mixture, Pareto
 from scalesim.spec.model import Call, ParallelStep, SagaBlock, System, plain_steps
 
 BUSY = 0.9  # offered load above which the estimate is sensitive to every approximation
 LATE = 0.01  # share of attempts past their timeout that changes the picture
+NEAR_CAP = 0.8  # offered / rate limit from which a bucket refuses some of a random stream
 LOSS = 0.01  # share of arrivals a bounded queue refuses
 
 
@@ -148,7 +150,7 @@ def dynamics(system: System, estimate: Estimate) -> Iterator[Caveat]:
             if getattr(call, name) is not None:
                 found.setdefault(name, []).append(_edge(system, source, call))
     for cname, component in system.components.items():
-        for name in ("rate_limit", "load_shedding", "connection_pool", "outlier_detection"):
+        for name in ("load_shedding", "connection_pool", "outlier_detection"):
             if getattr(component, name) is not None:
                 found.setdefault(name, []).append(cname)
         if component.core_limit is not None:  # the formulas count workers, not cores
@@ -258,8 +260,26 @@ def losses(system: System, estimate: Estimate) -> Iterator[Caveat]:
                      "numbers are from the last iteration")
 
 
+def rate_limits(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    """A rate limit the load comes near: the estimate admits min(λ, cap) of a smooth stream,
+    where a bucket meets a random one."""
+    for cname, component in system.components.items():
+        cap = rate_cap(component)
+        state = estimate.components.get(cname)
+        if cap is None or state is None or state.admitted <= 0.0:
+            continue
+        offered = state.arrival_rate_rps / state.admitted
+        assert component.rate_limit is not None
+        each = " per workload" if component.rate_limit.per_workload else ""
+        if offered >= NEAR_CAP * cap or state.admitted < 1.0:
+            yield Caveat("rate-limit", cname, f"{offered:,.0f}/s come to a limit of "
+                         f"{cap:,.0f}/s{each}: the estimate admits min(λ, limit) of a smooth "
+                         "stream; a bucket also refuses some of a random stream below its "
+                         "rate, and lets bursts above it through while it has tokens")
+
+
 RULES: tuple[Rule, ...] = (unstable, retries, timeouts, breakers, heavy_tails, closed_loops,
-                           dynamics, coordination, losses)
+                           dynamics, rate_limits, coordination, losses)
 
 
 def caveats(system: System, estimate: Estimate) -> list[Caveat]:

@@ -104,6 +104,7 @@ def _components(estimate: Estimate) -> dict[str, Any]:
             "wait_ms": num(state.mean_wait_s * 1e3),
             "wait_probability": num(state.p_wait),
             "loss": num(state.loss, 6),
+            "rate_limited": num(1.0 - component.admitted, 6),
             "operations": {ref.split(".", 1)[1]: latency_ms(latency)
                            for ref, latency in component.responses.items()},
         }

@@ -32,7 +32,13 @@ import numpy.typing as npt
 
 from scalesim.analytic import lattice
 from scalesim.analytic.lattice import Lattice
-from scalesim.analytic.load import call_matrix, capacity_replicas, miss_shares, visits
+from scalesim.analytic.load import (
+    call_matrix,
+    capacity_replicas,
+    miss_shares,
+    rate_cap,
+    visits,
+)
 from scalesim.analytic.mva import MvaStation, mva
 from scalesim.analytic.station import StationLoad, StationState, solve
 from scalesim.analytic.success import Success, calls_of, needed
@@ -71,6 +77,7 @@ class ComponentEstimate:
     queues: int  # separate queues: the replicas, or 1 when they are pooled
     service_mean_s: float  # mean worker time per job
     responses: dict[str, Lattice | None]  # per operation; None when it cannot keep up
+    admitted: float = 1.0  # the share of the visits that come its rate limit lets in
 
 
 @dataclass(frozen=True)
@@ -192,6 +199,9 @@ class Model:
         per_request = visits(self.names, matrix, external)  # one column per workload
         self.visits = {workload.name: per_request[:, column]
                        for column, workload in enumerate(system.workloads)}
+        self.matrix, self.external = matrix, external
+        self.limited = {cname: [self.index[f"{cname}.{o}"] for o in c.effective_operations]
+                        for cname, c in system.components.items() if c.rate_limit is not None}
         self.order, self.cyclic = _component_order(system)
         self.component_visits = {w.name: self._component_visits(w) for w in system.workloads}
         # a callee's response as callers see it (hops added), kept while the response is
@@ -232,12 +242,54 @@ class Model:
                 rates[workload.name], means[workload.name] = self._closed(workload, rates)
         return self._solve(rates, means)
 
-    def op_rates(self, rates: Mapping[str, float]) -> npt.NDArray[np.float64]:
+    def op_rates(self, rates: Mapping[str, float]
+                 ) -> tuple[npt.NDArray[np.float64], dict[str, dict[str, float]]]:
+        """Visits per second each operation admits, and per workload the share each
+        rate-limited component admits of its visits ("" for all workloads together)."""
         total = np.zeros(len(self.names))
         for name, rate in rates.items():
             if rate > 0.0:
                 total += rate * self.visits[name]
-        return total
+        if not self.limited or not np.isfinite(total).all():
+            return total, {}
+        return self._thinned(rates)
+
+    def _thinned(self, rates: Mapping[str, float]
+                 ) -> tuple[npt.NDArray[np.float64], dict[str, dict[str, float]]]:
+        """Visits per second behind rate limits. A limited component admits min(1, cap / λ)
+        of its visits (of each workload's, with `per_workload`) and only admitted visits
+        make calls, so r = external + Mᵀ(a ⊙ r) per workload with a the admitted shares; a
+        depends on r, so it is iterated to its fixed point (one round per level of limits)."""
+        columns = [(w.name, column) for column, w in enumerate(self.system.workloads)
+                   if rates.get(w.name, 0.0) > 0.0]
+        n = len(self.names)
+        share = np.ones((n, len(columns)))
+        offered = np.zeros((n, len(columns)))
+        for _ in range(len(self.limited) + 2):
+            for k, (name, column) in enumerate(columns):
+                offered[:, k] = rates[name] * np.linalg.solve(
+                    np.eye(n) - self.matrix.T * share[:, k], self.external[:, column])
+            updated = np.ones_like(share)
+            for cname, ops in self.limited.items():
+                component = self.system.components[cname]
+                cap = rate_cap(component)
+                assert cap is not None and component.rate_limit is not None
+                arriving = offered[ops].sum(axis=0)  # per workload
+                if component.rate_limit.per_workload:
+                    updated[ops] = np.minimum(1.0, cap / np.maximum(arriving, 1e-300))
+                else:
+                    updated[ops] = min(1.0, cap / max(float(arriving.sum()), 1e-300))
+            if np.allclose(updated, share, rtol=1e-12, atol=0.0):
+                break
+            share = updated
+        admitted = np.asarray((offered * share).sum(axis=1), dtype=np.float64)
+        shares: dict[str, dict[str, float]] = {"": {}}
+        for cname, ops in self.limited.items():
+            came = float(offered[ops].sum())
+            shares[""][cname] = float(admitted[ops].sum()) / came if came > 0.0 else 1.0
+            for k, (name, _) in enumerate(columns):
+                shares.setdefault(name, {})[cname] = float(share[ops[0], k])
+        return admitted, shares
 
     # -- closed loops ----------------------------------------------------------------------
     def _closed(self, workload: Workload, rates: Mapping[str, float]) -> tuple[float, float]:
@@ -245,7 +297,7 @@ class Model:
         requests visit (demand = visits × own work and post_work, a pool of replicas ×
         workers), the other traffic inflating the demands by 1/(1 − its utilization), and
         the network as a delay station."""
-        background = self.op_rates({n: r for n, r in rates.items() if n != workload.name})
+        background, _ = self.op_rates({n: r for n, r in rates.items() if n != workload.name})
         per_request = self.visits[workload.name]
         stations = []
         hops = 2.0  # the request's own trip there and back
@@ -275,14 +327,15 @@ class Model:
 
     # -- the open network ------------------------------------------------------------------
     def _solve(self, rates: Mapping[str, float], closed_means: Mapping[str, float]) -> Estimate:
-        op_rate = self.op_rates(rates)
+        op_rate, admitted = self.op_rates(rates)
         responses: dict[str, Lattice | None] = {}
         components: dict[str, ComponentEstimate] = {}
         converged = True
         waits: dict[str, float] = {}
         for _ in range(MAX_PASSES):
             for cname in self.order:
-                components[cname] = self._component(cname, op_rate, responses)
+                components[cname] = self._component(cname, op_rate, responses,
+                                                    admitted.get("", {}).get(cname, 1.0))
             if not self.cyclic:
                 break
             now = {n: c.state.mean_wait_s for n, c in components.items()}
@@ -294,9 +347,9 @@ class Model:
         else:
             converged = False
         timeouts = self._timeouts(responses)
-        success = Success(self, components, timeouts)
         workloads = {}
         for workload in self.system.workloads:
+            success = Success(self, components, timeouts, admitted.get(workload.name, {}))
             entry = self._entry(workload)
             response = responses[entry]
             latency = None if response is None else lattice.total([self.hop, response, self.hop])
@@ -321,9 +374,9 @@ class Model:
         return out
 
     def _component(self, cname: str, op_rate: npt.NDArray[np.float64],
-                   responses: dict[str, Lattice | None]) -> ComponentEstimate:
-        """Solve one component's station from the jobs its operations bring, then the
-        responses of its operations."""
+                   responses: dict[str, Lattice | None], admitted: float) -> ComponentEstimate:
+        """Solve one component's station from the jobs its operations bring (those its rate
+        limit admits), then the responses of its operations."""
         component = self.system.components[cname]
         refs = [f"{cname}.{o}" for o in component.effective_operations]
         blocking = component.io == "blocking"
@@ -364,7 +417,7 @@ class Model:
                 responses[ref] = lattice.total([state.wait, op.work, waited, *again])
         return ComponentEstimate(float(sum(op_rate[self.index[r]] for r in refs)), state,
                                  capacity_replicas(component), servers, queues, mean,
-                                 {r: responses[r] for r in refs})
+                                 {r: responses[r] for r in refs}, admitted)
 
     def call_time(self, call: Call, responses: Mapping[str, Lattice | None]) -> Lattice | None:
         """One attempt of a call as its caller waits for it: the hop there, the callee's

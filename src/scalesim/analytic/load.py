@@ -74,6 +74,15 @@ def offered_load(system: System) -> dict[str, ComponentLoad]:
     return loads
 
 
+def rate_cap(component: Component) -> float | None:
+    """What a component's `rate_limit` admits per second, all its replicas together (per
+    workload when `per_workload`); None without one."""
+    limit = component.rate_limit
+    if limit is None:
+        return None
+    return limit.rate * (component.replicas if limit.scope == "replica" else 1)
+
+
 def capacity_replicas(component: Component) -> int:
     """The replicas a component can serve with: an autoscaler's maximum (what it can reach),
     else its replicas."""

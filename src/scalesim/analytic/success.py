@@ -46,10 +46,11 @@ class Success:
     keeps only replica availability (the path's availability)."""
 
     def __init__(self, model: Model, components: Mapping[str, ComponentEstimate],
-                 timeouts: Mapping[str, float]) -> None:
+                 timeouts: Mapping[str, float], admitted: Mapping[str, float]) -> None:
         self.model = model
         self.components = components
         self.timeouts = timeouts
+        self.admitted = admitted  # the share a rate-limited component lets in (of a workload's)
         self.memo: dict[tuple[str, bool], Failures] = {}
 
     def of(self, ref: str, structural: bool = False) -> float:
@@ -64,13 +65,14 @@ class Success:
 
     def _compute(self, ref: str, structural: bool) -> Failures:
         """In the kernel's order: the replica (down: `crashed`, or `unavailable` when the
-        balancer steers around it and none is left), its queue (`rejected`), the calls, then
-        the operation's own error."""
+        balancer steers around it and none is left), its rate limit (`rate_limited`), its
+        queue (`rejected`), the calls, then the operation's own error."""
         model = self.model
         op = model.ops[ref]
         up, steered = _replica_availability(model.system, op.cname)
         out = {"unavailable" if steered else "crashed": 1.0 - up}
         if not structural:
+            out = then(out, {"rate_limited": 1.0 - self.admitted.get(op.cname, 1.0)})
             out = then(out, {"rejected": self.components[op.cname].state.loss})
         for step in plain_steps(op.operation.calls):
             if isinstance(step, ParallelStep):

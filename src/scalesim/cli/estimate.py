@@ -62,7 +62,7 @@ def print_estimate(doc: dict[str, Any], console: Console) -> None:
         comps.add_row(name, _rate(c["arrival_rate_rps"]), servers,
                       Text("—" if rho is None else f"{rho:.1%}", style=_load_style(rho)),
                       _ms(c["service_ms"]), _ms(c["wait_ms"]), f"{c['wait_probability']:.3f}",
-                      f"{c['loss']:.2%}", c["model"])
+                      f"{1.0 - (1.0 - c['loss']) * (1.0 - c['rate_limited']):.2%}", c["model"])
     console.print(comps)
     for name, q in doc.get("queues", {}).items():
         busy = "∞" if q["utilization"] is None else f"{q['utilization']:.0%}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scalesim.analytic.load import offered_load
+from scalesim.analytic.load import offered_load, rate_cap
 from scalesim.spec.model import Component, System, Workload
 
 
@@ -55,9 +55,8 @@ def admitted(system: System, peak: bool) -> dict[str, Load]:
         if workers is None or load.arrival_rate_rps == 0.0:
             continue
         rate = load.arrival_rate_rps
-        limit = component.rate_limit
-        if limit is not None and not math.isinf(rate):
-            cap = limit.rate * (component.replicas if limit.scope == "replica" else 1)
+        limit, cap = component.rate_limit, rate_cap(component)
+        if limit is not None and cap is not None and not math.isinf(rate):
             if limit.per_workload:
                 if not alone:
                     alone.update({n: [] for n in system.components})
