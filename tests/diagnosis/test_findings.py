@@ -138,6 +138,29 @@ def test_a_flash_crowd_on_an_autoscaled_fleet_raises_its_min_not_its_replicas() 
     assert not [f for f in fixed if f["subject"] == "web"]
 
 
+def test_a_failover_the_callers_felt_is_told_with_the_visits_it_refused() -> None:
+    """A Raft leader crashed at 10 s: until the others elect one, every request to the
+    elected component is refused unavailable, so the refusals are Poisson with mean
+    λ × the time without a leader (1,000/s here; within 4 σ). Without the crash there is no
+    failover and nothing to tell."""
+    kv = {"replicas": 3, "workers": 64, "operations": {"get": {"work": "1ms"}},
+          "leader_election": {"type": "raft"}}
+    load = [{"name": "w", "to": "kv.get", "rate": "1000/s"}]
+    crash = [{"target": "kv[0]", "at": "10s", "crash": True}]
+    system = _system({"kv": kv}, load, faults=crash)
+    result = simulate(system)
+    found = diagnose(system, result)
+    (finding,) = [f for f in found if f["kind"] == "failover"]
+    entry = result["elections"]["kv"]
+    refused = finding["numbers"]["refused_no_leader"]
+    assert finding["subject"] == "kv" and refused == entry["refused_no_leader"]
+    expected = 1000.0 * entry["leaderless_s"]
+    assert abs(refused - expected) <= 4 * math.sqrt(expected)
+    assert "election_timeout (1000 ms now)" in finding["fix"]["summary"]
+    assert ("failures", "w") in _kinds(found)  # no retry: those requests failed
+    assert not [f for f in _found(_system({"kv": kv}, load)) if f["kind"] == "failover"]
+
+
 def test_a_healthy_system_has_nothing_to_report() -> None:
     svc = {"workers": 8, "operations": {"op": {"work": {"dist": "exponential",
                                                          "mean": "10ms"}}}}

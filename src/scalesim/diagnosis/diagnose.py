@@ -13,7 +13,7 @@ from scalesim.diagnosis.components import (
 )
 from scalesim.diagnosis.context import Run
 from scalesim.diagnosis.degradation import degraded, failures
-from scalesim.diagnosis.elections import split_brains
+from scalesim.diagnosis.elections import failovers, split_brains
 from scalesim.diagnosis.finding import Finding
 from scalesim.diagnosis.overload import overload
 from scalesim.diagnosis.queues import backlogs
@@ -22,7 +22,7 @@ from scalesim.spec.model import System
 
 # In order: queue checks first, so a consumer they explain is not diagnosed twice.
 CHECKS = (backlogs, saturated, cpu_bound, connection_pools, bulkheads, rate_limits, overload,
-          failures, missed_slos, degraded, split_brains)
+          failures, missed_slos, degraded, split_brains, failovers)
 
 
 def findings(system: System, result: dict[str, Any]) -> list[Finding]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from scalesim.diagnosis.context import Run, fault_text
-from scalesim.diagnosis.finding import Finding, Fix
+from scalesim.diagnosis.context import NOTABLE, Run, fault_text
+from scalesim.diagnosis.finding import Finding, Fix, share
 from scalesim.spec.consistency import JITTER_FACTOR
 from scalesim.spec.model import Fault
 
@@ -58,6 +58,47 @@ def split_brains(run: Run) -> Iterator[Finding]:
             fix = Fix(fence + longer)
         yield Finding("split_brain", "problem", name, summary + "until renew_deadline passed",
                       "lease", tuple(evidence), fix, numbers)
+
+
+def failovers(run: Run) -> Iterator[Finding]:
+    """Time without a leader that the callers felt: a share of the requests met an elected
+    component with no leader and were refused `unavailable` (and failed, or were retried
+    until a leader came: then the tail of the latency is the failover)."""
+    total = run.result["requests"]["total"]
+    for name, entry in run.result.get("elections", {}).items():
+        refused = entry.get("refused_no_leader") or 0
+        if not entry.get("failovers") or not total or refused / total < NOTABLE:
+            continue
+        election = run.system.components[name].leader_election
+        assert election is not None
+        longest = entry["failover_ms"]["max"]
+        latency = run.result["latency_ms"]
+        times = entry["failovers"]
+        evidence = [f"{times} failover{'s' if times != 1 else ''}, the longest "
+                    f"{longest / 1e3:.2f} s: no leader for {entry['leaderless_s']:.2f} s "
+                    f"({share(entry['leaderless_share'])} of the window)",
+                    f"{refused:,} visits refused unavailable, {share(refused / total)} of the "
+                    "requests",
+                    f"latency p50 {latency.get('p50', math.nan):.1f} ms, p99 "
+                    f"{latency.get('p99', math.nan):.1f} ms: requests that met the failover "
+                    "waited it out or failed",
+                    *(fault_text(f, run.end_s) for f in run.faults_on(name))]
+        if election.type == "lease":
+            detect = (f"a shorter lease_duration ({election.lease_duration:g} s now; with "
+                      "renew_deadline and retry_period in proportion) detects a dead leader "
+                      "sooner, at the price of more renewals against the API server")
+        else:
+            detect = (f"a shorter election_timeout ({election.election_timeout * 1e3:g} ms now) "
+                      "detects a dead leader sooner; keep it 10× the heartbeat and above the "
+                      "round trip, or healthy leaders are deposed")
+        fix = Fix(f"{detect}; callers that retry unavailable with a back-off wait the failover "
+                  "out instead of failing, and reads served by followers go on meanwhile")
+        yield Finding("failover", "warning", name,
+                      f"{name} went {entry['leaderless_s']:.2f} s without a leader: "
+                      f"{refused:,} visits refused ({share(refused / total)} of the requests)",
+                      None, tuple(evidence), fix,
+                      {"leaderless_s": entry["leaderless_s"], "refused_no_leader": refused,
+                       "failover_ms_max": longest})
 
 
 def _raft_split_brain(run: Run, name: str, head: str,

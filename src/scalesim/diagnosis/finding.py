@@ -10,7 +10,7 @@ from typing import Any, Literal
 Severity = Literal["problem", "warning"]
 # What the finding is about.
 Kind = Literal["backlog", "saturated", "overload", "limit", "degraded", "failures", "slo",
-               "split_brain"]
+               "split_brain", "failover"]
 # The limit that binds: the knob to turn.
 Limit = Literal["workers", "cores", "consumer_concurrency", "connection_pool", "rate_limit",
                 "bulkhead", "circuit_breaker", "fault", "downstream", "lease"]
