@@ -83,6 +83,10 @@ def _head(result: dict[str, Any]) -> Text:
     if offered and offered - result["throughput_rps"] >= 0.01 * offered:
         head.append(f"\noverloaded: {late:,} requests of the window were answered only after "
                     "it ended (during the drain)", style="yellow")
+    elif offered and result["throughput_rps"] - offered >= 0.005 * offered:
+        head.append("\nthroughput above the offered load: answers in the window count "
+                    "whenever their request was sent, and a backlog from the warm-up drained "
+                    "into it", style="yellow")
     causes = {k: v for k, v in req["failed_by_cause"].items() if v}
     if causes:
         head.append("\nfailures: " + ", ".join(f"{k} {v:,}" for k, v in causes.items()),
