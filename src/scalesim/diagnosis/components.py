@@ -43,9 +43,9 @@ def saturated(run: Run) -> Iterator[Finding]:
         end = measured["queue_end"] / int(result["replications"])
         growing = growth > 0.0 and end >= max(MIN_BACKLOG, arrival * BACKLOG_S)
         refusing = arrival > 0 and refused_full / arrival >= NOTABLE / 10
-        uneven = list(_one_replica(run, name, measured, busy))
-        if uneven:  # more replicas would not help: that finding says what would
-            yield from uneven
+        on_one = list(_one_replica(run, name, measured, busy))
+        if on_one:  # more replicas would not help: that finding says what would
+            yield from on_one
             continue
         if not (busy >= HOT or growing or refusing):
             continue
