@@ -3,13 +3,23 @@ the same numbers, and the objects point at each other correctly."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.generate.helpers import CONTROL, SPECS, by_kind, documents, generate, system
+from tests.generate.helpers import (
+    CONTROL,
+    OPTIONS,
+    SPECS,
+    by_kind,
+    documents,
+    generate,
+    system,
+)
 from tests.generate.test_cross_checks import all_docs
 
 from scalesim.generate import Target
+from scalesim.generate.guide import next_steps
 from scalesim.generate.resources import resources_for
 from scalesim.spec.control import ScalingRules, whole_percent
 
@@ -79,6 +89,29 @@ def test_no_workload_has_two_autoscalers() -> None:
             if d["kind"] == "HorizontalPodAutoscaler"}
     keda = {d["spec"]["scaleTargetRef"]["name"] for d in docs(Target.KEDA)}
     assert hpas and keda and not hpas & keda
+
+
+def test_a_rollout_takes_its_scalers_with_it() -> None:
+    """A Rollout takes its Deployment over (workloadRef, scaleDown: progressively), so a
+    scaler left on the Deployment scales pods that Argo scales back down while the Rollout's
+    stay put. argo/ holds each HPA and KEDA ScaledObject again, aimed at the Rollout, with
+    the same bounds, and the next steps apply argo/ after k8s/ and keda/ so those replace
+    the Deployment-aimed ones."""
+    argo = docs(Target.ARGO)
+    for kind, plain in (("HorizontalPodAutoscaler", docs(Target.K8S)),
+                        ("ScaledObject", docs(Target.KEDA))):
+        aimed = by_kind(argo, kind)
+        assert aimed and set(aimed) == set(by_kind(plain, kind))
+        for name, doc in aimed.items():
+            assert doc["spec"]["scaleTargetRef"]["kind"] == "Rollout"
+            original = by_kind(plain, kind)[name]["spec"]
+            assert {k: v for k, v in doc["spec"].items() if k != "scaleTargetRef"} == \
+                {k: v for k, v in original.items() if k != "scaleTargetRef"}
+    paths = [f.path for f in generate(CONTROL, Target.ALL)]
+    steps = next_steps(system(CONTROL, ()), paths, OPTIONS, Path("out"))
+    order = [next(i for i, step in enumerate(steps) if f"out/{target}/" in step)
+             for target in ("k8s", "keda", "argo")]
+    assert order == sorted(order)
 
 
 def test_rolling_update_fields_come_from_the_spec() -> None:

@@ -8,7 +8,8 @@ auto-promotion, scale-down delays, pre/post-promotion analysis). Each of its ana
 an AnalysisTemplate whose PromQL covers one interval and selects the new version's pods only
 (canary pods are labelled through `canaryMetadata`). A component without `rollout` keeps the
 default canary steps and the SLO's AnalysisTemplate: every SLO field one metric that must
-hold. An autoscaled component's HPA is written again here, aimed at the Rollout.
+hold. An autoscaled component's HPA, or a queue consumer's KEDA ScaledObject, is written
+again here, aimed at the Rollout.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from scalesim.generate.autoscaling import hpa_managed
 from scalesim.generate.base import GeneratedFile, GenerateOptions
 from scalesim.generate.documents import banner, to_yaml
 from scalesim.generate.istio import canary_service, route_names
+from scalesim.generate.keda import keda_scaled, scaled_object
 from scalesim.generate.kubernetes import KubernetesBuilder
 from scalesim.generate.naming import (
     PROMETHEUS,
@@ -279,8 +281,10 @@ def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
             continue
         docs = [rollout(system, name, options.namespace), *_extra_services(system, name, builder),
                 *spec_analyses(system, name, options.namespace)]
+        aimed = {"apiVersion": API, "kind": "Rollout", "name": dns_label(name)}
         if hpa_managed(component):
-            docs.append(builder.autoscaler(name, {"apiVersion": API, "kind": "Rollout",
-                                                  "name": dns_label(name)}))
+            docs.append(builder.autoscaler(name, aimed))
+        elif keda_scaled(system, name):  # KEDA scales Rollouts too (its scale subresource)
+            docs.append(scaled_object(system, name, options.namespace, aimed))
         files.append(GeneratedFile(f"argo/{dns_label(name)}.yaml", to_yaml(docs, comment)))
     return files

@@ -84,7 +84,9 @@ def next_steps(system: System, paths: list[str], options: GenerateOptions,
         chart = dns_label(system.name, "system name")
         steps.append(f"helm install {chart} {out}/helm/{chart} --namespace "
                      f"{options.namespace} --create-namespace")
-    steps += [f"kubectl apply -f {out}/{target}/" for target in ("istio", "argo", "kong", "keda")
+    # argo/ last: its HPAs and ScaledObjects, aimed at the Rollouts, replace those aimed at
+    # the Deployments the Rollouts take over
+    steps += [f"kubectl apply -f {out}/{target}/" for target in ("istio", "kong", "keda", "argo")
               if target in written]
     kubernetes = "k8s" in written or "helm" in written
     steps.append(f"more in {out}/{README}" + (": the images to push and the secrets to "

@@ -114,8 +114,12 @@ def spec_triggers(system: System, consumer: str, namespace: str) -> list[dict[st
     return triggers
 
 
-def scaled_object(system: System, consumer: str, namespace: str) -> dict[str, Any]:
-    target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": dns_label(consumer)}
+def scaled_object(system: System, consumer: str, namespace: str,
+                  target: dict[str, str] | None = None) -> dict[str, Any]:
+    """The ScaledObject of `consumer`, aimed at its Deployment (or at `target`: the Argo
+    Rollout that takes the Deployment over)."""
+    if target is None:
+        target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": dns_label(consumer)}
     autoscale = system.components[consumer].autoscale
     if autoscale is None:
         return {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
