@@ -114,6 +114,19 @@ def test_a_rollout_takes_its_scalers_with_it() -> None:
     assert order == sorted(order)
 
 
+def test_with_the_istio_routes_the_services_leave_retries_to_the_mesh() -> None:
+    """Generated together, the Istio routes retry and the services are told not to
+    (SCALESIM_RETRIES=mesh), so a call is tried the spec's number of times, not its square;
+    the workloads alone keep their own retries."""
+    def retries_env(target: Target) -> set[str | None]:
+        return {next((e["value"] for e in d["spec"]["template"]["spec"]["containers"][0][
+                    "env"] if e["name"] == "SCALESIM_RETRIES"), None)
+                for d in docs(target) if d.get("kind") == "Deployment"}
+
+    assert retries_env(Target.ALL) == {"mesh"}
+    assert retries_env(Target.K8S) == {None}
+
+
 def test_rolling_update_fields_come_from_the_spec() -> None:
     deployment = by_kind(docs(Target.K8S), "Deployment")["edge"]
     assert deployment["spec"]["strategy"] == {

@@ -21,6 +21,9 @@ class GenerateOptions:
     namespace: str = "default"
     image_registry: str = "registry.local/scalesim"
     k8s_version: str = "1.33"
+    # Set when the Istio routes are generated with the workloads: their sidecars retry, so
+    # the services are told to leave retries to them (SCALESIM_RETRIES=mesh).
+    mesh_retries: bool = False
 
     @classmethod
     def checked(cls, namespace: str, image_registry: str, k8s_version: str,

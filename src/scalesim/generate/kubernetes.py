@@ -205,6 +205,8 @@ class KubernetesBuilder:
                for dep in dependencies(self.system, name)]
         env.append({"name": "SCALESIM_SETTINGS", "value": f"{SETTINGS_DIR}/{SETTINGS_FILE}"})
         env.append({"name": "PORT", "value": str(HTTP_PORT)})  # generated services listen here
+        if self.options.mesh_retries:  # the Istio routes retry: the code tries once per call
+            env.append({"name": "SCALESIM_RETRIES", "value": "mesh"})
         return sorted(env, key=lambda item: str(item["name"]))
 
     def _deployment(self, name: str, tech: Tech) -> dict[str, Any]:

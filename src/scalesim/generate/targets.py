@@ -8,6 +8,7 @@ builds the service code, so it brings the code target's files with it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from enum import StrEnum
 
 from scalesim.generate import argo, chaos, code, compose, guide, helm, istio, keda, kong, kubernetes
@@ -63,7 +64,10 @@ def render(system: System, targets: Target | Iterable[Target],
     """Every file of the targets (each path once, in a stable order), then the deploy
     README."""
     files: dict[str, GeneratedFile] = {}
-    for each in _chosen(targets):
+    chosen = _chosen(targets)
+    if Target.ISTIO in chosen:  # one place retries each call: the mesh's routes
+        options = replace(options, mesh_retries=True)
+    for each in chosen:
         for file in RENDERERS[each](system, options):
             files.setdefault(file.path, file)
     return [*files.values(), guide.readme(system, options)]

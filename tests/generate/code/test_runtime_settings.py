@@ -290,3 +290,26 @@ def test_the_settings_file_carries_the_cpu_model(pair: Path, tmp_path: Path) -> 
             print(get.cpu.value, type(get.wait).__name__, get.computes)
         """), env={"SCALESIM_SETTINGS": str(back)})
     assert lines == ["0.003 Exponential True"]
+
+
+def test_behind_the_mesh_a_call_tries_once_and_leaves_retries_to_the_sidecar(
+        pair: Path, tmp_path: Path) -> None:
+    """The generated Istio route retries the call (attempts − 1, per-try timeout): a service
+    that retried too would multiply the tries (3 × 3 = 9 for a spec's 3). With
+    SCALESIM_RETRIES=mesh, which the Kubernetes and Helm targets set when the routes are
+    generated with them, the call keeps no retry and no per-attempt timeout of its own."""
+    front = settings_file(PAIR_SPEC, "front", tmp_path)
+    script = textwrap.dedent("""
+        from fastapi.testclient import TestClient
+
+        from app import app
+
+        with TestClient(app):
+            (call,) = app.state.settings.calls
+            print(call.timeout, call.retry is None)
+        """)
+    own = run_in_service(pair / "front", script, env={"SCALESIM_SETTINGS": str(front)})
+    meshed = run_in_service(pair / "front", script, env={"SCALESIM_SETTINGS": str(front),
+                                                         "SCALESIM_RETRIES": "mesh"})
+    assert own[0].split()[1] == "False" and own[0].split()[0] != "None"
+    assert meshed == ["None True"]

@@ -144,10 +144,14 @@ def _duplicates(found: list[Manifest]) -> list[Problem]:
     return problems
 
 
+SCALERS = {("autoscaling", "HorizontalPodAutoscaler"), ("keda.sh", "ScaledObject")}
+
+
 def _retargeted(first: Manifest, again: Manifest) -> bool:
-    """The same HPA aimed at the Argo Rollout that takes its Deployment over — what
-    `generate` writes in argo/ after k8s/, and `kubectl apply` of both replaces: one object."""
-    if (again.group, again.kind) != ("autoscaling", "HorizontalPodAutoscaler"):
+    """The same HPA or KEDA ScaledObject aimed at the Argo Rollout that takes its Deployment
+    over — what `generate` writes in argo/ after k8s/ and keda/, and `kubectl apply` of both
+    replaces: one object."""
+    if (again.group, again.kind) not in SCALERS:
         return False
     kinds = sorted(str(mapping(m.spec.get("scaleTargetRef")).get("kind")) for m in (first, again))
     rest = [{k: v for k, v in m.spec.items() if k != "scaleTargetRef"} for m in (first, again)]

@@ -10,7 +10,10 @@ and applies, with the simulator's meaning:
   operation's `cpu`, `work`, `wait`, `post_work` and `error_rate`;
 - for each of `effective_calls`: `timeout`, `deadline`, `propagate_deadline`, `retry`,
   `circuit_breaker`, `bulkhead`, `on_failure`, `probability` and `async` (a setting left
-  out is not configured, as in the spec);
+  out is not configured, as in the spec); with SCALESIM_RETRIES=mesh (the Kubernetes and
+  Helm targets set it when the Istio routes are generated too) the call's `retry` and
+  per-attempt `timeout` are left to the sidecar, whose route retries with them, so that
+  the tries do not multiply;
 - a cache's `hit_ratio`; a queue's `capacity` and each consumer's `concurrency`.
 
 What the code is made of stays as generated: its operations, its calls and their targets. A
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, Protocol
@@ -47,6 +51,8 @@ from resilience import Backoff, Bulkhead, CircuitBreaker, RetryBudget
 from server import Operation
 
 VARIABLE = "SCALESIM_SETTINGS"
+# Behind the generated Istio routes, which retry: the calls leave retries to the sidecar.
+MESH_RETRIES = os.environ.get("SCALESIM_RETRIES") == "mesh"
 CAUSES = (
     "timeout",
     "rejected",
@@ -301,6 +307,8 @@ def _call(node: Node, dependency: Dependency) -> None:
     dependency.deadline = optional["deadline"].number() if "deadline" in optional else None
     dependency.propagate_deadline = node.get("propagate_deadline", False).flag()
     dependency.retry = retry(node.get("retry")) if node.has("retry") else None
+    if MESH_RETRIES:  # the sidecar's route retries with these per-try timeouts: one try here
+        dependency.timeout = dependency.retry = None
     dependency.set_breaker(
         breaker(node.get("circuit_breaker")) if node.has("circuit_breaker") else None
     )
