@@ -8,10 +8,11 @@ import pytest
 from tests.generate.helpers import SHOP, SMALL, by_kind, documents, generate, system
 
 from scalesim.generate import Target
-from scalesim.generate.envoy import retry_on
+from scalesim.generate.envoy import retry_on, route_timeout_s
 from scalesim.generate.kong import limit_window
 from scalesim.generate.naming import go_duration, whole_seconds
 from scalesim.generate.resources import resources_for
+from scalesim.spec.model import Call
 from scalesim.spec.resilience import RateLimit
 
 
@@ -45,10 +46,16 @@ def test_changed_numbers_appear_in_the_generated_config() -> None:
 
 
 def test_route_timeout_without_deadline_covers_every_try_and_backoff() -> None:
-    """Shop: orders.create 800 ms per try, 2 tries, back-off max 250 ms -> 1.85 s."""
+    """Shop: orders.create 800 ms per try, 2 tries; the one retry waits at most
+    min(250 ms, 25 ms × 2) = 50 ms -> 1.65 s. A step retried 4 times from a 1 s base with a
+    1 h max waits at most 2 + 4 + 8 s: 4 × 1 s + 14 s, where counting the max gave 3 h."""
     route = route_from(by_kind(documents(generate(SHOP, Target.ISTIO)),
                                "VirtualService")["orders"], "gateway")
-    assert route["timeout"] == "1850ms"
+    assert route["timeout"] == "1650ms"
+    step = {"to": "x.op", "timeout": "1s", "retry": {"attempts": 4, "base": "1s", "max": "1h"}}
+    assert route_timeout_s(Call.model_validate(step)) == pytest.approx(18.0)
+    step["retry"].update(jitter="decorrelated", max="10s")  # type: ignore[attr-defined]
+    assert route_timeout_s(Call.model_validate(step)) == pytest.approx(4.0 + 3.0 + 9.0 + 10.0)
     assert route["retries"] == {"attempts": 1, "perTryTimeout": "800ms", "retryOn": (
         "5xx,gateway-error,reset,connect-failure,refused-stream,unavailable,503")}
 

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scalesim.generate.envoy import RETRY_ON, istio_retries, retry_on, route_timeout_s
-from scalesim.importers.envoy import causes, timeouts
+from scalesim.importers.envoy import causes, retry_waits_s, timeouts
 from scalesim.importers.hosts import hosts_in
 from scalesim.importers.kinds import guess, repository_words
 from scalesim.importers.names import Names, spec_name
@@ -41,11 +41,12 @@ durations = st.integers(min_value=1, max_value=5000).map(lambda ms: f"{ms}ms")
 def test_route_timeouts_read_back_bound_the_call_the_same_way(
         per_try: str, attempts: int, deadline: str | None, backoff_max: str) -> None:
     """Whatever the spec said, the read-back call has the same per-try timeout, retries and
-    route timeout (back-off beyond Envoy's default becomes a deadline)."""
+    route timeout (back-off beyond the spec's default becomes a deadline)."""
     call = Call.model_validate({"to": "x", "timeout": per_try, "deadline": deadline, "retry": {
         "attempts": attempts, "base": "25ms", "max": backoff_max}})
     retries = istio_retries(call)
-    timeout, read_deadline = timeouts(route_timeout_s(call), retries, call.timeout, 0.25)
+    timeout, read_deadline = timeouts(route_timeout_s(call), retries, call.timeout,
+                                      retry_waits_s(retries, None))
     back = Call.model_validate({"to": "x", "timeout": f"{timeout}s" if timeout else None,
                                 "deadline": f"{read_deadline}s" if read_deadline else None,
                                 "retry": {"attempts": attempts} if retries else None})

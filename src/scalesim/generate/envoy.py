@@ -43,11 +43,12 @@ def istio_retries(call: Call) -> int:
 
 def route_timeout_s(call: Call) -> float | None:
     """Envoy's route timeout bounds all tries and back-off, so it is the deadline; without
-    one, every try its full timeout plus the longest back-off between tries."""
+    one, every try its full timeout plus the longest back-off before each retry."""
     if call.deadline is not None:
         return call.deadline
     if call.timeout is None:
         return None
     retries = istio_retries(call)
-    backoff_max = call.retry.max if call.retry is not None else 0.0
-    return call.timeout * (retries + 1) + retries * backoff_max
+    waits = sum(call.retry.longest_wait(n) for n in range(1, retries + 1)) \
+        if call.retry is not None else 0.0
+    return call.timeout * (retries + 1) + waits

@@ -40,18 +40,19 @@ def causes(retry_on: str) -> tuple[list[str], list[str]]:
 
 
 def timeouts(route_s: float | None, retries: int, per_try_s: float | None,
-             backoff_max_s: float) -> tuple[float | None, float | None]:
+             waits_s: float) -> tuple[float | None, float | None]:
     """(per-attempt timeout, deadline) of a call from an Envoy route.
 
     Without retries the route timeout is the call's timeout. With retries but no per-try
     timeout each try may take the whole route timeout: a deadline. Otherwise the route
     timeout is a deadline only when it differs from what the tries and back-offs add up to
-    (that sum is what the spec implies without one)."""
+    (that sum is what the spec implies without one; `waits_s`: the longest back-offs of
+    the retry read back, `retry_waits_s`)."""
     if retries == 0:
         return route_s, None
     if per_try_s is None:
         return None, route_s
-    implied = per_try_s * (retries + 1) + retries * backoff_max_s
+    implied = per_try_s * (retries + 1) + waits_s
     if route_s is None or abs(route_s - implied) < 1e-6:
         return per_try_s, None
     return per_try_s, route_s
@@ -69,6 +70,15 @@ def retry(retries: int, retry_on: str, backoff_base_s: float | None,
     if not other_replica:
         spec["other_replica"] = False
     return spec, unmapped
+
+
+def retry_waits_s(retries: int, backoff_base_s: float | None) -> float:
+    """The longest back-offs before `retries` retries, all together, of the retry read back
+    (`retry`): the spec's defaults, or Envoy's base and its 10× maximum; what `generate`
+    adds to the tries for a route timeout."""
+    read = Retry() if backoff_base_s is None else Retry(
+        base=backoff_base_s, max=backoff_max_s(backoff_base_s))
+    return sum(read.longest_wait(n) for n in range(1, retries + 1))
 
 
 def backoff_max_s(backoff_base_s: float | None) -> float:

@@ -59,6 +59,18 @@ class Retry(Strict):
     other_replica: Flag = Field(True, description="steer a retry away from the replica that "
                                 "failed (Envoy's previous_hosts predicate, Istio's default)")
 
+    def longest_wait(self, retry: int) -> float:
+        """The longest back-off before retry number `retry` (1 = the first), as the kernel
+        draws it (sim/mechanisms/backoff.py): min(max, base·2^n) with or without jitter
+        below it, `base` for constant, min(max, base·3^n) for decorrelated (each wait at
+        most three times the last)."""
+        if self.backoff == "none":
+            return 0.0
+        if self.backoff == "constant" and self.jitter != "decorrelated":
+            return self.base
+        growth = 3.0 if self.jitter == "decorrelated" else 2.0
+        return min(self.max, self.base * growth**retry)
+
     @model_validator(mode="after")
     def _max_not_below_base(self) -> Retry:
         if self.max < self.base:

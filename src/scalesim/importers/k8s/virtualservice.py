@@ -68,7 +68,7 @@ def route_settings(manifest: Manifest, http: dict[str, Any], path: str,
         return settings
     per_try = go_duration(retries.get("perTryTimeout"))
     base = go_duration(retries.get("backoff"))
-    timeout, deadline = envoy.timeouts(route_s, count, per_try, envoy.backoff_max_s(base))
+    timeout, deadline = envoy.timeouts(route_s, count, per_try, envoy.retry_waits_s(count, base))
     if timeout is not None:
         settings.timeout = Fact(timeout, manifest.seen_in(
             retries, "perTryTimeout", f"{path}.retries.perTryTimeout") if per_try is not None
