@@ -9,7 +9,7 @@ from tests.generate.helpers import SHOP, SMALL, by_kind, documents, generate, sy
 
 from scalesim.generate import Target
 from scalesim.generate.envoy import retry_on, route_timeout_s
-from scalesim.generate.kong import limit_window
+from scalesim.generate.kong import limit_windows
 from scalesim.generate.naming import go_duration, whole_seconds
 from scalesim.generate.resources import resources_for
 from scalesim.spec.model import Call
@@ -159,10 +159,15 @@ def test_kong_rate_limit_windows() -> None:
     plugin = by_kind(objects(Target.KONG), "KongPlugin")["edge-rate-limit"]
     assert plugin["plugin"] == "rate-limiting"
     assert plugin["config"] == {"second": 200, "policy": "cluster", "limit_by": "service"}
-    assert limit_window(RateLimit(rate="30/min")) == ("minute", 30)
-    assert limit_window(RateLimit(rate="4/h")) == ("hour", 4)
-    assert limit_window(RateLimit(algorithm="sliding_window", rate="10/s", window="1m")) == (
-        "minute", 600)
+    assert limit_windows(RateLimit(rate="30/min")) == {"minute": 30}
+    assert limit_windows(RateLimit(rate="4/h")) == {"hour": 4}
+    assert limit_windows(RateLimit(algorithm="sliding_window", rate="10/s", window="1m")) == {
+        "minute": 600}
+    # Not a whole number a second: exact per minute, bursts bounded per second (Kong
+    # enforces both); rounding to 2 a second made 1.5/s a third more and 2.5/s a fifth less.
+    assert limit_windows(RateLimit(rate="1.5/s")) == {"second": 2, "minute": 90}
+    assert limit_windows(RateLimit(rate="2.5/s")) == {"second": 3, "minute": 150}
+    assert limit_windows(RateLimit(rate="0.9/s")) == {"minute": 54}
 
 
 def test_keda_triggers_follow_the_queue_tech() -> None:

@@ -21,20 +21,30 @@ WINDOWS = (("second", 1.0), ("minute", 60.0), ("hour", 3600.0))
 NOT_MAPPED = "scalesim.io/not-mapped"
 
 
-def limit_window(limit: RateLimit) -> tuple[str, int]:
-    """The Kong window and count: a sliding window of 1 s, 1 min or 1 h keeps its length;
-    otherwise the shortest window in which the rate allows at least one request."""
+def limit_windows(limit: RateLimit) -> dict[str, int]:
+    """Kong's limits per window (Kong enforces every one it is given). A sliding window of
+    1 s, 1 min or 1 h keeps its length. Otherwise the rate goes in the shortest window
+    where it is a whole number of requests (1.5/s: 90 a minute), so the long-run rate is
+    the spec's, not rounded (2 a second would be a third more); when that window is longer
+    than the shortest one holding a request, that one bounds the bursts too, rounded up
+    (1.5/s: at most 2 in any second)."""
     for window, seconds in WINDOWS:
         if limit.algorithm == "sliding_window" and math.isclose(limit.window, seconds):
-            return window, max(1, round(limit.rate * seconds))
-    for window, seconds in WINDOWS:
-        if limit.rate * seconds >= 1.0 - 1e-9:
-            return window, round(limit.rate * seconds)
-    return "hour", 1
+            return {window: max(1, round(limit.rate * seconds))}
+    held = [(window, limit.rate * seconds) for window, seconds in WINDOWS
+            if limit.rate * seconds >= 1.0 - 1e-9]
+    if not held:
+        return {"hour": 1}
+    whole = next(((w, c) for w, c in held if abs(c - round(c)) <= 1e-9 * c), held[-1])
+    out = {whole[0]: round(whole[1])}
+    if whole[0] != held[0][0]:
+        out = {held[0][0]: math.ceil(held[0][1] - 1e-9), **out}
+    return out
 
 
 def plugin(system: System, name: str, limit: RateLimit, namespace: str) -> dict[str, Any]:
-    window, count = limit_window(limit)
+    windows = limit_windows(limit)
+    window, count = next(iter(windows.items()))
     notes = []
     if limit.algorithm == "token_bucket" and limit.burst is not None:
         notes.append(f"burst {limit.burst}: Kong allows up to {count} per {window} at any "
@@ -48,7 +58,7 @@ def plugin(system: System, name: str, limit: RateLimit, namespace: str) -> dict[
         meta["annotations"] = {NOT_MAPPED: "; ".join(notes)}
     return {"apiVersion": "configuration.konghq.com/v1", "kind": "KongPlugin",
             "metadata": meta, "plugin": "rate-limiting",
-            "config": {window: count,
+            "config": {**windows,
                        "policy": "cluster" if limit.scope == "component" else "local",
                        "limit_by": "consumer" if limit.per_workload else "service"}}
 
