@@ -98,13 +98,19 @@ def test_heat_runs_from_green_to_red() -> None:
     assert heat(0.725, 0.5, 0.95) == "#ffe08a"
 
 
-def test_overlay_weights_edges_by_attempts_per_second_and_colours_by_utilization() -> None:
+def test_overlay_weights_edges_by_attempts_sent_and_colours_by_utilization() -> None:
+    """contained's bulkhead refuses calls to recs inside the gateway: those never reach
+    recs, so the edge carries the attempts sent and names the refused ones apart."""
     system, result = run("contained", "simulation.duration=45s")
     arch = overlay(architecture(system), result, ColorBy.UTILIZATION)
     recs = next(e for e in arch.edges if e.callee == "recs.get")
     call = next(c for c in result["calls"] if c["to"] == "recs.get")
-    assert recs.rps == pytest.approx(call["attempts"] / result["simulated_s"])
-    assert recs.lines[-1] == f"{recs.rps:,.1f} rps"
+    local = sum(call["attempt_failures_by_cause"][cause]
+                for cause in ("circuit_open", "bulkhead_full", "overflow"))
+    assert local > 0
+    assert recs.rps == pytest.approx((call["attempts"] - local) / result["simulated_s"])
+    assert recs.lines[-2:] == (f"{recs.rps:,.1f} rps", f"{local / result['simulated_s']:,.1f}/s "
+                               "refused in the caller")
     gateway = next(n for n in arch.nodes if n.name == "gateway")
     assert gateway.fill == heat(result["components"]["gateway"]["utilization"], 0.5, 0.95)
     by_errors = overlay(architecture(system), result, ColorBy.ERRORS)

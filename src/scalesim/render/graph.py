@@ -241,6 +241,10 @@ def component_error_rate(component: dict[str, Any]) -> float | None:
     return failed / total if total else None
 
 
+# Causes an attempt fails with inside the caller, before it is sent (docs/results.md).
+LOCAL = ("circuit_open", "bulkhead_full", "overflow")
+
+
 def _node_colour(node: Node, component: dict[str, Any], color_by: ColorBy) -> Node:
     errors = component_error_rate(component)
     util = component["utilization"]
@@ -259,25 +263,34 @@ def _node_colour(node: Node, component: dict[str, Any], color_by: ColorBy) -> No
 
 
 def overlay(arch: Architecture, result: dict[str, Any], color_by: ColorBy) -> Architecture:
-    """Colour components by what happened and weight edges by their traffic (attempts/s)."""
+    """Colour components by what happened and weight edges by their traffic: attempts per
+    second that left the caller (an open breaker's, a full bulkhead's or connection pool's
+    refusals never reach the callee: they are named on the edge instead)."""
     runs = result["simulated_s"] * result["replications"]
     traffic: dict[tuple[str, str], list[float]] = defaultdict(list)
+    refused: dict[tuple[str, str], list[float]] = defaultdict(list)
     for call in result["calls"]:
-        traffic[(call["from"], call["to"])].append(call["attempts"] / runs)
+        local = sum(call["attempt_failures_by_cause"].get(cause, 0) for cause in LOCAL)
+        traffic[(call["from"], call["to"])].append((call["attempts"] - local) / runs)
+        refused[(call["from"], call["to"])].append(local / runs)
     for name, queue in result.get("queues", {}).items():
         source, target = name.split("->", 1)
         traffic[(source, target)].append(queue["delivered_rps"])
     for name, workload in result["workloads"].items():
         traffic[(name, "")].append(workload["throughput_rps"])
     rates: list[float | None] = []
+    held: list[float] = []
     for edge in arch.edges:
         key = (edge.caller, "" if edge.source.startswith("workload:") else edge.callee)
         rates.append(traffic[key].pop(0) if traffic.get(key) else None)
+        held.append(refused[key].pop(0) if refused.get(key) else 0.0)
     top = max((r for r in rates if r), default=0.0)
-    edges = tuple(replace(edge, rps=rate, lines=(*edge.lines, f"{rate:,.1f} rps"),
+    edges = tuple(replace(edge, rps=rate, lines=(
+                              *edge.lines, f"{rate:,.1f} rps",
+                              *([f"{kept:,.1f}/s refused in the caller"] if kept else [])),
                           width=1.0 + 4.0 * math.log1p(rate) / math.log1p(top) if top else 1.0)
-                  if rate is not None else edge for edge, rate in zip(arch.edges, rates,
-                                                                        strict=True))
+                  if rate is not None else edge
+                  for edge, rate, kept in zip(arch.edges, rates, held, strict=True))
     components = result["components"]
     nodes = tuple(_node_colour(node, components[node.name], color_by)
                   if node.kind != WORKLOAD and node.name in components else node
