@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
+import pytest
 from markupsafe import escape
 from tests.render.helpers import EXAMPLES, app, run
 from typer.testing import CliRunner
 
 from scalesim.render.downsample import means, min_max
 from scalesim.render.report import render_report, write_report
+from scalesim.render.waterfall import overlap
 from scalesim.sim import simulate
 from scalesim.spec import load_spec_text
 
@@ -174,3 +177,17 @@ def test_cli_report_from_a_result_and_from_a_spec(tmp_path: Path) -> None:
     path.write_text("{}")
     assert runner.invoke(app, ["report", str(path), "-o", str(tmp_path / "d.html")]
                          ).exit_code == 2
+
+
+def test_a_call_still_running_at_the_end_counts_until_its_caller_stopped_waiting() -> None:
+    """circuit-breaker's slowest trace: checkout waited 1 s on a payments call that was
+    still running when the run ended, then fell back; the caption said 0.0 ms in calls."""
+    def span(span_id: str, parent: str | None, sent: float, end: float | None) -> dict[str, Any]:
+        return {"span_id": span_id, "parent_span_id": parent, "kind": "call" if parent
+                else "entry", "sent_s": sent, "end_s": end}
+
+    trace = {"spans": [span("root", None, 0.0, 1.0075), span("pay", "root", 0.002, None),
+                       span("late", "root", 0.5, 2.0)]}
+    found = overlap(trace)
+    assert found.call_ms == pytest.approx((1.0075 - 0.002 + 1.0075 - 0.5) * 1e3)
+    assert found.wall_ms == pytest.approx((1.0075 - 0.002) * 1e3)

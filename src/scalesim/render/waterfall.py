@@ -40,14 +40,15 @@ def _union(intervals: list[tuple[float, float]]) -> float:
 
 def overlap(trace: dict[str, Any]) -> Overlap:
     """Over each visit's own synchronous calls (async ones are not waited for), each up to
-    when its caller finished at the latest (a late answer is not waited for)."""
+    when its caller finished at the latest (a late answer is not waited for; a call still
+    running when the run ended was waited for until then: its caller's timeout)."""
     ends = {span["span_id"]: span["end_s"] for span in trace["spans"]}
     children: dict[str, list[tuple[float, float]]] = {}
     for span in trace["spans"]:
         parent_end = ends.get(span["parent_span_id"] or "")
-        if parent_end is not None and span["kind"] != "async" and span["end_s"] is not None:
-            children.setdefault(span["parent_span_id"], []).append(
-                (span["sent_s"], min(span["end_s"], parent_end)))
+        if parent_end is not None and span["kind"] != "async":
+            end = parent_end if span["end_s"] is None else min(span["end_s"], parent_end)
+            children.setdefault(span["parent_span_id"], []).append((span["sent_s"], end))
     call = sum(end - start for spans in children.values() for start, end in spans)
     wall = sum(_union(spans) for spans in children.values())
     return Overlap(call * 1e3, wall * 1e3)
