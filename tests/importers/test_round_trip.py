@@ -268,3 +268,16 @@ def test_compose_round_trip(case: Case, tmp_path: Path) -> None:
     again = next(f.content for f in render(back, Target.COMPOSE, OPTIONS)
                  if f.path == "compose/compose.yaml")
     assert again.split("\n", 2)[2] == compose.split("\n", 2)[2]  # all but the banner
+
+
+def test_what_generate_could_not_map_is_relayed_as_a_note(tmp_path: Path) -> None:
+    """circuit-breaker: the Resilience4j breaker stays in the caller, which the generated
+    DestinationRule says in scalesim.io/not-mapped; the import says that its spec lacks it,
+    instead of a design that silently has no breaker."""
+    system = original(("template", "circuit-breaker", {}))
+    write([f for target in TARGETS for f in render(system, target, OPTIONS)], tmp_path)
+    imported = import_k8s([str(tmp_path / t.value) for t in TARGETS
+                           if (tmp_path / t.value).is_dir()])
+    assert all(c.circuit_breaker is None for _, _, _, c in iter_calls(imported.system))
+    (note,) = [n for n in imported.notes if "not hold" in n]
+    assert "DestinationRule payments" in note and "circuit_breaker" in note

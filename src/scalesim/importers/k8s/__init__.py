@@ -32,6 +32,7 @@ from scalesim.importers.k8s.objects import (
     Mappers,
     mapping,
 )
+from scalesim.importers.k8s.scaling import NOT_MAPPED
 from scalesim.importers.sources import Document, line_of
 
 Kind = tuple[str, str]  # (API group, kind)
@@ -182,6 +183,7 @@ def read_cluster(documents: Sequence[Document], source: str, skip_unknown: bool 
             mapper = phase.get((manifest.group, manifest.kind))
             if mapper is not None:
                 mapper(manifest, cluster)
+    _not_mapped(draft, objects)
     skipped = Counter(m.kind for m in objects if (m.group, m.kind) in SKIPPED)
     if skipped:
         draft.note("skipped (nothing the spec holds): " + ", ".join(
@@ -190,6 +192,19 @@ def read_cluster(documents: Sequence[Document], source: str, skip_unknown: bool 
         raise ImportFailed([Problem(source, 0, "no workload (Deployment, StatefulSet, "
                                     "DaemonSet, Rollout) or Service in the input")])
     return draft
+
+
+def _not_mapped(draft: Draft, objects: list[Manifest]) -> None:
+    """What `scalesim generate` wrote down as having no place in an object (a Resilience4j
+    breaker on a DestinationRule, a burst on a KongPlugin), relayed: the imported spec does
+    not have it, and saying so beats a design that silently lost it. An autoscaler's note
+    is read back as controller flags instead (scaling.flags)."""
+    for manifest in objects:
+        annotations = manifest.data["metadata"].get("annotations")
+        text = annotations.get(NOT_MAPPED) if isinstance(annotations, dict) else None
+        if isinstance(text, str) and (manifest.group, manifest.kind) not in SCALERS:
+            draft.note(f"{manifest.file}:{manifest.line}: {manifest.title} notes what it "
+                       f"could not hold, which the spec imported lacks too: {text}")
 
 
 def _name_from_objects(draft: Draft, objects: list[Manifest]) -> None:
