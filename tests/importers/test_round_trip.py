@@ -18,6 +18,7 @@ from scalesim.generate.istio import mesh_routed
 from scalesim.generate.tech import runs_as_deployment
 from scalesim.generate.topology import first_edge_per_caller
 from scalesim.importers import import_compose, import_k8s
+from scalesim.importers.k8s.ingress import kong_rate_limit
 from scalesim.spec import System, load_spec
 from scalesim.spec.checks import iter_calls
 from scalesim.spec.consistency import LeaderElection
@@ -281,3 +282,20 @@ def test_what_generate_could_not_map_is_relayed_as_a_note(tmp_path: Path) -> Non
     assert all(c.circuit_breaker is None for _, _, _, c in iter_calls(imported.system))
     (note,) = [n for n in imported.notes if "not hold" in n]
     assert "DestinationRule payments" in note and "circuit_breaker" in note
+
+
+def test_a_kong_rate_limit_comes_back(tmp_path: Path) -> None:
+    """api-gateway: 1,500/s per workload becomes a KongPlugin the gateway's Ingress names
+    (second: 1500, limit_by: consumer); imported, it is the same rate_limit (it was skipped
+    as 'nothing the spec holds'). A rate Kong holds in two windows (1.5/s: minute 90 and
+    second 2) comes back as its long-run rate with the shorter window as its burst."""
+    system = original(("template", "api-gateway", {}))
+    write([f for target in (Target.K8S, Target.KONG)
+           for f in render(system, target, OPTIONS)], tmp_path)
+    back = import_k8s([str(tmp_path / "k8s"), str(tmp_path / "kong")]).system
+    gateway = next(c for c in system.components.values() if c.rate_limit is not None)
+    again = next(c for c in back.components.values() if c.rate_limit is not None)
+    assert (again.rate_limit.rate, again.rate_limit.per_workload) == (  # type: ignore[union-attr]
+        gateway.rate_limit.rate, gateway.rate_limit.per_workload)  # type: ignore[union-attr]
+    assert kong_rate_limit({"second": 2, "minute": 90, "policy": "local"}) == {
+        "rate": "1.5/s", "burst": 2, "scope": "replica"}

@@ -143,7 +143,8 @@ def _component(spec: _Spec, draft: Draft, key: str, component: Component,
             spec.comment((*base, "workers"), NO_CPU)
     for field_name, fact in (("balancer", component.balancer),
                              ("connection_pool", component.connection_pool),
-                             ("outlier_detection", component.outlier)):
+                             ("outlier_detection", component.outlier),
+                             ("rate_limit", component.rate_limit)):
         if fact is not None:
             data[field_name] = fact.value
             spec.comment((*base, field_name), fact.seen)

@@ -113,6 +113,7 @@ class Component:
     connection_pool: Fact[dict[str, Any]] | None = None
     max_retries: Fact[int] | None = None
     outlier: Fact[dict[str, Any]] | None = None
+    rate_limit: Fact[dict[str, Any]] | None = None   # a Kong rate-limiting plugin's
     references: list[Reference] = field(default_factory=list)
     entry: list[Seen] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)

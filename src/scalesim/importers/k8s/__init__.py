@@ -41,9 +41,11 @@ PHASES: tuple[Mappers, ...] = (
     workloads.KINDS, {**workloads.LATER, **rollout.LATER}, services.KINDS,
     {**ingress.KINDS, **virtualservice.KINDS, **destinationrule.KINDS},
     {**hpa.KINDS, **keda.KINDS, **rollout.KINDS})
-# Read by the mappers of the objects that name them (a Rollout names its analyses).
+# Read by the mappers of the objects that name them (a Rollout names its analyses, an
+# Ingress its Kong plugins).
 READ_THROUGH: frozenset[Kind] = frozenset({("argoproj.io", "AnalysisTemplate"),
-                                           ("argoproj.io", "ClusterAnalysisTemplate")})
+                                           ("argoproj.io", "ClusterAnalysisTemplate"),
+                                           ("configuration.konghq.com", "KongPlugin")})
 SKIPPED: frozenset[Kind] = frozenset({
     ("", "Namespace"), ("", "ConfigMap"), ("", "Secret"), ("", "ServiceAccount"),
     ("", "PersistentVolumeClaim"), ("", "PersistentVolume"), ("", "Endpoints"),
@@ -68,7 +70,7 @@ SKIPPED: frozenset[Kind] = frozenset({
     ("gateway.networking.k8s.io", "ReferenceGrant"),
     ("argoproj.io", "AnalysisRun"), ("keda.sh", "TriggerAuthentication"),
     ("keda.sh", "ClusterTriggerAuthentication"), ("keda.sh", "ScaledJob"),
-    ("configuration.konghq.com", "KongPlugin"), ("configuration.konghq.com", "KongClusterPlugin"),
+    ("configuration.konghq.com", "KongClusterPlugin"),
     ("monitoring.coreos.com", "ServiceMonitor"), ("monitoring.coreos.com", "PodMonitor"),
     ("monitoring.coreos.com", "PrometheusRule"), ("cert-manager.io", "Certificate"),
     ("cert-manager.io", "Issuer"), ("cert-manager.io", "ClusterIssuer"),

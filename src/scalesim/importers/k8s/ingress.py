@@ -48,10 +48,57 @@ def _ingress_backends(spec: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
+# Kong's fixed windows, longest first: the longest one a plugin sets is its long-run rate.
+KONG_WINDOWS = (("year", 31_536_000.0), ("month", 2_592_000.0), ("day", 86_400.0),
+                ("hour", 3600.0), ("minute", 60.0), ("second", 1.0))
+
+
+def kong_rate_limit(config: dict[str, Any]) -> dict[str, Any] | None:
+    """The spec's `rate_limit` of a Kong `rate-limiting` plugin's config: the rate of its
+    longest window (the long-run rate; the shorter ones bound bursts, which a token bucket
+    states as its burst), per consumer as per workload, a `local` policy per replica."""
+    for window, seconds in KONG_WINDOWS:
+        count = config.get(window)
+        if isinstance(count, int | float) and not isinstance(count, bool) and count > 0:
+            limit: dict[str, Any] = {"rate": f"{count / seconds:.6g}/s"}
+            shorter = [config.get(w) for w, s in KONG_WINDOWS if s < seconds]
+            burst = next((c for c in reversed(shorter) if isinstance(c, int) and c > 0), None)
+            if burst is not None:
+                limit["burst"] = burst
+            if config.get("limit_by") == "consumer":
+                limit["per_workload"] = True
+            if config.get("policy") == "local":
+                limit["scope"] = "replica"
+            return limit
+    return None
+
+
+def _kong_plugins(manifest: Manifest, cluster: Cluster) -> tuple[dict[str, Any], Seen] | None:
+    """The rate limit of the `rate-limiting` KongPlugin the Ingress names in
+    `konghq.com/plugins`, with where it was read."""
+    annotations = manifest.data["metadata"].get("annotations")
+    names = annotations.get("konghq.com/plugins") if isinstance(annotations, dict) else None
+    if not isinstance(names, str):
+        return None
+    wanted = {name.strip() for name in names.split(",")}
+    for plugin in cluster.of_kind("KongPlugin"):
+        if plugin.name in wanted and plugin.namespace == manifest.namespace and \
+                plugin.data.get("plugin") == "rate-limiting" and \
+                isinstance(plugin.data.get("config"), dict):
+            limit = kong_rate_limit(plugin.data["config"])
+            if limit is not None:
+                return limit, plugin.seen_in(plugin.data, "config", "config")
+    return None
+
+
 def ingress(manifest: Manifest, cluster: Cluster) -> None:
+    limited = _kong_plugins(manifest, cluster)
     for service, path in _ingress_backends(manifest.spec):
         seen = Seen(manifest.file, manifest.line, manifest.title, path)
         _enter(cluster, manifest, service, manifest.namespace, seen, front_door=True)
+        if limited is not None:
+            for key in cluster.service_targets.get((manifest.namespace, service), []):
+                cluster.component(key).rate_limit = Fact(*limited)
 
 
 def route(manifest: Manifest, cluster: Cluster) -> None:
