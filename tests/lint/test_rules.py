@@ -11,6 +11,7 @@ from tests.lint.helpers import LintYaml, only, rules
 from tests.lint.specs import CLEAN
 
 from scalesim.lint import RULES, lint_file
+from scalesim.templates import get_template
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "lint.md"
 _SECTION = re.compile(r"^### (SS\d{3}) [a-z-]+ \((\w+)\)$", re.M)
@@ -293,3 +294,36 @@ def test_a_lease_shorter_than_renewal_quotes_the_overlap(lint_yaml: LintYaml) ->
         "lease_duration: 3s, renew_deadline: 2500ms, retry_period: 1s", "")
     assert "SS606" not in rules(lint_yaml(defaults))
 
+
+
+def test_bounds_that_the_rules_used_to_miss(lint_yaml: LintYaml) -> None:
+    """A deadline bounds a call as a timeout does (SS201); a caller that propagates its
+    deadline cuts the calls below at what is left of it (SS206, SS207: the simulator does,
+    as gRPC does); at exactly --utilization the load is where SS502's fix would put it."""
+    assert "SS201" not in rules(lint_yaml(BAD["SS201"].replace(
+        "{to: b.y}", "{to: b.y, deadline: 300ms}")))
+    for rule in ("SS206", "SS207"):
+        assert rule in rules(lint_yaml(BAD[rule]))
+        propagated = BAD[rule].replace("{to: b.y, timeout: 1s}",
+                                       "{to: b.y, timeout: 1s, propagate_deadline: true}")
+        assert propagated != BAD[rule] and rule not in rules(lint_yaml(propagated))
+    at_target = BAD["SS502"].replace("rate: 700/s", "rate: 640/s")  # 6.4 / 8 = 0.8
+    assert at_target != BAD["SS502"] and "SS502" not in rules(lint_yaml(at_target))
+    assert "SS502" in rules(lint_yaml(BAD["SS502"].replace("rate: 700/s", "rate: 648/s")))
+
+
+def test_saga_steps_and_managed_queues_are_not_flagged(lint_yaml: LintYaml,
+                                                      tmp_path: Path) -> None:
+    """A saga's compensations and post-pivot steps are retried until they succeed, whatever
+    the request that started the saga still waits for (SS207 told banking-transfer to trim
+    its refund's retries); a managed store (DynamoDB, SQS) is replicated by its provider (SS105)."""
+    spec = tmp_path / "banking.yaml"
+    spec.write_text(get_template("banking-transfer").build().text)
+    found = lint_file(spec)
+    assert not [f for f in found if f.rule in ("SS206", "SS207") and "saga" in f.path]
+    def flagged(text: str) -> list[str]:
+        return [f.path for f in lint_yaml(text) if f.rule == "SS105"]
+
+    managed = BAD["SS105"].replace("b: {replicas: 1,",
+                                   "b: {replicas: 1, kind: database, tech: dynamodb,")
+    assert flagged(BAD["SS105"]) == ["components.b.replicas"] and flagged(managed) == []

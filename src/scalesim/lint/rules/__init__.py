@@ -111,8 +111,9 @@ RULES: tuple[Rule, ...] = (
          ("circuit-breaker",),
          "integration-point-failure", resilience.breakers_that_never_decide),
     Rule("SS209", "bulkhead-exceeds-callee", WARNING,
-         "a bulkhead larger than the workers behind it never refuses a call: the excess "
-         "queues at the callee, so one slow dependency still ties up the caller",
+         "a bulkhead larger than the workers behind it refuses only past what the callee "
+         "can serve: the excess queues at the callee, where every other caller of it waits "
+         "behind this one (the caller's own threads stay capped)",
          ("bulkhead", "backpressure"),
          "blocked-threads", resilience.bulkheads_larger_than_callee),
     Rule("SS210", "retried-non-idempotent", ERROR,

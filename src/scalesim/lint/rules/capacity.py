@@ -66,8 +66,9 @@ def overloaded(ctx: Context) -> Iterator[Hit]:
 
 
 def near_capacity(ctx: Context) -> Iterator[Hit]:
-    """SS502: sustained ρ in [utilization, 1), or a peak at or above `utilization` that the
-    sustained load stays below 1 of."""
+    """SS502: sustained ρ in (utilization, 1), or a peak above `utilization` that the
+    sustained load stays below 1 of (at exactly `utilization` the load is where the fix
+    would put it)."""
     target = ctx.config.utilization
     steady = ctx.sustained
     for name, peak in ctx.peak.items():
@@ -75,13 +76,13 @@ def near_capacity(ctx: Context) -> Iterator[Hit]:
         base = steady.get(name)
         if base is not None and base.rho >= 1.0:
             continue  # SS501
-        if base is not None and target <= base.rho:
+        if base is not None and target < base.rho:
             yield Hit(_where(name, component),
                       f"{_numbers(name, component, base)} (warning from {target:g}): waits "
                       "grow steeply as ρ nears 1 and a small spike or a slow dependency tips "
                       f"it over; {_fix(base, component, target)}",
                       CAPACITY_FIXES.get(component.kind))
-        elif peak.rho >= target:
+        elif peak.rho > target:
             after = f"ρ ≈ {base.rho:.2f} after it" if base is not None else "nothing after it"
             yield Hit(_where(name, component),
                       f"at the peak of the workload profile, {_numbers(name, component, peak)} "

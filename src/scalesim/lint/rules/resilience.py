@@ -22,9 +22,10 @@ def _calls(ctx: Context) -> Iterator[tuple[Edge, Call]]:
 
 
 def missing_timeouts(ctx: Context) -> Iterator[Hit]:
-    """SS201: a synchronous call outside a fan-out with no timeout (fan-outs are SS301)."""
+    """SS201: a synchronous call outside a fan-out with no timeout and no deadline (fan-outs
+    are SS301; a deadline bounds the call as well, all its tries together)."""
     for edge, call in _calls(ctx):
-        if edge.sync and not edge.in_parallel and call.timeout is None:
+        if edge.sync and not edge.in_parallel and call.timeout is None and call.deadline is None:
             caller = ctx.component(edge.source)
             workers = caller.worker_limit
             held = ("its request open" if workers is None or caller.io == "nonblocking"
@@ -164,15 +165,29 @@ def _inner_calls(ctx: Context, op: str) -> Iterator[tuple[Edge, Call]]:
             yield edge, edge.call
 
 
+def _outlived(call: Call) -> float | None:
+    """How long a caller waits on `call`, when the work below it can outlast that: None when
+    it does not wait (async), has no bound, or passes its deadline down (the callee's own
+    calls are then cut at what is left of it, as the kernel and gRPC do)."""
+    return None if call.async_ or call.propagate_deadline else bound_s(call)
+
+
+def _must_finish(edge: Edge) -> bool:
+    """A saga's step or compensation: the coordinator drives it to its end whether or not
+    the request that started the saga still waits (a compensation must succeed)."""
+    return "saga" in edge.path
+
+
 def timeout_inversions(ctx: Context) -> Iterator[Hit]:
     """SS206: a callee waits longer on its own dependency than its caller waits for it."""
     for outer, call in _calls(ctx):
-        outer_bound = bound_s(call)
+        outer_bound = _outlived(call)
         if not outer.sync or outer_bound is None:
             continue
         for inner, inner_call in _inner_calls(ctx, outer.target):
             inner_bound = bound_s(inner_call)
-            if inner_bound is not None and inner_bound >= outer_bound:
+            if inner_bound is not None and inner_bound >= outer_bound and \
+                    not _must_finish(inner):
                 yield Hit(inner.path,
                           f"'{inner.source}' waits up to {ms(inner_bound)} per attempt on "
                           f"'{inner_call.to}', but its caller '{outer.source}' gives up on it "
@@ -203,13 +218,13 @@ def retries_outlast_caller(ctx: Context) -> Iterator[Hit]:
                       f"deadline is {ms(call.deadline)}: only {fit} timed-out attempt(s) fit, "
                       "so the retries configured after that never happen")
     for outer, call in _calls(ctx):
-        outer_bound = bound_s(call)
+        outer_bound = _outlived(call)
         if not outer.sync or outer_bound is None:
             continue
         for inner, inner_call in _inner_calls(ctx, outer.target):
             spent = _retry_time_s(inner_call)
             if spent is not None and spent > outer_bound and (
-                    bound_s(inner_call) or 0.0) < outer_bound:
+                    bound_s(inner_call) or 0.0) < outer_bound and not _must_finish(inner):
                 attempts = inner_call.retry.attempts if inner_call.retry else 1
                 yield Hit((*inner.path, "retry"),
                           f"'{inner.source}' retries '{inner_call.to}' up to {attempts} × "
@@ -267,10 +282,13 @@ def bulkheads_larger_than_callee(ctx: Context) -> Iterator[Hit]:
             yield Hit((*edge.path, "bulkhead", field),
                       f"the bulkhead on '{edge.source}' -> '{call.to}' admits {total} calls "
                       f"at once, but '{component_of(edge.target)}' serves only {capacity} "
-                      f"({target.replicas} × {workers} workers): the excess waits in its "
-                      "queue instead of being refused, so the bulkhead isolates nothing; "
-                      f"size it to at most {capacity // callers} per "
-                      f"{'caller replica' if callers > 1 else 'caller'}")
+                      f"({target.replicas} × {workers} workers): it still caps what "
+                      f"'{component_of(edge.source)}' can have stuck on it, but the excess "
+                      f"fills '{component_of(edge.target)}''s queue, where every other "
+                      "caller waits behind it; size it to at most "
+                      f"{capacity // callers} per "
+                      f"{'caller replica' if callers > 1 else 'caller'} to refuse that "
+                      "excess at the caller instead")
 
 
 def retried_non_idempotent(ctx: Context) -> Iterator[Hit]:

@@ -148,8 +148,14 @@ REDUNDANCY_FIXES: dict[Kind, tuple[str, ...]] = {
 }
 
 
+# Services the cloud provider runs replicated behind one endpoint: `replicas: 1` models the
+# endpoint, not a single server.
+MANAGED = frozenset({"sqs", "sns", "kinesis", "dynamodb", "s3", "eventbridge", "pubsub",
+                     "firestore", "cosmosdb", "servicebus", "eventhubs"})
+
+
 def single_replicas(ctx: Context) -> Iterator[Hit]:
-    """SS105: replicas: 1 on a component some workload waits on."""
+    """SS105: replicas: 1 on a component some workload waits on (not a managed service)."""
     system = ctx.system
     served: dict[str, list[str]] = {}
     for workload in system.workloads:
@@ -158,7 +164,8 @@ def single_replicas(ctx: Context) -> Iterator[Hit]:
             served.setdefault(name, []).append(workload.name)
     for name, workloads in served.items():
         component = system.components[name]
-        if component.replicas == 1 and component.kind is not Kind.EXTERNAL:
+        if component.replicas == 1 and component.kind is not Kind.EXTERNAL and \
+                (component.tech or "").lower() not in MANAGED:
             yield Hit(("components", name, "replicas"),
                       f"'{name}' has 1 replica and workload(s) {', '.join(workloads)} wait on "
                       "it: one crash, restart or deploy of it fails those requests",
