@@ -327,3 +327,27 @@ def test_saga_steps_and_managed_queues_are_not_flagged(lint_yaml: LintYaml,
     managed = BAD["SS105"].replace("b: {replicas: 1,",
                                    "b: {replicas: 1, kind: database, tech: dynamodb,")
     assert flagged(BAD["SS105"]) == ["components.b.replicas"] and flagged(managed) == []
+
+
+def test_a_leaders_load_is_sized_on_the_leader(lint_yaml: LintYaml) -> None:
+    """5,000 inserts/s at 10 ms on a replicated database: writes (and, by default, reads) go
+    to the leader, so 50 busy workers meet the leader's 20 (ρ = 2.5), not 2 × 20. The fix
+    is the leader's workers, 50 / 0.8 → 63, after which nothing is said; more replicas (the
+    fix quoted before) left the simulation just as overloaded."""
+    spec = """
+components:
+  api:
+    replicas: 3
+    workers: 100
+    operations: {ingest: {work: 1ms, calls: [{to: db.insert, timeout: 1s}]}}
+  db: {kind: database, replicas: 2, workers: 20, operations: {insert: {work: 10ms}},
+       replication: {mode: async, writes: [insert]}}
+workloads: [{name: w, to: api.ingest, rate: 5000/s}]
+"""
+    finding = only(lint_yaml(spec), "SS501")
+    assert finding.path == "components.db.workers" and "ρ ≈ 2.50" in finding.message
+    assert "the leader's workers 63" in finding.message and "read-replicas" in finding.fixes
+    fixed = lint_yaml(spec.replace("replicas: 2, workers: 20", "replicas: 2, workers: 63"))
+    assert not {"SS501", "SS502"} & rules(fixed)
+    more = lint_yaml(spec.replace("replicas: 2, workers: 20", "replicas: 4, workers: 20"))
+    assert "SS501" in rules(more)

@@ -46,6 +46,9 @@ class ComponentLoad:
     # with cores, at least the CPU's utilization λ·cpu / (replicas·cores)
     # (replicas: autoscale.max for an autoscaled component)
     concurrency: float  # λ·hold: mean workers busy (Little's law), with any worker limit
+    leader_busy: float = 0.0  # of those, the workers busy on operations only the leader
+    # serves (leader_election; leader-based replication's writes, and reads: leader); ρ is
+    # at least leader_busy / workers, one replica's
 
 
 def offered_load(system: System) -> dict[str, ComponentLoad]:
@@ -64,14 +67,28 @@ def offered_load(system: System) -> dict[str, ComponentLoad]:
         hold = busy / rate if 0.0 < rate < math.inf else next(iter(holds.values()))
         workers = component.worker_limit
         replicas = capacity_replicas(component)
-        rho = busy / (replicas * workers) if workers is not None else 0.0
+        leader = sum(_times(rates[f"{cname}.{op}"], holds[op]) for op in leader_served(component))
+        rho = max(busy / (replicas * workers), leader / workers) if workers is not None else 0.0
         cores = component.core_limit
         if cores is not None:
             cpu = sum(_times(rates[f"{cname}.{op}"], cpu_s(system, cname, op))
                       for op in component.effective_operations)
             rho = max(rho, cpu / (replicas * cores))
-        loads[cname] = ComponentLoad(rate, hold, rho, busy)
+        loads[cname] = ComponentLoad(rate, hold, rho, busy, leader)
     return loads
+
+
+def leader_served(component: Component) -> list[str]:
+    """The operations only the leader serves: every one under `leader_election`; with
+    leader-based replication its `writes`, and the reads too when they go to the leader."""
+    if component.leader_election is not None:
+        return list(component.effective_operations)
+    replication = component.replication
+    if replication is None or replication.mode == "quorum":
+        return []
+    if replication.reads == "leader":
+        return list(component.effective_operations)
+    return [op for op in component.effective_operations if op in replication.writes]
 
 
 def rate_cap(component: Component) -> float | None:

@@ -24,6 +24,7 @@ class Load:
     hold_s: float
     busy: float
     rho: float
+    leader: bool = False  # ρ is the leader's: only it serves the busy operations
 
 
 def fleet(component: Component) -> int:
@@ -67,5 +68,9 @@ def admitted(system: System, peak: bool) -> dict[str, Load]:
             else:
                 rate = min(rate, cap)
         busy = rate * load.hold_s
-        loads[name] = Load(rate, load.hold_s, busy, busy / (fleet(component) * workers))
+        spread = busy / (fleet(component) * workers)
+        on_leader = load.leader_busy * (rate / load.arrival_rate_rps) / workers \
+            if not math.isinf(rate) else math.inf
+        loads[name] = Load(rate, load.hold_s, busy, max(spread, on_leader),
+                           on_leader > spread)
     return loads

@@ -22,13 +22,26 @@ CAPACITY_FIXES: dict[Kind, tuple[str, ...]] = {
 }
 
 
+def _fixes(component: Component, load: Load) -> tuple[str, ...] | None:
+    """What adds capacity: by kind, or for a leader's load what takes load off the leader
+    (reads to the followers when the leader serves them, the writes split by shard)."""
+    if not load.leader:
+        return CAPACITY_FIXES.get(component.kind)
+    reads_on_leader = component.leader_election is None and component.replication is not None \
+        and component.replication.reads == "leader"
+    return ("sharding", "cqrs", *(("read-replicas",) if reads_on_leader else ()))
+
+
 def replicas_for(load: Load, workers: int, target: float) -> int:
     """Replicas that bring ρ to `target` or below at this load."""
     return max(1, math.ceil(load.busy / (target * workers)))
 
 
-def _where(name: str, component: Component) -> tuple[str, ...]:
-    """The field that sets the replicas the load meets: `autoscale.max` when autoscaled."""
+def _where(name: str, component: Component, load: Load) -> tuple[str, ...]:
+    """The field that sets the capacity the load meets: the leader's `workers` when only the
+    leader serves it, `autoscale.max` when autoscaled, else `replicas`."""
+    if load.leader:
+        return ("components", name, "workers")
     if component.autoscale is not None:
         return ("components", name, "autoscale", "max")
     return ("components", name, "replicas")
@@ -37,6 +50,11 @@ def _where(name: str, component: Component) -> tuple[str, ...]:
 def _numbers(name: str, component: Component, load: Load) -> str:
     if math.isinf(load.rho):
         return f"'{name}' is offered an unbounded rate (its calls loop back on it)"
+    if load.leader:
+        return (f"'{name}' is offered {per_s(load.rate)} × {ms(load.hold_s)} held per "
+                f"request, and only its leader serves {_leader_part(component)}: "
+                f"{load.rho * (component.worker_limit or 1):.3g} busy workers against the "
+                f"leader's {component.worker_limit}: ρ ≈ {load.rho:.2f}")
     replicas = f"autoscale.max {fleet(component)}" if component.autoscale is not None \
         else str(component.replicas)
     return (f"'{name}' is offered {per_s(load.rate)} × {ms(load.hold_s)} held per request = "
@@ -44,10 +62,24 @@ def _numbers(name: str, component: Component, load: Load) -> str:
             f"{component.worker_limit} workers: ρ ≈ {load.rho:.2f}")
 
 
+def _leader_part(component: Component) -> str:
+    if component.leader_election is not None:
+        return "its operations (leader_election)"
+    replication = component.replication
+    return "its writes" if replication is not None and replication.reads != "leader" \
+        else "its writes and reads (reads: leader)"
+
+
 def _fix(load: Load, component: Component, target: float) -> str:
     if math.isinf(load.rho):
         return "break the loop or give it an exit"
-    replicas = replicas_for(load, component.worker_limit or 1, target)
+    workers = component.worker_limit or 1
+    if load.leader:  # more replicas add followers, not capacity
+        needed = math.ceil(load.rho * workers / target - 1e-9)
+        return (f"the smallest change is the leader's workers {needed} (ρ ≤ {target:g}), "
+                "less work per request, or splitting the data (sharding): more replicas "
+                "add none")
+    replicas = replicas_for(load, workers, target)
     change = f"autoscale.max {replicas}" if component.autoscale is not None \
         else f"{replicas} replicas"
     return f"the smallest change is {change} (ρ ≤ {target:g}), or less work per request"
@@ -59,10 +91,10 @@ def overloaded(ctx: Context) -> Iterator[Hit]:
     for name, load in ctx.sustained.items():
         component = ctx.system.components[name]
         if load.rho >= 1.0:
-            yield Hit(_where(name, component),
+            yield Hit(_where(name, component, load),
                       f"{_numbers(name, component, load)}: its queue grows for as long as "
                       f"this load lasts; {_fix(load, component, target)}",
-                      CAPACITY_FIXES.get(component.kind))
+                      _fixes(component, load))
 
 
 def near_capacity(ctx: Context) -> Iterator[Hit]:
@@ -77,16 +109,16 @@ def near_capacity(ctx: Context) -> Iterator[Hit]:
         if base is not None and base.rho >= 1.0:
             continue  # SS501
         if base is not None and target < base.rho:
-            yield Hit(_where(name, component),
+            yield Hit(_where(name, component, base),
                       f"{_numbers(name, component, base)} (warning from {target:g}): waits "
                       "grow steeply as ρ nears 1 and a small spike or a slow dependency tips "
                       f"it over; {_fix(base, component, target)}",
-                      CAPACITY_FIXES.get(component.kind))
+                      _fixes(component, base))
         elif peak.rho > target:
             after = f"ρ ≈ {base.rho:.2f} after it" if base is not None else "nothing after it"
-            yield Hit(_where(name, component),
+            yield Hit(_where(name, component, peak),
                       f"at the peak of the workload profile, {_numbers(name, component, peak)} "
                       f"({after}): requests queue for the length of the peak and time out if "
                       "it lasts; a queue in front absorbs a burst only while it fits; "
                       f"{_fix(peak, component, target)}",
-                      CAPACITY_FIXES.get(component.kind))
+                      _fixes(component, peak))
