@@ -166,8 +166,8 @@ def _one_replica(run: Run, name: str, measured: dict[str, Any], busy: float
         evidence.append("only the leader serves its operations, so more replicas add no "
                         "capacity: the leader's workers are the limit")
         # At its limit the leader's utilization stops at 100 %: size it from the demand
-        # (the spec's offered load, λ·hold, when that is more).
-        demand = offered_load(run.system)[name].concurrency
+        # (the spec's offered load on the leader, λ·hold, when that is more).
+        demand = offered_load(run.system)[name].leader_busy
         needed = math.ceil(max(hot * workers, demand) / TARGET_UTILIZATION)
         if needed > workers:
             fix = Fix(f"raise {name}.workers (the leader's) from {workers} to {needed}: that "
