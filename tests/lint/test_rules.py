@@ -351,3 +351,12 @@ workloads: [{name: w, to: api.ingest, rate: 5000/s}]
     assert not {"SS501", "SS502"} & rules(fixed)
     more = lint_yaml(spec.replace("replicas: 2, workers: 20", "replicas: 4, workers: 20"))
     assert "SS501" in rules(more)
+
+
+def test_a_backoff_without_jitter_quotes_its_first_wait(lint_yaml: LintYaml) -> None:
+    """The first retry waits min(max, base·2) as the simulator draws it: 50 ms with the
+    defaults (25 ms, 250 ms), 1 s for a saga's Step Functions policy (base 500 ms), which
+    the message used to quote as its base."""
+    assert "(first wait 50 ms)" in only(lint_yaml(BAD["SS203"]), "SS203").message
+    slower = BAD["SS203"].replace("jitter: none}", "jitter: none, base: 500ms, max: 10s}")
+    assert "(first wait 1 s)" in only(lint_yaml(slower), "SS203").message

@@ -53,8 +53,8 @@ def retries_without_jitter(ctx: Context) -> Iterator[Hit]:
         if retry and retry.attempts > 1 and retry.backoff != "none" and retry.jitter == "none":
             yield Hit((*edge.path, "retry", "jitter"),
                       f"'{edge.source}' -> '{call.to}' retries with {retry.backoff} backoff "
-                      f"from {ms(retry.base)} but no jitter: callers that failed together "
-                      "retry together, in waves")
+                      f"(first wait {ms(retry.longest_wait(1))}) but no jitter: callers "
+                      "that failed together retry together, in waves")
 
 
 MULTIPLIES = 2.0  # a retrying layer that can at least double its calls multiplies load
