@@ -219,6 +219,23 @@ def test_generate_zip_and_preview(client: TestClient, breaker_spec: str) -> None
     assert "replicas: 2" in contents["k8s/checkout.yaml"]  # the spec's number, written through
 
 
+def test_generated_files_are_the_clis_for_the_same_targets(client: TestClient,
+                                                         breaker_spec: str) -> None:
+    """The studio renders its targets together, as `scalesim generate` does: with the Istio
+    routes, the Deployments tell the services to leave retries to the mesh (it rendered
+    each target alone, so they retried twice)."""
+    from scalesim.generate import GenerateOptions, Target, render
+    from scalesim.spec import load_spec_text
+
+    preview = client.post("/api/generate", json={
+        "spec": breaker_spec, "targets": ["k8s", "istio"], "format": "json"}).json()
+    contents = {f["path"]: f["content"] for f in preview["files"]}
+    cli = {f.path: f.content for f in render(load_spec_text(breaker_spec),
+                                               [Target.K8S, Target.ISTIO], GenerateOptions())}
+    assert contents == cli
+    assert "SCALESIM_RETRIES" in contents["k8s/checkout.yaml"]
+
+
 def test_generate_rejects_bad_options_and_targets(client: TestClient, breaker_spec: str) -> None:
     bad = client.post("/api/generate", json={"spec": breaker_spec, "namespace": "Not_OK"})
     assert bad.status_code == 400 and "namespace" in bad.json()["error"]

@@ -34,13 +34,12 @@ def _files(body: GenerateRequest) -> tuple[str, list[GeneratedFile]]:
     system = specs.load(body.spec)
     try:
         options = GenerateOptions.checked(body.namespace, body.image_registry, body.k8s_version)
-        chosen: dict[str, GeneratedFile] = {}
-        for target in body.targets:
-            for file in render(system, target, options):
-                chosen.setdefault(file.path, file)
+        # the targets together, as the CLI renders them: what one target writes may depend
+        # on another (with the Istio routes, the services leave retries to the mesh)
+        files = render(system, body.targets, options)
     except GenerateError as error:
         raise HTTPException(400, "; ".join(error.problems)) from None
-    return system.name, list(chosen.values())
+    return system.name, files
 
 
 @router.post("/generate", response_model=None)
