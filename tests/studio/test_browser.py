@@ -158,6 +158,8 @@ def test_studio_flow_in_chromium(server: str) -> None:
         expect(page.get_by_test_id("waterfall")).to_be_visible()
         shot(page, "4-simulate", full=True)
 
+        expect(page.get_by_test_id("apply-fix").first).to_be_visible()  # the open design's run
+
         # A second run (another seed) to compare.
         page.get_by_placeholder("from spec").fill("2")
         page.get_by_test_id("run").click()
@@ -167,6 +169,9 @@ def test_studio_flow_in_chromium(server: str) -> None:
         expect(page.locator(".deltas tbody tr").first).to_be_visible()
         expect(page.get_by_test_id("seed-hint")).to_contain_text(
             "different seeds (1 and 2): differences include sampling noise")
+        # The runs compared may be any design's: their fixes are shown, never applied here.
+        expect(page.get_by_test_id("finding").first).to_be_visible()
+        expect(page.get_by_test_id("apply-fix")).to_have_count(0)
         shot(page, "5-compare", full=True)
 
         # Generate: preview, then the zip.

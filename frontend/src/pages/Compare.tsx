@@ -42,8 +42,8 @@ export function ComparePage() {
         <p className="hint seed-hint" data-testid="seed-hint">{seedHint(both[0].result, both[1].result)}</p>)}
       {both && (
         <div className="side-by-side">
-          <div><h3>A: {both[0].system}</h3>{both[0].result && <Summary result={both[0].result} />}</div>
-          <div><h3>B: {both[1].system}</h3>{both[1].result && <Summary result={both[1].result} />}</div>
+          <div><h3>A: {both[0].system}</h3>{both[0].result && <Summary result={both[0].result} applicable={false} />}</div>
+          <div><h3>B: {both[1].system}</h3>{both[1].result && <Summary result={both[1].result} applicable={false} />}</div>
         </div>
       )}
       {deltas && (

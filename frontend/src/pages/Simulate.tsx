@@ -144,7 +144,9 @@ function Results({ result, graph, layout }: { result: Result; graph: ReturnType<
 
 const fmt = (v: unknown, digits = 1) => (typeof v === "number" ? v.toLocaleString(undefined, { maximumFractionDigits: digits }) : "–");
 
-export function Summary({ result }: { result: Result }) {
+/** `applicable`: the run is the open design's, so a fix's Apply may write into it (not on
+ * the Compare page, whose runs may be of any design). */
+export function Summary({ result, applicable = true }: { result: Result; applicable?: boolean }) {
   const latency = result.latency_ms ?? {};
   const causes = Object.entries(result.requests?.failed_by_cause ?? {}).filter(([, n]) => Number(n) > 0);
   return (
@@ -166,7 +168,7 @@ export function Summary({ result }: { result: Result }) {
           ))}
         </div>
       )}
-      <Diagnosis findings={(result.diagnosis ?? []) as Result[]} />
+      <Diagnosis findings={(result.diagnosis ?? []) as Result[]} applicable={applicable} />
       <h4>Errors by cause</h4>
       {causes.length === 0 ? <p className="hint">no failed requests</p> : (
         <table className="causes"><tbody>
@@ -197,8 +199,8 @@ export function Summary({ result }: { result: Result }) {
 }
 
 /** The run's diagnosis (docs/results.md): what is wrong, the evidence, and the smallest change
- * that fixes it, which "Apply" writes into the design for the next run. */
-function Diagnosis({ findings }: { findings: Result[] }) {
+ * that fixes it, which "Apply" writes into the design for the next run (when `applicable`). */
+function Diagnosis({ findings, applicable }: { findings: Result[]; applicable: boolean }) {
   const { change, notify } = useDesign();
   const apply = (sets: string[]) => {
     if (change((text) => sets.reduce(applyOverride, text))) notify("info", `applied ${sets.join(", ")}: run the simulation again to see the effect`);
@@ -215,7 +217,7 @@ function Diagnosis({ findings }: { findings: Result[] }) {
             <p className="finding-fix">fix: {f.fix.summary}
               {(f.fix.set as string[]).length > 0 && <>
                 {" "}<code>{(f.fix.set as string[]).map((s) => `--set ${s}`).join(" ")}</code>{" "}
-                <button type="button" onClick={() => apply(f.fix.set as string[])} data-testid="apply-fix">Apply</button>
+                {applicable && <button type="button" onClick={() => apply(f.fix.set as string[])} data-testid="apply-fix">Apply</button>}
               </>}
             </p>
           )}
