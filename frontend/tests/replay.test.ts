@@ -134,3 +134,23 @@ describe("replay of a Raft leader cut off from the others", () => {
   });
 });
 
+
+describe("traffic on the edges", () => {
+  it("is what left the caller, averaged over the run, and says so", () => {
+    // 300 attempts in 10 s, of which an open breaker refused 240 in the caller: 6/s reached
+    // the callee (the badge read 30/s, beside a callee serving a handful).
+    const graph = buildGraph(parse(`scalesim: 1
+name: edge
+components:
+  a: {operations: {x: {calls: [{to: b.y}]}}}
+  b: {operations: {y: {}}}
+workloads: [{name: w, to: a.x, rate: 30/s}]
+`).data);
+    const result = { simulated_s: 10, replications: 1, timeseries: {}, calls: [{
+      from: "a.x", to: "b.y", attempts: 300,
+      attempt_failures_by_cause: { circuit_open: 240, timeout: 3 } }] } as unknown as Result;
+    const badges = Object.values(overlayAt(result, graph, 5, "utilization").edges)
+      .flatMap((e) => e.badges);
+    expect(badges).toContain("6.0/s avg");
+  });
+});

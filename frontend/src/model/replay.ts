@@ -7,6 +7,9 @@ import type { Result } from "../api";
 import type { EdgeOverlay, NodeOverlay, Overlay } from "../components/Canvas";
 import type { Graph } from "./graph";
 
+/** Causes an attempt fails with inside the caller, before it is sent (docs/results.md). */
+const LOCAL_CAUSES = ["circuit_open", "bulkhead_full", "overflow"];
+
 export type ColourBy = "utilization" | "errors";
 type Row = Record<string, number | string | null>;
 
@@ -311,19 +314,24 @@ export function overlayAt(result: Result, graph: Graph, t: number, colourBy: Col
         alert: (num(row.errors_rps) ?? 0) > 0 ? `${Number(row.errors_rps).toFixed(0)}/s failing` : undefined };
     }
   }
-  // Traffic on the edges: attempts per second over the whole run (calls have no series).
+  // Traffic on the edges: the attempts per second that left the caller, averaged over the
+  // whole run (calls have no series, so the badge says "avg"; the nodes' numbers are the
+  // interval's). Attempts an open breaker, a full bulkhead or pool refused in the caller
+  // never reach the callee, as in the CLI's diagram.
   const span = Number(result.simulated_s ?? 1) * Number(result.replications ?? 1);
   const rates = new Map<string, number>();
   for (const call of (result.calls ?? []) as Result[]) {
     const id = edgeFor(graph, `${call.from}->${call.to}`);
-    if (id) rates.set(id, (rates.get(id) ?? 0) + Number(call.attempts) / span);
+    const causes = (call.attempt_failures_by_cause ?? {}) as Record<string, number>;
+    const local = LOCAL_CAUSES.reduce((sum, cause) => sum + Number(causes[cause] ?? 0), 0);
+    if (id) rates.set(id, (rates.get(id) ?? 0) + (Number(call.attempts) - local) / span);
   }
   const top = Math.max(1, ...rates.values());
   for (const [id, rate] of rates) {
     const o = (edges[id] ??= { badges: [] });
     o.width = 1.2 + 4 * Math.log1p(rate) / Math.log1p(top);
     o.animated = rate > 0;
-    o.badges.push(`${rate.toFixed(rate < 10 ? 1 : 0)}/s`);
+    o.badges.push(`${rate.toFixed(rate < 10 ? 1 : 0)}/s avg`);
   }
   for (const fault of (result.faults ?? []) as Result[]) {
     const active = fault.start_s <= t && (fault.end_s === null || t < fault.end_s);
