@@ -1,6 +1,7 @@
 // The Compare page warns when two runs' seeds differ: their difference is not the change alone.
 import { describe, expect, it } from "vitest";
 import { seedHint } from "../src/model/compare";
+import { metric, number, share } from "../src/model/format";
 
 describe("seed hint", () => {
   it("is shown when the seeds differ, naming both", () => {
@@ -12,5 +13,16 @@ describe("seed hint", () => {
     expect(seedHint({ seed: 7 }, { seed: 7 })).toBeNull();
     expect(seedHint({ seed: 7 }, undefined)).toBeNull();
     expect(seedHint({}, { seed: 7 })).toBeNull();
+  });
+});
+
+describe("numbers in the History and Compare tables", () => {
+  it("writes counts exactly, shares as percentages, the rest to 4 digits", () => {
+    expect(number(31502)).toBe((31502).toLocaleString());  // was rounded to 31,500
+    expect(number(327.9123)).toBe((327.9).toLocaleString());
+    expect(share(0.0127)).toBe("1.27 %");  // as the Simulate page's card, not 0.0127
+    expect(metric("error_rate", 0.1017)).toBe("10.17 %");
+    expect(metric("failed", 31502)).toBe((31502).toLocaleString());
+    expect(number(null)).toBe("–");
   });
 });

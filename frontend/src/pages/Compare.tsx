@@ -3,10 +3,9 @@
 import { useEffect, useState } from "react";
 import { api, type Delta, type RunBrief, type RunState } from "../api";
 import { seedHint } from "../model/compare";
+import { metric, number } from "../model/format";
 import { Summary } from "./Simulate";
 
-const show = (v: number | null | undefined): string =>
-  v === null || v === undefined ? "–" : Number(v.toPrecision(4)).toLocaleString();
 
 export function ComparePage() {
   const [runs, setRuns] = useState<RunBrief[]>([]);
@@ -28,7 +27,7 @@ export function ComparePage() {
     api.compare(a, b).then((c) => setDeltas(c.deltas), (e) => setError(e.message));
     Promise.all([api.run(a), api.run(b)]).then(([x, y]) => setBoth([x, y]), () => setBoth(null));
   }, [a, b]);
-  const label = (r: RunBrief) => `${r.system} · ${r.created_at.replace("T", " ").replace("Z", "")} · seed ${r.seed ?? "spec"} · p99 ${show(r.summary?.p99_ms)} ms`;
+  const label = (r: RunBrief) => `${r.system} · ${r.created_at.replace("T", " ").replace("Z", "")} · seed ${r.seed ?? "spec"} · p99 ${number(r.summary?.p99_ms)} ms`;
   return (
     <div className="compare">
       <div className="toolbar">
@@ -52,8 +51,8 @@ export function ComparePage() {
           <tbody>
             {deltas.map((d) => (
               <tr key={`${d.scope}-${d.metric}`} className={d.verdict}>
-                <td>{d.scope}</td><td>{d.metric}</td><td className="num">{show(d.a)}</td><td className="num">{show(d.b)}</td>
-                <td className="num">{d.relative !== null ? `${d.relative > 0 ? "+" : ""}${(d.relative * 100).toFixed(1)}%` : show(d.change)}</td><td>{d.verdict}</td>
+                <td>{d.scope}</td><td>{d.metric}</td><td className="num">{metric(d.metric, d.a)}</td><td className="num">{metric(d.metric, d.b)}</td>
+                <td className="num">{d.relative !== null ? `${d.relative > 0 ? "+" : ""}${(d.relative * 100).toFixed(1)}%` : metric(d.metric, d.change)}</td><td>{d.verdict}</td>
               </tr>
             ))}
           </tbody>

@@ -1,10 +1,9 @@
 // Saved designs with their versions and runs: open, duplicate, delete, export and import YAML.
 import { useEffect, useState } from "react";
 import { api, ApiError, type Design, type DesignBrief, type RunBrief } from "../api";
+import { number, share } from "../model/format";
 import { useDesign } from "../store";
 
-const show = (v: number | null | undefined): string =>
-  v === null || v === undefined ? "–" : Number(v.toPrecision(4)).toLocaleString();
 
 export function HistoryPage({ onOpened, onRun }: { onOpened: () => void; onRun: () => void }) {
   const [designs, setDesigns] = useState<DesignBrief[]>([]);
@@ -74,7 +73,7 @@ export function HistoryPage({ onOpened, onRun }: { onOpened: () => void; onRun: 
           {runs.map((r) => (
             <tr key={r.id}>
               <td>{r.system}</td><td>{r.created_at.replace("T", " ").replace("Z", "")}</td><td className={`run-status ${r.status}`}>{r.status}</td>
-              <td className="num">{show(r.summary?.p99_ms)}</td><td className="num">{show(r.summary?.error_rate)}</td>
+              <td className="num">{number(r.summary?.p99_ms)}</td><td className="num">{share(r.summary?.error_rate)}</td>
               <td>{r.summary?.slo_met === null || r.summary?.slo_met === undefined ? "–" : r.summary.slo_met ? "met" : "missed"}</td>
               <td>{r.status === "done" && <button type="button" className="small" onClick={() => openRun(r.id)}>open</button>}</td>
             </tr>

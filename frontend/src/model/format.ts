@@ -1,0 +1,19 @@
+// How the History and Compare tables write a number, so that they agree with each other and
+// with the Simulate page: counts exactly, other numbers to 4 significant digits, and a share
+// (an error rate) as a percentage, as the Simulate page's cards show it.
+
+/** A count exactly (31,502, not 31,500); any other number to 4 significant digits. */
+export function number(v: number | null | undefined): string {
+  if (v === null || v === undefined) return "–";
+  return Number.isInteger(v) ? v.toLocaleString() : Number(v.toPrecision(4)).toLocaleString();
+}
+
+/** A share (0–1) as a percentage with two decimals: 0.0127 → "1.27 %". */
+export function share(v: number | null | undefined): string {
+  return v === null || v === undefined ? "–" : `${(v * 100).toFixed(2)} %`;
+}
+
+/** A compared metric: error rates and other shares as percentages, the rest as numbers. */
+export function metric(name: string, v: number | null | undefined): string {
+  return name === "error_rate" || name.endsWith("_share") ? share(v) : number(v);
+}
