@@ -287,3 +287,16 @@ def test_leader_election_replay_in_chromium(server: str) -> None:
         page.click("a[data-page=design]")  # type: ignore[attr-defined]
         expect(page.get_by_test_id("status")).to_have_text(re.compile(r"^valid"))  # type: ignore[attr-defined]
         assert "crash: true" not in editor_text(page)
+
+
+@pytest.mark.slow
+def test_each_workloads_own_numbers_in_chromium(server: str) -> None:
+    """e-commerce's two workloads: the cards mix them (a fast browse hides a slow checkout),
+    so the Simulate page lists each workload's p50, p99, rate and errors, as the CLI does."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    with replayed(server, "e-commerce") as page:
+        table = page.get_by_test_id("workloads")  # type: ignore[attr-defined]
+        expect(table.locator("tbody tr")).to_have_count(2)
+        expect(table).to_contain_text("checkout")
+        expect(table).to_contain_text("browse")
+        shot(page, "11-workloads", full=True)

@@ -7,6 +7,7 @@ import { Canvas } from "../components/Canvas";
 import { Chart, type Band } from "../components/Chart";
 import { Waterfall } from "../components/Waterfall";
 import { applyOverride } from "../model/edits";
+import { share } from "../model/format";
 import { keyColumns, notesAt, overlayAt, seriesOf, tables, timeline, type ColourBy } from "../model/replay";
 import { useDesign } from "../store";
 
@@ -164,10 +165,14 @@ export function Summary({ result, applicable = true }: { result: Result; applica
         <div className={`slo ${result.slo.met ? "good" : "bad"}`} data-testid="slo">
           SLO {result.slo.met ? "met" : "missed"}:{" "}
           {(result.slo.checks as Result[]).map((c) => (
-            <span key={c.name} className={c.met ? "good" : "bad"}>{c.name} {c.actual_ms !== undefined ? `${fmt(c.actual_ms, 2)} / ${fmt(c.target_ms, 2)} ms` : `${fmt(c.actual, 4)} / ${fmt(c.target, 4)}`} {c.met ? "✓" : "✗"} </span>
+            <span key={`${c.scope}-${c.name}`} className={c.met ? "good" : "bad"}>
+              {c.scope && c.scope !== "all" ? `${c.scope}: ` : ""}{c.name}{" "}
+              {c.actual_ms !== undefined ? `${fmt(c.actual_ms, 2)} / ${fmt(c.target_ms, 2)} ms` : `${share(c.actual)} / ${share(c.target)}`} {c.met ? "✓" : "✗"}{" "}
+            </span>
           ))}
         </div>
       )}
+      {Object.keys(result.workloads ?? {}).length > 1 && <Workloads result={result} />}
       <Diagnosis findings={(result.diagnosis ?? []) as Result[]} applicable={applicable} />
       <h4>Errors by cause</h4>
       {causes.length === 0 ? <p className="hint">no failed requests</p> : (
@@ -195,6 +200,24 @@ export function Summary({ result, applicable = true }: { result: Result; applica
         ))}
       </>}
     </div>
+  );
+}
+
+/** Each workload's own numbers, as the CLI's latency table gives them: the cards above mix
+ * every workload, which hides a slow one behind a fast one. */
+function Workloads({ result }: { result: Result }) {
+  const rows = Object.entries(result.workloads as Record<string, Result>);
+  return (
+    <table className="causes" data-testid="workloads">
+      <thead><tr><th>workload</th><th>p50 ms</th><th>p99 ms</th><th>req/s</th><th>errors</th></tr></thead>
+      <tbody>
+        {rows.map(([name, w]) => (
+          <tr key={name}><td>{name}</td><td className="num">{fmt(w.latency_ms?.p50, 2)}</td>
+            <td className="num">{fmt(w.latency_ms?.p99, 2)}</td><td className="num">{fmt(w.throughput_rps, 1)}</td>
+            <td className="num">{share(w.requests?.total ? w.requests.failed / w.requests.total : 0)}</td></tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 
