@@ -282,8 +282,12 @@ def test_leader_election_replay_in_chromium(server: str) -> None:
         finding = page.get_by_test_id("finding").first  # type: ignore[attr-defined]
         expect(finding).to_contain_text("requests failed")
         expect(finding).to_contain_text("--set faults=[]")
+        expect(page.get_by_test_id("stale")).to_have_count(0)  # type: ignore[attr-defined]
         finding.get_by_test_id("apply-fix").click()
         expect(page.locator(".notice")).to_contain_text("applied faults=[]")  # type: ignore[attr-defined]
+        # The results on screen are now the old design's, and the page says so.
+        expect(page.get_by_test_id("stale")).to_contain_text(  # type: ignore[attr-defined]
+            "the design has changed since this run")
         page.click("a[data-page=design]")  # type: ignore[attr-defined]
         expect(page.get_by_test_id("status")).to_have_text(re.compile(r"^valid"))  # type: ignore[attr-defined]
         assert "crash: true" not in editor_text(page)

@@ -75,6 +75,9 @@ export function SimulatePage() {
         {run && <span className={`run-status ${run.status}`} data-testid="run-status">{run.status}</span>}
         {active && <progress max={1} value={run.progress} />}
         {run?.error && <span className="bad">{run.error}</span>}
+        {run?.result && run.spec !== text && (
+          <span className="hint stale" data-testid="stale">the design has changed since this run: its results are the old design's; run again to see the change</span>
+        )}
       </div>
       {run?.result ? <Results result={run.result} graph={graph} layout={layout} /> :
         <div className="canvas-pane tall"><Canvas graph={graph} layout={layout} /></div>}
