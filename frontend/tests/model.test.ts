@@ -182,3 +182,33 @@ faults:
   });
 });
 
+
+describe("a saga on the canvas", () => {
+  it("draws each step's call and its compensation from the coordinator", () => {
+    // saga-orchestration's orders floated apart from its participants: the steps are calls.
+    const graph = buildGraph(parse(`scalesim: 1
+name: saga
+components:
+  orders:
+    operations:
+      place:
+        calls:
+          - saga:
+              steps:
+                - {name: reserve, to: inventory.reserve, compensate: inventory.release}
+                - {name: pay, to: payments.authorize}
+  inventory: {operations: {reserve: {}, release: {}}}
+  payments: {operations: {authorize: {}}}
+workloads: [{name: w, to: orders.place, rate: 10/s}]
+`).data);
+    const calls = graph.edges.filter((e) => e.kind === "call")
+      .map((e) => [e.source, e.callee, e.badges[0]]);
+    expect(calls).toEqual([
+      ["orders", "inventory.reserve", "saga step 1"],
+      ["orders", "inventory.release", "compensates step 1"],
+      ["orders", "payments.authorize", "saga step 2"],
+    ]);
+    expect(locate(graph, ["components", "orders", "operations", "place", "calls", 0, "saga",
+      "steps", 1, "retry"]).edge).toBe("components.orders.operations.place.calls.0.saga.steps.1");
+  });
+});

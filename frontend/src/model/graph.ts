@@ -116,7 +116,18 @@ export function buildGraph(data: unknown): Graph {
       arr(obj(op).calls).forEach((step, index) => {
         const stepPath: Path = ["components", name, "operations", opName, "calls", index];
         const parallel = isObj(step) && isObj(step.parallel) ? step.parallel : null;
-        if (parallel) {
+        const saga = isObj(step) && isObj(step.saga) ? step.saga : null;
+        if (saga) {  // each step's call and its compensation, as the coordinator makes them
+          arr(saga.steps).forEach((sagaStep, i) => {
+            const stepAt: Path = [...stepPath, "saga", "steps", i];
+            addCall(data, edges, names, name, opName, sagaStep, stepAt, null, `saga step ${i + 1}`);
+            const undo = isObj(sagaStep) ? sagaStep.compensate : undefined;
+            if (undo !== undefined && undo !== null) {
+              addCall(data, edges, names, name, opName, typeof undo === "string" ? { to: undo } : undo,
+                [...stepAt, "compensate"], null, `compensates step ${i + 1}`);
+            }
+          });
+        } else if (parallel) {
           const wait = parallel.wait_for ?? "all";
           const calls = arr(parallel.calls);
           const label = typeof wait === "number" ? `parallel, wait ${wait} of ${calls.length}`
@@ -157,7 +168,7 @@ export function buildGraph(data: unknown): Graph {
 }
 
 function addCall(data: unknown, edges: EdgeModel[], names: Set<string>, component: string,
-  operation: string, raw: Json, path: Path, parallel: string | null): void {
+  operation: string, raw: Json, path: Path, parallel: string | null, role?: string): void {
   const call = effective(data, raw);
   const to = str(call.to);
   if (!to) return;
@@ -166,7 +177,7 @@ function addCall(data: unknown, edges: EdgeModel[], names: Set<string>, componen
   const isAsync = call.async === true;
   edges.push({ id: path.map(String).join("."), kind: "call", source: component, target, path,
     caller: `${component}.${operation}`, callee: `${target}.${targetOp}`, isAsync, parallel,
-    badges: badges(call), label: `${operation} → ${targetOp}` });
+    badges: role ? [role, ...badges(call)] : badges(call), label: `${operation} → ${targetOp}` });
 }
 
 /** The node and edge an error or finding at `path` belongs to. */
