@@ -33,8 +33,11 @@ export function Chart({ title, unit, xMax, x, lines, bands, cursor, onPick }: Ch
       width: el.clientWidth || 400, height: 170,
       legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: false, range: [0, xMax] } },
-      axes: [{ label: "t (s)", size: 34, labelSize: 14 }, { label: unit, size: 52, labelSize: 14 }],
+      // y from 0, so that 0.79–0.81 does not look like a swing from nothing to everything
+      scales: { x: { time: false, range: [0, xMax] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] } },
+      // the y axis as wide as its longest tick label ("51,000"), so its unit never covers it
+      axes: [{ label: "t (s)", size: 34, labelSize: 14 },
+        { label: unit, labelSize: 14, size: (_u, values) => Math.max(52, 24 + 7 * Math.max(0, ...(values ?? []).map((v) => String(v).length))) }],
       series: [{}, ...lines.map((line, i) => ({ label: line.label, stroke: PALETTE[i % PALETTE.length], width: 1.6, spanGaps: false }))],
       hooks: {
         drawClear: [(u: uPlot) => {

@@ -11,9 +11,12 @@ import { share } from "../model/format";
 import { keyColumns, notesAt, overlayAt, seriesOf, tables, timeline, type ColourBy } from "../model/replay";
 import { useDesign } from "../store";
 
-const KNOWN_CHARTS: { table: string; column: string; title: string; unit: string }[] = [
+/** The charts drawn when their table has rows; `whenNonZero` ones only when a value is not 0
+ * (a run without fallbacks has no degraded answers to show). */
+const KNOWN_CHARTS: { table: string; column: string; title: string; unit: string; whenNonZero?: boolean }[] = [
   { table: "workloads", column: "throughput_rps", title: "Throughput", unit: "req/s" },
   { table: "workloads", column: "errors_rps", title: "Errors", unit: "req/s" },
+  { table: "workloads", column: "degraded_rps", title: "Degraded answers (fallbacks)", unit: "req/s", whenNonZero: true },
   { table: "workloads", column: "p99_ms", title: "Latency p99", unit: "ms" },
   { table: "workloads", column: "p50_ms", title: "Latency p50", unit: "ms" },
   { table: "components", column: "utilization", title: "Utilization", unit: "share" },
@@ -110,7 +113,8 @@ function Results({ result, graph, layout }: { result: Result; graph: ReturnType<
   ], [result, line]);
   const charts = useMemo(() => {
     const all = tables(result);
-    const known = KNOWN_CHARTS.filter((c) => all[c.table]?.rows.length);
+    const known = KNOWN_CHARTS.filter((c) => all[c.table]?.rows.length && (!c.whenNonZero ||
+      all[c.table].rows.some((row) => Number(row[all[c.table].columns.indexOf(c.column)]) > 0)));
     const extra = Object.entries(all)
       .filter(([name, table]) => table.rows.length && !KNOWN_CHARTS.some((c) => c.table === name))
       .flatMap(([name, table]) => table.columns.filter((c) => c !== "t_s" && !keyColumns(name, table).includes(c)).map((column) => ({ table: name, column, title: `${name}: ${column}`, unit: column.split("_").pop() ?? "" })));
