@@ -9,7 +9,7 @@ import { GeneratePage } from "./pages/Generate";
 import { HistoryPage } from "./pages/History";
 import { PatternDrawer } from "./pages/Patterns";
 import { SimulatePage } from "./pages/Simulate";
-import { useDesign } from "./store";
+import { mayDiscard, useDesign } from "./store";
 
 const PAGES = ["gallery", "design", "simulate", "compare", "generate", "history"] as const;
 type Page = (typeof PAGES)[number];
@@ -59,7 +59,7 @@ export function App() {
   }, [notice]);
 
   const go = (next: Page) => { window.location.hash = `/${next}`; };
-  const openTemplate = (t: TemplateCard) => { load(t.spec, t.id); go("design"); };
+  const openTemplate = (t: TemplateCard) => { if (mayDiscard()) { load(t.spec, t.id); go("design"); } };
   const openTemplateById = async (id: string) => {
     try { const t = await api.template(id); openTemplate(t); setPattern(null); } catch (e) { useDesign.getState().notify("error", String((e as Error).message)); }
   };

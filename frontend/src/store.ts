@@ -21,6 +21,7 @@ interface DesignState {
   designId: string | null;
   version: number | null;
   savedText: string | null;
+  baseline: string; // the text as loaded or last saved: what unsaved edits are measured from
   layout: Layout;
   selection: Selection;
   validation: Validation | null;
@@ -54,6 +55,7 @@ export const useDesign = create<DesignState>((set, get) => ({
   designId: null,
   version: null,
   savedText: null,
+  baseline: "",
   layout: {},
   selection: null,
   validation: null,
@@ -72,7 +74,8 @@ export const useDesign = create<DesignState>((set, get) => ({
   },
   load: (text, name, designId = null, version = null, layout = {}) => set({
     text, ...derive(text, null), past: [], future: [], name, designId, version,
-    savedText: designId ? text : null, layout, selection: null, validation: null, run: null,
+    savedText: designId ? text : null, baseline: text, layout, selection: null, validation: null,
+    run: null,
   }),
   change: (editFn) => {
     const state = get();
@@ -100,6 +103,13 @@ export const useDesign = create<DesignState>((set, get) => ({
   move: (id, x, y) => set({ layout: { ...get().layout, [id]: { x, y } } }),
   setValidation: (validation) => set({ validation }),
   setRun: (run) => set({ run }),
-  saved: (designId, version, name, text) => set({ designId, version, name, savedText: text }),
+  saved: (designId, version, name, text) => set({ designId, version, name, savedText: text, baseline: text }),
   notify: (kind, text) => set({ notice: { kind, text } }),
 }));
+
+/** Whether the open design may be replaced: yes when it has no edits since it was loaded or
+ * saved, else when the person confirms that they may be thrown away. */
+export function mayDiscard(): boolean {
+  const { text, baseline, name } = useDesign.getState();
+  return text === baseline || window.confirm(`Discard the unsaved changes to '${name}'?`);
+}

@@ -293,6 +293,16 @@ def test_leader_election_replay_in_chromium(server: str) -> None:
         page.click("a[data-page=design]")  # type: ignore[attr-defined]
         expect(page.get_by_test_id("status")).to_have_text(re.compile(r"^valid"))  # type: ignore[attr-defined]
         assert "crash: true" not in editor_text(page)
+        # The applied fix is an unsaved edit: opening another template asks first, and
+        # declining keeps it.
+        asked: list[str] = []
+        page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
+        page.click("a[data-page=gallery]")  # type: ignore[attr-defined]
+        page.locator("[data-template=canary]").get_by_role(  # type: ignore[attr-defined]
+            "button", name="Open in designer").click()
+        assert asked == ["Discard the unsaved changes to 'leader-election'?"]
+        page.click("a[data-page=design]")  # type: ignore[attr-defined]
+        assert "crash: true" not in editor_text(page) and "leader_election" in editor_text(page)
 
 
 @pytest.mark.slow

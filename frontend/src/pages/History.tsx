@@ -2,7 +2,7 @@
 import { useEffect, useState } from "react";
 import { api, ApiError, type Design, type DesignBrief, type RunBrief } from "../api";
 import { number, share } from "../model/format";
-import { useDesign } from "../store";
+import { mayDiscard, useDesign } from "../store";
 
 
 export function HistoryPage({ onOpened, onRun }: { onOpened: () => void; onRun: () => void }) {
@@ -14,6 +14,7 @@ export function HistoryPage({ onOpened, onRun }: { onOpened: () => void; onRun: 
   useEffect(refresh, [notify]);
   const fail = (e: unknown) => notify("error", e instanceof ApiError ? e.message : String(e));
   const open = async (id: string, version?: number) => {
+    if (!mayDiscard()) return;
     try {
       const design = await api.design(id);
       if (version && version !== design.version) {
@@ -34,6 +35,7 @@ export function HistoryPage({ onOpened, onRun }: { onOpened: () => void; onRun: 
     try { await api.createDesign(file.name.replace(/\.ya?ml$/, ""), await file.text(), {}); refresh(); } catch (e) { fail(e); }
   };
   const openRun = async (id: string) => {
+    if (!mayDiscard()) return;
     try { const run = await api.run(id); load(run.spec, run.system); setRun(run); onRun(); } catch (e) { fail(e); }
   };
   return (
