@@ -285,6 +285,8 @@ def test_leader_election_replay_in_chromium(server: str) -> None:
         expect(finding).to_contain_text("requests failed")
         expect(finding).to_contain_text("--set faults=[]")
         expect(page.get_by_test_id("stale")).to_have_count(0)  # type: ignore[attr-defined]
+        # A fix that only takes the scenario's fault away says so, rather than "Apply".
+        expect(finding.get_by_test_id("apply-fix")).to_have_text("Remove the fault")
         finding.get_by_test_id("apply-fix").click()
         expect(page.locator(".notice")).to_contain_text("applied faults=[]")  # type: ignore[attr-defined]
         # The results on screen are now the old design's, and the page says so.

@@ -247,7 +247,8 @@ function Diagnosis({ findings, applicable }: { findings: Result[]; applicable: b
             <p className="finding-fix">fix: {f.fix.summary}
               {(f.fix.set as string[]).length > 0 && <>
                 {" "}<code>{(f.fix.set as string[]).map((s) => `--set ${s}`).join(" ")}</code>{" "}
-                {applicable && <button type="button" onClick={() => apply(f.fix.set as string[])} data-testid="apply-fix">Apply</button>}
+                {applicable && <button type="button" onClick={() => apply(f.fix.set as string[])} data-testid="apply-fix">
+                  {(f.fix.set as string[]).every((set) => set.startsWith("faults=")) ? "Remove the fault" : "Apply"}</button>}
               </>}
             </p>
           )}
