@@ -280,6 +280,9 @@ def test_leader_election_replay_in_chromium(server: str) -> None:
         expect(node).to_contain_text(re.compile(r"leader: replica [12]"))
         expect(page.get_by_test_id("election-summary")).to_contain_text(  # type: ignore[attr-defined]
             re.compile(r"scheduler \(lease\): 1 failover, at most [\d.]+ s · without a leader"))
+        # The template's own expectations for its scenario, as `scalesim simulate` prints them.
+        expect(page.get_by_test_id("template-checks")).to_contain_text(  # type: ignore[attr-defined]
+            re.compile(r"Expected by template leader-election: 5/5 met"))
         # The diagnosis: the failed jobs, caused by the crash; its fix applies to the design.
         finding = page.get_by_test_id("finding").first  # type: ignore[attr-defined]
         expect(finding).to_contain_text("requests failed")

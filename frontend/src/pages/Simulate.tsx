@@ -180,6 +180,7 @@ export function Summary({ result, applicable = true }: { result: Result; applica
         </div>
       )}
       {Object.keys(result.workloads ?? {}).length > 1 && <Workloads result={result} />}
+      {result.template_checks && <TemplateChecks found={result.template_checks as Result} />}
       <Diagnosis findings={(result.diagnosis ?? []) as Result[]} applicable={applicable} />
       <h4>Errors by cause</h4>
       {causes.length === 0 ? <p className="hint">no failed requests</p> : (
@@ -225,6 +226,23 @@ function Workloads({ result }: { result: Result }) {
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** A spec `scalesim new` wrote: its template's expectations for this run, as
+ * `scalesim simulate` prints them, so a scenario that does what it should reads so. */
+function TemplateChecks({ found }: { found: Result }) {
+  const checks = found.checks as Result[];
+  const met = checks.filter((c) => c.met).length;
+  return (
+    <section className="template-checks" data-testid="template-checks">
+      <h4>Expected by template {found.template}: <span className={met === checks.length ? "good" : "bad"}>{met}/{checks.length} met</span></h4>
+      <ul>{checks.map((c) => (
+        <li key={c.text} className={c.met ? "good" : "bad"}>
+          {c.met ? "✓" : "✗"} {c.text}: {c.actual === null ? "missing" : fmt(c.actual, 3)} — {c.why}
+        </li>
+      ))}</ul>
+    </section>
   );
 }
 

@@ -165,13 +165,6 @@ def new_command(
               soft_wrap=True)
 
 
-def check_json(check: Check) -> dict[str, Any]:
-    e = check.expect
-    return {"metric": e.metric, "minus": e.minus, "per": e.per, "op": e.op, "value": e.value,
-            "tolerance": e.tolerance, "why": e.why, "text": str(e), "actual": check.actual,
-            "met": check.met}
-
-
 def print_checks(checks: list[Check]) -> None:
     for check in checks:
         verdict = "[green]pass[/]" if check.met else "[red]FAIL[/]"
@@ -199,7 +192,7 @@ def check(
     for template in chosen:
         run = run_scenario(template, quick=quick, seed=seed)
         report.append({"template": template.id, "version": template.version,
-                       "met": run.met, "checks": [check_json(c) for c in run.checks]})
+                       "met": run.met, "checks": [c.to_json() for c in run.checks]})
         if not as_json:
             met = sum(c.met for c in run.checks)
             colour = "green" if run.met else "red"

@@ -9,6 +9,7 @@ from multiprocessing.connection import Connection
 from scalesim.diagnosis import diagnose
 from scalesim.sim import SafetyStop, simulate
 from scalesim.spec import SpecError, load_spec_text
+from scalesim.templates.check import check_against
 
 PROGRESS_EVERY_S = 0.1
 
@@ -28,6 +29,12 @@ def run(conn: Connection, text: str, seed: int | None) -> None:
         system = load_spec_text(text, "spec.yaml")
         result = simulate(system, seed, progress, with_series=True)
         result["diagnosis"] = diagnose(system, result)  # what is wrong and the smallest fix
+        found = check_against(text, result)  # a spec `scalesim new` wrote: its expectations
+        if found is not None:
+            origin, checks = found
+            result["template_checks"] = {"template": origin.template.id,
+                                         "current": origin.current,
+                                         "checks": [check.to_json() for check in checks]}
     except SafetyStop as stop:
         conn.send(("failed", f"stopped by a safety limit: {stop}"))
     except SpecError as error:

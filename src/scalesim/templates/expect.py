@@ -63,6 +63,13 @@ class Check:
         verdict = "ok  " if self.met else "MISS"
         return f"{verdict} {self.expect} (actual {actual}): {self.expect.why}"
 
+    def to_json(self) -> dict[str, Any]:
+        """`templates check --json`'s form, which the studio shows too."""
+        e = self.expect
+        return {"metric": e.metric, "minus": e.minus, "per": e.per, "op": e.op,
+                "value": e.value, "tolerance": e.tolerance, "why": e.why, "text": str(e),
+                "actual": self.actual, "met": self.met}
+
 
 def metric(result: dict[str, Any], path: str) -> float | None:
     """The number at `path` in a result, or None when it does not exist (or is null)."""
