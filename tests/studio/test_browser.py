@@ -321,3 +321,32 @@ def test_each_workloads_own_numbers_in_chromium(server: str) -> None:
         expect(table).to_contain_text("checkout")
         expect(table).to_contain_text("browse")
         shot(page, "11-workloads", full=True)
+
+
+@pytest.mark.slow
+def test_a_template_opens_with_its_parameters_in_chromium(server: str) -> None:
+    """The gallery sets a template's parameters (scalesim new --set): circuit-breaker
+    without its breaker, and a wrong value refused with the server's reason."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    expect = sync_api.expect
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.set_default_timeout(20_000)
+        page.goto(server)
+        card = page.locator("[data-template=circuit-breaker]")
+        card.get_by_test_id("parameters").click()
+        form = card.get_by_test_id("parameter-form")
+        form.locator("input[data-param=rps]").fill("abc")
+        form.get_by_test_id("open-with-values").click()
+        expect(form).to_contain_text("rps=abc: input should be a valid number")
+        form.locator("input[data-param=rps]").fill("150")
+        form.locator("label", has_text="with_breaker").locator("input").uncheck()
+        form.get_by_test_id("open-with-values").click()
+        expect(page.get_by_test_id("status")).to_have_text(re.compile(r"^valid"))
+        text = editor_text(page)
+        assert "with_breaker=false, rps=150" in text and "circuit_breaker" not in text
+        shot(page, "12-parameters")
+        browser.close()

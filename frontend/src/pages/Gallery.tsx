@@ -1,7 +1,7 @@
 // Every template as a card: its architecture, the patterns it demonstrates and the outcome
 // its scenario shows. Filter by category and pattern; open one to design from it.
 import { useEffect, useMemo, useState } from "react";
-import { api, type TemplateCard } from "../api";
+import { api, ApiError, type TemplateCard, type TemplateParam } from "../api";
 import { MiniDiagram } from "../components/MiniDiagram";
 
 export function GalleryPage({ onOpen, onPattern }: { onOpen: (t: TemplateCard) => void; onPattern: (id: string) => void }) {
@@ -41,9 +41,50 @@ export function GalleryPage({ onOpen, onPattern }: { onOpen: (t: TemplateCard) =
             <div className="chips">{t.patterns.map((p) => <button key={p} type="button" className="chip" onClick={() => onPattern(p)}>{p}</button>)}</div>
             {t.expected.length > 0 && <p className="expected" title={t.expected.map((e) => e.why).join("\n")}>Shows: {t.expected[0].text}</p>}
             <button type="button" className="primary" onClick={() => onOpen(t)}>Open in designer</button>
+            <Parameters card={t} onOpen={onOpen} />
           </article>
         ))}
       </div>
+    </div>
+  );
+}
+
+/** A template's parameters (`scalesim new --set NAME=VALUE`): shown on demand with their
+ * defaults; "Open with these values" builds the spec from them on the server, which checks
+ * each value and says which is wrong. */
+function Parameters({ card, onOpen }: { card: TemplateCard; onOpen: (t: TemplateCard) => void }) {
+  const [params, setParams] = useState<TemplateParam[] | null>(null);
+  const [values, setValues] = useState<Record<string, unknown>>({});
+  const [error, setError] = useState<string | null>(null);
+  const show = () => api.template(card.id).then((d) => setParams(d.parameters),
+    (e) => setError(String(e.message)));
+  const open = async () => {
+    try {
+      const built = await api.buildTemplate(card.id, values);
+      onOpen({ ...card, spec: built.spec });
+    } catch (e) { setError(e instanceof ApiError ? e.message : String(e)); }
+  };
+  if (!params) return <button type="button" onClick={show} data-testid="parameters">Parameters…</button>;
+  return (
+    <div className="parameters" data-testid="parameter-form">
+      {params.map((p) => {
+        const value = values[p.name] ?? p.default;
+        const set = (v: unknown) => setValues({ ...values, [p.name]: v });
+        return (
+          <label key={p.name} title={p.help}>{p.name}{p.unit ? ` (${p.unit})` : ""}{" "}
+            {p.type === "bool" || typeof p.default === "boolean"
+              ? <input type="checkbox" checked={Boolean(value)} onChange={(e) => set(e.target.checked)} />
+              : p.choices.length > 0
+                ? <select value={String(value)} onChange={(e) => set(e.target.value)}>
+                    {p.choices.map((c) => <option key={c} value={c}>{c}</option>)}</select>
+                : <input value={String(value ?? "")} data-param={p.name}
+                    onChange={(e) => set(typeof p.default === "number" && e.target.value.trim() !== ""
+                      && !Number.isNaN(Number(e.target.value)) ? Number(e.target.value) : e.target.value)} />}
+          </label>
+        );
+      })}
+      {error && <p className="bad">{error}</p>}
+      <button type="button" onClick={open} data-testid="open-with-values">Open with these values</button>
     </div>
   );
 }
