@@ -360,3 +360,12 @@ def test_a_backoff_without_jitter_quotes_its_first_wait(lint_yaml: LintYaml) -> 
     assert "(first wait 50 ms)" in only(lint_yaml(BAD["SS203"]), "SS203").message
     slower = BAD["SS203"].replace("jitter: none}", "jitter: none, base: 500ms, max: 10s}")
     assert "(first wait 1 s)" in only(lint_yaml(slower), "SS203").message
+
+
+def test_an_oversized_bulkhead_is_not_said_to_isolate_nothing(lint_yaml: LintYaml) -> None:
+    """A bulkhead still caps the caller's threads held by the callee however large it is
+    (simulated: the unrelated operation's p99 stayed 5 ms with it, 17 s without); what an
+    oversized one lets through queues at the callee, ahead of its other callers."""
+    message = only(lint_yaml(BAD["SS209"]), "SS209").message
+    assert "isolates nothing" not in message
+    assert "it still caps" in message and "queue" in message

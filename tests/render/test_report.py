@@ -191,3 +191,24 @@ def test_a_call_still_running_at_the_end_counts_until_its_caller_stopped_waiting
     found = overlap(trace)
     assert found.call_ms == pytest.approx((1.0075 - 0.002 + 1.0075 - 0.5) * 1e3)
     assert found.wall_ms == pytest.approx((1.0075 - 0.002) * 1e3)
+
+
+def test_refusals_for_want_of_a_leader_and_of_a_quorum_have_their_own_names() -> None:
+    """distributed-state-machine's tables said 'unavailable 0' for its replication next to
+    3,899 visits refused unavailable: the first counts requests that found no quorum, the
+    second those that found no leader. The columns now say which."""
+    from scalesim.render.consistency_tables import consistency_views
+
+    replication = {"mode": "raft", "read_from": "leader", "commit_wait_ms": {}, "lag_ms": {},
+                   "p_consistent": {"0ms": 1.0, "10ms": 1.0}, "t_visibility_ms": {"p999": 0.0},
+                   "stale_read_share": 0.0, "unavailable": 7, "lost_on_failover": 0}
+    election = {"type": "raft", "failovers": 1, "failover_ms": {"p50": 1.0, "max": 1.0},
+                "leaderless_s": 1.0, "refused_no_leader": 3899, "split_votes": 0,
+                "split_brain_s": 0.0}
+    views = {title.split(" (")[0]: ([c.header for c in columns], rows[0]) for title, columns, rows
+             in consistency_views({"replication": {"kv": replication},
+                                   "elections": {"kv": election}})}
+    headers, row = views["Replication"]
+    assert row[headers.index("no quorum")] == "7"
+    headers, row = views["Leader elections"]
+    assert row[headers.index("refused, no leader")] == "3,899"
