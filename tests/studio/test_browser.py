@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -221,17 +222,25 @@ def test_studio_flow_in_chromium(server: str) -> None:
 
 
 @contextmanager
-def replayed(server: str, template: str) -> Iterator[object]:
-    """A page with `template` opened in the designer and simulated, on the Simulate page."""
+def gallery(server: str) -> Iterator[Any]:
+    """A Chromium page on the studio's gallery (skipped, saying why, without Chromium)."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed")
     sync_api = pytest.importorskip("playwright.sync_api")
-    expect = sync_api.expect
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1440, "height": 900})
         page.set_default_timeout(20_000)
         page.goto(server)
+        yield page
+        browser.close()
+
+
+@contextmanager
+def replayed(server: str, template: str) -> Iterator[object]:
+    """A page with `template` opened in the designer and simulated, on the Simulate page."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    with gallery(server) as page:
         page.locator(f"[data-template={template}]").get_by_role(
             "button", name="Open in designer").click()
         expect(page.get_by_test_id("status")).to_have_text(re.compile(r"^valid"))
@@ -239,7 +248,6 @@ def replayed(server: str, template: str) -> Iterator[object]:
         page.get_by_test_id("run").click()
         expect(page.get_by_test_id("run-status")).to_have_text("done", timeout=60_000)
         yield page
-        browser.close()
 
 
 @pytest.mark.slow
@@ -327,15 +335,8 @@ def test_each_workloads_own_numbers_in_chromium(server: str) -> None:
 def test_a_template_opens_with_its_parameters_in_chromium(server: str) -> None:
     """The gallery sets a template's parameters (scalesim new --set): circuit-breaker
     without its breaker, and a wrong value refused with the server's reason."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    expect = sync_api.expect
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        page.set_default_timeout(20_000)
-        page.goto(server)
+    expect = pytest.importorskip("playwright.sync_api").expect
+    with gallery(server) as page:
         card = page.locator("[data-template=circuit-breaker]")
         card.get_by_test_id("parameters").click()
         form = card.get_by_test_id("parameter-form")
@@ -349,4 +350,3 @@ def test_a_template_opens_with_its_parameters_in_chromium(server: str) -> None:
         text = editor_text(page)
         assert "with_breaker=false, rps=150" in text and "circuit_breaker" not in text
         shot(page, "12-parameters")
-        browser.close()
