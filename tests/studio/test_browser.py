@@ -51,16 +51,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     sock.close()
 
 
-def shot(page: object, name: str, full: bool = False) -> bytes:
+def shot(page: Any, name: str, full: bool = False) -> bytes:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    data: bytes = page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full)  # type: ignore[attr-defined]
+    data: bytes = page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full)
     assert png_grey_variance(data) > 100, f"{name} looks blank"
     return data
 
 
-def editor_text(page: object) -> str:
+def editor_text(page: Any) -> str:
     """What the YAML editor shows (the lines in its viewport)."""
-    text: str = page.inner_text(".cm-content")  # type: ignore[attr-defined]
+    text: str = page.inner_text(".cm-content")
     return text
 
 
@@ -237,7 +237,7 @@ def gallery(server: str) -> Iterator[Any]:
 
 
 @contextmanager
-def replayed(server: str, template: str) -> Iterator[object]:
+def replayed(server: str, template: str) -> Iterator[Any]:
     """A page with `template` opened in the designer and simulated, on the Simulate page."""
     expect = pytest.importorskip("playwright.sync_api").expect
     with gallery(server) as page:
@@ -256,13 +256,13 @@ def test_canary_replay_in_chromium(server: str) -> None:
     the rollout's weight at a time, then its abort (templates.md: aborted at 80 s)."""
     expect = pytest.importorskip("playwright.sync_api").expect
     with replayed(server, "canary") as page:
-        api = page.locator(".replay-canvas .react-flow__node[data-id=api]")  # type: ignore[attr-defined]
-        slider = page.get_by_test_id("replay-slider")  # type: ignore[attr-defined]
+        api = page.locator(".replay-canvas .react-flow__node[data-id=api]")
+        slider = page.get_by_test_id("replay-slider")
         slider.fill("70")
         expect(api).to_contain_text("base 10/10 ready · 90% of traffic")
         expect(api).to_contain_text("v2 1/1 ready · 10% of traffic")
         expect(api).to_contain_text("canary → v2: weight 10%")
-        expect(page.locator(".chart figcaption", has_text="Replicas ready")).to_be_visible()  # type: ignore[attr-defined]
+        expect(page.locator(".chart figcaption", has_text="Replicas ready")).to_be_visible()
         shot(page, "9-canary-replay")
         slider.fill("85")
         expect(api).to_contain_text("canary → v2 aborted at 80 s")
@@ -276,8 +276,8 @@ def test_leader_election_replay_in_chromium(server: str) -> None:
     another replica; the diagnosis names the failed jobs and its fix applies to the design."""
     expect = pytest.importorskip("playwright.sync_api").expect
     with replayed(server, "leader-election") as page:
-        node = page.locator(".replay-canvas .react-flow__node[data-id=scheduler]")  # type: ignore[attr-defined]
-        slider = page.get_by_test_id("replay-slider")  # type: ignore[attr-defined]
+        node = page.locator(".replay-canvas .react-flow__node[data-id=scheduler]")
+        slider = page.get_by_test_id("replay-slider")
         slider.fill("10")
         expect(node).to_contain_text("leader: replica 0")
         slider.fill("21")
@@ -286,35 +286,40 @@ def test_leader_election_replay_in_chromium(server: str) -> None:
         shot(page, "10-leader-election-replay")
         slider.fill("30")
         expect(node).to_contain_text(re.compile(r"leader: replica [12]"))
-        expect(page.get_by_test_id("election-summary")).to_contain_text(  # type: ignore[attr-defined]
+        expect(page.get_by_test_id("election-summary")).to_contain_text(
             re.compile(r"scheduler \(lease\): 1 failover, at most [\d.]+ s · without a leader"))
         # The template's own expectations for its scenario, as `scalesim simulate` prints them.
-        expect(page.get_by_test_id("template-checks")).to_contain_text(  # type: ignore[attr-defined]
+        expect(page.get_by_test_id("template-checks")).to_contain_text(
             re.compile(r"Expected by template leader-election: 5/5 met"))
         # The diagnosis: the failed jobs, caused by the crash; its fix applies to the design.
-        finding = page.get_by_test_id("finding").first  # type: ignore[attr-defined]
+        finding = page.get_by_test_id("finding").first
         expect(finding).to_contain_text("requests failed")
         expect(finding).to_contain_text("--set faults=[]")
-        expect(page.get_by_test_id("stale")).to_have_count(0)  # type: ignore[attr-defined]
+        expect(page.get_by_test_id("stale")).to_have_count(0)
         # A fix that only takes the scenario's fault away says so, rather than "Apply".
         expect(finding.get_by_test_id("apply-fix")).to_have_text("Remove the fault")
         finding.get_by_test_id("apply-fix").click()
-        expect(page.locator(".notice")).to_contain_text("applied faults=[]")  # type: ignore[attr-defined]
+        expect(page.locator(".notice")).to_contain_text("applied faults=[]")
         # The results on screen are now the old design's, and the page says so.
-        expect(page.get_by_test_id("stale")).to_contain_text(  # type: ignore[attr-defined]
+        expect(page.get_by_test_id("stale")).to_contain_text(
             "the design has changed since this run")
-        page.click("a[data-page=design]")  # type: ignore[attr-defined]
-        expect(page.get_by_test_id("status")).to_have_text(re.compile(r"^valid"))  # type: ignore[attr-defined]
+        page.click("a[data-page=design]")
+        expect(page.get_by_test_id("status")).to_have_text(re.compile(r"^valid"))
         assert "crash: true" not in editor_text(page)
         # The applied fix is an unsaved edit: opening another template asks first, and
         # declining keeps it.
         asked: list[str] = []
-        page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
-        page.click("a[data-page=gallery]")  # type: ignore[attr-defined]
-        page.locator("[data-template=canary]").get_by_role(  # type: ignore[attr-defined]
+
+        def decline(dialog: Any) -> None:
+            asked.append(dialog.message)
+            dialog.dismiss()
+
+        page.once("dialog", decline)
+        page.click("a[data-page=gallery]")
+        page.locator("[data-template=canary]").get_by_role(
             "button", name="Open in designer").click()
         assert asked == ["Discard the unsaved changes to 'leader-election'?"]
-        page.click("a[data-page=design]")  # type: ignore[attr-defined]
+        page.click("a[data-page=design]")
         assert "crash: true" not in editor_text(page) and "leader_election" in editor_text(page)
 
 
@@ -324,7 +329,7 @@ def test_each_workloads_own_numbers_in_chromium(server: str) -> None:
     so the Simulate page lists each workload's p50, p99, rate and errors, as the CLI does."""
     expect = pytest.importorskip("playwright.sync_api").expect
     with replayed(server, "e-commerce") as page:
-        table = page.get_by_test_id("workloads")  # type: ignore[attr-defined]
+        table = page.get_by_test_id("workloads")
         expect(table.locator("tbody tr")).to_have_count(2)
         expect(table).to_contain_text("checkout")
         expect(table).to_contain_text("browse")
