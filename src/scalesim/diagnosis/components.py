@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from scalesim.analytic.load import offered_load, round_trip_s
+from scalesim.analytic.load import ComponentLoad, leader_served, offered_load, round_trip_s
 from scalesim.diagnosis.context import (
     BACKLOG_S,
     HOT,
@@ -43,7 +43,7 @@ def saturated(run: Run) -> Iterator[Finding]:
         end = measured["queue_end"] / int(result["replications"])
         growing = growth > 0.0 and end >= max(MIN_BACKLOG, arrival * BACKLOG_S)
         refusing = arrival > 0 and refused_full / arrival >= NOTABLE / 10
-        on_one = list(_one_replica(run, name, measured, busy))
+        on_one = list(_one_replica(run, name, measured, busy, loads[name]))
         if on_one:  # more replicas would not help: that finding says what would
             yield from on_one
             continue
@@ -87,7 +87,7 @@ def saturated(run: Run) -> Iterator[Finding]:
         elif component.autoscale is not None and fleet is not None:
             limit = "workers"
             fix = _scaled_fix(run, name, workers, healthy if healthy > 0 else held, fleet,
-                              evidence)
+                              loads[name].arrival_rate_rps, evidence)
         else:
             limit = "workers"
             hold = healthy if healthy > 0 else held
@@ -114,14 +114,13 @@ def saturated(run: Run) -> Iterator[Finding]:
 
 
 def _scaled_fix(run: Run, name: str, workers: int, hold: float, fleet: dict[str, Any],
-                evidence: list[str]) -> Fix | None:
+                peak: float, evidence: list[str]) -> Fix | None:
     """An autoscaled component that refused or queued: its spec `replicas` is only where the
     autoscaler starts, so the fix is the autoscaler's bounds, sized for the spec's peak load.
     At its `max` the bound binds; below it the fleet was too small when the load came and
-    grew only as fast as the autoscaler's syncs allow."""
+    grew only as fast as the autoscaler's syncs allow. `peak`: the spec's peak arrivals."""
     autoscale = run.system.components[name].autoscale
     assert autoscale is not None
-    peak = offered_load(run.system)[name].arrival_rate_rps
     needed = math.ceil(peak * hold / (workers * TARGET_UTILIZATION))
     if fleet["max"] >= autoscale.max:
         evidence.append(f"the autoscaler reached its max of {autoscale.max} replicas")
@@ -146,8 +145,8 @@ def _at_limit(run: Run) -> set[str]:
             if (measured["utilization"] or 0.0) >= HOT or uneven(measured, HOT) is not None}
 
 
-def _one_replica(run: Run, name: str, measured: dict[str, Any], busy: float
-                 ) -> Iterator[Finding]:
+def _one_replica(run: Run, name: str, measured: dict[str, Any], busy: float,
+                 load: ComponentLoad) -> Iterator[Finding]:
     """A component with room on average whose busiest replica is at its limit: the load does
     not spread (only the leader serves, a hashed key is hot), so replicas add nothing."""
     found = uneven(measured, HOT)
@@ -159,15 +158,13 @@ def _one_replica(run: Run, name: str, measured: dict[str, Any], busy: float
     assert workers is not None
     evidence = [f"replica {index} has {share(hot)} of its {workers} workers busy, the "
                 f"{component.replicas} replicas together {share(busy)}"]
-    leader = component.leader_election is not None or (
-        component.replication is not None and component.replication.mode != "quorum")
     fix = None
-    if leader:
+    if leader_served(component):
         evidence.append("only the leader serves its operations, so more replicas add no "
                         "capacity: the leader's workers are the limit")
         # At its limit the leader's utilization stops at 100 %: size it from the demand
         # (the spec's offered load on the leader, λ·hold, when that is more).
-        demand = offered_load(run.system)[name].leader_busy
+        demand = load.leader_busy
         needed = math.ceil(max(hot * workers, demand) / TARGET_UTILIZATION)
         if needed > workers:
             fix = Fix(f"raise {name}.workers (the leader's) from {workers} to {needed}: that "

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scalesim.analytic.load import offered_load, rate_cap
-from scalesim.spec.model import Component, System, Workload
+from scalesim.analytic.load import capacity_replicas, offered_load, rate_cap
+from scalesim.spec.model import System, Workload
 
 
 @dataclass(frozen=True)
@@ -25,12 +25,6 @@ class Load:
     busy: float
     rho: float
     leader: bool = False  # ρ is the leader's: only it serves the busy operations
-
-
-def fleet(component: Component) -> int:
-    """The replicas the load can count on: an autoscaled component's `autoscale.max` (its
-    spec `replicas` is only where the autoscaler starts)."""
-    return component.autoscale.max if component.autoscale is not None else component.replicas
 
 
 def sustained(workload: Workload) -> Workload:
@@ -68,7 +62,7 @@ def admitted(system: System, peak: bool) -> dict[str, Load]:
             else:
                 rate = min(rate, cap)
         busy = rate * load.hold_s
-        spread = busy / (fleet(component) * workers)
+        spread = busy / (capacity_replicas(component) * workers)
         on_leader = load.leader_busy * (rate / load.arrival_rate_rps) / workers \
             if not math.isinf(rate) else math.inf
         loads[name] = Load(rate, load.hold_s, busy, max(spread, on_leader),

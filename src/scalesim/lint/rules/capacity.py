@@ -7,10 +7,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+from scalesim.analytic.load import capacity_replicas
 from scalesim.lint.context import Context
 from scalesim.lint.estimates import ms, per_s
 from scalesim.lint.finding import Hit
-from scalesim.lint.load import Load, fleet
+from scalesim.lint.load import Load
 from scalesim.spec.model import Component, Kind
 
 # What adds capacity, by what the component is: a database is not fixed by load balancing.
@@ -55,7 +56,7 @@ def _numbers(name: str, component: Component, load: Load) -> str:
                 f"request, and only its leader serves {_leader_part(component)}: "
                 f"{load.rho * (component.worker_limit or 1):.3g} busy workers against the "
                 f"leader's {component.worker_limit}: ρ ≈ {load.rho:.2f}")
-    replicas = f"autoscale.max {fleet(component)}" if component.autoscale is not None \
+    replicas = f"autoscale.max {capacity_replicas(component)}" if component.autoscale is not None \
         else str(component.replicas)
     return (f"'{name}' is offered {per_s(load.rate)} × {ms(load.hold_s)} held per request = "
             f"{load.busy:.3g} busy workers against {replicas} replica(s) × "
