@@ -136,7 +136,41 @@ describe("replay of a Raft leader cut off from the others", () => {
 
 
 describe("traffic on the edges", () => {
-  it("is what left the caller, averaged over the run, and says so", () => {
+  // breaker-edge.yaml: db fails from 10 s to 20 s; the call retries twice and its breaker
+  // opens within the first interval of the fault.
+  const edge = (t: number) => {
+    const { result, graph } = load("breaker-edge");
+    return Object.values(overlayAt(result, graph, t, "utilization").edges)[0];
+  };
+  const row = (t: number): Record<string, number> => {
+    const table = tables(load("breaker-edge").result).calls;
+    const raw = table.rows.find((r) => Number(r[0]) - 1 < t && t <= Number(r[0]))!;
+    return Object.fromEntries(table.columns.map((c, i) => [c, raw[i] as number]));
+  };
+
+  const rate = (v: number): string => v.toFixed(v < 10 ? 1 : 0);
+
+  it("is the interval's attempts that left the caller, without 'avg'", () => {
+    expect(edge(4.5).badges).toContain(`${rate(row(4.5).attempts_rps)}/s`);
+    expect(edge(4.5).badges.some((b) => b.includes("avg") || b.includes("retries"))).toBe(false);
+  });
+
+  it("shows the retries and failing calls of the interval the fault starts in", () => {
+    const r = row(10.5);
+    expect(r.retries_rps).toBeGreaterThan(0);
+    expect(edge(10.5).badges).toEqual(expect.arrayContaining([
+      `${rate(r.attempts_rps - r.refused_here_rps)}/s`, `${rate(r.retries_rps)}/s retries`,
+      `${rate(r.failed_rps)}/s failing`]));
+  });
+
+  it("carries nothing while the breaker refuses every attempt in the caller", () => {
+    const r = row(12.5);
+    expect(r.refused_here_rps).toBe(r.attempts_rps);
+    expect(edge(12.5).badges).toEqual(expect.arrayContaining(["0.0/s", "breaker OPEN 1/1"]));
+    expect(edge(12.5).animated).toBe(false);
+  });
+
+  it("is what left the caller, averaged over the run, for a result without a calls series", () => {
     // 300 attempts in 10 s, of which an open breaker refused 240 in the caller: 6/s reached
     // the callee (the badge read 30/s, beside a callee serving a handful).
     const graph = buildGraph(parse(`scalesim: 1

@@ -113,6 +113,7 @@ def test_step_functions_retries_wait_1_2_4_seconds_before_compensating() -> None
     s = saga_of(run(shop({"policy": "step_functions"}, ship_error=1.0), PLACE, duration="20s"))
     ship = next(e for e in s["traces"][0]["events"] if e["step"] == "ship")
     assert ship["end_s"] - ship["start_s"] == pytest.approx(7 + 4 * 0.03, abs=1e-6)
+    assert ship["attempts"] == 4  # the first try and its three retries
     assert s["duration_ms"]["p50"] == pytest.approx(10 + 20 + 7000 + 120 + 4 + 3, rel=0.006)
 
 

@@ -204,3 +204,81 @@ def test_adding_a_replica_moves_only_keys_to_the_new_one(n: int) -> None:
     share = arc_shares(new, n + 1)[n]
     assert abs(moved.mean() - share) < 5 * math.sqrt(share * (1 - share) / len(keys))
     assert abs(moved.mean() * (n + 1) - 1) < 4 * relative_spread_sd(n + 1)
+
+
+# --- choosing again when the choice is out of rotation ------------------------------------------
+
+
+def out_of_rotation(replicas_: list[Replica], *indices: int) -> list[Replica]:
+    for index in indices:
+        replicas_[index].routable = False
+    return replicas_
+
+
+def place(balancer: RoundRobin | Random | PowerOfTwo | LeastRequests | ConsistentHash,
+          reps: list[Replica], key: int, avoid: int = -1) -> int:
+    """What the kernel's _place does: the policy's choice, or its choice among the others."""
+    at = balancer.pick(key)
+    if reps[at].routable and reps[at].index != avoid:
+        return at
+    return balancer.repick(reps, key, avoid)
+
+
+def test_round_robin_skips_a_replica_out_of_rotation_and_cycles_over_the_rest() -> None:
+    # Envoy balances over the healthy hosts only: with replica 0 ejected, the other four take
+    # a quarter each, in turn; none takes replica 0's share on top of its own.
+    reps = out_of_rotation(replicas([(0, 0)] * 5), 0)
+    rr = RoundRobin(5)
+    picks = [place(rr, reps, key) for key in range(400)]
+    assert Counter(picks) == {1: 100, 2: 100, 3: 100, 4: 100}
+
+
+def test_random_is_uniform_over_the_replicas_in_rotation() -> None:
+    reps = out_of_rotation(replicas([(0, 0)] * 6), 0, 3)
+    bal = Random(6, uniform(5))
+    picks = [place(bal, reps, key) for key in range(60_000)]
+    counts = np.bincount(picks, minlength=6)
+    assert counts[0] == counts[3] == 0
+    assert stats.chisquare(counts[[1, 2, 4, 5]]).pvalue > CHI2_P
+
+
+def test_a_retry_avoiding_a_replica_goes_to_any_other_at_random() -> None:
+    reps = replicas([(0, 0)] * 4)
+    bal = Random(4, uniform(9))
+    picks = [place(bal, reps, key, avoid=2) for key in range(40_000)]
+    counts = np.bincount(picks, minlength=4)
+    assert counts[2] == 0
+    assert stats.chisquare(counts[[0, 1, 3]]).pvalue > CHI2_P
+
+
+def test_least_requests_takes_the_least_loaded_replica_in_rotation() -> None:
+    reps = out_of_rotation(replicas([(0, 0), (2, 1), (1, 0), (3, 0)]), 0)
+    assert place(LeastRequests(reps), reps, 0) == 2
+
+
+def test_power_of_two_never_picks_a_replica_out_of_rotation() -> None:
+    reps = out_of_rotation(replicas([(0, 0)] * 5), 1, 4)
+    bal = PowerOfTwo(reps, uniform(3))
+    assert {place(bal, reps, key) for key in range(2_000)} == {0, 2, 3}
+
+
+def test_a_hash_key_of_a_replica_out_of_rotation_moves_to_others_and_the_rest_stay() -> None:
+    # As if the replica's points left the ring: its keys go to the next points' owners (more
+    # than one replica, thanks to the virtual nodes); no other key moves.
+    reps = replicas([(0, 0)] * 4)
+    ring = ConsistentHash(4, "db")
+    before = {key: place(ring, reps, key) for key in range(4_000)}
+    out_of_rotation(reps, 1)
+    after = {key: place(ring, reps, key) for key in range(4_000)}
+    moved = {key for key in before if before[key] != after[key]}
+    assert moved == {key for key, owner in before.items() if owner == 1}
+    assert {after[key] for key in moved} == {0, 2, 3}
+
+
+@pytest.mark.parametrize("make", [lambda r: RoundRobin(3), lambda r: Random(3, uniform(1)),
+                                  LeastRequests, lambda r: PowerOfTwo(r, uniform(2)),
+                                  lambda r: ConsistentHash(3, "x")])
+def test_none_in_rotation_is_minus_one(make: object) -> None:
+    reps = out_of_rotation(replicas([(0, 0)] * 3), 0, 1, 2)
+    balancer = make(reps)  # type: ignore[operator]
+    assert balancer.repick(reps, 7, -1) == -1

@@ -147,6 +147,25 @@ export const CHANNELS: Channel[] = [
     },
   },
   {
+    // One row per call edge: the attempts per second that left the caller in the interval
+    // (those an open breaker, a full bulkhead or the retry overflow refused there never reach
+    // the callee), the retries among them, and the failed calls. Width is against the run's
+    // busiest edge.
+    table: "calls", target: "edge",
+    element: (row) => String(row.call),
+    apply: (row, overlay, { result }) => {
+      const o = overlay as EdgeOverlay;
+      const rate = sent(row);
+      const retries = num(row.retries_rps) ?? 0;
+      const failed = num(row.failed_rps) ?? 0;
+      o.width = 1.2 + 4 * Math.log1p(rate) / Math.log1p(busiestEdge(result));
+      o.animated = rate > 0;
+      o.badges.push(`${rate.toFixed(rate < 10 ? 1 : 0)}/s`);
+      if (retries > 0) o.badges.push(`${retries.toFixed(retries < 10 ? 1 : 0)}/s retries`);
+      if (failed > 0) { o.badges.push(`${failed.toFixed(failed < 10 ? 1 : 0)}/s failing`); o.colour ??= "#e65100"; }
+    },
+  },
+  {
     // One row per component and version: its replica set's counts, and with two versions
     // the share of traffic each takes.
     table: "replicas", target: "node", sampled: true,
@@ -179,6 +198,27 @@ export const CHANNELS: Channel[] = [
     },
   },
 ];
+
+/** Attempts per second a calls row says left the caller. */
+const sent = (row: Row): number => Math.max(0, (num(row.attempts_rps) ?? 0) - (num(row.refused_here_rps) ?? 0));
+
+const busiest = new WeakMap<Result, number>();
+
+/** The highest rate any edge carries in any interval of the run (at least 1). */
+function busiestEdge(result: Result): number {
+  let top = busiest.get(result);
+  if (top === undefined) {
+    const table = tables(result).calls;
+    const columns = table?.columns ?? [];
+    top = Math.max(1, ...(table?.rows ?? []).map((raw) => {
+      const row: Row = {};
+      columns.forEach((c, i) => { row[c] = raw[i]; });
+      return sent(row);
+    }));
+    busiest.set(result, top);
+  }
+  return top;
+}
 
 /** Any other table: its first two numbers on the element its key column names. */
 function generic(table: string): Channel {
@@ -294,7 +334,8 @@ export function overlayAt(result: Result, graph: Graph, t: number, colourBy: Col
         if (graph.nodes.some((n) => n.id === element)) channel.apply(row, (nodes[element] ??= { lines: [] }), at);
       } else {
         const id = edgeFor(graph, element);
-        if (id && !byTransitions.has(id)) channel.apply(row, (edges[id] ??= { badges: [] }), at);
+        // a breaker's state comes from its exact transitions where the result has them
+        if (id && !(channel.table === "breakers" && byTransitions.has(id))) channel.apply(row, (edges[id] ??= { badges: [] }), at);
       }
     }
   }
@@ -314,13 +355,14 @@ export function overlayAt(result: Result, graph: Graph, t: number, colourBy: Col
         alert: (num(row.errors_rps) ?? 0) > 0 ? `${Number(row.errors_rps).toFixed(0)}/s failing` : undefined };
     }
   }
-  // Traffic on the edges: the attempts per second that left the caller, averaged over the
-  // whole run (calls have no series, so the badge says "avg"; the nodes' numbers are the
-  // interval's). Attempts an open breaker, a full bulkhead or pool refused in the caller
+  // A result written before calls had a series (a run in the history from an older
+  // version): the attempts per second that left the caller, averaged over the whole run,
+  // marked "avg". Attempts an open breaker, a full bulkhead or pool refused in the caller
   // never reach the callee, as in the CLI's diagram.
   const span = Number(result.simulated_s ?? 1) * Number(result.replications ?? 1);
   const rates = new Map<string, number>();
-  for (const call of (result.calls ?? []) as Result[]) {
+  const averaged = tables(result).calls === undefined ? ((result.calls ?? []) as Result[]) : [];
+  for (const call of averaged) {
     const id = edgeFor(graph, `${call.from}->${call.to}`);
     const causes = (call.attempt_failures_by_cause ?? {}) as Record<string, number>;
     const local = LOCAL_CAUSES.reduce((sum, cause) => sum + Number(causes[cause] ?? 0), 0);

@@ -188,7 +188,7 @@ class Kernel:
 
     def step_done(self, frame: Frame, cause: int) -> None:
         """An area's step of the waiting visit `frame` ended: go on, or fail with `cause`."""
-        self._call_done(frame, None, cause)
+        self._call_done(frame, None, cause, 1)
 
     def push(self, t: float, kind: int, obj: object) -> None:
         self.heap.push(t, kind, obj)
@@ -416,10 +416,10 @@ class Kernel:
 
     def _place(self, frame: Frame, comp: Comp) -> Replica | None:
         """The balancer's choice, unless that replica is out of rotation (not ready, ejected)
-        or the one a retry should avoid; then the next one that is in. With every replica
-        ejected but some ready, Envoy's panic mode sends to the choice anyway. A traffic
-        split by version (`comp.lanes`) first picks the version (`_lane`). An operation with
-        a placement (a leader's writes, sim/data) is placed by it instead."""
+        or the one a retry should avoid; then the balancer's choice among the others. With
+        every replica ejected but some ready, Envoy's panic mode sends to the choice anyway.
+        A traffic split by version (`comp.lanes`) first picks the version (`_lane`). An
+        operation with a placement (a leader's writes, sim/data) is placed by it instead."""
         placement = frame.op.placement
         if placement is not None:
             return placement.place(self, frame)
@@ -437,11 +437,9 @@ class Kernel:
         rep = replicas[index]
         if rep.routable and rep.index != frame.avoid:
             return rep
-        n = len(replicas)
-        for step in range(1, n):
-            other = replicas[(index + step) % n]
-            if other.routable and other.index != frame.avoid:
-                return other
+        other = balancer.repick(replicas, frame.key, frame.avoid)
+        if other >= 0:
+            return replicas[other]
         if rep.routable:
             return rep  # the only one in rotation is the one to avoid: use it
         return rep if any(r.ready for r in replicas) else None
@@ -1108,7 +1106,7 @@ class Kernel:
                 if not parent.dead:
                     self._advance(parent)
             else:
-                self._call_done(parent, frame.group, OK)
+                self._call_done(parent, frame.group, OK, frame.attempt)
         elif hedged.outstanding == 0:
             hedged.done = True
             first = hedged.attempts[0]
@@ -1148,7 +1146,7 @@ class Kernel:
                     self.push(self.now + call.fallback.draw(), FALLBACK_DONE, attempt)
                     return
                 cause = OK
-        self._call_done(parent, attempt.group, cause)
+        self._call_done(parent, attempt.group, cause, attempt.attempt)
 
     def _may_retry(self, call: CallPlan, parent: Frame, attempt: Frame, wait: float) -> bool:
         """The deadline, the retry budget and Envoy's concurrent-retry cap must all allow it."""
@@ -1178,12 +1176,13 @@ class Kernel:
     def _fallback_done(self, attempt: Frame) -> None:
         parent = attempt.parent
         if parent is not None and not parent.dead:
-            self._call_done(parent, attempt.group, OK)
+            self._call_done(parent, attempt.group, OK, attempt.attempt)
 
-    def _call_done(self, parent: Frame, group: Group | None, cause: int) -> None:
+    def _call_done(self, parent: Frame, group: Group | None, cause: int, attempts: int) -> None:
+        """A call of `parent` ended after `attempts` tries (its last attempt's number)."""
         if group is not None:
             if group.owner is not None:  # a call an area made
-                group.owner.call_done(self, parent, cause)
+                group.owner.call_done(self, parent, cause, attempts)
                 return
             if group.done:
                 return
@@ -1300,6 +1299,7 @@ class Kernel:
             wl.interval_failed = wl.interval_degraded = 0
             wl.hist.maybe_flush()
         for call in self.plan.calls:
+            call.close_interval(now, span)
             if call.breakers:
                 states = [b.state for b in call.breakers.values()]
                 call.breaker_series.add(now, states.count(OPEN) / len(states),
@@ -1334,6 +1334,7 @@ class Kernel:
             call.hedges = call.hedge_wins = call.retry_overflow = call.degraded_count = 0
             call.clear_outcomes()
             call.breaker_series.clear()
+            call.clear_traffic()
             for breaker in call.breakers.values():
                 breaker.not_permitted = 0
             for gate in call.gates.values():

@@ -52,6 +52,7 @@ FAIL: Final = 0
 CONTINUE: Final = 1
 FALLBACK: Final = 2
 UNLIMITED: Final = 1 << 62
+TRAFFIC_COUNTS: Final = 7  # the rates of a call's traffic series (CallPlan.close_interval)
 NEVER: Final = math.inf  # a time that does not come: no expiry, no acknowledgement
 Limiter = TokenBucket | SlidingWindow
 
@@ -327,7 +328,7 @@ class CallPlan(Outcomes):  # the outcomes of its attempts
                  "hedge_after", "hedge_budget", "hedge_max", "hedge_tracker", "hedge_wins",
                  "hedges", "index", "name", "on_failure", "other_replica", "prob", "propagate",
                  "retries", "retry_active", "retry_cap", "retry_on", "retry_overflow", "sent",
-                 "target", "timeout", "timeout_lane")
+                 "target", "timeout", "timeout_lane", "traffic", "traffic_snap")
 
     def __init__(self, name: str, target: Op) -> None:
         super().__init__()
@@ -377,6 +378,27 @@ class CallPlan(Outcomes):  # the outcomes of its attempts
         self.extras = False  # anything to update when an attempt ends (breaker, gates, …)
         # per interval: end time, share of breakers open, half open, not permitted so far
         self.breaker_series = Rows(4)
+        # per interval: end time, then the rates of TRAFFIC_COUNTS, from their counts at the
+        # last interval's end
+        self.traffic = Rows(1 + TRAFFIC_COUNTS)
+        self.traffic_snap = [0.0] * TRAFFIC_COUNTS
+
+    def close_interval(self, now: float, span: float) -> None:
+        """Add the interval that ends now to the traffic series: attempts, those refused in
+        the caller (an open breaker, a full bulkhead, the retry overflow), retries, attempts
+        failed, attempts timed out, calls failed and fallbacks, each per second."""
+        failures = self.failures
+        counts = [float(self.sent),
+                  float(failures[CIRCUIT_OPEN] + failures[BULKHEAD_FULL] + failures[OVERFLOW]),
+                  float(self.retries), float(sum(failures)), float(failures[TIMEOUT]),
+                  float(self.failed), float(self.fallbacks)]
+        before = self.traffic_snap
+        self.traffic.add(now, *[(counts[i] - before[i]) / span for i in range(TRAFFIC_COUNTS)])
+        self.traffic_snap = counts
+
+    def clear_traffic(self) -> None:
+        self.traffic.clear()
+        self.traffic_snap = [0.0] * TRAFFIC_COUNTS
 
     @property
     def breakers(self) -> dict[int, CircuitBreaker]:
@@ -414,7 +436,7 @@ class Placement:
 class Listener:
     """Told when a call an area made with `Kernel.call` ends (after its retries)."""
 
-    def call_done(self, kernel: Kernel, frame: Frame, cause: int) -> None:
+    def call_done(self, kernel: Kernel, frame: Frame, cause: int, attempts: int) -> None:
         raise NotImplementedError
 
 

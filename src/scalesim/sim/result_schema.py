@@ -14,7 +14,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic import Strict as NoCoercion
 
-from scalesim.sim.timeseries import BREAKER_COLUMNS, COMPONENT_COLUMNS, WORKLOAD_COLUMNS
+from scalesim.sim.timeseries import (
+    BREAKER_COLUMNS,
+    CALL_COLUMNS,
+    COMPONENT_COLUMNS,
+    WORKLOAD_COLUMNS,
+)
 
 Count = Annotated[int, NoCoercion(), Field(ge=0)]
 Number = Annotated[float, NoCoercion()]
@@ -232,14 +237,16 @@ class Series(_Part):
     workloads: Table
     components: Table
     breakers: Table
+    calls: Table | None = None  # results written before calls had a series have none
 
     @model_validator(mode="after")
     def _tables_fit(self) -> Series:
         for name, table, columns, key in (
                 ("workloads", self.workloads, WORKLOAD_COLUMNS, "workload"),
                 ("components", self.components, COMPONENT_COLUMNS, "component"),
-                ("breakers", self.breakers, BREAKER_COLUMNS, "call")):
-            problem = table.problem(columns, key)
+                ("breakers", self.breakers, BREAKER_COLUMNS, "call"),
+                ("calls", self.calls, CALL_COLUMNS, "call")):
+            problem = table.problem(columns, key) if table is not None else None
             if problem:
                 raise ValueError(f"{name}: {problem}")
         return self

@@ -384,8 +384,9 @@ def _check_sizes(system: System) -> list[Problem]:
         problems.append((("components",), f"{replicas:,} replicas in all; a system may have "
                          f"at most {MAX_REPLICAS_TOTAL:,}"))
     sim = system.simulation
-    breakers = sum(1 for _, _, _, call in iter_calls(system) if call.circuit_breaker)
-    series = len(system.components) + len(system.workloads) + breakers
+    calls = [call for _, _, _, call in iter_calls(system)]
+    breakers = sum(1 for call in calls if call.circuit_breaker)
+    series = len(system.components) + len(system.workloads) + len(calls) + breakers
     intervals = math.ceil(sim.duration / sim.interval)
     if intervals * series > MAX_SERIES_POINTS:
         wider = sim.duration * series / MAX_SERIES_POINTS

@@ -386,7 +386,7 @@ class CacheCalls(Listener):
     def __init__(self, area: CacheArea) -> None:
         self.area = area
 
-    def call_done(self, kernel: Kernel, frame: Frame, cause: int) -> None:
+    def call_done(self, kernel: Kernel, frame: Frame, cause: int, attempts: int) -> None:
         if frame in self.area.loading:
             self.area.loaded(kernel, frame, cause)
         else:

@@ -155,7 +155,8 @@ class SagaRun(Listener):
         self.first_commit = -1.0
         self.failed_at = -1.0
         self.cause = OK  # why the step that failed failed
-        self.tries = 0  # choreography: deliveries of the current event so far
+        self.tries = 0  # deliveries of the current event so far (orchestration: the call's
+        # tries, known when it ends)
         self.delay = 0.0  # choreography: the last back-off
         self.token = 0  # choreography: answers of an event given up on carry an older one
         self.sent = now
@@ -216,8 +217,10 @@ class SagaRun(Listener):
         kernel.enter_message(hop)
 
     # -- outcomes -------------------------------------------------------------------------------
-    def call_done(self, kernel: Kernel, frame: Frame, cause: int) -> None:
-        """Orchestration: the coordinator's call for the current step ended."""
+    def call_done(self, kernel: Kernel, frame: Frame, cause: int, attempts: int) -> None:
+        """Orchestration: the coordinator's call for the current step ended, after
+        `attempts` tries (the kernel retried it)."""
+        self.tries = attempts
         self.outcome(kernel, cause)
 
     def outcome(self, kernel: Kernel, cause: int) -> None:

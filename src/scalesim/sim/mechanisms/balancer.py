@@ -2,7 +2,12 @@
 and consistent hashing on the request key.
 
 `pick` returns a position in the list of replicas in rotation. When that list changes
-(autoscaling, rollouts), the owner calls `update` with it, off the request path."""
+(autoscaling, rollouts), the owner calls `update` with it, off the request path. A replica
+can be in the list but out of rotation for a while (not ready, ejected by outlier
+detection) or be the one a retry avoids; when `pick` chose such a one, `repick` chooses again
+among the others by the same policy, as Envoy balances over the healthy hosts only and
+Kubernetes drops a NotReady pod from the endpoints: the load of the one left out is spread
+over the rest, not handed to its neighbour."""
 
 from __future__ import annotations
 
@@ -34,6 +39,19 @@ class Balancer:
     def update(self, replicas: list[Replica]) -> None:
         raise NotImplementedError
 
+    def repick(self, replicas: list[Replica], key: int, avoid: int) -> int:
+        """A position among the replicas that are in rotation and not `avoid` (a replica
+        index), or -1 if there is none."""
+        raise NotImplementedError
+
+
+def eligible(replica: Replica, avoid: int) -> bool:
+    return replica.routable and replica.index != avoid
+
+
+def eligible_positions(replicas: list[Replica], avoid: int) -> list[int]:
+    return [at for at in range(len(replicas)) if eligible(replicas[at], avoid)]
+
 
 class RoundRobin(Balancer):
     __slots__ = ("n", "next")
@@ -52,6 +70,14 @@ class RoundRobin(Balancer):
         if self.next >= self.n:
             self.next = 0
 
+    def repick(self, replicas: list[Replica], key: int, avoid: int) -> int:
+        """The next eligible one in turn: the cycle skips those out of rotation."""
+        for _ in range(self.n):
+            at = self.pick(key)
+            if eligible(replicas[at], avoid):
+                return at
+        return -1
+
 
 class Random(Balancer):
     __slots__ = ("n", "uniform")
@@ -65,6 +91,13 @@ class Random(Balancer):
 
     def update(self, replicas: list[Replica]) -> None:
         self.n = len(replicas)
+
+    def repick(self, replicas: list[Replica], key: int, avoid: int) -> int:
+        """Uniform over the eligible ones."""
+        positions = eligible_positions(replicas, avoid)
+        if not positions:
+            return -1
+        return positions[int(self.uniform.draw() * len(positions))]
 
 
 class LeastRequests(Balancer):
@@ -89,6 +122,16 @@ class LeastRequests(Balancer):
 
     def update(self, replicas: list[Replica]) -> None:
         self.replicas = replicas
+
+    def repick(self, replicas: list[Replica], key: int, avoid: int) -> int:
+        """The least loaded eligible one."""
+        best, best_load = -1, 0
+        for at in eligible_positions(replicas, avoid):
+            replica = replicas[at]
+            load = replica.busy + replica.queue.size
+            if best < 0 or load < best_load:
+                best, best_load = at, load
+        return best
 
 
 class PowerOfTwo(Balancer):
@@ -116,6 +159,20 @@ class PowerOfTwo(Balancer):
         self.replicas = replicas
         self.n = len(replicas)
 
+    def repick(self, replicas: list[Replica], key: int, avoid: int) -> int:
+        """Two distinct eligible ones at random, the less loaded wins."""
+        positions = eligible_positions(replicas, avoid)
+        n = len(positions)
+        if n <= 1:
+            return positions[0] if n else -1
+        first = int(self.uniform.draw() * n)
+        second = int(self.uniform.draw() * (n - 1))
+        if second >= first:
+            second += 1
+        a, b = replicas[positions[first]], replicas[positions[second]]
+        return positions[first] if a.busy + a.queue.size <= b.busy + b.queue.size \
+            else positions[second]
+
 
 class ConsistentHash(Balancer):
     """A hash ring with virtual nodes: a key always lands on the same replica. The points of
@@ -142,3 +199,15 @@ class ConsistentHash(Balancer):
     def pick(self, key: int) -> int:
         index = bisect.bisect(self.points, zlib.crc32(key.to_bytes(8, "little")))
         return self.owners[index if index < len(self.owners) else 0]
+
+    def repick(self, replicas: list[Replica], key: int, avoid: int) -> int:
+        """The owner of the next point on the ring that is eligible: a key of a replica out
+        of rotation moves to the replica after it on the ring, as if its points were gone."""
+        owners = self.owners
+        count = len(owners)
+        start = bisect.bisect(self.points, zlib.crc32(key.to_bytes(8, "little")))
+        for step in range(count):
+            owner = owners[(start + step) % count]
+            if eligible(replicas[owner], avoid):
+                return owner
+        return -1
