@@ -146,3 +146,15 @@ def test_constant_backoff_is_base_whatever_the_retry(jitter: str, low: float, hi
         width = high - low
         # + 1e-12: the mean of 20k equal floats is only equal to within rounding
         assert abs(x.mean() - mean) <= Z * width / math.sqrt(12 * SAMPLES) + 1e-12
+
+
+@pytest.mark.parametrize("retry", RETRIES)
+def test_envoy_waits_uniformly_below_two_to_the_n_minus_one_bases(retry: int) -> None:
+    # Envoy (resilience-semantics §4): retry n waits U[0, (2^n - 1)·base), capped at max; the
+    # first retry waits up to one base, where expo(1) would allow two.
+    v = min(CAP, BASE * (2.0**retry - 1.0))
+    x = draws("full", retry, seed=300 + retry, kind="envoy")
+    assert x.min() >= 0.0
+    assert x.max() < v
+    assert abs(x.mean() - v / 2) < Z * v / math.sqrt(12 * SAMPLES)
+    assert x.max() > 0.999 * v

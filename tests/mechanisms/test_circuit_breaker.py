@@ -441,3 +441,16 @@ def test_state_machine_matches_brute_force_model(
             assert cb.open_until == pytest.approx(model.open_until)
     for _, old, new in cb.transitions:  # lets --hypothesis-show-statistics show coverage
         event(f"{old}->{new}")
+
+
+def test_a_call_exactly_at_the_slow_threshold_is_not_slow_whatever_the_clock() -> None:
+    # Durations are differences of absolute times: 3.001 - 2.901 is 0.10000000000000009.
+    # Resilience4j counts a call slow only when it takes longer than the threshold.
+    cb = breaker(slow_call_duration=0.1, slow_call_rate=1.0)
+    for _ in range(cb.window_size):
+        cb.record(3.001, False, 3.001 - 2.901)
+    assert cb.state == CLOSED
+    trip_slow = breaker(slow_call_duration=0.1, slow_call_rate=1.0)
+    for _ in range(trip_slow.window_size):
+        trip_slow.record(3.001, False, 0.1 + 1e-6)
+    assert trip_slow.state == OPEN

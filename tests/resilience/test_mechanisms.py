@@ -146,6 +146,56 @@ def test_liveness_restarts_a_hung_replica_with_growing_back_off() -> None:
     assert gaps[:2] == pytest.approx([10 + 3, 20 + 3], abs=1.01)
 
 
+@pytest.mark.parametrize(("min_per_s", "expected"), [(0, 0.2), (10, 0.3), (30, 0.5)])
+def test_a_retry_budget_allows_its_ratio_plus_its_minimum(min_per_s: int,
+                                                          expected: float) -> None:
+    # Linkerd's budget: retries may add `ratio` of the calls, plus `min_per_s` retries a
+    # second always. 100 calls/s that always fail and would retry three times each: 20/s
+    # from the ratio and min_per_s more, so min_per_s / 100 more attempts per call.
+    budget = {"ratio": "20%", "min_per_s": min_per_s, "window": "10s"}
+    api = {"workers": "unlimited", "operations": {"get": {"calls": [
+        {"to": "db.q", "retry": {"attempts": 4, "backoff": "none", "budget": budget}}]}}}
+    db = {"workers": "unlimited", "operations": {"q": {"work": "1ms", "error_rate": "100%"}}}
+    r = run({"api": api, "db": db}, [every("100/s", to="api.get")], duration="60s")
+    assert call(r, "api.get", "db.q")["amplification"] == pytest.approx(1 + expected, abs=0.01)
+
+
+def _five_replicas(balancer: str, db_extra: dict, fault: dict, duration: str) -> dict:
+    # 300/s over 5 one-worker replicas of 10 ms: 60 % busy each; without one of them, the
+    # other four at 75 %, which they hold without a queue that reaches the 1 s timeout.
+    db = {"replicas": 5, "workers": 1, "balancer": balancer,
+          "operations": {"q": {"work": "10ms"}}, **db_extra}
+    api = {"workers": "unlimited", "operations": {"get": {"calls": [
+        {"to": "db.q", "timeout": "1s"}]}}}
+    return run({"api": api, "db": db}, [every("300/s", to="api.get")], duration=duration,
+               faults=[{"target": "db[0]", **fault}])
+
+
+@pytest.mark.parametrize("balancer", ["round_robin", "random"])
+def test_an_ejected_replicas_share_is_spread_over_the_others(balancer: str) -> None:
+    # Envoy balances over the hosts not ejected: the failing replica's 60/s go to the four
+    # others, 15/s each, not all to its neighbour (which would get 120/s on 100/s and time out).
+    r = _five_replicas(balancer, {"outlier_detection": {}}, {"error_rate": "100%"}, "30s")
+    failed = r["requests"]["failed_by_cause"]
+    assert failed["timeout"] == 0
+    # The five consecutive errors that eject it (back after 30 s), and with random balancing
+    # the few sent to it before the fifth came back.
+    assert 5 <= failed["error"] <= 8
+    assert r["components"]["db"]["busiest_replica"]["utilization"] < 0.8
+
+
+def test_a_not_ready_replicas_share_is_spread_over_the_others() -> None:
+    # A hung replica turns NotReady after three failed probes 10 s apart and leaves the
+    # Service's endpoints; from then on the four others share its traffic.
+    r = _five_replicas("round_robin", {"health": {"readiness": {}}},
+                       {"at": "5s", "pause": {"every": "1000s", "for": "900s"}}, "90s")
+    not_ready = [e["t_s"] for e in r["events"] if e["event"] == "not_ready"]
+    assert len(not_ready) == 1
+    # Only what reached the hung replica before it left rotation fails: 60/s for at most the
+    # probes' 30 s (and the 1 s timeout); none of the healthy replicas' requests time out.
+    assert r["requests"]["failed_by_cause"]["timeout"] <= 60 * (not_ready[0] - 5 + 1)
+
+
 def test_error_shares_of_a_fault_and_a_degraded_fallback() -> None:
     comps = {"gw": {"workers": "unlimited", "operations": {"go": {"calls": [
         {"to": "db", "on_failure": {"fallback": "1ms", "degraded": True}}]}}}, "db": FAST}

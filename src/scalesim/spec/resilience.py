@@ -48,7 +48,7 @@ class Retry(Strict):
     maxAttempts); Istio's `attempts` is this number minus one."""
 
     attempts: Count = Field(3, ge=1, le=100)
-    backoff: Literal["none", "constant", "exponential"] = "exponential"
+    backoff: Literal["none", "constant", "exponential", "envoy"] = "exponential"
     base: Duration = 0.025
     max: Duration = 0.25
     jitter: Literal["none", "full", "equal", "decorrelated"] = "full"
@@ -63,9 +63,11 @@ class Retry(Strict):
         """The longest back-off before retry number `retry` (1 = the first), as the kernel
         draws it (sim/mechanisms/backoff.py): min(max, base·2^n) with or without jitter
         below it, `base` for constant, min(max, base·3^n) for decorrelated (each wait at
-        most three times the last)."""
+        most three times the last), min(max, (2^n − 1)·base) for Envoy's."""
         if self.backoff == "none":
             return 0.0
+        if self.backoff == "envoy":
+            return min(self.max, self.base * (2.0**retry - 1.0))
         if self.backoff == "constant" and self.jitter != "decorrelated":
             return self.base
         growth = 3.0 if self.jitter == "decorrelated" else 2.0
@@ -75,6 +77,9 @@ class Retry(Strict):
     def _max_not_below_base(self) -> Retry:
         if self.max < self.base:
             raise ValueError("'max' must be at least 'base'")
+        if self.backoff == "envoy" and self.jitter != "full":
+            raise ValueError("Envoy's back-off is fully jittered: with 'backoff: envoy', leave "
+                             "'jitter' out or set it to full")
         return self
 
 

@@ -76,8 +76,12 @@ class Election(Area):
         self.leadership = leadership
         self.kind = kind  # "lease", "raft" or "fixed"
         self.kernel: Kernel | None = None
-        self.elections = 0  # raft: candidacies started in the window
-        self.split_votes = 0  # raft: candidacies that timed out without a majority
+        # raft, in the window: elections (terms some member stood in; several candidates
+        # of one term are one election) and those that ended with no winner
+        self.elections = 0
+        self.split_votes = 0
+        self.stood_terms: set[int] = set()
+        self.split_terms: set[int] = set()
         self.split_brains = 0  # deposed leaders that led on in their own eyes, in the window
         self.split_brain_s = 0.0  # how long, inside the window
         # By member, the events a pause holds (its timers, messages to it), in order, for
@@ -447,8 +451,10 @@ class RaftElection(Election):
             self.armed[member] = self.deadline[member]
             kernel.push(self.deadline[member], self.timer_kind, member)
             return
-        if self.role[member] == CANDIDATE and self.counted():
-            self.split_votes += 1  # its last election ended with no winner
+        term = self.term[member]
+        if self.role[member] == CANDIDATE and self.counted() and term not in self.split_terms:
+            self.split_terms.add(term)  # the election of its term ended with no winner
+            self.split_votes += 1
         if self.pre_vote:
             self._pre_stand(kernel, member)
         else:
@@ -477,7 +483,8 @@ class RaftElection(Election):
         term = self.term[member]
         self.voted[member] = member
         self.votes[member] = 1
-        if self.counted():
+        if self.counted() and term not in self.stood_terms:
+            self.stood_terms.add(term)
             self.elections += 1
         self.leadership.note(kernel.now, "election", member, term)
         self._new_timeout(member)

@@ -1,9 +1,11 @@
-"""Retry back-off delays, exactly as the AWS Architecture Blog's backoff simulator defines them.
+"""Retry back-off delays, exactly as the AWS Architecture Blog's backoff simulator defines them,
+and Envoy's.
 
 With expo(n) = min(cap, base·2^n) and n the retry number from 1:
 none → 0 (or `base` for constant back-off), full → U(0, expo(n)),
 equal → expo(n)/2 + U(0, expo(n)/2), decorrelated → min(cap, U(base, 3·previous)), where
-previous starts at base.
+previous starts at base. Envoy's (`envoy`) is fully jittered below min(cap, (2^n − 1)·base):
+its first retry waits up to one base, not two.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ class Backoff:
 
     def __init__(self, kind: str, jitter: str, base: float, cap: float,
                  uniform: Sampler) -> None:
-        self.kind = kind  # none | constant | exponential
+        self.kind = kind  # none | constant | exponential | envoy
         self.jitter = jitter  # none | full | equal | decorrelated
         self.base = base
         self.cap = cap
@@ -30,6 +32,8 @@ class Backoff:
         """
         if self.kind == "none":
             return 0.0
+        if self.kind == "envoy":
+            return self.uniform.draw() * min(self.cap, self.base * (2.0**retry - 1.0))
         if self.jitter == "decorrelated":
             last = previous if previous > 0.0 else self.base
             return min(self.cap, self.base + self.uniform.draw() * (3.0 * last - self.base))

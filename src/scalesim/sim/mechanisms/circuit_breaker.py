@@ -149,7 +149,10 @@ class CircuitBreaker:
         """A permitted call finished; calls finishing while OPEN are not recorded."""
         if self.state == OPEN:
             return
-        outcome = int(failed) | (2 if duration > self.slow_call_duration else 0)
+        # Slower than the threshold by more than a nanosecond (Resilience4j's clock): a
+        # duration is a difference of absolute times, so one exactly at the threshold can
+        # come out a rounding error above it.
+        outcome = int(failed) | (2 if duration > self.slow_call_duration + 1e-9 else 0)
         window = self.window
         window.add(now, outcome)
         needed = self.min_calls if self.state == CLOSED else min(self.configured_min_calls,

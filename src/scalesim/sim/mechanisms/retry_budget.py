@@ -37,7 +37,7 @@ class RetryBudget:
 
     def try_retry(self, now: float) -> bool:
         bucket = self._advance(now)
-        if self.retries + 1 > max(self.min_retries, self.ratio * self.calls):
+        if self.retries + 1 > self.min_retries + self.ratio * self.calls:
             self.exhausted += 1
             return False
         bucket[1] += 1

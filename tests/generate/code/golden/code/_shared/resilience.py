@@ -202,7 +202,7 @@ class CircuitBreaker:
 
 class Backoff:
     def __init__(self, kind: str, jitter: str, base: float, cap: float) -> None:
-        self.kind = kind  # none | constant | exponential
+        self.kind = kind  # none | constant | exponential | envoy
         self.jitter = jitter  # none | full | equal | decorrelated
         self.base = base
         self.cap = cap
@@ -212,6 +212,8 @@ class Backoff:
         call's last delay (0 before the first retry), on which decorrelated jitter builds."""
         if self.kind == "none":
             return 0.0
+        if self.kind == "envoy":  # fully jittered below (2^n - 1) * base, as Envoy waits
+            return rng.uniform(0.0, min(self.cap, self.base * (2.0**retry - 1.0)))
         if self.jitter == "decorrelated":
             last = previous if previous > 0.0 else self.base
             return min(self.cap, rng.uniform(self.base, 3.0 * last))
@@ -241,7 +243,7 @@ class RetryBudget:
 
     def try_retry(self) -> bool:
         bucket = self._bucket()
-        if self.retries + 1 > max(self.min_retries, self.ratio * self.calls):
+        if self.retries + 1 > self.min_retries + self.ratio * self.calls:
             return False
         bucket[1] += 1
         self.retries += 1

@@ -325,7 +325,7 @@ def retry(node: Node) -> Retry:
     return Retry(
         attempts=node.get("attempts", 3).whole(1),
         backoff=Backoff(
-            node.get("backoff", "exponential").choice("none", "constant", "exponential"),
+            node.get("backoff", "exponential").choice("none", "constant", "exponential", "envoy"),
             node.get("jitter", "full").choice("none", "full", "equal", "decorrelated"),
             base=node.get("base", 0.025).number(),
             cap=node.get("max", 0.25).number(),
