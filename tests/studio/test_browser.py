@@ -270,6 +270,21 @@ def test_canary_replay_in_chromium(server: str) -> None:
 
 
 @pytest.mark.slow
+def test_call_traffic_replay_in_chromium(server: str) -> None:
+    """The retry-backoff template replayed: its edge carries the interval's attempts and the
+    retries among them (10 % of attempts fail and are retried), from the calls series, not
+    a run average; the charts include the retries."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    with replayed(server, "retry-backoff") as page:
+        edge = page.locator(".replay-canvas .edge-label", has_text="get")
+        page.get_by_test_id("replay-slider").fill("15")
+        expect(edge).to_contain_text(re.compile(r"\d+/s retries"))
+        expect(edge).not_to_contain_text("avg")
+        expect(page.locator(".chart figcaption", has_text="Retries")).to_be_visible()
+        shot(page, "12-call-traffic-replay")
+
+
+@pytest.mark.slow
 def test_leader_election_replay_in_chromium(server: str) -> None:
     """The leader-election template replayed: the scheduler's leader before the crash at
     20 s, no leader for at least lease_duration − retry_period (1.5 s) after it, then
