@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from scalesim.catalog import CatalogError
+from scalesim.catalog import CatalogError, load_catalog
 from scalesim.catalog.advisor import (
     InvalidAnswerError,
     MissingAnswerError,
@@ -66,6 +66,40 @@ def test_known_answers_give_the_textbook_patterns() -> None:
                                     isolation="separate", degraded="none")
     assert "cache-aside" in ids("scaling", workload="read-heavy", staleness="stale-ok",
                                 state="stateless")
+
+
+def test_resilience_tree_breaks_the_circuit_on_a_dependency_that_stays_slow() -> None:
+    """The circuit-breaker template is a hanging dependency: a breaker with a slow-call
+    threshold is the answer to slowness that lasts, whatever the later answers."""
+    tree = TREES["resilience"]
+    slow = [a for a in complete_answers(tree.question) if a["dependency"] == "slow"]
+    for answers in slow:
+        ids = [r.id for r in advise(tree, answers).recommendations]
+        assert ("circuit-breaker" in ids) == (answers["slowness"] == "sustained"), answers
+        assert ids[:2] == ["timeout", "deadline-propagation"]
+
+
+# An answer that says a prerequisite is already in place, so the tree need not recommend it.
+SETTLED_BY_ANSWER = {("repeatable", "safe"): {"idempotent-receiver"}}
+
+
+def test_resilience_paths_recommend_what_their_patterns_require() -> None:
+    """Every `requires` of a recommendation is recommended on the same path, or an answer
+    on it says it is in place (retry requires idempotent-receiver: ask before retrying)."""
+    catalog = load_catalog()
+    tree = TREES["resilience"]
+    for answers in complete_answers(tree.question):
+        ids = [r.id for r in advise(tree, answers).recommendations]
+        settled = set().union(*(SETTLED_BY_ANSWER.get(a, set()) for a in answers.items()))
+        for pid in ids:
+            missing = set(catalog[pid].relations.requires) - set(ids) - settled
+            assert not missing, (answers, pid, missing)
+        if "retry" in ids:
+            assert "repeatable" in answers
+    unsafe = {"dependency": "failing", "failure": "transient", "repeatable": "unsafe",
+              "isolation": "separate", "degraded": "none"}
+    ids = [r.id for r in advise(tree, unsafe).recommendations]
+    assert ids.index("idempotent-receiver") < ids.index("retry")
 
 
 def test_missing_answers_name_the_question_and_allowed_values() -> None:

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from scalesim.catalog import UnknownPatternError, diagram, load_catalog
-from scalesim.catalog.graph import Edge, declared_edges, related, relation_graph
+from scalesim.catalog.graph import (
+    Edge,
+    as_read,
+    contradictions,
+    declared_edges,
+    related,
+    relation_graph,
+)
 
 AddPattern = Callable[..., Path]
 
@@ -35,6 +42,42 @@ def test_a_symmetric_link_declared_twice_is_one_edge(
     assert [e for e in edges if "left-one" in (e.source, e.target)] == [
         Edge("left-one", "often_with", "right-one")
     ]
+
+
+def test_contradictory_kinds_on_one_pair_are_found_from_either_side(
+    catalog_dir: Path, add_pattern: AddPattern
+) -> None:
+    add_pattern("retry", relations={"alternative_to": ["circuit-breaker"]})  # breaker: often_with
+    add_pattern("needy", relations={"requires": ["lonely"]})
+    add_pattern("lonely", relations={"alternative_to": ["needy"]})
+    add_pattern("fine", relations={"alternative_to": ["fallback"], "evolves_into": ["fallback"]})
+    graph = relation_graph(load_catalog(catalog_dir))
+    assert contradictions(graph["retry"]) == [("circuit-breaker", "alternative_to", "often_with")]
+    assert contradictions(graph["circuit-breaker"]) == [
+        ("retry", "alternative_to", "often_with")]
+    assert contradictions(graph["lonely"]) == [("needy", "alternative_to", "required_by")]
+    assert contradictions(graph["needy"]) == [("lonely", "alternative_to", "requires")]
+    assert contradictions(graph["fine"]) == []  # an alternative it can also grow into
+
+
+def test_often_with_beside_a_stronger_link_is_read_once(
+    catalog_dir: Path, add_pattern: AddPattern
+) -> None:
+    add_pattern("timeout", relations={"often_with": ["circuit-breaker"]})  # breaker requires it
+    add_pattern("piece", relations={"often_with": ["whole"]})
+    add_pattern("whole", relations={"composed_of": ["piece"]})
+    catalog = load_catalog(catalog_dir)
+    graph = relation_graph(catalog)
+    assert {e.kind for e in graph["circuit-breaker"] if e.target == "timeout"} == {
+        "requires", "often_with"}
+    read = as_read(catalog, graph["circuit-breaker"])
+    assert [e.kind for e in read if e.target == "timeout"] == ["requires"]
+    read = as_read(catalog, graph["timeout"])
+    assert [e.kind for e in read if e.target == "circuit-breaker"] == ["required_by"]
+    assert [e.kind for e in as_read(catalog, graph["piece"]) if e.target == "whole"] == [
+        "part_of"]
+    assert [e.kind for e in as_read(catalog, graph["whole"]) if e.target == "piece"] == [
+        "composed_of"]
 
 
 def test_related_walks_outward_by_distance(catalog_dir: Path, add_pattern: AddPattern) -> None:

@@ -4,6 +4,7 @@ and against the catalog's relations."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,16 @@ def test_every_conflict_has_a_reason_and_the_seed_combinations_are_there(
         Relations.model_validate({"conflicts_with": [{"id": "saga"}]})
     with pytest.raises(ValidationError):
         Relations.model_validate({"conflicts_with": ["saga"]})
+
+
+def test_the_docs_conflicts_examples_show_combinations(catalog: Catalog) -> None:
+    """Each `patterns conflicts ID` example in docs/catalog.md has something to show."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "catalog.md").read_text("utf-8")
+    examples = re.findall(r"scalesim patterns conflicts ([a-z0-9-]+)", doc)
+    assert examples
+    edges = combinations_to_avoid(catalog)
+    for pid in examples:
+        assert any(pid in (e.source, e.target) for e in edges), pid
 
 
 def test_every_source_key_has_a_link_in_the_legend(catalog: Catalog) -> None:

@@ -9,6 +9,12 @@ import pytest
 from scalesim.catalog import Catalog, load_catalog
 from scalesim.catalog.checks import Located, alias_clashes, cycles, dangling_links, duplicate_ids
 from scalesim.catalog.decision import load_trees, unknown_recommendations
+from scalesim.catalog.graph import (
+    SUBSUME_OFTEN_WITH,
+    as_read,
+    contradictions,
+    relation_graph,
+)
 
 Packaged = tuple[list[Located], list[str]]
 
@@ -48,6 +54,32 @@ def test_every_relation_and_fix_resolves(packaged: Packaged, pending_ids: set[st
     entries, _ = packaged
     written = {pattern.id for _, pattern in entries}
     assert dangling_links(entries, written | pending_ids) == []
+
+
+def test_no_pair_of_patterns_carries_contradictory_relations() -> None:
+    """alternative_to or conflicts_with rule out often_with, requires and composed_of (either
+    direction) for the same pair, even when each side declares one of them."""
+    catalog = load_catalog()
+    graph = relation_graph(catalog)
+    found = {(pid, *c) for pid in catalog.ids for c in contradictions(graph[pid])}
+    assert found == set()
+
+
+def test_each_related_pattern_is_read_under_one_kind_unless_both_say_more() -> None:
+    """Same-target duplicates are merged: `often_with` is dropped beside requires, composed_of
+    or specializes (either direction), which imply it. What may remain twice for one target
+    pairs kinds that each add something (an alternative it evolves into, a companion it
+    grows into). `patterns show breaker` lists timeout once, as requires."""
+    catalog = load_catalog()
+    graph = relation_graph(catalog)
+    for pid in catalog.ids:
+        kinds: dict[str, set[str]] = {}
+        for edge in as_read(catalog, graph[pid]):
+            kinds.setdefault(edge.target, set()).add(edge.kind)
+        for target, held in kinds.items():
+            assert not ("often_with" in held and held & SUBSUME_OFTEN_WITH), (pid, target, held)
+    breaker = as_read(catalog, graph["circuit-breaker"])
+    assert [e.kind for e in breaker if e.target == "timeout"] == ["requires"]
 
 
 def test_every_index_id_has_a_pattern_file(

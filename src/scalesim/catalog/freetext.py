@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from scalesim.catalog import cues
 from scalesim.catalog.collection import Catalog
 from scalesim.catalog.decision import DecisionTree
 from scalesim.catalog.model import Maturity
 from scalesim.catalog.retrieval import FIX_SHARE, Scored, everything, index
-from scalesim.catalog.text import expand, terms
+from scalesim.catalog.text import expand, stems, terms
 from scalesim.catalog.views import FAMILIES
 
 SUGGESTIONS = 5
@@ -23,6 +24,7 @@ DIAGNOSES = 3
 DIAGNOSIS_SHARE = 0.4  # an anti-pattern is named only when it matches this well (best = 1)
 PRIOR = {Maturity.ESTABLISHED: 1.0, Maturity.EMERGING: 0.9, Maturity.NICHE: 0.8}
 CANDIDATES = 60  # best matches considered before re-ranking
+ALTERNATIVE_SHARE = 0.3  # of the best match's score lent to each of its alternatives
 TREE_WORD = 3.0  # how much a description term found in a tree's own text counts
 
 
@@ -87,6 +89,8 @@ def advise_text(catalog: Catalog, trees: dict[str, DecisionTree], text: str,
     expansion = expand(text)
     if not ranked:
         return TextAdvice(text, expansion.weights, expansion.because, {}, [], [], [])
+    ranked = with_cues(catalog, ranked, stems(text), own_words(catalog, text),
+                       expansion.because)
     top = ranked[0].score
     scores: dict[str, float] = {}
     why: dict[str, list[str]] = {}
@@ -106,6 +110,7 @@ def advise_text(catalog: Catalog, trees: dict[str, DecisionTree], text: str,
             continue
         scores[hit.id] = scores.get(hit.id, 0.0) + share
         why[hit.id] = ["matches " + ", ".join(f"'{term}'" for term in hit.matched)]
+    lend_to_alternatives(catalog, scores, why)
     order = sorted(scores, key=lambda pid: (-scores[pid], pid))[:limit]
     best = scores[order[0]] if order else 1.0
     for pid in order:
@@ -116,6 +121,44 @@ def advise_text(catalog: Catalog, trees: dict[str, DecisionTree], text: str,
     return TextAdvice(text, expansion.weights, expansion.because, families(catalog, ranked[:10]),
                       diagnoses, suggestions,
                       refinements(trees, [s.id for s in suggestions], expansion.weights))
+
+
+def alternatives(catalog: Catalog, pid: str) -> list[str]:
+    """What solves the same problem differently, declared on either side."""
+    found = list(catalog[pid].relations.alternative_to)
+    found += [p.id for p in catalog if pid in p.relations.alternative_to and p.id not in found]
+    return found
+
+
+def lend_to_alternatives(catalog: Catalog, scores: dict[str, float],
+                         why: dict[str, list[str]]) -> None:
+    """The best match lends ALTERNATIVE_SHARE of its score to each of its alternatives: a
+    description that fits one way of solving a problem fits the others too (zero-downtime
+    deploys: blue-green, and canary releases)."""
+    if not scores:
+        return
+    best = min(scores, key=lambda pid: (-scores[pid], pid))
+    for other in alternatives(catalog, best):
+        if catalog[other].anti_pattern is None:
+            scores[other] = scores.get(other, 0.0) + ALTERNATIVE_SHARE * scores[best]
+            why.setdefault(other, []).append(f"alternative to {best}")
+
+
+def own_words(catalog: Catalog, text: str) -> dict[str, float]:
+    """The description's own terms as the index knows them (typos corrected), in order, each
+    with its idf."""
+    known = index(catalog, everything)
+    found = [known.correct(term) for term in terms(text)]
+    return {term: known.idf(term) for term in found if term is not None}
+
+
+def with_cues(catalog: Catalog, ranked: list[Scored], words: list[str], own: dict[str, float],
+              because: dict[str, str]) -> list[Scored]:
+    """The hits rescored by `cues.factor` (coverage, negative cues, domain) and re-sorted."""
+    rescored = [Scored(hit.id, hit.score * cues.factor(catalog[hit.id], words, own,
+                                                       hit.matched, because), hit.matched)
+                for hit in ranked]
+    return sorted(rescored, key=lambda hit: (-round(hit.score, 9), hit.id))
 
 
 def families(catalog: Catalog, ranked: list[Scored]) -> dict[str, float]:

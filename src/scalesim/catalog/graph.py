@@ -22,6 +22,18 @@ INVERSE = {
     "fixed_by": "fixes",
 }
 SYMMETRIC = frozenset(kind for kind, inverse in INVERSE.items() if kind == inverse)
+# Kinds that say more than `often_with` about the same pair: a part, a prerequisite or a
+# narrower form is used with its target by definition, so the pair is read under them alone.
+SUBSUME_OFTEN_WITH = frozenset({"requires", "required_by", "composed_of", "part_of",
+                                "specializes", "generalized_by"})
+# Kinds that cannot hold for one pair together: an alternative is used instead of its target,
+# a conflict is avoided with it; neither is commonly combined with, needed by or part of it.
+CONTRADICTS = {
+    "alternative_to": frozenset({"often_with", "requires", "required_by", "composed_of",
+                                 "part_of"}),
+    "conflicts_with": frozenset({"often_with", "requires", "required_by", "composed_of",
+                                 "part_of"}),
+}
 
 
 @dataclass(frozen=True, order=True)
@@ -58,7 +70,10 @@ def as_read(catalog: Catalog, edges: list[Edge]) -> list[Edge]:
     counters an anti-pattern as `conflicts_with` between the two (the combinations-to-avoid
     view lists them with `--anti-patterns`), but from the pattern's side it means 'counters'
     (from the anti-pattern's side 'countered_by'), not 'avoid combining': relabel those, and
-    drop the bare `fixes`/`fixed_by` edge that says the same thing without a reason."""
+    drop the bare `fixes`/`fixed_by` edge that says the same thing without a reason. An
+    `often_with` beside a stronger link to the same target (requires, composed_of, specializes
+    or their inverses; one file may declare one and the other file the other) is shown under
+    the stronger kind only."""
     def anti(pid: str) -> bool:
         return catalog[pid].anti_pattern is not None
 
@@ -70,8 +85,21 @@ def as_read(catalog: Catalog, edges: list[Edge]) -> list[Edge]:
         else:
             shown.append(e)
     countered = {e.target for e in shown if e.kind in ("counters", "countered_by")}
+    stronger = {e.target for e in shown if e.kind in SUBSUME_OFTEN_WITH}
     return sorted(e for e in shown
-                  if not (e.kind in ("fixes", "fixed_by") and e.target in countered))
+                  if not (e.kind in ("fixes", "fixed_by") and e.target in countered)
+                  and not (e.kind == "often_with" and e.target in stronger))
+
+
+def contradictions(edges: list[Edge]) -> list[tuple[str, str, str]]:
+    """(target, kind, contradicting kind) for each target one pattern's edges (both
+    directions, as `relation_graph` gives them) link under two kinds that exclude each other."""
+    kinds: dict[str, set[str]] = {}
+    for e in edges:
+        kinds.setdefault(e.target, set()).add(e.kind)
+    return [(target, kind, other) for target, held in sorted(kinds.items())
+            for kind in sorted(held & CONTRADICTS.keys())
+            for other in sorted(held & CONTRADICTS[kind])]
 
 
 @dataclass(frozen=True)

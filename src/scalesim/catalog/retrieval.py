@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -71,6 +72,13 @@ class Index:
             if known is not None:
                 weights[known] = max(weight, weights.get(known, 0.0))
         return weights
+
+    def idf(self, term: str) -> float:
+        """How rare a term is across the patterns (BM25's idf, 0 for an unknown term)."""
+        if term not in self._known:
+            return 0.0
+        df = sum(term in document for document in self._sets)
+        return math.log((len(self._sets) - df + 0.5) / (df + 0.5) + 1.0)
 
     def correct(self, term: str) -> str | None:
         """The term itself when the catalog knows it, else its nearest known term, else None."""

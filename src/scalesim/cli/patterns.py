@@ -1,6 +1,7 @@
 """`scalesim patterns ...` and `scalesim advise`: thin commands over `scalesim.catalog`."""
 
 import json
+import math
 import subprocess
 import sys
 from dataclasses import asdict
@@ -14,6 +15,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from scalesim.analytic.load import ComponentLoad, offered_load
 from scalesim.catalog import Catalog, CatalogError, Pattern, UnknownPatternError, load_catalog
 from scalesim.catalog.advisor import AdviceError, advise, pick_tree
 from scalesim.catalog.cards import load_cards
@@ -23,6 +25,7 @@ from scalesim.catalog.decision import Choice, DecisionTree, Question, load_trees
 from scalesim.catalog.diagram import FORMATS, GraphvizMissingError, subgraph
 from scalesim.catalog.freetext import TextAdvice, advise_text
 from scalesim.catalog.graph import as_read, related, relation_graph
+from scalesim.catalog.in_spec import implemented
 from scalesim.catalog.loader import load_sources
 from scalesim.catalog.model import Category, Layer, LearningLevel, Problem
 from scalesim.catalog.search import search
@@ -39,9 +42,11 @@ from scalesim.catalog.views import (
 from scalesim.cli import MARKUP
 from scalesim.cli.run import exit_bad_spec
 from scalesim.lint import Severity, load_and_lint
-from scalesim.lint.review import review
+from scalesim.lint.load import sustained
+from scalesim.lint.review import Change, review
 from scalesim.render.layout import Column, fitted
 from scalesim.spec import SpecError
+from scalesim.spec.model import Component, System
 from scalesim.templates import templates_for_pattern
 
 patterns_app = typer.Typer(
@@ -541,19 +546,22 @@ def advise_from_spec(file: Path, as_json: bool) -> None:
     except SpecError as error:
         exit_bad_spec(error)
     result = review(system, findings)
+    present = implemented(system)
+    changes = [c for c in result.changes if c.id not in present]
+    loads = both_loads(system)
     if as_json:
-        emit_json(result.to_json())
+        emit_json(spec_advice_json(result.to_json(), loads, changes, present))
         return
-    rows = [[name, f"{load.arrival_rate_rps:,.4g}", f"{load.hold_s * 1000:.3g}",
-             "—" if system.components[name].worker_limit is None else f"{load.rho:.2f}"]
-            for name, load in result.loads.items()]
-    table(f"Offered load of {system.name} (no queueing, no retries)",
-          ["component", "req/s", "hold ms", "ρ"], rows)
+    table(f"Offered load of {system.name} (no queueing, no retries): sustained = each "
+          "workload's last rate, peak = its highest",
+          ["component", "req/s sustained", "req/s peak", "hold ms", "ρ sustained", "ρ peak",
+           f"replicas for ρ ≤ {UTILIZATION:g} (sustained / peak)"],
+          [load_row(system, name, pair) for name, pair in loads.items()])
     if not findings:
         out.print("[green]lint finds nothing to change[/]; simulate it to see the tails: "
                   f"scalesim simulate {escape(str(file))}")
         return
-    out.print("\n[bold]What to change[/]")
+    out.print("\n[bold]What to change[/] [dim](lint judges capacity at the sustained load)[/]")
     for f in findings:
         out.print(f" • [{'red' if f.severity is Severity.ERROR else 'yellow'}]{f.rule}[/] "
                   f"{escape(f.location)}: {escape(f.message)}")
@@ -561,9 +569,57 @@ def advise_from_spec(file: Path, as_json: bool) -> None:
     table("\nPatterns that answer the most findings", ["id", "name", "weight", "because"],
           [[c.id, catalog[c.id].name if c.id in catalog else c.id, str(c.weight),
             ", ".join(c.because[:4]) + (" …" if len(c.because) > 4 else "")]
-           for c in result.changes[:8]])
+           for c in changes[:8]])
+    if present:
+        out.print(f"[dim]Already in the design, so not recommended: "
+                  f"{escape(', '.join(sorted(present)))}[/]")
     out.print("Details: scalesim patterns show ID; every rule: scalesim lint --help, "
               "docs/lint.md")
+
+
+UTILIZATION = 0.8  # the ρ lint's smallest changes aim for (LintConfig.utilization)
+LoadPair = tuple[ComponentLoad, ComponentLoad]  # (sustained, peak)
+
+
+def both_loads(system: System) -> dict[str, LoadPair]:
+    """Each component's offered load with every workload at its last rate and at its peak."""
+    steady = system.model_copy(update={"workloads": [sustained(w) for w in system.workloads]})
+    low, high = offered_load(steady), offered_load(system)
+    return {name: (low[name], high[name]) for name in system.components}
+
+
+def replicas_needed(component: Component, load: ComponentLoad) -> int | None:
+    """Replicas that bring ρ to UTILIZATION at this load; None without a worker limit, with
+    an unbounded load, or for a leader-served or autoscaled component (lint says which)."""
+    workers = component.worker_limit
+    if workers is None or not math.isfinite(load.concurrency) or load.leader_busy > 0.0 \
+            or component.autoscale is not None:
+        return None
+    return max(1, math.ceil(load.concurrency / (UTILIZATION * workers) - 1e-9))
+
+
+def load_row(system: System, name: str, pair: LoadPair) -> list[str]:
+    component = system.components[name]
+    limited = component.worker_limit is not None
+    needed = [replicas_needed(component, load) for load in pair]
+    return [name, *(f"{load.arrival_rate_rps:,.4g}" for load in pair),
+            f"{pair[1].hold_s * 1000:.3g}",
+            *(f"{load.rho:.2f}" if limited else "—" for load in pair),
+            "—" if None in needed else f"{needed[0]} / {needed[1]}"]
+
+
+def spec_advice_json(data: dict[str, Any], loads: dict[str, LoadPair], changes: list[Change],
+                     present: set[str]) -> dict[str, Any]:
+    """The review as JSON: components at the peak (as before) plus their sustained load, the
+    changes without the patterns the spec already implements, and those patterns."""
+    for name, entry in data["components"].items():
+        steady = loads[name][0]
+        entry.update(load="peak", sustained_arrival_rate_rps=steady.arrival_rate_rps,
+                     sustained_rho=steady.rho)
+    data["changes"] = [{"id": c.id, "weight": c.weight, "because": c.because}
+                       for c in changes]
+    data["implemented"] = sorted(present)
+    return data
 
 def show_tree(tree: DecisionTree, as_json: bool) -> None:
     """The whole decision tree: each question, its answers and what each recommends."""

@@ -1,0 +1,100 @@
+"""Cues beyond the words a description shares with a pattern, for the free-text advisor.
+
+BM25 adds up word matches, so one rare word can carry a pattern far ('catalog' in a
+registry's alias 'service catalog database', 'heavy' in 'read-heavy'). Three corrections:
+
+- coverage: a pattern that answers only part of what was asked scores less. Each of the
+  description's own words is a concept weighted by its rarity (idf), covered when the
+  pattern matches the word or a synonym that word brought, but not when the word is only a
+  fragment of one of its longer names or aliases; the score is scaled by the covered share
+  of the weight, to the power COVERAGE.
+- negative cues (negative-cues.yaml): words that ask for what a pattern cannot do ('writes'
+  for read replicas and follower reads, which serve only reads) scale its score by NEGATIVE
+  per cue found. They are kept by hand: the words of `avoid_when` are too common to use.
+- domain: a domain-specialised pattern (crawling, maps, machine learning) needs half the
+  words of its name or of an alias in the description; otherwise its score is scaled by
+  DOMAIN, so 'deploy a new version' does not lead to an ML model-versioning pattern."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Collection, Mapping
+
+from pydantic import TypeAdapter
+
+from scalesim.catalog.loader import packaged_root, read_yaml
+from scalesim.catalog.model import Category, Pattern
+from scalesim.catalog.text import stems, terms
+
+COVERAGE = 0.5
+NEGATIVE = 0.5
+DOMAIN = 0.4
+
+
+@functools.cache
+def negative_cues() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Pattern id -> its negative cues, each as stems."""
+    raw = TypeAdapter(dict[str, list[str]]).validate_python(
+        read_yaml(packaged_root("negative-cues.yaml")))
+    return {pid: tuple(tuple(stems(cue)) for cue in cues) for pid, cues in raw.items()}
+
+
+def negatives(pattern_id: str, words: list[str]) -> int:
+    """How many of the pattern's negative cues the description's stems contain."""
+    return sum(_contains(words, cue) for cue in negative_cues().get(pattern_id, ()))
+
+
+def _contains(words: list[str], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    return any(tuple(words[i:i + n]) == phrase for i in range(len(words) - n + 1))
+
+
+def fragments(pattern: Pattern, own: Collection[str]) -> set[str]:
+    """Words the pattern has only inside a name or alias of several words that the
+    description does not say whole ('catalog' of a registry's 'service catalog database')."""
+    elsewhere = set(terms(" ".join([pattern.summary, pattern.problem, *pattern.use_when])))
+    found: set[str] = set()
+    for phrase in [pattern.name, *pattern.aliases]:
+        words = set(terms(phrase))
+        if len(words) > 1 and not words <= set(own):
+            found |= words
+    return found - elsewhere - set(terms(pattern.id.replace("-", " ")))
+
+
+def covered(own: Collection[str], matched: Collection[str],
+            because: Mapping[str, str], partial: Collection[str] = ()) -> set[str]:
+    """The description's own words a pattern answers: matched directly, or through a synonym
+    ('blue' brought by 'zero downtime' covers 'zero' and 'downtim'); not words it has only
+    as a fragment of a longer name (`partial`)."""
+    found = {word for word in matched if word in own and word not in partial}
+    for term in matched:
+        if term in because:
+            found |= set(stems(because[term])) & set(own)
+    return found
+
+
+def factor(pattern: Pattern, words: list[str], own: Mapping[str, float],
+           matched: Collection[str], because: Mapping[str, str]) -> float:
+    """What the cues make of a pattern's word-match score, 1 when none applies. `words`
+    are the description's stems in order, `own` its terms as the index knows them, each
+    with its rarity (idf): covering a rare word counts more than a common one."""
+    scale = 1.0
+    total = sum(own.values())
+    if len(own) > 1 and total > 0.0:
+        answered = covered(own, matched, because, fragments(pattern, own))
+        share = sum(own[word] for word in answered) / total
+        scale *= share ** COVERAGE
+    scale *= NEGATIVE ** negatives(pattern.id, words)
+    if pattern.category is Category.DOMAIN_SPECIALIZED and not names_it(pattern, own):
+        scale *= DOMAIN
+    return scale
+
+
+def names_it(pattern: Pattern, own: Collection[str]) -> bool:
+    """Whether the description says at least half the words of the pattern's name or of one
+    of its aliases ('model versioning' does, 'new version' alone does not)."""
+    for phrase in [pattern.name, *pattern.aliases]:
+        words = set(terms(phrase))
+        if words and len(words & set(own)) * 2 >= len(words):
+            return True
+    return False
