@@ -389,3 +389,47 @@ def test_document_of_every_example_is_finite_json() -> None:
         text = json.dumps(doc, sort_keys=True, allow_nan=False)
         assert doc["workloads"] and doc["components"], path
         assert json.loads(text) == doc
+
+
+# `fast` is M/M/1 with μ = 100/s at 50/s; `orders` publish to a queue whose one consumer
+# drains 100/s of the 150/s sent: the consumer is past saturation today, and no request
+# waits for it.
+BEHIND = """
+scalesim: 1
+name: behind
+components:
+  fast:
+    workers: 1
+    operations: {op: {work: {dist: exponential, mean: 10ms}}}
+  api:
+    operations:
+      submit:
+        work: 1ms
+        calls: [{to: jobs.publish}]
+  jobs:
+    kind: queue
+    consumers: [{to: worker.run, concurrency: 1}]
+  worker:
+    workers: 1
+    operations: {run: {work: 10ms}}
+workloads:
+  - {name: reads, to: fast.op, rate: 50/s}
+  - {name: orders, to: api.submit, rate: 150/s}
+"""
+
+
+def test_a_consumer_past_saturation_is_named_and_binds_only_what_reaches_it() -> None:
+    """`reads` never reaches the queue: it saturates `fast` at μ = 100/s. `orders` does: its
+    consumer drains at most 100/s, below today's 150/s. The SLO (an error rate: requests see
+    no errors) holds up to where `fast` saturates, 2× today's rates, and the consumer is
+    reported as falling behind instead of as SLO headroom below 1×."""
+    doc = estimate_document(load_spec_text(BEHIND),
+                            Slo.model_validate({"error_rate": "0.1%"}))
+    reads, orders = doc["workloads"]["reads"], doc["workloads"]["orders"]
+    assert reads["saturation_rps"] == pytest.approx(100.0, rel=3e-3)
+    assert reads["saturation_bottleneck"] == "fast" and not reads["past_saturation"]
+    assert orders["past_saturation"] and orders["saturation_rps"] <= 100.0 * 1.003
+    assert orders["saturation_bottleneck"] in {"jobs->worker.run", "worker"}
+    assert "jobs->worker.run" in {entry["name"] for entry in doc["behind"]}
+    assert doc["slo"]["met"] and doc["slo"]["binding"] == "saturation"
+    assert doc["slo"]["max_factor"] == pytest.approx(2.0, rel=3e-3)

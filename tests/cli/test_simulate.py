@@ -114,3 +114,43 @@ workloads: [{name: w, to: a.x, rate: 900/s}]
                                                        "replicas: 2,")), quiet=False)
         text = console.export_text()
         assert ("'a' is offered more than it can serve: ρ ≈ 1.12" in text) is warned, text
+
+
+def test_the_overload_warning_knows_closed_loops_bounded_queues_and_cores(monkeypatch) -> None:
+    """A closed loop of 10 users (think 50 ms, 8 ms of work) runs at its MVA throughput,
+    118.6/s: ρ ≈ 0.95, no warning (its users bound its load). 600/s on 2 workers of 4 ms with
+    3 queue places: ρ = 1.2 and the M/M/2/5 chain refuses p₅ of the arrivals. 1500/s of 1 ms
+    CPU on one core: ρ = 1.5 whatever the 8 workers."""
+    import math
+
+    from rich.console import Console
+
+    from scalesim.cli import run
+    from scalesim.spec import load_spec_text
+
+    a = 600.0 * 0.004
+    weights = [a**n / math.factorial(min(n, 2)) / 2 ** max(0, n - 2) for n in range(6)]
+    refused = f"{weights[5] / sum(weights):.0%}"
+    head = "scalesim: 1\nname: t\ncomponents:\n  srv:\n"
+    cases = {
+        "workers: 1\n    operations: {op: {work: {dist: exponential, mean: 8ms}}}\n"
+        "workloads: [{name: w, to: srv.op, users: 10, think: {dist: exponential, mean: "
+        "50ms}}]\n": None,
+        "workers: 2\n    queue: 3\n    operations: {op: {work: {dist: exponential, mean: 4ms}}}"
+        "\nworkloads: [{name: w, to: srv.op, rate: 600/s}]\n":
+            f"ρ ≈ 1.20 (600.0 rps admitted × 4 ms per request over its workers); its queue "
+            f"is bounded (3 per replica), so it will refuse about {refused} of requests",
+        "workers: 8\n    cores: 1\n    operations: {op: {cpu: {dist: exponential, mean: 1ms}}}"
+        "\nworkloads: [{name: w, to: srv.op, rate: 1500/s}]\n":
+            "'srv' is offered more CPU than its cores can serve: ρ ≈ 1.50 (1,500.0 rps "
+            "admitted × 1 ms of CPU per request over 1 core per replica); its queue will grow",
+    }
+    for spec, expected in cases.items():
+        console = Console(record=True, width=400)
+        monkeypatch.setattr(run, "err", console)
+        run._warn_overload(load_spec_text(head + "    " + spec), quiet=False)
+        text = console.export_text()
+        if expected is None:
+            assert "warning" not in text, text
+        else:
+            assert expected in text, text

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from scalesim.analytic.estimate import Estimate, Model
-from scalesim.spec.model import Slo
+from scalesim.analytic.success import calls_of
+from scalesim.spec.model import Slo, System
 
 PRECISION = 2e-3
 COARSE_POINTS = 256  # grid points per distribution while bracketing
@@ -38,11 +39,58 @@ class SloCapacity:
     met_now: bool  # the SLO is met at the spec's own load
 
 
-def saturated(estimate: Estimate) -> bool:
-    """Some component with limited workers (or a subscription) is offered ρ ≥ 1."""
-    return any(c.servers is not None and c.state.offered >= 1.0
-               for c in estimate.components.values()) or \
-        any(s.state.offered >= 1.0 for s in estimate.subscriptions.values())
+def overloaded(estimate: Estimate, workload: str | None = None) -> list[tuple[str, float]]:
+    """What is offered ρ ≥ 1, the most loaded first, as (name, offered load): components with
+    limited workers or cores, and queue subscriptions (`QUEUE->COMP.OP`: its consumers); with
+    `workload`, only those it visits (a subscription through its queue)."""
+    visits = None if workload is None else estimate.workloads[workload].visits
+    found = [(name, c.state.offered) for name, c in estimate.components.items()
+             if c.limited and c.state.offered >= 1.0
+             and (visits is None or visits.get(name, 0.0) > 0.0)]
+    found += [(name, s.state.offered) for name, s in estimate.subscriptions.items()
+              if s.state.offered >= 1.0
+              and (visits is None or visits.get(name.split("->", 1)[0], 0.0) > 0.0)]
+    return sorted(found, key=lambda item: -item[1])
+
+
+def saturated(estimate: Estimate, workload: str | None = None) -> bool:
+    """Some component with limited workers or cores (or a subscription) is offered ρ ≥ 1 (of
+    those `workload` visits, with `workload`)."""
+    return bool(overloaded(estimate, workload))
+
+
+def answering(system: System) -> set[str]:
+    """The components a request waits for: its entry and what it reaches along synchronous
+    calls and cache backends (an async call or a queue's delivery does not hold it)."""
+    found: set[str] = set()
+    todo = [system.resolve(w.to)[0] for w in system.workloads]
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.add(name)
+        component = system.components[name]
+        for operation in component.effective_operations.values():
+            todo += [system.resolve(c.to)[0] for c in calls_of(operation)
+                     if not system.effective(c).async_]
+        if component.backend is not None:
+            todo.append(system.resolve(component.backend)[0])
+    return found
+
+
+def behind(estimate: Estimate) -> list[tuple[str, float]]:
+    """What is past saturation that no request waits for, as `overloaded` has it: a queue's
+    consumers, or a component only async calls and deliveries reach. The SLO's targets do
+    not see them; their backlog grows without bound."""
+    waited = answering(estimate.system)
+    return [(name, load) for name, load in overloaded(estimate)
+            if "->" in name or name not in waited]
+
+
+def requests_saturated(estimate: Estimate, waited: set[str] | None = None) -> bool:
+    """A component some request waits for (`answering`) is offered ρ ≥ 1."""
+    waited = answering(estimate.system) if waited is None else waited
+    return any("->" not in name and name in waited for name, _ in overloaded(estimate))
 
 
 def _boundary(ok: Callable[[float], bool], low: float, high: float, precision: float) -> float:
@@ -93,7 +141,7 @@ def _growth_room(model: Model, workload: str, base: Estimate) -> float:
     others = model.evaluate({workload: 0.0})
     room = math.inf
     for name, component in base.components.items():
-        if component.servers is None:
+        if not component.limited:
             continue
         own = component.state.offered - others.components[name].state.offered
         if own > 0.0:
@@ -102,37 +150,41 @@ def _growth_room(model: Model, workload: str, base: Estimate) -> float:
 
 
 def saturation(model: Model, workload: str, base: Estimate) -> Saturation:
-    """How far `workload` alone can grow (the others at their rate) before saturation."""
+    """How far `workload` alone can grow (the others at their rate) before something it
+    visits saturates: a factor below 1 when that is past saturation already."""
     rate = next(model.open_rate(w) for w in model.system.workloads if w.name == workload)
     if rate <= 0.0:
         return Saturation(math.inf, math.inf, None)
-    factor = _largest(lambda m, f: not saturated(m.evaluate({workload: f})), model,
+    factor = _largest(lambda m, f: not saturated(m.evaluate({workload: f}), workload), model,
                       _growth_room(model, workload, base), refine=False)
     if not math.isfinite(factor):
         return Saturation(math.inf, math.inf, None)
-    at_limit = model.evaluate({workload: factor * (1.0 + 2.0 * PRECISION)}).bottleneck(workload)
-    return Saturation(rate * factor, factor, at_limit[0] if at_limit is not None else None)
+    beyond = model.evaluate({workload: factor * (1.0 + 2.0 * PRECISION)})
+    first = overloaded(beyond, workload)
+    return Saturation(rate * factor, factor, first[0][0] if first else None)
 
 
 def slo_capacity(model: Model, slo: Slo, base: Estimate) -> SloCapacity | None:
     """The highest common multiplier of the open workloads at which the SLO still holds
-    (None without open workloads)."""
+    (None without open workloads). The SLO is about requests: saturation binds when a
+    component a request waits for saturates, not a queue's consumers (see `behind`)."""
     names = [w.name for w in model.system.workloads if w.users is None]
     total = sum(model.open_rate(w) for w in model.system.workloads if w.users is None)
     if not names or total <= 0.0:
         return None
+    waited = answering(model.system)
 
-    def meets(m: Model, f: float) -> bool:
-        estimate = m.evaluate(dict.fromkeys(names, f))
-        return not saturated(estimate) and all(met for *_, met in estimate.slo_checks(slo))
+    def holds(estimate: Estimate) -> bool:
+        return not requests_saturated(estimate, waited) and \
+            all(met for *_, met in estimate.slo_checks(slo))
 
     found = base.bottleneck()
     hint = 1.0 / found[1] if found is not None and found[1] > 0.0 else 2.0
-    factor = _largest(meets, model, hint, refine=True)
+    factor = _largest(lambda m, f: holds(m.evaluate(dict.fromkeys(names, f))), model, hint,
+                      refine=True)
     if not math.isfinite(factor):
         return SloCapacity(math.inf, math.inf, None, True)
     beyond = model.evaluate(dict.fromkeys(names, factor * (1.0 + 2.0 * PRECISION)))
-    limit = None if saturated(beyond) else next(
+    limit = None if requests_saturated(beyond, waited) else next(
         (name for name, _, _, met in beyond.slo_checks(slo) if not met), None)
-    met_now = all(met for *_, met in base.slo_checks(slo)) and not saturated(base)
-    return SloCapacity(factor, total * factor, limit, met_now)
+    return SloCapacity(factor, total * factor, limit, holds(base))

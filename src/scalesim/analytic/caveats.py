@@ -47,13 +47,15 @@ def _edge(system: System, source: str, call: Call) -> str:
 def unstable(system: System, estimate: Estimate) -> Iterator[Caveat]:
     for name, component in estimate.components.items():
         state = component.state
-        if state.offered >= 1.0 and component.servers is not None:
-            yield Caveat("overloaded", name, f"offered {state.offered:.2f}× what its workers "
-                         "can serve: " + ("its queue grows without bound, so latency has no "
+        by_cores = component.cpu_offered >= state.offered
+        if state.offered >= 1.0 and component.limited:
+            yield Caveat("overloaded", name, f"offered {state.offered:.2f}× what its "
+                         f"{'cores' if by_cores else 'workers'} can serve: "
+                         + ("its queue grows without bound, so latency has no "
                                           "steady state" if state.loss == 0.0 else
                                           f"it refuses {state.loss:.1%} of arrivals")
                          + "; simulate to see how fast it degrades and what it takes down")
-        elif state.offered > BUSY and component.servers is not None:
+        elif state.offered > BUSY and component.limited:
             yield Caveat("near-saturation", name, f"ρ = {state.offered:.2f}: near saturation a "
                          "small error in a service time moves waits a lot; simulate with "
                          "long runs and several replications")
@@ -135,11 +137,47 @@ def closed_loops(system: System, estimate: Estimate) -> Iterator[Caveat]:
     for workload in system.workloads:
         if workload.users is None:
             continue
+        shared = sorted(name for name, c in estimate.components.items()
+                        if c.limited and estimate.workloads[workload.name].visits.get(name, 0.0)
+                        and not c.state.model.endswith(" (MVA)"))
         yield Caveat("closed-loop", workload.name, "a closed loop: throughput and mean from "
-                     "MVA (Seidmann's approximation for several workers); percentiles take "
-                     "the open network's shape" + ("; timeouts end requests early and free "
-                                                    "users, which MVA does not see"
-                                                    if timed else ""))
+                     "MVA (Seidmann's approximation for several workers); the waits at the "
+                     "stations only it visits from MVA's arrival view, taken as independent "
+                     "from station to station, so the percentiles are approximate"
+                     + (f"; {', '.join(shared)} (shared with other traffic, or with a bounded "
+                        "queue or cores) keep the open formulas at its throughput"
+                        if shared else "")
+                     + ("; timeouts end requests early and free users, which MVA does not see"
+                        if timed else ""))
+
+
+def pooled(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    """least_requests and p2c over several replicas taken as one shared queue."""
+    for name, component in estimate.components.items():
+        if component.pooled and component.arrival_rate_rps > 0.0:
+            balancer = system.components[name].balancer
+            yield Caveat("pooled-balancer", name, f"{balancer} over {component.replicas} "
+                         "replicas is taken as one shared queue of "
+                         f"{component.servers} workers: a lower bound of the waits, since "
+                         "each replica keeps its own queue (optimistic, more so for p2c "
+                         "and near saturation)")
+
+
+def cores(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    """The CPU model: counted in the load always, in the latency where a closed form holds."""
+    modelled = [n for n, c in estimate.components.items() if c.cores is not None
+                and c.cpu_in_wait]
+    loaded = [n for n, c in estimate.components.items() if c.cores is not None
+              and not c.cpu_in_wait]
+    if modelled:
+        yield Caveat("cores", ", ".join(modelled), "the CPU is processor sharing on the "
+                     "cores (an event loop: first come first served): utilization, saturation "
+                     "and the mean wait count it; the wait's shape is exponential, so the "
+                     "percentiles are approximate")
+    if loaded:
+        yield Caveat("not-modelled", ", ".join(loaded), "cores count in the utilization and "
+                     "saturation, but their contention is not in the latency (work that "
+                     "waits or calls with limited workers, or on an event loop): optimistic")
 
 
 def dynamics(system: System, estimate: Estimate) -> Iterator[Caveat]:
@@ -153,8 +191,6 @@ def dynamics(system: System, estimate: Estimate) -> Iterator[Caveat]:
         for name in ("load_shedding", "connection_pool", "outlier_detection"):
             if getattr(component, name) is not None:
                 found.setdefault(name, []).append(cname)
-        if component.core_limit is not None:  # the formulas count workers, not cores
-            found.setdefault("cores", []).append(cname)
         if component.balancer == "hash" and any(
                 w.key_space is not None and w.key_space.skew > 0 for w in system.workloads):
             found.setdefault("skewed hash keys", []).append(cname)
@@ -279,7 +315,7 @@ def rate_limits(system: System, estimate: Estimate) -> Iterator[Caveat]:
 
 
 RULES: tuple[Rule, ...] = (unstable, retries, timeouts, breakers, heavy_tails, closed_loops,
-                           dynamics, rate_limits, coordination, losses)
+                           pooled, cores, dynamics, rate_limits, coordination, losses)
 
 
 def caveats(system: System, estimate: Estimate) -> list[Caveat]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from scalesim.analytic.capacity import saturation, slo_capacity
+from scalesim.analytic.capacity import answering, behind, saturation, slo_capacity
 from scalesim.analytic.caveats import caveats
 from scalesim.analytic.estimate import PERCENTILES, Estimate, Model
 from scalesim.analytic.lattice import Lattice
@@ -48,7 +48,9 @@ def estimate_document(system: System, slo: Slo | None = None) -> dict[str, Any]:
             "latency_ms": latency_ms(found.latency),
             "error_rate": num(1.0 - found.success, 6),
             "availability": num(found.availability, 8),
-            "exact": found.exact and trusted,
+            # the mean and the percentiles; a closed loop's percentiles never are
+            "exact": found.exact and found.percentiles_exact and trusted,
+            "mean_exact": found.exact and trusted,
         }
         busiest = estimate.bottleneck(workload.name)
         entry["bottleneck"] = None if busiest is None else {
@@ -57,6 +59,7 @@ def estimate_document(system: System, slo: Slo | None = None) -> dict[str, Any]:
             limit = saturation(model, workload.name, estimate)
             entry["saturation_rps"] = num(limit.rate_rps, 2)
             entry["saturation_bottleneck"] = limit.bottleneck
+            entry["past_saturation"] = limit.factor < 1.0  # at today's rates already
         workloads[workload.name] = entry
     busiest = estimate.bottleneck()
     document: dict[str, Any] = {
@@ -71,9 +74,12 @@ def estimate_document(system: System, slo: Slo | None = None) -> dict[str, Any]:
         "bottleneck": None if busiest is None else {"component": busiest[0],
                                                     "utilization": num(busiest[1])},
     }
+    document["behind"] = [{"name": name, "offered_load": num(load)}
+                          for name, load in behind(estimate)]
     if estimate.subscriptions:
         document["queues"] = {
-            name: {"rate_rps": num(sub.rate_rps), "utilization": num(sub.state.offered),
+            name: {"rate_rps": num(sub.rate_rps), "utilization": num(sub.state.utilization),
+                   "offered_load": num(sub.state.offered),
                    "model": sub.state.model, "lag_ms": num(sub.state.mean_wait_s * 1e3),
                    "lag_p99_ms": num(sub.state.wait.quantile(0.99) * 1e3)
                    if sub.state.wait is not None else None, "loss": num(sub.state.loss, 6)}
@@ -90,13 +96,16 @@ def _components(estimate: Estimate) -> dict[str, Any]:
     out = {}
     for name, component in estimate.components.items():
         state = component.state
-        limited = component.servers is not None
+        limited = component.limited
         out[name] = {
             "arrival_rate_rps": num(component.arrival_rate_rps),
             "replicas": component.replicas,
             "servers": component.servers,
             "queues": component.queues,
-            "utilization": num(state.offered) if limited else None,
+            "cores": component.cores,
+            # what it serves (a bounded queue refuses the rest), and what comes: λ·S / c
+            "utilization": num(state.utilization) if limited else None,
+            "offered_load": num(state.offered) if limited else None,
             "service_ms": num(component.service_mean_s * 1e3),
             "model": state.model,
             "exact": state.exact,
@@ -120,8 +129,9 @@ def _slo(model: Model, estimate: Estimate, slo: Slo) -> dict[str, Any]:
         else:
             checks.append({"name": name, "target_ms": num(target * 1e3),
                            "estimate_ms": num(value * 1e3), "met": met})
-    out: dict[str, Any] = {"met": all(c["met"] for c in checks) and estimate.stable,
-                           "checks": checks}
+    waited = answering(estimate.system)  # the SLO is about requests: what they wait for
+    stable = all(c.state.stable for name, c in estimate.components.items() if name in waited)
+    out: dict[str, Any] = {"met": all(c["met"] for c in checks) and stable, "checks": checks}
     capacity = slo_capacity(model, slo, estimate)
     if capacity is not None:
         out["max_rate_rps"] = num(capacity.rate_rps, 2)

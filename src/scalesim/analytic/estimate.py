@@ -11,7 +11,10 @@ The model (docs/capacity.md says the same for users):
   caller holds the worker), so downstream queueing lengthens upstream service. Replicas
   behind a random, round-robin or hash balancer are separate queues at λ/replicas (a
   round-robin share of a Poisson stream has ca² = 1/replicas); least-requests and p2c
-  balance so well that the replicas are taken as one pool of replicas × workers.
+  balance so well that the replicas are taken as one pool of replicas × workers, a lower
+  bound of their waits (never exact). With `cores`, the CPU is a station too (cpu.py).
+- A closed loop's stations that serve only it take their waits from MVA (closed.py), not
+  from the open formulas at its throughput.
 - Times are distributions (lattice.py): a response is the station's waiting time, then the
   work, the calls (network hop there and back, the callee's response) and post_work, all
   independent; a parallel step takes the k-th fastest of its branches (k of wait_for);
@@ -23,6 +26,7 @@ the other dynamics are not in the numbers; `caveats.py` says when that matters.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -30,7 +34,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from scalesim.analytic import closed as closed_loop
 from scalesim.analytic import lattice
+from scalesim.analytic.cpu import CpuDemand, with_cores
 from scalesim.analytic.lattice import Lattice
 from scalesim.analytic.load import (
     call_matrix,
@@ -43,7 +49,7 @@ from scalesim.analytic.mva import MvaStation, mva
 from scalesim.analytic.station import StationLoad, StationState, solve
 from scalesim.analytic.success import Success, calls_of, needed
 from scalesim.spec.checks import cache_edges
-from scalesim.spec.demand import extra_s
+from scalesim.spec.demand import cpu_s, extra_s
 from scalesim.spec.model import (
     Balancer,
     Call,
@@ -78,6 +84,15 @@ class ComponentEstimate:
     service_mean_s: float  # mean worker time per job
     responses: dict[str, Lattice | None]  # per operation; None when it cannot keep up
     admitted: float = 1.0  # the share of the visits that come its rate limit lets in
+    cores: float | None = None  # per replica (`cores`; an event loop's 1); None: no CPU model
+    cpu_in_wait: bool = False  # the cores' contention is in the wait, not only in the load
+    pooled: bool = False  # replicas behind least_requests/p2c taken as one shared queue
+    cpu_offered: float = 0.0  # λ·E[cpu] / cores of a replica (0 without `cores`)
+
+    @property
+    def limited(self) -> bool:
+        """Its workers or its cores can run out (it has a utilization)."""
+        return self.servers is not None or self.cores is not None
 
 
 @dataclass(frozen=True)
@@ -98,6 +113,7 @@ class WorkloadEstimate:
     availability: float  # the same from replica failures alone (retries, fallbacks applied)
     visits: dict[str, float]  # visits per request of each component
     exact: bool  # product-form: the mean is exact (see `Model._exact`)
+    percentiles_exact: bool = False  # the percentiles too (open product-form networks only)
 
     @property
     def mean_s(self) -> float:
@@ -152,12 +168,17 @@ class Estimate:
         return checks
 
     def bottleneck(self, workload: str | None = None) -> tuple[str, float] | None:
-        """The busiest component with limited workers (of those `workload` visits): its name
-        and offered load ρ."""
-        loads = [(name, c.state.offered) for name, c in self.components.items()
-                 if c.servers is not None and c.arrival_rate_rps > 0.0
+        """The most loaded component with limited workers or cores (of those `workload`
+        visits), by offered load: its name and utilization (what it serves: below the
+        offered load when a bounded queue refuses some)."""
+        loads = [(c.state.offered, name, c.state.utilization)
+                 for name, c in self.components.items()
+                 if c.limited and c.arrival_rate_rps > 0.0
                  and (workload is None or self.workloads[workload].visits.get(name, 0.0) > 0)]
-        return max(loads, key=lambda item: item[1]) if loads else None
+        if not loads:
+            return None
+        _, name, utilization = max(loads, key=lambda item: item[0])
+        return name, utilization
 
 
 @dataclass(frozen=True)
@@ -178,6 +199,11 @@ def _calls_per_visit(op: _Op) -> float:
     for the MVA delay station."""
     return sum(c.probability for c in calls_of(op.operation) if not c.async_) \
         + sum(share for share, _ in op.cache_calls)
+
+
+def _own_second(op: _Op) -> float:
+    """E[(work + post_work)²] of a visit, the two independent."""
+    return op.work.second + 2.0 * op.work.mean * op.post.mean + op.post.second
 
 
 class Model:
@@ -237,10 +263,13 @@ class Model:
                  for w in self.system.workloads if w.users is None}
         closed = [w for w in self.system.workloads if w.users is not None]
         means: dict[str, float] = {}
+        views: dict[str, closed_loop.ClosedWait] = {}
         for _ in range(10 if len(closed) > 1 else 1):  # several loops: to a fixed point
             for workload in closed:
-                rates[workload.name], means[workload.name] = self._closed(workload, rates)
-        return self._solve(rates, means)
+                rates[workload.name], means[workload.name], found = \
+                    self._closed(workload, rates)
+                views.update(found)
+        return self._solve(rates, means, views)
 
     def op_rates(self, rates: Mapping[str, float]
                  ) -> tuple[npt.NDArray[np.float64], dict[str, dict[str, float]]]:
@@ -292,41 +321,56 @@ class Model:
         return admitted, shares
 
     # -- closed loops ----------------------------------------------------------------------
-    def _closed(self, workload: Workload, rates: Mapping[str, float]) -> tuple[float, float]:
+    def _closed(self, workload: Workload, rates: Mapping[str, float]
+                ) -> tuple[float, float, dict[str, closed_loop.ClosedWait]]:
         """Throughput and mean response of a closed loop by MVA over the components its
         requests visit (demand = visits × own work and post_work, a pool of replicas ×
         workers), the other traffic inflating the demands by 1/(1 − its utilization), and
-        the network as a delay station."""
+        the network as a delay station; and the waits of the components only it visits."""
         background, _ = self.op_rates({n: r for n, r in rates.items() if n != workload.name})
         per_request = self.visits[workload.name]
         stations = []
+        visited: list[closed_loop.Visited | None] = []
         hops = 2.0  # the request's own trip there and back
         for cname, component in self.system.components.items():
-            demand = busy = 0.0
+            demand = busy = second = count = 0.0
+            alone = True
             for oname in component.effective_operations:
                 ref = f"{cname}.{oname}"
                 op, i = self.ops[ref], self.index[ref]
                 own = op.work.mean + op.post.mean
                 demand += float(per_request[i]) * own
                 busy += float(background[i]) * own
+                count += float(per_request[i])
+                second += float(per_request[i]) * _own_second(op)
                 hops += 2.0 * _calls_per_visit(op) * float(per_request[i])
+                alone = alone and not any(float(v[i]) > 0.0 for n, v in self.visits.items()
+                                          if n != workload.name)
             if demand == 0.0:
                 continue
             workers = component.worker_limit
             if workers is None:
                 stations.append(MvaStation(demand, None))
+                visited.append(None)
                 continue
             pool = workers * capacity_replicas(component)
             if busy >= pool:
-                return 0.0, math.inf
+                return 0.0, math.inf, {}
             stations.append(MvaStation(demand / (1.0 - busy / pool), pool))
+            mean = demand / count
+            visited.append(closed_loop.Visited(
+                cname, count, demand / (1.0 - busy / pool), pool,
+                abs(second / count / (mean * mean) - 2.0) < 1e-9) if alone and
+                component.queue is None and component.core_limit is None else None)
         stations.append(MvaStation(hops * self.hop.mean, None))
         assert workload.users is not None
         result = mva(workload.users, workload.think.mean_s, stations)
-        return result.throughput_rps, result.response_s
+        return result.throughput_rps, result.response_s, \
+            closed_loop.waits(result, visited, self.points)
 
     # -- the open network ------------------------------------------------------------------
-    def _solve(self, rates: Mapping[str, float], closed_means: Mapping[str, float]) -> Estimate:
+    def _solve(self, rates: Mapping[str, float], closed_means: Mapping[str, float],
+               views: Mapping[str, closed_loop.ClosedWait]) -> Estimate:
         op_rate, admitted = self.op_rates(rates)
         responses: dict[str, Lattice | None] = {}
         components: dict[str, ComponentEstimate] = {}
@@ -335,7 +379,8 @@ class Model:
         for _ in range(MAX_PASSES):
             for cname in self.order:
                 components[cname] = self._component(cname, op_rate, responses,
-                                                    admitted.get("", {}).get(cname, 1.0))
+                                                    admitted.get("", {}).get(cname, 1.0),
+                                                    views.get(cname))
             if not self.cyclic:
                 break
             now = {n: c.state.mean_wait_s for n, c in components.items()}
@@ -356,10 +401,11 @@ class Model:
             if latency is not None and workload.name in closed_means:
                 mean = closed_means[workload.name]  # MVA's; the shape from the open network
                 latency = latency.scaled(mean / latency.mean) if latency.mean > 0.0 else latency
+            exact = self._exact(workload, components)
             workloads[workload.name] = WorkloadEstimate(
                 rates[workload.name], workload.users is not None, latency, success.of(entry),
                 success.of(entry, structural=True), self.component_visits[workload.name],
-                self._exact(workload, components))
+                exact, exact and workload.users is None)
         return Estimate(self.system, workloads, components,
                         self._subscriptions(op_rate, responses), timeouts, converged,
                         _pooled(workloads.values()))
@@ -374,9 +420,11 @@ class Model:
         return out
 
     def _component(self, cname: str, op_rate: npt.NDArray[np.float64],
-                   responses: dict[str, Lattice | None], admitted: float) -> ComponentEstimate:
+                   responses: dict[str, Lattice | None], admitted: float,
+                   view: closed_loop.ClosedWait | None = None) -> ComponentEstimate:
         """Solve one component's station from the jobs its operations bring (those its rate
-        limit admits), then the responses of its operations."""
+        limit admits), then the responses of its operations. `view`: the wait a closed loop
+        that alone visits it sees there."""
         component = self.system.components[cname]
         refs = [f"{cname}.{o}" for o in component.effective_operations]
         blocking = component.io == "blocking"
@@ -406,6 +454,18 @@ class Model:
             mean, scv = 0.0, 1.0
         state = solve(StationLoad(lam / queues, servers, capacity, mean, scv, arrival_scv),
                       self.points)
+        pooled = queues == 1 and servers is not None and capacity_replicas(component) > 1
+        if pooled:  # a lower bound: each replica keeps its own queue
+            state = dataclasses.replace(state, exact=False, model=f"{state.model} (pooled)")
+        cpu_in_wait, cpu_offered = False, 0.0
+        if component.core_limit is not None:
+            state, cpu_in_wait, cpu_offered = with_cores(
+                component, capacity_replicas(component), state,
+                self._cpu_demand(refs, op_rate), self.points)
+        if view is not None:
+            state = dataclasses.replace(
+                state, p_wait=view.p_wait, mean_wait_s=view.mean_s, wait=view.wait,
+                exact=view.exact and state.exact, model=state.model + closed_loop.SUFFIX)
         for ref in refs:
             op, waited = self.ops[ref], calls[ref]
             if state.wait is None or waited is None:
@@ -417,7 +477,24 @@ class Model:
                 responses[ref] = lattice.total([state.wait, op.work, waited, *again])
         return ComponentEstimate(float(sum(op_rate[self.index[r]] for r in refs)), state,
                                  capacity_replicas(component), servers, queues, mean,
-                                 {r: responses[r] for r in refs}, admitted)
+                                 {r: responses[r] for r in refs}, admitted,
+                                 component.core_limit, cpu_in_wait, pooled, cpu_offered)
+
+    def _cpu_demand(self, refs: list[str], op_rate: npt.NDArray[np.float64]) -> CpuDemand:
+        """The CPU seconds of a visit to a component (its operations weighted by rate)."""
+        rate = mean = second = 0.0
+        pure = True
+        for ref in refs:
+            op, r = self.ops[ref], float(op_rate[self.index[ref]])
+            own = cpu_s(self.system, op.cname, ref.split(".", 1)[1])
+            pure = pure and op.operation.wait.mean_s == 0.0 and _calls_per_visit(op) == 0.0
+            if r > 0.0:
+                rate += r
+                mean += r * own
+                second += r * _own_second(op)
+        if rate <= 0.0:
+            return CpuDemand(0.0, 0.0, 0.0, pure)
+        return CpuDemand(rate, mean / rate, second / rate, pure)
 
     def call_time(self, call: Call, responses: Mapping[str, Lattice | None]) -> Lattice | None:
         """One attempt of a call as its caller waits for it: the hop there, the callee's
@@ -497,7 +574,7 @@ class Model:
         in_time = None if attempt is None else lattice.below(attempt, timeout)
         spent = [0.0]
         for k in range(1, tries):
-            spent.append(spent[-1] + timeout + _backoff_mean(retry, k))  # type: ignore[arg-type]
+            spent.append(spent[-1] + timeout + backoff_mean(retry, k))  # type: ignore[arg-type]
         weights, parts = [], []
         if in_time is not None:
             for k in range(tries):
@@ -557,15 +634,17 @@ class Model:
     def _exact(self, workload: Workload, components: Mapping[str, ComponentEstimate]) -> bool:
         """Whether the workload's mean latency is exact: every operation it visits sits at an
         M/M/c or infinite-server station, fed as a Poisson stream (random balancing, one
-        queue per replica), with no fork-join, no worker held across a call and no second
-        queueing for post_work; a closed loop also needs single-server stations (exact MVA)."""
+        queue per replica: not a least_requests or p2c pool), with no CPU model (`cores`),
+        no fork-join, no worker held across a call and no second queueing for post_work; a
+        closed loop also needs single-server stations (exact MVA)."""
         for ref, i in self.index.items():
             if self.visits[workload.name][i] <= 0.0:
                 continue
             op = self.ops[ref]
             estimate = components[op.cname]
-            model = estimate.state.model
-            markovian = (model.startswith("M/M/") and "(" not in model) or model.endswith("/∞")
+            model = estimate.state.model.removesuffix(closed_loop.SUFFIX)
+            markovian = estimate.cores is None and \
+                ((model.startswith("M/M/") and "(" not in model) or model.endswith("/∞"))
             waits_on_calls = any(not c.async_ for c in calls_of(op.operation)) or \
                 op.component.backend is not None
             steps = plain_steps(op.operation.calls)
@@ -579,15 +658,20 @@ class Model:
         return True
 
 
-def _backoff_mean(retry: Retry, attempt: int) -> float:
-    """The mean back-off after the `attempt`-th try (1-based): the exponential cap
-    min(max, base·2^(attempt−1)) or the constant base, under its jitter (full: half of it,
-    equal: three quarters, none and decorrelated: about all of it)."""
+def backoff_mean(retry: Retry, attempt: int) -> float:
+    """The mean back-off after the `attempt`-th try (1-based), i.e. before retry number
+    `attempt`, as the kernel draws it (sim/mechanisms/backoff.py): the longest wait
+    (`Retry.longest_wait`) under its jitter (full, and Envoy's: half of it; equal: three
+    quarters; none: all of it); decorrelated jitter's mean grows as (base + 3·previous)/2
+    from base, capped."""
     if retry.backoff == "none":
         return 0.0
-    cap = retry.base if retry.backoff == "constant" else \
-        min(retry.max, retry.base * 2.0 ** (attempt - 1))
-    return cap * {"full": 0.5, "equal": 0.75}.get(retry.jitter, 1.0)
+    if retry.jitter == "decorrelated":
+        mean = retry.base
+        for _ in range(attempt):
+            mean = min(retry.max, (retry.base + 3.0 * mean) / 2.0)
+        return mean
+    return retry.longest_wait(attempt) * {"full": 0.5, "equal": 0.75}.get(retry.jitter, 1.0)
 
 
 def _queueing(component: Component) -> tuple[int | None, int, int | None, float]:

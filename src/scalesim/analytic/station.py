@@ -3,13 +3,14 @@
 - Unbounded FCFS queue: the Allen–Cunneen approximation of G/G/c,
   Wq ≈ C(c, a) / (cμ − λ) · (ca² + cs²) / 2, with C the Erlang C probability of waiting. It
   is exact for M/M/c (ca² = cs² = 1) and for M/G/1 (it is then Pollaczek–Khinchine).
-- Bounded queue (K = c + queue places): M/M/c/K, exact (loss and mean wait) for exponential
-  service, its mean wait scaled by (ca² + cs²)/2 otherwise; a refused arrival is lost, so the
-  station stays stable under any load.
+- Bounded queue (K = c + queue places): M/M/c/K, exact for exponential service (loss, mean
+  wait, and the waiting time's distribution: an admitted arrival that finds n ≥ c jobs waits
+  Erlang(n − c + 1, cμ)), its mean wait scaled by (ca² + cs²)/2 otherwise; a refused arrival
+  is lost, so the station stays stable under any load.
 - Unlimited servers: no waiting at all (an infinite-server station).
 
-The waiting time is taken to be 0 with probability 1 − P(wait) and otherwise exponential with
-the mean that gives Wq: the exact M/M/c law, and the standard shape of the others' tail.
+Otherwise the waiting time is taken to be 0 with probability 1 − P(wait) and exponential
+with the mean that gives Wq: the exact M/M/c law, and the standard shape of the others' tail.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scalesim.analytic.chains import erlang_mixture
 from scalesim.analytic.lattice import LEAF_POINTS, Lattice, exponential_wait, zero
 from scalesim.analytic.markovian import erlang_c
 
@@ -100,7 +102,13 @@ def _bounded(load: StationLoad, offered: float, model: str, points: int) -> Stat
     p_wait = float(p[c:capacity].sum()) / (1.0 - loss) if loss < 1.0 else 1.0
     variability = (load.arrival_scv + load.service_scv) / 2.0
     exact = model.startswith("M/M/")
+    if exact and loss < 1.0:
+        # an admitted arrival finding n ≥ c waits for n − c + 1 completions at rate cμ
+        seen = p[:capacity] / (1.0 - loss)
+        weights = np.concatenate([[seen[:c].sum()], seen[c:]])
+        wait = erlang_mixture(weights, c / load.service_mean_s, points)
+    else:
+        wait = exponential_wait(p_wait, mean_wait * variability, points)
     return StationState(carried * load.service_mean_s / c, offered, p_wait,
-                        mean_wait * variability, loss,
-                        exponential_wait(p_wait, mean_wait * variability, points), exact,
+                        mean_wait * variability, loss, wait, exact,
                         model if exact else model + " (M/M/c/K scaled)")

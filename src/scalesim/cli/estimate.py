@@ -47,10 +47,15 @@ def print_estimate(doc: dict[str, Any], console: Console) -> None:
             name + (" (closed)" if w["closed"] else ""), _rate(w["rate_rps"]),
             _ms(lat["mean"]), _ms(lat["p50"]), _ms(lat["p99"]), _ms(lat["p999"]),
             f"{w['error_rate']:.3%}", f"{w['availability']:.6f}",
-            _rate(w.get("saturation_rps")) if not w["closed"] else "—",
+            _saturation(w),
             "—" if busiest is None else f"{busiest['component']} ({busiest['utilization']:.0%})",
             "yes" if w["exact"] else "approx.")
     console.print(workloads)
+    for name, w in doc["workloads"].items():
+        if w.get("past_saturation"):
+            console.print(Text(f"{name} is past saturation at today's rate: "
+                               f"{w['saturation_bottleneck']} saturates at "
+                               f"{_rate(w['saturation_rps'])}/s", style="red"))
     comps = Table(title="Components", title_justify="left")
     for column in ("component", "rps", "queues × servers", "utilization", "service ms",
                    "wait ms", "P(wait)", "refused", "model"):
@@ -70,6 +75,9 @@ def print_estimate(doc: dict[str, Any], console: Console) -> None:
                            f"lag {_ms(q['lag_ms'])} ms (p99 {_ms(q['lag_p99_ms'])} ms)"))
     if "slo" in doc:
         _print_slo(doc["slo"], console)
+    for entry in doc.get("behind", []):
+        console.print(Text(f"{_behind_text(entry)}: its backlog grows without bound (the "
+                           "SLO covers requests, which do not wait for it)", style="red"))
     if doc["caveats"]:
         console.print(Text("Where the estimate is known to be off", style="bold"))
         for caveat in doc["caveats"]:
@@ -78,6 +86,23 @@ def print_estimate(doc: dict[str, Any], console: Console) -> None:
     if doc["simulate"]:
         console.print("[dim]Approximate: confirm with `scalesim simulate` (or `scalesim sweep` "
                       "around the limits).[/dim]")
+
+
+def _saturation(workload: dict[str, Any]) -> str:
+    """The workload's saturation rate, flagged when it is below today's rate."""
+    if workload["closed"]:
+        return "—"
+    rate = _rate(workload.get("saturation_rps"))
+    return f"{rate} (past)" if workload.get("past_saturation") else rate
+
+
+def _behind_text(entry: dict[str, Any]) -> str:
+    """'order-events->email.send consumers are overloaded today (offered 130 %)'."""
+    load = entry["offered_load"]
+    offered = "∞" if load is None else f"{load:.0%}"
+    what = f"{entry['name']} consumers are" if "->" in entry["name"] else \
+        f"{entry['name']} (reached asynchronously only) is"
+    return f"{what} overloaded today (offered {offered})"
 
 
 def _print_slo(slo: dict[str, Any], console: Console) -> None:
@@ -94,8 +119,10 @@ def _print_slo(slo: dict[str, Any], console: Console) -> None:
         binding = slo["binding"]
         why = "a component saturates first" if binding == "saturation" else \
             f"{binding} binds"
-        console.print(f"  holds up to {_rate(slo['max_rate_rps'])} rps in total "
-                      f"({slo['max_factor']:.3g}× today's rates; {why})")
+        factor = slo["max_factor"]
+        verb = "holds up to" if factor is None or factor >= 1.0 else "would hold only up to"
+        console.print(f"  {verb} {_rate(slo['max_rate_rps'])} rps in total "
+                      f"({'∞' if factor is None else f'{factor:.3g}'}× today's rates; {why})")
 
 
 def estimate_command(

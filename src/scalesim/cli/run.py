@@ -8,6 +8,7 @@ so `validate` does not pay for them.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -205,16 +206,45 @@ def schema_command() -> None:
 
 
 def _warn_overload(system: System, quiet: bool) -> None:
-    """At the workloads' peak, a component whose workers cannot serve what it admits (what a
-    rate limit lets through; an autoscaled one at its max replicas)."""
+    """At the workloads' peak (closed loops at their MVA throughput), a component whose
+    workers or cores cannot serve what it admits (what a rate limit lets through; an
+    autoscaled one at its max replicas): an unbounded queue grows, a bounded one refuses."""
+    from scalesim.analytic.overload import closed_as_open, cpu_loads
     from scalesim.lint.load import admitted
 
-    for name, load in admitted(system, peak=True).items():
-        if load.rho >= 1.0 and not quiet:
+    if quiet:
+        return
+    system = closed_as_open(system)
+    loads = admitted(system, peak=True)
+    cpus = cpu_loads(system, {name: load.rate for name, load in loads.items()})
+    for name in system.components:
+        load, cpu = loads.get(name), cpus.get(name)
+        if cpu is not None and cpu.rho >= 1.0 and (load is None or cpu.rho > load.rho):
+            cores = f"{cpu.cores:g} core{'s' if cpu.cores != 1 else ''}"
+            err.print(f"[yellow]warning[/yellow]: '{name}' is offered more CPU than its cores "
+                      f"can serve: ρ ≈ {cpu.rho:.2f} ({cpu.rate_rps:,.1f} rps admitted × "
+                      f"{cpu.cpu_s * 1e3:.3g} ms of CPU per request over {cores} per "
+                      f"replica); {_fate(system, name, cpu.rho, cpu.cores)}", highlight=False)
+        elif load is not None and load.rho >= 1.0:
             err.print(f"[yellow]warning[/yellow]: '{name}' is offered more than it can serve: "
                       f"ρ ≈ {load.rho:.2f} ({load.rate:,.1f} rps admitted × "
-                      f"{load.hold_s * 1e3:.3g} ms per request over its workers); its queue "
-                      "will grow for as long as that lasts", highlight=False)
+                      f"{load.hold_s * 1e3:.3g} ms per request over its workers); "
+                      f"{_fate(system, name, load.rho)}", highlight=False)
+
+
+def _fate(system: System, name: str, rho: float, cores: float | None = None) -> str:
+    """What an overloaded component does: its queue grows, or a bounded one refuses about
+    the M/M/c/K loss (its servers the workers, or with `cores` as many as compute at once)."""
+    from scalesim.analytic.overload import refused
+
+    component = system.components[name]
+    workers = component.worker_limit
+    if component.queue is None or workers is None or math.isinf(rho):
+        return "its queue will grow for as long as that lasts"
+    servers = float(workers) if cores is None else min(float(workers), cores)
+    share = refused(rho * (cores or workers) / servers, servers, workers + component.queue)
+    return (f"its queue is bounded ({component.queue} per replica), so it will refuse about "
+            f"{share:.0%} of requests (M/M/c/K) for as long as that lasts")
 
 
 class _Progress:

@@ -1,0 +1,92 @@
+"""Birth-death chains of a station whose servers (or cores) share the work, and the waiting
+times an arrival sees in them.
+
+- `served`: jobs arrive at rate λ and the station completes them at rate min(n, m)/S with n
+  present and m servers, m a real number (m cores shared by processor sharing, each job at
+  most one core: n jobs progress at min(n, m) cores in all). With an integer m this is the
+  M/M/c chain; with m ≤ 1 an M/M/1 at speed m. A `capacity` bounds the jobs present (an
+  arrival finding it full is refused: M/M/c/K). The chain's mean number present is
+  insensitive to the service distribution when every job is served at once (processor
+  sharing), so its mean response is exact there for any work distribution.
+- `erlang_mixture`: zero with probability w₀, else Erlang(j, rate) with probability w_j. It
+  is the exact FCFS wait at c exponential servers of an arrival that finds j − 1 jobs waiting
+  ahead of it (the M/M/c/K wait, and a closed network's wait by the arrival theorem).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from scalesim.analytic.lattice import LEAF_POINTS, TAIL, Lattice, from_cdf, zero
+
+Array = npt.NDArray[np.float64]
+NEGLIGIBLE = 1e-12  # a share of the mixture left out past its last term
+
+
+@dataclass(frozen=True)
+class Served:
+    loss: float  # P(an arrival is refused): the chain at capacity (PASTA); 0 unbounded
+    in_system: float  # L, mean jobs present; inf when an unbounded chain has a ≥ m
+    busy: float  # P(an admitted arrival finds n ≥ m: every server taken)
+
+
+def served(a: float, m: float, capacity: int | None = None) -> Served:
+    """The chain offered a = λ·S erlangs on m servers (m > 0, any real), unbounded or with
+    room for `capacity` jobs."""
+    if m <= 0.0:
+        raise ValueError(f"need a positive number of servers, got {m}")
+    if a <= 0.0:
+        return Served(0.0, 0.0, 0.0)
+    k = math.ceil(m - 1e-12)  # states n ≥ k are served at the full m
+    if capacity is None:
+        if a >= m:
+            return Served(0.0, math.inf, 1.0)
+        n = np.arange(k + 1, dtype=np.float64)
+        log_w = np.concatenate([[0.0], np.cumsum(np.log(a / np.minimum(n[1:], m)))])
+        w = np.exp(log_w - log_w.max())  # w[k] starts the geometric tail of ratio r
+        r = a / m
+        head, tail = w[:k], w[k] / (1.0 - r)
+        total = float(head.sum()) + tail
+        mean = float((n[:k] * head).sum()) + w[k] * (k / (1.0 - r) + r / (1.0 - r) ** 2)
+        return Served(0.0, mean / total, tail / total)
+    n = np.arange(capacity + 1, dtype=np.float64)
+    log_w = np.concatenate([[0.0], np.cumsum(np.log(a / np.minimum(n[1:], m)))])
+    p = np.exp(log_w - log_w.max())
+    p /= p.sum()
+    loss = float(p[capacity])
+    busy = float(p[k:capacity].sum()) / (1.0 - loss) if loss < 1.0 else 1.0
+    return Served(loss, float((n * p).sum()), busy)
+
+
+def erlang_mixture(weights: Array, rate: float, points: int = LEAF_POINTS) -> Lattice:
+    """P(X = 0) = weights[0], and X ~ Erlang(j, rate) with probability weights[j] (the
+    weights sum to 1). Its CDF is 1 − Σᵢ P(Poisson(rate·t) = i)·P(J > i)."""
+    w = np.clip(np.asarray(weights, dtype=np.float64), 0.0, None)
+    w = w / w.sum()
+    above = 1.0 - np.cumsum(w)  # P(J > i)
+    last = int(np.searchsorted(-above, -NEGLIGIBLE))  # first i with P(J > i) ≤ negligible
+    if last == 0 or rate <= 0.0:
+        return zero()
+    j = np.arange(len(w), dtype=np.float64)
+    mean = float((j * w).sum()) / rate
+    second = float((j * (j + 1.0) * w).sum()) / rate**2
+    # Erlang(last) has a tail below TAIL past the mean plus about five standard deviations
+    span = last + 6.0 * math.sqrt(last) - math.log(TAIL)
+    tail = above[:last].copy()
+
+    def cdf(t: Array) -> Array:
+        x = rate * t
+        survival = np.zeros_like(x)
+        log_x = np.log(np.maximum(x, 1e-300))
+        log_p = -x  # log P(Poisson(x) = i), i = 0
+        for i in range(last):
+            if i > 0:
+                log_p = log_p + log_x - math.log(i)
+            survival += np.exp(log_p) * tail[i]
+        return np.asarray(1.0 - survival, dtype=np.float64)
+
+    return from_cdf(cdf, span / rate, mean, second, points=points)

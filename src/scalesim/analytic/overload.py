@@ -1,0 +1,78 @@
+"""What the pre-run overload warning needs beyond the workers' offered load (`lint.load`):
+closed loops at the throughput they reach, the CPU's load on its cores, and the share a
+bounded queue refuses.
+
+- A closed loop's users wait for their answers, so its load is bounded: offered load takes
+  it at the bound users / (think + no-queueing response), which a loop reaches only when
+  nothing queues. Here it runs at the throughput Mean Value Analysis gives it (the
+  estimate's), which no station's capacity is below.
+- With `cores`, a replica computes at most cores' worth of CPU per second: ρ = λ·E[cpu] /
+  (replicas·cores), an event loop's cores at most 1.
+- A bounded queue does not grow: it refuses what it cannot hold, the loss of the M/M/c/K
+  chain (`chains.served`) at that load.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from scalesim.analytic.chains import served
+from scalesim.analytic.load import capacity_replicas, operation_rates, rate_cap
+from scalesim.spec.demand import cpu_s
+from scalesim.spec.model import System
+
+POINTS = 64  # grid points per distribution: only the estimate's means are read
+
+
+@dataclass(frozen=True)
+class CpuLoad:
+    rate_rps: float  # visits per second admitted, all replicas
+    cpu_s: float  # mean CPU seconds per visit
+    cores: float  # of one replica (an event loop's at most 1)
+    rho: float  # λ·E[cpu] / (replicas·cores)
+
+
+def closed_as_open(system: System) -> System:
+    """`system` with each closed loop replaced by an open workload at its MVA throughput."""
+    if all(w.users is None for w in system.workloads):
+        return system
+    from scalesim.analytic.estimate import Model
+
+    found = Model(system, POINTS).evaluate()
+    workloads = [w if w.users is None else w.model_copy(update={
+        "users": None, "profile": None, "rate": found.workloads[w.name].rate_rps})
+        for w in system.workloads]
+    return system.model_copy(update={"workloads": workloads})
+
+
+def cpu_loads(system: System, admitted: Mapping[str, float]) -> dict[str, CpuLoad]:
+    """The CPU load of every component with cores; `admitted[name]`, when given, is the
+    rate its rate limit lets in (otherwise min(offered, limit))."""
+    rates = operation_rates(system)
+    out = {}
+    for name, component in system.components.items():
+        cores = component.core_limit
+        if cores is None:
+            continue
+        speed = min(1.0, cores) if component.event_loop else cores
+        ops = {o: rates[f"{name}.{o}"] for o in component.effective_operations}
+        rate = sum(ops.values())
+        if rate <= 0.0:
+            continue
+        if math.isinf(rate):
+            out[name] = CpuLoad(math.inf, math.nan, speed, math.inf)
+            continue
+        cpu = sum(r * cpu_s(system, name, o) for o, r in ops.items() if r > 0.0) / rate
+        cap = rate_cap(component)
+        let_in = admitted.get(name, min(rate, cap) if cap is not None else rate)
+        out[name] = CpuLoad(let_in, cpu, speed,
+                            let_in * cpu / (capacity_replicas(component) * speed))
+    return out
+
+
+def refused(rho: float, servers: float, capacity: int) -> float:
+    """The share of arrivals a replica with `servers` (real: cores) and room for `capacity`
+    jobs refuses at offered load ρ (M/M/c/K)."""
+    return served(rho * servers, servers, capacity).loss
