@@ -212,3 +212,22 @@ def test_refusals_for_want_of_a_leader_and_of_a_quorum_have_their_own_names() ->
     assert row[headers.index("no quorum")] == "7"
     headers, row = views["Leader elections"]
     assert row[headers.index("refused, no leader")] == "3,899"
+
+
+def test_a_cache_without_writes_shows_no_write_policy() -> None:
+    """A read-only cache printed 'invalidate', the default of a write policy it never used;
+    a cache that had writes still shows its policy."""
+    from scalesim.render.consistency_tables import consistency_views
+
+    cache = {"ttl_s": 1.0, "write_policy": "invalidate", "stampede": "none", "hit_ratio": 0.9,
+             "misses": 10, "coalesced": 0, "early_refreshes": 0, "refreshes": 0,
+             "loads_per_burst": {"mean": 1.0, "max": 1}, "stale_read_share": 0.0,
+             "staleness_ms": {}, "lost_writes": 0, "writes": 0}
+
+    def cell(entry: dict[str, Any]) -> Any:
+        (view,) = consistency_views({"caches": {"c": entry}})
+        _, columns, rows = view
+        return rows[0][[c.header for c in columns].index("writes, stampede")]
+
+    assert "invalidate" not in cell(cache) and cell(cache).endswith("none")
+    assert cell({**cache, "writes": 5, "write_policy": "write_behind"}) == "write-behind, none"

@@ -5,9 +5,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from scalesim.analytic.load import ComponentLoad, leader_served, offered_load, round_trip_s
+import numpy as np
+import numpy.typing as npt
+
+from scalesim.analytic.chains import served
+from scalesim.analytic.load import (
+    ComponentLoad,
+    call_matrix,
+    leader_served,
+    offered_load,
+    round_trip_s,
+)
 from scalesim.diagnosis.context import (
     BACKLOG_S,
     HOT,
@@ -21,96 +32,219 @@ from scalesim.diagnosis.context import (
     uneven,
 )
 from scalesim.diagnosis.finding import Finding, Fix, Limit, count, duration, rate, share
-from scalesim.spec.model import Kind
+from scalesim.spec import bounds
+from scalesim.spec.checks import sync_edges
+from scalesim.spec.demand import cpu_s
+from scalesim.spec.model import Component, Kind
 
 HELD_LONGER = 1.5  # measured hold / healthy hold above which slow calls hold the workers
+AMPLIFIED = 1.1  # arrivals / arrivals without retries from which retries are named
+
+
+@dataclass(frozen=True)
+class Pressure:
+    """A component's workers as measured: what arrived, what was refused, what queued."""
+
+    busy: float  # utilization
+    arrival: float  # visits per second, refused and still queued ones included
+    refused: float  # refused by a full queue, per second
+    growth: float  # queue growth per second
+    end: float  # waiting at the window's end, per replication
+
+    @property
+    def growing(self) -> bool:
+        return self.growth > 0.0 and self.end >= max(MIN_BACKLOG, self.arrival * BACKLOG_S)
+
+    @property
+    def refusing(self) -> bool:
+        return self.arrival > 0 and self.refused / self.arrival >= NOTABLE / 10
+
+
+def _pressure(run: Run, measured: dict[str, Any]) -> Pressure:
+    growth = (measured["queue_end"] - measured["queue_start"]) / run.span_s
+    return Pressure(measured["utilization"] or 0.0,
+                    measured["throughput_rps"] + max(growth, 0.0),
+                    measured["refused_by_cause"]["rejected"] / run.span_s, growth,
+                    measured["queue_end"] / int(run.result["replications"]))
 
 
 def saturated(run: Run) -> Iterator[Finding]:
     """Components whose workers are all busy, whose queue grows, or that refuse for lack of
-    room; sized from the analytic hold time per visit (no queueing downstream)."""
+    room; sized from the analytic hold time per visit (no queueing downstream) and the load
+    without the retries the overload provoked."""
     system, result = run.system, run.result
     loads = offered_load(system)
     for name, measured in result["components"].items():
         component = system.components[name]
-        workers = component.worker_limit
-        if workers is None or component.kind is Kind.QUEUE or name in run.explained:
-            continue
-        busy = measured["utilization"] or 0.0
-        refused_full = measured["refused_by_cause"]["rejected"] / run.span_s
-        growth = (measured["queue_end"] - measured["queue_start"]) / run.span_s
-        arrival = measured["throughput_rps"] + max(growth, 0.0)
-        end = measured["queue_end"] / int(result["replications"])
-        growing = growth > 0.0 and end >= max(MIN_BACKLOG, arrival * BACKLOG_S)
-        refusing = arrival > 0 and refused_full / arrival >= NOTABLE / 10
-        on_one = list(_one_replica(run, name, measured, busy, loads[name]))
+        if component.worker_limit is None or component.kind is Kind.QUEUE \
+                or name in run.explained or _cpu_binds(component, measured):
+            continue  # a busy CPU is `cpu_bound`'s finding: it holds the workers
+        found = _pressure(run, measured)
+        on_one = list(_one_replica(run, name, measured, found.busy, loads[name]))
         if on_one:  # more replicas would not help: that finding says what would
             yield from on_one
             continue
-        if not (busy >= HOT or growing or refusing):
-            continue
-        problem = busy >= SATURATED or growing or refusing
+        if found.busy >= HOT or found.growing or found.refusing:
+            yield _saturated(run, name, measured, found, loads[name])
+
+
+def _saturated(run: Run, name: str, measured: dict[str, Any], found: Pressure,
+               load: ComponentLoad) -> Finding:
+    component = run.system.components[name]
+    workers = component.worker_limit
+    assert workers is not None
+    problem = found.busy >= SATURATED or found.growing or found.refusing
+    served = found.arrival - found.refused - max(found.growth, 0.0)
+    held = measured["concurrency_mean"] / served if served > 0 else math.inf
+    healthy = load.hold_s
+    fleet = (measured.get("scaling") or {}).get("replicas")
+    size = str(component.replicas) if fleet is None or fleet["min"] == fleet["max"] \
+        else f"{fleet['min']}–{fleet['max']} replicas (mean {fleet['mean']:.1f})"
+    evidence = [f"{size} × {workers} workers are {share(found.busy)} busy"
+                f"{' on average' if fleet is not None else ''}, {rate(found.arrival)} arriving"]
+    if found.growing:
+        evidence.append(f"its queue grows {rate(found.growth)} ({count(found.end)} waiting at "
+                        "the end)")
+    if found.refusing:
+        evidence.append(f"its full queue refuses {rate(found.refused)}")
+    fix = None
+    limit: Limit = "workers"
+    if healthy > 0 and held > HELD_LONGER * healthy and component.io == "blocking" \
+            and _waits_on_calls(run, name):
+        limit = "downstream"
+        fix = _downstream_fix(run, name, held, healthy, evidence)
+    elif component.autoscale is not None and fleet is not None:
+        fix = _scaled_fix(run, name, workers, healthy if healthy > 0 else held, fleet,
+                          load.arrival_rate_rps, evidence)
+    else:
+        fix = _replicas_fix(run, name, found, healthy if healthy > 0 else held, load,
+                            evidence)
+    if found.growing:
+        what = f"falls behind: its queue grows {rate(found.growth)}"
+    elif found.refusing:
+        what = (f"turns requests away: its full queue refuses {rate(found.refused)} "
+                f"({share(found.refused / found.arrival)})")
+    else:
+        what = f"{'is saturated' if problem else 'runs hot'}: {share(found.busy)} of its " \
+            "workers busy"
+    return Finding("saturated", "problem" if problem else "warning", name, f"{name} {what}",
+                   limit, tuple(evidence), fix,
+                   {"utilization": found.busy, "arrival_rps": found.arrival,
+                    "queue_growth_rps": found.growth, "refused_rps": found.refused,
+                    "hold_ms": held * 1e3, "healthy_hold_ms": healthy * 1e3})
+
+
+def _downstream_fix(run: Run, name: str, held: float, healthy: float,
+                    evidence: list[str]) -> Fix:
+    """Slow calls hold the workers: name the slow callees; relieve them when they are at
+    their own limit, else bound the wait on them."""
+    evidence.append(f"a visit holds a worker {duration(held)}, not the {duration(healthy)} of "
+                    "a healthy system: slow calls hold the workers")
+    slow = _slow_calls(run, name)
+    evidence += [text for _, text in slow]
+    edges = ", ".join(edge for edge, _ in slow) or "the calls it waits on"
+    busy_callees = sorted({edge.split("→")[1].split(".")[0] for edge, _ in slow}
+                          & _at_limit(run))
+    if busy_callees:
+        return Fix(f"relieve {', '.join(busy_callees)} first (see its finding): its queue is "
+                   f"what holds {name}'s workers. Bounding the wait on {edges} (a timeout, a "
+                   "fallback) would turn the waits into failures instead")
+    return Fix(f"bound the wait on {edges} (a timeout, a bulkhead, a fallback) so a slow "
+               "dependency cannot hold every worker; more replicas only buy time")
+
+
+def _waits_on_calls(run: Run, name: str) -> bool:
+    """Whether an operation of `name` waits on a call (or a cache's miss)."""
+    return any(ref.split(".", 1)[0] == name for ref in sync_edges(run.system))
+
+
+def _replicas_fix(run: Run, name: str, found: Pressure, hold: float, load: ComponentLoad,
+                  evidence: list[str]) -> Fix | None:
+    """More replicas (and a longer queue if a bounded one would still refuse), sized for the
+    load the fixed component will get."""
+    component = run.system.components[name]
+    workers = component.worker_limit
+    assert workers is not None
+    base, why, bound = _fixed_load(run, name, found.arrival, load, evidence)
+    replicas = max(component.replicas,
+                   math.ceil(base * hold / (workers * TARGET_UTILIZATION)))
+    changes = []
+    if replicas > component.replicas:
         capacity = component.replicas * workers
-        served = arrival - refused_full - max(growth, 0.0)
-        held = measured["concurrency_mean"] / served if served > 0 else math.inf
-        healthy = loads[name].hold_s
-        fleet = (measured.get("scaling") or {}).get("replicas")
-        size = str(component.replicas) if fleet is None or fleet["min"] == fleet["max"] \
-            else f"{fleet['min']}–{fleet['max']} replicas (mean {fleet['mean']:.1f})"
-        evidence = [f"{size} × {workers} workers are {share(busy)} busy"
-                    f"{' on average' if fleet is not None else ''}, {rate(arrival)} arriving"]
-        if growing:
-            evidence.append(f"its queue grows {rate(growth)} ({count(end)} waiting at the end)")
-        if refusing:
-            evidence.append(f"its full queue refuses {rate(refused_full)}")
-        fix = None
-        limit: Limit
-        if healthy > 0 and held > HELD_LONGER * healthy and component.io == "blocking":
-            limit = "downstream"
-            evidence.append(f"a visit holds a worker {duration(held)}, not the "
-                            f"{duration(healthy)} of a healthy system: slow calls hold the "
-                            "workers")
-            slow = _slow_calls(run, name)
-            evidence += [text for _, text in slow]
-            edges = ", ".join(edge for edge, _ in slow) or "the calls it waits on"
-            busy_callees = sorted({edge.split("→")[1].split(".")[0] for edge, _ in slow}
-                                  & _at_limit(run))
-            if busy_callees:
-                fix = Fix(f"relieve {', '.join(busy_callees)} first (see its finding): its "
-                          f"queue is what holds {name}'s workers. Bounding the wait on "
-                          f"{edges} (a timeout, a fallback) would turn the waits into "
-                          "failures instead")
-            else:
-                fix = Fix(f"bound the wait on {edges} (a timeout, a bulkhead, a fallback) so "
-                          "a slow dependency cannot hold every worker; more replicas only buy "
-                          "time")
-        elif component.autoscale is not None and fleet is not None:
-            limit = "workers"
-            fix = _scaled_fix(run, name, workers, healthy if healthy > 0 else held, fleet,
-                              loads[name].arrival_rate_rps, evidence)
-        else:
-            limit = "workers"
-            hold = healthy if healthy > 0 else held
-            replicas = math.ceil(arrival * hold / (workers * TARGET_UTILIZATION))
-            if replicas > component.replicas:
-                evidence.append(f"a visit holds a worker {duration(hold)}: "
-                                f"{capacity} workers serve at most {rate(capacity / hold)}")
-                fix = Fix(f"raise {name}.replicas from {component.replicas} to {replicas}: "
-                          f"that serves {rate(arrival)} at {share(TARGET_UTILIZATION)} busy",
-                          (f"components.{name}.replicas={replicas}",))
-        if growing:
-            what = f"falls behind: its queue grows {rate(growth)}"
-        elif refusing:
-            what = (f"turns requests away: its full queue refuses {rate(refused_full)} "
-                    f"({share(refused_full / arrival)})")
-        else:
-            what = f"{'is saturated' if problem else 'runs hot'}: {share(busy)} of its " \
-                "workers busy"
-        yield Finding("saturated", "problem" if problem else "warning", name, f"{name} {what}",
-                      limit, tuple(evidence), fix,
-                      {"utilization": busy, "arrival_rps": arrival, "queue_growth_rps": growth,
-                       "refused_rps": refused_full, "hold_ms": held * 1e3,
-                       "healthy_hold_ms": healthy * 1e3})
+        evidence.append(f"a visit holds a worker {duration(hold)}: {capacity} workers serve at "
+                        f"most {rate(capacity / hold)}")
+        changes.append((f"{name}.replicas from {component.replicas} to {replicas}",
+                        f"components.{name}.replicas={replicas}"))
+    queue = component.queue
+    offered = base * hold / replicas  # erlangs per replica
+    longer = _queue_needed(offered, workers, queue) if found.refusing else None
+    if queue is not None and longer is not None:
+        changes.append((f"{name}.queue from {queue} to {longer}",
+                        f"components.{name}.queue={longer}"))
+        loss = refused_share(offered, workers, workers + queue)
+        evidence.append(f"at {share(offered / workers)} busy a queue of {queue} per replica "
+                        f"would still refuse {share(loss)} of the visits (M/M/c/K, random "
+                        "balancing)")
+    if not changes:
+        return None
+    return Fix(f"raise {' and '.join(text for text, _ in changes)}, sized for the "
+               f"{rate(base)} {why}: expect {'at most' if bound else 'about'} "
+               f"{share(offered / workers)} of its workers busy",
+               tuple(override for _, override in changes))
+
+
+def _fixed_load(run: Run, name: str, arrival: float, load: ComponentLoad,
+                evidence: list[str]) -> tuple[float, str, bool]:
+    """The visits per second a component that keeps up will get, how it was found, and
+    whether it is an upper bound: what arrived, less the retries and hedges the overload
+    provoked; in a closed loop, the most its users reach once answers come sooner."""
+    retried = _retried_to(run, name)
+    base = max(arrival - retried, 0.0)
+    why = "arriving"
+    if base > 0 and arrival >= AMPLIFIED * base:
+        evidence.append(f"retries multiply the load ×{arrival / base:.3g}: {rate(retried)} of "
+                        f"the {rate(arrival)} are retries (and hedges) of attempts that failed "
+                        f"or were slow, which a component that keeps up does not provoke; "
+                        f"{rate(base)} arrive without them")
+        why = "that arrive without retries"
+    if any(w.users is not None for w in run.system.workloads) \
+            and load.arrival_rate_rps > base:
+        return load.arrival_rate_rps, ("its closed-loop users can reach once answers come "
+                                       "sooner"), True
+    return base, why, False
+
+
+def _queue_needed(offered: float, workers: int, queue: int | None) -> int | None:
+    """The shortest queue per replica that refuses less than the share a finding is made
+    from, for a replica offered `offered` erlangs (an M/M/c/K chain: exponential work, Poisson
+    arrivals, as random balancing sends them); None when `queue` already does (or none can)."""
+    if queue is None or offered >= workers:
+        return None
+    if refused_share(offered, workers, workers + queue) < NOTABLE / 10:
+        return None
+    longer = queue
+    while longer < bounds.MAX_QUEUE:
+        longer = min(bounds.MAX_QUEUE, max(longer + 1, math.ceil(longer * 1.1)))
+        if refused_share(offered, workers, workers + longer) < NOTABLE / 10:
+            return longer
+    return None
+
+
+def refused_share(offered: float, workers: int, room: int) -> float:
+    """The M/M/c/K loss: the share of arrivals that find all `room` places (workers and
+    queue) taken, for `offered` erlangs on `workers` servers."""
+    return served(offered, float(workers), room).loss
+
+
+def _retried_to(run: Run, name: str) -> float:
+    """Retries and hedges sent to component `name` per second."""
+    return float(sum(call["retries"] + call["hedges"] for call in run.result["calls"]
+                     if call["to"].split(".", 1)[0] == name)) / run.span_s
+
+
+def _cpu_binds(component: Component, measured: dict[str, Any]) -> bool:
+    """A component with `cores` whose CPU is (nearly) all busy: the CPU binds."""
+    return component.core_limit is not None and (measured.get("cpu") or 0.0) >= HOT
 
 
 def _scaled_fix(run: Run, name: str, workers: int, hold: float, fleet: dict[str, Any],
@@ -122,21 +256,26 @@ def _scaled_fix(run: Run, name: str, workers: int, hold: float, fleet: dict[str,
     autoscale = run.system.components[name].autoscale
     assert autoscale is not None
     needed = math.ceil(peak * hold / (workers * TARGET_UTILIZATION))
+
+    def busy_at(replicas: int) -> float:
+        return peak * hold / (replicas * workers)
+
     if fleet["max"] >= autoscale.max:
         evidence.append(f"the autoscaler reached its max of {autoscale.max} replicas")
         if needed <= autoscale.max:
             return None
-        return Fix(f"raise {name}.autoscale.max from {autoscale.max} to {needed}: that serves "
-                   f"the peak {rate(peak)} at {share(TARGET_UTILIZATION)} busy",
-                   (f"components.{name}.autoscale.max={needed}",))
+        return Fix(f"raise {name}.autoscale.max from {autoscale.max} to {needed}, sized for "
+                   f"the peak {rate(peak)}: expect about {share(busy_at(needed))} of its "
+                   "workers busy at the peak", (f"components.{name}.autoscale.max={needed}",))
     evidence.append(f"the autoscaler never reached its max of {autoscale.max}: the fleet "
                     "was too small when the load came, and grew only sync by sync")
     if needed <= autoscale.min:
         return None
-    return Fix(f"raise {name}.autoscale.min from {autoscale.min} to {needed}: that serves the "
-               f"peak {rate(peak)} at {share(TARGET_UTILIZATION)} busy before the autoscaler "
-               "acts (or let it scale up sooner: autoscale.scale_up); more spec replicas "
-               "would be scaled back down to min", (f"components.{name}.autoscale.min={needed}",))
+    return Fix(f"raise {name}.autoscale.min from {autoscale.min} to {needed}, sized for the "
+               f"peak {rate(peak)}: expect about {share(busy_at(needed))} of its workers busy "
+               "at the peak before the autoscaler acts (or let it scale up sooner: "
+               "autoscale.scale_up); more spec replicas would be scaled back down to min",
+               (f"components.{name}.autoscale.min={needed}",))
 
 
 def _at_limit(run: Run) -> set[str]:
@@ -156,21 +295,27 @@ def _one_replica(run: Run, name: str, measured: dict[str, Any], busy: float,
     component = run.system.components[name]
     workers = component.worker_limit
     assert workers is not None
-    evidence = [f"replica {index} has {share(hot)} of its {workers} workers busy, the "
-                f"{component.replicas} replicas together {share(busy)}"]
+    evidence = [f"replica {index} has about {share(hot)} of its {workers} workers busy (its "
+                f"share of the visits), the {component.replicas} replicas together "
+                f"{share(busy)}"]
     fix = None
+    numbers: dict[str, float | None] = {"utilization": busy, "replica_utilization": hot,
+                                        "replica": index}
     if leader_served(component):
         evidence.append("only the leader serves its operations, so more replicas add no "
                         "capacity: the leader's workers are the limit")
         # At its limit the leader's utilization stops at 100 %: size it from the demand
         # (the spec's offered load on the leader, λ·hold, when that is more).
-        demand = load.leader_busy
-        needed = math.ceil(max(hot * workers, demand) / TARGET_UTILIZATION)
+        demand = max(hot * workers, load.leader_busy)
+        needed = math.ceil(demand / TARGET_UTILIZATION)
         if needed > workers:
-            fix = Fix(f"raise {name}.workers (the leader's) from {workers} to {needed}: that "
-                      f"runs the leader at {share(TARGET_UTILIZATION)} busy; or serve reads "
-                      "from the followers", (f"components.{name}.workers={needed}",))
+            fix = Fix(f"raise {name}.workers (the leader's) from {workers} to {needed}: expect "
+                      f"the leader about {share(demand / needed)} busy; or serve reads from "
+                      "the followers", (f"components.{name}.workers={needed}",))
     elif component.balancer == "hash":
+        keys = hot_keys(run, name)
+        evidence += [text for text, _ in keys]
+        numbers["hot_key_share"] = max((top for _, top in keys), default=None)
         evidence.append("the balancer hashes each request's key, and the keys are skewed: "
                         "a hot key's replica works while the others wait")
         fix = Fix(f"spread the hot keys: more keys (partitions) or a balancer that does not "
@@ -178,13 +323,55 @@ def _one_replica(run: Run, name: str, measured: dict[str, Any], busy: float,
     run.explained.add(name)
     yield Finding("saturated", "problem" if hot >= SATURATED else "warning", name,
                   f"{name} {'is saturated' if hot >= SATURATED else 'runs hot'} on one "
-                  f"replica: replica {index} {share(hot)} busy, the component {share(busy)}",
-                  "workers", tuple(evidence), fix,
-                  {"utilization": busy, "replica_utilization": hot, "replica": index})
+                  f"replica: replica {index} about {share(hot)} busy, the component "
+                  f"{share(busy)}", "workers", tuple(evidence), fix, numbers)
+
+
+def hot_keys(run: Run, name: str) -> list[tuple[str, float]]:
+    """The hottest keys of each workload with `keys` that reaches `name`, from the Zipf law
+    the keys are drawn with (key k, from 0, has weight 1/(k+1)^skew): a key is hot when it
+    alone carries half a replica's fair share or more (at least the hottest is named, at
+    most three). (text, the hottest key's share) per workload."""
+    system = run.system
+    replicas = system.components[name].replicas
+    found = []
+    for workload in system.workloads:
+        keys = workload.key_space
+        if keys is None or not _reaches(run, ".".join(system.resolve(workload.to)), name):
+            continue
+        shares = key_shares(keys.count, keys.skew)
+        hot = [k for k in range(min(3, keys.count)) if k == 0 or shares[k] >= 0.5 / replicas]
+        law = f"Zipf exponent {keys.skew:g}" if keys.skew else "uniform"
+        found.append((f"{workload.name}'s keys ({count(keys.count)}, {law}): "
+                      + ", ".join(f"key {k} carries {share(shares[k])}" for k in hot)
+                      + f" of its requests, and each lands on one of the {replicas} replicas",
+                      float(shares[0])))
+    return found
+
+
+def key_shares(keys: int, skew: float) -> npt.NDArray[np.float64]:
+    """The share of requests of each key, hottest first, as the engine draws them."""
+    weights = 1.0 / np.arange(1, keys + 1, dtype=float) ** skew
+    return np.asarray(weights / weights.sum())
+
+
+def _reaches(run: Run, entry: str, name: str) -> bool:
+    """Whether requests entering at operation `entry` visit component `name`."""
+    names, matrix = call_matrix(run.system)
+    index = {ref: i for i, ref in enumerate(names)}
+    seen, todo = {index[entry]}, [index[entry]]
+    while todo:
+        for j in np.nonzero(matrix[todo.pop()])[0]:
+            if int(j) not in seen:
+                seen.add(int(j))
+                todo.append(int(j))
+    return any(names[i].split(".", 1)[0] == name for i in seen)
 
 
 def cpu_bound(run: Run) -> Iterator[Finding]:
-    """Components with `cores` whose cores are (nearly) all busy: CPU, not workers, binds."""
+    """Components with `cores` whose cores are (nearly) all busy: CPU, not workers, binds.
+    Sized from the CPU demand offered (arrivals × CPU per visit), not the CPU served, which
+    stops at the cores."""
     system, result = run.system, run.result
     for name, measured in result["components"].items():
         component = system.components[name]
@@ -193,17 +380,38 @@ def cpu_bound(run: Run) -> Iterator[Finding]:
         if cores is None or busy is None or busy < HOT or name in run.explained:
             continue
         used = measured["cores_used"]
-        replicas = math.ceil(used / (cores * TARGET_UTILIZATION))
-        evidence = (f"{component.replicas} × {cores:g} cores are {share(busy)} busy: "
-                    f"{used:.3g} cores of CPU demand",)
+        found = _pressure(run, measured)
+        per_visit = _cpu_per_visit(run, name, measured)
+        demand = max(used, found.arrival * per_visit)
+        evidence = [f"{component.replicas} × {cores:g} cores are {share(busy)} busy: "
+                    f"{demand:.3g} cores of CPU demand offered ({rate(found.arrival)} × "
+                    f"{duration(per_visit)} of CPU a visit), {used:.3g} served"]
+        if found.growing:
+            evidence.append(f"its queue grows {rate(found.growth)} ({count(found.end)} "
+                            "waiting at the end): the visits share the busy cores, so each "
+                            "holds its worker longer")
+        replicas = math.ceil(demand / (cores * TARGET_UTILIZATION))
         fix = None
         if replicas > component.replicas:
             fix = Fix(f"raise {name}.replicas from {component.replicas} to {replicas}, or its "
-                      f"cores: that runs its CPU at {share(TARGET_UTILIZATION)}",
-                      (f"components.{name}.replicas={replicas}",))
-        yield Finding("saturated", "problem" if busy >= SATURATED else "warning", name,
+                      f"cores: expect about {share(demand / (replicas * cores))} of its CPU "
+                      "busy", (f"components.{name}.replicas={replicas}",))
+        yield Finding("saturated", "problem" if busy >= SATURATED or found.growing
+                      else "warning", name,
                       f"{name} is CPU-bound: {share(busy)} of its cores busy", "cores",
-                      evidence, fix, {"cpu": busy, "cores_used": used})
+                      tuple(evidence), fix,
+                      {"cpu": busy, "cores_used": used, "cores_offered": demand})
+
+
+def _cpu_per_visit(run: Run, name: str, measured: dict[str, Any]) -> float:
+    """Mean CPU seconds of a visit to `name` (the spec's, with its operations weighted by
+    the visits they had)."""
+    visits: dict[str, int] = {op: entry["requests"]["total"]
+                              for op, entry in measured["operations"].items()}
+    total = sum(visits.values())
+    if not total:
+        return 0.0
+    return sum(n * cpu_s(run.system, name, op) for op, n in visits.items()) / total
 
 
 def _slow_calls(run: Run, component: str) -> list[tuple[str, str]]:

@@ -79,10 +79,13 @@ def dotted(path: tuple[str | int, ...]) -> str:
 
 def uneven(measured: dict[str, Any], floor: float) -> tuple[int, float] | None:
     """A component's busiest replica (index, utilization) when it is at least `floor` busy
-    and CONCENTRATED times the component's utilization: the load does not spread."""
+    and CONCENTRATED times the component's utilization: the load does not spread. The
+    result's `busiest_replica` utilization is an estimate (the component's busy time in
+    proportion to the replica's visits) that can pass 1 when visits held workers longer
+    elsewhere; a replica is never more than all busy, so it is capped at 1."""
     hottest = measured.get("busiest_replica")
     busy = measured["utilization"]
     if hottest is None or hottest["utilization"] is None or busy is None:
         return None
-    hot = hottest["utilization"]
+    hot = min(1.0, hottest["utilization"])
     return (hottest["replica"], hot) if hot >= max(floor, CONCENTRATED * busy) else None

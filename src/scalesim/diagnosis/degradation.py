@@ -8,9 +8,14 @@ from typing import Any
 
 import yaml
 
-from scalesim.diagnosis.context import NOTABLE, Run, fault_text
+from scalesim.analytic.load import leader_served
+from scalesim.diagnosis.context import HOT, NOTABLE, Run, fault_text, uneven
 from scalesim.diagnosis.finding import Finding, Fix, count, share
+from scalesim.spec.model import Balancer
 
+# Failed attempts beyond this many times what an even balancer sends the faulty replicas
+# are failures on healthy ones (room for the randomness of `random` balancing).
+SPREAD = 1.2
 REFUSALS = ("rejected", "rate_limited", "shed", "overflow", "unavailable", "crashed")
 
 
@@ -23,11 +28,12 @@ def degraded(run: Run) -> Iterator[Finding]:
         calls = sorted((c for c in run.result["calls"] if c["fallbacks"] and c.get("degraded")),
                        key=lambda c: -c["fallbacks"])
         evidence = [_why(run, call) for call in calls[:3]]
+        fix = _fault_fix(run, calls, evidence)
         yield Finding("degraded", "warning", name,
                       f"{name}: {share(degraded_count / total)} of requests answered degraded "
                       f"({count(degraded_count)} of {count(total)}), by the fallback of "
                       + ", ".join(_edge(c) for c in calls[:3]),
-                      _limit(calls), tuple(evidence), _fault_fix(run, calls),
+                      _limit(calls), tuple(evidence), fix,
                       {"degraded_share": degraded_count / total, "degraded": degraded_count})
 
 
@@ -47,11 +53,12 @@ def failures(run: Run) -> Iterator[Finding]:
             if refused:
                 evidence.append(f"{component} refused " + ", ".join(
                     f"{count(n)} ({cause.replace('_', ' ')})" for cause, n in refused.items()))
+        fix = _fault_fix(run, calls, evidence)
         yield Finding("failures", "problem", name,
                       f"{name}: {share(failed / total)} of requests failed ("
                       + ", ".join(f"{cause.replace('_', ' ')} {count(n)}"
                                   for n, cause in causes[:3]) + ")",
-                      _limit(calls), tuple(evidence), _fault_fix(run, calls),
+                      _limit(calls), tuple(evidence), fix,
                       {"failed_share": failed / total, "failed": failed})
 
 
@@ -86,12 +93,18 @@ def _limit(calls: list[dict[str, Any]]) -> Any:
     return None
 
 
-def _fault_fix(run: Run, calls: list[dict[str, Any]]) -> Fix | None:
+def _fault_fix(run: Run, calls: list[dict[str, Any]],
+               evidence: list[str]) -> Fix | None:
     """When the calls fail because of an injected fault, that fault is the cause: the
-    design contains it (breaker, fallback) and the remedy is the faulty component."""
+    design contains it (breaker, fallback) and the remedy is the faulty component. Not when
+    the failures spread beyond the faulty replicas (then `evidence` gets why)."""
     targets = {c["to"].split(".", 1)[0] for c in calls}
     faults = [f for f in run.faults if f.component in targets]
     if not faults:
+        return None
+    spread = [text for target in sorted(targets) if (text := _spread(run, target, calls))]
+    if spread:
+        evidence += spread
         return None
     remaining = [f for f in run.system.faults if f not in faults]
     value = yaml.safe_dump([f.model_dump(by_alias=True, exclude_defaults=True, mode="json")
@@ -100,3 +113,39 @@ def _fault_fix(run: Run, calls: list[dict[str, Any]]) -> Fix | None:
     return Fix(f"the fault on {names} causes it; the resilience settings contain it as "
                f"designed, and the remedy is {names} itself. Without the fault:",
                (f"faults={value}",))
+
+
+def _spread(run: Run, target: str, calls: list[dict[str, Any]]) -> str | None:
+    """Why the failures of the calls to `target` are not (all) on its faulty replicas: a
+    replica without a fault (or the whole component) at its limit, or more failed attempts
+    than an even balancer sends the faulty replicas. None when they can be, or when no
+    fault is on one replica only (a fault on the whole component is where they are)."""
+    component = run.system.components[target]
+    faulty = {f.replica for f in run.faults_on(target)}
+    if not faulty or None in faulty:
+        return None
+    names = ", ".join(f"{target}[{i}]" for i in sorted(r for r in faulty if r is not None))
+    measured = run.result["components"][target]
+    hottest = uneven(measured, HOT)
+    if hottest is not None and hottest[0] not in faulty:
+        return (f"the fault on {names} does not explain them all: {target}'s replica "
+                f"{hottest[0]}, without a fault, is at its limit (about {share(hottest[1])} "
+                "busy), so calls fail there too; the resilience settings do not contain it")
+    if (measured["utilization"] or 0.0) >= HOT:
+        return (f"the fault on {names} does not explain them all: {target}'s replicas are "
+                f"{share(measured['utilization'])} busy together, so calls fail on healthy "
+                "replicas too; the resilience settings do not contain it")
+    if component.balancer not in (Balancer.ROUND_ROBIN, Balancer.RANDOM) \
+            or leader_served(component):
+        return None
+    edges = [c for c in calls if c["to"].split(".", 1)[0] == target]
+    attempts = sum(c["attempts"] for c in edges)
+    failed = sum(n for c in edges for cause, n in c["attempt_failures_by_cause"].items()
+                 if cause != "circuit_open")
+    reach = attempts * len(faulty) / component.replicas
+    if failed <= SPREAD * reach:
+        return None
+    return (f"the fault on {names} does not explain them all: {count(failed)} attempts to "
+            f"{target} failed, more than the {count(reach)} its {component.balancer.value} "
+            f"balancer sends {names} ({len(faulty)} of {component.replicas} replicas), so "
+            "calls fail on healthy replicas too; the resilience settings do not contain it")

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Any
 
 from scalesim.diagnosis.context import NOTABLE, Run, fault_text
 from scalesim.diagnosis.finding import Finding, Fix, share
+from scalesim.spec.checks import iter_calls
 from scalesim.spec.consistency import JITTER_FACTOR
 from scalesim.spec.model import Fault
 
@@ -61,44 +63,72 @@ def split_brains(run: Run) -> Iterator[Finding]:
 
 
 def failovers(run: Run) -> Iterator[Finding]:
-    """Time without a leader that the callers felt: a share of the requests met an elected
-    component with no leader and were refused `unavailable` (and failed, or were retried
+    """Time without a leader that the callers felt: 1 % or more of the visits to an elected
+    component met no leader and were refused `unavailable` (and failed, or were retried
     until a leader came: then the tail of the latency is the failover)."""
-    total = run.result["requests"]["total"]
     for name, entry in run.result.get("elections", {}).items():
         refused = entry.get("refused_no_leader") or 0
-        if not entry.get("failovers") or not total or refused / total < NOTABLE:
+        visits = sum(op["requests"]["total"]
+                     for op in run.result["components"][name]["operations"].values())
+        if not entry.get("failovers") or not visits or refused / visits < NOTABLE:
             continue
-        election = run.system.components[name].leader_election
-        assert election is not None
-        longest = entry["failover_ms"]["max"]
-        latency = run.result["latency_ms"]
-        times = entry["failovers"]
-        evidence = [f"{times} failover{'s' if times != 1 else ''}, the longest "
-                    f"{longest / 1e3:.2f} s: no leader for {entry['leaderless_s']:.2f} s "
-                    f"({share(entry['leaderless_share'])} of the window)",
-                    f"{refused:,} visits refused unavailable, {share(refused / total)} of the "
-                    "requests",
-                    f"latency p50 {latency.get('p50', math.nan):.1f} ms, p99 "
-                    f"{latency.get('p99', math.nan):.1f} ms: requests that met the failover "
-                    "waited it out or failed",
-                    *(fault_text(f, run.end_s) for f in run.faults_on(name))]
-        if election.type == "lease":
-            detect = (f"a shorter lease_duration ({election.lease_duration:g} s now; with "
-                      "renew_deadline and retry_period in proportion) detects a dead leader "
-                      "sooner, at the price of more renewals against the API server")
-        else:
-            detect = (f"a shorter election_timeout ({election.election_timeout * 1e3:g} ms now) "
-                      "detects a dead leader sooner; keep it 10× the heartbeat and above the "
-                      "round trip, or healthy leaders are deposed")
-        fix = Fix(f"{detect}; callers that retry unavailable with a back-off wait the failover "
-                  "out instead of failing, and reads served by followers go on meanwhile")
-        yield Finding("failover", "warning", name,
-                      f"{name} went {entry['leaderless_s']:.2f} s without a leader: "
-                      f"{refused:,} visits refused ({share(refused / total)} of the requests)",
-                      None, tuple(evidence), fix,
-                      {"leaderless_s": entry["leaderless_s"], "refused_no_leader": refused,
-                       "failover_ms_max": longest})
+        yield _failover(run, name, entry, refused, visits)
+
+
+def _failover(run: Run, name: str, entry: dict[str, Any], refused: int,
+              visits: int) -> Finding:
+    election = run.system.components[name].leader_election
+    assert election is not None
+    longest = entry["failover_ms"]["max"]
+    latency = run.result["latency_ms"]
+    requests = run.result["requests"]
+    failed = requests["failed_by_cause"].get("unavailable", 0)
+    times = entry["failovers"]
+    evidence = [f"{times} failover{'s' if times != 1 else ''}, the longest "
+                f"{longest / 1e3:.2f} s: no leader for {entry['leaderless_s']:.2f} s "
+                f"({share(entry['leaderless_share'])} of the window)",
+                f"{refused:,} of the {visits:,} visits to {name} refused unavailable "
+                f"({share(refused / visits)}); {failed:,} of the {requests['total']:,} "
+                f"requests failed unavailable ({share(failed / max(1, requests['total']))})",
+                f"latency p50 {latency.get('p50', math.nan):.1f} ms, p99 "
+                f"{latency.get('p99', math.nan):.1f} ms: requests that met the failover "
+                "waited it out or failed",
+                *(fault_text(f, run.end_s) for f in run.faults_on(name))]
+    if election.type == "lease":
+        detect = (f"a shorter lease_duration ({election.lease_duration:g} s now; with "
+                  "renew_deadline and retry_period in proportion) detects a dead leader "
+                  "sooner, at the price of more renewals against the API server")
+    else:
+        detect = (f"a shorter election_timeout ({election.election_timeout * 1e3:g} ms now) "
+                  "detects a dead leader sooner; keep it 10× the heartbeat and above the "
+                  "round trip, or healthy leaders are deposed")
+    retry = _retry_advice(run, name, longest / 1e3, failed / max(1, requests["total"]))
+    fix = Fix(f"{detect}; {retry}, and reads served by followers go on meanwhile")
+    return Finding("failover", "warning", name,
+                   f"{name} went {entry['leaderless_s']:.2f} s without a leader: {refused:,} "
+                   f"visits refused ({share(refused / visits)} of its visits), {failed:,} "
+                   f"requests failed unavailable", None, tuple(evidence), fix,
+                   {"leaderless_s": entry["leaderless_s"], "refused_no_leader": refused,
+                    "refused_share": refused / visits, "failed_unavailable": failed,
+                    "failover_ms_max": longest})
+
+
+def _retry_advice(run: Run, name: str, longest_s: float, failed_share: float) -> str:
+    """Retries on `unavailable` for the callers of `name` that lack them; for callers that
+    have them and still fail, retries that last out the failover."""
+    callers = [(f"{caller}.{operation}", call) for caller, operation, _, call
+               in iter_calls(run.system)
+               if run.system.resolve(call.to)[0] == name and not call.async_]
+    bare = sorted({ref for ref, call in callers if call.retry is None
+                   or call.retry.attempts < 2 or "unavailable" not in call.retry.on})
+    if bare:
+        return (f"callers that retry unavailable with a back-off ({', '.join(bare)} do not) "
+                "wait the failover out instead of failing")
+    if failed_share >= NOTABLE:
+        return (f"its callers retry unavailable already, but give up before a leader comes: "
+                f"let their retries (attempts and back-off) span the longest failover "
+                f"({longest_s:.2f} s)")
+    return "its callers retry unavailable already and wait the failover out"
 
 
 def _raft_split_brain(run: Run, name: str, head: str,

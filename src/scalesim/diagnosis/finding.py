@@ -12,8 +12,9 @@ Severity = Literal["problem", "warning"]
 Kind = Literal["backlog", "saturated", "overload", "limit", "degraded", "failures", "slo",
                "split_brain", "failover"]
 # The limit that binds: the knob to turn.
-Limit = Literal["workers", "cores", "consumer_concurrency", "connection_pool", "rate_limit",
-                "bulkhead", "circuit_breaker", "fault", "downstream", "lease"]
+Limit = Literal["workers", "cores", "consumer_concurrency", "partitions", "session_timeout",
+                "connection_pool", "rate_limit", "bulkhead", "circuit_breaker", "fault",
+                "downstream", "lease"]
 
 
 @dataclass(frozen=True)

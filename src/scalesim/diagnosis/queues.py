@@ -1,10 +1,13 @@
 """Queue subscriptions that fall behind: the backlog and the lag grow, and which limit binds
-— the subscription's concurrency or the consumer's workers."""
+— the subscription's concurrency, the consumer's workers, a Kafka topic's partitions, or a
+crashed group member's partitions waiting for its session to time out."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 from scalesim.analytic.load import hold_s, round_trip_s
 from scalesim.diagnosis.context import (
@@ -13,72 +16,261 @@ from scalesim.diagnosis.context import (
     MIN_BACKLOG,
     TARGET_UTILIZATION,
     Run,
+    fault_text,
 )
 from scalesim.diagnosis.finding import Finding, Fix, Limit, count, duration, rate, share
+from scalesim.spec.model import Component, Fault
 
 
 def backlogs(run: Run) -> Iterator[Finding]:
-    system, result = run.system, run.result
-    for name, queue in result.get("queues", {}).items():
-        queue_name, target = name.split("->", 1)
-        published = queue["published_rps"] or 0.0
-        growth = (queue["backlog_end"] - queue["backlog_start"]) / run.span_s
-        end = queue["backlog_end"] / int(result["replications"])
-        if growth <= 0.0 or end < max(MIN_BACKLOG, published * BACKLOG_S):
-            continue
-        component = system.components[queue_name]
-        index = next(i for i, c in enumerate(component.consumers)
-                     if ".".join(system.resolve(c.to)) == target)
-        concurrency = component.consumers[index].concurrency
-        consumer_name = target.split(".", 1)[0]
-        consumer = system.components[consumer_name]
-        measured = result["components"][consumer_name]
-        busy = measured["utilization"]
-        delivery_s = round_trip_s(system, target)
-        drained = (queue["delivered"] + queue["failed"]) / run.span_s
-        lag_growth = ((queue["oldest_end_ms"] or 0.0) - (queue["oldest_start_ms"] or 0.0)) \
-            / 1e3 / float(result["simulated_s"])
-        evidence = [
-            f"{count(end)} messages wait at the end of the window, "
-            f"{rate(growth)} more each second; the oldest has waited "
-            f"{duration((queue['oldest_end_ms'] or 0.0) / 1e3)} (+{lag_growth:.2g} s/s)",
-            f"{concurrency} deliveries at a time drain {rate(drained)} < "
-            f"{rate(published)} published; one delivery takes "
-            f"{duration(delivery_s)} with no queueing"]
-        needed = math.ceil(published * delivery_s / TARGET_UTILIZATION)
-        overrides, changes = [], []
-        path = f"components.{queue_name}.consumers.{index}.concurrency"
-        if needed > concurrency:
-            overrides.append(f"{path}={needed}")
-            changes.append(f"the concurrency of {queue_name}'s subscription to "
-                           f"{consumer_name} from {concurrency} to {needed}")
-        workers = consumer.worker_limit
-        limit: Limit = "consumer_concurrency"
-        if workers is not None:
-            hold = hold_s(system, target)
-            replicas = max(consumer.replicas, math.ceil(
-                published * hold / (workers * TARGET_UTILIZATION)))
-            if busy is not None and busy >= HOT:
-                limit = "workers"
-                evidence.append(f"{consumer_name}'s {consumer.replicas} × {workers} workers "
-                                f"are {share(busy)} busy: they are the limit too")
-            elif busy is not None:
-                evidence.append(f"{consumer_name}'s workers are only {share(busy)} busy: the "
-                                "subscription's concurrency is the limit, so more "
-                                f"{consumer_name} replicas alone change nothing")
-            if replicas > consumer.replicas:
-                overrides.append(f"components.{consumer_name}.replicas={replicas}")
-                changes.append(f"{consumer_name}.replicas from {consumer.replicas} "
-                               f"to {replicas}")
-        run.explained.add(consumer_name)
-        fix = None
-        if changes:
-            fix = Fix(f"raise {' and '.join(changes)}: that serves {rate(published)} at "
-                      f"{share(TARGET_UTILIZATION)} busy", tuple(overrides))
-        yield Finding(
-            "backlog", "problem", name,
-            f"{name} falls behind: backlog +{rate(growth)}, {count(end)} waiting at the end",
-            limit, tuple(evidence), fix,
-            {"published_rps": published, "drained_rps": drained, "backlog_growth_rps": growth,
-             "backlog_end": end, "lag_growth_s_per_s": lag_growth,
-             "concurrency": concurrency, "consumer_utilization": busy})
+    for name, queue in run.result.get("queues", {}).items():
+        finding = _backlog(run, name, queue)
+        if finding is not None:
+            yield finding
+
+
+def uncommitted(topic: Component, drained_rps: float) -> float:
+    """Records a Kafka consumer group has processed but not yet committed, at most: with
+    at-least-once offsets committed every `commit_interval`, the backlog counted from the
+    committed offset holds up to that interval's worth of processed records. They are not
+    waiting: the next commit settles them. 0 for other queues (and at most once, where the
+    offset is committed when the record is taken)."""
+    delivery = topic.delivery
+    if topic.partitions is None or delivery is None or delivery.guarantee == "at_most_once":
+        return 0.0
+    return delivery.commit_interval * drained_rps
+
+
+def beyond_arrivals(end: float, published_rps: float, processed: float) -> bool:
+    """Whether a backlog of `end` messages at one run's end, less the `processed` ones a
+    Kafka group has not committed yet, holds more than BACKLOG_S seconds of arrivals (and at
+    least MIN_BACKLOG messages): the diagnosis's and `plan`'s rule for falling behind."""
+    return end - processed >= max(MIN_BACKLOG, published_rps * BACKLOG_S)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """A subscription's backlog as measured, per replication (rates per second)."""
+
+    published: float
+    drained: float
+    growth: float
+    end: float
+    uncommitted: float
+    lag_growth: float
+
+
+def _measured(run: Run, name: str, queue: dict[str, Any]) -> Backlog | None:
+    """The backlog of subscription `name` when it grew beyond one second of arrivals (and
+    beyond what a Kafka group has processed and not yet committed); else None."""
+    topic = run.system.components[name.split("->", 1)[0]]
+    published = queue["published_rps"] or 0.0
+    drained = (queue["delivered"] + queue["failed"]) / run.span_s
+    # backlog_start/end are one replication's (docs/results.md): growth over one run's window
+    growth = (queue["backlog_end"] - queue["backlog_start"]) / float(run.result["simulated_s"])
+    end = float(queue["backlog_end"])
+    processed = uncommitted(topic, drained)
+    # A backlog within the uncommitted window is the commit's rhythm, not growth.
+    if growth <= 0.0 or not beyond_arrivals(end, published, processed):
+        return None
+    lag_growth = ((queue["oldest_end_ms"] or 0.0) - (queue["oldest_start_ms"] or 0.0)) \
+        / 1e3 / float(run.result["simulated_s"])
+    return Backlog(published, drained, growth, end, processed, lag_growth)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A subscription as the spec has it: the queue, its consumer and their settings."""
+
+    name: str  # QUEUE->COMP.OP
+    queue: str
+    topic: Component  # the queue component (a Kafka topic with `partitions`)
+    index: int  # in the queue's `consumers`
+    target: str  # COMP.OP
+    consumer_name: str
+    consumer: Component
+
+    @property
+    def concurrency(self) -> int:
+        return self.topic.consumers[self.index].concurrency
+
+
+def _subscription(run: Run, name: str) -> Subscription:
+    system = run.system
+    queue, target = name.split("->", 1)
+    topic = system.components[queue]
+    index = next(i for i, c in enumerate(topic.consumers)
+                 if ".".join(system.resolve(c.to)) == target)
+    consumer = target.split(".", 1)[0]
+    return Subscription(name, queue, topic, index, target, consumer,
+                        system.components[consumer])
+
+
+def _backlog(run: Run, name: str, queue: dict[str, Any]) -> Finding | None:
+    found = _measured(run, name, queue)
+    if found is None:
+        return None
+    sub = _subscription(run, name)
+    busy = run.result["components"][sub.consumer_name]["utilization"]
+    delivery_s = round_trip_s(run.system, sub.target)
+    evidence = _evidence(sub, found, queue, delivery_s)
+    changes, limit = _changes(run, sub, found, delivery_s)
+    workers = sub.consumer.worker_limit
+    if busy is not None and busy >= HOT:
+        limit = "workers"
+        evidence.append(f"{sub.consumer_name}'s {sub.consumer.replicas} × {workers} workers "
+                        f"are {share(busy)} busy: they are the limit too")
+    orphaned = _orphaned(run, sub)
+    if orphaned is not None:
+        limit = "session_timeout"
+    if limit == "consumer_concurrency" and busy is not None and workers is not None:
+        evidence.append(f"{sub.consumer_name}'s workers are only {share(busy)} busy: the "
+                        "subscription's concurrency is the limit, so more "
+                        f"{sub.consumer_name} replicas alone change nothing")
+    summary = (f"{name} falls behind: backlog +{rate(found.growth)}, {count(found.end)} "
+               "waiting at the end")
+    parts: list[tuple[str, str]] = []  # (what to do, its override)
+    if orphaned is not None:
+        summary, more, session = _orphaned_texts(run, sub, found.end, orphaned)
+        evidence += more
+        parts += [session] if session is not None else []
+    if changes:
+        parts.append((f"raise {' and '.join(text for text, _ in changes)}: sized for the "
+                      f"{rate(found.published)} published with "
+                      f"{share(1 - TARGET_UTILIZATION)} headroom", ""))
+    run.explained.add(sub.consumer_name)
+    overrides = tuple(o for _, o in parts if o) + tuple(o for _, o in changes)
+    fix = Fix("; ".join(text for text, _ in parts), overrides) if parts else None
+    return Finding(
+        "backlog", "problem", name, summary, limit, tuple(evidence), fix,
+        {"published_rps": found.published, "drained_rps": found.drained,
+         "backlog_growth_rps": found.growth, "backlog_end": found.end,
+         "uncommitted": found.uncommitted, "lag_growth_s_per_s": found.lag_growth,
+         "concurrency": sub.concurrency, "consumer_utilization": busy})
+
+
+def _evidence(sub: Subscription, found: Backlog, queue: dict[str, Any],
+              delivery_s: float) -> list[str]:
+    """The backlog, what of it is only uncommitted, and what drains it."""
+    evidence = [
+        f"{count(found.end)} messages wait at the end of the window, "
+        f"{rate(found.growth)} more each second; the oldest has waited "
+        f"{duration((queue['oldest_end_ms'] or 0.0) / 1e3)} (+{found.lag_growth:.2g} s/s)"]
+    if found.uncommitted and sub.topic.delivery is not None:
+        evidence.append(f"up to {count(found.uncommitted)} of them are records processed but "
+                        "not yet committed (commit_interval "
+                        f"{sub.topic.delivery.commit_interval:g} s)")
+    evidence.append(_drain_text(sub.topic, sub.consumer, sub.concurrency, found, delivery_s))
+    return evidence
+
+
+def _changes(run: Run, sub: Subscription, found: Backlog,
+             delivery_s: float) -> tuple[list[tuple[str, str]], Limit]:
+    """What to raise (text, override), sized for the published rate at 85 %: the deliveries
+    in flight (Little's law on a healthy delivery), and the consumer's replicas; and the
+    limit of the subscription's own settings that binds."""
+    needed = math.ceil(found.published * delivery_s / TARGET_UTILIZATION)  # in flight
+    replicas = sub.consumer.replicas
+    workers = sub.consumer.worker_limit
+    if workers is not None:
+        replicas = max(replicas, math.ceil(found.published * hold_s(run.system, sub.target)
+                                           / (workers * TARGET_UTILIZATION)))
+    changes: list[tuple[str, str]] = []
+    limit: Limit = "consumer_concurrency"
+    if sub.topic.partitions is None:
+        if needed > sub.concurrency:
+            changes.append((f"the concurrency of {sub.queue}'s subscription to "
+                            f"{sub.consumer_name} from {sub.concurrency} to {needed}",
+                            f"components.{sub.queue}.consumers.{sub.index}.concurrency="
+                            f"{needed}"))
+    else:
+        limit = _group_limit(sub, sub.topic.partitions, replicas, needed, changes)
+    if replicas > sub.consumer.replicas:
+        changes.append((f"{sub.consumer_name}.replicas from {sub.consumer.replicas} to "
+                        f"{replicas}", f"components.{sub.consumer_name}.replicas={replicas}"))
+    return changes, limit
+
+
+def _drain_text(topic: Component, consumer: Component, concurrency: int, found: Backlog,
+                delivery_s: float) -> str:
+    """How many deliveries run at once, and what they drain."""
+    drain = (f"drain {rate(found.drained)} < {rate(found.published)} published; one delivery "
+             f"takes {duration(delivery_s)} with no queueing")
+    partitions = topic.partitions
+    if partitions is None:
+        return f"{concurrency} deliveries at a time {drain}"
+    members = consumer.replicas * concurrency
+    idle = f", {members - partitions} of them idle" if members > partitions else ""
+    return (f"{members} group members ({consumer.replicas} replicas × {concurrency}) on "
+            f"{partitions} partitions{idle}: at most {min(members, partitions)} records at a "
+            f"time {drain}")
+
+
+def _group_limit(sub: Subscription, partitions: int, replicas: int, needed: int,
+                 changes: list[tuple[str, str]]) -> Limit:
+    """A Kafka consumer group has at most min(partitions, members) records in flight
+    (members beyond the partitions sit idle): add to `changes` what is short of `needed`
+    records in flight (consumers per replica counted on the fixed `replicas`), and return the
+    limit that binds now."""
+    if partitions < needed:
+        changes.append((f"{sub.queue}.partitions from {partitions} to {needed}",
+                        f"components.{sub.queue}.partitions={needed}"))
+    per_replica = math.ceil(needed / replicas)
+    if per_replica > sub.concurrency:
+        changes.append((f"the consumers per {sub.consumer_name} replica (concurrency) from "
+                        f"{sub.concurrency} to {per_replica}",
+                        f"components.{sub.queue}.consumers.{sub.index}.concurrency="
+                        f"{per_replica}"))
+    members = sub.consumer.replicas * sub.concurrency
+    return "partitions" if partitions < needed and partitions <= members \
+        else "consumer_concurrency"
+
+
+@dataclass(frozen=True)
+class Orphaned:
+    """Partitions of a crashed group member that waited for its session to time out."""
+
+    crashes: tuple[Fault, ...]
+    rebalance_s: float | None  # when the group noticed (None: not within the window)
+    session_timeout: float
+
+
+def _orphaned(run: Run, sub: Subscription) -> Orphaned | None:
+    """The crash of a consumer replica whose partitions waited for `session_timeout`: the
+    group rebalanced for a session timeout, or the window ended before it could."""
+    topic = sub.topic
+    if topic.partitions is None:
+        return None
+    session = topic.group.session_timeout if topic.group is not None else 45.0
+    crashes = tuple(f for f in run.faults_on(sub.consumer_name) if f.crash)
+    noticed = [r["t_s"] for r in run.result["queues"][sub.name].get("rebalances", [])
+               if r["cause"] == "session timeout"]
+    pending = any(f.at + session >= run.end_s for f in crashes)
+    if not crashes or not (noticed or pending):
+        return None
+    return Orphaned(crashes, min(noticed, default=None), session)
+
+
+def _orphaned_texts(run: Run, sub: Subscription, end: float,
+                    orphaned: Orphaned) -> tuple[str, list[str], tuple[str, str] | None]:
+    """Summary, evidence and the session_timeout change (text, override) of a backlog built
+    by a crashed member's partitions while the group waited for its session to time out."""
+    crashed = ", ".join(f.target for f in orphaned.crashes)
+    queue = sub.queue
+    summary = (f"{sub.name} fell behind when {crashed} crashed: its partitions waited "
+               f"session_timeout ({orphaned.session_timeout:g} s) for a new owner; "
+               f"{count(end)} waiting at the end")
+    evidence = [f"fault: {fault_text(f, run.end_s)}" for f in orphaned.crashes]
+    evidence.append("the group had not noticed by the end of the window: nobody consumed the "
+                    "crashed member's partitions" if orphaned.rebalance_s is None else
+                    f"the group noticed and rebalanced at {orphaned.rebalance_s:g} s; until "
+                    "then nobody consumed the crashed member's partitions")
+    # Kafka's default before 3.0 (and 3× the default heartbeat.interval.ms, 3 s, plus room).
+    shorter = 10.0
+    if orphaned.session_timeout <= shorter:
+        return summary, evidence, None
+    text = (f"shorten {queue}.group.session_timeout from {orphaned.session_timeout:g} s to "
+            f"{shorter:g} s (Kafka's default before 3.0) so that a crashed member's partitions "
+            "move sooner")
+    return summary, evidence, (text, f"components.{queue}.group.session_timeout="
+                                     f"{shorter:g}s")

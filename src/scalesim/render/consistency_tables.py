@@ -48,12 +48,17 @@ def _election_row(name: str, entry: dict[str, Any]) -> list[Cell]:
 def _cache_row(name: str, entry: dict[str, Any]) -> list[Cell]:
     ttl = entry["ttl_s"]
     return [name, "none" if ttl is None else f"{ttl:g} s",
-            f"{entry['write_policy'].replace('_', '-')}, {entry['stampede']}",
+            f"{_writes(entry)}, {entry['stampede']}",
             _share(entry["hit_ratio"]), f"{entry['misses']:,}",
             f"{entry['coalesced'] + entry['early_refreshes'] + entry['refreshes']:,}",
             _num(entry["loads_per_burst"]["mean"], ",.2f"),
             f"{entry['loads_per_burst']['max']:,}", _share(entry["stale_read_share"]),
             _num(entry["staleness_ms"].get("p99")), f"{entry['lost_writes']:,}"]
+
+
+def _writes(entry: dict[str, Any]) -> str:
+    """A cache's write policy, when it had writes: a read-only cache has none to show."""
+    return entry["write_policy"].replace("_", "-") if entry["writes"] else "no writes"
 
 
 def consistency_views(result: dict[str, Any]) -> list[tuple[str, list[Column], list[list[Cell]]]]:

@@ -54,10 +54,11 @@ def _spread(values: list[float]) -> dict[str, float | None]:
             "max": _clean(float(array.max()))}
 
 
-def data_results(part: DataPart, span: float) -> dict[str, Any]:
-    """Every data section that the run has, keyed as in the result."""
+def data_results(part: DataPart, span: float, replications: int = 1) -> dict[str, Any]:
+    """Every data section that the run has, keyed as in the result (`replications`: how many
+    runs `part` pools, for the levels reported per replication)."""
     out: dict[str, Any] = {}
-    queues = {sub.name: subscription(sub, span) for sub in part.subscriptions
+    queues = {sub.name: subscription(sub, span, replications) for sub in part.subscriptions
               if sub.queue_kind == "queue"}
     if queues:
         out["queues"] = queues
@@ -67,7 +68,7 @@ def data_results(part: DataPart, span: float) -> dict[str, Any]:
     sagas = {plan.name: saga(plan) for plan in part.sagas}
     if sagas:
         out["sagas"] = sagas
-    outboxes = {relay.name: outbox(relay, span) for relay in part.relays}
+    outboxes = {relay.name: outbox(relay, span, replications) for relay in part.relays}
     if outboxes:
         out["outboxes"] = outboxes
     stores = {store.name: event_store(store, [sub for sub in part.subscriptions
@@ -79,7 +80,13 @@ def data_results(part: DataPart, span: float) -> dict[str, Any]:
     return out
 
 
-def subscription(sub: SubscriptionPart, span: float) -> dict[str, Any]:
+def per_replication(level: int, replications: int) -> int:
+    """A level (a backlog) pooled by adding it up over `replications` runs, as one run's:
+    the mean over the runs, to the nearest message."""
+    return int(level / max(1, replications) + 0.5)
+
+
+def subscription(sub: SubscriptionPart, span: float, replications: int = 1) -> dict[str, Any]:
     settled = sub.settled
     entry: dict[str, Any] = {
         "delivered": sub.delivered,
@@ -87,8 +94,9 @@ def subscription(sub: SubscriptionPart, span: float) -> dict[str, Any]:
         "delivered_rps": _clean(sub.delivered / span),
         "concurrency": sub.concurrency,
         "published_rps": _clean(sub.published / span),
-        "backlog_start": sub.backlog_start,
-        "backlog_end": sub.backlog_end,
+        # levels, not counts: one replication's (the mean over them)
+        "backlog_start": per_replication(sub.backlog_start, replications),
+        "backlog_end": per_replication(sub.backlog_end, replications),
         "oldest_start_ms": _clean(sub.oldest_start_s.value * 1e3),
         "oldest_end_ms": _clean(sub.oldest_end_s.value * 1e3),
         "lag_ms": _latency(sub.lag),
@@ -109,7 +117,8 @@ def subscription(sub: SubscriptionPart, span: float) -> dict[str, Any]:
     }
     if sub.partitions is not None:
         entry["partitions"] = [
-            {"partition": index, "delivered": p.delivered, "lag_end": p.lag_end,
+            {"partition": index, "delivered": p.delivered,
+             "lag_end": per_replication(p.lag_end, replications),
              "lag_max": p.lag_max.value}
             for index, p in enumerate(sub.partitions)]
         entry["rebalances"] = [{"t_s": _clean(t), "cause": cause, "members": members,
@@ -163,7 +172,7 @@ def saga(plan: SagaPart) -> dict[str, Any]:
     }
 
 
-def outbox(relay: RelayPart, span: float) -> dict[str, Any]:
+def outbox(relay: RelayPart, span: float, replications: int = 1) -> dict[str, Any]:
     publishes = relay.publishes
     duplicates = relay.duplicates
     return {"relay": "polling" if relay.polling else "log_tailing",
@@ -173,7 +182,7 @@ def outbox(relay: RelayPart, span: float) -> dict[str, Any]:
             "duplicate_rate": _clean(duplicates / publishes) if publishes else None,
             "delay_ms": _latency(relay.delay),
             "polls": relay.polls,
-            "backlog_end": relay.backlog_end,
+            "backlog_end": per_replication(relay.backlog_end, replications),
             "backlog_max": relay.backlog_max.value}
 
 
