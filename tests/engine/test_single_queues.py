@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
-from tests.engine.simstats import check, replicate
+from tests.engine.simstats import check, interval, replicate
 
 from scalesim.analytic import md1, mg1, mg1_cv, mm1, mm1_sojourn_quantile, mmc
-from scalesim.sim.metrics import ALPHA
+from scalesim.sim.metrics import ALPHA, PERCENTILES
 from scalesim.spec.dists import Lognormal
 
 # The histogram reports a percentile within ALPHA (0.5 %) of a value in its bucket: a
@@ -27,6 +27,51 @@ components:
 workloads: [{{name: w, to: s, rate: {rate}}}]
 simulation: {{duration: {duration}, warmup: {warmup}, seed: 7}}
 """
+
+
+def _coverage(rate: float, duration: str, warmup: str, runs: int, name: str,
+              seeds: int = 20) -> tuple[int, int]:
+    """In `seeds` experiments of `runs` replications of an M/M/1 (μ = 1000/s): how often the
+    engine's 95 % interval of a percentile holds the exact value, and how often an interval
+    around the mean of the replications' own percentiles (Student t) would."""
+    truth = mm1_sojourn_quantile(rate, 1000.0, PERCENTILES[name]) * 1e3
+    engine = naive = 0
+    for seed in range(1, seeds + 1):
+        pooled, each = replicate(station("{dist: exponential, mean: 1ms}", f"{rate}/s",
+                                         duration=duration, warmup=warmup), runs, seed)
+        low, high = pooled["ci95"]["latency_ms"][name]
+        engine += low <= truth <= high
+        found = interval([r["latency_ms"][name] for r in each])
+        naive += found.low <= truth <= found.high
+    print(f"M/M/1 λ={rate} {name}: engine {engine}/{seeds}, mean of runs {naive}/{seeds}")
+    return engine, naive
+
+
+@pytest.mark.parametrize("name", ["p50", "p99"])
+def test_percentile_intervals_cover_the_exact_value(name: str) -> None:
+    """ρ = 0.8, 10 runs of 10 s: a 95 % interval holds the truth in 20 experiments but one
+    or two (17 or fewer would happen with probability 1.6 % at 95 % coverage)."""
+    engine, _ = _coverage(800.0, "10s", "2s", 10, name)
+    assert engine >= 17
+
+
+def test_percentile_intervals_near_saturation_with_short_runs() -> None:
+    """ρ = 0.95, 40 runs of 10 s, each short against the tail's relaxation: a run's own p99
+    is biased low, so an interval around their mean held the exact p99 (ln 100/(μ − λ) =
+    92.1 ms) in none of 20 experiments. The engine's, from the pooled histogram, holds it in
+    most; it still under-covers here (docs/results.md says so)."""
+    engine, naive = _coverage(950.0, "10s", "10s", 40, "p99")
+    assert naive <= 2
+    assert engine >= 14
+
+
+def test_a_percentile_interval_is_never_narrower_than_its_bucket() -> None:
+    """Runs whose p50s fall in one histogram bucket still get an interval ±ALPHA around
+    it: the histogram cannot tell values in a bucket apart."""
+    pooled, _ = replicate(station("{dist: exponential, mean: 1ms}", "100/s"), runs=3)
+    low, high = pooled["ci95"]["latency_ms"]["p50"]
+    p50 = pooled["latency_ms"]["p50"]
+    assert low <= p50 * (1 - ALPHA) + 1e-4 and high >= p50 * (1 + ALPHA) - 1e-4
 
 
 def test_mm1_mean_and_exponential_sojourn_percentiles() -> None:

@@ -52,3 +52,46 @@ components:
 workloads: [{name: w, to: s, rate: 10/s}]
 simulation: {duration: 60s, warmup: 5s, seed: 3}
 """
+
+# A front `app` holding a worker across its call to `db`: one replica of `app` is past
+# saturation whatever `db` has (about 7 ms held per request, 1000/s on 4 workers), so the
+# `db` axis relieves nothing there.
+TWO_TIER = """
+scalesim: 1
+name: two-tier
+defaults: {network: 0.1ms}
+components:
+  app:
+    workers: 4
+    operations:
+      get:
+        work: {dist: exponential, mean: 1.5ms}
+        calls: [{to: db.q}]
+  db:
+    workers: 6
+    operations: {q: {work: {dist: exponential, mean: 5ms}}}
+workloads: [{name: w, to: app.get, rate: 1000/s}]
+simulation: {duration: 5s, warmup: 1s, seed: 3}
+"""
+
+# Requests publish to a queue whose one consumer drains 100/s of the 150/s sent: the request
+# SLO is met easily while the backlog grows by about 50/s.
+BACKLOG = """
+scalesim: 1
+name: backlog
+components:
+  api:
+    workers: 8
+    operations:
+      submit:
+        work: {dist: exponential, mean: 1ms}
+        calls: [{to: jobs.publish}]
+  jobs:
+    kind: queue
+    consumers: [{to: worker.run, concurrency: 1}]
+  worker:
+    workers: 1
+    operations: {run: {work: 10ms}}
+workloads: [{name: w, to: api.submit, rate: 150/s}]
+simulation: {duration: 8s, warmup: 1s, seed: 3}
+"""

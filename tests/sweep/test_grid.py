@@ -77,3 +77,30 @@ def test_a_rising_curve_turns_up_and_a_falling_one_levels_off() -> None:
                  _rows("components.a.workers=1..8", falling))
     assert [k["bend"] for k in down] == ["levels_off"]
     assert down[0]["value"] in ("2", "3")
+
+
+def _measured(p99: list[float], busiest: list[float], low: list[float], high: list[float]
+              ) -> list[dict[str, object]]:
+    rows = _rows("workloads.0.rate=4000/s..44000/s:11", p99)
+    for r, b, lo, hi in zip(rows, busiest, low, high, strict=True):
+        r.update({"status": "ok", "bottleneck_utilization": b, "latency_p99_ms_low": lo,
+                  "latency_p99_ms_high": hi})
+    return rows
+
+
+def test_the_knee_is_never_a_saturated_or_unresolved_point() -> None:
+    """A cache-aside sweep, 4,000 to 44,000/s: p99 about 21 ms up to 36,000/s (db 90 %
+    busy), then 65 ms with an interval of 0 to 135 ms at 40,000/s (db 99.8 %), 509 ms at
+    44,000/s. Kneedle alone picks 40,000/s, the saturated point; the knee is the last load
+    before latency takes off, 36,000/s, and the JSON keeps Kneedle's pick."""
+    p99 = [21.4, 21.2, 21.4, 21.2, 21.0, 21.2, 21.2, 21.4, 22.7, 64.9, 509.1]
+    busiest = [0.10, 0.20, 0.30, 0.40, 0.50, 0.60, 0.70, 0.80, 0.90, 0.998, 1.0]
+    low = [y - 1.5 for y in p99[:9]] + [0.0, 410.1]
+    high = [y + 1.5 for y in p99[:9]] + [135.3, 603.2]
+    rows = _measured(p99, busiest, low, high)
+    assert knee([float(i) for i in range(11)], p99) == 9  # Kneedle's own pick
+    (found,) = knees([parse_axis("workloads.0.rate=4000/s..44000/s:11")], rows)
+    assert found["value"] == "36000/s" and found["point"] == 8
+    assert found["kneedle_point"] == 9 and found["bend"] == "turns_up"
+    wide = _measured(p99, [0.1 * i for i in range(11)], low, high)  # only the CI is wide
+    assert knees([parse_axis("workloads.0.rate=4000/s..44000/s:11")], wide)[0]["point"] == 8

@@ -7,13 +7,16 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 from rich.console import Console
-from tests.sweep.specs import MMC
+from tests.sweep.specs import BACKLOG, MMC, TWO_TIER
 from typer.testing import CliRunner
 
 from scalesim.analytic import mmc
+from scalesim.analytic.capacity import overloaded
+from scalesim.analytic.estimate import Model
 from scalesim.cli import app
-from scalesim.cli.plan import print_plan
+from scalesim.cli.plan import percent, print_plan
 from scalesim.spec import System, load_spec_text
 from scalesim.spec.model import Slo
 from scalesim.sweep.executor import Serial
@@ -148,3 +151,130 @@ def test_a_marginal_meet_gives_way_to_a_confirmed_one_at_the_same_cost() -> None
     only_marginal = {**below, **{str(w): marginal for w in range(4, 9)}}
     best = Scripted(only_marginal).run().best
     assert best is not None and best.values["components.s.workers"] == "4"
+
+
+class AsEstimated(Planner):
+    """A two-tier planner whose simulations agree with the estimate: the plan must then be
+    the cheapest configuration the estimate says meets, found within a small budget."""
+
+    def __init__(self, paths: Sequence[str], budget: int) -> None:
+        ranges = {"components.app.replicas": "1..4", "components.db.workers": "6..20"}
+        super().__init__(lambda o: load_spec_text(TWO_TIER, overrides=list(o)),
+                         [parse_axis(f"{p}={ranges[p]}") for p in paths],
+                         Slo.model_validate({"p99": "50ms"}),
+                         {"components.db.workers": 0.05}, 3, Serial(), budget=budget)
+
+    def simulate(self, candidate: Candidate) -> Verdict:
+        return Verdict(self.analytic(candidate), True, 5, {})
+
+
+def _cheapest_estimated(planner: Planner) -> dict[str, str]:
+    """By brute force over the grid: the cheapest configuration the estimate says meets."""
+    sizes = [range(len(a.values)) for a in planner.axes]
+    configs = [(i, j) for i in sizes[0] for j in sizes[1]]
+    met = [planner.candidate(c) for c in configs if planner.analytic(planner.candidate(c))]
+    return min(met, key=lambda c: (c.cost, sum(c.config))).values
+
+
+@pytest.mark.parametrize("paths", [("components.app.replicas", "components.db.workers"),
+                                   ("components.db.workers", "components.app.replicas")])
+def test_a_miss_the_estimate_saw_coming_moves_along_the_axis_that_relieves_it(
+        paths: tuple[str, str]) -> None:
+    """One app replica is past saturation whatever db has, and db workers are cheap: a miss
+    there must send the search to more app replicas, not up the db axis one worker at a
+    time. In either axis order the plan is the brute-force answer within 4 simulations."""
+    expected = _cheapest_estimated(AsEstimated(paths, 4))
+    found = AsEstimated(paths, 4).run()
+    assert found.best is not None and found.best.values == expected
+    assert expected["components.app.replicas"] == "2"  # app=1 is never the answer
+    walked = [c for c in found.candidates if c.verdict is not None
+              and c.values["components.app.replicas"] == "1"]
+    assert len(walked) <= 1
+
+
+@pytest.mark.parametrize("paths", [("components.app.replicas", "components.db.workers"),
+                                   ("components.db.workers", "components.app.replicas")])
+def test_every_candidate_carries_its_estimate_whatever_the_axis_order(
+        paths: tuple[str, str]) -> None:
+    """A simulated candidate's `analytic_overloaded` is what the estimate says of it, named."""
+    planner = AsEstimated(paths, 4)
+    doc = plan_document(planner.run(), planner.axes, 1000.0, planner.slo, "two-tier")
+    for entry in doc["candidates"]:
+        system = load_spec_text(TWO_TIER, overrides=[f"{p}={v}"
+                                                     for p, v in entry["values"].items()])
+        names = [name for name, _ in overloaded(Model(system).evaluate())]
+        assert entry["analytic_met"] is not None
+        assert entry["analytic_overloaded"] is bool(names)
+        assert entry["analytic_overloaded_by"] == names
+
+
+def test_a_plan_out_of_budget_says_so_and_names_what_it_left() -> None:
+    """With one simulation, the cheapest opening candidate (one app replica: a miss) uses the
+    budget: the configurations the estimate says meet were never simulated, so the output
+    must not claim that nothing in the grid meets the SLO."""
+    planner = AsEstimated(("components.app.replicas", "components.db.workers"), 1)
+    found = planner.run()
+    assert found.best is None and found.budget_spent
+    expected = _cheapest_estimated(AsEstimated(("components.app.replicas",
+                                                "components.db.workers"), 1))
+    assert expected in [c.values for c in found.untried]
+    assert all(c.analytic_met and c.verdict is None for c in found.untried)
+    doc = plan_document(found, planner.axes, 1000.0, planner.slo, "two-tier")
+    console = Console(record=True, width=400)
+    print_plan(doc, console)
+    text = console.export_text()
+    assert "budget ran out" in text and "No configuration in the grid met" not in text
+
+
+def test_a_queue_falling_behind_is_a_miss_unless_allowed(tmp_path: Path) -> None:
+    """Requests meet their p99 easily, but the one consumer drains 100/s of 150/s: every
+    configuration of the api lets the backlog grow, so nothing is a plan; with
+    --allow-backlog the cheapest is, flagged with the subscription's name."""
+    spec = tmp_path / "backlog.yaml"
+    spec.write_text(BACKLOG)
+    args = ["plan", str(spec), "--rate", "150/s", "--slo", "p99<100ms",
+            "--vary", "components.api.replicas=1..2", "--jobs", "1", "-r", "2", "--json"]
+    strict = CliRunner().invoke(app, args)
+    assert strict.exit_code == 1, strict.output
+    doc = json.loads(strict.stdout)
+    assert doc["plan"] is None
+    for entry in doc["candidates"]:
+        assert "jobs->worker.run" in entry["analytic_overloaded_by"]
+        if "simulated" in entry:
+            assert entry["simulated"]["behind"] == ["jobs->worker.run"]
+            assert entry["simulated"]["met"] is False
+    allowed = CliRunner().invoke(app, [*args, "--allow-backlog"])
+    assert allowed.exit_code == 0, allowed.output
+    plan = json.loads(allowed.stdout)["plan"]
+    assert plan["values"] == {"components.api.replicas": "1"}
+    assert plan["simulated"]["behind"] == ["jobs->worker.run"]
+    text = CliRunner().invoke(app, [*args[:-1], "--allow-backlog"]).stdout
+    assert "Warning" in text and "jobs->worker.run" in text
+
+
+@pytest.mark.parametrize("share", [0.0, 0.001, 0.0004, 0.004, 0.0666, 1e-5, 0.5])
+def test_error_rates_print_as_percent_precise_enough_to_compare(share: float) -> None:
+    """Three significant digits of a percentage: read back, it is the share within 0.5 %,
+    so 0.04 % and 0.4 % never both print as 0.00."""
+    text = percent(share)
+    assert text.endswith("%")
+    assert float(text[:-1]) / 100 == pytest.approx(share, rel=5e-3, abs=1e-12)
+
+
+def test_the_plan_table_shows_the_error_rate_target_and_intervals_in_percent() -> None:
+    doc = {"system": "s", "rate_rps": 10.0, "slo": {"error_rate": 0.001},
+           "axes": [{"path": "components.s.replicas", "values": ["1"]}],
+           "plan": None, "untried": [], "analytic_evaluations": 1,
+           "simulated_candidates": 1,
+           "candidates": [{"values": {"components.s.replicas": "1"}, "cost_per_hour": 1.0,
+                           "analytic_met": True, "analytic_overloaded": False,
+                           "analytic_overloaded_by": [], "analytic_behind": [],
+                           "analytic": {"error_rate": 0.0002},
+                           "simulated": {"met": False, "decided": True, "replications": 3,
+                                         "stopped": None, "behind": [],
+                                         "ci95": {"error_rate": [0.003, 0.002, 0.004]}}}]}
+    console = Console(record=True, width=200)
+    print_plan(doc, console)
+    text = console.export_text()
+    assert "error_rate ≤ 0.1%" in text and "error_rate 0.02%" in text
+    assert "0.2%–0.4%" in text

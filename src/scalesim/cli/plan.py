@@ -70,8 +70,34 @@ def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:,.2f}"
 
 
+def percent(share: float | None) -> str:
+    """A share as a percentage with three significant digits: 0.001 -> '0.1%', 0.0004 ->
+    '0.04%', 0 -> '0%' (two decimals of a fraction would show all of these as 0.00)."""
+    return "—" if share is None else f"{share * 100:.3g}%"
+
+
+def _value(metric: str, value: float | None) -> str:
+    """A metric in its unit: ms for latency, percent for the error rate."""
+    return percent(value) if metric == "error_rate" else _ms(value)
+
+
+def _estimate_cell(c: dict[str, Any]) -> str:
+    """The estimate's column: what is past saturation, by name, or its numbers."""
+    if c["analytic_overloaded"]:
+        return "overloaded: " + ", ".join(c["analytic_overloaded_by"])
+    return ", ".join(f"{k} {_value(k, v)}" for k, v in c["analytic"].items())
+
+
+def _evidence(simulated: dict[str, Any]) -> str:
+    """The simulated CIs (or why it stopped), and any queue falling behind."""
+    text = simulated["stopped"] or ", ".join(
+        f"{k} {_value(k, v[1])}–{_value(k, v[2])}" for k, v in simulated["ci95"].items())
+    behind = simulated.get("behind") or []
+    return text + "".join(f"; {name} falls behind" for name in behind)
+
+
 def print_plan(doc: dict[str, Any], console: Console) -> None:
-    targets = ", ".join(f"{k} ≤ {v:g}" + ("" if k == "error_rate" else " ms")
+    targets = ", ".join(f"{k} ≤ {_value(k, v)}" + ("" if k == "error_rate" else " ms")
                         for k, v in doc["slo"].items())
     console.print(f"[bold]{shown(doc['system'])}[/bold] at {doc['rate_rps']:,.1f} rps, SLO "
                   f"{targets}")
@@ -81,15 +107,13 @@ def print_plan(doc: dict[str, Any], console: Console) -> None:
     for name in ("cost/h", "estimate", "simulated (95 % CI)", "reps", "verdict"):
         table.add_column(name, justify="right" if name in ("cost/h", "reps") else "left")
     for c in doc["candidates"]:
-        estimate = "overloaded" if c["analytic_overloaded"] else \
-            ", ".join(f"{k} {_ms(v)}" for k, v in c["analytic"].items())
+        estimate = _estimate_cell(c)
         simulated = c.get("simulated")
         if simulated is None:
             evidence, reps, verdict = "—", "", "estimate " + ("met" if c["analytic_met"]
                                                              else "missed")
         else:
-            evidence = simulated["stopped"] or ", ".join(
-                f"{k} {_ms(v[1])}–{_ms(v[2])}" for k, v in simulated["ci95"].items())
+            evidence = _evidence(simulated)
             reps = str(simulated["replications"])
             verdict = ("met" if simulated["met"] else "missed") + \
                 ("" if simulated["decided"] else " (marginal)")
@@ -98,15 +122,44 @@ def print_plan(doc: dict[str, Any], console: Console) -> None:
                       Text(evidence), reps,
                       f"[bold green]{verdict} ◀ plan[/bold green]" if chosen else verdict)
     console.print(table)
-    if doc["plan"] is None:
-        console.print("[red]No configuration in the grid met the SLO.[/red] Widen the ranges "
-                      "(--vary) or relax the SLO; `scalesim estimate` shows the bottleneck.")
+    _print_verdict(doc, console)
+
+
+def _print_verdict(doc: dict[str, Any], console: Console) -> None:
+    """The plan, or why there is none: nothing met, or the budget ran out first."""
+    untried = "; ".join(", ".join(f"{p}={v}" for p, v in values.items())
+                        for values in doc.get("untried", []))
+    if doc["plan"] is None and untried:
+        console.print("[red]No plan: the budget ran out[/red] "
+                      f"({doc['simulated_candidates']} simulated) before these configurations, "
+                      f"which the estimate says meet the SLO, were simulated: {shown(untried)}. "
+                      "Raise --budget or narrow --vary.")
+    elif doc["plan"] is None:
+        behind = sorted({name for c in doc["candidates"]
+                         for name in (c.get("simulated") or {}).get("behind", [])})
+        why = f" ({', '.join(behind)} fell behind: vary what drains it, such as its " \
+            "consumers' concurrency or replicas, or pass --allow-backlog)" if behind else ""
+        console.print(f"[red]No configuration in the grid met the SLO{why}.[/red] Widen the "
+                      "ranges (--vary) or relax the SLO; `scalesim estimate` shows the "
+                      "bottleneck.")
     else:
         chosen = ", ".join(f"{p}={v}" for p, v in doc["plan"]["values"].items())
         console.print(f"Plan: [bold]{shown(chosen)}[/bold], "
                       f"{doc['plan']['cost_per_hour']:g} per hour "
                       f"({doc['analytic_evaluations']} estimates, "
                       f"{doc['simulated_candidates']} simulated).")
+        _warn_plan(doc, untried, console)
+
+
+def _warn_plan(doc: dict[str, Any], untried: str, console: Console) -> None:
+    """What the plan leaves open: a queue it lets fall behind, cheaper points never tried."""
+    behind = (doc["plan"].get("simulated") or {}).get("behind", [])
+    if behind:
+        console.print(f"[bold red]Warning:[/bold red] the backlog of {', '.join(behind)} grows "
+                      "without bound in this plan (allowed by --allow-backlog).")
+    if untried:
+        console.print(f"[yellow]The budget ran out before cheaper configurations the estimate "
+                      f"says meet were simulated:[/yellow] {shown(untried)}.")
 
 
 def announce(planner: Planner, load: Loader, replications: int, most: int, workers: int,
@@ -147,6 +200,10 @@ def plan_command(
     dask: Dask = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     force: Force = False,
+    allow_backlog: Annotated[bool, typer.Option(
+        "--allow-backlog", help="Let a configuration whose queue subscription falls behind "
+        "(its backlog grows) meet the SLO; it is flagged in the output instead of a miss.")
+    ] = False,
 ) -> None:
     """Find the cheapest configuration of the varied fields (replicas, workers…) that meets
     the SLO at the given load: estimated first, confirmed by simulation."""
@@ -177,14 +234,15 @@ def plan_command(
                       f"{values}[/dim]", highlight=False)
         else:
             outcome = verdict.stopped or ("met" if verdict.met else "missed") + (
-                "" if verdict.decided else " (marginal)")
+                "" if verdict.decided else " (marginal)") + "".join(
+                f"; {name} falls behind" for name in verdict.behind)
             err.print(f"[dim]  {values}: {outcome} after {verdict.replications} "
                       "replication(s)[/dim]", highlight=False)
 
     try:
         with executing(jobs, dask) as executor:
             planner = Planner(load, axes, target, _prices(costs or []), chosen_seed, executor,
-                              replications, most, budget, progress)
+                              replications, most, budget, progress, allow_backlog)
             announce(planner, load, replications, most, min(executor.workers, replications),
                      force)
             found = planner.run()

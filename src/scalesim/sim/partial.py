@@ -108,6 +108,7 @@ class ReplicationSummary:
     throughput_rps: float
     goodput_rps: float
     error_rate: float
+    latency: Histogram  # its requests' latencies, for the quantiles' intervals
 
 
 @dataclass
@@ -150,6 +151,11 @@ def partial_of(kernel: Kernel, duration: float, with_series: bool = False) -> Pa
         summaries=[_summary(workloads, duration)],
         events=First(list(kernel.health_events)),
         series=First(tables(kernel) if with_series else None))
+
+
+def pooled_latency(partial: Partial) -> Histogram:
+    """The latencies of every replication's requests together."""
+    return _pooled([wl.hist for wl in partial.workloads])
 
 
 def _pooled(hists: list[Histogram]) -> Histogram:
@@ -206,14 +212,15 @@ def _call(call: CallPlan) -> CallPart:
 
 
 def _summary(workloads: list[WorkloadPart], duration: float) -> ReplicationSummary:
-    summary = _pooled([wl.hist for wl in workloads]).summary_ms()
+    latency = _pooled([wl.hist for wl in workloads])
+    summary = latency.summary_ms()
     causes = [sum(column) for column in zip(*(wl.by_cause for wl in workloads), strict=True)]
     total = sum(causes)
     return ReplicationSummary(
         {key: summary.get(key, math.nan) for key in SUMMARY_METRICS},
         sum(wl.answered for wl in workloads) / duration,
         sum(wl.answered_ok for wl in workloads) / duration,
-        (total - causes[OK]) / total if total else math.nan)
+        (total - causes[OK]) / total if total else math.nan, latency)
 
 
 def merge(partials: list[Partial]) -> Partial:

@@ -16,10 +16,10 @@ from scalesim import __version__
 from scalesim.sim.control import results as control
 from scalesim.sim.data.report import data_results
 from scalesim.sim.mechanisms.circuit_breaker import STATE_NAMES
-from scalesim.sim.metrics import Histogram
+from scalesim.sim.metrics import PERCENTILES, Histogram
 from scalesim.sim.partial import CI_METRICS, Partial, Sample
 from scalesim.sim.plan import CAUSE_NAMES, OK
-from scalesim.sim.stats import ci95
+from scalesim.sim.stats import ci95, quantile_ci95
 from scalesim.spec.model import FAULT_EFFECTS, Slo, System
 
 FAILURE_CAUSES = CAUSE_NAMES[1:]
@@ -82,7 +82,8 @@ def build_result(system: System, seed: int, partial: Partial) -> dict[str, Any]:
             "requests": {**_requests(causes), "degraded": wl.degraded, "drained": wl.drained},
             **_rates(sum(causes), wl.answered, wl.answered_ok, span),
             "latency_ms": _latency(wl.hist)}
-    latency = _latency(_merged(all_hists))
+    pooled = _merged(all_hists)
+    latency = _latency(pooled)
     requests = {**_requests(total_causes), "degraded": totals["degraded"],
                 "drained": totals["drained"]}
     result: dict[str, Any] = {
@@ -103,7 +104,7 @@ def build_result(system: System, seed: int, partial: Partial) -> dict[str, Any]:
                    for t, comp, replica, what in partial.events.value],
         "faults": _faults(system),
     }
-    result.update(data_results(partial.data, span))
+    result.update(data_results(partial.data, span, runs))
     rollouts = control.rollouts(partial.control)
     if rollouts:
         result["rollouts"] = rollouts
@@ -114,7 +115,7 @@ def build_result(system: System, seed: int, partial: Partial) -> dict[str, Any]:
     if slo is not None:
         result["slo"] = slo
     if runs > 1:
-        result["ci95"] = _ci95(partial)
+        result["ci95"] = _ci95(partial, pooled)
     traces = _traces(partial, seed, system.simulation.traces)
     if traces:
         result["traces"] = traces
@@ -258,18 +259,25 @@ def _slos(system: System, result: dict[str, Any]) -> dict[str, Any] | None:
     return {"met": all(c["met"] for c in checks), "checks": checks}
 
 
-def _ci95(partial: Partial) -> dict[str, Any]:
+def _ci95(partial: Partial, pooled: Histogram) -> dict[str, Any]:
+    """Means by Student t over the replications, percentiles by inverting the CDF around the
+    pooled percentile (stats.quantile_ci95); none below 0 (nor an error rate above 1),
+    which no run can give."""
     runs = partial.summaries
 
-    def interval(values: list[float]) -> list[float | None]:
-        low, high = ci95(values)
-        return [clean(low), clean(high)]
+    def interval(bounds: tuple[float, float], top: float = math.inf,
+                 scale: float = 1.0) -> list[float | None]:
+        low, high = bounds
+        return [clean(max(0.0, low) * scale), clean(min(top, high) * scale)]
 
-    return {"latency_ms": {key: interval([run.latency_ms[key] for run in runs])
-                           for key in CI_METRICS},
-            "throughput_rps": interval([run.throughput_rps for run in runs]),
-            "goodput_rps": interval([run.goodput_rps for run in runs]),
-            "error_rate": interval([run.error_rate for run in runs])}
+    hists = [run.latency for run in runs]
+    latency = {key: interval(ci95([run.latency_ms[key] for run in runs])) if key == "mean"
+               else interval(quantile_ci95(pooled, hists, PERCENTILES[key]), scale=1e3)
+               for key in CI_METRICS}
+    return {"latency_ms": latency,
+            "throughput_rps": interval(ci95([run.throughput_rps for run in runs])),
+            "goodput_rps": interval(ci95([run.goodput_rps for run in runs])),
+            "error_rate": interval(ci95([run.error_rate for run in runs]), 1.0)}
 
 
 def _hex(text: str, size: int) -> str:

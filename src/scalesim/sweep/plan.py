@@ -20,6 +20,7 @@ replica-hours), plus any varied field with a price per unit. Ties go to the smal
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 import math
@@ -28,11 +29,13 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
-from scalesim.analytic.capacity import saturated
-from scalesim.analytic.estimate import Model
-from scalesim.sim.partial import Partial
-from scalesim.sim.stats import t975
+from scalesim.analytic.capacity import behind, overloaded, requests_saturated
+from scalesim.analytic.estimate import Estimate, Model
+from scalesim.sim.metrics import PERCENTILES, Histogram
+from scalesim.sim.partial import Partial, pooled_latency
+from scalesim.sim.stats import ci95, quantile_ci95
 from scalesim.spec.model import Slo, System
+from scalesim.sweep.backlog import falling_behind
 from scalesim.sweep.executor import Executor
 from scalesim.sweep.grid import Axis, quantity
 from scalesim.sweep.tasks import InOrder, Replication, Stopped, run_task
@@ -49,6 +52,7 @@ class Verdict:
     replications: int
     intervals: dict[str, tuple[float, float, float]]  # metric -> (mean, low, high)
     stopped: str | None = None  # a safety limit ended a replication: a clear miss
+    behind: tuple[str, ...] = ()  # queue subscriptions whose backlog grew (a miss unless allowed)
 
 
 @dataclass
@@ -59,6 +63,8 @@ class Candidate:
     analytic_met: bool | None = None
     analytic: dict[str, float] = field(default_factory=dict)  # metric -> estimate
     overloaded: bool = False  # the estimate sees a component past saturation
+    overloaded_by: list[str] = field(default_factory=list)  # which, the most loaded first
+    behind: list[str] = field(default_factory=list)  # of those, what no request waits for
     verdict: Verdict | None = None
 
 
@@ -67,6 +73,10 @@ class Plan:
     best: Candidate | None
     candidates: list[Candidate]  # every one looked at, analytic or simulated
     frontier: list[Config]
+    # cheaper than the plan (or with no plan), the estimate says they meet and no simulation
+    # ruled them out: the budget ran out before they were simulated
+    untried: list[Candidate] = field(default_factory=list)
+    budget_spent: bool = False  # the search stopped at --budget with candidates queued
 
 
 def rate_overrides(system: System, rate: float) -> list[str]:
@@ -97,7 +107,8 @@ def slo_metrics(slo: Slo) -> dict[str, float]:
 class Planner:
     def __init__(self, load: Loader, axes: Sequence[Axis], slo: Slo, prices: Mapping[str, float],
                  seed: int, executor: Executor, least: int = 5, most: int = 40,
-                 budget: int = 16, progress: Progress | None = None) -> None:
+                 budget: int = 16, progress: Progress | None = None,
+                 allow_backlog: bool = False) -> None:
         self.load = load
         self.axes = axes
         self.slo = slo
@@ -109,6 +120,7 @@ class Planner:
         self.most = most
         self.budget = budget
         self.progress = progress
+        self.allow_backlog = allow_backlog  # a queue falling behind is flagged, not a miss
         self.seen: dict[Config, Candidate] = {}
 
     # -- configurations ----------------------------------------------------------------
@@ -140,9 +152,17 @@ class Planner:
             checks = estimate.slo_checks(self.slo)
             candidate.analytic = {name: value * (1.0 if name == "error_rate" else 1e3)
                                   for name, _, value, _ in checks}
-            candidate.overloaded = saturated(estimate)
-            candidate.analytic_met = not candidate.overloaded and all(m for *_, m in checks)
+            candidate.overloaded_by = [name for name, _ in overloaded(estimate)]
+            candidate.behind = [name for name, _ in behind(estimate)]
+            candidate.overloaded = bool(candidate.overloaded_by)
+            candidate.analytic_met = not self._too_loaded(estimate) and \
+                all(m for *_, m in checks)
         return candidate.analytic_met
+
+    def _too_loaded(self, estimate: Estimate) -> bool:
+        """Past saturation for the plan: anything (a queue's consumers too), or with
+        `allow_backlog` only what requests wait for."""
+        return requests_saturated(estimate) if self.allow_backlog else bool(overloaded(estimate))
 
     def frontier(self) -> list[Config]:
         """Per combination of the other axes, the smallest last-axis value the estimate
@@ -178,12 +198,27 @@ class Planner:
                     merged.add(started + index, outcome)
             started += batch
             assert merged.pooled is not None
-            verdict = self._judge(merged.pooled)
+            verdict = self._with_backlog(self._judge(merged.pooled),
+                                         falling_behind(system, merged.pooled))
             if verdict.decided or started >= self.most:
                 return verdict
 
+    def _with_backlog(self, verdict: Verdict, behind: tuple[str, ...]) -> Verdict:
+        """A queue falling behind is a clear miss, or (`allow_backlog`) only noted."""
+        if not behind:
+            return verdict
+        if self.allow_backlog:
+            return dataclasses.replace(verdict, behind=behind)
+        return dataclasses.replace(verdict, met=False, decided=True, behind=behind)
+
     def _judge(self, pooled: Partial) -> Verdict:
+        """Met when the estimate is within the target, decided when its 95 % interval is on
+        one side of it: for a percentile, the pooled replications' percentile with its
+        sectioning interval (stats.quantile_ci95); for the mean and the error rate, the
+        replications' mean with its Student t interval."""
         runs = pooled.summaries
+        latency = pooled_latency(pooled)
+        hists = [run.latency for run in runs]
         intervals, met, decided = {}, True, True
         for name, target in self.targets.items():
             values = [r.error_rate if name == "error_rate" else r.latency_ms.get(name, math.inf)
@@ -191,16 +226,28 @@ class Planner:
             values = [0.0 if name == "error_rate" and math.isnan(v) else v for v in values]
             if any(math.isnan(v) for v in values):
                 values = [math.inf]  # no successful request: the latency target is missed
-            mean = sum(values) / len(values)
-            if len(values) > 1 and math.isfinite(mean):
-                spread = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-                half = t975(len(values) - 1) * spread / math.sqrt(len(values))
-            else:
-                half = 0.0 if not math.isfinite(mean) else math.inf
-            intervals[name] = (mean, mean - half, mean + half)
-            met = met and mean <= target
-            decided = decided and (mean + half <= target or mean - half > target)
+            estimate, low, high = self._interval(name, values, latency, hists)
+            intervals[name] = (estimate, low, high)
+            met = met and estimate <= target
+            decided = decided and (high <= target or low > target)
         return Verdict(met, decided, pooled.replications, intervals)
+
+    @staticmethod
+    def _interval(name: str, values: list[float], pooled: Histogram, hists: list[Histogram]
+                  ) -> tuple[float, float, float]:
+        """(estimate, low, high) of one metric in its unit (ms or a share): undecided with
+        one replication; decided, a miss, when a value is infinite (no request succeeded)."""
+        q = PERCENTILES.get(name)
+        estimate = pooled.quantile(q) * 1e3 if q is not None else sum(values) / len(values)
+        if not math.isfinite(estimate) or not all(math.isfinite(v) for v in values):
+            return (math.inf, math.inf, math.inf)
+        if len(values) < 2:
+            return (estimate, -math.inf, math.inf)
+        if q is None:
+            low, high = ci95(values)
+            return (estimate, low, high)
+        low, high = quantile_ci95(pooled, hists, q)
+        return (estimate, low * 1e3, high * 1e3)
 
     def _neighbours(self, config: Config, step: int) -> list[Config]:
         out = []
@@ -229,7 +276,9 @@ class Planner:
 
         def push(config: Config) -> None:
             candidate = self.candidate(config)
-            if candidate.verdict is None and not self._implied(config):
+            self.analytic(candidate)  # every candidate shows the estimate, whatever the order
+            if candidate.verdict is None and not self._implied(config) and \
+                    not self._dead(config):
                 heapq.heappush(queue, (self._order(candidate), config))
 
         for config in self._opening(frontier):
@@ -239,7 +288,7 @@ class Planner:
         while queue and simulated < self.budget:
             order, config = heapq.heappop(queue)
             candidate = self.seen[config]
-            if candidate.verdict is not None or self._implied(config):
+            if candidate.verdict is not None or self._implied(config) or self._dead(config):
                 continue
             if best is not None and order >= self._order(best) and \
                     (_confirmed(best) or order[0] > best.cost):
@@ -259,10 +308,55 @@ class Planner:
                     for above in self._neighbours(config, +1):
                         push(above)
             else:
-                for above in self._neighbours(config, +1):
+                for above in self._above(config):
                     push(above)
         ordered = sorted(self.seen.values(), key=self._order)
-        return Plan(best, ordered, frontier)
+        untried = self._untried(best)
+        spent = simulated >= self.budget and any(
+            self.seen[c].verdict is None and not self._implied(c) and not self._dead(c)
+            for _, c in queue)
+        return Plan(best, ordered, frontier, untried, spent)
+
+    def _above(self, config: Config) -> list[Config]:
+        """Where a miss sends the search: one step up each axis, unless the estimate saw the
+        miss coming (something past saturation). Then, along each axis, the first point where
+        the estimate has one of those relieved: the points it says stay overloaded are
+        skipped, and an axis that relieves none of them is not walked at all."""
+        missed = self.seen[config]
+        if not missed.overloaded:
+            return self._neighbours(config, +1)
+        out = []
+        for axis in range(len(config)):
+            for index in range(config[axis] + 1, len(self.axes[axis].values)):
+                moved = (*config[:axis], index, *config[axis + 1:])
+                candidate = self.candidate(moved)
+                self.analytic(candidate)
+                if not set(missed.overloaded_by) <= set(candidate.overloaded_by):
+                    out.append(moved)
+                    break
+        return out
+
+    def _untried(self, best: Candidate | None) -> list[Candidate]:
+        """Candidates cheaper than `best` (all, without one) that the estimate says meet,
+        never simulated and not ruled out by a simulated miss above them."""
+        return sorted((c for c in self.seen.values()
+                       if c.analytic_met and c.verdict is None and not self._implied(c.config)
+                       and (best is None or self._order(c) < self._order(best))),
+                      key=self._order)
+
+    def _dead(self, config: Config) -> bool:
+        """A miss the estimate carries over: above a simulated miss that the estimate saw
+        coming (something past saturation), along axes that relieve none of it (the
+        estimate still has all of it past saturation here)."""
+        here = self.seen[config]
+        for other in self.seen.values():
+            if other.verdict is None or other.verdict.met or not other.overloaded or \
+                    other.config == config:
+                continue
+            if all(a >= b for a, b in zip(config, other.config, strict=True)) and \
+                    set(other.overloaded_by) <= set(here.overloaded_by):
+                return True
+        return False
 
     def _implied(self, config: Config) -> bool:
         """Decided by monotonicity: below a simulated miss, or above a simulated meet."""
@@ -284,26 +378,35 @@ def _confirmed(candidate: Candidate) -> bool:
 
 def plan_document(plan: Plan, axes: Sequence[Axis], rate: float, slo: Slo,
                   system: str) -> dict[str, Any]:
-    def entry(c: Candidate) -> dict[str, Any]:
-        out: dict[str, Any] = {"values": c.values, "cost_per_hour": round(c.cost, 6),
-                               "analytic_met": c.analytic_met,
-                               "analytic_overloaded": c.overloaded,
-                               "analytic": {k: round(v, 6) for k, v in c.analytic.items()
-                                            if math.isfinite(v)}}
-        if c.verdict is not None:
-            out["simulated"] = {
-                "met": c.verdict.met, "decided": c.verdict.decided,
-                "replications": c.verdict.replications, "stopped": c.verdict.stopped,
-                "ci95": {k: [round(x, 6) if math.isfinite(x) else None for x in v]
-                         for k, v in c.verdict.intervals.items()}}
-        return out
-
+    untried = [c.config for c in plan.untried]
     return {
         "system": system, "rate_rps": rate, "slo": slo_metrics(slo),
         "axes": [{"path": a.path, "values": list(a.values)} for a in axes],
-        "plan": None if plan.best is None else entry(plan.best),
-        "candidates": [entry(c) for c in plan.candidates
-                       if c.verdict is not None or c.config in plan.frontier],
+        "plan": None if plan.best is None else _entry(plan.best),
+        "candidates": [_entry(c) for c in plan.candidates
+                       if c.verdict is not None or c.config in plan.frontier
+                       or c.config in untried],
+        "untried": [c.values for c in plan.untried],
+        "budget_spent": plan.budget_spent,
         "analytic_evaluations": sum(1 for c in plan.candidates if c.analytic_met is not None),
         "simulated_candidates": sum(1 for c in plan.candidates if c.verdict is not None),
     }
+
+
+def _entry(c: Candidate) -> dict[str, Any]:
+    """One candidate in the plan's document."""
+    out: dict[str, Any] = {"values": c.values, "cost_per_hour": round(c.cost, 6),
+                           "analytic_met": c.analytic_met,
+                           "analytic_overloaded": c.overloaded,
+                           "analytic_overloaded_by": c.overloaded_by,
+                           "analytic_behind": c.behind,
+                           "analytic": {k: round(v, 6) for k, v in c.analytic.items()
+                                        if math.isfinite(v)}}
+    if c.verdict is not None:
+        out["simulated"] = {
+            "met": c.verdict.met, "decided": c.verdict.decided,
+            "replications": c.verdict.replications, "stopped": c.verdict.stopped,
+            "behind": list(c.verdict.behind),
+            "ci95": {k: [round(x, 6) if math.isfinite(x) else None for x in v]
+                     for k, v in c.verdict.intervals.items()}}
+    return out

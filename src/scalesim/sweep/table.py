@@ -25,6 +25,7 @@ WITH_CI = {"latency_mean_ms": ("latency_ms", "mean"), "latency_p50_ms": ("latenc
            "error_rate": ("error_rate", None)}
 KNEE_METRIC = "latency_p99_ms"
 KNEE_LABEL = {"turns_up": "knee", "levels_off": "levels off"}  # by the knee's `bend`
+SATURATED = 0.97  # a busiest component this busy is at its limit: not a knee
 
 
 def row(axes: Sequence[Axis], found: PointResult) -> dict[str, Any]:
@@ -70,14 +71,38 @@ def knees(axes: Sequence[Axis], rows: Sequence[dict[str, Any]]) -> list[dict[str
         xs = [quantity(r[first]) or 0.0 for r in members]
         ys = [r[KNEE_METRIC] for r in members]
         index = knee(xs, ys)
-        if index is not None:
-            at = members[index]
-            finite = [y for y in ys if y is not None and math.isfinite(y)]
+        if index is None:
+            continue
+        finite = [y for y in ys if y is not None and math.isfinite(y)]
+        bend = "turns_up" if finite[-1] > finite[0] else "levels_off"
+        settled = _settled_before(members, index) if bend == "turns_up" else index
+        if settled is not None:
+            at = members[settled]
             out.append({"path": first, "value": at[first], "others": dict(others),
                         "metric": KNEE_METRIC, "metric_value": at[KNEE_METRIC],
-                        "point": at["point"],
-                        "bend": "turns_up" if finite[-1] > finite[0] else "levels_off"})
+                        "point": at["point"], "kneedle_point": members[index]["point"],
+                        "bend": bend})
     return out
+
+
+def unsettled(r: dict[str, Any]) -> bool:
+    """A point past the knee already: its busiest component saturated (simulated utilization
+    of SATURATED or more), its p99's 95 % interval wider than the p99 itself, or stopped."""
+    if r.get("status", "ok") != "ok" or r.get(KNEE_METRIC) is None:
+        return True
+    busy = r.get("bottleneck_utilization")
+    low, high = r.get(f"{KNEE_METRIC}_low"), r.get(f"{KNEE_METRIC}_high")
+    wide = low is not None and high is not None and high - low > r[KNEE_METRIC]
+    return wide or (busy is not None and busy >= SATURATED)
+
+
+def _settled_before(members: Sequence[dict[str, Any]], index: int) -> int | None:
+    """Kneedle's point on a rising curve, or the last one before it that is not `unsettled`
+    (the last load before latency takes off is never the saturated one); None if none is."""
+    for candidate in range(index, -1, -1):
+        if not unsettled(members[candidate]):
+            return candidate
+    return None
 
 
 def document(system: str, seed: int, replications: int, axes: Sequence[Axis],
