@@ -81,6 +81,16 @@ def test_no_percentile_is_above_the_largest_value(values: list[float]) -> None:
     summary = filled(values).summary_ms()
     ordered = [summary[name] for name in PERCENTILES] + [summary["max"]]
     assert ordered == sorted(ordered)
+    assert min(ordered) >= min(values) * 1e3  # nor below the smallest
+
+
+@pytest.mark.parametrize("value", [0.0021763979, 0.8660800, 1.0, 3e-6])
+def test_a_single_value_is_every_percentile_exactly(value: float) -> None:
+    """One failover of 2,176.40 ms printed p50 = p90 = p99 = 2,170.58 beside a max and mean
+    of 2,176.40 (the bucket's value): with the values seen bounding the percentiles, one
+    value is all of them."""
+    summary = filled([value]).summary_ms()
+    assert {summary[name] for name in PERCENTILES} == {summary["max"]} == {value * 1e3}
 
 
 @given(values=data_sets, k=st.integers(0, 100))

@@ -155,9 +155,11 @@ def test_studio_flow_in_chromium(server: str) -> None:
         expect(page.get_by_test_id("replay-time")).to_contain_text("warm-up")
         slider.fill("3")
         expect(breaker_edge.locator(".badge-open")).to_contain_text("breaker OPEN")
-        # 7, and the degraded answers: the breaker's fallback answers every request
-        expect(page.locator(".chart")).to_have_count(8)
+        # 8, the degraded answers (the breaker's fallback answers every request) and the
+        # attempts its open breaker refuses in the caller
+        expect(page.locator(".chart")).to_have_count(10)
         expect(page.locator(".chart", has_text="Degraded answers (fallbacks)")).to_be_visible()
+        expect(page.locator(".chart", has_text="Refused in the caller")).to_be_visible()
         expect(page.get_by_test_id("waterfall")).to_be_visible()
         shot(page, "4-simulate", full=True)
 

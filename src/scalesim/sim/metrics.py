@@ -75,9 +75,9 @@ def _rank(q: float, count: int) -> int:
 
 
 class Histogram:
-    """Count, sum, max and percentiles of a stream of values (seconds)."""
+    """Count, sum, min, max and percentiles of a stream of values (seconds)."""
 
-    __slots__ = ("buffer", "count", "counts", "max", "total")
+    __slots__ = ("buffer", "count", "counts", "max", "min", "total")
 
     def __init__(self) -> None:
         self.buffer: vec[float] = vec[float]()
@@ -85,6 +85,7 @@ class Histogram:
         self.count = 0
         self.total = 0.0
         self.max = 0.0
+        self.min = math.inf
 
     def add(self, value: float) -> None:
         self.buffer = append(self.buffer, value)
@@ -101,6 +102,7 @@ class Histogram:
         self.count += len(values)
         self.total += float(values.sum())
         self.max = max(self.max, float(values.max()))
+        self.min = min(self.min, float(values.min()))
 
     def maybe_flush(self) -> None:
         if len(self.buffer) >= _BUFFER:
@@ -112,15 +114,16 @@ class Histogram:
         self.count = 0
         self.total = 0.0
         self.max = 0.0
+        self.min = math.inf
 
-    def __getstate__(self) -> tuple[np.ndarray, int, float, float]:
+    def __getstate__(self) -> tuple[np.ndarray, int, float, float, float]:
         """Pickled without its buffer (a vec does not pickle): folded in first."""
         self.flush()
-        return self.counts, self.count, self.total, self.max
+        return self.counts, self.count, self.total, self.max, self.min
 
-    def __setstate__(self, state: tuple[np.ndarray, int, float, float]) -> None:
+    def __setstate__(self, state: tuple[np.ndarray, int, float, float, float]) -> None:
         self.buffer = vec[float]()
-        self.counts, self.count, self.total, self.max = state
+        self.counts, self.count, self.total, self.max, self.min = state
 
     def merge(self, other: Histogram) -> None:
         other.flush()
@@ -129,6 +132,7 @@ class Histogram:
         self.count += other.count
         self.total += other.total
         self.max = max(self.max, other.max)
+        self.min = min(self.min, other.min)
 
     def quantile(self, q: float) -> float:
         """The smallest reported value v with at least q of the values at or below it."""
@@ -138,11 +142,12 @@ class Histogram:
         return self._at(np.cumsum(self.counts), q)
 
     def _at(self, cumulative: np.ndarray, q: float) -> float:
-        """The q-quantile's bucket value, but never above the largest value seen: the top
-        bucket's value can lie up to α above it, and a p999 over the max reads as a bug.
-        The true quantile is at most the max, so the clamp only brings the value closer."""
+        """The q-quantile's bucket value, but never outside the values seen: a bucket's value
+        can lie up to α from those in it, and a p999 over the max (or a single value's p50
+        beside its own max) reads as a bug. The true quantile is between the min and the max,
+        so the clamp only brings the value closer."""
         index = int(np.searchsorted(cumulative, _rank(q, self.count)))
-        return min(float(bucket_values(np.array([index]))[0]), self.max)
+        return max(self.min, min(float(bucket_values(np.array([index]))[0]), self.max))
 
     def fraction_at_most(self, value: float) -> float:
         """The share of values at or below `value` (to the histogram's accuracy)."""
