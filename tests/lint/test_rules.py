@@ -211,6 +211,51 @@ def test_overload_quotes_rho_and_the_replicas_it_needs(lint_yaml: LintYaml) -> N
     assert "SS502" not in rules(lint_yaml(BAD["SS502"], utilization=0.9))  # rho 0.875
 
 
+CLOSED_LOOP = """
+scalesim: 1
+name: closed
+components:
+  srv: {workers: 1, operations: {op: {work: {dist: exponential, mean: 8ms}}}}
+workloads: [{name: w, to: srv.op, users: 10, think: {dist: exponential, mean: 50ms}}]
+"""
+
+
+def test_a_closed_loop_offers_what_it_gets_through(lint_yaml: LintYaml) -> None:
+    """10 users thinking 50 ms on one 8 ms server: at most 10 / 58 ms = 172/s if nothing
+    queued (ρ 1.38), but a loop's users wait for their answers, so it runs at Mean Value
+    Analysis' 118.6/s (ρ 0.949, computed here): near capacity, not overloaded."""
+    think, service, users = 0.050, 0.008, 10
+    queue = 0.0
+    for n in range(1, users + 1):  # exact MVA for one queueing station and a delay
+        response = service * (1 + queue)
+        throughput = n / (think + response)
+        queue = throughput * response
+    findings = lint_yaml(CLOSED_LOOP)
+    assert "SS501" not in rules(findings)
+    message = only(findings, "SS502").message
+    assert f"ρ ≈ {throughput * service:.2f}" in message and "ρ ≈ 0.95" in message
+
+
+CPU_BOUND = """
+scalesim: 1
+name: cpu
+components:
+  a: {workers: 8, cores: 1, operations: {op: {cpu: {dist: exponential, mean: 1ms}}}}
+workloads: [{name: w, to: a.op, rate: 1500/s}]
+"""
+
+
+def test_cores_that_cannot_serve_the_cpu_demand_are_an_overload(lint_yaml: LintYaml) -> None:
+    """1,500/s × 1 ms of CPU is 1.5 cores on one: ρ 1.5 on the cores (the 8 workers are at
+    0.19). The change: ceil(1.5 / 0.8) = 2 replicas, or 1.5 / 0.8 = 1.9 cores."""
+    finding = only(lint_yaml(CPU_BOUND), "SS501")
+    assert finding.path == "components.a.cores"
+    assert "1.5 cores against 1 replica(s) × 1 core(s): ρ ≈ 1.50" in finding.message
+    assert "2 replicas or 1.9 cores each (ρ ≤ 0.8)" in finding.message
+    assert not {"SS501", "SS502"} & rules(lint_yaml(CPU_BOUND.replace("cores: 1,", "cores: 2,")))
+    assert "SS502" in rules(lint_yaml(CPU_BOUND.replace("cores: 1,", "cores: 1.75,")))
+
+
 def test_an_autoscaled_component_counts_its_max_replicas(lint_yaml: LintYaml) -> None:
     """900/s × 10 ms is 9 busy workers: on 2 fixed replicas of 4, ρ ≈ 1.12 (SS501). With an
     autoscaler whose max is 10 the same load is ρ ≈ 0.23 and nothing is said; with a max

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
+from scalesim.analytic.overload import CpuLoad, closed_as_open, cpu_loads
 from scalesim.lint.config import LintConfig
 from scalesim.lint.finding import Hit
 from scalesim.lint.graph import CallGraph
@@ -32,14 +33,27 @@ class Context:
         return self.system.components[component].effective_operations[name]
 
     @cached_property
+    def open_system(self) -> System:
+        """The system with each closed loop at the throughput it reaches (Mean Value
+        Analysis): a loop's users wait for their answers, so it offers at most what it gets
+        through, not users / (think + a response without queueing)."""
+        return closed_as_open(self.system)
+
+    @cached_property
     def peak(self) -> dict[str, Load]:
         """Admitted load of each worker-limited component, workloads at their peak."""
-        return admitted(self.system, peak=True)
+        return admitted(self.open_system, peak=True)
 
     @cached_property
     def sustained(self) -> dict[str, Load]:
         """Admitted load, workloads at the rate they hold to the end."""
-        return admitted(self.system, peak=False)
+        return admitted(self.open_system, peak=False)
+
+    @cached_property
+    def cpu(self) -> dict[str, CpuLoad]:
+        """The sustained CPU load of each component with `cores`, at what it admits."""
+        return cpu_loads(self.open_system, {name: load.rate
+                                            for name, load in self.sustained.items()})
 
 
 Check = Callable[[Context], Iterable[Hit]]

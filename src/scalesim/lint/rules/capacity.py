@@ -8,6 +8,7 @@ import math
 from collections.abc import Iterator
 
 from scalesim.analytic.load import capacity_replicas
+from scalesim.analytic.overload import CpuLoad
 from scalesim.lint.context import Context
 from scalesim.lint.estimates import ms, per_s
 from scalesim.lint.finding import Hit
@@ -86,12 +87,41 @@ def _fix(load: Load, component: Component, target: float) -> str:
     return f"the smallest change is {change} (ρ ≤ {target:g}), or less work per request"
 
 
+def _cpu_binds(ctx: Context, name: str, rho: float) -> CpuLoad | None:
+    """The component's CPU load when its cores bind before its workers (ρ above theirs)."""
+    cpu = ctx.cpu.get(name)
+    return cpu if cpu is not None and cpu.rho > rho else None
+
+
+def _cpu_numbers(name: str, component: Component, cpu: CpuLoad) -> str:
+    demand = cpu.rate_rps * cpu.cpu_s
+    return (f"'{name}' is offered {per_s(cpu.rate_rps)} × {ms(cpu.cpu_s)} of CPU per request "
+            f"= {demand:.3g} cores against {capacity_replicas(component)} replica(s) × "
+            f"{cpu.cores:g} core(s): ρ ≈ {cpu.rho:.2f}")
+
+
+def _cpu_fix(cpu: CpuLoad, component: Component, target: float) -> str:
+    demand = cpu.rate_rps * cpu.cpu_s
+    replicas = max(1, math.ceil(demand / (target * cpu.cores) - 1e-9))
+    cores = math.ceil(demand / (target * capacity_replicas(component)) * 10 - 1e-9) / 10
+    more_cores = "" if component.event_loop else f" or {cores:g} cores each"
+    return (f"the smallest change is {replicas} replicas{more_cores} (ρ ≤ {target:g}), or "
+            "less CPU per request")
+
+
 def overloaded(ctx: Context) -> Iterator[Hit]:
-    """SS501: sustained ρ ≥ 1 — more offered than the workers can serve, for good."""
+    """SS501: sustained ρ ≥ 1 — more offered than the workers (or the cores) can serve, for
+    good."""
     target = ctx.config.utilization
-    for name, load in ctx.sustained.items():
-        component = ctx.system.components[name]
-        if load.rho >= 1.0:
+    for name, component in ctx.system.components.items():
+        load = ctx.sustained.get(name)
+        cpu = _cpu_binds(ctx, name, load.rho if load is not None else 0.0)
+        if cpu is not None and cpu.rho >= 1.0:
+            yield Hit(("components", name, "cores"),
+                      f"{_cpu_numbers(name, component, cpu)}: its queue grows for as long as "
+                      f"this load lasts; {_cpu_fix(cpu, component, target)}",
+                      CAPACITY_FIXES.get(component.kind))
+        elif load is not None and load.rho >= 1.0:
             yield Hit(_where(name, component, load),
                       f"{_numbers(name, component, load)}: its queue grows for as long as "
                       f"this load lasts; {_fix(load, component, target)}",
@@ -107,6 +137,15 @@ def near_capacity(ctx: Context) -> Iterator[Hit]:
     for name, peak in ctx.peak.items():
         component = ctx.system.components[name]
         base = steady.get(name)
+        cpu = _cpu_binds(ctx, name, base.rho if base is not None else 0.0)
+        if cpu is not None and target < cpu.rho:
+            if cpu.rho < 1.0:  # else SS501
+                yield Hit(("components", name, "cores"),
+                          f"{_cpu_numbers(name, component, cpu)} (warning from {target:g}): "
+                          "its requests wait for a core as ρ nears 1; "
+                          f"{_cpu_fix(cpu, component, target)}",
+                          CAPACITY_FIXES.get(component.kind))
+            continue
         if base is not None and base.rho >= 1.0:
             continue  # SS501
         if base is not None and target < base.rho:
