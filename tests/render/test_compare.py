@@ -57,5 +57,29 @@ def test_cli_compares_two_specs_with_one_seed(tmp_path: Path) -> None:
     data = json.loads(done.stdout)
     assert data["a"]["seed"] == data["b"]["seed"] == 5 and data["common_random_numbers"]
     assert out.read_text().count("<svg") >= 2
-    assert CliRunner().invoke(app, ["compare", str(EXAMPLES / "cascade.yaml"),
-                                    str(EXAMPLES / "contained.yaml")]).exit_code == 2
+    # Without -o or --json the verdict and what differs go to the terminal.
+    printed = CliRunner().invoke(app, ["compare", str(EXAMPLES / "cascade.yaml"),
+                                       str(EXAMPLES / "contained.yaml"), "--seed", "5"])
+    assert printed.exit_code == 0, printed.output
+    assert data["verdict"]["better"] == "b"
+    assert "contained.yaml is better than cascade.yaml" in printed.stdout
+    assert "What differs (one replication each" in printed.stdout
+
+
+def test_a_difference_inside_both_intervals_is_the_same() -> None:
+    """With replications, a system number whose 95 % intervals overlap may differ by chance:
+    it counts as the same, where a 5 % change without intervals is worse."""
+    _, a = run("cascade")
+    b = json.loads(json.dumps(a))
+    b["latency_ms"]["p99"] = a["latency_ms"]["p99"] * 1.05
+
+    def p99(result: dict) -> Delta:
+        return next(d for d in deltas(a, result) if d.metric == "latency_p99_ms")
+
+    assert p99(b).verdict == "worse"
+    low, high = a["latency_ms"]["p99"] * 0.97, a["latency_ms"]["p99"] * 1.03
+    a["ci95"] = {"latency_ms": {"p99": [low, high]}}
+    b["ci95"] = {"latency_ms": {"p99": [low * 1.05, high * 1.05]}}
+    assert p99(b).within_noise and p99(b).verdict == "same"
+    b["ci95"] = {"latency_ms": {"p99": [high * 1.001, high * 1.1]}}
+    assert p99(b).verdict == "worse"

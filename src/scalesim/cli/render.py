@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
+from scalesim.cli.options import Replications, replication_override
 from scalesim.cli.outputs import OutputError, check_file, write_file
 from scalesim.cli.run import (
     EXIT_BAD_INPUT,
@@ -29,7 +30,7 @@ from scalesim.cli.run import (
 from scalesim.export import jaeger, otlp, prometheus, tables
 from scalesim.export.spans import spans
 from scalesim.render import graphviz
-from scalesim.render.compare import comparison, render_compare
+from scalesim.render.compare import comparison, print_comparison, render_compare
 from scalesim.render.dot import to_dot
 from scalesim.render.graph import (
     Cluster,
@@ -217,17 +218,18 @@ def compare_command(
     seed: Annotated[int | None, seed_option(
         "Seed for both specs (default: A's simulation.seed), so they share random "
         "numbers.")] = None,
+    replications: Replications = None,
 ) -> None:
     """Compare two designs side by side, with a verdict.
 
     Specs run with the same seed (common random numbers), so differences come from the
-    change."""
-    if out is None and not as_json:
-        raise fail("give -o compare.html, --json, or both")
+    change. With several replications a system number whose 95 % intervals overlap counts
+    as the same. Prints the verdict and what changed; -o writes the HTML page too."""
     if out is not None:
         checked_output(out)
-    systems: list[System | None] = [None if p.suffix == ".json" else load_or_exit(p)
-                                    for p in (a, b)]
+    systems: list[System | None] = [
+        None if p.suffix == ".json" else load_or_exit(p, replication_override(replications))
+        for p in (a, b)]
     if seed is None:
         seed = next((s.simulation.seed for s in systems if s is not None), None)
     results = [read_result(path) if system is None
@@ -240,6 +242,8 @@ def compare_command(
     if as_json:
         sys.stdout.write(json.dumps(comparison(results[0], results[1]), indent=2,
                                     sort_keys=True) + "\n")
+    else:
+        print_comparison(results[0], results[1], labels)
 
 
 class TraceFormat(StrEnum):

@@ -13,16 +13,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 from markupsafe import Markup
+from rich.console import Console
+from rich.text import Text
 
 from scalesim.render.charts import Series, line_chart
 from scalesim.render.graph import ColorBy
 from scalesim.render.html import render_page
+from scalesim.render.layout import Cell, Column, fitted
 from scalesim.render.report import base_architecture, diagram
 from scalesim.render.series import split, time_span
 from scalesim.render.timecharts import Chart, marks
 from scalesim.spec import System
 
 Better = Literal["higher", "lower"] | None
+Interval = tuple[float, float]
 SAME_WITHIN = 0.01  # relative change below which two numbers count as the same
 A_COLOUR, B_COLOUR = "#8a8f98", "#3366cc"
 
@@ -34,6 +38,16 @@ class Delta:
     a: float | None
     b: float | None
     better: Better
+    # the 95 % intervals of both sides, where both runs had several replications
+    a_ci: Interval | None = None
+    b_ci: Interval | None = None
+
+    @property
+    def within_noise(self) -> bool:
+        """Both sides have intervals and they overlap: the difference may be chance."""
+        if self.a_ci is None or self.b_ci is None:
+            return False
+        return self.a_ci[0] <= self.b_ci[1] and self.b_ci[0] <= self.a_ci[1]
 
     @property
     def change(self) -> float | None:
@@ -52,7 +66,8 @@ class Delta:
         change, relative = self.change, self.relative
         if change is None:
             return "n/a"
-        if abs(change) < 1e-12 or (relative is not None and abs(relative) < SAME_WITHIN):
+        if abs(change) < 1e-12 or (relative is not None and abs(relative) < SAME_WITHIN) \
+                or self.within_noise:
             return "same"
         if self.better is None:
             return "changed"
@@ -70,13 +85,31 @@ def _refused(component: dict[str, Any]) -> float:
     return float(sum(component["refused_by_cause"].values()))
 
 
+def _ci(result: dict[str, Any], metric: str) -> Interval | None:
+    """A system metric's 95 % interval (`ci95`, with several replications), if it has one."""
+    ci = result.get("ci95")
+    if ci is None:
+        return None
+    bounds = ci["latency_ms"].get(metric[len("latency_"):-len("_ms")]) \
+        if metric.startswith("latency_") else ci.get(metric)
+    if not bounds or bounds[0] is None or bounds[1] is None:
+        return None
+    return (float(bounds[0]), float(bounds[1]))
+
+
+def _system(a: dict[str, Any], b: dict[str, Any], metric: str, value_a: float | None,
+            value_b: float | None, better: Better) -> Delta:
+    return Delta("system", metric, value_a, value_b, better, _ci(a, metric), _ci(b, metric))
+
+
 def deltas(a: dict[str, Any], b: dict[str, Any]) -> list[Delta]:
-    """System-wide numbers first, then per workload, component and call present in both."""
-    out = [Delta("system", "throughput_rps", a["throughput_rps"], b["throughput_rps"], None),
-           Delta("system", "goodput_rps", a["goodput_rps"], b["goodput_rps"], "higher"),
-           Delta("system", "error_rate", a["error_rate"], b["error_rate"], "lower")]
-    out += [Delta("system", f"latency_{p}_ms", a["latency_ms"].get(p), b["latency_ms"].get(p),
-                  "lower") for p in (*LATENCY, "mean")]
+    """System-wide numbers first, then per workload, component and call present in both.
+    A system number whose 95 % intervals overlap (both runs replicated) is the same."""
+    out = [_system(a, b, "throughput_rps", a["throughput_rps"], b["throughput_rps"], None),
+           _system(a, b, "goodput_rps", a["goodput_rps"], b["goodput_rps"], "higher"),
+           _system(a, b, "error_rate", a["error_rate"], b["error_rate"], "lower")]
+    out += [_system(a, b, f"latency_{p}_ms", a["latency_ms"].get(p), b["latency_ms"].get(p),
+                    "lower") for p in (*LATENCY, "mean")]
     for name in a["workloads"].keys() & b["workloads"].keys():
         wa, wb = a["workloads"][name], b["workloads"][name]
         out.append(Delta(f"workload {name}", "goodput_rps", wa["goodput_rps"],
@@ -171,11 +204,42 @@ def verdict(a: dict[str, Any], b: dict[str, Any],
     return Verdict(better, summary, tuple(reasons))
 
 
+def print_comparison(a: dict[str, Any], b: dict[str, Any], labels: tuple[str, str],
+                     console: Console | None = None) -> None:
+    """The verdict, its reasons and every number that differs, for the terminal."""
+    console = console or Console()
+    judged = verdict(a, b, labels)
+    runs = {a.get("replications", 1), b.get("replications", 1)}
+    console.print(Text(judged.summary, style="bold green" if judged.better else "bold"))
+    for reason in judged.reasons:
+        console.print(f"  - {reason}", highlight=False)
+    rows: list[list[Cell]] = []
+    for d in deltas(a, b):
+        if d.verdict in ("same", "n/a"):
+            continue
+        style = "green" if d.verdict == "better" else "red" if d.verdict == "worse" else ""
+        relative = "—" if d.relative is None else f"{d.relative * 100:+.1f}%"
+        rows.append([d.scope, d.metric, _show(d.metric, d.a), _show(d.metric, d.b), relative,
+                     Text(d.verdict, style=style)])
+    noise = ("one replication each: a difference of a few per cent can be chance; -r 5 "
+             "gives intervals, and numbers whose intervals overlap count as the same"
+             if runs == {1} else "numbers whose 95 % intervals overlap count as the same")
+    if rows:
+        console.print(fitted(f"What differs ({noise})", [
+            Column("scope", right=False), Column("metric", right=False), Column(labels[0]),
+            Column(labels[1]), Column("change"), Column("verdict", right=False)], rows,
+            console.width))
+    else:
+        console.print(f"Nothing differs by {SAME_WITHIN:.0%} or more ({noise}).")
+
+
 def comparison(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """The machine-readable comparison (`scalesim compare --json`)."""
     judged = verdict(a, b)
-    return {"a": {"system": a["system"], "seed": a["seed"]},
-            "b": {"system": b["system"], "seed": b["seed"]},
+    return {"a": {"system": a["system"], "seed": a["seed"],
+                  "replications": a.get("replications", 1)},
+            "b": {"system": b["system"], "seed": b["seed"],
+                  "replications": b.get("replications", 1)},
             "common_random_numbers": a["seed"] == b["seed"],
             "slo_met": {"a": a.get("slo", {}).get("met"), "b": b.get("slo", {}).get("met")},
             "verdict": {"better": judged.better, "summary": judged.summary,
