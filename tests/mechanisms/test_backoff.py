@@ -149,10 +149,12 @@ def test_constant_backoff_is_base_whatever_the_retry(jitter: str, low: float, hi
 
 
 @pytest.mark.parametrize("retry", RETRIES)
-def test_envoy_waits_uniformly_below_two_to_the_n_minus_one_bases(retry: int) -> None:
-    # Envoy (resilience-semantics §4): retry n waits U[0, (2^n - 1)·base), capped at max; the
-    # first retry waits up to one base, where expo(1) would allow two.
-    v = min(CAP, BASE * (2.0**retry - 1.0))
+def test_envoy_waits_uniformly_below_base_doubled_per_retry(retry: int) -> None:
+    # Envoy's JitteredExponentialBackOffStrategy (source/common/common/backoff_strategy.cc):
+    # the interval starts at base and doubles after each draw, capped at max, and a wait is
+    # uniform below it: retry n waits U[0, base·2^(n-1)). Its docs' (2^n - 1)·base is an
+    # older form; the first retry waits up to one base either way, where expo(1) allows two.
+    v = min(CAP, BASE * 2.0 ** (retry - 1))
     x = draws("full", retry, seed=300 + retry, kind="envoy")
     assert x.min() >= 0.0
     assert x.max() < v

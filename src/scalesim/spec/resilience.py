@@ -63,11 +63,11 @@ class Retry(Strict):
         """The longest back-off before retry number `retry` (1 = the first), as the kernel
         draws it (sim/mechanisms/backoff.py): min(max, base·2^n) with or without jitter
         below it, `base` for constant, min(max, base·3^n) for decorrelated (each wait at
-        most three times the last), min(max, (2^n − 1)·base) for Envoy's."""
+        most three times the last), min(max, base·2^(n−1)) for Envoy's."""
         if self.backoff == "none":
             return 0.0
         if self.backoff == "envoy":
-            return min(self.max, self.base * (2.0**retry - 1.0))
+            return min(self.max, self.base * 2.0 ** (retry - 1))
         if self.backoff == "constant" and self.jitter != "decorrelated":
             return self.base
         growth = 3.0 if self.jitter == "decorrelated" else 2.0

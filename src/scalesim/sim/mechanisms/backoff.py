@@ -4,8 +4,8 @@ and Envoy's.
 With expo(n) = min(cap, base·2^n) and n the retry number from 1:
 none → 0 (or `base` for constant back-off), full → U(0, expo(n)),
 equal → expo(n)/2 + U(0, expo(n)/2), decorrelated → min(cap, U(base, 3·previous)), where
-previous starts at base. Envoy's (`envoy`) is fully jittered below min(cap, (2^n − 1)·base):
-its first retry waits up to one base, not two.
+previous starts at base. Envoy's (`envoy`, its JitteredExponentialBackOffStrategy) is fully
+jittered below min(cap, base·2^(n−1)): its first retry waits up to one base, not two.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class Backoff:
         if self.kind == "none":
             return 0.0
         if self.kind == "envoy":
-            return self.uniform.draw() * min(self.cap, self.base * (2.0**retry - 1.0))
+            return self.uniform.draw() * min(self.cap, self.base * 2.0 ** (retry - 1))
         if self.jitter == "decorrelated":
             last = previous if previous > 0.0 else self.base
             return min(self.cap, self.base + self.uniform.draw() * (3.0 * last - self.base))

@@ -212,8 +212,8 @@ class Backoff:
         call's last delay (0 before the first retry), on which decorrelated jitter builds."""
         if self.kind == "none":
             return 0.0
-        if self.kind == "envoy":  # fully jittered below (2^n - 1) * base, as Envoy waits
-            return rng.uniform(0.0, min(self.cap, self.base * (2.0**retry - 1.0)))
+        if self.kind == "envoy":  # fully jittered below base * 2^(n-1), as Envoy waits
+            return rng.uniform(0.0, min(self.cap, self.base * 2.0 ** (retry - 1)))
         if self.jitter == "decorrelated":
             last = previous if previous > 0.0 else self.base
             return min(self.cap, rng.uniform(self.base, 3.0 * last))
