@@ -51,6 +51,17 @@ def test_utilization_is_request_weighted_so_an_average() -> None:
     assert pod_metric_replicas(2, pods(0.2, 0.8), 0.5, TOL, True) == 2
 
 
+def test_a_resource_utilization_is_a_whole_percentage() -> None:
+    """replica_calculator's GetResourceUtilizationRatio: currentUtilization =
+    int32(metrics × 100 / requests), a truncated percentage. Two pods a hair above 60 % of
+    their request (one more request in the window than 60 % exactly) against a 30 % target:
+    60 % / 30 % = 2 → 4 pods, not ceil(2.0002 × 2) = 5 (resilience audit 8). A Pods metric
+    (requests per second) is not truncated."""
+    assert pod_metric_replicas(2, pods(0.60006, 0.60006), 0.3, TOL, True) == 4
+    assert pod_metric_replicas(2, pods(0.60006, 0.60006), 0.3, TOL, False) == 5
+    assert pod_metric_replicas(2, pods(0.6099, 0.6099), 0.3, TOL, True) == 4  # 60 %, truncated
+
+
 def test_missing_pods_count_as_zero_on_a_scale_up() -> None:
     """§5: missing pods count as 0 % on scale-up. 3 pods at 100 % and 1 missing, target 50 %:
     ratio 2 → recomputed (1+1+1+0)/(4 × 0.5) = 1.5 → ceil(1.5 × 4) = 6 (not 8)."""

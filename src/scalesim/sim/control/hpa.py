@@ -40,6 +40,16 @@ def cpu_unready(now: float, started: float, ready: bool, transition: float, wind
     return not ready and transition < started + readiness_delay
 
 
+def _ratio(values: Sequence[float], target: float, resource: bool) -> float:
+    """Usage over target. A resource's utilization is a whole percentage, truncated, as the
+    controller computes it (GetResourceUtilizationRatio: int32(metrics × 100 / requests)),
+    so a load at exactly twice the target is twice, not a hair above it."""
+    mean = sum(values) / len(values)
+    if resource:
+        return math.floor(mean * 100.0 + 1e-9) / (target * 100.0)
+    return mean / target
+
+
 def pod_metric_replicas(current: int, samples: Sequence[Sample], target: float,
                         tolerance: float, resource: bool) -> int | None:
     """Desired replicas for a per-pod metric (a resource utilization when `resource`, else a
@@ -54,7 +64,7 @@ def pod_metric_replicas(current: int, samples: Sequence[Sample], target: float,
     ready = len(values)
     ignored = sum(1 for s in samples if s.state == IGNORED)
     missing = sum(1 for s in samples if s.state == MISSING)
-    usage = sum(values) / (ready * target)
+    usage = _ratio(values, target, resource)
     rebalance_ignored = ignored > 0 and usage > 1.0
     if not rebalance_ignored and missing == 0:
         if abs(1.0 - usage) <= tolerance:
@@ -68,7 +78,7 @@ def pod_metric_replicas(current: int, samples: Sequence[Sample], target: float,
             filled += [0.0] * missing
     if rebalance_ignored:  # on a scale-up a not-ready pod counts as using nothing
         filled += [0.0] * ignored
-    new_usage = sum(filled) / (len(filled) * target)
+    new_usage = _ratio(filled, target, resource)
     if abs(1.0 - new_usage) <= tolerance or (usage < 1.0 < new_usage) or \
             (new_usage < 1.0 < usage):
         return current  # too small a change, or the direction flipped
