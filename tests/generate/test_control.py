@@ -3,6 +3,7 @@ the same numbers, and the objects point at each other correctly."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -151,9 +152,38 @@ def test_analysis_thresholds_are_the_specs() -> None:
     assert metrics["error-rate"]["failureCondition"] == "result[0] > 0.05"
     assert metrics["error-rate"]["failureLimit"] == 1
     assert metrics["p99"]["successCondition"] == "result[0] <= 250"
-    assert all(m["interval"] == "10s" and "[10s]" in m["provider"]["prometheus"]["query"]
-               and 'destination_canonical_revision="canary"'
+    assert all(m["interval"] == "10s" and 'destination_canonical_revision="canary"'
                in m["provider"]["prometheus"]["query"] for m in metrics.values())
+
+
+@pytest.mark.parametrize(("interval", "written", "promql_range"), [
+    ("10s", "10s", "60s"), ("15s", "15s", "60s"), ("1m", "60s", "60s"), ("90s", "90s", "90s"),
+    ("5m", "300s", "300s")])
+def test_an_analysis_range_is_its_interval_but_at_least_four_scrapes(
+        interval: str, written: str, promql_range: str) -> None:
+    """rate() needs two samples in its range; Istio's Prometheus scrapes every 15 s, and a
+    range of four scrapes (1 min) is the least that reliably has them. The metric is still
+    measured every `interval`."""
+    template = by_kind(docs(Target.ARGO, (f"components.api.rollout.analysis.interval={interval}",)),
+                       "AnalysisTemplate")["api-analysis"]["spec"]
+    for metric in template["metrics"]:
+        query = metric["provider"]["prometheus"]["query"]
+        assert set(re.findall(r"\[(\w+)\]", query)) == {promql_range}
+        assert metric["interval"] == written
+
+
+def test_a_window_without_requests_gives_no_value_not_nan() -> None:
+    """0/0 is NaN in PromQL, and `NaN <= 0.02` is false: a failed measurement. Dividing by
+    `(total > 0)` and keeping quantiles `>= 0` (NaN compares false) leave an empty vector
+    instead, a measurement error, as the simulator counts a window without requests."""
+    for template in by_kind(docs(Target.ARGO), "AnalysisTemplate").values():
+        for metric in template["spec"]["metrics"]:
+            query = metric["provider"]["prometheus"]["query"]
+            if query.startswith("histogram_quantile("):
+                assert query.endswith(") by (le)) >= 0")
+            else:
+                _, denominator = query.split(" / ")
+                assert denominator.startswith("(sum(rate(") and denominator.endswith(" > 0)")
 
 
 def test_blue_green_fields_are_the_specs() -> None:

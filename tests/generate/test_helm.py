@@ -3,7 +3,8 @@ renders exactly the objects `--target k8s` writes.
 
 `helm` is not installable here (no Debian package), so `render_template` is a tiny renderer
 for the only template forms the chart uses: `.Release.Name`, `.Release.Namespace` and
-`(index .Values.components "NAME").PATH` with `| quote` or `| toJson | quote`.
+`(index .Values.components "NAME").PATH` with `| quote` or `| toJson | quote`, and
+`tpl (VALUE | toJson) $ | quote` (a JSON value that names the release).
 """
 
 from __future__ import annotations
@@ -17,13 +18,19 @@ import jsonschema
 import yaml
 from tests.generate.helpers import OPTIONS, SMALL, documents, generate, system
 
-from scalesim.generate import GeneratedFile, Target
+from scalesim.generate import GeneratedFile, GenerateOptions, Target, render
+from scalesim.spec import load_spec_text
 
 _EXPRESSION = re.compile(r"\{\{ (.*?) \}\}")
 _VALUE = re.compile(r'^\(index \.Values\.components "([^"]+)"\)\.([\w.]+)$')
+_TPL = re.compile(r"^tpl \((.*)\) \$ \| quote$")
 
 
 def _evaluate(expression: str, values: dict[str, Any], release: dict[str, str]) -> str:
+    tpl = _TPL.match(expression)
+    if tpl:  # Helm's tpl renders the text as a template, with the chart's context
+        rendered = render_template(_evaluate(tpl[1], values, release), values, release)
+        return json.dumps(rendered)
     head, *pipes = [part.strip() for part in expression.split("|")]
     if head.startswith(".Release."):
         value: Any = release[head.removeprefix(".Release.")]
@@ -89,6 +96,36 @@ def test_values_validate_against_the_values_schema() -> None:
 def test_chart_renders_the_kubernetes_target() -> None:
     expected = [d for d in documents(generate(SMALL, Target.K8S)) if d["kind"] != "Namespace"]
     assert rendered_chart(generate(SMALL, Target.HELM), OPTIONS.namespace) == expected
+
+
+LEASE = """
+scalesim: 1
+name: elect
+components:
+  app:
+    replicas: 2
+    leader_election: {type: lease}
+    operations: {x: {}}
+workloads: [{name: w, to: app.x, rate: 1/s}]
+"""
+
+
+def test_a_lease_election_renders_in_the_release_namespace() -> None:
+    elect = load_spec_text(LEASE)
+    chart = chart_files(render(elect, Target.HELM, OPTIONS))
+    assert "SCALESIM" not in chart["values.yaml"]
+    values = yaml.safe_load(chart["values.yaml"])
+    jsonschema.validate(values, json.loads(chart["values.schema.json"]))
+    for namespace in (OPTIONS.namespace, "elsewhere"):
+        options = GenerateOptions(namespace=namespace, image_registry=OPTIONS.image_registry)
+        expected = [d for d in documents(render(elect, Target.K8S, options))
+                    if d["kind"] != "Namespace"]
+        docs = rendered_chart(render(elect, Target.HELM, OPTIONS), namespace)
+        assert docs == expected
+        config = next(d for d in docs if d["kind"] == "ConfigMap")
+        election = json.loads(config["data"]["consistency.json"])["leader_election"]
+        assert election["lock"]["namespace"] == namespace
+        assert f"--leader-elect-resource-namespace={namespace}" in election["flags"]
 
 
 def test_values_parameterise_replicas_images_and_probes() -> None:

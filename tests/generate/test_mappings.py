@@ -45,17 +45,25 @@ def test_changed_numbers_appear_in_the_generated_config() -> None:
     assert by_kind(objects(Target.ARGO, changed), "Rollout")["api"]["spec"]["replicas"] == 5
 
 
-def test_route_timeout_without_deadline_covers_every_try_and_backoff() -> None:
-    """Shop: orders.create 800 ms per try, 2 tries; the one retry waits at most
-    min(250 ms, 25 ms × 2) = 50 ms -> 1.65 s. A step retried 4 times from a 1 s base with a
-    1 h max waits at most 2 + 4 + 8 s: 4 × 1 s + 14 s, where counting the max gave 3 h."""
+def test_route_timeout_without_deadline_covers_every_try_and_envoys_backoff() -> None:
+    """The sidecar retries, so the waits are Envoy's (25 ms base, 250 ms max, retry n
+    below min(max, base·2^(n−1))), whatever back-off the spec gives. Shop: orders.create
+    800 ms per try, 2 tries, the retry waits below 25 ms -> 1.625 s. A call of 4 tries of
+    200 ms with a 1 ms base and 2 ms max still waits up to 25 + 50 + 100 ms in the mesh:
+    975 ms, not 806 ms (which would cut the last try short)."""
     route = route_from(by_kind(documents(generate(SHOP, Target.ISTIO)),
                                "VirtualService")["orders"], "gateway")
-    assert route["timeout"] == "1650ms"
+    assert route["timeout"] == "1625ms"
+    fast = {"to": "x.op", "timeout": "200ms",
+            "retry": {"attempts": 4, "base": "1ms", "max": "2ms"}}
+    assert route_timeout_s(Call.model_validate(fast)) == pytest.approx(0.975)
     step = {"to": "x.op", "timeout": "1s", "retry": {"attempts": 4, "base": "1s", "max": "1h"}}
-    assert route_timeout_s(Call.model_validate(step)) == pytest.approx(18.0)
+    assert route_timeout_s(Call.model_validate(step)) == pytest.approx(4.175)
     step["retry"].update(jitter="decorrelated", max="10s")  # type: ignore[attr-defined]
-    assert route_timeout_s(Call.model_validate(step)) == pytest.approx(4.0 + 3.0 + 9.0 + 10.0)
+    assert route_timeout_s(Call.model_validate(step)) == pytest.approx(4.175)
+    many = {"to": "x.op", "timeout": "1s", "retry": {"attempts": 7}}  # capped at 250 ms
+    assert route_timeout_s(Call.model_validate(many)) == pytest.approx(
+        7.0 + 0.025 + 0.05 + 0.1 + 0.2 + 0.25 + 0.25)
     assert route["retries"] == {"attempts": 1, "perTryTimeout": "800ms", "retryOn": (
         "5xx,gateway-error,reset,connect-failure,refused-stream,unavailable,503")}
 

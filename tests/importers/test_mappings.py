@@ -41,7 +41,7 @@ durations = st.integers(min_value=1, max_value=5000).map(lambda ms: f"{ms}ms")
 def test_route_timeouts_read_back_bound_the_call_the_same_way(
         per_try: str, attempts: int, deadline: str | None, backoff_max: str) -> None:
     """Whatever the spec said, the read-back call has the same per-try timeout, retries and
-    route timeout (back-off beyond the spec's default becomes a deadline)."""
+    route timeout (the route's waits are Envoy's, whatever the spec's back-off)."""
     call = Call.model_validate({"to": "x", "timeout": per_try, "deadline": deadline, "retry": {
         "attempts": attempts, "base": "25ms", "max": backoff_max}})
     retries = istio_retries(call)
@@ -54,6 +54,16 @@ def test_route_timeouts_read_back_bound_the_call_the_same_way(
     assert route_timeout_s(back) == pytest.approx(route_timeout_s(call))
     if retries:
         assert back.timeout == pytest.approx(call.timeout)
+
+
+def test_a_route_timeout_of_the_tries_and_envoys_waits_is_no_deadline() -> None:
+    """4 tries of 200 ms and Envoy's waits before 3 retries (25 + 50 + 100 ms): 975 ms is
+    what the tries imply, so no deadline; with a 10 ms back-off base (max 100 ms) the
+    waits are 10 + 20 + 40 ms."""
+    assert retry_waits_s(3, None) == pytest.approx(0.175)
+    assert timeouts(0.975, 3, 0.2, retry_waits_s(3, None)) == (0.2, None)
+    assert retry_waits_s(3, 0.01) == pytest.approx(0.07)
+    assert timeouts(1.0, 3, 0.2, retry_waits_s(3, None)) == (0.2, 1.0)
 
 
 def test_a_retry_without_per_try_timeout_is_bounded_by_the_route() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -49,17 +49,16 @@ def generate_command(
         options = GenerateOptions.checked(namespace, image_registry, k8s_version,
                                           labels=OPTION_LABELS)
     except GenerateError as error:  # the options' values, not the spec's
-        for problem in error.problems:
-            typer.echo(printable(problem), err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        _refuse(error.problems)
     chosen = targets or [Target.K8S]
     try:
         files = render(system, chosen, options)
+    except GenerateError as error:  # the spec's names
+        _refuse([f"{file}: {problem}" for problem in error.problems])
+    try:
         planned = plan(output, files, force, folders(chosen))
-    except GenerateError as error:
-        for problem in error.problems:
-            typer.echo(printable(f"{file}: {problem}"), err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except GenerateError as error:  # the output folder's paths, each naming DIR
+        _refuse(error.problems)
     write(output, planned)
     for item in planned:
         typer.echo(printable(f"{item.status:9} {output / item.file.path}"))
@@ -68,3 +67,9 @@ def generate_command(
     err.print("next steps:", highlight=False)
     for step in next_steps(system, [item.file.path for item in planned], options, output):
         err.print(f"  {step}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _refuse(problems: list[str]) -> NoReturn:
+    for problem in problems:
+        typer.echo(printable(problem), err=True)
+    raise typer.Exit(EXIT_BAD_INPUT)

@@ -5,11 +5,12 @@ template is written once. A component with `rollout` gets its strategy exactly: 
 (maxSurge/maxUnavailable), canary (its steps, background analysis, traffic routing through
 Istio with a `<c>-canary` Service) or blue-green (a `<c>-preview` Service, previewReplicaCount,
 auto-promotion, scale-down delays, pre/post-promotion analysis). Each of its analyses becomes
-an AnalysisTemplate whose PromQL covers one interval and selects the new version's pods only
-(canary pods are labelled through `canaryMetadata`). A component without `rollout` keeps the
-default canary steps and the SLO's AnalysisTemplate: every SLO field one metric that must
-hold. An autoscaled component's HPA, or a queue consumer's KEDA ScaledObject, is written
-again here, aimed at the Rollout.
+an AnalysisTemplate whose PromQL covers one interval (at least a minute: four scrapes of
+Istio's Prometheus) and selects the new version's pods only (canary pods are labelled
+through `canaryMetadata`); a window without requests gives no value, a measurement error.
+A component without `rollout` keeps the default canary steps and the SLO's
+AnalysisTemplate: every SLO field one metric that must hold. An autoscaled component's HPA,
+or a queue consumer's KEDA ScaledObject, is written again here, aimed at the Rollout.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ CANARY_STEPS: list[dict[str, Any]] = [
 WINDOW = "5m"
 INTERVAL = "60s"
 FAILURE_LIMIT = 1          # one bad measurement is tolerated; the second aborts
+# rate() needs two samples in its range, and Prometheus advises a range of at least four
+# scrape intervals; Istio's sample Prometheus scrapes every 15 s. A shorter analysis
+# interval still measures that often, over the last minute.
+SCRAPE_INTERVAL_S = 15.0
+MIN_RANGE_S = 4 * SCRAPE_INTERVAL_S
 PERCENTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999}
 # Istio's canonical revision comes from this pod label; Argo puts it on the two versions.
 REVISION_LABEL = "service.istio.io/canonical-revision"
@@ -59,24 +65,42 @@ def _selector(namespace: str, extra: str = "") -> str:
             + '",destination_service_name="{{args.service-name}}"' + extra + "}")
 
 
+def promql_range(interval_s: float) -> str:
+    """The range of an analysis query measured every `interval_s`: one interval, at least
+    four scrape intervals (else most evaluations see one sample and return nothing)."""
+    return go_duration(max(interval_s, MIN_RANGE_S))
+
+
+def ratio(numerator: str, denominator: str) -> str:
+    """numerator / denominator, with no value (an empty vector, which Argo counts as a
+    measurement error) when the denominator is 0 instead of NaN (0/0), which fails every
+    `result[0] <= X`: a window without requests is no evidence either way."""
+    return f"{numerator} / ({denominator} > 0)"
+
+
+def quantile(q: float, buckets: str) -> str:
+    """histogram_quantile over bucket rates; its NaN (no requests in the range) dropped."""
+    return f"histogram_quantile({q}, sum(rate({buckets})) by (le)) >= 0"
+
+
 def slo_metrics(slo: Slo, namespace: str) -> list[dict[str, Any]]:
     """One metric per SLO field, in the SLO's field order; latencies in milliseconds."""
     latency = "istio_request_duration_milliseconds"
     metrics: list[tuple[str, str, float]] = []
+    where = _selector(namespace)
     if slo.mean is not None:
-        query = (f"sum(rate({latency}_sum{_selector(namespace)}[{WINDOW}])) / "
-                 f"sum(rate({latency}_count{_selector(namespace)}[{WINDOW}]))")
+        query = ratio(f"sum(rate({latency}_sum{where}[{WINDOW}]))",
+                      f"sum(rate({latency}_count{where}[{WINDOW}]))")
         metrics.append(("mean", query, slo.mean * 1000.0))
-    for field, quantile in PERCENTILES.items():
+    for field, q in PERCENTILES.items():
         target = getattr(slo, field)
         if target is not None:
-            query = (f"histogram_quantile({quantile}, sum(rate({latency}_bucket"
-                     f"{_selector(namespace)}[{WINDOW}])) by (le))")
-            metrics.append((field, query, target * 1000.0))
+            metrics.append((field, quantile(q, f"{latency}_bucket{where}[{WINDOW}]"),
+                            target * 1000.0))
     if slo.error_rate is not None:
         errors = _selector(namespace, ',response_code=~"5.."')
-        query = (f"(sum(rate(istio_requests_total{errors}[{WINDOW}])) or vector(0)) / "
-                 f"sum(rate(istio_requests_total{_selector(namespace)}[{WINDOW}]))")
+        query = ratio(f"(sum(rate(istio_requests_total{errors}[{WINDOW}])) or vector(0))",
+                      f"sum(rate(istio_requests_total{where}[{WINDOW}]))")
         metrics.append(("error-rate", query, slo.error_rate))
     return [{"name": name, "interval": INTERVAL, "failureLimit": FAILURE_LIMIT,
              "successCondition": f"result[0] <= {limit:g}",
@@ -122,26 +146,27 @@ def spec_analysis_template(name: str, kind: str, spec: Analysis, count: int | No
                            namespace: str, service: str,
                            revision: str | None) -> dict[str, Any]:
     """An AnalysisTemplate of one of the spec's analyses: per check a metric measured every
-    `interval` over the last `interval`, on the new version's requests only."""
+    `interval` over the last `interval` (at least MIN_RANGE_S), on the new version's
+    requests only."""
     where = _spec_selector(namespace, service, revision)
     errors = where[:-1] + ',response_code=~"5.."}'
-    window = go_duration(spec.interval)
+    window = promql_range(spec.interval)
     latency = "istio_request_duration_milliseconds"
     metrics = []
     for check_name, check in spec.checks:
         if check_name == "error_rate":
-            query = (f"(sum(rate(istio_requests_total{errors}[{window}])) or vector(0)) / "
-                     f"sum(rate(istio_requests_total{where}[{window}]))")
+            query = ratio(f"(sum(rate(istio_requests_total{errors}[{window}])) or vector(0))",
+                          f"sum(rate(istio_requests_total{where}[{window}]))")
             limit, fail = check.max, check.fail_above
         elif check_name == "mean":
-            query = (f"sum(rate({latency}_sum{where}[{window}])) / "
-                     f"sum(rate({latency}_count{where}[{window}]))")
+            query = ratio(f"sum(rate({latency}_sum{where}[{window}]))",
+                          f"sum(rate({latency}_count{where}[{window}]))")
             limit, fail = check.max * 1000.0, _ms(check.fail_above)
         else:
-            query = (f"histogram_quantile({PERCENTILES[check_name]}, sum(rate({latency}_bucket"
-                     f"{where}[{window}])) by (le))")
+            query = quantile(PERCENTILES[check_name], f"{latency}_bucket{where}[{window}]")
             limit, fail = check.max * 1000.0, _ms(check.fail_above)
-        metric: dict[str, Any] = {"name": check_name.replace("_", "-"), "interval": window}
+        metric: dict[str, Any] = {"name": check_name.replace("_", "-"),
+                                  "interval": go_duration(spec.interval)}
         if count is not None:
             metric["count"] = count
         if spec.initial_delay > 0:

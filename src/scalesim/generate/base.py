@@ -33,7 +33,7 @@ class GenerateOptions:
         each named by its label (the CLI's option names, the studio's fields)."""
         problems = []
         try:
-            dns_label(namespace, labels[0])
+            dns_label(namespace, labels[0], fold=False)
         except GenerateError as error:
             problems += error.problems
         if len(image_registry) > 200 or not _REGISTRY.fullmatch(image_registry):

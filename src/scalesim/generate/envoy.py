@@ -7,6 +7,7 @@ Istio is told, and how long the whole route may take.
 from __future__ import annotations
 
 from scalesim.spec.model import Balancer, Call
+from scalesim.spec.resilience import Retry
 
 # Spec cause -> Envoy retryOn conditions. circuit_open and bulkhead_full are refusals made
 # inside the caller (Resilience4j), which the proxy never sees: they have no condition.
@@ -25,6 +26,9 @@ CONDITION_ORDER = ("5xx", "gateway-error", "reset", "connect-failure", "refused-
 LOAD_BALANCER = {Balancer.ROUND_ROBIN: "ROUND_ROBIN", Balancer.RANDOM: "RANDOM",
                  Balancer.LEAST_REQUESTS: "LEAST_REQUEST", Balancer.P2C: "LEAST_REQUEST"}
 HASH_HEADER = "x-scalesim-key"
+# The back-off the sidecar runs: Istio's VirtualService cannot set one, so Envoy's default
+# (25 ms base, 250 ms maximum, retry n waits below min(max, base·2^(n−1))).
+ENVOY_BACKOFF = Retry.model_construct(backoff="envoy", base=0.025, max=0.25)
 
 
 def retry_on(causes: list[str]) -> str:
@@ -41,14 +45,19 @@ def istio_retries(call: Call) -> int:
     return retry.attempts - 1
 
 
+def mesh_waits_s(retries: int) -> float:
+    """The longest back-offs Envoy waits before `retries` retries, all together. With the
+    mesh retrying, the spec's own back-off does not run (the service makes one try)."""
+    return sum(ENVOY_BACKOFF.longest_wait(n) for n in range(1, retries + 1))
+
+
 def route_timeout_s(call: Call) -> float | None:
     """Envoy's route timeout bounds all tries and back-off, so it is the deadline; without
-    one, every try its full timeout plus the longest back-off before each retry."""
+    one, every try its full timeout plus the longest back-off Envoy waits before each
+    retry (Envoy's, whatever the spec's: it is the sidecar that retries)."""
     if call.deadline is not None:
         return call.deadline
     if call.timeout is None:
         return None
     retries = istio_retries(call)
-    waits = sum(call.retry.longest_wait(n) for n in range(1, retries + 1)) \
-        if call.retry is not None else 0.0
-    return call.timeout * (retries + 1) + waits
+    return call.timeout * (retries + 1) + mesh_waits_s(retries)

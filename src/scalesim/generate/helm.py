@@ -53,7 +53,19 @@ class Placeholders:
                            else "")
 
     def json(self, component: str, key: str, concrete: Any) -> str:
-        return self._token(component, key, concrete, " | toJson | quote")
+        """A JSON value in a ConfigMap. One that names the release (a Lease's namespace)
+        holds Helm expressions in values.yaml, rendered by `tpl`, so values.yaml says where
+        the release puts it and the chart renders what the Kubernetes target writes."""
+        text = json.dumps(concrete)
+        if RELEASE_NAMESPACE not in text and RELEASE_NAME not in text:
+            return self._token(component, key, concrete, " | toJson | quote")
+        for marker in (RELEASE_NAMESPACE, RELEASE_NAME):
+            text = text.replace(marker, self.expressions[marker])
+        token = self._token(component, key, json.loads(text), "")
+        expression = self.expressions[token].removeprefix("{{ ").removesuffix(" }}")
+        if not expression.startswith("tpl "):
+            self.expressions[token] = f"{{{{ tpl ({expression} | toJson) $ | quote }}}}"
+        return token
 
     def fill(self, text: str) -> str:
         """Tokens -> template expressions; longest first, so no token eats part of another."""

@@ -22,13 +22,36 @@ NAME_LABEL = "app.kubernetes.io/name"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
 
 
-def dns_label(name: str, what: str = "component") -> str:
-    """'Orders' -> 'orders'; a name Kubernetes cannot take is an error, not a silent rename."""
-    label = name.lower()
-    if not _DNS_LABEL.fullmatch(label):
-        raise GenerateError([f"{what} '{name}' cannot be a Kubernetes name: it must start "
-                             "with a letter, end with a letter or digit and be at most "
-                             "63 characters"])
+def label_problem(label: str) -> str | None:
+    """The RFC 1035 label rule `label` breaks (checked as written, no case folding), or None."""
+    if not label:
+        return "it is empty"
+    if len(label) > 63:
+        return f"it has {len(label)} characters, at most 63 are allowed"
+    bad = sorted({char for char in label if not ("a" <= char <= "z" or "0" <= char <= "9"
+                                                 or char == "-")})
+    if bad:
+        shown = " ".join(repr(char) for char in bad)
+        return f"it may hold only lower-case letters a-z, digits and '-', not {shown}"
+    if not label[0].isalpha():
+        return "it must start with a letter"
+    if label[-1] == "-":
+        return "it must end with a letter or digit"
+    return None
+
+
+def dns_label(name: str, what: str = "component", fold: bool = True) -> str:
+    """'Orders' -> 'orders'; a name Kubernetes cannot take is an error, not a silent rename.
+
+    `fold=False` takes the name as written (a namespace is used verbatim, so 'Prod' is
+    refused rather than lower-cased)."""
+    label = name.lower() if fold else name
+    problem = label_problem(label)
+    if problem is not None:
+        folded = " once lower-cased" if fold and label != name else ""
+        raise GenerateError([f"{what} '{name}' cannot be a Kubernetes name (an RFC 1035 "
+                             f"label){folded}: {problem}"])
+    assert _DNS_LABEL.fullmatch(label)
     return label
 
 

@@ -64,29 +64,26 @@ def plan(directory: Path, files: Sequence[GeneratedFile], force: bool,
     `folders` are the top-level folders the generated targets own: recorded files there that
     `files` no longer include are planned for removal."""
     problems: list[str] = []
-    if directory.exists() and not directory.is_dir():
-        raise GenerateError([f"{directory}: exists and is not a folder"])
+    blocked = _not_a_folder(directory)
+    if blocked is not None:
+        raise GenerateError([f"{blocked}: exists and is not a folder"])
     root = directory.resolve()
     recorded = read_manifest(directory)
     seen: set[str] = set()
+    blocked_folders: set[str] = set()
     planned: list[Planned] = []
     for file in files:
-        problem = _path_problem(file.path)
-        if problem is None and file.path in seen:
-            problem = f"{file.path}: generated twice"
-        if problem is None:
-            target = (root / file.path).resolve()
-            if not target.is_relative_to(root):
-                problem = f"{file.path}: resolves outside {directory}"
+        problem = _file_problem(directory, file.path, seen, blocked_folders)
         if problem is not None:
-            problems.append(problem)
+            problems.extend([problem] if problem else [])
             continue
         seen.add(file.path)
-        planned.append(Planned(file, target, _status(target, file, recorded.get(file.path),
-                                                     force, problems)))
+        target = (root / file.path).resolve()
+        planned.append(Planned(file, target, _status(directory, target, file,
+                                                     recorded.get(file.path), force, problems)))
     for path, digest in sorted(recorded.items()):
         if path not in seen and path.split("/", 1)[0] in folders:
-            stale = _stale(root, path, digest, force, problems)
+            stale = _stale(directory, path, digest, force, problems)
             if stale is not None:
                 planned.append(stale)
     if problems:
@@ -94,34 +91,79 @@ def plan(directory: Path, files: Sequence[GeneratedFile], force: bool,
     return planned
 
 
-def _stale(root: Path, path: str, digest: str, force: bool,
+def _file_problem(directory: Path, path: str, seen: set[str],
+                  blocked_folders: set[str]) -> str | None:
+    """Why `path` cannot be written (None: it can; "": a folder on its way that is not a
+    folder, already reported)."""
+    problem = _path_problem(path)
+    if problem is None and path in seen:
+        return f"{path}: generated twice"
+    if problem is not None:
+        return problem
+    root = directory.resolve()
+    if not (root / path).resolve().is_relative_to(root):
+        return f"{path}: resolves outside {directory}"
+    blocked = _blocked_folder(directory, path)
+    if blocked is None:
+        return None
+    if blocked in blocked_folders:
+        return ""
+    blocked_folders.add(blocked)
+    return f"{directory / blocked}: exists and is not a folder"
+
+
+def _not_a_folder(directory: Path) -> Path | None:
+    """The output folder, or its nearest existing ancestor, when that is not a folder."""
+    for folder in (directory, *directory.parents):
+        if folder.exists() or folder.is_symlink():
+            return None if folder.is_dir() else folder
+    return None
+
+
+def _blocked_folder(directory: Path, path: str) -> str | None:
+    """The first folder on the way to `path` that exists but is not a folder (a file named
+    like a target's folder), relative to `directory`: the file could not be written."""
+    parts = path.split("/")[:-1]
+    for depth in range(1, len(parts) + 1):
+        candidate = directory.joinpath(*parts[:depth])
+        if candidate.is_dir():
+            continue
+        if candidate.exists() or candidate.is_symlink():
+            return "/".join(parts[:depth])
+        return None
+    return None
+
+
+def _stale(directory: Path, path: str, digest: str, force: bool,
            problems: list[str]) -> Planned | None:
     """The removal of a recorded file no longer generated, if it is ours to remove."""
     if _path_problem(path) is not None:
         return None  # a manifest entry we never wrote: leave the path alone
+    root = directory.resolve()
     target = root / path
     if not target.resolve().is_relative_to(root) or target.is_symlink() \
             or not target.is_file():
         return None  # gone already, or not a plain file of this folder
     if sha256(target.read_bytes()) != digest and not force:
-        problems.append(f"{path}: is no longer generated but was edited since; remove it "
-                        "yourself or use --force")
+        problems.append(f"{directory / path}: is no longer generated but was edited since; "
+                        "remove it yourself or use --force")
     return Planned(GeneratedFile(path, ""), target, "removed")
 
 
-def _status(target: Path, file: GeneratedFile, recorded: str | None, force: bool,
-            problems: list[str]) -> str:
+def _status(directory: Path, target: Path, file: GeneratedFile, recorded: str | None,
+            force: bool, problems: list[str]) -> str:
+    shown = directory / file.path
     if not target.exists():
         return "created"
     if not target.is_file():
-        problems.append(f"{file.path}: exists and is not a file")
+        problems.append(f"{shown}: exists and is not a file")
         return "updated"
     current = sha256(target.read_bytes())
     if current == sha256(file.content.encode("utf-8")):
         return "unchanged"
     if current != recorded and not force:
         why = "was edited since it was generated" if recorded else "was not generated by scalesim"
-        problems.append(f"{file.path}: exists and {why}; use --force to overwrite")
+        problems.append(f"{shown}: exists and {why}; use --force to overwrite")
     return "updated"
 
 

@@ -73,12 +73,13 @@ def retry(retries: int, retry_on: str, backoff_base_s: float | None,
 
 
 def retry_waits_s(retries: int, backoff_base_s: float | None) -> float:
-    """The longest back-offs before `retries` retries, all together, of the retry read back
-    (`retry`): the spec's defaults, or Envoy's base and its 10× maximum; what `generate`
-    adds to the tries for a route timeout."""
-    read = Retry() if backoff_base_s is None else Retry(
-        base=backoff_base_s, max=backoff_max_s(backoff_base_s))
-    return sum(read.longest_wait(n) for n in range(1, retries + 1))
+    """The longest back-offs Envoy waits before `retries` retries, all together: its own
+    strategy (retry n below min(max, base·2^(n−1))) with the route's base and its 10×
+    maximum, or its defaults (25 ms, 250 ms); what `generate` adds to the tries for a route
+    timeout, since in the mesh the sidecar retries."""
+    base = Retry().base if backoff_base_s is None else backoff_base_s
+    envoy = Retry.model_construct(backoff="envoy", base=base, max=backoff_max_s(backoff_base_s))
+    return sum(envoy.longest_wait(n) for n in range(1, retries + 1))
 
 
 def backoff_max_s(backoff_base_s: float | None) -> float:

@@ -36,7 +36,7 @@ def _default_retry_on() -> list[Cause]:
 
 class RetryBudget(Strict):
     """Retries may be at most `ratio` of the original calls over the last `window`, but
-    `min_per_s` retries per second are always allowed (Linkerd and gRPC retry budgets)."""
+    `min_per_s` retries per second are always allowed (Linkerd's retry budget, after Finagle's)."""
 
     ratio: Fraction = 0.2
     min_per_s: Number = Field(10.0, ge=0.0, le=bounds.MAX_RATE_PER_S)

@@ -311,3 +311,16 @@ def test_generated_copies_are_identical(tmp_path: Path) -> None:
     code = generate(PAIR_SPEC, tmp_path)
     assert (code / "front" / "resilience.py").read_text() == \
         (code / "back" / "resilience.py").read_text()
+
+
+def test_the_module_docstring_names_every_backoff_and_no_grpc_budget(res: ModuleType) -> None:
+    """Every `retry.backoff` the spec takes is described, and the budget's `min_per_s` is
+    credited to Linkerd (gRPC's retry throttling has no per-second minimum)."""
+    from typing import get_args
+
+    from scalesim.spec.resilience import Retry
+
+    doc = res.__doc__ or ""
+    for kind in get_args(Retry.model_fields["backoff"].annotation):
+        assert f"`{kind}`" in doc or f" {kind} " in doc, kind
+    assert "gRPC" not in doc and "minRetriesPerSecond" in doc

@@ -25,6 +25,7 @@ from scalesim.importers.k8s import (
     virtualservice,
     workloads,
 )
+from scalesim.importers.k8s.fields import field_problems
 from scalesim.importers.k8s.objects import (
     DEFAULT_NAMESPACE,
     Cluster,
@@ -82,7 +83,8 @@ KNOWN: frozenset[Kind] = frozenset(k for phase in PHASES for k in phase) | SKIPP
 def manifests(documents: Sequence[Document], skip_unknown: bool, notes: list[str],
               namespace: str = DEFAULT_NAMESPACE) -> list[Manifest]:
     """Every object (List items unpacked), checked to be a Kubernetes object of a kind this
-    importer knows; all problems are collected."""
+    importer knows, with the values of the fields it reads as the API takes them
+    (k8s/fields.py); all problems are collected."""
     found: list[Manifest] = []
     problems: list[Problem] = []
     for document in documents:
@@ -103,6 +105,7 @@ def manifests(documents: Sequence[Document], skip_unknown: bool, notes: list[str
                                         "objects out"))
                 continue
             found.append(manifest)
+            problems += field_problems(manifest)
     problems += _duplicates(found)
     if problems:
         raise ImportFailed(problems)

@@ -8,11 +8,13 @@ it was simulated.
   (growing by `open_for_multiplier` per re-opening, up to `open_for_max`); the refusals are
   not failures. Then HALF_OPEN admits `half_open_calls` probes into a fresh count window and
   decides after each once min(min_calls, half_open_calls) are in: OPEN again, or CLOSED.
-- Backoff: the AWS Architecture Blog definitions, expo(n) = min(cap, base·2^n), n the retry
-  number from 1: none, full U(0, expo), equal expo/2 + U(0, expo/2), decorrelated
-  min(cap, U(base, 3·previous)).
+- Backoff, by kind: `none` waits nothing; `exponential` and `constant` follow the AWS
+  Architecture Blog definitions with expo(n) = min(cap, base·2^n) (`constant`: base), n the
+  retry number from 1, jittered none (expo), full U(0, expo), equal expo/2 + U(0, expo/2) or
+  decorrelated min(cap, U(base, 3·previous)); `envoy` is Envoy's own strategy
+  (JitteredExponentialBackOffStrategy), U(0, min(cap, base·2^(n-1))).
 - RetryBudget: retries at most `ratio` of the calls of the last `window` seconds, plus
-  `min_per_s` per second (Linkerd, gRPC).
+  `min_per_s` per second (Linkerd's retry budget: retryRatio, minRetriesPerSecond, ttl).
 - Bulkhead: at most `limit` holders; a caller waits at most `max_wait` (0: not at once), and
   at most `max_queue` callers wait (a thread-pool bulkhead's queue).
 """

@@ -1,0 +1,108 @@
+"""A value the real API server or CRD refuses is bad input: file, line, object and field,
+exit 2, nothing written; never read as "not set" and replaced by a default (audit 5 #3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from tests.generate.helpers import SMALL, generate
+from typer.testing import CliRunner
+
+from scalesim.cli import app
+from scalesim.generate import Target
+from scalesim.importers import ImportFailed, import_k8s
+
+
+def _write(_tmp: Path) -> dict[str, list[dict[str, Any]]]:
+    """The small spec's k8s, istio and kong files, as documents per file."""
+    files = [f for target in (Target.K8S, Target.ISTIO, Target.KONG)
+             for f in generate(SMALL, target) if f.path.endswith(".yaml")
+             and "/chaos/" not in f.path]
+    return {f.path: [d for d in yaml.safe_load_all(f.content) if d] for f in files}
+
+
+def _set(node: Any, path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    node[leaf] = value
+
+
+CONTAINER = "spec.template.spec.containers.0"
+BAD = [
+    ("k8s/api.yaml", "Deployment", "spec.replicas", "three",
+     "spec.replicas: 'three' is not a whole number"),
+    ("k8s/api.yaml", "Deployment", f"{CONTAINER}.readinessProbe.periodSeconds", -5,
+     "readinessProbe.periodSeconds: -5 is out of range: it must be at least 0"),
+    ("k8s/api.yaml", "Deployment", f"{CONTAINER}.resources.requests.cpu", "plenty",
+     "resources.requests.cpu: 'plenty' is not a quantity"),
+    ("istio/api.yaml", "VirtualService", "spec.http.0.retries.attempts", "many",
+     "spec.http[0].retries.attempts: 'many' is not a whole number"),
+    ("istio/api.yaml", "VirtualService", "spec.http.0.retries.perTryTimeout", "soon",
+     "spec.http[0].retries.perTryTimeout: 'soon' is not a duration"),
+    ("istio/api.yaml", "DestinationRule",
+     "spec.trafficPolicy.outlierDetection.maxEjectionPercent", 250,
+     "outlierDetection.maxEjectionPercent: 250 is out of range: it must be at least 0 and "
+     "at most 100"),
+    ("istio/api.yaml", "DestinationRule", "spec.trafficPolicy.outlierDetection.interval",
+     "bogus", "outlierDetection.interval: 'bogus' is not a duration"),
+    ("istio/api.yaml", "DestinationRule",
+     "spec.trafficPolicy.connectionPool.tcp.maxConnections", -4,
+     "connectionPool.tcp.maxConnections: -4 is out of range: it must be at least 0"),
+    ("kong/edge.yaml", "KongPlugin", "config.second", "lots",
+     "config.second: 'lots' is not a number"),
+]
+
+
+@pytest.mark.parametrize(("path", "kind", "field", "value", "message"), BAD)
+def test_an_invalid_value_names_file_line_object_and_field(
+        tmp_path: Path, path: str, kind: str, field: str, value: Any, message: str) -> None:
+    documents = _write(tmp_path)
+    target = next(d for d in documents[path] if d["kind"] == kind)
+    _set(target, field, value)
+    for name, docs in documents.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    text = (tmp_path / path).read_text().splitlines()
+    leaf = field.rsplit(".", 1)[1]
+    line = next(n for n, row in enumerate(text, 1)
+                if row.strip().removeprefix("- ").startswith(f"{leaf}: ")
+                and yaml.safe_load(row.split(": ", 1)[1]) == value)
+    with pytest.raises(ImportFailed) as caught:
+        import_k8s([str(tmp_path / "k8s"), str(tmp_path / "istio"), str(tmp_path / "kong")])
+    assert [(p.file, p.line) for p in caught.value.problems] == [(str(tmp_path / path), line)]
+    problem = caught.value.problems[0].message
+    assert problem.startswith(f"{kind} {target['metadata']['name']} ") and message in problem
+
+
+def test_every_invalid_value_is_listed_exit_2_and_nothing_written(tmp_path: Path) -> None:
+    documents = _write(tmp_path)
+    deployment = next(d for d in documents["k8s/api.yaml"] if d["kind"] == "Deployment")
+    deployment["spec"]["replicas"] = "three"
+    deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbe"][
+        "periodSeconds"] = -5
+    for name, docs in documents.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    output = tmp_path / "system.yaml"
+    result = CliRunner().invoke(app, ["import", "k8s", str(tmp_path / "k8s"), "-o",
+                                      str(output)])
+    assert result.exit_code == 2, result.output
+    assert "spec.replicas: 'three' is not a whole number" in result.stderr
+    assert "readinessProbe.periodSeconds: -5 is out of range" in result.stderr
+    assert not output.exists()
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("spec.replicas", 0), (f"{CONTAINER}.readinessProbe.periodSeconds", 0),
+    (f"{CONTAINER}.resources.requests.cpu", "250m"), (f"{CONTAINER}.resources.requests.cpu", 2)])
+def test_values_the_api_takes_still_import(tmp_path: Path, field: str, value: Any) -> None:
+    documents = _write(tmp_path)
+    _set(next(d for d in documents["k8s/api.yaml"] if d["kind"] == "Deployment"), field, value)
+    for name, docs in documents.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    assert "api" in import_k8s([str(tmp_path / "k8s")]).system.components
