@@ -50,7 +50,7 @@ class Verdict:
     met: bool
     decided: bool  # the confidence intervals were on one side of every target
     replications: int
-    intervals: dict[str, tuple[float, float, float]]  # metric -> (mean, low, high)
+    intervals: dict[str, tuple[float, float, float]]  # metric -> (estimate, low, high)
     stopped: str | None = None  # a safety limit ended a replication: a clear miss
     behind: tuple[str, ...] = ()  # queue subscriptions whose backlog grew (a miss unless allowed)
 
@@ -214,7 +214,7 @@ class Planner:
     def _judge(self, pooled: Partial) -> Verdict:
         """Met when the estimate is within the target, decided when its 95 % interval is on
         one side of it: for a percentile, the pooled replications' percentile with its
-        sectioning interval (stats.quantile_ci95); for the mean and the error rate, the
+        interval by CDF inversion (stats.quantile_ci95); for the mean and the error rate, the
         replications' mean with its Student t interval."""
         runs = pooled.summaries
         latency = pooled_latency(pooled)
