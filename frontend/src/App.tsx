@@ -45,9 +45,10 @@ export function App() {
   useEffect(() => {
     const keys = (e: KeyboardEvent) => {
       const inEditor = (e.target as HTMLElement | null)?.closest?.(".cm-editor, input, select, textarea");
-      if (inEditor || !(e.ctrlKey || e.metaKey) || e.key.toLowerCase() !== "z") return;
+      const key = e.key.toLowerCase();
+      if (inEditor || !(e.ctrlKey || e.metaKey) || (key !== "z" && key !== "y")) return;
       e.preventDefault();
-      if (e.shiftKey) redo(); else undo();
+      if (e.shiftKey || key === "y") redo(); else undo();
     };
     window.addEventListener("keydown", keys);
     return () => window.removeEventListener("keydown", keys);

@@ -3,7 +3,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { coerce, simplify } from "../src/components/SchemaForm";
+import { coerce, defaultText, simplify } from "../src/components/SchemaForm";
+import { duration } from "../src/model/format";
 
 const schema = JSON.parse(readFileSync(join(__dirname, "../../docs/spec.schema.json"), "utf8"));
 const defs = schema.$defs;
@@ -32,5 +33,18 @@ describe("schema fields", () => {
     const balancer = field("Component", "balancer");
     expect(balancer.enum).toContain("least_requests");
     expect(balancer.default).toBe("round_robin");
+  });
+
+  it("show a duration's default with its unit, as the hint asks values to be written", () => {
+    // The schema gives duration defaults in seconds: Retry.base 0.025, max 0.25.
+    const retry = (name: string) => defaultText(schema, field("Retry", name), defs.Retry.properties[name].default);
+    expect(retry("base")).toBe("default: 25ms");
+    expect(retry("max")).toBe("default: 250ms");
+    expect(retry("attempts")).toBe("default: 3");  // a count stays a number
+    expect(defaultText(schema, field("CircuitBreaker", "open_for"), 60)).toBe("default: 60s");
+    expect(defaultText(schema, field("CircuitBreaker", "failure_rate"), 0.5)).toBe("default: 0.5");  // a fraction
+    expect(defaultText(schema, field("EventStore", "read_per_event"), 2e-5)).toBe("default: 20us");
+    expect(defaultText(schema, field("Call", "timeout"), null)).toBe("");
+    expect([0, 0.0005, 0.1, 1.5, 300].map(duration)).toEqual(["0s", "500us", "100ms", "1.5s", "300s"]);
   });
 });

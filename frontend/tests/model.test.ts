@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { buildGraph, locate } from "../src/model/graph";
+import { badges, buildGraph, locate, POLICY_DEFAULTS } from "../src/model/graph";
 import { addComponent, applyOverride, connect, deleteEdge, deleteNode, renameComponent, setField } from "../src/model/edits";
 import { edit, parse, parsePath, pathAtLine } from "../src/model/yamlDoc";
 
@@ -64,6 +64,21 @@ describe("graph", () => {
     expect(graph.edges.find((e) => e.kind === "entry")).toMatchObject({ source: "workload:checkout", target: "checkout" });
   });
 
+  it("badges a policy left at its defaults as the engine runs it", () => {
+    // The side panel's "retry → add" writes `retry: {}`: three attempts in all.
+    expect(badges({ to: "b", retry: {} })).toEqual(["retry ×3"]);
+    expect(badges({ to: "b", retry: { attempts: 5 } })).toEqual(["retry ×5"]);
+    expect(badges({ to: "b", retry: { attempts: 1 } })).toEqual([]);  // one try: no retry
+    expect(badges({ to: "b", bulkhead: {} })).toEqual(["bulkhead 25"]);
+    expect(badges({ to: "b", bulkhead: { type: "threadpool" } })).toEqual(["bulkhead 10"]);
+    expect(badges({ to: "b", hedge: {} })).toEqual(["hedge p95"]);
+    // The same defaults as the spec's schema (docs/spec.schema.json, docs/resilience.md).
+    const defs = JSON.parse(readFileSync(join(__dirname, "../../docs/spec.schema.json"), "utf8")).$defs;
+    for (const [policy, fields] of [["Retry", POLICY_DEFAULTS.retry], ["Bulkhead", POLICY_DEFAULTS.bulkhead], ["Hedge", POLICY_DEFAULTS.hedge]] as const) {
+      for (const [name, value] of Object.entries(fields)) expect(defs[policy].properties[name].default).toBe(value);
+    }
+  });
+
   it("shows parallel branches, queue subscriptions and cache backends", () => {
     const gateway = buildGraph(parse(fixture("gateway-aggregation.yaml")).data);
     expect(gateway.edges.filter((e) => e.parallel !== null).length).toBeGreaterThanOrEqual(4);
@@ -105,6 +120,20 @@ describe("canvas edits", () => {
     expect(comments(connected.text)).toEqual(comments(text));
     const graph = buildGraph(parse(connected.text).data);
     expect(graph.edges.some((e) => e.source === "checkout" && e.target === "cache")).toBe(true);
+  });
+
+  it("a queue comes with a consumer, since a queue without one is not a valid spec", () => {
+    const added = addComponent(text, data, "queue");
+    expect(added).toMatchObject({ name: "queue", consumer: "worker" });
+    const spec = parseYaml(added.text);
+    expect(spec.components.queue).toEqual({ kind: "queue", consumers: [{ to: "worker" }] });
+    expect(spec.components.worker.operations).toBeDefined();
+    expect(comments(added.text)).toEqual(comments(text));
+    const graph = buildGraph(parse(added.text).data);
+    expect(graph.edges.some((e) => e.kind === "consumer" && e.source === "queue" && e.target === "worker")).toBe(true);
+    // A second one gets names of its own.
+    const again = addComponent(added.text, parse(added.text).data, "queue");
+    expect(again).toMatchObject({ name: "queue-2", consumer: "worker-2" });
   });
 
   it("a cache's first connection is its backend (where misses go)", () => {

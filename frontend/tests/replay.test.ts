@@ -152,22 +152,38 @@ describe("traffic on the edges", () => {
 
   it("is the interval's attempts that left the caller, without 'avg'", () => {
     expect(edge(4.5).badges).toContain(`${rate(row(4.5).attempts_rps)}/s`);
-    expect(edge(4.5).badges.some((b) => b.includes("avg") || b.includes("retries"))).toBe(false);
+    expect(edge(4.5).badges.some((b) => b.includes("avg") || b.includes("retried") || b.includes("refused"))).toBe(false);
   });
 
-  it("shows the retries and failing calls of the interval the fault starts in", () => {
+  it("shows the retries, refusals and fallbacks of the interval the fault starts in", () => {
+    // Every failed call there is answered by its fallback: they fell back, none is failing.
     const r = row(10.5);
     expect(r.retries_rps).toBeGreaterThan(0);
+    expect(r.refused_here_rps).toBeGreaterThan(0);
+    expect(r.fallbacks_rps).toBe(r.failed_rps);
     expect(edge(10.5).badges).toEqual(expect.arrayContaining([
-      `${rate(r.attempts_rps - r.refused_here_rps)}/s`, `${rate(r.retries_rps)}/s retries`,
-      `${rate(r.failed_rps)}/s failing`]));
+      `${rate(r.attempts_rps - r.refused_here_rps)}/s`, `${rate(r.retries_rps)}/s retried`,
+      `${rate(r.refused_here_rps)}/s refused here`, `${rate(r.fallbacks_rps)}/s fell back`]));
+    expect(edge(10.5).badges.some((b) => b.endsWith("failing"))).toBe(false);
   });
 
-  it("carries nothing while the breaker refuses every attempt in the caller", () => {
+  it("carries nothing while the breaker refuses every attempt in the caller, and says so", () => {
     const r = row(12.5);
     expect(r.refused_here_rps).toBe(r.attempts_rps);
-    expect(edge(12.5).badges).toEqual(expect.arrayContaining(["0.0/s", "breaker OPEN 1/1"]));
+    expect(edge(12.5).badges).toEqual(expect.arrayContaining(["0.0/s", `${rate(r.refused_here_rps)}/s refused here`,
+      "breaker OPEN 1/1"]));
     expect(edge(12.5).animated).toBe(false);
+  });
+
+  it("never words retries refused in the caller as among the attempts that left it", () => {
+    // The audit's "0.0/s · 6.0/s retries": retries the re-opened breaker refused.
+    const table = tables(load("breaker-edge").result).calls;
+    for (const raw of table.rows) {
+      const r = Object.fromEntries(table.columns.map((c, i) => [c, raw[i] as number]));
+      const badges = edge(Number(r.t_s) - 0.5).badges;
+      expect(badges.some((b) => b.endsWith("/s retries"))).toBe(false);
+      if (r.refused_here_rps > 0) expect(badges).toContain(`${rate(r.refused_here_rps)}/s refused here`);
+    }
   });
 
   it("is what left the caller, averaged over the run, for a result without a calls series", () => {

@@ -5,6 +5,7 @@
 // choice of sub-forms.
 import { useEffect, useState } from "react";
 import type { SpecIssue } from "../api";
+import { duration } from "../model/format";
 import { formatPath, type Path } from "../model/yamlDoc";
 
 type Schema = Record<string, unknown>;
@@ -78,6 +79,28 @@ export function coerce(root: Schema, schema: Schema, typed: string): unknown {
   }
   if (text === "true" || text === "false") return shape === "boolean" ? text === "true" : text;
   return text;
+}
+
+/** Whether a field takes a duration: a string with a unit ("5ms", "1.5s"), alone or as one
+ * of its options. Its default comes from the schema as a number of seconds. */
+export function isDuration(root: Schema, schema: Schema): boolean {
+  const options = Array.isArray(schema.anyOf) ? (schema.anyOf as Schema[]).map((o) => simplify(root, o)) : [schema];
+  return options.some((o) => {
+    if (o.type !== "string" || typeof o.pattern !== "string") return false;
+    try {
+      const re = new RegExp(o.pattern);
+      return re.test("5ms") && re.test("1.5s") && !re.test("5");
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** A field's default as the placeholder shows it: a duration with its unit, as the hint
+ * under the field asks the value to be written. */
+export function defaultText(root: Schema, schema: Schema, fallback: unknown): string {
+  if (fallback === undefined || fallback === null) return "";
+  return `default: ${typeof fallback === "number" && isDuration(root, schema) ? duration(fallback) : show(fallback)}`;
 }
 
 function show(value: unknown): string {
@@ -160,7 +183,7 @@ interface InputProps {
 function Input({ id, root, schema, shape, value, fallback, onCommit }: InputProps) {
   const [draft, setDraft] = useState(show(value));
   useEffect(() => setDraft(show(value)), [value]);
-  const placeholder = fallback !== undefined && fallback !== null ? `default: ${show(fallback)}` : "";
+  const placeholder = defaultText(root, schema, fallback);
   if (shape === "enum") {
     return (
       <select id={id} value={show(value)} onChange={(e) => onCommit(e.target.value || undefined)}>

@@ -24,6 +24,21 @@ export function SidePanel({ schema, errors, findings, onPattern }: {
   const defs = (schema?.$defs ?? {}) as Record<string, Schema>;
   const onSet = (path: Path, value: unknown) => change((text) => setField(text, path, value));
   if (!schema) return <aside className="side"><p className="hint">loading the schema…</p></aside>;
+  if (parsed.syntaxErrors.length) {
+    // No model to show: a form would read the broken text as an empty spec, and an edit
+    // could not be written back. The canvas keeps the last graph that parsed.
+    return (
+      <aside className="side" data-testid="side-panel">
+        <div className="side-unavailable" data-testid="form-unavailable" role="status">
+          <strong>The form is unavailable until the YAML parses.</strong>
+          <p>Fix the syntax error in the editor first:</p>
+          <ul>{parsed.syntaxErrors.slice(0, 3).map((e) => (
+            <li key={`${e.line}-${e.column}-${e.message}`}>line {e.line}: {e.message}</li>
+          ))}</ul>
+        </div>
+      </aside>
+    );
+  }
   const node = selection?.type === "node" ? graph.nodes.find((n) => n.id === selection.id) : undefined;
   const edge = selection?.type === "edge" ? graph.edges.find((e) => e.id === selection.id) : undefined;
   const related = (prefix: string) => findings.filter((f) => f.path === prefix || f.path.startsWith(`${prefix}.`) || f.path.startsWith(`${prefix}[`));
@@ -37,6 +52,12 @@ export function SidePanel({ schema, errors, findings, onPattern }: {
           onDelete={() => { change((text, d) => deleteNode(text, d, node.id)); select(null); }}
           onRename={(name) => { if (change((text, d) => renameComponent(text, d, node.id, name))) select({ type: "node", id: name }); }} />
         <FindingList findings={related(`components.${node.id}`)} onPattern={onPattern} />
+        {node.kind === "queue" && (
+          <p className="hint" data-testid="queue-consumers">
+            consumers: {graph.edges.filter((e) => e.kind === "consumer" && e.source === node.id).map((e) => e.callee).join(", ") || "none yet"}
+            {" "}— drag from the queue&apos;s right handle to a component to subscribe it
+          </p>
+        )}
         <SchemaForm root={schema} schema={defs.Component} value={component} path={node.path}
           errors={errors} exclude={["operations", "consumers"]} onSet={onSet} />
         <h4>Operations</h4>

@@ -2,8 +2,8 @@
 // and the server's located errors and lint findings as diagnostics on their lines.
 import { yaml, yamlLanguage } from "@codemirror/lang-yaml";
 import { lintGutter, setDiagnostics, type Diagnostic } from "@codemirror/lint";
-import { EditorState, type Text } from "@codemirror/state";
-import { EditorView, hoverTooltip } from "@codemirror/view";
+import { EditorState, Prec, type Text } from "@codemirror/state";
+import { EditorView, hoverTooltip, keymap } from "@codemirror/view";
 import { basicSetup } from "codemirror";
 import { stateExtensions, updateSchema } from "codemirror-json-schema";
 import { yamlCompletion, yamlSchemaHover } from "codemirror-json-schema/yaml";
@@ -13,6 +13,9 @@ import type { Finding, SpecIssue } from "../api";
 interface Props {
   text: string;
   onChange: (text: string) => void;
+  /** The studio's undo and redo, which the editor's undo and redo keys call (see below). */
+  onUndo: () => void;
+  onRedo: () => void;
   errors: SpecIssue[];
   findings: Finding[];
   schema: Record<string, unknown> | null;
@@ -41,11 +44,13 @@ function diagnostics(doc: Text, errors: SpecIssue[], findings: Finding[]): Diagn
   return out;
 }
 
-export function YamlEditor({ text, onChange, errors, findings, schema, focusLine }: Props) {
+export function YamlEditor({ text, onChange, onUndo, onRedo, errors, findings, schema, focusLine }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const change = useRef(onChange);
   change.current = onChange;
+  const history = useRef({ undo: onUndo, redo: onRedo });
+  history.current = { undo: onUndo, redo: onRedo };
 
   useEffect(() => {
     const editor = new EditorView({
@@ -53,6 +58,25 @@ export function YamlEditor({ text, onChange, errors, findings, schema, focusLine
       state: EditorState.create({
         doc: text,
         extensions: [
+          // One history for the whole design: the editor's undo and redo keys (and the
+          // browser's Edit menu) step through the studio's history, the one the Undo button
+          // and the canvas use, so an editor undo cannot bring back or drop a canvas edit the
+          // buttons know otherwise. basicSetup's own history is never reached.
+          Prec.highest(keymap.of([
+            { key: "Mod-z", run: () => { history.current.undo(); return true; }, preventDefault: true },
+            { key: "Mod-Shift-z", run: () => { history.current.redo(); return true; }, preventDefault: true },
+            { key: "Mod-y", run: () => { history.current.redo(); return true; }, preventDefault: true },
+          ])),
+          Prec.highest(EditorView.domEventHandlers({
+            beforeinput: (event) => {
+              const step = event.inputType === "historyUndo" ? history.current.undo
+                : event.inputType === "historyRedo" ? history.current.redo : null;
+              if (!step) return false;
+              event.preventDefault();
+              step();
+              return true;
+            },
+          })),
           basicSetup,
           lintGutter(),
           yaml(),
@@ -60,7 +84,7 @@ export function YamlEditor({ text, onChange, errors, findings, schema, focusLine
           hoverTooltip(yamlSchemaHover()),
           stateExtensions(),
           EditorView.updateListener.of((update) => {
-            if (update.docChanged && update.transactions.some((t) => t.isUserEvent("input") || t.isUserEvent("delete") || t.isUserEvent("undo") || t.isUserEvent("redo") || t.isUserEvent("move"))) {
+            if (update.docChanged && update.transactions.some((t) => t.isUserEvent("input") || t.isUserEvent("delete") || t.isUserEvent("move"))) {
               change.current(update.state.doc.toString());
             }
           }),

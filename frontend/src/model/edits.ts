@@ -37,8 +37,19 @@ export function freeName(data: unknown, base: string): string {
   for (let n = 2; ; n++) if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
 }
 
-export function addComponent(text: string, data: unknown, kind: Kind): { text: string; name: string } {
+/** Add a component of `kind`. A queue is valid only with a consumer, so it comes with one: a
+ * new service (`worker`) subscribed to it, named in `consumer`. */
+export function addComponent(text: string, data: unknown, kind: Kind
+): { text: string; name: string; consumer?: string } {
   const name = freeName(data, kind);
+  if (kind === "queue") {
+    const taken = { components: { ...obj(obj(data).components), [name]: {} } };
+    const consumer = freeName(taken, "worker");
+    return { name, consumer, text: edit(text, (doc) => {
+      setIn(doc, ["components", name], { ...STARTERS.queue, consumers: [{ to: consumer }] });
+      setIn(doc, ["components", consumer], STARTERS.service);
+    }) };
+  }
   return { name, text: edit(text, (doc) => setIn(doc, ["components", name], STARTERS[kind])) };
 }
 

@@ -17,3 +17,13 @@ export function share(v: number | null | undefined): string {
 export function metric(name: string, v: number | null | undefined): string {
   return name === "error_rate" || name.endsWith("_share") ? share(v) : number(v);
 }
+
+/** A duration in seconds (how the schema gives defaults) in the spec's own unit style:
+ * 0.025 → "25ms", 0.0005 → "500us", 60 → "60s". */
+export function duration(seconds: number): string {
+  const tidy = (v: number): number => Number(v.toPrecision(12));  // 0.025 * 1000 is 25.000000000000004
+  if (seconds === 0) return "0s";
+  if (Math.abs(seconds) < 1e-3) return `${tidy(seconds * 1e6)}us`;
+  if (Math.abs(seconds) < 1) return `${tidy(seconds * 1e3)}ms`;
+  return `${tidy(seconds)}s`;
+}

@@ -1,6 +1,7 @@
 // The canvas model: a node per component and per workload, an edge per call (and per cache
 // backend, queue subscription and workload entry). Each carries the spec path it comes from,
 // so a selection opens the right form and an error at a path lands on the right element.
+import { duration } from "./format";
 import { type Path } from "./yamlDoc";
 import { arr, isObj, kindOf, obj, operationsOf, resolve, str, type Json, type Kind } from "./spec";
 
@@ -56,22 +57,33 @@ function effective(data: unknown, call: Json): Record<string, Json> {
 }
 
 function seconds(value: Json): string {
-  return typeof value === "number" ? (value < 1 ? `${value * 1000}ms` : `${value}s`) : String(value);
+  return typeof value === "number" ? duration(value) : String(value);
 }
+
+/** The defaults of the policy fields a badge shows, as the engine applies them when a field
+ * is left out (docs/resilience.md; `retry: {}` retries: three attempts in all). */
+export const POLICY_DEFAULTS = {
+  retry: { attempts: 3 },
+  bulkhead: { type: "semaphore", max_concurrent: 25, size: 10 },
+  hedge: { after: "p95" },
+} as const;
 
 /** Short words for each policy a call carries, in the order they wrap the call. */
 export function badges(call: Record<string, Json>): string[] {
   const out: string[] = [];
   if (call.timeout != null) out.push(`timeout ${seconds(call.timeout)}`);
   if (call.deadline != null) out.push(`deadline ${seconds(call.deadline)}`);
-  const retry = obj(call.retry);
-  if (call.retry != null && Number(retry.attempts ?? 1) > 1) out.push(`retry ×${retry.attempts}`);
+  if (call.retry != null) {
+    const attempts = Number(obj(call.retry).attempts ?? POLICY_DEFAULTS.retry.attempts);
+    if (attempts > 1) out.push(`retry ×${attempts}`);
+  }
   if (call.circuit_breaker != null) out.push("breaker");
   if (call.bulkhead != null) {
     const b = obj(call.bulkhead);
-    out.push(`bulkhead ${b.max_concurrent ?? b.size ?? ""}`.trim());
+    const d = POLICY_DEFAULTS.bulkhead;
+    out.push(`bulkhead ${(b.type ?? d.type) === "threadpool" ? b.size ?? d.size : b.max_concurrent ?? d.max_concurrent}`);
   }
-  if (call.hedge != null) out.push(`hedge ${seconds(obj(call.hedge).after ?? "")}`.trim());
+  if (call.hedge != null) out.push(`hedge ${seconds(obj(call.hedge).after ?? POLICY_DEFAULTS.hedge.after)}`);
   if (call.on_failure != null && call.on_failure !== "fail") {
     out.push(call.on_failure === "continue" ? "continue" : "fallback");
   }

@@ -147,22 +147,30 @@ export const CHANNELS: Channel[] = [
     },
   },
   {
-    // One row per call edge: the attempts per second that left the caller in the interval
+    // One row per call edge, over the interval: the attempts per second that left the caller
     // (those an open breaker, a full bulkhead or the retry overflow refused there never reach
-    // the callee), the retries among them, and the failed calls. Width is against the run's
-    // busiest edge.
+    // the callee), the retries the caller made (the series counts refused ones too, so they
+    // are not "among" those that left), the attempts refused in the caller, and the failed
+    // calls. Width is against the run's busiest edge.
     table: "calls", target: "edge",
     element: (row) => String(row.call),
     apply: (row, overlay, { result }) => {
       const o = overlay as EdgeOverlay;
       const rate = sent(row);
       const retries = num(row.retries_rps) ?? 0;
-      const failed = num(row.failed_rps) ?? 0;
+      const refused = num(row.refused_here_rps) ?? 0;
+      // calls that failed after all their attempts: a fallback answered some (the design
+      // working, as results.md counts them), the rest failed their caller
+      const fellBack = num(row.fallbacks_rps) ?? 0;
+      const failed = Math.max(0, (num(row.failed_rps) ?? 0) - fellBack);
+      const perSecond = (v: number): string => `${v.toFixed(v < 10 ? 1 : 0)}/s`;
       o.width = 1.2 + 4 * Math.log1p(rate) / Math.log1p(busiestEdge(result));
       o.animated = rate > 0;
-      o.badges.push(`${rate.toFixed(rate < 10 ? 1 : 0)}/s`);
-      if (retries > 0) o.badges.push(`${retries.toFixed(retries < 10 ? 1 : 0)}/s retries`);
-      if (failed > 0) { o.badges.push(`${failed.toFixed(failed < 10 ? 1 : 0)}/s failing`); o.colour ??= "#e65100"; }
+      o.badges.push(perSecond(rate));
+      if (retries > 0) o.badges.push(`${perSecond(retries)} retried`);
+      if (refused > 0) o.badges.push(`${perSecond(refused)} refused here`);
+      if (fellBack > 0) o.badges.push(`${perSecond(fellBack)} fell back`);
+      if (failed > 0) { o.badges.push(`${perSecond(failed)} failing`); o.colour ??= "#e65100"; }
     },
   },
   {

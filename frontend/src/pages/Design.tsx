@@ -1,10 +1,10 @@
 // The heart of the studio: the canvas, the side panel and the YAML editor on one model.
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { api, ApiError } from "../api";
 import { Canvas } from "../components/Canvas";
 import { SidePanel } from "../components/SidePanel";
 import { YamlEditor } from "../components/YamlEditor";
-import { addComponent, connect } from "../model/edits";
+import { addComponent, connect, deleteEdge, deleteNode } from "../model/edits";
 import { locate } from "../model/graph";
 import { allErrors, placeMarks } from "../model/marks";
 import { KINDS, type Kind } from "../model/spec";
@@ -22,10 +22,38 @@ export function DesignPage({ schema, onPattern }: { schema: Record<string, unkno
 
   const add = () => {
     let name = "";
-    if (state.change((t, data) => { const r = addComponent(t, data, kind); name = r.name; return r.text; })) {
+    let consumer: string | undefined;
+    if (state.change((t, data) => { const r = addComponent(t, data, kind); name = r.name; consumer = r.consumer; return r.text; })) {
       state.select({ type: "node", id: name });
+      if (consumer) {
+        state.notify("info", `added '${name}' with '${consumer}' as its consumer (a queue needs one): ` +
+          `drag from the queue to another component to subscribe that one too`);
+      } else if (kind === "cache") {
+        state.notify("info", `added '${name}': drag from it to the component its misses go to (its backend)`);
+      }
     }
   };
+  // Delete (or Backspace) on the canvas removes the selected node or edge, as the side
+  // panel's delete does; Undo brings it back.
+  useEffect(() => {
+    const keys = (e: KeyboardEvent) => {
+      if (e.key !== "Delete" && e.key !== "Backspace") return;
+      if ((e.target as HTMLElement | null)?.closest?.(".cm-editor, input, select, textarea, [contenteditable=true]")) return;
+      const { selection: chosen, graph: g, change, select, notify } = useDesign.getState();
+      if (!chosen) return;
+      const edge = chosen.type === "edge" ? g.edges.find((x) => x.id === chosen.id) : undefined;
+      const node = chosen.type === "node" ? g.nodes.find((x) => x.id === chosen.id) : undefined;
+      if (!node && (!edge || edge.kind === "entry")) return;
+      e.preventDefault();
+      const done = node ? change((t, d) => deleteNode(t, d, node.id)) : change((t) => deleteEdge(t, edge!));
+      if (done) {
+        select(null);
+        notify("info", `deleted ${node ? `'${node.name}'` : `the edge ${edge!.caller} → ${edge!.callee}`}: Undo (Ctrl+Z) brings it back`);
+      }
+    };
+    window.addEventListener("keydown", keys);
+    return () => window.removeEventListener("keydown", keys);
+  }, []);
   const onConnect = (source: string, target: string) => {
     let path: (string | number)[] = [];
     if (state.change((t, data) => { const r = connect(t, data, source, target); path = r.path; return r.text; })) {
@@ -65,7 +93,7 @@ export function DesignPage({ schema, onPattern }: { schema: Record<string, unkno
       </div>
       <div className="design-body">
         <section className="pane editor-pane">
-          <YamlEditor text={text} onChange={(t) => state.setText(t, "editor")} errors={errors} findings={findings}
+          <YamlEditor text={text} onChange={(t) => state.setText(t, "editor")} onUndo={state.undo} onRedo={state.redo} errors={errors} findings={findings}
             schema={schema} focusLine={focusLine} />
         </section>
         <section className="pane canvas-pane">

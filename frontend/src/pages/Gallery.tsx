@@ -3,6 +3,7 @@
 import { useEffect, useMemo, useState } from "react";
 import { api, ApiError, type TemplateCard, type TemplateParam } from "../api";
 import { MiniDiagram } from "../components/MiniDiagram";
+import { problemsByParam } from "../model/params";
 
 export function GalleryPage({ onOpen, onPattern }: { onOpen: (t: TemplateCard) => void; onPattern: (id: string) => void }) {
   const [templates, setTemplates] = useState<TemplateCard[] | null>(null);
@@ -31,6 +32,13 @@ export function GalleryPage({ onOpen, onPattern }: { onOpen: (t: TemplateCard) =
       </div>
       {error && <p className="bad">{error}</p>}
       {!templates && !error && <p className="hint">loading…</p>}
+      {templates && templates.length > 0 && shown.length === 0 && (
+        <div className="empty" data-testid="no-match">
+          <p>No template matches these filters
+            ({[category && `category ${category}`, pattern && `pattern ${pattern}`].filter(Boolean).join(" and ")}).</p>
+          <button type="button" className="primary" onClick={() => { setCategory(""); setPattern(""); }}>Clear the filters</button>
+        </div>
+      )}
       <div className="cards-grid">
         {shown.map((t) => (
           <article key={t.id} className="template-card" data-template={t.id}>
@@ -65,25 +73,31 @@ function Parameters({ card, onOpen }: { card: TemplateCard; onOpen: (t: Template
     } catch (e) { setError(e instanceof ApiError ? e.message : String(e)); }
   };
   if (!params) return <button type="button" onClick={show} data-testid="parameters">Parameters…</button>;
+  const { byParam, other } = problemsByParam(error ?? "", params.map((p) => p.name));
   return (
     <div className="parameters" data-testid="parameter-form">
       {params.map((p) => {
         const value = values[p.name] ?? p.default;
         const set = (v: unknown) => setValues({ ...values, [p.name]: v });
+        const id = `param-${card.id}-${p.name}`;
+        const bad = byParam[p.name];
         return (
-          <label key={p.name} title={p.help}>{p.name}{p.unit ? ` (${p.unit})` : ""}{" "}
+          <div key={p.name} className={`param${bad ? " invalid" : ""}`} data-param-field={p.name}>
+            <label htmlFor={id}>{p.name}{p.unit ? ` (${p.unit})` : ""}</label>
             {p.type === "bool" || typeof p.default === "boolean"
-              ? <input type="checkbox" checked={Boolean(value)} onChange={(e) => set(e.target.checked)} />
+              ? <input id={id} type="checkbox" checked={Boolean(value)} onChange={(e) => set(e.target.checked)} />
               : p.choices.length > 0
-                ? <select value={String(value)} onChange={(e) => set(e.target.value)}>
+                ? <select id={id} value={String(value)} onChange={(e) => set(e.target.value)}>
                     {p.choices.map((c) => <option key={c} value={c}>{c}</option>)}</select>
-                : <input value={String(value ?? "")} data-param={p.name}
+                : <input id={id} value={String(value ?? "")} data-param={p.name} aria-invalid={bad ? true : undefined}
                     onChange={(e) => set(typeof p.default === "number" && e.target.value.trim() !== ""
                       && !Number.isNaN(Number(e.target.value)) ? Number(e.target.value) : e.target.value)} />}
-          </label>
+            <p className="hint">{[p.help, p.allowed].filter(Boolean).join(" · ")}</p>
+            {bad && <p className="field-error" role="alert">{bad}</p>}
+          </div>
         );
       })}
-      {error && <p className="bad">{error}</p>}
+      {other.map((o) => <p key={o} className="bad">{o}</p>)}
       <button type="button" onClick={open} data-testid="open-with-values">Open with these values</button>
     </div>
   );

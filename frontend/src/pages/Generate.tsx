@@ -23,16 +23,27 @@ function Highlighted({ text, numbers }: { text: string; numbers: Set<string> }) 
   return <pre className="file-content">{parts.map((p, i) => (i % 2 === 1 && numbers.has(p) ? <mark key={i}>{p}</mark> : p))}</pre>;
 }
 
+type Files = { path: string; content: string }[];
+
+/** What the page was left with, kept while the app is open: its settings, and the last
+ * preview with the spec it was made from (shown again only while the spec is the same). */
+const kept: { chosen: string[]; namespace: string; registry: string; preview: { spec: string; files: Files; open: number } | null } = {
+  chosen: ["k8s"], namespace: "default", registry: "registry.local/scalesim", preview: null,
+};
+
 export function GeneratePage() {
   const { text, parsed, notify } = useDesign();
   const [targets, setTargets] = useState<{ id: string; available: boolean }[]>([]);
-  const [chosen, setChosen] = useState<string[]>(["k8s"]);
-  const [namespace, setNamespace] = useState("default");
-  const [registry, setRegistry] = useState("registry.local/scalesim");
-  const [files, setFiles] = useState<{ path: string; content: string }[] | null>(null);
-  const [open, setOpen] = useState(0);
+  const [chosen, setChosen] = useState<string[]>(kept.chosen);
+  const [namespace, setNamespace] = useState(kept.namespace);
+  const [registry, setRegistry] = useState(kept.registry);
+  const [files, setFiles] = useState<Files | null>(kept.preview?.spec === text ? kept.preview.files : null);
+  const [open, setOpen] = useState(kept.preview?.spec === text ? kept.preview.open : 0);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => { api.targets().then(setTargets, () => undefined); }, []);
+  useEffect(() => {
+    Object.assign(kept, { chosen, namespace, registry, preview: files ? { spec: text, files, open } : kept.preview });
+  }, [chosen, namespace, registry, files, open, text]);
   const numbers = useMemo(() => specNumbers(parsed.data), [parsed]);
   const body = { spec: text, targets: chosen, namespace, image_registry: registry, k8s_version: "1.33" };
   const preview = async () => {
@@ -65,6 +76,9 @@ export function GeneratePage() {
         <button type="button" className="primary" onClick={download} disabled={!chosen.length} data-testid="download">Download zip</button>
       </div>
       {error && <p className="bad">{error}</p>}
+      {!files && kept.preview && kept.preview.spec !== text && (
+        <p className="hint" data-testid="preview-stale">The design has changed since the last preview: preview again.</p>
+      )}
       {files && (
         <div className="files">
           <ul className="file-list">{files.map((f, i) => <li key={f.path}><button type="button" className={`link${i === open ? " active" : ""}`} onClick={() => setOpen(i)}>{f.path}</button></li>)}</ul>

@@ -36,7 +36,22 @@ export function HistoryPage({ onOpened, onRun }: { onOpened: () => void; onRun: 
   };
   const openRun = async (id: string) => {
     if (!mayDiscard()) return;
-    try { const run = await api.run(id); load(run.spec, run.system); setRun(run); onRun(); } catch (e) { fail(e); }
+    try {
+      const run = await api.run(id);
+      // A run of a saved design opens under that design, as opening the design would (its
+      // name, its layout, and Save adding a version to it); an older version opens as that
+      // version does from the list above. A run of unsaved edits, or of a design deleted
+      // since, opens as its spec alone.
+      const design = run.design_id ? await api.design(run.design_id).catch(() => null) : null;
+      if (design && run.version === design.version) {
+        load(run.spec, design.name, design.id, design.version, design.layout);
+      } else if (design && run.version) {
+        const v = await api.version(design.id, run.version).catch(() => null);
+        load(run.spec, `${design.name} v${run.version}`, null, null, v?.layout ?? design.layout);
+      } else load(run.spec, run.system);
+      setRun(run);
+      onRun();
+    } catch (e) { fail(e); }
   };
   return (
     <div className="history">
