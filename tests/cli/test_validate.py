@@ -88,6 +88,18 @@ def test_set_overrides_a_field(run_cli, spec_file) -> None:
     assert '"replicas": 3' in good.output and '"simulated_s": 2.0' in good.output
 
 
+def test_every_bad_set_is_reported_at_once(run_cli, spec_file) -> None:
+    """One that cannot be applied and one whose value is wrong, in one run (the second was
+    shown only after the first was fixed)."""
+    result = run_cli("validate", str(spec_file()), "--set", "components.api.replicas=abc",
+                     "--set", "components.nope.x=1")
+    assert result.exit_code == 2
+    lines = result.output.splitlines()
+    assert any(line.startswith("--set #1: components.api.replicas: ") for line in lines)
+    assert any(line.startswith("--set #2: components.nope.x=1: there is no component 'nope'")
+               for line in lines)
+
+
 def test_a_set_under_a_misspelt_component_suggests_the_existing_one(run_cli, spec_file) -> None:
     result = run_cli("validate", str(spec_file()), "--set", "components.apj.replicas=6")
     assert result.exit_code == 2

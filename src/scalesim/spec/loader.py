@@ -52,19 +52,26 @@ def load_spec_text(text: str, filename: str = "<spec>", overrides: Sequence[str]
         raise SpecError([SpecIssue(filename, 1, 1, "", "a spec is a YAML mapping with "
                                    "'scalesim', 'name', 'components' and 'workloads'")])
     overridden: dict[Path, int] = {}  # path -> which --set (1-based)
+    unapplied: list[SpecIssue] = []  # overrides that could not be applied
     for number, text_override in enumerate(overrides, 1):
         try:
             override_path, value = parse_override(text_override)
             apply_override(data, override_path, value)
         except OverrideError as error:
-            raise SpecError([SpecIssue(f"--set #{number}", 0, 0, "",
-                                       f"{text_override}: {error}")]) from None
+            unapplied.append(SpecIssue(f"--set #{number}", 0, 0, "",
+                                       f"{text_override}: {error}"))
+            continue
         overridden[override_path] = number
+    # Every problem at once: the overrides that could not be applied, then what the spec
+    # with the others applied does not pass.
     locate = _Locator(filename, data, positions, overridden)
     try:
         system = System.model_validate(data)
     except ValidationError as error:
-        raise SpecError([locate.pydantic_issue(e) for e in error.errors()]) from None
+        raise SpecError([*unapplied, *(locate.pydantic_issue(e) for e in error.errors())]) \
+            from None
+    if unapplied:
+        raise SpecError(unapplied)
     problems = check_system(system)
     if problems:
         raise SpecError([locate.issue(path, message) for path, message in problems])
