@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Result } from "../src/api";
 import { buildGraph } from "../src/model/graph";
-import { keyColumns, leadershipAt, overlayAt, seriesOf, tables } from "../src/model/replay";
+import { breakerOpenings, keyColumns, leadershipAt, overlayAt, seriesOf, tables, type Transition } from "../src/model/replay";
 import { parse } from "../src/model/yamlDoc";
 
 const RESULTS = join(__dirname, "results");
@@ -202,5 +202,23 @@ workloads: [{name: w, to: a.x, rate: 30/s}]
     const badges = Object.values(overlayAt(result, graph, 5, "utilization").edges)
       .flatMap((e) => e.badges);
     expect(badges).toContain("6.0/s avg");
+  });
+});
+
+describe("the breaker summary", () => {
+  it("counts every opening, re-openings from half-open included", () => {
+    // breaker-edge.yaml: opens at the fault, re-opens after each failed half-open probe.
+    const calls = load("breaker-edge").result.calls as { circuit_breaker: { transitions: Transition[] } }[];
+    const transitions = calls[0].circuit_breaker.transitions;
+    const opened = transitions.filter((tr) => tr.to === "open").map((tr) => tr.t_s);
+    expect(opened.length).toBeGreaterThan(1);
+    expect(breakerOpenings(transitions)).toBe(
+      `opened ${opened.length} times, from ${opened[0].toFixed(0)} s to ${opened[opened.length - 1].toFixed(0)} s`);
+  });
+
+  it("says when it opened once, or never", () => {
+    expect(breakerOpenings([])).toBe("never opened");
+    expect(breakerOpenings([{ t_s: 0.6, replica: 0, from: "closed", to: "open" },
+      { t_s: 5.6, replica: 0, from: "open", to: "half_open" }])).toBe("opened at 0.6 s");
   });
 });

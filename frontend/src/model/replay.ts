@@ -297,6 +297,19 @@ export function notesAt(result: Result, t: number): string[] {
   return [`cluster: ${row.nodes} nodes${pending > 0 ? ` · ${pending} pods pending` : ""}`];
 }
 
+export interface Transition { t_s: number; replica: number | null; from: string; to: string }
+
+/** How often a call's breakers opened (re-openings from half-open included), over every
+ * calling replica's breaker: "never opened", "opened at 0.6 s", or "opened 8 times, from
+ * 0.6 s to 30.2 s", as the CLI and the diagnosis count them. */
+export function breakerOpenings(transitions: Transition[]): string {
+  const opened = transitions.filter((tr) => tr.to === "open").map((tr) => tr.t_s);
+  const at = (t: number): string => `${t.toFixed(t < 10 ? 1 : 0)} s`;
+  if (opened.length === 0) return "never opened";
+  if (opened.length === 1) return `opened at ${at(opened[0])}`;
+  return `opened ${opened.length} times, from ${at(Math.min(...opened))} to ${at(Math.max(...opened))}`;
+}
+
 /** Which edge a call key ('checkout.pay->payments.charge') or caller/callee pair is. */
 function edgeFor(graph: Graph, key: string): string | undefined {
   const [caller, callee] = key.split("->");

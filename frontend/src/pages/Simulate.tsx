@@ -8,7 +8,7 @@ import { Chart, type Band } from "../components/Chart";
 import { Waterfall } from "../components/Waterfall";
 import { applyOverride } from "../model/edits";
 import { share } from "../model/format";
-import { keyColumns, notesAt, overlayAt, seriesOf, tables, timeline, type ColourBy } from "../model/replay";
+import { breakerOpenings, keyColumns, notesAt, overlayAt, seriesOf, tables, timeline, type ColourBy, type Transition } from "../model/replay";
 import { useDesign } from "../store";
 
 /** The charts drawn when their table has rows; `whenNonZero` ones only when a value is not 0
@@ -196,8 +196,7 @@ export function Summary({ result, applicable = true }: { result: Result; applica
       )}
       <h4>Circuit breakers</h4>
       {((result.calls ?? []) as Result[]).filter((c) => c.circuit_breaker).map((c) => {
-        const opened = (c.circuit_breaker.transitions as Result[]).find((tr) => tr.to === "open");
-        return <p key={`${c.from}-${c.to}`} data-testid="breaker-summary">{c.from} → {c.to}: {opened ? `opened at ${fmt(opened.t_s, 2)} s` : "never opened"}, {fmt(c.circuit_breaker.not_permitted, 0)} calls refused</p>;
+        return <p key={`${c.from}-${c.to}`} data-testid="breaker-summary">{c.from} → {c.to}: {breakerOpenings(c.circuit_breaker.transitions as Transition[])}, {fmt(c.circuit_breaker.not_permitted, 0)} calls refused</p>;
       })}
       {!((result.calls ?? []) as Result[]).some((c) => c.circuit_breaker) && <p className="hint">none in this design</p>}
       {result.elections && <>
