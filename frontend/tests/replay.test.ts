@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Result } from "../src/api";
 import { buildGraph } from "../src/model/graph";
-import { breakerOpenings, keyColumns, leadershipAt, overlayAt, seriesOf, tables, type Transition } from "../src/model/replay";
+import { breakerOpenings, breakerTimeShares, keyColumns, leadershipAt, overlayAt, seriesOf, tables, type Transition } from "../src/model/replay";
 import { parse } from "../src/model/yamlDoc";
 
 const RESULTS = join(__dirname, "results");
@@ -220,5 +220,36 @@ describe("the breaker summary", () => {
     expect(breakerOpenings([])).toBe("never opened");
     expect(breakerOpenings([{ t_s: 0.6, replica: 0, from: "closed", to: "open" },
       { t_s: 5.6, replica: 0, from: "open", to: "half_open" }])).toBe("opened at 0.6 s");
+  });
+});
+
+describe("the breakers chart", () => {
+  // breaker-edge.yaml, one calling replica: the breaker opens at 10.08 s and, each time it
+  // half-opens, its two probes fail within 10 ms and it opens again.
+  const shares = () => {
+    const { result } = load("breaker-edge");
+    const table = breakerTimeShares(result)!;
+    const column = (name: string) => table.columns.indexOf(name);
+    const transitions = (result.calls as { circuit_breaker: { transitions: Transition[] } }[])[0].circuit_breaker.transitions;
+    const at = (t: number) => table.rows.find((r) => Number(r[0]) === t)!;
+    return { at, open: column("open_share"), half: column("half_open_share"), transitions };
+  };
+
+  it("averages the open share over each interval from the exact transitions", () => {
+    const { at, open, transitions } = shares();
+    const opened = transitions.find((tr) => tr.to === "open")!.t_s;
+    expect(Number(at(Math.floor(opened))[open])).toBe(0);
+    expect(Number(at(Math.ceil(opened))[open])).toBeCloseTo(Math.ceil(opened) - opened, 9);
+  });
+
+  it("shows a half-open spell the interval's end would miss", () => {
+    const { at, half, transitions } = shares();
+    const probe = transitions.find((tr) => tr.to === "half_open")!;
+    const closed = transitions.find((tr) => tr.t_s > probe.t_s)!;
+    const end = Math.ceil(probe.t_s);
+    expect(closed.t_s).toBeLessThan(end);  // over before the interval ends
+    expect(Number(at(end)[half])).toBeCloseTo(closed.t_s - probe.t_s, 9);
+    const sampled = tables(load("breaker-edge").result).breakers;
+    expect(Number(sampled.rows.find((r) => Number(r[0]) === end)![half])).toBe(0);
   });
 });

@@ -310,6 +310,68 @@ export function breakerOpenings(transitions: Transition[]): string {
   return `opened ${opened.length} times, from ${at(Math.min(...opened))} to ${at(Math.max(...opened))}`;
 }
 
+/** Seconds each state ("open", "half_open") lasted within (from, to] for one breaker whose
+ * state changes are `changes` (time order; closed before the first). */
+function timeIn(changes: { t: number; to: string }[], from: number, to: number): Record<string, number> {
+  const spent: Record<string, number> = {};
+  let state = "closed";
+  let since = from;
+  for (const change of changes) {
+    if (change.t <= from) { state = change.to; continue; }
+    if (change.t >= to) break;
+    spent[state] = (spent[state] ?? 0) + change.t - since;
+    state = change.to;
+    since = change.t;
+  }
+  spent[state] = (spent[state] ?? 0) + to - since;
+  return spent;
+}
+
+/** The `breakers` table with each interval's open and half-open shares averaged over the
+ * interval from the exact transitions (the result's own shares are sampled at its end, so a
+ * half-open spell inside an interval did not show); `not_permitted` as the result has it. */
+export function breakerTimeShares(result: Result): Table | undefined {
+  const table = tables(result).breakers;
+  if (!table?.rows.length) return table;
+  const { step, times } = timeline(result);
+  const start = (end: number): number => {
+    const i = times.indexOf(end);
+    return i > 0 ? times[i - 1] : end - step;  // the last interval may be shorter
+  };
+  const at = (name: string): number => table.columns.indexOf(name);
+  const byCall = new Map<string, { owners: number; changes: Map<string, { t: number; to: string }[]> }>();
+  for (const call of (result.calls ?? []) as Result[]) {
+    const breaker = call.circuit_breaker as Result | undefined;
+    if (!breaker) continue;
+    const changes = new Map<string, { t: number; to: string }[]>();
+    for (const tr of breaker.transitions as Transition[]) {
+      const owner = String(tr.replica);
+      if (!changes.has(owner)) changes.set(owner, []);
+      changes.get(owner)!.push({ t: tr.t_s, to: tr.to });
+    }
+    const shared = (breaker.transitions as Transition[]).some((tr) => tr.replica === null);
+    const owners = shared ? 1 : Number(result.components?.[String(call.from).split(".")[0]]?.replicas ?? Math.max(changes.size, 1));
+    byCall.set(`${call.from}->${call.to}`, { owners, changes });
+  }
+  const rows = table.rows.map((raw) => {
+    const found = byCall.get(String(raw[at("call")]));
+    if (!found) return raw;
+    const end = Number(raw[at("t_s")]);
+    const span = end - start(end);
+    const open = [0, 0];
+    for (const changes of found.changes.values()) {
+      const spent = timeIn(changes, end - span, end);
+      open[0] += spent.open ?? 0;
+      open[1] += spent.half_open ?? 0;
+    }
+    const out = [...raw];
+    out[at("open_share")] = open[0] / (span * found.owners);
+    out[at("half_open_share")] = open[1] / (span * found.owners);
+    return out;
+  });
+  return { columns: table.columns, rows };
+}
+
 /** Which edge a call key ('checkout.pay->payments.charge') or caller/callee pair is. */
 function edgeFor(graph: Graph, key: string): string | undefined {
   const [caller, callee] = key.split("->");

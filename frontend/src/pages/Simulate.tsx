@@ -8,7 +8,7 @@ import { Chart, type Band } from "../components/Chart";
 import { Waterfall } from "../components/Waterfall";
 import { applyOverride } from "../model/edits";
 import { share } from "../model/format";
-import { breakerOpenings, keyColumns, notesAt, overlayAt, seriesOf, tables, timeline, type ColourBy, type Transition } from "../model/replay";
+import { breakerOpenings, breakerTimeShares, keyColumns, notesAt, overlayAt, seriesOf, tables, timeline, type ColourBy, type Transition } from "../model/replay";
 import { useDesign } from "../store";
 
 /** The charts drawn when their table has rows; `whenNonZero` ones only when a value is not 0
@@ -24,7 +24,7 @@ const KNOWN_CHARTS: { table: string; column: string; title: string; unit: string
   { table: "calls", column: "attempts_rps", title: "Call attempts", unit: "req/s" },
   { table: "calls", column: "retries_rps", title: "Retries", unit: "req/s", whenNonZero: true },
   { table: "calls", column: "refused_here_rps", title: "Refused in the caller (breaker, bulkhead)", unit: "req/s", whenNonZero: true },
-  { table: "breakers", column: "open_share", title: "Breakers open", unit: "share" },
+  { table: "breakers", column: "open_share", title: "Breakers open (share of the interval)", unit: "share" },
   { table: "queues", column: "backlog", title: "Queue backlog", unit: "messages" },
   { table: "queues", column: "oldest_age_s", title: "Oldest message waiting", unit: "s" },
   { table: "replicas", column: "ready", title: "Replicas ready", unit: "replicas" },
@@ -115,7 +115,9 @@ function Results({ result, graph, layout }: { result: Result; graph: ReturnType<
     ...((result.faults ?? []) as Result[]).map((f) => ({ from: f.start_s, to: f.end_s ?? line.end, label: `fault ${f.target}`, colour: "rgba(209,73,91,0.10)" })),
   ], [result, line]);
   const charts = useMemo(() => {
-    const all = tables(result);
+    const all = { ...tables(result) };
+    const breakers = breakerTimeShares(result);
+    if (breakers) all.breakers = breakers;
     const known = KNOWN_CHARTS.filter((c) => all[c.table]?.rows.length && (!c.whenNonZero ||
       all[c.table].rows.some((row) => Number(row[all[c.table].columns.indexOf(c.column)]) > 0)));
     const extra = Object.entries(all)
