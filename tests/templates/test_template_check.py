@@ -85,3 +85,26 @@ def test_the_header_names_the_template_and_its_parameters():
 def test_a_template_advertising_database_per_service_shares_no_database(template):
     findings = lint_system(load_built(template.build()))
     assert [f.message for f in findings if f.rule == "SS103"] == []
+
+
+def test_an_edited_spec_is_told_its_expectations_are_the_templates():
+    """A spec whose content (not its comments) differs from what the template wrote for its
+    parameters: the expectations describe the template's design, so a miss may be the edit
+    at work, and the output says so (the audit read red misses after a harmless fix)."""
+    built = get_template("retry-backoff").build({})
+    assert origin(built.text).edited is False
+    commented = built.text.replace("\nscalesim: 1", "\n# a note of mine\nscalesim: 1", 1)
+    assert commented != built.text and origin(commented).edited is False
+    edited = built.text.replace("replicas: 3", "replicas: 4", 1)
+    assert edited != built.text and origin(edited).edited is True
+
+
+def test_simulate_says_an_edited_spec_differs_from_its_template(tmp_path: Path):
+    spec = tmp_path / "rb.yaml"
+    runner = CliRunner()
+    assert runner.invoke(app, ["new", "retry-backoff", "-o", str(spec)]).exit_code == 0
+    spec.write_text(spec.read_text().replace("replicas: 3", "replicas: 4", 1), encoding="utf-8")
+    result = runner.invoke(app, ["simulate", str(spec), "--set", "simulation.duration=4s"],
+                           env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "this spec differs from it, so a miss may be your change at work" in result.stdout

@@ -238,11 +238,14 @@ function Workloads({ result }: { result: Result }) {
 function TemplateChecks({ found }: { found: Result }) {
   const checks = found.checks as Result[];
   const met = checks.filter((c) => c.met).length;
+  // Edited away from the template's design, a miss may be the change at work: not red.
+  const missed = found.edited ? "changed" : "bad";
   return (
     <section className="template-checks" data-testid="template-checks">
-      <h4>Expected by template {found.template}: <span className={met === checks.length ? "good" : "bad"}>{met}/{checks.length} met</span></h4>
+      <h4>Expected by template {found.template}: <span className={met === checks.length ? "good" : missed}>{met}/{checks.length} met</span></h4>
+      {found.edited && <p className="hint" data-testid="template-edited">These describe the template's own design; this one differs from it, so a miss may be your change at work.</p>}
       <ul>{checks.map((c) => (
-        <li key={c.text} className={c.met ? "good" : "bad"}>
+        <li key={c.text} className={c.met ? "good" : missed}>
           {c.met ? "✓" : "✗"} {c.text}: {c.actual === null ? "missing" : fmt(c.actual, 3)} — {c.why}
         </li>
       ))}</ul>

@@ -220,6 +220,9 @@ def print_template_checks(file: Path, result: dict[str, Any]) -> None:
     origin, checks = found
     note = ("" if origin.current else f" (the spec says v{origin.version}; the template is "
             f"now v{origin.template.version})")
+    if origin.edited:
+        note += (" — for the template's own design: this spec differs from it, so a miss may "
+                 "be your change at work")
     out.print(f"\n[bold]Expected by template {origin.template.id}[/]{note}: "
               f"{sum(c.met for c in checks)}/{len(checks)} met", highlight=False)
     print_checks(checks)

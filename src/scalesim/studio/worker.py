@@ -34,6 +34,7 @@ def run(conn: Connection, text: str, seed: int | None) -> None:
             origin, checks = found
             result["template_checks"] = {"template": origin.template.id,
                                          "current": origin.current,
+                                         "edited": origin.edited,
                                          "checks": [check.to_json() for check in checks]}
     except SafetyStop as stop:
         conn.send(("failed", f"stopped by a safety limit: {stop}"))

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
+
 from scalesim.templates.base import Template
 from scalesim.templates.expect import Check, Expect, evaluate
 from scalesim.templates.params import ParamError
@@ -27,6 +29,9 @@ class Origin:
     template: Template[Any]
     version: int  # as written in the header; may be older than the template's
     expect: tuple[Expect, ...]
+    # the spec is no longer what the template wrote for these parameters (comments aside):
+    # the expectations describe the template's design, so a miss may be the edit at work
+    edited: bool = False
 
     @property
     def current(self) -> bool:
@@ -58,9 +63,19 @@ def origin(text: str) -> Origin | None:
     try:
         template = get_template(made.group(1))
         params = template.validate(values)
+        built = template.build(values)
     except (UnknownTemplateError, ParamError):
         return None
-    return Origin(template, int(made.group(2)), template.scenario(params).expect)
+    return Origin(template, int(made.group(2)), template.scenario(params).expect,
+                  _data(text) != _data(built.text))
+
+
+def _data(text: str) -> Any:
+    """A spec's content without its comments and layout (None if it does not parse)."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
 
 
 def check_against(text: str, result: dict[str, Any]) -> tuple[Origin, list[Check]] | None:
