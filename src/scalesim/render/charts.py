@@ -135,23 +135,35 @@ def line_chart(title: str, unit: str, series: list[Series], x_span: tuple[float,
                     f'class="tick">{fmt(tick)} s</text>')
     body.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{base}" y2="{base}" '
                 f'stroke="#999"/><text x="4" y="{TOP - 8}" class="unit">{escape(unit)}</text>')
-    legend_x = LEFT + 60.0
-    for index, (s, xs, ys) in enumerate(sampled):
+    for s, xs, ys in sampled:  # every line, whether or not the legend has room for it
         d, points = _path(xs, ys, sx, x0, sy, base)
         if points:
             body.append(f'<path d="{d}" fill="none" stroke="{s.colour}" stroke-width="1.5" '
                         f'stroke-linejoin="round" data-points="{points}" '
                         f'data-series="{escape(s.name)}"><title>{escape(s.name)}</title></path>')
-        if legend_x + 13 + 6.2 * len(s.name) > WIDTH - RIGHT:
-            more = len(sampled) - index
-            body.append(f'<text x="{legend_x}" y="{TOP - 12}" class="legend">+{more} more '
-                        '(hover a line)</text>' if legend_x < WIDTH - 110 else "")
-            break
-        body.append(f'<rect x="{legend_x}" y="{TOP - 16}" width="10" height="3" '
-                    f'fill="{s.colour}"/><text x="{legend_x + 13}" y="{TOP - 12}" '
-                    f'class="legend">{escape(s.name)}</text>')
-        legend_x += 22 + 6.2 * len(s.name)
+    body += _legend([(s.name, s.colour) for s, _, _ in sampled])
     return svg(WIDTH, HEIGHT, title, body)
+
+
+MORE_WIDTH = 110.0  # room kept for "+N more (hover a line)"
+
+
+def _legend(entries: list[tuple[str, str]]) -> list[str]:
+    """A name and colour per line along the top, as many as fit; the rest are counted in a
+    '+N more' that always has its room (the lines themselves are all drawn)."""
+    out: list[str] = []
+    legend_x = LEFT + 60.0
+    for index, (name, colour) in enumerate(entries):
+        last = index == len(entries) - 1
+        if legend_x + 13 + 6.2 * len(name) + (0.0 if last else MORE_WIDTH) > WIDTH - RIGHT:
+            out.append(f'<text x="{legend_x}" y="{TOP - 12}" class="legend">'
+                       f'+{len(entries) - index} more (hover a line)</text>')
+            break
+        out.append(f'<rect x="{legend_x}" y="{TOP - 16}" width="10" height="3" '
+                   f'fill="{colour}"/><text x="{legend_x + 13}" y="{TOP - 12}" '
+                   f'class="legend">{escape(name)}</text>')
+        legend_x += 22 + 6.2 * len(name)
+    return out
 
 
 def _windows(windows: list[Window], x0: float, x1: float, sx: float,

@@ -1,0 +1,24 @@
+"""Line charts draw every series: a legend that runs out of room counts the rest, and
+never hides their lines (e-commerce's component charts showed 7 of 11 components, its two
+busiest among the missing, on an axis scaled to them)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from scalesim.render.charts import Series, line_chart
+
+
+@pytest.mark.parametrize("count", [1, 3, 11, 30])
+def test_every_series_is_drawn_and_the_legend_counts_what_it_leaves_out(count: int) -> None:
+    series = [Series(f"component-number-{i}", [0.0, 1.0, 2.0], [float(i), float(i), float(i)],
+                     "#333333") for i in range(count)]
+    chart = str(line_chart("busy", "workers", series, (0.0, 2.0)))
+    drawn = re.findall(r'data-series="([^"]+)"', chart)
+    assert drawn == [s.name for s in series]
+    named = len(re.findall(r'class="legend">component-number-', chart))
+    more = re.search(r"\+(\d+) more", chart)
+    assert named + (int(more.group(1)) if more else 0) == count
+    assert named >= 1
