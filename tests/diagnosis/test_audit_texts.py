@@ -300,3 +300,25 @@ def test_a_hashed_hot_key_is_named_with_its_share_of_the_zipf_law() -> None:
     assert key_shares(10, 3.0)[1] == pytest.approx(top / 8)
     (keys,) = [line for line in finding["evidence"] if line.startswith("w's keys")]
     assert f"key 0 carries {top * 100:.0f} %" in keys and "key 1" not in keys
+
+
+def test_an_aborted_rollout_is_the_runs_news() -> None:
+    """The canary template: v2 fails 20 % and the analysis aborts the rollout at 80 s. The
+    report's first screen said 'Nothing stands out' (report audit 2); the finding names the
+    abort, the version's own error rate as served beside the stable one's, and the fix is
+    the version, not the rollout. A good v2 is promoted and nothing is said."""
+    built = get_template("canary").build({})
+    system = load_spec_text(built.text)
+    result = simulate(system)
+    found = [f for f in diagnose(system, result) if f["kind"] == "rollout"]
+    assert len(found) == 1 and found[0]["severity"] == "problem"
+    served = result["components"]["api"]["versions"]["v2"]
+    assert found[0]["numbers"]["new_version_error_rate"] == pytest.approx(
+        served["failed"] / served["requests"], abs=1e-4)
+    assert f"aborted at {result['rollouts'][0]['ended_s']:g} s" in found[0]["summary"]
+    assert found[0]["fix"]["summary"].startswith("fix v2 before rolling it out again")
+    good = get_template("canary").build({"bad": False})
+    system = load_spec_text(good.text)
+    result = simulate(system)
+    assert result["rollouts"][0]["outcome"] != "aborted"
+    assert not [f for f in diagnose(system, result) if f["kind"] == "rollout"]

@@ -10,7 +10,7 @@ from typing import Any, Literal
 Severity = Literal["problem", "warning"]
 # What the finding is about.
 Kind = Literal["backlog", "saturated", "overload", "limit", "degraded", "failures", "slo",
-               "split_brain", "failover"]
+               "split_brain", "failover", "rollout"]
 # The limit that binds: the knob to turn.
 Limit = Literal["workers", "cores", "consumer_concurrency", "partitions", "session_timeout",
                 "connection_pool", "rate_limit", "bulkhead", "circuit_breaker", "fault",
