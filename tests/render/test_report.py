@@ -231,3 +231,24 @@ def test_a_cache_without_writes_shows_no_write_policy() -> None:
 
     assert "invalidate" not in cell(cache) and cell(cache).endswith("none")
     assert cell({**cache, "writes": 5, "write_policy": "write_behind"}) == "write-behind, none"
+
+
+def test_report_charts_each_busy_calls_attempts_over_time() -> None:
+    """The retry storm's edge: its attempts and the retries among them per interval, from
+    the result's calls series (the report showed only the run's ×2.7 bar); an edge that only
+    called gets no chart."""
+    system, result = run("retry-storm")
+    html = render_report(result, system)
+    assert "<h3>Calls over time</h3>" in html
+    chart = html[html.index("<h3>Calls over time</h3>"):]
+    chart = chart[:chart.index("</div>")]
+    assert 'data-series="attempts"' in chart and 'data-series="retries"' in chart
+    assert "clients.send → api.handle: attempts per second" in chart
+    _, shop = run("shop")
+    html = render_report(shop, None)
+    for call in shop["calls"]:
+        title = f"{call['from']} → {call['to']}: attempts per second"
+        causes = call["attempt_failures_by_cause"]
+        busy = call["retries"] or call["fallbacks"] or call["timeouts"] or any(
+            causes[c] for c in ("circuit_open", "bulkhead_full", "overflow"))
+        assert (title in html) == bool(busy), title

@@ -23,7 +23,12 @@ from scalesim.render.graph import (
     overlay,
 )
 from scalesim.render.html import render_page
-from scalesim.render.timecharts import component_charts, queue_charts, workload_charts
+from scalesim.render.timecharts import (
+    call_charts,
+    component_charts,
+    queue_charts,
+    workload_charts,
+)
 from scalesim.render.waterfall import Overlap, overlap, waterfall
 from scalesim.spec import System
 
@@ -85,6 +90,7 @@ def context(result: dict[str, Any], system: System | None) -> dict[str, Any]:
         "workload_charts": workload_charts(result),
         "component_charts": component_charts(result),
         "queue_charts": queue_charts(result),
+        "call_charts": call_charts(result),
         "has_series": "timeseries" in result,
         "diagram": diagram(arch, result, ColorBy.UTILIZATION),
         "error_diagram": (diagram(arch, result, ColorBy.ERRORS)

@@ -175,3 +175,30 @@ def queue_charts(result: dict[str, Any]) -> list[Chart]:
         if series:
             charts.append(Chart(title, line_chart(title, unit, series, span, windows)))
     return charts
+
+
+# A call's series (docs/results.md, `calls.csv`): what each line of its chart shows.
+CALL_LINES = (("attempts_rps", "attempts", 0), ("retries_rps", "retries", 1),
+              ("refused_here_rps", "refused in the caller", 3),
+              ("timeouts_rps", "timed out", 4), ("fallbacks_rps", "fell back", 5))
+
+
+def call_charts(result: dict[str, Any]) -> list[Chart]:
+    """Per call edge that retried, hedged, refused in the caller, timed out or fell back:
+    its attempts over time with those parts of them, so a retry storm or a breaker's
+    openings show when they happened, not only as the run's totals."""
+    span = time_span(result)
+    calls = split(result.get("timeseries", {}).get("calls"), "call")
+    if span is None or not calls:
+        return []
+    windows = marks(result, span[1])
+    charts = []
+    for name, columns in calls.items():
+        parts = [Series(label, columns["t_s"], columns[column], colour(index))
+                 for column, label, index in CALL_LINES
+                 if column == "attempts_rps" or any(columns[column])]
+        if len(parts) == 1:
+            continue  # attempts alone: the edge did nothing but call, as the totals say
+        title = f"{name.replace('->', ' → ')}: attempts per second"
+        charts.append(Chart(title, line_chart(title, "rps", parts, span, windows)))
+    return charts
