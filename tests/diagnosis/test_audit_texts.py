@@ -223,10 +223,14 @@ def _fleet(rate: str) -> System:
 
 def test_a_fault_on_one_replica_is_contained_when_the_failures_are_its_share() -> None:
     """200/s: db[0] gets a quarter of the calls and fails them all; the others have room.
-    The failures are the fault's, and without it nothing is left."""
+    The failures are the fault's, and without it nothing is left. Requests failed, so the
+    fix does not call that contained: nothing answered them (no retry elsewhere, no
+    fallback)."""
     (failed,) = _of(_found(_fleet("200/s")), "failures", "w")
     assert failed["numbers"]["failed_share"] == pytest.approx(0.25, abs=0.02)
-    assert "contain it as designed" in failed["fix"]["summary"]
+    assert "the fault on db[0] causes them, and nothing in the design answered" \
+        in failed["fix"]["summary"]
+    assert "contain it as designed" not in failed["fix"]["summary"]
     fixed = _fleet("200/s").model_copy(update={"faults": []})
     assert _found(fixed) == []
 

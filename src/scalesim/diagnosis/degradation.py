@@ -28,7 +28,7 @@ def degraded(run: Run) -> Iterator[Finding]:
         calls = sorted((c for c in run.result["calls"] if c["fallbacks"] and c.get("degraded")),
                        key=lambda c: -c["fallbacks"])
         evidence = [_why(run, call) for call in calls[:3]]
-        fix = _fault_fix(run, calls, evidence)
+        fix = _fault_fix(run, calls, evidence, contained=True)
         yield Finding("degraded", "warning", name,
                       f"{name}: {share(degraded_count / total)} of requests answered degraded "
                       f"({count(degraded_count)} of {count(total)}), by the fallback of "
@@ -53,7 +53,7 @@ def failures(run: Run) -> Iterator[Finding]:
             if refused:
                 evidence.append(f"{component} refused " + ", ".join(
                     f"{count(n)} ({cause.replace('_', ' ')})" for cause, n in refused.items()))
-        fix = _fault_fix(run, calls, evidence)
+        fix = _fault_fix(run, calls, evidence, contained=False)
         yield Finding("failures", "problem", name,
                       f"{name}: {share(failed / total)} of requests failed ("
                       + ", ".join(f"{cause.replace('_', ' ')} {count(n)}"
@@ -93,11 +93,13 @@ def _limit(calls: list[dict[str, Any]]) -> Any:
     return None
 
 
-def _fault_fix(run: Run, calls: list[dict[str, Any]],
-               evidence: list[str]) -> Fix | None:
-    """When the calls fail because of an injected fault, that fault is the cause: the
-    design contains it (breaker, fallback) and the remedy is the faulty component. Not when
-    the failures spread beyond the faulty replicas (then `evidence` gets why)."""
+def _fault_fix(run: Run, calls: list[dict[str, Any]], evidence: list[str],
+               contained: bool) -> Fix | None:
+    """When the calls fail because of an injected fault, that fault is the cause. If its
+    calls fell back (`contained`), the design contains it and the remedy is the faulty
+    component; if requests failed, nothing answered them, and for an elected component
+    the failover finding says what shortens it. Not when the failures spread beyond the
+    faulty replicas (then `evidence` gets why)."""
     targets = {c["to"].split(".", 1)[0] for c in calls}
     faults = [f for f in run.faults if f.component in targets]
     if not faults:
@@ -110,9 +112,20 @@ def _fault_fix(run: Run, calls: list[dict[str, Any]],
     value = yaml.safe_dump([f.model_dump(by_alias=True, exclude_defaults=True, mode="json")
                             for f in remaining], default_flow_style=True).strip()
     names = ", ".join(sorted({f.target for f in faults}))
-    return Fix(f"the fault on {names} causes it; the resilience settings contain it as "
-               f"designed, and the remedy is {names} itself. Without the fault:",
-               (f"faults={value}",))
+    elected = sorted(t for t in targets if run.system.components[t].leader_election is not None
+                     and any(c["attempt_failures_by_cause"].get("unavailable")
+                             for c in calls if c["to"].split(".", 1)[0] == t))
+    if contained:
+        text = (f"the fault on {names} causes it; the resilience settings contain it as "
+                f"designed, and the remedy is {names} itself")
+    elif elected:
+        text = (f"the fault on {names} causes them: {', '.join(elected)} had no leader "
+                "until the failover ended, and its failover finding says how to shorten it "
+                "and which callers should retry `unavailable`")
+    else:
+        text = (f"the fault on {names} causes them, and nothing in the design answered the "
+                "requests that met it (a retry on another replica, a fallback)")
+    return Fix(f"{text}. Without the fault:", (f"faults={value}",))
 
 
 def _spread(run: Run, target: str, calls: list[dict[str, Any]]) -> str | None:
