@@ -52,7 +52,13 @@ def test_work_queue_with_30ms_jobs_is_a_growing_backlog_fixed_by_workers_and_con
     assert finding["fix"]["set"] == [f"components.jobs.consumers.0.concurrency={concurrency}",
                                      f"components.worker.replicas={replicas}"]
     fixed = _diagnosis(_system("work-queue", {"job_ms": 30}, tuple(finding["fix"]["set"])))
-    assert fixed == []
+    # No problem left. Sized for the average, the fixed consumers still take seconds to
+    # absorb the burst at 2,400/s: that is a warning of its own, whose fix is sized for the
+    # peak.
+    assert not [f for f in fixed if f["severity"] == "problem"]
+    for left in fixed:
+        assert left["kind"] == "backlog" and left["severity"] == "warning"
+        assert left["numbers"]["peak_published_rps"] == pytest.approx(2400, rel=0.01)
 
 
 @pytest.mark.slow

@@ -15,6 +15,7 @@ from scalesim.diagnosis.context import Run
 from scalesim.diagnosis.degradation import degraded, failures
 from scalesim.diagnosis.elections import failovers, split_brains
 from scalesim.diagnosis.finding import Finding
+from scalesim.diagnosis.lags import lagging
 from scalesim.diagnosis.overload import overload
 from scalesim.diagnosis.queues import backlogs
 from scalesim.diagnosis.rollouts import aborted_rollouts
@@ -22,8 +23,8 @@ from scalesim.diagnosis.slo import missed_slos
 from scalesim.spec.model import System
 
 # In order: queue checks first, so a consumer they explain is not diagnosed twice.
-CHECKS = (backlogs, saturated, cpu_bound, connection_pools, bulkheads, rate_limits, overload,
-          failures, missed_slos, degraded, split_brains, failovers, aborted_rollouts)
+CHECKS = (backlogs, lagging, saturated, cpu_bound, connection_pools, bulkheads, rate_limits,
+          overload, failures, missed_slos, degraded, split_brains, failovers, aborted_rollouts)
 
 
 def findings(system: System, result: dict[str, Any]) -> list[Finding]:

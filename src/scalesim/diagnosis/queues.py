@@ -95,7 +95,7 @@ class Subscription:
         return self.topic.consumers[self.index].concurrency
 
 
-def _subscription(run: Run, name: str) -> Subscription:
+def subscription_of(run: Run, name: str) -> Subscription:
     system = run.system
     queue, target = name.split("->", 1)
     topic = system.components[queue]
@@ -110,7 +110,7 @@ def _backlog(run: Run, name: str, queue: dict[str, Any]) -> Finding | None:
     found = _measured(run, name, queue)
     if found is None:
         return None
-    sub = _subscription(run, name)
+    sub = subscription_of(run, name)
     busy = run.result["components"][sub.consumer_name]["utilization"]
     delivery_s = round_trip_s(run.system, sub.target)
     evidence = _evidence(sub, found, queue, delivery_s)
@@ -162,6 +162,12 @@ def _evidence(sub: Subscription, found: Backlog, queue: dict[str, Any],
                         f"{sub.topic.delivery.commit_interval:g} s)")
     evidence.append(_drain_text(sub.topic, sub.consumer, sub.concurrency, found, delivery_s))
     return evidence
+
+
+def changes_for(run: Run, sub: Subscription, found: Backlog
+                ) -> tuple[list[tuple[str, str]], Limit]:
+    """What to raise so the subscription drains `found.published` (see `_changes`)."""
+    return _changes(run, sub, found, round_trip_s(run.system, sub.target))
 
 
 def _changes(run: Run, sub: Subscription, found: Backlog,
