@@ -173,3 +173,11 @@ class Histogram:
             summary[name] = self._at(cumulative, q) * 1e3
         summary["max"] = self.max * 1e3
         return summary
+
+
+def combined(hists: list[Histogram]) -> Histogram:
+    """One histogram of every value the given ones hold (replications, operations, parts)."""
+    out = Histogram()
+    for hist in hists:
+        out.merge(hist)
+    return out

@@ -20,7 +20,7 @@ from scalesim.sim.control.parts import ControlPart, control_part
 from scalesim.sim.data.parts import DataPart, data_part
 from scalesim.sim.kernel import Kernel
 from scalesim.sim.merge import APPENDED, FIXED, First, Peak, merged
-from scalesim.sim.metrics import Histogram
+from scalesim.sim.metrics import Histogram, combined
 from scalesim.sim.plan import OK, UNFINISHED, CallPlan, Comp
 from scalesim.sim.plan import Workload as PlanWorkload
 from scalesim.sim.timeseries import Table, tables
@@ -155,14 +155,7 @@ def partial_of(kernel: Kernel, duration: float, with_series: bool = False) -> Pa
 
 def pooled_latency(partial: Partial) -> Histogram:
     """The latencies of every replication's requests together."""
-    return _pooled([wl.hist for wl in partial.workloads])
-
-
-def _pooled(hists: list[Histogram]) -> Histogram:
-    pooled = Histogram()
-    for hist in hists:
-        pooled.merge(hist)
-    return pooled
+    return combined([wl.hist for wl in partial.workloads])
 
 
 def _component(comp: Comp, snapshot: tuple[float, float, float, int, int, int, int, list[int]]
@@ -178,7 +171,7 @@ def _component(comp: Comp, snapshot: tuple[float, float, float, int, int, int, i
     for name, op in comp.ops.items():
         versions = [op, *op.variants]  # as every version of the component ran it
         causes = [sum(column) for column in zip(*(v.by_cause for v in versions), strict=True)]
-        ops.append(OpPart(name, causes, _pooled([v.hist for v in versions])))
+        ops.append(OpPart(name, causes, combined([v.hist for v in versions])))
     return ComponentPart(
         name=comp.name, kind=comp.kind, area=area,
         busiest=area * served[busiest] / total if total else 0.0,
@@ -212,7 +205,7 @@ def _call(call: CallPlan) -> CallPart:
 
 
 def _summary(workloads: list[WorkloadPart], duration: float) -> ReplicationSummary:
-    latency = _pooled([wl.hist for wl in workloads])
+    latency = combined([wl.hist for wl in workloads])
     summary = latency.summary_ms()
     causes = [sum(column) for column in zip(*(wl.by_cause for wl in workloads), strict=True)]
     total = sum(causes)

@@ -16,8 +16,8 @@ from scalesim import __version__
 from scalesim.sim.control import results as control
 from scalesim.sim.data.report import data_results
 from scalesim.sim.mechanisms.circuit_breaker import STATE_NAMES
-from scalesim.sim.metrics import PERCENTILES, Histogram
-from scalesim.sim.partial import CI_METRICS, Partial, Sample
+from scalesim.sim.metrics import PERCENTILES, Histogram, combined
+from scalesim.sim.partial import CI_METRICS, Partial, Sample, pooled_latency
 from scalesim.sim.plan import CAUSE_NAMES, OK
 from scalesim.sim.stats import ci95, quantile_ci95
 from scalesim.spec.model import FAULT_EFFECTS, Slo, System
@@ -44,13 +44,6 @@ def _requests(by_cause: list[int]) -> dict[str, Any]:
             "failed_by_cause": {name: by_cause[i + 1] for i, name in enumerate(FAILURE_CAUSES)}}
 
 
-def _merged(hists: list[Histogram]) -> Histogram:
-    pooled = Histogram()
-    for hist in hists:
-        pooled.merge(hist)
-    return pooled
-
-
 def _rates(sent: int, answered: int, answered_ok: int, span: float) -> dict[str, float | None]:
     """Requests sent, answered and answered ok per second of window. Answers count when they
     arrive in the window (whenever sent), so a backlog answered during the drain does not
@@ -67,12 +60,10 @@ def build_result(system: System, seed: int, partial: Partial) -> dict[str, Any]:
     span = duration * runs  # pooled observation time
 
     workloads: dict[str, Any] = {}
-    all_hists: list[Histogram] = []
     total_causes = [0] * len(CAUSE_NAMES)
     totals = {"degraded": 0, "drained": 0, "answered": 0, "answered_ok": 0}
     for wl in partial.workloads:
         causes = wl.by_cause
-        all_hists.append(wl.hist)
         total_causes = [a + b for a, b in zip(total_causes, causes, strict=True)]
         counts = {"degraded": wl.degraded, "drained": wl.drained, "answered": wl.answered,
                   "answered_ok": wl.answered_ok}
@@ -82,7 +73,7 @@ def build_result(system: System, seed: int, partial: Partial) -> dict[str, Any]:
             "requests": {**_requests(causes), "degraded": wl.degraded, "drained": wl.drained},
             **_rates(sum(causes), wl.answered, wl.answered_ok, span),
             "latency_ms": _latency(wl.hist)}
-    pooled = _merged(all_hists)
+    pooled = pooled_latency(partial)
     latency = _latency(pooled)
     requests = {**_requests(total_causes), "degraded": totals["degraded"],
                 "drained": totals["drained"]}
@@ -148,7 +139,7 @@ def _components(system: System, partial: Partial, span: float) -> dict[str, Any]
             "queue_end": comp.queue_end,
             "refused_by_cause": {name: comp.refusals[CAUSE_NAMES.index(name)]
                                  for name in REFUSALS},
-            "latency_ms": _latency(_merged([op.hist for op in comp.ops])),
+            "latency_ms": _latency(combined([op.hist for op in comp.ops])),
             "operations": ops,
         }
         scaling = control.scaling(system, partial.control, partial.replications, comp.name)

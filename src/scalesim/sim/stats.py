@@ -31,7 +31,6 @@ def ci95(values: list[float]) -> tuple[float, float]:
     return (center - half, center + half)
 
 
-
 def quantile_ci95(pooled: Histogram, runs: list[Histogram], q: float) -> tuple[float, float]:
     """The 95 % confidence interval of the q-quantile of all `runs` pooled (seconds), by
     inverting a confidence interval of the CDF: each replication's share of values at or

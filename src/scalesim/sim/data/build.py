@@ -18,7 +18,7 @@ from scalesim.sim.data.saga import SagaArea, SagaPlan, StepPlan
 from scalesim.sim.mechanisms.backoff import Backoff
 from scalesim.sim.plan import CAUSE_NAMES, CallPlan, Comp, Op
 from scalesim.sim.random import sampler, uniforms
-from scalesim.spec.data import Consumer, Delivery
+from scalesim.spec.data import Consumer, ConsumerGroup, Delivery
 from scalesim.spec.dists import Constant
 from scalesim.spec.model import Call, Kind, Saga, System
 from scalesim.spec.resilience import Retry
@@ -173,11 +173,10 @@ class DataBuilder:
         if partitions is None:
             sub = FifoSubscription(settings)
         else:
-            spec = self.system.components[owner].group
+            group = self.system.components[owner].group or ConsumerGroup()
             sub = PartitionedSubscription(settings, partitions, GroupSettings(
-                45.0 if spec is None else spec.session_timeout,
-                spec is not None and spec.rebalance == "cooperative",
-                1.0 if spec is None else spec.rebalance_time))
+                group.session_timeout, group.rebalance == "cooperative",
+                group.rebalance_time))
         self.subs.append(sub)
         return sub
 

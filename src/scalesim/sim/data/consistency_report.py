@@ -15,7 +15,7 @@ from scalesim.sim.area import Area
 from scalesim.sim.data.cache import CacheArea
 from scalesim.sim.data.election import Election
 from scalesim.sim.data.replication import QUORUM, ReplicatedStore
-from scalesim.sim.metrics import Histogram
+from scalesim.sim.metrics import Histogram, combined
 
 MODES = ("async", "semi_sync", "sync", "quorum", "raft")
 READS = ("leader", "followers", "any")
@@ -32,15 +32,8 @@ def _clean(value: float | None) -> float | None:
     return round(value, 4)
 
 
-def _pooled(hists: list[Histogram]) -> Histogram:
-    pooled = Histogram()
-    for hist in hists:
-        pooled.merge(hist)
-    return pooled
-
-
 def _ms(hists: list[Histogram]) -> dict[str, float | None]:
-    return {k: _clean(v) for k, v in _pooled(hists).summary_ms().items()}
+    return {k: _clean(v) for k, v in combined(hists).summary_ms().items()}
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -79,7 +72,7 @@ def replication_section(parts: list[ReplicationPart]) -> dict[str, Any]:
     first = parts[0]
     reads = sum(p.reads for p in parts)
     stale = sum(p.stale for p in parts)
-    visibility = _pooled([p.visibility for p in parts])
+    visibility = combined([p.visibility for p in parts])
     entry: dict[str, Any] = {"mode": MODES[first.mode]}
     if first.mode == QUORUM:
         entry.update(n=first.n, w=first.w, r=first.r)
@@ -128,7 +121,7 @@ def election_part(election: Election) -> ElectionPart:
 
 def election_section(parts: list[ElectionPart], span: float) -> dict[str, Any]:
     first = parts[0]
-    failover = _pooled([p.failover for p in parts])
+    failover = combined([p.failover for p in parts])
     leaderless = sum(p.leaderless_s for p in parts)
     entry: dict[str, Any] = {
         "type": first.kind,

@@ -53,6 +53,18 @@ def eligible_positions(replicas: list[Replica], avoid: int) -> list[int]:
     return [at for at in range(len(replicas)) if eligible(replicas[at], avoid)]
 
 
+def load(replica: Replica) -> int:
+    """Requests at a replica: in service and waiting (what least requests compares)."""
+    return replica.busy + replica.queue.size
+
+
+def two_distinct(uniform: Sampler, n: int) -> tuple[int, int]:
+    """Two different positions of n (n ≥ 2), uniformly at random."""
+    first = int(uniform.draw() * n)
+    second = int(uniform.draw() * (n - 1))
+    return first, second + 1 if second >= first else second
+
+
 class RoundRobin(Balancer):
     __slots__ = ("n", "next")
 
@@ -111,13 +123,11 @@ class LeastRequests(Balancer):
 
     def pick(self, key: int) -> int:
         replicas = self.replicas  # a list, not any sequence: compiled, indexing it is direct
-        first = replicas[0]
-        best, best_load = 0, first.busy + first.queue.size
+        best, best_load = 0, load(replicas[0])
         for index in range(1, len(replicas)):
-            replica = replicas[index]
-            load = replica.busy + replica.queue.size
-            if load < best_load:
-                best, best_load = index, load
+            here = load(replicas[index])
+            if here < best_load:
+                best, best_load = index, here
         return best
 
     def update(self, replicas: list[Replica]) -> None:
@@ -127,10 +137,9 @@ class LeastRequests(Balancer):
         """The least loaded eligible one."""
         best, best_load = -1, 0
         for at in eligible_positions(replicas, avoid):
-            replica = replicas[at]
-            load = replica.busy + replica.queue.size
-            if best < 0 or load < best_load:
-                best, best_load = at, load
+            here = load(replicas[at])
+            if best < 0 or here < best_load:
+                best, best_load = at, here
         return best
 
 
@@ -145,15 +154,11 @@ class PowerOfTwo(Balancer):
         self.uniform = uniform
 
     def pick(self, key: int) -> int:
-        n = self.n
-        if n == 1:
+        if self.n == 1:
             return 0
-        first = int(self.uniform.draw() * n)
-        second = int(self.uniform.draw() * (n - 1))
-        if second >= first:
-            second += 1
-        a, b = self.replicas[first], self.replicas[second]
-        return first if a.busy + a.queue.size <= b.busy + b.queue.size else second
+        first, second = two_distinct(self.uniform, self.n)
+        replicas = self.replicas
+        return first if load(replicas[first]) <= load(replicas[second]) else second
 
     def update(self, replicas: list[Replica]) -> None:
         self.replicas = replicas
@@ -162,16 +167,11 @@ class PowerOfTwo(Balancer):
     def repick(self, replicas: list[Replica], key: int, avoid: int) -> int:
         """Two distinct eligible ones at random, the less loaded wins."""
         positions = eligible_positions(replicas, avoid)
-        n = len(positions)
-        if n <= 1:
-            return positions[0] if n else -1
-        first = int(self.uniform.draw() * n)
-        second = int(self.uniform.draw() * (n - 1))
-        if second >= first:
-            second += 1
-        a, b = replicas[positions[first]], replicas[positions[second]]
-        return positions[first] if a.busy + a.queue.size <= b.busy + b.queue.size \
-            else positions[second]
+        if len(positions) <= 1:
+            return positions[0] if positions else -1
+        first, second = two_distinct(self.uniform, len(positions))
+        a, b = positions[first], positions[second]
+        return a if load(replicas[a]) <= load(replicas[b]) else b
 
 
 class ConsistentHash(Balancer):
@@ -196,8 +196,12 @@ class ConsistentHash(Balancer):
     def update(self, replicas: list[Replica]) -> None:
         self._build([replica.index for replica in replicas])
 
+    def _after(self, key: int) -> int:
+        """The position on the ring of the first point after the key's hash."""
+        return bisect.bisect(self.points, zlib.crc32(key.to_bytes(8, "little")))
+
     def pick(self, key: int) -> int:
-        index = bisect.bisect(self.points, zlib.crc32(key.to_bytes(8, "little")))
+        index = self._after(key)
         return self.owners[index if index < len(self.owners) else 0]
 
     def repick(self, replicas: list[Replica], key: int, avoid: int) -> int:
@@ -205,7 +209,7 @@ class ConsistentHash(Balancer):
         of rotation moves to the replica after it on the ring, as if its points were gone."""
         owners = self.owners
         count = len(owners)
-        start = bisect.bisect(self.points, zlib.crc32(key.to_bytes(8, "little")))
+        start = self._after(key)
         for step in range(count):
             owner = owners[(start + step) % count]
             if eligible(replicas[owner], avoid):
