@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from scalesim.analytic.estimate import Estimate, Model
-from scalesim.analytic.success import calls_of
+from scalesim.spec.checks import sync_edges
 from scalesim.spec.model import Slo, System
 
 PRECISION = 2e-3
@@ -60,21 +60,20 @@ def saturated(estimate: Estimate, workload: str | None = None) -> bool:
 
 
 def answering(system: System) -> set[str]:
-    """The components a request waits for: its entry and what it reaches along synchronous
-    calls and cache backends (an async call or a queue's delivery does not hold it)."""
+    """The components a request waits for: its entry and what it reaches along what its
+    operations wait on (`sync_edges`: synchronous calls, cache misses and writes; an async
+    call or a queue's delivery does not hold it)."""
+    waits: dict[str, set[str]] = {}
+    for ref, callees in sync_edges(system).items():
+        waits.setdefault(ref.split(".", 1)[0], set()).update(
+            callee.split(".", 1)[0] for callee in callees)
     found: set[str] = set()
     todo = [system.resolve(w.to)[0] for w in system.workloads]
     while todo:
         name = todo.pop()
-        if name in found:
-            continue
-        found.add(name)
-        component = system.components[name]
-        for operation in component.effective_operations.values():
-            todo += [system.resolve(c.to)[0] for c in calls_of(operation)
-                     if not system.effective(c).async_]
-        if component.backend is not None:
-            todo.append(system.resolve(component.backend)[0])
+        if name not in found:
+            found.add(name)
+            todo += waits.get(name, ())
     return found
 
 

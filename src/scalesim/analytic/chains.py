@@ -54,12 +54,19 @@ def served(a: float, m: float, capacity: int | None = None) -> Served:
         mean = float((n[:k] * head).sum()) + w[k] * (k / (1.0 - r) + r / (1.0 - r) ** 2)
         return Served(0.0, mean / total, tail / total)
     n = np.arange(capacity + 1, dtype=np.float64)
-    log_w = np.concatenate([[0.0], np.cumsum(np.log(a / np.minimum(n[1:], m)))])
-    p = np.exp(log_w - log_w.max())
-    p /= p.sum()
+    p = bounded(a, m, capacity)
     loss = float(p[capacity])
     busy = float(p[k:capacity].sum()) / (1.0 - loss) if loss < 1.0 else 1.0
     return Served(loss, float((n * p).sum()), busy)
+
+
+def bounded(a: float, m: float, capacity: int) -> Array:
+    """P(n jobs present), n = 0…capacity, of the chain offered a erlangs on m servers with
+    room for `capacity` jobs: weights wₙ = wₙ₋₁ · a / min(n, m), normalised."""
+    n = np.arange(1, capacity + 1, dtype=np.float64)
+    log_w = np.concatenate([[0.0], np.cumsum(np.log(a / np.minimum(n, m)))])
+    p = np.exp(log_w - log_w.max())
+    return np.asarray(p / p.sum(), dtype=np.float64)
 
 
 def erlang_mixture(weights: Array, rate: float, points: int = LEAF_POINTS) -> Lattice:

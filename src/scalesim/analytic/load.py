@@ -340,13 +340,13 @@ def visits(names: list[str], matrix: npt.NDArray[np.float64],
     if not np.isfinite(external).all() or max(abs(np.linalg.eigvals(matrix)), default=0.0) \
             >= 1.0 - 1e-12:
         if external.ndim == 1:
-            return np.where(_reachable(matrix, external > 0.0), math.inf, 0.0)
-        return np.stack([np.where(_reachable(matrix, column > 0.0), math.inf, 0.0)
+            return np.where(reachable(matrix, external > 0.0), math.inf, 0.0)
+        return np.stack([np.where(reachable(matrix, column > 0.0), math.inf, 0.0)
                          for column in external.T], axis=1)
     return np.asarray(np.linalg.solve(np.eye(len(names)) - matrix.T, external))
 
 
-def _reachable(matrix: npt.NDArray[np.float64],
+def reachable(matrix: npt.NDArray[np.float64],
                start: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     """Every operation that a request entering at `start` can reach."""
     seen = start.copy()

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scalesim.analytic.chains import erlang_mixture
+from scalesim.analytic.chains import bounded, erlang_mixture
 from scalesim.analytic.lattice import LEAF_POINTS, Lattice, exponential_wait, zero
 from scalesim.analytic.markovian import erlang_c
 
@@ -89,11 +89,7 @@ def _bounded(load: StationLoad, offered: float, model: str, points: int) -> Stat
     queue, with arrivals that get in."""
     c, capacity = load.servers, load.capacity
     assert c is not None and capacity is not None
-    a = load.arrival_rate * load.service_mean_s
-    n = np.arange(1, capacity + 1)
-    log_weights = np.concatenate([[0.0], np.cumsum(np.log(a / np.minimum(n, c)))])
-    p = np.exp(log_weights - log_weights.max())
-    p /= p.sum()
+    p = bounded(load.arrival_rate * load.service_mean_s, float(c), capacity)
     loss = float(p[capacity])
     carried = load.arrival_rate * (1.0 - loss)
     queue_length = float(((np.arange(capacity + 1) - c).clip(0) * p).sum())

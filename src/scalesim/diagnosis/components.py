@@ -17,6 +17,7 @@ from scalesim.analytic.load import (
     call_matrix,
     leader_served,
     offered_load,
+    reachable,
     round_trip_s,
 )
 from scalesim.diagnosis.context import (
@@ -358,14 +359,9 @@ def key_shares(keys: int, skew: float) -> npt.NDArray[np.float64]:
 def _reaches(run: Run, entry: str, name: str) -> bool:
     """Whether requests entering at operation `entry` visit component `name`."""
     names, matrix = call_matrix(run.system)
-    index = {ref: i for i, ref in enumerate(names)}
-    seen, todo = {index[entry]}, [index[entry]]
-    while todo:
-        for j in np.nonzero(matrix[todo.pop()])[0]:
-            if int(j) not in seen:
-                seen.add(int(j))
-                todo.append(int(j))
-    return any(names[i].split(".", 1)[0] == name for i in seen)
+    seen = reachable(matrix, np.array([ref == entry for ref in names]))
+    return any(ref.split(".", 1)[0] == name for ref, hit in zip(names, seen, strict=True)
+               if hit)
 
 
 def cpu_bound(run: Run) -> Iterator[Finding]:

@@ -19,6 +19,7 @@ from scalesim.diagnosis.context import (
     fault_text,
 )
 from scalesim.diagnosis.finding import Finding, Fix, Limit, count, duration, rate, share
+from scalesim.spec.data import ConsumerGroup
 from scalesim.spec.model import Component, Fault
 
 
@@ -247,7 +248,7 @@ def _orphaned(run: Run, sub: Subscription) -> Orphaned | None:
     topic = sub.topic
     if topic.partitions is None:
         return None
-    session = topic.group.session_timeout if topic.group is not None else 45.0
+    session = (topic.group or ConsumerGroup()).session_timeout
     crashes = tuple(f for f in run.faults_on(sub.consumer_name) if f.crash)
     noticed = [r["t_s"] for r in run.result["queues"][sub.name].get("rebalances", [])
                if r["cause"] == "session timeout"]
