@@ -70,12 +70,11 @@ def plan(directory: Path, files: Sequence[GeneratedFile], force: bool,
     root = directory.resolve()
     recorded = read_manifest(directory)
     seen: set[str] = set()
-    blocked_folders: set[str] = set()
     planned: list[Planned] = []
     for file in files:
-        problem = _file_problem(directory, file.path, seen, blocked_folders)
+        problem = _file_problem(directory, root, file.path, seen)
         if problem is not None:
-            problems.extend([problem] if problem else [])
+            problems.append(problem)
             continue
         seen.add(file.path)
         target = (root / file.path).resolve()
@@ -86,30 +85,23 @@ def plan(directory: Path, files: Sequence[GeneratedFile], force: bool,
             stale = _stale(directory, path, digest, force, problems)
             if stale is not None:
                 planned.append(stale)
+    problems = list(dict.fromkeys(problems))  # a blocked folder is named once, not per file
     if problems:
         raise GenerateError(problems)
     return planned
 
 
-def _file_problem(directory: Path, path: str, seen: set[str],
-                  blocked_folders: set[str]) -> str | None:
-    """Why `path` cannot be written (None: it can; "": a folder on its way that is not a
-    folder, already reported)."""
+def _file_problem(directory: Path, root: Path, path: str, seen: set[str]) -> str | None:
+    """Why `path` cannot be written into `directory` (resolved: `root`), or None."""
     problem = _path_problem(path)
     if problem is None and path in seen:
         return f"{path}: generated twice"
     if problem is not None:
         return problem
-    root = directory.resolve()
     if not (root / path).resolve().is_relative_to(root):
         return f"{path}: resolves outside {directory}"
     blocked = _blocked_folder(directory, path)
-    if blocked is None:
-        return None
-    if blocked in blocked_folders:
-        return ""
-    blocked_folders.add(blocked)
-    return f"{directory / blocked}: exists and is not a folder"
+    return None if blocked is None else f"{directory / blocked}: exists and is not a folder"
 
 
 def _not_a_folder(directory: Path) -> Path | None:

@@ -131,12 +131,22 @@ def workload_charts(result: dict[str, Any]) -> list[Chart]:
     return charts
 
 
-def component_charts(result: dict[str, Any]) -> list[Chart]:
+def _per_name(result: dict[str, Any], table: str, key: str
+              ) -> tuple[tuple[float, float], dict[str, Columns], list[Window]] | None:
+    """A series table split by the name in its `key` column, with the measured window and
+    the marks (faults, breakers) its charts draw; None without rows or series."""
     span = time_span(result)
-    components = split(result.get("timeseries", {}).get("components"), "component")
-    if span is None or not components:
+    found = split(result.get("timeseries", {}).get(table), key)
+    if span is None or not found:
+        return None
+    return span, found, marks(result, span[1])
+
+
+def component_charts(result: dict[str, Any]) -> list[Chart]:
+    found = _per_name(result, "components", "component")
+    if found is None:
         return []
-    windows = marks(result, span[1])
+    span, components, windows = found
     wanted = [("utilization", "share of workers busy", "share", 1.0),
               ("concurrency", "busy workers (all replicas)", "workers", None),
               ("queue_mean", "requests waiting for a worker (mean)", "requests", None),
@@ -155,11 +165,10 @@ def component_charts(result: dict[str, Any]) -> list[Chart]:
 
 def queue_charts(result: dict[str, Any]) -> list[Chart]:
     """Per subscription: messages waiting (backlog) and how long the oldest has waited."""
-    span = time_span(result)
-    queues = split(result.get("timeseries", {}).get("queues"), "subscription")
-    if span is None or not queues:
+    found = _per_name(result, "queues", "subscription")
+    if found is None:
         return []
-    windows = marks(result, span[1])
+    span, queues, windows = found
     charts = []
     for column, title, unit, scale in (
             ("backlog", "queue backlog: messages not yet settled at the end of each interval",
@@ -187,11 +196,10 @@ def call_charts(result: dict[str, Any]) -> list[Chart]:
     """Per call edge that retried, hedged, refused in the caller, timed out or fell back:
     its attempts over time with those parts of them, so a retry storm or a breaker's
     openings show when they happened, not only as the run's totals."""
-    span = time_span(result)
-    calls = split(result.get("timeseries", {}).get("calls"), "call")
-    if span is None or not calls:
+    found = _per_name(result, "calls", "call")
+    if found is None:
         return []
-    windows = marks(result, span[1])
+    span, calls, windows = found
     charts = []
     for name, columns in calls.items():
         parts = [Series(label, columns["t_s"], columns[column], colour(index))

@@ -62,10 +62,15 @@ class Candidate:
     cost: float
     analytic_met: bool | None = None
     analytic: dict[str, float] = field(default_factory=dict)  # metric -> estimate
-    overloaded: bool = False  # the estimate sees a component past saturation
-    overloaded_by: list[str] = field(default_factory=list)  # which, the most loaded first
+    overloaded_by: list[str] = field(default_factory=list)  # past saturation in the estimate,
+    # the most loaded first
     behind: list[str] = field(default_factory=list)  # of those, what no request waits for
     verdict: Verdict | None = None
+
+    @property
+    def overloaded(self) -> bool:
+        """The estimate sees a component (or a queue's consumers) past saturation."""
+        return bool(self.overloaded_by)
 
 
 @dataclass(frozen=True)
@@ -154,7 +159,6 @@ class Planner:
                                   for name, _, value, _ in checks}
             candidate.overloaded_by = [name for name, _ in overloaded(estimate)]
             candidate.behind = [name for name, _ in behind(estimate)]
-            candidate.overloaded = bool(candidate.overloaded_by)
             candidate.analytic_met = not self._too_loaded(estimate) and \
                 all(m for *_, m in checks)
         return candidate.analytic_met
