@@ -154,3 +154,42 @@ def test_the_overload_warning_knows_closed_loops_bounded_queues_and_cores(monkey
             assert "warning" not in text, text
         else:
             assert expected in text, text
+
+
+def test_a_run_too_short_for_a_busy_queue_is_warned_with_the_time_that_would_do(
+        monkeypatch) -> None:
+    """M/M/1 at ρ = 0.95 with 1 ms of work for 10 s: Whitt's formula pins the mean down to
+    about ±79 % (docs/capacity.md); about 631 s in all would give ±10 %, the queue takes
+    1.6 s to forget where it was and the run starts empty. At ρ = 0.5 the same run is
+    precise enough: nothing is said. With --precision the warning is whether
+    --max-replications leaves room (about 1,578 replications of 10 s for ±2 %)."""
+    from rich.console import Console
+
+    from scalesim.cli import run
+    from scalesim.spec import load_spec_text
+    from scalesim.sweep.replicate import Execution, Precision
+
+    spec = """
+scalesim: 1
+name: mm1
+components:
+  s: {operations: {x: {work: {dist: exponential, mean: 1ms}}}}
+workloads: [{name: w, to: s.x, rate: RATE/s}]
+simulation: {duration: 10s}
+"""
+
+    def warned(rate: int, execution: Execution, quiet: bool = False) -> str:
+        console = Console(record=True, width=400)
+        monkeypatch.setattr(run, "err", console)
+        run._warn_short_run(load_spec_text(spec.replace("RATE", str(rate))), execution,
+                            quiet)
+        return console.export_text()
+
+    text = warned(950, Execution())
+    assert "pins its mean latency down to about ±79% (95 %): 's' is busy (ρ ≈ 0.95)" in text
+    assert "About 631 s in all gives ±10%" in text and "about 64 replications" in text
+    assert "simulation.warmup 4.7 s (3 relaxation times)" in text
+    assert warned(500, Execution()) == "" and warned(950, Execution(), quiet=True) == ""
+    text = warned(950, Execution(precision=Precision(0.02, 100)))
+    assert "about 1,578 replications of 10 s, past --max-replications 100" in text
+    assert warned(950, Execution(precision=Precision(0.02, 2000))) == ""

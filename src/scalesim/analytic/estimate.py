@@ -88,6 +88,7 @@ class ComponentEstimate:
     cpu_in_wait: bool = False  # the cores' contention is in the wait, not only in the load
     pooled: bool = False  # replicas behind least_requests/p2c taken as one shared queue
     cpu_offered: float = 0.0  # λ·E[cpu] / cores of a replica (0 without `cores`)
+    variability: float = 1.0  # (c_a² + c_s²)/2 of its jobs: 1 for Poisson and exponential
 
     @property
     def limited(self) -> bool:
@@ -478,7 +479,8 @@ class Model:
         return ComponentEstimate(float(sum(op_rate[self.index[r]] for r in refs)), state,
                                  capacity_replicas(component), servers, queues, mean,
                                  {r: responses[r] for r in refs}, admitted,
-                                 component.core_limit, cpu_in_wait, pooled, cpu_offered)
+                                 component.core_limit, cpu_in_wait, pooled, cpu_offered,
+                                 (arrival_scv + scv) / 2.0)
 
     def _cpu_demand(self, refs: list[str], op_rate: npt.NDArray[np.float64]) -> CpuDemand:
         """The CPU seconds of a visit to a component (its operations weighted by rate)."""

@@ -232,6 +232,54 @@ def _warn_overload(system: System, quiet: bool) -> None:
                       f"{_fate(system, name, load.rho)}", highlight=False)
 
 
+def _warn_short_run(system: System, execution: Execution, quiet: bool) -> None:
+    """Before the run: when its simulated time pins the mean latency down only loosely
+    (`analytic.precision`: a busy queue wanders for long stretches), how loosely, what time
+    would do, and a warm-up that leaves out the empty start. With --precision: whether
+    --max-replications leaves room for the replications that will likely take."""
+
+    from scalesim.analytic.estimate import Model
+    from scalesim.analytic.overload import POINTS
+    from scalesim.analytic.precision import FORGET, WARN_ABOVE, Z95, mean_latency_sd, short_run
+
+    if quiet:
+        return
+    sim = system.simulation
+    estimate = Model(system, POINTS).evaluate()
+    wanted = execution.precision
+    if wanted is not None:
+        sd = mean_latency_sd(estimate, sim.duration)
+        if sd is None:
+            return
+        runs = math.ceil((Z95 * sd / wanted.target) ** 2)
+        if runs > wanted.max_replications:
+            reached = Z95 * sd / math.sqrt(wanted.max_replications)
+            err.print(f"[yellow]warning[/yellow]: ±{wanted.target:.2%} will likely take about "
+                      f"{runs:,} replications of {sim.duration:g} s, past --max-replications "
+                      f"{wanted.max_replications} (about ±{reached:.1%} there): raise it, or "
+                      "simulation.duration", highlight=False)
+        return
+    short = short_run(estimate, sim.duration * sim.replications, WARN_ABOVE)
+    if short is None:
+        return
+    replications = math.ceil(short.needed_s / sim.duration)
+    warmup = FORGET * short.relaxation_s
+    start = "" if sim.warmup >= warmup else (
+        f" It starts empty: simulation.warmup {_seconds(warmup)} (3 relaxation times) leaves "
+        "that out.")
+    err.print(f"[yellow]warning[/yellow]: this run pins its mean latency down to about "
+              f"±{short.half_width:.0%} (95 %): '{short.busiest}' is busy (ρ ≈ {short.rho:.2f}) "
+              f"and its queue takes about {_seconds(short.relaxation_s)} to forget where it "
+              f"was, against {_seconds(sim.duration * sim.replications)} simulated. About "
+              f"{_seconds(short.needed_s)} in all gives ±{short.target:.0%}: a longer "
+              f"simulation.duration, or --precision {short.target:.0%} (about {replications} "
+              f"replications).{start}", highlight=False)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.2g} s" if value < 10.0 else f"{value:,.0f} s"
+
+
 def _fate(system: System, name: str, rho: float, cores: float | None = None) -> str:
     """What an overloaded component does: its queue grows, or a bounded one refuses about
     the M/M/c/K loss (its servers the workers, or with `cores` as many as compute at once)."""
@@ -357,6 +405,7 @@ def simulate_command(
     if not force:
         refuse_runaway(system, execution)
     _warn_overload(system, quiet)
+    _warn_short_run(system, execution, quiet)
     result = simulate_or_exit(system, seed, with_series=out_dir is not None
                               or report is not None, progress=progress_for(system, quiet),
                               force=True, execution=execution)
