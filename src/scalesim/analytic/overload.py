@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from scalesim.analytic.chains import served
 from scalesim.analytic.load import capacity_replicas, operation_rates, rate_cap
-from scalesim.spec.demand import cpu_s
+from scalesim.spec.demand import cpu_per_visit_s
 from scalesim.spec.model import System
 
 POINTS = 64  # grid points per distribution: only the estimate's means are read
@@ -64,7 +64,7 @@ def cpu_loads(system: System, admitted: Mapping[str, float]) -> dict[str, CpuLoa
         if math.isinf(rate):
             out[name] = CpuLoad(math.inf, math.nan, speed, math.inf)
             continue
-        cpu = sum(r * cpu_s(system, name, o) for o, r in ops.items() if r > 0.0) / rate
+        cpu = cpu_per_visit_s(system, name, ops)
         cap = rate_cap(component)
         let_in = admitted.get(name, min(rate, cap) if cap is not None else rate)
         out[name] = CpuLoad(let_in, cpu, speed,

@@ -35,7 +35,7 @@ from scalesim.diagnosis.context import (
 from scalesim.diagnosis.finding import Finding, Fix, Limit, count, duration, rate, share
 from scalesim.spec import bounds
 from scalesim.spec.checks import sync_edges
-from scalesim.spec.demand import cpu_s
+from scalesim.spec.demand import cpu_per_visit_s
 from scalesim.spec.model import Component, Kind
 
 HELD_LONGER = 1.5  # measured hold / healthy hold above which slow calls hold the workers
@@ -402,12 +402,8 @@ def cpu_bound(run: Run) -> Iterator[Finding]:
 def _cpu_per_visit(run: Run, name: str, measured: dict[str, Any]) -> float:
     """Mean CPU seconds of a visit to `name` (the spec's, with its operations weighted by
     the visits they had)."""
-    visits: dict[str, int] = {op: entry["requests"]["total"]
-                              for op, entry in measured["operations"].items()}
-    total = sum(visits.values())
-    if not total:
-        return 0.0
-    return sum(n * cpu_s(run.system, name, op) for op, n in visits.items()) / total
+    return cpu_per_visit_s(run.system, name, {op: entry["requests"]["total"]
+                                             for op, entry in measured["operations"].items()})
 
 
 def _slow_calls(run: Run, component: str) -> list[tuple[str, str]]:

@@ -8,6 +8,8 @@ requests) read these means instead of adding the fields up each on their own.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from scalesim.spec.model import Call, Kind, ParallelStep, System
 
 
@@ -40,6 +42,15 @@ def cpu_s(system: System, component: str, operation: str) -> float:
     """Mean CPU seconds of one visit: `cpu`/`work`, `post_work` and the overheads."""
     op = system.components[component].effective_operations[operation]
     return op.demand.mean_s + op.post_work.mean_s + overhead_s(system, component, operation)
+
+
+def cpu_per_visit_s(system: System, component: str, visits: Mapping[str, float]) -> float:
+    """Mean CPU seconds of a visit to `component`, its operations weighted by `visits`
+    (a rate or a count per operation name); 0 when there are none."""
+    total = sum(visits.values())
+    if total <= 0.0:
+        return 0.0
+    return sum(n * cpu_s(system, component, op) for op, n in visits.items() if n > 0.0) / total
 
 
 def extra_s(system: System, component: str, operation: str) -> float:
