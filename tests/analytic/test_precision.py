@@ -67,6 +67,10 @@ def test_relaxation_time_and_spread_are_the_closed_forms_for_mm1() -> None:
     assert relative_sd(station, 10.0) == pytest.approx(math.sqrt(variance / 10.0) / 9.0)
     # and it shrinks as 1/√T
     assert relative_sd(station, 40.0) == pytest.approx(relative_sd(station, 10.0) / 2)
+    # behind a rate limit, the queue sees what the limit admits
+    limited = _station(1, 1, EXPONENTIAL, 1800, 10, " rate_limit: {rate: 900/s},")
+    assert relative_sd(Model(limited, 64).evaluate().components["s"], 10.0) \
+        == pytest.approx(relative_sd(station, 10.0))
 
 
 @pytest.mark.parametrize(("workers", "replicas", "work", "rho", "duration"), [

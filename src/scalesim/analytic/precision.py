@@ -22,7 +22,8 @@ Against the simulator (tests/analytic/test_precision.py; 100 runs each) the form
 to 1.24 of the measured spread of the mean latency at ρ from 0.5 to 0.97, for M/M/1, M/M/4,
 M/M/16, M/D/1, M/D/4 and round-robin replicas. A bounded queue that refuses more than
 LOSSLESS, a closed loop's finite population and unlimited workers keep the excursions
-short: they are left out.
+short: they are left out, and so are components with `cores`, whose waits for a core the
+formula has not been checked against.
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ def relative_sd(station: ComponentEstimate, measured_s: float) -> float | None:
     `measured_s` seconds (all replications together); None where the formula does not
     apply (no queue that can grow, or no traffic)."""
     state, servers = station.state, station.servers
-    if servers is None or not state.stable or station.arrival_rate_rps <= 0.0 \
-            or state.model.endswith(SUFFIX) or state.loss > LOSSLESS:
+    if servers is None or station.cores is not None or not state.stable \
+            or station.arrival_rate_rps <= 0.0 or state.model.endswith(SUFFIX) \
+            or state.loss > LOSSLESS:
         return None
     rho, hold = state.utilization, station.service_mean_s
     if not 0.0 < rho < 1.0 or hold <= 0.0:
