@@ -12,7 +12,8 @@ import typer
 
 from scalesim.cli.render import compare_command, diagram_command, export_command, report_command
 from scalesim.sim import simulate
-from scalesim.spec import System, load_spec
+from scalesim.spec import System, load_spec, load_spec_text
+from scalesim.templates import get_template
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -32,6 +33,15 @@ def run(example: str, *overrides: str) -> tuple[System, dict[str, Any]]:
     system = load_spec(EXAMPLES / f"{example}.yaml", list(overrides))
     result = simulate(system, with_series=True)
     return system, result
+
+
+@cache
+def e_commerce() -> tuple[System, dict[str, Any]]:
+    """The e-commerce template run for 5 s (no series): its diagram is about 2,300 px wide
+    at natural size, wider than any page."""
+    system = load_spec_text(get_template("e-commerce").build({}).text,
+                            overrides=["simulation.duration=5s", "simulation.warmup=0s"])
+    return system, simulate(system, 1)
 
 
 def check_golden(name: str, text: str) -> None:

@@ -9,8 +9,9 @@ import zlib
 from pathlib import Path
 
 import pytest
-from tests.render.helpers import run
+from tests.render.helpers import e_commerce, run
 
+from scalesim.render.graphviz import MIN_FONT_PX
 from scalesim.render.report import write_report
 
 CHROMIUM = "/usr/bin/chromium"
@@ -146,3 +147,32 @@ def test_report_charts_label_breaker_spans_and_show_queue_backlog(tmp_path: Path
     points, height = backlog[0][0]
     assert int(points) >= 25 and height > 50  # one point per second, climbing the chart
     assert png_grey_variance(shot) > 100
+
+
+@pytest.mark.slow
+def test_a_wide_diagram_keeps_legible_labels_with_a_halo_in_chromium(tmp_path: Path) -> None:
+    """The e-commerce diagram (about 2,300 px wide) on a 1366 px screen: scaled down no
+    further than 10 px text, its box scrolls sideways instead, and every edge label is drawn
+    over a halo of the background so the line under it does not cross its letters."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    system, result = e_commerce()
+    report = tmp_path / "e-commerce.html"
+    write_report(result, system, report)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.goto(report.as_uri())
+        box = page.eval_on_selector(".diagram", "d => [d.clientWidth, d.scrollWidth]")
+        sizes = page.eval_on_selector_all(
+            ".diagram text", "ts => ts.filter(t => t.closest('details') === null).map(t => "
+            "t.getScreenCTM().a * parseFloat(t.getAttribute('font-size')))")
+        halos = page.eval_on_selector_all(
+            ".diagram g.edge text", "ts => ts.map(t => { const s = getComputedStyle(t); "
+            "return [s.paintOrder, s.stroke, parseFloat(s.strokeWidth)]; })")
+        browser.close()
+    assert box[1] > box[0]  # wider than its box: it scrolls
+    assert sizes and min(sizes) >= MIN_FONT_PX - 0.05
+    assert halos and all(order.startswith("stroke") and stroke == "rgb(255, 255, 255)"
+                         and width >= 3 for order, stroke, width in halos)

@@ -8,7 +8,7 @@ Text goes through markupsafe's escape; numbers are formatted here.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -71,6 +71,38 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     return [round(first + i * step, 10) for i in range(int((high - first) / step + 1e-9) + 1)]
 
 
+# The least span of an axis of error rates in per cent: 0–1 %, so that a run without errors
+# is a flat line at the bottom and a 2 % error rate is not drawn as an outage.
+ERROR_RATE_SPAN_PCT = 1.0
+
+
+def value_ticks(highest: float, at_least: float = 0.0, count: int = 4) -> list[float]:
+    """The ticks of a value axis from 0: round steps whose last is at or above both the
+    data's `highest` and `at_least` (the least span the axis shows), so the top of the frame
+    is a labelled tick and small values are not stretched to fill the chart."""
+    top = max(highest if math.isfinite(highest) else 0.0, at_least)
+    top = top if top > 0 else 1.0
+
+    def covering(steps: int) -> list[float]:
+        ticks = nice_ticks(0.0, top, steps)
+        if ticks[-1] < top:  # one more step, so the highest point is inside the frame
+            ticks.append(round(ticks[-1] + (ticks[1] - ticks[0] if len(ticks) > 1 else top),
+                               10))
+        return ticks
+
+    # of up to two more steps, the one wasting the least room above the data (2.1: 0–2.5)
+    return min((covering(steps) for steps in (count, count + 1, count + 2)),
+               key=lambda ticks: (ticks[-1], len(ticks)))
+
+
+def y_grid(ticks: list[float], y_of: Callable[[float], float], left: float,
+           right: float) -> list[str]:
+    """A value axis: a light rule and a label per tick."""
+    return [f'<line x1="{left}" x2="{right}" y1="{y_of(tick):.1f}" y2="{y_of(tick):.1f}" '
+            f'stroke="#e3e3e3"/><text x="{left - 5}" y="{y_of(tick) + 3.5:.1f}" '
+            f'text-anchor="end" class="tick">{fmt(tick)}</text>' for tick in ticks]
+
+
 def fmt(value: float) -> str:
     """A tick or value label: short, no float noise."""
     if value == 0:
@@ -109,25 +141,22 @@ def _path(xs: list[float], ys: list[float | None], sx: float, x0: float, sy: flo
 
 def line_chart(title: str, unit: str, series: list[Series], x_span: tuple[float, float],
                windows: list[Window] | None = None, y_max: float | None = None,
-               limit: int = MAX_POINTS) -> Markup:
-    """Lines over time, drawn from at most `limit` points in all (min–max buckets)."""
+               limit: int = MAX_POINTS, y_span: float = 0.0) -> Markup:
+    """Lines over time, drawn from at most `limit` points in all (min–max buckets). The
+    value axis runs from 0 to `y_max` when given (a fixed scale, e.g. a share of 100 %),
+    else to the data's highest point, and at least to `y_span`."""
     x0, x1 = x_span
     per_series = max(50, limit // max(1, len(series)))
     sampled = [(s, *min_max(s.xs, s.ys, per_series)) for s in series]
-    top = y_max if y_max is not None else max(
-        (y for _, _, ys in sampled for y in ys if y is not None), default=0.0)
-    ticks = nice_ticks(0.0, top if top > 0 else 1.0, 4)
-    top = max(ticks[-1], top) or 1.0
+    ticks = value_ticks(y_max, 0.0) if y_max is not None else value_ticks(
+        max((y for _, _, ys in sampled for y in ys if y is not None), default=0.0), y_span)
+    top = ticks[-1]
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     sx = plot_w / ((x1 - x0) or 1.0)
     sy = plot_h / top
     base = TOP + plot_h
     body = _windows(windows or [], x0, x1, sx, plot_h)
-    for tick in ticks:
-        y = base - tick * sy
-        body.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
-                    f'stroke="#e3e3e3"/><text x="{LEFT - 5}" y="{y + 3.5:.1f}" '
-                    f'text-anchor="end" class="tick">{fmt(tick)}</text>')
+    body += y_grid(ticks, lambda value: base - value * sy, LEFT, WIDTH - RIGHT)
     for tick in nice_ticks(x0, x1, 6):
         x = LEFT + (tick - x0) * sx
         body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{base}" y2="{base + 4}" '

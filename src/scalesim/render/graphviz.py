@@ -1,5 +1,6 @@
 """Running Graphviz's `dot`: the one place that shells out, with a clear error when it is
-missing, and SVG trimmed for inlining into HTML."""
+missing, and SVG trimmed for inlining into HTML, where it may shrink to the page only as far
+as its text stays legible."""
 
 from __future__ import annotations
 
@@ -38,3 +39,39 @@ def inline_svg(source: str) -> str:
     text = render(source, "svg").decode("utf-8")
     text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
     return text[text.index("<svg"):].strip()
+
+
+MIN_FONT_PX = 10.0  # the least size a diagram's text is drawn at: that of the charts' ticks
+_PX_PER = {"pt": 4 / 3, "px": 1.0, "": 1.0}
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"
+
+
+def natural_width_px(svg: str) -> float | None:
+    """The width `dot` gave the <svg> (in pt), in CSS pixels; None when it has none."""
+    head = re.search(r"<svg\b[^>]*>", svg)
+    found = re.search(rf'\swidth="({_NUMBER})(pt|px)?"', head.group(0)) if head else None
+    return float(found.group(1)) * _PX_PER[found.group(2) or ""] if found else None
+
+
+def smallest_font_px(svg: str) -> float | None:
+    """The size of the smallest text of a `dot` SVG drawn at its natural width, in CSS
+    pixels: its smallest font-size (user units) times the pixels per user unit."""
+    width = natural_width_px(svg)
+    box = re.search(rf'viewBox="{_NUMBER} {_NUMBER} ({_NUMBER}) {_NUMBER}"', svg)
+    sizes = [float(size) for size in re.findall(rf'font-size="({_NUMBER})"', svg)]
+    if width is None or box is None or not sizes or not float(box.group(1)):
+        return None
+    scale = re.search(rf'transform="scale\(({_NUMBER})', svg)  # the graph's own, if any
+    return min(sizes) * width / float(box.group(1)) * (float(scale.group(1)) if scale else 1.0)
+
+
+def legible(svg: str, min_font_px: float = MIN_FONT_PX) -> str:
+    """The SVG with a CSS min-width: a page narrower than the diagram (style.css lets it
+    shrink to the page's width) may shrink it only until its smallest text is `min_font_px`
+    tall, never below; from there it keeps its width and its box scrolls sideways. A diagram
+    whose text is already smaller than that is never shrunk."""
+    width, smallest = natural_width_px(svg), smallest_font_px(svg)
+    if width is None or smallest is None:
+        return svg
+    floor = width * min(1.0, min_font_px / smallest)
+    return svg.replace("<svg", f'<svg style="min-width: {floor:.0f}px"', 1)

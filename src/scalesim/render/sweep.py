@@ -11,8 +11,19 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from scalesim.render.charts import HEIGHT, WIDTH, colour, fmt, nice_ticks, svg
+from scalesim.render.charts import (
+    ERROR_RATE_SPAN_PCT,
+    HEIGHT,
+    WIDTH,
+    colour,
+    fmt,
+    nice_ticks,
+    svg,
+    value_ticks,
+    y_grid,
+)
 from scalesim.render.html import render_page
+from scalesim.spec.units import parse_duration, parse_rate
 from scalesim.sweep.grid import quantity
 from scalesim.sweep.table import KNEE_LABEL
 
@@ -31,12 +42,14 @@ class Curve:
 
 @dataclass(frozen=True)
 class Axis:
-    """The x axis: numbers (linear or log) or the values' order when they are not numbers."""
+    """The x axis: numbers (linear or log) in `unit`, or the values' order when they are not
+    numbers."""
 
     values: list[str]
     xs: list[float]
     log: bool
     label: str
+    unit: str = ""
 
     def position(self, x: float, width: float) -> float:
         low, high = self.span
@@ -48,13 +61,48 @@ class Axis:
     def span(self) -> tuple[float, float]:
         return min(self.xs), max(self.xs)
 
+    @property
+    def title(self) -> str:
+        """The swept parameter with its unit, as written under the axis."""
+        notes = [note for note in (self.unit, "log scale" if self.log else "") if note]
+        return f"{self.label} ({', '.join(notes)})" if notes else self.label
+
+
+def _kind(value: str) -> str:
+    """What a swept value measures, as `quantity` reads it: a rate, a duration, a percentage
+    or a plain number."""
+    text = value.strip()
+    for kind, parse in (("rate", parse_rate), ("duration", parse_duration)):
+        try:
+            parse(text)
+        except ValueError:
+            continue
+        return kind
+    return "percent" if text.endswith("%") else "number"
+
+
+def x_unit(values: list[str], numbers: list[float]) -> tuple[str, float]:
+    """The unit the axis is drawn in and the factor from `quantity`'s numbers (rates per
+    second, durations in seconds, percentages as fractions) to it: durations of at most a
+    second in ms, percentages in %; none for plain numbers (replicas, workers) or a mix."""
+    kinds = {_kind(v) for v in values}
+    if kinds == {"rate"}:
+        return "per second", 1.0
+    if kinds == {"duration"}:
+        return ("ms", 1e3) if max(numbers) <= 1.0 else ("s", 1.0)
+    if kinds == {"percent"}:
+        return "%", 100.0
+    return "", 1.0
+
 
 def x_axis(path: str, values: list[str]) -> Axis:
     numbers = [quantity(v) for v in values]
     if all(n is not None for n in numbers) and len(set(numbers)) == len(numbers):
-        xs = [float(n) for n in numbers if n is not None]
+        plain = [float(n) for n in numbers if n is not None]
+        unit, scale = x_unit(values, plain)
+        xs = [x * scale for x in plain]
         log = min(xs) > 0.0 and max(xs) / min(xs) >= 50.0
-        return Axis(values, xs, log, path)
+        return Axis(values, xs, log, path, unit)
     return Axis(values, [float(i) for i in range(len(values))], False, path)
 
 
@@ -70,27 +118,19 @@ def _ticks(axis: Axis) -> list[tuple[float, str]]:
 
 
 def chart(title: str, unit: str, axis: Axis, curves: list[Curve],
-          knees: list[tuple[float, str]]) -> Markup:
+          knees: list[tuple[float, str]], y_span: float = 0.0) -> Markup:
     """Lines with optional confidence bands against the swept parameter; dashed knees, each
-    (x, label)."""
+    (x, label). The value axis runs from 0 to the highest point, and at least to `y_span`."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     finite = [v for c in curves for v in (*c.ys, *c.highs) if v is not None and math.isfinite(v)]
-    highest = max(finite, default=1.0) or 1.0
-    ticks = nice_ticks(0.0, highest, 4)
-    if ticks[-1] < highest:  # one more step, so the highest point is inside the frame
-        ticks.append(ticks[-1] + (ticks[1] - ticks[0] if len(ticks) > 1 else highest))
+    ticks = value_ticks(max(finite, default=0.0), y_span)
     top = ticks[-1]
     base = TOP + plot_h
-    body: list[str] = []
 
     def y_of(value: float) -> float:
         return base - min(value, top) / top * plot_h
 
-    for tick in ticks:
-        body.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y_of(tick):.1f}" '
-                    f'y2="{y_of(tick):.1f}" stroke="#e3e3e3"/><text x="{LEFT - 5}" '
-                    f'y="{y_of(tick) + 3.5:.1f}" text-anchor="end" class="tick">{fmt(tick)}'
-                    "</text>")
+    body = y_grid(ticks, y_of, LEFT, WIDTH - RIGHT)
     for x, label in _ticks(axis):
         px = axis.position(x, plot_w)
         body.append(f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{base}" y2="{base + 4}" '
@@ -99,13 +139,14 @@ def chart(title: str, unit: str, axis: Axis, curves: list[Curve],
     body.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{base}" y2="{base}" '
                 f'stroke="#999"/><text x="4" y="{TOP - 12}" class="unit">{escape(unit)}</text>'
                 f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle" '
-                f'class="unit">{escape(axis.label)}{" (log scale)" if axis.log else ""}</text>')
+                f'class="unit axis-title">{escape(axis.title)}</text>')
+    at_unit = f" {escape(axis.unit)}" if axis.unit else ""
     for x, label in knees:
         px = axis.position(x, plot_w)
         body.append(f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{TOP}" y2="{base}" stroke="#b8336a"'
                     f' stroke-dasharray="4 3" data-knee="{x:g}"><title>{label} at {fmt(x)}'
-                    f'</title></line><text x="{px + 3:.1f}" y="{TOP + 10}" class="legend" '
-                    f'fill="#b8336a">{label}</text>')
+                    f'{at_unit}</title></line><text x="{px + 3:.1f}" y="{TOP + 10}" '
+                    f'class="legend" fill="#b8336a">{label}</text>')
     legend_x = LEFT + 40.0
     for curve in curves:
         band = [(axis.position(x, plot_w), lo, hi) for x, lo, hi in
@@ -170,7 +211,7 @@ def charts(doc: dict[str, Any]) -> list[tuple[str, Markup]]:
             f"throughput and goodput{suffix}", "rps", axis, rates, knees)))
         errors = [Curve("error rate", *_series(rows, "error_rate", 100.0), colour(3))]
         out.append((f"Errors{suffix}", chart(f"error rate{suffix}", "% of requests", axis,
-                                             errors, knees)))
+                                             errors, knees, ERROR_RATE_SPAN_PCT)))
     return out
 
 

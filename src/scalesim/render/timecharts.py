@@ -14,7 +14,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from scalesim.render.charts import Series, Window, colour, line_chart
+from scalesim.render.charts import ERROR_RATE_SPAN_PCT, Series, Window, colour, line_chart
 from scalesim.render.series import Columns, split, time_span
 
 
@@ -118,11 +118,12 @@ def workload_charts(result: dict[str, Any]) -> list[Chart]:
                             line_chart(f"{name}: latency percentiles", "ms", latency, span,
                                        windows + empty_windows(columns))))
     rates = [Series(name, columns["t_s"], [
-        None if not total else (errors or 0.0) / total
+        None if not total else (errors or 0.0) / total * 100.0
         for errors, total in zip(columns["errors_rps"], columns["throughput_rps"], strict=True)],
         colour(index)) for index, (name, columns) in enumerate(workloads.items())]
     charts.append(Chart("error rate: failed answers / answers in each interval",
-                        line_chart("error rate", "share", rates, span, windows, 1.0)))
+                        line_chart("error rate", "% of answers", rates, span, windows,
+                                   y_span=ERROR_RATE_SPAN_PCT)))
     inflight = _series(workloads, "in_flight")
     if inflight:
         charts.append(Chart("requests in flight at the end of each interval",
