@@ -100,7 +100,7 @@ describe("graph", () => {
   });
 
   it("survives text that is not a valid spec", () => {
-    expect(buildGraph(parse("components: [1, 2]\nworkloads: 3").data)).toEqual({ nodes: [], edges: [] });
+    expect(buildGraph(parse("components: [1, 2]\nworkloads: 3").data)).toEqual({ nodes: [], edges: [], queues: {} });
     expect(parse("a: [").syntaxErrors[0].line).toBe(1);
   });
 });

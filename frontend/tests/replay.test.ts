@@ -1,4 +1,4 @@
-// Replay of autoscaling, a canary, a queue and a Raft leader cut off: what the canvas shows at a time t comes from
+// Replay of autoscaling, a canary, queues, breakers and a Raft leader cut off: what the canvas shows at a time t comes from
 // real results (tests/results/*.json, checked against a fresh run by
 // tests/studio/test_replay_results.py) and matches the numbers in their tables.
 import { readFileSync } from "node:fs";
@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Result } from "../src/api";
 import { buildGraph } from "../src/model/graph";
-import { breakerOpenings, breakerTimeShares, keyColumns, leadershipAt, overlayAt, seriesOf, tables, type Transition } from "../src/model/replay";
+import { backingUp, breakerOpenings, breakerOwners, breakerTimeShares, keyColumns, leadershipAt, overlayAt, seriesOf, tables, type Transition } from "../src/model/replay";
 import { parse } from "../src/model/yamlDoc";
 
 const RESULTS = join(__dirname, "results");
@@ -92,6 +92,112 @@ describe("replay of a queue", () => {
     const lines = overlayAt(fanout, graph, 20, "utilization").nodes.jobs.lines;
     expect(lines).toEqual(expect.arrayContaining(["→ worker.process: backlog 996 · oldest 3.2 s",
       "→ audit.record: backlog 996 · oldest 3.2 s"]));
+  });
+});
+
+describe("traffic on a queue's edges", () => {
+  // The `queues` row of a subscription for the interval that contains t, as the calls' rows.
+  const queueRow = (name: string, t: number): Record<string, number> => {
+    const { result } = load(name);
+    const table = tables(result).queues;
+    const step = Number(table.rows[1][0]) - Number(table.rows[0][0]);
+    const raw = table.rows.find((r) => Number(r[0]) - step < t && t <= Number(r[0]))!;
+    return Object.fromEntries(table.columns.map((c, i) => [c, raw[i] as number]));
+  };
+  const edgeOf = (name: string, t: number, kind: string, source: string) => {
+    const { result, graph } = load(name);
+    const id = graph.edges.find((e) => e.kind === kind && e.source === source)!.id;
+    return overlayAt(result, graph, t, "utilization").edges[id];
+  };
+  const rate = (v: number): string => v.toFixed(v < 10 ? 1 : 0);
+
+  it("draws the interval's deliveries on the queue → consumer edge", () => {
+    // queue.yaml, 5 s intervals: 100/s, then 300/s from 10 s to 20 s against 200/s of workers.
+    for (const t of [7, 17, 26, 37]) {
+      const edge = edgeOf("queue", t, "consumer", "jobs");
+      expect(edge.badges[0]).toBe(`${rate(queueRow("queue", t).delivered_rps)}/s delivered`);
+      expect(edge.animated).toBe(true);
+      expect(edge.width).toBeGreaterThan(1.2);
+    }
+    expect(edgeOf("queue", 17, "consumer", "jobs").badges[0]).toBe("208/s delivered");
+  });
+
+  it("says the queue is backing up while more is published than delivered and a second's worth waits", () => {
+    // 10–20 s: 300/s published, 208/s delivered, 517 then 996 waiting (≥ 312 and 303).
+    const badges = (t: number) => edgeOf("queue", t, "consumer", "jobs").badges;
+    expect(badges(12)).toContain("backing up");
+    expect(badges(18)).toContain("backing up");
+    // Draining from 20 s (98/s published, 209/s delivered, 441 still waiting), and steady
+    // before and after: not backing up.
+    for (const t of [3, 8, 23, 28, 38]) expect(badges(t)).not.toContain("backing up");
+    expect(queueRow("queue", 23).backlog).toBeGreaterThan(queueRow("queue", 23).published_rps);
+  });
+
+  it("draws redeliveries and dead-lettering where the series has them", () => {
+    // queue-redelivery.yaml: 10 % of deliveries fail and come back after 1 s; 3 % of
+    // messages fail 3 times and go to the dead-letter queue.
+    const r = queueRow("queue-redelivery", 11.5);
+    expect(r.redelivered_rps).toBeGreaterThan(0);
+    expect(r.dead_lettered_rps).toBeGreaterThan(0);
+    const edge = edgeOf("queue-redelivery", 11.5, "consumer", "orders");
+    expect(edge.badges).toEqual([`${rate(r.delivered_rps)}/s delivered`, `${rate(r.redelivered_rps)}/s redelivered`,
+      `${rate(r.dead_lettered_rps)}/s dead-lettered`]);
+    expect(edge.colour).toBe("#e65100");
+    // The first interval: nothing has failed long enough to come back yet.
+    expect(queueRow("queue-redelivery", 0.5).redelivered_rps).toBe(0);
+    expect(edgeOf("queue-redelivery", 0.5, "consumer", "orders").badges.some((b) => b.includes("redelivered"))).toBe(false);
+  });
+
+  it("puts the publications on the only producer's edge when that edge has no series of its own", () => {
+    // A workload publishing to the queue, and an outbox's relay: no calls row for either.
+    expect(edgeOf("queue-redelivery", 11.5, "entry", "workload:submit").badges)
+      .toEqual([`${rate(queueRow("queue-redelivery", 11.5).published_rps)}/s published`]);
+    expect(edgeOf("kafka-outbox", 9.5, "call", "orders").badges)
+      .toEqual([`${rate(queueRow("kafka-outbox", 9.5).published_rps)}/s published`]);
+    // A call to the queue has its calls row: its attempts, not the queue's count.
+    const call = edgeOf("queue", 17, "call", "api");
+    expect(call.badges.some((b) => b.endsWith("published"))).toBe(false);
+    expect(call.badges[0]).toMatch(/^\d+(\.\d)?\/s$/);
+  });
+
+  it("puts no publications on an edge when the queue gets messages some other way too", () => {
+    const { result } = load("queue-redelivery");
+    const text = readFileSync(join(RESULTS, "queue-redelivery.yaml"), "utf8");
+    const published = (spec: string): string[] => {
+      const graph = buildGraph(parse(spec).data);
+      return Object.values(overlayAt(result, graph, 11.5, "utilization").edges).flatMap((e) => e.badges)
+        .filter((b) => b.endsWith("published"));
+    };
+    expect(published(text)).toHaveLength(1);
+    // a second producer: the queue's count is theirs together
+    expect(published(text.replace("workloads:\n", "workloads:\n  - {name: more, to: orders.publish, rate: 5/s}\n"))).toEqual([]);
+    // another queue's dead letters land on it
+    const fed = text.replace("  orders-dlq:\n    kind: queue\n    tech: sqs\n",
+      "  orders-dlq:\n    kind: queue\n    tech: sqs\n  retries:\n    kind: queue\n    delivery: {guarantee: at_least_once, dead_letter: orders}\n    consumers: [fulfilment.process]\n");
+    expect(buildGraph(parse(fed).data).queues.orders.fedOtherwise).toBe(true);
+    expect(published(fed)).toEqual([]);
+  });
+
+  it("never says a Kafka topic backs up for the offsets its group has not committed yet", () => {
+    // kafka-outbox.yaml: billing keeps up; the backlog counts from the offset committed every
+    // 5 s, so it climbs to 5 s of messages and drops at each commit.
+    const { result, graph } = load("kafka-outbox");
+    expect(graph.queues["order-events"].uncommittedS).toBe(5);
+    // Offsets committed after every message, or when each is taken: the backlog is waiting.
+    const text = readFileSync(join(RESULTS, "kafka-outbox.yaml"), "utf8");
+    const uncommitted = (delivery: string): number =>
+      buildGraph(parse(text.replace("{guarantee: at_least_once}", delivery)).data).queues["order-events"].uncommittedS;
+    expect(uncommitted("{guarantee: at_least_once, commit_interval: 500ms}")).toBe(0.5);
+    expect(uncommitted("{guarantee: at_least_once, commit_interval: 0s}")).toBe(0);
+    expect(uncommitted("{guarantee: at_most_once}")).toBe(0);
+    const table = tables(result).queues;
+    const rows = table.rows.map((raw) => Object.fromEntries(table.columns.map((c, i) => [c, raw[i]])));
+    // Read as another queue's, some of its intervals would be backing up…
+    expect(rows.filter((row) => backingUp(row, { uncommittedS: 0, fedOtherwise: false })).length).toBeGreaterThan(3);
+    // …but on this topic none is.
+    for (const row of rows) {
+      expect(edgeOf("kafka-outbox", Number(row.t_s) - 0.5, "consumer", "order-events").badges).not.toContain("backing up");
+    }
   });
 });
 
@@ -202,6 +308,30 @@ workloads: [{name: w, to: a.x, rate: 30/s}]
     const badges = Object.values(overlayAt(result, graph, 5, "utilization").edges)
       .flatMap((e) => e.badges);
     expect(badges).toContain("6.0/s avg");
+  });
+});
+
+describe("a breaker shared by the caller's replicas", () => {
+  // shared-breaker.yaml: three api replicas share one breaker (scope: service); db fails
+  // from 10 s to 20 s and the breaker is open from 10.2 s, but for its half-open probes.
+  const { result, graph } = load("shared-breaker");
+  const call = (result.calls as Record<string, unknown>[])[0];
+
+  it("counts one breaker, on the edge and in the chart alike", () => {
+    expect(result.components.api.replicas).toBe(3);
+    expect(breakerOwners(result, call)).toBe(1);
+    const badges = Object.values(overlayAt(result, graph, 12, "utilization").edges).flatMap((e) => e.badges);
+    expect(badges).toContain("breaker OPEN 1/1");
+    const table = breakerTimeShares(result)!;
+    const open = table.rows.find((r) => Number(r[0]) === 12)![table.columns.indexOf("open_share")];
+    expect(open).toBe(1);
+  });
+
+  it("counts one breaker per calling replica otherwise", () => {
+    const perReplica = { ...call, circuit_breaker: { transitions: [{ t_s: 1, replica: 2, from: "closed", to: "open" }] } };
+    expect(breakerOwners(result, perReplica)).toBe(3);
+    const overlay = overlayAt({ ...result, calls: [perReplica] }, graph, 12, "utilization");
+    expect(Object.values(overlay.edges).flatMap((e) => e.badges)).toContain("breaker OPEN 1/3");
   });
 });
 

@@ -289,6 +289,49 @@ def test_call_traffic_replay_in_chromium(server: str) -> None:
 
 
 @pytest.mark.slow
+def test_queue_traffic_replay_in_chromium(server: str) -> None:
+    """The work-queue template replayed: the queue → worker edge carries the interval's
+    deliveries from the queues series, and says the queue is backing up during the burst
+    (2400/s published from 8 s to 13 s against 1600/s of workers), not before it; the
+    producer's edge keeps its calls. The labels stay legible: none covers a node."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    with replayed(server, "work-queue") as page:
+        slider = page.get_by_test_id("replay-slider")
+        canvas = page.locator(".replay-canvas")
+        deliver = canvas.locator('.edge-label[data-edge="components.jobs.consumers[0]"]')
+        publish = canvas.locator(".edge-label", has_text="submit → publish")
+        slider.fill("5.5")
+        expect(deliver).to_contain_text(re.compile(r"\d+/s delivered"))
+        expect(deliver).not_to_contain_text("backing up")
+        slider.fill("11.5")
+        expect(deliver).to_contain_text(re.compile(r"1[45]\d\d/s delivered"))
+        expect(deliver.locator(".badge-warn")).to_have_text("backing up")
+        expect(publish).to_contain_text(re.compile(r"2\d\d\d/s"))
+        expect(publish).not_to_contain_text("published")
+        labels = [deliver, publish]
+        nodes = [canvas.locator(f".react-flow__node[data-id={name}]")
+                 for name in ("api", "jobs", "worker")]
+        for label in labels:
+            for node in nodes:
+                assert not overlap(label.bounding_box(), node.bounding_box())
+        assert not overlap(deliver.bounding_box(), publish.bounding_box())
+        shot(page, "21-queue-traffic-replay")
+        # Fitted to the pane the canvas is at 70 %; zoomed in on the queue, its labels read
+        # at full size and still cover no node.
+        jobs = nodes[1].bounding_box()
+        assert jobs
+        page.mouse.move(jobs["x"] + jobs["width"] / 2, jobs["y"] + jobs["height"] / 2)
+        for _ in range(3):
+            page.mouse.wheel(0, -100)
+            page.wait_for_timeout(150)
+        expect(deliver).to_be_in_viewport()
+        for label in labels:
+            for node in nodes:
+                assert not overlap(label.bounding_box(), node.bounding_box())
+        shot(page, "22-queue-traffic-replay-zoomed")
+
+
+@pytest.mark.slow
 def test_leader_election_replay_in_chromium(server: str) -> None:
     """The leader-election template replayed: the scheduler's leader before the crash at
     20 s, no leader for at least lease_duration − retry_period (1.5 s) after it, then

@@ -44,6 +44,12 @@ const ComponentNode = memo(function ComponentNode({ data, selected }: NodeProps<
   );
 });
 
+/** A replay badge that needs attention: an open breaker; a queue backing up or dead-lettering. */
+function badgeStyle(badge: string): string {
+  if (/OPEN|open/.test(badge)) return " badge-open";
+  return badge === "backing up" || badge.endsWith("dead-lettered") ? " badge-warn" : "";
+}
+
 function CallEdge(props: EdgeProps<Edge<EdgeData>>) {
   const { sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, data, selected, markerEnd } = props;
   const [path, labelX, labelY] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
@@ -62,7 +68,7 @@ function CallEdge(props: EdgeProps<Edge<EdgeData>>) {
           style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}>
           <span className="edge-op">{model.label}{model.isAsync ? " · async" : ""}{model.parallel ? " · ∥" : ""}</span>
           {[...model.badges, ...(overlay?.badges ?? [])].map((badge) => (
-            <span key={badge} className={`badge${/OPEN|open/.test(badge) ? " badge-open" : ""}`}>{badge}</span>
+            <span key={badge} className={`badge${badgeStyle(badge)}`}>{badge}</span>
           ))}
           {errors > 0 && <span className="mark error">{errors}</span>}
         </div>

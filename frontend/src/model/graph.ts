@@ -35,9 +35,23 @@ export interface EdgeModel {
   label: string;
 }
 
+/** What a replay needs to know of a queue that its edges do not say. */
+export interface QueueModel {
+  /** Seconds of processed messages a Kafka consumer group may hold uncommitted: a topic with
+   * `partitions` and at-least- or effectively-once delivery commits its offsets every
+   * `delivery.commit_interval` (5 s by default), and its backlog counts from the committed
+   * offset (docs/results.md), so it is no count of messages waiting; 0 for any other queue. */
+  uncommittedS: number;
+  /** Messages reach it other than over an edge of the canvas: it is another queue's
+   * `dead_letter` or a choreographed saga's `via`. */
+  fedOtherwise: boolean;
+}
+
 export interface Graph {
   nodes: NodeModel[];
   edges: EdgeModel[];
+  /** Every queue component by name. */
+  queues: Record<string, QueueModel>;
 }
 
 export const workloadId = (name: string): string => `workload:${name}`;
@@ -58,6 +72,41 @@ function effective(data: unknown, call: Json): Record<string, Json> {
 
 function seconds(value: Json): string {
   return typeof value === "number" ? duration(value) : String(value);
+}
+
+const UNIT_SECONDS: Record<string, number> = { us: 1e-6, "µs": 1e-6, ms: 1e-3, s: 1, m: 60, min: 60, h: 3600 };
+
+/** A spec duration ('500ms', '5s') in seconds; `fallback` when it is missing or not one. */
+export function durationSeconds(value: unknown, fallback: number): number {
+  if (typeof value === "number" && Number.isFinite(value)) return value;
+  const match = /^\s*((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(us|µs|ms|s|m|min|h)\s*$/.exec(String(value ?? ""));
+  return match ? Number(match[1]) * UNIT_SECONDS[match[2]] : fallback;
+}
+
+/** The replay's facts about each queue (see QueueModel). */
+function queueModels(data: unknown): Record<string, QueueModel> {
+  const components = obj(obj(data).components);
+  const out: Record<string, QueueModel> = {};
+  const fed = new Set<string>();
+  for (const raw of Object.values(components)) {
+    const comp = obj(raw);
+    const deadLetter = str(obj(comp.delivery).dead_letter);
+    if (deadLetter) fed.add(deadLetter);
+    for (const op of Object.values(obj(comp.operations))) {
+      for (const step of arr(obj(op).calls)) {
+        const via = str(obj(obj(step).saga).via);
+        if (via) fed.add(via);
+      }
+    }
+  }
+  for (const [name, raw] of Object.entries(components)) {
+    const comp = obj(raw);
+    if (kindOf(comp) !== "queue") continue;
+    const delivery = isObj(comp.delivery) ? comp.delivery : null;
+    const commits = comp.partitions != null && delivery !== null && (delivery.guarantee ?? "at_most_once") !== "at_most_once";
+    out[name] = { uncommittedS: commits ? durationSeconds(delivery.commit_interval, 5) : 0, fedOtherwise: fed.has(name) };
+  }
+  return out;
 }
 
 /** The defaults of the policy fields a badge shows, as the engine applies them when a field
@@ -176,7 +225,7 @@ export function buildGraph(data: unknown): Graph {
         label: `deliver → ${operation}` });
     });
   }
-  return { nodes, edges };
+  return { nodes, edges, queues: queueModels(data) };
 }
 
 function addCall(data: unknown, edges: EdgeModel[], names: Set<string>, component: string,

@@ -5,7 +5,7 @@
 // has. What has no element of its own (the cluster's nodes) goes into the replay's notes.
 import type { Result } from "../api";
 import type { EdgeOverlay, NodeOverlay, Overlay } from "../components/Canvas";
-import type { Graph } from "./graph";
+import type { EdgeKind, Graph, QueueModel } from "./graph";
 
 /** Causes an attempt fails with inside the caller, before it is sent (docs/results.md). */
 const LOCAL_CAUSES = ["circuit_open", "bulkhead_full", "overflow"];
@@ -77,14 +77,16 @@ const pct = (v: number): string => `${(v * 100).toFixed(v < 0.1 ? 1 : 0)}%`;
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
 /** What a row is drawn with besides itself: the time, the whole result (rollouts), the
- * table's other rows at that time, and what nodes are coloured by. */
-export interface At { t: number; result: Result; rows: Map<string, Row>; colourBy: ColourBy }
+ * table's other rows at that time, what nodes are coloured by, and the canvas's graph. */
+export interface At { t: number; result: Result; rows: Map<string, Row>; colourBy: ColourBy; graph: Graph }
 
 export interface Channel {
   table: string;
   target: "node" | "edge";
   /** Counts sampled at each interval's end rather than interval means (see rowsAt). */
   sampled?: boolean;
+  /** The kinds of edge an edge channel decorates (any when left out). */
+  edgeKinds?: EdgeKind[];
   /** The node id, or the call key ('caller.op->callee.op'), a row belongs to. */
   element?: (row: Row) => string;
   apply: (row: Row, overlay: NodeOverlay | EdgeOverlay, at: At) => void;
@@ -118,6 +120,30 @@ export function trafficShare(result: Result, component: string, version: string,
 }
 
 const seconds = (v: number): string => (v < 1 ? `${(v * 1000).toFixed(0)} ms` : `${v.toFixed(1)} s`);
+const perSecond = (v: number): string => `${v.toFixed(v < 10 ? 1 : 0)}/s`;
+
+/** The diagnosis's rule for a queue that falls behind (src/scalesim/diagnosis/context.py):
+ * its backlog holds at least BACKLOG_S seconds of arrivals, and at least MIN_BACKLOG
+ * messages. */
+const BACKLOG_S = 1;
+const MIN_BACKLOG = 10;
+
+/** Whether a subscription's `queues` row says it was backing up over its interval: more
+ * messages were published than delivered, and the backlog at the interval's end holds at
+ * least a second of its publications, and at least 10 messages (the diagnosis's rule for
+ * falling behind, per interval). A burst the queue absorbs within a second is not. Never for
+ * a Kafka topic whose group commits its offsets every `commit_interval`: its backlog counts
+ * from the committed offset, so it holds messages processed and not yet committed as well as
+ * those waiting, and the series does not say how many of each (the diagnosis bounds the
+ * uncommitted ones over a whole run; within one interval that bound misses a fall behind or
+ * makes one up). */
+export function backingUp(row: Row, queue: QueueModel | undefined): boolean {
+  const published = num(row.published_rps) ?? 0;
+  const delivered = num(row.delivered_rps) ?? 0;
+  const backlog = num(row.backlog);
+  if (backlog === null || published <= delivered || (queue?.uncommittedS ?? 0) > 0) return false;
+  return backlog >= Math.max(MIN_BACKLOG, published * BACKLOG_S);
+}
 
 export const CHANNELS: Channel[] = [
   {
@@ -163,8 +189,7 @@ export const CHANNELS: Channel[] = [
       // working, as results.md counts them), the rest failed their caller
       const fellBack = num(row.fallbacks_rps) ?? 0;
       const failed = Math.max(0, (num(row.failed_rps) ?? 0) - fellBack);
-      const perSecond = (v: number): string => `${v.toFixed(v < 10 ? 1 : 0)}/s`;
-      o.width = 1.2 + 4 * Math.log1p(rate) / Math.log1p(busiestEdge(result));
+      o.width = edgeWidth(rate, result);
       o.animated = rate > 0;
       o.badges.push(perSecond(rate));
       if (retries > 0) o.badges.push(`${perSecond(retries)} retried`);
@@ -205,6 +230,25 @@ export const CHANNELS: Channel[] = [
       if (dead > 0) o.alert = `${dead.toFixed(dead < 10 ? 1 : 0)}/s dead-lettered`;
     },
   },
+  {
+    // The same rows on each subscription's delivery edge (queue → consumer), over the
+    // interval as a call edge's: the messages delivered per second (successful deliveries,
+    // duplicates included), those delivered again, those moved to the dead-letter queue, and
+    // whether the queue was backing up. Width is against the run's busiest edge.
+    table: "queues", target: "edge", edgeKinds: ["consumer"],
+    apply: (row, overlay, { result, graph }) => {
+      const o = overlay as EdgeOverlay;
+      const delivered = num(row.delivered_rps) ?? 0;
+      const redelivered = num(row.redelivered_rps) ?? 0;
+      const dead = num(row.dead_lettered_rps) ?? 0;
+      o.width = edgeWidth(delivered, result);
+      o.animated = delivered > 0;
+      o.badges.push(`${perSecond(delivered)} delivered`);
+      if (redelivered > 0) o.badges.push(`${perSecond(redelivered)} redelivered`);
+      if (dead > 0) { o.badges.push(`${perSecond(dead)} dead-lettered`); o.colour ??= "#e65100"; }
+      if (backingUp(row, graph.queues[String(row.subscription).split("->")[0]])) o.badges.push("backing up");
+    },
+  },
 ];
 
 /** Attempts per second a calls row says left the caller. */
@@ -212,21 +256,29 @@ const sent = (row: Row): number => Math.max(0, (num(row.attempts_rps) ?? 0) - (n
 
 const busiest = new WeakMap<Result, number>();
 
-/** The highest rate any edge carries in any interval of the run (at least 1). */
+/** The rows of a table as records. */
+function records(table: Table | undefined): Row[] {
+  return (table?.rows ?? []).map((raw) => {
+    const row: Row = {};
+    table!.columns.forEach((c, i) => { row[c] = raw[i]; });
+    return row;
+  });
+}
+
+/** The highest rate any edge carries in any interval of the run (at least 1): the attempts
+ * that left a caller, the messages a queue delivered or had published. */
 function busiestEdge(result: Result): number {
   let top = busiest.get(result);
   if (top === undefined) {
-    const table = tables(result).calls;
-    const columns = table?.columns ?? [];
-    top = Math.max(1, ...(table?.rows ?? []).map((raw) => {
-      const row: Row = {};
-      columns.forEach((c, i) => { row[c] = raw[i]; });
-      return sent(row);
-    }));
+    top = Math.max(1, ...records(tables(result).calls).map(sent),
+      ...records(tables(result).queues).flatMap((row) => [num(row.delivered_rps) ?? 0, num(row.published_rps) ?? 0]));
     busiest.set(result, top);
   }
   return top;
 }
+
+/** An edge's width for a rate, against the run's busiest edge. */
+const edgeWidth = (rate: number, result: Result): number => 1.2 + 4 * Math.log1p(rate) / Math.log1p(busiestEdge(result));
 
 /** Any other table: its first two numbers on the element its key column names. */
 function generic(table: string): Channel {
@@ -299,6 +351,19 @@ export function notesAt(result: Result, t: number): string[] {
 
 export interface Transition { t_s: number; replica: number | null; from: string; to: string }
 
+/** How many breakers a call has: one shared by all the caller's replicas (`scope: service`,
+ * docs/resilience.md; its transitions name no replica, docs/results.md), else one per
+ * calling replica (`scope: replica`, the default). The chart's shares and the edge's
+ * "breaker OPEN n/owners" both count with it. A shared breaker that never changed state is
+ * counted per replica, where nothing shows the count (it reads "breaker closed", and its
+ * shares are 0). */
+export function breakerOwners(result: Result, call: Result): number {
+  const transitions = ((call.circuit_breaker as Result | undefined)?.transitions ?? []) as Transition[];
+  if (transitions.some((tr) => tr.replica === null)) return 1;
+  const replicas = result.components?.[String(call.from).split(".")[0]]?.replicas;
+  return Number(replicas ?? Math.max(new Set(transitions.map((tr) => tr.replica)).size, 1));
+}
+
 /** How often a call's breakers opened (re-openings from half-open included), over every
  * calling replica's breaker: "never opened", "opened at 0.6 s", or "opened 8 times, from
  * 0.6 s to 30.2 s", as the CLI and the diagnosis count them. */
@@ -349,9 +414,7 @@ export function breakerTimeShares(result: Result): Table | undefined {
       if (!changes.has(owner)) changes.set(owner, []);
       changes.get(owner)!.push({ t: tr.t_s, to: tr.to });
     }
-    const shared = (breaker.transitions as Transition[]).some((tr) => tr.replica === null);
-    const owners = shared ? 1 : Number(result.components?.[String(call.from).split(".")[0]]?.replicas ?? Math.max(changes.size, 1));
-    byCall.set(`${call.from}->${call.to}`, { owners, changes });
+    byCall.set(`${call.from}->${call.to}`, { owners: breakerOwners(result, call), changes });
   }
   const rows = table.rows.map((raw) => {
     const found = byCall.get(String(raw[at("call")]));
@@ -372,10 +435,11 @@ export function breakerTimeShares(result: Result): Table | undefined {
   return { columns: table.columns, rows };
 }
 
-/** Which edge a call key ('checkout.pay->payments.charge') or caller/callee pair is. */
-function edgeFor(graph: Graph, key: string): string | undefined {
+/** Which edge a call key ('checkout.pay->payments.charge'), subscription
+ * ('jobs->worker.process') or caller/callee pair is, among edges of `kinds` (any if none). */
+function edgeFor(graph: Graph, key: string, kinds?: EdgeKind[]): string | undefined {
   const [caller, callee] = key.split("->");
-  return graph.edges.find((e) => e.caller === caller && e.callee === callee)?.id;
+  return graph.edges.find((e) => e.caller === caller && e.callee === callee && (!kinds || kinds.includes(e.kind)))?.id;
 }
 
 /** Breaker state from its exact transitions (warm-up included): the share of the caller's
@@ -389,7 +453,7 @@ function breakerAt(result: Result, graph: Graph, t: number, edges: Record<string
     if (!id) continue;
     const state = new Map<string, string>();
     for (const tr of breaker.transitions as Result[]) if (tr.t_s <= t) state.set(String(tr.replica), tr.to);
-    const owners = Number(result.components?.[String(call.from).split(".")[0]]?.replicas ?? Math.max(state.size, 1));
+    const owners = breakerOwners(result, call);
     const open = [...state.values()].filter((s) => s === "open").length;
     const half = [...state.values()].filter((s) => s === "half_open").length;
     const o = (edges[id] ??= { badges: [] });
@@ -401,6 +465,41 @@ function breakerAt(result: Result, graph: Graph, t: number, edges: Record<string
   return done;
 }
 
+/** The edges with a traffic series of their own: a row in `calls` (or, for a result from
+ * before calls had a series, an entry in `calls[]`). */
+function edgesWithSeries(result: Result, graph: Graph): Set<string> {
+  const table = tables(result).calls;
+  const column = table?.columns.indexOf("call") ?? -1;
+  const keys = new Set(table ? table.rows.map((raw) => String(raw[column]))
+    : ((result.calls ?? []) as Result[]).map((call) => `${call.from}->${call.to}`));
+  return new Set([...keys].map((key) => edgeFor(graph, key)).filter((id): id is string => id !== undefined));
+}
+
+/** A queue's publications in the interval at `t` on the edge that brings them, where that
+ * edge has no series of its own (an outbox's relay, a workload that publishes to the queue;
+ * a call has its `calls` row) and is the only way messages reach the queue: its only
+ * producer on the canvas, and no dead-letter redrive or choreographed saga feeds it. Every
+ * subscription of a queue receives every message, so their `published_rps` agree; when
+ * they do not, or the queue has several producers, the result has no number for one edge
+ * and nothing is drawn. */
+function publishedAt(result: Result, graph: Graph, t: number, edges: Record<string, EdgeOverlay>): void {
+  const table = tables(result).queues;
+  if (!table) return;
+  const rows = [...rowsAt(table, t, timeline(result).step, keyColumns("queues", table)).values()];
+  const withSeries = edgesWithSeries(result, graph);
+  for (const [queue, facts] of Object.entries(graph.queues)) {
+    const rates = new Set(rows.filter((row) => String(row.subscription).split("->")[0] === queue)
+      .map((row) => num(row.published_rps)));
+    const producers = graph.edges.filter((e) => e.target === queue && (e.kind === "call" || e.kind === "entry"));
+    const [rate] = rates;
+    if (rates.size !== 1 || rate === null || producers.length !== 1 || facts.fedOtherwise || withSeries.has(producers[0].id)) continue;
+    const o = (edges[producers[0].id] ??= { badges: [] });
+    o.width = edgeWidth(rate, result);
+    o.animated = rate > 0;
+    o.badges.push(`${perSecond(rate)} published`);
+  }
+}
+
 export function overlayAt(result: Result, graph: Graph, t: number, colourBy: ColourBy): Overlay {
   const line = timeline(result);
   const nodes: Record<string, NodeOverlay> = {};
@@ -408,20 +507,23 @@ export function overlayAt(result: Result, graph: Graph, t: number, colourBy: Col
   const byTransitions = breakerAt(result, graph, t, edges);
   for (const [name, table] of Object.entries(tables(result))) {
     if (name === "workloads" || name === "nodes") continue;
-    const channel = CHANNELS.find((c) => c.table === name) ?? generic(name);
-    const rows = rowsAt(table, t, line.step, keyColumns(name, table), channel.sampled);
-    for (const [key, row] of rows) {
-      const element = channel.element?.(row) ?? key;
-      const at: At = { t, result, rows, colourBy };
-      if (channel.target === "node") {
-        if (graph.nodes.some((n) => n.id === element)) channel.apply(row, (nodes[element] ??= { lines: [] }), at);
-      } else {
-        const id = edgeFor(graph, element);
-        // a breaker's state comes from its exact transitions where the result has them
-        if (id && !(channel.table === "breakers" && byTransitions.has(id))) channel.apply(row, (edges[id] ??= { badges: [] }), at);
+    const channels = CHANNELS.filter((c) => c.table === name);
+    for (const channel of channels.length ? channels : [generic(name)]) {
+      const rows = rowsAt(table, t, line.step, keyColumns(name, table), channel.sampled);
+      for (const [key, row] of rows) {
+        const element = channel.element?.(row) ?? key;
+        const at: At = { t, result, rows, colourBy, graph };
+        if (channel.target === "node") {
+          if (graph.nodes.some((n) => n.id === element)) channel.apply(row, (nodes[element] ??= { lines: [] }), at);
+        } else {
+          const id = edgeFor(graph, element, channel.edgeKinds);
+          // a breaker's state comes from its exact transitions where the result has them
+          if (id && !(channel.table === "breakers" && byTransitions.has(id))) channel.apply(row, (edges[id] ??= { badges: [] }), at);
+        }
       }
     }
   }
+  publishedAt(result, graph, t, edges);
   for (const rollout of rollouts(result)) {
     if (!graph.nodes.some((n) => n.id === rollout.component) || !rolloutAt(result, rollout.component, t)) continue;
     const o = (nodes[rollout.component] ??= { lines: [] });
