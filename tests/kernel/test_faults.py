@@ -40,6 +40,25 @@ def test_added_latency_applies_only_inside_the_window() -> None:
     assert mult["latency_ms"]["mean"] == pytest.approx(4.0, rel=1e-6)
 
 
+def test_overlapping_faults_add_their_latencies_and_their_network_delays() -> None:
+    """docs/spec.md: faults may overlap and their effects combine. Two +9 ms faults over the
+    first 5 s of 10, one of them to the end: 1 + 9 + 9 ms, then 1 + 9 ms. Network faults on
+    the callee of a 1 ms front: each adds 5 ms per hop, there and back; when the shorter one
+    ends the longer one still holds (before, it reset the hop to the base delay)."""
+    adds = run({"s": SVC}, LOAD, faults=[
+        {"target": "s", "at": "0s", "for": "5s", "latency": "+9ms"},
+        {"target": "s", "at": "0s", "latency": "+9ms"}], duration="10s")
+    assert adds["latency_ms"]["mean"] == pytest.approx((5 * 19 + 5 * 10) / 10, rel=0.01)
+    front = {"workers": "unlimited", "operations": {"op": {"work": "1ms", "calls": [
+        {"to": "s"}]}}}
+    load = [{"name": "w", "to": "front", "rate": "1k/s", "arrivals": "constant"}]
+    nets = run({"front": front, "s": SVC}, load, faults=[
+        {"target": "s", "at": "0s", "network": "5ms"},
+        {"target": "s", "at": "2s", "for": "3s", "network": "5ms"}], duration="10s")
+    # 2 s and 5 s at 1 + 1 + 10 ms, 3 s at 1 + 1 + 20 ms
+    assert nets["latency_ms"]["mean"] == pytest.approx((7 * 12 + 3 * 22) / 10, rel=0.01)
+
+
 def test_fault_error_rate_fails_that_share() -> None:
     r = run({"s": SVC}, LOAD, faults=[{"target": "s", "at": "0s", "error_rate": "30%"}],
             duration="20s")

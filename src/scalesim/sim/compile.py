@@ -65,6 +65,8 @@ class Plan:
     faults: list[tuple[float, FaultAction]]  # (time, start or end of a fault)
     traces: int  # traces to keep per workload and kind
     areas: list[Area] = field(default_factory=list)  # controllers and data mechanisms
+    # One sampler for overlapping faults on one target (`_Builder.summed_faults`).
+    summed_faults: Callable[[str, tuple[int, ...]], Sampler] | None = None
 
 
 class _Builder:
@@ -177,7 +179,25 @@ class _Builder:
         cores: list[Area] = [self.cores] if any(
             c.core_limit is not None for c in system.components.values()) else []
         return Plan(comps, ops, calls, workloads, subscriptions, faults,
-                    system.simulation.traces, data.areas() + consistency + areas + cores)
+                    system.simulation.traces, data.areas() + consistency + areas + cores,
+                    self.summed_faults)
+
+    def summed_faults(self, effect: str, indices: tuple[int, ...]) -> Sampler:
+        """The draws of several faults active at once on one target added up: their added
+        latency (`effect` "latency"), or the hop's own delay plus each fault's extra network
+        delay ("network"). Its stream is named after the faults, so it is the same whichever
+        started first."""
+        faults = [self.system.faults[i] for i in indices]
+        if effect == "network":
+            dists: list[AnyDistribution] = [self.system.defaults.network]
+            dists += [f.network for f in faults if f.network is not None]
+        else:
+            dists = [f.latency.add for f in faults if f.latency and f.latency.add is not None]
+        fn = batch_function(dists[0])
+        for dist in dists[1:]:
+            fn = summed(fn, batch_function(dist))
+        return Sampler(fn, self.rng("fault", "+".join(map(str, indices)), effect),
+                       sum(d.mean_s for d in dists))
 
     def replica(self, comp: Comp, index: int) -> Replica:
         """A replica added during the run (autoscaling, rollouts), set up as the first ones."""

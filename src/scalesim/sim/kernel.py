@@ -127,6 +127,7 @@ class Kernel:
                                          list[int]]] = []
         self.active_faults: dict[int, FaultAction] = {}
         self.base_net = [comp.net for comp in plan.comps]
+        self.summed: dict[tuple[str, tuple[int, ...]], Sampler] = {}  # _summed_faults
         self.partitions: dict[tuple[int, int], int] = {}  # (from, to) -> active faults
         self.partition_fast: dict[tuple[int, int], int] = {}
         self.pauses = any(action.pause_every > 0 for _, action in plan.faults)
@@ -1461,8 +1462,12 @@ class Kernel:
         else:
             self.active_faults.pop(action.index, None)
         comp = action.comp
-        if action.net is not None:
-            comp.net = action.net if start else self.base_net[comp.index]
+        if action.net is not None:  # the hop's delay plus every active network fault's
+            nets = sorted(i for i, a in self.active_faults.items()
+                          if a.comp is comp and a.net is not None)
+            comp.net = self.base_net[comp.index] if not nets else \
+                self.active_faults[nets[0]].net if len(nets) == 1 else \
+                self._summed_faults("network", tuple(nets))
         if action.partition == comp.index:  # its replicas cut off from their peers
             for rep in action.replicas:
                 for area in self.replica_watchers:
@@ -1480,6 +1485,15 @@ class Kernel:
                 rep.faults.remove(action.index)
             self._apply_faults(comp, rep)
 
+    def _summed_faults(self, effect: str, indices: tuple[int, ...]) -> Sampler | None:
+        """One sampler for overlapping faults' added latency or network delay, made once per
+        set of faults (the plan's, from the spec)."""
+        key = (effect, indices)
+        found = self.summed.get(key)
+        if found is None and self.plan.summed_faults is not None:
+            found = self.summed[key] = self.plan.summed_faults(effect, indices)
+        return found
+
     def _partition(self, a: int, b: int, fast: bool, start: bool) -> None:
         for link in ((a, b), (b, a)):
             for table, on in ((self.partitions, True), (self.partition_fast, fast)):
@@ -1496,8 +1510,9 @@ class Kernel:
         rep.crashed = any(a.crash for a in active)
         rep.err_extra = min(1.0, sum(a.error_rate for a in active))
         rep.work_mul = math.prod(a.work_mul for a in active)
-        adders = [a.work_add for a in active if a.work_add is not None]
-        rep.work_add = adders[0] if adders else None
+        adders = sorted(a.index for a in active if a.work_add is not None)
+        rep.work_add = None if not adders else self.active_faults[adders[0]].work_add \
+            if len(adders) == 1 else self._summed_faults("latency", tuple(adders))
         rep.slow = rep.work_mul != 1.0 or rep.work_add is not None
         self._set_up(comp, rep)
 
