@@ -124,6 +124,39 @@ def test_seed_out_of_range_is_bad_input(run_cli, spec_file, seed: str) -> None:
         assert "Invalid value for '--seed'" in result.output
 
 
+def _commands() -> list[tuple[str, Any]]:
+    """Every command and subcommand, as ('templates check', its click command)."""
+    from scalesim.cli import COMMANDS, click_command
+
+    def walk(command: Any, path: str) -> list[tuple[str, Any]]:
+        if hasattr(command, "commands"):  # a group: its subcommands
+            return [found for name, sub in command.commands.items()
+                    for found in walk(sub, f"{path} {name}")]
+        return [(path, command)]
+
+    return [found for name in COMMANDS for found in walk(click_command(name), name)]
+
+
+def test_every_command_that_writes_a_file_takes_o_and_out() -> None:
+    """docs/cli.md: commands that write a file take -o/--out (simulate and sweep took only
+    --out, the importers only -o/--output)."""
+    writing = {path: param.opts for path, command in _commands() for param in command.params
+               if {"-o", "--out", "--output"} & set(param.opts)}
+    assert {"simulate", "sweep", "generate", "import k8s", "report", "export"} <= set(writing)
+    for path, opts in writing.items():
+        assert {"-o", "--out"} <= set(opts), path
+
+
+def test_every_seed_option_has_the_seed_range() -> None:
+    """Every command's --seed is range-checked like simulation.seed (0 to 2⁶³ − 1): `templates
+    check --seed -5` ended in a numpy traceback."""
+    seeds = {path: param for path, command in _commands()
+             for param in command.params if "--seed" in param.opts}
+    assert {"simulate", "sweep", "plan", "templates check", "report", "compare"} <= set(seeds)
+    for path, param in seeds.items():
+        assert (param.min, param.max) == (0, 2**63 - 1), path
+
+
 def _result(run_cli, spec_file, tmp_path: Path) -> dict[str, Any]:
     out = tmp_path / "good"
     assert run_cli("simulate", str(spec_file()), "--out", str(out), "-q").exit_code == 0

@@ -25,7 +25,7 @@ import_app = typer.Typer(
     "(docs/import.md).", no_args_is_help=True)
 
 Output = Annotated[Path | None, typer.Option(
-    "--output", "-o", dir_okay=False,
+    "-o", "--out", "--output", dir_okay=False,
     help="Write the spec here (default: print it).", show_default=False)]
 Force = Annotated[bool, typer.Option(help="Overwrite the output file if it exists.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the import report as JSON.")]

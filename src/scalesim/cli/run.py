@@ -364,7 +364,7 @@ def simulate_command(
     file: SpecFile,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     out_dir: Annotated[Path | None, typer.Option(
-        "--out", help="Write result.json and the time series as CSV here.")] = None,
+        "--out", "-o", help="Write result.json and the time series as CSV here.")] = None,
     seed: Annotated[int | None, seed_option("Override simulation.seed.")] = None,
     overrides: Overrides = None,
     check_slo: Annotated[bool, typer.Option(

@@ -197,7 +197,7 @@ def sweep_command(
     jobs: Jobs = None,
     dask: Dask = None,
     out_dir: Annotated[Path | None, typer.Option(
-        "--out", help="Write sweep.csv, sweep.json, sweep.parquet here, and keep each "
+        "--out", "-o", help="Write sweep.csv, sweep.json, sweep.parquet here, and keep each "
         "point's result in DIR/points/ so that a rerun resumes.")] = None,
     report: Annotated[Path | None, typer.Option(
         "--report", help="Write an HTML report with the curves and the knee here.")] = None,

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from scalesim.cli import MARKUP
+from scalesim.cli.run import seed_option
 
 if TYPE_CHECKING:
     from scalesim.templates import Check, Template
@@ -180,7 +181,7 @@ def check(
     quick: Annotated[bool, typer.Option(
         "--quick", help="Shortened runs (the scenario's own overrides; faults move with "
         "the duration), as the test suite runs them.")] = False,
-    seed: Annotated[int | None, typer.Option(help="Override simulation.seed.")] = None,
+    seed: Annotated[int | None, seed_option("Override simulation.seed.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Run each template's scenario and show every expectation as pass or fail with the

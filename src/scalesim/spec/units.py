@@ -32,7 +32,7 @@ def parse_duration(value: object) -> float:
     match = _DURATION_RE.match(value)
     if match is None:
         raise ValueError(f"not a duration: {value!r}; use a number and a unit "
-                         "(us, ms, s, m, h), e.g. '250ms'")
+                         "(us, ms, s, m, min, h), e.g. '250ms'")
     seconds = float(_leading_number(value)) * _DURATION_SECONDS[match.group(2)]
     if not seconds <= MAX_DURATION_S:  # also infinity, e.g. from '1e400s'
         raise ValueError(f"{value!r} is longer than {MAX_DURATION_S:,.0f}s (about 31 years), "
