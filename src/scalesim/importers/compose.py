@@ -4,7 +4,10 @@ A folder means its Compose file (compose.yaml, compose.yml, docker-compose.yaml 
 docker-compose.yml) and the matching override file, as `docker compose` reads them; later
 files override earlier ones field by field, environments merge by variable. `${VAR}` and
 `${VAR:-default}` take their values from the `.env` file beside the first file (never from
-the shell running the import, so the result does not depend on it).
+the shell running the import, so the result does not depend on it). A value compose-go or
+the Docker engine would refuse (`replicas: three`, `interval: 15 seconds`) is bad input,
+named by file, line, service and field (RULES); a number in a string, as interpolation
+leaves it, is that number, as compose-go casts it.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scalesim.importers.checks import Check, as_whole, at_least, count, duration, field_problem
 from scalesim.importers.draft import Component, Draft, Fact, Reference
 from scalesim.importers.errors import ImportFailed, Problem, fail
 from scalesim.importers.hosts import hosts_in
 from scalesim.importers.kinds import guess
-from scalesim.importers.sizing import cpu_cores, estimate, go_duration
+from scalesim.importers.sizing import compose_duration, cpu_cores, estimate
 from scalesim.importers.sources import Document, Seen, Unreadable, line_of, load_all, read_input
 from scalesim.spec.model import Kind
 from scalesim.spec.units import format_duration
@@ -32,8 +36,34 @@ ENTRY_LABEL = "kompose.service.type"            # kompose: the Kubernetes Servic
 EXPOSED = ("loadbalancer", "nodeport")
 # Docker's healthcheck defaults, which differ from Kubernetes' probe defaults.
 DOCKER_HEALTH = {"interval": 30.0, "timeout": 30.0, "retries": 3, "start_period": 0.0}
+HEALTH_DURATIONS = (("interval", "period"), ("timeout", "timeout"),
+                    ("start_period", "initial_delay"))
+CPU_FIELDS = ("deploy.resources.limits.cpus", "deploy.resources.reservations.cpus", "cpus")
+TRUE = ("true", "y", "yes", "on")       # what compose-go casts to true (toBoolean)
+
 _VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|([A-Za-z_]"
                        r"[A-Za-z0-9_]*)|(\$))")
+
+
+def _healthcheck_duration(value: Any) -> str | None:
+    """A healthcheck duration: what compose-go reads (go-str2duration: Go's units, days
+    and weeks) and the Docker engine takes: 0 (inherit), or at least 1ms."""
+    problem = duration(value, compose_duration)
+    seconds = compose_duration(value)
+    if problem is None and seconds is not None and 0 < seconds < 0.001:
+        return f"{value!r} is out of range: it must be 0 or at least 1ms"
+    return problem
+
+
+# The fields the importer reads, as compose-go takes them (a string is cast to the number
+# its field holds, as after interpolation) and as it and the Docker engine refuse them:
+# replicas and scale not negative (compose-go), CPUs not negative (the engine's NanoCPUs),
+# retries a count (a uint64 in compose-go).
+RULES: tuple[tuple[str, Check], ...] = (
+    ("deploy.replicas", count(0, text=True)), ("scale", count(0, text=True)),
+    *((field, at_least(0, text=True)) for field in CPU_FIELDS),
+    ("healthcheck.retries", count(0, text=True)),
+    *((f"healthcheck.{key}", _healthcheck_duration) for key, _ in HEALTH_DURATIONS))
 
 
 @dataclass(frozen=True)
@@ -87,8 +117,13 @@ def read_project(paths: Sequence[str]) -> Draft:
         folder = Path(files[0]).resolve().parent.name or "imported"
         name = Fact(folder, f"the folder of {files[0]} (Compose's default project name)")
     draft = Draft(source=", ".join(files), name=name)
-    for service, service_layers in layers.items():
-        _ServiceReader(draft, service, service_layers, environment).read()
+    readers = [_ServiceReader(draft, service, service_layers, environment)
+               for service, service_layers in layers.items()]
+    problems = [problem for reader in readers for problem in reader.problems()]
+    if problems:
+        raise ImportFailed(problems)
+    for reader in readers:
+        reader.read()
     return draft
 
 
@@ -163,6 +198,25 @@ class _ServiceReader:
                 return node, Seen(layer.file, line, f"service {self.service}", path)
         return None
 
+    def value(self, path: str) -> Any:
+        """The merged, interpolated value at `path`; None when unset."""
+        found = self.field(path)
+        return found[0] if found is not None else None
+
+    def problems(self) -> list[Problem]:
+        """Every field the importer reads whose value Compose or the engine refuses."""
+        found = []
+        for path, check in RULES:
+            read = self.field(path)
+            if read is None or read[0] is None or (path.startswith("healthcheck.") and
+                                                   not self._checked()):
+                continue
+            value, seen = read
+            problem = check(value)
+            if problem is not None:
+                found.append(field_problem(seen.file, seen.line, seen.what, path, problem))
+        return found
+
     def read(self) -> None:
         image = self.field("image")
         image_name = image[0] if image is not None and isinstance(image[0], str) else None
@@ -172,8 +226,9 @@ class _ServiceReader:
                                              guess(image_name, self.service)))
         self._hosts(component)
         replicas = self.field("deploy.replicas") or self.field("scale")
-        if replicas is not None and isinstance(replicas[0], int) and replicas[0] >= 1:
-            component.replicas = Fact(replicas[0], replicas[1])
+        number = as_whole(replicas[0], text=True) if replicas is not None else None
+        if replicas is not None and number is not None and number >= 1:
+            component.replicas = Fact(number, replicas[1])
         self._workers(component)
         self._health(component)
         self._references(component)
@@ -195,8 +250,7 @@ class _ServiceReader:
             self.draft.answer(component.key, host, "")
 
     def _workers(self, component: Component) -> None:
-        for path in ("deploy.resources.limits.cpus", "deploy.resources.reservations.cpus",
-                     "cpus"):
+        for path in CPU_FIELDS:
             found = self.field(path)
             if found is not None and cpu_cores(found[0]) is not None:
                 estimated = estimate(cpu_cores(found[0]), component.guess.tech, str(found[1]))
@@ -207,25 +261,30 @@ class _ServiceReader:
         if estimated is not None:
             component.workers = Fact(estimated.workers, estimated.why)
 
+    def _checked(self) -> bool:
+        """Whether the service has a healthcheck that is not turned off."""
+        disable, test = self.value("healthcheck.disable"), self.value("healthcheck.test")
+        return isinstance(self.value("healthcheck"), dict) and not (
+            disable is True or (isinstance(disable, str) and disable.lower() in TRUE) or
+            (isinstance(test, list) and test[:1] == ["NONE"]))
+
     def _health(self, component: Component) -> None:
         found = self.field("healthcheck")
-        if found is None or not isinstance(found[0], dict):
-            return
-        check, seen = found
-        test = check.get("test")
-        if check.get("disable") is True or (isinstance(test, list) and test[:1] == ["NONE"]):
+        if found is None or not self._checked():
             return
         probe: dict[str, Any] = {}
-        for key, spec_key in (("interval", "period"), ("timeout", "timeout"),
-                              ("start_period", "initial_delay")):
-            seconds = go_duration(check.get(key)) if key in check else DOCKER_HEALTH[key]
+        for key, spec_key in HEALTH_DURATIONS:
+            value = self.value(f"healthcheck.{key}")
+            seconds = DOCKER_HEALTH[key] if value is None else compose_duration(value)
             if seconds is not None and (seconds > 0 or spec_key == "initial_delay"):
                 probe[spec_key] = _seconds(seconds)
-        retries = check.get("retries", DOCKER_HEALTH["retries"])
-        if isinstance(retries, int) and retries >= 1:
-            probe["failure_threshold"] = retries
-        defaults = [key for key in DOCKER_HEALTH if key not in check]
-        why = f"{seen}" + (f" (Docker's defaults for {', '.join(defaults)})" if defaults else "")
+        retries = self.value("healthcheck.retries")
+        threshold = as_whole(DOCKER_HEALTH["retries"] if retries is None else retries, text=True)
+        if threshold is not None and threshold >= 1:
+            probe["failure_threshold"] = threshold
+        defaults = [key for key in DOCKER_HEALTH if self.value(f"healthcheck.{key}") is None]
+        why = f"{found[1]}" + (f" (Docker's defaults for {', '.join(defaults)})" if defaults
+                               else "")
         component.health["readiness"] = Fact(probe, why)
 
     def _references(self, component: Component) -> None:

@@ -18,9 +18,13 @@ _QUANTITY = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*"
 _SUFFIXES = {"n": 1e-9, "u": 1e-6, "m": 1e-3, "": 1.0, "k": 1e3, "M": 1e6, "G": 1e9,
              "T": 1e12, "P": 1e15, "E": 1e18, "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30,
              "Ti": 2.0**40, "Pi": 2.0**50, "Ei": 2.0**60}
-_GO_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 _GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0,
              "m": 60.0, "h": 3600.0}
+# Compose reads durations with go-str2duration: Go's units, and days and weeks.
+_COMPOSE_UNITS = {**_GO_UNITS, "d": 86400.0, "w": 604800.0}
+_NUMBER = r"(\d+(?:\.\d*)?|\.\d+)"
+_GO_DURATION = re.compile(_NUMBER + r"(ns|us|µs|μs|ms|s|m|h)")
+_COMPOSE_DURATION = re.compile(_NUMBER + r"(ns|us|µs|μs|ms|s|m|h|d|w)")
 SINGLE_THREADED = frozenset({"redis", "valkey"})
 RULE = ("workers = cores rounded up (one request computes per core); use the thread pool size "
         "if requests wait on I/O holding a thread")
@@ -68,16 +72,28 @@ def estimate(cores: float | None, tech: str | None, source: str) -> Workers | No
 
 
 def go_duration(value: object) -> float | None:
-    """Go/Istio/Compose durations ('1.5s', '1m30s', '250ms') -> seconds; None if not one."""
+    """Go/Istio durations ('1.5s', '1m30s', '250ms') -> seconds; None if not one."""
+    return _duration(value, _GO_DURATION, _GO_UNITS)
+
+
+def compose_duration(value: object) -> float | None:
+    """Compose durations: Go's, and days and weeks ('1d12h', '2w') -> seconds; None if not
+    one. A bare '0' is zero, as in Go."""
+    if isinstance(value, str) and value.strip() == "0":
+        return 0.0
+    return _duration(value, _COMPOSE_DURATION, _COMPOSE_UNITS)
+
+
+def _duration(value: object, pattern: re.Pattern[str], units: dict[str, float]) -> float | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
     if not text:
         return None
     position, total = 0, 0.0
-    for match in _GO_DURATION.finditer(text):
+    for match in pattern.finditer(text):
         if match.start() != position:
             return None
-        total += float(match.group(1)) * _GO_UNITS[match.group(2)]
+        total += float(match.group(1)) * units[match.group(2)]
         position = match.end()
     return total if position == len(text) else None

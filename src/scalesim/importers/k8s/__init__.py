@@ -105,7 +105,7 @@ def manifests(documents: Sequence[Document], skip_unknown: bool, notes: list[str
                                         "objects out"))
                 continue
             found.append(manifest)
-            problems += field_problems(manifest)
+    problems += field_problems(found)
     problems += _duplicates(found)
     if problems:
         raise ImportFailed(problems)

@@ -18,6 +18,8 @@ from scalesim.importers.k8s.objects import Cluster, Manifest, Mappers, mapping
 from scalesim.importers.sizing import quantity
 
 DEFAULT_CPU = 80            # percent: the HPA's metric when it names none
+BODIES = {"Resource": "resource", "ContainerResource": "containerResource", "Pods": "pods",
+          "Object": "object", "External": "external"}     # metric type -> its field
 LEGACY = ("no behavior: Kubernetes limits a scale-up to max(2 × current, 4) per sync; the "
           "spec's default policies (max(+4 pods, +100%) per 15s) stand in")
 
@@ -91,8 +93,7 @@ def _metric(block: Block, manifest: Manifest, cluster: Cluster, component: Compo
     if not isinstance(metric, dict):
         return "is not a metric"
     kind = str(metric.get("type"))
-    body = metric.get({"Resource": "resource", "ContainerResource": "containerResource",
-                       "Pods": "pods", "Object": "object", "External": "external"}.get(kind, ""))
+    body = metric.get(BODIES.get(kind, ""))
     if not isinstance(body, dict):
         return f"({kind}) has no spec counterpart"
     target = mapping(body.get("target"))
@@ -111,7 +112,7 @@ def _metric(block: Block, manifest: Manifest, cluster: Cluster, component: Compo
             return f"(cpu): {how}"
         scaling.take(block, manifest, cluster, "cpu", value, f"{seen}: {how}")
         return ""
-    name = str(mapping(body.get("metric")).get("name") or body.get("metricName") or "")
+    name = metric_name(body)
     average = quantity(target.get("averageValue", body.get("targetAverageValue")))
     if kind in ("Pods", "Object") and scaling.counts_requests(name) and average and average > 0:
         scaling.take(block, manifest, cluster, "rps", scaling.rps(average),
@@ -122,6 +123,22 @@ def _metric(block: Block, manifest: Manifest, cluster: Cluster, component: Compo
                "the total)"
     return f"({kind} {name or 'metric'}) has no spec counterpart (the spec scales on cpu, " \
            "requests per replica and queue backlog)"
+
+
+def metric_name(body: dict[str, Any]) -> str:
+    """The name of a Pods, Object or External metric (v2, or v2beta1's `metricName`)."""
+    return str(mapping(body.get("metric")).get("name") or body.get("metricName") or "")
+
+
+def reads_target(metric: Any, field: str) -> bool:
+    """Whether the importer reads the target of `metric` from its `field` (`resource`,
+    `pods`…): the field its type names, of a cpu resource or of a metric counting requests."""
+    if not isinstance(metric, dict) or BODIES.get(str(metric.get("type"))) != field:
+        return False
+    body = mapping(metric.get(field))
+    if field in ("resource", "containerResource"):
+        return body.get("name") == "cpu"
+    return field in ("pods", "object") and scaling.counts_requests(metric_name(body))
 
 
 KINDS: Mappers = {("autoscaling", "HorizontalPodAutoscaler"): hpa}

@@ -38,11 +38,12 @@ class QueueTrigger:
     target: str                      # backlog per replica
     default: float | None            # KEDA's default for it (None: required)
     activation: str
+    whole: bool = True               # KEDA parses target and activation as int64, else float64
 
 
 QUEUES = {
     "rabbitmq": QueueTrigger("rabbitmq", ("host", "hostFromEnv"), "value", None,
-                             "activationValue"),
+                             "activationValue", whole=False),
     "kafka": QueueTrigger("kafka", ("bootstrapServers", "bootstrapServersFromEnv"),
                           "lagThreshold", 10, "activationLagThreshold"),
     "aws-sqs-queue": QueueTrigger("sqs", ("queueURL", "queueURLFromEnv"), "queueLength", 5,
@@ -51,7 +52,7 @@ QUEUES = {
                           "listLength", 5, "activationListLength"),
     "nats-jetstream": QueueTrigger("nats", ("natsServerMonitoringEndpoint",), "lagThreshold",
                                    None, "activationLagThreshold"),
-    "prometheus": QueueTrigger("", (), "threshold", None, "activationThreshold"),
+    "prometheus": QueueTrigger("", (), "threshold", None, "activationThreshold", whole=False),
 }
 RABBITMQ_LEGACY = ("queueLength", 20)     # before `mode`/`value`: messages per replica
 
@@ -132,7 +133,7 @@ def _trigger(block: Block, manifest: Manifest, cluster: Cluster, component: Comp
         return "is not a trigger"
     kind = str(trigger.get("type"))
     metadata = mapping(trigger.get("metadata"))
-    metric_type = trigger.get("metricType", metadata.get("type"))
+    metric_type = target_type(trigger)
     if kind == "cpu":
         value = quantity(metadata.get("value"))
         if value is None or value <= 0:
@@ -192,6 +193,22 @@ def _queue_metric(block: Block, manifest: Manifest, trigger: QueueTrigger,
         block.put((*path, "activation"), math.floor(activation),
                   f"metadata.{trigger.activation}")
     return ""
+
+
+def target_type(trigger: dict[str, Any]) -> Any:
+    """A trigger's `metricType` (a cpu trigger's may be its metadata's `type`)."""
+    return trigger.get("metricType", mapping(trigger.get("metadata")).get("type"))
+
+
+def reads_metadata(trigger: Any, kind: str) -> bool:
+    """Whether the importer reads the metadata numbers of `trigger` as a `kind` trigger's
+    target: not a total (`metricType: Value`) nor a RabbitMQ rate, which are noted."""
+    if not isinstance(trigger, dict) or trigger.get("type") != kind:
+        return False
+    if kind == "cpu":
+        return True
+    mode = mapping(trigger.get("metadata")).get("mode", "QueueLength")
+    return target_type(trigger) != "Value" and (kind != "rabbitmq" or mode == "QueueLength")
 
 
 def _on_a_queue(trigger: Any) -> bool:

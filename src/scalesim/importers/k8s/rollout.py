@@ -56,9 +56,7 @@ def _block(manifest: Manifest, path: str, strategy: str) -> Block:
 def _surge(block: Block, manifest: Manifest, node: dict[str, Any], path: str) -> None:
     for argo_name, spec_name in (("maxSurge", "max_surge"),
                                  ("maxUnavailable", "max_unavailable")):
-        value = node.get(argo_name)
-        if isinstance(value, str) and value.isdigit():
-            value = int(value)
+        value = node.get(argo_name)     # a count or a percent (k8s/fields.py checks which)
         if whole(value) is not None or isinstance(value, str):
             block.put((spec_name,), value, manifest.seen_in(node, argo_name,
                                                            f"{path}.{argo_name}"))

@@ -23,6 +23,7 @@ from scalesim.importers.draft import Block, Component
 from scalesim.importers.k8s.objects import Cluster, Manifest
 
 SELECT = {"Max": "max", "Min": "min", "Disabled": "disabled"}
+POLICY_TYPES = ("Pods", "Percent")
 DIRECTIONS = (("scaleUp", "scale_up"), ("scaleDown", "scale_down"))
 NOT_MAPPED = "scalesim.io/not-mapped"
 _FLAG = re.compile(r"^(sync_period|tolerance|cpu_initialization|initial_readiness_delay|window) "
