@@ -61,8 +61,8 @@ $(STUDIO_BUILD): $(NODE_MODULES) $(FRONTEND_SOURCES)
 
 studio: $(STUDIO_BUILD)  ## build the studio's front end into the package
 
-studio-test: $(NODE_MODULES)  ## the front end's unit tests (Vitest) and type check
-	cd $(FRONTEND) && npx tsc --noEmit && npx vitest run
+studio-test: $(NODE_MODULES)  ## the front end's type check, lint (ESLint: a warning fails too) and unit tests (Vitest)
+	cd $(FRONTEND) && npx tsc --noEmit && npm run lint -- --max-warnings 0 && npx vitest run
 
 studio-skipped:
 	@$(if $(REQUIRE_NPM),echo "npm not found but REQUIRE_NPM is set (CI): install Node.js 18+ and npm" && exit 1)

@@ -85,7 +85,7 @@ export function App() {
           : page === "generate" ? <GeneratePage />
           : <HistoryPage onOpened={() => go("design")} onRun={() => go("simulate")} />}
       </main>
-      {pattern !== null && <PatternDrawer initial={pattern} onClose={() => setPattern(null)} onTemplate={openTemplateById} />}
+      {pattern !== null && <PatternDrawer initial={pattern} onClose={() => setPattern(null)} onTemplate={(id) => void openTemplateById(id)} />}
       {notice && <div className={`notice ${notice.kind}`} role="status" onClick={() => useDesign.setState({ notice: null })}>{notice.text}</div>}
     </div>
   );

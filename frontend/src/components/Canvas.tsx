@@ -81,7 +81,7 @@ function CallEdge(props: EdgeProps<Edge<EdgeData>>) {
 function FitOnChange({ ids }: { ids: string }) {
   const flow = useReactFlow();
   useEffect(() => {
-    const timer = setTimeout(() => flow.fitView({ padding: 0.15, maxZoom: 1.2, duration: 200 }), 50);
+    const timer = setTimeout(() => void flow.fitView({ padding: 0.15, maxZoom: 1.2, duration: 200 }), 50);
     return () => clearTimeout(timer);
   }, [ids, flow]);
   return null;

@@ -13,7 +13,7 @@ type Schema = Record<string, unknown>;
 export function resolveRef(root: Schema, node: Schema): Schema {
   let current = node;
   for (let i = 0; i < 10 && typeof current.$ref === "string"; i++) {
-    const name = (current.$ref as string).split("/").pop()!;
+    const name = current.$ref.split("/").pop()!;
     const target = ((root.$defs ?? {}) as Record<string, Schema>)[name] ?? {};
     const { $ref: _ignored, ...rest } = current;
     current = { ...target, ...rest };

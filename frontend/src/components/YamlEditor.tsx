@@ -100,7 +100,7 @@ export function YamlEditor({ text, onChange, onUndo, onRedo, errors, findings, s
   }, []);
 
   useEffect(() => {
-    if (view.current && schema) updateSchema(view.current, schema as Parameters<typeof updateSchema>[1]);
+    if (view.current && schema) updateSchema(view.current, schema);
   }, [schema]);
 
   useEffect(() => {

@@ -1,6 +1,6 @@
 // Canvas gestures as edits of the spec: add, delete and connect nodes, change a field. Each
 // returns the new YAML text (via `edit`, so comments and untouched lines survive).
-import { isMap, isSeq, parse as parseYaml, type Document, type YAMLMap, type YAMLSeq } from "yaml";
+import { isMap, isSeq, parse as parseYaml, type Document } from "yaml";
 import { deleteIn, edit, setIn, type Path } from "./yamlDoc";
 import { arr, isObj, kindOf, obj, resolve, str, type Kind } from "./spec";
 import { workloadId, type EdgeModel } from "./graph";
@@ -91,7 +91,7 @@ export function connect(text: string, data: unknown, source: string, target: str
 
 function appendTo(doc: Document, path: Path, item: unknown): void {
   const seq = doc.getIn(path, true);
-  if (isSeq(seq)) (seq as YAMLSeq).add(doc.createNode(item));
+  if (isSeq(seq)) seq.add(doc.createNode(item));
   else setIn(doc, path, [item]);
 }
 
@@ -171,7 +171,7 @@ export function renameComponent(text: string, data: unknown, from: string, to: s
   return edit(text, (doc) => {
     const components = doc.getIn(["components"], true);
     if (isMap(components)) {
-      const pair = (components as YAMLMap).items.find((p) => String((p.key as { value?: unknown })?.value ?? p.key) === from);
+      const pair = components.items.find((p) => String((p.key as { value?: unknown })?.value ?? p.key) === from);
       if (pair) setKey(doc, pair, to);
     }
     const visit = (path: Path, value: unknown): void => {

@@ -15,7 +15,7 @@ export function DesignPage({ schema, onPattern }: { schema: Record<string, unkno
   const state = useDesign();
   const { text, parsed, graph, validation, layout, selection } = state;
   const errors = allErrors(parsed, validation);
-  const findings = validation?.findings ?? [];
+  const findings = useMemo(() => validation?.findings ?? [], [validation]);
   const marks = useMemo(() => placeMarks(graph, parsed, errors, findings), [graph, parsed, errors, findings]);
   const [focusLine, setFocusLine] = useState<number | null>(null);
   const [kind, setKind] = useState<Kind>("service");
@@ -78,7 +78,7 @@ export function DesignPage({ schema, onPattern }: { schema: Record<string, unkno
     <div className="design">
       <div className="toolbar">
         <input className="name" value={state.name} aria-label="design name" onChange={(e) => useDesign.setState({ name: e.target.value })} />
-        <button type="button" onClick={save} title="Save a new version of this design">Save{state.savedText !== null && state.savedText !== text ? " *" : ""}</button>
+        <button type="button" onClick={() => void save()} title="Save a new version of this design">Save{state.savedText !== null && state.savedText !== text ? " *" : ""}</button>
         <span className="sep" />
         <select value={kind} onChange={(e) => setKind(e.target.value as Kind)} aria-label="kind of component to add">
           {KINDS.map((k) => <option key={k} value={k}>{k}</option>)}

@@ -72,7 +72,7 @@ function Parameters({ card, onOpen }: { card: TemplateCard; onOpen: (t: Template
       onOpen({ ...card, spec: built.spec });
     } catch (e) { setError(e instanceof ApiError ? e.message : String(e)); }
   };
-  if (!params) return <button type="button" onClick={show} data-testid="parameters">Parameters…</button>;
+  if (!params) return <button type="button" onClick={() => void show()} data-testid="parameters">Parameters…</button>;
   const { byParam, other } = problemsByParam(error ?? "", params.map((p) => p.name));
   return (
     <div className="parameters" data-testid="parameter-form">
@@ -98,7 +98,7 @@ function Parameters({ card, onOpen }: { card: TemplateCard; onOpen: (t: Template
         );
       })}
       {other.map((o) => <p key={o} className="bad">{o}</p>)}
-      <button type="button" onClick={open} data-testid="open-with-values">Open with these values</button>
+      <button type="button" onClick={() => void open()} data-testid="open-with-values">Open with these values</button>
     </div>
   );
 }

@@ -72,8 +72,8 @@ export function GeneratePage() {
         ))}
         <label>namespace <input value={namespace} onChange={(e) => setNamespace(e.target.value)} /></label>
         <label>registry <input value={registry} onChange={(e) => setRegistry(e.target.value)} /></label>
-        <button type="button" onClick={preview} disabled={!chosen.length} data-testid="preview">Preview</button>
-        <button type="button" className="primary" onClick={download} disabled={!chosen.length} data-testid="download">Download zip</button>
+        <button type="button" onClick={() => void preview()} disabled={!chosen.length} data-testid="preview">Preview</button>
+        <button type="button" className="primary" onClick={() => void download()} disabled={!chosen.length} data-testid="download">Download zip</button>
       </div>
       {error && <p className="bad">{error}</p>}
       {!files && kept.preview && kept.preview.spec !== text && (

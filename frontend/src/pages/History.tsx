@@ -57,7 +57,7 @@ export function HistoryPage({ onOpened, onRun }: { onOpened: () => void; onRun: 
     <div className="history">
       <div className="toolbar">
         <h2>Designs</h2>
-        <label className="button">Import YAML… <input type="file" accept=".yaml,.yml" hidden onChange={(e) => e.target.files?.[0] && importYaml(e.target.files[0])} /></label>
+        <label className="button">Import YAML… <input type="file" accept=".yaml,.yml" hidden onChange={(e) => { const file = e.target.files?.[0]; if (file) void importYaml(file); }} /></label>
       </div>
       {designs.length === 0 && <p className="hint">Nothing saved yet: open a template, then Save in the designer.</p>}
       <table className="list">
@@ -65,12 +65,12 @@ export function HistoryPage({ onOpened, onRun }: { onOpened: () => void; onRun: 
         <tbody>
           {designs.map((d) => (
             <tr key={d.id}>
-              <td><button type="button" className="link" onClick={() => api.design(d.id).then(setExpanded, fail)}>{d.name}</button></td>
+              <td><button type="button" className="link" onClick={() => void api.design(d.id).then(setExpanded, fail)}>{d.name}</button></td>
               <td>{d.updated_at.replace("T", " ").replace("Z", "")}</td><td className="num">{d.versions}</td><td className="num">{d.runs}</td>
               <td className="actions">
-                <button type="button" className="small" onClick={() => open(d.id)}>open</button>
-                <button type="button" className="small" onClick={() => api.duplicateDesign(d.id).then(refresh, fail)}>duplicate</button>
-                <button type="button" className="small" onClick={() => exportYaml(d.id)}>export</button>
+                <button type="button" className="small" onClick={() => void open(d.id)}>open</button>
+                <button type="button" className="small" onClick={() => void api.duplicateDesign(d.id).then(refresh, fail)}>duplicate</button>
+                <button type="button" className="small" onClick={() => void exportYaml(d.id)}>export</button>
                 <button type="button" className="small danger" onClick={() => { if (confirm(`Delete '${d.name}' and its versions?`)) api.deleteDesign(d.id).then(refresh, fail); }}>delete</button>
               </td>
             </tr>
@@ -80,7 +80,7 @@ export function HistoryPage({ onOpened, onRun }: { onOpened: () => void; onRun: 
       {expanded && (
         <section>
           <h3>{expanded.name}: versions</h3>
-          <ul>{expanded.versions.map((v) => <li key={v.number}><button type="button" className="link" onClick={() => open(expanded.id, v.number)}>version {v.number}</button> · {v.created_at.replace("T", " ").replace("Z", "")} · {v.runs} runs</li>)}</ul>
+          <ul>{expanded.versions.map((v) => <li key={v.number}><button type="button" className="link" onClick={() => void open(expanded.id, v.number)}>version {v.number}</button> · {v.created_at.replace("T", " ").replace("Z", "")} · {v.runs} runs</li>)}</ul>
         </section>
       )}
       <h2>Runs</h2>
@@ -92,7 +92,7 @@ export function HistoryPage({ onOpened, onRun }: { onOpened: () => void; onRun: 
               <td>{r.system}</td><td>{r.created_at.replace("T", " ").replace("Z", "")}</td><td className={`run-status ${r.status}`}>{r.status}</td>
               <td className="num">{number(r.summary?.p99_ms)}</td><td className="num">{share(r.summary?.error_rate)}</td>
               <td>{r.summary?.slo_met === null || r.summary?.slo_met === undefined ? "–" : r.summary.slo_met ? "met" : "missed"}</td>
-              <td>{r.status === "done" && <button type="button" className="small" onClick={() => openRun(r.id)}>open</button>}</td>
+              <td>{r.status === "done" && <button type="button" className="small" onClick={() => void openRun(r.id)}>open</button>}</td>
             </tr>
           ))}
         </tbody>

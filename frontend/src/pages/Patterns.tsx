@@ -12,7 +12,7 @@ export function PatternDrawer({ initial, onClose, onTemplate }: { initial: strin
   const [current, setCurrent] = useState(initial);
   const [entry, setEntry] = useState<Entry | null>(null);
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => { const t = setTimeout(() => api.patterns(query).then((h) => setHits(h.slice(0, 40)), () => undefined), 200); return () => clearTimeout(t); }, [query]);
+  useEffect(() => { const t = setTimeout(() => void api.patterns(query).then((h) => setHits(h.slice(0, 40)), () => undefined), 200); return () => clearTimeout(t); }, [query]);
   useEffect(() => {
     setError(null);
     if (current) api.pattern(current).then((e) => setEntry(e as Entry), (e) => setError(e.message));

@@ -49,17 +49,18 @@ export function SimulatePage() {
       const events = new EventSource(api.runEventsUrl(started.id));
       source.current = events;
       events.addEventListener("progress", (e) => {
-        const data = JSON.parse((e as MessageEvent).data);
+        const data = JSON.parse(e.data);
         const current = useDesign.getState().run;
         if (current?.id === started.id) setRun({ ...current, status: data.status, progress: data.progress });
       });
-      events.addEventListener("end", async () => {
+      const end = async () => {
         events.close();
         setBusy(false);
         const final = await api.run(started.id);
         if (useDesign.getState().run?.id === started.id) setRun(final);
         if (final.status === "failed") notify("error", final.error ?? "the run failed");
-      });
+      };
+      events.addEventListener("end", () => void end());
       events.onerror = () => { /* the browser retries; the end event closes it */ };
     } catch (error) {
       setBusy(false);
@@ -75,9 +76,9 @@ export function SimulatePage() {
   return (
     <div className="simulate">
       <div className="toolbar">
-        <button type="button" className="primary" onClick={start} disabled={busy} data-testid="run">▶ Run simulation</button>
+        <button type="button" className="primary" onClick={() => void start()} disabled={busy} data-testid="run">▶ Run simulation</button>
         <label>seed <input className="seed" value={seed} placeholder="from spec" onChange={(e) => setSeed(e.target.value.replace(/\D/g, ""))} /></label>
-        {active && <button type="button" onClick={cancel} data-testid="cancel">Cancel</button>}
+        {active && <button type="button" onClick={() => void cancel()} data-testid="cancel">Cancel</button>}
         {run && <span className={`run-status ${run.status}`} data-testid="run-status">{run.status}</span>}
         {active && <progress max={1} value={run.progress} />}
         {run?.error && <span className="bad">{run.error}</span>}
