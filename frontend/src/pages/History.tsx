@@ -25,7 +25,8 @@ export function HistoryPage({ onOpened, onRun }: { onOpened: () => void; onRun: 
     } catch (e) { fail(e); }
   };
   const exportYaml = async (id: string) => {
-    const design = await api.design(id);
+    let design;
+    try { design = await api.design(id); } catch (e) { fail(e); return; }
     const url = URL.createObjectURL(new Blob([design.spec], { type: "application/yaml" }));
     const a = document.createElement("a");
     a.href = url; a.download = `${design.name.replace(/[^A-Za-z0-9-]+/g, "-")}.yaml`; a.click();

@@ -56,7 +56,11 @@ export function SimulatePage() {
       const end = async () => {
         events.close();
         setBusy(false);
-        const final = await api.run(started.id);
+        let final: RunState;
+        try { final = await api.run(started.id); } catch (error) {
+          notify("error", `the run ended but its result could not be fetched: ${error instanceof ApiError ? error.message : String(error)}`);
+          return;
+        }
         if (useDesign.getState().run?.id === started.id) setRun(final);
         if (final.status === "failed") notify("error", final.error ?? "the run failed");
       };
