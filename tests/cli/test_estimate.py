@@ -43,5 +43,7 @@ def test_terminal_view_names_bottleneck_and_caveats(run_cli) -> None:
 def test_bad_slo_and_bad_spec_exit_2(run_cli, spec_file) -> None:
     assert run_cli("estimate", str(spec_file(MM1)), "--slo", "p99 200ms").exit_code == 2
     assert run_cli("estimate", str(spec_file(MM1)), "--slo", "p99<fast").exit_code == 2
+    twice = run_cli("estimate", str(spec_file(MM1)), "--slo", "p99<1ms,p99<2ms")
+    assert twice.exit_code == 2 and "'p99' is given twice" in twice.output
     bad = run_cli("estimate", str(spec_file(MM1.replace("10ms", "10"))))
     assert bad.exit_code == 2 and "needs a unit" in bad.output

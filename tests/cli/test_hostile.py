@@ -25,6 +25,32 @@ SLOW = GOOD.replace("duration: 5s", "duration: 100000s")
 SCALESIM = str(Path(sys.executable).with_name("scalesim"))
 
 
+@pytest.mark.parametrize("command", [
+    ["report", "{spec}", "-o", "{at}"],
+    ["simulate", "{spec}", "-q", "--report", "{at}"],
+    ["diagram", "{spec}", "-o", "{at}"],
+    ["new", "timeout", "-o", "{at}", "--force"],
+])
+def test_a_pipe_is_not_replaced_and_a_link_is_written_through(
+        run_cli, spec_file, tmp_path: Path, command: list[str]) -> None:
+    """Writing renames a temporary file over the target: over a pipe or a device that
+    replaced it with a regular file (`report -o /dev/null` as root broke /dev/null), and over
+    a symbolic link it replaced the link. A pipe is refused up front; a link is written
+    through, to the file it names, and stays a link."""
+    pipe = tmp_path / "pipe.dot"  # diagram takes its format from the name
+    os.mkfifo(pipe)
+    values = {"spec": str(spec_file())}
+    result = run_cli(*[part.format(**values, at=str(pipe)) for part in command])
+    assert result.exit_code == 2, result.output
+    assert "is not a regular file" in result.output and pipe.is_fifo()
+    target, link = tmp_path / "target.dot", tmp_path / "link.dot"
+    target.write_text("old\n")
+    link.symlink_to(target)
+    result = run_cli(*[part.format(**values, at=str(link)) for part in command])
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and target.read_text() != "old\n"
+
+
 def test_out_that_is_a_file_is_bad_input(run_cli, spec_file, tmp_path: Path) -> None:
     taken = tmp_path / "taken"
     taken.write_text("mine\n")
@@ -51,6 +77,11 @@ def test_out_with_foreign_files_is_bad_input(run_cli, spec_file, tmp_path: Path)
     ["compare", "{spec}", "{spec}", "-o", "{missing}/c.html"],
     ["export", "{spec}", "--metrics", "prometheus", "-o", "{missing}/m.txt"],
     ["report", "{spec}", "-o", "{tmp}"],
+    ["new", "timeout", "-o", "{missing}/t.yaml"],
+    ["new", "timeout", "-o", "{tmp}", "--force"],
+    ["patterns", "graph", "-o", "{missing}/g.dot"],
+    ["simulate", "{spec}", "--out", "{missing}/run", "-q"],
+    ["sweep", "{spec}", "--vary", "workloads.0.rate=10/s,20/s", "--out", "{missing}/s", "-q"],
 ])
 def test_output_files_in_missing_folders_are_bad_input(run_cli, spec_file, tmp_path: Path,
                                                        command: list[str]) -> None:
@@ -278,3 +309,13 @@ def test_another_target_and_unsafe_manifest_entries_are_left_alone(run_cli, spec
     assert run_cli("generate", str(spec_file(RENAMED, "r.yaml")), "-o", str(out),
                    "--force").exit_code == 0
     assert outside.read_text() == "precious\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+@pytest.mark.parametrize("command", [["schema"], ["templates", "list", "--json"]])
+def test_a_full_disk_on_stdout_is_one_line_not_a_traceback(command: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([SCALESIM, *command], stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr == "scalesim: cannot write the output: No space left on device\n"

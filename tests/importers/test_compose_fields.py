@@ -49,6 +49,12 @@ BAD: list[tuple[str, Changes, tuple[str, Any], str]] = [
     ("web", {"deploy.resources.limits.cpus": "500m"}, ("cpus", "500m"),
      "deploy.resources.limits.cpus: '500m' is not a number"),
     ("redis", {"cpus": -1}, ("cpus", -1), "cpus: -1 is out of range: it must be at least 0"),
+    # more cores than a replica has workers for: 1e400 crashed with OverflowError, 1e308
+    # was called "a bug in scalesim import"
+    ("web", {"cpus": "1e400"}, ("cpus", "1e400"),
+     "cpus: '1e400' is out of range: it must be at most 1e+06"),
+    ("web", {"deploy.resources.limits.cpus": "1e308"}, ("cpus", "1e308"),
+     "deploy.resources.limits.cpus: '1e308' is out of range: it must be at most 1e+06"),
     ("worker", {"deploy.resources.reservations.cpus": "two"}, ("cpus", "two"),
      "deploy.resources.reservations.cpus: 'two' is not a number"),
     ("web", {"healthcheck.interval": "15 seconds"}, ("interval", "15 seconds"),

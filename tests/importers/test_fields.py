@@ -39,6 +39,9 @@ BAD = [
      "readinessProbe.periodSeconds: -5 is out of range: it must be at least 0"),
     ("k8s/api.yaml", "Deployment", f"{CONTAINER}.resources.requests.cpu", "plenty",
      "resources.requests.cpu: 'plenty' is not a quantity"),
+    # no float holds it: this crashed with OverflowError
+    ("k8s/api.yaml", "Deployment", f"{CONTAINER}.resources.limits.cpu", "1e400",
+     "resources.limits.cpu: '1e400' is not a quantity"),
     ("istio/api.yaml", "VirtualService", "spec.http.0.retries.attempts", "many",
      "spec.http[0].retries.attempts: 'many' is not a whole number"),
     ("istio/api.yaml", "VirtualService", "spec.http.0.retries.perTryTimeout", "soon",

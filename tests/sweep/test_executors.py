@@ -94,6 +94,21 @@ def test_dask_local_cluster_gives_identical_results() -> None:
         cluster.close()
 
 
+def test_a_malformed_dask_address_is_bad_input_and_a_local_cluster_has_a_worker_per_task(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--dask 'tcp://[::1'` ended in a traceback; `--dask local --jobs 1000` for 3
+    replications started 1,000 worker processes (plain processes were already capped)."""
+    pytest.importorskip("distributed")
+    from scalesim.sweep import executor
+
+    with pytest.raises(executor.ClusterError, match="cannot reach the Dask scheduler"):
+        DaskCluster("tcp://[::1")
+    asked: list[int | None] = []
+    monkeypatch.setattr(executor, "DaskCluster", lambda address, workers: asked.append(workers))
+    executor.make_executor(1000, "local", tasks=3)
+    assert asked == [3]
+
+
 def test_precision_stops_at_the_first_precise_replication_whatever_the_jobs() -> None:
     """The rule is checked after each replication in order: the run stops at the first n ≥ 5
     whose relative CI half-width is within the target, and --jobs does not change n."""

@@ -62,6 +62,23 @@ def test_plan_prices_choose_between_replicas_and_workers(tmp_path: Path) -> None
     assert plan["cost_per_hour"] == 1.4
 
 
+@pytest.mark.parametrize(("cost", "says"), [
+    ("s=-5", "a price is a finite amount of at least 0"),
+    ("s=nan", "a price is a finite amount of at least 0"),
+    ("s=inf", "a price is a finite amount of at least 0"),
+    ("nope=1", "'nope' is neither a component"),
+])
+def test_plan_refuses_a_price_it_cannot_use(tmp_path: Path, cost: str, says: str) -> None:
+    """A negative or NaN price makes 'cheapest' meaningless, and a misspelt name was
+    silently ignored."""
+    spec = tmp_path / "mmc.yaml"
+    spec.write_text(MMC)
+    result = CliRunner().invoke(app, [
+        "plan", str(spec), "--rate", "20/s", "--slo", "mean<120ms",
+        "--vary", "components.s.workers=1..6", "--cost", cost, "--jobs", "1"])
+    assert result.exit_code == 2 and says in result.output, result.output
+
+
 def test_plan_needs_an_slo_and_a_rate(tmp_path: Path) -> None:
     spec = tmp_path / "mmc.yaml"
     spec.write_text(MMC)

@@ -156,7 +156,7 @@ def test_outputs_are_checked_and_a_long_sweep_is_refused_before_it_runs(tmp_path
 def test_the_report_can_go_inside_the_out_folder_it_creates(tmp_path: Path) -> None:
     spec = tmp_path / "mm1.yaml"
     spec.write_text(MM1)
-    out = tmp_path / "new" / "sw"
+    out = tmp_path / "sw"  # its folder must exist: a typo must not create a tree
     result = CliRunner().invoke(app, ["sweep", str(spec), "--vary", "workloads.0.rate=20/s,40/s",
                                       "--set", "simulation.duration=2s", "--jobs", "1",
                                       "--out", str(out), "--report", str(out / "sweep.html")])

@@ -7,7 +7,10 @@ commands start at once; the listing below carries each command's one-line help.
 
 from __future__ import annotations
 
+import errno
 import importlib
+import os
+import sys
 from typing import Any, Literal
 
 import typer
@@ -148,4 +151,17 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 
 def main() -> None:
-    app()
+    """Run the command; an output that cannot be written (a full disk, a closed terminal)
+    ends it with one line and exit 1, not a traceback."""
+    try:
+        try:
+            app()
+        finally:
+            sys.stdout.flush()  # here, where a failure can still be reported
+    except OSError as error:
+        if error.errno == errno.EPIPE:  # the reader went away (`| head`): nothing to say
+            raise SystemExit(0) from None
+        # Python flushes stdout again at exit: give it somewhere to go.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.stderr.write(f"scalesim: cannot write the output: {error.strerror or error}\n")
+        raise SystemExit(1) from None

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from scalesim.cli.outputs import OutputError, write_file
 from scalesim.cli.run import EXIT_BAD_INPUT, err
 from scalesim.importers import (
     MARK,
@@ -57,12 +57,12 @@ def _run(make: Callable[[], Imported], output: Path | None, force: bool,
 
 
 def _write(output: Path, text: str) -> None:
-    if not output.parent.is_dir():
-        typer.echo(f"{output}: folder {output.parent} does not exist", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    temporary = output.with_name(f".{output.name}.scalesim-tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, output)
+    try:
+        write_file(output, text)
+    except (OutputError, OSError) as error:
+        typer.echo(str(error) if isinstance(error, OutputError)
+                   else f"{output}: {error.strerror or error}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
 def _report(imported: Imported, output: Path | None) -> dict[str, object]:

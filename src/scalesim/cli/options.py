@@ -53,6 +53,8 @@ def parse_slo(text: str) -> Slo:
         if name not in Slo.model_fields:
             raise typer.BadParameter(f"unknown target '{name}'; use "
                                      + ", ".join(Slo.model_fields), param_hint="--slo")
+        if name in targets:
+            raise typer.BadParameter(f"'{name}' is given twice", param_hint="--slo")
         targets[name] = value
     try:
         return Slo.model_validate(targets)

@@ -30,11 +30,23 @@ class OutputError(ValueError):
     """An output path that cannot be written; the message says why."""
 
 
+def landing(path: Path) -> Path:
+    """Where writing `path` lands: through a symbolic link to the file it names (the link
+    stays a link, as when a program writes through it), else `path` itself."""
+    return path.resolve() if path.is_symlink() else path
+
+
 def check_file(path: Path) -> None:
-    """A file can be written at `path`: its folder exists and it is not a folder itself."""
-    if path.is_dir():
+    """A file can be written at `path`: its folder exists, and it is not a folder, nor a
+    device, pipe or socket that renaming a file over would replace (`-o /dev/null` as root
+    made /dev/null a regular file)."""
+    target = landing(path)
+    if target.is_dir():
         raise OutputError(f"{path}: is a folder; give a file name")
-    folder = path.parent
+    if target.exists() and not target.is_file():
+        raise OutputError(f"{path}: is not a regular file (a device, pipe or socket); give a "
+                          "file name")
+    folder = target.parent
     if not folder.is_dir():
         why = "is not a folder" if folder.exists() else "does not exist"
         raise OutputError(f"{path}: cannot write here, the folder {folder} {why}")
@@ -43,8 +55,10 @@ def check_file(path: Path) -> None:
 
 
 def write_file(path: Path, content: str | bytes) -> None:
-    """Write `content` to `path` whole: a temporary file beside it, then a rename."""
+    """Write `content` to `path` whole: a temporary file beside it, then a rename (over the
+    file a symbolic link names, so the link stays)."""
     check_file(path)
+    path = landing(path)
     data = content.encode("utf-8") if isinstance(content, str) else content
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.scalesim-")
     try:
@@ -69,8 +83,11 @@ def check_run_folder(directory: Path) -> None:
             shown = ", ".join(foreign[:5]) + (", …" if len(foreign) > 5 else "")
             raise OutputError(f"--out {directory}: holds files a run does not write ({shown}); "
                               "give a new or empty folder, or one an earlier --out wrote")
-    parent = _existing_ancestor(directory.absolute().parent)
-    if not parent.is_dir() or not os.access(parent, os.W_OK):
+    parent = directory.absolute().parent
+    if not parent.is_dir():  # a typo must not create a tree of folders
+        why = "is not a folder" if parent.exists() else "does not exist"
+        raise OutputError(f"--out {directory}: cannot create it, the folder {parent} {why}")
+    if not os.access(parent, os.W_OK):
         raise OutputError(f"--out {directory}: cannot create it under {parent}")
 
 
@@ -80,7 +97,6 @@ def write_run(directory: Path, result: dict[str, Any]) -> None:
 
     check_run_folder(directory)
     directory = directory.absolute()
-    directory.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(directory)
     staging = Path(tempfile.mkdtemp(dir=directory.parent, prefix=_prefix(directory, "new")))
     try:
@@ -148,9 +164,3 @@ def _running(pid: int) -> bool:
     except OSError:
         return True  # someone else's process
     return True
-
-
-def _existing_ancestor(path: Path) -> Path:
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return path

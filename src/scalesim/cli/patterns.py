@@ -40,6 +40,7 @@ from scalesim.catalog.views import (
     selection_matrix,
 )
 from scalesim.cli import MARKUP
+from scalesim.cli.outputs import OutputError, check_file, write_file
 from scalesim.cli.run import exit_bad_spec
 from scalesim.lint import Severity, load_and_lint
 from scalesim.lint.load import sustained
@@ -415,15 +416,21 @@ def graph(
     render = FORMATS.get(output.suffix.lower())
     if render is None:
         fail(f"cannot tell the format of {output.name!r}; use one of {', '.join(FORMATS)}")
+    try:
+        check_file(output)
+    except OutputError as error:
+        fail(str(error))
     catalog = get_catalog()
     focus = None if pattern is None else lookup(catalog, pattern).id
     drawn = subgraph(catalog, focus, depth)
     try:
-        output.write_text(render(drawn), encoding="utf-8")
+        write_file(output, render(drawn))
     except GraphvizMissingError as error:
         fail(str(error), code=1)
     except subprocess.CalledProcessError as error:
         fail(f"dot failed: {error.stderr}", code=1)
+    except OSError as error:
+        fail(f"{output}: {error.strerror or error}")
     summary = {"file": str(output), "format": output.suffix.lower().lstrip("."),
                "nodes": len(drawn.nodes), "edges": len(drawn.edges)}
     if as_json:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,16 +43,28 @@ Costs = Annotated[list[str] | None, typer.Option(
     "components.db.workers=0.02 (repeatable).")]
 
 
-def _prices(texts: Sequence[str]) -> dict[str, float]:
+def _prices(texts: Sequence[str], known: Sequence[str]) -> dict[str, float]:
+    """The prices given, each a finite amount ≥ 0 for a component or a varied field (a
+    negative or NaN price would make 'cheapest' mean nothing; a misspelt name would be
+    ignored)."""
     prices = {}
     for text in texts:
         name, sep, value = text.partition("=")
+        name = name.strip()
         try:
-            prices[name.strip()] = float(value)
+            price = float(value)
         except ValueError:
             sep = ""
-        if not sep or not name.strip():
+        if not sep or not name:
             raise typer.BadParameter(f"{text!r} is not NAME=PRICE", param_hint="--cost")
+        if not math.isfinite(price) or price < 0.0:
+            raise typer.BadParameter(f"{text!r}: a price is a finite amount of at least 0",
+                                     param_hint="--cost")
+        if name not in known:
+            raise typer.BadParameter(f"{text!r}: {name!r} is neither a component nor a "
+                                     f"varied field; use one of {', '.join(known)}",
+                                     param_hint="--cost")
+        prices[name] = price
     return prices
 
 
@@ -214,6 +227,7 @@ def plan_command(
         raise typer.BadParameter(str(error), param_hint="--rate") from None
     axes = parse_axes(vary)
     system = load_or_exit(file, overrides)
+    prices = _prices(costs or [], [*system.components, *(axis.path for axis in axes)])
     try:
         scaled = rate_overrides(system, total)
     except ValueError as error:
@@ -241,7 +255,7 @@ def plan_command(
 
     try:
         with executing(jobs, dask) as executor:
-            planner = Planner(load, axes, target, _prices(costs or []), chosen_seed, executor,
+            planner = Planner(load, axes, target, prices, chosen_seed, executor,
                               replications, most, budget, progress, allow_backlog)
             announce(planner, load, replications, most, min(executor.workers, replications),
                      force)

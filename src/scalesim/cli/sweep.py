@@ -61,6 +61,10 @@ def check_out_folder(directory: Path) -> None:
         raise OutputError(f"--out {directory}: exists and is not a folder")
     if (directory / "points").exists() and not (directory / "points").is_dir():
         raise OutputError(f"--out {directory}: points exists and is not a folder")
+    parent = directory.absolute().parent
+    if not parent.is_dir():  # a typo must not create a tree of folders
+        raise OutputError(f"--out {directory}: cannot create it, the folder {parent} "
+                          f"{'is not a folder' if parent.exists() else 'does not exist'}")
 
 
 @dataclass(frozen=True)
@@ -214,7 +218,7 @@ def sweep_command(
     try:  # before the run, which may be long
         if out_dir is not None:  # created now, so that --report can go inside it
             check_out_folder(out_dir)
-            out_dir.mkdir(parents=True, exist_ok=True)
+            out_dir.mkdir(exist_ok=True)
         if report is not None:
             check_file(report)
     except OSError as error:

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from scalesim.cli import MARKUP
+from scalesim.cli.outputs import OutputError, check_file, write_file
 from scalesim.cli.run import seed_option
 
 if TYPE_CHECKING:
@@ -152,13 +153,16 @@ def new_command(
         return
     if output.exists() and not force:
         fail(f"{output} exists; use --force to overwrite it")
-    output.write_text(text, encoding="utf-8")
     schema = output.parent / SCHEMA_FILE
-    if not schema.exists():
-        from scalesim.spec.schema import spec_json_schema
+    try:
+        check_file(output)
+        write_file(output, text)
+        if not schema.exists():
+            from scalesim.spec.schema import spec_json_schema
 
-        schema.write_text(json.dumps(spec_json_schema(), indent=2, sort_keys=True) + "\n",
-                          encoding="utf-8")
+            write_file(schema, json.dumps(spec_json_schema(), indent=2, sort_keys=True) + "\n")
+    except (OutputError, OSError) as error:
+        fail(str(error) if isinstance(error, OutputError) else f"{output}: {error.strerror}")
     # One message per line, never wrapped: the command must stay copyable.
     err.print(f"[green]wrote[/] {escape(str(output))} from {template.id} "
               f"(template v{template.version})", highlight=False, soft_wrap=True)

@@ -68,14 +68,18 @@ def count(minimum: int | None = 0, maximum: int | None = None, *, text: bool = F
     return check
 
 
-def at_least(minimum: float, *, text: bool = False) -> Check:
-    """A number (with `text`, also a string holding one) of at least `minimum`."""
+def at_least(minimum: float, *, text: bool = False, most: float | None = None) -> Check:
+    """A number (with `text`, also a string holding one) of at least `minimum`, and at most
+    `most` when given."""
     def check(value: Any) -> str | None:
         number = as_number(value, text)
         if number is None:
             return f"{value!r} is not a number"
-        return None if number >= minimum else \
-            f"{value!r} is out of range: it must be at least {minimum:g}"
+        if number < minimum:
+            return f"{value!r} is out of range: it must be at least {minimum:g}"
+        if most is not None and not number <= most:  # inf and nan too
+            return f"{value!r} is out of range: it must be at most {most:g}"
+        return None
     return check
 
 

@@ -25,6 +25,7 @@ from scalesim.importers.hosts import hosts_in
 from scalesim.importers.kinds import guess
 from scalesim.importers.sizing import compose_duration, cpu_cores, estimate
 from scalesim.importers.sources import Document, Seen, Unreadable, line_of, load_all, read_input
+from scalesim.spec.bounds import MAX_WORKERS
 from scalesim.spec.model import Kind
 from scalesim.spec.units import format_duration
 
@@ -61,7 +62,8 @@ def _healthcheck_duration(value: Any) -> str | None:
 # retries a count (a uint64 in compose-go).
 RULES: tuple[tuple[str, Check], ...] = (
     ("deploy.replicas", count(0, text=True)), ("scale", count(0, text=True)),
-    *((field, at_least(0, text=True)) for field in CPU_FIELDS),
+    # at most a worker per core for every worker a replica may have (spec bounds)
+    *((field, at_least(0, text=True, most=MAX_WORKERS)) for field in CPU_FIELDS),
     ("healthcheck.retries", count(0, text=True)),
     *((f"healthcheck.{key}", _healthcheck_duration) for key, _ in HEALTH_DURATIONS))
 

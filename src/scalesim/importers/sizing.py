@@ -32,20 +32,25 @@ RULE = ("workers = cores rounded up (one request computes per core); use the thr
 
 def quantity(value: object) -> float | None:
     """A Kubernetes quantity ('500m', '2', '1.5k', '1e+06', '64Mi', or a number) as a float;
-    None when it is not one."""
+    None when it is not one, or not a finite one."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value)
+        return float(value) if math.isfinite(value) else None
     if not isinstance(value, str):
         return None
     match = _QUANTITY.match(value)
     if match is None:
         return None
     number, suffix = float(match.group(1)), match.group(2) or ""
-    if suffix[:1] in ("e", "E") and suffix not in _SUFFIXES:
-        return number * 10.0 ** int(suffix[1:])
-    return number * _SUFFIXES[suffix]
+    try:
+        if suffix[:1] in ("e", "E") and suffix not in _SUFFIXES:
+            amount = number * 10.0 ** int(suffix[1:])
+        else:
+            amount = number * _SUFFIXES[suffix]
+    except OverflowError:  # '1e400': no float holds it
+        return None
+    return amount if math.isfinite(amount) else None
 
 
 def cpu_cores(value: object) -> float | None:

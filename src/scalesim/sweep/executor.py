@@ -110,7 +110,7 @@ class DaskCluster:
         else:
             try:
                 self._client = Client(address, timeout="10s")
-            except (OSError, TimeoutError) as error:
+            except (OSError, TimeoutError, ValueError) as error:  # ValueError: not an address
                 raise ClusterError(f"cannot reach the Dask scheduler at {address}: "
                                    f"{error}") from None
         self.workers = max(1, sum(w.get("nthreads", 1) for w in
@@ -137,11 +137,11 @@ def make_executor(jobs: int | None = None, dask: str | None = None,
                   tasks: int | None = None) -> Executor:
     """The executor for `--jobs` / `--dask`: Dask when an address is given, else processes
     (default: one per core), or this process alone when one worker (or one task) is enough."""
-    if dask is not None:
-        return DaskCluster(dask, jobs)
     workers = default_jobs() if jobs is None else jobs
-    if tasks is not None:
+    if tasks is not None:  # a worker per task at most, on this machine or a local cluster
         workers = min(workers, tasks)
+    if dask is not None:
+        return DaskCluster(dask, workers)
     return Serial() if workers <= 1 else Processes(workers)
 
 
