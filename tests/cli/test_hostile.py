@@ -319,3 +319,21 @@ def test_a_full_disk_on_stdout_is_one_line_not_a_traceback(command: list[str]) -
                               text=True, timeout=60)
     assert done.returncode == 1
     assert done.stderr == "scalesim: cannot write the output: No space left on device\n"
+
+
+@pytest.mark.parametrize(("option", "says"), [
+    (["--db", "nope://x"], "Invalid value for --db"),
+    (["--db", "sqlite:////nonexistent-scalesim/x.db"], "does not exist"),
+    (["--db", ""], "Invalid value for --db"),
+    (["--host", ""], "give an interface"),
+    (["--host", "999.1.1.1"], "Invalid value for --host"),
+    (["--max-runs", "33"], "--max-runs"),
+])
+def test_studio_options_are_checked_before_it_starts(run_cli, option: list[str],
+                                                     says: str) -> None:
+    """A bad --db was a traceback, an unresolvable --host exit 3 ('over budget') after
+    printing a link, an empty --host bound every interface, and --max-runs went past the
+    documented 32: each is bad input before anything starts."""
+    result = run_cli("studio", "--no-browser", "--port", "18765", *option)
+    assert result.exit_code == 2, result.output
+    assert says in " ".join(result.output.split())
