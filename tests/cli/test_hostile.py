@@ -178,6 +178,13 @@ def test_every_command_that_writes_a_file_takes_o_and_out() -> None:
         assert {"-o", "--out"} <= set(opts), path
 
 
+def test_replications_past_the_spec_bound_are_named_as_the_option(run_cli, spec_file) -> None:
+    """-r 100000 was reported as '--set #1: simulation.replications', an option the user
+    did not give."""
+    result = run_cli("simulate", str(spec_file()), "-q", "-r", "100000")
+    assert result.exit_code == 2 and "'--replications' / '-r'" in result.output
+
+
 def test_every_seed_option_has_the_seed_range() -> None:
     """Every command's --seed is range-checked like simulation.seed (0 to 2⁶³ − 1): `templates
     check --seed -5` ended in a numpy traceback."""

@@ -124,6 +124,18 @@ def test_out_of_range_and_coerced_values_are_located_errors(override: str, messa
     assert any(message in issue and issue.startswith("--set #1: ") for issue in found), found
 
 
+@pytest.mark.parametrize(("override", "path"), [
+    ("components.api.replicas.foo=1", "components.api.replicas"),
+    ("components.api.operations.get.calls.0.to=api.get", "components.api.operations.get.calls"),
+    ("a..b=5", "a"),
+])
+def test_a_value_only_an_override_made_is_blamed_on_it(override: str, path: str) -> None:
+    """An override that builds a path the file does not have was reported at the file's
+    nearest line, as if the file were wrong."""
+    found = issues(BASE, (override,))
+    assert any(issue.startswith(f"--set #1: {path}: ") for issue in found), found
+
+
 def test_an_integer_of_thousands_of_digits_is_a_located_error() -> None:
     found = issues(BASE.replace("rate: 10/s", "rate: 10/s, users: " + "9" * 5000))
     assert found[0].startswith("hostile.yaml:8:") and "cannot read this value" in found[0]

@@ -79,6 +79,16 @@ def test_plan_refuses_a_price_it_cannot_use(tmp_path: Path, cost: str, says: str
     assert result.exit_code == 2 and says in result.output, result.output
 
 
+def test_plan_names_its_own_options_when_they_are_wrong(tmp_path: Path) -> None:
+    """--rate 0/s was reported as '--set #1: workloads[0].rate … (with )'."""
+    spec = tmp_path / "mmc.yaml"
+    spec.write_text(MMC)
+    result = CliRunner().invoke(app, [
+        "plan", str(spec), "--rate", "0/s", "--slo", "mean<120ms",
+        "--vary", "components.s.workers=1..6", "--jobs", "1"])
+    assert result.exit_code == 2 and "the load to plan for must be above 0" in result.output
+
+
 def test_plan_needs_an_slo_and_a_rate(tmp_path: Path) -> None:
     spec = tmp_path / "mmc.yaml"
     spec.write_text(MMC)

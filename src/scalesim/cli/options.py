@@ -24,7 +24,7 @@ SloText = Annotated[str | None, typer.Option(
     "(mean, p50, p90, p95, p99, p999, error_rate); replaces the spec's slo.")]
 
 Replications = Annotated[int | None, typer.Option(
-    "--replications", "-r", min=1, help="Independent replications (overrides "
+    "--replications", "-r", min=1, max=10_000, help="Independent replications (overrides "
     "simulation.replications); several give 95 % confidence intervals.")]
 PrecisionText = Annotated[str | None, typer.Option(
     "--precision", metavar="PCT", help="Add replications until the 95 % CI half-width of "

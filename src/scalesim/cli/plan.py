@@ -74,7 +74,8 @@ def _loader(file: Path, base: list[str]) -> Loader:
             return load_spec(file, [*base, *overrides])
         except SpecError as error:
             for issue in error.issues:
-                typer.echo(f"{issue} (with {', '.join(overrides)})", err=True)
+                typer.echo(f"{issue} (with {', '.join(overrides)})" if overrides else str(issue),
+                           err=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None
     return load
 
@@ -225,6 +226,9 @@ def plan_command(
         total = parse_rate(rate)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--rate") from None
+    if total <= 0.0:
+        raise typer.BadParameter(f"{rate!r}: the load to plan for must be above 0",
+                                 param_hint="--rate")
     axes = parse_axes(vary)
     system = load_or_exit(file, overrides)
     prices = _prices(costs or [], [*system.components, *(axis.path for axis in axes)])

@@ -89,6 +89,10 @@ class _Locator:
         self.overridden = overridden
 
     def issue(self, path: Path, message: str) -> SpecIssue:
+        if path not in self.positions:  # not in the file: an override below it made it
+            made = next((n for o, n in self.overridden.items() if o[: len(path)] == path), None)
+            if made is not None:
+                return SpecIssue(f"--set #{made}", 0, 0, dotted(path), message)
         for cut in range(len(path), -1, -1):
             prefix = path[:cut]
             number = self.overridden.get(prefix) or next(
