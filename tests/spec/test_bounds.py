@@ -174,3 +174,12 @@ def test_a_thousand_deep_synchronous_cycle_is_found_without_recursion() -> None:
     text = chain(1000).replace("op: {work: 1ms}", "op: {work: 1ms, calls: [{to: c0.op}]}")
     found = issues(text)
     assert len(found) == 1 and "synchronous call cycle: c0.op -> c1.op" in found[0]
+
+
+def test_a_byte_that_is_not_utf8_is_located(tmp_path: Path) -> None:
+    """A Latin-1 'é' in a comment: the error names its line and column, not just the file."""
+    spec = tmp_path / "latin1.yaml"
+    spec.write_bytes(BASE.encode() + b"# caf\xe9\n")
+    with pytest.raises(SpecError) as caught:
+        load_spec(spec)
+    assert str(caught.value.issues[0]).startswith(f"{spec}:10:6: not a UTF-8 text file")

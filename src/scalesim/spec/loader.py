@@ -39,8 +39,11 @@ def read_spec_file(file: str | FsPath) -> str:
                                    "the most a spec may have")]) from None
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise SpecError([SpecIssue(str(file), 0, 0, "", "not a UTF-8 text file")]) from None
+    except UnicodeDecodeError as error:  # where the first byte that is not UTF-8 is
+        before = data[:error.start]
+        line, column = before.count(b"\n") + 1, error.start - (before.rfind(b"\n") + 1) + 1
+        raise SpecError([SpecIssue(str(file), line, column, "", "not a UTF-8 text file: byte "
+                                   f"0x{data[error.start]:02x} here is not UTF-8")]) from None
 
 
 def load_spec_text(text: str, filename: str = "<spec>", overrides: Sequence[str] = ()) -> System:
