@@ -43,7 +43,8 @@ export interface PatternBrief {
 }
 
 export class ApiError extends Error {
-  constructor(public status: number, message: string, public errors: SpecIssue[] = []) {
+  // data: the error's whole JSON body (e.g. a refused run's `cost` and `can_force`).
+  constructor(public status: number, message: string, public errors: SpecIssue[] = [], public data: Record<string, unknown> = {}) {
     super(message);
   }
 }
@@ -79,12 +80,14 @@ async function request(method: string, path: string, body?: unknown): Promise<Re
   if (!response.ok) {
     let message = `${response.status} ${response.statusText}`;
     let errors: SpecIssue[] = [];
+    let body: Record<string, unknown> = {};
     try {
       const data = await response.json();
       message = data.error ?? message;
       errors = data.errors ?? [];
+      body = data;
     } catch { /* not JSON: keep the status line */ }
-    throw new ApiError(response.status, message, errors);
+    throw new ApiError(response.status, message, errors, body);
   }
   return response;
 }
@@ -102,8 +105,9 @@ export const api = {
   buildTemplate: (id: string, params: Record<string, unknown>) =>
     json<{ spec: string }>("POST", `templates/${encodeURIComponent(id)}/spec`, { params }),
   validate: (spec: string) => json<Validation>("POST", "validate", { spec }),
-  startRun: (spec: string, seed: number | null, designId: string | null, version: number | null) =>
-    json<{ id: string; status: RunStatus }>("POST", "runs", { spec, seed, design_id: designId, version }),
+  // force: run even when it is estimated over the run budget (the server refuses it with 422).
+  startRun: (spec: string, seed: number | null, designId: string | null, version: number | null, force = false) =>
+    json<{ id: string; status: RunStatus }>("POST", "runs", { spec, seed, design_id: designId, version, force }),
   run: (id: string) => json<RunState>("GET", `runs/${encodeURIComponent(id)}`),
   runs: (designId?: string) => json<RunBrief[]>("GET", `runs${designId ? `?design_id=${encodeURIComponent(designId)}` : ""}`),
   cancelRun: (id: string) => json<RunState>("DELETE", `runs/${encodeURIComponent(id)}`),
@@ -126,7 +130,8 @@ export const api = {
   design: (id: string) => json<Design>("GET", `designs/${encodeURIComponent(id)}`),
   createDesign: (name: string, spec: string, layout: object) =>
     json<Design>("POST", "designs", { name, spec, layout }),
-  updateDesign: (id: string, body: { name?: string; spec?: string; layout?: object }) =>
+  // base_version: the version the edit started from (409 when another save made a newer one).
+  updateDesign: (id: string, body: { name?: string; spec?: string; layout?: object; base_version?: number }) =>
     json<Design>("PUT", `designs/${encodeURIComponent(id)}`, body),
   deleteDesign: (id: string) => json<null>("DELETE", `designs/${encodeURIComponent(id)}`),
   duplicateDesign: (id: string) => json<Design>("POST", `designs/${encodeURIComponent(id)}/duplicate`),

@@ -630,3 +630,67 @@ def test_delete_key_and_generate_settings_in_chromium(server: str) -> None:
         expect(istio).to_be_checked()
         expect(page.locator(".file-list li")).to_have_count(0)
         expect(page.get_by_test_id("preview-stale")).to_be_visible()
+
+
+@pytest.mark.slow
+def test_a_save_over_anothers_and_a_run_over_the_budget_ask_first_in_chromium(
+        server: str) -> None:
+    """Save from version 1 after another save made version 2: the page says so and asks
+    (accepted: the edit becomes version 3, the other save stays version 2). A run over the
+    budget: the page shows the server's estimate and asks whether to run it anyway
+    (declined: nothing runs; accepted: it runs, forced)."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    asked: list[str] = []
+    with gallery(server) as page:
+        opened(page, "timeout")
+        page.get_by_label("design name").fill("saved-twice")
+        page.get_by_role("button", name=re.compile("^Save")).click()
+        expect(page.locator(".notice")).to_contain_text("saved 'saved-twice' as version 1")
+        design = next(d for d in page.request.get(server + "api/designs").json()
+                      if d["name"] == "saved-twice")
+        route = server + f"api/designs/{design['id']}"
+        spec = page.request.get(route).json()["spec"]
+        other = page.request.put(route, data={"spec": spec + "# another tab's edit\n"})
+        assert other.json()["version"] == 2
+
+        def answer(accept: bool) -> Any:
+            def handle(dialog: Any) -> None:
+                asked.append(dialog.message)
+                dialog.accept() if accept else dialog.dismiss()
+            return handle
+
+        page.get_by_test_id("add-component").click()
+        page.once("dialog", answer(True))
+        page.get_by_role("button", name=re.compile("^Save")).click()
+        expect(page.locator(".notice")).to_contain_text("saved 'saved-twice' as version 3")
+        assert asked[-1].startswith("design 'saved-twice' was changed by another save: it is "
+                                    "at version 2, and this save started from version 1.")
+        versions = page.request.get(route).json()["versions"]
+        assert [v["number"] for v in versions] == [1, 2, 3]
+
+        head, _, _ = spec.partition("simulation:")
+        longer = page.request.post(server + "api/designs", data={
+            "name": "too-long", "spec": head + "simulation:\n  duration: 200000s\n  interval: "
+                                               "100s\n  limits: {max_events: 5000000000}\n"
+                    }).json()  # over the budget's 10 minutes, within the engine's limits
+        page.click("a[data-page=history]")
+        page.locator(".list").first.locator("tr", has_text="too-long").get_by_role(
+            "button", name="open").click()
+        expect(page.get_by_label("design name")).to_have_value("too-long")
+        page.click("a[data-page=simulate]")
+        page.once("dialog", answer(False))
+        page.get_by_test_id("run").click()
+        expect(page.locator(".notice")).to_contain_text("refused: this run is estimated at")
+        assert asked[-1].startswith("refused: this run is estimated at")
+        assert asked[-1].endswith('"force": true.\n\nRun it anyway?')
+        runs = page.request.get(server + f"api/runs?design_id={longer['id']}").json()
+        assert runs == []
+        page.once("dialog", answer(True))
+        page.get_by_test_id("run").click()
+        expect(page.get_by_test_id("run-status")).to_have_text(re.compile("queued|running"))
+        [run] = page.request.get(server + f"api/runs?design_id={longer['id']}").json()
+        page.get_by_test_id("cancel").click()
+        expect(page.get_by_test_id("run-status")).to_have_text("cancelled")
+        assert len(asked) == 3
+        assert page.request.get(server + f"api/runs/{run['id']}").json()["status"] == \
+            "cancelled"

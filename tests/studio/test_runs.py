@@ -59,7 +59,8 @@ def test_wall_clock_limit_stops_a_run(studio: Callable[..., TestClient], breaker
 def test_safety_limit_is_a_failed_run_with_the_reason(client: TestClient,
                                                       breaker_spec: str) -> None:
     spec = slow_spec(breaker_spec) + "  limits: {max_events: 1000}\n"
-    run_id = client.post("/api/runs", json={"spec": spec}).json()["id"]
+    # forced: the estimate is past max_events, which refuses the run up front otherwise
+    run_id = client.post("/api/runs", json={"spec": spec, "force": True}).json()["id"]
     state = wait(client, run_id, finished)
     assert state["status"] == "failed"
     assert "simulation.limits.max_events" in state["error"]

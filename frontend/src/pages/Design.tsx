@@ -65,7 +65,7 @@ export function DesignPage({ schema, onPattern }: { schema: Record<string, unkno
   const save = async () => {
     try {
       const saved = state.designId
-        ? await api.updateDesign(state.designId, { name: state.name, spec: text, layout })
+        ? await update(state.designId, { name: state.name, spec: text, layout }, state.version)
         : await api.createDesign(state.name, text, layout);
       state.saved(saved.id, saved.version, saved.name, text);
       state.notify("info", `saved '${saved.name}' as version ${saved.version}`);
@@ -114,6 +114,19 @@ export function DesignPage({ schema, onPattern }: { schema: Record<string, unkno
       </div>
     </div>
   );
+}
+
+/** Save from the version the editor holds: when another save (another tab, another person)
+ * has made a newer one since, the server says so (409) and the user chooses to add theirs
+ * after it (both stay in the history) or not to save. */
+async function update(id: string, body: { name: string; spec: string; layout: object }, base: number | null) {
+  try {
+    return await api.updateDesign(id, base === null ? body : { ...body, base_version: base });
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 409 &&
+      window.confirm(`${error.message}.\n\nSave yours as the newest version anyway? The other save stays in the history.`))) throw error;
+    return await api.updateDesign(id, body);
+  }
 }
 
 function Status({ errors, findings, valid, onClick }: { errors: number; findings: number; valid: boolean; onClick: () => void }) {

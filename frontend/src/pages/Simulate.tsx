@@ -44,7 +44,18 @@ export function SimulatePage() {
     setBusy(true);
     try {
       const sameAsSaved = designId !== null && savedText === text;
-      const started = await api.startRun(text, seed === "" ? null : Number(seed), sameAsSaved ? designId : null, sameAsSaved ? version : null);
+      const begin = (force: boolean) => api.startRun(text, seed === "" ? null : Number(seed), sameAsSaved ? designId : null, sameAsSaved ? version : null, force);
+      let started;
+      try {
+        started = await begin(false);
+      } catch (error) {
+        // Over the run budget: the server's estimate, and the choice to run it anyway (the
+        // studio's wall-clock limit still applies). A result too large to keep is refused
+        // with force too, and the run's other errors are shown as they are.
+        if (!(error instanceof ApiError && error.status === 422 && error.data.can_force === true &&
+          window.confirm(`${error.message}\n\nRun it anyway?`))) throw error;
+        started = await begin(true);
+      }
       setRun({ id: started.id, status: started.status, progress: 0 } as RunState);
       const events = new EventSource(api.runEventsUrl(started.id));
       source.current = events;

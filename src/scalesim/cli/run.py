@@ -19,6 +19,12 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+# The run budget and its wording live in scalesim.budget (the studio refuses runs with the
+# same estimate); imported here under their old names, which other commands use.
+from scalesim.budget import BUDGET_S as BUDGET_S
+from scalesim.budget import MAX_INTERVALS as MAX_INTERVALS
+from scalesim.budget import amount as amount
+from scalesim.budget import human as human
 from scalesim.cli.options import (
     Dask,
     Jobs,
@@ -38,10 +44,6 @@ if TYPE_CHECKING:
     from scalesim.sweep.replicate import Execution
 
 EXIT_SLO_MISSED, EXIT_BAD_INPUT, EXIT_SAFETY_STOP = 1, 2, 3
-# A run estimated to take longer than this (wall time) is refused unless --force.
-BUDGET_S = 600.0
-# Time-series intervals kept per component, workload and call (memory grows with them).
-MAX_INTERVALS = 200_000
 
 err = Console(stderr=True)
 
@@ -80,26 +82,6 @@ Force = Annotated[bool, typer.Option(
     "(docs/engine.md, Run budget).")]
 
 
-def human(seconds: float) -> str:
-    """A wall time in the unit a person plans with: '45 s', '12 min', '30 h', '43 days',
-    '32 years'; never scientific notation."""
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 72 * 3600:
-        return f"{seconds / 3600:.0f} h"
-    if seconds < 2 * 365 * 86400:
-        return f"{seconds / 86400:,.0f} days"
-    return f"{seconds / (365 * 86400):,.0f} years"
-
-
-def amount(value: float) -> str:
-    """A count or rate in full with thousands separators ('1,230,000,000'), or 3 significant
-    digits below 100 ('0.5', '42.5')."""
-    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
-
-
 def _number(value: float) -> str:
     """Short and exact enough for a progress line: 0.00125, 42.5, 1,234, 357k, 2.5M."""
     if value >= 1e6:
@@ -111,36 +93,18 @@ def _number(value: float) -> str:
 
 def refuse_runaway(system: System, execution: Execution | None = None) -> None:
     """Exit 3 before running when the estimated events, wall time or time-series size pass
-    the budget; the message states the estimate and how to get under it. Replications that
-    run side by side (`execution`'s workers) share the wall time."""
-    from scalesim.analytic.runtime import run_cost
-    from scalesim.sim.speed import events_per_s
+    the budget (`scalesim.budget`); the message states the estimate and how to get under
+    it. Replications that run side by side (`execution`'s workers) share the wall time."""
+    from scalesim.budget import estimate
 
     if execution is not None:
         system = execution.planned(system)
     workers = execution.workers_for(system) if execution is not None else 1
-    cost = run_cost(system)
-    sim = system.simulation
-    speed = events_per_s()
-    wall = cost.wall_s(speed) / workers
-    reasons = []
-    if wall > BUDGET_S:
-        reasons.append(f"about {human(wall)} at ~{amount(float(f'{speed:.2g}'))} events/s"
-                       + (f" on each of {workers} workers" if workers > 1 else "")
-                       + f", over the {human(BUDGET_S)} budget")
-    if cost.events > sim.limits.max_events:
-        reasons.append(f"past simulation.limits.max_events ({amount(sim.limits.max_events)}), "
-                       "where it would stop")
-    if cost.intervals > MAX_INTERVALS:
-        reasons.append(f"{cost.intervals:,} time-series intervals of {sim.interval:g} s, over "
-                       f"{MAX_INTERVALS:,}")
-    if not reasons:
+    found = estimate(system, workers)
+    if not found.over:
         return
-    err.print(f"[red]refused[/red]: this run is estimated at {amount(cost.events)} events "
-              f"({amount(cost.rate_rps)} requests/s for {amount(sim.warmup + sim.duration)} s × "
-              f"{sim.replications} replication(s)): " + "; ".join(reasons) + ". Shorten "
-              "simulation.duration, lower the rate or raise simulation.interval, or pass "
-              "--force to run it anyway.", highlight=False)
+    err.print("[red]refused[/red]: " + found.refusal("pass --force to run it anyway"),
+              highlight=False)
     raise typer.Exit(EXIT_SAFETY_STOP)
 
 

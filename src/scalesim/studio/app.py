@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
+import json
 import logging
+import math
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -15,13 +18,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import compile_path
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scalesim import __version__
 from scalesim.studio.config import MAX_BODY_BYTES, StudioConfig
 from scalesim.studio.routes import catalog, designs, generate, health, runs, specs, templates
 from scalesim.studio.runner import RunManager
-from scalesim.studio.specs import SpecRejected
-from scalesim.studio.store import Store
+from scalesim.studio.specs import RunRefused, SpecRejected
+from scalesim.studio.store import BadValue, NotFound, SaveConflict, Store
 
 log = logging.getLogger("scalesim.studio")
 
@@ -50,6 +54,7 @@ def create_app(config: StudioConfig | None = None) -> FastAPI:
     app.state.config, app.state.store, app.state.runs = config, store, manager
     _errors(app)
     _guards(app, config)
+    app.add_middleware(_Unexpected)  # outermost of ours: it catches what the others raise
     for module in (templates, specs, runs, generate, designs, catalog, health):
         app.include_router(module.router, prefix="/api")
     index = config.static_dir / "index.html"
@@ -68,6 +73,23 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(SpecRejected)
     async def spec_rejected(_: Request, error: SpecRejected) -> JSONResponse:
         return JSONResponse({"error": error.detail, "errors": error.issues}, status_code=400)
+
+    @app.exception_handler(RunRefused)
+    async def run_refused(_: Request, error: RunRefused) -> JSONResponse:
+        return JSONResponse({"error": error.detail, "cost": error.cost,
+                             "can_force": error.can_force}, status_code=422)
+
+    @app.exception_handler(NotFound)
+    async def not_found(_: Request, error: NotFound) -> JSONResponse:
+        return JSONResponse({"error": str(error)}, status_code=404)
+
+    @app.exception_handler(SaveConflict)
+    async def conflict(_: Request, error: SaveConflict) -> JSONResponse:
+        return JSONResponse({"error": str(error), "version": error.current}, status_code=409)
+
+    @app.exception_handler(BadValue)
+    async def bad_value(_: Request, error: BadValue) -> JSONResponse:
+        return JSONResponse({"error": f"bad request: {error}"}, status_code=400)
 
     # Starlette's HTTPException: the routes' own (FastAPI's subclasses it) and the router's
     # 404 for an unknown path and 405 for a method a path does not take.
@@ -93,11 +115,40 @@ def _errors(app: FastAPI) -> None:
                     for e in error.errors()]
         return JSONResponse({"error": "bad request: " + "; ".join(problems)}, status_code=400)
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("%s %s failed", request.method, request.url.path)
-        return JSONResponse({"error": "internal error: the server could not answer; "
-                             "details are in its log"}, status_code=500)
+
+
+class _Unexpected:
+    """Any other exception: a JSON 500, its traceback in the server's log (once).
+
+    Not an exception handler for Exception: Starlette runs that one in its outermost
+    middleware and then raises the exception again, so that the server logs it a second
+    time and drops the connection, and the client's next request on it fails. Here the 500
+    is an ordinary answer and the connection stays usable. An exception after the answer
+    has started (a streamed one) is raised on: the connection cannot carry on then."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            if started:
+                raise
+            log.exception("%s %s failed", scope["method"], scope["path"])
+            response = JSONResponse({"error": "internal error: the server could not answer; "
+                                     "details are in its log"}, status_code=500)
+            await response(scope, receive, send)
 
 
 def _methods(app: FastAPI, request: Request) -> list[str]:
@@ -134,10 +185,86 @@ def _guards(app: FastAPI, config: StudioConfig) -> None:
             if body and kind != "application/json":
                 return JSONResponse({"error": "send JSON (Content-Type: application/json)"},
                                     status_code=415)
+            problem = json_problem(body) if body else None
+            if problem is not None:
+                return JSONResponse({"error": f"bad request: {problem}"}, status_code=400)
         return await call_next(request)
 
     if config.allowed_hosts is not None:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts))
+
+
+class _NotJson:
+    """Where a JSON body has a number JSON does not have (NaN, Infinity, or one past the
+    float range that Python would read as infinite): found by json_problem's walk."""
+
+    def __init__(self, text: str, why: str) -> None:
+        self.text, self.why = text, why
+
+
+def _constant(text: str) -> _NotJson:
+    return _NotJson(text, "is not a JSON number (JSON has no NaN or Infinity)")
+
+
+def _float(text: str) -> float | _NotJson:
+    value = float(text)
+    return value if math.isfinite(value) else _NotJson(text, "is too large a number")
+
+
+def json_problem(body: bytes) -> str | None:
+    """What is wrong with a JSON body, naming the field, or None. Python's JSON parser (and
+    FastAPI with it) accepts what the studio could not store or send back: NaN and Infinity
+    (which it would return as null), and text with a lone UTF-16 surrogate ("\\ud800"),
+    which no UTF-8 answer or database can carry."""
+    skip = len(codecs.BOM_UTF8) if body.startswith(codecs.BOM_UTF8) else 0
+    try:
+        text = body[skip:].decode("utf-8")
+    except UnicodeDecodeError as error:
+        at = skip + error.start
+        return (f"the body is not UTF-8 text: byte 0x{body[at]:02x} at byte offset {at} "
+                "(JSON is sent as UTF-8)")
+    try:
+        value = json.loads(text, parse_constant=_constant, parse_float=_float)
+    except json.JSONDecodeError as error:
+        return (f"the body is not valid JSON: {error.msg} at line {error.lineno}, column "
+                f"{error.colno} (character {error.pos} of the body)")
+    except RecursionError:
+        return "the body is nested too deeply to read"
+    except ValueError as error:  # an integer of thousands of digits
+        return f"the body is not JSON the studio can read: {error}"
+    return _bad_value(value)
+
+
+def _bad_value(value: object) -> str | None:
+    """The first NaN/Infinity or lone surrogate in a parsed body, in document order."""
+    stack: list[tuple[tuple[str | int, ...], object]] = [((), value)]
+    while stack:
+        path, item = stack.pop()
+        where = ".".join(str(p) for p in path) or "body"
+        if isinstance(item, _NotJson):
+            return f"{where}: {item.text} {item.why}"
+        if isinstance(item, str):
+            problem = _surrogate(item)
+            if problem is not None:
+                return f"{where}: {problem}"
+        elif isinstance(item, dict):
+            for key in item:
+                problem = _surrogate(key)
+                if problem is not None:
+                    return f"{where}: a key is {problem}"
+            stack.extend(((*path, k), v) for k, v in reversed(item.items()))
+        elif isinstance(item, list):
+            stack.extend(((*path, i), v) for i, v in reversed(list(enumerate(item))))
+    return None
+
+
+def _surrogate(text: str) -> str | None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        return (f"not valid Unicode text: a lone UTF-16 surrogate "
+                f"(\\u{ord(text[error.start]):04x}) at character {error.start}")
+    return None
 
 
 def _has_token(request: Request, token: str) -> bool:

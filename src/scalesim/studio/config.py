@@ -16,6 +16,15 @@ MAX_BODY_BYTES = 4 * MAX_SPEC_BYTES
 """Any API request body larger than this is refused with 413 before it is parsed (a spec is
 sent as a JSON string, which escaping can make longer than the YAML)."""
 
+MAX_SERIES_POINTS = 100_000
+"""A run whose time series would have more points than this (intervals × series: components,
+workloads, calls and breakers, as the spec's own bound of 1,000,000 counts them) is refused
+with 422 before it starts: its result is stored and sent whole, about 60 bytes of JSON a
+point, so this keeps one result near 6 MB. The largest template keeps 6,000."""
+
+BYTES_PER_POINT = 60
+"""About what a time-series point costs in a stored result (measured: 53 to 66)."""
+
 STATIC_DIR = Path(__file__).parent / "static"
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 

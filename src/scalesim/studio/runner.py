@@ -23,6 +23,7 @@ from scalesim.studio.store import Store
 
 log = logging.getLogger("scalesim.studio")
 POLL_S = 0.05
+STUDIO_STOPPED = "the studio stopped"
 
 
 class QueueFull(RuntimeError):
@@ -48,6 +49,8 @@ class LiveRun:
     progress: float = 0.0
     error: str | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
+    stopped_because: str = "cancelled by the user"
+    """The error a cancelled run is recorded with: the user's cancel, or the server's stop."""
     done: threading.Event = field(default_factory=threading.Event)
 
 
@@ -68,6 +71,8 @@ class RunManager:
     # -- what the routes call --------------------------------------------------------------------
     def submit(self, text: str, system: str, seed: int | None, design_id: str | None,
                version: int | None) -> str:
+        """Queue a run (QueueFull when too many wait; the store's NotFound when its design or
+        version is not there)."""
         with self._lock:
             if len(self._waiting) >= self.max_queued:
                 raise QueueFull(f"{len(self._waiting)} runs are already waiting; try again "
@@ -109,9 +114,11 @@ class RunManager:
         with self._lock:
             self._closed = True
             for run_id in list(self._waiting):
-                self._finish(self._live[run_id], "cancelled", None, "the studio stopped")
+                self._finish(self._live[run_id], "cancelled", None, STUDIO_STOPPED)
             self._waiting.clear()
             running = [run for run in self._live.values() if run.status == "running"]
+            for run in running:
+                run.stopped_because = STUDIO_STOPPED
         for run in running:
             run.cancel.set()
         for run in running:
@@ -154,7 +161,7 @@ class RunManager:
         try:
             while True:
                 if run.cancel.is_set():
-                    return "cancelled", None, "cancelled by the user"
+                    return "cancelled", None, run.stopped_because
                 if time.monotonic() > deadline:
                     return "failed", None, (f"stopped: the run took longer than the studio's "
                                             f"wall-clock limit of {self.time_limit_s:g} s")

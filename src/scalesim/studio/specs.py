@@ -1,18 +1,27 @@
-"""Reading a spec sent to the API: size limit, located errors, lint findings. The same
-loader and linter as the command line (scalesim.spec, scalesim.lint)."""
+"""Reading a spec sent to the API: size limit, located errors, lint findings, and what a run
+of it would cost. The same loader, linter and run budget as the command line (scalesim.spec,
+scalesim.lint, scalesim.budget)."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import HTTPException
 
+from scalesim.budget import BUDGET_S, Estimate, estimate
 from scalesim.lint import lint_system
 from scalesim.spec import SpecError, SpecIssue, System, load_spec_text
-from scalesim.spec.yamlpos import YamlSyntaxError, load_with_positions
-from scalesim.studio.config import MAX_SPEC_BYTES
+from scalesim.spec.bounds import MAX_SERIES_POINTS as SPEC_MAX_SERIES_POINTS
+from scalesim.spec.checks import iter_calls
+from scalesim.spec.errors import Path
+from scalesim.spec.yamlpos import Position, YamlSyntaxError, load_with_positions
+from scalesim.studio.config import BYTES_PER_POINT, MAX_SERIES_POINTS, MAX_SPEC_BYTES
 
 SPEC_NAME = "spec.yaml"
+FORCE = 'run it anyway with "force": true'
+"""How a refusal says to override the budget (the command line's says --force)."""
 
 
 class SpecRejected(HTTPException):
@@ -30,8 +39,22 @@ def issue_json(issue: SpecIssue) -> dict[str, Any]:
             "message": issue.message}
 
 
+class RunRefused(HTTPException):
+    """422: a valid spec whose run the studio will not start, with the estimate, and whether
+    "force" would start it (over the budget) or not (a result too large to keep)."""
+
+    def __init__(self, message: str, cost: dict[str, Any], can_force: bool) -> None:
+        super().__init__(422, f"refused: {message}")
+        self.cost, self.can_force = cost, can_force
+
+
 def check_size(text: str) -> None:
-    size = len(text.encode("utf-8"))
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError as error:
+        raise HTTPException(400, f"spec: not valid Unicode text: a lone UTF-16 surrogate "
+                                 f"(\\u{ord(text[error.start]):04x}) at character "
+                                 f"{error.start}") from None
     if size > MAX_SPEC_BYTES:
         raise HTTPException(413, f"the spec is {size:,} bytes; the studio accepts specs of at "
                                  f"most {MAX_SPEC_BYTES:,} bytes")
@@ -59,4 +82,96 @@ def validate(text: str) -> dict[str, Any]:
     except YamlSyntaxError:  # cannot happen after a successful load; be safe anyway
         positions = {}
     findings = [f.to_json() for f in lint_system(system, positions, SPEC_NAME)]
-    return {"valid": True, "errors": [], "findings": findings}
+    found, size = estimate(system), series_size(system)
+    findings += _cost_findings(system, found, size, positions)
+    return {"valid": True, "errors": [], "findings": findings,
+            "cost": cost_json(found, size)}
+
+
+@dataclass(frozen=True)
+class SeriesSize:
+    """The time-series rows a run keeps: intervals × series (components, workloads, calls and
+    their breakers), counted as the spec's own bound counts them (scalesim.spec.checks)."""
+
+    intervals: int
+    series: int
+    duration_s: float
+
+    @property
+    def points(self) -> int:
+        return self.intervals * self.series
+
+    def too_large(self) -> str | None:
+        """Why the studio will not keep this run's result; None when it will."""
+        if self.points <= MAX_SERIES_POINTS:
+            return None
+        wider = self.duration_s * self.series / MAX_SERIES_POINTS
+        at_least = f"{math.ceil(wider)}s" if wider >= 1.0 else f"{math.ceil(wider * 1e3)}ms"
+        return (f"this run's time series would have {self.intervals:,} intervals × "
+                f"{self.series:,} series = {self.points:,} points, about "
+                f"{self.points * BYTES_PER_POINT / 1e6:,.0f} MB of result; the studio keeps at "
+                f"most {MAX_SERIES_POINTS:,} points a run. Raise simulation.interval to at "
+                f"least {at_least} or shorten simulation.duration (`scalesim simulate --out` "
+                f"keeps up to {SPEC_MAX_SERIES_POINTS:,})")
+
+
+def series_size(system: System) -> SeriesSize:
+    sim = system.simulation
+    calls = [call for _, _, _, call in iter_calls(system)]
+    series = (len(system.components) + len(system.workloads) + len(calls)
+              + sum(1 for call in calls if call.circuit_breaker))
+    return SeriesSize(math.ceil(sim.duration / sim.interval), series, sim.duration)
+
+
+def check_run(system: System, force: bool) -> None:
+    """RunRefused (422) for a run over the command line's budget (unless `force`, as with
+    `scalesim simulate --force`) or whose result the studio would not keep (always)."""
+    found, size = estimate(system), series_size(system)
+    too_large = size.too_large()
+    if too_large is not None:
+        raise RunRefused(too_large, cost_json(found, size), can_force=False)
+    if found.over and not force:
+        raise RunRefused(found.refusal(FORCE), cost_json(found, size), can_force=True)
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def cost_json(found: Estimate, size: SeriesSize) -> dict[str, Any]:
+    return {"events": _finite(found.cost.events), "requests": _finite(found.cost.requests),
+            "wall_s": _finite(found.wall_s), "events_per_s": found.events_per_s,
+            "budget_s": BUDGET_S, "over_budget": found.over, "intervals": size.intervals,
+            "series": size.series, "series_points": size.points,
+            "max_series_points": MAX_SERIES_POINTS}
+
+
+def _cost_findings(system: System, found: Estimate, size: SeriesSize,
+                   positions: dict[Path, Position]) -> list[dict[str, Any]]:
+    """A warning for each reason POST /api/runs would refuse the run, at simulation.*."""
+    out = []
+    too_large = size.too_large()
+    if too_large is not None:
+        out.append(_finding("result-too-large", ("simulation", "interval"), positions,
+                            f"a run would be refused: {too_large}",
+                            "the studio stores and sends a run's result whole, time series "
+                            "included, so it keeps results of a bounded size"))
+    if found.over:
+        out.append(_finding("over-budget", ("simulation", "duration"), positions,
+                            f"a run would be refused: {found.refusal(FORCE)}",
+                            "a run estimated past the budget `scalesim simulate` keeps would "
+                            "hold a worker for long (or hit a limit and stop with nothing "
+                            "to show)"))
+    return out
+
+
+def _finding(name: str, path: Path, positions: dict[Path, Position], message: str,
+             why: str) -> dict[str, Any]:
+    line, column = 0, 0
+    for cut in range(len(path), -1, -1):
+        if path[:cut] in positions:
+            line, column = positions[path[:cut]]
+            break
+    return {"rule": "RUN", "name": name, "severity": "warning", "file": SPEC_NAME,
+            "line": line, "column": column, "path": ".".join(str(p) for p in path),
+            "message": message, "why": why, "fixes": [], "see": None}

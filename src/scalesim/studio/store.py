@@ -4,14 +4,27 @@ PostgreSQL for a shared team server). Specs are stored as the user's text, resul
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ForeignKey, String, Text, create_engine, event, func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -20,9 +33,36 @@ from sqlalchemy.orm import (
     relationship,
     sessionmaker,
 )
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import StaticPool
 
+log = logging.getLogger("scalesim.studio")
 ACTIVE = ("queued", "running")
+T = TypeVar("T")
+SAVE_ATTEMPTS = 5
+"""Saves of one design at the same moment each get the next number; one that finds its
+number taken (UNIQUE(design_id, number)) tries again, up to this many times."""
+
+
+class NotFound(LookupError):
+    """The design (or its version) is not there, or was deleted while the request ran: 404."""
+
+
+class SaveConflict(RuntimeError):
+    """The design changed since the version a save started from: 409."""
+
+    def __init__(self, message: str, current: int | None) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+class BadValue(ValueError):
+    """A value the studio could store but not send back (JSON has no NaN, and UTF-8 no
+    lone surrogates): 400 naming the field."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
 
 
 def _now() -> datetime:
@@ -57,6 +97,12 @@ class Version(Base):
     layout: Mapped[str] = mapped_column(Text, default="{}")
     created_at: Mapped[datetime] = mapped_column(default=_now)
     design: Mapped[Design] = relationship(back_populates="versions")
+
+
+# One version per number: two saves at once cannot both be version N. create_all makes it
+# in a new database, Store._unique_versions in one made before it.
+UNIQUE_NUMBERS = Index("ux_versions_design_number", Version.design_id, Version.number,
+                       unique=True)
 
 
 class Run(Base):
@@ -94,7 +140,8 @@ class Store:
 
     def __init__(self, url: str) -> None:
         memory = url in ("sqlite://", "sqlite:///:memory:")
-        options: dict[str, Any] = {}
+        # Statement parameters (specs, results) stay out of logs and error messages.
+        options: dict[str, Any] = {"hide_parameters": True}
         if url.startswith("sqlite"):
             options["connect_args"] = {"check_same_thread": False}
             if memory:
@@ -104,6 +151,7 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._unique_versions()
         self._interrupted()
 
     @property
@@ -114,6 +162,31 @@ class Store:
     def session(self) -> Iterator[Session]:
         with self._sessions.begin() as session:
             yield session
+
+    def _unique_versions(self) -> None:
+        """UNIQUE(design_id, number) on a database made before it had one (create_all makes
+        it for a new one). Versions saved at the same moment under one number (which a
+        studio without it allowed) are renumbered first: the design's versions 1, 2, ... in
+        the order they were saved, its runs moved with them (a run of a number saved twice
+        stays with the first of the two, the version the API showed under that number)."""
+        with self.session() as s:
+            twice = set(s.scalars(select(Version.design_id)
+                                  .group_by(Version.design_id, Version.number)
+                                  .having(func.count() > 1)))
+            for design_id in sorted(twice):
+                versions = s.scalars(select(Version).where(Version.design_id == design_id)
+                                     .order_by(Version.number, Version.id)).all()
+                moved: dict[int, int] = {}
+                for number, version in enumerate(versions, start=1):
+                    moved.setdefault(version.number, number)
+                    version.number = number
+                for run in s.scalars(select(Run).where(Run.design_id == design_id)):
+                    if run.version is not None:
+                        run.version = moved.get(run.version, run.version)
+                log.warning("design %s had versions saved at once under one number; its %d "
+                            "versions are renumbered 1 to %d in the order they were saved",
+                            design_id, len(versions), len(versions))
+        UNIQUE_NUMBERS.create(self.engine, checkfirst=True)
 
     def _interrupted(self) -> None:
         """Runs left queued or running by a server that stopped will never finish."""
@@ -134,70 +207,121 @@ class Store:
                      "runs": runs.get(d.id, 0)} for d in designs]
 
     def create_design(self, name: str, spec: str, layout: dict[str, Any]) -> dict[str, Any]:
+        layout_text = _json_text("layout", layout)
+        _text("name", name)
+        _text("spec", spec)
         with self.session() as s:
             design = Design(name=name)
-            design.versions.append(Version(number=1, spec=spec, layout=json.dumps(layout)))
+            design.versions.append(Version(number=1, spec=spec, layout=layout_text))
             s.add(design)
             s.flush()
-            return self._design(s, design)
+            return _sendable(self._design(s, design))
 
     def get_design(self, design_id: str) -> dict[str, Any] | None:
         with self.session() as s:
             design = s.get(Design, design_id)
-            return None if design is None else self._design(s, design)
+            try:
+                return None if design is None else self._design(s, design)
+            except NotFound:  # deleted while it was read
+                return None
 
     def update_design(self, design_id: str, name: str | None, spec: str | None,
-                      layout: dict[str, Any] | None) -> dict[str, Any] | None:
-        """Rename, and add a version when the spec or the layout changed."""
+                      layout: dict[str, Any] | None, base: int | None = None
+                      ) -> dict[str, Any] | None:
+        """Rename, and add a version when the spec or the layout changed; None when there is
+        no such design (or it is deleted meanwhile). With `base`, the version the edit
+        started from: SaveConflict when another save has made a newer one."""
+        layout_text = None if layout is None else _json_text("layout", layout)
+        if name is not None:
+            _text("name", name)
+        if spec is not None:
+            _text("spec", spec)
+        for _ in range(SAVE_ATTEMPTS):
+            try:
+                return self._update(design_id, name, spec, layout_text, base)
+            except (IntegrityError, StaleDataError):
+                # Another save took the number (UNIQUE), or the design was deleted.
+                current = self._latest_number(design_id)
+                if current is None:
+                    return None
+                if base is not None and base != current:
+                    raise self._conflict(design_id, base, current) from None
+        raise SaveConflict(f"design {design_id!r} is being saved by others at the same "
+                           "moment; try again", self._latest_number(design_id))
+
+    def _update(self, design_id: str, name: str | None, spec: str | None,
+                layout_text: str | None, base: int | None) -> dict[str, Any] | None:
         with self.session() as s:
-            design = s.get(Design, design_id)
-            if design is None:
+            # Saves of one design queue on its row (PostgreSQL; SQLite's writes queue anyway
+            # and the unique number catches a save that read the same latest version).
+            design = s.get(Design, design_id, with_for_update=True)
+            latest = None if design is None else _latest(s, design_id)
+            if design is None or latest is None:
                 return None
+            new_spec = latest.spec if spec is None else spec
+            new_layout = latest.layout if layout_text is None else layout_text
+            changed = (new_spec, new_layout) != (latest.spec, latest.layout)
+            if base is not None and base != latest.number and (
+                    changed or (name is not None and name != design.name)):
+                raise self._conflict(design_id, base, latest.number, design.name)
             if name is not None:
                 design.name = name
-            latest = design.versions[-1]
-            new_spec = latest.spec if spec is None else spec
-            new_layout = latest.layout if layout is None else json.dumps(layout)
-            if (new_spec, new_layout) != (latest.spec, latest.layout):
-                design.versions.append(Version(number=latest.number + 1, spec=new_spec,
-                                               layout=new_layout))
+            if changed:
+                s.add(Version(design_id=design_id, number=latest.number + 1, spec=new_spec,
+                              layout=new_layout))
             design.updated_at = _now()
             s.flush()
-            return self._design(s, design)
+            s.expire(design, ["versions"])
+            return _sendable(self._design(s, design))
+
+    def _latest_number(self, design_id: str) -> int | None:
+        with self.session() as s:
+            latest = _latest(s, design_id)
+            return None if latest is None else latest.number
+
+    def _conflict(self, design_id: str, base: int, current: int,
+                  name: str | None = None) -> SaveConflict:
+        if name is None:
+            with self.session() as s:
+                design = s.get(Design, design_id)
+                name = design_id if design is None else design.name
+        return SaveConflict(f"design {name!r} was changed by another save: it is at version "
+                            f"{current}, and this save started from version {base}", current)
 
     def delete_design(self, design_id: str) -> bool:
+        """Delete a design and (by the foreign keys' cascade) its versions; its runs stay,
+        unlinked. False when there is none, or another request deleted it first."""
         with self.session() as s:
-            design = s.get(Design, design_id)
-            if design is None:
-                return False
-            for run in s.scalars(select(Run).where(Run.design_id == design_id)):
-                run.design_id = None
-            s.delete(design)
-            return True
+            s.execute(update(Run).where(Run.design_id == design_id).values(design_id=None))
+            deleted = s.execute(delete(Design).where(Design.id == design_id))
+            return cast(CursorResult[Any], deleted).rowcount > 0
 
     def duplicate_design(self, design_id: str) -> dict[str, Any] | None:
         with self.session() as s:
             design = s.get(Design, design_id)
-            if design is None:
+            latest = None if design is None else _latest(s, design_id)
+            if design is None or latest is None:  # none, or deleted while it was read
                 return None
-            latest = design.versions[-1]
             copy = Design(name=f"{design.name} (copy)"[:200])
             copy.versions.append(Version(number=1, spec=latest.spec, layout=latest.layout))
             s.add(copy)
             s.flush()
-            return self._design(s, copy)
+            return _sendable(self._design(s, copy))
 
     def get_version(self, design_id: str, number: int) -> dict[str, Any] | None:
         with self.session() as s:
             version = s.scalars(select(Version).where(Version.design_id == design_id,
-                                                      Version.number == number)).first()
+                                                      Version.number == number)
+                                .order_by(Version.id)).first()
             return None if version is None else _version(version, with_text=True)
 
     def _design(self, s: Session, design: Design) -> dict[str, Any]:
+        if not design.versions:  # its versions were deleted with it meanwhile
+            raise NotFound(f"no design {design.id!r}")
         latest = design.versions[-1]
         runs = dict(s.execute(select(Run.version, func.count()).where(Run.design_id == design.id)
                               .group_by(Run.version)).all())
-        return {**_design_brief(design), "spec": latest.spec, "layout": json.loads(latest.layout),
+        return {**_design_brief(design), "spec": latest.spec, "layout": _layout(latest),
                 "version": latest.number,
                 "versions": [{**_version(v), "runs": runs.get(v.number, 0)}
                              for v in design.versions]}
@@ -205,11 +329,25 @@ class Store:
     # -- runs ----------------------------------------------------------------------------------
     def create_run(self, system: str, spec: str, seed: int | None, design_id: str | None,
                    version: int | None) -> str:
-        with self.session() as s:
-            run = Run(system=system, spec=spec, seed=seed, design_id=design_id, version=version)
-            s.add(run)
-            s.flush()
-            return run.id
+        """Record a queued run; NotFound when its design or the design's version is not
+        there (or the design is deleted meanwhile)."""
+        _text("spec", spec)
+        try:
+            with self.session() as s:
+                if design_id is not None:
+                    if s.get(Design, design_id) is None:
+                        raise NotFound(f"no design {design_id!r}")
+                    if version is not None and s.scalars(
+                            select(Version.id).where(Version.design_id == design_id,
+                                                     Version.number == version)).first() is None:
+                        raise NotFound(f"design {design_id!r} has no version {version}")
+                run = Run(system=system, spec=spec, seed=seed, design_id=design_id,
+                          version=version)
+                s.add(run)
+                s.flush()
+                return run.id
+        except IntegrityError:  # the design was deleted between the check and the insert
+            raise NotFound(f"no design {design_id!r}") from None
 
     def design_exists(self, design_id: str) -> bool:
         with self.session() as s:
@@ -266,8 +404,53 @@ def _version(version: Version, with_text: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {"number": version.number, "created_at": _stamp(version.created_at)}
     if with_text:
         out["spec"] = version.spec
-        out["layout"] = json.loads(version.layout)
+        out["layout"] = _layout(version)
     return out
+
+
+def _latest(s: Session, design_id: str) -> Version | None:
+    return s.scalars(select(Version).where(Version.design_id == design_id)
+                     .order_by(Version.number.desc(), Version.id.desc()).limit(1)).first()
+
+
+def _text(field: str, text: str) -> None:
+    """BadValue unless `text` is Unicode that UTF-8 can carry (no lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise BadValue(field, f"not valid Unicode text: a lone UTF-16 surrogate "
+                              f"(\\u{ord(text[error.start]):04x}) at character "
+                              f"{error.start}") from None
+
+
+def _json_text(field: str, value: Any) -> str:
+    """`value` as the JSON text stored; BadValue when it could not be sent back as JSON."""
+    try:
+        _sendable(value)
+    except UnicodeEncodeError:
+        raise BadValue(field, "has text that is not valid Unicode (a lone UTF-16 "
+                              "surrogate)") from None
+    except ValueError:
+        raise BadValue(field, "has a number JSON cannot carry (NaN or Infinity)") from None
+    return json.dumps(value)
+
+
+def _sendable(value: T) -> T:
+    """`value`, once it is known to serialise as a JSON response (finite numbers, UTF-8
+    text). Checked before a write commits, so an answer never fails after its commit."""
+    json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
+    return value
+
+
+def _layout(version: Version) -> Any:
+    """A version's layout; empty when it cannot be sent (NaN, or a lone surrogate, stored by
+    a studio that did not refuse them): the canvas then lays the design out afresh."""
+    try:
+        return _sendable(json.loads(version.layout))
+    except ValueError:  # JSONDecodeError and UnicodeEncodeError included
+        log.warning("design %s version %d: its stored layout is not valid JSON to send; "
+                    "sent empty", version.design_id, version.number)
+        return {}
 
 
 def _run_brief(run: Run) -> dict[str, Any]:

@@ -6,14 +6,24 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Response
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from scalesim.studio import specs
 from scalesim.studio.routes.deps import StoreDep
 
 router = APIRouter(tags=["designs"])
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+MAX_NUMBER = 2**63 - 1  # a version number SQL can store (SQLite's and PostgreSQL's BIGINT)
+
+
+def _visible(name: str) -> str:
+    if not name.strip():
+        raise ValueError("a name needs a character other than spaces")
+    return name
+
+
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_visible)]
 DesignId = Annotated[str, Path(max_length=64)]
+VersionNumber = Annotated[int, Path(ge=1, le=MAX_NUMBER)]
 
 
 class NewDesign(BaseModel):
@@ -26,6 +36,10 @@ class DesignUpdate(BaseModel):
     name: Name | None = None
     spec: str | None = None
     layout: dict[str, Any] | None = None
+    base_version: int | None = Field(
+        None, ge=1, le=MAX_NUMBER, strict=True,
+        description="the version this edit started from: 409 when another save has made a "
+                    "newer one (omitted: the save is added after whatever is latest)")
 
 
 def _found(design: dict[str, Any] | None, design_id: str) -> dict[str, Any]:
@@ -55,7 +69,8 @@ def get_design(design_id: DesignId, store: StoreDep) -> dict[str, Any]:
 def update_design(design_id: DesignId, body: DesignUpdate, store: StoreDep) -> dict[str, Any]:
     if body.spec is not None:
         specs.check_size(body.spec)
-    return _found(store.update_design(design_id, body.name, body.spec, body.layout), design_id)
+    return _found(store.update_design(design_id, body.name, body.spec, body.layout,
+                                      body.base_version), design_id)
 
 
 @router.delete("/designs/{design_id}", status_code=204)
@@ -72,7 +87,7 @@ def duplicate_design(design_id: DesignId, store: StoreDep) -> dict[str, Any]:
 
 
 @router.get("/designs/{design_id}/versions/{number}")
-def get_version(design_id: DesignId, number: int, store: StoreDep) -> dict[str, Any]:
+def get_version(design_id: DesignId, number: VersionNumber, store: StoreDep) -> dict[str, Any]:
     version = store.get_version(design_id, number)
     if version is None:
         raise HTTPException(404, f"design {design_id!r} has no version {number}")

@@ -16,6 +16,7 @@ from scalesim.render.compare import deltas
 from scalesim.studio import specs
 from scalesim.studio.routes.deps import RunsDep, StoreDep
 from scalesim.studio.runner import QueueFull
+from scalesim.studio.store import NotFound
 
 router = APIRouter(tags=["runs"])
 EVENT_POLL_S = 0.1
@@ -24,21 +25,33 @@ KEEPALIVE_S = 15.0
 
 class RunRequest(BaseModel):
     spec: str = Field(description="the spec as YAML text")
-    seed: int | None = Field(None, ge=0, lt=2**63, description="overrides simulation.seed")
-    design_id: str | None = Field(None, description="record the run under this saved design")
-    version: int | None = Field(None, ge=1, description="the design's version it ran")
+    seed: int | None = Field(None, ge=0, lt=2**63, strict=True,
+                             description="overrides simulation.seed")
+    design_id: str | None = Field(None, max_length=64,
+                                  description="record the run under this saved design")
+    version: int | None = Field(None, ge=1, lt=2**63, strict=True,
+                                description="the design's version it ran (needs design_id)")
+    force: bool = Field(False, strict=True,
+                        description="run even when it is estimated over the run budget, as "
+                                    "`scalesim simulate --force` does")
 
 
 @router.post("/runs", status_code=202)
 def start_run(body: RunRequest, runs: RunsDep, store: StoreDep) -> dict[str, Any]:
-    """Validate the spec (400 with located errors), then queue the run: {id, status}."""
+    """Validate the spec (400 with located errors), check what it would cost (422 with the
+    estimate: over the run budget unless `force`, or a result too large to keep), then
+    queue the run: {id, status}."""
     system = specs.load(body.spec)
-    if body.design_id is not None and not store.design_exists(body.design_id):
-        raise HTTPException(404, f"no design {body.design_id!r}")
+    if body.version is not None and body.design_id is None:
+        raise HTTPException(400, "bad request: version: needs design_id, the design it is a "
+                                 "version of")
+    specs.check_run(system, body.force)
     try:
         run_id = runs.submit(body.spec, system.name, body.seed, body.design_id, body.version)
     except QueueFull as error:
         raise HTTPException(429, str(error)) from None
+    except NotFound as error:
+        raise HTTPException(404, str(error)) from None
     active = runs.active(run_id)
     return {"id": run_id, "status": active[0] if active is not None else _stored(store, run_id)
             ["status"]}

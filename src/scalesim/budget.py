@@ -1,0 +1,96 @@
+"""The run budget, shared by the command line (`scalesim simulate` and the commands that
+simulate) and the studio (POST /api/runs): what a run is estimated to cost before it runs,
+whether that is over the budget, and the message that states the estimate and how to get
+under it (docs/engine.md, Run budget).
+
+Kept light to import (no engine, no numpy, no Typer): the estimate's modules are imported
+when a run is checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scalesim.analytic.runtime import RunCost
+    from scalesim.spec import System
+
+# A run estimated to take longer than this (wall time) is refused unless forced.
+BUDGET_S = 600.0
+# Time-series intervals kept per component, workload and call (memory grows with them).
+MAX_INTERVALS = 200_000
+
+
+def human(seconds: float) -> str:
+    """A wall time in the unit a person plans with: '45 s', '12 min', '30 h', '43 days',
+    '32 years'; never scientific notation."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 72 * 3600:
+        return f"{seconds / 3600:.0f} h"
+    if seconds < 2 * 365 * 86400:
+        return f"{seconds / 86400:,.0f} days"
+    return f"{seconds / (365 * 86400):,.0f} years"
+
+
+def amount(value: float) -> str:
+    """A count or rate in full with thousands separators ('1,230,000,000'), or 3 significant
+    digits below 100 ('0.5', '42.5')."""
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a run is estimated to cost, and why it is over the budget (no reasons: it is
+    within it)."""
+
+    cost: RunCost
+    events_per_s: float
+    workers: int
+    wall_s: float
+    reasons: tuple[str, ...]
+    summary: str
+    """'this run is estimated at N events (R requests/s for S s × K replication(s))'"""
+
+    @property
+    def over(self) -> bool:
+        return bool(self.reasons)
+
+    def refusal(self, override: str) -> str:
+        """The estimate, every reason it is over the budget and how to get under it;
+        `override` says how to run it anyway ('pass --force to run it anyway')."""
+        return (f"{self.summary}: " + "; ".join(self.reasons) + ". Shorten "
+                "simulation.duration, lower the rate or raise simulation.interval, or "
+                f"{override}.")
+
+
+def estimate(system: System, workers: int = 1) -> Estimate:
+    """The run's cost (`scalesim.analytic.runtime.run_cost`) against the budget: its wall
+    time at the speed the installed engine can be counted on for, shared by `workers`
+    replications side by side; its events against `simulation.limits.max_events`; its
+    time-series intervals against MAX_INTERVALS."""
+    from scalesim.analytic.runtime import run_cost
+    from scalesim.sim.speed import events_per_s
+
+    cost = run_cost(system)
+    sim = system.simulation
+    speed = events_per_s()
+    wall = cost.wall_s(speed) / workers
+    reasons = []
+    if wall > BUDGET_S:
+        reasons.append(f"about {human(wall)} at ~{amount(float(f'{speed:.2g}'))} events/s"
+                       + (f" on each of {workers} workers" if workers > 1 else "")
+                       + f", over the {human(BUDGET_S)} budget")
+    if cost.events > sim.limits.max_events:
+        reasons.append(f"past simulation.limits.max_events ({amount(sim.limits.max_events)}), "
+                       "where it would stop")
+    if cost.intervals > MAX_INTERVALS:
+        reasons.append(f"{cost.intervals:,} time-series intervals of {sim.interval:g} s, over "
+                       f"{MAX_INTERVALS:,}")
+    summary = (f"this run is estimated at {amount(cost.events)} events "
+               f"({amount(cost.rate_rps)} requests/s for {amount(sim.warmup + sim.duration)} s × "
+               f"{sim.replications} replication(s))")
+    return Estimate(cost, speed, workers, wall, tuple(reasons), summary)
