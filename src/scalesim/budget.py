@@ -62,7 +62,13 @@ class Estimate:
     def refusal(self, override: str) -> str:
         """The estimate, every reason it is over the budget and how to get under it;
         `override` says how to run it anyway ('pass --force to run it anyway')."""
-        return (f"{self.summary}: " + "; ".join(self.reasons) + ". Shorten "
+        cost = self.cost
+        timers = (cost.timer_events + cost.sync_work) / cost.work if cost.work else 0.0
+        cause = "" if timers < 0.5 else (
+            f" Timers make {timers:.0%} of it, whatever the load: lengthen the probes' "
+            "periods, a pause fault's 'every' or the autoscaler's sync_period, or use fewer "
+            "replicas.")
+        return (f"{self.summary}: " + "; ".join(self.reasons) + "." + cause + " Shorten "
                 "simulation.duration, lower the rate or raise simulation.interval, or "
                 f"{override}.")
 
@@ -90,7 +96,9 @@ def estimate(system: System, workers: int = 1) -> Estimate:
     if cost.intervals > MAX_INTERVALS:
         reasons.append(f"{cost.intervals:,} time-series intervals of {sim.interval:g} s, over "
                        f"{MAX_INTERVALS:,}")
-    summary = (f"this run is estimated at {amount(cost.events)} events "
+    syncs = f" and autoscaler syncs worth {amount(cost.sync_work)} more" \
+        if cost.sync_work >= 0.01 * cost.work else ""
+    summary = (f"this run is estimated at {amount(cost.events)} events{syncs} "
                f"({amount(cost.rate_rps)} requests/s for {amount(sim.warmup + sim.duration)} s × "
                f"{sim.replications} replication(s))")
     return Estimate(cost, speed, workers, wall, tuple(reasons), summary)

@@ -40,6 +40,45 @@ def test_estimated_events_are_within_ten_percent_of_the_kernel_s(example: str) -
                                                             and estimated < counted)
 
 
+TIMERS = """scalesim: 1
+name: timers
+components:
+  api:
+    replicas: 50
+    health: {readiness: {period: 100ms}, liveness: {period: 200ms}}
+    operations: {get: {work: 1ms}}
+workloads: [{name: w, to: api.get, rate: 1/s}]
+faults: [{target: api, at: 2s, for: 4s, pause: {every: 50ms, for: 1ms}}]
+simulation: {duration: 10s}
+"""
+
+
+def test_probes_and_pauses_are_counted_whatever_the_load() -> None:
+    """At 1 request a second, nearly every event is a timer's: 50 replicas' readiness every
+    100 ms and liveness every 200 ms (750/s), and a pause every 50 ms for 4 of 10 s, a start
+    and an end each (2 × 50 × 20 × 0.4 = 800/s). The estimate had counted ten events."""
+    from scalesim.spec import load_spec_text
+
+    system = load_spec_text(TIMERS)
+    counted = sum(kernel.events for kernel in run_kernels(system))
+    cost = run_cost(system)
+    assert cost.timer_events == pytest.approx(10 * (750 + 800))
+    assert cost.events == pytest.approx(counted, rel=0.1)
+
+
+def test_a_run_whose_timers_are_over_the_budget_is_refused_saying_so() -> None:
+    """99,000 replicas synced every millisecond: one event a sync, each reading every
+    replica, hours of work with a handful of events (it ran unrefused)."""
+    result = CliRunner().invoke(app, ["simulate", str(EXAMPLES / "shop.yaml"), "--set",
+                                      "components.catalog.replicas=99000", "--set",
+                                      "components.catalog.autoscale={min: 1, max: 99000, "
+                                      "metrics: [{cpu: 60%}], sync_period: 1ms, window: 1ms}"])
+    assert result.exit_code == 3, result.output
+    text = " ".join(result.stderr.split())
+    assert "autoscaler syncs worth 16,126,500,000 more" in text
+    assert "Timers make 100% of it" in text and "sync_period" in text
+
+
 @pytest.mark.parametrize(("overrides", "says"), [
     (["workloads.0.rate=1e9/s"], "1,000,000,600 requests/s"),  # the shop adds its 600/s
     # 25 hours at 2 s intervals (1 s would pass the bound on time-series points first)

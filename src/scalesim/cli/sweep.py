@@ -88,7 +88,7 @@ def batch_cost(systems: list[System], workers: int) -> BatchCost:
     from scalesim.analytic.runtime import run_cost
     from scalesim.sim.speed import events_per_s
 
-    return BatchCost(sum(run_cost(system).events for system in systems), events_per_s(),
+    return BatchCost(sum(run_cost(system).work for system in systems), events_per_s(),
                      workers)
 
 
