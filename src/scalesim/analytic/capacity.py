@@ -110,7 +110,7 @@ def _largest(ok: Callable[[Model, float], bool], model: Model, hint: float,
     """The largest f with ok(model, f), for ok true below some point and false above, found
     on a coarse model (fewer grid points, faster); with `refine` (percentiles matter), found
     to 1 % there, then on `model` within that bracket. `hint` guesses the boundary."""
-    coarse = Model(model.system, COARSE_POINTS)
+    coarse = model.coarse(COARSE_POINTS)
     low, high = 0.0, 1.0
     if ok(coarse, 1.0):
         low, high = 1.0, max(hint, 1.01)
@@ -146,6 +146,23 @@ def _growth_room(model: Model, workload: str, base: Estimate) -> float:
         if own > 0.0:
             room = min(room, (1.0 - others.components[name].state.offered) / own)
     return room if math.isfinite(room) and room > 1.0 else 2.0
+
+
+def saturations(model: Model, base: Estimate) -> dict[str, Saturation]:
+    """`saturation` of every open workload. Workloads that enter at the same operation at
+    the same rate are interchangeable (growing one loads the system as growing the other
+    does: the same visits, the same rates), so each such group is searched once: 200
+    workloads on one entry cost one search, not 200."""
+    found: dict[tuple[str, float], Saturation] = {}
+    out = {}
+    for workload in model.system.workloads:
+        if workload.users is not None:
+            continue
+        key = (".".join(model.system.resolve(workload.to)), model.open_rate(workload))
+        if key not in found:
+            found[key] = saturation(model, workload.name, base)
+        out[workload.name] = found[key]
+    return out
 
 
 def saturation(model: Model, workload: str, base: Estimate) -> Saturation:

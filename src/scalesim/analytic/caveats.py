@@ -7,9 +7,11 @@ estimate is still the right first number; the simulation is the answer.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from scalesim.analytic import lattice
 from scalesim.analytic.estimate import Estimate
 from scalesim.analytic.load import rate_cap
 from scalesim.spec.dists import AnyDistribution, Empirical, Gamma, Lognormal, Mixture, Pareto
@@ -49,8 +51,12 @@ def unstable(system: System, estimate: Estimate) -> Iterator[Caveat]:
         state = component.state
         by_cores = component.cpu_offered >= state.offered
         if state.offered >= 1.0 and component.limited:
-            yield Caveat("overloaded", name, f"offered {state.offered:.2f}× what its "
-                         f"{'cores' if by_cores else 'workers'} can serve: "
+            servers = "cores" if by_cores else "workers"
+            offered = f"{state.offered:.2f}× what its {servers} can serve" \
+                if math.isfinite(state.offered) else \
+                f"an unbounded load, past what its {servers} can serve (it waits on " \
+                "something that cannot keep up, or for a time with an infinite mean)"
+            yield Caveat("overloaded", name, f"offered {offered}: "
                          + ("its queue grows without bound, so latency has no "
                                           "steady state" if state.loss == 0.0 else
                                           f"it refuses {state.loss:.1%} of arrivals")
@@ -103,7 +109,8 @@ def breakers(system: System, estimate: Estimate) -> Iterator[Caveat]:
 
 def _heavy(dist: AnyDistribution) -> str | None:
     if isinstance(dist, Pareto) and dist.alpha <= 2.5:
-        return f"Pareto α = {dist.alpha:g}" + (" (infinite variance)" if dist.alpha <= 2 else "")
+        return f"Pareto α = {dist.alpha:g}" + (
+            "" if dist.alpha <= 1 else " (infinite variance)" if dist.alpha <= 2 else "")
     if isinstance(dist, Lognormal) and dist.sigma > 1.2:
         return f"lognormal σ = {dist.sigma:.2f}"
     if isinstance(dist, Gamma) and dist.cv > 2.0:
@@ -122,13 +129,29 @@ def _heavy(dist: AnyDistribution) -> str | None:
 def heavy_tails(system: System, estimate: Estimate) -> Iterator[Caveat]:
     for cname, component in system.components.items():
         for oname, operation in component.effective_operations.items():
-            for which in ("work", "post_work"):
-                found = _heavy(getattr(operation, which))
+            for which in ("work", "cpu", "wait", "post_work"):
+                dist = getattr(operation, which)
+                if dist is None:
+                    continue
+                if not math.isfinite(dist.mean_s):
+                    yield Caveat("heavy-tail", f"{cname}.{oname}", _infinite_mean(which, dist))
+                    continue
+                found = _heavy(dist) if which in ("work", "post_work") else None
                 if found and component.worker_limit is not None:
                     yield Caveat("heavy-tail", f"{cname}.{oname}", f"{which} is heavy-tailed "
                                  f"({found}): queueing formulas give the mean wait from two "
                                  "moments and an exponential tail; the real tail is heavier "
                                  "and converges slowly in simulation too")
+
+
+def _infinite_mean(which: str, dist: AnyDistribution) -> str:
+    """A time whose mean is infinite (a Pareto tail with α ≤ 1): what the estimate does."""
+    kept = lattice.of(dist).mean
+    return (f"{which} has an infinite mean ({_heavy(dist) or 'a Pareto tail with α ≤ 1'}): "
+            "the estimate takes it below its tail's 99.99th percentile (grid cut-off), a mean "
+            f"of {kept * 1e3:,.4g} ms, and the utilization, waits, latency and saturation rate "
+            "follow from that; the real means are infinite (no load is sustainable on "
+            "limited workers), and a simulation's means keep growing with its length")
 
 
 def closed_loops(system: System, estimate: Estimate) -> Iterator[Caveat]:

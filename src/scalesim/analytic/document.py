@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from scalesim.analytic.capacity import answering, behind, saturation, slo_capacity
+from scalesim.analytic.capacity import answering, behind, saturations, slo_capacity
 from scalesim.analytic.caveats import caveats
 from scalesim.analytic.estimate import PERCENTILES, Estimate, Model
 from scalesim.analytic.lattice import Lattice
@@ -40,6 +40,7 @@ def estimate_document(system: System, slo: Slo | None = None) -> dict[str, Any]:
     # exact formulas, but for a system the formulas do not describe (overload, retries…)
     trusted = all(c.code in INFORMATIONAL for c in notes)
     workloads = {}
+    limits = saturations(model, estimate)
     for workload in system.workloads:
         found = estimate.workloads[workload.name]
         entry: dict[str, Any] = {
@@ -56,7 +57,7 @@ def estimate_document(system: System, slo: Slo | None = None) -> dict[str, Any]:
         entry["bottleneck"] = None if busiest is None else {
             "component": busiest[0], "utilization": num(busiest[1])}
         if not found.closed:
-            limit = saturation(model, workload.name, estimate)
+            limit = limits[workload.name]
             entry["saturation_rps"] = num(limit.rate_rps, 2)
             entry["saturation_bottleneck"] = limit.bottleneck
             entry["past_saturation"] = limit.factor < 1.0  # at today's rates already

@@ -233,6 +233,14 @@ class Model:
         self.component_visits = {w.name: self._component_visits(w) for w in system.workloads}
         # a callee's response as callers see it (hops added), kept while the response is
         self._reached: dict[str, tuple[Lattice, Lattice]] = {}
+        self._coarse: dict[int, Model] = {}
+
+    def coarse(self, points: int) -> Model:
+        """The same system's model on `points` grid points, built once (the capacity
+        searches of every workload share it)."""
+        if points not in self._coarse:
+            self._coarse[points] = Model(self.system, points)
+        return self._coarse[points]
 
     def _entry(self, workload: Workload) -> str:
         return ".".join(self.system.resolve(workload.to))
@@ -361,7 +369,7 @@ class Model:
             mean = demand / count
             visited.append(closed_loop.Visited(
                 cname, count, demand / (1.0 - busy / pool), pool,
-                abs(second / count / (mean * mean) - 2.0) < 1e-9) if alone and
+                abs(lattice.over_square(second / count, mean) - 2.0) < 1e-9) if alone and
                 component.queue is None and component.core_limit is None else None)
         stations.append(MvaStation(hops * self.hop.mean, None))
         assert workload.users is not None
@@ -394,19 +402,34 @@ class Model:
             converged = False
         timeouts = self._timeouts(responses)
         workloads = {}
+        # Workloads that share an entry (and rate-limit shares) share what is computed from
+        # it: once per entry, not once per workload (200 workloads on one fan-out).
+        successes: dict[tuple[tuple[str, float], ...], Success] = {}
+        latencies: dict[str, Lattice | None] = {}
+        exacts: dict[tuple[str, bool], bool] = {}
         for workload in self.system.workloads:
-            success = Success(self, components, timeouts, admitted.get(workload.name, {}))
+            shares = admitted.get(workload.name, {})
+            key = tuple(sorted(shares.items()))
+            success = successes.get(key)
+            if success is None:
+                success = successes[key] = Success(self, components, timeouts, shares)
             entry = self._entry(workload)
-            response = responses[entry]
-            latency = None if response is None else lattice.total([self.hop, response, self.hop])
+            if entry not in latencies:
+                response = responses[entry]
+                latencies[entry] = None if response is None else \
+                    lattice.total([self.hop, response, self.hop])
+            latency = latencies[entry]
             if latency is not None and workload.name in closed_means:
                 mean = closed_means[workload.name]  # MVA's; the shape from the open network
                 latency = latency.scaled(mean / latency.mean) if latency.mean > 0.0 else latency
-            exact = self._exact(workload, components)
+            closed = workload.users is not None
+            if (entry, closed) not in exacts:
+                exacts[entry, closed] = self._exact(workload, components)
+            exact = exacts[entry, closed]
             workloads[workload.name] = WorkloadEstimate(
-                rates[workload.name], workload.users is not None, latency, success.of(entry),
+                rates[workload.name], closed, latency, success.of(entry),
                 success.of(entry, structural=True), self.component_visits[workload.name],
-                exact, exact and workload.users is None)
+                exact, exact and not closed)
         return Estimate(self.system, workloads, components,
                         self._subscriptions(op_rate, responses), timeouts, converged,
                         _pooled(workloads.values()))
@@ -450,7 +473,7 @@ class Model:
         elif lam > 0.0:
             mean = sum(r * j.mean for r, j in busy if j is not None) / lam
             second = sum(r * j.second for r, j in busy if j is not None) / lam
-            scv = max(0.0, second / (mean * mean) - 1.0) if mean > 0.0 else 0.0
+            scv = max(0.0, lattice.over_square(second, mean) - 1.0) if mean > 0.0 else 0.0
         else:
             mean, scv = 0.0, 1.0
         state = solve(StationLoad(lam / queues, servers, capacity, mean, scv, arrival_scv),

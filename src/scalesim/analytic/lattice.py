@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -56,7 +57,7 @@ class Lattice:
     @property
     def scv(self) -> float:
         """Squared coefficient of variation, Var/mean² (0 for a point at 0)."""
-        return self.variance / (self.mean * self.mean) if self.mean > 0.0 else 0.0
+        return over_square(self.variance, self.mean) if self.mean > 0.0 else 0.0
 
     def quantile(self, q: float) -> float:
         """The q-quantile, linear within the grid cell it falls in; inf when it lies past the
@@ -88,6 +89,14 @@ class Lattice:
         """The distribution of factor·X."""
         return Lattice(self.h * factor, self.mass, self.beyond, self.mean * factor,
                        self.second * factor * factor, self.exponential)
+
+
+def over_square(value: float, mean: float) -> float:
+    """value / mean² for mean > 0, where mean² would underflow (a mean below about 1e-154 s,
+    which a spec may give: `work: 1e-300s`) divided twice instead of by a 0 or an imprecise
+    subnormal square; the same number as value / mean² otherwise."""
+    square = mean * mean
+    return value / square if square >= sys.float_info.min else value / mean / mean
 
 
 def zero() -> Lattice:
@@ -232,16 +241,39 @@ def order_statistic(need: int, parts: Sequence[Lattice]) -> Lattice:
     for vector in vectors:
         cdf = np.cumsum(vector)
         cdfs.append(np.concatenate([cdf, np.full(length - len(cdf), cdf[-1])]))
-    # P(exactly j done by x), built up one part at a time (Poisson binomial).
-    done = np.zeros((len(parts) + 1, length))
-    done[0] = 1.0
-    for cdf in cdfs:
-        done[1:] = done[1:] * (1.0 - cdf) + done[:-1] * cdf
-        done[0] = done[0] * (1.0 - cdf)
-    at_least = done[need:].sum(axis=0)
+    at_least = _at_least(need, cdfs, length)
     mass = np.diff(np.maximum.accumulate(at_least), prepend=0.0)
     mean, second = _grid_moments(h, mass)
     return Lattice(h, mass, max(0.0, 1.0 - float(at_least[-1])), mean, second)
+
+
+def _at_least(need: int, cdfs: Sequence[Array], length: int) -> Array:
+    """P(at least `need` of the parts are done by x), x on the grid (Poisson binomial, built
+    up one part at a time). Only the counts that decide it are tracked, so k parts cost
+    k·min(need + 1, k − need + 1) grid passes, not k²: a fork-join over 1,000 branches
+    waiting for all (or any) is 1,000 (2,000) passes, not a million.
+
+    With need > k/2 it tracks how many are still running, up to k − need (more running means
+    fewer than need done), and adds those counts' probabilities in the order the full table
+    of done counts would (need, need + 1, …, k): the same numbers to the last bit. Otherwise
+    it tracks how many are done below need, and need or more as one absorbing count."""
+    count = len(cdfs)
+    late = count - need  # at most this many may still run
+    if late <= need:
+        running = np.zeros((late + 1, length))
+        running[0] = 1.0
+        for cdf in cdfs:
+            running[1:] = running[1:] * cdf + running[:-1] * (1.0 - cdf)
+            running[0] = running[0] * cdf
+        # done = count − running: need…count done is running late…0
+        return np.asarray(np.ascontiguousarray(running[::-1]).sum(axis=0), dtype=np.float64)
+    done = np.zeros((need + 1, length))
+    done[0] = 1.0
+    for cdf in cdfs:
+        done[need] += done[need - 1] * cdf
+        done[1:need] = done[1:need] * (1.0 - cdf) + done[: need - 1] * cdf
+        done[0] = done[0] * (1.0 - cdf)
+    return np.asarray(done[need], dtype=np.float64)
 
 
 def below(lattice: Lattice, upper: float) -> Lattice | None:

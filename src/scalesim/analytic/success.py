@@ -136,15 +136,31 @@ def _replica_availability(system: System, cname: str) -> tuple[float, bool]:
 
 
 def _at_least(need: int, probabilities: list[float]) -> float:
-    """P(at least `need` of independent events happen) (Poisson binomial)."""
-    exactly = [1.0]
+    """P(at least `need` of independent events happen) (Poisson binomial), tracking only
+    the counts that decide it (as `lattice.order_statistic` does): with need > k/2 how many
+    have not happened, up to k − need, summed in the order of the full table of counts
+    (need, need + 1, …, k), which gives its numbers to the last bit; otherwise how many have
+    happened below need, and need or more as one absorbing count."""
+    late = len(probabilities) - need
+    if late <= need:
+        missing = [1.0]  # P(exactly m have not happened), m = 0…late
+        for p in probabilities:
+            nxt = [0.0] * min(len(missing) + 1, late + 1)
+            for m, q in enumerate(missing):
+                nxt[m] += q * p
+                if m + 1 <= late:
+                    nxt[m + 1] += q * (1.0 - p)
+            missing = nxt
+        return sum(reversed(missing)) if len(missing) == late + 1 else 0.0
+    exactly = [1.0] + [0.0] * need  # P(exactly j happened), j < need; [need]: need or more
     for p in probabilities:
-        nxt = [0.0] * (len(exactly) + 1)
-        for k, q in enumerate(exactly):
+        nxt = [0.0] * (need + 1)
+        nxt[need] = exactly[need]
+        for k, q in enumerate(exactly[:need]):
             nxt[k] += q * (1.0 - p)
             nxt[k + 1] += q * p
         exactly = nxt
-    return sum(exactly[need:])
+    return exactly[need]
 
 
 def needed(step: ParallelStep) -> int:

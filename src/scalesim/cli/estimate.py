@@ -26,6 +26,18 @@ def _rate(value: float | None) -> str:
     return "∞" if value is None else f"{value:,.1f}"
 
 
+def _share(value: float | None, digits: int) -> str:
+    """A share as a percentage; "—" when there is none to give (null in the JSON)."""
+    return "—" if value is None else f"{value:.{digits}%}"
+
+
+def _utilization(value: float | None) -> str:
+    """The utilization of a component with limited workers or cores: null in the JSON means
+    unbounded (it is offered an infinite load: it waits on a callee that cannot keep up, or
+    its work has an infinite mean), printed as an unstable station's wait is: ∞."""
+    return "∞" if value is None else f"{value:.0%}"
+
+
 def _load_style(rho: float | None) -> str:
     return "" if rho is None else "red" if rho >= 0.9 else "yellow" if rho >= 0.7 else ""
 
@@ -46,9 +58,11 @@ def print_estimate(doc: dict[str, Any], console: Console) -> None:
         workloads.add_row(
             name + (" (closed)" if w["closed"] else ""), _rate(w["rate_rps"]),
             _ms(lat["mean"]), _ms(lat["p50"]), _ms(lat["p99"]), _ms(lat["p999"]),
-            f"{w['error_rate']:.3%}", f"{w['availability']:.6f}",
+            _share(w["error_rate"], 3),
+            "—" if w["availability"] is None else f"{w['availability']:.6f}",
             _saturation(w),
-            "—" if busiest is None else f"{busiest['component']} ({busiest['utilization']:.0%})",
+            "—" if busiest is None else
+            f"{busiest['component']} ({_utilization(busiest['utilization'])})",
             "yes" if w["exact"] else "approx.")
     console.print(workloads)
     for name, w in doc["workloads"].items():
@@ -64,10 +78,15 @@ def print_estimate(doc: dict[str, Any], console: Console) -> None:
     for name, c in doc["components"].items():
         rho = c["utilization"]
         servers = "∞" if c["servers"] is None else f"{c['queues']} × {c['servers']}"
-        comps.add_row(name, _rate(c["arrival_rate_rps"]), servers,
-                      Text("—" if rho is None else f"{rho:.1%}", style=_load_style(rho)),
-                      _ms(c["service_ms"]), _ms(c["wait_ms"]), f"{c['wait_probability']:.3f}",
-                      f"{1.0 - (1.0 - c['loss']) * (1.0 - c['rate_limited']):.2%}", c["model"])
+        limited = c["servers"] is not None or c["cores"] is not None
+        load = Text("∞", style="red") if rho is None and limited else \
+            Text("—" if rho is None else f"{rho:.1%}", style=_load_style(rho))
+        refused = None if c["loss"] is None or c["rate_limited"] is None else \
+            1.0 - (1.0 - c["loss"]) * (1.0 - c["rate_limited"])
+        comps.add_row(name, _rate(c["arrival_rate_rps"]), servers, load,
+                      _ms(c["service_ms"]), _ms(c["wait_ms"]),
+                      "—" if c["wait_probability"] is None else f"{c['wait_probability']:.3f}",
+                      _share(refused, 2), c["model"])
     console.print(comps)
     for name, q in doc.get("queues", {}).items():
         busy = "∞" if q["utilization"] is None else f"{q['utilization']:.0%}"
@@ -109,7 +128,7 @@ def _print_slo(slo: dict[str, Any], console: Console) -> None:
     parts = []
     for check in slo["checks"]:
         if check["name"] == "error_rate":
-            parts.append(f"error_rate {check['estimate']:.3%} ≤ {check['target']:.3%}")
+            parts.append(f"error_rate {_share(check['estimate'], 3)} ≤ {check['target']:.3%}")
         else:
             parts.append(f"{check['name']} {_ms(check['estimate_ms'])} ≤ "
                          f"{_ms(check['target_ms'])} ms")

@@ -30,9 +30,20 @@ from scalesim.diagnosis.context import (
     Run,
     dotted,
     fault_text,
+    unbounded_text,
     uneven,
+    whole,
 )
-from scalesim.diagnosis.finding import Finding, Fix, Limit, count, duration, rate, share
+from scalesim.diagnosis.finding import (
+    Finding,
+    Fix,
+    Limit,
+    amount,
+    count,
+    duration,
+    rate,
+    share,
+)
 from scalesim.spec import bounds
 from scalesim.spec.checks import sync_edges
 from scalesim.spec.demand import cpu_per_visit_s
@@ -167,8 +178,10 @@ def _replicas_fix(run: Run, name: str, found: Pressure, hold: float, load: Compo
     workers = component.worker_limit
     assert workers is not None
     base, why, bound = _fixed_load(run, name, found.arrival, load, evidence)
-    replicas = max(component.replicas,
-                   math.ceil(base * hold / (workers * TARGET_UTILIZATION)))
+    needed = whole(base * hold / (workers * TARGET_UTILIZATION))
+    if needed is None:  # an infinite mean hold: no count to give, the finding stands
+        return Fix(unbounded_text(run.system, name))
+    replicas = max(component.replicas, needed)
     changes = []
     if replicas > component.replicas:
         capacity = component.replicas * workers
@@ -256,7 +269,9 @@ def _scaled_fix(run: Run, name: str, workers: int, hold: float, fleet: dict[str,
     grew only as fast as the autoscaler's syncs allow. `peak`: the spec's peak arrivals."""
     autoscale = run.system.components[name].autoscale
     assert autoscale is not None
-    needed = math.ceil(peak * hold / (workers * TARGET_UTILIZATION))
+    needed = whole(peak * hold / (workers * TARGET_UTILIZATION))
+    if needed is None:  # an infinite mean hold: no count to give, the finding stands
+        return Fix(unbounded_text(run.system, name))
 
     def busy_at(replicas: int) -> float:
         return peak * hold / (replicas * workers)
@@ -308,8 +323,10 @@ def _one_replica(run: Run, name: str, measured: dict[str, Any], busy: float,
         # At its limit the leader's utilization stops at 100 %: size it from the demand
         # (the spec's offered load on the leader, λ·hold, when that is more).
         demand = max(hot * workers, load.leader_busy)
-        needed = math.ceil(demand / TARGET_UTILIZATION)
-        if needed > workers:
+        needed = whole(demand / TARGET_UTILIZATION)
+        if needed is None:
+            fix = Fix(unbounded_text(run.system, name))
+        elif needed > workers:
             fix = Fix(f"raise {name}.workers (the leader's) from {workers} to {needed}: expect "
                       f"the leader about {share(demand / needed)} busy; or serve reads from "
                       "the followers", (f"components.{name}.workers={needed}",))
@@ -380,15 +397,17 @@ def cpu_bound(run: Run) -> Iterator[Finding]:
         per_visit = _cpu_per_visit(run, name, measured)
         demand = max(used, found.arrival * per_visit)
         evidence = [f"{component.replicas} × {cores:g} cores are {share(busy)} busy: "
-                    f"{demand:.3g} cores of CPU demand offered ({rate(found.arrival)} × "
+                    f"{amount(demand)} cores of CPU demand offered ({rate(found.arrival)} × "
                     f"{duration(per_visit)} of CPU a visit), {used:.3g} served"]
         if found.growing:
             evidence.append(f"its queue grows {rate(found.growth)} ({count(found.end)} "
                             "waiting at the end): the visits share the busy cores, so each "
                             "holds its worker longer")
-        replicas = math.ceil(demand / (cores * TARGET_UTILIZATION))
+        replicas = whole(demand / (cores * TARGET_UTILIZATION))
         fix = None
-        if replicas > component.replicas:
+        if replicas is None:
+            fix = Fix(unbounded_text(system, name))
+        elif replicas > component.replicas:
             fix = Fix(f"raise {name}.replicas from {component.replicas} to {replicas}, or its "
                       f"cores: expect about {share(demand / (replicas * cores))} of its CPU "
                       "busy", (f"components.{name}.replicas={replicas}",))
@@ -466,14 +485,17 @@ def connection_pools(run: Run) -> Iterator[Finding]:
         assert setting is not None
         incoming = [c for c in result["calls"] if c["to"].split(".", 1)[0] == name]
         # Concurrent requests per calling replica (Little's law on healthy round trips).
-        per_replica = max((c["attempts"] / run.span_s
-                           / system.components[c["from"].split(".", 1)[0]].replicas
-                           * round_trip_s(system, c["to"]) for c in incoming), default=0.0)
-        needed = max(1, math.ceil(per_replica / TARGET_UTILIZATION))
+        per_replica = max((_in_flight(c["attempts"] / run.span_s
+                                      / system.components[c["from"].split(".", 1)[0]].replicas,
+                                      round_trip_s(system, c["to"])) for c in incoming),
+                          default=0.0)
+        sized = whole(per_replica / TARGET_UTILIZATION)
         limit = setting.max_requests if setting.http2 else min(setting.max_connections,
                                                                setting.max_requests)
         fix = None
-        if needed > limit:
+        if sized is None:
+            fix = Fix(unbounded_text(system, name))
+        elif (needed := max(1, sized)) > limit:
             field = "max_requests" if setting.http2 else "max_connections"
             overrides = [f"components.{name}.connection_pool.{field}={needed}"]
             if not setting.http2 and setting.max_requests < needed:
@@ -484,7 +506,7 @@ def connection_pools(run: Run) -> Iterator[Finding]:
                       f"callers' connection pools to {name} overflowed {count(pool['overflow'])}×",
                       "connection_pool",
                       (f"each calling replica may have {limit} requests in flight to {name}; "
-                       f"healthy traffic needs about {per_replica:.3g} at once",), fix,
+                       f"healthy traffic needs about {amount(per_replica)} at once",), fix,
                       {"overflow": pool["overflow"], "limit": limit,
                        "needed_in_flight": per_replica})
 
@@ -500,15 +522,15 @@ def bulkheads(run: Run) -> Iterator[Finding]:
         if refused < NOTABLE / 10:
             continue
         caller = system.components[call["from"].split(".", 1)[0]]
-        per_owner = call["attempts"] / run.span_s * round_trip_s(system, call["to"])
+        per_owner = _in_flight(call["attempts"] / run.span_s, round_trip_s(system, call["to"]))
         path = run.call_path(call["from"], call["to"])
         spec_call = _spec_call(run, path)
         shared = spec_call is not None and spec_call.get("scope") == "service"
         if not shared:
             per_owner /= caller.replicas
-        needed = math.ceil(per_owner / TARGET_UTILIZATION)
+        needed = whole(per_owner / TARGET_UTILIZATION)
         target = call["to"].split(".", 1)[0]
-        if needed <= bulkhead["limit"]:
+        if needed is not None and needed <= bulkhead["limit"]:
             # Healthy traffic fits: the bulkhead filled because answers were slow (a fault,
             # a saturated callee) and refused as designed, keeping the caller's workers free.
             faults = run.faults_on(target)
@@ -523,7 +545,9 @@ def bulkheads(run: Run) -> Iterator[Finding]:
                                  "needed_in_flight": per_owner})
             continue
         fix = None
-        if path is not None:
+        if needed is None:
+            fix = Fix(unbounded_text(system, target))
+        elif path is not None:
             field = "size" if spec_call and spec_call.get("type") == "threadpool" \
                 else "max_concurrent"
             fix = Fix(f"raise the bulkhead of {edge} from {bulkhead['limit']} to {needed}, "
@@ -533,9 +557,14 @@ def bulkheads(run: Run) -> Iterator[Finding]:
                       f"the bulkhead of {edge} refused {share(refused)} of its calls "
                       f"({count(bulkhead['rejected'])})", "bulkhead",
                       (f"limit {bulkhead['limit']} at once; healthy traffic needs about "
-                       f"{per_owner:.3g}",), fix,
+                       f"{amount(per_owner)}",), fix,
                       {"rejected": bulkhead["rejected"], "limit": bulkhead["limit"],
                        "needed_in_flight": per_owner})
+
+
+def _in_flight(rate_rps: float, seconds: float) -> float:
+    """Little's law, λ·T: requests in flight; none when none arrive (even if T is infinite)."""
+    return rate_rps * seconds if rate_rps > 0.0 else 0.0
 
 
 def _spec_call(run: Run, path: tuple[str | int, ...] | None) -> dict[str, Any] | None:

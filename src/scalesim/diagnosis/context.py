@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from scalesim.spec.checks import iter_calls
+from scalesim.spec.checks import iter_calls, sync_edges
 from scalesim.spec.model import Fault, System
 
 # Utilization a fix aims for: enough headroom that queues stay short under random arrivals
@@ -89,3 +90,42 @@ def uneven(measured: dict[str, Any], floor: float) -> tuple[int, float] | None:
         return None
     hot = min(1.0, hottest["utilization"])
     return (hottest["replica"], hot) if hot >= max(floor, CONCENTRATED * busy) else None
+
+
+def infinite_means(system: System, name: str) -> list[str]:
+    """What gives a visit to component `name` an infinite mean time: the times of its
+    operations, and of the operations they wait on (synchronous calls, cache backends), whose
+    distribution has no finite mean (a Pareto tail with α ≤ 1), as 'api.get work'."""
+    edges = sync_edges(system)
+    todo = [f"{name}.{o}" for o in system.components[name].effective_operations]
+    seen: set[str] = set()
+    found = []
+    while todo:
+        ref = todo.pop(0)
+        if ref in seen:
+            continue
+        seen.add(ref)
+        cname, oname = ref.split(".", 1)
+        operation = system.components[cname].effective_operations[oname]
+        for which in ("work", "cpu", "wait", "post_work"):
+            dist = getattr(operation, which)
+            if dist is not None and not math.isfinite(dist.mean_s):
+                found.append(f"{ref} {which}")
+        todo += edges.get(ref, [])
+    return found
+
+
+def unbounded_text(system: System, name: str) -> str:
+    """Why no count can be sized for component `name`: a visit's mean time is infinite."""
+    causes = infinite_means(system, name)
+    what = (f"{', '.join(causes)} {'has' if len(causes) == 1 else 'have'} an infinite mean"
+            if causes else "a time it waits for has an infinite mean")
+    return (f"no count can be sized: a visit to {name} has no finite mean time ({what}: a "
+            "Pareto tail with α ≤ 1), so any number of replicas, workers or slots falls "
+            "behind in the long run; give it a finite mean (α > 1) to size them")
+
+
+def whole(value: float) -> int | None:
+    """math.ceil(value): a count sized from a load; None when the load is infinite (or not
+    a number), as it is when a mean time is infinite."""
+    return math.ceil(value) if math.isfinite(value) else None

@@ -64,5 +64,12 @@ def share(value: float) -> str:
     return f"{value * 100:.0f} %" if value >= 0.1 else f"{value * 100:.2g} %"
 
 
+def amount(value: float) -> str:
+    """A count or a number of cores, 3 significant digits; ∞ for an infinite one."""
+    return "∞" if math.isinf(value) else f"{value:.3g}"
+
+
 def duration(seconds: float) -> str:
+    if math.isinf(seconds):
+        return "∞ (an infinite mean)"
     return f"{seconds:.3g} s" if seconds >= 1 else f"{seconds * 1e3:.3g} ms"

@@ -5,10 +5,12 @@ an outage's (a fault on the queue or its consumer: that fault's findings tell it
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
-from scalesim.diagnosis.context import BACKLOG_S, MIN_BACKLOG, Run
+from scalesim.analytic.load import round_trip_s
+from scalesim.diagnosis.context import BACKLOG_S, MIN_BACKLOG, Run, unbounded_text
 from scalesim.diagnosis.finding import Finding, Fix, count, duration, rate
 from scalesim.diagnosis.queues import Backlog, changes_for, subscription_of
 from scalesim.lint.load import admitted
@@ -52,6 +54,8 @@ def _finding(run: Run, name: str, queue: dict[str, Any], sub: Any, peak: float) 
     fix = Fix("if that wait is too long: raise " + " and ".join(t for t, _ in changes)
               + f", sized for the {rate(peak_rps)} of the peak", tuple(o for _, o in changes)) \
         if changes else None
+    if fix is None and not math.isfinite(round_trip_s(run.system, sub.target)):
+        fix = Fix(unbounded_text(run.system, sub.consumer_name))
     return Finding("backlog", "warning", name,
                    f"{name}: messages waited up to {duration(lag['max'] / 1e3)} (p99 "
                    f"{duration(lag['p99'] / 1e3)}) during a burst its consumers took long to "

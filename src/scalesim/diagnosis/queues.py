@@ -17,6 +17,8 @@ from scalesim.diagnosis.context import (
     TARGET_UTILIZATION,
     Run,
     fault_text,
+    unbounded_text,
+    whole,
 )
 from scalesim.diagnosis.finding import Finding, Fix, Limit, count, duration, rate, share
 from scalesim.spec.data import ConsumerGroup
@@ -139,6 +141,8 @@ def _backlog(run: Run, name: str, queue: dict[str, Any]) -> Finding | None:
         parts.append((f"raise {' and '.join(text for text, _ in changes)}: sized for the "
                       f"{rate(found.published)} published with "
                       f"{share(1 - TARGET_UTILIZATION)} headroom", ""))
+    elif not math.isfinite(delivery_s):
+        parts.append((unbounded_text(run.system, sub.consumer_name), ""))
     run.explained.add(sub.consumer_name)
     overrides = tuple(o for _, o in parts if o) + tuple(o for _, o in changes)
     fix = Fix("; ".join(text for text, _ in parts), overrides) if parts else None
@@ -176,14 +180,18 @@ def _changes(run: Run, sub: Subscription, found: Backlog,
     """What to raise (text, override), sized for the published rate at 85 %: the deliveries
     in flight (Little's law on a healthy delivery), and the consumer's replicas; and the
     limit of the subscription's own settings that binds."""
-    needed = math.ceil(found.published * delivery_s / TARGET_UTILIZATION)  # in flight
-    replicas = sub.consumer.replicas
+    in_flight = whole(found.published * delivery_s / TARGET_UTILIZATION)
+    replicas: int | None = sub.consumer.replicas
     workers = sub.consumer.worker_limit
     if workers is not None:
-        replicas = max(replicas, math.ceil(found.published * hold_s(run.system, sub.target)
-                                           / (workers * TARGET_UTILIZATION)))
+        sized = whole(found.published * hold_s(run.system, sub.target)
+                      / (workers * TARGET_UTILIZATION))
+        replicas = None if sized is None else max(sub.consumer.replicas, sized)
     changes: list[tuple[str, str]] = []
     limit: Limit = "consumer_concurrency"
+    if in_flight is None or replicas is None:  # an infinite mean delivery: nothing to size
+        return changes, limit
+    needed = in_flight
     if sub.topic.partitions is None:
         if needed > sub.concurrency:
             changes.append((f"the concurrency of {sub.queue}'s subscription to "

@@ -34,7 +34,7 @@ from scalesim.generate.naming import (
     whole_seconds,
 )
 from scalesim.generate.params import Literal, Params
-from scalesim.generate.resources import resources_for
+from scalesim.generate.resources import cpu_note, resources_for
 from scalesim.generate.tech import Tech, runs_as_deployment, tech_of
 from scalesim.generate.topology import dependencies, edges
 from scalesim.spec.model import Kind, System
@@ -134,6 +134,11 @@ class KubernetesBuilder:
             meta["annotations"] = annotations
         return meta
 
+    def _cpu_note(self, name: str) -> dict[str, str] | None:
+        """A note on a CPU request that is a placeholder (`resources.cpu_note`)."""
+        note = cpu_note(self.system, name)
+        return None if note is None else {"scalesim.io/note": note}
+
     def _selector(self, name: str) -> dict[str, str]:
         return selector(name, self.params.instance)
 
@@ -221,8 +226,8 @@ class KubernetesBuilder:
             spec["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {
                 "maxSurge": rollout.max_surge, "maxUnavailable": rollout.max_unavailable}}
         spec["template"] = self._pod_template(name, container)
-        return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": self._metadata(name),
-                "spec": spec}
+        return {"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": self._metadata(name, "", self._cpu_note(name)), "spec": spec}
 
     def _stateful_set(self, name: str, tech: Tech) -> dict[str, Any]:
         env: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in sorted(tech.env.items())]
@@ -241,8 +246,8 @@ class KubernetesBuilder:
                 "metadata": {"name": "data"},
                 "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {
                     "storage": self.params.value(name, "storage", STORAGE)}}}}]
-        return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": self._metadata(name),
-                "spec": spec}
+        return {"apiVersion": "apps/v1", "kind": "StatefulSet",
+                "metadata": self._metadata(name, "", self._cpu_note(name)), "spec": spec}
 
     def _service(self, name: str, tech: Tech, headless: bool) -> dict[str, Any]:
         spec: dict[str, Any] = {"selector": self._selector(name), "ports": [

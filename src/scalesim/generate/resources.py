@@ -61,7 +61,7 @@ class _ZeroLoad:
         if spec.kind is Kind.CACHE and spec.backend is not None:
             # A TTL cache (`caching`) is sized as if every read missed: an upper bound.
             miss = 1.0 - spec.hit_ratio if spec.hit_ratio is not None else 1.0
-            total += miss * self.operation_s(*self.system.resolve(spec.backend))
+            total += _share_of(miss, self.operation_s(*self.system.resolve(spec.backend)))
         return total
 
     def call_s(self, call: Call) -> float:
@@ -70,7 +70,12 @@ class _ZeroLoad:
         seconds = 2.0 * self.network_s + self.operation_s(*self.system.resolve(call.to))
         if call.timeout is not None:
             seconds = min(seconds, call.timeout)
-        return call.probability * seconds
+        return _share_of(call.probability, seconds)
+
+
+def _share_of(probability: float, seconds: float) -> float:
+    """probability × seconds, 0 when it never happens (even if its mean time is infinite)."""
+    return probability * seconds if probability > 0.0 else 0.0
 
 
 def cpu_share(system: System, name: str) -> float:
@@ -85,8 +90,31 @@ def cpu_share(system: System, name: str) -> float:
     for op_name in component.effective_operations:
         cpu = cpu_s(system, name, op_name)
         held = zero.operation_s(name, op_name)
-        shares.append(cpu / held if held > 0 else 0.0)
+        if math.isinf(cpu):
+            # CPU with an infinite mean (a Pareto tail with α ≤ 1): the share cpu / held
+            # tends to 1 (to 0 for an infinite wait on calls or `wait` beside a finite CPU),
+            # so a worker is taken to compute all the time it is busy: a core per worker,
+            # the most this formula requests (docs/generate.md).
+            shares.append(1.0)
+        else:
+            shares.append(cpu / held if held > 0 else 0.0)
     return sum(shares) / len(shares)
+
+
+def cpu_note(system: System, name: str) -> str | None:
+    """Why the CPU request is a core per worker, when it is because an operation's CPU time
+    has an infinite mean (`cpu_share`): a placeholder the generated files say is one."""
+    component = system.components[name]
+    if component.core_limit is not None or component.worker_limit is None \
+            or component.io == "nonblocking":
+        return None
+    infinite = [f"{name}.{op}" for op in component.effective_operations
+                if math.isinf(cpu_s(system, name, op))]
+    if not infinite:
+        return None
+    return (f"placeholder: the CPU request is a core per worker because the CPU time of "
+            f"{', '.join(infinite)} has an infinite mean (pareto alpha <= 1); set "
+            "resources.requests.cpu to the real figure")
 
 
 def resources_for(system: System, name: str) -> Resources:
