@@ -414,3 +414,18 @@ def test_an_oversized_bulkhead_is_not_said_to_isolate_nothing(lint_yaml: LintYam
     message = only(lint_yaml(BAD["SS209"]), "SS209").message
     assert "isolates nothing" not in message
     assert "it still caps" in message and "queue" in message
+
+
+def test_an_infinite_mean_is_not_called_a_loop(lint_yaml: LintYaml) -> None:
+    """Pareto work with alpha ≤ 1 has an infinite mean: SS501 said 'its calls loop back on
+    it' and told the user to break a loop there was not."""
+    spec = """
+scalesim: 1
+name: t
+components:
+  api: {operations: {get: {work: {dist: pareto, min: 1ms, alpha: 0.5}}}}
+workloads: [{name: w, to: api.get, rate: 10/s}]
+"""
+    found = [f for f in lint_yaml(spec) if f.rule == "SS501"]
+    assert len(found) == 1 and "infinite mean time" in found[0].message
+    assert "loop" not in found[0].message

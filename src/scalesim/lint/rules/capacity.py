@@ -50,8 +50,12 @@ def _where(name: str, component: Component, load: Load) -> tuple[str, ...]:
 
 
 def _numbers(name: str, component: Component, load: Load) -> str:
-    if math.isinf(load.rho):
+    if math.isinf(load.rate):
         return f"'{name}' is offered an unbounded rate (its calls loop back on it)"
+    if math.isinf(load.rho):
+        return (f"'{name}' is offered {per_s(load.rate)} and a request holds a worker for an "
+                "infinite mean time (a Pareto tail with alpha ≤ 1, there or in what it "
+                "waits on): no number of workers keeps up")
     if load.leader:
         return (f"'{name}' is offered {per_s(load.rate)} × {ms(load.hold_s)} held per "
                 f"request, and only its leader serves {_leader_part(component)}: "
@@ -73,8 +77,10 @@ def _leader_part(component: Component) -> str:
 
 
 def _fix(load: Load, component: Component, target: float) -> str:
-    if math.isinf(load.rho):
+    if math.isinf(load.rate):
         return "break the loop or give it an exit"
+    if math.isinf(load.rho):
+        return "give the work a finite mean (alpha above 1), or bound it with a timeout"
     workers = component.worker_limit or 1
     if load.leader:  # more replicas add followers, not capacity
         needed = math.ceil(load.rho * workers / target - 1e-9)
