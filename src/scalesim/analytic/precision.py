@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from scalesim.analytic.closed import SUFFIX
 from scalesim.analytic.estimate import ComponentEstimate, Estimate
+from scalesim.spec.model import Simulation
 
 Z95 = 1.959964  # the standard normal's 97.5 % point
 WARN_ABOVE = 0.10  # `simulate` warns before a run that pins its mean latency down more loosely
@@ -113,6 +114,27 @@ class ShortRun:
     busiest: str  # the component whose queue adds the most to the spread
     rho: float
     relaxation_s: float  # the longest of the busy components'
+
+    def advice(self, simulation: Simulation, more_runs: str) -> str:
+        """What the CLI's warning and the studio's finding say: how loosely, why, the time
+        that would do, and a warm-up when the run's is shorter than FORGET relaxation times.
+        `more_runs` says how to add replications, with `{n}` for how many in all."""
+        measured = simulation.duration * simulation.replications
+        runs = math.ceil(self.needed_s / simulation.duration)
+        warmup = FORGET * self.relaxation_s
+        start = "" if simulation.warmup >= warmup else (
+            f" It starts empty: simulation.warmup {_seconds(warmup)} (3 relaxation times) "
+            "leaves that out.")
+        return (f"this run pins its mean latency down to about ±{self.half_width:.0%} (95 %): "
+                f"'{self.busiest}' is busy (ρ ≈ {self.rho:.2f}) and its queue takes about "
+                f"{_seconds(self.relaxation_s)} to forget where it was, against "
+                f"{_seconds(measured)} simulated. About {_seconds(self.needed_s)} in all "
+                f"gives ±{self.target:.0%}: a longer simulation.duration, or "
+                f"{more_runs.format(n=runs)}.{start}")
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.2g} s" if value < 10.0 else f"{value:,.0f} s"
 
 
 def short_run(estimate: Estimate, measured_s: float, target: float) -> ShortRun | None:

@@ -204,7 +204,7 @@ def _warn_short_run(system: System, execution: Execution, quiet: bool) -> None:
 
     from scalesim.analytic.estimate import Model
     from scalesim.analytic.overload import POINTS
-    from scalesim.analytic.precision import FORGET, WARN_ABOVE, Z95, mean_latency_sd, short_run
+    from scalesim.analytic.precision import WARN_ABOVE, Z95, mean_latency_sd, short_run
 
     if quiet:
         return
@@ -224,24 +224,9 @@ def _warn_short_run(system: System, execution: Execution, quiet: bool) -> None:
                       "simulation.duration", highlight=False)
         return
     short = short_run(estimate, sim.duration * sim.replications, WARN_ABOVE)
-    if short is None:
-        return
-    replications = math.ceil(short.needed_s / sim.duration)
-    warmup = FORGET * short.relaxation_s
-    start = "" if sim.warmup >= warmup else (
-        f" It starts empty: simulation.warmup {_seconds(warmup)} (3 relaxation times) leaves "
-        "that out.")
-    err.print(f"[yellow]warning[/yellow]: this run pins its mean latency down to about "
-              f"±{short.half_width:.0%} (95 %): '{short.busiest}' is busy (ρ ≈ {short.rho:.2f}) "
-              f"and its queue takes about {_seconds(short.relaxation_s)} to forget where it "
-              f"was, against {_seconds(sim.duration * sim.replications)} simulated. About "
-              f"{_seconds(short.needed_s)} in all gives ±{short.target:.0%}: a longer "
-              f"simulation.duration, or --precision {short.target:.0%} (about {replications} "
-              f"replications).{start}", highlight=False)
-
-
-def _seconds(value: float) -> str:
-    return f"{value:.2g} s" if value < 10.0 else f"{value:,.0f} s"
+    if short is not None:
+        advice = short.advice(sim, f"--precision {WARN_ABOVE:.0%} (about {{n}} replications)")
+        err.print(f"[yellow]warning[/yellow]: {advice}", highlight=False)
 
 
 def _fate(system: System, name: str, rho: float, cores: float | None = None) -> str:

@@ -84,6 +84,7 @@ def validate(text: str) -> dict[str, Any]:
     findings = [f.to_json() for f in lint_system(system, positions, SPEC_NAME)]
     found, size = estimate(system), series_size(system)
     findings += _cost_findings(system, found, size, positions)
+    findings += _run_length_findings(system, positions)
     return {"valid": True, "errors": [], "findings": findings,
             "cost": cost_json(found, size)}
 
@@ -163,6 +164,25 @@ def _cost_findings(system: System, found: Estimate, size: SeriesSize,
                             "hold a worker for long (or hit a limit and stop with nothing "
                             "to show)"))
     return out
+
+
+def _run_length_findings(system: System, positions: dict[Path, Position]
+                         ) -> list[dict[str, Any]]:
+    """The warning `scalesim simulate` prints before a run too short for a busy queue
+    (analytic/precision.py), at simulation.duration."""
+    from scalesim.analytic.estimate import Model
+    from scalesim.analytic.overload import POINTS
+    from scalesim.analytic.precision import WARN_ABOVE, short_run
+
+    sim = system.simulation
+    short = short_run(Model(system, POINTS).evaluate(), sim.duration * sim.replications,
+                      WARN_ABOVE)
+    if short is None:
+        return []
+    return [_finding("too-short", ("simulation", "duration"), positions,
+                     short.advice(sim, "simulation.replications: {n}"),
+                     "near saturation a queue wanders in long excursions, so a short run's "
+                     "mean depends on which ones it caught; runs of the same spec disagree")]
 
 
 def _finding(name: str, path: Path, positions: dict[Path, Position], message: str,
