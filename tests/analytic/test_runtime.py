@@ -99,7 +99,7 @@ def test_a_runaway_run_is_refused_up_front_with_its_estimate(overrides: list[str
     (45, "45 s"), (720, "12 min"), (30 * 3600, "30 h"), (1020 * 3600, "42 days"),
     (1e7 * 100, "32 years")])
 def test_wall_times_read_in_the_unit_people_plan_with(seconds: float, says: str) -> None:
-    from scalesim.cli.run import amount, human
+    from scalesim.budget import amount, human
 
     assert human(seconds) == says
     assert amount(1.02e9) == "1,020,000,000" and amount(42.5) == "42.5"

@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 from scalesim.analytic.closed import SUFFIX
 from scalesim.analytic.estimate import ComponentEstimate, Estimate
 from scalesim.spec.model import Simulation
 
-Z95 = 1.959964  # the standard normal's 97.5 % point
+Z95 = NormalDist().inv_cdf(0.975)  # 1.96: the half-width of a 95 % interval in SDs
 WARN_ABOVE = 0.10  # `simulate` warns before a run that pins its mean latency down more loosely
 FORGET = 3.0  # relaxation times after which under 5 % (e^-3) of the empty start remains
 # A bounded queue refusing more than this clips the excursions the formula counts on: at
@@ -73,10 +74,14 @@ def mean_latency_sd(estimate: Estimate, measured_s: float) -> float | None:
     """The relative standard deviation of the run's mean latency (all workloads' requests
     pooled, as `latency_ms.mean`) over `measured_s` seconds, all replications together; None
     when a workload's latency has no estimate."""
+    return _pooled_sd(estimate, _spreads(estimate, measured_s))
+
+
+def _pooled_sd(estimate: Estimate, spreads: dict[str, float]) -> float | None:
+    """The components' spreads (`_spreads`) added as variances, relative to the pooled
+    mean latency."""
     mean = _pooled_mean_s(estimate)
-    if mean is None:
-        return None
-    return math.sqrt(sum(sd ** 2 for sd in _spreads(estimate, measured_s).values())) / mean
+    return None if mean is None else math.sqrt(sum(sd ** 2 for sd in spreads.values())) / mean
 
 
 def _pooled_mean_s(estimate: Estimate) -> float | None:
@@ -123,8 +128,8 @@ class ShortRun:
         runs = math.ceil(self.needed_s / simulation.duration)
         warmup = FORGET * self.relaxation_s
         start = "" if simulation.warmup >= warmup else (
-            f" It starts empty: simulation.warmup {_seconds(warmup)} (3 relaxation times) "
-            "leaves that out.")
+            f" It starts empty: simulation.warmup {_seconds(warmup)} ({FORGET:g} relaxation "
+            "times) leaves that out.")
         return (f"this run pins its mean latency down to about ±{self.half_width:.0%} (95 %): "
                 f"'{self.busiest}' is busy (ρ ≈ {self.rho:.2f}) and its queue takes about "
                 f"{_seconds(self.relaxation_s)} to forget where it was, against "
@@ -140,10 +145,10 @@ def _seconds(value: float) -> str:
 def short_run(estimate: Estimate, measured_s: float, target: float) -> ShortRun | None:
     """What `measured_s` seconds of simulated time (all replications) give when they pin the
     mean latency down to more than ±`target` (95 %); None when they do better."""
-    sd = mean_latency_sd(estimate, measured_s)
+    spreads = _spreads(estimate, measured_s)
+    sd = _pooled_sd(estimate, spreads)
     if sd is None or Z95 * sd <= target:
         return None
-    spreads = _spreads(estimate, measured_s)
     busiest = max(spreads, key=lambda name: spreads[name])
     half = Z95 * sd
     return ShortRun(half, measured_s * (half / target) ** 2, target, busiest,

@@ -19,12 +19,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-# The run budget and its wording live in scalesim.budget (the studio refuses runs with the
-# same estimate); imported here under their old names, which other commands use.
-from scalesim.budget import BUDGET_S as BUDGET_S
-from scalesim.budget import MAX_INTERVALS as MAX_INTERVALS
-from scalesim.budget import amount as amount
-from scalesim.budget import human as human
+from scalesim.budget import human
 from scalesim.cli.options import (
     Dask,
     Jobs,

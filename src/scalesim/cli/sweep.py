@@ -14,10 +14,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from scalesim.budget import BUDGET_S, human
 from scalesim.cli.options import Dask, Jobs, Replications, replication_override
 from scalesim.cli.outputs import OutputError, check_file, write_file
 from scalesim.cli.run import (
-    BUDGET_S,
     EXIT_BAD_INPUT,
     EXIT_SAFETY_STOP,
     Force,
@@ -25,7 +25,6 @@ from scalesim.cli.run import (
     SpecFile,
     err,
     exit_bad_output,
-    human,
     load_or_exit,
     seed_option,
     shown,
