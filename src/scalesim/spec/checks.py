@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
 from scalesim.spec.bounds import MAX_REPLICAS_TOTAL, MAX_SERIES_POINTS
 from scalesim.spec.consistency_checks import check_consistency
@@ -376,6 +377,33 @@ def _check_instant_loops(system: System) -> list[Problem]:
     return []
 
 
+@dataclass(frozen=True)
+class SeriesSize:
+    """The time-series rows a run keeps: intervals × series (components, workloads, calls and
+    the calls' breakers)."""
+
+    intervals: int
+    series: int
+    duration_s: float
+
+    @property
+    def points(self) -> int:
+        return self.intervals * self.series
+
+    def interval_to_fit(self, points: int) -> str:
+        """The smallest interval ('2s', '500ms') that keeps the series within `points`."""
+        wider = self.duration_s * self.series / points
+        return f"{math.ceil(wider)}s" if wider >= 1.0 else f"{math.ceil(wider * 1e3)}ms"
+
+
+def series_size(system: System) -> SeriesSize:
+    sim = system.simulation
+    calls = [call for _, _, _, call in iter_calls(system)]
+    series = (len(system.components) + len(system.workloads) + len(calls)
+              + sum(1 for call in calls if call.circuit_breaker))
+    return SeriesSize(math.ceil(sim.duration / sim.interval), series, sim.duration)
+
+
 def _check_sizes(system: System) -> list[Problem]:
     """Bounds that concern the whole system (docs/spec.md, "Bounds")."""
     problems: list[Problem] = []
@@ -383,18 +411,13 @@ def _check_sizes(system: System) -> list[Problem]:
     if replicas > MAX_REPLICAS_TOTAL:
         problems.append((("components",), f"{replicas:,} replicas in all; a system may have "
                          f"at most {MAX_REPLICAS_TOTAL:,}"))
-    sim = system.simulation
-    calls = [call for _, _, _, call in iter_calls(system)]
-    breakers = sum(1 for call in calls if call.circuit_breaker)
-    series = len(system.components) + len(system.workloads) + len(calls) + breakers
-    intervals = math.ceil(sim.duration / sim.interval)
-    if intervals * series > MAX_SERIES_POINTS:
-        wider = sim.duration * series / MAX_SERIES_POINTS
-        at_least = f"{math.ceil(wider)}s" if wider >= 1.0 else f"{math.ceil(wider * 1e3)}ms"
+    size = series_size(system)
+    if size.points > MAX_SERIES_POINTS:
         problems.append((("simulation", "interval"),
-                         f"the time series would have {intervals:,} intervals × {series:,} "
-                         f"series, more than the {MAX_SERIES_POINTS:,} points a run keeps; "
-                         f"use an interval of at least {at_least}"))
+                         f"the time series would have {size.intervals:,} intervals × "
+                         f"{size.series:,} series, more than the {MAX_SERIES_POINTS:,} points a "
+                         f"run keeps; use an interval of at least "
+                         f"{size.interval_to_fit(MAX_SERIES_POINTS)}"))
     return problems
 
 

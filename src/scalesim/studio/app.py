@@ -25,7 +25,7 @@ from scalesim.studio.config import MAX_BODY_BYTES, StudioConfig
 from scalesim.studio.routes import catalog, designs, generate, health, runs, specs, templates
 from scalesim.studio.runner import RunManager
 from scalesim.studio.specs import RunRefused, SpecRejected
-from scalesim.studio.store import BadValue, NotFound, SaveConflict, Store
+from scalesim.studio.store import BadValue, NotFound, SaveConflict, Store, unicode_problem
 
 log = logging.getLogger("scalesim.studio")
 
@@ -244,26 +244,17 @@ def _bad_value(value: object) -> str | None:
         if isinstance(item, _NotJson):
             return f"{where}: {item.text} {item.why}"
         if isinstance(item, str):
-            problem = _surrogate(item)
+            problem = unicode_problem(item)
             if problem is not None:
                 return f"{where}: {problem}"
         elif isinstance(item, dict):
             for key in item:
-                problem = _surrogate(key)
+                problem = unicode_problem(key)
                 if problem is not None:
                     return f"{where}: a key is {problem}"
             stack.extend(((*path, k), v) for k, v in reversed(item.items()))
         elif isinstance(item, list):
             stack.extend(((*path, i), v) for i, v in reversed(list(enumerate(item))))
-    return None
-
-
-def _surrogate(text: str) -> str | None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as error:
-        return (f"not valid Unicode text: a lone UTF-16 surrogate "
-                f"(\\u{ord(text[error.start]):04x}) at character {error.start}")
     return None
 
 

@@ -5,7 +5,6 @@ scalesim.lint, scalesim.budget)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import HTTPException
@@ -14,10 +13,11 @@ from scalesim.budget import BUDGET_S, Estimate, estimate
 from scalesim.lint import lint_system
 from scalesim.spec import SpecError, SpecIssue, System, load_spec_text
 from scalesim.spec.bounds import MAX_SERIES_POINTS as SPEC_MAX_SERIES_POINTS
-from scalesim.spec.checks import iter_calls
+from scalesim.spec.checks import SeriesSize, series_size
 from scalesim.spec.errors import Path
 from scalesim.spec.yamlpos import Position, YamlSyntaxError, load_with_positions
 from scalesim.studio.config import BYTES_PER_POINT, MAX_SERIES_POINTS, MAX_SPEC_BYTES
+from scalesim.studio.store import unicode_problem
 
 SPEC_NAME = "spec.yaml"
 FORCE = 'run it anyway with "force": true'
@@ -49,12 +49,10 @@ class RunRefused(HTTPException):
 
 
 def check_size(text: str) -> None:
-    try:
-        size = len(text.encode("utf-8"))
-    except UnicodeEncodeError as error:
-        raise HTTPException(400, f"spec: not valid Unicode text: a lone UTF-16 surrogate "
-                                 f"(\\u{ord(text[error.start]):04x}) at character "
-                                 f"{error.start}") from None
+    problem = unicode_problem(text)
+    if problem is not None:
+        raise HTTPException(400, f"spec: {problem}")
+    size = len(text.encode("utf-8"))
     if size > MAX_SPEC_BYTES:
         raise HTTPException(413, f"the spec is {size:,} bytes; the studio accepts specs of at "
                                  f"most {MAX_SPEC_BYTES:,} bytes")
@@ -89,48 +87,27 @@ def validate(text: str) -> dict[str, Any]:
             "cost": cost_json(found, size)}
 
 
-@dataclass(frozen=True)
-class SeriesSize:
-    """The time-series rows a run keeps: intervals × series (components, workloads, calls and
-    their breakers), counted as the spec's own bound counts them (scalesim.spec.checks)."""
-
-    intervals: int
-    series: int
-    duration_s: float
-
-    @property
-    def points(self) -> int:
-        return self.intervals * self.series
-
-    def too_large(self) -> str | None:
-        """Why the studio will not keep this run's result; None when it will."""
-        if self.points <= MAX_SERIES_POINTS:
-            return None
-        wider = self.duration_s * self.series / MAX_SERIES_POINTS
-        at_least = f"{math.ceil(wider)}s" if wider >= 1.0 else f"{math.ceil(wider * 1e3)}ms"
-        return (f"this run's time series would have {self.intervals:,} intervals × "
-                f"{self.series:,} series = {self.points:,} points, about "
-                f"{self.points * BYTES_PER_POINT / 1e6:,.0f} MB of result; the studio keeps at "
-                f"most {MAX_SERIES_POINTS:,} points a run. Raise simulation.interval to at "
-                f"least {at_least} or shorten simulation.duration (`scalesim simulate --out` "
-                f"keeps up to {SPEC_MAX_SERIES_POINTS:,})")
-
-
-def series_size(system: System) -> SeriesSize:
-    sim = system.simulation
-    calls = [call for _, _, _, call in iter_calls(system)]
-    series = (len(system.components) + len(system.workloads) + len(calls)
-              + sum(1 for call in calls if call.circuit_breaker))
-    return SeriesSize(math.ceil(sim.duration / sim.interval), series, sim.duration)
+def too_large(size: SeriesSize) -> str | None:
+    """Why the studio will not keep a run's result of this size (counted as the spec's own
+    bound counts it); None when it will."""
+    if size.points <= MAX_SERIES_POINTS:
+        return None
+    return (f"this run's time series would have {size.intervals:,} intervals × "
+            f"{size.series:,} series = {size.points:,} points, about "
+            f"{size.points * BYTES_PER_POINT / 1e6:,.0f} MB of result; the studio keeps at "
+            f"most {MAX_SERIES_POINTS:,} points a run. Raise simulation.interval to at "
+            f"least {size.interval_to_fit(MAX_SERIES_POINTS)} or shorten "
+            f"simulation.duration (`scalesim simulate --out` keeps up to "
+            f"{SPEC_MAX_SERIES_POINTS:,})")
 
 
 def check_run(system: System, force: bool) -> None:
     """RunRefused (422) for a run over the command line's budget (unless `force`, as with
     `scalesim simulate --force`) or whose result the studio would not keep (always)."""
     found, size = estimate(system), series_size(system)
-    too_large = size.too_large()
-    if too_large is not None:
-        raise RunRefused(too_large, cost_json(found, size), can_force=False)
+    too_large_why = too_large(size)
+    if too_large_why is not None:
+        raise RunRefused(too_large_why, cost_json(found, size), can_force=False)
     if found.over and not force:
         raise RunRefused(found.refusal(FORCE), cost_json(found, size), can_force=True)
 
@@ -151,10 +128,10 @@ def _cost_findings(system: System, found: Estimate, size: SeriesSize,
                    positions: dict[Path, Position]) -> list[dict[str, Any]]:
     """A warning for each reason POST /api/runs would refuse the run, at simulation.*."""
     out = []
-    too_large = size.too_large()
-    if too_large is not None:
+    too_large_why = too_large(size)
+    if too_large_why is not None:
         out.append(_finding("result-too-large", ("simulation", "interval"), positions,
-                            f"a run would be refused: {too_large}",
+                            f"a run would be refused: {too_large_why}",
                             "the studio stores and sends a run's result whole, time series "
                             "included, so it keeps results of a bounded size"))
     if found.over:

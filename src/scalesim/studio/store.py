@@ -413,14 +413,23 @@ def _latest(s: Session, design_id: str) -> Version | None:
                      .order_by(Version.number.desc(), Version.id.desc()).limit(1)).first()
 
 
-def _text(field: str, text: str) -> None:
-    """BadValue unless `text` is Unicode that UTF-8 can carry (no lone surrogates)."""
+def unicode_problem(text: str) -> str | None:
+    """Why `text` is not Unicode that UTF-8 can carry (a lone UTF-16 surrogate, which JSON
+    may spell "\\ud800"), or None: the request guard, the spec's size check and the store
+    say it alike."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as error:
-        raise BadValue(field, f"not valid Unicode text: a lone UTF-16 surrogate "
-                              f"(\\u{ord(text[error.start]):04x}) at character "
-                              f"{error.start}") from None
+        return (f"not valid Unicode text: a lone UTF-16 surrogate "
+                f"(\\u{ord(text[error.start]):04x}) at character {error.start}")
+    return None
+
+
+def _text(field: str, text: str) -> None:
+    """BadValue unless `text` is Unicode that UTF-8 can carry (no lone surrogates)."""
+    problem = unicode_problem(text)
+    if problem is not None:
+        raise BadValue(field, problem)
 
 
 def _json_text(field: str, value: Any) -> str:
