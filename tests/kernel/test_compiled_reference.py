@@ -15,26 +15,28 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+from tests.kernel.cases import (
+    RANDOM_SEEDS,
+    REPO,
+    Case,
+    example_cases,
+    feature_cases,
+    random_cases,
+    template_cases,
+)
 from tests.kernel.random_specs import random_spec
 
 import scalesim
 import scalesim.sim.kernel
-from scalesim.analytic.runtime import run_cost
-from scalesim.sim import simulate
 from scalesim.spec import load_spec_text
-from scalesim.templates import get_template, template_ids
+from scalesim.templates import template_ids
 
 PACKAGE = Path(scalesim.__file__).parent
-REPO = PACKAGE.parents[1]
-HERE = Path(__file__).parent
 COMPILED = not scalesim.sim.kernel.__file__.endswith(".py")
-EVENTS_BUDGET = 100_000  # per spec, all replications: about 0.5 s in pure Python
-RANDOM_SEEDS = range(24)
 
 pytestmark = pytest.mark.skipif(
     not COMPILED, reason="the kernel is not compiled here (SCALESIM_PURE_PYTHON=1 install)")
@@ -49,66 +51,6 @@ cases = json.load(open(sys.argv[1]))
 out = [simulate(load_spec_text(c["text"], c["name"], c["overrides"])) for c in cases]
 print(json.dumps(out, sort_keys=True))
 """
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    text: str
-    overrides: list[str]
-
-    def run(self) -> str:
-        result = simulate(load_spec_text(self.text, self.name, self.overrides))
-        return json.dumps(result, sort_keys=True)
-
-
-def shortened(name: str, text: str, overrides: list[str]) -> Case:
-    """The spec with its time line (duration, warm-up, fault windows, load profiles) scaled
-    down so that its estimated events fit the budget; the story stays the same."""
-    system = load_spec_text(text, name, overrides)
-    events = run_cost(system).events
-    if events <= EVENTS_BUDGET:
-        return Case(name, text, overrides)
-    share = EVENTS_BUDGET / events
-    times = {"simulation.duration": system.simulation.duration,
-             "simulation.warmup": system.simulation.warmup}
-    for i, fault in enumerate(system.faults):
-        times[f"faults.{i}.at"] = fault.at
-        if fault.for_ is not None:
-            times[f"faults.{i}.for"] = fault.for_
-    for i, workload in enumerate(system.workloads):
-        for j, point in enumerate(workload.profile or []):
-            times[f"workloads.{i}.profile.{j}.at"] = point.at
-    return Case(name, text, [*overrides, *(f"{path}={value * share:.6g}s"
-                                           for path, value in times.items())])
-
-
-def feature_cases() -> list[Case]:
-    files = [HERE / "features.yaml", HERE / "data_features.yaml",
-             HERE / "control_features.yaml", HERE / "cpu_features.yaml",
-             REPO / "benchmarks" / "three_tier.yaml"]
-    return [shortened(path.name, path.read_text(), []) for path in files]
-
-
-def example_cases() -> list[Case]:
-    return [shortened(path.name, path.read_text(), [])
-            for path in sorted((REPO / "examples").glob("*.yaml"))]
-
-
-def template_cases() -> list[Case]:
-    cases = []
-    for template_id in template_ids():
-        built = get_template(template_id).build()
-        cases.append(shortened(f"{template_id}.yaml", built.text, list(built.scenario.quick)))
-    return cases
-
-
-def random_cases() -> list[Case]:
-    sizes = [3, 8, 20, 40]
-    return [shortened(f"random-{seed}.yaml",
-                      yaml.safe_dump(random_spec(seed, sizes[seed % len(sizes)], duration=20.0)),
-                      [])
-            for seed in RANDOM_SEEDS]
 
 
 def assert_same_as_reference(cases: list[Case], tmp_path: Path) -> None:

@@ -17,10 +17,10 @@ from scalesim.spec.model import System
 
 # The young generation's size during a run: the collector runs after this many more
 # container objects are made than freed (CPython's default is 700). The kernel frees what it
-# makes by reference counting (no template or example leaves a cycle per request;
-# tests/kernel/test_limits.py holds hedging to that), yet at the default each young
-# collection walked every request in flight, as thousands are when thousands of replicas are
-# busy: 11 % of model (c)'s time at 2,048 replicas. A cycle a future mechanism leaves is
+# makes by reference counting (tests/kernel/test_no_cycles.py holds every kernel path,
+# example, template and random topology to that), yet at the default each young collection
+# walked every request in flight, as thousands are when thousands of replicas are busy: 11 %
+# of model (c)'s time at 2,048 replicas. A cycle a future mechanism leaves is
 # still collected, in passes at most this many objects apart.
 RUN_YOUNG_GENERATION = 20_000
 
