@@ -37,6 +37,7 @@ import numpy.typing as npt
 from scalesim.analytic import closed as closed_loop
 from scalesim.analytic import lattice
 from scalesim.analytic.cpu import CpuDemand, with_cores
+from scalesim.analytic.held import unqueued_components
 from scalesim.analytic.lattice import Lattice
 from scalesim.analytic.load import (
     call_matrix,
@@ -69,6 +70,7 @@ PERCENTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999}
 POOLED = (Balancer.LEAST_REQUESTS, Balancer.P2C)
 MAX_PASSES = 200
 TOLERANCE = 1e-9
+UNQUEUED = " (never waits: its callers' workers are no more than its own)"
 # Attempts late less often than this (a tenth of the tail p999 reads) keep their retries past
 # the grid (`lattice.mostly`): percentiles up to p999 stay exact and as fine as the call's.
 RARELY_LATE = 1e-4
@@ -230,6 +232,7 @@ class Model:
         self.limited = {cname: [self.index[f"{cname}.{o}"] for o in c.effective_operations]
                         for cname, c in system.components.items() if c.rate_limit is not None}
         self.order, self.cyclic = _component_order(system)
+        self.unqueued = unqueued_components(system)  # their callers' workers bound them
         self.component_visits = {w.name: self._component_visits(w) for w in system.workloads}
         # a callee's response as callers see it (hops added), kept while the response is
         self._reached: dict[str, tuple[Lattice, Lattice]] = {}
@@ -490,6 +493,9 @@ class Model:
             state = dataclasses.replace(
                 state, p_wait=view.p_wait, mean_wait_s=view.mean_s, wait=view.wait,
                 exact=view.exact and state.exact, model=state.model + closed_loop.SUFFIX)
+        if cname in self.unqueued and state.stable:
+            state = dataclasses.replace(state, p_wait=0.0, mean_wait_s=0.0, loss=0.0,
+                                        wait=lattice.zero(), model=state.model + UNQUEUED)
         for ref in refs:
             op, waited = self.ops[ref], calls[ref]
             if state.wait is None or waited is None:
@@ -728,21 +734,23 @@ def _component_order(system: System) -> tuple[list[str], bool]:
     order: list[str] = []
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
     cyclic = False
-
-    def visit(name: str) -> None:
-        nonlocal cyclic
-        state[name] = 1
-        for callee in sorted(calls[name]):
-            if state.get(callee) == 1:
+    for start in system.components:  # depth first, without recursion: chains can be long
+        if start in state:
+            continue
+        state[start] = 1
+        stack = [(start, iter(sorted(calls[start])))]
+        while stack:
+            name, callees = stack[-1]
+            callee = next(callees, None)
+            if callee is None:
+                state[name] = 2
+                order.append(name)
+                stack.pop()
+            elif state.get(callee) == 1:
                 cyclic = True
             elif callee not in state:
-                visit(callee)
-        state[name] = 2
-        order.append(name)
-
-    for name in system.components:
-        if name not in state:
-            visit(name)
+                state[callee] = 1
+                stack.append((callee, iter(sorted(calls[callee]))))
     return order, cyclic
 
 

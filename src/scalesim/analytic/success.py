@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from scalesim.analytic.load import capacity_replicas
+from scalesim.spec.checks import callees_first
 from scalesim.spec.model import Call, Operation, ParallelStep, System, plain_steps
 
 if TYPE_CHECKING:
@@ -57,6 +58,16 @@ class Success:
         return 1.0 - sum(self.failures(ref, structural).values())
 
     def failures(self, ref: str, structural: bool = False) -> Failures:
+        """Computed for what `ref` waits on first (callees first), so that each computation
+        finds its callees' outcomes already known: a chain of a thousand calls would
+        otherwise recurse past Python's stack."""
+        key = (ref, structural)
+        if key not in self.memo:
+            for callee in callees_first(self.model.system, [ref]):
+                self._known(callee, structural)
+        return self._known(ref, structural)
+
+    def _known(self, ref: str, structural: bool) -> Failures:
         key = (ref, structural)
         if key not in self.memo:
             self.memo[key] = {}  # a circle of calls counts its own success once
