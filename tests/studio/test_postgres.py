@@ -1,8 +1,9 @@
 """The studio on PostgreSQL (docs/studio.md: `--db postgresql+psycopg://…`): designs,
 versions, a run and its result, the cascade on delete, and interrupted runs on restart, on a
-real server. Runs only when SCALESIM_TEST_PG names a database it may empty, e.g.
-SCALESIM_TEST_PG=postgresql+psycopg://scalesim@localhost/scalesim_test (and the driver is
-installed); SQLite runs the same API in every other studio test."""
+real server: the database SCALESIM_TEST_PG names (which the test empties), e.g.
+postgresql+psycopg://scalesim@localhost/scalesim_test, or else a throwaway server of its
+own (tests/studio/postgres_server.py). SQLite runs the same API in every other studio test.
+CI sets SCALESIM_REQUIRE_PG, which turns a missing server or driver into a failure."""
 
 from __future__ import annotations
 
@@ -12,22 +13,35 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import create_engine
 from tests.studio.conftest import finished, make_client, wait
+from tests.studio.postgres_server import throwaway_server, unavailable
 
 from scalesim.studio.store import Base, Store
 
 URL = os.environ.get("SCALESIM_TEST_PG", "")
+WHY_NOT = None if URL else unavailable()
+if WHY_NOT is not None and os.environ.get("SCALESIM_REQUIRE_PG"):
+    raise RuntimeError(f"SCALESIM_REQUIRE_PG is set, but PostgreSQL cannot be tested: {WHY_NOT}")
 pytestmark = pytest.mark.skipif(
-    not URL, reason="PostgreSQL not tested: set SCALESIM_TEST_PG to a SQLAlchemy URL of a "
-                    "database the test may empty")
+    WHY_NOT is not None, reason=f"PostgreSQL not tested: {WHY_NOT} (or set SCALESIM_TEST_PG "
+                                "to a SQLAlchemy URL of a database the test may empty)")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    if URL:
+        yield URL
+        return
+    with throwaway_server() as url:
+        yield url
 
 
 @pytest.fixture
-def pg() -> Iterator[str]:
-    engine = create_engine(URL)
+def pg(server: str) -> Iterator[str]:
+    engine = create_engine(server)
     Base.metadata.drop_all(engine)
     engine.dispose()
-    yield URL
-    engine = create_engine(URL)
+    yield server
+    engine = create_engine(server)
     Base.metadata.drop_all(engine)
     engine.dispose()
 
