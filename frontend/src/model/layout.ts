@@ -21,3 +21,24 @@ export function autoLayout(graph: Graph, fixed: Record<string, { x: number; y: n
   }
   return out;
 }
+
+/** What the server keeps of a layout (docs/studio.md, `layout`): node ids of 1 to 200
+ * characters, coordinates within ±10,000,000 px, at most 4,000 positions. */
+export const MAX_NODE_ID = 200;
+export const MAX_COORDINATE = 10_000_000;
+
+/** The positions a save sends: those of the nodes the graph draws now (a renamed or deleted
+ * node's old position is dropped, so they do not pile up towards the server's bound), with
+ * finite coordinates kept within the server's range. */
+export function layoutToSave(graph: Graph, layout: Record<string, { x: number; y: number }>
+): Record<string, { x: number; y: number }> {
+  const clamp = (v: number) => Math.min(MAX_COORDINATE, Math.max(-MAX_COORDINATE, v));
+  const out: Record<string, { x: number; y: number }> = {};
+  for (const node of graph.nodes) {
+    const placed = layout[node.id];
+    if (placed && Number.isFinite(placed.x) && Number.isFinite(placed.y) && node.id.length <= MAX_NODE_ID) {
+      out[node.id] = { x: clamp(placed.x), y: clamp(placed.y) };
+    }
+  }
+  return out;
+}

@@ -6,6 +6,7 @@ import { SidePanel } from "../components/SidePanel";
 import { YamlEditor } from "../components/YamlEditor";
 import { addComponent, connect, deleteEdge, deleteNode } from "../model/edits";
 import { locate } from "../model/graph";
+import { layoutToSave } from "../model/layout";
 import { allErrors, placeMarks } from "../model/marks";
 import { KINDS, type Kind } from "../model/spec";
 import { formatPath } from "../model/yamlDoc";
@@ -64,9 +65,10 @@ export function DesignPage({ schema, onPattern }: { schema: Record<string, unkno
   };
   const save = async () => {
     try {
+      const positions = layoutToSave(graph, layout);
       const saved = state.designId
-        ? await update(state.designId, { name: state.name, spec: text, layout }, state.version)
-        : await api.createDesign(state.name, text, layout);
+        ? await update(state.designId, { name: state.name, spec: text, layout: positions }, state.version)
+        : await api.createDesign(state.name, text, positions);
       state.saved(saved.id, saved.version, saved.name, text);
       state.notify("info", `saved '${saved.name}' as version ${saved.version}`);
     } catch (error) {

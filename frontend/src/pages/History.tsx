@@ -42,9 +42,11 @@ export function HistoryPage({ onOpened, onRun }: { onOpened: () => void; onRun: 
       // A run of a saved design opens under that design, as opening the design would (its
       // name, its layout, and Save adding a version to it); an older version opens as that
       // version does from the list above. A run of unsaved edits, or of a design deleted
-      // since, opens as its spec alone.
+      // since, opens as its spec alone. (The server records a run under a version only
+      // when it ran that version's spec; the spec is compared too for runs recorded before
+      // it checked, so that Simulate never sends a version with another spec.)
       const design = run.design_id ? await api.design(run.design_id).catch(() => null) : null;
-      if (design && run.version === design.version) {
+      if (design && run.version === design.version && run.spec === design.spec) {
         load(run.spec, design.name, design.id, design.version, design.layout);
       } else if (design && run.version) {
         const v = await api.version(design.id, run.version).catch(() => null);

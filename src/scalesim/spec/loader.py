@@ -47,6 +47,13 @@ def read_spec_file(file: str | FsPath) -> str:
 
 
 def load_spec_text(text: str, filename: str = "<spec>", overrides: Sequence[str] = ()) -> System:
+    return load_spec_placed(text, filename, overrides)[0]
+
+
+def load_spec_placed(text: str, filename: str = "<spec>", overrides: Sequence[str] = ()
+                     ) -> tuple[System, dict[Path, Position]]:
+    """`load_spec_text`, and where each path is written in the text (for findings that name
+    a line), from the one parse."""
     try:
         data, positions = load_with_positions(text)
     except YamlSyntaxError as error:
@@ -78,7 +85,7 @@ def load_spec_text(text: str, filename: str = "<spec>", overrides: Sequence[str]
     problems = check_system(system)
     if problems:
         raise SpecError([locate.issue(path, message) for path, message in problems])
-    return system
+    return system, positions
 
 
 class _Locator:

@@ -25,7 +25,14 @@ from scalesim.studio.config import MAX_BODY_BYTES, StudioConfig
 from scalesim.studio.routes import catalog, designs, generate, health, runs, specs, templates
 from scalesim.studio.runner import RunManager
 from scalesim.studio.specs import RunRefused, SpecRejected
-from scalesim.studio.store import BadValue, NotFound, SaveConflict, Store, unicode_problem
+from scalesim.studio.store import (
+    BadValue,
+    NotFound,
+    SaveConflict,
+    SpecMismatch,
+    Store,
+    unicode_problem,
+)
 
 log = logging.getLogger("scalesim.studio")
 
@@ -86,6 +93,11 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(SaveConflict)
     async def conflict(_: Request, error: SaveConflict) -> JSONResponse:
         return JSONResponse({"error": str(error), "version": error.current}, status_code=409)
+
+    @app.exception_handler(SpecMismatch)
+    async def mismatch(_: Request, error: SpecMismatch) -> JSONResponse:
+        return JSONResponse({"error": str(error), "version": error.version,
+                             "line": error.line}, status_code=409)
 
     @app.exception_handler(BadValue)
     async def bad_value(_: Request, error: BadValue) -> JSONResponse:

@@ -15,7 +15,8 @@ from scalesim.spec import SpecError, SpecIssue, System, load_spec_text
 from scalesim.spec.bounds import MAX_SERIES_POINTS as SPEC_MAX_SERIES_POINTS
 from scalesim.spec.checks import SeriesSize, series_size
 from scalesim.spec.errors import Path
-from scalesim.spec.yamlpos import Position, YamlSyntaxError, load_with_positions
+from scalesim.spec.loader import load_spec_placed
+from scalesim.spec.yamlpos import Position
 from scalesim.studio.config import BYTES_PER_POINT, MAX_SERIES_POINTS, MAX_SPEC_BYTES
 from scalesim.studio.store import unicode_problem
 
@@ -72,13 +73,9 @@ def validate(text: str) -> dict[str, Any]:
     their lines, each with the catalog patterns that fix it."""
     check_size(text)
     try:
-        system = load_spec_text(text, SPEC_NAME)
+        system, positions = load_spec_placed(text, SPEC_NAME)
     except SpecError as error:
         return {"valid": False, "errors": [issue_json(i) for i in error.issues], "findings": []}
-    try:
-        _, positions = load_with_positions(text)
-    except YamlSyntaxError:  # cannot happen after a successful load; be safe anyway
-        positions = {}
     findings = [f.to_json() for f in lint_system(system, positions, SPEC_NAME)]
     found, size = estimate(system), series_size(system)
     findings += _cost_findings(system, found, size, positions)

@@ -29,6 +29,7 @@ from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
     Session,
+    defer,
     mapped_column,
     relationship,
     sessionmaker,
@@ -54,6 +55,14 @@ class SaveConflict(RuntimeError):
     def __init__(self, message: str, current: int | None) -> None:
         super().__init__(message)
         self.current = current
+
+
+class SpecMismatch(RuntimeError):
+    """A run names a design's version whose spec is not the one it carries: 409."""
+
+    def __init__(self, message: str, version: int, line: int) -> None:
+        super().__init__(message)
+        self.version, self.line = version, line
 
 
 class BadValue(ValueError):
@@ -329,18 +338,28 @@ class Store:
     # -- runs ----------------------------------------------------------------------------------
     def create_run(self, system: str, spec: str, seed: int | None, design_id: str | None,
                    version: int | None) -> str:
-        """Record a queued run; NotFound when its design or the design's version is not
-        there (or the design is deleted meanwhile)."""
+        """Record a queued run. A run of a design is a run of one of its versions: `version`,
+        or without it the latest, whose spec must be `spec` to the byte (SpecMismatch naming
+        the first line that differs). NotFound when the design or the version is not there
+        (or the design is deleted meanwhile)."""
         _text("spec", spec)
         try:
             with self.session() as s:
                 if design_id is not None:
-                    if s.get(Design, design_id) is None:
+                    design = s.get(Design, design_id)
+                    if design is None:
                         raise NotFound(f"no design {design_id!r}")
-                    if version is not None and s.scalars(
-                            select(Version.id).where(Version.design_id == design_id,
-                                                     Version.number == version)).first() is None:
-                        raise NotFound(f"design {design_id!r} has no version {version}")
+                    ran = _latest(s, design_id) if version is None else s.scalars(
+                        select(Version).where(Version.design_id == design_id,
+                                              Version.number == version)
+                        .order_by(Version.id)).first()
+                    if ran is None:
+                        raise NotFound(f"design {design_id!r} has no version {version}"
+                                       if version is not None else f"no design {design_id!r}")
+                    if ran.spec != spec:
+                        raise _mismatch(design.name, ran.number, version is None, ran.spec,
+                                        spec)
+                    version = ran.number
                 run = Run(system=system, spec=spec, seed=seed, design_id=design_id,
                           version=version)
                 s.add(run)
@@ -371,8 +390,10 @@ class Store:
                 run.summary = json.dumps(summary_of(result))
 
     def get_run(self, run_id: str, with_result: bool = True) -> dict[str, Any] | None:
+        """A run, with its result when `with_result` (else the result, which can be
+        megabytes, is not even read from the database)."""
         with self.session() as s:
-            run = s.get(Run, run_id)
+            run = s.get(Run, run_id, options=() if with_result else (defer(Run.result),))
             if run is None:
                 return None
             out = _run_brief(run)
@@ -383,10 +404,44 @@ class Store:
 
     def list_runs(self, design_id: str | None, limit: int) -> list[dict[str, Any]]:
         with self.session() as s:
-            query = select(Run).order_by(Run.created_at.desc()).limit(limit)
+            query = select(Run).options(defer(Run.result)).order_by(
+                Run.created_at.desc()).limit(limit)
             if design_id is not None:
                 query = query.where(Run.design_id == design_id)
             return [_run_brief(run) for run in s.scalars(query)]
+
+
+SHOWN = 60
+"""Characters of a line a mismatch shows, from a little before where the lines differ."""
+
+
+def _mismatch(name: str, number: int, latest: bool, stored: str, sent: str) -> SpecMismatch:
+    """Where `sent` first differs from version `number`'s spec `stored`, line by line."""
+    theirs, ours = stored.splitlines(keepends=True), sent.splitlines(keepends=True)
+    line = next((i for i, (a, b) in enumerate(zip(theirs, ours, strict=False)) if a != b),
+                min(len(theirs), len(ours)))
+    if line == len(ours):
+        where = f"the version goes on at line {line + 1}, where this spec ends"
+    elif line == len(theirs):
+        where = f"this spec goes on at line {line + 1}, where the version ends"
+    else:
+        a, b = theirs[line], ours[line]
+        column = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
+                      min(len(a), len(b)))
+        start = max(0, column - SHOWN // 3)
+        where = (f"line {line + 1}, column {column + 1}, is {_shown(a, start)} in the version "
+                 f"and {_shown(b, start)} in this spec")
+    which = f"version {number}" + (" (its latest)" if latest else "")
+    return SpecMismatch(f"the spec is not the one design {name!r} saved as {which}: {where}. "
+                        "Send that version's spec to run it, or no design_id and version to "
+                        "run this spec on its own", number, line + 1)
+
+
+def _shown(line: str, start: int) -> str:
+    """Up to SHOWN characters of a line from `start`, quoted with its line break and escapes
+    visible, "…" marking what is left out."""
+    part = line[start:start + SHOWN]
+    return repr(("…" if start else "") + part + ("…" if start + SHOWN < len(line) else ""))
 
 
 def _sqlite_pragmas(connection: Any, _: Any) -> None:

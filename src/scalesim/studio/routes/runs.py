@@ -27,10 +27,14 @@ class RunRequest(BaseModel):
     spec: str = Field(description="the spec as YAML text")
     seed: int | None = Field(None, ge=0, lt=2**63, strict=True,
                              description="overrides simulation.seed")
-    design_id: str | None = Field(None, max_length=64,
-                                  description="record the run under this saved design")
-    version: int | None = Field(None, ge=1, lt=2**63, strict=True,
-                                description="the design's version it ran (needs design_id)")
+    design_id: str | None = Field(
+        None, max_length=64,
+        description="record the run under this saved design, as a run of one of its versions: "
+                    "`spec` must be that version's spec, byte for byte (409 naming the first "
+                    "line that differs)")
+    version: int | None = Field(
+        None, ge=1, lt=2**63, strict=True,
+        description="the design's version it runs (needs design_id; omitted: the latest)")
     force: bool = Field(False, strict=True,
                         description="run even when it is estimated over the run budget, as "
                                     "`scalesim simulate --force` does")
@@ -39,8 +43,9 @@ class RunRequest(BaseModel):
 @router.post("/runs", status_code=202)
 def start_run(body: RunRequest, runs: RunsDep, store: StoreDep) -> dict[str, Any]:
     """Validate the spec (400 with located errors), check what it would cost (422 with the
-    estimate: over the run budget unless `force`, or a result too large to keep), then
-    queue the run: {id, status}."""
+    estimate: over the run budget unless `force`, or a result too large to keep), check
+    that it is the spec of the design's version it names (404 for none, 409 for another
+    spec), then queue the run: {id, status}."""
     system = specs.load(body.spec)
     if body.version is not None and body.design_id is None:
         raise HTTPException(400, "bad request: version: needs design_id, the design it is a "
@@ -82,9 +87,13 @@ def _state(runs: RunsDep, store: StoreDep, run_id: str, with_result: bool) -> di
 
 
 @router.get("/runs/{run_id}")
-def get_run(run_id: str, runs: RunsDep, store: StoreDep) -> dict[str, Any]:
+def get_run(run_id: str, runs: RunsDep, store: StoreDep,
+            result: Annotated[bool, Query(
+                description="false: leave the result out (its summary stays), for a "
+                            "client that needs the run's state only")] = True
+            ) -> dict[str, Any]:
     """{status: queued|running|done|failed|cancelled, progress, result?, error?, spec, ...}"""
-    return _state(runs, store, run_id, with_result=True)
+    return _state(runs, store, run_id, with_result=result)
 
 
 @router.delete("/runs/{run_id}")
