@@ -50,6 +50,13 @@ class Context:
         return admitted(self.open_system, peak=False)
 
     @cached_property
+    def latencies(self) -> dict[str, float]:
+        """No-queueing latencies of operations, filled in as lint/estimates.latency_s finds
+        them: rules ask for many operations of one call tree, and each answer is the same
+        for the whole run of the lint."""
+        return {}
+
+    @cached_property
     def cpu(self) -> dict[str, CpuLoad]:
         """The sustained CPU load of each component with `cores`, at what it admits."""
         return cpu_loads(self.open_system, {name: load.rate

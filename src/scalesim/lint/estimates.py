@@ -43,10 +43,12 @@ def round_trip_s(ctx: Context) -> float:
 def latency_s(ctx: Context, op: str) -> float:
     """Mean latency of `op` with no queueing anywhere: own work, plus what it waits on
     (weighted by call probability and cache miss ratio; a fan-out waits for its k-th branch).
-    Computed callees first, so a long chain needs no recursion."""
-    known: dict[str, float] = {}
-    for name in callees_first(ctx.system, [op]):
-        known[name] = _latency_given(ctx, name, known)
+    Computed callees first, so a long chain needs no recursion, and once per lint."""
+    known = ctx.latencies
+    if op not in known:
+        for name in callees_first(ctx.system, [op]):
+            if name not in known:
+                known[name] = _latency_given(ctx, name, known)
     return known[op]
 
 
