@@ -1,9 +1,10 @@
 """generate, then import: every example and template comes back with the same topology,
-replicas, timeouts, retries, outlier settings, autoscaling, rollouts and leader elections;
-generating again gives the same files."""
+replicas, timeouts, retries, outlier settings, autoscaling, rollouts, leader elections and
+queues' delivery settings; generating again gives the same files."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 from tests.importers.control_terms import rollout_terms
+from tests.importers.delivery_terms import dead_letter_kept, expected_back, read_back
 
 from scalesim.generate import GeneratedFile, GenerateOptions, Target, render
 from scalesim.generate.envoy import istio_retries, route_timeout_s
@@ -78,11 +80,13 @@ def _choreographed(system: System, path: Path_) -> bool:
 
 
 def stand_ins(system: System) -> set[str]:
-    """The marked stand-in consumers the import adds for queues without consumers (a
-    dead-letter queue, a saga's event queue: the files cannot tell them apart), when the
+    """The marked stand-in consumers the import adds for queues without consumers (a saga's
+    event queue; a dead-letter queue whose source's broker.json does not name it), when the
     queue's image says it is one (SQS runs as the app's own image)."""
+    kept = {dead_letter_kept(c) for c in system.components.values()}
     return {f"{name.lower()}-consumer" for name, c in system.components.items()
-            if c.kind is Kind.QUEUE and not c.consumers and not runs_as_deployment(c)}
+            if c.kind is Kind.QUEUE and not c.consumers and not runs_as_deployment(c)
+            and name.lower() not in kept}
 
 
 def call_between(system: System, caller: str, callee: str) -> Call:
@@ -122,6 +126,9 @@ def test_k8s_and_istio_round_trip(case: Case, tmp_path: Path) -> None:
         assert_same_autoscale(component, again, name)
         assert_same_rollout(component, again, name)
         assert_same_election(component, again, name)
+        assert read_back(again) == expected_back(component), name
+        if name.lower() in {dead_letter_kept(c) for c in system.components.values()}:
+            assert again.kind is Kind.QUEUE, name      # named by its source's broker.json
         if component.kind in (Kind.GATEWAY, Kind.EXTERNAL) or not runs_as_deployment(component):
             assert again.kind is component.kind, name      # the objects say what it is
         if component.outlier_detection is not None:
@@ -232,6 +239,8 @@ def generate_again(system: System, back: System) -> None:
         elif kind == "Rollout":   # the default canary; its SLO analysis needs the spec's slo
             assert again["spec"]["strategy"]["canary"]["steps"] == \
                 doc["spec"]["strategy"]["canary"]["steps"], name
+        if kind == "ConfigMap":
+            assert broker_terms(again) == broker_terms(doc), name
         if kind == "DestinationRule":
             assert again["spec"] == doc["spec"], name
         elif kind == "VirtualService":
@@ -243,6 +252,18 @@ def generate_again(system: System, back: System) -> None:
                 assert second.get(probe) == first.get(probe), (name, probe)
             assert sorted(e["name"] for e in second["env"]) == \
                 sorted(e["name"] for e in first["env"]), name
+
+
+def broker_terms(config_map: dict[str, Any]) -> Any:
+    """A settings ConfigMap's broker.json but for a RabbitMQ consumer's prefetch (its
+    subscription's concurrency, a PLACEHOLDER when imported). A RabbitMQ queue without
+    subscriptions writes no queue, so nothing to read back."""
+    settings = json.loads(config_map["data"].get("broker.json", "null"))
+    if settings == {"queues": []}:
+        return None
+    for queue in (settings or {}).get("queues", []):
+        queue["consumer"].pop("prefetch_count")
+    return settings
 
 
 def _spelled(system: System, lowered: str) -> str:

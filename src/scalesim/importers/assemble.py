@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from scalesim.importers import control
+from scalesim.importers import control, delivery
 from scalesim.importers.draft import MARK, Component, Draft, Fact, Route
 from scalesim.importers.envoy import ISTIO_DEFAULT_RETRIES, ISTIO_RETRY_ON, retry
 from scalesim.importers.errors import fail
@@ -43,6 +43,8 @@ MEASURE_HITS = f"{MARK}: share of reads the cache answers (its hit and miss coun
 CONCURRENCY = f"{MARK}: deliveries in flight at once (the consumer's prefetch × replicas)"
 PREFETCH = (f"{MARK}: deliveries in flight per consumer replica (its prefetch), so the "
             "subscription grows with the autoscaled replicas")
+MEMBERS = (f"{MARK}: consumers per replica (with partitions, each replica runs this many "
+           "group members, as Spring Kafka's concurrency): its workers")
 
 @dataclass(frozen=True)
 class Imported:
@@ -157,7 +159,14 @@ def _component(spec: _Spec, draft: Draft, key: str, component: Component,
         for text in texts:
             spec.comment((*base, *path), text)
     if kind is Kind.QUEUE:
-        _consumers(spec, draft, base, roles.consumers.get(key, {}), name_of)
+        broker = roles.brokers.get(key)
+        if broker is not None:
+            data.update(delivery.named(broker, name_of))
+            for path, texts in broker.comments.items():
+                for text in texts:
+                    spec.comment((*base, *path), text)
+        _consumers(spec, draft, base, roles.consumers.get(key, {}), name_of,
+                   partitioned="partitions" in data)
         return
     if kind is Kind.CACHE:
         backend = roles.backends[key]
@@ -176,8 +185,8 @@ def _component(spec: _Spec, draft: Draft, key: str, component: Component,
         spec.comment((*base, "operations", operation, "calls"), CALL_ORDER)
 
 
-def _consumers(spec: _Spec, draft: Draft, base: Path,
-               consumers: dict[str, Seen | str], name_of: dict[str, str]) -> None:
+def _consumers(spec: _Spec, draft: Draft, base: Path, consumers: dict[str, Seen | str],
+               name_of: dict[str, str], partitioned: bool) -> None:
     entries: list[dict[str, Any]] = []
     for index, (consumer, why) in enumerate(consumers.items()):
         component = draft.components[consumer]
@@ -185,13 +194,17 @@ def _consumers(spec: _Spec, draft: Draft, base: Path,
         workers = component.workers.value if component.workers is not None else 1
         entries.append({"to": name_of[consumer]})
         spec.comment((*base, "consumers", index, "to"), why)
-        if component.autoscale is not None:    # deliveries follow the replicas it scales to
+        if partitioned:     # group members per replica; the group follows the replicas
+            entries[-1]["concurrency"] = workers
+            spec.comment((*base, "consumers", index, "concurrency"), MEMBERS)
+        elif component.autoscale is not None:    # deliveries follow the replicas it scales to
             entries[-1]["prefetch"] = workers
             spec.comment((*base, "consumers", index, "prefetch"), PREFETCH)
         else:
             entries[-1]["concurrency"] = max(1, replicas * workers)
             spec.comment((*base, "consumers", index, "concurrency"), CONCURRENCY)
-    spec.data["components"][base[1]]["consumers"] = entries
+    if entries:         # a dead-letter queue may have none
+        spec.data["components"][base[1]]["consumers"] = entries
 
 
 def _calls(spec: _Spec, draft: Draft, caller: str, path: Path, kinds: dict[str, Kind],

@@ -97,6 +97,19 @@ class Block:
         self.refs += [(*path, *ref) for ref in other.refs]
 
 
+@dataclass(frozen=True)
+class DeadLetter:
+    """The queue a broker dead-letters to, by the name the broker gives it (a topic, a
+    routing key, the name in an ARN), looked up among the components in `namespace`."""
+
+    name: str
+    namespace: str
+    seen: Seen | str
+    # generate runs a managed queue (SQS) as a stand-in of the app's image: a component of
+    # that name whose image says nothing is a queue of this tech
+    stand_in: str | None = None
+
+
 @dataclass
 class Component:
     key: str                  # unique identity in the input, e.g. 'shop/orders'
@@ -124,6 +137,9 @@ class Component:
     autoscale: Block | None = None
     rollout: Block | None = None
     leader_election: Block | None = None
+    # A queue's `partitions`, `delivery` and `group`, from its broker's objects (k8s/brokers.py)
+    broker: Block | None = None
+    dead_letter: DeadLetter | None = None   # named by the broker: resolved once all are read
     managed_by_scalesim: bool = False   # written by `scalesim generate` (its label)
 
     @property

@@ -18,7 +18,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from scalesim.importers.draft import MARK, Component, Draft, Fact
+from scalesim.importers import delivery
+from scalesim.importers.draft import MARK, Block, Component, Draft, Fact
 from scalesim.importers.kinds import Guess
 from scalesim.importers.sources import Seen
 from scalesim.spec.model import Kind
@@ -33,6 +34,8 @@ class Roles:
     consumers: dict[str, dict[str, Seen | str]] = field(default_factory=dict)
     backends: dict[str, Fact[str]] = field(default_factory=dict)
     made_async: set[tuple[str, str]] = field(default_factory=set)
+    brokers: dict[str, Block] = field(default_factory=dict)      # queue -> its settings
+    dead_letters: dict[str, str] = field(default_factory=dict)    # queue -> its dead letter
 
 
 def decide(draft: Draft) -> Roles:
@@ -40,6 +43,7 @@ def decide(draft: Draft) -> Roles:
     kinds = {key: component.final_kind for key, component in draft.components.items()}
     roles = _references(draft, kinds)
     _cache_backends(draft, kinds, roles)
+    _brokers(draft, kinds, roles)
     _stand_in_consumers(draft, kinds, roles)
     _break_cycles(draft, roles)
     return roles
@@ -121,10 +125,23 @@ def _cache_backends(draft: Draft, kinds: dict[str, Kind], roles: Roles) -> None:
             roles.calls.pop((caller, backend), None)
 
 
+def _brokers(draft: Draft, kinds: dict[str, Kind], roles: Roles) -> None:
+    """Queues' delivery settings that fit the spec, and the dead letters they name."""
+    for key, component in draft.components.items():
+        fitted = delivery.fit(draft, key, component, kinds)
+        if fitted is not None:
+            roles.brokers[key] = fitted
+            target = delivery.dead_letter(fitted)
+            if target is not None:
+                roles.dead_letters[key] = target
+
+
 def _stand_in_consumers(draft: Draft, kinds: dict[str, Kind], roles: Roles) -> None:
-    """A queue's subscriber that no file shows gets a marked stand-in component."""
+    """A queue's subscriber that no file shows gets a marked stand-in component; a
+    dead-letter queue may have none (it keeps what it receives)."""
+    fed = set(roles.dead_letters.values())
     for queue, component in list(draft.components.items()):
-        if kinds[queue] is not Kind.QUEUE or roles.consumers.get(queue):
+        if kinds[queue] is not Kind.QUEUE or roles.consumers.get(queue) or queue in fed:
             continue
         key = f"{queue}//consumer"
         stand_in = Component(key, f"{component.name}-consumer", component.namespace,

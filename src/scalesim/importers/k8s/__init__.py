@@ -16,6 +16,7 @@ from typing import Any
 from scalesim.importers.draft import Draft, Fact
 from scalesim.importers.errors import ImportFailed, Problem
 from scalesim.importers.k8s import (
+    brokers,
     destinationrule,
     hpa,
     ingress,
@@ -40,7 +41,7 @@ Kind = tuple[str, str]  # (API group, kind)
 
 PHASES: tuple[Mappers, ...] = (
     workloads.KINDS, {**workloads.LATER, **rollout.LATER}, services.KINDS,
-    {**ingress.KINDS, **virtualservice.KINDS, **destinationrule.KINDS},
+    {**ingress.KINDS, **virtualservice.KINDS, **destinationrule.KINDS, **brokers.KINDS},
     {**hpa.KINDS, **keda.KINDS, **rollout.KINDS})
 # Read by the mappers of the objects that name them (a Rollout names its analyses, an
 # Ingress its Kong plugins).
@@ -106,6 +107,7 @@ def manifests(documents: Sequence[Document], skip_unknown: bool, notes: list[str
                 continue
             found.append(manifest)
     problems += field_problems(found)
+    problems += brokers.settings_problems(found)
     problems += _duplicates(found)
     if problems:
         raise ImportFailed(problems)
@@ -188,6 +190,7 @@ def read_cluster(documents: Sequence[Document], source: str, skip_unknown: bool 
             mapper = phase.get((manifest.group, manifest.kind))
             if mapper is not None:
                 mapper(manifest, cluster)
+    brokers.finish(cluster)
     _not_mapped(draft, objects)
     skipped = Counter(m.kind for m in objects if (m.group, m.kind) in SKIPPED)
     if skipped:

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from scalesim.importers.draft import Block, Component
-from scalesim.importers.k8s.objects import Cluster, Manifest, mapping
+from scalesim.importers.k8s.objects import Cluster, Manifest, mapping, mounted_config_maps
 from scalesim.importers.sizing import go_duration
 from scalesim.importers.sources import Seen, line_of
 from scalesim.spec.units import format_duration
@@ -133,7 +133,7 @@ def _variable(name: str) -> str:
 
 def _from_settings(manifest: Manifest, cluster: Cluster,
                    template: dict[str, Any]) -> Block | None:
-    for name in _config_maps(template):
+    for name in mounted_config_maps(template):
         data = cluster.config_maps.get((manifest.namespace, name))
         if data is None or not isinstance(data.get(SETTINGS_KEY), str):
             continue
@@ -165,14 +165,3 @@ def _from_settings(manifest: Manifest, cluster: Cluster,
                 block.put(("pre_vote",), etcd[PRE_VOTE])
             return block
     return None
-
-
-def _config_maps(template: dict[str, Any]) -> list[str]:
-    """The ConfigMaps the pod mounts or reads its environment from."""
-    spec = mapping(template.get("spec"))
-    names = [mapping(mapping(v).get("configMap")).get("name")
-             for v in spec.get("volumes") or [] if isinstance(v, dict)]
-    for container in spec.get("containers") or []:
-        for source in mapping(container).get("envFrom") or []:
-            names.append(mapping(mapping(source).get("configMapRef")).get("name"))
-    return [str(n) for n in names if n]

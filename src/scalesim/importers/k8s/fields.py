@@ -32,7 +32,7 @@ from scalesim.importers.checks import (
     resource_quantity,
 )
 from scalesim.importers.errors import Problem
-from scalesim.importers.k8s import hpa, keda, scaling
+from scalesim.importers.k8s import brokers, hpa, keda, scaling
 from scalesim.importers.k8s.analysis import GROUP as ARGO
 from scalesim.importers.k8s.objects import Manifest, mapping
 from scalesim.importers.sizing import go_duration, quantity
@@ -300,6 +300,13 @@ ANALYSIS_KINDS = {(ARGO, "AnalysisTemplate"), (ARGO, "ClusterAnalysisTemplate")}
 ANALYSIS_REFS = (f"{CANARY}.analysis", f"{CANARY}.steps[].analysis",
                  f"{BLUE_GREEN}.prePromotionAnalysis", f"{BLUE_GREEN}.postPromotionAnalysis")
 
+# -- brokers' topic and queue objects: their CRDs, and what the broker takes (brokers.py) -----
+
+BROKER_RULES: dict[Kind, list[Rule]] = {
+    ("kafka.strimzi.io", "KafkaTopic"): [Rule(p, c) for p, c in brokers.KAFKA_TOPIC_RULES],
+    ("rabbitmq.com", "Queue"): [Rule(p, c) for p, c in brokers.RABBIT_QUEUE_RULES],
+    ("sqs.services.k8s.aws", "Queue"): [Rule(p, c) for p, c in brokers.SQS_QUEUE_RULES]}
+
 # -- which rules apply to which objects ------------------------------------------------------
 
 WORKLOADS = {("apps", kind) for kind in ("StatefulSet", "DaemonSet", "ReplicaSet")}
@@ -311,7 +318,8 @@ RULES: dict[Kind, list[Rule]] = {
     ("autoscaling", "HorizontalPodAutoscaler"): HPA_RULES,
     ("keda.sh", "ScaledObject"): KEDA_RULES,
     (ARGO, "Rollout"): ROLLOUT_RULES,
-    **{kind: ANALYSIS_RULES for kind in ANALYSIS_KINDS}}
+    **{kind: ANALYSIS_RULES for kind in ANALYSIS_KINDS},
+    **BROKER_RULES}
 CROSS: dict[Kind, list[Cross]] = {
     ("apps", "Deployment"): DEPLOYMENT_CROSS,
     ("autoscaling", "HorizontalPodAutoscaler"): HPA_CROSS,

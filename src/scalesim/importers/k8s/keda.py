@@ -222,8 +222,8 @@ def _on_a_queue(trigger: Any) -> bool:
 
 def _queue(cluster: Cluster, manifest: Manifest, consumer: str,
            trigger: dict[str, Any]) -> str | None:
-    """The queue component a trigger watches: by its address, else by the trigger's name (or,
-    for SQS, the queue's name in its URL)."""
+    """The queue component a trigger watches: by its address, else by the trigger's name,
+    the queue's name in an SQS URL, or a RabbitMQ `queueName` or Kafka `topic`."""
     metadata = mapping(trigger.get("metadata"))
     component = cluster.component(consumer)
     queue_trigger = QUEUES.get(str(trigger.get("type")))
@@ -240,6 +240,15 @@ def _queue(cluster: Cluster, manifest: Manifest, consumer: str,
             if found:
                 return found[0]
             names.append(address.rstrip("/").rsplit("/", 1)[-1])   # an SQS queue's name
+    # a RabbitMQ trigger's queueName, a Kafka trigger's topic (a list, comma-separated), an
+    # SQS queue's name: the queue a topic or queue object describes (k8s/brokers.py)
+    for key in ("queueName", "topic"):
+        if isinstance(metadata.get(key), str):
+            names.append(metadata[key].split(",")[0].strip())
+    described = next((cluster.queues[manifest.namespace, queue] for queue in names
+                      if (manifest.namespace, queue) in cluster.queues), None)
+    if described is not None:
+        return described
     for name in [trigger.get("name"), *names]:
         if name:
             found_key = cluster.draft.resolve(str(name), manifest.namespace)

@@ -68,6 +68,17 @@ def mapping(node: Any) -> dict[str, Any]:
     return node if isinstance(node, dict) else {}
 
 
+def mounted_config_maps(template: dict[str, Any]) -> list[str]:
+    """The ConfigMaps a pod template mounts or reads its environment from."""
+    spec = mapping(template.get("spec"))
+    names = [mapping(mapping(v).get("configMap")).get("name")
+             for v in spec.get("volumes") or [] if isinstance(v, dict)]
+    for container in spec.get("containers") or []:
+        for source in mapping(container).get("envFrom") or []:
+            names.append(mapping(mapping(source).get("configMapRef")).get("name"))
+    return [str(n) for n in names if n]
+
+
 def matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
     return bool(selector) and all(labels.get(str(k)) == str(v) for k, v in selector.items())
 
@@ -79,6 +90,7 @@ class Cluster:
     workloads: dict[str, Manifest] = field(default_factory=dict)   # component key -> object
     service_targets: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     config_maps: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    queues: dict[tuple[str, str], str] = field(default_factory=dict)  # (ns, queue) -> key
 
     def of_kind(self, *kinds: str) -> Iterator[Manifest]:
         return (m for m in self.manifests if m.kind in kinds)

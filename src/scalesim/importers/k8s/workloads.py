@@ -13,6 +13,7 @@ from typing import Any
 from scalesim.importers.draft import MARK, Component, Fact, Reference
 from scalesim.importers.errors import ImportFailed, fail
 from scalesim.importers.hosts import hosts_in
+from scalesim.importers.k8s.brokers import from_settings
 from scalesim.importers.k8s.election import leader_election
 from scalesim.importers.k8s.objects import Cluster, Manifest, Mappers, mapping
 from scalesim.importers.kinds import guess
@@ -63,6 +64,7 @@ def workload(manifest: Manifest, cluster: Cluster) -> None:
     _workers(manifest, component, main, container_path)
     _health(manifest, component, main, container_path)
     leader_election(manifest, cluster, component, template, main, container_path)
+    from_settings(manifest, cluster, component, template)
     for index, container in enumerate(containers):
         _references(manifest, cluster, component, container,
                     f"{base}.spec.containers[{index}]")

@@ -1,0 +1,587 @@
+"""A queue's delivery settings — `partitions`, `delivery`, `group` — from its broker's objects.
+
+Four sources, each read into the queue component's `broker` block, every value with where it
+comes from:
+- `broker.json` in a ConfigMap the queue's pod mounts, as `scalesim generate` writes it
+  (docs/generate.md, "Broker settings"): Kafka topic and consumer-group properties, RabbitMQ
+  quorum-queue arguments and acknowledgement mode, SQS attributes and redrive policy;
+- Strimzi's `KafkaTopic` (kafka.strimzi.io): `spec.partitions`;
+- the RabbitMQ messaging-topology operator's `Queue` (rabbitmq.com): `spec.type` and the
+  arguments `x-delivery-limit`, `x-dead-letter-exchange` and `x-dead-letter-routing-key`;
+- the SQS `Queue` of AWS Controllers for Kubernetes (sqs.services.k8s.aws):
+  `spec.visibilityTimeout` and `spec.redrivePolicy`.
+
+A topic or queue object describes the queue component of its name, else the broker it names
+(Strimzi's `strimzi.io/cluster` label, the operator's `rabbitmqClusterReference`), else one it
+adds: a queue the files declare, as a ServiceEntry declares an external system. The dead-letter
+queue a broker names is looked up once every object is read (`finish`).
+
+What a broker's settings cannot say is a PLACEHOLDER (when a consumer acknowledges is in its
+code) or noted; a value the broker would refuse is bad input (`settings_problems`, and the
+rules of k8s/fields.py). The facts and their sources are in docs/import.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from scalesim.importers.checks import Check, as_whole, boolean, count, field_problem, one_of
+from scalesim.importers.draft import MARK, Block, Component, DeadLetter, Fact
+from scalesim.importers.errors import Problem
+from scalesim.importers.k8s.objects import Cluster, Manifest, Mappers, mapping, mounted_config_maps
+from scalesim.importers.kinds import Guess
+from scalesim.importers.sources import Seen, line_of
+from scalesim.spec.model import Kind
+from scalesim.spec.units import format_duration
+
+SETTINGS_KEY = "broker.json"
+# The spec's bounds (spec/data.py Delivery.max_deliveries, spec/model.py partitions).
+MAX_DELIVERIES, MAX_PARTITIONS = 1000, 10_000
+# What `scalesim generate` writes (generate/brokers.py), in its words; importers do not
+# import the generator, so the round-trip tests keep the two in step.
+KAFKA_COMMIT = {"before processing (at most once)": "at_most_once",
+                "after processing (at least once)": "at_least_once"}
+RABBIT_ACK = {"automatic": "at_most_once", "manual, after processing": "at_least_once"}
+RABBIT_FAILURE = {"basic.nack requeue=true": "requeue",
+                  "no ack: redelivered when the channel times out": "visibility_timeout",
+                  "lost": None}
+# Kafka's consumer defaults (ConsumerConfig): session.timeout.ms 45000 since 3.0; the
+# assignor list [RangeAssignor, CooperativeStickyAssignor] uses its first, an eager one
+# (so are RoundRobinAssignor and StickyAssignor): only CooperativeStickyAssignor is not.
+KAFKA_SESSION_MS = 45_000
+COOPERATIVE = "CooperativeStickyAssignor"
+# RabbitMQ: since 4.0 a quorum queue without a delivery limit has one of 20 (rabbitmq-server
+# unit_quorum_queue_SUITE; blog "RabbitMQ 4.0: New Quorum Queue Features"); −1 is no limit.
+QUORUM_DEFAULT_LIMIT = 20
+# SQS (CreateQueue / SetQueueAttributes): VisibilityTimeout 0 to 43,200 s, default 30.
+SQS_VISIBILITY_MAX = 43_200
+
+AT_LEAST_ONCE_SQS = (f"{MARK}: SQS's attributes do not say when the consumer deletes a "
+                     "message (that is in its code); at least once, deleted after processing, "
+                     "as SQS consumers do")
+AT_LEAST_ONCE_RABBIT = (f"{MARK}: the queue's arguments do not say when the consumer "
+                        "acknowledges (that is in its code); a delivery limit and dead "
+                        "letters only act on manual acknowledgement: at least once")
+REQUEUE_RABBIT = (f"{MARK}: how a failed delivery comes back is the consumer's code; "
+                  "basic.nack with requeue, as a quorum queue's delivery limit counts")
+
+JsonPath = tuple[str, ...]         # keys; "[]" steps into every item of a list
+
+
+# -- checks: what the broker (or the operator applying broker.json) would refuse ----------
+
+def nonempty(value: Any) -> str | None:
+    """Text, not empty."""
+    if not isinstance(value, str):
+        return f"{value!r} is not text"
+    return None if value else "it is empty"
+
+
+def is_text(value: Any) -> str | None:
+    return None if isinstance(value, str) else f"{value!r} is not text"
+
+
+def whole(value: Any) -> str | None:
+    """Any integer (RabbitMQ takes −1 as a delivery limit: no limit)."""
+    return None if as_whole(value) is not None else f"{value!r} is not a whole number"
+
+
+def attribute(minimum: int, maximum: int) -> Check:
+    """An SQS attribute in an ACK Queue: text (the CRD holds every attribute as a string)
+    holding a whole number in [minimum, maximum], as SQS takes it."""
+    def check(value: Any) -> str | None:
+        if not isinstance(value, str):
+            return f"{value!r} is not text: the ACK Queue holds SQS attributes as strings " \
+                   f"(write {str(value)!r})"
+        return count(minimum, maximum, text=True)(value.strip())
+    return check
+
+
+def redrive_policy(value: Any) -> str | None:
+    """SQS's RedrivePolicy: a JSON object (in an ACK Queue, its text) with
+    `deadLetterTargetArn` and `maxReceiveCount` (a whole number ≥ 1, or text of one)."""
+    policy = _redrive(value)
+    if policy is None:
+        return f"{value!r} is not a JSON object with deadLetterTargetArn and maxReceiveCount"
+    arn = policy.get("deadLetterTargetArn")
+    if not isinstance(arn, str) or not arn.startswith("arn:"):
+        return f"deadLetterTargetArn {arn!r} is not an ARN (arn:aws:sqs:REGION:ACCOUNT:NAME)"
+    problem = count(1, text=True)(policy.get("maxReceiveCount"))
+    return None if problem is None else f"maxReceiveCount {problem}"
+
+
+def _redrive(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return None
+    return value if isinstance(value, dict) else None
+
+
+# broker.json, by what generate writes for each broker (docs/generate.md)
+SETTINGS_RULES: list[tuple[JsonPath, Check]] = [
+    (("topic", "partitions"), count(1)),
+    (("consumer_groups", "[]", "session.timeout.ms"), count(1)),
+    (("consumer_groups", "[]", "partition.assignment.strategy"), nonempty),
+    (("consumer_groups", "[]", "enable.auto.commit"), boolean),
+    (("consumer_groups", "[]", "auto.commit.interval.ms"), count(0)),
+    (("commit",), one_of(*KAFKA_COMMIT)),
+    (("dead_letter_topic", "name"), nonempty),
+    (("dead_letter_topic", "after_attempts"), count(1)),
+    (("queues", "[]", "arguments", "x-delivery-limit"), whole),
+    (("queues", "[]", "arguments", "x-dead-letter-exchange"), is_text),
+    (("queues", "[]", "arguments", "x-dead-letter-routing-key"), nonempty),
+    (("queues", "[]", "consumer", "ack"), one_of(*RABBIT_ACK)),
+    (("queues", "[]", "consumer", "on_failure"), one_of(*RABBIT_FAILURE)),
+    (("queue", "Attributes", "VisibilityTimeout"), count(0, SQS_VISIBILITY_MAX)),
+    (("queue", "Attributes", "RedrivePolicy"), redrive_policy),
+]
+# The CRDs' fields the importer reads (k8s/fields.py applies them by path)
+KAFKA_TOPIC_RULES = [("spec.partitions", count(1)), ("spec.replicas", count(1, 32767)),
+                     ("spec.topicName", nonempty)]
+RABBIT_QUEUE_RULES = [("spec.name", nonempty), ("spec.arguments.x-delivery-limit", whole),
+                      ("spec.arguments.x-dead-letter-exchange",
+                       is_text),
+                      ("spec.arguments.x-dead-letter-routing-key", nonempty)]
+SQS_QUEUE_RULES = [("spec.queueName", nonempty),
+                   ("spec.visibilityTimeout", attribute(0, SQS_VISIBILITY_MAX)),
+                   ("spec.redrivePolicy", lambda v: nonempty(v) or redrive_policy(v))]
+
+
+def settings_problems(manifests: list[Manifest]) -> list[Problem]:
+    """Every refused value of every ConfigMap's `broker.json`: not a JSON object, or a
+    setting its broker would refuse, named by the ConfigMap, the key and the setting."""
+    problems = []
+    for manifest in manifests:
+        data = manifest.data.get("data")
+        if manifest.kind != "ConfigMap" or not isinstance(data, dict) or \
+                SETTINGS_KEY not in data:
+            continue
+        line = line_of(data, SETTINGS_KEY) or manifest.line
+        where = f"data.{SETTINGS_KEY}"
+        settings = _json_object(data[SETTINGS_KEY])
+        if isinstance(settings, str):
+            problems.append(field_problem(manifest.file, line, manifest.title, where, settings))
+            continue
+        for path, check in SETTINGS_RULES:
+            for shown, value in _values(settings, path, ""):
+                problem = None if value is None else check(value)
+                if problem is not None:
+                    problems.append(field_problem(manifest.file, line, manifest.title,
+                                                  f"{where} ({shown})", problem))
+    return problems
+
+
+def _json_object(value: Any) -> dict[str, Any] | str:
+    """The parsed object, or what is wrong with it."""
+    if not isinstance(value, str):
+        return f"{value!r} is not text (a ConfigMap's data holds strings)"
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as error:
+        return f"not valid JSON: {error.msg} (line {error.lineno} column {error.colno})"
+    return parsed if isinstance(parsed, dict) else f"not a JSON object: {value[:40]!r}"
+
+
+def _values(node: Any, path: JsonPath, shown: str) -> Iterator[tuple[str, Any]]:
+    """(dotted path, value) of every value `path` reaches."""
+    if not path:
+        yield shown, node
+        return
+    part, rest = path[0], path[1:]
+    if part == "[]":
+        for index, item in enumerate(node if isinstance(node, list) else []):
+            yield from _values(item, rest, f"{shown}[{index}]")
+    elif isinstance(node, dict) and part in node:
+        yield from _values(node[part], rest, f"{shown}.{part}" if shown else part)
+
+
+# -- reading --------------------------------------------------------------------------------
+
+class _Reader:
+    """What one object says about one queue component, gathered into a block."""
+
+    def __init__(self, cluster: Cluster, component: Component, origin: str,
+                 seen: Seen | str) -> None:
+        self.cluster, self.component = cluster, component
+        self.block = Block(seen, origin)
+        self.dead_letter: DeadLetter | None = None
+
+    def put(self, path: tuple[str, ...], value: Any, seen: Seen | str) -> None:
+        self.block.put(path, value, seen)
+
+    def note(self, text: str) -> None:
+        self.cluster.draft.note(f"{self.component.name}: {text}")
+
+    def attach(self) -> None:
+        """The block becomes the component's broker settings, unless another object gave
+        them already (the spec holds one queue's settings per component)."""
+        if not self.block.data and self.dead_letter is None:
+            return
+        if self.component.broker is not None:
+            self.note(f"{self.block.origin} is left out: {self.component.broker.origin} "
+                      "gives its delivery settings already (a spec component is one queue)")
+            return
+        self.component.broker = self.block
+        self.component.dead_letter = self.dead_letter
+
+
+def from_settings(manifest: Manifest, cluster: Cluster, component: Component,
+                  template: dict[str, Any]) -> None:
+    """`broker.json` of a ConfigMap the workload's pod mounts (checked by
+    settings_problems): read as the broker its keys are written for."""
+    for name in mounted_config_maps(template):
+        config = cluster.find("", "ConfigMap", manifest.namespace, name)
+        data = mapping(config.data.get("data")) if config is not None else {}
+        settings = _json_object(data.get(SETTINGS_KEY))
+        if config is None or isinstance(settings, str):
+            continue
+        line = line_of(data, SETTINGS_KEY) or config.line
+
+        def at(path: str, config: Manifest = config, line: int = line) -> Seen:
+            return Seen(config.file, line, config.title, f"data.{SETTINGS_KEY} {path}".strip())
+
+        reader = _Reader(cluster, component, f"{config.title} ({SETTINGS_KEY})", at(""))
+        if "topic" in settings:
+            _kafka_settings(reader, settings, at, manifest.namespace)
+        elif "queues" in settings:
+            _rabbit_settings(reader, settings, at, manifest.namespace)
+        elif "queue" in settings:
+            _sqs_settings(reader, settings, at, manifest.namespace)
+        reader.attach()
+        return
+
+
+def _kafka_settings(reader: _Reader, settings: dict[str, Any], at: Callable[[str], Seen],
+                    namespace: str) -> None:
+    listed = settings.get("consumer_groups")
+    groups = [mapping(g) for g in listed] if isinstance(listed, list) else []
+    first = groups[0] if groups else {}
+    keys = ("session.timeout.ms", "partition.assignment.strategy")
+    others = [str(g.get("group.id")) for g in groups[1:]
+              if tuple(g.get(k) for k in keys) != tuple(first.get(k) for k in keys)]
+    if others:
+        reader.note(f"consumer groups {', '.join(others)} set other session timeouts or "
+                    f"assignors than {first.get('group.id')} in {reader.block.origin}; the "
+                    "first group's are read (the spec has one `group` per queue)")
+    group: dict[str, tuple[Any, Seen]] = {}
+    session = as_whole(first.get("session.timeout.ms"))
+    if session is not None and session != KAFKA_SESSION_MS:
+        group["session_timeout"] = (format_duration(session / 1000),
+                                    at("consumer_groups[0].session.timeout.ms"))
+    strategy = first.get("partition.assignment.strategy")
+    if isinstance(strategy, str) and _rebalance(strategy) == "cooperative":
+        group["rebalance"] = ("cooperative", at("consumer_groups[0].partition.assignment"
+                                                ".strategy"))
+    partitions = as_whole(mapping(settings.get("topic")).get("partitions"))
+    if partitions == 1 and not group:
+        reader.note(f"{reader.block.origin} writes a topic of 1 partition, which `generate` "
+                    "also writes for a queue without `partitions`: read as a queue without "
+                    "partitions (competing consumers); set `partitions: 1` to model the "
+                    "one consumer per group a 1-partition topic allows")
+    elif partitions is not None:
+        _partitions(reader, partitions, at("topic.partitions"))
+    if "partitions" in reader.block.data:
+        for field, (value, seen) in group.items():
+            reader.put(("group", field), value, seen)
+    commit = settings.get("commit")
+    guarantee = KAFKA_COMMIT.get(str(commit))
+    if guarantee is not None:
+        why = "" if guarantee == "at_most_once" else (
+            "; effectively once looks the same: that is the consumer deduplicating, in its code")
+        reader.put(("delivery", "guarantee"), guarantee, f"{at('commit')}: {commit}{why}")
+    if guarantee == "at_least_once":
+        auto = first.get("enable.auto.commit")
+        interval = as_whole(first.get("auto.commit.interval.ms"))
+        if auto is True and interval is not None:
+            reader.put(("delivery", "commit_interval"),
+                       format_duration(interval / 1000) if interval else "0s",
+                       at("consumer_groups[0].auto.commit.interval.ms"))
+        elif auto is False:
+            reader.put(("delivery", "commit_interval"), "0s",
+                       f"{at('consumer_groups[0].enable.auto.commit')} is false: offsets are "
+                       "committed after every record")
+    dead = mapping(settings.get("dead_letter_topic"))
+    attempts = as_whole(dead.get("after_attempts"))
+    if attempts is not None:
+        _max_deliveries(reader, attempts, at("dead_letter_topic.after_attempts"))
+    if isinstance(dead.get("name"), str) and dead["name"]:
+        reader.dead_letter = DeadLetter(dead["name"], namespace, at("dead_letter_topic.name"))
+
+
+def _rebalance(strategy: str) -> str:
+    """The assignor Kafka uses is the first of the list (comma-separated in properties)."""
+    first = strategy.split(",")[0].strip().rsplit(".", 1)[-1]
+    return "cooperative" if first == COOPERATIVE else "eager"
+
+
+def _partitions(reader: _Reader, partitions: int, seen: Seen | str) -> None:
+    if partitions > MAX_PARTITIONS:
+        reader.note(f"{seen}: {partitions:,} partitions are more than a spec simulates "
+                    f"({MAX_PARTITIONS:,}); partitions left out")
+        return
+    reader.put(("partitions",), partitions, seen)
+
+
+def _max_deliveries(reader: _Reader, deliveries: int, seen: Seen | str) -> None:
+    if deliveries > MAX_DELIVERIES:
+        reader.note(f"{seen}: {deliveries:,} deliveries are more than the spec's "
+                    f"max_deliveries holds ({MAX_DELIVERIES:,}); left out (unlimited)")
+        return
+    reader.put(("delivery", "max_deliveries"), deliveries, seen)
+
+
+def _rabbit_settings(reader: _Reader, settings: dict[str, Any], at: Callable[[str], Seen],
+                     namespace: str) -> None:
+    """One quorum queue per subscription, with the same arguments (generate writes them
+    alike): the first is read."""
+    queues = [mapping(q) for q in settings["queues"]] if isinstance(settings["queues"],
+                                                                   list) else []
+    if not queues:
+        return
+    first = queues[0]
+    differ = [str(q.get("name")) for q in queues[1:]
+              if (q.get("arguments"), mapping(q.get("consumer")).get("ack"),
+                  mapping(q.get("consumer")).get("on_failure")) != (
+                  first.get("arguments"), mapping(first.get("consumer")).get("ack"),
+                  mapping(first.get("consumer")).get("on_failure"))]
+    if differ:
+        reader.note(f"queues {', '.join(differ)} in {reader.block.origin} have other arguments "
+                    f"or acknowledgements than {first.get('name')}: the first's are read (the "
+                    "spec has one `delivery` per queue)")
+    consumer = mapping(first.get("consumer"))
+    guarantee = RABBIT_ACK.get(str(consumer.get("ack")))
+    if guarantee is not None:
+        why = "" if guarantee == "at_most_once" else (
+            "; effectively once looks the same: that is the consumer deduplicating, in its code")
+        reader.put(("delivery", "guarantee"), guarantee,
+                   f"{at('queues[0].consumer.ack')}: {consumer['ack']}{why}")
+    failure = consumer.get("on_failure")
+    if guarantee == "at_least_once" and RABBIT_FAILURE.get(str(failure)) is not None:
+        reader.put(("delivery", "redelivery"), RABBIT_FAILURE[str(failure)],
+                   f"{at('queues[0].consumer.on_failure')}: {failure}")
+    arguments = mapping(first.get("arguments"))
+    _rabbit_arguments(reader, arguments, str(arguments.get("x-queue-type", "classic")),
+                      lambda key: at(f"queues[0].arguments.{key}"), namespace, foreign=False)
+
+
+def _rabbit_arguments(reader: _Reader, arguments: dict[str, Any], queue_type: str,
+                      at: Callable[[str], Seen], namespace: str, foreign: bool) -> None:
+    """x-delivery-limit (a quorum queue counts returns: max_deliveries = limit + 1) and the
+    dead-letter route. `foreign`: a queue no `scalesim generate` wrote, where a quorum queue
+    without a limit has RabbitMQ 4's default; in broker.json none means unlimited."""
+    limit = as_whole(arguments.get("x-delivery-limit"))
+    if queue_type != "quorum":
+        if limit is not None:
+            reader.note(f"{at('x-delivery-limit')}: only a quorum queue has a delivery limit "
+                        f"(this is a {queue_type} queue); not read")
+    elif limit is None and foreign:
+        reader.put(("delivery", "max_deliveries"), QUORUM_DEFAULT_LIMIT + 1,
+                   f"{reader.block.seen}: a quorum queue without x-delivery-limit: RabbitMQ "
+                   f"4's default of {QUORUM_DEFAULT_LIMIT} returns, then it is dead-lettered or "
+                   "dropped (before 4.0: no limit)")
+    elif limit is not None and limit < 0:
+        reader.note(f"{at('x-delivery-limit')} is {limit}: no delivery limit")
+    elif limit is not None:
+        _max_deliveries(reader, limit + 1, f"{at('x-delivery-limit')} = {limit} returns: "
+                        f"{limit + 1} deliveries (RabbitMQ counts returns, not the first "
+                        "delivery)")
+    exchange = arguments.get("x-dead-letter-exchange")
+    key = arguments.get("x-dead-letter-routing-key")
+    if exchange is None:
+        return
+    if exchange != "":
+        reader.note(f"{at('x-dead-letter-exchange')}: dead letters go to exchange "
+                    f"'{exchange}', whose bindings are not read; dead_letter left out")
+    elif not isinstance(key, str) or not key:
+        reader.note(f"{at('x-dead-letter-exchange')}: the default exchange without "
+                    "x-dead-letter-routing-key routes a dead letter by its own routing key, "
+                    "not to a queue the files name; dead_letter left out")
+    else:
+        reader.dead_letter = DeadLetter(key, namespace, f"{at('x-dead-letter-routing-key')} "
+                                        "(the default exchange routes it to that queue)")
+
+
+def _sqs_settings(reader: _Reader, settings: dict[str, Any], at: Callable[[str], Seen],
+                  namespace: str) -> None:
+    attributes = mapping(mapping(settings["queue"]).get("Attributes"))
+    _promote(reader.component, "sqs", reader.block.seen, "holds SQS queue attributes")
+    _sqs(reader, as_whole(attributes.get("VisibilityTimeout")), at("queue.Attributes"
+                                                                   ".VisibilityTimeout"),
+         _redrive(attributes.get("RedrivePolicy")), at("queue.Attributes.RedrivePolicy"),
+         namespace, stand_in="sqs")
+
+
+def _sqs(reader: _Reader, visibility: int | None, visibility_seen: Seen | str,
+         redrive: dict[str, Any] | None, redrive_seen: Seen | str, namespace: str,
+         stand_in: str | None = None) -> None:
+    reader.put(("delivery", "guarantee"), "at_least_once", AT_LEAST_ONCE_SQS)
+    if visibility == 0:
+        reader.note(f"{visibility_seen} is 0 (a received message is visible again at once): "
+                    "the spec's visibility_timeout must be above 0; left out (30s)")
+    elif visibility is not None:
+        reader.put(("delivery", "visibility_timeout"), f"{visibility}s", visibility_seen)
+    if redrive is None:
+        return
+    receives = as_whole(redrive.get("maxReceiveCount"), text=True)
+    if receives is not None:
+        _max_deliveries(reader, receives, f"{redrive_seen} maxReceiveCount (SQS counts "
+                        "receives: deliveries)")
+    arn = redrive.get("deadLetterTargetArn")
+    if isinstance(arn, str) and ":" in arn:
+        reader.dead_letter = DeadLetter(arn.rsplit(":", 1)[1], namespace,
+                                        f"{redrive_seen} deadLetterTargetArn {arn}", stand_in)
+
+
+def _promote(component: Component, tech: str, seen: Seen | str, why: str) -> None:
+    """A component whose image says nothing (SQS is managed: generate runs a stand-in of
+    the app's image) is a queue of `tech` when a broker's settings describe it."""
+    if component.kind is None and not component.guess.from_image:
+        component.kind = Fact(Kind.QUEUE, f"{seen} {why}")
+        component.tech = component.tech or tech
+
+
+# -- topic and queue objects ----------------------------------------------------------------
+
+def _queue_for(cluster: Cluster, manifest: Manifest, name: str, brokers: list[str],
+               tech: str) -> Component:
+    """The queue component an object describes: the queue of its name, else the broker it
+    names (a queue too), else a new queue component the object declares (named `<name>-<tech>`
+    when a component of another kind has the name)."""
+    namespace, draft = manifest.namespace, cluster.draft
+    found = next((key for candidate in dict.fromkeys([name, manifest.name])
+                  for key in (f"{namespace}/{candidate}", draft.resolve(candidate, namespace))
+                  if key in draft.components and draft.components[key].final_kind is Kind.QUEUE),
+                 None)
+    for host in brokers if found is None else []:
+        found = next((key for key in cluster.service_hosts(host, namespace)
+                      if draft.components[key].final_kind is Kind.QUEUE), None)
+        if found is not None:   # the queue is reached by its name too (a KEDA trigger)
+            draft.answer(found, name, namespace)
+            break
+    if found is None:
+        spec_name = name if f"{namespace}/{name}" not in draft.components else f"{name}-{tech}"
+        found = f"{namespace}/{spec_name}"
+        component = draft.add(Component(found, spec_name, namespace,
+                                         Guess(Kind.QUEUE, tech, "", False)))
+        component.kind = Fact(Kind.QUEUE, f"from {manifest.file}:{manifest.line}: "
+                              f"{manifest.title} declares a {tech} queue")
+        component.tech = tech
+        draft.answer(found, spec_name, namespace)
+    cluster.queues.setdefault((namespace, name), found)
+    return cluster.component(found)
+
+
+def kafka_topic(manifest: Manifest, cluster: Cluster) -> None:
+    """Strimzi's KafkaTopic: its partitions (Strimzi: "when absent this will default to the
+    broker configuration for num.partitions", which is not in the files)."""
+    spec = manifest.spec
+    name = spec.get("topicName") if isinstance(spec.get("topicName"), str) else manifest.name
+    labels = mapping(manifest.data["metadata"].get("labels"))
+    cluster_name = labels.get("strimzi.io/cluster")
+    brokers = [f"{cluster_name}-kafka-bootstrap", str(cluster_name)] if cluster_name else []
+    component = _queue_for(cluster, manifest, str(name), brokers, "kafka")
+    reader = _Reader(cluster, component, manifest.title,
+                     f"from {manifest.file}:{manifest.line}: {manifest.title}")
+    partitions = as_whole(spec.get("partitions"))
+    if partitions is None:
+        reader.note(f"{manifest.title} sets no spec.partitions: the broker's num.partitions "
+                    "decides, which the files do not hold; partitions left out")
+    else:
+        _partitions(reader, partitions, manifest.seen("spec.partitions"))
+    if spec.get("replicas") is not None:
+        reader.note(f"{manifest.seen('spec.replicas')}: the topic's replication factor is not "
+                    "simulated (a spec queue does not replicate)")
+    config = mapping(spec.get("config"))
+    if config:
+        reader.note(f"{manifest.seen('spec.config')}: topic configuration "
+                    f"({', '.join(sorted(map(str, config)))}) is not simulated; a consumer "
+                    "group's settings are the clients', not the topic's")
+    reader.attach()
+
+
+def rabbitmq_queue(manifest: Manifest, cluster: Cluster) -> None:
+    """The messaging-topology operator's Queue: `type` (the operator sends it as
+    x-queue-type), the delivery limit and the dead-letter route of its arguments."""
+    spec = manifest.spec
+    name = spec.get("name") if isinstance(spec.get("name"), str) else manifest.name
+    arguments = mapping(spec.get("arguments"))
+    reference = mapping(spec.get("rabbitmqClusterReference"))
+    brokers = [str(reference["name"])] if isinstance(reference.get("name"), str) else []
+    component = _queue_for(cluster, manifest, str(name), brokers, "rabbitmq")
+    reader = _Reader(cluster, component, manifest.title,
+                     f"from {manifest.file}:{manifest.line}: {manifest.title}")
+    queue_type = str(spec.get("type") or arguments.get("x-queue-type") or "classic")
+    if queue_type == "stream":
+        reader.note(f"{manifest.title} is a stream: consumers read it as a log from an offset; "
+                    "its arguments are not read")
+        return
+    if queue_type == "quorum" or "x-dead-letter-exchange" in arguments:
+        # a delivery limit, or dead letters: what a consumer acknowledging by hand meets
+        reader.put(("delivery", "guarantee"), "at_least_once", AT_LEAST_ONCE_RABBIT)
+        reader.put(("delivery", "redelivery"), "requeue", REQUEUE_RABBIT)
+    _rabbit_arguments(reader, arguments, queue_type,
+                      lambda key: manifest.seen(f"spec.arguments.{key}"),
+                      manifest.namespace, foreign=True)
+    reader.attach()
+
+
+def sqs_queue(manifest: Manifest, cluster: Cluster) -> None:
+    """AWS Controllers for Kubernetes' SQS Queue (every attribute a string)."""
+    spec = manifest.spec
+    name = spec.get("queueName") if isinstance(spec.get("queueName"), str) else manifest.name
+    component = _queue_for(cluster, manifest, str(name), [], "sqs")
+    _promote(component, "sqs", f"from {manifest.file}:{manifest.line}:",
+             f"{manifest.title} declares it")
+    reader = _Reader(cluster, component, manifest.title,
+                     f"from {manifest.file}:{manifest.line}: {manifest.title}")
+    visibility = spec.get("visibilityTimeout")
+    policy = spec.get("redrivePolicy")
+    _sqs(reader, as_whole(visibility.strip(), text=True) if isinstance(visibility, str)
+         else None, manifest.seen("spec.visibilityTimeout"), _redrive(policy),
+         manifest.seen("spec.redrivePolicy"), manifest.namespace)
+    if str(spec.get("fifoQueue", "false")).lower() == "true":
+        reader.note(f"{manifest.seen('spec.fifoQueue')}: a FIFO queue (in order per message "
+                    "group, deduplicated for 5 minutes) is simulated as a standard one")
+    if str(spec.get("delaySeconds", "0")).strip() not in ("0", ""):
+        reader.note(f"{manifest.seen('spec.delaySeconds')}: the delivery delay is not "
+                    "simulated")
+    reader.attach()
+
+
+def finish(cluster: Cluster) -> None:
+    """Each dead-letter queue a broker names, looked up once every object is read: the
+    queue a topic or queue object of that name describes, else the component of that name
+    (a stand-in whose image says nothing becomes a queue of its broker's tech); one the files
+    do not have is noted and left out."""
+    draft = cluster.draft
+    for key, component in list(draft.components.items()):
+        dead, block = component.dead_letter, component.broker
+        if dead is None or block is None:
+            continue
+        target = cluster.queues.get((dead.namespace, dead.name)) or next(
+            (k for k in (f"{dead.namespace}/{dead.name}", draft.resolve(dead.name,
+                                                                        dead.namespace))
+             if k in draft.components), None)
+        if target is None:
+            draft.note(f"{component.name}: its dead-letter queue {dead.name} ({dead.seen}) is "
+                       "not in the files; dead_letter left out")
+            continue
+        if target == key:
+            draft.note(f"{component.name}: its dead-letter queue {dead.name} ({dead.seen}) is "
+                       "this component itself (one broker holds both queues; a spec component "
+                       "is one queue); dead_letter left out")
+            continue
+        block.put(("delivery", "dead_letter"), target, dead.seen)
+        block.refs.append(("delivery", "dead_letter"))
+        if dead.stand_in:
+            _promote(draft.components[target], dead.stand_in, dead.seen,
+                     f"names it the dead-letter queue of {component.name}")
+
+
+KINDS: Mappers = {("kafka.strimzi.io", "KafkaTopic"): kafka_topic,
+                  ("rabbitmq.com", "Queue"): rabbitmq_queue,
+                  ("sqs.services.k8s.aws", "Queue"): sqs_queue}
