@@ -62,15 +62,28 @@ class Estimate:
     def refusal(self, override: str) -> str:
         """The estimate, every reason it is over the budget and how to get under it;
         `override` says how to run it anyway ('pass --force to run it anyway')."""
-        cost = self.cost
-        timers = (cost.timer_events + cost.sync_work) / cost.work if cost.work else 0.0
-        cause = "" if timers < 0.5 else (
-            f" Timers make {timers:.0%} of it, whatever the load: lengthen the probes' "
-            "periods, a pause fault's 'every' or the autoscaler's sync_period, or use fewer "
-            "replicas.")
-        return (f"{self.summary}: " + "; ".join(self.reasons) + "." + cause + " Shorten "
+        return (f"{self.summary}: " + "; ".join(self.reasons) + "." + self.cause() + " Shorten "
                 "simulation.duration, lower the rate or raise simulation.interval, or "
                 f"{override}.")
+
+    def cause(self) -> str:
+        """What the load does not explain, when it is most of the run: timers (probes,
+        pauses, syncs) or hash rings, and what to change instead."""
+        cost = self.cost
+        timers = (cost.timer_events + cost.sync_work) / cost.work if cost.work else 0.0
+        if timers >= 0.5:
+            return (f" Timers make {timers:.0%} of it, whatever the load: lengthen the probes' "
+                    "periods, a pause fault's 'every' or the autoscaler's sync_period, or use "
+                    "fewer replicas.")
+        rings = cost.ring_work / cost.work if cost.work else 0.0
+        if rings >= 0.5:
+            from scalesim.analytic.runtime import RING_POINTS
+
+            return (f" Hash rings make {rings:.0%} of it: a ring has {RING_POINTS} points a "
+                    "replica and is rebuilt whenever one joins or leaves, so behind 'balancer: "
+                    "hash' use fewer replicas or a narrower autoscale range, or another "
+                    "balancer.")
+        return ""
 
 
 def estimate(system: System, workers: int = 1) -> Estimate:
@@ -96,9 +109,10 @@ def estimate(system: System, workers: int = 1) -> Estimate:
     if cost.intervals > MAX_INTERVALS:
         reasons.append(f"{cost.intervals:,} time-series intervals of {sim.interval:g} s, over "
                        f"{MAX_INTERVALS:,}")
-    syncs = f" and autoscaler syncs worth {amount(cost.sync_work)} more" \
-        if cost.sync_work >= 0.01 * cost.work else ""
-    summary = (f"this run is estimated at {amount(cost.events)} events{syncs} "
+    besides = "".join(f" and {what} worth {amount(work)} more" for what, work in
+                      (("autoscaler syncs", cost.sync_work), ("hash rings", cost.ring_work))
+                      if work >= 0.01 * cost.work)
+    summary = (f"this run is estimated at {amount(cost.events)} events{besides} "
                f"({amount(cost.rate_rps)} requests/s for {amount(sim.warmup + sim.duration)} s × "
                f"{sim.replications} replication(s))")
     return Estimate(cost, speed, workers, wall, tuple(reasons), summary)

@@ -9,9 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from scalesim.analytic.load import mean_rate
-from scalesim.analytic.runtime import run_cost
+from scalesim.analytic.runtime import RING_BUILD_PER_POINT, RING_POINTS, run_cost
 from scalesim.cli import app
 from scalesim.sim import run_kernels
+from scalesim.sim.mechanisms.balancer import VIRTUAL_NODES
 from scalesim.spec import load_spec
 from scalesim.spec.model import Workload
 
@@ -77,6 +78,35 @@ def test_a_run_whose_timers_are_over_the_budget_is_refused_saying_so() -> None:
     text = " ".join(result.stderr.split())
     assert "autoscaler syncs worth 16,126,500,000 more" in text
     assert "Timers make 100% of it" in text and "sync_period" in text
+
+
+def test_a_hash_ring_an_autoscaler_could_take_to_99000_replicas_is_refused_naming_it() -> None:
+    """Each replica that joins or leaves rebuilds the ring, so an autoscaler going from 1 to
+    99,000 replicas rebuilds it at every size on the way: 490 billion points in all."""
+    result = CliRunner().invoke(app, ["simulate", str(EXAMPLES / "shop.yaml"), "--set",
+                                      "components.catalog.balancer=hash", "--set",
+                                      "components.catalog.autoscale={min: 1, max: 99000, "
+                                      "metrics: [{cpu: 60%}]}"])
+    assert result.exit_code == 3, result.output
+    text = " ".join(result.stderr.split())
+    assert "and hash rings worth 24," in text
+    assert "Hash rings make 100% of it" in text and "'balancer: hash'" in text
+
+
+def test_99000_hash_replicas_that_stay_are_within_the_budget() -> None:
+    """The ring is built once (its building counted: 100 points a replica), in seconds; it
+    took 44 s and 2.2 GB before it was packed."""
+    from scalesim.budget import estimate
+
+    system = load_spec(EXAMPLES / "shop.yaml", ["components.catalog.balancer=hash",
+                                                "components.catalog.replicas=99000"])
+    found = estimate(system)
+    assert found.cost.ring_work == pytest.approx(RING_BUILD_PER_POINT * 9_900_000)
+    assert not found.over
+
+
+def test_the_estimate_counts_the_balancer_s_points_per_replica() -> None:
+    assert RING_POINTS == VIRTUAL_NODES
 
 
 @pytest.mark.parametrize(("overrides", "says"), [

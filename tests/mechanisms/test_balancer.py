@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import bisect
 import math
+import zlib
 from collections import Counter
 from typing import cast
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 from tests.mechanisms._support import PROPERTY, uniform
@@ -204,6 +206,57 @@ def test_adding_a_replica_moves_only_keys_to_the_new_one(n: int) -> None:
     share = arc_shares(new, n + 1)[n]
     assert abs(moved.mean() - share) < 5 * math.sqrt(share * (1 - share) / len(keys))
     assert abs(moved.mean() * (n + 1) - 1) < 4 * relative_spread_sd(n + 1)
+
+
+def reference_ring(component: str, ids: list[int]) -> tuple[list[int], list[int]]:
+    """The ring as first written, from scratch: every (crc32, replica index) pair sorted, and
+    each point's owner as the position of its replica in `ids`."""
+    position = {replica: at for at, replica in enumerate(ids)}
+    ring = sorted((zlib.crc32(f"{component}/{r}/{v}".encode()), r)
+                  for r in ids for v in range(VIRTUAL_NODES))
+    return [point for point, _ in ring], [position[owner] for _, owner in ring]
+
+
+def reference_pick(ring: tuple[list[int], list[int]], key: int) -> int:
+    points, owners = ring
+    index = bisect.bisect(points, zlib.crc32(key.to_bytes(8, "little")))
+    return owners[index if index < len(owners) else 0]
+
+
+@pytest.mark.parametrize(("n", "component"), [(1, "a"), (8, "svc"), (250, "api/v2"),
+                                              (1_000, "shard")])
+def test_the_packed_ring_holds_the_sorted_pairs(n: int, component: str) -> None:
+    ring = ConsistentHash(n, component)
+    assert (list(ring.points), list(ring.owners)) == reference_ring(component, list(range(n)))
+
+
+@given(first=st.lists(st.integers(0, 19), unique=True, max_size=8),
+       changes=st.lists(st.integers(-1, 7), max_size=6))
+@example(first=[4, 2, 0, 1, 3], changes=[])  # the same replicas in another order
+@settings(PROPERTY, max_examples=60)
+def test_after_joins_and_leaves_the_ring_is_the_one_built_for_the_members(
+        first: list[int], changes: list[int]) -> None:
+    """The ring starts over replicas 0..4 and is then given members in any order (a lane's
+    ring is made over positions, then updated with its replicas); then each change is a
+    join of a new replica (-1) or the leave of the one at a position, as autoscaling and
+    rollouts do. After every update the ring, and so every pick, is the one built from
+    scratch for the members: the points of those that stay are reused, not reordered."""
+    reps = [Replica(index, False) for index in range(20 + len(changes))]
+    ring = ConsistentHash(5, "db")
+    live = [reps[index] for index in first]
+    newest = 20
+    for change in [None, *changes]:
+        if change == -1:
+            live.append(reps[newest])
+            newest += 1
+        elif change is not None and live:
+            live.pop(change % len(live))
+        ring.update(live)
+        expected = reference_ring("db", [replica.index for replica in live])
+        assert (list(ring.points), list(ring.owners)) == expected
+        if live:
+            assert [ring.pick(k) for k in range(50)] == [reference_pick(expected, k)
+                                                         for k in range(50)]
 
 
 # --- choosing again when the choice is out of rotation ------------------------------------------

@@ -14,6 +14,10 @@ replica and pause; an autoscaler's sync reads every replica's counters in one ev
 counts the time it takes in events' worth (SYNC_FIXED + SYNC_PER_REPLICA × replicas, at
 `autoscale.max`). Without it, 99,000 replicas synced every millisecond ran for hours
 unrefused.
+
+So does the work on `balancer: hash` rings, however few requests there are (`ring_work`):
+a ring has 100 points a replica, built at the start and rebuilt whenever a replica joins or
+leaves, which at 99,000 replicas takes up to a second each time.
 """
 
 from __future__ import annotations
@@ -24,13 +28,21 @@ from dataclasses import dataclass
 from scalesim.analytic.load import capacity_replicas, mean_rate, operation_rates
 from scalesim.spec.checks import iter_calls
 from scalesim.spec.demand import calls_made, extra_s
-from scalesim.spec.model import System
+from scalesim.spec.model import Balancer, Component, System
 
 # An autoscaler's sync in events' worth of time (at about 1 µs an event): a fixed part and
 # a part per replica, measured with 200 to 20,000 replicas (1.1 ms a sync at 200, 2.5–2.8 µs
 # a replica beyond).
 SYNC_FIXED = 600.0
 SYNC_PER_REPLICA = 2.5
+
+# A hash ring (sim/mechanisms/balancer.py) has RING_POINTS per replica (its VIRTUAL_NODES).
+# Its work in events' worth, measured compiled from 1,000 to 99,000 replicas: building it,
+# per point (140–250 ns); rebuilding it when a replica joins or leaves, per point of the
+# ring (20–100 ns, more the larger the ring).
+RING_POINTS = 100
+RING_BUILD_PER_POINT = 0.25
+RING_UPDATE_PER_POINT = 0.05
 
 
 @dataclass(frozen=True)
@@ -41,11 +53,12 @@ class RunCost:
     rate_rps: float  # requests per second entering the system, on average
     timer_events: float = 0.0  # of `events`, those of probes and pauses
     sync_work: float = 0.0  # autoscalers' syncs, in events' worth of time (one event each)
+    ring_work: float = 0.0  # hash rings' building and rebuilding, in events' worth of time
 
     @property
     def work(self) -> float:
         """What the run takes, in events' worth of time."""
-        return self.events + self.sync_work
+        return self.events + self.sync_work + self.ring_work
 
     def wall_s(self, events_per_s: float) -> float:
         return self.work / events_per_s
@@ -82,9 +95,26 @@ def run_cost(system: System) -> RunCost:
     timers = timer_events_per_s(system, span)
     syncs = sum((SYNC_FIXED + SYNC_PER_REPLICA * capacity_replicas(c)) / c.autoscale.sync_period
                 for c in system.components.values() if c.autoscale is not None)
+    rings = sum(ring_work(c) for c in system.components.values() if c.balancer == Balancer.HASH)
     return RunCost(entering * seconds, (per_second + timers) * seconds,
                    math.ceil(sim.duration / sim.interval), entering, timers * seconds,
-                   syncs * seconds)
+                   syncs * seconds, rings * sim.replications)
+
+
+def ring_work(component: Component) -> float:
+    """A hash ring's work in one replication, in events' worth. It is built at the start
+    and rebuilt, in time proportional to its points, whenever a replica joins or leaves:
+    an autoscaler may take it through every size between its replicas at the start,
+    `autoscale.min` and `autoscale.max` (counted once each), and a rollout replaces each
+    replica (a join and a leave, each rebuilding the component's ring and a lane's)."""
+    most = max(component.replicas, capacity_replicas(component))
+    rebuilt = 0.0  # replicas of the rings rebuilt, summed
+    if component.autoscale is not None:
+        least = min(component.replicas, component.autoscale.min)
+        rebuilt += (most * (most + 1) - least * (least + 1)) / 2
+    if component.rollout is not None:
+        rebuilt += 4 * most * most
+    return RING_POINTS * (RING_BUILD_PER_POINT * most + RING_UPDATE_PER_POINT * rebuilt)
 
 
 def timer_events_per_s(system: System, span: tuple[float, float]) -> float:

@@ -11,9 +11,12 @@ over the rest, not handed to its neighbour."""
 
 from __future__ import annotations
 
-import bisect
 import zlib
 from typing import TYPE_CHECKING, Final
+
+import numpy as np
+from librt.vecs import vec
+from mypy_extensions import i32, i64
 
 from scalesim.sim.random import Sampler
 
@@ -24,6 +27,9 @@ if TYPE_CHECKING:
 
 VIRTUAL_NODES: Final = 100  # points per replica on the hash ring: each replica's share of keys
 # deviates from the mean by about sqrt(1/VIRTUAL_NODES) ≈ 10 % (one standard deviation)
+# A virtual node's point is the crc32 of "{component}/{replica}/{v}"; these are the "{v}".
+LABELS: Final = tuple(str(v).encode() for v in range(VIRTUAL_NODES))
+LOW: Final = 0xFFFFFFFF  # a ring key's replica part
 
 
 class Balancer:
@@ -174,31 +180,92 @@ class PowerOfTwo(Balancer):
         return a if load(replicas[a]) <= load(replicas[b]) else b
 
 
+def replica_points(component: str, ids: np.ndarray) -> np.ndarray:
+    """The ring points of replicas `ids`, a row each. zlib carries a crc over from the bytes
+    before, so the shared "{component}/{replica}/" is hashed once per replica and each point
+    costs a call on one or two bytes, with no string to format."""
+    points = np.empty((len(ids), VIRTUAL_NODES), np.uint64)
+    for row, replica in enumerate(ids.tolist()):
+        start = zlib.crc32(f"{component}/{replica}/".encode())
+        points[row] = [zlib.crc32(label, start) for label in LABELS]
+    return points
+
+
+def ring_keys(component: str, ids: np.ndarray) -> np.ndarray:
+    """The ring of replicas `ids` as sorted keys point << 32 | replica: sorting the keys sorts
+    the (point, replica) pairs, which is the ring's order (equal points by replica index)."""
+    keys = replica_points(component, ids)
+    keys <<= np.uint64(32)
+    keys |= ids.astype(np.uint64)[:, None]
+    keys = keys.ravel()
+    keys.sort()
+    return keys
+
+
+def owner_ids(keys: np.ndarray) -> np.ndarray:
+    """The replica index in each ring key."""
+    return (keys & np.uint64(LOW)).view(np.int64)
+
+
 class ConsistentHash(Balancer):
     """A hash ring with virtual nodes: a key always lands on the same replica. The points of
-    a replica come from its index, so adding or removing one moves only its own keys."""
+    a replica come from its index, so adding or removing one moves only its own keys.
 
-    __slots__ = ("component", "owners", "points")
+    The ring is two packed arrays (8 bytes a point, 4 an owner) rather than lists of Python
+    ints (about 180 bytes a point with the tuples they were sorted from): 99,000 replicas are
+    9.9 million points. Compiled, the lookup is a binary search over C integers."""
+
+    __slots__ = ("component", "members", "owners", "points")
 
     def __init__(self, n: int, component: str) -> None:
         self.component = component
-        self.points: list[int] = []
-        self.owners: list[int] = []
-        self._build(list(range(n)))
+        self.members = np.arange(n, dtype=np.int64)  # replica index by position
+        self._set(ring_keys(component, self.members))
 
-    def _build(self, ids: list[int]) -> None:
-        position = {replica: at for at, replica in enumerate(ids)}
-        ring = sorted((zlib.crc32(f"{self.component}/{r}/{v}".encode()), r)
-                      for r in ids for v in range(VIRTUAL_NODES))
-        self.points = [point for point, _ in ring]
-        self.owners = [position[owner] for _, owner in ring]
+    def _set(self, keys: np.ndarray) -> None:
+        """Unpacks sorted ring keys into the arrays the lookup reads: each point and the
+        position of its owner among `members`."""
+        members = self.members
+        position = np.zeros(int(members.max()) + 1 if len(members) else 0, np.int32)
+        position[members] = np.arange(len(members), dtype=np.int32)
+        self.points = vec[i64]((keys >> np.uint64(32)).view(np.int64))
+        self.owners = vec[i32](position[owner_ids(keys)])
+
+    def _keys(self) -> np.ndarray:
+        """The ring as sorted keys again, read from the packed arrays in place."""
+        points = np.frombuffer(memoryview(self.points), np.uint64)
+        owners = np.frombuffer(memoryview(self.owners), np.int32)
+        keys = points << np.uint64(32)
+        keys |= self.members[owners].view(np.uint64)
+        return keys
 
     def update(self, replicas: list[Replica]) -> None:
-        self._build([replica.index for replica in replicas])
+        """The ring of the new members from the old one: the points of those that left are
+        dropped and those of the ones that joined merged in, so only newcomers' points are
+        hashed. The result is the ring built from scratch for these members."""
+        ids = np.fromiter((replica.index for replica in replicas), np.int64, len(replicas))
+        if np.array_equal(ids, self.members):
+            return
+        keys = self._keys()
+        keys = keys[np.isin(owner_ids(keys), ids, kind="table")]
+        joined = ring_keys(self.component, ids[~np.isin(ids, self.members, kind="table")])
+        self.members = ids
+        self._set(np.insert(keys, np.searchsorted(keys, joined), joined))
 
-    def _after(self, key: int) -> int:
-        """The position on the ring of the first point after the key's hash."""
-        return bisect.bisect(self.points, zlib.crc32(key.to_bytes(8, "little")))
+    def _after(self, key: int) -> i64:
+        """The position on the ring of the first point after the key's hash (bisect_right,
+        written out: compiled, it reads the packed points without making an int of each)."""
+        point: i64 = zlib.crc32(key.to_bytes(8, "little"))
+        points = self.points
+        low: i64 = 0
+        high: i64 = len(points)
+        while low < high:
+            middle = (low + high) >> 1
+            if point < points[middle]:
+                high = middle
+            else:
+                low = middle + 1
+        return low
 
     def pick(self, key: int) -> int:
         index = self._after(key)
