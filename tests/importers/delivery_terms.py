@@ -4,37 +4,47 @@ for comparing an import with its original."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from scalesim.spec.data import ConsumerGroup, Delivery
-from scalesim.spec.model import Component, Kind
+from scalesim.spec.model import Component, Kind, System
 
 Terms = tuple[int | None, dict[str, Any], dict[str, Any] | None]
 
 
-def expected_back(component: Component) -> Terms:
-    """(partitions, delivery, group) the import should hold, as model dumps.
+def expected_back(system: System, name: str) -> Terms:
+    """(partitions, delivery, group) the import of queue `name` should hold, as model dumps.
 
     broker.json is written when the spec sets one of the three (generate/brokers.py; a queue
-    without `tech` is RabbitMQ). Kafka: the guarantee (effectively once is the consumer's
-    deduplication: at least once), the commit interval (at least once), the dead-letter
-    topic and its attempts, the partitions (1 is also written for none: read back as none
-    unless the group says otherwise), the session timeout (ms) and the assignor.
-    RabbitMQ (one quorum queue per subscription: none without consumers): the guarantee,
-    the redelivery (at least once), x-delivery-limit + 1 and the dead-letter routing key.
-    SQS: at least once (a PLACEHOLDER: the attributes do not say), the visibility timeout in
-    whole seconds (0 is left out), the redrive policy (only with both max_deliveries and
+    without `tech` is RabbitMQ), and for a RabbitMQ queue another RabbitMQ queue
+    dead-letters to. A dead letter comes back only when the dead-letter queue runs on the
+    same broker (no broker routes to another). Kafka: the partitions exactly (a queue
+    without them gets a partition per delivery in flight, marked so: none comes back), the
+    session timeout (ms) and the assignor with partitions, the guarantee (effectively once
+    is the consumer's deduplication: at least once) and, at least once, the commit interval
+    and the error handler's attempts and dead-letter topic. RabbitMQ (one quorum queue per
+    subscription): the guarantee, the redelivery (at least once), x-delivery-limit + 1 (−1:
+    no limit) and the dead-letter exchange; a queue without consumers has no queue to read,
+    but a dead-letter queue, whose own queue holds the arguments and no consumer. SQS: at
+    least once (a PLACEHOLDER: the attributes do not say), the visibility timeout in whole
+    seconds (0 is left out), the redrive policy (only with both max_deliveries and
     dead_letter). What is not written comes back as the spec's default."""
+    component = system.components[name]
     none: Terms = (None, Delivery().model_dump(), None)
-    if component.kind is not Kind.QUEUE or (component.delivery is None and
-                                             component.partitions is None and
-                                             component.group is None):
+    if component.kind is not Kind.QUEUE:
         return none
-    tech = (component.tech or "rabbitmq").lower()
+    tech = _tech(component)
+    fed = any(_tech(c) == "rabbitmq" and c.delivery is not None
+              and c.delivery.dead_letter == name for c in system.components.values())
+    if component.delivery is None and component.partitions is None and \
+            component.group is None and not (tech == "rabbitmq" and fed):
+        return none
     sent = component.delivery or Delivery()
     at_least = sent.guarantee != "at_most_once"
     back: dict[str, Any] = {"guarantee": "at_least_once" if at_least else "at_most_once"}
-    dead = sent.dead_letter.lower() if sent.dead_letter else None
+    dead = sent.dead_letter.lower() if sent.dead_letter and \
+        _tech(system.components[sent.dead_letter]) == tech else None
     if tech == "kafka":
         group = component.group or ConsumerGroup()
         session_ms = round(group.session_timeout * 1000)
@@ -43,19 +53,18 @@ def expected_back(component: Component) -> Terms:
             back_group["session_timeout"] = f"{session_ms}ms"
         if group.rebalance == "cooperative":
             back_group["rebalance"] = "cooperative"
-        partitions = component.partitions or 1
-        kept = partitions if partitions > 1 or back_group else None
         if at_least:
             back["commit_interval"] = f"{round(sent.commit_interval * 1000)}ms"
-        if dead is not None:
-            back["dead_letter"] = dead
-            back["max_deliveries"] = sent.max_deliveries
+            back.update(dead_letter=dead, max_deliveries=sent.max_deliveries)
+        kept = component.partitions
         return (kept, Delivery(**back).model_dump(),
                 ConsumerGroup(**back_group).model_dump() if kept else None)
-    if tech in ("rabbitmq", "rabbit"):
-        if not component.consumers:
+    if tech == "rabbitmq":
+        if not component.consumers and not fed:
             return none
-        if at_least:
+        if not component.consumers:          # the dead-letter queue's own: no consumer
+            back = {}
+        elif at_least:
             back["redelivery"] = sent.redelivery
         back["max_deliveries"] = sent.max_deliveries
         back["dead_letter"] = dead
@@ -70,6 +79,11 @@ def expected_back(component: Component) -> Terms:
     return none
 
 
+def _tech(component: Component) -> str:
+    tech = (component.tech or "rabbitmq").lower()
+    return "rabbitmq" if tech == "rabbit" else tech
+
+
 def read_back(component: Component) -> Terms:
     """The same terms of an imported component."""
     return (component.partitions, (component.delivery or Delivery()).model_dump(),
@@ -77,6 +91,23 @@ def read_back(component: Component) -> Terms:
             else (component.group or ConsumerGroup()).model_dump())
 
 
-def dead_letter_kept(component: Component) -> str | None:
+def dead_letter_kept(system: System, name: str) -> str | None:
     """The dead-letter queue a round trip keeps (lower-cased, as the import names it)."""
-    return expected_back(component)[1]["dead_letter"]
+    return expected_back(system, name)[1]["dead_letter"]
+
+
+def comparable(settings: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A broker.json without what follows a subscription's concurrency, which the import
+    estimates (a PLACEHOLDER): a RabbitMQ consumer's prefetch_count, and the partitions of
+    a Kafka topic sized for a queue without partitions (a partition per delivery in
+    flight). A RabbitMQ queue without subscriptions (and no dead-letter queue) declares its
+    exchange only: nothing to read back, as if there were no settings."""
+    if settings is None or settings.get("queues") == []:
+        return None
+    settings = copy.deepcopy(settings)
+    for queue in settings.get("queues", []):
+        queue.get("consumer", {}).pop("prefetch_count", None)
+    if "competing_consumers" in settings:
+        settings["topic"].pop("partitions")
+        settings["competing_consumers"].pop("deliveries_in_flight")
+    return settings

@@ -376,3 +376,81 @@ def test_leader_election_flags_a_spec_cannot_hold_are_left_out_with_a_note(tmp_p
     assert imported.system.components["ctl"].leader_election is None
     assert any("ctl: its leader_election" in note and "left out" in note
                for note in imported.notes)
+
+
+TWO_NAMESPACES = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+        - {name: api, image: acme/api:1.0, resources: {requests: {cpu: "1"}},
+           env: [{name: ORDERS_URL, value: "http://orders:8080"},
+                 {name: LEDGER_URL, value: "http://orders.billing.svc:5432"}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: shop}
+spec: {type: LoadBalancer, selector: {app: api}, ports: [{port: 80}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: orders, namespace: shop}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: orders}}
+  template:
+    metadata: {labels: {app: orders}}
+    spec:
+      containers: [{name: orders, image: acme/orders:1.0, resources: {requests: {cpu: "2"}}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: orders, namespace: shop}
+spec: {selector: {app: orders}, ports: [{port: 8080}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: orders, namespace: billing}
+spec:
+  serviceName: orders
+  selector: {matchLabels: {app: orders}}
+  template:
+    metadata: {labels: {app: orders}}
+    spec:
+      containers: [{name: orders, image: "postgres:17", resources: {limits: {cpu: "4"}}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: orders, namespace: billing}
+spec: {selector: {app: orders}, ports: [{port: 5432}]}
+"""
+
+
+def test_one_name_in_two_namespaces_is_two_components_qualified_by_namespace(
+        tmp_path: Path) -> None:
+    """`orders` is a service in `shop` and a database in `billing`: a spec has one namespace,
+    so each is named after its own (as its DNS name orders.<namespace> maps), with a note;
+    before, both were `orders` (one lost, or the writer failed on the other's comments)."""
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text(TWO_NAMESPACES)
+    imported = import_k8s([str(manifest)])
+    system = imported.system
+    assert set(system.components) == {"api", "orders-shop", "orders-billing"}
+    shop, billing = system.components["orders-shop"], system.components["orders-billing"]
+    assert (shop.kind, shop.replicas, shop.workers) == (Kind.SERVICE, 3, 2)
+    assert (billing.kind, billing.tech, billing.workers) == (Kind.DATABASE, "postgres", 4)
+    # the short name resolves in the caller's namespace, the qualified one in billing
+    assert [c.to for c in system.components["api"].operations["handle"].calls] == \
+        ["orders-shop", "orders-billing"]
+    assert [(r.source, r.name, r.why) for r in imported.renamed] == [
+        ("shop/orders", "orders-shop", "same name in another namespace"),
+        ("billing/orders", "orders-billing", "same name in another namespace")]
+    assert any("orders is a component name in 2 namespaces (billing, shop)" in note
+               for note in imported.notes)
+    assert "Renamed: shop/orders -> orders-shop" in imported.text

@@ -142,3 +142,18 @@ def test_invalid_names_map_to_unique_valid_ones() -> None:
         ("_x_", "x", "not a valid spec name")]
     assert spec_name("a" * 70) == "a" * 63
     assert spec_name("__") == "component"
+
+
+def test_one_name_in_several_namespaces_is_qualified_by_each() -> None:
+    """Keys tell the components apart; the namespace qualifies the name as its DNS name
+    maps, and a qualified name that is taken is numbered like any other."""
+    names = Names()
+    assert [names.add("orders-shop", "x/orders-shop"),
+            names.add("orders", "shop/orders", "shop"),
+            names.add("orders", "billing/orders", "billing"),
+            names.add("orders", "shop/orders", "shop")] == \
+        ["orders-shop", "orders-shop-2", "orders-billing", "orders-shop-2"]
+    assert names.mapped == [
+        ("shop/orders", "orders-shop-2", "same name in another namespace, and orders-shop is "
+         "taken"),
+        ("billing/orders", "orders-billing", "same name in another namespace")]

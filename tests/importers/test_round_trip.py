@@ -12,7 +12,12 @@ from typing import Any
 import pytest
 import yaml
 from tests.importers.control_terms import rollout_terms
-from tests.importers.delivery_terms import dead_letter_kept, expected_back, read_back
+from tests.importers.delivery_terms import (
+    comparable,
+    dead_letter_kept,
+    expected_back,
+    read_back,
+)
 
 from scalesim.generate import GeneratedFile, GenerateOptions, Target, render
 from scalesim.generate.envoy import istio_retries, route_timeout_s
@@ -83,7 +88,7 @@ def stand_ins(system: System) -> set[str]:
     """The marked stand-in consumers the import adds for queues without consumers (a saga's
     event queue; a dead-letter queue whose source's broker.json does not name it), when the
     queue's image says it is one (SQS runs as the app's own image)."""
-    kept = {dead_letter_kept(c) for c in system.components.values()}
+    kept = {dead_letter_kept(system, n) for n in system.components}
     return {f"{name.lower()}-consumer" for name, c in system.components.items()
             if c.kind is Kind.QUEUE and not c.consumers and not runs_as_deployment(c)
             and name.lower() not in kept}
@@ -126,8 +131,8 @@ def test_k8s_and_istio_round_trip(case: Case, tmp_path: Path) -> None:
         assert_same_autoscale(component, again, name)
         assert_same_rollout(component, again, name)
         assert_same_election(component, again, name)
-        assert read_back(again) == expected_back(component), name
-        if name.lower() in {dead_letter_kept(c) for c in system.components.values()}:
+        assert read_back(again) == expected_back(system, name), name
+        if name.lower() in {dead_letter_kept(system, n) for n in system.components}:
             assert again.kind is Kind.QUEUE, name      # named by its source's broker.json
         if component.kind in (Kind.GATEWAY, Kind.EXTERNAL) or not runs_as_deployment(component):
             assert again.kind is component.kind, name      # the objects say what it is
@@ -255,15 +260,9 @@ def generate_again(system: System, back: System) -> None:
 
 
 def broker_terms(config_map: dict[str, Any]) -> Any:
-    """A settings ConfigMap's broker.json but for a RabbitMQ consumer's prefetch (its
-    subscription's concurrency, a PLACEHOLDER when imported). A RabbitMQ queue without
-    subscriptions writes no queue, so nothing to read back."""
-    settings = json.loads(config_map["data"].get("broker.json", "null"))
-    if settings == {"queues": []}:
-        return None
-    for queue in (settings or {}).get("queues", []):
-        queue["consumer"].pop("prefetch_count")
-    return settings
+    """A settings ConfigMap's broker.json, but for what follows the subscriptions'
+    concurrency (delivery_terms.comparable)."""
+    return comparable(json.loads(config_map["data"].get("broker.json", "null")))
 
 
 def _spelled(system: System, lowered: str) -> str:

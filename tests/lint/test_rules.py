@@ -374,6 +374,24 @@ def test_saga_steps_and_managed_queues_are_not_flagged(lint_yaml: LintYaml,
     assert flagged(BAD["SS105"]) == ["components.b.replicas"] and flagged(managed) == []
 
 
+def test_partitions_on_a_queue_without_tech_or_another_broker_are_flagged(
+        lint_yaml: LintYaml) -> None:
+    """A queue without tech runs RabbitMQ when generated; neither it nor SQS has partitions
+    or consumer groups. Kafka (in any case) is not flagged, nor a queue without partitions."""
+    bad = BAD["SS406"]
+    techless = bad.replace("    tech: rabbitmq\n", "")
+    finding = only(lint_yaml(techless), "SS406")
+    assert finding.path == "components.q.partitions"
+    assert "it has no tech (generate runs RabbitMQ)" in finding.message
+    assert "Kafka topic of 6 partitions" in finding.message
+    grouped = bad.replace("tech: rabbitmq", "tech: sqs").replace(
+        "partitions: 6", "partitions: 6\n    group: {rebalance: cooperative}")
+    assert "sets 'partitions' and 'group' but its tech is sqs" in \
+        only(lint_yaml(grouped), "SS406").message
+    assert "SS406" not in rules(lint_yaml(bad.replace("tech: rabbitmq", "tech: Kafka")))
+    assert "SS406" not in rules(lint_yaml(bad.replace("    partitions: 6\n", "")))
+
+
 def test_a_leaders_load_is_sized_on_the_leader(lint_yaml: LintYaml) -> None:
     """5,000 inserts/s at 10 ms on a replicated database: writes (and, by default, reads) go
     to the leader, so 50 busy workers meet the leader's 20 (ρ = 2.5), not 2 × 20. The fix

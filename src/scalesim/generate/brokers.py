@@ -1,38 +1,83 @@
 """A queue's delivery settings in its broker's own terms, for the queue's ConfigMap
-(`broker.json`): Kafka topic and consumer-group properties, RabbitMQ quorum-queue arguments,
-SQS queue attributes and redrive policy. Written when the spec sets `delivery`,
-`partitions` or `group`; applying them (a topic, a policy, a queue) is the operator's job,
-see docs/generate.md."""
+(`broker.json`): Kafka topic, consumer-group and error-handler properties, RabbitMQ
+exchange, quorum queues and their bindings, SQS queue attributes and redrive policy. Written
+when the spec sets `delivery`, `partitions` or `group`, and for a RabbitMQ queue another
+RabbitMQ queue dead-letters to (its exchange and queues must exist to receive them);
+applying them (a topic, a policy, a queue) is the operator's job, see docs/generate.md."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from scalesim.generate.naming import dns_label
-from scalesim.spec.data import ConsumerGroup, Delivery
-from scalesim.spec.model import Component, System
+from scalesim.generate.tech import ALIASES, DEFAULT_TECH
+from scalesim.spec.data import Consumer, ConsumerGroup, Delivery
+from scalesim.spec.model import Component, Kind, System
 
 KAFKA_RETENTION_MS = 7 * 24 * 3600 * 1000  # log.retention.hours 168 in server.properties
 SQS_RETENTION_S = 345_600  # 4 days, the CreateQueue default
+# RabbitMQ 4.0+ gives a quorum queue without x-delivery-limit a limit of 20; a negative
+# limit is none (rabbitmq-server rabbit_quorum_queue.erl DEFAULT_DELIVERY_LIMIT, rabbit_fifo.erl;
+# docs "Quorum Queues", "Poison Message Handling")
+RABBITMQ_NO_DELIVERY_LIMIT = -1
+
+
+def queue_tech(component: Component) -> str:
+    """The broker a queue runs: its tech, lower-cased and unaliased (a queue without one
+    runs RabbitMQ, as tech.py has it)."""
+    tech = (component.tech or DEFAULT_TECH[Kind.QUEUE]).lower()
+    return ALIASES.get(tech, tech)
 
 
 def broker_settings(system: System, name: str) -> dict[str, Any] | None:
     component = system.components[name]
-    if component.delivery is None and component.partitions is None and component.group is None:
+    tech = queue_tech(component)
+    if component.delivery is None and component.partitions is None and \
+            component.group is None and not (tech == "rabbitmq" and
+                                             _rabbitmq_sources(system, name)):
         return None
-    tech = (component.tech or "rabbitmq").lower()
     delivery = component.delivery or Delivery()
     if tech == "kafka":
         return _kafka(system, name, component, delivery)
-    if tech in ("rabbitmq", "rabbit"):
+    if tech == "rabbitmq":
         return _rabbitmq(system, name, component, delivery)
     if tech == "sqs":
-        return _sqs(name, delivery)
+        return _sqs(system, name, delivery)
     return None
 
 
 def consumer_groups(system: System, component: Component) -> list[str]:
     return [dns_label(system.resolve(consumer.to)[0]) for consumer in component.consumers]
+
+
+def _rabbitmq_sources(system: System, name: str) -> list[str]:
+    """The RabbitMQ queues that dead-letter to `name`."""
+    return [source for source, c in system.components.items()
+            if c.delivery is not None and c.delivery.dead_letter == name
+            and queue_tech(c) == "rabbitmq"]
+
+
+def _other_broker(system: System, tech: str, delivery: Delivery) -> str | None:
+    """Why the dead-letter queue cannot be routed to: it runs on another broker."""
+    if delivery.dead_letter is None:
+        return None
+    target = queue_tech(system.components[delivery.dead_letter])
+    if target == tech:
+        return None
+    return (f"the dead-letter queue {dns_label(delivery.dead_letter)} is a {target} queue, "
+            f"not {tech}: {tech} cannot move a message to another broker, so no dead-letter "
+            "route is written; a consumer must forward failed messages there")
+
+
+def in_flight(system: System, consumer: Consumer) -> int:
+    """Deliveries a subscription has in flight at most: its concurrency, or its prefetch
+    per replica times the replicas the consumer can have (its autoscaler's maximum)."""
+    if consumer.prefetch is None:
+        return consumer.concurrency
+    target = system.components[system.resolve(consumer.to)[0]]
+    replicas = target.autoscale.max if target.autoscale is not None else target.replicas
+    return consumer.prefetch * max(1, replicas)
 
 
 def _kafka(system: System, name: str, component: Component,
@@ -51,55 +96,127 @@ def _kafka(system: System, name: str, component: Component,
     }
     if consumer["enable.auto.commit"]:
         consumer["auto.commit.interval.ms"] = round(delivery.commit_interval * 1000)
+    partitions = component.partitions
+    if partitions is None:
+        # Competing consumers: Kafka shares a topic among a group's members by partition
+        # only, so every delivery in flight needs a partition of its own.
+        partitions = max([1, *(in_flight(system, c) for c in component.consumers)])
     settings: dict[str, Any] = {
-        "topic": {"name": dns_label(name), "partitions": component.partitions or 1,
+        "topic": {"name": dns_label(name), "partitions": partitions,
                   "config": {"retention.ms": KAFKA_RETENTION_MS}},
         "consumer_groups": [{"group.id": group_id, **consumer}
                             for group_id in consumer_groups(system, component)],
         "commit": ("before processing (at most once)" if at_most_once
                    else "after processing (at least once)"),
     }
-    if delivery.dead_letter is not None:
-        settings["dead_letter_topic"] = {
-            "name": dns_label(delivery.dead_letter),
-            "after_attempts": delivery.max_deliveries,
-            "note": "a consumer-side recoverer publishes here (Spring Kafka "
-                    "DeadLetterPublishingRecoverer, Kafka Connect "
-                    "errors.deadletterqueue.topic.name): Kafka has no broker-side DLQ"}
+    if component.partitions is None:
+        settings["competing_consumers"] = {
+            "deliveries_in_flight": partitions,
+            "note": "the spec's queue has no partitions: any idle consumer takes the next "
+                    "message. Kafka shares a topic among a group's members by partition "
+                    "only, so the topic has a partition per delivery in flight (the largest "
+                    "subscription's) and each group needs that many members. Unlike the "
+                    "simulation, a message waits behind the one before it in its partition; "
+                    "set `partitions` to simulate that order"}
+    settings["error_handler"] = _kafka_error_handler(system, delivery)
     return settings
+
+
+def _kafka_error_handler(system: System, delivery: Delivery) -> dict[str, Any]:
+    """What the consumer does with a record that failed: Kafka has no broker-side
+    redelivery limit or dead-letter queue, and a client's error handler has its own default
+    (Spring Kafka's DefaultErrorHandler: 10 attempts, then the record is logged and skipped),
+    so the spec's numbers are written out in every case."""
+    how = ("Spring Kafka: DefaultErrorHandler with a FixedBackOff of max_attempts - 1 "
+           "retries (FixedBackOff.UNLIMITED_ATTEMPTS for null) and a "
+           "DeadLetterPublishingRecoverer for the topic; Kafka Connect: errors.tolerance all "
+           "and errors.deadletterqueue.topic.name")
+    if delivery.guarantee == "at_most_once":
+        return {"max_attempts": 1, "dead_letter_topic": None,
+                "note": "at most once: the offset is committed before processing, so a "
+                        "failed record is skipped, never retried or dead-lettered (the "
+                        f"spec's max_deliveries and dead_letter do not apply). {how}"}
+    foreign = _other_broker(system, "kafka", delivery)
+    dead = None if foreign or delivery.dead_letter is None else dns_label(delivery.dead_letter)
+    return {"max_attempts": delivery.max_deliveries, "dead_letter_topic": dead,
+            "note": "the consumer retries a failed record in place (it holds up its "
+                    "partition) up to max_attempts deliveries (null: without limit), then "
+                    "publishes it to dead_letter_topic (null: skips it). " + how
+                    + (f". {foreign}" if foreign else "")}
 
 
 def _rabbitmq(system: System, name: str, component: Component,
               delivery: Delivery) -> dict[str, Any]:
-    arguments: dict[str, Any] = {"x-queue-type": "quorum"}
-    if delivery.max_deliveries is not None:
+    """The queue is a fanout exchange of its name; each subscription a quorum queue
+    `<queue>-<consumer>` bound to it (the KEDA trigger's queueName), so every subscription
+    gets every message. A dead-letter queue nobody consumes gets one queue of its own name
+    that keeps what it receives."""
+    exchange = dns_label(name)
+    arguments: dict[str, Any] = {
+        "x-queue-type": "quorum",
         # Quorum queues count returns: a message may be returned this often, then it is
-        # dead-lettered (or dropped without a dead-letter exchange).
-        arguments["x-delivery-limit"] = delivery.max_deliveries - 1
-    if delivery.dead_letter is not None:
-        arguments["x-dead-letter-exchange"] = ""
-        arguments["x-dead-letter-routing-key"] = dns_label(delivery.dead_letter)
+        # dead-lettered (or dropped without a dead-letter exchange); -1: no limit (without
+        # the argument RabbitMQ 4 would apply its default of 20).
+        "x-delivery-limit": (RABBITMQ_NO_DELIVERY_LIMIT if delivery.max_deliveries is None
+                             else delivery.max_deliveries - 1)}
+    foreign = _other_broker(system, "rabbitmq", delivery)
+    if delivery.dead_letter is not None and foreign is None:
+        # The dead-letter queue's fanout exchange (declared by its own broker.json) hands
+        # a dead letter to each of its queues, whatever its routing key.
+        arguments["x-dead-letter-exchange"] = dns_label(delivery.dead_letter)
     manual = delivery.guarantee != "at_most_once"
-    return {"queues": [
-        {"name": f"{dns_label(name)}-{group}", "durable": True, "arguments": arguments,
+    queues: list[dict[str, Any]] = [
+        {"name": f"{exchange}-{group}", "durable": True, "arguments": arguments,
          "consumer": {"prefetch_count": consumer.concurrency,
                       "ack": "manual, after processing" if manual else "automatic",
                       "on_failure": ("basic.nack requeue=true" if delivery.redelivery == "requeue"
                                      else "no ack: redelivered when the channel times out")
                       if manual else "lost"}}
         for group, consumer in zip(consumer_groups(system, component), component.consumers,
-                                   strict=True)]}
+                                   strict=True)]
+    notes = [foreign] if foreign else []
+    if not queues and _rabbitmq_sources(system, name):
+        queues.append({"name": exchange, "durable": True, "arguments": arguments})
+        notes.append(f"{exchange} has no consumers: the queue {exchange} keeps the dead "
+                     "letters it receives, for someone to inspect")
+    elif not queues:
+        notes.append("no subscriptions: RabbitMQ drops what is published to the exchange "
+                     "(no queue is bound), as the simulation keeps nothing nobody subscribes to")
+    settings: dict[str, Any] = {
+        "exchange": {"name": exchange, "type": "fanout", "durable": True},
+        "queues": queues,
+        "bindings": [{"source": exchange, "destination": queue["name"],
+                      "destination_type": "queue", "routing_key": ""} for queue in queues]}
+    if notes:
+        settings["note"] = "; ".join(notes)
+    return settings
 
 
-def _sqs(name: str, delivery: Delivery) -> dict[str, Any]:
-    attributes: dict[str, Any] = {
-        "VisibilityTimeout": round(delivery.visibility_timeout),
-        "MessageRetentionPeriod": SQS_RETENTION_S,
+def _sqs(system: System, name: str, delivery: Delivery) -> dict[str, Any]:
+    """Attributes as SQS takes them: strings, RedrivePolicy a JSON object in a string."""
+    attributes: dict[str, str] = {
+        "VisibilityTimeout": str(round(delivery.visibility_timeout)),
+        "MessageRetentionPeriod": str(SQS_RETENTION_S),
     }
-    if delivery.max_deliveries is not None and delivery.dead_letter is not None:
-        attributes["RedrivePolicy"] = {
-            "maxReceiveCount": delivery.max_deliveries,
-            "deadLetterTargetArn": f"arn:aws:sqs:REGION:ACCOUNT:{dns_label(delivery.dead_letter)}"}
+    notes = ["REGION and ACCOUNT are placeholders; SQS is managed, so ScaleSim writes the "
+             "attributes to apply, not a server"]
+    foreign = _other_broker(system, "sqs", delivery)
+    if foreign:
+        notes.append(foreign)
+    elif delivery.max_deliveries is not None and delivery.dead_letter is not None:
+        attributes["RedrivePolicy"] = json.dumps({
+            "deadLetterTargetArn":
+                f"arn:aws:sqs:REGION:ACCOUNT:{dns_label(delivery.dead_letter)}",
+            "maxReceiveCount": delivery.max_deliveries}, separators=(",", ":"))
+    if delivery.max_deliveries is not None and "RedrivePolicy" not in attributes:
+        notes.append(f"max_deliveries {delivery.max_deliveries} without a dead-letter queue: "
+                     "SQS limits receives only with a redrive policy, so the consumer must "
+                     "delete a message whose ApproximateReceiveCount reaches "
+                     f"{delivery.max_deliveries} without processing it")
+    elif delivery.dead_letter is not None and "RedrivePolicy" not in attributes \
+            and not foreign:
+        notes.append("a dead_letter without max_deliveries: a redrive policy needs "
+                     "maxReceiveCount, so none is written (messages are redelivered until "
+                     "the retention period ends)")
     return {"queue": {"QueueName": dns_label(name), "Attributes": attributes},
-            "note": "REGION and ACCOUNT are placeholders; SQS is managed, so ScaleSim writes "
-                    "the attributes to apply, not a server"}
+            "note": "; ".join(notes)}

@@ -78,8 +78,7 @@ class _Spec:
 def assemble(draft: Draft) -> Imported:
     roles = decide(draft)
     kinds = roles.kinds
-    names = Names()
-    name_of = {key: names.add(component.name) for key, component in draft.components.items()}
+    name_of, names = _names(draft)
     spec = _Spec()
     system_name = spec_name(draft.name.value, "imported")
     spec.data["scalesim"] = 1
@@ -109,6 +108,29 @@ def assemble(draft: Draft) -> Imported:
         raise fail(draft.source, 0, "the imported spec does not validate (a bug in "
                    f"scalesim import; please report it):\n{error}") from None
     return Imported(text, system, renamed, spec.placeholders, list(draft.notes))
+
+
+def _names(draft: Draft) -> tuple[dict[str, str], Names]:
+    """Every component's spec name (by its key), and the Names that chose them. A name that
+    components of several namespaces use is qualified by each namespace (`orders` in
+    `billing` -> `orders-billing`): a spec has one namespace, and one component of each
+    name."""
+    spaces: dict[str, set[str]] = {}
+    for component in draft.components.values():
+        spaces.setdefault(component.name.lower(), set()).add(component.namespace)
+    names, name_of = Names(), {}
+    for key, component in draft.components.items():
+        shared = len(spaces[component.name.lower()]) > 1
+        name_of[key] = names.add(component.name, key, component.namespace if shared else None)
+    for name, namespaces in spaces.items():
+        if len(namespaces) > 1:
+            given = ", ".join(f"{name_of[key]} ({c.namespace})"
+                              for key, c in draft.components.items()
+                              if c.name.lower() == name)
+            draft.note(f"{name} is a component name in {len(namespaces)} namespaces "
+                       f"({', '.join(sorted(namespaces))}); a spec has one namespace, so "
+                       f"each is named after its own: {given}")
+    return name_of, names
 
 
 def _component(spec: _Spec, draft: Draft, key: str, component: Component,

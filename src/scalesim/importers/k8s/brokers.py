@@ -3,8 +3,9 @@
 Four sources, each read into the queue component's `broker` block, every value with where it
 comes from:
 - `broker.json` in a ConfigMap the queue's pod mounts, as `scalesim generate` writes it
-  (docs/generate.md, "Broker settings"): Kafka topic and consumer-group properties, RabbitMQ
-  quorum-queue arguments and acknowledgement mode, SQS attributes and redrive policy;
+  (docs/generate.md, "Broker settings"): Kafka topic, consumer-group and error-handler
+  properties, RabbitMQ quorum-queue arguments (dead letters to the dead-letter queue's
+  exchange) and acknowledgement mode, SQS attributes (strings) and redrive policy;
 - Strimzi's `KafkaTopic` (kafka.strimzi.io): `spec.partitions`;
 - the RabbitMQ messaging-topology operator's `Queue` (rabbitmq.com): `spec.type` and the
   arguments `x-delivery-limit`, `x-dead-letter-exchange` and `x-dead-letter-routing-key`;
@@ -53,10 +54,13 @@ RABBIT_FAILURE = {"basic.nack requeue=true": "requeue",
 KAFKA_SESSION_MS = 45_000
 COOPERATIVE = "CooperativeStickyAssignor"
 # RabbitMQ: since 4.0 a quorum queue without a delivery limit has one of 20 (rabbitmq-server
-# unit_quorum_queue_SUITE; blog "RabbitMQ 4.0: New Quorum Queue Features"); −1 is no limit.
+# rabbit_quorum_queue.erl DEFAULT_DELIVERY_LIMIT; docs "Quorum Queues"); a negative limit is
+# none (rabbit_fifo.erl), −1 what generate writes for it.
 QUORUM_DEFAULT_LIMIT = 20
-# SQS (CreateQueue / SetQueueAttributes): VisibilityTimeout 0 to 43,200 s, default 30.
+# SQS (CreateQueue / SetQueueAttributes): VisibilityTimeout 0 to 43,200 s, default 30;
+# MessageRetentionPeriod 60 to 1,209,600 s.
 SQS_VISIBILITY_MAX = 43_200
+SQS_RETENTION = (60, 1_209_600)
 
 AT_LEAST_ONCE_SQS = (f"{MARK}: SQS's attributes do not say when the consumer deletes a "
                      "message (that is in its code); at least once, deleted after processing, "
@@ -89,14 +93,22 @@ def whole(value: Any) -> str | None:
 
 
 def attribute(minimum: int, maximum: int) -> Check:
-    """An SQS attribute in an ACK Queue: text (the CRD holds every attribute as a string)
-    holding a whole number in [minimum, maximum], as SQS takes it."""
+    """An SQS attribute (in broker.json or an ACK Queue): text, as SQS's attribute map and
+    the ACK CRD hold every attribute, holding a whole number in [minimum, maximum]."""
     def check(value: Any) -> str | None:
         if not isinstance(value, str):
-            return f"{value!r} is not text: the ACK Queue holds SQS attributes as strings " \
+            return f"{value!r} is not text: SQS takes its attributes as strings " \
                    f"(write {str(value)!r})"
         return count(minimum, maximum, text=True)(value.strip())
     return check
+
+
+def redrive_text(value: Any) -> str | None:
+    """RedrivePolicy as SQS takes it: a string holding the JSON object."""
+    if not isinstance(value, str):
+        return (f"{value!r} is not text: SQS takes RedrivePolicy as a JSON object in a "
+                f"string (write {json.dumps(json.dumps(value))})")
+    return redrive_policy(value)
 
 
 def redrive_policy(value: Any) -> str | None:
@@ -129,15 +141,18 @@ SETTINGS_RULES: list[tuple[JsonPath, Check]] = [
     (("consumer_groups", "[]", "enable.auto.commit"), boolean),
     (("consumer_groups", "[]", "auto.commit.interval.ms"), count(0)),
     (("commit",), one_of(*KAFKA_COMMIT)),
-    (("dead_letter_topic", "name"), nonempty),
-    (("dead_letter_topic", "after_attempts"), count(1)),
+    (("error_handler", "max_attempts"), count(1)),
+    (("error_handler", "dead_letter_topic"), nonempty),
+    (("exchange", "name"), is_text),
+    (("queues", "[]", "name"), nonempty),
     (("queues", "[]", "arguments", "x-delivery-limit"), whole),
     (("queues", "[]", "arguments", "x-dead-letter-exchange"), is_text),
     (("queues", "[]", "arguments", "x-dead-letter-routing-key"), nonempty),
     (("queues", "[]", "consumer", "ack"), one_of(*RABBIT_ACK)),
     (("queues", "[]", "consumer", "on_failure"), one_of(*RABBIT_FAILURE)),
-    (("queue", "Attributes", "VisibilityTimeout"), count(0, SQS_VISIBILITY_MAX)),
-    (("queue", "Attributes", "RedrivePolicy"), redrive_policy),
+    (("queue", "Attributes", "VisibilityTimeout"), attribute(0, SQS_VISIBILITY_MAX)),
+    (("queue", "Attributes", "MessageRetentionPeriod"), attribute(*SQS_RETENTION)),
+    (("queue", "Attributes", "RedrivePolicy"), redrive_text),
 ]
 # The CRDs' fields the importer reads (k8s/fields.py applies them by path)
 KAFKA_TOPIC_RULES = [("spec.partitions", count(1)), ("spec.replicas", count(1, 32767)),
@@ -277,11 +292,12 @@ def _kafka_settings(reader: _Reader, settings: dict[str, Any], at: Callable[[str
         group["rebalance"] = ("cooperative", at("consumer_groups[0].partition.assignment"
                                                 ".strategy"))
     partitions = as_whole(mapping(settings.get("topic")).get("partitions"))
-    if partitions == 1 and not group:
-        reader.note(f"{reader.block.origin} writes a topic of 1 partition, which `generate` "
-                    "also writes for a queue without `partitions`: read as a queue without "
-                    "partitions (competing consumers); set `partitions: 1` to model the "
-                    "one consumer per group a 1-partition topic allows")
+    if "competing_consumers" in settings:
+        # generate sized the topic for a queue without partitions: any idle consumer takes
+        # the next message (docs/generate.md); its partitions are not the spec's
+        reader.note(f"{at('topic.partitions')} ({partitions}) is a partition per delivery "
+                    "in flight, which `generate` writes for a queue without partitions (its "
+                    "competing_consumers key): read as a queue without partitions")
     elif partitions is not None:
         _partitions(reader, partitions, at("topic.partitions"))
     if "partitions" in reader.block.data:
@@ -304,12 +320,15 @@ def _kafka_settings(reader: _Reader, settings: dict[str, Any], at: Callable[[str
             reader.put(("delivery", "commit_interval"), "0s",
                        f"{at('consumer_groups[0].enable.auto.commit')} is false: offsets are "
                        "committed after every record")
-    dead = mapping(settings.get("dead_letter_topic"))
-    attempts = as_whole(dead.get("after_attempts"))
+    if guarantee != "at_least_once":
+        return      # at most once a failed record is skipped: the error handler is not read
+    handler = mapping(settings.get("error_handler"))
+    attempts = as_whole(handler.get("max_attempts"))
     if attempts is not None:
-        _max_deliveries(reader, attempts, at("dead_letter_topic.after_attempts"))
-    if isinstance(dead.get("name"), str) and dead["name"]:
-        reader.dead_letter = DeadLetter(dead["name"], namespace, at("dead_letter_topic.name"))
+        _max_deliveries(reader, attempts, at("error_handler.max_attempts"))
+    dead = handler.get("dead_letter_topic")
+    if isinstance(dead, str) and dead:
+        reader.dead_letter = DeadLetter(dead, namespace, at("error_handler.dead_letter_topic"))
 
 
 def _rebalance(strategy: str) -> str:
@@ -370,21 +389,24 @@ def _rabbit_settings(reader: _Reader, settings: dict[str, Any], at: Callable[[st
 
 def _rabbit_arguments(reader: _Reader, arguments: dict[str, Any], queue_type: str,
                       at: Callable[[str], Seen], namespace: str, foreign: bool) -> None:
-    """x-delivery-limit (a quorum queue counts returns: max_deliveries = limit + 1) and the
-    dead-letter route. `foreign`: a queue no `scalesim generate` wrote, where a quorum queue
-    without a limit has RabbitMQ 4's default; in broker.json none means unlimited."""
+    """x-delivery-limit (a quorum queue counts returns: max_deliveries = limit + 1; without
+    one RabbitMQ 4's default applies) and the dead-letter route. `foreign`: a queue no
+    `scalesim generate` wrote; in broker.json −1 is how generate writes no limit, and the
+    dead-letter exchange is the dead-letter queue's own (fanout, named after it)."""
     limit = as_whole(arguments.get("x-delivery-limit"))
     if queue_type != "quorum":
         if limit is not None:
             reader.note(f"{at('x-delivery-limit')}: only a quorum queue has a delivery limit "
                         f"(this is a {queue_type} queue); not read")
-    elif limit is None and foreign:
+    elif limit is None:
         reader.put(("delivery", "max_deliveries"), QUORUM_DEFAULT_LIMIT + 1,
                    f"{reader.block.seen}: a quorum queue without x-delivery-limit: RabbitMQ "
                    f"4's default of {QUORUM_DEFAULT_LIMIT} returns, then it is dead-lettered or "
                    "dropped (before 4.0: no limit)")
-    elif limit is not None and limit < 0:
+    elif limit is not None and limit < 0 and foreign:
         reader.note(f"{at('x-delivery-limit')} is {limit}: no delivery limit")
+    elif limit is not None and limit < 0:
+        pass        # generate's "no limit": the spec's default
     elif limit is not None:
         _max_deliveries(reader, limit + 1, f"{at('x-delivery-limit')} = {limit} returns: "
                         f"{limit + 1} deliveries (RabbitMQ counts returns, not the first "
@@ -393,7 +415,11 @@ def _rabbit_arguments(reader: _Reader, arguments: dict[str, Any], queue_type: st
     key = arguments.get("x-dead-letter-routing-key")
     if exchange is None:
         return
-    if exchange != "":
+    if exchange != "" and not foreign and isinstance(exchange, str):
+        reader.dead_letter = DeadLetter(exchange, namespace, f"{at('x-dead-letter-exchange')} "
+                                        "(the dead-letter queue's fanout exchange, named after "
+                                        "it)")
+    elif exchange != "":
         reader.note(f"{at('x-dead-letter-exchange')}: dead letters go to exchange "
                     f"'{exchange}', whose bindings are not read; dead_letter left out")
     elif not isinstance(key, str) or not key:
@@ -409,8 +435,8 @@ def _sqs_settings(reader: _Reader, settings: dict[str, Any], at: Callable[[str],
                   namespace: str) -> None:
     attributes = mapping(mapping(settings["queue"]).get("Attributes"))
     _promote(reader.component, "sqs", reader.block.seen, "holds SQS queue attributes")
-    _sqs(reader, as_whole(attributes.get("VisibilityTimeout")), at("queue.Attributes"
-                                                                   ".VisibilityTimeout"),
+    _sqs(reader, as_whole(attributes.get("VisibilityTimeout"), text=True),
+         at("queue.Attributes.VisibilityTimeout"),
          _redrive(attributes.get("RedrivePolicy")), at("queue.Attributes.RedrivePolicy"),
          namespace, stand_in="sqs")
 

@@ -156,6 +156,12 @@ RULES: tuple[Rule, ...] = (
          "what earlier steps committed, so a step without one leaves the data half done",
          ("compensating-transaction", "saga"),
          "eventual-consistency", data.saga_steps_without_compensation),
+    Rule("SS406", "partitions-without-kafka", WARNING,
+         "the simulation orders and assigns a partitioned queue's messages as a Kafka topic "
+         "does, but only Kafka has partitions and consumer groups: deployed on another "
+         "broker, the queue behaves otherwise than simulated",
+         ("event-streaming", "competing-consumers"),
+         None, data.partitions_without_kafka),
     Rule("SS501", "overloaded", ERROR,
          "a component offered more work than its workers can do (ρ ≥ 1) has no steady state: "
          "its queue and its latency grow for as long as the load lasts",

@@ -1,6 +1,6 @@
 """Rules about delivery guarantees and sagas: somewhere for poison messages, idempotent
-consumers where messages can come twice, and a compensation for every step that a later
-failure would leave half done."""
+consumers where messages can come twice, a compensation for every step that a later
+failure would leave half done, and partitions only on a queue whose broker has them."""
 
 from __future__ import annotations
 
@@ -102,3 +102,23 @@ def saga_steps_without_compensation(ctx: Context) -> Iterator[Hit]:
                                   "its effect stays while the saga reports itself undone; "
                                   "add 'compensate', or make it the pivot if nothing after "
                                   "it can fail for a business reason")
+
+
+def partitions_without_kafka(ctx: Context) -> Iterator[Hit]:
+    """SS406: `partitions` (and `group`) on a queue that is not Kafka: the simulation runs it
+    as a partitioned topic with consumer groups, which only Kafka has, so `generate` writes
+    none of it (a queue without `tech` runs RabbitMQ)."""
+    for name, component in _queues(ctx):
+        tech = (component.tech or "").lower()
+        if component.partitions is None or tech == "kafka":
+            continue
+        fields = "'partitions' and 'group'" if component.group is not None else "'partitions'"
+        runs = f"its tech is {component.tech}" if component.tech else \
+            "it has no tech (generate runs RabbitMQ)"
+        yield Hit(("components", name, "partitions"),
+                  f"queue '{name}' sets {fields} but {runs}: the simulation treats it as a "
+                  f"Kafka topic of {component.partitions} partitions (in order per "
+                  "partition, one group member each, rebalances), while the generated "
+                  "broker settings have no partitions or consumer groups, so the deployed "
+                  "queue behaves otherwise; set 'tech: kafka', or drop "
+                  f"{fields} to simulate competing consumers")
