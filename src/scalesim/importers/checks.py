@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 from scalesim.importers.errors import Problem
 from scalesim.importers.sizing import go_duration, quantity
 
@@ -151,3 +153,14 @@ def int_or_percent(max_percent: int | None = None) -> Check:
 def is_zero(value: Any) -> bool:
     """An int-or-percent value of 0 or '0%'."""
     return as_whole(value) == 0 or value == "0%"
+
+
+def spec_problem(model: type[BaseModel], data: dict[str, Any]) -> str:
+    """Why `data` is not a valid `model` of the spec (its first error, located), or ""."""
+    try:
+        model.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return f"{where + ': ' if where else ''}{first['msg']}"
+    return ""

@@ -12,8 +12,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from scalesim.importers.checks import spec_problem
 from scalesim.importers.draft import MARK, NEW_VERSION, Block, Component, Draft
 from scalesim.importers.roles import Roles
 from scalesim.spec.consistency import LeaderElection
@@ -50,7 +51,7 @@ def fit(draft: Draft, key: str, component: Component, kind: Kind, roles: Roles,
         block = _named(block, name_of)
         if name == "autoscale":
             _fit_metrics(draft, key, component, kind, roles, block, name_of)
-        problem = _problem(MODELS[name], block.data)
+        problem = spec_problem(MODELS[name], block.data)
         if problem:
             draft.note(f"{component.name}: its {name} ({block.origin}) does not fit the spec: "
                        f"{problem}; left out")
@@ -118,12 +119,3 @@ def _fit_metrics(draft: Draft, key: str, component: Component, kind: Kind, roles
         block.comment((), f"{MARK}: none of its metrics fits (see the notes); the spec's "
                       "default, 80% of worker time, stands in")
 
-
-def _problem(model: type[BaseModel], data: dict[str, Any]) -> str:
-    try:
-        model.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        return f"{where + ': ' if where else ''}{first['msg']}"
-    return ""

@@ -11,8 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
+from scalesim.importers.checks import spec_problem
 from scalesim.importers.draft import Block, Component, Draft
 from scalesim.spec.data import ConsumerGroup, Delivery
 from scalesim.spec.model import Kind
@@ -49,7 +48,7 @@ def fit(draft: Draft, key: str, component: Component, kinds: dict[str, Kind]) ->
         values = fitted.data.get(field)
         if values is None:
             continue
-        problem = _problem(model, {**values, "dead_letter": "queue"}
+        problem = spec_problem(model, {**values, "dead_letter": "queue"}
                            if "dead_letter" in values else values)
         if problem:
             draft.note(f"{component.name}: its {field} ({block.origin}) does not fit the spec: "
@@ -82,12 +81,3 @@ def _drop(block: Block, path: tuple[str, ...]) -> None:
     block.comments = {p: t for p, t in block.comments.items() if p[:len(path)] != path}
     block.refs = [p for p in block.refs if p[:len(path)] != path]
 
-
-def _problem(model: type[BaseModel], data: dict[str, Any]) -> str:
-    try:
-        model.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        return f"{where + ': ' if where else ''}{first['msg']}"
-    return ""
