@@ -109,6 +109,44 @@ def test_rabbitmq_without_max_deliveries_writes_no_limit() -> None:
     assert queue["arguments"]["x-delivery-limit"] == -1
 
 
+@pytest.mark.parametrize(("worker", "consumer", "prefetch", "said"), [
+    ("replicas: 1, ", "concurrency: 8", 8, "8 each"),
+    ("replicas: 4, ", "concurrency: 8", 2, "8 is divided among 4 consumer replicas, 2 each"),
+    # not a multiple: rounded down, 3 × 2 = 6 in flight, never more than the 8 simulated
+    ("replicas: 3, ", "concurrency: 8", 2, "6 in flight, 2 fewer than simulated"),
+    # fewer deliveries than replicas: 1 each (0 would be no limit), 10 in flight
+    ("replicas: 10, ", "concurrency: 8", 1, "10 in flight, more than the simulated 8"),
+    # autoscaled: divided by autoscale.max, so at most 8 in flight at 4 replicas
+    ("autoscale: {min: 1, max: 4}, ", "concurrency: 8", 2, "(its autoscale.max), 2 each"),
+    # the spec's prefetch is already per replica, and follows scaling as RabbitMQ's does
+    ("autoscale: {min: 1, max: 4}, ", "prefetch: 3", 3, "the spec's prefetch, 3 per"),
+])
+def test_rabbitmq_prefetch_count_is_per_consumer_replica(
+        worker: str, consumer: str, prefetch: int, said: str) -> None:
+    """basic.qos prefetch applies per consumer, not per queue: N replicas each with a
+    prefetch_count of the subscription's whole concurrency had N × concurrency in flight
+    where the simulation holds concurrency in all (before, 8 for every row)."""
+    spec = SPEC.format(tech="rabbitmq", extra="", dlq_tech="rabbitmq").replace(
+        "concurrency: 8", consumer).replace(
+        "worker: {operations:", f"worker: {{{worker}operations:")
+    [queue] = all_settings(load_spec_text(spec))["jobs"]["queues"]
+    assert queue["consumer"]["prefetch_count"] == prefetch
+    assert said in queue["consumer"]["note"], queue["consumer"]["note"]
+
+
+def test_rabbitmq_returns_a_failed_message_with_basic_reject() -> None:
+    """From RabbitMQ 4.3 a quorum queue's delivery limit counts basic.reject (and lost
+    channels) but not basic.nack (rabbitmq-server #15387); up to 4.2 it counts every return.
+    basic.reject requeue=true reaches max_deliveries on every version; basic.nack, written
+    before, never dead-letters on 4.3."""
+    spec = SPEC.format(tech="rabbitmq", extra="", dlq_tech="rabbitmq").replace(
+        "      max_deliveries: 5\n", "      max_deliveries: 5\n      redelivery: requeue\n")
+    settings_ = all_settings(load_spec_text(spec))["jobs"]
+    [queue] = settings_["queues"]
+    assert queue["consumer"]["on_failure"] == "basic.reject requeue=true"
+    assert "nack" not in json.dumps(settings_)
+
+
 def _routes(every: dict[str, dict[str, Any]]) -> list[tuple[str, list[str]]]:
     """Each RabbitMQ queue's dead-letter exchange and the declared queues bound to it."""
     exchanges = {s["exchange"]["name"]: [b["destination"] for b in s["bindings"]]

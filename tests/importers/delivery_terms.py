@@ -98,7 +98,8 @@ def dead_letter_kept(system: System, name: str) -> str | None:
 
 def comparable(settings: dict[str, Any] | None) -> dict[str, Any] | None:
     """A broker.json without what follows a subscription's concurrency, which the import
-    estimates (a PLACEHOLDER): a RabbitMQ consumer's prefetch_count, and the partitions of
+    estimates (a PLACEHOLDER): a RabbitMQ consumer's prefetch_count (and its note, which
+    says how it divides the concurrency among the replicas), and the partitions of
     a Kafka topic sized for a queue without partitions (a partition per delivery in
     flight). A RabbitMQ queue without subscriptions (and no dead-letter queue) declares its
     exchange only: nothing to read back, as if there were no settings."""
@@ -107,6 +108,7 @@ def comparable(settings: dict[str, Any] | None) -> dict[str, Any] | None:
     settings = copy.deepcopy(settings)
     for queue in settings.get("queues", []):
         queue.get("consumer", {}).pop("prefetch_count", None)
+        queue.get("consumer", {}).pop("note", None)
     if "competing_consumers" in settings:
         settings["topic"].pop("partitions")
         settings["competing_consumers"].pop("deliveries_in_flight")

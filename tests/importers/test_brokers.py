@@ -483,6 +483,26 @@ def _set(settings: dict[str, Any], path: str, value: Any) -> str:
     return json.dumps(settings)
 
 
+@pytest.mark.parametrize("wording", ["basic.reject requeue=true", "basic.nack requeue=true"])
+def test_a_rabbitmq_consumer_returning_failures_reads_as_requeue_in_either_wording(
+        tmp_path: Path, wording: str) -> None:
+    """generate writes basic.reject (RabbitMQ 4.3's delivery limit no longer counts
+    basic.nack); a broker.json written before says basic.nack: both are requeue, and the
+    old one is noted as unlimited on 4.3."""
+    folder = generated_files(tmp_path, spec("rabbitmq", {"delivery": {
+        "guarantee": "at_least_once", "redelivery": "requeue", "max_deliveries": 5}}))
+    path = folder / "jobs.yaml"
+    text = path.read_text()
+    assert "basic.reject requeue=true" in text
+    path.write_text(text.replace("basic.reject requeue=true", wording))
+    imported = import_k8s([str(folder)])
+    delivery = imported.system.components["jobs"].delivery
+    assert delivery is not None
+    assert (delivery.redelivery, delivery.max_deliveries) == ("requeue", 5)
+    nacked = [note for note in imported.notes if "does not count basic.nack" in note]
+    assert len(nacked) == (wording.startswith("basic.nack"))
+
+
 @pytest.mark.parametrize(("tech", "change", "message"), [
     ("kafka", lambda s: "{not json", "data.broker.json: not valid JSON: Expecting property "
      "name enclosed in double quotes"),

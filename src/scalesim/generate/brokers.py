@@ -21,6 +21,11 @@ SQS_RETENTION_S = 345_600  # 4 days, the CreateQueue default
 # limit is none (rabbitmq-server rabbit_quorum_queue.erl DEFAULT_DELIVERY_LIMIT, rabbit_fifo.erl;
 # docs "Quorum Queues", "Poison Message Handling")
 RABBITMQ_NO_DELIVERY_LIMIT = -1
+# How a consumer returns a failed delivery so that the delivery limit counts it: up to 4.2
+# every return counts; from 4.3 only basic.reject (and a lost channel) increments
+# delivery-count, basic.nack does not (rabbitmq-server PR #15387; docs "Negative
+# Acknowledgements", 4.3). basic.reject counts on every version.
+RABBITMQ_REQUEUE = "basic.reject requeue=true"
 
 
 def queue_tech(component: Component) -> str:
@@ -78,6 +83,36 @@ def in_flight(system: System, consumer: Consumer) -> int:
     target = system.components[system.resolve(consumer.to)[0]]
     replicas = target.autoscale.max if target.autoscale is not None else target.replicas
     return consumer.prefetch * max(1, replicas)
+
+
+def _rabbitmq_prefetch(system: System, consumer: Consumer) -> tuple[int, str]:
+    """The consumer's basic.qos prefetch_count and why. RabbitMQ applies it per consumer
+    (each replica's own), not per queue: N replicas have N × prefetch_count in flight."""
+    if consumer.prefetch is not None:
+        return consumer.prefetch, (
+            f"prefetch_count is the spec's prefetch, {consumer.prefetch} per consumer replica "
+            "(RabbitMQ's basic.qos is per consumer): in flight, prefetch_count × the replicas "
+            "running, following scaling and rollouts as simulated")
+    target = system.components[system.resolve(consumer.to)[0]]
+    scaled = target.autoscale is not None
+    replicas = max(1, target.autoscale.max if target.autoscale is not None
+                   else target.replicas)
+    total = consumer.concurrency
+    per = max(1, total // replicas)  # 0 would be no limit at all
+    how = (f"RabbitMQ's basic.qos is per consumer, not per queue: the subscription's "
+           f"concurrency {total} is divided among {replicas} consumer replicas"
+           + (" (its autoscale.max)" if scaled else "") + f", {per} each")
+    if total < replicas:
+        how += (f", at least 1 (0 is no limit): {replicas} in flight, more than the "
+                f"simulated {total}")
+    elif total % replicas:
+        how += (f", rounded down so as not to exceed it: {per * replicas} in flight, "
+                f"{total - per * replicas} fewer than simulated")
+    if scaled:
+        how += (f"; with fewer replicas running fewer are in flight ({per} per replica), "
+                "where the simulation keeps the concurrency whatever the replicas: the "
+                "spec's prefetch simulates what RabbitMQ does")
+    return per, how + "; a replica with several consumers (channels) divides it further"
 
 
 def _kafka(system: System, name: str, component: Component,
@@ -165,15 +200,18 @@ def _rabbitmq(system: System, name: str, component: Component,
         # a dead letter to each of its queues, whatever its routing key.
         arguments["x-dead-letter-exchange"] = dns_label(delivery.dead_letter)
     manual = delivery.guarantee != "at_most_once"
-    queues: list[dict[str, Any]] = [
-        {"name": f"{exchange}-{group}", "durable": True, "arguments": arguments,
-         "consumer": {"prefetch_count": consumer.concurrency,
-                      "ack": "manual, after processing" if manual else "automatic",
-                      "on_failure": ("basic.nack requeue=true" if delivery.redelivery == "requeue"
-                                     else "no ack: redelivered when the channel times out")
-                      if manual else "lost"}}
-        for group, consumer in zip(consumer_groups(system, component), component.consumers,
-                                   strict=True)]
+    queues: list[dict[str, Any]] = []
+    for group, consumer in zip(consumer_groups(system, component), component.consumers,
+                               strict=True):
+        prefetch, why = _rabbitmq_prefetch(system, consumer)
+        queues.append({
+            "name": f"{exchange}-{group}", "durable": True, "arguments": arguments,
+            "consumer": {"prefetch_count": prefetch,
+                         "ack": "manual, after processing" if manual else "automatic",
+                         "on_failure": (RABBITMQ_REQUEUE if delivery.redelivery == "requeue"
+                                        else "no ack: redelivered when the channel times out")
+                         if manual else "lost",
+                         "note": why}})
     notes = [foreign] if foreign else []
     if not queues and _rabbitmq_sources(system, name):
         queues.append({"name": exchange, "durable": True, "arguments": arguments})

@@ -65,7 +65,7 @@ class Delivery(Strict):
     redelivery: Literal["visibility_timeout", "requeue"] = Field(
         "visibility_timeout", description="visibility_timeout: a failed message reappears when "
         "its visibility timeout ends (SQS); requeue: it goes back at once, near the head "
-        "(RabbitMQ basic.nack with requeue)")
+        "(RabbitMQ basic.reject with requeue)")
     visibility_timeout: PositiveDuration = Field(
         30.0, description="how long a delivery may stay unacknowledged before the message "
         "is delivered again (SQS VisibilityTimeout, default 30 s)")

@@ -45,7 +45,10 @@ MAX_DELIVERIES, MAX_PARTITIONS = 1000, 10_000
 KAFKA_COMMIT = {"before processing (at most once)": "at_most_once",
                 "after processing (at least once)": "at_least_once"}
 RABBIT_ACK = {"automatic": "at_most_once", "manual, after processing": "at_least_once"}
-RABBIT_FAILURE = {"basic.nack requeue=true": "requeue",
+# basic.reject: what generate writes (every RabbitMQ version's delivery limit counts it);
+# basic.nack: what it wrote before (from RabbitMQ 4.3 the delivery limit does not count it).
+RABBIT_NACK = "basic.nack requeue=true"
+RABBIT_FAILURE = {"basic.reject requeue=true": "requeue", RABBIT_NACK: "requeue",
                   "no ack: redelivered when the channel times out": "visibility_timeout",
                   "lost": None}
 # Kafka's consumer defaults (ConsumerConfig): session.timeout.ms 45000 since 3.0; the
@@ -69,7 +72,8 @@ AT_LEAST_ONCE_RABBIT = (f"{MARK}: the queue's arguments do not say when the cons
                         "acknowledges (that is in its code); a delivery limit and dead "
                         "letters only act on manual acknowledgement: at least once")
 REQUEUE_RABBIT = (f"{MARK}: how a failed delivery comes back is the consumer's code; "
-                  "basic.nack with requeue, as a quorum queue's delivery limit counts")
+                  "basic.reject with requeue, which a quorum queue's delivery limit counts on "
+                  "every RabbitMQ version (from 4.3 it does not count basic.nack)")
 
 JsonPath = tuple[str, ...]         # keys; "[]" steps into every item of a list
 
@@ -382,6 +386,11 @@ def _rabbit_settings(reader: _Reader, settings: dict[str, Any], at: Callable[[st
     if guarantee == "at_least_once" and RABBIT_FAILURE.get(str(failure)) is not None:
         reader.put(("delivery", "redelivery"), RABBIT_FAILURE[str(failure)],
                    f"{at('queues[0].consumer.on_failure')}: {failure}")
+        if failure == RABBIT_NACK:
+            reader.note(f"{at('queues[0].consumer.on_failure')}: from RabbitMQ 4.3 a quorum "
+                        "queue's delivery limit does not count basic.nack, only basic.reject "
+                        "(what generate now writes): a consumer that nacks is redelivered "
+                        "without limit there")
     arguments = mapping(first.get("arguments"))
     _rabbit_arguments(reader, arguments, str(arguments.get("x-queue-type", "classic")),
                       lambda key: at(f"queues[0].arguments.{key}"), namespace, foreign=False)
