@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import Counter
 
 from scalesim.analytic.load import capacity_replicas
-from scalesim.spec.checks import iter_calls
+from scalesim.spec.checks import entry_refs, iter_calls
 from scalesim.spec.model import Call, Component, ParallelStep, SagaBlock, System
 
 
@@ -55,18 +55,8 @@ def unqueued_components(system: System) -> set[str]:
 
 
 def _entered_otherwise(system: System) -> set[str]:
-    """Components reached by anything but a synchronous call."""
-    names = {system.resolve(workload.to)[0] for workload in system.workloads}
-    for component in system.components.values():
-        refs = [consumer.to for consumer in component.consumers]
-        if component.backend is not None:
-            refs.append(component.backend)
-        if component.caching is not None and component.caching.write_to is not None:
-            refs.append(component.caching.write_to)
-        if component.event_store is not None:
-            refs += [projection.to for projection in component.event_store.projections]
-        names |= {system.resolve(ref)[0] for ref in refs}
-    return names
+    """Components reached by anything but a call."""
+    return {system.resolve(ref)[0] for _, ref in entry_refs(system)}
 
 
 def _waiting_workers(system: System, name: str, component: Component) -> int | None:

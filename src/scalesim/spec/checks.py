@@ -140,11 +140,11 @@ def _reference_problem(system: System, ref: str) -> str | None:
     return None
 
 
-def _check_references(system: System) -> list[Problem]:
-    problems: list[Problem] = []
-    refs: list[tuple[Path, str]] = [((*path, "to"), call.to)
-                                    for _, _, path, call in iter_calls(system)]
-    refs += [(("workloads", i, "to"), w.to) for i, w in enumerate(system.workloads)]
+def entry_refs(system: System) -> list[tuple[Path, str]]:
+    """Every reference to an operation that is not a call, with its path: workloads, cache
+    backends and writes, queue consumers and event-store projections."""
+    refs: list[tuple[Path, str]] = [(("workloads", i, "to"), w.to)
+                                    for i, w in enumerate(system.workloads)]
     for name, component in system.components.items():
         if component.backend is not None:
             refs.append((("components", name, "backend"), component.backend))
@@ -156,7 +156,14 @@ def _check_references(system: System) -> list[Problem]:
         if component.event_store is not None:
             refs += [(("components", name, "event_store", "projections", i, "to"), c.to)
                      for i, c in enumerate(component.event_store.projections)]
-    for path, ref in refs:
+    return refs
+
+
+def _check_references(system: System) -> list[Problem]:
+    problems: list[Problem] = []
+    refs: list[tuple[Path, str]] = [((*path, "to"), call.to)
+                                    for _, _, path, call in iter_calls(system)]
+    for path, ref in refs + entry_refs(system):
         problem = _reference_problem(system, ref)
         if problem:
             problems.append((path, problem))
