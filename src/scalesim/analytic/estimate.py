@@ -41,7 +41,6 @@ from scalesim.analytic.held import unqueued_components
 from scalesim.analytic.lattice import Lattice
 from scalesim.analytic.load import (
     call_matrix,
-    capacity_replicas,
     miss_shares,
     rate_cap,
     visits,
@@ -365,7 +364,7 @@ class Model:
                 stations.append(MvaStation(demand, None))
                 visited.append(None)
                 continue
-            pool = workers * capacity_replicas(component)
+            pool = workers * component.most_replicas
             if busy >= pool:
                 return 0.0, math.inf, {}
             stations.append(MvaStation(demand / (1.0 - busy / pool), pool))
@@ -481,13 +480,13 @@ class Model:
             mean, scv = 0.0, 1.0
         state = solve(StationLoad(lam / queues, servers, capacity, mean, scv, arrival_scv),
                       self.points)
-        pooled = queues == 1 and servers is not None and capacity_replicas(component) > 1
+        pooled = queues == 1 and servers is not None and component.most_replicas > 1
         if pooled:  # a lower bound: each replica keeps its own queue
             state = dataclasses.replace(state, exact=False, model=f"{state.model} (pooled)")
         cpu_in_wait, cpu_offered = False, 0.0
         if component.core_limit is not None:
             state, cpu_in_wait, cpu_offered = with_cores(
-                component, capacity_replicas(component), state,
+                component, component.most_replicas, state,
                 self._cpu_demand(refs, op_rate), self.points)
         if view is not None:
             state = dataclasses.replace(
@@ -506,7 +505,7 @@ class Model:
                 again = [state.wait, op.post] if op.post.mean > 0.0 else []
                 responses[ref] = lattice.total([state.wait, op.work, waited, *again])
         return ComponentEstimate(float(sum(op_rate[self.index[r]] for r in refs)), state,
-                                 capacity_replicas(component), servers, queues, mean,
+                                 component.most_replicas, servers, queues, mean,
                                  {r: responses[r] for r in refs}, admitted,
                                  component.core_limit, cpu_in_wait, pooled, cpu_offered,
                                  (arrival_scv + scv) / 2.0)
@@ -708,7 +707,7 @@ def backoff_mean(retry: Retry, attempt: int) -> float:
 def _queueing(component: Component) -> tuple[int | None, int, int | None, float]:
     """(servers per queue, number of queues, capacity per queue, arrival scv)."""
     workers = component.worker_limit
-    replicas = capacity_replicas(component)
+    replicas = component.most_replicas
     if workers is None:
         return None, replicas, None, 1.0
     pooled = component.balancer in POOLED and replicas > 1

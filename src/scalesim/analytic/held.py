@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-from scalesim.analytic.load import capacity_replicas
 from scalesim.spec.checks import entry_refs, iter_calls
 from scalesim.spec.model import Call, Component, ParallelStep, SagaBlock, System
 
@@ -70,7 +69,7 @@ def _waiting_workers(system: System, name: str, component: Component) -> int | N
     if any(fault.component == name and (fault.crash or fault.random_failures is not None)
            for fault in system.faults):
         return None
-    return workers * capacity_replicas(component)
+    return workers * component.most_replicas
 
 
 def _step_calls(system: System, step: object) -> tuple[Counter[str], set[str]]:

@@ -66,7 +66,7 @@ def offered_load(system: System) -> dict[str, ComponentLoad]:
         # An unused (or unboundedly loaded) component reports its default operation's hold.
         hold = busy / rate if 0.0 < rate < math.inf else next(iter(holds.values()))
         workers = component.worker_limit
-        replicas = capacity_replicas(component)
+        replicas = component.most_replicas
         leader = sum(_times(rates[f"{cname}.{op}"], holds[op]) for op in leader_served(component))
         rho = max(busy / (replicas * workers), leader / workers) if workers is not None else 0.0
         cores = component.core_limit
@@ -98,12 +98,6 @@ def rate_cap(component: Component) -> float | None:
     if limit is None:
         return None
     return limit.rate * (component.replicas if limit.scope == "replica" else 1)
-
-
-def capacity_replicas(component: Component) -> int:
-    """The replicas a component can serve with: an autoscaler's maximum (what it can reach),
-    else its replicas."""
-    return component.autoscale.max if component.autoscale else component.replicas
 
 
 def round_trip_s(system: System, ref: str) -> float:

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from scalesim.analytic.chains import served
-from scalesim.analytic.load import capacity_replicas, operation_rates, rate_cap
+from scalesim.analytic.load import operation_rates, rate_cap
 from scalesim.spec.demand import cpu_per_visit_s
 from scalesim.spec.model import System
 
@@ -68,7 +68,7 @@ def cpu_loads(system: System, admitted: Mapping[str, float]) -> dict[str, CpuLoa
         cap = rate_cap(component)
         let_in = admitted.get(name, min(rate, cap) if cap is not None else rate)
         out[name] = CpuLoad(let_in, cpu, speed,
-                            let_in * cpu / (capacity_replicas(component) * speed))
+                            let_in * cpu / (component.most_replicas * speed))
     return out
 
 

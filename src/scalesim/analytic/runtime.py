@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scalesim.analytic.load import capacity_replicas, mean_rate, operation_rates
+from scalesim.analytic.load import mean_rate, operation_rates
 from scalesim.spec.checks import iter_calls
 from scalesim.spec.demand import calls_made, extra_s
 from scalesim.spec.model import Balancer, Component, System
@@ -93,7 +93,7 @@ def run_cost(system: System) -> RunCost:
             entering += rates[".".join(system.resolve(workload.to))]
     per_second += entering
     timers = timer_events_per_s(system, span)
-    syncs = sum((SYNC_FIXED + SYNC_PER_REPLICA * capacity_replicas(c)) / c.autoscale.sync_period
+    syncs = sum((SYNC_FIXED + SYNC_PER_REPLICA * c.most_replicas) / c.autoscale.sync_period
                 for c in system.components.values() if c.autoscale is not None)
     rings = sum(ring_work(c) for c in system.components.values() if c.balancer == Balancer.HASH)
     return RunCost(entering * seconds, (per_second + timers) * seconds,
@@ -107,7 +107,7 @@ def ring_work(component: Component) -> float:
     an autoscaler may take it through every size between its replicas at the start,
     `autoscale.min` and `autoscale.max` (counted once each), and a rollout replaces each
     replica (a join and a leave, each rebuilding the component's ring and a lane's)."""
-    most = max(component.replicas, capacity_replicas(component))
+    most = max(component.replicas, component.most_replicas)
     rebuilt = 0.0  # replicas of the rings rebuilt, summed
     if component.autoscale is not None:
         least = min(component.replicas, component.autoscale.min)
@@ -122,7 +122,7 @@ def timer_events_per_s(system: System, span: tuple[float, float]) -> float:
     averaged over `span`."""
     per_second = 0.0
     for component in system.components.values():
-        replicas = capacity_replicas(component)
+        replicas = component.most_replicas
         health = component.health
         if health is not None:
             per_second += sum(replicas / probe.period for probe in
@@ -134,6 +134,6 @@ def timer_events_per_s(system: System, span: tuple[float, float]) -> float:
         end = span[1] if fault.for_ is None else min(span[1], fault.at + fault.for_)
         share = max(0.0, end - max(span[0], fault.at)) / length
         replicas = 1 if fault.replica is not None else \
-            capacity_replicas(system.components[fault.component])
+            system.components[fault.component].most_replicas
         per_second += 2.0 * replicas / fault.pause.every * share
     return per_second

@@ -7,7 +7,6 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from scalesim.analytic.load import capacity_replicas
 from scalesim.spec.checks import callees_first
 from scalesim.spec.model import Call, Operation, ParallelStep, System, plain_steps
 
@@ -130,7 +129,7 @@ def _replica_availability(system: System, cname: str) -> tuple[float, bool]:
     With readiness probes or outlier detection it does (all must be down to fail); without,
     a request routed to a down replica fails."""
     component = system.components[cname]
-    up = [1.0] * capacity_replicas(component)
+    up = [1.0] * component.most_replicas
     for fault in system.faults:
         failures = fault.random_failures
         if fault.component != cname or failures is None:

@@ -81,8 +81,7 @@ def in_flight(system: System, consumer: Consumer) -> int:
     if consumer.prefetch is None:
         return consumer.concurrency
     target = system.components[system.resolve(consumer.to)[0]]
-    replicas = target.autoscale.max if target.autoscale is not None else target.replicas
-    return consumer.prefetch * max(1, replicas)
+    return consumer.prefetch * max(1, target.most_replicas)
 
 
 def _rabbitmq_prefetch(system: System, consumer: Consumer) -> tuple[int, str]:
@@ -95,8 +94,7 @@ def _rabbitmq_prefetch(system: System, consumer: Consumer) -> tuple[int, str]:
             "running, following scaling and rollouts as simulated")
     target = system.components[system.resolve(consumer.to)[0]]
     scaled = target.autoscale is not None
-    replicas = max(1, target.autoscale.max if target.autoscale is not None
-                   else target.replicas)
+    replicas = max(1, target.most_replicas)
     total = consumer.concurrency
     per = max(1, total // replicas)  # 0 would be no limit at all
     how = (f"RabbitMQ's basic.qos is per consumer, not per queue: the subscription's "

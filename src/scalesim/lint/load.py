@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scalesim.analytic.load import capacity_replicas, offered_load, rate_cap
+from scalesim.analytic.load import offered_load, rate_cap
 from scalesim.spec.model import System, Workload
 
 
@@ -62,7 +62,7 @@ def admitted(system: System, peak: bool) -> dict[str, Load]:
             else:
                 rate = min(rate, cap)
         busy = rate * load.hold_s
-        spread = busy / (capacity_replicas(component) * workers)
+        spread = busy / (component.most_replicas * workers)
         on_leader = load.leader_busy * (rate / load.arrival_rate_rps) / workers \
             if not math.isinf(rate) else math.inf
         loads[name] = Load(rate, load.hold_s, busy, max(spread, on_leader),

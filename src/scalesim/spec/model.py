@@ -398,6 +398,12 @@ class Component(Strict):
         return self.workers
 
     @property
+    def most_replicas(self) -> int:
+        """The replicas it can serve with: an autoscaler's maximum (what it can reach), else
+        its replicas."""
+        return self.autoscale.max if self.autoscale else self.replicas
+
+    @property
     def effective_operations(self) -> dict[str, Operation]:
         """A queue without operations accepts `publish`."""
         if not self.operations and self.kind is Kind.QUEUE:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from scalesim.analytic.load import capacity_replicas
 from scalesim.analytic.overload import CpuLoad
 from scalesim.lint.context import Context
 from scalesim.lint.estimates import ms, per_s
@@ -61,7 +60,7 @@ def _numbers(name: str, component: Component, load: Load) -> str:
                 f"request, and only its leader serves {_leader_part(component)}: "
                 f"{load.rho * (component.worker_limit or 1):.3g} busy workers against the "
                 f"leader's {component.worker_limit}: ρ ≈ {load.rho:.2f}")
-    replicas = f"autoscale.max {capacity_replicas(component)}" if component.autoscale is not None \
+    replicas = f"autoscale.max {component.most_replicas}" if component.autoscale is not None \
         else str(component.replicas)
     return (f"'{name}' is offered {per_s(load.rate)} × {ms(load.hold_s)} held per request = "
             f"{load.busy:.3g} busy workers against {replicas} replica(s) × "
@@ -102,14 +101,14 @@ def _cpu_binds(ctx: Context, name: str, rho: float) -> CpuLoad | None:
 def _cpu_numbers(name: str, component: Component, cpu: CpuLoad) -> str:
     demand = cpu.rate_rps * cpu.cpu_s
     return (f"'{name}' is offered {per_s(cpu.rate_rps)} × {ms(cpu.cpu_s)} of CPU per request "
-            f"= {demand:.3g} cores against {capacity_replicas(component)} replica(s) × "
+            f"= {demand:.3g} cores against {component.most_replicas} replica(s) × "
             f"{cpu.cores:g} core(s): ρ ≈ {cpu.rho:.2f}")
 
 
 def _cpu_fix(cpu: CpuLoad, component: Component, target: float) -> str:
     demand = cpu.rate_rps * cpu.cpu_s
     replicas = max(1, math.ceil(demand / (target * cpu.cores) - 1e-9))
-    cores = math.ceil(demand / (target * capacity_replicas(component)) * 10 - 1e-9) / 10
+    cores = math.ceil(demand / (target * component.most_replicas) * 10 - 1e-9) / 10
     more_cores = "" if component.event_loop else f" or {cores:g} cores each"
     return (f"the smallest change is {replicas} replicas{more_cores} (ρ ≤ {target:g}), or "
             "less CPU per request")

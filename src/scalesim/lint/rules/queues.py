@@ -39,7 +39,7 @@ def slow_consumers(ctx: Context) -> Iterator[Hit]:
             served_by = ctx.component(target)
             workers = served_by.worker_limit
             # An autoscaled consumer is judged at its most replicas, as the load estimate is.
-            replicas = served_by.autoscale.max if served_by.autoscale else served_by.replicas
+            replicas = served_by.most_replicas
             concurrency = consumer.concurrency if consumer.prefetch is None \
                 else consumer.prefetch * replicas
             if workers is not None and served_by.io == "blocking":
