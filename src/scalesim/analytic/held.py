@@ -72,7 +72,8 @@ def _waiting_workers(system: System, name: str, component: Component) -> int | N
     return workers * component.most_replicas
 
 
-def _step_calls(system: System, step: object) -> tuple[Counter[str], set[str]]:
+def _step_calls(system: System, step: Call | ParallelStep | SagaBlock
+                ) -> tuple[Counter[str], set[str]]:
     """(callee -> calls of this step open at once, callees this step can leave requests at
     while the caller moves on)."""
     if isinstance(step, SagaBlock):
@@ -83,7 +84,6 @@ def _step_calls(system: System, step: object) -> tuple[Counter[str], set[str]]:
         if step.parallel.wait_for not in ("all", len(calls)):
             return Counter(), {system.resolve(call.to)[0] for call in calls}
     else:
-        assert isinstance(step, Call)
         calls = [system.effective(step).as_seen()]
     at_once: Counter[str] = Counter()
     unbounded: set[str] = set()
