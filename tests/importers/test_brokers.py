@@ -398,10 +398,12 @@ spec: {name: emails-dlq, type: quorum, durable: true, rabbitmqClusterReference: 
     assert rabbit.delivery is not None and rabbit.delivery.max_deliveries == 21
     assert "RabbitMQ 4's default of 20 returns" in imported.text
     notes = " ".join(imported.notes)
-    # both queues are on one component: its own dead letter is left out, the second noted
-    assert rabbit.delivery.dead_letter is None
-    assert "is this component itself" in notes
-    assert "Queue emails-dlq is left out: Queue emails gives its delivery settings" in notes
+    # the broker holds `emails` already: the second queue is a queue component of its own,
+    # which the first dead-letters to (and which keeps what it receives: no stand-in)
+    assert rabbit.delivery.dead_letter == "emails-dlq"
+    dlq = imported.system.components["emails-dlq"]
+    assert (dlq.kind, dlq.tech, dlq.consumers) == (Kind.QUEUE, "rabbitmq", [])
+    assert "Queue emails-dlq: its broker rabbit holds another queue of the files" in notes
 
 
 def test_an_ack_sqs_queue_gives_visibility_timeout_and_redrive_policy(tmp_path: Path) -> None:
@@ -437,7 +439,8 @@ def _delivery(system: System) -> Any:
      "the spec's visibility_timeout must be above 0"),
     (RABBITMQ.replace('x-dead-letter-exchange: ""', "x-dead-letter-exchange: dlx"),
      lambda s: _delivery(s).dead_letter is None,
-     "dead letters go to exchange 'dlx', whose bindings are not read"),
+     "dead letters go to exchange 'dlx'; exchange dlx is not in the files (no Exchange "
+     "object)"),
     (ACK.replace("jobs-dlq\",", "elsewhere\","),
      lambda s: _delivery(s).dead_letter is None, "its dead-letter queue elsewhere"),
 ])

@@ -17,6 +17,7 @@ from scalesim.importers.draft import Draft, Fact
 from scalesim.importers.errors import ImportFailed, Problem
 from scalesim.importers.k8s import (
     brokers,
+    clusters,
     destinationrule,
     hpa,
     ingress,
@@ -40,14 +41,17 @@ from scalesim.importers.sources import Document, line_of
 Kind = tuple[str, str]  # (API group, kind)
 
 PHASES: tuple[Mappers, ...] = (
-    workloads.KINDS, {**workloads.LATER, **rollout.LATER}, services.KINDS,
+    {**workloads.KINDS, **clusters.KINDS}, {**workloads.LATER, **rollout.LATER}, services.KINDS,
     {**ingress.KINDS, **virtualservice.KINDS, **destinationrule.KINDS, **brokers.KINDS},
     {**hpa.KINDS, **keda.KINDS, **rollout.KINDS})
 # Read by the mappers of the objects that name them (a Rollout names its analyses, an
-# Ingress its Kong plugins).
-READ_THROUGH: frozenset[Kind] = frozenset({("argoproj.io", "AnalysisTemplate"),
-                                           ("argoproj.io", "ClusterAnalysisTemplate"),
-                                           ("configuration.konghq.com", "KongPlugin")})
+# Ingress its Kong plugins, a Kafka its node pools) or that they apply to (a RabbitMQ
+# queue's policies, vhost, and the exchanges and bindings its dead letters go through).
+READ_THROUGH: frozenset[Kind] = frozenset({
+    ("argoproj.io", "AnalysisTemplate"), ("argoproj.io", "ClusterAnalysisTemplate"),
+    ("configuration.konghq.com", "KongPlugin"), (clusters.STRIMZI, "KafkaNodePool"),
+    *(("rabbitmq.com", kind) for kind in ("Policy", "OperatorPolicy", "Exchange", "Binding",
+                                          "Vhost"))})
 SKIPPED: frozenset[Kind] = frozenset({
     ("", "Namespace"), ("", "ConfigMap"), ("", "Secret"), ("", "ServiceAccount"),
     ("", "PersistentVolumeClaim"), ("", "PersistentVolume"), ("", "Endpoints"),
@@ -76,6 +80,9 @@ SKIPPED: frozenset[Kind] = frozenset({
     ("monitoring.coreos.com", "ServiceMonitor"), ("monitoring.coreos.com", "PodMonitor"),
     ("monitoring.coreos.com", "PrometheusRule"), ("cert-manager.io", "Certificate"),
     ("cert-manager.io", "Issuer"), ("cert-manager.io", "ClusterIssuer"),
+    (clusters.STRIMZI, "KafkaUser"), (clusters.STRIMZI, "KafkaRebalance"),
+    ("rabbitmq.com", "User"), ("rabbitmq.com", "Permission"), ("rabbitmq.com", "TopicPermission"),
+    ("rabbitmq.com", "SchemaReplication"),
 })
 KNOWN: frozenset[Kind] = frozenset(k for phase in PHASES for k in phase) | SKIPPED | \
     READ_THROUGH
@@ -108,6 +115,8 @@ def manifests(documents: Sequence[Document], skip_unknown: bool, notes: list[str
             found.append(manifest)
     problems += field_problems(found)
     problems += brokers.settings_problems(found)
+    problems += brokers.object_problems(found)
+    problems += clusters.problems(found)
     problems += _duplicates(found)
     if problems:
         raise ImportFailed(problems)

@@ -31,9 +31,12 @@ from typing import Any
 from scalesim.importers.checks import Check, as_whole, boolean, count, field_problem, one_of
 from scalesim.importers.draft import MARK, Block, Component, DeadLetter, Fact
 from scalesim.importers.errors import Problem
+from scalesim.importers.k8s import topology
+from scalesim.importers.k8s.clusters import CLUSTER_LABEL, kafka_default, rabbitmq_default_type
 from scalesim.importers.k8s.objects import Cluster, Manifest, Mappers, mapping, mounted_config_maps
 from scalesim.importers.kinds import Guess
 from scalesim.importers.sources import Seen, line_of
+from scalesim.spec.bounds import MAX_QUEUE
 from scalesim.spec.model import Kind
 from scalesim.spec.units import format_duration
 
@@ -64,6 +67,13 @@ QUORUM_DEFAULT_LIMIT = 20
 # MessageRetentionPeriod 60 to 1,209,600 s.
 SQS_VISIBILITY_MAX = 43_200
 SQS_RETENTION = (60, 1_209_600)
+# FIFO queues (CreateQueue): FifoQueue and ContentBasedDeduplication "true" or "false"; a
+# FIFO queue's name ends in ".fifo". Its deduplication interval is fixed at 5 minutes, and
+# it deduplicates what is *sent* (SQS Developer Guide, "Exactly-once processing in Amazon
+# SQS": a SendMessage retried within the interval adds no duplicate); a message not deleted
+# within its visibility timeout is received again all the same.
+ACK_FIFO = {"FifoQueue": "fifoQueue", "ContentBasedDeduplication": "contentBasedDeduplication"}
+FIFO_SUFFIX = ".fifo"
 
 AT_LEAST_ONCE_SQS = (f"{MARK}: SQS's attributes do not say when the consumer deletes a "
                      "message (that is in its code); at least once, deleted after processing, "
@@ -76,6 +86,10 @@ REQUEUE_RABBIT = (f"{MARK}: how a failed delivery comes back is the consumer's c
                   "every RabbitMQ version (from 4.3 it does not count basic.nack)")
 
 JsonPath = tuple[str, ...]         # keys; "[]" steps into every item of a list
+At = Callable[[str], Seen | str]   # where a setting is said, by its key
+# how a queue's dead-letter exchange routes a routing key (None: the message's own): the
+# queues, or why that cannot be said
+Route = Callable[[str, str | None], tuple[list[str], str]]
 
 
 # -- checks: what the broker (or the operator applying broker.json) would refuse ----------
@@ -137,6 +151,27 @@ def _redrive(value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+# What RabbitMQ takes of the keys read (rabbit_policies.erl validate_policy0 for a policy's
+# definition, rabbit_amqqueue.erl declare_args for a queue's x-arguments): lengths and the
+# TTL whole numbers ≥ 0, `expires` ≥ 1, the delivery limit any whole number, the overflow
+# and dead-letter strategy one of their words, exchange and routing key text.
+OVERFLOW = ("drop-head", "reject-publish", "reject-publish-dlx")
+RABBIT_KEYS: list[tuple[str, Check]] = [
+    ("delivery-limit", whole), ("dead-letter-exchange", is_text),
+    ("dead-letter-routing-key", is_text), ("message-ttl", count(0)), ("max-length", count(0)),
+    ("max-length-bytes", count(0)), ("expires", count(1)), ("overflow", one_of(*OVERFLOW)),
+    ("dead-letter-strategy", one_of("at-most-once", "at-least-once"))]
+
+
+def sqs_boolean(value: Any) -> str | None:
+    """An SQS boolean attribute: the text true or false."""
+    if not isinstance(value, str):
+        return f"{value!r} is not text: SQS takes its attributes as strings (write " \
+               f"{str(value).lower()!r})"
+    return None if value.strip().lower() in ("true", "false") else \
+        f"{value!r} is not true or false"
+
+
 # broker.json, by what generate writes for each broker (docs/generate.md)
 SETTINGS_RULES: list[tuple[JsonPath, Check]] = [
     (("topic", "partitions"), count(1)),
@@ -149,25 +184,54 @@ SETTINGS_RULES: list[tuple[JsonPath, Check]] = [
     (("error_handler", "dead_letter_topic"), nonempty),
     (("exchange", "name"), is_text),
     (("queues", "[]", "name"), nonempty),
-    (("queues", "[]", "arguments", "x-delivery-limit"), whole),
-    (("queues", "[]", "arguments", "x-dead-letter-exchange"), is_text),
+    *((("queues", "[]", "arguments", f"x-{key}"), check) for key, check in RABBIT_KEYS
+      if key != "dead-letter-routing-key"),
     (("queues", "[]", "arguments", "x-dead-letter-routing-key"), nonempty),
     (("queues", "[]", "consumer", "ack"), one_of(*RABBIT_ACK)),
     (("queues", "[]", "consumer", "on_failure"), one_of(*RABBIT_FAILURE)),
     (("queue", "Attributes", "VisibilityTimeout"), attribute(0, SQS_VISIBILITY_MAX)),
     (("queue", "Attributes", "MessageRetentionPeriod"), attribute(*SQS_RETENTION)),
     (("queue", "Attributes", "RedrivePolicy"), redrive_text),
+    *((("queue", "Attributes", key), sqs_boolean) for key in ACK_FIFO),
 ]
 # The CRDs' fields the importer reads (k8s/fields.py applies them by path)
 KAFKA_TOPIC_RULES = [("spec.partitions", count(1)), ("spec.replicas", count(1, 32767)),
                      ("spec.topicName", nonempty)]
-RABBIT_QUEUE_RULES = [("spec.name", nonempty), ("spec.arguments.x-delivery-limit", whole),
-                      ("spec.arguments.x-dead-letter-exchange",
-                       is_text),
+RABBIT_QUEUE_RULES = [("spec.name", nonempty),
+                      *((f"spec.arguments.x-{key}", check) for key, check in RABBIT_KEYS
+                        if key != "dead-letter-routing-key"),
                       ("spec.arguments.x-dead-letter-routing-key", nonempty)]
 SQS_QUEUE_RULES = [("spec.queueName", nonempty),
                    ("spec.visibilityTimeout", attribute(0, SQS_VISIBILITY_MAX)),
-                   ("spec.redrivePolicy", lambda v: nonempty(v) or redrive_policy(v))]
+                   ("spec.redrivePolicy", lambda v: nonempty(v) or redrive_policy(v)),
+                   *((f"spec.{field}", sqs_boolean) for field in ACK_FIFO.values())]
+
+
+def object_problems(manifests: list[Manifest]) -> list[Problem]:
+    """What a broker refuses across two fields of a queue object: a FIFO queue whose name
+    does not end in `.fifo` (SQS CreateQueue), a dead-letter routing key without a
+    dead-letter exchange among a RabbitMQ queue's arguments (rabbit_amqqueue.erl
+    check_dlxrk_arg: routing_key_but_no_dlx_defined)."""
+    problems = []
+    for manifest in manifests:
+        spec = manifest.spec
+        if (manifest.group, manifest.kind) == ("sqs.services.k8s.aws", "Queue") and \
+                str(spec.get("fifoQueue")).strip().lower() == "true" and \
+                isinstance(spec.get("queueName"), str) and \
+                not spec["queueName"].endswith(FIFO_SUFFIX):
+            seen = manifest.seen("spec.queueName")
+            problems.append(field_problem(seen.file, seen.line, manifest.title, seen.field,
+                                          f"{spec['queueName']!r}: a FIFO queue's name must "
+                                          f"end in {FIFO_SUFFIX} (fifoQueue is true)"))
+        arguments = mapping(spec.get("arguments"))
+        if (manifest.group, manifest.kind) == ("rabbitmq.com", "Queue") and \
+                "x-dead-letter-routing-key" in arguments and \
+                "x-dead-letter-exchange" not in arguments:
+            seen = manifest.seen("spec.arguments.x-dead-letter-routing-key")
+            problems.append(field_problem(seen.file, seen.line, manifest.title, seen.field,
+                                          "a dead-letter routing key without "
+                                          "x-dead-letter-exchange: RabbitMQ refuses the queue"))
+    return problems
 
 
 def settings_problems(manifests: list[Manifest]) -> list[Problem]:
@@ -393,14 +457,15 @@ def _rabbit_settings(reader: _Reader, settings: dict[str, Any], at: Callable[[st
                         "without limit there")
     arguments = mapping(first.get("arguments"))
     _rabbit_arguments(reader, arguments, str(arguments.get("x-queue-type", "classic")),
-                      lambda key: at(f"queues[0].arguments.{key}"), namespace, foreign=False)
+                      lambda key: at(f"queues[0].arguments.{key}"), namespace, route=None)
 
 
-def _rabbit_arguments(reader: _Reader, arguments: dict[str, Any], queue_type: str,
-                      at: Callable[[str], Seen], namespace: str, foreign: bool) -> None:
+def _rabbit_arguments(reader: _Reader, arguments: dict[str, Any], queue_type: str, at: At,
+                      namespace: str, route: Route | None) -> None:
     """x-delivery-limit (a quorum queue counts returns: max_deliveries = limit + 1; without
-    one RabbitMQ 4's default applies) and the dead-letter route. `foreign`: a queue no
-    `scalesim generate` wrote; in broker.json −1 is how generate writes no limit, and the
+    one RabbitMQ 4's default applies), the length limit and the dead-letter route. `route`:
+    how a queue no `scalesim generate` wrote routes through the files' exchanges and
+    bindings; None for broker.json, where −1 is how generate writes no limit and the
     dead-letter exchange is the dead-letter queue's own (fanout, named after it)."""
     limit = as_whole(arguments.get("x-delivery-limit"))
     if queue_type != "quorum":
@@ -412,32 +477,103 @@ def _rabbit_arguments(reader: _Reader, arguments: dict[str, Any], queue_type: st
                    f"{reader.block.seen}: a quorum queue without x-delivery-limit: RabbitMQ "
                    f"4's default of {QUORUM_DEFAULT_LIMIT} returns, then it is dead-lettered or "
                    "dropped (before 4.0: no limit)")
-    elif limit is not None and limit < 0 and foreign:
+    elif limit < 0 and route is not None:
         reader.note(f"{at('x-delivery-limit')} is {limit}: no delivery limit")
-    elif limit is not None and limit < 0:
-        pass        # generate's "no limit": the spec's default
-    elif limit is not None:
+    elif limit >= 0:
         _max_deliveries(reader, limit + 1, f"{at('x-delivery-limit')} = {limit} returns: "
                         f"{limit + 1} deliveries (RabbitMQ counts returns, not the first "
                         "delivery)")
+    _rabbit_length(reader, arguments, queue_type, at)
+    _rabbit_not_carried(reader, arguments, at)
+    _rabbit_dead_letter(reader, arguments, at, namespace, route)
+
+
+def _rabbit_length(reader: _Reader, arguments: dict[str, Any], queue_type: str,
+                   at: At) -> None:
+    """x-max-length with x-overflow reject-publish is the spec's `capacity`: a publish to a
+    full queue is refused. RabbitMQ counts ready messages only, as the spec's buffer does
+    (rabbit_amqqueue_process.erl will_overflow: ready + 1 > max-length refuses; rabbit_fifo.erl
+    is_over_limit). drop-head, RabbitMQ's default, drops (or dead-letters) the oldest
+    instead, which the spec has no field for."""
+    length = as_whole(arguments.get("x-max-length"))
+    if length is None:
+        return
+    overflow = str(arguments.get("x-overflow") or "drop-head")
+    said = (f"overflow {overflow} ({at('x-overflow')})" if "x-overflow" in arguments
+            else "no overflow set: drop-head, RabbitMQ's default")
+    if overflow == "reject-publish-dlx" and queue_type == "quorum":
+        reader.note(f"{said}: a quorum queue does not take reject-publish-dlx and drops the "
+                    "oldest message instead (drop-head)")
+        overflow = "drop-head"
+    if overflow == "drop-head":
+        reader.note(f"{at('x-max-length')} = {length}: {said}; RabbitMQ drops (or "
+                    "dead-letters) the oldest message when full, where the spec's capacity "
+                    "refuses the newest: not carried (no capacity)")
+    elif not 1 <= length <= MAX_QUEUE:
+        reader.note(f"{at('x-max-length')} = {length}: the spec's capacity is 1 to "
+                    f"{MAX_QUEUE:,} messages; left out")
+    else:
+        how = {"reject-publish": "", "reject-publish-dlx": "; RabbitMQ also dead-letters "
+               "the refused message, which the simulation does not"}[overflow]
+        soft = ("; a quorum queue takes publishes again once below 80 % of it (rabbit_fifo "
+                "LOW_LIMIT)") if queue_type == "quorum" else ""
+        reader.put(("capacity",), length, f"{at('x-max-length')} = {length} ready messages, "
+                   f"{said}: a publish to a full queue is refused (a publisher without "
+                   f"confirms is not told){how}{soft}")
+
+
+# Keys RabbitMQ applies that the spec has no field for (messages never expire in the
+# simulation, and have no size); noted.
+NOT_CARRIED = {"x-message-ttl": "messages expire after it (then dead-lettered): the "
+                                "simulation keeps them until consumed",
+               "x-max-length-bytes": "messages have no size in the simulation",
+               "x-expires": "the queue is deleted after being unused that long",
+               "x-dead-letter-strategy": "at-least-once dead-lettering (the simulation "
+                                         "moves a message to its dead letter at once)"}
+
+
+def _rabbit_not_carried(reader: _Reader, arguments: dict[str, Any], at: At) -> None:
+    for key, why in NOT_CARRIED.items():
+        if key in arguments:
+            reader.note(f"{at(key)} = {arguments[key]}: {why}; not carried")
+
+
+def _rabbit_dead_letter(reader: _Reader, arguments: dict[str, Any], at: At, namespace: str,
+                        route: Route | None) -> None:
     exchange = arguments.get("x-dead-letter-exchange")
     key = arguments.get("x-dead-letter-routing-key")
     if exchange is None:
+        if key is not None:
+            reader.note(f"{at('x-dead-letter-routing-key')} without a dead-letter exchange: "
+                        "RabbitMQ does not dead-letter (rabbit_quorum_queue dlh); not read")
         return
-    if exchange != "" and not foreign and isinstance(exchange, str):
-        reader.dead_letter = DeadLetter(exchange, namespace, f"{at('x-dead-letter-exchange')} "
-                                        "(the dead-letter queue's fanout exchange, named after "
-                                        "it)")
-    elif exchange != "":
-        reader.note(f"{at('x-dead-letter-exchange')}: dead letters go to exchange "
-                    f"'{exchange}', whose bindings are not read; dead_letter left out")
-    elif not isinstance(key, str) or not key:
-        reader.note(f"{at('x-dead-letter-exchange')}: the default exchange without "
-                    "x-dead-letter-routing-key routes a dead letter by its own routing key, "
-                    "not to a queue the files name; dead_letter left out")
-    else:
+    if exchange == "":
+        if not isinstance(key, str) or not key:
+            reader.note(f"{at('x-dead-letter-exchange')}: the default exchange without "
+                        "x-dead-letter-routing-key routes a dead letter by its own routing "
+                        "key, not to a queue the files name; dead_letter left out")
+            return
         reader.dead_letter = DeadLetter(key, namespace, f"{at('x-dead-letter-routing-key')} "
                                         "(the default exchange routes it to that queue)")
+        return
+    if route is None:
+        reader.dead_letter = DeadLetter(str(exchange), namespace,
+                                        f"{at('x-dead-letter-exchange')} (the dead-letter "
+                                        "queue's fanout exchange, named after it)")
+        return
+    queues, why = route(str(exchange), key if isinstance(key, str) and key else None)
+    if why:
+        reader.note(f"{at('x-dead-letter-exchange')}: dead letters go to exchange "
+                    f"'{exchange}'; {why}; dead_letter left out")
+        return
+    reader.dead_letter = DeadLetter(queues[0], namespace, f"{at('x-dead-letter-exchange')}: "
+                                    f"exchange {exchange} routes dead letters "
+                                    + (f"of routing key {key!r} " if key else "")
+                                    + f"to queue {queues[0]} (its Bindings)")
+    if queues[1:]:
+        reader.note(f"exchange {exchange} also routes its dead letters to "
+                    f"{', '.join(queues[1:])}: the spec's dead_letter is one queue, "
+                    f"{queues[0]} is kept")
 
 
 def _sqs_settings(reader: _Reader, settings: dict[str, Any], at: Callable[[str], Seen],
@@ -448,6 +584,8 @@ def _sqs_settings(reader: _Reader, settings: dict[str, Any], at: Callable[[str],
          at("queue.Attributes.VisibilityTimeout"),
          _redrive(attributes.get("RedrivePolicy")), at("queue.Attributes.RedrivePolicy"),
          namespace, stand_in="sqs")
+    _sqs_fifo(reader, {key: (attributes.get(key), at(f"queue.Attributes.{key}"))
+                       for key in ACK_FIFO})
 
 
 def _sqs(reader: _Reader, visibility: int | None, visibility_seen: Seen | str,
@@ -471,6 +609,24 @@ def _sqs(reader: _Reader, visibility: int | None, visibility_seen: Seen | str,
                                         f"{redrive_seen} deadLetterTargetArn {arn}", stand_in)
 
 
+def _sqs_fifo(reader: _Reader, values: dict[str, tuple[Any, Seen | str]]) -> None:
+    """A FIFO queue's order and deduplication, which the spec has no field for: noted."""
+    fifo, fifo_seen = values["FifoQueue"]
+    if str(fifo).strip().lower() != "true":
+        return
+    content, content_seen = values["ContentBasedDeduplication"]
+    how = "by a SHA-256 of the body (ContentBasedDeduplication, " + str(content_seen) + ")" \
+        if str(content).strip().lower() == "true" else \
+        "by the MessageDeduplicationId each publisher sends"
+    reader.note(f"{fifo_seen}: a FIFO queue, simulated as a standard one: its order per "
+                "message group is not carried (the spec has no message groups), nor its "
+                "deduplication: SQS drops a message sent again within its fixed 5-minute "
+                f"interval, {how}, which deduplicates publishes; the spec's dedup_window is "
+                "an effectively-once consumer's, which skips redeliveries, and a FIFO queue "
+                "still redelivers a message not deleted within its visibility timeout (the "
+                "guarantee stays at least once)")
+
+
 def _promote(component: Component, tech: str, seen: Seen | str, why: str) -> None:
     """A component whose image says nothing (SQS is managed: generate runs a stand-in of
     the app's image) is a queue of `tech` when a broker's settings describe it."""
@@ -484,17 +640,26 @@ def _promote(component: Component, tech: str, seen: Seen | str, why: str) -> Non
 def _queue_for(cluster: Cluster, manifest: Manifest, name: str, brokers: list[str],
                tech: str) -> Component:
     """The queue component an object describes: the queue of its name, else the broker it
-    names (a queue too), else a new queue component the object declares (named `<name>-<tech>`
-    when a component of another kind has the name)."""
+    names (a queue too) unless another object's queue is that broker already, else a new
+    queue component the object declares (named `<name>-<tech>` when a component of another
+    kind has the name)."""
     namespace, draft = manifest.namespace, cluster.draft
     found = next((key for candidate in dict.fromkeys([name, manifest.name])
                   for key in (f"{namespace}/{candidate}", draft.resolve(candidate, namespace))
                   if key in draft.components and draft.components[key].final_kind is Kind.QUEUE),
                  None)
+    taken = set(cluster.queues.values())
     for host in brokers if found is None else []:
-        found = next((key for key in cluster.service_hosts(host, namespace)
-                      if draft.components[key].final_kind is Kind.QUEUE), None)
-        if found is not None:   # the queue is reached by its name too (a KEDA trigger)
+        broker = next((key for key in cluster.service_hosts(host, namespace)
+                       if draft.components[key].final_kind is Kind.QUEUE), None)
+        if broker is not None and broker in taken:
+            draft.note(f"{manifest.title}: its broker {draft.components[broker].name} holds "
+                       "another queue of the files already; this one is a queue component of "
+                       "its own (publishers reach the broker by its address, so which of them "
+                       "publish to it is not in the files)")
+            break
+        if broker is not None:   # the queue is reached by its name too (a KEDA trigger)
+            found = broker
             draft.answer(found, name, namespace)
             break
     if found is None:
@@ -510,23 +675,32 @@ def _queue_for(cluster: Cluster, manifest: Manifest, name: str, brokers: list[st
     return cluster.component(found)
 
 
+def _reader(manifest: Manifest, cluster: Cluster, component: Component) -> _Reader:
+    return _Reader(cluster, component, manifest.title,
+                   f"from {manifest.file}:{manifest.line}: {manifest.title}")
+
+
 def kafka_topic(manifest: Manifest, cluster: Cluster) -> None:
     """Strimzi's KafkaTopic: its partitions (Strimzi: "when absent this will default to the
-    broker configuration for num.partitions", which is not in the files)."""
+    broker configuration for num.partitions": the Kafka's config when it is in the files)."""
     spec = manifest.spec
     name = spec.get("topicName") if isinstance(spec.get("topicName"), str) else manifest.name
     labels = mapping(manifest.data["metadata"].get("labels"))
-    cluster_name = labels.get("strimzi.io/cluster")
+    cluster_name = labels.get(CLUSTER_LABEL)
     brokers = [f"{cluster_name}-kafka-bootstrap", str(cluster_name)] if cluster_name else []
     component = _queue_for(cluster, manifest, str(name), brokers, "kafka")
-    reader = _Reader(cluster, component, manifest.title,
-                     f"from {manifest.file}:{manifest.line}: {manifest.title}")
+    reader = _reader(manifest, cluster, component)
     partitions = as_whole(spec.get("partitions"))
-    if partitions is None:
+    default = kafka_default(cluster, manifest.namespace, str(cluster_name)) \
+        if cluster_name else None
+    if partitions is not None:
+        _partitions(reader, partitions, manifest.seen("spec.partitions"))
+    elif default is not None:
+        _partitions(reader, default[0], f"{manifest.title} sets no spec.partitions: "
+                    f"{default[1]}")
+    else:
         reader.note(f"{manifest.title} sets no spec.partitions: the broker's num.partitions "
                     "decides, which the files do not hold; partitions left out")
-    else:
-        _partitions(reader, partitions, manifest.seen("spec.partitions"))
     if spec.get("replicas") is not None:
         reader.note(f"{manifest.seen('spec.replicas')}: the topic's replication factor is not "
                     "simulated (a spec queue does not replicate)")
@@ -539,28 +713,34 @@ def kafka_topic(manifest: Manifest, cluster: Cluster) -> None:
 
 
 def rabbitmq_queue(manifest: Manifest, cluster: Cluster) -> None:
-    """The messaging-topology operator's Queue: `type` (the operator sends it as
-    x-queue-type), the delivery limit and the dead-letter route of its arguments."""
+    """The messaging-topology operator's Queue, with what RabbitMQ applies to it
+    (k8s/topology.py): its type, its arguments and the policies that match it — the delivery
+    limit, the length limit and the dead-letter route through the files' exchanges."""
     spec = manifest.spec
-    name = spec.get("name") if isinstance(spec.get("name"), str) else manifest.name
-    arguments = mapping(spec.get("arguments"))
-    reference = mapping(spec.get("rabbitmqClusterReference"))
-    brokers = [str(reference["name"])] if isinstance(reference.get("name"), str) else []
-    component = _queue_for(cluster, manifest, str(name), brokers, "rabbitmq")
-    reader = _Reader(cluster, component, manifest.title,
-                     f"from {manifest.file}:{manifest.line}: {manifest.title}")
-    queue_type = str(spec.get("type") or arguments.get("x-queue-type") or "classic")
+    name = str(spec.get("name") if isinstance(spec.get("name"), str) else manifest.name)
+    where = topology.scope(manifest)
+    ref = where[0]
+    brokers = ([ref[2]] if ref[1] == manifest.namespace else [f"{ref[2]}.{ref[1]}"]) \
+        if ref[0] == "name" else []
+    component = _queue_for(cluster, manifest, name, brokers, "rabbitmq")
+    reader = _reader(manifest, cluster, component)
+    queue_type, type_seen = topology.queue_type(manifest, cluster,
+                                                rabbitmq_default_type(cluster, ref))
     if queue_type == "stream":
-        reader.note(f"{manifest.title} is a stream: consumers read it as a log from an offset; "
-                    "its arguments are not read")
+        reader.note(f"{manifest.title} is a stream ({type_seen}): consumers read it as a log "
+                    "from an offset; its arguments and policies are not read")
         return
+    settings, notes = topology.effective(manifest, cluster, name, queue_type)
+    for note in notes:
+        reader.note(note)
+    arguments = {f"x-{key}": setting.value for key, setting in settings.items()}
     if queue_type == "quorum" or "x-dead-letter-exchange" in arguments:
         # a delivery limit, or dead letters: what a consumer acknowledging by hand meets
         reader.put(("delivery", "guarantee"), "at_least_once", AT_LEAST_ONCE_RABBIT)
         reader.put(("delivery", "redelivery"), "requeue", REQUEUE_RABBIT)
-    _rabbit_arguments(reader, arguments, queue_type,
-                      lambda key: manifest.seen(f"spec.arguments.{key}"),
-                      manifest.namespace, foreign=True)
+    _rabbit_arguments(reader, arguments, queue_type, lambda key: settings[key[2:]].said(),
+                      manifest.namespace,
+                      lambda exchange, key: topology.routes(cluster, exchange, key, where))
     reader.attach()
 
 
@@ -571,16 +751,14 @@ def sqs_queue(manifest: Manifest, cluster: Cluster) -> None:
     component = _queue_for(cluster, manifest, str(name), [], "sqs")
     _promote(component, "sqs", f"from {manifest.file}:{manifest.line}:",
              f"{manifest.title} declares it")
-    reader = _Reader(cluster, component, manifest.title,
-                     f"from {manifest.file}:{manifest.line}: {manifest.title}")
+    reader = _reader(manifest, cluster, component)
     visibility = spec.get("visibilityTimeout")
     policy = spec.get("redrivePolicy")
     _sqs(reader, as_whole(visibility.strip(), text=True) if isinstance(visibility, str)
          else None, manifest.seen("spec.visibilityTimeout"), _redrive(policy),
          manifest.seen("spec.redrivePolicy"), manifest.namespace)
-    if str(spec.get("fifoQueue", "false")).lower() == "true":
-        reader.note(f"{manifest.seen('spec.fifoQueue')}: a FIFO queue (in order per message "
-                    "group, deduplicated for 5 minutes) is simulated as a standard one")
+    _sqs_fifo(reader, {key: (spec.get(field), manifest.seen(f"spec.{field}"))
+                       for key, field in ACK_FIFO.items()})
     if str(spec.get("delaySeconds", "0")).strip() not in ("0", ""):
         reader.note(f"{manifest.seen('spec.delaySeconds')}: the delivery delay is not "
                     "simulated")
@@ -615,6 +793,14 @@ def finish(cluster: Cluster) -> None:
         if dead.stand_in:
             _promote(draft.components[target], dead.stand_in, dead.seen,
                      f"names it the dead-letter queue of {component.name}")
+    _unused_policies(cluster)
+
+
+def _unused_policies(cluster: Cluster) -> None:
+    for policy in topology.unused_policies(cluster):
+        cluster.draft.note(f"{policy.file}:{policy.line}: {policy.title} applies to no Queue "
+                           "of the files (its pattern, applyTo, vhost and cluster, and the "
+                           "keys each queue type takes); not read")
 
 
 KINDS: Mappers = {("kafka.strimzi.io", "KafkaTopic"): kafka_topic,

@@ -302,10 +302,49 @@ ANALYSIS_REFS = (f"{CANARY}.analysis", f"{CANARY}.steps[].analysis",
 
 # -- brokers' topic and queue objects: their CRDs, and what the broker takes (brokers.py) -----
 
+def regex(value: Any) -> str | None:
+    """A policy's pattern: a regular expression (RabbitMQ: rabbit_parameter_validation
+    regex, re:compile)."""
+    if not isinstance(value, str):
+        return f"{value!r} is not text"
+    try:
+        re.compile(value)
+    except re.error as error:
+        return f"{value!r} is not a regular expression: {error}"
+    return None
+
+
+# The topology operator's CRDs (rabbitmq/messaging-topology-operator api/v1beta1): a
+# policy's applyTo enum and integer priority; the definition's keys as RabbitMQ takes them.
+POLICY_RULES = [Rule("spec.pattern", regex), Rule("spec.priority", count(None)),
+                *(Rule(f"spec.definition.{key}", check) for key, check in brokers.RABBIT_KEYS)]
+RABBIT_RULES: dict[Kind, list[Rule]] = {
+    ("rabbitmq.com", "Policy"): [*POLICY_RULES, Rule("spec.applyTo", one_of(
+        "queues", "classic_queues", "quorum_queues", "streams", "exchanges", "all"))],
+    ("rabbitmq.com", "OperatorPolicy"): [*POLICY_RULES, Rule("spec.applyTo", one_of(
+        "queues", "classic_queues", "quorum_queues", "streams"))],
+    ("rabbitmq.com", "Exchange"): [Rule("spec.name", brokers.nonempty),
+                                   Rule("spec.type", brokers.nonempty)],
+    ("rabbitmq.com", "Binding"): [Rule("spec.source", brokers.is_text),
+                                  Rule("spec.destination", brokers.is_text),
+                                  Rule("spec.destinationType", one_of("exchange", "queue")),
+                                  Rule("spec.routingKey", brokers.is_text)],
+    ("rabbitmq.com", "Vhost"): [Rule("spec.defaultQueueType", one_of("quorum", "classic",
+                                                                     "stream"))],
+    # the cluster operator's RabbitmqCluster (replicas: Minimum 0)
+    ("rabbitmq.com", "RabbitmqCluster"): [Rule("spec.replicas", count(0)),
+                                          Rule("spec.rabbitmq.additionalConfig",
+                                               brokers.is_text)]}
+# Strimzi (KafkaClusterSpec up to 0.45: replicas Minimum 1; KafkaNodePoolSpec: replicas
+# Minimum 0; its roles are checked in clusters.py)
+STRIMZI_RULES: dict[Kind, list[Rule]] = {
+    ("kafka.strimzi.io", "Kafka"): [Rule("spec.kafka.replicas", count(1))],
+    ("kafka.strimzi.io", "KafkaNodePool"): [Rule("spec.replicas", count(0))]}
 BROKER_RULES: dict[Kind, list[Rule]] = {
     ("kafka.strimzi.io", "KafkaTopic"): [Rule(p, c) for p, c in brokers.KAFKA_TOPIC_RULES],
     ("rabbitmq.com", "Queue"): [Rule(p, c) for p, c in brokers.RABBIT_QUEUE_RULES],
-    ("sqs.services.k8s.aws", "Queue"): [Rule(p, c) for p, c in brokers.SQS_QUEUE_RULES]}
+    ("sqs.services.k8s.aws", "Queue"): [Rule(p, c) for p, c in brokers.SQS_QUEUE_RULES],
+    **RABBIT_RULES, **STRIMZI_RULES}
 
 # -- which rules apply to which objects ------------------------------------------------------
 

@@ -91,6 +91,7 @@ class Cluster:
     service_targets: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     config_maps: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     queues: dict[tuple[str, str], str] = field(default_factory=dict)  # (ns, queue) -> key
+    applied: set[tuple[str, int]] = field(default_factory=set)  # policies matching a queue
 
     def of_kind(self, *kinds: str) -> Iterator[Manifest]:
         return (m for m in self.manifests if m.kind in kinds)
