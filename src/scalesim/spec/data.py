@@ -58,8 +58,9 @@ class Delivery(Strict):
     or timed-out delivery comes back (SQS visibility timeout, RabbitMQ nack with requeue,
     Kafka: retried in place) up to `max_deliveries`, then goes to `dead_letter`.
     effectively_once: at_least_once with an idempotent consumer that skips a message it
-    processed within `dedup_window` (a processed-messages table; SQS FIFO deduplicates for
-    5 minutes)."""
+    processed within `dedup_window` (a processed-messages table; the default is as long as
+    SQS FIFO's 5-minute deduplication interval, though SQS drops repeated sends there, not
+    redeliveries)."""
 
     guarantee: Literal["at_most_once", "at_least_once", "effectively_once"] = "at_most_once"
     redelivery: Literal["visibility_timeout", "requeue"] = Field(
