@@ -16,6 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.importers.delivery_terms import comparable, expected_back, read_back
+from tests.importers.junk import assert_noted_or_located, spoil
 from typer.testing import CliRunner
 
 from scalesim.cli import app
@@ -591,19 +592,9 @@ def test_the_command_exits_2_names_every_refused_value_and_writes_nothing(
     assert not output.exists()
 
 
-JUNK = st.sampled_from([None, "x", "-5", -1, 0, 10**12, 2.5, True, [], {}, [{}], {"a": 1},
-                        "{}", '{"maxReceiveCount": 2}', "arn:aws:sqs:r:a:"])
+SQS_JUNK = ("{}", '{"maxReceiveCount": 2}', "arn:aws:sqs:r:a:")
 
 
-def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [path] if path else []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += _paths(value, (*path, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found += _paths(value, (*path, index))
-    return found
 
 
 @cache
@@ -628,21 +619,8 @@ def test_strange_values_in_broker_objects_are_noted_or_located(data: st.DataObje
         "KafkaTopic", "Queue") or (d["kind"] == "ConfigMap" and "broker.json" in d["data"])]))
     if chosen["kind"] == "ConfigMap":
         settings_ = json.loads(chosen["data"]["broker.json"])
-        path = data.draw(st.sampled_from(_paths(settings_)))
-        node = settings_
-        for part in path[:-1]:
-            node = node[part]
-        node[path[-1]] = data.draw(JUNK)
+        spoil(data, settings_, SQS_JUNK)
         chosen["data"]["broker.json"] = json.dumps(settings_)
     else:
-        path = data.draw(st.sampled_from(_paths(chosen["spec"])))
-        node = chosen["spec"]
-        for part in path[:-1]:
-            node = node[part]
-        node[path[-1]] = data.draw(JUNK)
-    text = yaml.safe_dump_all(documents, sort_keys=False)
-    try:
-        assemble(read_cluster(parse(text, "junk.yaml"), "junk.yaml"))
-    except ImportFailed as error:
-        assert "a bug in scalesim import" not in str(error), str(error)
-        assert all(problem.line > 0 for problem in error.problems), str(error)
+        spoil(data, chosen["spec"], SQS_JUNK)
+    assert_noted_or_located(yaml.safe_dump_all(documents, sort_keys=False))
