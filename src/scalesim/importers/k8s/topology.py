@@ -167,13 +167,7 @@ def _merge_operator(key: str, policy: Setting, operator: Setting) -> Setting:
     if key == "overflow":
         return Setting(operator.value, operator.seen, f"the OperatorPolicy's wins over "
                        f"{policy.seen.what}'s {policy.value!r}")
-    if key == "delivery-limit" and min(policy.value, operator.value) < 0:
-        chosen = max((policy, operator), key=lambda s: s.value)
-        return Setting(chosen.value, chosen.seen, "a negative limit is none: the other one "
-                       "applies")
-    chosen = min((policy, operator), key=lambda s: s.value)
-    return Setting(chosen.value, chosen.seen, f"the lower of {policy.seen.what}'s "
-                   f"{policy.value} and {operator.seen.what}'s {operator.value}")
+    return _lower(key, policy, operator, f"{operator.seen.what}'s")
 
 
 def _resolve(key: str, queue_kind: str, policy: Setting, argument: Setting) -> Setting:
@@ -184,13 +178,19 @@ def _resolve(key: str, queue_kind: str, policy: Setting, argument: Setting) -> S
     if key == "overflow":
         return Setting(policy.value, policy.seen, "a quorum queue takes the policy's over "
                        f"its argument {argument.value!r}")
-    if key == "delivery-limit" and min(policy.value, argument.value) < 0:
-        chosen = max((policy, argument), key=lambda s: s.value)
+    return _lower(key, policy, argument, "the queue argument's")
+
+
+def _lower(key: str, policy: Setting, other: Setting, whose: str) -> Setting:
+    """The lower of two values; of two delivery limits, a negative one is none, so the other
+    applies (rabbit_policies:merge_policy_value, resolve_delivery_limit)."""
+    if key == "delivery-limit" and min(policy.value, other.value) < 0:
+        chosen = max((policy, other), key=lambda s: s.value)
         return Setting(chosen.value, chosen.seen, "a negative limit is none: the other one "
                        "applies")
-    chosen = min((policy, argument), key=lambda s: s.value)
+    chosen = min((policy, other), key=lambda s: s.value)
     return Setting(chosen.value, chosen.seen, f"the lower of {policy.seen.what}'s "
-                   f"{policy.value} and the queue argument's {argument.value}")
+                   f"{policy.value} and {whose} {other.value}")
 
 
 MERGED = LOWER | {"delivery-limit", "overflow"}      # keys with a rule for two sources
