@@ -1,16 +1,25 @@
 """A component reached only by synchronous calls from blocking callers whose workers are no
-more than its own never waits (analytic/held.py), and deep call chains are estimated without
-recursion: a chain of single-worker services is then an M/D/1 queue at its entry and
-nothing below."""
+more than its own never waits (analytic/held.py), nor, beyond one replica, when its balancer
+spreads the callers' workers over replicas that have room for them (least_requests, p2c,
+round robin while requests leave about in order); and deep call chains are estimated
+without recursion: a chain of single-worker services is then an M/D/1 queue at its entry
+and nothing below."""
 
 from __future__ import annotations
 
 import pytest
 from tests.spec.test_bounds import chain
 
+from scalesim.analytic import lattice
 from scalesim.analytic.estimate import Model
-from scalesim.analytic.held import unqueued_components
+from scalesim.analytic.held import (
+    Bound,
+    held_bounds,
+    mean_difference,
+    turns_stay_even,
+)
 from scalesim.spec import load_spec_text
+from scalesim.spec.dists import Uniform
 
 TWO_TIERS = """
 scalesim: 1
@@ -34,7 +43,7 @@ workloads:
 def two_tiers(db_workers: int = 8, call: str = "", extra: str = "",
               overrides: tuple[str, ...] = ()) -> set[str]:
     text = TWO_TIERS.format(db_workers=db_workers, call=call, extra=extra)
-    return unqueued_components(load_spec_text(text, overrides=list(overrides)))
+    return set(held_bounds(load_spec_text(text, overrides=list(overrides))))
 
 
 def test_md1_at_the_entry_of_a_single_worker_chain() -> None:
@@ -83,3 +92,78 @@ def test_a_parallel_group_counts_its_branches_and_must_wait_for_all() -> None:
     assert two_tiers(db_workers=16, overrides=(both % "",)) == {"db"}
     assert two_tiers(db_workers=15, overrides=(both % "",)) == set()
     assert two_tiers(db_workers=16, overrides=(both % ", wait_for: any",)) == set()
+
+
+POOLS = ("components.db.replicas=2", "components.db.workers=4")  # api's 8 against 2 × 4
+
+
+@pytest.mark.parametrize(("balancer", "bound"), [
+    ("least_requests", Bound.LEAST), ("p2c", Bound.TWO), ("round_robin", Bound.TURNS),
+    ("random", None), ("hash", None),  # either can put 5 of the 8 on one replica
+])
+def test_a_balancer_that_spreads_evenly_bounds_the_replicas_together(
+        balancer: str, bound: Bound | None) -> None:
+    system = load_spec_text(TWO_TIERS.format(db_workers=8, call="", extra=""),
+                            overrides=[*POOLS, f"components.db.balancer={balancer}"])
+    assert held_bounds(system).get("db") is bound
+
+
+@pytest.mark.parametrize(("replicas", "workers", "balancer", "bounded"), [
+    (2, 3, "least_requests", False),  # 6 workers for 8 callers' workers
+    (3, 4, "p2c", True),  # 8 ≤ 2 × 4: one of any two replicas has a free worker
+    (4, 3, "p2c", False),  # 8 > 2 × 3: both picks can be full
+    (4, 2, "least_requests", True),
+])
+def test_the_replicas_a_balancer_can_count_on(replicas: int, workers: int, balancer: str,
+                                              bounded: bool) -> None:
+    system = load_spec_text(TWO_TIERS.format(db_workers=8, call="", extra=""), overrides=[
+        f"components.db.replicas={replicas}", f"components.db.workers={workers}",
+        f"components.db.balancer={balancer}"])
+    assert ("db" in held_bounds(system)) is bounded
+
+
+@pytest.mark.parametrize("change", [
+    "components.db.autoscale={min: 2, max: 4, metrics: [{cpu: 60%}]}",
+    "components.db.health={readiness: {period: 5s}}",
+    "components.db.outlier_detection={consecutive_5xx: 5}",
+    "faults=[{target: 'db[0]', at: 1s, latency: +5ms}]",
+    # post_work waits again on the replica it started on, filled while it was away
+    "components.db.io=nonblocking",
+    # a retry steered away from the replica that failed chooses among the others only
+    "components.api.operations.get.calls=[{to: db.query, retry: {attempts: 2}}]",
+])
+def test_replicas_out_of_rotation_lose_the_pool_bound(change: str) -> None:
+    """A replica the balancer cannot choose leaves the others more than their share."""
+    assert "db" in held_bounds(load_spec_text(TWO_TIERS.format(db_workers=8, call="", extra=""),
+        overrides=[*POOLS, "components.db.balancer=least_requests"]))
+    system = load_spec_text(TWO_TIERS.format(db_workers=8, call="", extra=""),
+                            overrides=[*POOLS, "components.db.balancer=least_requests", change])
+    assert "db" not in held_bounds(system)
+
+
+@pytest.mark.parametrize(("holding", "difference"), [
+    (lattice.exponential(0.01), 0.01),  # E|H₁ − H₂| of an exponential is its mean
+    (lattice.of(Uniform(dist="uniform", min="0s", max="30ms")), 0.01),  # uniform [0, b]: b/3
+    (lattice.point(0.01), 0.0),
+])
+def test_themean_difference_of_two_holding_times(holding: lattice.Lattice,
+                                                   difference: float) -> None:
+    assert mean_difference(holding) == pytest.approx(difference, rel=2e-3, abs=1e-12)
+
+
+def test_round_robin_stays_even_with_workers_to_spare_for_the_spread() -> None:
+    """A replica's occupancy: mean λE[H], variance λE|H₁ − H₂|/2. Exponential 10 ms at
+    640/s a replica: mean 6.4, sd √3.2 = 1.79, so 8 workers leave 0.9 sd and 10 leave 2.0;
+    a constant holding time has no spread, so 7 workers cover a mean of 6.4."""
+    exponential, constant = lattice.exponential(0.01), lattice.point(0.01)
+    assert not turns_stay_even(8, 640.0, exponential)
+    assert turns_stay_even(10, 640.0, exponential)
+    assert turns_stay_even(7, 640.0, constant) and not turns_stay_even(6, 640.0, constant)
+
+
+def test_a_retry_to_the_same_replica_keeps_the_pool_bound() -> None:
+    system = load_spec_text(TWO_TIERS.format(db_workers=8, call="", extra=""), overrides=[
+        *POOLS, "components.db.balancer=least_requests",
+        "components.api.operations.get.calls=[{to: db.query, retry: {attempts: 2, "
+        "other_replica: false}}]"])
+    assert held_bounds(system)["db"] is Bound.LEAST

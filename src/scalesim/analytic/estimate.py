@@ -37,7 +37,7 @@ import numpy.typing as npt
 from scalesim.analytic import closed as closed_loop
 from scalesim.analytic import lattice
 from scalesim.analytic.cpu import CpuDemand, with_cores
-from scalesim.analytic.held import unqueued_components
+from scalesim.analytic.held import Bound, held_bounds, turns_stay_even
 from scalesim.analytic.lattice import Lattice
 from scalesim.analytic.load import (
     call_matrix,
@@ -69,7 +69,6 @@ PERCENTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999}
 POOLED = (Balancer.LEAST_REQUESTS, Balancer.P2C)
 MAX_PASSES = 200
 TOLERANCE = 1e-9
-UNQUEUED = " (never waits: its callers' workers are no more than its own)"
 # Attempts late less often than this (a tenth of the tail p999 reads) keep their retries past
 # the grid (`lattice.mostly`): percentiles up to p999 stay exact and as fine as the call's.
 RARELY_LATE = 1e-4
@@ -231,7 +230,7 @@ class Model:
         self.limited = {cname: [self.index[f"{cname}.{o}"] for o in c.effective_operations]
                         for cname, c in system.components.items() if c.rate_limit is not None}
         self.order, self.cyclic = _component_order(system)
-        self.unqueued = unqueued_components(system)  # their callers' workers bound them
+        self.held = held_bounds(system)  # their callers' workers keep them from queueing
         self.component_visits = {w.name: self._component_visits(w) for w in system.workloads}
         # a callee's response as callers see it (hops added), kept while the response is
         self._reached: dict[str, tuple[Lattice, Lattice]] = {}
@@ -478,8 +477,9 @@ class Model:
             scv = max(0.0, lattice.over_square(second, mean) - 1.0) if mean > 0.0 else 0.0
         else:
             mean, scv = 0.0, 1.0
-        state = solve(StationLoad(lam / queues, servers, capacity, mean, scv, arrival_scv),
-                      self.points)
+        load = StationLoad(lam / queues, servers, capacity, mean, scv, arrival_scv)
+        state = solve(load, self.points)
+        bound = self._never_waits(cname, load, busy)
         pooled = queues == 1 and servers is not None and component.most_replicas > 1
         if pooled:  # a lower bound: each replica keeps its own queue
             state = dataclasses.replace(state, exact=False, model=f"{state.model} (pooled)")
@@ -492,9 +492,11 @@ class Model:
             state = dataclasses.replace(
                 state, p_wait=view.p_wait, mean_wait_s=view.mean_s, wait=view.wait,
                 exact=view.exact and state.exact, model=state.model + closed_loop.SUFFIX)
-        if cname in self.unqueued and state.stable:
+        if bound is not None and state.stable:
             state = dataclasses.replace(state, p_wait=0.0, mean_wait_s=0.0, loss=0.0,
-                                        wait=lattice.zero(), model=state.model + UNQUEUED)
+                                        wait=lattice.zero(),
+                                        model=f"{state.model} (never waits: {bound.value})")
+            pooled = False  # no wait taken from the pool's lower bound
         for ref in refs:
             op, waited = self.ops[ref], calls[ref]
             if state.wait is None or waited is None:
@@ -509,6 +511,18 @@ class Model:
                                  {r: responses[r] for r in refs}, admitted,
                                  component.core_limit, cpu_in_wait, pooled, cpu_offered,
                                  (arrival_scv + scv) / 2.0)
+
+    def _never_waits(self, cname: str, load: StationLoad,
+                     jobs: list[tuple[float, Lattice | None]]) -> Bound | None:
+        """The bound its callers' workers put on it, if it rules out waiting at this load
+        (round robin's only while its replicas stay even: `held.turns_stay_even`)."""
+        bound = self.held.get(cname)
+        if bound is not Bound.TURNS or any(job is None for _, job in jobs) or \
+                sum(rate for rate, _ in jobs) <= 0.0:
+            return bound  # (no load at all: nothing to wait for either)
+        assert load.servers is not None  # a bounded component has limited workers
+        return bound if turns_stay_even(load.servers, load.arrival_rate, _holding(jobs)) \
+            else None
 
     def _cpu_demand(self, refs: list[str], op_rate: npt.NDArray[np.float64]) -> CpuDemand:
         """The CPU seconds of a visit to a component (its operations weighted by rate)."""
@@ -717,6 +731,14 @@ def _queueing(component: Component) -> tuple[int | None, int, int | None, float]
         (workers + component.queue) * (replicas if pooled else 1)
     arrival_scv = 1.0 / replicas if component.balancer is Balancer.ROUND_ROBIN else 1.0
     return servers, queues, capacity, arrival_scv
+
+
+def _holding(jobs: list[tuple[float, Lattice | None]]) -> Lattice:
+    """The time a job holds a worker, over the jobs at their rates (all finite, some rate
+    positive)."""
+    total = sum(rate for rate, _ in jobs)
+    return lattice.mixture([rate / total for rate, _ in jobs],
+                           [job for _, job in jobs if job is not None])
 
 
 def _component_order(system: System) -> tuple[list[str], bool]:
