@@ -1,7 +1,8 @@
 """The run budget, shared by the command line (`scalesim simulate` and the commands that
-simulate) and the studio (POST /api/runs): what a run is estimated to cost before it runs,
-whether that is over the budget, and the message that states the estimate and how to get
-under it (docs/engine.md, Run budget).
+simulate) and the studio (POST /api/runs): what a run, or a batch of runs (a sweep's points,
+a plan's candidates), is estimated to cost before it runs, whether that is over the budget,
+and the message that states the estimate and how to get under it (docs/engine.md, Run
+budget).
 
 Kept light to import (no engine, no numpy, no Typer): the estimate's modules are imported
 when a run is checked.
@@ -9,6 +10,7 @@ when a run is checked.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -44,20 +46,32 @@ def amount(value: float) -> str:
 
 @dataclass(frozen=True)
 class Estimate:
-    """What a run is estimated to cost, and why it is over the budget (no reasons: it is
-    within it)."""
+    """What running a spec (`estimate`), or several (`estimate_runs`), is estimated to cost,
+    and why it is over the budget (no reasons: it is within it)."""
 
-    cost: RunCost
-    events_per_s: float
+    cost: RunCost  # of several runs, their costs summed (`RunCost.plus`)
+    events_per_s: float  # the engine's speed on one worker
     workers: int
     wall_s: float
     reasons: tuple[str, ...]
     summary: str
     """'this run is estimated at N events (R requests/s for S s × K replication(s))'"""
+    work: float  # events' worth of time in all (of several runs, summed run by run)
 
     @property
     def over(self) -> bool:
         return bool(self.reasons)
+
+    def describe(self) -> str:
+        """'N events, about T at ~S events/s on W worker(s)': the work, in events' worth,
+        and its wall time."""
+        return _described(self.work, self.wall_s, self.events_per_s, self.workers)
+
+    def batch_refusal(self, what: str, remedy: str, override: str) -> str:
+        """The refusal of several runs: `what` ("simulating 4 points") is estimated at …,
+        over the budget; `remedy` and `override` say how to get under it or run anyway."""
+        return (f"{what} is estimated at {self.describe()}, over the {human(BUDGET_S)} "
+                f"budget. {remedy}, or {override}.")
 
     def refusal(self, override: str) -> str:
         """The estimate, every reason it is over the budget and how to get under it;
@@ -83,6 +97,12 @@ class Estimate:
                     "replica and is rebuilt whenever one joins or leaves, so behind 'balancer: "
                     "hash' use fewer replicas or a narrower autoscale range, or another "
                     "balancer.")
+        retries = cost.retry_events / cost.work if cost.work else 0.0
+        if retries >= 0.5:
+            return (f" Retries and hedges make {retries:.0%} of it, as calls fail or time "
+                    "out: fewer attempts, a retry budget or a circuit breaker bound them, and "
+                    "so does fixing what fails (error rates, faults, timeouts shorter than "
+                    "the callee's latency).")
         return ""
 
 
@@ -115,4 +135,28 @@ def estimate(system: System, workers: int = 1) -> Estimate:
     summary = (f"this run is estimated at {amount(cost.events)} events{besides} "
                f"({amount(cost.rate_rps)} requests/s for {amount(sim.warmup + sim.duration)} s × "
                f"{sim.replications} replication(s))")
-    return Estimate(cost, speed, workers, wall, tuple(reasons), summary)
+    return Estimate(cost, speed, workers, wall, tuple(reasons), summary, cost.work)
+
+
+def estimate_runs(systems: Iterable[System], workers: int) -> Estimate:
+    """What simulating several specs (a sweep's points, a plan's candidates) is estimated to
+    cost together: their work summed, its wall time with `workers` side by side. Over the
+    budget on wall time alone: each run stops at its own safety limits."""
+    from scalesim.analytic.runtime import RunCost, run_cost
+    from scalesim.sim.speed import events_per_s
+
+    costs = [run_cost(system) for system in systems]
+    total = RunCost(0.0, 0.0, 0, 0.0)
+    for cost in costs:
+        total = total.plus(cost)
+    work = sum(cost.work for cost in costs)
+    speed = events_per_s()
+    wall = work / speed / workers
+    reasons = (f"over the {human(BUDGET_S)} budget",) if wall > BUDGET_S else ()
+    return Estimate(total, speed, workers, wall, reasons,
+                    _described(work, wall, speed, workers), work)
+
+
+def _described(work: float, wall_s: float, events_per_s: float, workers: int) -> str:
+    return (f"{work:.3g} events, about {human(wall_s)} at ~{events_per_s:.2g} events/s on "
+            f"{workers} worker(s)")

@@ -71,3 +71,24 @@ workloads: [{name: w, to: a.x, rate: 10/s}]
 def test_formats() -> None:
     assert (ms(0.0025), ms(1.5), ms(float("inf"))) == ("2.5 ms", "1.5 s", "unbounded")
     assert (pct(0.9702), pct(1.0)) == ("97.02%", "100%")
+
+
+def test_offered_rates_are_computed_once_per_lint(write_spec: WriteSpec,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three rules read them (retry amplification, breakers that never decide, slow
+    consumers); a chain of a thousand operations takes a second to settle each time."""
+    from scalesim.lint import estimates, lint_system
+
+    settled = []
+    real = estimates._offered_rates
+
+    def counted(ctx: Context, rounds: int) -> dict[str, float] | None:
+        settled.append(rounds)
+        return real(ctx, rounds)
+
+    monkeypatch.setattr(estimates, "_offered_rates", counted)
+    lint_system(load_spec(write_spec(SPEC)))
+    assert settled == [1000]
+    ctx = context(write_spec, SPEC)
+    assert offered_rates(ctx) is offered_rates(ctx)
+    assert offered_rates(ctx, rounds=50) == offered_rates(ctx) and len(settled) == 3

@@ -14,8 +14,9 @@ and failures are ignored: this is the load of a healthy system.
 
 from __future__ import annotations
 
+import heapq
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +25,7 @@ import numpy.typing as npt
 from scalesim.analytic.caching import hit_ratio
 from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
 from scalesim.spec.demand import cpu_s, extra_s
+from scalesim.spec.errors import Path
 from scalesim.spec.model import (
     Call,
     Component,
@@ -268,28 +270,105 @@ def _entry_rate(system: System, workload: Workload, response: Callable[[str], fl
     return workload.users / cycle if cycle > 0.0 else math.inf
 
 
-def operation_rates(system: System, over: tuple[float, float] | None = None
-                    ) -> dict[str, float]:
+def operation_rates(system: System, over: tuple[float, float] | None = None,
+                    attempts: Mapping[Path, float] | None = None) -> dict[str, float]:
     """Visits per second of every 'component.operation': workloads at their peak rate, or
-    at their mean rate over the simulated span `over` (start, end)."""
+    at their mean rate over the simulated span `over` (start, end). `attempts`: the
+    attempts of each call (by its path) that reach its callee, where retries or hedges
+    make it more than one (see `call_matrix`)."""
     misses = miss_shares(system, over)
-    return _operation_rates(system, _response_times(system, misses), misses, over)
+    return _operation_rates(system, _response_times(system, misses), misses, over, attempts)
 
 
 def _operation_rates(system: System, response: Callable[[str], float], misses: Misses,
-                     over: tuple[float, float] | None = None) -> dict[str, float]:
+                     over: tuple[float, float] | None = None,
+                     attempts: Mapping[Path, float] | None = None) -> dict[str, float]:
     """Visits per second of every operation, all workloads together."""
-    index, columns = _rate_columns(system, response, misses, over)
+    index, columns = _rate_columns(system, response, misses, over, attempts)
     totals = columns.sum(axis=1)
     return {name: float(totals[i]) for name, i in index.items()}
 
 
+def served_rates(system: System, over: tuple[float, float],
+                 attempts: Mapping[Path, float]) -> tuple[dict[str, float], dict[str, float]]:
+    """Visits per second of every operation over `over`, its calls making `attempts` (as
+    `operation_rates`), and the share of its visits each operation serves: a component
+    loaded past its capacity (ρ ≥ 1, as `offered_load` counts it) serves 1/ρ of its visits,
+    and only those make calls. Operations are taken callers first, a component's ρ from the
+    visits of its operations taken so far (a share that leans high when its operations sit
+    at several depths of the call graph); with a loop of async calls or queues, rates are
+    not capped and the shares come from every visit."""
+    misses = miss_shares(system, over)
+    response = _response_times(system, misses)
+    names, matrix = call_matrix(system, misses, attempts)
+    index = {name: i for i, name in enumerate(names)}
+    external = np.zeros(len(names))
+    for workload in system.workloads:
+        external[index[".".join(system.resolve(workload.to))]] += \
+            _entry_rate(system, workload, response, over)
+    forms = _capacity_forms(system, response, misses)
+    order = _topological(matrix) if np.isfinite(external).all() else None
+    share = np.ones(len(names))
+    if order is None:
+        rates = visits(names, matrix, external)
+        for parts in forms.values():
+            rho = max(sum(_times(float(rates[index[ref]]), coefficient)
+                          for ref, coefficient in form.items()) for form in parts)
+            for ref in parts[0]:
+                share[index[ref]] = 1.0 / rho if rho > 1.0 else 1.0
+    else:
+        rates = np.array(external)
+        taken = {cname: [0.0] * len(parts) for cname, parts in forms.items()}
+        for i in order:
+            cname = names[i].split(".", 1)[0]
+            if cname in forms:
+                parts = forms[cname]
+                known = taken[cname]
+                for k, form in enumerate(parts):
+                    known[k] += _times(float(rates[i]), form[names[i]])
+                rho = max(known)
+                share[i] = 1.0 / rho if rho > 1.0 else 1.0
+            callees = np.flatnonzero(matrix[i])
+            if len(callees):
+                rates[callees] += matrix[i, callees] * (rates[i] * share[i])
+    return ({name: float(rates[i]) for name, i in index.items()},
+            {name: float(share[i]) for name, i in index.items()})
+
+
+def _capacity_forms(system: System, response: Callable[[str], float], misses: Misses
+                    ) -> dict[str, list[dict[str, float]]]:
+    """Per component with limited workers or cores, ρ as linear forms of its operations'
+    visits per second (ρ is the largest): workers busy over all of them, the leader's
+    (`leader_served`), the cores' (as `offered_load`)."""
+    out: dict[str, list[dict[str, float]]] = {}
+    for cname, component in system.components.items():
+        ops = list(component.effective_operations)
+        replicas = component.most_replicas
+        parts = []
+        workers = component.worker_limit
+        if workers is not None:
+            holds = {op: _hold(system, cname, op, response, misses) for op in ops}
+            parts.append({f"{cname}.{op}": holds[op] / (replicas * workers) for op in ops})
+            leader = set(leader_served(component))
+            if leader:
+                parts.append({f"{cname}.{op}": holds[op] / workers if op in leader else 0.0
+                              for op in ops})
+        cores = component.core_limit
+        if cores is not None:
+            parts.append({f"{cname}.{op}": cpu_s(system, cname, op) / (replicas * cores)
+                          for op in ops})
+        if parts:
+            out[cname] = parts
+    return out
+
+
 def _rate_columns(system: System, response: Callable[[str], float], misses: Misses,
-                  over: tuple[float, float] | None = None
+                  over: tuple[float, float] | None = None,
+                  attempts: Mapping[Path, float] | None = None
                   ) -> tuple[dict[str, int], npt.NDArray[np.float64]]:
     """Visits per second of every operation from each workload (a column each), every
     workload at its peak rate (or at its mean rate over `over`)."""
-    names, matrix = call_matrix(system, misses)
+    names, matrix = call_matrix(system, misses, attempts)
     index = {name: i for i, name in enumerate(names)}
     external = np.zeros((len(names), max(1, len(system.workloads))))
     for column, workload in enumerate(system.workloads):
@@ -298,21 +377,24 @@ def _rate_columns(system: System, response: Callable[[str], float], misses: Miss
     return index, visits(names, matrix, external)
 
 
-def call_matrix(system: System, misses: Misses | None = None
+def call_matrix(system: System, misses: Misses | None = None,
+                attempts: Mapping[Path, float] | None = None
                 ) -> tuple[list[str], npt.NDArray[np.float64]]:
     """Every operation ('comp.op') and M, where M[i, j] is the mean number of calls (or
     deliveries) operation i makes to j per visit: sync and async calls, cache misses to the
     backend (at the `misses` shares, by default `miss_shares`), cache writes and every
-    subscription of a queue."""
+    subscription of a queue. A call counts once per visit it makes, or, with `attempts`,
+    that many times (its path's, 1 when absent): its tries that reach the callee."""
     if misses is None:
         misses = miss_shares(system)
     names = [f"{c}.{o}" for c, comp in system.components.items()
              for o in comp.effective_operations]
     index = {name: i for i, name in enumerate(names)}
     matrix = np.zeros((len(names), len(names)))
-    for cname, oname, _, call in iter_calls(system):
+    for cname, oname, path, call in iter_calls(system):
         matrix[index[f"{cname}.{oname}"], index[".".join(system.resolve(call.to))]] \
-            += call.probability
+            += call.probability if attempts is None \
+            else call.probability * attempts.get(path, 1.0)
     for cname, component in system.components.items():
         for oname, ref in cache_edges(system, cname):
             share = misses[cname] if ref == component.backend else 1.0
@@ -328,16 +410,58 @@ def call_matrix(system: System, misses: Misses | None = None
 def visits(names: list[str], matrix: npt.NDArray[np.float64],
            external: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Visits per second of every operation: solve r = external + Mᵀ r, for one vector of
-    external rates or for a column of them per source (one factorization for all). M is
-    acyclic except through async calls and queues; a loop that regenerates at least one call
-    per call has no steady state and its operations get an infinite rate."""
-    if not np.isfinite(external).all() or max(abs(np.linalg.eigvals(matrix)), default=0.0) \
-            >= 1.0 - 1e-12:
+    external rates or for a column of them per source. M is acyclic except through async
+    calls and queues. An acyclic M is solved in one pass in topological order (`_forward`);
+    a cyclic one densely (one factorization for all columns), where a loop that regenerates
+    at least one call per call has no steady state and its operations get an infinite rate."""
+    finite = bool(np.isfinite(external).all())
+    order = _topological(matrix) if finite else None
+    if order is not None:
+        return _forward(matrix, external, order)
+    if not finite or max(abs(np.linalg.eigvals(matrix)), default=0.0) >= 1.0 - 1e-12:
         if external.ndim == 1:
             return np.where(reachable(matrix, external > 0.0), math.inf, 0.0)
         return np.stack([np.where(reachable(matrix, column > 0.0), math.inf, 0.0)
                          for column in external.T], axis=1)
     return np.asarray(np.linalg.solve(np.eye(len(names)) - matrix.T, external))
+
+
+def _topological(matrix: npt.NDArray[np.float64]) -> list[int] | None:
+    """The operations in an order where every caller comes before what it calls (Kahn's,
+    the lowest index first among those ready, so that operations listed callers first
+    keep their order), or None when M has a cycle."""
+    callers, callees = np.nonzero(matrix)
+    waiting = np.bincount(callees, minlength=len(matrix)).tolist()
+    out: list[list[int]] = [[] for _ in range(len(matrix))]
+    for i, j in zip(callers.tolist(), callees.tolist(), strict=True):
+        out[i].append(j)
+    ready = [i for i, count in enumerate(waiting) if count == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        i = heapq.heappop(ready)
+        order.append(i)
+        for j in out[i]:
+            waiting[j] -= 1
+            if waiting[j] == 0:
+                heapq.heappush(ready, j)
+    return order if len(order) == len(matrix) else None
+
+
+def _forward(matrix: npt.NDArray[np.float64], external: npt.NDArray[np.float64],
+             order: list[int]) -> npt.NDArray[np.float64]:
+    """r = external + Mᵀ r for an acyclic M, by forward substitution in topological
+    `order`: an operation's rate is final once its callers' are, and each call adds
+    M[i, j]·r[i] to its callee, callers in `order`. Every term is non-negative, so the sums
+    are as exact as floating point allows, and an operation no source reaches gets exactly
+    0 (the dense solve's rounding could leave ±1e-16 there)."""
+    rates = np.array(external, dtype=np.float64)
+    for i in order:
+        callees = np.flatnonzero(matrix[i])
+        if len(callees):
+            rates[callees] += np.multiply.outer(matrix[i, callees], rates[i]) \
+                if rates.ndim > 1 else matrix[i, callees] * rates[i]
+    return rates
 
 
 def reachable(matrix: npt.NDArray[np.float64],

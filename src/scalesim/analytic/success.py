@@ -101,14 +101,8 @@ class Success:
     def _parallel(self, ref: str, step: ParallelStep, structural: bool) -> Failures:
         """The group fails when fewer than `need` branches succeed; its cause is one of the
         branches', in proportion to how often each cause fails a branch."""
-        branches = [self._call(ref, c, structural) for c in step.parallel.calls]
-        failed = 1.0 - _at_least(needed(step), [1.0 - sum(b.values()) for b in branches])
-        causes: Failures = {}
-        for branch in branches:
-            for cause, p in branch.items():
-                causes[cause] = causes.get(cause, 0.0) + p
-        total = sum(causes.values())
-        return {cause: failed * p / total for cause, p in causes.items()} if total else {}
+        return group_failures([self._call(ref, c, structural) for c in step.parallel.calls],
+                              needed(step))
 
     def _call(self, ref: str, call: Call, structural: bool) -> Failures:
         call = self.model.system.effective(call)
@@ -143,6 +137,18 @@ def _replica_availability(system: System, cname: str) -> tuple[float, bool]:
     if steered:
         return 1.0 - math.prod(1.0 - u for u in up), True
     return sum(up) / len(up), False
+
+
+def group_failures(branches: list[Failures], need: int) -> Failures:
+    """A parallel group fails when fewer than `need` of its branches (independent) succeed;
+    its causes are the branches', in proportion to how often each fails a branch."""
+    failed = 1.0 - _at_least(need, [1.0 - sum(b.values()) for b in branches])
+    causes: Failures = {}
+    for branch in branches:
+        for cause, p in branch.items():
+            causes[cause] = causes.get(cause, 0.0) + p
+    total = sum(causes.values())
+    return {cause: failed * p / total for cause, p in causes.items()} if total else {}
 
 
 def _at_least(need: int, probabilities: list[float]) -> float:

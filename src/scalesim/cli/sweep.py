@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from scalesim.budget import BUDGET_S, human
+from scalesim.budget import Estimate, estimate_runs
 from scalesim.cli.options import Dask, Jobs, Replications, replication_override
 from scalesim.cli.outputs import OutputError, check_file, write_file
 from scalesim.cli.run import (
@@ -66,38 +65,19 @@ def check_out_folder(directory: Path) -> None:
                           f"{'is not a folder' if parent.exists() else 'does not exist'}")
 
 
-@dataclass(frozen=True)
-class BatchCost:
-    """What simulating several specs is estimated to take (see `refuse_runaway`)."""
-
-    events: float
-    speed: float  # events per second on one worker
-    workers: int
-
-    @property
-    def wall_s(self) -> float:
-        return self.events / self.speed / self.workers
-
-    def describe(self) -> str:
-        return (f"{self.events:.3g} events, about {human(self.wall_s)} at ~{self.speed:.2g} "
-                f"events/s on {self.workers} worker(s)")
+def batch_cost(systems: list[System], workers: int) -> Estimate:
+    """What simulating several specs is estimated to take (`scalesim.budget.estimate_runs`;
+    see `refuse_over_budget`)."""
+    return estimate_runs(systems, workers)
 
 
-def batch_cost(systems: list[System], workers: int) -> BatchCost:
-    from scalesim.analytic.runtime import run_cost
-    from scalesim.sim.speed import events_per_s
-
-    return BatchCost(sum(run_cost(system).work for system in systems), events_per_s(),
-                     workers)
-
-
-def refuse_over_budget(what: str, cost: BatchCost, remedy: str) -> None:
+def refuse_over_budget(what: str, cost: Estimate, remedy: str) -> None:
     """Exit 3 when `cost` is over the run budget, saying `what` (e.g. "simulating 4 points")
     costs and how to get under it (a run that runs away stops at its own safety limits)."""
-    if cost.wall_s <= BUDGET_S:
+    if not cost.over:
         return
-    err.print(f"[red]refused[/red]: {what} is estimated at {cost.describe()}, over the "
-              f"{human(BUDGET_S)} budget. {remedy}, or pass --force to run it anyway.",
+    err.print("[red]refused[/red]: " + cost.batch_refusal(what, remedy,
+                                                          "pass --force to run it anyway"),
               highlight=False)
     raise typer.Exit(EXIT_SAFETY_STOP)
 

@@ -57,6 +57,13 @@ class Context:
         return {}
 
     @cached_property
+    def offered(self) -> dict[int, dict[str, float] | None]:
+        """The open-loop workloads' rates at every operation (lint/estimates.offered_rates),
+        by its rounds, kept as found: three rules ask, and each answer is the same for the
+        whole run of the lint (a chain of a thousand operations takes a second to settle)."""
+        return {}
+
+    @cached_property
     def cpu(self) -> dict[str, CpuLoad]:
         """The sustained CPU load of each component with `cores`, at what it admits."""
         return cpu_loads(self.open_system, {name: load.rate

@@ -78,7 +78,15 @@ def _latency_given(ctx: Context, op: str, known: dict[str, float]) -> float:
 def offered_rates(ctx: Context, rounds: int = 1000) -> dict[str, float] | None:
     """Requests per second each operation receives from the open-loop workloads (a profile
     counts with its last rate, the one it holds to the end; closed loops are left out).
-    None when async calls or queues loop back so that the rates do not settle."""
+    None when async calls or queues loop back so that the rates do not settle. Computed
+    once per lint (`Context.offered`); the rules only read it."""
+    known = ctx.offered
+    if rounds not in known:
+        known[rounds] = _offered_rates(ctx, rounds)
+    return known[rounds]
+
+
+def _offered_rates(ctx: Context, rounds: int) -> dict[str, float] | None:
     system = ctx.system
     external: dict[str, float] = {}
     for workload in system.workloads:
