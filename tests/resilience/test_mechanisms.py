@@ -160,6 +160,20 @@ def test_a_retry_budget_allows_its_ratio_plus_its_minimum(min_per_s: int,
     assert call(r, "api.get", "db.q")["amplification"] == pytest.approx(1 + expected, abs=0.01)
 
 
+@pytest.mark.parametrize("replicas", [1, 4])
+def test_each_calling_replica_keeps_its_own_retry_budget(replicas: int) -> None:
+    # Each Linkerd proxy enforces its budget by itself, so its `min_per_s` floor is per
+    # calling replica: 100 failing calls a second over R replicas, no ratio, a floor of
+    # 10/s each: 10·R retries a second in all, 0.1·R more attempts per call.
+    budget = {"ratio": "0%", "min_per_s": 10, "window": "10s"}
+    api = {"replicas": replicas, "workers": "unlimited", "operations": {"get": {"calls": [
+        {"to": "db.q", "retry": {"attempts": 4, "backoff": "none", "budget": budget}}]}}}
+    db = {"workers": "unlimited", "operations": {"q": {"work": "1ms", "error_rate": "100%"}}}
+    r = run({"api": api, "db": db}, [every("100/s", to="api.get")], duration="60s")
+    assert call(r, "api.get", "db.q")["amplification"] == \
+        pytest.approx(1 + 0.1 * replicas, abs=0.01)
+
+
 def _five_replicas(balancer: str, db_extra: dict, fault: dict, duration: str) -> dict:
     # 300/s over 5 one-worker replicas of 10 ms: 60 % busy each; without one of them, the
     # other four at 75 %, which they hold without a queue that reaches the 1 s timeout.

@@ -11,9 +11,9 @@ retried up to n tries in all, on causes whose share of an attempt's outcomes is 
 1 + p + … + p^(n−1) = (1 − p^n)/(1 − p) attempts on average (attempts independent).
 
 What caps it:
-- a retry budget: at most 1 + ratio + min_per_s / (the call's rate) attempts a call (one
-  budget per call site, all calling replicas together, as the kernel keeps it; the rate is
-  the healthy one, so the cap leans high);
+- a retry budget: at most 1 + ratio + R·min_per_s / (the call's rate) attempts a call (each
+  of the caller's R replicas keeps its own budget, as the kernel does, R at an autoscaler's
+  maximum; the rate is the healthy one, so the cap leans high);
 - a circuit breaker whose failure-rate threshold the attempts' failures reach is taken to
   be open: its calls fail at once (`circuit_open`) and none is retried into the callee, so
   at most one attempt a call reaches it (the probes of half-open and the calls before it
@@ -218,7 +218,9 @@ class Attempts:
             outcome = retried(attempt, retry.attempts, on)
             if retry.budget is not None:
                 rate = self.rates.get(ref, 0.0) * call.probability
-                spare = retry.budget.min_per_s / rate if rate > 0.0 else math.inf
+                floor = retry.budget.min_per_s * system.components[
+                    system.resolve(ref)[0]].most_replicas  # a budget per calling replica
+                spare = floor / rate if rate > 0.0 else math.inf
                 tries = min(tries, 1.0 + retry.budget.ratio + spare)
         sent = reach = tries
         breaker = call.circuit_breaker

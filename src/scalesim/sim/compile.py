@@ -28,7 +28,7 @@ from scalesim.sim.mechanisms.circuit_breaker import BreakerSettings
 from scalesim.sim.mechanisms.latency_tracker import LatencyTracker
 from scalesim.sim.mechanisms.outlier import OutlierDetector
 from scalesim.sim.mechanisms.rate_limit import SlidingWindow, TokenBucket
-from scalesim.sim.mechanisms.retry_budget import RetryBudget
+from scalesim.sim.mechanisms.retry_budget import BudgetSettings
 from scalesim.sim.mechanisms.shedding import CoDel, MaxWait
 from scalesim.sim.plan import (
     CAUSE_NAMES,
@@ -289,8 +289,8 @@ class _Builder:
             plan.backoff = Backoff(retry.backoff, retry.jitter, retry.base, retry.max,
                                    uniforms(self.rng(*names, "backoff")))
             if retry.budget is not None:
-                plan.budget = RetryBudget(retry.budget.ratio, retry.budget.min_per_s,
-                                          retry.budget.window)
+                plan.budget = BudgetSettings(retry.budget.ratio, retry.budget.min_per_s,
+                                             retry.budget.window)
             plan.retry_cap = -1 if retry.max_concurrent is None else retry.max_concurrent
             plan.other_replica = retry.other_replica
         if breaker is not None:

@@ -24,6 +24,7 @@ from scalesim.sim.area import Area
 from scalesim.sim.compile import Plan
 from scalesim.sim.mechanisms.bulkhead import Gate
 from scalesim.sim.mechanisms.circuit_breaker import HALF_OPEN, OPEN, CircuitBreaker
+from scalesim.sim.mechanisms.retry_budget import RetryBudget
 from scalesim.sim.metrics import linear_quantiles
 from scalesim.sim.plan import (
     BULKHEAD_FULL,
@@ -797,6 +798,16 @@ class Kernel:
         at[slot] = breaker
         return breaker
 
+    def _budget(self, call: CallPlan, caller: Frame) -> RetryBudget:
+        """The calling replica's own retry budget (each proxy keeps one, as Linkerd's do)."""
+        owner = caller.rep.index
+        budget = call.budgets.get(owner)
+        if budget is None:
+            settings = call.budget
+            assert settings is not None
+            budget = call.budgets[owner] = settings.build()
+        return budget
+
     def _breaker_timer(self, breaker: CircuitBreaker) -> None:
         breaker.on_timer(self.now)
         self._arm(breaker)
@@ -819,7 +830,7 @@ class Kernel:
         if previous is None:
             call.first += 1
             if call.budget is not None:
-                call.budget.record_call(now)
+                self._budget(call, parent).record_call(now)
             if call.deadline:
                 child.call_deadline = now + call.deadline
         else:
@@ -1154,7 +1165,7 @@ class Kernel:
         now = self.now
         if attempt.call_deadline and now + wait >= attempt.call_deadline:
             return False
-        if call.budget is not None and not call.budget.try_retry(now):
+        if call.budget is not None and not self._budget(call, parent).try_retry(now):
             return False
         if call.retry_cap >= 0:
             owner = parent.rep.index
@@ -1340,8 +1351,8 @@ class Kernel:
                 breaker.not_permitted = 0
             for gate in call.gates.values():
                 gate.rejected = gate.max_active = 0
-            if call.budget is not None:
-                call.budget.exhausted = 0
+            for budget in call.budgets.values():
+                budget.exhausted = 0
         for wl in self.plan.workloads:
             wl.interval_lat = vec[float]()
             wl.interval_hist.reset()

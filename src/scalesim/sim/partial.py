@@ -193,7 +193,7 @@ def _call(call: CallPlan) -> CallPart:
         failed=call.failed, by_cause=list(call.by_cause), fallbacks=call.fallbacks,
         hedge_max=call.hedge_max, hedge_wins=call.hedge_wins,
         has_budget=call.budget is not None,
-        budget_exhausted=call.budget.exhausted if call.budget is not None else 0,
+        budget_exhausted=sum(budget.exhausted for budget in call.budgets.values()),
         retry_cap=call.retry_cap, retry_overflow=call.retry_overflow,
         degraded=call.degraded, degraded_count=call.degraded_count,
         bulkhead_limit=call.bulkhead_limit, bulkhead_rejected=sum(g.rejected for g in gates),

@@ -21,7 +21,7 @@ from scalesim.sim.mechanisms.circuit_breaker import BreakerSettings, CircuitBrea
 from scalesim.sim.mechanisms.latency_tracker import LatencyTracker
 from scalesim.sim.mechanisms.outlier import OutlierDetector
 from scalesim.sim.mechanisms.rate_limit import SlidingWindow, TokenBucket
-from scalesim.sim.mechanisms.retry_budget import RetryBudget
+from scalesim.sim.mechanisms.retry_budget import BudgetSettings, RetryBudget
 from scalesim.sim.mechanisms.shedding import CoDel, MaxWait
 from scalesim.sim.metrics import Histogram
 from scalesim.sim.random import Sampler
@@ -322,7 +322,7 @@ class Op(Outcomes):
 
 class CallPlan(Outcomes):  # the outcomes of its attempts
     __slots__ = ("async_", "attempts", "backoff", "breaker", "breaker_at", "breaker_series",
-                 "breaker_settings", "budget", "bulkhead_limit", "bulkhead_queue",
+                 "breaker_settings", "budget", "budgets", "bulkhead_limit", "bulkhead_queue",
                  "bulkhead_shared", "bulkhead_wait", "coin", "deadline", "degraded",
                  "degraded_count", "extras", "failed", "fallback", "fallbacks", "first", "gates",
                  "hedge_after", "hedge_budget", "hedge_max", "hedge_tracker", "hedge_wins",
@@ -342,7 +342,7 @@ class CallPlan(Outcomes):  # the outcomes of its attempts
         self.attempts = 1
         self.retry_on = 0  # bit mask of causes
         self.backoff: Backoff | None = None
-        self.budget: RetryBudget | None = None
+        self.budget: BudgetSettings | None = None  # each calling replica's own: `budgets`
         self.retry_cap = -1  # Envoy max_retries per calling replica; -1 = none
         self.retry_active: dict[int, int] = {}
         self.other_replica = True
@@ -382,6 +382,7 @@ class CallPlan(Outcomes):  # the outcomes of its attempts
         # last interval's end
         self.traffic = Rows(1 + TRAFFIC_COUNTS)
         self.traffic_snap = [0.0] * TRAFFIC_COUNTS
+        self.budgets: dict[int, RetryBudget] = {}  # calling replica -> its retry budget
 
     def close_interval(self, now: float, span: float) -> None:
         """Add the interval that ends now to the traffic series: attempts, those refused in

@@ -1,10 +1,26 @@
 """A retry budget: retries may be at most `ratio` of the original calls over the last
 `window` seconds, plus `min_per_s` retries per second that are always allowed.
 
+Each calling replica keeps its own (`BudgetSettings.build` per replica), as each Linkerd
+proxy does: its `min_retries_per_second` is what "the proxy may always attempt".
 Counts live in one-second buckets, so checking costs O(1) amortized.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BudgetSettings:
+    """A call's retry budget as the spec gives it; each calling replica builds its own."""
+
+    ratio: float
+    min_per_s: float
+    window: float
+
+    def build(self) -> RetryBudget:
+        return RetryBudget(self.ratio, self.min_per_s, self.window)
 
 
 class RetryBudget:
