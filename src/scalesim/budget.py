@@ -18,6 +18,18 @@ if TYPE_CHECKING:
     from scalesim.analytic.runtime import RunCost
     from scalesim.spec import System
 
+# What a refusal adds when one kind of work is most of the run ({share} of it).
+TIMERS_CAUSE = (" Timers make {share:.0%} of it, whatever the load: lengthen the probes' "
+                "periods, a pause fault's 'every' or the autoscaler's sync_period, or use "
+                "fewer replicas.")
+RINGS_CAUSE = (" Hash rings make {share:.0%} of it: a ring has {points} points a replica and "
+               "is rebuilt whenever one joins or leaves, so behind 'balancer: hash' use fewer "
+               "replicas or a narrower autoscale range, or another balancer.")
+RETRIES_CAUSE = (" Retries and hedges make {share:.0%} of it, as calls fail or time out: "
+                 "fewer attempts, a retry budget or a circuit breaker bound them, and so does "
+                 "fixing what fails (error rates, faults, timeouts shorter than the callee's "
+                 "latency).")
+
 # A run estimated to take longer than this (wall time) is refused unless forced.
 BUDGET_S = 600.0
 # Time-series intervals kept per component, workload and call (memory grows with them).
@@ -82,27 +94,16 @@ class Estimate:
 
     def cause(self) -> str:
         """What the load does not explain, when it is most of the run: timers (probes,
-        pauses, syncs) or hash rings, and what to change instead."""
-        cost = self.cost
-        timers = (cost.timer_events + cost.sync_work) / cost.work if cost.work else 0.0
-        if timers >= 0.5:
-            return (f" Timers make {timers:.0%} of it, whatever the load: lengthen the probes' "
-                    "periods, a pause fault's 'every' or the autoscaler's sync_period, or use "
-                    "fewer replicas.")
-        rings = cost.ring_work / cost.work if cost.work else 0.0
-        if rings >= 0.5:
-            from scalesim.analytic.runtime import RING_POINTS
+        pauses, syncs), hash rings or retries, and what to change instead."""
+        from scalesim.analytic.runtime import RING_POINTS
 
-            return (f" Hash rings make {rings:.0%} of it: a ring has {RING_POINTS} points a "
-                    "replica and is rebuilt whenever one joins or leaves, so behind 'balancer: "
-                    "hash' use fewer replicas or a narrower autoscale range, or another "
-                    "balancer.")
-        retries = cost.retry_events / cost.work if cost.work else 0.0
-        if retries >= 0.5:
-            return (f" Retries and hedges make {retries:.0%} of it, as calls fail or time "
-                    "out: fewer attempts, a retry budget or a circuit breaker bound them, and "
-                    "so does fixing what fails (error rates, faults, timeouts shorter than "
-                    "the callee's latency).")
+        cost = self.cost
+        parts = ((cost.timer_events + cost.sync_work, TIMERS_CAUSE), (cost.ring_work, RINGS_CAUSE),
+                 (cost.retry_events, RETRIES_CAUSE))
+        for part, says in parts:
+            share = part / cost.work if cost.work else 0.0
+            if share >= 0.5:
+                return says.format(share=share, points=RING_POINTS)
         return ""
 
 
