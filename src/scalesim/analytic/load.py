@@ -317,20 +317,21 @@ def served_rates(system: System, over: tuple[float, float],
             for ref in parts[0]:
                 share[index[ref]] = 1.0 / rho if rho > 1.0 else 1.0
     else:
-        rates = np.array(external)
         taken = {cname: [0.0] * len(parts) for cname, parts in forms.items()}
-        for i in order:
+
+        def serves(i: int, rate: float) -> float:
+            """The share of operation i's visits its component serves, from the visits of
+            its operations taken so far."""
             cname = names[i].split(".", 1)[0]
             if cname in forms:
-                parts = forms[cname]
                 known = taken[cname]
-                for k, form in enumerate(parts):
-                    known[k] += _times(float(rates[i]), form[names[i]])
+                for k, form in enumerate(forms[cname]):
+                    known[k] += _times(rate, form[names[i]])
                 rho = max(known)
                 share[i] = 1.0 / rho if rho > 1.0 else 1.0
-            callees = np.flatnonzero(matrix[i])
-            if len(callees):
-                rates[callees] += matrix[i, callees] * (rates[i] * share[i])
+            return float(share[i])
+
+        rates = _forward(matrix, external, order, serves)
     return ({name: float(rates[i]) for name, i in index.items()},
             {name: float(share[i]) for name, i in index.items()})
 
@@ -449,18 +450,21 @@ def _topological(matrix: npt.NDArray[np.float64]) -> list[int] | None:
 
 
 def _forward(matrix: npt.NDArray[np.float64], external: npt.NDArray[np.float64],
-             order: list[int]) -> npt.NDArray[np.float64]:
+             order: list[int], serves: Callable[[int, float], float] | None = None
+             ) -> npt.NDArray[np.float64]:
     """r = external + Mᵀ r for an acyclic M, by forward substitution in topological
     `order`: an operation's rate is final once its callers' are, and each call adds
     M[i, j]·r[i] to its callee, callers in `order`. Every term is non-negative, so the sums
     are as exact as floating point allows, and an operation no source reaches gets exactly
-    0 (the dense solve's rounding could leave ±1e-16 there)."""
+    0 (the dense solve's rounding could leave ±1e-16 there). `serves(i, r[i])` (one vector
+    of rates only): the share of operation i's visits that make its calls."""
     rates = np.array(external, dtype=np.float64)
     for i in order:
+        share = 1.0 if serves is None else serves(i, float(rates[i]))
         callees = np.flatnonzero(matrix[i])
         if len(callees):
             rates[callees] += np.multiply.outer(matrix[i, callees], rates[i]) \
-                if rates.ndim > 1 else matrix[i, callees] * rates[i]
+                if rates.ndim > 1 else matrix[i, callees] * (rates[i] * share)
     return rates
 
 
