@@ -41,7 +41,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scalesim.analytic.success import Failures, group_failures, needed, retried, then
+from scalesim.analytic.success import (
+    Failures,
+    group_failures,
+    needed,
+    replicas_up,
+    retried,
+    then,
+)
 from scalesim.spec.checks import cache_edges, callees_first, iter_calls
 from scalesim.spec.errors import Path
 from scalesim.spec.model import Call, Fault, ParallelStep, System
@@ -170,19 +177,8 @@ class Attempts:
         """P(an attempt finds its replica down), and the cause: replicas crashed by a fault
         or down from random failures (up mtbf / (mtbf + mttr) of the time); behind
         readiness probes or outlier detection only all of them down fails it."""
-        component = self.system.components[cname]
-        up = [1.0] * component.most_replicas
-        for fault in self.faults:
-            failures = fault.random_failures
-            if fault.component != cname or not (fault.crash or failures is not None):
-                continue
-            share = 0.0 if fault.crash or failures is None else \
-                failures.mtbf / (failures.mtbf + failures.mttr)
-            for i in [fault.replica] if fault.replica is not None else range(len(up)):
-                if i < len(up):
-                    up[i] *= share
-        if component.outlier_detection is not None or (
-                component.health is not None and component.health.readiness is not None):
+        up, steered = replicas_up(self.system, cname, self.faults)
+        if steered:
             return math.prod(1.0 - u for u in up), "unavailable"
         return sum(1.0 - u for u in up) / len(up), "crashed"
 

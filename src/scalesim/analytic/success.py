@@ -4,11 +4,11 @@ refusals, error rates, timeouts, and what retries and fallbacks make of them."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from scalesim.spec.checks import callees_first
-from scalesim.spec.model import Call, Operation, ParallelStep, System, plain_steps
+from scalesim.spec.model import Call, Fault, Operation, ParallelStep, System, plain_steps
 
 if TYPE_CHECKING:
     from scalesim.analytic.estimate import ComponentEstimate, Model
@@ -119,24 +119,33 @@ class Success:
 
 def _replica_availability(system: System, cname: str) -> tuple[float, bool]:
     """P(a request finds a working replica) under `random_failures` faults, and whether the
-    balancer steers around down replicas: a replica is up mtbf / (mtbf + mttr) of the time.
-    With readiness probes or outlier detection it does (all must be down to fail); without,
-    a request routed to a down replica fails."""
-    component = system.components[cname]
-    up = [1.0] * component.most_replicas
-    for fault in system.faults:
-        failures = fault.random_failures
-        if fault.component != cname or failures is None:
-            continue
-        share = failures.mtbf / (failures.mtbf + failures.mttr)
-        for i in [fault.replica] if fault.replica is not None else range(len(up)):
-            if i < len(up):
-                up[i] *= share
-    steered = component.outlier_detection is not None or (
-        component.health is not None and component.health.readiness is not None)
+    balancer steers around down replicas. With readiness probes or outlier detection it
+    does (all must be down to fail); without, a request routed to a down replica fails."""
+    up, steered = replicas_up(system, cname, system.faults, crashes=False)
     if steered:
         return 1.0 - math.prod(1.0 - u for u in up), True
     return sum(up) / len(up), False
+
+
+def replicas_up(system: System, cname: str, faults: Iterable[Fault], crashes: bool = True
+                ) -> tuple[list[float], bool]:
+    """The share of the time each replica of `cname` is up under `faults` (a crash, when
+    `crashes` counts them: never; random failures: mtbf / (mtbf + mttr)), and whether the
+    balancer steers around down replicas (readiness probes or outlier detection)."""
+    component = system.components[cname]
+    up = [1.0] * component.most_replicas
+    for fault in faults:
+        failures = fault.random_failures
+        crashed = crashes and fault.crash
+        if fault.component != cname or not (crashed or failures is not None):
+            continue
+        share = 0.0 if crashed or failures is None else \
+            failures.mtbf / (failures.mtbf + failures.mttr)
+        for i in [fault.replica] if fault.replica is not None else range(len(up)):
+            if i < len(up):
+                up[i] *= share
+    return up, component.outlier_detection is not None or (
+        component.health is not None and component.health.readiness is not None)
 
 
 def group_failures(branches: list[Failures], need: int) -> Failures:
