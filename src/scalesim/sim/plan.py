@@ -93,24 +93,32 @@ class Replica:
     )
 
     def __init__(self, index: int, track: bool) -> None:
+        # Compiled, the fields lie in the order they are first set here: what every visit
+        # reads or writes (placing, starting, releasing, finishing) comes first, so that a
+        # replica met again after thousands of other events costs two cache lines, not four.
         self.index = index
         self.busy: i64 = 0
         self.queue: Ring[Frame] = Ring()  # requests waiting for a worker, first come first
         self.up = True  # not crashed, not failed at random, not restarting
+        self.routable = True  # balancers may pick it: ready and not ejected
+        self.slow = False  # a latency fault is active
+        self.paused = False
+        self.ops: dict[str, Op] | None = None  # its version's operations; None: the spec's
+        self.inflight: set[Frame] | None = set() if track else None
+        self.err_extra = 0.0
+        self.shedder: MaxWait | CoDel | None = None
+        self.processor: Processor | None = None  # its cores (sim/cpu.py); None: unlimited
+        # Read by controllers (sim/control), per sync period, never per request:
+        self.cpu = 0.0  # CPU seconds of the bursts started here (work, post_work, overhead)
+        self.served = 0  # visits finished here
         self.crashed = False  # by a crash fault
         self.down_random = False  # by a random failure
         self.restarting = False  # killed by its liveness probe, not back yet
         self.ready = True  # its readiness probe passes
         self.ejected = False  # by outlier detection
-        self.routable = True  # balancers may pick it: ready and not ejected
-        self.slow = False  # a latency fault is active
         self.work_mul = 1.0
         self.work_add: Sampler | None = None
-        self.err_extra = 0.0
         self.faults: list[int] = []  # indices of active faults
-        self.inflight: set[Frame] | None = set() if track else None
-        self.shedder: MaxWait | CoDel | None = None
-        self.paused = False
         self.pause_started = 0.0
         self.stall_total = 0.0  # seconds paused before the current pause
         self.ready_fail = 0
@@ -118,13 +126,8 @@ class Replica:
         self.live_fail = 0
         self.restarts = 0
         self.started = 0.0  # last (re)start, for the CrashLoopBackOff reset
-        # Read by controllers (sim/control), per sync period, never per request:
-        self.cpu = 0.0  # CPU seconds of the bursts started here (work, post_work, overhead)
-        self.served = 0  # visits finished here
         self.version = 0  # index of the component version it runs (0: the spec's own)
-        self.ops: dict[str, Op] | None = None  # that version's operations; None: the spec's
         self.retired = False  # taken out of the replica set: no probes, faults or traffic
-        self.processor: Processor | None = None  # its cores (sim/cpu.py); None: unlimited
 
     def stalled(self, now: float) -> float:
         """Seconds this replica has been paused so far."""
