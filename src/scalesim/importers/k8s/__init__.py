@@ -22,6 +22,7 @@ from scalesim.importers.k8s import (
     hpa,
     ingress,
     keda,
+    links,
     rollout,
     services,
     virtualservice,
@@ -43,7 +44,7 @@ Kind = tuple[str, str]  # (API group, kind)
 PHASES: tuple[Mappers, ...] = (
     {**workloads.KINDS, **clusters.KINDS}, {**workloads.LATER, **rollout.LATER}, services.KINDS,
     {**ingress.KINDS, **virtualservice.KINDS, **destinationrule.KINDS, **brokers.KINDS},
-    {**hpa.KINDS, **keda.KINDS, **rollout.KINDS})
+    {**hpa.KINDS, **keda.KINDS, **rollout.KINDS, **links.KINDS})
 # Read by the mappers of the objects that name them (a Rollout names its analyses, an
 # Ingress its Kong plugins, a Kafka its node pools) or that they apply to (a RabbitMQ
 # queue's policies, vhost, and the exchanges and bindings its dead letters go through).
@@ -117,6 +118,7 @@ def manifests(documents: Sequence[Document], skip_unknown: bool, notes: list[str
     problems += brokers.settings_problems(found)
     problems += brokers.object_problems(found)
     problems += clusters.problems(found)
+    problems += links.problems(found)
     problems += _duplicates(found)
     if problems:
         raise ImportFailed(problems)

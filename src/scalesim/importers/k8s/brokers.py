@@ -8,7 +8,8 @@ comes from:
   exchange) and acknowledgement mode, SQS attributes (strings) and redrive policy;
 - Strimzi's `KafkaTopic` (kafka.strimzi.io): `spec.partitions`;
 - the RabbitMQ messaging-topology operator's `Queue` (rabbitmq.com): `spec.type` and the
-  arguments `x-delivery-limit`, `x-dead-letter-exchange` and `x-dead-letter-routing-key`;
+  arguments `x-delivery-limit`, `x-dead-letter-exchange` and `x-dead-letter-routing-key`
+  (a stream: `partitions` 1, a log);
 - the SQS `Queue` of AWS Controllers for Kubernetes (sqs.services.k8s.aws):
   `spec.visibilityTimeout` and `spec.redrivePolicy`.
 
@@ -25,6 +26,7 @@ rules of k8s/fields.py). The facts and their sources are in docs/import.md.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -163,6 +165,41 @@ RABBIT_KEYS: list[tuple[str, Check]] = [
     ("dead-letter-strategy", one_of("at-most-once", "at-least-once"))]
 
 
+_MAX_AGE = re.compile(r"^([0-9]+)(.*)$", re.DOTALL)
+MAX_AGE_UNITS = ("Y", "M", "D", "h", "m", "s")
+
+
+def max_age(value: Any) -> str | None:
+    """A stream's `max-age` as RabbitMQ takes it (rabbit_amqqueue `check_max_age`): text of
+    a whole number above 0 and one unit of Y, M, D, h, m or s ('7D', '12h')."""
+    if not isinstance(value, str):
+        return f"{value!r} is not text (a number and a unit: '7D', '12h')"
+    found = _MAX_AGE.match(value)
+    if found is None or int(found.group(1)) <= 0 or found.group(2) not in MAX_AGE_UNITS:
+        return f"{value!r} is not a max age: a whole number above 0 and one unit of " \
+               f"{', '.join(MAX_AGE_UNITS)} ('7D', '12h')"
+    return None
+
+
+# What RabbitMQ takes of a stream's keys: as a queue's `x-` argument (rabbit_amqqueue
+# declare_args; rabbit_stream_queue `check_max_segment_size_bytes`, `check_filter_size`)
+# and in a policy's definition (rabbit_policies validate_policy0). An initial cluster size
+# of 0 is refused as an argument only; the argument takes the deprecated `min-masters`
+# locator, a policy does not. MAX_SEGMENT: rabbit.hrl MAX_STREAM_MAX_SEGMENT_SIZE.
+MAX_SEGMENT = 3_000_000_000
+LOCATORS = ("client-local", "balanced", "random", "least-leaders")
+STREAM_ARGUMENT_KEYS: list[tuple[str, Check]] = [
+    ("max-age", max_age), ("initial-cluster-size", count(1)),
+    ("stream-max-segment-size-bytes", count(0, MAX_SEGMENT)),
+    ("stream-filter-size-bytes", count(16, 255)),
+    ("queue-leader-locator", one_of(*LOCATORS, "min-masters"))]
+STREAM_POLICY_KEYS: list[tuple[str, Check]] = [
+    ("max-age", max_age), ("initial-cluster-size", count(0)),
+    ("stream-max-segment-size-bytes", count(0, MAX_SEGMENT)),
+    ("stream-filter-size-bytes", count(16, 255)),
+    ("queue-leader-locator", one_of(*LOCATORS))]
+
+
 def sqs_boolean(value: Any) -> str | None:
     """An SQS boolean attribute: the text true or false."""
     if not isinstance(value, str):
@@ -200,7 +237,10 @@ KAFKA_TOPIC_RULES = [("spec.partitions", count(1)), ("spec.replicas", count(1, 3
 RABBIT_QUEUE_RULES = [("spec.name", nonempty),
                       *((f"spec.arguments.x-{key}", check) for key, check in RABBIT_KEYS
                         if key != "dead-letter-routing-key"),
-                      ("spec.arguments.x-dead-letter-routing-key", nonempty)]
+                      ("spec.arguments.x-dead-letter-routing-key", nonempty),
+                      *((f"spec.arguments.x-{key}", check)
+                        for key, check in STREAM_ARGUMENT_KEYS),
+                      ("spec.durable", boolean), ("spec.autoDelete", boolean)]
 SQS_QUEUE_RULES = [("spec.queueName", nonempty),
                    ("spec.visibilityTimeout", attribute(0, SQS_VISIBILITY_MAX)),
                    ("spec.redrivePolicy", lambda v: nonempty(v) or redrive_policy(v)),
@@ -223,14 +263,42 @@ def object_problems(manifests: list[Manifest]) -> list[Problem]:
             problems.append(field_problem(seen.file, seen.line, manifest.title, seen.field,
                                           f"{spec['queueName']!r}: a FIFO queue's name must "
                                           f"end in {FIFO_SUFFIX} (fifoQueue is true)"))
-        arguments = mapping(spec.get("arguments"))
-        if (manifest.group, manifest.kind) == ("rabbitmq.com", "Queue") and \
-                "x-dead-letter-routing-key" in arguments and \
-                "x-dead-letter-exchange" not in arguments:
-            seen = manifest.seen("spec.arguments.x-dead-letter-routing-key")
-            problems.append(field_problem(seen.file, seen.line, manifest.title, seen.field,
-                                          "a dead-letter routing key without "
-                                          "x-dead-letter-exchange: RabbitMQ refuses the queue"))
+        if (manifest.group, manifest.kind) == ("rabbitmq.com", "Queue"):
+            problems += _rabbit_queue_problems(manifest, manifests)
+    return problems
+
+
+def _rabbit_queue_problems(queue: Manifest, manifests: list[Manifest]) -> list[Problem]:
+    """What RabbitMQ refuses of a queue for its type (k8s/topology.py): a quorum queue or
+    stream that is not durable or is auto-deleted; a stream's argument that only the other
+    types take; else a dead-letter routing key without a dead-letter exchange."""
+    arguments = mapping(queue.spec.get("arguments"))
+    declared = topology.queue_type(
+        queue, manifests, rabbitmq_default_type(manifests, topology.scope(queue)[0]))
+    kind, said = declared.kind, declared.said
+    problems = []
+
+    def refuse(path: str, problem: str) -> None:
+        seen = queue.seen(path)
+        problems.append(field_problem(seen.file, seen.line, queue.title, seen.field, problem))
+
+    what = "a stream" if kind == "stream" else f"a {kind} queue"
+    if declared.named and kind in topology.REPLICATED:
+        if queue.spec.get("durable") is False:
+            refuse("spec.durable", f"{what} ({said}) must be durable: RabbitMQ refuses it "
+                   "('non-durable')")
+        if queue.spec.get("autoDelete") is True:
+            refuse("spec.autoDelete", f"{what} ({said}) cannot be auto-deleted: RabbitMQ "
+                   "refuses it ('auto-delete')")
+    if kind == "stream":
+        for key in arguments:
+            if key in topology.STREAM_REFUSED:
+                refuse(f"spec.arguments.{key}", f"a stream ({said}) takes no {key}: "
+                       "RabbitMQ refuses the queue ('invalid arg … of queue type "
+                       "rabbit_stream_queue')")
+    elif "x-dead-letter-routing-key" in arguments and "x-dead-letter-exchange" not in arguments:
+        refuse("spec.arguments.x-dead-letter-routing-key", "a dead-letter routing key without "
+               "x-dead-letter-exchange: RabbitMQ refuses the queue")
     return problems
 
 
@@ -715,7 +783,8 @@ def kafka_topic(manifest: Manifest, cluster: Cluster) -> None:
 def rabbitmq_queue(manifest: Manifest, cluster: Cluster) -> None:
     """The messaging-topology operator's Queue, with what RabbitMQ applies to it
     (k8s/topology.py): its type, its arguments and the policies that match it — the delivery
-    limit, the length limit and the dead-letter route through the files' exchanges."""
+    limit, the length limit and the dead-letter route through the files' exchanges; a
+    stream is a log of one partition (`_rabbit_stream`)."""
     spec = manifest.spec
     name = str(spec.get("name") if isinstance(spec.get("name"), str) else manifest.name)
     where = topology.scope(manifest)
@@ -724,15 +793,19 @@ def rabbitmq_queue(manifest: Manifest, cluster: Cluster) -> None:
         if ref[0] == "name" else []
     component = _queue_for(cluster, manifest, name, brokers, "rabbitmq")
     reader = _reader(manifest, cluster, component)
-    queue_type, type_seen = topology.queue_type(manifest, cluster,
-                                                rabbitmq_default_type(cluster, ref))
-    if queue_type == "stream":
-        reader.note(f"{manifest.title} is a stream ({type_seen}): consumers read it as a log "
-                    "from an offset; its arguments and policies are not read")
-        return
+    declared = topology.queue_type(manifest, cluster.manifests,
+                                   rabbitmq_default_type(cluster.manifests, ref))
+    queue_type, type_seen = declared.kind, declared.said
+    if declared.fell_back:
+        reader.note(f"{manifest.title}: {type_seen} (rabbit_amqqueue augment_declare_args)")
     settings, notes = topology.effective(manifest, cluster, name, queue_type)
     for note in notes:
         reader.note(note)
+    _federated(reader, settings)
+    if queue_type == "stream":
+        _rabbit_stream(reader, settings, type_seen)
+        reader.attach()
+        return
     arguments = {f"x-{key}": setting.value for key, setting in settings.items()}
     if queue_type == "quorum" or "x-dead-letter-exchange" in arguments:
         # a delivery limit, or dead letters: what a consumer acknowledging by hand meets
@@ -742,6 +815,56 @@ def rabbitmq_queue(manifest: Manifest, cluster: Cluster) -> None:
                       manifest.namespace,
                       lambda exchange, key: topology.routes(cluster, exchange, key, where))
     reader.attach()
+
+
+# What a stream applies (rabbit_stream_queue `update_stream_conf`, `create_stream`) that the
+# spec has no field for; noted.
+STREAM_NOT_CARRIED = {
+    "max-length-bytes": "retention: the stream deletes its oldest segments once it holds "
+                        "more; the simulation keeps every message",
+    "max-age": "retention: the stream deletes segments older than that; the simulation "
+               "keeps every message",
+    "initial-cluster-size": "the stream's replicas (its leader and followers): a spec queue "
+                            "does not replicate",
+    "stream-max-segment-size-bytes": "the size of the stream's segment files: messages "
+                                     "have no size in the simulation",
+    "stream-filter-size-bytes": "the size of the stream's Bloom filters (filtering is the "
+                                "consumers')",
+    "queue-leader-locator": "which node leads the stream: nodes are not simulated"}
+STREAM_LOG = ("a stream is one append-only log that each consumer reads in order from an "
+              "offset of its own, as a topic of one partition: each subscription reads every "
+              "message, one group member at a time")
+
+
+def _rabbit_stream(reader: _Reader, settings: dict[str, topology.Setting],
+                   type_seen: str) -> None:
+    """A stream is a log: one partition, read in order by each subscription. It redelivers
+    nothing (rabbit_stream_queue `settle`: a reject or a nack only gives credit back), has
+    no delivery limit and dead-letters nothing: no delivery settings. Its retention,
+    replicas and segment settings have no spec field: noted."""
+    reader.put(("partitions",), 1, f"{type_seen}: {STREAM_LOG}")
+    reader.note(f"{type_seen}: a stream does not redeliver (a rejected message only returns "
+                "credit), has no delivery limit and no dead letters: no delivery settings. "
+                "Where each consumer starts (its x-stream-offset, `next` unless it says) and "
+                "whether it stores its offset are in its code. The consumers of a component "
+                "are read as one group, one member reading at a time: RabbitMQ's single "
+                "active consumer (stream-protocol consumers that ask for it under one name); "
+                "consumers without it each read every message, which is not simulated")
+    for key, why in STREAM_NOT_CARRIED.items():
+        if key in settings:
+            reader.note(f"{settings[key].said()} = {settings[key].value}: {why}; not carried")
+
+
+def _federated(reader: _Reader, settings: dict[str, topology.Setting]) -> None:
+    """A policy naming a federation upstream (or a set of them) links the queue to a queue
+    of another broker, which the spec cannot say (k8s/links.py notes the Federation)."""
+    for key in ("federation-upstream", "federation-upstream-set"):
+        if key in settings and settings[key].seen.field.startswith("spec.definition."):
+            reader.note(f"{settings[key].said()} = {settings[key].value}: the queue is "
+                        "federated: it moves messages from the upstream broker's queue of "
+                        "the same name (or the upstream's `queue`) to meet its own "
+                        "consumers' demand; links between brokers are not simulated; not "
+                        "carried")
 
 
 def sqs_queue(manifest: Manifest, cluster: Cluster) -> None:

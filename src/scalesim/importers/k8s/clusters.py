@@ -14,6 +14,7 @@ has no field for (replication, in-sync replicas, operator default policies) is n
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from scalesim.importers.checks import Check, as_whole, count, field_problem, one_of
@@ -129,12 +130,14 @@ def rabbitmq_cluster(manifest: Manifest, cluster: Cluster) -> None:
                            "rabbitmq.conf: not read (OperatorPolicy objects are)")
 
 
-def rabbitmq_default_type(cluster: Cluster, ref: tuple[str, str, str]
+def rabbitmq_default_type(manifests: Sequence[Manifest], ref: tuple[str, str, str]
                           ) -> tuple[str, Seen] | None:
     """The default_queue_type of the RabbitmqCluster a reference names, when set."""
     if ref[0] != "name":
         return None
-    found = cluster.find("rabbitmq.com", "RabbitmqCluster", ref[1], ref[2])
+    found = next((m for m in manifests if (m.group, m.kind) == ("rabbitmq.com",
+                                                               "RabbitmqCluster")
+                  and (m.namespace, m.name) == (ref[1], ref[2])), None)
     value = _rabbit_conf(found).get("default_queue_type") if found is not None else None
     if found is None or value is None:
         return None

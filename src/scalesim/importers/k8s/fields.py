@@ -32,7 +32,7 @@ from scalesim.importers.checks import (
     resource_quantity,
 )
 from scalesim.importers.errors import Problem
-from scalesim.importers.k8s import brokers, hpa, keda, scaling
+from scalesim.importers.k8s import brokers, hpa, keda, links, scaling
 from scalesim.importers.k8s.analysis import GROUP as ARGO
 from scalesim.importers.k8s.objects import Manifest, mapping
 from scalesim.importers.sizing import go_duration, quantity
@@ -314,15 +314,28 @@ def regex(value: Any) -> str | None:
     return None
 
 
+def operator_refuses(key: str) -> Check:
+    """A key RabbitMQ takes in a policy and not in an operator policy: the stream keys are
+    registered as policy validators only (rabbit_policies.erl), and rabbit_policy.erl
+    `validation_op` refuses a key no operator-policy validator knows."""
+    return lambda value: f"{value!r}: an operator policy cannot set {key} (RabbitMQ: not a " \
+                         "recognised operator policy setting; a Policy can)"
+
+
 # The topology operator's CRDs (rabbitmq/messaging-topology-operator api/v1beta1): a
 # policy's applyTo enum and integer priority; the definition's keys as RabbitMQ takes them.
 POLICY_RULES = [Rule("spec.pattern", regex), Rule("spec.priority", count(None)),
                 *(Rule(f"spec.definition.{key}", check) for key, check in brokers.RABBIT_KEYS)]
 RABBIT_RULES: dict[Kind, list[Rule]] = {
     ("rabbitmq.com", "Policy"): [*POLICY_RULES, Rule("spec.applyTo", one_of(
-        "queues", "classic_queues", "quorum_queues", "streams", "exchanges", "all"))],
+        "queues", "classic_queues", "quorum_queues", "streams", "exchanges", "all")),
+        *(Rule(f"spec.definition.{key}", check) for key, check in brokers.STREAM_POLICY_KEYS)],
     ("rabbitmq.com", "OperatorPolicy"): [*POLICY_RULES, Rule("spec.applyTo", one_of(
-        "queues", "classic_queues", "quorum_queues", "streams"))],
+        "queues", "classic_queues", "quorum_queues", "streams")),
+        *(Rule(f"spec.definition.{key}", operator_refuses(key))
+          for key, _ in brokers.STREAM_POLICY_KEYS)],
+    **{kind: [Rule(path, check) for path, check in rules]
+       for kind, rules in links.FIELD_RULES.items()},
     ("rabbitmq.com", "Exchange"): [Rule("spec.name", brokers.nonempty),
                                    Rule("spec.type", brokers.nonempty)],
     ("rabbitmq.com", "Binding"): [Rule("spec.source", brokers.is_text),

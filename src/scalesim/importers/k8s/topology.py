@@ -24,10 +24,19 @@ RabbitMQ's rules, as its source has them (rabbitmq/rabbitmq-server at commit
   (rabbit_quorum_queue.erl): the argument wins for the dead-letter keys, the **policy** for
   `overflow` (`policy_has_precedence`), the lower for the lengths and TTLs, and
   `delivery-limit` as `merge_policy_value` (`resolve_delivery_limit`); a quorum queue takes
-  no `reject-publish-dlx` (`overflow/3`: drop-head, with a warning);
+  no `reject-publish-dlx` (`overflow/3`: drop-head, with a warning). Streams
+  (rabbit_stream_queue.erl `update_stream_conf`, `initial_cluster_size`): the **policy**
+  wins for every key a stream reads (`policy_precedence`);
 - the queue type: `x-queue-type` (the operator sends `spec.type` as it), else the vhost's
   default queue type, else the node's `default_queue_type` (rabbit_amqqueue.erl
   `maybe_inject_default_queue_type_shortcut_into_args`, rabbit_vhost.erl), else classic;
+  a default the queue cannot take (a quorum queue or a stream must be durable and not
+  auto-deleted: their `is_compatible`) gives way to classic (rabbit_amqqueue.erl
+  `augment_declare_args`, `rabbit_queue_type:fallback`);
+- a stream refuses a declaration holding an argument only the other types take
+  (rabbit_amqqueue.erl `check_declare_arguments`, each type's `queue_arguments`), and a
+  queue that is not durable or is auto-deleted (rabbit_queue_type_util.erl
+  `check_non_durable`, `check_auto_delete`);
 - dead letters are published to the dead-letter exchange with `dead-letter-routing-key`,
   else the message's own routing keys (rabbit_dead_letter.erl); the exchange routes them
   as it routes any message: a `fanout` to every binding, a `direct` to the bindings of that
@@ -37,7 +46,7 @@ RabbitMQ's rules, as its source has them (rabbitmq/rabbitmq-server at commit
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,8 +58,8 @@ GROUP = "rabbitmq.com"
 POLICY, OPERATOR_POLICY = "Policy", "OperatorPolicy"
 QUEUE_TYPES = ("classic", "quorum", "stream")
 # What each queue type refuses in a policy (its `capabilities()` unsupported_policies, at
-# the commit above: rabbit_classic_queue.erl, rabbit_quorum_queue.erl): such a policy does
-# not match the queue at all. Streams are not read.
+# the commit above: rabbit_classic_queue.erl, rabbit_quorum_queue.erl,
+# rabbit_stream_queue.erl): such a policy does not match the queue at all.
 UNSUPPORTED: dict[str, frozenset[str]] = {
     "classic": frozenset({"max-age", "stream-max-segment-size-bytes", "initial-cluster-size",
                           "delivery-limit", "dead-letter-strategy", "max-in-memory-length",
@@ -60,7 +69,37 @@ UNSUPPORTED: dict[str, frozenset[str]] = {
                          "ha-promote-on-shutdown", "ha-promote-on-failure",
                          "queue-master-locator", "max-age", "stream-max-segment-size-bytes",
                          "initial-cluster-size", "selector-fields",
-                         "selector-field-max-bytes"})}
+                         "selector-field-max-bytes"}),
+    "stream": frozenset({"expires", "message-ttl", "dead-letter-exchange",
+                         "dead-letter-routing-key", "max-length", "max-in-memory-length",
+                         "max-in-memory-bytes", "max-priority", "overflow", "queue-mode",
+                         "delivery-limit", "ha-mode", "ha-params", "ha-sync-mode",
+                         "ha-promote-on-shutdown", "ha-promote-on-failure",
+                         "queue-master-locator", "dead-letter-strategy", "target-group-size",
+                         "selector-fields", "selector-field-max-bytes"})}
+# The queue arguments each type takes (`capabilities()` queue_arguments). rabbit_amqqueue
+# `check_declare_arguments` refuses the queue (precondition_failed, "invalid arg … of queue
+# type …") when it holds an argument another type takes and its own does not.
+CLASSIC_ARGUMENTS = frozenset({
+    "x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key",
+    "x-max-length", "x-max-length-bytes", "x-max-priority", "x-overflow", "x-queue-mode",
+    "x-queue-version", "x-single-active-consumer", "x-queue-type", "x-queue-master-locator",
+    "x-queue-leader-locator"})
+QUORUM_ARGUMENTS = frozenset({
+    "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-dead-letter-strategy",
+    "x-expires", "x-max-length", "x-max-length-bytes", "x-max-in-memory-length",
+    "x-max-in-memory-bytes", "x-overflow", "x-single-active-consumer", "x-queue-type",
+    "x-quorum-initial-group-size", "x-member-placement-tag", "x-delivery-limit",
+    "x-message-ttl", "x-queue-leader-locator", "x-consumer-disconnected-timeout",
+    "x-consumer-timeout", "x-delayed-retry-type", "x-delayed-retry-min",
+    "x-delayed-retry-max"})
+STREAM_ARGUMENTS = frozenset({
+    "x-max-length-bytes", "x-queue-type", "x-max-age", "x-stream-max-segment-size-bytes",
+    "x-stream-filter-size-bytes", "x-initial-cluster-size", "x-queue-leader-locator"})
+STREAM_REFUSED = (CLASSIC_ARGUMENTS | QUORUM_ARGUMENTS) - STREAM_ARGUMENTS
+# Queue types a queue that is not durable, or is auto-deleted, cannot have
+# (rabbit_quorum_queue and rabbit_stream_queue `is_compatible`).
+REPLICATED = ("quorum", "stream")
 APPLY_TO = {"classic": "classic_queues", "quorum": "quorum_queues", "stream": "streams"}
 LOWER = frozenset({"message-ttl", "max-length", "max-length-bytes", "expires"})
 ARGUMENT_WINS = frozenset({"dead-letter-exchange", "dead-letter-routing-key",
@@ -103,33 +142,58 @@ def scope(manifest: Manifest) -> Scope:
     return ref, vhost if isinstance(vhost, str) and vhost else "/"
 
 
-def _in(cluster: Cluster, kind: str, where: Scope) -> Iterator[Manifest]:
-    return (m for m in cluster.manifests if (m.group, m.kind) == (GROUP, kind)
-            and scope(m) == where)
+def _in(manifests: Sequence[Manifest], kind: str, where: Scope) -> Iterator[Manifest]:
+    return (m for m in manifests if (m.group, m.kind) == (GROUP, kind) and scope(m) == where)
 
 
 # -- the queue's type -------------------------------------------------------------------------
 
-def queue_type(queue: Manifest, cluster: Cluster, node_default: tuple[str, Seen] | None
-               ) -> tuple[str, str]:
-    """The queue's type and where it is said: `spec.type`, else `x-queue-type`, else its
-    Vhost's `defaultQueueType`, else `node_default` (the RabbitmqCluster's
-    default_queue_type), else classic."""
+def durable(queue: Manifest) -> bool:
+    """`spec.durable`; unset, true: the operator's defaulting webhook sets it."""
+    value = queue.spec.get("durable")
+    return value if isinstance(value, bool) else True
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A queue's type as RabbitMQ declares it: the type, where it is said, whether the
+    queue names it itself, and whether a default it cannot take gave way to classic."""
+
+    kind: str
+    said: str
+    named: bool = False
+    fell_back: bool = False
+
+
+def queue_type(queue: Manifest, manifests: Sequence[Manifest],
+               node_default: tuple[str, Seen] | None) -> Declared:
+    """The queue's type: `spec.type`, else `x-queue-type`, else its Vhost's
+    `defaultQueueType`, else `node_default` (the RabbitmqCluster's default_queue_type),
+    else classic. A default a quorum queue or a stream cannot take (a queue not durable,
+    or auto-deleted) gives way to classic, RabbitMQ's fallback."""
     spec = queue.spec
     for path, value in (("spec.type", spec.get("type")),
                         ("spec.arguments.x-queue-type",
                          mapping(spec.get("arguments")).get("x-queue-type"))):
         if isinstance(value, str) and value:
-            return value, str(queue.seen(path))
+            return Declared(value, str(queue.seen(path)), named=True)
     where = scope(queue)
-    vhost = next((v for v in _in(cluster, "Vhost", (where[0], "/"))
+    vhost = next((v for v in _in(manifests, "Vhost", (where[0], "/"))
                   if v.spec.get("name") == where[1]), None)
     chosen = vhost.spec.get("defaultQueueType") if vhost is not None else None
     if vhost is not None and isinstance(chosen, str) and chosen:
-        return chosen, f"{vhost.seen('spec.defaultQueueType')} (the vhost's default)"
-    if node_default is not None:
-        return node_default[0], f"{node_default[1]} (the broker's default)"
-    return "classic", "no type given: classic, RabbitMQ's default"
+        default = Declared(chosen, f"{vhost.seen('spec.defaultQueueType')} (the vhost's "
+                           "default)")
+    elif node_default is not None:
+        default = Declared(node_default[0], f"{node_default[1]} (the broker's default)")
+    else:
+        return Declared("classic", "no type given: classic, RabbitMQ's default")
+    if default.kind in REPLICATED and (not durable(queue)
+                                       or queue.spec.get("autoDelete") is True):
+        return Declared("classic", f"{default.said} is {default.kind}, which a queue that is "
+                        "not durable or is auto-deleted cannot be: classic, RabbitMQ's "
+                        "fallback", fell_back=True)
+    return default
 
 
 # -- policies ---------------------------------------------------------------------------------
@@ -151,7 +215,8 @@ def matching(cluster: Cluster, kind: str, queue_name: str, queue_kind: str,
     """The policies (of `kind`) that match the queue, the one RabbitMQ applies first: the
     greatest priority, then the order of the files (RabbitMQ's store order between equal
     priorities is not in the files)."""
-    found = [p for p in _in(cluster, kind, where) if _matches(p, queue_name, queue_kind, where)]
+    found = [p for p in _in(cluster.manifests, kind, where)
+             if _matches(p, queue_name, queue_kind, where)]
     return sorted(found, key=lambda p: -(as_whole(p.spec.get("priority")) or 0))
 
 
@@ -171,7 +236,11 @@ def _merge_operator(key: str, policy: Setting, operator: Setting) -> Setting:
 
 
 def _resolve(key: str, queue_kind: str, policy: Setting, argument: Setting) -> Setting:
-    """args_policy_lookup's resolution, per queue type."""
+    """args_policy_lookup's resolution, per queue type: a stream takes the policy's value
+    of every key it reads (rabbit_stream_queue `policy_precedence`)."""
+    if queue_kind == "stream":
+        return Setting(policy.value, policy.seen, (f"{policy.how}; " if policy.how else "")
+                       + f"a stream takes the policy's over its argument {argument.value!r}")
     if key in ARGUMENT_WINS or (key == "overflow" and queue_kind != "quorum"):
         return Setting(argument.value, argument.seen, f"the queue argument wins over "
                        f"{policy.seen.what}'s {policy.value!r}")
@@ -228,7 +297,7 @@ def effective(queue: Manifest, cluster: Cluster, name: str, queue_kind: str
             elif key not in applied:
                 applied[key] = setting
     for key, setting in applied.items():
-        if key in settings and key in MERGED | ARGUMENT_WINS:
+        if key in settings and (key in MERGED | ARGUMENT_WINS or queue_kind == "stream"):
             settings[key] = _resolve(key, queue_kind, setting, settings[key])
         elif key not in settings:
             settings[key] = setting
@@ -255,8 +324,8 @@ def _topic_matches(pattern: str, key: str) -> bool:
 
 
 def _exchange_type(cluster: Cluster, name: str, where: Scope) -> str | None:
-    found = next((m for m in _in(cluster, "Exchange", where) if m.spec.get("name") == name),
-                 None)
+    found = next((m for m in _in(cluster.manifests, "Exchange", where)
+                  if m.spec.get("name") == name), None)
     if found is not None:
         kind = found.spec.get("type")
         return kind if isinstance(kind, str) and kind else "direct"   # the CRD's default
@@ -274,7 +343,7 @@ def routes(cluster: Cluster, exchange: str, key: str | None, where: Scope,
         return [], f"exchange {exchange} is a {kind} exchange, which routes by headers " \
                    "or a plugin's rule, not by what the files say"
     queues: list[str] = []
-    for binding in _in(cluster, "Binding", where):
+    for binding in _in(cluster.manifests, "Binding", where):
         spec = binding.spec
         if spec.get("source") != exchange or not isinstance(spec.get("destination"), str):
             continue
