@@ -170,13 +170,13 @@ def test_a_layout_within_its_schema_is_kept_as_sent(client: TestClient) -> None:
 def test_validate_parses_the_spec_once(client: TestClient, breaker_spec: str,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     parses: list[int] = []
-    compose = yamlpos._BoundedLoader.get_single_node
+    compose = yamlpos._compose
 
-    def counted(self: Any) -> Any:
+    def counted(text: str, loader_type: Any) -> Any:
         parses.append(1)
-        return compose(self)
+        return compose(text, loader_type)
 
-    monkeypatch.setattr(yamlpos._BoundedLoader, "get_single_node", counted)
+    monkeypatch.setattr(yamlpos, "_compose", counted)
     answer = client.post("/api/validate", json={"spec": breaker_spec}).json()
     assert answer["valid"] and answer["findings"] and len(parses) == 1
     parses.clear()

@@ -10,6 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
 
 from scalesim.spec.bounds import MAX_DEPTH, MAX_NODES
 from scalesim.spec.errors import Path
@@ -32,23 +35,23 @@ def _slot(parent: yaml.Node | None, index: Any) -> tuple[int, int]:
     return id(parent), index if isinstance(index, int) else id(index)
 
 
-class _BoundedLoader(yaml.SafeLoader):
-    """The safe loader, refusing to compose too deep or too many nodes (the composer
-    recurses once per level, so depth is checked before Python's stack runs out). It notes
-    where each alias is written: the composed tree holds the anchored node itself there."""
+class _Bounds:
+    """Composing that refuses too deep or too many nodes (the composer recurses once per
+    level, so depth is checked before Python's stack runs out). It notes where each alias is
+    written: the composed tree holds the anchored node itself there."""
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
+    def _start_bounds(self) -> None:
         self.depth = 0
         self.nodes = 0
         self.aliases: dict[tuple[int, int], Position] = {}
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+        loader: Any = super()
+        if self.check_event(yaml.AliasEvent):  # type: ignore[attr-defined]
+            mark = self.peek_event().start_mark  # type: ignore[attr-defined]
             self.aliases[_slot(parent, index)] = (mark.line + 1, mark.column + 1)
-            return super().compose_node(parent, index)
-        mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            return loader.compose_node(parent, index)  # type: ignore[no-any-return]
+        mark = self.peek_event().start_mark  # type: ignore[attr-defined]
         self.nodes += 1
         if self.nodes > MAX_NODES:
             raise YamlBoundError(f"a spec may have at most {MAX_NODES:,} values",
@@ -57,9 +60,45 @@ class _BoundedLoader(yaml.SafeLoader):
         if self.depth > MAX_DEPTH:
             raise YamlBoundError(f"nested more than {MAX_DEPTH} levels deep",
                                   (mark.line + 1, mark.column + 1))
-        node = super().compose_node(parent, index)
+        node = loader.compose_node(parent, index)
         self.depth -= 1
-        return node
+        return node  # type: ignore[no-any-return]
+
+
+class _BoundedLoader(_Bounds, yaml.SafeLoader):
+    """PyYAML's own safe loader, all in Python: the reference, and the one whose messages
+    errors are reported with."""
+
+    def __init__(self, stream: str) -> None:
+        yaml.SafeLoader.__init__(self, stream)
+        self._start_bounds()
+
+
+_LIBYAML = getattr(yaml, "__with_libyaml__", False)
+if _LIBYAML:
+    from yaml._yaml import CParser
+
+    class _FastLoader(_Bounds, Composer, CParser, SafeConstructor, Resolver):
+        """The same composing over libyaml's events: libyaml reads and parses (in C, about
+        a third of the time of reading a 999-component spec), the composer and its bounds
+        stay the Python ones, so the nodes, their marks and the bounds are the same."""
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            self._start_bounds()
+
+
+def _compose(text: str, loader_type: type[_Bounds]) -> tuple[yaml.Node | None,
+                                                              dict[tuple[int, int], Position]]:
+    """The document's root node and where its aliases are written."""
+    loader: Any = loader_type(text)  # type: ignore[call-arg]
+    try:
+        return loader.get_single_node(), loader.aliases
+    finally:
+        loader.dispose()
 
 
 def load_with_positions(text: str) -> tuple[Any, dict[Path, Position]]:
@@ -67,18 +106,21 @@ def load_with_positions(text: str) -> tuple[Any, dict[Path, Position]]:
 
     For a mapping entry the position is that of its key (where a person looks for a field);
     for a list item it is the item itself. Duplicate keys are an error, not a silent overwrite.
+    With libyaml, it parses in C; a document libyaml refuses is parsed again in Python, so
+    that errors keep PyYAML's messages, which the hints below read.
     """
     positions: dict[Path, Position] = {}
     try:
-        loader = _BoundedLoader(text)
         try:
-            root = loader.get_single_node()
-        finally:
-            loader.dispose()
+            if not _LIBYAML:
+                raise yaml.YAMLError("libyaml is not installed")
+            root, aliases = _compose(text, _FastLoader)
+        except yaml.YAMLError:  # (a YamlBoundError is not one: the same in both)
+            root, aliases = _compose(text, _BoundedLoader)
         if root is None:
             return None, positions
         positions[()] = _position(root)
-        return _Converter(positions, loader.aliases).convert(root, ()), positions
+        return _Converter(positions, aliases).convert(root, ()), positions
     except yaml.MarkedYAMLError as error:  # syntax, or a value no constructor accepts
         mark = error.problem_mark or error.context_mark
         position = (mark.line + 1, mark.column + 1) if mark else (1, 1)
