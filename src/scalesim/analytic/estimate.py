@@ -211,7 +211,11 @@ class Model:
     """What the estimate of a system needs that does not depend on the load, built once so
     that searches over the load (capacity.py) re-evaluate quickly."""
 
-    def __init__(self, system: System, points: int = lattice.LEAF_POINTS) -> None:
+    def __init__(self, system: System, points: int = lattice.LEAF_POINTS,
+                 held: dict[str, Bound] | None = None) -> None:
+        """`held`: the components their callers' workers keep from queueing, when not the
+        spec's own (`held.held_bounds`): the run estimate's, with timeouts and retries left
+        out (`attempts.HealthyEstimates`)."""
         self.system = system
         self.points = points  # grid points per distribution: fewer is faster and coarser
         # share of each cache's reads that go to its backend (a TTL cache's estimated)
@@ -230,7 +234,8 @@ class Model:
         self.limited = {cname: [self.index[f"{cname}.{o}"] for o in c.effective_operations]
                         for cname, c in system.components.items() if c.rate_limit is not None}
         self.order, self.cyclic = _component_order(system)
-        self.held = held_bounds(system)  # their callers' workers keep them from queueing
+        # their callers' workers keep them from queueing
+        self.held = held_bounds(system) if held is None else held
         self.component_visits = {w.name: self._component_visits(w) for w in system.workloads}
         # a callee's response as callers see it (hops added), kept while the response is
         self._reached: dict[str, tuple[Lattice, Lattice]] = {}

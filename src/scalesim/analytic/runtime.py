@@ -7,16 +7,22 @@ event each when they take time, a call's overhead one more, a replica with `core
 per CPU burst (the processor's completion, `wait` after it), a timed-out call schedules its
 timeout, and every request or message arrives as one event.
 
-Retries and hedges multiply the attempts of a call when attempts fail or are slow: with
-them, each call's expected attempts (`attempts.py`: error rates, timeouts against the
-callee's latency in the analytic estimate, fault windows, retry attempts, capped by retry
-budgets and breakers that open) flow down the call graph as more visits, and each attempt
-adds its timeout timer, a retry its back-off, a hedge its timer, a fallback its answer.
-The run is cut where faults start and end, and each stretch counted with its own attempts.
-When the retries' load takes a component past its capacity, it serves only that much (the
-work of 1/ρ of its visits; the hops of all of them) and attempts into it are taken as late.
-This leans high where exactness is impossible (see `attempts.py`); without retries or hedges
-it is the work of a healthy run, as before, a lower bound when calls fail.
+A component past its capacity (ρ ≥ 1 at the offered load) serves only that much: the work
+of 1/ρ of its visits and the calls they make, the hops of all of them; so does one behind a
+rate limit, the share its limit admits (the other visits are answered 429 at once), the
+smaller of the two where both cap it.
+
+Retries and hedges multiply the attempts of a call when attempts fail or are slow, and a
+circuit breaker that opens lets few of them through: with them, each call's expected
+attempts (`attempts.py`: error rates, timeouts against the callee's latency in the analytic
+estimate, fault windows, retry attempts, capped by retry budgets, and the share an open
+breaker lets through) flow down the call graph as visits, and each attempt that leaves adds
+its timeout timer, a retry its back-off, a hedge its timer, a fallback its answer. The run
+is cut where faults start and end, and each stretch counted with its own attempts. When the
+retries' load takes a component past its capacity, attempts into it are taken as late.
+This leans high where exactness is impossible (see `attempts.py`); without retries, hedges
+or breakers it is the work of a healthy run at the capacity served, a lower bound when calls
+fail.
 
 Work on timers comes whatever the load, and counts too (`timer_events_per_s`): each
 readiness and liveness probe of each replica is an event; a `pause` fault is two per
@@ -33,14 +39,37 @@ leaves, which at 99,000 replicas takes up to a second each time.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from scalesim.analytic.attempts import Attempts, CallAttempts, active, amplifies, phases
-from scalesim.analytic.load import mean_rate, operation_rates, served_rates
-from scalesim.spec.checks import iter_calls
+import numpy as np
+
+from scalesim.analytic.attempts import (
+    Attempts,
+    CallAttempts,
+    HealthyEstimates,
+    active,
+    phases,
+    shapes,
+)
+from scalesim.analytic.load import (
+    call_matrix,
+    mean_rate,
+    miss_shares,
+    operation_rates,
+    rate_cap,
+    round_trip_s,
+    served_rates,
+    visits,
+)
+from scalesim.spec.checks import cache_edges, iter_calls
 from scalesim.spec.demand import calls_made, extra_s
 from scalesim.spec.errors import Path
-from scalesim.spec.model import Balancer, Component, System
+from scalesim.spec.model import Balancer, Component, Fault, System
+
+if TYPE_CHECKING:
+    from scalesim.analytic.estimate import Estimate, Model
 
 # An autoscaler's sync in events' worth of time (at about 1 µs an event): a fixed part and
 # a part per replica, measured with 200 to 20,000 replicas (1.1 ms a sync at 200, 2.5–2.8 µs
@@ -55,6 +84,10 @@ SYNC_PER_REPLICA = 2.5
 RING_POINTS = 100
 RING_BUILD_PER_POINT = 0.25
 RING_UPDATE_PER_POINT = 0.05
+
+# Rounds of `_served` settling the shares of components past their capacity, one level of
+# them below another a round.
+SETTLE_ROUNDS = 50
 
 
 @dataclass(frozen=True)
@@ -93,7 +126,8 @@ class Stretch:
     end: float
     rates: dict[str, float]  # visits per second of every operation, attempts included
     calls: dict[Path, CallAttempts]  # the attempts of every call waited on
-    served: dict[str, float]  # the share of its visits an operation past capacity serves
+    served: dict[str, float]  # the share of its visits an operation serves, where below 1
+    # (past its component's capacity, or behind a rate limit)
     healthy: float  # events per second without retries and hedges
 
 
@@ -105,17 +139,14 @@ def run_cost(system: System) -> RunCost:
     if not all(math.isfinite(rate) for rate in rates.values()):
         return RunCost(math.inf, math.inf, 0, math.inf)
     per_second = retried = 0.0
-    if not amplifies(system):
-        per_second = _load_events(system, rates, {})
-    else:
-        length = span[1] - span[0]
-        for stretch in stretches(system, span):
-            if not all(math.isfinite(rate) for rate in stretch.rates.values()):
-                return RunCost(math.inf, math.inf, 0, math.inf)
-            weight = (stretch.end - stretch.start) / length
-            part = _load_events(system, stretch.rates, stretch.calls, stretch.served)
-            per_second += weight * part
-            retried += weight * max(0.0, part - stretch.healthy)
+    length = span[1] - span[0]
+    for stretch in stretches(system, span):
+        if not all(math.isfinite(rate) for rate in stretch.rates.values()):
+            return RunCost(math.inf, math.inf, 0, math.inf)
+        weight = (stretch.end - stretch.start) / length
+        part = _load_events(system, stretch.rates, stretch.calls, stretch.served)
+        per_second += weight * part
+        retried += weight * max(0.0, part - stretch.healthy)
     entering = 0.0
     for workload in system.workloads:
         if workload.users is None:
@@ -135,34 +166,203 @@ def run_cost(system: System) -> RunCost:
 def stretches(system: System, span: tuple[float, float]) -> list[Stretch]:
     """`span` cut where faults start and end (`attempts.phases`), each stretch with its
     calls' attempts (`attempts.Attempts`, from the analytic estimate of the healthy system)
-    and the visit rates they make. When the retries' load takes a component past its
-    capacity (ρ ≥ 1), it serves 1/ρ of its visits (`load.served_rates`: their work and the
-    calls they make), attempts into it are taken as late and its bounded queue as refusing
-    1 − 1/ρ, and the attempts are counted again, until no more components pass it."""
-    from scalesim.analytic.estimate import Model
-
-    model = Model(system)  # the grid `scalesim estimate` uses: P(late) is read off it
-    estimate = model.evaluate()
+    and the visit rates they make; a spec whose calls make one attempt each (no retry,
+    hedge or circuit breaker: `attempts.shapes`) is one stretch of single attempts, without
+    the analytic estimate. A component past its capacity (ρ ≥ 1) serves what its capacity
+    gets through by the end of the run and a rate limit lets in what it admits (`served`:
+    their work and the calls they make; `_served`). When the retries' load takes a component
+    past its capacity, attempts into it are taken as late and its bounded queue as refusing
+    1 − 1/ρ, and the attempts are counted again, until no more components pass it
+    (`_settled`). The estimate with the bounds blocking callers put on their callees is
+    taken where it finds attempts into them never late nor retried
+    (`attempts.HealthyEstimates`), the plain one elsewhere."""
+    if not shapes(system):  # no retries to tell apart: `healthy` is what it serves
+        rates, served, _, _ = _served(system, span, {})
+        return [Stretch(span[0], span[1], rates, {}, served,
+                        _load_events(system, rates, {}, served))]
+    estimates = HealthyEstimates(system)
     out = []
     for start, end in phases(system, span):
         healthy = operation_rates(system, (start, end))
-        saturated: dict[str, float] = {}
-        while True:
-            found = Attempts(system, model, estimate, active(system.faults, start, end),
-                             healthy, saturated)
-            rates, served = served_rates(system, (start, end), {
-                path: call.visits for path, call in found.calls.items()})
-            more: dict[str, float] = {}
-            for ref, share in served.items():
-                cname = ref.split(".", 1)[0]
-                if share < 1.0 and cname not in saturated:
-                    more[cname] = max(more.get(cname, 1.0), 1.0 / share)
-            if not more or not all(math.isfinite(rate) for rate in rates.values()):
-                break
-            saturated.update(more)
-        out.append(Stretch(start, end, rates, found.calls,
-                           {ref: share for ref, share in served.items() if share < 1.0},
+        faults = active(system.faults, start, end)
+        bounded = estimates.bounded
+        found, rates, served = _settled(system, bounded or estimates.plain, faults,
+                                        healthy, (start, end))
+        if bounded is not None and not estimates.holds(found):
+            found, rates, served = _settled(system, estimates.plain, faults, healthy,
+                                            (start, end))
+        out.append(Stretch(start, end, rates, found.calls, served,
                            _load_events(system, healthy, {})))
+    return out
+
+
+def _settled(system: System, healthy: tuple[Model, Estimate], faults: tuple[Fault, ...],
+             rates: dict[str, float], span: tuple[float, float]
+             ) -> tuple[Attempts, dict[str, float], dict[str, float]]:
+    """The attempts of one stretch from the estimate `healthy` (at the healthy `rates`),
+    counted again with every component their load takes past its capacity saturated, and
+    with what rate limits admit of it (retries of refused attempts meet them again, so
+    fewer are let in), until no more components pass their capacity (each serving 1/ρ of
+    its visits) and the limits' shares settle (to a thousandth, in at most
+    `SETTLE_ROUNDS`); with the visit rates they make and the shares served, a backlog
+    worked off after the window included (`_served`)."""
+    saturated: dict[str, float] = {}
+    limited: dict[str, float] = {}
+    for _ in range(SETTLE_ROUNDS):
+        found = Attempts(system, *healthy, faults, rates, saturated, span[1] - span[0],
+                         limited)
+        reach = {path: call.visits for path, call in found.calls.items()}
+        made, served, capacity, admitted = _served(system, span, reach, drain=False)
+        more: dict[str, float] = {}
+        for ref, share in capacity.items():
+            cname = ref.split(".", 1)[0]
+            if cname not in saturated:
+                more[cname] = max(more.get(cname, 1.0), 1.0 / share)
+        fewer = {ref: share for ref, share in admitted.items()
+                 if share < limited.get(ref, 1.0) * (1.0 - 1e-3)}
+        if not (more or fewer) or not all(math.isfinite(rate) for rate in made.values()):
+            break
+        saturated.update(more)
+        limited.update(fewer)
+    if capacity:
+        made, served, _, _ = _served(system, span, reach, saturated)
+    return found, made, served
+
+
+def _served(system: System, span: tuple[float, float], attempts: Mapping[Path, float],
+            saturated: Collection[str] = (), drain: bool = True
+            ) -> tuple[dict[str, float], dict[str, float], dict[str, float], dict[str, float]]:
+    """Visits per second of every operation over `span` (a stretch of the run), its calls
+    making `attempts`; the share of its visits each operation serves, where below 1; the
+    share its capacity serves in `span` (1/ρ, `load.served_rates`), where below 1; and the
+    share its rate limit admits (`admitted_shares`), where below 1.
+
+    What an operation serves is the smaller of what its rate limit admits (a visit the
+    limit refuses holds no worker, so the two do not multiply) and what its capacity serves
+    by the end of the run. The excess of an unbounded queue is worked off later, in the
+    rest of the run and after the window, for up to `limits.drain`, as the kernel runs on
+    until every request is answered (with `drain`; an upper bound: the capacity counts no
+    queueing, and the run may end sooner). That of a bounded or load-shedding queue is
+    refused; so, in effect, is that of a component in a retry storm (`saturated`: attempts
+    into it are taken as late) that no request waits on without a timeout (`waited_on`):
+    once the requests are answered, failed, the run ends with its backlog undone. Only the
+    visits served make calls: `load.served_rates` thins them by 1/ρ, so each operation's
+    calls are given the rest as attempts, again until the shares settle (a round per level
+    of components past their capacity, at most `SETTLE_ROUNDS`)."""
+    sim = system.simulation
+    length = span[1] - span[0]
+    drained = (sim.warmup + sim.duration + sim.limits.drain - span[0]) / length \
+        if drain and length > 0.0 else 1.0  # the capacity left to the end, over its own
+    waited = waited_on(system)
+    admitted = admitted_shares(system, span, attempts)
+    factors = dict(admitted)  # what each operation's calls are multiplied by
+    shares: dict[str, float] = {}
+    for _ in range(SETTLE_ROUNDS):
+        rates, capacity = served_rates(system, span, _thinned(system, attempts, factors))
+        shares = {}
+        for ref, share in capacity.items():
+            let_in = admitted.get(ref, 1.0)
+            if share < 1.0 or let_in < 1.0:
+                cname = ref.split(".", 1)[0]
+                component = system.components[cname]
+                refuses = component.queue is not None or component.load_shedding is not None \
+                    or (cname in saturated and cname not in waited)
+                shares[ref] = min(let_in, share * (1.0 if refuses else drained), 1.0)
+        wanted = {ref: served / capacity[ref] for ref, served in shares.items()
+                  if served != capacity[ref]}
+        if wanted.keys() == factors.keys() and all(
+                math.isclose(wanted[ref], factors[ref], rel_tol=1e-9) for ref in wanted):
+            break
+        factors = wanted
+    return (rates, {ref: share for ref, share in shares.items() if share < 1.0},
+            {ref: share for ref, share in capacity.items() if share < 1.0}, admitted)
+
+
+def waited_on(system: System) -> set[str]:
+    """The components some request waits on for as long as they take: reached from a
+    workload's entry by calls waited on with no timeout or deadline (and cache misses and
+    writes waited on) only."""
+    edges: dict[str, list[str]] = {}
+    for cname, oname, _, call in iter_calls(system):
+        if not call.async_ and call.timeout is None and call.deadline is None:
+            edges.setdefault(f"{cname}.{oname}", []).append(".".join(system.resolve(call.to)))
+    for cname in system.components:
+        for oname, ref in cache_edges(system, cname, sync_only=True):
+            edges.setdefault(f"{cname}.{oname}", []).append(".".join(system.resolve(ref)))
+    seen = {".".join(system.resolve(workload.to)) for workload in system.workloads}
+    stack = list(seen)
+    while stack:
+        for callee in edges.get(stack.pop(), []):
+            if callee not in seen:
+                seen.add(callee)
+                stack.append(callee)
+    return {ref.split(".", 1)[0] for ref in seen}
+
+
+def _thinned(system: System, attempts: Mapping[Path, float], shares: Mapping[str, float]
+             ) -> dict[Path, float]:
+    """`attempts` with each call's multiplied by the share of its caller's visits in
+    `shares` (1 when absent)."""
+    if not shares:
+        return dict(attempts)
+    return {path: attempts.get(path, 1.0) * shares.get(f"{cname}.{oname}", 1.0)
+            for cname, oname, path, _ in iter_calls(system)}
+
+
+def admitted_shares(system: System, span: tuple[float, float],
+                    attempts: Mapping[Path, float]) -> dict[str, float]:
+    """The share of each rate-limited operation's visits its component's `rate_limit` lets
+    in over `span` (those below 1): min(1, cap / arrivals), of each workload's arrivals with
+    `per_workload`, the cap raised by what a limit lets in at once when the run starts (a
+    token bucket's `burst`, a sliding window's `window` of `rate`); only visits let in make
+    calls, so a limit behind another sees fewer, settled as the analytic estimate does
+    (`Model.op_rates`), a round per level of limits. The workloads at their mean rate over
+    `span` (a closed loop at users / (think + its round trip)), calls making `attempts`."""
+    limited = {cname: component for cname, component in system.components.items()
+               if component.rate_limit is not None}
+    if not limited:
+        return {}
+    names, matrix = call_matrix(system, miss_shares(system, span), attempts)
+    index = {name: i for i, name in enumerate(names)}
+    external = np.zeros((len(names), len(system.workloads)))
+    for column, workload in enumerate(system.workloads):
+        if workload.users is None:
+            rate = mean_rate(workload, *span)
+        else:
+            cycle = workload.think.mean_s + round_trip_s(system, workload.to)
+            rate = workload.users / cycle if cycle > 0.0 else math.inf
+        external[index[".".join(system.resolve(workload.to))], column] += rate
+    if not np.isfinite(external).all():
+        return {}
+    ops = {cname: [index[f"{cname}.{o}"] for o in component.effective_operations]
+           for cname, component in limited.items()}
+    share = np.ones_like(external)
+    offered = external
+    for _ in range(len(limited) + 2):
+        offered = np.stack([visits(names, matrix * share[:, [k]], external[:, k])
+                            for k in range(external.shape[1])], axis=1)
+        updated = np.ones_like(share)
+        for cname, component in limited.items():
+            cap, limit = rate_cap(component), component.rate_limit
+            assert cap is not None and limit is not None
+            ahead = limit.window if limit.algorithm == "sliding_window" else \
+                (limit.burst or limit.rate) / limit.rate  # seconds of `rate` at the start
+            cap *= 1.0 + (ahead / (span[1] - span[0]) if span[1] > span[0] else 0.0)
+            arriving = offered[ops[cname]].sum(axis=0)  # per workload
+            if limit.per_workload:
+                updated[ops[cname]] = np.minimum(1.0, cap / np.maximum(arriving, 1e-300))
+            else:
+                updated[ops[cname]] = min(1.0, cap / max(float(arriving.sum()), 1e-300))
+        if np.allclose(updated, share, rtol=1e-12, atol=0.0):
+            break
+        share = updated
+    out = {}
+    for cname in limited:
+        for i in ops[cname]:
+            came = float(offered[i].sum())
+            let_in = float((offered[i] * share[i]).sum()) / came if came > 0.0 else 1.0
+            if let_in < 1.0:
+                out[names[i]] = let_in
     return out
 
 
@@ -195,11 +395,12 @@ def _load_events(system: System, rates: dict[str, float], calls: dict[Path, Call
         if call.async_:
             continue
         found = calls.get(path)
+        made = rates[f"{cname}.{oname}"] * served.get(f"{cname}.{oname}", 1.0) \
+            * call.probability  # calls a second: the visits served make them
         if found is not None:
-            per_second += rates[f"{cname}.{oname}"] * served.get(f"{cname}.{oname}", 1.0) \
-                * call.probability * found.events
+            per_second += made * found.events
         elif call.timeout is not None:
-            per_second += rates[f"{cname}.{oname}"] * call.probability
+            per_second += made
     return per_second
 
 
