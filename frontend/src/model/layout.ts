@@ -22,8 +22,10 @@ export function autoLayout(graph: Graph, fixed: Record<string, { x: number; y: n
   return out;
 }
 
-/** What the server keeps of a layout (docs/studio.md, `layout`): node ids of 1 to 200
- * characters, coordinates within ±10,000,000 px, at most 4,000 positions. */
+/** What the server keeps of a layout (docs/studio.md, `layout`; the values of
+ * src/scalesim/studio/routes/designs.py, held equal by tests/studio/test_shared_constants.py):
+ * node ids of 1 to 200 characters, coordinates within ±10,000,000 px, at most 4,000
+ * positions. */
 export const MAX_NODE_ID = 200;
 export const MAX_COORDINATE = 10_000_000;
 

@@ -122,9 +122,9 @@ export function trafficShare(result: Result, component: string, version: string,
 const seconds = (v: number): string => (v < 1 ? `${(v * 1000).toFixed(0)} ms` : `${v.toFixed(1)} s`);
 const perSecond = (v: number): string => `${v.toFixed(v < 10 ? 1 : 0)}/s`;
 
-/** The diagnosis's rule for a queue that falls behind (src/scalesim/diagnosis/context.py):
- * its backlog holds at least BACKLOG_S seconds of arrivals, and at least MIN_BACKLOG
- * messages. */
+/** The diagnosis's rule for a queue that falls behind (src/scalesim/diagnosis/context.py,
+ * held equal by tests/studio/test_shared_constants.py): its backlog holds at least BACKLOG_S
+ * seconds of arrivals, and at least MIN_BACKLOG messages. */
 const BACKLOG_S = 1;
 const MIN_BACKLOG = 10;
 
