@@ -290,14 +290,18 @@ def _operation_rates(system: System, response: Callable[[str], float], misses: M
 
 
 def served_rates(system: System, over: tuple[float, float],
-                 attempts: Mapping[Path, float]) -> tuple[dict[str, float], dict[str, float]]:
+                 attempts: Mapping[Path, float],
+                 serve: Callable[[str, float], float] | None = None
+                 ) -> tuple[dict[str, float], dict[str, float]]:
     """Visits per second of every operation over `over`, its calls making `attempts` (as
-    `operation_rates`), and the share of its visits each operation serves: a component
-    loaded past its capacity (ρ ≥ 1, as `offered_load` counts it) serves 1/ρ of its visits,
-    and only those make calls. Operations are taken callers first, a component's ρ from the
-    visits of its operations taken so far (a share that leans high when its operations sit
-    at several depths of the call graph); with a loop of async calls or queues, rates are
-    not capped and the shares come from every visit."""
+    `operation_rates`), and the share of its visits each operation's capacity serves: a
+    component loaded past its capacity (ρ ≥ 1, as `offered_load` counts it) serves 1/ρ of
+    its visits, and only those make calls; `serve(operation, that share)`, when given, says
+    what share of its visits make calls instead (a rate limit's, a backlog worked off later:
+    `runtime._served`). Operations are taken callers first, a component's ρ from the visits
+    of its operations taken so far (a share that leans high when its operations sit at
+    several depths of the call graph), so every share is settled in one pass; with a loop of
+    async calls or queues, rates are not capped and the shares come from every visit."""
     misses = miss_shares(system, over)
     response = _response_times(system, misses)
     names, matrix = call_matrix(system, misses, attempts)
@@ -316,6 +320,9 @@ def served_rates(system: System, over: tuple[float, float],
                           for ref, coefficient in form.items()) for form in parts)
             for ref in parts[0]:
                 share[index[ref]] = 1.0 / rho if rho > 1.0 else 1.0
+        if serve is not None:
+            for name, i in index.items():
+                serve(name, float(share[i]))
     else:
         taken = {cname: [0.0] * len(parts) for cname, parts in forms.items()}
 
@@ -329,7 +336,7 @@ def served_rates(system: System, over: tuple[float, float],
                     known[k] += _times(rate, form[names[i]])
                 rho = max(known)
                 share[i] = 1.0 / rho if rho > 1.0 else 1.0
-            return float(share[i])
+            return float(share[i]) if serve is None else serve(names[i], float(share[i]))
 
         rates = _forward(matrix, external, order, serves)
     return ({name: float(rates[i]) for name, i in index.items()},

@@ -85,8 +85,9 @@ RING_POINTS = 100
 RING_BUILD_PER_POINT = 0.25
 RING_UPDATE_PER_POINT = 0.05
 
-# Rounds of `_served` settling the shares of components past their capacity, one level of
-# them below another a round.
+# Rounds of `_settled` at most: the attempts counted again with the components their load
+# takes past capacity saturated and the rate limits' shares at the retries' load, until
+# neither changes.
 SETTLE_ROUNDS = 50
 
 
@@ -246,34 +247,29 @@ def _served(system: System, span: tuple[float, float], attempts: Mapping[Path, f
     refused; so, in effect, is that of a component in a retry storm (`saturated`: attempts
     into it are taken as late) that no request waits on without a timeout (`waited_on`):
     once the requests are answered, failed, the run ends with its backlog undone. Only the
-    visits served make calls: `load.served_rates` thins them by 1/ρ, so each operation's
-    calls are given the rest as attempts, again until the shares settle (a round per level
-    of components past their capacity, at most `SETTLE_ROUNDS`)."""
+    visits served make calls (`load.served_rates` takes each operation's share, callers
+    first, from `serve`)."""
     sim = system.simulation
     length = span[1] - span[0]
     drained = (sim.warmup + sim.duration + sim.limits.drain - span[0]) / length \
         if drain and length > 0.0 else 1.0  # the capacity left to the end, over its own
     waited = waited_on(system)
     admitted = admitted_shares(system, span, attempts)
-    factors = dict(admitted)  # what each operation's calls are multiplied by
     shares: dict[str, float] = {}
-    for _ in range(SETTLE_ROUNDS):
-        rates, capacity = served_rates(system, span, _thinned(system, attempts, factors))
-        shares = {}
-        for ref, share in capacity.items():
-            let_in = admitted.get(ref, 1.0)
-            if share < 1.0 or let_in < 1.0:
-                cname = ref.split(".", 1)[0]
-                component = system.components[cname]
-                refuses = component.queue is not None or component.load_shedding is not None \
-                    or (cname in saturated and cname not in waited)
-                shares[ref] = min(let_in, share * (1.0 if refuses else drained), 1.0)
-        wanted = {ref: served / capacity[ref] for ref, served in shares.items()
-                  if served != capacity[ref]}
-        if wanted.keys() == factors.keys() and all(
-                math.isclose(wanted[ref], factors[ref], rel_tol=1e-9) for ref in wanted):
-            break
-        factors = wanted
+
+    def serve(ref: str, capacity: float) -> float:
+        """The share of `ref`'s visits served, from the share its capacity serves."""
+        let_in = admitted.get(ref, 1.0)
+        if capacity >= 1.0 and let_in >= 1.0:
+            return 1.0
+        cname = ref.split(".", 1)[0]
+        component = system.components[cname]
+        refuses = component.queue is not None or component.load_shedding is not None \
+            or (cname in saturated and cname not in waited)
+        shares[ref] = min(let_in, capacity * (1.0 if refuses else drained), 1.0)
+        return shares[ref]
+
+    rates, capacity = served_rates(system, span, attempts, serve)
     return (rates, {ref: share for ref, share in shares.items() if share < 1.0},
             {ref: share for ref, share in capacity.items() if share < 1.0}, admitted)
 
@@ -297,16 +293,6 @@ def waited_on(system: System) -> set[str]:
                 seen.add(callee)
                 stack.append(callee)
     return {ref.split(".", 1)[0] for ref in seen}
-
-
-def _thinned(system: System, attempts: Mapping[Path, float], shares: Mapping[str, float]
-             ) -> dict[Path, float]:
-    """`attempts` with each call's multiplied by the share of its caller's visits in
-    `shares` (1 when absent)."""
-    if not shares:
-        return dict(attempts)
-    return {path: attempts.get(path, 1.0) * shares.get(f"{cname}.{oname}", 1.0)
-            for cname, oname, path, _ in iter_calls(system)}
 
 
 def admitted_shares(system: System, span: tuple[float, float],
