@@ -205,18 +205,26 @@ def cores(system: System, estimate: Estimate) -> Iterator[Caveat]:
 
 def dynamics(system: System, estimate: Estimate) -> Iterator[Caveat]:
     """Mechanisms with state over time that steady-state formulas do not represent."""
-    found: dict[str, list[str]] = {}
+    found: dict[str, dict[str, None]] = {}  # the places of each, in order, once each
+    hedged: dict[str, None] = {}
     for source, call in _calls(system):
+        if call.hedge is not None and call.timeout is None:
+            hedged[_edge(system, source, call)] = None
         for name in ("hedge", "bulkhead", "deadline"):
-            if getattr(call, name) is not None:
-                found.setdefault(name, []).append(_edge(system, source, call))
+            if getattr(call, name) is not None and (name != "hedge" or call.timeout is not None):
+                found.setdefault(name, {})[_edge(system, source, call)] = None
+    if hedged:
+        yield Caveat("hedge", ", ".join(hedged), "a hedged call takes the first answer of "
+                     "independent attempts, the k-th sent k delays after the first (a "
+                     "percentile delay at the unhedged call's); the hedges' own load on the "
+                     "callee is not counted: optimistic where it is busy")
     for cname, component in system.components.items():
         for name in ("load_shedding", "connection_pool", "outlier_detection"):
             if getattr(component, name) is not None:
-                found.setdefault(name, []).append(cname)
+                found.setdefault(name, {})[cname] = None
         if component.balancer == "hash" and any(
                 w.key_space is not None and w.key_space.skew > 0 for w in system.workloads):
-            found.setdefault("skewed hash keys", []).append(cname)
+            found.setdefault("skewed hash keys", {})[cname] = None
     for name, places in found.items():
         yield Caveat("not-modelled", ", ".join(places), f"{name.replace('_', ' ')} is not in "
                      "the formulas (they assume every request is served as it comes)")

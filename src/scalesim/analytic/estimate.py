@@ -62,7 +62,7 @@ from scalesim.spec.model import (
     Workload,
     plain_steps,
 )
-from scalesim.spec.resilience import Retry
+from scalesim.spec.resilience import Hedge, Retry
 
 Waits = tuple[Lattice | None, Lattice | None]  # (whatever the outcome, when successful)
 PERCENTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999}
@@ -601,6 +601,8 @@ class Model:
         if call.async_:
             return lattice.zero(), lattice.zero()
         attempt = self.call_time(call, responses)
+        if call.hedge is not None and call.timeout is None and attempt is not None:
+            attempt = self._hedged(call.hedge, attempt)
         held, ok = (attempt, attempt) if call.timeout is None else \
             self._timed(call, attempt, call.timeout)
         if call.probability >= 1.0:
@@ -610,6 +612,25 @@ class Model:
                 lattice.mixture([1.0 - call.probability, call.probability], [skip, held]),
                 None if ok is None else
                 lattice.mixture([1.0 - call.probability, call.probability], [skip, ok]))
+
+    def _hedged(self, hedge: Hedge, attempt: Lattice) -> Lattice:
+        """A hedged call's time: the first answer of independent attempts, the k-th sent k
+        delays after the first (k ≤ `max`), so P(T > t) = Π_k P(X > t − k·d). A percentile
+        `after` is that of the unhedged attempt (what the kernel's tracked percentile
+        converges to, docs/resilience.md). With a `budget` b below P(X > d), only b of the
+        calls are hedged: those are the hedged time, the rest the plain one."""
+        quantile = hedge.percentile
+        delay = attempt.quantile(quantile) if quantile is not None else float(hedge.after)
+        late = max(0.0, 1.0 - attempt.cdf(delay))
+        if not math.isfinite(delay) or late <= 0.0:
+            return attempt
+        hedged = lattice.order_statistic(1, [attempt, *(
+            lattice.convolve(lattice.point(k * delay, self.points), attempt)
+            for k in range(1, hedge.max + 1))])
+        if hedge.budget is None or hedge.budget >= late:
+            return hedged
+        share = hedge.budget / late
+        return lattice.mixture([1.0 - share, share], [attempt, hedged])
 
     def _timed(self, call: Call, attempt: Lattice | None, timeout: float) -> Waits:
         """A call whose attempts give up after `timeout`: the k-th attempt is the first in

@@ -133,7 +133,9 @@ def _grid_moments(h: float, mass: Array) -> tuple[float, float]:
 
 
 def on_step(lattice: Lattice, h: float) -> Array:
-    """The mass vector on a grid of step h ≥ lattice.h, the mean kept exactly."""
+    """The mass vector on a grid of step h, the mean kept exactly: each cell's mass split
+    between the two cells of the new grid around its value (for h < lattice.h, a finer grid
+    with the same cells' values and gaps between them)."""
     if lattice.h == h:
         return lattice.mass
     if lattice.h == 0.0:
@@ -424,4 +426,20 @@ def of(dist: AnyDistribution, points: int = LEAF_POINTS) -> Lattice:
     if isinstance(dist, Empirical):
         return _empirical(dist, points)
     assert isinstance(dist, Mixture)
-    return mixture([item.weight for item in dist.of], [of(item.dist, points) for item in dist.of])
+    return _spec_mixture([item.weight for item in dist.of],
+                         [of(item.dist, points) for item in dist.of])
+
+
+def _spec_mixture(weights: list[float], parts: list[Lattice]) -> Lattice:
+    """A mixture the spec writes: on the finest grid that spans every part in MAX_POINTS
+    cells, not the coarsest part's (`mixture`'s, for what the estimate mixes), so that a
+    millisecond part beside a one-second one keeps its place (on the one-second part's grid
+    of 257 cells, 1 ms fell in the first cell: a p50 of 4 ms where it is 1 ms)."""
+    kept = [(w, p) for w, p in zip(weights, parts, strict=True) if w > 0.0 and p.h > 0.0]
+    if len(kept) < 2:
+        return mixture(weights, parts)
+    upper = max((len(p.mass) - 1) * p.h for _, p in kept)
+    h = max(upper / (MAX_POINTS - 1), min(p.h for _, p in kept))
+    fine = [Lattice(h, on_step(p, h), p.beyond, p.mean, p.second, p.exponential)
+            if p.h > 0.0 else p for p in parts]
+    return mixture(weights, fine)

@@ -136,6 +136,14 @@ class Hedge(Strict):
     max: Count = Field(1, ge=1, le=10, description="extra attempts at most")
     budget: Fraction | None = Field(None, description="hedges at most this share of calls")
 
+    @property
+    def percentile(self) -> float | None:
+        """The quantile `after` names (`p999` → 0.999), None for a fixed delay."""
+        if not isinstance(self.after, str):
+            return None
+        digits = self.after[1:]
+        return int(digits) / 10.0 ** len(digits)
+
 
 class Fallback(Strict):
     fallback: Distribution
