@@ -9,7 +9,8 @@ comes from:
 - Strimzi's `KafkaTopic` (kafka.strimzi.io): `spec.partitions`;
 - the RabbitMQ messaging-topology operator's `Queue` (rabbitmq.com): `spec.type` and the
   arguments `x-delivery-limit`, `x-dead-letter-exchange` and `x-dead-letter-routing-key`
-  (a stream: `partitions` 1, a log);
+  (a stream: `partitions` 1, a log), and its `SuperStream` (`spec.partitions` stream
+  partitions behind an exchange: `partitions` N, a log each);
 - the SQS `Queue` of AWS Controllers for Kubernetes (sqs.services.k8s.aws):
   `spec.visibilityTimeout` and `spec.redrivePolicy`.
 
@@ -241,6 +242,39 @@ RABBIT_QUEUE_RULES = [("spec.name", nonempty),
                       *((f"spec.arguments.x-{key}", check)
                         for key, check in STREAM_ARGUMENT_KEYS),
                       ("spec.durable", boolean), ("spec.autoDelete", boolean)]
+# The operator's SuperStream (messaging-topology-operator api/v1alpha1 SuperStreamSpec):
+# `partitions` an integer, 3 when unset (kubebuilder default); `routingKeys` a list of text.
+# Its controller (internal/controller/super_stream_controller.go) names the exchange
+# after metadata.name and the partition streams `<metadata.name>-<routing key>`, the keys
+# being spec.routingKeys, else the partition indexes 0 … partitions − 1; it reconciles
+# nothing when there are routing keys and not one per partition. The operator labels the
+# partition Queues it creates with SUPER_STREAM_LABEL.
+SUPER_STREAM = ("rabbitmq.com", "SuperStream")
+SUPER_STREAM_PARTITIONS = 3
+SUPER_STREAM_LABEL = "rabbitmq.com/super-stream"
+
+
+def partition_count(value: Any) -> str | None:
+    """A SuperStream's partitions: a whole number above 0 (the CRD takes any integer, and
+    for 0 or fewer the operator creates the exchange and no partition stream)."""
+    problem = count(1)(value)
+    if problem is None or as_whole(value) is None:
+        return problem
+    return f"{problem}: the operator creates one stream per partition, so none, and the " \
+           "super stream holds nothing"
+
+
+def routing_keys(value: Any) -> str | None:
+    """A SuperStream's routingKeys: a list of text (the CRD's array of strings)."""
+    if not isinstance(value, list):
+        return f"{value!r} is not a list of routing keys"
+    odd = [(index, key) for index, key in enumerate(value) if not isinstance(key, str)]
+    return f"item {odd[0][0]}, {odd[0][1]!r}, is not text: each routing key is a string" \
+        if odd else None
+
+
+SUPER_STREAM_RULES = [("spec.name", is_text), ("spec.partitions", partition_count),
+                      ("spec.routingKeys", routing_keys)]
 SQS_QUEUE_RULES = [("spec.queueName", nonempty),
                    ("spec.visibilityTimeout", attribute(0, SQS_VISIBILITY_MAX)),
                    ("spec.redrivePolicy", lambda v: nonempty(v) or redrive_policy(v)),
@@ -265,7 +299,38 @@ def object_problems(manifests: list[Manifest]) -> list[Problem]:
                                           f"end in {FIFO_SUFFIX} (fifoQueue is true)"))
         if (manifest.group, manifest.kind) == ("rabbitmq.com", "Queue"):
             problems += _rabbit_queue_problems(manifest, manifests)
+        if (manifest.group, manifest.kind) == SUPER_STREAM:
+            problems += _super_stream_problems(manifest)
     return problems
+
+
+def _super_stream_problems(stream: Manifest) -> list[Problem]:
+    """What the operator does not reconcile, or makes into fewer partitions than it says:
+    routing keys that are not one per partition (super_stream_controller: 'expected number
+    of routing keys … to match number of partitions'), and a routing key given twice (two
+    partitions would be one stream `<name>-<key>`; RabbitMQ's own super stream creation,
+    rabbit_stream_manager, refuses duplicate partitions)."""
+    spec = stream.spec
+    keys = spec.get("routingKeys")
+    partitions = spec.get("partitions")
+    partitions = SUPER_STREAM_PARTITIONS if partitions is None else partitions
+    if not isinstance(keys, list) or not keys or routing_keys(keys) is not None or \
+            partition_count(partitions) is not None:
+        return []
+    seen = stream.seen("spec.routingKeys")
+    said = "spec.partitions" if spec.get("partitions") is not None else \
+        f"no spec.partitions: the CRD's default {SUPER_STREAM_PARTITIONS}"
+    twice = sorted({key for key in keys if keys.count(key) > 1})
+    if len(keys) != partitions:
+        problem = (f"{len(keys)} routing keys for {partitions} partitions ({said}): the "
+                   "operator creates nothing until there is one per partition ('expected "
+                   "number of routing keys … to match number of partitions')")
+    elif twice:
+        problem = (f"{', '.join(map(repr, twice))} given more than once: each partition is "
+                   f"the stream {stream.name}-<key>, so two partitions would be one stream")
+    else:
+        return []
+    return [field_problem(seen.file, seen.line, stream.title, seen.field, problem)]
 
 
 def _rabbit_queue_problems(queue: Manifest, manifests: list[Manifest]) -> list[Problem]:
@@ -787,14 +852,19 @@ def rabbitmq_queue(manifest: Manifest, cluster: Cluster) -> None:
     stream is a log of one partition (`_rabbit_stream`)."""
     spec = manifest.spec
     name = str(spec.get("name") if isinstance(spec.get("name"), str) else manifest.name)
+    owner = mapping(manifest.data["metadata"].get("labels")).get(SUPER_STREAM_LABEL)
+    if owner is not None and cluster.find(*SUPER_STREAM, manifest.namespace,
+                                          str(owner)) is not None:
+        cluster.draft.note(f"{manifest.file}:{manifest.line}: {manifest.title} is a partition "
+                           f"the operator created for SuperStream {owner} (its "
+                           f"{SUPER_STREAM_LABEL} label), which describes it; not read again")
+        return
     where = topology.scope(manifest)
-    ref = where[0]
-    brokers = ([ref[2]] if ref[1] == manifest.namespace else [f"{ref[2]}.{ref[1]}"]) \
-        if ref[0] == "name" else []
-    component = _queue_for(cluster, manifest, name, brokers, "rabbitmq")
+    component = _queue_for(cluster, manifest, name, _rabbit_brokers(manifest, where),
+                           "rabbitmq")
     reader = _reader(manifest, cluster, component)
     declared = topology.queue_type(manifest, cluster.manifests,
-                                   rabbitmq_default_type(cluster.manifests, ref))
+                                   rabbitmq_default_type(cluster.manifests, where[0]))
     queue_type, type_seen = declared.kind, declared.said
     if declared.fell_back:
         reader.note(f"{manifest.title}: {type_seen} (rabbit_amqqueue augment_declare_args)")
@@ -803,6 +873,8 @@ def rabbitmq_queue(manifest: Manifest, cluster: Cluster) -> None:
         reader.note(note)
     _federated(reader, settings)
     if queue_type == "stream":
+        cluster.streams[component.key, name] = (f"{manifest.title} is a stream ({type_seen})",
+                                                True)
         _rabbit_stream(reader, settings, type_seen)
         reader.attach()
         return
@@ -836,6 +908,12 @@ STREAM_LOG = ("a stream is one append-only log that each consumer reads in order
               "message, one group member at a time")
 
 
+STREAM_DELIVERY = ("does not redeliver (a rejected message only returns credit), has no "
+                   "delivery limit and no dead letters: no delivery settings. Where each "
+                   "consumer starts (its x-stream-offset, `next` unless it says) and whether "
+                   "it stores its offset are in its code")
+
+
 def _rabbit_stream(reader: _Reader, settings: dict[str, topology.Setting],
                    type_seen: str) -> None:
     """A stream is a log: one partition, read in order by each subscription. It redelivers
@@ -843,16 +921,123 @@ def _rabbit_stream(reader: _Reader, settings: dict[str, topology.Setting],
     no delivery limit and dead-letters nothing: no delivery settings. Its retention,
     replicas and segment settings have no spec field: noted."""
     reader.put(("partitions",), 1, f"{type_seen}: {STREAM_LOG}")
-    reader.note(f"{type_seen}: a stream does not redeliver (a rejected message only returns "
-                "credit), has no delivery limit and no dead letters: no delivery settings. "
-                "Where each consumer starts (its x-stream-offset, `next` unless it says) and "
-                "whether it stores its offset are in its code. The consumers of a component "
+    reader.note(f"{type_seen}: a stream {STREAM_DELIVERY}. The consumers of a component "
                 "are read as one group, one member reading at a time: RabbitMQ's single "
                 "active consumer (stream-protocol consumers that ask for it under one name); "
                 "consumers without it each read every message, which is not simulated")
     for key, why in STREAM_NOT_CARRIED.items():
         if key in settings:
             reader.note(f"{settings[key].said()} = {settings[key].value}: {why}; not carried")
+
+
+def _rabbit_brokers(manifest: Manifest, where: topology.Scope) -> list[str]:
+    """The broker a topology object names, as a host: its RabbitmqCluster's Service."""
+    ref = where[0]
+    if ref[0] != "name":
+        return []
+    return [ref[2]] if ref[1] == manifest.namespace else [f"{ref[2]}.{ref[1]}"]
+
+
+SUPER_STREAM_LOG = ("a super stream is one stream per partition, each an append-only log "
+                    "that each consumer reads in order from an offset of its own, as a "
+                    "topic's partitions: each subscription reads every message, each "
+                    "partition one group member at a time")
+
+
+def rabbitmq_super_stream(manifest: Manifest, cluster: Cluster) -> None:
+    """The operator's SuperStream: an exchange named after it routing to one stream per
+    partition, `<name>-<routing key>` (the keys `spec.routingKeys`, else the indexes) — a
+    queue of `partitions` N, each a stream as a stream Queue is (`_rabbit_stream`): no
+    delivery settings. The policies of its vhost apply to each partition stream by its
+    name (the operator declares them with no arguments); their retention and replicas are
+    noted, as are the routing keys and how single active consumer spreads partitions."""
+    spec = manifest.spec
+    name = manifest.name
+    where = topology.scope(manifest)
+    component = _queue_for(cluster, manifest, name, _rabbit_brokers(manifest, where),
+                           "rabbitmq")
+    reader = _reader(manifest, cluster, component)
+    partitions = as_whole(spec.get("partitions"))
+    seen: Seen | str = manifest.seen("spec.partitions")
+    if partitions is None:
+        partitions = SUPER_STREAM_PARTITIONS
+        seen = (f"from {manifest.file}:{manifest.line}: {manifest.title} sets no "
+                f"spec.partitions: the CRD's default {SUPER_STREAM_PARTITIONS}")
+    listed = spec.get("routingKeys")
+    keys = [str(key) for key in listed] if isinstance(listed, list) and listed else \
+        [str(index) for index in range(min(partitions, MAX_PARTITIONS + 1))]
+    streams = [f"{name}-{key}" for key in keys]
+    cluster.streams[component.key, name] = (
+        f"{manifest.title} is a super stream, an exchange routing to {partitions:,} stream "
+        f"partitions ({_listed(streams)}): no queue has its name, so the scaler finds none "
+        "(the management API answers 404, a passive declare NOT_FOUND) and fails", False)
+    for index, stream in enumerate(streams):
+        cluster.queues.setdefault((manifest.namespace, stream), component.key)
+        cluster.streams[component.key, stream] = (
+            f"{stream} is partition {index} of {manifest.title}, a stream", True)
+    _partitions(reader, partitions, f"{seen}: {SUPER_STREAM_LOG}")
+    reader.note(f"{manifest.title}: each partition stream {STREAM_DELIVERY}. With single active "
+                "consumer, RabbitMQ makes one consumer of a name active per partition, "
+                "spreading the partitions over them (rabbit_stream_sac_coordinator: the "
+                "partition's index modulo the consumers), as the spec's group does with a "
+                "topic's partitions; consumers without it each read every partition, which "
+                "is not simulated")
+    _super_stream_routing(reader, manifest, keys)
+    _super_stream_policies(reader, manifest, cluster, streams)
+    reader.attach()
+
+
+def _listed(names: list[str], most: int = 6) -> str:
+    """Names, the first and last few of a long list."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return f"{', '.join(names[:most // 2])}, …, {', '.join(names[-(most // 2):])}"
+
+
+def _super_stream_routing(reader: _Reader, manifest: Manifest, keys: list[str]) -> None:
+    routed = _listed([f"{key!r} to {manifest.name}-{key}" for key in keys])
+    where = manifest.seen("spec.routingKeys") if manifest.spec.get("routingKeys") else \
+        f"{manifest.title} sets no spec.routingKeys: the partition indexes"
+    reader.note(f"{where}: exchange {manifest.name} routes routing key {routed}; which "
+                "partition a message goes to is the publisher's (a stream client hashes its "
+                "key over the partitions or looks it up in these bindings), where the spec "
+                "spreads messages by the request's key; the routing keys are not carried")
+    name = manifest.spec.get("name")
+    if isinstance(name, str) and name != manifest.name:
+        reader.note(f"{manifest.seen('spec.name')} is {name!r}: the operator names the "
+                    f"super stream (its exchange and partitions) after metadata.name, "
+                    f"{manifest.name}")
+
+
+def _super_stream_policies(reader: _Reader, manifest: Manifest, cluster: Cluster,
+                           streams: list[str]) -> None:
+    """The policies matching each partition stream's name: their retention, replicas and
+    federation noted once for the partitions they apply to. Without one, a partition keeps
+    every message and is placed on every node (rabbit_stream_queue `update_stream_conf`,
+    `initial_cluster_size`)."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for stream in streams:
+        settings, notes = topology.effective(manifest, cluster, stream, "stream")
+        for note in notes:
+            reader.note(note)
+        _federated(reader, settings)
+        for key, why in STREAM_NOT_CARRIED.items():
+            if key in settings:
+                said = f"{settings[key].said()} = {settings[key].value}: {why}"
+                found.setdefault((key, said), []).append(stream)
+    for (_, said), which in found.items():
+        whose = "every partition" if len(which) == len(streams) else \
+            f"partitions {_listed(which)}"
+        reader.note(f"{said} ({whose}); not carried")
+    keys = {key for key, _ in found}
+    if not keys & {"max-age", "max-length-bytes"}:
+        reader.note(f"{manifest.title}: no policy sets its partitions' retention (max-age, "
+                    "max-length-bytes; the operator declares them with no arguments): they "
+                    "keep every message, as the simulation does")
+    if "initial-cluster-size" not in keys:
+        reader.note(f"{manifest.title}: each partition stream is replicated on every node "
+                    "of the cluster (no initial-cluster-size policy); a spec queue does not "
+                    "replicate; not carried")
 
 
 def _federated(reader: _Reader, settings: dict[str, topology.Setting]) -> None:
@@ -928,4 +1113,5 @@ def _unused_policies(cluster: Cluster) -> None:
 
 KINDS: Mappers = {("kafka.strimzi.io", "KafkaTopic"): kafka_topic,
                   ("rabbitmq.com", "Queue"): rabbitmq_queue,
+                  SUPER_STREAM: rabbitmq_super_stream,
                   ("sqs.services.k8s.aws", "Queue"): sqs_queue}

@@ -356,6 +356,7 @@ STRIMZI_RULES: dict[Kind, list[Rule]] = {
 BROKER_RULES: dict[Kind, list[Rule]] = {
     ("kafka.strimzi.io", "KafkaTopic"): [Rule(p, c) for p, c in brokers.KAFKA_TOPIC_RULES],
     ("rabbitmq.com", "Queue"): [Rule(p, c) for p, c in brokers.RABBIT_QUEUE_RULES],
+    brokers.SUPER_STREAM: [Rule(p, c) for p, c in brokers.SUPER_STREAM_RULES],
     ("sqs.services.k8s.aws", "Queue"): [Rule(p, c) for p, c in brokers.SQS_QUEUE_RULES],
     **RABBIT_RULES, **STRIMZI_RULES}
 

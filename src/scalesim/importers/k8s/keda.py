@@ -17,6 +17,7 @@ autoscale: it is noted.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,8 @@ def scaled_object(manifest: Manifest, cluster: Cluster) -> None:
     queues = {index: _queue(cluster, manifest, consumer, trigger)
               for index, trigger in enumerate(triggers) if _on_a_queue(trigger)}
     for index, queue in queues.items():
+        if queue is not None:
+            _on_a_stream(cluster, manifest, triggers[index], index, queue)
         if queue is not None and queue != consumer:
             cluster.component(consumer).consumes[queue] = manifest.seen_in(
                 triggers, index, f"spec.triggers[{index}] (scales the consumer on its backlog)")
@@ -255,6 +258,69 @@ def _queue(cluster: Cluster, manifest: Manifest, consumer: str,
             if found_key is not None:
                 return found_key
     return None
+
+
+# What KEDA's rabbitmq scaler reads (kedacore/keda pkg/scalers/rabbitmq_scaler.go): over
+# HTTP the management API's `messages` of /api/queues/<vhost>/<queueName> (`messages_ready`
+# with excludeUnacknowledged; with useRegex, of every queue the pattern finds, caseless and
+# unanchored, summed by default), over AMQP a passive queue.declare's message count. For a
+# stream RabbitMQ gives both as every message the log retains: its last offset + 1 − its
+# first (rabbitmq-server rabbit_osiris_metrics, the stream's `messages` and
+# `messages_ready`; rabbit_stream_queue `stat`). Consumers read without removing, so it
+# falls only when retention deletes a segment. Modes QueueLength (and the older
+# queueLength), MessageRate (active while messages > activationValue) and
+# ExpectedQueueConsumptionTime read that count; DeliverGetRate and
+# PublishedToDeliveredRatio read rates only.
+STREAM_COUNT = ("KEDA's rabbitmq scaler reads the queue's message count (the management "
+                "API's messages, or a passive declare's count over AMQP), which RabbitMQ gives "
+                "a stream as every message it retains (last offset + 1 − first offset, "
+                "rabbit_osiris_metrics): consumers reading remove none, and it falls only when "
+                "retention deletes a segment. It is the log's size, not the consumers' lag")
+STREAM_MODES = {
+    "QueueLength": "the trigger scales out as the log grows and may never scale in (nor to "
+                   "zero, without retention); the spec's queue metric is the backlog not yet "
+                   "read, so the simulation scales in where the cluster would not",
+    "MessageRate": "in mode MessageRate the trigger stays active while the stream retains "
+                   "more messages than activationValue, so it does not scale to zero",
+    "ExpectedQueueConsumptionTime": "mode ExpectedQueueConsumptionTime divides that count by "
+                                    "the delivery rate, so it overstates the time to drain "
+                                    "and may never scale in"}
+
+
+def _on_a_stream(cluster: Cluster, manifest: Manifest, trigger: Any, index: int,
+                 queue: str) -> None:
+    """A rabbitmq trigger whose queue is a stream or a super stream's partition (or
+    that names a super stream, which is no queue): noted."""
+    if not isinstance(trigger, dict) or trigger.get("type") != "rabbitmq":
+        return
+    metadata = mapping(trigger.get("metadata"))
+    name = metadata.get("queueName")
+    if not isinstance(name, str) or not name:
+        return
+    found: list[tuple[str, bool]]
+    if str(metadata.get("useRegex")).strip().lower() == "true":
+        try:
+            pattern = re.compile(name, re.IGNORECASE)
+        except re.error:
+            return
+        found = [(said, is_queue) for (key, stream), (said, is_queue) in cluster.streams.items()
+                 if key == queue and is_queue and pattern.search(stream)]
+    else:
+        found = [cluster.streams[queue, name]] if (queue, name) in cluster.streams else []
+    if not found:
+        return
+    where = f"{manifest.title}: spec.triggers[{index}] (rabbitmq, queueName {name!r})"
+    if not found[0][1]:
+        cluster.draft.note(f"{where}: {found[0][0]}. A trigger per partition, or one with "
+                           "useRegex over the partitions' names (HTTP only), reads the "
+                           "partitions, each a stream")
+        return
+    mode = str(metadata.get("mode", "QueueLength"))
+    tail = STREAM_MODES.get(mode)
+    if tail is None:
+        return      # a rate mode: no message count
+    streams = "; ".join(said for said, _ in found[:3]) + ("; …" if len(found) > 3 else "")
+    cluster.draft.note(f"{where} watches a stream: {streams}. {STREAM_COUNT}: {tail}")
 
 
 def _queue_kind(cluster: Cluster, manifest: Manifest, queue: str, triggers: list[Any],

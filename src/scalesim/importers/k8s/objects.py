@@ -92,6 +92,9 @@ class Cluster:
     config_maps: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     queues: dict[tuple[str, str], str] = field(default_factory=dict)  # (ns, queue) -> key
     applied: set[tuple[str, int]] = field(default_factory=set)  # policies matching a queue
+    # (queue component key, RabbitMQ queue name) -> what stream that name is, and whether a
+    # queue of that name exists (a super stream's own name is its exchange's): k8s/brokers.py
+    streams: dict[tuple[str, str], tuple[str, bool]] = field(default_factory=dict)
 
     def of_kind(self, *kinds: str) -> Iterator[Manifest]:
         return (m for m in self.manifests if m.kind in kinds)
