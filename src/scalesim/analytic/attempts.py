@@ -367,15 +367,14 @@ class Attempts:
         assert hedge is not None
         if cut is not None:
             return 0.0
-        if isinstance(hedge.after, str):
-            digits = hedge.after[1:]
-            slower = 1.0 - (0.999 if digits == "999" else int(digits) / 100.0)
-            count = hedge.max * slower
+        quantile = hedge.percentile
+        if quantile is not None:
+            count = hedge.max * (1.0 - quantile)
         else:
             time = self.model.call_time(call, self._response_map())
             shift = self.slower[target] + self._hop_added(target)
-            count = sum(1.0 if time is None else max(0.0, 1.0 - time.cdf(k * hedge.after
-                                                                          - shift))
+            after = float(hedge.after)
+            count = sum(1.0 if time is None else max(0.0, 1.0 - time.cdf(k * after - shift))
                         for k in range(1, hedge.max + 1))
         return count if hedge.budget is None else min(count, hedge.budget)
 
