@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.analytic.test_runtime_retries import DB_CALL, EXACT, counted, retry, spec
+from tests.analytic.counting import counted
+from tests.analytic.test_runtime_retries import DB_CALL, EXACT, retry, spec
 
 from scalesim.analytic.runtime import run_cost, stretches
 from scalesim.spec import load_spec, load_spec_text

@@ -9,21 +9,17 @@ late. Checked against the events the kernel counts, with fixed seeds."""
 from __future__ import annotations
 
 import pytest
+from tests.analytic.counting import counted
 from tests.analytic.test_held_chains import chain as wide_chain
 from tests.analytic.test_runtime_retries import EXACT, LEANS_HIGH
 from tests.spec.test_bounds import chain
 
 from scalesim.analytic.attempts import HealthyEstimates
 from scalesim.analytic.runtime import run_cost, stretches
-from scalesim.sim import run_kernels
 from scalesim.spec import load_spec_text
 from scalesim.spec.model import System
 
 RETRIED = "defaults.calls={retry: {attempts: 3}, timeout: %s}"
-
-
-def counted(system: System, seed: int) -> int:
-    return sum(kernel.events for kernel in run_kernels(system, seed=seed))
 
 
 def deep(*overrides: str, timeout: str = "1s", length: int = 999, work: str = "1ms"

@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.analytic.counting import counted
 from typer.testing import CliRunner
 
 from scalesim.analytic.load import mean_rate
 from scalesim.analytic.runtime import RING_BUILD_PER_POINT, RING_POINTS, run_cost
 from scalesim.cli import app
-from scalesim.sim import run_kernels
 from scalesim.sim.mechanisms.balancer import VIRTUAL_NODES
 from scalesim.spec import load_spec
 from scalesim.spec.model import Workload
@@ -34,9 +34,9 @@ def test_a_profile_s_mean_rate_integrates_its_steps_and_ramps() -> None:
 def test_estimated_events_are_within_ten_percent_of_the_kernel_s(example: str) -> None:
     """The retry storm, whose estimate leans high, is in test_runtime_retries.py."""
     system = load_spec(EXAMPLES / f"{example}.yaml", ["simulation.duration=20s"])
-    counted = sum(kernel.events for kernel in run_kernels(system))
+    events = counted(system)
     estimated = run_cost(system).events
-    assert estimated == pytest.approx(counted, rel=0.1)
+    assert estimated == pytest.approx(events, rel=0.1)
 
 
 TIMERS = """scalesim: 1
@@ -59,10 +59,10 @@ def test_probes_and_pauses_are_counted_whatever_the_load() -> None:
     from scalesim.spec import load_spec_text
 
     system = load_spec_text(TIMERS)
-    counted = sum(kernel.events for kernel in run_kernels(system))
+    events = counted(system)
     cost = run_cost(system)
     assert cost.timer_events == pytest.approx(10 * (750 + 800))
-    assert cost.events == pytest.approx(counted, rel=0.1)
+    assert cost.events == pytest.approx(events, rel=0.1)
 
 
 def test_a_run_whose_timers_are_over_the_budget_is_refused_saying_so() -> None:

@@ -9,9 +9,9 @@ counts; checked against it with the specs' fixed seeds."""
 from __future__ import annotations
 
 import pytest
+from tests.analytic.counting import counted
 
 from scalesim.analytic.runtime import run_cost
-from scalesim.sim import run_kernels
 from scalesim.spec import load_spec_text
 from scalesim.spec.model import System
 from scalesim.templates import get_template
@@ -21,8 +21,7 @@ LOW, HIGH = 0.95, 1.3
 
 
 def ratio(system: System) -> float:
-    counted = sum(int(kernel.events) for kernel in run_kernels(system))
-    return run_cost(system).events / counted
+    return run_cost(system).events / counted(system)
 
 
 @pytest.mark.parametrize(("name", "duration"), [

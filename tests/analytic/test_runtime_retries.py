@@ -7,11 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.analytic.counting import counted
 
 from scalesim.analytic.attempts import expected_attempts, phases
 from scalesim.analytic.runtime import run_cost, stretches
 from scalesim.budget import estimate
-from scalesim.sim import run_kernels
 from scalesim.spec import load_spec, load_spec_text
 from scalesim.spec.model import System
 
@@ -53,10 +53,6 @@ def spec(inner: str = "", outer: str = "", p: float = 0.0, work: str = "2ms",
 
 def retry(attempts: int, on: str, more: str = "") -> str:
     return f", retry: {{attempts: {attempts}, on: [{on}]}}{more}"
-
-
-def counted(system: System) -> int:
-    return sum(kernel.events for kernel in run_kernels(system))
 
 
 def test_the_expected_attempts_of_independent_tries() -> None:

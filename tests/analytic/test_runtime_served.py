@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.analytic.counting import counted
 
 from scalesim.analytic.runtime import admitted_shares, run_cost, stretches, waited_on
-from scalesim.sim import run_kernels
 from scalesim.spec import load_spec_text
 from scalesim.spec.model import System
 from scalesim.templates import get_template
@@ -20,10 +20,6 @@ from scalesim.templates import get_template
 # noise of a few thousand requests; where it leans high, at most half again above.
 EXACT = 1.1
 LEANS_HIGH = 1.5
-
-
-def counted(system: System) -> int:
-    return sum(kernel.events for kernel in run_kernels(system))
 
 
 def template(name: str) -> System:
