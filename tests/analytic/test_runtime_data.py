@@ -1,5 +1,6 @@
-"""The run estimate counts the events the data areas (sim/data) add to the visits
-(analytic/runtime.py `_unseen_visits`, `_area_events`): a choreographed saga's events through
+"""The run estimate counts the events the data areas (sim/data) add to the visits (their
+visits in analytic/load.py `call_matrix`, their events in analytic/runtime.py
+`_area_events`): a choreographed saga's events through
 its queue, their delivery timers and redeliveries, an orchestrated saga's transitions, a
 queue's redeliveries and visibility timers, a Kafka consumer's deliveries without a hop, an
 event store's projections and loads, a replicated store's commits and reads. Each was left

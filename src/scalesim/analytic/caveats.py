@@ -256,9 +256,10 @@ def _changing(system: System) -> Iterator[Caveat]:
                      "rollout shifts traffic to another version during the run")
     redelivered = [name for name, c in system.components.items() if c.delivery is not None]
     if redelivered:
-        yield Caveat("delivery", ", ".join(redelivered), "each message counts as delivered "
-                     "once: redeliveries, duplicates and dead letters add load the estimate "
-                     "does not see")
+        yield Caveat("delivery", ", ".join(redelivered), "failed deliveries come again and "
+                     "dead letters reach their queue in the load (from error_rate and poison); "
+                     "a delivery still running when its visibility timeout ends, and the "
+                     "duplicate it makes, are not counted")
     stores = [name for name, c in system.components.items() if c.event_store is not None]
     if stores:
         yield Caveat("event-store", ", ".join(stores), "loading an aggregate reads its snapshot "

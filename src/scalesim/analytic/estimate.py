@@ -43,6 +43,7 @@ from scalesim.analytic.load import (
     call_matrix,
     miss_shares,
     rate_cap,
+    subscriptions,
     visits,
 )
 from scalesim.analytic.mva import MvaStation, mva
@@ -101,7 +102,8 @@ class SubscriptionEstimate:
     """A queue's subscription: `concurrency` deliveries in flight, each held until the
     consumer answers; messages wait in the buffer meanwhile (their lag)."""
 
-    rate_rps: float
+    rate_rps: float  # deliveries per second: each message's failed deliveries again, and
+    # dead letters from the queues that send theirs here (`load.subscriptions`)
     state: StationState
 
 
@@ -231,6 +233,15 @@ class Model:
         self.visits = {workload.name: per_request[:, column]
                        for column, workload in enumerate(system.workloads)}
         self.matrix, self.external = matrix, external
+        # per queue subscription (queue, consumer's place): its deliveries per visit of each
+        # operation, dead letters from other queues included (`load.subscriptions`)
+        self.deliveries: dict[tuple[str, int], npt.NDArray[np.float64]] = {}
+        for sub in subscriptions(system, self.misses):
+            if system.components[sub.owner].kind is Kind.QUEUE:
+                row = self.deliveries.setdefault((sub.owner, sub.consumer),
+                                                 np.zeros(len(self.names)))
+                for ref in sub.publishers:
+                    row[self.index[ref]] += sub.deliveries
         self.limited = {cname: [self.index[f"{cname}.{o}"] for o in c.effective_operations]
                         for cname, c in system.components.items() if c.rate_limit is not None}
         self.order, self.cyclic = _component_order(system)
@@ -684,10 +695,10 @@ class Model:
         for cname, component in self.system.components.items():
             if component.kind is not Kind.QUEUE:
                 continue
-            rate = float(sum(op_rate[self.index[f"{cname}.{o}"]]
-                             for o in component.effective_operations))
-            for consumer in component.consumers:
+            for place, consumer in enumerate(component.consumers):
                 target = ".".join(self.system.resolve(consumer.to))
+                row = self.deliveries.get((cname, place))
+                rate = 0.0 if row is None else float(row @ op_rate)
                 response = responses.get(target)
                 capacity = None if component.capacity is None \
                     else consumer.concurrency + component.capacity

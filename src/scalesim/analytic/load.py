@@ -1,15 +1,19 @@
 """Offered load: how busy each component would be, from the spec alone, before simulating.
 
 Workload rates flow down the call graph (call probabilities, every parallel branch, cache
-misses to the backend, every subscription of a queue). A component's hold time per visit is
-its own time (CPU demand, `post_work`, `wait` and the runtime's overheads) and, when its io
+misses to the backend, every delivery of a queue's or event store's subscriptions, a
+choreographed saga's events through its queue: `call_matrix`). A component's hold time per
+visit is its own time (CPU demand, `post_work`, `wait` and the runtime's overheads) and, when its io
 is blocking, the no-queueing response time of the synchronous calls it waits on.
 ρ = λ·E[hold] / (replicas·workers) is then a lower bound of the simulated utilization of a
 blocking component (queueing downstream lengthens its holds) and an estimate of it otherwise;
 with `cores`, ρ is the larger of that and the CPU's λ·E[cpu] / (replicas·cores) (the
 utilization law). ρ ≥ 1 means the component cannot keep up. An autoscaled
 component is counted at its `autoscale.max` replicas (what it can reach). Retries, timeouts
-and failures are ignored: this is the load of a healthy system.
+and failures are ignored (this is the load of a healthy system), except where the data
+areas deliver again what failed at an operation's `error_rate`: a queue's or projection's
+failed deliveries and dead letters, a choreographed saga's events (`subscriptions`,
+`saga_events`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import numpy.typing as npt
 
 from scalesim.analytic.caching import hit_ratio
 from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
+from scalesim.spec.data import Delivery
 from scalesim.spec.demand import cpu_s, extra_s
 from scalesim.spec.errors import Path
 from scalesim.spec.model import (
@@ -32,6 +37,8 @@ from scalesim.spec.model import (
     Keys,
     Kind,
     ParallelStep,
+    Saga,
+    SagaBlock,
     System,
     Workload,
     plain_steps,
@@ -390,9 +397,13 @@ def call_matrix(system: System, misses: Misses | None = None,
                 ) -> tuple[list[str], npt.NDArray[np.float64]]:
     """Every operation ('comp.op') and M, where M[i, j] is the mean number of calls (or
     deliveries) operation i makes to j per visit: sync and async calls, cache misses to the
-    backend (at the `misses` shares, by default `miss_shares`), cache writes and every
-    subscription of a queue. A call counts once per visit it makes, or, with `attempts`,
-    that many times (its path's, 1 when absent): its tries that reach the callee."""
+    backend (at the `misses` shares, by default `miss_shares`), cache writes, the expected
+    deliveries of each message to every subscription of a queue or event store, failed
+    deliveries again and dead letters included (`subscriptions`), and a choreographed
+    saga's events: a visit of its `via` queue's operation per delivery of each step's event,
+    and the deliveries sent again to the step's target (`saga_events`). A call counts once
+    per visit it makes, or, with `attempts`, that many times (its path's, 1 when absent):
+    its tries that reach the callee."""
     if misses is None:
         misses = miss_shares(system)
     names = [f"{c}.{o}" for c, comp in system.components.items()
@@ -407,12 +418,152 @@ def call_matrix(system: System, misses: Misses | None = None,
         for oname, ref in cache_edges(system, cname):
             share = misses[cname] if ref == component.backend else 1.0
             matrix[index[f"{cname}.{oname}"], index[".".join(system.resolve(ref))]] += share
-        if component.kind is Kind.QUEUE:
-            for oname in component.effective_operations:
-                for consumer in component.consumers:
-                    matrix[index[f"{cname}.{oname}"],
-                           index[".".join(system.resolve(consumer.to))]] += 1.0
+    for sub in subscriptions(system, misses):
+        for ref in sub.publishers:
+            matrix[index[ref], index[sub.target]] += sub.deliveries
+    for holder, saga in sagas(system):
+        if saga.coordination != "choreography" or saga.via is None:
+            continue
+        via = index[".".join(system.resolve(saga.via))]
+        for event in saga_events(system, saga):
+            matrix[index[holder], via] += event.tries
+            # `iter_calls` lists the step's delivery once (an async call): the rest here
+            matrix[index[holder], index[event.target]] += event.tries - 1.0
     return names, matrix
+
+
+# -- what the data areas deliver (sim/data) ---------------------------------------------------
+
+def tries(fails: float, limit: float) -> float:
+    """Expected tries of something tried again, up to `limit` tries, while each try fails
+    with probability `fails`: (1 − pⁿ)/(1 − p)."""
+    if fails <= 0.0:
+        return 1.0
+    if fails >= 1.0:
+        return limit
+    return (1.0 - math.pow(fails, limit)) / (1.0 - fails)
+
+
+def _error_rate(system: System, ref: str) -> float:
+    cname, oname = ref.split(".", 1)
+    return system.components[cname].effective_operations[oname].error_rate
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A queue's consumer or an event store's projection, as the kernel delivers to it
+    (sim/data/build.py, `subscriptions`), or a dead-letter queue's consumer as reached from
+    the queue whose messages it receives."""
+
+    publishers: tuple[str, ...]  # the operations whose visits publish to it
+    target: str  # the consumer's operation
+    owner: str  # the queue (or event store) whose subscription it is
+    consumer: int  # its place among the owner's consumers (or projections)
+    deliveries: float  # expected deliveries to `target` of each message published
+    visibility: float | None  # a visibility timer per delivery (FifoSubscription), or None
+    partitioned: bool  # Kafka partitions: delivered on the consumer's replica, no hop there
+
+
+def subscriptions(system: System, misses: Misses | None = None) -> list[Subscription]:
+    """Every subscription of a queue or event store with its expected deliveries a message:
+    at most once, one; otherwise a failed delivery comes back (`FifoSubscription.again`,
+    `PartitionedSubscription.attempt_over`) up to `max_deliveries` in all, the consumer's
+    operation failing at its `error_rate` and a `poison` share of the messages at every
+    delivery. Without `max_deliveries`, a message that always fails comes back for the
+    rest of the run: on average half of it, at its visibility timeout (or the consumer's
+    round trip with no queueing when it comes back at once; caches missing at `misses`). With
+    `max_deliveries` and a `dead_letter` queue, the messages whose every delivery failed
+    go to that queue's subscriptions (`DeadLetterQueue.take`): each of them is listed again
+    with this queue's operations as publishers, its deliveries that share of its own (one
+    level: what its consumers fail is not followed to a dead-letter queue of its own)."""
+    response = _response_times(system, miss_shares(system) if misses is None else misses)
+    sim = system.simulation
+    length = sim.warmup + sim.duration
+    out: list[Subscription] = []
+    own: dict[str, list[tuple[Subscription, float]]] = {}  # queue -> (its subs, dead share)
+    for cname, component in system.components.items():
+        if component.kind is Kind.QUEUE:
+            delivery, publishers = component.delivery, tuple(
+                f"{cname}.{oname}" for oname in component.effective_operations)
+            consumers = component.consumers
+        elif component.event_store is not None:  # build.subscriptions: projections
+            delivery = Delivery(guarantee="at_least_once", redelivery="requeue")
+            publishers = (f"{cname}.{component.event_store.append}",)
+            consumers = component.event_store.projections
+        else:
+            continue
+        partitioned = component.kind is Kind.QUEUE and component.partitions is not None
+        for place, consumer in enumerate(consumers):
+            target = ".".join(system.resolve(consumer.to))
+            deliveries, dead = 1.0, 0.0
+            visibility = None
+            if delivery is not None and delivery.guarantee != "at_most_once":
+                fifo = not partitioned
+                visibility = delivery.visibility_timeout if fifo else None
+                fails = _error_rate(system, target)
+                if delivery.max_deliveries is not None:
+                    limit = float(delivery.max_deliveries)
+                    dead = (1.0 - delivery.poison) * math.pow(fails, limit) + delivery.poison
+                else:  # back after the visibility timeout, or at once (the consumer's turn)
+                    again = delivery.visibility_timeout \
+                        if fifo and delivery.redelivery == "visibility_timeout" \
+                        else max(_hop(system) + response(target), 1e-3)
+                    limit = 1.0 + 0.5 * length / again
+                deliveries = (1.0 - delivery.poison) * tries(fails, limit) \
+                    + delivery.poison * limit
+            sub = Subscription(publishers, target, cname, place, deliveries, visibility,
+                               partitioned)
+            out.append(sub)
+            if component.kind is Kind.QUEUE:
+                own.setdefault(cname, []).append((sub, dead))
+    for cname, subs in own.items():
+        delivery = system.components[cname].delivery
+        if delivery is None or delivery.dead_letter is None:
+            continue
+        for source, dead in subs:
+            if dead <= 0.0:
+                continue
+            for sub, _ in own.get(delivery.dead_letter, []):
+                out.append(Subscription(source.publishers, sub.target, sub.owner,
+                                        sub.consumer, dead * sub.deliveries, sub.visibility,
+                                        sub.partitioned))
+    return out
+
+
+def sagas(system: System) -> list[tuple[str, Saga]]:
+    """Every saga, with the operation that holds it."""
+    return [(f"{cname}.{oname}", step.saga)
+            for cname, component in system.components.items()
+            for oname, operation in component.effective_operations.items()
+            for step in operation.calls if isinstance(step, SagaBlock)]
+
+
+@dataclass(frozen=True)
+class SagaEvent:
+    """A choreographed saga's step, as its events reach the step's target."""
+
+    target: str  # the step's operation
+    tries: float  # expected deliveries of its event
+    timed: bool  # whether each delivery has a timer (the step's `timeout`)
+
+
+def saga_events(system: System, saga: Saga) -> list[SagaEvent]:
+    """A choreographed saga's steps: the target, the expected deliveries of its event (sent
+    again after the policy's back-off while the delivery fails on a cause the retry covers:
+    `SagaRun.retry`; at the target's `error_rate`; a delivery late past the step's timeout
+    is tried again too, which depends on the target's response under load and is not
+    counted) and whether each delivery has a timer (`SagaRun.published` pushes the step's
+    `timeout`). Each event goes through `via` first (`SagaRun.send`: a visit of the queue's
+    operation, `kernel.enter_message`), once per delivery."""
+    out = []
+    for step in saga.steps:
+        call = system.effective(saga.with_policy(step.as_call()))
+        target = ".".join(system.resolve(call.to))
+        retry = call.retry
+        count = 1.0 if retry is None or "error" not in retry.on \
+            else tries(_error_rate(system, target), float(retry.attempts))
+        out.append(SagaEvent(target, count, call.timeout is not None))
+    return out
 
 
 def visits(names: list[str], matrix: npt.NDArray[np.float64],

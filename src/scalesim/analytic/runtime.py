@@ -24,12 +24,14 @@ This leans high where exactness is impossible (see `attempts.py`); without retri
 or breakers it is the work of a healthy run at the capacity served, a lower bound when calls
 fail.
 
-The data areas (sim/data) add events of their own per visit or message, counted from
-their handlers (`_unseen_visits`, `_area_events`): a choreographed saga's events through its
-queue, their delivery timers and redeliveries, an orchestrated saga's transitions, the
-visibility timer of each delivery of a queue that acknowledges after processing, the
-deliveries failed messages get again, an event store's projections and aggregate loads, a
-replicated store's commits and waited reads; a Kafka consumer's delivery has no hop there.
+The visits the data areas (sim/data) make are in the offered load (`load.call_matrix`): a
+choreographed saga's events through its queue and their deliveries sent again, the
+deliveries failed messages get again (and dead letters' to a dead-letter queue's
+consumers), an event store's projections. They add events of their own per visit or
+message too, counted from their handlers (`_area_events`): a saga's delivery timers and
+sends, an orchestrated saga's transitions, the visibility timer of each delivery of a queue
+that acknowledges after processing, an event store's aggregate loads, a replicated store's
+commits and waited reads; a Kafka consumer's delivery has no hop there.
 
 Work on timers comes whatever the load, and counts too (`timer_events_per_s`): each
 readiness and liveness probe of each replica is an event; a `pause` fault is two per
@@ -67,14 +69,17 @@ from scalesim.analytic.load import (
     operation_rates,
     rate_cap,
     round_trip_s,
+    saga_events,
+    sagas,
     served_rates,
+    subscriptions,
     visits,
 )
 from scalesim.spec.checks import cache_edges, iter_calls
-from scalesim.spec.data import Delivery, EventStore
+from scalesim.spec.data import EventStore
 from scalesim.spec.demand import calls_made, extra_s
 from scalesim.spec.errors import Path
-from scalesim.spec.model import Balancer, Component, Fault, Kind, Saga, SagaBlock, System
+from scalesim.spec.model import Balancer, Component, Fault, System
 
 if TYPE_CHECKING:
     from scalesim.analytic.estimate import Estimate, Model
@@ -367,16 +372,12 @@ def _load_events(system: System, rates: dict[str, float], calls: dict[Path, Call
     per timed attempt, a back-off per retry, hedge timers and a fallback's answer
     (`calls`; without them, one timer per timed call). An operation that serves only a
     share of its visits (`served`, past its component's capacity) has that share's events
-    of work and calls, and the hops of all of them. With them, the visits the data areas
-    make that `load.call_matrix` does not count (`_unseen_visits`: a choreographed saga's
-    events, projections, redeliveries), with what they call, and the events the data areas
-    push per visit or delivery (`_area_events`)."""
+    of work and calls, and the hops of all of them. With them, the events the data areas
+    push per visit or delivery (`_area_events`); the visits they make (a choreographed
+    saga's events, projections, redeliveries) are in `rates`, as `load.call_matrix` counts
+    them."""
     served = served or {}
-    unseen = _unseen_visits(system, rates, served)
-    per_second = _visit_events(system, rates, calls, served)
-    if unseen:
-        per_second += _visit_events(system, unseen, {}, {})
-    return per_second + _area_events(system, rates, unseen, served)
+    return _visit_events(system, rates, calls, served) + _area_events(system, rates, served)
 
 
 def _per_visit(system: System, cname: str, oname: str, hop: int) -> int:
@@ -421,135 +422,6 @@ def _visit_events(system: System, rates: Mapping[str, float],
 
 # -- what the data areas add (sim/data) -------------------------------------------------------
 
-def _tries(fails: float, limit: float) -> float:
-    """Expected tries of something tried again, up to `limit` tries, while each try fails
-    with probability `fails`: (1 − pⁿ)/(1 − p)."""
-    if fails <= 0.0:
-        return 1.0
-    if fails >= 1.0:
-        return limit
-    return (1.0 - math.pow(fails, limit)) / (1.0 - fails)
-
-
-def _error_rate(system: System, ref: str) -> float:
-    cname, oname = ref.split(".", 1)
-    return system.components[cname].effective_operations[oname].error_rate
-
-
-@dataclass(frozen=True)
-class _Subscription:
-    """A queue's consumer or an event store's projection, as the kernel delivers to it
-    (sim/data/build.py, `subscriptions`)."""
-
-    publishers: tuple[str, ...]  # the operations whose visits publish to it
-    target: str  # the consumer's operation
-    deliveries: float  # expected deliveries of each message published
-    visibility: float | None  # a visibility timer per delivery (FifoSubscription), or None
-    partitioned: bool  # Kafka partitions: delivered on the consumer's replica, no hop there
-    counted: bool  # `load.call_matrix` counts one delivery a message (queues, not projections)
-
-
-def _subscriptions(system: System) -> list[_Subscription]:
-    """Every subscription of a queue or event store with its expected deliveries a message:
-    at most once, one; otherwise a failed delivery comes back (`FifoSubscription.again`,
-    `PartitionedSubscription.attempt_over`) up to `max_deliveries` in all, the consumer's
-    operation failing at its `error_rate` and a `poison` share of the messages at every
-    delivery. Without `max_deliveries`, a message that always fails comes back for the
-    rest of the run: on average half of it, at its visibility timeout (or the consumer's
-    round trip when it comes back at once)."""
-    sim = system.simulation
-    length = sim.warmup + sim.duration
-    out = []
-    for cname, component in system.components.items():
-        if component.kind is Kind.QUEUE:
-            delivery, publishers = component.delivery, tuple(
-                f"{cname}.{oname}" for oname in component.effective_operations)
-            consumers, counted = component.consumers, True
-        elif component.event_store is not None:  # build.subscriptions: projections
-            delivery = Delivery(guarantee="at_least_once", redelivery="requeue")
-            publishers = (f"{cname}.{component.event_store.append}",)
-            consumers, counted = component.event_store.projections, False
-        else:
-            continue
-        partitioned = component.kind is Kind.QUEUE and component.partitions is not None
-        for consumer in consumers:
-            target = ".".join(system.resolve(consumer.to))
-            deliveries = 1.0
-            visibility = None
-            if delivery is not None and delivery.guarantee != "at_most_once":
-                fifo = not partitioned
-                visibility = delivery.visibility_timeout if fifo else None
-                if delivery.max_deliveries is not None:
-                    limit = float(delivery.max_deliveries)
-                else:  # back after the visibility timeout, or at once (the consumer's turn)
-                    again = delivery.visibility_timeout \
-                        if fifo and delivery.redelivery == "visibility_timeout" \
-                        else max(round_trip_s(system, target), 1e-3)
-                    limit = 1.0 + 0.5 * length / again
-                deliveries = (1.0 - delivery.poison) * _tries(_error_rate(system, target),
-                                                              limit) \
-                    + delivery.poison * limit
-            out.append(_Subscription(publishers, target, deliveries, visibility, partitioned,
-                                     counted))
-    return out
-
-
-def _sagas(system: System) -> list[tuple[str, Saga]]:
-    """Every saga, with the operation that holds it."""
-    return [(f"{cname}.{oname}", step.saga)
-            for cname, component in system.components.items()
-            for oname, operation in component.effective_operations.items()
-            for step in operation.calls if isinstance(step, SagaBlock)]
-
-
-def _event_tries(system: System, saga: Saga) -> list[tuple[str, float, bool]]:
-    """A choreographed saga's steps: the target, the expected deliveries of its event (sent
-    again after the policy's back-off while the delivery fails on a cause the retry covers:
-    `SagaRun.retry`; at the target's `error_rate`) and whether each delivery has a timer
-    (`SagaRun.published` pushes the step's `timeout`)."""
-    out = []
-    for step in saga.steps:
-        call = system.effective(saga.with_policy(step.as_call()))
-        target = ".".join(system.resolve(call.to))
-        retry = call.retry
-        tries = 1.0 if retry is None or "error" not in retry.on \
-            else _tries(_error_rate(system, target), float(retry.attempts))
-        out.append((target, tries, call.timeout is not None))
-    return out
-
-
-def _unseen_visits(system: System, rates: Mapping[str, float], served: dict[str, float]
-                   ) -> dict[str, float]:
-    """Visits per second that the data areas make and `load.call_matrix` does not count,
-    with the visits they make in turn (through the call graph); empty when there are none.
-
-    A choreographed saga publishes each step's event through `via` (`SagaRun.send`: a
-    visit of the queue's operation, `kernel.enter_message`) and delivers it to the step's
-    target, again for each delivery sent again (`SagaRun.retry`); `iter_calls` lists only
-    the steps' deliveries, once each. An event store's projections get a delivery of each
-    append (`build.subscriptions`: the append operation's subscriptions); a queue's
-    consumers, a delivery of each message again for each failed one (`_subscriptions`)."""
-    extra: dict[str, float] = {}
-    for holder, saga in _sagas(system):
-        if saga.coordination != "choreography" or saga.via is None:
-            continue
-        made = rates[holder] * served.get(holder, 1.0)
-        via = ".".join(system.resolve(saga.via))
-        for target, tries, _ in _event_tries(system, saga):
-            extra[via] = extra.get(via, 0.0) + made * tries
-            extra[target] = extra.get(target, 0.0) + made * (tries - 1.0)
-    for sub in _subscriptions(system):
-        published = sum(rates[ref] * served.get(ref, 1.0) for ref in sub.publishers)
-        more = published * (sub.deliveries - (1.0 if sub.counted else 0.0))
-        if more > 0.0:
-            extra[sub.target] = extra.get(sub.target, 0.0) + more
-    if not any(rate > 0.0 for rate in extra.values()):
-        return {}
-    names, matrix = call_matrix(system)
-    external = np.array([extra.get(name, 0.0) for name in names])
-    return dict(zip(names, visits(names, matrix, external).tolist(), strict=True))
-
-
 def _fired_share(system: System, refs: Collection[str], seconds: float) -> float:
     """The share of the visits of `refs` in the run that come at least `seconds` before it
     ends: the timers they set that fire (the kernel clears its agenda once the window's
@@ -588,10 +460,10 @@ def _loading_share(store: EventStore, visits_in_run: float) -> float:
     return having + (1.0 - having) * again
 
 
-def _area_events(system: System, rates: Mapping[str, float], unseen: Mapping[str, float],
-                 served: dict[str, float]) -> float:
-    """Events per second the data areas (sim/data) push for the visits at `rates` and the
-    unseen ones (`_unseen_visits`), besides the visits' own:
+def _area_events(system: System, rates: Mapping[str, float], served: dict[str, float]
+                 ) -> float:
+    """Events per second the data areas (sim/data) push for the visits at `rates`, besides
+    the visits' own:
 
     - a choreographed saga's delivery timer per delivery of a step with a `timeout`
       (`SagaRun.published`) and a send per delivery sent again (`SagaRun.retry`); an
@@ -606,21 +478,21 @@ def _area_events(system: System, rates: Mapping[str, float], unseen: Mapping[str
       pushes it, async mode too), and a read's wait per visit of a read operation in quorum
       mode, or at a raft leader (ReadIndex; `ReplicatedStore.serve`)."""
     def at(ref: str) -> float:  # visits a second that do their work
-        return rates[ref] * served.get(ref, 1.0) + unseen.get(ref, 0.0)
+        return rates[ref] * served.get(ref, 1.0)
 
     hop = 1 if system.defaults.network.mean_s > 0 else 0
     sim = system.simulation
     length = sim.warmup + sim.duration
     per_second = 0.0
-    for holder, saga in _sagas(system):
+    for holder, saga in sagas(system):
         made = rates[holder] * served.get(holder, 1.0)
         if saga.coordination == "choreography":
-            for _, tries, timed in _event_tries(system, saga):
-                per_second += made * (tries * timed + tries - 1.0)
+            for event in saga_events(system, saga):
+                per_second += made * (event.tries * event.timed + event.tries - 1.0)
         elif saga.transition.mean_s > 0:
             per_second += made * len(saga.steps)
     shares: dict[float, float] = {}
-    for sub in _subscriptions(system):
+    for sub in subscriptions(system):
         deliveries = sum(at(ref) for ref in sub.publishers) * sub.deliveries
         if sub.visibility is not None:
             if sub.visibility not in shares:

@@ -1,0 +1,196 @@
+"""The visits the data areas (sim/data) make are in the visit matrix (analytic/load.py
+`call_matrix`), so the offered load, the analytic estimate and the run estimate see them: a
+queue's failed deliveries again (up to `max_deliveries`, the consumer's `error_rate`, a
+`poison` share at every delivery), dead letters to a dead-letter queue's consumers, an
+event store's projections, a choreographed saga's events through its `via` queue and its
+deliveries sent again. Known answers, each missed by the matrix before."""
+
+from __future__ import annotations
+
+import pytest
+
+from scalesim.analytic.estimate import Model
+from scalesim.analytic.load import offered_load, operation_rates
+from scalesim.spec import load_spec_text
+from scalesim.spec.model import System
+
+QUEUE = """scalesim: 1
+name: redeliveries
+defaults: {{network: 0.5ms}}
+components:
+  api:
+    workers: 32
+    operations:
+      send: {{work: 1ms, calls: [{{to: jobs.publish}}]}}
+  jobs:
+    kind: queue
+    tech: sqs
+    delivery: {{guarantee: at_least_once, visibility_timeout: 1s, max_deliveries: 3,
+               poison: {poison}{dead}}}
+    consumers: [{{to: worker.run, concurrency: 64}}]
+  jobs-dlq:
+    kind: queue
+    tech: sqs
+    consumers: [{{to: auditor.keep, concurrency: 8}}]
+  worker:
+    replicas: 2
+    workers: 16
+    operations:
+      run: {{work: 10ms, error_rate: 50%, calls: [{{to: db.put}}]}}
+  auditor:
+    workers: 4
+    operations:
+      keep: {{work: 1ms}}
+  db:
+    workers: 64
+    operations:
+      put: {{work: 1ms}}
+workloads: [{{name: w, to: api.send, rate: 400/s}}]
+simulation: {{duration: 20s}}
+"""
+
+
+def queue(poison: str = "0%", dead: str = "") -> System:
+    return load_spec_text(QUEUE.format(poison=poison, dead=dead), "q.yaml")
+
+
+def test_a_consumer_failing_half_its_deliveries_gets_each_message_up_to_three_times() -> None:
+    rates = operation_rates(queue())
+    assert rates["jobs.publish"] == pytest.approx(400.0)
+    assert rates["worker.run"] == pytest.approx(400.0 * (1.0 + 0.5 + 0.25))
+    assert rates["db.put"] == pytest.approx(400.0 * 1.75)  # every delivery makes its calls
+
+
+def test_a_poison_message_is_delivered_every_time() -> None:
+    rates = operation_rates(queue(poison="10%"))
+    assert rates["worker.run"] == pytest.approx(400.0 * (0.9 * 1.75 + 0.1 * 3.0))
+
+
+def test_dead_letters_reach_the_dead_letter_queue_s_consumers() -> None:
+    """A message whose three deliveries all failed goes to jobs-dlq's subscriptions: an
+    eighth of the healthy ones, every poison one; without `dead_letter` it is dropped."""
+    rates = operation_rates(queue(poison="10%", dead=", dead_letter: jobs-dlq"))
+    assert rates["auditor.keep"] == pytest.approx(400.0 * (0.9 * 0.125 + 0.1))
+    assert rates["jobs-dlq.publish"] == 0.0  # a dead letter is no visit of the queue's
+    assert operation_rates(queue(poison="10%"))["auditor.keep"] == 0.0
+
+
+def test_the_estimate_and_the_offered_load_see_the_redeliveries() -> None:
+    system = queue()
+    # workers busy, of 2 × 16: a delivery holds one for its 10 ms and its call (blocking
+    # io: a hop there and back, 0.5 ms each, and the put's 1 ms)
+    busy = 400.0 * 1.75 * 0.012
+    assert offered_load(system)["worker"].rho == pytest.approx(busy / 32.0)
+    estimate = Model(system).evaluate()
+    assert estimate.components["worker"].arrival_rate_rps == pytest.approx(700.0)
+    assert estimate.components["worker"].state.utilization == pytest.approx(busy / 32.0,
+                                                                             rel=1e-3)
+    # the subscription's concurrency is taken by every delivery
+    assert estimate.subscriptions["jobs->worker.run"].rate_rps == pytest.approx(700.0)
+
+
+def test_at_most_once_delivers_once() -> None:
+    text = QUEUE.format(poison="0%", dead="").replace("at_least_once", "at_most_once")
+    assert operation_rates(load_spec_text(text, "q.yaml"))["worker.run"] == \
+        pytest.approx(400.0)
+
+
+SAGA = """scalesim: 1
+name: saga
+defaults: {{network: 0.25ms}}
+components:
+  orders:
+    workers: 64
+    operations:
+      place:
+        work: 1ms
+        calls:
+          - saga:
+              coordination: choreography
+              via: events
+              policy: {policy}
+              steps:
+                - {{name: create, to: db.insert}}
+                - {{name: reserve, to: stock.reserve, timeout: 1s}}
+                - {{name: ship, to: shipping.schedule}}
+  db:
+    workers: 32
+    operations:
+      insert: {{work: 2ms}}
+  stock:
+    workers: 32
+    operations:
+      reserve: {{work: 2ms}}
+  shipping:
+    workers: 32
+    operations:
+      schedule: {{work: 10ms, error_rate: 50%}}
+  events:
+    kind: queue
+    tech: kafka
+    operations:
+      publish: {{work: 1ms}}
+workloads: [{{name: w, to: orders.place, rate: 100/s}}]
+simulation: {{duration: 20s}}
+"""
+
+
+def test_a_saga_s_queue_sees_one_visit_per_step_event() -> None:
+    """Without retries, one event a step, each a visit of `via` before its target gets it."""
+    rates = operation_rates(load_spec_text(SAGA.format(policy="none"), "s.yaml"))
+    assert rates["events.publish"] == pytest.approx(3 * 100.0)
+    assert rates["shipping.schedule"] == pytest.approx(100.0)
+    assert rates["db.insert"] == pytest.approx(100.0)
+
+
+def test_a_saga_s_failed_deliveries_go_through_the_queue_again() -> None:
+    """Step Functions' policy: four tries, the shipping step failing half of them, so its
+    event is delivered 1 + ½ + ¼ + ⅛ times on average, each through the queue."""
+    system = load_spec_text(SAGA.format(policy="step_functions"), "s.yaml")
+    rates = operation_rates(system)
+    shipping = 1.0 + 0.5 + 0.25 + 0.125
+    assert rates["shipping.schedule"] == pytest.approx(100.0 * shipping)
+    assert rates["events.publish"] == pytest.approx(100.0 * (2.0 + shipping))
+    estimate = Model(system).evaluate()
+    assert estimate.components["events"].arrival_rate_rps == pytest.approx(
+        100.0 * (2.0 + shipping))
+    assert estimate.components["shipping"].state.utilization == pytest.approx(
+        100.0 * shipping * 0.010 / 32.0)
+
+
+STORE = """scalesim: 1
+name: store
+defaults: {network: 0.5ms}
+components:
+  commands:
+    workers: 32
+    operations:
+      handle: {work: 1ms, calls: [{to: store.append}]}
+  store:
+    kind: database
+    workers: 64
+    event_store: {append: append, projections: [{to: projector.apply, concurrency: 8}]}
+    operations:
+      append: {work: 1ms}
+  projector:
+    workers: 8
+    operations:
+      apply: {work: 2ms, calls: [{to: view.upsert}]}
+  view:
+    workers: 16
+    operations:
+      upsert: {work: 1ms}
+workloads: [{name: w, to: commands.handle, rate: 500/s}]
+simulation: {duration: 20s}
+"""
+
+
+def test_an_event_store_s_projection_gets_a_delivery_of_each_append() -> None:
+    system = load_spec_text(STORE, "e.yaml")
+    rates = operation_rates(system)
+    assert rates["projector.apply"] == pytest.approx(500.0)
+    assert rates["view.upsert"] == pytest.approx(500.0)
+    busy = 500.0 * 0.004  # its 2 ms and the upsert it waits on (1 ms and two 0.5 ms hops)
+    assert offered_load(system)["projector"].rho == pytest.approx(busy / 8.0)
+    assert Model(system).evaluate().components["projector"].state.utilization == \
+        pytest.approx(busy / 8.0, rel=1e-3)
