@@ -58,7 +58,7 @@ def test_work_queue_with_30ms_jobs_is_a_growing_backlog_fixed_by_workers_and_con
     assert not [f for f in fixed if f["severity"] == "problem"]
     for left in fixed:
         assert left["kind"] == "backlog" and left["severity"] == "warning"
-        assert left["numbers"]["peak_published_rps"] == pytest.approx(2400, rel=0.01)
+        assert left["numbers"]["peak_delivered_rps"] == pytest.approx(2400, rel=0.01)
 
 
 @pytest.mark.slow

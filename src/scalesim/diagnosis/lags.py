@@ -47,8 +47,9 @@ def _finding(run: Run, name: str, queue: dict[str, Any], sub: Any, peak: float) 
                 f"{count(queue['backlog_end'])} at the end; a message waited "
                 f"{duration(lag['p50'] / 1e3)} at the median, {duration(lag['p99'] / 1e3)} "
                 f"at p99, {duration(lag['max'] / 1e3)} at most",
-                f"{rate(queue['published_rps'])} published on average, up to "
-                f"{rate(peak_rps)} at the workload's peak"]
+                f"{rate(queue['published_rps'])} published on average; at the workload's "
+                f"peak its consumers get up to {rate(peak_rps)} (failed deliveries again "
+                "included)"]
     sized = Backlog(peak_rps, queue["delivered_rps"] or 0.0, 0.0, peak, 0.0, 0.0)
     changes, limit = changes_for(run, sub, sized)
     fix = Fix("if that wait is too long: raise " + " and ".join(t for t, _ in changes)
@@ -62,4 +63,4 @@ def _finding(run: Run, name: str, queue: dict[str, Any], sub: Any, peak: float) 
                    "absorb; the backlog drained by the end",
                    limit, tuple(evidence), fix,
                    {"lag_p99_s": lag["p99"] / 1e3, "backlog_peak": peak,
-                    "peak_published_rps": peak_rps})
+                    "peak_delivered_rps": peak_rps})
