@@ -269,8 +269,10 @@ def _changing(system: System) -> Iterator[Caveat]:
                     for oname, operation in component.effective_operations.items()
                     for step in operation.calls if isinstance(step, SagaBlock)})
     if sagas:
-        yield Caveat("saga", ", ".join(sagas), "a saga counts as its forward steps in turn; "
-                     "compensations after a failed step are not in the estimate")
+        yield Caveat("saga", ", ".join(sagas), "a saga's latency is its forward steps in "
+                     "turn; its steps and compensations count in the load for the sagas that "
+                     "reach them, but the time compensations take after a failed step is not "
+                     "in the latency")
 
 
 def _round_trip_ms(system: System, *legs: AnyDistribution | None) -> float:

@@ -13,7 +13,8 @@ component is counted at its `autoscale.max` replicas (what it can reach). Retrie
 and failures are ignored (this is the load of a healthy system), except where the data
 areas deliver again what failed at an operation's `error_rate`: a queue's or projection's
 failed deliveries and dead letters, a choreographed saga's events (`subscriptions`,
-`saga_events`).
+`saga_events`), and a saga's steps and compensations, visited by the sagas that reach them
+(`saga_flow`).
 """
 
 from __future__ import annotations
@@ -401,7 +402,9 @@ def call_matrix(system: System, misses: Misses | None = None,
     deliveries of each message to every subscription of a queue or event store, failed
     deliveries again and dead letters included (`subscriptions`), and a choreographed
     saga's events: a visit of its `via` queue's operation per delivery of each step's event,
-    and the deliveries sent again to the step's target (`saga_events`). A call counts once
+    and the deliveries sent again to the step's target (`saga_events`). A saga's step counts
+    for the share of the sagas that reach it, a compensation for the share that run it
+    (`saga_flow`), its events in choreography too (`saga_undo_events`). A call counts once
     per visit it makes, or, with `attempts`, that many times (its path's, 1 when absent):
     its tries that reach the callee."""
     if misses is None:
@@ -410,10 +413,11 @@ def call_matrix(system: System, misses: Misses | None = None,
              for o in comp.effective_operations]
     index = {name: i for i, name in enumerate(names)}
     matrix = np.zeros((len(names), len(names)))
+    shares = _saga_call_shares(system)  # a saga's calls: the share of sagas making them
     for cname, oname, path, call in iter_calls(system):
+        weight = shares.get(path, call.probability)
         matrix[index[f"{cname}.{oname}"], index[".".join(system.resolve(call.to))]] \
-            += call.probability if attempts is None \
-            else call.probability * attempts.get(path, 1.0)
+            += weight if attempts is None else weight * attempts.get(path, 1.0)
     for cname, component in system.components.items():
         for oname, ref in cache_edges(system, cname):
             share = misses[cname] if ref == component.backend else 1.0
@@ -425,10 +429,17 @@ def call_matrix(system: System, misses: Misses | None = None,
         if saga.coordination != "choreography" or saga.via is None:
             continue
         via = index[".".join(system.resolve(saga.via))]
-        for event in saga_events(system, saga):
-            matrix[index[holder], via] += event.tries
-            # `iter_calls` lists the step's delivery once (an async call): the rest here
-            matrix[index[holder], index[event.target]] += event.tries - 1.0
+        flow = saga_flow(system, saga)
+        events = [(event, share.reached) for event, share
+                  in zip(saga_events(system, saga), flow, strict=True)]
+        events += [(undo, share.undone) for undo, share
+                   in zip(saga_undo_events(system, saga), flow, strict=True)
+                   if undo is not None]
+        for event, share in events:
+            matrix[index[holder], via] += share * event.tries
+            # `iter_calls` lists each delivery once (an async call, weighted by `share`):
+            # the rest here
+            matrix[index[holder], index[event.target]] += share * (event.tries - 1.0)
     return names, matrix
 
 
@@ -540,7 +551,8 @@ def sagas(system: System) -> list[tuple[str, Saga]]:
 
 @dataclass(frozen=True)
 class SagaEvent:
-    """A choreographed saga's step, as its events reach the step's target."""
+    """A saga's step (or compensation), as its events reach the step's target in
+    choreography; in orchestration, its tries as the kernel retries the call."""
 
     target: str  # the step's operation
     tries: float  # expected deliveries of its event
@@ -555,14 +567,86 @@ def saga_events(system: System, saga: Saga) -> list[SagaEvent]:
     counted) and whether each delivery has a timer (`SagaRun.published` pushes the step's
     `timeout`). Each event goes through `via` first (`SagaRun.send`: a visit of the queue's
     operation, `kernel.enter_message`), once per delivery."""
-    out = []
-    for step in saga.steps:
-        call = system.effective(saga.with_policy(step.as_call()))
-        target = ".".join(system.resolve(call.to))
-        retry = call.retry
-        count = 1.0 if retry is None or "error" not in retry.on \
-            else tries(_error_rate(system, target), float(retry.attempts))
-        out.append(SagaEvent(target, count, call.timeout is not None))
+    return [_saga_event(system, saga, step.as_call()) for step in saga.steps]
+
+
+def saga_undo_events(system: System, saga: Saga) -> list[SagaEvent | None]:
+    """Each step's compensation as `saga_events` counts a step (None for a step without
+    one): its target, the expected deliveries of its event (`SagaRun.retry` with the
+    compensation's own retries: `undo_attempts`, `undo_retry_on`) and whether it has a
+    timer (never: `SagaRun.published` pushes a timer for forward steps only)."""
+    return [None if step.compensate is None
+            else _saga_event(system, saga, step.compensate, timed=False)
+            for step in saga.steps]
+
+
+def _saga_event(system: System, saga: Saga, found: Call, timed: bool = True) -> SagaEvent:
+    call = system.effective(saga.with_policy(found))
+    target = ".".join(system.resolve(call.to))
+    retry = call.retry
+    count = 1.0 if retry is None or "error" not in retry.on \
+        else tries(_error_rate(system, target), float(retry.attempts))
+    return SagaEvent(target, count, timed and call.timeout is not None)
+
+
+@dataclass(frozen=True)
+class SagaShare:
+    """How often one saga step, and its compensation, run per saga started."""
+
+    reached: float  # share of the sagas that reach the step
+    undone: float  # share of the sagas that run its compensation (0 without one)
+
+
+def _succeeds(system: System, event: SagaEvent) -> float:
+    """P(a step or compensation ends well after its tries), each try failing at its
+    target's `error_rate` p: try k is the one that succeeds with p^(k−1)·(1 − p), so the
+    sum is (1 − p) times the expected tries (`tries`; a single try when its retry does not
+    cover `error`)."""
+    return (1.0 - _error_rate(system, event.target)) * event.tries
+
+
+def saga_flow(system: System, saga: Saga) -> list[SagaShare]:
+    """Each step's share of the sagas that reach it, and of those that run its
+    compensation, from the targets' `error_rate` and the tries their retries allow
+    (`saga_events`; in orchestration the kernel retries the calls with the same policy).
+    A step is reached when every earlier one succeeded (`SagaRun.forward`); a step up to
+    the pivot that fails after its tries starts the compensations of the steps before it in
+    reverse order, each run only if the compensations after it succeeded (a failed one
+    leaves the saga stuck: `SagaRun.outcome`); a step past the pivot that fails leaves the
+    saga stuck, uncompensated. Timeouts and crashes are not counted (a healthy system)."""
+    steps = saga_events(system, saga)
+    undos = saga_undo_events(system, saga)
+    reached, share = [], 1.0
+    for event in steps:
+        reached.append(share)
+        share *= _succeeds(system, event)
+    undone = [0.0] * len(steps)
+    for failed in range(min(saga.pivot + 1, len(steps))):
+        share = reached[failed] * (1.0 - _succeeds(system, steps[failed]))
+        for below in range(failed - 1, -1, -1):
+            undo = undos[below]
+            if undo is None or share <= 0.0:
+                continue
+            undone[below] += share
+            share *= _succeeds(system, undo)
+    return [SagaShare(r, u) for r, u in zip(reached, undone, strict=True)]
+
+
+def _saga_call_shares(system: System) -> dict[Path, float]:
+    """The share of its holder's visits that make each saga call (by its `iter_calls`
+    path): a step's, the sagas that reach it; a compensation's, those that run it
+    (`saga_flow`)."""
+    out: dict[Path, float] = {}
+    for cname, component in system.components.items():
+        for oname, operation in component.effective_operations.items():
+            for index, step in enumerate(operation.calls):
+                if not isinstance(step, SagaBlock):
+                    continue
+                base: Path = ("components", cname, "operations", oname, "calls", index,
+                              "saga", "steps")
+                for number, share in enumerate(saga_flow(system, step.saga)):
+                    out[(*base, number)] = share.reached
+                    out[(*base, number, "compensate")] = share.undone
     return out
 
 
