@@ -125,6 +125,10 @@ def _not_a_quantity(value: Any) -> str:
     return f"{value!r} is not a quantity (e.g. '500m', '2', '64Mi')"
 
 
+def is_text(value: Any) -> str | None:
+    return None if isinstance(value, str) else f"{value!r} is not text"
+
+
 def one_of(*choices: str) -> Check:
     """One of the words an enumerated field takes (case matters, as in the API)."""
     def check(value: Any) -> str | None:

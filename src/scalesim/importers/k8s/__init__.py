@@ -25,6 +25,7 @@ from scalesim.importers.k8s import (
     links,
     rollout,
     services,
+    streams,
     virtualservice,
     workloads,
 )
@@ -43,7 +44,8 @@ Kind = tuple[str, str]  # (API group, kind)
 
 PHASES: tuple[Mappers, ...] = (
     {**workloads.KINDS, **clusters.KINDS}, {**workloads.LATER, **rollout.LATER}, services.KINDS,
-    {**ingress.KINDS, **virtualservice.KINDS, **destinationrule.KINDS, **brokers.KINDS},
+    {**ingress.KINDS, **virtualservice.KINDS, **destinationrule.KINDS, **brokers.KINDS,
+     **streams.KINDS},
     {**hpa.KINDS, **keda.KINDS, **rollout.KINDS, **links.KINDS})
 # Read by the mappers of the objects that name them (a Rollout names its analyses, an
 # Ingress its Kong plugins, a Kafka its node pools) or that they apply to (a RabbitMQ
@@ -117,6 +119,7 @@ def manifests(documents: Sequence[Document], skip_unknown: bool, notes: list[str
     problems += field_problems(found)
     problems += brokers.settings_problems(found)
     problems += brokers.object_problems(found)
+    problems += streams.problems(found)
     problems += clusters.problems(found)
     problems += links.problems(found)
     problems += _duplicates(found)

@@ -9,8 +9,7 @@ comes from:
 - Strimzi's `KafkaTopic` (kafka.strimzi.io): `spec.partitions`;
 - the RabbitMQ messaging-topology operator's `Queue` (rabbitmq.com): `spec.type` and the
   arguments `x-delivery-limit`, `x-dead-letter-exchange` and `x-dead-letter-routing-key`
-  (a stream: `partitions` 1, a log), and its `SuperStream` (`spec.partitions` stream
-  partitions behind an exchange: `partitions` N, a log each);
+  (a stream is read by k8s/streams.py, as is the operator's `SuperStream`);
 - the SQS `Queue` of AWS Controllers for Kubernetes (sqs.services.k8s.aws):
   `spec.visibilityTimeout` and `spec.redrivePolicy`.
 
@@ -27,25 +26,44 @@ rules of k8s/fields.py). The facts and their sources are in docs/import.md.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from scalesim.importers.checks import Check, as_whole, boolean, count, field_problem, one_of
-from scalesim.importers.draft import MARK, Block, Component, DeadLetter, Fact
+from scalesim.importers.checks import (
+    Check,
+    as_whole,
+    boolean,
+    count,
+    field_problem,
+    is_text,
+    one_of,
+)
+from scalesim.importers.draft import MARK, Component, DeadLetter, Fact
 from scalesim.importers.errors import Problem
 from scalesim.importers.k8s import topology
 from scalesim.importers.k8s.clusters import CLUSTER_LABEL, kafka_default, rabbitmq_default_type
 from scalesim.importers.k8s.objects import Cluster, Manifest, Mappers, mapping, mounted_config_maps
-from scalesim.importers.kinds import Guess
+from scalesim.importers.k8s.queue_reader import (
+    Reader,
+    note_federation,
+    object_reader,
+    put_partitions,
+    queue_for,
+    rabbit_brokers,
+)
+from scalesim.importers.k8s.streams import (
+    STREAM_ARGUMENT_KEYS,
+    read_stream_queue,
+    super_stream_partition,
+)
 from scalesim.importers.sources import Seen, line_of
 from scalesim.spec.bounds import MAX_QUEUE
 from scalesim.spec.model import Kind
 from scalesim.spec.units import format_duration
 
 SETTINGS_KEY = "broker.json"
-# The spec's bounds (spec/data.py Delivery.max_deliveries, spec/model.py partitions).
-MAX_DELIVERIES, MAX_PARTITIONS = 1000, 10_000
+# The spec's bound (spec/data.py Delivery.max_deliveries; partitions: k8s/queue_reader.py).
+MAX_DELIVERIES = 1000
 # What `scalesim generate` writes (generate/brokers.py), in its words; importers do not
 # import the generator, so the round-trip tests keep the two in step.
 KAFKA_COMMIT = {"before processing (at most once)": "at_most_once",
@@ -102,10 +120,6 @@ def nonempty(value: Any) -> str | None:
     if not isinstance(value, str):
         return f"{value!r} is not text"
     return None if value else "it is empty"
-
-
-def is_text(value: Any) -> str | None:
-    return None if isinstance(value, str) else f"{value!r} is not text"
 
 
 def whole(value: Any) -> str | None:
@@ -166,41 +180,6 @@ RABBIT_KEYS: list[tuple[str, Check]] = [
     ("dead-letter-strategy", one_of("at-most-once", "at-least-once"))]
 
 
-_MAX_AGE = re.compile(r"^([0-9]+)(.*)$", re.DOTALL)
-MAX_AGE_UNITS = ("Y", "M", "D", "h", "m", "s")
-
-
-def max_age(value: Any) -> str | None:
-    """A stream's `max-age` as RabbitMQ takes it (rabbit_amqqueue `check_max_age`): text of
-    a whole number above 0 and one unit of Y, M, D, h, m or s ('7D', '12h')."""
-    if not isinstance(value, str):
-        return f"{value!r} is not text (a number and a unit: '7D', '12h')"
-    found = _MAX_AGE.match(value)
-    if found is None or int(found.group(1)) <= 0 or found.group(2) not in MAX_AGE_UNITS:
-        return f"{value!r} is not a max age: a whole number above 0 and one unit of " \
-               f"{', '.join(MAX_AGE_UNITS)} ('7D', '12h')"
-    return None
-
-
-# What RabbitMQ takes of a stream's keys: as a queue's `x-` argument (rabbit_amqqueue
-# declare_args; rabbit_stream_queue `check_max_segment_size_bytes`, `check_filter_size`)
-# and in a policy's definition (rabbit_policies validate_policy0). An initial cluster size
-# of 0 is refused as an argument only; the argument takes the deprecated `min-masters`
-# locator, a policy does not. MAX_SEGMENT: rabbit.hrl MAX_STREAM_MAX_SEGMENT_SIZE.
-MAX_SEGMENT = 3_000_000_000
-LOCATORS = ("client-local", "balanced", "random", "least-leaders")
-STREAM_ARGUMENT_KEYS: list[tuple[str, Check]] = [
-    ("max-age", max_age), ("initial-cluster-size", count(1)),
-    ("stream-max-segment-size-bytes", count(0, MAX_SEGMENT)),
-    ("stream-filter-size-bytes", count(16, 255)),
-    ("queue-leader-locator", one_of(*LOCATORS, "min-masters"))]
-STREAM_POLICY_KEYS: list[tuple[str, Check]] = [
-    ("max-age", max_age), ("initial-cluster-size", count(0)),
-    ("stream-max-segment-size-bytes", count(0, MAX_SEGMENT)),
-    ("stream-filter-size-bytes", count(16, 255)),
-    ("queue-leader-locator", one_of(*LOCATORS))]
-
-
 def sqs_boolean(value: Any) -> str | None:
     """An SQS boolean attribute: the text true or false."""
     if not isinstance(value, str):
@@ -242,39 +221,6 @@ RABBIT_QUEUE_RULES = [("spec.name", nonempty),
                       *((f"spec.arguments.x-{key}", check)
                         for key, check in STREAM_ARGUMENT_KEYS),
                       ("spec.durable", boolean), ("spec.autoDelete", boolean)]
-# The operator's SuperStream (messaging-topology-operator api/v1alpha1 SuperStreamSpec):
-# `partitions` an integer, 3 when unset (kubebuilder default); `routingKeys` a list of text.
-# Its controller (internal/controller/super_stream_controller.go) names the exchange
-# after metadata.name and the partition streams `<metadata.name>-<routing key>`, the keys
-# being spec.routingKeys, else the partition indexes 0 … partitions − 1; it reconciles
-# nothing when there are routing keys and not one per partition. The operator labels the
-# partition Queues it creates with SUPER_STREAM_LABEL.
-SUPER_STREAM = ("rabbitmq.com", "SuperStream")
-SUPER_STREAM_PARTITIONS = 3
-SUPER_STREAM_LABEL = "rabbitmq.com/super-stream"
-
-
-def partition_count(value: Any) -> str | None:
-    """A SuperStream's partitions: a whole number above 0 (the CRD takes any integer, and
-    for 0 or fewer the operator creates the exchange and no partition stream)."""
-    problem = count(1)(value)
-    if problem is None or as_whole(value) is None:
-        return problem
-    return f"{problem}: the operator creates one stream per partition, so none, and the " \
-           "super stream holds nothing"
-
-
-def routing_keys(value: Any) -> str | None:
-    """A SuperStream's routingKeys: a list of text (the CRD's array of strings)."""
-    if not isinstance(value, list):
-        return f"{value!r} is not a list of routing keys"
-    odd = [(index, key) for index, key in enumerate(value) if not isinstance(key, str)]
-    return f"item {odd[0][0]}, {odd[0][1]!r}, is not text: each routing key is a string" \
-        if odd else None
-
-
-SUPER_STREAM_RULES = [("spec.name", is_text), ("spec.partitions", partition_count),
-                      ("spec.routingKeys", routing_keys)]
 SQS_QUEUE_RULES = [("spec.queueName", nonempty),
                    ("spec.visibilityTimeout", attribute(0, SQS_VISIBILITY_MAX)),
                    ("spec.redrivePolicy", lambda v: nonempty(v) or redrive_policy(v)),
@@ -299,38 +245,7 @@ def object_problems(manifests: list[Manifest]) -> list[Problem]:
                                           f"end in {FIFO_SUFFIX} (fifoQueue is true)"))
         if (manifest.group, manifest.kind) == ("rabbitmq.com", "Queue"):
             problems += _rabbit_queue_problems(manifest, manifests)
-        if (manifest.group, manifest.kind) == SUPER_STREAM:
-            problems += _super_stream_problems(manifest)
     return problems
-
-
-def _super_stream_problems(stream: Manifest) -> list[Problem]:
-    """What the operator does not reconcile, or makes into fewer partitions than it says:
-    routing keys that are not one per partition (super_stream_controller: 'expected number
-    of routing keys … to match number of partitions'), and a routing key given twice (two
-    partitions would be one stream `<name>-<key>`; RabbitMQ's own super stream creation,
-    rabbit_stream_manager, refuses duplicate partitions)."""
-    spec = stream.spec
-    keys = spec.get("routingKeys")
-    partitions = spec.get("partitions")
-    partitions = SUPER_STREAM_PARTITIONS if partitions is None else partitions
-    if not isinstance(keys, list) or not keys or routing_keys(keys) is not None or \
-            partition_count(partitions) is not None:
-        return []
-    seen = stream.seen("spec.routingKeys")
-    said = "spec.partitions" if spec.get("partitions") is not None else \
-        f"no spec.partitions: the CRD's default {SUPER_STREAM_PARTITIONS}"
-    twice = sorted({key for key in keys if keys.count(key) > 1})
-    if len(keys) != partitions:
-        problem = (f"{len(keys)} routing keys for {partitions} partitions ({said}): the "
-                   "operator creates nothing until there is one per partition ('expected "
-                   "number of routing keys … to match number of partitions')")
-    elif twice:
-        problem = (f"{', '.join(map(repr, twice))} given more than once: each partition is "
-                   f"the stream {stream.name}-<key>, so two partitions would be one stream")
-    else:
-        return []
-    return [field_problem(seen.file, seen.line, stream.title, seen.field, problem)]
 
 
 def _rabbit_queue_problems(queue: Manifest, manifests: list[Manifest]) -> list[Problem]:
@@ -417,34 +332,6 @@ def _values(node: Any, path: JsonPath, shown: str) -> Iterator[tuple[str, Any]]:
 
 # -- reading --------------------------------------------------------------------------------
 
-class _Reader:
-    """What one object says about one queue component, gathered into a block."""
-
-    def __init__(self, cluster: Cluster, component: Component, origin: str,
-                 seen: Seen | str) -> None:
-        self.cluster, self.component = cluster, component
-        self.block = Block(seen, origin)
-        self.dead_letter: DeadLetter | None = None
-
-    def put(self, path: tuple[str, ...], value: Any, seen: Seen | str) -> None:
-        self.block.put(path, value, seen)
-
-    def note(self, text: str) -> None:
-        self.cluster.draft.note(f"{self.component.name}: {text}")
-
-    def attach(self) -> None:
-        """The block becomes the component's broker settings, unless another object gave
-        them already (the spec holds one queue's settings per component)."""
-        if not self.block.data and self.dead_letter is None:
-            return
-        if self.component.broker is not None:
-            self.note(f"{self.block.origin} is left out: {self.component.broker.origin} "
-                      "gives its delivery settings already (a spec component is one queue)")
-            return
-        self.component.broker = self.block
-        self.component.dead_letter = self.dead_letter
-
-
 def from_settings(manifest: Manifest, cluster: Cluster, component: Component,
                   template: dict[str, Any]) -> None:
     """`broker.json` of a ConfigMap the workload's pod mounts (checked by
@@ -460,7 +347,7 @@ def from_settings(manifest: Manifest, cluster: Cluster, component: Component,
         def at(path: str, config: Manifest = config, line: int = line) -> Seen:
             return Seen(config.file, line, config.title, f"data.{SETTINGS_KEY} {path}".strip())
 
-        reader = _Reader(cluster, component, f"{config.title} ({SETTINGS_KEY})", at(""))
+        reader = Reader(cluster, component, f"{config.title} ({SETTINGS_KEY})", at(""))
         if "topic" in settings:
             _kafka_settings(reader, settings, at, manifest.namespace)
         elif "queues" in settings:
@@ -471,7 +358,7 @@ def from_settings(manifest: Manifest, cluster: Cluster, component: Component,
         return
 
 
-def _kafka_settings(reader: _Reader, settings: dict[str, Any], at: Callable[[str], Seen],
+def _kafka_settings(reader: Reader, settings: dict[str, Any], at: Callable[[str], Seen],
                     namespace: str) -> None:
     listed = settings.get("consumer_groups")
     groups = [mapping(g) for g in listed] if isinstance(listed, list) else []
@@ -500,7 +387,7 @@ def _kafka_settings(reader: _Reader, settings: dict[str, Any], at: Callable[[str
                     "in flight, which `generate` writes for a queue without partitions (its "
                     "competing_consumers key): read as a queue without partitions")
     elif partitions is not None:
-        _partitions(reader, partitions, at("topic.partitions"))
+        put_partitions(reader, partitions, at("topic.partitions"))
     if "partitions" in reader.block.data:
         for field, (value, seen) in group.items():
             reader.put(("group", field), value, seen)
@@ -538,15 +425,7 @@ def _rebalance(strategy: str) -> str:
     return "cooperative" if first == COOPERATIVE else "eager"
 
 
-def _partitions(reader: _Reader, partitions: int, seen: Seen | str) -> None:
-    if partitions > MAX_PARTITIONS:
-        reader.note(f"{seen}: {partitions:,} partitions are more than a spec simulates "
-                    f"({MAX_PARTITIONS:,}); partitions left out")
-        return
-    reader.put(("partitions",), partitions, seen)
-
-
-def _max_deliveries(reader: _Reader, deliveries: int, seen: Seen | str) -> None:
+def _max_deliveries(reader: Reader, deliveries: int, seen: Seen | str) -> None:
     if deliveries > MAX_DELIVERIES:
         reader.note(f"{seen}: {deliveries:,} deliveries are more than the spec's "
                     f"max_deliveries holds ({MAX_DELIVERIES:,}); left out (unlimited)")
@@ -554,7 +433,7 @@ def _max_deliveries(reader: _Reader, deliveries: int, seen: Seen | str) -> None:
     reader.put(("delivery", "max_deliveries"), deliveries, seen)
 
 
-def _rabbit_settings(reader: _Reader, settings: dict[str, Any], at: Callable[[str], Seen],
+def _rabbit_settings(reader: Reader, settings: dict[str, Any], at: Callable[[str], Seen],
                      namespace: str) -> None:
     """One quorum queue per subscription, with the same arguments (generate writes them
     alike): the first is read."""
@@ -593,7 +472,7 @@ def _rabbit_settings(reader: _Reader, settings: dict[str, Any], at: Callable[[st
                       lambda key: at(f"queues[0].arguments.{key}"), namespace, route=None)
 
 
-def _rabbit_arguments(reader: _Reader, arguments: dict[str, Any], queue_type: str, at: At,
+def _rabbit_arguments(reader: Reader, arguments: dict[str, Any], queue_type: str, at: At,
                       namespace: str, route: Route | None) -> None:
     """x-delivery-limit (a quorum queue counts returns: max_deliveries = limit + 1; without
     one RabbitMQ 4's default applies), the length limit and the dead-letter route. `route`:
@@ -621,7 +500,7 @@ def _rabbit_arguments(reader: _Reader, arguments: dict[str, Any], queue_type: st
     _rabbit_dead_letter(reader, arguments, at, namespace, route)
 
 
-def _rabbit_length(reader: _Reader, arguments: dict[str, Any], queue_type: str,
+def _rabbit_length(reader: Reader, arguments: dict[str, Any], queue_type: str,
                    at: At) -> None:
     """x-max-length with x-overflow reject-publish is the spec's `capacity`: a publish to a
     full queue is refused. RabbitMQ counts ready messages only, as the spec's buffer does
@@ -665,13 +544,13 @@ NOT_CARRIED = {"x-message-ttl": "messages expire after it (then dead-lettered): 
                                          "moves a message to its dead letter at once)"}
 
 
-def _rabbit_not_carried(reader: _Reader, arguments: dict[str, Any], at: At) -> None:
+def _rabbit_not_carried(reader: Reader, arguments: dict[str, Any], at: At) -> None:
     for key, why in NOT_CARRIED.items():
         if key in arguments:
             reader.note(f"{at(key)} = {arguments[key]}: {why}; not carried")
 
 
-def _rabbit_dead_letter(reader: _Reader, arguments: dict[str, Any], at: At, namespace: str,
+def _rabbit_dead_letter(reader: Reader, arguments: dict[str, Any], at: At, namespace: str,
                         route: Route | None) -> None:
     exchange = arguments.get("x-dead-letter-exchange")
     key = arguments.get("x-dead-letter-routing-key")
@@ -709,7 +588,7 @@ def _rabbit_dead_letter(reader: _Reader, arguments: dict[str, Any], at: At, name
                     f"{queues[0]} is kept")
 
 
-def _sqs_settings(reader: _Reader, settings: dict[str, Any], at: Callable[[str], Seen],
+def _sqs_settings(reader: Reader, settings: dict[str, Any], at: Callable[[str], Seen],
                   namespace: str) -> None:
     attributes = mapping(mapping(settings["queue"]).get("Attributes"))
     _promote(reader.component, "sqs", reader.block.seen, "holds SQS queue attributes")
@@ -721,7 +600,7 @@ def _sqs_settings(reader: _Reader, settings: dict[str, Any], at: Callable[[str],
                        for key in ACK_FIFO})
 
 
-def _sqs(reader: _Reader, visibility: int | None, visibility_seen: Seen | str,
+def _sqs(reader: Reader, visibility: int | None, visibility_seen: Seen | str,
          redrive: dict[str, Any] | None, redrive_seen: Seen | str, namespace: str,
          stand_in: str | None = None) -> None:
     reader.put(("delivery", "guarantee"), "at_least_once", AT_LEAST_ONCE_SQS)
@@ -742,7 +621,7 @@ def _sqs(reader: _Reader, visibility: int | None, visibility_seen: Seen | str,
                                         f"{redrive_seen} deadLetterTargetArn {arn}", stand_in)
 
 
-def _sqs_fifo(reader: _Reader, values: dict[str, tuple[Any, Seen | str]]) -> None:
+def _sqs_fifo(reader: Reader, values: dict[str, tuple[Any, Seen | str]]) -> None:
     """A FIFO queue's order and deduplication, which the spec has no field for: noted."""
     fifo, fifo_seen = values["FifoQueue"]
     if str(fifo).strip().lower() != "true":
@@ -770,49 +649,6 @@ def _promote(component: Component, tech: str, seen: Seen | str, why: str) -> Non
 
 # -- topic and queue objects ----------------------------------------------------------------
 
-def _queue_for(cluster: Cluster, manifest: Manifest, name: str, brokers: list[str],
-               tech: str) -> Component:
-    """The queue component an object describes: the queue of its name, else the broker it
-    names (a queue too) unless another object's queue is that broker already, else a new
-    queue component the object declares (named `<name>-<tech>` when a component of another
-    kind has the name)."""
-    namespace, draft = manifest.namespace, cluster.draft
-    found = next((key for candidate in dict.fromkeys([name, manifest.name])
-                  for key in (f"{namespace}/{candidate}", draft.resolve(candidate, namespace))
-                  if key in draft.components and draft.components[key].final_kind is Kind.QUEUE),
-                 None)
-    taken = set(cluster.queues.values())
-    for host in brokers if found is None else []:
-        broker = next((key for key in cluster.service_hosts(host, namespace)
-                       if draft.components[key].final_kind is Kind.QUEUE), None)
-        if broker is not None and broker in taken:
-            draft.note(f"{manifest.title}: its broker {draft.components[broker].name} holds "
-                       "another queue of the files already; this one is a queue component of "
-                       "its own (publishers reach the broker by its address, so which of them "
-                       "publish to it is not in the files)")
-            break
-        if broker is not None:   # the queue is reached by its name too (a KEDA trigger)
-            found = broker
-            draft.answer(found, name, namespace)
-            break
-    if found is None:
-        spec_name = name if f"{namespace}/{name}" not in draft.components else f"{name}-{tech}"
-        found = f"{namespace}/{spec_name}"
-        component = draft.add(Component(found, spec_name, namespace,
-                                         Guess(Kind.QUEUE, tech, "", False)))
-        component.kind = Fact(Kind.QUEUE, f"from {manifest.file}:{manifest.line}: "
-                              f"{manifest.title} declares a {tech} queue")
-        component.tech = tech
-        draft.answer(found, spec_name, namespace)
-    cluster.queues.setdefault((namespace, name), found)
-    return cluster.component(found)
-
-
-def _reader(manifest: Manifest, cluster: Cluster, component: Component) -> _Reader:
-    return _Reader(cluster, component, manifest.title,
-                   f"from {manifest.file}:{manifest.line}: {manifest.title}")
-
-
 def kafka_topic(manifest: Manifest, cluster: Cluster) -> None:
     """Strimzi's KafkaTopic: its partitions (Strimzi: "when absent this will default to the
     broker configuration for num.partitions": the Kafka's config when it is in the files)."""
@@ -821,16 +657,16 @@ def kafka_topic(manifest: Manifest, cluster: Cluster) -> None:
     labels = mapping(manifest.data["metadata"].get("labels"))
     cluster_name = labels.get(CLUSTER_LABEL)
     brokers = [f"{cluster_name}-kafka-bootstrap", str(cluster_name)] if cluster_name else []
-    component = _queue_for(cluster, manifest, str(name), brokers, "kafka")
-    reader = _reader(manifest, cluster, component)
+    component = queue_for(cluster, manifest, str(name), brokers, "kafka")
+    reader = object_reader(manifest, cluster, component)
     partitions = as_whole(spec.get("partitions"))
     default = kafka_default(cluster, manifest.namespace, str(cluster_name)) \
         if cluster_name else None
     if partitions is not None:
-        _partitions(reader, partitions, manifest.seen("spec.partitions"))
+        put_partitions(reader, partitions, manifest.seen("spec.partitions"))
     elif default is not None:
-        _partitions(reader, default[0], f"{manifest.title} sets no spec.partitions: "
-                    f"{default[1]}")
+        put_partitions(reader, default[0], f"{manifest.title} sets no spec.partitions: "
+                       f"{default[1]}")
     else:
         reader.note(f"{manifest.title} sets no spec.partitions: the broker's num.partitions "
                     "decides, which the files do not hold; partitions left out")
@@ -849,20 +685,15 @@ def rabbitmq_queue(manifest: Manifest, cluster: Cluster) -> None:
     """The messaging-topology operator's Queue, with what RabbitMQ applies to it
     (k8s/topology.py): its type, its arguments and the policies that match it — the delivery
     limit, the length limit and the dead-letter route through the files' exchanges; a
-    stream is a log of one partition (`_rabbit_stream`)."""
+    stream is a log of one partition (`read_stream_queue`)."""
     spec = manifest.spec
     name = str(spec.get("name") if isinstance(spec.get("name"), str) else manifest.name)
-    owner = mapping(manifest.data["metadata"].get("labels")).get(SUPER_STREAM_LABEL)
-    if owner is not None and cluster.find(*SUPER_STREAM, manifest.namespace,
-                                          str(owner)) is not None:
-        cluster.draft.note(f"{manifest.file}:{manifest.line}: {manifest.title} is a partition "
-                           f"the operator created for SuperStream {owner} (its "
-                           f"{SUPER_STREAM_LABEL} label), which describes it; not read again")
+    if super_stream_partition(manifest, cluster):
         return
     where = topology.scope(manifest)
-    component = _queue_for(cluster, manifest, name, _rabbit_brokers(manifest, where),
-                           "rabbitmq")
-    reader = _reader(manifest, cluster, component)
+    component = queue_for(cluster, manifest, name, rabbit_brokers(manifest, where),
+                          "rabbitmq")
+    reader = object_reader(manifest, cluster, component)
     declared = topology.queue_type(manifest, cluster.manifests,
                                    rabbitmq_default_type(cluster.manifests, where[0]))
     queue_type, type_seen = declared.kind, declared.said
@@ -871,11 +702,11 @@ def rabbitmq_queue(manifest: Manifest, cluster: Cluster) -> None:
     settings, notes = topology.effective(manifest, cluster, name, queue_type)
     for note in notes:
         reader.note(note)
-    _federated(reader, settings)
+    note_federation(reader, settings)
     if queue_type == "stream":
         cluster.streams[component.key, name] = (f"{manifest.title} is a stream ({type_seen})",
                                                 True)
-        _rabbit_stream(reader, settings, type_seen)
+        read_stream_queue(reader, settings, type_seen)
         reader.attach()
         return
     arguments = {f"x-{key}": setting.value for key, setting in settings.items()}
@@ -889,177 +720,14 @@ def rabbitmq_queue(manifest: Manifest, cluster: Cluster) -> None:
     reader.attach()
 
 
-# What a stream applies (rabbit_stream_queue `update_stream_conf`, `create_stream`) that the
-# spec has no field for; noted.
-STREAM_NOT_CARRIED = {
-    "max-length-bytes": "retention: the stream deletes its oldest segments once it holds "
-                        "more; the simulation keeps every message",
-    "max-age": "retention: the stream deletes segments older than that; the simulation "
-               "keeps every message",
-    "initial-cluster-size": "the stream's replicas (its leader and followers): a spec queue "
-                            "does not replicate",
-    "stream-max-segment-size-bytes": "the size of the stream's segment files: messages "
-                                     "have no size in the simulation",
-    "stream-filter-size-bytes": "the size of the stream's Bloom filters (filtering is the "
-                                "consumers')",
-    "queue-leader-locator": "which node leads the stream: nodes are not simulated"}
-STREAM_LOG = ("a stream is one append-only log that each consumer reads in order from an "
-              "offset of its own, as a topic of one partition: each subscription reads every "
-              "message, one group member at a time")
-
-
-STREAM_DELIVERY = ("does not redeliver (a rejected message only returns credit), has no "
-                   "delivery limit and no dead letters: no delivery settings. Where each "
-                   "consumer starts (its x-stream-offset, `next` unless it says) and whether "
-                   "it stores its offset are in its code")
-
-
-def _rabbit_stream(reader: _Reader, settings: dict[str, topology.Setting],
-                   type_seen: str) -> None:
-    """A stream is a log: one partition, read in order by each subscription. It redelivers
-    nothing (rabbit_stream_queue `settle`: a reject or a nack only gives credit back), has
-    no delivery limit and dead-letters nothing: no delivery settings. Its retention,
-    replicas and segment settings have no spec field: noted."""
-    reader.put(("partitions",), 1, f"{type_seen}: {STREAM_LOG}")
-    reader.note(f"{type_seen}: a stream {STREAM_DELIVERY}. The consumers of a component "
-                "are read as one group, one member reading at a time: RabbitMQ's single "
-                "active consumer (stream-protocol consumers that ask for it under one name); "
-                "consumers without it each read every message, which is not simulated")
-    for key, why in STREAM_NOT_CARRIED.items():
-        if key in settings:
-            reader.note(f"{settings[key].said()} = {settings[key].value}: {why}; not carried")
-
-
-def _rabbit_brokers(manifest: Manifest, where: topology.Scope) -> list[str]:
-    """The broker a topology object names, as a host: its RabbitmqCluster's Service."""
-    ref = where[0]
-    if ref[0] != "name":
-        return []
-    return [ref[2]] if ref[1] == manifest.namespace else [f"{ref[2]}.{ref[1]}"]
-
-
-SUPER_STREAM_LOG = ("a super stream is one stream per partition, each an append-only log "
-                    "that each consumer reads in order from an offset of its own, as a "
-                    "topic's partitions: each subscription reads every message, each "
-                    "partition one group member at a time")
-
-
-def rabbitmq_super_stream(manifest: Manifest, cluster: Cluster) -> None:
-    """The operator's SuperStream: an exchange named after it routing to one stream per
-    partition, `<name>-<routing key>` (the keys `spec.routingKeys`, else the indexes) — a
-    queue of `partitions` N, each a stream as a stream Queue is (`_rabbit_stream`): no
-    delivery settings. The policies of its vhost apply to each partition stream by its
-    name (the operator declares them with no arguments); their retention and replicas are
-    noted, as are the routing keys and how single active consumer spreads partitions."""
-    spec = manifest.spec
-    name = manifest.name
-    where = topology.scope(manifest)
-    component = _queue_for(cluster, manifest, name, _rabbit_brokers(manifest, where),
-                           "rabbitmq")
-    reader = _reader(manifest, cluster, component)
-    partitions = as_whole(spec.get("partitions"))
-    seen: Seen | str = manifest.seen("spec.partitions")
-    if partitions is None:
-        partitions = SUPER_STREAM_PARTITIONS
-        seen = (f"from {manifest.file}:{manifest.line}: {manifest.title} sets no "
-                f"spec.partitions: the CRD's default {SUPER_STREAM_PARTITIONS}")
-    listed = spec.get("routingKeys")
-    keys = [str(key) for key in listed] if isinstance(listed, list) and listed else \
-        [str(index) for index in range(min(partitions, MAX_PARTITIONS + 1))]
-    streams = [f"{name}-{key}" for key in keys]
-    cluster.streams[component.key, name] = (
-        f"{manifest.title} is a super stream, an exchange routing to {partitions:,} stream "
-        f"partitions ({_listed(streams)}): no queue has its name, so the scaler finds none "
-        "(the management API answers 404, a passive declare NOT_FOUND) and fails", False)
-    for index, stream in enumerate(streams):
-        cluster.queues.setdefault((manifest.namespace, stream), component.key)
-        cluster.streams[component.key, stream] = (
-            f"{stream} is partition {index} of {manifest.title}, a stream", True)
-    _partitions(reader, partitions, f"{seen}: {SUPER_STREAM_LOG}")
-    reader.note(f"{manifest.title}: each partition stream {STREAM_DELIVERY}. With single active "
-                "consumer, RabbitMQ makes one consumer of a name active per partition, "
-                "spreading the partitions over them (rabbit_stream_sac_coordinator: the "
-                "partition's index modulo the consumers), as the spec's group does with a "
-                "topic's partitions; consumers without it each read every partition, which "
-                "is not simulated")
-    _super_stream_routing(reader, manifest, keys)
-    _super_stream_policies(reader, manifest, cluster, streams)
-    reader.attach()
-
-
-def _listed(names: list[str], most: int = 6) -> str:
-    """Names, the first and last few of a long list."""
-    if len(names) <= most:
-        return ", ".join(names)
-    return f"{', '.join(names[:most // 2])}, …, {', '.join(names[-(most // 2):])}"
-
-
-def _super_stream_routing(reader: _Reader, manifest: Manifest, keys: list[str]) -> None:
-    routed = _listed([f"{key!r} to {manifest.name}-{key}" for key in keys])
-    where = manifest.seen("spec.routingKeys") if manifest.spec.get("routingKeys") else \
-        f"{manifest.title} sets no spec.routingKeys: the partition indexes"
-    reader.note(f"{where}: exchange {manifest.name} routes routing key {routed}; which "
-                "partition a message goes to is the publisher's (a stream client hashes its "
-                "key over the partitions or looks it up in these bindings), where the spec "
-                "spreads messages by the request's key; the routing keys are not carried")
-    name = manifest.spec.get("name")
-    if isinstance(name, str) and name != manifest.name:
-        reader.note(f"{manifest.seen('spec.name')} is {name!r}: the operator names the "
-                    f"super stream (its exchange and partitions) after metadata.name, "
-                    f"{manifest.name}")
-
-
-def _super_stream_policies(reader: _Reader, manifest: Manifest, cluster: Cluster,
-                           streams: list[str]) -> None:
-    """The policies matching each partition stream's name: their retention, replicas and
-    federation noted once for the partitions they apply to. Without one, a partition keeps
-    every message and is placed on every node (rabbit_stream_queue `update_stream_conf`,
-    `initial_cluster_size`)."""
-    found: dict[tuple[str, str], list[str]] = {}
-    for stream in streams:
-        settings, notes = topology.effective(manifest, cluster, stream, "stream")
-        for note in notes:
-            reader.note(note)
-        _federated(reader, settings)
-        for key, why in STREAM_NOT_CARRIED.items():
-            if key in settings:
-                said = f"{settings[key].said()} = {settings[key].value}: {why}"
-                found.setdefault((key, said), []).append(stream)
-    for (_, said), which in found.items():
-        whose = "every partition" if len(which) == len(streams) else \
-            f"partitions {_listed(which)}"
-        reader.note(f"{said} ({whose}); not carried")
-    keys = {key for key, _ in found}
-    if not keys & {"max-age", "max-length-bytes"}:
-        reader.note(f"{manifest.title}: no policy sets its partitions' retention (max-age, "
-                    "max-length-bytes; the operator declares them with no arguments): they "
-                    "keep every message, as the simulation does")
-    if "initial-cluster-size" not in keys:
-        reader.note(f"{manifest.title}: each partition stream is replicated on every node "
-                    "of the cluster (no initial-cluster-size policy); a spec queue does not "
-                    "replicate; not carried")
-
-
-def _federated(reader: _Reader, settings: dict[str, topology.Setting]) -> None:
-    """A policy naming a federation upstream (or a set of them) links the queue to a queue
-    of another broker, which the spec cannot say (k8s/links.py notes the Federation)."""
-    for key in ("federation-upstream", "federation-upstream-set"):
-        if key in settings and settings[key].seen.field.startswith("spec.definition."):
-            reader.note(f"{settings[key].said()} = {settings[key].value}: the queue is "
-                        "federated: it moves messages from the upstream broker's queue of "
-                        "the same name (or the upstream's `queue`) to meet its own "
-                        "consumers' demand; links between brokers are not simulated; not "
-                        "carried")
-
-
 def sqs_queue(manifest: Manifest, cluster: Cluster) -> None:
     """AWS Controllers for Kubernetes' SQS Queue (every attribute a string)."""
     spec = manifest.spec
     name = spec.get("queueName") if isinstance(spec.get("queueName"), str) else manifest.name
-    component = _queue_for(cluster, manifest, str(name), [], "sqs")
+    component = queue_for(cluster, manifest, str(name), [], "sqs")
     _promote(component, "sqs", f"from {manifest.file}:{manifest.line}:",
              f"{manifest.title} declares it")
-    reader = _reader(manifest, cluster, component)
+    reader = object_reader(manifest, cluster, component)
     visibility = spec.get("visibilityTimeout")
     policy = spec.get("redrivePolicy")
     _sqs(reader, as_whole(visibility.strip(), text=True) if isinstance(visibility, str)
@@ -1113,5 +781,4 @@ def _unused_policies(cluster: Cluster) -> None:
 
 KINDS: Mappers = {("kafka.strimzi.io", "KafkaTopic"): kafka_topic,
                   ("rabbitmq.com", "Queue"): rabbitmq_queue,
-                  SUPER_STREAM: rabbitmq_super_stream,
                   ("sqs.services.k8s.aws", "Queue"): sqs_queue}

@@ -24,6 +24,7 @@ from scalesim.importers.checks import (
     duration,
     field_problem,
     int_or_percent,
+    is_text,
     is_zero,
     one_of,
     percentage,
@@ -32,7 +33,7 @@ from scalesim.importers.checks import (
     resource_quantity,
 )
 from scalesim.importers.errors import Problem
-from scalesim.importers.k8s import brokers, hpa, keda, links, scaling
+from scalesim.importers.k8s import brokers, hpa, keda, links, scaling, streams
 from scalesim.importers.k8s.analysis import GROUP as ARGO
 from scalesim.importers.k8s.objects import Manifest, mapping
 from scalesim.importers.sizing import go_duration, quantity
@@ -300,7 +301,7 @@ ANALYSIS_KINDS = {(ARGO, "AnalysisTemplate"), (ARGO, "ClusterAnalysisTemplate")}
 ANALYSIS_REFS = (f"{CANARY}.analysis", f"{CANARY}.steps[].analysis",
                  f"{BLUE_GREEN}.prePromotionAnalysis", f"{BLUE_GREEN}.postPromotionAnalysis")
 
-# -- brokers' topic and queue objects: their CRDs, and what the broker takes (brokers.py) -----
+# -- brokers' topic and queue objects: their CRDs, what they take (brokers.py, streams.py) ---
 
 def regex(value: Any) -> str | None:
     """A policy's pattern: a regular expression (RabbitMQ: rabbit_parameter_validation
@@ -329,25 +330,25 @@ POLICY_RULES = [Rule("spec.pattern", regex), Rule("spec.priority", count(None)),
 RABBIT_RULES: dict[Kind, list[Rule]] = {
     ("rabbitmq.com", "Policy"): [*POLICY_RULES, Rule("spec.applyTo", one_of(
         "queues", "classic_queues", "quorum_queues", "streams", "exchanges", "all")),
-        *(Rule(f"spec.definition.{key}", check) for key, check in brokers.STREAM_POLICY_KEYS)],
+        *(Rule(f"spec.definition.{key}", check) for key, check in streams.STREAM_POLICY_KEYS)],
     ("rabbitmq.com", "OperatorPolicy"): [*POLICY_RULES, Rule("spec.applyTo", one_of(
         "queues", "classic_queues", "quorum_queues", "streams")),
         *(Rule(f"spec.definition.{key}", operator_refuses(key))
-          for key, _ in brokers.STREAM_POLICY_KEYS)],
+          for key, _ in streams.STREAM_POLICY_KEYS)],
     **{kind: [Rule(path, check) for path, check in rules]
        for kind, rules in links.FIELD_RULES.items()},
     ("rabbitmq.com", "Exchange"): [Rule("spec.name", brokers.nonempty),
                                    Rule("spec.type", brokers.nonempty)],
-    ("rabbitmq.com", "Binding"): [Rule("spec.source", brokers.is_text),
-                                  Rule("spec.destination", brokers.is_text),
+    ("rabbitmq.com", "Binding"): [Rule("spec.source", is_text),
+                                  Rule("spec.destination", is_text),
                                   Rule("spec.destinationType", one_of("exchange", "queue")),
-                                  Rule("spec.routingKey", brokers.is_text)],
+                                  Rule("spec.routingKey", is_text)],
     ("rabbitmq.com", "Vhost"): [Rule("spec.defaultQueueType", one_of("quorum", "classic",
                                                                      "stream"))],
     # the cluster operator's RabbitmqCluster (replicas: Minimum 0)
     ("rabbitmq.com", "RabbitmqCluster"): [Rule("spec.replicas", count(0)),
                                           Rule("spec.rabbitmq.additionalConfig",
-                                               brokers.is_text)]}
+                                               is_text)]}
 # Strimzi (KafkaClusterSpec up to 0.45: replicas Minimum 1; KafkaNodePoolSpec: replicas
 # Minimum 0; its roles are checked in clusters.py)
 STRIMZI_RULES: dict[Kind, list[Rule]] = {
@@ -356,7 +357,7 @@ STRIMZI_RULES: dict[Kind, list[Rule]] = {
 BROKER_RULES: dict[Kind, list[Rule]] = {
     ("kafka.strimzi.io", "KafkaTopic"): [Rule(p, c) for p, c in brokers.KAFKA_TOPIC_RULES],
     ("rabbitmq.com", "Queue"): [Rule(p, c) for p, c in brokers.RABBIT_QUEUE_RULES],
-    brokers.SUPER_STREAM: [Rule(p, c) for p, c in brokers.SUPER_STREAM_RULES],
+    streams.SUPER_STREAM: [Rule(p, c) for p, c in streams.SUPER_STREAM_RULES],
     ("sqs.services.k8s.aws", "Queue"): [Rule(p, c) for p, c in brokers.SQS_QUEUE_RULES],
     **RABBIT_RULES, **STRIMZI_RULES}
 

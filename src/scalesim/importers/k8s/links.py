@@ -41,10 +41,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from scalesim.importers.checks import Check, as_whole, boolean, count, field_problem, one_of
+from scalesim.importers.checks import (
+    Check,
+    as_whole,
+    boolean,
+    count,
+    field_problem,
+    is_text,
+    one_of,
+)
 from scalesim.importers.errors import Problem
 from scalesim.importers.k8s import topology
-from scalesim.importers.k8s.brokers import is_text, nonempty
+from scalesim.importers.k8s.brokers import nonempty
 from scalesim.importers.k8s.objects import Cluster, Manifest, Mappers, mapping
 
 GROUP = "rabbitmq.com"

@@ -93,7 +93,7 @@ class Cluster:
     queues: dict[tuple[str, str], str] = field(default_factory=dict)  # (ns, queue) -> key
     applied: set[tuple[str, int]] = field(default_factory=set)  # policies matching a queue
     # (queue component key, RabbitMQ queue name) -> what stream that name is, and whether a
-    # queue of that name exists (a super stream's own name is its exchange's): k8s/brokers.py
+    # queue of that name exists (a super stream's own name is its exchange's): k8s/streams.py
     streams: dict[tuple[str, str], tuple[str, bool]] = field(default_factory=dict)
 
     def of_kind(self, *kinds: str) -> Iterator[Manifest]:
