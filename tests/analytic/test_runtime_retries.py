@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from tests.analytic.counting import counted
 
-from scalesim.analytic.attempts import expected_attempts, phases
+from scalesim.analytic.attempts import phases
+from scalesim.analytic.load import expected_attempts
 from scalesim.analytic.runtime import run_cost, stretches
 from scalesim.budget import estimate
 from scalesim.spec import load_spec, load_spec_text

@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from scalesim.analytic.held import held_bounds
+from scalesim.analytic.load import expected_attempts
 from scalesim.analytic.success import (
     Failures,
     group_failures,
@@ -82,17 +83,6 @@ EFFECTS = ("error_rate", "crash", "partition", "latency", "network", "random_fai
 # P(late) under which attempts into a component count as never given up on, so that the
 # bound its blocking callers' workers put on it holds (`HealthyEstimates`).
 NEVER_LATE = 1e-3
-
-
-def expected_attempts(p: float, n: int) -> float:
-    """Mean tries of a call retried up to `n` tries in all (the first included), when each
-    try fails, retryably and independently, with probability `p`: try k happens with
-    p^(k−1), so 1 + p + … + p^(n−1) = (1 − p^n)/(1 − p); n when p = 1."""
-    if p >= 1.0:
-        return float(n)
-    if p <= 0.0:
-        return 1.0
-    return (1.0 - p**n) / (1.0 - p)
 
 
 @dataclass(frozen=True)

@@ -445,14 +445,16 @@ def call_matrix(system: System, misses: Misses | None = None,
 
 # -- what the data areas deliver (sim/data) ---------------------------------------------------
 
-def tries(fails: float, limit: float) -> float:
-    """Expected tries of something tried again, up to `limit` tries, while each try fails
-    with probability `fails`: (1 − pⁿ)/(1 − p)."""
-    if fails <= 0.0:
+def expected_attempts(p: float, n: float) -> float:
+    """Mean tries of something tried again up to `n` tries in all (the first included), when
+    each try fails, retryably and independently, with probability `p`: try k happens with
+    p^(k−1), so 1 + p + … + p^(n−1) = (1 − p^n)/(1 − p); n when p = 1. A call's retries
+    (analytic/attempts.py), a message's deliveries, a saga step's events."""
+    if p >= 1.0:
+        return float(n)
+    if p <= 0.0:
         return 1.0
-    if fails >= 1.0:
-        return limit
-    return (1.0 - math.pow(fails, limit)) / (1.0 - fails)
+    return (1.0 - math.pow(p, n)) / (1.0 - p)
 
 
 def _error_rate(system: System, ref: str) -> float:
@@ -520,7 +522,7 @@ def subscriptions(system: System, misses: Misses | None = None) -> list[Subscrip
                         if fifo and delivery.redelivery == "visibility_timeout" \
                         else max(_hop(system) + response(target), 1e-3)
                     limit = 1.0 + 0.5 * length / again
-                deliveries = (1.0 - delivery.poison) * tries(fails, limit) \
+                deliveries = (1.0 - delivery.poison) * expected_attempts(fails, limit) \
                     + delivery.poison * limit
             sub = Subscription(publishers, target, cname, place, deliveries, visibility,
                                partitioned)
@@ -585,7 +587,7 @@ def _saga_event(system: System, saga: Saga, found: Call, timed: bool = True) -> 
     target = ".".join(system.resolve(call.to))
     retry = call.retry
     count = 1.0 if retry is None or "error" not in retry.on \
-        else tries(_error_rate(system, target), float(retry.attempts))
+        else expected_attempts(_error_rate(system, target), retry.attempts)
     return SagaEvent(target, count, timed and call.timeout is not None)
 
 
