@@ -70,6 +70,8 @@ from scalesim.analytic.load import (
     rate_cap,
     round_trip_s,
     saga_events,
+    saga_flow,
+    saga_undo_events,
     sagas,
     served_rates,
     subscriptions,
@@ -466,8 +468,10 @@ def _area_events(system: System, rates: Mapping[str, float], served: dict[str, f
     the visits' own:
 
     - a choreographed saga's delivery timer per delivery of a step with a `timeout`
-      (`SagaRun.published`) and a send per delivery sent again (`SagaRun.retry`); an
-      orchestrated saga with a `transition`, a send per step begun (`SagaRun.begin`);
+      (`SagaRun.published`) and a send per delivery of a step or compensation sent again
+      (`SagaRun.retry`); an orchestrated saga with a `transition`, a send per step or
+      compensation begun (`SagaRun.begin`); each for the sagas that reach the step or run
+      the compensation (`load.saga_flow`, as the visits in `rates` count them);
     - a visibility timer per delivery of a queue without partitions (or a projection) that
       acknowledges after processing (`FifoSubscription._dispatch`), those that fire before
       the run ends; a Kafka consumer's deliveries start on its replica with no hop there
@@ -486,11 +490,17 @@ def _area_events(system: System, rates: Mapping[str, float], served: dict[str, f
     per_second = 0.0
     for holder, saga in sagas(system):
         made = rates[holder] * served.get(holder, 1.0)
+        flow = saga_flow(system, saga)  # the sagas that reach each step, or undo it
         if saga.coordination == "choreography":
-            for event in saga_events(system, saga):
-                per_second += made * (event.tries * event.timed + event.tries - 1.0)
+            events = [(event, share.reached) for event, share
+                      in zip(saga_events(system, saga), flow, strict=True)]
+            events += [(undo, share.undone) for undo, share
+                       in zip(saga_undo_events(system, saga), flow, strict=True)
+                       if undo is not None]
+            for event, share in events:
+                per_second += made * share * (event.tries * event.timed + event.tries - 1.0)
         elif saga.transition.mean_s > 0:
-            per_second += made * len(saga.steps)
+            per_second += made * sum(share.reached + share.undone for share in flow)
     shares: dict[float, float] = {}
     for sub in subscriptions(system):
         deliveries = sum(at(ref) for ref in sub.publishers) * sub.deliveries
