@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -672,14 +672,22 @@ def visits(names: list[str], matrix: npt.NDArray[np.float64],
 
 
 def _topological(matrix: npt.NDArray[np.float64]) -> list[int] | None:
-    """The operations in an order where every caller comes before what it calls (Kahn's,
-    the lowest index first among those ready, so that operations listed callers first
-    keep their order), or None when M has a cycle."""
+    """The operations in an order where every caller comes before what it calls, or None
+    when M has a cycle."""
     callers, callees = np.nonzero(matrix)
-    waiting = np.bincount(callees, minlength=len(matrix)).tolist()
-    out: list[list[int]] = [[] for _ in range(len(matrix))]
-    for i, j in zip(callers.tolist(), callees.tolist(), strict=True):
+    return callers_first(len(matrix), zip(callers.tolist(), callees.tolist(), strict=True))
+
+
+def callers_first(size: int, edges: Iterable[tuple[int, int]]) -> list[int] | None:
+    """Nodes 0 to size − 1 in an order where every edge's source comes before its target
+    (Kahn's, the lowest index first among those ready, so that nodes listed callers first
+    keep their order), or None when the edges have a cycle. Iterative: a chain of thousands
+    of calls is one pass."""
+    waiting = [0] * size
+    out: list[list[int]] = [[] for _ in range(size)]
+    for i, j in edges:
         out[i].append(j)
+        waiting[j] += 1
     ready = [i for i, count in enumerate(waiting) if count == 0]
     heapq.heapify(ready)
     order = []
@@ -690,7 +698,7 @@ def _topological(matrix: npt.NDArray[np.float64]) -> list[int] | None:
             waiting[j] -= 1
             if waiting[j] == 0:
                 heapq.heappush(ready, j)
-    return order if len(order) == len(matrix) else None
+    return order if len(order) == size else None
 
 
 def _forward(matrix: npt.NDArray[np.float64], external: npt.NDArray[np.float64],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from scalesim.analytic.load import callers_first
 from scalesim.lint.context import Context
 from scalesim.spec.checks import callees_first
 from scalesim.spec.demand import extra_s
@@ -117,30 +118,23 @@ def _offered_rates(ctx: Context, rounds: int) -> dict[str, float] | None:
 def _in_call_order(external: dict[str, float], flows: list[tuple[str, str, float]]
                    ) -> dict[str, float] | None:
     """The rates `_offered_rates` settles on, in one pass when the flows have no loop: each
-    operation once every operation sending to it is done (Kahn's order), its rate summed
-    over its incoming flows in their order, the same sum the rounds end with (a round per
-    level: a chain of 999 services took 999 rounds over every flow). None with a loop."""
+    operation once every operation sending to it is done (`load.callers_first`), its rate
+    summed over its incoming flows in their order, the same sum the rounds end with (a round
+    per level: a chain of 999 services took 999 rounds over every flow). None with a loop."""
+    names = list(dict.fromkeys([*external, *(op for flow in flows for op in flow[:2])]))
+    index = {name: i for i, name in enumerate(names)}
+    order = callers_first(len(names), ((index[source], index[target])
+                                       for source, target, _ in flows))
+    if order is None:
+        return None
     incoming: dict[str, list[tuple[str, float]]] = {}
-    receivers: dict[str, list[str]] = {}
     for source, target, factor in flows:
         incoming.setdefault(target, []).append((source, factor))
-        receivers.setdefault(source, []).append(target)
-    names = list(dict.fromkeys([*external, *(op for flow in flows for op in flow[:2])]))
-    waiting = {name: len(incoming.get(name, ())) for name in names}
-    ready = [name for name in names if waiting[name] == 0]
     rates: dict[str, float] = {}
-    done = 0
-    while ready:
-        name = ready.pop()
-        done += 1
+    for i in order:
+        name = names[i]
         total = external.get(name, 0.0)
         for source, factor in incoming.get(name, ()):
             total += rates[source] * factor
         rates[name] = total
-        for target in receivers.get(name, ()):
-            waiting[target] -= 1
-            if waiting[target] == 0:
-                ready.append(target)
-    if done < len(names):
-        return None
     return {name: rates[name] for name in dict.fromkeys([*external, *incoming])}
