@@ -76,14 +76,13 @@ def retries(system: System, estimate: Estimate) -> Iterator[Caveat]:
         late = estimate.timeouts.get(edge, 0.0)
         state = estimate.components[target[0]].state
         load = state.offered
-        error = system.components[target[0]].effective_operations[target[1]].error_rate
-        retried_on = set(call.retry.on)  # failures of other causes end the call: no retry
-        failing = 1.0 - (1.0 - (error if "error" in retried_on else 0.0)) * \
-            (1.0 - (state.loss if "rejected" in retried_on else 0.0))
-        if failing > LATE and load <= 0.7 and late <= LATE:
-            yield Caveat("retried-latency", edge, f"{failing:.1%} of attempts fail and are "
-                         "retried after a back-off: those requests take longer than the "
-                         "estimate's latency, which counts one attempt (p99 is optimistic)")
+        # errors retried are in the latency (`Model._retried`); refusals are not
+        refused = state.loss if "rejected" in call.retry.on else 0.0
+        if refused > LATE and load <= 0.7 and late <= LATE:
+            yield Caveat("retried-latency", edge, f"{refused:.1%} of attempts are refused "
+                         "(a full queue) and retried after a back-off: those requests take "
+                         "longer than the estimate's latency, which counts one attempt for "
+                         "them (p99 is optimistic)")
         if late > LATE or load > 0.7:
             yield Caveat("retries-under-load", edge, f"up to {call.retry.attempts} attempts per "
                          f"call at a callee {load:.0%} busy"

@@ -20,8 +20,9 @@ The model (docs/capacity.md says the same for users):
   independent; a parallel step takes the k-th fastest of its branches (k of wait_for);
   call probabilities and cache misses are mixtures. Percentiles come from these.
 - Components that call each other in a circle are solved by fixed-point iteration.
-The estimate is of a healthy system at steady state: retries, timeouts, breakers, faults and
-the other dynamics are not in the numbers; `caveats.py` says when that matters.
+The estimate is of a healthy system at steady state: the load retries add, breakers, faults
+and the other dynamics are not in the numbers (a retried call's time is: its attempts that time
+out or fail with an error, and their back-offs); `caveats.py` says when that matters.
 """
 
 from __future__ import annotations
@@ -614,8 +615,13 @@ class Model:
         attempt = self.call_time(call, responses)
         if call.hedge is not None and call.timeout is None and attempt is not None:
             attempt = self._hedged(call.hedge, attempt)
-        held, ok = (attempt, attempt) if call.timeout is None else \
-            self._timed(call, attempt, call.timeout)
+        error = self._retried_error(call)
+        if error > 0.0 and attempt is not None:
+            held, ok = self._retried(call, attempt, error)
+        elif call.timeout is None:
+            held, ok = attempt, attempt
+        else:
+            held, ok = self._timed(call, attempt, call.timeout)
         if call.probability >= 1.0:
             return held, ok
         skip = lattice.zero()
@@ -674,6 +680,68 @@ class Model:
         if not weights or failed >= 1.0 - 1e-12:
             return held, None
         return held, mix([w / (1.0 - failed) for w in weights], parts)
+
+    def _retried_error(self, call: Call) -> float:
+        """The callee's `error_rate` when the call retries errors (0 otherwise): the share of
+        attempts that fail with an error after their whole time (the kernel decides an error
+        as the callee finishes) and are tried again."""
+        retry = call.retry
+        if retry is None or retry.attempts < 2 or "error" not in retry.on:
+            return 0.0
+        cname, oname = self.system.resolve(call.to)
+        return self.system.components[cname].effective_operations[oname].error_rate
+
+    def _retried(self, call: Call, attempt: Lattice, error: float) -> Waits:
+        """A call that retries errors: an attempt answers in time with 1 − late (late: it
+        outlasts the call's timeout, if any) and then fails with an error with `error`, after
+        its whole time. A failure the retry is `on` waits its mean back-off and tries again, up
+        to `attempts`: with r the share of attempts failing so, the k-th attempt is the last
+        with r^(k−1) times its outcome's share, after k − 1 failed attempts and back-offs, and
+        r^attempts of the calls fail every attempt; a late attempt not retried ends the call.
+        `_timed` when every attempt is late."""
+        retry = call.retry
+        assert retry is not None
+        timeout = math.inf if call.timeout is None else call.timeout
+        late = 0.0 if call.timeout is None else max(0.0, 1.0 - attempt.cdf(timeout))
+        if late < 1e-9:
+            late, in_time = 0.0, attempt
+        else:
+            below = lattice.below(attempt, timeout)
+            if below is None:
+                return self._timed(call, attempt, timeout)
+            in_time = below
+        errors = (1.0 - late) * error
+        late_retried = late if "timeout" in retry.on else 0.0
+        retried = errors + late_retried  # r
+        at_timeout = lattice.point(timeout, self.points) if late > 0.0 else lattice.zero()
+        failure = lattice.mixture([errors / retried, late_retried / retried],
+                                  [in_time, at_timeout])
+        fallback = None if isinstance(call.on_failure, str) else \
+            lattice.of(call.on_failure.fallback, self.points)
+
+        def failed(spent: Lattice, last: Lattice) -> Lattice:
+            return lattice.total([spent, last] if fallback is None else [spent, last, fallback])
+
+        spent = lattice.zero()  # the failed attempts and back-offs before the k-th
+        succeeded: list[tuple[float, Lattice]] = []
+        ended: list[tuple[float, Lattice]] = []  # calls that fail: (share, time)
+        for k in range(retry.attempts):
+            reach = retried**k
+            succeeded.append((reach * (1.0 - late) * (1.0 - error),
+                              lattice.convolve(spent, in_time)))
+            if late > late_retried:
+                ended.append((reach * late, failed(spent, at_timeout)))
+            if k + 1 < retry.attempts:
+                spent = lattice.total([spent, failure,
+                                       lattice.point(backoff_mean(retry, k + 1), self.points)])
+        ended.append((retried**retry.attempts, failed(spent, failure)))
+        every = [*succeeded, *ended]
+        mix = lattice.mostly if 1.0 - every[0][0] < RARELY_LATE else lattice.mixture
+        held = mix([w for w, _ in every], [t for _, t in every])
+        if call.on_failure != "fail":
+            return held, held
+        ok = sum(w for w, _ in succeeded)
+        return held, mix([w / ok for w, _ in succeeded], [t for _, t in succeeded])
 
     def _timeouts(self, responses: Mapping[str, Lattice | None]) -> dict[str, float]:
         """P(one attempt takes longer than its timeout), for every call with a timeout."""
