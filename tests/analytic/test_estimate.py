@@ -350,6 +350,12 @@ def test_a_call_retried_on_errors_waits_its_failed_attempts_and_back_offs() -> N
     assert found.latency.quantile(0.99) * 1e3 == pytest.approx(230.0, abs=1.0)
 
 
+def test_a_call_whose_every_attempt_fails_has_no_latency_of_successes() -> None:
+    found = estimate(load_spec_text(RETRIED.replace("error_rate: 50%", "error_rate: 100%")))
+    assert found.workloads["w"].success == 0.0
+    assert found.workloads["w"].latency is None
+
+
 def test_errors_and_timeouts_retried_together() -> None:
     """Attempts of 10 ms (0.8) or 1 s (0.2) with a 100 ms timeout, half of those in time
     failing, 2 tries on both causes, 100 ms apart: an attempt succeeds with 0.4, is retried

@@ -741,6 +741,8 @@ class Model:
         if call.on_failure != "fail":
             return held, held
         ok = sum(w for w, _ in succeeded)
+        if ok <= 0.0:  # every attempt fails
+            return held, None
         return held, mix([w / ok for w, _ in succeeded], [t for _, t in succeeded])
 
     def _timeouts(self, responses: Mapping[str, Lattice | None]) -> dict[str, float]:
