@@ -607,8 +607,9 @@ class Model:
         return together, lattice.total(succeeded) if len(succeeded) == len(ok) else None
 
     def _call_waits(self, call: Call, responses: Mapping[str, Lattice | None]) -> Waits:
-        """One call step: (time whatever the outcome, time when it succeeds); with a
-        timeout, attempts end there and retries follow their mean back-off."""
+        """One call step: (time whatever the outcome, time when it succeeds); attempts end
+        at a timeout or fail with the callee's error, and retries follow their mean back-off
+        (`_timed`, `_retried`)."""
         call = self.system.effective(call)
         if call.async_:
             return lattice.zero(), lattice.zero()
