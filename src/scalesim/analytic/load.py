@@ -429,13 +429,7 @@ def call_matrix(system: System, misses: Misses | None = None,
         if saga.coordination != "choreography" or saga.via is None:
             continue
         via = index[".".join(system.resolve(saga.via))]
-        flow = saga_flow(system, saga)
-        events = [(event, share.reached) for event, share
-                  in zip(saga_events(system, saga), flow, strict=True)]
-        events += [(undo, share.undone) for undo, share
-                   in zip(saga_undo_events(system, saga), flow, strict=True)
-                   if undo is not None]
-        for event, share in events:
+        for event, share in saga_sent(system, saga):
             matrix[index[holder], via] += share * event.tries
             # `iter_calls` lists each delivery once (an async call, weighted by `share`):
             # the rest here
@@ -632,6 +626,18 @@ def saga_flow(system: System, saga: Saga) -> list[SagaShare]:
             undone[below] += share
             share *= _succeeds(system, undo)
     return [SagaShare(r, u) for r, u in zip(reached, undone, strict=True)]
+
+
+def saga_sent(system: System, saga: Saga) -> list[tuple[SagaEvent, float]]:
+    """Each event a choreographed saga sends, its steps' then its compensations', with the
+    share of the sagas that send it (`saga_flow`): what the visit matrix and the run
+    estimate weigh its deliveries by."""
+    flow = saga_flow(system, saga)
+    sent = [(event, share.reached)
+            for event, share in zip(saga_events(system, saga), flow, strict=True)]
+    return sent + [(undo, share.undone)
+                   for undo, share in zip(saga_undo_events(system, saga), flow, strict=True)
+                   if undo is not None]
 
 
 def _saga_call_shares(system: System) -> dict[Path, float]:

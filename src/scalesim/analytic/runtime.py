@@ -69,9 +69,8 @@ from scalesim.analytic.load import (
     operation_rates,
     rate_cap,
     round_trip_s,
-    saga_events,
     saga_flow,
-    saga_undo_events,
+    saga_sent,
     sagas,
     served_rates,
     subscriptions,
@@ -489,18 +488,12 @@ def _area_events(system: System, rates: Mapping[str, float], served: dict[str, f
     length = sim.warmup + sim.duration
     per_second = 0.0
     for holder, saga in sagas(system):
-        made = rates[holder] * served.get(holder, 1.0)
-        flow = saga_flow(system, saga)  # the sagas that reach each step, or undo it
         if saga.coordination == "choreography":
-            events = [(event, share.reached) for event, share
-                      in zip(saga_events(system, saga), flow, strict=True)]
-            events += [(undo, share.undone) for undo, share
-                       in zip(saga_undo_events(system, saga), flow, strict=True)
-                       if undo is not None]
-            for event, share in events:
-                per_second += made * share * (event.tries * event.timed + event.tries - 1.0)
-        elif saga.transition.mean_s > 0:
-            per_second += made * sum(share.reached + share.undone for share in flow)
+            for event, share in saga_sent(system, saga):
+                per_second += at(holder) * share * (event.tries * event.timed + event.tries - 1.0)
+        elif saga.transition.mean_s > 0:  # a transition per step reached or undone
+            per_second += at(holder) * sum(share.reached + share.undone
+                                           for share in saga_flow(system, saga))
     shares: dict[float, float] = {}
     for sub in subscriptions(system):
         deliveries = sum(at(ref) for ref in sub.publishers) * sub.deliveries
