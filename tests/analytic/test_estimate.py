@@ -502,3 +502,14 @@ def test_a_consumer_past_saturation_is_named_and_binds_only_what_reaches_it() ->
     assert "jobs->worker.run" in {entry["name"] for entry in doc["behind"]}
     assert doc["slo"]["met"] and doc["slo"]["binding"] == "saturation"
     assert doc["slo"]["max_factor"] == pytest.approx(2.0, rel=3e-3)
+
+
+def test_a_saturation_names_what_saturates_where_the_coarse_grid_tips_first() -> None:
+    """The search brackets on a coarse grid; social-feed's reads saturate there at about
+    28,000/s, where the full grid has nothing overloaded yet: the coarse grid names it (it
+    was None, printed as 'None saturates at 28,037/s')."""
+    system = load_built(get_template("social-feed").build(None))
+    model = Model(system)
+    limit = saturation(model, "read-feed", model.evaluate())
+    assert limit.rate_rps == pytest.approx(28_037, rel=1e-3)
+    assert limit.bottleneck == "feed"

@@ -60,7 +60,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from scalesim.analytic.held import held_bounds
-from scalesim.analytic.load import expected_attempts
+from scalesim.analytic.load import expected_attempts, expected_hedges
 from scalesim.analytic.success import (
     Failures,
     group_failures,
@@ -350,23 +350,15 @@ class Attempts:
         return 1.0 if time is None else max(0.0, 1.0 - time.cdf(call.timeout - shift))
 
     def _hedges(self, call: Call, target: str, cut: str | None) -> float:
-        """Hedges per call: the k-th (k ≤ max) is sent when no answer came after k delays,
-        P(first attempt slower) each; a percentile's delay is passed by that share of the
-        attempts (all `max` counted at it), a fixed one by the analytic distribution's."""
-        hedge = call.hedge
-        assert hedge is not None
+        """Hedges per call (`load.expected_hedges`), an attempt slower than t by the
+        analytic distribution shifted by the latency faults add (none across a partition)."""
+        assert call.hedge is not None
         if cut is not None:
             return 0.0
-        quantile = hedge.percentile
-        if quantile is not None:
-            count = hedge.max * (1.0 - quantile)
-        else:
-            time = self.model.call_time(call, self._response_map())
-            shift = self.slower[target] + self._hop_added(target)
-            after = float(hedge.after)
-            count = sum(1.0 if time is None else max(0.0, 1.0 - time.cdf(k * after - shift))
-                        for k in range(1, hedge.max + 1))
-        return count if hedge.budget is None else min(count, hedge.budget)
+        time = self.model.call_time(call, self._response_map())
+        shift = self.slower[target] + self._hop_added(target)
+        return expected_hedges(call.hedge, lambda t: 1.0 if time is None
+                               else max(0.0, 1.0 - time.cdf(t - shift)))
 
     def _cut(self, ref: str, target: str) -> str | None:
         """The partition's mode between the caller's and the callee's components, if any."""
@@ -452,7 +444,8 @@ class HealthyEstimates:
     estimate with the bounds its blocking callers' workers put on the components that only
     timeouts and retries take them from (`bounded`; None when there are none, or when by it
     attempts into them are late), which holds as long as attempts into those components
-    (`held`) are neither given up on nor retried (steered to another replica): `holds`."""
+    (`held`) are neither given up on nor retried (steered to another replica): `holds`.
+    Both count every call once (`Model(repeats=False)`): `Attempts` counts the attempts."""
 
     def __init__(self, system: System) -> None:
         from scalesim.analytic.estimate import Model
@@ -465,7 +458,8 @@ class HealthyEstimates:
         self.held = frozenset(name for name in untimed if name not in own)
         self.into = self._into_held()
         if self.held:
-            model = Model(system, held={**own, **{name: untimed[name] for name in self.held}})
+            model = Model(system, held={**own, **{name: untimed[name] for name in self.held}},
+                          repeats=False)
             estimate = model.evaluate()
             if all(estimate.timeouts.get(key, 0.0) < NEVER_LATE for key in self.into.values()):
                 self._bounded = model, estimate
@@ -479,7 +473,7 @@ class HealthyEstimates:
         if self._plain is None:
             from scalesim.analytic.estimate import Model
 
-            model = Model(self.system)
+            model = Model(self.system, repeats=False)
             self._plain = model, model.evaluate()
         return self._plain
 

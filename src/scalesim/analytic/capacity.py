@@ -22,6 +22,7 @@ from scalesim.spec.model import Slo, System
 PRECISION = 2e-3
 COARSE_POINTS = 256  # grid points per distribution while bracketing
 MAX_FACTOR = 1e9
+SMALLEST_FACTOR = 1e-9  # a workload saturated at this share of its rate is at any rate
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,8 @@ def _largest(ok: Callable[[Model, float], bool], model: Model, hint: float,
             low, high = high, high * 2.0
             if high > MAX_FACTOR:
                 return math.inf
+    elif not refine and not ok(coarse, SMALLEST_FACTOR):  # not even a trickle: retries of
+        return 0.0  # calls late at any load multiply past any capacity
     if not refine:
         return _boundary(lambda f: ok(coarse, f), low, high, PRECISION)
     guess = _boundary(lambda f: ok(coarse, f), low, high, 0.01)
@@ -175,8 +178,12 @@ def saturation(model: Model, workload: str, base: Estimate) -> Saturation:
                       _growth_room(model, workload, base), refine=False)
     if not math.isfinite(factor):
         return Saturation(math.inf, math.inf, None)
-    beyond = model.evaluate({workload: factor * (1.0 + 2.0 * PRECISION)})
-    first = overloaded(beyond, workload)
+    scales = {workload: factor * (1.0 + 2.0 * PRECISION) if factor > 0.0 else SMALLEST_FACTOR}
+    # the search ran on the coarse grid, which can put the boundary below the full grid's
+    # (social-feed's reads named no component), and far below where retries of calls late
+    # on its coarser tails multiply
+    first = overloaded(model.evaluate(scales), workload) or \
+        overloaded(model.coarse(COARSE_POINTS).evaluate(scales), workload)
     return Saturation(rate * factor, factor, first[0][0] if first else None)
 
 

@@ -21,6 +21,7 @@ BUSY = 0.9  # offered load above which the estimate is sensitive to every approx
 LATE = 0.01  # share of attempts past their timeout that changes the picture
 NEAR_CAP = 0.8  # offered / rate limit from which a bucket refuses some of a random stream
 LOSS = 0.01  # share of arrivals a bounded queue refuses
+STORMY = 0.1  # how much more a storm loads a component, at least, to be named
 
 
 @dataclass(frozen=True)
@@ -87,16 +88,45 @@ def retries(system: System, estimate: Estimate) -> Iterator[Caveat]:
             yield Caveat("retries-under-load", edge, f"up to {call.retry.attempts} attempts per "
                          f"call at a callee {load:.0%} busy"
                          + (f" with {late:.1%} of attempts timing out" if late > LATE else "")
-                         + ": retries add load when it is least affordable (a retry storm); "
-                         "the estimate counts each call once, so it is optimistic here")
+                         + ": the estimate counts the attempts of this steady state, but "
+                         "retries add load when it is least affordable, so a burst or a slow "
+                         "spell can start a retry storm that outlasts its cause: optimistic "
+                         "here (a retry budget bounds the storm)")
+
+
+def storms(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    """A second steady state the retries can hold the system in (`Estimate.storm`): the
+    components it overloads that the calm one does not (or, if none, that it loads more)."""
+    storm = estimate.storm
+    if storm is None:
+        return
+    calm = estimate.components
+    changed = [name for name, c in storm.components.items()
+               if c.arrival_rate_rps > (1.0 + STORMY) * calm[name].arrival_rate_rps]
+    hit = [name for name in changed if storm.components[name].limited
+           and storm.components[name].state.offered >= 1.0 > calm[name].state.offered]
+    failing = f"{storm.error_rate:.1%} of requests fail" if storm.error_rate > 0.0 else \
+        "no request fails yet"
+    for name in hit or changed:
+        stormy = storm.components[name]
+        load = f"{stormy.state.offered:.2f}× its capacity" \
+            if math.isfinite(stormy.state.offered) else "an unbounded load"
+        yield Caveat("metastable", name, f"two steady states: from calm it gets "
+                     f"{calm[name].arrival_rate_rps:,.1f} visits/s; once a burst or a slow spell "
+                     "makes attempts into it late or refused, its callers' retries keep it at "
+                     f"{stormy.arrival_rate_rps:,.1f}/s ({load}) after the burst is gone, and "
+                     f"{failing}. The estimate's numbers are the calm state's; a run shows "
+                     "either, by its history. A retry budget, fewer tries or a longer "
+                     "timeout can remove the storm")
 
 
 def timeouts(system: System, estimate: Estimate) -> Iterator[Caveat]:
     for edge, late in sorted(estimate.timeouts.items()):
         if late > LATE:
             yield Caveat("timeouts-fire", edge, f"{late:.1%} of attempts outlast the timeout; "
-                         "the estimate counts them as failures but keeps their full time "
-                         "in the latency, and it does not add the load of retries")
+                         "the estimate fails or retries them (their time and the retries' "
+                         "load counted), each attempt late independently of the last, where "
+                         "a congested callee makes the retry late too")
 
 
 def breakers(system: System, estimate: Estimate) -> Iterator[Caveat]:
@@ -215,8 +245,8 @@ def dynamics(system: System, estimate: Estimate) -> Iterator[Caveat]:
     if hedged:
         yield Caveat("hedge", ", ".join(hedged), "a hedged call takes the first answer of "
                      "independent attempts, the k-th sent k delays after the first (a "
-                     "percentile delay at the unhedged call's); the hedges' own load on the "
-                     "callee is not counted: optimistic where it is busy")
+                     "percentile delay at the unhedged call's), and loads the callee with "
+                     "the hedges that slow first attempts send")
     for cname, component in system.components.items():
         for name in ("load_shedding", "connection_pool", "outlier_detection"):
             if getattr(component, name) is not None:
@@ -325,8 +355,9 @@ def losses(system: System, estimate: Estimate) -> Iterator[Caveat]:
             yield Caveat("bounded-queue", name, f"refuses {state.loss:.1%}: M/M/c/K with "
                          "non-exponential work is an approximation")
     if not estimate.converged:
-        yield Caveat("no-fixed-point", system.name, "calls in a circle did not settle; the "
-                     "numbers are from the last iteration")
+        yield Caveat("no-fixed-point", system.name, "calls in a circle, or the attempts of "
+                     "retried calls and the load they add, did not settle; the numbers are "
+                     "from the last iteration")
 
 
 def rate_limits(system: System, estimate: Estimate) -> Iterator[Caveat]:
@@ -347,8 +378,9 @@ def rate_limits(system: System, estimate: Estimate) -> Iterator[Caveat]:
                          "rate, and lets bursts above it through while it has tokens")
 
 
-RULES: tuple[Rule, ...] = (unstable, retries, timeouts, breakers, heavy_tails, closed_loops,
-                           pooled, cores, dynamics, rate_limits, coordination, losses)
+RULES: tuple[Rule, ...] = (unstable, retries, storms, timeouts, breakers, heavy_tails,
+                           closed_loops, pooled, cores, dynamics, rate_limits, coordination,
+                           losses)
 
 
 def caveats(system: System, estimate: Estimate) -> list[Caveat]:

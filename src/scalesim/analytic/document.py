@@ -34,7 +34,7 @@ def latency_ms(latency: Lattice | None, mean_s: float | None = None) -> dict[str
 def estimate_document(system: System, slo: Slo | None = None) -> dict[str, Any]:
     """Everything `scalesim estimate` reports about `system` (`slo` replaces the spec's)."""
     model = Model(system)
-    estimate = model.evaluate()
+    estimate = model.evaluate(storm=True)
     slo = slo if slo is not None else system.slo
     notes = caveats(system, estimate)
     # exact formulas, but for a system the formulas do not describe (overload, retries…)

@@ -20,9 +20,12 @@ The model (docs/capacity.md says the same for users):
   independent; a parallel step takes the k-th fastest of its branches (k of wait_for);
   call probabilities and cache misses are mixtures. Percentiles come from these.
 - Components that call each other in a circle are solved by fixed-point iteration.
-The estimate is of a healthy system at steady state: the load retries add, breakers, faults
-and the other dynamics are not in the numbers (a retried call's time is: its attempts that time
-out or fail with an error, and their back-offs); `caveats.py` says when that matters.
+- Retried and hedged calls visit their callee once per attempt: the attempts depend on how
+  attempts fail (`success.py`) and hedges on the callee's response, both on the load, which
+  the attempts add to; they are iterated to their least fixed point (`Model.evaluate`).
+The estimate is of a healthy system at steady state: breakers, faults and the other
+dynamics are not in the numbers (a retried call's time is: its attempts that time out or fail
+with an error, and their back-offs); `caveats.py` says when that matters.
 """
 
 from __future__ import annotations
@@ -41,7 +44,11 @@ from scalesim.analytic.cpu import CpuDemand, with_cores
 from scalesim.analytic.held import Bound, held_bounds, turns_stay_even
 from scalesim.analytic.lattice import Lattice
 from scalesim.analytic.load import (
+    CallEdge,
+    call_edges,
     call_matrix,
+    expected_attempts,
+    expected_hedges,
     miss_shares,
     rate_cap,
     subscriptions,
@@ -71,6 +78,10 @@ PERCENTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999}
 POOLED = (Balancer.LEAST_REQUESTS, Balancer.P2C)
 MAX_PASSES = 200
 TOLERANCE = 1e-9
+# Attempts per call settled when a round changes none by more than this share.
+ATTEMPTS_TOLERANCE = 1e-6
+# A storm's attempts (the greatest fixed point) apart from the calm's by more than this share.
+STORM_TOLERANCE = 1e-2
 # Attempts late less often than this (a tenth of the tail p999 reads) keep their retries past
 # the grid (`lattice.mostly`): percentiles up to p999 stay exact and as fine as the call's.
 RARELY_LATE = 1e-4
@@ -134,8 +145,10 @@ class Estimate:
     components: dict[str, ComponentEstimate]
     subscriptions: dict[str, SubscriptionEstimate]
     timeouts: dict[str, float]  # 'comp.op->comp.op': P(an attempt outlasts its timeout)
-    converged: bool  # the fixed point over circular calls was reached
+    converged: bool  # the fixed points over circular calls and retried attempts were reached
     latency: Lattice | None  # successful requests of all workloads, pooled
+    # the other steady state retries can hold the system in (`Model.evaluate(storm=True)`)
+    storm: Estimate | None = None
 
     @property
     def stable(self) -> bool:
@@ -198,6 +211,20 @@ class _Op:
     cache_calls: tuple[tuple[float, str], ...]
 
 
+@dataclass(frozen=True)
+class _Flow:
+    """How requests spread over the operations with the repeated calls' attempts counted."""
+
+    attempts: tuple[float, ...]  # of each of `Model.repeated`, in order
+    matrix: npt.NDArray[np.float64]  # M[i, j]: visits operation i makes to j per visit
+    visits: dict[str, npt.NDArray[np.float64]]  # per workload: visits of each operation
+    component_visits: dict[str, dict[str, float]]  # per workload: of each component
+
+
+# what one solution gives the next round of attempts: responses, how attempts fail, visits/s
+_Solved = tuple[dict[str, Lattice | None], Success, npt.NDArray[np.float64]]
+
+
 def _calls_per_visit(op: _Op) -> float:
     """Mean synchronous calls (and cache misses) one visit makes: network hops there and back
     for the MVA delay station."""
@@ -215,25 +242,23 @@ class Model:
     that searches over the load (capacity.py) re-evaluate quickly."""
 
     def __init__(self, system: System, points: int = lattice.LEAF_POINTS,
-                 held: dict[str, Bound] | None = None) -> None:
+                 held: dict[str, Bound] | None = None, repeats: bool = True) -> None:
         """`held`: the components their callers' workers keep from queueing, when not the
         spec's own (`held.held_bounds`): the run estimate's, with timeouts and retries left
-        out (`attempts.HealthyEstimates`)."""
+        out (`attempts.HealthyEstimates`). `repeats=False` counts every call once, retried
+        or hedged, for the run estimate, which counts the attempts itself."""
         self.system = system
         self.points = points  # grid points per distribution: fewer is faster and coarser
         # share of each cache's reads that go to its backend (a TTL cache's estimated)
         self.misses = miss_shares(system)
-        self.names, matrix = call_matrix(system, self.misses)
+        # every call counted once per visit that makes it; `_flow` adds the repeated attempts
+        self.names, self.once = call_matrix(system, self.misses)
         self.index = {name: i for i, name in enumerate(self.names)}
         self.hop = lattice.of(system.defaults.network, points)
         self.ops = {ref: self._op(ref) for ref in self.names}
-        external = np.zeros((len(self.names), max(1, len(system.workloads))))
+        self.external = np.zeros((len(self.names), max(1, len(system.workloads))))
         for column, workload in enumerate(system.workloads):
-            external[self.index[self._entry(workload)], column] = 1.0
-        per_request = visits(self.names, matrix, external)  # one column per workload
-        self.visits = {workload.name: per_request[:, column]
-                       for column, workload in enumerate(system.workloads)}
-        self.matrix, self.external = matrix, external
+            self.external[self.index[self._entry(workload)], column] = 1.0
         # per queue subscription (queue, consumer's place): its deliveries per visit of each
         # operation, dead letters from other queues included (`load.subscriptions`)
         self.deliveries: dict[tuple[str, int], npt.NDArray[np.float64]] = {}
@@ -248,16 +273,20 @@ class Model:
         self.order, self.cyclic = _component_order(system)
         # their callers' workers keep them from queueing
         self.held = held_bounds(system) if held is None else held
-        self.component_visits = {w.name: self._component_visits(w) for w in system.workloads}
         # a callee's response as callers see it (hops added), kept while the response is
         self._reached: dict[str, tuple[Lattice, Lattice]] = {}
         self._coarse: dict[int, Model] = {}
+        # calls waited on that can send more than one attempt: retried (2+ tries) or hedged
+        self.repeated = [edge for edge in call_edges(system) if repeats and not edge.call.async_
+                         and (edge.call.hedge is not None or (edge.call.retry is not None
+                                                              and edge.call.retry.attempts > 1))]
+        self.flow = self._flow((1.0,) * len(self.repeated))  # one attempt each
 
     def coarse(self, points: int) -> Model:
         """The same system's model on `points` grid points, built once (the capacity
         searches of every workload share it)."""
         if points not in self._coarse:
-            self._coarse[points] = Model(self.system, points)
+            self._coarse[points] = Model(self.system, points, repeats=bool(self.repeated))
         return self._coarse[points]
 
     def _entry(self, workload: Workload) -> str:
@@ -282,10 +311,51 @@ class Model:
         """Peak rate of an open workload (a profile counts with its highest point)."""
         return max([workload.rate or 0.0, *(p.rate for p in workload.profile or [])])
 
-    def evaluate(self, scales: Mapping[str, float] | None = None) -> Estimate:
+    def evaluate(self, scales: Mapping[str, float] | None = None,
+                 storm: bool = False) -> Estimate:
         """The estimate with each open workload's rate multiplied by scales[name] (by 1 when
-        absent)."""
+        absent). The attempts of retried and hedged calls (`_tries`) depend on the load, and
+        add to it: they are iterated to their fixed point from one attempt a call, which
+        reaches the least one, as attempts only grow with the load and the load with them
+        (two rounds where they do not depend on it: retried errors). With `storm`, the
+        estimate also carries the greatest fixed point when it is another (`Estimate.storm`):
+        the attempts iterated down from every try and hedge sent."""
         scales = scales or {}
+        estimate, flow, solved = self._settle(self.flow, scales)
+        if not storm or not self.repeated:
+            return estimate
+        top = self._flow(tuple(self._most(edge, solved[2]) for edge in self.repeated))
+        stormy, found, _ = self._settle(top, scales)
+        if np.allclose(found.attempts, flow.attempts, rtol=STORM_TOLERANCE, atol=0.0):
+            return estimate
+        return dataclasses.replace(estimate, storm=stormy)
+
+    def _settle(self, flow: _Flow, scales: Mapping[str, float]
+                ) -> tuple[Estimate, _Flow, _Solved]:
+        """The estimate where the attempts `_tries` gives agree with those of the flow it was
+        solved with, iterated from `flow`."""
+        estimate, solved = self._evaluate(flow, scales)
+        if not self.repeated:
+            return estimate, flow, solved
+        for _ in range(MAX_PASSES):
+            attempts = tuple(self._tries(edge, *solved) for edge in self.repeated)
+            if np.allclose(attempts, flow.attempts, rtol=ATTEMPTS_TOLERANCE, atol=0.0):
+                return estimate, flow, solved
+            flow = self._flow(attempts)
+            estimate, solved = self._evaluate(flow, scales)
+        return dataclasses.replace(estimate, converged=False), flow, solved
+
+    def _most(self, edge: CallEdge, op_rate: npt.NDArray[np.float64]) -> float:
+        """The most attempts a call can send: every try (within its retry budget, at the
+        rate of `op_rate`) and every hedge."""
+        call, retry = edge.call, edge.call.retry
+        tries = 1.0 if retry is None else min(float(retry.attempts), self._budget(edge, op_rate))
+        hedges = 0.0 if call.hedge is None else float(call.hedge.max)
+        if call.hedge is not None and call.hedge.budget is not None:
+            hedges = min(hedges, call.hedge.budget)
+        return tries + hedges
+
+    def _evaluate(self, flow: _Flow, scales: Mapping[str, float]) -> tuple[Estimate, _Solved]:
         rates = {w.name: self.open_rate(w) * scales.get(w.name, 1.0)
                  for w in self.system.workloads if w.users is None}
         closed = [w for w in self.system.workloads if w.users is not None]
@@ -294,23 +364,77 @@ class Model:
         for _ in range(10 if len(closed) > 1 else 1):  # several loops: to a fixed point
             for workload in closed:
                 rates[workload.name], means[workload.name], found = \
-                    self._closed(workload, rates)
+                    self._closed(workload, rates, flow)
                 views.update(found)
-        return self._solve(rates, means, views)
+        return self._solve(rates, means, views, flow)
 
-    def op_rates(self, rates: Mapping[str, float]
+    # -- attempts --------------------------------------------------------------------------
+    def _tries(self, edge: CallEdge, responses: Mapping[str, Lattice | None],
+               success: Success, op_rate: npt.NDArray[np.float64]) -> float:
+        """The attempts of one call that reach its callee, as the kernel sends them. A try
+        fails as `Success.attempt` has it (the callee's refusals, replicas down, errors and
+        the failures its own calls pass up, or late past the call's timeout); the share
+        that fails by a cause its retry is `on` is tried again, up to `attempts` tries in all
+        (`load.expected_attempts`); a retry budget allows at most 1 + ratio + replicas ×
+        min_per_s / (the call's rate) (each calling replica keeps its own, as the kernel
+        does: `_budget`). Hedges add `load.expected_hedges` (of the first attempt: retries are
+        not hedged); a hedge that loses the race counts in full, as one that has started runs
+        to its end."""
+        call = edge.call
+        retry = call.retry
+        tries = 1.0
+        if retry is not None and retry.attempts > 1:
+            failed = success.attempt(edge.caller, call)
+            tries = min(expected_attempts(sum(p for cause, p in failed.items()
+                                              if cause in retry.on), retry.attempts),
+                        self._budget(edge, op_rate))
+        if call.hedge is not None:
+            attempt = self.call_time(call, responses)
+            tries += expected_hedges(call.hedge, lambda t: 1.0 if attempt is None
+                                     else max(0.0, 1.0 - attempt.cdf(t)))
+        return tries
+
+    def _budget(self, edge: CallEdge, op_rate: npt.NDArray[np.float64]) -> float:
+        """The most tries a call's retry budget allows at its rate in `op_rate`: 1 + ratio +
+        replicas × min_per_s / rate, each calling replica keeping its own budget as the
+        kernel does (infinite without a budget)."""
+        retry = edge.call.retry
+        rate = float(op_rate[self.index[edge.caller]]) * edge.weight
+        if retry is None or retry.budget is None or rate <= 0.0:
+            return math.inf
+        replicas = self.ops[edge.caller].component.most_replicas
+        return 1.0 + retry.budget.ratio + replicas * retry.budget.min_per_s / rate
+
+    def _flow(self, attempts: tuple[float, ...]) -> _Flow:
+        """Visits per request of every operation with the repeated calls making `attempts`
+        (in the order of `repeated`)."""
+        matrix = self.once
+        if any(tries != 1.0 for tries in attempts):
+            matrix = matrix.copy()
+            for edge, tries in zip(self.repeated, attempts, strict=True):
+                matrix[self.index[edge.caller], self.index[edge.callee]] += \
+                    edge.weight * (tries - 1.0)
+        per_request = visits(self.names, matrix, self.external)  # one column per workload
+        by_workload = {workload.name: per_request[:, column]
+                       for column, workload in enumerate(self.system.workloads)}
+        return _Flow(attempts, matrix, by_workload,
+                     {name: self._component_visits(v) for name, v in by_workload.items()})
+
+    def op_rates(self, rates: Mapping[str, float], flow: _Flow
                  ) -> tuple[npt.NDArray[np.float64], dict[str, dict[str, float]]]:
-        """Visits per second each operation admits, and per workload the share each
-        rate-limited component admits of its visits ("" for all workloads together)."""
+        """Visits per second each operation admits (the calls making the attempts of
+        `flow`), and per workload the share each rate-limited component admits of its visits
+        ("" for all workloads together)."""
         total = np.zeros(len(self.names))
         for name, rate in rates.items():
             if rate > 0.0:
-                total += rate * self.visits[name]
+                with np.errstate(over="ignore"):  # visits past the largest double: infinite
+                    total += rate * flow.visits[name]
         if not self.limited or not np.isfinite(total).all():
             return total, {}
-        return self._thinned(rates)
+        return self._thinned(rates, flow)
 
-    def _thinned(self, rates: Mapping[str, float]
+    def _thinned(self, rates: Mapping[str, float], flow: _Flow
                  ) -> tuple[npt.NDArray[np.float64], dict[str, dict[str, float]]]:
         """Visits per second behind rate limits. A limited component admits min(1, cap / λ)
         of its visits (of each workload's, with `per_workload`) and only admitted visits
@@ -324,7 +448,7 @@ class Model:
         for _ in range(len(self.limited) + 2):
             for k, (name, column) in enumerate(columns):
                 offered[:, k] = rates[name] * np.linalg.solve(
-                    np.eye(n) - self.matrix.T * share[:, k], self.external[:, column])
+                    np.eye(n) - flow.matrix.T * share[:, k], self.external[:, column])
             updated = np.ones_like(share)
             for cname, ops in self.limited.items():
                 component = self.system.components[cname]
@@ -348,14 +472,15 @@ class Model:
         return admitted, shares
 
     # -- closed loops ----------------------------------------------------------------------
-    def _closed(self, workload: Workload, rates: Mapping[str, float]
+    def _closed(self, workload: Workload, rates: Mapping[str, float], flow: _Flow
                 ) -> tuple[float, float, dict[str, closed_loop.ClosedWait]]:
         """Throughput and mean response of a closed loop by MVA over the components its
         requests visit (demand = visits × own work and post_work, a pool of replicas ×
         workers), the other traffic inflating the demands by 1/(1 − its utilization), and
         the network as a delay station; and the waits of the components only it visits."""
-        background, _ = self.op_rates({n: r for n, r in rates.items() if n != workload.name})
-        per_request = self.visits[workload.name]
+        background, _ = self.op_rates({n: r for n, r in rates.items() if n != workload.name},
+                                      flow)
+        per_request = flow.visits[workload.name]
         stations = []
         visited: list[closed_loop.Visited | None] = []
         hops = 2.0  # the request's own trip there and back
@@ -371,7 +496,7 @@ class Model:
                 count += float(per_request[i])
                 second += float(per_request[i]) * _own_second(op)
                 hops += 2.0 * _calls_per_visit(op) * float(per_request[i])
-                alone = alone and not any(float(v[i]) > 0.0 for n, v in self.visits.items()
+                alone = alone and not any(float(v[i]) > 0.0 for n, v in flow.visits.items()
                                           if n != workload.name)
             if demand == 0.0:
                 continue
@@ -397,8 +522,9 @@ class Model:
 
     # -- the open network ------------------------------------------------------------------
     def _solve(self, rates: Mapping[str, float], closed_means: Mapping[str, float],
-               views: Mapping[str, closed_loop.ClosedWait]) -> Estimate:
-        op_rate, admitted = self.op_rates(rates)
+               views: Mapping[str, closed_loop.ClosedWait], flow: _Flow
+               ) -> tuple[Estimate, _Solved]:
+        op_rate, admitted = self.op_rates(rates, flow)
         responses: dict[str, Lattice | None] = {}
         components: dict[str, ComponentEstimate] = {}
         converged = True
@@ -442,20 +568,22 @@ class Model:
                 latency = latency.scaled(mean / latency.mean) if latency.mean > 0.0 else latency
             closed = workload.users is not None
             if (entry, closed) not in exacts:
-                exacts[entry, closed] = self._exact(workload, components)
+                exacts[entry, closed] = self._exact(flow.visits[workload.name], workload,
+                                                    components)
             exact = exacts[entry, closed]
             workloads[workload.name] = WorkloadEstimate(
                 rates[workload.name], closed, latency, success.of(entry),
-                success.of(entry, structural=True), self.component_visits[workload.name],
+                success.of(entry, structural=True), flow.component_visits[workload.name],
                 exact, exact and not closed)
+        overall = Success(self, components, timeouts, admitted.get("", {}))
         return Estimate(self.system, workloads, components,
                         self._subscriptions(op_rate, responses), timeouts, converged,
-                        _pooled(workloads.values()))
+                        _pooled(workloads.values())), (responses, overall, op_rate)
 
-    def _component_visits(self, workload: Workload) -> dict[str, float]:
+    def _component_visits(self, per_request: npt.NDArray[np.float64]) -> dict[str, float]:
         out: dict[str, float] = {}
         for ref, i in self.index.items():
-            count = float(self.visits[workload.name][i])
+            count = float(per_request[i])
             if count > 0.0:
                 cname = self.ops[ref].cname
                 out[cname] = out.get(cname, 0.0) + count
@@ -783,14 +911,15 @@ class Model:
                 out[f"{cname}->{target}"] = SubscriptionEstimate(rate, state)
         return out
 
-    def _exact(self, workload: Workload, components: Mapping[str, ComponentEstimate]) -> bool:
+    def _exact(self, per_request: npt.NDArray[np.float64], workload: Workload,
+               components: Mapping[str, ComponentEstimate]) -> bool:
         """Whether the workload's mean latency is exact: every operation it visits sits at an
         M/M/c or infinite-server station, fed as a Poisson stream (random balancing, one
         queue per replica: not a least_requests or p2c pool), with no CPU model (`cores`),
         no fork-join, no worker held across a call and no second queueing for post_work; a
         closed loop also needs single-server stations (exact MVA)."""
         for ref, i in self.index.items():
-            if self.visits[workload.name][i] <= 0.0:
+            if per_request[i] <= 0.0:
                 continue
             op = self.ops[ref]
             estimate = components[op.cname]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +44,7 @@ from scalesim.spec.model import (
     Workload,
     plain_steps,
 )
+from scalesim.spec.resilience import Hedge
 
 Misses = dict[str, float]  # cache -> share of its reads that load from the backend
 
@@ -413,11 +414,9 @@ def call_matrix(system: System, misses: Misses | None = None,
              for o in comp.effective_operations]
     index = {name: i for i, name in enumerate(names)}
     matrix = np.zeros((len(names), len(names)))
-    shares = _saga_call_shares(system)  # a saga's calls: the share of sagas making them
-    for cname, oname, path, call in iter_calls(system):
-        weight = shares.get(path, call.probability)
-        matrix[index[f"{cname}.{oname}"], index[".".join(system.resolve(call.to))]] \
-            += weight if attempts is None else weight * attempts.get(path, 1.0)
+    for edge in call_edges(system):
+        matrix[index[edge.caller], index[edge.callee]] \
+            += edge.weight if attempts is None else edge.weight * attempts.get(edge.path, 1.0)
     for cname, component in system.components.items():
         for oname, ref in cache_edges(system, cname):
             share = misses[cname] if ref == component.backend else 1.0
@@ -435,6 +434,40 @@ def call_matrix(system: System, misses: Misses | None = None,
             # the rest here
             matrix[index[holder], index[event.target]] += share * (event.tries - 1.0)
     return names, matrix
+
+
+@dataclass(frozen=True)
+class CallEdge:
+    """One call of the system (`iter_calls`) as the visit matrix counts it."""
+
+    path: Path
+    caller: str  # 'comp.op'
+    callee: str  # 'comp.op'
+    weight: float  # the share of the caller's visits that make it (a saga's: of its sagas)
+    call: Call  # with the defaults filled in
+
+
+def call_edges(system: System) -> Iterator[CallEdge]:
+    """Every call with the share of its caller's visits that make it: its `probability`,
+    or for a saga's step or compensation the share of the sagas that run it (`saga_flow`)."""
+    shares = _saga_call_shares(system)
+    for cname, oname, path, call in iter_calls(system):
+        yield CallEdge(path, f"{cname}.{oname}", ".".join(system.resolve(call.to)),
+                       shares.get(path, call.probability), call)
+
+
+def expected_hedges(hedge: Hedge, slower: Callable[[float], float]) -> float:
+    """Hedges a hedged call sends on average: the k-th (k ≤ `max`) when no answer came
+    after k delays, so with P(an attempt is slower than t) = `slower(t)`, Σ slower(k·after)
+    for a fixed delay; a percentile delay is passed by 1 − q of the attempts (all `max`
+    counted at that share); a `budget` caps the share of calls hedged."""
+    quantile = hedge.percentile
+    if quantile is not None:
+        count = hedge.max * (1.0 - quantile)
+    else:
+        after = float(hedge.after)
+        count = sum(slower(k * after) for k in range(1, hedge.max + 1))
+    return count if hedge.budget is None else min(count, hedge.budget)
 
 
 # -- what the data areas deliver (sim/data) ---------------------------------------------------
@@ -715,14 +748,16 @@ def _forward(matrix: npt.NDArray[np.float64], external: npt.NDArray[np.float64],
     M[i, j]·r[i] to its callee, callers in `order`. Every term is non-negative, so the sums
     are as exact as floating point allows, and an operation no source reaches gets exactly
     0 (the dense solve's rounding could leave ±1e-16 there). `serves(i, r[i])` (one vector
-    of rates only): the share of operation i's visits that make its calls."""
+    of rates only): the share of operation i's visits that make its calls. Retries at every
+    level of a long chain can multiply past the largest double: those rates are infinite."""
     rates = np.array(external, dtype=np.float64)
-    for i in order:
-        share = 1.0 if serves is None else serves(i, float(rates[i]))
-        callees = np.flatnonzero(matrix[i])
-        if len(callees):
-            rates[callees] += np.multiply.outer(matrix[i, callees], rates[i]) \
-                if rates.ndim > 1 else matrix[i, callees] * (rates[i] * share)
+    with np.errstate(over="ignore"):
+        for i in order:
+            share = 1.0 if serves is None else serves(i, float(rates[i]))
+            callees = np.flatnonzero(matrix[i])
+            if len(callees):
+                rates[callees] += np.multiply.outer(matrix[i, callees], rates[i]) \
+                    if rates.ndim > 1 else matrix[i, callees] * (rates[i] * share)
     return rates
 
 

@@ -108,13 +108,19 @@ class Success:
         call = self.model.system.effective(call)
         if call.async_ or call.on_failure != "fail":
             return {}
-        target = ".".join(self.model.system.resolve(call.to))
-        attempt = self.failures(target, structural)
-        if not structural:  # an attempt that outlasts its timeout fails as `timeout`
-            attempt = then({"timeout": self.timeouts.get(f"{ref}->{target}", 0.0)}, attempt)
+        attempt = self.attempt(ref, call, structural)
         retry = call.retry
         outcome = attempt if retry is None else retried(attempt, retry.attempts, set(retry.on))
         return {cause: call.probability * p for cause, p in outcome.items()}
+
+    def attempt(self, ref: str, call: Call, structural: bool = False) -> Failures:
+        """How one attempt of `call` (by `ref`, its defaults filled in) fails, by cause: as
+        its callee's visit does, or first as `timeout` when it outlasts its timeout."""
+        target = ".".join(self.model.system.resolve(call.to))
+        attempt = self.failures(target, structural)
+        if structural:
+            return attempt
+        return then({"timeout": self.timeouts.get(f"{ref}->{target}", 0.0)}, attempt)
 
 
 def _replica_availability(system: System, cname: str) -> tuple[float, bool]:
