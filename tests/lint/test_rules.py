@@ -447,3 +447,16 @@ workloads: [{name: w, to: api.get, rate: 10/s}]
     found = [f for f in lint_yaml(spec) if f.rule == "SS501"]
     assert len(found) == 1 and "infinite mean time" in found[0].message
     assert "loop" not in found[0].message
+
+
+def test_metastable_retries_quote_both_steady_states(lint_yaml: LintYaml) -> None:
+    """b serves 1,000/s (10 workers of 10 ms): 400/s keep it calm, the 3 tries of every call
+    (1,200/s) keep it overloaded; a budget of 10 % (and 2 × 10/s over 400/s) sends at most
+    1.15 attempts a call, 460/s, and leaves no second state."""
+    finding = only(lint_yaml(BAD["SS211"]), "SS211")
+    assert finding.path == "components.a.operations.x.calls[0].retry"
+    assert "up to 3 attempts a call" in finding.message
+    assert "gets 400/s (ρ ≈ 0.40)" in finding.message
+    assert "at 1200/s (ρ ≈ 1.20), every request failing" in finding.message
+    budgeted = BAD["SS211"].replace("{attempts: 3}", "{attempts: 3, budget: {ratio: 10%}}")
+    assert "SS211" not in rules(lint_yaml(budgeted))

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
+from scalesim.analytic.estimate import Estimate, Model
 from scalesim.analytic.overload import CpuLoad, closed_as_open, cpu_loads
 from scalesim.lint.config import LintConfig
 from scalesim.lint.finding import Hit
@@ -62,6 +63,18 @@ class Context:
         by its rounds, kept as found: three rules ask, and each answer is the same for the
         whole run of the lint (a chain of a thousand operations takes a second to settle)."""
         return {}
+
+    @cached_property
+    def estimate(self) -> Estimate | None:
+        """The analytic estimate with the storm its retries can hold the system in
+        (`Estimate.storm`), for systems with a retried or hedged call waited on (None
+        otherwise: nothing to find, and the estimate is the dearest thing a rule reads)."""
+        if not any(edge.sync and edge.call is not None and (
+                edge.call.hedge is not None
+                or (edge.call.retry is not None and edge.call.retry.attempts > 1))
+                for edge in self.graph.edges):
+            return None
+        return Model(self.system).evaluate(storm=True)
 
     @cached_property
     def cpu(self) -> dict[str, CpuLoad]:

@@ -121,6 +121,13 @@ RULES: tuple[Rule, ...] = (
          "that must not run twice applies it twice (double charges, duplicate orders)",
          ("idempotent-receiver", "deduplication", "retry"),
          None, resilience.retried_non_idempotent),
+    Rule("SS211", "metastable-retries", WARNING,
+         "retries add load exactly when their target slows down; where a burst that makes "
+         "attempts late is enough for every attempt to be sent and to overload the target, "
+         "the retries keep it overloaded after the burst is gone: a second steady state in "
+         "which requests fail until the load drops (a metastable failure)",
+         ("retry", "circuit-breaker", "load-shedding", "timeout"),
+         "retry-storm", resilience.metastable_retries),
     Rule("SS301", "fan-out-without-timeout", WARNING,
          "a fan-out is as slow as its slowest branch; without timeouts one slow branch "
          "decides the latency of every request",

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from functools import cache
 
 from scalesim.lint.context import Context
-from scalesim.lint.estimates import ms, offered_rates, per_s
+from scalesim.lint.estimates import ms, offered_rates, pct, per_s
 from scalesim.lint.finding import Hit
 from scalesim.lint.graph import Edge, component_of
 from scalesim.spec.checks import callees_first
@@ -136,6 +136,40 @@ def _retries_into_saturation(ctx: Context, factor: dict[Edge, float]) -> Iterato
                   f"{factor[edge]:.3g} calls, up to ρ ≈ {load.rho * factor[edge]:.2f}, and "
                   "the retries keep it overloaded (a retry storm); bound them with a retry "
                   "budget or a breaker")
+
+
+def metastable_retries(ctx: Context) -> Iterator[Hit]:
+    """SS211: the estimate finds a second steady state (`Estimate.storm`) in which the
+    attempts of retried or hedged calls overload a component that the calm state does not:
+    reported at each such call into it."""
+    calm = ctx.estimate
+    if calm is None or calm.storm is None:
+        return
+    storm = calm.storm
+    for edge, call in _calls(ctx):
+        target = component_of(edge.target)
+        before, after = calm.components[target], storm.components[target]
+        repeated = call.hedge is not None or (call.retry is not None and call.retry.attempts > 1)
+        if not (edge.sync and repeated and after.limited
+                and after.state.offered >= 1.0 > before.state.offered):
+            continue
+        failing = "every request failing" if storm.error_rate >= 1.0 \
+            else f"{pct(storm.error_rate)} of requests failing"
+        load = f"ρ ≈ {after.state.offered:.2f}" if math.isfinite(after.state.offered) \
+            else "an unbounded load"
+        sends = []
+        if call.retry is not None and call.retry.attempts > 1:
+            sends.append(f"{call.retry.attempts} attempts")
+        if call.hedge is not None:
+            sends.append(f"{call.hedge.max} hedge{'s' if call.hedge.max > 1 else ''}")
+        yield Hit((*edge.path, "retry" if call.retry is not None else "hedge"),
+                  f"'{edge.source}' sends '{target}' up to {' and '.join(sends)} a call: "
+                  f"calm, '{target}' gets {per_s(before.arrival_rate_rps)} "
+                  f"(ρ ≈ {before.state.offered:.2f}), but once a burst or a slow spell makes "
+                  "attempts late, they hold it at "
+                  f"{per_s(after.arrival_rate_rps)} ({load}), {failing}, after the cause is "
+                  "gone; a retry budget, fewer attempts or a longer timeout removes that "
+                  "second steady state")
 
 
 def external_without_breaker(ctx: Context) -> Iterator[Hit]:
