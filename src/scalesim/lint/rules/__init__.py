@@ -169,6 +169,12 @@ RULES: tuple[Rule, ...] = (
          "broker, the queue behaves otherwise than simulated",
          ("event-streaming", "competing-consumers"),
          None, data.partitions_without_kafka),
+    Rule("SS407", "delivery-outlives-visibility", WARNING,
+         "at least once, a message becomes visible again when its visibility timeout ends "
+         "unacknowledged: a delivery still running then is joined by a second one, which "
+         "processes the message again and adds load just as the consumer is slow",
+         ("idempotent-receiver", "competing-consumers", "dead-letter-channel"),
+         None, data.deliveries_outlive_visibility),
     Rule("SS501", "overloaded", ERROR,
          "a component offered more work than its workers can do (ρ ≥ 1) has no steady state: "
          "its queue and its latency grow for as long as the load lasts",

@@ -4,9 +4,11 @@ failure would leave half done, and partitions only on a queue whose broker has t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 from scalesim.lint.context import Context
+from scalesim.lint.estimates import latency_s, ms, round_trip_s
 from scalesim.lint.finding import Hit
 from scalesim.spec.checks import iter_calls
 from scalesim.spec.model import Component, Kind, SagaBlock
@@ -78,6 +80,36 @@ def duplicates_without_idempotency(ctx: Context) -> Iterator[Hit]:
                           "duplicate is processed twice (a double charge, a second e-mail); "
                           "make it idempotent (an upsert, a dedup table: 'idempotent: true') "
                           "or use 'guarantee: effectively_once'")
+
+
+# A delivery taking this share of its visibility timeout or more, with no queueing, outlives
+# it often: e^(−3) ≈ 5 % of exponential times are past three times their mean.
+OUTLIVES = 1.0 / 3.0
+
+
+def deliveries_outlive_visibility(ctx: Context) -> Iterator[Hit]:
+    """SS407: a queue (no partitions, acknowledging after processing) whose consumer takes,
+    with no queueing, a third of the visibility timeout or more: a share of its deliveries is
+    still running when the message becomes visible again, and is delivered a second time."""
+    for name, component in _queues(ctx):
+        delivery = component.delivery
+        if delivery is None or delivery.guarantee == "at_most_once" or \
+                component.partitions is not None or not component.consumers:
+            continue
+        visible = delivery.visibility_timeout
+        took, slowest = max((latency_s(ctx, ".".join(ctx.system.resolve(c.to)))
+                             + round_trip_s(ctx), c.to) for c in component.consumers)
+        if took < OUTLIVES * visible:
+            continue
+        yield Hit(("components", name, "delivery", "visibility_timeout"),
+                  f"a delivery of '{name}' to '{slowest}' takes about {ms(took)} with no "
+                  f"queueing, against a visibility_timeout of {ms(visible)}: a delivery "
+                  "still running when it ends makes the message visible again, and a second "
+                  "delivery processes it too (about "
+                  f"{math.exp(-visible / took):.0%} of them if the times were exponential, "
+                  "more once the consumer queues), adding load as it slows; make the timeout "
+                  "several times the processing time (AWS asks six times a Lambda "
+                  "consumer's timeout)")
 
 
 def saga_steps_without_compensation(ctx: Context) -> Iterator[Hit]:
