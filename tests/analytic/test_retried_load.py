@@ -219,3 +219,71 @@ def test_the_kernel_stays_in_the_storm_the_estimate_finds_and_a_budget_ends_it()
     assert min(stormy[:2]) > 0.95 * 400.0 and max(stormy[3:]) == 0.0
     bounded = _goodput(_bistable(budget=", budget: {ratio: 10%, min_per_s: 0}", extra=BURST))
     assert min(bounded[3:]) > 0.95 * 400.0
+
+
+def _queued(visibility: str, work: str, rate: float, workers: int = 10) -> str:
+    return f"""
+scalesim: 1
+name: late-deliveries
+components:
+  a: {{workers: unlimited, operations: {{x: {{calls: [{{to: q, async: true}}]}}}}}}
+  q:
+    kind: queue
+    capacity: 1000
+    delivery: {{guarantee: at_least_once, visibility_timeout: {visibility}, max_deliveries: 5}}
+    consumers: [{{to: d.y, concurrency: 1000, idempotent: true}}]
+  d: {{workers: {workers}, operations: {{y: {{work: {work}}}}}}}
+workloads:
+  - {{name: w, to: a.x, rate: {rate}/s}}
+"""
+
+
+def test_deliveries_that_outlive_their_visibility_timeout_come_again() -> None:
+    """Exponential work of 200 ms, unlimited in effect (10 workers at 10/s barely queue),
+    against a 300 ms visibility timeout: each delivery outlives it with about e^(−1.5), and
+    up to 5 deliveries make 1 + p + … + p⁴ a message (the kernel: 1.2812 on 20,000
+    messages, tests/lint)."""
+    late = math.exp(-1.5)
+    found = estimate(load_spec_text(_queued("300ms", "{dist: exponential, mean: 200ms}", 10.0,
+                                            workers=1000)))
+    expected = 10.0 * sum(late**k for k in range(5))
+    assert found.components["d"].arrival_rate_rps == pytest.approx(expected, rel=1e-3)
+    assert found.subscriptions["q->d.y"].rate_rps == pytest.approx(expected, rel=1e-3)
+
+
+def test_late_deliveries_settle_with_the_load_they_add() -> None:
+    """One worker of exponential 10 ms (M/M/1, μ = 100/s) at 50/s with a 60 ms visibility
+    timeout: the sojourn is Exp(μ − λ_d), so λ_d = 50·(1 + p + … + p⁴) with
+    p = e^(−(μ − λ_d)·60 ms), as the retried timeouts' fixed point with 5 tries."""
+    expected = _mm1_fixed_point(50.0, 100.0, 0.060, 5)
+    assert expected is not None and expected > 53.0
+    found = estimate(load_spec_text(_queued("60ms", "{dist: exponential, mean: 10ms}", 50.0,
+                                            workers=1)))
+    assert found.converged
+    assert found.components["d"].arrival_rate_rps == pytest.approx(expected, rel=2e-3)
+
+
+def test_a_consumer_that_cannot_keep_up_keeps_the_deliveries_it_had() -> None:
+    """Past its capacity its subscription falls behind rather than sending it more (it takes
+    `concurrency` at once): the offered load stays that of the messages, each delivered
+    once (no response to be late against)."""
+    found = estimate(load_spec_text(_queued("60ms", "{dist: exponential, mean: 10ms}", 120.0,
+                                            workers=1)))
+    assert found.components["d"].arrival_rate_rps == pytest.approx(120.0)
+    assert found.components["d"].state.offered == pytest.approx(1.2)
+
+
+def test_redeliveries_that_keep_their_consumer_overloaded_are_a_storm() -> None:
+    """The M/M/1 consumer above, 50/s calm: with every delivery late, 5 of each message
+    (250/s) overload it. Only where its deliveries can queue there: a subscription taking
+    one at a time never queues at its one worker, whatever the flow of visits says."""
+    system = load_spec_text(_queued("60ms", "{dist: exponential, mean: 10ms}", 50.0,
+                                    workers=1))
+    found = Model(system).evaluate(storm=True)
+    assert found.storm is not None
+    assert found.storm.components["d"].arrival_rate_rps == pytest.approx(250.0)
+    assert [c.where for c in caveats(system, found) if c.code == "metastable"] == ["d"]
+    one_at_a_time = load_spec_text(_queued("60ms", "{dist: exponential, mean: 10ms}", 50.0,
+                                           workers=1).replace("concurrency: 1000",
+                                                              "concurrency: 1"))
+    assert Model(one_at_a_time).evaluate(storm=True).storm is None

@@ -113,11 +113,11 @@ def storms(system: System, estimate: Estimate) -> Iterator[Caveat]:
             if math.isfinite(stormy.state.offered) else "an unbounded load"
         yield Caveat("metastable", name, f"two steady states: from calm it gets "
                      f"{calm[name].arrival_rate_rps:,.1f} visits/s; once a burst or a slow spell "
-                     "makes attempts into it late or refused, its callers' retries keep it at "
-                     f"{stormy.arrival_rate_rps:,.1f}/s ({load}) after the burst is gone, and "
-                     f"{failing}. The estimate's numbers are the calm state's; a run shows "
-                     "either, by its history. A retry budget, fewer tries or a longer "
-                     "timeout can remove the storm")
+                     "makes attempts (or deliveries) into it late or refused, the retries (or "
+                     f"redeliveries) keep it at {stormy.arrival_rate_rps:,.1f}/s ({load}) after "
+                     f"the burst is gone, and {failing}. The estimate's numbers are the calm "
+                     "state's; a run shows either, by its history. A retry budget, fewer tries "
+                     "or a longer timeout can remove the storm")
 
 
 def timeouts(system: System, estimate: Estimate) -> Iterator[Caveat]:
@@ -286,9 +286,11 @@ def _changing(system: System) -> Iterator[Caveat]:
     redelivered = [name for name, c in system.components.items() if c.delivery is not None]
     if redelivered:
         yield Caveat("delivery", ", ".join(redelivered), "failed deliveries come again and "
-                     "dead letters reach their queue in the load (from error_rate and poison); "
-                     "a delivery still running when its visibility timeout ends, and the "
-                     "duplicate it makes, are not counted")
+                     "dead letters reach their queue in the load (from error_rate and poison), "
+                     "and so do the deliveries that outlive their visibility timeout (from the "
+                     "consumer's response), each late independently of the last; a consumer "
+                     "past its capacity keeps the deliveries it had, its subscription falling "
+                     "behind")
     stores = [name for name, c in system.components.items() if c.event_store is not None]
     if stores:
         yield Caveat("event-store", ", ".join(stores), "loading an aggregate reads its snapshot "

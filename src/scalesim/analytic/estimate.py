@@ -45,6 +45,7 @@ from scalesim.analytic.held import Bound, held_bounds, turns_stay_even
 from scalesim.analytic.lattice import Lattice
 from scalesim.analytic.load import (
     CallEdge,
+    Subscription,
     call_edges,
     call_matrix,
     expected_attempts,
@@ -215,10 +216,12 @@ class _Op:
 class _Flow:
     """How requests spread over the operations with the repeated calls' attempts counted."""
 
-    attempts: tuple[float, ...]  # of each of `Model.repeated`, in order
+    attempts: tuple[float, ...]  # of each of `Model.repeated`, then deliveries of `timed`
     matrix: npt.NDArray[np.float64]  # M[i, j]: visits operation i makes to j per visit
     visits: dict[str, npt.NDArray[np.float64]]  # per workload: visits of each operation
     component_visits: dict[str, dict[str, float]]  # per workload: of each component
+    # per queue subscription: its deliveries per visit of each operation (`Model.deliveries`)
+    deliveries: dict[tuple[str, int], npt.NDArray[np.float64]]
 
 
 # what one solution gives the next round of attempts: responses, how attempts fail, visits/s
@@ -262,7 +265,8 @@ class Model:
         # per queue subscription (queue, consumer's place): its deliveries per visit of each
         # operation, dead letters from other queues included (`load.subscriptions`)
         self.deliveries: dict[tuple[str, int], npt.NDArray[np.float64]] = {}
-        for sub in subscriptions(system, self.misses):
+        subs = subscriptions(system, self.misses)
+        for sub in subs:
             if system.components[sub.owner].kind is Kind.QUEUE:
                 row = self.deliveries.setdefault((sub.owner, sub.consumer),
                                                  np.zeros(len(self.names)))
@@ -280,13 +284,19 @@ class Model:
         self.repeated = [edge for edge in call_edges(system) if repeats and not edge.call.async_
                          and (edge.call.hedge is not None or (edge.call.retry is not None
                                                               and edge.call.retry.attempts > 1))]
-        self.flow = self._flow((1.0,) * len(self.repeated))  # one attempt each
+        # subscriptions whose deliveries can outlive their visibility timeout, bringing
+        # the message again while they still run
+        self.timed = [sub for sub in subs if repeats and sub.visibility is not None]
+        # one attempt a call, and the deliveries of messages never late
+        self.flow = self._flow((1.0,) * len(self.repeated)
+                               + tuple(sub.deliveries for sub in self.timed))
 
     def coarse(self, points: int) -> Model:
         """The same system's model on `points` grid points, built once (the capacity
         searches of every workload share it)."""
         if points not in self._coarse:
-            self._coarse[points] = Model(self.system, points, repeats=bool(self.repeated))
+            self._coarse[points] = Model(self.system, points,
+                                         repeats=bool(self.repeated or self.timed))
         return self._coarse[points]
 
     def _entry(self, workload: Workload) -> str:
@@ -322,9 +332,12 @@ class Model:
         the attempts iterated down from every try and hedge sent."""
         scales = scales or {}
         estimate, flow, solved = self._settle(self.flow, scales)
-        if not storm or not self.repeated:
+        if not storm or not (self.repeated or self.timed):
             return estimate
-        top = self._flow(tuple(self._most(edge, solved[2]) for edge in self.repeated))
+        calm = flow.attempts[len(self.repeated):]
+        top = self._flow(tuple(self._most(edge, solved[2]) for edge in self.repeated) + tuple(
+            sub.late_deliveries(1.0) if self._can_storm(sub) else made
+            for sub, made in zip(self.timed, calm, strict=True)))
         stormy, found, _ = self._settle(top, scales)
         if np.allclose(found.attempts, flow.attempts, rtol=STORM_TOLERANCE, atol=0.0):
             return estimate
@@ -335,10 +348,13 @@ class Model:
         """The estimate where the attempts `_tries` gives agree with those of the flow it was
         solved with, iterated from `flow`."""
         estimate, solved = self._evaluate(flow, scales)
-        if not self.repeated:
+        if not (self.repeated or self.timed):
             return estimate, flow, solved
+        calls = len(self.repeated)
         for _ in range(MAX_PASSES):
-            attempts = tuple(self._tries(edge, *solved) for edge in self.repeated)
+            attempts = tuple(self._tries(edge, *solved) for edge in self.repeated) + tuple(
+                self._deliveries(sub, solved[0], made)
+                for sub, made in zip(self.timed, flow.attempts[calls:], strict=True))
             if np.allclose(attempts, flow.attempts, rtol=ATTEMPTS_TOLERANCE, atol=0.0):
                 return estimate, flow, solved
             flow = self._flow(attempts)
@@ -405,20 +421,61 @@ class Model:
         replicas = self.ops[edge.caller].component.most_replicas
         return 1.0 + retry.budget.ratio + replicas * retry.budget.min_per_s / rate
 
+    def _can_storm(self, sub: Subscription) -> bool:
+        """Whether redeliveries can hold a subscription's consumer overloaded: its
+        deliveries are bounded (`max_deliveries`: without, a storm's count has no bound),
+        and more of them can run at once than the consumer has workers, so they queue there
+        and outlast the timeout (a subscription takes at most `concurrency` at once, which
+        the visits of the flow do not bound)."""
+        queue = self.system.components[sub.owner]
+        consumer = self.ops[sub.target].component
+        workers = consumer.worker_limit
+        return queue.delivery is not None and queue.delivery.max_deliveries is not None \
+            and workers is not None \
+            and queue.consumers[sub.consumer].concurrency > workers * consumer.most_replicas
+
+    def _deliveries(self, sub: Subscription, responses: Mapping[str, Lattice | None],
+                    made: float) -> float:
+        """Deliveries a message of a subscription with a visibility timeout: a delivery
+        outlives it when the consumer's response (with the hops there and back, but on a
+        partition's own replica) takes longer, and the message comes again while it runs
+        (`Subscription.late_deliveries`). Never fewer than the `made` of the last round: a
+        consumer that can no longer keep up (no response) keeps them, as its subscription
+        falls behind rather than sending it more (it takes `concurrency` at once)."""
+        response = responses.get(sub.target, lattice.zero())
+        held = None if response is None else response if sub.partitioned \
+            else self.call_time(Call(to=sub.target), responses)
+        if held is None:
+            return made
+        assert sub.visibility is not None
+        return max(made, sub.late_deliveries(max(0.0, 1.0 - held.cdf(sub.visibility))))
+
     def _flow(self, attempts: tuple[float, ...]) -> _Flow:
         """Visits per request of every operation with the repeated calls making `attempts`
-        (in the order of `repeated`)."""
-        matrix = self.once
-        if any(tries != 1.0 for tries in attempts):
+        (in the order of `repeated`), and the deliveries a message of each of `timed` after
+        them."""
+        matrix, deliveries = self.once, self.deliveries
+        calls = len(self.repeated)
+        extra = [(edge.caller, edge.callee, edge.weight * (tries - 1.0))
+                 for edge, tries in zip(self.repeated, attempts[:calls], strict=True)]
+        late = [(sub, made - sub.deliveries)
+                for sub, made in zip(self.timed, attempts[calls:], strict=True)]
+        if any(more != 0.0 for *_, more in extra) or any(more != 0.0 for _, more in late):
             matrix = matrix.copy()
-            for edge, tries in zip(self.repeated, attempts, strict=True):
-                matrix[self.index[edge.caller], self.index[edge.callee]] += \
-                    edge.weight * (tries - 1.0)
+            deliveries = {key: row.copy() for key, row in deliveries.items()}
+            for caller, callee, more in extra:
+                matrix[self.index[caller], self.index[callee]] += more
+            for sub, more in late:
+                for ref in sub.publishers:
+                    matrix[self.index[ref], self.index[sub.target]] += more
+                    if (sub.owner, sub.consumer) in deliveries:
+                        deliveries[sub.owner, sub.consumer][self.index[ref]] += more
         per_request = visits(self.names, matrix, self.external)  # one column per workload
         by_workload = {workload.name: per_request[:, column]
                        for column, workload in enumerate(self.system.workloads)}
         return _Flow(attempts, matrix, by_workload,
-                     {name: self._component_visits(v) for name, v in by_workload.items()})
+                     {name: self._component_visits(v) for name, v in by_workload.items()},
+                     deliveries)
 
     def op_rates(self, rates: Mapping[str, float], flow: _Flow
                  ) -> tuple[npt.NDArray[np.float64], dict[str, dict[str, float]]]:
@@ -577,7 +634,7 @@ class Model:
                 exact, exact and not closed)
         overall = Success(self, components, timeouts, admitted.get("", {}))
         return Estimate(self.system, workloads, components,
-                        self._subscriptions(op_rate, responses), timeouts, converged,
+                        self._subscriptions(op_rate, responses, flow), timeouts, converged,
                         _pooled(workloads.values())), (responses, overall, op_rate)
 
     def _component_visits(self, per_request: npt.NDArray[np.float64]) -> dict[str, float]:
@@ -888,7 +945,7 @@ class Model:
         return out
 
     def _subscriptions(self, op_rate: npt.NDArray[np.float64],
-                       responses: Mapping[str, Lattice | None]
+                       responses: Mapping[str, Lattice | None], flow: _Flow
                        ) -> dict[str, SubscriptionEstimate]:
         out = {}
         for cname, component in self.system.components.items():
@@ -896,7 +953,7 @@ class Model:
                 continue
             for place, consumer in enumerate(component.consumers):
                 target = ".".join(self.system.resolve(consumer.to))
-                row = self.deliveries.get((cname, place))
+                row = flow.deliveries.get((cname, place))
                 rate = 0.0 if row is None else float(row @ op_rate)
                 response = responses.get(target)
                 capacity = None if component.capacity is None \

@@ -19,6 +19,7 @@ failed deliveries and dead letters, a choreographed saga's events (`subscription
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -502,6 +503,21 @@ class Subscription:
     deliveries: float  # expected deliveries to `target` of each message published
     visibility: float | None  # a visibility timer per delivery (FifoSubscription), or None
     partitioned: bool  # Kafka partitions: delivered on the consumer's replica, no hop there
+    # what the deliveries are made of (`late_deliveries`): the share of the messages that
+    # reach it (a dead-letter queue's), the consumer's failures, the deliveries a message
+    # may have, the poison share
+    share: float = 1.0
+    fails: float = 0.0
+    limit: float = 1.0
+    poison: float = 0.0
+
+    def late_deliveries(self, late: float) -> float:
+        """`deliveries` when each delivery also outlives its visibility timeout with
+        probability `late`: the message comes back then too (its delivery still running),
+        so a delivery brings another with late + (1 − late)·fails."""
+        again = late + (1.0 - late) * self.fails
+        return self.share * ((1.0 - self.poison) * expected_attempts(again, self.limit)
+                             + self.poison * self.limit)
 
 
 def subscriptions(system: System, misses: Misses | None = None) -> list[Subscription]:
@@ -535,11 +551,10 @@ def subscriptions(system: System, misses: Misses | None = None) -> list[Subscrip
         partitioned = component.kind is Kind.QUEUE and component.partitions is not None
         for place, consumer in enumerate(consumers):
             target = ".".join(system.resolve(consumer.to))
-            deliveries, dead = 1.0, 0.0
-            visibility = None
+            sub = Subscription(publishers, target, cname, place, 1.0, None, partitioned)
+            dead = 0.0
             if delivery is not None and delivery.guarantee != "at_most_once":
                 fifo = not partitioned
-                visibility = delivery.visibility_timeout if fifo else None
                 fails = _error_rate(system, target)
                 if delivery.max_deliveries is not None:
                     limit = float(delivery.max_deliveries)
@@ -549,10 +564,10 @@ def subscriptions(system: System, misses: Misses | None = None) -> list[Subscrip
                         if fifo and delivery.redelivery == "visibility_timeout" \
                         else max(_hop(system) + response(target), 1e-3)
                     limit = 1.0 + 0.5 * length / again
-                deliveries = (1.0 - delivery.poison) * expected_attempts(fails, limit) \
-                    + delivery.poison * limit
-            sub = Subscription(publishers, target, cname, place, deliveries, visibility,
-                               partitioned)
+                sub = dataclasses.replace(
+                    sub, visibility=delivery.visibility_timeout if fifo else None,
+                    fails=fails, limit=limit, poison=delivery.poison)
+                sub = dataclasses.replace(sub, deliveries=sub.late_deliveries(0.0))
             out.append(sub)
             if component.kind is Kind.QUEUE:
                 own.setdefault(cname, []).append((sub, dead))
@@ -564,9 +579,9 @@ def subscriptions(system: System, misses: Misses | None = None) -> list[Subscrip
             if dead <= 0.0:
                 continue
             for sub, _ in own.get(delivery.dead_letter, []):
-                out.append(Subscription(source.publishers, sub.target, sub.owner,
-                                        sub.consumer, dead * sub.deliveries, sub.visibility,
-                                        sub.partitioned))
+                out.append(dataclasses.replace(sub, publishers=source.publishers,
+                                               deliveries=dead * sub.deliveries,
+                                               share=dead * sub.share))
     return out
 
 
