@@ -107,9 +107,7 @@ class CallAttempts:
 def shapes(system: System) -> bool:
     """Whether some call waited on can make other than one attempt that reaches its callee:
     a retry of 2+ tries, a hedge, or a circuit breaker (open, it lets fewer through)."""
-    return any(not call.async_ and ((call.retry is not None and call.retry.attempts > 1)
-                                    or call.hedge is not None
-                                    or call.circuit_breaker is not None)
+    return any(not call.async_ and (call.repeated or call.circuit_breaker is not None)
                for _, _, _, call in iter_calls(system))
 
 

@@ -281,9 +281,8 @@ class Model:
         self._reached: dict[str, tuple[Lattice, Lattice]] = {}
         self._coarse: dict[int, Model] = {}
         # calls waited on that can send more than one attempt: retried (2+ tries) or hedged
-        self.repeated = [edge for edge in call_edges(system) if repeats and not edge.call.async_
-                         and (edge.call.hedge is not None or (edge.call.retry is not None
-                                                              and edge.call.retry.attempts > 1))]
+        self.repeated = [edge for edge in call_edges(system)
+                         if repeats and not edge.call.async_ and edge.call.repeated]
         # subscriptions whose deliveries can outlive their visibility timeout, bringing
         # the message again while they still run
         self.timed = [sub for sub in subs if repeats and sub.visibility is not None]

@@ -69,10 +69,8 @@ class Context:
         """The analytic estimate with the storm its retries can hold the system in
         (`Estimate.storm`), for systems with a retried or hedged call waited on (None
         otherwise: nothing to find, and the estimate is the dearest thing a rule reads)."""
-        if not any(edge.sync and edge.call is not None and (
-                edge.call.hedge is not None
-                or (edge.call.retry is not None and edge.call.retry.attempts > 1))
-                for edge in self.graph.edges):
+        if not any(edge.sync and edge.call is not None and edge.call.repeated
+                   for edge in self.graph.edges):
             return None
         return Model(self.system).evaluate(storm=True)
 

@@ -97,6 +97,11 @@ class Call(Strict):
     outbox: Outbox | None = Field(
         None, description="publish to a queue through a transactional outbox and its relay")
 
+    @property
+    def repeated(self) -> bool:
+        """Whether one call can send more than one attempt: a retry of 2+ tries, a hedge."""
+        return self.hedge is not None or (self.retry is not None and self.retry.attempts > 1)
+
     def as_seen(self) -> Call:
         """The call as static analysis sees it: a publish through an outbox waits for
         nothing, like an async call."""

@@ -149,8 +149,7 @@ def metastable_retries(ctx: Context) -> Iterator[Hit]:
     for edge, call in _calls(ctx):
         target = component_of(edge.target)
         before, after = calm.components[target], storm.components[target]
-        repeated = call.hedge is not None or (call.retry is not None and call.retry.attempts > 1)
-        if not (edge.sync and repeated and after.limited
+        if not (edge.sync and call.repeated and after.limited
                 and after.state.offered >= 1.0 > before.state.offered):
             continue
         failing = "every request failing" if storm.error_rate >= 1.0 \
