@@ -20,9 +20,11 @@ The model (docs/capacity.md says the same for users):
   independent; a parallel step takes the k-th fastest of its branches (k of wait_for);
   call probabilities and cache misses are mixtures. Percentiles come from these.
 - Components that call each other in a circle are solved by fixed-point iteration.
-- Retried and hedged calls visit their callee once per attempt: the attempts depend on how
-  attempts fail (`success.py`) and hedges on the callee's response, both on the load, which
-  the attempts add to; they are iterated to their least fixed point (`Model.evaluate`).
+- Retried and hedged calls visit their callee once per attempt, and a queue's message its
+  consumer once per delivery: the attempts depend on how attempts fail (`success.py`),
+  hedges and deliveries that outlive their visibility timeout on the callee's response, all
+  on the load, which they add to; they are iterated to their least fixed point
+  (`Model.evaluate`), and the greatest one, when it is another, is a storm.
 The estimate is of a healthy system at steady state: breakers, faults and the other
 dynamics are not in the numbers (a retried call's time is: its attempts that time out or fail
 with an error, and their back-offs); `caveats.py` says when that matters.
@@ -323,12 +325,14 @@ class Model:
     def evaluate(self, scales: Mapping[str, float] | None = None,
                  storm: bool = False) -> Estimate:
         """The estimate with each open workload's rate multiplied by scales[name] (by 1 when
-        absent). The attempts of retried and hedged calls (`_tries`) depend on the load, and
-        add to it: they are iterated to their fixed point from one attempt a call, which
-        reaches the least one, as attempts only grow with the load and the load with them
-        (two rounds where they do not depend on it: retried errors). With `storm`, the
-        estimate also carries the greatest fixed point when it is another (`Estimate.storm`):
-        the attempts iterated down from every try and hedge sent."""
+        absent). The attempts of retried and hedged calls (`_tries`), and the deliveries a
+        message of subscriptions with a visibility timeout (`_deliveries`), depend on the
+        load and add to it: they are iterated to their fixed point from one attempt a call
+        and no late delivery, which reaches the least one, as they only grow with the load
+        and the load with them (two rounds where they do not depend on it: retried errors).
+        With `storm`, the estimate also carries the greatest fixed point when it is another
+        (`Estimate.storm`): iterated down from every try and hedge sent, and every delivery
+        late where a subscription can storm (`_can_storm`)."""
         scales = scales or {}
         estimate, flow, solved = self._settle(self.flow, scales)
         if not storm or not (self.repeated or self.timed):
