@@ -14,7 +14,7 @@ from scipy import integrate, optimize, stats
 from scalesim.analytic import erlang_b, mg1_cv, mm1, mmc
 from scalesim.analytic.capacity import saturation
 from scalesim.analytic.caveats import caveats
-from scalesim.analytic.chains import served
+from scalesim.analytic.chains import bounded, erlang_mixture, served
 from scalesim.analytic.document import estimate_document
 from scalesim.analytic.estimate import Model, backoff_mean, estimate
 from scalesim.analytic.mva import MvaStation, mva
@@ -253,3 +253,24 @@ def test_the_estimates_back_off_is_the_kernels_mean(backoff: str, jitter: str) -
         column = draws[:, retry_number - 1]
         tolerance = 5 * column.std() / np.sqrt(len(column)) + 0.02 * column.mean()
         assert backoff_mean(retry, retry_number) == pytest.approx(column.mean(), abs=tolerance)
+
+
+def test_the_wait_in_a_full_queue_of_many_places_is_its_erlang_mixture() -> None:
+    """M/M/1/20000 at a = 1.2: an admitted arrival waits for the ~20,000 completions ahead of
+    it, a mixture of Erlangs of orders near 20,000 (summed over a window of the Poisson terms
+    around each point, not all 20,000 of them), against scipy's gamma CDFs."""
+    capacity, rate = 20_000, 100.0
+    p = bounded(1.2, 1.0, capacity)
+    seen = p[:capacity] / (1.0 - p[capacity])
+    weights = np.concatenate([[seen[:1].sum()], seen[1:]])
+    wait = erlang_mixture(weights, rate)
+    orders = [j for j in np.flatnonzero(weights > 1e-18) if j > 0]
+
+    def cdf(t: float) -> float:
+        return float(weights[0] + sum(weights[j] * stats.gamma.cdf(t, j, scale=1.0 / rate)
+                                      for j in orders))
+
+    for q in (0.01, 0.5, 0.99):
+        assert wait.quantile(q) == pytest.approx(_quantile(cdf, q, 400.0), abs=wait.h)
+    assert wait.mean == pytest.approx(float((np.arange(capacity) * weights).sum()) / rate,
+                                      rel=1e-12)
