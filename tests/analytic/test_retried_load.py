@@ -1,7 +1,9 @@
-"""The load retried and hedged calls add to their callees in the estimate, against closed
-forms: 1 + r + … + r^(n−1) attempts for a retry of n tries whose attempts fail retryably
-with r, P(an exponential response is slower than the delay) hedges, a budget's cap, and the
-fixed point of an M/M/1 callee whose late attempts are retried."""
+"""The load retried and hedged calls, and deliveries that outlive their visibility timeout,
+add in the estimate, against closed forms: 1 + r + … + r^(n−1) attempts for a retry of n
+tries whose attempts fail retryably with r, P(an exponential response is slower than the
+delay) hedges, a budget's cap, and the fixed point of an M/M/1 callee whose late attempts
+(or deliveries) come again; and the second steady state (a storm) where retries keep their
+target overloaded, which the kernel falls into after a burst."""
 
 from __future__ import annotations
 
