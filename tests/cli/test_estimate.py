@@ -40,6 +40,29 @@ def test_terminal_view_names_bottleneck_and_caveats(run_cli) -> None:
     assert "scalesim simulate" in result.output
 
 
+BISTABLE = """
+scalesim: 1
+name: bistable
+components:
+  a: {workers: unlimited, operations: {x: {calls: [
+      {to: b.y, timeout: 30ms, retry: {attempts: 3, backoff: none, on: [timeout]}}]}}}
+  b: {workers: 10, operations: {y: {work: 10ms}}}
+workloads: [{name: w, to: a.x, rate: 400/s}]
+"""
+
+
+def test_terminal_view_says_up_front_when_retries_can_storm(run_cli, spec_file) -> None:
+    """Calm at 400/s, held at 1,200/s once every try is sent (tests/analytic): the line
+    under the workloads points to the caveat that gives the numbers."""
+    result = run_cli("estimate", str(spec_file(BISTABLE)))
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "b has a second steady state: a burst can start a retry storm" in text
+    assert "metastable b: two steady states" in text and "1,200.0/s (1.20× its capacity)" in text
+    calm = run_cli("estimate", str(spec_file(BISTABLE.replace("attempts: 3", "attempts: 2"))))
+    assert "second steady state" not in calm.output
+
+
 def test_bad_slo_and_bad_spec_exit_2(run_cli, spec_file) -> None:
     assert run_cli("estimate", str(spec_file(MM1)), "--slo", "p99 200ms").exit_code == 2
     assert run_cli("estimate", str(spec_file(MM1)), "--slo", "p99<fast").exit_code == 2

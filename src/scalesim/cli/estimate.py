@@ -70,6 +70,10 @@ def print_estimate(doc: dict[str, Any], console: Console) -> None:
             console.print(Text(f"{name} is past saturation at today's rate: "
                                f"{w['saturation_bottleneck']} saturates at "
                                f"{_rate(w['saturation_rps'])}/s", style="red"))
+    for caveat in doc["caveats"]:
+        if caveat["code"] == "metastable":
+            console.print(Text(f"{caveat['where']} has a second steady state: a burst can start "
+                               "a retry storm that outlives it (metastable, below)", style="red"))
     comps = Table(title="Components", title_justify="left")
     for column in ("component", "rps", "queues × servers", "utilization", "service ms",
                    "wait ms", "P(wait)", "refused", "model"):
