@@ -253,6 +253,7 @@ class Model:
         out (`attempts.HealthyEstimates`). `repeats=False` counts every call once, retried
         or hedged, for the run estimate, which counts the attempts itself."""
         self.system = system
+        self.repeats = repeats
         self.points = points  # grid points per distribution: fewer is faster and coarser
         # share of each cache's reads that go to its backend (a TTL cache's estimated)
         self.misses = miss_shares(system)
@@ -296,8 +297,7 @@ class Model:
         """The same system's model on `points` grid points, built once (the capacity
         searches of every workload share it)."""
         if points not in self._coarse:
-            self._coarse[points] = Model(self.system, points,
-                                         repeats=bool(self.repeated or self.timed))
+            self._coarse[points] = Model(self.system, points, repeats=self.repeats)
         return self._coarse[points]
 
     def _entry(self, workload: Workload) -> str:
@@ -366,13 +366,12 @@ class Model:
 
     def _most(self, edge: CallEdge, op_rate: npt.NDArray[np.float64]) -> float:
         """The most attempts a call can send: every try (within its retry budget, at the
-        rate of `op_rate`) and every hedge."""
+        rate of `op_rate`) and every hedge its delay lets go when no attempt answers (a
+        percentile delay still only 1 − q of them, as `_tries` counts it at any load)."""
         call, retry = edge.call, edge.call.retry
         tries = 1.0 if retry is None else min(float(retry.attempts), self._budget(edge, op_rate))
-        hedges = 0.0 if call.hedge is None else float(call.hedge.max)
-        if call.hedge is not None and call.hedge.budget is not None:
-            hedges = min(hedges, call.hedge.budget)
-        return tries + hedges
+        return tries + (0.0 if call.hedge is None
+                        else expected_hedges(call.hedge, lambda _: 1.0))  # every attempt slow
 
     def _evaluate(self, flow: _Flow, scales: Mapping[str, float]) -> tuple[Estimate, _Solved]:
         rates = {w.name: self.open_rate(w) * scales.get(w.name, 1.0)
