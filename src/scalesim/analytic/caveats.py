@@ -103,8 +103,8 @@ def storms(system: System, estimate: Estimate) -> Iterator[Caveat]:
     calm = estimate.components
     changed = [name for name, c in storm.components.items()
                if c.arrival_rate_rps > (1.0 + STORMY) * calm[name].arrival_rate_rps]
-    hit = [name for name in changed if storm.components[name].limited
-           and storm.components[name].state.offered >= 1.0 > calm[name].state.offered]
+    overloads = estimate.storm_overloads()
+    hit = [name for name in changed if name in overloads]
     failing = f"{storm.error_rate:.1%} of requests fail" if storm.error_rate > 0.0 else \
         "no request fails yet"
     for name in hit or changed:

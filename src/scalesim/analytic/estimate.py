@@ -187,6 +187,14 @@ class Estimate:
                            self.error_rate <= slo.error_rate))
         return checks
 
+    def storm_overloads(self) -> list[str]:
+        """The components with limited workers or cores that the storm (`storm`) offers
+        ρ ≥ 1 and this, the calm state, does not."""
+        if self.storm is None:
+            return []
+        return [name for name, c in self.storm.components.items() if c.limited
+                and c.state.offered >= 1.0 > self.components[name].state.offered]
+
     def bottleneck(self, workload: str | None = None) -> tuple[str, float] | None:
         """The most loaded component with limited workers or cores (of those `workload`
         visits), by offered load: its name and utilization (what it serves: below the

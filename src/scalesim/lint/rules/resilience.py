@@ -145,13 +145,12 @@ def metastable_retries(ctx: Context) -> Iterator[Hit]:
     calm = ctx.estimate
     if calm is None or calm.storm is None:
         return
-    storm = calm.storm
+    storm, overloads = calm.storm, calm.storm_overloads()
     for edge, call in _calls(ctx):
         target = component_of(edge.target)
-        before, after = calm.components[target], storm.components[target]
-        if not (edge.sync and call.repeated and after.limited
-                and after.state.offered >= 1.0 > before.state.offered):
+        if not (edge.sync and call.repeated and target in overloads):
             continue
+        before, after = calm.components[target], storm.components[target]
         failing = "every request failing" if storm.error_rate >= 1.0 \
             else f"{pct(storm.error_rate)} of requests failing"
         load = f"ρ ≈ {after.state.offered:.2f}" if math.isfinite(after.state.offered) \
