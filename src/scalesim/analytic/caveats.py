@@ -77,13 +77,15 @@ def retries(system: System, estimate: Estimate) -> Iterator[Caveat]:
         late = estimate.timeouts.get(edge, 0.0)
         state = estimate.components[target[0]].state
         load = state.offered
-        # errors retried are in the latency (`Model._retried`); refusals are not
+        # refused attempts and their back-offs are in the latency (`Model._retried`), each
+        # refused independently of the last
         refused = state.loss if "rejected" in call.retry.on else 0.0
         if refused > LATE and load <= 0.7 and late <= LATE:
             yield Caveat("retried-latency", edge, f"{refused:.1%} of attempts are refused "
-                         "(a full queue) and retried after a back-off: those requests take "
-                         "longer than the estimate's latency, which counts one attempt for "
-                         "them (p99 is optimistic)")
+                         "(a full queue) and retried after a back-off, each refused "
+                         "independently of the last in the estimate; a queue full now is "
+                         "more likely full at the retry, so failures and the tail are "
+                         "optimistic")
         if late > LATE or load > 0.7:
             yield Caveat("retries-under-load", edge, f"up to {call.retry.attempts} attempts per "
                          f"call at a callee {load:.0%} busy"

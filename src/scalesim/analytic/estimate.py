@@ -33,6 +33,7 @@ with an error, and their back-offs); `caveats.py` says when that matters.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -59,8 +60,8 @@ from scalesim.analytic.load import (
 )
 from scalesim.analytic.mva import MvaStation, mva
 from scalesim.analytic.station import StationLoad, StationState, solve
-from scalesim.analytic.success import Success, calls_of, needed
-from scalesim.spec.checks import cache_edges
+from scalesim.analytic.success import Failures, Success, calls_of, needed
+from scalesim.spec.checks import cache_edges, iter_calls
 from scalesim.spec.demand import cpu_s, extra_s
 from scalesim.spec.model import (
     Balancer,
@@ -88,6 +89,9 @@ STORM_TOLERANCE = 1e-2
 # Attempts late less often than this (a tenth of the tail p999 reads) keep their retries past
 # the grid (`lattice.mostly`): percentiles up to p999 stay exact and as fine as the call's.
 RARELY_LATE = 1e-4
+# the share of calls under which none is taken to succeed (what is left of 1 − late^n or
+# of the attempts' successes when every attempt fails, but for rounding)
+NEVER = 1e-12
 
 
 @dataclass(frozen=True)
@@ -286,6 +290,11 @@ class Model:
         self.limited = {cname: [self.index[f"{cname}.{o}"] for o in c.effective_operations]
                         for cname, c in system.components.items() if c.rate_limit is not None}
         self.order, self.cyclic = _component_order(system)
+        self.by_component = {cname: [f"{cname}.{o}" for o in c.effective_operations]
+                             for cname, c in system.components.items()}
+        # some call waited on retries: its latency counts how its attempts fail (`_retried`)
+        self.retried_latency = any(not c.async_ and c.retry is not None and c.retry.attempts > 1
+                                   for _, _, _, c in iter_calls(system))
         # their callers' workers keep them from queueing
         self.held = held_bounds(system) if held is None else held
         # a callee's response as callers see it (hops added), kept while the response is
@@ -596,11 +605,20 @@ class Model:
         components: dict[str, ComponentEstimate] = {}
         converged = True
         waits: dict[str, float] = {}
-        for _ in range(MAX_PASSES):
+        shares = admitted.get("", {})
+        late: dict[str, float] = {}
+        for first in itertools.chain([True], itertools.repeat(False, MAX_PASSES - 1)):
+            # how the attempts of retried calls fail, from the callees solved before
+            # (callees first; a circle of calls has them from its second pass)
+            running = Success(self, components, late, shares) \
+                if self.retried_latency and not (first and self.cyclic) else None
             for cname in self.order:
                 components[cname] = self._component(cname, op_rate, responses,
-                                                    admitted.get("", {}).get(cname, 1.0),
+                                                    shares.get(cname, 1.0), running,
                                                     views.get(cname))
+                if running is not None:
+                    late.update(self._timeouts(responses, self.by_component[cname]))
+                    running.solved(self.by_component[cname])
             if not self.cyclic:
                 break
             now = {n: c.state.mean_wait_s for n, c in components.items()}
@@ -611,7 +629,7 @@ class Model:
                 break
         else:
             converged = False
-        timeouts = self._timeouts(responses)
+        timeouts = self._timeouts(responses, self.ops)
         workloads = {}
         # Workloads that share an entry (and rate-limit shares) share what is computed from
         # it: once per entry, not once per workload (200 workloads on one fan-out).
@@ -658,19 +676,21 @@ class Model:
 
     def _component(self, cname: str, op_rate: npt.NDArray[np.float64],
                    responses: dict[str, Lattice | None], admitted: float,
-                   view: closed_loop.ClosedWait | None = None) -> ComponentEstimate:
+                   running: Success | None, view: closed_loop.ClosedWait | None = None
+                   ) -> ComponentEstimate:
         """Solve one component's station from the jobs its operations bring (those its rate
-        limit admits), then the responses of its operations. `view`: the wait a closed loop
+        limit admits), then the responses of its operations. `running`: how the attempts
+        of its retried calls fail (`_attempt_failures`); `view`: the wait a closed loop
         that alone visits it sees there."""
         component = self.system.components[cname]
-        refs = [f"{cname}.{o}" for o in component.effective_operations]
+        refs = self.by_component[cname]
         blocking = component.io == "blocking"
         jobs: list[tuple[float, Lattice | None]] = []
         calls: dict[str, Lattice | None] = {}
         for ref in refs:
             rate = float(op_rate[self.index[ref]])
             op = self.ops[ref]
-            held, calls[ref] = self._calls_time(op, responses)
+            held, calls[ref] = self._calls_time(op, responses, running)
             if blocking:
                 jobs.append((rate, None if held is None else
                              lattice.total([op.work, held, op.post])))
@@ -766,7 +786,8 @@ class Model:
                                               lattice.total([self.hop, response, self.hop]))
         return cached[1]
 
-    def _calls_time(self, op: _Op, responses: Mapping[str, Lattice | None]) -> Waits:
+    def _calls_time(self, op: _Op, responses: Mapping[str, Lattice | None],
+                    running: Success | None) -> Waits:
         """The time an operation waits on its synchronous calls and cache misses: whatever
         their outcome (what a blocking caller's worker is held for), and in the requests
         that succeed (what their latency includes)."""
@@ -774,7 +795,8 @@ class Model:
         ok: list[Lattice | None] = []
         for step in plain_steps(op.operation.calls):
             if isinstance(step, ParallelStep):
-                branches = [self._call_waits(c, responses) for c in step.parallel.calls]
+                branches = [self._call_waits(c, responses, running)
+                            for c in step.parallel.calls]
                 need = needed(step)
                 for out, which in ((held, 0), (ok, 1)):
                     finite = [b[which] for b in branches if b[which] is not None]
@@ -782,7 +804,7 @@ class Model:
                         return None, None
                     out.append(lattice.order_statistic(need, finite))  # type: ignore[arg-type]
             else:
-                waits = self._call_waits(step, responses)
+                waits = self._call_waits(step, responses, running)
                 if waits[0] is None:
                     return None, None
                 held.append(waits[0])
@@ -801,19 +823,20 @@ class Model:
         succeeded = [part for part in ok if part is not None]
         return together, lattice.total(succeeded) if len(succeeded) == len(ok) else None
 
-    def _call_waits(self, call: Call, responses: Mapping[str, Lattice | None]) -> Waits:
+    def _call_waits(self, call: Call, responses: Mapping[str, Lattice | None],
+                    running: Success | None) -> Waits:
         """One call step: (time whatever the outcome, time when it succeeds); attempts end
-        at a timeout or fail with the callee's error, and retries follow their mean back-off
-        (`_timed`, `_retried`)."""
+        at a timeout, are turned away or fail at the callee, and retries wait their
+        back-offs (`_timed`, `_retried`)."""
         call = self.system.effective(call)
         if call.async_:
             return lattice.zero(), lattice.zero()
         attempt = self.call_time(call, responses)
         if call.hedge is not None and call.timeout is None and attempt is not None:
             attempt = self._hedged(call.hedge, attempt)
-        error = self._retried_error(call)
-        if error > 0.0 and attempt is not None:
-            held, ok = self._retried(call, attempt, error)
+        failures = self._attempt_failures(call, running)
+        if failures is not None and attempt is not None:
+            held, ok = self._retried(call, attempt, *failures)
         elif call.timeout is None:
             held, ok = attempt, attempt
         else:
@@ -847,7 +870,8 @@ class Model:
 
     def _timed(self, call: Call, attempt: Lattice | None, timeout: float) -> Waits:
         """A call whose attempts give up after `timeout`: the k-th attempt is the first in
-        time with probability late^(k−1)·(1 − late), after k−1 timeouts and back-offs; when
+        time with probability late^(k−1)·(1 − late), after k−1 timeouts and back-offs
+        (`backoff_wait`); when
         all attempts are late the call fails (or falls back)."""
         late = 1.0 if attempt is None else max(0.0, 1.0 - attempt.cdf(timeout))
         if late < 1e-9:
@@ -855,15 +879,17 @@ class Model:
         retry = call.retry
         tries = retry.attempts if retry is not None and "timeout" in retry.on else 1
         in_time = None if attempt is None else lattice.below(attempt, timeout)
-        spent = [0.0]
+        late_by = lattice.point(timeout, self.points)
+        spent = [lattice.zero()]  # the late attempts and back-offs before the k-th
         for k in range(1, tries):
-            spent.append(spent[-1] + timeout + backoff_mean(retry, k))  # type: ignore[arg-type]
+            assert retry is not None  # more than one try only with a retry
+            spent.append(lattice.total([spent[-1], late_by, backoff_wait(retry, k, self.points)]))
         weights, parts = [], []
         if in_time is not None:
             for k in range(tries):
                 weights.append(late**k * (1.0 - late))
-                parts.append(lattice.convolve(lattice.point(spent[k], self.points), in_time))
-        give_up = lattice.point(spent[-1] + timeout, self.points)
+                parts.append(lattice.convolve(spent[k], in_time))
+        give_up = lattice.convolve(spent[-1], late_by)
         if not isinstance(call.on_failure, str):
             give_up = lattice.convolve(give_up, lattice.of(call.on_failure.fallback,
                                                            self.points))
@@ -873,28 +899,44 @@ class Model:
         held = mix([*weights, failed], [*parts, give_up]) if weights else give_up
         if call.on_failure != "fail":
             return held, held
-        if not weights or failed >= 1.0 - 1e-12:
+        if not weights or failed >= 1.0 - NEVER:
             return held, None
         return held, mix([w / (1.0 - failed) for w in weights], parts)
 
-    def _retried_error(self, call: Call) -> float:
-        """The callee's `error_rate` when the call retries errors (0 otherwise): the share of
-        attempts that fail with an error after their whole time (the kernel decides an error
-        as the callee finishes) and are tried again."""
+    def _attempt_failures(self, call: Call, running: Success | None
+                          ) -> tuple[Failures, Failures] | None:
+        """How an attempt of a retried call fails at its callee, by cause: turned away
+        (`Success.refusals`) and failing once served (`Success.served`: its own error and
+        what its calls pass up); None when the call retries none of those (no retry, or
+        none of the causes in its `on` happens). Without `running` (the first pass over a
+        circle of calls, whose callees are not solved yet) the callee's own error alone."""
         retry = call.retry
-        if retry is None or retry.attempts < 2 or "error" not in retry.on:
-            return 0.0
+        if retry is None or retry.attempts < 2:
+            return None
         cname, oname = self.system.resolve(call.to)
-        return self.system.components[cname].effective_operations[oname].error_rate
+        if running is None:
+            refused: Failures = {}
+            served = {"error": self.system.components[cname].effective_operations[oname]
+                      .error_rate}
+        else:
+            refused, served = running.refusals(cname), running.served(f"{cname}.{oname}")
+        if not any(p > 0.0 and cause in retry.on
+                   for cause, p in itertools.chain(refused.items(), served.items())):
+            return None
+        return refused, served
 
-    def _retried(self, call: Call, attempt: Lattice, error: float) -> Waits:
-        """A call that retries errors: an attempt answers in time with 1 − late (late: it
-        outlasts the call's timeout, if any) and then fails with an error with `error`, after
-        its whole time. A failure the retry is `on` waits its mean back-off and tries again, up
-        to `attempts`: with r the share of attempts failing so, the k-th attempt is the last
-        with r^(k−1) times its outcome's share, after k − 1 failed attempts and back-offs, and
-        r^attempts of the calls fail every attempt; a late attempt not retried ends the call.
-        `_timed` when every attempt is late."""
+    def _retried(self, call: Call, attempt: Lattice, refused: Failures, served: Failures
+                 ) -> Waits:
+        """A retried call whose attempts can fail before its timeout. An attempt is turned
+        away with P(refused) (the callee's refusals: the answer comes one hop after the hop
+        there), else it is late with P(late) (it outlasts the call's timeout, if any), else
+        it fails with P(served) after its whole time (an error, or a failure the callee's
+        own calls pass up) or succeeds. A failure by a cause the retry is `on` waits a
+        back-off (`backoff_wait`) and tries again, up to `attempts`; with r the share of
+        attempts failing so, the k-th attempt is the last with r^(k−1) times its outcome's share,
+        after k − 1 failed attempts and back-offs, and r^attempts of the calls fail every
+        attempt; a failure the retry is not `on` ends the call. `_timed` when every attempt
+        is late."""
         retry = call.retry
         assert retry is not None
         timeout = math.inf if call.timeout is None else call.timeout
@@ -906,12 +948,21 @@ class Model:
             if below is None:
                 return self._timed(call, attempt, timeout)
             in_time = below
-        errors = (1.0 - late) * error
-        late_retried = late if "timeout" in retry.on else 0.0
-        retried = errors + late_retried  # r
-        at_timeout = lattice.point(timeout, self.points) if late > 0.0 else lattice.zero()
-        failure = lattice.mixture([errors / retried, late_retried / retried],
-                                  [in_time, at_timeout])
+        turned_away = lattice.total([self.hop, self.hop])
+        reached = 1.0 - sum(refused.values())
+        # what an attempt ends in other than success: (share, time, retried)
+        outcomes = [(p, turned_away, cause in retry.on) for cause, p in refused.items()]
+        outcomes += [(reached * (1.0 - late) * p, in_time, cause in retry.on)
+                     for cause, p in served.items()]
+        if late > 0.0:
+            outcomes.append((reached * late, lattice.point(timeout, self.points),
+                             "timeout" in retry.on))
+        outcomes = [outcome for outcome in outcomes if outcome[0] > 0.0]
+        again = [(p, time) for p, time, retried in outcomes if retried]
+        ending = [(p, time) for p, time, retried in outcomes if not retried]
+        retried = sum(p for p, _ in again)  # r
+        success = reached * (1.0 - late) * (1.0 - sum(served.values()))
+        failure = lattice.mixture([p / retried for p, _ in again], [t for _, t in again])
         fallback = None if isinstance(call.on_failure, str) else \
             lattice.of(call.on_failure.fallback, self.points)
 
@@ -923,13 +974,10 @@ class Model:
         ended: list[tuple[float, Lattice]] = []  # calls that fail: (share, time)
         for k in range(retry.attempts):
             reach = retried**k
-            succeeded.append((reach * (1.0 - late) * (1.0 - error),
-                              lattice.convolve(spent, in_time)))
-            if late > late_retried:
-                ended.append((reach * late, failed(spent, at_timeout)))
+            succeeded.append((reach * success, lattice.convolve(spent, in_time)))
+            ended += [(reach * p, failed(spent, time)) for p, time in ending]
             if k + 1 < retry.attempts:
-                spent = lattice.total([spent, failure,
-                                       lattice.point(backoff_mean(retry, k + 1), self.points)])
+                spent = lattice.total([spent, failure, backoff_wait(retry, k + 1, self.points)])
         ended.append((retried**retry.attempts, failed(spent, failure)))
         every = [*succeeded, *ended]
         mix = lattice.mostly if 1.0 - every[0][0] < RARELY_LATE else lattice.mixture
@@ -937,15 +985,17 @@ class Model:
         if call.on_failure != "fail":
             return held, held
         ok = sum(w for w, _ in succeeded)
-        if ok <= 0.0:  # every attempt fails
+        if ok <= NEVER:  # every attempt fails
             return held, None
         return held, mix([w / ok for w, _ in succeeded], [t for _, t in succeeded])
 
-    def _timeouts(self, responses: Mapping[str, Lattice | None]) -> dict[str, float]:
-        """P(one attempt takes longer than its timeout), for every call with a timeout."""
+    def _timeouts(self, responses: Mapping[str, Lattice | None], refs: Iterable[str]
+                  ) -> dict[str, float]:
+        """P(one attempt takes longer than its timeout), for every call with a timeout that
+        the operations `refs` make."""
         out = {}
-        for ref, op in self.ops.items():
-            for call in calls_of(op.operation):
+        for ref in refs:
+            for call in calls_of(self.ops[ref].operation):
                 call = self.system.effective(call)
                 if call.timeout is None or call.async_:
                     continue
@@ -1004,6 +1054,21 @@ class Model:
                         and estimate.servers * estimate.queues > 1):
                 return False
         return True
+
+
+def backoff_wait(retry: Retry, attempt: int, points: int) -> Lattice:
+    """The back-off before retry number `attempt` as the kernel draws it
+    (sim/mechanisms/backoff.py): U(0, longest) fully jittered (Envoy's too), U(longest/2,
+    longest) with equal jitter, the longest wait (`Retry.longest_wait`) without. A
+    decorrelated wait is drawn from the last one, so its mean (`backoff_mean`) stands for
+    it."""
+    if retry.backoff == "none":
+        return lattice.zero()
+    if retry.jitter == "decorrelated":
+        return lattice.point(backoff_mean(retry, attempt), points)
+    longest = retry.longest_wait(attempt)
+    return lattice.uniform({"full": 0.0, "equal": longest / 2.0}.get(retry.jitter, longest),
+                           longest, points)
 
 
 def backoff_mean(retry: Retry, attempt: int) -> float:

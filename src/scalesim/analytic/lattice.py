@@ -111,6 +111,15 @@ def point(value: float, points: int = LEAF_POINTS) -> Lattice:
     return Lattice(value / (len(mass) - 1), mass, 0.0, value, value * value)
 
 
+def uniform(low: float, high: float, points: int = LEAF_POINTS) -> Lattice:
+    """U(low, high)."""
+    if high == low:
+        return point(low, points)
+    return from_cdf(lambda x: np.clip((x - low) / (high - low), 0.0, 1.0), high,
+                    (low + high) / 2.0, (low * low + low * high + high * high) / 3.0,
+                    points=points)
+
+
 def from_cdf(cdf: Callable[[Array], Array], upper: float, mean: float, second: float,
              exponential: bool = False, points: int = LEAF_POINTS) -> Lattice:
     """Discretize a CDF on [0, upper] with `points` cells (each value takes the probability
@@ -412,11 +421,7 @@ def of(dist: AnyDistribution, points: int = LEAF_POINTS) -> Lattice:
     if isinstance(dist, Lognormal):
         return _lognormal(dist.mu, dist.sigma, points)
     if isinstance(dist, Uniform):
-        if dist.max == dist.min:
-            return point(dist.min, points)
-        a, b = dist.min, dist.max
-        return from_cdf(lambda x: np.clip((x - a) / (b - a), 0.0, 1.0), b, (a + b) / 2.0,
-                        (a * a + a * b + b * b) / 3.0, points=points)
+        return uniform(dist.min, dist.max, points)
     if isinstance(dist, Normal):
         return _truncated_normal(dist.mean, dist.sd, points)
     if isinstance(dist, Gamma):

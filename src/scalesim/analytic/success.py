@@ -66,6 +66,13 @@ class Success:
                 self._known(callee, structural)
         return self._known(ref, structural)
 
+    def solved(self, refs: Iterable[str]) -> None:
+        """Work out the failures of `refs`, whose callees' are known already (the estimate
+        solves callees first), so that asking for them later does not walk their callees
+        again: a chain of a thousand calls would walk it a thousand times."""
+        for ref in refs:
+            self._known(ref, False)
+
     def _known(self, ref: str, structural: bool) -> Failures:
         key = (ref, structural)
         if key not in self.memo:
@@ -74,16 +81,34 @@ class Success:
         return self.memo[key]
 
     def _compute(self, ref: str, structural: bool) -> Failures:
-        """In the kernel's order: the replica (down: `crashed`, or `unavailable` when the
-        balancer steers around it and none is left), its rate limit (`rate_limited`), its
-        queue (`rejected`), the calls, then the operation's own error."""
+        """In the kernel's order: the visit turned away (`refusals`), then as a worker
+        serves it (`served`)."""
+        cname = self.model.ops[ref].cname
+        if structural:
+            up, steered = _replica_availability(self.model.system, cname)
+            refused = {"unavailable" if steered else "crashed": 1.0 - up}
+        else:
+            refused = self.refusals(cname)
+        return self.served(ref, structural, refused)
+
+    def refusals(self, cname: str) -> Failures:
+        """How a visit to `cname` is turned away before any work, by cause, in the kernel's
+        order: the replica down (`crashed`, or `unavailable` when the balancer steers around
+        down ones and none is left), its rate limit (`rate_limited`), its full queue
+        (`rejected`). The caller hears of it one hop later."""
+        up, steered = _replica_availability(self.model.system, cname)
+        out = {"unavailable" if steered else "crashed": 1.0 - up}
+        out = then(out, {"rate_limited": 1.0 - self.admitted.get(cname, 1.0)})
+        return then(out, {"rejected": self.components[cname].state.loss})
+
+    def served(self, ref: str, structural: bool = False, before: Failures | None = None
+               ) -> Failures:
+        """How a visit a worker has taken up fails, by cause: the calls it waits on fail (as
+        they pass it up), then the operation's own error; after the failures `before`, when
+        given (its refusals, taken in turn as the kernel meets them)."""
         model = self.model
         op = model.ops[ref]
-        up, steered = _replica_availability(model.system, op.cname)
-        out = {"unavailable" if steered else "crashed": 1.0 - up}
-        if not structural:
-            out = then(out, {"rate_limited": 1.0 - self.admitted.get(op.cname, 1.0)})
-            out = then(out, {"rejected": self.components[op.cname].state.loss})
+        out: Failures = dict(before or {})
         for step in plain_steps(op.operation.calls):
             if isinstance(step, ParallelStep):
                 out = then(out, self._parallel(ref, step, structural))
