@@ -8,6 +8,7 @@ import json
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -31,7 +32,7 @@ from scalesim.analytic import lattice as lat
 from scalesim.analytic.capacity import saturation, slo_capacity
 from scalesim.analytic.caveats import caveats
 from scalesim.analytic.document import estimate_document
-from scalesim.analytic.estimate import Model, estimate
+from scalesim.analytic.estimate import Estimate, Model, estimate
 from scalesim.spec import load_spec_text
 from scalesim.spec.dists import AnyDistribution, Distribution
 from scalesim.spec.model import Slo
@@ -241,9 +242,33 @@ workloads: [{name: w, to: gw, rate: 900/s}]
 def test_saturation_of_mmc_is_c_mu() -> None:
     system = load_spec_text(single("{dist: exponential, mean: 10ms}", 4, "100/s"))
     model = Model(system)
-    limit = saturation(model, "w", model.evaluate())
+    limit = saturation(model, "w")
     assert limit.rate_rps == pytest.approx(400.0, rel=3e-3)
     assert limit.bottleneck == "s"
+
+
+def test_saturation_where_loads_grow_with_the_rate_takes_three_estimates(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two workloads share s (M/M/4, 10 ms: 400/s); w brings 100/s, v 150/s. Loads grow in
+    proportion to w's rate, so w saturates s at 100 + 150 = 250/s more, 250/s in all, which
+    the search's first guess (spare capacity over w's share) finds: the guess just below
+    (stable) and just above (saturated) settle it, within its 0.2 %."""
+    spec = single("{dist: exponential, mean: 10ms}", 4, "100/s").replace(
+        "rate: 100/s}]", "rate: 100/s}, {name: v, to: s, rate: 150/s}]")
+    model = Model(load_spec_text(spec))
+    calm = model.coarse(256).evaluate()
+    counts = {"evaluate": 0}
+    evaluate = Model.evaluate
+
+    def counted(self: Model, *args: Any, **kwargs: Any) -> Estimate:
+        counts["evaluate"] += 1
+        return evaluate(self, *args, **kwargs)
+
+    monkeypatch.setattr(Model, "evaluate", counted)
+    limit = saturation(model, "w", calm)
+    assert limit.rate_rps == pytest.approx(250.0, rel=2e-3) and limit.rate_rps < 250.0
+    assert limit.bottleneck == "s"
+    assert counts["evaluate"] == 3  # below, above, and naming the bottleneck past it
 
 
 def test_slo_capacity_of_mm1_p99() -> None:
@@ -612,6 +637,6 @@ def test_a_saturation_names_what_saturates_where_the_coarse_grid_tips_first() ->
     was None, printed as 'None saturates at 28,037/s')."""
     system = load_built(get_template("social-feed").build(None))
     model = Model(system)
-    limit = saturation(model, "read-feed", model.evaluate())
+    limit = saturation(model, "read-feed")
     assert limit.rate_rps == pytest.approx(28_037, rel=1e-3)
     assert limit.bottleneck == "feed"

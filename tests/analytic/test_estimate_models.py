@@ -224,7 +224,7 @@ def test_cores_bound_saturation_utilization_and_the_bottleneck() -> None:
     found = model.evaluate()
     assert not found.stable
     assert found.bottleneck() == ("a", pytest.approx(1.5))
-    limit = saturation(model, "wa", found)
+    limit = saturation(model, "wa")
     assert limit.rate_rps == pytest.approx(1000.0, rel=3e-3) and limit.bottleneck == "a"
     doc = estimate_document(system.model_copy(update={"workloads": [
         system.workloads[0].model_copy(update={"rate": 600.0})]}))

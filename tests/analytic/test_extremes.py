@@ -238,8 +238,7 @@ def test_identical_workloads_share_one_capacity_search(monkeypatch: pytest.Monke
     assert counts == one  # it was 30 searches, each building its own coarse model
     system = load_spec_text(wide(8, 30))
     model = Model(system)
-    base = model.evaluate()
-    own = capacity.saturation(model, "w17", base)
+    own = capacity.saturation(model, "w17")
     assert many["workloads"]["w17"]["saturation_rps"] == pytest.approx(
         round(own.rate_rps, 2), rel=1e-9)
     assert {w["saturation_rps"] for w in many["workloads"].values()} == \

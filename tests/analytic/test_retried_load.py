@@ -147,7 +147,7 @@ def test_retried_timeouts_storm_where_one_attempt_a_call_would_not() -> None:
     late = np.exp(-(100.0 - grid) * 0.030)
     needed = grid / (1.0 + late + late**2)  # the rate at which λ_b = grid is a fixed point
     low = float(needed.max())  # past it, no λ_b below μ is one
-    limit = saturation(model, "w", found)
+    limit = saturation(model, "w")
     assert limit.rate_rps == pytest.approx(low, rel=1e-2)
     assert limit.bottleneck == "b"
     codes = {c.code for c in caveats(system, found)}

@@ -110,20 +110,29 @@ def _largest(ok: Callable[[Model, float], bool], model: Model, hint: float,
              refine: bool) -> float:
     """The largest f with ok(model, f), for ok true below some point and false above, found
     on a coarse model (fewer grid points, faster); with `refine` (percentiles matter), found
-    to 1 % there, then on `model` within that bracket. `hint` guesses the boundary."""
+    to 1 % there, then on `model` within that bracket. `hint` guesses the boundary: when it
+    is right, ok just below it and not just above it settle the search in three tries (a
+    saturation where loads grow in proportion to the rate, for every one of 200 workloads)."""
     coarse = model.coarse(COARSE_POINTS)
+    precision = 0.01 if refine else PRECISION  # on the coarse grid
     low, high = 0.0, 1.0
     if ok(coarse, 1.0):
-        low, high = 1.0, max(hint, 1.01)
+        low, high = 1.0, max(hint * (1.0 + precision / 2.0), 1.01)
         while ok(coarse, high):
             low, high = high, high * 2.0
             if high > MAX_FACTOR:
                 return math.inf
+        near = hint * (1.0 - precision / 2.0)
+        if low < near < high:
+            if ok(coarse, near):
+                low = near
+            else:
+                high = near
     elif not refine and not ok(coarse, SMALLEST_FACTOR):  # not even a trickle: retries of
         return 0.0  # calls late at any load multiply past any capacity
+    guess = _boundary(lambda f: ok(coarse, f), low, high, precision)
     if not refine:
-        return _boundary(lambda f: ok(coarse, f), low, high, PRECISION)
-    guess = _boundary(lambda f: ok(coarse, f), low, high, 0.01)
+        return guess
     low, high = guess * 0.97, guess * 1.03 if guess > 0.0 else 1.0
     while not ok(model, low):  # the full grid puts the boundary lower
         high, low = low, low / 2.0
@@ -136,46 +145,58 @@ def _largest(ok: Callable[[Model, float], bool], model: Model, hint: float,
     return _boundary(lambda f: ok(model, f), low, high, PRECISION)
 
 
-def _growth_room(model: Model, workload: str, base: Estimate) -> float:
-    """An upper bound of how far `workload` can grow: each component's spare capacity over
-    the share of its load that comes from `workload` (exact when hold times do not grow with
-    load, an upper bound when they do)."""
-    others = model.evaluate({workload: 0.0})
+def _growth_room(calm: Estimate, workload: str) -> float:
+    """A guess of how far `workload` can grow: each component's spare capacity over the
+    share of its load that `workload` brings, in proportion to the visits it makes there
+    (exact when the component's operations take the same time and hold times do not grow
+    with load; above when they do)."""
+    visits, rate = calm.workloads[workload].visits, calm.workloads[workload].rate_rps
     room = math.inf
-    for name, component in base.components.items():
-        if not component.limited:
+    for name, component in calm.components.items():
+        offered = component.state.offered
+        if not component.limited or component.arrival_rate_rps <= 0.0 or \
+                not math.isfinite(offered):
             continue
-        own = component.state.offered - others.components[name].state.offered
+        own = offered * rate * visits.get(name, 0.0) / component.arrival_rate_rps
         if own > 0.0:
-            room = min(room, (1.0 - others.components[name].state.offered) / own)
+            room = min(room, (1.0 - offered + own) / own)
     return room if math.isfinite(room) and room > 1.0 else 2.0
 
 
-def saturations(model: Model, base: Estimate) -> dict[str, Saturation]:
+def saturations(model: Model) -> dict[str, Saturation]:
     """`saturation` of every open workload. Workloads that enter at the same operation at
     the same rate are interchangeable (growing one loads the system as growing the other
     does: the same visits, the same rates), so each such group is searched once: 200
     workloads on one entry cost one search, not 200."""
     found: dict[tuple[str, float], Saturation] = {}
     out = {}
+    calm = model.coarse(COARSE_POINTS).evaluate()
     for workload in model.system.workloads:
         if workload.users is not None:
             continue
         key = (".".join(model.system.resolve(workload.to)), model.open_rate(workload))
         if key not in found:
-            found[key] = saturation(model, workload.name, base)
+            found[key] = saturation(model, workload.name, calm)
         out[workload.name] = found[key]
     return out
 
 
-def saturation(model: Model, workload: str, base: Estimate) -> Saturation:
+def saturation(model: Model, workload: str, calm: Estimate | None = None) -> Saturation:
     """How far `workload` alone can grow (the others at their rate) before something it
-    visits saturates: a factor below 1 when that is past saturation already."""
+    visits saturates: a factor below 1 when that is past saturation already. `calm`: the
+    coarse model's estimate at the spec's rates, when the caller has it (`saturations`: one
+    for every workload)."""
     rate = next(model.open_rate(w) for w in model.system.workloads if w.name == workload)
     if rate <= 0.0:
         return Saturation(math.inf, math.inf, None)
-    factor = _largest(lambda m, f: not saturated(m.evaluate({workload: f}), workload), model,
-                      _growth_room(model, workload, base), refine=False)
+    coarse = model.coarse(COARSE_POINTS)
+    at_rate = coarse.evaluate() if calm is None else calm
+
+    def below(m: Model, f: float) -> bool:
+        return not saturated(at_rate if m is coarse and f == 1.0 else m.evaluate({workload: f}),
+                             workload)
+
+    factor = _largest(below, model, _growth_room(at_rate, workload), refine=False)
     if not math.isfinite(factor):
         return Saturation(math.inf, math.inf, None)
     scales = {workload: factor * (1.0 + 2.0 * PRECISION) if factor > 0.0 else SMALLEST_FACTOR}

@@ -40,7 +40,7 @@ def estimate_document(system: System, slo: Slo | None = None) -> dict[str, Any]:
     # exact formulas, but for a system the formulas do not describe (overload, retries…)
     trusted = all(c.code in INFORMATIONAL for c in notes)
     workloads = {}
-    limits = saturations(model, estimate)
+    limits = saturations(model)
     for workload in system.workloads:
         found = estimate.workloads[workload.name]
         entry: dict[str, Any] = {

@@ -60,8 +60,8 @@ from scalesim.analytic.load import (
 )
 from scalesim.analytic.mva import MvaStation, mva
 from scalesim.analytic.station import StationLoad, StationState, solve
-from scalesim.analytic.success import Failures, Success, calls_of, needed
-from scalesim.spec.checks import cache_edges, iter_calls
+from scalesim.analytic.success import Failures, Success, calls_of, needed, step_calls
+from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
 from scalesim.spec.demand import cpu_s, extra_s
 from scalesim.spec.model import (
     Balancer,
@@ -224,6 +224,8 @@ class _Op:
     # (share of visits that make it, callee) of a cache's synchronous backend calls: a read's
     # miss, a write-through or invalidating write to `write_to`
     cache_calls: tuple[tuple[float, str], ...]
+    steps: tuple[Call | ParallelStep, ...]  # its calls as plain steps (`plain_steps`), once
+    calls: tuple[Call, ...]  # every call of those steps (`step_calls`)
 
 
 @dataclass(frozen=True)
@@ -245,7 +247,7 @@ _Solved = tuple[dict[str, Lattice | None], Success, npt.NDArray[np.float64]]
 def _calls_per_visit(op: _Op) -> float:
     """Mean synchronous calls (and cache misses) one visit makes: network hops there and back
     for the MVA delay station."""
-    return sum(c.probability for c in calls_of(op.operation) if not c.async_) \
+    return sum(c.probability for c in op.calls if not c.async_) \
         + sum(share for share, _ in op.cache_calls)
 
 
@@ -290,6 +292,7 @@ class Model:
         self.limited = {cname: [self.index[f"{cname}.{o}"] for o in c.effective_operations]
                         for cname, c in system.components.items() if c.rate_limit is not None}
         self.order, self.cyclic = _component_order(system)
+        self.sync_edges = sync_edges(system)  # what each operation waits on
         self.by_component = {cname: [f"{cname}.{o}" for o in c.effective_operations]
                              for cname, c in system.components.items()}
         # some call waited on retries: its latency counts how its attempts fail (`_retried`)
@@ -331,8 +334,10 @@ class Model:
         cache_calls = tuple((self.misses[cname] if to == component.backend else 1.0, to)
                             for name, to in cache_edges(self.system, cname, sync_only=True)
                             if name == oname)
+        steps = tuple(plain_steps(operation.calls))
         return _Op(ref, cname, component, operation, work,
-                   lattice.of(operation.post_work, self.points), cache_calls)
+                   lattice.of(operation.post_work, self.points), cache_calls, steps,
+                   tuple(step_calls(steps)))
 
     @staticmethod
     def open_rate(workload: Workload) -> float:
@@ -793,7 +798,7 @@ class Model:
         that succeed (what their latency includes)."""
         held: list[Lattice] = []
         ok: list[Lattice | None] = []
-        for step in plain_steps(op.operation.calls):
+        for step in op.steps:
             if isinstance(step, ParallelStep):
                 branches = [self._call_waits(c, responses, running)
                             for c in step.parallel.calls]
@@ -995,7 +1000,7 @@ class Model:
         the operations `refs` make."""
         out = {}
         for ref in refs:
-            for call in calls_of(self.ops[ref].operation):
+            for call in self.ops[ref].calls:
                 call = self.system.effective(call)
                 if call.timeout is None or call.async_:
                     continue
@@ -1043,9 +1048,9 @@ class Model:
             model = estimate.state.model.removesuffix(closed_loop.SUFFIX)
             markovian = estimate.cores is None and \
                 ((model.startswith("M/M/") and "(" not in model) or model.endswith("/∞"))
-            waits_on_calls = any(not c.async_ for c in calls_of(op.operation)) or \
+            waits_on_calls = any(not c.async_ for c in op.calls) or \
                 op.component.backend is not None
-            steps = plain_steps(op.operation.calls)
+            steps = op.steps
             if not markovian or any(isinstance(s, ParallelStep) for s in steps) \
                     or (waits_on_calls and op.component.io == "blocking"
                         and estimate.servers is not None) \

@@ -62,7 +62,7 @@ class Success:
         otherwise recurse past Python's stack."""
         key = (ref, structural)
         if key not in self.memo:
-            for callee in callees_first(self.model.system, [ref]):
+            for callee in callees_first(self.model.system, [ref], self.model.sync_edges):
                 self._known(callee, structural)
         return self._known(ref, structural)
 
@@ -109,7 +109,7 @@ class Success:
         model = self.model
         op = model.ops[ref]
         out: Failures = dict(before or {})
-        for step in plain_steps(op.operation.calls):
+        for step in op.steps:
             if isinstance(step, ParallelStep):
                 out = then(out, self._parallel(ref, step, structural))
             else:
@@ -226,7 +226,12 @@ def needed(step: ParallelStep) -> int:
 
 
 def calls_of(operation: Operation) -> list[Call]:
-    return [c for step in plain_steps(operation.calls)
+    return step_calls(plain_steps(operation.calls))
+
+
+def step_calls(steps: Iterable[Call | ParallelStep]) -> list[Call]:
+    """The calls of plain steps, a parallel group's branches in its place."""
+    return [c for step in steps
             for c in (step.parallel.calls if isinstance(step, ParallelStep) else [step])]
 
 

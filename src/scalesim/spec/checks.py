@@ -285,12 +285,14 @@ def cache_edges(system: System, name: str, sync_only: bool = False) -> list[tupl
     return edges
 
 
-def callees_first(system: System, starts: Iterable[str] | None = None) -> list[str]:
+def callees_first(system: System, starts: Iterable[str] | None = None,
+                  edges: Mapping[str, list[str]] | None = None) -> list[str]:
     """Operations ('comp.op') ordered so that everything one waits on synchronously comes
     before it: all of them, or those the `starts` reach. Computing a per-operation value in this
     order (latency, longest chain) needs no recursion, however long the chains are. Assumes
-    the synchronous graph is acyclic, as loading checks."""
-    edges = sync_edges(system)
+    the synchronous graph is acyclic, as loading checks. `edges`: the system's `sync_edges`,
+    when the caller keeps them (asking often, for few operations each time)."""
+    edges = sync_edges(system) if edges is None else edges
     roots = list(starts) if starts is not None else [
         f"{c}.{o}" for c, comp in system.components.items() for o in comp.effective_operations]
     order: list[str] = []
