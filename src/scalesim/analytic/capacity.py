@@ -200,11 +200,10 @@ def saturation(model: Model, workload: str, calm: Estimate | None = None) -> Sat
     if not math.isfinite(factor):
         return Saturation(math.inf, math.inf, None)
     scales = {workload: factor * (1.0 + 2.0 * PRECISION) if factor > 0.0 else SMALLEST_FACTOR}
-    # the search ran on the coarse grid, which can put the boundary below the full grid's
-    # (social-feed's reads named no component), and far below where retries of calls late
-    # on its coarser tails multiply
-    first = overloaded(model.evaluate(scales), workload) or \
-        overloaded(model.coarse(COARSE_POINTS).evaluate(scales), workload)
+    # named on the coarse grid the search ran on: the full grid can put the boundary higher
+    # (social-feed's reads named no component there), far higher where retries of calls
+    # late on the coarser tails multiply
+    first = overloaded(coarse.evaluate(scales), workload)
     return Saturation(rate * factor, factor, first[0][0] if first else None)
 
 
