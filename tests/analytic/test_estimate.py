@@ -382,6 +382,18 @@ def test_a_call_whose_every_attempt_fails_has_no_latency_of_successes() -> None:
     assert found.workloads["w"].latency is None
 
 
+def test_a_retry_whose_causes_never_happen_is_one_attempt() -> None:
+    """Gamma(mean 10 s, cv 0.3) answers within 37.2 ms with about 7e-22: late = 1 − 7e-22
+    rounds to 1, so no attempt is in time and none errs, yet a sliver of the grid lies below
+    the timeout. Retried on errors only, nothing is retried: every call fails late, after
+    one attempt (this divided 0 by 0 before)."""
+    spec = RETRIED.replace("{to: b.y, retry:", "{to: b.y, timeout: 37.2ms, retry:").replace(
+        "work: 10ms, error_rate: 50%", "work: {dist: gamma, mean: 10s, cv: 0.3}, error_rate: 10%")
+    found = estimate(load_spec_text(spec)).workloads["w"]
+    assert found.success == 0.0
+    assert found.latency is None
+
+
 def test_errors_and_timeouts_retried_together() -> None:
     """Attempts of 10 ms (0.8) or 1 s (0.2) with a 100 ms timeout, half of those in time
     failing, 2 tries on both causes, 100 ms apart: an attempt succeeds with 0.4, is retried

@@ -964,6 +964,8 @@ class Model:
                              "timeout" in retry.on))
         outcomes = [outcome for outcome in outcomes if outcome[0] > 0.0]
         again = [(p, time) for p, time, retried in outcomes if retried]
+        if not again:  # what is retried never happens: late = 1 − 1e-300 rounds to 1
+            return self._timed(call, attempt, timeout)
         ending = [(p, time) for p, time, retried in outcomes if not retried]
         retried = sum(p for p, _ in again)  # r
         success = reached * (1.0 - late) * (1.0 - sum(served.values()))
