@@ -876,8 +876,7 @@ class Model:
     def _timed(self, call: Call, attempt: Lattice | None, timeout: float) -> Waits:
         """A call whose attempts give up after `timeout`: the k-th attempt is the first in
         time with probability late^(k−1)·(1 − late), after k−1 timeouts and back-offs
-        (`backoff_wait`); when
-        all attempts are late the call fails (or falls back)."""
+        (`backoff_wait`); when all attempts are late the call fails (or falls back)."""
         late = 1.0 if attempt is None else max(0.0, 1.0 - attempt.cdf(timeout))
         if late < 1e-9:
             return attempt, attempt

@@ -83,21 +83,19 @@ class Success:
     def _compute(self, ref: str, structural: bool) -> Failures:
         """In the kernel's order: the visit turned away (`refusals`), then as a worker
         serves it (`served`)."""
-        cname = self.model.ops[ref].cname
-        if structural:
-            up, steered = _replica_availability(self.model.system, cname)
-            refused = {"unavailable" if steered else "crashed": 1.0 - up}
-        else:
-            refused = self.refusals(cname)
-        return self.served(ref, structural, refused)
+        return self.served(ref, structural,
+                           self.refusals(self.model.ops[ref].cname, structural))
 
-    def refusals(self, cname: str) -> Failures:
+    def refusals(self, cname: str, structural: bool = False) -> Failures:
         """How a visit to `cname` is turned away before any work, by cause, in the kernel's
         order: the replica down (`crashed`, or `unavailable` when the balancer steers around
         down ones and none is left), its rate limit (`rate_limited`), its full queue
-        (`rejected`). The caller hears of it one hop later."""
+        (`rejected`); `structural`: the replica down alone. The caller hears of it one hop
+        later."""
         up, steered = _replica_availability(self.model.system, cname)
         out = {"unavailable" if steered else "crashed": 1.0 - up}
+        if structural:
+            return out
         out = then(out, {"rate_limited": 1.0 - self.admitted.get(cname, 1.0)})
         return then(out, {"rejected": self.components[cname].state.loss})
 
