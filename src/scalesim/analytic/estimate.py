@@ -610,16 +610,16 @@ class Model:
         components: dict[str, ComponentEstimate] = {}
         converged = True
         waits: dict[str, float] = {}
-        shares = admitted.get("", {})
+        admits = admitted.get("", {})  # of all workloads together
         late: dict[str, float] = {}
         for first in itertools.chain([True], itertools.repeat(False, MAX_PASSES - 1)):
             # how the attempts of retried calls fail, from the callees solved before
             # (callees first; a circle of calls has them from its second pass)
-            running = Success(self, components, late, shares) \
+            running = Success(self, components, late, admits) \
                 if self.retried_latency and not (first and self.cyclic) else None
             for cname in self.order:
                 components[cname] = self._component(cname, op_rate, responses,
-                                                    shares.get(cname, 1.0), running,
+                                                    admits.get(cname, 1.0), running,
                                                     views.get(cname))
                 if running is not None:
                     late.update(self._timeouts(responses, self.by_component[cname]))
@@ -634,7 +634,13 @@ class Model:
                 break
         else:
             converged = False
-        timeouts = self._timeouts(responses, self.ops)
+        if running is not None and not self.cyclic:
+            # final as they were worked out: no circle of calls changes a response solved
+            # before, so the running successes are every call's, late shares and all
+            timeouts, overall = late, running
+        else:
+            timeouts = self._timeouts(responses, self.ops)
+            overall = Success(self, components, timeouts, admits)
         workloads = {}
         # Workloads that share an entry (and rate-limit shares) share what is computed from
         # it: once per entry, not once per workload (200 workloads on one fan-out).
@@ -665,7 +671,6 @@ class Model:
                 rates[workload.name], closed, latency, success.of(entry),
                 success.of(entry, structural=True), flow.component_visits[workload.name],
                 exact, exact and not closed)
-        overall = Success(self, components, timeouts, admitted.get("", {}))
         return Estimate(self.system, workloads, components,
                         self._subscriptions(op_rate, responses, flow), timeouts, converged,
                         _pooled(workloads.values())), (responses, overall, op_rate)
