@@ -22,6 +22,7 @@ LATE = 0.01  # share of attempts past their timeout that changes the picture
 NEAR_CAP = 0.8  # offered / rate limit from which a bucket refuses some of a random stream
 LOSS = 0.01  # share of arrivals a bounded queue refuses
 STORMY = 0.1  # how much more a storm loads a component, at least, to be named
+COARSE = 2.0  # grid cells below a time's median under which its percentiles are coarse
 
 
 @dataclass(frozen=True)
@@ -167,12 +168,29 @@ def heavy_tails(system: System, estimate: Estimate) -> Iterator[Caveat]:
                 if not math.isfinite(dist.mean_s):
                     yield Caveat("heavy-tail", f"{cname}.{oname}", _infinite_mean(which, dist))
                     continue
+                coarse = _coarse(dist)
+                if coarse:
+                    yield Caveat("coarse-grid", f"{cname}.{oname}", f"{which} {coarse}")
                 found = _heavy(dist) if which in ("work", "post_work") else None
                 if found and component.worker_limit is not None:
                     yield Caveat("heavy-tail", f"{cname}.{oname}", f"{which} is heavy-tailed "
                                  f"({found}): queueing formulas give the mean wait from two "
                                  "moments and an exponential tail; the real tail is heavier "
                                  "and converges slowly in simulation too")
+
+
+def _coarse(dist: AnyDistribution) -> str | None:
+    """What the grid of a time spanning more orders of magnitude than it resolves does to
+    its percentiles: its median within fewer than COARSE cells (`lattice.of` gives a wide
+    time up to 8,192 cells and cuts it at its 1 − 1e-4 quantile first)."""
+    found = lattice.of(dist)
+    if found.h == 0.0 or found.quantile(0.5) >= COARSE * found.h:
+        return None
+    cell = f"{found.h * 1e3:.3g} ms"
+    return (f"spans more than the estimate's grid resolves: its median lies within two cells "
+            f"of {cell} (its p999 is {found.quantile(0.999) * 1e3:,.4g} ms), so its "
+            f"percentiles, and those of the latencies it is part of, are good to about "
+            f"{cell} only; the means are exact")
 
 
 def _infinite_mean(which: str, dist: AnyDistribution) -> str:

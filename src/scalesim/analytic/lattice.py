@@ -38,6 +38,12 @@ LEAF_POINTS = 2048  # grid points of a distribution read from the spec
 MAX_POINTS = 8192
 TAIL = 1e-7  # probability past the grid that a light tail may leave out
 HEAVY_TAIL = 1e-4  # the same for a Pareto tail, which would stretch the grid too far
+# A leaf's grid puts at least points / MEDIAN_SHARE cells below its median (on up to
+# WIDE_FACTOR times its points), so that a distribution spanning orders of magnitude keeps
+# its body: a lognormal of median 1 ms and p99 100 ms, cut at its 1 − 1e-7 quantile (30 s)
+# on 2,048 points, put its median in the first cell (a p50 of 1.36 ms).
+MEDIAN_SHARE = 64
+WIDE_FACTOR = 4
 _erf = np.frompyfunc(math.erf, 1, 1)
 
 
@@ -359,8 +365,28 @@ def _gamma_cdf(shape: float, x: Array) -> Array:
     return out
 
 
+def _spanning(median: float, upper: float, heavy_upper: float, points: int
+              ) -> tuple[float, int]:
+    """The end and the number of points of a leaf's grid: [0, upper] (its 1 − TAIL
+    quantile) on `points`, unless that leaves fewer than points / MEDIAN_SHARE cells below
+    its `median`; then on more points, up to WIDE_FACTOR times as many, and cut at its
+    1 − HEAVY_TAIL quantile (`heavy_upper`) when even those are too few (the tail past it is
+    kept as mass beyond the grid, its mean exact)."""
+    cells = points / MEDIAN_SHARE
+    if median <= 0.0 or (points - 1) * median / upper >= cells:
+        return upper, points
+    most = WIDE_FACTOR * points
+    for end in (upper, heavy_upper):
+        needed = math.ceil(cells * end / median) + 1
+        if needed <= most:
+            return end, max(points, needed)
+    return heavy_upper, most
+
+
 def _lognormal(mu: float, sigma: float, points: int) -> Lattice:
-    upper = math.exp(mu + 5.2 * sigma)  # the 1 − 1e-7 quantile
+    # the 1 − 1e-7 and 1 − 1e-4 quantiles
+    upper, points = _spanning(math.exp(mu), math.exp(mu + 5.2 * sigma),
+                              math.exp(mu + 3.719 * sigma), points)
 
     def cdf(x: Array) -> Array:
         with np.errstate(divide="ignore"):
@@ -386,9 +412,26 @@ def _gamma(mean: float, cv: float, points: int) -> Lattice:
     shape = 1.0 / (cv * cv)
     scale = mean / shape
     upper = mean + 16.0 * cv * mean + 20.0 * scale  # past the 1 − 1e-7 quantile
-    return from_cdf(lambda x: _gamma_cdf(shape, x / scale), upper, mean,
-                    mean * mean * (1.0 + cv * cv), exponential=abs(cv - 1.0) < 1e-12,
-                    points=points)
+
+    def cdf(x: Array) -> Array:
+        return _gamma_cdf(shape, x / scale)
+
+    median, heavy_upper = _inverse(cdf, np.array([0.5, 1.0 - HEAVY_TAIL]), upper)
+    upper, points = _spanning(median, upper, heavy_upper, points)
+    return from_cdf(cdf, upper, mean, mean * mean * (1.0 + cv * cv),
+                    exponential=abs(cv - 1.0) < 1e-12, points=points)
+
+
+def _inverse(cdf: Callable[[Array], Array], qs: Array, upper: float) -> Array:
+    """The `qs`-quantiles of a continuous CDF on [0, upper], by bisection (to 2⁻⁶⁰ of
+    upper), all at once."""
+    low, high = np.zeros_like(qs), np.full_like(qs, upper)
+    for _ in range(60):
+        middle = (low + high) / 2.0
+        below = cdf(middle) < qs
+        low = np.where(below, middle, low)
+        high = np.where(below, high, middle)
+    return high
 
 
 def _pareto(low: float, alpha: float, points: int) -> Lattice:
@@ -431,20 +474,27 @@ def of(dist: AnyDistribution, points: int = LEAF_POINTS) -> Lattice:
     if isinstance(dist, Empirical):
         return _empirical(dist, points)
     assert isinstance(dist, Mixture)
+    atoms = [item.dist.value for item in dist.of
+             if isinstance(item.dist, Constant) and item.weight > 0.0 and item.dist.value > 0.0]
     return _spec_mixture([item.weight for item in dist.of],
-                         [of(item.dist, points) for item in dist.of])
+                         [of(item.dist, points) for item in dist.of], min(atoms, default=0.0))
 
 
-def _spec_mixture(weights: list[float], parts: list[Lattice]) -> Lattice:
+def _spec_mixture(weights: list[float], parts: list[Lattice], atom: float = 0.0) -> Lattice:
     """A mixture the spec writes: on the finest grid that spans every part in MAX_POINTS
     cells, not the coarsest part's (`mixture`'s, for what the estimate mixes), so that a
     millisecond part beside a one-second one keeps its place (on the one-second part's grid
-    of 257 cells, 1 ms fell in the first cell: a p50 of 4 ms where it is 1 ms)."""
+    of 257 cells, 1 ms fell in the first cell: a p50 of 4 ms where it is 1 ms). The step is
+    widened to a whole fraction of its smallest constant part (`atom`), which then lies on
+    one cell instead of being split between two (2 ms beside 1 s: a p90 of 2.107 ms, with
+    the step aligned 2.051 ms)."""
     kept = [(w, p) for w, p in zip(weights, parts, strict=True) if w > 0.0 and p.h > 0.0]
     if len(kept) < 2:
         return mixture(weights, parts)
     upper = max((len(p.mass) - 1) * p.h for _, p in kept)
     h = max(upper / (MAX_POINTS - 1), min(p.h for _, p in kept))
+    if atom >= h:
+        h = atom / math.floor(atom / h)
     fine = [Lattice(h, on_step(p, h), p.beyond, p.mean, p.second, p.exponential)
             if p.h > 0.0 else p for p in parts]
     return mixture(weights, fine)
