@@ -95,7 +95,7 @@ class Estimate:
     def cause(self) -> str:
         """What the load does not explain, when it is most of the run: timers (probes,
         pauses, syncs), hash rings or retries, and what to change instead."""
-        from scalesim.analytic.runtime import RING_POINTS
+        from scalesim.spec.hashring import VIRTUAL_NODES
 
         cost = self.cost
         parts = ((cost.timer_events + cost.sync_work, TIMERS_CAUSE), (cost.ring_work, RINGS_CAUSE),
@@ -103,7 +103,7 @@ class Estimate:
         for part, says in parts:
             share = part / cost.work if cost.work else 0.0
             if share >= 0.5:
-                return says.format(share=share, points=RING_POINTS)
+                return says.format(share=share, points=VIRTUAL_NODES)
         return ""
 
 

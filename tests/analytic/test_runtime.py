@@ -10,9 +10,8 @@ from tests.analytic.counting import counted
 from typer.testing import CliRunner
 
 from scalesim.analytic.load import mean_rate
-from scalesim.analytic.runtime import RING_BUILD_PER_POINT, RING_POINTS, run_cost
+from scalesim.analytic.runtime import RING_BUILD_PER_POINT, run_cost
 from scalesim.cli import app
-from scalesim.sim.mechanisms.balancer import VIRTUAL_NODES
 from scalesim.spec import load_spec
 from scalesim.spec.model import Workload
 
@@ -103,10 +102,6 @@ def test_99000_hash_replicas_that_stay_are_within_the_budget() -> None:
     assert not found.over
 
 
-def test_the_estimate_counts_the_balancer_s_points_per_replica() -> None:
-    assert RING_POINTS == VIRTUAL_NODES
-
-
 @pytest.mark.parametrize(("overrides", "says"), [
     (["workloads.0.rate=1e9/s"], "1,000,000,600 requests/s"),  # the shop adds its 600/s
     # 25 hours at 2 s intervals (1 s would pass the bound on time-series points first)
@@ -131,3 +126,4 @@ def test_wall_times_read_in_the_unit_people_plan_with(seconds: float, says: str)
 
     assert human(seconds) == says
     assert amount(1.02e9) == "1,020,000,000" and amount(42.5) == "42.5"
+

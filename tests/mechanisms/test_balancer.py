@@ -16,7 +16,6 @@ from scipy import stats
 from tests.mechanisms._support import PROPERTY, uniform
 
 from scalesim.sim.mechanisms.balancer import (
-    VIRTUAL_NODES,
     ConsistentHash,
     LeastRequests,
     PowerOfTwo,
@@ -24,6 +23,7 @@ from scalesim.sim.mechanisms.balancer import (
     RoundRobin,
 )
 from scalesim.sim.plan import Frame, Replica
+from scalesim.spec.hashring import VIRTUAL_NODES
 
 # A fixed-seed chi-square test fails a correct sampler with probability 0.001 per seed; the
 # seeds are fixed, so this is a deterministic check that the counts look uniform.

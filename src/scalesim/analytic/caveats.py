@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from scalesim.analytic import lattice
 from scalesim.analytic.estimate import Estimate
+from scalesim.analytic.hashing import fixed_ring
 from scalesim.analytic.load import rate_cap
 from scalesim.spec.dists import AnyDistribution, Empirical, Gamma, Lognormal, Mixture, Pareto
 from scalesim.spec.model import Call, ParallelStep, SagaBlock, System, plain_steps
@@ -271,9 +272,10 @@ def dynamics(system: System, estimate: Estimate) -> Iterator[Caveat]:
         for name in ("load_shedding", "connection_pool", "outlier_detection"):
             if getattr(component, name) is not None:
                 found.setdefault(name, {})[cname] = None
-        if component.balancer == "hash" and any(
+        if component.balancer == "hash" and component.most_replicas > 1 \
+                and not fixed_ring(component) and any(
                 w.key_space is not None and w.key_space.skew > 0 for w in system.workloads):
-            found.setdefault("skewed hash keys", {})[cname] = None
+            found.setdefault("skewed hash keys on a changing ring", {})[cname] = None
     for name, places in found.items():
         yield Caveat("not-modelled", ", ".join(places), f"{name.replace('_', ' ')} is not in "
                      "the formulas (they assume every request is served as it comes)")

@@ -42,8 +42,9 @@ import numpy as np
 import numpy.typing as npt
 
 from scalesim.analytic import closed as closed_loop
-from scalesim.analytic import lattice
+from scalesim.analytic import hashing, lattice
 from scalesim.analytic.cpu import CpuDemand, with_cores
+from scalesim.analytic.hashing import Split
 from scalesim.analytic.held import Bound, held_bounds, turns_stay_even
 from scalesim.analytic.lattice import Lattice
 from scalesim.analytic.load import (
@@ -59,7 +60,7 @@ from scalesim.analytic.load import (
     visits,
 )
 from scalesim.analytic.mva import MvaStation, mva
-from scalesim.analytic.station import StationLoad, StationState, solve
+from scalesim.analytic.station import StationLoad, StationState, solve, uneven
 from scalesim.analytic.success import Failures, Success, calls_of, needed, step_calls
 from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
 from scalesim.spec.demand import cpu_s, extra_s
@@ -261,11 +262,13 @@ class Model:
     that searches over the load (capacity.py) re-evaluate quickly."""
 
     def __init__(self, system: System, points: int = lattice.LEAF_POINTS,
-                 held: dict[str, Bound] | None = None, repeats: bool = True) -> None:
+                 held: dict[str, Bound] | None = None, repeats: bool = True,
+                 hashed: dict[str, dict[str, Split]] | None = None) -> None:
         """`held`: the components their callers' workers keep from queueing, when not the
         spec's own (`held.held_bounds`): the run estimate's, with timeouts and retries left
         out (`attempts.HealthyEstimates`). `repeats=False` counts every call once, retried
-        or hedged, for the run estimate, which counts the attempts itself."""
+        or hedged, for the run estimate, which counts the attempts itself. `hashed`: the
+        shares of `hashing.uneven`, when worked out already."""
         self.system = system
         self.repeats = repeats
         self.points = points  # grid points per distribution: fewer is faster and coarser
@@ -300,6 +303,8 @@ class Model:
                                    for _, _, _, c in iter_calls(system))
         # their callers' workers keep them from queueing
         self.held = held_bounds(system) if held is None else held
+        # how each workload's load falls on the replicas of hash-balanced components
+        self.hashed = hashing.uneven(system) if hashed is None else hashed
         # a callee's response as callers see it (hops added), kept while the response is
         self._reached: dict[str, tuple[Lattice, Lattice]] = {}
         self._coarse: dict[int, Model] = {}
@@ -317,7 +322,8 @@ class Model:
         """The same system's model on `points` grid points, built once (the capacity
         searches of every workload share it)."""
         if points not in self._coarse:
-            self._coarse[points] = Model(self.system, points, repeats=self.repeats)
+            self._coarse[points] = Model(self.system, points, repeats=self.repeats,
+                                         hashed=self.hashed)
         return self._coarse[points]
 
     def _entry(self, workload: Workload) -> str:
@@ -612,6 +618,10 @@ class Model:
         waits: dict[str, float] = {}
         admits = admitted.get("", {})  # of all workloads together
         late: dict[str, float] = {}
+        keyed = {cname: hashing.component_split(
+            by_workload, {name: rate * flow.component_visits[name].get(cname, 0.0)
+                          for name, rate in rates.items()})
+            for cname, by_workload in self.hashed.items()}
         for first in itertools.chain([True], itertools.repeat(False, MAX_PASSES - 1)):
             # how the attempts of retried calls fail, from the callees solved before
             # (callees first; a circle of calls has them from its second pass)
@@ -620,7 +630,7 @@ class Model:
             for cname in self.order:
                 components[cname] = self._component(cname, op_rate, responses,
                                                     admits.get(cname, 1.0), running,
-                                                    views.get(cname))
+                                                    views.get(cname), keyed.get(cname))
                 if running is not None:
                     late.update(self._timeouts(responses, self.by_component[cname]))
                     running.solved(self.by_component[cname])
@@ -686,12 +696,13 @@ class Model:
 
     def _component(self, cname: str, op_rate: npt.NDArray[np.float64],
                    responses: dict[str, Lattice | None], admitted: float,
-                   running: Success | None, view: closed_loop.ClosedWait | None = None
-                   ) -> ComponentEstimate:
+                   running: Success | None, view: closed_loop.ClosedWait | None = None,
+                   keyed: Split | None = None) -> ComponentEstimate:
         """Solve one component's station from the jobs its operations bring (those its rate
         limit admits), then the responses of its operations. `running`: how the attempts
         of its retried calls fail (`_attempt_failures`); `view`: the wait a closed loop
-        that alone visits it sees there."""
+        that alone visits it sees there; `keyed`: how its load falls on its replicas, uneven
+        on a hash ring (`station.uneven`)."""
         component = self.system.components[cname]
         refs = self.by_component[cname]
         blocking = component.io == "blocking"
@@ -720,7 +731,7 @@ class Model:
         else:
             mean, scv = 0.0, 1.0
         load = StationLoad(lam / queues, servers, capacity, mean, scv, arrival_scv)
-        state = solve(load, self.points)
+        state = solve(load, self.points) if keyed is None else uneven(load, keyed, self.points)
         bound = self._never_waits(cname, load, busy)
         pooled = queues == 1 and servers is not None and component.most_replicas > 1
         if pooled:  # a lower bound: each replica keeps its own queue

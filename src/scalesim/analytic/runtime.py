@@ -80,6 +80,7 @@ from scalesim.spec.checks import cache_edges, iter_calls
 from scalesim.spec.data import EventStore
 from scalesim.spec.demand import calls_made, extra_s
 from scalesim.spec.errors import Path
+from scalesim.spec.hashring import VIRTUAL_NODES
 from scalesim.spec.model import Balancer, Component, Fault, System
 
 if TYPE_CHECKING:
@@ -91,11 +92,10 @@ if TYPE_CHECKING:
 SYNC_FIXED = 600.0
 SYNC_PER_REPLICA = 2.5
 
-# A hash ring (sim/mechanisms/balancer.py) has RING_POINTS per replica (its VIRTUAL_NODES).
+# A hash ring (spec/hashring.py) has VIRTUAL_NODES points per replica.
 # Its work in events' worth, measured compiled from 1,000 to 99,000 replicas: building it,
 # per point (140–250 ns); rebuilding it when a replica joins or leaves, per point of the
 # ring (20–100 ns, more the larger the ring).
-RING_POINTS = 100
 RING_BUILD_PER_POINT = 0.25
 RING_UPDATE_PER_POINT = 0.05
 
@@ -536,7 +536,7 @@ def ring_work(component: Component) -> float:
         rebuilt += (most * (most + 1) - least * (least + 1)) / 2
     if component.rollout is not None:
         rebuilt += 4 * most * most
-    return RING_POINTS * (RING_BUILD_PER_POINT * most + RING_UPDATE_PER_POINT * rebuilt)
+    return VIRTUAL_NODES * (RING_BUILD_PER_POINT * most + RING_UPDATE_PER_POINT * rebuilt)
 
 
 def timer_events_per_s(system: System, span: tuple[float, float]) -> float:

@@ -15,13 +15,15 @@ with the mean that gives Wq: the exact M/M/c law, and the standard shape of the 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from scalesim.analytic.chains import bounded, erlang_mixture
-from scalesim.analytic.lattice import LEAF_POINTS, Lattice, exponential_wait, zero
+from scalesim.analytic.hashing import Split
+from scalesim.analytic.lattice import LEAF_POINTS, Lattice, exponential_wait, mixture, zero
 from scalesim.analytic.markovian import erlang_c
 
 
@@ -108,3 +110,70 @@ def _bounded(load: StationLoad, offered: float, model: str, points: int) -> Stat
     return StationState(carried * load.service_mean_s / c, offered, p_wait,
                         mean_wait * variability, loss, wait, exact,
                         model if exact else model + " (M/M/c/K scaled)")
+
+
+# Replicas solved one by one at most: past it, those of similar shares are solved together
+# at their mean share, the busiest alone.
+MAX_GROUPS = 16
+
+
+def uneven(load: StationLoad, split: Split, points: int = LEAF_POINTS) -> StationState:
+    """Replicas of one component fed unevenly (`split`: a hash ring's shares of the arrivals,
+    and how bursty each replica's are), `load` being a replica's at an even split: each
+    replica's station solved on its own. A request lands on replica i with its share, so
+    the wait is the mixture of the replicas' (of the arrivals each admits) and so are
+    P(wait), the mean wait and the loss; the utilization and the offered load are the
+    busiest replica's, which is the first to run out."""
+    shares = split.shares
+    total = load.arrival_rate * len(shares)
+    groups = _groups(split.shares)
+    states = [solve(dataclasses.replace(load, arrival_rate=total * share,
+                                        arrival_scv=_dispersion(split, load, total, share,
+                                                                members)), points)
+              for share, members in groups]
+    busiest = states[-1]
+    fed = [share * len(members) for share, members in groups]
+    loss = sum(f * state.loss for f, state in zip(fed, states, strict=True))
+    admitted = [f * (1.0 - state.loss) for f, state in zip(fed, states, strict=True)]
+    kept = sum(admitted)
+    low, high = float(shares.min()), float(shares.max())
+    model = f"{busiest.model} ×{len(shares)}, a replica {low:.0%}–{high:.0%} of the keys"
+    exact = all(state.exact for state in states)
+    waits = [state.wait for state in states]
+    if kept <= 0.0:  # every replica refuses all
+        return dataclasses.replace(busiest, loss=loss, exact=exact, model=model)
+    weights = [a / kept for a in admitted]
+    p_wait = sum(w * state.p_wait for w, state in zip(weights, states, strict=True))
+    if any(wait is None for wait in waits):
+        return StationState(busiest.utilization, busiest.offered, p_wait, math.inf, loss, None,
+                            exact, model)
+    mean_wait = sum(w * state.mean_wait_s for w, state in zip(weights, states, strict=True))
+    wait = mixture(weights, [w for w in waits if w is not None])
+    return StationState(busiest.utilization, busiest.offered, p_wait, mean_wait, loss, wait,
+                        exact, model)
+
+
+def _dispersion(split: Split, load: StationLoad, total: float, share: float,
+                members: np.ndarray) -> float:
+    """The c_a² of the arrivals of a replica fed `share` of `total`: their index of
+    dispersion over the visits that come in its queue's relaxation time (Morse's
+    S / (c·(1 − √ρ)²), what its queue remembers), so that a queue near saturation sees how
+    even the split is over thousands of visits and a light one over a few."""
+    servers = load.servers or 1
+    rho = min(1.0, total * share * load.service_mean_s / servers)
+    relaxation = load.service_mean_s / (servers * (1.0 - math.sqrt(rho)) ** 2) \
+        if rho < 1.0 else math.inf
+    return float(split.dispersion_over(members, total * relaxation).mean())
+
+
+def _groups(shares: np.ndarray) -> list[tuple[float, np.ndarray]]:
+    """The replicas fed at all, by share, as (share, their indexes): each alone when few,
+    else MAX_GROUPS − 1 runs of about equal count at their mean share and the busiest
+    alone."""
+    order = np.argsort(shares, kind="stable")
+    order = order[shares[order] > 0.0]
+    if len(order) <= MAX_GROUPS:
+        return [(float(shares[i]), order[at:at + 1]) for at, i in enumerate(order)]
+    runs = np.array_split(order[:-1], MAX_GROUPS - 1)
+    return [(float(shares[run].mean()), run) for run in runs if len(run)] \
+        + [(float(shares[order[-1]]), order[-1:])]

@@ -11,7 +11,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from scalesim.analytic import hashing
 from scalesim.analytic.chains import served
+from scalesim.analytic.estimate import Model
 from scalesim.analytic.load import (
     ComponentLoad,
     call_matrix,
@@ -47,6 +49,7 @@ from scalesim.diagnosis.finding import (
 from scalesim.spec import bounds
 from scalesim.spec.checks import sync_edges
 from scalesim.spec.demand import cpu_per_visit_s
+from scalesim.spec.hashring import VIRTUAL_NODES
 from scalesim.spec.model import Component, Kind
 
 HELD_LONGER = 1.5  # measured hold / healthy hold above which slow calls hold the workers
@@ -334,10 +337,16 @@ def _one_replica(run: Run, name: str, measured: dict[str, Any], busy: float,
         keys = hot_keys(run, name)
         evidence += [text for text, _ in keys]
         numbers["hot_key_share"] = max((top for _, top in keys), default=None)
-        evidence.append("the balancer hashes each request's key, and the keys are skewed: "
-                        "a hot key's replica works while the others wait")
-        fix = Fix(f"spread the hot keys: more keys (partitions) or a balancer that does not "
-                  f"pin them ({name}.balancer: least_requests), or cache the hottest")
+        if keys:
+            evidence.append("the balancer hashes each request's key, and the keys are skewed: "
+                            "a hot key's replica works while the others wait")
+            fix = Fix(f"spread the hot keys: more keys (partitions) or a balancer that does "
+                      f"not pin them ({name}.balancer: least_requests), or cache the hottest")
+        else:
+            evidence += ring_shares(run, name, index)
+            fix = Fix(f"if requests need not stick to a replica, {name}.balancer: "
+                      "least_requests; else more replicas, which cut the ring into more arcs "
+                      "(`scalesim estimate` gives the busiest replica's share for each count)")
     run.explained.add(name)
     yield Finding("saturated", "problem" if hot >= SATURATED else "warning", name,
                   f"{name} {'is saturated' if hot >= SATURATED else 'runs hot'} on one "
@@ -365,6 +374,20 @@ def hot_keys(run: Run, name: str) -> list[tuple[str, float]]:
                       + f" of its requests, and each lands on one of the {replicas} replicas",
                       float(shares[0])))
     return found
+
+
+def ring_shares(run: Run, name: str, replica: int) -> list[str]:
+    """What the hash ring gives `replica` of the unique keys the workloads send (the
+    analytic estimate's split, spec/hashring.py), beside an even split."""
+    by_workload = hashing.uneven(run.system).get(name, {})
+    split = hashing.component_split(by_workload, {w.name: Model.open_rate(w) or 1.0
+                                                  for w in run.system.workloads})
+    if split is None:
+        return []
+    replicas = len(split.shares)
+    return [f"each request's key is unique, and the hash ring ({VIRTUAL_NODES} points a "
+            f"replica) gives replica {replica} {share(float(split.shares[replica]))} of them "
+            f"where an even split is {share(1.0 / replicas)}: its arcs are uneven"]
 
 
 def key_shares(keys: int, skew: float) -> npt.NDArray[np.float64]:

@@ -15,6 +15,7 @@ TARGET_UTILIZATION = 0.85
 HOT = 0.9  # above this, a component has too little headroom (a warning)
 SATURATED = 0.97  # above this, it is at its limit (a problem)
 CONCENTRATED = 1.25  # busiest replica's utilization / the component's above which load is uneven
+IDLE_SHARE = 0.5  # or its idle share / the component's at or under which it is uneven
 SHOWN_UNEVEN = 0.7  # a busiest replica this busy (and uneven) is shown beside the component's
 BACKLOG_S = 1.0  # a queue holding more than this many seconds of arrivals at the end is behind
 MIN_BACKLOG = 10  # ... and at least this many requests or messages
@@ -80,7 +81,11 @@ def dotted(path: tuple[str | int, ...]) -> str:
 
 def uneven(measured: dict[str, Any], floor: float) -> tuple[int, float] | None:
     """A component's busiest replica (index, utilization) when it is at least `floor` busy
-    and CONCENTRATED times the component's utilization: the load does not spread. The
+    and either CONCENTRATED times the component's utilization or, the component as a whole
+    under `floor`, left with at most IDLE_SHARE of the component's idle time: the load does
+    not spread. (The ratio alone could never flag a component busier than 80 %: a replica at
+    98 % where the component is at 80 % is 1.23 times as busy, with a tenth of its idle
+    time.) The
     result's `busiest_replica` utilization is an estimate (the component's busy time in
     proportion to the replica's visits) that can pass 1 when visits held workers longer
     elsewhere; a replica is never more than all busy, so it is capped at 1."""
@@ -89,7 +94,9 @@ def uneven(measured: dict[str, Any], floor: float) -> tuple[int, float] | None:
     if hottest is None or hottest["utilization"] is None or busy is None:
         return None
     hot = min(1.0, hottest["utilization"])
-    return (hottest["replica"], hot) if hot >= max(floor, CONCENTRATED * busy) else None
+    concentrated = hot >= CONCENTRATED * busy or \
+        (busy < floor and 1.0 - hot <= IDLE_SHARE * (1.0 - busy))
+    return (hottest["replica"], hot) if hot >= floor and concentrated else None
 
 
 def infinite_means(system: System, name: str) -> list[str]:

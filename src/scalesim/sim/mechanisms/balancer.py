@@ -12,24 +12,19 @@ over the rest, not handed to its neighbour."""
 from __future__ import annotations
 
 import zlib
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 import numpy as np
 from librt.vecs import vec
 from mypy_extensions import i32, i64
 
 from scalesim.sim.random import Sampler
+from scalesim.spec.hashring import KEY_BYTES, owner_ids, ring_keys
 
 if TYPE_CHECKING:
     # plan.py imports this module. Typed with the real class, the compiled balancers read a
     # replica's fields directly; through a protocol they looked each one up by name.
     from scalesim.sim.plan import Replica
-
-VIRTUAL_NODES: Final = 100  # points per replica on the hash ring: each replica's share of keys
-# deviates from the mean by about sqrt(1/VIRTUAL_NODES) ≈ 10 % (one standard deviation)
-# A virtual node's point is the crc32 of "{component}/{replica}/{v}"; these are the "{v}".
-LABELS: Final = tuple(str(v).encode() for v in range(VIRTUAL_NODES))
-LOW: Final = 0xFFFFFFFF  # a ring key's replica part
 
 
 class Balancer:
@@ -180,33 +175,6 @@ class PowerOfTwo(Balancer):
         return a if load(replicas[a]) <= load(replicas[b]) else b
 
 
-def replica_points(component: str, ids: np.ndarray) -> np.ndarray:
-    """The ring points of replicas `ids`, a row each. zlib carries a crc over from the bytes
-    before, so the shared "{component}/{replica}/" is hashed once per replica and each point
-    costs a call on one or two bytes, with no string to format."""
-    points = np.empty((len(ids), VIRTUAL_NODES), np.uint64)
-    for row, replica in enumerate(ids.tolist()):
-        start = zlib.crc32(f"{component}/{replica}/".encode())
-        points[row] = [zlib.crc32(label, start) for label in LABELS]
-    return points
-
-
-def ring_keys(component: str, ids: np.ndarray) -> np.ndarray:
-    """The ring of replicas `ids` as sorted keys point << 32 | replica: sorting the keys sorts
-    the (point, replica) pairs, which is the ring's order (equal points by replica index)."""
-    keys = replica_points(component, ids)
-    keys <<= np.uint64(32)
-    keys |= ids.astype(np.uint64)[:, None]
-    keys = keys.ravel()
-    keys.sort()
-    return keys
-
-
-def owner_ids(keys: np.ndarray) -> np.ndarray:
-    """The replica index in each ring key."""
-    return (keys & np.uint64(LOW)).view(np.int64)
-
-
 class ConsistentHash(Balancer):
     """A hash ring with virtual nodes: a key always lands on the same replica. The points of
     a replica come from its index, so adding or removing one moves only its own keys.
@@ -255,7 +223,7 @@ class ConsistentHash(Balancer):
     def _after(self, key: int) -> i64:
         """The position on the ring of the first point after the key's hash (bisect_right,
         written out: compiled, it reads the packed points without making an int of each)."""
-        point: i64 = zlib.crc32(key.to_bytes(8, "little"))
+        point: i64 = zlib.crc32(key.to_bytes(KEY_BYTES, "little"))
         points = self.points
         low: i64 = 0
         high: i64 = len(points)
