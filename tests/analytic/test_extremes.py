@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pytest
+from pydantic import TypeAdapter
 from rich.console import Console
 
 from scalesim.analytic import capacity
@@ -20,6 +22,7 @@ from scalesim.analytic.estimate import Model
 from scalesim.analytic.success import _at_least
 from scalesim.cli.estimate import print_estimate
 from scalesim.spec import load_spec_text
+from scalesim.spec.dists import Distribution
 
 SMALL = """
 scalesim: 1
@@ -77,6 +80,17 @@ def test_a_work_too_small_to_square_estimates_as_nothing(work: str) -> None:
     json.dumps(doc, allow_nan=False)
 
 
+def test_a_closed_loop_of_zero_time_requests_estimates_without_a_crash() -> None:
+    """3 users, no think time, an operation of no work on unlimited workers: MVA sends them
+    infinitely fast, and pooling the workloads' latencies by goodput divided inf by inf (a
+    mixture of nothing: ValueError, from `scalesim estimate` and the run budget alike)."""
+    doc = estimate_document(load_spec_text(
+        "scalesim: 1\nname: impatient\ncomponents:\n  a:\n    workers: unlimited\n"
+        "    operations:\n      x: {}\nworkloads:\n  - {name: w, to: a.x, users: 3}\n"))
+    assert doc["latency_ms"]["mean"] == 0.0
+    assert doc["workloads"]["w"]["latency_ms"]["mean"] == 0.0
+
+
 def test_over_square_divides_twice_only_where_the_square_underflows() -> None:
     assert lat.over_square(2e-300, 1e-200) == pytest.approx(2e100)  # 1e-400: 0 as a float
     assert lat.over_square(0.0, 1e-300) == 0.0
@@ -109,6 +123,21 @@ def test_an_infinite_mean_is_a_caveat_that_says_so() -> None:
     unlimited = INFINITE.replace("workers: 16", "workers: unlimited")
     assert any("infinite mean" in c["message"]
                for c in estimate_document(load_spec_text(unlimited))["caveats"])
+
+
+@pytest.mark.parametrize("alpha", [0.01, 0.001])
+def test_a_pareto_tail_past_the_largest_double_is_cut_at_1e300_s(alpha: float) -> None:
+    """α = 0.01: the 1 − 1e-4 quantile is 1e400 times the minimum (OverflowError from
+    `scalesim estimate` and `plan`). The grid stops at lattice.CUT_MOST, and the overload
+    caveat prints the factor in three digits, not three hundred."""
+    found = estimate_document(load_spec_text(INFINITE.replace("alpha: 0.5",
+                                                              f"alpha: {alpha}")))["caveats"]
+    overloaded = next(c for c in found if c["code"] == "overloaded" and c["where"] == "api")
+    assert re.search(r"offered \d\.\d\de\+\d+× what its workers", overloaded["message"])
+    assert any(c["code"] == "heavy-tail" for c in found)
+    assert lat.of(TypeAdapter(Distribution).validate_python(
+        {"dist": "pareto", "min": "1ms", "alpha": alpha})).h * (lat.LEAF_POINTS - 1) \
+        == pytest.approx(lat.CUT_MOST)
 
 
 # -- finding 4: wide fan-outs, many workloads ------------------------------------------------

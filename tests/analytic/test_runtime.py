@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from scalesim.analytic.load import mean_rate
 from scalesim.analytic.runtime import RING_BUILD_PER_POINT, run_cost
 from scalesim.cli import app
-from scalesim.spec import load_spec
+from scalesim.spec import load_spec, load_spec_text
 from scalesim.spec.model import Workload
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -127,3 +127,20 @@ def test_wall_times_read_in_the_unit_people_plan_with(seconds: float, says: str)
     assert human(seconds) == says
     assert amount(1.02e9) == "1,020,000,000" and amount(42.5) == "42.5"
 
+
+def test_a_closed_loop_costs_what_mva_says_it_sends() -> None:
+    """1,000 users without think time on 4 workers of 1 ms: MVA (and the simulation) has
+    them at 4,000 requests/s, the workers' capacity; counted at users / (think + response)
+    they were a million a second, and a 600 s run was refused as 10 minutes long."""
+    system = load_spec_text("""
+scalesim: 1
+name: cl
+components:
+  srv: {workers: 4, operations: {op: {work: 1ms}}}
+workloads:
+  - {name: w, to: srv.op, users: 1000, think: 0s}
+simulation: {duration: 600s, interval: 10s}
+""")
+    cost = run_cost(system)
+    assert cost.rate_rps == pytest.approx(4000.0, rel=1e-3)
+    assert cost.requests == pytest.approx(4000.0 * 600, rel=1e-3)

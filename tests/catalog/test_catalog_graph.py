@@ -17,6 +17,7 @@ from scalesim.catalog.graph import (
     related,
     relation_graph,
 )
+from scalesim.render import graphviz
 
 AddPattern = Callable[..., Path]
 
@@ -111,7 +112,19 @@ def test_svg_without_graphviz_says_to_install_it(
     catalog_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("shutil.which", lambda _: None)
-    with pytest.raises(diagram.GraphvizMissingError, match="install graphviz"):
+    with pytest.raises(graphviz.GraphvizError, match="install Graphviz"):
+        diagram.to_svg(diagram.subgraph(load_catalog(catalog_dir)))
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz (dot) is not installed")
+def test_a_layout_past_its_time_is_stopped_with_a_way_out(
+    catalog_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole catalog's graph (348 patterns) kept dot busy for minutes; a layout is
+    stopped at LAYOUT_TIMEOUT_S (here a microsecond, for a small catalog's) and the error
+    says what to write instead."""
+    monkeypatch.setattr(graphviz, "LAYOUT_TIMEOUT_S", 1e-6)
+    with pytest.raises(graphviz.GraphvizError, match=r"write \.dot or \.mmd"):
         diagram.to_svg(diagram.subgraph(load_catalog(catalog_dir)))
 
 

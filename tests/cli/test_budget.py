@@ -58,3 +58,23 @@ def test_the_sweep_s_refusal_reads_as_it_did(tmp_path: Path) -> None:
     assert " events/s on 1 worker(s), over the 10 min budget. Use fewer points or " \
         "replications or a shorter simulation.duration, or pass --force to run it anyway." \
         in text
+
+
+@pytest.mark.parametrize("command", [["report", "{spec}", "-o", "{out}/r.html"],
+                                     ["compare", "{shop}", "{spec}"],
+                                     ["diagram", "{spec}", "-o", "{out}/d.mmd", "--breakers"]])
+def test_a_command_without_force_says_how_to_run_the_spec_anyway(
+        tmp_path: Path, command: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """report, compare and diagram simulate a spec they are given, but have no --force: the
+    refusal names the spec and says to simulate it apart, not to pass --force."""
+    monkeypatch.chdir(tmp_path)  # a short name, which the console does not wrap
+    spec = Path("huge.yaml")
+    spec.write_text((EXAMPLES / "shop.yaml").read_text().replace(
+        "rate: 600/s", "rate: 1e9/s", 1))
+    args = [a.format(spec=spec, shop=EXAMPLES / "shop.yaml", out=tmp_path) for a in command]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 3, result.output
+    text = " ".join(result.stderr.split())
+    assert f"simulate it apart (`scalesim simulate {spec} --force --out DIR`) and give " \
+        "DIR/result.json to this command." in text
+    assert "--force to run it anyway" not in text

@@ -201,6 +201,14 @@ def _result(run_cli, spec_file, tmp_path: Path) -> dict[str, Any]:
     return dict(json.loads((out / "result.json").read_text()))
 
 
+def _readers(path: Path, tmp_path: Path) -> list[list[str]]:
+    """Every command that reads a result.json, reading `path`."""
+    return [["report", str(path), "-o", str(tmp_path / "r.html")],
+            ["diagram", str(path), "-o", str(tmp_path / "d.dot")],
+            ["compare", str(path), str(path), "--json"],
+            ["export", str(path), "--metrics", "prometheus", "-o", "-"]]
+
+
 @pytest.mark.parametrize("edit", [
     lambda r: r["requests"].pop("total"),
     lambda r: r.pop("simulated_s"),
@@ -219,13 +227,22 @@ def test_a_hand_edited_result_is_bad_input_for_every_reader(run_cli, spec_file, 
     edit(edited)
     path = tmp_path / "edited.json"
     path.write_text(json.dumps(edited))
-    for command in (["report", str(path), "-o", str(tmp_path / "r.html")],
-                    ["diagram", str(path), "-o", str(tmp_path / "d.dot")],
-                    ["compare", str(path), str(path), "--json"],
-                    ["export", str(path), "--metrics", "prometheus", "-o", "-"]):
+    for command in _readers(path, tmp_path):
         result = run_cli(*command)
         assert result.exit_code == 2, (command, result.output)
         assert "not a valid ScaleSim result" in result.output and "Traceback" not in result.output
+
+
+def test_a_result_with_an_integer_of_100000_digits_is_bad_input(run_cli, tmp_path: Path
+                                                                 ) -> None:
+    """Python refuses to read an integer of over 4,300 digits (a ValueError that is not a
+    JSONDecodeError): every reader says the file cannot be read, as for malformed JSON."""
+    path = tmp_path / "big.json"
+    path.write_text('{"x": ' + "9" * 100_000 + "}")
+    for command in _readers(path, tmp_path):
+        result = run_cli(*command)
+        assert result.exit_code == 2, (command, result.output)
+        assert "cannot read a result" in result.output and "Traceback" not in result.output
 
 
 def test_a_valid_result_with_extra_keys_is_read(run_cli, spec_file, tmp_path: Path) -> None:
@@ -344,3 +361,28 @@ def test_studio_options_are_checked_before_it_starts(run_cli, option: list[str],
     result = run_cli("studio", "--no-browser", "--port", "18765", *option)
     assert result.exit_code == 2, result.output
     assert says in " ".join(result.output.split())
+
+
+def test_a_table_export_writes_a_folder_whole_or_not_at_all(
+        run_cli, spec_file, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`-o -` made a folder named '-'; a missing parent made a tree of folders; a full disk
+    left calls.csv cut at 16 KB. Now '-' and a missing parent are refused before the run,
+    and the files are written aside and moved in whole: a failure leaves none of them."""
+    from scalesim.export import tables
+
+    spec = str(spec_file())
+    for out, says in (("-", "write a folder of files"), (str(tmp_path / "no" / "d"),
+                                                         "does not exist")):
+        result = run_cli("export", spec, "--metrics", "csv", "-o", out)
+        assert result.exit_code == 2 and says in result.output, result.output
+    assert not (tmp_path / "no").exists() and not Path("-").exists()
+
+    def full_disk(result: dict[str, Any], directory: Path) -> list[Path]:
+        (directory / "calls.csv").write_text("cut sh")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tables, "write_csv_files", full_disk)
+    out = tmp_path / "csv"
+    result = run_cli("export", spec, "--metrics", "csv", "-o", str(out))
+    assert result.exit_code == 2 and "No space left on device" in result.output
+    assert list(out.iterdir()) == []

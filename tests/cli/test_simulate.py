@@ -120,7 +120,9 @@ def test_the_overload_warning_knows_closed_loops_bounded_queues_and_cores(monkey
     """A closed loop of 10 users (think 50 ms, 8 ms of work) runs at its MVA throughput,
     118.6/s: ρ ≈ 0.95, no warning (its users bound its load). 600/s on 2 workers of 4 ms with
     3 queue places: ρ = 1.2 and the M/M/2/5 chain refuses p₅ of the arrivals. 1500/s of 1 ms
-    CPU on one core: ρ = 1.5 whatever the 8 workers."""
+    CPU on one core: ρ = 1.5 whatever the 8 workers. 50 users without think time on one
+    worker: at its capacity (MVA: 100/s), where an open workload's queue would grow, its
+    users wait there: at capacity, not overloaded."""
     import math
 
     from rich.console import Console
@@ -144,6 +146,10 @@ def test_the_overload_warning_knows_closed_loops_bounded_queues_and_cores(monkey
         "\nworkloads: [{name: w, to: srv.op, rate: 1500/s}]\n":
             "'srv' is offered more CPU than its cores can serve: ρ ≈ 1.50 (1,500.0 rps "
             "admitted × 1 ms of CPU per request over 1 core per replica); its queue will grow",
+        "workers: 1\n    operations: {op: {work: {dist: exponential, mean: 10ms}}}\n"
+        "workloads: [{name: w, to: srv.op, users: 50, think: 0s}]\n":
+            "'srv' is at capacity: the closed loops' 50 users keep it busy (ρ ≈ 1.00, 100.0 "
+            "rps × 10 ms per request over its workers); its queue holds at most",
     }
     for spec, expected in cases.items():
         console = Console(record=True, width=400)

@@ -367,6 +367,11 @@ simulation: {duration: 20s, warmup: 1s}
      "load.csv:2: throughput_rps: must be finite and >= 0"),
     ("rate_rps,throughput_rps,mean_ms\n1,1,2\n" + "x" * 200_000 + "\n",
      "load.csv:3: not CSV: field larger than field limit"),
+    # means no queue gives (0 ms, 1e200 ms): no demand fits (ZeroDivisionError before)
+    ("rate_rps,throughput_rps,mean_ms\n100,100,0\n200,200,0\n",
+     "load.csv: mean_ms: no service demand fits these response times"),
+    ("rate_rps,throughput_rps,mean_ms\n100,100,5\n200,200,1e200\n",
+     "load.csv: mean_ms: no service demand fits these response times"),
 ])
 def test_bad_load_tests_are_refused(tmp_path: Path, content: str, message: str) -> None:
     (tmp_path / "spec.yaml").write_text(START)
@@ -386,6 +391,19 @@ def test_bad_load_tests_are_refused(tmp_path: Path, content: str, message: str) 
     ('{"data": [{"spans": [{"traceID": "a", "spanID": "b", "operationName": "x", '
      '"startTime": "soon", "duration": 1}]}]}', "t.json: data[0].spans[0]: malformed"),
     ("[1, 2]", "t.json: not a trace document"),
+    # a span its own parent, and two each other's: the walk up the tree never ended
+    ('{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "' + "01" * 16 + '", '
+     '"spanId": "' + "0a" * 8 + '", "parentSpanId": "' + "0a" * 8 + '", "name": "x", '
+     '"startTimeUnixNano": "1", "endTimeUnixNano": "2"}]}]}]}',
+     f"t.json: trace {'01' * 16}: span {'0a' * 8} is its own ancestor"),
+    ('{"data": [{"spans": [{"traceID": "1", "spanID": "a", "operationName": "x", '
+     '"references": [{"refType": "CHILD_OF", "spanID": "b"}], "startTime": 1, "duration": 1}, '
+     '{"traceID": "1", "spanID": "b", "operationName": "y", "references": [{"refType": '
+     '"CHILD_OF", "spanID": "a"}], "startTime": 1, "duration": 1}]}]}',
+     "its own ancestor (its parent ids form a loop)"),
+    ('{"data": [{"spans": [{"traceID": "a", "spanID": "b", "operationName": "x", '
+     '"startTime": 1, "duration": 1e308}]}]}',
+     "t.json: data[0].spans[0]: malformed: a time before 0 or past 2^64 ns"),
 ])
 def test_bad_traces_are_refused_with_the_place(tmp_path: Path, content: str,
                                                message: str) -> None:

@@ -185,6 +185,25 @@ def test_a_folder_without_a_compose_file_is_an_error(tmp_path: Path) -> None:
         import_compose([str(tmp_path)])
 
 
+@pytest.mark.parametrize("text", ["", "services: {}\n"])
+def test_a_file_without_services_is_an_error_that_says_so(tmp_path: Path, text: str) -> None:
+    """It said the imported spec did not validate, 'a bug in scalesim import'."""
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(text)
+    with pytest.raises(ImportFailed, match="no services or workloads in the files"):
+        import_compose([str(compose)])
+
+
+def test_a_link_to_a_service_not_in_the_files_is_a_note(tmp_path: Path) -> None:
+    """`links: ["nope:nope"]` names an alias of a service the files lack: a note, as for
+    `links: [nope]` (it was a KeyError)."""
+    compose = tmp_path / "compose.yaml"
+    compose.write_text("services:\n  web:\n    image: nginx\n    links: ['nope:nope']\n")
+    imported = import_compose([str(compose)])
+    assert list(imported.system.components) == ["web"]
+    assert any("names nope" in note and "not in the files" in note for note in imported.notes)
+
+
 def test_components_that_reach_each_other_get_an_async_call(tmp_path: Path) -> None:
     compose = tmp_path / "compose.yaml"
     compose.write_text("services:\n  a:\n    image: acme/a\n    ports: ['80']\n"

@@ -118,6 +118,9 @@ def test_an_endless_device_is_refused_after_the_bound() -> None:
     ("components.api.replicas=2.0", "valid integer"),
     ("components.api.workers=2000000", "less than or equal to 1000000"),
     ("workloads.0={name: w, to: api.get, users: 10000000}", "less than or equal to 1000000"),
+    # a number and a unit, but negative: said so, not "use a number and a unit"
+    ("simulation.duration=-5s", "a duration is not negative: '-5s'"),
+    ("workloads.0.rate=-5/s", "a rate is not negative: '-5/s'"),
 ])
 def test_out_of_range_and_coerced_values_are_located_errors(override: str, message: str) -> None:
     found = issues(BASE, (override,))

@@ -149,4 +149,8 @@ def test_simulate_command_runs_replications_on_workers(tmp_path: Path) -> None:
     assert precise.exit_code == 0, precise.output
     doc = json.loads(precise.stdout)
     assert doc["precision"]["met"] and doc["replications"] >= 5
+    # the decimal its own hint gives ("use e.g. 0.05 or '5%'") is the same target
+    decimal = runner.invoke(app, ["simulate", str(spec), "--precision", "0.05", "--json"])
+    assert decimal.exit_code == 0, decimal.output
+    assert decimal.stdout == precise.stdout
     assert runner.invoke(app, ["simulate", str(spec), "--precision", "fast"]).exit_code == 2

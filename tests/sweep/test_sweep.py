@@ -153,6 +153,22 @@ def test_outputs_are_checked_and_a_long_sweep_is_refused_before_it_runs(tmp_path
     assert not (out / "points").exists()  # nothing ran
 
 
+def test_a_point_stopped_at_a_safety_limit_makes_the_sweep_exit_3(tmp_path: Path) -> None:
+    """Every point is in the table and the files, the stopped one marked; the exit code is
+    a safety stop's (3), as for a single run, not 0."""
+    spec = tmp_path / "mm1.yaml"
+    spec.write_text(MM1)
+    result = CliRunner().invoke(app, [
+        "sweep", str(spec), "--vary", "workloads.0.rate=20/s,1e6/s", "--set",
+        "simulation.limits.max_events=100000", "--force", "--jobs", "1", "--out",
+        str(tmp_path / "out")])
+    assert result.exit_code == 3, result.output
+    assert "stopped: 1 of 2 point(s) ended at a safety limit" in " ".join(
+        result.stderr.split())
+    rows = json.loads((tmp_path / "out" / "sweep.json").read_text())["points"]
+    assert [row["status"].split(":")[0] for row in rows] == ["ok", "stopped"]
+
+
 def test_the_report_can_go_inside_the_out_folder_it_creates(tmp_path: Path) -> None:
     spec = tmp_path / "mm1.yaml"
     spec.write_text(MM1)

@@ -45,6 +45,11 @@ def _calls(system: System) -> Iterator[tuple[str, Call]]:
                     yield f"{cname}.{oname}", system.effective(call)
 
 
+def _times(factor: float) -> str:
+    """'1.50×'; a factor past a million in three digits and an exponent, not 300 digits."""
+    return f"{factor:.2f}×" if factor < 1e6 else f"{factor:.3g}×"
+
+
 def _edge(system: System, source: str, call: Call) -> str:
     return f"{source}->{'.'.join(system.resolve(call.to))}"
 
@@ -55,7 +60,7 @@ def unstable(system: System, estimate: Estimate) -> Iterator[Caveat]:
         by_cores = component.cpu_offered >= state.offered
         if state.offered >= 1.0 and component.limited:
             servers = "cores" if by_cores else "workers"
-            offered = f"{state.offered:.2f}× what its {servers} can serve" \
+            offered = f"{_times(state.offered)} what its {servers} can serve" \
                 if math.isfinite(state.offered) else \
                 f"an unbounded load, past what its {servers} can serve (it waits on " \
                 "something that cannot keep up, or for a time with an infinite mean)"

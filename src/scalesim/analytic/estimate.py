@@ -1172,6 +1172,8 @@ def _pooled(workloads: Iterable[WorkloadEstimate]) -> Lattice | None:
     if any(latency is None for _, latency in parts):
         return None
     weights = [weight for weight, _ in parts]
+    if math.inf in weights:  # a closed loop of zero-time requests: it alone counts
+        weights = [1.0 if weight == math.inf else 0.0 for weight in weights]
     total = sum(weights)
     if total <= 0.0:
         return lattice.zero()

@@ -38,6 +38,7 @@ LEAF_POINTS = 2048  # grid points of a distribution read from the spec
 MAX_POINTS = 8192
 TAIL = 1e-7  # probability past the grid that a light tail may leave out
 HEAVY_TAIL = 1e-4  # the same for a Pareto tail, which would stretch the grid too far
+CUT_MOST = 1e300  # seconds: the furthest a grid reaches (a Pareto tail of α ≤ 0.01)
 # A leaf's grid puts at least points / MEDIAN_SHARE cells below its median (on up to
 # WIDE_FACTOR times its points), so that a distribution spanning orders of magnitude keeps
 # its body: a lognormal of median 1 ms and p99 100 ms, cut at its 1 − 1e-7 quantile (30 s)
@@ -136,10 +137,11 @@ def from_cdf(cdf: Callable[[Array], Array], upper: float, mean: float, second: f
     at = np.maximum.accumulate(at)
     mass = np.diff(at, prepend=0.0)
     grid_mean = float((np.arange(points) * h * mass).sum())
+    if not math.isfinite(second):
+        with np.errstate(over="ignore"):  # a grid out to 1e300 s has an infinite E[X²]
+            second = float(((np.arange(points) * h) ** 2 * mass).sum())
     return Lattice(h, mass, max(0.0, 1.0 - float(at[-1])),
-                   mean if math.isfinite(mean) else grid_mean,
-                   second if math.isfinite(second) else
-                   float(((np.arange(points) * h) ** 2 * mass).sum()), exponential)
+                   mean if math.isfinite(mean) else grid_mean, second, exponential)
 
 
 def _grid_moments(h: float, mass: Array) -> tuple[float, float]:
@@ -438,7 +440,13 @@ def _pareto(low: float, alpha: float, points: int) -> Lattice:
     mean = alpha * low / (alpha - 1.0) if alpha > 1.0 else math.inf
     second = alpha * low * low / (alpha - 2.0) if alpha > 2.0 else math.inf
     return from_cdf(lambda x: np.where(x >= low, 1.0 - (low / np.maximum(x, low)) ** alpha, 0.0),
-                    low * HEAVY_TAIL ** (-1.0 / alpha), mean, second, points=points)
+                    _pareto_cut(low, alpha), mean, second, points=points)
+
+
+def _pareto_cut(low: float, alpha: float) -> float:
+    """A Pareto tail's 1 − HEAVY_TAIL quantile, low · HEAVY_TAIL^(−1/α), no larger than
+    CUT_MOST: at α = 0.01 it is 1e400 times `low`, past the largest double."""
+    return math.exp(min(math.log(CUT_MOST), math.log(low) - math.log(HEAVY_TAIL) / alpha))
 
 
 def _empirical(dist: Empirical, points: int) -> Lattice:

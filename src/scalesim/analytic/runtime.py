@@ -76,6 +76,7 @@ from scalesim.analytic.load import (
     subscriptions,
     visits,
 )
+from scalesim.analytic.overload import closed_as_open
 from scalesim.spec.checks import cache_edges, iter_calls
 from scalesim.spec.data import EventStore
 from scalesim.spec.demand import calls_made, extra_s
@@ -147,6 +148,10 @@ class Stretch:
 
 
 def run_cost(system: System) -> RunCost:
+    """What simulating `system` costs, its closed loops at the throughput MVA gives them
+    (`overload.closed_as_open`): 1,000 users without think time on 4 workers of 1 ms run at
+    4,000/s, not at users / (think + response), which counted a million a second."""
+    system = closed_as_open(system)
     sim = system.simulation
     span = (0.0, sim.warmup + sim.duration)
     seconds = (span[1] - span[0]) * sim.replications

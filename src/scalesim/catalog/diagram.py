@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from scalesim.catalog.collection import Catalog
 from scalesim.catalog.graph import SYMMETRIC, Edge, declared_edges, related
 from scalesim.catalog.model import Pattern
+from scalesim.render import graphviz
 
 _DOT_STYLE = {
     "requires": "style=bold",
@@ -18,16 +17,6 @@ _DOT_STYLE = {
     "conflicts_with": 'color="red"',
     "fixed_by": 'color="darkgreen"',
 }
-
-
-class GraphvizMissingError(RuntimeError):
-    """SVG needs Graphviz's `dot`; say how to get it instead of failing obscurely."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "SVG output needs the Graphviz 'dot' program, which is not on PATH; install "
-            "graphviz (e.g. 'apt install graphviz' or 'brew install graphviz') or write .dot/.mmd"
-        )
 
 
 @dataclass(frozen=True)
@@ -81,12 +70,7 @@ def to_mermaid(graph: Subgraph) -> str:
 
 
 def to_svg(graph: Subgraph) -> str:
-    dot = shutil.which("dot")
-    if dot is None:
-        raise GraphvizMissingError
-    run = subprocess.run([dot, "-Tsvg"], input=to_dot(graph), capture_output=True, text=True,
-                         check=True)
-    return run.stdout
+    return graphviz.render(to_dot(graph), "svg").decode("utf-8")
 
 
 FORMATS: dict[str, Callable[[Subgraph], str]] = {

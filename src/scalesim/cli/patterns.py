@@ -2,7 +2,6 @@
 
 import json
 import math
-import subprocess
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -22,7 +21,7 @@ from scalesim.catalog.cards import load_cards
 from scalesim.catalog.collection import did_you_mean
 from scalesim.catalog.curriculum import curricula
 from scalesim.catalog.decision import Choice, DecisionTree, Question, load_trees
-from scalesim.catalog.diagram import FORMATS, GraphvizMissingError, subgraph
+from scalesim.catalog.diagram import FORMATS, subgraph
 from scalesim.catalog.freetext import TextAdvice, advise_text
 from scalesim.catalog.graph import as_read, related, relation_graph
 from scalesim.catalog.in_spec import implemented
@@ -45,6 +44,7 @@ from scalesim.cli.run import exit_bad_spec
 from scalesim.lint import Severity, load_and_lint
 from scalesim.lint.load import sustained
 from scalesim.lint.review import Change, review
+from scalesim.render import graphviz
 from scalesim.render.layout import Column, fitted
 from scalesim.spec import SpecError
 from scalesim.spec.model import Component, System
@@ -425,10 +425,8 @@ def graph(
     drawn = subgraph(catalog, focus, depth)
     try:
         write_file(output, render(drawn))
-    except GraphvizMissingError as error:
+    except graphviz.GraphvizError as error:
         fail(str(error), code=1)
-    except subprocess.CalledProcessError as error:
-        fail(f"dot failed: {error.stderr}", code=1)
     except OSError as error:
         fail(f"{output}: {error.strerror or error}")
     summary = {"file": str(output), "format": output.suffix.lower().lstrip("."),

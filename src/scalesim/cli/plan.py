@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +31,10 @@ from scalesim.spec.units import parse_rate
 from scalesim.sweep.executor import ClusterError, executing
 from scalesim.sweep.plan import Candidate, Loader, Planner, plan_document, rate_overrides
 
+# The highest price per hour --cost takes: a plan's cost sums prices times replicas, and
+# 1e308 twice overflowed to infinity (printed as "Infinity", which is not JSON).
+MAX_PRICE = 1e12
+
 MaxReplications = Annotated[int, typer.Option(
     "--max-replications", min=2, help="Replications a candidate gets at most while its 95 % "
     "CIs straddle a target; then the mean decides and the verdict is marked marginal.")]
@@ -57,8 +60,8 @@ def _prices(texts: Sequence[str], known: Sequence[str]) -> dict[str, float]:
             sep = ""
         if not sep or not name:
             raise typer.BadParameter(f"{text!r} is not NAME=PRICE", param_hint="--cost")
-        if not math.isfinite(price) or price < 0.0:
-            raise typer.BadParameter(f"{text!r}: a price is a finite amount of at least 0",
+        if not 0.0 <= price <= MAX_PRICE:  # also NaN and infinity
+            raise typer.BadParameter(f"{text!r}: a price is 0 to {MAX_PRICE:g}",
                                      param_hint="--cost")
         if name not in known:
             raise typer.BadParameter(f"{text!r}: {name!r} is neither a component nor a "

@@ -9,7 +9,10 @@ DIR/result.json, with the time series) and anything else a spec, simulated first
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +24,7 @@ from scalesim.cli.outputs import OutputError, check_file, write_file
 from scalesim.cli.run import (
     EXIT_BAD_INPUT,
     Overrides,
+    elsewhere,
     err,
     load_or_exit,
     seed_option,
@@ -56,6 +60,30 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     return typer.Exit(code)
 
 
+def checked_folder(out: Path) -> None:
+    """Before the run: `out` can be the folder of a table export (it is a folder, or its
+    parent is one: a typo must not create a tree of folders)."""
+    if str(out) == "-":
+        raise fail("the parquet and csv exports write a folder of files: give -o DIR")
+    if out.exists() and not out.is_dir():
+        raise fail(f"{out}: exists and is not a folder")
+    parent = out.absolute().parent
+    if not parent.is_dir():
+        raise fail(f"{out}: cannot create it, {parent} "
+                   f"{'is not a folder' if parent.exists() else 'does not exist'}")
+
+
+def staged(out: Path, write: Callable[[Path], list[Path]]) -> list[Path]:
+    """`write` into a hidden folder inside `out`, then each file moved into place whole, so a
+    failure (a full disk) leaves no file cut short; the paths as written in `out`."""
+    out.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out, prefix=".scalesim-") as staging:
+        files = write(Path(staging))
+        for path in files:
+            os.replace(path, out / path.name)
+    return [out / path.name for path in files]
+
+
 def read_result(path: Path) -> dict[str, Any]:
     """A result.json, checked against the result's shape, or exit 2 saying why it is not one."""
     try:
@@ -64,7 +92,8 @@ def read_result(path: Path) -> dict[str, Any]:
         if len(raw) > MAX_RESULT_BYTES:
             raise fail(f"{path}: larger than {MAX_RESULT_BYTES:,} bytes, more than a result has")
         data = json.loads(raw.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+    # ValueError: undecodable bytes, malformed JSON, an integer of over 4,300 digits
+    except (OSError, ValueError, RecursionError) as error:
         reason = "nested too deeply" if isinstance(error, RecursionError) else error
         raise fail(f"{path}: cannot read a result: {reason}") from None
     if not isinstance(data, dict) or not data.keys() >= RESULT_KEYS:
@@ -102,7 +131,7 @@ def load(file: Path, seed: int | None, overrides: list[str] | None
     if file.suffix == ".json":
         return read_result(file), None
     system = load_or_exit(file, overrides)
-    return simulate_or_exit(system, seed, with_series=True), system
+    return simulate_or_exit(system, seed, with_series=True, override=elsewhere(file)), system
 
 
 def find_trace(result: dict[str, Any], wanted: str) -> dict[str, Any]:
@@ -157,7 +186,7 @@ def diagram_command(
     if result_file is not None:
         result = read_result(result_file)
     if result is None and system is not None and (trace or breakers or color_by):
-        result = simulate_or_exit(system, seed, with_series=True)
+        result = simulate_or_exit(system, seed, with_series=True, override=elsewhere(file))
     if trace is not None:
         assert result is not None
         text = sequence(find_trace(result, trace))
@@ -233,7 +262,7 @@ def compare_command(
     if seed is None:
         seed = next((s.simulation.seed for s in systems if s is not None), None)
     results = [read_result(path) if system is None
-               else simulate_or_exit(system, seed, with_series=True)
+               else simulate_or_exit(system, seed, with_series=True, override=elsewhere(path))
                for path, system in zip((a, b), systems, strict=True)]
     labels = (a.name, b.name) if a.name != b.name else (str(a), str(b))
     if out is not None:
@@ -277,7 +306,10 @@ def export_command(
     Timestamps start at 2024-01-01T00:00:00Z (simulated second 0)."""
     if (traces is None) == (metrics is None):
         raise fail("give exactly one of --traces or --metrics")
-    if str(out) != "-" and metrics not in (MetricsFormat.PARQUET, MetricsFormat.CSV):
+    folder = metrics in (MetricsFormat.PARQUET, MetricsFormat.CSV)
+    if folder:
+        checked_folder(out)
+    elif str(out) != "-":
         checked_output(out)
     result, _ = load(file, seed, overrides)
     text: str
@@ -286,14 +318,15 @@ def export_command(
         document = (otlp.to_otlp(found, result["system"]) if traces is TraceFormat.OTLP
                     else jaeger.to_jaeger(found))
         text = json.dumps(document, indent=1) + "\n"
-    elif metrics in (MetricsFormat.PARQUET, MetricsFormat.CSV):
+    elif folder:
+        write = tables.write_parquet_files if metrics is MetricsFormat.PARQUET \
+            else tables.write_csv_files
         try:
-            written = (tables.write_parquet_files(result, out) if metrics is MetricsFormat.PARQUET
-                       else tables.write_csv_files(result, out))
+            written = staged(out, lambda staging: write(result, staging))
         except (tables.NoSeries, ImportError) as error:
             raise fail(str(error)) from None
         except OSError as error:
-            raise fail(f"{out}: cannot write: {error}") from None
+            raise fail(f"{out}: cannot write: {error.strerror or error}") from None
         err.print("wrote " + ", ".join(shown(p) for p in written), highlight=False)
         return
     else:

@@ -86,10 +86,21 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
 
-def refuse_runaway(system: System, execution: Execution | None = None) -> None:
+FORCE_HINT = "pass --force to run it anyway"
+
+
+def elsewhere(spec: Path) -> str:
+    """How to run `spec` anyway for a command without --force: simulate it apart."""
+    return (f"simulate it apart (`scalesim simulate {spec} --force --out DIR`) and give "
+            "DIR/result.json to this command")
+
+
+def refuse_runaway(system: System, execution: Execution | None = None,
+                   override: str = FORCE_HINT) -> None:
     """Exit 3 before running when the estimated events, wall time or time-series size pass
-    the budget (`scalesim.budget`); the message states the estimate and how to get under
-    it. Replications that run side by side (`execution`'s workers) share the wall time."""
+    the budget (`scalesim.budget`); the message states the estimate, how to get under it and
+    how to run it anyway (`override`). Replications that run side by side (`execution`'s
+    workers) share the wall time."""
     from scalesim.budget import estimate
 
     if execution is not None:
@@ -98,14 +109,14 @@ def refuse_runaway(system: System, execution: Execution | None = None) -> None:
     found = estimate(system, workers)
     if not found.over:
         return
-    err.print("[red]refused[/red]: " + found.refusal("pass --force to run it anyway"),
-              highlight=False)
+    err.print("[red]refused[/red]: " + found.refusal(override), highlight=False)
     raise typer.Exit(EXIT_SAFETY_STOP)
 
 
 def simulate_or_exit(system: System, seed: int | None, with_series: bool,
                      progress: _Progress | None = None, force: bool = False,
-                     execution: Execution | None = None) -> dict[str, Any]:
+                     execution: Execution | None = None,
+                     override: str = FORCE_HINT) -> dict[str, Any]:
     """The result of simulating `system` (its replications on `execution`'s workers), with
     its diagnosis. A run over the budget is refused (unless `force`) and a safety stop is
     reported; both exit with 3. A Dask cluster that cannot be used exits with 2."""
@@ -116,7 +127,7 @@ def simulate_or_exit(system: System, seed: int | None, with_series: bool,
 
     execution = execution or Execution(jobs=1)
     if not force:
-        refuse_runaway(system, execution)
+        refuse_runaway(system, execution, override)
     if progress is not None:
         progress.workers = execution.workers_for(system)
     try:
@@ -173,6 +184,12 @@ def _warn_overload(system: System, quiet: bool) -> None:
 
     if quiet:
         return
+    users = sum(w.users for w in system.workloads if w.users is not None)
+    # what the open workloads alone offer: a closed loop takes a component to its capacity
+    # at most, its users waiting there in turn
+    opened = [w for w in system.workloads if w.users is None]
+    without = admitted(system.model_copy(update={"workloads": opened}), peak=True) \
+        if users and opened else {}
     system = closed_as_open(system)
     loads = admitted(system, peak=True)
     cpus = cpu_loads(system, {name: load.rate for name, load in loads.items()})
@@ -184,6 +201,13 @@ def _warn_overload(system: System, quiet: bool) -> None:
                       f"can serve: ρ ≈ {cpu.rho:.2f} ({cpu.rate_rps:,.1f} rps admitted × "
                       f"{cpu.cpu_s * 1e3:.3g} ms of CPU per request over {cores} per "
                       f"replica); {_fate(system, name, cpu.rho, cpu.cores)}", highlight=False)
+        elif load is not None and load.rho >= 1.0 and users and \
+                (name not in without or without[name].rho < 1.0):  # the loops' doing
+            err.print(f"[yellow]warning[/yellow]: '{name}' is at capacity: the closed loops' "
+                      f"{users:,} users keep it busy (ρ ≈ {min(load.rho, 1.0):.2f}, "
+                      f"{load.rate:,.1f} rps × {load.hold_s * 1e3:.3g} ms per request over "
+                      "its workers); its queue holds at most what the users have in flight, "
+                      "so more users add waiting there, not throughput", highlight=False)
         elif load is not None and load.rho >= 1.0:
             err.print(f"[yellow]warning[/yellow]: '{name}' is offered more than it can serve: "
                       f"ρ ≈ {load.rho:.2f} ({load.rate:,.1f} rps admitted × "

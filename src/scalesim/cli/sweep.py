@@ -235,3 +235,8 @@ def sweep_command(
         sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     else:
         print_sweep(doc, stdout_console())
+    stopped = [r for r in results if r.stopped is not None]
+    if stopped:  # every point is in the outputs; the exit code says some did not finish
+        err.print(f"[red]stopped[/red]: {len(stopped)} of {len(results)} point(s) ended at "
+                  "a safety limit (their status says which)", highlight=False)
+        raise typer.Exit(EXIT_SAFETY_STOP)

@@ -85,6 +85,9 @@ def assemble(draft: Draft) -> Imported:
     spec.data["name"] = system_name
     spec.comment(("name",), draft.name.seen)
     spec.data["description"] = f"Imported from {draft.source}"
+    if not draft.components:  # an empty file, `services: {}`, manifests without workloads
+        raise fail(draft.source, 0, "no services or workloads in the files: nothing to "
+                   "import")
     spec.data["components"] = {}
     for key, component in draft.components.items():
         _component(spec, draft, key, component, kinds, roles, name_of)

@@ -55,7 +55,7 @@ def _references(draft: Draft, kinds: dict[str, Kind]) -> Roles:
     for key, component in draft.components.items():
         for reference in component.references:
             target = reference.target or draft.resolve(reference.host, reference.namespace)
-            if target is None:
+            if target not in draft.components:  # none, or an alias of a service not there
                 if reference.host not in LOCAL_HOSTS:
                     draft.note(f"{component.name} names {reference.host} ({reference.seen.file}:"
                                f"{reference.seen.line}), which is not in the files: add an "

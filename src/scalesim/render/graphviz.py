@@ -13,6 +13,9 @@ INSTALL_HINT = ("Graphviz's `dot` is not on PATH: install Graphviz (e.g. `apt in
                 "or `brew install graphviz`), or write .dot or .mmd instead")
 
 
+LAYOUT_TIMEOUT_S = 60  # dot's layout is stopped after this (400 components took minutes)
+
+
 class GraphvizError(RuntimeError):
     """`dot` is missing or failed."""
 
@@ -26,8 +29,13 @@ def render(source: str, fmt: Literal["svg", "png"]) -> bytes:
     executable = shutil.which("dot")
     if executable is None:
         raise GraphvizError(INSTALL_HINT)
-    done = subprocess.run([executable, f"-T{fmt}"], input=source.encode("utf-8"),
-                          capture_output=True, check=False, timeout=120)
+    try:
+        done = subprocess.run([executable, f"-T{fmt}"], input=source.encode("utf-8"),
+                              capture_output=True, check=False, timeout=LAYOUT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise GraphvizError(f"dot did not lay the diagram out within {LAYOUT_TIMEOUT_S} s (a "
+                            "graph of hundreds of nodes and edges can take it far longer): "
+                            "write .dot or .mmd instead, or draw a part of it") from None
     if done.returncode != 0:
         raise GraphvizError(f"dot failed: {done.stderr.decode('utf-8', 'replace').strip()}")
     return done.stdout

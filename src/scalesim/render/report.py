@@ -49,11 +49,15 @@ def base_architecture(result: dict[str, Any], system: System | None) -> Architec
 
 def diagram(arch: Architecture, result: dict[str, Any], color_by: ColorBy) -> Markup | None:
     """The architecture coloured by what happened, as inline SVG that shrinks to the page
-    no further than its text stays legible; None without Graphviz."""
+    no further than its text stays legible; None without Graphviz, or when its layout
+    fails or takes too long."""
     if not graphviz.available():
         return None
-    return Markup(graphviz.legible(graphviz.inline_svg(to_dot(overlay(arch, result,
-                                                                      color_by)))))
+    try:
+        return Markup(graphviz.legible(graphviz.inline_svg(to_dot(overlay(arch, result,
+                                                                          color_by)))))
+    except graphviz.GraphvizError:
+        return None
 
 
 def traces(result: dict[str, Any], per_kind: int = TRACES_PER_KIND) -> dict[str, list[TraceView]]:

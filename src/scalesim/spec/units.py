@@ -30,6 +30,8 @@ def parse_duration(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, str):
         raise ValueError(f"a duration needs a unit, e.g. '5ms' or '2s' (got {value!r})")
     match = _DURATION_RE.match(value)
+    if match is None and _DURATION_RE.match(value.strip().removeprefix("-")):
+        raise ValueError(f"a duration is not negative: {value!r}")
     if match is None:
         raise ValueError(f"not a duration: {value!r}; use a number and a unit "
                          "(us, ms, s, m, min, h), e.g. '250ms'")
@@ -45,6 +47,8 @@ def parse_rate(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, str):
         raise ValueError(f"a rate needs a unit, e.g. '500/s' or '2k/s' (got {value!r})")
     match = _RATE_RE.match(value)
+    if match is None and _RATE_RE.match(value.strip().removeprefix("-")):
+        raise ValueError(f"a rate is not negative: {value!r}")
     if match is None:
         raise ValueError(f"not a rate: {value!r}; use e.g. '500/s', '30/min', '2k/s', '1.5M/h'")
     rate = (float(_leading_number(value)) * _RATE_MULTIPLIER[match.group(2)]
@@ -63,6 +67,8 @@ def parse_fraction(value: object) -> float:
         fraction = float(value)
     elif isinstance(value, str) and _PERCENT_RE.match(value):
         fraction = float(_leading_number(value)) / 100.0
+    elif isinstance(value, str) and re.fullmatch(_NUMBER, value.strip()):
+        fraction = float(value)  # as a command line gives it: --precision 0.05
     else:
         raise ValueError(f"not a fraction: {value!r}; use e.g. 0.05 or '5%'")
     if not 0.0 <= fraction <= 1.0:  # also NaN

@@ -204,13 +204,20 @@ def _regression(system: System, rows: list[Row]) -> LoadFit:
     r = np.array([row.mean_ms for row in rows]) / 1e3
     top = 1.0 / x.max()
     best = (math.inf, 0.0, 0.0)
-    for s in np.linspace(top * 1e-4, top * (1.0 - 1e-6), 4000):
-        inflated = s / (1.0 - x * s)
-        z = float((r - inflated).mean())
-        error = float(((r - z - inflated) ** 2).sum())
-        if z >= 0.0 and error < best[0]:
-            best = (error, float(s), z)
-    _, s, z = best
+    with np.errstate(over="ignore"):  # response times of 1e200 ms: an infinite error
+        for s in np.linspace(top * 1e-4, top * (1.0 - 1e-6), 4000):
+            inflated = s / (1.0 - x * s)
+            z = float((r - inflated).mean())
+            error = float(((r - z - inflated) ** 2).sum())
+            if z >= 0.0 and error < best[0]:
+                best = (error, float(s), z)
+    error, s, z = best
+    if not math.isfinite(error):
+        raise CalibrationError(
+            "mean_ms: no service demand fits these response times (R = Z + S / (1 − X·S) "
+            "needs Z ≥ 0 and R at least S, with S below 1 / the highest throughput): means "
+            f"of {min(r) * 1e3:g} to {max(r) * 1e3:g} ms at {min(x):g} to {max(x):g} "
+            "requests/s; check that mean_ms is in milliseconds and includes the service time")
     cored = [n for n, c in system.components.items() if c.core_limit is not None]
     notes = []
     overhead: dict[str, tuple[float, float]] = {}

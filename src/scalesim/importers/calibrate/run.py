@@ -34,7 +34,12 @@ def calibrate(spec_path: Path, text: str, system: System, traces: list[Path],
         raise CalibrationError("give --traces FILE… or --load-test FILE (or both)")
     calibration = Calibration()
     if load_test is not None:
-        calibrate_load(system, fit_load(system, read_rows(load_test)), calibration)
+        rows = read_rows(load_test)
+        try:
+            fitted = fit_load(system, rows)
+        except CalibrationError as error:  # the rows read well but fit nothing: name the file
+            raise CalibrationError(f"{load_test}: {error}") from None
+        calibrate_load(system, fitted, calibration)
         system = _reloaded(spec_path, write(text, calibration.changes))
     if traces:
         spans = [span for path in traces for span in read_spans(path)]

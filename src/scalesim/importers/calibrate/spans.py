@@ -63,7 +63,26 @@ def read_spans(path: Path) -> list[Span]:
         else:
             raise CalibrationError(f"{path}: neither OTLP JSON (resourceSpans) nor Jaeger "
                                    "JSON (data)")
+    _check_parents(path, spans)
     return spans
+
+
+def _check_parents(path: Path, spans: list[Span]) -> None:
+    """Refuse a span that is its own ancestor (a parent id pointing back down the tree),
+    which no tracer writes and which would send the walk over the tree round forever."""
+    parent = {(s.trace, s.span): s.parent for s in spans}
+    done: set[tuple[str, str]] = set()
+    for span in spans:
+        seen: set[tuple[str, str]] = set()
+        at: tuple[str, str] | None = (span.trace, span.span)
+        while at is not None and at not in done:
+            if at in seen:
+                raise CalibrationError(f"{path}: trace {at[0]}: span {at[1]} is its own "
+                                       "ancestor (its parent ids form a loop)")
+            seen.add(at)
+            up = parent.get(at)
+            at = (at[0], up) if up is not None else None
+        done |= seen
 
 
 T = TypeVar("T")
@@ -145,8 +164,17 @@ def _otlp_span(item: dict[str, Any], service: str) -> Span:
     return Span(
         _hex_id(item["traceId"]), _hex_id(item["spanId"]), _hex_id(parent) if parent else None,
         str(own.get("scalesim.component", service)), item["name"], _kind(item.get("kind", 0)),
-        int(item["startTimeUnixNano"]), int(item["endTimeUnixNano"]), _is_error(status),
+        _nanos(item["startTimeUnixNano"]), _nanos(item["endTimeUnixNano"]), _is_error(status),
         str(status.get("message", "")), own)
+
+
+def _nanos(value: Any) -> int:
+    """A time in nanoseconds since the epoch, as OTLP's fixed64 holds it: 0 to 2⁶⁴ − 1."""
+    nanos = int(value)
+    if not 0 <= nanos < 2**64:
+        raise ValueError("a time before 0 or past 2^64 ns (OTLP's fixed64: about the year "
+                         "2554)")
+    return nanos
 
 
 def _jaeger(path: Path, document: dict[str, Any]) -> list[Span]:
@@ -164,13 +192,14 @@ def _jaeger_span(item: dict[str, Any], processes: dict[str, str]) -> Span:
     tags: dict[str, Value] = {t["key"]: t["value"] for t in item.get("tags") or []}
     parents = [r["spanID"] for r in item.get("references") or []
                if r.get("refType") == "CHILD_OF"]
-    start = int(item["startTime"]) * 1000
+    start = _nanos(int(item["startTime"]) * 1000)
     error = tags.get("error") in (True, "true")
     service = str(tags.get("scalesim.component",
                            processes.get(item.get("processID", ""), "unknown")))
     return Span(
         str(item["traceID"]).lower(), str(item["spanID"]).lower(),
         parents[0].lower() if parents else None, service, item["operationName"],
-        str(tags.get("span.kind", "internal")), start, start + int(item["duration"]) * 1000,
+        str(tags.get("span.kind", "internal")), start,
+        _nanos(start + int(item["duration"]) * 1000),
         error, str(tags.get("scalesim.status", tags.get("otel.status_description", "")))
         if error else "", tags)
