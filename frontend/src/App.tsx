@@ -33,6 +33,16 @@ export function App() {
   }, []);
   useEffect(() => { api.schema().then(setSchema, () => undefined); }, []);
   useEffect(() => {
+    // Reloading or closing the tab would drop unsaved edits (the open design lives in this
+    // page only): the browser asks first, as mayDiscard does inside the studio.
+    const guard = (event: BeforeUnloadEvent) => {
+      const { text: now, baseline } = useDesign.getState();
+      if (now !== baseline) event.preventDefault();
+    };
+    window.addEventListener("beforeunload", guard);
+    return () => window.removeEventListener("beforeunload", guard);
+  }, []);
+  useEffect(() => {
     if (!text || parsed.syntaxErrors.length) { setValidation(null); return; }
     let current = true;
     const timer = setTimeout(() => {

@@ -106,7 +106,9 @@ export const api = {
     json<{ spec: string }>("POST", `templates/${encodeURIComponent(id)}/spec`, { params }),
   validate: (spec: string) => json<Validation>("POST", "validate", { spec }),
   // force: run even when it is estimated over the run budget (the server refuses it with 422).
-  startRun: (spec: string, seed: number | null, designId: string | null, version: number | null, force = false) =>
+  // seed: its decimal digits, which the server reads as an integer (a JavaScript number
+  // keeps 53 bits, so a seed up to 2^63 − 1 travels as text).
+  startRun: (spec: string, seed: string | null, designId: string | null, version: number | null, force = false) =>
     json<{ id: string; status: RunStatus }>("POST", "runs", { spec, seed, design_id: designId, version, force }),
   run: (id: string) => json<RunState>("GET", `runs/${encodeURIComponent(id)}`),
   runs: (designId?: string) => json<RunBrief[]>("GET", `runs${designId ? `?design_id=${encodeURIComponent(designId)}` : ""}`),

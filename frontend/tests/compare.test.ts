@@ -1,7 +1,7 @@
 // The Compare page warns when two runs' seeds differ: their difference is not the change alone.
 import { describe, expect, it } from "vitest";
 import { seedHint } from "../src/model/compare";
-import { metric, number, share } from "../src/model/format";
+import { metric, number, percentChange, share } from "../src/model/format";
 
 describe("seed hint", () => {
   it("is shown when the seeds differ, naming both", () => {
@@ -24,5 +24,14 @@ describe("numbers in the History and Compare tables", () => {
     expect(metric("error_rate", 0.1017)).toBe("10.17 %");
     expect(metric("failed", 31502)).toBe((31502).toLocaleString());
     expect(number(null)).toBe("–");
+  });
+});
+
+describe("a relative change in the Compare table", () => {
+  it("keeps its sign and never reads -0.0%", () => {
+    expect(percentChange(0.0312)).toBe("+3.1%");
+    expect(percentChange(-0.25)).toBe("-25.0%");
+    expect(percentChange(-0.00001)).toBe("0.0%");
+    expect(percentChange(0)).toBe("0.0%");
   });
 });

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { coerce, defaultText, simplify } from "../src/components/SchemaForm";
 import { duration } from "../src/model/format";
+import { MAX_SEED, seedError } from "../src/model/seed";
 
 const schema = JSON.parse(readFileSync(join(__dirname, "../../docs/spec.schema.json"), "utf8"));
 const defs = schema.$defs;
@@ -46,5 +47,17 @@ describe("schema fields", () => {
     expect(defaultText(schema, field("EventStore", "read_per_event"), 2e-5)).toBe("default: 20us");
     expect(defaultText(schema, field("Call", "timeout"), null)).toBe("");
     expect([0, 0.0005, 0.1, 1.5, 300].map(duration)).toEqual(["0s", "500us", "100ms", "1.5s", "300s"]);
+  });
+});
+
+describe("the run's seed", () => {
+  it("is refused, never rewritten, when it is not a whole number up to 2^63 − 1", () => {
+    for (const typed of ["-5", "1.5", "abc", "1e3", "9223372036854775808"]) {
+      expect(seedError(typed)).toMatch(/whole number from 0 to 9223372036854775807/);
+    }
+  });
+  it("is taken as typed when it is one, or empty for the spec's own", () => {
+    for (const typed of ["", " ", "0", "42", "9223372036854775807"]) expect(seedError(typed)).toBeNull();
+    expect(MAX_SEED.toString()).toBe("9223372036854775807");
   });
 });

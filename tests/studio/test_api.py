@@ -142,6 +142,19 @@ def test_a_run_reports_progress_and_its_result(client: TestClient, breaker_spec:
         "latency_ms"]["p99"]
 
 
+def test_a_seed_past_javascripts_numbers_comes_as_its_digits(client: TestClient,
+                                                              breaker_spec: str) -> None:
+    """The browser sends a seed as text: 2^63 − 1 as a JavaScript number would arrive as
+    2^63. Digits are read as the integer they spell; anything else is refused, not
+    rewritten (the page used to strip '-5' to 5 and '1.5' to 15)."""
+    largest = str(2**63 - 1)
+    run_id = client.post("/api/runs", json={"spec": breaker_spec, "seed": largest}).json()["id"]
+    assert wait(client, run_id, finished)["result"]["seed"] == 2**63 - 1
+    for bad in ("-5", "1.5", "abc", str(2**63), 1.5, True):
+        refused = client.post("/api/runs", json={"spec": breaker_spec, "seed": bad})
+        assert refused.status_code == 400 and "seed" in refused.text, bad
+
+
 def test_same_spec_and_seed_give_the_same_result(client: TestClient, breaker_spec: str) -> None:
     first, second = (client.post("/api/runs", json={"spec": breaker_spec}).json()["id"]
                      for _ in range(2))
@@ -294,6 +307,10 @@ def test_patterns_search_entry_graph(client: TestClient) -> None:
     entry = client.get("/api/patterns/circuit-breaker").json()
     assert entry["templates"] == ["circuit-breaker"] or "circuit-breaker" in entry["templates"]
     assert entry["relations_both"]
+    # as the CLI reads them: it counters Cascading Failure, neither 'conflicts with' it nor
+    # a bare 'fixes' beside that
+    kinds = {r["kind"] for r in entry["relations_both"] if r["id"] == "cascading-failure"}
+    assert kinds == {"counters"}
     graph = client.get("/api/patterns/circuit-breaker/graph").json()
     ids = {n["id"] for n in graph["nodes"]}
     assert graph["centre"] == "circuit-breaker" and len(ids) == len(graph["nodes"])

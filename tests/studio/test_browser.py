@@ -90,10 +90,16 @@ def test_studio_flow_in_chromium(server: str) -> None:
         expect(page.locator(".template-card")).to_have_count(len(template_ids()))
         shot(page, "1-gallery")
         page.get_by_role("button", name="Pattern catalog…").click()
+        page.get_by_label("search patterns").fill("zzqxv nothing like it")  # said nothing
+        expect(page.get_by_test_id("no-match")).to_have_text(
+            "No pattern matches 'zzqxv nothing like it'.")
         page.get_by_label("search patterns").fill("circuit braker")
         page.get_by_role("button", name="Circuit Breaker", exact=True).click()
         expect(page.locator(".drawer-entry h3")).to_have_text("Circuit Breaker")
         expect(page.locator(".relation-graph")).to_be_visible()
+        # it counters Cascading Failure (the API's conflicts_with, read as the CLI reads it)
+        expect(page.locator(".relations li", has_text="Cascading Failure")).to_have_text(
+            "counters Cascading Failure")
         shot(page, "2-patterns")
         page.get_by_role("button", name="Close").click()
         card.get_by_role("button", name="Open in designer").click()
@@ -682,7 +688,8 @@ def test_a_save_over_anothers_and_a_run_over_the_budget_ask_first_in_chromium(
         page.get_by_test_id("run").click()
         expect(page.locator(".notice")).to_contain_text("refused: this run is estimated at")
         assert asked[-1].startswith("refused: this run is estimated at")
-        assert asked[-1].endswith('"force": true.\n\nRun it anyway?')
+        assert asked[-1].endswith(", or run it anyway.\n\nRun it anyway?")  # not the API's
+        assert '"force"' not in asked[-1]
         runs = page.request.get(server + f"api/runs?design_id={longer['id']}").json()
         assert runs == []
         page.once("dialog", answer(True))

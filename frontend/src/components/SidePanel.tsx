@@ -107,6 +107,9 @@ export function SidePanel({ schema, errors, findings, onPattern }: {
   );
 }
 
+// The longest name a spec takes (spec/types.py `Name`, a DNS label's 63 characters).
+const MAX_NAME = 63;
+
 function Header({ icon, title, subtitle, onDelete, onRename }: {
   icon?: React.ReactNode; title: string; subtitle: string; onDelete?: () => void; onRename?: (name: string) => void;
 }) {
@@ -117,7 +120,7 @@ function Header({ icon, title, subtitle, onDelete, onRename }: {
       <div className="side-title">
         {icon}
         {renaming ? (
-          <input autoFocus value={name} onChange={(e) => setName(e.target.value)} aria-label="new name"
+          <input autoFocus value={name} maxLength={MAX_NAME} onChange={(e) => setName(e.target.value)} aria-label="new name"
             onKeyDown={(e) => { if (e.key === "Enter") { onRename?.(name); setRenaming(false); } if (e.key === "Escape") setRenaming(false); }} />
         ) : <strong>{title}</strong>}
       </div>

@@ -13,6 +13,13 @@ export function share(v: number | null | undefined): string {
   return v === null || v === undefined ? "–" : `${(v * 100).toFixed(2)} %`;
 }
 
+/** A relative change with its sign, to a tenth of a percent: 0.0312 → "+3.1%"; a change
+ * that rounds to nothing is "0.0%", never "-0.0%". */
+export function percentChange(relative: number): string {
+  const tenths = Math.round(relative * 1000);
+  return `${tenths > 0 ? "+" : tenths < 0 ? "-" : ""}${(Math.abs(tenths) / 10).toFixed(1)}%`;
+}
+
 /** A compared metric: error rates and other shares as percentages, the rest as numbers. */
 export function metric(name: string, v: number | null | undefined): string {
   return name === "error_rate" || name.endsWith("_share") ? share(v) : number(v);

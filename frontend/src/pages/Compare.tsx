@@ -3,7 +3,7 @@
 import { useEffect, useState } from "react";
 import { api, type Delta, type RunBrief, type RunState } from "../api";
 import { seedHint } from "../model/compare";
-import { metric, number } from "../model/format";
+import { metric, number, percentChange } from "../model/format";
 import { Summary } from "./Simulate";
 
 
@@ -52,7 +52,7 @@ export function ComparePage() {
             {deltas.map((d) => (
               <tr key={`${d.scope}-${d.metric}`} className={d.verdict}>
                 <td>{d.scope}</td><td>{d.metric}</td><td className="num">{metric(d.metric, d.a)}</td><td className="num">{metric(d.metric, d.b)}</td>
-                <td className="num">{d.relative !== null ? `${d.relative > 0 ? "+" : ""}${(d.relative * 100).toFixed(1)}%` : metric(d.metric, d.change)}</td><td>{d.verdict}</td>
+                <td className="num">{d.relative !== null ? percentChange(d.relative) : metric(d.metric, d.change)}</td><td>{d.verdict}</td>
               </tr>
             ))}
           </tbody>

@@ -83,7 +83,7 @@ export function GeneratePage() {
         <div className="files">
           <ul className="file-list">{files.map((f, i) => <li key={f.path}><button type="button" className={`link${i === open ? " active" : ""}`} onClick={() => setOpen(i)}>{f.path}</button></li>)}</ul>
           <div className="file-view">
-            <p className="hint">{files.length} files · <mark>highlighted</mark>: numbers that come from your spec</p>
+            <p className="hint">{files.length} {files.length === 1 ? "file" : "files"} · <mark>highlighted</mark>: numbers that come from your spec</p>
             {files[open] && <Highlighted text={files[open].content} numbers={numbers} />}
           </div>
         </div>

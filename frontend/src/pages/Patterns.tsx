@@ -6,13 +6,22 @@ import { api, type Advice, type PatternBrief } from "../api";
 type Entry = Record<string, unknown> & { id: string; name: string; summary: string; problem: string; solution: string;
   use_when: string[]; avoid_when: string[]; relations_both: { kind: string; id: string; name: string }[]; templates: string[] };
 
+// The longest search the server takes (studio/routes/catalog.py): the field stops there.
+const MAX_QUERY = 200;
+
 export function PatternDrawer({ initial, onClose, onTemplate }: { initial: string; onClose: () => void; onTemplate: (id: string) => void }) {
   const [query, setQuery] = useState("");
   const [hits, setHits] = useState<PatternBrief[]>([]);
+  const [searchError, setSearchError] = useState<string | null>(null);
   const [current, setCurrent] = useState(initial);
   const [entry, setEntry] = useState<Entry | null>(null);
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => { const t = setTimeout(() => void api.patterns(query).then((h) => setHits(h.slice(0, 40)), () => undefined), 200); return () => clearTimeout(t); }, [query]);
+  useEffect(() => {
+    const t = setTimeout(() => void api.patterns(query).then(
+      (h) => { setHits(h.slice(0, 40)); setSearchError(null); },
+      (e) => { setHits([]); setSearchError(e instanceof Error ? e.message : String(e)); }), 200);
+    return () => clearTimeout(t);
+  }, [query]);
   useEffect(() => {
     setError(null);
     if (current) api.pattern(current).then((e) => setEntry(e as Entry), (e) => setError(e.message));
@@ -23,7 +32,9 @@ export function PatternDrawer({ initial, onClose, onTemplate }: { initial: strin
       <div className="drawer-head"><h2>Pattern catalog</h2><button type="button" onClick={onClose}>Close</button></div>
       <div className="drawer-body">
         <div className="drawer-list">
-          <input placeholder="search: circuit braker, retries…" value={query} onChange={(e) => setQuery(e.target.value)} aria-label="search patterns" />
+          <input placeholder="search: circuit braker, retries…" value={query} maxLength={MAX_QUERY} onChange={(e) => setQuery(e.target.value)} aria-label="search patterns" />
+          {searchError && <p className="bad" data-testid="search-error">{searchError}</p>}
+          {!searchError && query.trim() !== "" && hits.length === 0 && <p className="hint" data-testid="no-match">No pattern matches '{query.trim()}'.</p>}
           <ul>{hits.map((h) => <li key={h.id}><button type="button" className={`link${h.id === current ? " active" : ""}`} onClick={() => setCurrent(h.id)}>{h.name}</button> <span className="hint">{h.category}</span></li>)}</ul>
           <Advisor onPattern={setCurrent} />
         </div>

@@ -8,6 +8,7 @@ import { Chart, type Band } from "../components/Chart";
 import { Waterfall } from "../components/Waterfall";
 import { applyOverride } from "../model/edits";
 import { share } from "../model/format";
+import { seedError } from "../model/seed";
 import { breakerOpenings, breakerTimeShares, keyColumns, notesAt, overlayAt, seriesOf, tables, timeline, type ColourBy, type Transition } from "../model/replay";
 import { useDesign } from "../store";
 
@@ -30,9 +31,14 @@ const KNOWN_CHARTS: { table: string; column: string; title: string; unit: string
   { table: "replicas", column: "ready", title: "Replicas ready", unit: "replicas" },
 ];
 
+// How the server's refusal tells an API client to force a run (studio/specs.py FORCE); here
+// the question below the estimate does that.
+const FORCE_IN_API = 'run it anyway with "force": true';
+
 export function SimulatePage() {
   const { text, graph, layout, designId, version, savedText, run, setRun, notify } = useDesign();
   const [seed, setSeed] = useState("");
+  const seedProblem = seedError(seed);
   const [busy, setBusy] = useState(false);
   const source = useRef<EventSource | null>(null);
 
@@ -44,7 +50,7 @@ export function SimulatePage() {
     setBusy(true);
     try {
       const sameAsSaved = designId !== null && savedText === text;
-      const begin = (force: boolean) => api.startRun(text, seed === "" ? null : Number(seed), sameAsSaved ? designId : null, sameAsSaved ? version : null, force);
+      const begin = (force: boolean) => api.startRun(text, seed === "" ? null : seed.trim(), sameAsSaved ? designId : null, sameAsSaved ? version : null, force);
       let started;
       try {
         started = await begin(false);
@@ -53,7 +59,7 @@ export function SimulatePage() {
         // studio's wall-clock limit still applies). A result too large to keep is refused
         // with force too, and the run's other errors are shown as they are.
         if (!(error instanceof ApiError && error.status === 422 && error.data.can_force === true &&
-          window.confirm(`${error.message}\n\nRun it anyway?`))) throw error;
+          window.confirm(`${error.message.replace(FORCE_IN_API, "run it anyway")}\n\nRun it anyway?`))) throw error;
         started = await begin(true);
       }
       setRun({ id: started.id, status: started.status, progress: 0 } as RunState);
@@ -91,8 +97,9 @@ export function SimulatePage() {
   return (
     <div className="simulate">
       <div className="toolbar">
-        <button type="button" className="primary" onClick={() => void start()} disabled={busy} data-testid="run">▶ Run simulation</button>
-        <label>seed <input className="seed" value={seed} placeholder="from spec" onChange={(e) => setSeed(e.target.value.replace(/\D/g, ""))} /></label>
+        <button type="button" className="primary" onClick={() => void start()} disabled={busy || seedProblem !== null} data-testid="run">▶ Run simulation</button>
+        <label>seed <input className={`seed${seedProblem ? " invalid" : ""}`} value={seed} placeholder="from spec" aria-invalid={seedProblem !== null} onChange={(e) => setSeed(e.target.value)} data-testid="seed" /></label>
+        {seedProblem && <span className="bad" data-testid="seed-problem">{seedProblem}</span>}
         {active && <button type="button" onClick={() => void cancel()} data-testid="cancel">Cancel</button>}
         {run && <span className={`run-status ${run.status}`} data-testid="run-status">{run.status}</span>}
         {active && <progress max={1} value={run.progress} />}

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from scalesim.catalog import Catalog, CatalogError, UnknownPatternError, load_catalog
 from scalesim.catalog.advisor import AdviceError, MissingAnswerError, advise
 from scalesim.catalog.decision import DecisionTree, Question, load_trees
-from scalesim.catalog.graph import related, relation_graph
+from scalesim.catalog.graph import as_read, related, relation_graph
 from scalesim.catalog.search import search
 from scalesim.templates import templates_for_pattern
 
@@ -113,8 +113,10 @@ def get_pattern(pattern: str) -> dict[str, Any]:
     catalog = _catalog()
     pattern_id = _pattern_id(pattern)
     entry = catalog[pattern_id].model_dump(mode="json")
+    # as a reader takes them (`as_read`): a pattern 'counters' an anti-pattern recorded as
+    # conflicts_with, not 'conflicts with' it beside 'fixes' it
     entry["relations_both"] = [{"kind": e.kind, "id": e.target, "name": catalog[e.target].name}
-                               for e in relation_graph(catalog)[pattern_id]]
+                               for e in as_read(catalog, relation_graph(catalog)[pattern_id])]
     entry["templates"] = templates_for_pattern(pattern_id)
     return entry
 

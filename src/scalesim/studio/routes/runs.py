@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from scalesim.render.compare import deltas
 from scalesim.studio import specs
@@ -23,10 +23,18 @@ EVENT_POLL_S = 0.1
 KEEPALIVE_S = 15.0
 
 
+def _digits(value: Any) -> Any:
+    """A seed given as its decimal digits, as a browser must send one past 2⁵³ (JavaScript's
+    numbers keep 53 bits: 9223372036854775807 would arrive as 9223372036854775808)."""
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() \
+        else value
+
+
 class RunRequest(BaseModel):
     spec: str = Field(description="the spec as YAML text")
-    seed: int | None = Field(None, ge=0, lt=2**63, strict=True,
-                             description="overrides simulation.seed")
+    seed: Annotated[int | None, BeforeValidator(_digits)] = Field(
+        None, ge=0, lt=2**63, strict=True,
+        description="overrides simulation.seed: a whole number, or its digits as a string")
     design_id: str | None = Field(
         None, max_length=64,
         description="record the run under this saved design, as a run of one of its versions: "
