@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Result } from "../src/api";
 import { buildGraph } from "../src/model/graph";
-import { backingUp, breakerOpenings, breakerOwners, breakerTimeShares, keyColumns, leadershipAt, overlayAt, seriesOf, tables, type Transition } from "../src/model/replay";
+import { backingUp, breakerOpenings, breakerOwners, breakerTimeShares, keyColumns, leadershipAt, overlayAt, rowsAt, seriesOf, tables, type Transition } from "../src/model/replay";
 import { parse } from "../src/model/yamlDoc";
 
 const RESULTS = join(__dirname, "results");
@@ -381,5 +381,18 @@ describe("the breakers chart", () => {
     expect(Number(at(end)[half])).toBeCloseTo(closed.t_s - probe.t_s, 9);
     const sampled = tables(load("breaker-edge").result).breakers;
     expect(Number(sampled.rows.find((r) => Number(r[0]) === end)![half])).toBe(0);
+  });
+});
+
+describe("the interval shown at a time", () => {
+  const table = { columns: ["t_s", "workload", "throughput_rps"], rows: [[1, "w", 10], [2, "w", 20], [3, "w", 30]] };
+  const at = (t: number): unknown => rowsAt(table, t, 1).get("w")?.throughput_rps;
+  it("is the one ending there on a boundary, as the charts' cursor marks it", () => {
+    expect(at(2)).toBe(20);  // 1–2 s, not 2–3 s
+    expect(at(3)).toBe(30);
+  });
+  it("is the one containing it otherwise, the first from the start", () => {
+    expect(at(1.5)).toBe(20);
+    expect(at(0)).toBe(10);
   });
 });

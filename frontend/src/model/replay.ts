@@ -47,8 +47,10 @@ export function keyColumns(name: string, table: Table): string[] {
 
 /** The rows at `t` by their name (the key columns' values joined with a space). A table of
  * interval means gives the interval that contains `t` (rows are stamped with their interval's
- * end); a `sampled` table (counts taken at each interval's end) gives the last sample at or
- * before `t`, so a replay never shows a replica before it was there. */
+ * end), the one ending at `t` when `t` is on a boundary, as the charts' cursor marks the
+ * point stamped `t` (the next one was taken before, so the canvas at 11 s showed 11–12 s
+ * beside the charts' 10–11 s); a `sampled` table (counts taken at each interval's end) gives
+ * the last sample at or before `t`, so a replay never shows a replica before it was there. */
 export function rowsAt(table: Table, t: number, step: number, keys: string[] = [table.columns[1]],
   sampled = false): Map<string, Row> {
   const out = new Map<string, Row>();
@@ -59,7 +61,9 @@ export function rowsAt(table: Table, t: number, step: number, keys: string[] = [
     if (sampled ? end === last : end - step < t + 1e-9 && t <= end + 1e-9) {
       const row: Row = {};
       table.columns.forEach((c, i) => { row[c] = raw[i]; });
-      out.set(keys.map((k) => String(row[k])).join(" "), row);
+      const name = keys.map((k) => String(row[k])).join(" ");
+      const kept = out.get(name);
+      if (kept === undefined || Number(kept[table.columns[0]]) > end) out.set(name, row);  // the earlier one
     }
   }
   return out;
