@@ -10,6 +10,7 @@ when a run is checked.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -88,9 +89,11 @@ class Estimate:
     def refusal(self, override: str) -> str:
         """The estimate, every reason it is over the budget and how to get under it;
         `override` says how to run it anyway ('pass --force to run it anyway')."""
-        return (f"{self.summary}: " + "; ".join(self.reasons) + "." + self.cause() + " Shorten "
-                "simulation.duration, lower the rate or raise simulation.interval, or "
-                f"{override}.")
+        remedy = ("Give the loop an end (a think time, work that takes time, a call made "
+                  "with a probability below 1)" if not math.isfinite(self.cost.events) else
+                  "Shorten simulation.duration, lower the rate or raise simulation.interval")
+        return f"{self.summary}: " + "; ".join(self.reasons) + "." + self.cause() + \
+            f" {remedy}, or {override}."
 
     def cause(self) -> str:
         """What the load does not explain, when it is most of the run: timers (probes,
@@ -136,6 +139,12 @@ def estimate(system: System, workers: int = 1) -> Estimate:
     summary = (f"this run is estimated at {amount(cost.events)} events{besides} "
                f"({amount(cost.rate_rps)} requests/s for {amount(sim.warmup + sim.duration)} s × "
                f"{sim.replications} replication(s))")
+    if not math.isfinite(cost.events):  # it said "inf events … about inf years"
+        summary = ("this run's work has no bound: its requests never end (a closed loop whose "
+                   "requests take no time and no think time, or calls or messages that loop "
+                   "without end)")
+        reasons = [f"it would run until simulation.limits.max_events "
+                   f"({amount(sim.limits.max_events)}) stops it"]
     return Estimate(cost, speed, workers, wall, tuple(reasons), summary, cost.work)
 
 

@@ -78,3 +78,19 @@ def test_a_command_without_force_says_how_to_run_the_spec_anyway(
     assert f"simulate it apart (`scalesim simulate {spec} --force --out DIR`) and give " \
         "DIR/result.json to this command." in text
     assert "--force to run it anyway" not in text
+
+
+def test_a_run_without_a_bound_says_so_not_inf_years(tmp_path: Path) -> None:
+    """Three users without think time on work that takes none: infinitely many requests.
+    The refusal read 'inf events (inf requests/s …): about inf years' and advised a longer
+    interval; it now says the work has no bound and how to give the loop an end."""
+    spec = tmp_path / "impatient.yaml"
+    spec.write_text("scalesim: 1\nname: impatient\ncomponents:\n  a:\n    workers: unlimited\n"
+                    "    operations:\n      x: {}\nworkloads:\n  - {name: w, to: a.x, users: 3}\n"
+                    "simulation: {duration: 2s}\n")
+    result = CliRunner().invoke(app, ["simulate", str(spec), "-q"])
+    assert result.exit_code == 3, result.output
+    text = " ".join(result.stderr.split())
+    assert text.startswith("refused: this run's work has no bound: its requests never end")
+    assert "Give the loop an end (a think time" in text
+    assert "inf" not in text.replace("infinite", "")

@@ -139,6 +139,19 @@ def test_a_value_only_an_override_made_is_blamed_on_it(override: str, path: str)
     assert any(issue.startswith(f"--set #1: {path}: ") for issue in found), found
 
 
+def test_a_problem_an_override_made_inside_a_written_path_names_it() -> None:
+    """A call cycle that `--set …calls.0={to: api.get}` made is reported on the operation,
+    which the file writes: at its line, as before, and now saying which override changed
+    what is inside (it read as if the file were wrong)."""
+    written = BASE.replace("get: {work: 1ms}", "get: {work: 1ms, calls: [{to: db.q}]}\n"
+                           "  db:\n    operations:\n      q: {work: 1ms}")
+    load_spec_text(written, "hostile.yaml")  # valid as written
+    found = issues(written, ("components.api.operations.get.calls.0={to: api.get}",))
+    [cycle] = [issue for issue in found if "call cycle" in issue]
+    assert cycle.startswith("hostile.yaml:")
+    assert cycle.endswith("(after --set #1, which set components.api.operations.get.calls[0])")
+
+
 def test_an_integer_of_thousands_of_digits_is_a_located_error() -> None:
     found = issues(BASE.replace("rate: 10/s", "rate: 10/s, users: " + "9" * 5000))
     assert found[0].startswith("hostile.yaml:8:") and "cannot read this value" in found[0]

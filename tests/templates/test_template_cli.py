@@ -88,6 +88,18 @@ def test_new_refuses_to_overwrite_without_force(run_cli, tmp_path):
     load_spec(target)
 
 
+def test_new_writes_nothing_when_the_schema_beside_cannot_be(run_cli, tmp_path):
+    """The schema's place is a link into a folder that does not exist: the spec was written
+    first and left behind, so a second try needed --force. A folder as -o said 'exists; use
+    --force', then with --force 'is a folder'."""
+    (tmp_path / "spec.schema.json").symlink_to(tmp_path / "missing" / "file")
+    result = run_cli("new", "timeout", "-o", str(tmp_path / "system.yaml"))
+    assert result.exit_code == 2 and "spec.schema.json: cannot write here" in result.stderr
+    assert not (tmp_path / "system.yaml").exists()
+    folder = run_cli("new", "timeout", "-o", str(tmp_path))
+    assert folder.exit_code == 2 and "is a folder: give the spec's file name" in folder.stderr
+
+
 def test_new_without_output_prints_the_spec(run_cli):
     result = run_cli("new", "sidecar")
     assert result.exit_code == 0

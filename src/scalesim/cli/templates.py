@@ -151,16 +151,21 @@ def new_command(
     if output is None:
         typer.echo(text, nl=False)
         return
+    if output.is_dir():
+        fail(f"{output} is a folder: give the spec's file name, e.g. {output / 'system.yaml'}")
     if output.exists() and not force:
         fail(f"{output} exists; use --force to overwrite it")
     schema = output.parent / SCHEMA_FILE
     try:
         check_file(output)
-        write_file(output, text)
+        # the schema beside it first: when it cannot be written, no spec is left behind
+        # that a second try would then need --force for
         if not schema.exists():
             from scalesim.spec.schema import spec_json_schema
 
+            check_file(schema)
             write_file(schema, json.dumps(spec_json_schema(), indent=2, sort_keys=True) + "\n")
+        write_file(output, text)
     except (OutputError, OSError) as error:
         fail(str(error) if isinstance(error, OutputError) else f"{output}: {error.strerror}")
     # One message per line, never wrapped: the command must stay copyable.

@@ -110,8 +110,17 @@ class _Locator:
             if number is not None:
                 return SpecIssue(f"--set #{number}", 0, 0, dotted(path), message)
             if prefix in self.positions:
-                return SpecIssue(self.filename, *self.positions[prefix], dotted(path), message)
+                return SpecIssue(self.filename, *self.positions[prefix], dotted(path),
+                                 message + self._changed_below(path))
         return SpecIssue(self.filename, 1, 1, dotted(path), message)
+
+    def _changed_below(self, path: Path) -> str:
+        """What the overrides changed inside `path`, which the file's line alone hides: a
+        call cycle that `--set ….calls.0={to: api.get}` made is reported on the operation,
+        whose line is the file's."""
+        below = [(n, o) for o, n in self.overridden.items() if len(o) > len(path)
+                 and o[: len(path)] == path]
+        return "".join(f" (after --set #{n}, which set {dotted(o)})" for n, o in sorted(below))
 
     def pydantic_issue(self, error: Any) -> SpecIssue:
         path = self._data_path(tuple(error["loc"]))
