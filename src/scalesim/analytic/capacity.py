@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from scalesim.analytic.estimate import Estimate, Model
+from scalesim.analytic.load import peak_rate
 from scalesim.spec.checks import sync_edges
 from scalesim.spec.model import Slo, System
 
@@ -174,7 +175,7 @@ def saturations(model: Model) -> dict[str, Saturation]:
     for workload in model.system.workloads:
         if workload.users is not None:
             continue
-        key = (".".join(model.system.resolve(workload.to)), model.open_rate(workload))
+        key = (".".join(model.system.resolve(workload.to)), peak_rate(workload))
         if key not in found:
             found[key] = saturation(model, workload.name, calm)
         out[workload.name] = found[key]
@@ -186,7 +187,7 @@ def saturation(model: Model, workload: str, calm: Estimate | None = None) -> Sat
     visits saturates: a factor below 1 when that is past saturation already. `calm`: the
     coarse model's estimate at the spec's rates, when the caller has it (`saturations`: one
     for every workload)."""
-    rate = next(model.open_rate(w) for w in model.system.workloads if w.name == workload)
+    rate = next(peak_rate(w) for w in model.system.workloads if w.name == workload)
     if rate <= 0.0:
         return Saturation(math.inf, math.inf, None)
     coarse = model.coarse(COARSE_POINTS)
@@ -212,7 +213,7 @@ def slo_capacity(model: Model, slo: Slo, base: Estimate) -> SloCapacity | None:
     (None without open workloads). The SLO is about requests: saturation binds when a
     component a request waits for saturates, not a queue's consumers (see `behind`)."""
     names = [w.name for w in model.system.workloads if w.users is None]
-    total = sum(model.open_rate(w) for w in model.system.workloads if w.users is None)
+    total = sum(peak_rate(w) for w in model.system.workloads if w.users is None)
     if not names or total <= 0.0:
         return None
     waited = answering(model.system)

@@ -55,6 +55,7 @@ from scalesim.analytic.load import (
     expected_attempts,
     expected_hedges,
     miss_shares,
+    peak_rate,
     rate_cap,
     subscriptions,
     visits,
@@ -345,11 +346,6 @@ class Model:
                    lattice.of(operation.post_work, self.points), cache_calls, steps,
                    tuple(step_calls(steps)))
 
-    @staticmethod
-    def open_rate(workload: Workload) -> float:
-        """Peak rate of an open workload (a profile counts with its highest point)."""
-        return max([workload.rate or 0.0, *(p.rate for p in workload.profile or [])])
-
     def evaluate(self, scales: Mapping[str, float] | None = None,
                  storm: bool = False) -> Estimate:
         """The estimate with each open workload's rate multiplied by scales[name] (by 1 when
@@ -402,7 +398,7 @@ class Model:
                         else expected_hedges(call.hedge, lambda _: 1.0))  # every attempt slow
 
     def _evaluate(self, flow: _Flow, scales: Mapping[str, float]) -> tuple[Estimate, _Solved]:
-        rates = {w.name: self.open_rate(w) * scales.get(w.name, 1.0)
+        rates = {w.name: peak_rate(w) * scales.get(w.name, 1.0)
                  for w in self.system.workloads if w.users is None}
         closed = [w for w in self.system.workloads if w.users is not None]
         means: dict[str, float] = {}

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from scalesim.analytic.load import peak_rate
 from scalesim.spec import hashring
 from scalesim.spec.model import Balancer, Component, System, Workload
 
@@ -132,8 +133,7 @@ def _keys(system: System, workload: Workload) -> tuple[int, npt.NDArray[np.float
     if space is None:
         simulation = system.simulation
         horizon = simulation.warmup + simulation.duration
-        rate = max([workload.rate or 0.0, *(p.rate for p in workload.profile or [])])
-        expected = horizon * rate if workload.users is None else math.inf
+        expected = horizon * peak_rate(workload) if workload.users is None else math.inf
         return (MAX_KEYS if not expected < MAX_KEYS else max(1, math.ceil(expected))), None
     count = min(space.count, MAX_KEYS)
     with np.errstate(over="ignore"):  # a huge skew: the far keys' weights are 0

@@ -251,6 +251,11 @@ def _hold(system: System, cname: str, oname: str, response: Callable[[str], floa
     return hold
 
 
+def peak_rate(workload: Workload) -> float:
+    """An open-loop workload's peak rate (a profile counts with its highest point)."""
+    return max([workload.rate or 0.0, *(p.rate for p in workload.profile or [])])
+
+
 def mean_rate(workload: Workload, start: float, end: float) -> float:
     """An open-loop workload's mean rate over [start, end): its profile integrated (steps
     hold, linear ramps go from the previous point's rate), as the engine draws it."""
@@ -272,10 +277,7 @@ def mean_rate(workload: Workload, start: float, end: float) -> float:
 def _entry_rate(system: System, workload: Workload, response: Callable[[str], float],
                 over: tuple[float, float] | None = None) -> float:
     if workload.users is None:
-        if over is not None:
-            return mean_rate(workload, *over)
-        points = [p.rate for p in workload.profile or []]
-        return max([workload.rate or 0.0, *points])
+        return mean_rate(workload, *over) if over is not None else peak_rate(workload)
     cycle = workload.think.mean_s + _hop(system) + response(".".join(system.resolve(workload.to)))
     return workload.users / cycle if cycle > 0.0 else math.inf
 

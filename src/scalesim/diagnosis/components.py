@@ -13,12 +13,12 @@ import numpy.typing as npt
 
 from scalesim.analytic import hashing
 from scalesim.analytic.chains import served
-from scalesim.analytic.estimate import Model
 from scalesim.analytic.load import (
     ComponentLoad,
     call_matrix,
     leader_served,
     offered_load,
+    peak_rate,
     reachable,
     round_trip_s,
 )
@@ -380,7 +380,7 @@ def ring_shares(run: Run, name: str, replica: int) -> list[str]:
     """What the hash ring gives `replica` of the unique keys the workloads send (the
     analytic estimate's split, spec/hashring.py), beside an even split."""
     by_workload = hashing.uneven(run.system).get(name, {})
-    split = hashing.component_split(by_workload, {w.name: Model.open_rate(w) or 1.0
+    split = hashing.component_split(by_workload, {w.name: peak_rate(w) or 1.0
                                                   for w in run.system.workloads})
     if split is None:
         return []

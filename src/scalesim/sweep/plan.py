@@ -31,6 +31,7 @@ from typing import Any
 
 from scalesim.analytic.capacity import behind, overloaded, requests_saturated
 from scalesim.analytic.estimate import Estimate, Model
+from scalesim.analytic.load import peak_rate
 from scalesim.sim.metrics import PERCENTILES, Histogram
 from scalesim.sim.partial import Partial, pooled_latency
 from scalesim.sim.stats import ci95, quantile_ci95
@@ -87,7 +88,7 @@ class Plan:
 def rate_overrides(system: System, rate: float) -> list[str]:
     """Overrides scaling every open workload so that their peak rates add up to `rate`."""
     open_loops = [(i, w) for i, w in enumerate(system.workloads) if w.users is None]
-    total = sum(Model.open_rate(w) for _, w in open_loops)
+    total = sum(peak_rate(w) for _, w in open_loops)
     if total <= 0.0:
         raise ValueError("--rate needs an open workload with a rate")
     factor = rate / total
