@@ -72,11 +72,21 @@ def write_file(path: Path, content: str | bytes) -> None:
         raise
 
 
+def check_folder(directory: Path, option: str = "--out") -> None:
+    """`directory` can be an output folder: one already, or a new one in a folder that
+    exists (a typo must not create a tree of folders). Errors start `{option} DIR:`."""
+    if directory.exists() and not directory.is_dir():
+        raise OutputError(f"{option} {directory}: exists and is not a folder")
+    parent = directory.absolute().parent
+    if not parent.is_dir():
+        why = "is not a folder" if parent.exists() else "does not exist"
+        raise OutputError(f"{option} {directory}: cannot create it, the folder {parent} {why}")
+
+
 def check_run_folder(directory: Path) -> None:
     """`--out DIR` can be (re)written: a new folder, an empty one, or one that holds only
     what an earlier `--out` wrote (it is replaced as a whole)."""
-    if directory.exists() and not directory.is_dir():
-        raise OutputError(f"--out {directory}: exists and is not a folder")
+    check_folder(directory)
     if directory.is_dir():
         foreign = sorted(p.name for p in directory.iterdir() if p.name not in run_files())
         if foreign:
@@ -84,11 +94,20 @@ def check_run_folder(directory: Path) -> None:
             raise OutputError(f"--out {directory}: holds files a run does not write ({shown}); "
                               "give a new or empty folder, or one an earlier --out wrote")
     parent = directory.absolute().parent
-    if not parent.is_dir():  # a typo must not create a tree of folders
-        why = "is not a folder" if parent.exists() else "does not exist"
-        raise OutputError(f"--out {directory}: cannot create it, the folder {parent} {why}")
     if not os.access(parent, os.W_OK):
         raise OutputError(f"--out {directory}: cannot create it under {parent}")
+
+
+def write_into(directory: Path, write: Callable[[Path], list[Path]]) -> list[Path]:
+    """`write` files into a hidden folder inside `directory` (made when new), then move each
+    into place whole, so that a failure (a full disk) leaves no file cut short; the paths
+    as they are in `directory`."""
+    directory.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=directory, prefix=".scalesim-") as staging:
+        files = write(Path(staging))
+        for path in files:
+            os.replace(path, directory / path.name)
+    return [directory / path.name for path in files]
 
 
 def write_run(directory: Path, result: dict[str, Any]) -> None:

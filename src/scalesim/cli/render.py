@@ -9,10 +9,7 @@ DIR/result.json, with the time series) and anything else a spec, simulated first
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
-from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,7 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from scalesim.cli.options import Replications, replication_override
-from scalesim.cli.outputs import OutputError, check_file, write_file
+from scalesim.cli.outputs import OutputError, check_file, check_folder, write_file, write_into
 from scalesim.cli.run import (
     EXIT_BAD_INPUT,
     Overrides,
@@ -58,30 +55,6 @@ Seed = Annotated[int | None, seed_option("Override simulation.seed when simulati
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     typer.echo(f"error: {printable(message)}", err=True)
     return typer.Exit(code)
-
-
-def checked_folder(out: Path) -> None:
-    """Before the run: `out` can be the folder of a table export (it is a folder, or its
-    parent is one: a typo must not create a tree of folders)."""
-    if str(out) == "-":
-        raise fail("the parquet and csv exports write a folder of files: give -o DIR")
-    if out.exists() and not out.is_dir():
-        raise fail(f"{out}: exists and is not a folder")
-    parent = out.absolute().parent
-    if not parent.is_dir():
-        raise fail(f"{out}: cannot create it, {parent} "
-                   f"{'is not a folder' if parent.exists() else 'does not exist'}")
-
-
-def staged(out: Path, write: Callable[[Path], list[Path]]) -> list[Path]:
-    """`write` into a hidden folder inside `out`, then each file moved into place whole, so a
-    failure (a full disk) leaves no file cut short; the paths as written in `out`."""
-    out.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out, prefix=".scalesim-") as staging:
-        files = write(Path(staging))
-        for path in files:
-            os.replace(path, out / path.name)
-    return [out / path.name for path in files]
 
 
 def read_result(path: Path) -> dict[str, Any]:
@@ -307,8 +280,13 @@ def export_command(
     if (traces is None) == (metrics is None):
         raise fail("give exactly one of --traces or --metrics")
     folder = metrics in (MetricsFormat.PARQUET, MetricsFormat.CSV)
+    if folder and str(out) == "-":
+        raise fail("the parquet and csv exports write a folder of files: give -o DIR")
     if folder:
-        checked_folder(out)
+        try:
+            check_folder(out, "-o")
+        except OutputError as error:
+            raise fail(str(error)) from None
     elif str(out) != "-":
         checked_output(out)
     result, _ = load(file, seed, overrides)
@@ -322,7 +300,7 @@ def export_command(
         write = tables.write_parquet_files if metrics is MetricsFormat.PARQUET \
             else tables.write_csv_files
         try:
-            written = staged(out, lambda staging: write(result, staging))
+            written = write_into(out, lambda staging: write(result, staging))
         except (tables.NoSeries, ImportError) as error:
             raise fail(str(error)) from None
         except OSError as error:

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from scalesim.budget import Estimate, estimate_runs
 from scalesim.cli.options import Dask, Jobs, Replications, replication_override
-from scalesim.cli.outputs import OutputError, check_file, write_file
+from scalesim.cli.outputs import OutputError, check_file, check_folder, write_file
 from scalesim.cli.run import (
     EXIT_BAD_INPUT,
     EXIT_SAFETY_STOP,
@@ -55,14 +55,9 @@ def parse_axes(texts: list[str]) -> list[Axis]:
 
 def check_out_folder(directory: Path) -> None:
     """`--out DIR` can hold the sweep's files and its point cache (DIR/points/)."""
-    if directory.exists() and not directory.is_dir():
-        raise OutputError(f"--out {directory}: exists and is not a folder")
+    check_folder(directory)
     if (directory / "points").exists() and not (directory / "points").is_dir():
         raise OutputError(f"--out {directory}: points exists and is not a folder")
-    parent = directory.absolute().parent
-    if not parent.is_dir():  # a typo must not create a tree of folders
-        raise OutputError(f"--out {directory}: cannot create it, the folder {parent} "
-                          f"{'is not a folder' if parent.exists() else 'does not exist'}")
 
 
 def batch_cost(systems: list[System], workers: int) -> Estimate:
