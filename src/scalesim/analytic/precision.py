@@ -34,6 +34,7 @@ from statistics import NormalDist
 
 from scalesim.analytic.closed import SUFFIX
 from scalesim.analytic.estimate import ComponentEstimate, Estimate
+from scalesim.analytic.station import relaxation_time
 from scalesim.spec.model import Simulation
 
 Z95 = NormalDist().inv_cdf(0.975)  # 1.96: the half-width of a 95 % interval in SDs
@@ -47,9 +48,8 @@ LOSSLESS = 1e-3
 
 def relaxation_s(station: ComponentEstimate) -> float:
     """Seconds the component's queue takes to forget its start, to within 1/e."""
-    servers = station.servers or 1
-    rho = station.state.utilization
-    return station.service_mean_s / (servers * (1.0 - math.sqrt(rho)) ** 2)
+    return relaxation_time(station.service_mean_s, station.servers or 1,
+                           station.state.utilization)
 
 
 def relative_sd(station: ComponentEstimate, measured_s: float) -> float | None:

@@ -160,10 +160,15 @@ def _dispersion(split: Split, load: StationLoad, total: float, share: float,
     S / (c·(1 − √ρ)²), what its queue remembers), so that a queue near saturation sees how
     even the split is over thousands of visits and a light one over a few."""
     servers = load.servers or 1
-    rho = min(1.0, total * share * load.service_mean_s / servers)
-    relaxation = load.service_mean_s / (servers * (1.0 - math.sqrt(rho)) ** 2) \
-        if rho < 1.0 else math.inf
+    rho = total * share * load.service_mean_s / servers
+    relaxation = relaxation_time(load.service_mean_s, servers, rho) if rho < 1.0 else math.inf
     return float(split.dispersion_over(members, total * relaxation).mean())
+
+
+def relaxation_time(service_mean_s: float, servers: int, rho: float) -> float:
+    """Seconds a queue of `servers` at utilization `rho` takes to forget its start, to
+    within 1/e: Morse's S / (c·(1 − √ρ)²) for M/M/1, carried to c servers."""
+    return service_mean_s / (servers * (1.0 - math.sqrt(rho)) ** 2)
 
 
 def _groups(shares: np.ndarray) -> list[tuple[float, np.ndarray]]:
