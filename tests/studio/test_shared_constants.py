@@ -12,10 +12,13 @@ from pathlib import Path
 import pytest
 
 from scalesim.diagnosis import context
-from scalesim.studio.routes import designs
+from scalesim.spec import types
+from scalesim.studio.routes import catalog, designs
 
 MODEL = Path(__file__).resolve().parents[2] / "frontend" / "src" / "model"
 SHARED = [("layout.ts", "MAX_NODE_ID", designs.MAX_NODE_ID),
+          ("limits.ts", "MAX_NAME", types.MAX_NAME),
+          ("limits.ts", "MAX_QUERY", catalog.MAX_QUERY),
           ("layout.ts", "MAX_COORDINATE", designs.MAX_COORDINATE),
           ("replay.ts", "BACKLOG_S", context.BACKLOG_S),
           ("replay.ts", "MIN_BACKLOG", context.MIN_BACKLOG)]

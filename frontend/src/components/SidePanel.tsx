@@ -4,6 +4,7 @@
 import { useState } from "react";
 import type { Finding, SpecIssue } from "../api";
 import { deleteEdge, deleteNode, renameComponent, setField } from "../model/edits";
+import { MAX_NAME } from "../model/limits";
 import type { Path } from "../model/yamlDoc";
 import { obj } from "../model/spec";
 import { useDesign } from "../store";
@@ -106,9 +107,6 @@ export function SidePanel({ schema, errors, findings, onPattern }: {
     </aside>
   );
 }
-
-// The longest name a spec takes (spec/types.py `Name`, a DNS label's 63 characters).
-const MAX_NAME = 63;
 
 function Header({ icon, title, subtitle, onDelete, onRename }: {
   icon?: React.ReactNode; title: string; subtitle: string; onDelete?: () => void; onRename?: (name: string) => void;

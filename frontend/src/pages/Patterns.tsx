@@ -2,12 +2,10 @@
 // templates that demonstrate it, and decision help that asks one question at a time.
 import { useEffect, useState } from "react";
 import { api, type Advice, type PatternBrief } from "../api";
+import { MAX_QUERY } from "../model/limits";
 
 type Entry = Record<string, unknown> & { id: string; name: string; summary: string; problem: string; solution: string;
   use_when: string[]; avoid_when: string[]; relations_both: { kind: string; id: string; name: string }[]; templates: string[] };
-
-// The longest search the server takes (studio/routes/catalog.py): the field stops there.
-const MAX_QUERY = 200;
 
 export function PatternDrawer({ initial, onClose, onTemplate }: { initial: string; onClose: () => void; onTemplate: (id: string) => void }) {
   const [query, setQuery] = useState("");

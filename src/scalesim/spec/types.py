@@ -50,7 +50,8 @@ Fraction = Annotated[
                               {"type": "string", "pattern": r"^\s*\d+(\.\d*)?\s*%\s*$"}],
                     "description": "a fraction: 0.05 or 5%"}),
 ]
-Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$", max_length=63)]
+MAX_NAME = 63  # a DNS label's length: names become Kubernetes object names
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$", max_length=MAX_NAME)]
 # Numbers are taken as written: `true` is not the count 1, and `2.0` is not a count at all.
 Count = Annotated[int, NoCoercion()]
 Number = Annotated[float, NoCoercion()]

@@ -39,8 +39,11 @@ def _brief(catalog: Catalog, pattern_id: str) -> dict[str, Any]:
             "level": p.level.value, "problems": [x.value for x in p.problems]}
 
 
+MAX_QUERY = 200  # characters of a pattern search
+
+
 @router.get("/patterns")
-def list_patterns(q: Annotated[str | None, Query(max_length=200)] = None,
+def list_patterns(q: Annotated[str | None, Query(max_length=MAX_QUERY)] = None,
                   category: str | None = None,
                   limit: Annotated[int, Query(ge=1, le=500)] = 500) -> list[dict[str, Any]]:
     """Every pattern (or the best matches for `q`, typo-tolerant), optionally one category."""
