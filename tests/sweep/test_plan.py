@@ -90,6 +90,19 @@ def test_plan_names_its_own_options_when_they_are_wrong(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "the load to plan for must be above 0" in result.output
 
 
+def test_a_bad_candidate_names_the_vary_that_made_it(tmp_path: Path) -> None:
+    """workers=0 of a --vary range after one --set was reported as '--set #2'."""
+    spec = tmp_path / "mmc.yaml"
+    spec.write_text(MMC)
+    result = CliRunner().invoke(app, [
+        "plan", str(spec), "--rate", "1/s", "--slo", "mean<120ms", "--set",
+        "simulation.seed=3", "--vary", "components.s.workers=0..2", "--jobs", "1"])
+    lines = result.output.splitlines()
+    assert result.exit_code == 2 and lines, result.output
+    assert all(line.startswith("--vary: components.s.workers: ")
+               and line.endswith("(with components.s.workers=0)") for line in lines), lines
+
+
 def test_plan_needs_an_slo_and_a_rate(tmp_path: Path) -> None:
     spec = tmp_path / "mmc.yaml"
     spec.write_text(MMC)

@@ -101,6 +101,18 @@ def test_bad_axes_and_bad_points_exit_2(tmp_path: Path) -> None:
     assert "point 1 (replicas=0)" in bad_point.output
 
 
+def test_a_bad_point_names_the_vary_that_made_it_not_a_set(tmp_path: Path) -> None:
+    """A point's invalid value was reported as '--set #2', after the one --set given."""
+    spec = tmp_path / "mm1.yaml"
+    spec.write_text(MM1)
+    result = CliRunner().invoke(app, ["sweep", str(spec), "--set", "simulation.seed=3",
+                                      "--vary", "components.s.replicas=1,0"])
+    lines = result.output.splitlines()
+    assert result.exit_code == 2 and lines, result.output
+    assert all(line.startswith("point 1 (replicas=0): --vary: components.s.replicas: ")
+               for line in lines), result.output
+
+
 def test_a_killed_sweep_resumes_without_recomputing(tmp_path: Path) -> None:
     spec = tmp_path / "mm1.yaml"
     # Points of 40,000 to 320,000 requests: each takes tens to hundreds of milliseconds, so

@@ -27,6 +27,7 @@ from scalesim.cli.run import (
 )
 from scalesim.cli.sweep import Vary, batch_cost, parse_axes, refuse_over_budget
 from scalesim.spec import SpecError, System, load_spec
+from scalesim.spec.loader import set_sources
 from scalesim.spec.units import parse_rate
 from scalesim.sweep.executor import ClusterError, executing
 from scalesim.sweep.plan import Candidate, Loader, Planner, plan_document, rate_overrides
@@ -71,10 +72,14 @@ def _prices(texts: Sequence[str], known: Sequence[str]) -> dict[str, float]:
     return prices
 
 
-def _loader(file: Path, base: list[str]) -> Loader:
+def _loader(file: Path, sets: list[str], scaled: list[str]) -> Loader:
+    """Loads a candidate (`overrides`, of the varied fields) on the spec with the user's
+    --set and the planned --rate; a problem names which of the three caused it."""
     def load(overrides: Sequence[str]) -> System:
+        sources = [*set_sources(len(sets)), *["--rate"] * len(scaled),
+                   *["--vary"] * len(overrides)]
         try:
-            return load_spec(file, [*base, *overrides])
+            return load_spec(file, [*sets, *scaled, *overrides], sources)
         except SpecError as error:
             for issue in error.issues:
                 typer.echo(f"{issue} (with {', '.join(overrides)})" if overrides else str(issue),
@@ -239,7 +244,7 @@ def plan_command(
         scaled = rate_overrides(system, total)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--rate") from None
-    load = _loader(file, [*(overrides or []), *scaled])
+    load = _loader(file, overrides or [], scaled)
     load([])  # the base at the planned load must be valid
     chosen_seed = system.simulation.seed if seed is None else seed
     most = max(replications, max_replications)

@@ -31,6 +31,7 @@ from scalesim.cli.run import (
 )
 from scalesim.render.sweep import render_sweep_report
 from scalesim.spec import SpecError, System, load_spec
+from scalesim.spec.loader import set_sources
 from scalesim.sweep.cache import PointCache, point_key
 from scalesim.sweep.executor import ClusterError, executing
 from scalesim.sweep.grid import Axis, GridError, Point, grid, parse_axis
@@ -83,7 +84,9 @@ def point_runs(file: Path, overrides: list[str], points: list[Point]) -> list[Po
     runs, bad = [], False
     for point in points:
         try:
-            runs.append(PointRun(point, load_spec(file, [*overrides, *point.overrides])))
+            runs.append(PointRun(point, load_spec(
+                file, [*overrides, *point.overrides],
+                [*set_sources(len(overrides)), *["--vary"] * len(point.values)])))
         except SpecError as error:
             bad = True
             for issue in error.issues:

@@ -21,9 +21,17 @@ from scalesim.spec.overrides import OverrideError, apply_override, parse_overrid
 from scalesim.spec.yamlpos import Position, YamlSyntaxError, load_with_positions
 
 
-def load_spec(file: str | FsPath, overrides: Sequence[str] = ()) -> System:
-    """Read and validate a spec file; raises SpecError naming every problem."""
-    return load_spec_text(read_spec_file(file), str(file), overrides)
+def load_spec(file: str | FsPath, overrides: Sequence[str] = (),
+              sources: Sequence[str] = ()) -> System:
+    """Read and validate a spec file; raises SpecError naming every problem. `sources`
+    names the overrides in the problems they cause, in order (`--vary PATH`); those past
+    its end are `--set #N`, N counted from 1 over all overrides (`set_sources`)."""
+    return load_spec_text(read_spec_file(file), str(file), overrides, sources)
+
+
+def set_sources(count: int) -> list[str]:
+    """What `count` overrides given with --set are called in problems: --set #1, #2…"""
+    return [f"--set #{number}" for number in range(1, count + 1)]
 
 
 def read_spec_file(file: str | FsPath) -> str:
@@ -46,11 +54,13 @@ def read_spec_file(file: str | FsPath) -> str:
                                    f"0x{data[error.start]:02x} here is not UTF-8")]) from None
 
 
-def load_spec_text(text: str, filename: str = "<spec>", overrides: Sequence[str] = ()) -> System:
-    return load_spec_placed(text, filename, overrides)[0]
+def load_spec_text(text: str, filename: str = "<spec>", overrides: Sequence[str] = (),
+                   sources: Sequence[str] = ()) -> System:
+    return load_spec_placed(text, filename, overrides, sources)[0]
 
 
-def load_spec_placed(text: str, filename: str = "<spec>", overrides: Sequence[str] = ()
+def load_spec_placed(text: str, filename: str = "<spec>", overrides: Sequence[str] = (),
+                     sources: Sequence[str] = ()
                      ) -> tuple[System, dict[Path, Position]]:
     """`load_spec_text`, and where each path is written in the text (for findings that name
     a line), from the one parse."""
@@ -61,20 +71,20 @@ def load_spec_placed(text: str, filename: str = "<spec>", overrides: Sequence[st
     if not isinstance(data, dict):
         raise SpecError([SpecIssue(filename, 1, 1, "", "a spec is a YAML mapping with "
                                    "'scalesim', 'name', 'components' and 'workloads'")])
-    overridden: dict[Path, int] = {}  # path -> which --set (1-based)
+    named = [*sources[:len(overrides)], *set_sources(len(overrides))[len(sources):]]
+    overridden: dict[Path, int] = {}  # path -> which override (0-based), named by `named`
     unapplied: list[SpecIssue] = []  # overrides that could not be applied
-    for number, text_override in enumerate(overrides, 1):
+    for number, text_override in enumerate(overrides):
         try:
             override_path, value = parse_override(text_override)
             apply_override(data, override_path, value)
         except OverrideError as error:
-            unapplied.append(SpecIssue(f"--set #{number}", 0, 0, "",
-                                       f"{text_override}: {error}"))
+            unapplied.append(SpecIssue(named[number], 0, 0, "", f"{text_override}: {error}"))
             continue
         overridden[override_path] = number
     # Every problem at once: the overrides that could not be applied, then what the spec
     # with the others applied does not pass.
-    locate = _Locator(filename, data, positions, overridden)
+    locate = _Locator(filename, data, positions, overridden, named)
     try:
         system = System.model_validate(data)
     except ValidationError as error:
@@ -92,23 +102,26 @@ class _Locator:
     """Turns a validation location into the file position a person should look at."""
 
     def __init__(self, filename: str, data: Any, positions: dict[Path, Position],
-                 overridden: dict[Path, int]) -> None:
+                 overridden: dict[Path, int], named: Sequence[str]) -> None:
         self.filename = filename
         self.data = data
         self.positions = positions
         self.overridden = overridden
+        self.named = named
 
     def issue(self, path: Path, message: str) -> SpecIssue:
         if path not in self.positions:  # not in the file: an override below it made it
             made = next((n for o, n in self.overridden.items() if o[: len(path)] == path), None)
             if made is not None:
-                return SpecIssue(f"--set #{made}", 0, 0, dotted(path), message)
+                return SpecIssue(self.named[made], 0, 0, dotted(path), message)
         for cut in range(len(path), -1, -1):
             prefix = path[:cut]
-            number = self.overridden.get(prefix) or next(
-                (n for o, n in self.overridden.items() if prefix[: len(o)] == o), None)
+            number = self.overridden.get(prefix)
+            if number is None:
+                number = next((n for o, n in self.overridden.items() if prefix[: len(o)] == o),
+                              None)
             if number is not None:
-                return SpecIssue(f"--set #{number}", 0, 0, dotted(path), message)
+                return SpecIssue(self.named[number], 0, 0, dotted(path), message)
             if prefix in self.positions:
                 return SpecIssue(self.filename, *self.positions[prefix], dotted(path),
                                  message + self._changed_below(path))
@@ -120,7 +133,8 @@ class _Locator:
         whose line is the file's."""
         below = [(n, o) for o, n in self.overridden.items() if len(o) > len(path)
                  and o[: len(path)] == path]
-        return "".join(f" (after --set #{n}, which set {dotted(o)})" for n, o in sorted(below))
+        return "".join(f" (after {self.named[n]}, which set {dotted(o)})"
+                       for n, o in sorted(below))
 
     def pydantic_issue(self, error: Any) -> SpecIssue:
         path = self._data_path(tuple(error["loc"]))
