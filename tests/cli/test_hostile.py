@@ -124,6 +124,30 @@ def test_a_failure_while_swapping_keeps_the_previous_run(run_cli, spec_file, tmp
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
+def test_a_full_disk_names_the_output_not_a_temporary_file(run_cli, spec_file, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """ENOSPC while writing the run's tables or a report was 'error: [Errno 28] No space
+    left on device', naming nothing; an export's named its hidden staging file."""
+    from scalesim.sim import timeseries
+
+    def full(*_: Any, **__: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(timeseries, "write_csv", full)
+    out = tmp_path / "run"
+    result = run_cli("simulate", str(spec_file()), "--out", str(out), "-q")
+    assert result.exit_code == 2
+    assert f"{out}: cannot write the run: No space left on device" in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["system.yaml"]
+    monkeypatch.setattr(outputs.os, "fdopen", full)
+    report = tmp_path / "r.html"
+    result = run_cli("simulate", str(spec_file()), "--report", str(report), "-q")
+    assert result.exit_code == 2
+    assert f"{report}: cannot write it: No space left on device" in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["system.yaml"]
+
+
 def test_a_killed_run_leaves_no_partial_output_and_the_next_run_cleans_up(
         spec_file, tmp_path: Path) -> None:
     out = tmp_path / "run"
@@ -384,5 +408,6 @@ def test_a_table_export_writes_a_folder_whole_or_not_at_all(
     monkeypatch.setattr(tables, "write_csv_files", full_disk)
     out = tmp_path / "csv"
     result = run_cli("export", spec, "--metrics", "csv", "-o", str(out))
-    assert result.exit_code == 2 and "No space left on device" in result.output
-    assert list(out.iterdir()) == []
+    assert result.exit_code == 2, result.output
+    assert f"{out}: cannot write its files: No space left on device" in result.output
+    assert not out.exists()  # made for the export, and removed with what it held

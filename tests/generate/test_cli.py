@@ -215,3 +215,39 @@ def test_a_target_with_nothing_to_write_creates_no_folder(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "README.md"]
     assert "kong" not in result.stderr[result.stderr.index("next steps:"):]
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("fail_at", [1, 4])
+def test_a_full_disk_leaves_the_folder_as_it_was(tmp_path: Path, fail_at: int,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write failing part way (ENOSPC) left the files before it updated, a temporary
+    file behind and a traceback-free but nameless 'cannot write the output' with exit 1."""
+    out = tmp_path / "out"
+    assert run(str(SMALL), "--target", "k8s", "-o", str(out)).exit_code == 0
+    before = _snapshot(out)
+    written = Path.write_bytes
+    calls = 0
+
+    def full(path: Path, data: bytes) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == fail_at:
+            raise OSError(28, "No space left on device")
+        return written(path, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    again = run(str(SMALL), "--target", "k8s", "--target", "compose", "-o", str(out),
+                "--set", "components.api.replicas=4")
+    assert again.exit_code == 2, again.output
+    assert f"-o {out}: cannot write " in again.output
+    assert "No space left on device; nothing was written" in again.output
+    assert _snapshot(out) == before  # no file updated, no temporary left, no new folder
+    fresh = tmp_path / "fresh"
+    calls = 0
+    assert run(str(SMALL), "--target", "k8s", "-o", str(fresh)).exit_code == 2
+    assert not fresh.exists()

@@ -190,3 +190,25 @@ def test_the_report_can_go_inside_the_out_folder_it_creates(tmp_path: Path) -> N
                                       "--out", str(out), "--report", str(out / "sweep.html")])
     assert result.exit_code == 0, result.output
     assert {"sweep.csv", "sweep.json", "sweep.html"} <= {p.name for p in out.iterdir()}
+
+
+def test_points_that_cannot_be_kept_only_warn(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A point cache that could not be written (a full disk) ended the sweep with 'cannot
+    write the output', exit 1, after every point had run."""
+    from scalesim.sweep import cache
+
+    def full(*_: object, **__: object) -> tuple[int, str]:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cache.tempfile, "mkstemp", full)
+    spec = tmp_path / "mm1.yaml"
+    spec.write_text(MM1)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["sweep", str(spec), "--vary",
+                                      "components.s.replicas=1,2", "--out", str(out), "-q",
+                                      "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert f"could not be kept for resuming ({out / 'points'}: No space left on device)" \
+        in result.output
+    assert {"sweep.json", "sweep.csv"} <= {p.name for p in out.iterdir()}

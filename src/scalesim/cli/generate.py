@@ -17,6 +17,7 @@ from scalesim.generate import (
     render,
     write,
 )
+from scalesim.generate.output import WriteError
 from scalesim.generate.targets import folders
 from scalesim.spec.errors import printable
 
@@ -59,7 +60,10 @@ def generate_command(
         planned = plan(output, files, force, folders(chosen))
     except GenerateError as error:  # the output folder's paths, each naming DIR
         _refuse(error.problems)
-    write(output, planned)
+    try:
+        write(output, planned)
+    except WriteError as error:  # a full disk: nothing was changed
+        _refuse([f"-o {output}: {error}; nothing was written"])
     for item in planned:
         typer.echo(printable(f"{item.status:9} {output / item.file.path}"))
     err.print(f"[green]ok[/green] {len(planned)} files for '{system.name}' in {shown(output)}",

@@ -30,6 +30,17 @@ class OutputError(ValueError):
     """An output path that cannot be written; the message says why."""
 
 
+@contextlib.contextmanager
+def _naming(destination: Path, what: str) -> Iterator[None]:
+    """An OSError while writing (a full disk, a folder made read-only meanwhile) becomes an
+    OutputError naming where the user asked to write, not the temporary file it hit."""
+    try:
+        yield
+    except OSError as error:
+        raise OutputError(f"{destination}: cannot write {what}: {error.strerror or error}; "
+                          "nothing was changed there") from None
+
+
 def landing(path: Path) -> Path:
     """Where writing `path` lands: through a symbolic link to the file it names (the link
     stays a link, as when a program writes through it), else `path` itself."""
@@ -60,16 +71,17 @@ def write_file(path: Path, content: str | bytes) -> None:
     check_file(path)
     path = landing(path)
     data = content.encode("utf-8") if isinstance(content, str) else content
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.scalesim-")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    with _naming(path, "it"):
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.scalesim-")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
 
 
 def check_folder(directory: Path, option: str = "--out") -> None:
@@ -102,11 +114,18 @@ def write_into(directory: Path, write: Callable[[Path], list[Path]]) -> list[Pat
     """`write` files into a hidden folder inside `directory` (made when new), then move each
     into place whole, so that a failure (a full disk) leaves no file cut short; the paths
     as they are in `directory`."""
-    directory.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=directory, prefix=".scalesim-") as staging:
-        files = write(Path(staging))
-        for path in files:
-            os.replace(path, directory / path.name)
+    new = not directory.exists()
+    with _naming(directory, "its files"):
+        try:
+            directory.mkdir(exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=directory, prefix=".scalesim-") as staging:
+                files = write(Path(staging))
+                for path in files:
+                    os.replace(path, directory / path.name)
+        except OSError:
+            if new:
+                shutil.rmtree(directory, ignore_errors=True)
+            raise
     return [directory / path.name for path in files]
 
 
@@ -117,20 +136,21 @@ def write_run(directory: Path, result: dict[str, Any]) -> None:
     check_run_folder(directory)
     directory = directory.absolute()
     _remove_leftovers(directory)
-    staging = Path(tempfile.mkdtemp(dir=directory.parent, prefix=_prefix(directory, "new")))
-    try:
-        with (staging / "result.json").open("w", encoding="utf-8") as handle:
-            # streamed: json.dumps would hold every piece of a long run's time series at once
-            json.dump(result, handle, indent=2, sort_keys=True)
-            handle.write("\n")
-        for name, table in result["timeseries"].items():  # those the run has
-            write_csv(staging / FILES.get(name, f"{name}.csv"), table)
-        staging.chmod(0o755)
-        with _signals_held():
-            _swap_in(staging, directory)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with _naming(directory, "the run"):
+        staging = Path(tempfile.mkdtemp(dir=directory.parent, prefix=_prefix(directory, "new")))
+        try:
+            with (staging / "result.json").open("w", encoding="utf-8") as handle:
+                # streamed: json.dumps would hold every piece of a long run's time series
+                json.dump(result, handle, indent=2, sort_keys=True)
+                handle.write("\n")
+            for name, table in result["timeseries"].items():  # those the run has
+                write_csv(staging / FILES.get(name, f"{name}.csv"), table)
+            staging.chmod(0o755)
+            with _signals_held():
+                _swap_in(staging, directory)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
 
 
 def _swap_in(staging: Path, directory: Path) -> None:

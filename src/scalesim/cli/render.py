@@ -303,8 +303,8 @@ def export_command(
             written = write_into(out, lambda staging: write(result, staging))
         except (tables.NoSeries, ImportError) as error:
             raise fail(str(error)) from None
-        except OSError as error:
-            raise fail(f"{out}: cannot write: {error.strerror or error}") from None
+        except OutputError as error:
+            raise fail(str(error)) from None
         err.print("wrote " + ", ".join(shown(p) for p in written), highlight=False)
         return
     else:

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from scalesim.budget import Estimate, estimate_runs
 from scalesim.cli.options import Dask, Jobs, Replications, replication_override
-from scalesim.cli.outputs import OutputError, check_file, check_folder, write_file
+from scalesim.cli.outputs import OutputError, check_file, check_folder, write_file, write_into
 from scalesim.cli.run import (
     EXIT_BAD_INPUT,
     EXIT_SAFETY_STOP,
@@ -36,7 +36,7 @@ from scalesim.sweep.cache import PointCache, point_key
 from scalesim.sweep.executor import ClusterError, executing
 from scalesim.sweep.grid import Axis, GridError, Point, grid, parse_axis
 from scalesim.sweep.runner import PointResult, PointRun, run_points
-from scalesim.sweep.table import KNEE_LABEL, document, write_outputs
+from scalesim.sweep.table import KNEE_LABEL, document, write_tables
 
 Vary = Annotated[list[str], typer.Option(
     "--vary", metavar="PATH=VALUES", help="A field to vary: a list (a,b,c), an integer range "
@@ -218,11 +218,14 @@ def sweep_command(
     except ClusterError as error:
         err.print(f"[red]error[/red]: {shown(error)}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    if cache.failure is not None:
+        err.print(f"[yellow]warning[/yellow]: finished points could not be kept for resuming "
+                  f"({shown(cache.failure)})", highlight=False, soft_wrap=True)
     doc = document(system.name, chosen_seed, system.simulation.replications, axes, results)
     try:
         if out_dir is not None:
-            written = write_outputs(out_dir, doc)
-            err.print("wrote " + ", ".join(f"{shown(out_dir)}/{name}" for name in written),
+            written = write_into(out_dir, lambda staging: write_tables(staging, doc))
+            err.print("wrote " + ", ".join(f"{shown(out_dir)}/{path.name}" for path in written),
                       highlight=False)
         if report is not None:
             write_file(report, render_sweep_report(doc))

@@ -159,31 +159,71 @@ def _status(directory: Path, target: Path, file: GeneratedFile, recorded: str | 
     return "updated"
 
 
+class WriteError(Exception):
+    """A generated file could not be written (a full disk, a read-only folder); the folder
+    was left as it was."""
+
+
 def write(directory: Path, planned: Sequence[Planned]) -> None:
-    """Write each file atomically (temporary file, then rename), remove the stale ones and
-    update the manifest (atomically too)."""
+    """Write the plan all or nothing: every new file (and the manifest) goes to a temporary
+    beside its target first; only when all are written are they renamed into place and the
+    stale ones removed. A write that fails removes the temporaries and the folders made for
+    them, and raises WriteError naming the file."""
     recorded = read_manifest(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    made: list[Path] = []  # folders this call creates, outermost first
+    staged: list[tuple[Path, Path]] = []  # (temporary, target)
+    try:
+        _make_folder(directory, made)
+        for item in planned:
+            if item.status == "removed":
+                recorded.pop(item.file.path, None)
+                continue
+            data = item.file.content.encode("utf-8")
+            recorded[item.file.path] = sha256(data)
+            if item.status != "unchanged":
+                _make_folder(item.target.parent, made)
+                staged.append(_stage(item.target, data, 0o755 if item.file.executable
+                                     else 0o644, item.file.path))
+        manifest = {"generator": "scalesim", "files": dict(sorted(recorded.items()))}
+        staged.append(_stage(directory / MANIFEST,
+                             (json.dumps(manifest, indent=2) + "\n").encode("utf-8"), 0o644,
+                             MANIFEST))
+    except WriteError:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        for folder in reversed(made):
+            folder.rmdir()
+        raise
+    for temporary, target in staged:
+        os.replace(temporary, target)
     root = directory.resolve()
     for item in planned:
         if item.status == "removed":
-            recorded.pop(item.file.path, None)
             item.target.unlink(missing_ok=True)
             _remove_empty_folders(item.target.parent, root)
-            continue
-        data = item.file.content.encode("utf-8")
-        recorded[item.file.path] = sha256(data)
-        if item.status == "unchanged":
-            continue
-        item.target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = item.target.with_name(f".{item.target.name}.scalesim-tmp")
+
+
+def _make_folder(folder: Path, made: list[Path]) -> None:
+    """Create `folder` and its missing parents, recording each one created in `made`."""
+    missing = [f for f in (folder, *folder.parents) if not f.exists()]
+    for parent in reversed(missing):
+        try:
+            parent.mkdir()
+        except OSError as error:
+            raise WriteError(f"cannot create the folder {parent}: "
+                             f"{error.strerror or error}") from None
+        made.append(parent)
+
+
+def _stage(target: Path, data: bytes, mode: int, name: str) -> tuple[Path, Path]:
+    temporary = target.with_name(f".{target.name}.scalesim-tmp")
+    try:
         temporary.write_bytes(data)
-        temporary.chmod(0o755 if item.file.executable else 0o644)
-        os.replace(temporary, item.target)
-    manifest = {"generator": "scalesim", "files": dict(sorted(recorded.items()))}
-    temporary = directory / f".{MANIFEST}.scalesim-tmp"
-    temporary.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, directory / MANIFEST)
+        temporary.chmod(mode)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise WriteError(f"cannot write {name}: {error.strerror or error}") from None
+    return temporary, target
 
 
 def _remove_empty_folders(folder: Path, root: Path) -> None:

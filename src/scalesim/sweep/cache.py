@@ -30,6 +30,7 @@ class PointCache:
 
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
+        self.failure: str | None = None  # why a point could not be kept (a full disk)
 
     def get(self, key: str) -> dict[str, Any] | None:
         if self.directory is None:
@@ -42,14 +43,23 @@ class PointCache:
         return loaded if isinstance(loaded, dict) else None
 
     def put(self, key: str, result: dict[str, Any]) -> None:
-        if self.directory is None:
+        """Keep a finished point; one that cannot be kept is only lost for a resumed sweep,
+        so the sweep goes on without the cache and `failure` says why."""
+        if self.directory is None or self.failure is not None:
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".part")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".part")
+        except OSError as error:
+            self.failure = f"{self.directory}: {error.strerror or error}"
+            return
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 json.dump(result, out, indent=1, sort_keys=True)
             os.replace(name, self.directory / f"{key}.json")
+        except OSError as error:
+            Path(name).unlink(missing_ok=True)
+            self.failure = f"{self.directory}: {error.strerror or error}"
         except BaseException:
             Path(name).unlink(missing_ok=True)
             raise

@@ -8,8 +8,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -125,24 +123,18 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-def write_outputs(directory: Path, doc: dict[str, Any]) -> list[str]:
-    """Write sweep.json, sweep.csv and (with pyarrow) sweep.parquet into `directory`, all or
-    nothing; return the names written."""
-    directory.mkdir(parents=True, exist_ok=True)
-    written = ["sweep.json", "sweep.csv"]
-    with tempfile.TemporaryDirectory(dir=directory, prefix=".scalesim-") as tmp:
-        staging = Path(tmp)
-        (staging / "sweep.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n",
-                                            encoding="utf-8")
-        with (staging / "sweep.csv").open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            names = columns(doc)
-            writer.writerow(names)
-            writer.writerows([[_cell(r[n]) for n in names] for r in doc["points"]])
-        if _write_parquet(staging / "sweep.parquet", doc):
-            written.append("sweep.parquet")
-        for produced in staging.iterdir():
-            shutil.move(str(produced), directory / produced.name)
+def write_tables(folder: Path, doc: dict[str, Any]) -> list[Path]:
+    """Write sweep.json, sweep.csv and (with pyarrow) sweep.parquet into `folder` (the
+    command's staging folder: `outputs.write_into` moves them into place together)."""
+    written = [folder / "sweep.json", folder / "sweep.csv"]
+    written[0].write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    with written[1].open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        names = columns(doc)
+        writer.writerow(names)
+        writer.writerows([[_cell(r[n]) for n in names] for r in doc["points"]])
+    if _write_parquet(folder / "sweep.parquet", doc):
+        written.append(folder / "sweep.parquet")
     return written
 
 
