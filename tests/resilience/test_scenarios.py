@@ -103,6 +103,40 @@ def test_outlier_detection_ejects_a_failing_replica() -> None:
                for e in with_detection["events"])
 
 
+def test_a_rate_limits_429s_do_not_eject_the_replica_that_sends_them() -> None:
+    """Envoy's consecutive_5xx counts 5xx answers (and local-origin failures), not a 429:
+    each replica's bucket admits its burst and then its rate, ejected never. Counted as a
+    failure, both replicas took turns being ejected and half the requests were lost."""
+    components = {
+        "a": {"workers": "unlimited", "operations": {"x": {"calls": [{"to": "b.get"}]}}},
+        "b": {"workers": "unlimited", "replicas": 2, "outlier_detection": {},
+              "rate_limit": {"rate": "10/s", "scope": "replica"},
+              "operations": {"get": {"work": "1ms"}}}}
+    result = run(components, [{"name": "w", "to": "a.x", "rate": "200/s",
+                               "arrivals": "constant"}], duration="60s")
+    assert result["components"]["b"]["ejections"] == 0
+    ok = result["requests"]["ok"]
+    assert 2 * (10 + 10 * 60) - 4 <= ok <= 2 * (10 + 10 * 60) + 2  # burst + rate × time each
+
+
+def test_the_ejection_cap_is_a_share_of_the_replicas_after_a_rollout() -> None:
+    """After a rollout replaced both replicas, a fault on both ejected both although
+    max_ejection_percent is 50 %: the share was taken of the four replicas ever made."""
+    components = {
+        "a": {"workers": "unlimited", "operations": {"x": {"calls": [{"to": "b.get"}]}}},
+        "b": {"workers": "unlimited", "replicas": 2,
+              "outlier_detection": {"max_ejection_percent": "50%"},
+              "operations": {"get": {"work": "1ms"}},
+              "versions": {"v2": {"operations": {"get": {"work": "1ms"}}}},
+              "rollout": {"to": "v2", "at": "1s"}}}
+    faults = [{"target": "b", "at": "10s", "for": "5s", "error_rate": 1.0}]
+    result = run(components, [{"name": "w", "to": "a.x", "rate": "20/s",
+                               "arrivals": "constant"}], faults=faults, duration="20s")
+    ejected = [e for e in result["events"] if e["event"] == "ejected"]
+    assert len(ejected) == 1 and 10.0 < ejected[0]["t_s"] < 15.0, ejected
+    assert ejected[0]["replica"] >= 2  # one of the rollout's replicas
+
+
 def test_readiness_probes_detect_a_crash_within_period_times_threshold() -> None:
     svc = {"replicas": 3, "workers": "unlimited", "operations": {"op": {"work": "1ms"}},
            "health": {"readiness": {"period": "2s", "failure_threshold": 3}}}

@@ -91,8 +91,9 @@ STILL_EVENTS = 1 << 21  # events at one instant that mean a loop of zero-time st
 MAX_INTERVAL_SAMPLES: Final = 1 << 18  # an interval's latencies kept exactly, then binned
 MAX_RESTART_DELAY: Final = 300.0  # CrashLoopBackOff cap
 BACKOFF_RESET_AFTER: Final = 600.0  # a container running this long starts its back-off afresh
-HOST_FAILURES: Final = 1 << TIMEOUT | 1 << ERROR | 1 << CRASHED | 1 << REJECTED | 1 << SHED \
-    | 1 << RATE_LIMITED  # answers an Envoy proxy counts as 5xx or a local-origin failure
+# answers an Envoy proxy counts as 5xx or a local-origin failure; a rate limit's 429 is not
+# one (and, as any answer that is not, starts the count of failures in a row again)
+HOST_FAILURES: Final = 1 << TIMEOUT | 1 << ERROR | 1 << CRASHED | 1 << REJECTED | 1 << SHED
 MAX_SAMPLED: Final = 5000  # finished sampled requests kept per workload
 MAX_SPANS: Final = 1000  # spans kept per sampled request; visits past that are not traced
 MAX_HEALTH_EVENTS: Final = 10_000
@@ -1590,7 +1591,7 @@ class Kernel:
             lane.live.append(rep)
             lane.balancer.update(lane.live)
         if comp.outlier is not None:
-            comp.outlier.grow(rep.index + 1)
+            comp.outlier.join(rep.index)
         if health is not None:
             if probed:
                 self.push(now + health.ready_delay, PROBE_READY, (comp, rep))
@@ -1614,6 +1615,8 @@ class Kernel:
         those it holds or has queued finish (Kubernetes' graceful termination)."""
         rep.retired = True
         rep.routable = False
+        if comp.outlier is not None:
+            comp.outlier.leave(rep.index)
         if rep in comp.live:
             comp.live.remove(rep)
             comp.balancer.update(comp.live)

@@ -2,16 +2,18 @@
 
 A replica answering `consecutive_5xx` failures in a row is ejected for base_ejection_time × k
 (k = its ejections in a row, capped at max_ejection_time), unless that would eject more than
-max_ejection_percent of the replicas — at least one may always be ejected. Every `interval`
-the detector returns replicas whose time is up and lowers k of replicas that stayed healthy.
+max_ejection_percent of the replicas in the cluster now — at least one may always be
+ejected. A replica that leaves (scale-down, rollout) leaves the detector as a host leaves
+Envoy's cluster: it no longer counts, ejected or not. Every `interval` the detector returns
+replicas whose time is up and lowers k of replicas that stayed healthy.
 """
 
 from __future__ import annotations
 
 
 class OutlierDetector:
-    __slots__ = ("base", "consecutive", "ejected", "ejections", "history", "interval", "k",
-                 "max_percent", "max_time", "threshold", "until")
+    __slots__ = ("base", "consecutive", "ejected", "ejections", "history", "hosts", "interval",
+                 "k", "max_percent", "max_time", "present", "threshold", "until")
 
     def __init__(self, replicas: int, threshold: int, interval: float, base: float,
                  max_time: float, max_percent: float) -> None:
@@ -24,20 +26,36 @@ class OutlierDetector:
         self.k = [0] * replicas
         self.until = [0.0] * replicas
         self.ejected = [False] * replicas
+        self.present = [True] * replicas  # in the cluster: joined and not left
+        self.hosts = replicas  # replicas present, what max_ejection_percent is a share of
         self.ejections = 0
         self.history: list[tuple[float, int, float]] = []  # (time, replica, until)
 
-    def grow(self, replicas: int) -> None:
-        """Make room for replicas added since (indices up to `replicas` − 1)."""
-        extra = replicas - len(self.ejected)
+    def join(self, replica: int) -> None:
+        """A replica started since enters the cluster (indices up to it are made room for)."""
+        extra = replica + 1 - len(self.ejected)
         if extra > 0:
             self.consecutive += [0] * extra
             self.k += [0] * extra
             self.until += [0.0] * extra
             self.ejected += [False] * extra
+            self.present += [False] * extra
+        if not self.present[replica]:
+            self.present[replica] = True
+            self.hosts += 1
+
+    def leave(self, replica: int) -> None:
+        """A replica leaves the cluster for good: no longer a host, nor an ejected one."""
+        if self.present[replica]:
+            self.present[replica] = False
+            self.hosts -= 1
+            self.ejected[replica] = False
 
     def record(self, now: float, replica: int, failed: bool) -> bool:
-        """An answer from `replica`; True when it gets ejected now."""
+        """An answer from `replica`; True when it gets ejected now (never once it has left:
+        the answers of a draining replica reach no detector)."""
+        if not self.present[replica]:
+            return False
         if not failed:
             self.consecutive[replica] = 0
             return False
@@ -46,7 +64,7 @@ class OutlierDetector:
             return False
         self.consecutive[replica] = 0
         count = sum(self.ejected)
-        if count and (count + 1) > self.max_percent * len(self.ejected):
+        if count and (count + 1) > self.max_percent * self.hosts:
             return False
         self.k[replica] += 1
         self.ejected[replica] = True
