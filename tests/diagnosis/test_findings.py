@@ -136,6 +136,21 @@ def test_a_ring_s_uneven_arcs_flag_a_replica_of_a_busy_component() -> None:
     assert "least_requests" in finding["fix"]["summary"]
 
 
+def test_the_ring_s_share_counts_only_the_workloads_that_reach_the_component() -> None:
+    """A second workload of 3 keys, sent to another hash-balanced component, weighed in the
+    ring's share of `s` by its rate: replica 0 was said to get 34 % of the keys, where the
+    only workload reaching `s` gives it 62 % (the test above)."""
+    svc = {"replicas": 2, "workers": 1, "balancer": "hash",
+           "operations": {"op": {"work": {"dist": "exponential", "mean": "10ms"}}}}
+    other = {"replicas": 2, "workers": "unlimited", "balancer": "hash",
+             "operations": {"op": {"work": "1ms"}}}
+    load = [{"name": "w", "to": "s", "rate": "160/s"},
+            {"name": "x", "to": "t", "rate": "1000/s", "keys": {"count": 3}}]
+    found = _found(_system({"s": svc, "t": other}, load, duration="300s"))
+    finding = next(f for f in found if f["kind"] == "saturated" and f["subject"] == "s")
+    assert any("gives replica 0 62 % of them" in line for line in finding["evidence"])
+
+
 def test_a_flash_crowd_on_an_autoscaled_fleet_raises_its_min_not_its_replicas() -> None:
     """100/s, then 1,200/s at once for a minute, on 4-worker replicas holding 10 ms with a
     queue of 20 and a 20 s start-up: from 1 replica the autoscaler needs several syncs, and

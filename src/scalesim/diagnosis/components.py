@@ -21,6 +21,7 @@ from scalesim.analytic.load import (
     peak_rate,
     reachable,
     round_trip_s,
+    visits,
 )
 from scalesim.diagnosis.context import (
     BACKLOG_S,
@@ -380,8 +381,9 @@ def ring_shares(run: Run, name: str, replica: int) -> list[str]:
     """What the hash ring gives `replica` of the unique keys the workloads send (the
     analytic estimate's split, spec/hashring.py), beside an even split."""
     by_workload = hashing.uneven(run.system).get(name, {})
-    split = hashing.component_split(by_workload, {w.name: peak_rate(w) or 1.0
-                                                  for w in run.system.workloads})
+    brought = _visits_of(run, name)  # a workload that never reaches `name` weighs nothing
+    split = hashing.component_split(by_workload, {
+        w.name: (peak_rate(w) or 1.0) * brought[w.name] for w in run.system.workloads})
     if split is None:
         return []
     replicas = len(split.shares)
@@ -394,6 +396,20 @@ def key_shares(keys: int, skew: float) -> npt.NDArray[np.float64]:
     """The share of requests of each key, hottest first, as the engine draws them."""
     weights = 1.0 / np.arange(1, keys + 1, dtype=float) ** skew
     return np.asarray(weights / weights.sum())
+
+
+def _visits_of(run: Run, name: str) -> dict[str, float]:
+    """Visits to component `name` per request of each workload, as the estimate counts them
+    (calls and their repeats left out)."""
+    system = run.system
+    names, matrix = call_matrix(system)
+    external = np.zeros((len(names), len(system.workloads)))
+    for column, workload in enumerate(system.workloads):
+        external[names.index(".".join(system.resolve(workload.to))), column] = 1.0
+    per_op = visits(names, matrix, external)
+    mine = [row for row, ref in enumerate(names) if ref.split(".", 1)[0] == name]
+    return {w.name: float(per_op[mine, column].sum())
+            for column, w in enumerate(system.workloads)}
 
 
 def _reaches(run: Run, entry: str, name: str) -> bool:
