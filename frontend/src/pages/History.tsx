@@ -2,6 +2,7 @@
 import { useEffect, useState } from "react";
 import { api, ApiError, type Design, type DesignBrief, type RunBrief } from "../api";
 import { number, share } from "../model/format";
+import { imported, refusal } from "../model/importing";
 import { mayDiscard, useDesign } from "../store";
 
 
@@ -33,7 +34,16 @@ export function HistoryPage({ onOpened, onRun }: { onOpened: () => void; onRun: 
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   };
   const importYaml = async (file: File) => {
-    try { await api.createDesign(file.name.replace(/\.ya?ml$/, ""), await file.text(), {}); refresh(); } catch (e) { fail(e); }
+    try {
+      const text = await file.text();
+      const refused = refusal(file.name, text);
+      if (refused) { notify("error", refused); return; }
+      const name = file.name.replace(/\.ya?ml$/, "");
+      const checked = await api.validate(text);
+      await api.createDesign(name, text, {});
+      refresh();
+      notify("info", imported(name, checked.errors.length));
+    } catch (e) { fail(e); }
   };
   const openRun = async (id: string) => {
     if (!mayDiscard()) return;
