@@ -407,9 +407,22 @@ def rate_limits(system: System, estimate: Estimate) -> Iterator[Caveat]:
                          "rate, and lets bursts above it through while it has tokens")
 
 
+def revisits(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    """A queue a request meets more than once: its sojourns there are correlated, which the
+    convolution of the estimate's percentiles leaves out (the mean is exact regardless)."""
+    for name, workload in estimate.workloads.items():
+        for cname in workload.revisited:
+            times = workload.visits.get(cname, 0.0)
+            yield Caveat("repeat-visits", f"{name}->{cname}", f"a request can wait at {cname}'s "
+                         f"queue more than once ({times:.3g} visits on average): the waits "
+                         "are correlated (the queue it left is still there when it returns), "
+                         "not independent as the percentiles take them, so the estimate's "
+                         "tail is too light (p99 low); the mean is exact")
+
+
 RULES: tuple[Rule, ...] = (unstable, retries, storms, timeouts, breakers, heavy_tails,
                            closed_loops, pooled, cores, dynamics, rate_limits, coordination,
-                           losses)
+                           losses, revisits)
 
 
 def caveats(system: System, estimate: Estimate) -> list[Caveat]:

@@ -13,7 +13,8 @@ from scalesim.analytic.estimate import PERCENTILES, Estimate, Model
 from scalesim.analytic.lattice import Lattice
 from scalesim.spec.model import Slo, System
 
-INFORMATIONAL = {"closed-loop", "near-saturation"}  # caveats that leave exact numbers exact
+# caveats that leave exact numbers exact (repeat-visits: the mean; the percentiles are not)
+INFORMATIONAL = {"closed-loop", "near-saturation", "repeat-visits"}
 
 
 def num(value: float | None, digits: int = 4) -> float | None:

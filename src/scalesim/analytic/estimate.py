@@ -138,6 +138,7 @@ class WorkloadEstimate:
     visits: dict[str, float]  # visits per request of each component
     exact: bool  # product-form: the mean is exact (see `Model._exact`)
     percentiles_exact: bool = False  # the percentiles too (open product-form networks only)
+    revisited: tuple[str, ...] = ()  # queueing components a request can meet twice or more
 
     @property
     def mean_s(self) -> float:
@@ -309,6 +310,8 @@ class Model:
         # a callee's response as callers see it (hops added), kept while the response is
         self._reached: dict[str, tuple[Lattice, Lattice]] = {}
         self._coarse: dict[int, Model] = {}
+        self._again: dict[str, tuple[str, ...]] = {}  # per entry: components met twice or more
+        self._waits: npt.NDArray[np.float64] | None = None  # sync calls per visit, all made
         # calls waited on that can send more than one attempt: retried (2+ tries) or hedged
         self.repeated = [edge for edge in call_edges(system)
                          if repeats and not edge.call.async_ and edge.call.repeated]
@@ -673,10 +676,11 @@ class Model:
                 exacts[entry, closed] = self._exact(flow.visits[workload.name], workload,
                                                     components)
             exact = exacts[entry, closed]
+            again = self._revisited(entry, components)
             workloads[workload.name] = WorkloadEstimate(
                 rates[workload.name], closed, latency, success.of(entry),
                 success.of(entry, structural=True), flow.component_visits[workload.name],
-                exact, exact and not closed)
+                exact, exact and not closed and not again, again)
         return Estimate(self.system, workloads, components,
                         self._subscriptions(op_rate, responses, flow), timeouts, converged,
                         _pooled(workloads.values())), (responses, overall, op_rate)
@@ -1045,6 +1049,29 @@ class Model:
                                               held.scv), self.points)
                 out[f"{cname}->{target}"] = SubscriptionEstimate(rate, state)
         return out
+
+    def _revisited(self, entry: str, components: Mapping[str, ComponentEstimate]
+                   ) -> tuple[str, ...]:
+        """The components with limited workers a request entering at `entry` can wait at
+        more than once (through what it waits on, every call counted as made). The sojourns
+        at a queue met again are correlated (the queue a request left is still there when it
+        comes back), so the convolution of independent ones is not their law: the mean stays
+        exact, the percentiles do not (the tail is heavier)."""
+        if entry not in self._again:
+            if self._waits is None:
+                self._waits = np.zeros((len(self.names), len(self.names)))
+                for ref, callees in self.sync_edges.items():
+                    for callee in callees:
+                        self._waits[self.index[ref], self.index[callee]] += 1.0
+            external = np.zeros(len(self.names))
+            external[self.index[entry]] = 1.0
+            reached = visits(self.names, self._waits, external)
+            count: dict[str, float] = {}
+            for ref, i in self.index.items():
+                cname = self.ops[ref].cname
+                count[cname] = count.get(cname, 0.0) + float(reached[i])
+            self._again[entry] = tuple(c for c, n in count.items() if not n <= 1.0 + 1e-9)
+        return tuple(c for c in self._again[entry] if components[c].limited)
 
     def _exact(self, per_request: npt.NDArray[np.float64], workload: Workload,
                components: Mapping[str, ComponentEstimate]) -> bool:
