@@ -6,8 +6,12 @@ again: a cycle holds on average 1 + λ(T + L) requests, λT of them hits, so the
 ratio is λT / (1 + λ(T + L)) (1 − 1/(1 + λT) with instant loads). Without a TTL every request
 after the first hits. A key that no workload repeats (requests without `keys`) never hits.
 The rate of a key is its workloads' rates at the cache times the key's probability under
-their `keys` (uniform or Zipf). Writes, eviction (`max_keys`) and stampede protection are
-left out: this is the hit ratio of a cache with room for every key.
+their `keys` (uniform or Zipf). With `stampede: coalesce` the λL requests that come while
+a key loads wait for that load instead of loading it again: the backend sees one load a
+cycle, 1 / (1 + λ(T + L)) of the key's requests, and the waiting ones are counted with the
+hits (their wait for the load in flight is left out). Writes, eviction (`max_keys`),
+`xfetch` and `refresh_ahead` are left out: this is the hit ratio of a cache with room for
+every key.
 """
 
 from __future__ import annotations
@@ -54,9 +58,12 @@ def key_weights(keys: Keys) -> tuple[np.ndarray, np.ndarray]:
     return weights / total, sizes
 
 
-def hit_ratio(rates: list[tuple[float, Keys | None]], ttl: float, load_s: float) -> float:
+def hit_ratio(rates: list[tuple[float, Keys | None]], ttl: float, load_s: float,
+              coalesce: bool = False) -> float:
     """The hit ratio of a cache reached by workloads at `rates` (requests/s at the cache)
-    with their key spaces; keys are shared between workloads (key 7 is key 7)."""
+    with their key spaces; keys are shared between workloads (key 7 is key 7). With
+    `coalesce`, the share of reads that do not load (the requests that wait for a load in
+    flight with the hits)."""
     total = sum(rate for rate, _ in rates)
     if total <= 0.0 or not math.isfinite(total):
         return 0.0
@@ -76,6 +83,8 @@ def hit_ratio(rates: list[tuple[float, Keys | None]], ttl: float, load_s: float)
         sizes = np.ones(len(per_key))
     if math.isinf(ttl):
         ratio = (per_key > 0.0).astype(float)
+    elif coalesce:  # one load a cycle
+        ratio = per_key * (ttl + load_s) / (1.0 + per_key * (ttl + load_s))
     else:
         ratio = per_key * ttl / (1.0 + per_key * (ttl + load_s))
     return float((sizes * per_key * ratio).sum()) / total

@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from scalesim.analytic import lattice
+from scalesim.analytic.caching import hit_ratio
 from scalesim.analytic.estimate import Estimate
 from scalesim.analytic.hashing import fixed_ring
-from scalesim.analytic.load import rate_cap
+from scalesim.analytic.load import cache_key_rates, rate_cap, round_trip_s
 from scalesim.spec.dists import AnyDistribution, Empirical, Gamma, Lognormal, Mixture, Pareto
 from scalesim.spec.model import Call, ParallelStep, SagaBlock, System, plain_steps
 
@@ -24,6 +25,7 @@ NEAR_CAP = 0.8  # offered / rate limit from which a bucket refuses some of a ran
 LOSS = 0.01  # share of arrivals a bounded queue refuses
 STORMY = 0.1  # how much more a storm loads a component, at least, to be named
 COARSE = 2.0  # grid cells below a time's median under which its percentiles are coarse
+COALESCED = 0.01  # share of a cache's reads waiting for a load in flight that is named
 
 
 @dataclass(frozen=True)
@@ -407,6 +409,26 @@ def rate_limits(system: System, estimate: Estimate) -> Iterator[Caveat]:
                          "rate, and lets bursts above it through while it has tokens")
 
 
+def coalesced(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    """A TTL cache that coalesces a key's misses while it loads: the waiting reads load
+    nothing (counted right), but the estimate serves them as hits, without their wait."""
+    for name, component in system.components.items():
+        caching = component.caching
+        if caching is None or caching.stampede != "coalesce" or caching.ttl is None \
+                or component.backend is None:
+            continue
+        rates = cache_key_rates(system, name)
+        load_s = round_trip_s(system, component.backend)
+        share = hit_ratio(rates, caching.ttl, load_s, coalesce=True) - \
+            hit_ratio(rates, caching.ttl, load_s)
+        if share >= COALESCED:
+            yield Caveat("coalesced-reads", name, f"{share:.1%} of its reads come while their "
+                         "key loads and wait for that load (stampede: coalesce): they load "
+                         "nothing, as counted, but are served as hits, without their wait of "
+                         f"about half a load ({load_s / 2 * 1e3:.3g} ms): the mean latency of "
+                         f"its reads is optimistic by about {share * load_s / 2 * 1e3:.2g} ms")
+
+
 def revisits(system: System, estimate: Estimate) -> Iterator[Caveat]:
     """A queue a request meets more than once: its sojourns there are correlated, which the
     convolution of the estimate's percentiles leaves out (the mean is exact regardless)."""
@@ -422,7 +444,7 @@ def revisits(system: System, estimate: Estimate) -> Iterator[Caveat]:
 
 RULES: tuple[Rule, ...] = (unstable, retries, storms, timeouts, breakers, heavy_tails,
                            closed_loops, pooled, cores, dynamics, rate_limits, coordination,
-                           losses, revisits)
+                           losses, revisits, coalesced)
 
 
 def caveats(system: System, estimate: Estimate) -> list[Caveat]:

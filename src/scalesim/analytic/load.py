@@ -127,9 +127,10 @@ def hold_s(system: System, ref: str) -> float:
 
 
 def miss_shares(system: System, over: tuple[float, float] | None = None) -> Misses:
-    """The share of each cache's reads that miss: 1 − `hit_ratio`, or for a cache with a
-    TTL (`caching`) the Poisson-per-key estimate of `scalesim.analytic.caching` from the
-    rates its workloads reach it with. A cache behind another settles in as many rounds."""
+    """The share of each cache's reads that load from its backend: 1 − `hit_ratio`, or for a
+    cache with a TTL (`caching`) the Poisson-per-key estimate of `scalesim.analytic.caching`
+    from the rates its workloads reach it with (a coalesced stampede's waiting reads do not
+    load). A cache behind another settles in as many rounds."""
     misses: Misses = {name: 1.0 - c.hit_ratio if c.hit_ratio is not None else 1.0
                       for name, c in system.components.items()
                       if c.kind is Kind.CACHE and c.backend is not None}
@@ -145,7 +146,7 @@ def miss_shares(system: System, over: tuple[float, float] | None = None) -> Miss
             load = _hop(system) + response(".".join(system.resolve(component.backend)))
             ttl = caching.ttl if caching.ttl is not None else math.inf
             updated[name] = 1.0 - hit_ratio(_key_rates(system, name, index, columns), ttl,
-                                            load)
+                                            load, caching.stampede == "coalesce")
         if updated == misses:
             break
         misses = updated
