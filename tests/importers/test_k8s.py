@@ -53,10 +53,13 @@ def test_istio_routes_set_timeouts_retries_and_deadlines(demo: System) -> None:
     catalog = call(demo, "frontend", "productcatalogservice")
     assert (catalog.timeout, catalog.deadline) == (1.0, 3.0)
     assert catalog.retry is not None and catalog.retry.attempts == 4
-    assert catalog.retry.on == ["error"]            # 5xx; connect-failure alone is no cause
+    # retryOn 5xx,connect-failure: Envoy's 5xx retries every 5xx, every reset (a connection
+    # failure, a refused stream, a per-try timeout) too; only gRPC's unavailable and 429 not
+    assert catalog.retry.on == ["timeout", "rejected", "error", "crashed", "overflow", "shed"]
     payment = call(demo, "checkoutservice", "paymentservice")
     assert (payment.timeout, payment.retry) == (2.0, None)   # attempts: 0
-    # no route sets retries: Istio retries twice on connect-failure,refused-stream,unavailable
+    # no route sets retries: Istio retries twice on connect-failure,refused-stream,
+    # unavailable,cancelled,retriable-status-codes (no codes listed: none)
     shipping = call(demo, "frontend", "shippingservice")
     assert shipping.timeout is None
     assert shipping.retry is not None and (shipping.retry.attempts, shipping.retry.on) == \
@@ -66,6 +69,31 @@ def test_istio_routes_set_timeouts_retries_and_deadlines(demo: System) -> None:
     assert cart.retry is not None and cart.retry.max_concurrent == 3
     # the Redis wire protocol is TCP: no mesh retries
     assert call(demo, "cartservice", "redis-cart").retry is None
+
+
+@pytest.mark.parametrize(("retry_on", "on", "notes"), [
+    ("5xx,connect-failure", ["timeout", "rejected", "error", "crashed", "overflow", "shed"],
+     []),
+    # a 409 only: nothing the spec retries, so no retry (not Istio's default either)
+    ("retriable-4xx", None, ["retriable-4xx has no spec cause; left out",
+                             "retriable-4xx retries no spec cause: the call is not retried"]),
+    ("connect-failure", None, [
+        "connect-failure is only part of what crashed, unavailable fail with; left out",
+        "connect-failure retries no spec cause: the call is not retried"]),
+])
+def test_a_routes_retry_on_reads_as_the_causes_it_retries(
+        tmp_path: Path, retry_on: str, on: list[str] | None, notes: list[str]) -> None:
+    """Notes name only what the spec cannot retry (it said 'connect-failure has no spec
+    cause' beside 5xx, which retries every connection failure)."""
+    paths = boutique.write(tmp_path)
+    istio = Path(paths[1])
+    istio.write_text(istio.read_text().replace("retryOn: 5xx,connect-failure",
+                                               f"retryOn: {retry_on}"))
+    imported = import_k8s(paths)
+    catalog = call(imported.system, "frontend", "productcatalogservice")
+    assert (catalog.retry.on if catalog.retry else None) == on
+    where = "VirtualService productcatalogservice spec.http[0].retries.retryOn: "
+    assert [n.removeprefix(where) for n in imported.notes if "retryOn" in n] == notes
 
 
 def test_service_entries_are_external_components(tmp_path: Path) -> None:

@@ -8,7 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scalesim.generate.envoy import RETRY_ON, istio_retries, retry_on, route_timeout_s
-from scalesim.importers.envoy import causes, retry_waits_s, timeouts
+from scalesim.importers.envoy import (
+    ISTIO_RETRY_ON,
+    Reading,
+    causes,
+    retried,
+    retry_waits_s,
+    timeouts,
+)
 from scalesim.importers.hosts import hosts_in
 from scalesim.importers.kinds import guess, repository_words
 from scalesim.importers.names import Names, spec_name
@@ -20,17 +27,49 @@ MAPPABLE = [cause for cause in CAUSES if cause in RETRY_ON]
 
 
 @given(st.sets(st.sampled_from(MAPPABLE), min_size=1))
-def test_retry_conditions_read_back_give_the_same_conditions(chosen: set[str]) -> None:
-    """Reading the generator's retryOn back gives causes whose conditions are exactly it."""
+def test_retry_conditions_read_back_give_the_same_retries(chosen: set[str]) -> None:
+    """Reading the generator's retryOn back gives every cause it retries: the chosen ones
+    and those Envoy retries along (5xx: every reset and 503 too); written again, they
+    retry the same failures, and read again, the same causes."""
     written = retry_on(sorted(chosen))
-    back, unmapped = causes(written)
-    assert retry_on(back) == written
-    assert set(back) >= chosen and unmapped == []
+    back = causes(written)
+    assert set(back.causes) >= chosen and back.notes() == []
+    assert retried(retry_on(back.causes)) == retried(written)
+    assert causes(retry_on(back.causes)).causes == back.causes
 
 
-def test_istio_default_retry_on_reads_as_unavailable() -> None:
-    assert causes("connect-failure,refused-stream,unavailable,cancelled") == \
-        (["unavailable"], ["cancelled"])
+EVERY_RESET_AND_503 = ["timeout", "rejected", "crashed", "overflow", "shed"]
+
+
+@pytest.mark.parametrize(("retry_on", "expected"), [
+    # any 5xx, and every reset: a refused stream, a connection failure, a per-try timeout
+    ("5xx", Reading(["timeout", "rejected", "error", "crashed", "overflow", "shed"], [], {})),
+    ("5xx,connect-failure",
+     Reading(["timeout", "rejected", "error", "crashed", "overflow", "shed"], [], {})),
+    # 502, 503, 504 and every reset, but not a 500: no `error`
+    ("gateway-error", Reading(EVERY_RESET_AND_503, [], {})),
+    # a connection failure is part of what a crashed or unavailable callee fails with
+    ("connect-failure", Reading([], [], {"connect-failure": ["crashed", "unavailable"]})),
+    # every reset: a connection failure and a refused stream are resets; no 503 response
+    ("reset", Reading(["crashed"], [], {})),
+    # a 409 only: no spec cause answers 409
+    ("retriable-4xx", Reading([], ["retriable-4xx"], {})),
+    # a reset before any byte is sent: a connection failure, not a lost response
+    ("retriable-4xx,reset-before-request,503",
+     Reading(["overflow", "shed"], ["retriable-4xx"],
+             {"reset-before-request": ["crashed", "unavailable"]})),
+    # Istio's default (pilot retry.go): gRPC's unavailable with connection failures and
+    # refused streams; cancelled is gRPC's, retriable-status-codes lists no code
+    ("connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes",
+     Reading(["unavailable"], ["cancelled"], {})),
+])
+def test_retry_on_reads_as_every_cause_envoy_retries(retry_on: str, expected: Reading) -> None:
+    assert causes(retry_on) == expected
+
+
+def test_istio_default_is_pilots() -> None:
+    assert ISTIO_RETRY_ON == \
+        "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes"
 
 
 durations = st.integers(min_value=1, max_value=5000).map(lambda ms: f"{ms}ms")

@@ -24,9 +24,10 @@ from scalesim.generate.envoy import istio_retries, route_timeout_s
 from scalesim.generate.istio import mesh_routed
 from scalesim.generate.tech import runs_as_deployment
 from scalesim.generate.topology import first_edge_per_caller
-from scalesim.importers import import_compose, import_k8s
+from scalesim.importers import Imported, import_compose, import_k8s
+from scalesim.importers.envoy import retried
 from scalesim.importers.k8s.ingress import kong_rate_limit
-from scalesim.spec import System, load_spec
+from scalesim.spec import System, load_spec, load_spec_text
 from scalesim.spec.checks import iter_calls
 from scalesim.spec.consistency import LeaderElection
 from scalesim.spec.errors import Path as Path_
@@ -108,18 +109,18 @@ def documents(files: Iterable[GeneratedFile]) -> dict[tuple[str, str], dict[str,
 TARGETS = (Target.K8S, Target.ISTIO, Target.KEDA, Target.ARGO)
 
 
-def imported_from_k8s(system: System, folder: Path) -> System:
+def imported_from_k8s(system: System, folder: Path) -> Imported:
     files = [f for target in TARGETS for f in render(system, target, OPTIONS)]
     write(files, folder)
     folders = [str(folder / target.value) for target in TARGETS
                if (folder / target.value).is_dir()]
-    return import_k8s(folders).system
+    return import_k8s(folders)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_k8s_and_istio_round_trip(case: Case, tmp_path: Path) -> None:
     system = original(case)
-    back = imported_from_k8s(system, tmp_path)
+    back = imported_from_k8s(system, tmp_path).system
     extra = stand_ins(system)
     assert set(back.components) == {name.lower() for name in system.components} | extra
     assert topology(back) == topology(system) | {(name.removesuffix("-consumer"), name)
@@ -249,14 +250,25 @@ def generate_again(system: System, back: System) -> None:
         if kind == "DestinationRule":
             assert again["spec"] == doc["spec"], name
         elif kind == "VirtualService":
-            assert [(r["name"], r.get("timeout"), r["retries"]) for r in again["spec"]["http"]] \
-                == [(r["name"], r.get("timeout"), r["retries"]) for r in doc["spec"]["http"]]
+            assert [(r["name"], r.get("timeout"), retries(r)) for r in again["spec"]["http"]] \
+                == [(r["name"], r.get("timeout"), retries(r)) for r in doc["spec"]["http"]]
         elif kind in ("Deployment", "StatefulSet"):
             first, second = (d["spec"]["template"]["spec"]["containers"][0] for d in (doc, again))
             for probe in ("readinessProbe", "livenessProbe"):
                 assert second.get(probe) == first.get(probe), (name, probe)
             assert sorted(e["name"] for e in second["env"]) == \
                 sorted(e["name"] for e in first["env"]), name
+
+
+def retries(route: dict[str, Any]) -> dict[str, Any]:
+    """A route's retries, its retryOn as what Envoy retries under it (envoy.retried): the
+    import reads every cause a condition covers, so the route generated again also names
+    the conditions another one includes (`gateway-error,reset` comes back
+    `gateway-error,reset,connect-failure,refused-stream,503`, the same retries)."""
+    found = dict(route["retries"])
+    if "retryOn" in found:
+        found["retryOn"] = retried(found["retryOn"])
+    return found
 
 
 def broker_terms(config_map: dict[str, Any]) -> Any:
@@ -319,3 +331,52 @@ def test_a_kong_rate_limit_comes_back(tmp_path: Path) -> None:
         gateway.rate_limit.rate, gateway.rate_limit.per_workload)  # type: ignore[union-attr]
     assert kong_rate_limit({"second": 2, "minute": 90, "policy": "local"}) == {
         "rate": "1.5/s", "burst": 2, "scope": "replica"}
+
+
+RETRIES = """scalesim: 1
+name: retries
+components:
+  web:
+    kind: gateway
+    operations:
+      send:
+        calls:
+          - {{to: api.handle, timeout: 200ms, retry: {{attempts: 3, on: [{on}]}}}}
+  api:
+    operations:
+      handle: {{work: 10ms}}
+workloads:
+  - {{name: users, to: web.send, rate: 10/s}}
+"""
+EVERY_RESET_AND_503 = ["timeout", "rejected", "crashed", "overflow", "shed"]
+
+
+@pytest.mark.parametrize(("on", "back"), [
+    # what Envoy can retry alone comes back as it was
+    (["unavailable"], ["unavailable"]),
+    (["rate_limited"], ["rate_limited"]),
+    (["crashed"], ["crashed"]),
+    (EVERY_RESET_AND_503, EVERY_RESET_AND_503),
+    (["error", "timeout", "rejected", "crashed", "overflow", "unavailable"],   # the default
+     ["timeout", "rejected", "error", "crashed", "overflow", "shed", "unavailable"]),
+    # 5xx retries every 5xx and every reset; gateway-error 502-504 and every reset
+    (["error"], ["timeout", "rejected", "error", "crashed", "overflow", "shed"]),
+    (["timeout"], EVERY_RESET_AND_503),
+    (["rejected", "rate_limited"], ["rejected", "overflow", "rate_limited", "shed"]),
+    # refused inside the caller: the sidecar never sees them
+    (["circuit_open", "bulkhead_full", "unavailable"], ["unavailable"]),
+])
+def test_retry_on_comes_back_as_what_the_sidecar_retries(on: list[str], back: list[str],
+                                                         tmp_path: Path) -> None:
+    """generate (istio), then import: `on` is every cause the generated retryOn retries
+    (Envoy's router: docs/import.md), so `on` that Envoy can say alone comes back as it
+    was, and generating the import again retries the same failures."""
+    system = load_spec_text(RETRIES.format(on=", ".join(on)), "retries.yaml")
+    imported = imported_from_k8s(system, tmp_path)
+    call = call_between(imported.system, "web", "api")
+    assert call.retry is not None and call.retry.on == back
+    assert not [note for note in imported.notes if "retryOn" in note]
+    (before,), (after,) = ([d for d in documents(render(s, Target.ISTIO, OPTIONS)).values()
+                            if d["kind"] == "VirtualService"] for s in (system, imported.system))
+    assert [retries(r) for r in after["spec"]["http"]] == \
+        [retries(r) for r in before["spec"]["http"]]

@@ -271,8 +271,9 @@ def _settings(spec: _Spec, draft: Draft, caller: str, target: str, call: dict[st
     if chosen is None and route.retry_off is None and draft.meshed and callee.http \
             and callee.final_kind in (Kind.SERVICE, Kind.GATEWAY, Kind.EXTERNAL):
         value, _ = retry(ISTIO_DEFAULT_RETRIES, ISTIO_RETRY_ON, None, True)
-        chosen = Fact(value, f"Istio's default retry policy ({ISTIO_DEFAULT_RETRIES} retries on "
-                      f"{ISTIO_RETRY_ON}): no route sets retries for this call")
+        chosen = None if value is None else Fact(
+            value, f"Istio's default retry policy ({ISTIO_DEFAULT_RETRIES} retries on "
+            f"{ISTIO_RETRY_ON}): no route sets retries for this call")
         if timeout is not None and deadline is None:
             deadline = Fact(timeout.value, f"{timeout.seen} (bounds every try)")
             timeout = None

@@ -2,18 +2,20 @@
 
 The inverse of docs/generate.md's mapping: Istio counts retries, the spec counts tries;
 Envoy's route timeout bounds every try and back-off, so it is a deadline unless it equals
-what the tries add up to; a spec cause is retried when the route names every Envoy
-condition its failure shows as.
+what the tries add up to; a spec cause is retried when every Envoy condition its failure
+shows as is retried, by that condition or by one Envoy's router retries it under.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from scalesim.spec.resilience import CAUSES, Retry
 from scalesim.spec.units import format_duration
 
-# Spec cause -> the Envoy retryOn conditions its failures match (docs/import.md).
+# Spec cause -> the Envoy retryOn conditions its failures match, as generate writes them
+# (docs/generate.md, "Retry conditions").
 CONDITIONS: dict[str, frozenset[str]] = {
     "error": frozenset({"5xx"}),
     "timeout": frozenset({"gateway-error", "reset"}),
@@ -24,19 +26,78 @@ CONDITIONS: dict[str, frozenset[str]] = {
     "rate_limited": frozenset({"429"}),
     "shed": frozenset({"503"}),
 }
-ISTIO_RETRY_ON = "connect-failure,refused-stream,unavailable,cancelled"
+# Condition -> the others it retries all of (Envoy's router, retry_state_impl.cc): 5xx,
+# gateway-error and reset each retry every reset but a local overflow, and a connection
+# failure and a refused stream are resets; 5xx retries every 5xx status, gateway-error
+# 502, 503 and 504; a connection failure is a reset before any byte is sent. So a route
+# naming `5xx` retries all that `gateway-error,reset,503` does.
+INCLUDES: dict[str, frozenset[str]] = {
+    "5xx": frozenset({"gateway-error", "reset", "connect-failure", "refused-stream", "503"}),
+    "gateway-error": frozenset({"reset", "connect-failure", "refused-stream", "503"}),
+    "reset": frozenset({"connect-failure", "refused-stream"}),
+    "reset-before-request": frozenset({"connect-failure"}),
+}
+# Istio adds it itself to a retryOn listing status codes; alone it retries no code.
+STATUS_CODES_FLAG = "retriable-status-codes"
+# pilot/pkg/networking/core/route/retry/retry.go, defaultRetryOn
+ISTIO_RETRY_ON = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes"
 ISTIO_DEFAULT_RETRIES = 2           # when a route omits `retries` (MeshConfig default)
 BACKOFF_MAX_PER_BASE = 10           # Envoy: max_interval defaults to 10 × base
 LOAD_BALANCERS = {"ROUND_ROBIN": "round_robin", "RANDOM": "random",
                   "LEAST_REQUEST": "least_requests", "LEAST_CONN": "least_requests"}
 
 
-def causes(retry_on: str) -> tuple[list[str], list[str]]:
-    """Spec causes whose every condition is named, and the conditions no cause takes."""
-    named = {part.strip() for part in retry_on.split(",") if part.strip()}
-    chosen = [cause for cause in CAUSES if cause in CONDITIONS and CONDITIONS[cause] <= named]
-    used = set().union(*(CONDITIONS[cause] for cause in chosen)) if chosen else set()
-    return chosen, sorted(named - used)
+@dataclass(frozen=True)
+class Reading:
+    """A retryOn value in the spec's terms: the causes it retries, and what it names that
+    no cause takes (`causeless`), or that is only part of causes not retried (`partial`,
+    condition -> those causes)."""
+
+    causes: list[str]
+    causeless: list[str]
+    partial: dict[str, list[str]]
+
+    def notes(self) -> list[str]:
+        """What was left out, as a note says it."""
+        notes = [f"{', '.join(self.causeless)} has no spec cause; left out"] \
+            if self.causeless else []
+        notes += [f"{condition} is only part of what {', '.join(causes)} fail with; left out"
+                  for condition, causes in self.partial.items()]
+        return notes
+
+
+def retried(retry_on: str) -> frozenset[str]:
+    """Every condition a retryOn value retries all of: those it names and those Envoy
+    retries under them (INCLUDES). Two values retry the same failures when these match."""
+    named = _named(retry_on)
+    return frozenset(named).union(*(INCLUDES.get(condition, ()) for condition in named))
+
+
+def causes(retry_on: str) -> Reading:
+    """The spec causes every condition of which is retried, and what else is named."""
+    covered = retried(retry_on)
+    chosen = [cause for cause in CAUSES if cause in CONDITIONS and CONDITIONS[cause] <= covered]
+    used = set().union(*(CONDITIONS[cause] for cause in chosen))
+    causeless, partial = [], {}
+    for condition in _named(retry_on):
+        reach = {condition, *INCLUDES.get(condition, ())}
+        if condition != STATUS_CODES_FLAG and not reach & used:
+            part_of = _causes_sharing(reach)
+            if part_of:
+                partial[condition] = part_of
+            else:
+                causeless.append(condition)
+    return Reading(chosen, causeless, partial)
+
+
+def _causes_sharing(conditions: set[str]) -> list[str]:
+    """The causes whose failures show as one of `conditions`, among others."""
+    return [cause for cause in CAUSES if CONDITIONS.get(cause, frozenset()) & conditions]
+
+
+def _named(retry_on: str) -> list[str]:
+    """The conditions of a retryOn value, each once, in its order."""
+    return list(dict.fromkeys(part.strip() for part in retry_on.split(",") if part.strip()))
 
 
 def timeouts(route_s: float | None, retries: int, per_try_s: float | None,
@@ -59,17 +120,20 @@ def timeouts(route_s: float | None, retries: int, per_try_s: float | None,
 
 
 def retry(retries: int, retry_on: str, backoff_base_s: float | None,
-          other_replica: bool) -> tuple[dict[str, Any], list[str]]:
-    """The spec `retry` of an Envoy retry policy, and the conditions left out."""
-    chosen, unmapped = causes(retry_on)
+          other_replica: bool) -> tuple[dict[str, Any] | None, Reading]:
+    """The spec `retry` of an Envoy retry policy, None when it retries no spec cause (the
+    spec then retries nothing, as Envoy retries none of its failures), and its reading."""
+    reading = causes(retry_on)
+    if not reading.causes:
+        return None, reading
     spec: dict[str, Any] = {"attempts": retries + 1}
     if backoff_base_s is not None:
         spec["base"] = format_duration(backoff_base_s)
         spec["max"] = format_duration(backoff_max_s(backoff_base_s))
-    spec["on"] = chosen or ["unavailable"]
+    spec["on"] = reading.causes
     if not other_replica:
         spec["other_replica"] = False
-    return spec, unmapped
+    return spec, reading
 
 
 def retry_waits_s(retries: int, backoff_base_s: float | None) -> float:

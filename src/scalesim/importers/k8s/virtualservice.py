@@ -78,12 +78,15 @@ def route_settings(manifest: Manifest, http: dict[str, Any], path: str,
                                                 seen_timeout.what, f"{seen_timeout.field} "
                                                 "(all tries and back-offs)"))
     retry_on = str(retries.get("retryOn") or envoy.ISTIO_RETRY_ON)
-    value, unmapped = envoy.retry(count, retry_on, base,
-                                  retries.get("retryIgnorePreviousHosts") is not False)
-    if unmapped:
-        notes.append(f"{manifest.title} {path}.retries.retryOn: {', '.join(unmapped)} has no "
-                     "spec cause; left out")
-    settings.retry = Fact(value, retry_seen)
+    value, reading = envoy.retry(count, retry_on, base,
+                                 retries.get("retryIgnorePreviousHosts") is not False)
+    where = f"{manifest.title} {path}.retries.retryOn"
+    notes += [f"{where}: {note}" for note in reading.notes()]
+    if value is None:
+        notes.append(f"{where}: {retry_on} retries no spec cause: the call is not retried")
+        settings.retry_off = retry_seen
+    else:
+        settings.retry = Fact(value, retry_seen)
     return settings
 
 
