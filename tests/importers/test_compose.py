@@ -194,14 +194,40 @@ def test_a_file_without_services_is_an_error_that_says_so(tmp_path: Path, text: 
         import_compose([str(compose)])
 
 
-def test_a_link_to_a_service_not_in_the_files_is_a_note(tmp_path: Path) -> None:
-    """`links: ["nope:nope"]` names an alias of a service the files lack: a note, as for
-    `links: [nope]` (it was a KeyError)."""
+@pytest.mark.parametrize(("dependency", "line", "message"), [
+    ("    depends_on: [ghost]\n", 4, "service api depends_on ghost"),
+    ("    depends_on:\n      ghost: {condition: service_healthy}\n", 5,
+     "service api depends_on ghost"),
+    # required: false lets compose-go skip only a service a profile turns off
+    ("    depends_on:\n      ghost: {condition: service_started, required: false}\n", 5,
+     "service api depends_on ghost"),
+    # a link is a dependency too; SERVICE:ALIAS names SERVICE (it was a note, or a KeyError)
+    ("    links: ['nope:nope']\n", 4, "service api links nope"),
+    ("    links: [nope]\n", 4, "service api links nope"),
+])
+def test_a_dependency_on_a_service_not_in_the_files_is_bad_input(
+        tmp_path: Path, dependency: str, line: int, message: str) -> None:
+    """compose-go refuses the project: 'service "api" depends on undefined service "ghost"'
+    (loader/validate.go checkConsistency), so `docker compose` never runs it."""
     compose = tmp_path / "compose.yaml"
-    compose.write_text("services:\n  web:\n    image: nginx\n    links: ['nope:nope']\n")
-    imported = import_compose([str(compose)])
-    assert list(imported.system.components) == ["web"]
-    assert any("names nope" in note and "not in the files" in note for note in imported.notes)
+    compose.write_text("services:\n  api:\n    image: nginx\n" + dependency +
+                       "  db:\n    image: postgres\n")
+    with pytest.raises(ImportFailed) as caught:
+        import_compose([str(compose)])
+    assert [str(problem) for problem in caught.value.problems] == \
+        [f"{compose}:{line}: {message}, which is not a service in the files"]
+
+
+def test_a_dependency_on_a_service_of_another_file_is_kept(tmp_path: Path) -> None:
+    """The override file's service is the project's: the link resolves, alias and all."""
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  api:\n    image: acme/api\n    ports: ['80']\n"
+        "    links: ['db:database']\n    environment: {DB: 'postgres://database/x'}\n")
+    (tmp_path / "compose.override.yaml").write_text("services:\n  db:\n    image: postgres\n")
+    imported = import_compose([str(tmp_path)])
+    assert [c.to for c in imported.system.components["api"].operations["handle"].calls] == \
+        ["db"]
+    assert not [note for note in imported.notes if "not in the files" in note]
 
 
 def test_components_that_reach_each_other_get_an_async_call(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ leaves it, is that number, as compose-go casts it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,18 @@ RULES: tuple[tuple[str, Check], ...] = (
 
 
 @dataclass(frozen=True)
+class _Dependency:
+    """A `depends_on` or `links` entry: the service it names and a link's alias
+    (`SERVICE:ALIAS`). compose-go refuses one naming a service the project lacks, even with
+    `required: false` (that lets it name only a service a profile turns off)."""
+
+    key: str
+    service: str
+    alias: str
+    seen: Seen
+
+
+@dataclass(frozen=True)
 class _Layer:
     """One file's definition of a service."""
 
@@ -121,7 +133,7 @@ def read_project(paths: Sequence[str]) -> Draft:
     draft = Draft(source=", ".join(files), name=name)
     readers = [_ServiceReader(draft, service, service_layers, environment)
                for service, service_layers in layers.items()]
-    problems = [problem for reader in readers for problem in reader.problems()]
+    problems = [problem for reader in readers for problem in reader.problems(layers.keys())]
     if problems:
         raise ImportFailed(problems)
     for reader in readers:
@@ -205,9 +217,13 @@ class _ServiceReader:
         found = self.field(path)
         return found[0] if found is not None else None
 
-    def problems(self) -> list[Problem]:
-        """Every field the importer reads whose value Compose or the engine refuses."""
-        found = []
+    def problems(self, services: Collection[str]) -> list[Problem]:
+        """Every field the importer reads whose value Compose or the engine refuses, and
+        every service it depends on that the files lack (compose-go's checkConsistency:
+        'depends on undefined service'; a link is such a dependency)."""
+        found = [Problem(d.seen.file, d.seen.line, f"service {self.service} {d.key} "
+                         f"{d.service}, which is not a service in the files")
+                 for d in self._dependencies() if d.service not in services]
         for path, check in RULES:
             read = self.field(path)
             if read is None or read[0] is None or (path.startswith("healthcheck.") and
@@ -304,18 +320,26 @@ class _ServiceReader:
         for variable, (value, seen) in variables.items():
             for host in hosts_in(variable, value):
                 component.references.append(Reference(host, "", seen))
+        for dependency in self._dependencies():
+            component.references.append(Reference(dependency.service, "", dependency.seen))
+            if dependency.alias:
+                self.draft.answer(dependency.service, dependency.alias, "")
+
+    def _dependencies(self) -> list[_Dependency]:
+        """Every `depends_on` and `links` entry of each layer."""
+        found = []
         for key in ("depends_on", "links"):
             for layer in self.layers:
                 node = layer.node.get(key)
                 items = list(node) if isinstance(node, dict | list) else []
                 for index, item in enumerate(items):
-                    target = str(item).split(":", 1)[0]
+                    parts = str(item).split(":")   # compose-go: SERVICE:ALIAS, else as is
+                    service, alias = (parts[0], parts[1]) if key == "links" and \
+                        len(parts) == 2 else (str(item), "")
                     line = line_of(node, item if isinstance(node, dict) else index)
-                    component.references.append(Reference(
-                        target, "", Seen(layer.file, line, f"service {self.service}",
-                                         f"{key}.{target}")))
-                    if key == "links" and ":" in str(item):
-                        self.draft.answer(target, str(item).split(":", 1)[1], "")
+                    found.append(_Dependency(key, service, alias, Seen(
+                        layer.file, line, f"service {self.service}", f"{key}.{service}")))
+        return found
 
     def _entry(self, component: Component) -> None:
         exposed = self._exposed_label()
