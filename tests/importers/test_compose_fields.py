@@ -67,6 +67,12 @@ BAD: list[tuple[str, Changes, tuple[str, Any], str]] = [
      "healthcheck.retries: 'four' is not a whole number"),
     ("db", {"healthcheck.retries": -3}, ("retries", -3),
      "healthcheck.retries: -3 is out of range: it must be at least 0"),
+    # one service over the spec's bound: named as a Deployment's spec.replicas is (it said
+    # 'compose.yaml: the files run 200,004 replicas', no line, service or field)
+    ("web", {"deploy.replicas": 200_000}, ("replicas", 200_000),
+     "deploy.replicas: 200,000 is more than a spec simulates (100,000 replicas in all)"),
+    ("worker", {"scale": "200000"}, ("scale", "200000"),
+     "scale: 200,000 is more than a spec simulates (100,000 replicas in all)"),
 ]
 
 
@@ -93,6 +99,18 @@ def test_every_refused_value_is_listed_exit_2_and_nothing_written(tmp_path: Path
     assert "service web deploy.replicas: 'many' is not a whole number" in result.stderr
     assert "service web healthcheck.interval: '1x' is not a duration" in result.stderr
     assert not output.exists()
+
+
+def test_replicas_over_the_bound_in_all_name_the_largest_share(tmp_path: Path) -> None:
+    """60,000 web and 50,000 worker replicas, and db, redis and rabbitmq's one each: each
+    within the bound, 110,003 together over it, named at web's deploy.replicas."""
+    compose = _write(tmp_path, "web", {"deploy.replicas": 60_000})
+    compose.write_text(compose.read_text().replace("replicas: 2\n", "replicas: 50000\n"))
+    with pytest.raises(ImportFailed) as caught:
+        import_compose([str(compose)])
+    assert [str(problem) for problem in caught.value.problems] == [
+        f"{compose}:{_line(compose, 'replicas', 60_000)}: the files run 110,003 replicas; a "
+        "spec simulates at most 100,000 in all; the most: service web deploy.replicas 60,000"]
 
 
 def test_numbers_in_strings_and_compose_durations_are_read(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from scalesim.importers import control, delivery
 from scalesim.importers.draft import MARK, Component, Draft, Fact, Route
 from scalesim.importers.envoy import ISTIO_DEFAULT_RETRIES, ISTIO_RETRY_ON, retry
-from scalesim.importers.errors import fail
+from scalesim.importers.errors import ImportFailed, fail
 from scalesim.importers.names import Names, Renamed, spec_name
 from scalesim.importers.roles import Roles, decide
 from scalesim.importers.sources import Seen
@@ -100,8 +100,7 @@ def assemble(draft: Draft) -> Imported:
     _faults(spec, draft, name_of)
     total = sum(c.get("replicas", 1) for c in spec.data["components"].values())
     if total > MAX_REPLICAS_TOTAL:
-        raise fail(draft.source, 0, f"the files run {total:,} replicas; a spec simulates at "
-                   f"most {MAX_REPLICAS_TOTAL:,} in all")
+        raise _too_many_replicas(draft, total)
     renamed = names.mapped
     header = _header(draft, renamed)
     text = to_text(spec.data, spec.comments, header)
@@ -258,6 +257,21 @@ def _waited_for(callee: Component, caller: str) -> bool:
     HTTP queue API waits for the broker's acknowledgement)."""
     route = callee.routes.get(caller) or callee.routes.get(None)
     return route is not None and any((route.timeout, route.deadline, route.retry))
+
+
+def _too_many_replicas(draft: Draft, total: int) -> ImportFailed:
+    """Replicas over the spec's bound in all, named where the largest share is written
+    (each component's own are refused where they are read, so only a sum gets here)."""
+    message = f"the files run {total:,} replicas; a spec simulates at most " \
+        f"{MAX_REPLICAS_TOTAL:,} in all"
+    written: list[tuple[int, Seen]] = [
+        (c.replicas.value, c.replicas.seen) for c in draft.components.values()
+        if c.replicas is not None and isinstance(c.replicas.seen, Seen)]
+    if not written:
+        return fail(draft.source, 0, message)
+    replicas, seen = max(written, key=lambda pair: pair[0])
+    return fail(seen.file, seen.line, f"{message}; the most: {seen.what} {seen.field} "
+                f"{replicas:,}")
 
 
 def _settings(spec: _Spec, draft: Draft, caller: str, target: str, call: dict[str, Any],

@@ -25,7 +25,7 @@ from scalesim.importers.hosts import hosts_in
 from scalesim.importers.kinds import guess
 from scalesim.importers.sizing import compose_duration, cpu_cores, estimate
 from scalesim.importers.sources import Document, Seen, Unreadable, line_of, load_all, read_input
-from scalesim.spec.bounds import MAX_WORKERS
+from scalesim.spec.bounds import MAX_REPLICAS_TOTAL, MAX_WORKERS
 from scalesim.spec.model import Kind
 from scalesim.spec.units import format_duration
 
@@ -56,12 +56,22 @@ def _healthcheck_duration(value: Any) -> str | None:
     return problem
 
 
+def _replicas(value: Any) -> str | None:
+    """A replica count as compose-go takes it (not negative), and no more than a spec
+    simulates, as the Kubernetes importer refuses a workload's."""
+    problem = count(0, text=True)(value)
+    number = as_whole(value, text=True)
+    if problem is None and number is not None and number > MAX_REPLICAS_TOTAL:
+        return f"{number:,} is more than a spec simulates ({MAX_REPLICAS_TOTAL:,} replicas in all)"
+    return problem
+
+
 # The fields the importer reads, as compose-go takes them (a string is cast to the number
 # its field holds, as after interpolation) and as it and the Docker engine refuse them:
 # replicas and scale not negative (compose-go), CPUs not negative (the engine's NanoCPUs),
 # retries a count (a uint64 in compose-go).
 RULES: tuple[tuple[str, Check], ...] = (
-    ("deploy.replicas", count(0, text=True)), ("scale", count(0, text=True)),
+    ("deploy.replicas", _replicas), ("scale", _replicas),
     # at most a worker per core for every worker a replica may have (spec bounds)
     *((field, at_least(0, text=True, most=MAX_WORKERS)) for field in CPU_FIELDS),
     ("healthcheck.retries", count(0, text=True)),
