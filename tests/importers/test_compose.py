@@ -166,7 +166,9 @@ def test_interpolation_follows_compose(text: str, expected: str) -> None:
 @pytest.mark.parametrize(("text", "line", "message"), [
     ("services: [a, b]\n", 1, "top-level 'services' mapping"),
     ("apiVersion: v1\nkind: Service\nmetadata: {name: a}\n", 1, "use `scalesim import k8s`"),
-    ("services:\n  web:\n    image: [\n", 4, "not valid YAML"),
+    # the parser runs out of text at the line after the last: the last line is named
+    ("services:\n  web:\n    image: [\n", 3, "not valid YAML"),
+    ('{"services": {"web": {"image": "nginx"}}', 1, "not valid YAML"),   # truncated JSON
     ("services:\n  web: 3\n", 2, "service 'web' is not a mapping"),
 ])
 def test_bad_input_names_file_and_line(tmp_path: Path, text: str, line: int,

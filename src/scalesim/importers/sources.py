@@ -163,12 +163,19 @@ def parse(text: str, file: str) -> list[Document]:
                      for node in yaml.compose_all(text, Loader=_LOADER) if node is not None]
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else 1
+        line = min(mark.line + 1, _last_line(text)) if mark is not None else 1
         problem = error.problem or error.context or "not valid YAML"
         raise fail(file, line, f"not valid YAML: {problem}") from None
     except yaml.YAMLError as error:
         raise fail(file, 1, f"not valid YAML: {error}") from None
     return [document for document in documents if document.data is not None]
+
+
+def _last_line(text: str) -> int:
+    """The number of the text's last line. A parser that runs out of text marks the line
+    after it (a truncated '{"a": 1' at line 2 of a one-line file): the person reading the
+    message looks at the last line instead."""
+    return max(1, len(text.splitlines()))
 
 
 class Unreadable(Exception):
