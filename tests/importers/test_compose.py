@@ -9,6 +9,7 @@ import pytest
 from scalesim.importers import MARK, ImportFailed, import_compose
 from scalesim.importers.compose import interpolate
 from scalesim.importers.names import INVALID
+from scalesim.importers.sizing import RULE
 from scalesim.spec.model import Kind
 
 # A Django/Celery-style project, written the way such projects usually are.
@@ -112,6 +113,9 @@ def test_values_say_where_they_came_from_and_placeholders_are_marked(project: Pa
     compose = str(project / "docker-compose.yml")
     assert f"replicas: 3 # from {compose}:22: service web, deploy.replicas" in text
     assert f"# from {compose}:11: service web, environment.REDIS_URL" in text
+    # the workers' estimate names its source once (it said "1.5 cores from from …")
+    assert f"workers: 2 # 1.5 cores from {compose}:25: service web, " \
+        f"deploy.resources.limits.cpus; {RULE}" in [line.strip() for line in text.splitlines()]
     assert "backend: db # the database its callers (web) also reach" in text
     work_lines = [line for line in text.splitlines() if line.strip().startswith("work:")]
     assert work_lines and all(MARK in line for line in work_lines)

@@ -281,7 +281,8 @@ class _ServiceReader:
         for path in CPU_FIELDS:
             found = self.field(path)
             if found is not None and cpu_cores(found[0]) is not None:
-                estimated = estimate(cpu_cores(found[0]), component.guess.tech, str(found[1]))
+                estimated = estimate(cpu_cores(found[0]), component.guess.tech,
+                                     found[1].place)
                 if estimated is not None:
                     component.workers = Fact(estimated.workers, estimated.why)
                 return

@@ -32,8 +32,13 @@ class Seen:
     what: str
     field: str
 
+    @property
+    def place(self) -> str:
+        """Where, without the 'from' a comment starts with: for a sentence that says it."""
+        return f"{self.file}:{self.line}: {self.what}, {self.field}"
+
     def __str__(self) -> str:
-        return f"from {self.file}:{self.line}: {self.what}, {self.field}"
+        return f"from {self.place}"
 
 
 @dataclass(frozen=True)
