@@ -3,10 +3,32 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
 import yaml
+
+STR_TAG = "tag:yaml.org,2002:str"
+_RESOLVER = yaml.resolver.Resolver()  # PyYAML's YAML 1.1 implicit types, as safe_load reads
+# YAML 1.1's booleans (yaml.org/type/bool.html). PyYAML's resolver leaves out y and n, but
+# go-yaml v2, which kubectl and Helm read manifests and values with, has them.
+_YAML11_BOOL = re.compile(r"[yYnN]|yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE"
+                          r"|on|On|ON|off|Off|OFF")
+# Numbers go-yaml v2 reads once underscores are dropped: decimals with or without a dot or
+# exponent (1e3, 08) and prefixed integers (0x1F, 0o17, 0b101), which PyYAML's resolver
+# partly leaves as strings.
+_GO_NUMBER = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?"
+                        r"|[-+]?0[xXoObB][0-9a-fA-F]+")
+
+
+def reads_as_non_string(text: str) -> bool:
+    """Whether a YAML 1.1 reader (PyYAML's, or go-yaml v2's in kubectl and Helm) takes this
+    text, written plain, as something other than a string: a bool, null, number or date."""
+    plain = (True, False)  # resolved as written without quotes
+    if _RESOLVER.resolve(yaml.ScalarNode, text, plain) != STR_TAG:  # type: ignore[no-untyped-call]
+        return True
+    return bool(_YAML11_BOOL.fullmatch(text) or _GO_NUMBER.fullmatch(text.replace("_", "")))
 
 
 class _NoAliases(yaml.SafeDumper):
@@ -14,6 +36,16 @@ class _NoAliases(yaml.SafeDumper):
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
+
+
+def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    """A string that a YAML 1.1 reader would take for another type is quoted, keys too, so
+    a component named `y` stays the string "y" for kubectl and Helm, not `true`."""
+    style = "'" if reads_as_non_string(text) else None
+    return dumper.represent_scalar(STR_TAG, text, style=style)
+
+
+_NoAliases.add_representer(str, _represent_str)
 
 
 def to_yaml(documents: Iterable[dict[str, Any]], comment: str | None = None) -> str:
