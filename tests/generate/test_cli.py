@@ -149,10 +149,53 @@ def test_a_name_kubernetes_cannot_take_is_bad_input(tmp_path: Path) -> None:
     spec = tmp_path / "clash.yaml"
     spec.write_text(SMALL.read_text().replace("  vendor:\n", "  Api:\n")
                     .replace("vendor.lookup", "Api.lookup"))
+    line = spec.read_text().splitlines().index("  Api:") + 1
     result = run(str(spec), "-o", str(tmp_path / "out"))
     assert result.exit_code == 2, result.output
-    assert "components 'api' and 'Api' are the same Kubernetes name" in result.stderr
+    assert result.stderr.splitlines() == [
+        f"{spec}:{line}:3: components.Api: components 'api' and 'Api' are the same "
+        "Kubernetes name once lower-cased"]
     assert not (tmp_path / "out").exists()
+
+
+NAMES = """scalesim: 1
+name: shop
+components:
+  1api: {kind: gateway, operations: {get: {work: 1ms, calls: [{to: api-.get}]}}}
+  api-: {operations: {get: {work: 1ms}}}
+workloads: [{name: w, to: 1api.get, rate: 10/s}]
+"""
+
+
+def test_kubernetes_name_problems_are_file_line_col_path(tmp_path: Path) -> None:
+    """Each name Kubernetes cannot take is placed like any spec error (it was FILE: message,
+    without the line or the path)."""
+    spec = tmp_path / "names.yaml"
+    spec.write_text(NAMES)
+    result = run(str(spec), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 2, result.output
+    rfc = "cannot be a Kubernetes name (an RFC 1035 label)"
+    assert result.stderr.splitlines() == [
+        f"{spec}:4:3: components.1api: component '1api' {rfc}: it must start with a letter",
+        f"{spec}:5:3: components.api-: component 'api-' {rfc}: it must end with a letter or "
+        "digit"]
+    renamed = run(str(spec), "-o", str(tmp_path / "out"), "--set", "components.1api.replicas=2",
+                  "--set", "components.b-={operations: {g: {}}}")
+    assert renamed.exit_code == 2, renamed.output
+    assert f"{spec}:4:3: components.1api: component '1api' {rfc}" in renamed.stderr
+    assert f"--set #2: components.b-: component 'b-' {rfc}" in renamed.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_system_name_kubernetes_cannot_take_is_placed_at_name(tmp_path: Path) -> None:
+    spec = tmp_path / "system.yaml"
+    spec.write_text(NAMES.replace("shop", "9lives").replace("1api", "gw")
+                    .replace("api-", "api"))
+    result = run(str(spec), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"{spec}:2:1: name: system name '9lives' cannot be a Kubernetes name (an RFC 1035 "
+        "label): it must start with a letter"]
 
 
 def test_compose_writes_the_code_it_builds_and_prints_how_to_start_it(tmp_path: Path) -> None:

@@ -7,7 +7,14 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from scalesim.cli.run import EXIT_BAD_INPUT, Overrides, SpecFile, err, load_or_exit, shown
+from scalesim.cli.run import (
+    EXIT_BAD_INPUT,
+    Overrides,
+    SpecFile,
+    err,
+    load_located_or_exit,
+    shown,
+)
 from scalesim.generate import (
     GenerateError,
     GenerateOptions,
@@ -17,9 +24,11 @@ from scalesim.generate import (
     render,
     write,
 )
+from scalesim.generate.errors import Problem
 from scalesim.generate.output import WriteError
 from scalesim.generate.targets import folders
 from scalesim.spec.errors import printable
+from scalesim.spec.loader import Locator
 
 OPTION_LABELS = ("--namespace", "--image-registry", "--k8s-version")
 
@@ -45,7 +54,7 @@ def generate_command(
     written. Prints the next steps (docker compose, kubectl, helm) and writes them in
     DIR/README.md. docs/generate.md maps every spec field to what it becomes.
     """
-    system = load_or_exit(file, overrides)
+    system, locator = load_located_or_exit(file, overrides)
     try:
         options = GenerateOptions.checked(namespace, image_registry, k8s_version,
                                           labels=OPTION_LABELS)
@@ -55,7 +64,7 @@ def generate_command(
     try:
         files = render(system, chosen, options)
     except GenerateError as error:  # the spec's names
-        _refuse([f"{file}: {problem}" for problem in error.problems])
+        _refuse([_placed(file, locator, problem) for problem in error.located])
     try:
         planned = plan(output, files, force, folders(chosen))
     except GenerateError as error:  # the output folder's paths, each naming DIR
@@ -71,6 +80,14 @@ def generate_command(
     err.print("next steps:", highlight=False)
     for step in next_steps(system, [item.file.path for item in planned], options, output):
         err.print(f"  {step}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _placed(file: Path, locator: Locator, problem: Problem) -> str:
+    """A problem with the spec as its own errors are printed, FILE:LINE:COL: path: message
+    (the name of a component at its line), or FILE: message when it has no place."""
+    if problem.place:
+        return str(locator.issue(problem.place, problem.message))
+    return f"{file}: {problem.message}"
 
 
 def _refuse(problems: list[str]) -> NoReturn:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from scalesim.cli.outputs import OutputError
     from scalesim.spec import SpecError, System
+    from scalesim.spec.loader import Locator
     from scalesim.sweep.replicate import Execution
 
 EXIT_SLO_MISSED, EXIT_BAD_INPUT, EXIT_SAFETY_STOP = 1, 2, 3
@@ -153,10 +154,18 @@ def exit_bad_spec(error: SpecError) -> NoReturn:
 
 
 def load_or_exit(file: Path, overrides: list[str] | None = None) -> System:
-    from scalesim.spec import SpecError, load_spec
+    return load_located_or_exit(file, overrides)[0]
+
+
+def load_located_or_exit(file: Path, overrides: list[str] | None = None
+                         ) -> tuple[System, Locator]:
+    """The spec, and where its paths are, for problems found after loading (generate's
+    Kubernetes names) to be printed as FILE:LINE:COL: path: message like the spec's own."""
+    from scalesim.spec import SpecError
+    from scalesim.spec.loader import load_spec_located, read_spec_file
 
     try:
-        return load_spec(file, overrides or [])
+        return load_spec_located(read_spec_file(file), str(file), overrides or [])
     except SpecError as error:
         exit_bad_spec(error)
 

@@ -31,6 +31,7 @@ from scalesim.generate.naming import (
     go_duration,
     labels,
     selector,
+    system_label,
 )
 from scalesim.generate.params import Literal
 from scalesim.generate.tech import runs_as_deployment
@@ -57,7 +58,7 @@ CANARY_REVISION, STABLE_REVISION = "canary", "stable"
 
 
 def template_name(system: System) -> str:
-    return f"{dns_label(system.name, 'system name')}-slo"
+    return f"{system_label(system.name)}-slo"
 
 
 def _selector(namespace: str, extra: str = "") -> str:
@@ -267,7 +268,7 @@ def _strategy(system: System, name: str) -> dict[str, Any]:
 
 
 def rollout(system: System, name: str, namespace: str) -> dict[str, Any]:
-    instance = dns_label(system.name, "system name")
+    instance = system_label(system.name)
     kind = system.components[name].kind.value
     return {"apiVersion": API, "kind": "Rollout",
             "metadata": {"name": dns_label(name), "namespace": namespace,
@@ -295,7 +296,7 @@ def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
     check_names(list(system.components))
     comment = banner(system.name, "argo")
     builder = KubernetesBuilder(system, options, Literal(
-        options.namespace, dns_label(system.name, "system name")))
+        options.namespace, system_label(system.name)))
     files = []
     if system.slo is not None and any(
             c.rollout is None and runs_as_deployment(c) for c in system.components.values()):

@@ -16,7 +16,14 @@ from typing import Any
 from scalesim.generate.base import GeneratedFile, GenerateOptions
 from scalesim.generate.code.views import ServiceView, services
 from scalesim.generate.documents import banner, to_yaml
-from scalesim.generate.naming import HTTP_PORT, READY_PATH, check_names, dns_label, go_duration
+from scalesim.generate.naming import (
+    HTTP_PORT,
+    READY_PATH,
+    check_names,
+    dns_label,
+    go_duration,
+    system_label,
+)
 from scalesim.spec.model import Kind, System
 from scalesim.spec.resilience import Probe
 
@@ -100,7 +107,7 @@ def compose_file(system: System, options: GenerateOptions) -> dict[str, Any]:
             service["depends_on"] = {dns_label(dependency): {"condition": "service_healthy"}
                                      for dependency in sorted(graph[view.name])}
         compose[dns_label(view.name)] = service
-    return {"name": dns_label(system.name, "system name"), "services": compose}
+    return {"name": system_label(system.name), "services": compose}
 
 
 def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:

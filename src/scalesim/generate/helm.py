@@ -14,7 +14,7 @@ from typing import Any
 from scalesim.generate.base import GeneratedFile, GenerateOptions
 from scalesim.generate.documents import banner, to_yaml
 from scalesim.generate.kubernetes import KubernetesBuilder
-from scalesim.generate.naming import dns_label
+from scalesim.generate.naming import dns_label, system_label
 from scalesim.spec.model import System
 
 RELEASE_NAMESPACE = "SCALESIMRELEASENAMESPACE"
@@ -94,7 +94,7 @@ def values_schema(value: Any, key: str = "") -> dict[str, Any]:
 def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
     placeholders = Placeholders()
     builder = KubernetesBuilder(system, options, placeholders)
-    chart = dns_label(system.name, "system name")
+    chart = system_label(system.name)
     comment = banner(system.name, "helm")
     templates = [GeneratedFile(f"helm/{chart}/templates/{dns_label(name)}.yaml",
                                placeholders.fill(to_yaml(builder.component(name), comment)))

@@ -31,6 +31,7 @@ from scalesim.generate.naming import (
     env_name,
     labels,
     selector,
+    system_label,
     whole_seconds,
 )
 from scalesim.generate.params import Literal, Params
@@ -86,7 +87,7 @@ class KubernetesBuilder:
         self.system = system
         self.options = options
         self.params = params
-        self.part_of = dns_label(system.name, "system name")
+        self.part_of = system_label(system.name)
 
     def namespace(self) -> dict[str, Any]:
         return {"apiVersion": "v1", "kind": "Namespace",
@@ -285,7 +286,7 @@ class KubernetesBuilder:
 
 def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
     builder = KubernetesBuilder(system, options,
-                                Literal(options.namespace, dns_label(system.name, "system name")))
+                                Literal(options.namespace, system_label(system.name)))
     comment = banner(system.name, "k8s")
     files = [GeneratedFile("k8s/namespace.yaml", to_yaml([builder.namespace()], comment))]
     files += [GeneratedFile(f"k8s/{dns_label(name)}.yaml",

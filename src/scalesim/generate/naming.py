@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 
-from scalesim.generate.errors import GenerateError
+from scalesim.generate.errors import GenerateError, Problem
+from scalesim.spec.errors import Path
 
 HTTP_PORT = 8080
 SETTINGS_DIR = "/etc/scalesim"
@@ -38,33 +39,41 @@ def label_problem(label: str) -> str | None:
     return None
 
 
-def dns_label(name: str, what: str = "component", fold: bool = True) -> str:
+def dns_label(name: str, what: str = "component", fold: bool = True,
+              place: Path = ()) -> str:
     """'Orders' -> 'orders'; a name Kubernetes cannot take is an error, not a silent rename.
 
     `fold=False` takes the name as written (a namespace is used verbatim, so 'Prod' is
-    refused rather than lower-cased)."""
+    refused rather than lower-cased). `place` is where the spec writes the name."""
     label = name.lower() if fold else name
     problem = label_problem(label)
     if problem is not None:
         folded = " once lower-cased" if fold and label != name else ""
-        raise GenerateError([f"{what} '{name}' cannot be a Kubernetes name (an RFC 1035 "
-                             f"label){folded}: {problem}"])
+        raise GenerateError([Problem(f"{what} '{name}' cannot be a Kubernetes name (an RFC "
+                                     f"1035 label){folded}: {problem}", place)])
     return label
 
 
+def system_label(name: str) -> str:
+    """The system's name as a Kubernetes name (labels, the chart, the SLO template)."""
+    return dns_label(name, "system name", place=("name",))
+
+
 def check_names(names: list[str]) -> None:
-    """All names valid and distinct once lower-cased (collect every problem)."""
-    problems: list[str] = []
+    """All names valid and distinct once lower-cased (collect every problem, each placed
+    at the component that breaks the rule, the second of a pair)."""
+    problems: list[Problem] = []
     seen: dict[str, str] = {}
     for name in names:
+        place = ("components", name)
         try:
-            label = dns_label(name)
+            label = dns_label(name, place=place)
         except GenerateError as error:
-            problems.extend(error.problems)
+            problems.extend(error.located)
             continue
         if label in seen:
-            problems.append(f"components '{seen[label]}' and '{name}' are the same "
-                            "Kubernetes name once lower-cased")
+            problems.append(Problem(f"components '{seen[label]}' and '{name}' are the same "
+                                    "Kubernetes name once lower-cased", place))
         seen[label] = name
     if problems:
         raise GenerateError(problems)

@@ -64,6 +64,15 @@ def load_spec_placed(text: str, filename: str = "<spec>", overrides: Sequence[st
                      ) -> tuple[System, dict[Path, Position]]:
     """`load_spec_text`, and where each path is written in the text (for findings that name
     a line), from the one parse."""
+    system, locator = load_spec_located(text, filename, overrides, sources)
+    return system, locator.positions
+
+
+def load_spec_located(text: str, filename: str = "<spec>", overrides: Sequence[str] = (),
+                      sources: Sequence[str] = ()) -> tuple[System, Locator]:
+    """`load_spec_text`, and the Locator that places a later finding about the spec (a name
+    Kubernetes cannot take) as the spec's own problems are placed: at its line and column,
+    or on the override that made it."""
     try:
         data, positions = load_with_positions(text)
     except YamlSyntaxError as error:
@@ -84,7 +93,7 @@ def load_spec_placed(text: str, filename: str = "<spec>", overrides: Sequence[st
         overridden[override_path] = number
     # Every problem at once: the overrides that could not be applied, then what the spec
     # with the others applied does not pass.
-    locate = _Locator(filename, data, positions, overridden, named)
+    locate = Locator(filename, data, positions, overridden, named)
     try:
         system = System.model_validate(data)
     except ValidationError as error:
@@ -95,10 +104,10 @@ def load_spec_placed(text: str, filename: str = "<spec>", overrides: Sequence[st
     problems = check_system(system)
     if problems:
         raise SpecError([locate.issue(path, message) for path, message in problems])
-    return system, positions
+    return system, locate
 
 
-class _Locator:
+class Locator:
     """Turns a validation location into the file position a person should look at."""
 
     def __init__(self, filename: str, data: Any, positions: dict[Path, Position],
