@@ -20,7 +20,7 @@ from typing import Any
 
 from scalesim.generate.autoscaling import hpa_managed
 from scalesim.generate.base import GeneratedFile, GenerateOptions
-from scalesim.generate.documents import banner, to_yaml
+from scalesim.generate.documents import banner, yaml_file
 from scalesim.generate.istio import canary_service, route_names
 from scalesim.generate.keda import keda_scaled, scaled_object
 from scalesim.generate.kubernetes import KubernetesBuilder
@@ -300,8 +300,9 @@ def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
     files = []
     if system.slo is not None and any(
             c.rollout is None and runs_as_deployment(c) for c in system.components.values()):
-        files.append(GeneratedFile("argo/analysis-template.yaml", to_yaml(
-            [analysis_template(system, system.slo, options.namespace)], comment)))
+        files.append(yaml_file("argo/analysis-template.yaml",
+                               [analysis_template(system, system.slo, options.namespace)],
+                               comment, None))
     for name, component in system.components.items():
         if not runs_as_deployment(component):
             continue
@@ -312,5 +313,5 @@ def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
             docs.append(builder.autoscaler(name, aimed))
         elif keda_scaled(system, name):  # KEDA scales Rollouts too (its scale subresource)
             docs.append(scaled_object(system, name, options.namespace, aimed))
-        files.append(GeneratedFile(f"argo/{dns_label(name)}.yaml", to_yaml(docs, comment)))
+        files.append(yaml_file(f"argo/{dns_label(name)}.yaml", docs, comment, name))
     return files

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from scalesim.generate.errors import GenerateError
 from scalesim.generate.naming import dns_label
@@ -49,8 +50,12 @@ class GenerateOptions:
 
 @dataclass(frozen=True)
 class GeneratedFile:
-    """One output file: a path relative to the output folder, and its text."""
+    """One output file: a path relative to the output folder, and its text. A manifest also
+    keeps the component it is of (None: the system's own, as the Namespace) and the objects
+    it holds, so names two components' objects share are found before anything is written."""
 
     path: str
     content: str
     executable: bool = False
+    owner: str | None = field(default=None, compare=False)
+    objects: tuple[dict[str, Any], ...] = field(default=(), compare=False, repr=False)

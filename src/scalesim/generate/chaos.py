@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from scalesim.generate.base import GeneratedFile, GenerateOptions
-from scalesim.generate.documents import banner, to_yaml
+from scalesim.generate.documents import banner, yaml_file
 from scalesim.generate.istio import mesh_routed, virtual_service
 from scalesim.generate.naming import check_names, dns_label, go_duration, istio_duration
 from scalesim.spec.model import Fault, System
@@ -81,6 +81,6 @@ def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
         if block:
             for route in service["spec"]["http"]:
                 route["fault"] = block
-        files.append(GeneratedFile(f"istio/chaos/{dns_label(name)}.yaml",
-                                   to_yaml([service], comment)))
+        files.append(yaml_file(f"istio/chaos/{dns_label(name)}.yaml", [service], comment,
+                               name))
     return files

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import yaml
+
+from scalesim.generate.base import GeneratedFile
 
 STR_TAG = "tag:yaml.org,2002:str"
 _RESOLVER = yaml.resolver.Resolver()  # PyYAML's YAML 1.1 implicit types, as safe_load reads
@@ -54,6 +56,14 @@ def to_yaml(documents: Iterable[dict[str, Any]], comment: str | None = None) -> 
                        width=10_000, allow_unicode=True) for doc in documents]
     head = "".join(f"# {line}\n" for line in comment.splitlines()) if comment else ""
     return head + "---\n".join(parts)
+
+
+def yaml_file(path: str, documents: Sequence[dict[str, Any]], comment: str,
+              owner: str | None) -> GeneratedFile:
+    """A manifest of `owner`'s objects (None: the system's), which keeps the objects for
+    the checks of the names they share with others."""
+    return GeneratedFile(path, to_yaml(documents, comment), owner=owner,
+                         objects=tuple(documents))
 
 
 def to_json(data: Any) -> str:

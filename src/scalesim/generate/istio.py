@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from scalesim.generate.base import GeneratedFile, GenerateOptions
-from scalesim.generate.documents import banner, to_yaml
+from scalesim.generate.documents import banner, yaml_file
 from scalesim.generate.envoy import (
     HASH_HEADER,
     LOAD_BALANCER,
@@ -190,5 +190,5 @@ def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
         if (callers_of(system, name) or routed_canary(system, name)) and \
                 mesh_routed(system, name):
             docs.append(virtual_service(system, name, options.namespace))
-        files.append(GeneratedFile(f"istio/{dns_label(name)}.yaml", to_yaml(docs, comment)))
+        files.append(yaml_file(f"istio/{dns_label(name)}.yaml", docs, comment, name))
     return files

@@ -25,7 +25,7 @@ from scalesim.generate.autoscaling import (
     uses_keda,
 )
 from scalesim.generate.base import GeneratedFile, GenerateOptions
-from scalesim.generate.documents import banner, to_yaml
+from scalesim.generate.documents import banner, yaml_file
 from scalesim.generate.naming import PROMETHEUS, check_names, dns_label, env_name, fqdn
 from scalesim.generate.tech import runs_as_deployment, tech_of
 from scalesim.generate.topology import consumed_queues
@@ -153,6 +153,6 @@ def keda_scaled(system: System, name: str) -> bool:
 def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
     check_names(list(system.components))
     comment = banner(system.name, "keda")
-    return [GeneratedFile(f"keda/{dns_label(name)}.yaml",
-                          to_yaml([scaled_object(system, name, options.namespace)], comment))
+    return [yaml_file(f"keda/{dns_label(name)}.yaml",
+                      [scaled_object(system, name, options.namespace)], comment, name)
             for name in system.components if keda_scaled(system, name)]

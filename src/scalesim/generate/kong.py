@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from scalesim.generate.base import GeneratedFile, GenerateOptions
-from scalesim.generate.documents import banner, to_yaml
+from scalesim.generate.documents import banner, yaml_file
 from scalesim.generate.kubernetes import kong_plugin_name
 from scalesim.generate.naming import check_names, dns_label
 from scalesim.spec.model import Kind, System
@@ -66,7 +66,8 @@ def plugin(system: System, name: str, limit: RateLimit, namespace: str) -> dict[
 def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
     check_names(list(system.components))
     comment = banner(system.name, "kong")
-    return [GeneratedFile(f"kong/{dns_label(name)}.yaml", to_yaml(
-                [plugin(system, name, component.rate_limit, options.namespace)], comment))
+    return [yaml_file(f"kong/{dns_label(name)}.yaml",
+                      [plugin(system, name, component.rate_limit, options.namespace)],
+                      comment, name)
             for name, component in system.components.items()
             if component.kind is Kind.GATEWAY and component.rate_limit is not None]

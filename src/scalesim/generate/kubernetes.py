@@ -18,7 +18,7 @@ from scalesim.generate.consistency import (
     lease_rbac,
     uses_lease,
 )
-from scalesim.generate.documents import banner, plain_numbers, to_yaml
+from scalesim.generate.documents import banner, plain_numbers, yaml_file
 from scalesim.generate.naming import (
     BROKER_FILE,
     HTTP_PORT,
@@ -288,8 +288,7 @@ def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
     builder = KubernetesBuilder(system, options,
                                 Literal(options.namespace, system_label(system.name)))
     comment = banner(system.name, "k8s")
-    files = [GeneratedFile("k8s/namespace.yaml", to_yaml([builder.namespace()], comment))]
-    files += [GeneratedFile(f"k8s/{dns_label(name)}.yaml",
-                            to_yaml(builder.component(name), comment))
+    files = [yaml_file("k8s/namespace.yaml", [builder.namespace()], comment, None)]
+    files += [yaml_file(f"k8s/{dns_label(name)}.yaml", builder.component(name), comment, name)
               for name in system.components]
     return files

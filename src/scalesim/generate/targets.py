@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from scalesim.generate import argo, chaos, code, compose, guide, helm, istio, keda, kong, kubernetes
 from scalesim.generate.base import GeneratedFile, GenerateOptions
+from scalesim.generate.collisions import check_collisions
 from scalesim.spec.model import System
 
 Renderer = Callable[[System, GenerateOptions], list[GeneratedFile]]
@@ -38,6 +39,8 @@ def _compose(system: System, options: GenerateOptions) -> list[GeneratedFile]:
     return compose.render(system, options) + code.render(system, options)
 
 
+# The targets that write Kubernetes objects (the Helm chart renders the k8s target's).
+OBJECT_TARGETS = (Target.K8S, Target.ISTIO, Target.ARGO, Target.KONG, Target.KEDA)
 RENDERERS: dict[Target, Renderer] = {
     Target.K8S: kubernetes.render, Target.ISTIO: _istio, Target.ARGO: argo.render,
     Target.KONG: kong.render, Target.KEDA: keda.render, Target.COMPOSE: _compose,
@@ -62,12 +65,16 @@ def folders(targets: Target | Iterable[Target]) -> tuple[str, ...]:
 def render(system: System, targets: Target | Iterable[Target],
            options: GenerateOptions) -> list[GeneratedFile]:
     """Every file of the targets (each path once, in a stable order), then the deploy
-    README."""
-    files: dict[str, GeneratedFile] = {}
+    README. The objects of every target are made and checked whatever is chosen, so a name
+    two components share is refused however the targets are generated, one by one or all."""
     chosen = _chosen(targets)
     if Target.ISTIO in chosen:  # one place retries each call: the mesh's routes
         options = replace(options, mesh_retries=True)
+    made = {each: RENDERERS[each](system, options) for each in RENDERERS
+            if each in chosen or each in OBJECT_TARGETS}
+    check_collisions([file for each in OBJECT_TARGETS for file in made[each]], system.name)
+    files: dict[str, GeneratedFile] = {}
     for each in chosen:
-        for file in RENDERERS[each](system, options):
+        for file in made[each]:
             files.setdefault(file.path, file)
     return [*files.values(), guide.readme(system, options)]
