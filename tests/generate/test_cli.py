@@ -112,7 +112,23 @@ def test_a_file_where_the_output_folder_goes_is_refused(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x\n")
     result = run(str(SMALL), "-o", str(tmp_path / "file" / "out"))
     assert result.exit_code == 2, result.output
-    assert f"{tmp_path / 'file'}: exists and is not a folder" in result.stderr
+    assert result.stderr.splitlines() == [
+        f"-o {tmp_path / 'file' / 'out'}: cannot create it, the folder {tmp_path / 'file'} "
+        "is not a folder"]
+
+
+def test_an_out_folder_whose_parent_does_not_exist_is_refused(tmp_path: Path) -> None:
+    """docs/cli.md: an --out DIR's folder must exist; a typo does not make a tree of
+    folders (generate made nope/deep/dir and exited 0)."""
+    out = tmp_path / "nope" / "deep" / "dir"
+    result = run(str(SMALL), "-o", str(out), "--target", "all")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"-o {out}: cannot create it, the folder {out.parent} does not exist"]
+    assert list(tmp_path.iterdir()) == []
+    made = run(str(SMALL), "-o", str(tmp_path / "new"))
+    assert made.exit_code == 0, made.output  # a new folder in one that exists is made
+    assert (tmp_path / "new" / "k8s" / "api.yaml").is_file()
 
 
 def test_a_bad_option_is_named_as_the_option_not_as_the_spec(tmp_path: Path) -> None:

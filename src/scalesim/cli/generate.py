@@ -7,6 +7,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from scalesim.cli.outputs import OutputError, check_folder
 from scalesim.cli.run import (
     EXIT_BAD_INPUT,
     Overrides,
@@ -54,6 +55,10 @@ def generate_command(
     written. Prints the next steps (docker compose, kubectl, helm) and writes them in
     DIR/README.md. docs/generate.md maps every spec field to what it becomes.
     """
+    try:
+        check_folder(output, "-o")  # a typo must not make a tree of folders
+    except OutputError as error:
+        _refuse([str(error)])
     system, locator = load_located_or_exit(file, overrides)
     try:
         options = GenerateOptions.checked(namespace, image_registry, k8s_version,
