@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 import typer
+import yaml
 from click.testing import Result
-from tests.generate.helpers import SHOP, SMALL
+from tests.generate.helpers import CONTROL, SHOP, SMALL, documents, generate
 from typer.testing import CliRunner
 
 from scalesim.cli.generate import generate_command
@@ -22,7 +23,7 @@ from scalesim.generate import (
     targets,
 )
 from scalesim.generate.output import sha256
-from scalesim.spec import load_spec
+from scalesim.spec import load_spec, load_spec_text
 
 app = typer.Typer()
 app.command("generate")(generate_command)
@@ -85,6 +86,11 @@ def test_refuses_foreign_and_edited_files_unless_forced(tmp_path: Path) -> None:
     (["--namespace", "a-"], "it must end with a letter or digit"),
     (["--namespace", "a" * 64], "it has 64 characters, at most 63 are allowed"),
     (["--k8s-version", "v1"], "--k8s-version 'v1': give major.minor"),
+    (["--k8s-version", "1.023"], "--k8s-version '1.023': give major.minor"),
+    (["--k8s-version", "1.19"], "--k8s-version '1.19': the output uses autoscaling/v2 "
+                                "HorizontalPodAutoscalers, served from Kubernetes 1.23; give "
+                                "1.23 or later"),
+    (["--k8s-version", "1.22"], "--k8s-version '1.22': the output uses autoscaling/v2"),
     (["--image-registry", "Registry.local"], "--image-registry 'Registry.local': give"),
     (["--set", "components.api.replicas=0"], "components.api.replicas"),
 ])
@@ -95,6 +101,34 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path, args: list[str],
     assert result.exit_code == 2
     assert message in result.stderr
     assert not out.exists()
+
+
+# The Kubernetes release where each API the output uses is served as GA (Kubernetes'
+# deprecated API migration guide: autoscaling/v2 from 1.23, policy/v1 from 1.21,
+# networking.k8s.io/v1 from 1.19, coordination.k8s.io/v1 from 1.14, ...).
+API_SINCE = {"v1": 0, "apps/v1": 9, "rbac.authorization.k8s.io/v1": 8,
+             "coordination.k8s.io/v1": 14, "networking.k8s.io/v1": 19, "policy/v1": 21,
+             "autoscaling/v2": 23}
+LEASE = """scalesim: 1
+name: elect
+components:
+  app: {replicas: 2, leader_election: {type: lease}, operations: {x: {}}}
+workloads: [{name: w, to: app.x, rate: 1/s}]
+"""
+
+
+def test_the_oldest_kubernetes_accepted_serves_every_api_the_output_uses(
+        tmp_path: Path) -> None:
+    apis = {doc["apiVersion"] for spec in (SMALL, SHOP, CONTROL)
+            for doc in documents(generate(spec, targets.Target.K8S))}
+    apis |= {doc["apiVersion"] for doc in documents(targets.render(
+        load_spec_text(LEASE), targets.Target.K8S, GenerateOptions()))}
+    assert apis <= set(API_SINCE)  # a new API: add when Kubernetes first served it
+    assert max(API_SINCE[api] for api in apis) == 23
+    result = run(str(SMALL), "-o", str(tmp_path), "--target", "helm", "--k8s-version", "1.23")
+    assert result.exit_code == 0, result.output
+    chart = yaml.safe_load((tmp_path / "helm" / "mini" / "Chart.yaml").read_text())
+    assert chart["kubeVersion"] == ">= 1.23.0-0"
 
 
 def test_a_file_where_a_target_folder_goes_is_refused_before_anything_is_written(

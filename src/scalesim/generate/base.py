@@ -9,7 +9,10 @@ from typing import Any
 from scalesim.generate.errors import GenerateError
 from scalesim.generate.naming import dns_label
 
-_K8S_VERSION = re.compile(r"1\.[0-9]{1,3}")
+_K8S_VERSION = re.compile(r"1\.(0|[1-9][0-9]{0,2})")  # a semver minor: no leading zero
+# The oldest Kubernetes serving every API the output uses: autoscaling/v2 (HPA) is GA in
+# 1.23, policy/v1 (PodDisruptionBudget) in 1.21, networking.k8s.io/v1 (Ingress) in 1.19.
+OLDEST_K8S = 23
 # An image reference's registry and path as Docker reads it: a host (and port), then
 # lower-case path components separated by '.', '_', '__' or dashes.
 _HOST = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?"
@@ -40,12 +43,24 @@ class GenerateOptions:
         if len(image_registry) > 200 or not _REGISTRY.fullmatch(image_registry):
             problems.append(f"{labels[1]} {image_registry!r}: give a registry host and path "
                             "in lower case, e.g. registry.local/scalesim or localhost:5000/team")
-        if not _K8S_VERSION.fullmatch(k8s_version):
-            problems.append(f"{labels[2]} {k8s_version!r}: give major.minor, e.g. 1.33")
+        problem = _version_problem(k8s_version)
+        if problem is not None:
+            problems.append(f"{labels[2]} {k8s_version!r}: {problem}")
         if problems:
             raise GenerateError(problems)
         return cls(namespace=namespace, image_registry=image_registry.rstrip("/"),
                    k8s_version=k8s_version)
+
+
+def _version_problem(version: str) -> str | None:
+    """Why the output cannot target Kubernetes `version` (the Helm chart's kubeVersion), or
+    None: it is not major.minor, or older than the APIs the objects use."""
+    if not _K8S_VERSION.fullmatch(version):
+        return "give major.minor, e.g. 1.33"
+    if int(version.split(".")[1]) < OLDEST_K8S:
+        return (f"the output uses autoscaling/v2 HorizontalPodAutoscalers, served from "
+                f"Kubernetes 1.{OLDEST_K8S}; give 1.{OLDEST_K8S} or later")
+    return None
 
 
 @dataclass(frozen=True)
