@@ -62,6 +62,15 @@ BAD = [
     ({"api": {"versions": {"v2": {}}, "rollout": {
         "to": "v2", "strategy": "canary", "steps": [{"set_weight": "10%", "pause": "1s"}]}}},
      "steps[0]", "exactly one of"),
+    # Argo truncates a pause to int32 seconds (RolloutPause.DurationSeconds): 1.5s is 1 s
+    ({"api": {"versions": {"v2": {}}, "rollout": {
+        "to": "v2", "strategy": "canary", "steps": [{"set_weight": "10%"}, {"pause": "1.5s"}]}}},
+     "steps[1]", "'pause' must be whole seconds (Argo Rollouts truncates a pause to whole "
+                 "seconds), got 1.5s"),
+    ({"api": {"versions": {"v2": {}}, "rollout": {
+        "to": "v2", "strategy": "canary", "steps": [{"pause": "500ms"}]}}},
+     "steps[0]", "'pause' must be whole seconds (Argo Rollouts truncates a pause to whole "
+                 "seconds), got 0.5s"),
     ({"api": {"versions": {"v2": {}}, "rollout": {
         "to": "v2", "strategy": "canary", "analysis": {"interval": "10s"}}}},
      "analysis", "at least one of"),

@@ -614,6 +614,26 @@ def test_argo_canary_with_analysis_templates_and_a_blue_green(tmp_path: Path) ->
     assert "2 components roll out at the same PLACEHOLDER time" in notes
 
 
+def test_a_pause_imports_as_the_whole_seconds_argo_waits(tmp_path: Path) -> None:
+    """Argo truncates a pause to int32 seconds (RolloutPause.DurationSeconds): 1500ms waits
+    1 s, and 500ms not at all. A fractional pause dropped the whole rollout, the spec's
+    pause being whole seconds."""
+    manifest = tmp_path / "argo.yaml"
+    steps = ("        - setWeight: 20\n        - pause: {duration: 1500ms}\n"
+             "        - pause: {duration: 500ms}\n        - setWeight: 50\n")
+    text = ARGO.split("---")[0]
+    start = text.index("      steps:\n") + len("      steps:\n")
+    manifest.write_text(text[:start] + steps)
+    imported = import_k8s([str(manifest)])
+    rollout = load_spec_text(imported.text).components["checkout"].rollout
+    assert rollout is not None
+    assert [(s.set_weight, s.pause) for s in rollout.steps] == [
+        (0.2, None), (None, 1.0), (0.5, None)]
+    assert "1500ms, which Argo truncates to whole seconds" in imported.text
+    assert "spec.strategy.canary.steps[2] pauses 500ms, which Argo truncates to 0 s (no " \
+        "pause); left out" in " ".join(imported.notes)
+
+
 def test_a_canary_spelled_like_the_default_is_a_rollout_without_scalesim_label(
         tmp_path: Path) -> None:
     manifest = tmp_path / "rollout.yaml"

@@ -59,10 +59,10 @@ def _check_whole_percent(value: float, what: str) -> None:
                          f"got {value * 100:g}%")
 
 
-def _check_whole_seconds(value: float | None, what: str) -> None:
+def _check_whole_seconds(value: float | None, what: str,
+                         why: str = "the real field is an integer") -> None:
     if value is not None and abs(value - round(value)) > 1e-9:
-        raise ValueError(f"{what} must be whole seconds (the real field is an integer), "
-                         f"got {value:g}s")
+        raise ValueError(f"{what} must be whole seconds ({why}), got {value:g}s")
 
 
 def resolve_count(value: int | str, total: int, round_up: bool) -> int:
@@ -322,6 +322,10 @@ class CanaryStep(Strict):
             raise ValueError("a step is exactly one of 'set_weight', 'pause' or 'analysis'")
         if self.set_weight is not None:
             _check_whole_percent(self.set_weight, "'set_weight'")
+        # Argo reads a pause as int32 seconds, truncated (RolloutPause.DurationSeconds):
+        # 1.5s would pause 1 s, 500ms not at all.
+        _check_whole_seconds(self.pause, "'pause'",
+                             "Argo Rollouts truncates a pause to whole seconds")
         return self
 
 

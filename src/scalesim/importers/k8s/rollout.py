@@ -22,6 +22,7 @@ SLO's analysis) is that default, not a rollout: it is noted.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from scalesim.importers.draft import MARK, NEW_VERSION, Block, Component
@@ -170,7 +171,7 @@ def _step(block: Block, at: tuple[str, int], manifest: Manifest, cluster: Cluste
         seconds = go_duration(f"{duration}s" if whole(duration) is not None or (
             isinstance(duration, str) and duration.isdigit()) else duration)
         if seconds:
-            block.put((*at, "pause"), format_duration(seconds), seen)
+            _pause(block, at, manifest, cluster, duration, seconds, seen)
         else:
             block.put((*at, "pause"), PAUSE, f"{MARK}: {seen.file}:{seen.line} pauses until "
                       "someone runs `kubectl argo rollouts promote`: how long until they do")
@@ -182,6 +183,20 @@ def _step(block: Block, at: tuple[str, int], manifest: Manifest, cluster: Cluste
         return
     reason = "is not simulated" if kind in NOT_MODELLED_STEPS else "is not a step the spec has"
     cluster.draft.note(f"{manifest.title}: {seen.field} ({kind}) {reason}; left out")
+
+
+def _pause(block: Block, at: tuple[str, int], manifest: Manifest, cluster: Cluster,
+           duration: Any, seconds: float, seen: Seen) -> None:
+    """A pause as Argo waits it: whole seconds, truncated (RolloutPause.DurationSeconds), so
+    1500ms pauses 1 s, and 500ms not at all: left out, noted (the spec's pause is whole
+    seconds, as Argo's)."""
+    waited = math.trunc(round(seconds, 9))
+    if waited == 0:
+        cluster.draft.note(f"{manifest.title}: {seen.field} pauses {duration}, which Argo "
+                           "truncates to 0 s (no pause); left out")
+        return
+    block.put((*at, "pause"), format_duration(waited), seen if waited == seconds else
+              f"{seen}: {duration}, which Argo truncates to whole seconds")
 
 
 def _delays(block: Block, manifest: Manifest, cluster: Cluster, node: dict[str, Any],
