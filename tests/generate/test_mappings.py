@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.generate.helpers import SHOP, SMALL, by_kind, documents, generate, system
+from tests.generate.helpers import OPTIONS, SHOP, SMALL, by_kind, documents, generate, system
 
-from scalesim.generate import Target
+from scalesim.generate import Target, render
 from scalesim.generate.envoy import retry_on, route_timeout_s
-from scalesim.generate.kong import limit_windows
+from scalesim.generate.kong import limit_windows, rounding_note
 from scalesim.generate.naming import go_duration, whole_seconds
 from scalesim.generate.resources import resources_for
+from scalesim.spec import load_spec_text
 from scalesim.spec.model import Call
 from scalesim.spec.resilience import RateLimit
 
@@ -176,6 +177,54 @@ def test_kong_rate_limit_windows() -> None:
     assert limit_windows(RateLimit(rate="1.5/s")) == {"second": 2, "minute": 90}
     assert limit_windows(RateLimit(rate="2.5/s")) == {"second": 3, "minute": 150}
     assert limit_windows(RateLimit(rate="0.9/s")) == {"minute": 54}
+
+
+@pytest.mark.parametrize(("rate", "windows"), [
+    ("2.5/h", {"hour": 3, "day": 60}),   # exactly 60 a day (it was hour: 2, half to even)
+    ("0.5/h", {"day": 12}),
+    ("7/min", {"minute": 7}),
+])
+def test_kong_uses_the_day_where_a_rate_is_a_whole_number_of_requests_a_day(
+        rate: str, windows: dict[str, int]) -> None:
+    """Kong's rate-limiting plugin has second, minute, hour, day, month and year windows;
+    a UTC day is always 86,400 s, so a count per day is the spec's long-run rate exactly."""
+    limit = RateLimit(rate=rate)
+    assert limit_windows(limit) == windows
+    assert rounding_note(limit, windows) is None
+
+
+@pytest.mark.parametrize(("rate", "windows", "exact", "differs"), [
+    # 0.1/h over 8,765.82 h (365.2425 days): 876.582, so 877 (it was hour: 1, 10 times it)
+    ("0.1/h", {"day": 3, "year": 877}, "876.582", "+0.0477%"),
+    # 0.0001/s over 31,556,952 s: 3,155.6952, so 3,156 (it was hour: 1, 2.8 times it)
+    ("0.0001/s", {"day": 9, "year": 3156}, "3155.6952", "+0.00966%"),
+    ("0.01/h", {"year": 88}, "87.6582", "+0.39%"),
+])
+def test_kong_rounds_a_rate_no_window_holds_to_the_nearest_per_year_with_a_note(
+        rate: str, windows: dict[str, int], exact: str, differs: str) -> None:
+    """No second, minute, hour or day holds a whole number of requests: the nearest count
+    per calendar year (the window where rounding errs least), bursts bounded in the
+    shortest window that holds one request, and a note with the difference."""
+    limit = RateLimit(rate=rate)
+    assert limit_windows(limit) == windows
+    count = windows["year"]
+    assert rounding_note(limit, windows) == (
+        "rate: no second, minute, hour or day holds a whole number of requests; Kong allows "
+        f"{count} per calendar year (365.2425 days on average), where the spec's rate makes "
+        f"{exact}: {differs}")
+    spec = f"""scalesim: 1
+name: edge
+components:
+  gw:
+    kind: gateway
+    rate_limit: {{rate: {rate}}}
+    operations: {{get: {{work: 1ms}}}}
+workloads: [{{name: w, to: gw.get, rate: 1/s}}]
+"""
+    plugin = documents(render(load_spec_text(spec), Target.KONG, OPTIONS))[0]
+    assert plugin["config"] == {**windows, "policy": "cluster", "limit_by": "service"}
+    assert rounding_note(limit, windows) in plugin["metadata"]["annotations"][
+        "scalesim.io/not-mapped"]
 
 
 def test_keda_triggers_follow_the_queue_tech() -> None:
