@@ -4,7 +4,8 @@ renders exactly the objects `--target k8s` writes.
 `helm` is not installable here (no Debian package), so `render_template` is a tiny renderer
 for the only template forms the chart uses: `.Release.Name`, `.Release.Namespace` and
 `(index .Values.components "NAME").PATH` with `| quote` or `| toJson | quote`, and
-`tpl (VALUE | toJson) $ | quote` (a JSON value that names the release).
+`tpl (VALUE | toJson) $ | quote` (a JSON value that names the release); the values as Helm
+reads them, a null deleting its key.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ import yaml
 from tests.generate.helpers import OPTIONS, SMALL, documents, generate, system
 
 from scalesim.generate import GeneratedFile, GenerateOptions, Target, render
+from scalesim.generate.documents import to_yaml
+from scalesim.generate.helm import RELEASE_NAMESPACE, Placeholders
 from scalesim.spec import load_spec_text
+from scalesim.templates import get_template, load_built
 
 _EXPRESSION = re.compile(r"\{\{ (.*?) \}\}")
 _VALUE = re.compile(r'^\(index \.Values\.components "([^"]+)"\)\.([\w.]+)$')
@@ -58,11 +62,21 @@ def chart_files(files: Sequence[GeneratedFile]) -> dict[str, str]:
     return {f.path.split("/", 2)[2]: f.content for f in files if f.path.startswith("helm/")}
 
 
+def as_helm_reads(values: Any) -> Any:
+    """The values as Helm hands them to the templates: a key whose value is null is deleted
+    (Helm's coalescing reads a null as "remove this key")."""
+    if isinstance(values, dict):
+        return {key: as_helm_reads(item) for key, item in values.items() if item is not None}
+    if isinstance(values, list):
+        return [as_helm_reads(item) for item in values]
+    return values
+
+
 def rendered_chart(files: Sequence[GeneratedFile], namespace: str,
                    values: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     chart = chart_files(files)
     name = yaml.safe_load(chart["Chart.yaml"])["name"]
-    values = values or yaml.safe_load(chart["values.yaml"])
+    values = as_helm_reads(values or yaml.safe_load(chart["values.yaml"]))
     release = {"Name": name, "Namespace": namespace}
     return [doc for path, text in sorted(chart.items(), key=lambda kv: _order(kv[0], files))
             if path.startswith("templates/")
@@ -148,3 +162,44 @@ def test_values_parameterise_replicas_images_and_probes() -> None:
                   and d["metadata"]["name"] == "api-settings")
     assert json.loads(config["data"]["component.json"])["workers"] == 99
     assert system(SMALL).components["api"].replicas == 3
+
+
+def _nulls(value: Any, path: str = "") -> list[str]:
+    """Where a loaded YAML value holds a null."""
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in _nulls(item, f"{path}.{key}")]
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in _nulls(item, f"{path}[{i}]")]
+    return [path] if value is None else []
+
+
+def test_a_json_document_holding_a_null_renders_it() -> None:
+    """Helm deletes a key whose value is null from the values, so outbox's broker.json lost
+    Kafka's "max_attempts": null and "dead_letter_topic": null that the k8s ConfigMap has:
+    such a document is its JSON text in values.yaml, and values.yaml holds no null."""
+    outbox = load_built(get_template("outbox").build())
+    files = render(outbox, [Target.K8S, Target.HELM], OPTIONS)
+    chart = chart_files(files)
+    values = yaml.safe_load(chart["values.yaml"])
+    assert _nulls(values) == []
+    jsonschema.validate(values, json.loads(chart["values.schema.json"]))
+    expected = [d for d in documents([f for f in files if f.path.startswith("k8s/")])
+                if d["kind"] != "Namespace"]
+    docs = rendered_chart(files, OPTIONS.namespace)
+    assert docs == expected
+    broker = next(json.loads(d["data"]["broker.json"]) for d in docs
+                  if d["kind"] == "ConfigMap" and "broker.json" in d["data"]
+                  and "error_handler" in d["data"]["broker.json"])
+    assert broker["error_handler"]["max_attempts"] is None
+    assert broker["error_handler"]["dead_letter_topic"] is None
+
+
+def test_a_null_beside_the_release_namespace_renders_both() -> None:
+    placeholders = Placeholders()
+    document = {"lock": {"namespace": RELEASE_NAMESPACE}, "limit": None}
+    text = placeholders.fill(f"data: {placeholders.json('app', 'consistency', document)}\n")
+    values = yaml.safe_load(to_yaml([placeholders.values]))
+    assert _nulls(values) == []
+    rendered = yaml.safe_load(render_template(text, as_helm_reads(values),
+                                              {"Name": "r", "Namespace": "elsewhere"}))
+    assert json.loads(rendered["data"]) == {"lock": {"namespace": "elsewhere"}, "limit": None}

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from scalesim.generate.base import GeneratedFile, GenerateOptions
-from scalesim.generate.documents import banner, to_yaml
+from scalesim.generate.documents import banner, to_json, to_yaml
 from scalesim.generate.kubernetes import KubernetesBuilder
 from scalesim.generate.naming import dns_label, system_label
 from scalesim.spec.model import System
@@ -53,18 +53,23 @@ class Placeholders:
                            else "")
 
     def json(self, component: str, key: str, concrete: Any) -> str:
-        """A JSON value in a ConfigMap. One that names the release (a Lease's namespace)
-        holds Helm expressions in values.yaml, rendered by `tpl`, so values.yaml says where
-        the release puts it and the chart renders what the Kubernetes target writes."""
-        text = json.dumps(concrete)
+        """A JSON value in a ConfigMap: in values.yaml the object, overridable key by key and
+        rendered with `toJson`; or, when it holds a null, its JSON text, since Helm deletes
+        a key whose value is null from the values (Kafka's `max_attempts: null` would be
+        lost). One that names the release (a Lease's namespace) holds Helm expressions in
+        values.yaml, rendered by `tpl`, so values.yaml says where the release puts it and
+        the chart renders what the Kubernetes target writes."""
+        value = to_json(concrete) if holds_null(concrete) else concrete
+        as_json = "" if isinstance(value, str) else " | toJson"
+        text = json.dumps(value)
         if RELEASE_NAMESPACE not in text and RELEASE_NAME not in text:
-            return self._token(component, key, concrete, " | toJson | quote")
+            return self._token(component, key, value, f"{as_json} | quote")
         for marker in (RELEASE_NAMESPACE, RELEASE_NAME):
             text = text.replace(marker, self.expressions[marker])
         token = self._token(component, key, json.loads(text), "")
         expression = self.expressions[token].removeprefix("{{ ").removesuffix(" }}")
         if not expression.startswith("tpl "):
-            self.expressions[token] = f"{{{{ tpl ({expression} | toJson) $ | quote }}}}"
+            self.expressions[token] = f"{{{{ tpl ({expression}{as_json}) $ | quote }}}}"
         return token
 
     def fill(self, text: str) -> str:
@@ -74,12 +79,21 @@ class Placeholders:
         return text
 
 
+def holds_null(value: Any) -> bool:
+    """Whether a JSON value has a null anywhere, which values.yaml cannot carry."""
+    if isinstance(value, dict):
+        return any(holds_null(item) for item in value.values())
+    if isinstance(value, list):
+        return any(holds_null(item) for item in value)
+    return value is None
+
+
 def values_schema(value: Any, key: str = "") -> dict[str, Any]:
     """A strict JSON Schema of the values: every key required, no unknown keys; component
     settings, broker and consistency settings stay free-form (they are the spec's own
-    objects)."""
+    objects, or the JSON text of one holding a null)."""
     if key in ("settings", "broker", "consistency"):
-        return {"type": "object"}
+        return {"type": "string" if isinstance(value, str) else "object"}
     if isinstance(value, dict):
         return {"type": "object", "additionalProperties": False,
                 "required": list(value),
