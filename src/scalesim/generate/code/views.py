@@ -357,8 +357,10 @@ class _Builder:
         return self._constant(f"call_{identifier(operation, component, target_op)}", expr)
 
     def _subscriptions(self) -> None:
-        """Queue only: one Subscription per consumer, delivered while the app runs."""
-        self.imports.add("broker", "Subscription")
+        """Queue only: one Subscription per consumer, delivered while the app runs (a queue
+        without consumers imports none: an unused import is not ruff-clean)."""
+        if self.component.consumers:
+            self.imports.add("broker", "Subscription")
         for consumer in self.component.consumers:
             component, target_op = self.system.resolve(consumer.to)
             self.downstreams.add(component)
