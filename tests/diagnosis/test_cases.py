@@ -98,3 +98,23 @@ def test_circuit_breaker_template_degrades_every_checkout_because_of_the_fault()
     fixed = _system("circuit-breaker", {}, ("simulation.duration=10s",
                                              *finding["fix"]["set"]))
     assert _diagnosis(fixed) == []
+
+
+SHORT_TTL = ("components.catalog.caching.ttl=50ms", "components.products.workers=16",
+             "faults=[]", "simulation.duration=20s", "simulation.warmup=5s")
+
+
+def test_a_backend_behind_a_short_ttl_names_the_hit_ratio_and_is_sized_for_the_misses(
+        ) -> None:
+    """A 50 ms TTL leaves catalog hitting under 10 %: its misses saturate products, whose
+    callers (app) back up, so fewer reads reach it than the workloads send. The fix is sized
+    for the offered misses (the analytic load, 3,539/s × 19.8 ms / (16 × 0.85) → 6 replicas,
+    not the 3 of what arrived), the evidence names the hit ratio, and applied, products
+    keeps up."""
+    found = _diagnosis(_system("caching-strategies", {}, SHORT_TTL))
+    products = _one(found, "saturated", "products")
+    assert products["fix"]["set"] == ["components.products.replicas=6"]
+    assert any("backend of catalog, whose hit ratio is 8.8 % (TTL 50 ms)" in line
+               for line in products["evidence"])
+    fixed = _diagnosis(_system("caching-strategies", {}, (*SHORT_TTL, *products["fix"]["set"])))
+    assert not [f for f in fixed if f["subject"] in ("products", "app")]

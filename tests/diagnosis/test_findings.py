@@ -335,3 +335,24 @@ def test_a_lease_cut_off_from_the_api_server_is_told_to_stop_before_a_takeover()
                                replications=20)
     assert fixed == 0.0 and not [f for f in found if f["kind"] == "split_brain"]
 
+
+
+CHAIN = {"api": {"replicas": 2, "workers": 32,
+                 "operations": {"get": {"work": "1ms",
+                                        "calls": [{"to": "db.query", "timeout": "2s"}]}}},
+         "db": {"replicas": 1, "workers": 8,
+                "operations": {"query": {"work": {"dist": "exponential", "mean": "10ms"}}}}}
+
+
+def test_a_component_behind_saturated_callers_is_sized_for_the_demand_offered() -> None:
+    """api's 64 workers wait on db, which serves 800/s: only 801/s reach db while the
+    workload offers 2,000/s. Sized for what arrived (2 replicas) db stays saturated; sized
+    for the offered 2,000/s, 2000 × 10 ms / (8 × 0.85) = 2.9 → 3 replicas, and nothing is
+    left to find."""
+    load = [{"name": "reads", "to": "api.get", "rate": "2000/s"}]
+    found = _found(_system(CHAIN, load, duration="10s"))
+    db = next(f for f in found if f["kind"] == "saturated" and f["subject"] == "db")
+    assert db["fix"]["set"] == [f"components.db.replicas={math.ceil(2000 * 0.01 / (8 * 0.85))}"]
+    assert "sized for the 2,000/s the workloads offer" in db["fix"]["summary"]
+    assert any("its callers (api) are at their limit" in line for line in db["evidence"])
+    assert _found(_system(CHAIN, load, tuple(db["fix"]["set"]), duration="10s")) == []

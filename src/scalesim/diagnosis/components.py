@@ -18,6 +18,7 @@ from scalesim.analytic.load import (
     call_matrix,
     leader_served,
     offered_load,
+    operation_rates,
     peak_rate,
     reachable,
     round_trip_s,
@@ -55,6 +56,7 @@ from scalesim.spec.model import Component, Kind
 
 HELD_LONGER = 1.5  # measured hold / healthy hold above which slow calls hold the workers
 AMPLIFIED = 1.1  # arrivals / arrivals without retries from which retries are named
+LOW_HIT_RATIO = 0.5  # a cache hitting less than this is named in front of a loaded backend
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,7 @@ def _saturated(run: Run, name: str, measured: dict[str, Any], found: Pressure,
                         "the end)")
     if found.refusing:
         evidence.append(f"its full queue refuses {rate(found.refused)}")
+    evidence += cache_texts(run, name)
     fix = None
     limit: Limit = "workers"
     if healthy > 0 and held > HELD_LONGER * healthy and component.io == "blocking" \
@@ -229,7 +232,52 @@ def _fixed_load(run: Run, name: str, arrival: float, load: ComponentLoad,
             and load.arrival_rate_rps > base:
         return load.arrival_rate_rps, ("its closed-loop users can reach once answers come "
                                        "sooner"), True
+    offered = _offered_rate(run, name)
+    callers = sorted(_callers(run, name) & _at_limit(run))
+    if callers and offered > AMPLIFIED * base:
+        evidence.append(f"its callers ({', '.join(callers)}) are at their limit, so only "
+                        f"{rate(base)} reached it: the workloads offer {rate(offered)} "
+                        "through the call graph (the analytic offered load), which it gets "
+                        "once they keep up")
+        return offered, "the workloads offer", False
     return base, why, False
+
+
+def _offered_rate(run: Run, name: str) -> float:
+    """Visits per second the workloads bring component `name` over the window, through the
+    call graph (the analytic offered load: no retries, no throttling by busy callers)."""
+    system = run.system
+    rates = operation_rates(system, over=(system.simulation.warmup, run.end_s))
+    return sum(rates[f"{name}.{op}"] for op in system.components[name].effective_operations)
+
+
+def _callers(run: Run, name: str) -> set[str]:
+    """The other components whose visits lead to `name`, directly or through others: those
+    whose busy workers can hold back its arrivals."""
+    names, matrix = call_matrix(run.system)
+    mine = np.array([ref.split(".", 1)[0] == name for ref in names])
+    upstream = reachable(matrix.T, mine)
+    return {ref.split(".", 1)[0] for ref, hit in zip(names, upstream, strict=True)
+            if hit} - {name}
+
+
+def cache_texts(run: Run, name: str) -> list[str]:
+    """The caches in front of `name` whose measured hit ratio is low: their misses are what
+    loads it, so a longer TTL can relieve it more cheaply than replicas."""
+    out = []
+    for cache, measured in run.result.get("caches", {}).items():
+        component = run.system.components[cache]
+        hit = measured.get("hit_ratio")
+        if component.backend is None or hit is None or hit >= LOW_HIT_RATIO \
+                or run.system.resolve(component.backend)[0] != name:
+            continue
+        caching = component.caching
+        ttl = f" (TTL {duration(caching.ttl)})" if caching is not None and \
+            caching.ttl is not None else ""
+        out.append(f"{name} is the backend of {cache}, whose hit ratio is {share(hit)}"
+                   f"{ttl}: most reads miss and load {name}; a longer "
+                   f"{cache}.caching.ttl would take that load off it")
+    return out
 
 
 def _queue_needed(offered: float, workers: int, queue: int | None) -> int | None:
