@@ -356,3 +356,56 @@ def test_a_component_behind_saturated_callers_is_sized_for_the_demand_offered() 
     assert "sized for the 2,000/s the workloads offer" in db["fix"]["summary"]
     assert any("its callers (api) are at their limit" in line for line in db["evidence"])
     assert _found(_system(CHAIN, load, tuple(db["fix"]["set"]), duration="10s")) == []
+
+
+def _mmc_sojourn_quantile(rate: float, mean_s: float, servers: int, q: float) -> float:
+    """The q-quantile of an M/M/c FCFS sojourn: no wait with probability 1 − C (Erlang C),
+    else an exponential wait at rate cμ − λ; then the exponential service."""
+    from scalesim.analytic.markovian import erlang_c
+
+    mu = 1.0 / mean_s
+    theta = servers * mu - rate
+    waits = erlang_c(servers, rate * mean_s)
+
+    def tail(t: float) -> float:
+        both = (theta * math.exp(-mu * t) - mu * math.exp(-theta * t)) / (theta - mu)
+        return (1.0 - waits) * math.exp(-mu * t) + waits * both
+
+    low, high = 0.0, 10.0
+    for _ in range(100):
+        low, high = (low, (low + high) / 2) if tail((low + high) / 2) <= 1.0 - q \
+            else ((low + high) / 2, high)
+    return high
+
+
+def test_a_latency_slo_missed_for_queueing_is_sized_with_erlang_c() -> None:
+    """330/s on 4 workers of exponential 10 ms (ρ 0.83) misses a p99 of 60 ms by queueing,
+    not by a callee (it has none): the fix is the fewest workers whose M/M/c sojourn p99 is
+    under 60 ms (5: 49.7 ms), and applied, the SLO is met."""
+    svc = {"workers": 4, "operations": {"op": {"work": {"dist": "exponential",
+                                                         "mean": "10ms"}}}}
+    load = [{"name": "w", "to": "svc.op", "rate": "330/s"}]
+    found = _found(_system({"svc": svc}, load, ("slo.p99=60ms",)))
+    (slo,) = [f for f in found if f["kind"] == "slo"]
+    assert slo["limit"] == "workers"
+    workers = next(c for c in range(4, 10)
+                   if _mmc_sojourn_quantile(330, 0.01, c, 0.99) <= 0.060)
+    assert workers == 5
+    assert slo["fix"]["set"] == [f"components.svc.workers={workers}"]
+    assert _found(_system({"svc": svc}, load, ("slo.p99=60ms", *slo["fix"]["set"]))) == []
+
+
+def test_a_latency_slo_missed_on_busy_cores_is_sized_by_replicas() -> None:
+    """1,200/s of 4 ms CPU on 2 replicas × 2 cores offers 4.8 cores of 4: the CPU, not a
+    callee, takes the time. 3 replicas (80 % of 6 cores) meet a p99 of 100 ms."""
+    api = {"replicas": 2, "workers": 32, "cores": 2,
+           "operations": {"get": {"cpu": {"dist": "exponential", "mean": "4ms"},
+                                  "wait": "5ms"}}}
+    load = [{"name": "reads", "to": "api.get", "rate": "1200/s"}]
+    found = _found(_system({"api": api}, load, ("slo.p99=100ms",), duration="10s"))
+    (slo,) = [f for f in found if f["kind"] == "slo"]
+    assert slo["limit"] == "cores"
+    assert slo["fix"]["set"] == [f"components.api.replicas={math.ceil(1200 * 0.004 / 2)}"]
+    fixed = _found(_system({"api": api}, load, ("slo.p99=100ms", *slo["fix"]["set"]),
+                           duration="10s"))
+    assert fixed == []

@@ -1,18 +1,35 @@
 """Missed SLOs: which step of the request's path takes the time. From the entry operation,
 follow the synchronous call whose callee is slowest at the missed percentile, as long as it
-holds a good part of the target; the last step is where the time goes."""
+holds a good part of the target; the last step is where the time goes. When that time is
+queueing (for workers, or for busy cores), the fix is the capacity the analytic estimate says
+meets the target."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from scalesim.diagnosis.context import Run, fault_text
-from scalesim.diagnosis.finding import Finding, Fix, duration
+from scalesim.analytic.estimate import PERCENTILES, estimate
+from scalesim.diagnosis.context import HOT, Run, fault_text
+from scalesim.diagnosis.finding import Finding, Fix, Limit, duration, share
+from scalesim.spec import bounds
 from scalesim.spec.demand import extra_s
-from scalesim.spec.model import Call, ParallelStep, plain_steps
+from scalesim.spec.model import Call, ParallelStep, System, plain_steps
 
 SHARE_OF_TARGET = 0.5  # a callee slower than this share of the target is on the slow path
+QUEUED = 0.1  # a mean wait for a worker from this share of the target is what the SLO misses
+GROWTH = 4  # capacity is sized up to this many times the current count
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """What binds at the last step of the slow path: the limit, where the time goes (for
+    the summary), and the change that meets the target."""
+
+    limit: Limit | None
+    where: str
+    fix: Fix
 
 
 def missed_slos(run: Run) -> Iterator[Finding]:
@@ -34,15 +51,121 @@ def missed_slos(run: Run) -> Iterator[Finding]:
         evidence = [f"{name} along the slowest path: " + " → ".join(steps),
                     f"{last}'s own work takes {duration(own)} on average",
                     *(f"fault: {fault_text(f, run.end_s)}" for f in run.faults_on(component))]
+        remedy = _remedy(run, check, path, evidence)
         yield Finding(
             "slo", "problem", scope,
             f"{scope}: {name} {duration(check['actual_ms'] / 1e3)} misses the SLO of "
-            f"{duration(target / 1e3)}; most of it is {last} ({duration(last_ms / 1e3)})",
-            "downstream", tuple(evidence),
-            Fix(f"shorten the wait on {last}: a timeout under the SLO with a fallback, a hedge "
-                "after its typical latency, or a faster implementation; or agree a "
-                f"{name} the path can keep"),
+            f"{duration(target / 1e3)}; most of it is {remedy.where} "
+            f"({duration(last_ms / 1e3)})",
+            remedy.limit, tuple(evidence), remedy.fix,
             {"actual_ms": check["actual_ms"], "target_ms": target, "slowest_ms": last_ms})
+
+
+def _remedy(run: Run, check: dict[str, Any], path: list[tuple[str, float]],
+            evidence: list[str]) -> Remedy:
+    """Busy cores or a queue for workers at the last step are sized (`_capacity_fix`);
+    otherwise the time is the step's own: a slow callee's, or the entry's own work."""
+    last = path[-1][0]
+    component = last.split(".", 1)[0]
+    measured = run.result["components"][component]
+    spec = run.system.components[component]
+    if not run.faults_on(component):
+        cpu = measured.get("cpu")
+        if spec.core_limit is not None and cpu is not None and cpu >= HOT:
+            evidence.append(f"{component}'s cores are {share(cpu)} busy: its visits share "
+                            "them, so each computes longer")
+            return Remedy("cores", f"{last} on {component}'s busy cores",
+                          _capacity_fix(run, check, component, ("replicas",)))
+        wait = _mean_wait_s(measured)
+        if spec.worker_limit is not None and wait >= QUEUED * check["target_ms"] / 1e3:
+            evidence.append(f"a visit waits {duration(wait)} on average for one of "
+                            f"{component}'s workers ({share(measured['utilization'] or 0.0)} "
+                            "busy): queueing, not work, takes the time")
+            return Remedy("workers", f"queueing for {component}'s workers at {last}",
+                          _capacity_fix(run, check, component, ("workers", "replicas")))
+    agree = f"or agree a {check['name']} the path can keep"
+    if len(path) == 1:
+        return Remedy(None, last, Fix(f"make {last} faster: its own time is the "
+                                      f"{check['name']}; {agree}"))
+    return Remedy("downstream", last,
+                  Fix(f"shorten the wait on {last}: a timeout under the SLO with a fallback, "
+                      f"a hedge after its typical latency, or a faster implementation; {agree}"))
+
+
+def _mean_wait_s(measured: dict[str, Any]) -> float:
+    """A visit's mean wait for a worker, by Little's law: requests waiting / visits a second."""
+    visits = measured["throughput_rps"]
+    return measured["queue_mean"] / visits if visits else 0.0
+
+
+def _capacity_fix(run: Run, check: dict[str, Any], component: str,
+                  fields: tuple[str, ...]) -> Fix:
+    """The least capacity among `fields` (workers, replicas) that meets the target in the
+    analytic estimate (its stations' queueing: Erlang C for M/M/c, Allen–Cunneen otherwise),
+    the whole path included; the one adding fewer workers in all when both do."""
+    spec = run.system.components[component]
+    options = [(count * (spec.replicas if field == "workers" else spec.worker_limit or 1),
+                field, count, seconds)
+               for field in fields if (found := _least(run, check, component, field))
+               for count, seconds in (found,)]
+    name, target = check["name"], check["target_ms"] / 1e3
+    if not options:
+        return Fix(f"more capacity for {component} ({' or '.join(fields)}): the analytic "
+                   f"estimate finds no count up to ×{GROWTH} that brings the {name} under "
+                   f"{duration(target)} (see {component}'s own finding); or agree a {name} "
+                   "the path can keep")
+    _, field, count, seconds = min(options)
+    now = _count(run.system, component, field)
+    return Fix(f"raise {component}.{field} from {now} to {count}: the analytic estimate "
+               f"(queueing theory, the whole path) puts the {name} at {duration(seconds)}, "
+               f"under the SLO of {duration(target)}", (f"components.{component}.{field}={count}",))
+
+
+def _least(run: Run, check: dict[str, Any], component: str,
+           field: str) -> tuple[int, float] | None:
+    """The smallest count of `field` above the current one, up to ×GROWTH, whose estimated
+    percentile meets the target, and that percentile; None when none does, or when the
+    estimate of the design as it is meets it already (then it cannot tell what would)."""
+    system, target = run.system, check["target_ms"] / 1e3
+    spec = system.components[component]
+    if field == "replicas" and spec.autoscale is not None:
+        return None  # the autoscaler decides its replicas
+    now = _count(system, component, field)
+    cap = bounds.MAX_WORKERS if field == "workers" else 100_000
+
+    def estimated(count: int) -> float:
+        return _estimated_s(_resized(system, component, field, count), check)
+
+    high = min(cap, now * GROWTH)
+    if high <= now or estimated(now) <= target or estimated(high) > target:
+        return None
+    low = now
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if estimated(middle) <= target else (middle, high)
+    return high, estimated(high)
+
+
+def _count(system: System, component: str, field: str) -> int:
+    spec = system.components[component]
+    count = spec.worker_limit if field == "workers" else spec.replicas
+    assert count is not None
+    return count
+
+
+def _resized(system: System, component: str, field: str, count: int) -> System:
+    spec = system.components[component].model_copy(update={field: count})
+    return system.model_copy(update={"components": {**system.components, component: spec}})
+
+
+def _estimated_s(system: System, check: dict[str, Any]) -> float:
+    """The analytic estimate of the percentile `check` names, for its scope."""
+    found = estimate(system)
+    scope, name = check["scope"], check["name"]
+    if scope in found.workloads:
+        workload = found.workloads[scope]
+        return workload.mean_s if name == "mean" else workload.quantile_s(PERCENTILES[name])
+    return found.latency_s(name)
 
 
 def _entry(run: Run, scope: str, name: str) -> str | None:
