@@ -118,3 +118,26 @@ def test_a_backend_behind_a_short_ttl_names_the_hit_ratio_and_is_sized_for_the_m
                for line in products["evidence"])
     fixed = _diagnosis(_system("caching-strategies", {}, (*SHORT_TTL, *products["fix"]["set"])))
     assert not [f for f in fixed if f["subject"] in ("products", "app")]
+
+
+BUSY_ORDERS = ("workloads.1.rate=1300/s", "faults=[]", "simulation.duration=20s",
+               "components.order-events.consumers.0.concurrency=32",
+               "components.email.replicas=3")
+
+
+def test_an_slo_missed_for_queueing_at_a_caller_blames_its_queue_not_its_slowest_callee(
+        ) -> None:
+    """1,300 checkouts/s hold orders' 3 × 64 workers about 166 ms each: 216 erlangs, so
+    orders queues for seconds, while payments.charge, its slowest callee, answers its p99 in
+    0.6 s. The p99 miss is orders' queue: the fix is orders' replicas at 85 % busy,
+    216 / (64 × 0.85) → 4, the same as orders' own finding, and applied the SLO is met."""
+    found = _diagnosis(_system("e-commerce", {}, BUSY_ORDERS))
+    slo = _one(found, "slo", "all")
+    assert slo["limit"] == "workers"
+    assert "queueing for the workers of orders at orders.create" in slo["summary"]
+    assert slo["evidence"][0].endswith("→ orders.create 3.11 s")
+    replicas = math.ceil(1300 * 0.166 / (64 * 0.85))
+    assert slo["fix"]["set"] == [f"components.orders.replicas={replicas}"]
+    assert _one(found, "saturated", "orders")["fix"]["set"] == slo["fix"]["set"]
+    fixed = _diagnosis(_system("e-commerce", {}, (*BUSY_ORDERS, *slo["fix"]["set"])))
+    assert not [f for f in fixed if f["kind"] == "slo"]

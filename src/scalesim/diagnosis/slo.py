@@ -1,6 +1,7 @@
 """Missed SLOs: which step of the request's path takes the time. From the entry operation,
 follow the synchronous call whose callee is slowest at the missed percentile, as long as it
-holds a good part of the target; the last step is where the time goes. When that time is
+holds a good part of the target and of its caller's time (else the caller's own work or
+queue holds it); the last step is where the time goes. When that time is
 queueing (for workers, or for busy cores), the fix is the capacity the analytic estimate says
 meets the target."""
 
@@ -10,14 +11,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from scalesim.analytic.estimate import PERCENTILES, estimate
-from scalesim.diagnosis.context import HOT, Run, fault_text
+from scalesim.analytic.estimate import PERCENTILES, Estimate, estimate
+from scalesim.diagnosis.context import HOT, TARGET_UTILIZATION, Run, fault_text
 from scalesim.diagnosis.finding import Finding, Fix, Limit, duration, share
 from scalesim.spec import bounds
 from scalesim.spec.demand import extra_s
 from scalesim.spec.model import Call, ParallelStep, System, plain_steps
 
-SHARE_OF_TARGET = 0.5  # a callee slower than this share of the target is on the slow path
+SHARE_OF_TARGET = 0.5  # a callee slower than this share of the target, and of its caller's
+# time at the percentile, is on the slow path
 QUEUED = 0.1  # a mean wait for a worker from this share of the target is what the SLO misses
 GROWTH = 4  # capacity is sized up to this many times the current count
 
@@ -78,11 +80,14 @@ def _remedy(run: Run, check: dict[str, Any], path: list[tuple[str, float]],
                           _capacity_fix(run, check, component, ("replicas",)))
         wait = _mean_wait_s(measured)
         if spec.worker_limit is not None and wait >= QUEUED * check["target_ms"] / 1e3:
-            evidence.append(f"a visit waits {duration(wait)} on average for one of "
-                            f"{component}'s workers ({share(measured['utilization'] or 0.0)} "
-                            "busy): queueing, not work, takes the time")
-            return Remedy("workers", f"queueing for {component}'s workers at {last}",
-                          _capacity_fix(run, check, component, ("workers", "replicas")))
+            busy = measured["utilization"] or 0.0
+            evidence.append(f"a visit waits {duration(wait)} on average for one of the "
+                            f"workers of {component} ({share(busy)} busy): queueing, not "
+                            "work, takes the time")
+            # At its limit its own finding adds replicas: the same knob, for one story.
+            fields = ("replicas", "workers") if busy >= HOT else ("workers", "replicas")
+            return Remedy("workers", f"queueing for the workers of {component} at {last}",
+                          _capacity_fix(run, check, component, fields))
     agree = f"or agree a {check['name']} the path can keep"
     if len(path) == 1:
         return Remedy(None, last, Fix(f"make {last} faster: its own time is the "
@@ -100,50 +105,57 @@ def _mean_wait_s(measured: dict[str, Any]) -> float:
 
 def _capacity_fix(run: Run, check: dict[str, Any], component: str,
                   fields: tuple[str, ...]) -> Fix:
-    """The least capacity among `fields` (workers, replicas) that meets the target in the
-    analytic estimate (its stations' queueing: Erlang C for M/M/c, Allen–Cunneen otherwise),
-    the whole path included; the one adding fewer workers in all when both do."""
-    spec = run.system.components[component]
-    options = [(count * (spec.replicas if field == "workers" else spec.worker_limit or 1),
-                field, count, seconds)
-               for field in fields if (found := _least(run, check, component, field))
-               for count, seconds in (found,)]
+    """The fewest of the first of `fields` (workers, replicas) that can be sized with which
+    the analytic estimate meets the target (its stations' queueing: Erlang C for M/M/c,
+    Allen–Cunneen otherwise; the whole path) and keeps the component under the utilization
+    a fix aims for."""
     name, target = check["name"], check["target_ms"] / 1e3
-    if not options:
-        return Fix(f"more capacity for {component} ({' or '.join(fields)}): the analytic "
-                   f"estimate finds no count up to ×{GROWTH} that brings the {name} under "
-                   f"{duration(target)} (see {component}'s own finding); or agree a {name} "
-                   "the path can keep")
-    _, field, count, seconds = min(options)
-    now = _count(run.system, component, field)
-    return Fix(f"raise {component}.{field} from {now} to {count}: the analytic estimate "
-               f"(queueing theory, the whole path) puts the {name} at {duration(seconds)}, "
-               f"under the SLO of {duration(target)}", (f"components.{component}.{field}={count}",))
+    for field in fields:
+        found = _least(run, check, component, field)
+        if found is None:
+            continue
+        count, seconds = found
+        now = _count(run.system, component, field)
+        return Fix(f"raise {component}.{field} from {now} to {count}: the analytic estimate "
+                   f"(queueing theory, the whole path) puts the {name} at {duration(seconds)}, "
+                   f"under the SLO of {duration(target)}, with {component} under "
+                   f"{share(TARGET_UTILIZATION)} busy",
+                   (f"components.{component}.{field}={count}",))
+    return Fix(f"more capacity for {component} ({' or '.join(fields)}): the analytic "
+               f"estimate finds no count up to ×{GROWTH} that brings the {name} under "
+               f"{duration(target)} (see {component}'s own finding); or agree a {name} the "
+               "path can keep")
 
 
 def _least(run: Run, check: dict[str, Any], component: str,
            field: str) -> tuple[int, float] | None:
-    """The smallest count of `field` above the current one, up to ×GROWTH, whose estimated
-    percentile meets the target, and that percentile; None when none does, or when the
-    estimate of the design as it is meets it already (then it cannot tell what would)."""
+    """The smallest count of `field` above the current one, up to ×GROWTH, with which the
+    estimated percentile meets the target and the component is offered under
+    TARGET_UTILIZATION, and that percentile; None when none does, or when the estimate of the
+    design as it is meets the target already (then it cannot tell what would)."""
     system, target = run.system, check["target_ms"] / 1e3
-    spec = system.components[component]
-    if field == "replicas" and spec.autoscale is not None:
+    if field == "replicas" and system.components[component].autoscale is not None:
         return None  # the autoscaler decides its replicas
     now = _count(system, component, field)
     cap = bounds.MAX_WORKERS if field == "workers" else 100_000
 
-    def estimated(count: int) -> float:
-        return _estimated_s(_resized(system, component, field, count), check)
+    def estimated(count: int) -> tuple[float, float]:
+        """The percentile, and the component's offered utilization."""
+        found = estimate(_resized(system, component, field, count))
+        return _percentile_s(found, check), found.components[component].state.offered
+
+    def meets(count: int) -> bool:
+        seconds, offered = estimated(count)
+        return seconds <= target and offered <= TARGET_UTILIZATION
 
     high = min(cap, now * GROWTH)
-    if high <= now or estimated(now) <= target or estimated(high) > target:
+    if high <= now or estimated(now)[0] <= target or not meets(high):
         return None
     low = now
     while high - low > 1:
         middle = (low + high) // 2
-        low, high = (low, middle) if estimated(middle) <= target else (middle, high)
-    return high, estimated(high)
+        low, high = (low, middle) if meets(middle) else (middle, high)
+    return high, estimated(high)[0]
 
 
 def _count(system: System, component: str, field: str) -> int:
@@ -158,9 +170,8 @@ def _resized(system: System, component: str, field: str, count: int) -> System:
     return system.model_copy(update={"components": {**system.components, component: spec}})
 
 
-def _estimated_s(system: System, check: dict[str, Any]) -> float:
-    """The analytic estimate of the percentile `check` names, for its scope."""
-    found = estimate(system)
+def _percentile_s(found: Estimate, check: dict[str, Any]) -> float:
+    """The estimated percentile `check` names, for its scope."""
     scope, name = check["scope"], check["name"]
     if scope in found.workloads:
         workload = found.workloads[scope]
@@ -200,7 +211,7 @@ def _slow_path(run: Run, entry: str, name: str, target: float) -> list[tuple[str
         if not known:
             return path
         ref, ms = max(known, key=lambda item: item[1])
-        if ms < SHARE_OF_TARGET * target:
-            return path
+        if ms < SHARE_OF_TARGET * max(target, path[-1][1]):
+            return path  # the step itself holds the time: its own work, or its queue
         path.append((ref, ms))
         seen.add(ref)
