@@ -409,3 +409,26 @@ def test_a_latency_slo_missed_on_busy_cores_is_sized_by_replicas() -> None:
     fixed = _found(_system({"api": api}, load, ("slo.p99=100ms", *slo["fix"]["set"]),
                            duration="10s"))
     assert fixed == []
+
+
+def test_refusals_while_an_autoscaler_scaled_up_are_not_fixed_by_its_max() -> None:
+    """1,500/s from the start on 2 replicas × 4 workers of 10 ms, autoscaled up to 4 with a
+    20 s start-up: the full queues refuse until the new replicas serve, then 4 keep up (94 %
+    busy; M/M/4/84 refuses 0.03 %). A higher max changes nothing; starting with the
+    replicas the load needs, 1500 × 10 ms / (4 × 0.85) → 5 (max raised to match), leaves
+    nothing to find. Told alike from the time series and, without one, from M/M/c/K."""
+    web = {"replicas": 2, "workers": 4, "queue": 80, "startup": "20s",
+           "operations": {"op": {"work": {"dist": "exponential", "mean": "10ms"}}},
+           "autoscale": {"min": 2, "max": 4, "metrics": [{"cpu": "50%"}]}}
+    load = [{"name": "w", "to": "web", "rate": "1500/s"}]
+    system = _system({"web": web}, load, duration="60s")
+    fixes = []
+    for with_series in (True, False):
+        found = diagnose(system, simulate(system, with_series=with_series))
+        finding = next(f for f in found if f["kind"] == "saturated")
+        assert any("while it scaled up, not at its max" in line for line in finding["evidence"])
+        fixes.append(finding["fix"]["set"])
+    replicas = math.ceil(1500 * 0.010 / (4 * 0.85))
+    assert fixes[0] == fixes[1] == [f"components.web.replicas={replicas}",
+                                    f"components.web.autoscale.max={replicas}"]
+    assert _found(_system({"web": web}, load, tuple(fixes[0]), duration="60s")) == []

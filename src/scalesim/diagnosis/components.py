@@ -56,6 +56,7 @@ from scalesim.spec.model import Component, Kind
 
 HELD_LONGER = 1.5  # measured hold / healthy hold above which slow calls hold the workers
 AMPLIFIED = 1.1  # arrivals / arrivals without retries from which retries are named
+SCALING_SHARE = 0.5  # refusals while below max from this share on are the scale-up's
 LOW_HIT_RATIO = 0.5  # a cache hitting less than this is named in front of a loaded backend
 
 
@@ -317,33 +318,119 @@ def _scaled_fix(run: Run, name: str, workers: int, hold: float, fleet: dict[str,
                 peak: float, evidence: list[str]) -> Fix | None:
     """An autoscaled component that refused or queued: its spec `replicas` is only where the
     autoscaler starts, so the fix is the autoscaler's bounds, sized for the spec's peak load.
-    At its `max` the bound binds; below it the fleet was too small when the load came and
-    grew only as fast as the autoscaler's syncs allow. `peak`: the spec's peak arrivals."""
+    At its `max`, with the refusals there, the bound binds; refusals while it scaled up (or a
+    fleet that never reached max) are a fleet too small when the load came, which grew only
+    as fast as the syncs and start-ups allow. `peak`: the spec's peak arrivals."""
     autoscale = run.system.components[name].autoscale
     assert autoscale is not None
     needed = whole(peak * hold / (workers * TARGET_UTILIZATION))
     if needed is None:  # an infinite mean hold: no count to give, the finding stands
         return Fix(unbounded_text(run.system, name))
-
-    def busy_at(replicas: int) -> float:
-        return peak * hold / (replicas * workers)
-
-    if fleet["max"] >= autoscale.max:
-        evidence.append(f"the autoscaler reached its max of {autoscale.max} replicas")
-        if needed <= autoscale.max:
-            return None
-        return Fix(f"raise {name}.autoscale.max from {autoscale.max} to {needed}, sized for "
-                   f"the peak {rate(peak)}: expect about {share(busy_at(needed))} of its "
-                   "workers busy at the peak", (f"components.{name}.autoscale.max={needed}",))
-    evidence.append(f"the autoscaler never reached its max of {autoscale.max}: the fleet "
-                    "was too small when the load came, and grew only sync by sync")
-    if needed <= autoscale.min:
+    if fleet["max"] < autoscale.max:
+        evidence.append(f"the autoscaler never reached its max of {autoscale.max}: the fleet "
+                        "was too small when the load came, and grew only sync by sync")
+        return _cold_start_fix(run, name, needed, workers, hold, peak)
+    evidence.append(f"the autoscaler reached its max of {autoscale.max} replicas")
+    if _while_scaling(run, name, peak * hold / autoscale.max, workers, evidence):
+        return _cold_start_fix(run, name, needed, workers, hold, peak)
+    if needed <= autoscale.max:
         return None
-    return Fix(f"raise {name}.autoscale.min from {autoscale.min} to {needed}, sized for the "
-               f"peak {rate(peak)}: expect about {share(busy_at(needed))} of its workers busy "
-               "at the peak before the autoscaler acts (or let it scale up sooner: "
-               "autoscale.scale_up); more spec replicas would be scaled back down to min",
-               (f"components.{name}.autoscale.min={needed}",))
+    return Fix(f"raise {name}.autoscale.max from {autoscale.max} to {needed}, sized for "
+               f"the peak {rate(peak)}: expect about {share(peak * hold / (needed * workers))} "
+               "of its workers busy at the peak", (f"components.{name}.autoscale.max={needed}",))
+
+
+def _while_scaling(run: Run, name: str, offered: float, workers: int,
+                   evidence: list[str]) -> bool:
+    """Whether an autoscaled component that reached its max refused while it scaled up
+    rather than at max: from the run's time series when it has one (most refusals while
+    fewer than max replicas were ready), else from its max fleet at the peak load,
+    `offered` erlangs a replica, which would refuse (M/M/c/K) or fall behind."""
+    component = run.system.components[name]
+    autoscale = component.autoscale
+    assert autoscale is not None
+    split = _refusals_below(run, name, autoscale.max)
+    if split is not None:
+        below, total, until = split
+        evidence.append(f"{share(below / total)} of its refusals came while fewer than "
+                        f"{autoscale.max} replicas were ready (until {until:g} s, the first "
+                        "replication's time series): while it scaled up, not at its max")
+        return below >= SCALING_SHARE * total
+    queue = component.queue
+    loss = (0.0 if offered < workers else 1.0) if queue is None \
+        else refused_share(offered, workers, workers + queue)
+    if loss >= NOTABLE / 10:
+        return False
+    evidence.append(f"at its max of {autoscale.max} replicas the peak load keeps "
+                    f"{share(offered / workers)} of the workers busy and "
+                    + ("the queue would not grow" if queue is None else
+                       f"would be refused {share(loss)} of the time (M/M/c/K)")
+                    + ": the refusals came while it scaled up, not at its max")
+    return True
+
+
+def _refusals_below(run: Run, name: str, most: int) -> tuple[float, float, float] | None:
+    """From the time series (first replication): the refusals of `name` in intervals that
+    began or ended with fewer than `most` replicas ready, all of its refusals, and the end
+    of the last such interval; None without a time series or refusals in it."""
+    tables = run.result.get("timeseries") or {}
+    if "replicas" not in tables or "components" not in tables:
+        return None
+    ready: dict[float, int] = {}
+    for t_s, component, _, _, up, *_ in tables["replicas"]["rows"]:
+        if component == name:
+            ready[t_s] = ready.get(t_s, 0) + up
+    below = total = until = 0.0
+    before = run.system.components[name].replicas  # ready when the first interval began
+    for t_s, component, *_, refused in tables["components"]["rows"]:
+        if component != name or t_s not in ready:
+            continue
+        total += refused or 0.0
+        if refused and min(before, ready[t_s]) < most:
+            below, until = below + refused, t_s
+        before = ready[t_s]
+    return (below, total, until) if total > 0 else None
+
+
+def _cold_start_fix(run: Run, name: str, needed: int, workers: int, hold: float,
+                    peak: float) -> Fix | None:
+    """A fleet too small when the load came: when the load is there from the run's start,
+    start with the replicas it needs (the replicas the autoscaler adds serve only once
+    started); else keep them as the autoscaler's min. Max follows when it is below."""
+    component = run.system.components[name]
+    autoscale = component.autoscale
+    assert autoscale is not None
+    first = _start_rate(run, name)
+    start = whole(first * hold / (workers * TARGET_UTILIZATION)) or 0
+    if start > component.replicas:
+        count, load = start, first
+        changes = [(f"{name}.replicas (where the autoscaler starts) from {component.replicas} "
+                    f"to {start}", f"components.{name}.replicas={start}")]
+        what = f"the {rate(first)} of the run's start"
+        why = ("from the start: the load is there from the run's start, and a replica the "
+               "autoscaler adds serves only once it has started")
+    elif needed > autoscale.min:
+        count, load = needed, peak
+        changes = [(f"{name}.autoscale.min from {autoscale.min} to {needed}",
+                    f"components.{name}.autoscale.min={needed}")]
+        what = f"the peak {rate(peak)}"
+        why = ("at the peak before the autoscaler acts (or let it scale up sooner: "
+               "autoscale.scale_up); more spec replicas would be scaled back down to min")
+    else:
+        return None
+    if count > autoscale.max:
+        changes.append((f"{name}.autoscale.max from {autoscale.max} to {count}",
+                        f"components.{name}.autoscale.max={count}"))
+    return Fix(f"raise {' and '.join(text for text, _ in changes)}, sized for {what}: "
+               f"expect about {share(load * hold / (count * workers))} of its workers busy "
+               f"{why}", tuple(override for _, override in changes))
+
+
+def _start_rate(run: Run, name: str) -> float:
+    """Visits per second the workloads bring component `name` in the run's first interval."""
+    system = run.system
+    rates = operation_rates(system, over=(0.0, system.simulation.interval))
+    return sum(rates[f"{name}.{op}"] for op in system.components[name].effective_operations)
 
 
 def _at_limit(run: Run) -> set[str]:
