@@ -432,3 +432,39 @@ def test_refusals_while_an_autoscaler_scaled_up_are_not_fixed_by_its_max() -> No
     assert fixes[0] == fixes[1] == [f"components.web.replicas={replicas}",
                                     f"components.web.autoscale.max={replicas}"]
     assert _found(_system({"web": web}, load, tuple(fixes[0]), duration="60s")) == []
+
+
+def _mmck_loss(offered: float, servers: int, room: int) -> float:
+    """Erlang's loss for M/M/c/K: P(all `room` places taken), by PASTA."""
+    weights = [1.0]
+    for n in range(1, room + 1):
+        weights.append(weights[-1] * offered / min(n, servers))
+    return weights[-1] / sum(weights)
+
+
+def test_a_bulkhead_is_sized_for_the_bursts_of_its_calls_not_their_mean() -> None:
+    """100 calls/s of 20 ms keep about 2 in flight; a thread pool of 2 with 2 waiting
+    places refuses 23 % (M/M/2/4), and 3 threads, the mean's size, still 8 % — which is a
+    pool too small, not slow answers (there are none). The fix is the fewest threads that
+    M/M/c/K says refuse under 0.1 %, and applied, nothing is refused worth a finding."""
+    def system(size: int, overrides: tuple[str, ...] = ()) -> System:
+        gateway = {"workers": 32, "operations": {"recs": {"work": "1ms", "calls": [
+            {"to": "recs.get", "timeout": "500ms",
+             "bulkhead": {"type": "threadpool", "size": size, "queue": 2},
+             "on_failure": {"fallback": "1ms", "degraded": True}}]}}}
+        recs = {"replicas": 2, "workers": "unlimited",
+                "operations": {"get": {"work": {"dist": "exponential", "mean": "20ms"}}}}
+        return _system({"gw": gateway, "recs": recs},
+                       [{"name": "w", "to": "gw.recs", "rate": "100/s"}], overrides,
+                       duration="20s")
+
+    found = _found(system(2))
+    (pool,) = [f for f in found if f["limit"] == "bulkhead"]
+    offered = pool["numbers"]["needed_in_flight"]
+    assert offered == pytest.approx(100 * 0.020, rel=0.05)  # the calls of a Poisson stream
+    threads = next(c for c in range(1, 50) if _mmck_loss(offered, c, c + 2) < 0.001)
+    assert threads == 7
+    assert pool["fix"]["set"] == [f"components.gw.operations.recs.calls.0.bulkhead.size={threads}"]
+    (mean_sized,) = [f for f in _found(system(3)) if f["limit"] == "bulkhead"]
+    assert mean_sized["severity"] == "problem" and "slowly" not in mean_sized["summary"]
+    assert _found(system(2, tuple(pool["fix"]["set"]))) == []

@@ -57,6 +57,8 @@ from scalesim.spec.model import Component, Kind
 HELD_LONGER = 1.5  # measured hold / healthy hold above which slow calls hold the workers
 AMPLIFIED = 1.1  # arrivals / arrivals without retries from which retries are named
 SCALING_SHARE = 0.5  # refusals while below max from this share on are the scale-up's
+BULKHEAD_REFUSED = NOTABLE / 10  # a bulkhead refusing this share makes a finding, and
+# one is sized to refuse less
 LOW_HIT_RATIO = 0.5  # a cache hitting less than this is named in front of a loaded backend
 
 
@@ -686,54 +688,118 @@ def connection_pools(run: Run) -> Iterator[Finding]:
 
 
 def bulkheads(run: Run) -> Iterator[Finding]:
-    system, result = run.system, run.result
-    for call in result["calls"]:
+    """Bulkheads that refused: too small for healthy traffic and its bursts (M/M/c/K), or
+    filled because answers were slow."""
+    for call in run.result["calls"]:
         bulkhead = call.get("bulkhead")
         if not bulkhead or not bulkhead["rejected"]:
             continue
-        edge = f"{call['from']}→{call['to']}"
         refused = bulkhead["rejected"] / max(1, call["attempts"])
-        if refused < NOTABLE / 10:
-            continue
-        caller = system.components[call["from"].split(".", 1)[0]]
-        per_owner = _in_flight(call["attempts"] / run.span_s, round_trip_s(system, call["to"]))
-        path = run.call_path(call["from"], call["to"])
-        spec_call = _spec_call(run, path)
-        shared = spec_call is not None and spec_call.get("scope") == "service"
-        if not shared:
-            per_owner /= caller.replicas
-        needed = whole(per_owner / TARGET_UTILIZATION)
-        target = call["to"].split(".", 1)[0]
-        if needed is not None and needed <= bulkhead["limit"]:
+        if refused >= BULKHEAD_REFUSED:
+            yield _bulkhead(run, call, refused)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A bulkhead as healthy traffic meets it: `offered` erlangs on `limit` slots with
+    `waiting` places more; `loss` the share M/M/c/K refuses."""
+
+    offered: float
+    limit: int
+    waiting: int
+    loss: float
+
+
+def _bulkhead(run: Run, call: dict[str, Any], refused: float) -> Finding:
+    edge = f"{call['from']}→{call['to']}"
+    target = call["to"].split(".", 1)[0]
+    path = run.call_path(call["from"], call["to"])
+    pool = _pool(run, call, _spec_call(run, path))
+    rejected = call["bulkhead"]["rejected"]
+    summary = f"the bulkhead of {edge} refused {share(refused)} of its calls ({count(rejected)})"
+    numbers: dict[str, float | None] = {"rejected": rejected, "limit": pool.limit,
+                                        "needed_in_flight": pool.offered,
+                                        "predicted_refused_share": pool.loss}
+    fits = (f"limit {pool.limit} at once, {pool.waiting} waiting; healthy traffic keeps "
+            f"about {amount(pool.offered)} in flight, which it would refuse "
+            f"{share(pool.loss)} of (M/M/c/K)")
+    if pool.loss < BULKHEAD_REFUSED:
+        slow = _slow_answers(run, call["to"])
+        faults = [f"fault: {fault_text(f, run.end_s)}" for f in run.faults_on(target)]
+        if slow or faults:
             # Healthy traffic fits: the bulkhead filled because answers were slow (a fault,
             # a saturated callee) and refused as designed, keeping the caller's workers free.
-            faults = run.faults_on(target)
-            yield Finding("limit", "warning", edge,
-                          f"the bulkhead of {edge} refused {share(refused)} of its calls "
-                          f"({count(bulkhead['rejected'])}) while {target} answered slowly",
-                          "bulkhead",
-                          (f"limit {bulkhead['limit']} at once; healthy traffic needs about "
-                           f"{per_owner:.3g}, so it filled only while answers were slow",
-                           *(f"fault: {fault_text(f, run.end_s)}" for f in faults)),
-                          None, {"rejected": bulkhead["rejected"], "limit": bulkhead["limit"],
-                                 "needed_in_flight": per_owner})
-            continue
-        fix = None
-        if needed is None:
-            fix = Fix(unbounded_text(system, target))
-        elif path is not None:
-            field = "size" if spec_call and spec_call.get("type") == "threadpool" \
-                else "max_concurrent"
-            fix = Fix(f"raise the bulkhead of {edge} from {bulkhead['limit']} to {needed}, "
-                      "or make the calls behind it faster",
-                      (f"{dotted(path)}.bulkhead.{field}={needed}",))
-        yield Finding("limit", "problem", edge,
-                      f"the bulkhead of {edge} refused {share(refused)} of its calls "
-                      f"({count(bulkhead['rejected'])})", "bulkhead",
-                      (f"limit {bulkhead['limit']} at once; healthy traffic needs about "
-                       f"{amount(per_owner)}",), fix,
-                      {"rejected": bulkhead["rejected"], "limit": bulkhead["limit"],
-                       "needed_in_flight": per_owner})
+            return Finding("limit", "warning", edge, f"{summary} while {target} answered "
+                           "slowly", "bulkhead",
+                           (f"{fits}, so it filled only while answers were slow", *slow,
+                            *faults), None, numbers)
+        return Finding("limit", "warning", edge, summary, "bulkhead",
+                       (fits, f"{call['to']} answered as fast as when healthy, with no fault: "
+                        "bursts of calls beyond what M/M/c/K predicts filled it"), None,
+                       numbers)
+    return Finding("limit", "problem", edge, summary, "bulkhead", (fits,),
+                   _bulkhead_fix(run, edge, target, path, pool), numbers)
+
+
+def _pool(run: Run, call: dict[str, Any], spec_call: dict[str, Any] | None) -> Pool:
+    """The bulkhead of `call` offered its healthy traffic: calls per second × the healthy
+    round trip (Little's law) per owner (a calling replica, or the service when shared)."""
+    system = run.system
+    caller = system.components[call["from"].split(".", 1)[0]]
+    offered = _in_flight(call["attempts"] / run.span_s, round_trip_s(system, call["to"]))
+    if spec_call is None or spec_call.get("scope") != "service":
+        offered /= caller.replicas
+    limit = int(call["bulkhead"]["limit"])
+    waiting = int(spec_call.get("queue", 0)) \
+        if spec_call is not None and spec_call.get("type") == "threadpool" else 0
+    loss = refused_share(offered, limit, limit + waiting) if math.isfinite(offered) else 1.0
+    return Pool(offered, limit, waiting, loss)
+
+
+def _bulkhead_fix(run: Run, edge: str, target: str, path: tuple[str | int, ...] | None,
+                  pool: Pool) -> Fix | None:
+    """The fewest slots, with the same waiting places, that M/M/c/K says refuse under
+    BULKHEAD_REFUSED of the healthy traffic."""
+    if not math.isfinite(pool.offered):
+        return Fix(unbounded_text(run.system, target))
+    needed = _slots_needed(pool.offered, pool.waiting)
+    if path is None or needed is None:
+        return None
+    spec_call = _spec_call(run, path)
+    field = "size" if spec_call and spec_call.get("type") == "threadpool" else "max_concurrent"
+    loss = refused_share(pool.offered, needed, needed + pool.waiting)
+    return Fix(f"raise the bulkhead of {edge} from {pool.limit} to {needed}: M/M/c/K puts the "
+               f"calls it refuses at {share(loss)}, under {share(BULKHEAD_REFUSED)}; or make "
+               "the calls behind it faster", (f"{dotted(path)}.bulkhead.{field}={needed}",))
+
+
+def _slots_needed(offered: float, waiting: int) -> int | None:
+    """The fewest slots that refuse under BULKHEAD_REFUSED of `offered` erlangs with
+    `waiting` places more (M/M/c/K); None when no count allowed does."""
+    def fits(slots: int) -> bool:
+        return refused_share(offered, slots, slots + waiting) < BULKHEAD_REFUSED
+
+    low, high = 0, bounds.MAX_CONCURRENCY  # the loss falls as slots are added
+    if not fits(high):
+        return None
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if fits(middle) else (middle, high)
+    return high
+
+
+def _slow_answers(run: Run, ref: str) -> list[str]:
+    """Evidence that 'comp.op' answered much slower than healthy (mean latency measured
+    against the no-queueing response); empty when it did not."""
+    system = run.system
+    component, operation = ref.split(".", 1)
+    mean_ms = run.result["components"][component]["operations"][operation]["latency_ms"] \
+        .get("mean")
+    healthy_s = round_trip_s(system, ref) - 2.0 * system.defaults.network.mean_s
+    if mean_ms is None or healthy_s <= 0 or mean_ms / 1e3 <= HELD_LONGER * healthy_s:
+        return []
+    return [f"{ref} answered in {duration(mean_ms / 1e3)} on average, "
+            f"{duration(healthy_s)} when healthy"]
 
 
 def _in_flight(rate_rps: float, seconds: float) -> float:
