@@ -141,3 +141,37 @@ def test_an_slo_missed_for_queueing_at_a_caller_blames_its_queue_not_its_slowest
     assert _one(found, "saturated", "orders")["fix"]["set"] == slo["fix"]["set"]
     fixed = _diagnosis(_system("e-commerce", {}, (*BUSY_ORDERS, *slo["fix"]["set"])))
     assert not [f for f in fixed if f["kind"] == "slo"]
+
+
+NEVER_OPENS = ("components.checkout.operations.pay.calls.0.circuit_breaker.window_type=time",
+               "components.checkout.operations.pay.calls.0.circuit_breaker.window=10",
+               "components.checkout.operations.pay.calls.0.circuit_breaker.min_calls=600",
+               "slo.p99=200ms", "simulation.duration=20s")
+
+
+def test_a_breaker_that_can_never_open_is_named_instead_of_the_fault() -> None:
+    """A 10 s time window on 2 calling replicas at 100/s holds about 500 calls per breaker,
+    under its min_calls of 600: it never decides (lint SS208), so every checkout waits out
+    the 1 s timeout. The finding names the breaker and halves what its window holds
+    (≈ 250); applied, lint is quiet, the breaker opens and refuses calls, and what is left
+    is the fault, contained as designed. The p99 missed meanwhile is the wait on payments,
+    which never answered in time: its timeout, not checkout's own work."""
+    from scalesim.lint import lint_system
+
+    system = _system("circuit-breaker", {}, NEVER_OPENS)
+    assert "SS208" in {f.rule for f in lint_system(system)}
+    found = _diagnosis(system)
+    finding = _one(found, "degraded", "checkout")
+    assert finding["limit"] == "circuit_breaker"
+    # payments never answers in time: the p99 is the wait on it, up to the 1 s timeout
+    assert _one(found, "slo", "all")["summary"].endswith("most of it is payments.charge (1 s)")
+    assert any("never opened" in e and "SS208" in e for e in finding["evidence"])
+    (fix,) = finding["fix"]["set"]
+    prefix = "components.checkout.operations.pay.calls.0.circuit_breaker.min_calls="
+    assert fix.startswith(prefix)
+    assert int(fix.removeprefix(prefix)) == pytest.approx(100 / 2 * 10 / 2, rel=0.05)
+    fixed = _system("circuit-breaker", {}, (*NEVER_OPENS, fix))
+    assert "SS208" not in {f.rule for f in lint_system(fixed)}
+    result = simulate(fixed)
+    assert result["calls"][0]["circuit_breaker"]["not_permitted"] > 0
+    assert _one(diagnose(fixed, result), "degraded", "checkout")["fix"]["set"] == ["faults=[]"]

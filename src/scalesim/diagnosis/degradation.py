@@ -3,15 +3,18 @@ why — a breaker that is open, timeouts, errors, or a fault injected on the cal
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
 import yaml
 
 from scalesim.analytic.load import leader_served
-from scalesim.diagnosis.context import HOT, NOTABLE, Run, fault_text, uneven
-from scalesim.diagnosis.finding import Finding, Fix, count, share
+from scalesim.diagnosis.context import HOT, NOTABLE, Run, dotted, fault_text, uneven
+from scalesim.diagnosis.finding import Finding, Fix, count, rate, share
+from scalesim.lint.rules.resilience import calls_in_window, never_opens
 from scalesim.spec.model import Balancer
+from scalesim.spec.resilience import CircuitBreaker
 
 # Failed attempts beyond this many times what an even balancer sends the faulty replicas
 # are failures on healthy ones (room for the randomness of `random` balancing).
@@ -28,12 +31,13 @@ def degraded(run: Run) -> Iterator[Finding]:
         calls = sorted((c for c in run.result["calls"] if c["fallbacks"] and c.get("degraded")),
                        key=lambda c: -c["fallbacks"])
         evidence = [_why(run, call) for call in calls[:3]]
-        fix = _fault_fix(run, calls, evidence, contained=True)
+        breaker = _breaker_fix(run, calls[:3], evidence)
+        fix = breaker or _fault_fix(run, calls, evidence, contained=True)
         yield Finding("degraded", "warning", name,
                       f"{name}: {share(degraded_count / total)} of requests answered degraded "
                       f"({count(degraded_count)} of {count(total)}), by the fallback of "
                       + ", ".join(_edge(c) for c in calls[:3]),
-                      _limit(calls), tuple(evidence), fix,
+                      "circuit_breaker" if breaker else _limit(calls), tuple(evidence), fix,
                       {"degraded_share": degraded_count / total, "degraded": degraded_count})
 
 
@@ -53,12 +57,13 @@ def failures(run: Run) -> Iterator[Finding]:
             if refused:
                 evidence.append(f"{component} refused " + ", ".join(
                     f"{count(n)} ({cause.replace('_', ' ')})" for cause, n in refused.items()))
-        fix = _fault_fix(run, calls, evidence, contained=False)
+        breaker = _breaker_fix(run, calls[:3], evidence)
+        fix = breaker or _fault_fix(run, calls, evidence, contained=False)
         yield Finding("failures", "problem", name,
                       f"{name}: {share(failed / total)} of requests failed ("
                       + ", ".join(f"{cause.replace('_', ' ')} {count(n)}"
                                   for n, cause in causes[:3]) + ")",
-                      _limit(calls), tuple(evidence), fix,
+                      "circuit_breaker" if breaker else _limit(calls), tuple(evidence), fix,
                       {"failed_share": failed / total, "failed": failed})
 
 
@@ -90,6 +95,72 @@ def _why(run: Run, call: dict[str, Any]) -> str:
 def _limit(calls: list[dict[str, Any]]) -> Any:
     if any(c.get("circuit_breaker", {}).get("not_permitted") for c in calls):
         return "circuit_breaker"
+    return None
+
+
+def _breaker_fix(run: Run, calls: list[dict[str, Any]], evidence: list[str]) -> Fix | None:
+    """The first of `calls` whose breaker never opened though its attempts failed at its
+    failure_rate or more, because its time window never holds min_calls at the measured
+    rate (lint's SS208): its settings, not the fault, are why each call waited out its
+    failure. The fix lowers min_calls to half of what a window holds (room for a slower
+    stretch); None when no call is such."""
+    for call in calls:
+        found = _unopenable(run, call)
+        if found is None:
+            continue
+        path, breaker, seen, calls_per_s = found
+        evidence.append(f"the breaker of {_edge(call)} never opened though its attempts "
+                        f"failed at or above its failure_rate ({share(breaker.failure_rate)}): "
+                        f"it decides only on {breaker.min_calls} calls in its {breaker.window} s "
+                        f"window, and at the {rate(calls_per_s)} measured one breaker sees "
+                        f"about {seen:.3g} (lint SS208)")
+        lower = max(1, math.floor(seen / 2))
+        return Fix(f"make the breaker of {_edge(call)} able to open: lower its min_calls from "
+                   f"{breaker.min_calls} to {lower}, half of what its window holds, so it "
+                   "opens on these failures and fails fast to the fallback instead of waiting "
+                   "out each one", (f"{path}.min_calls={lower}",))
+    return None
+
+
+def _unopenable(run: Run, call: dict[str, Any]
+                ) -> tuple[str, CircuitBreaker, float, float] | None:
+    """For a call whose breaker never opened though it should have: where its breaker is
+    set (dotted), the breaker, the calls one breaker sees in its window and the calls per
+    second; None for any other call."""
+    measured = call.get("circuit_breaker")
+    if not measured or measured["not_permitted"] \
+            or any(t["to"] == "open" for t in measured["transitions"]):
+        return None
+    place = _breaker_of(run, call)
+    attempts = call["attempts"]
+    failed = sum(n for cause, n in call["attempt_failures_by_cause"].items()
+                 if cause != "circuit_open")
+    if place is None or not attempts or failed / attempts < place[1].failure_rate:
+        return None
+    calls_per_s = attempts / run.span_s
+    caller = run.system.components[call["from"].split(".", 1)[0]]
+    seen = calls_in_window(place[1], calls_per_s, caller.replicas)
+    return (*place, seen, calls_per_s) if never_opens(place[1], seen) else None
+
+
+def _breaker_of(run: Run, call: dict[str, Any]) -> tuple[str, CircuitBreaker] | None:
+    """The breaker in effect on `call` and where it is set: the call's own, or the
+    defaults' (dotted paths)."""
+    path = run.call_path(call["from"], call["to"])
+    if path is None:
+        return None
+    node: Any = run.system
+    for part in path:  # through the spec's mappings, lists and models
+        if isinstance(node, list):
+            node = node[int(part)]
+        else:
+            node = node[part] if isinstance(node, dict) else getattr(node, str(part), None)
+    own = getattr(node, "circuit_breaker", None)
+    if own is not None:
+        return f"{dotted(path)}.circuit_breaker", own
+    defaults = run.system.defaults.calls
+    if defaults is not None and defaults.circuit_breaker is not None:
+        return "defaults.calls.circuit_breaker", defaults.circuit_breaker
     return None
 
 

@@ -195,6 +195,20 @@ def _percentile(run: Run, ref: str, name: str) -> float | None:
     return latency.get(name)
 
 
+def _waited_ms(run: Run, caller: str, call: Call, name: str) -> float | None:
+    """How long `caller` waited on `call` at the percentile: the callee's own time, or, for
+    a callee that never answered in time (no successful visit), the call's timeout when
+    its attempts timed out."""
+    ref = ".".join(run.system.resolve(call.to))
+    found = _percentile(run, ref, name)
+    if found is not None:
+        return found
+    timeout = run.system.effective(call).timeout
+    timed_out = any(c["timeouts"] for c in run.result["calls"]
+                    if c["from"] == caller and c["to"] == ref)
+    return timeout * 1e3 if timeout is not None and timed_out else None
+
+
 def _slow_path(run: Run, entry: str, name: str, target: float) -> list[tuple[str, float]]:
     system = run.system
     path = [(entry, _percentile(run, entry, name) or 0.0)]
@@ -205,9 +219,9 @@ def _slow_path(run: Run, entry: str, name: str, target: float) -> list[tuple[str
         for step in plain_steps(system.components[component].effective_operations[operation]
                                 .calls):
             calls += step.parallel.calls if isinstance(step, ParallelStep) else [step]
-        callees = [".".join(system.resolve(c.to)) for c in calls if not c.async_]
-        timed = [(ref, _percentile(run, ref, name)) for ref in callees if ref not in seen]
-        known = [(ref, ms) for ref, ms in timed if ms is not None]
+        timed = [(".".join(system.resolve(c.to)), _waited_ms(run, path[-1][0], c, name))
+                 for c in calls if not c.async_]
+        known = [(ref, ms) for ref, ms in timed if ms is not None and ref not in seen]
         if not known:
             return path
         ref, ms = max(known, key=lambda item: item[1])

@@ -12,6 +12,7 @@ from scalesim.lint.finding import Hit
 from scalesim.lint.graph import Edge, component_of
 from scalesim.spec.checks import callees_first
 from scalesim.spec.model import Call, Kind
+from scalesim.spec.resilience import CircuitBreaker
 
 
 def _calls(ctx: Context) -> Iterator[tuple[Edge, Call]]:
@@ -266,6 +267,18 @@ def retries_outlast_caller(ctx: Context) -> Iterator[Hit]:
                           "adding work) while the retries below are still running")
 
 
+def calls_in_window(breaker: CircuitBreaker, rate: float, replicas: int) -> float:
+    """The calls one breaker holds in a time window, at `rate` calls/s from `replicas`
+    calling replicas (each has its own breaker unless its scope is the service)."""
+    return (rate / replicas if breaker.scope == "replica" else rate) * breaker.window
+
+
+def never_opens(breaker: CircuitBreaker, seen: float) -> bool:
+    """A time-window breaker whose window holds fewer than `min_calls` calls never decides,
+    so never opens, however many fail (SS208)."""
+    return breaker.window_type == "time" and seen < breaker.min_calls
+
+
 def breakers_that_never_decide(ctx: Context) -> Iterator[Hit]:
     """SS208: a breaker whose minimum number of calls does not do what it says: capped by a
     smaller count window, or never reached in a time window at the offered rate."""
@@ -284,9 +297,8 @@ def breakers_that_never_decide(ctx: Context) -> Iterator[Hit]:
         elif breaker.window_type == "time" and rates is not None:
             rate = rates.get(edge.source, 0.0) * edge.probability
             replicas = ctx.component(edge.source).replicas
-            per_breaker = rate / replicas if breaker.scope == "replica" else rate
-            seen = per_breaker * breaker.window
-            if rate > 0.0 and seen < breaker.min_calls:
+            seen = calls_in_window(breaker, rate, replicas)
+            if rate > 0.0 and never_opens(breaker, seen):
                 who = (f"each of the {replicas} calling replicas' breakers"
                        if breaker.scope == "replica" and replicas > 1 else "the breaker")
                 yield Hit(path,
