@@ -175,3 +175,25 @@ def test_a_breaker_that_can_never_open_is_named_instead_of_the_fault() -> None:
     result = simulate(fixed)
     assert result["calls"][0]["circuit_breaker"]["not_permitted"] > 0
     assert _one(diagnose(fixed, result), "degraded", "checkout")["fix"]["set"] == ["faults=[]"]
+
+
+def test_a_timeout_under_the_callees_normal_answers_is_raised_above_them() -> None:
+    """A 15 ms timeout on a dependency answering 98 % of calls lognormally (median 8 ms,
+    p99 30 ms) and hanging 3 s on 2 %: 17 % time out, most of them answers that were
+    coming. The fix is 1.5× the callee's measured p95 (its p99 is the hangs); applied,
+    what times out is about the 2 % of hangs, and the re-run's finding keeps that timeout
+    (a longer one would wait the hangs out)."""
+    short = ("components.caller.operations.call.calls.0.timeout=15ms",
+             "simulation.duration=10s")
+    system = _system("timeout", {}, short)
+    result = simulate(system)
+    finding = _one(diagnose(system, result), "failures", "calls")
+    p95 = result["components"]["dependency"]["operations"]["get"]["latency_ms"]["p95"]
+    assert finding["fix"]["set"] == [
+        f"components.caller.operations.call.calls.0.timeout={math.ceil(1.5 * p95)}ms"]
+    fixed_system = _system("timeout", {}, (*short, *finding["fix"]["set"]))
+    fixed = simulate(fixed_system)
+    assert result["requests"]["failed"] / result["requests"]["total"] > 0.15
+    assert 0.02 <= fixed["requests"]["failed"] / fixed["requests"]["total"] < 0.03
+    again = _one(diagnose(fixed_system, fixed), "failures", "calls")
+    assert again["fix"]["set"] == [] and again["fix"]["summary"].startswith("keep the timeout")

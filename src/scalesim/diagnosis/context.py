@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scalesim.spec.checks import iter_calls, sync_edges
-from scalesim.spec.model import Fault, System
+from scalesim.spec.model import Call, Fault, System
 
 # Utilization a fix aims for: enough headroom that queues stay short under random arrivals
 # (an M/M/c queue's wait grows as 1/(1-ρ)), without paying for idle capacity.
@@ -49,11 +49,17 @@ class Run:
 
     def call_path(self, source: str, target: str) -> tuple[str | int, ...] | None:
         """Where the call `source` -> `target` ('comp.op' each) sits in the spec."""
+        found = self.call_at(source, target)
+        return None if found is None else found[0]
+
+    def call_at(self, source: str, target: str) -> tuple[tuple[str | int, ...], Call] | None:
+        """The call `source` -> `target` ('comp.op' each): where it sits in the spec, and
+        its settings with the defaults filled in."""
         cname, oname = source.split(".", 1)
         for caller, operation, path, call in iter_calls(self.system):
             if (caller, operation) == (cname, oname) and \
                     ".".join(self.system.resolve(call.to)) == target:
-                return path
+                return path, call
         return None
 
 

@@ -19,6 +19,8 @@ from scalesim.spec.resilience import CircuitBreaker
 # Failed attempts beyond this many times what an even balancer sends the faulty replicas
 # are failures on healthy ones (room for the randomness of `random` balancing).
 SPREAD = 1.2
+HANG = 10  # a latency percentile this many times the one below it starts a tail of hangs
+TIMEOUT_MARGIN = 1.5  # a timeout proposed this many times the slowest normal answer
 REFUSALS = ("rejected", "rate_limited", "shed", "overflow", "unavailable", "crashed")
 
 
@@ -32,7 +34,8 @@ def degraded(run: Run) -> Iterator[Finding]:
                        key=lambda c: -c["fallbacks"])
         evidence = [_why(run, call) for call in calls[:3]]
         breaker = _breaker_fix(run, calls[:3], evidence)
-        fix = breaker or _fault_fix(run, calls, evidence, contained=True)
+        fix = breaker or _fault_fix(run, calls, evidence, contained=True) \
+            or _timeout_fix(run, calls[:3], evidence)
         yield Finding("degraded", "warning", name,
                       f"{name}: {share(degraded_count / total)} of requests answered degraded "
                       f"({count(degraded_count)} of {count(total)}), by the fallback of "
@@ -58,7 +61,8 @@ def failures(run: Run) -> Iterator[Finding]:
                 evidence.append(f"{component} refused " + ", ".join(
                     f"{count(n)} ({cause.replace('_', ' ')})" for cause, n in refused.items()))
         breaker = _breaker_fix(run, calls[:3], evidence)
-        fix = breaker or _fault_fix(run, calls, evidence, contained=False)
+        fix = breaker or _fault_fix(run, calls, evidence, contained=False) \
+            or _timeout_fix(run, calls[:3], evidence)
         yield Finding("failures", "problem", name,
                       f"{name}: {share(failed / total)} of requests failed ("
                       + ", ".join(f"{cause.replace('_', ' ')} {count(n)}"
@@ -162,6 +166,61 @@ def _breaker_of(run: Run, call: dict[str, Any]) -> tuple[str, CircuitBreaker] | 
     if defaults is not None and defaults.circuit_breaker is not None:
         return "defaults.calls.circuit_breaker", defaults.circuit_breaker
     return None
+
+
+def _timeout_fix(run: Run, calls: list[dict[str, Any]], evidence: list[str]) -> Fix | None:
+    """The first of `calls`, to a callee without a fault, whose attempts time out (1 % or
+    more) under a timeout below the callee's measured p99: a timeout TIMEOUT_MARGIN × the
+    slowest percentile of its normal answers (up to p99, below a jump of HANG× that marks a
+    tail of hangs). When the timeout is that long already, it cuts only the hangs: a longer
+    one would wait them out, and the fix says so."""
+    for call in calls:
+        found = _short_timeout(run, call)
+        if found is None:
+            continue
+        path, timeout_s, level, normal_ms, p99_ms = found
+        callee = call["to"]
+        cut = share(call["timeouts"] / call["attempts"])
+        proposed_ms = math.ceil(TIMEOUT_MARGIN * normal_ms)
+        hangs = level != "p99"
+        if hangs:
+            evidence.append(f"{callee}'s p99 ({p99_ms:,.0f} ms) is {p99_ms / normal_ms:.0f}× its "
+                            f"{level} ({normal_ms:.3g} ms): its slowest answers hang")
+        if proposed_ms / 1e3 <= timeout_s:
+            return Fix(f"keep the timeout of {_edge(call)} ({timeout_s * 1e3:g} ms): it is "
+                       f"above {callee}'s normal answers ({level} {normal_ms:.3g} ms) and cuts "
+                       f"mostly its hangs ({cut} of the attempts), which a longer timeout would "
+                       "wait out; answer them with a fallback or a retry")
+        return Fix(f"raise the timeout of {_edge(call)} from {timeout_s * 1e3:g} ms to "
+                   f"{proposed_ms} ms, {TIMEOUT_MARGIN:g}× {callee}'s measured {level} "
+                   f"({normal_ms:.3g} ms): it cut off {cut} of the attempts, answers that "
+                   "were coming" + (f"; it would still cut the hangs past its {level}" if hangs
+                                    else ""),
+                   (f"{dotted(path)}.timeout={proposed_ms}ms",))
+    return None
+
+
+def _short_timeout(run: Run, call: dict[str, Any]
+                   ) -> tuple[tuple[str | int, ...], float, str, float, float] | None:
+    """For a call timing out under a timeout below its callee's measured p99: where it sits,
+    its timeout, the slowest percentile of the normal answers and its time, and the p99."""
+    found = run.call_at(call["from"], call["to"])
+    if found is None or not call["attempts"] or call["timeouts"] / call["attempts"] < NOTABLE:
+        return None
+    path, spec = found
+    component, operation = call["to"].split(".", 1)
+    latency = run.result["components"][component]["operations"][operation]["latency_ms"]
+    p99 = latency.get("p99")
+    if spec.timeout is None or p99 is None or p99 / 1e3 <= spec.timeout \
+            or run.faults_on(component):
+        return None
+    level, normal = "p50", latency.get("p50") or p99
+    for name in ("p90", "p95", "p99"):
+        value = latency.get(name)
+        if value is None or value > HANG * normal:
+            break
+        level, normal = name, value
+    return path, spec.timeout, level, normal, p99
 
 
 def _fault_fix(run: Run, calls: list[dict[str, Any]], evidence: list[str],
