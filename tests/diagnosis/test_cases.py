@@ -197,3 +197,23 @@ def test_a_timeout_under_the_callees_normal_answers_is_raised_above_them() -> No
     assert 0.02 <= fixed["requests"]["failed"] / fixed["requests"]["total"] < 0.03
     again = _one(diagnose(fixed_system, fixed), "failures", "calls")
     assert again["fix"]["set"] == [] and again["fix"]["summary"].startswith("keep the timeout")
+
+
+def test_a_per_workload_rate_limit_is_told_and_fixed_per_workload() -> None:
+    """The gateway limits each client to 1,500/s. Web sends 2,000/s and the scraper
+    4,500/s: the limit is told per workload (not the 7,290/s of all clients against one
+    1,500/s), and web's refusals get the per-workload limit that admits its 2,000/s; applied,
+    web is not rate-limited, and the scraper, at 4,500/s, still is."""
+    more = ("workloads.0.rate=2000/s", "simulation.duration=10s")
+    found = _diagnosis(_system("api-gateway", {}, more))
+    limit = _one(found, "limit", "gateway")
+    assert limit["evidence"] == [
+        "web sends 2,000/s for its own limit of 1500/s (22 % of its requests rate-limited)",
+        "scraper sends 4,500/s for its own limit of 1500/s (67 % of its requests "
+        "rate-limited)"]
+    assert limit["fix"]["set"] == ["components.gateway.rate_limit.rate=2000/s"]
+    assert _one(found, "failures", "web")["fix"]["set"] == limit["fix"]["set"]
+    fixed = _diagnosis(_system("api-gateway", {}, (*more, *limit["fix"]["set"])))
+    assert not [f for f in fixed if f["subject"] == "web"]
+    assert _one(fixed, "failures", "scraper")["fix"]["set"] == [
+        "components.gateway.rate_limit.rate=4500/s"]

@@ -635,19 +635,63 @@ def rate_limits(run: Run) -> Iterator[Finding]:
         setting = run.system.components[name].rate_limit
         assert setting is not None
         buckets = run.system.components[name].replicas if setting.scope == "replica" else 1
-        fix = None
-        if not setting.per_workload:
+        per = " per replica" if buckets > 1 else ""
+        if setting.per_workload:
+            over = workloads_over(run, name)
+            evidence = tuple(f"{w.name} sends {rate(w.arrival)} for its own limit of "
+                             f"{setting.rate:g}/s{per} ({share(w.refused)} of its requests "
+                             "rate-limited)" for w in over)
+            fix = per_workload_fix(run, name, over[0]) if over else None
+        else:
             wanted = math.ceil(arrival / buckets)
+            evidence = (f"{rate(arrival)} arrive for a limit of {setting.rate:g}/s{per}",)
             fix = Fix(f"if that traffic is wanted, raise {name}.rate_limit.rate from "
-                      f"{setting.rate:g}/s to {wanted}/s"
-                      + (" per replica" if buckets > 1 else ""),
+                      f"{setting.rate:g}/s to {wanted}/s{per}",
                       (f"components.{name}.rate_limit.rate={wanted}/s",))
         yield Finding("limit", "warning", name,
                       f"{name}'s rate limit refuses {share(refused / arrival)} of its visits "
-                      f"({count(limited)})", "rate_limit",
-                      (f"{rate(arrival)} arrive for a limit of {setting.rate:g}/s"
-                       + (" per replica" if buckets > 1 else ""),), fix,
+                      f"({count(limited)})", "rate_limit", evidence, fix,
                       {"refused_rps": refused, "arrival_rps": arrival, "limit_rps": setting.rate})
+
+
+@dataclass(frozen=True)
+class Client:
+    """A workload at a per-workload rate limit: what it sends there, and the share of its
+    requests rate-limited."""
+
+    name: str
+    arrival: float
+    refused: float
+
+
+def workloads_over(run: Run, name: str) -> list[Client]:
+    """The workloads that component `name`'s per-workload rate limit refuses (1 % of their
+    requests or more), least refused first: each sends its spec's peak rate times the visits
+    a request of it makes to `name` (the measured rate is a sample of that, below it half
+    the time)."""
+    brought = _visits_of(run, name)
+    found = []
+    for workload in run.system.workloads:
+        requests = run.result["workloads"][workload.name]["requests"]
+        limited = requests["failed_by_cause"].get("rate_limited", 0)
+        arrival = peak_rate(workload) * brought[workload.name]
+        if requests["total"] and arrival and limited / requests["total"] >= NOTABLE:
+            found.append(Client(workload.name, arrival, limited / requests["total"]))
+    return sorted(found, key=lambda client: client.refused)
+
+
+def per_workload_fix(run: Run, name: str, client: Client) -> Fix:
+    """The per-workload limit that admits `client`: every workload gets that limit."""
+    component = run.system.components[name]
+    setting = component.rate_limit
+    assert setting is not None
+    buckets = component.replicas if setting.scope == "replica" else 1
+    wanted = math.ceil(client.arrival / buckets)
+    per = " per replica" if buckets > 1 else ""
+    return Fix(f"if {client.name}'s traffic is wanted, raise {name}.rate_limit.rate from "
+               f"{setting.rate:g}/s to {wanted}/s{per}: the limit is per workload, so every "
+               "workload may then send that much",
+               (f"components.{name}.rate_limit.rate={wanted}/s",))
 
 
 def connection_pools(run: Run) -> Iterator[Finding]:

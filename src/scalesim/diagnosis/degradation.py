@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from scalesim.analytic.load import leader_served
+from scalesim.diagnosis.components import per_workload_fix, workloads_over
 from scalesim.diagnosis.context import HOT, NOTABLE, Run, dotted, fault_text, uneven
 from scalesim.diagnosis.finding import Finding, Fix, count, rate, share
 from scalesim.lint.rules.resilience import calls_in_window, never_opens
@@ -62,7 +63,7 @@ def failures(run: Run) -> Iterator[Finding]:
                     f"{count(n)} ({cause.replace('_', ' ')})" for cause, n in refused.items()))
         breaker = _breaker_fix(run, calls[:3], evidence)
         fix = breaker or _fault_fix(run, calls, evidence, contained=False) \
-            or _timeout_fix(run, calls[:3], evidence)
+            or _timeout_fix(run, calls[:3], evidence) or _rate_limited_fix(run, name, causes)
         yield Finding("failures", "problem", name,
                       f"{name}: {share(failed / total)} of requests failed ("
                       + ", ".join(f"{cause.replace('_', ' ')} {count(n)}"
@@ -165,6 +166,20 @@ def _breaker_of(run: Run, call: dict[str, Any]) -> tuple[str, CircuitBreaker] | 
     defaults = run.system.defaults.calls
     if defaults is not None and defaults.circuit_breaker is not None:
         return "defaults.calls.circuit_breaker", defaults.circuit_breaker
+    return None
+
+
+def _rate_limited_fix(run: Run, workload: str, causes: list[tuple[int, str]]) -> Fix | None:
+    """For a workload whose requests failed mostly rate-limited by a per-workload limit:
+    that limit, raised to what the workload sends (the rate-limit finding's fix for it)."""
+    if not causes or causes[0][1] != "rate_limited":
+        return None
+    for name, component in run.system.components.items():
+        if component.rate_limit is None or not component.rate_limit.per_workload:
+            continue
+        client = next((c for c in workloads_over(run, name) if c.name == workload), None)
+        if client is not None:
+            return per_workload_fix(run, name, client)
     return None
 
 
