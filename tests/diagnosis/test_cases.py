@@ -5,13 +5,14 @@ overrides) clears the finding."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from scalesim.diagnosis import diagnose
 from scalesim.sim import simulate
-from scalesim.spec import System, load_spec_text
+from scalesim.spec import System, load_spec, load_spec_text
 from scalesim.templates.registry import get_template
 
 
@@ -217,3 +218,16 @@ def test_a_per_workload_rate_limit_is_told_and_fixed_per_workload() -> None:
     assert not [f for f in fixed if f["subject"] == "web"]
     assert _one(fixed, "failures", "scraper")["fix"]["set"] == [
         "components.gateway.rate_limit.rate=4500/s"]
+
+
+def test_an_slo_missed_for_workers_held_by_slow_calls_bounds_the_calls() -> None:
+    """examples/cascade.yaml: recs slow by 2 s for 20 s holds gateway's 20 workers, and the
+    queue for them is the p99's 5.96 s. The SLO fix is to bound the wait on the calls, as
+    gateway's own finding says; more workers (which the queueing rule first offered, at no
+    count up to ×4) would only buy time."""
+    system = load_spec(Path(__file__).resolve().parents[2] / "examples" / "cascade.yaml")
+    found = _diagnosis(system)
+    slo = _one(found, "slo", "all")
+    assert slo["limit"] == "downstream" == _one(found, "saturated", "gateway")["limit"]
+    assert "held by its calls" in slo["summary"]
+    assert slo["fix"]["summary"].startswith("bound the wait on the calls of gateway")

@@ -115,8 +115,7 @@ def _saturated(run: Run, name: str, measured: dict[str, Any], found: Pressure,
     workers = component.worker_limit
     assert workers is not None
     problem = found.busy >= SATURATED or found.growing or found.refusing
-    served = found.arrival - found.refused - max(found.growth, 0.0)
-    held = measured["concurrency_mean"] / served if served > 0 else math.inf
+    held = _held(measured, found)
     healthy = load.hold_s
     fleet = (measured.get("scaling") or {}).get("replicas")
     size = str(component.replicas) if fleet is None or fleet["min"] == fleet["max"] \
@@ -131,8 +130,7 @@ def _saturated(run: Run, name: str, measured: dict[str, Any], found: Pressure,
     evidence += cache_texts(run, name)
     fix = None
     limit: Limit = "workers"
-    if healthy > 0 and held > HELD_LONGER * healthy and component.io == "blocking" \
-            and _waits_on_calls(run, name):
+    if _calls_hold(run, name, held, healthy):
         limit = "downstream"
         fix = _downstream_fix(run, name, held, healthy, evidence)
     elif component.autoscale is not None and fleet is not None:
@@ -173,6 +171,27 @@ def _downstream_fix(run: Run, name: str, held: float, healthy: float,
                    "fallback) would turn the waits into failures instead")
     return Fix(f"bound the wait on {edges} (a timeout, a bulkhead, a fallback) so a slow "
                "dependency cannot hold every worker; more replicas only buy time")
+
+
+def _held(measured: dict[str, Any], found: Pressure) -> float:
+    """How long a visit holds a worker (Little's law over the visits served)."""
+    served = found.arrival - found.refused - max(found.growth, 0.0)
+    return measured["concurrency_mean"] / served if served > 0 else math.inf
+
+
+def _calls_hold(run: Run, name: str, held: float, healthy: float) -> bool:
+    """Slow calls hold the workers of `name`: it blocks a worker across its calls, and a
+    visit holds one HELD_LONGER times what it does in a healthy system."""
+    return healthy > 0 and held > HELD_LONGER * healthy and \
+        run.system.components[name].io == "blocking" and _waits_on_calls(run, name)
+
+
+def held_by_calls(run: Run, name: str) -> bool:
+    """`_calls_hold` from the run's measures: what the saturated finding calls `downstream`
+    (the SLO finding defers to it)."""
+    measured = run.result["components"][name]
+    return _calls_hold(run, name, _held(measured, _pressure(run, measured)),
+                       offered_load(run.system)[name].hold_s)
 
 
 def _waits_on_calls(run: Run, name: str) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scalesim.analytic.estimate import PERCENTILES, Estimate, estimate
+from scalesim.diagnosis.components import held_by_calls
 from scalesim.diagnosis.context import HOT, TARGET_UTILIZATION, Run, fault_text
 from scalesim.diagnosis.finding import Finding, Fix, Limit, duration, share
 from scalesim.spec import bounds
@@ -79,6 +80,15 @@ def _remedy(run: Run, check: dict[str, Any], path: list[tuple[str, float]],
             return Remedy("cores", f"{last} on {component}'s busy cores",
                           _capacity_fix(run, check, component, ("replicas",)))
         wait = _mean_wait_s(measured)
+        if spec.worker_limit is not None and wait >= QUEUED * check["target_ms"] / 1e3 \
+                and held_by_calls(run, component):
+            evidence.append(f"a visit waits {duration(wait)} on average for one of the "
+                            f"workers of {component}, which its slow calls hold")
+            return Remedy("downstream", f"queueing for the workers of {component}, held by "
+                          f"its calls at {last}", Fix(
+                              f"bound the wait on the calls of {component} (a timeout, a "
+                              "bulkhead, a fallback: see its own finding) so slow calls "
+                              "cannot hold every worker; more workers only buy time"))
         if spec.worker_limit is not None and wait >= QUEUED * check["target_ms"] / 1e3:
             busy = measured["utilization"] or 0.0
             evidence.append(f"a visit waits {duration(wait)} on average for one of the "
@@ -137,7 +147,7 @@ def _least(run: Run, check: dict[str, Any], component: str,
     if field == "replicas" and system.components[component].autoscale is not None:
         return None  # the autoscaler decides its replicas
     now = _count(system, component, field)
-    cap = bounds.MAX_WORKERS if field == "workers" else 100_000
+    cap = bounds.MAX_WORKERS if field == "workers" else bounds.MAX_REPLICAS_TOTAL
 
     def estimated(count: int) -> tuple[float, float]:
         """The percentile, and the component's offered utilization."""
