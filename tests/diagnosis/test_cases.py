@@ -109,12 +109,13 @@ def test_a_backend_behind_a_short_ttl_names_the_hit_ratio_and_is_sized_for_the_m
         ) -> None:
     """A 50 ms TTL leaves catalog hitting under 10 %: its misses saturate products, whose
     callers (app) back up, so fewer reads reach it than the workloads send. The fix is sized
-    for the offered misses (the analytic load, 3,539/s × 19.8 ms / (16 × 0.85) → 6 replicas,
-    not the 3 of what arrived), the evidence names the hit ratio, and applied, products
-    keeps up."""
+    for the offered misses (the analytic load, the loads a coalescing cache sends:
+    2,919/s × 19.8 ms / (16 × 0.85) → 5 replicas, not the 3 of what arrived), the evidence
+    names the hit ratio, and applied, products keeps up."""
     found = _diagnosis(_system("caching-strategies", {}, SHORT_TTL))
     products = _one(found, "saturated", "products")
-    assert products["fix"]["set"] == ["components.products.replicas=6"]
+    assert products["fix"]["set"] == [
+        f"components.products.replicas={math.ceil(2919 * 0.0198 / (16 * 0.85))}"]
     assert any("backend of catalog, whose hit ratio is 8.8 % (TTL 50 ms)" in line
                for line in products["evidence"])
     fixed = _diagnosis(_system("caching-strategies", {}, (*SHORT_TTL, *products["fix"]["set"])))
