@@ -46,6 +46,11 @@ BAD = [
      "spec.http[0].retries.attempts: 'many' is not a whole number"),
     ("istio/api.yaml", "VirtualService", "spec.http.0.retries.perTryTimeout", "soon",
      "spec.http[0].retries.perTryTimeout: 'soon' is not a duration"),
+    # Istio's validation: a word neither a condition nor a status code (was a note)
+    ("istio/api.yaml", "VirtualService", "spec.http.0.retries.retryOn", "5XX,gateway-error",
+     "spec.http[0].retries.retryOn: '5XX' is not a condition Istio accepts"),
+    ("istio/api.yaml", "VirtualService", "spec.http.0.retries.retryOn", "5xx, reset",
+     "spec.http[0].retries.retryOn: ' reset' is not a condition Istio accepts"),
     ("istio/api.yaml", "DestinationRule",
      "spec.trafficPolicy.outlierDetection.maxEjectionPercent", 250,
      "outlierDetection.maxEjectionPercent: 250 is out of range: it must be at least 0 and "
@@ -97,6 +102,17 @@ def test_every_invalid_value_is_listed_exit_2_and_nothing_written(tmp_path: Path
     assert "spec.replicas: 'three' is not a whole number" in result.stderr
     assert "readinessProbe.periodSeconds: -5 is out of range" in result.stderr
     assert not output.exists()
+
+
+@pytest.mark.parametrize("retry_on", ["503,retriable-4xx,cancelled", "gateway-error,reset"])
+def test_retry_conditions_istio_takes_still_import(tmp_path: Path, retry_on: str) -> None:
+    documents = _write(tmp_path)
+    _set(next(d for d in documents["istio/api.yaml"] if d["kind"] == "VirtualService"),
+         "spec.http.0.retries.retryOn", retry_on)
+    for name, docs in documents.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    assert import_k8s([str(tmp_path / "k8s"), str(tmp_path / "istio")]).text
 
 
 @pytest.mark.parametrize(("field", "value"), [

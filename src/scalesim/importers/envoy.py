@@ -9,6 +9,7 @@ shows as is retried, by that condition or by one Envoy's router retries it under
 from __future__ import annotations
 
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 from scalesim.spec.resilience import CAUSES, Retry
@@ -39,6 +40,14 @@ INCLUDES: dict[str, frozenset[str]] = {
 }
 # Istio adds it itself to a retryOn listing status codes; alone it retries no code.
 STATUS_CODES_FLAG = "retriable-status-codes"
+# The retryOn words Istio's validation accepts (Envoy's x-envoy-retry-on and
+# x-envoy-retry-grpc-on conditions); any other word that is not an HTTP status code is
+# refused when the VirtualService is applied.
+RETRY_ON_WORDS = frozenset({
+    "5xx", "gateway-error", "reset", "reset-before-request", "connect-failure",
+    "retriable-4xx", "refused-stream", STATUS_CODES_FLAG, "retriable-headers",
+    "envoy-ratelimited", "http3-post-connect-failure", "cancelled", "deadline-exceeded",
+    "internal", "resource-exhausted", "unavailable"})
 # pilot/pkg/networking/core/route/retry/retry.go, defaultRetryOn
 ISTIO_RETRY_ON = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes"
 ISTIO_DEFAULT_RETRIES = 2           # when a route omits `retries` (MeshConfig default)
@@ -64,6 +73,24 @@ class Reading:
         notes += [f"{condition} is only part of what {', '.join(causes)} fail with; left out"
                   for condition, causes in self.partial.items()]
         return notes
+
+
+def retry_on_problem(value: Any) -> str | None:
+    """Why Istio refuses a retryOn value: a condition that is neither one it knows nor an
+    HTTP status code (a typo such as `5XX` or `gateway-errors`)."""
+    if not isinstance(value, str):
+        return f"{value!r} is not a list of conditions"
+    unknown = [word for word in value.split(",")  # as Istio splits it: no spaces trimmed
+               if word not in RETRY_ON_WORDS and not _status_code(word)]
+    if not unknown:
+        return None
+    verb = "is not a condition" if len(unknown) == 1 else "are not conditions"
+    return (f"{', '.join(repr(w) for w in unknown)} {verb} Istio accepts (Envoy's retry-on "
+            "conditions, gRPC's, or an HTTP status code, comma-separated without spaces)")
+
+
+def _status_code(word: str) -> bool:
+    return word.isdigit() and int(word) in {int(status) for status in HTTPStatus}
 
 
 def retried(retry_on: str) -> frozenset[str]:

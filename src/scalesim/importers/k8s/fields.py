@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from scalesim.importers import envoy
 from scalesim.importers.checks import (
     Check,
     as_whole,
@@ -176,6 +177,7 @@ VIRTUAL_SERVICE_RULES = [
     Rule("spec.http[].timeout", duration), Rule("spec.http[].retries.attempts", count()),
     Rule("spec.http[].retries.perTryTimeout", duration),
     Rule("spec.http[].retries.backoff", duration),
+    Rule("spec.http[].retries.retryOn", envoy.retry_on_problem),
     Rule("spec.http[].fault.delay.fixedDelay", duration),
     Rule("spec.http[].fault.delay.percentage.value", percentage),
     Rule("spec.http[].fault.abort.percentage.value", percentage)]
