@@ -194,3 +194,31 @@ def test_an_event_store_s_projection_gets_a_delivery_of_each_append() -> None:
     assert offered_load(system)["projector"].rho == pytest.approx(busy / 8.0)
     assert Model(system).evaluate().components["projector"].state.utilization == \
         pytest.approx(busy / 8.0, rel=1e-3)
+
+
+KAFKA = """scalesim: 1
+name: kafka
+components:
+  orders: {{kind: queue, {queue}consumers: [{consumer}]}}
+  worker: {{replicas: {replicas}, workers: unlimited, operations: {{process: {{work: 10ms}}}}}}
+workloads: [{{name: w, to: orders.publish, rate: 300/s}}]
+"""
+
+
+@pytest.mark.parametrize(("queue", "consumer", "replicas", "servers"), [
+    # a partitioned topic: one record at a time per member, members beyond P idle
+    ("partitions: 8, ", "{to: worker.process, concurrency: 1}", 4, 4),
+    ("partitions: 2, ", "{to: worker.process, concurrency: 4}", 1, 2),
+    # prefetch: per consumer replica
+    ("", "{to: worker.process, prefetch: 10}", 3, 30),
+    ("", "{to: worker.process, concurrency: 3}", 5, 3),
+])
+def test_a_subscription_has_the_deliveries_in_flight_the_simulator_runs(
+        queue: str, consumer: str, replicas: int, servers: int) -> None:
+    """The estimate took `concurrency` as the servers of every subscription: 8 partitions
+    over 4 replicas × 1 were 1 server (saturated at 99.9/s where the simulation delivers
+    300/s), 2 partitions over 4 consumers were 4 (75 % busy where 200/s is the most), and
+    prefetch 10 over 3 replicas was 1, not 30."""
+    system = load_spec_text(KAFKA.format(queue=queue, consumer=consumer, replicas=replicas))
+    found = Model(system).evaluate().subscriptions["orders->worker.process"]
+    assert found.state.offered == pytest.approx(300.0 * 0.010 / servers, rel=1e-9)

@@ -429,6 +429,23 @@ def coalesced(system: System, estimate: Estimate) -> Iterator[Caveat]:
                          f"its reads is optimistic by about {share * load_s / 2 * 1e3:.2g} ms")
 
 
+def partitioned(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    """A partitioned topic: each record waits in its own partition, behind that partition's
+    records alone, where the estimate pools the members as one queue."""
+    for name, component in system.components.items():
+        if component.partitions is None:
+            continue
+        for consumer in component.consumers:
+            target = ".".join(system.resolve(consumer.to))
+            found = estimate.subscriptions.get(f"{name}->{target}")
+            if found is not None and found.state.offered > 0.0:
+                yield Caveat("partitioned", f"{name}->{target}", f"{component.partitions} "
+                             "partitions, each taking one record at a time in order: taken "
+                             "as one queue of min(partitions, members) consumers, a lower "
+                             "bound of the lag (a record waits behind its own partition's, "
+                             "and a member's partitions take turns)")
+
+
 def revisits(system: System, estimate: Estimate) -> Iterator[Caveat]:
     """A queue a request meets more than once: its sojourns there are correlated, which the
     convolution of the estimate's percentiles leaves out (the mean is exact regardless)."""
@@ -444,7 +461,7 @@ def revisits(system: System, estimate: Estimate) -> Iterator[Caveat]:
 
 RULES: tuple[Rule, ...] = (unstable, retries, storms, timeouts, breakers, heavy_tails,
                            closed_loops, pooled, cores, dynamics, rate_limits, coordination,
-                           losses, revisits, coalesced)
+                           losses, revisits, coalesced, partitioned)
 
 
 def caveats(system: System, estimate: Estimate) -> list[Caveat]:

@@ -64,6 +64,7 @@ from scalesim.analytic.mva import MvaStation, mva
 from scalesim.analytic.station import StationLoad, StationState, solve, uneven
 from scalesim.analytic.success import Failures, Success, calls_of, needed, step_calls
 from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
+from scalesim.spec.data import most_in_flight
 from scalesim.spec.demand import cpu_s, extra_s
 from scalesim.spec.model import (
     Balancer,
@@ -1038,15 +1039,17 @@ class Model:
                 row = flow.deliveries.get((cname, place))
                 rate = 0.0 if row is None else float(row @ op_rate)
                 response = responses.get(target)
+                servers = most_in_flight(consumer, component.partitions, self.system.components[
+                    target.split(".", 1)[0]].most_replicas)  # one queue: pooled
                 capacity = None if component.capacity is None \
-                    else consumer.concurrency + component.capacity
+                    else servers + component.capacity
                 if response is None:
-                    state = solve(StationLoad(rate, consumer.concurrency, capacity, math.inf,
-                                              1.0), self.points)
+                    state = solve(StationLoad(rate, servers, capacity, math.inf, 1.0),
+                                  self.points)
                 else:
                     held = lattice.total([self.hop, response, self.hop])
-                    state = solve(StationLoad(rate, consumer.concurrency, capacity, held.mean,
-                                              held.scv), self.points)
+                    state = solve(StationLoad(rate, servers, capacity, held.mean, held.scv),
+                                  self.points)
                 out[f"{cname}->{target}"] = SubscriptionEstimate(rate, state)
         return out
 

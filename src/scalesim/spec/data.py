@@ -50,6 +50,18 @@ class Consumer(Strict):
         return self
 
 
+def most_in_flight(consumer: Consumer, partitions: int | None, replicas: int) -> int:
+    """Deliveries a subscription has in flight at most, with `replicas` of its consumer: a
+    partitioned topic's members (`concurrency` a replica) take one record at a time and
+    share the partitions, so min(partitions, members); else prefetch × replicas, or
+    `concurrency` for the whole subscription (the simulator's rule, sim/data/build.py)."""
+    if partitions is not None:
+        return min(partitions, replicas * consumer.concurrency)
+    if consumer.prefetch is not None:
+        return consumer.prefetch * replicas
+    return consumer.concurrency
+
+
 class Delivery(Strict):
     """When a message counts as handled, and what happens when its consumer fails.
 
