@@ -156,6 +156,33 @@ def test_keda_scales_a_consumer_from_zero_on_the_first_message_and_back_after_co
     assert queue["delivered"] == result["requests"]["total"]
 
 
+KAFKA_KEDA = """scalesim: 1
+name: kafka-keda
+components:
+  jobs: {kind: queue, partitions: 2, delivery: {guarantee: at_least_once},
+         consumers: [{to: worker.process, concurrency: 1}]}
+  worker:
+    replicas: 1
+    workers: unlimited
+    operations: {process: {work: 1000s}}
+    autoscale: {min: 1, max: 20, metrics: [{queue: {of: jobs, backlog: 10}}]}
+workloads: [{name: w, to: jobs.publish, rate: 100/s, arrivals: constant,
+             profile: [{at: 0s, rate: 100/s}, {at: 1s, rate: 0/s}]}]
+simulation: {duration: 60s, seed: 1}
+"""
+
+
+def test_keda_on_a_partitioned_topic_asks_for_no_more_replicas_than_partitions() -> None:
+    """99 records wait on 2 partitions at 10 a replica: KEDA's Kafka scaler reports a lag of
+    at most 2 × 10 (allowIdleConsumers false), so the HPA goes to 2, not ceil(99 / 10) = 10
+    (it went 1 → 5 → 10, with 8 members idle and their rebalances)."""
+    scaling = simulate(load_spec_text(KAFKA_KEDA))["components"]["worker"]["scaling"]
+    assert scaling["replicas"]["max"] == 2
+    assert [(e["from"], e["to"]) for e in scaling["events"]] == [(1, 2)]
+    assert scaling["events"][0]["reason"] == ("queue jobs: 99 unacknowledged / 10 per replica, "
+                                              "capped at 2 partitions × 10")
+
+
 CLUSTER = STEP.format(startup="0s", drop="1h", duration="300s").replace(
     "simulation:", "cluster: {nodes: 1, pods_per_node: 2, max_nodes: 3, provision: 90s, "
     "scan_interval: 10s}\nsimulation:")

@@ -56,6 +56,15 @@ def test_a_partition_is_consumed_by_one_member_so_extra_members_idle() -> None:
     q = r["queues"]["orders->worker.process"]
     assert q["delivered_rps"] == pytest.approx(200, rel=0.02)
     assert r["components"]["worker"]["concurrency_mean"] == pytest.approx(2.0, rel=0.01)
+    assert q["concurrency"] == 2  # in flight at most: the partitions (it said 8, the setting)
+
+
+def test_members_short_of_the_partitions_bound_the_records_in_flight() -> None:
+    """8 partitions, 4 replicas × 1 member: 4 records at once (the result said 1)."""
+    r = run(topic(8, 1, replicas=4, work="10ms"),
+            [{"name": "w", "to": "orders.publish", "rate": "300/s", "arrivals": "constant"}],
+            duration="5s")
+    assert r["queues"]["orders->worker.process"]["concurrency"] == 4
 
 
 def test_a_slow_key_blocks_its_partition_only() -> None:

@@ -28,6 +28,7 @@ from scalesim.sim.control.usage import (
     unacknowledged,
 )
 from scalesim.sim.data.messages import Consumption
+from scalesim.sim.data.partitions import PartitionedSubscription
 from scalesim.spec.control import Autoscale, Metric, ScalingRules
 
 if TYPE_CHECKING:
@@ -104,6 +105,13 @@ class Scaler:
     def backlog(self, name: str) -> int:
         return sum(unacknowledged(sub) for sub in self.queues.get(name, []))
 
+    def partitions(self, name: str) -> int | None:
+        """The partitions of topic `name`, when it has them: KEDA's Kafka scaler caps the lag
+        it reports at partitions × lagThreshold (allowIdleConsumers false, its default), so
+        the HPA never asks for more replicas than partitions."""
+        return next((len(sub.partitions) for sub in self.queues.get(name, [])
+                     if isinstance(sub, PartitionedSubscription)), None)
+
     # -- the HPA -------------------------------------------------------------------------------
     def sync(self, now: float) -> None:
         spec = self.spec
@@ -140,9 +148,15 @@ class Scaler:
         spec = self.spec
         if metric.queue is not None:
             total = self.backlog(metric.queue.of)
-            replicas = hpa.external_replicas(current, total, metric.queue.backlog, spec.tolerance)
+            partitions = self.partitions(metric.queue.of)
+            capped = total if partitions is None else min(total,
+                                                          partitions * metric.queue.backlog)
+            replicas = hpa.external_replicas(current, capped, metric.queue.backlog,
+                                             spec.tolerance)
             return replicas, (f"queue {metric.queue.of}: {total} unacknowledged / "
-                              f"{metric.queue.backlog} per replica")
+                              f"{metric.queue.backlog} per replica" + (
+                                  "" if capped == total else
+                                  f", capped at {partitions} partitions × {metric.queue.backlog}"))
         if base is None:
             return None, ""
         samples = self.samples(metric, now, base)

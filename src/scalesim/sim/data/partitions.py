@@ -98,6 +98,8 @@ class PartitionedSubscription(Consumption):
             self._add_members(replica)
         # (time, cause, members after, pause in seconds, partitions moved)
         self.rebalances: list[tuple[float, str, int, float, int]] = []
+        # records in flight at most at the start: one a partition, one a member
+        self.first_limit = min(partitions, len(self.members))
         self._assign(self._eager_assignment())
 
     def _add_members(self, replica: int) -> None:

@@ -168,7 +168,9 @@ def subscription_part(sub: Consumption) -> SubscriptionPart:
     sub.lag.flush()
     partitions = None
     rebalances: list[tuple[float, str, int, float, int]] = []
+    in_flight = sub.concurrency
     if isinstance(sub, PartitionedSubscription):
+        in_flight = sub.first_limit
         partitions = [PartitionPart(p.delivered, len(p.log), Peak(p.lag_max))
                       for p in sub.partitions]
         rebalances = list(sub.rebalances)
@@ -178,7 +180,7 @@ def subscription_part(sub: Consumption) -> SubscriptionPart:
         traces.append((msg.number, msg.published, msg.partition, msg.offset, msg.trace))
     return SubscriptionPart(
         queue=sub.queue.name, to=f"{sub.target.comp.name}.{sub.target.name}",
-        queue_kind=sub.queue.kind, concurrency=sub.concurrency,
+        queue_kind=sub.queue.kind, concurrency=in_flight,
         guarantee=GUARANTEES[sub.guarantee], idempotent=sub.settings.idempotent,
         published=sub.published, delivered=sub.delivered, failed=sub.failed,
         deliveries=sub.deliveries, redelivered=sub.redelivered, duplicates=sub.duplicates,
