@@ -11,7 +11,7 @@ import typer
 from rich.text import Text
 
 from scalesim.cli.run import exit_bad_spec, stdout_console
-from scalesim.lint import Finding, LintConfig, Severity, lint_file
+from scalesim.lint import Finding, LintConfig, RuleError, Severity, lint_file
 from scalesim.lint.sarif import to_sarif
 from scalesim.render.layout import indented
 from scalesim.spec import SpecError
@@ -48,7 +48,8 @@ def lint_command(
 ) -> None:
     """Find distributed-systems anti-patterns in a spec, each with the patterns that fix it.
 
-    Exit 0 when nothing reaches --fail-on, 1 when something does, 2 for a bad spec.
+    Exit 0 when nothing reaches --fail-on, 1 when something does, 2 for a bad spec or a
+    rule that fails on it (an internal error, named by the rule).
     """
     config = LintConfig(max_depth=max_depth, max_calls=max_calls, utilization=utilization,
                         ignore=frozenset(ignore or ()))
@@ -56,7 +57,7 @@ def lint_command(
         findings = lint_file(file, config)
     except SpecError as error:
         exit_bad_spec(error)
-    except ValueError as error:
+    except (ValueError, RuleError) as error:
         typer.echo(f"error: {printable(str(error))}", err=True)
         raise typer.Exit(2) from None
     if as_json or output is Format.JSON:

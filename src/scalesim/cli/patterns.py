@@ -41,12 +41,13 @@ from scalesim.catalog.views import (
 from scalesim.cli import MARKUP
 from scalesim.cli.outputs import OutputError, check_file, write_file
 from scalesim.cli.run import exit_bad_spec
-from scalesim.lint import Severity, load_and_lint
+from scalesim.lint import RuleError, Severity, load_and_lint
 from scalesim.lint.load import sustained
 from scalesim.lint.review import Change, review
 from scalesim.render import graphviz
 from scalesim.render.layout import Column, fitted
 from scalesim.spec import SpecError
+from scalesim.spec.errors import printable
 from scalesim.spec.model import Component, System
 from scalesim.templates import templates_for_pattern
 
@@ -550,6 +551,8 @@ def advise_from_spec(file: Path, as_json: bool) -> None:
         system, findings = load_and_lint(file)
     except SpecError as error:
         exit_bad_spec(error)
+    except RuleError as error:  # exit 2 as `scalesim lint` (docs/cli.md)
+        fail(printable(str(error)))
     result = review(system, findings)
     present = implemented(system)
     changes = [c for c in result.changes if c.id not in present]

@@ -2,9 +2,9 @@
 placed at a line of the spec and pointing at the catalog patterns that fix it."""
 
 from scalesim.lint.config import LintConfig
-from scalesim.lint.engine import lint_file, lint_system, load_and_lint
+from scalesim.lint.engine import RuleError, lint_file, lint_system, load_and_lint
 from scalesim.lint.finding import Finding, Severity
 from scalesim.lint.rules import RULES, Rule
 
-__all__ = ["RULES", "Finding", "LintConfig", "Rule", "Severity", "lint_file", "lint_system",
-           "load_and_lint"]
+__all__ = ["RULES", "Finding", "LintConfig", "Rule", "RuleError", "Severity", "lint_file",
+           "lint_system", "load_and_lint"]

@@ -14,12 +14,22 @@ from scalesim.spec.loader import read_spec_file
 from scalesim.spec.yamlpos import Position, load_with_positions
 
 
+class RuleError(Exception):
+    """A rule that failed on a spec: a bug in the rule, not in the spec. Named by the rule,
+    so the command can say which one in a line instead of a traceback."""
+
+    def __init__(self, rule: str, error: Exception) -> None:
+        super().__init__(f"internal error in rule {rule}: {type(error).__name__}: {error}")
+        self.rule = rule
+
+
 def lint_system(system: System, positions: dict[Path, Position] | None = None,
                 file: str | None = None, config: LintConfig | None = None) -> list[Finding]:
     """Every finding of every rule not ignored, sorted by place in the file.
 
     `positions` (from `load_with_positions`) gives findings their line and column; without
-    it both are 0. Raises ValueError for an unknown rule in `config.ignore`.
+    it both are 0. Raises ValueError for an unknown rule in `config.ignore`, RuleError when
+    a rule fails.
     """
     config = config or LintConfig()
     known = {rule.id for rule in RULES} | {rule.name for rule in RULES}
@@ -31,7 +41,11 @@ def lint_system(system: System, positions: dict[Path, Position] | None = None,
     for rule in RULES:
         if rule.id in config.ignore or rule.name in config.ignore:
             continue
-        for hit in rule.check(ctx):
+        try:
+            hits = list(rule.check(ctx))
+        except Exception as error:  # any bug in a rule becomes one error naming it
+            raise RuleError(rule.id, error) from error
+        for hit in hits:
             line, column = _locate(positions or {}, hit.path)
             findings.append(Finding(rule.id, rule.name, rule.severity, file or "<spec>", line,
                                     column, dotted(hit.path), hit.message, rule.why,

@@ -11,8 +11,15 @@ from scalesim.lint.estimates import ms, offered_rates, pct, per_s
 from scalesim.lint.finding import Hit
 from scalesim.lint.graph import Edge, component_of
 from scalesim.spec.checks import callees_first
-from scalesim.spec.model import Call, Kind
+from scalesim.spec.model import Call, Component, Kind
 from scalesim.spec.resilience import CircuitBreaker
+
+
+def running_replicas(component: Component) -> int:
+    """The replicas a component runs with: `replicas: 0` (legal with `autoscale.min: 0`) is
+    a component idle until the autoscaler starts it, and when it runs it has up to
+    `autoscale.max`; a rule dividing by zero replicas would crash on a valid spec."""
+    return component.replicas or component.most_replicas
 
 
 def _calls(ctx: Context) -> Iterator[tuple[Edge, Call]]:
@@ -30,7 +37,7 @@ def missing_timeouts(ctx: Context) -> Iterator[Hit]:
             caller = ctx.component(edge.source)
             workers = caller.worker_limit
             held = ("its request open" if workers is None or caller.io == "nonblocking"
-                    else f"one of its {caller.replicas * workers} workers")
+                    else f"one of its {running_replicas(caller) * workers} workers")
             yield Hit(edge.path,
                       f"'{edge.source}' waits on '{call.to}' with no timeout: while "
                       f"'{component_of(edge.target)}' hangs, every call holds {held} "
@@ -71,7 +78,7 @@ def retry_factor(ctx: Context, edge: Edge, rates: dict[str, float] | None) -> fl
     if retry.budget is None:
         return float(retry.attempts)
     rate = (rates or {}).get(edge.source, 0.0) * edge.probability
-    floor = ctx.component(edge.source).replicas * retry.budget.min_per_s
+    floor = running_replicas(ctx.component(edge.source)) * retry.budget.min_per_s
     if rate <= 0.0:
         allowed = math.inf if floor > 0.0 else 1.0 + retry.budget.ratio
     else:
@@ -296,7 +303,7 @@ def breakers_that_never_decide(ctx: Context) -> Iterator[Hit]:
                       f"{breaker.window} calls instead; set min_calls to at most the window")
         elif breaker.window_type == "time" and rates is not None:
             rate = rates.get(edge.source, 0.0) * edge.probability
-            replicas = ctx.component(edge.source).replicas
+            replicas = running_replicas(ctx.component(edge.source))
             seen = calls_in_window(breaker, rate, replicas)
             if rate > 0.0 and never_opens(breaker, seen):
                 who = (f"each of the {replicas} calling replicas' breakers"
@@ -317,8 +324,9 @@ def bulkheads_larger_than_callee(ctx: Context) -> Iterator[Hit]:
         if bulkhead is None or workers is None or target.kind is Kind.EXTERNAL:
             continue
         size = bulkhead.max_concurrent if bulkhead.type == "semaphore" else bulkhead.size
-        callers = ctx.component(edge.source).replicas if bulkhead.scope == "replica" else 1
-        capacity = target.replicas * workers
+        callers = running_replicas(ctx.component(edge.source)) \
+            if bulkhead.scope == "replica" else 1
+        capacity = running_replicas(target) * workers
         if size * callers > capacity:
             field = "max_concurrent" if bulkhead.type == "semaphore" else "size"
             total = (f"{callers} caller replicas × {size} = {size * callers}"
@@ -326,7 +334,7 @@ def bulkheads_larger_than_callee(ctx: Context) -> Iterator[Hit]:
             yield Hit((*edge.path, "bulkhead", field),
                       f"the bulkhead on '{edge.source}' -> '{call.to}' admits {total} calls "
                       f"at once, but '{component_of(edge.target)}' serves only {capacity} "
-                      f"({target.replicas} × {workers} workers): it still caps what "
+                      f"({running_replicas(target)} × {workers} workers): it still caps what "
                       f"'{component_of(edge.source)}' can have stuck on it, but the excess "
                       f"fills '{component_of(edge.target)}''s queue, where every other "
                       "caller waits behind it; size it to at most "
