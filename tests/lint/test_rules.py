@@ -299,6 +299,43 @@ workloads: [{name: w, to: a.x, rate: 10/s}]
     assert "only 2 timed-out attempt(s) fit" in finding.message
 
 
+@pytest.mark.parametrize(("timeout", "deadline", "attempts", "fit"), [
+    ("100ms", "1s", 11, 10),  # 1.0 // 0.1 == 9.0 in binary floating point
+    ("100ms", "1s", 10, None),
+    ("200ms", "600ms", 4, 3),  # 0.6 // 0.2 == 2.0
+    ("200ms", "600ms", 3, None),  # 3 × 0.2 > 0.6
+])
+def test_attempts_that_fit_in_a_deadline_count_exact_multiples(
+        lint_yaml: LintYaml, timeout: str, deadline: str, attempts: int, fit: int | None) -> None:
+    spec = f"""
+components:
+  a: {{replicas: 2, operations: {{x: {{calls: [{{to: b.y, timeout: {timeout},
+      deadline: {deadline}, retry: {{attempts: {attempts}, backoff: none}}}}]}}}}}}
+  b: {{replicas: 2, operations: {{y: {{}}}}}}
+workloads: [{{name: w, to: a.x, rate: 10/s}}]
+"""
+    found = [f for f in lint_yaml(spec) if f.rule == "SS207"]
+    if fit is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and f"only {fit} timed-out attempt(s) fit" in found[0].message
+
+
+def test_retries_exactly_as_long_as_the_caller_waits_do_not_outlast_it(
+        lint_yaml: LintYaml) -> None:
+    """3 × 200 ms is 600 ms, not more, however the floats round; 4 × 200 ms is more."""
+    spec = """
+components:
+  a: {replicas: 2, operations: {x: {calls: [{to: b.y, timeout: 600ms}]}}}
+  b: {replicas: 2, operations: {y: {calls: [{to: c.z, timeout: 200ms, retry: {attempts: 3}}]}}}
+  c: {replicas: 2, operations: {z: {}}}
+workloads: [{name: w, to: a.x, rate: 10/s}]
+"""
+    assert "SS207" not in rules(lint_yaml(spec))
+    message = only(lint_yaml(spec.replace("attempts: 3", "attempts: 4")), "SS207").message
+    assert "up to 4 × 200 ms = at least 800 ms" in message
+
+
 def test_a_deadline_counts_as_the_callers_bound(lint_yaml: LintYaml) -> None:
     spec = BAD["SS206"].replace("{to: b.y, timeout: 1s}", "{to: b.y, deadline: 1s}")
     assert "SS206" in rules(lint_yaml(spec))

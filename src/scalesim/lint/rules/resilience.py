@@ -244,14 +244,23 @@ def _retry_time_s(call: Call) -> float | None:
     return min(total, call.deadline) if call.deadline is not None else total
 
 
+def attempts_within(deadline: float, timeout: float) -> int:
+    """Timed-out attempts that fit in a deadline (at least the first). Durations are
+    binary fractions: 1.0 // 0.1 is 9.0 and 3 × 0.2 > 0.6, so the quotient gets a
+    tolerance before it is floored (100 ms in 1 s is 10, 200 ms in 600 ms is 3)."""
+    return max(1, math.floor(deadline / timeout + 1e-9))
+
+
 def retries_outlast_caller(ctx: Context) -> Iterator[Hit]:
     """SS207: retries × per-try timeout longer than the call's deadline, or than the time
-    the caller one level up waits."""
+    the caller one level up waits (with the tolerance of `attempts_within`: 3 × 200 ms is
+    not longer than 600 ms)."""
     for edge, call in _calls(ctx):
         retry = call.retry
-        if (retry is not None and call.timeout is not None and call.deadline is not None
-                and retry.attempts * call.timeout > call.deadline):
-            fit = max(1, int(call.deadline // call.timeout))
+        if retry is None or call.timeout is None or call.deadline is None:
+            continue
+        fit = attempts_within(call.deadline, call.timeout)
+        if retry.attempts > fit:
             yield Hit((*edge.path, "deadline"),
                       f"'{edge.source}' -> '{call.to}' allows {retry.attempts} attempts of "
                       f"{ms(call.timeout)} = {ms(retry.attempts * call.timeout)}, but its "
@@ -263,7 +272,7 @@ def retries_outlast_caller(ctx: Context) -> Iterator[Hit]:
             continue
         for inner, inner_call in _inner_calls(ctx, outer.target):
             spent = _retry_time_s(inner_call)
-            if spent is not None and spent > outer_bound and (
+            if spent is not None and spent > outer_bound * (1.0 + 1e-9) and (
                     bound_s(inner_call) or 0.0) < outer_bound and not _must_finish(inner):
                 attempts = inner_call.retry.attempts if inner_call.retry else 1
                 yield Hit((*inner.path, "retry"),
