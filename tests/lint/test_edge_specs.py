@@ -95,7 +95,8 @@ def test_a_caller_scaled_to_zero_is_judged_at_the_replicas_it_runs_with(
                                       "{max_concurrent: 2}}")
     message = next(f for f in lint_yaml(bulkhead) if f.rule == "SS209"
                    and "c.z" in f.message).message
-    assert "4 caller replicas × 2 = 8 calls" in message and "only 4 (2 × 2 workers)" in message
+    assert "4 caller replicas × 2 = 8 calls" in message
+    assert "only 4 (2 × 2 workers at autoscale.max 2)" in message
 
 
 def _broken(_: Context) -> list[Hit]:

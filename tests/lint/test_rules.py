@@ -466,6 +466,38 @@ def test_a_backoff_without_jitter_quotes_its_first_wait(lint_yaml: LintYaml) -> 
     assert "(first wait 1 s)" in only(lint_yaml(slower), "SS203").message
 
 
+AUTOSCALED_CALLER = """
+components:
+  a: {replicas: 1, autoscale: {min: 1, max: 10, metrics: [{cpu: 60%}]},
+      operations: {x: {calls: [{to: b.y, timeout: 1s, GUARD}]}}}
+  b: {replicas: 2, workers: 8, operations: {y: {work: 5ms}}}
+workloads: [{name: w, to: a.x, rate: 10/s}]
+"""
+
+
+def test_an_autoscaled_callers_bulkheads_add_up_at_autoscale_max(lint_yaml: LintYaml) -> None:
+    """One replica's bulkhead of 16 fits b's 2 × 8 workers; ten of them (autoscale.max)
+    admit 160. Judged at 'replicas: 1', SS209 said nothing."""
+    spec = AUTOSCALED_CALLER.replace("GUARD", "bulkhead: {max_concurrent: 16}")
+    message = only(lint_yaml(spec), "SS209").message
+    assert "admits 10 caller replicas × 16 = 160 calls at once at autoscale.max 10" in message
+    assert "serves only 16 (2 × 8 workers)" in message and "at most 1 per caller" in message
+    assert "SS209" not in rules(lint_yaml(spec.replace("max: 10", "max: 1")))
+
+
+def test_an_autoscaled_callers_breakers_are_judged_at_autoscale_max(
+        lint_yaml: LintYaml) -> None:
+    """10/s over up to 10 replicas: each replica's breaker sees 1/s × 10 s = 10 calls at
+    most scale, below min_calls 20 (at 'replicas: 1' it saw 100, and SS208 said nothing);
+    at most 5 replicas it sees 20 and can open."""
+    spec = AUTOSCALED_CALLER.replace(
+        "GUARD", "circuit_breaker: {window_type: time, window: 10, min_calls: 20}")
+    message = only(lint_yaml(spec), "SS208").message
+    assert "each of the 10 calling replicas' breakers sees about 10 at autoscale.max 10" \
+        in message
+    assert "SS208" not in rules(lint_yaml(spec.replace("max: 10", "max: 5")))
+
+
 def test_an_oversized_bulkhead_is_not_said_to_isolate_nothing(lint_yaml: LintYaml) -> None:
     """A bulkhead still caps the caller's threads held by the callee however large it is
     (simulated: the unrelated operation's p99 stayed 5 ms with it, 17 s without); what an

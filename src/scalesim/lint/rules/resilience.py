@@ -22,6 +22,12 @@ def running_replicas(component: Component) -> int:
     return component.replicas or component.most_replicas
 
 
+def at_scale(component: Component) -> str:
+    """' at autoscale.max N' for an autoscaled component, whose rules count its most
+    replicas (what it can reach, as the capacity rules do), so the message says so."""
+    return f" at autoscale.max {component.most_replicas}" if component.autoscale else ""
+
+
 def _calls(ctx: Context) -> Iterator[tuple[Edge, Call]]:
     """Edges written as calls (not cache misses)."""
     for edge in ctx.graph.edges:
@@ -312,7 +318,9 @@ def breakers_that_never_decide(ctx: Context) -> Iterator[Hit]:
                       f"{breaker.window} calls instead; set min_calls to at most the window")
         elif breaker.window_type == "time" and rates is not None:
             rate = rates.get(edge.source, 0.0) * edge.probability
-            replicas = running_replicas(ctx.component(edge.source))
+            # each replica's breaker sees rate / replicas: fewest at the most replicas
+            caller = ctx.component(edge.source)
+            replicas = caller.most_replicas
             seen = calls_in_window(breaker, rate, replicas)
             if rate > 0.0 and never_opens(breaker, seen):
                 who = (f"each of the {replicas} calling replicas' breakers"
@@ -320,12 +328,14 @@ def breakers_that_never_decide(ctx: Context) -> Iterator[Hit]:
                 yield Hit(path,
                           f"the breaker on '{edge.source}' -> '{call.to}' needs "
                           f"{breaker.min_calls} calls in its {breaker.window} s window, but at "
-                          f"the offered {per_s(rate)} {who} sees about {seen:.3g}: it can "
+                          f"the offered {per_s(rate)} {who} sees about {seen:.3g}"
+                          f"{at_scale(caller)}: it can "
                           "never open, however many calls fail")
 
 
 def bulkheads_larger_than_callee(ctx: Context) -> Iterator[Hit]:
-    """SS209: a bulkhead that admits more concurrent calls than the callee has workers."""
+    """SS209: a bulkhead that admits more concurrent calls than the callee has workers, both
+    at their most replicas (an autoscaled caller's bulkheads add up as it scales out)."""
     for edge, call in _calls(ctx):
         bulkhead = call.bulkhead
         target = ctx.component(edge.target)
@@ -333,17 +343,19 @@ def bulkheads_larger_than_callee(ctx: Context) -> Iterator[Hit]:
         if bulkhead is None or workers is None or target.kind is Kind.EXTERNAL:
             continue
         size = bulkhead.max_concurrent if bulkhead.type == "semaphore" else bulkhead.size
-        callers = running_replicas(ctx.component(edge.source)) \
-            if bulkhead.scope == "replica" else 1
-        capacity = running_replicas(target) * workers
+        caller = ctx.component(edge.source)
+        callers = caller.most_replicas if bulkhead.scope == "replica" else 1
+        capacity = target.most_replicas * workers
         if size * callers > capacity:
             field = "max_concurrent" if bulkhead.type == "semaphore" else "size"
             total = (f"{callers} caller replicas × {size} = {size * callers}"
                      if callers > 1 else f"{size}")
             yield Hit((*edge.path, "bulkhead", field),
                       f"the bulkhead on '{edge.source}' -> '{call.to}' admits {total} calls "
-                      f"at once, but '{component_of(edge.target)}' serves only {capacity} "
-                      f"({running_replicas(target)} × {workers} workers): it still caps what "
+                      f"at once{at_scale(caller) if callers > 1 else ''}, but "
+                      f"'{component_of(edge.target)}' serves only {capacity} "
+                      f"({target.most_replicas} × {workers} workers{at_scale(target)}): it "
+                      "still caps what "
                       f"'{component_of(edge.source)}' can have stuck on it, but the excess "
                       f"fills '{component_of(edge.target)}''s queue, where every other "
                       "caller waits behind it; size it to at most "
