@@ -498,6 +498,22 @@ def test_an_autoscaled_callers_breakers_are_judged_at_autoscale_max(
     assert "SS208" not in rules(lint_yaml(spec.replace("max: 10", "max: 5")))
 
 
+@pytest.mark.parametrize(("template", "queue", "dead_letters"), [
+    ("dead-letter-queue", "orders", "orders-dlq"),
+    ("event-driven-batch", "batch-items", "batch-items-dlq"),
+    ("banking-transfer", "transfer-events", "transfer-events-dlq"),
+])
+def test_a_dead_letter_queue_is_not_asked_for_a_capacity(
+        tmp_path: Path, template: str, queue: str, dead_letters: str) -> None:
+    """Capping a dead-letter queue drops exactly the messages it keeps, and it has no
+    consumers to fall behind: SS401 spoke of them on every template with one."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(get_template(template).build().text)
+    unbounded = {f.path for f in lint_file(spec) if f.rule == "SS401"}
+    assert f"components.{dead_letters}" not in unbounded
+    assert unbounded == {f"components.{queue}"}  # the queue it keeps them for still is
+
+
 def test_an_oversized_bulkhead_is_not_said_to_isolate_nothing(lint_yaml: LintYaml) -> None:
     """A bulkhead still caps the caller's threads held by the callee however large it is
     (simulated: the unrelated operation's p99 stayed 5 ms with it, 17 s without); what an

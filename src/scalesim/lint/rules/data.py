@@ -10,19 +10,9 @@ from collections.abc import Iterator
 from scalesim.lint.context import Context
 from scalesim.lint.estimates import latency_s, ms, round_trip_s
 from scalesim.lint.finding import Hit
+from scalesim.lint.rules import queues
 from scalesim.spec.checks import iter_calls
-from scalesim.spec.model import Component, Kind, SagaBlock
-
-
-def _queues(ctx: Context) -> Iterator[tuple[str, Component]]:
-    for name, component in ctx.system.components.items():
-        if component.kind is Kind.QUEUE:
-            yield name, component
-
-
-def _dead_letter_queues(ctx: Context) -> set[str]:
-    return {component.delivery.dead_letter for _, component in _queues(ctx)
-            if component.delivery is not None and component.delivery.dead_letter is not None}
+from scalesim.spec.model import SagaBlock
 
 
 def _outbox_fed(ctx: Context) -> set[str]:
@@ -34,9 +24,9 @@ def _outbox_fed(ctx: Context) -> set[str]:
 def no_dead_letter(ctx: Context) -> Iterator[Hit]:
     """SS403: a queue whose failed messages have nowhere to go (dead-letter queues
     themselves excepted)."""
-    dead_letter_queues = _dead_letter_queues(ctx)
-    for name, component in _queues(ctx):
-        if name in dead_letter_queues or not component.consumers:
+    dead_letters = queues.dead_letter_queues(ctx)
+    for name, component in queues.queues(ctx):
+        if name in dead_letters or not component.consumers:
             continue
         delivery = component.delivery
         if delivery is None or delivery.guarantee == "at_most_once":
@@ -58,7 +48,7 @@ def no_dead_letter(ctx: Context) -> Iterator[Hit]:
 def duplicates_without_idempotency(ctx: Context) -> Iterator[Hit]:
     """SS404: a consumer that can receive a message twice and is not idempotent."""
     fed = _outbox_fed(ctx)
-    for name, component in _queues(ctx):
+    for name, component in queues.queues(ctx):
         delivery = component.delivery
         guarantee = delivery.guarantee if delivery is not None else "at_most_once"
         if guarantee == "effectively_once":
@@ -91,7 +81,7 @@ def deliveries_outlive_visibility(ctx: Context) -> Iterator[Hit]:
     """SS407: a queue (no partitions, acknowledging after processing) whose consumer takes,
     with no queueing, a third of the visibility timeout or more: a share of its deliveries is
     still running when the message becomes visible again, and is delivered a second time."""
-    for name, component in _queues(ctx):
+    for name, component in queues.queues(ctx):
         delivery = component.delivery
         if delivery is None or delivery.guarantee == "at_most_once" or \
                 component.partitions is not None or not component.consumers:
@@ -140,7 +130,7 @@ def partitions_without_kafka(ctx: Context) -> Iterator[Hit]:
     """SS406: `partitions` (and `group`) on a queue that is not Kafka: the simulation runs it
     as a partitioned topic with consumer groups, which only Kafka has, so `generate` writes
     none of it (a queue without `tech` runs RabbitMQ)."""
-    for name, component in _queues(ctx):
+    for name, component in queues.queues(ctx):
         tech = (component.tech or "").lower()
         if component.partitions is None or tech == "kafka":
             continue

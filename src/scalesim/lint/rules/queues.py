@@ -10,16 +10,27 @@ from scalesim.lint.finding import Hit
 from scalesim.spec.model import Component, Kind
 
 
-def _queues(ctx: Context) -> Iterator[tuple[str, Component]]:
+def queues(ctx: Context) -> Iterator[tuple[str, Component]]:
+    """Every `kind: queue` component, by name."""
     for name, component in ctx.system.components.items():
         if component.kind is Kind.QUEUE:
             yield name, component
 
 
+def dead_letter_queues(ctx: Context) -> set[str]:
+    """The queues some queue's `delivery.dead_letter` names: they keep the messages that
+    failed every delivery, so rules about consuming or bounding a queue skip them."""
+    return {component.delivery.dead_letter for _, component in queues(ctx)
+            if component.delivery is not None and component.delivery.dead_letter is not None}
+
+
 def unbounded_queues(ctx: Context) -> Iterator[Hit]:
-    """SS401: a queue with no `capacity`."""
-    for name, component in _queues(ctx):
-        if component.capacity is None:
+    """SS401: a queue with no `capacity`, dead-letter queues excepted: a capacity there
+    drops exactly the messages it is there to keep, and it has no consumers to fall
+    behind."""
+    dead_letters = dead_letter_queues(ctx)
+    for name, component in queues(ctx):
+        if component.capacity is None and name not in dead_letters:
             yield Hit(("components", name),
                       f"queue '{name}' has no capacity: when its consumers fall behind, the "
                       "backlog and the wait of every message grow without limit instead of "
@@ -32,7 +43,7 @@ def slow_consumers(ctx: Context) -> Iterator[Hit]:
     if rates is None:
         return
     system = ctx.system
-    for name, component in _queues(ctx):
+    for name, component in queues(ctx):
         inflow = sum(rates.get(f"{name}.{op}", 0.0) for op in component.effective_operations)
         for index, consumer in enumerate(component.consumers):
             target = ".".join(system.resolve(consumer.to))
