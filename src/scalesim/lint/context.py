@@ -11,7 +11,7 @@ from scalesim.analytic.overload import CpuLoad, closed_as_open, cpu_loads
 from scalesim.lint.config import LintConfig
 from scalesim.lint.finding import Hit
 from scalesim.lint.graph import CallGraph
-from scalesim.lint.load import Load, admitted
+from scalesim.lint.load import Load, admitted, delivered
 from scalesim.spec.model import Component, Operation, System
 
 
@@ -41,14 +41,25 @@ class Context:
         return closed_as_open(self.system)
 
     @cached_property
+    def peak_system(self) -> System:
+        """The open system at its workloads' peak, each message delivered once
+        (`lint.load.delivered`): the load of a healthy system."""
+        return delivered(self.open_system, peak=True)
+
+    @cached_property
+    def sustained_system(self) -> System:
+        """As `peak_system`, the workloads at the rates they hold to the end."""
+        return delivered(self.open_system, peak=False)
+
+    @cached_property
     def peak(self) -> dict[str, Load]:
         """Admitted load of each worker-limited component, workloads at their peak."""
-        return admitted(self.open_system, peak=True)
+        return admitted(self.peak_system, peak=True)
 
     @cached_property
     def sustained(self) -> dict[str, Load]:
         """Admitted load, workloads at the rate they hold to the end."""
-        return admitted(self.open_system, peak=False)
+        return admitted(self.sustained_system, peak=False)
 
     @cached_property
     def latencies(self) -> dict[str, float]:
@@ -77,7 +88,7 @@ class Context:
     @cached_property
     def cpu(self) -> dict[str, CpuLoad]:
         """The sustained CPU load of each component with `cores`, at what it admits."""
-        return cpu_loads(self.open_system, {name: load.rate
+        return cpu_loads(self.sustained_system, {name: load.rate
                                             for name, load in self.sustained.items()})
 
 

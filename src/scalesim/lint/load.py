@@ -2,6 +2,10 @@
 (ρ = λ·E[hold] / (replicas·workers), no retries, no queueing; an autoscaled component's
 replicas are its `autoscale.max`).
 
+Lint asks for the load of a healthy system (`delivered`): each message published is
+delivered once to each subscription, where the analytic layer also counts the deliveries
+that failed ones bring back and the dead letters.
+
 Two loads are kept. The sustained one has every workload at the rate it holds to the end (a
 profile's last point); the peak one has every workload at its highest rate. A component's
 `rate_limit` caps what it admits: refused requests cost no worker time, so ρ counts only the
@@ -12,8 +16,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scalesim.analytic.load import offered_load, rate_cap
-from scalesim.spec.model import System, Workload
+from scalesim.analytic.load import offered_load, operation_rates, rate_cap
+from scalesim.spec.data import Consumer
+from scalesim.spec.model import Component, Kind, System, Workload
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,57 @@ def sustained(workload: Workload) -> Workload:
 
 def _with(system: System, workloads: list[Workload]) -> System:
     return system.model_copy(update={"workloads": workloads})
+
+
+def _at(system: System, peak: bool) -> System:
+    """The system with its workloads at their peak, or at the rates they hold to the end."""
+    return _with(system, list(system.workloads) if peak else
+                 [sustained(w) for w in system.workloads])
+
+
+def _subscriptions(component: Component) -> tuple[list[str], list[Consumer]]:
+    """A queue's (or event store's) publishing operations and its subscriptions."""
+    if component.event_store is not None:
+        return [component.event_store.append], component.event_store.projections
+    return list(component.effective_operations), component.consumers
+
+
+def _unsubscribed(component: Component) -> Component:
+    """The component with no subscription: what they take is given as workloads instead."""
+    if component.event_store is not None:
+        return component.model_copy(update={"event_store": component.event_store.model_copy(
+            update={"projections": []})})
+    return component.model_copy(update={"consumers": []})
+
+
+def delivered(system: System, peak: bool) -> System:
+    """`system` (workloads at the peak or sustained rates) with each subscription of a queue
+    or event store replaced by an open workload at its consumer, at the rate the operations
+    it subscribes to are visited: one delivery per message, none failed and brought back,
+    no dead letters (docs/lint.md: retries and failures are left out). Rates settle in as
+    many passes as subscriptions lead into one another; when they do not (queues in a
+    loop), the system is left as it is and the analytic layer's rates stand."""
+    system = _at(system, peak)
+    owners = {name: _subscriptions(c) for name, c in system.components.items()
+              if c.kind is Kind.QUEUE or c.event_store is not None}
+    if not any(consumers for _, consumers in owners.values()):
+        return system
+    bare = system.model_copy(update={"components": {
+        name: _unsubscribed(c) if name in owners else c
+        for name, c in system.components.items()}})
+    feeds: list[Workload] = []
+    for _ in range(len(owners) + 1):
+        fed = _with(bare, [*system.workloads, *feeds])
+        rates = operation_rates(fed)
+        found = [Workload.model_construct(name=f"{owner}-{place}", to=consumer.to, rate=rate)
+                 for owner, (ops, consumers) in owners.items()
+                 for place, consumer in enumerate(consumers)
+                 if (rate := sum(rates[f"{owner}.{op}"] for op in ops)) > 0.0]
+        if [(w.name, w.rate) for w in found] == [(w.name, w.rate) for w in feeds] and \
+                all(math.isfinite(w.rate or 0.0) for w in found):
+            return fed
+        feeds = found
+    return system
 
 
 def admitted(system: System, peak: bool) -> dict[str, Load]:
