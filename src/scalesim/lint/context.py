@@ -9,9 +9,10 @@ from functools import cached_property
 from scalesim.analytic.estimate import Estimate, Model
 from scalesim.analytic.overload import CpuLoad, closed_as_open, cpu_loads
 from scalesim.lint.config import LintConfig
+from scalesim.lint.estimates import drain_rates
 from scalesim.lint.finding import Hit
 from scalesim.lint.graph import CallGraph
-from scalesim.lint.load import Load, admitted, delivered
+from scalesim.lint.load import Feed, Load, admitted, delivered
 from scalesim.spec.model import Component, Operation, System
 
 
@@ -41,25 +42,31 @@ class Context:
         return closed_as_open(self.system)
 
     @cached_property
-    def peak_system(self) -> System:
-        """The open system at its workloads' peak, each message delivered once
-        (`lint.load.delivered`): the load of a healthy system."""
-        return delivered(self.open_system, peak=True)
+    def drains(self) -> dict[Feed, float]:
+        """Deliveries per second each subscription can take (`lint.estimates.drain_rps`)."""
+        return drain_rates(self)
 
     @cached_property
-    def sustained_system(self) -> System:
+    def peak_system(self) -> tuple[System, frozenset[str]]:
+        """The open system at its workloads' peak, each message delivered once and at most
+        as fast as its subscription drains (`lint.load.delivered`): the load of a healthy
+        system; and the components a drain caps."""
+        return delivered(self.open_system, True, self.drains)
+
+    @cached_property
+    def sustained_system(self) -> tuple[System, frozenset[str]]:
         """As `peak_system`, the workloads at the rates they hold to the end."""
-        return delivered(self.open_system, peak=False)
+        return delivered(self.open_system, False, self.drains)
 
     @cached_property
     def peak(self) -> dict[str, Load]:
         """Admitted load of each worker-limited component, workloads at their peak."""
-        return admitted(self.peak_system, peak=True)
+        return admitted(self.peak_system[0], True, self.peak_system[1])
 
     @cached_property
     def sustained(self) -> dict[str, Load]:
         """Admitted load, workloads at the rate they hold to the end."""
-        return admitted(self.sustained_system, peak=False)
+        return admitted(self.sustained_system[0], False, self.sustained_system[1])
 
     @cached_property
     def latencies(self) -> dict[str, float]:
@@ -88,7 +95,7 @@ class Context:
     @cached_property
     def cpu(self) -> dict[str, CpuLoad]:
         """The sustained CPU load of each component with `cores`, at what it admits."""
-        return cpu_loads(self.sustained_system, {name: load.rate
+        return cpu_loads(self.sustained_system[0], {name: load.rate
                                             for name, load in self.sustained.items()})
 
 

@@ -4,12 +4,17 @@ rates. Deliberately simple (no queueing, no retries); the simulator gives the re
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from scalesim.analytic.load import callers_first
-from scalesim.lint.context import Context
+from scalesim.lint.load import Feed, subscriptions
 from scalesim.spec.checks import callees_first
+from scalesim.spec.data import Consumer
 from scalesim.spec.demand import extra_s
-from scalesim.spec.model import Kind, ParallelStep, plain_steps
+from scalesim.spec.model import Component, Kind, ParallelStep, plain_steps
+
+if TYPE_CHECKING:  # the context imports this module for the subscriptions' drains
+    from scalesim.lint.context import Context
 
 
 def ms(seconds: float) -> str:
@@ -74,6 +79,41 @@ def _latency_given(ctx: Context, op: str, known: dict[str, float]) -> float:
         if edge.call is None:  # a cache's miss or write
             total += edge.probability * (round_trip_s(ctx) + known[edge.target])
     return total
+
+
+def in_flight(ctx: Context, owner: Component, consumer: Consumer) -> int:
+    """Deliveries a subscription has in flight at most: its `concurrency` (with partitions,
+    that many members per consumer replica, one partition each at most), or `prefetch` ×
+    the consumer's replicas; at most the consumer's workers when they block on its calls.
+    An autoscaled consumer counts at autoscale.max, as the load does."""
+    served_by = ctx.component(consumer.to)
+    replicas = served_by.most_replicas
+    if consumer.prefetch is not None:
+        count = consumer.prefetch * replicas
+    elif owner.partitions is not None:
+        count = min(consumer.concurrency * replicas, owner.partitions)
+    else:
+        count = consumer.concurrency
+    workers = served_by.worker_limit
+    if workers is not None and served_by.io == "blocking":
+        count = min(count, replicas * workers)
+    return count
+
+
+def drain_rps(ctx: Context, owner: Component, consumer: Consumer) -> float:
+    """Deliveries per second a subscription can take: those in flight over the consumer's
+    no-queueing latency. The queue holds what comes faster, so its consumer is never
+    offered more (and SS402 says the queue falls behind)."""
+    seconds = latency_s(ctx, ".".join(ctx.system.resolve(consumer.to)))
+    return math.inf if seconds == 0.0 else in_flight(ctx, owner, consumer) / seconds
+
+
+def drain_rates(ctx: Context) -> dict[Feed, float]:
+    """`drain_rps` of every subscription of a queue or event store."""
+    return {(name, place): drain_rps(ctx, component, consumer)
+            for name, component in ctx.system.components.items()
+            for place, consumer in enumerate(subscriptions(component)[1])
+            if component.kind is Kind.QUEUE or component.event_store is not None}
 
 
 def offered_rates(ctx: Context, rounds: int = 1000) -> dict[str, float] | None:

@@ -14,6 +14,7 @@ admitted ones (a per-workload limit caps each workload's share separately)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from scalesim.analytic.load import offered_load, operation_rates, rate_cap
@@ -30,6 +31,8 @@ class Load:
     busy: float
     rho: float
     leader: bool = False  # ρ is the leader's: only it serves the busy operations
+    drained: bool = False  # a subscription feeds it at its drain rate, the queue holding
+    # the rest (`delivered`)
 
 
 def sustained(workload: Workload) -> Workload:
@@ -49,7 +52,7 @@ def _at(system: System, peak: bool) -> System:
                  [sustained(w) for w in system.workloads])
 
 
-def _subscriptions(component: Component) -> tuple[list[str], list[Consumer]]:
+def subscriptions(component: Component) -> tuple[list[str], list[Consumer]]:
     """A queue's (or event store's) publishing operations and its subscriptions."""
     if component.event_store is not None:
         return [component.event_store.append], component.event_store.projections
@@ -64,18 +67,24 @@ def _unsubscribed(component: Component) -> Component:
     return component.model_copy(update={"consumers": []})
 
 
-def delivered(system: System, peak: bool) -> System:
+Feed = tuple[str, int]  # a subscription: its queue (or event store) and consumer's place
+
+
+def delivered(system: System, peak: bool, drains: Mapping[Feed, float] | None = None
+              ) -> tuple[System, frozenset[str]]:
     """`system` (workloads at the peak or sustained rates) with each subscription of a queue
     or event store replaced by an open workload at its consumer, at the rate the operations
     it subscribes to are visited: one delivery per message, none failed and brought back,
-    no dead letters (docs/lint.md: retries and failures are left out). Rates settle in as
-    many passes as subscriptions lead into one another; when they do not (queues in a
-    loop), the system is left as it is and the analytic layer's rates stand."""
+    no dead letters (docs/lint.md: retries and failures are left out); and at most its
+    `drains` (deliveries per second it can take): the queue holds what it cannot, so the
+    consumer is never offered more. Also the consumers' components a drain caps. Rates
+    settle in as many passes as subscriptions lead into one another; when they do not
+    (queues in a loop), the system is left as it is and the analytic layer's rates stand."""
     system = _at(system, peak)
-    owners = {name: _subscriptions(c) for name, c in system.components.items()
+    owners = {name: subscriptions(c) for name, c in system.components.items()
               if c.kind is Kind.QUEUE or c.event_store is not None}
     if not any(consumers for _, consumers in owners.values()):
-        return system
+        return system, frozenset()
     bare = system.model_copy(update={"components": {
         name: _unsubscribed(c) if name in owners else c
         for name, c in system.components.items()}})
@@ -83,19 +92,27 @@ def delivered(system: System, peak: bool) -> System:
     for _ in range(len(owners) + 1):
         fed = _with(bare, [*system.workloads, *feeds])
         rates = operation_rates(fed)
-        found = [Workload.model_construct(name=f"{owner}-{place}", to=consumer.to, rate=rate)
-                 for owner, (ops, consumers) in owners.items()
-                 for place, consumer in enumerate(consumers)
-                 if (rate := sum(rates[f"{owner}.{op}"] for op in ops)) > 0.0]
+        found, capped = [], set()
+        for owner, (ops, consumers) in owners.items():
+            inflow = sum(rates[f"{owner}.{op}"] for op in ops)
+            for place, consumer in enumerate(consumers):
+                drain = (drains or {}).get((owner, place), math.inf)
+                if inflow >= drain:
+                    capped.add(system.resolve(consumer.to)[0])
+                if min(inflow, drain) > 0.0:
+                    found.append(Workload.model_construct(
+                        name=f"{owner}-{place}", to=consumer.to, rate=min(inflow, drain)))
         if [(w.name, w.rate) for w in found] == [(w.name, w.rate) for w in feeds] and \
                 all(math.isfinite(w.rate or 0.0) for w in found):
-            return fed
+            return fed, frozenset(capped)
         feeds = found
-    return system
+    return system, frozenset()
 
 
-def admitted(system: System, peak: bool) -> dict[str, Load]:
-    """Each worker-limited component's admitted load, at the peak or the sustained rates."""
+def admitted(system: System, peak: bool, drained: frozenset[str] = frozenset()
+             ) -> dict[str, Load]:
+    """Each worker-limited component's admitted load, at the peak or the sustained rates;
+    `drained`: the components a subscription feeds at its drain rate (`delivered`)."""
     workloads = list(system.workloads) if peak else [sustained(w) for w in system.workloads]
     total = offered_load(_with(system, workloads))
     alone: dict[str, list[float]] = {}  # per workload, for per-workload rate limits
@@ -122,5 +139,5 @@ def admitted(system: System, peak: bool) -> dict[str, Load]:
         on_leader = load.leader_busy * (rate / load.arrival_rate_rps) / workers \
             if not math.isinf(rate) else math.inf
         loads[name] = Load(rate, load.hold_s, busy, max(spread, on_leader),
-                           on_leader > spread)
+                           on_leader > spread, name in drained)
     return loads

@@ -92,6 +92,13 @@ def _fix(load: Load, component: Component, target: float) -> str:
     return f"the smallest change is {change} (ρ ≤ {target:g}), or less work per request"
 
 
+def _levelled(load: Load | None) -> bool:
+    """A subscription feeds the component at its drain rate and ρ is at most 1: the
+    deliveries in flight fill at most its workers and wait for none, the queue holds the
+    rest, and more replicas would not take more off it; SS402 says when it falls behind."""
+    return load is not None and load.drained and load.rho <= 1.0 + 1e-9
+
+
 def _cpu_binds(ctx: Context, name: str, rho: float) -> CpuLoad | None:
     """The component's CPU load when its cores bind before its workers (ρ above theirs)."""
     cpu = ctx.cpu.get(name)
@@ -126,7 +133,7 @@ def overloaded(ctx: Context) -> Iterator[Hit]:
                       f"{_cpu_numbers(name, component, cpu)}: its queue grows for as long as "
                       f"this load lasts; {_cpu_fix(cpu, component, target)}",
                       CAPACITY_FIXES.get(component.kind))
-        elif load is not None and load.rho >= 1.0:
+        elif load is not None and load.rho >= 1.0 and not _levelled(load):
             yield Hit(_where(name, component, load),
                       f"{_numbers(name, component, load)}: its queue grows for as long as "
                       f"this load lasts; {_fix(load, component, target)}",
@@ -151,8 +158,8 @@ def near_capacity(ctx: Context) -> Iterator[Hit]:
                           f"{_cpu_fix(cpu, component, target)}",
                           CAPACITY_FIXES.get(component.kind))
             continue
-        if base is not None and base.rho >= 1.0:
-            continue  # SS501
+        if (base is not None and base.rho >= 1.0) or _levelled(base) or _levelled(peak):
+            continue  # SS501, or the queue in front levels the load
         if base is not None and target < base.rho:
             yield Hit(_where(name, component, base),
                       f"{_numbers(name, component, base)} (warning from {target:g}): waits "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from scalesim.lint.context import Context
-from scalesim.lint.estimates import latency_s, ms, offered_rates, per_s
+from scalesim.lint.estimates import drain_rps, in_flight, latency_s, ms, offered_rates, per_s
 from scalesim.lint.finding import Hit
 from scalesim.spec.model import Component, Kind
 
@@ -47,16 +47,8 @@ def slow_consumers(ctx: Context) -> Iterator[Hit]:
         inflow = sum(rates.get(f"{name}.{op}", 0.0) for op in component.effective_operations)
         for index, consumer in enumerate(component.consumers):
             target = ".".join(system.resolve(consumer.to))
-            served_by = ctx.component(target)
-            workers = served_by.worker_limit
-            # An autoscaled consumer is judged at its most replicas, as the load estimate is.
-            replicas = served_by.most_replicas
-            concurrency = consumer.concurrency if consumer.prefetch is None \
-                else consumer.prefetch * replicas
-            if workers is not None and served_by.io == "blocking":
-                concurrency = min(concurrency, replicas * workers)
-            seconds = latency_s(ctx, target)
-            capacity = float("inf") if seconds == 0.0 else concurrency / seconds
+            capacity = drain_rps(ctx, component, consumer)
+            concurrency, seconds = in_flight(ctx, component, consumer), latency_s(ctx, target)
             if inflow > 0.0 and inflow >= capacity:
                 yield Hit(("components", name, "consumers", index),
                           f"queue '{name}' receives {per_s(inflow)} but consumer '{target}' "
