@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from scalesim.analytic.load import callers_first
 from scalesim.lint.load import Feed, subscriptions
 from scalesim.spec.checks import callees_first
-from scalesim.spec.data import Consumer
+from scalesim.spec.data import Consumer, most_in_flight
 from scalesim.spec.demand import extra_s
 from scalesim.spec.model import Component, Kind, ParallelStep, plain_steps
 
@@ -82,18 +82,12 @@ def _latency_given(ctx: Context, op: str, known: dict[str, float]) -> float:
 
 
 def in_flight(ctx: Context, owner: Component, consumer: Consumer) -> int:
-    """Deliveries a subscription has in flight at most: its `concurrency` (with partitions,
-    that many members per consumer replica, one partition each at most), or `prefetch` ×
-    the consumer's replicas; at most the consumer's workers when they block on its calls.
-    An autoscaled consumer counts at autoscale.max, as the load does."""
+    """Deliveries a subscription has in flight at most (`most_in_flight`, as the simulator
+    runs it); at most the consumer's workers when they block on its calls. An autoscaled
+    consumer counts at autoscale.max, as the load does."""
     served_by = ctx.component(consumer.to)
     replicas = served_by.most_replicas
-    if consumer.prefetch is not None:
-        count = consumer.prefetch * replicas
-    elif owner.partitions is not None:
-        count = min(consumer.concurrency * replicas, owner.partitions)
-    else:
-        count = consumer.concurrency
+    count = most_in_flight(consumer, owner.partitions, replicas)
     workers = served_by.worker_limit
     if workers is not None and served_by.io == "blocking":
         count = min(count, replicas * workers)
