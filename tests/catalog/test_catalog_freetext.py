@@ -164,7 +164,8 @@ def test_advise_spec_gives_both_loads_and_skips_what_the_design_does(tmp_path: P
     assert "queue-based-load-leveling" not in ids and "auto-scaling" in ids
     lines = " ".join(run("advise", "--spec", str(spec)).stdout.split())
     assert "sustained" in lines and "peak" in lines and "4 / 8" in lines
-    assert "smallest change is 4 replicas" in lines
+    # SS402 at the sustained 1200/s: 1200 × 20 ms / 0.8 = 30 in flight, 4 replicas of 8
+    assert "30 at once keep it 80% busy: 'worker' 4 replicas" in lines
 
 
 def test_advise_reviews_a_spec() -> None:

@@ -68,7 +68,10 @@ def test_a_consumer_is_offered_at_most_what_its_subscription_drains(
     assert load.rate == pytest.approx(80.0) and load.rho == pytest.approx(1.0)
     findings = lint_yaml(CAPPED)
     assert not {"SS501", "SS502"} & rules(findings)
-    assert "takes at most 80/s (8 at once, 100 ms each" in only(findings, "SS402").message
+    message = only(findings, "SS402").message
+    assert "takes at most 80/s (8 at once, 100 ms each" in message
+    # 100/s × 100 ms / 0.8 = 12.5 → 13 in flight: 2 replicas of 8 workers, concurrency 13
+    assert message.endswith("13 at once keep it 80% busy: 'd' 2 replicas and concurrency 13")
 
 
 def test_a_drained_consumer_with_other_load_is_still_overloaded(lint_yaml: LintYaml) -> None:
@@ -86,7 +89,10 @@ def test_a_partitioned_topic_has_one_delivery_in_flight_per_partition(
     spec = CAPPED.replace("capacity: 100000,", "capacity: 100000, partitions: 3,").replace(
         "concurrency: 8", "concurrency: 4").replace("{replicas: 1, workers: 8,",
                                                     "{replicas: 2, workers: 8,")
-    assert "takes at most 30/s (3 at once" in only(lint_yaml(spec), "SS402").message
+    message = only(lint_yaml(spec), "SS402").message
+    assert "takes at most 30/s (3 at once" in message
+    assert message.endswith("13 at once keep it 80% busy: 13 partitions and concurrency 7 a "
+                            "replica")  # 13 members over 2 replicas
     assert _context(spec).sustained["d"].rate == pytest.approx(30.0)
 
 
@@ -104,3 +110,11 @@ def test_templates_are_not_told_to_add_replicas_their_queue_cannot_use(
                 and f.path.startswith(f"components.{consumer}.")]
     peak = Context.of(system, LintConfig()).peak[consumer]
     assert peak.drained and peak.rho == pytest.approx(1.0)
+
+
+def test_enough_members_only_need_more_partitions(lint_yaml: LintYaml) -> None:
+    """3 partitions and 2 × 8 members: the partitions alone cap the 13 in flight needed."""
+    spec = CAPPED.replace("capacity: 100000,", "capacity: 100000, partitions: 3,").replace(
+        "{replicas: 1, workers: 8,", "{replicas: 2, workers: 8,")
+    assert only(lint_yaml(spec), "SS402").message.endswith(
+        "13 at once keep it 80% busy: 13 partitions")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 from scalesim.lint.context import Context
 from scalesim.lint.estimates import drain_rps, in_flight, latency_s, ms, offered_rates, per_s
 from scalesim.lint.finding import Hit
+from scalesim.spec.data import most_in_flight
 from scalesim.spec.model import Component, Kind
 
 
@@ -50,9 +52,38 @@ def slow_consumers(ctx: Context) -> Iterator[Hit]:
             capacity = drain_rps(ctx, component, consumer)
             concurrency, seconds = in_flight(ctx, component, consumer), latency_s(ctx, target)
             if inflow > 0.0 and inflow >= capacity:
+                needed = math.ceil(inflow * seconds / ctx.config.utilization - 1e-9)
                 yield Hit(("components", name, "consumers", index),
                           f"queue '{name}' receives {per_s(inflow)} but consumer '{target}' "
                           f"takes at most {per_s(capacity)} ({concurrency} at once, "
                           f"{ms(seconds)} each with no queueing): the backlog grows by "
-                          f"{per_s(inflow - capacity)}")
+                          f"{per_s(inflow - capacity)}; {needed} at once keep it "
+                          f"{ctx.config.utilization:.0%} busy: "
+                          f"{_more_in_flight(ctx, component, index, needed)}")
+
+
+def _more_in_flight(ctx: Context, queue: Component, index: int, needed: int) -> str:
+    """The smallest change that lets a subscription have `needed` deliveries in flight:
+    what caps it now (the consumer's blocking workers, the partitions, prefetch or
+    concurrency), raised."""
+    consumer = queue.consumers[index]
+    served_by = ctx.component(consumer.to)
+    replicas = served_by.most_replicas
+    changes = []
+    workers = served_by.worker_limit
+    if workers is not None and served_by.io == "blocking" and replicas * workers < needed:
+        replicas = math.ceil(needed / workers)
+        changes.append(f"'{consumer.to.split('.')[0]}' {replicas} replicas")
+    partitions = queue.partitions
+    if partitions is not None and partitions < needed:
+        partitions = needed
+        changes.append(f"{needed} partitions")
+    if most_in_flight(consumer, partitions, replicas) < needed:
+        if consumer.prefetch is not None:
+            changes.append(f"prefetch {math.ceil(needed / replicas)}")
+        elif queue.partitions is not None:
+            changes.append(f"concurrency {math.ceil(needed / replicas)} a replica")
+        else:
+            changes.append(f"concurrency {needed}")
+    return " and ".join(changes) if changes else "the consumer's own limit"
 
