@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { badges, buildGraph, locate, POLICY_DEFAULTS } from "../src/model/graph";
-import { addComponent, applyOverride, connect, deleteEdge, deleteNode, renameComponent, setField } from "../src/model/edits";
+import { addComponent, applyOverride, connect, deleteEdge, deleteNode, droppedCall, renameComponent, setField } from "../src/model/edits";
 import { edit, parse, parsePath, pathAtLine } from "../src/model/yamlDoc";
 
 const FIXTURES = join(__dirname, "fixtures");
@@ -239,5 +239,18 @@ workloads: [{name: w, to: orders.place, rate: 10/s}]
     ]);
     expect(locate(graph, ["components", "orders", "operations", "place", "calls", 0, "saga",
       "steps", 1, "retry"]).edge).toBe("components.orders.operations.place.calls.0.saga.steps.1");
+  });
+});
+
+describe("a connection dropped on a node's body", () => {
+  it("calls that node from the node the drag started at its right handle", () => {
+    expect(droppedCall("checkout", "source", "db")).toEqual({ source: "checkout", target: "db" });
+  });
+  it("calls the node the drag started at from the one it was dropped on, from a left handle", () => {
+    expect(droppedCall("db", "target", "checkout")).toEqual({ source: "checkout", target: "db" });
+  });
+  it("makes no call dropped on nothing or on its own node", () => {
+    expect(droppedCall("checkout", "source", null)).toBeNull();
+    expect(droppedCall("checkout", "source", "checkout")).toBeNull();
   });
 });

@@ -7,6 +7,7 @@ import {
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { memo, useEffect, useMemo } from "react";
+import { droppedCall } from "../model/edits";
 import type { EdgeModel, Graph, NodeModel } from "../model/graph";
 import { autoLayout } from "../model/layout";
 import type { Marks } from "../model/marks";
@@ -130,6 +131,15 @@ export function Canvas({ graph, layout, selection, nodeMarks, edgeMarks, overlay
         onNodeDragStop={(_, node) => onMove?.(node.id, node.position.x, node.position.y)}
         onNodesChange={onNodesChange}
         onConnect={(c: Connection) => c.source && c.target && c.source !== c.target && onConnect?.(c.source, c.target)}
+        connectionRadius={30}
+        onConnectEnd={(event, state) => {
+          // Dropped on a node's body, not its 5 px handle: connect to that node all the same.
+          if (state.isValid || !state.fromNode || !state.fromHandle) return;
+          const at = "changedTouches" in event ? event.changedTouches[0] : event;
+          const under = document.elementFromPoint(at.clientX, at.clientY)?.closest(".react-flow__node");
+          const call = droppedCall(state.fromNode.id, state.fromHandle.type, under?.getAttribute("data-id") ?? null);
+          if (call) onConnect?.(call.source, call.target);
+        }}
         proOptions={{ hideAttribution: true }}>
         <FitOnChange ids={graph.nodes.map((n) => n.id).join("|")} />
         <Background gap={20} size={1} />

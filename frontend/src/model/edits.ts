@@ -55,6 +55,16 @@ export function addComponent(text: string, data: unknown, kind: Kind
 
 /** Connect `source` to `target`: a workload's entry point, a queue's subscription, or a call
  * from the source's first operation (made if it has none). Returns the new edge's path. */
+/** The call a connection makes that was dragged from a handle of node `from` and dropped
+ * on the body of node `on` (not on its small handle): from `from` when the drag started at
+ * its right (source) handle, into it from its left one; none when dropped on nothing or on
+ * the node it started from. */
+export function droppedCall(from: string, handle: "source" | "target", on: string | null
+): { source: string; target: string } | null {
+  if (!on || on === from) return null;
+  return handle === "source" ? { source: from, target: on } : { source: on, target: from };
+}
+
 export function connect(text: string, data: unknown, source: string, target: string
 ): { text: string; path: Path } {
   const components = obj(obj(data).components);
