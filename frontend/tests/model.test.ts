@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { badges, buildGraph, locate, POLICY_DEFAULTS } from "../src/model/graph";
 import { addComponent, applyOverride, connect, deleteEdge, deleteNode, droppedCall, renameComponent, setField } from "../src/model/edits";
+import { allErrors } from "../src/model/marks";
 import { edit, parse, parsePath, pathAtLine } from "../src/model/yamlDoc";
 
 const FIXTURES = join(__dirname, "fixtures");
@@ -252,5 +253,14 @@ describe("a connection dropped on a node's body", () => {
   it("makes no call dropped on nothing or on its own node", () => {
     expect(droppedCall("checkout", "source", null)).toBeNull();
     expect(droppedCall("checkout", "source", "checkout")).toBeNull();
+  });
+});
+
+describe("a YAML syntax error", () => {
+  it("is listed once per line and message, with its column", () => {
+    const errors = allErrors(parse("a: 1\nkind: service: : [oops\nb: 2\n"), null);
+    const nested = errors.filter((e) => e.message.startsWith("Nested mappings"));
+    expect(nested).toHaveLength(1);
+    expect(nested[0]).toMatchObject({ line: 2, column: 7 });
   });
 });

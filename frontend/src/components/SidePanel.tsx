@@ -33,8 +33,8 @@ export function SidePanel({ schema, errors, findings, onPattern }: {
         <div className="side-unavailable" data-testid="form-unavailable" role="status">
           <strong>The form is unavailable until the YAML parses.</strong>
           <p>Fix the syntax error in the editor first:</p>
-          <ul>{parsed.syntaxErrors.slice(0, 3).map((e) => (
-            <li key={`${e.line}-${e.column}-${e.message}`}>line {e.line}: {e.message}</li>
+          <ul>{errors.slice(0, 3).map((e) => (
+            <li key={`${e.line}-${e.column}-${e.message}`}>line {e.line}:{e.column}: {e.message}</li>
           ))}</ul>
         </div>
       </aside>

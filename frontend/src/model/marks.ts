@@ -15,7 +15,13 @@ function add(map: Record<string, Marks>, id: string | undefined, error?: string,
 
 export function allErrors(parsed: Parsed, validation: Validation | null): SpecIssue[] {
   if (parsed.syntaxErrors.length) {
-    return parsed.syntaxErrors.map((e) => ({ ...e, path: "", message: e.message }));
+    // The parser reports one mistake once for each node it breaks ("Nested mappings…"
+    // twice for `: : [` on one line): the first of each message on a line is the mistake.
+    const seen = new Set<string>();
+    return parsed.syntaxErrors.filter((e) => {
+      const key = `${e.line}\u0000${e.message}`;
+      return !seen.has(key) && seen.add(key);
+    }).map((e) => ({ ...e, path: "", message: e.message }));
   }
   return validation?.errors ?? [];
 }

@@ -105,7 +105,7 @@ export function DesignPage({ schema, onPattern }: { schema: Record<string, unkno
             <ul className="error-list" data-testid="error-list">
               {errors.slice(0, 6).map((e) => (
                 <li key={`${e.line}-${e.path}-${e.message}`}>
-                  <button type="button" className="link" onClick={() => setFocusLine(e.line)}>line {e.line}</button>{" "}
+                  <button type="button" className="link" onClick={() => setFocusLine(e.line)}>line {e.line}{e.column ? `:${e.column}` : ""}</button>{" "}
                   {e.path && <code>{e.path}</code>} {e.message}
                 </li>
               ))}
