@@ -1,6 +1,7 @@
 // The Compare page warns when two runs' seeds differ: their difference is not the change alone.
 import { describe, expect, it } from "vitest";
-import { seedHint } from "../src/model/compare";
+import type { RunBrief } from "../src/api";
+import { runLabel, seedHint } from "../src/model/compare";
 import { metric, number, percentChange, share } from "../src/model/format";
 
 describe("seed hint", () => {
@@ -33,5 +34,16 @@ describe("a relative change in the Compare table", () => {
     expect(percentChange(-0.25)).toBe("-25.0%");
     expect(percentChange(-0.00001)).toBe("0.0%");
     expect(percentChange(0)).toBe("0.0%");
+  });
+});
+
+describe("run label", () => {
+  const run: RunBrief = {
+    id: "r1", system: "circuit-breaker", status: "done", seed: 7, design_id: "d1", version: 2,
+    error: null, summary: null, created_at: "2026-12-06T21:00:00Z", finished_at: null,
+  };
+  it("names the saved version, or unsaved edits", () => {
+    expect(runLabel(run)).toMatch(/^circuit-breaker \(v2\) · 2026-12-06 21:00:00 · seed 7 · p99 /);
+    expect(runLabel({ ...run, version: null, design_id: null })).toMatch(/^circuit-breaker \(unsaved edits\) ·/);
   });
 });

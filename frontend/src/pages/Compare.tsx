@@ -2,8 +2,8 @@
 // streams, so a difference comes from the change): deltas coloured better or worse.
 import { useEffect, useState } from "react";
 import { api, type Delta, type RunBrief, type RunState } from "../api";
-import { seedHint } from "../model/compare";
-import { metric, number, percentChange } from "../model/format";
+import { runLabel, seedHint } from "../model/compare";
+import { metric, percentChange } from "../model/format";
 import { Summary } from "./Simulate";
 
 
@@ -27,13 +27,12 @@ export function ComparePage() {
     api.compare(a, b).then((c) => setDeltas(c.deltas), (e) => setError(e.message));
     Promise.all([api.run(a), api.run(b)]).then(([x, y]) => setBoth([x, y]), () => setBoth(null));
   }, [a, b]);
-  const label = (r: RunBrief) => `${r.system} · ${r.created_at.replace("T", " ").replace("Z", "")} · seed ${r.seed ?? "spec"} · p99 ${number(r.summary?.p99_ms)} ms`;
   return (
     <div className="compare">
       <div className="toolbar">
         <h2>Compare</h2>
-        <label>A <select value={a} onChange={(e) => setA(e.target.value)} aria-label="run A">{runs.map((r) => <option key={r.id} value={r.id}>{label(r)}</option>)}</select></label>
-        <label>B <select value={b} onChange={(e) => setB(e.target.value)} aria-label="run B">{runs.map((r) => <option key={r.id} value={r.id}>{label(r)}</option>)}</select></label>
+        <label>A <select value={a} onChange={(e) => setA(e.target.value)} aria-label="run A">{runs.map((r) => <option key={r.id} value={r.id}>{runLabel(r)}</option>)}</select></label>
+        <label>B <select value={b} onChange={(e) => setB(e.target.value)} aria-label="run B">{runs.map((r) => <option key={r.id} value={r.id}>{runLabel(r)}</option>)}</select></label>
       </div>
       {runs.length < 2 && <p className="hint">Run at least two simulations (two designs, or one design before and after a change, with the same seed) to compare them.</p>}
       {error && <p className="bad">{error}</p>}
