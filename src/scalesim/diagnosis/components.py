@@ -254,7 +254,7 @@ def _fixed_load(run: Run, name: str, arrival: float, load: ComponentLoad,
             and load.arrival_rate_rps > base:
         return load.arrival_rate_rps, ("its closed-loop users can reach once answers come "
                                        "sooner"), True
-    offered = _offered_rate(run, name)
+    offered = _offered_rate(run, name, run.system.simulation.warmup, run.end_s)
     callers = sorted(_callers(run, name) & _at_limit(run))
     if callers and offered > AMPLIFIED * base:
         evidence.append(f"its callers ({', '.join(callers)}) are at their limit, so only "
@@ -265,12 +265,12 @@ def _fixed_load(run: Run, name: str, arrival: float, load: ComponentLoad,
     return base, why, False
 
 
-def _offered_rate(run: Run, name: str) -> float:
-    """Visits per second the workloads bring component `name` over the window, through the
-    call graph (the analytic offered load: no retries, no throttling by busy callers)."""
-    system = run.system
-    rates = operation_rates(system, over=(system.simulation.warmup, run.end_s))
-    return sum(rates[f"{name}.{op}"] for op in system.components[name].effective_operations)
+def _offered_rate(run: Run, name: str, start: float, end: float) -> float:
+    """Visits per second the workloads bring component `name` from `start` to `end`, through
+    the call graph (the analytic offered load: no retries, no throttling by busy callers)."""
+    rates = operation_rates(run.system, over=(start, end))
+    return sum(rates[f"{name}.{op}"]
+               for op in run.system.components[name].effective_operations)
 
 
 def _callers(run: Run, name: str) -> set[str]:
@@ -421,7 +421,7 @@ def _cold_start_fix(run: Run, name: str, needed: int, workers: int, hold: float,
     component = run.system.components[name]
     autoscale = component.autoscale
     assert autoscale is not None
-    first = _start_rate(run, name)
+    first = _offered_rate(run, name, 0.0, run.system.simulation.interval)  # the first interval
     start = whole(first * hold / (workers * TARGET_UTILIZATION)) or 0
     if start > component.replicas:
         count, load = start, first
@@ -445,13 +445,6 @@ def _cold_start_fix(run: Run, name: str, needed: int, workers: int, hold: float,
     return Fix(f"raise {' and '.join(text for text, _ in changes)}, sized for {what}: "
                f"expect about {share(load * hold / (count * workers))} of its workers busy "
                f"{why}", tuple(override for _, override in changes))
-
-
-def _start_rate(run: Run, name: str) -> float:
-    """Visits per second the workloads bring component `name` in the run's first interval."""
-    system = run.system
-    rates = operation_rates(system, over=(0.0, system.simulation.interval))
-    return sum(rates[f"{name}.{op}"] for op in system.components[name].effective_operations)
 
 
 def _at_limit(run: Run) -> set[str]:
