@@ -13,7 +13,7 @@ from scalesim.analytic.load import leader_served
 from scalesim.diagnosis.components import per_workload_fix, workloads_over
 from scalesim.diagnosis.context import HOT, NOTABLE, Run, dotted, fault_text, uneven
 from scalesim.diagnosis.finding import Finding, Fix, count, rate, share
-from scalesim.lint.rules.resilience import calls_in_window, never_opens
+from scalesim.lint.rules.resilience import calls_in_window, never_opens, running_replicas
 from scalesim.spec.model import Balancer
 from scalesim.spec.resilience import CircuitBreaker
 
@@ -144,7 +144,7 @@ def _unopenable(run: Run, call: dict[str, Any]
         return None
     calls_per_s = attempts / run.span_s
     caller = run.system.components[call["from"].split(".", 1)[0]]
-    seen = calls_in_window(place[1], calls_per_s, caller.replicas)
+    seen = calls_in_window(place[1], calls_per_s, running_replicas(caller))  # not 0: scaled
     return (*place, seen, calls_per_s) if never_opens(place[1], seen) else None
 
 
