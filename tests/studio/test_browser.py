@@ -368,6 +368,9 @@ def test_leader_election_replay_in_chromium(server: str) -> None:
         expect(finding.get_by_test_id("apply-fix")).to_have_text("Remove the fault")
         finding.get_by_test_id("apply-fix").click()
         expect(page.locator(".notice")).to_contain_text("applied faults=[]")
+        # Applied once, the button says so and cannot be pressed again for nothing.
+        expect(finding.get_by_test_id("apply-fix")).to_have_text("Applied")
+        expect(finding.get_by_test_id("apply-fix")).to_be_disabled()
         # The results on screen are now the old design's, and the page says so.
         expect(page.get_by_test_id("stale")).to_contain_text(
             "the design has changed since this run")

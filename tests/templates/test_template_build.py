@@ -11,7 +11,7 @@ import pytest
 
 from scalesim.spec import load_spec_text
 from scalesim.templates import TEMPLATES, ParamError, Template, load_built
-from scalesim.templates.params import Param
+from scalesim.templates.params import Param, number_text
 
 IDS = [t.id for t in TEMPLATES]
 
@@ -100,8 +100,16 @@ def test_header_records_the_parameters(template):
     first = template.parameters()[0]
     value = ends(first)[-1]
     text = template.build(valid_with(template, first.name, value)).text
-    shown = str(value).lower() if isinstance(value, bool) else str(value)
+    shown = str(value).lower() if isinstance(value, bool) else \
+        number_text(value) if isinstance(value, int | float) else str(value)
     assert f"{first.name}={shown}" in text
+
+
+def test_a_whole_number_given_as_a_float_is_written_as_given() -> None:
+    """The Studio's form sends 200 as 200.0: the header said rps=200.0 beside timeout_ms=1000."""
+    template = next(t for t in TEMPLATES if t.id == "circuit-breaker")
+    text = template.build({"rps": 200.0}).text
+    assert "rps=200, timeout_ms=1000," in text
 
 
 def test_ids_are_unique_and_templates_versioned():

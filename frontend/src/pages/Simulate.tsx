@@ -280,8 +280,11 @@ function TemplateChecks({ found }: { found: Result }) {
  * that fixes it, which "Apply" writes into the design for the next run (when `applicable`). */
 function Diagnosis({ findings, applicable }: { findings: Result[]; applicable: boolean }) {
   const { change, notify } = useDesign();
+  const [applied, setApplied] = useState<string[]>([]);  // fixes written into the design
   const apply = (sets: string[]) => {
     if (change((text) => sets.reduce(applyOverride, text))) notify("info", `applied ${sets.join(", ")}: run the simulation again to see the effect`);
+    else notify("info", `${sets.join(", ")} is in the design already: run the simulation again to see the effect`);
+    setApplied((done) => [...done, sets.join(" ")]);
   };
   return (
     <section className="diagnosis" data-testid="diagnosis">
@@ -295,8 +298,10 @@ function Diagnosis({ findings, applicable }: { findings: Result[]; applicable: b
             <p className="finding-fix">fix: {f.fix.summary}
               {(f.fix.set as string[]).length > 0 && <>
                 {" "}<code>{(f.fix.set as string[]).map((s) => `--set ${s}`).join(" ")}</code>{" "}
-                {applicable && <button type="button" onClick={() => apply(f.fix.set as string[])} data-testid="apply-fix">
-                  {(f.fix.set as string[]).every((set) => set.startsWith("faults=")) ? "Remove the fault" : "Apply"}</button>}
+                {applicable && <button type="button" onClick={() => apply(f.fix.set as string[])} data-testid="apply-fix"
+                  disabled={applied.includes((f.fix.set as string[]).join(" "))}>
+                  {applied.includes((f.fix.set as string[]).join(" ")) ? "Applied"
+                    : (f.fix.set as string[]).every((set) => set.startsWith("faults=")) ? "Remove the fault" : "Apply"}</button>}
               </>}
             </p>
           )}

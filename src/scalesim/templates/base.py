@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from scalesim.templates.expect import Expect
-from scalesim.templates.params import Param, TemplateParams, describe, validate_params
+from scalesim.templates.params import (
+    Param,
+    TemplateParams,
+    describe,
+    number_text,
+    validate_params,
+)
 from scalesim.templates.writer import render
 
 P = TypeVar("P", bound=TemplateParams)
@@ -84,7 +90,11 @@ def _header(template: Template[Any], params: TemplateParams) -> str:
 
 
 def _show(value: Any) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
+    """A parameter's value in the header: as it was given (rps=200 whether it came as 200
+    or 200.0), booleans in YAML's lower case."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return number_text(value) if isinstance(value, int | float) else str(value)
 
 
 def _wrap(line: str, width: int = 98) -> str:

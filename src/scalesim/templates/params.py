@@ -49,9 +49,9 @@ class Param:
         kind = "an integer" if self.type == "int" else "a number"
         unit = f" ({self.unit})" if self.unit else ""
         if self.minimum is not None and self.maximum is not None:
-            return f"{kind} from {_num(self.minimum)} to {_num(self.maximum)}{unit}"
+            return f"{kind} from {number_text(self.minimum)} to {number_text(self.maximum)}{unit}"
         if self.minimum is not None:
-            return f"{kind} ≥ {_num(self.minimum)}{unit}"
+            return f"{kind} ≥ {number_text(self.minimum)}{unit}"
         return f"{kind}{unit}"
 
     def as_dict(self) -> dict[str, Any]:
@@ -60,7 +60,8 @@ class Param:
                 "allowed": self.allowed(), "help": self.help}
 
 
-def _num(value: float) -> str:
+def number_text(value: float) -> str:
+    """A number as a person writes it: 200, not 200.0."""
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
