@@ -18,7 +18,7 @@ from scalesim.sim.data.saga import SagaArea, SagaPlan, StepPlan
 from scalesim.sim.mechanisms.backoff import Backoff
 from scalesim.sim.plan import CAUSE_NAMES, CallPlan, Comp, Op
 from scalesim.sim.random import sampler, uniforms
-from scalesim.spec.data import Consumer, ConsumerGroup, Delivery
+from scalesim.spec.data import Consumer, ConsumerGroup, Delivery, most_in_flight
 from scalesim.spec.dists import Constant
 from scalesim.spec.model import Call, Kind, Saga, System
 from scalesim.spec.resilience import Retry
@@ -152,9 +152,10 @@ class DataBuilder:
                       delivery: Delivery | None, partitions: int | None) -> Consumption:
         target = self.op(ops, consumer.to)
         capacity = self.system.components[owner].capacity
-        concurrency = consumer.concurrency
-        if consumer.prefetch is not None and partitions is None:
-            concurrency = consumer.prefetch * len(target.comp.replicas)  # follows the replicas
+        # a topic's is members per replica; otherwise the subscription's in flight, prefetch
+        # following the replicas (spec.data.most_in_flight, as the estimate and lint count it)
+        concurrency = consumer.concurrency if partitions is not None \
+            else most_in_flight(consumer, None, len(target.comp.replicas))
         settings = Settings(len(self.subs), comp, target, concurrency,
                             -1 if capacity is None else capacity)
         settings.idempotent = consumer.idempotent
