@@ -21,6 +21,7 @@ from scalesim.sim.data.messages import Consumption
 from scalesim.sim.mechanisms.balancer import Balancer
 from scalesim.sim.plan import UNLIMITED, Comp, Op, Replica
 from scalesim.sim.random import Sampler, uniforms
+from scalesim.spec.data import Consumer
 from scalesim.spec.dists import AnyDistribution
 from scalesim.spec.model import BASE_VERSION, Component, Kind, System
 
@@ -50,9 +51,9 @@ def build_control(system: System, builder: Builder, comps: list[Comp],
             fleets[comp.name] = _fleet(system, builder, comp, component, make_replica)
     for sub in subscriptions:
         fleet = fleets.get(sub.target.comp.name)
-        prefetch = _prefetch(system, sub)
-        if fleet is not None and prefetch is not None:
-            fleet.prefetch.append((sub, prefetch))
+        consumer = _prefetching(system, sub)
+        if fleet is not None and consumer is not None:
+            fleet.prefetch.append((sub, consumer))
     if not fleets and system.cluster is None:
         return []
     fixed = sum(c.replicas for n, c in system.components.items()
@@ -78,14 +79,16 @@ def build_control(system: System, builder: Builder, comps: list[Comp],
     return areas
 
 
-def _prefetch(system: System, sub: Consumption) -> int | None:
+def _prefetching(system: System, sub: Consumption) -> Consumer | None:
+    """The consumer of `sub` whose deliveries in flight follow its replicas (a prefetch per
+    replica), or None."""
     if not isinstance(sub, FifoSubscription):
         return None  # a partitioned topic has one consumer per partition, not a prefetch
     queue = system.components[sub.queue.name]
     target = f"{sub.target.comp.name}.{sub.target.name}"
     for consumer in queue.consumers:
         if ".".join(system.resolve(consumer.to)) == target and consumer.prefetch is not None:
-            return consumer.prefetch
+            return consumer
     return None
 
 

@@ -23,6 +23,7 @@ from scalesim.sim.data.messages import Consumption
 from scalesim.sim.mechanisms.balancer import Balancer
 from scalesim.sim.plan import Comp, Lane, Op, Replica
 from scalesim.sim.random import Sampler
+from scalesim.spec.data import Consumer, most_in_flight
 
 if TYPE_CHECKING:
     from scalesim.sim.control.cluster import NodePool
@@ -94,7 +95,7 @@ class Fleet:
         self.kernel: Kernel | None = None
         self.kinds = Kinds()
         self.nodes: NodePool | None = None
-        self.prefetch: list[tuple[Consumption, int]] = []  # subscriptions it consumes
+        self.prefetch: list[tuple[Consumption, Consumer]] = []  # subscriptions it prefetches
         self.listeners: list[Callable[[], None]] = []
         self._quiet = 0
         self._notifying = False
@@ -315,8 +316,8 @@ class Fleet:
         if self.workers:
             comp.capacity = self.workers * serving
         if self.kernel is not None:
-            for sub, prefetch in self.prefetch:
-                limit = prefetch * len(comp.live)
+            for sub, consumer in self.prefetch:
+                limit = most_in_flight(consumer, None, len(comp.live))
                 if limit != sub.concurrency:
                     sub.concurrency = limit
                     sub.concurrency_changed(self.kernel)  # waiting messages may go now
