@@ -17,7 +17,6 @@ from scalesim.analytic.load import (
     ComponentLoad,
     call_matrix,
     leader_served,
-    offered_load,
     operation_rates,
     peak_rate,
     reachable,
@@ -94,7 +93,7 @@ def saturated(run: Run) -> Iterator[Finding]:
     room; sized from the analytic hold time per visit (no queueing downstream) and the load
     without the retries the overload provoked."""
     system, result = run.system, run.result
-    loads = offered_load(system)
+    loads = run.loads
     for name, measured in result["components"].items():
         component = system.components[name]
         if component.worker_limit is None or component.kind is Kind.QUEUE \
@@ -191,7 +190,7 @@ def held_by_calls(run: Run, name: str) -> bool:
     (the SLO finding defers to it)."""
     measured = run.result["components"][name]
     return _calls_hold(run, name, _held(measured, _pressure(run, measured)),
-                       offered_load(run.system)[name].hold_s)
+                       run.loads[name].hold_s)
 
 
 def _waits_on_calls(run: Run, name: str) -> bool:

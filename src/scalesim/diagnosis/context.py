@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+from scalesim.analytic.load import ComponentLoad, offered_load
 from scalesim.spec.checks import iter_calls, sync_edges
 from scalesim.spec.model import Call, Fault, System
 
@@ -27,6 +29,12 @@ class Run:
     system: System
     result: dict[str, Any]
     explained: set[str] = field(default_factory=set)  # components a finding covers already
+
+    @cached_property
+    def loads(self) -> dict[str, ComponentLoad]:
+        """Each component's analytic offered load (`offered_load`), worked out once a run:
+        the saturated and SLO findings both size from it."""
+        return offered_load(self.system)
 
     @property
     def span_s(self) -> float:
