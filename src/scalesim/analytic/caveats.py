@@ -15,7 +15,7 @@ from scalesim.analytic import lattice
 from scalesim.analytic.caching import hit_ratio
 from scalesim.analytic.estimate import Estimate
 from scalesim.analytic.hashing import fixed_ring
-from scalesim.analytic.load import cache_key_rates, rate_cap, round_trip_s
+from scalesim.analytic.load import cache_reads, rate_cap
 from scalesim.spec.dists import AnyDistribution, Empirical, Gamma, Lognormal, Mixture, Pareto
 from scalesim.spec.model import Call, ParallelStep, SagaBlock, System, plain_steps
 
@@ -417,8 +417,7 @@ def coalesced(system: System, estimate: Estimate) -> Iterator[Caveat]:
         if caching is None or caching.stampede != "coalesce" or caching.ttl is None \
                 or component.backend is None:
             continue
-        rates = cache_key_rates(system, name)
-        load_s = round_trip_s(system, component.backend)
+        rates, load_s = cache_reads(system, name)
         share = hit_ratio(rates, caching.ttl, load_s, coalesce=True) - \
             hit_ratio(rates, caching.ttl, load_s)
         if share >= COALESCED:

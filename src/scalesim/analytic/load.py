@@ -153,11 +153,17 @@ def miss_shares(system: System, over: tuple[float, float] | None = None) -> Miss
     return misses
 
 
-def cache_key_rates(system: System, name: str) -> list[tuple[float, Keys | None]]:
-    """The rate at which each workload reads cache `name` (requests/s), with its keys."""
+def cache_reads(system: System, name: str) -> tuple[list[tuple[float, Keys | None]], float]:
+    """How cache `name` is read and loaded: the rate at which each workload reads it
+    (requests/s, with its keys), and a load from its backend (a healthy round trip), both
+    from one pass of the miss shares."""
     misses = miss_shares(system)
-    index, columns = _rate_columns(system, _response_times(system, misses), misses)
-    return _key_rates(system, name, index, columns)
+    response = _response_times(system, misses)
+    index, columns = _rate_columns(system, response, misses)
+    backend = system.components[name].backend
+    assert backend is not None
+    return _key_rates(system, name, index, columns), \
+        _hop(system) + response(".".join(system.resolve(backend)))
 
 
 def _key_rates(system: System, name: str, index: dict[str, int],

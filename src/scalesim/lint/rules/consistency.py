@@ -8,7 +8,7 @@ import math
 from collections.abc import Iterator
 
 from scalesim.analytic.caching import key_weights, stampede_loads
-from scalesim.analytic.load import cache_key_rates, round_trip_s
+from scalesim.analytic.load import cache_reads
 from scalesim.lint.context import Context
 from scalesim.lint.estimates import ms
 from scalesim.lint.finding import Hit
@@ -58,8 +58,8 @@ def cache_stampede(ctx: Context) -> Iterator[Hit]:
         if caching is None or caching.ttl is None or caching.stampede != "none" \
                 or caching.refresh_ahead is not None or component.backend is None:
             continue
-        load = round_trip_s(system, component.backend)
-        hot = _hottest(cache_key_rates(system, name))
+        rates, load = cache_reads(system, name)
+        hot = _hottest(rates)
         loads = stampede_loads(hot, load)
         if caching.ttl <= load:
             yield Hit(("components", name, "caching", "ttl"),
