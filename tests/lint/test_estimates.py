@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from tests.lint.helpers import WriteSpec
 
 from scalesim.lint.config import LintConfig
 from scalesim.lint.context import Context
-from scalesim.lint.estimates import latency_s, ms, offered_rates, pct
+from scalesim.lint.estimates import latency_s, ms, pct
 from scalesim.spec import load_spec
 
 SPEC = """
@@ -48,9 +50,8 @@ def test_latency_without_queueing(write_spec: WriteSpec) -> None:
     assert latency_s(ctx, "a.x") == pytest.approx(expected)
 
 
-def test_offered_rates_follow_probabilities_misses_and_queues(write_spec: WriteSpec) -> None:
-    rates = offered_rates(context(write_spec, SPEC))
-    assert rates is not None
+def test_rates_follow_probabilities_misses_and_queues(write_spec: WriteSpec) -> None:
+    rates = context(write_spec, SPEC).rates
     assert rates["cache.get"] == pytest.approx(50.0)
     # the v profile holds 20/s to the end; 20% of the cache's 50/s miss; one parallel branch
     assert rates["b.slow"] == pytest.approx(20.0 + 10.0 + 100.0)
@@ -58,37 +59,18 @@ def test_offered_rates_follow_probabilities_misses_and_queues(write_spec: WriteS
     assert rates["b.fast"] == pytest.approx(100.0 + 100.0)  # branch + queue consumer
 
 
-def test_rates_that_never_settle_are_none(write_spec: WriteSpec) -> None:
+def test_rates_that_never_settle_are_infinite(write_spec: WriteSpec) -> None:
+    """Each call brings one back: no steady state, and the rules that read rates skip it."""
     loop = """
 components:
   a: {operations: {x: {work: 1ms, calls: [{to: b.y, async: true}]}}}
   b: {operations: {y: {calls: [{to: a.x, async: true}]}}}
 workloads: [{name: w, to: a.x, rate: 10/s}]
 """
-    assert offered_rates(context(write_spec, loop), rounds=50) is None
+    rates = context(write_spec, loop).rates
+    assert rates["a.x"] == rates["b.y"] == math.inf
 
 
 def test_formats() -> None:
     assert (ms(0.0025), ms(1.5), ms(float("inf"))) == ("2.5 ms", "1.5 s", "unbounded")
     assert (pct(0.9702), pct(1.0)) == ("97.02%", "100%")
-
-
-def test_offered_rates_are_computed_once_per_lint(write_spec: WriteSpec,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """Three rules read them (retry amplification, breakers that never decide, slow
-    consumers); a chain of a thousand operations takes a second to settle each time."""
-    from scalesim.lint import estimates, lint_system
-
-    settled = []
-    real = estimates._offered_rates
-
-    def counted(ctx: Context, rounds: int) -> dict[str, float] | None:
-        settled.append(rounds)
-        return real(ctx, rounds)
-
-    monkeypatch.setattr(estimates, "_offered_rates", counted)
-    lint_system(load_spec(write_spec(SPEC)))
-    assert settled == [1000]
-    ctx = context(write_spec, SPEC)
-    assert offered_rates(ctx) is offered_rates(ctx)
-    assert offered_rates(ctx, rounds=50) == offered_rates(ctx) and len(settled) == 3

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from scalesim.analytic.estimate import Estimate, Model
+from scalesim.analytic.load import operation_rates
 from scalesim.analytic.overload import CpuLoad, closed_as_open, cpu_loads
 from scalesim.lint.config import LintConfig
 from scalesim.lint.estimates import drain_rates
@@ -76,11 +77,14 @@ class Context:
         return {}
 
     @cached_property
-    def offered(self) -> dict[int, dict[str, float] | None]:
-        """The open-loop workloads' rates at every operation (lint/estimates.offered_rates),
-        by its rounds, kept as found: three rules ask, and each answer is the same for the
-        whole run of the lint (a chain of a thousand operations takes a second to settle)."""
-        return {}
+    def rates(self) -> dict[str, float]:
+        """Visits per second of every operation in `sustained_system`: the workloads at the
+        rates they hold to the end, each subscription passing on at most what it drains. The
+        rules that judge a rate rather than a load (SS204's retry budgets, SS208's breaker
+        windows, SS402's queues) read it, so that what a capped subscription feeds is judged
+        at what it receives, as the capacity rules judge it. Infinite where calls loop back
+        with no steady state."""
+        return operation_rates(self.sustained_system[0])
 
     @cached_property
     def estimate(self) -> Estimate | None:

@@ -1,12 +1,12 @@
-"""Back-of-the-envelope numbers the messages quote: means, no-queueing latencies, offered
-rates. Deliberately simple (no queueing, no retries); the simulator gives the real answer."""
+"""Back-of-the-envelope numbers the messages quote: means, no-queueing latencies, what a
+subscription drains. Deliberately simple (no queueing, no retries); the simulator gives the
+real answer. The rates operations receive are the load model's (`Context.rates`)."""
 
 from __future__ import annotations
 
 import math
 from typing import TYPE_CHECKING
 
-from scalesim.analytic.load import callers_first
 from scalesim.lint.load import Feed, subscriptions
 from scalesim.spec.checks import callees_first
 from scalesim.spec.data import Consumer, most_in_flight
@@ -108,67 +108,3 @@ def drain_rates(ctx: Context) -> dict[Feed, float]:
             for name, component in ctx.system.components.items()
             for place, consumer in enumerate(subscriptions(component)[1])
             if component.kind is Kind.QUEUE or component.event_store is not None}
-
-
-def offered_rates(ctx: Context, rounds: int = 1000) -> dict[str, float] | None:
-    """Requests per second each operation receives from the open-loop workloads (a profile
-    counts with its last rate, the one it holds to the end; closed loops are left out).
-    None when async calls or queues loop back so that the rates do not settle. Computed
-    once per lint (`Context.offered`); the rules only read it."""
-    known = ctx.offered
-    if rounds not in known:
-        known[rounds] = _offered_rates(ctx, rounds)
-    return known[rounds]
-
-
-def _offered_rates(ctx: Context, rounds: int) -> dict[str, float] | None:
-    system = ctx.system
-    external: dict[str, float] = {}
-    for workload in system.workloads:
-        rate = workload.rate if workload.profile is None else workload.profile[-1].rate
-        op = ".".join(system.resolve(workload.to))
-        external[op] = external.get(op, 0.0) + (rate or 0.0)
-    flows = [(edge.source, edge.target, edge.probability) for edge in ctx.graph.edges]
-    for name, component in system.components.items():
-        if component.kind is Kind.QUEUE:
-            flows += [(f"{name}.{oname}", ".".join(system.resolve(consumer.to)), 1.0)
-                      for oname in component.effective_operations
-                      for consumer in component.consumers]
-    settled = _in_call_order(external, flows)
-    if settled is not None:
-        return settled
-    rates = dict(external)
-    for _ in range(rounds):
-        new = dict(external)
-        for source, target, factor in flows:
-            new[target] = new.get(target, 0.0) + rates.get(source, 0.0) * factor
-        if all(math.isclose(new[op], rates.get(op, 0.0), rel_tol=1e-9, abs_tol=1e-9)
-               for op in new):
-            return new
-        rates = new
-    return None
-
-
-def _in_call_order(external: dict[str, float], flows: list[tuple[str, str, float]]
-                   ) -> dict[str, float] | None:
-    """The rates `_offered_rates` settles on, in one pass when the flows have no loop: each
-    operation once every operation sending to it is done (`load.callers_first`), its rate
-    summed over its incoming flows in their order, the same sum the rounds end with (a round
-    per level: a chain of 999 services took 999 rounds over every flow). None with a loop."""
-    names = list(dict.fromkeys([*external, *(op for flow in flows for op in flow[:2])]))
-    index = {name: i for i, name in enumerate(names)}
-    order = callers_first(len(names), ((index[source], index[target])
-                                       for source, target, _ in flows))
-    if order is None:
-        return None
-    incoming: dict[str, list[tuple[str, float]]] = {}
-    for source, target, factor in flows:
-        incoming.setdefault(target, []).append((source, factor))
-    rates: dict[str, float] = {}
-    for i in order:
-        name = names[i]
-        total = external.get(name, 0.0)
-        for source, factor in incoming.get(name, ()):
-            total += rates[source] * factor
-        rates[name] = total
-    return {name: rates[name] for name in dict.fromkeys([*external, *incoming])}

@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterator
 
 from scalesim.lint.context import Context
-from scalesim.lint.estimates import drain_rps, in_flight, latency_s, ms, offered_rates, per_s
+from scalesim.lint.estimates import in_flight, latency_s, ms, per_s
 from scalesim.lint.finding import Hit
 from scalesim.spec.data import most_in_flight
 from scalesim.spec.model import Component, Kind
@@ -40,16 +40,18 @@ def unbounded_queues(ctx: Context) -> Iterator[Hit]:
 
 
 def slow_consumers(ctx: Context) -> Iterator[Hit]:
-    """SS402: the workloads publish faster than a consumer can take messages off."""
-    rates = offered_rates(ctx)
-    if rates is None:
-        return
+    """SS402: the workloads publish faster than a consumer can take messages off. The
+    publish rate is the load model's (`Context.rates`): a queue behind another's consumer
+    receives what that consumer drains, not what the workloads send the first. Publish rates
+    that never settle (calls looping back) are infinite and not judged."""
     system = ctx.system
     for name, component in queues(ctx):
-        inflow = sum(rates.get(f"{name}.{op}", 0.0) for op in component.effective_operations)
+        inflow = sum(ctx.rates[f"{name}.{op}"] for op in component.effective_operations)
+        if not math.isfinite(inflow):
+            continue
         for index, consumer in enumerate(component.consumers):
             target = ".".join(system.resolve(consumer.to))
-            capacity = drain_rps(ctx, component, consumer)
+            capacity = ctx.drains[(name, index)]
             concurrency, seconds = in_flight(ctx, component, consumer), latency_s(ctx, target)
             if inflow > 0.0 and inflow >= capacity:
                 needed = math.ceil(inflow * seconds / ctx.config.utilization - 1e-9)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from functools import cache
 
 from scalesim.lint.context import Context
-from scalesim.lint.estimates import ms, offered_rates, pct, per_s
+from scalesim.lint.estimates import ms, pct, per_s
 from scalesim.lint.finding import Hit
 from scalesim.lint.graph import Edge, component_of
 from scalesim.spec.checks import callees_first
@@ -74,16 +74,18 @@ def retries_without_jitter(ctx: Context) -> Iterator[Hit]:
 MULTIPLIES = 2.0  # a retrying layer that can at least double its calls multiplies load
 
 
-def retry_factor(ctx: Context, edge: Edge, rates: dict[str, float] | None) -> float:
+def retry_factor(ctx: Context, edge: Edge) -> float:
     """Most calls per original call a retrying edge can send: its attempts, or less when a
-    retry budget binds: 1 + ratio + (calling replicas × min_per_s) / the edge's call rate."""
+    retry budget binds: 1 + ratio + (calling replicas × min_per_s) / the edge's call rate,
+    the rate the caller receives in the load model (`Context.rates`: behind a queue, what
+    its subscription drains), since the floor weighs more the fewer calls it has to ride."""
     call = edge.call
     if call is None or call.retry is None:
         return 1.0
     retry = call.retry
     if retry.budget is None:
         return float(retry.attempts)
-    rate = (rates or {}).get(edge.source, 0.0) * edge.probability
+    rate = ctx.rates[edge.source] * edge.probability
     floor = running_replicas(ctx.component(edge.source)) * retry.budget.min_per_s
     if rate <= 0.0:
         allowed = math.inf if floor > 0.0 else 1.0 + retry.budget.ratio
@@ -97,8 +99,7 @@ def retry_amplification(ctx: Context) -> Iterator[Hit]:
     retries can double the load of a component already near capacity. A layer whose retry
     budget holds it under doubling does not count."""
     out = ctx.graph.sync_out
-    rates = offered_rates(ctx)
-    factor = {edge: retry_factor(ctx, edge, rates) for edge in ctx.graph.edges}
+    factor = {edge: retry_factor(ctx, edge) for edge in ctx.graph.edges}
 
     @cache
     def worst(op: str, layers: int) -> tuple[float, tuple[Edge, ...]] | None:
@@ -303,8 +304,9 @@ def never_opens(breaker: CircuitBreaker, seen: float) -> bool:
 
 def breakers_that_never_decide(ctx: Context) -> Iterator[Hit]:
     """SS208: a breaker whose minimum number of calls does not do what it says: capped by a
-    smaller count window, or never reached in a time window at the offered rate."""
-    rates = offered_rates(ctx)
+    smaller count window, or never reached in a time window at the rate its caller receives
+    in the load model (`Context.rates`: behind a queue, no more than its subscription
+    drains, however fast the workloads publish)."""
     for edge, call in _calls(ctx):
         breaker = call.circuit_breaker
         if breaker is None:
@@ -316,8 +318,8 @@ def breakers_that_never_decide(ctx: Context) -> Iterator[Hit]:
                       f"{breaker.min_calls} over a window of {breaker.window} calls: the "
                       f"window never holds that many, so Resilience4j decides after "
                       f"{breaker.window} calls instead; set min_calls to at most the window")
-        elif breaker.window_type == "time" and rates is not None:
-            rate = rates.get(edge.source, 0.0) * edge.probability
+        elif breaker.window_type == "time":
+            rate = ctx.rates[edge.source] * edge.probability
             # each replica's breaker sees rate / replicas: fewest at the most replicas
             caller = ctx.component(edge.source)
             replicas = caller.most_replicas
