@@ -704,3 +704,41 @@ def test_a_save_over_anothers_and_a_run_over_the_budget_ask_first_in_chromium(
         assert len(asked) == 3
         assert page.request.get(server + f"api/runs/{run['id']}").json()["status"] == \
             "cancelled"
+
+
+@pytest.mark.slow
+def test_the_canvas_takes_the_yaml_editors_width_in_chromium(server: str) -> None:
+    """Hiding the YAML editor gives its width to the canvas, which fits the system at a
+    larger zoom (e-commerce: top to bottom, its calls' labels clear of one another); the
+    choice outlasts a reload."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    with gallery(server) as page:
+        opened(page, "e-commerce")
+        canvas = page.get_by_test_id("canvas")
+        expect(canvas).to_have_attribute("data-direction", "TB")
+        narrow = zoom(page)
+        width = canvas.bounding_box()["width"]
+        page.get_by_test_id("toggle-yaml").click()
+        expect(page.locator(".editor-pane")).to_have_count(0)
+        expect(page.get_by_test_id("toggle-yaml")).to_have_text("Show YAML")
+        assert canvas.bounding_box()["width"] > width + 300
+        page.wait_for_timeout(600)  # the fit's 200 ms animation
+        assert zoom(page) > 1.5 * narrow
+        labels = [page.locator(".edge-label").nth(i).bounding_box()
+                  for i in range(page.locator(".edge-label").count())]
+        assert not any(overlap(a, b) for i, a in enumerate(labels) for b in labels[i + 1:])
+        shot(page, "23-canvas-without-yaml")
+        page.goto(server)  # a new page load: the design is gone, the choice stays
+        opened(page, "e-commerce")
+        expect(page.get_by_test_id("canvas")).to_be_visible()
+        expect(page.locator(".editor-pane")).to_have_count(0)
+        page.get_by_test_id("toggle-yaml").click()
+        expect(page.locator(".cm-content")).to_contain_text("e-commerce")
+
+
+def zoom(page: Any) -> float:
+    """The canvas's zoom, from its viewport's transform."""
+    style = page.locator(".react-flow__viewport").get_attribute("style")
+    found = re.search(r"scale\(([0-9.]+)\)", style or "")
+    assert found, style
+    return float(found.group(1))

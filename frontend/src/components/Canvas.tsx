@@ -6,10 +6,10 @@ import {
   ReactFlow, getBezierPath, useNodesState, useReactFlow, type Connection, type Edge, type EdgeProps, type Node, type NodeProps,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
-import { memo, useEffect, useMemo } from "react";
+import { memo, useEffect, useMemo, useRef, useState, type RefObject } from "react";
 import { droppedCall } from "../model/edits";
 import type { EdgeModel, Graph, NodeModel } from "../model/graph";
-import { autoLayout } from "../model/layout";
+import { autoLayout, bestDirection, FIT_MAX_ZOOM, labelShare, pointOnCurve, type Direction } from "../model/layout";
 import type { Marks } from "../model/marks";
 import { KindIcon } from "./icons";
 
@@ -17,18 +17,19 @@ export interface NodeOverlay { fill?: string; lines: string[]; alert?: string }
 export interface EdgeOverlay { width?: number; colour?: string; badges: string[]; animated?: boolean }
 export interface Overlay { nodes: Record<string, NodeOverlay>; edges: Record<string, EdgeOverlay> }
 
-type NodeData = { model: NodeModel; marks?: Marks; overlay?: NodeOverlay };
-type EdgeData = { model: EdgeModel; marks?: Marks; overlay?: EdgeOverlay };
+type NodeData = { model: NodeModel; marks?: Marks; overlay?: NodeOverlay; direction: Direction };
+type EdgeData = { model: EdgeModel; marks?: Marks; overlay?: EdgeOverlay; labelAt: number };
 
 const ComponentNode = memo(function ComponentNode({ data, selected }: NodeProps<Node<NodeData>>) {
-  const { model, marks, overlay } = data;
+  const { model, marks, overlay, direction } = data;
+  const across = direction === "LR";
   const errors = marks?.errors.length ?? 0;
   const warnings = marks?.findings.length ?? 0;
   const title = [...(marks?.errors ?? []), ...(marks?.findings ?? []).map((f) => `${f.rule} ${f.message}`)].join("\n");
   return (
     <div className={`node kind-${model.kind}${selected ? " selected" : ""}${errors ? " has-error" : ""}`}
       style={overlay?.fill ? { background: overlay.fill } : undefined} data-node={model.id} title={title || undefined}>
-      <Handle type="target" position={Position.Left} />
+      <Handle type="target" position={across ? Position.Left : Position.Top} />
       <div className="node-head">
         <span className="node-icon"><KindIcon kind={model.kind} /></span>
         <span className="node-name">{model.name}</span>
@@ -40,7 +41,7 @@ const ComponentNode = memo(function ComponentNode({ data, selected }: NodeProps<
           model.workers ? `${model.workers} workers` : null].filter(Boolean).join(" · ") || model.kind}</div>
       {overlay?.lines.map((line) => <div key={line} className="node-metric">{line}</div>)}
       {overlay?.alert && <div className="node-alert">{overlay.alert}</div>}
-      <Handle type="source" position={Position.Right} />
+      <Handle type="source" position={across ? Position.Right : Position.Bottom} />
     </div>
   );
 });
@@ -53,7 +54,9 @@ function badgeStyle(badge: string): string {
 
 function CallEdge(props: EdgeProps<Edge<EdgeData>>) {
   const { sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, data, selected, markerEnd } = props;
-  const [path, labelX, labelY] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
+  const [path, middleX, middleY] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
+  const label = pointOnCurve(path, data!.labelAt);
+  const [labelX, labelY] = label ? [label.x, label.y] : [middleX, middleY];
   const model = data!.model;
   const overlay = data!.overlay;
   const errors = data!.marks?.errors.length ?? 0;
@@ -78,14 +81,37 @@ function CallEdge(props: EdgeProps<Edge<EdgeData>>) {
   );
 }
 
-/** Fit the view again when nodes come or go (a template opened, a component added). */
+/** Fit the view again when nodes come or go (a template opened, a component added), the
+ * drawing turns over, or the pane changes size by a step (a side pane shown or hidden). */
 function FitOnChange({ ids }: { ids: string }) {
   const flow = useReactFlow();
   useEffect(() => {
-    const timer = setTimeout(() => void flow.fitView({ padding: 0.15, maxZoom: 1.2, duration: 200 }), 50);
+    const timer = setTimeout(() => void flow.fitView({ padding: 0.15, maxZoom: FIT_MAX_ZOOM, duration: 200 }), 50);
     return () => clearTimeout(timer);
   }, [ids, flow]);
   return null;
+}
+
+/** The pane's size in steps of SIZE_STEP px (0 × 0 until measured): what the layout's
+ * direction and the fit follow, without laying out again for every pixel of a resize. */
+const SIZE_STEP = 80;
+
+function usePaneSize(pane: RefObject<HTMLDivElement | null>): { width: number; height: number } {
+  const [size, setSize] = useState({ width: 0, height: 0 });
+  useEffect(() => {
+    const el = pane.current;
+    if (!el) return;
+    const measure = () => {
+      const width = Math.round(el.clientWidth / SIZE_STEP) * SIZE_STEP;
+      const height = Math.round(el.clientHeight / SIZE_STEP) * SIZE_STEP;
+      setSize((old) => (old.width === width && old.height === height ? old : { width, height }));
+    };
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [pane]);
+  return size;
 }
 
 const nodeTypes = { component: ComponentNode };
@@ -106,24 +132,36 @@ export interface CanvasProps {
 
 export function Canvas({ graph, layout, selection, nodeMarks, edgeMarks, overlay, editable = false,
   onSelect, onMove, onConnect }: CanvasProps) {
-  const positions = useMemo(() => autoLayout(graph, layout), [graph, layout]);
+  const pane = useRef<HTMLDivElement>(null);
+  const size = usePaneSize(pane);
+  const direction = useMemo(() => bestDirection(graph, size.width, size.height), [graph, size]);
+  const positions = useMemo(() => autoLayout(graph, layout, direction), [graph, layout, direction]);
   const nodes: Node<NodeData>[] = useMemo(() => graph.nodes.map((model) => ({
     id: model.id, type: "component", position: positions[model.id] ?? { x: 0, y: 0 },
-    data: { model, marks: nodeMarks?.[model.id], overlay: overlay?.nodes[model.id] },
+    data: { model, marks: nodeMarks?.[model.id], overlay: overlay?.nodes[model.id], direction },
     selected: selection?.type === "node" && selection.id === model.id,
-  })), [graph, positions, nodeMarks, overlay, selection]);
-  const edges: Edge<EdgeData>[] = useMemo(() => graph.edges.map((model) => ({
-    id: model.id, source: model.source, target: model.target, type: "call",
-    data: { model, marks: edgeMarks?.[model.id], overlay: overlay?.edges[model.id] },
-    markerEnd: { type: MarkerType.ArrowClosed, width: 14, height: 14, markerUnits: "userSpaceOnUse" },
-    selected: selection?.type === "edge" && selection.id === model.id,
-  })), [graph, edgeMarks, overlay, selection]);
+  })), [graph, positions, nodeMarks, overlay, selection, direction]);
+  const edges: Edge<EdgeData>[] = useMemo(() => {
+    const out = new Map<string, number>();
+    const into = new Map<string, number>();
+    for (const e of graph.edges) {
+      out.set(e.source, (out.get(e.source) ?? 0) + 1);
+      into.set(e.target, (into.get(e.target) ?? 0) + 1);
+    }
+    return graph.edges.map((model) => ({
+      id: model.id, source: model.source, target: model.target, type: "call",
+      data: { model, marks: edgeMarks?.[model.id], overlay: overlay?.edges[model.id],
+        labelAt: labelShare(out.get(model.source) ?? 0, into.get(model.target) ?? 0) },
+      markerEnd: { type: MarkerType.ArrowClosed, width: 14, height: 14, markerUnits: "userSpaceOnUse" },
+      selected: selection?.type === "edge" && selection.id === model.id,
+    }));
+  }, [graph, edgeMarks, overlay, selection]);
   const [shown, setShown, onNodesChange] = useNodesState(nodes);
   useEffect(() => setShown(nodes), [nodes, setShown]);
   return (
-    <div className="canvas" data-testid="canvas">
+    <div className="canvas" data-testid="canvas" data-direction={direction} ref={pane}>
       <ReactFlow nodes={shown} edges={edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes}
-        fitView fitViewOptions={{ padding: 0.15, maxZoom: 1.2 }} minZoom={0.2} maxZoom={2}
+        fitView fitViewOptions={{ padding: 0.15, maxZoom: FIT_MAX_ZOOM }} minZoom={0.2} maxZoom={2}
         nodesDraggable nodesConnectable={editable} elementsSelectable deleteKeyCode={null}
         onNodeClick={(_, node) => onSelect?.({ type: "node", id: node.id })}
         onEdgeClick={(_, edge) => onSelect?.({ type: "edge", id: edge.id })}
@@ -141,7 +179,7 @@ export function Canvas({ graph, layout, selection, nodeMarks, edgeMarks, overlay
           if (call) onConnect?.(call.source, call.target);
         }}
         proOptions={{ hideAttribution: true }}>
-        <FitOnChange ids={graph.nodes.map((n) => n.id).join("|")} />
+        <FitOnChange ids={`${graph.nodes.map((n) => n.id).join("|")} ${direction} ${size.width}×${size.height}`} />
         <Background gap={20} size={1} />
         <Controls showInteractive={false} />
       </ReactFlow>

@@ -1,14 +1,33 @@
-// Where nodes go when the user has not placed them: left to right along the calls (dagre).
+// Where nodes go when the user has not placed them: along the calls (dagre), left to right or
+// top to bottom, whichever lets the whole system fit the canvas at the larger zoom.
 import dagre from "@dagrejs/dagre";
 import type { Graph } from "./graph";
 
 export const NODE_W = 180;
 export const NODE_H = 78;
 
-export function autoLayout(graph: Graph, fixed: Record<string, { x: number; y: number }> = {}
-): Record<string, { x: number; y: number }> {
+/** LR: callers to the left of what they call; TB: above it. */
+export type Direction = "LR" | "TB";
+
+/** Room between ranks: left to right it holds an edge's label (up to 165 px wide) between
+ * the columns; top to bottom the label sits between rows, so less is needed, but the
+ * nodes of a rank stand further apart so that the labels of a fan-out do not overlap. */
+const SPACING: Record<Direction, { nodesep: number; ranksep: number }> = {
+  LR: { nodesep: 40, ranksep: 200 },
+  TB: { nodesep: 70, ranksep: 110 },
+};
+
+/** The most a fit zooms in: a small system is drawn at this zoom, not blown up to the pane. */
+export const FIT_MAX_ZOOM = 1.2;
+
+/** Top to bottom is chosen only when it fits this much larger than left to right, so that a
+ * pane resized a little does not turn the drawing over. */
+const TURN_OVER = 1.15;
+
+export function autoLayout(graph: Graph, fixed: Record<string, { x: number; y: number }> = {},
+  direction: Direction = "LR"): Record<string, { x: number; y: number }> {
   const g = new dagre.graphlib.Graph();
-  g.setGraph({ rankdir: "LR", nodesep: 40, ranksep: 200, marginx: 10, marginy: 10 });
+  g.setGraph({ rankdir: direction, ...SPACING[direction], marginx: 10, marginy: 10 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const node of graph.nodes) g.setNode(node.id, { width: NODE_W, height: NODE_H });
   for (const edge of graph.edges) g.setEdge(edge.source, edge.target);
@@ -20,6 +39,27 @@ export function autoLayout(graph: Graph, fixed: Record<string, { x: number; y: n
     out[node.id] = placed ?? { x: laid.x - NODE_W / 2, y: laid.y - NODE_H / 2 };
   }
   return out;
+}
+
+/** The zoom at which `positions` fit a `width` × `height` view (1 when empty), at most
+ * FIT_MAX_ZOOM. */
+export function fitScale(positions: Record<string, { x: number; y: number }>, width: number,
+  height: number): number {
+  const all = Object.values(positions);
+  if (!all.length) return 1;
+  const w = Math.max(...all.map((p) => p.x)) - Math.min(...all.map((p) => p.x)) + NODE_W;
+  const h = Math.max(...all.map((p) => p.y)) - Math.min(...all.map((p) => p.y)) + NODE_H;
+  return Math.min(width / w, height / h, FIT_MAX_ZOOM);
+}
+
+/** The direction whose automatic layout shows the graph larger in a `width` × `height` view:
+ * a long chain of calls in a tall, narrow pane reads better top to bottom. Left to right
+ * unless top to bottom fits TURN_OVER times larger; left to right for an unmeasured view. */
+export function bestDirection(graph: Graph, width: number, height: number): Direction {
+  if (width <= 0 || height <= 0 || graph.nodes.length < 2) return "LR";
+  const across = fitScale(autoLayout(graph, {}, "LR"), width, height);
+  const down = fitScale(autoLayout(graph, {}, "TB"), width, height);
+  return down > TURN_OVER * across ? "TB" : "LR";
 }
 
 /** What the server keeps of a layout (docs/studio.md, `layout`; the values of
@@ -43,4 +83,25 @@ export function layoutToSave(graph: Graph, layout: Record<string, { x: number; y
     }
   }
   return out;
+}
+
+/** Where along its edge a call's label goes (0 at the caller, 1 at the callee): where the
+ * edges leave a node for several callees, their midpoints crowd near it and the labels
+ * overlap, so a fan-out's labels go three quarters of the way, by their callees, and a
+ * fan-in's a quarter of the way, by their callers; halfway otherwise. */
+export function labelShare(callerOut: number, calleeIn: number): number {
+  if (callerOut > calleeIn) return 0.75;
+  if (calleeIn > callerOut) return 0.25;
+  return 0.5;
+}
+
+/** The point at `t` (0 to 1) on an SVG cubic Bézier path "M x,y C x1,y1 x2,y2 x,y" (what
+ * React Flow's getBezierPath draws); null for a path of another shape. */
+export function pointOnCurve(path: string, t: number): { x: number; y: number } | null {
+  const numbers = path.match(/-?\d+(?:\.\d+)?(?:e-?\d+)?/gi)?.map(Number);
+  if (!/^M[^C]*C/.test(path) || !numbers || numbers.length !== 8) return null;
+  const [x0, y0, x1, y1, x2, y2, x3, y3] = numbers;
+  const u = 1 - t;
+  const [a, b, c, d] = [u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t];
+  return { x: a * x0 + b * x1 + c * x2 + d * x3, y: a * y0 + b * y1 + c * y2 + d * y3 };
 }

@@ -20,6 +20,8 @@ export function DesignPage({ schema, onPattern }: { schema: Record<string, unkno
   const marks = useMemo(() => placeMarks(graph, parsed, errors, findings), [graph, parsed, errors, findings]);
   const [focusLine, setFocusLine] = useState<number | null>(null);
   const [kind, setKind] = useState<Kind>("service");
+  const [showYaml, setShowYaml] = useYamlShown();
+  const goToLine = (line: number) => { setShowYaml(true); setFocusLine(line); };
 
   const add = () => {
     let name = "";
@@ -89,15 +91,22 @@ export function DesignPage({ schema, onPattern }: { schema: Record<string, unkno
         <span className="sep" />
         <button type="button" onClick={state.undo} disabled={!state.past.length} title="Undo (Ctrl+Z)">↶ Undo</button>
         <button type="button" onClick={state.redo} disabled={!state.future.length} title="Redo (Ctrl+Shift+Z)">↷ Redo</button>
+        <span className="sep" />
+        <button type="button" onClick={() => setShowYaml(!showYaml)} aria-pressed={showYaml} data-testid="toggle-yaml"
+          title={showYaml ? "Hide the YAML editor: the canvas takes its width" : "Show the YAML editor beside the canvas"}>
+          {showYaml ? "Hide YAML" : "Show YAML"}
+        </button>
         <span className="grow" />
         <Status errors={errors.length} findings={findings.length} valid={validation?.valid ?? false}
-          onClick={() => errors[0] && setFocusLine(errors[0].line)} />
+          onClick={() => errors[0] && goToLine(errors[0].line)} />
       </div>
-      <div className="design-body">
-        <section className="pane editor-pane">
-          <YamlEditor text={text} onChange={(t) => state.setText(t, "editor")} onUndo={state.undo} onRedo={state.redo} errors={errors} findings={findings}
-            schema={schema} focusLine={focusLine} />
-        </section>
+      <div className={`design-body${showYaml ? "" : " no-editor"}`}>
+        {showYaml && (
+          <section className="pane editor-pane">
+            <YamlEditor text={text} onChange={(t) => state.setText(t, "editor")} onUndo={state.undo} onRedo={state.redo} errors={errors} findings={findings}
+              schema={schema} focusLine={focusLine} />
+          </section>
+        )}
         <section className="pane canvas-pane">
           <Canvas graph={graph} layout={layout} selection={selection} nodeMarks={marks.nodes} edgeMarks={marks.edges}
             editable onSelect={state.select} onMove={state.move} onConnect={onConnect} />
@@ -105,7 +114,7 @@ export function DesignPage({ schema, onPattern }: { schema: Record<string, unkno
             <ul className="error-list" data-testid="error-list">
               {errors.slice(0, 6).map((e) => (
                 <li key={`${e.line}-${e.path}-${e.message}`}>
-                  <button type="button" className="link" onClick={() => setFocusLine(e.line)}>line {e.line}{e.column ? `:${e.column}` : ""}</button>{" "}
+                  <button type="button" className="link" onClick={() => goToLine(e.line)}>line {e.line}{e.column ? `:${e.column}` : ""}</button>{" "}
                   {e.path && <code>{e.path}</code>} {e.message}
                 </li>
               ))}
@@ -116,6 +125,19 @@ export function DesignPage({ schema, onPattern }: { schema: Record<string, unkno
       </div>
     </div>
   );
+}
+
+/** Whether the YAML editor is shown beside the canvas: remembered in the browser, so a user
+ * who works on the canvas keeps its full width from one visit to the next. */
+const YAML_SHOWN = "scalesim.design.yaml-shown";
+
+function useYamlShown(): [boolean, (shown: boolean) => void] {
+  const [shown, setShown] = useState(() => localStorage.getItem(YAML_SHOWN) !== "false");
+  const set = (value: boolean) => {
+    setShown(value);
+    localStorage.setItem(YAML_SHOWN, String(value));
+  };
+  return [shown, set];
 }
 
 /** Save from the version the editor holds: when another save (another tab, another person)

@@ -1,0 +1,95 @@
+// Where the canvas puts what the user has not placed: the direction that shows the system
+// larger in the pane, and call labels clear of one another where calls fan out or in.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { getBezierPath, Position } from "@xyflow/react";
+import { describe, expect, it } from "vitest";
+import { buildGraph, type Graph } from "../src/model/graph";
+import { autoLayout, bestDirection, FIT_MAX_ZOOM, fitScale, labelShare, NODE_H, NODE_W, pointOnCurve } from "../src/model/layout";
+import { parse } from "../src/model/yamlDoc";
+
+const shop = buildGraph(parse(readFileSync(join(__dirname, "fixtures", "e-commerce.yaml"), "utf8")).data);
+
+function chain(length: number): Graph {
+  const ids = Array.from({ length }, (_, i) => `s${i}`);
+  return {
+    nodes: ids.map((id) => ({ id, name: id, kind: "service" })),
+    edges: ids.slice(1).map((id, i) => ({ id: `e${i}`, source: ids[i], target: id })),
+    queues: {},
+  } as unknown as Graph;
+}
+
+describe("layout direction", () => {
+  it("lays callers left of their callees, or above them", () => {
+    const across = autoLayout(chain(3), {}, "LR");
+    const down = autoLayout(chain(3), {}, "TB");
+    expect(across.s0.x + NODE_W).toBeLessThan(across.s1.x);
+    expect(across.s0.y).toBe(across.s1.y);
+    expect(down.s0.y + NODE_H).toBeLessThan(down.s1.y);
+    expect(down.s0.x).toBe(down.s1.x);
+  });
+
+  it("keeps what the user placed", () => {
+    expect(autoLayout(chain(3), { s1: { x: 7, y: 9 } }, "TB").s1).toEqual({ x: 7, y: 9 });
+  });
+
+  it("turns a long chain top to bottom in a tall pane and keeps it across in a wide one", () => {
+    const long = chain(6);
+    expect(bestDirection(long, 560, 700)).toBe("TB");
+    expect(bestDirection(long, 1600, 500)).toBe("LR");
+  });
+
+  it("picks the direction whose fit is larger, by a margin", () => {
+    for (const [w, h] of [[560, 700], [950, 700], [1600, 500], [400, 900]]) {
+      const across = fitScale(autoLayout(shop, {}, "LR"), w, h);
+      const down = fitScale(autoLayout(shop, {}, "TB"), w, h);
+      expect(bestDirection(shop, w, h)).toBe(down > 1.15 * across ? "TB" : "LR");
+    }
+    // the e-commerce template in the designer's canvas pane at 1280 px, with and without
+    // the YAML editor beside it: larger top to bottom
+    expect(bestDirection(shop, 560, 700)).toBe("TB");
+    expect(fitScale(autoLayout(shop, {}, "TB"), 560, 700)).toBeGreaterThan(1.15 * fitScale(autoLayout(shop, {}, "LR"), 560, 700));
+  });
+
+  it("does not turn over what fits at the largest zoom either way, or an unmeasured pane", () => {
+    expect(bestDirection(chain(2), 3000, 3000)).toBe("LR");
+    expect(fitScale(autoLayout(chain(2), {}, "LR"), 3000, 3000)).toBe(FIT_MAX_ZOOM);
+    expect(bestDirection(chain(6), 0, 0)).toBe("LR");
+  });
+});
+
+describe("call labels", () => {
+  it("go by the callees of a fan-out and by the callers of a fan-in", () => {
+    expect(labelShare(5, 1)).toBe(0.75);
+    expect(labelShare(1, 2)).toBe(0.25);
+    expect(labelShare(1, 1)).toBe(0.5);
+  });
+
+  it("lie on the drawn curve", () => {
+    const [path, midX, midY] = getBezierPath({ sourceX: 10, sourceY: 20, sourcePosition: Position.Bottom,
+      targetX: 250, targetY: 180, targetPosition: Position.Top });
+    expect(pointOnCurve(path, 0)).toEqual({ x: 10, y: 20 });
+    expect(pointOnCurve(path, 1)).toEqual({ x: 250, y: 180 });
+    const middle = pointOnCurve(path, 0.5)!;
+    expect(middle.x).toBeCloseTo(midX, 6);
+    expect(middle.y).toBeCloseTo(midY, 6);
+    expect(pointOnCurve("M0,0 L5,5", 0.5)).toBeNull();
+  });
+
+  it("of a fan-out stand apart", () => {
+    const placed = autoLayout(shop, {}, "TB");
+    const orders = shop.edges.filter((e) => e.source === "orders");
+    expect(orders.length).toBeGreaterThanOrEqual(5);
+    const at = (share: number) => orders.map((e) => {
+      const [path] = getBezierPath({ sourceX: placed.orders.x + NODE_W / 2, sourceY: placed.orders.y + NODE_H,
+        sourcePosition: Position.Bottom, targetX: placed[e.target].x + NODE_W / 2, targetY: placed[e.target].y,
+        targetPosition: Position.Top });
+      return pointOnCurve(path, share)!;
+    });
+    // an edge label is at most 165 px wide (styles.css .edge-label) and two lines tall
+    const clashes = (points: { x: number; y: number }[]) => points.flatMap((a, i) => points.slice(i + 1)
+      .filter((b) => Math.abs(a.x - b.x) < 165 && Math.abs(a.y - b.y) < 30));
+    expect(clashes(at(labelShare(orders.length, 1)))).toEqual([]);
+    expect(clashes(at(0.5)).length).toBeGreaterThan(0);  // halfway, they did overlap
+  });
+});
