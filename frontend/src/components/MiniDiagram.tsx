@@ -6,10 +6,14 @@ import { autoLayout, NODE_H, NODE_W } from "../model/layout";
 import { parse } from "../model/yamlDoc";
 import { KindIcon } from "./icons";
 
+/** Room between the columns of a drawing without call labels: a card's drawing is scaled
+ * down to its width, and the canvas's room for labels would shrink its text with it. */
+const UNLABELLED_RANKSEP = 70;
+
 export function MiniDiagram({ spec }: { spec: string }) {
   const { graph, positions, box } = useMemo(() => {
     const g = buildGraph(parse(spec).data);
-    const p = autoLayout(g);
+    const p = autoLayout(g, {}, "LR", UNLABELLED_RANKSEP);
     const xs = Object.values(p);
     const box = {
       x: Math.min(...xs.map((v) => v.x)) - 10, y: Math.min(...xs.map((v) => v.y)) - 10,

@@ -24,10 +24,11 @@ export const FIT_MAX_ZOOM = 1.2;
  * pane resized a little does not turn the drawing over. */
 const TURN_OVER = 1.15;
 
+/** `ranksep`: room between ranks, when the edges carry no labels (the gallery's drawings). */
 export function autoLayout(graph: Graph, fixed: Record<string, { x: number; y: number }> = {},
-  direction: Direction = "LR"): Record<string, { x: number; y: number }> {
+  direction: Direction = "LR", ranksep = SPACING[direction].ranksep): Record<string, { x: number; y: number }> {
   const g = new dagre.graphlib.Graph();
-  g.setGraph({ rankdir: direction, ...SPACING[direction], marginx: 10, marginy: 10 });
+  g.setGraph({ rankdir: direction, nodesep: SPACING[direction].nodesep, ranksep, marginx: 10, marginy: 10 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const node of graph.nodes) g.setNode(node.id, { width: NODE_W, height: NODE_H });
   for (const edge of graph.edges) g.setEdge(edge.source, edge.target);
