@@ -88,6 +88,30 @@ describe("graph", () => {
     expect(shop.edges.some((e) => e.kind === "backend")).toBe(true);
   });
 
+  it("draws an event store's projections and a queue's dead-letter route", () => {
+    const text = [
+      "components:",
+      "  log: {kind: database, event_store: {projections: [{to: reader.apply, concurrency: 8}]}, operations: {append: {work: 1ms}}}",
+      "  reader: {operations: {apply: {work: 1ms}}}",
+      "  jobs: {kind: queue, delivery: {guarantee: at_least_once, max_deliveries: 5, dead_letter: jobs-dlq}, consumers: [worker.run]}",
+      "  jobs-dlq: {kind: queue, consumers: [worker.run]}",
+      "  worker: {operations: {run: {work: 1ms}}}",
+      "workloads: [{name: w, to: log.append, rate: 1/s}]",
+    ].join("\n");
+    const graph = buildGraph(parse(text).data);
+    const projection = graph.edges.find((e) => e.kind === "projection")!;
+    expect(projection).toMatchObject({ id: "components.log.event_store.projections[0]", source: "log",
+      target: "reader", callee: "reader.apply", isAsync: true, badges: ["concurrency 8"], label: "project → apply" });
+    const dead = graph.edges.find((e) => e.kind === "dead-letter")!;
+    expect(dead).toMatchObject({ source: "jobs", target: "jobs-dlq", isAsync: true,
+      badges: ["after 5 deliveries"], path: ["components", "jobs", "delivery", "dead_letter"] });
+    expect(locate(graph, parsePath("components.jobs.delivery.dead_letter"))).toEqual({ node: "jobs", edge: dead.id });
+    // deleting the route leaves the queue's other delivery settings
+    const after = parseYaml(deleteEdge(text, dead));
+    expect(after.components.jobs.delivery).toEqual({ guarantee: "at_least_once", max_deliveries: 5 });
+    expect(parseYaml(deleteEdge(text, projection)).components.log.event_store.projections).toEqual([]);
+  });
+
   it("places an error at its node and edge, and a line at its path", () => {
     const text = fixture("circuit-breaker.yaml");
     const parsed = parse(text);

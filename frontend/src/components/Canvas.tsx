@@ -52,6 +52,9 @@ function badgeStyle(badge: string): string {
   return badge === "backing up" || badge.endsWith("dead-lettered") ? " badge-warn" : "";
 }
 
+/** A dead-letter route: the path of messages that failed every delivery, not of the work. */
+const DEAD_LETTER = "#b5523b";
+
 function CallEdge(props: EdgeProps<Edge<EdgeData>>) {
   const { sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, data, selected, markerEnd } = props;
   const [path, middleX, middleY] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
@@ -60,12 +63,13 @@ function CallEdge(props: EdgeProps<Edge<EdgeData>>) {
   const model = data!.model;
   const overlay = data!.overlay;
   const errors = data!.marks?.errors.length ?? 0;
-  const colour = errors ? "#c62828" : overlay?.colour ?? (selected ? "#1b5fc1" : "#6b7685");
+  const deadLetter = model.kind === "dead-letter";
+  const colour = errors ? "#c62828" : overlay?.colour ?? (selected ? "#1b5fc1" : deadLetter ? DEAD_LETTER : "#6b7685");
   return (
     <>
       <BaseEdge path={path} markerEnd={markerEnd} style={{
         stroke: colour, strokeWidth: overlay?.width ?? (selected ? 2.4 : 1.6),
-        strokeDasharray: model.isAsync ? "6 4" : undefined,
+        strokeDasharray: deadLetter ? "2 4" : model.isAsync ? "6 4" : undefined,
       }} className={overlay?.animated ? "flowing" : undefined} />
       <EdgeLabelRenderer>
         <div className={`edge-label${selected ? " selected" : ""}`} data-edge={model.id}

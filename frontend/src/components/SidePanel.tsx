@@ -86,14 +86,17 @@ export function SidePanel({ schema, errors, findings, onPattern }: {
     );
   }
   if (edge) {
-    const kindSchema = edge.kind === "consumer" ? defs.Consumer : edge.kind === "entry" ? defs.Workload : defs.Call;
+    const kindSchema = edge.kind === "consumer" || edge.kind === "projection" ? defs.Consumer
+      : edge.kind === "entry" ? defs.Workload : defs.Call;
+    // a dead-letter route is a field of the queue's delivery settings: the form shows them all
+    const [formSchema, formPath] = edge.kind === "dead-letter" ? [defs.Delivery, edge.path.slice(0, -1)] : [kindSchema, edge.path];
     return (
       <aside className="side" data-testid="side-panel">
         <Header title={`${edge.caller} → ${edge.callee}`} subtitle={`${edge.kind}${edge.isAsync ? " · async" : ""}${edge.parallel ? ` · ${edge.parallel}` : ""}`}
           onDelete={edge.kind === "entry" ? undefined : () => { change((text) => deleteEdge(text, edge)); select(null); }} />
         {edge.kind === "backend"
           ? <p className="hint">A cache's backend: set it on the cache (backend, hit_ratio).</p>
-          : <SchemaForm root={schema} schema={kindSchema} value={getIn(data, edge.path)} path={edge.path}
+          : <SchemaForm root={schema} schema={formSchema} value={getIn(data, formPath)} path={formPath}
             errors={errors} onSet={onSet} />}
       </aside>
     );

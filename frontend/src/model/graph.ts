@@ -1,5 +1,5 @@
 // The canvas model: a node per component and per workload, an edge per call (and per cache
-// backend, queue subscription and workload entry). Each carries the spec path it comes from,
+// backend, queue subscription, event-store projection, dead-letter route and workload entry). Each carries the spec path it comes from,
 // so a selection opens the right form and an error at a path lands on the right element.
 import { duration } from "./format";
 import { type Path } from "./yamlDoc";
@@ -19,7 +19,7 @@ export interface NodeModel {
   detail: string;
 }
 
-export type EdgeKind = "call" | "entry" | "backend" | "consumer";
+export type EdgeKind = "call" | "entry" | "backend" | "consumer" | "projection" | "dead-letter";
 
 export interface EdgeModel {
   id: string;
@@ -42,8 +42,8 @@ export interface QueueModel {
    * `delivery.commit_interval` (5 s by default), and its backlog counts from the committed
    * offset (docs/results.md), so it is no count of messages waiting; 0 for any other queue. */
   uncommittedS: number;
-  /** Messages reach it other than over an edge of the canvas: it is another queue's
-   * `dead_letter` or a choreographed saga's `via`. */
+  /** Messages reach it other than by the calls the canvas draws into it: it is another
+   * queue's `dead_letter` (a dead-letter edge, not a producer) or a choreographed saga's `via`. */
   fedOtherwise: boolean;
 }
 
@@ -212,20 +212,37 @@ export function buildGraph(data: unknown): Graph {
           label: `miss → ${operation}` });
       }
     }
-    arr(comp.consumers).forEach((consumer, index) => {
-      const to = typeof consumer === "string" ? consumer : str(obj(consumer).to);
-      if (!to) return;
-      const [target, operation] = resolve(data, to);
-      if (!names.has(target)) return;
-      const concurrency = obj(consumer).concurrency;
-      edges.push({ id: `components.${name}.consumers[${index}]`, kind: "consumer", source: name,
-        target, path: ["components", name, "consumers", index], caller: name,
-        callee: `${target}.${operation}`, isAsync: true, parallel: null,
-        badges: concurrency != null ? [`concurrency ${concurrency}`] : [],
-        label: `deliver → ${operation}` });
-    });
+    arr(comp.consumers).forEach((consumer, index) =>
+      addSubscriber(data, edges, names, name, consumer, ["components", name, "consumers", index], "consumer"));
+    arr(obj(comp.event_store).projections).forEach((projection, index) =>
+      addSubscriber(data, edges, names, name, projection,
+        ["components", name, "event_store", "projections", index], "projection"));
+    const delivery = obj(comp.delivery);
+    const deadLetter = str(delivery.dead_letter);
+    if (deadLetter && names.has(deadLetter)) {
+      const after = delivery.max_deliveries;
+      edges.push({ id: `components.${name}.delivery.dead_letter`, kind: "dead-letter", source: name,
+        target: deadLetter, path: ["components", name, "delivery", "dead_letter"], caller: name,
+        callee: deadLetter, isAsync: true, parallel: null,
+        badges: after != null ? [`after ${after} deliveries`] : [], label: "dead letters" });
+    }
   }
   return { nodes, edges, queues: queueModels(data) };
+}
+
+/** A queue's subscription or an event store's projection: what it delivers to, and how many
+ * at once. */
+function addSubscriber(data: unknown, edges: EdgeModel[], names: Set<string>, owner: string,
+  subscriber: Json, path: Path, kind: "consumer" | "projection"): void {
+  const to = typeof subscriber === "string" ? subscriber : str(obj(subscriber).to);
+  if (!to) return;
+  const [target, operation] = resolve(data, to);
+  if (!names.has(target)) return;
+  const concurrency = obj(subscriber).concurrency;
+  edges.push({ id: path.map(String).join(".").replace(/\.(\d+)$/, "[$1]"), kind, source: owner, target, path,
+    caller: owner, callee: `${target}.${operation}`, isAsync: true, parallel: null,
+    badges: concurrency != null ? [`concurrency ${concurrency}`] : [],
+    label: `${kind === "consumer" ? "deliver" : "project"} → ${operation}` });
 }
 
 function addCall(data: unknown, edges: EdgeModel[], names: Set<string>, component: string,
