@@ -26,6 +26,7 @@ from scalesim.importers.calibrate import CalibrationError
 from scalesim.importers.calibrate.fit import fit, ks_p_value
 from scalesim.importers.calibrate.loadtest import read_rows
 from scalesim.importers.calibrate.spans import read_spans
+from scalesim.importers.calibrate.traces import observe
 from scalesim.spec import load_spec
 from scalesim.spec.bounds import MAX_INPUT_MIB
 
@@ -231,18 +232,24 @@ simulation: {duration: 15s, traces: 1000}
 """
 
 
-@pytest.mark.parametrize("form", ["otlp", "jaeger"])
-def test_a_simulated_runs_own_traces_give_back_its_spec(tmp_path: Path, form: str) -> None:
-    """15 s at 100/s: about 1,500 requests, all kept (traces: 1000 keeps up to 2,000
-    successful ones), so the exported sample is every request, not a chosen one."""
-    spec = tmp_path / "truth.yaml"
-    spec.write_text(TRUTH)
+def simulated_traces(tmp_path: Path, spec: str, form: str) -> Path:
+    """The traces of a simulated run of `spec`, exported in `form` (otlp or jaeger)."""
+    source = tmp_path / "truth.yaml"
+    source.write_text(spec)
     runner = CliRunner()
-    assert runner.invoke(app, ["simulate", str(spec), "--out", str(tmp_path / "run"),
+    assert runner.invoke(app, ["simulate", str(source), "--out", str(tmp_path / "run"),
                                "-q"]).exit_code == 0
     traces = tmp_path / f"traces.{form}.json"
     assert runner.invoke(app, ["export", str(tmp_path / "run" / "result.json"), "--traces",
                                form, "-o", str(traces)]).exit_code == 0
+    return traces
+
+
+@pytest.mark.parametrize("form", ["otlp", "jaeger"])
+def test_a_simulated_runs_own_traces_give_back_its_spec(tmp_path: Path, form: str) -> None:
+    """15 s at 100/s: about 1,500 requests, all kept (traces: 1000 keeps up to 2,000
+    successful ones), so the exported sample is every request, not a chosen one."""
+    traces = simulated_traces(tmp_path, TRUTH, form)
     report, _ = run_calibrate(tmp_path, START, "--traces", str(traces))
     ops = report["operations"]
     n = ops["front.order"]["visits"]
@@ -263,6 +270,63 @@ def test_a_simulated_runs_own_traces_give_back_its_spec(tmp_path: Path, form: st
     assert report["network"]["fitted"] == "500us"
     calibrated = load_spec(tmp_path / "calibrated.yaml")
     assert calibrated.defaults.network.mean_s == pytest.approx(0.0005)
+
+
+ROUND_TRIP = """\
+scalesim: 1
+name: roundtrip
+defaults: {network: 0.25ms}
+components:
+  api:
+    replicas: 2
+    workers: 16
+    operations:
+      get:
+        work: {dist: exponential, mean: 4ms}
+        calls: [{to: db.read, timeout: 1s}]
+  db:
+    workers: 32
+    operations: {read: {work: {dist: exponential, mean: 3ms}}}
+workloads: [{name: users, to: api.get, rate: 50/s}]
+simulation: {duration: 20s, warmup: 0s, traces: 1000}
+"""
+
+
+@pytest.mark.parametrize("form", ["otlp", "jaeger"])
+def test_a_call_answered_on_the_exports_grid_is_waited_for(tmp_path: Path, form: str) -> None:
+    """The export rounds every time to 0.1 ms; with 0.25 ms hops the answer it implies
+    (callee end + (start − sent)) often lands a step past the caller's end. The call was
+    still waited for: api.get's own time is its Exp(4 ms) work, and the network 0.25 ms
+    (a constant: its rounded hops fall on 0.2 and 0.3 ms only)."""
+    traces = simulated_traces(tmp_path, ROUND_TRIP, form)
+    report, _ = run_calibrate(tmp_path, ROUND_TRIP, "--traces", str(traces))
+    own = report["operations"]["api.get"]["own_time"]
+    n = own["n"]
+    assert n > 900 and own["family"] == "exponential"
+    within(own["observed_mean_ms"], 4.0, 4.0 / math.sqrt(n), "api.get own time ms")
+    network = report["network"]
+    assert network["family"] == "constant" and network["n"] == n
+    within(network["observed_mean_ms"], 0.25, 0.05 / math.sqrt(n), "network ms")
+    alone = observe(read_spans(traces), {})["api.get"].ok_own_s  # no spec: the times decide
+    within(float(np.mean(alone)) * 1e3, 4.0, 4.0 / math.sqrt(len(alone)), "by the times ms")
+
+
+def test_the_spec_says_which_calls_were_waited_for(tmp_path: Path) -> None:
+    """With Exp(0.5 ms) hops the way back differs from the way out, so the answer the export
+    implies may land well past (or before) the caller's end: the times cannot tell a
+    waited-for call, the spec can (the own time's mean is right; each visit's carries the
+    difference of its two hops). A call the spec makes async is never waited for, even when
+    its answer came back before the caller ended."""
+    truth = ROUND_TRIP.replace("{network: 0.25ms}", "{network: {dist: exponential, mean: 0.5ms}}")
+    traces = simulated_traces(tmp_path, truth, "otlp")
+    report, _ = run_calibrate(tmp_path, truth, "--traces", str(traces))
+    own = report["operations"]["api.get"]["own_time"]
+    within(own["observed_mean_ms"], 4.0, 4.0 / math.sqrt(own["n"]), "api.get own time ms")
+    asynchronous = truth.replace("{to: db.read, timeout: 1s}", "{to: db.read, async: true}")
+    report, _ = run_calibrate(tmp_path, asynchronous, "--traces", str(traces))
+    own = report["operations"]["api.get"]["own_time"]  # the whole visit: work and the call
+    within(own["observed_mean_ms"], 4.0 + 0.5 + 3.0 + 0.5,
+           math.sqrt(4.0**2 + 0.5**2 + 3.0**2 + 0.5**2) / math.sqrt(own["n"]), "api.get visit ms")
 
 
 def test_load_test_utilization_law_recovers_the_overhead(tmp_path: Path) -> None:
@@ -446,6 +510,9 @@ def test_fit_picks_the_family_and_judges_it() -> None:
     assert found.family == "empirical"
     assert found.spec["percentiles"]["p90"] == "10.09ms"
     assert fit([0.003] * 50).spec == "3ms"
+    rounded = fit([0.0002] * 500 + [0.0003] * 500)  # a 0.25 ms constant on a 0.1 ms grid
+    assert (rounded.family, rounded.spec) == ("constant", "250us")
+    assert fit([0.0001] * 300 + [0.0002] * 400 + [0.0003] * 300).family != "constant"
 
 
 def test_ks_p_value_matches_scipy() -> None:

@@ -26,10 +26,10 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from scalesim.importers.calibrate import CalibrationError
 from scalesim.importers.calibrate.fit import MIN_SAMPLES, Fit, duration, fit
 from scalesim.importers.calibrate.loadtest import LoadFit
+from scalesim.importers.calibrate.sites import Path, call_sites
 from scalesim.importers.calibrate.traces import OperationStats
-from scalesim.spec.model import Call, ParallelStep, System
+from scalesim.spec.model import Call, System
 
-Path = tuple[str | int, ...]
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")  # an operation's name in a spec
 
 
@@ -122,7 +122,7 @@ def _operation(system: System, component: str, name: str, stats: OperationStats,
     if abs(rate - op.error_rate) > 1e-9:
         calibration.set((*base, "error_rate"), round(rate, 5),
                         f"{stats.own_errors} of {stats.visits} visits failed on their own")
-    entry["calls"] = _calls(system, component, name, stats, base, calibration)
+    entry["calls"] = _calls(system, component, name, stats, calibration)
     shape, count = stats.shapes.most_common(1)[0] if stats.shapes else ((), 0)
     entry["shape"] = {"steps": [list(group) for group in shape],
                       "share": round(count / stats.visits, 4) if stats.visits else 0.0}
@@ -156,18 +156,9 @@ def _own_time(system: System, component: str, name: str, stats: OperationStats, 
     return {"field": "+".join(held), "scaled_by": round(factor, 4), **_fit_report(found)}
 
 
-def _calls(system: System, component: str, name: str, stats: OperationStats, base: Path,
+def _calls(system: System, component: str, name: str, stats: OperationStats,
            calibration: Calibration) -> dict[str, Any]:
-    op = system.components[component].effective_operations[name]
-    sites: dict[str, list[Path]] = {}
-    for index, step in enumerate(op.calls):
-        if isinstance(step, ParallelStep):
-            for branch, call in enumerate(step.parallel.calls):
-                sites.setdefault(".".join(system.resolve(call.to)), []).append(
-                    (*base, "calls", index, "parallel", "calls", branch))
-        elif isinstance(step, Call):
-            sites.setdefault(".".join(system.resolve(step.to)), []).append(
-                (*base, "calls", index))
+    sites = call_sites(system, component, name)
     out: dict[str, Any] = {}
     for target, seen in sorted(stats.calls.items()):
         probability = seen.callers / stats.visits if stats.visits else 0.0
@@ -178,7 +169,7 @@ def _calls(system: System, component: str, name: str, stats: OperationStats, bas
                        "max_attempts": seen.max_attempt,
                        "parallel_share": round(seen.in_parallel / seen.calls, 4)
                        if seen.calls else 0.0}
-        places = sites.get(target, [])
+        places = [site.path for site in sites.get(target, [])]
         if not places:
             calibration.notes.append(f"{component}.{name} calls {target}, which its spec "
                                      "does not: add the call to model it")

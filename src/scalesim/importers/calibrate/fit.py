@@ -6,7 +6,8 @@ between the sample and the fitted CDF. The family with the smallest D is kept wh
 below the 5 % critical value 1.36/√n; otherwise the sample becomes an empirical
 distribution through its percentiles. The parameters come from the same sample, so the
 test is lenient (Lilliefors): a family it keeps may still be a little off, which the report
-shows with D beside each candidate.
+shows with D beside each candidate. A sample spread over no more than two neighbouring
+values of its clock's grid is a constant (its mean): rounding alone spreads it so.
 """
 
 from __future__ import annotations
@@ -111,6 +112,13 @@ def _cdfs(x: npt.NDArray[np.float64]) -> dict[str, tuple[Cdf, Any]]:
     return out
 
 
+def _rounding_only(x: npt.NDArray[np.float64]) -> bool:
+    """Whether the sample's spread is its clock's rounding alone: one time, or a difference
+    of two times, each rounded to a grid, falls on at most two neighbouring grid values."""
+    step = resolution(x)
+    return step > 0.0 and float(x[-1] - x[0]) <= step * (1.0 + 1e-6)
+
+
 def _phi(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """The standard normal CDF."""
     return np.array([0.5 * (1.0 + math.erf(v / math.sqrt(2.0))) for v in z.tolist()])
@@ -128,7 +136,7 @@ def fit(samples: list[float]) -> Fit:
     x = np.sort(np.asarray(samples, dtype=float))
     n = len(x)
     mean = float(x.mean()) if n else 0.0
-    if n < MIN_SAMPLES or mean <= 0.0 or float(x.std()) <= 1e-3 * mean:
+    if n < MIN_SAMPLES or mean <= 0.0 or float(x.std()) <= 1e-3 * mean or _rounding_only(x):
         return Fit(duration(mean), "constant", mean, n, {}, 1.0)
     candidates = _cdfs(x)
     distances = {name: ks_distance(x, cdf) for name, (cdf, _) in candidates.items()}

@@ -16,6 +16,7 @@ from scalesim.importers.calibrate.apply import (
     write,
 )
 from scalesim.importers.calibrate.loadtest import fit_load, read_rows
+from scalesim.importers.calibrate.sites import waiting
 from scalesim.importers.calibrate.spans import read_spans
 from scalesim.importers.calibrate.traces import observe
 from scalesim.spec import SpecError, System, load_spec_text
@@ -52,7 +53,7 @@ def calibrate(spec_path: Path, text: str, system: System, traces: list[Path],
                 "the traces are ScaleSim's chosen samples (typical, slowest, failed), not a "
                 "random sample: fitted times lean towards the tails unless every request "
                 "was kept (simulation.traces at least half the requests)")
-        calibrate_traces(system, observe(spans), calibration)
+        calibrate_traces(system, observe(spans, waiting(system)), calibration)
     calibrated = write(text, calibration.changes)
     final = _reloaded(spec_path, calibrated)
     report = {"spec": str(spec_path), **calibration.report,

@@ -7,8 +7,12 @@ ScaleSim's own exports, which have no client spans — the callee's visit itself
 `scalesim.sent_unix_nano` and answered one network hop after it ended. From these:
 
 - **own time** (self time): the visit's span minus the time it waited on its synchronous
-  attempts (the union of their intervals); attempts still running when the visit ended did
-  not hold it (async calls);
+  attempts (the union of their intervals). Whether an attempt was waited for is the spec's
+  to say where it says it (a plain call is, an async one is not); otherwise (a hedge, a
+  parallel step that waits for fewer than all, a call the spec does not make) an attempt
+  answered after the visit ended did not hold it. Times are compared at the trace clock's
+  resolution (`clock_grid`): an answer computed from rounded times may land up to two grid
+  steps past the caller's end;
 - **hop**: one-way network time, half of an attempt's interval minus its callee's visit
   (client span − server span), less the runtime's CPU overhead the simulator charges there;
 - **call probability**: the share of the caller's visits that called that target;
@@ -24,13 +28,22 @@ it under the same parent: the innermost server span is the visit, and the callee
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from scalesim.importers.calibrate.spans import Span
 
 VISIT_KINDS = ("server", "consumer")
 NS = 1e-9
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What the spec says of a caller's wait on one target."""
+
+    waited: bool | None  # True: it waits for the answer; False: async; None: not said
 
 
 @dataclass
@@ -41,12 +54,14 @@ class Attempt:
     attempt: int
     failed: bool
     callee: Span | None  # the callee's visit, when traced
+    waited: bool | None = None  # as the spec or the trace says; None: by the times
 
 
 @dataclass
 class Visit:
     span: Span
     operation: str  # component.operation
+    slack: int  # ns an answer may land past the end and still have been waited for
     attempts: list[Attempt] = field(default_factory=list)
 
     @property
@@ -54,8 +69,24 @@ class Visit:
         return self.span.end - self.span.start
 
     def waited(self) -> list[Attempt]:
-        """The attempts it waited for: answered before it ended."""
-        return [a for a in self.attempts if a.returned <= self.span.end]
+        """The attempts it waited for: those the spec says it waits for, else those
+        answered before it ended (within the clock's rounding)."""
+        return [a for a in self.attempts if a.waited or
+                (a.waited is None and a.returned <= self.span.end + self.slack)]
+
+
+def clock_grid(spans: list[Span]) -> int:
+    """The resolution, in ns, of the clock the trace's times were written with: the
+    largest step every start and end is a multiple of (ScaleSim's exports round to 0.1 ms,
+    Jaeger keeps microseconds, OTLP nanoseconds)."""
+    return math.gcd(*(t for s in spans for t in (s.start, s.end))) or 1
+
+
+def slack(grid: int) -> int:
+    """How far past its caller's end a waited-for answer may seem to land. The answer
+    ScaleSim's export implies (callee end + (start − sent)) and the caller's end are four
+    times each rounded to the grid, each off by at most half a step: two steps in all."""
+    return 2 * grid
 
 
 def operation_name(span: Span) -> str:
@@ -70,23 +101,27 @@ def operation_name(span: Span) -> str:
     return f"{component}.{name}"
 
 
-def visits(spans: list[Span]) -> list[Visit]:
-    """The visits of every trace, each with its attempts in the order they were sent."""
-    by_id = {(s.trace, s.span): s for s in spans}
+def visits(spans: list[Span], waiting: Mapping[tuple[str, str], Waiting]) -> list[Visit]:
+    """The visits of every trace, each with its attempts in the order they were sent;
+    `waiting` is the spec's word on each (caller, target)'s wait."""
     children: defaultdict[tuple[str, str], list[Span]] = defaultdict(list)
     for span in spans:
         if span.parent is not None:
             children[(span.trace, span.parent)].append(span)
     wrappers = _wrappers(spans)
+    late = slack(clock_grid(spans))
     found = {}
     for span in spans:
         if span.kind in VISIT_KINDS and (span.trace, span.span) not in wrappers and \
                 _innermost(span, children) is span:
-            found[(span.trace, span.span)] = Visit(span, operation_name(span))
+            found[(span.trace, span.span)] = Visit(span, operation_name(span), late)
     for visit in found.values():
         for child in _below(visit.span, children):
-            attempt = _attempt(visit, child, children, by_id)
+            attempt = _attempt(visit, child, children)
             if attempt is not None:
+                said = waiting.get((visit.operation, attempt.target))
+                if said is not None and said.waited is not None:
+                    attempt.waited = said.waited
                 visit.attempts.append(attempt)
         visit.attempts.sort(key=lambda a: (a.sent, a.returned))
         _number_attempts(visit)
@@ -135,8 +170,7 @@ def _innermost(span: Span, children: Children) -> Span:
     return span
 
 
-def _attempt(visit: Visit, child: Span, children: Children,
-             by_id: dict[tuple[str, str], Span]) -> Attempt | None:
+def _attempt(visit: Visit, child: Span, children: Children) -> Attempt | None:
     number = int(child.attributes.get("scalesim.attempt", 0) or 0)
     if child.kind == "client":
         callees = sorted((_innermost(s, children) for s in children[(child.trace, child.span)]
@@ -152,10 +186,9 @@ def _attempt(visit: Visit, child: Span, children: Children,
             if "scalesim.sent_us" in child.attributes else \
             int(child.attributes.get("scalesim.sent_unix_nano", child.start))
         hop = max(0, child.start - sent)
-        returned = child.end + hop
-        if child.attributes.get("scalesim.kind") == "async":
-            returned = max(returned, visit.span.end + 1)  # nobody waited for it
-        return Attempt(operation_name(child), sent, returned, number, child.error, child)
+        waited = False if child.attributes.get("scalesim.kind") == "async" else None
+        return Attempt(operation_name(child), sent, child.end + hop, number, child.error,
+                       child, waited)
     return None
 
 
@@ -242,10 +275,11 @@ class OperationStats:
     shapes: Counter[tuple[tuple[str, ...], ...]] = field(default_factory=Counter)
 
 
-def observe(spans: list[Span]) -> dict[str, OperationStats]:
+def observe(spans: list[Span], waiting: Mapping[tuple[str, str], Waiting]
+            ) -> dict[str, OperationStats]:
     """Per 'component.operation', what its visits did."""
     stats: defaultdict[str, OperationStats] = defaultdict(OperationStats)
-    for visit in visits(spans):
+    for visit in visits(spans, waiting):
         op = stats[visit.operation]
         op.visits += 1
         if not visit.span.error:

@@ -1,0 +1,64 @@
+"""Where a spec makes each call, and what it says about the caller's wait.
+
+Calibration reads traces against the spec it calibrates: a call the spec makes synchronously
+was waited for, and one it makes async was not, whatever the rounded times of a trace
+suggest. The same sites are where the fitted probabilities and retries are written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scalesim.importers.calibrate.traces import Waiting
+from scalesim.spec.model import Call, ParallelStep, System
+
+Path = tuple[str | int, ...]  # a place in the spec
+
+
+@dataclass(frozen=True)
+class Site:
+    path: Path
+    call: Call  # as written at `path`
+    waiting: Waiting
+
+
+def _waiting(system: System, call: Call, waits_for_all: bool) -> Waiting:
+    """An async call (or a publish through an outbox) is not waited for; a hedged call, or a
+    branch of a parallel step that waits for fewer than all, is waited for only until
+    another answer wins, which the trace's times tell, not the spec."""
+    effective = system.effective(call)
+    if effective.as_seen().async_:
+        return Waiting(False)
+    return Waiting(True if waits_for_all and effective.hedge is None else None)
+
+
+def call_sites(system: System, component: str, operation: str) -> dict[str, list[Site]]:
+    """The operation's calls by target ('component.operation'), each where the spec makes
+    it (a saga's steps are its coordinator's, not listed)."""
+    base: Path = ("components", component, "operations", operation)
+    op = system.components[component].effective_operations[operation]
+    out: dict[str, list[Site]] = {}
+    for index, step in enumerate(op.calls):
+        if isinstance(step, ParallelStep):
+            every = step.parallel.wait_for == "all"
+            for branch, call in enumerate(step.parallel.calls):
+                out.setdefault(".".join(system.resolve(call.to)), []).append(Site(
+                    (*base, "calls", index, "parallel", "calls", branch), call,
+                    _waiting(system, call, every)))
+        elif isinstance(step, Call):
+            out.setdefault(".".join(system.resolve(step.to)), []).append(
+                Site((*base, "calls", index), step, _waiting(system, step, True)))
+    return out
+
+
+def waiting(system: System) -> dict[tuple[str, str], Waiting]:
+    """(caller, target) -> how the spec's caller waits on that target. A target called from
+    several places that wait differently is left to the trace's times."""
+    out: dict[tuple[str, str], Waiting] = {}
+    for component, spec in system.components.items():
+        for operation in spec.effective_operations:
+            for target, sites in call_sites(system, component, operation).items():
+                ways = {site.waiting for site in sites}
+                out[(f"{component}.{operation}", target)] = ways.pop() if len(ways) == 1 \
+                    else Waiting(None)
+    return out
