@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,8 @@ from scalesim.importers.calibrate import CalibrationError
 from scalesim.importers.calibrate.fit import fit, ks_p_value
 from scalesim.importers.calibrate.loadtest import read_rows
 from scalesim.importers.calibrate.spans import read_spans
-from scalesim.importers.calibrate.traces import observe
-from scalesim.spec import load_spec
+from scalesim.importers.calibrate.traces import observe, own_time
+from scalesim.spec import load_spec, load_spec_text
 from scalesim.spec.bounds import MAX_INPUT_MIB
 
 MS = 1_000_000  # nanoseconds
@@ -329,6 +330,115 @@ def test_the_spec_says_which_calls_were_waited_for(tmp_path: Path) -> None:
            math.sqrt(4.0**2 + 0.5**2 + 3.0**2 + 0.5**2) / math.sqrt(own["n"]), "api.get visit ms")
 
 
+BREAKER = """\
+scalesim: 1
+name: breaker
+defaults: {network: 0.25ms}
+components:
+  checkout:
+    replicas: 2
+    workers: 128
+    operations:
+      pay:
+        work: 2ms
+        calls:
+          - to: payments.charge
+            timeout: 1s
+            circuit_breaker: {window: 20, min_calls: 10, failure_rate: 50%, open_for: 10s,
+                              half_open_calls: 3}
+            on_failure: {fallback: 5ms, degraded: true}
+  payments:
+    kind: external
+    operations: {charge: {work: {dist: lognormal, median: 120ms, p99: 600ms}}}
+workloads: [{name: checkout, to: checkout.pay, rate: 100/s}]
+faults: [{target: payments, latency: +30s}]
+simulation: {duration: 30s, warmup: 5s, seed: 1}
+"""
+
+
+@pytest.mark.parametrize("form", ["otlp", "jaeger"])
+def test_calls_that_never_reached_the_callee_are_not_its_visits(tmp_path: Path,
+                                                                form: str) -> None:
+    """The gateway hangs, so every call is refused by the open breaker (`circuit_open`, in
+    the caller) or still `unfinished` when the run ends: no visit of payments.charge, so
+    nothing to fit for it (its error rate was 1.0), no call to measure the network by (it
+    was 25 µs), and checkout.pay's visits each waited on the call until its 1 s timeout
+    or not at all: each took 2 ms of work and 5 ms of fallback (its own time was up to
+    1.007 s). Visits that fell back are left out of the own time: `work` stays 2 ms."""
+    traces = simulated_traces(tmp_path, BREAKER, form)
+    report, text = run_calibrate(tmp_path, BREAKER, "--traces", str(traces))
+    pay = report["operations"]["checkout.pay"]
+    assert "payments.charge" not in report["operations"] and "network" not in report
+    spans = read_spans(traces)
+    status = Counter(str(s.attributes["scalesim.status"]) for s in spans
+                     if s.service == "payments")
+    refused, unfinished = status.pop("circuit_open"), status.pop("unfinished")
+    assert not status  # nothing else: no call reached the gateway and ended
+    assert refused and unfinished and refused + unfinished == pay["visits"]  # one call each
+    assert (f"payments.charge: no visit in the traces, only spans that are not: {refused} "
+            f"refused, {unfinished} unfinished (unchanged)") in report["notes"]
+    assert pay["fell_back"] == pay["visits"] and "own_time" not in pay
+    assert yaml.safe_load(text) == yaml.safe_load(BREAKER)  # nothing to change
+    from scalesim.importers.calibrate.sites import waiting  # new with this test
+    from scalesim.importers.calibrate.traces import visits, waits
+    for visit in visits(spans, waiting(load_spec_text(BREAKER))):
+        assert own_time(visit) == pytest.approx(0.007, abs=2e-4)  # within two grid steps
+        assert all(a.failed and a.callee is None for a in visit.attempts)
+        assert max(high - low for low, high in waits(visit)) <= 10**9
+
+
+TIMEOUTS = """\
+scalesim: 1
+name: timeouts
+defaults: {network: 0.25ms}
+components:
+  caller:
+    replicas: 2
+    workers: 64
+    operations:
+      call:
+        work: 1ms
+        post_work: 2ms
+        calls:
+          - {to: dependency.get, timeout: 100ms, retry: {attempts: 2, backoff: constant,
+                                                         base: 10ms}}
+  dependency:
+    workers: unlimited
+    operations:
+      get:
+        work:
+          dist: mixture
+          of:
+            - {weight: 0.9, dist: {dist: lognormal, median: 8ms, p99: 30ms}}
+            - {weight: 0.1, dist: 3s}
+workloads: [{name: calls, to: caller.call, rate: 100/s}]
+simulation: {duration: 10s, warmup: 0s, traces: 1000, seed: 1}
+"""
+
+
+def test_a_timed_out_attempt_is_the_callers_wait_not_its_error(tmp_path: Path) -> None:
+    """10 % of the dependency's answers hang 3 s; the caller gives up after 100 ms and
+    retries once after 10 ms. The caller's own time is its 1 ms of work and 2 ms of
+    post_work, retried visits included: it waited on a timed-out attempt until the timeout,
+    then through the back-off, not until the hung answer came (before: mean 13.9 ms). Its
+    failures (both attempts hung) are timeouts, not its own errors (before: 1.06 %). Each
+    own time sums about six times rounded to the 0.1 ms grid: sd q/√2."""
+    traces = simulated_traces(tmp_path, TIMEOUTS, "otlp")
+    report, text = run_calibrate(tmp_path, TIMEOUTS, "--traces", str(traces))
+    call = report["operations"]["caller.call"]
+    own = call["own_time"]
+    assert own["n"] > 900
+    within(own["observed_mean_ms"], 3.0, 0.1 / math.sqrt(2) / math.sqrt(own["n"]),
+           "caller own time ms")
+    assert call["error_rate"]["observed"] == 0.0
+    assert call["calls"]["dependency.get"]["max_attempts"] == 2
+    assert "error_rate" not in yaml.safe_load(text)["components"]["caller"]["operations"][
+        "call"]
+    hung = report["operations"]["dependency.get"]
+    assert hung["error_rate"]["observed"] == 0.0 and hung["not_visits"].get("unfinished")
+    assert call["fell_back"] == 0
+
+
 def test_load_test_utilization_law_recovers_the_overhead(tmp_path: Path) -> None:
     """front (1 call per visit, states 1 ms of CPU) and back (no calls, states 2 ms): with a
     runtime overhead of 0.8 ms per request and 0.3 ms per call, front uses 2.1 ms and back
@@ -389,7 +499,6 @@ def test_a_simulated_load_test_gives_back_the_overhead(tmp_path: Path) -> None:
     overhead; the load test must find 2.0 ms per request and 0.8 ms of overhead within 3
     of those standard errors."""
     from scalesim.sim import simulate
-    from scalesim.spec import load_spec_text
     truth = """\
 scalesim: 1
 name: one

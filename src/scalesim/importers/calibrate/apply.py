@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,6 +89,8 @@ def calibrate_traces(system: System, observed: dict[str, OperationStats],
             if NAME.match(name):  # not a framework's own span such as "POST /orders"
                 calibration.notes.append(f"{ref}: in the traces, not in the spec (left out)")
             continue
+        if not stats.visits:
+            continue
         operations[ref] = _operation(system, component, name, stats, calibration)
         _, call = system.overhead(component)
         for target, hop in stats.hops_s:
@@ -97,8 +100,10 @@ def calibrate_traces(system: System, observed: dict[str, OperationStats],
             hops.append(hop - (request + call.mean_s) / 2.0)
     for ref in (f"{c}.{o}" for c, s in system.components.items()
                 for o in s.effective_operations):
-        if ref not in observed:
-            calibration.notes.append(f"{ref}: no visit in the traces (unchanged)")
+        if ref not in observed or not observed[ref].visits:
+            spans = observed[ref].not_visits if ref in observed else {}
+            calibration.notes.append(f"{ref}: no visit in the traces{_none_of(spans)} "
+                                     "(unchanged)")
     calibration.report["operations"] = operations
     if len(hops) >= MIN_SAMPLES:
         network = fit([max(0.0, h) for h in hops])
@@ -109,14 +114,27 @@ def calibrate_traces(system: System, observed: dict[str, OperationStats],
         calibration.notes.append(f"only {len(hops)} traced calls: defaults.network unchanged")
 
 
+def _none_of(spans: Mapping[str, int]) -> str:
+    """What the spans of an operation that are no visits were, for the report."""
+    if not spans:
+        return ""
+    return ", only spans that are not: " + ", ".join(
+        f"{count} {why}" for why, count in sorted(spans.items()))
+
+
 def _operation(system: System, component: str, name: str, stats: OperationStats,
                calibration: Calibration) -> dict[str, Any]:
     spec = system.components[component]
     op = spec.effective_operations[name]
     base: Path = ("components", component, "operations", name)
-    entry: dict[str, Any] = {"visits": stats.visits}
+    entry: dict[str, Any] = {"visits": stats.visits, "not_visits": dict(stats.not_visits),
+                             "fell_back": stats.fell_back}
     if stats.ok_own_s:
         entry["own_time"] = _own_time(system, component, name, stats, base, calibration)
+    elif stats.fell_back:
+        calibration.notes.append(f"{component}.{name}: each successful visit followed a "
+                                 "failed call (its time holds the fallback): own time "
+                                 "unchanged")
     rate = stats.own_errors / stats.visits if stats.visits else 0.0
     entry["error_rate"] = {"observed": round(rate, 5), "spec": op.error_rate}
     if abs(rate - op.error_rate) > 1e-9:

@@ -83,6 +83,11 @@ def report_text(report: dict[str, Any]) -> str:
                      f"{own['fitted']} ({own['family']}, p={own['p_value']}"
                      f"{'; ' + ks if ks else ''})")
         lines.append(head)
+        if entry["not_visits"] or entry["fell_back"]:
+            lines.append("    left out: " + ", ".join(
+                [f"{n} spans {why}" for why, n in sorted(entry["not_visits"].items())]
+                + ([f"{entry['fell_back']} visits after a failed call (own time)"]
+                   if entry["fell_back"] else [])))
         lines.append(f"    error rate observed {entry['error_rate']['observed']:.4%} "
                      f"(spec {entry['error_rate']['spec']:.4%})")
         for target, call in entry["calls"].items():

@@ -2,7 +2,8 @@
 
 Calibration reads traces against the spec it calibrates: a call the spec makes synchronously
 was waited for, and one it makes async was not, whatever the rounded times of a trace
-suggest. The same sites are where the fitted probabilities and retries are written.
+suggest, and an attempt it bounds by a timeout held the caller until that timeout at most.
+The same sites are where the fitted probabilities and retries are written.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ def _waiting(system: System, call: Call, waits_for_all: bool) -> Waiting:
     effective = system.effective(call)
     if effective.as_seen().async_:
         return Waiting(False)
-    return Waiting(True if waits_for_all and effective.hedge is None else None)
+    timeout = None if effective.timeout is None else round(effective.timeout * 1e9)
+    return Waiting(True if waits_for_all and effective.hedge is None else None, timeout)
 
 
 def call_sites(system: System, component: str, operation: str) -> dict[str, list[Site]]:
@@ -60,5 +62,5 @@ def waiting(system: System) -> dict[tuple[str, str], Waiting]:
             for target, sites in call_sites(system, component, operation).items():
                 ways = {site.waiting for site in sites}
                 out[(f"{component}.{operation}", target)] = ways.pop() if len(ways) == 1 \
-                    else Waiting(None)
+                    else Waiting(None, None)
     return out

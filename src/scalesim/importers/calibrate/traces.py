@@ -19,7 +19,20 @@ ScaleSim's own exports, which have no client spans — the callee's visit itself
 - **fan-out**: first attempts of one visit whose intervals overlap ran in parallel;
 - **retries**: attempts after the first of one call (the `scalesim.attempt` attribute, or
   the span's position in a run of attempts to one target);
-- **own errors**: visits that failed while every call they made succeeded.
+- **own errors**: visits that failed while every call they made succeeded (when ScaleSim's
+  export names the cause, only `error`: the others are the simulation's own doing, from
+  the spec's capacity, resilience settings and faults).
+
+A span is a visit only if the operation ran and ended. In ScaleSim's exports, whose spans
+name their outcome (`scalesim.status`), a span refused before its operation ran (refused in
+the caller: an open breaker, a full bulkhead, a full connection pool; or at the callee's
+door: a full queue, a rate limit, shedding, no replica), with no calls under it, is not,
+nor is one still `unfinished` when the run ended: like a CLIENT span with no SERVER span
+under it (the call never arrived, or the callee is not traced), each is an attempt of its
+caller's call and nothing of the callee's. An attempt the caller gave up on — unfinished,
+or answered after the spec's timeout — held its caller until that timeout and failed.
+Own time comes from successful visits whose calls all ended well: after a failed call a
+visit's time holds its fallback, which is not the operation's work.
 
 A framework that traces requests itself (FastAPI's `POST /path` server span, with internal
 spans under it) wraps the operation's own span in the same service, nested in it or beside
@@ -37,6 +50,11 @@ from scalesim.importers.calibrate.spans import Span
 
 VISIT_KINDS = ("server", "consumer")
 NS = 1e-9
+# Outcomes in ScaleSim's exports of a visit turned away before its operation ran: in the
+# caller (docs/results.md) or at the callee's door.
+REFUSALS = ("circuit_open", "bulkhead_full", "overflow", "rejected", "rate_limited", "shed",
+            "unavailable")
+UNFINISHED = "unfinished"
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,7 @@ class Waiting:
     """What the spec says of a caller's wait on one target."""
 
     waited: bool | None  # True: it waits for the answer; False: async; None: not said
+    timeout: int | None = None  # ns an attempt is waited for at most
 
 
 @dataclass
@@ -67,6 +86,11 @@ class Visit:
     @property
     def duration(self) -> int:
         return self.span.end - self.span.start
+
+    def calls_ok(self) -> bool:
+        """Whether each call it waited for ended well (its last attempt to each target)."""
+        final = {a.target: a for a in self.waited()}
+        return not any(a.failed for a in final.values())
 
     def waited(self) -> list[Attempt]:
         """The attempts it waited for: those the spec says it waits for, else those
@@ -104,31 +128,71 @@ def operation_name(span: Span) -> str:
 def visits(spans: list[Span], waiting: Mapping[tuple[str, str], Waiting]) -> list[Visit]:
     """The visits of every trace, each with its attempts in the order they were sent;
     `waiting` is the spec's word on each (caller, target)'s wait."""
-    children: defaultdict[tuple[str, str], list[Span]] = defaultdict(list)
-    for span in spans:
-        if span.parent is not None:
-            children[(span.trace, span.parent)].append(span)
-    wrappers = _wrappers(spans)
+    children = _children(spans)
     late = slack(clock_grid(spans))
-    found = {}
-    for span in spans:
-        if span.kind in VISIT_KINDS and (span.trace, span.span) not in wrappers and \
-                _innermost(span, children) is span:
-            found[(span.trace, span.span)] = Visit(span, operation_name(span), late)
-    for visit in found.values():
+    found = [Visit(span, operation_name(span), late) for span in _operations(spans, children)
+             if _not_run(span, children) is None]
+    for visit in found:
         for child in _below(visit.span, children):
             attempt = _attempt(visit, child, children)
             if attempt is not None:
-                said = waiting.get((visit.operation, attempt.target))
-                if said is not None and said.waited is not None:
-                    attempt.waited = said.waited
+                _as_said(attempt, waiting.get((visit.operation, attempt.target)), late)
                 visit.attempts.append(attempt)
         visit.attempts.sort(key=lambda a: (a.sent, a.returned))
         _number_attempts(visit)
-    return list(found.values())
+    return found
+
+
+def left_out(spans: list[Span]) -> Counter[tuple[str, str]]:
+    """(operation, why) of the spans that are no visits: refused before the operation ran,
+    or unfinished."""
+    children = _children(spans)
+    return Counter((operation_name(span), why) for span in _operations(spans, children)
+                   if (why := _not_run(span, children)) is not None)
 
 
 Children = defaultdict[tuple[str, str], list[Span]]
+
+
+def _children(spans: list[Span]) -> Children:
+    children: Children = defaultdict(list)
+    for span in spans:
+        if span.parent is not None:
+            children[(span.trace, span.parent)].append(span)
+    return children
+
+
+def _operations(spans: list[Span], children: Children) -> list[Span]:
+    """The spans of operations: server (or consumer) spans, a framework's wrapper seen
+    through."""
+    wrappers = _wrappers(spans)
+    return [span for span in spans if span.kind in VISIT_KINDS and
+            (span.trace, span.span) not in wrappers and _innermost(span, children) is span]
+
+
+def _not_run(span: Span, children: Children) -> str | None:
+    """Why ScaleSim's export holds a span that is no visit ('refused', 'unfinished'), or
+    None. A refusal with calls under it is the visit's outcome from one of its calls, and
+    it ran."""
+    status = span.attributes.get("scalesim.status")
+    if status == UNFINISHED:
+        return UNFINISHED
+    if status in REFUSALS and not children[(span.trace, span.span)]:
+        return "refused"
+    return None
+
+
+def _as_said(attempt: Attempt, said: Waiting | None, slack: int) -> None:
+    """The attempt as the spec's call has it: waited for or not, and given up on at the
+    timeout (failed, its callee's answer, if any, never arriving)."""
+    if said is None:
+        return
+    if said.waited is not None:
+        attempt.waited = said.waited
+    if said.timeout is not None and attempt.returned > attempt.sent + said.timeout + slack:
+        attempt.returned = attempt.sent + said.timeout
+        attempt.failed = True
+        attempt.callee = None
 
 
 def _wrappers(spans: list[Span]) -> set[tuple[str, str]]:
@@ -185,10 +249,14 @@ def _attempt(visit: Visit, child: Span, children: Children) -> Attempt | None:
         sent = int(child.attributes["scalesim.sent_us"]) * 1000 \
             if "scalesim.sent_us" in child.attributes else \
             int(child.attributes.get("scalesim.sent_unix_nano", child.start))
-        hop = max(0, child.start - sent)
         waited = False if child.attributes.get("scalesim.kind") == "async" else None
+        why = _not_run(child, children)
+        if why == UNFINISHED:  # waited for until the caller gave up, or ended
+            return Attempt(operation_name(child), sent, visit.span.end, number, True, None,
+                           waited)
+        hop = max(0, child.start - sent)
         return Attempt(operation_name(child), sent, child.end + hop, number, child.error,
-                       child, waited)
+                       None if why else child, waited)
     return None
 
 
@@ -204,10 +272,24 @@ def _number_attempts(visit: Visit) -> None:
         last[attempt.target] = attempt
 
 
+def waits(visit: Visit) -> list[tuple[int, int]]:
+    """The intervals the visit waited: on each attempt it waited for, and in the back-off
+    between an attempt and its retry."""
+    out: list[tuple[int, int]] = []
+    last: dict[str, Attempt] = {}
+    for attempt in visit.waited():
+        previous = last.get(attempt.target)
+        if previous is not None and attempt.attempt == previous.attempt + 1:
+            out.append((previous.returned, attempt.sent))
+        out.append((attempt.sent, attempt.returned))
+        last[attempt.target] = attempt
+    return out
+
+
 def own_time(visit: Visit) -> float:
     """Seconds of the visit not spent waiting on its synchronous attempts."""
-    intervals = sorted((max(a.sent, visit.span.start), min(a.returned, visit.span.end))
-                       for a in visit.waited())
+    intervals = sorted((max(low, visit.span.start), min(high, visit.span.end))
+                       for low, high in waits(visit))
     covered, end = 0, visit.span.start
     for low, high in intervals:
         low = max(low, end)
@@ -245,13 +327,10 @@ def groups(visit: Visit) -> list[list[Attempt]]:
 
 
 def own_error(visit: Visit) -> bool:
-    """Failed although each call it made ended well (its last attempt to each target)."""
-    if not visit.span.error:
-        return False
-    final: dict[str, Attempt] = {}
-    for attempt in visit.waited():
-        final[attempt.target] = attempt
-    return not any(a.failed for a in final.values())
+    """Failed although each call it made ended well, and (when the trace names the cause)
+    by the operation's own error."""
+    cause = visit.span.attributes.get("scalesim.status", "error")
+    return visit.span.error and cause == "error" and visit.calls_ok()
 
 
 @dataclass
@@ -273,6 +352,8 @@ class OperationStats:
     hops_s: list[tuple[str, float]] = field(default_factory=list)  # (target, seconds)
     calls: dict[str, CallStats] = field(default_factory=dict)
     shapes: Counter[tuple[tuple[str, ...], ...]] = field(default_factory=Counter)
+    fell_back: int = 0  # successful visits after a failed call, left out of own time
+    not_visits: Counter[str] = field(default_factory=Counter)  # spans that are not: why
 
 
 def observe(spans: list[Span], waiting: Mapping[tuple[str, str], Waiting]
@@ -282,8 +363,10 @@ def observe(spans: list[Span], waiting: Mapping[tuple[str, str], Waiting]
     for visit in visits(spans, waiting):
         op = stats[visit.operation]
         op.visits += 1
-        if not visit.span.error:
+        if not visit.span.error and visit.calls_ok():
             op.ok_own_s.append(own_time(visit))
+        elif not visit.span.error:
+            op.fell_back += 1
         op.own_errors += own_error(visit)
         op.hops_s += hops(visit)
         called: set[str] = set()
@@ -302,4 +385,6 @@ def observe(spans: list[Span], waiting: Mapping[tuple[str, str], Waiting]
                 for attempt in group:
                     op.calls[attempt.target].in_parallel += 1
         op.shapes[tuple(tuple(sorted(a.target for a in group)) for group in shape)] += 1
+    for (operation, why), count in left_out(spans).items():
+        stats[operation].not_visits[why] += count
     return dict(stats)
