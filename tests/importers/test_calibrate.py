@@ -324,7 +324,7 @@ def test_the_spec_says_which_calls_were_waited_for(tmp_path: Path) -> None:
     own = report["operations"]["api.get"]["own_time"]
     within(own["observed_mean_ms"], 4.0, 4.0 / math.sqrt(own["n"]), "api.get own time ms")
     asynchronous = truth.replace("{to: db.read, timeout: 1s}", "{to: db.read, async: true}")
-    report, _ = run_calibrate(tmp_path, asynchronous, "--traces", str(traces))
+    report, _ = run_calibrate(tmp_path, asynchronous, "--traces", str(traces), "--force")
     own = report["operations"]["api.get"]["own_time"]  # the whole visit: work and the call
     within(own["observed_mean_ms"], 4.0 + 0.5 + 3.0 + 0.5,
            math.sqrt(4.0**2 + 0.5**2 + 3.0**2 + 0.5**2) / math.sqrt(own["n"]), "api.get visit ms")
@@ -587,6 +587,39 @@ def test_bad_traces_are_refused_with_the_place(tmp_path: Path, content: str,
                                       str(tmp_path / "t.json")])
     assert result.exit_code == 2 and message in result.stderr, result.stderr
     assert "Traceback" not in result.output
+    assert not (tmp_path / "out.yaml").exists()
+
+
+def test_the_output_is_overwritten_only_with_force(tmp_path: Path) -> None:
+    """Like `new` and `import`: an existing OUT (here the spec itself) needs --force."""
+    document, _ = synthetic()
+    (tmp_path / "t.json").write_text(json.dumps(document))
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(START)
+    command = ["calibrate", str(spec), "-o", str(spec), "--traces", str(tmp_path / "t.json")]
+    refused = CliRunner().invoke(app, command)
+    assert refused.exit_code == 2, refused.output
+    assert refused.stderr == f"{spec}: exists; use --force to overwrite it\n"
+    assert spec.read_text() == START
+    forced = CliRunner().invoke(app, [*command, "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert yaml.safe_load(spec.read_text())["components"]["front"]["operations"]["order"][
+        "work"]["dist"] == "exponential"
+
+
+def test_traces_of_another_system_are_refused(tmp_path: Path) -> None:
+    """Traces that match none of the spec's operations calibrate nothing: bad input, not a
+    copy of the spec reported as 'no changes'."""
+    document, _ = synthetic()
+    (tmp_path / "t.json").write_text(json.dumps(document))
+    (tmp_path / "spec.yaml").write_text(ROUND_TRIP)
+    result = CliRunner().invoke(app, ["calibrate", str(tmp_path / "spec.yaml"), "-o",
+                                      str(tmp_path / "out.yaml"), "--traces",
+                                      str(tmp_path / "t.json")])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (f"{tmp_path / 't.json'}: no operation of the spec is in the "
+                             "traces: they hold back.get, front.order, shard.find; the spec "
+                             "has api.get, db.read\n")
     assert not (tmp_path / "out.yaml").exists()
 
 

@@ -27,6 +27,8 @@ def calibrate_command(
         "--report", help="Also write the report (fitted against observed) as JSON here.",
         show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Overwrite OUT if it exists (the spec itself included).")] = False,
 ) -> None:
     """Fit a spec to the real system: traces (OTLP, Jaeger) and load-test results (docs/cli.md).
 
@@ -37,6 +39,9 @@ def calibrate_command(
     from scalesim.importers.calibrate import CalibrationError
     from scalesim.importers.calibrate.run import calibrate, report_text
 
+    if out.exists() and not force:
+        typer.echo(f"{out}: exists; use --force to overwrite it", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
     for path in (out, report):
         if path is not None:
             checked_output(path)

@@ -78,8 +78,24 @@ def _scaled(value: Any, factor: float) -> Any:
     return out
 
 
+def _listed(names: list[str], most: int = 8) -> str:
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def _check_matched(system: System, observed: dict[str, OperationStats]) -> None:
+    """Traces of another system fit nothing: refuse them rather than write the spec back
+    unchanged as if it had been calibrated."""
+    spec = [f"{c}.{o}" for c, s in system.components.items() for o in s.effective_operations]
+    if not set(spec) & set(observed):
+        raise CalibrationError(
+            f"no operation of the spec is in the traces: they hold "
+            f"{_listed(sorted(observed))}; the spec has {_listed(spec)}")
+
+
 def calibrate_traces(system: System, observed: dict[str, OperationStats],
                      calibration: Calibration) -> None:
+    _check_matched(system, observed)
     operations: dict[str, Any] = {}
     hops: list[float] = []
     for ref, stats in sorted(observed.items()):

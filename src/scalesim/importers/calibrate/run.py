@@ -53,7 +53,10 @@ def calibrate(spec_path: Path, text: str, system: System, traces: list[Path],
                 "the traces are ScaleSim's chosen samples (typical, slowest, failed), not a "
                 "random sample: fitted times lean towards the tails unless every request "
                 "was kept (simulation.traces at least half the requests)")
-        calibrate_traces(system, observe(spans, waiting(system)), calibration)
+        try:
+            calibrate_traces(system, observe(spans, waiting(system)), calibration)
+        except CalibrationError as error:  # the spans read well but match nothing
+            raise CalibrationError(f"{', '.join(map(str, traces))}: {error}") from None
     calibrated = write(text, calibration.changes)
     final = _reloaded(spec_path, calibrated)
     report = {"spec": str(spec_path), **calibration.report,
