@@ -439,11 +439,7 @@ def test_a_timed_out_attempt_is_the_callers_wait_not_its_error(tmp_path: Path) -
     assert call["fell_back"] == 0
 
 
-def test_load_test_utilization_law_recovers_the_overhead(tmp_path: Path) -> None:
-    """front (1 call per visit, states 1 ms of CPU) and back (no calls, states 2 ms): with a
-    runtime overhead of 0.8 ms per request and 0.3 ms per call, front uses 2.1 ms and back
-    2.8 ms of CPU per request, plus 0.02 cores idle; the least squares give them back."""
-    spec = """\
+PAIR = """\
 scalesim: 1
 name: pair
 components:
@@ -457,16 +453,60 @@ components:
     operations: {get: {cpu: 2ms}}
 workloads: [{name: w, to: front.order, rate: 10/s}]
 """
+
+
+def utilization_rows() -> list[str]:
+    """PAIR's load test: 2.1 ms of CPU per request in front, 2.8 ms in back, 0.02 idle."""
     rows = ["rate_rps,throughput_rps,mean_ms,cpu_front,cpu_back"]
     for x in (20.0, 60.0, 120.0, 200.0):
         rows.append(f"{x},{x},9.0,{0.02 + x * 0.0021},{0.02 + x * 0.0028}")
-    load, text = run_load_test(tmp_path, spec, rows)
+    return rows
+
+
+def test_load_test_utilization_law_recovers_the_overhead(tmp_path: Path) -> None:
+    """front (1 call per visit, states 1 ms of CPU) and back (no calls, states 2 ms): with a
+    runtime overhead of 0.8 ms per request and 0.3 ms per call, front uses 2.1 ms and back
+    2.8 ms of CPU per request, plus 0.02 cores idle; the least squares give them back."""
+    load, text = run_load_test(tmp_path, PAIR, utilization_rows())
     assert load["method"] == "utilization law"
     assert load["cpu_per_request_ms"] == {"front": pytest.approx(2.1), "back": pytest.approx(2.8)}
     assert load["overhead_ms"]["front"] == {"request": pytest.approx(0.8),
                                             "call": pytest.approx(0.3)}
     assert yaml.safe_load(text)["defaults"]["overhead"] == {"request": "800us",
                                                              "call": "300us"}
+
+
+def test_the_report_shows_numbers_and_yaml_not_python(tmp_path: Path) -> None:
+    """The report for people: the load test's CPU and overhead per component in ms, and
+    each fitted value as the YAML the spec gets (a change's line, read as YAML, is the
+    value written)."""
+    (tmp_path / "spec.yaml").write_text(PAIR)
+    (tmp_path / "load.csv").write_text("\n".join(utilization_rows()) + "\n")
+    document, _ = synthetic()
+    (tmp_path / "t.json").write_text(json.dumps(document))
+    result = CliRunner().invoke(app, ["calibrate", str(tmp_path / "spec.yaml"), "-o",
+                                      str(tmp_path / "out.yaml"), "--load-test",
+                                      str(tmp_path / "load.csv")])
+    assert result.exit_code == 0, result.output
+    assert "    CPU per request: back 2.8 ms, front 2.1 ms\n" in result.stdout
+    assert ("    overhead: back 0.8 ms per request + 0.3 ms per call, front 0.8 ms per "
+            "request + 0.3 ms per call\n") in result.stdout
+    assert "    200 rps: mean 9 ms, cores back 0.58, front 0.44\n" in result.stdout
+    assert "'" not in result.stdout  # no Python dict, quoted
+    assert "  defaults.overhead = {request: 800us, call: 300us}  # " in result.stdout
+    (tmp_path / "spec.yaml").write_text(START)
+    result = CliRunner().invoke(app, ["calibrate", str(tmp_path / "spec.yaml"), "-o",
+                                      str(tmp_path / "out2.yaml"), "--traces",
+                                      str(tmp_path / "t.json")])
+    assert result.exit_code == 0, result.output
+    assert "'" not in result.stdout
+    line = next(x for x in result.stdout.splitlines()
+                if x.startswith("  components.front.operations.order.work = "))
+    shown = line.split(" = ", 1)[1].split("  # ")[0]
+    calibrated = yaml.safe_load((tmp_path / "out2.yaml").read_text())
+    assert yaml.safe_load(shown) == calibrated["components"]["front"]["operations"]["order"][
+        "work"]
+    assert shown.startswith("{dist: exponential, mean: ")
 
 
 def test_load_test_regression_finds_the_bottleneck_demand(tmp_path: Path) -> None:

@@ -312,6 +312,16 @@ def _commented(value: Any) -> Any:
     return value
 
 
+def as_yaml(value: Any) -> str:
+    """A fitted value as `write` puts it in the spec, on one line: the report shows people
+    what their spec gets, not Python's form of it."""
+    if value is None:
+        return "(removed)"
+    out = io.StringIO()
+    _yaml().dump(_commented(value), out)
+    return out.getvalue().removesuffix("\n").removesuffix("\n...")
+
+
 def write(text: str, changes: list[Change]) -> str:
     """The spec's text with the changes made (comments and layout kept)."""
     yaml = _yaml()

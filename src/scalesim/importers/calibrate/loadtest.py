@@ -230,7 +230,8 @@ def _regression(system: System, rows: list[Row]) -> LoadFit:
         if visits.get(bottleneck, 0.0) > 0.0:
             overhead[bottleneck] = (max(0.0, s / visits[bottleneck] - stated), 0.0)
     else:
-        notes.append("no component has 'cores': the fitted demand is reported, not applied")
+        notes.append(f"no component has 'cores': the bottleneck's fitted demand, {s * 1e3:.4g} "
+                     "ms per request (1 / the saturation), is reported, not applied")
     fit = LoadFit("response-time regression", demand, {}, overhead, 1.0 / s, rows, notes=notes)
     fit.predicted_mean_ms = [(z + s / (1.0 - row.throughput_rps * s)) * 1e3 for row in rows]
     return fit

@@ -11,6 +11,7 @@ from typing import Any
 from scalesim.importers.calibrate import CalibrationError
 from scalesim.importers.calibrate.apply import (
     Calibration,
+    as_yaml,
     calibrate_load,
     calibrate_traces,
     write,
@@ -83,7 +84,7 @@ def report_text(report: dict[str, Any]) -> str:
         if own is not None:
             ks = ", ".join(f"{k} D={v}" for k, v in own["ks_distance"].items())
             head += (f"; own time {own['observed_mean_ms']} ms -> {own['field']} = "
-                     f"{own['fitted']} ({own['family']}, p={own['p_value']}"
+                     f"{as_yaml(own['fitted'])} ({own['family']}, p={own['p_value']}"
                      f"{'; ' + ks if ks else ''})")
         lines.append(head)
         if entry["not_visits"] or entry["fell_back"]:
@@ -100,18 +101,32 @@ def report_text(report: dict[str, Any]) -> str:
     network = report.get("network")
     if network is not None:
         lines.append(f"  network per hop: {network['observed_mean_ms']} ms mean -> "
-                     f"{network['fitted']} ({network['family']})")
+                     f"{as_yaml(network['fitted'])} ({network['family']})")
     load = report.get("load_test")
     if load is not None:
-        lines.append(f"  load test ({load['method']}): CPU per request "
-                     f"{load['cpu_per_request_ms']} ms, overhead {load['overhead_ms']} ms, "
-                     f"saturation {load['saturation_rps']} rps")
+        lines.append(f"  load test ({load['method']}): saturation {load['saturation_rps']} rps")
+        lines.append("    CPU per request: " + _per_component(
+            {name: f"{ms:.4g} ms" for name, ms in load["cpu_per_request_ms"].items()}))
+        lines.append("    overhead: " + _per_component(
+            {name: f"{ms['request']:.4g} ms per request" + (
+                f" + {ms['call']:.4g} ms per call" if ms["call"] else "")
+             for name, ms in load["overhead_ms"].items()}))
         for row in load["rows"]:
             predicted = row.get("predicted_mean_ms")
             lines.append(f"    {row['throughput_rps']:.4g} rps: mean {row['mean_ms']:.4g} ms"
                          + (f" (fit {predicted:.4g} ms)" if predicted is not None else "")
-                         + (f", cores {row['cpu']}" if row["cpu"] else ""))
+                         + (", cores " + _per_component(
+                             {name: f"{cores:.4g}" for name, cores in row["cpu"].items()})
+                            if row["cpu"] else ""))
     lines.append("changes:" if report["changes"] else "no changes")
-    lines += [f"  {c['path']} = {c['value']}  # {c['why']}" for c in report["changes"]]
+    lines += [f"  {c['path']} = {as_yaml(c['value'])}  # {c['why']}"
+              for c in report["changes"]]
     lines += [f"note: {note}" for note in report["notes"]]
     return "\n".join(lines) + "\n"
+
+
+def _per_component(values: dict[str, str]) -> str:
+    """'back 2.8 ms, front 2.1 ms' (by name), or what an empty fit means (the notes say
+    why)."""
+    return ", ".join(f"{name} {value}" for name, value in sorted(values.items())) or \
+        "none fitted (see the notes)"
