@@ -17,10 +17,12 @@ from scalesim.catalog import Catalog, load_catalog
 from scalesim.catalog.cues import negative_cues, negatives
 from scalesim.catalog.decision import load_trees
 from scalesim.catalog.freetext import advise_text
+from scalesim.catalog.in_spec import implemented
 from scalesim.catalog.search import search
 from scalesim.catalog.text import stems
 from scalesim.cli import app as main_app
 from scalesim.cli import patterns as cli
+from scalesim.templates import get_template, load_built
 
 QUESTIONS = yaml.safe_load((Path(__file__).parent / "questions.yaml").read_text("utf-8"))
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -178,3 +180,35 @@ def test_advise_reviews_a_spec() -> None:
     text = run("advise", "--spec", spec).stdout
     assert "What to change" in text and "SS501" in text and "ρ" in text
     assert "cannot read" in run("advise", "--spec", "/nonexistent.yaml", code=2).output
+
+
+@pytest.mark.parametrize(("template", "present"), [
+    ("dead-letter-queue", {"dead-letter-channel", "competing-consumers"}),
+    ("sharded-service", {"sharding", "consistent-hashing", "load-balancing"}),
+    ("outbox", {"transactional-outbox", "idempotent-receiver", "deduplication"}),
+    ("saga-orchestration", {"saga", "orchestration"}),
+    ("saga-choreography", {"saga", "choreography"}),
+    ("canary", {"canary-release"}),
+    ("blue-green", {"blue-green-deployment"}),
+    ("cache-aside", {"cache-aside"}),
+    ("event-sourcing", {"event-sourcing", "materialized-view"}),
+    ("leader-election", {"leader-election"}),
+    ("replicated-database", {"majority-quorum"}),
+    ("ambassador", {"failover", "retry", "timeout"}),
+])
+def test_advise_spec_knows_the_mechanisms_a_template_already_has(
+        template: str, present: set[str]) -> None:
+    """Every setting that is a catalog pattern counts as implemented (a queue's `dead_letter`
+    is a dead-letter channel, a hash balancer over database replicas is sharding), so the
+    advice does not recommend it back; each of these templates used to be advised one."""
+    assert present <= implemented(load_built(get_template(template).build(None)))
+
+
+def test_advise_spec_does_not_recommend_a_dead_letter_queue_to_one(tmp_path: Path) -> None:
+    """SS404 on the dead-letter-queue template's consumer votes for a dead-letter channel,
+    which its queue already has (`dead_letter: orders-dlq`)."""
+    spec = tmp_path / "dlq.yaml"
+    run("new", "dead-letter-queue", "-o", str(spec), app_=main_app)
+    review = json.loads(run("advise", "--spec", str(spec), "--json").stdout)
+    assert "dead-letter-channel" in review["implemented"]
+    assert "dead-letter-channel" not in [c["id"] for c in review["changes"]]

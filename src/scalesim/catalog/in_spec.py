@@ -1,15 +1,39 @@
 """Patterns a system spec already implements, read from its own fields, so `advise --spec`
 does not recommend what the design already does (a work queue is queue-based load
-levelling; a queue consumed by a pool is competing consumers)."""
+levelling; a queue consumed by a pool is competing consumers; a queue with a `dead_letter`
+is a dead-letter channel).
+
+Each table maps one spec setting to the catalog pattern it is an instance of; a setting
+that is absent or at its 'nothing' value implements nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from scalesim.spec.checks import iter_calls
-from scalesim.spec.model import Component, Kind, System
+from scalesim.spec.model import Balancer, Component, Kind, SagaBlock, System
 
 # Call settings -> the pattern each one is.
 CALL_PATTERNS = {"timeout": "timeout", "retry": "retry", "circuit_breaker": "circuit-breaker",
-                 "bulkhead": "bulkhead"}
+                 "bulkhead": "bulkhead", "outbox": "transactional-outbox"}
+# Component settings -> the pattern each one is.
+COMPONENT_PATTERNS = {"autoscale": "auto-scaling", "rate_limit": "rate-limiting",
+                      "load_shedding": "load-shedding", "health": "health-check",
+                      "leader_election": "leader-election", "event_store": "event-sourcing"}
+# replication.mode -> how the copies are kept (spec/consistency.py: leader-follower modes,
+# leaderless quorums, a Raft log).
+REPLICATION = {"async": "leader-and-followers", "semi_sync": "leader-and-followers",
+               "sync": "leader-and-followers", "quorum": "majority-quorum",
+               "raft": "replicated-log"}
+# caching.write_policy -> the caching pattern: 'invalidate' is cache-aside's write path and
+# 'none' its lazy loading without it.
+WRITE_POLICY = {"invalidate": "cache-aside", "none": "cache-aside",
+                "write_through": "write-through-cache", "write_behind": "write-behind-cache"}
+ROLLOUT = {"rolling": "rolling-update", "canary": "canary-release",
+           "blue_green": "blue-green-deployment"}
+SAGA = {"orchestration": "orchestration", "choreography": "choreography"}
+# Kinds whose replicas each hold their own data, so a hash balancer partitions the data.
+STATEFUL = {Kind.DATABASE, Kind.CACHE}
 
 
 def implemented(system: System) -> set[str]:
@@ -20,23 +44,82 @@ def implemented(system: System) -> set[str]:
     for _, _, _, call in iter_calls(system):
         found |= {pid for field, pid in CALL_PATTERNS.items()
                   if getattr(call, field) is not None}
+        if call.retry is not None and call.retry.other_replica:
+            found.add("failover")  # a retry sent to another replica fails over to it
+        if call.propagate_deadline:
+            found.add("deadline-propagation")
+        if not isinstance(call.on_failure, str):
+            found.add("fallback")
     return found
 
 
 def _component_patterns(system: System, component: Component) -> set[str]:
-    found: set[str] = set()
-    if component.kind is Kind.QUEUE and component.consumers:
-        found.add("queue-based-load-leveling")
-        for consumer in component.consumers:
-            target = system.components[consumer.to.partition(".")[0]]
-            if consumer.concurrency > 1 or target.replicas > 1 or target.autoscale is not None:
-                found.add("competing-consumers")
-    if component.autoscale is not None:
-        found.add("auto-scaling")
-    if component.rate_limit is not None:
-        found.add("rate-limiting")
-    if component.load_shedding is not None:
-        found.add("load-shedding")
-    if component.health is not None:
-        found.add("health-check")
+    found = {pid for field, pid in COMPONENT_PATTERNS.items()
+             if getattr(component, field) is not None}
+    found |= _queue_patterns(system, component) | _data_patterns(component)
+    found |= _replica_patterns(component)
+    if component.rollout is not None:
+        found.add(ROLLOUT[component.rollout.strategy])
+    for saga in _sagas(component):
+        found |= {"saga", SAGA[saga.saga.coordination]}
     return found
+
+
+def _queue_patterns(system: System, component: Component) -> set[str]:
+    """A queue with consumers levels load; a pool on it competes; its delivery settings are
+    a dead-letter channel and, effectively once or with idempotent consumers, an idempotent
+    receiver that deduplicates."""
+    found: set[str] = set()
+    if component.kind is not Kind.QUEUE:
+        return found
+    if component.consumers:
+        found.add("queue-based-load-leveling")
+    for consumer in component.consumers:
+        target = system.components[consumer.to.partition(".")[0]]
+        if consumer.concurrency > 1 or target.replicas > 1 or target.autoscale is not None:
+            found.add("competing-consumers")
+        if consumer.idempotent:
+            found.add("idempotent-receiver")
+    delivery = component.delivery
+    if delivery is not None and delivery.dead_letter is not None:
+        found.add("dead-letter-channel")
+    if delivery is not None and delivery.guarantee == "effectively_once":
+        found |= {"idempotent-receiver", "deduplication"}
+    return found
+
+
+def _data_patterns(component: Component) -> set[str]:
+    """A cache is the caching pattern its write policy names; replication is the way of
+    keeping copies its mode names, and reads served by followers are read replicas; an
+    event store's projections are materialised views."""
+    found: set[str] = set()
+    if component.kind is Kind.CACHE:
+        policy = component.caching.write_policy if component.caching else "invalidate"
+        found.add(WRITE_POLICY[policy])
+    if component.replication is not None:
+        found.add(REPLICATION[component.replication.mode])
+        if component.replication.reads != "leader":
+            found.add("read-replicas")
+    if component.event_store is not None and component.event_store.projections:
+        found.add("materialized-view")
+    return found
+
+
+def _replica_patterns(component: Component) -> set[str]:
+    """Requests to several replicas are load-balanced; by a hash of their key, the replicas
+    form a consistent-hashing ring, and for a stateful kind each holds a shard."""
+    if component.kind in (Kind.QUEUE, Kind.EXTERNAL):
+        return set()
+    if component.replicas <= 1 and component.autoscale is None:
+        return set()
+    found = {"load-balancing"}
+    if component.balancer is Balancer.HASH:
+        found.add("consistent-hashing")
+        if component.kind in STATEFUL:
+            found.add("sharding")
+    return found
+
+
+def _sagas(component: Component) -> Iterator[SagaBlock]:
+    for operation in component.operations.values():
+        yield from (step for step in operation.calls if isinstance(step, SagaBlock))
