@@ -9,8 +9,10 @@ registry's alias 'service catalog database', 'heavy' in 'read-heavy'). Three cor
   fragment of one of its longer names or aliases; the score is scaled by the covered share
   of the weight, to the power COVERAGE.
 - negative cues (negative-cues.yaml): words that ask for what a pattern cannot do ('writes'
-  for read replicas and follower reads, which serve only reads) scale its score by NEGATIVE
-  per cue found. They are kept by hand: the words of `avoid_when` are too common to use.
+  for read replicas and follower reads, which serve only reads; write load for caches) scale
+  its score by NEGATIVE per cue found, outside the phrases the synonyms recognise ('reads
+  are 10x writes' is read load). They are kept by hand, each with the `avoid_when` or
+  `use_when` line behind it: the words of `avoid_when` alone are too common to use.
 - domain: a domain-specialised pattern (crawling, maps, machine learning) needs half the
   words of its name or of an alias in the description; otherwise its score is scaled by
   DOMAIN, so 'deploy a new version' does not lead to an ML model-versioning pattern."""
@@ -24,7 +26,7 @@ from pydantic import TypeAdapter
 
 from scalesim.catalog.loader import packaged_root, read_yaml
 from scalesim.catalog.model import Category, Pattern
-from scalesim.catalog.text import stems, terms
+from scalesim.catalog.text import Expansion, stems, terms
 
 COVERAGE = 0.5
 NEGATIVE = 0.5
@@ -39,12 +41,14 @@ def negative_cues() -> dict[str, tuple[tuple[str, ...], ...]]:
     return {pid: tuple(tuple(stems(cue)) for cue in cues) for pid, cues in raw.items()}
 
 
-def negatives(pattern_id: str, words: list[str]) -> int:
-    """How many of the pattern's negative cues the description's stems contain."""
-    return sum(_contains(words, cue) for cue in negative_cues().get(pattern_id, ()))
+def negatives(pattern_id: str, expansion: Expansion) -> int:
+    """How many of the pattern's negative cues the description says: in its words outside
+    recognised phrases, or as a synonym term a phrase brought ('write heavy': write load)."""
+    return sum(cue in expansion.recognised or any(_contains(run, cue) for run in expansion.runs)
+               for cue in negative_cues().get(pattern_id, ()))
 
 
-def _contains(words: list[str], phrase: tuple[str, ...]) -> bool:
+def _contains(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
     n = len(phrase)
     return any(tuple(words[i:i + n]) == phrase for i in range(len(words) - n + 1))
 
@@ -73,18 +77,18 @@ def covered(own: Collection[str], matched: Collection[str],
     return found
 
 
-def factor(pattern: Pattern, words: list[str], own: Mapping[str, float],
-           matched: Collection[str], because: Mapping[str, str]) -> float:
-    """What the cues make of a pattern's word-match score, 1 when none applies. `words`
-    are the description's stems in order, `own` its terms as the index knows them, each
+def factor(pattern: Pattern, expansion: Expansion, own: Mapping[str, float],
+           matched: Collection[str]) -> float:
+    """What the cues make of a pattern's word-match score, 1 when none applies. `expansion`
+    is the description read (text.expand), `own` its terms as the index knows them, each
     with its rarity (idf): covering a rare word counts more than a common one."""
     scale = 1.0
     total = sum(own.values())
     if len(own) > 1 and total > 0.0:
-        answered = covered(own, matched, because, fragments(pattern, own))
+        answered = covered(own, matched, expansion.because, fragments(pattern, own))
         share = sum(own[word] for word in answered) / total
         scale *= share ** COVERAGE
-    scale *= NEGATIVE ** negatives(pattern.id, words)
+    scale *= NEGATIVE ** negatives(pattern.id, expansion)
     if pattern.category is Category.DOMAIN_SPECIALIZED and not names_it(pattern, own):
         scale *= DOMAIN
     return scale

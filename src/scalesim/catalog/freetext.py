@@ -9,14 +9,15 @@ questions that would refine the answer."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, field
 
 from scalesim.catalog import cues
 from scalesim.catalog.collection import Catalog
 from scalesim.catalog.decision import DecisionTree
 from scalesim.catalog.model import Maturity
-from scalesim.catalog.retrieval import FIX_SHARE, Scored, everything, index
-from scalesim.catalog.text import expand, stems, terms
+from scalesim.catalog.retrieval import FIX_SHARE, Scored, everything, index, names
+from scalesim.catalog.text import NEGATIONS, Expansion, expand, find, stems, terms
 from scalesim.catalog.views import FAMILIES
 
 SUGGESTIONS = 5
@@ -86,11 +87,10 @@ class TextAdvice:
 def advise_text(catalog: Catalog, trees: dict[str, DecisionTree], text: str,
                 limit: int = SUGGESTIONS) -> TextAdvice:
     ranked = index(catalog, everything).rank(text, CANDIDATES)
-    expansion = expand(text)
+    expansion = expand(text, negating_names(catalog))
     if not ranked:
         return TextAdvice(text, expansion.weights, expansion.because, {}, [], [], [])
-    ranked = with_cues(catalog, ranked, stems(text), own_words(catalog, text),
-                       expansion.because)
+    ranked = with_cues(catalog, ranked, expansion, own_words(catalog, text))
     top = ranked[0].score
     scores: dict[str, float] = {}
     why: dict[str, list[str]] = {}
@@ -105,12 +105,17 @@ def advise_text(catalog: Catalog, trees: dict[str, DecisionTree], text: str,
                                            pattern.anti_pattern.symptoms[0],
                                            list(pattern.anti_pattern.fixed_by)))
             for fix in pattern.anti_pattern.fixed_by:
-                scores[fix] = scores.get(fix, 0.0) + FIX_SHARE * share
+                # a diagnosis does not lift a fix the description speaks against (a cache
+                # for a busy database whose load is writes)
+                lent = FIX_SHARE * share * cues.NEGATIVE ** cues.negatives(fix, expansion)
+                scores[fix] = scores.get(fix, 0.0) + lent
                 fixes.setdefault(fix, []).append(hit.id)
             continue
         scores[hit.id] = scores.get(hit.id, 0.0) + share
         why[hit.id] = ["matches " + ", ".join(f"'{term}'" for term in hit.matched)]
-    lend_to_alternatives(catalog, scores, why)
+    unwanted = rejected(catalog, expansion.negated)
+    hand_over(catalog, scores, why, unwanted)
+    lend_to_alternatives(catalog, scores, why, unwanted)
     order = sorted(scores, key=lambda pid: (-scores[pid], pid))[:limit]
     best = scores[order[0]] if order else 1.0
     for pid in order:
@@ -131,32 +136,73 @@ def alternatives(catalog: Catalog, pid: str) -> list[str]:
 
 
 def lend_to_alternatives(catalog: Catalog, scores: dict[str, float],
-                         why: dict[str, list[str]]) -> None:
-    """The best match lends ALTERNATIVE_SHARE of its score to each of its alternatives: a
-    description that fits one way of solving a problem fits the others too (zero-downtime
-    deploys: blue-green, and canary releases)."""
+                         why: dict[str, list[str]], unwanted: set[str]) -> None:
+    """The best match lends ALTERNATIVE_SHARE of its score to each of its alternatives but
+    the `unwanted` (rejected) ones: a description that fits one way of solving a problem
+    fits the others too (zero-downtime deploys: blue-green, and canary releases)."""
     if not scores:
         return
     best = min(scores, key=lambda pid: (-scores[pid], pid))
     for other in alternatives(catalog, best):
-        if catalog[other].anti_pattern is None:
+        if catalog[other].anti_pattern is None and other not in unwanted:
             scores[other] = scores.get(other, 0.0) + ALTERNATIVE_SHARE * scores[best]
             why.setdefault(other, []).append(f"alternative to {best}")
+
+
+@functools.cache
+def negating_names(catalog: Catalog) -> tuple[tuple[str, ...], ...]:
+    """Names that contain a negation ('No Caching', 'never trust, always verify'), as stems:
+    said in a description they are names, not negations."""
+    found = {tuple(stems(name)) for pattern in catalog
+             for name in [pattern.name, *pattern.aliases]}
+    return tuple(sorted(name for name in found
+                        if any(word in NEGATIONS or word.endswith("n't") for word in name)))
+
+
+def rejected(catalog: Catalog, negated: tuple[str, ...]) -> set[str]:
+    """The patterns a description says it does not want: a name of theirs (name, alias or
+    id) stands whole in a negation, and no longer name there contains it ('no message
+    broker' rejects the message broker, not messaging, whose alias is 'messaging').
+    Anti-patterns are never rejected: not wanting one is the problem it describes."""
+    words = list(negated)
+    found = [(at, at + len(name), pattern.id) for pattern in catalog
+             if pattern.anti_pattern is None for name in names(pattern)
+             if name and (at := find(words, name)) is not None]
+    return {pid for start, end, pid in found
+            if not any(s <= start and end <= e and e - s > end - start for s, e, _ in found)}
+
+
+def hand_over(catalog: Catalog, scores: dict[str, float], why: dict[str, list[str]],
+              unwanted: set[str]) -> None:
+    """A pattern the description rejects is not suggested, and hands its score to its
+    alternatives: whoever says 'without distributed transactions' asks for what solves
+    the same problem another way (a saga instead of two-phase commit). The alternatives
+    its own file names take all of it, those that name it as theirs ALTERNATIVE_SHARE."""
+    for pid in sorted(unwanted):
+        score = scores.pop(pid, 0.0)
+        why.pop(pid, None)
+        own = catalog[pid].relations.alternative_to
+        for other in alternatives(catalog, pid):
+            if other not in unwanted and catalog[other].anti_pattern is None:
+                share = 1.0 if other in own else ALTERNATIVE_SHARE
+                scores[other] = scores.get(other, 0.0) + share * score
+                why.setdefault(other, []).append(f"instead of {pid}")
 
 
 def own_words(catalog: Catalog, text: str) -> dict[str, float]:
     """The description's own terms as the index knows them (typos corrected), in order, each
     with its idf."""
     known = index(catalog, everything)
-    found = [known.correct(term) for term in terms(text)]
+    said = terms(text)
+    found = [known.meaning(term, said) for term in said]
     return {term: known.idf(term) for term in found if term is not None}
 
 
-def with_cues(catalog: Catalog, ranked: list[Scored], words: list[str], own: dict[str, float],
-              because: dict[str, str]) -> list[Scored]:
+def with_cues(catalog: Catalog, ranked: list[Scored], expansion: Expansion,
+              own: dict[str, float]) -> list[Scored]:
     """The hits rescored by `cues.factor` (coverage, negative cues, domain) and re-sorted."""
-    rescored = [Scored(hit.id, hit.score * cues.factor(catalog[hit.id], words, own,
-                                                       hit.matched, because), hit.matched)
+    rescored = [Scored(hit.id, hit.score * cues.factor(catalog[hit.id], expansion, own,
+                                                       hit.matched), hit.matched)
                 for hit in ranked]
     return sorted(rescored, key=lambda hit: (-round(hit.score, 9), hit.id))
 

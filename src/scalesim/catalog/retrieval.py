@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import bm25s
@@ -21,6 +21,8 @@ from scalesim.catalog.model import Pattern
 from scalesim.catalog.text import expand, terms
 
 TYPO_CUTOFF = 0.8  # difflib ratio a misspelt word needs to its correction
+BOUND = 0.7  # share of a word's catalog uses inside one multi-word name that binds it there
+BOUND_USES = 5  # a word used fewer times than this is never bound
 FIX_SHARE = 0.5  # of a matched anti-pattern's score lent to each pattern that fixes it
 
 Fields = Callable[[Pattern], list[tuple[str, int]]]  # (text, weight) pairs
@@ -30,6 +32,57 @@ def names_and_problems(p: Pattern) -> list[tuple[str, int]]:
     """What `patterns search` matches: names, aliases, summary, problems."""
     return [(p.name, 3), (" ".join(p.aliases), 3), (p.id.replace("-", " "), 1),
             (p.summary, 2), (" ".join(p.problems), 1), (p.problem, 1)]
+
+
+def names(p: Pattern) -> list[tuple[str, ...]]:
+    """The pattern's name, aliases and id as terms."""
+    return [tuple(terms(name)) for name in [p.name, *p.aliases, p.id.replace("-", " ")]]
+
+
+def prose(p: Pattern) -> list[str]:
+    """The advisor's fields without the problem tags ('fault-tolerance' on most patterns),
+    which are labels rather than words used in a sentence."""
+    return [text for text, _ in everything(p) if text != " ".join(p.problems)]
+
+
+def bound_words(catalog: Catalog) -> dict[str, tuple[str, ...]]:
+    """Words the catalog uses almost only inside one multi-word name (at least BOUND of
+    their uses): 'balancing' is nearly always 'load balancing', so 'account balances'
+    says nothing about load balancers."""
+    phrases = {name for p in catalog for name in names(p) if len(name) > 1}
+    uses: dict[str, int] = {}
+    inside: dict[tuple[str, tuple[str, ...]], int] = {}
+    for pattern in catalog:
+        for text in prose(pattern):
+            words = terms(text)
+            for word in words:
+                uses[word] = uses.get(word, 0) + 1
+            for phrase in phrases:
+                for at in range(len(words) - len(phrase) + 1):
+                    if tuple(words[at:at + len(phrase)]) == phrase:
+                        for word in set(phrase):
+                            inside[word, phrase] = inside.get((word, phrase), 0) + 1
+    return {word: phrase for (word, phrase), n in sorted(inside.items())
+            if uses[word] >= BOUND_USES and n >= BOUND * uses[word]}
+
+
+def senses(words: list[str], bound: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """`words` with each bound word that stands inside its name replaced by the name
+    ('balanc' of 'load balanc' becomes 'load-balanc'), so a word used alone and the same
+    word inside the name are two terms, in the catalog and in queries alike."""
+    read = list(words)
+    for at, word in enumerate(words):
+        phrase = bound.get(word)
+        if phrase is not None and _within(words, at, phrase):
+            read[at] = "-".join(phrase)
+    return read
+
+
+def _within(words: list[str], at: int, phrase: tuple[str, ...]) -> bool:
+    """Whether words[at] is part of an occurrence of `phrase`, its words in any order
+    ('balance the load' says 'load balancing')."""
+    return any(sorted(words[start:start + len(phrase)]) == sorted(phrase)
+               for start in range(max(0, at - len(phrase) + 1), at + 1))
 
 
 def everything(p: Pattern) -> list[tuple[str, int]]:
@@ -51,11 +104,12 @@ class Scored:
 class Index:
     def __init__(self, catalog: Catalog, fields: Fields) -> None:
         self.ids = list(catalog.ids)
+        self.bound = bound_words(catalog)
         documents = []
         for pattern in catalog:
             document: list[str] = []
             for text, weight in fields(pattern):
-                document += terms(text) * weight
+                document += senses(terms(text), self.bound) * weight
             documents.append(document)
         self.vocabulary = sorted({t for document in documents for t in document})
         self._known = set(self.vocabulary)
@@ -64,14 +118,32 @@ class Index:
         self._bm25.index(documents, show_progress=False)
 
     def weighted_terms(self, query: str) -> dict[str, float]:
-        """Query term -> weight (see `text.expand`); a term the catalog does not know is
-        replaced by the nearest one it does (a typo), or dropped."""
+        """Query term -> weight (see `text.expand`); a word the query says is read in its
+        sense (`meaning`), and a term the catalog does not know is replaced by the nearest
+        one it does (a typo), or dropped."""
         weights: dict[str, float] = {}
-        for term, weight in expand(query).weights.items():
-            known = self.correct(term)
-            if known is not None:
+        expansion = expand(query)
+        # the query's words, then apart the synonym terms they brought ('blue green')
+        said = [*terms(query), "", *expansion.because]
+        for term, weight in expansion.weights.items():
+            known = self.meaning(term, said)
+            if known is None:
+                continue
+            if known != term and term in self.bound:  # the words of a name add up, as apart
+                weights[known] = weights.get(known, 0.0) + weight
+            else:
                 weights[known] = max(weight, weights.get(known, 0.0))
         return weights
+
+    def meaning(self, term: str, said: list[str]) -> str | None:
+        """The catalog's term for a word the query says (`said`: its terms in order): a
+        bound word inside its name is the name's term ('load-balanc'), alone the word's
+        own; then `correct`."""
+        phrase = self.bound.get(term)
+        if phrase is not None and any(_within(said, at, phrase)
+                                      for at, word in enumerate(said) if word == term):
+            return "-".join(phrase)
+        return self.correct(term)
 
     def idf(self, term: str) -> float:
         """How rare a term is across the patterns (BM25's idf, 0 for an unknown term)."""
@@ -81,9 +153,12 @@ class Index:
         return math.log((len(self._sets) - df + 0.5) / (df + 0.5) + 1.0)
 
     def correct(self, term: str) -> str | None:
-        """The term itself when the catalog knows it, else its nearest known term, else None."""
+        """The term itself when the catalog knows it, else its nearest known term, else None.
+        A term with a digit is a name or a quantity, never a misspelling ('100k')."""
         if term in self._known:
             return term
+        if any(c.isdigit() for c in term):
+            return None
         close = difflib.get_close_matches(term, self.vocabulary, n=1, cutoff=TYPO_CUTOFF)
         return close[0] if close else None
 

@@ -1,13 +1,16 @@
-"""Words for retrieval: tokens, English stems (Snowball), stop words, and synonyms.
+"""Words for retrieval: tokens, English stems (Snowball), stop words, synonyms, negation.
 
 Everything that is compared, catalog text and queries alike, goes through `terms`, so
 'retries', 'retry' and 'retrying' meet, and so do 'timeouts' and 'timeout'. Synonyms
-(synonyms.yaml) are matched on stems, phrases included ('times out' -> 'timeout')."""
+(synonyms.yaml) are matched on stems, phrases included ('times out' -> 'timeout'). A word
+inside a recognised phrase means the phrase: it is no negative cue and negates nothing
+('reads are 10x writes', 'without downtime'); `expand` also gives what a query negates."""
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import snowballstemmer
@@ -15,7 +18,18 @@ from pydantic import TypeAdapter
 
 from scalesim.catalog.loader import packaged_root, read_yaml
 
-_WORD = re.compile(r"[a-z0-9]+(?:'t)?")
+# A word has a letter: '2pc', 'p99', 'l7' and 'base64' are names, while a bare number ('100'
+# of '100%', '5' of '5 services') says nothing about which pattern fits and only matched the
+# catalog's own figures by chance.
+_WORD = re.compile(r"[a-z0-9]*[a-z][a-z0-9]*(?:'t)?")
+# A multiplier ('100x', '10×', '3 times') becomes the word 'x', a stop word kept for phrases,
+# so 'reads are 100x writes' meets the variant 'reads are 10x writes' whatever the number.
+_MULTIPLIER = re.compile(r"\b\d+(?:\.\d+)?\s*(?:x|×|times)\b")
+# Where a clause ends: punctuation, or a conjunction that starts a new one. A negation
+# reaches to the end of its clause ('without 2PC, but fast': 'fast' is not negated).
+_CLAUSE_END = re.compile(r"[,.;:!?()]|\b(?:and|but|while|because|although|though|yet|so)\b")
+# Words that negate what follows them in their clause; a word ending in n't ('don't') too.
+NEGATIONS = frozenset({"no", "not", "never", "without", "avoid", "cannot", "instead", "rather"})
 STOPWORDS = frozenset({
     "every", "always", "often", "sometimes", "still", "even", "really", "us", "lot", "lots",
     "many", "much", "something", "anything", "whenever", "also",
@@ -30,7 +44,7 @@ STOPWORDS = frozenset({
     "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would",
     "you", "your", "yours", "pattern", "patterns", "use", "using", "want", "need", "needs",
     "help", "way", "ways", "thing", "things", "get", "gets", "keep", "keeps",
-    "heavy",
+    "heavy", "x", "cannot",
 })
 # 'heavy' only qualifies the word before it ('read-heavy', 'write-heavy'), which carries the
 # meaning; alone it matched anti-patterns about heavy operations. 'heavy load' still means
@@ -54,7 +68,18 @@ def stem(word: str) -> str:
 
 def stems(text: str) -> list[str]:
     """Every word of `text`, lowercased and stemmed, stop words kept."""
-    return [stem(word) for word in _WORD.findall(text.casefold())]
+    return [stem(word) for word in _WORD.findall(_normal(text))]
+
+
+def _normal(text: str) -> str:
+    return _MULTIPLIER.sub(" x ", text.casefold())
+
+
+def clauses(text: str) -> list[int]:
+    """For each of `stems(text)`, the number of its clause (see _CLAUSE_END)."""
+    normal = _normal(text)
+    ends = [match.start() for match in _CLAUSE_END.finditer(normal)]
+    return [sum(end <= word.start() for end in ends) for word in _WORD.finditer(normal)]
 
 
 def terms(text: str) -> list[str]:
@@ -80,23 +105,40 @@ def synonyms() -> tuple[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]], ...
 
 @dataclass(frozen=True)
 class Expansion:
-    """A query as weighted terms, and for each added term the query words that brought it."""
+    """A query as weighted terms, and for each added term the query words that brought it.
+
+    `recognised` holds every synonym term whose variant the query says, and `negated` the
+    query's own terms inside a negation ('without distributed transactions'). `runs` are the
+    stretches of the query's stems outside every phrase variant: a word inside a phrase means
+    the phrase ('writes' in 'reads are 10x writes' is not about write load, 'no' in 'no
+    downtime' negates nothing)."""
 
     weights: dict[str, float]
     because: dict[str, str]
+    recognised: frozenset[tuple[str, ...]]
+    negated: tuple[str, ...]
+    runs: tuple[tuple[str, ...], ...]
 
 
-def expand(query: str) -> Expansion:
+def expand(query: str, names: Iterable[tuple[str, ...]] = ()) -> Expansion:
     """The query's own terms (weight 1); a phrase variant brings its term at weight 1 and its
-    own words drop to HALF; a one-word variant brings its term's words at HALF."""
+    own words drop to HALF; a one-word variant brings its term's words at HALF. `names`
+    (stems) are phrases too, for negation only: 'no' in a name ('no caching') negates
+    nothing."""
     words = stems(query)
     consumed: set[int] = set()
+    for name in names:
+        at = find(words, name)
+        if at is not None:
+            consumed.update(range(at, at + len(name)))
     added: dict[str, tuple[float, str]] = {}
+    recognised: set[tuple[str, ...]] = set()
     for term, variants in synonyms():
         for variant in variants:
-            at = _find(words, variant)
+            at = find(words, variant)
             if at is None:
                 continue
+            recognised.add(term)
             weight = 1.0 if len(variant) > 1 else HALF
             if len(variant) > 1:
                 consumed.update(range(at, at + len(variant)))
@@ -114,9 +156,35 @@ def expand(query: str) -> Expansion:
         if weights.get(t, 0.0) < weight:
             weights[t] = weight
             because[t] = phrase
-    return Expansion(weights, because)
+    return Expansion(weights, because, frozenset(recognised),
+                     _negated(words, clauses(query), consumed), _runs(words, consumed))
 
 
-def _find(words: list[str], phrase: tuple[str, ...]) -> int | None:
+def _negated(words: list[str], clause: list[int], consumed: set[int]) -> tuple[str, ...]:
+    """The terms that follow a negation in its clause, outside phrases, in order: what the
+    description says it does not want ('avoid two-phase commit'). A later negation in the
+    same clause adds nothing new."""
+    stop = _stop_stems()
+    found: set[int] = set()
+    for n, word in enumerate(words):
+        if n not in consumed and (word in NEGATIONS or word.endswith("n't")):
+            found.update(m for m in range(n + 1, len(words))
+                         if clause[m] == clause[n] and m not in consumed
+                         and words[m] not in stop)
+    return tuple(words[m] for m in sorted(found))
+
+
+def _runs(words: list[str], consumed: set[int]) -> tuple[tuple[str, ...], ...]:
+    runs: list[list[str]] = [[]]
+    for n, word in enumerate(words):
+        if n in consumed:
+            runs.append([])
+        else:
+            runs[-1].append(word)
+    return tuple(tuple(run) for run in runs if run)
+
+
+def find(words: list[str], phrase: tuple[str, ...]) -> int | None:
+    """Where `phrase` first stands whole in `words`, or None."""
     n = len(phrase)
     return next((i for i in range(len(words) - n + 1) if tuple(words[i:i + n]) == phrase), None)
