@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from scalesim.spec.checks import iter_calls
-from scalesim.spec.model import Balancer, Component, Kind, SagaBlock, System
+from scalesim.spec.model import Balancer, Call, Component, Kind, SagaBlock, System
 
 # Call settings -> the pattern each one is.
 CALL_PATTERNS = {"timeout": "timeout", "retry": "retry", "circuit_breaker": "circuit-breaker",
@@ -44,13 +44,20 @@ def implemented(system: System) -> set[str]:
     for _, _, _, call in iter_calls(system):
         found |= {pid for field, pid in CALL_PATTERNS.items()
                   if getattr(call, field) is not None}
-        if call.retry is not None and call.retry.other_replica:
-            found.add("failover")  # a retry sent to another replica fails over to it
+        if _fails_over(system, call):
+            found.add("failover")
         if call.propagate_deadline:
             found.add("deadline-propagation")
         if not isinstance(call.on_failure, str):
             found.add("fallback")
     return found
+
+
+def _fails_over(system: System, call: Call) -> bool:
+    """A retry steered to another replica of a callee that has several fails over to it
+    (Envoy's previous_hosts, on by default: with one replica there is nowhere to go)."""
+    callee = system.components[call.to.partition(".")[0]]
+    return call.retry is not None and call.retry.other_replica and callee.replicas > 1
 
 
 def _component_patterns(system: System, component: Component) -> set[str]:
