@@ -33,6 +33,7 @@ with an error, and their back-offs); `caveats.py` says when that matters.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
 from collections.abc import Iterable, Mapping
@@ -42,7 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from scalesim.analytic import closed as closed_loop
-from scalesim.analytic import hashing, lattice
+from scalesim.analytic import hashing, lattice, memo
 from scalesim.analytic.cpu import CpuDemand, with_cores
 from scalesim.analytic.hashing import Split
 from scalesim.analytic.held import Bound, held_bounds, turns_stay_even
@@ -81,6 +82,8 @@ from scalesim.spec.model import (
 from scalesim.spec.resilience import Hedge, Retry
 
 Waits = tuple[Lattice | None, Lattice | None]  # (whatever the outcome, when successful)
+_UNSET = object()  # a callee not solved yet (the first pass over a circle of calls)
+_Reads = tuple[memo.Inputs, ...]  # what an operation's calls read, call by call (`_calls_read`)
 PERCENTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999}
 POOLED = (Balancer.LEAST_REQUESTS, Balancer.P2C)
 MAX_PASSES = 200
@@ -230,6 +233,10 @@ class _Op:
     cache_calls: tuple[tuple[float, str], ...]
     steps: tuple[Call | ParallelStep, ...]  # its calls as plain steps (`plain_steps`), once
     calls: tuple[Call, ...]  # every call of those steps (`step_calls`)
+    # each of `calls` with the spec's defaults filled in (`System.effective`), and the
+    # operation it goes to
+    effective: tuple[Call, ...]
+    targets: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -246,6 +253,21 @@ class _Flow:
 
 # what one solution gives the next round of attempts: responses, how attempts fail, visits/s
 _Solved = tuple[dict[str, Lattice | None], Success, npt.NDArray[np.float64]]
+
+
+@dataclass(frozen=True)
+class _Network:
+    """One solution of the open network (`Model._solve`) and what its estimate is built
+    from (`Model._estimate`): only the pass a fixed point ends on needs that built."""
+
+    rates: Mapping[str, float]  # per workload, a closed loop's its MVA throughput
+    closed_means: Mapping[str, float]  # a closed loop's MVA mean response
+    flow: _Flow
+    admitted: dict[str, dict[str, float]]  # rate-limited shares (`Model.op_rates`)
+    components: dict[str, ComponentEstimate]
+    timeouts: dict[str, float]
+    converged: bool
+    solved: _Solved
 
 
 def _calls_per_visit(op: _Op) -> float:
@@ -310,6 +332,11 @@ class Model:
         self.hashed = hashing.uneven(system) if hashed is None else hashed
         # a callee's response as callers see it (hops added), kept while the response is
         self._reached: dict[str, tuple[Lattice, Lattice]] = {}
+        # the last solution of each component, of each operation's calls (`_held`) and of
+        # each call (`_call_waits`), reused while what they read stays the same
+        self._solved: memo.Last[str, ComponentEstimate] = memo.Last()
+        self._holds: memo.Last[str, tuple[Waits, Lattice | None]] = memo.Last()
+        self._waited: memo.Last[tuple[str, int], Waits] = memo.Last()
         self._coarse: dict[int, Model] = {}
         self._again: dict[str, tuple[str, ...]] = {}  # per entry: components met twice or more
         self._waits: npt.NDArray[np.float64] | None = None  # sync calls per visit, all made
@@ -346,9 +373,11 @@ class Model:
                             for name, to in cache_edges(self.system, cname, sync_only=True)
                             if name == oname)
         steps = tuple(plain_steps(operation.calls))
+        calls = tuple(step_calls(steps))
         return _Op(ref, cname, component, operation, work,
-                   lattice.of(operation.post_work, self.points), cache_calls, steps,
-                   tuple(step_calls(steps)))
+                   lattice.of(operation.post_work, self.points), cache_calls, steps, calls,
+                   tuple(self.system.effective(call) for call in calls),
+                   tuple(".".join(self.system.resolve(call.to)) for call in calls))
 
     def evaluate(self, scales: Mapping[str, float] | None = None,
                  storm: bool = False) -> Estimate:
@@ -377,20 +406,22 @@ class Model:
     def _settle(self, flow: _Flow, scales: Mapping[str, float]
                 ) -> tuple[Estimate, _Flow, _Solved]:
         """The estimate where the attempts `_tries` gives agree with those of the flow it was
-        solved with, iterated from `flow`."""
-        estimate, solved = self._evaluate(flow, scales)
+        solved with, iterated from `flow` (the estimate built from the last pass only)."""
+        network = self._evaluate(flow, scales)
         if not (self.repeated or self.timed):
-            return estimate, flow, solved
+            return self._estimate(network), flow, network.solved
         calls = len(self.repeated)
         for _ in range(MAX_PASSES):
+            solved = network.solved
             attempts = tuple(self._tries(edge, *solved) for edge in self.repeated) + tuple(
                 self._deliveries(sub, solved[0], made)
                 for sub, made in zip(self.timed, flow.attempts[calls:], strict=True))
             if np.allclose(attempts, flow.attempts, rtol=ATTEMPTS_TOLERANCE, atol=0.0):
-                return estimate, flow, solved
+                return self._estimate(network), flow, solved
             flow = self._flow(attempts)
-            estimate, solved = self._evaluate(flow, scales)
-        return dataclasses.replace(estimate, converged=False), flow, solved
+            network = self._evaluate(flow, scales)
+        return dataclasses.replace(self._estimate(network), converged=False), flow, \
+            network.solved
 
     def _most(self, edge: CallEdge, op_rate: npt.NDArray[np.float64]) -> float:
         """The most attempts a call can send: every try (within its retry budget, at the
@@ -401,7 +432,7 @@ class Model:
         return tries + (0.0 if call.hedge is None
                         else expected_hedges(call.hedge, lambda _: 1.0))  # every attempt slow
 
-    def _evaluate(self, flow: _Flow, scales: Mapping[str, float]) -> tuple[Estimate, _Solved]:
+    def _evaluate(self, flow: _Flow, scales: Mapping[str, float]) -> _Network:
         rates = {w.name: peak_rate(w) * scales.get(w.name, 1.0)
                  for w in self.system.workloads if w.users is None}
         closed = [w for w in self.system.workloads if w.users is not None]
@@ -609,8 +640,7 @@ class Model:
 
     # -- the open network ------------------------------------------------------------------
     def _solve(self, rates: Mapping[str, float], closed_means: Mapping[str, float],
-               views: Mapping[str, closed_loop.ClosedWait], flow: _Flow
-               ) -> tuple[Estimate, _Solved]:
+               views: Mapping[str, closed_loop.ClosedWait], flow: _Flow) -> _Network:
         op_rate, admitted = self.op_rates(rates, flow)
         responses: dict[str, Lattice | None] = {}
         components: dict[str, ComponentEstimate] = {}
@@ -651,6 +681,15 @@ class Model:
         else:
             timeouts = self._timeouts(responses, self.ops)
             overall = Success(self, components, timeouts, admits)
+        return _Network(rates, closed_means, flow, admitted, components, timeouts, converged,
+                        (responses, overall, op_rate))
+
+    def _estimate(self, network: _Network) -> Estimate:
+        """The estimate of a solution of the open network: per workload its latency and
+        success, per queue subscription its consumers' station."""
+        flow, rates, components, timeouts = network.flow, network.rates, network.components, \
+            network.timeouts
+        responses, _, op_rate = network.solved
         workloads = {}
         # Workloads that share an entry (and rate-limit shares) share what is computed from
         # it: once per entry, not once per workload (200 workloads on one fan-out).
@@ -658,7 +697,7 @@ class Model:
         latencies: dict[str, Lattice | None] = {}
         exacts: dict[tuple[str, bool], bool] = {}
         for workload in self.system.workloads:
-            shares = admitted.get(workload.name, {})
+            shares = network.admitted.get(workload.name, {})
             key = tuple(sorted(shares.items()))
             success = successes.get(key)
             if success is None:
@@ -669,8 +708,8 @@ class Model:
                 latencies[entry] = None if response is None else \
                     lattice.total([self.hop, response, self.hop])
             latency = latencies[entry]
-            if latency is not None and workload.name in closed_means:
-                mean = closed_means[workload.name]  # MVA's; the shape from the open network
+            if latency is not None and workload.name in network.closed_means:
+                mean = network.closed_means[workload.name]  # MVA's; the shape from the open network
                 latency = latency.scaled(mean / latency.mean) if latency.mean > 0.0 else latency
             closed = workload.users is not None
             if (entry, closed) not in exacts:
@@ -683,8 +722,8 @@ class Model:
                 success.of(entry, structural=True), flow.component_visits[workload.name],
                 exact, exact and not closed and not again, again)
         return Estimate(self.system, workloads, components,
-                        self._subscriptions(op_rate, responses, flow), timeouts, converged,
-                        _pooled(workloads.values())), (responses, overall, op_rate)
+                        self._subscriptions(op_rate, responses, flow), timeouts,
+                        network.converged, _pooled(workloads.values()))
 
     def _component_visits(self, per_request: npt.NDArray[np.float64]) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -695,15 +734,48 @@ class Model:
                 out[cname] = out.get(cname, 0.0) + count
         return out
 
+    def _calls_read(self, op: _Op, responses: Mapping[str, Lattice | None],
+                    running: Success | None) -> _Reads:
+        """What the time `op` waits on its calls depends on, call by call (`op.calls`, what
+        `_call_waits` reads), then its cache misses: the response each waits for and how
+        the attempts of a retried one fail (`_attempt_failures`); nothing for an async
+        call."""
+        calls: list[memo.Inputs] = [
+            () if call.async_ else (responses.get(target, _UNSET),
+                                    self._attempt_failures(call, running))
+            for call, target in zip(op.effective, op.targets, strict=True)]
+        return (*calls, *((responses.get(to, _UNSET),) for _, to in op.cache_calls))
+
     def _component(self, cname: str, op_rate: npt.NDArray[np.float64],
                    responses: dict[str, Lattice | None], admitted: float,
                    running: Success | None, view: closed_loop.ClosedWait | None = None,
                    keyed: Split | None = None) -> ComponentEstimate:
+        """`_solve_component`, or its last solution when everything it reads is the same as
+        then (`memo.Last`): the rates of its operations, the responses its calls wait on,
+        how their retried attempts fail, its admitted share, a closed loop's wait, its
+        replicas' split. Between passes of a fixed point and between the loads a capacity
+        search tries, what the change does not reach keeps its solution."""
+        refs = self.by_component[cname]
+        reads = {ref: self._calls_read(self.ops[ref], responses, running) for ref in refs}
+        inputs = (tuple(float(op_rate[self.index[ref]]) for ref in refs),
+                  tuple(reads.values()), admitted, view,
+                  None if keyed is None else (keyed.shares, keyed.scales, keyed.dispersion))
+        found = self._solved.get(cname, inputs, lambda: self._solve_component(
+            cname, op_rate, responses, admitted, running, view, keyed, reads))
+        responses.update(found.responses)
+        return found
+
+    def _solve_component(self, cname: str, op_rate: npt.NDArray[np.float64],
+                         responses: dict[str, Lattice | None], admitted: float,
+                         running: Success | None, view: closed_loop.ClosedWait | None,
+                         keyed: Split | None, reads: Mapping[str, _Reads]
+                         ) -> ComponentEstimate:
         """Solve one component's station from the jobs its operations bring (those its rate
         limit admits), then the responses of its operations. `running`: how the attempts
         of its retried calls fail (`_attempt_failures`); `view`: the wait a closed loop
         that alone visits it sees there; `keyed`: how its load falls on its replicas, uneven
-        on a hash ring (`station.uneven`)."""
+        on a hash ring (`station.uneven`); `reads`: what each operation's calls read
+        (`_calls_read`), which keeps their time while it stays the same."""
         component = self.system.components[cname]
         refs = self.by_component[cname]
         blocking = component.io == "blocking"
@@ -712,10 +784,11 @@ class Model:
         for ref in refs:
             rate = float(op_rate[self.index[ref]])
             op = self.ops[ref]
-            held, calls[ref] = self._calls_time(op, responses, running)
+            (_, calls[ref]), job = self._holds.get(
+                ref, reads[ref], functools.partial(self._held, op, responses, running,
+                                                   reads[ref]))
             if blocking:
-                jobs.append((rate, None if held is None else
-                             lattice.total([op.work, held, op.post])))
+                jobs.append((rate, job))
             else:
                 jobs.append((rate, op.work))
                 if op.post.mean > 0.0:
@@ -766,6 +839,16 @@ class Model:
                                  component.core_limit, cpu_in_wait, pooled, cpu_offered,
                                  (arrival_scv + scv) / 2.0)
 
+    def _held(self, op: _Op, responses: Mapping[str, Lattice | None], running: Success | None,
+              reads: _Reads) -> tuple[Waits, Lattice | None]:
+        """`_calls_time` of `op`, and the time a blocking worker is held for a visit: its
+        work, its calls whatever their outcome, its post_work (None when a call never
+        answers)."""
+        held, ok = self._calls_time(op, responses, running, reads)
+        job = None if held is None or op.component.io != "blocking" else \
+            lattice.total([op.work, held, op.post])
+        return (held, ok), job
+
     def _never_waits(self, cname: str, load: StationLoad,
                      jobs: list[tuple[float, Lattice | None]]) -> Bound | None:
         """The bound its callers' workers put on it, if it rules out waiting at this load
@@ -809,16 +892,18 @@ class Model:
         return cached[1]
 
     def _calls_time(self, op: _Op, responses: Mapping[str, Lattice | None],
-                    running: Success | None) -> Waits:
+                    running: Success | None, reads: _Reads) -> Waits:
         """The time an operation waits on its synchronous calls and cache misses: whatever
         their outcome (what a blocking caller's worker is held for), and in the requests
-        that succeed (what their latency includes)."""
+        that succeed (what their latency includes). Each call's own (`_call_waits`) is the
+        last one worked out while what it reads (`reads`, `_calls_read`) stays the same."""
+        waited = iter([self._waited.get((op.ref, i), reads[i], functools.partial(
+            self._call_waits, call, responses, running)) for i, call in enumerate(op.calls)])
         held: list[Lattice] = []
         ok: list[Lattice | None] = []
         for step in op.steps:
             if isinstance(step, ParallelStep):
-                branches = [self._call_waits(c, responses, running)
-                            for c in step.parallel.calls]
+                branches = [next(waited) for _ in step.parallel.calls]
                 need = needed(step)
                 for out, which in ((held, 0), (ok, 1)):
                     finite = [b[which] for b in branches if b[which] is not None]
@@ -826,7 +911,7 @@ class Model:
                         return None, None
                     out.append(lattice.order_statistic(need, finite))  # type: ignore[arg-type]
             else:
-                waits = self._call_waits(step, responses, running)
+                waits = next(waited)
                 if waits[0] is None:
                     return None, None
                 held.append(waits[0])
