@@ -11,11 +11,12 @@ is kept. Sizes stay bounded: a result longer than `MAX_POINTS` is coarsened.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -56,6 +57,11 @@ class Lattice:
     mean: float  # exact where known, else from the grid
     second: float  # E[X²], likewise
     exponential: bool = False  # exactly exponential (for product-form bookkeeping)
+    # its mass on other grids, by step (`on_step`), each worked out once: the network hop,
+    # an operation's work or a callee's response goes onto the same coarser grids again
+    # and again as the estimate sums it with others
+    steps: dict[float, Array] = field(default_factory=dict, init=False, repr=False,
+                                      compare=False)
 
     @property
     def variance(self) -> float:
@@ -106,8 +112,20 @@ def over_square(value: float, mean: float) -> float:
     return value / square if square >= sys.float_info.min else value / mean / mean
 
 
+def _read_only(mass: Array) -> Array:
+    mass.flags.writeable = False
+    return mass
+
+
+# One lattice for every 0: sums start from it and calls that are not made take it, hundreds
+# of thousands of times in a capacity search. Its mass cannot be written, so no one can
+# change it for the others.
+_ZERO = Lattice(0.0, _read_only(np.ones(1)), 0.0, 0.0, 0.0)
+
+
 def zero() -> Lattice:
-    return Lattice(0.0, np.ones(1), 0.0, 0.0, 0.0)
+    """The distribution that is exactly 0."""
+    return _ZERO
 
 
 def point(value: float, points: int = LEAF_POINTS) -> Lattice:
@@ -118,13 +136,15 @@ def point(value: float, points: int = LEAF_POINTS) -> Lattice:
     return Lattice(value / (len(mass) - 1), mass, 0.0, value, value * value)
 
 
+@functools.lru_cache(maxsize=1024)
 def uniform(low: float, high: float, points: int = LEAF_POINTS) -> Lattice:
-    """U(low, high)."""
-    if high == low:
-        return point(low, points)
-    return from_cdf(lambda x: np.clip((x - low) / (high - low), 0.0, 1.0), high,
-                    (low + high) / 2.0, (low * low + low * high + high * high) / 3.0,
-                    points=points)
+    """U(low, high), kept: a retry's back-offs are the same at every load the estimate
+    tries (its mass cannot be written)."""
+    found = point(low, points) if high == low else from_cdf(
+        lambda x: np.clip((x - low) / (high - low), 0.0, 1.0), high, (low + high) / 2.0,
+        (low * low + low * high + high * high) / 3.0, points=points)
+    _read_only(found.mass)
+    return found
 
 
 def from_cdf(cdf: Callable[[Array], Array], upper: float, mean: float, second: float,
@@ -152,11 +172,20 @@ def _grid_moments(h: float, mass: Array) -> tuple[float, float]:
 def on_step(lattice: Lattice, h: float) -> Array:
     """The mass vector on a grid of step h, the mean kept exactly: each cell's mass split
     between the two cells of the new grid around its value (for h < lattice.h, a finer grid
-    with the same cells' values and gaps between them)."""
+    with the same cells' values and gaps between them). Kept with the lattice (`steps`,
+    not to be written to)."""
     if lattice.h == h:
         return lattice.mass
     if lattice.h == 0.0:
         return np.ones(1)
+    found = lattice.steps.get(h)
+    if found is None:
+        found = lattice.steps[h] = _read_only(_moved(lattice, h))
+    return found
+
+
+def _moved(lattice: Lattice, h: float) -> Array:
+    """`on_step` worked out: each cell's mass split between the cells of step h around it."""
     position = np.arange(len(lattice.mass)) * (lattice.h / h)
     low = np.floor(position).astype(np.int64)
     upper_share = position - low
@@ -414,14 +443,27 @@ def _gamma(mean: float, cv: float, points: int) -> Lattice:
     shape = 1.0 / (cv * cv)
     scale = mean / shape
     upper = mean + 16.0 * cv * mean + 20.0 * scale  # past the 1 − 1e-7 quantile
-
-    def cdf(x: Array) -> Array:
-        return _gamma_cdf(shape, x / scale)
-
-    median, heavy_upper = _inverse(cdf, np.array([0.5, 1.0 - HEAVY_TAIL]), upper)
+    median, heavy_upper = _gamma_quantiles(shape, scale, upper)
     upper, points = _spanning(median, upper, heavy_upper, points)
-    return from_cdf(cdf, upper, mean, mean * mean * (1.0 + cv * cv),
-                    exponential=abs(cv - 1.0) < 1e-12, points=points)
+    return from_cdf(functools.partial(_scaled_gamma_cdf, shape, scale), upper, mean,
+                    mean * mean * (1.0 + cv * cv), exponential=abs(cv - 1.0) < 1e-12,
+                    points=points)
+
+
+def _scaled_gamma_cdf(shape: float, scale: float, x: Array) -> Array:
+    """The CDF of the gamma distribution of `shape` and `scale`."""
+    return _gamma_cdf(shape, x / scale)
+
+
+@functools.lru_cache(maxsize=4096)
+def _gamma_quantiles(shape: float, scale: float, upper: float) -> tuple[float, float]:
+    """The median and the 1 − HEAVY_TAIL quantile of a gamma distribution (searched up to
+    `upper`), kept: they do not depend on the grid, and a model's coarse copy (the
+    capacity searches') asks again for every gamma of the spec, at 60 evaluations of the
+    CDF each."""
+    median, heavy = _inverse(functools.partial(_scaled_gamma_cdf, shape, scale),
+                             np.array([0.5, 1.0 - HEAVY_TAIL]), upper)
+    return float(median), float(heavy)
 
 
 def _inverse(cdf: Callable[[Array], Array], qs: Array, upper: float) -> Array:
