@@ -303,6 +303,7 @@ class Model:
         self.names, self.once = call_matrix(system, self.misses)
         self.index = {name: i for i, name in enumerate(self.names)}
         self.hop = lattice.of(system.defaults.network, points)
+        self.round_trip = lattice.total([self.hop, self.hop])  # there and back at once
         self.ops = {ref: self._op(ref) for ref in self.names}
         self.external = np.zeros((len(self.names), max(1, len(system.workloads))))
         for column, workload in enumerate(system.workloads):
@@ -332,9 +333,11 @@ class Model:
         self.hashed = hashing.uneven(system) if hashed is None else hashed
         # a callee's response as callers see it (hops added), kept while the response is
         self._reached: dict[str, tuple[Lattice, Lattice]] = {}
-        # the last solution of each component, of each operation's calls (`_held`) and of
-        # each call (`_call_waits`), reused while what they read stays the same
+        # the last solution of each component, of its station (a callee's new response
+        # leaves a non-blocking caller's load as it was), of each operation's calls (`_held`)
+        # and of each call (`_call_waits`), reused while what they read stays the same
         self._solved: memo.Last[str, ComponentEstimate] = memo.Last()
+        self._stations: memo.Last[str, StationState] = memo.Last()
         self._holds: memo.Last[str, tuple[Waits, Lattice | None]] = memo.Last()
         self._waited: memo.Last[tuple[str, int], Waits] = memo.Last()
         self._coarse: dict[int, Model] = {}
@@ -758,8 +761,7 @@ class Model:
         refs = self.by_component[cname]
         reads = {ref: self._calls_read(self.ops[ref], responses, running) for ref in refs}
         inputs = (tuple(float(op_rate[self.index[ref]]) for ref in refs),
-                  tuple(reads.values()), admitted, view,
-                  None if keyed is None else (keyed.shares, keyed.scales, keyed.dispersion))
+                  tuple(reads.values()), admitted, view, _split_inputs(keyed))
         found = self._solved.get(cname, inputs, lambda: self._solve_component(
             cname, op_rate, responses, admitted, running, view, keyed, reads))
         responses.update(found.responses)
@@ -805,7 +807,10 @@ class Model:
         else:
             mean, scv = 0.0, 1.0
         load = StationLoad(lam / queues, servers, capacity, mean, scv, arrival_scv)
-        state = solve(load, self.points) if keyed is None else uneven(load, keyed, self.points)
+        state = self._stations.get(
+            cname, (dataclasses.astuple(load), _split_inputs(keyed)),
+            functools.partial(solve, load, self.points) if keyed is None
+            else functools.partial(uneven, load, keyed, self.points))
         bound = self._never_waits(cname, load, busy)
         pooled = queues == 1 and servers is not None and component.most_replicas > 1
         if pooled:  # a lower bound: each replica keeps its own queue
@@ -1054,7 +1059,7 @@ class Model:
             if below is None:
                 return self._timed(call, attempt, timeout)
             in_time = below
-        turned_away = lattice.total([self.hop, self.hop])
+        turned_away = self.round_trip
         reached = 1.0 - sum(refused.values())
         # what an attempt ends in other than success: (share, time, retried)
         outcomes = [(p, turned_away, cause in retry.on) for cause, p in refused.items()]
@@ -1233,6 +1238,11 @@ def _queueing(component: Component) -> tuple[int | None, int, int | None, float]
         (workers + component.queue) * (replicas if pooled else 1)
     arrival_scv = 1.0 / replicas if component.balancer is Balancer.ROUND_ROBIN else 1.0
     return servers, queues, capacity, arrival_scv
+
+
+def _split_inputs(keyed: Split | None) -> memo.Inputs | None:
+    """A hash split as an input of a component's solution (`memo.same` compares arrays)."""
+    return None if keyed is None else (keyed.shares, keyed.scales, keyed.dispersion)
 
 
 def _holding(jobs: list[tuple[float, Lattice | None]]) -> Lattice:
