@@ -808,7 +808,8 @@ class Model:
             mean, scv = 0.0, 1.0
         load = StationLoad(lam / queues, servers, capacity, mean, scv, arrival_scv)
         state = self._stations.get(
-            cname, (dataclasses.astuple(load), _split_inputs(keyed)),
+            cname, (load.arrival_rate, load.servers, load.capacity, load.service_mean_s,
+                    load.service_scv, load.arrival_scv, _split_inputs(keyed)),
             functools.partial(solve, load, self.points) if keyed is None
             else functools.partial(uneven, load, keyed, self.points))
         bound = self._never_waits(cname, load, busy)
@@ -914,7 +915,10 @@ class Model:
                     finite = [b[which] for b in branches if b[which] is not None]
                     if len(finite) < need:  # a branch that never answers never counts
                         return None, None
-                    out.append(lattice.order_statistic(need, finite))  # type: ignore[arg-type]
+                    if which and all(b[0] is b[1] for b in branches):
+                        out.append(held[-1])  # the same branches: the same time
+                    else:
+                        out.append(lattice.order_statistic(need, finite))  # type: ignore[arg-type]
             else:
                 waits = next(waited)
                 if waits[0] is None:
@@ -956,10 +960,10 @@ class Model:
         if call.probability >= 1.0:
             return held, ok
         skip = lattice.zero()
-        return (None if held is None else
-                lattice.mixture([1.0 - call.probability, call.probability], [skip, held]),
-                None if ok is None else
-                lattice.mixture([1.0 - call.probability, call.probability], [skip, ok]))
+        made = None if held is None else \
+            lattice.mixture([1.0 - call.probability, call.probability], [skip, held])
+        return made, made if ok is held else None if ok is None else \
+            lattice.mixture([1.0 - call.probability, call.probability], [skip, ok])
 
     def _hedged(self, hedge: Hedge, attempt: Lattice) -> Lattice:
         """A hedged call's time: the first answer of independent attempts, the k-th sent k

@@ -155,13 +155,15 @@ def from_cdf(cdf: Callable[[Array], Array], upper: float, mean: float, second: f
     edges: Array = (np.arange(points, dtype=np.float64) + 0.5) * h
     at = np.clip(cdf(edges), 0.0, 1.0)
     at = np.maximum.accumulate(at)
-    mass = np.diff(at, prepend=0.0)
-    grid_mean = float((np.arange(points) * h * mass).sum())
+    mass = np.empty(points)  # np.diff(at, prepend=0.0), without building [0.0, *at]
+    mass[0] = at[0] - 0.0
+    np.subtract(at[1:], at[:-1], out=mass[1:])
+    if not math.isfinite(mean):
+        mean = float((np.arange(points) * h * mass).sum())
     if not math.isfinite(second):
         with np.errstate(over="ignore"):  # a grid out to 1e300 s has an infinite E[X²]
             second = float(((np.arange(points) * h) ** 2 * mass).sum())
-    return Lattice(h, mass, max(0.0, 1.0 - float(at[-1])),
-                   mean if math.isfinite(mean) else grid_mean, second, exponential)
+    return Lattice(h, mass, max(0.0, 1.0 - float(at[-1])), mean, second, exponential)
 
 
 def _grid_moments(h: float, mass: Array) -> tuple[float, float]:
@@ -197,8 +199,9 @@ def _moved(lattice: Lattice, h: float) -> Array:
 
 def _trimmed(mass: Array) -> Array:
     """Without trailing cells that hold (next to) nothing."""
-    nonzero = np.flatnonzero(mass > 1e-15)
-    return mass[: int(nonzero[-1]) + 1] if len(nonzero) else mass[:1]
+    held = mass > 1e-15
+    end = len(mass) - int(held[::-1].argmax())  # past the last cell held (len: none is)
+    return mass[:end] if held[end - 1] else mass[:1]
 
 
 def _bounded(h: float, mass: Array) -> tuple[float, Array]:
@@ -231,7 +234,7 @@ def convolve(a: Lattice, b: Lattice) -> Lattice:
     else:
         n = 1 << (size - 1).bit_length()
         mass = np.fft.irfft(np.fft.rfft(x, n) * np.fft.rfft(y, n), n)[:size]
-    mass = _trimmed(np.clip(mass, 0.0, None))
+    mass = _trimmed(np.maximum(mass, 0.0))  # (np.clip's own way to clip below alone)
     h, mass = _bounded(h, mass)
     return Lattice(h, mass, 1.0 - (1.0 - a.beyond) * (1.0 - b.beyond), a.mean + b.mean,
                    a.second + 2.0 * a.mean * b.mean + b.second)
@@ -369,7 +372,7 @@ def _gamma_cdf(shape: float, x: Array) -> Array:
         for n in range(1, 500):
             term = term * v / (shape + n)
             acc += term
-            if float(np.max(term / acc)) < 1e-15:
+            if float((term / acc).max()) < 1e-15:  # (np.max's reduction, without its wrapper)
                 break
         out[low] = acc * np.exp(shape * np.log(v) - v - log_norm)
     high = x >= shape + 1.0
@@ -390,7 +393,7 @@ def _gamma_cdf(shape: float, x: Array) -> Array:
             d = 1.0 / d
             step = d * c
             frac *= step
-            if float(np.max(np.abs(step - 1.0))) < 1e-15:
+            if float(np.abs(step - 1.0).max()) < 1e-15:
                 break
         out[high] = 1.0 - np.exp(shape * np.log(v) - v - log_norm) * frac
     return out

@@ -26,14 +26,17 @@ def same(a: object, b: object) -> bool:
     """Whether `a` and `b` are interchangeable as inputs of a computation: floats with the
     same bits, equal strings, integers and flags, arrays of the same bytes, tuples (and dicts,
     in order) of such, and otherwise the very same object."""
-    if type(a) is not type(b):
+    if a is b:
+        return True
+    kind = type(a)
+    if kind is not type(b):
         return False
-    if isinstance(a, float):
-        assert isinstance(b, float)
-        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
-    if isinstance(a, tuple):
-        assert isinstance(b, tuple)
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if kind is float:
+        assert isinstance(a, float) and isinstance(b, float)
+        return a == b and (a != 0.0 or math.copysign(1.0, a) == math.copysign(1.0, b))
+    if kind is tuple:
+        assert isinstance(a, tuple) and isinstance(b, tuple)
+        return len(a) == len(b) and all(map(same, a, b))
     if isinstance(a, dict):
         assert isinstance(b, dict)
         return same(tuple(a.items()), tuple(b.items()))
