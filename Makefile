@@ -80,12 +80,13 @@ $(COMPOSE_SCHEMA): | $(STAMP)
 test: check $(COMPOSE_SCHEMA) $(FRONTEND_CHECKS)  ## the whole suite, in parallel (the front end's checks need npm)
 	$(BIN)/pytest -n auto -q
 
-bench: $(STAMP)  ## the speed table (benchmarks/results.md); profile; speed against SimPy and topology size; the studio flow; parallel replications
+bench: $(STAMP)  ## the speed table (benchmarks/results.md); profile; speed against SimPy and topology size; the studio flow; parallel replications; the estimate's speed
 	$(BIN)/python benchmarks/table.py
 	$(BIN)/python benchmarks/profile_kernel.py
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/studio_flow.py
 	$(BIN)/python benchmarks/parallel.py
+	$(BIN)/python benchmarks/estimate_speed.py
 
 validate-real: $(STAMP)  ## the generated services against the simulator (long: ~20 min; docs/validation.md)
 	$(BIN)/python benchmarks/validate_real.py
