@@ -200,7 +200,7 @@ def _moved(lattice: Lattice, h: float) -> Array:
 def _trimmed(mass: Array) -> Array:
     """Without trailing cells that hold (next to) nothing."""
     held = mass > 1e-15
-    end = len(mass) - int(held[::-1].argmax())  # past the last cell held (len: none is)
+    end = len(mass) - int(held[::-1].argmax())  # past the last cell held (len when none is)
     return mass[:end] if held[end - 1] else mass[:1]
 
 
