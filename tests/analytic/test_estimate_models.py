@@ -143,6 +143,36 @@ def test_mva_marginal_gives_the_mean_wait() -> None:
     assert result.seen[2] is None
 
 
+PUBLISHING_LOOP = _spec("""  api:
+    replicas: 2
+    workers: 1
+    operations:
+      x: {work: 10ms, calls: [{to: jobs, async: true}, {to: log.append}]}
+  jobs: {kind: queue, capacity: 100000, consumers: [{to: worker.y, concurrency: 1}]}
+  worker: {replicas: 2, workers: 4, operations: {y: {work: 20ms}}}
+  log:
+    workers: 2
+    event_store: {projections: [{to: reader.apply}]}
+    operations: {append: {work: 5ms}}
+  reader: {workers: 4, operations: {apply: {work: 30ms}}}
+""", "  - {name: w, to: api.x, users: 2, think: 0s}\n")
+
+
+def test_a_closed_loop_waits_only_for_what_it_waits_on() -> None:
+    """Two users, no think time, on a 10 ms operation (two single-worker replicas) that
+    publishes async to a queue (its consumer takes 20 ms) and appends to an event store
+    (5 ms, two workers) whose projection takes 30 ms: a user waits for the 10 ms and the
+    5 ms only (no network in this spec; a server for each user everywhere: nobody waits), so
+    X = 2 / 15 ms exactly, and the consumer and the projection each get X. The estimate had
+    put the consumer's and the projection's time into the cycle."""
+    found = estimate(load_spec_text(PUBLISHING_LOOP))
+    loop = found.workloads["w"]
+    assert loop.rate_rps == pytest.approx(2.0 / 0.015, rel=1e-9)
+    assert loop.latency is not None and loop.latency.mean == pytest.approx(0.015, rel=1e-6)
+    for consumer in ("worker", "reader"):
+        assert found.components[consumer].arrival_rate_rps == pytest.approx(2.0 / 0.015, rel=1e-9)
+
+
 # -- bounded queues -------------------------------------------------------------------------
 MMCK = _spec("""  srv:
     workers: 2

@@ -98,6 +98,16 @@ def test_seidmann_multiserver_is_close_to_the_markov_chain(users: int) -> None:
     assert r <= result.response_s <= 1.12 * r
 
 
+@pytest.mark.parametrize("users", [1, 2, 3, 4])
+def test_a_server_for_every_user_is_exact(users: int) -> None:
+    """With no more users than a station's servers nobody waits there: MVA takes it as a
+    delay and is exact against the chain (Seidmann's split put N = 2 on 4 servers 5 % low)."""
+    x, r = _closed_ctmc(users, 0.05, [0.02, 0.004], [4, 1])
+    result = mva(users, 0.05, [MvaStation(0.02, servers=4), MvaStation(0.004)])
+    assert result.throughput_rps == pytest.approx(x, rel=1e-9)
+    assert result.response_s == pytest.approx(r, rel=1e-9)
+
+
 @given(st.floats(0.0, 10.0), st.lists(st.floats(0.0, 1.0), min_size=1, max_size=5))
 def test_mva_one_user_sees_no_queueing(think: float, demands: list[float]) -> None:
     """N = 1: R = ΣD and X = 1 / (Z + ΣD)."""

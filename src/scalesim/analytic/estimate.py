@@ -322,6 +322,12 @@ class Model:
                         for cname, c in system.components.items() if c.rate_limit is not None}
         self.order, self.cyclic = _component_order(system)
         self.sync_edges = sync_edges(system)  # what each operation waits on
+        # 1 where operation i waits on j: a request's own visits, those a closed loop's user
+        # waits for (an async call, a delivery or a projection loads j but holds no one)
+        self.waited = np.zeros_like(self.once)
+        for ref, callees in self.sync_edges.items():
+            for callee in callees:
+                self.waited[self.index[ref], self.index[callee]] = 1.0
         self.by_component = {cname: [f"{cname}.{o}" for o in c.effective_operations]
                              for cname, c in system.components.items()}
         # some call waited on retries: its latency counts how its attempts fail (`_retried`)
@@ -596,12 +602,14 @@ class Model:
     def _closed(self, workload: Workload, rates: Mapping[str, float], flow: _Flow
                 ) -> tuple[float, float, dict[str, closed_loop.ClosedWait]]:
         """Throughput and mean response of a closed loop by MVA over the components its
-        requests visit (demand = visits × own work and post_work, a pool of replicas ×
+        requests visit and wait for (`waited`: not what its async calls, deliveries and
+        projections reach; demand = visits × own work and post_work, a pool of replicas ×
         workers), the other traffic inflating the demands by 1/(1 − its utilization), and
         the network as a delay station; and the waits of the components only it visits."""
         background, _ = self.op_rates({n: r for n, r in rates.items() if n != workload.name},
                                       flow)
-        per_request = flow.visits[workload.name]
+        column = next(c for c, w in enumerate(self.system.workloads) if w is workload)
+        per_request = visits(self.names, flow.matrix * self.waited, self.external[:, column])
         stations = []
         visited: list[closed_loop.Visited | None] = []
         hops = 2.0  # the request's own trip there and back

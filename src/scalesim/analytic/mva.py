@@ -6,7 +6,8 @@ stations with exponential service, and delay (infinite-server) stations of any s
 A station with c > 1 servers uses Seidmann's approximation: a single server of demand D/c in
 series with a delay of D·(c−1)/c. It is exact at c = 1, close at light and heavy load, and
 pessimistic near the knee (for a 4-server station, throughput up to 5 % low and response
-time up to 12 % high against the exact Markov chain; see tests/analytic).
+time up to 12 % high against the exact Markov chain; see tests/analytic). A station with at
+least as many servers as there are users is a delay station, exactly: nobody waits there.
 
 Alongside, the marginal recursion P_k(j | n) = U_k(n)·P_k(j − 1 | n − 1) (exact for
 single-server stations) gives the queue an arrival finds at each station: by the arrival
@@ -49,7 +50,9 @@ def mva(users: int, think_s: float, stations: Sequence[MvaStation]) -> MvaResult
         raise ValueError(f"need at least one user, got {users}")
     if think_s < 0.0 or any(s.demand_s < 0.0 for s in stations):
         raise ValueError("think time and demands must be >= 0")
-    queueing = [s.demand_s / s.servers if s.servers else 0.0 for s in stations]
+    # no request ever waits at a station with a server for every user: a delay there, exactly
+    queueing = [s.demand_s / s.servers if s.servers and s.servers < users else 0.0
+                for s in stations]
     delay = [s.demand_s - q for s, q in zip(stations, queueing, strict=True)]
     backlog = [0.0] * len(stations)  # Q_k(n − 1) at the queueing part
     throughput = 0.0
