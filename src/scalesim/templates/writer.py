@@ -16,9 +16,21 @@ SPECS = Path(__file__).parent / "specs"
 
 
 def _number(value: float) -> str:
-    """Shortest exact-looking text: 2.0 -> '2', 0.25 -> '0.25', 1/3 -> '0.333333'."""
+    """Shortest exact-looking text: 2.0 -> '2', 0.25 -> '0.25', 1/3 -> '0.333333'. Below
+    0.001 six decimals would round away the value (a share of 1e-7 written as 0, which the
+    spec refuses where it must be positive), so it is written in exponent form instead."""
+    if 0 < abs(value) < 1e-3:
+        return _exponent(value)
     text = f"{value:.6f}".rstrip("0").rstrip(".")
     return text if text not in ("", "-0") else "0"
+
+
+def _exponent(value: float) -> str:
+    """1e-7 -> '1.0e-07': six significant digits, and the mantissa keeps its dot because YAML
+    reads '1e-07' as a string, not a number."""
+    mantissa, exponent = f"{value:.5e}".split("e")
+    mantissa = mantissa.rstrip("0")
+    return f"{mantissa}0e{exponent}" if mantissa.endswith(".") else f"{mantissa}e{exponent}"
 
 
 def duration(ms: float) -> str:

@@ -25,8 +25,9 @@ class Params(TemplateParams):
                          le=256)
     service_ms: float = param(10, "mean CPU time of one request (exponential)", unit="ms",
                               ge=0.1, le=1000)
-    cpu_target: float = param(0.5, "the HPA's CPU utilization target", unit="share",
-                              ge=0.1, le=0.95)
+    # A whole percent: it is written to the HPA's averageUtilization, an integer field.
+    cpu_target: int = param(50, "the HPA's CPU utilization target (averageUtilization, a "
+                            "whole percent)", unit="%", ge=10, le=95)
     startup_s: float = param(20, "median time a new replica takes to start (lognormal, p99 "
                              "3× the median)", unit="s", ge=0, le=600)
     min_replicas: int = param(2, "the HPA's minimum", unit="replicas", ge=1, le=100)
@@ -46,7 +47,7 @@ def most(p: Params) -> int:
 
 def needed(p: Params, rps: float) -> int:
     """Replicas the HPA settles on for a load: utilization at the target."""
-    return max(p.min_replicas, min(most(p), math.ceil(rps / (capacity(p) * p.cpu_target))))
+    return max(p.min_replicas, min(most(p), math.ceil(rps / (capacity(p) * p.cpu_target / 100))))
 
 
 def derive(p: Params) -> dict[str, Any]:
@@ -73,7 +74,7 @@ def scenario(p: Params) -> Scenario:
         story=f"{p.base_rps:g} req/s ramps to {p.peak_rps:g} req/s and back (a day in "
               f"{FULL[3] // 60} minutes), then a flash crowd jumps to {p.flash_rps:g} req/s. "
               f"Each replica serves {capacity(p):g} req/s at most; at a "
-              f"{p.cpu_target * 100:g}% CPU target the peak needs {peak} replicas.",
+              f"{p.cpu_target}% CPU target the peak needs {peak} replicas.",
         expect=(
             Expect("components.web.scaling.replicas.max", ">=", peak,
                    "the fleet grows to what the peak needs"),
@@ -91,7 +92,7 @@ def scenario(p: Params) -> Scenario:
 
 
 TEMPLATE = Template(
-    id="autoscaling", version=1, title="Horizontal autoscaling on CPU (Kubernetes HPA)",
+    id="autoscaling", version=2, title="Horizontal autoscaling on CPU (Kubernetes HPA)",
     summary="A CPU-based HorizontalPodAutoscaler follows a daily ramp and a flash crowd: "
             "replicas track the load a sync period and a cold start late, p99 rises during "
             "the lag, and the fleet costs less than one sized for the peak.",
