@@ -6,7 +6,7 @@ from __future__ import annotations
 from itertools import groupby
 
 from scalesim.render.escape import dot_label, dot_string
-from scalesim.render.graph import WORKLOAD, Architecture, Node
+from scalesim.render.graph import ROUTE_COLOURS, WORKLOAD, Architecture, Edge, Node
 
 SHAPES = {
     "service": 'shape=box, style="rounded,filled"',
@@ -26,6 +26,18 @@ def _node(node: Node) -> str:
     return f"  {dot_string(node.id)} [{SHAPES[node.kind]}{fill}, label={dot_label(lines)}];"
 
 
+def _edge(edge: Edge) -> str:
+    """Async edges (deliveries, projections, dead letters) are dashed; a projection or a
+    dead-letter route also has its own colour, so the failure path stands out."""
+    style = ', style=dashed' if edge.is_async else ""
+    colour = ROUTE_COLOURS.get(edge.route)
+    if colour:
+        style += f', color="{colour}", fontcolor="{colour}"'
+    width = f", penwidth={edge.width:.2f}" if edge.rps is not None else ""
+    return (f"  {dot_string(edge.source)} -> {dot_string(edge.target)} "
+            f"[label={dot_label(edge.lines)}{style}{width}];")
+
+
 def to_dot(arch: Architecture) -> str:
     """The DOT source: workloads at the left, calls flowing right, clusters per group."""
     title = [arch.name] + ([arch.description] if arch.description else [])
@@ -43,10 +55,6 @@ def to_dot(arch: Architecture) -> str:
         out.append(f'    label={dot_string(group)}; style="rounded,dashed"; color="#999999";')
         out += ["  " + _node(node) for _, node in members]
         out.append("  }")
-    for edge in arch.edges:
-        style = ', style=dashed' if edge.is_async else ""
-        width = f", penwidth={edge.width:.2f}" if edge.rps is not None else ""
-        out.append(f"  {dot_string(edge.source)} -> {dot_string(edge.target)} "
-                   f"[label={dot_label(edge.lines)}{style}{width}];")
+    out += [_edge(edge) for edge in arch.edges]
     out.append("}")
     return "\n".join(out) + "\n"

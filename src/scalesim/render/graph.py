@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from scalesim.diagnosis.context import SHOWN_UNEVEN, uneven
+from scalesim.spec.data import Consumer, Delivery
 from scalesim.spec.model import Call, Kind, ParallelStep, System, Workload, plain_steps
 
 WORKLOAD = "workload"
@@ -28,6 +29,21 @@ class Cluster(StrEnum):
     GROUP = "group"
     KIND = "kind"
     NONE = "none"
+
+
+class Route(StrEnum):
+    """What an edge carries, so every format can draw it apart: a call or a queue's delivery;
+    an event store's projection (committed events delivered to a read model's updater: the
+    link between a CQRS system's write and read sides); a queue's dead-letter route (where
+    messages go past their last delivery: the failure path)."""
+
+    CALL = "call"
+    PROJECTION = "projection"
+    DEAD_LETTER = "dead_letter"
+
+
+# The colour of an edge's line and label, the same in every format (a call's is the default).
+ROUTE_COLOURS = {Route.PROJECTION: "#2b6cb0", Route.DEAD_LETTER: "#c0392b"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +65,7 @@ class Edge:
     callee: str  # component.operation
     lines: tuple[str, ...]
     is_async: bool = False
+    route: Route = Route.CALL
     rps: float | None = None
     width: float = 1.0
 
@@ -153,12 +170,48 @@ def architecture(system: System, cluster: Cluster = Cluster.GROUP) -> Architectu
                                             system.effective(call), parallel))
             if comp.kind is Kind.CACHE and comp.backend is not None:
                 edges.append(_cache_edge(system, name, op_name))
-        for consumer in comp.consumers:
-            target, operation = system.resolve(consumer.to)
-            edges.append(Edge(name, target, name, f"{target}.{operation}",
-                              (f"deliver → {operation}",
-                               f"async · concurrency {consumer.concurrency}"), is_async=True))
+        edges += [_delivery_edge(system, name, consumer) for consumer in comp.consumers]
+        if comp.event_store is not None:
+            edges += [_delivery_edge(system, name, projection, Route.PROJECTION)
+                      for projection in comp.event_store.projections]
+        if comp.delivery is not None and comp.delivery.dead_letter is not None:
+            edges.append(_dead_letter_edge(name, comp.delivery.dead_letter, comp.delivery))
     return Architecture(system.name, system.description, tuple(nodes), tuple(edges))
+
+
+# The first words of a delivery's label: a queue delivers, an event store projects.
+_DELIVERY = {Route.CALL: ("deliver", "async"), Route.PROJECTION: ("project", "projection · async")}
+
+
+def _delivery(source: str, target: str, operation: str, route: Route, extra: str = "") -> Edge:
+    """A queue's delivery to a consumer, or an event store's to a projection: asynchronous."""
+    verb, mode = _DELIVERY[route]
+    return Edge(source, target, source, f"{target}.{operation}",
+                (f"{verb} → {operation}", mode + extra), is_async=True, route=route)
+
+
+def _operation(ref: str) -> tuple[str, str]:
+    """'projector.apply' -> ('projector', 'apply')."""
+    component, _, operation = ref.partition(".")
+    return component, operation
+
+
+def _delivery_edge(system: System, source: str, consumer: Consumer,
+                   route: Route = Route.CALL) -> Edge:
+    target, operation = system.resolve(consumer.to)
+    return _delivery(source, target, operation, route, f" · concurrency {consumer.concurrency}")
+
+
+def _dead_letter_edge(queue: str, dead_letter: str, delivery: Delivery) -> Edge:
+    """A queue's failure path to its dead-letter queue, saying when a message takes it."""
+    if delivery.guarantee == "at_most_once":
+        when = "never: at most once drops a failed message"
+    elif delivery.max_deliveries is None:
+        when = "never: no max_deliveries"
+    else:
+        when = f"failure path · after {delivery.max_deliveries} deliveries"
+    return Edge(queue, dead_letter, queue, dead_letter, ("dead letter", when), is_async=True,
+                route=Route.DEAD_LETTER)
 
 
 def _cache_edge(system: System, name: str, op_name: str) -> Edge:
@@ -203,8 +256,10 @@ def _groups(names: list[str], kinds: dict[str, str], cluster: Cluster) -> dict[s
 
 def architecture_from_result(result: dict[str, Any],
                              cluster: Cluster = Cluster.GROUP) -> Architecture:
-    """What a result alone tells: components with kind and replicas, and its call edges.
-    Workload entry points and call policies are in the spec only."""
+    """What a result alone tells: components with kind and replicas, its call edges, its
+    queues' deliveries and its event stores' projections. Workload entry points, call
+    policies and dead-letter routes (a result counts dead letters by the queue they left and
+    the queue they reached, never the pair) are in the spec only."""
     components: dict[str, Any] = result["components"]
     groups = _groups(list(components), {n: c["kind"] for n, c in components.items()}, cluster)
     nodes = tuple(Node(name, name, comp["kind"],
@@ -215,10 +270,12 @@ def architecture_from_result(result: dict[str, Any],
                                     f"{call['to'].split('.', 1)[1]}",
                                     "async" if call["async"] else "sync"),
                        is_async=call["async"]) for call in result["calls"])
-    edges += tuple(Edge(source, target.split(".", 1)[0], source, target,
-                        (f"deliver → {target.split('.', 1)[1]}", "async"), is_async=True)
-                   for source, target in (name.split("->", 1)
-                                          for name in result.get("queues", {})))
+    deliveries = [(*name.split("->", 1), Route.CALL) for name in result.get("queues") or {}]
+    deliveries += [(store, target, Route.PROJECTION)
+                   for store, found in (result.get("event_stores") or {}).items()
+                   for target in found["projections"]]
+    edges += tuple(_delivery(source, *_operation(target), route)
+                   for source, target, route in deliveries)
     return Architecture(result["system"], None, nodes, edges)
 
 
@@ -273,9 +330,17 @@ def overlay(arch: Architecture, result: dict[str, Any], color_by: ColorBy) -> Ar
         local = sum(call["attempt_failures_by_cause"].get(cause, 0) for cause in LOCAL)
         traffic[(call["from"], call["to"])].append((call["attempts"] - local) / runs)
         refused[(call["from"], call["to"])].append(local / runs)
-    for name, queue in result.get("queues", {}).items():
+    dead_lettered: Counter[str] = Counter()
+    for name, queue in (result.get("queues") or {}).items():
         source, target = name.split("->", 1)
         traffic[(source, target)].append(queue["delivered_rps"])
+        dead_lettered[source] += queue["dead_lettered"]
+    for store, found in (result.get("event_stores") or {}).items():
+        for target, projection in found["projections"].items():
+            traffic[(store, target)].append(projection["delivered_rps"])
+    for edge in arch.edges:
+        if edge.route is Route.DEAD_LETTER:
+            traffic[(edge.caller, edge.callee)].append(dead_lettered[edge.caller] / runs)
     for name, workload in result["workloads"].items():
         traffic[(name, "")].append(workload["throughput_rps"])
     rates: list[float | None] = []

@@ -12,7 +12,7 @@ from itertools import groupby
 from typing import Any
 
 from scalesim.render.escape import mermaid_text
-from scalesim.render.graph import WORKLOAD, Architecture, Node
+from scalesim.render.graph import ROUTE_COLOURS, WORKLOAD, Architecture, Node
 
 # (open, close) of each node shape: Mermaid flowchart syntax.
 SHAPES = {
@@ -56,6 +56,10 @@ def flowchart(arch: Architecture) -> str:
     for edge in arch.edges:
         arrow = "-.->" if edge.is_async else "-->"
         out.append(f"  {ids[edge.source]} {arrow}|{_label(edge.lines)}| {ids[edge.target]}")
+    for number, edge in enumerate(arch.edges):  # a link's number is its place in the text
+        colour = ROUTE_COLOURS.get(edge.route)
+        if colour:
+            out.append(f"  linkStyle {number} stroke:{colour},color:{colour}")
     for node in arch.nodes:
         if node.fill:
             out.append(f"  style {ids[node.id]} fill:{node.fill}")

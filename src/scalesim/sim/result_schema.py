@@ -136,6 +136,11 @@ class QueueResult(_Part):
     delivered_rps: Maybe
     backlog_end: Count
     lag_ms: Latency
+    dead_lettered: Count = 0
+
+
+class EventStoreResult(_Part):
+    projections: dict[str, QueueResult]
 
 
 class Event(_Part):
@@ -269,6 +274,7 @@ class ResultDocument(_Part):
     events: list[Event] = []
     faults: list[FaultWindow] = []
     queues: dict[str, QueueResult] | None = None
+    event_stores: dict[str, EventStoreResult] | None = None
     slo: SloResult | None = None
     ci95: Ci95 | None = None
     traces: list[Trace] = []
