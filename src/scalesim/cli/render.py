@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from scalesim.cli.options import Replications, replication_override
 from scalesim.cli.outputs import OutputError, check_file, check_folder, write_file, write_into
@@ -79,6 +80,26 @@ def read_result(path: Path) -> dict[str, Any]:
         more = f" ({len(problems) - 20} more)" if len(problems) > 20 else ""
         raise fail(f"{path}: not a valid ScaleSim result{more}; was it edited by hand?")
     return data
+
+
+def check_run_of(result: dict[str, Any], result_path: Path, system: System,
+                 spec_path: Path) -> None:
+    """A result drawn or reported over a spec must be a run of that spec: another system's
+    colours nothing and its numbers would be shown under the wrong names, so it is bad
+    input. A run of the same system whose components differ (the spec was edited since) is
+    used where it matches, with a warning naming what it does not cover."""
+    if result["system"] != system.name:
+        raise fail(f"{result_path}: a result of system '{result['system']}', not of "
+                   f"'{system.name}' ({spec_path}); give a result of this spec (scalesim "
+                   f"simulate {spec_path} --out DIR writes DIR/result.json)")
+    unrun = [name for name in system.components if name not in result["components"]]
+    gone = [name for name in result["components"] if name not in system.components]
+    if unrun or gone:
+        parts = ([f"not in the result: {', '.join(unrun)}"] if unrun else []) + (
+            [f"not in the spec: {', '.join(gone)}"] if gone else [])
+        err.print(f"[yellow]warning[/yellow]: {escape(printable(str(result_path)))} is a run "
+                  f"of another version of {escape(printable(system.name))}; components "
+                  f"{escape(printable('; '.join(parts)))}", highlight=False, soft_wrap=True)
 
 
 def checked_output(path: Path) -> Path:
@@ -155,9 +176,14 @@ def diagram_command(
         raise fail("--trace and --breakers write Mermaid: give -o FILE.mmd")
     checked_output(out)
     system = None if file.suffix == ".json" else load_or_exit(file, overrides)
+    if system is None and result_file is not None:
+        raise fail(f"{file} is a result already: --result colours a spec's diagram (give the "
+                   "spec as FILE), or draw the result alone")
     result = read_result(file) if system is None else None
     if result_file is not None:
+        assert system is not None
         result = read_result(result_file)
+        check_run_of(result, result_file, system, file)
     if result is None and system is not None and (trace or breakers or color_by):
         result = simulate_or_exit(system, seed, with_series=True, override=elsewhere(file))
     if trace is not None:
@@ -202,6 +228,7 @@ def report_command(
     result, system = load(file, seed, overrides)
     if spec is not None:
         system = load_or_exit(spec, overrides)
+        check_run_of(result, file, system, spec)
     if "diagnosis" not in result and system is not None:  # a result.json of an older run
         from scalesim.diagnosis import diagnose
 
