@@ -1,10 +1,12 @@
-"""What `diagram` and `report` refuse: inputs that would otherwise be ignored in silence."""
+"""What `diagram`, `report` and `export` refuse: inputs that were ignored in silence or
+misnamed."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
 from tests.render.helpers import EXAMPLES, app, run
 from typer.testing import CliRunner
 
@@ -50,3 +52,31 @@ def test_a_result_file_with_another_result_is_refused(tmp_path: Path) -> None:
     done = CliRunner().invoke(app, ["diagram", str(result), "--result", str(result), "-o",
                                     str(tmp_path / "x.dot")])
     assert done.exit_code == 2 and "is a result already" in done.output
+
+
+def test_a_folder_given_for_the_diagram_is_named_as_one(tmp_path: Path) -> None:
+    """It said 'write .svg, .png, .dot or .mmd' about a folder with no suffix."""
+    done = CliRunner().invoke(app, ["diagram", str(EXAMPLES / "shop.yaml"), "-o",
+                                    str(tmp_path)])
+    assert done.exit_code == 2 and "is a folder; give a file name" in done.output
+
+
+def test_trace_and_breakers_together_are_refused(tmp_path: Path) -> None:
+    """The trace was written and --breakers ignored."""
+    out = tmp_path / "x.mmd"
+    done = CliRunner().invoke(app, ["diagram", str(result_file(tmp_path, "contained")),
+                                    "--trace", "slowest", "--breakers", "-o", str(out)])
+    assert done.exit_code == 2 and "give one of them" in done.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_table_export_into_a_folder_named_like_one_file_is_refused(tmp_path: Path,
+                                                                    fmt: str) -> None:
+    """`-o m.parquet` made a folder m.parquet of one file per table."""
+    out = tmp_path / f"m.{fmt}"
+    done = CliRunner().invoke(app, ["export", str(EXAMPLES / "shop.yaml"), "--metrics", fmt,
+                                    "-o", str(out)])
+    assert done.exit_code == 2
+    assert f"--metrics {fmt} writes a folder, one .{fmt} file per table" in done.output
+    assert not out.exists()

@@ -79,3 +79,11 @@ def test_tech_parameters_reach_the_spec():
     built = get_template("database-per-service").build(
         {"user_db": "mysql", "product_db": "postgres", "order_db": "mongodb"})
     assert "tech: mysql" in built.text and "tech: mongodb" in built.text
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e400"])
+def test_nan_and_infinity_are_no_numbers(value: str) -> None:
+    """rps=nan was refused as 'less than or equal to 500000', which it is not either."""
+    with pytest.raises(ParamError, match=f"rps={value}: input should be a finite number; "
+                       "allowed: a number from 100 to 500000"):
+        get_template("load-balanced-service").build({"rps": value})

@@ -192,8 +192,10 @@ def print_pattern(p: Pattern, relations: list[list[str]], templates: list[str]) 
         if items:
             out.print(f"\n[bold]{title}[/]")
             out.print(grid([[" •", item] for item in items]))
+    # One row per force: a row's first cell names its block on a narrow terminal, so a
+    # single wide row lost the first force's name there ("medium" alone).
     forces = p.forces.model_dump(mode="json", exclude={"notes"})
-    table("\nForces", list(forces), [list(forces.values())])
+    table("\nForces", ["force", "level"], [[name, level] for name, level in forces.items()])
     if p.forces.notes:
         out.print(escape(p.forces.notes))
     table("\nRelations (both directions)", ["id", "kind", "name", "why"], relations)
@@ -209,6 +211,8 @@ def search_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Search ids, names, aliases and summaries; exact names first, near misses last."""
+    if not text.strip():
+        fail('the search text is empty; give words, a name or an alias, e.g. "breaker"')
     hits = search(get_catalog(), text, limit)
     if as_json:
         emit_json([asdict(hit) for hit in hits])

@@ -169,12 +169,14 @@ def diagram_command(
     machines.
 
     The architecture shows components, workloads and calls with their policies."""
+    checked_output(out)  # first: a folder is named as one, whatever its name
     suffix = out.suffix.lower()
     if suffix not in DIAGRAM_SUFFIXES:
         raise fail(f"{out}: write .svg, .png, .dot or .mmd")
+    if trace and breakers:
+        raise fail("--trace and --breakers each write their own diagram: give one of them")
     if (trace or breakers) and suffix != ".mmd":
         raise fail("--trace and --breakers write Mermaid: give -o FILE.mmd")
-    checked_output(out)
     system = None if file.suffix == ".json" else load_or_exit(file, overrides)
     if system is None and result_file is not None:
         raise fail(f"{file} is a result already: --result colours a spec's diagram (give the "
@@ -287,6 +289,17 @@ class MetricsFormat(StrEnum):
     CSV = "csv"
 
 
+def refuse_table_suffix(out: Path, metrics: MetricsFormat) -> None:
+    """`-o m.parquet` made a folder named m.parquet holding one file per table, which no
+    reader takes for the one file (or one dataset) its name promises: a folder named like
+    the files it holds is bad input."""
+    if out.suffix.lower() == f".{metrics.value}":
+        raise fail(f"{out}: --metrics {metrics.value} writes a folder, one .{metrics.value} "
+                   f"file per table (timeseries.{metrics.value}, components.{metrics.value}, "
+                   f"…), not one file: name the folder without .{metrics.value}, e.g. "
+                   "-o metrics")
+
+
 def export_command(
     file: Annotated[Path, typer.Argument(help="A result.json (from simulate --out), or a "
                                          "spec to simulate.", show_default=False)],
@@ -310,6 +323,8 @@ def export_command(
     if folder and str(out) == "-":
         raise fail("the parquet and csv exports write a folder of files: give -o DIR")
     if folder:
+        assert metrics is not None
+        refuse_table_suffix(out, metrics)
         try:
             check_folder(out, "-o")
         except OutputError as error:

@@ -16,9 +16,10 @@ from scalesim.spec.errors import did_you_mean
 
 
 class TemplateParams(BaseModel):
-    """Base of every template's parameters: unknown names are errors, values are frozen."""
+    """Base of every template's parameters: unknown names are errors, values are frozen, and
+    nan and infinity are no numbers (else `rps=nan` was refused as above the maximum)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def param(default: Any, help: str, *, unit: str | None = None, ge: float | None = None,
