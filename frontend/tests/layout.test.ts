@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { getBezierPath, Position } from "@xyflow/react";
 import { describe, expect, it } from "vitest";
 import { buildGraph, type Graph } from "../src/model/graph";
-import { autoLayout, bestDirection, FIT_MAX_ZOOM, fitScale, labelShare, NODE_H, NODE_W, pointOnCurve } from "../src/model/layout";
+import { autoLayout, bestDirection, FIT_MAX_ZOOM, fitScale, labelOffset, labelShare, NODE_H, NODE_W, pointOnCurve, STACKED_LABEL } from "../src/model/layout";
 import { parse } from "../src/model/yamlDoc";
 
 const shop = buildGraph(parse(readFileSync(join(__dirname, "fixtures", "e-commerce.yaml"), "utf8")).data);
@@ -39,16 +39,22 @@ describe("layout direction", () => {
     expect(bestDirection(long, 1600, 500)).toBe("LR");
   });
 
-  it("picks the direction whose fit is larger, by a margin", () => {
+  it("turns over only for a fit clearly larger than the current one", () => {
     for (const [w, h] of [[560, 700], [950, 700], [1600, 500], [400, 900]]) {
       const across = fitScale(autoLayout(shop, {}, "LR"), w, h);
       const down = fitScale(autoLayout(shop, {}, "TB"), w, h);
-      expect(bestDirection(shop, w, h)).toBe(down > 1.15 * across ? "TB" : "LR");
+      expect(bestDirection(shop, w, h, "LR")).toBe(down > 1.15 * across ? "TB" : "LR");
+      expect(bestDirection(shop, w, h, "TB")).toBe(across > 1.15 * down ? "LR" : "TB");
     }
-    // the e-commerce template in the designer's canvas pane at 1280 px, with and without
-    // the YAML editor beside it: larger top to bottom
+    // the e-commerce template in the designer's canvas pane at 1280 px: larger top to bottom
     expect(bestDirection(shop, 560, 700)).toBe("TB");
-    expect(fitScale(autoLayout(shop, {}, "TB"), 560, 700)).toBeGreaterThan(1.15 * fitScale(autoLayout(shop, {}, "LR"), 560, 700));
+    // a chain drawn top to bottom at the largest zoom stays so when the pane widens (the
+    // YAML editor hidden) and left to right would fit it less than 15 % smaller
+    const long = chain(4);
+    expect(fitScale(autoLayout(long, {}, "TB"), 1000, 900)).toBe(FIT_MAX_ZOOM);
+    expect(fitScale(autoLayout(long, {}, "LR"), 1600, 900)).toBeGreaterThan(FIT_MAX_ZOOM / 1.15);
+    expect(bestDirection(long, 1000, 900, "TB")).toBe("TB");
+    expect(bestDirection(long, 1600, 900, "TB")).toBe("TB");
   });
 
   it("does not turn over what fits at the largest zoom either way, or an unmeasured pane", () => {
@@ -59,10 +65,19 @@ describe("layout direction", () => {
 });
 
 describe("call labels", () => {
-  it("go by the callees of a fan-out and by the callers of a fan-in", () => {
-    expect(labelShare(5, 1)).toBe(0.75);
-    expect(labelShare(1, 2)).toBe(0.25);
-    expect(labelShare(1, 1)).toBe(0.5);
+  it("go by the callees of a fan-out top to bottom, halfway left to right", () => {
+    expect(labelShare("TB", 5, 1)).toBe(0.7);
+    expect(labelShare("TB", 1, 2)).toBe(0.3);
+    expect(labelShare("TB", 1, 1)).toBe(0.5);
+    expect(labelShare("LR", 5, 1)).toBe(0.5);  // 70 % of a 200 px gap: a 165 px label over the callee
+  });
+
+  it("of calls joining the same two nodes stand one under another", () => {
+    const S = STACKED_LABEL;
+    expect([0, 1, 2].map((k) => labelOffset(k, 3, 0.5))).toEqual([-S, 0, S]);  // halfway: centred
+    expect([0, 1, 2].map((k) => labelOffset(k, 3, 0.7))).toEqual([-2 * S, -S, 0]);  // up from the callee
+    expect([0, 1, 2].map((k) => labelOffset(k, 3, 0.3))).toEqual([0, S, 2 * S]);  // down from the caller
+    for (const share of [0.3, 0.5, 0.7]) expect(labelOffset(0, 1, share)).toBe(0);
   });
 
   it("lie on the drawn curve", () => {
@@ -89,7 +104,7 @@ describe("call labels", () => {
     // an edge label is at most 165 px wide (styles.css .edge-label) and two lines tall
     const clashes = (points: { x: number; y: number }[]) => points.flatMap((a, i) => points.slice(i + 1)
       .filter((b) => Math.abs(a.x - b.x) < 165 && Math.abs(a.y - b.y) < 30));
-    expect(clashes(at(labelShare(orders.length, 1)))).toEqual([]);
+    expect(clashes(at(labelShare("TB", orders.length, 1)))).toEqual([]);
     expect(clashes(at(0.5)).length).toBeGreaterThan(0);  // halfway, they did overlap
   });
 });

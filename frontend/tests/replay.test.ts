@@ -148,6 +148,15 @@ describe("traffic on a queue's edges", () => {
     expect(edgeOf("queue-redelivery", 0.5, "consumer", "orders").badges.some((b) => b.includes("redelivered"))).toBe(false);
   });
 
+  it("draws what is dead-lettered on the queue's dead-letter route too", () => {
+    const r = queueRow("queue-redelivery", 11.5);
+    const route = edgeOf("queue-redelivery", 11.5, "dead-letter", "orders");
+    expect(route.badges).toEqual([`${rate(r.dead_lettered_rps)}/s dead-lettered`]);
+    expect(route.animated).toBe(true);
+    // before anything has failed its last delivery, the route carries nothing
+    expect(edgeOf("queue-redelivery", 0.5, "dead-letter", "orders")).toEqual({ badges: [] });
+  });
+
   it("puts the publications on the only producer's edge when that edge has no series of its own", () => {
     // A workload publishing to the queue, and an outbox's relay: no calls row for either.
     expect(edgeOf("queue-redelivery", 11.5, "entry", "workload:submit").badges)

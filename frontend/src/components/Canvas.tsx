@@ -9,7 +9,7 @@ import "@xyflow/react/dist/style.css";
 import { memo, useEffect, useMemo, useRef, useState, type RefObject } from "react";
 import { droppedCall } from "../model/edits";
 import type { EdgeModel, Graph, NodeModel } from "../model/graph";
-import { autoLayout, bestDirection, FIT_MAX_ZOOM, labelShare, pointOnCurve, type Direction } from "../model/layout";
+import { autoLayout, bestDirection, FIT_MAX_ZOOM, labelOffset, labelShare, pointOnCurve, type Direction } from "../model/layout";
 import type { Marks } from "../model/marks";
 import { KindIcon } from "./icons";
 
@@ -18,7 +18,7 @@ export interface EdgeOverlay { width?: number; colour?: string; badges: string[]
 export interface Overlay { nodes: Record<string, NodeOverlay>; edges: Record<string, EdgeOverlay> }
 
 type NodeData = { model: NodeModel; marks?: Marks; overlay?: NodeOverlay; direction: Direction };
-type EdgeData = { model: EdgeModel; marks?: Marks; overlay?: EdgeOverlay; labelAt: number };
+type EdgeData = { model: EdgeModel; marks?: Marks; overlay?: EdgeOverlay; labelAt: number; labelShift: number };
 
 const ComponentNode = memo(function ComponentNode({ data, selected }: NodeProps<Node<NodeData>>) {
   const { model, marks, overlay, direction } = data;
@@ -59,7 +59,7 @@ function CallEdge(props: EdgeProps<Edge<EdgeData>>) {
   const { sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, data, selected, markerEnd } = props;
   const [path, middleX, middleY] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
   const label = pointOnCurve(path, data!.labelAt);
-  const [labelX, labelY] = label ? [label.x, label.y] : [middleX, middleY];
+  const [labelX, labelY] = label ? [label.x, label.y + data!.labelShift] : [middleX, middleY + data!.labelShift];
   const model = data!.model;
   const overlay = data!.overlay;
   const errors = data!.marks?.errors.length ?? 0;
@@ -118,6 +118,17 @@ function usePaneSize(pane: RefObject<HTMLDivElement | null>): { width: number; h
   return size;
 }
 
+/** The drawing's direction for the pane: turned over only when the other fits clearly larger
+ * (`bestDirection`, from the current one), and kept as it is once the user has placed a node,
+ * whose position was chosen in it (turning the rest over would strand it). */
+function useDirection(graph: Graph, size: { width: number; height: number }, placed: boolean): Direction {
+  const [direction, setDirection] = useState<Direction>("LR");
+  useEffect(() => {
+    if (!placed) setDirection((current) => bestDirection(graph, size.width, size.height, current));
+  }, [graph, size, placed]);
+  return direction;
+}
+
 const nodeTypes = { component: ComponentNode };
 const edgeTypes = { call: CallEdge };
 
@@ -138,7 +149,7 @@ export function Canvas({ graph, layout, selection, nodeMarks, edgeMarks, overlay
   onSelect, onMove, onConnect }: CanvasProps) {
   const pane = useRef<HTMLDivElement>(null);
   const size = usePaneSize(pane);
-  const direction = useMemo(() => bestDirection(graph, size.width, size.height), [graph, size]);
+  const direction = useDirection(graph, size, Object.keys(layout).length > 0);
   const positions = useMemo(() => autoLayout(graph, layout, direction), [graph, layout, direction]);
   const nodes: Node<NodeData>[] = useMemo(() => graph.nodes.map((model) => ({
     id: model.id, type: "component", position: positions[model.id] ?? { x: 0, y: 0 },
@@ -148,18 +159,25 @@ export function Canvas({ graph, layout, selection, nodeMarks, edgeMarks, overlay
   const edges: Edge<EdgeData>[] = useMemo(() => {
     const out = new Map<string, number>();
     const into = new Map<string, number>();
+    const between = new Map<string, string[]>();  // the edges joining each pair of nodes
     for (const e of graph.edges) {
       out.set(e.source, (out.get(e.source) ?? 0) + 1);
       into.set(e.target, (into.get(e.target) ?? 0) + 1);
+      const pair = `${e.source}\u0000${e.target}`;
+      between.set(pair, [...(between.get(pair) ?? []), e.id]);
     }
-    return graph.edges.map((model) => ({
+    return graph.edges.map((model) => {
+      const joint = between.get(`${model.source}\u0000${model.target}`) ?? [model.id];
+      const labelAt = labelShare(direction, out.get(model.source) ?? 0, into.get(model.target) ?? 0);
+      return {
       id: model.id, source: model.source, target: model.target, type: "call",
       data: { model, marks: edgeMarks?.[model.id], overlay: overlay?.edges[model.id],
-        labelAt: labelShare(out.get(model.source) ?? 0, into.get(model.target) ?? 0) },
+        labelAt, labelShift: labelOffset(joint.indexOf(model.id), joint.length, labelAt) },
       markerEnd: { type: MarkerType.ArrowClosed, width: 14, height: 14, markerUnits: "userSpaceOnUse" },
       selected: selection?.type === "edge" && selection.id === model.id,
-    }));
-  }, [graph, edgeMarks, overlay, selection]);
+      };
+    });
+  }, [graph, edgeMarks, overlay, selection, direction]);
   const [shown, setShown, onNodesChange] = useNodesState(nodes);
   useEffect(() => setShown(nodes), [nodes, setShown]);
   return (
@@ -183,7 +201,7 @@ export function Canvas({ graph, layout, selection, nodeMarks, edgeMarks, overlay
           if (call) onConnect?.(call.source, call.target);
         }}
         proOptions={{ hideAttribution: true }}>
-        <FitOnChange ids={`${graph.nodes.map((n) => n.id).join("|")} ${direction} ${size.width}×${size.height}`} />
+        <FitOnChange ids={`${graph.nodes.map((n) => n.id).join("|")} ${graph.edges.map((e) => `${e.source}>${e.target}`).join("|")} ${direction} ${size.width}×${size.height}`} />
         <Background gap={20} size={1} />
         <Controls showInteractive={false} />
       </ReactFlow>

@@ -56,7 +56,7 @@ export function SidePanel({ schema, errors, findings, onPattern }: {
         {node.kind === "queue" && (
           <p className="hint" data-testid="queue-consumers">
             consumers: {graph.edges.filter((e) => e.kind === "consumer" && e.source === node.id).map((e) => e.callee).join(", ") || "none yet"}
-            {" "}— drag from the queue&apos;s right handle to a component to subscribe it
+            {" "}— drag from the queue&apos;s outgoing handle (right, or bottom when drawn top to bottom) to a component to subscribe it
           </p>
         )}
         <SchemaForm root={schema} schema={defs.Component} value={component} path={node.path}

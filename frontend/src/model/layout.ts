@@ -54,13 +54,17 @@ export function fitScale(positions: Record<string, { x: number; y: number }>, wi
 }
 
 /** The direction whose automatic layout shows the graph larger in a `width` × `height` view:
- * a long chain of calls in a tall, narrow pane reads better top to bottom. Left to right
- * unless top to bottom fits TURN_OVER times larger; left to right for an unmeasured view. */
-export function bestDirection(graph: Graph, width: number, height: number): Direction {
-  if (width <= 0 || height <= 0 || graph.nodes.length < 2) return "LR";
-  const across = fitScale(autoLayout(graph, {}, "LR"), width, height);
-  const down = fitScale(autoLayout(graph, {}, "TB"), width, height);
-  return down > TURN_OVER * across ? "TB" : "LR";
+ * a long chain of calls in a tall, narrow pane reads better top to bottom. The drawing turns
+ * over only when the other direction fits TURN_OVER times larger than `current` (left to
+ * right to begin with), so that a pane resized, an editor hidden or a node added does not
+ * turn it back and forth; left to right for an unmeasured view. */
+export function bestDirection(graph: Graph, width: number, height: number,
+  current: Direction = "LR"): Direction {
+  if (width <= 0 || height <= 0 || graph.nodes.length < 2) return current;
+  const other: Direction = current === "LR" ? "TB" : "LR";
+  const now = fitScale(autoLayout(graph, {}, current), width, height);
+  const turned = fitScale(autoLayout(graph, {}, other), width, height);
+  return turned > TURN_OVER * now ? other : current;
 }
 
 /** What the server keeps of a layout (docs/studio.md, `layout`; the values of
@@ -86,14 +90,26 @@ export function layoutToSave(graph: Graph, layout: Record<string, { x: number; y
   return out;
 }
 
-/** Where along its edge a call's label goes (0 at the caller, 1 at the callee): where the
- * edges leave a node for several callees, their midpoints crowd near it and the labels
- * overlap, so a fan-out's labels go three quarters of the way, by their callees, and a
- * fan-in's a quarter of the way, by their callers; halfway otherwise. */
-export function labelShare(callerOut: number, calleeIn: number): number {
-  if (callerOut > calleeIn) return 0.75;
-  if (calleeIn > callerOut) return 0.25;
-  return 0.5;
+/** Where along its edge a call's label goes (0 at the caller, 1 at the callee). Top to
+ * bottom, where the edges leave a node for several callees their midpoints crowd near it and
+ * the labels (up to 165 px wide) overlap side by side, so a fan-out's labels go 70 % of the
+ * way, by their callees (a fan-in's 30 %, by their callers). Left to right the labels of a
+ * fan-out stand one above another already, and 70 % of a 200 px gap would put a wide label
+ * over the callee: halfway. */
+export function labelShare(direction: Direction, callerOut: number, calleeIn: number): number {
+  if (direction === "LR" || callerOut === calleeIn) return 0.5;
+  return callerOut > calleeIn ? 0.7 : 0.3;
+}
+
+/** Pixels a label moves off its edge's point (at `share` of the way) when several calls join
+ * the same two nodes (their curves are one), so that each can be read and clicked: one under
+ * another, centred on the point halfway, and stacked away from the node the point is near
+ * otherwise (up from a point by the callee, down from one by the caller). */
+export const STACKED_LABEL = 30;
+
+export function labelOffset(index: number, count: number, share: number): number {
+  const first = share > 0.5 ? -(count - 1) : share < 0.5 ? 0 : -(count - 1) / 2;
+  return (first + index) * STACKED_LABEL;
 }
 
 /** The point at `t` (0 to 1) on an SVG cubic Bézier path "M x,y C x1,y1 x2,y2 x,y" (what

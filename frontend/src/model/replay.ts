@@ -92,7 +92,7 @@ export interface Channel {
   /** The kinds of edge an edge channel decorates (any when left out). */
   edgeKinds?: EdgeKind[];
   /** The node id, or the call key ('caller.op->callee.op'), a row belongs to. */
-  element?: (row: Row) => string;
+  element?: (row: Row, graph: Graph) => string;
   apply: (row: Row, overlay: NodeOverlay | EdgeOverlay, at: At) => void;
 }
 
@@ -251,6 +251,26 @@ export const CHANNELS: Channel[] = [
       if (redelivered > 0) o.badges.push(`${perSecond(redelivered)} redelivered`);
       if (dead > 0) { o.badges.push(`${perSecond(dead)} dead-lettered`); o.colour ??= "#e65100"; }
       if (backingUp(row, graph.queues[String(row.subscription).split("->")[0]])) o.badges.push("backing up");
+    },
+  },
+  {
+    // The same rows on the queue's dead-letter route (queue → dead-letter queue): the
+    // messages each subscription moved there per second, the failure path's traffic.
+    table: "queues", target: "edge", edgeKinds: ["dead-letter"],
+    element: (row, graph) => {
+      const queue = String(row.subscription).split("->")[0];
+      const route = graph.edges.find((e) => e.kind === "dead-letter" && e.source === queue);
+      return route ? `${route.caller}->${route.callee}` : "";
+    },
+    apply: (row, overlay, { result, rows }) => {
+      const o = overlay as EdgeOverlay;
+      const dead = num(row.dead_lettered_rps) ?? 0;
+      if (dead <= 0) return;
+      const [queue, consumer] = String(row.subscription).split("->");
+      const shared = [...rows.keys()].filter((k) => k.split("->")[0] === queue).length > 1;
+      o.width = Math.max(o.width ?? 0, edgeWidth(dead, result));
+      o.animated = true;
+      o.badges.push(`${perSecond(dead)} dead-lettered${shared ? ` from ${consumer}` : ""}`);
     },
   },
 ];
@@ -515,7 +535,7 @@ export function overlayAt(result: Result, graph: Graph, t: number, colourBy: Col
     for (const channel of channels.length ? channels : [generic(name)]) {
       const rows = rowsAt(table, t, line.step, keyColumns(name, table), channel.sampled);
       for (const [key, row] of rows) {
-        const element = channel.element?.(row) ?? key;
+        const element = channel.element?.(row, graph) ?? key;
         const at: At = { t, result, rows, colourBy, graph };
         if (channel.target === "node") {
           if (graph.nodes.some((n) => n.id === element)) channel.apply(row, (nodes[element] ??= { lines: [] }), at);
