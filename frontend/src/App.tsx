@@ -9,7 +9,7 @@ import { GeneratePage } from "./pages/Generate";
 import { HistoryPage } from "./pages/History";
 import { PatternDrawer } from "./pages/Patterns";
 import { SimulatePage } from "./pages/Simulate";
-import { mayDiscard, useDesign } from "./store";
+import { mayDiscard, unsavedEdits, useDesign } from "./store";
 
 const PAGES = ["gallery", "design", "simulate", "compare", "generate", "history"] as const;
 type Page = (typeof PAGES)[number];
@@ -36,8 +36,7 @@ export function App() {
     // Reloading or closing the tab would drop unsaved edits (the open design lives in this
     // page only): the browser asks first, as mayDiscard does inside the studio.
     const guard = (event: BeforeUnloadEvent) => {
-      const { text: now, baseline } = useDesign.getState();
-      if (now !== baseline) event.preventDefault();
+      if (unsavedEdits(useDesign.getState())) event.preventDefault();
     };
     window.addEventListener("beforeunload", guard);
     return () => window.removeEventListener("beforeunload", guard);

@@ -23,6 +23,7 @@ interface DesignState {
   savedText: string | null;
   baseline: string; // the text as loaded or last saved: what unsaved edits are measured from
   layout: Layout;
+  savedLayout: Layout; // the node positions as loaded or last saved (a save keeps them too)
   selection: Selection;
   validation: Validation | null;
   run: RunState | null;
@@ -56,6 +57,7 @@ export const useDesign = create<DesignState>((set, get) => ({
   version: null,
   savedText: null,
   baseline: "",
+  savedLayout: {},
   layout: {},
   selection: null,
   validation: null,
@@ -74,7 +76,7 @@ export const useDesign = create<DesignState>((set, get) => ({
   },
   load: (text, name, designId = null, version = null, layout = {}) => set({
     text, ...derive(text, null), past: [], future: [], name, designId, version,
-    savedText: designId ? text : null, baseline: text, layout, selection: null, validation: null,
+    savedText: designId ? text : null, baseline: text, layout, savedLayout: layout, selection: null, validation: null,
     run: null,
   }),
   change: (editFn) => {
@@ -103,13 +105,25 @@ export const useDesign = create<DesignState>((set, get) => ({
   move: (id, x, y) => set({ layout: { ...get().layout, [id]: { x, y } } }),
   setValidation: (validation) => set({ validation }),
   setRun: (run) => set({ run }),
-  saved: (designId, version, name, text) => set({ designId, version, name, savedText: text, baseline: text }),
+  saved: (designId, version, name, text) => set({ designId, version, name, savedText: text, baseline: text, savedLayout: get().layout }),
   notify: (kind, text) => set({ notice: { kind, text } }),
 }));
+
+/** Whether the open design has changed since it was loaded or saved: its text, or where the
+ * user dragged its nodes (a save keeps the layout as well). */
+export function unsavedEdits(state: Pick<DesignState, "text" | "baseline" | "layout" | "savedLayout">): boolean {
+  return state.text !== state.baseline || !sameLayout(state.layout, state.savedLayout);
+}
+
+function sameLayout(a: Layout, b: Layout): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length &&
+    keys.every((id) => b[id] !== undefined && a[id].x === b[id].x && a[id].y === b[id].y);
+}
 
 /** Whether the open design may be replaced: yes when it has no edits since it was loaded or
  * saved, else when the person confirms that they may be thrown away. */
 export function mayDiscard(): boolean {
-  const { text, baseline, name } = useDesign.getState();
-  return text === baseline || window.confirm(`Discard the unsaved changes to '${name}'?`);
+  const state = useDesign.getState();
+  return !unsavedEdits(state) || window.confirm(`Discard the unsaved changes to '${state.name}'?`);
 }
