@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { badges, buildGraph, locate, POLICY_DEFAULTS } from "../src/model/graph";
-import { addComponent, applyOverride, connect, deleteEdge, deleteNode, droppedCall, renameComponent, setField } from "../src/model/edits";
+import { addComponent, applyOverride, connect, deleteEdge, deletedEdgeNotice, deleteNode, droppedCall, renameComponent, setField } from "../src/model/edits";
 import { allErrors } from "../src/model/marks";
 import { edit, parse, parsePath, pathAtLine } from "../src/model/yamlDoc";
 
@@ -110,6 +110,14 @@ describe("graph", () => {
     const after = parseYaml(deleteEdge(text, dead));
     expect(after.components.jobs.delivery).toEqual({ guarantee: "at_least_once", max_deliveries: 5 });
     expect(parseYaml(deleteEdge(text, projection)).components.log.event_store.projections).toEqual([]);
+    // jobs-dlq has a consumer of its own: the notice says what went, no more
+    expect(deletedEdgeNotice(dead, graph)).toBe("deleted the dead-letter route jobs → jobs-dlq: Undo (Ctrl+Z) brings it back");
+    // without one, it says the queue left behind needs one now
+    const bare = buildGraph(parse(text.replace("jobs-dlq: {kind: queue, consumers: [worker.run]}", "jobs-dlq: {kind: queue}")).data);
+    expect(deletedEdgeNotice(bare.edges.find((e) => e.kind === "dead-letter")!, bare)).toBe(
+      "deleted the dead-letter route jobs → jobs-dlq: 'jobs-dlq' is no longer a dead-letter queue, so it needs a " +
+      "consumer (or delete it too); Undo (Ctrl+Z) brings it back");
+    expect(deletedEdgeNotice(projection, graph)).toBe("deleted the edge log → reader.apply: Undo (Ctrl+Z) brings it back");
   });
 
   it("places an error at its node and edge, and a line at its path", () => {

@@ -3,7 +3,7 @@
 // patterns that fix them.
 import { useState } from "react";
 import type { Finding, SpecIssue } from "../api";
-import { deleteEdge, deleteNode, renameComponent, setField } from "../model/edits";
+import { deleteEdge, deletedEdgeNotice, deleteNode, renameComponent, setField } from "../model/edits";
 import { MAX_NAME } from "../model/limits";
 import type { Path } from "../model/yamlDoc";
 import { obj } from "../model/spec";
@@ -20,7 +20,7 @@ function getIn(data: unknown, path: Path): unknown {
 export function SidePanel({ schema, errors, findings, onPattern }: {
   schema: Schema | null; errors: SpecIssue[]; findings: Finding[]; onPattern: (id: string) => void;
 }) {
-  const { selection, graph, parsed, change, select } = useDesign();
+  const { selection, graph, parsed, change, select, notify } = useDesign();
   const data = parsed.data;
   const defs = (schema?.$defs ?? {}) as Record<string, Schema>;
   const onSet = (path: Path, value: unknown) => change((text) => setField(text, path, value));
@@ -93,7 +93,10 @@ export function SidePanel({ schema, errors, findings, onPattern }: {
     return (
       <aside className="side" data-testid="side-panel">
         <Header title={`${edge.caller} → ${edge.callee}`} subtitle={`${edge.kind}${edge.isAsync ? " · async" : ""}${edge.parallel ? ` · ${edge.parallel}` : ""}`}
-          onDelete={edge.kind === "entry" ? undefined : () => { change((text) => deleteEdge(text, edge)); select(null); }} />
+          onDelete={edge.kind === "entry" ? undefined : () => {
+            if (change((text) => deleteEdge(text, edge))) notify("info", deletedEdgeNotice(edge, graph));
+            select(null);
+          }} />
         {edge.kind === "backend"
           ? <p className="hint">A cache's backend: set it on the cache (backend, hit_ratio).</p>
           : <SchemaForm root={schema} schema={formSchema} value={getIn(data, formPath)} path={formPath}

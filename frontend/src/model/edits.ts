@@ -3,7 +3,7 @@
 import { isMap, isSeq, parse as parseYaml, type Document } from "yaml";
 import { deleteIn, edit, setIn, type Path } from "./yamlDoc";
 import { arr, isObj, kindOf, obj, resolve, str, type Kind } from "./spec";
-import { workloadId, type EdgeModel } from "./graph";
+import { workloadId, type EdgeModel, type Graph } from "./graph";
 
 export function setField(text: string, path: Path, value: unknown): string {
   return edit(text, (doc) => {
@@ -149,6 +149,18 @@ function compareDesc(a: Path, b: Path): number {
     return String(b[i]).localeCompare(String(a[i]));
   }
   return b.length - a.length;
+}
+
+/** What the notice says when an edge is deleted: what went, and, for a dead-letter route to
+ * a queue nothing consumes, that it is now an ordinary queue, which needs a consumer. */
+export function deletedEdgeNotice(edge: EdgeModel, graph: Graph): string {
+  const orphan = edge.kind === "dead-letter" &&
+    !graph.edges.some((e) => e.kind === "consumer" && e.source === edge.target);
+  const what = edge.kind === "dead-letter" ? `the dead-letter route ${edge.source} → ${edge.target}`
+    : `the edge ${edge.caller} → ${edge.callee}`;
+  const undo = "Undo (Ctrl+Z) brings it back";
+  return orphan ? `deleted ${what}: '${edge.target}' is no longer a dead-letter queue, so it needs a ` +
+    `consumer (or delete it too); ${undo}` : `deleted ${what}: ${undo}`;
 }
 
 /** Delete the call (or subscription, or backend) an edge stands for. A workload's entry

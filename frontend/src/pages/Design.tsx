@@ -4,7 +4,7 @@ import { api, ApiError } from "../api";
 import { Canvas } from "../components/Canvas";
 import { SidePanel } from "../components/SidePanel";
 import { YamlEditor } from "../components/YamlEditor";
-import { addComponent, connect, deleteEdge, deleteNode } from "../model/edits";
+import { addComponent, connect, deleteEdge, deletedEdgeNotice, deleteNode } from "../model/edits";
 import { locate } from "../model/graph";
 import { layoutToSave } from "../model/layout";
 import { allErrors, placeMarks } from "../model/marks";
@@ -51,7 +51,7 @@ export function DesignPage({ schema, onPattern }: { schema: Record<string, unkno
       const done = node ? change((t, d) => deleteNode(t, d, node.id)) : change((t) => deleteEdge(t, edge!));
       if (done) {
         select(null);
-        notify("info", `deleted ${node ? `'${node.name}'` : `the edge ${edge!.caller} → ${edge!.callee}`}: Undo (Ctrl+Z) brings it back`);
+        notify("info", node ? `deleted '${node.name}': Undo (Ctrl+Z) brings it back` : deletedEdgeNotice(edge!, g));
       }
     };
     window.addEventListener("keydown", keys);
