@@ -40,10 +40,26 @@ export function MiniDiagram({ spec }: { spec: string }) {
           <g key={n.id} transform={`translate(${p.x},${p.y})`}>
             <rect width={NODE_W} height={NODE_H} rx={10} className={`mini-node kind-${n.kind}`} />
             <g transform="translate(12,12) scale(1.6)" color="#34495e"><KindIcon kind={n.kind} /></g>
-            <text x={56} y={46} fontSize={24}>{n.name.length > 11 ? `${n.name.slice(0, 10)}…` : n.name}</text>
+            <NodeName name={n.name} />
           </g>
         );
       })}
     </svg>
+  );
+}
+
+/** Room for a name right of the icon, and the width of an average character at its size. */
+const NAME_ROOM = NODE_W - 56 - 8;
+const CHAR_W = 13.5;
+const LONGEST_NAME = 14;
+
+/** A node's name in its box: a name wider than the room is squeezed into it (up to
+ * LONGEST_NAME characters, then cut with "…"), never drawn past the box's edge. */
+function NodeName({ name }: { name: string }) {
+  const shown = name.length > LONGEST_NAME ? `${name.slice(0, LONGEST_NAME - 1)}…` : name;
+  const squeeze = shown.length * CHAR_W > NAME_ROOM;
+  return (
+    <text x={56} y={46} fontSize={24} textLength={squeeze ? NAME_ROOM : undefined}
+      lengthAdjust={squeeze ? "spacingAndGlyphs" : undefined}>{shown}</text>
   );
 }
