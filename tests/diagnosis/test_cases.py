@@ -166,7 +166,8 @@ def test_a_breaker_that_can_never_open_is_named_instead_of_the_fault() -> None:
     finding = _one(found, "degraded", "checkout")
     assert finding["limit"] == "circuit_breaker"
     # payments never answers in time: the p99 is the wait on it, up to the 1 s timeout
-    assert _one(found, "slo", "all")["summary"].endswith("most of it is payments.charge (1 s)")
+    assert _one(found, "slo", "all")["summary"].endswith(
+        "most of it is payments.charge (p99 of its calls 1 s)")
     assert any("never opened" in e and "SS208" in e for e in finding["evidence"])
     (fix,) = finding["fix"]["set"]
     prefix = "components.checkout.operations.pay.calls.0.circuit_breaker.min_calls="
@@ -225,10 +226,18 @@ def test_an_slo_missed_for_workers_held_by_slow_calls_bounds_the_calls() -> None
     """examples/cascade.yaml: recs slow by 2 s for 20 s holds gateway's 20 workers, and the
     queue for them is the p99's 5.96 s. The SLO fix is to bound the wait on the calls, as
     gateway's own finding says; more workers (which the queueing rule first offered, at no
-    count up to ×4) would only buy time."""
+    count up to ×4) would only buy time. The timeout the spec can say is set on the slow
+    call (the 200 ms target less the 1 ms of gateway's own work, 190 ms); it says a
+    fallback and a bulkhead are needed too, and applied alone the calls it cuts off fail
+    past the error-rate SLO."""
     system = load_spec(Path(__file__).resolve().parents[2] / "examples" / "cascade.yaml")
     found = _diagnosis(system)
     slo = _one(found, "slo", "all")
     assert slo["limit"] == "downstream" == _one(found, "saturated", "gateway")["limit"]
     assert "held by its calls" in slo["summary"]
-    assert slo["fix"]["summary"].startswith("bound the wait on the calls of gateway")
+    assert slo["fix"]["set"] == ["components.gateway.operations.browse.calls.0.timeout=190ms"]
+    assert "add one (on_failure" in slo["fix"]["summary"]
+    assert "and a bulkhead on it" in slo["fix"]["summary"]
+    alone = simulate(load_spec(Path(__file__).resolve().parents[2] / "examples" /
+                               "cascade.yaml", tuple(slo["fix"]["set"])))
+    assert [c["name"] for c in alone["slo"]["checks"] if not c["met"]] == ["p99", "error_rate"]

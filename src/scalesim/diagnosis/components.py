@@ -159,7 +159,7 @@ def _downstream_fix(run: Run, name: str, held: float, healthy: float,
     their own limit, else bound the wait on them."""
     evidence.append(f"a visit holds a worker {duration(held)}, not the {duration(healthy)} of "
                     "a healthy system: slow calls hold the workers")
-    slow = _slow_calls(run, name)
+    slow = slow_calls(run, name)
     evidence += [text for _, text in slow]
     edges = ", ".join(edge for edge, _ in slow) or "the calls it waits on"
     busy_callees = sorted({edge.split("→")[1].split(".")[0] for edge, _ in slow}
@@ -612,7 +612,7 @@ def _cpu_per_visit(run: Run, name: str, measured: dict[str, Any]) -> float:
                                              for op, entry in measured["operations"].items()})
 
 
-def _slow_calls(run: Run, component: str) -> list[tuple[str, str]]:
+def slow_calls(run: Run, component: str) -> list[tuple[str, str]]:
     """The synchronous calls of `component` whose callee answered much slower than a healthy
     system would: (edge, evidence), slowest first, with the faults on the callee."""
     system, result = run.system, run.result

@@ -3,7 +3,7 @@ follow the synchronous call whose callee is slowest at the missed percentile, as
 holds a good part of the target and of its caller's time (else the caller's own work or
 queue holds it); the last step is where the time goes. When that time is
 queueing (for workers, or for busy cores), the fix is the capacity the analytic estimate says
-meets the target."""
+meets the target; when it is the wait on a call, a timeout on that call (`waits.propose`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from scalesim.analytic.estimate import PERCENTILES, Estimate, estimate
-from scalesim.diagnosis.components import held_by_calls
+from scalesim.diagnosis import waits
+from scalesim.diagnosis.components import held_by_calls, slow_calls
 from scalesim.diagnosis.context import HOT, TARGET_UTILIZATION, Run, fault_text
 from scalesim.diagnosis.finding import Finding, Fix, Limit, duration, share
 from scalesim.spec import bounds
@@ -55,11 +56,14 @@ def missed_slos(run: Run) -> Iterator[Finding]:
                     f"{last}'s own work takes {duration(own)} on average",
                     *(f"fault: {fault_text(f, run.end_s)}" for f in run.faults_on(component))]
         remedy = _remedy(run, check, path, evidence)
+        # A callee's own percentile is over its calls, not the requests (some skip it, or
+        # get a quick fallback): it can exceed the request's, so it is named as such.
+        whose = f"{name} of its calls " if len(path) > 1 and remedy.where == last else ""
         yield Finding(
             "slo", "problem", scope,
             f"{scope}: {name} {duration(check['actual_ms'] / 1e3)} misses the SLO of "
             f"{duration(target / 1e3)}; most of it is {remedy.where} "
-            f"({duration(last_ms / 1e3)})",
+            f"({whose}{duration(last_ms / 1e3)})",
             remedy.limit, tuple(evidence), remedy.fix,
             {"actual_ms": check["actual_ms"], "target_ms": target, "slowest_ms": last_ms})
 
@@ -85,10 +89,7 @@ def _remedy(run: Run, check: dict[str, Any], path: list[tuple[str, float]],
             evidence.append(f"a visit waits {duration(wait)} on average for one of the "
                             f"workers of {component}, which its slow calls hold")
             return Remedy("downstream", f"queueing for the workers of {component}, held by "
-                          f"its calls at {last}", Fix(
-                              f"bound the wait on the calls of {component} (a timeout, a "
-                              "bulkhead, a fallback: see its own finding) so slow calls "
-                              "cannot hold every worker; more workers only buy time"))
+                          f"its calls at {last}", _held_fix(run, check, path, component))
         if spec.worker_limit is not None and wait >= QUEUED * check["target_ms"] / 1e3:
             busy = measured["utilization"] or 0.0
             evidence.append(f"a visit waits {duration(wait)} on average for one of the "
@@ -102,9 +103,42 @@ def _remedy(run: Run, check: dict[str, Any], path: list[tuple[str, float]],
     if len(path) == 1:
         return Remedy(None, last, Fix(f"make {last} faster: its own time is the "
                                       f"{check['name']}; {agree}"))
+    timeout = _timeout(run, check, [ref for ref, _ in path])
+    if timeout is not None:
+        return Remedy("downstream", last, Fix(
+            f"{timeout.text(check)}; or a hedge after its typical latency, a faster "
+            f"{last}, {agree}", (timeout.override,)))
     return Remedy("downstream", last,
                   Fix(f"shorten the wait on {last}: a timeout under the SLO with a fallback, "
                       f"a hedge after its typical latency, or a faster implementation; {agree}"))
+
+
+def _held_fix(run: Run, check: dict[str, Any], path: list[tuple[str, float]],
+              component: str) -> Fix:
+    """Slow calls hold the workers of `component`: a timeout on the slowest of them, when
+    one can be sized, bounds how long each holds one; the calls waiting it out still hold
+    workers, which a bulkhead on the call keeps from filling them all."""
+    bound = (f"bound the wait on the calls of {component} (a timeout, a bulkhead, a "
+             "fallback: see its own finding) so slow calls cannot hold every worker; more "
+             "workers only buy time")
+    slow = slow_calls(run, component)
+    if not slow:
+        return Fix(bound)
+    caller, callee = slow[0][0].split("→")
+    refs = [ref for ref, _ in path]
+    timeout = _timeout(run, check, [*refs[:refs.index(caller) + 1], callee]
+                       if caller in refs else [caller, callee])
+    if timeout is None:
+        return Fix(bound)
+    return Fix(f"{timeout.text(check)}; and a bulkhead on it, so the calls waiting out the "
+               f"timeout cannot hold every worker of {component}", (timeout.override,))
+
+
+def _timeout(run: Run, check: dict[str, Any], path: list[str]) -> waits.Timeout | None:
+    """`waits.propose` for the call that ends `path`, each call waited on for as long as
+    `_waited_ms` says at the check's percentile."""
+    return waits.propose(run, path, check,
+                         lambda caller, call: _waited_ms(run, caller, call, check["name"]))
 
 
 def _mean_wait_s(measured: dict[str, Any]) -> float:
