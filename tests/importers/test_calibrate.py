@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 from scalesim.cli import app
 from scalesim.importers import sources
 from scalesim.importers.calibrate import CalibrationError
+from scalesim.importers.calibrate.apply import Change, write
 from scalesim.importers.calibrate.fit import fit, ks_p_value
 from scalesim.importers.calibrate.loadtest import read_rows
 from scalesim.importers.calibrate.spans import read_spans
@@ -661,6 +662,94 @@ def test_traces_of_another_system_are_refused(tmp_path: Path) -> None:
                              "traces: they hold back.get, front.order, shard.find; the spec "
                              "has api.get, db.read\n")
     assert not (tmp_path / "out.yaml").exists()
+
+
+WRAPPED = """\
+scalesim: 1
+name: shop
+components:
+  checkout:
+    operations:
+      pay:
+        work: 2ms
+        calls:
+          - to: payments.charge
+            # after 10 calls, open when half fail
+            circuit_breaker: {window: 20, min_calls: 10, failure_rate: 50%,
+                              open_for: 10s, half_open_calls: 3}
+            on_failure: {fallback: 5ms, degraded: true}
+  payments:
+    kind: external
+    operations:
+      charge:
+        work: {dist: lognormal, median: 120ms, p99: 600ms}  # a guess
+workloads: [{name: w, to: checkout.pay,
+             rate: 10/s}]
+"""
+
+
+def test_only_the_changed_values_change_in_the_written_spec() -> None:
+    """A flow mapping written over two lines stays so; a changed value too long for the
+    file's widest line is broken after a comma, its further lines under its first key; a
+    new key goes after its mapping's last one (in a flow mapping, on a line of its own when
+    the line would grow too long)."""
+    op = ("components", "payments", "operations", "charge")
+    call = ("components", "checkout", "operations", "pay", "calls", 0)
+    changes = [Change((*op, "work"), {"dist": "empirical", "percentiles": {
+                   "p0": "49ms", "p50": "254.5ms", "p90": "663.7ms", "p99": "913.4ms"}}, ""),
+               Change((*op, "error_rate"), 0.02439, ""),
+               Change((*call, "on_failure", "fallback"), "6ms", ""),
+               Change((*call, "circuit_breaker", "min_calls"), 12, ""),
+               Change((*call, "circuit_breaker", "slow_call_duration"), "500ms", ""),
+               Change(("defaults", "network"), "1ms", "")]
+    assert write(WRAPPED, changes) == """\
+scalesim: 1
+name: shop
+components:
+  checkout:
+    operations:
+      pay:
+        work: 2ms
+        calls:
+          - to: payments.charge
+            # after 10 calls, open when half fail
+            circuit_breaker: {window: 20, min_calls: 10, failure_rate: 50%,
+                              open_for: 10s, half_open_calls: 3}
+            on_failure: {fallback: 6ms, degraded: true}
+  payments:
+    kind: external
+    operations:
+      charge:
+        work: {dist: empirical,
+               percentiles: {p0: 49ms, p50: 254.5ms, p90: 663.7ms, p99: 913.4ms}}  # a guess
+        error_rate: 0.02439
+workloads: [{name: w, to: checkout.pay,
+             rate: 10/s}]
+defaults:
+  network: 1ms
+""".replace("min_calls: 10, failure_rate: 50%,\n                              open_for: 10s, "
+            "half_open_calls: 3}", "min_calls: 12, failure_rate: 50%,\n"
+            "                              open_for: 10s, half_open_calls: 3,\n"
+            "                              slow_call_duration: 500ms}")
+
+
+def test_traces_that_name_another_system_are_warned_of(tmp_path: Path) -> None:
+    """ScaleSim's export names the system (scalesim.system): traces of `shop` fitted to a
+    spec of another name share only the operations of the same name, which is worth a
+    warning, not a silent fit."""
+    traces = simulated_traces(tmp_path, TRUTH, "otlp")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(START.replace("name: shop", "name: shop-v2"))
+    result = CliRunner().invoke(app, ["calibrate", str(spec), "-o", str(tmp_path / "out.yaml"),
+                                      "--traces", str(traces)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == (
+        f"warning: {traces}: the traces are of system 'shop', the spec is 'shop-v2'; fitted "
+        "anyway where an operation's name matched (back.get, front.order, shard.find)")
+    same = CliRunner().invoke(app, ["calibrate", str(tmp_path / "truth.yaml"), "-o",
+                                    str(tmp_path / "same.yaml"), "--traces", str(traces)])
+    assert same.exit_code == 0, same.output
+    assert "warning" not in same.stderr
 
 
 @pytest.mark.parametrize("option", ["--traces", "--load-test"])

@@ -52,6 +52,8 @@ def calibrate_command(
     except CalibrationError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    for warning in done.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     document = json.dumps(done.report, indent=2, sort_keys=True) + "\n"
     if report is not None:
         write_output(report, document)

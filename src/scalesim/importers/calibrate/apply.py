@@ -1,7 +1,7 @@
 """Fitted values as changes to the spec, and the report of fitted against observed.
 
-A change is a path in the spec and the value to write there; `write` applies them to the
-spec's own text with ruamel.yaml, so its comments, order and layout stay.
+A change is a path in the spec and the value to write there; `write` edits the spec's own
+text where each changed value is, so its comments, order and layout stay.
 
 Where an operation's own time goes: with `cores` the CPU demand (`cpu`/`work`) is the load
 test's to fit, so the traces set `wait` to the own time the CPU demand and `post_work` (at
@@ -17,12 +17,13 @@ from __future__ import annotations
 import io
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from scalesim.importers.calibrate import CalibrationError
 from scalesim.importers.calibrate.fit import MIN_SAMPLES, Fit, duration, fit
@@ -323,27 +324,128 @@ def as_yaml(value: Any) -> str:
 
 
 def write(text: str, changes: list[Change]) -> str:
-    """The spec's text with the changes made (comments and layout kept)."""
-    yaml = _yaml()
-    root = yaml.load(text)
+    """The spec's text with the changes made. Each change edits the text only where its
+    value is (found with ruamel.yaml's node marks), so every other line, its comments, order,
+    flow style and line breaks included, stays as it was; a new value is written in flow
+    style, wrapped after a comma to stay within the file's widest line."""
+    width = max(80, *(len(line) for line in text.splitlines()))
     for change in changes:
-        node = root
-        for part in change.path[:-1]:
-            if isinstance(part, int):
-                node = node[part]
-                continue
-            if part not in node or node[part] is None:
-                node[part] = CommentedMap()
-            node = node[part]
-            if isinstance(node, str):  # a call written as a bare target
-                raise CalibrationError(f"{'.'.join(map(str, change.path))}: cannot change a "
-                                       "call written as a plain string")
-        key = change.path[-1]
-        if change.value is None:
-            if isinstance(node, dict) and key in node:
-                del node[key]
+        text = _changed(text, change, width)
+    return text
+
+
+def _changed(text: str, change: Change, width: int) -> str:
+    node: Node = _yaml().compose(text)
+    path = change.path
+    for at, part in enumerate(path):
+        if isinstance(part, int):
+            node = node.value[part]
+            continue
+        if isinstance(node, ScalarNode):  # a call written as a bare target
+            raise CalibrationError(f"{'.'.join(map(str, path))}: cannot change a call "
+                                   "written as a plain string")
+        if not isinstance(node, MappingNode):
+            raise CalibrationError(f"{'.'.join(map(str, path))}: not a mapping at {part}")
+        pair = next(((k, v) for k, v in node.value if k.value == part), None)
+        if pair is None:
+            return text if change.value is None else \
+                _added(text, node, [str(p) for p in path[at:]], change.value, width)
+        key, value = pair
+        if at == len(path) - 1 or _is_null(value):
+            if change.value is None:
+                return _removed(text, node, key, value) if at == len(path) - 1 else text
+            return _replaced(text, key, value, _nested(path[at + 1:], change.value), width)
+        node = value
+    return text
+
+
+def _nested(path: Sequence[str | int], value: Any) -> Any:
+    """`value` under the keys of `path` ({retry: {attempts: 3}} for retry.attempts)."""
+    for part in reversed(path):
+        value = {part: value}
+    return value
+
+
+def _is_null(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+
+
+def _end(node: Node) -> int:
+    """Where the text of a value ends: a block collection's own mark runs on to the next
+    token, past comments and blank lines, so its last value's end is taken instead."""
+    if isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style and node.value:
+        last = node.value[-1]
+        return _end(last[1] if isinstance(node, MappingNode) else last)
+    return int(node.end_mark.index)
+
+
+def _line_end(text: str, index: int) -> int:
+    """The index just past the end of the line `index` is on (its newline included)."""
+    newline = text.find("\n", index)
+    return len(text) if newline < 0 else newline + 1
+
+
+def _flow(value: Any, column: int, width: int) -> str:
+    """`value` as one line of YAML, or, for a mapping that would pass `width` when it starts
+    at `column`, broken after commas with each further line under the first key."""
+    line = as_yaml(value)
+    if not isinstance(value, dict) or column + len(line) <= width:
+        return line
+    items = [as_yaml({key: item})[1:-1] for key, item in value.items()]
+    lines = ["{" + items[0]]
+    for item in items[1:]:
+        if column + len(lines[-1]) + len(item) + 3 > width:
+            lines[-1] += ","
+            lines.append(" " * (column + 1) + item)
         else:
-            node[key] = _commented(change.value)
-    out = io.StringIO()
-    yaml.dump(root, out)
-    return out.getvalue()
+            lines[-1] += ", " + item
+    return "\n".join(lines) + "}"
+
+
+def _replaced(text: str, key: Node, value: Node, new: Any, width: int) -> str:
+    colon = text.index(":", key.end_mark.index)
+    end = colon + 1 if _is_null(value) and value.start_mark.index == value.end_mark.index \
+        else _end(value)
+    column = colon + 2 - (text.rfind("\n", 0, colon) + 1)
+    return f"{text[:colon]}: {_flow(new, column, width)}{text[end:]}"
+
+
+def _removed(text: str, mapping: MappingNode, key: Node, value: Node) -> str:
+    start, end = key.start_mark.index, _end(value)
+    if mapping.flow_style:
+        after = re.match(r"\s*,\s*", text[end:])
+        if after is not None:
+            return text[:start] + text[end + after.end():]
+        before = re.search(r",\s*$", text[:start])
+        return text[:before.start() if before else start] + text[end:]
+    line = text.rfind("\n", 0, start) + 1
+    if text[line:start].strip():  # the first key after a sequence's dash: the next key moves up
+        pairs = [k for k, _ in mapping.value]
+        following = pairs[pairs.index(key) + 1:]
+        if following:
+            return text[:start] + text[following[0].start_mark.index:]
+    return text[:line] + text[_line_end(text, end):]
+
+
+def _added(text: str, mapping: MappingNode, keys: list[str], new: Any, width: int) -> str:
+    """`keys[0]` added to `mapping`, holding `new` under the rest of `keys`: in a flow
+    mapping as one more flow entry, in a block one as lines at its keys' indent (any keys
+    that were missing on the way as block mappings, two spaces deeper each)."""
+    if mapping.flow_style:
+        close = mapping.end_mark.index - 1
+        head = text[:close].rstrip()
+        entry = f"{keys[0]}: {as_yaml(_nested(keys[1:], new))}"
+        joined = "" if head.endswith("{") else ", "
+        column = len(head) - (head.rfind("\n") + 1) + len(joined)
+        if joined and column + len(entry) + len(text[close:_line_end(text, close)].rstrip()) \
+                > width:
+            column = mapping.value[0][0].start_mark.column  # on a line of its own
+            joined = ",\n" + " " * column
+        value = _flow(_nested(keys[1:], new), column + len(keys[0]) + 2, width)
+        return f"{head}{joined}{keys[0]}: {value}{text[close:]}"
+    indent = mapping.value[0][0].start_mark.column
+    at = _line_end(text, _end(mapping.value[-1][1]))
+    head = text[:at] if text[:at].endswith("\n") else text[:at] + "\n"
+    lines = [" " * (indent + 2 * depth) + f"{key}:" for depth, key in enumerate(keys)]
+    lines[-1] += " " + _flow(new, len(lines[-1]) + 1, width)
+    return head + "\n".join(lines) + "\n" + text[at:]

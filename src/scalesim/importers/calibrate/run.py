@@ -18,7 +18,7 @@ from scalesim.importers.calibrate.apply import (
 )
 from scalesim.importers.calibrate.loadtest import fit_load, read_rows
 from scalesim.importers.calibrate.sites import waiting
-from scalesim.importers.calibrate.spans import read_spans
+from scalesim.importers.calibrate.spans import Span, read_spans
 from scalesim.importers.calibrate.traces import observe
 from scalesim.spec import SpecError, System, load_spec_text
 
@@ -28,6 +28,7 @@ class Calibrated:
     text: str  # the calibrated spec
     system: System
     report: dict[str, Any]
+    warnings: list[str]  # for stderr: the run went on, but it may not be what was meant
 
 
 def calibrate(spec_path: Path, text: str, system: System, traces: list[Path],
@@ -35,6 +36,7 @@ def calibrate(spec_path: Path, text: str, system: System, traces: list[Path],
     if not traces and load_test is None:
         raise CalibrationError("give --traces FILE… or --load-test FILE (or both)")
     calibration = Calibration()
+    warnings: list[str] = []
     if load_test is not None:
         rows = read_rows(load_test)
         try:
@@ -58,13 +60,29 @@ def calibrate(spec_path: Path, text: str, system: System, traces: list[Path],
             calibrate_traces(system, observe(spans, waiting(system)), calibration)
         except CalibrationError as error:  # the spans read well but match nothing
             raise CalibrationError(f"{', '.join(map(str, traces))}: {error}") from None
+        warnings += _other_system(traces, spans, system, calibration)
     calibrated = write(text, calibration.changes)
     final = _reloaded(spec_path, calibrated)
     report = {"spec": str(spec_path), **calibration.report,
               "changes": [{"path": ".".join(map(str, c.path)), "value": c.value, "why": c.why}
                           for c in calibration.changes],
               "notes": calibration.notes}
-    return Calibrated(calibrated, final, report)
+    return Calibrated(calibrated, final, report, warnings)
+
+
+def _other_system(traces: list[Path], spans: list[Span], system: System,
+                  calibration: Calibration) -> list[str]:
+    """A warning when the traces name a system (ScaleSim's export does, as may an SDK's
+    service.namespace) that is not the spec's: operations that share a name across systems
+    are fitted to another system's times. Traces that match no operation at all have been
+    refused already."""
+    others = sorted({span.system for span in spans if span.system} - {system.name})
+    if not others:
+        return []
+    fitted = sorted(calibration.report.get("operations", {}))
+    return [f"{', '.join(map(str, traces))}: the traces are of system "
+            f"{', '.join(repr(name) for name in others)}, the spec is {system.name!r}; "
+            f"fitted anyway where an operation's name matched ({', '.join(fitted)})"]
 
 
 def _reloaded(spec_path: Path, text: str) -> System:

@@ -42,6 +42,16 @@ class Span:
     error: bool
     status: str  # the status message (a cause), or "" when none
     attributes: dict[str, Value] = field(default_factory=dict)
+    system: str = ""  # the system the traces say they are of, when they do
+
+
+SYSTEM_KEYS = ("scalesim.system", "service.namespace")  # a resource's or process's own
+
+
+def _system(attributes: dict[str, Value]) -> str:
+    """The system a resource (OTLP) or process (Jaeger) says it belongs to: ScaleSim's
+    export names it, an OpenTelemetry SDK may set the service's namespace."""
+    return next((str(attributes[key]) for key in SYSTEM_KEYS if attributes.get(key)), "")
 
 
 def read_spans(path: Path) -> list[Span]:
@@ -149,15 +159,16 @@ def _otlp(path: Path, document: dict[str, Any]) -> list[Span]:
         attributes = {a["key"]: _value(a["value"])
                       for a in resource.get("resource", {}).get("attributes", [])}
         service = str(attributes.get("service.name", "unknown"))
+        system = _system(attributes)
         scopes = resource.get("scopeSpans", resource.get("instrumentationLibrarySpans", []))
         for s, scope in enumerate(scopes):
             for k, item in enumerate(scope.get("spans", [])):
                 out.append(_located(path, f"resourceSpans[{r}].scopeSpans[{s}].spans[{k}]",
-                                    _otlp_span, item, service))
+                                    _otlp_span, item, service, system))
     return out
 
 
-def _otlp_span(item: dict[str, Any], service: str) -> Span:
+def _otlp_span(item: dict[str, Any], service: str, system: str) -> Span:
     own = {a["key"]: _value(a["value"]) for a in item.get("attributes", [])}
     status = item.get("status", {})
     parent = item.get("parentSpanId") or None
@@ -165,7 +176,7 @@ def _otlp_span(item: dict[str, Any], service: str) -> Span:
         _hex_id(item["traceId"]), _hex_id(item["spanId"]), _hex_id(parent) if parent else None,
         str(own.get("scalesim.component", service)), item["name"], _kind(item.get("kind", 0)),
         _nanos(item["startTimeUnixNano"]), _nanos(item["endTimeUnixNano"]), _is_error(status),
-        str(status.get("message", "")), own)
+        str(status.get("message", "")), own, system)
 
 
 def _nanos(value: Any) -> int:
@@ -180,7 +191,8 @@ def _nanos(value: Any) -> int:
 def _jaeger(path: Path, document: dict[str, Any]) -> list[Span]:
     out = []
     for t, trace in enumerate(document["data"] or []):
-        processes = {pid: process.get("serviceName", "unknown")
+        processes = {pid: (process.get("serviceName", "unknown"), _system(
+                         {t["key"]: t["value"] for t in process.get("tags") or []}))
                      for pid, process in (trace.get("processes") or {}).items()}
         for k, item in enumerate(trace["spans"]):
             out.append(_located(path, f"data[{t}].spans[{k}]",
@@ -188,18 +200,18 @@ def _jaeger(path: Path, document: dict[str, Any]) -> list[Span]:
     return out
 
 
-def _jaeger_span(item: dict[str, Any], processes: dict[str, str]) -> Span:
+def _jaeger_span(item: dict[str, Any], processes: dict[str, tuple[str, str]]) -> Span:
     tags: dict[str, Value] = {t["key"]: t["value"] for t in item.get("tags") or []}
     parents = [r["spanID"] for r in item.get("references") or []
                if r.get("refType") == "CHILD_OF"]
     start = _nanos(int(item["startTime"]) * 1000)
     error = tags.get("error") in (True, "true")
-    service = str(tags.get("scalesim.component",
-                           processes.get(item.get("processID", ""), "unknown")))
+    process, system = processes.get(item.get("processID", ""), ("unknown", ""))
+    service = str(tags.get("scalesim.component", process))
     return Span(
         str(item["traceID"]).lower(), str(item["spanID"]).lower(),
         parents[0].lower() if parents else None, service, item["operationName"],
         str(tags.get("span.kind", "internal")), start,
         _nanos(start + int(item["duration"]) * 1000),
         error, str(tags.get("scalesim.status", tags.get("otel.status_description", "")))
-        if error else "", tags)
+        if error else "", tags, system)
