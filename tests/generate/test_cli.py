@@ -302,12 +302,35 @@ def test_all_is_every_target_once_with_one_readme() -> None:
 
 def test_a_target_with_nothing_to_write_creates_no_folder(tmp_path: Path) -> None:
     """The shop's gateway has no rate limit: kong has nothing to write, so DIR/kong is not
-    created (docs/generate.md) and the next steps leave it out."""
+    created (docs/generate.md), one line says why, and the next steps leave it out."""
     out = tmp_path / "out"
     result = run(str(SHOP), "-o", str(out), "--target", "kong")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "README.md"]
+    assert result.stderr.splitlines()[0] == ("kong: nothing to generate: the spec has no "
+                                             "component with kind gateway and rate_limit")
+    assert result.stderr.splitlines()[1].startswith("ok 1 files for ")
     assert "kong" not in result.stderr[result.stderr.index("next steps:"):]
+
+
+def test_only_a_target_with_nothing_to_write_says_so(tmp_path: Path) -> None:
+    """Each of argo, kong and keda says what it would need when the spec gives it nothing;
+    a target that writes files says nothing of the kind."""
+    spec = tmp_path / "plain.yaml"
+    spec.write_text("scalesim: 1\nname: plain\ncomponents:\n  db:\n    kind: database\n"
+                    "    operations: {get: {work: 1ms}}\n"
+                    "workloads: [{name: w, to: db.get, rate: 10/s}]\n")
+    result = run(str(spec), "-o", str(tmp_path / "out"), "--target", "all")
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.stderr.splitlines() if "nothing to generate" in line] == [
+        "argo: nothing to generate: the spec has no component that runs as a Deployment",
+        "kong: nothing to generate: the spec has no component with kind gateway and "
+        "rate_limit",
+        "keda: nothing to generate: the spec has no queue consumer that runs as a Deployment "
+        "and is not left to an HPA (autoscale without a queue metric)"]
+    written = run(str(SHOP), "-o", str(tmp_path / "k8s"), "--target", "k8s")
+    assert written.exit_code == 0, written.output
+    assert "nothing to generate" not in written.stderr
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:

@@ -27,7 +27,7 @@ from scalesim.generate import (
 )
 from scalesim.generate.errors import Problem
 from scalesim.generate.output import WriteError
-from scalesim.generate.targets import folders
+from scalesim.generate.targets import empty_targets, folders
 from scalesim.spec.errors import printable
 from scalesim.spec.loader import Locator
 
@@ -80,6 +80,8 @@ def generate_command(
         _refuse([f"-o {output}: {error}; nothing was written"])
     for item in planned:
         typer.echo(printable(f"{item.status:9} {output / item.file.path}"))
+    for line in empty_targets(chosen, [each.path for each in files]):
+        err.print(line, highlight=False, markup=False, soft_wrap=True)
     err.print(f"[green]ok[/green] {len(planned)} files for '{system.name}' in {shown(output)}",
               highlight=False)
     err.print("next steps:", highlight=False)

@@ -62,6 +62,21 @@ def folders(targets: Target | Iterable[Target]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+# What a target needs in the spec to write anything; the others write for any spec.
+NEEDS = {Target.ARGO: "component that runs as a Deployment",
+         Target.KONG: "component with kind gateway and rate_limit",
+         Target.KEDA: "queue consumer that runs as a Deployment and is not left to an HPA "
+                      "(autoscale without a queue metric)"}
+
+
+def empty_targets(targets: Target | Iterable[Target], paths: Iterable[str]) -> list[str]:
+    """One line for each target chosen that has nothing to write for this spec (its folder
+    would be empty, so it is not made), saying what it would need."""
+    written = {path.split("/", 1)[0] for path in paths}
+    return [f"{target.value}: nothing to generate: the spec has no {NEEDS[target]}"
+            for target in _chosen(targets) if target in NEEDS and target.value not in written]
+
+
 def render(system: System, targets: Target | Iterable[Target],
            options: GenerateOptions) -> list[GeneratedFile]:
     """Every file of the targets (each path once, in a stable order), then the deploy
