@@ -275,7 +275,8 @@ def test_slo_capacity_of_mm1_p99() -> None:
     """M/M/1, μ = 100: p99 = ln(100)/(μ − λ) ≤ 200 ms  ⇔  λ ≤ 100 − ln(100)/0.2 = 76.97/s."""
     system = load_spec_text(single("{dist: exponential, mean: 10ms}", rate="50/s"))
     model = Model(system)
-    found = slo_capacity(model, Slo.model_validate({"p99": "200ms"}), model.evaluate())
+    found = slo_capacity(model, [(None, Slo.model_validate({"p99": "200ms"}))],
+                         model.evaluate())
     assert found is not None and found.met_now and found.limit == "p99"
     assert found.rate_rps == pytest.approx(100.0 - math.log(100.0) / 0.2, rel=3e-3)
 

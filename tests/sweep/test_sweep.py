@@ -212,3 +212,23 @@ def test_points_that_cannot_be_kept_only_warn(tmp_path: Path,
     assert f"could not be kept for resuming ({out / 'points'}: No space left on device)" \
         in result.output
     assert {"sweep.json", "sweep.csv"} <= {p.name for p in out.iterdir()}
+
+
+def test_each_missed_point_says_which_targets_it_missed(tmp_path: Path) -> None:
+    """M/M/1, μ = 100, system p99 ≤ 30 ms and the workload's own p50 ≤ 20 ms: at 20/s the
+    p99 is ln(100)/80 = 58 ms (missed) and the p50 ln(2)/80 = 8.7 ms (met); at 80/s both are
+    missed (p50 ln(2)/20 = 35 ms). The table numbers each set of missed targets."""
+    spec = tmp_path / "mm1.yaml"
+    spec.write_text(MM1.replace("duration: 100s", "duration: 20s")
+                    .replace("rate: 50/s}", "rate: 50/s, slo: {p50: 20ms}}")
+                    .replace("slo: {p99: 200ms}", "slo: {p99: 30ms}"))
+    args = ["sweep", str(spec), "--vary", "workloads.0.rate=20/s,80/s", "-r", "1", "--jobs",
+            "1", "-q"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert [line.split("│")[-3].strip() for line in lines if "/s " in line] == \
+        ["missed [1]", "missed [2]"]
+    assert "SLO targets missed: [1] p99; [2] p99, w p50" in lines
+    doc = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)
+    assert [p["slo_missed"] for p in doc["points"]] == ["p99", "p99, w p50"]

@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from scalesim.analytic.estimate import Estimate, Model
+from scalesim.analytic.estimate import PERCENTILES, Estimate, Model, SloCheck
 from scalesim.analytic.load import peak_rate
 from scalesim.spec.checks import sync_edges
 from scalesim.spec.model import Slo, System
@@ -39,6 +39,12 @@ class SloCapacity:
     rate_rps: float  # the total open rate there
     limit: str | None  # the SLO target that binds there (None: saturation binds first)
     met_now: bool  # the SLO is met at the spec's own load
+    # a target missed even at a trickle of load (factor 0 without saturation): no load
+    # meets the SLO, as the target is missed by the service times themselves
+    unloaded: SloCheck | None = None
+    # the visited operation whose own time is the longest at that target's percentile:
+    # (name, its own time in s), what the advice should start with
+    set_by: tuple[str, float] | None = None
 
 
 def overloaded(estimate: Estimate, workload: str | None = None) -> list[tuple[str, float]]:
@@ -208,10 +214,13 @@ def saturation(model: Model, workload: str, calm: Estimate | None = None) -> Sat
     return Saturation(rate * factor, factor, first[0][0] if first else None)
 
 
-def slo_capacity(model: Model, slo: Slo, base: Estimate) -> SloCapacity | None:
-    """The highest common multiplier of the open workloads at which the SLO still holds
-    (None without open workloads). The SLO is about requests: saturation binds when a
-    component a request waits for saturates, not a queue's consumers (see `behind`)."""
+def slo_capacity(model: Model, scopes: list[tuple[str | None, Slo]],
+                 base: Estimate) -> SloCapacity | None:
+    """The highest common multiplier of the open workloads at which every SLO of `scopes`
+    (`System.slo_scopes`: the system's and the workloads' own) still holds (None without
+    open workloads). The SLO is about requests: saturation binds when a component a request
+    waits for saturates, not a queue's consumers (see `behind`). A target missed even at a
+    trickle of load is told apart from saturation: no load meets it."""
     names = [w.name for w in model.system.workloads if w.users is None]
     total = sum(peak_rate(w) for w in model.system.workloads if w.users is None)
     if not names or total <= 0.0:
@@ -220,7 +229,7 @@ def slo_capacity(model: Model, slo: Slo, base: Estimate) -> SloCapacity | None:
 
     def holds(estimate: Estimate) -> bool:
         return not requests_saturated(estimate, waited) and \
-            all(met for *_, met in estimate.slo_checks(slo))
+            all(check.met for check in estimate.scoped_slo_checks(scopes))
 
     found = base.bottleneck()
     hint = 1.0 / found[1] if found is not None and found[1] > 0.0 else 2.0
@@ -228,7 +237,46 @@ def slo_capacity(model: Model, slo: Slo, base: Estimate) -> SloCapacity | None:
                       refine=True)
     if not math.isfinite(factor):
         return SloCapacity(math.inf, math.inf, None, True)
+    if factor == 0.0:
+        unloaded = _missed_unloaded(model, scopes, names, waited)
+        if unloaded is not None:
+            return SloCapacity(0.0, 0.0, unloaded[0].label, False, *unloaded)
     beyond = model.evaluate(dict.fromkeys(names, factor * (1.0 + 2.0 * PRECISION)))
     limit = None if requests_saturated(beyond, waited) else next(
-        (name for name, _, _, met in beyond.slo_checks(slo) if not met), None)
+        (check.label for check in beyond.scoped_slo_checks(scopes) if not check.met), None)
     return SloCapacity(factor, total * factor, limit, holds(base))
+
+
+def _missed_unloaded(model: Model, scopes: list[tuple[str | None, Slo]], names: list[str],
+                     waited: set[str]) -> tuple[SloCheck, tuple[str, float] | None] | None:
+    """The first target missed at a trickle of load (`SMALLEST_FACTOR` of every open rate)
+    with nothing saturated, and the operation that sets it (`_slowest_operation`); None when
+    saturation binds even there (retries of late calls multiply past any capacity)."""
+    light = model.evaluate(dict.fromkeys(names, SMALLEST_FACTOR))
+    if requests_saturated(light, waited):
+        return None
+    missed = next((c for c in light.scoped_slo_checks(scopes) if not c.met), None)
+    return None if missed is None else (missed, _slowest_operation(model, light, missed))
+
+
+def _slowest_operation(model: Model, estimate: Estimate,
+                       check: SloCheck) -> tuple[str, float] | None:
+    """Of the operations the check's requests visit, the one whose own work is the longest
+    at the check's percentile (its mean for `mean`), with that time: at no load there is no
+    waiting, so the latency is made of such times and the longest is where to start. None
+    for an error-rate target."""
+    if check.name == "error_rate":
+        return None
+    workloads = [estimate.workloads[check.workload]] if check.workload is not None else \
+        list(estimate.workloads.values())
+    visited = {name for w in workloads for name, visits in w.visits.items() if visits > 0.0}
+
+    def own(ref: str) -> float:
+        work = model.ops[ref].work
+        return work.mean if check.name == "mean" else work.quantile(PERCENTILES[check.name])
+
+    times = [(own(ref), ref) for ref in model.names if ref.split(".", 1)[0] in visited]
+    if not times:
+        return None
+    time, ref = max(times)
+    return ref, time

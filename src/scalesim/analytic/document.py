@@ -9,7 +9,7 @@ from typing import Any
 
 from scalesim.analytic.capacity import answering, behind, saturations, slo_capacity
 from scalesim.analytic.caveats import caveats
-from scalesim.analytic.estimate import PERCENTILES, Estimate, Model
+from scalesim.analytic.estimate import PERCENTILES, Estimate, Model, SloCheck
 from scalesim.analytic.lattice import Lattice
 from scalesim.spec.model import Slo, System
 
@@ -33,10 +33,10 @@ def latency_ms(latency: Lattice | None, mean_s: float | None = None) -> dict[str
 
 
 def estimate_document(system: System, slo: Slo | None = None) -> dict[str, Any]:
-    """Everything `scalesim estimate` reports about `system` (`slo` replaces the spec's)."""
+    """Everything `scalesim estimate` reports about `system` (`slo` replaces the spec's
+    system-wide SLO; the workloads' own SLOs are judged as well, as `simulate` does)."""
     model = Model(system)
     estimate = model.evaluate(storm=True)
-    slo = slo if slo is not None else system.slo
     notes = caveats(system, estimate)
     # exact formulas, but for a system the formulas do not describe (overload, retries…)
     trusted = all(c.code in INFORMATIONAL for c in notes)
@@ -86,8 +86,9 @@ def estimate_document(system: System, slo: Slo | None = None) -> dict[str, Any]:
                    "lag_p99_ms": num(sub.state.wait.quantile(0.99) * 1e3)
                    if sub.state.wait is not None else None, "loss": num(sub.state.loss, 6)}
             for name, sub in estimate.subscriptions.items()}
-    if slo is not None:
-        document["slo"] = _slo(model, estimate, slo)
+    scopes = system.slo_scopes(slo)
+    if scopes:
+        document["slo"] = _slo(model, estimate, scopes, workloads)
     document["caveats"] = [{"code": c.code, "where": c.where, "message": c.message}
                            for c in notes]
     document["simulate"] = bool(notes) or not all(w["exact"] for w in workloads.values())
@@ -122,21 +123,43 @@ def _components(estimate: Estimate) -> dict[str, Any]:
     return out
 
 
-def _slo(model: Model, estimate: Estimate, slo: Slo) -> dict[str, Any]:
-    checks = []
-    for name, target, value, met in estimate.slo_checks(slo):
-        if name == "error_rate":
-            checks.append({"name": name, "target": target, "estimate": num(value, 6),
-                           "met": met})
-        else:
-            checks.append({"name": name, "target_ms": num(target * 1e3),
-                           "estimate_ms": num(value * 1e3), "met": met})
+def _check(check: SloCheck) -> dict[str, Any]:
+    """One SLO target in the JSON, scoped as a simulation result's are ("all" or the
+    workload)."""
+    scope = "all" if check.workload is None else check.workload
+    if check.name == "error_rate":
+        return {"scope": scope, "name": check.name, "target": check.target,
+                "estimate": num(check.value, 6), "met": check.met}
+    return {"scope": scope, "name": check.name, "target_ms": num(check.target * 1e3),
+            "estimate_ms": num(check.value * 1e3), "met": check.met}
+
+
+def _slo(model: Model, estimate: Estimate, scopes: list[tuple[str | None, Slo]],
+         workloads: dict[str, Any]) -> dict[str, Any]:
+    """The SLOs judged as `simulate` judges them (`System.slo_scopes`): every check, each
+    workload's own also under `workloads.NAME.slo`, and the highest load meeting them all."""
+    checks = [_check(check) for check in estimate.scoped_slo_checks(scopes)]
+    for name, entry in workloads.items():
+        own = [check for check in checks if check["scope"] == name]
+        if own:
+            entry["slo"] = {"met": all(c["met"] for c in own), "checks": own}
     waited = answering(estimate.system)  # the SLO is about requests: what they wait for
     stable = all(c.state.stable for name, c in estimate.components.items() if name in waited)
     out: dict[str, Any] = {"met": all(c["met"] for c in checks) and stable, "checks": checks}
-    capacity = slo_capacity(model, slo, estimate)
+    capacity = slo_capacity(model, scopes, estimate)
     if capacity is not None:
         out["max_rate_rps"] = num(capacity.rate_rps, 2)
         out["max_factor"] = num(capacity.factor)
         out["binding"] = capacity.limit or "saturation"
+        if capacity.unloaded is not None:
+            out["unmet_at_no_load"] = _unloaded(capacity.unloaded, capacity.set_by)
+    return out
+
+
+def _unloaded(check: SloCheck, set_by: tuple[str, float] | None) -> dict[str, Any]:
+    """The target that no load meets: its value at a trickle of load, and the operation
+    whose own time sets it (null for an error rate)."""
+    out = _check(check)
+    out["set_by"] = None if set_by is None else {"operation": set_by[0],
+                                                 "own_ms": num(set_by[1] * 1e3)}
     return out

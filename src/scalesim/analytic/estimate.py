@@ -78,6 +78,7 @@ from scalesim.spec.model import (
     System,
     Workload,
     plain_steps,
+    slo_target_label,
 )
 from scalesim.spec.resilience import Hedge, Retry
 
@@ -153,6 +154,38 @@ class WorkloadEstimate:
 
 
 @dataclass(frozen=True)
+class SloCheck:
+    """One target of an SLO against the estimate (times in seconds)."""
+
+    workload: str | None  # whose requests it is about (None: all of them)
+    name: str  # 'mean', a percentile key ('p99') or 'error_rate'
+    target: float
+    value: float
+    met: bool
+
+    @property
+    def label(self) -> str:
+        """'p99' for the system-wide SLO, 'shoppers p99' for a workload's own."""
+        return slo_target_label(self.workload, self.name)
+
+
+def slo_checks(slo: Slo, latency: Lattice | None, error_rate: float) -> \
+        list[tuple[str, float, float, bool]]:
+    """(name, target, estimate, met) for each target of `slo` on requests with `latency`
+    (None: they cannot keep up, every latency target is missed) and `error_rate`."""
+    checks = []
+    for name in ("mean", *PERCENTILES):
+        target = getattr(slo, name)
+        if target is not None:
+            value = math.inf if latency is None else \
+                latency.mean if name == "mean" else latency.quantile(PERCENTILES[name])
+            checks.append((name, float(target), value, value <= target))
+    if slo.error_rate is not None:
+        checks.append(("error_rate", slo.error_rate, error_rate, error_rate <= slo.error_rate))
+    return checks
+
+
+@dataclass(frozen=True)
 class Estimate:
     system: System
     workloads: dict[str, WorkloadEstimate]
@@ -186,16 +219,21 @@ class Estimate:
         return self.latency.mean if name == "mean" else self.latency.quantile(PERCENTILES[name])
 
     def slo_checks(self, slo: Slo) -> list[tuple[str, float, float, bool]]:
-        """(name, target, estimate, met) for each target of `slo` (times in seconds)."""
+        """(name, target, estimate, met) for each target of `slo` on all requests (times in
+        seconds)."""
+        return slo_checks(slo, self.latency, self.error_rate)
+
+    def scoped_slo_checks(self, scopes: list[tuple[str | None, Slo]]) -> list[SloCheck]:
+        """Each target of each SLO of `scopes` (`System.slo_scopes`) judged on the requests
+        it is about: all of them (None) or one workload's."""
         checks = []
-        for name in ("mean", *PERCENTILES):
-            target = getattr(slo, name)
-            if target is not None:
-                value = self.latency_s(name)
-                checks.append((name, float(target), value, value <= target))
-        if slo.error_rate is not None:
-            checks.append(("error_rate", slo.error_rate, self.error_rate,
-                           self.error_rate <= slo.error_rate))
+        for workload, slo in scopes:
+            if workload is None:
+                found = self.slo_checks(slo)
+            else:
+                own = self.workloads[workload]
+                found = slo_checks(slo, own.latency, 1.0 - own.success)
+            checks += [SloCheck(workload, *check) for check in found]
         return checks
 
     def storm_overloads(self) -> list[str]:

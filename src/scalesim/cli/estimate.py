@@ -128,17 +128,29 @@ def _behind_text(entry: dict[str, Any]) -> str:
     return f"{what} overloaded today (offered {offered})"
 
 
+def _target_text(check: dict[str, Any]) -> str:
+    """'p99 396.51 ms > 300 ms' or 'error_rate 0.000% ≤ 0.500%': the sign says whether the
+    estimate meets the target."""
+    sign = "≤" if check["met"] else ">"
+    if check["name"] == "error_rate":
+        return f"error_rate {_share(check['estimate'], 3)} {sign} {check['target']:.3%}"
+    return f"{check['name']} {_ms(check['estimate_ms'])} ms {sign} {check['target_ms']:,g} ms"
+
+
 def _print_slo(slo: dict[str, Any], console: Console) -> None:
-    parts = []
-    for check in slo["checks"]:
-        if check["name"] == "error_rate":
-            parts.append(f"error_rate {_share(check['estimate'], 3)} ≤ {check['target']:.3%}")
-        else:
-            parts.append(f"{check['name']} {_ms(check['estimate_ms'])} ≤ "
-                         f"{_ms(check['target_ms'])} ms")
+    """The verdict, the system-wide targets, each workload's own on a line of its own, and
+    the highest load meeting them all (or that no load does, and what sets the target)."""
     verdict = "[green]met[/green]" if slo["met"] else "[red]missed[/red]"
-    console.print(f"SLO {verdict}: " + "; ".join(parts))
-    if "max_rate_rps" in slo:
+    scopes: dict[str, list[str]] = {}
+    for check in slo["checks"]:
+        scopes.setdefault(check["scope"], []).append(_target_text(check))
+    system = scopes.pop("all", None)
+    console.print(f"SLO {verdict}" + ("" if system is None else ": " + "; ".join(system)))
+    for workload, parts in scopes.items():
+        console.print(f"  workload {workload}: " + "; ".join(parts))
+    if "unmet_at_no_load" in slo:
+        console.print("  " + _unloaded_text(slo["unmet_at_no_load"]))
+    elif "max_rate_rps" in slo:
         binding = slo["binding"]
         why = "a component saturates first" if binding == "saturation" else \
             f"{binding} binds"
@@ -146,6 +158,19 @@ def _print_slo(slo: dict[str, Any], console: Console) -> None:
         verb = "holds up to" if factor is None or factor >= 1.0 else "would hold only up to"
         console.print(f"  {verb} {_rate(slo['max_rate_rps'])} rps in total "
                       f"({'∞' if factor is None else f'{factor:.3g}'}× today's rates; {why})")
+
+
+def _unloaded_text(check: dict[str, Any]) -> str:
+    """'no load meets it: even at light load, p99 396.51 ms > 300 ms; the slowest step is
+    payments.charge (its own p99 600.00 ms)': a target the service times alone miss, which
+    no capacity fixes."""
+    scope = "" if check["scope"] == "all" else f"{check['scope']} "
+    text = f"no load meets it: even at light load, {scope}{_target_text(check)}"
+    set_by = check["set_by"]
+    if set_by is None:
+        return text
+    return (f"{text}; the slowest step is {set_by['operation']} (its own {check['name']} "
+            f"{_ms(set_by['own_ms'])} ms)")
 
 
 def estimate_command(

@@ -139,6 +139,26 @@ def _with_ci(r: dict[str, Any], column: str, digits: int = 2) -> str:
     return f"{value:,.{digits}f} ±{(high - low) / 2:,.{digits}f}"
 
 
+def _missed_legend(points: list[dict[str, Any]]) -> dict[str, int]:
+    """A number for each distinct set of missed targets, in the order the points show them:
+    the table's SLO cell stays narrow ('missed [1]') and a line under it says which targets
+    each number stands for, so a reader need not open each point's result."""
+    legend: dict[str, int] = {}
+    for r in points:
+        if r.get("slo_missed"):
+            legend.setdefault(r["slo_missed"], len(legend) + 1)
+    return legend
+
+
+def _slo_cell(r: dict[str, Any], legend: dict[str, int]) -> str:
+    """'met', 'missed [1]' (see `_missed_legend`) or '—' without an SLO."""
+    if r["slo_met"] is None:
+        return "—"
+    if r["slo_met"]:
+        return "met"
+    return f"missed [{legend[r['slo_missed']]}]" if r.get("slo_missed") else "missed"
+
+
 def print_sweep(doc: dict[str, Any], console: Console) -> None:
     paths = [a["path"] for a in doc["axes"]]
     knee_notes = {k["point"]: f"◀ {KNEE_LABEL[k['bend']]}" for k in doc["knees"]}
@@ -150,19 +170,23 @@ def print_sweep(doc: dict[str, Any], console: Console) -> None:
     for name in ("offered", "rps", "goodput", "errors", "p50 ms", "p99 ms", "busiest", "SLO",
                  ""):
         table.add_column(name, justify="left" if name in ("busiest", "") else "right")
+    legend = _missed_legend(doc["points"])
     for r in doc["points"]:
         busiest = "—" if r["bottleneck"] is None else \
             f"{r['bottleneck']} {r['bottleneck_utilization']:.0%}"
-        slo = "—" if r["slo_met"] is None else "met" if r["slo_met"] else "missed"
+        slo = _slo_cell(r, legend)
         note = knee_notes.get(r["point"], "" if r["status"] == "ok" else r["status"])
         table.add_row(*(r[p] for p in paths), _number(r["offered_rps"], 1),
                       _with_ci(r, "throughput_rps", 1),
                       _with_ci(r, "goodput_rps", 1),
                       "—" if r["error_rate"] is None else f"{r['error_rate']:.2%}",
                       _with_ci(r, "latency_p50_ms"), _with_ci(r, "latency_p99_ms"), busiest,
-                      Text(slo, style="green" if slo == "met" else "red" if slo == "missed"
-                           else ""), Text(note, style="yellow"))
+                      Text(slo, style="green" if slo == "met" else "red"
+                           if slo.startswith("missed") else ""), Text(note, style="yellow"))
     console.print(table)
+    if legend:
+        console.print("SLO targets missed: " + "; ".join(
+            f"[{number}] {targets}" for targets, number in legend.items()), markup=False)
     if doc["cached_points"]:
         console.print(f"[dim]{doc['cached_points']} point(s) from the cache, "
                       f"{doc['simulated_points']} simulated.[/dim]")

@@ -234,15 +234,14 @@ def _slos(system: System, result: dict[str, Any]) -> dict[str, Any] | None:
     """The system-wide SLO on all requests (scope "all") and each workload's own SLO on its
     requests (scope: the workload), also recorded under `workloads.NAME.slo`."""
     checks = []
-    if system.slo is not None:
-        checks += _slo_checks(system.slo, "all", result["latency_ms"], result["error_rate"])
-    for workload in system.workloads:
-        if workload.slo is None:
+    for workload, slo in system.slo_scopes():
+        if workload is None:
+            checks += _slo_checks(slo, "all", result["latency_ms"], result["error_rate"])
             continue
-        entry = result["workloads"][workload.name]
+        entry = result["workloads"][workload]
         total = entry["requests"]["total"]
         error_rate = clean(entry["requests"]["failed"] / total) if total else None
-        own = _slo_checks(workload.slo, workload.name, entry["latency_ms"], error_rate)
+        own = _slo_checks(slo, workload, entry["latency_ms"], error_rate)
         entry["slo"] = {"met": all(c["met"] for c in own), "checks": own}
         checks += own
     if system.slo is None and not checks:

@@ -439,6 +439,12 @@ class Keys(Strict):
                          description="Zipf exponent; 0 = uniform")
 
 
+def slo_target_label(workload: str | None, target: str) -> str:
+    """How a target is named in a verdict: 'p99' for the system-wide SLO, 'shoppers p99' for
+    a workload's own, so that a reader knows which promise a miss breaks."""
+    return target if workload is None else f"{workload} {target}"
+
+
 class Slo(Strict):
     """Latency percentiles (over successful requests) and an error rate that must not be
     exceeded; on a workload it is checked on that workload's requests alone."""
@@ -646,6 +652,15 @@ class System(Strict):
                 value = getattr(default, name)
             found.append(ZERO if value is None else value)
         return found[0], found[1]
+
+    def slo_scopes(self, slo: Slo | None = None) -> list[tuple[str | None, Slo]]:
+        """The SLOs a run is judged by, each with the workload it is about: the system-wide
+        one on all requests (None; `slo` in its place when given) and each workload's own on
+        that workload's requests alone. `simulate` and `estimate` both read them here, so that
+        they judge the same targets."""
+        system_slo = self.slo if slo is None else slo
+        scopes: list[tuple[str | None, Slo]] = [] if system_slo is None else [(None, system_slo)]
+        return scopes + [(w.name, w.slo) for w in self.workloads if w.slo is not None]
 
     def preview_targets(self) -> set[str]:
         """The components a `preview: true` workload aims at (their preview's clients)."""

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from scalesim.spec.model import slo_target_label
 from scalesim.sweep.grid import Axis, quantity
 from scalesim.sweep.knee import knee
 from scalesim.sweep.runner import PointResult
@@ -50,7 +51,15 @@ def row(axes: Sequence[Axis], found: PointResult) -> dict[str, Any]:
     out["bottleneck"], out["bottleneck_utilization"] = busiest
     slo = result.get("slo")
     out["slo_met"] = None if slo is None else slo["met"]
+    out["slo_missed"] = None if slo is None else _missed(slo)
     return out
+
+
+def _missed(slo: dict[str, Any]) -> str:
+    """The targets a point missed, comma-separated ('p99, shoppers p99'; '' when all were
+    met): 'missed' alone does not say which promise broke, nor what to look at."""
+    return ", ".join(slo_target_label(None if c["scope"] == "all" else c["scope"], c["name"])
+                     for c in slo["checks"] if not c["met"])
 
 
 def knees(axes: Sequence[Axis], rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
