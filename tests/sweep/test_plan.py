@@ -319,3 +319,23 @@ def test_the_plan_table_shows_the_error_rate_target_and_intervals_in_percent() -
     text = console.export_text()
     assert "error_rate ≤ 0.1%" in text and "error_rate 0.02%" in text
     assert "0.2%–0.4%" in text
+
+
+def test_plan_says_which_workload_slos_it_does_not_check(tmp_path: Path) -> None:
+    """The plan judges --slo on all requests together: a workload's own SLO in the spec is
+    not checked, and the output says so rather than let the plan pass for meeting it."""
+    spec = tmp_path / "mmc.yaml"
+    spec.write_text(MMC.replace("rate: 10/s}", "rate: 10/s, slo: {p99: 50ms}}"))
+    args = ["plan", str(spec), "--rate", "20/s", "--slo", "mean<120ms", "--vary",
+            "components.s.workers=1..12", "--jobs", "1"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Not checked: the own SLO of workload(s) w (the plan judges --slo on all requests " \
+        "together; `scalesim estimate` and `simulate` judge them)" in \
+        " ".join(result.stdout.split())
+    doc = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)
+    assert doc["unchecked_workload_slos"] == ["w"]
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(MMC)
+    quiet = CliRunner().invoke(app, ["plan", str(plain), *args[2:]])
+    assert "Not checked" not in quiet.stdout

@@ -118,11 +118,21 @@ def _evidence(simulated: dict[str, Any]) -> str:
     return text + "".join(f"; {name} falls behind" for name in behind)
 
 
+def _print_unchecked(workloads: list[str], console: Console) -> None:
+    """Say that the workloads' own SLOs in the spec are not judged: a plan that meets --slo
+    on all requests together can still miss one of them."""
+    if workloads:
+        console.print(Text(f"Not checked: the own SLO of workload(s) {', '.join(workloads)} "
+                           "(the plan judges --slo on all requests together; `scalesim "
+                           "estimate` and `simulate` judge them)", style="yellow"))
+
+
 def print_plan(doc: dict[str, Any], console: Console) -> None:
     targets = ", ".join(f"{k} ≤ {_value(k, v)}" + ("" if k == "error_rate" else " ms")
                         for k, v in doc["slo"].items())
     console.print(f"[bold]{shown(doc['system'])}[/bold] at {doc['rate_rps']:,.1f} rps, SLO "
                   f"{targets}")
+    _print_unchecked(doc.get("unchecked_workload_slos", []), console)
     table = Table(title="Candidates (cheapest first)", title_justify="left")
     for path in (a["path"] for a in doc["axes"]):
         table.add_column(path)
@@ -275,7 +285,8 @@ def plan_command(
     except ClusterError as error:
         err.print(f"[red]error[/red]: {shown(error)}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    doc = plan_document(found, axes, total, target, system.name)
+    own = [workload for workload, _ in system.slo_scopes() if workload is not None]
+    doc = plan_document(found, axes, total, target, system.name, own)
     if as_json:
         sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     else:

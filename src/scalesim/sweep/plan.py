@@ -382,10 +382,14 @@ def _confirmed(candidate: Candidate) -> bool:
 
 
 def plan_document(plan: Plan, axes: Sequence[Axis], rate: float, slo: Slo,
-                  system: str) -> dict[str, Any]:
+                  system: str, unchecked: Sequence[str] = ()) -> dict[str, Any]:
+    """The plan as JSON; `unchecked`: the workloads whose own SLO the plan does not judge
+    (it judges `slo` on all requests together), listed so that nobody takes the plan for
+    meeting them."""
     untried = [c.config for c in plan.untried]
     return {
         "system": system, "rate_rps": rate, "slo": slo_metrics(slo),
+        "unchecked_workload_slos": list(unchecked),
         "axes": [{"path": a.path, "values": list(a.values)} for a in axes],
         "plan": None if plan.best is None else _entry(plan.best),
         "candidates": [_entry(c) for c in plan.candidates
