@@ -224,7 +224,7 @@ def test_each_missed_point_says_which_targets_it_missed(tmp_path: Path) -> None:
                     .replace("slo: {p99: 200ms}", "slo: {p99: 30ms}"))
     args = ["sweep", str(spec), "--vary", "workloads.0.rate=20/s,80/s", "-r", "1", "--jobs",
             "1", "-q"]
-    result = CliRunner().invoke(app, args)
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})  # no column cut short
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert [line.split("│")[-3].strip() for line in lines if "/s " in line] == \
