@@ -733,11 +733,12 @@ defaults:
             "                              slow_call_duration: 500ms}")
 
 
-def test_traces_that_name_another_system_are_warned_of(tmp_path: Path) -> None:
-    """ScaleSim's export names the system (scalesim.system): traces of `shop` fitted to a
-    spec of another name share only the operations of the same name, which is worth a
-    warning, not a silent fit."""
-    traces = simulated_traces(tmp_path, TRUTH, "otlp")
+@pytest.mark.parametrize("kind", ["otlp", "jaeger"])
+def test_traces_that_name_another_system_are_warned_of(tmp_path: Path, kind: str) -> None:
+    """ScaleSim's export names the system (scalesim.system, on OTLP resources and Jaeger
+    processes): traces of `shop` fitted to a spec of another name share only the operations
+    of the same name, which is worth a warning, not a silent fit."""
+    traces = simulated_traces(tmp_path, TRUTH, kind)
     spec = tmp_path / "spec.yaml"
     spec.write_text(START.replace("name: shop", "name: shop-v2"))
     result = CliRunner().invoke(app, ["calibrate", str(spec), "-o", str(tmp_path / "out.yaml"),

@@ -81,16 +81,19 @@ def test_otlp_and_jaeger_load_back_into_the_same_spans(example: str, override: s
     _, result = run(example, override)
     original = spans(result)
     otlp_doc = json.loads(json.dumps(to_otlp(original, result["system"])))
-    jaeger_doc = json.loads(json.dumps(to_jaeger(original)))
+    jaeger_doc = json.loads(json.dumps(to_jaeger(original, result["system"])))
     assert _sort(load_otlp(otlp_doc)) == _sort(original)
     assert _sort(load_jaeger(jaeger_doc)) == _sort(original)
 
 
 def test_jaeger_is_structurally_valid() -> None:
     _, result = run("retry-storm", "simulation.duration=10s")
-    document = to_jaeger(spans(result))
+    document = to_jaeger(spans(result), result["system"])
     assert len(document["data"]) == len(result["traces"])
     for trace in document["data"]:
+        for process in trace["processes"].values():
+            assert process["tags"] == [{"key": "scalesim.system", "type": "string",
+                                        "value": "retry-storm"}]
         ids = {s["spanID"] for s in trace["spans"]}
         for span in trace["spans"]:
             assert span["processID"] in trace["processes"]

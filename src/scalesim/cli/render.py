@@ -336,7 +336,7 @@ def export_command(
     if traces is not None:
         found = spans(result)
         document = (otlp.to_otlp(found, result["system"]) if traces is TraceFormat.OTLP
-                    else jaeger.to_jaeger(found))
+                    else jaeger.to_jaeger(found, result["system"]))
         text = json.dumps(document, indent=1) + "\n"
     elif folder:
         write = tables.write_parquet_files if metrics is MetricsFormat.PARQUET \

@@ -36,7 +36,10 @@ def _span(span: Span, process: str) -> dict[str, Any]:
             "flags": 1, "tags": tags, "logs": [], "processID": process, "warnings": None}
 
 
-def to_jaeger(spans: list[Span]) -> dict[str, Any]:
+def to_jaeger(spans: list[Span], system: str) -> dict[str, Any]:
+    """A Jaeger JSON document of `spans`: a process per component, tagged with the system's
+    name (`scalesim.system`, as the OTLP export's resources are), so that `scalesim calibrate`
+    can tell traces of another system."""
     traces: dict[str, list[Span]] = {}
     for span in spans:
         traces.setdefault(span.trace_id, []).append(span)
@@ -47,7 +50,8 @@ def to_jaeger(spans: list[Span]) -> dict[str, Any]:
             processes.setdefault(span.component, f"p{len(processes) + 1}")
         data.append({"traceID": trace_id,
                      "spans": [_span(s, processes[s.component]) for s in members],
-                     "processes": {pid: {"serviceName": name, "tags": []}
+                     "processes": {pid: {"serviceName": name,
+                                         "tags": [_tag("scalesim.system", system)]}
                                    for name, pid in processes.items()},
                      "warnings": None})
     return {"data": data, "total": 0, "limit": 0, "offset": 0, "errors": None}
