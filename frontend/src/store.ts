@@ -77,7 +77,7 @@ export const useDesign = create<DesignState>((set, get) => ({
   load: (text, name, designId = null, version = null, layout = {}) => set({
     text, ...derive(text, null), past: [], future: [], name, designId, version,
     savedText: designId ? text : null, baseline: text, layout, savedLayout: layout, selection: null, validation: null,
-    run: null,
+    run: null, notice: null,
   }),
   change: (editFn) => {
     const state = get();
@@ -93,13 +93,14 @@ export const useDesign = create<DesignState>((set, get) => ({
     const { past, text, future, graph } = get();
     if (!past.length) return;
     const previous = past[past.length - 1];
-    set({ text: previous, ...derive(previous, graph), past: past.slice(0, -1), future: [text, ...future], lastEditorEdit: 0 });
+    // a notice about the edit undone ("deleted …: Undo brings it back") no longer holds
+    set({ text: previous, ...derive(previous, graph), past: past.slice(0, -1), future: [text, ...future], lastEditorEdit: 0, notice: null });
   },
   redo: () => {
     const { past, text, future, graph } = get();
     if (!future.length) return;
     const next = future[0];
-    set({ text: next, ...derive(next, graph), past: [...past, text], future: future.slice(1), lastEditorEdit: 0 });
+    set({ text: next, ...derive(next, graph), past: [...past, text], future: future.slice(1), lastEditorEdit: 0, notice: null });
   },
   select: (selection) => set({ selection }),
   move: (id, x, y) => set({ layout: { ...get().layout, [id]: { x, y } } }),

@@ -24,3 +24,17 @@ describe("unsaved edits", () => {
     expect(unsavedEdits(useDesign.getState())).toBe(true);
   });
 });
+
+describe("notices", () => {
+  it("go when the edit they are about is undone, or another design opens", () => {
+    const store = useDesign.getState();
+    store.load("name: a\n", "a");
+    useDesign.getState().setText("name: b\n", "canvas");
+    useDesign.getState().notify("info", "deleted 'b': Undo (Ctrl+Z) brings it back");
+    useDesign.getState().undo();
+    expect(useDesign.getState().notice).toBeNull();
+    useDesign.getState().notify("error", "an edit refused");
+    useDesign.getState().load("name: c\n", "c");
+    expect(useDesign.getState().notice).toBeNull();
+  });
+});
