@@ -287,6 +287,8 @@ class _Flow:
     component_visits: dict[str, dict[str, float]]  # per workload: of each component
     # per queue subscription: its deliveries per visit of each operation (`Model.deliveries`)
     deliveries: dict[tuple[str, int], npt.NDArray[np.float64]]
+    # per closed loop: the visits of each operation its user waits for (`Model.waited`)
+    waited: dict[str, npt.NDArray[np.float64]]
 
 
 # what one solution gives the next round of attempts: responses, how attempts fail, visits/s
@@ -581,9 +583,14 @@ class Model:
         per_request = visits(self.names, matrix, self.external)  # one column per workload
         by_workload = {workload.name: per_request[:, column]
                        for column, workload in enumerate(self.system.workloads)}
+        closed = [(w.name, column) for column, w in enumerate(self.system.workloads)
+                  if w.users is not None]
+        held = visits(self.names, matrix * self.waited,
+                      self.external[:, [column for _, column in closed]]) if closed else None
         return _Flow(attempts, matrix, by_workload,
                      {name: self._component_visits(v) for name, v in by_workload.items()},
-                     deliveries)
+                     deliveries, {name: held[:, k] for k, (name, _) in enumerate(closed)}
+                     if held is not None else {})
 
     def op_rates(self, rates: Mapping[str, float], flow: _Flow
                  ) -> tuple[npt.NDArray[np.float64], dict[str, dict[str, float]]]:
@@ -646,8 +653,7 @@ class Model:
         the network as a delay station; and the waits of the components only it visits."""
         background, _ = self.op_rates({n: r for n, r in rates.items() if n != workload.name},
                                       flow)
-        column = next(c for c, w in enumerate(self.system.workloads) if w is workload)
-        per_request = visits(self.names, flow.matrix * self.waited, self.external[:, column])
+        per_request = flow.waited[workload.name]
         stations = []
         visited: list[closed_loop.Visited | None] = []
         hops = 2.0  # the request's own trip there and back
