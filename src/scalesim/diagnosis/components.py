@@ -615,23 +615,34 @@ def _cpu_per_visit(run: Run, name: str, measured: dict[str, Any]) -> float:
 def slow_calls(run: Run, component: str) -> list[tuple[str, str]]:
     """The synchronous calls of `component` whose callee answered much slower than a healthy
     system would: (edge, evidence), slowest first, with the faults on the callee."""
-    system, result = run.system, run.result
-    hop = 2.0 * system.defaults.network.mean_s
     out = []
-    for call in result["calls"]:
+    for call in run.result["calls"]:
         if call["from"].split(".", 1)[0] != component or call["async"]:
             continue
-        target, operation = call["to"].split(".", 1)
-        mean_ms = result["components"][target]["operations"][operation]["latency_ms"].get("mean")
-        healthy_s = round_trip_s(system, call["to"]) - hop
-        if mean_ms is None or healthy_s <= 0 or mean_ms / 1e3 <= HELD_LONGER * healthy_s:
+        found = _slower(run, call["to"])
+        if found is None:
             continue
+        target = call["to"].split(".", 1)[0]
         faults = "; ".join(f"fault: {fault_text(f, run.end_s)}" for f in run.faults_on(target))
         edge = f"{call['from']}→{call['to']}"
-        out.append((mean_ms / 1e3 / healthy_s, edge,
-                    f"{call['to']} answered in {duration(mean_ms / 1e3)} on average, "
-                    f"{duration(healthy_s)} when healthy" + (f" ({faults})" if faults else "")))
+        out.append((found[0] / found[1], edge,
+                    _answered(call["to"], *found) + (f" ({faults})" if faults else "")))
     return [(edge, text) for _, edge, text in sorted(out, reverse=True)]
+
+
+def _slower(run: Run, ref: str) -> tuple[float, float] | None:
+    """(measured mean, healthy response) of 'comp.op' in seconds when it answered much
+    slower than a healthy system would (its mean against the no-queueing response, network
+    left out); None when it did not."""
+    mean_ms = run.latency_ms(ref).get("mean")
+    healthy_s = round_trip_s(run.system, ref) - 2.0 * run.system.defaults.network.mean_s
+    if mean_ms is None or healthy_s <= 0 or mean_ms / 1e3 <= HELD_LONGER * healthy_s:
+        return None
+    return mean_ms / 1e3, healthy_s
+
+
+def _answered(ref: str, mean_s: float, healthy_s: float) -> str:
+    return f"{ref} answered in {duration(mean_s)} on average, {duration(healthy_s)} when healthy"
 
 
 def rate_limits(run: Run) -> Iterator[Finding]:
@@ -844,17 +855,10 @@ def _slots_needed(offered: float, waiting: int) -> int | None:
 
 
 def _slow_answers(run: Run, ref: str) -> list[str]:
-    """Evidence that 'comp.op' answered much slower than healthy (mean latency measured
-    against the no-queueing response); empty when it did not."""
-    system = run.system
-    component, operation = ref.split(".", 1)
-    mean_ms = run.result["components"][component]["operations"][operation]["latency_ms"] \
-        .get("mean")
-    healthy_s = round_trip_s(system, ref) - 2.0 * system.defaults.network.mean_s
-    if mean_ms is None or healthy_s <= 0 or mean_ms / 1e3 <= HELD_LONGER * healthy_s:
-        return []
-    return [f"{ref} answered in {duration(mean_ms / 1e3)} on average, "
-            f"{duration(healthy_s)} when healthy"]
+    """Evidence that 'comp.op' answered much slower than healthy (`_slower`); empty when it
+    did not."""
+    found = _slower(run, ref)
+    return [] if found is None else [_answered(ref, *found)]
 
 
 def _in_flight(rate_rps: float, seconds: float) -> float:

@@ -36,6 +36,14 @@ class Run:
         the saturated and SLO findings both size from it."""
         return offered_load(self.system)
 
+    def latency_ms(self, ref: str) -> dict[str, float | None]:
+        """The measured latency of 'component.operation' (mean and percentiles, in ms; None
+        where it had no answer)."""
+        component, operation = ref.split(".", 1)
+        latency: dict[str, float | None] = \
+            self.result["components"][component]["operations"][operation]["latency_ms"]
+        return latency
+
     @property
     def span_s(self) -> float:
         """Observed time, all replications: counts in the result are pooled over it."""

@@ -223,8 +223,8 @@ def _short_timeout(run: Run, call: dict[str, Any]
     if found is None or not call["attempts"] or call["timeouts"] / call["attempts"] < NOTABLE:
         return None
     path, spec = found
-    component, operation = call["to"].split(".", 1)
-    latency = run.result["components"][component]["operations"][operation]["latency_ms"]
+    component = call["to"].split(".", 1)[0]
+    latency = run.latency_ms(call["to"])
     p99 = latency.get("p99")
     if spec.timeout is None or p99 is None or p99 / 1e3 <= spec.timeout \
             or run.faults_on(component):

@@ -232,19 +232,12 @@ def _entry(run: Run, scope: str, name: str) -> str | None:
     return ".".join(run.system.resolve(workloads[scope].to)) if scope in workloads else None
 
 
-def _percentile(run: Run, ref: str, name: str) -> float | None:
-    component, operation = ref.split(".", 1)
-    latency: dict[str, Any] = run.result["components"][component]["operations"][operation][
-        "latency_ms"]
-    return latency.get(name)
-
-
 def _waited_ms(run: Run, caller: str, call: Call, name: str) -> float | None:
     """How long `caller` waited on `call` at the percentile: the callee's own time, or, for
     a callee that never answered in time (no successful visit), the call's timeout when
     its attempts timed out."""
     ref = ".".join(run.system.resolve(call.to))
-    found = _percentile(run, ref, name)
+    found = run.latency_ms(ref).get(name)
     if found is not None:
         return found
     timeout = run.system.effective(call).timeout
@@ -255,7 +248,7 @@ def _waited_ms(run: Run, caller: str, call: Call, name: str) -> float | None:
 
 def _slow_path(run: Run, entry: str, name: str, target: float) -> list[tuple[str, float]]:
     system = run.system
-    path = [(entry, _percentile(run, entry, name) or 0.0)]
+    path = [(entry, run.latency_ms(entry).get(name) or 0.0)]
     seen = {entry}
     while True:
         component, operation = path[-1][0].split(".", 1)

@@ -70,7 +70,7 @@ def propose(run: Run, path: list[str], check: dict[str, Any], waited: Waited) ->
     rest = _rest_ms(run, path, waited)
     attempts = call.retry.attempts if call.retry is not None else 1
     ms = _round_down((check["target_ms"] - rest) / attempts)
-    latency = _latency(run, callee)
+    latency = run.latency_ms(callee)
     median = latency.get("p50")
     if ms is None or median is None or ms < median or \
             (call.timeout is not None and ms >= call.timeout * 1e3):
@@ -107,13 +107,6 @@ def _round_down(ms: float) -> int | None:
         return None
     step = 10 ** max(0, math.floor(math.log10(ms)) - 1)
     return int(ms // step * step)
-
-
-def _latency(run: Run, ref: str) -> dict[str, float | None]:
-    component, operation = ref.split(".", 1)
-    latency: dict[str, float | None] = \
-        run.result["components"][component]["operations"][operation]["latency_ms"]
-    return latency
 
 
 def _share_past(latency: dict[str, float | None], ms: float) -> float:
