@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from scalesim.analytic.estimate import PERCENTILES, Estimate, Model, SloCheck
+from scalesim.analytic.estimate import Estimate, Model, SloCheck, latency_at
 from scalesim.analytic.load import peak_rate
 from scalesim.spec.checks import sync_edges
 from scalesim.spec.model import Slo, System
@@ -271,11 +271,8 @@ def _slowest_operation(model: Model, estimate: Estimate,
         list(estimate.workloads.values())
     visited = {name for w in workloads for name, visits in w.visits.items() if visits > 0.0}
 
-    def own(ref: str) -> float:
-        work = model.ops[ref].work
-        return work.mean if check.name == "mean" else work.quantile(PERCENTILES[check.name])
-
-    times = [(own(ref), ref) for ref in model.names if ref.split(".", 1)[0] in visited]
+    times = [(latency_at(model.ops[ref].work, check.name), ref) for ref in model.names
+             if ref.split(".", 1)[0] in visited]
     if not times:
         return None
     time, ref = max(times)

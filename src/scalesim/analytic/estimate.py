@@ -169,6 +169,14 @@ class SloCheck:
         return slo_target_label(self.workload, self.name)
 
 
+def latency_at(latency: Lattice | None, name: str) -> float:
+    """'mean' or a percentile key ('p99') of `latency`, in seconds; inf for None (requests
+    that cannot keep up)."""
+    if latency is None:
+        return math.inf
+    return latency.mean if name == "mean" else latency.quantile(PERCENTILES[name])
+
+
 def slo_checks(slo: Slo, latency: Lattice | None, error_rate: float) -> \
         list[tuple[str, float, float, bool]]:
     """(name, target, estimate, met) for each target of `slo` on requests with `latency`
@@ -177,8 +185,7 @@ def slo_checks(slo: Slo, latency: Lattice | None, error_rate: float) -> \
     for name in ("mean", *PERCENTILES):
         target = getattr(slo, name)
         if target is not None:
-            value = math.inf if latency is None else \
-                latency.mean if name == "mean" else latency.quantile(PERCENTILES[name])
+            value = latency_at(latency, name)
             checks.append((name, float(target), value, value <= target))
     if slo.error_rate is not None:
         checks.append(("error_rate", slo.error_rate, error_rate, error_rate <= slo.error_rate))
@@ -214,9 +221,7 @@ class Estimate:
 
     def latency_s(self, name: str) -> float:
         """'mean' or a percentile key ('p99') of the pooled latency; inf when unstable."""
-        if self.latency is None:
-            return math.inf
-        return self.latency.mean if name == "mean" else self.latency.quantile(PERCENTILES[name])
+        return latency_at(self.latency, name)
 
     def slo_checks(self, slo: Slo) -> list[tuple[str, float, float, bool]]:
         """(name, target, estimate, met) for each target of `slo` on all requests (times in

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from scalesim.analytic.estimate import PERCENTILES, Estimate, estimate
+from scalesim.analytic.estimate import Estimate, estimate, latency_at
 from scalesim.diagnosis import waits
 from scalesim.diagnosis.components import held_by_calls, slow_calls
 from scalesim.diagnosis.context import HOT, TARGET_UTILIZATION, Run, fault_text
@@ -218,8 +218,7 @@ def _percentile_s(found: Estimate, check: dict[str, Any]) -> float:
     """The estimated percentile `check` names, for its scope."""
     scope, name = check["scope"], check["name"]
     if scope in found.workloads:
-        workload = found.workloads[scope]
-        return workload.mean_s if name == "mean" else workload.quantile_s(PERCENTILES[name])
+        return latency_at(found.workloads[scope].latency, name)
     return found.latency_s(name)
 
 
