@@ -7,6 +7,7 @@ meets the target; when it is the wait on a call, a timeout on that call (`waits.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -183,6 +184,7 @@ def _least(run: Run, check: dict[str, Any], component: str,
     now = _count(system, component, field)
     cap = bounds.MAX_WORKERS if field == "workers" else bounds.MAX_REPLICAS_TOTAL
 
+    @functools.cache  # the bisection's last count is estimated again for its percentile
     def estimated(count: int) -> tuple[float, float]:
         """The percentile, and the component's offered utilization."""
         found = estimate(_resized(system, component, field, count))
