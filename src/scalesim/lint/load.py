@@ -113,8 +113,9 @@ def admitted(system: System, peak: bool, drained: frozenset[str] = frozenset()
              ) -> dict[str, Load]:
     """Each worker-limited component's admitted load, at the peak or the sustained rates;
     `drained`: the components a subscription feeds at its drain rate (`delivered`)."""
-    workloads = list(system.workloads) if peak else [sustained(w) for w in system.workloads]
-    total = offered_load(_with(system, workloads))
+    system = _at(system, peak)
+    workloads = list(system.workloads)
+    total = offered_load(system)
     alone: dict[str, list[float]] = {}  # per workload, for per-workload rate limits
     loads = {}
     for name, component in system.components.items():

@@ -99,11 +99,17 @@ def _check_kinds(system: System) -> list[Problem]:
     return problems
 
 
+def dead_letter_queues(system: System) -> set[str]:
+    """The queues some queue's `delivery.dead_letter` names: they keep the messages that
+    failed every delivery."""
+    return {c.delivery.dead_letter for c in system.components.values()
+            if c.delivery is not None and c.delivery.dead_letter is not None}
+
+
 def _fed_queues(system: System) -> set[str]:
     """Queues that receive messages other than by subscription: dead-letter targets and the
     event queues of choreographed sagas."""
-    fed = {c.delivery.dead_letter for c in system.components.values()
-           if c.delivery is not None and c.delivery.dead_letter is not None}
+    fed = dead_letter_queues(system)
     for component in system.components.values():
         for operation in component.effective_operations.values():
             for step in operation.calls:

@@ -11,7 +11,7 @@ from scalesim.lint.context import Context
 from scalesim.lint.estimates import latency_s, ms, round_trip_s
 from scalesim.lint.finding import Hit
 from scalesim.lint.rules import queues
-from scalesim.spec.checks import iter_calls
+from scalesim.spec.checks import dead_letter_queues, iter_calls
 from scalesim.spec.model import SagaBlock
 
 
@@ -24,7 +24,7 @@ def _outbox_fed(ctx: Context) -> set[str]:
 def no_dead_letter(ctx: Context) -> Iterator[Hit]:
     """SS403: a queue whose failed messages have nowhere to go (dead-letter queues
     themselves excepted)."""
-    dead_letters = queues.dead_letter_queues(ctx)
+    dead_letters = dead_letter_queues(ctx.system)
     for name, component in queues.queues(ctx):
         if name in dead_letters or not component.consumers:
             continue

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from scalesim.lint.context import Context
 from scalesim.lint.estimates import in_flight, latency_s, ms, per_s
 from scalesim.lint.finding import Hit
+from scalesim.spec.checks import dead_letter_queues
 from scalesim.spec.data import most_in_flight
 from scalesim.spec.model import Component, Kind
 
@@ -19,18 +20,12 @@ def queues(ctx: Context) -> Iterator[tuple[str, Component]]:
             yield name, component
 
 
-def dead_letter_queues(ctx: Context) -> set[str]:
-    """The queues some queue's `delivery.dead_letter` names: they keep the messages that
-    failed every delivery, so rules about consuming or bounding a queue skip them."""
-    return {component.delivery.dead_letter for _, component in queues(ctx)
-            if component.delivery is not None and component.delivery.dead_letter is not None}
-
-
 def unbounded_queues(ctx: Context) -> Iterator[Hit]:
-    """SS401: a queue with no `capacity`, dead-letter queues excepted: a capacity there
+    """SS401: a queue with no `capacity`, dead-letter queues excepted (rules about consuming
+    or bounding a queue skip them): a capacity there
     drops exactly the messages it is there to keep, and it has no consumers to fall
     behind."""
-    dead_letters = dead_letter_queues(ctx)
+    dead_letters = dead_letter_queues(ctx.system)
     for name, component in queues(ctx):
         if component.capacity is None and name not in dead_letters:
             yield Hit(("components", name),
