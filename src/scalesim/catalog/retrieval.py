@@ -49,19 +49,22 @@ def bound_words(catalog: Catalog) -> dict[str, tuple[str, ...]]:
     """Words the catalog uses almost only inside one multi-word name (at least BOUND of
     their uses): 'balancing' is nearly always 'load balancing', so 'account balances'
     says nothing about load balancers."""
-    phrases = {name for p in catalog for name in names(p) if len(name) > 1}
+    starting: dict[str, set[tuple[str, ...]]] = {}  # the names by their first word
+    for p in catalog:
+        for name in names(p):
+            if len(name) > 1:
+                starting.setdefault(name[0], set()).add(name)
     uses: dict[str, int] = {}
     inside: dict[tuple[str, tuple[str, ...]], int] = {}
     for pattern in catalog:
         for text in prose(pattern):
             words = terms(text)
-            for word in words:
+            for at, word in enumerate(words):
                 uses[word] = uses.get(word, 0) + 1
-            for phrase in phrases:
-                for at in range(len(words) - len(phrase) + 1):
+                for phrase in starting.get(word, ()):  # a name begins with its first word
                     if tuple(words[at:at + len(phrase)]) == phrase:
-                        for word in set(phrase):
-                            inside[word, phrase] = inside.get((word, phrase), 0) + 1
+                        for part in set(phrase):
+                            inside[part, phrase] = inside.get((part, phrase), 0) + 1
     return {word: phrase for (word, phrase), n in sorted(inside.items())
             if uses[word] >= BOUND_USES and n >= BOUND * uses[word]}
 
