@@ -20,31 +20,50 @@ const SPACING: Record<Direction, { nodesep: number; ranksep: number }> = {
 /** The most a fit zooms in: a small system is drawn at this zoom, not blown up to the pane. */
 export const FIT_MAX_ZOOM = 1.2;
 
-/** Top to bottom is chosen only when it fits this much larger than left to right, so that a
- * pane resized a little does not turn the drawing over. */
+/** The drawing turns over only when the other direction fits this much larger than the
+ * current one, so that a pane resized a little does not turn it back and forth. */
 const TURN_OVER = 1.15;
 
-/** `ranksep`: room between ranks, when the edges carry no labels (the gallery's drawings). */
-export function autoLayout(graph: Graph, fixed: Record<string, { x: number; y: number }> = {},
-  direction: Direction = "LR", ranksep = SPACING[direction].ranksep): Record<string, { x: number; y: number }> {
+type Positions = Record<string, { x: number; y: number }>;
+
+/** dagre's layouts of each graph, by direction and rank spacing: the canvas lays a graph out
+ * both ways to choose a direction (`bestDirection`) and then draws it in one of them. */
+const laidOut = new WeakMap<Graph, Map<string, Positions>>();
+
+function dagreLayout(graph: Graph, direction: Direction, ranksep: number): Positions {
+  let kept = laidOut.get(graph);
+  if (!kept) laidOut.set(graph, (kept = new Map()));
+  const key = `${direction} ${ranksep}`;
+  const found = kept.get(key);
+  if (found) return found;
   const g = new dagre.graphlib.Graph();
   g.setGraph({ rankdir: direction, nodesep: SPACING[direction].nodesep, ranksep, marginx: 10, marginy: 10 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const node of graph.nodes) g.setNode(node.id, { width: NODE_W, height: NODE_H });
   for (const edge of graph.edges) g.setEdge(edge.source, edge.target);
   dagre.layout(g);
-  const out: Record<string, { x: number; y: number }> = {};
+  const out: Positions = {};
   for (const node of graph.nodes) {
-    const placed = fixed[node.id];
     const laid = g.node(node.id);
-    out[node.id] = placed ?? { x: laid.x - NODE_W / 2, y: laid.y - NODE_H / 2 };
+    out[node.id] = { x: laid.x - NODE_W / 2, y: laid.y - NODE_H / 2 };
   }
+  kept.set(key, out);
+  return out;
+}
+
+/** Where each node goes: where the user placed it (`fixed`), else where dagre lays it out.
+ * `ranksep`: room between ranks, when the edges carry no labels (the gallery's drawings). */
+export function autoLayout(graph: Graph, fixed: Positions = {}, direction: Direction = "LR",
+  ranksep = SPACING[direction].ranksep): Positions {
+  const laid = dagreLayout(graph, direction, ranksep);
+  const out: Positions = {};
+  for (const node of graph.nodes) out[node.id] = fixed[node.id] ?? laid[node.id];
   return out;
 }
 
 /** The zoom at which `positions` fit a `width` × `height` view (1 when empty), at most
  * FIT_MAX_ZOOM. */
-export function fitScale(positions: Record<string, { x: number; y: number }>, width: number,
+export function fitScale(positions: Positions, width: number,
   height: number): number {
   const all = Object.values(positions);
   if (!all.length) return 1;
