@@ -85,8 +85,9 @@ function CallEdge(props: EdgeProps<Edge<EdgeData>>) {
   );
 }
 
-/** Fit the view again when nodes come or go (a template opened, a component added), the
- * drawing turns over, or the pane changes size by a step (a side pane shown or hidden). */
+/** Fit the view again when nodes or calls come or go (a template opened, a component added,
+ * a call deleted: the automatic layout moves), the drawing turns over, or the pane changes
+ * size by a step (a side pane shown or hidden). */
 function FitOnChange({ ids }: { ids: string }) {
   const flow = useReactFlow();
   useEffect(() => {
@@ -170,11 +171,11 @@ export function Canvas({ graph, layout, selection, nodeMarks, edgeMarks, overlay
       const joint = between.get(`${model.source}\u0000${model.target}`) ?? [model.id];
       const labelAt = labelShare(direction, out.get(model.source) ?? 0, into.get(model.target) ?? 0);
       return {
-      id: model.id, source: model.source, target: model.target, type: "call",
-      data: { model, marks: edgeMarks?.[model.id], overlay: overlay?.edges[model.id],
-        labelAt, labelShift: labelOffset(joint.indexOf(model.id), joint.length, labelAt) },
-      markerEnd: { type: MarkerType.ArrowClosed, width: 14, height: 14, markerUnits: "userSpaceOnUse" },
-      selected: selection?.type === "edge" && selection.id === model.id,
+        id: model.id, source: model.source, target: model.target, type: "call",
+        data: { model, marks: edgeMarks?.[model.id], overlay: overlay?.edges[model.id],
+          labelAt, labelShift: labelOffset(joint.indexOf(model.id), joint.length, labelAt) },
+        markerEnd: { type: MarkerType.ArrowClosed, width: 14, height: 14, markerUnits: "userSpaceOnUse" },
+        selected: selection?.type === "edge" && selection.id === model.id,
       };
     });
   }, [graph, edgeMarks, overlay, selection, direction]);
