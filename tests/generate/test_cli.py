@@ -85,12 +85,16 @@ def test_refuses_foreign_and_edited_files_unless_forced(tmp_path: Path) -> None:
                                 "1035 label): it must start with a letter"),
     (["--namespace", "a-"], "it must end with a letter or digit"),
     (["--namespace", "a" * 64], "it has 64 characters, at most 63 are allowed"),
-    (["--k8s-version", "v1"], "--k8s-version 'v1': give major.minor"),
+    (["--k8s-version", "v1"], "--k8s-version 'v1': give major.minor from 1.23 to 1.37"),
     (["--k8s-version", "1.023"], "--k8s-version '1.023': give major.minor"),
     (["--k8s-version", "1.19"], "--k8s-version '1.19': the output uses autoscaling/v2 "
                                 "HorizontalPodAutoscalers, served from Kubernetes 1.23; give "
-                                "1.23 or later"),
+                                "1.23 to 1.37"),
     (["--k8s-version", "1.22"], "--k8s-version '1.22': the output uses autoscaling/v2"),
+    (["--k8s-version", "1.38"], "--k8s-version '1.38': the output is checked against the APIs "
+                                "of Kubernetes up to 1.37 and a later release may not serve "
+                                "them; give 1.23 to 1.37"),
+    (["--k8s-version", "1.99"], "--k8s-version '1.99': the output is checked against"),
     (["--image-registry", "Registry.local"], "--image-registry 'Registry.local': give"),
     (["--set", "components.api.replicas=0"], "components.api.replicas"),
 ])

@@ -22,6 +22,7 @@ from tests.generate.helpers import OPTIONS, SPECS, TARGETS, documents, generate
 from tests.generate.test_helm import rendered_chart
 
 from scalesim.generate import Target
+from scalesim.generate.base import NEWEST_K8S
 
 
 def _crds() -> Path:
@@ -72,6 +73,17 @@ def test_kubernetes_objects_validate_strictly(spec: str, target: Target) -> None
     assert {d["kind"] for d in docs} >= {"Deployment", "StatefulSet", "Service",
                                           "PodDisruptionBudget", "ConfigMap", "Ingress"}
     errors = [error for doc in docs for error in k8s_errors(doc)]
+    assert errors == []
+
+
+@pytest.mark.parametrize("spec", sorted(SPECS))
+def test_the_objects_validate_at_the_newest_kubernetes_accepted(spec: str) -> None:
+    """--k8s-version stops at NEWEST_K8S because the objects are checked against its schemas:
+    the bundle must hold them, and every object must pass."""
+    newest = f"1.{NEWEST_K8S}"
+    assert newest in {kv.major_minor(v) for v in kv.all_versions()}
+    errors = [error for doc in documents(generate(SPECS[spec], Target.K8S))
+              for error in k8s_errors(doc, newest)]
     assert errors == []
 
 

@@ -13,6 +13,10 @@ _K8S_VERSION = re.compile(r"1\.(0|[1-9][0-9]{0,2})")  # a semver minor: no leadi
 # The oldest Kubernetes serving every API the output uses: autoscaling/v2 (HPA) is GA in
 # 1.23, policy/v1 (PodDisruptionBudget) in 1.21, networking.k8s.io/v1 (Ingress) in 1.19.
 OLDEST_K8S = 23
+# The newest Kubernetes whose API schemas the objects are checked against (the tests validate
+# them strictly with kubernetes-validate's bundle): a later release may have removed an API.
+NEWEST_K8S = 37
+_SUPPORTED = f"1.{OLDEST_K8S} to 1.{NEWEST_K8S}"
 # An image reference's registry and path as Docker reads it: a host (and port), then
 # lower-case path components separated by '.', '_', '__' or dashes.
 _HOST = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?"
@@ -54,12 +58,17 @@ class GenerateOptions:
 
 def _version_problem(version: str) -> str | None:
     """Why the output cannot target Kubernetes `version` (the Helm chart's kubeVersion), or
-    None: it is not major.minor, or older than the APIs the objects use."""
+    None: it is not major.minor, older than the APIs the objects use, or newer than the
+    schemas they were checked against."""
     if not _K8S_VERSION.fullmatch(version):
-        return "give major.minor, e.g. 1.33"
-    if int(version.split(".")[1]) < OLDEST_K8S:
+        return f"give major.minor from {_SUPPORTED}, e.g. 1.33"
+    minor = int(version.split(".")[1])
+    if minor < OLDEST_K8S:
         return (f"the output uses autoscaling/v2 HorizontalPodAutoscalers, served from "
-                f"Kubernetes 1.{OLDEST_K8S}; give 1.{OLDEST_K8S} or later")
+                f"Kubernetes 1.{OLDEST_K8S}; give {_SUPPORTED}")
+    if minor > NEWEST_K8S:
+        return (f"the output is checked against the APIs of Kubernetes up to 1.{NEWEST_K8S} "
+                f"and a later release may not serve them; give {_SUPPORTED}")
     return None
 
 
