@@ -14,7 +14,7 @@ import yaml
 from typer.testing import CliRunner
 
 from scalesim.catalog import Catalog, load_catalog
-from scalesim.catalog.cues import negative_cues, negatives
+from scalesim.catalog.cues import covered, negative_cues, negatives
 from scalesim.catalog.decision import load_trees
 from scalesim.catalog.freetext import advise_text, negating_names, rejected
 from scalesim.catalog.in_spec import implemented
@@ -251,3 +251,15 @@ def test_a_word_bound_to_a_name_means_the_name_only_inside_it(catalog: Catalog) 
     assert known.bound["balanc"] == ("load", "balanc")
     assert "load-balanc" in known.weighted_terms("balance the load")
     assert "load-balanc" not in known.weighted_terms("account balances")
+
+
+def test_a_word_said_only_inside_a_phrase_is_answered_by_the_phrase_alone() -> None:
+    """'double-charge' means duplicates: split-brain resolution's 'in charge' and
+    'double-process' share its words apart and answer none of it, while what the phrase
+    brought ('duplic') answers both words. 'charge' said apart again is the word's own."""
+    said = expand("payments must not double-charge")
+    assert said.phrased == {"doubl", "charg"}
+    own = ["payment", "must", "doubl", "charg"]
+    assert covered(own, ["doubl", "charg"], said.because, (), said.phrased) == set()
+    assert covered(own, ["duplic"], said.because, (), said.phrased) == {"doubl", "charg"}
+    assert expand("a double-charge is a charge too many").phrased == {"doubl"}

@@ -65,12 +65,15 @@ def fragments(pattern: Pattern, own: Collection[str]) -> set[str]:
     return found - elsewhere - set(terms(pattern.id.replace("-", " ")))
 
 
-def covered(own: Collection[str], matched: Collection[str],
-            because: Mapping[str, str], partial: Collection[str] = ()) -> set[str]:
+def covered(own: Collection[str], matched: Collection[str], because: Mapping[str, str],
+            partial: Collection[str] = (), phrased: Collection[str] = ()) -> set[str]:
     """The description's own words a pattern answers: matched directly, or through a synonym
     ('blue' brought by 'zero downtime' covers 'zero' and 'downtim'); not words it has only
-    as a fragment of a longer name (`partial`)."""
-    found = {word for word in matched if word in own and word not in partial}
+    as a fragment of a longer name (`partial`), nor words the description says only inside
+    a recognised phrase (`phrased`), which the phrase's meaning covers and the word used
+    apart does not ('in charge' answers nothing of 'double-charge')."""
+    found = {word for word in matched if word in own and word not in partial
+             and word not in phrased}
     for term in matched:
         if term in because:
             found |= set(stems(because[term])) & set(own)
@@ -85,7 +88,8 @@ def factor(pattern: Pattern, expansion: Expansion, own: Mapping[str, float],
     scale = 1.0
     total = sum(own.values())
     if len(own) > 1 and total > 0.0:
-        answered = covered(own, matched, expansion.because, fragments(pattern, own))
+        answered = covered(own, matched, expansion.because, fragments(pattern, own),
+                           expansion.phrased)
         share = sum(own[word] for word in answered) / total
         scale *= share ** COVERAGE
     scale *= NEGATIVE ** negatives(pattern.id, expansion)

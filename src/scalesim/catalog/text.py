@@ -111,13 +111,15 @@ class Expansion:
     query's own terms inside a negation ('without distributed transactions'). `runs` are the
     stretches of the query's stems outside every phrase variant: a word inside a phrase means
     the phrase ('writes' in 'reads are 10x writes' is not about write load, 'no' in 'no
-    downtime' negates nothing)."""
+    downtime' negates nothing). `phrased` are the query's words it says only inside phrase
+    variants ('doubl' and 'charg' of 'must not double-charge')."""
 
     weights: dict[str, float]
     because: dict[str, str]
     recognised: frozenset[tuple[str, ...]]
     negated: tuple[str, ...]
     runs: tuple[tuple[str, ...], ...]
+    phrased: frozenset[str] = frozenset()
 
 
 def expand(query: str, names: Iterable[tuple[str, ...]] = ()) -> Expansion:
@@ -133,6 +135,7 @@ def expand(query: str, names: Iterable[tuple[str, ...]] = ()) -> Expansion:
             consumed.update(range(at, at + len(name)))
     added: dict[str, tuple[float, str]] = {}
     recognised: set[tuple[str, ...]] = set()
+    phrased: set[int] = set()
     for term, variants in synonyms():
         for variant in variants:
             at = find(words, variant)
@@ -141,11 +144,12 @@ def expand(query: str, names: Iterable[tuple[str, ...]] = ()) -> Expansion:
             recognised.add(term)
             weight = 1.0 if len(variant) > 1 else HALF
             if len(variant) > 1:
-                consumed.update(range(at, at + len(variant)))
+                phrased.update(range(at, at + len(variant)))
             for t in term:
                 if added.get(t, (0.0, ""))[0] < weight:
                     added[t] = (weight, " ".join(variant))
             break
+    consumed |= phrased
     stop = _stop_stems()
     weights: dict[str, float] = {}
     for n, word in enumerate(words):
@@ -156,8 +160,10 @@ def expand(query: str, names: Iterable[tuple[str, ...]] = ()) -> Expansion:
         if weights.get(t, 0.0) < weight:
             weights[t] = weight
             because[t] = phrase
+    apart = {word for n, word in enumerate(words) if n not in phrased}
     return Expansion(weights, because, frozenset(recognised),
-                     _negated(words, clauses(query), consumed), _runs(words, consumed))
+                     _negated(words, clauses(query), consumed), _runs(words, consumed),
+                     frozenset(words[n] for n in phrased) - apart)
 
 
 def _negated(words: list[str], clause: list[int], consumed: set[int]) -> tuple[str, ...]:
