@@ -5,6 +5,8 @@ simulator agrees (numbers from `scalesim simulate` of these specs, 60 s, quoted 
 
 from __future__ import annotations
 
+from string import Template
+
 from tests.lint.helpers import LintYaml, only, rules
 
 # d takes q1's messages 8 at once, 100 ms each: it drains 80/s of the 100/s published, and
@@ -44,10 +46,8 @@ def test_a_slow_second_queue_quotes_the_rate_it_receives(lint_yaml: LintYaml) ->
         "concurrency 10")
 
 
-# d takes q's messages one at a time, 200 ms each (190 ms + b's 10 ms): 5/s, so the breaker
-# on d -> b sees 5/s × 10 s = 50 calls of the 100 it needs. Simulated with b failing every
-# call: d made 299 calls in 60 s (5/s), all failed, and the breaker never left closed.
-BREAKER = """
+# a publishes 100/s to q, whose consumer d takes one message at a time with operation y.
+BEHIND_A_QUEUE = Template("""
 components:
   a: {replicas: 2, health: {readiness: {}}, operations: {x: {calls: [{to: q, async: true}]}}}
   q: {kind: queue, replicas: 2, capacity: 100000, consumers: [{to: d.y, concurrency: 1}]}
@@ -56,14 +56,30 @@ components:
     health: {readiness: {}}
     operations:
       y:
+$y
+$called
+workloads: [{name: w, to: a.x, rate: 100/s}]
+""")
+
+
+def behind_a_queue(y: str, called: str) -> str:
+    """The spec above with y's body (`y`, lines indented under it) and the components d
+    calls (`called`, lines indented as components): the rate rules judged behind a queue."""
+    return BEHIND_A_QUEUE.substitute(y=y, called=called)
+
+
+# d takes q's messages one at a time, 200 ms each (190 ms + b's 10 ms): 5/s, so the breaker
+# on d -> b sees 5/s × 10 s = 50 calls of the 100 it needs. Simulated with b failing every
+# call: d made 299 calls in 60 s (5/s), all failed, and the breaker never left closed.
+BREAKER = behind_a_queue(y="""\
         work: 190ms
         calls:
           - to: b.z
             timeout: 1s
             circuit_breaker: {window_type: time, window: 10, min_calls: 100, scope: service}
+""", called="""\
   b: {replicas: 2, health: {readiness: {}}, operations: {z: {work: 10ms}}}
-workloads: [{name: w, to: a.x, rate: 100/s}]
-"""
+""")
 
 
 def test_a_breaker_behind_a_queue_is_judged_at_what_the_queue_lets_through(
@@ -103,24 +119,16 @@ workloads: [{name: w, to: a.x, users: 1, think: 90ms}]
 # 3: 6.3 calls reach c. At the 100/s published the floor was 10% of the calls: 1.2, no
 # second layer. Simulated with c failing every call: 3.0 attempts per d -> b call and 3.0
 # per b -> c (the budget's floor covers every retry), 9 calls to c for each message.
-BUDGET = """
-components:
-  a: {replicas: 2, health: {readiness: {}}, operations: {x: {calls: [{to: q, async: true}]}}}
-  q: {kind: queue, replicas: 2, capacity: 100000, consumers: [{to: d.y, concurrency: 1}]}
-  d:
-    replicas: 2
-    health: {readiness: {}}
-    operations:
-      y:
+BUDGET = behind_a_queue(y="""\
         work: 90ms
         calls: [{to: b.z, timeout: 1s, retry: {attempts: 3, budget: {ratio: 10%, min_per_s: 5}}}]
+""", called="""\
   b:
     replicas: 2
     health: {readiness: {}}
     operations: {z: {work: 10ms, calls: [{to: c.w, timeout: 500ms, retry: {attempts: 3}}]}}
   c: {replicas: 2, health: {readiness: {}}, operations: {w: {}}}
-workloads: [{name: w, to: a.x, rate: 100/s}]
-"""
+""")
 
 
 def test_a_retry_budget_behind_a_queue_is_judged_at_what_the_queue_lets_through(
