@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -21,7 +22,14 @@ from scalesim.spec import System, load_spec_text
 from scalesim.spec.model import Slo
 from scalesim.sweep.executor import Serial
 from scalesim.sweep.grid import parse_axis
-from scalesim.sweep.plan import Candidate, Plan, Planner, Verdict, plan_document
+from scalesim.sweep.plan import (
+    Candidate,
+    Plan,
+    Planner,
+    Verdict,
+    plan_document,
+    plan_scopes,
+)
 
 
 def smallest_workers(rate: float, mean_s: float, bound_s: float) -> int:
@@ -136,7 +144,7 @@ def test_an_overloaded_candidate_says_so(tmp_path: Path) -> None:
     planner = Planner(load, axes, slo, {}, 3, Serial())
     one = planner.candidate((0,))
     assert planner.analytic(one) is False and one.overloaded
-    doc = plan_document(Plan(None, [one], [one.config]), axes, 20.0, slo, "mmc")
+    doc = plan_document(Plan(None, [one], [one.config]), axes, 20.0, planner.scopes, "mmc")
     assert doc["candidates"][0]["analytic_overloaded"] is True
     console = Console(record=True, width=160)
     print_plan(doc, console)
@@ -239,7 +247,7 @@ def test_every_candidate_carries_its_estimate_whatever_the_axis_order(
         paths: tuple[str, str]) -> None:
     """A simulated candidate's `analytic_overloaded` is what the estimate says of it, named."""
     planner = AsEstimated(paths, 4)
-    doc = plan_document(planner.run(), planner.axes, 1000.0, planner.slo, "two-tier")
+    doc = plan_document(planner.run(), planner.axes, 1000.0, planner.scopes, "two-tier")
     for entry in doc["candidates"]:
         system = load_spec_text(TWO_TIER, overrides=[f"{p}={v}"
                                                      for p, v in entry["values"].items()])
@@ -260,7 +268,7 @@ def test_a_plan_out_of_budget_says_so_and_names_what_it_left() -> None:
                                                 "components.db.workers"), 1))
     assert expected in [c.values for c in found.untried]
     assert all(c.analytic_met and c.verdict is None for c in found.untried)
-    doc = plan_document(found, planner.axes, 1000.0, planner.slo, "two-tier")
+    doc = plan_document(found, planner.axes, 1000.0, planner.scopes, "two-tier")
     console = Console(record=True, width=400)
     print_plan(doc, console)
     text = console.export_text()
@@ -304,38 +312,114 @@ def test_error_rates_print_as_percent_precise_enough_to_compare(share: float) ->
 
 def test_the_plan_table_shows_the_error_rate_target_and_intervals_in_percent() -> None:
     doc = {"system": "s", "rate_rps": 10.0, "slo": {"error_rate": 0.001},
+           "workload_slos": {"w": {"error_rate": 0.01}},
            "axes": [{"path": "components.s.replicas", "values": ["1"]}],
            "plan": None, "untried": [], "analytic_evaluations": 1,
            "simulated_candidates": 1,
            "candidates": [{"values": {"components.s.replicas": "1"}, "cost_per_hour": 1.0,
                            "analytic_met": True, "analytic_overloaded": False,
                            "analytic_overloaded_by": [], "analytic_behind": [],
-                           "analytic": {"error_rate": 0.0002},
+                           "analytic": {"error_rate": 0.0002, "w error_rate": 0.0003},
+                           "analytic_missed": [],
                            "simulated": {"met": False, "decided": True, "replications": 3,
                                          "stopped": None, "behind": [],
-                                         "ci95": {"error_rate": [0.003, 0.002, 0.004]}}}]}
+                                         "missed": [{"scope": "all", "name": "error_rate",
+                                                     "target": 0.001, "value": 0.003}],
+                                         "ci95": {"error_rate": [0.003, 0.002, 0.004],
+                                                  "w error_rate": [0.005, 0.004, 0.006]}}}]}
     console = Console(record=True, width=200)
     print_plan(doc, console)
     text = console.export_text()
     assert "error_rate ≤ 0.1%" in text and "error_rate 0.02%" in text
-    assert "0.2%–0.4%" in text
+    assert "0.2%–0.4%" in text and "missed: error_rate 0.3% > 0.1%" in text
+    assert "workload w error_rate ≤ 1%" in text and "w error_rate 0.03%" in text
+    assert "w error_rate 0.4%–0.6%" in text
 
 
-def test_plan_says_which_workload_slos_it_does_not_check(tmp_path: Path) -> None:
-    """The plan judges --slo on all requests together: a workload's own SLO in the spec is
-    not checked, and the output says so rather than let the plan pass for meeting it."""
+# Two workloads on separate servers: `slow` on an M/M/c (E[S] = 100 ms, the varied workers)
+# with its own SLO, `fast` 1 ms requests that dominate the mix, so the SLO on all requests
+# together is met with fewer workers than `slow`'s own needs.
+MIXED_SLOS = """
+scalesim: 1
+name: mixed-slos
+components:
+  s:
+    workers: 1
+    operations: {op: {work: {dist: exponential, mean: 100ms}}}
+  f:
+    workers: 8
+    operations: {op: {work: {dist: exponential, mean: 1ms}}}
+workloads:
+  - {name: slow, to: s, rate: 10/s, slo: {mean: 115ms}}
+  - {name: fast, to: f, rate: 90/s}
+slo: {mean: 30ms}
+simulation: {duration: 60s, warmup: 5s, seed: 3}
+"""
+
+
+def _plan_json(tmp_path: Path, spec: str, *args: str) -> tuple[int, dict[str, Any]]:
+    path = tmp_path / "spec.yaml"
+    path.write_text(spec)
+    result = CliRunner().invoke(app, ["plan", str(path), *args, "--jobs", "1", "--json"])
+    assert result.exit_code in (0, 1), result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_a_workload_slo_stricter_than_the_overall_one_sets_the_plan(tmp_path: Path) -> None:
+    """At 10/s, `slow`'s mean is W(2) = 133 ms and W(3) = 104.5 ms (Erlang C), so its own
+    mean ≤ 115 ms needs 3 workers; the mean of all requests, 0.1·W + 0.9·1 ms, is 14 ms with
+    2 (1 is past saturation), within 30 ms. Judged on all requests alone the plan is 2;
+    judged on every scope, it is 3, and 2 is a simulated miss of `slow`'s mean. Without
+    --slo the spec's own `slo` is the one on all requests."""
+    assert smallest_workers(10.0, 0.1, 0.115) == 3
+    assert 0.1 * mmc(10.0, 10.0, 2).mean_sojourn_s + 0.9 * 0.001 <= 0.030
+    args = ["--rate", "100/s", "--vary", "components.s.workers=1..8"]
+    code, doc = _plan_json(tmp_path, MIXED_SLOS, *args, "--slo", "mean<30ms")
+    assert code == 0 and doc["plan"]["values"] == {"components.s.workers": "3"}
+    assert doc["slo"] == {"mean": 30.0} and doc["workload_slos"] == {"slow": {"mean": 115.0}}
+    assert "unchecked_workload_slos" not in doc
+    two = next(c for c in doc["candidates"] if c["values"]["components.s.workers"] == "2")
+    assert two["simulated"]["met"] is False and two["simulated"]["decided"]
+    assert [(m["scope"], m["name"]) for m in two["simulated"]["missed"]] == [("slow", "mean")]
+    low, high = two["simulated"]["ci95"]["slow mean"][1:]
+    assert low <= mmc(10.0, 10.0, 2).mean_sojourn_s * 1e3 <= high
+    console = Console(record=True, width=400)
+    print_plan(doc, console)
+    text = console.export_text()
+    assert "SLO mean ≤ 30.00 ms; workload slow mean ≤ 115.00 ms" in text
+    assert "missed: slow mean " in text and " ms > 115.00 ms" in text
+    _, overall = _plan_json(tmp_path, MIXED_SLOS.replace(", slo: {mean: 115ms}", ""), *args)
+    assert overall["plan"]["values"] == {"components.s.workers": "2"}
+    assert overall["slo"] == {"mean": 30.0} and overall["workload_slos"] == {}
+
+
+def test_a_workload_slo_no_configuration_meets_ends_without_a_plan(tmp_path: Path) -> None:
+    """`w`'s own p99 ≤ 50 ms on 100 ms exponential work: no number of workers gets its p99
+    below the work's own (460 ms), so there is no plan (exit 1), and the misses name `w`."""
+    args = ["--rate", "20/s", "--slo", "mean<120ms", "--vary", "components.s.workers=1..12"]
+    spec = MMC.replace("rate: 10/s}", "rate: 10/s, slo: {p99: 50ms}}")
+    code, doc = _plan_json(tmp_path, spec, *args)
+    assert code == 1 and doc["plan"] is None
+    simulated = [c["simulated"] for c in doc["candidates"] if "simulated" in c]
+    assert simulated and all(not s["met"] and s["decided"] for s in simulated)
+    assert all(("w", "p99") in [(m["scope"], m["name"]) for m in s["missed"]]
+               for s in simulated)
+    console = Console(record=True, width=400)
+    print_plan(doc, console)
+    text = console.export_text()
+    assert "No configuration in the grid met the SLO" in text and "missed: w p99" in text
+
+
+def test_plan_needs_an_slo_to_meet(tmp_path: Path) -> None:
+    """Without --slo the spec's SLOs are planned for, as `estimate` judges them; with none
+    at all there is nothing to plan for (exit 2, before any simulation)."""
     spec = tmp_path / "mmc.yaml"
-    spec.write_text(MMC.replace("rate: 10/s}", "rate: 10/s, slo: {p99: 50ms}}"))
-    args = ["plan", str(spec), "--rate", "20/s", "--slo", "mean<120ms", "--vary",
-            "components.s.workers=1..12", "--jobs", "1"]
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 0, result.output
-    assert "Not checked: the own SLO of workload(s) w (the plan judges --slo on all requests " \
-        "together; `scalesim estimate` and `simulate` judge them)" in \
-        " ".join(result.stdout.split())
-    doc = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)
-    assert doc["unchecked_workload_slos"] == ["w"]
-    plain = tmp_path / "plain.yaml"
-    plain.write_text(MMC)
-    quiet = CliRunner().invoke(app, ["plan", str(plain), *args[2:]])
-    assert "Not checked" not in quiet.stdout
+    spec.write_text(MMC)
+    result = CliRunner().invoke(app, ["plan", str(spec), "--rate", "20/s", "--vary",
+                                      "components.s.workers=1..4", "--jobs", "1"])
+    assert result.exit_code == 2 and "nothing to plan for" in result.output, result.output
+    assert "simulating" not in result.output
+    system = load_spec_text(MIXED_SLOS)
+    wanted = Slo.model_validate({"p99": "1s"})
+    assert plan_scopes(system, None) == system.slo_scopes()
+    assert plan_scopes(system, wanted) == [(None, wanted), ("slow", system.workloads[0].slo)]

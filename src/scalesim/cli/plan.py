@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from scalesim.cli.options import Dask, Jobs, parse_slo
+from scalesim.cli.options import Dask, Jobs, SloText, parse_slo
 from scalesim.cli.run import (
     EXIT_BAD_INPUT,
     Force,
@@ -30,7 +30,14 @@ from scalesim.spec import SpecError, System, load_spec
 from scalesim.spec.loader import set_sources
 from scalesim.spec.units import parse_rate
 from scalesim.sweep.executor import ClusterError, executing
-from scalesim.sweep.plan import Candidate, Loader, Planner, plan_document, rate_overrides
+from scalesim.sweep.plan import (
+    Candidate,
+    Loader,
+    Planner,
+    plan_document,
+    plan_scopes,
+    rate_overrides,
+)
 
 # The highest price per hour --cost takes: a plan's cost sums prices times replicas, and
 # 1e308 twice overflowed to infinity (printed as "Infinity", which is not JSON).
@@ -98,9 +105,10 @@ def percent(share: float | None) -> str:
     return "—" if share is None else f"{share * 100:.3g}%"
 
 
-def _value(metric: str, value: float | None) -> str:
-    """A metric in its unit: ms for latency, percent for the error rate."""
-    return percent(value) if metric == "error_rate" else _ms(value)
+def _value(target: str, value: float | None) -> str:
+    """A metric in its unit: ms for latency, percent for the error rate; `target` is the
+    metric or its label ('error_rate', 'checkout error_rate': `slo_target_label`)."""
+    return percent(value) if target.rsplit(" ", 1)[-1] == "error_rate" else _ms(value)
 
 
 def _estimate_cell(c: dict[str, Any]) -> str:
@@ -118,41 +126,64 @@ def _evidence(simulated: dict[str, Any]) -> str:
     return text + "".join(f"; {name} falls behind" for name in behind)
 
 
-def _print_unchecked(workloads: list[str], console: Console) -> None:
-    """Say that the workloads' own SLOs in the spec are not judged: a plan that meets --slo
-    on all requests together can still miss one of them."""
-    if workloads:
-        console.print(Text(f"Not checked: the own SLO of workload(s) {', '.join(workloads)} "
-                           "(the plan judges --slo on all requests together; `scalesim "
-                           "estimate` and `simulate` judge them)", style="yellow"))
+def _bound(metric: str, value: float | None) -> str:
+    """A target or a value with its unit: '150 ms', '0.1%'; '∞' for none (no latency)."""
+    if value is None:
+        return "∞"
+    return _value(metric, value) + ("" if metric == "error_rate" else " ms")
+
+
+def _targets(slo: dict[str, float]) -> str:
+    return ", ".join(f"{k} ≤ {_bound(k, v)}" for k, v in slo.items())
+
+
+def _slos(doc: dict[str, Any]) -> str:
+    """Every SLO the plan meets, as markup: 'SLO p99 ≤ 200 ms; workload checkout p99 ≤
+    150 ms'."""
+    parts = [] if doc["slo"] is None else [f"SLO {_targets(doc['slo'])}"]
+    parts += [f"workload {shown(name)} {_targets(slo)}"
+              for name, slo in doc["workload_slos"].items()]
+    return "; ".join(parts)
+
+
+def _misses(missed: list[dict[str, Any]]) -> str:
+    """Which targets decided a miss: 'checkout p99 212.00 ms > 150 ms'."""
+    return ", ".join(("" if m["scope"] == "all" else f"{m['scope']} ") +
+                     f"{m['name']} {_bound(m['name'], m['value'])} > "
+                     f"{_bound(m['name'], m['target'])}" for m in missed)
+
+
+def _verdict_cell(c: dict[str, Any]) -> str:
+    """Met, missed (and by what) or marginal: by simulation, else by the estimate."""
+    simulated = c.get("simulated")
+    if simulated is None:
+        missed = [] if c["analytic_overloaded"] else c["analytic_missed"]
+        return "estimate " + ("met" if c["analytic_met"] else "missed") + \
+            (f": {_misses(missed)}" if missed else "")
+    missed = simulated["missed"]
+    return ("met" if simulated["met"] else "missed") + \
+        ("" if simulated["decided"] else " (marginal)") + (f": {_misses(missed)}" if missed
+                                                          else "")
 
 
 def print_plan(doc: dict[str, Any], console: Console) -> None:
-    targets = ", ".join(f"{k} ≤ {_value(k, v)}" + ("" if k == "error_rate" else " ms")
-                        for k, v in doc["slo"].items())
-    console.print(f"[bold]{shown(doc['system'])}[/bold] at {doc['rate_rps']:,.1f} rps, SLO "
-                  f"{targets}")
-    _print_unchecked(doc.get("unchecked_workload_slos", []), console)
+    console.print(f"[bold]{shown(doc['system'])}[/bold] at {doc['rate_rps']:,.1f} rps, "
+                  f"{_slos(doc)}")
     table = Table(title="Candidates (cheapest first)", title_justify="left")
     for path in (a["path"] for a in doc["axes"]):
         table.add_column(path)
     for name in ("cost/h", "estimate", "simulated (95 % CI)", "reps", "verdict"):
         table.add_column(name, justify="right" if name in ("cost/h", "reps") else "left")
     for c in doc["candidates"]:
-        estimate = _estimate_cell(c)
         simulated = c.get("simulated")
-        if simulated is None:
-            evidence, reps, verdict = "—", "", "estimate " + ("met" if c["analytic_met"]
-                                                             else "missed")
-        else:
-            evidence = _evidence(simulated)
-            reps = str(simulated["replications"])
-            verdict = ("met" if simulated["met"] else "missed") + \
-                ("" if simulated["decided"] else " (marginal)")
+        evidence = "—" if simulated is None else _evidence(simulated)
+        reps = "" if simulated is None else str(simulated["replications"])
+        verdict = _verdict_cell(c)
         chosen = doc["plan"] is not None and c["values"] == doc["plan"]["values"]
-        table.add_row(*map(Text, c["values"].values()), f"{c['cost_per_hour']:g}", estimate,
-                      Text(evidence), reps,
-                      f"[bold green]{verdict} ◀ plan[/bold green]" if chosen else verdict)
+        table.add_row(*map(Text, c["values"].values()), f"{c['cost_per_hour']:g}",
+                      Text(_estimate_cell(c)), Text(evidence), reps,
+                      Text(f"{verdict} ◀ plan", style="bold green") if chosen
+                      else Text(verdict))
     console.print(table)
     _print_verdict(doc, console)
 
@@ -215,10 +246,8 @@ def plan_command(
     rate: Annotated[str, typer.Option("--rate", help="The total load to plan for, e.g. "
                                       "5k/s (every open workload scaled to add up to it).",
                                       show_default=False)],
-    slo: Annotated[str, typer.Option(
-        "--slo", metavar="TARGETS", show_default=False, help="SLO targets to meet, e.g. "
-        "\"p99<200ms,error_rate<0.1%\" (mean, p50, p90, p95, p99, p999, error_rate).")],
     vary: Vary,
+    slo: SloText = None,
     overrides: Overrides = None,
     costs: Costs = None,
     replications: Annotated[int, typer.Option(
@@ -239,7 +268,7 @@ def plan_command(
 ) -> None:
     """Find the cheapest configuration of the varied fields (replicas, workers…) that meets
     the SLO at the given load: estimated first, confirmed by simulation."""
-    target = parse_slo(slo)
+    target = None if slo is None else parse_slo(slo)
     try:
         total = parse_rate(rate)
     except ValueError as error:
@@ -255,7 +284,10 @@ def plan_command(
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--rate") from None
     load = _loader(file, overrides or [], scaled)
-    load([])  # the base at the planned load must be valid
+    try:
+        plan_scopes(load([]), target)  # valid at the planned load, with an SLO to meet
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--slo") from None
     chosen_seed = system.simulation.seed if seed is None else seed
     most = max(replications, max_replications)
     simulated = 0
@@ -269,8 +301,9 @@ def plan_command(
             err.print(f"[dim]simulating candidate {simulated} (of at most {budget}): "
                       f"{values}[/dim]", highlight=False)
         else:
+            missed = f" ({', '.join(verdict.missed)})" if verdict.missed else ""
             outcome = verdict.stopped or ("met" if verdict.met else "missed") + (
-                "" if verdict.decided else " (marginal)") + "".join(
+                "" if verdict.decided else " (marginal)") + missed + "".join(
                 f"; {name} falls behind" for name in verdict.behind)
             err.print(f"[dim]  {values}: {outcome} after {verdict.replications} "
                       "replication(s)[/dim]", highlight=False)
@@ -285,8 +318,7 @@ def plan_command(
     except ClusterError as error:
         err.print(f"[red]error[/red]: {shown(error)}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    own = [workload for workload, _ in system.slo_scopes() if workload is not None]
-    doc = plan_document(found, axes, total, target, system.name, own)
+    doc = plan_document(found, axes, total, planner.scopes, system.name)
     if as_json:
         sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     else:

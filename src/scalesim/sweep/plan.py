@@ -14,6 +14,9 @@ never makes the system worse. The search relies on that:
    one step above are. The plan is the cheapest confirmed configuration. When the cheapest
    that meets is marginal, the points above it at the same cost (a knob with no price) are
    simulated too, and the first confirmed one is the plan: the same cost with a margin.
+The SLO is every scope of `System.slo_scopes`, as `estimate` and `simulate` judge it: the
+targets on all requests (`--slo`, else the spec's `slo`) and each workload's own on its
+requests alone; a candidate meets when it meets them all.
 Cost is per hour: each component's replicas at its price (its `cost_per_replica_hour`, else 1:
 replica-hours), plus any varied field with a price per unit. Ties go to the smaller values.
 """
@@ -32,10 +35,11 @@ from typing import Any
 from scalesim.analytic.capacity import behind, overloaded, requests_saturated
 from scalesim.analytic.estimate import Estimate, Model
 from scalesim.analytic.load import peak_rate
-from scalesim.sim.metrics import PERCENTILES, Histogram
-from scalesim.sim.partial import Partial, pooled_latency
+from scalesim.sim.metrics import PERCENTILES, Histogram, combined
+from scalesim.sim.partial import Partial, ReplicationSummary
+from scalesim.sim.partial import _summary as replication_summary
 from scalesim.sim.stats import ci95, quantile_ci95
-from scalesim.spec.model import Slo, System
+from scalesim.spec.model import Slo, System, slo_target_label
 from scalesim.sweep.backlog import falling_behind
 from scalesim.sweep.executor import Executor
 from scalesim.sweep.grid import Axis, quantity
@@ -51,9 +55,10 @@ class Verdict:
     met: bool
     decided: bool  # the confidence intervals were on one side of every target
     replications: int
-    intervals: dict[str, tuple[float, float, float]]  # metric -> (estimate, low, high)
+    intervals: dict[str, tuple[float, float, float]]  # target label -> (estimate, low, high)
     stopped: str | None = None  # a safety limit ended a replication: a clear miss
     behind: tuple[str, ...] = ()  # queue subscriptions whose backlog grew (a miss unless allowed)
+    missed: tuple[str, ...] = ()  # the target labels whose estimate is over the target
 
 
 @dataclass
@@ -62,7 +67,8 @@ class Candidate:
     values: dict[str, str]
     cost: float
     analytic_met: bool | None = None
-    analytic: dict[str, float] = field(default_factory=dict)  # metric -> estimate
+    analytic: dict[str, float] = field(default_factory=dict)  # target label -> estimate
+    analytic_missed: list[str] = field(default_factory=list)  # target labels it misses
     overloaded_by: list[str] = field(default_factory=list)  # past saturation in the estimate,
     # the most loaded first
     behind: list[str] = field(default_factory=list)  # of those, what no request waits for
@@ -101,6 +107,19 @@ def rate_overrides(system: System, rate: float) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class Target:
+    """One target of one SLO scope, in the plan's units (ms, or a fraction for error_rate)."""
+
+    workload: str | None  # whose requests it is about (None: all of them)
+    name: str  # 'mean', a percentile key ('p99') or 'error_rate'
+    bound: float
+
+    @property
+    def label(self) -> str:
+        return slo_target_label(self.workload, self.name)
+
+
 def slo_metrics(slo: Slo) -> dict[str, float]:
     """Each target of the SLO: latency ones in ms, error_rate as a fraction."""
     out = {name: getattr(slo, name) * 1e3 for name in ("mean", "p50", "p90", "p95", "p99",
@@ -110,15 +129,35 @@ def slo_metrics(slo: Slo) -> dict[str, float]:
     return out
 
 
+def plan_scopes(system: System, slo: Slo | None) -> list[tuple[str | None, Slo]]:
+    """What a plan must meet (`System.slo_scopes`, `slo` replacing the spec's own on all
+    requests, as `estimate --slo` does); a ValueError when there is nothing."""
+    scopes = system.slo_scopes(slo)
+    if not scopes:
+        raise ValueError("nothing to plan for: give --slo, or an slo in the spec (the "
+                         "system's or a workload's)")
+    return scopes
+
+
+def scope_targets(scopes: Sequence[tuple[str | None, Slo]]) -> dict[str, Target]:
+    """Every target of every scope (`System.slo_scopes`), by label ('p99', 'checkout p99')."""
+    targets = (Target(workload, name, bound) for workload, slo in scopes
+               for name, bound in slo_metrics(slo).items())
+    return {target.label: target for target in targets}
+
+
 class Planner:
-    def __init__(self, load: Loader, axes: Sequence[Axis], slo: Slo, prices: Mapping[str, float],
-                 seed: int, executor: Executor, least: int = 5, most: int = 40,
+    def __init__(self, load: Loader, axes: Sequence[Axis], slo: Slo | None,
+                 prices: Mapping[str, float], seed: int, executor: Executor, least: int = 5,
+                 most: int = 40,
                  budget: int = 16, progress: Progress | None = None,
                  allow_backlog: bool = False) -> None:
         self.load = load
         self.axes = axes
-        self.slo = slo
-        self.targets = slo_metrics(slo)
+        # `slo` on all requests (None: the spec's own, if any) and the workloads' own
+        self.scopes = plan_scopes(load([]), slo)
+        self.targets = scope_targets(self.scopes)
+        self.with_own_slo = {workload for workload, _ in self.scopes if workload is not None}
         self.prices = prices
         self.seed = seed
         self.executor = executor
@@ -155,13 +194,14 @@ class Planner:
         if candidate.analytic_met is None:
             system = self.load([f"{p}={v}" for p, v in candidate.values.items()])
             estimate = Model(system).evaluate()
-            checks = estimate.slo_checks(self.slo)
-            candidate.analytic = {name: value * (1.0 if name == "error_rate" else 1e3)
-                                  for name, _, value, _ in checks}
+            checks = estimate.scoped_slo_checks(self.scopes)
+            candidate.analytic = {c.label: c.value * (1.0 if c.name == "error_rate" else 1e3)
+                                  for c in checks}
+            candidate.analytic_missed = [c.label for c in checks if not c.met]
             candidate.overloaded_by = [name for name, _ in overloaded(estimate)]
             candidate.behind = [name for name, _ in behind(estimate)]
             candidate.analytic_met = not self._too_loaded(estimate) and \
-                all(m for *_, m in checks)
+                not candidate.analytic_missed
         return candidate.analytic_met
 
     def _too_loaded(self, estimate: Estimate) -> bool:
@@ -191,6 +231,7 @@ class Planner:
     def simulate(self, candidate: Candidate) -> Verdict:
         system = self.load([f"{p}={v}" for p, v in candidate.values.items()])
         merged = InOrder()
+        own: dict[int, dict[str, ReplicationSummary]] = {}  # replication -> its workloads'
         started = 0
         while True:
             batch = self.least if started == 0 else min(started, self.most - started)
@@ -201,10 +242,11 @@ class Planner:
                     if isinstance(outcome, Stopped):
                         return Verdict(False, True, started + index + 1, {}, outcome.message)
                     merged.add(started + index, outcome)
+                    own[started + index] = self._own_runs(system, outcome)
             started += batch
             assert merged.pooled is not None
-            verdict = self._with_backlog(self._judge(merged.pooled),
-                                         falling_behind(system, merged.pooled))
+            judged = self._judge(merged.pooled, [own[r] for r in range(started)])
+            verdict = self._with_backlog(judged, falling_behind(system, merged.pooled))
             if verdict.decided or started >= self.most:
                 return verdict
 
@@ -216,26 +258,40 @@ class Planner:
             return dataclasses.replace(verdict, behind=behind)
         return dataclasses.replace(verdict, met=False, decided=True, behind=behind)
 
-    def _judge(self, pooled: Partial) -> Verdict:
-        """Met when the estimate is within the target, decided when its 95 % interval is on
-        one side of it: for a percentile, the pooled replications' percentile with its
-        interval by CDF inversion (stats.quantile_ci95); for the mean and the error rate, the
-        replications' mean with its Student t interval."""
-        runs = pooled.summaries
-        latency = pooled_latency(pooled)
+    def _own_runs(self, system: System, outcome: Partial) -> dict[str, ReplicationSummary]:
+        """One replication's numbers of each workload with its own SLO, on its requests."""
+        duration = system.simulation.duration
+        return {part.name: replication_summary([part], duration) for part in outcome.workloads
+                if part.name in self.with_own_slo}
+
+    def _judge(self, pooled: Partial, own: list[dict[str, ReplicationSummary]]) -> Verdict:
+        """Met when every target's estimate is within it, decided when each one's 95 %
+        interval is on one side of it. Each target is judged on the replications' numbers of
+        its scope (all requests, or one workload's `own`): for a percentile, the pooled
+        replications' percentile with its interval by CDF inversion (stats.quantile_ci95);
+        for the mean and the error rate, the replications' mean with its Student t
+        interval."""
+        intervals, missed, decided = {}, [], True
+        for label, target in self.targets.items():
+            runs = pooled.summaries if target.workload is None else \
+                [run[target.workload] for run in own]
+            estimate, low, high = self._judged(target.name, runs)
+            intervals[label] = (estimate, low, high)
+            if estimate > target.bound:
+                missed.append(label)
+            decided = decided and (high <= target.bound or low > target.bound)
+        return Verdict(not missed, decided, pooled.replications, intervals,
+                       missed=tuple(missed))
+
+    def _judged(self, name: str, runs: list[ReplicationSummary]) -> tuple[float, float, float]:
+        """(estimate, low, high) of metric `name` over the replications `runs` of one scope."""
+        values = [r.error_rate if name == "error_rate" else r.latency_ms.get(name, math.inf)
+                  for r in runs]
+        values = [0.0 if name == "error_rate" and math.isnan(v) else v for v in values]
+        if any(math.isnan(v) for v in values):
+            values = [math.inf]  # no successful request: the latency target is missed
         hists = [run.latency for run in runs]
-        intervals, met, decided = {}, True, True
-        for name, target in self.targets.items():
-            values = [r.error_rate if name == "error_rate" else r.latency_ms.get(name, math.inf)
-                      for r in runs]
-            values = [0.0 if name == "error_rate" and math.isnan(v) else v for v in values]
-            if any(math.isnan(v) for v in values):
-                values = [math.inf]  # no successful request: the latency target is missed
-            estimate, low, high = self._interval(name, values, latency, hists)
-            intervals[name] = (estimate, low, high)
-            met = met and estimate <= target
-            decided = decided and (high <= target or low > target)
-        return Verdict(met, decided, pooled.replications, intervals)
+        return self._interval(name, values, combined(hists), hists)
 
     @staticmethod
     def _interval(name: str, values: list[float], pooled: Histogram, hists: list[Histogram]
@@ -381,18 +437,22 @@ def _confirmed(candidate: Candidate) -> bool:
     return candidate.verdict is not None and candidate.verdict.decided
 
 
-def plan_document(plan: Plan, axes: Sequence[Axis], rate: float, slo: Slo,
-                  system: str, unchecked: Sequence[str] = ()) -> dict[str, Any]:
-    """The plan as JSON; `unchecked`: the workloads whose own SLO the plan does not judge
-    (it judges `slo` on all requests together), listed so that nobody takes the plan for
-    meeting them."""
+def plan_document(plan: Plan, axes: Sequence[Axis], rate: float,
+                  scopes: Sequence[tuple[str | None, Slo]], system: str) -> dict[str, Any]:
+    """The plan as JSON; `scopes` (`System.slo_scopes`): what it was judged by, the targets
+    on all requests under `slo` (null without) and each workload's own under
+    `workload_slos`."""
     untried = [c.config for c in plan.untried]
+    targets = scope_targets(scopes)
+    overall = [slo for workload, slo in scopes if workload is None]
     return {
-        "system": system, "rate_rps": rate, "slo": slo_metrics(slo),
-        "unchecked_workload_slos": list(unchecked),
+        "system": system, "rate_rps": rate,
+        "slo": slo_metrics(overall[0]) if overall else None,
+        "workload_slos": {workload: slo_metrics(slo) for workload, slo in scopes
+                          if workload is not None},
         "axes": [{"path": a.path, "values": list(a.values)} for a in axes],
-        "plan": None if plan.best is None else _entry(plan.best),
-        "candidates": [_entry(c) for c in plan.candidates
+        "plan": None if plan.best is None else _entry(plan.best, targets),
+        "candidates": [_entry(c, targets) for c in plan.candidates
                        if c.verdict is not None or c.config in plan.frontier
                        or c.config in untried],
         "untried": [c.values for c in plan.untried],
@@ -402,7 +462,7 @@ def plan_document(plan: Plan, axes: Sequence[Axis], rate: float, slo: Slo,
     }
 
 
-def _entry(c: Candidate) -> dict[str, Any]:
+def _entry(c: Candidate, targets: Mapping[str, Target]) -> dict[str, Any]:
     """One candidate in the plan's document."""
     out: dict[str, Any] = {"values": c.values, "cost_per_hour": round(c.cost, 6),
                            "analytic_met": c.analytic_met,
@@ -410,12 +470,24 @@ def _entry(c: Candidate) -> dict[str, Any]:
                            "analytic_overloaded_by": c.overloaded_by,
                            "analytic_behind": c.behind,
                            "analytic": {k: round(v, 6) for k, v in c.analytic.items()
-                                        if math.isfinite(v)}}
+                                        if math.isfinite(v)},
+                           "analytic_missed": [_miss(targets[label], c.analytic[label])
+                                               for label in c.analytic_missed]}
     if c.verdict is not None:
+        intervals = c.verdict.intervals
         out["simulated"] = {
             "met": c.verdict.met, "decided": c.verdict.decided,
             "replications": c.verdict.replications, "stopped": c.verdict.stopped,
             "behind": list(c.verdict.behind),
+            "missed": [_miss(targets[label], intervals[label][0])
+                       for label in c.verdict.missed],
             "ci95": {k: [round(x, 6) if math.isfinite(x) else None for x in v]
                      for k, v in c.verdict.intervals.items()}}
     return out
+
+
+def _miss(target: Target, value: float) -> dict[str, Any]:
+    """A target missed, scoped as the estimate's SLO checks are ("all" or the workload)."""
+    return {"scope": "all" if target.workload is None else target.workload,
+            "name": target.name, "target": target.bound,
+            "value": round(value, 6) if math.isfinite(value) else None}
