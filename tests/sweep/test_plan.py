@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -423,3 +424,21 @@ def test_plan_needs_an_slo_to_meet(tmp_path: Path) -> None:
     wanted = Slo.model_validate({"p99": "1s"})
     assert plan_scopes(system, None) == system.slo_scopes()
     assert plan_scopes(system, wanted) == [(None, wanted), ("slow", system.workloads[0].slo)]
+
+
+@pytest.mark.parametrize(("own_p99", "decided"), [((460.0, 400.0, 520.0), True),
+                                                   ((52.0, 30.0, 60.0), False)])
+def test_a_sure_miss_on_one_target_decides_whatever_the_others_say(
+        own_p99: tuple[float, float, float], decided: bool) -> None:
+    """The mean of all requests is undecided (its interval 90–130 ms straddles 120 ms). When
+    `w`'s own p99 interval lies wholly above its 50 ms, the candidate is a decided miss: no
+    more replications can make it meet. When that one straddles its target too, it is not."""
+    spec = MMC.replace("rate: 10/s}", "rate: 10/s, slo: {p99: 50ms}}")
+    planner = Planner(lambda o: load_spec_text(spec, overrides=list(o)),
+                      [parse_axis("components.s.workers=1..4")],
+                      Slo.model_validate({"mean": "120ms"}), {}, 3, Serial())
+    scripted = {"mean": (100.0, 90.0, 130.0), "p99": own_p99}
+    planner._judged = lambda name, runs: scripted[name]  # type: ignore[method-assign]
+    verdict = planner._judge(SimpleNamespace(summaries=[], replications=5), [])  # type: ignore[arg-type]
+    assert verdict.decided is decided and not verdict.met
+    assert verdict.missed == ("w p99",)

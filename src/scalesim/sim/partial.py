@@ -148,7 +148,7 @@ def partial_of(kernel: Kernel, duration: float, with_series: bool = False) -> Pa
         calls=[_call(call) for call in plan.calls],
         control=control_part(kernel),
         data=data_part(kernel),
-        summaries=[_summary(workloads, duration)],
+        summaries=[replication_summary(workloads, duration)],
         events=First(list(kernel.health_events)),
         series=First(tables(kernel) if with_series else None))
 
@@ -204,7 +204,7 @@ def _call(call: CallPlan) -> CallPart:
                                  for t, a, b in breaker.transitions)))
 
 
-def _summary(workloads: list[WorkloadPart], duration: float) -> ReplicationSummary:
+def replication_summary(workloads: list[WorkloadPart], duration: float) -> ReplicationSummary:
     latency = combined([wl.hist for wl in workloads])
     summary = latency.summary_ms()
     causes = [sum(column) for column in zip(*(wl.by_cause for wl in workloads), strict=True)]

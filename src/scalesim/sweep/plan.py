@@ -36,8 +36,7 @@ from scalesim.analytic.capacity import behind, overloaded, requests_saturated
 from scalesim.analytic.estimate import Estimate, Model
 from scalesim.analytic.load import peak_rate
 from scalesim.sim.metrics import PERCENTILES, Histogram, combined
-from scalesim.sim.partial import Partial, ReplicationSummary
-from scalesim.sim.partial import _summary as replication_summary
+from scalesim.sim.partial import Partial, ReplicationSummary, replication_summary
 from scalesim.sim.stats import ci95, quantile_ci95
 from scalesim.spec.model import Slo, System, slo_target_label
 from scalesim.sweep.backlog import falling_behind
@@ -265,13 +264,14 @@ class Planner:
                 if part.name in self.with_own_slo}
 
     def _judge(self, pooled: Partial, own: list[dict[str, ReplicationSummary]]) -> Verdict:
-        """Met when every target's estimate is within it, decided when each one's 95 %
-        interval is on one side of it. Each target is judged on the replications' numbers of
+        """Met when every target's estimate is within it; decided when each one's 95 %
+        interval is on one side of it, or when one's lies wholly above it (a sure miss,
+        whatever the others' say). Each target is judged on the replications' numbers of
         its scope (all requests, or one workload's `own`): for a percentile, the pooled
         replications' percentile with its interval by CDF inversion (stats.quantile_ci95);
         for the mean and the error rate, the replications' mean with its Student t
         interval."""
-        intervals, missed, decided = {}, [], True
+        intervals, missed, decided, sure_miss = {}, [], True, False
         for label, target in self.targets.items():
             runs = pooled.summaries if target.workload is None else \
                 [run[target.workload] for run in own]
@@ -280,7 +280,8 @@ class Planner:
             if estimate > target.bound:
                 missed.append(label)
             decided = decided and (high <= target.bound or low > target.bound)
-        return Verdict(not missed, decided, pooled.replications, intervals,
+            sure_miss = sure_miss or low > target.bound
+        return Verdict(not missed, decided or sure_miss, pooled.replications, intervals,
                        missed=tuple(missed))
 
     def _judged(self, name: str, runs: list[ReplicationSummary]) -> tuple[float, float, float]:
