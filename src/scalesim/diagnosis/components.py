@@ -839,6 +839,64 @@ def _bulkhead_fix(run: Run, edge: str, target: str, path: tuple[str | int, ...] 
                "the calls behind it faster", (f"{dotted(path)}.bulkhead.{field}={needed}",))
 
 
+@dataclass(frozen=True)
+class Guard:
+    """A bulkhead that keeps a caller's workers from all waiting on one slow callee: the
+    advice, its `--set` overrides, and the numbers behind it."""
+
+    text: str
+    set: tuple[str, ...]
+    numbers: dict[str, float | None]
+
+
+def guarding_bulkhead(run: Run, caller: str, callee: str) -> Guard | None:
+    """A bulkhead on the call `caller` → `callee` that passes its healthy calls and keeps
+    those waiting on a slow callee from holding every worker of the caller: sized as a
+    bulkhead's own finding sizes one (`_slots_needed`), for the calls in flight that
+    Little's law gives, the spec's peak call rate per owner (a calling replica, or the
+    service) × the callee's healthy round trip, with M/M/c/K's headroom for their bursts.
+    None when the call cannot be found or its caller has no worker limit."""
+    found = run.call_at(caller, callee)
+    name = caller.split(".", 1)[0]
+    component = run.system.components[name]
+    workers = component.worker_limit
+    if found is None or workers is None:
+        return None
+    path, call = found
+    spec_call = _spec_call(run, path)
+    threadpool = spec_call is not None and spec_call.get("type") == "threadpool"
+    field = "size" if threadpool else "max_concurrent"
+    waiting = int(spec_call.get("queue", 0)) if spec_call is not None and threadpool else 0
+    owners = 1 if spec_call is not None and spec_call.get("scope") == "service" \
+        else component.replicas
+    calls = operation_rates(run.system)[caller] * call.probability / owners
+    trip = round_trip_s(run.system, callee)
+    offered = _in_flight(calls, trip)
+    slots = _slots_needed(offered, waiting) if math.isfinite(offered) else None
+    # What the caller's other work keeps busy of a replica's workers, healthy.
+    rest = max(0.0, run.loads[name].concurrency / component.replicas
+               - offered * owners / component.replicas)
+    numbers: dict[str, float | None] = {"bulkhead_in_flight": offered,
+                                        "bulkhead_slots": slots}
+    if slots is None or slots + rest / TARGET_UTILIZATION > workers:
+        return Guard(f"no bulkhead on it passes its healthy calls ({amount(offered)} in "
+                     f"flight) and leaves the rest of {name}'s work its {workers} workers: "
+                     f"raise {name}.workers first", (), numbers)
+    limit = None if spec_call is None else int(spec_call[field])
+    if limit is not None and limit <= slots:
+        return Guard(f"its bulkhead of {limit} keeps the calls waiting out the timeout from "
+                     f"holding every worker of {name}", (), numbers)
+    change = f"a bulkhead of {slots} on it" if limit is None \
+        else f"its bulkhead lowered from {limit} to {slots}"
+    loss = refused_share(offered, slots, slots + waiting)
+    return Guard(f"{change}, so the calls waiting out the timeout hold at most {slots} of the "
+                 f"{workers} workers of {name}: the healthy calls keep {amount(offered)} in "
+                 f"flight ({rate(calls)} × the {duration(trip)} healthy round trip, Little's "
+                 f"law), of which M/M/c/K refuses {share(loss)} with {slots} slots, under "
+                 f"{share(BULKHEAD_REFUSED)}", (f"{dotted(path)}.bulkhead.{field}={slots}",),
+                 numbers)
+
+
 def _slots_needed(offered: float, waiting: int) -> int | None:
     """The fewest slots that refuse under BULKHEAD_REFUSED of `offered` erlangs with
     `waiting` places more (M/M/c/K); None when no count allowed does."""

@@ -7,6 +7,7 @@ meets the target; when it is the wait on a call, a timeout on that call (`waits.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import Any
 
 from scalesim.analytic.estimate import Estimate, estimate, latency_at
 from scalesim.diagnosis import waits
-from scalesim.diagnosis.components import held_by_calls, slow_calls
+from scalesim.diagnosis.components import guarding_bulkhead, held_by_calls, slow_calls
 from scalesim.diagnosis.context import HOT, TARGET_UTILIZATION, Run, fault_text
 from scalesim.diagnosis.finding import Finding, Fix, Limit, duration, share
 from scalesim.spec import bounds
@@ -35,6 +36,7 @@ class Remedy:
     limit: Limit | None
     where: str
     fix: Fix
+    numbers: dict[str, float | None] = dataclasses.field(default_factory=dict)  # fix's own
 
 
 def missed_slos(run: Run) -> Iterator[Finding]:
@@ -66,7 +68,8 @@ def missed_slos(run: Run) -> Iterator[Finding]:
             f"{duration(target / 1e3)}; most of it is {remedy.where} "
             f"({whose}{duration(last_ms / 1e3)})",
             remedy.limit, tuple(evidence), remedy.fix,
-            {"actual_ms": check["actual_ms"], "target_ms": target, "slowest_ms": last_ms})
+            {"actual_ms": check["actual_ms"], "target_ms": target, "slowest_ms": last_ms,
+             **remedy.numbers})
 
 
 def _remedy(run: Run, check: dict[str, Any], path: list[tuple[str, float]],
@@ -90,7 +93,7 @@ def _remedy(run: Run, check: dict[str, Any], path: list[tuple[str, float]],
             evidence.append(f"a visit waits {duration(wait)} on average for one of the "
                             f"workers of {component}, which its slow calls hold")
             return Remedy("downstream", f"queueing for the workers of {component}, held by "
-                          f"its calls at {last}", _held_fix(run, check, path, component))
+                          f"its calls at {last}", *_held_fix(run, check, path, component))
         if spec.worker_limit is not None and wait >= QUEUED * check["target_ms"] / 1e3:
             busy = measured["utilization"] or 0.0
             evidence.append(f"a visit waits {duration(wait)} on average for one of the "
@@ -108,31 +111,35 @@ def _remedy(run: Run, check: dict[str, Any], path: list[tuple[str, float]],
     if timeout is not None:
         return Remedy("downstream", last, Fix(
             f"{timeout.text(check)}; or a hedge after its typical latency, a faster "
-            f"{last}, {agree}", (timeout.override,)))
+            f"{last}, {agree}", (timeout.override,)), timeout.numbers)
     return Remedy("downstream", last,
                   Fix(f"shorten the wait on {last}: a timeout under the SLO with a fallback, "
                       f"a hedge after its typical latency, or a faster implementation; {agree}"))
 
 
 def _held_fix(run: Run, check: dict[str, Any], path: list[tuple[str, float]],
-              component: str) -> Fix:
+              component: str) -> tuple[Fix, dict[str, float | None]]:
     """Slow calls hold the workers of `component`: a timeout on the slowest of them, when
     one can be sized, bounds how long each holds one; the calls waiting it out still hold
-    workers, which a bulkhead on the call keeps from filling them all."""
+    workers, which a bulkhead on the call (`guarding_bulkhead`) keeps from filling them
+    all. The fix, and its numbers."""
     bound = (f"bound the wait on the calls of {component} (a timeout, a bulkhead, a "
              "fallback: see its own finding) so slow calls cannot hold every worker; more "
              "workers only buy time")
     slow = slow_calls(run, component)
     if not slow:
-        return Fix(bound)
+        return Fix(bound), {}
     caller, callee = slow[0][0].split("→")
     refs = [ref for ref, _ in path]
     timeout = _timeout(run, check, [*refs[:refs.index(caller) + 1], callee]
                        if caller in refs else [caller, callee])
     if timeout is None:
-        return Fix(bound)
-    return Fix(f"{timeout.text(check)}; and a bulkhead on it, so the calls waiting out the "
-               f"timeout cannot hold every worker of {component}", (timeout.override,))
+        return Fix(bound), {}
+    guard = guarding_bulkhead(run, caller, callee)
+    if guard is None:
+        return Fix(timeout.text(check), (timeout.override,)), timeout.numbers
+    return (Fix(f"{timeout.text(check)}; and {guard.text}", (timeout.override, *guard.set)),
+            {**timeout.numbers, **guard.numbers})
 
 
 def _timeout(run: Run, check: dict[str, Any], path: list[str]) -> waits.Timeout | None:

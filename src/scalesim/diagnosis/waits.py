@@ -1,7 +1,8 @@
 """A timeout for the call whose wait sets a missed latency SLO: sized from the SLO target
 less the time the request spends elsewhere on its path, with the share of calls it cuts off
-read from the callee's measured latency distribution, and checked against the error-rate
-SLO (a cut-off call fails unless a fallback answers it)."""
+read from the callee's latency distribution (measured; or, when faults changed it during
+the run, phase by phase), and checked against the error-rate SLO (a cut-off call fails
+unless a fallback answers it)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,24 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-from scalesim.diagnosis.context import Run, dotted
+import numpy as np
+
+from scalesim.analytic.attempts import Attempts, active, phases
+from scalesim.analytic.estimate import Model
+from scalesim.analytic.load import call_matrix, operation_rates, visits
+from scalesim.analytic.success import retried
+from scalesim.diagnosis.context import Run, changed, dotted
 from scalesim.diagnosis.finding import duration, share
 from scalesim.spec.demand import extra_s
+from scalesim.spec.errors import Path
 from scalesim.spec.model import Call, ParallelStep, plain_steps
 
 # The measured percentiles of a latency, as (quantile, key), that a cut-off share is read from.
 QUANTILES = ((0.5, "p50"), (0.9, "p90"), (0.95, "p95"), (0.99, "p99"), (0.999, "p999"),
              (1.0, "max"))
+MEASURED = "the callee's measured latencies"
+PHASED = ("the callee's latencies estimated outside and during the faults, at the calls the "
+          "workloads send; the measured ones are of the few calls held workers let through")
 
 Waited = Callable[[str, Call], float | None]  # a call's wait at the percentile, in ms
 
@@ -29,10 +40,12 @@ class Timeout:
     off, and whether something (a fallback) answers those, else the error-rate SLO's verdict."""
 
     edge: str  # caller→callee
-    path: tuple[str | int, ...]
+    path: Path
     ms: int
     rest_ms: float  # the time the path spends outside the call at the percentile
-    cut: float  # the share of the callee's measured calls slower than the timeout
+    cut: float  # the share of the calls that fail for the timeout (`_cut_share`)
+    read: str  # what `cut` was read from: MEASURED or PHASED
+    cut_requests: float  # the share of the SLO scope's requests that make those calls
     fallback: bool
     errors_ok: bool  # the error-rate SLO still holds with the cut-off calls failing
 
@@ -40,19 +53,25 @@ class Timeout:
     def override(self) -> str:
         return f"{dotted(self.path)}.timeout={self.ms}ms"
 
+    @property
+    def numbers(self) -> dict[str, float | None]:
+        return {"timeout_cut_share": self.cut,
+                "timeout_cut_request_share": self.cut_requests}
+
     def text(self, check: dict[str, Any]) -> str:
         """The advice: the timeout, how it was sized, and what the cut-off calls become."""
         sized = (f"set a timeout of {self.ms} ms on {self.edge}: the {check['name']} target of "
                  f"{duration(check['target_ms'] / 1e3)} less the "
                  f"{duration(self.rest_ms / 1e3)} the path spends elsewhere at that "
-                 f"percentile; it cuts off about {share(self.cut)} of the calls (the "
-                 "callee's measured latencies)")
+                 f"percentile; it cuts off about {share(self.cut)} of the calls "
+                 f"({self.read})")
         if self.fallback:
             return sized + ", which its fallback answers"
+        requests = f" ({share(self.cut_requests)} of the requests)"
         if self.errors_ok:
-            return sized + ", which fail: the error-rate SLO still holds with them"
-        return sized + (", which fail without a fallback: add one (on_failure: {fallback: …}) "
-                        "or the error-rate SLO is missed instead")
+            return sized + f", which fail{requests}: the error-rate SLO still holds with them"
+        return sized + (f", which fail without a fallback{requests}: add one (on_failure: "
+                        "{fallback: …}) or the error-rate SLO is missed instead")
 
 
 def propose(run: Run, path: list[str], check: dict[str, Any], waited: Waited) -> Timeout | None:
@@ -75,10 +94,67 @@ def propose(run: Run, path: list[str], check: dict[str, Any], waited: Waited) ->
     if ms is None or median is None or ms < median or \
             (call.timeout is not None and ms >= call.timeout * 1e3):
         return None
-    cut = _share_past(latency, ms)
+    cut, read = _cut_share(run, where, caller, call, ms,
+                           _failing(call, _share_past(latency, ms)))
+    cut_requests = min(1.0, cut * _per_request(run, check["scope"], caller, call))
     fallback = not isinstance(call.on_failure, str)
-    return Timeout(f"{caller}→{callee}", where, ms, rest, cut, fallback,
-                   fallback or _errors_hold(run, check["scope"], cut))
+    return Timeout(f"{caller}→{callee}", where, ms, rest, cut, read, cut_requests, fallback,
+                   fallback or _errors_hold(run, check["scope"], cut_requests))
+
+
+def _cut_share(run: Run, where: Path, caller: str, call: Call, ms: int,
+               measured: float) -> tuple[float, str]:
+    """The share of calls a timeout of `ms` per attempt fails (every try outlasting it, when
+    timeouts are retried), and what it was read from. Where the run's faults leave the
+    call's latency alone, `measured`, from the callee's measured latencies (MEASURED).
+    Where they change it, those are of the calls that got through: workers held by the
+    slow calls let few through while the fault lasts, the very calls the timeout will cut.
+    Then, phase by phase (cut where faults start and end), the analytic share of attempts
+    outlasting it with the faults acting then (`Attempts.late`, on the spec with the
+    timeout set), weighted by the calls the workloads send in the phase (PHASED)."""
+    spans = phases(run.system, (run.system.simulation.warmup, run.end_s))
+    if len(spans) < 2:
+        return measured, MEASURED
+    system = changed(run.system, (*where, "timeout"), ms / 1e3)
+    model = Model(system, repeats=False)  # each call once: `Attempts` counts the attempts
+    found = model.evaluate()
+    late, sent = [], []
+    for start, end in spans:
+        rates = operation_rates(system, (start, end))
+        late.append(Attempts(system, model, found, active(system.faults, start, end), rates,
+                             length=end - start).late.get(where, 0.0))
+        sent.append(rates[caller] * (end - start))
+    if max(late) - min(late) < 1e-9 or sum(sent) <= 0.0:
+        return measured, MEASURED
+    return _failing(call, float(np.dot(late, sent)) / sum(sent)), PHASED
+
+
+def _failing(call: Call, late: float) -> float:
+    """The share of calls that fail when `late` of their attempts outlast the timeout: all
+    of their tries, when the retry retries timeouts (`success.retried`)."""
+    retry = call.retry
+    if retry is None:
+        return late
+    return retried({"timeout": late}, retry.attempts, set(retry.on)).get("timeout", 0.0)
+
+
+def _per_request(run: Run, scope: str, caller: str, call: Call) -> float:
+    """The calls one request of the SLO's `scope` (all requests, or a workload's) makes on
+    this edge: its caller's visits through the call graph × the call's probability, the
+    workloads weighted by the requests they sent. A share of the calls failing is this many
+    times that share of the requests (at most all: when a request makes more than one, some
+    may fail together)."""
+    names, matrix = call_matrix(run.system)
+    external = np.zeros(len(names))
+    for workload in run.system.workloads:
+        if scope in ("all", workload.name):
+            sent = run.result["workloads"][workload.name]["requests"]["total"]
+            external[names.index(".".join(run.system.resolve(workload.to)))] += sent
+    total = float(external.sum())
+    if total <= 0.0:
+        return 1.0
+    return float(visits(names, matrix, external)[names.index(caller)]) * call.probability \
+        / total
 
 
 def _rest_ms(run: Run, path: list[str], waited: Waited) -> float:
@@ -121,11 +197,10 @@ def _share_past(latency: dict[str, float | None], ms: float) -> float:
     return 0.0
 
 
-def _errors_hold(run: Run, scope: str, cut: float) -> bool:
-    """Whether the scope's error-rate SLO (if it has one) still holds with `cut` of its
-    requests failing on top of the measured error rate (one call a request: the share of
-    calls cut off is the share of requests)."""
+def _errors_hold(run: Run, scope: str, failed: float) -> bool:
+    """Whether the scope's error-rate SLO (if it has one) still holds with `failed` of its
+    requests failing on top of the measured error rate."""
     for check in run.result.get("slo", {}).get("checks", []):
         if check["scope"] == scope and check["name"] == "error_rate":
-            return bool(check["actual"] + cut <= check["target"])
+            return bool(check["actual"] + failed <= check["target"])
     return True
