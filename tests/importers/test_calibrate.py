@@ -702,35 +702,26 @@ def test_only_the_changed_values_change_in_the_written_spec() -> None:
                Change((*call, "circuit_breaker", "min_calls"), 12, ""),
                Change((*call, "circuit_breaker", "slow_call_duration"), "500ms", ""),
                Change(("defaults", "network"), "1ms", "")]
-    assert write(WRAPPED, changes) == """\
-scalesim: 1
-name: shop
-components:
-  checkout:
-    operations:
-      pay:
-        work: 2ms
-        calls:
-          - to: payments.charge
-            # after 10 calls, open when half fail
-            circuit_breaker: {window: 20, min_calls: 10, failure_rate: 50%,
-                              open_for: 10s, half_open_calls: 3}
-            on_failure: {fallback: 6ms, degraded: true}
-  payments:
-    kind: external
-    operations:
-      charge:
-        work: {dist: empirical,
-               percentiles: {p0: 49ms, p50: 254.5ms, p90: 663.7ms, p99: 913.4ms}}  # a guess
-        error_rate: 0.02439
-workloads: [{name: w, to: checkout.pay,
-             rate: 10/s}]
-defaults:
-  network: 1ms
-""".replace("min_calls: 10, failure_rate: 50%,\n                              open_for: 10s, "
-            "half_open_calls: 3}", "min_calls: 12, failure_rate: 50%,\n"
-            "                              open_for: 10s, half_open_calls: 3,\n"
-            "                              slow_call_duration: 500ms}")
+    assert write(WRAPPED, changes) == edited(
+        WRAPPED,
+        ("min_calls: 10, failure_rate: 50%,\n                              open_for: 10s, "
+         "half_open_calls: 3}", "min_calls: 12, failure_rate: 50%,\n"
+         "                              open_for: 10s, half_open_calls: 3,\n"
+         "                              slow_call_duration: 500ms}"),
+        ("{fallback: 5ms, degraded: true}", "{fallback: 6ms, degraded: true}"),
+        ("        work: {dist: lognormal, median: 120ms, p99: 600ms}  # a guess\n",
+         "        work: {dist: empirical,\n"
+         "               percentiles: {p0: 49ms, p50: 254.5ms, p90: 663.7ms, p99: 913.4ms}}"
+         "  # a guess\n        error_rate: 0.02439\n"),
+        ("             rate: 10/s}]\n", "             rate: 10/s}]\ndefaults:\n  network: 1ms\n"))
+
+
+def edited(text: str, *changes: tuple[str, str]) -> str:
+    """`text` with each (old, new) made, each old found exactly once."""
+    for old, new in changes:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text
 
 
 @pytest.mark.parametrize("kind", ["otlp", "jaeger"])
