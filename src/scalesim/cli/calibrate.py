@@ -33,9 +33,9 @@ def calibrate_command(
     """Fit a spec to the real system: traces (OTLP, Jaeger) and load-test results (docs/cli.md).
 
     From traces: each operation's own time, the network per hop, call probabilities,
-    retries, fan-out and error rates; from a load test: CPU demand and the runtime's
-    overhead. Writes the calibrated spec (comments kept) and prints what was fitted against
-    what was observed."""
+    retries, fan-out, fallback times and error rates; from a load test: CPU demand and the
+    runtime's overhead. Writes the calibrated spec (comments kept) and prints what was fitted
+    against what was observed."""
     from scalesim.importers.calibrate import CalibrationError
     from scalesim.importers.calibrate.run import calibrate, report_text
 

@@ -9,7 +9,9 @@ the speed of the replica's cores) do not explain; otherwise the one field that h
 time gets the fitted distribution, and when several do they are scaled together to the
 observed mean. The network per hop is what
 a call's interval holds beyond its callee's visit, less the runtime's CPU overhead the
-simulator charges on that path (the callee's per-request, the caller's per-call).
+simulator charges on that path (the callee's per-request, the caller's per-call). A call's
+fallback time is the gap its failure leaves in the caller's span, less what the spec says
+fills the rest of it (the next call's per-call overhead, or the post_work before the end).
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from scalesim.importers.calibrate import CalibrationError
 from scalesim.importers.calibrate.fit import MIN_SAMPLES, Fit, duration, fit
 from scalesim.importers.calibrate.loadtest import LoadFit
 from scalesim.importers.calibrate.sites import Path, call_sites
-from scalesim.importers.calibrate.traces import OperationStats
-from scalesim.spec.model import Call, System
+from scalesim.importers.calibrate.traces import DOOR, OperationStats
+from scalesim.spec.model import Call, Component, Operation, System
+from scalesim.spec.resilience import Fallback
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")  # an operation's name in a spec
 
@@ -146,6 +149,10 @@ def _operation(system: System, component: str, name: str, stats: OperationStats,
     base: Path = ("components", component, "operations", name)
     entry: dict[str, Any] = {"visits": stats.visits, "not_visits": dict(stats.not_visits),
                              "fell_back": stats.fell_back}
+    refused = stats.not_visits[DOOR]
+    if refused:
+        entry["refusals"] = _refusals(spec, f"{component}.{name}", refused, stats.visits,
+                                      calibration)
     if stats.ok_own_s:
         entry["own_time"] = _own_time(system, component, name, stats, base, calibration)
     elif stats.fell_back:
@@ -164,14 +171,34 @@ def _operation(system: System, component: str, name: str, stats: OperationStats,
     return entry
 
 
+def _refusals(spec: Component, ref: str, refused: int, visits: int,
+              calibration: Calibration) -> dict[str, Any]:
+    """Requests turned away at the operation's door, which are none of its work or errors:
+    how many, their share of the requests that reached it, and, when the spec turns nothing
+    away there, a note on what to model."""
+    share = refused / (refused + visits)
+    if spec.rate_limit is None and spec.load_shedding is None and spec.queue is None:
+        calibration.notes.append(
+            f"{ref}: {refused} of {refused + visits} requests ({share:.2%}) were refused at "
+            "the door (HTTP 429 or 503, gRPC RESOURCE_EXHAUSTED or UNAVAILABLE) and the spec "
+            f"refuses none there: give {ref.split('.')[0]} a rate_limit, load_shedding or a "
+            "bounded queue")
+    return {"count": refused, "share": round(share, 4)}
+
+
+def _speed(spec: Component) -> float:
+    """The share of a core one burst of CPU work gets (1 without a CPU model)."""
+    cores = spec.core_limit
+    return 1.0 if cores is None else min(1.0, cores)
+
+
 def _own_time(system: System, component: str, name: str, stats: OperationStats, base: Path,
               calibration: Calibration) -> dict[str, Any]:
     spec = system.components[component]
     op = spec.effective_operations[name]
     demand, wait, post = op.demand.mean_s, op.wait.mean_s, op.post_work.mean_s
-    cores = spec.core_limit
-    if cores is not None and demand + post > 0.0:
-        computing = (demand + post) / min(1.0, cores)  # at the speed one burst gets
+    if spec.core_limit is not None and demand + post > 0.0:
+        computing = (demand + post) / _speed(spec)  # at the speed one burst gets
         found = fit([max(0.0, t - computing) for t in stats.ok_own_s])
         calibration.set((*base, "wait"), found.spec, "own time beyond the CPU demand and "
                         "post_work (the CPU is the load test's to fit)")
@@ -211,9 +238,31 @@ def _calls(system: System, component: str, name: str, stats: OperationStats,
             continue
         if len(places) == 1:
             _probability(system, places[0], probability, stats.visits, calibration)
+            gaps = stats.went_on.get(target, [])
+            fallback = _fallback(system, component, name, places[0], gaps, calibration)
+            if fallback is not None:
+                out[target]["fallback"] = fallback
         for place in places:
             _attempts(system, place, seen.max_attempt, calibration)
     return out
+
+
+def _fallback(system: System, component: str, name: str, path: Path,
+              gaps: list[tuple[float, bool]], calibration: Calibration) -> dict[str, Any] | None:
+    """The call's fallback time, fitted from the gaps its visits went on after it failed,
+    less what the spec says follows a fallback: the next call's per-call overhead, or the
+    operation's post_work before the end."""
+    on_failure = _call_at(system, path).on_failure
+    if not isinstance(on_failure, Fallback) or not gaps:
+        return None
+    spec = system.components[component]
+    op: Operation = spec.effective_operations[name]
+    then = {False: system.overhead(component)[1].mean_s / _speed(spec),
+            True: op.post_work.mean_s / _speed(spec)}
+    found = fit([max(0.0, gap - then[at_end]) for gap, at_end in gaps])
+    calibration.set((*path, "on_failure", "fallback"), found.spec,
+                    f"from {found.n} failed calls it went on after")
+    return _fit_report(found)
 
 
 def _call_at(system: System, path: Path) -> Call:

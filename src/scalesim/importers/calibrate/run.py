@@ -110,12 +110,19 @@ def report_text(report: dict[str, Any]) -> str:
                 [f"{n} spans {why}" for why, n in sorted(entry["not_visits"].items())]
                 + ([f"{entry['fell_back']} visits after a failed call (own time)"]
                    if entry["fell_back"] else [])))
+        refusals = entry.get("refusals")
+        if refusals is not None:
+            lines.append(f"    refused at the door: {refusals['count']} "
+                         f"({refusals['share']:.2%} of the requests that reached it)")
         lines.append(f"    error rate observed {entry['error_rate']['observed']:.4%} "
                      f"(spec {entry['error_rate']['spec']:.4%})")
         for target, call in entry["calls"].items():
             lines.append(f"    calls {target}: probability {call['probability']:.4g}, "
                          f"{call['attempts_per_call']:.4g} attempts per call (max "
-                         f"{call['max_attempts']}), {call['parallel_share']:.0%} in parallel")
+                         f"{call['max_attempts']}), {call['parallel_share']:.0%} in parallel"
+                         + (f"; fallback {call['fallback']['observed_mean_ms']} ms -> "
+                            f"{as_yaml(call['fallback']['fitted'])}" if "fallback" in call
+                            else ""))
     network = report.get("network")
     if network is not None:
         lines.append(f"  network per hop: {network['observed_mean_ms']} ms mean -> "

@@ -2,7 +2,8 @@
 
 Calibration reads traces against the spec it calibrates: a call the spec makes synchronously
 was waited for, and one it makes async was not, whatever the rounded times of a trace
-suggest, and an attempt it bounds by a timeout held the caller until that timeout at most.
+suggest, and an attempt it bounds by a timeout or a deadline held the caller until then at
+most.
 The same sites are where the fitted probabilities and retries are written.
 """
 
@@ -31,7 +32,9 @@ def _waiting(system: System, call: Call, waits_for_all: bool) -> Waiting:
     if effective.as_seen().async_:
         return Waiting(False)
     timeout = None if effective.timeout is None else round(effective.timeout * 1e9)
-    return Waiting(True if waits_for_all and effective.hedge is None else None, timeout)
+    deadline = None if effective.deadline is None else round(effective.deadline * 1e9)
+    return Waiting(True if waits_for_all and effective.hedge is None else None, timeout,
+                   deadline, effective.propagate_deadline)
 
 
 def call_sites(system: System, component: str, operation: str) -> dict[str, list[Site]]:

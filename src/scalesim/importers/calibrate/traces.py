@@ -21,16 +21,22 @@ ScaleSim's own exports, which have no client spans — the callee's visit itself
   the span's position in a run of attempts to one target);
 - **own errors**: visits that failed while every call they made succeeded (when ScaleSim's
   export names the cause, only `error`: the others are the simulation's own doing, from
-  the spec's capacity, resilience settings and faults).
+  the spec's capacity, resilience settings and faults);
+- **after a failure**: a fallback has no span of its own; it is the gap a visit leaves
+  between a failed call and the next call it sends (or its end).
 
 A span is a visit only if the operation ran and ended. In ScaleSim's exports, whose spans
 name their outcome (`scalesim.status`), a span refused before its operation ran (refused in
 the caller: an open breaker, a full bulkhead, a full connection pool; or at the callee's
 door: a full queue, a rate limit, shedding, no replica), with no calls under it, is not,
-nor is one still `unfinished` when the run ended: like a CLIENT span with no SERVER span
-under it (the call never arrived, or the callee is not traced), each is an attempt of its
-caller's call and nothing of the callee's. An attempt the caller gave up on — unfinished,
-or answered after the spec's timeout — held its caller until that timeout and failed.
+nor is one still `unfinished` when the run ended; a real system's server span that names no
+ScaleSim outcome says a refusal at its door by its status code (OpenTelemetry's
+conventions: HTTP 429 or 503, gRPC RESOURCE_EXHAUSTED or UNAVAILABLE). Like a CLIENT span
+with no SERVER span under it (the call never arrived, or the callee is not traced), each is
+an attempt of its caller's call and nothing of the callee's; so is a span that timed out
+where it was sent (sent past its deadline). An attempt the caller gave up on — unfinished,
+or answered after the spec's timeout, its call's deadline or the deadline its caller
+propagated — held its caller until then and failed.
 Own time comes from successful visits whose calls all ended well: after a failed call a
 visit's time holds its fallback, which is not the operation's work.
 
@@ -46,15 +52,25 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from scalesim.importers.calibrate.spans import Span
+from scalesim.importers.calibrate.spans import Span, Value
 
 VISIT_KINDS = ("server", "consumer")
 NS = 1e-9
 # Outcomes in ScaleSim's exports of a visit turned away before its operation ran: in the
-# caller (docs/results.md) or at the callee's door.
-REFUSALS = ("circuit_open", "bulkhead_full", "overflow", "rejected", "rate_limited", "shed",
-            "unavailable")
+# caller (docs/results.md), or at the callee's door.
+IN_THE_CALLER = ("circuit_open", "bulkhead_full", "overflow")
+AT_THE_DOOR = ("rejected", "rate_limited", "shed", "unavailable")
+# The same at the door of a real system, by OpenTelemetry's semantic conventions (also
+# Jaeger's tags): HTTP 429 Too Many Requests, 503 Service Unavailable; gRPC
+# RESOURCE_EXHAUSTED (8), UNAVAILABLE (14).
+HTTP_STATUS = ("http.response.status_code", "http.status_code")  # the stable name, the legacy
+HTTP_REFUSALS = (429, 503)
+GRPC_STATUS = "rpc.grpc.status_code"
+GRPC_REFUSALS = (8, 14)
 UNFINISHED = "unfinished"
+TIMEOUT = "timeout"
+REFUSED = "refused"  # in the caller
+DOOR = "refused at the door"
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,8 @@ class Waiting:
 
     waited: bool | None  # True: it waits for the answer; False: async; None: not said
     timeout: int | None = None  # ns an attempt is waited for at most
+    deadline: int | None = None  # ns the whole call (attempts, back-offs) is waited for at most
+    propagate: bool = False  # the callee's own calls must end when the caller stops waiting
 
 
 @dataclass
@@ -74,6 +92,7 @@ class Attempt:
     failed: bool
     callee: Span | None  # the callee's visit, when traced
     waited: bool | None = None  # as the spec or the trace says; None: by the times
+    hedge: bool = False  # a hedge of an attempt in flight (ScaleSim's exports say so)
 
 
 @dataclass
@@ -132,20 +151,47 @@ def visits(spans: list[Span], waiting: Mapping[tuple[str, str], Waiting]) -> lis
     late = slack(clock_grid(spans))
     found = [Visit(span, operation_name(span), late) for span in _operations(spans, children)
              if _not_run(span, children) is None]
-    for visit in found:
+    depth = _depths(spans)
+    bound: dict[tuple[str, str], int] = {}  # a visit's deadline, as its caller propagated it
+    for visit in sorted(found, key=lambda v: depth[(v.span.trace, v.span.span)]):
+        reached: dict[int, Span] = {}  # id(attempt) -> its callee's visit, answered or not
         for child in _below(visit.span, children):
             attempt = _attempt(visit, child, children)
             if attempt is not None:
+                if attempt.callee is not None:
+                    reached[id(attempt)] = attempt.callee
                 _as_said(attempt, waiting.get((visit.operation, attempt.target)), late)
                 visit.attempts.append(attempt)
         visit.attempts.sort(key=lambda a: (a.sent, a.returned))
         _number_attempts(visit)
+        own = bound.get((visit.span.trace, visit.span.span))
+        _within_deadlines(visit, waiting, own, late)
+        bound.update(_propagated(visit, waiting, reached, own))
     return found
 
 
+def _depths(spans: list[Span]) -> dict[tuple[str, str], int]:
+    """Each span's number of ancestors in its trace: a caller's visit comes before its
+    callees' in this order, whatever their rounded times."""
+    parent = {(s.trace, s.span): s.parent for s in spans}
+    depth: dict[tuple[str, str], int] = {}
+    for start in parent:
+        chain: list[tuple[str, str]] = []
+        at: tuple[str, str] | None = start
+        while at is not None and at not in depth:
+            chain.append(at)
+            up = parent[at]
+            at = (at[0], up) if up is not None and (at[0], up) in parent else None
+        level = depth[at] if at is not None else -1
+        for item in reversed(chain):
+            level += 1
+            depth[item] = level
+    return depth
+
+
 def left_out(spans: list[Span]) -> Counter[tuple[str, str]]:
-    """(operation, why) of the spans that are no visits: refused before the operation ran,
-    or unfinished."""
+    """(operation, why) of the spans that are no visits: refused before the operation ran
+    (in the caller, or at the door), or unfinished."""
     children = _children(spans)
     return Counter((operation_name(span), why) for span in _operations(spans, children)
                    if (why := _not_run(span, children)) is not None)
@@ -171,26 +217,99 @@ def _operations(spans: list[Span], children: Children) -> list[Span]:
 
 
 def _not_run(span: Span, children: Children) -> str | None:
-    """Why ScaleSim's export holds a span that is no visit ('refused', 'unfinished'), or
-    None. A refusal with calls under it is the visit's outcome from one of its calls, and
-    it ran."""
+    """Why a span is no visit (REFUSED, DOOR, UNFINISHED), or None. ScaleSim's export names
+    the outcome; a real system's server span says a refusal at its door by its status code.
+    A refusal with calls under it is the visit's outcome from one of its calls, and it ran."""
     status = span.attributes.get("scalesim.status")
     if status == UNFINISHED:
         return UNFINISHED
-    if status in REFUSALS and not children[(span.trace, span.span)]:
-        return "refused"
+    if _below(span, children):
+        return None
+    if status in IN_THE_CALLER or (status == TIMEOUT and span.end == span.start):
+        return REFUSED  # a timeout that ended where it was sent: sent past its deadline
+    if status in AT_THE_DOOR or (status is None and _refused_at_the_door(span)):
+        return DOOR
     return None
+
+
+def _refused_at_the_door(span: Span) -> bool:
+    """Whether a span's HTTP or gRPC status code says the server turned it away: rate
+    limited, overloaded or without a healthy upstream."""
+    http = next((span.attributes[key] for key in HTTP_STATUS if key in span.attributes), None)
+    return _code(http) in HTTP_REFUSALS or _code(span.attributes.get(GRPC_STATUS)) in \
+        GRPC_REFUSALS
+
+
+def _code(value: Value | None) -> int | None:
+    """A status code as an integer, whether the tracer wrote it as a number or a string."""
+    text = str(value).strip()
+    return int(text) if text.isdigit() else None
 
 
 def _as_said(attempt: Attempt, said: Waiting | None, slack: int) -> None:
     """The attempt as the spec's call has it: waited for or not, and given up on at the
-    timeout (failed, its callee's answer, if any, never arriving)."""
+    timeout."""
     if said is None:
         return
     if said.waited is not None:
         attempt.waited = said.waited
-    if said.timeout is not None and attempt.returned > attempt.sent + said.timeout + slack:
-        attempt.returned = attempt.sent + said.timeout
+    if said.timeout is not None:
+        _given_up(attempt, attempt.sent + said.timeout, slack)
+
+
+def _within_deadlines(visit: Visit, waiting: Mapping[tuple[str, str], Waiting],
+                      own: int | None, slack: int) -> None:
+    """Each attempt given up on at its call's deadline, counted from the call's first
+    attempt (the simulator cuts the attempt in flight there, as a timeout, and sends no
+    retry past it), or at the visit's `own` deadline, propagated by its caller."""
+    for run in _runs(visit.attempts):
+        said = waiting.get((visit.operation, run[0].target))
+        ends = [t for t in (own, None if said is None or said.deadline is None
+                            else run[0].sent + said.deadline) if t is not None]
+        if ends:
+            for attempt in run:
+                _given_up(attempt, min(ends), slack)
+
+
+def _propagated(visit: Visit, waiting: Mapping[tuple[str, str], Waiting],
+                reached: Mapping[int, Span], own: int | None) -> dict[tuple[str, str], int]:
+    """The deadlines the visit's calls pass on (`propagate_deadline`), by their callee's
+    visit: when the caller stops waiting for that attempt at the latest — its timeout, its
+    call's deadline or the visit's own, whichever comes first."""
+    out: dict[tuple[str, str], int] = {}
+    for run in _runs(visit.attempts):
+        said = waiting.get((visit.operation, run[0].target))
+        if said is None or not said.propagate:
+            continue
+        for attempt in run:
+            callee = reached.get(id(attempt))
+            ends = [t for t in (own, None if said.timeout is None else attempt.sent + said.timeout,
+                                None if said.deadline is None else run[0].sent + said.deadline)
+                    if t is not None]
+            if callee is not None and ends:
+                out[(callee.trace, callee.span)] = min(ends)
+    return out
+
+
+def _runs(attempts: list[Attempt]) -> list[list[Attempt]]:
+    """Attempts (in the order sent) by call: a first attempt starts one, its retries and
+    hedges follow it."""
+    out: list[list[Attempt]] = []
+    current: dict[str, list[Attempt]] = {}
+    for attempt in attempts:
+        run = current.get(attempt.target)
+        if run is None or (attempt.attempt <= 1 and not attempt.hedge):
+            run = current[attempt.target] = []
+            out.append(run)
+        run.append(attempt)
+    return out
+
+
+def _given_up(attempt: Attempt, at: int, slack: int) -> None:
+    """An attempt not answered by `at` (ns) failed there, its callee's answer, if any, never
+    arriving."""
+    if attempt.returned > at + slack:
+        attempt.returned = at
         attempt.failed = True
         attempt.callee = None
 
@@ -240,6 +359,8 @@ def _attempt(visit: Visit, child: Span, children: Children) -> Attempt | None:
         callees = sorted((_innermost(s, children) for s in children[(child.trace, child.span)]
                           if s.kind in VISIT_KINDS), key=lambda s: s.end - s.start)
         callee = callees[0] if callees else None  # the innermost: the operation's own
+        if callee is not None and _not_run(callee, children):
+            callee = None  # turned away: nothing of the callee's
         target = str(child.attributes.get("scalesim.dependency", ""))
         if not target:
             target = operation_name(callee) if callee else child.name.removeprefix("call ")
@@ -249,14 +370,15 @@ def _attempt(visit: Visit, child: Span, children: Children) -> Attempt | None:
         sent = int(child.attributes["scalesim.sent_us"]) * 1000 \
             if "scalesim.sent_us" in child.attributes else \
             int(child.attributes.get("scalesim.sent_unix_nano", child.start))
-        waited = False if child.attributes.get("scalesim.kind") == "async" else None
+        kind = child.attributes.get("scalesim.kind")
+        waited = False if kind == "async" else None
         why = _not_run(child, children)
         if why == UNFINISHED:  # waited for until the caller gave up, or ended
             return Attempt(operation_name(child), sent, visit.span.end, number, True, None,
-                           waited)
+                           waited, kind == "hedge")
         hop = max(0, child.start - sent)
         return Attempt(operation_name(child), sent, child.end + hop, number, child.error,
-                       None if why else child, waited)
+                       None if why else child, waited, kind == "hedge")
     return None
 
 
@@ -311,6 +433,28 @@ def hops(visit: Visit) -> list[tuple[str, float]]:
     return out
 
 
+def went_on(visit: Visit) -> list[tuple[str, float, bool]]:
+    """(target, seconds, at the end) of each failed call the visit waited on alone and went
+    on after: from its last attempt's failure to the next call sent, or (True) to the end of
+    a visit that succeeded. A fallback's time shows only so (no span of its own), followed by
+    the per-call overhead of the next call or by the post_work before the end."""
+    out: list[tuple[str, float, bool]] = []
+    waited = visit.waited()
+    held = {id(a) for a in waited}
+    for run in _runs(waited):
+        last, mine = run[-1], {id(a) for a in run}
+        others = [a for a in visit.attempts if id(a) not in mine]
+        if not last.failed or any(id(a) in held and a.sent < last.returned
+                                  and a.returned > run[0].sent for a in others):
+            continue  # it succeeded, or ran beside another call (a parallel step)
+        later = [a.sent for a in others if a.sent >= last.returned - visit.slack]
+        if later:
+            out.append((last.target, max(0, min(later) - last.returned) * NS, False))
+        elif not visit.span.error:
+            out.append((last.target, max(0, visit.span.end - last.returned) * NS, True))
+    return out
+
+
 def groups(visit: Visit) -> list[list[Attempt]]:
     """The first attempts of a visit in the order sent, those whose intervals overlap
     together: a group of more than one is a parallel fan-out."""
@@ -353,6 +497,8 @@ class OperationStats:
     calls: dict[str, CallStats] = field(default_factory=dict)
     shapes: Counter[tuple[tuple[str, ...], ...]] = field(default_factory=Counter)
     fell_back: int = 0  # successful visits after a failed call, left out of own time
+    # target -> (seconds from a failed call to going on, whether to the end): see went_on
+    went_on: dict[str, list[tuple[float, bool]]] = field(default_factory=dict)
     not_visits: Counter[str] = field(default_factory=Counter)  # spans that are not: why
 
 
@@ -369,6 +515,8 @@ def observe(spans: list[Span], waiting: Mapping[tuple[str, str], Waiting]
             op.fell_back += 1
         op.own_errors += own_error(visit)
         op.hops_s += hops(visit)
+        for target, seconds, at_end in went_on(visit):
+            op.went_on.setdefault(target, []).append((seconds, at_end))
         called: set[str] = set()
         for attempt in visit.attempts:
             call = op.calls.setdefault(attempt.target, CallStats())
