@@ -724,6 +724,36 @@ def edited(text: str, *changes: tuple[str, str]) -> str:
     return text
 
 
+ALIASED = """\
+scalesim: 1
+name: fan
+components:
+  root:
+    operations:
+      search:
+        calls:
+          - parallel:
+              calls:
+                - &leaf {to: leaf.lookup, hedge: {after: 10ms}}
+                - *leaf
+        # the leaves
+  leaf:
+    operations: {lookup: {work: 1ms}}
+workloads: [{name: w, to: root.search, rate: 20/s}]
+"""
+
+
+def test_a_key_is_added_after_a_collection_that_ends_in_an_alias() -> None:
+    """An alias's node is its anchor's, marks included: a new key after a block that ends
+    in `*leaf` went where the anchor ends, mid-line (examples/hedging.yaml's calibrated
+    spec did not validate). It goes after the block's last line of content, before the
+    comment that follows it."""
+    path = ("components", "root", "operations", "search", "work")
+    assert write(ALIASED, [Change(path, "4ms", "")]) == edited(
+        ALIASED, ("                - *leaf\n", "                - *leaf\n        work: 4ms\n"))
+    assert load_spec_text(write(ALIASED, [Change(path, "4ms", "")])).components["root"]
+
+
 @pytest.mark.parametrize("kind", ["otlp", "jaeger"])
 def test_traces_that_name_another_system_are_warned_of(tmp_path: Path, kind: str) -> None:
     """ScaleSim's export names the system (scalesim.system, on OTLP resources and Jaeger

@@ -419,13 +419,33 @@ def _is_null(node: Node) -> bool:
     return isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null"
 
 
-def _end(node: Node) -> int:
+def _end(text: str, node: Node) -> int:
     """Where the text of a value ends: a block collection's own mark runs on to the next
-    token, past comments and blank lines, so its last value's end is taken instead."""
+    token, past comments and blank lines, so its last value's end is taken instead, unless
+    that value is an alias (`*name`), whose node and marks are its anchor's, earlier in the
+    text: then the end of the collection's last line of content."""
     if isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style and node.value:
-        last = node.value[-1]
-        return _end(last[1] if isinstance(node, MappingNode) else last)
+        if isinstance(node, MappingNode):
+            before, last = node.value[-1][0].end_mark.index, node.value[-1][1]
+        else:
+            before = node.value[-2].end_mark.index if len(node.value) > 1 else \
+                node.start_mark.index
+            last = node.value[-1]
+        if last.start_mark.index < before:  # an alias
+            return _content_end(text, int(node.end_mark.index))
+        return _end(text, last)
     return int(node.end_mark.index)
+
+
+def _content_end(text: str, index: int) -> int:
+    """The end of the last line before `index` that holds more than blanks or a comment."""
+    while index > 0:
+        start = text.rfind("\n", 0, index) + 1
+        line = text[start:index].strip()
+        if line and not line.startswith("#"):
+            return index
+        index = max(0, start - 1)
+    return index
 
 
 def _line_end(text: str, index: int) -> int:
@@ -454,13 +474,13 @@ def _flow(value: Any, column: int, width: int) -> str:
 def _replaced(text: str, key: Node, value: Node, new: Any, width: int) -> str:
     colon = text.index(":", key.end_mark.index)
     end = colon + 1 if _is_null(value) and value.start_mark.index == value.end_mark.index \
-        else _end(value)
+        else _end(text, value)
     column = colon + 2 - (text.rfind("\n", 0, colon) + 1)
     return f"{text[:colon]}: {_flow(new, column, width)}{text[end:]}"
 
 
 def _removed(text: str, mapping: MappingNode, key: Node, value: Node) -> str:
-    start, end = key.start_mark.index, _end(value)
+    start, end = key.start_mark.index, _end(text, value)
     if mapping.flow_style:
         after = re.match(r"\s*,\s*", text[end:])
         if after is not None:
@@ -493,7 +513,7 @@ def _added(text: str, mapping: MappingNode, keys: list[str], new: Any, width: in
         value = _flow(_nested(keys[1:], new), column + len(keys[0]) + 2, width)
         return f"{head}{joined}{keys[0]}: {value}{text[close:]}"
     indent = mapping.value[0][0].start_mark.column
-    at = _line_end(text, _end(mapping.value[-1][1]))
+    at = _line_end(text, _end(text, mapping.value[-1][1]))
     head = text[:at] if text[:at].endswith("\n") else text[:at] + "\n"
     lines = [" " * (indent + 2 * depth) + f"{key}:" for depth, key in enumerate(keys)]
     lines[-1] += " " + _flow(new, len(lines[-1]) + 1, width)
