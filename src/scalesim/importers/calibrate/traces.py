@@ -10,7 +10,8 @@ ScaleSim's own exports, which have no client spans — the callee's visit itself
   attempts (the union of their intervals). Whether an attempt was waited for is the spec's
   to say where it says it (a plain call is, an async one is not); otherwise (a hedge, a
   parallel step that waits for fewer than all, a call the spec does not make) an attempt
-  answered after the visit ended did not hold it. Times are compared at the trace clock's
+  answered after the visit ended did not hold it, and a marked hedge's call held it until
+  one of its attempts answered well. Times are compared at the trace clock's
   resolution (`clock_grid`): an answer computed from rounded times may land up to two grid
   steps past the caller's end;
 - **hop**: one-way network time, half of an attempt's interval minus its callee's visit
@@ -166,6 +167,7 @@ def visits(spans: list[Span], waiting: Mapping[tuple[str, str], Waiting]) -> lis
         _number_attempts(visit)
         own = bound.get((visit.span.trace, visit.span.span))
         _within_deadlines(visit, waiting, own, late)
+        _until_won(visit, late)
         bound.update(_propagated(visit, waiting, reached, own))
     return found
 
@@ -269,6 +271,19 @@ def _within_deadlines(visit: Visit, waiting: Mapping[tuple[str, str], Waiting],
         if ends:
             for attempt in run:
                 _given_up(attempt, min(ends), slack)
+
+
+def _until_won(visit: Visit, slack: int) -> None:
+    """A hedged call's attempts were waited for until one of them answered well: the others
+    were cancelled then, their answers ignored."""
+    for run in _runs(visit.attempts):
+        won = min((a.returned for a in run if not a.failed), default=None)
+        if won is None or not any(a.hedge for a in run):
+            continue
+        for attempt in run:
+            if attempt.returned > won + slack:
+                attempt.returned = won
+                attempt.callee = None
 
 
 def _propagated(visit: Visit, waiting: Mapping[tuple[str, str], Waiting],
