@@ -457,11 +457,14 @@ def went_on(visit: Visit) -> list[tuple[str, float, bool]]:
     waited = visit.waited()
     held = {id(a) for a in waited}
     for run in _runs(waited):
-        last, mine = run[-1], {id(a) for a in run}
+        last = run[-1]
+        if not last.failed:
+            continue
+        mine = {id(a) for a in run}
         others = [a for a in visit.attempts if id(a) not in mine]
-        if not last.failed or any(id(a) in held and a.sent < last.returned
-                                  and a.returned > run[0].sent for a in others):
-            continue  # it succeeded, or ran beside another call (a parallel step)
+        if any(id(a) in held and a.sent < last.returned and a.returned > run[0].sent
+               for a in others):
+            continue  # it ran beside another call (a parallel step)
         later = [a.sent for a in others if a.sent >= last.returned - visit.slack]
         if later:
             out.append((last.target, max(0, min(later) - last.returned) * NS, False))
