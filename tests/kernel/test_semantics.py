@@ -4,7 +4,11 @@ within binomial or Little's-law bounds."""
 from __future__ import annotations
 
 import pytest
+import yaml
 from tests.kernel.helpers import binomial_bound, call, run
+
+from scalesim.sim import simulate
+from scalesim.spec import load_spec_text
 
 SVC = {"workers": "unlimited", "operations": {"op": {"work": "1ms"}}}
 
@@ -144,6 +148,27 @@ def test_an_overload_shows_as_offered_above_throughput_and_a_drained_backlog() -
     assert r["requests"]["drained"] == pytest.approx(52 * 60, abs=2)
     assert r["workloads"]["w"]["throughput_rps"] == r["throughput_rps"]
     assert r["components"]["s"]["queue_end"] == pytest.approx(52 * 60, abs=2)
+
+
+def test_a_backlog_from_the_warm_up_counts_as_answers_not_as_window_requests() -> None:
+    # 200 requests/s, evenly spaced, to one worker serving one every 10 ms: after 100 s of
+    # warm-up 10,000 requests wait. The window's 2,000 requests (10 s × 200/s) stay behind
+    # them: none is answered, all are unfinished after a 1 s drain. The worker answers
+    # 100/s of warm-up requests in the window: window throughput, and each interval's.
+    spec = {"scalesim": 1, "name": "t",
+            "components": {"s": {"workers": 1, "operations": {"op": {"work": "10ms"}}}},
+            "workloads": [{"name": "w", "to": "s", "rate": "200/s", "arrivals": "constant"}],
+            "simulation": {"duration": "10s", "warmup": "100s", "interval": "1s",
+                           "limits": {"drain": "1s"}}}
+    r = simulate(load_spec_text(yaml.safe_dump(spec)), with_series=True)
+    requests = r["requests"]
+    assert requests["total"] == pytest.approx(2000, abs=1)
+    assert requests["failed_by_cause"]["unfinished"] == requests["total"]
+    assert r["offered_rps"] == pytest.approx(200, abs=0.1)
+    assert r["throughput_rps"] == pytest.approx(100, abs=0.1)
+    table = r["timeseries"]["workloads"]
+    column = table["columns"].index("throughput_rps")
+    assert [row[column] for row in table["rows"]] == pytest.approx([100.0] * 10, abs=1)
 
 
 def test_a_breaker_on_a_dead_dependency_cycles_open_half_open_open() -> None:

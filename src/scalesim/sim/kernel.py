@@ -103,6 +103,17 @@ class SafetyStop(Exception):
     """A run passed a documented safety limit; the message says which and why."""
 
 
+def _answered_in_interval(source: Workload, frame: Frame, cause: int, latency: float) -> None:
+    """Count an answer in its workload's current time-series interval, whenever its request
+    was sent: an answer to a warm-up request is answered in the window too."""
+    if cause == OK:
+        source.interval_lat = append(source.interval_lat, latency)
+        if frame.degraded:
+            source.interval_degraded += 1
+    else:
+        source.interval_failed += 1
+
+
 class Kernel:
     def __init__(self, plan: Plan, warmup: float, duration: float, interval: float,
                  limits: Limits, progress: Callable[[float], None] | None = None) -> None:
@@ -352,6 +363,7 @@ class Kernel:
             wl.next_key = key + 1
         if now >= self.t_start:
             self.counted += 1
+            wl.window_inflight += 1
         self.inflight += 1
         if self.inflight > self.max_inflight:
             self._too_many()
@@ -1232,17 +1244,15 @@ class Kernel:
             source.count(cause)
             if cause == OK:
                 source.hist.add(latency)
-                source.interval_lat = append(source.interval_lat, latency)
                 if frame.degraded:
                     source.degraded += 1
-                    source.interval_degraded += 1
-            else:
-                source.interval_failed += 1
+            _answered_in_interval(source, frame, cause, latency)
             if frame.trace is not None and len(source.sampled) < MAX_SAMPLED:
                 number = frame.trace[0][11]
                 assert isinstance(number, int)
                 source.sampled.append((latency, number, cause, frame.trace))
             self.counted -= 1
+            source.window_inflight -= 1
             if self.closed:  # answered during the drain, not in the window
                 source.drained += 1
                 source.drained_ok += cause == OK
@@ -1252,6 +1262,7 @@ class Kernel:
         elif now >= self.t_start and not self.closed:  # sent in the warm-up, answered now
             source.early += 1
             source.early_ok += cause == OK
+            _answered_in_interval(source, frame, cause, now - sent)
         if source.users and not self.closed:
             think = source.think.draw() if source.think else 0.0
             self.heap.push(now + think, USER_SEND, source)

@@ -127,7 +127,7 @@ class Partial:
 def _workload(kernel: Kernel, wl: PlanWorkload) -> WorkloadPart:
     causes = list(wl.by_cause)
     if kernel.unfinished:
-        causes[UNFINISHED] += wl.inflight
+        causes[UNFINISHED] += wl.window_inflight  # not those sent in the warm-up
     wl.hist.flush()
     return WorkloadPart(
         wl.name, causes, wl.degraded, wl.drained,

@@ -529,7 +529,7 @@ class Workload(Outcomes):  # the outcomes of requests sent in the window
     __slots__ = ("arrivals", "degraded", "drained", "drained_ok", "early",
                  "early_ok", "hist", "index", "inflight", "interval_degraded", "interval_failed",
                  "interval_hist", "interval_lat", "keys", "name", "next_key", "preview",
-                 "sampled", "series", "target", "think", "trace_every", "users")
+                 "sampled", "series", "target", "think", "trace_every", "users", "window_inflight")
 
     def __init__(self, name: str, target: Op, arrivals: Arrivals) -> None:
         super().__init__()
@@ -561,6 +561,7 @@ class Workload(Outcomes):  # the outcomes of requests sent in the window
         self.trace_every = 0  # trace one request in this many; 0 = none
         # finished sampled requests: (latency, sequence, cause, spans)
         self.sampled: list[tuple[float, int, int, list[list[object]]]] = []
+        self.window_inflight: i64 = 0  # requests sent in the window and not yet answered
 
 
 class Root:
