@@ -162,14 +162,30 @@ def _downstream_fix(run: Run, name: str, held: float, healthy: float,
     slow = slow_calls(run, name)
     evidence += [text for _, text in slow]
     edges = ", ".join(edge for edge, _ in slow) or "the calls it waits on"
-    busy_callees = sorted({edge.split("→")[1].split(".")[0] for edge, _ in slow}
-                          & _at_limit(run))
-    if busy_callees:
-        return Fix(f"relieve {', '.join(busy_callees)} first (see its finding): its queue is "
+    busy = busy_callees(run, slow)
+    if busy:
+        return Fix(f"relieve {', '.join(busy)} first (see its finding): its queue is "
                    f"what holds {name}'s workers. Bounding the wait on {edges} (a timeout, a "
                    "fallback) would turn the waits into failures instead")
     return Fix(f"bound the wait on {edges} (a timeout, a bulkhead, a fallback) so a slow "
                "dependency cannot hold every worker; more replicas only buy time")
+
+
+def busy_callees(run: Run, slow: list[tuple[str, str]]) -> list[str]:
+    """The callees of the slow calls `slow` (`slow_calls`) that are at their own limit
+    (`at_limit`): their queue is the wait, which a timeout would only turn into failures."""
+    return sorted({edge.split("→")[1].split(".")[0] for edge, _ in slow} & at_limit(run))
+
+
+def relief(run: Run, names: list[str], why: str) -> Fix:
+    """The fix for calls that wait on components at their own limit (`names`): relieve them,
+    with what their own `saturated` findings set (made before the caller's finding, in
+    `run.found`), so the findings agree; `why` says why bounding the wait would not do."""
+    fixes = [f.fix for f in run.found
+             if f.kind == "saturated" and f.subject in names and f.fix is not None]
+    said = "; ".join(fix.summary for fix in fixes) or "see its finding"
+    return Fix(f"relieve {', '.join(names)} first ({said}): {why}",
+               tuple(override for fix in fixes for override in fix.set))
 
 
 def _held(measured: dict[str, Any], found: Pressure) -> float:
@@ -254,7 +270,7 @@ def _fixed_load(run: Run, name: str, arrival: float, load: ComponentLoad,
         return load.arrival_rate_rps, ("its closed-loop users can reach once answers come "
                                        "sooner"), True
     offered = _offered_rate(run, name, run.system.simulation.warmup, run.end_s)
-    callers = sorted(_callers(run, name) & _at_limit(run))
+    callers = sorted(_callers(run, name) & at_limit(run))
     if callers and offered > AMPLIFIED * base:
         evidence.append(f"its callers ({', '.join(callers)}) are at their limit, so only "
                         f"{rate(base)} reached it: the workloads offer {rate(offered)} "
@@ -446,8 +462,9 @@ def _cold_start_fix(run: Run, name: str, needed: int, workers: int, hold: float,
                f"{why}", tuple(override for _, override in changes))
 
 
-def _at_limit(run: Run) -> set[str]:
-    """Components whose workers, or their busiest replica's, are all but all busy."""
+def at_limit(run: Run) -> set[str]:
+    """Components whose workers, or their busiest replica's, are all but all busy: relieved,
+    not waited on for less (`busy_callees`, and the SLO and failures findings)."""
     return {name for name, measured in run.result["components"].items()
             if (measured["utilization"] or 0.0) >= HOT or uneven(measured, HOT) is not None}
 

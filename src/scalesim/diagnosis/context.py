@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from scalesim.analytic.load import ComponentLoad, offered_load
+from scalesim.diagnosis.finding import Finding
 from scalesim.spec.checks import iter_calls, sync_edges
 from scalesim.spec.errors import Path
 from scalesim.spec.model import Call, Fault, System
@@ -30,6 +31,7 @@ class Run:
     system: System
     result: dict[str, Any]
     explained: set[str] = field(default_factory=set)  # components a finding covers already
+    found: list[Finding] = field(default_factory=list)  # the findings of the checks run so far
 
     @cached_property
     def loads(self) -> dict[str, ComponentLoad]:

@@ -10,8 +10,9 @@ from typing import Any
 import yaml
 
 from scalesim.analytic.load import leader_served
-from scalesim.diagnosis.components import per_workload_fix, workloads_over
+from scalesim.diagnosis.components import at_limit, per_workload_fix, relief, workloads_over
 from scalesim.diagnosis.context import HOT, NOTABLE, Run, dotted, fault_text, uneven
+from scalesim.diagnosis.crashes import probe_fix
 from scalesim.diagnosis.finding import Finding, Fix, count, rate, share
 from scalesim.lint.rules.resilience import calls_in_window, never_opens, running_replicas
 from scalesim.spec.model import Balancer
@@ -62,14 +63,16 @@ def failures(run: Run) -> Iterator[Finding]:
                 evidence.append(f"{component} refused " + ", ".join(
                     f"{count(n)} ({cause.replace('_', ' ')})" for cause, n in refused.items()))
         breaker = _breaker_fix(run, calls[:3], evidence)
+        numbers: dict[str, float | None] = {"failed_share": failed / total, "failed": failed}
         fix = breaker or _fault_fix(run, calls, evidence, contained=False) \
+            or probe_fix(run, name, evidence, numbers) \
             or _timeout_fix(run, calls[:3], evidence) or _rate_limited_fix(run, name, causes)
         yield Finding("failures", "problem", name,
                       f"{name}: {share(failed / total)} of requests failed ("
                       + ", ".join(f"{cause.replace('_', ' ')} {count(n)}"
                                   for n, cause in causes[:3]) + ")",
                       "circuit_breaker" if breaker else _limit(calls), tuple(evidence), fix,
-                      {"failed_share": failed / total, "failed": failed})
+                      numbers)
 
 
 def _edge(call: dict[str, Any]) -> str:
@@ -188,13 +191,18 @@ def _timeout_fix(run: Run, calls: list[dict[str, Any]], evidence: list[str]) -> 
     more) under a timeout below the callee's measured p99: a timeout TIMEOUT_MARGIN × the
     slowest percentile of its normal answers (up to p99, below a jump of HANG× that marks a
     tail of hangs). When the timeout is that long already, it cuts only the hangs: a longer
-    one would wait them out, and the fix says so."""
+    one would wait them out, and the fix says so. When the callee is at its limit
+    (`at_limit`), its queue is what outlasts the timeout: the fix relieves it (`relief`)."""
     for call in calls:
         found = _short_timeout(run, call)
         if found is None:
             continue
         path, timeout_s, level, normal_ms, p99_ms = found
         callee = call["to"]
+        if (component := callee.split(".", 1)[0]) in at_limit(run):
+            return relief(run, [component], f"the attempts of {_edge(call)} time out in its "
+                          "queue, and a longer timeout would only wait longer on a component "
+                          "that cannot keep up")
         cut = share(call["timeouts"] / call["attempts"])
         proposed_ms = math.ceil(TIMEOUT_MARGIN * normal_ms)
         hangs = level != "p99"

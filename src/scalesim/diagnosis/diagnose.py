@@ -29,8 +29,9 @@ CHECKS = (backlogs, lagging, saturated, cpu_bound, connection_pools, bulkheads, 
 
 def findings(system: System, result: dict[str, Any]) -> list[Finding]:
     run = Run(system, result)
-    found = [finding for check in CHECKS for finding in check(run)]
-    return sorted(found, key=lambda f: f.severity != "problem")
+    for check in CHECKS:  # a later check may read an earlier one's findings (`run.found`)
+        run.found.extend(check(run))
+    return sorted(run.found, key=lambda f: f.severity != "problem")
 
 
 def diagnose(system: System, result: dict[str, Any]) -> list[dict[str, Any]]:

@@ -3,7 +3,9 @@ follow the synchronous call whose callee is slowest at the missed percentile, as
 holds a good part of the target and of its caller's time (else the caller's own work or
 queue holds it); the last step is where the time goes. When that time is
 queueing (for workers, or for busy cores), the fix is the capacity the analytic estimate says
-meets the target; when it is the wait on a call, a timeout on that call (`waits.propose`)."""
+meets the target — for workers held by calls to a callee at its own limit, the callee's
+own fix (`relief`), as the saturated finding says; when it is the wait on a call, a timeout
+on that call (`waits.propose`)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,13 @@ from typing import Any
 
 from scalesim.analytic.estimate import Estimate, estimate, latency_at
 from scalesim.diagnosis import waits
-from scalesim.diagnosis.components import guarding_bulkhead, held_by_calls, slow_calls
+from scalesim.diagnosis.components import (
+    busy_callees,
+    guarding_bulkhead,
+    held_by_calls,
+    relief,
+    slow_calls,
+)
 from scalesim.diagnosis.context import HOT, TARGET_UTILIZATION, Run, fault_text
 from scalesim.diagnosis.finding import Finding, Fix, Limit, duration, share
 from scalesim.spec import bounds
@@ -122,13 +130,19 @@ def _held_fix(run: Run, check: dict[str, Any], path: list[tuple[str, float]],
     """Slow calls hold the workers of `component`: a timeout on the slowest of them, when
     one can be sized, bounds how long each holds one; the calls waiting it out still hold
     workers, which a bulkhead on the call (`guarding_bulkhead`) keeps from filling them
-    all. The fix, and its numbers."""
+    all. When a slow callee is at its own limit, the fix relieves it (`relief`), as the
+    saturated finding on `component` says. The fix, and its numbers."""
     bound = (f"bound the wait on the calls of {component} (a timeout, a bulkhead, a "
              "fallback: see its own finding) so slow calls cannot hold every worker; more "
              "workers only buy time")
     slow = slow_calls(run, component)
     if not slow:
         return Fix(bound), {}
+    busy = busy_callees(run, slow)
+    if busy:
+        return relief(run, busy, f"its queue is what holds the workers of {component}; "
+                      f"a timeout on {', '.join(edge for edge, _ in slow)} would turn the "
+                      "waits into failures instead"), {}
     caller, callee = slow[0][0].split("→")
     refs = [ref for ref, _ in path]
     timeout = _timeout(run, check, [*refs[:refs.index(caller) + 1], callee]

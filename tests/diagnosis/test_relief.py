@@ -1,0 +1,79 @@
+"""A call whose callee is at its limit is fixed by relieving the callee, not by a timeout:
+the SLO and failures findings give the fix of the callee's own saturated finding, and
+applied it clears them, where the timeout they offered before made things worse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scalesim.diagnosis import diagnose
+from scalesim.sim import simulate
+from scalesim.spec import System, load_spec, load_spec_text
+
+RETRY_STORM = Path(__file__).resolve().parents[2] / "examples" / "retry-storm.yaml"
+
+CHAIN = {
+    "scalesim": 1, "name": "chain",
+    "components": {
+        "front": {"workers": 10, "queue": 50, "operations": {"get": {
+            "work": "1ms", "calls": [{"to": "db.q", "timeout": "1s"}]}}},
+        "db": {"kind": "database", "workers": 2, "operations": {"q": {
+            "work": {"dist": "exponential", "mean": "20ms"}}}}},
+    "workloads": [{"name": "w", "to": "front.get", "rate": "120/s"}],
+    "slo": {"p99": "300ms", "error_rate": "1%"},
+    "simulation": {"duration": "40s", "warmup": "5s", "seed": 12},
+}
+
+
+def _chain(overrides: tuple[str, ...] = ()) -> System:
+    return load_spec_text(yaml.safe_dump(CHAIN, sort_keys=False), "chain.yaml", overrides)
+
+
+def _one(found: list[dict[str, Any]], kind: str, subject: str) -> dict[str, Any]:
+    [finding] = [f for f in found if f["kind"] == kind and f["subject"] == subject]
+    return finding
+
+
+def _met(result: dict[str, Any]) -> dict[str, bool]:
+    return {c["name"]: c["met"] for c in result["slo"]["checks"]}
+
+
+def test_an_slo_missed_behind_a_saturated_callee_relieves_the_callee() -> None:
+    """db, 2 workers of 20 ms, is offered 120/s (ρ = 1.2): its queue holds front's 10
+    workers, and front's queue for them is the p99. A timeout on front→db with a bulkhead
+    would fail the waits instead (a QA re-run: 15 % → 19 % failed); the SLO finding gives
+    db's own fix, replicas for 120/s at 85 % (⌈120 × 0.02 / (2 × 0.85)⌉ = 2), and applied
+    both SLOs are met."""
+    system = _chain()
+    result = simulate(system)
+    assert _met(result) == {"p99": False, "error_rate": False}
+    found = diagnose(system, result)
+    db = _one(found, "saturated", "db")
+    assert db["fix"]["set"] == ["components.db.replicas=2"]
+    slo = _one(found, "slo", "all")
+    assert slo["limit"] == "downstream"
+    assert slo["fix"]["set"] == db["fix"]["set"]
+    assert slo["fix"]["summary"].startswith(f"relieve db first ({db['fix']['summary']})")
+    assert "timeout" not in " ".join(slo["fix"]["set"])
+    fixed = simulate(_chain(tuple(slo["fix"]["set"])))
+    assert _met(fixed) == {"p99": True, "error_rate": True}
+
+
+def test_timeouts_at_a_saturated_callee_are_not_fixed_by_a_longer_timeout() -> None:
+    """examples/retry-storm.yaml: api, 4 workers of 10 ms, is offered 420/s and its queue
+    outlasts the 200 ms timeout; raising the timeout (the fix before) still left 3 % failed
+    and api saturated. The failures finding gives api's own fix (2 replicas for the 416/s
+    that arrive without retries), and applied nothing stands out."""
+    system = load_spec(RETRY_STORM)
+    found = diagnose(system, simulate(system))
+    api = _one(found, "saturated", "api")
+    failures = _one(found, "failures", "users")
+    assert failures["fix"]["set"] == api["fix"]["set"] == ["components.api.replicas=2"]
+    assert failures["fix"]["summary"].startswith(f"relieve api first ({api['fix']['summary']})")
+    fixed_system = load_spec(RETRY_STORM, tuple(failures["fix"]["set"]))
+    fixed = simulate(fixed_system)
+    assert fixed["requests"]["failed"] / fixed["requests"]["total"] < 0.01
+    assert diagnose(fixed_system, fixed) == []
