@@ -141,11 +141,11 @@ def test_the_overload_warning_knows_closed_loops_bounded_queues_and_cores(monkey
         "workers: 2\n    queue: 3\n    operations: {op: {work: {dist: exponential, mean: 4ms}}}"
         "\nworkloads: [{name: w, to: srv.op, rate: 600/s}]\n":
             f"ρ ≈ 1.20 (600.0 rps admitted × 4 ms per request over its workers); its queue "
-            f"is bounded (3 per replica), so it will refuse about {refused} of requests",
+            f"is bounded (3 per replica), so it refuses about {refused} of requests",
         "workers: 8\n    cores: 1\n    operations: {op: {cpu: {dist: exponential, mean: 1ms}}}"
         "\nworkloads: [{name: w, to: srv.op, rate: 1500/s}]\n":
             "'srv' is offered more CPU than its cores can serve: ρ ≈ 1.50 (1,500.0 rps "
-            "admitted × 1 ms of CPU per request over 1 core per replica); its queue will grow",
+            "admitted × 1 ms of CPU per request over 1 core per replica); its queue grows",
         "workers: 1\n    operations: {op: {work: {dist: exponential, mean: 10ms}}}\n"
         "workloads: [{name: w, to: srv.op, users: 50, think: 0s}]\n":
             "'srv' is at capacity: the closed loops' 50 users keep it busy (ρ ≈ 1.00, 100.0 "

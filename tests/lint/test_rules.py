@@ -215,6 +215,34 @@ def test_overload_quotes_rho_and_the_replicas_it_needs(lint_yaml: LintYaml) -> N
     assert "SS502" not in rules(lint_yaml(BAD["SS502"], utilization=0.9))  # rho 0.875
 
 
+MM1K = """
+scalesim: 1
+name: mm1k
+components:
+  api:
+    workers: 1
+    queue: 4
+    operations: {get: {work: {dist: exponential, mean: 10ms}}}
+workloads: [{name: w, to: api.get, rate: 100/s}]
+"""
+
+
+@pytest.mark.parametrize("rate", [100, 150])
+def test_a_bounded_queue_refuses_rather_than_grows(lint_yaml: LintYaml, rate: int) -> None:
+    """One worker and 4 queue places hold K = 5: an M/M/1/K at ρ = 1 refuses 1 / (K + 1) =
+    17% of arrivals, at ρ = 1.5 (1 - ρ)ρ^K / (1 - ρ^(K+1)) = 37%; it cannot grow past its
+    bound. Without the bound the queue grows."""
+    rho, places = rate * 0.010, 5
+    loss = 1 / (places + 1) if rate == 100 else (1 - rho) * rho**places / (1 - rho ** (places + 1))
+    spec = MM1K.replace("rate: 100/s", f"rate: {rate}/s")
+    message = only(lint_yaml(spec), "SS501").message
+    assert f"its queue is bounded (4 per replica), so it refuses about {loss:.0%} of " \
+        "requests (M/M/c/K)" in message
+    assert "grows" not in message
+    unbounded = only(lint_yaml(spec.replace("    queue: 4\n", "")), "SS501").message
+    assert "its queue grows for as long as this load lasts" in unbounded
+
+
 CLOSED_LOOP = """
 scalesim: 1
 name: closed

@@ -190,6 +190,7 @@ def _warn_overload(system: System, quiet: bool) -> None:
     autoscaled one at its max replicas): an unbounded queue grows, a bounded one refuses."""
     from scalesim.analytic.overload import closed_as_open, cpu_loads
     from scalesim.lint.load import admitted
+    from scalesim.lint.rules.capacity import overload_fate
 
     if quiet:
         return
@@ -209,7 +210,8 @@ def _warn_overload(system: System, quiet: bool) -> None:
             err.print(f"[yellow]warning[/yellow]: '{name}' is offered more CPU than its cores "
                       f"can serve: ρ ≈ {cpu.rho:.2f} ({cpu.rate_rps:,.1f} rps admitted × "
                       f"{cpu.cpu_s * 1e3:.3g} ms of CPU per request over {cores} per "
-                      f"replica); {_fate(system, name, cpu.rho, cpu.cores)}", highlight=False)
+                      f"replica); {overload_fate(system.components[name], cpu.rho, cpu.cores)}",
+                      highlight=False)
         elif load is not None and load.rho >= 1.0 and users and \
                 (name not in without or without[name].rho < 1.0):  # the loops' doing
             err.print(f"[yellow]warning[/yellow]: '{name}' is at capacity: the closed loops' "
@@ -221,7 +223,7 @@ def _warn_overload(system: System, quiet: bool) -> None:
             err.print(f"[yellow]warning[/yellow]: '{name}' is offered more than it can serve: "
                       f"ρ ≈ {load.rho:.2f} ({load.rate:,.1f} rps admitted × "
                       f"{load.hold_s * 1e3:.3g} ms per request over its workers); "
-                      f"{_fate(system, name, load.rho)}", highlight=False)
+                      f"{overload_fate(system.components[name], load.rho)}", highlight=False)
 
 
 def _warn_short_run(system: System, execution: Execution, quiet: bool) -> None:
@@ -255,21 +257,6 @@ def _warn_short_run(system: System, execution: Execution, quiet: bool) -> None:
     if short is not None:
         advice = short.advice(sim, f"--precision {WARN_ABOVE:.0%} (about {{n}} replications)")
         err.print(f"[yellow]warning[/yellow]: {advice}", highlight=False)
-
-
-def _fate(system: System, name: str, rho: float, cores: float | None = None) -> str:
-    """What an overloaded component does: its queue grows, or a bounded one refuses about
-    the M/M/c/K loss (its servers the workers, or with `cores` as many as compute at once)."""
-    from scalesim.analytic.overload import refused
-
-    component = system.components[name]
-    workers = component.worker_limit
-    if component.queue is None or workers is None or math.isinf(rho):
-        return "its queue will grow for as long as that lasts"
-    servers = float(workers) if cores is None else min(float(workers), cores)
-    share = refused(rho * (cores or workers) / servers, servers, workers + component.queue)
-    return (f"its queue is bounded ({component.queue} per replica), so it will refuse about "
-            f"{share:.0%} of requests (M/M/c/K) for as long as that lasts")
 
 
 class _Progress:

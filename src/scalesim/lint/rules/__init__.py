@@ -177,7 +177,8 @@ RULES: tuple[Rule, ...] = (
          None, data.deliveries_outlive_visibility),
     Rule("SS501", "overloaded", ERROR,
          "a component offered more work than its workers can do (ρ ≥ 1) has no steady state: "
-         "its queue and its latency grow for as long as the load lasts",
+         "its queue and its latency grow for as long as the load lasts, or a bounded queue "
+         "refuses what it cannot hold",
          ("auto-scaling", "load-balancing", "load-shedding", "queue-based-load-leveling"),
          "unbalanced-capacities", capacity.overloaded),
     Rule("SS502", "near-capacity", WARNING,

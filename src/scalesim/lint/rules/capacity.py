@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from scalesim.analytic.overload import CpuLoad
+from scalesim.analytic.overload import CpuLoad, refused
 from scalesim.lint.context import Context
 from scalesim.lint.estimates import ms, per_s
 from scalesim.lint.finding import Hit
@@ -121,6 +121,19 @@ def _cpu_fix(cpu: CpuLoad, component: Component, target: float) -> str:
             "less CPU per request")
 
 
+def overload_fate(component: Component, rho: float, cores: float | None = None) -> str:
+    """What an overload (ρ ≥ 1) does: an unbounded queue grows; a bounded one cannot, it
+    refuses about the M/M/c/K loss of one replica, its servers the workers or, with `cores`
+    (ρ then the cores'), as many as compute at once."""
+    workers = component.worker_limit
+    if component.queue is None or workers is None or math.isinf(rho):
+        return "its queue grows for as long as this load lasts"
+    servers = float(workers) if cores is None else min(float(workers), cores)
+    share = refused(rho * (cores or workers) / servers, servers, workers + component.queue)
+    return (f"its queue is bounded ({component.queue} per replica), so it refuses about "
+            f"{share:.0%} of requests (M/M/c/K) for as long as this load lasts")
+
+
 def overloaded(ctx: Context) -> Iterator[Hit]:
     """SS501: sustained ρ ≥ 1 — more offered than the workers (or the cores) can serve, for
     good."""
@@ -130,13 +143,14 @@ def overloaded(ctx: Context) -> Iterator[Hit]:
         cpu = _cpu_binds(ctx, name, load.rho if load is not None else 0.0)
         if cpu is not None and cpu.rho >= 1.0:
             yield Hit(("components", name, "cores"),
-                      f"{_cpu_numbers(name, component, cpu)}: its queue grows for as long as "
-                      f"this load lasts; {_cpu_fix(cpu, component, target)}",
+                      f"{_cpu_numbers(name, component, cpu)}: "
+                      f"{overload_fate(component, cpu.rho, cpu.cores)}; "
+                      f"{_cpu_fix(cpu, component, target)}",
                       CAPACITY_FIXES.get(component.kind))
         elif load is not None and load.rho >= 1.0 and not _levelled(load):
             yield Hit(_where(name, component, load),
-                      f"{_numbers(name, component, load)}: its queue grows for as long as "
-                      f"this load lasts; {_fix(load, component, target)}",
+                      f"{_numbers(name, component, load)}: {overload_fate(component, load.rho)}; "
+                      f"{_fix(load, component, target)}",
                       _fixes(component, load))
 
 
