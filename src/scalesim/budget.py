@@ -58,6 +58,16 @@ def amount(value: float) -> str:
 
 
 @dataclass(frozen=True)
+class Over:
+    """One limit a run is over: what it says about it, and the knobs that move that limit
+    (raising the interval does nothing for the events, say)."""
+
+    limit: str  # 'max_events'
+    says: str  # 'past simulation.limits.max_events (1,000), where it would stop'
+    remedy: str  # 'raise simulation.limits.max_events above …' (no capital, no stop)
+
+
+@dataclass(frozen=True)
 class Estimate:
     """What running a spec (`estimate`), or several (`estimate_runs`), is estimated to cost,
     and why it is over the budget (no reasons: it is within it)."""
@@ -66,7 +76,7 @@ class Estimate:
     events_per_s: float  # the engine's speed on one worker
     workers: int
     wall_s: float
-    reasons: tuple[str, ...]
+    reasons: tuple[Over, ...]
     summary: str
     """'this run is estimated at N events (R requests/s for S s × K replication(s))'"""
     work: float  # events' worth of time in all (of several runs, summed run by run)
@@ -87,13 +97,15 @@ class Estimate:
                 f"budget. {remedy}, or {override}.")
 
     def refusal(self, override: str) -> str:
-        """The estimate, every reason it is over the budget and how to get under it;
-        `override` says how to run it anyway ('pass --force to run it anyway')."""
-        remedy = ("Give the loop an end (a think time, work that takes time, a call made "
-                  "with a probability below 1)" if not math.isfinite(self.cost.events) else
-                  "Shorten simulation.duration, lower the rate or raise simulation.interval")
-        return f"{self.summary}: " + "; ".join(self.reasons) + "." + self.cause() + \
-            f" {remedy}, or {override}."
+        """The estimate, every limit it is over and what moves each one; `override` says how
+        to run it anyway ('pass --force to run it anyway')."""
+        said = f"{self.summary}: " + "; ".join(over.says for over in self.reasons) + "." \
+            + self.cause()
+        if len(self.reasons) == 1:
+            remedy = self.reasons[0].remedy
+            return f"{said} {remedy[:1].upper()}{remedy[1:]}, or {override}."
+        each = " ".join(f"For {over.limit}: {over.remedy}." for over in self.reasons)
+        return f"{said} {each} Or {override}."
 
     def cause(self) -> str:
         """What the load does not explain, when it is most of the run: timers (probes,
@@ -124,15 +136,24 @@ def estimate(system: System, workers: int = 1) -> Estimate:
     wall = cost.wall_s(speed) / workers
     reasons = []
     if wall > BUDGET_S:
-        reasons.append(f"about {human(wall)} at ~{amount(float(f'{speed:.2g}'))} events/s"
-                       + (f" on each of {workers} workers" if workers > 1 else "")
-                       + f", over the {human(BUDGET_S)} budget")
-    if cost.events > sim.limits.max_events:
-        reasons.append(f"past simulation.limits.max_events ({amount(sim.limits.max_events)}), "
-                       "where it would stop")
+        reasons.append(Over(
+            "the wall time", f"about {human(wall)} at ~{amount(float(f'{speed:.2g}'))} events/s"
+            + (f" on each of {workers} workers" if workers > 1 else "")
+            + f", over the {human(BUDGET_S)} budget", _shorter(system)))
+    each = cost.events / sim.replications  # the limit stops each replication on its own
+    if each > sim.limits.max_events:
+        reasons.append(Over(
+            "max_events", (f"{amount(each)} events a replication, " if sim.replications > 1 else "")
+            + f"past simulation.limits.max_events ({amount(sim.limits.max_events)}), where it "
+            "would stop", f"raise simulation.limits.max_events above {amount(each)}, or "
+            "shorten simulation.duration or simulation.warmup or lower the rate "
+            "(simulation.interval and the replications do not change a replication's "
+            "events)"))
     if cost.intervals > MAX_INTERVALS:
-        reasons.append(f"{cost.intervals:,} time-series intervals of {sim.interval:g} s, over "
-                       f"{MAX_INTERVALS:,}")
+        reasons.append(Over(
+            "the intervals", f"{cost.intervals:,} time-series intervals of {sim.interval:g} s, "
+            f"over {MAX_INTERVALS:,}", f"raise simulation.interval to "
+            f"{sim.duration / MAX_INTERVALS:.3g} s or more, or shorten simulation.duration"))
     besides = "".join(f" and {what} worth {amount(work)} more" for what, work in
                       (("autoscaler syncs", cost.sync_work), ("hash rings", cost.ring_work))
                       if work >= 0.01 * cost.work)
@@ -143,8 +164,10 @@ def estimate(system: System, workers: int = 1) -> Estimate:
         summary = ("this run's work has no bound: its requests never end (a closed loop whose "
                    "requests take no time and no think time, or calls or messages that loop "
                    "without end)")
-        reasons = [f"it would run until simulation.limits.max_events "
-                   f"({amount(sim.limits.max_events)}) stops it"]
+        reasons = [Over("the loop", f"it would run until simulation.limits.max_events "
+                        f"({amount(sim.limits.max_events)}) stops it",
+                        "give the loop an end (a think time, work that takes time, a call "
+                        "made with a probability below 1)")]
     return Estimate(cost, speed, workers, wall, tuple(reasons), summary, cost.work)
 
 
@@ -162,9 +185,21 @@ def estimate_runs(systems: Iterable[System], workers: int) -> Estimate:
     work = sum(cost.work for cost in costs)
     speed = events_per_s()
     wall = work / speed / workers
-    reasons = (f"over the {human(BUDGET_S)} budget",) if wall > BUDGET_S else ()
+    reasons = (Over("the wall time", f"over the {human(BUDGET_S)} budget",
+                    "use fewer or shorter runs"),) \
+        if wall > BUDGET_S else ()
     return Estimate(total, speed, workers, wall, reasons,
                     _described(work, wall, speed, workers), work)
+
+
+def _shorter(system: System) -> str:
+    """What takes wall time off a run: less simulated time, less load, fewer replications
+    (the interval and the event limit do not change the work)."""
+    sim = system.simulation
+    if sim.replications > 1:
+        return ("shorten simulation.duration or simulation.warmup, lower the rate or use "
+                "fewer replications")
+    return "shorten simulation.duration or simulation.warmup, or lower the rate"
 
 
 def _described(work: float, wall_s: float, events_per_s: float, workers: int) -> str:

@@ -94,3 +94,69 @@ def test_a_run_without_a_bound_says_so_not_inf_years(tmp_path: Path) -> None:
     assert text.startswith("refused: this run's work has no bound: its requests never end")
     assert "Give the loop an end (a think time" in text
     assert "inf" not in text.replace("infinite", "")
+
+
+MM1 = """scalesim: 1
+name: mm1
+components:
+  api: {workers: 1, operations: {get: {work: {dist: exponential, mean: 10ms}}}}
+workloads: [{name: w, to: api.get, rate: 80/s}]
+simulation: {duration: 2000s, warmup: 100s}
+"""
+
+
+def _refusal(*overrides: str) -> str:
+    from scalesim.spec import load_spec_text
+
+    return estimate(load_spec_text(MM1, "mm1.yaml", list(overrides))).refusal("force it")
+
+
+def test_an_event_limit_refusal_says_to_raise_it_not_the_interval() -> None:
+    """80/s for 2,100 s is 168,000 requests, two events each: past max_events 1000. The
+    advice read 'Shorten duration, lower the rate or raise simulation.interval', which does
+    not move the events; it names the limit and the number to raise it above."""
+    from scalesim.spec import load_spec_text
+
+    events = run_cost(load_spec_text(MM1, "mm1.yaml")).events
+    text = _refusal("simulation.limits.max_events=1000")
+    assert "past simulation.limits.max_events (1,000), where it would stop." in text
+    assert text.endswith(f"Raise simulation.limits.max_events above {events:,.0f}, or shorten "
+                         "simulation.duration or simulation.warmup or lower the rate "
+                         "(simulation.interval and the replications do not change a "
+                         "replication's events), or force it.")
+    assert "raise simulation.interval" not in text
+
+
+def test_the_event_limit_is_one_replication_s() -> None:
+    """The kernel counts max_events per replication: 3 replications of 336,000 events
+    under a limit of 400,000 run to the end, so they are not refused on it (they were, on
+    the 1,008,000 of all three)."""
+    from scalesim.spec import load_spec_text
+
+    system = load_spec_text(MM1, "mm1.yaml", ["simulation.replications=3",
+                                              "simulation.limits.max_events=400000"])
+    assert run_cost(system).events > 400_000 * 2
+    assert not estimate(system).over
+    text = _refusal("simulation.replications=3", "simulation.limits.max_events=300000")
+    assert f"{run_cost(system).events / 3:,.0f} events a replication, past " \
+        "simulation.limits.max_events (300,000)" in text
+
+
+def test_too_many_intervals_say_to_raise_the_interval() -> None:
+    """2,000 s in 4 ms intervals is 500,000 rows, over 200,000: an interval of 2,000 s /
+    200,000 = 10 ms fits; the events are under their limit, so max_events is not named."""
+    text = _refusal("simulation.interval=4ms")
+    assert "500,000 time-series intervals of 0.004 s, over 200,000." in text
+    assert text.endswith("Raise simulation.interval to 0.01 s or more, or shorten "
+                         "simulation.duration, or force it.")
+    assert "max_events" not in text
+
+
+def test_several_limits_each_get_their_own_advice() -> None:
+    """1e6 s at 80/s: 160 M events, past a 1e8 limit, and 500,000 intervals of 2 s."""
+    text = _refusal("simulation.duration=1e6s", "simulation.interval=2s",
+                    "simulation.limits.max_events=100000000")
+    assert " For max_events: raise simulation.limits.max_events above " in text
+    assert " For the intervals: raise simulation.interval to 5 s or more, or shorten " \
+        "simulation.duration." in text
+    assert text.endswith(" Or force it.")
