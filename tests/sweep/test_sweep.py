@@ -232,3 +232,44 @@ def test_each_missed_point_says_which_targets_it_missed(tmp_path: Path) -> None:
     assert "SLO targets missed: [1] p99; [2] p99, w p50" in lines
     doc = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)
     assert [p["slo_missed"] for p in doc["points"]] == ["p99", "p99, w p50"]
+
+
+def test_a_lopsided_interval_is_shown_by_its_bounds() -> None:
+    """The QA's 98/s row: p50 238.11 with [0.0024, 1323.1] read '238.11 ±661.55', a half-width
+    that put the low end at -423; it reads as its bounds. A t-interval about its mean (the
+    throughput's) keeps its ±."""
+    from scalesim.cli.sweep import _with_ci
+
+    row = {"latency_p50_ms": 238.1095, "latency_p50_ms_low": 0.0024,
+           "latency_p50_ms_high": 1323.0998, "throughput_rps": 97.38,
+           "throughput_rps_low": 96.9988, "throughput_rps_high": 97.7612}
+    assert _with_ci(row, "latency_p50_ms") == "238.11 [0.00–1,323.10]"
+    assert _with_ci(row, "throughput_rps", 1) == "97.4 ±0.4"
+    assert _with_ci({**row, "latency_p50_ms_low": None}, "latency_p50_ms") == "238.11"
+
+
+def test_the_table_shows_each_interval_as_sweep_json_has_it(tmp_path: Path) -> None:
+    """Every cell with an interval: '±' exactly when its two arms round alike, else the
+    bounds; at 3 replications the percentiles' intervals are lopsided, the throughput's not."""
+    spec = tmp_path / "mm1.yaml"
+    spec.write_text(MM1.replace("duration: 100s", "duration: 20s"))
+    result = CliRunner().invoke(app, [
+        "sweep", str(spec), "--vary", "workloads.0.rate=20/s,80/s", "-r", "3", "--jobs", "1",
+        "-q", "--out", str(tmp_path / "out")], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]]
+            for line in result.output.splitlines() if "/s " in line]
+    doc = json.loads((tmp_path / "out" / "sweep.json").read_text())
+    lopsided = 0
+    for cells, point in zip(rows, doc["points"], strict=True):
+        for cell, column, digits in ((cells[2], "throughput_rps", 1),
+                                     (cells[5], "latency_p50_ms", 2),
+                                     (cells[6], "latency_p99_ms", 2)):
+            value, low, high = (point[column + end] for end in ("", "_low", "_high"))
+            below, above = f"{value - low:,.{digits}f}", f"{high - value:,.{digits}f}"
+            shown = f"{value:,.{digits}f} ±{above}" if below == above else \
+                f"{value:,.{digits}f} [{low:,.{digits}f}–{high:,.{digits}f}]"
+            assert cell == shown
+            lopsided += below != above
+        assert "±" in cells[2]
+    assert lopsided >= 2

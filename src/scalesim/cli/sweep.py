@@ -131,12 +131,18 @@ def _number(value: float | None, digits: int = 2) -> str:
 
 
 def _with_ci(r: dict[str, Any], column: str, digits: int = 2) -> str:
+    """The value and its 95 % interval: '97.4 ±0.4' when the interval is symmetric about it
+    at the digits shown, else its bounds, '238.11 [0.00–1,323.10]' (a half-width would hide
+    how lopsided a percentile's interval is, and put its low end below zero)."""
     value, low, high = r[column], r.get(f"{column}_low"), r.get(f"{column}_high")
     if value is None:
         return "—"
     if low is None or high is None:
         return _number(value, digits)
-    return f"{value:,.{digits}f} ±{(high - low) / 2:,.{digits}f}"
+    below, above = f"{value - low:,.{digits}f}", f"{high - value:,.{digits}f}"
+    if below == above:
+        return f"{value:,.{digits}f} ±{above}"
+    return f"{value:,.{digits}f} [{low:,.{digits}f}–{high:,.{digits}f}]"
 
 
 def _missed_legend(points: list[dict[str, Any]]) -> dict[str, int]:
