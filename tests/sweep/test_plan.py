@@ -4,6 +4,7 @@ of workers meeting a mean-latency bound follows from Erlang C."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
@@ -405,10 +406,39 @@ def test_a_workload_slo_no_configuration_meets_ends_without_a_plan(tmp_path: Pat
     assert simulated and all(not s["met"] and s["decided"] for s in simulated)
     assert all(("w", "p99") in [(m["scope"], m["name"]) for m in s["missed"]]
                for s in simulated)
+    assert [(m["scope"], m["name"]) for m in doc["capacity_floor"]] == [("w", "p99")]
     console = Console(record=True, width=400)
     print_plan(doc, console)
     text = console.export_text()
-    assert "No configuration in the grid met the SLO" in text and "missed: w p99" in text
+    assert "No capacity meets the SLO" in text and "missed: w p99" in text
+
+
+def test_a_target_below_the_work_itself_says_no_capacity_meets_it(tmp_path: Path) -> None:
+    """36/s of exponential 100 ms work: the p99 of the work alone is 100·ln(100) = 460.5 ms,
+    so p99 ≤ 300 ms is out of reach of any number of workers. At 12 workers (ρ = 0.3) the
+    estimate is that within 0.1 %, and 11 add nothing: the plan says more capacity cannot
+    meet it rather than to widen the ranges. With 4..5 workers the last step still cuts the
+    p99 (ρ 0.9 to 0.72): widening may help, and it says so."""
+    floor = 100 * math.log(100)
+    args = ["--rate", "36/s", "--slo", "p99<300ms", "--budget", "1", "-r", "2",
+            "--max-replications", "2"]
+    code, doc = _plan_json(tmp_path, MMC, *args, "--vary", "components.s.workers=4..12")
+    assert code == 1 and doc["plan"] is None
+    [miss] = doc["capacity_floor"]
+    assert (miss["scope"], miss["name"], miss["target"]) == ("all", "p99", 300.0)
+    assert miss["value"] == pytest.approx(floor, rel=1e-3)
+    console = Console(record=True, width=400)
+    print_plan(doc, console)
+    text = console.export_text()
+    assert "No capacity meets the SLO: even at the top of every range " \
+        "(components.s.workers=12) the estimate misses p99 " \
+        f"{miss['value']:,.2f} ms > 300.00 ms" in text
+    assert "more capacity cannot meet this target" in text and "Widen" not in text
+    _, near = _plan_json(tmp_path, MMC, *args, "--vary", "components.s.workers=4..5")
+    assert near["plan"] is None and near["capacity_floor"] == []
+    console = Console(record=True, width=400)
+    print_plan(near, console)
+    assert "Widen the ranges" in console.export_text()
 
 
 def test_plan_needs_an_slo_to_meet(tmp_path: Path) -> None:

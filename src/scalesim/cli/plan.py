@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,7 +38,12 @@ from scalesim.sweep.plan import (
     plan_document,
     plan_scopes,
     rate_overrides,
+    target_miss,
 )
+
+# A target the estimate misses at the top of every range, whose miss the last step up each
+# range moved by less than this share of it, is the work's own: no capacity meets it.
+STUCK_SHARE = 0.01
 
 # The highest price per hour --cost takes: a plan's cost sums prices times replicas, and
 # 1e308 twice overflowed to infinity (printed as "Infinity", which is not JSON).
@@ -197,6 +203,15 @@ def _print_verdict(doc: dict[str, Any], console: Console) -> None:
                       f"({doc['simulated_candidates']} simulated) before these configurations, "
                       f"which the estimate says meet the SLO, were simulated: {shown(untried)}. "
                       "Raise --budget or narrow --vary.")
+    elif doc["plan"] is None and doc.get("capacity_floor"):
+        top = ", ".join(f"{a['path']}={a['values'][-1]}" for a in doc["axes"])
+        console.print("[red]No capacity meets the SLO:[/red] even at the top of every range "
+                      f"({shown(top)}) the estimate misses {_misses(doc['capacity_floor'])}, "
+                      f"and the last step up each range moved that by less than "
+                      f"{STUCK_SHARE:.0%} of the miss: the work itself takes that long (its "
+                      "own time, with nothing left waiting), so more capacity cannot meet this "
+                      "target. Relax the SLO or make the work faster; `scalesim estimate` "
+                      "shows where the time goes.")
     elif doc["plan"] is None:
         behind = sorted({name for c in doc["candidates"]
                          for name in (c.get("simulated") or {}).get("behind", [])})
@@ -223,6 +238,28 @@ def _warn_plan(doc: dict[str, Any], untried: str, console: Console) -> None:
     if untried:
         console.print(f"[yellow]The budget ran out before cheaper configurations the estimate "
                       f"says meet were simulated:[/yellow] {shown(untried)}.")
+
+
+def capacity_floor(planner: Planner) -> list[dict[str, Any]]:
+    """The targets more capacity cannot meet (`target_miss` each): the estimate misses them
+    at the top of every range, not past saturation there, and one step down any axis it is
+    no more than STUCK_SHARE of the miss worse (what is left is the work's own time, not
+    waiting). Empty when the top meets, or no axis has a step to compare with."""
+    top = tuple(len(axis.values) - 1 for axis in planner.axes)
+    below = [(*top[:i], top[i] - 1, *top[i + 1:]) for i in range(len(top)) if top[i] > 0]
+    here = planner.candidate(top)
+    if planner.analytic(here) or here.overloaded or not below:
+        return []
+    steps = [planner.candidate(config) for config in below]
+    for step in steps:
+        planner.analytic(step)
+    stuck = []
+    for label in here.analytic_missed:
+        target, value = planner.targets[label], here.analytic[label]
+        if all(step.analytic.get(label, math.inf) - value <= STUCK_SHARE * (value - target.bound)
+               for step in steps):
+            stuck.append(target_miss(target, value))
+    return stuck
 
 
 def announce(planner: Planner, load: Loader, replications: int, most: int, workers: int,
@@ -318,7 +355,8 @@ def plan_command(
     except ClusterError as error:
         err.print(f"[red]error[/red]: {shown(error)}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    doc = plan_document(found, axes, total, planner.scopes, system.name)
+    floor = [] if found.best is not None else capacity_floor(planner)
+    doc = plan_document(found, axes, total, planner.scopes, system.name, floor)
     if as_json:
         sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     else:

@@ -439,10 +439,11 @@ def _confirmed(candidate: Candidate) -> bool:
 
 
 def plan_document(plan: Plan, axes: Sequence[Axis], rate: float,
-                  scopes: Sequence[tuple[str | None, Slo]], system: str) -> dict[str, Any]:
+                  scopes: Sequence[tuple[str | None, Slo]], system: str,
+                  floor: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     """The plan as JSON; `scopes` (`System.slo_scopes`): what it was judged by, the targets
     on all requests under `slo` (null without) and each workload's own under
-    `workload_slos`."""
+    `workload_slos`; `floor`: the targets no capacity meets (`cli.plan.capacity_floor`)."""
     untried = [c.config for c in plan.untried]
     targets = scope_targets(scopes)
     overall = [slo for workload, slo in scopes if workload is None]
@@ -458,6 +459,7 @@ def plan_document(plan: Plan, axes: Sequence[Axis], rate: float,
                        or c.config in untried],
         "untried": [c.values for c in plan.untried],
         "budget_spent": plan.budget_spent,
+        "capacity_floor": list(floor),
         "analytic_evaluations": sum(1 for c in plan.candidates if c.analytic_met is not None),
         "simulated_candidates": sum(1 for c in plan.candidates if c.verdict is not None),
     }
@@ -472,7 +474,7 @@ def _entry(c: Candidate, targets: Mapping[str, Target]) -> dict[str, Any]:
                            "analytic_behind": c.behind,
                            "analytic": {k: round(v, 6) for k, v in c.analytic.items()
                                         if math.isfinite(v)},
-                           "analytic_missed": [_miss(targets[label], c.analytic[label])
+                           "analytic_missed": [target_miss(targets[label], c.analytic[label])
                                                for label in c.analytic_missed]}
     if c.verdict is not None:
         intervals = c.verdict.intervals
@@ -480,14 +482,14 @@ def _entry(c: Candidate, targets: Mapping[str, Target]) -> dict[str, Any]:
             "met": c.verdict.met, "decided": c.verdict.decided,
             "replications": c.verdict.replications, "stopped": c.verdict.stopped,
             "behind": list(c.verdict.behind),
-            "missed": [_miss(targets[label], intervals[label][0])
+            "missed": [target_miss(targets[label], intervals[label][0])
                        for label in c.verdict.missed],
             "ci95": {k: [round(x, 6) if math.isfinite(x) else None for x in v]
                      for k, v in c.verdict.intervals.items()}}
     return out
 
 
-def _miss(target: Target, value: float) -> dict[str, Any]:
+def target_miss(target: Target, value: float) -> dict[str, Any]:
     """A target missed, scoped as the estimate's SLO checks are ("all" or the workload)."""
     return {"scope": "all" if target.workload is None else target.workload,
             "name": target.name, "target": target.bound,
