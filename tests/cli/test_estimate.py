@@ -40,6 +40,34 @@ def test_terminal_view_names_bottleneck_and_caveats(run_cli) -> None:
     assert "scalesim simulate" in result.output
 
 
+MM1K = """
+scalesim: 1
+name: mm1k
+components:
+  s:
+    workers: 1
+    queue: 4
+    operations: {op: {work: {dist: exponential, mean: 10ms}}}
+workloads: [{name: w, to: s, rate: 100/s}]
+"""
+
+
+def test_the_faults_column_is_not_read_as_availability_beside_refusals(
+        run_cli, spec_file) -> None:
+    """M/M/1/K at ρ = 1, K = 5: 1 / (K + 1) = 16.667 % refused, no replica ever down. The
+    column read 'availability 1.000000' beside 'errors 16.667%'; it counts only
+    random_failures' downtime, so it is headed 'up (faults)' (the JSON key is unchanged)."""
+    path = str(spec_file(MM1K))
+    doc = json.loads(run_cli("estimate", path, "--json").output)
+    w = doc["workloads"]["w"]
+    assert math.isclose(w["error_rate"], 1 / 6, abs_tol=1e-6) and w["availability"] == 1.0
+    result = run_cli("estimate", path)
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.output.splitlines() if "errors" in line)
+    assert "up (faults)" in header and "availability" not in header
+    assert "16.667%" in result.output and "1.000000" in result.output
+
+
 BISTABLE = """
 scalesim: 1
 name: bistable

@@ -47,9 +47,13 @@ def print_estimate(doc: dict[str, Any], console: Console) -> None:
     console.print(Text.assemble((doc["system"], "bold"),
                                 "  analytic estimate (queueing formulas; no simulation)"),
                   state)
-    workloads = Table(title="Workloads (latency in ms)", title_justify="left")
+    # 'up (faults)' is the JSON's `availability`: only random_failures' downtime counts
+    # there, so a bounded queue's refusals (in errors) left it at 1.000000 beside them
+    workloads = Table(title="Workloads (latency in ms; up (faults): the share not lost to "
+                      "random_failures' downtime; refusals and other errors count in errors)",
+                      title_justify="left")
     for column in ("workload", "rate/s", "mean", "p50", "p99", "p999", "errors",
-                   "availability", "saturates at /s", "bottleneck", "exact"):
+                   "up (faults)", "saturates at /s", "bottleneck", "exact"):
         workloads.add_column(column, justify="left" if column in ("workload", "bottleneck")
                              else "right")
     for name, w in doc["workloads"].items():
