@@ -74,6 +74,49 @@ def test_calls_without_retry_disable_istio_default_retries() -> None:
     assert all(route["retries"] == {"attempts": 0} for route in service["spec"]["http"])
 
 
+SINGLE_TRY = """
+scalesim: 1
+name: single
+components:
+  a:
+    operations:
+      x:
+        work: 1ms
+        calls: [{to: b.y, timeout: 100ms, deadline: 250ms%s}]
+  b:
+    operations:
+      y: {work: 1ms}
+workloads: [{name: w, to: a.x, rate: 1/s}]
+"""
+
+
+@pytest.mark.parametrize("retry", [
+    "",                                                       # no retry
+    ", retry: {attempts: 1}",
+    ", retry: {attempts: 3, max_concurrent: 0}",              # no retry can start
+    ", retry: {attempts: 3, on: [circuit_open]}",             # no cause the proxy sees
+])
+def test_a_route_that_does_not_retry_is_bounded_by_the_calls_timeout(retry: str) -> None:
+    """With the Istio routes the service leaves its per-try timeout to the sidecar
+    (SCALESIM_RETRIES=mesh); a route making one try has no perTryTimeout, so its own timeout
+    must be the try's: min(100 ms timeout, 250 ms deadline)."""
+    files = render(load_spec_text(SINGLE_TRY % retry), [Target.K8S, Target.ISTIO], OPTIONS)
+    route = route_from(by_kind(documents(files), "VirtualService")["b"], "a")
+    assert route["retries"] == {"attempts": 0}
+    assert route["timeout"] == "100ms"
+    env = by_kind(documents(files), "Deployment")["a"]["spec"]["template"]["spec"][
+        "containers"][0]["env"]
+    assert {"name": "SCALESIM_RETRIES", "value": "mesh"} in env
+
+
+def test_a_retrying_route_keeps_the_deadline_and_a_per_try_timeout() -> None:
+    files = render(load_spec_text(SINGLE_TRY % ", retry: {attempts: 3}"), Target.ISTIO,
+                   OPTIONS)
+    route = route_from(by_kind(documents(files), "VirtualService")["b"], "a")
+    assert (route["timeout"], route["retries"]["perTryTimeout"]) == ("250ms", "100ms")
+    assert route["retries"]["attempts"] == 2
+
+
 @pytest.mark.parametrize(("causes", "expected"), [
     (["error"], "5xx"),
     (["timeout"], "gateway-error,reset"),

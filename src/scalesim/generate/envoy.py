@@ -6,6 +6,8 @@ Istio is told, and how long the whole route may take.
 
 from __future__ import annotations
 
+import math
+
 from scalesim.spec.model import Balancer, Call
 from scalesim.spec.resilience import Retry
 
@@ -52,12 +54,17 @@ def mesh_waits_s(retries: int) -> float:
 
 
 def route_timeout_s(call: Call) -> float | None:
-    """Envoy's route timeout bounds all tries and back-off, so it is the deadline; without
-    one, every try its full timeout plus the longest back-off Envoy waits before each
-    retry (Envoy's, whatever the spec's: it is the sidecar that retries)."""
+    """Envoy's route timeout bounds all tries and back-off. Without a retry the route makes
+    one try and has no per-try timeout, and the service leaves its own to the sidecar
+    (SCALESIM_RETRIES=mesh), so the try's timeout bounds the route, with the deadline. A
+    retrying route is bounded by the deadline; without one, every try its full timeout plus
+    the longest back-off Envoy waits before each retry (Envoy's, whatever the spec's: it is
+    the sidecar that retries)."""
+    retries = istio_retries(call)
+    if retries == 0 and call.timeout is not None:
+        return min(call.timeout, call.deadline or math.inf)
     if call.deadline is not None:
         return call.deadline
     if call.timeout is None:
         return None
-    retries = istio_retries(call)
     return call.timeout * (retries + 1) + mesh_waits_s(retries)
