@@ -186,6 +186,22 @@ def test_a_window_without_requests_gives_no_value_not_nan() -> None:
                 assert denominator.startswith("(sum(rate(") and denominator.endswith(" > 0)")
 
 
+@pytest.mark.parametrize("spec", sorted(SPECS))
+def test_analysis_latency_is_that_of_successful_requests(spec: str) -> None:
+    """The simulator measures an analysis's (and the SLO's) latency over the successful
+    requests only (docs/control.md): every Istio latency series a query reads excludes the
+    5xx answers, which the error rate counts (5xx over all requests)."""
+    queries = [metric["provider"]["prometheus"]["query"]
+               for template in by_kind(all_docs(spec), "AnalysisTemplate").values()
+               for metric in template["spec"]["metrics"]]
+    latency = [selector for query in queries for selector in
+               re.findall(r'istio_request_duration_milliseconds_\w+(\{.*?"\})', query)]
+    assert latency and all(',response_code!~"5.."}' in s for s in latency)
+    totals = [selector for query in queries
+              for selector in re.findall(r'istio_requests_total(\{.*?"\})', query)]
+    assert totals and all("response_code!~" not in s for s in totals)
+
+
 def test_blue_green_fields_are_the_specs() -> None:
     blue = by_kind(docs(Target.ARGO), "Rollout")["search"]["spec"]["strategy"]["blueGreen"]
     assert (blue["previewReplicaCount"], blue["autoPromotionSeconds"],

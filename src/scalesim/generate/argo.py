@@ -61,9 +61,16 @@ def template_name(system: System) -> str:
     return f"{system_label(system.name)}-slo"
 
 
-def _selector(namespace: str, extra: str = "") -> str:
-    return ('{reporter="destination",destination_workload_namespace="' + namespace
-            + '",destination_service_name="{{args.service-name}}"' + extra + "}")
+# Istio's standard `response_code` label: the simulator measures latency over the
+# successful requests only, and counts the 5xx ones as errors.
+SUCCESSFUL = 'response_code!~"5.."'
+FAILED = 'response_code=~"5.."'
+SERVICE_ARG = "{{args.service-name}}"  # the SLO template's argument
+
+
+def narrowed(selector: str, matcher: str) -> str:
+    """A label selector with one more matcher."""
+    return f"{selector[:-1]},{matcher}}}"
 
 
 def promql_range(interval_s: float) -> str:
@@ -88,7 +95,7 @@ def slo_metrics(slo: Slo, namespace: str) -> list[dict[str, Any]]:
     """One metric per SLO field, in the SLO's field order; latencies in milliseconds."""
     latency = "istio_request_duration_milliseconds"
     metrics: list[tuple[str, str, float]] = []
-    where = _selector(namespace)
+    where = narrowed(_selector(namespace, SERVICE_ARG, None), SUCCESSFUL)
     if slo.mean is not None:
         query = ratio(f"sum(rate({latency}_sum{where}[{WINDOW}]))",
                       f"sum(rate({latency}_count{where}[{WINDOW}]))")
@@ -99,9 +106,10 @@ def slo_metrics(slo: Slo, namespace: str) -> list[dict[str, Any]]:
             metrics.append((field, quantile(q, f"{latency}_bucket{where}[{WINDOW}]"),
                             target * 1000.0))
     if slo.error_rate is not None:
-        errors = _selector(namespace, ',response_code=~"5.."')
+        every = _selector(namespace, SERVICE_ARG, None)
+        errors = narrowed(every, FAILED)
         query = ratio(f"(sum(rate(istio_requests_total{errors}[{WINDOW}])) or vector(0))",
-                      f"sum(rate(istio_requests_total{where}[{WINDOW}]))")
+                      f"sum(rate(istio_requests_total{every}[{WINDOW}]))")
         metrics.append(("error-rate", query, slo.error_rate))
     return [{"name": name, "interval": INTERVAL, "failureLimit": FAILURE_LIMIT,
              "successCondition": f"result[0] <= {limit:g}",
@@ -137,7 +145,7 @@ def analysis_name(component: str, kind: str) -> str:
     return f"{dns_label(component)}-{kind}"
 
 
-def _spec_selector(namespace: str, service: str, revision: str | None) -> str:
+def _selector(namespace: str, service: str, revision: str | None) -> str:
     extra = f',destination_canonical_revision="{revision}"' if revision else ""
     return ('{reporter="destination",destination_workload_namespace="' + namespace
             + f'",destination_service_name="{service}"' + extra + "}")
@@ -149,15 +157,15 @@ def spec_analysis_template(name: str, kind: str, spec: Analysis, count: int | No
     """An AnalysisTemplate of one of the spec's analyses: per check a metric measured every
     `interval` over the last `interval` (at least MIN_RANGE_S), on the new version's
     requests only."""
-    where = _spec_selector(namespace, service, revision)
-    errors = where[:-1] + ',response_code=~"5.."}'
+    every = _selector(namespace, service, revision)
+    errors, where = narrowed(every, FAILED), narrowed(every, SUCCESSFUL)
     window = promql_range(spec.interval)
     latency = "istio_request_duration_milliseconds"
     metrics = []
     for check_name, check in spec.checks:
         if check_name == "error_rate":
             query = ratio(f"(sum(rate(istio_requests_total{errors}[{window}])) or vector(0))",
-                          f"sum(rate(istio_requests_total{where}[{window}]))")
+                          f"sum(rate(istio_requests_total{every}[{window}]))")
             limit, fail = check.max, check.fail_above
         elif check_name == "mean":
             query = ratio(f"sum(rate({latency}_sum{where}[{window}]))",
