@@ -172,6 +172,49 @@ def test_faults_become_istio_fault_injection_with_windows_noted() -> None:
         "abort": {"httpStatus": 503, "percentage": {"value": 60.0}}}
 
 
+ONE_REPLICA = """
+scalesim: 1
+name: pods
+components:
+  a:
+    operations:
+      x: {work: 1ms, calls: [{to: b.y}, {to: db.q}]}
+  b:
+    replicas: 3
+    operations:
+      y: {work: 1ms}
+  db:
+    kind: database
+    operations:
+      q: {work: 1ms}
+workloads: [{name: w, to: a.x, rate: 1/s}]
+faults:
+  - {target: "b[0]", at: 4s, error_rate: 100%}
+  - {target: b, at: 8s, pause: {every: 1s, for: 100ms}}
+  - {target: db, at: 4s, latency: +5ms}
+"""
+
+
+def test_faults_no_route_can_inject_get_no_chaos_file_and_the_readme_says_why() -> None:
+    """A chaos file for a fault on one replica (or a pause) would be the normal
+    VirtualService, injecting nothing; like a TCP component's faults, it gets no file, and
+    the README names a pod-level tool instead of telling the user to apply it."""
+    files = render(load_spec_text(ONE_REPLICA), Target.ISTIO, OPTIONS)
+    assert not [f.path for f in files if "/chaos/" in f.path]
+    readme = next(f.content for f in files if f.path == "README.md")
+    assert "kubectl apply -f istio/chaos/" not in readme
+    assert ("- b: b[0]: a single replica cannot be targeted by a route; "
+            "b pause: no Istio fault for it\n") in readme
+    assert "- db: Istio has no TCP fault injection\n" in readme
+    assert "Chaos Mesh" in readme
+    injectable = ONE_REPLICA.replace('"b[0]"', "b")
+    chaos = [f for f in render(load_spec_text(injectable), Target.ISTIO, OPTIONS)
+             if "/chaos/" in f.path]
+    assert [f.path for f in chaos] == ["istio/chaos/b.yaml"]
+    assert documents(chaos)[0]["spec"]["http"][0]["fault"] == {
+        "abort": {"httpStatus": 503, "percentage": {"value": 100.0}}}
+
+
 def test_probes_round_up_to_whole_seconds() -> None:
     container = by_kind(objects(Target.K8S), "Deployment")["edge"]["spec"]["template"][
         "spec"]["containers"][0]

@@ -2,7 +2,8 @@
 istio/chaos/ that replace the normal ones while an experiment runs.
 
 Istio injects on every request of a route for as long as the object exists: it has no time
-window, no single-replica target, no pause or partition. Those are listed in annotations.
+window, no single-replica target, no pause or partition. Those are listed in annotations, and
+a component none of whose faults a route can inject gets no file (the deploy README says why).
 """
 
 from __future__ import annotations
@@ -62,25 +63,48 @@ def http_fault(system: System, faults: list[Fault]) -> tuple[dict[str, Any], lis
     return fault_block, notes
 
 
+def _faults(system: System, name: str) -> list[Fault]:
+    return [fault for fault in system.faults if fault.component == name]
+
+
+def not_injected(system: System) -> list[str]:
+    """Why each component with faults has no chaos file, for the deploy README: Istio has no
+    TCP fault injection, and a file for faults no route can inject (one replica, pause,
+    partition) would be the normal VirtualService, injecting nothing."""
+    reasons = []
+    for name in system.components:
+        faults = _faults(system, name)
+        if not faults:
+            continue
+        if not mesh_routed(system, name):
+            reasons.append(f"{name}: Istio has no TCP fault injection")
+            continue
+        block, notes = http_fault(system, faults)
+        if not block:
+            reasons.append(f"{name}: " + ("; ".join(notes) or "no delay or abort to inject"))
+    return reasons
+
+
 def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
     check_names(list(system.components))
     comment = (banner(system.name, "istio") + "\nChaos experiment: apply to inject the spec's "
                "faults, re-apply istio/<name>.yaml to stop.")
     files = []
     for name in system.components:
-        faults = [fault for fault in system.faults if fault.component == name]
+        faults = _faults(system, name)
         if not faults or not mesh_routed(system, name):
             continue
         block, notes = http_fault(system, faults)
+        if not block:  # see not_injected
+            continue
         service = virtual_service(system, name, options.namespace)
         annotations = service["metadata"].setdefault("annotations", {})
         annotations[WINDOWS] = "; ".join(_window(fault) for fault in faults)
         if notes:
             annotations[NOT_MAPPED] = "; ".join(filter(None, [annotations.get(NOT_MAPPED),
                                                               *notes]))
-        if block:
-            for route in service["spec"]["http"]:
-                route["fault"] = block
+        for route in service["spec"]["http"]:
+            route["fault"] = block
         files.append(yaml_file(f"istio/chaos/{dns_label(name)}.yaml", [service], comment,
                                name))
     return files

@@ -59,6 +59,7 @@ def readme(system: System, options: GenerateOptions) -> GeneratedFile:
         externals=[(dns_label(name), env_name(name, "URL")) for name, c in components.items()
                    if c.kind is Kind.EXTERNAL],
         chaos=[file.path for file in chaos.render(system, options)],
+        not_injected=chaos.not_injected(system),
         kong=bool(kong.render(system, options)), keda=bool(keda.render(system, options)),
         slo=system.slo is not None)
     return GeneratedFile(README, text)
