@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.generate.helpers import OPTIONS, SHOP, SMALL, by_kind, documents, generate, system
+from tests.generate.helpers import (
+    OPTIONS,
+    ROOT,
+    SHOP,
+    SMALL,
+    by_kind,
+    documents,
+    generate,
+    system,
+)
 
 from scalesim.generate import Target, render
 from scalesim.generate.envoy import retry_on, route_timeout_s
@@ -213,6 +222,16 @@ def test_faults_no_route_can_inject_get_no_chaos_file_and_the_readme_says_why() 
     assert [f.path for f in chaos] == ["istio/chaos/b.yaml"]
     assert documents(chaos)[0]["spec"]["http"][0]["fault"] == {
         "abort": {"httpStatus": 503, "percentage": {"value": 100.0}}}
+
+
+def test_identical_call_sites_are_noted_once() -> None:
+    """examples/hedging.yaml: root.search calls leaf ten times in parallel with one hedge;
+    the DestinationRule said "Istio exposes no hedging" ten times."""
+    rule = by_kind(documents(generate(ROOT / "examples" / "hedging.yaml", Target.ISTIO)),
+                   "DestinationRule")["leaf"]
+    notes = rule["metadata"]["annotations"]["scalesim.io/not-mapped"].split("; ")
+    assert notes.count("root.search -> leaf hedge: Istio exposes no hedging") == 1
+    assert len(notes) == len(set(notes))
 
 
 def test_probes_round_up_to_whole_seconds() -> None:

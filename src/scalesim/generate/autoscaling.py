@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from scalesim.generate.documents import notes_text
 from scalesim.generate.naming import dns_label
 from scalesim.generate.resources import resources_for
 from scalesim.spec.control import Autoscale, Metric, ScalingRules, whole_percent
@@ -102,7 +103,7 @@ def hpa(system: System, name: str, namespace: str, labels: dict[str, str],
                                 "labels": labels}
     notes = not_mapped(spec)
     if notes:
-        metadata["annotations"] = {NOT_MAPPED_ANNOTATION: "; ".join(notes)}
+        metadata["annotations"] = {NOT_MAPPED_ANNOTATION: notes_text(notes)}
     return {"apiVersion": API, "kind": "HorizontalPodAutoscaler", "metadata": metadata,
             "spec": {"scaleTargetRef": target, "minReplicas": min_replicas,
                      "maxReplicas": max_replicas,

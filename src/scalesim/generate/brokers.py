@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from scalesim.generate.documents import notes_text
 from scalesim.generate.naming import dns_label
 from scalesim.generate.tech import ALIASES, DEFAULT_TECH
 from scalesim.spec.data import Consumer, ConsumerGroup, Delivery
@@ -224,7 +225,7 @@ def _rabbitmq(system: System, name: str, component: Component,
         "bindings": [{"source": exchange, "destination": queue["name"],
                       "destination_type": "queue", "routing_key": ""} for queue in queues]}
     if notes:
-        settings["note"] = "; ".join(notes)
+        settings["note"] = notes_text(notes)
     return settings
 
 
@@ -255,4 +256,4 @@ def _sqs(system: System, name: str, delivery: Delivery) -> dict[str, Any]:
                      "maxReceiveCount, so none is written (messages are redelivered until "
                      "the retention period ends)")
     return {"queue": {"QueueName": dns_label(name), "Attributes": attributes},
-            "note": "; ".join(notes)}
+            "note": notes_text(notes)}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from scalesim.generate.base import GeneratedFile, GenerateOptions
-from scalesim.generate.documents import banner, yaml_file
+from scalesim.generate.documents import banner, notes_text, yaml_file
 from scalesim.generate.istio import mesh_routed, virtual_service
 from scalesim.generate.naming import check_names, dns_label, go_duration, istio_duration
 from scalesim.spec.model import Fault, System
@@ -81,7 +81,7 @@ def not_injected(system: System) -> list[str]:
             continue
         block, notes = http_fault(system, faults)
         if not block:
-            reasons.append(f"{name}: " + ("; ".join(notes) or "no delay or abort to inject"))
+            reasons.append(f"{name}: " + (notes_text(notes) or "no delay or abort to inject"))
     return reasons
 
 
@@ -101,8 +101,8 @@ def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
         annotations = service["metadata"].setdefault("annotations", {})
         annotations[WINDOWS] = "; ".join(_window(fault) for fault in faults)
         if notes:
-            annotations[NOT_MAPPED] = "; ".join(filter(None, [annotations.get(NOT_MAPPED),
-                                                              *notes]))
+            annotations[NOT_MAPPED] = notes_text(filter(None, [annotations.get(NOT_MAPPED),
+                                                                *notes]))
         for route in service["spec"]["http"]:
             route["fault"] = block
         files.append(yaml_file(f"istio/chaos/{dns_label(name)}.yaml", [service], comment,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from scalesim.generate.documents import notes_text
 from scalesim.generate.naming import dns_label
 from scalesim.spec.consistency import Caching, LeaderElection, Replication
 from scalesim.spec.model import Component, System
@@ -89,7 +90,7 @@ def _election(name: str, namespace: str, election: LeaderElection,
         notes.append("etcd's flags; other Raft libraries name them HeartbeatTimeout and "
                      "ElectionTimeout (hashicorp/raft) or heartbeat/election ticks")
     if notes:
-        settings["note"] = "; ".join(notes)
+        settings["note"] = notes_text(notes)
     return settings
 
 

@@ -33,6 +33,12 @@ def reads_as_non_string(text: str) -> bool:
     return bool(_YAML11_BOOL.fullmatch(text) or _GO_NUMBER.fullmatch(text.replace("_", "")))
 
 
+def notes_text(notes: Iterable[str]) -> str:
+    """Notes as one annotation or `note` value: each once, in the order first given, so
+    identical call sites (ten parallel calls to one callee) are not repeated."""
+    return "; ".join(dict.fromkeys(notes))
+
+
 class _NoAliases(yaml.SafeDumper):
     """Repeated sub-objects are written out in full: manifests never use YAML anchors."""
 

@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from scalesim.generate.base import GeneratedFile, GenerateOptions
-from scalesim.generate.documents import banner, yaml_file
+from scalesim.generate.documents import banner, notes_text, yaml_file
 from scalesim.generate.envoy import (
     HASH_HEADER,
     LOAD_BALANCER,
@@ -32,7 +32,7 @@ API = "networking.istio.io/v1"
 def _metadata(name: str, namespace: str, notes: list[str]) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": dns_label(name), "namespace": namespace}
     if notes:
-        meta["annotations"] = {NOT_MAPPED: "; ".join(notes)}
+        meta["annotations"] = {NOT_MAPPED: notes_text(notes)}
     return meta
 
 

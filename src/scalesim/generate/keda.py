@@ -25,7 +25,7 @@ from scalesim.generate.autoscaling import (
     uses_keda,
 )
 from scalesim.generate.base import GeneratedFile, GenerateOptions
-from scalesim.generate.documents import banner, yaml_file
+from scalesim.generate.documents import banner, notes_text, yaml_file
 from scalesim.generate.naming import PROMETHEUS, check_names, dns_label, env_name, fqdn
 from scalesim.generate.tech import runs_as_deployment, tech_of
 from scalesim.generate.topology import consumed_queues
@@ -132,7 +132,7 @@ def scaled_object(system: System, consumer: str, namespace: str,
     metadata: dict[str, Any] = {"name": dns_label(consumer), "namespace": namespace}
     notes = not_mapped(autoscale)       # KEDA's HPA follows the same controller flags
     if notes:
-        metadata["annotations"] = {NOT_MAPPED_ANNOTATION: "; ".join(notes)}
+        metadata["annotations"] = {NOT_MAPPED_ANNOTATION: notes_text(notes)}
     return {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": metadata,
             "spec": {"scaleTargetRef": target,
                      "pollingInterval": round(autoscale.polling),

@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from scalesim.generate.base import GeneratedFile, GenerateOptions
-from scalesim.generate.documents import banner, yaml_file
+from scalesim.generate.documents import banner, notes_text, yaml_file
 from scalesim.generate.kubernetes import kong_plugin_name
 from scalesim.generate.naming import check_names, dns_label
 from scalesim.spec.model import Kind, System
@@ -85,7 +85,7 @@ def plugin(system: System, name: str, limit: RateLimit, namespace: str) -> dict[
         notes.append("load_shedding: no Kong OSS plugin for it")
     meta: dict[str, Any] = {"name": kong_plugin_name(name), "namespace": namespace}
     if notes:
-        meta["annotations"] = {NOT_MAPPED: "; ".join(notes)}
+        meta["annotations"] = {NOT_MAPPED: notes_text(notes)}
     return {"apiVersion": "configuration.konghq.com/v1", "kind": "KongPlugin",
             "metadata": meta, "plugin": "rate-limiting",
             "config": {**windows,
