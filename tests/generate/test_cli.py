@@ -371,3 +371,43 @@ def test_a_full_disk_leaves_the_folder_as_it_was(tmp_path: Path, fail_at: int,
     calls = 0
     assert run(str(SMALL), "--target", "k8s", "-o", str(fresh)).exit_code == 2
     assert not fresh.exists()
+
+
+def _retries_env(folder: Path) -> set[str | None]:
+    """SCALESIM_RETRIES of every Deployment the folder's k8s/ holds."""
+    return {next((e["value"] for e in doc["spec"]["template"]["spec"]["containers"][0]["env"]
+                  if e["name"] == "SCALESIM_RETRIES"), None)
+            for path in (folder / "k8s").glob("*.yaml")
+            for doc in yaml.safe_load_all(path.read_text()) if doc and doc["kind"] == "Deployment"}
+
+
+def test_workloads_generated_beside_the_routes_leave_retries_to_them(tmp_path: Path) -> None:
+    """Istio first, then k8s into the same folder: as generated together, the services
+    make one try per call and the sidecar retries it (not tries × tries)."""
+    assert run(str(SHOP), "--target", "istio", "-o", str(tmp_path)).exit_code == 0
+    result = run(str(SHOP), "--target", "k8s", "-o", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert _retries_env(tmp_path) == {"mesh"}
+    assert (f"k8s: the services leave retries to the Istio routes in {tmp_path / 'istio'} "
+            "(SCALESIM_RETRIES=mesh)") in result.stderr
+
+
+def test_routes_beside_workloads_that_retry_are_refused_with_the_command(
+        tmp_path: Path) -> None:
+    """k8s first, then istio: the Deployments lack SCALESIM_RETRIES=mesh and the istio
+    target cannot rewrite k8s/, so it refuses (exit 2, nothing written) and names the
+    command that generates both; that command then gives one place of retries."""
+    options = ("-o", str(tmp_path), "--namespace", "shop", "--set", "components.orders.replicas=2")
+    assert run(str(SHOP), "--target", "k8s", *options).exit_code == 0
+    before = _snapshot(tmp_path)
+    refused = run(str(SHOP), "--target", "istio", *options)
+    assert refused.exit_code == 2
+    assert _snapshot(tmp_path) == before
+    command = (f"scalesim generate {SHOP} --target k8s --target istio -o {tmp_path} "
+               "--namespace shop --set components.orders.replicas=2")
+    assert refused.stderr.startswith(f"{tmp_path / 'k8s'}: its Deployments retry each call")
+    assert refused.stderr.rstrip().endswith(command)
+    fixed = run(*command.split()[2:])
+    assert fixed.exit_code == 0, fixed.output
+    assert _retries_env(tmp_path) == {"mesh"}
+    assert run(str(SHOP), "--target", "istio", *options).exit_code == 0   # now they agree

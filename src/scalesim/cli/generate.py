@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -27,7 +29,13 @@ from scalesim.generate import (
 )
 from scalesim.generate.errors import Problem
 from scalesim.generate.output import WriteError
-from scalesim.generate.targets import empty_targets, folders
+from scalesim.generate.retries import (
+    WORKLOAD_TARGETS,
+    lagging_problem,
+    lagging_workloads,
+    routes_in,
+)
+from scalesim.generate.targets import chosen_targets, empty_targets, folders
 from scalesim.spec.errors import printable
 from scalesim.spec.loader import Locator
 
@@ -66,27 +74,58 @@ def generate_command(
     except GenerateError as error:  # the options' values, not the spec's
         _refuse(error.problems)
     chosen = targets or [Target.K8S]
+    # Istio routes already in the folder retry: the workloads generated now leave it to them
+    options = replace(options, mesh_retries=routes_in(output))
     try:
         files = render(system, chosen, options)
     except GenerateError as error:  # the spec's names
         _refuse([_placed(file, locator, problem) for problem in error.located])
+    lagging = lagging_workloads(output, chosen)
+    problems = [lagging_problem(output, lagging, shlex.join(_command(
+        file, [*chosen, *lagging], output, options, overrides)))] if lagging else []
     try:
         planned = plan(output, files, force, folders(chosen))
     except GenerateError as error:  # the output folder's paths, each naming DIR
-        _refuse(error.problems)
+        _refuse([*problems, *error.problems])
+    if problems:
+        _refuse(problems)
     try:
         write(output, planned)
     except WriteError as error:  # a full disk: nothing was changed
         _refuse([f"-o {output}: {error}; nothing was written"])
     for item in planned:
         typer.echo(printable(f"{item.status:9} {output / item.file.path}"))
-    for line in empty_targets(chosen, [each.path for each in files]):
+    for line in [*empty_targets(chosen, [each.path for each in files]),
+                 *_mesh_note(chosen, options, output)]:
         err.print(line, highlight=False, markup=False, soft_wrap=True)
     err.print(f"[green]ok[/green] {len(planned)} files for '{system.name}' in {shown(output)}",
               highlight=False)
     err.print("next steps:", highlight=False)
     for step in next_steps(system, [item.file.path for item in planned], options, output):
         err.print(f"  {step}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _command(file: Path, targets: list[Target], output: Path, options: GenerateOptions,
+             overrides: list[str] | None) -> list[str]:
+    """The command line that generates `targets` with these options and overrides."""
+    words = ["scalesim", "generate", str(file)]
+    words += [word for target in chosen_targets(targets) for word in ("--target", target.value)]
+    words += ["-o", str(output)]
+    defaults = GenerateOptions()
+    for label, value, default in zip(
+            OPTION_LABELS, (options.namespace, options.image_registry, options.k8s_version),
+            (defaults.namespace, defaults.image_registry, defaults.k8s_version), strict=True):
+        words += [label, value] if value != default else []
+    return words + [word for override in overrides or [] for word in ("--set", override)]
+
+
+def _mesh_note(chosen: list[Target], options: GenerateOptions, output: Path) -> list[str]:
+    """Say so when the workloads leave retries to Istio routes generated earlier."""
+    workloads = [t.value for t in chosen_targets(chosen) if t in WORKLOAD_TARGETS]
+    if not options.mesh_retries or Target.ISTIO in chosen_targets(chosen) or not workloads:
+        return []
+    return [f"{' and '.join(workloads)}: the services leave retries to the Istio routes in "
+            f"{output / Target.ISTIO.value} (SCALESIM_RETRIES=mesh)"]
 
 
 def _placed(file: Path, locator: Locator, problem: Problem) -> str:

@@ -47,7 +47,7 @@ RENDERERS: dict[Target, Renderer] = {
     Target.HELM: helm.render, Target.CODE: code.render}
 
 
-def _chosen(targets: Target | Iterable[Target]) -> list[Target]:
+def chosen_targets(targets: Target | Iterable[Target]) -> list[Target]:
     """The targets named, each once and in the fixed order; `all` is every one."""
     named = {targets} if isinstance(targets, Target) else set(targets)
     return [t for t in RENDERERS if Target.ALL in named or t in named]
@@ -56,7 +56,7 @@ def _chosen(targets: Target | Iterable[Target]) -> list[Target]:
 def folders(targets: Target | Iterable[Target]) -> tuple[str, ...]:
     """The top-level folders the targets write into: each its own, named after it; compose
     also writes the services it builds (code/)."""
-    found = [t.value for t in _chosen(targets)]
+    found = [t.value for t in chosen_targets(targets)]
     if Target.COMPOSE.value in found:
         found.append(Target.CODE.value)
     return tuple(dict.fromkeys(found))
@@ -74,7 +74,8 @@ def empty_targets(targets: Target | Iterable[Target], paths: Iterable[str]) -> l
     would be empty, so it is not made), saying what it would need."""
     written = {path.split("/", 1)[0] for path in paths}
     return [f"{target.value}: nothing to generate: the spec has no {NEEDS[target]}"
-            for target in _chosen(targets) if target in NEEDS and target.value not in written]
+            for target in chosen_targets(targets)
+            if target in NEEDS and target.value not in written]
 
 
 def render(system: System, targets: Target | Iterable[Target],
@@ -82,7 +83,7 @@ def render(system: System, targets: Target | Iterable[Target],
     """Every file of the targets (each path once, in a stable order), then the deploy
     README. The objects of every target are made and checked whatever is chosen, so a name
     two components share is refused however the targets are generated, one by one or all."""
-    chosen = _chosen(targets)
+    chosen = chosen_targets(targets)
     if Target.ISTIO in chosen:  # one place retries each call: the mesh's routes
         options = replace(options, mesh_retries=True)
     made = {each: RENDERERS[each](system, options) for each in RENDERERS
