@@ -598,3 +598,32 @@ def test_deliveries_that_outlive_their_visibility_timeout_come_again(lint_yaml: 
     chances = np.array([late**(k - 1) * (1 - late) for k in range(1, 5)] + [late**4])
     sd = math.sqrt(float((chances * (counts - mean) ** 2).sum()) / found["published"])
     assert found["deliveries_per_message"] == pytest.approx(mean, abs=3 * sd)
+
+
+@pytest.mark.parametrize(("written", "flagged"), [
+    ("50", True), ("10.01", True), ("'5000%'", True),     # 5000 %, 1001 %: no rate limit
+    ("10", False), ("'50%'", False), ("0.5", False), ("2", False)])
+def test_a_scaling_percent_above_1000_is_read_as_a_multiple(
+        lint_yaml: LintYaml, written: str, flagged: bool) -> None:
+    """A policy's percent is a ratio: a bare 50 is 5000 % (the HPA gets value 5000)."""
+    spec = f"""
+components:
+  api:
+    replicas: 2
+    workers: 8
+    health: {{readiness: {{}}}}
+    operations: {{get: {{work: 5ms}}}}
+    autoscale:
+      max: 10
+      scale_down: {{policies: [{{pods: 1}}, {{percent: {written}, period: 30s}}]}}
+workloads: [{{name: w, to: api.get, rate: 100/s}}]
+"""
+    findings = lint_yaml(spec)
+    assert ("SS702" in rules(findings)) is flagged
+    if written == "50":
+        finding = only(findings, "SS702")
+        assert finding.path == "components.api.autoscale.scale_down.policies[1].percent"
+        assert finding.message == (
+            "'api' scale_down policy 1 allows 5000% of the replicas per 30 s: a bare number "
+            "is a multiple, so 'percent: 50' means 5000% (HPA and KEDA get value 5000); "
+            "write '50%' for 50 percent")

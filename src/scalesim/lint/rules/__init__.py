@@ -232,4 +232,10 @@ RULES: tuple[Rule, ...] = (
          "have no data, so the analysis ends in Error and aborts a rollout that may be fine",
          ("blue-green-deployment", "canary-release"),
          None, delivery.preview_analysis_without_traffic),
+    Rule("SS702", "percent-read-as-multiple", WARNING,
+         "a scaling policy's percent is a ratio, where a bare number is a multiple: "
+         "'percent: 50' lets the autoscaler change the replicas by 5000% a period, "
+         "which is no rate limit at all, and the HPA and KEDA objects get 5000",
+         ("auto-scaling",),
+         None, delivery.percent_read_as_multiple),
 )

@@ -1,4 +1,5 @@
-"""Rules about progressive delivery (`rollout`): analyses that cannot measure anything."""
+"""Rules about the control loops: progressive delivery (`rollout`) analyses that cannot
+measure anything, and autoscaling policies whose numbers cannot be what was meant."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterator
 
 from scalesim.lint.context import Context
 from scalesim.lint.finding import Hit
+from scalesim.spec.control import whole_percent
 
 
 def preview_analysis_without_traffic(ctx: Context) -> Iterator[Hit]:
@@ -30,3 +32,30 @@ def preview_analysis_without_traffic(ctx: Context) -> Iterator[Hit]:
                   "the rollout aborts; add a smoke-test workload with 'preview: true', or "
                   "move these checks to post_promotion_analysis, which measures the new "
                   "version once it takes the traffic")
+
+
+# A scaling policy's `percent` is a ratio: a bare number is a multiple (50 is 5000 %). Past
+# 1000 % a step is no longer a rate limit; such a number is far likelier a percent written
+# without its '%' than meant. The spec's text is not what lint reads, so the value decides.
+MOST_LIKELY_PERCENT = 10.0
+
+
+def percent_read_as_multiple(ctx: Context) -> Iterator[Hit]:
+    """SS702: a scaling policy's `percent` above 1000 %, as `percent: 50` reads."""
+    for name, component in ctx.system.components.items():
+        autoscale = component.autoscale
+        if autoscale is None:
+            continue
+        for direction, rules in (("scale_up", autoscale.scale_up),
+                                 ("scale_down", autoscale.scale_down)):
+            for index, policy in enumerate(rules.policies):
+                ratio = policy.percent
+                if ratio is None or ratio <= MOST_LIKELY_PERCENT:
+                    continue
+                yield Hit(("components", name, "autoscale", direction, "policies", index,
+                           "percent"),
+                          f"'{name}' {direction} policy {index} allows {whole_percent(ratio)}% "
+                          f"of the replicas per {policy.period:g} s: a bare number is a "
+                          f"multiple, so 'percent: {ratio:g}' means {whole_percent(ratio)}% "
+                          f"(HPA and KEDA get value {whole_percent(ratio)}); write "
+                          f"'{ratio:g}%' for {ratio:g} percent")
