@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import math
 
+from typer.testing import CliRunner
+
 from scalesim.analytic import mm1_sojourn_quantile
+from scalesim.cli import app
 
 MM1 = """
 scalesim: 1
@@ -61,7 +64,7 @@ def test_the_faults_column_is_not_read_as_availability_beside_refusals(
     doc = json.loads(run_cli("estimate", path, "--json").output)
     w = doc["workloads"]["w"]
     assert math.isclose(w["error_rate"], 1 / 6, abs_tol=1e-6) and w["availability"] == 1.0
-    result = run_cli("estimate", path)
+    result = CliRunner().invoke(app, ["estimate", path], env={"COLUMNS": "200"})  # one line
     assert result.exit_code == 0, result.output
     header = next(line for line in result.output.splitlines() if "errors" in line)
     assert "up (faults)" in header and "availability" not in header

@@ -82,9 +82,9 @@ def estimate_document(system: System, slo: Slo | None = None) -> dict[str, Any]:
         document["queues"] = {
             name: {"rate_rps": num(sub.rate_rps), "utilization": num(sub.state.utilization),
                    "offered_load": num(sub.state.offered),
-                   "model": sub.state.model, "lag_ms": num(sub.state.mean_wait_s * 1e3),
-                   "lag_p99_ms": num(sub.state.wait.quantile(0.99) * 1e3)
-                   if sub.state.wait is not None else None, "loss": num(sub.state.loss, 6)}
+                   "model": sub.state.model, "lag_ms": num(sub.lag_mean_s * 1e3),
+                   "lag_p99_ms": None if (lag := sub.lag) is None
+                   else num(lag.quantile(0.99) * 1e3), "loss": num(sub.state.loss, 6)}
             for name, sub in estimate.subscriptions.items()}
     scopes = system.slo_scopes(slo)
     if scopes:

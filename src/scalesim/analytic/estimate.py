@@ -126,11 +126,25 @@ class ComponentEstimate:
 @dataclass(frozen=True)
 class SubscriptionEstimate:
     """A queue's subscription: `concurrency` deliveries in flight, each held until the
-    consumer answers; messages wait in the buffer meanwhile (their lag)."""
+    consumer answers; messages wait in the buffer meanwhile."""
 
     rate_rps: float  # deliveries per second: each message's failed deliveries again, and
     # dead letters from the queues that send theirs here (`load.subscriptions`)
     state: StationState
+    held: Lattice | None = None  # a delivery: the hop there, the consumer's answer, the hop back
+
+    @property
+    def lag_mean_s(self) -> float:
+        """From publication until processed, as the simulation's `lag_ms`: the wait in the
+        buffer, then the delivery held until its answer is back."""
+        return self.state.mean_wait_s + (0.0 if self.held is None else self.held.mean)
+
+    @property
+    def lag(self) -> Lattice | None:
+        """The lag's distribution (None when the subscription cannot keep up)."""
+        if self.state.wait is None or self.held is None:
+            return None
+        return lattice.convolve(self.state.wait, self.held)
 
 
 @dataclass(frozen=True)
@@ -1194,14 +1208,13 @@ class Model:
                     target.split(".", 1)[0]].most_replicas)  # one queue: pooled
                 capacity = None if component.capacity is None \
                     else servers + component.capacity
-                if response is None:
-                    state = solve(StationLoad(rate, servers, capacity, math.inf, 1.0),
-                                  self.points)
-                else:
-                    held = lattice.total([self.hop, response, self.hop])
-                    state = solve(StationLoad(rate, servers, capacity, held.mean, held.scv),
-                                  self.points)
-                out[f"{cname}->{target}"] = SubscriptionEstimate(rate, state)
+                held = None if response is None else \
+                    lattice.total([self.hop, response, self.hop])
+                state = solve(StationLoad(rate, servers, capacity, math.inf, 1.0)
+                              if held is None else
+                              StationLoad(rate, servers, capacity, held.mean, held.scv),
+                              self.points)
+                out[f"{cname}->{target}"] = SubscriptionEstimate(rate, state, held)
         return out
 
     def _revisited(self, entry: str, components: Mapping[str, ComponentEstimate]
