@@ -86,15 +86,20 @@ def retries(system: System, estimate: Estimate) -> Iterator[Caveat]:
         late = estimate.timeouts.get(edge, 0.0)
         state = estimate.components[target[0]].state
         load = state.offered
-        # refused attempts and their back-offs are in the latency (`Model._retried`), each
-        # refused independently of the last
+        # refused attempts and their back-offs are in the latency (`Model._retried`), a retry
+        # to the queue that refused refused again as its chain is still full (`again.py`)
         refused = state.loss if "rejected" in call.retry.on else 0.0
         if refused > LATE and load <= 0.7 and late <= LATE:
+            shape = "" if state.model.startswith("M/M/") else \
+                ", its service taken as exponential at its mean"
             yield Caveat("retried-latency", edge, f"{refused:.1%} of attempts are refused "
-                         "(a full queue) and retried after a back-off, each refused "
-                         "independently of the last in the estimate; a queue full now is "
-                         "more likely full at the retry, so failures and the tail are "
-                         "optimistic")
+                         "(a full queue) and retried after a back-off; a retry that comes "
+                         "back to the queue that refused it is refused again as often as "
+                         f"that queue's M/M/c/K chain is still full then{shape}, but the "
+                         "others refused in the same full spell come back in the same "
+                         "window, which the chain leaves out: failures and the tail are "
+                         "optimistic, the more so the more of the queue's traffic retries "
+                         "and the narrower its back-off")
         if late > LATE or load > 0.7:
             yield Caveat("retries-under-load", edge, f"up to {call.retry.attempts} attempts per "
                          f"call at a callee {load:.0%} busy"

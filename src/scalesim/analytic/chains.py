@@ -26,6 +26,11 @@ from scalesim.analytic.lattice import LEAF_POINTS, TAIL, Lattice, from_cdf, zero
 
 Array = npt.NDArray[np.float64]
 NEGLIGIBLE = 1e-12  # a share of the mixture left out past its last term
+BLOCK = 1 << 20  # Poisson terms `poisson_weighted` works out at once
+# `full_again`: a chain whose probabilities move less than SETTLED in a step (checked every
+# SETTLED_EVERY steps) is at its stationary law
+SETTLED = 1e-15
+SETTLED_EVERY = 8
 
 
 @dataclass(frozen=True)
@@ -133,3 +138,51 @@ def _windowed(tail: Array, rate: float, window: int) -> Callable[[Array], Array]
         return np.asarray(1.0 - survival, dtype=np.float64)
 
     return cdf
+
+
+
+def full_again(arrival_rate: float, m: int, service_mean_s: float, capacity: int,
+               steps: int) -> tuple[float, Array]:
+    """The chain of `served` with room for `capacity` jobs (arrivals at λ below the top,
+    departures at min(n, m)/S), uniformized: it moves at the events of a Poisson stream of
+    rate Λ = λ + m/S, by the jump matrix P = I + Q/Λ. Returns Λ and aₖ = P(full after k
+    events | full), k = 0 … `steps`, so that P(full at t | full at 0) = Σₖ P(Poisson(Λt) =
+    k)·aₖ (`poisson_weighted`) while Λt stays well below `steps`. Exact: only the states
+    within steps/2 of the top can be left and come back in that many events; a whole chain
+    that no longer moves by `SETTLED` keeps its last aₖ."""
+    rate = arrival_rate + m / service_mean_s
+    depth = min(capacity, steps // 2 + 1)
+    n = capacity - np.arange(depth + 1, dtype=np.float64)  # the top first
+    up = np.where(n < capacity, arrival_rate / rate, 0.0)
+    down = np.minimum(n, m) / (service_mean_s * rate)
+    stay = 1.0 - up - down
+    x = np.zeros(depth + 1)
+    x[0] = 1.0
+    out = np.empty(steps + 1)
+    out[0] = 1.0
+    for k in range(1, steps + 1):
+        moved = x * stay
+        moved[:-1] += x[1:] * up[1:]  # one job more: a place nearer the top
+        moved[1:] += x[:-1] * down[:-1]
+        settled = depth == capacity and k % SETTLED_EVERY == 0 \
+            and float(np.abs(moved - x).max()) < SETTLED
+        x = moved
+        out[k] = x[0]
+        if settled:  # the whole chain at its stationary law: it stays there
+            out[k + 1:] = x[0]
+            break
+    return rate, out
+
+
+def poisson_weighted(values: Array, x: Array) -> Array:
+    """Σₖ P(Poisson(x) = k)·values[k] at each x, terms past the values taken as 0: the
+    Poisson probabilities of every k at once, for blocks of x of at most `BLOCK` terms."""
+    k = np.arange(len(values), dtype=np.float64)
+    log_factorial = np.concatenate([[0.0], np.cumsum(np.log(k[1:]))])
+    rows = max(1, BLOCK // len(values))
+    out = np.empty(len(x))
+    for start in range(0, len(x), rows):
+        at = x[start:start + rows, None]
+        log_p = k * np.log(np.maximum(at, 1e-300)) - at - log_factorial
+        out[start:start + rows] = np.exp(log_p) @ values
+    return out

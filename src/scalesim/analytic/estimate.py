@@ -44,6 +44,7 @@ import numpy.typing as npt
 
 from scalesim.analytic import closed as closed_loop
 from scalesim.analytic import hashing, lattice, memo
+from scalesim.analytic.again import Chain, backoff_bounds, still_full
 from scalesim.analytic.cpu import CpuDemand, with_cores
 from scalesim.analytic.hashing import Split
 from scalesim.analytic.held import Bound, held_bounds, turns_stay_even
@@ -53,7 +54,6 @@ from scalesim.analytic.load import (
     Subscription,
     call_edges,
     call_matrix,
-    expected_attempts,
     expected_hedges,
     miss_shares,
     peak_rate,
@@ -99,6 +99,8 @@ RARELY_LATE = 1e-4
 # the share of calls under which none is taken to succeed (what is left of 1 − late^n or
 # of the attempts' successes when every attempt fails, but for rounding)
 NEVER = 1e-12
+# `Model.refused_again` kept for this many chains and retries at most
+MEMO_AGAIN = 4096
 
 
 @dataclass(frozen=True)
@@ -407,6 +409,8 @@ class Model:
         self._waited: memo.Last[tuple[str, int], Waits] = memo.Last()
         self._coarse: dict[int, Model] = {}
         self._again: dict[str, tuple[str, ...]] = {}  # per entry: components met twice or more
+        # `refused_again` by the chain and the retry it was worked out for
+        self._still_full: dict[tuple[object, ...], tuple[float, ...]] = {}
         self._waits: npt.NDArray[np.float64] | None = None  # sync calls per visit, all made
         # calls waited on that can send more than one attempt: retried (2+ tries) or hedged
         self.repeated = [edge for edge in call_edges(system)
@@ -520,19 +524,16 @@ class Model:
         fails as `Success.attempt` has it (the callee's refusals, replicas down, errors and
         the failures its own calls pass up, or late past the call's timeout); the share
         that fails by a cause its retry is `on` is tried again, up to `attempts` tries in all
-        (`load.expected_attempts`); a retry budget allows at most 1 + ratio + replicas ×
-        min_per_s / (the call's rate) (each calling replica keeps its own, as the kernel
-        does: `_budget`). Hedges add `load.expected_hedges` (of the first attempt: retries are
-        not hedged); a hedge that loses the race counts in full, as one that has started runs
-        to its end."""
+        (`Success.tried`: a queue that refused one is more often still full for the
+        next); a retry budget allows at most 1 + ratio + replicas × min_per_s / (the call's
+        rate) (each calling replica keeps its own, as the kernel does: `_budget`). Hedges
+        add `load.expected_hedges` (of the first attempt: retries are not hedged); a hedge
+        that loses the race counts in full, as one that has started runs to its end."""
         call = edge.call
         retry = call.retry
         tries = 1.0
         if retry is not None and retry.attempts > 1:
-            failed = success.attempt(edge.caller, call)
-            tries = min(expected_attempts(sum(p for cause, p in failed.items()
-                                              if cause in retry.on), retry.attempts),
-                        self._budget(edge, op_rate))
+            tries = min(success.tried(edge.caller, call)[1], self._budget(edge, op_rate))
         if call.hedge is not None:
             attempt = self.call_time(call, responses)
             tries += expected_hedges(call.hedge, lambda t: 1.0 if attempt is None
@@ -549,6 +550,39 @@ class Model:
             return math.inf
         replicas = self.ops[edge.caller].component.most_replicas
         return 1.0 + retry.budget.ratio + replicas * retry.budget.min_per_s / rate
+
+    def refused_again(self, call: Call, found: ComponentEstimate) -> tuple[float, ...]:
+        """P(retry number j of `call` is refused | its callee's full queue refused the attempt
+        before), j = 1 … attempts − 1 (`again.still_full`), at the callee's estimate
+        `found`; () when its retry is not `on` rejected or forgets: a queue that refuses
+        none (or less than `NEVER`, which no number shows), or a retry sent to another
+        queue (another replica, `other_replica`; a hash ring split unevenly, whose replicas
+        are solved apart, counts as one)."""
+        retry = call.retry
+        cname = self.system.resolve(call.to)[0]
+        state, servers = found.state, found.servers
+        if retry is None or retry.attempts < 2 or "rejected" not in retry.on \
+                or state.loss <= NEVER or servers is None or found.service_mean_s <= 0.0 \
+                or not math.isfinite(found.service_mean_s):
+            return ()
+        component = self.system.components[cname]
+        if found.queues == 1:
+            same = 1.0
+        elif retry.other_replica or cname in self.hashed:
+            return ()
+        else:  # the balancer's pick again: a hash sends the key where it went
+            same = 1.0 if component.balancer is Balancer.HASH else 1.0 / found.queues
+        capacity = _queueing(component)[2]
+        assert capacity is not None  # it refuses
+        chain = Chain(state.offered * servers / found.service_mean_s, servers,
+                      found.service_mean_s, capacity)
+        key = (chain, state.loss, same, retry.attempts, retry.backoff, retry.jitter,
+               retry.base, retry.max)
+        if key not in self._still_full:
+            if len(self._still_full) > MEMO_AGAIN:
+                self._still_full.clear()
+            self._still_full[key] = still_full(retry, chain, self.round_trip, state.loss, same)
+        return self._still_full[key]
 
     def _can_storm(self, sub: Subscription) -> bool:
         """Whether redeliveries can hold a subscription's consumer overloaded: its
@@ -1090,39 +1124,45 @@ class Model:
         return held, mix([w / (1.0 - failed) for w in weights], parts)
 
     def _attempt_failures(self, call: Call, running: Success | None
-                          ) -> tuple[Failures, Failures] | None:
+                          ) -> tuple[Failures, Failures, tuple[Failures, ...]] | None:
         """How an attempt of a retried call fails at its callee, by cause: turned away
         (`Success.refusals`) and failing once served (`Success.served`: its own error and
-        what its calls pass up); None when the call retries none of those (no retry, or
-        none of the causes in its `on` happens). Without `running` (the first pass over a
-        circle of calls, whose callees are not solved yet) the callee's own error alone."""
+        what its calls pass up), then how retry number j is turned away after its callee's
+        full queue refused the attempt before (`Model.refused_again`; none when it forgets);
+        None when the call retries none of those (no retry, or none of the causes in its
+        `on` happens). Without `running` (the first pass over a circle of calls, whose
+        callees are not solved yet) the callee's own error alone."""
         retry = call.retry
         if retry is None or retry.attempts < 2:
             return None
         cname, oname = self.system.resolve(call.to)
+        again: tuple[Failures, ...] = ()
         if running is None:
             refused: Failures = {}
             served = {"error": self.system.components[cname].effective_operations[oname]
                       .error_rate}
         else:
             refused, served = running.refusals(cname), running.served(f"{cname}.{oname}")
+            again = tuple(running.refusals(cname, full=q) for q in
+                          self.refused_again(call, running.components[cname]))
         if not any(p > 0.0 and cause in retry.on
                    for cause, p in itertools.chain(refused.items(), served.items())):
             return None
-        return refused, served
+        return refused, served, again
 
-    def _retried(self, call: Call, attempt: Lattice, refused: Failures, served: Failures
-                 ) -> Waits:
+    def _retried(self, call: Call, attempt: Lattice, refused: Failures, served: Failures,
+                 again: tuple[Failures, ...] = ()) -> Waits:
         """A retried call whose attempts can fail before its timeout. An attempt is turned
         away with P(refused) (the callee's refusals: the answer comes one hop after the hop
         there), else it is late with P(late) (it outlasts the call's timeout, if any), else
         it fails with P(served) after its whole time (an error, or a failure the callee's
         own calls pass up) or succeeds. A failure by a cause the retry is `on` waits a
-        back-off (`backoff_wait`) and tries again, up to `attempts`; with r the share of
-        attempts failing so, the k-th attempt is the last with r^(k−1) times its outcome's share,
-        after k − 1 failed attempts and back-offs, and r^attempts of the calls fail every
-        attempt; a failure the retry is not `on` ends the call. `_timed` when every attempt
-        is late."""
+        back-off (`backoff_wait`) and tries again, up to `attempts`; retry number j after a
+        refusal of the callee's full queue is turned away as again[j − 1] has it (a queue
+        still full: `Model.refused_again`), any other as the first. Each try is reached
+        after such a refusal or not, with its share and the time spent before it (the failed
+        attempts and back-offs), as `success.tried` counts them; a failure the retry is not
+        `on` ends the call, as do the last try's. `_timed` when every attempt is late."""
         retry = call.retry
         assert retry is not None
         timeout = math.inf if call.timeout is None else call.timeout
@@ -1134,39 +1174,42 @@ class Model:
             if below is None:
                 return self._timed(call, attempt, timeout)
             in_time = below
-        turned_away = self.round_trip
-        reached = 1.0 - sum(refused.values())
-        # what an attempt ends in other than success: (share, time, retried)
-        outcomes = [(p, turned_away, cause in retry.on) for cause, p in refused.items()]
-        outcomes += [(reached * (1.0 - late) * p, in_time, cause in retry.on)
-                     for cause, p in served.items()]
-        if late > 0.0:
-            outcomes.append((reached * late, lattice.point(timeout, self.points),
-                             "timeout" in retry.on))
-        outcomes = [outcome for outcome in outcomes if outcome[0] > 0.0]
-        again = [(p, time) for p, time, retried in outcomes if retried]
-        if not again:  # what is retried never happens: late = 1 − 1e-300 rounds to 1
+        first = self._tried(retry, refused, served, late, in_time, timeout, bool(again))
+        if first is None:  # what is retried never happens: late = 1 − 1e-300 rounds to 1
             return self._timed(call, attempt, timeout)
-        ending = [(p, time) for p, time, retried in outcomes if not retried]
-        retried = sum(p for p, _ in again)  # r
-        success = reached * (1.0 - late) * (1.0 - sum(served.values()))
-        failure = lattice.mixture([p / retried for p, _ in again], [t for _, t in again])
+        after = [self._tried(retry, turned, served, late, in_time, timeout, True)
+                 for turned in again]
         fallback = None if isinstance(call.on_failure, str) else \
             lattice.of(call.on_failure.fallback, self.points)
 
         def failed(spent: Lattice, last: Lattice) -> Lattice:
             return lattice.total([spent, last] if fallback is None else [spent, last, fallback])
 
-        spent = lattice.zero()  # the failed attempts and back-offs before the k-th
+        # the tries reached after a full queue's refusal, and otherwise: (share, time spent)
+        other, full = (1.0, lattice.zero()), (0.0, lattice.zero())
         succeeded: list[tuple[float, Lattice]] = []
         ended: list[tuple[float, Lattice]] = []  # calls that fail: (share, time)
         for k in range(retry.attempts):
-            reach = retried**k
-            succeeded.append((reach * success, lattice.convolve(spent, in_time)))
-            ended += [(reach * p, failed(spent, time)) for p, time in ending]
-            if k + 1 < retry.attempts:
-                spent = lattice.total([spent, failure, backoff_wait(retry, k + 1, self.points)])
-        ended.append((retried**retry.attempts, failed(spent, failure)))
+            reached = [(*other, first)]
+            if full[0] > 0.0:
+                tries = after[k - 1]
+                assert tries is not None  # a refusal is retried
+                reached.append((*full, tries))
+            # the failed tries retried, by what comes next: (share, time spent, its failure)
+            to_full: list[tuple[float, Lattice, Lattice]] = []
+            to_other: list[tuple[float, Lattice, Lattice]] = []
+            for share, spent, outcome in reached:
+                succeeded.append((share * outcome.success, lattice.convolve(spent, in_time)))
+                ended += [(share * p, failed(spent, time)) for p, time in outcome.ending]
+                if outcome.full > 0.0:
+                    to_full.append((share * outcome.full, spent, self.round_trip))
+                if outcome.again > 0.0:
+                    to_other.append((share * outcome.again, spent, outcome.failure))
+            if k + 1 == retry.attempts:
+                ended += [(p, failed(spent, last)) for p, spent, last in to_full + to_other]
+                break
+            wait = backoff_wait(retry, k + 1, self.points)
+            other, full = _joined(to_other, wait), _joined(to_full, wait)
         every = [*succeeded, *ended]
         mix = lattice.mostly if 1.0 - every[0][0] < RARELY_LATE else lattice.mixture
         held = mix([w for w, _ in every], [t for _, t in every])
@@ -1176,6 +1219,33 @@ class Model:
         if ok <= NEVER:  # every attempt fails
             return held, None
         return held, mix([w / ok for w, _ in succeeded], [t for _, t in succeeded])
+
+    def _tried(self, retry: Retry, refused: Failures, served: Failures, late: float,
+               in_time: Lattice, timeout: float, remembered: bool) -> _Tried | None:
+        """One try's outcomes (`_Tried`), turned away as `refused` has it; with
+        `remembered`, a refusal of the full queue apart from the other retried failures.
+        None when none is retried."""
+        turned_away = self.round_trip
+        reached = 1.0 - sum(refused.values())
+        # what an attempt ends in other than success: (share, time, retried)
+        outcomes = [(p, turned_away, cause in retry.on) for cause, p in refused.items()
+                    if not (remembered and cause == "rejected")]
+        outcomes += [(reached * (1.0 - late) * p, in_time, cause in retry.on)
+                     for cause, p in served.items()]
+        if late > 0.0:
+            outcomes.append((reached * late, lattice.point(timeout, self.points),
+                             "timeout" in retry.on))
+        outcomes = [outcome for outcome in outcomes if outcome[0] > 0.0]
+        full = refused.get("rejected", 0.0) if remembered and "rejected" in retry.on else 0.0
+        again = [(p, time) for p, time, retried in outcomes if retried]
+        if not again and full <= 0.0:
+            return None
+        retried = sum(p for p, _ in again)
+        return _Tried(reached * (1.0 - late) * (1.0 - sum(served.values())),
+                      [(p, time) for p, time, retried in outcomes if not retried], full,
+                      retried, lattice.mixture([p / retried for p, _ in again],
+                                               [t for _, t in again]) if again
+                      else lattice.zero())
 
     def _timeouts(self, responses: Mapping[str, Lattice | None], refs: Iterable[str]
                   ) -> dict[str, float]:
@@ -1268,19 +1338,41 @@ class Model:
         return True
 
 
+@dataclass(frozen=True)
+class _Tried:
+    """One try of a retried call (`Model._tried`): the share that succeeds, the failures
+    that end the call (share, time), the share its callee's full queue refuses when a
+    retry remembers it, and the other retried failures' share and time."""
+
+    success: float
+    ending: list[tuple[float, Lattice]]
+    full: float
+    again: float
+    failure: Lattice
+
+
+def _joined(parts: list[tuple[float, Lattice, Lattice]], wait: Lattice
+            ) -> tuple[float, Lattice]:
+    """The share of tries reached by `parts` (share, time spent, the failure that ends
+    it), and the time spent before them: the parts mixed, then the back-off `wait`."""
+    share = sum(p for p, _, _ in parts)
+    if share <= 0.0:
+        return 0.0, lattice.zero()
+    if len(parts) == 1:
+        return share, lattice.total([parts[0][1], parts[0][2], wait])
+    spent = lattice.mixture([p / share for p, _, _ in parts],
+                            [lattice.total([spent, last]) for _, spent, last in parts])
+    return share, lattice.total([spent, wait])
+
+
 def backoff_wait(retry: Retry, attempt: int, points: int) -> Lattice:
     """The back-off before retry number `attempt` as the kernel draws it
-    (sim/mechanisms/backoff.py): U(0, longest) fully jittered (Envoy's too), U(longest/2,
-    longest) with equal jitter, the longest wait (`Retry.longest_wait`) without. A
-    decorrelated wait is drawn from the last one, so its mean (`backoff_mean`) stands for
-    it."""
-    if retry.backoff == "none":
-        return lattice.zero()
-    if retry.jitter == "decorrelated":
+    (`again.backoff_bounds`). A decorrelated wait is drawn from the last one, so its mean
+    (`backoff_mean`) stands for it."""
+    bounds = backoff_bounds(retry, attempt)
+    if bounds is None:
         return lattice.point(backoff_mean(retry, attempt), points)
-    longest = retry.longest_wait(attempt)
-    return lattice.uniform({"full": 0.0, "equal": longest / 2.0}.get(retry.jitter, longest),
-                           longest, points)
+    return lattice.zero() if bounds[1] <= 0.0 else lattice.uniform(*bounds, points)
 
 
 def backoff_mean(retry: Retry, attempt: int) -> float:

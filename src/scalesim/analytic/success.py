@@ -4,7 +4,8 @@ refusals, error rates, timeouts, and what retries and fallbacks make of them."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scalesim.spec.checks import callees_first
@@ -32,10 +33,42 @@ def retried(attempt: Failures, attempts: int, on: set[str]) -> Failures:
     cause ends the call at once. With r the retryable share, try k happens with r^(k−1), so a
     final failure of cause c is c's share times 1 + r + … + r^(n−1), and a retryable one is
     the last try's."""
-    r = sum(p for cause, p in attempt.items() if cause in on)
-    tries = sum(r**k for k in range(attempts))
-    return {cause: p * (r ** (attempts - 1) if cause in on else tries)
-            for cause, p in attempt.items()}
+    return tried(Attempt(attempt), (), attempts, on)[0]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """How one attempt fails, by cause, and the share of it that the callee's full queue
+    refused (counted in `failures` as `rejected` too), which a retry to it remembers."""
+
+    failures: Failures
+    full: float = 0.0
+
+
+def tried(first: Attempt, again: Sequence[Attempt], attempts: int, on: set[str]
+          ) -> tuple[Failures, float]:
+    """A call's failures by cause, and its mean tries, when it tries up to `attempts` times
+    and tries again after a failure whose cause is in `on`. A try fails as `first` does,
+    but after a refusal of the callee's full queue (`Attempt.full`), when retry number j
+    fails as again[j − 1] does (the queue is still full more often than not: `again.py`).
+    Each try is reached either after such a refusal or not, and the last try's retryable
+    failures end the call with the others' of every try."""
+    out: Failures = {}
+    after_other, after_full, tries = 1.0, 0.0, 0.0  # P(try k, reached either way)
+    for k in range(attempts):
+        last = k + 1 == attempts
+        reached = [(after_other, first)] + ([(after_full, again[k - 1])] if after_full else [])
+        tries += after_other + after_full
+        after_other = after_full = 0.0
+        for share, attempt in reached:
+            for cause, p in attempt.failures.items():
+                if last or cause not in on:
+                    out[cause] = out.get(cause, 0.0) + share * p
+            retryable = sum(p for cause, p in attempt.failures.items() if cause in on)
+            full = attempt.full if again and "rejected" in on else 0.0
+            after_full += share * full
+            after_other += share * (retryable - full)
+    return out, tries
 
 
 class Success:
@@ -52,6 +85,7 @@ class Success:
         self.timeouts = timeouts
         self.admitted = admitted  # the share a rate-limited component lets in (of a workload's)
         self.memo: dict[tuple[str, bool], Failures] = {}
+        self._admitted: dict[str, Failures] = {}  # a visit let in by its queue (`tried`)
 
     def of(self, ref: str, structural: bool = False) -> float:
         return 1.0 - sum(self.failures(ref, structural).values())
@@ -86,18 +120,20 @@ class Success:
         return self.served(ref, structural,
                            self.refusals(self.model.ops[ref].cname, structural))
 
-    def refusals(self, cname: str, structural: bool = False) -> Failures:
+    def refusals(self, cname: str, structural: bool = False, full: float | None = None
+                 ) -> Failures:
         """How a visit to `cname` is turned away before any work, by cause, in the kernel's
         order: the replica down (`crashed`, or `unavailable` when the balancer steers around
         down ones and none is left), its rate limit (`rate_limited`), its full queue
-        (`rejected`); `structural`: the replica down alone. The caller hears of it one hop
-        later."""
+        (`rejected`: its loss, or `full` when given); `structural`: the replica down alone.
+        The caller hears of it one hop later."""
         up, steered = _replica_availability(self.model.system, cname)
         out = {"unavailable" if steered else "crashed": 1.0 - up}
         if structural:
             return out
         out = then(out, {"rate_limited": 1.0 - self.admitted.get(cname, 1.0)})
-        return then(out, {"rejected": self.components[cname].state.loss})
+        return then(out, {"rejected": self.components[cname].state.loss if full is None
+                          else full})
 
     def served(self, ref: str, structural: bool = False, before: Failures | None = None
                ) -> Failures:
@@ -131,10 +167,38 @@ class Success:
         call = self.model.system.effective(call)
         if call.async_ or call.on_failure != "fail":
             return {}
-        attempt = self.attempt(ref, call, structural)
         retry = call.retry
-        outcome = attempt if retry is None else retried(attempt, retry.attempts, set(retry.on))
+        outcome = self.attempt(ref, call, structural) if retry is None \
+            else self.tried(ref, call, structural)[0]
         return {cause: call.probability * p for cause, p in outcome.items()}
+
+    def tried(self, ref: str, call: Call, structural: bool = False) -> tuple[Failures, float]:
+        """How a retried `call` (its defaults filled in) fails after its tries, by cause, and
+        its mean tries (`tried`): a retry after its callee's full queue refused is refused
+        again as `Model.refused_again` has it."""
+        assert call.retry is not None
+        first = self.attempt(ref, call, structural)
+        target = ".".join(self.model.system.resolve(call.to))
+        cname = target.split(".", 1)[0]
+        again = () if structural else self.model.refused_again(call, self.components[cname])
+        if not again:
+            return tried(Attempt(first), (), call.retry.attempts, set(call.retry.on))
+        late = {"timeout": self.timeouts.get(f"{ref}->{target}", 0.0)}
+        admitted = self._admitted.get(target)
+        if admitted is None:
+            admitted = self._admitted[target] = self.served(
+                target, before=self.refusals(cname, full=0.0))
+        turned = self.refusals(cname, full=1.0)
+
+        def refused(q: float) -> Attempt:
+            """An attempt that the queue refuses with q: the two outcomes mixed."""
+            visit = {cause: (1.0 - q) * admitted.get(cause, 0.0) + q * turned.get(cause, 0.0)
+                     for cause in dict.fromkeys([*admitted, *turned])}
+            return Attempt(then(late, visit), (1.0 - sum(late.values())) * turned["rejected"] * q)
+
+        loss = self.components[cname].state.loss
+        return tried(refused(loss), [refused(q) for q in again], call.retry.attempts,
+                     set(call.retry.on))
 
     def attempt(self, ref: str, call: Call, structural: bool = False) -> Failures:
         """How one attempt of `call` (by `ref`, its defaults filled in) fails, by cause: as
