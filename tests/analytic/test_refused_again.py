@@ -144,9 +144,10 @@ def test_retries_refused_by_a_full_queue_fail_as_simulated(
 
 
 def test_a_retry_steered_to_another_replica_forgets() -> None:
-    """Two replicas of the M/M/1/2, a retry sent to the other (`other_replica`, the
-    default): refused independently, with the loss, so loss³ of the calls fail; sent back
-    by the balancer (random, half of the time to the same one), more."""
+    """Two replicas of the M/M/1/2 behind a random balancer. A retry sent to the other
+    (`other_replica`, the default) is refused independently, with the loss: loss³ of the
+    calls fail. One the balancer picks again goes back to the replica that refused half of
+    the time: retry j is refused with ½·(its chain's transient from full) + ½·loss."""
     spec = THIN.format(workers=1, queue=1, work="5ms", bulk="240/s",
                        retry="{attempts: 3, on: [rejected]}").replace(
         "  b:\n", "  b:\n    replicas: 2\n    balancer: random\n")
@@ -155,4 +156,11 @@ def test_a_retry_steered_to_another_replica_forgets() -> None:
     assert 1.0 - found.workloads["w"].success == pytest.approx(loss**3, rel=1e-9)
     back = estimate(load_spec_text(spec.replace("on: [rejected]",
                                                 "on: [rejected], other_replica: false")))
-    assert 1.0 - back.workloads["w"].success > 1.2 * loss**3
+    b = back.components["b"]
+    loss = b.state.loss
+    chain = Chain(b.arrival_rate_rps / 2, 1, b.service_mean_s, 2)
+    full = still_full(Retry(attempts=3), chain, lattice.zero(), loss, 1.0)
+    again = [(f + loss) / 2 for f in full]
+    assert again[0] > 1.2 * loss  # the replica that refused is still full more often
+    assert 1.0 - back.workloads["w"].success == pytest.approx(loss * again[0] * again[1],
+                                                              rel=1e-9)

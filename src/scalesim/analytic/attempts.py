@@ -42,11 +42,14 @@ with it first, and keeps it for a stretch where attempts into those components a
 retried less than `NEVER_LATE` of the time.
 
 Leaning high, by design: attempts are independent (a retry to another replica after a
-replica's fault fails as often as the first); a call that fails does not stop its caller's
-later steps here (the kernel skips them); the healthy system's P(late) is used unless
-retries load a component past its capacity (`runtime` then takes every timed attempt into
-it as late, and its bounded queue as refusing 1 − 1/ρ); deadlines and `max_concurrent` are
-not counted as caps. Pauses and `network` loss on hops are not counted as failures.
+replica's fault fails as often as the first; but a retry to the full queue that refused the
+attempt before it, which the analytic estimate refuses again as the queue is still full,
+`again.py`, is refused here with the queue's loss: fewer attempts than run); a call that
+fails does not stop its caller's later steps here (the kernel skips them); the healthy
+system's P(late) is used unless retries load a component past its capacity (`runtime` then
+takes every timed attempt into it as late, and its bounded queue as refusing 1 − 1/ρ);
+deadlines and `max_concurrent` are not counted as caps. Pauses and `network` loss on hops
+are not counted as failures.
 """
 
 from __future__ import annotations
