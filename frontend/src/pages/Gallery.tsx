@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useState } from "react";
 import { api, ApiError, type TemplateCard, type TemplateParam } from "../api";
 import { MiniDiagram } from "../components/MiniDiagram";
-import { problemsByParam } from "../model/params";
+import { paramInput, paramValues, problemsByParam, type ParamInput } from "../model/params";
 
 export function GalleryPage({ onOpen, onPattern }: { onOpen: (t: TemplateCard) => void; onPattern: (id: string) => void }) {
   const [templates, setTemplates] = useState<TemplateCard[] | null>(null);
@@ -62,11 +62,13 @@ export function GalleryPage({ onOpen, onPattern }: { onOpen: (t: TemplateCard) =
  * each value and says which is wrong. */
 function Parameters({ card, onOpen }: { card: TemplateCard; onOpen: (t: TemplateCard) => void }) {
   const [params, setParams] = useState<TemplateParam[] | null>(null);
-  const [values, setValues] = useState<Record<string, unknown>>({});
+  const [inputs, setInputs] = useState<Record<string, ParamInput>>({});
   const [error, setError] = useState<string | null>(null);
   const show = () => api.template(card.id).then((d) => setParams(d.parameters),
     (e) => setError(String(e.message)));
   const open = async () => {
+    const { values, problems } = paramValues(params ?? [], inputs);
+    if (problems.length) { setError(problems.join("; ")); return; }
     try {
       const built = await api.buildTemplate(card.id, values);
       onOpen({ ...card, spec: built.spec });
@@ -77,21 +79,21 @@ function Parameters({ card, onOpen }: { card: TemplateCard; onOpen: (t: Template
   return (
     <div className="parameters" data-testid="parameter-form">
       {params.map((p) => {
-        const value = values[p.name] ?? p.default;
-        const set = (v: unknown) => setValues({ ...values, [p.name]: v });
+        const value = paramInput(p, inputs);
+        const set = (v: ParamInput) => setInputs({ ...inputs, [p.name]: v });
         const id = `param-${card.id}-${p.name}`;
         const bad = byParam[p.name];
         return (
           <div key={p.name} className={`param${bad ? " invalid" : ""}`} data-param-field={p.name}>
             <label htmlFor={id}>{p.name}{p.unit ? ` (${p.unit})` : ""}</label>
-            {p.type === "bool" || typeof p.default === "boolean"
+            {typeof value === "boolean"
               ? <input id={id} type="checkbox" checked={Boolean(value)} onChange={(e) => set(e.target.checked)} />
               : p.choices.length > 0
                 ? <select id={id} value={String(value)} onChange={(e) => set(e.target.value)}>
                     {p.choices.map((c) => <option key={c} value={c}>{c}</option>)}</select>
-                : <input id={id} value={String(value ?? "")} data-param={p.name} aria-invalid={bad ? true : undefined}
-                    onChange={(e) => set(typeof p.default === "number" && e.target.value.trim() !== ""
-                      && !Number.isNaN(Number(e.target.value)) ? Number(e.target.value) : e.target.value)} />}
+                : <input id={id} value={value} data-param={p.name} aria-invalid={bad ? true : undefined}
+                    inputMode={p.type === "int" || p.type === "float" ? "decimal" : undefined}
+                    onChange={(e) => set(e.target.value)} />}
             <p className="hint">{[p.help, p.allowed].filter(Boolean).join(" · ")}</p>
             {bad && <p className="field-error" role="alert">{bad}</p>}
           </div>
