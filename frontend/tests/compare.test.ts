@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { RunBrief } from "../src/api";
 import { runLabel, seedHint } from "../src/model/compare";
-import { metric, number, percentChange, share } from "../src/model/format";
+import { metric, number, percentChange, runReason, share } from "../src/model/format";
 
 describe("seed hint", () => {
   it("is shown when the seeds differ, naming both", () => {
@@ -25,6 +25,19 @@ describe("numbers in the History and Compare tables", () => {
     expect(metric("error_rate", 0.1017)).toBe("10.17 %");
     expect(metric("failed", 31502)).toBe((31502).toLocaleString());
     expect(number(null)).toBe("–");
+  });
+});
+
+describe("a run without numbers in the History table", () => {
+  it("says why: the reason it failed or was cancelled with", () => {
+    const limit = "stopped: the run took longer than the studio's wall-clock limit of 5 s";  // runner.py
+    expect(runReason({ status: "failed", error: limit })).toBe(limit);
+    expect(runReason({ status: "cancelled", error: "cancelled by the user" })).toBe("cancelled by the user");
+    expect(runReason({ status: "failed", error: null })).toBe("failed, with no reason recorded");
+  });
+
+  it("is not given for a run that finished or is still on", () => {
+    for (const status of ["done", "queued", "running"]) expect(runReason({ status, error: null })).toBeNull();
   });
 });
 

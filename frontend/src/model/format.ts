@@ -34,3 +34,10 @@ export function duration(seconds: number): string {
   if (Math.abs(seconds) < 1) return `${tidy(seconds * 1e3)}ms`;
   return `${tidy(seconds)}s`;
 }
+
+/** Why a run has no numbers: the reason a failed or cancelled run was recorded with (the
+ * wall-clock limit, a safety limit, a cancel); null for a run that finished or is still on. */
+export function runReason(run: { status: string; error: string | null }): string | null {
+  if (run.status !== "failed" && run.status !== "cancelled") return null;
+  return run.error?.trim() || `${run.status}, with no reason recorded`;
+}

@@ -1,7 +1,7 @@
 // Saved designs with their versions and runs: open, duplicate, delete, export and import YAML.
 import { useEffect, useState } from "react";
 import { api, ApiError, type Design, type DesignBrief, type RunBrief } from "../api";
-import { number, share } from "../model/format";
+import { number, runReason, share } from "../model/format";
 import { imported, refusal } from "../model/importing";
 import { mayDiscard, useDesign } from "../store";
 
@@ -100,14 +100,21 @@ export function HistoryPage({ onOpened, onRun }: { onOpened: () => void; onRun: 
       <table className="list">
         <thead><tr><th>system</th><th>started</th><th>status</th><th>p99 (ms)</th><th>error rate</th><th>SLO</th><th /></tr></thead>
         <tbody>
-          {runs.map((r) => (
-            <tr key={r.id}>
-              <td>{r.system}</td><td>{r.created_at.replace("T", " ").replace("Z", "")}</td><td className={`run-status ${r.status}`}>{r.status}</td>
-              <td className="num">{number(r.summary?.p99_ms)}</td><td className="num">{share(r.summary?.error_rate)}</td>
-              <td>{r.summary?.slo_met === null || r.summary?.slo_met === undefined ? "–" : r.summary.slo_met ? "met" : "missed"}</td>
-              <td>{r.status === "done" && <button type="button" className="small" onClick={() => void openRun(r.id)}>open</button>}</td>
-            </tr>
-          ))}
+          {runs.map((r) => {
+            const reason = runReason(r);
+            return (
+              <tr key={r.id}>
+                <td>{r.system}</td><td>{r.created_at.replace("T", " ").replace("Z", "")}</td><td className={`run-status ${r.status}`}>{r.status}</td>
+                {reason
+                  ? <td colSpan={3} title={reason}><span className="run-reason" data-testid="run-reason">{reason}</span></td>
+                  : <>
+                      <td className="num">{number(r.summary?.p99_ms)}</td><td className="num">{share(r.summary?.error_rate)}</td>
+                      <td>{r.summary?.slo_met === null || r.summary?.slo_met === undefined ? "–" : r.summary.slo_met ? "met" : "missed"}</td>
+                    </>}
+                <td>{r.status === "done" && <button type="button" className="small" onClick={() => void openRun(r.id)}>open</button>}</td>
+              </tr>
+            );
+          })}
         </tbody>
       </table>
     </div>
