@@ -22,6 +22,14 @@ describe("import refusal", () => {
     expect(refusal("c.yaml", "services:\n  web: {image: nginx}\n")).toMatch(/scalesim import/);
     expect(refusal("x.yaml", "hello: world\n")).toBe("x.yaml: not a ScaleSim spec (it has neither scalesim nor components)");
   });
+  it("points a Kubernetes file of several documents at scalesim import too", () => {
+    const manifest = "apiVersion: v1\nkind: ConfigMap\n---\napiVersion: apps/v1\nkind: Deployment\n";
+    expect(refusal("k.yaml", manifest)).toBe("k.yaml: not a ScaleSim spec (it holds 2 YAML documents, "
+      + "a spec is one); turn Kubernetes or Compose files into one with scalesim import");
+    expect(refusal("two.yaml", "scalesim: 1\n---\nscalesim: 1\n")).toBe(
+      "two.yaml: not a ScaleSim spec (it holds 2 YAML documents, a spec is one)");
+    expect(refusal("s.yaml", "apiVersion: v1\n---\nkind: \"open\n")).toMatch(/^s\.yaml:4:1: not YAML: Missing closing/);
+  });
   it("says how many problems the imported spec has", () => {
     expect(imported("a", 0)).toBe("imported a");
     expect(imported("a", 1)).toBe("imported a with 1 problem: open it to see each on its line");
