@@ -119,7 +119,9 @@ export const api = {
   },
   compare: (a: string, b: string) =>
     json<{ a: RunBrief; b: RunBrief; deltas: Delta[] }>("GET", `compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`),
-  targets: () => json<{ id: string; available: boolean }[]>("GET", "generate/targets"),
+  targets: () => json<GenerateTarget[]>("GET", "generate/targets"),
+  // empty: why a target would write nothing for this spec (only the README), as the CLI says.
+  targetsFor: (spec: string) => json<GenerateTarget[]>("POST", "generate/targets", { spec }),
   preview: (body: GenerateBody) =>
     json<{ system: string; files: { path: string; content: string }[] }>("POST", "generate", { ...body, format: "json" }),
   generateZip: async (body: GenerateBody): Promise<{ blob: Blob; filename: string }> => {
@@ -148,6 +150,7 @@ export const api = {
   advise: (tree: string, answers: Record<string, string>) => json<Advice>("POST", "patterns/advise", { tree, answers }),
 };
 
+export interface GenerateTarget { id: string; available: boolean; empty?: string | null }
 export interface GenerateBody { spec: string; targets: string[]; namespace: string; image_registry: string; k8s_version: string }
 export interface Delta {
   scope: string; metric: string; a: number | null; b: number | null; change: number | null;

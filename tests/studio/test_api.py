@@ -258,6 +258,25 @@ def test_generate_rejects_bad_options_and_targets(client: TestClient, breaker_sp
     assert {"k8s", "istio", "argo", "kong", "keda", "compose", "helm", "all"} <= targets
 
 
+def test_generate_targets_say_which_would_write_nothing(client: TestClient,
+                                                       breaker_spec: str) -> None:
+    """A target with nothing to write for the spec says why, in the command line's words,
+    before it is picked; the others write files (the preview of one holds its folder)."""
+    from scalesim.generate.targets import NEEDS, Target
+
+    found = client.post("/api/generate/targets", json={"spec": breaker_spec})
+    assert found.status_code == 200
+    empty = {t["id"]: t["empty"] for t in found.json()}
+    assert empty["kong"] == f"kong: nothing to generate: the spec has no {NEEDS[Target.KONG]}"
+    for target in ("k8s", "istio", "compose", "helm", "code", "all"):
+        assert empty[target] is None
+    written = {f["path"].split("/", 1)[0] for f in client.post("/api/generate", json={
+        "spec": breaker_spec, "targets": ["kong"], "format": "json"}).json()["files"]}
+    assert written == {"README.md"}
+    bad = client.post("/api/generate/targets", json={"spec": "scalesim: 1\nname: x\n"})
+    assert bad.status_code == 400 and "errors" in bad.json()
+
+
 def test_designs_versions_duplicate_delete(client: TestClient, breaker_spec: str) -> None:
     created = client.post("/api/designs", json={"name": "shop", "spec": breaker_spec,
                                                 "layout": {"checkout": {"x": 1, "y": 2}}})

@@ -1,7 +1,7 @@
 // Deployment files from the open design: pick targets, preview every file with the numbers
 // that come from the spec highlighted, download them as a zip.
 import { useEffect, useMemo, useState } from "react";
-import { api, ApiError } from "../api";
+import { api, ApiError, type GenerateTarget } from "../api";
 import { useDesign } from "../store";
 
 /** Numbers written in the spec (replicas, workers, timeouts, thresholds), to find them again
@@ -33,14 +33,22 @@ const kept: { chosen: string[]; namespace: string; registry: string; preview: { 
 
 export function GeneratePage() {
   const { text, parsed, notify } = useDesign();
-  const [targets, setTargets] = useState<{ id: string; available: boolean }[]>([]);
+  const [targets, setTargets] = useState<GenerateTarget[]>([]);
   const [chosen, setChosen] = useState<string[]>(kept.chosen);
   const [namespace, setNamespace] = useState(kept.namespace);
   const [registry, setRegistry] = useState(kept.registry);
   const [files, setFiles] = useState<Files | null>(kept.preview?.spec === text ? kept.preview.files : null);
   const [open, setOpen] = useState(kept.preview?.spec === text ? kept.preview.open : 0);
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => { api.targets().then(setTargets, () => undefined); }, []);
+  // Which targets would write nothing for this spec (a spec that does not load: every target
+  // is listed without it, and the preview names the spec's problem).
+  useEffect(() => {
+    let current = true;
+    const show = (found: GenerateTarget[]) => { if (current) setTargets(found); };
+    api.targetsFor(text).then(show, () => api.targets().then(show, () => undefined));
+    return () => { current = false; };
+  }, [text]);
+  const nothing = targets.filter((t) => t.empty && chosen.includes(t.id));
   useEffect(() => {
     Object.assign(kept, { chosen, namespace, registry, preview: files ? { spec: text, files, open } : kept.preview });
   }, [chosen, namespace, registry, files, open, text]);
@@ -65,7 +73,7 @@ export function GeneratePage() {
       <div className="toolbar">
         <h2>Generate</h2>
         {targets.filter((t) => t.id !== "all").map((t) => (
-          <label key={t.id} className={t.available ? "" : "hint"}>
+          <label key={t.id} className={t.available && !t.empty ? "" : "hint"} title={t.empty ?? undefined} data-empty={t.empty ? true : undefined}>
             <input type="checkbox" disabled={!t.available} checked={chosen.includes(t.id)}
               onChange={(e) => setChosen(e.target.checked ? [...chosen, t.id] : chosen.filter((c) => c !== t.id))} /> {t.id}
           </label>
@@ -76,6 +84,11 @@ export function GeneratePage() {
         <button type="button" className="primary" onClick={() => void download()} disabled={!chosen.length} data-testid="download">Download zip</button>
       </div>
       {error && <p className="bad">{error}</p>}
+      {nothing.length > 0 && (
+        <div className="nothing-to-generate" data-testid="nothing-to-generate">
+          {nothing.map((t) => <p key={t.id}>{t.empty}</p>)}
+        </div>
+      )}
       {!files && kept.preview && kept.preview.spec !== text && (
         <p className="hint" data-testid="preview-stale">The design has changed since the last preview: preview again.</p>
       )}

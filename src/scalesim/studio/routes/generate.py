@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from scalesim.generate import GeneratedFile, GenerateError, GenerateOptions, Target, render
+from scalesim.generate.targets import empty_targets
 from scalesim.studio import specs
 
 router = APIRouter(tags=["generate"])
@@ -25,9 +26,32 @@ class GenerateRequest(BaseModel):
     format: Literal["zip", "json"] = Field("zip", description="json: the files for a preview")
 
 
+class TargetsRequest(BaseModel):
+    spec: str = Field(description="the spec as YAML text")
+
+
 @router.get("/generate/targets")
 def targets() -> list[dict[str, Any]]:
     return [{"id": t.value, "available": True} for t in Target]
+
+
+@router.post("/generate/targets")
+def targets_for(body: TargetsRequest) -> list[dict[str, Any]]:
+    """Every target and, for one that would write nothing for this spec (only the README),
+    `empty`: why, as `scalesim generate` says it, so the page can tell before it is picked."""
+    system = specs.load(body.spec)
+    try:
+        paths = [file.path for file in render(system, Target.ALL, GenerateOptions())]
+    except GenerateError as error:
+        raise HTTPException(400, "; ".join(error.problems)) from None
+    return [{"id": t.value, "available": True, "empty": _empty(t, paths)} for t in Target]
+
+
+def _empty(target: Target, paths: list[str]) -> str | None:
+    """Why `target` would write nothing, given every target's paths; None when it writes
+    (`all` always does: the targets that need nothing write for any spec)."""
+    lines = [] if target is Target.ALL else empty_targets(target, paths)
+    return lines[0] if lines else None
 
 
 def _files(body: GenerateRequest) -> tuple[str, list[GeneratedFile]]:
