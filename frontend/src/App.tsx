@@ -2,6 +2,7 @@
 // validation loop that follows every change of the spec, keyboard undo/redo and notices.
 import { useEffect, useState } from "react";
 import { api, ApiError, type TemplateCard } from "./api";
+import { findingsInPageWords } from "./model/budget";
 import { ComparePage } from "./pages/Compare";
 import { DesignPage } from "./pages/Design";
 import { GalleryPage } from "./pages/Gallery";
@@ -45,7 +46,7 @@ export function App() {
     if (!text || parsed.syntaxErrors.length) { setValidation(null); return; }
     let current = true;
     const timer = setTimeout(() => {
-      api.validate(text).then((v) => current && setValidation(v), (e) => {
+      api.validate(text).then((v) => current && setValidation(findingsInPageWords(v)), (e) => {
         if (current) useDesign.getState().notify("error", e instanceof ApiError ? e.message : String(e));
       });
     }, VALIDATE_AFTER_MS);

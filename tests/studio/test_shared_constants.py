@@ -13,6 +13,7 @@ import pytest
 
 from scalesim.diagnosis import context
 from scalesim.spec import types
+from scalesim.studio import specs
 from scalesim.studio.routes import catalog, designs
 
 MODEL = Path(__file__).resolve().parents[2] / "frontend" / "src" / "model"
@@ -31,3 +32,11 @@ def test_the_front_end_holds_the_servers_value(source: str, name: str, python: f
     found = re.findall(rf"^(?:export )?const {name} = ([0-9_.]+);", text, re.MULTILINE)
     assert len(found) == 1, f"{source} defines {name} once, as a number"
     assert float(found[0].replace("_", "")) == python
+
+
+def test_the_front_end_rewords_the_servers_way_to_force_a_run() -> None:
+    """The page replaces the refusal's '"force": true' with its own words: only while it
+    holds the server's text does the API's wording stay out of the page."""
+    text = (MODEL / "budget.ts").read_text()
+    found = re.findall(r"^export const FORCE_IN_API = '([^']*)';", text, re.MULTILINE)
+    assert found == [specs.FORCE]

@@ -6,6 +6,7 @@ import { api, ApiError, type Result, type RunState } from "../api";
 import { Canvas } from "../components/Canvas";
 import { Chart, type Band } from "../components/Chart";
 import { Waterfall } from "../components/Waterfall";
+import { inPageWords } from "../model/budget";
 import { applyOverride } from "../model/edits";
 import { share } from "../model/format";
 import { seedError } from "../model/seed";
@@ -31,10 +32,6 @@ const KNOWN_CHARTS: { table: string; column: string; title: string; unit: string
   { table: "replicas", column: "ready", title: "Replicas ready", unit: "replicas" },
 ];
 
-// How the server's refusal tells an API client to force a run (studio/specs.py FORCE); here
-// the question below the estimate does that.
-const FORCE_IN_API = 'run it anyway with "force": true';
-
 export function SimulatePage() {
   const { text, graph, layout, designId, version, savedText, run, setRun, notify } = useDesign();
   const [seed, setSeed] = useState("");
@@ -59,7 +56,7 @@ export function SimulatePage() {
         // studio's wall-clock limit still applies). A result too large to keep is refused
         // with force too, and the run's other errors are shown as they are.
         if (!(error instanceof ApiError && error.status === 422 && error.data.can_force === true &&
-          window.confirm(`${error.message.replace(FORCE_IN_API, "run it anyway")}\n\nRun it anyway?`))) throw error;
+          window.confirm(`${inPageWords(error.message, "run it anyway")}\n\nRun it anyway?`))) throw error;
         started = await begin(true);
       }
       setRun({ id: started.id, status: started.status, progress: 0 } as RunState);
@@ -85,7 +82,7 @@ export function SimulatePage() {
       events.onerror = () => { /* the browser retries; the end event closes it */ };
     } catch (error) {
       setBusy(false);
-      notify("error", error instanceof ApiError ? error.message : String(error));
+      notify("error", error instanceof ApiError ? inPageWords(error.message) : String(error));
     }
   };
   const cancel = async () => {
