@@ -1,6 +1,6 @@
 // The gallery's parameter form puts each refused value's reason under its own field.
 import { describe, expect, it } from "vitest";
-import { paramInput, paramValues, problemsByParam, type ParamInput } from "../src/model/params";
+import { paramInput, paramValues, problemsByParam, problemsToShow, type ParamInput } from "../src/model/params";
 
 describe("template parameter problems", () => {
   const names = ["with_breaker", "rps", "timeout_ms", "fallback_ms", "open_for_s"];
@@ -23,6 +23,25 @@ describe("template parameter problems", () => {
       byParam: { rps: "rps=abc: input should be a valid number; allowed: a number from 1 to 2000" },
       other: ["fallback_ms must be below timeout_ms=10"],
     });
+  });
+});
+
+describe("template parameter problems after an edit", () => {
+  // work-queue's, as POST /api/templates/work-queue/spec refuses jobs_rps=-5, worker_replicas=0
+  const names = ["jobs_rps", "burst_factor", "worker_replicas", "threads", "job_ms", "keda"];
+  const message = "jobs_rps=-5: input should be greater than or equal to 1; allowed: a number from 1 to 100000 (jobs/s); "
+    + "worker_replicas=0: input should be greater than or equal to 1; allowed: an integer from 1 to 128 (instances)";
+
+  it("leave the field edited since, and keep the others", () => {
+    const shown = problemsToShow(message, names, new Set(["jobs_rps"]));
+    expect(shown.byParam).toEqual({ worker_replicas: "worker_replicas=0: input should be greater than or equal to 1; "
+      + "allowed: an integer from 1 to 128 (instances)" });
+    expect(problemsToShow(message, names, new Set()).byParam).toEqual(problemsByParam(message, names).byParam);
+  });
+
+  it("keep a check across parameters until the values are sent again", () => {
+    expect(problemsToShow("fallback_ms must be below timeout_ms=10", names, new Set(names)).other)
+      .toEqual(["fallback_ms must be below timeout_ms=10"]);
   });
 });
 

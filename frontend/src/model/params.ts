@@ -26,6 +26,14 @@ export function problemsByParam(message: string, names: string[]): { byParam: Re
   return { byParam, other };
 }
 
+/** The problems to show under the fields: a field edited since the values were refused is
+ * no longer shown wrong (the next "Open with these values" checks it again); a check across
+ * parameters stays until then. */
+export function problemsToShow(message: string, names: string[], edited: ReadonlySet<string>): { byParam: Record<string, string>; other: string[] } {
+  const { byParam, other } = problemsByParam(message, names);
+  return { byParam: Object.fromEntries(Object.entries(byParam).filter(([name]) => !edited.has(name))), other };
+}
+
 /** What the form holds for one parameter: the text as typed (a number is read only when the
  * values are used, so "2." stays on the way to "2.5") or a checkbox's state. */
 export type ParamInput = string | boolean;

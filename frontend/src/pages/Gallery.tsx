@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useState } from "react";
 import { api, ApiError, type TemplateCard, type TemplateParam } from "../api";
 import { MiniDiagram } from "../components/MiniDiagram";
-import { paramInput, paramValues, problemsByParam, type ParamInput } from "../model/params";
+import { paramInput, paramValues, problemsToShow, type ParamInput } from "../model/params";
 
 export function GalleryPage({ onOpen, onPattern }: { onOpen: (t: TemplateCard) => void; onPattern: (id: string) => void }) {
   const [templates, setTemplates] = useState<TemplateCard[] | null>(null);
@@ -63,7 +63,9 @@ export function GalleryPage({ onOpen, onPattern }: { onOpen: (t: TemplateCard) =
 function Parameters({ card, onOpen }: { card: TemplateCard; onOpen: (t: TemplateCard) => void }) {
   const [params, setParams] = useState<TemplateParam[] | null>(null);
   const [inputs, setInputs] = useState<Record<string, ParamInput>>({});
-  const [error, setError] = useState<string | null>(null);
+  const [error, setRefusal] = useState<string | null>(null);
+  const [edited, setEdited] = useState<ReadonlySet<string>>(new Set());
+  const setError = (message: string) => { setRefusal(message); setEdited(new Set()); };
   const show = () => api.template(card.id).then((d) => setParams(d.parameters),
     (e) => setError(String(e.message)));
   const open = async () => {
@@ -75,12 +77,12 @@ function Parameters({ card, onOpen }: { card: TemplateCard; onOpen: (t: Template
     } catch (e) { setError(e instanceof ApiError ? e.message : String(e)); }
   };
   if (!params) return <button type="button" onClick={() => void show()} data-testid="parameters">Parameters…</button>;
-  const { byParam, other } = problemsByParam(error ?? "", params.map((p) => p.name));
+  const { byParam, other } = problemsToShow(error ?? "", params.map((p) => p.name), edited);
   return (
     <div className="parameters" data-testid="parameter-form">
       {params.map((p) => {
         const value = paramInput(p, inputs);
-        const set = (v: ParamInput) => setInputs({ ...inputs, [p.name]: v });
+        const set = (v: ParamInput) => { setInputs({ ...inputs, [p.name]: v }); setEdited(new Set([...edited, p.name])); };
         const id = `param-${card.id}-${p.name}`;
         const bad = byParam[p.name];
         return (
