@@ -2,25 +2,11 @@
 // that come from the spec highlighted, download them as a zip.
 import { useEffect, useMemo, useState } from "react";
 import { api, ApiError, type GenerateTarget } from "../api";
+import { markNumbers, specNumbers } from "../model/numbers";
 import { useDesign } from "../store";
 
-/** Numbers written in the spec (replicas, workers, timeouts, thresholds), to find them again
- * in what is generated. */
-export function specNumbers(data: unknown): Set<string> {
-  const out = new Set<string>();
-  const visit = (value: unknown) => {
-    if (Array.isArray(value)) value.forEach(visit);
-    else if (value && typeof value === "object") Object.values(value).forEach(visit);
-    else if (typeof value === "number" && value > 1) out.add(String(value));
-    else if (typeof value === "string") for (const m of value.match(/\d+(\.\d+)?(ms|s|%)?/g) ?? []) if (!/^[01]$/.test(m)) out.add(m);
-  };
-  visit(data);
-  return out;
-}
-
 function Highlighted({ text, numbers }: { text: string; numbers: Set<string> }) {
-  const parts = text.split(/(\d+(?:\.\d+)?(?:ms|s|%)?)/g);
-  return <pre className="file-content">{parts.map((p, i) => (i % 2 === 1 && numbers.has(p) ? <mark key={i}>{p}</mark> : p))}</pre>;
+  return <pre className="file-content">{markNumbers(text, numbers).map((p, i) => (p.mark ? <mark key={i}>{p.text}</mark> : p.text))}</pre>;
 }
 
 type Files = { path: string; content: string }[];
