@@ -2,10 +2,11 @@
 // templates that demonstrate it, and decision help that asks one question at a time.
 import { useEffect, useState } from "react";
 import { api, type Advice, type PatternBrief } from "../api";
+import { entrySections, isAntiPattern, type CatalogEntry } from "../model/catalog";
 import { MAX_QUERY } from "../model/limits";
 
-type Entry = Record<string, unknown> & { id: string; name: string; summary: string; problem: string; solution: string;
-  use_when: string[]; avoid_when: string[]; relations_both: { kind: string; id: string; name: string }[]; templates: string[] };
+type Entry = Record<string, unknown> & CatalogEntry & { id: string; name: string; summary: string; problem: string; solution: string;
+  relations_both: { kind: string; id: string; name: string }[]; templates: string[] };
 
 export function PatternDrawer({ initial, onClose, onTemplate }: { initial: string; onClose: () => void; onTemplate: (id: string) => void }) {
   const [query, setQuery] = useState("");
@@ -33,7 +34,7 @@ export function PatternDrawer({ initial, onClose, onTemplate }: { initial: strin
           <input placeholder="search: circuit braker, retries…" value={query} maxLength={MAX_QUERY} onChange={(e) => setQuery(e.target.value)} aria-label="search patterns" />
           {searchError && <p className="bad" data-testid="search-error">{searchError}</p>}
           {!searchError && query.trim() !== "" && hits.length === 0 && <p className="hint" data-testid="no-match">No pattern matches '{query.trim()}'.</p>}
-          <ul>{hits.map((h) => <li key={h.id}><button type="button" className={`link${h.id === current ? " active" : ""}`} onClick={() => setCurrent(h.id)}>{h.name}</button> <span className="hint">{h.category}</span></li>)}</ul>
+          <ul>{hits.map((h) => <li key={h.id}><button type="button" className={`link${h.id === current ? " active" : ""}`} onClick={() => setCurrent(h.id)}>{h.name}</button> <span className={h.category === "anti-pattern" ? "anti-tag" : "hint"}>{h.category}</span></li>)}</ul>
           <Advisor onPattern={setCurrent} />
         </div>
         <div className="drawer-entry">
@@ -41,11 +42,14 @@ export function PatternDrawer({ initial, onClose, onTemplate }: { initial: strin
           {entry ? (
             <>
               <h3>{entry.name}</h3>
+              {isAntiPattern(entry) && <p className="anti-marker" data-testid="anti-pattern">Anti-pattern: a way systems fail, to recognise and fix, not a design to adopt</p>}
               <p>{entry.summary}</p>
               <h4>Problem</h4><p>{entry.problem}</p>
-              <h4>Solution</h4><p>{entry.solution}</p>
-              <h4>Use when</h4><ul>{entry.use_when.map((u) => <li key={u}>{u}</li>)}</ul>
-              <h4>Avoid when</h4><ul>{entry.avoid_when.map((u) => <li key={u}>{u}</li>)}</ul>
+              <h4>{isAntiPattern(entry) ? "The way out" : "Solution"}</h4><p>{entry.solution}</p>
+              {entrySections(entry).map((s) => <div key={s.title} data-section={s.title}><h4>{s.title}</h4><ul>{s.items.map((u) => <li key={u}>{u}</li>)}</ul></div>)}
+              {(entry.anti_pattern?.fixed_by.length ?? 0) > 0 && (
+                <><h4>Fixed by</h4>{entry.anti_pattern!.fixed_by.map((id) => <button key={id} type="button" className="chip" onClick={() => setCurrent(id)}>{entry.relations_both.find((r) => r.id === id)?.name ?? id}</button>)}</>
+              )}
               {entry.templates.length > 0 && <><h4>Templates</h4>{entry.templates.map((t) => <button key={t} type="button" className="chip" onClick={() => onTemplate(t)}>{t}</button>)}</>}
               <h4>Relations</h4>
               <RelationGraph centre={entry.id} />

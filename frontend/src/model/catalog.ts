@@ -1,0 +1,24 @@
+// A catalog entry as the drawer shows it. An anti-pattern is a way systems fail, not a design
+// to adopt: its entry reads as one (marked, with its symptoms, causes and the patterns that
+// fix it), where a pattern's reads as when to use it and when not.
+
+export interface CatalogEntry {
+  category: string; use_when: string[]; avoid_when: string[];
+  anti_pattern?: { symptoms: string[]; causes: string[]; fixed_by: string[] } | null;
+}
+
+export interface Section { title: string; items: string[] }
+
+export function isAntiPattern(entry: CatalogEntry): boolean {
+  return entry.category === "anti-pattern" || Boolean(entry.anti_pattern);
+}
+
+/** The entry's lists under their headings, empty ones left out. */
+export function entrySections(entry: CatalogEntry): Section[] {
+  const anti = entry.anti_pattern;
+  const sections = isAntiPattern(entry)
+    ? [{ title: "Symptoms", items: anti?.symptoms ?? [] }, { title: "Causes", items: anti?.causes ?? [] },
+       { title: "Recognise it", items: entry.use_when }, { title: "Not a problem when", items: entry.avoid_when }]
+    : [{ title: "Use when", items: entry.use_when }, { title: "Avoid when", items: entry.avoid_when }];
+  return sections.filter((s) => s.items.length > 0);
+}
