@@ -9,6 +9,7 @@ import { Waterfall } from "../components/Waterfall";
 import { inPageWords } from "../model/budget";
 import { applyOverride } from "../model/edits";
 import { share } from "../model/format";
+import { queueRows, type QueueRow } from "../model/queues";
 import { seedError } from "../model/seed";
 import { breakerOpenings, breakerTimeShares, keyColumns, notesAt, overlayAt, seriesOf, tables, timeline, type ColourBy, type Transition } from "../model/replay";
 import { useDesign } from "../store";
@@ -205,6 +206,7 @@ export function Summary({ result, applicable = true }: { result: Result; applica
         </div>
       )}
       {Object.keys(result.workloads ?? {}).length > 1 && <Workloads result={result} />}
+      {queueRows(result).length > 0 && <Queues result={result} />}
       {result.template_checks && <TemplateChecks found={result.template_checks as Result} />}
       <Diagnosis findings={(result.diagnosis ?? []) as Result[]} applicable={applicable} />
       <h4>Errors by cause</h4>
@@ -250,6 +252,36 @@ function Workloads({ result }: { result: Result }) {
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** Each queue subscription's wait (publication to its first successful processing), backlog
+ * and losses, as the CLI's Queues table gives them: a fix to a queue shows here. One column
+ * per subscription, so that the table fits the summary's narrow pane. */
+function Queues({ result }: { result: Result }) {
+  const rows = queueRows(result);
+  const WAIT = "from publication to the first successful processing";
+  const lines: { label: string; title?: string; cell: (q: QueueRow) => string; bad?: (q: QueueRow) => boolean }[] = [
+    { label: "lag p50 ms", title: WAIT, cell: (q) => fmt(q.lagP50Ms, 1) },
+    { label: "lag p99 ms", title: WAIT, cell: (q) => fmt(q.lagP99Ms, 1) },
+    { label: "delivered/s", cell: (q) => fmt(q.deliveredRps, 1) },
+    { label: "backlog at the end", cell: (q) => fmt(q.backlogEnd, 0) },
+    { label: "failed", cell: (q) => fmt(q.failed, 0) },
+    { label: "dead-lettered", cell: (q) => fmt(q.deadLettered, 0), bad: (q) => Boolean(q.deadLettered) },
+  ];
+  return (
+    <div className="queues-table">
+      <h4>Queues</h4>
+      <table className="causes queues" data-testid="queues">
+        <thead><tr><th />{rows.map((q) => <th key={q.subscription} className="num">{q.subscription}</th>)}</tr></thead>
+        <tbody>
+          {lines.map((l) => (
+            <tr key={l.label}><td title={l.title}>{l.label}</td>
+              {rows.map((q) => <td key={q.subscription} className={`num${l.bad?.(q) ? " bad" : ""}`}>{l.cell(q)}</td>)}</tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
