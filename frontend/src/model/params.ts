@@ -48,8 +48,8 @@ export function paramInput(p: ParamShape, inputs: Record<string, ParamInput>): P
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** The values to build the template with (only those the user set: the others keep their
- * defaults), and a problem in the server's words for each number field whose text is not a
- * number, so the form puts it under its field before anything is sent. */
+ * defaults; a number field whose text is not a number is left out), and a problem in the
+ * server's words for each such field, so the form puts it under its field. */
 export function paramValues(params: ParamShape[], inputs: Record<string, ParamInput>): { values: Record<string, unknown>; problems: string[] } {
   const values: Record<string, unknown> = {};
   const problems: string[] = [];

@@ -69,12 +69,14 @@ function Parameters({ card, onOpen }: { card: TemplateCard; onOpen: (t: Template
   const show = () => api.template(card.id).then((d) => setParams(d.parameters),
     (e) => setError(String(e.message)));
   const open = async () => {
+    // The fields that are numbers go to the server even when another is not, so that every
+    // wrong value is named at once; the design opens only when none is wrong.
     const { values, problems } = paramValues(params ?? [], inputs);
-    if (problems.length) { setError(problems.join("; ")); return; }
     try {
       const built = await api.buildTemplate(card.id, values);
-      onOpen({ ...card, spec: built.spec });
-    } catch (e) { setError(e instanceof ApiError ? e.message : String(e)); }
+      if (problems.length) setError(problems.join("; "));
+      else onOpen({ ...card, spec: built.spec });
+    } catch (e) { setError([e instanceof ApiError ? e.message : String(e), ...problems].join("; ")); }
   };
   if (!params) return <button type="button" onClick={() => void show()} data-testid="parameters">Parameters…</button>;
   const { byParam, other } = problemsToShow(error ?? "", params.map((p) => p.name), edited);
