@@ -189,6 +189,11 @@ def test_studio_flow_in_chromium(server: str) -> None:
 
         # Generate: preview, then the zip.
         page.click("a[data-page=generate]")
+        # circuit-breaker has no gateway with a rate limit: kong would write nothing, and
+        # says so before it is picked (POST /api/generate/targets)
+        expect(page.locator("label[data-empty]", has_text="kong")).to_have_attribute(
+            "title", re.compile(r"^kong: nothing to generate: the spec has no component"))
+        expect(page.locator("label[data-empty]", has_text="k8s")).to_have_count(0)
         page.get_by_test_id("preview").click()
         expect(page.locator(".file-list li")).not_to_have_count(0)
         page.get_by_role("button", name="k8s/checkout.yaml").click()
