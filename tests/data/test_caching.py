@@ -178,6 +178,22 @@ def test_write_behind_exposes_writes_for_half_the_flush_interval() -> None:
     assert c["exposure_ms"]["max"] <= 2000 + 10 + 1
 
 
+def test_write_behind_flushes_a_hot_key_once_per_flush_and_exposes_each_write() -> None:
+    """One key written 10/s, flushed every 2 s: each flush writes it to the backend once,
+    whatever number of writes it merged (`flushed` is backend writes: 29 or 30 flushes in
+    the 58 s window), and each write is exposed from its own answer to that flush: I/2 +
+    write time on average, as with keys written once (it was the first write's, about I)."""
+    r = run(cache({"ttl": "10s", "writes": ["put"], "write_to": "db.write",
+                   "write_policy": "write_behind", "flush_interval": "2s"}, write="10ms"),
+            writes_too("10/s", 1), duration="60s", warmup="2s")
+    c = r["caches"]["cache"]
+    assert c["flushed"] in (29, 30)
+    n = c["writes"]
+    assert c["exposure_ms"]["mean"] == pytest.approx(
+        1000 + 10, abs=4 * 2000 / math.sqrt(12 * n))
+    assert c["exposure_ms"]["max"] <= 2000 + 10 + 1
+
+
 def test_a_crash_loses_the_writes_since_the_last_flush() -> None:
     """Over the flush's random phase, a crash loses rate × I/2 writes on average."""
     lost = []

@@ -171,6 +171,20 @@ def test_a_backlog_from_the_warm_up_counts_as_answers_not_as_window_requests() -
     assert [row[column] for row in table["rows"]] == pytest.approx([100.0] * 10, abs=1)
 
 
+def test_a_components_refusals_by_cause_are_its_windows_as_its_rejected_count_is() -> None:
+    # Twice the capacity of a bounded queue, with retries on `rejected` that go on in the
+    # drain after the window: refusals in the drain are not the window's, in `rejected` or
+    # in `refused_by_cause` (they were counted in the latter only, 12,674 against 12,699).
+    r = run({"c": {"workers": "unlimited", "operations": {"op": {"calls": [
+        {"to": "s", "retry": {"attempts": 3, "on": ["rejected"]}}]}}},
+        "s": {"workers": 1, "queue": 2, "operations": {"op": {"work": "10ms"}}}},
+        [{"name": "w", "to": "c", "rate": "200/s"}], duration="10s")
+    s = r["components"]["s"]
+    assert s["rejected"] > 0
+    assert s["rejected"] == sum(n for cause, n in s["refused_by_cause"].items()
+                                if cause != "crashed")
+
+
 def test_a_breaker_on_a_dead_dependency_cycles_open_half_open_open() -> None:
     # Every call fails. After 10 recorded failures the breaker opens; each second it lets 2
     # probes through (half-open), both fail, and it opens again. Calls arrive every 10 ms.

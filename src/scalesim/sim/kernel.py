@@ -137,7 +137,7 @@ class Kernel:
         self.requests: i64 = 0  # requests sent, for trace sampling
         self.last_tick = warmup
         self.window_snapshot: list[tuple[float, float, float, int, int, int, int,
-                                         list[int]]] = []
+                                         list[int], list[int]]] = []
         self.active_faults: dict[int, FaultAction] = {}
         self.base_net = [comp.net for comp in plan.comps]
         self.summed: dict[tuple[str, tuple[int, ...]], Sampler] = {}  # _summed_faults
@@ -1380,7 +1380,7 @@ class Kernel:
         for comp in self.plan.comps:
             comp.settle(now)
         self.window_snapshot = [(c.area, c.qarea, c.cpu, c.ok, c.failed, c.rejected, c.qlen,
-                                 c.served_in_window())
+                                 c.served_in_window(), list(c.by_cause))
                                 for c in self.plan.comps]
         for area in self.plan.areas:
             area.window_end(self)

@@ -158,12 +158,13 @@ def pooled_latency(partial: Partial) -> Histogram:
     return combined([wl.hist for wl in partial.workloads])
 
 
-def _component(comp: Comp, snapshot: tuple[float, float, float, int, int, int, int, list[int]]
-               ) -> ComponentPart:
-    """The busiest replica's busy time is the component's in proportion to the visits it
-    finished (exact when only one replica serves, as an elected leader; without a
-    per-replica integral on the request path)."""
-    area, qarea, cpu, ok, failed, rejected, queue_end, served = snapshot
+def _component(comp: Comp, snapshot: tuple[float, float, float, int, int, int, int, list[int],
+                                           list[int]]) -> ComponentPart:
+    """The component in the window (`Kernel.window_snapshot`: refusals in the drain are not
+    the window's, as its visits are not). The busiest replica's busy time is the
+    component's in proportion to the visits it finished (exact when only one replica
+    serves, as an elected leader; without a per-replica integral on the request path)."""
+    area, qarea, cpu, ok, failed, rejected, queue_end, served, refusals = snapshot
     busiest = max(range(len(served)), key=served.__getitem__, default=0)
     total = sum(served)
     pools = list(comp.pools.values())
@@ -177,7 +178,7 @@ def _component(comp: Comp, snapshot: tuple[float, float, float, int, int, int, i
         busiest=area * served[busiest] / total if total else 0.0,
         busiest_replica=First(busiest), qarea=qarea, cpu=cpu, visits=ok + failed,
         rejected=rejected, queue_max=Peak(comp.qmax), queue_start=comp.qstart,
-        queue_end=queue_end, refusals=list(comp.by_cause), ops=ops,
+        queue_end=queue_end, refusals=refusals, ops=ops,
         has_outlier=comp.outlier is not None,
         ejections=comp.outlier.ejections if comp.outlier is not None else 0,
         has_pools=bool(pools), pool_overflow=sum(p.rejected for p in pools),

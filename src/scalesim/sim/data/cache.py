@@ -89,14 +89,14 @@ class Loads:
 
 
 class Dirty:
-    """A key written behind and not yet flushed."""
+    """A key written behind and not yet flushed: when each of its writes was answered (one
+    backend write flushes them all; each was exposed until then)."""
 
-    __slots__ = ("first", "home", "writes")
+    __slots__ = ("home", "times")
 
-    def __init__(self, first: float, home: int) -> None:
-        self.first = first
+    def __init__(self, home: int) -> None:
         self.home = home
-        self.writes = 0
+        self.times: list[float] = []
 
 
 class CacheArea(Area):
@@ -301,8 +301,8 @@ class CacheArea(Area):
             entry.dirty = True
             dirty = self.dirty.get(frame.key)
             if dirty is None:
-                dirty = self.dirty[frame.key] = Dirty(now, frame.rep.index)
-            dirty.writes += 1
+                dirty = self.dirty[frame.key] = Dirty(frame.rep.index)
+            dirty.times.append(now)
             return False
         self.writing[frame] = now
         kernel.call(frame, self.write[frame.op.name], Group(1, 1, self.calls))
@@ -358,12 +358,12 @@ class CacheArea(Area):
             if again is None:
                 self.dirty[frame.key] = record
             else:
-                again.first = min(again.first, record.first)
-                again.writes += record.writes
+                again.times.extend(record.times)
             return
         if now >= kernel.t_start:
-            self.flushed += record.writes
-            self.exposure.add(now - record.first)
+            self.flushed += 1  # one backend write, whatever it merged
+            for answered in record.times:
+                self.exposure.add(now - answered)
 
     # -- failures -------------------------------------------------------------------------------
     def replica_changed(self, kernel: Kernel, comp: Comp, rep: Replica) -> None:
@@ -376,7 +376,7 @@ class CacheArea(Area):
         lost = [key for key, record in self.dirty.items() if record.home == rep.index]
         for key in lost:
             if kernel.now >= kernel.t_start:
-                self.lost += self.dirty[key].writes
+                self.lost += len(self.dirty[key].times)
             del self.dirty[key]
 
 
