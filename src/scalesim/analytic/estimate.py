@@ -468,7 +468,7 @@ class Model:
             return estimate
         calm = flow.attempts[len(self.repeated):]
         top = self._flow(tuple(self._most(edge, solved[2]) for edge in self.repeated) + tuple(
-            sub.late_deliveries(1.0) if self._can_storm(sub) else made
+            sub.late_deliveries(None) if self._can_storm(sub) else made
             for sub, made in zip(self.timed, calm, strict=True)))
         stormy, found, _ = self._settle(top, scales)
         if np.allclose(found.attempts, flow.attempts, rtol=STORM_TOLERANCE, atol=0.0):
@@ -610,8 +610,7 @@ class Model:
             else self.call_time(Call(to=sub.target), responses)
         if held is None:
             return made
-        assert sub.visibility is not None
-        return max(made, sub.late_deliveries(max(0.0, 1.0 - held.cdf(sub.visibility))))
+        return max(made, sub.late_deliveries(held))
 
     def _flow(self, attempts: tuple[float, ...]) -> _Flow:
         """Visits per request of every operation with the repeated calls making `attempts`

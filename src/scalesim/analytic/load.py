@@ -28,7 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from scalesim.analytic import lattice
 from scalesim.analytic.caching import hit_ratio
+from scalesim.analytic.lattice import Lattice
 from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
 from scalesim.spec.data import Delivery
 from scalesim.spec.demand import cpu_s, extra_s
@@ -514,20 +516,47 @@ class Subscription:
     partitioned: bool  # Kafka partitions: delivered on the consumer's replica, no hop there
     # what the deliveries are made of (`late_deliveries`): the share of the messages that
     # reach it (a dead-letter queue's), the consumer's failures, the deliveries a message
-    # may have, the poison share
+    # may have, the poison share, and whether a copy of a processed message is skipped
+    # (`effectively_once`)
     share: float = 1.0
     fails: float = 0.0
     limit: float = 1.0
     poison: float = 0.0
+    dedup: bool = False
 
-    def late_deliveries(self, late: float) -> float:
-        """`deliveries` when each delivery also outlives its visibility timeout with
-        probability `late`: the message comes back then too (its delivery still running),
-        so a delivery brings another with late + (1 − late)·fails."""
-        again = late + (1.0 - late) * self.fails
-        return self.share * ((1.0 - self.poison) * expected_attempts(again, self.limit)
-                             + self.poison * self.limit)
+    def late_deliveries(self, held: Lattice | None) -> float:
+        """`deliveries` when each delivery is held for `held` (None: past every timeout),
+        the message coming back when a delivery outlives the visibility timeout V (its
+        delivery still running). At least once, a delivery brings another with
+        late + (1 − late)·fails, late = P(held > V). Effectively once, a copy is skipped
+        once any delivery has succeeded (`FifoSubscription._dispatch`): deliveries go out V
+        apart (buffer waits left out), so delivery k + 1 goes when none of the first k ended
+        well by k·V, with Π_{m=1..k} (1 − (1 − fails)·P(held ≤ m·V))."""
+        if not self.dedup or self.visibility is None:
+            again = self._again(held, 1.0 if self.visibility is None else self.visibility)
+            healthy = expected_attempts(again, self.limit)
+        else:
+            healthy = self._deduplicated(held, self.visibility)
+        return self.share * ((1.0 - self.poison) * healthy + self.poison * self.limit)
 
+    def _again(self, held: Lattice | None, after: float) -> float:
+        """P(a delivery is not processed within `after` of its start: late or failed)."""
+        late = 1.0 if held is None else max(0.0, 1.0 - held.cdf(after))
+        return late + (1.0 - late) * self.fails
+
+    def _deduplicated(self, held: Lattice | None, visibility: float) -> float:
+        """Expected deliveries of a healthy effectively-once message (`late_deliveries`):
+        term by term until the factors stop changing (past `held`'s grid), then the
+        geometric rest in closed form."""
+        end = 0.0 if held is None else held.h * len(held.mass)
+        total, reached, k = 0.0, 1.0, 0  # reached: P(delivery k + 1 goes)
+        while True:
+            again = self._again(held, (k + 1) * visibility)
+            if (k + 1) * visibility >= end or k + 1 >= self.limit:
+                return total + reached * expected_attempts(again, self.limit - k)
+            total += reached
+            reached *= again
+            k += 1
 
 def subscriptions(system: System, misses: Misses | None = None) -> list[Subscription]:
     """Every subscription of a queue or event store with its expected deliveries a message:
@@ -575,8 +604,9 @@ def subscriptions(system: System, misses: Misses | None = None) -> list[Subscrip
                     limit = 1.0 + 0.5 * length / again
                 sub = dataclasses.replace(
                     sub, visibility=delivery.visibility_timeout if fifo else None,
-                    fails=fails, limit=limit, poison=delivery.poison)
-                sub = dataclasses.replace(sub, deliveries=sub.late_deliveries(0.0))
+                    fails=fails, limit=limit, poison=delivery.poison,
+                    dedup=delivery.guarantee == "effectively_once")
+                sub = dataclasses.replace(sub, deliveries=sub.late_deliveries(lattice.zero()))
             out.append(sub)
             if component.kind is Kind.QUEUE:
                 own.setdefault(cname, []).append((sub, dead))
