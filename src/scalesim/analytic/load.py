@@ -501,6 +501,9 @@ def _error_rate(system: System, ref: str) -> float:
     return system.components[cname].effective_operations[oname].error_rate
 
 
+SUCCESS_TAIL = 1e-9  # the share of messages still failing past which `first_success` stops
+
+
 @dataclass(frozen=True)
 class Subscription:
     """A queue's consumer or an event store's projection, as the kernel delivers to it
@@ -523,6 +526,9 @@ class Subscription:
     limit: float = 1.0
     poison: float = 0.0
     dedup: bool = False
+    # a failed delivery comes back at once (RabbitMQ's requeue, a Kafka partition's head),
+    # not when its visibility timeout ends
+    requeue: bool = False
 
     def late_deliveries(self, held: Lattice | None) -> float:
         """`deliveries` when each delivery is held for `held` (None: past every timeout),
@@ -538,6 +544,19 @@ class Subscription:
         else:
             healthy = self._deduplicated(held, self.visibility)
         return self.share * ((1.0 - self.poison) * healthy + self.poison * self.limit)
+
+    def first_success(self) -> list[float]:
+        """P(a message first succeeds on delivery k) for k = 1, 2, …, given that it does
+        (poison never does): fails^(k−1)·(1 − fails) up to `limit` deliveries, normalized,
+        the tail past a share of SUCCESS_TAIL left out. Empty when no message succeeds."""
+        if self.fails >= 1.0 or self.poison >= 1.0:
+            return []
+        weights: list[float] = []
+        reached = 1.0
+        while len(weights) < self.limit and reached > SUCCESS_TAIL:
+            weights.append(reached * (1.0 - self.fails))
+            reached *= self.fails
+        return [w / sum(weights) for w in weights]
 
     def _again(self, held: Lattice | None, after: float) -> float:
         """P(a delivery is not processed within `after` of its start: late or failed)."""
@@ -605,7 +624,8 @@ def subscriptions(system: System, misses: Misses | None = None) -> list[Subscrip
                 sub = dataclasses.replace(
                     sub, visibility=delivery.visibility_timeout if fifo else None,
                     fails=fails, limit=limit, poison=delivery.poison,
-                    dedup=delivery.guarantee == "effectively_once")
+                    dedup=delivery.guarantee == "effectively_once",
+                    requeue=not fifo or delivery.redelivery == "requeue")
                 sub = dataclasses.replace(sub, deliveries=sub.late_deliveries(lattice.zero()))
             out.append(sub)
             if component.kind is Kind.QUEUE:
