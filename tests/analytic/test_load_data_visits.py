@@ -75,6 +75,18 @@ def test_dead_letters_reach_the_dead_letter_queue_s_consumers() -> None:
     assert operation_rates(queue(poison="10%"))["auditor.keep"] == 0.0
 
 
+def test_the_estimate_gives_the_dead_letter_queue_the_rate_it_receives() -> None:
+    """jobs-dlq receives an eighth of the healthy messages and every poison one, as the
+    simulation's `dead_letters` counts them (it showed 0/s: a dead letter visits no
+    operation); without `dead_letter` the queue receives nothing."""
+    found = Model(queue(poison="10%", dead=", dead_letter: jobs-dlq")).evaluate()
+    assert found.components["jobs-dlq"].arrival_rate_rps == \
+        pytest.approx(400.0 * (0.9 * 0.125 + 0.1))
+    assert found.components["jobs"].arrival_rate_rps == pytest.approx(400.0)
+    assert Model(queue(poison="10%")).evaluate().components["jobs-dlq"].arrival_rate_rps \
+        == 0.0
+
+
 def test_the_estimate_and_the_offered_load_see_the_redeliveries() -> None:
     system = queue()
     # workers busy, of 2 × 16: a delivery holds one for its 10 ms and its call (blocking

@@ -105,7 +105,8 @@ MEMO_AGAIN = 4096
 
 @dataclass(frozen=True)
 class ComponentEstimate:
-    arrival_rate_rps: float  # visits per second, all operations
+    arrival_rate_rps: float  # visits per second, all operations; a dead-letter queue's
+    # dead letters too (`Model._dead_lettered`), which visit none
     state: StationState
     replicas: int
     servers: int | None  # per queue (a replica, or the pool); None = unlimited
@@ -846,9 +847,24 @@ class Model:
                 rates[workload.name], closed, latency, success.of(entry),
                 success.of(entry, structural=True), flow.component_visits[workload.name],
                 exact, exact and not closed and not again, again)
-        return Estimate(self.system, workloads, components,
+        return Estimate(self.system, workloads, self._dead_lettered(components, op_rate),
                         self._subscriptions(op_rate, responses, flow), timeouts,
                         network.converged, _pooled(workloads.values()))
+
+    def _dead_lettered(self, components: Mapping[str, ComponentEstimate],
+                       op_rate: npt.NDArray[np.float64]) -> dict[str, ComponentEstimate]:
+        """The components with each dead-letter queue's rate raised by the messages it
+        receives: each subscription's dead share of the messages published to its queue
+        (`DeadLetterQueue.take` publishes them into it, visiting no operation)."""
+        received: dict[str, float] = {}
+        for sub in self.subscribed.values():
+            if sub.dead_letter is not None and sub.dead > 0.0:
+                published = sum(float(op_rate[self.index[ref]]) for ref in sub.publishers)
+                received[sub.dead_letter] = received.get(sub.dead_letter, 0.0) \
+                    + sub.dead * published
+        return {name: dataclasses.replace(c, arrival_rate_rps=c.arrival_rate_rps
+                                          + received[name]) if name in received else c
+                for name, c in components.items()}
 
     def _component_visits(self, per_request: npt.NDArray[np.float64]) -> dict[str, float]:
         out: dict[str, float] = {}

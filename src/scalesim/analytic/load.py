@@ -529,6 +529,8 @@ class Subscription:
     # a failed delivery comes back at once (RabbitMQ's requeue, a Kafka partition's head),
     # not when its visibility timeout ends
     requeue: bool = False
+    dead: float = 0.0  # the share of the messages dead-lettered after their last delivery
+    dead_letter: str | None = None  # the queue they go to (None: dropped)
 
     def late_deliveries(self, held: Lattice | None) -> float:
         """`deliveries` when each delivery is held for `held` (None: past every timeout),
@@ -593,7 +595,7 @@ def subscriptions(system: System, misses: Misses | None = None) -> list[Subscrip
     sim = system.simulation
     length = sim.warmup + sim.duration
     out: list[Subscription] = []
-    own: dict[str, list[tuple[Subscription, float]]] = {}  # queue -> (its subs, dead share)
+    own: dict[str, list[Subscription]] = {}  # queue -> its subscriptions
     for cname, component in system.components.items():
         if component.kind is Kind.QUEUE:
             delivery, publishers = component.delivery, tuple(
@@ -609,13 +611,14 @@ def subscriptions(system: System, misses: Misses | None = None) -> list[Subscrip
         for place, consumer in enumerate(consumers):
             target = ".".join(system.resolve(consumer.to))
             sub = Subscription(publishers, target, cname, place, 1.0, None, partitioned)
-            dead = 0.0
             if delivery is not None and delivery.guarantee != "at_most_once":
                 fifo = not partitioned
                 fails = _error_rate(system, target)
                 if delivery.max_deliveries is not None:
                     limit = float(delivery.max_deliveries)
-                    dead = (1.0 - delivery.poison) * math.pow(fails, limit) + delivery.poison
+                    sub = dataclasses.replace(
+                        sub, dead_letter=delivery.dead_letter,
+                        dead=(1.0 - delivery.poison) * math.pow(fails, limit) + delivery.poison)
                 else:  # back after the visibility timeout, or at once (the consumer's turn)
                     again = delivery.visibility_timeout \
                         if fifo and delivery.redelivery == "visibility_timeout" \
@@ -629,18 +632,14 @@ def subscriptions(system: System, misses: Misses | None = None) -> list[Subscrip
                 sub = dataclasses.replace(sub, deliveries=sub.late_deliveries(lattice.zero()))
             out.append(sub)
             if component.kind is Kind.QUEUE:
-                own.setdefault(cname, []).append((sub, dead))
-    for cname, subs in own.items():
-        delivery = system.components[cname].delivery
-        if delivery is None or delivery.dead_letter is None:
+                own.setdefault(cname, []).append(sub)
+    for source in [sub for subs in own.values() for sub in subs]:
+        if source.dead_letter is None or source.dead <= 0.0:
             continue
-        for source, dead in subs:
-            if dead <= 0.0:
-                continue
-            for sub, _ in own.get(delivery.dead_letter, []):
-                out.append(dataclasses.replace(sub, publishers=source.publishers,
-                                               deliveries=dead * sub.deliveries,
-                                               share=dead * sub.share))
+        for sub in own.get(source.dead_letter, []):
+            out.append(dataclasses.replace(sub, publishers=source.publishers,
+                                           deliveries=source.dead * sub.deliveries,
+                                           share=source.dead * sub.share))
     return out
 
 
