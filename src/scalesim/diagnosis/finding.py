@@ -60,6 +60,16 @@ def rate(value: float) -> str:
     return f"{value:,.0f}/s" if abs(value) >= 10 else f"{value:.2g}/s"
 
 
+def rates_apart(low: float, high: float) -> tuple[str, str]:
+    """Two rates per second rounded alike, with as many decimals as it takes (up to 3) for
+    `low` < `high` to read as less: "19.0/s < 19.4/s", never "19/s < 19/s"."""
+    for decimals in range(4):
+        shown = tuple(f"{v:,.{decimals}f}/s" for v in (low, high))
+        if round(low, decimals) < round(high, decimals):
+            break
+    return shown[0], shown[1]
+
+
 def share(value: float) -> str:
     return f"{value * 100:.0f} %" if value >= 0.1 else f"{value * 100:.2g} %"
 

@@ -14,13 +14,23 @@ from scalesim.diagnosis.context import (
     BACKLOG_S,
     HOT,
     MIN_BACKLOG,
+    NOTABLE,
     TARGET_UTILIZATION,
     Run,
     fault_text,
     unbounded_text,
     whole,
 )
-from scalesim.diagnosis.finding import Finding, Fix, Limit, count, duration, rate, share
+from scalesim.diagnosis.finding import (
+    Finding,
+    Fix,
+    Limit,
+    count,
+    duration,
+    rate,
+    rates_apart,
+    share,
+)
 from scalesim.spec.data import ConsumerGroup
 from scalesim.spec.model import Component, Fault
 
@@ -45,40 +55,11 @@ def uncommitted(topic: Component, drained_rps: float) -> float:
 
 
 def beyond_arrivals(end: float, published_rps: float, processed: float) -> bool:
-    """Whether a backlog of `end` messages at one run's end, less the `processed` ones a
-    Kafka group has not committed yet, holds more than BACKLOG_S seconds of arrivals (and at
-    least MIN_BACKLOG messages): the diagnosis's and `plan`'s rule for falling behind."""
+    """Whether a backlog of `end` messages at one run's end, less the `processed` ones (a
+    Kafka group has not committed yet; for the diagnosis, also the deliveries in flight),
+    holds more than BACKLOG_S seconds of arrivals (and at least MIN_BACKLOG messages): the
+    diagnosis's and `plan`'s rule for falling behind."""
     return end - processed >= max(MIN_BACKLOG, published_rps * BACKLOG_S)
-
-
-@dataclass(frozen=True)
-class Backlog:
-    """A subscription's backlog as measured, per replication (rates per second)."""
-
-    published: float
-    drained: float
-    growth: float
-    end: float
-    uncommitted: float
-    lag_growth: float
-
-
-def _measured(run: Run, name: str, queue: dict[str, Any]) -> Backlog | None:
-    """The backlog of subscription `name` when it grew beyond one second of arrivals (and
-    beyond what a Kafka group has processed and not yet committed); else None."""
-    topic = run.system.components[name.split("->", 1)[0]]
-    published = queue["published_rps"] or 0.0
-    drained = (queue["delivered"] + queue["failed"]) / run.span_s
-    # backlog_start/end are one replication's (docs/results.md): growth over one run's window
-    growth = (queue["backlog_end"] - queue["backlog_start"]) / float(run.result["simulated_s"])
-    end = float(queue["backlog_end"])
-    processed = uncommitted(topic, drained)
-    # A backlog within the uncommitted window is the commit's rhythm, not growth.
-    if growth <= 0.0 or not beyond_arrivals(end, published, processed):
-        return None
-    lag_growth = ((queue["oldest_end_ms"] or 0.0) - (queue["oldest_start_ms"] or 0.0)) \
-        / 1e3 / float(run.result["simulated_s"])
-    return Backlog(published, drained, growth, end, processed, lag_growth)
 
 
 @dataclass(frozen=True)
@@ -109,11 +90,66 @@ def subscription_of(run: Run, name: str) -> Subscription:
                         system.components[consumer])
 
 
-def _backlog(run: Run, name: str, queue: dict[str, Any]) -> Finding | None:
-    found = _measured(run, name, queue)
-    if found is None:
+# A waiting backlog this many standard deviations of the in-flight count's random swing
+# (Poisson: its square root) is growth, not noise.
+NOISE_Z = 3.0
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """A subscription's backlog as measured, per replication (rates per second)."""
+
+    published: float
+    drained: float
+    growth: float
+    end: float
+    uncommitted: float
+    lag_growth: float
+    in_flight: float = 0.0  # of `end`, deliveries under way (Little's law), not waiting
+
+    @property
+    def waiting(self) -> float:
+        """Messages at the end that no consumer had taken (nor processed uncommitted)."""
+        return max(0.0, self.end - self.uncommitted - self.in_flight)
+
+
+def in_flight(run: Run, sub: Subscription, queue: dict[str, Any], drained_rps: float) -> float:
+    """Deliveries under way on average (Little's law: the drained rate × the measured mean
+    time of a delivery, at most the subscription's concurrency): part of the backlog, not
+    waiting. 0 when no delivery was answered."""
+    mean_ms = run.latency_ms(sub.target).get("mean")
+    if mean_ms is None or not math.isfinite(mean_ms):
+        return 0.0
+    return min(float(queue["concurrency"]), drained_rps * mean_ms / 1e3)
+
+
+def _measured(run: Run, sub: Subscription, queue: dict[str, Any]) -> Backlog | None:
+    """The backlog of subscription `sub` when it grew and what waits in it (beyond the
+    deliveries in flight and what a Kafka group has processed and not yet committed) holds
+    more than BACKLOG_S of arrivals and more than the in-flight count's random swing; else
+    None."""
+    published = queue["published_rps"] or 0.0
+    drained = (queue["delivered"] + queue["failed"]) / run.span_s
+    # backlog_start/end are one replication's (docs/results.md): growth over one run's window
+    growth = (queue["backlog_end"] - queue["backlog_start"]) / float(run.result["simulated_s"])
+    lag_growth = ((queue["oldest_end_ms"] or 0.0) - (queue["oldest_start_ms"] or 0.0)) \
+        / 1e3 / float(run.result["simulated_s"])
+    found = Backlog(published, drained, growth, float(queue["backlog_end"]),
+                    uncommitted(sub.topic, drained), lag_growth,
+                    in_flight(run, sub, queue, drained))
+    # A backlog within the uncommitted window is the commit's rhythm, not growth; one of
+    # deliveries under way is the subscription at work.
+    if growth <= 0.0 or found.waiting <= NOISE_Z * math.sqrt(found.in_flight) or \
+            not beyond_arrivals(found.end, published, found.uncommitted + found.in_flight):
         return None
+    return found
+
+
+def _backlog(run: Run, name: str, queue: dict[str, Any]) -> Finding | None:
     sub = subscription_of(run, name)
+    found = _measured(run, sub, queue)
+    if found is None or not found.drained < found.published * (1 - NOTABLE):
+        return None
     busy = run.result["components"][sub.consumer_name]["utilization"]
     delivery_s = round_trip_s(run.system, sub.target)
     evidence = _evidence(sub, found, queue, delivery_s)
@@ -130,11 +166,11 @@ def _backlog(run: Run, name: str, queue: dict[str, Any]) -> Finding | None:
         evidence.append(f"{sub.consumer_name}'s workers are only {share(busy)} busy: the "
                         "subscription's concurrency is the limit, so more "
                         f"{sub.consumer_name} replicas alone change nothing")
-    summary = (f"{name} falls behind: backlog +{rate(found.growth)}, {count(found.end)} "
+    summary = (f"{name} falls behind: backlog +{rate(found.growth)}, {count(found.waiting)} "
                "waiting at the end")
     parts: list[tuple[str, str]] = []  # (what to do, its override)
     if orphaned is not None:
-        summary, more, session = _orphaned_texts(run, sub, found.end, orphaned)
+        summary, more, session = _orphaned_texts(run, sub, found.waiting, orphaned)
         evidence += more
         parts += [session] if session is not None else []
     if changes:
@@ -150,6 +186,7 @@ def _backlog(run: Run, name: str, queue: dict[str, Any]) -> Finding | None:
         "backlog", "problem", name, summary, limit, tuple(evidence), fix,
         {"published_rps": found.published, "drained_rps": found.drained,
          "backlog_growth_rps": found.growth, "backlog_end": found.end,
+         "in_flight": found.in_flight,
          "uncommitted": found.uncommitted, "lag_growth_s_per_s": found.lag_growth,
          "concurrency": sub.concurrency, "consumer_utilization": busy})
 
@@ -158,7 +195,8 @@ def _evidence(sub: Subscription, found: Backlog, queue: dict[str, Any],
               delivery_s: float) -> list[str]:
     """The backlog, what of it is only uncommitted, and what drains it."""
     evidence = [
-        f"{count(found.end)} messages wait at the end of the window, "
+        f"{count(found.waiting)} messages wait at the end of the window (of "
+        f"{count(found.end)} unsettled, {count(found.in_flight)} in flight), "
         f"{rate(found.growth)} more each second; the oldest has waited "
         f"{duration((queue['oldest_end_ms'] or 0.0) / 1e3)} (+{found.lag_growth:.2g} s/s)"]
     if found.uncommitted and sub.topic.delivery is not None:
@@ -209,8 +247,9 @@ def _changes(run: Run, sub: Subscription, found: Backlog,
 def _drain_text(topic: Component, consumer: Component, concurrency: int, found: Backlog,
                 delivery_s: float) -> str:
     """How many deliveries run at once, and what they drain."""
-    drain = (f"drain {rate(found.drained)} < {rate(found.published)} published; one delivery "
-             f"takes {duration(delivery_s)} with no queueing")
+    drained, published = rates_apart(found.drained, found.published)
+    drain = (f"drain {drained} < {published} published; one delivery takes "
+             f"{duration(delivery_s)} with no queueing")
     partitions = topic.partitions
     if partitions is None:
         return f"{concurrency} deliveries at a time {drain}"

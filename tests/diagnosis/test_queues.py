@@ -1,0 +1,60 @@
+"""Queue subscriptions: what counts as falling behind (waiting messages, not those being
+processed), and the texts that say so."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import yaml
+
+from scalesim.diagnosis import diagnose
+from scalesim.diagnosis.finding import rates_apart
+from scalesim.sim import simulate
+from scalesim.spec import System, load_spec_text
+
+
+def _queue(concurrency: int, work: str, delivery: dict[str, Any], duration: str = "120s",
+           overrides: tuple[str, ...] = ()) -> System:
+    """20 messages/s to a worker with unlimited workers, through `concurrency` deliveries."""
+    spec = {"scalesim": 1, "name": "q",
+            "components": {
+                "jobs": {"kind": "queue", "delivery": delivery,
+                         "consumers": [{"to": "worker.process", "concurrency": concurrency}]},
+                "worker": {"workers": "unlimited", "operations": {"process": {"work": work}}}},
+            "workloads": [{"name": "w", "to": "jobs.publish", "rate": "20/s"}],
+            "simulation": {"duration": duration, "seed": 1}}
+    return load_spec_text(yaml.safe_dump(spec, sort_keys=False), "q.yaml", overrides)
+
+
+def _backlogs(system: System) -> list[dict[str, Any]]:
+    result = simulate(system)
+    return [f for f in diagnose(system, result) if f["kind"] == "backlog"]
+
+
+def test_messages_being_processed_are_not_a_backlog_that_falls_behind() -> None:
+    # 20/s × 3 s: about 60 deliveries in flight of the 100 allowed (60 % busy), a flat
+    # backlog of about 60 unsettled messages that all are being processed.
+    system = _queue(100, "3s", {"guarantee": "effectively_once", "visibility_timeout": "1h"})
+    assert _backlogs(system) == []
+
+
+def test_a_subscription_short_of_the_published_rate_falls_behind_and_says_so() -> None:
+    # 50 deliveries of 3 s drain 16.7/s of the 20/s published, from the first answers at 3 s.
+    system = _queue(50, "3s", {"guarantee": "effectively_once", "visibility_timeout": "1h"},
+                    "60s")
+    [finding] = _backlogs(system)
+    numbers = finding["numbers"]
+    assert numbers["drained_rps"] == pytest.approx(50 / 3 * (60 - 3) / 60, rel=0.03)
+    assert numbers["in_flight"] == pytest.approx(numbers["drained_rps"] * 3, rel=0.01)
+    drain = next(e for e in finding["evidence"] if " drain " in e)
+    low, high = re.search(r"drain ([\d.,]+)/s < ([\d.,]+)/s published", drain).groups()
+    assert float(low) < float(high)
+
+
+@pytest.mark.parametrize(("low", "high"), [(19.0, 19.45), (19.4, 19.45), (0.48, 0.5),
+                                           (1005.2, 1005.3), (3.0, 30.0)])
+def test_two_rates_read_as_less_when_one_is(low: float, high: float) -> None:
+    shown = [float(t.removesuffix("/s").replace(",", "")) for t in rates_apart(low, high)]
+    assert shown[0] < shown[1]
