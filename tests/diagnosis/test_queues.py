@@ -58,3 +58,25 @@ def test_a_subscription_short_of_the_published_rate_falls_behind_and_says_so() -
 def test_two_rates_read_as_less_when_one_is(low: float, high: float) -> None:
     shown = [float(t.removesuffix("/s").replace(",", "")) for t in rates_apart(low, high)]
     assert shown[0] < shown[1]
+
+
+def test_a_visibility_timeout_under_the_processing_time_is_named_and_raising_it_settles(
+        ) -> None:
+    # 1.5 s of work against a 1 s visibility timeout: every delivery is handed out again
+    # before it can be acknowledged, so at least once no message ever settles.
+    delivery = {"guarantee": "at_least_once", "visibility_timeout": "1s"}
+    [finding] = _backlogs(_queue(100, "1500ms", delivery, "30s"))
+    assert finding["limit"] == "visibility_timeout"
+    assert "no message settled" in finding["summary"]
+    assert finding["numbers"]["deliveries_per_message"] > 2
+    assert finding["numbers"]["processing_p99_s"] == pytest.approx(1.5)
+    # Twice the 1.5 s p99, in whole seconds.
+    assert finding["fix"]["set"] == ["components.jobs.delivery.visibility_timeout=3s"]
+    assert "never ends" in finding["fix"]["summary"]
+    fixed = _queue(100, "1500ms", delivery, "30s", tuple(finding["fix"]["set"]))
+    result = simulate(fixed)
+    queue = result["queues"]["jobs->worker.process"]
+    assert queue["redelivered"] == 0 and queue["deliveries_per_message"] == 1.0
+    # Settled: what is left is about the 20/s × 1.5 s in flight, not the 600 published.
+    assert queue["backlog_end"] < 20 * 1.5 * 2
+    assert not [f for f in diagnose(fixed, result) if f["kind"] == "backlog"]

@@ -148,7 +148,12 @@ def _measured(run: Run, sub: Subscription, queue: dict[str, Any]) -> Backlog | N
 def _backlog(run: Run, name: str, queue: dict[str, Any]) -> Finding | None:
     sub = subscription_of(run, name)
     found = _measured(run, sub, queue)
-    if found is None or not found.drained < found.published * (1 - NOTABLE):
+    if found is None:
+        return None
+    looping = _redelivery_loop(run, sub, queue, found)
+    if looping is not None:
+        return looping
+    if not found.drained < found.published * (1 - NOTABLE):
         return None
     busy = run.result["components"][sub.consumer_name]["utilization"]
     delivery_s = round_trip_s(run.system, sub.target)
@@ -189,6 +194,58 @@ def _backlog(run: Run, name: str, queue: dict[str, Any]) -> Finding | None:
          "in_flight": found.in_flight,
          "uncommitted": found.uncommitted, "lag_growth_s_per_s": found.lag_growth,
          "concurrency": sub.concurrency, "consumer_utilization": busy})
+
+
+# A visibility timeout fixed for a redelivery loop is this many times the consumer's p99
+# processing time, rounded up to whole seconds (SQS counts it in seconds): room for a
+# slower delivery than any measured.
+VISIBILITY_MARGIN = 2.0
+
+
+def _redelivery_loop(run: Run, sub: Subscription, queue: dict[str, Any],
+                     found: Backlog) -> Finding | None:
+    """A growing backlog whose deliveries outlast the visibility timeout: the message comes
+    back before the delivery acknowledges it, so the work is done again and again and,
+    when every delivery is that long, no message ever settles — the timeout is the cause,
+    not the concurrency. None when the deliveries end within it."""
+    delivery = sub.topic.delivery
+    p99_ms = run.latency_ms(sub.target).get("p99")
+    if delivery is None or delivery.guarantee == "at_most_once" or sub.topic.partitions \
+            is not None or p99_ms is None or p99_ms / 1e3 < delivery.visibility_timeout \
+            or not queue["redelivered"]:
+        return None
+    timeout = delivery.visibility_timeout
+    latency = run.latency_ms(sub.target)
+    per_message = queue["deliveries"] / max(1, queue["published"])
+    settled = queue["deliveries_per_message"]
+    raised = max(1, math.ceil(VISIBILITY_MARGIN * p99_ms / 1e3))
+    settling = "no message settled in the window" if settled is None else \
+        f"a settled message took {settled:.3g} deliveries"
+    evidence = (
+        f"{count(queue['deliveries'])} deliveries of {count(queue['published'])} messages "
+        f"published ({per_message:.3g} a message), {count(queue['redelivered'])} of them "
+        f"redeliveries; {settling}",
+        f"{sub.target} takes {duration((latency['p50'] or 0.0) / 1e3)} at the median and "
+        f"{duration(p99_ms / 1e3)} at p99, against a visibility_timeout of "
+        f"{duration(timeout)}: a message comes back while its delivery still runs, and that "
+        "delivery's acknowledgement comes too late",
+        f"{count(found.end)} messages unsettled at the end, {rate(found.growth)} more each "
+        "second")
+    summary = (f"{sub.name}: deliveries outlast visibility_timeout ({duration(timeout)}), so "
+               f"messages come back before they are acknowledged; {settling}")
+    fix = Fix(f"raise {sub.queue}.delivery.visibility_timeout from {duration(timeout)} to "
+              f"{raised} s, {VISIBILITY_MARGIN:g} × {sub.consumer_name}'s p99 processing time "
+              f"({duration(p99_ms / 1e3)}) rounded up to whole seconds; otherwise a message "
+              "whose every delivery outlasts the timeout is delivered again and again and "
+              "the loop never ends",
+              (f"components.{sub.queue}.delivery.visibility_timeout={raised}s",))
+    run.explained.add(sub.consumer_name)
+    return Finding("backlog", "problem", sub.name, summary, "visibility_timeout", evidence,
+                   fix, {"published_rps": found.published, "backlog_end": found.end,
+                         "backlog_growth_rps": found.growth,
+                         "deliveries_per_message": per_message,
+                         "processing_p99_s": p99_ms / 1e3,
+                         "visibility_timeout_s": timeout})
 
 
 def _evidence(sub: Subscription, found: Backlog, queue: dict[str, Any],
