@@ -235,6 +235,25 @@ def test_a_fault_on_one_replica_is_contained_when_the_failures_are_its_share() -
     assert _found(fixed) == []
 
 
+def test_a_fault_on_the_component_a_workload_reaches_directly_is_named_with_its_fix(
+        ) -> None:
+    """A workload straight to api, every visit an error: no call leads there, yet the
+    fault is the cause; only a caller with a fallback could have answered, and removing
+    the fault leaves nothing."""
+    api = {"workers": 4, "operations": {"handle": {"work": "5ms"}}}
+    system = _spec({"api": api}, [{"name": "users", "to": "api.handle", "rate": "100/s"}],
+                   [{"target": "api", "error_rate": "100%"}], duration="10s")
+    (failed,) = _of(_found(system), "failures", "users")
+    assert failed["numbers"]["failed_share"] == 1.0
+    assert "fault: error rate 100 % on api, from 0 s to the end" in failed["evidence"]
+    summary = failed["fix"]["summary"]
+    assert "the fault on api causes them" in summary
+    assert "only a caller in front of api with a fallback would have" in summary
+    assert "retry on another replica" not in summary  # the fault is on every replica
+    assert failed["fix"]["set"] == ["faults=[]"]
+    assert _found(system.model_copy(update={"faults": []})) == []
+
+
 def test_a_fault_is_not_said_to_be_contained_while_healthy_replicas_fail_too() -> None:
     """390/s on 400/s of capacity: the healthy replicas are at their limit and time out
     calls too, so the failures are more than the fault's share, and removing the fault

@@ -15,7 +15,7 @@ from scalesim.diagnosis.context import HOT, NOTABLE, Run, dotted, fault_text, un
 from scalesim.diagnosis.crashes import probe_fix
 from scalesim.diagnosis.finding import Finding, Fix, count, rate, share
 from scalesim.lint.rules.resilience import calls_in_window, never_opens, running_replicas
-from scalesim.spec.model import Balancer
+from scalesim.spec.model import Balancer, Fault
 from scalesim.spec.resilience import CircuitBreaker
 
 # Failed attempts beyond this many times what an even balancer sends the faulty replicas
@@ -36,7 +36,7 @@ def degraded(run: Run) -> Iterator[Finding]:
                        key=lambda c: -c["fallbacks"])
         evidence = [_why(run, call) for call in calls[:3]]
         breaker = _breaker_fix(run, calls[:3], evidence)
-        fix = breaker or _fault_fix(run, calls, evidence, contained=True) \
+        fix = breaker or _fault_fix(run, _targets(calls), calls, evidence, contained=True) \
             or _timeout_fix(run, calls[:3], evidence)
         yield Finding("degraded", "warning", name,
                       f"{name}: {share(degraded_count / total)} of requests answered degraded "
@@ -64,8 +64,10 @@ def failures(run: Run) -> Iterator[Finding]:
                     f"{count(n)} ({cause.replace('_', ' ')})" for cause, n in refused.items()))
         breaker = _breaker_fix(run, calls[:3], evidence)
         numbers: dict[str, float | None] = {"failed_share": failed / total, "failed": failed}
-        fix = breaker or _fault_fix(run, calls, evidence, contained=False) \
+        # A crash kept in rotation (probe_fix) says more than the fault on the entry.
+        fix = breaker or _fault_fix(run, _targets(calls), calls, evidence, contained=False) \
             or probe_fix(run, name, evidence, numbers) \
+            or _entry_fault_fix(run, name, evidence) \
             or _timeout_fix(run, calls[:3], evidence) or _rate_limited_fix(run, name, causes)
         yield Finding("failures", "problem", name,
                       f"{name}: {share(failed / total)} of requests failed ("
@@ -73,6 +75,24 @@ def failures(run: Run) -> Iterator[Finding]:
                                   for n, cause in causes[:3]) + ")",
                       "circuit_breaker" if breaker else _limit(calls), tuple(evidence), fix,
                       numbers)
+
+
+def _targets(calls: list[dict[str, Any]]) -> set[str]:
+    return {c["to"].split(".", 1)[0] for c in calls}
+
+
+def _entry_fault_fix(run: Run, workload: str, evidence: list[str]) -> Fix | None:
+    """The fault fix for a fault on the component a workload sends its requests to: no
+    call leads there, so the calls do not name it; `evidence` gets the fault."""
+    spec = next((w for w in run.system.workloads if w.name == workload), None)
+    if spec is None:
+        return None
+    entry = run.system.resolve(spec.to)[0]
+    faults = run.faults_on(entry)
+    if not faults:
+        return None
+    evidence += [f"fault: {fault_text(f, run.end_s)}" for f in faults]
+    return _fault_fix(run, {entry}, [], evidence, contained=False)
 
 
 def _edge(call: dict[str, Any]) -> str:
@@ -246,14 +266,14 @@ def _short_timeout(run: Run, call: dict[str, Any]
     return path, spec.timeout, level, normal, p99
 
 
-def _fault_fix(run: Run, calls: list[dict[str, Any]], evidence: list[str],
+def _fault_fix(run: Run, targets: set[str], calls: list[dict[str, Any]], evidence: list[str],
                contained: bool) -> Fix | None:
-    """When the calls fail because of an injected fault, that fault is the cause. If its
+    """When the calls fail because of an injected fault on one of `targets` (the calls'
+    callees, and a workload's faulty entry component), that fault is the cause. If its
     calls fell back (`contained`), the design contains it and the remedy is the faulty
     component; if requests failed, nothing answered them, and for an elected component
     the failover finding says what shortens it. Not when the failures spread beyond the
     faulty replicas (then `evidence` gets why)."""
-    targets = {c["to"].split(".", 1)[0] for c in calls}
     faults = [f for f in run.faults if f.component in targets]
     if not faults:
         return None
@@ -277,8 +297,21 @@ def _fault_fix(run: Run, calls: list[dict[str, Any]], evidence: list[str],
                 "and which callers should retry `unavailable`")
     else:
         text = (f"the fault on {names} causes them, and nothing in the design answered the "
-                "requests that met it (a retry on another replica, a fallback)")
+                f"requests that met it; {_containment(targets - _targets(calls), faults)}")
     return Fix(f"{text}. Without the fault:", (f"faults={value}",))
+
+
+def _containment(entries: set[str], faults: list[Fault]) -> str:
+    """What would have answered the requests a fault met: a retry on another replica when
+    the fault is on some replicas only, or a fallback — in a caller, which a component the
+    workload reaches directly does not have."""
+    remedy = "a fallback" if all(f.replica is None for f in faults) \
+        else "a retry on another replica or a fallback"
+    if not entries:
+        return f"{remedy} would have"
+    named = ", ".join(sorted(entries))
+    return (f"only a caller in front of {named} with {remedy} would have, and the workload "
+            f"sends its requests to {named} directly")
 
 
 def _spread(run: Run, target: str, calls: list[dict[str, Any]]) -> str | None:
