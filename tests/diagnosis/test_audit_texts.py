@@ -308,6 +308,34 @@ def test_a_failover_counts_visits_of_visits_and_requests_that_failed() -> None:
     assert "(api.submit do not)" in bare["fix"]["summary"]
 
 
+def _controller(operations: dict[str, Any], election: dict[str, Any]) -> System:
+    """3 replicas under a Lease; the workload sends to ctl.reconcile directly, no calls."""
+    ctl = {"replicas": 3, "workers": 100, "operations": operations,
+           "leader_election": {"type": "lease", **election}}
+    return _spec({"ctl": ctl}, [{"name": "w", "to": "ctl.reconcile", "rate": "5/s"}],
+                 [{"target": "ctl[0]", "at": "30s", "crash": True}], duration="60s")
+
+
+def test_a_failover_fix_claims_no_callers_or_reads_the_spec_does_not_have() -> None:
+    """No call leads to ctl and the leader serves everything: the fix says nothing of
+    callers that retry or of reads served meanwhile, and tells that nothing retries the
+    workload's requests."""
+    reconcile = {"reconcile": {"work": "1ms"}}
+    found = _found(_controller(reconcile, {}))
+    (failed,) = _of(found, "failures", "w")
+    assert "ctl had no leader until the failover ended" in failed["fix"]["summary"]
+    (finding,) = _of(found, "failover", "ctl")
+    summary = finding["fix"]["summary"]
+    assert "callers retry" not in summary and "follower" not in summary
+    assert "meanwhile" not in summary
+    assert "nothing retries the requests of w, sent to ctl directly" in summary
+    # An operation outside leader_election.operations goes on without a leader.
+    both = {**reconcile, "status": {"work": "1ms"}}
+    (finding,) = _of(_found(_controller(both, {"operations": ["reconcile"]})), "failover",
+                     "ctl")
+    assert "status, served without a leader, go on meanwhile" in finding["fix"]["summary"]
+
+
 # --- hot keys ---------------------------------------------------------------------------
 
 def test_a_hashed_hot_key_is_named_with_its_share_of_the_zipf_law() -> None:

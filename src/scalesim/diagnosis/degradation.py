@@ -286,15 +286,14 @@ def _fault_fix(run: Run, targets: set[str], calls: list[dict[str, Any]], evidenc
                             for f in remaining], default_flow_style=True).strip()
     names = ", ".join(sorted({f.target for f in faults}))
     elected = sorted(t for t in targets if run.system.components[t].leader_election is not None
-                     and any(c["attempt_failures_by_cause"].get("unavailable")
-                             for c in calls if c["to"].split(".", 1)[0] == t))
+                     and run.result["components"][t]["refused_by_cause"].get("unavailable"))
     if contained:
         text = (f"the fault on {names} causes it; the resilience settings contain it as "
                 f"designed, and the remedy is {names} itself")
     elif elected:
         text = (f"the fault on {names} causes them: {', '.join(elected)} had no leader "
                 "until the failover ended, and its failover finding says how to shorten it "
-                "and which callers should retry `unavailable`")
+                "and what should retry `unavailable`")
     else:
         text = (f"the fault on {names} causes them, and nothing in the design answered the "
                 f"requests that met it; {_containment(targets - _targets(calls), faults)}")

@@ -15,7 +15,7 @@ from scalesim.diagnosis.context import NOTABLE, Run, fault_text
 from scalesim.diagnosis.finding import Finding, Fix, share
 from scalesim.spec.checks import iter_calls
 from scalesim.spec.consistency import JITTER_FACTOR
-from scalesim.spec.model import Fault
+from scalesim.spec.model import Component, Fault
 
 
 def split_brains(run: Run) -> Iterator[Finding]:
@@ -102,8 +102,10 @@ def _failover(run: Run, name: str, entry: dict[str, Any], refused: int,
         detect = (f"a shorter election_timeout ({election.election_timeout * 1e3:g} ms now) "
                   "detects a dead leader sooner; keep it 10× the heartbeat and above the "
                   "round trip, or healthy leaders are deposed")
-    retry = _retry_advice(run, name, longest / 1e3, failed / max(1, requests["total"]))
-    fix = Fix(f"{detect}; {retry}, and reads served by followers go on meanwhile")
+    retry = _retry_advice(run, name, longest / 1e3)
+    meanwhile = _served_without_leader(run.system.components[name])
+    fix = Fix(f"{detect}; {retry}" + (f"; {', '.join(meanwhile)}, served without a leader, "
+                                      "go on meanwhile" if meanwhile else ""))
     return Finding("failover", "warning", name,
                    f"{name} went {entry['leaderless_s']:.2f} s without a leader: {refused:,} "
                    f"visits refused ({share(refused / visits)} of its visits), {failed:,} "
@@ -113,22 +115,57 @@ def _failover(run: Run, name: str, entry: dict[str, Any], refused: int,
                     "failover_ms_max": longest})
 
 
-def _retry_advice(run: Run, name: str, longest_s: float, failed_share: float) -> str:
+def _served_without_leader(component: Component) -> list[str]:
+    """The operations any replica serves, which a failover leaves alone: those outside
+    `leader_election.operations`, or with leader-based replication the reads when they go
+    to the followers (or any replica)."""
+    election, replication = component.leader_election, component.replication
+    if election is not None and election.operations is not None:
+        only = set(election.operations)
+    elif replication is not None and replication.reads != "leader":
+        only = set(replication.writes)
+    else:
+        return []
+    return [op for op in component.effective_operations if op not in only]
+
+
+def _retry_advice(run: Run, name: str, longest_s: float) -> str:
     """Retries on `unavailable` for the callers of `name` that lack them; for callers that
-    have them and still fail, retries that last out the failover."""
+    have them and still fail, retries that last out the failover. The workloads that send
+    to `name` directly have no caller to retry: one in front of it would."""
     callers = [(f"{caller}.{operation}", call) for caller, operation, _, call
                in iter_calls(run.system)
                if run.system.resolve(call.to)[0] == name and not call.async_]
+    direct = sorted(w.name for w in run.system.workloads if run.system.resolve(w.to)[0] == name)
     bare = sorted({ref for ref, call in callers if call.retry is None
                    or call.retry.attempts < 2 or "unavailable" not in call.retry.on})
+    advice = []
     if bare:
-        return (f"callers that retry unavailable with a back-off ({', '.join(bare)} do not) "
-                "wait the failover out instead of failing")
-    if failed_share >= NOTABLE:
-        return (f"its callers retry unavailable already, but give up before a leader comes: "
-                f"let their retries (attempts and back-off) span the longest failover "
-                f"({longest_s:.2f} s)")
-    return "its callers retry unavailable already and wait the failover out"
+        advice.append(f"callers that retry unavailable with a back-off ({', '.join(bare)} do "
+                      "not) wait the failover out instead of failing")
+    elif callers and _failed_through_callers(run, direct) >= NOTABLE:
+        advice.append("its callers retry unavailable already, but give up before a leader "
+                      "comes: let their retries (attempts and back-off) span the longest "
+                      f"failover ({longest_s:.2f} s)")
+    elif callers:
+        advice.append("its callers retry unavailable already and wait the failover out")
+    if direct:
+        advice.append(f"nothing retries the requests of {', '.join(direct)}, sent to {name} "
+                      "directly: a caller in front of it that retries unavailable with a "
+                      f"back-off spanning the longest failover ({longest_s:.2f} s) would wait "
+                      "it out instead of failing")
+    return "; ".join(advice)
+
+
+def _failed_through_callers(run: Run, direct: list[str]) -> float:
+    """The share of all requests that failed `unavailable`, less those of the workloads
+    sent straight to the elected component (no caller of theirs gave up)."""
+    requests = run.result["requests"]
+    straight: int = sum(run.result["workloads"][w]["requests"]["failed_by_cause"].get(
+        "unavailable", 0) for w in direct)
+    failed: int = requests["failed_by_cause"].get("unavailable", 0) - straight
+    total: int = requests["total"]
+    return failed / max(1, total)
 
 
 def _raft_split_brain(run: Run, name: str, head: str,
