@@ -114,13 +114,30 @@ class Backlog:
 
 
 def in_flight(run: Run, sub: Subscription, queue: dict[str, Any], drained_rps: float) -> float:
-    """Deliveries under way on average (Little's law: the drained rate × the measured mean
-    time of a delivery, at most the subscription's concurrency): part of the backlog, not
-    waiting. 0 when no delivery was answered."""
+    """Deliveries under way on average (`deliveries_under_way`, from the consumer's
+    measured mean time): part of the backlog, not waiting."""
     mean_ms = run.latency_ms(sub.target).get("mean")
-    if mean_ms is None or not math.isfinite(mean_ms):
+    return deliveries_under_way(queue["concurrency"], drained_rps,
+                                None if mean_ms is None else mean_ms / 1e3)
+
+
+def deliveries_under_way(concurrency: int, drained_rps: float, mean_s: float | None) -> float:
+    """Little's law: the drained rate × the mean time of a delivery, at most the
+    subscription's concurrency; 0 when no delivery was answered (no mean)."""
+    if mean_s is None or not math.isfinite(mean_s):
         return 0.0
-    return min(float(queue["concurrency"]), drained_rps * mean_ms / 1e3)
+    return min(float(concurrency), drained_rps * mean_s)
+
+
+def waits_beyond(end: float, published_rps: float, uncommitted: float, under_way: float
+                 ) -> bool:
+    """Whether a backlog of `end` messages at a run's end holds, beyond what a Kafka group
+    processed and did not commit and the deliveries `under_way`, more than BACKLOG_S of
+    arrivals (`beyond_arrivals`) and more than the in-flight count's random swing: the
+    diagnosis's and `plan`'s rule for a backlog that falls behind (once it grew)."""
+    waiting = max(0.0, end - uncommitted - under_way)
+    return waiting > NOISE_Z * math.sqrt(under_way) and \
+        beyond_arrivals(end, published_rps, uncommitted + under_way)
 
 
 def _measured(run: Run, sub: Subscription, queue: dict[str, Any]) -> Backlog | None:
@@ -139,8 +156,8 @@ def _measured(run: Run, sub: Subscription, queue: dict[str, Any]) -> Backlog | N
                     in_flight(run, sub, queue, drained))
     # A backlog within the uncommitted window is the commit's rhythm, not growth; one of
     # deliveries under way is the subscription at work.
-    if growth <= 0.0 or found.waiting <= NOISE_Z * math.sqrt(found.in_flight) or \
-            not beyond_arrivals(found.end, published, found.uncommitted + found.in_flight):
+    if growth <= 0.0 or not waits_beyond(found.end, published, found.uncommitted,
+                                         found.in_flight):
         return None
     return found
 
