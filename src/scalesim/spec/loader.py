@@ -146,8 +146,8 @@ class Locator:
                        for n, o in sorted(below))
 
     def pydantic_issue(self, error: Any) -> SpecIssue:
-        path = self._data_path(tuple(error["loc"]))
         kind = error["type"]
+        path = self._data_path(tuple(error["loc"]), missing=kind == "missing")
         if kind == "extra_forbidden":
             field = str(path[-1])
             hint = did_you_mean(field, allowed_fields(System, path[:-1]))
@@ -167,8 +167,10 @@ class Locator:
             message = f"{message} (got {got!r}){did_you_mean(word, choices)}"
         return self.issue(path, message)
 
-    def _data_path(self, loc: tuple[Any, ...]) -> Path:
-        """Keep the parts of a pydantic location that exist in the data (union tags don't)."""
+    def _data_path(self, loc: tuple[Any, ...], missing: bool) -> Path:
+        """Keep the parts of a pydantic location that exist in the data (union tags don't).
+        Only a missing field may name a key the data lacks: a tag that equals its block's
+        key (`saga: {saga: …}`) would otherwise show the key twice."""
         path: list[str | int] = []
         node = self.data
         for index, part in enumerate(loc):
@@ -177,7 +179,8 @@ class Locator:
             if in_dict or in_list:
                 path.append(part)
                 node = node[part]
-            elif index == len(loc) - 1 and isinstance(part, str) and not part.startswith(
-                    ("function-", "union[", "tagged-union[")) and isinstance(node, dict):
+            elif missing and index == len(loc) - 1 and isinstance(part, str) \
+                    and not part.startswith(("function-", "union[", "tagged-union[")) \
+                    and isinstance(node, dict):
                 path.append(part)  # a missing field: point at its parent, name the field
         return tuple(path)
