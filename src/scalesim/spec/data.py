@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from scalesim.spec import bounds
 from scalesim.spec.dists import ZERO, Distribution
 from scalesim.spec.types import Count, Duration, Fraction, Name, PositiveDuration, Strict
+
+MAX_VISIBILITY_TIMEOUT = 12 * 3600.0  # SQS VisibilityTimeout's maximum, 12 hours
 
 OperationRef = Annotated[
     str,
@@ -96,6 +98,15 @@ class Delivery(Strict):
     commit_interval: Duration = Field(
         5.0, description="with partitions: how often processed offsets are committed "
         "(Kafka auto.commit.interval.ms, 5 s); 0 = after every message")
+
+    @field_validator("visibility_timeout")
+    @classmethod
+    def _visibility_within_sqs(cls, value: float) -> float:
+        """The spec follows SQS's limits (as max_deliveries does): SQS refuses a longer one."""
+        if value > MAX_VISIBILITY_TIMEOUT:
+            raise ValueError(f"'visibility_timeout' is at most {MAX_VISIBILITY_TIMEOUT / 3600:g}h "
+                             "(SQS's maximum VisibilityTimeout)")
+        return value
 
 
 class ConsumerGroup(Strict):
