@@ -74,6 +74,49 @@ def test_a_queue_without_delivery_settings_loses_failed_messages(lint_yaml: Lint
     assert "SS403" not in rules(lint_yaml(CLEAN))
 
 
+DEAD_LETTERED = """
+components:
+  q:
+    kind: queue
+    delivery: DELIVERY
+    consumers: [{to: d.y, idempotent: true}]
+  dlq: {kind: queue, consumers: [d.y]}
+  d: {operations: {y: {work: 1ms, error_rate: 0.1}}}
+workloads: [{name: w, to: q.publish, rate: 10/s}]
+"""
+
+
+@pytest.mark.parametrize(("delivery", "path", "message"), [
+    ("{guarantee: at_least_once, dead_letter: dlq}", "components.q.delivery",
+     "queue 'q' redelivers a failed message without limit, so its dead_letter 'dlq' never "
+     "receives one: a poison message comes back forever, wasting a delivery each time; set "
+     "'max_deliveries' (SQS maxReceiveCount)"),
+    ("{guarantee: at_most_once, max_deliveries: 3, dead_letter: dlq}", "components.q",
+     "queue 'q' acknowledges on delivery (at most once): a message its consumer fails on is "
+     "lost, and nobody sees it (its dead_letter 'dlq' receives nothing); deliver at least "
+     "once with 'max_deliveries'"),
+    ("{guarantee: at_least_once}", "components.q.delivery",
+     "queue 'q' redelivers a failed message without limit: a poison message comes back "
+     "forever, wasting a delivery each time; set 'max_deliveries' (SQS maxReceiveCount) and "
+     "a 'dead_letter' queue"),
+])
+def test_a_dead_letter_queue_nothing_reaches_is_named_and_not_asked_for(
+        lint_yaml: LintYaml, delivery: str, path: str, message: str) -> None:
+    """Only a message past max_deliveries, delivered at least once, is dead-lettered
+    (docs/data.md: max_deliveries defaults to unlimited): SS403 says the dead_letter set
+    receives nothing, and asks only for what is missing."""
+    findings = lint_yaml(DEAD_LETTERED.replace("DELIVERY", delivery))
+    on_q = [(f.path, f.message) for f in findings
+            if f.rule == "SS403" and f.path.startswith("components.q")]
+    assert on_q == [(path, message)]
+
+
+def test_a_reachable_dead_letter_queue_is_not_flagged(lint_yaml: LintYaml) -> None:
+    spec = DEAD_LETTERED.replace(
+        "DELIVERY", "{guarantee: at_least_once, max_deliveries: 3, dead_letter: dlq}")
+    assert not [f for f in lint_yaml(spec) if f.rule == "SS403"]
+
+
 def test_deep_chain_quotes_availability_and_latency(lint_yaml: LintYaml) -> None:
     finding = only(lint_yaml(BAD["SS101"]), "SS101")
     assert "4 hops (limit 3)" in finding.message

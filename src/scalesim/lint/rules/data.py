@@ -23,26 +23,36 @@ def _outbox_fed(ctx: Context) -> set[str]:
 
 def no_dead_letter(ctx: Context) -> Iterator[Hit]:
     """SS403: a queue whose failed messages have nowhere to go (dead-letter queues
-    themselves excepted)."""
+    themselves excepted), including one whose `dead_letter` nothing can reach: only a
+    message past `max_deliveries`, delivered at least once, is dead-lettered."""
     dead_letters = dead_letter_queues(ctx.system)
     for name, component in queues.queues(ctx):
         if name in dead_letters or not component.consumers:
             continue
         delivery = component.delivery
+        target = delivery.dead_letter if delivery is not None else None
         if delivery is None or delivery.guarantee == "at_most_once":
+            unused = f" (its dead_letter '{target}' receives nothing)" if target else ""
             yield Hit(("components", name),
                       f"queue '{name}' acknowledges on delivery (at most once): a message its "
-                      "consumer fails on is lost, and nobody sees it; deliver at least once "
-                      "with 'max_deliveries' and a 'dead_letter' queue")
+                      f"consumer fails on is lost, and nobody sees it{unused}; deliver at "
+                      f"least once with {_missing_limits(target is not None)}")
         elif delivery.max_deliveries is None:
+            unused = f", so its dead_letter '{target}' never receives one" if target else ""
             yield Hit(("components", name, "delivery"),
-                      f"queue '{name}' redelivers a failed message without limit: a poison "
-                      "message comes back forever, wasting a delivery each time; set "
-                      "'max_deliveries' (SQS maxReceiveCount) and a 'dead_letter' queue")
+                      f"queue '{name}' redelivers a failed message without limit{unused}: a "
+                      "poison message comes back forever, wasting a delivery each time; set "
+                      f"{_missing_limits(target is not None, 'SQS maxReceiveCount')}")
         elif delivery.dead_letter is None:
             yield Hit(("components", name, "delivery"),
                       f"queue '{name}' drops a message after {delivery.max_deliveries} "
                       "deliveries: it is lost without a trace; name a 'dead_letter' queue")
+
+
+def _missing_limits(has_dead_letter: bool, source: str = "") -> str:
+    """What SS403 asks for: 'max_deliveries', and a 'dead_letter' queue unless one is set."""
+    limit = f"'max_deliveries' ({source})" if source else "'max_deliveries'"
+    return limit if has_dead_letter else f"{limit} and a 'dead_letter' queue"
 
 
 def duplicates_without_idempotency(ctx: Context) -> Iterator[Hit]:
