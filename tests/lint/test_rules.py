@@ -643,6 +643,37 @@ def test_deliveries_that_outlive_their_visibility_timeout_come_again(lint_yaml: 
     assert found["deliveries_per_message"] == pytest.approx(mean, abs=3 * sd)
 
 
+LATE = """
+defaults: {network: HOP}
+components:
+  q:
+    kind: queue
+    delivery:
+      {guarantee: at_least_once, visibility_timeout: VISIBLE, max_deliveries: 5, dead_letter: dlq}
+    consumers: [{to: d.y, idempotent: true}]
+  dlq: {kind: queue}
+  d: {operations: {y: {work: WORK}}}
+workloads: [{name: w, to: q.publish, rate: 1/s}]
+"""
+
+
+@pytest.mark.parametrize(("work", "network", "visible", "late"), [
+    ("5s", "0ms", "1s", 1.0),                                      # every delivery is late
+    ("{dist: exponential, mean: 1s}", "0ms", "2s", math.exp(-2.0)),
+    # the hops there and back (100 ms) leave 500 ms of the 600 ms for the work: e^(−1.25)
+    ("{dist: exponential, mean: 400ms}", "50ms", "600ms", math.exp(-500 / 400)),
+])
+def test_the_late_share_follows_the_work_distribution(
+        lint_yaml: LintYaml, work: str, network: str, visible: str, late: float) -> None:
+    """SS407 quotes P(work + the rest > visibility_timeout) from the work's distribution:
+    a constant 5 s against 1 s is late every time (an exponential guess said 82 %), an
+    exponential one with e^(−t/mean) of the time t the work has."""
+    spec = LATE.replace("WORK", work).replace("HOP", network).replace("VISIBLE", visible)
+    message = only(lint_yaml(spec), "SS407").message
+    assert f"(about {late:.0%} of them by the work's distribution" in message
+    assert ("more once the consumer queues" in message) == (late < 1.0)
+
+
 @pytest.mark.parametrize(("written", "flagged"), [
     ("50", True), ("10.01", True), ("'5000%'", True),     # 5000 %, 1001 %: no rate limit
     ("10", False), ("'50%'", False), ("0.5", False), ("2", False)])

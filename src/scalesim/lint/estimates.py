@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from scalesim.analytic import lattice
 from scalesim.lint.load import Feed, subscriptions
 from scalesim.spec.checks import callees_first
 from scalesim.spec.data import Consumer, most_in_flight
@@ -56,6 +57,16 @@ def latency_s(ctx: Context, op: str) -> float:
             if name not in known:
                 known[name] = _latency_given(ctx, name, known)
     return known[op]
+
+
+def share_beyond_s(ctx: Context, op: str, limit: float) -> float:
+    """P(a delivery to `op`, with no queueing, takes longer than `limit`): its CPU demand
+    by the spec's distribution (as a lattice), the rest (its calls, `post_work`, the hops
+    there and back) at their means. A constant 5 s of work is late for a 1 s limit every
+    time, which no single mean-based formula would say."""
+    demand = ctx.operation(op).demand
+    rest = latency_s(ctx, op) + round_trip_s(ctx) - demand.mean_s
+    return 1.0 - lattice.of(demand).cdf(limit - rest)
 
 
 def _latency_given(ctx: Context, op: str, known: dict[str, float]) -> float:

@@ -4,11 +4,10 @@ failure would leave half done, and partitions only on a queue whose broker has t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 
 from scalesim.lint.context import Context
-from scalesim.lint.estimates import latency_s, ms, round_trip_s
+from scalesim.lint.estimates import latency_s, ms, round_trip_s, share_beyond_s
 from scalesim.lint.finding import Hit
 from scalesim.lint.rules import queues
 from scalesim.spec.checks import dead_letter_queues, iter_calls
@@ -101,15 +100,16 @@ def deliveries_outlive_visibility(ctx: Context) -> Iterator[Hit]:
                              + round_trip_s(ctx), c.to) for c in component.consumers)
         if took < OUTLIVES * visible:
             continue
+        late = share_beyond_s(ctx, ".".join(ctx.system.resolve(slowest)), visible)
+        more = ", more once the consumer queues" if late < 1.0 else ""
         yield Hit(("components", name, "delivery", "visibility_timeout"),
                   f"a delivery of '{name}' to '{slowest}' takes about {ms(took)} with no "
                   f"queueing, against a visibility_timeout of {ms(visible)}: a delivery "
                   "still running when it ends makes the message visible again, and a second "
-                  "delivery processes it too (about "
-                  f"{math.exp(-visible / took):.0%} of them if the times were exponential, "
-                  "more once the consumer queues), adding load as it slows; make the timeout "
-                  "several times the processing time (AWS asks six times a Lambda "
-                  "consumer's timeout)")
+                  f"delivery processes it too (about {late:.0%} of them by the work's "
+                  f"distribution{more}), adding load as it slows; "
+                  "make the timeout several times the processing time (AWS asks six times a "
+                  "Lambda consumer's timeout)")
 
 
 def saga_steps_without_compensation(ctx: Context) -> Iterator[Hit]:
