@@ -674,6 +674,63 @@ def test_the_late_share_follows_the_work_distribution(
     assert ("more once the consumer queues" in message) == (late < 1.0)
 
 
+QUORUM = """
+components:
+  a: {replicas: 2, operations: {x: {calls: [{to: kv.get, timeout: 1s}]}}}
+  kv:
+    kind: database
+    replicas: 5
+    operations: {get: {}, put: {}}
+    replication:
+      {mode: quorum, writes: [put], n: N, w: W, r: R, write: {dist: exponential, mean: 10ms}}
+workloads: [{name: w, to: a.x, rate: 10/s}]
+"""
+_STALE = re.compile(r"misses it (\d+)% of the time, and 99\.9% of reads see it ([\d.]+) ms after")
+
+
+@pytest.mark.parametrize(("n", "w", "r"), [(3, 1, 1), (5, 2, 2), (4, 2, 2)])
+def test_a_partial_quorum_quotes_its_pbs_staleness(
+        lint_yaml: LintYaml, n: int, w: int, r: int) -> None:
+    """R + W ≤ N. With A, R and S all 0 (no network) a read takes r replicas at random, and
+    right after the commit only the w fastest writes are in: it misses them with probability
+    C(n − w, r) / C(n, r). For n = 3, w = r = 1 the wait after the commit is 0 with 1/3,
+    else Exp(10 ms) (memoryless past the fastest write): its 99.9th percentile is
+    10 ms · ln(2000/3) = 65 ms. The figure comes from 20,000 draws: within 3 standard
+    errors (and 0.5 points of rounding)."""
+    spec = QUORUM.replace("N", str(n)).replace("W", str(w)).replace("R", str(r))
+    finding = only(lint_yaml(spec), "SS608")
+    assert finding.path == "components.kv.replication"
+    assert finding.message.startswith(
+        f"'kv' writes to {w} and reads from {r} of the {n} replicas of a key: R + W = "
+        f"{w + r} ≤ N = {n}, so a read's replicas need not include one that has the latest "
+        "write and it can return an older value (PBS, W exponential of mean 10 ms and A, R, "
+        "S of 0 ms: ")
+    assert finding.message.endswith(f"; make R + W > N (e.g. 'r: {n - w + 1}') if reads must "
+                                    "see the latest write")
+    found = _STALE.search(finding.message)
+    assert found is not None
+    stale = math.comb(n - w, r) / math.comb(n, r)
+    sd = math.sqrt(stale * (1 - stale) / 20_000)
+    assert abs(int(found.group(1)) / 100 - stale) <= 3 * sd + 0.005
+    if (n, w, r) == (3, 1, 1):
+        assert float(found.group(2)) == pytest.approx(10 * math.log(2000 / 3), abs=7.0)
+
+
+def test_an_overlapping_quorum_is_not_flagged(lint_yaml: LintYaml) -> None:
+    spec = QUORUM.replace("N", "5").replace("W", "3").replace("R", "3")
+    assert "SS608" not in rules(lint_yaml(spec))
+
+
+def test_a_partial_quorum_without_delays_has_no_pbs_figure(lint_yaml: LintYaml) -> None:
+    """No network and no replica delays: the WARS model has nothing to be late by, so the
+    message keeps to the overlap argument."""
+    spec = QUORUM.replace(", write: {dist: exponential, mean: 10ms}", "").replace(
+        "N", "3").replace("W", "1").replace("R", "1")
+    assert only(lint_yaml(spec), "SS608").message.endswith(
+        "it can return an older value; make R + W > N (e.g. 'r: 3') if reads must see the "
+        "latest write")
+
+
 @pytest.mark.parametrize(("written", "flagged"), [
     ("50", True), ("10.01", True), ("'5000%'", True),     # 5000 %, 1001 %: no rate limit
     ("10", False), ("'50%'", False), ("0.5", False), ("2", False)])

@@ -226,6 +226,12 @@ RULES: tuple[Rule, ...] = (
          "(etcd always runs CheckQuorum, which ends that within two election timeouts)",
          ("consensus", "leader-election", "split-brain-resolution"),
          None, consistency.raft_without_check_quorum),
+    Rule("SS608", "partial-quorum", INFO,
+         "when R + W ≤ N a read quorum need not overlap the last write's quorum: a read can "
+         "answer with an older value than one already acknowledged, a trade of consistency "
+         "for latency and availability to make knowingly",
+         ("tunable-consistency", "majority-quorum", "read-repair"),
+         "eventual-consistency", consistency.partial_quorum),
     Rule("SS701", "preview-analysis-without-traffic", WARNING,
          "analysis metrics are measured on the new version's own requests, and no workload "
          "with 'preview: true' sends requests to the blue-green preview: its measurements "

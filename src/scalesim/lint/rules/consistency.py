@@ -7,12 +7,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+import numpy as np
+
 from scalesim.analytic.caching import key_weights, stampede_loads
 from scalesim.analytic.load import cache_reads
+from scalesim.analytic.quorum import wars_needed
 from scalesim.lint.context import Context
 from scalesim.lint.estimates import ms
 from scalesim.lint.finding import Hit
-from scalesim.spec.consistency import Caching
+from scalesim.spec.consistency import Caching, Replication
 from scalesim.spec.model import Keys
 
 REGION_RTT_S = 0.02  # a replica round trip this long is another region (etcd: ~50 ms across
@@ -172,3 +175,41 @@ def raft_without_check_quorum(ctx: Context) -> Iterator[Hit]:
                   "until the cut heals, beside the one they elect, and accepts writes it "
                   "cannot commit; set 'check_quorum: true' so that it steps down within two "
                   f"election timeouts ({ms(2 * election.election_timeout)})")
+
+
+PBS_SAMPLES = 20_000  # WARS draws for SS608's figure: its share within about ±0.7 points
+
+
+def partial_quorum(ctx: Context) -> Iterator[Hit]:
+    """SS608: leaderless quorums with R + W ≤ N, whose read and write quorums need not
+    overlap, so a read may miss the latest write."""
+    for name, component in ctx.system.components.items():
+        replication = component.replication
+        if replication is None or replication.mode != "quorum":
+            continue
+        n = replication.n or component.replicas
+        w, r = replication.w, replication.r
+        if r + w > n:
+            continue
+        yield Hit(("components", name, "replication"),
+                  f"'{name}' writes to {w} and reads from {r} of the {n} replicas of a key: "
+                  f"R + W = {r + w} ≤ N = {n}, so a read's replicas need not include one that "
+                  f"has the latest write and it can return an older value"
+                  f"{_pbs_staleness(ctx, replication, n)}; make R + W > N (e.g. 'r: "
+                  f"{n - w + 1}') if reads must see the latest write")
+
+
+def _pbs_staleness(ctx: Context, replication: Replication, n: int) -> str:
+    """The PBS figure for SS608 (`analytic.quorum.wars_needed`: W, and A = R = S, exponential
+    at the spec's means, A, R and S averaged), or '' when those delays are all 0."""
+    network = ctx.system.defaults.network.mean_s
+    write, *ars = (network if dist is None else dist.mean_s for dist in (
+        replication.write, replication.ack, replication.read, replication.response))
+    others = sum(ars) / len(ars)
+    needed = wars_needed(write, others, n, replication.w, replication.r, samples=PBS_SAMPLES)
+    stale = float((needed > 0.0).mean())
+    if stale == 0.0:
+        return ""
+    return (f" (PBS, W exponential of mean {ms(write)} and A, R, S of {ms(others)}: a read "
+            f"right after a write's commit misses it {stale:.0%} of the time, and 99.9% of "
+            f"reads see it {ms(float(np.quantile(needed, 0.999)))} after)")
