@@ -22,3 +22,18 @@ def test_every_series_is_drawn_and_the_legend_counts_what_it_leaves_out(count: i
     more = re.search(r"\+(\d+) more", chart)
     assert named + (int(more.group(1)) if more else 0) == count
     assert named >= 1
+
+
+def test_a_point_between_gaps_is_drawn_not_just_moved_to() -> None:
+    """Cascade's browsing p99 was measured only every other interval of its fault window
+    (2–6 s between empty intervals): each lone point was a bare move-to, drawing nothing."""
+    ys: list[float | None] = [1.0, 1.0, None, 6000.0, None, 2000.0, None, 1.0, 1.0]
+    chart = str(line_chart("p99", "ms", [Series("p99", [float(i) for i in range(9)], ys,
+                                                "#333333")], (0.0, 8.0)))
+    d = re.search(r'<path d="([^"]+)"', chart)
+    assert d is not None
+    subpaths = re.findall(r"M[^M]+", d.group(1))
+    assert len(subpaths) == 4
+    assert all(re.search(r"[Lh]", sub) for sub in subpaths), subpaths
+    tops = [float(m) for m in re.findall(r"M[\d.]+,([\d.]+)h", d.group(1))]
+    assert len(tops) == 2 and tops[0] < tops[1]  # 6,000 ms drawn higher than 2,000 ms

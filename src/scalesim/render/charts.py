@@ -123,18 +123,27 @@ def svg(width: int, height: int, title: str, body: Iterable[str],
                   + "".join(body) + "</svg>")
 
 
+LONE_TICK = 3.0  # half-width of the short level stroke drawn for a point without neighbours
+
+
 def _path(xs: list[float], ys: list[float | None], sx: float, x0: float, sy: float,
           y_base: float) -> tuple[str, int]:
+    """The path through the points, lifting the pen at gaps (None). A point with a gap on
+    both sides is drawn as a short level stroke: a bare move-to would draw nothing, hiding
+    e.g. a p99 spike measured only in the odd interval of a fault window."""
     parts: list[str] = []
-    pen_up = True
     points = 0
-    for x, y in zip(xs, ys, strict=True):
+    for index, (x, y) in enumerate(zip(xs, ys, strict=True)):
         if y is None:
-            pen_up = True
             continue
-        parts.append(f"{'M' if pen_up else 'L'}{LEFT + (x - x0) * sx:.1f},"
-                     f"{y_base - y * sy:.1f}")
-        pen_up = False
+        px, py = LEFT + (x - x0) * sx, y_base - y * sy
+        joined = index > 0 and ys[index - 1] is not None
+        if joined:
+            parts.append(f"L{px:.1f},{py:.1f}")
+        elif index + 1 < len(ys) and ys[index + 1] is not None:
+            parts.append(f"M{px:.1f},{py:.1f}")
+        else:
+            parts.append(f"M{px - LONE_TICK:.1f},{py:.1f}h{2 * LONE_TICK:g}")
         points += 1
     return "".join(parts), points
 
@@ -168,7 +177,7 @@ def line_chart(title: str, unit: str, series: list[Series], x_span: tuple[float,
         d, points = _path(xs, ys, sx, x0, sy, base)
         if points:
             body.append(f'<path d="{d}" fill="none" stroke="{s.colour}" stroke-width="1.5" '
-                        f'stroke-linejoin="round" data-points="{points}" '
+                        f'stroke-linejoin="round" stroke-linecap="round" data-points="{points}" '
                         f'data-series="{escape(s.name)}"><title>{escape(s.name)}</title></path>')
     body += _legend([(s.name, s.colour) for s, _, _ in sampled])
     return svg(WIDTH, HEIGHT, title, body)
