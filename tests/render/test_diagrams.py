@@ -20,6 +20,7 @@ from scalesim.render.graph import (
     derive_groups,
     heat,
     overlay,
+    percent,
 )
 from scalesim.render.graphviz import inline_svg
 from scalesim.render.mermaid import breaker_states, flowchart, sequence
@@ -115,6 +116,24 @@ def test_overlay_weights_edges_by_attempts_sent_and_colours_by_utilization() -> 
     assert gateway.fill == heat(result["components"]["gateway"]["utilization"], 0.5, 0.95)
     by_errors = overlay(architecture(system), result, ColorBy.ERRORS)
     assert next(n for n in by_errors.nodes if n.name == "recs").fill == heat(0.0, 0.001, 0.1)
+
+
+@pytest.mark.parametrize(("share", "text"), [
+    (1.0, "100%"), (0.125, "12.5%"), (0.0004, "0.04%"), (0.0, "0%"), (0.5, "50%"),
+    (0.9996, "99.9%"), (1e-7, "0.00001%")])
+def test_percentages_are_written_plainly(share: float, text: str) -> None:
+    """A 100 % error rate was written 'err 1e+02%'; a share just short of 100 % or above
+    0 % is not rounded onto either."""
+    assert percent(share) == text
+
+
+def test_a_component_whose_every_request_failed_reads_err_100_percent() -> None:
+    system, result = run("contained", "simulation.duration=5s")
+    for op in result["components"]["recs"]["operations"].values():
+        op["requests"]["failed"] = op["requests"]["total"]
+    recs = next(n for n in overlay(architecture(system), result, ColorBy.ERRORS).nodes
+                if n.name == "recs")
+    assert recs.metric.endswith(" · err 100%")
 
 
 @needs_dot

@@ -120,7 +120,7 @@ def _mode(call: Call, parallel: str | None) -> str:
     if parallel:
         parts.append(parallel)
     if call.probability < 1:
-        parts.append(f"p={call.probability * 100:g}%")
+        parts.append(f"p={percent(call.probability)}")
     return " · ".join(parts)
 
 
@@ -220,7 +220,7 @@ def _cache_edge(system: System, name: str, op_name: str) -> Edge:
     caching = comp.caching
     assert comp.backend is not None
     if caching is None:
-        mode = f"sync · miss {(1 - (comp.hit_ratio or 0.0)) * 100:g}%"
+        mode = f"sync · miss {percent(1 - (comp.hit_ratio or 0.0))}"
         ref = comp.backend
     elif op_name in caching.writes:
         assert caching.write_to is not None
@@ -292,6 +292,19 @@ def heat(value: float, good: float, bad: float) -> str:
 UNKNOWN_FILL = "#e8e8e8"
 
 
+def percent(share: float) -> str:
+    """A share as a percentage to three significant digits, never in exponent form and
+    never rounded onto 0 % or 100 % unless it is: 1 -> '100%', 0.125 -> '12.5%',
+    0.0004 -> '0.04%', 0.9996 -> '99.9%'."""
+    value = share * 100
+    if value <= 0 or value >= 100:
+        return f"{value:.0f}%"
+    decimals = max(0, 2 - math.floor(math.log10(value)))
+    if round(value, decimals) >= 100:  # 99.96 would print as 100: not everything failed
+        value = math.floor(value * 10) / 10
+    return f"{value:.{decimals}f}".rstrip("0").rstrip(".") + "%"
+
+
 def component_error_rate(component: dict[str, Any]) -> float | None:
     total = sum(op["requests"]["total"] for op in component["operations"].values())
     failed = sum(op["requests"]["failed"] for op in component["operations"].values())
@@ -311,7 +324,7 @@ def _node_colour(node: Node, component: dict[str, Any], color_by: ColorBy) -> No
     if hottest is not None:  # coloured by the replica at its limit, not the average
         util_text += f" (r{hottest[0]} {hottest[1] * 100:.0f}%)"
         util = hottest[1]
-    metric = f"{util_text} · err {errors * 100:.2g}%" if errors is not None else util_text
+    metric = f"{util_text} · err {percent(errors)}" if errors is not None else util_text
     if color_by is ColorBy.UTILIZATION:
         fill = heat(util, 0.5, 0.95) if util is not None else UNKNOWN_FILL
     else:
