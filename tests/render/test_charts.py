@@ -37,3 +37,22 @@ def test_a_point_between_gaps_is_drawn_not_just_moved_to() -> None:
     assert all(re.search(r"[Lh]", sub) for sub in subpaths), subpaths
     tops = [float(m) for m in re.findall(r"M[\d.]+,([\d.]+)h", d.group(1))]
     assert len(tops) == 2 and tops[0] < tops[1]  # 6,000 ms drawn higher than 2,000 ms
+
+
+def test_a_legend_short_of_room_names_the_busiest_lines() -> None:
+    """e-commerce's component charts named the first five alphabetically and left the
+    dominant lines to '+4 more'; the lines left unnamed are now the lowest."""
+    series = [Series(f"component-{chr(ord('a') + i)}", [0.0, 1.0], [1.0, float(i)], "#333333")
+              for i in range(11)]
+    chart = str(line_chart("busy", "workers", series, (0.0, 1.0)))
+    named = re.findall(r'class="legend">(component-\w)<', chart)
+    assert 1 <= len(named) < len(series)
+    assert named == [s.name for s in reversed(series)][:len(named)]
+
+
+def test_a_legend_with_room_for_all_keeps_their_order() -> None:
+    series = [Series(name, [0.0, 1.0], [1.0, peak], "#333333")
+              for name, peak in (("p50", 1.0), ("p95", 5.0), ("p99", 9.0))]
+    chart = str(line_chart("latency", "ms", series, (0.0, 1.0)))
+    assert re.findall(r'class="legend">(p\d+)<', chart) == ["p50", "p95", "p99"]
+    assert "more" not in chart

@@ -179,28 +179,47 @@ def line_chart(title: str, unit: str, series: list[Series], x_span: tuple[float,
             body.append(f'<path d="{d}" fill="none" stroke="{s.colour}" stroke-width="1.5" '
                         f'stroke-linejoin="round" stroke-linecap="round" data-points="{points}" '
                         f'data-series="{escape(s.name)}"><title>{escape(s.name)}</title></path>')
-    body += _legend([(s.name, s.colour) for s, _, _ in sampled])
+    body += _legend([(s.name, s.colour, _weight(ys)) for s, _, ys in sampled])
     return svg(WIDTH, HEIGHT, title, body)
 
 
-MORE_WIDTH = 110.0  # room kept for "+N more (hover a line)"
+CHAR_W_LEGEND = 6.2  # mean width of a character of a legend entry, px
+# room kept for "+N more (hover a line)": the gap after the last name, then the text
+MORE_WIDTH = 9 + CHAR_W_LEGEND * len("+99 more (hover a line)")
 
 
-def _legend(entries: list[tuple[str, str]]) -> list[str]:
+def _weight(ys: list[float | None]) -> tuple[float, float]:
+    """How much a line stands out: its peak, then its mean (0 for a line of no values)."""
+    values = [y for y in ys if y is not None]
+    return (max(values), sum(values) / len(values)) if values else (0.0, 0.0)
+
+
+def _fits(names: list[str]) -> bool:
+    """Whether every name has room along the top, with no '+N more' kept room for."""
+    width = sum(22 + CHAR_W_LEGEND * len(name) for name in names) - 9
+    return LEFT + 60.0 + width <= WIDTH - RIGHT
+
+
+def _legend(entries: list[tuple[str, str, tuple[float, float]]]) -> list[str]:
     """A name and colour per line along the top, as many as fit; the rest are counted in a
-    '+N more' that always has its room (the lines themselves are all drawn)."""
+    '+N more' that always has its room (the lines themselves are all drawn). When not all
+    fit, the lines with the highest peak (then mean) are named first, so the ones left to
+    the hover are the least prominent, not the last in alphabetical order."""
+    every = _fits([name for name, _, _ in entries])
+    if not every:
+        entries = sorted(entries, key=lambda entry: entry[2], reverse=True)
     out: list[str] = []
     legend_x = LEFT + 60.0
-    for index, (name, colour) in enumerate(entries):
-        last = index == len(entries) - 1
-        if legend_x + 13 + 6.2 * len(name) + (0.0 if last else MORE_WIDTH) > WIDTH - RIGHT:
+    for index, (name, colour, _) in enumerate(entries):
+        room = 0.0 if every else MORE_WIDTH
+        if legend_x + 13 + CHAR_W_LEGEND * len(name) + room > WIDTH - RIGHT:
             out.append(f'<text x="{legend_x}" y="{TOP - 12}" class="legend">'
                        f'+{len(entries) - index} more (hover a line)</text>')
             break
         out.append(f'<rect x="{legend_x}" y="{TOP - 16}" width="10" height="3" '
                    f'fill="{colour}"/><text x="{legend_x + 13}" y="{TOP - 12}" '
                    f'class="legend">{escape(name)}</text>')
-        legend_x += 22 + 6.2 * len(name)
+        legend_x += 22 + CHAR_W_LEGEND * len(name)
     return out
 
 
