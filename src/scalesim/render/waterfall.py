@@ -8,12 +8,22 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from scalesim.render.charts import fmt, nice_ticks, svg
+from scalesim.render.charts import CHAR_W_LEGEND, fmt, nice_ticks, svg
 
 MAX_ROWS = 60
 ROW, LABEL_W, WIDTH, TOP = 18, 250, 900, 22
-STATUS_COLOURS = {"ok": "#3366cc", "unfinished": "#999999"}
-FAILED_COLOUR, WAIT_COLOUR, LATE_COLOUR = "#d9534f", "#d7dde8", "#9db5e0"
+# How each part of a bar is drawn (SVG attributes) and named in the legend below it. A visit
+# still running when the run ended is an open outline: its end is unknown, not grey (grey
+# is the way there).
+STYLES = {
+    "wait": ('fill="#d7dde8"', "the way there (network, queue)"),
+    "ok": ('fill="#3366cc"', "visit, ok"),
+    "failed": ('fill="#d9534f"', "failed"),
+    "late": ('fill="#9db5e0"', "answered after the caller stopped waiting"),
+    "unfinished": ('fill="#ffffff" stroke="#3366cc" stroke-width="1.2" stroke-dasharray="3,2"',
+                   "unfinished when the run ended"),
+}
+LEGEND_H = 18
 
 
 @dataclass(frozen=True)
@@ -75,7 +85,8 @@ def ordered(spans: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
 def waterfall(trace: dict[str, Any]) -> Markup:
     """The SVG timeline: the grey part of a bar is the way there (network and queue), the
     coloured part the visit; red failed, light blue answered after the caller stopped
-    waiting (timed out or lost a hedge)."""
+    waiting (timed out or lost a hedge), a dashed outline still running when the run ended.
+    A legend below names the styles the trace uses."""
     rows = ordered(trace["spans"])
     hidden = len(rows) - MAX_ROWS
     rows = rows[:MAX_ROWS]
@@ -85,11 +96,13 @@ def waterfall(trace: dict[str, Any]) -> Markup:
     span_ms = (end - origin) * 1e3
     plot_w = WIDTH - LABEL_W - 60
     scale = plot_w / span_ms
-    height = TOP + ROW * len(rows) + (18 if hidden > 0 else 6)
+    rows_h = TOP + ROW * len(rows) + (18 if hidden > 0 else 6)
+    height = rows_h + LEGEND_H
     body: list[str] = []
+    used: set[str] = set()
     for tick in nice_ticks(0.0, span_ms, 6):
         x = LABEL_W + tick * scale
-        body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP - 4}" y2="{height - 4}" '
+        body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP - 4}" y2="{rows_h - 4}" '
                     f'stroke="#eeeeee"/><text x="{x:.1f}" y="{TOP - 8}" text-anchor="middle" '
                     f'class="tick">{fmt(tick)} ms</text>')
     for index, (depth, span) in enumerate(rows):
@@ -108,21 +121,47 @@ def waterfall(trace: dict[str, Any]) -> Markup:
         parent = by_id.get(span["parent_span_id"] or "")
         late = (parent is not None and span["kind"] != "async" and parent["end_s"] is not None
                 and span["end_s"] is not None and span["end_s"] > parent["end_s"])
-        fill = (STATUS_COLOURS.get(span["status"], FAILED_COLOUR) if not late
-                else LATE_COLOUR)
-        tip = (f"{label}: sent {sent:.2f} ms, started {start:.2f} ms, ended {finish:.2f} ms, "
-               f"{span['status']}" + (", answer no longer awaited" if late else ""))
+        style = _style(span, late)
+        unfinished = style == "unfinished"
+        tip = (f"{label}: sent {sent:.2f} ms, started {start:.2f} ms, "
+               + (f"still running at the end of the run ({finish:.2f} ms)" if unfinished
+                  else f"ended {finish:.2f} ms, {span['status']}")
+               + (", answer no longer awaited" if late else ""))
         if start > sent:
+            used.add("wait")
             body.append(f'<rect x="{LABEL_W + sent * scale:.1f}" y="{y + 4}" '
                         f'width="{(start - sent) * scale:.1f}" height="10" '
-                        f'fill="{WAIT_COLOUR}"/>')
-        body.append(f'<rect x="{LABEL_W + start * scale:.1f}" y="{y + 3}" '
+                        f'{STYLES["wait"][0]}/>')
+        used.add(style)
+        body.append(f'<rect class="{style}" x="{LABEL_W + start * scale:.1f}" y="{y + 3}" '
                     f'width="{max((finish - start) * scale, 1.0):.1f}" height="12" rx="2" '
-                    f'fill="{fill}" data-value="{finish - start:.4g}">'
+                    f'{STYLES[style][0]} data-value="{finish - start:.4g}">'
                     f'<title>{escape(tip)}</title></rect>'
                     f'<text x="{LABEL_W + finish * scale + 4:.1f}" y="{y + 13}" '
-                    f'class="tick">{finish - sent:.1f}</text>')
+                    f'class="tick">{"≥" if unfinished else ""}{finish - sent:.1f}</text>')
     if hidden > 0:
-        body.append(f'<text x="6" y="{height - 4}" class="tick">… {hidden} more spans '
+        body.append(f'<text x="6" y="{rows_h - 4}" class="tick">… {hidden} more spans '
                     f'not drawn</text>')
+    body += _legend([key for key in STYLES if key in used], height - 5)
     return svg(WIDTH, height, f"trace {trace['trace_id']}", body, "chart waterfall")
+
+
+def _style(span: dict[str, Any], late: bool) -> str:
+    """Which of STYLES a visit's bar takes: late over its status; any status but ok and
+    unfinished is a failure (timeout, error, refused…)."""
+    if late:
+        return "late"
+    return span["status"] if span["status"] in ("ok", "unfinished") else "failed"
+
+
+def _legend(keys: list[str], baseline: float) -> list[str]:
+    """A swatch and a name per style the trace uses, along the bottom."""
+    out: list[str] = []
+    x = 6.0
+    for key in keys:
+        attributes, name = STYLES[key]
+        out.append(f'<rect class="key {key}" x="{x:.1f}" y="{baseline - 9}" width="16" '
+                   f'height="10" rx="2" {attributes}/><text x="{x + 20:.1f}" y="{baseline}" '
+                   f'class="legend">{escape(name)}</text>')
+        x += 34 + CHAR_W_LEGEND * len(name)
+    return out
