@@ -252,3 +252,27 @@ def test_report_charts_each_busy_calls_attempts_over_time() -> None:
         busy = call["retries"] or call["fallbacks"] or call["timeouts"] or any(
             causes[c] for c in ("circuit_open", "bulkhead_full", "overflow"))
         assert (title in html) == bool(busy), title
+
+
+ALONE = """\
+scalesim: 1
+name: alone
+components:
+  web:
+    workers: 2
+    operations:
+      get: {work: {dist: exponential, mean: 5ms}}
+workloads:
+  - {name: users, to: web.get, rate: 20/s}
+simulation: {duration: 3s, seed: 1}
+"""
+
+
+def test_a_run_without_calls_says_so_instead_of_an_empty_calls_table() -> None:
+    """autoscaling and canary showed the Calls heading over a table of headers only."""
+    system = load_spec_text(ALONE)
+    html = render_report(simulate(system, with_series=True), system)
+    start = html.index("<h3>Calls</h3>")
+    calls = html[start:html.index("</section>", start)]
+    assert "<table" not in calls
+    assert "No calls between components" in calls
