@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from scalesim.render.charts import Series, line_chart
+from scalesim.render.charts import Series, Window, line_chart
 
 
 @pytest.mark.parametrize("count", [1, 3, 11, 30])
@@ -56,3 +56,20 @@ def test_a_legend_with_room_for_all_keeps_their_order() -> None:
     chart = str(line_chart("latency", "ms", series, (0.0, 1.0)))
     assert re.findall(r'class="legend">(p\d+)<', chart) == ["p50", "p95", "p99"]
     assert "more" not in chart
+
+
+def test_spans_without_a_full_answer_are_hatched_inside_their_rect() -> None:
+    """The report and docs call them hatched grey; they were flat grey rects."""
+    chart = str(line_chart("p99", "ms", [Series("p99", [0.0, 10.0], [1.0, 2.0], "#333333")],
+                           (0.0, 10.0), [Window(2.0, 5.0, "no full answer", "empty")]))
+    rect = re.search(r'<rect class="empty" x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" '
+                     r'height="([\d.]+)"', chart)
+    hatch = re.search(r'<path class="hatch" d="([^"]+)"', chart)
+    assert rect is not None and hatch is not None
+    x, y, w, h = (float(v) for v in rect.groups())
+    lines = re.findall(r"M([\d.]+),([\d.]+)L([\d.]+),([\d.]+)", hatch.group(1))
+    assert len(lines) >= (w + h) / 6 - 1
+    for x0, y0, x1, y1 in ((float(v) for v in line) for line in lines):
+        assert x - 0.1 <= min(x0, x1) and max(x0, x1) <= x + w + 0.1
+        assert y - 0.1 <= min(y0, y1) and max(y0, y1) <= y + h + 0.1
+        assert abs((x0 - x1) - (y1 - y0)) < 0.2  # diagonal, down to the left

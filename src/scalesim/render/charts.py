@@ -45,7 +45,8 @@ class Window:
 
 
 WINDOW_STYLE = {"fault": (FAULT_FILL, 0.45), "breaker": ("#b42318", 1.0),
-                "empty": ("#9aa0a6", 0.28)}
+                "empty": ("#9aa0a6", 0.16)}
+HATCH_STEP = 6.0  # px between the diagonal lines of a hatched span
 BAND = 11  # height of a breaker band, px
 CHAR_W_BAND = 4.9  # mean width of a character of a band's label, px
 
@@ -245,6 +246,8 @@ def _windows(windows: list[Window], x0: float, x1: float, sx: float,
                     + (' stroke="#6e7781" stroke-dasharray="2,2" stroke-width="0.6"'
                        if window.kind == "empty" else "")
                     + f'><title>{escape(window.label)}</title></rect>')
+        if window.kind == "empty":
+            body.append(_hatch(x, y, width, height))
         key = (window.kind, window.short)
         if not window.short or key in labelled:
             continue
@@ -264,6 +267,21 @@ def _windows(windows: list[Window], x0: float, x1: float, sx: float,
         body.append(f'<text class="mark {window.kind}" x="{anchor_x:.1f}" y="{text_y:.1f}">'
                     f'{escape(text)}</text>')
     return body
+
+
+def _hatch(x: float, y: float, width: float, height: float) -> str:
+    """Diagonal lines across a rect, drawn as one path rather than an SVG pattern: a
+    pattern needs an id, and an id shared by many charts on a page resolves to the first,
+    which draws nothing while it sits in a closed <details>."""
+    segments: list[str] = []
+    # lines where x + y is a multiple of the step, so adjacent spans' lines meet
+    k = math.floor((x + y) / HATCH_STEP + 1) * HATCH_STEP - x - y
+    while k < width + height:  # the line from (x + k, y) down and to the left
+        t0, t1 = max(0.0, k - width), min(height, k)
+        segments.append(f"M{x + k - t0:.1f},{y + t0:.1f}L{x + k - t1:.1f},{y + t1:.1f}")
+        k += HATCH_STEP
+    return (f'<path class="hatch" d="{"".join(segments)}" stroke="#6e7781" '
+            f'stroke-opacity="0.55" stroke-width="0.8" fill="none" pointer-events="none"/>')
 
 
 def bar_chart(title: str, bars: list[Bar], width: int = 820) -> Markup:
