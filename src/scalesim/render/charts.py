@@ -34,18 +34,21 @@ class Series:
 @dataclass(frozen=True)
 class Window:
     """A marked time span and what it was: a fault (shaded), a breaker open (a band along
-    the top), or no full answer (hatched grey: latency there is of fallbacks or nothing).
-    `short` is written on the chart; `label` is the full text, shown on hover."""
+    the top), no full answer (hatched grey: latency there is of fallbacks or nothing), a
+    rollout (shaded blue) or a failed rollout analysis (a red line). `short` is written on
+    the chart; `label` is the full text, shown on hover."""
 
     start_s: float
     end_s: float
     label: str
-    kind: str = "fault"  # fault, breaker or empty
+    kind: str = "fault"  # fault, breaker, empty, rollout or check
     short: str = ""
 
 
 WINDOW_STYLE = {"fault": (FAULT_FILL, 0.45), "breaker": ("#b42318", 1.0),
-                "empty": ("#9aa0a6", 0.16)}
+                "empty": ("#9aa0a6", 0.16), "rollout": ("#8fb4e8", 0.3),
+                "check": ("#c62828", 1.0)}
+BOTTOM_LABELLED = ("empty", "rollout")  # kinds whose label sits at the bottom of the span
 HATCH_STEP = 6.0  # px between the diagonal lines of a hatched span
 BAND = 11  # height of a breaker band, px
 CHAR_W_BAND = 4.9  # mean width of a character of a band's label, px
@@ -260,7 +263,7 @@ def _windows(windows: list[Window], x0: float, x1: float, sx: float,
         labelled.add(key)
         if window.kind == "breaker":
             text_y, anchor_x = y + BAND - 2.5, x + 2
-        elif window.kind == "empty":
+        elif window.kind in BOTTOM_LABELLED:
             text_y, anchor_x = TOP + plot_h - 4, x + 2
         else:
             text_y, anchor_x = TOP + 10 + BAND * len(bands), x + 2

@@ -81,10 +81,17 @@ def scaling(result: dict[str, Any]) -> list[ScalingView]:
     return views
 
 
+def _rollout_window(rollout: dict[str, Any], end: float) -> list[Window]:
+    """The span a rollout ran (to the end of the run if it never ended), shaded blue."""
+    if rollout["started_s"] is None:
+        return []
+    return [Window(rollout["started_s"], rollout["ended_s"] if rollout["ended_s"] is not None
+                   else end, f"rollout of {rollout['component']} to {rollout['to']}: "
+                   f"{rollout['outcome']}", "rollout", "rollout")]
+
+
 def _rollout_windows(result: dict[str, Any], end: float) -> list[Window]:
-    return [Window(r["started_s"], r["ended_s"] if r["ended_s"] is not None else end,
-                   f"rollout of {r['component']} to {r['to']}: {r['outcome']}")
-            for r in result.get("rollouts", []) if r["started_s"] is not None]
+    return [w for r in result.get("rollouts", []) for w in _rollout_window(r, end)]
 
 
 def rollouts(result: dict[str, Any]) -> list[RolloutView]:
@@ -96,10 +103,11 @@ def rollouts(result: dict[str, Any]) -> list[RolloutView]:
         if span is not None and rollout["steps"]:
             xs, ys = _steps([(s["t_s"], s["weight"]) for s in rollout["steps"]], span[1])
             series = [Series(f"{rollout['to']} share of traffic", xs, ys, colour(1))]
-            marks = [Window(a["t_s"] - 0.25, a["t_s"] + 0.25,
-                            f"{a['run']} analysis at {a['t_s']:g} s: {a['metric']} = "
-                            f"{a['value']} {a['unit']} → {a['phase']}")
-                     for a in rollout["analysis"] if a["phase"] in ("failed", "error")]
+            marks = _rollout_window(rollout, span[1]) + [
+                Window(a["t_s"] - 0.25, a["t_s"] + 0.25,
+                       f"{a['run']} analysis at {a['t_s']:g} s: {a['metric']} = "
+                       f"{a['value']} {a['unit']} → {a['phase']}", "check", "failed analysis")
+                for a in rollout["analysis"] if a["phase"] in ("failed", "error")]
             chart = line_chart(f"rollout of {rollout['component']} to {rollout['to']}",
                                "% traffic", series, span, marks, 100.0)
         views.append(RolloutView(rollout, chart, failures))
