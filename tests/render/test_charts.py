@@ -73,3 +73,16 @@ def test_spans_without_a_full_answer_are_hatched_inside_their_rect() -> None:
         assert x - 0.1 <= min(x0, x1) and max(x0, x1) <= x + w + 0.1
         assert y - 0.1 <= min(y0, y1) and max(y0, y1) <= y + h + 0.1
         assert abs((x0 - x1) - (y1 - y0)) < 0.2  # diagonal, down to the left
+
+
+@pytest.mark.parametrize("end", [60.0, 600.0, 3600.0])
+def test_the_last_time_label_stays_inside_the_chart(end: float) -> None:
+    """autoscaling's 600 s run cut 2 px off every chart's last label, '600 s' (10 px digits
+    are about 6.4 px wide)."""
+    chart = str(line_chart("load", "rps", [Series("rps", [0.0, end], [1.0, 2.0], "#333333")],
+                           (0.0, end)))
+    width = float(re.search(r'viewBox="0 0 (\d+)', chart).group(1))  # type: ignore[union-attr]
+    for x, anchor, text in re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="(\w+)" '
+                                      r'class="tick">([^<]+ s)</text>', chart):
+        right = float(x) + (6.4 * len(text) / 2 if anchor == "middle" else 0.0)
+        assert right <= width, (text, x, anchor)

@@ -107,6 +107,18 @@ def y_grid(ticks: list[float], y_of: Callable[[float], float], left: float,
             f'text-anchor="end" class="tick">{fmt(tick)}</text>' for tick in ticks]
 
 
+CHAR_W_TICK = 6.4  # widest mean width of a character of a tick label (digits), px
+
+
+def x_tick_label(x: float, y: float, text: str, width: float) -> str:
+    """A label centred under its tick, unless that would run past the chart's right edge
+    (the last tick of a 600 s run lost 2 px of '600 s'): then it ends at the edge."""
+    if x + CHAR_W_TICK * len(text) / 2 <= width - 1:
+        return (f'<text x="{x:.1f}" y="{y}" text-anchor="middle" class="tick">'
+                f'{escape(text)}</text>')
+    return f'<text x="{width - 1}" y="{y}" text-anchor="end" class="tick">{escape(text)}</text>'
+
+
 def fmt(value: float) -> str:
     """A tick or value label: short, no float noise."""
     if value == 0:
@@ -173,8 +185,7 @@ def line_chart(title: str, unit: str, series: list[Series], x_span: tuple[float,
     for tick in nice_ticks(x0, x1, 6):
         x = LEFT + (tick - x0) * sx
         body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{base}" y2="{base + 4}" '
-                    f'stroke="#999"/><text x="{x:.1f}" y="{base + 15}" text-anchor="middle" '
-                    f'class="tick">{fmt(tick)} s</text>')
+                    f'stroke="#999"/>' + x_tick_label(x, base + 15, f"{fmt(tick)} s", WIDTH))
     body.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{base}" y2="{base}" '
                 f'stroke="#999"/><text x="4" y="{TOP - 8}" class="unit">{escape(unit)}</text>')
     for s, xs, ys in sampled:  # every line, whether or not the legend has room for it
@@ -341,8 +352,7 @@ def state_strip(title: str, xs: list[float], open_share: list[float],
                     f'stroke-width="1.5"><title>→ {escape(state)} at {t:g} s</title></line>')
     for tick in nice_ticks(x0, x1, 6):
         x = LEFT + (tick - x0) * sx
-        body.append(f'<text x="{x:.1f}" y="{height - 4}" text-anchor="middle" '
-                    f'class="tick">{fmt(tick)}</text>')
+        body.append(x_tick_label(x, height - 4, fmt(tick), WIDTH))
     legend_x = float(LEFT)
     for state, fill in STATE_COLOURS.items():
         body.append(f'<rect x="{legend_x}" y="{TOP - 18}" width="10" height="10" '

@@ -20,6 +20,7 @@ from scalesim.render.charts import (
     nice_ticks,
     svg,
     value_ticks,
+    x_tick_label,
     y_grid,
 )
 from scalesim.render.html import render_page
@@ -134,8 +135,7 @@ def chart(title: str, unit: str, axis: Axis, curves: list[Curve],
     for x, label in _ticks(axis):
         px = axis.position(x, plot_w)
         body.append(f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{base}" y2="{base + 4}" '
-                    f'stroke="#999"/><text x="{px:.1f}" y="{base + 15}" text-anchor="middle" '
-                    f'class="tick">{escape(label)}</text>')
+                    f'stroke="#999"/>' + x_tick_label(px, base + 15, label, WIDTH))
     body.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{base}" y2="{base}" '
                 f'stroke="#999"/><text x="4" y="{TOP - 12}" class="unit">{escape(unit)}</text>'
                 f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle" '
