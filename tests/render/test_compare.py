@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import copy
+import io
 import json
 from pathlib import Path
+from typing import Any
 
+from rich.console import Console
 from tests.render.helpers import EXAMPLES, app, run
 from typer.testing import CliRunner
 
-from scalesim.render.compare import Delta, comparison, deltas, render_compare
+from scalesim.render.compare import (
+    Delta,
+    comparison,
+    deltas,
+    print_comparison,
+    render_compare,
+)
+from scalesim.sim import simulate
+from scalesim.spec import load_spec_text
+from scalesim.templates import get_template
 
 
 def test_direction_of_a_change_decides_better_or_worse() -> None:
@@ -83,3 +96,68 @@ def test_a_difference_inside_both_intervals_is_the_same() -> None:
     assert p99(b).within_noise and p99(b).verdict == "same"
     b["ci95"] = {"latency_ms": {"p99": [high * 1.001, high * 1.1]}}
     assert p99(b).verdict == "worse"
+
+
+def _longer(result: dict[str, Any], factor: float) -> dict[str, Any]:
+    """The same run as if measured `factor` times as long at the same rates: every count
+    scaled, every rate and latency kept."""
+    longer = copy.deepcopy(result)
+    longer["simulated_s"] = result["simulated_s"] * factor
+    for workload in longer["workloads"].values():
+        for key in ("failed", "degraded"):
+            workload["requests"][key] = workload["requests"].get(key, 0) * factor
+    for component in longer["components"].values():
+        component["refused_by_cause"] = {cause: n * factor
+                                         for cause, n in component["refused_by_cause"].items()}
+    for call in longer["calls"]:
+        call["failed"] *= factor
+        call["fallbacks"] *= factor
+    return longer
+
+
+def test_runs_of_different_lengths_compare_counts_per_second() -> None:
+    """20 s against 40 s of the same design marked failed, refused and failed_unrecovered
+    worse only because the longer run counted twice as long."""
+    _, result = run("contained", "simulation.duration=45s")
+    longer = _longer(result, 2.0)
+    compared = deltas(result, longer)
+    counted = {d.metric for d in compared if d.metric.endswith("_per_s")}
+    assert {"failed_per_s", "refused_per_s", "failed_unrecovered_per_s"} <= counted
+    assert not {"failed", "refused", "failed_unrecovered"} & {d.metric for d in compared}
+    assert {d.verdict for d in compared} <= {"same", "n/a"}
+    failed = next(d for d in compared if d.metric == "failed_per_s")
+    browsing = result["workloads"][failed.scope.removeprefix("workload ")]
+    assert failed.a == browsing["requests"]["failed"] / result["simulated_s"]
+    data = comparison(result, longer)
+    assert data["counts_per_s"] and data["b"]["window_s"] == 2 * data["a"]["window_s"]
+    assert any("different windows" in c for c in data["cautions"])
+    assert "different windows" in render_compare(result, longer, (None, None), ("A", "B"))
+
+
+def test_the_terminal_warns_of_different_seeds_and_windows() -> None:
+    _, result = run("contained", "simulation.duration=45s")
+    other = {**_longer(result, 2.0), "seed": result["seed"] + 1}
+    out = io.StringIO()
+    print_comparison(result, other, ("A", "B"), Console(file=out, width=200))
+    text = out.getvalue()
+    assert "warning: The runs used different seeds" in text
+    assert "warning: The runs measured different windows (45 s and 90 s" in text
+    same = io.StringIO()
+    print_comparison(result, result, ("A", "B"), Console(file=same, width=200))
+    assert "warning" not in same.getvalue()
+
+
+def test_queue_lag_percentiles_are_compared_lower_is_better() -> None:
+    system = load_spec_text(get_template("work-queue").build({}).text,
+                            overrides=["simulation.duration=3s"])
+    result = simulate(system, 1)
+    slower = copy.deepcopy(result)
+    for queue in slower["queues"].values():
+        queue["lag_ms"]["p99"] = queue["lag_ms"]["p99"] * 2 + 1.0
+    rows = {(d.scope, d.metric): d for d in deltas(result, slower)
+            if d.scope.startswith("queue ")}
+    assert rows and {metric for _, metric in rows} == {"lag_p50_ms", "lag_p99_ms"}
+    assert len(rows) == 2 * len(result["queues"])
+    for (scope, metric), d in rows.items():
+        assert d.better == "lower"
+        assert d.verdict == ("worse" if metric == "lag_p99_ms" else "same"), (scope, metric)

@@ -97,14 +97,39 @@ def _ci(result: dict[str, Any], metric: str) -> Interval | None:
     return (float(bounds[0]), float(bounds[1]))
 
 
+def window_s(result: dict[str, Any]) -> float:
+    """Seconds of measured window the result's counts pool: the window times replications."""
+    return float(result["simulated_s"]) * int(result.get("replications", 1))
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How two runs' counts are compared: as they are when both pooled the same window,
+    else per second of window (a run twice as long fails twice as often at the same rate)."""
+
+    a_s: float
+    b_s: float
+
+    @property
+    def as_rates(self) -> bool:
+        return self.a_s != self.b_s
+
+    def delta(self, scope: str, metric: str, a: float, b: float, better: Better) -> Delta:
+        if not self.as_rates:
+            return Delta(scope, metric, a, b, better)
+        return Delta(scope, f"{metric}_per_s", a / self.a_s, b / self.b_s, better)
+
+
 def _system(a: dict[str, Any], b: dict[str, Any], metric: str, value_a: float | None,
             value_b: float | None, better: Better) -> Delta:
     return Delta("system", metric, value_a, value_b, better, _ci(a, metric), _ci(b, metric))
 
 
 def deltas(a: dict[str, Any], b: dict[str, Any]) -> list[Delta]:
-    """System-wide numbers first, then per workload, component and call present in both.
-    A system number whose 95 % intervals overlap (both runs replicated) is the same."""
+    """System-wide numbers first, then per workload, component, call and queue subscription
+    present in both. A system number whose 95 % intervals overlap (both runs replicated) is
+    the same. Counts are compared per second of window when the windows differ."""
+    counts = Counts(window_s(a), window_s(b))
     out = [_system(a, b, "throughput_rps", a["throughput_rps"], b["throughput_rps"], None),
            _system(a, b, "goodput_rps", a["goodput_rps"], b["goodput_rps"], "higher"),
            _system(a, b, "error_rate", a["error_rate"], b["error_rate"], "lower")]
@@ -114,12 +139,13 @@ def deltas(a: dict[str, Any], b: dict[str, Any]) -> list[Delta]:
         wa, wb = a["workloads"][name], b["workloads"][name]
         out.append(Delta(f"workload {name}", "goodput_rps", wa["goodput_rps"],
                          wb["goodput_rps"], "higher"))
-        out.append(Delta(f"workload {name}", "failed", wa["requests"]["failed"],
-                         wb["requests"]["failed"], "lower"))
+        out.append(counts.delta(f"workload {name}", "failed", wa["requests"]["failed"],
+                                wb["requests"]["failed"], "lower"))
         # Degraded is a trade-off, not a loss: a fallback's answer instead of a failure or a
         # wait (better), or instead of a full answer (worse). No direction is assumed.
-        out.append(Delta(f"workload {name}", "degraded", wa["requests"].get("degraded", 0),
-                         wb["requests"].get("degraded", 0), None))
+        out.append(counts.delta(f"workload {name}", "degraded",
+                                wa["requests"].get("degraded", 0),
+                                wb["requests"].get("degraded", 0), None))
         out += [Delta(f"workload {name}", f"latency_{p}_ms", wa["latency_ms"].get(p),
                       wb["latency_ms"].get(p), "lower") for p in ("p50", "p99")]
     for name in a["components"].keys() & b["components"].keys():
@@ -127,7 +153,7 @@ def deltas(a: dict[str, Any], b: dict[str, Any]) -> list[Delta]:
         scope = f"component {name}"
         out += [Delta(scope, "utilization", ca["utilization"], cb["utilization"], None),
                 Delta(scope, "queue_mean", ca["queue_mean"], cb["queue_mean"], "lower"),
-                Delta(scope, "refused", _refused(ca), _refused(cb), "lower"),
+                counts.delta(scope, "refused", _refused(ca), _refused(cb), "lower"),
                 Delta(scope, "latency_p99_ms", ca["latency_ms"].get("p99"),
                       cb["latency_ms"].get("p99"), "lower")]
     calls_b = {(c["from"], c["to"]): c for c in b["calls"]}
@@ -139,11 +165,21 @@ def deltas(a: dict[str, Any], b: dict[str, Any]) -> list[Delta]:
             # stayed failed count against it; fallbacks are shown without a direction.
             out += [Delta(scope, "amplification", call["amplification"],
                           other["amplification"], "lower"),
-                    Delta(scope, "failed_unrecovered", call["failed"] - call["fallbacks"],
-                          other["failed"] - other["fallbacks"], "lower"),
-                    Delta(scope, "fallbacks", call["fallbacks"], other["fallbacks"], None)]
-    order = ("system", "workload", "component", "call")
+                    counts.delta(scope, "failed_unrecovered", call["failed"] - call["fallbacks"],
+                                 other["failed"] - other["fallbacks"], "lower"),
+                    counts.delta(scope, "fallbacks", call["fallbacks"], other["fallbacks"],
+                                 None)]
+    out += _queue_lags(a, b)
+    order = ("system", "workload", "component", "call", "queue")
     return sorted(out, key=lambda d: (order.index(d.scope.split(" ", 1)[0]), d.scope))
+
+
+def _queue_lags(a: dict[str, Any], b: dict[str, Any]) -> list[Delta]:
+    """Per queue subscription in both, the lag from publication to processing (p50, p99)."""
+    queues_a, queues_b = a.get("queues", {}), b.get("queues", {})
+    return [Delta(f"queue {name}", f"lag_{p}_ms", queues_a[name]["lag_ms"].get(p),
+                  queues_b[name]["lag_ms"].get(p), "lower")
+            for name in queues_a.keys() & queues_b.keys() for p in ("p50", "p99")]
 
 
 # What decides which design is better, in order of weight: the SLO, then these.
@@ -164,7 +200,8 @@ def _show(metric: str, value: float | None) -> str:
     if metric == "error_rate":
         return f"{value * 100:.2f} %"
     return f"{value:,.4g}" + (" ms" if metric.endswith("_ms") else " rps"
-                               if metric.endswith("_rps") else "")
+                               if metric.endswith("_rps") else "/s"
+                               if metric.endswith("_per_s") else "")
 
 
 def verdict(a: dict[str, Any], b: dict[str, Any],
@@ -204,12 +241,30 @@ def verdict(a: dict[str, Any], b: dict[str, Any],
     return Verdict(better, summary, tuple(reasons))
 
 
+def cautions(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """What makes the two runs less comparable than they look: different seeds (the change
+    is mixed with sampling noise) and different windows (counts compared per second)."""
+    out = []
+    if a["seed"] != b["seed"]:
+        out.append(f"The runs used different seeds ({a['seed']} and {b['seed']}): differences "
+                   "mix the change with sampling noise. Compare with the same seed, or with "
+                   "replications.")
+    if window_s(a) != window_s(b):
+        out.append(f"The runs measured different windows ({window_s(a):g} s and "
+                   f"{window_s(b):g} s, replications included): counts (failed, degraded, "
+                   "refused, failed_unrecovered, fallbacks) are compared per second of window, "
+                   "as *_per_s.")
+    return out
+
+
 def print_comparison(a: dict[str, Any], b: dict[str, Any], labels: tuple[str, str],
                      console: Console | None = None) -> None:
     """The verdict, its reasons and every number that differs, for the terminal."""
     console = console or Console()
     judged = verdict(a, b, labels)
     runs = {a.get("replications", 1), b.get("replications", 1)}
+    for caution in cautions(a, b):
+        console.print(Text(f"warning: {caution}", style="yellow"))
     console.print(Text(judged.summary, style="bold green" if judged.better else "bold"))
     for reason in judged.reasons:
         console.print(f"  - {reason}", highlight=False)
@@ -237,10 +292,12 @@ def comparison(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """The machine-readable comparison (`scalesim compare --json`)."""
     judged = verdict(a, b)
     return {"a": {"system": a["system"], "seed": a["seed"],
-                  "replications": a.get("replications", 1)},
+                  "replications": a.get("replications", 1), "window_s": window_s(a)},
             "b": {"system": b["system"], "seed": b["seed"],
-                  "replications": b.get("replications", 1)},
+                  "replications": b.get("replications", 1), "window_s": window_s(b)},
             "common_random_numbers": a["seed"] == b["seed"],
+            "counts_per_s": window_s(a) != window_s(b),
+            "cautions": cautions(a, b),
             "slo_met": {"a": a.get("slo", {}).get("met"), "b": b.get("slo", {}).get("met")},
             "verdict": {"better": judged.better, "summary": judged.summary,
                         "reasons": list(judged.reasons)},
@@ -273,7 +330,8 @@ def render_compare(a: dict[str, Any], b: dict[str, Any], systems: tuple[System |
         diagram(base_architecture(result, system), result, ColorBy.UTILIZATION)
         for result, system in zip((a, b), systems, strict=True)]
     return render_page("compare.html.j2", a=a, b=b, labels=labels, deltas=deltas(a, b),
-                       crn=a["seed"] == b["seed"], charts=overlaid(a, b, labels),
+                       crn=a["seed"] == b["seed"], cautions=cautions(a, b),
+                       charts=overlaid(a, b, labels),
                        diagrams=diagrams, verdict=verdict(a, b, labels))
 
 
