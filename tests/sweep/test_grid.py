@@ -104,3 +104,31 @@ def test_the_knee_is_never_a_saturated_or_unresolved_point() -> None:
     assert found["kneedle_point"] == 9 and found["bend"] == "turns_up"
     wide = _measured(p99, [0.1 * i for i in range(11)], low, high)  # only the CI is wide
     assert knees([parse_axis("workloads.0.rate=4000/s..44000/s:11")], wide)[0]["point"] == 8
+
+
+RETRY_STORM_RATES = "workloads.0.rate=5/s..500/s:6:log"
+
+
+def test_a_flat_noisy_p99_has_no_knee() -> None:
+    """retry-storm with 8 api workers, 5 to 500/s for 10 s: p99 45-52 ms, flat but for the
+    noise of short runs, was marked '◀ levels off' at 31.5/s. With 4 workers p99 takes off
+    to 199 ms at 500/s: that knee stays, at 199/s."""
+    axes = [parse_axis(RETRY_STORM_RATES)]
+    flat = [52.41, 46.19, 45.73, 45.73, 44.82, 45.27]
+    assert knee([quantity(v) or 0.0 for v in axes[0].values], flat) is not None  # Kneedle's
+    assert knees(axes, _rows(RETRY_STORM_RATES, flat)) == []
+    rising = [52.41, 46.19, 45.73, 45.73, 44.82, 198.89]
+    (found,) = knees(axes, _rows(RETRY_STORM_RATES, rising))
+    assert (found["value"], found["bend"]) == ("199.054/s", "turns_up")
+
+
+def test_a_bend_inside_the_points_intervals_is_no_knee() -> None:
+    """A bend 27.5 ms below the chord is a knee when the p99s are known to ±2 ms, not to
+    ±40 ms."""
+    axes = [parse_axis("components.a.workers=1..5")]
+    p99 = [100.0, 60.0, 55.0, 52.0, 50.0]
+    for half, named in ((2.0, True), (40.0, False)):
+        rows = _rows("components.a.workers=1..5", p99)
+        for r, y in zip(rows, p99, strict=True):
+            r.update({"latency_p99_ms_low": y - half, "latency_p99_ms_high": y + half})
+        assert bool(knees(axes, rows)) is named, half

@@ -14,7 +14,7 @@ from typing import Any
 
 from scalesim.spec.model import slo_target_label
 from scalesim.sweep.grid import Axis, quantity
-from scalesim.sweep.knee import knee
+from scalesim.sweep.knee import knee_depth
 from scalesim.sweep.runner import PointResult
 
 LATENCY = ("mean", "p50", "p90", "p95", "p99", "p999")
@@ -25,6 +25,7 @@ WITH_CI = {"latency_mean_ms": ("latency_ms", "mean"), "latency_p50_ms": ("latenc
 KNEE_METRIC = "latency_p99_ms"
 KNEE_LABEL = {"turns_up": "knee", "levels_off": "levels off"}  # by the knee's `bend`
 SATURATED = 0.97  # a busiest component this busy is at its limit: not a knee
+MIN_BEND = 0.25  # a knee lies at least this share of its p99 below the chord
 
 
 def row(axes: Sequence[Axis], found: PointResult) -> dict[str, Any]:
@@ -77,9 +78,10 @@ def knees(axes: Sequence[Axis], rows: Sequence[dict[str, Any]]) -> list[dict[str
     for others, members in groups.items():
         xs = [quantity(r[first]) or 0.0 for r in members]
         ys = [r[KNEE_METRIC] for r in members]
-        index = knee(xs, ys)
-        if index is None:
+        found = knee_depth(xs, ys)
+        if found is None or not beyond_noise(members[found[0]], found[1]):
             continue
+        index = found[0]
         finite = [y for y in ys if y is not None and math.isfinite(y)]
         bend = "turns_up" if finite[-1] > finite[0] else "levels_off"
         settled = _settled_before(members, index) if bend == "turns_up" else index
@@ -90,6 +92,16 @@ def knees(axes: Sequence[Axis], rows: Sequence[dict[str, Any]]) -> list[dict[str
                         "point": at["point"], "kneedle_point": members[index]["point"],
                         "bend": bend})
     return out
+
+
+def beyond_noise(r: dict[str, Any], depth: float) -> bool:
+    """Whether Kneedle's point lies far enough below the chord to be a bend, not noise: by
+    at least MIN_BEND of its p99, and by more than half its p99's 95 % interval (with
+    replications). A flat p99 of 45-52 ms wobbling by chance is no knee."""
+    y = r[KNEE_METRIC]
+    low, high = r.get(f"{KNEE_METRIC}_low"), r.get(f"{KNEE_METRIC}_high")
+    noise = (high - low) / 2 if low is not None and high is not None else 0.0
+    return depth >= MIN_BEND * abs(y) and depth > noise
 
 
 def unsettled(r: dict[str, Any]) -> bool:
