@@ -1,7 +1,8 @@
 """Tables for the data sections of a result: queues (rates, backlog at the window's start and
-end, delivery, redelivery, dead letters, lag), sagas, outboxes and event stores with their
-projections' staleness, then replication, elections and caches. The terminal lays them out
-with `layout.fitted` (no name is ever cut); the HTML report draws the same rows."""
+end, delivery, redelivery, duplicates processed and skipped, dead letters, lag), sagas,
+outboxes and event stores with their projections' staleness, then replication, elections
+and caches. The terminal lays them out with `layout.fitted` (no name is ever cut); the HTML
+report draws the same rows."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ def _queue_row(name: str, queue: dict[str, Any]) -> list[Cell]:
     return [name, queue.get("guarantee", "").replace("_", " "),
             _rps(queue.get("published_rps")), _rps(queue["delivered_rps"]),
             f"{queue['failed']:,}", f"{queue.get('redelivered', 0):,}",
-            f"{queue.get('duplicates', 0):,}", f"{queue.get('dead_lettered', 0):,}",
+            f"{queue.get('duplicates', 0):,}", f"{queue.get('deduplicated', 0):,}",
+            f"{queue.get('dead_lettered', 0):,}",
             f"{queue.get('lost', 0):,}", f"{queue.get('backlog_start', 0):,}",
             f"{queue['backlog_end']:,}", _ms(queue["lag_ms"].get("p50")),
             _ms(queue["lag_ms"].get("p99")), "—" if lag_s is None else f"{lag_s:,.1f}"]
@@ -42,7 +44,8 @@ def _queue_row(name: str, queue: dict[str, Any]) -> list[Cell]:
 
 QUEUE_COLUMNS = [Column("subscription", right=False), Column("guarantee", right=False),
                  Column("published rps"), Column("delivered rps"), Column("failed"),
-                 Column("redelivered"), Column("dup"), Column("dead"), Column("lost"),
+                 Column("redelivered"), Column("duplicates"), Column("deduplicated"),
+                 Column("dead"), Column("lost"),
                  Column("backlog start"), Column("backlog end"), Column("lag p50 ms"),
                  Column("lag p99 ms"), Column("oldest max s")]
 
