@@ -472,3 +472,19 @@ def test_a_sure_miss_on_one_target_decides_whatever_the_others_say(
     verdict = planner._judge(SimpleNamespace(summaries=[], replications=5), [])  # type: ignore[arg-type]
     assert verdict.decided is decided and not verdict.met
     assert verdict.missed == ("w p99",)
+
+
+def test_plan_refuses_to_vary_the_replicas_an_autoscaler_decides(tmp_path: Path) -> None:
+    """With `autoscale`, `replicas` is only the starting count and the estimate serves at
+    `autoscale.max`: every value of the axis had the same estimate, and the plan named a
+    replica count the HPA overrides. It is refused up front, naming the fields to vary."""
+    spec = tmp_path / "mmc.yaml"
+    spec.write_text(MMC.replace("    workers: 1\n", "    workers: 1\n    autoscale: "
+                                "{min: 1, max: 6, metrics: [{cpu: 60%}]}\n"))
+    result = CliRunner().invoke(app, [
+        "plan", str(spec), "--rate", "20/s", "--slo", "mean<120ms",
+        "--vary", "components.s.replicas=1..6", "--jobs", "1"])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "components.s.autoscale.max" in text and "components.s.autoscale.min" in text, text
+    assert "simulating" not in text, text

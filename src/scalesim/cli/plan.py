@@ -35,6 +35,7 @@ from scalesim.sweep.plan import (
     Candidate,
     Loader,
     Planner,
+    autoscaled_replicas,
     plan_document,
     plan_scopes,
     rate_overrides,
@@ -315,6 +316,10 @@ def plan_command(
                                  param_hint="--rate")
     axes = parse_axes(vary)
     system = load_or_exit(file, overrides)
+    try:
+        autoscaled_replicas(system, axes)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--vary") from None
     prices = _prices(costs or [], [*system.components, *(axis.path for axis in axes)])
     try:
         scaled = rate_overrides(system, total)

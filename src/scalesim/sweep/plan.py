@@ -106,6 +106,25 @@ def rate_overrides(system: System, rate: float) -> list[str]:
     return out
 
 
+def autoscaled_replicas(system: System, axes: Sequence[Axis]) -> None:
+    """A ValueError naming an axis that varies `replicas` of a component with `autoscale`:
+    there `replicas` is only the count it starts with (docs/control.md), the HPA decides the
+    rest and the estimate serves it at `autoscale.max`, so such an axis moves nothing the
+    plan can weigh."""
+    for axis in axes:
+        parts = axis.path.split(".")
+        if len(parts) != 3 or parts[0] != "components" or parts[2] != "replicas":
+            continue
+        component = system.components.get(parts[1])
+        if component is not None and component.autoscale is not None:
+            prefix = f"components.{parts[1]}.autoscale"
+            raise ValueError(
+                f"{axis.path}: {parts[1]} has an autoscale, so its HPA decides its replicas "
+                f"(between autoscale.min {component.autoscale.min} and autoscale.max "
+                f"{component.autoscale.max}) and replicas is only the count it starts with; "
+                f"vary {prefix}.max or {prefix}.min instead")
+
+
 @dataclass(frozen=True)
 class Target:
     """One target of one SLO scope, in the plan's units (ms, or a fraction for error_rate)."""
