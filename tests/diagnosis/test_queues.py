@@ -80,3 +80,35 @@ def test_a_visibility_timeout_under_the_processing_time_is_named_and_raising_it_
     # Settled: what is left is about the 20/s × 1.5 s in flight, not the 600 published.
     assert queue["backlog_end"] < 20 * 1.5 * 2
     assert not [f for f in diagnose(fixed, result) if f["kind"] == "backlog"]
+
+
+def test_published_and_drained_are_the_windows_like_the_tables() -> None:
+    # `front` serves at most 1 / 50 ms = 20/s of the 30/s offered, so its backlog is answered
+    # in the drain, publishing all the while, and `worker` goes on consuming then: the
+    # entry's counts ran past the window (30/s "published" for 20/s in it). The finding's
+    # rates are the window's: front's and worker's throughput, apart by the backlog's growth.
+    spec = {"scalesim": 1, "name": "q",
+            "components": {
+                "front": {"workers": 1, "operations": {"take": {
+                    "work": {"dist": "constant", "value": "50ms"},
+                    "calls": [{"to": "jobs", "async": True}]}}},
+                "jobs": {"kind": "queue", "consumers": [{"to": "worker.process",
+                                                          "concurrency": 1}]},
+                "worker": {"workers": "unlimited", "operations": {
+                    "process": {"work": {"dist": "constant", "value": "100ms"}}}}},
+            "workloads": [{"name": "w", "to": "front", "rate": "30/s"}],
+            "simulation": {"duration": "30s", "seed": 1}}
+    system = load_spec_text(yaml.safe_dump(spec, sort_keys=False), "q.yaml")
+    result = simulate(system)
+    [finding] = [f for f in diagnose(system, result) if f["kind"] == "backlog"]
+    numbers = finding["numbers"]
+    components = result["components"]
+    # A message more or less at each of the window's edges: 1/30 s⁻¹ apiece.
+    assert numbers["published_rps"] == pytest.approx(components["front"]["throughput_rps"],
+                                                     abs=1 / 30)
+    assert numbers["published_rps"] == pytest.approx(20.0, rel=0.02)
+    assert numbers["drained_rps"] == pytest.approx(components["worker"]["throughput_rps"])
+    assert numbers["published_rps"] - numbers["drained_rps"] == \
+        pytest.approx(numbers["backlog_growth_rps"], abs=2 / 30)
+    drain = next(e for e in finding["evidence"] if " drain " in e)
+    assert "drain 10/s < 20/s published" in drain, drain

@@ -126,12 +126,13 @@ class DeadLetterQueue:
     """Where messages go after their last delivery: a queue component's subscriptions (none
     when nobody consumes it, then it only keeps them)."""
 
-    __slots__ = ("name", "received", "subs")
+    __slots__ = ("name", "received", "subs", "window_received")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.subs: list[Consumption] = []
         self.received = 0
+        self.window_received = 0  # `received` as the window ended
 
     def take(self, kernel: Kernel, msg: Message) -> bool:
         """Publish a dead-lettered message into this queue; False when a buffer is full."""
@@ -181,6 +182,7 @@ class Consumption(Subscription):
         self.series: list[tuple[float, int, int, float, int, int, int, int]] = []
         self.snap = (0, 0, 0, 0)
         self.sampled: list[Message] = []
+        self.window_counts: list[int] = []  # the counts above as the window ended (`counts`)
 
     # -- what the kernel calls -----------------------------------------------------------------
     def publish(self, kernel: Kernel, frame: Frame) -> None:
@@ -303,6 +305,15 @@ class Consumption(Subscription):
     def window_end(self, now: float) -> None:
         self.backlog_end = self.backlog()
         self.oldest_end_s = self.oldest_age(now)
+        self.window_counts = self.counts()
+
+    def counts(self) -> list[int]:
+        """published, delivered, failed, deliveries, redelivered, duplicates, deduplicated,
+        dead_lettered, lost, settled, settled_deliveries: kept as the window ends, since the
+        drain goes on publishing and delivering (the window's requests still answered)."""
+        return [self.published, self.delivered, self.failed, self.deliveries, self.redelivered,
+                self.duplicates, self.deduplicated, self.dead_lettered, self.lost, self.settled,
+                self.settled_deliveries]
 
     def reset(self, now: float) -> None:
         """The warm-up ended: counting starts now."""

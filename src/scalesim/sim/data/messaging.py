@@ -94,6 +94,8 @@ class MessagingArea(Area):
     def window_end(self, kernel: Kernel) -> None:
         for sub in self.subs:
             sub.window_end(kernel.now)
+        for dead in self.dead_letters:
+            dead.window_received = dead.received
 
     def warmup_end(self, kernel: Kernel) -> None:
         for sub in self.subs:

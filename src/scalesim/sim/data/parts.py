@@ -154,7 +154,7 @@ def subscriptions(kernel: Kernel) -> list[Consumption]:
 def data_part(kernel: Kernel) -> DataPart:
     return DataPart(
         subscriptions=[subscription_part(sub) for sub in subscriptions(kernel)],
-        dead_letters=[DeadLetterPart(queue.name, queue.received)
+        dead_letters=[DeadLetterPart(queue.name, queue.window_received)
                       for area in _areas(kernel, MessagingArea)
                       for queue in area.dead_letters],
         sagas=[saga_part(plan) for area in _areas(kernel, SagaArea) for plan in area.plans],
@@ -178,14 +178,17 @@ def subscription_part(sub: Consumption) -> SubscriptionPart:
     for msg in sub.sampled:
         assert msg.trace is not None
         traces.append((msg.number, msg.published, msg.partition, msg.offset, msg.trace))
+    # the window's counts: a run's parts are taken once its window ended
+    (published, delivered, failed, deliveries, redelivered, duplicates, deduplicated,
+     dead_lettered, lost, settled, settled_deliveries) = sub.window_counts
     return SubscriptionPart(
         queue=sub.queue.name, to=f"{sub.target.comp.name}.{sub.target.name}",
         queue_kind=sub.queue.kind, concurrency=in_flight,
         guarantee=GUARANTEES[sub.guarantee], idempotent=sub.settings.idempotent,
-        published=sub.published, delivered=sub.delivered, failed=sub.failed,
-        deliveries=sub.deliveries, redelivered=sub.redelivered, duplicates=sub.duplicates,
-        deduplicated=sub.deduplicated, dead_lettered=sub.dead_lettered, lost=sub.lost,
-        settled=sub.settled, settled_deliveries=sub.settled_deliveries,
+        published=published, delivered=delivered, failed=failed, deliveries=deliveries,
+        redelivered=redelivered, duplicates=duplicates, deduplicated=deduplicated,
+        dead_lettered=dead_lettered, lost=lost, settled=settled,
+        settled_deliveries=settled_deliveries,
         backlog_start=sub.backlog_start, backlog_end=sub.backlog_end,
         oldest_start_s=Peak(sub.oldest_start_s), oldest_end_s=Peak(sub.oldest_end_s),
         lag=sub.lag,
