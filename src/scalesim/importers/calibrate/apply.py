@@ -196,14 +196,15 @@ def _own_time(system: System, component: str, name: str, stats: OperationStats, 
               calibration: Calibration) -> dict[str, Any]:
     spec = system.components[component]
     op = spec.effective_operations[name]
+    own = _unqueued(f"{component}.{name}", spec, stats, calibration)
     demand, wait, post = op.demand.mean_s, op.wait.mean_s, op.post_work.mean_s
     if spec.core_limit is not None and demand + post > 0.0:
         computing = (demand + post) / _speed(spec)  # at the speed one burst gets
-        found = fit([max(0.0, t - computing) for t in stats.ok_own_s])
+        found = fit([max(0.0, t - computing) for t in own])
         calibration.set((*base, "wait"), found.spec, "own time beyond the CPU demand and "
                         "post_work (the CPU is the load test's to fit)")
         return {"field": "wait", **_fit_report(found)}
-    found = fit(stats.ok_own_s)
+    found = fit(own)
     held = {key: mean for key, mean in (("cpu" if op.cpu is not None else "work", demand),
                                         ("wait", wait), ("post_work", post)) if mean > 0.0}
     if len(held) <= 1:
@@ -216,6 +217,38 @@ def _own_time(system: System, component: str, name: str, stats: OperationStats, 
         calibration.set((*base, key), _scaled(dumped[key], factor),
                         f"scaled by {factor:.4g} to the observed own time")
     return {"field": "+".join(held), "scaled_by": round(factor, 4), **_fit_report(found)}
+
+
+def _unqueued(ref: str, spec: Component, stats: OperationStats,
+              calibration: Calibration) -> list[float]:
+    """The own times to fit the work from: those of the visits that found a worker free,
+    when some arrived to busy workers (their spans hold the wait for one) and enough did
+    not; else all of them, with a warning that the fit holds that wait."""
+    if not stats.crowded_own_s:
+        return stats.ok_own_s
+    waited, free = len(stats.crowded_own_s), len(stats.free_own_s)
+    workers = spec.worker_limit
+    seen = (f"{ref}: {waited} of {waited + free} successful visits arrived while the "
+            f"{workers} worker{'s' if workers != 1 else ''} of their replica "
+            f"{'were' if workers != 1 else 'was'} busy with other traced visits: their spans "
+            f"hold the wait for a worker (own time {_mean_ms(stats.crowded_own_s)} ms mean"
+            + (f", against {_mean_ms(stats.free_own_s)} ms for the visits that found one "
+               "free)" if free else ")"))
+    if free >= MIN_SAMPLES:
+        calibration.notes.append(
+            f"{seen}; fitted from the {free} that found a worker free. That is the work "
+            "alone when every visit to the replica is traced; sampled traces hide some of "
+            "the load, so some waiting may remain: calibrate from traces taken at low load")
+        return stats.free_own_s
+    calibration.notes.append(
+        f"WARNING {seen}; too few found a worker free to fit from them alone, so the fitted "
+        "own time includes waiting for a worker and is too long: calibrate from traces "
+        "taken at low load")
+    return stats.ok_own_s
+
+
+def _mean_ms(seconds: list[float]) -> str:
+    return f"{sum(seconds) / len(seconds) * 1e3:.4g}"
 
 
 def _calls(system: System, component: str, name: str, stats: OperationStats,

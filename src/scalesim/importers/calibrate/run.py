@@ -17,7 +17,7 @@ from scalesim.importers.calibrate.apply import (
     write,
 )
 from scalesim.importers.calibrate.loadtest import fit_load, read_rows
-from scalesim.importers.calibrate.sites import waiting
+from scalesim.importers.calibrate.sites import capacities, waiting
 from scalesim.importers.calibrate.spans import Span, read_spans
 from scalesim.importers.calibrate.traces import observe
 from scalesim.spec import SpecError, System, load_spec_text
@@ -57,7 +57,8 @@ def calibrate(spec_path: Path, text: str, system: System, traces: list[Path],
                 "random sample: fitted times lean towards the tails unless every request "
                 "was kept (simulation.traces at least half the requests)")
         try:
-            calibrate_traces(system, observe(spans, waiting(system)), calibration)
+            observed = observe(spans, waiting(system), capacities(system))
+            calibrate_traces(system, observed, calibration)
         except CalibrationError as error:  # the spans read well but match nothing
             raise CalibrationError(f"{', '.join(map(str, traces))}: {error}") from None
         warnings += _other_system(traces, spans, system, calibration)

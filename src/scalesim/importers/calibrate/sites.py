@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scalesim.importers.calibrate.traces import Waiting
+from scalesim.importers.calibrate.traces import Capacity, Waiting
 from scalesim.spec.model import Call, ParallelStep, System
 
 Path = tuple[str | int, ...]  # a place in the spec
@@ -67,3 +67,12 @@ def waiting(system: System) -> dict[tuple[str, str], Waiting]:
                 out[(f"{component}.{operation}", target)] = ways.pop() if len(ways) == 1 \
                     else Waiting(None, None)
     return out
+
+
+def capacities(system: System) -> dict[str, Capacity]:
+    """The workers of each component whose visits hold one until they end (blocking I/O, a
+    bounded number): where a visit can wait for a worker. Replicas at the most an autoscaler
+    reaches, so that a visit is taken as waiting only when it surely did."""
+    return {name: Capacity(workers, spec.most_replicas)
+            for name, spec in system.components.items()
+            if spec.io == "blocking" and (workers := spec.worker_limit) is not None}

@@ -7,13 +7,16 @@ ScaleSim's own exports, which have no client spans — the callee's visit itself
 `scalesim.sent_unix_nano` and answered one network hop after it ended. From these:
 
 - **own time** (self time): the visit's span minus the time it waited on its synchronous
-  attempts (the union of their intervals). Whether an attempt was waited for is the spec's
-  to say where it says it (a plain call is, an async one is not); otherwise (a hedge, a
-  parallel step that waits for fewer than all, a call the spec does not make) an attempt
-  answered after the visit ended did not hold it, and a marked hedge's call held it until
-  one of its attempts answered well. Times are compared at the trace clock's
-  resolution (`clock_grid`): an answer computed from rounded times may land up to two grid
-  steps past the caller's end;
+  attempts (the union of their intervals). A server span that starts when the request
+  arrives (ScaleSim's exports do) also holds the wait for a worker: a visit that arrived
+  while its replica already held as many traced visits as it has workers (`crowded`) waited
+  so, and is told apart from those that found a worker free. Whether an attempt was
+  waited for is the spec's to say where it says it (a plain call is, an async one is not);
+  otherwise (a hedge, a parallel step that waits for fewer than all, a call the spec does
+  not make) an attempt answered after the visit ended did not hold it, and a marked
+  hedge's call held it until one of its attempts answered well. Times are compared at the
+  trace clock's resolution (`clock_grid`): an answer computed from rounded times may land
+  up to two grid steps past the caller's end;
 - **hop**: one-way network time, half of an attempt's interval minus its callee's visit
   (client span − server span), less the runtime's CPU overhead the simulator charges there;
 - **call probability**: the share of the caller's visits that called that target;
@@ -48,6 +51,7 @@ it under the same parent: the innermost server span is the visit, and the callee
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping
@@ -82,6 +86,14 @@ class Waiting:
     timeout: int | None = None  # ns an attempt is waited for at most
     deadline: int | None = None  # ns the whole call (attempts, back-offs) is waited for at most
     propagate: bool = False  # the callee's own calls must end when the caller stops waiting
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """What the spec says a component serves at once: workers per replica, and replicas."""
+
+    workers: int
+    replicas: int
 
 
 @dataclass
@@ -510,6 +522,10 @@ class CallStats:
 class OperationStats:
     visits: int = 0
     ok_own_s: list[float] = field(default_factory=list)  # own time of successful visits
+    # the same split: arrived to a replica with a worker free, or to one whose workers were
+    # all held by traced visits (their own time holds a wait for a worker)
+    free_own_s: list[float] = field(default_factory=list)
+    crowded_own_s: list[float] = field(default_factory=list)
     own_errors: int = 0
     hops_s: list[tuple[str, float]] = field(default_factory=list)  # (target, seconds)
     calls: dict[str, CallStats] = field(default_factory=dict)
@@ -520,15 +536,46 @@ class OperationStats:
     not_visits: Counter[str] = field(default_factory=Counter)  # spans that are not: why
 
 
-def observe(spans: list[Span], waiting: Mapping[tuple[str, str], Waiting]
-            ) -> dict[str, OperationStats]:
-    """Per 'component.operation', what its visits did."""
+def crowded(found: list[Visit], capacity: Mapping[str, Capacity]) -> set[int]:
+    """ids of the visits that arrived while their replica held at least as many traced
+    visits as it has workers: every worker was busy, so the visit waited for one (in the
+    order they came). Per replica where the spans name it (`scalesim.replica`), else per
+    component against all its replicas' workers; components without a capacity (unlimited
+    workers, non-blocking I/O) are left out."""
+    places: defaultdict[tuple[str, Value | None], list[Visit]] = defaultdict(list)
+    for visit in found:
+        component = visit.operation.partition(".")[0]
+        places[(component, visit.span.attributes.get("scalesim.replica"))].append(visit)
+    out: set[int] = set()
+    for (component, replica), group in places.items():
+        size = capacity.get(component)
+        if size is None:
+            continue
+        workers = size.workers if replica is not None else size.workers * size.replicas
+        present: list[int] = []  # the ends of the visits at the place, soonest first
+        for visit in sorted(group, key=lambda v: (v.span.start, v.span.end)):
+            while present and present[0] <= visit.span.start:
+                heapq.heappop(present)
+            if len(present) >= workers:
+                out.add(id(visit))
+            heapq.heappush(present, visit.span.end)
+    return out
+
+
+def observe(spans: list[Span], waiting: Mapping[tuple[str, str], Waiting],
+            capacity: Mapping[str, Capacity] | None = None) -> dict[str, OperationStats]:
+    """Per 'component.operation', what its visits did; `capacity` (the spec's workers) tells
+    the visits that waited for a worker."""
     stats: defaultdict[str, OperationStats] = defaultdict(OperationStats)
-    for visit in visits(spans, waiting):
+    found = visits(spans, waiting)
+    waited = crowded(found, capacity or {})
+    for visit in found:
         op = stats[visit.operation]
         op.visits += 1
         if not visit.span.error and visit.calls_ok():
-            op.ok_own_s.append(own_time(visit))
+            own = own_time(visit)
+            op.ok_own_s.append(own)
+            (op.crowded_own_s if id(visit) in waited else op.free_own_s).append(own)
         elif not visit.span.error:
             op.fell_back += 1
         op.own_errors += own_error(visit)

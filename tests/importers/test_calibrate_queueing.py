@@ -1,0 +1,49 @@
+"""`scalesim calibrate` on traces of a busy system: a server span that starts when the
+request arrives holds its wait for a worker, which is not the operation's work. Known
+values come back within their sampling error (3 standard errors)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from tests.importers.test_calibrate import run_calibrate, simulated_traces, within
+
+WORK_MS = 8.0
+BUSY = f"""\
+scalesim: 1
+name: busy
+components:
+  api:
+    workers: 1
+    operations:
+      get: {{work: {{dist: exponential, mean: {WORK_MS:g}ms}}}}
+workloads: [{{name: w, to: api.get, rate: 100/s}}]
+simulation: {{duration: 20s, warmup: 0s, traces: 1000}}
+"""
+
+
+def test_the_wait_for_a_worker_is_not_fitted_as_work(tmp_path: Path) -> None:
+    """One worker at 100/s × 8 ms (ρ = 0.8): a visit's span averages 8 / (1 − 0.8) = 40 ms.
+    Every request is traced (about 2,000, and traces: 1000 keeps up to 2,000 successful ones), so
+    the visits that found the worker free (about 1 − ρ of them) took their work alone."""
+    traces = simulated_traces(tmp_path, BUSY, "otlp")
+    report, _ = run_calibrate(tmp_path, BUSY, "--traces", str(traces))
+    own = report["operations"]["api.get"]["own_time"]
+    assert own["n"] < report["operations"]["api.get"]["visits"] / 2
+    within(own["observed_mean_ms"], WORK_MS, WORK_MS / math.sqrt(own["n"]), "api own time ms")
+    note = next(n for n in report["notes"] if n.startswith("api.get:"))
+    assert "was busy with other traced visits" in note
+    assert f"fitted from the {own['n']} that found a worker free" in note
+
+
+def test_too_few_free_visits_leave_a_warning(tmp_path: Path) -> None:
+    """At 200/s (ρ = 1.6) the queue only grows: hardly a visit finds the worker free, so the
+    fit keeps every visit and says that it holds the wait."""
+    spec = BUSY.replace("100/s", "200/s").replace("duration: 20s", "duration: 2s")
+    traces = simulated_traces(tmp_path, spec, "otlp")
+    report, _ = run_calibrate(tmp_path, spec, "--traces", str(traces))
+    own = report["operations"]["api.get"]["own_time"]
+    assert own["n"] == report["operations"]["api.get"]["visits"]
+    assert any(n.startswith("WARNING api.get:") and "includes waiting for a worker" in n
+               for n in report["notes"])
