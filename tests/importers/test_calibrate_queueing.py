@@ -47,3 +47,48 @@ def test_too_few_free_visits_leave_a_warning(tmp_path: Path) -> None:
     assert own["n"] == report["operations"]["api.get"]["visits"]
     assert any(n.startswith("WARNING api.get:") and "includes waiting for a worker" in n
                for n in report["notes"])
+
+
+CONSUMER_MS = 20.0
+QUEUED = f"""\
+scalesim: 1
+name: mq
+components:
+  api:
+    workers: unlimited
+    operations:
+      post:
+        work: {{dist: exponential, mean: 2ms}}
+        calls: [{{to: db.query}}, {{to: jobs, async: true}}]
+  jobs:
+    kind: queue
+    consumers: [{{to: worker, concurrency: 2}}]
+  worker:
+    workers: 4
+    operations:
+      handle:
+        work: {{dist: exponential, mean: {CONSUMER_MS:g}ms}}
+        calls: [{{to: db.query}}]
+  db:
+    workers: unlimited
+    operations: {{query: {{work: {{dist: exponential, mean: 3ms}}}}}}
+workloads: [{{name: w, to: api.post, rate: 50/s}}]
+simulation: {{duration: 20s, warmup: 0s, traces: 1000}}
+"""
+
+
+def test_a_queue_consumer_is_fitted_from_its_deliveries(tmp_path: Path) -> None:
+    """The export's CONSUMER spans of the worker's deliveries (every message: about 950)
+    give its work back, once the db call the delivery's span holds (not traced; db's time
+    is the api's traced calls') is taken out; the broker's publish gets no work time."""
+    traces = simulated_traces(tmp_path, QUEUED, "otlp")
+    report, text = run_calibrate(tmp_path, QUEUED, "--traces", str(traces))
+    ops = report["operations"]
+    own = ops["worker.handle"]["own_time"]
+    assert own["n"] == ops["worker.handle"]["visits"] > 900
+    within(own["observed_mean_ms"], CONSUMER_MS, CONSUMER_MS / math.sqrt(own["n"]),
+           "worker own time ms")
+    assert "own_time" not in ops["jobs.publish"]
+    assert not [c for c in report["changes"] if c["path"].startswith("components.jobs.")]
+    assert not any(n.startswith("worker.handle: no visit") for n in report["notes"])
+    assert "jobs:\n    kind: queue\n    consumers:" in text

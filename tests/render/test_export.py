@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+from tests.importers.test_calibrate_queueing import QUEUED
 from tests.render.helpers import app, run
 from typer.testing import CliRunner
 
@@ -17,6 +18,8 @@ from scalesim.export.jaeger import load_jaeger, to_jaeger
 from scalesim.export.otlp import load_otlp, to_otlp
 from scalesim.export.prometheus import exposition
 from scalesim.export.spans import EPOCH_UNIX_NANO, spans, unix_nano
+from scalesim.sim import simulate
+from scalesim.spec import load_spec_text
 
 HEX = re.compile(r"^[0-9a-f]+$")
 # Examples whose traces have retries, timeouts, hedges and async deliveries.
@@ -210,3 +213,32 @@ def test_cli_exports_traces_metrics_and_series(tmp_path: Path) -> None:
     none = runner.invoke(app, ["export", str(path), "--metrics", "csv", "-o",
                                str(tmp_path / "y")])
     assert none.exit_code == 2 and "time series" in none.output
+
+
+def test_a_queues_deliveries_are_consumer_spans_linked_to_their_publish() -> None:
+    """Each delivery of a traced message is the consumer's CONSUMER span, in a trace of its
+    own, linked (OTLP `links`, Jaeger FOLLOWS_FROM) to the traced publish of its message."""
+    result = simulate(load_spec_text(QUEUED))
+    found = spans(result)
+    delivered = [s for s in found if s.kind == "delivery"]
+    messages = result["queues"]["jobs->worker.handle"]["traces"]
+    assert len(delivered) == sum(len(m["deliveries"]) for m in messages) > 900
+    assert {(s.component, s.operation) for s in delivered} == {("worker", "handle")}
+    by_id = {(s.trace_id, s.span_id): s for s in found}
+    linked = [s for s in delivered if s.links]
+    assert len(linked) > 0.9 * len(delivered)  # every request is traced: most messages match
+    for span in linked:
+        publish = by_id[span.links[0]]
+        assert (publish.component, publish.kind) == ("jobs", "async")
+        assert publish.start <= span.start and span.parent_span_id is None
+    document = to_otlp(found, result["system"])
+    items = [item for resource in document["resourceSpans"] for item in
+             resource["scopeSpans"][0]["spans"] if item["name"] == "worker.handle"]
+    assert len(items) == len(delivered) and all(item["kind"] == 5 for item in items)
+    assert sum(1 for item in items if item.get("links")) == len(linked)
+    jaeger = to_jaeger(found, result["system"])
+    follows = [r for trace in jaeger["data"] for s in trace["spans"] for r in s["references"]
+               if r["refType"] == "FOLLOWS_FROM"]
+    assert len(follows) == len(linked)
+    assert _sort(load_otlp(json.loads(json.dumps(document)))) == _sort(found)
+    assert _sort(load_jaeger(json.loads(json.dumps(jaeger)))) == _sort(found)

@@ -1,11 +1,12 @@
 """Traces as Jaeger JSON (the format of Jaeger's UI "JSON file" upload and /api/traces):
-data[] of traces with spans (CHILD_OF references, microsecond times) and processes."""
+data[] of traces with spans (CHILD_OF references, FOLLOWS_FROM from a queue's delivery to
+its message's publish, microsecond times) and processes."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from scalesim.export.spans import Span, end_or_start
+from scalesim.export.spans import CONSUMED, Span, end_or_start
 
 UNFINISHED = "unfinished"
 NANOS_PER_MICRO = 1000
@@ -18,7 +19,7 @@ def _tag(key: str, value: str | int | bool) -> dict[str, Any]:
 
 def _span(span: Span, process: str) -> dict[str, Any]:
     start = span.start // NANOS_PER_MICRO
-    tags = [_tag("span.kind", "consumer" if span.kind == "async" else "server"),
+    tags = [_tag("span.kind", "consumer" if span.kind in CONSUMED else "server"),
             _tag("scalesim.workload", span.workload), _tag("scalesim.sample", span.sample),
             _tag("scalesim.component", span.component),
             _tag("scalesim.operation", span.operation), _tag("scalesim.attempt", span.attempt),
@@ -29,7 +30,9 @@ def _span(span: Span, process: str) -> dict[str, Any]:
     if span.status != "ok":
         tags.append(_tag("error", True))
     references = ([{"refType": "CHILD_OF", "traceID": span.trace_id,
-                    "spanID": span.parent_span_id}] if span.parent_span_id else [])
+                    "spanID": span.parent_span_id}] if span.parent_span_id else []) + [
+        {"refType": "FOLLOWS_FROM", "traceID": trace, "spanID": linked}
+        for trace, linked in span.links]
     return {"traceID": span.trace_id, "spanID": span.span_id,
             "operationName": f"{span.component}.{span.operation}", "references": references,
             "startTime": start, "duration": end_or_start(span) // NANOS_PER_MICRO - start,
@@ -75,5 +78,7 @@ def load_jaeger(document: dict[str, Any]) -> list[Span]:
                 int(replica) if replica is not None else None, int(tags["scalesim.attempt"]),
                 str(tags["scalesim.kind"]), status,
                 int(tags["scalesim.sent_us"]) * NANOS_PER_MICRO, start,
-                None if status == UNFINISHED else start + item["duration"] * NANOS_PER_MICRO))
+                None if status == UNFINISHED else start + item["duration"] * NANOS_PER_MICRO,
+                tuple((r["traceID"], r["spanID"]) for r in item["references"]
+                      if r["refType"] == "FOLLOWS_FROM")))
     return out

@@ -2,7 +2,9 @@
 
 One resourceSpans per component (service.name), spans with hex ids and nanosecond times as
 strings, as the OTLP JSON mapping asks. A visit is a SERVER span (CONSUMER for an async
-delivery) whose parent is its caller's visit; status OK, or ERROR with the cause.
+call's visit and a queue's delivery to its consumer) whose parent is its caller's visit; a
+delivery has no parent and links to the publish that sent its message, when traced; status
+OK, or ERROR with the cause.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from scalesim import __version__
-from scalesim.export.spans import Span, end_or_start
+from scalesim.export.spans import CONSUMED, Span, end_or_start
 
 SPAN_KIND_SERVER, SPAN_KIND_CONSUMER = 2, 5
 STATUS_CODE_OK, STATUS_CODE_ERROR = 1, 2
@@ -36,7 +38,7 @@ def _span(span: Span) -> dict[str, Any]:
     out: dict[str, Any] = {
         "traceId": span.trace_id, "spanId": span.span_id,
         "name": f"{span.component}.{span.operation}",
-        "kind": SPAN_KIND_CONSUMER if span.kind == "async" else SPAN_KIND_SERVER,
+        "kind": SPAN_KIND_CONSUMER if span.kind in CONSUMED else SPAN_KIND_SERVER,
         "startTimeUnixNano": str(span.start), "endTimeUnixNano": str(end_or_start(span)),
         "attributes": attributes,
         "status": ({"code": STATUS_CODE_OK} if span.status == "ok"
@@ -44,6 +46,8 @@ def _span(span: Span) -> dict[str, Any]:
     }
     if span.parent_span_id:
         out["parentSpanId"] = span.parent_span_id
+    if span.links:
+        out["links"] = [{"traceId": trace, "spanId": linked} for trace, linked in span.links]
     return out
 
 
@@ -81,5 +85,6 @@ def load_otlp(document: dict[str, Any]) -> list[Span]:
                     int(replica) if replica is not None else None, int(attrs["scalesim.attempt"]),
                     str(attrs["scalesim.kind"]), status, int(attrs["scalesim.sent_unix_nano"]),
                     int(item["startTimeUnixNano"]),
-                    None if status == UNFINISHED else int(item["endTimeUnixNano"])))
+                    None if status == UNFINISHED else int(item["endTimeUnixNano"]),
+                    tuple((link["traceId"], link["spanId"]) for link in item.get("links", []))))
     return out

@@ -38,11 +38,17 @@ class Span:
     operation: str
     replica: int | None
     attempt: int
-    kind: str  # entry, call, retry, hedge, async
+    kind: str  # entry, call, retry, hedge, async, delivery
     status: str  # ok or the cause of failure
     sent: int
     start: int
     end: int | None
+    links: tuple[tuple[str, str], ...] = ()  # (trace, span): a delivery's publish
+
+
+DELIVERY = "delivery"
+CONSUMED = ("async", DELIVERY)  # kinds whose visits are CONSUMER spans: nobody waits on them
+FIRST = "first"  # the sample of a queue's traced messages: the first of the window
 
 
 def _derived(hex_id: str, occurrence: int) -> str:
@@ -52,8 +58,9 @@ def _derived(hex_id: str, occurrence: int) -> str:
 
 
 def spans(result: dict[str, Any]) -> list[Span]:
-    """Every span of the result's sampled traces, in trace then span order. A visit that
-    never started (refused before a worker took it) starts when it was sent.
+    """Every span of the result's sampled traces, in trace then span order, then the
+    deliveries of each queue's traced messages (`deliveries`). A visit that never started
+    (refused before a worker took it) starts when it was sent.
 
     Trace ids must be unique in a tracing backend; should a result repeat one for two
     different requests, the repeat's trace and span ids are derived afresh (a hash of the
@@ -74,7 +81,41 @@ def spans(result: dict[str, Any]) -> list[Span]:
                             span["operation"], span["replica"], span["attempt"], span["kind"],
                             span["status"], unix_nano(span["sent_s"]), unix_nano(start),
                             None if span["end_s"] is None else unix_nano(span["end_s"])))
+    return out + deliveries(result, out)
+
+
+def deliveries(result: dict[str, Any], requests: list[Span]) -> list[Span]:
+    """The consumer's visit of each delivery of a queue's traced messages, each a trace of
+    its own (the message is traced apart from the request that published it). Its
+    span runs from the delivery's start to its end; its calls are not traced. When exactly
+    one traced publish to the queue happened at the message's publication, the span links
+    to it (OpenTelemetry's messaging conventions: a consumer's span links to the context
+    that created the message)."""
+    out: list[Span] = []
+    for name, subscription in sorted(result.get("queues", {}).items()):
+        queue, _, consumer = name.partition("->")
+        component, _, operation = consumer.partition(".")
+        by_time: dict[int, list[Span]] = {}
+        for span in requests:
+            if span.component == queue and span.kind == "async":
+                by_time.setdefault(span.start, []).append(span)
+        for message in subscription.get("traces", []):
+            publish = by_time.get(unix_nano(message["published_s"]), [])
+            link = publish[0] if len(publish) == 1 else None
+            for attempt, visit in enumerate(message["deliveries"], 1):
+                trace_id = _hashed(f"{name}/{message['message']}/{attempt}", 32)
+                start = unix_nano(visit["start_s"])
+                out.append(Span(
+                    trace_id, _hashed(trace_id, 16), None,
+                    link.workload if link else "", FIRST, component, operation, None, attempt,
+                    DELIVERY, visit["status"], start, start,
+                    None if visit["end_s"] is None else unix_nano(visit["end_s"]),
+                    ((link.trace_id, link.span_id),) if link else ()))
     return out
+
+
+def _hashed(text: str, size: int) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:size]
 
 
 def end_or_start(span: Span) -> int:

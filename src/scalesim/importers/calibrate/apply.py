@@ -32,7 +32,7 @@ from scalesim.importers.calibrate.fit import MIN_SAMPLES, Fit, duration, fit
 from scalesim.importers.calibrate.loadtest import LoadFit
 from scalesim.importers.calibrate.sites import Path, call_sites
 from scalesim.importers.calibrate.traces import DOOR, OperationStats
-from scalesim.spec.model import Call, Component, Operation, System
+from scalesim.spec.model import Call, Component, Kind, Operation, System
 from scalesim.spec.resilience import Fallback
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")  # an operation's name in a spec
@@ -102,6 +102,8 @@ def calibrate_traces(system: System, observed: dict[str, OperationStats],
     _check_matched(system, observed)
     operations: dict[str, Any] = {}
     hops: list[float] = []
+    seen_hops = [hop for stats in observed.values() for _, hop in stats.hops_s]
+    hop = sum(seen_hops) / len(seen_hops) if seen_hops else system.defaults.network.mean_s
     for ref, stats in sorted(observed.items()):
         component, _, name = ref.partition(".")
         spec = system.components.get(component)
@@ -111,7 +113,8 @@ def calibrate_traces(system: System, observed: dict[str, OperationStats],
             continue
         if not stats.visits:
             continue
-        operations[ref] = _operation(system, component, name, stats, calibration)
+        operations[ref] = _operation(system, component, name, stats, calibration,
+                                     (observed, hop))
         _, call = system.overhead(component)
         for target, hop in stats.hops_s:
             callee = target.split(".", 1)[0]
@@ -142,8 +145,11 @@ def _none_of(spans: Mapping[str, int]) -> str:
         f"{count} {why}" for why, count in sorted(spans.items()))
 
 
+Seen = tuple[Mapping[str, OperationStats], float]  # every operation's stats, the mean hop (s)
+
+
 def _operation(system: System, component: str, name: str, stats: OperationStats,
-               calibration: Calibration) -> dict[str, Any]:
+               calibration: Calibration, seen: Seen) -> dict[str, Any]:
     spec = system.components[component]
     op = spec.effective_operations[name]
     base: Path = ("components", component, "operations", name)
@@ -153,9 +159,12 @@ def _operation(system: System, component: str, name: str, stats: OperationStats,
     if refused:
         entry["refusals"] = _refusals(spec, f"{component}.{name}", refused, stats.visits,
                                       calibration)
-    if stats.ok_own_s:
-        entry["own_time"] = _own_time(system, component, name, stats, base, calibration)
-    elif stats.fell_back:
+    working = spec.kind is not Kind.QUEUE  # a broker's accepting a message is no work to fit
+    if working and stats.ok_own_s:
+        own = _own_time(system, component, name, stats, base, calibration, seen)
+        if own is not None:
+            entry["own_time"] = own
+    elif working and stats.fell_back:
         calibration.notes.append(f"{component}.{name}: each successful visit followed a "
                                  "failed call (its time holds the fallback): own time "
                                  "unchanged")
@@ -193,10 +202,26 @@ def _speed(spec: Component) -> float:
 
 
 def _own_time(system: System, component: str, name: str, stats: OperationStats, base: Path,
-              calibration: Calibration) -> dict[str, Any]:
+              calibration: Calibration, seen: Seen) -> dict[str, Any] | None:
     spec = system.components[component]
     op = spec.effective_operations[name]
     own = _unqueued(f"{component}.{name}", spec, stats, calibration)
+    if stats.untraced:
+        calls_s = _untraced_calls_s(system, component, name, seen)
+        if calls_s is None:
+            calibration.notes.append(
+                f"{component}.{name}: {stats.untraced} visits (queue deliveries) trace none "
+                "of their calls, and a callee the spec has it wait for has no traced visit "
+                "to take their time from: own time unchanged")
+            return None
+        mean = sum(own) / len(own)
+        factor = max(0.0, mean - calls_s) / mean if mean > 0.0 else 0.0
+        calibration.notes.append(
+            f"{component}.{name}: {stats.untraced} visits (queue deliveries) trace none of "
+            f"their calls: own time is their times scaled by {factor:.4g} ({mean * 1e3:.4g} "
+            f"ms mean less {calls_s * 1e3:.4g} ms, what the delivery's hops and the calls the "
+            "spec has it wait for take: their callees' mean traced visit and hops)")
+        own = [t * factor for t in own]
     demand, wait, post = op.demand.mean_s, op.wait.mean_s, op.post_work.mean_s
     if spec.core_limit is not None and demand + post > 0.0:
         computing = (demand + post) / _speed(spec)  # at the speed one burst gets
@@ -245,6 +270,26 @@ def _unqueued(ref: str, spec: Component, stats: OperationStats,
         "own time includes waiting for a worker and is too long: calibrate from traces "
         "taken at low load")
     return stats.ok_own_s
+
+
+def _untraced_calls_s(system: System, component: str, name: str, seen: Seen
+                      ) -> float | None:
+    """Mean seconds a delivery spends beyond its consumer's own time when its calls are not
+    traced: its two hops (from the queue and back), and each call the spec makes it wait
+    for, one after another, at its probability: the callee's mean traced visit and two hops.
+    None when a callee has no traced visit."""
+    observed, hop = seen
+    total = 2.0 * hop
+    for target, sites in call_sites(system, component, name).items():
+        callee = observed.get(target)
+        for site in sites:
+            if site.waiting.waited is False:
+                continue
+            if callee is None or not callee.ok_span_s:
+                return None
+            visit = sum(callee.ok_span_s) / len(callee.ok_span_s)
+            total += site.call.probability * (visit + 2.0 * hop)
+    return total
 
 
 def _mean_ms(seconds: list[float]) -> str:

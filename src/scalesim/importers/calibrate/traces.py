@@ -73,6 +73,7 @@ HTTP_REFUSALS = (429, 503)
 GRPC_STATUS = "rpc.grpc.status_code"
 GRPC_REFUSALS = (8, 14)
 UNFINISHED = "unfinished"
+DELIVERY = "delivery"  # ScaleSim's export of a queue's delivery: its calls are not traced
 TIMEOUT = "timeout"
 REFUSED = "refused"  # in the caller
 DOOR = "refused at the door"
@@ -526,6 +527,8 @@ class OperationStats:
     # all held by traced visits (their own time holds a wait for a worker)
     free_own_s: list[float] = field(default_factory=list)
     crowded_own_s: list[float] = field(default_factory=list)
+    ok_span_s: list[float] = field(default_factory=list)  # whole span of successful visits
+    untraced: int = 0  # visits whose calls the trace leaves out (ScaleSim's deliveries)
     own_errors: int = 0
     hops_s: list[tuple[str, float]] = field(default_factory=list)  # (target, seconds)
     calls: dict[str, CallStats] = field(default_factory=dict)
@@ -572,9 +575,11 @@ def observe(spans: list[Span], waiting: Mapping[tuple[str, str], Waiting],
     for visit in found:
         op = stats[visit.operation]
         op.visits += 1
+        op.untraced += visit.span.attributes.get("scalesim.kind") == DELIVERY
         if not visit.span.error and visit.calls_ok():
             own = own_time(visit)
             op.ok_own_s.append(own)
+            op.ok_span_s.append(visit.duration * NS)
             (op.crowded_own_s if id(visit) in waited else op.free_own_s).append(own)
         elif not visit.span.error:
             op.fell_back += 1
