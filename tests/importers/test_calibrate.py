@@ -716,6 +716,31 @@ def test_only_the_changed_values_change_in_the_written_spec() -> None:
         ("             rate: 10/s}]\n", "             rate: 10/s}]\ndefaults:\n  network: 1ms\n"))
 
 
+IMPORTED = """\
+components:
+  a:
+    operations: # PLACEHOLDER: one operation for every endpoint
+      get:
+        work: 5ms # PLACEHOLDER: compute time per request; run `scalesim calibrate`
+        wait: 1ms  # measured by hand
+        calls: # PLACEHOLDER: order and share unknown
+          - to: b
+"""
+
+
+def test_a_calibrated_value_loses_its_placeholder_mark() -> None:
+    """`scalesim import` marks a guessed value PLACEHOLDER: once calibrated it says what it
+    was fitted from instead; other comments, and marks on values left alone, stay."""
+    base = ("components", "a", "operations", "get")
+    written = write(IMPORTED, [Change((*base, "work"), "7.5ms", "own time of 800 visits"),
+                               Change((*base, "wait"), "2ms", "scaled")])
+    assert written == edited(
+        IMPORTED,
+        ("work: 5ms # PLACEHOLDER: compute time per request; run `scalesim calibrate`\n",
+         "work: 7.5ms # calibrated: own time of 800 visits\n"),
+        ("wait: 1ms  # measured", "wait: 2ms  # measured"))
+
+
 def edited(text: str, *changes: tuple[str, str]) -> str:
     """`text` with each (old, new) made, each old found exactly once."""
     for old, new in changes:

@@ -36,6 +36,7 @@ from scalesim.spec.model import Call, Component, Kind, Operation, System
 from scalesim.spec.resilience import Fallback
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")  # an operation's name in a spec
+PLACEHOLDER = re.compile(r"[ \t]*#[ \t]*PLACEHOLDER\b[^\n]*")  # `scalesim import`'s mark
 
 
 @dataclass
@@ -481,7 +482,8 @@ def _changed(text: str, change: Change, width: int) -> str:
         if at == len(path) - 1 or _is_null(value):
             if change.value is None:
                 return _removed(text, node, key, value) if at == len(path) - 1 else text
-            return _replaced(text, key, value, _nested(path[at + 1:], change.value), width)
+            return _replaced(text, key, value, _nested(path[at + 1:], change.value), width,
+                             change.why)
         node = value
     return text
 
@@ -549,12 +551,18 @@ def _flow(value: Any, column: int, width: int) -> str:
     return "\n".join(lines) + "}"
 
 
-def _replaced(text: str, key: Node, value: Node, new: Any, width: int) -> str:
+def _replaced(text: str, key: Node, value: Node, new: Any, width: int, why: str) -> str:
+    """The value at `key` replaced by `new`; a PLACEHOLDER comment after it on its line (an
+    importer's word that the value is a guess) becomes what it was calibrated from."""
     colon = text.index(":", key.end_mark.index)
     end = colon + 1 if _is_null(value) and value.start_mark.index == value.end_mark.index \
         else _end(text, value)
     column = colon + 2 - (text.rfind("\n", 0, colon) + 1)
-    return f"{text[:colon]}: {_flow(new, column, width)}{text[end:]}"
+    rest = text[end:]
+    placeholder = PLACEHOLDER.match(rest)
+    if placeholder is not None:
+        rest = f" # calibrated: {why}{rest[placeholder.end():]}"
+    return f"{text[:colon]}: {_flow(new, column, width)}{rest}"
 
 
 def _removed(text: str, mapping: MappingNode, key: Node, value: Node) -> str:
