@@ -81,9 +81,11 @@ def test_requests_refused_at_the_door_are_no_visits(tmp_path: Path) -> None:
     report, _ = run_calibrate(tmp_path, START, "--traces", str(path))
     front, back = report["operations"]["front.order"], report["operations"]["back.get"]
     assert front["visits"] == REFUSALS * 5 and front["fell_back"] == REFUSALS
-    assert front["refusals"] == {"count": REFUSALS, "share": round(1 / 6, 4)}
+    # one visit got through beside each refusal, 10 ms apart: 100/s; back took none then
+    assert front["refusals"] == {"count": REFUSALS, "share": round(1 / 6, 4),
+                                 "admitted_rps": 100.0}
     assert back["visits"] == REFUSALS * 4
-    assert back["refusals"] == {"count": REFUSALS, "share": 0.2}
+    assert back["refusals"] == {"count": REFUSALS, "share": 0.2, "admitted_rps": 0.0}
     own = front["own_time"]
     assert own["n"] == truth["ok"]
     within(own["observed_mean_ms"], 4.0, 4.0 / math.sqrt(own["n"]), "front own time ms")
@@ -97,8 +99,14 @@ def test_requests_refused_at_the_door_are_no_visits(tmp_path: Path) -> None:
     assert front["error_rate"]["observed"] == pytest.approx(truth["error"], abs=1e-5)
     assert ("front.order: 1000 of 6000 requests (16.67%) were refused at the door (HTTP 429 "
             "or 503, gRPC RESOURCE_EXHAUSTED or UNAVAILABLE) and the spec refuses none "
-            "there: give front a rate_limit, load_shedding or a bounded queue"
-            ) in report["notes"]
+            "there: give front a rate_limit, load_shedding or a bounded queue. 100 visits/s "
+            "of front got through while they were refused: a rate limit to start from, --set "
+            "components.front.rate_limit.rate=100/s (in YAML, rate_limit: {rate: 100/s} under "
+            "components.front); from sampled traces, divide it by the share of requests "
+            "sampled") in report["notes"]
+    assert any(note.startswith("back.get: 1000 of 5000") and note.endswith(
+        "no visit got through while they were refused, so the traces give no rate to start "
+        "a rate limit from") for note in report["notes"])
     assert "    refused at the door: 1000 (16.67% of the requests that reached it)\n" in \
         report_text(report)
     limited = START.replace("  front:\n", "  front:\n    rate_limit: {rate: 90/s}\n")

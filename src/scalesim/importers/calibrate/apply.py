@@ -31,7 +31,7 @@ from scalesim.importers.calibrate import CalibrationError
 from scalesim.importers.calibrate.fit import MIN_SAMPLES, Fit, duration, fit
 from scalesim.importers.calibrate.loadtest import LoadFit
 from scalesim.importers.calibrate.sites import Path, call_sites
-from scalesim.importers.calibrate.traces import DOOR, OperationStats
+from scalesim.importers.calibrate.traces import DOOR, NS, OperationStats
 from scalesim.spec.model import Call, Component, Kind, Operation, System
 from scalesim.spec.resilience import Fallback
 
@@ -158,8 +158,8 @@ def _operation(system: System, component: str, name: str, stats: OperationStats,
                              "fell_back": stats.fell_back}
     refused = stats.not_visits[DOOR]
     if refused:
-        entry["refusals"] = _refusals(spec, f"{component}.{name}", refused, stats.visits,
-                                      calibration)
+        entry["refusals"] = _refusals(spec, f"{component}.{name}", stats, calibration,
+                                      _admitted(component, stats.refused_at, seen[0]))
     working = spec.kind is not Kind.QUEUE  # a broker's accepting a message is no work to fit
     if working and stats.ok_own_s:
         own = _own_time(system, component, name, stats, base, calibration, seen)
@@ -181,19 +181,52 @@ def _operation(system: System, component: str, name: str, stats: OperationStats,
     return entry
 
 
-def _refusals(spec: Component, ref: str, refused: int, visits: int,
-              calibration: Calibration) -> dict[str, Any]:
+def _refusals(spec: Component, ref: str, stats: OperationStats, calibration: Calibration,
+              admitted: float | None) -> dict[str, Any]:
     """Requests turned away at the operation's door, which are none of its work or errors:
-    how many, their share of the requests that reached it, and, when the spec turns nothing
-    away there, a note on what to model."""
+    how many, their share of the requests that reached it, the component's visits per second
+    that got through meanwhile, and, when the spec turns nothing away there, a note on what
+    to model, with that rate as a rate limit to start from."""
+    refused, visits = stats.not_visits[DOOR], stats.visits
     share = refused / (refused + visits)
     if spec.rate_limit is None and spec.load_shedding is None and spec.queue is None:
         calibration.notes.append(
             f"{ref}: {refused} of {refused + visits} requests ({share:.2%}) were refused at "
             "the door (HTTP 429 or 503, gRPC RESOURCE_EXHAUSTED or UNAVAILABLE) and the spec "
             f"refuses none there: give {ref.split('.')[0]} a rate_limit, load_shedding or a "
-            "bounded queue")
-    return {"count": refused, "share": round(share, 4)}
+            f"bounded queue{_starting_limit(ref.split('.')[0], admitted)}")
+    out: dict[str, Any] = {"count": refused, "share": round(share, 4)}
+    if admitted is not None:
+        out["admitted_rps"] = round(admitted, 2)
+    return out
+
+
+def _admitted(component: str, refused_at: list[int],
+              observed: Mapping[str, OperationStats]) -> float | None:
+    """Visits per second of the component (all its operations: a rate limit counts them
+    all) that started between its first and last door refusal, the span widened by one
+    mean gap between refusals (n refusals mark n − 1 gaps); None for fewer than two."""
+    if len(refused_at) < 2 or max(refused_at) == min(refused_at):
+        return None
+    first, last = min(refused_at), max(refused_at)
+    window = (last - first) * len(refused_at) / (len(refused_at) - 1) * NS
+    inside = sum(1 for ref, stats in observed.items() if ref.partition(".")[0] == component
+                 for start in stats.started if first <= start <= last)
+    return inside / window
+
+
+def _starting_limit(component: str, admitted: float | None) -> str:
+    """The note's advice on a rate limit's value: the rate that got through."""
+    if admitted is None:
+        return ""
+    if admitted <= 0.0:
+        return ("; no visit got through while they were refused, so the traces give no rate "
+                "to start a rate limit from")
+    rate = f"{admitted:.0f}/s" if admitted >= 10.0 else f"{admitted:.2g}/s"
+    return (f". {admitted:.4g} visits/s of {component} got through while they were refused: "
+            f"a rate limit to start from, --set components.{component}.rate_limit.rate={rate} "
+            f"(in YAML, rate_limit: {{rate: {rate}}} under components.{component}); from "
+            "sampled traces, divide it by the share of requests sampled")
 
 
 def _speed(spec: Component) -> float:

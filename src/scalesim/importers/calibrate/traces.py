@@ -207,9 +207,14 @@ def _depths(spans: list[Span]) -> dict[tuple[str, str], int]:
 def left_out(spans: list[Span]) -> Counter[tuple[str, str]]:
     """(operation, why) of the spans that are no visits: refused before the operation ran
     (in the caller, or at the door), or unfinished."""
+    return Counter((operation, why) for operation, why, _ in _not_visits(spans))
+
+
+def _not_visits(spans: list[Span]) -> list[tuple[str, str, Span]]:
+    """(operation, why, span) of each span that is no visit."""
     children = _children(spans)
-    return Counter((operation_name(span), why) for span in _operations(spans, children)
-                   if (why := _not_run(span, children)) is not None)
+    return [(operation_name(span), why, span) for span in _operations(spans, children)
+            if (why := _not_run(span, children)) is not None]
 
 
 Children = defaultdict[tuple[str, str], list[Span]]
@@ -529,6 +534,8 @@ class OperationStats:
     crowded_own_s: list[float] = field(default_factory=list)
     ok_span_s: list[float] = field(default_factory=list)  # whole span of successful visits
     untraced: int = 0  # visits whose calls the trace leaves out (ScaleSim's deliveries)
+    started: list[int] = field(default_factory=list)  # when each visit started (ns)
+    refused_at: list[int] = field(default_factory=list)  # when each door refusal came (ns)
     own_errors: int = 0
     hops_s: list[tuple[str, float]] = field(default_factory=list)  # (target, seconds)
     calls: dict[str, CallStats] = field(default_factory=dict)
@@ -575,6 +582,7 @@ def observe(spans: list[Span], waiting: Mapping[tuple[str, str], Waiting],
     for visit in found:
         op = stats[visit.operation]
         op.visits += 1
+        op.started.append(visit.span.start)
         op.untraced += visit.span.attributes.get("scalesim.kind") == DELIVERY
         if not visit.span.error and visit.calls_ok():
             own = own_time(visit)
@@ -603,6 +611,8 @@ def observe(spans: list[Span], waiting: Mapping[tuple[str, str], Waiting],
                 for attempt in group:
                     op.calls[attempt.target].in_parallel += 1
         op.shapes[tuple(tuple(sorted(a.target for a in group)) for group in shape)] += 1
-    for (operation, why), count in left_out(spans).items():
-        stats[operation].not_visits[why] += count
+    for operation, why, span in _not_visits(spans):
+        stats[operation].not_visits[why] += 1
+        if why == DOOR:
+            stats[operation].refused_at.append(span.start)
     return dict(stats)
