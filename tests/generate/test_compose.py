@@ -19,6 +19,8 @@ import yaml
 from tests.generate.helpers import SPECS, generate
 
 from scalesim.generate import GeneratedFile, Target
+from scalesim.generate.resources import resources_for
+from scalesim.spec import load_spec
 
 TOP_LEVEL = {"version", "name", "services", "networks", "volumes", "configs", "secrets",
              "include", "models"}
@@ -130,7 +132,8 @@ def test_depends_on_has_no_cycle_and_entry_points_publish_their_port() -> None:
     assert services["edge"]["healthcheck"]["interval"] == "2s"
     assert services["edge"]["ports"] == ["8080"]
     assert [name for name, s in services.items() if "ports" in s] == ["edge"]
-    assert services["edge"]["labels"] == {"kompose.service.type": "loadbalancer"}
+    assert services["edge"]["labels"] == {"kompose.service.type": "loadbalancer",
+                                          "scalesim.io/kind": "gateway"}
     assert services["vendor"]["build"] == {"context": "../code/vendor"}
     assert services["api"]["environment"]["VENDOR_URL"] == "http://vendor:8080"
     assert services["api"]["environment"]["STORE_URL"] == "http://store:8080"
@@ -141,3 +144,16 @@ def test_the_compose_target_files_are_the_code_targets() -> None:
     code_files: list[GeneratedFile] = generate(SPECS["small"], Target.CODE)
     for file in code_files:
         assert compose_files[file.path] == file
+
+
+def test_labels_name_kind_and_tech_and_cpus_are_the_k8s_cpu_request() -> None:
+    """The stand-in images do not show what a component is, so the labels do; the CPU
+    reservation is the request the k8s target writes, so both import back alike."""
+    system = load_spec(SPECS["small"])
+    services = compose(files("small"))["services"]
+    for name, component in system.components.items():
+        labels = services[name]["labels"]
+        assert labels["scalesim.io/kind"] == component.kind.value
+        assert labels.get("scalesim.io/tech") == component.tech
+        reserved = services[name]["deploy"]["resources"]["reservations"]["cpus"]
+        assert float(reserved) * 1000 == resources_for(system, name).cpu_m

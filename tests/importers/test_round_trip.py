@@ -5,6 +5,7 @@ queues' delivery settings; generating again gives the same files."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from tests.importers.delivery_terms import (
 from scalesim.generate import GeneratedFile, GenerateOptions, Target, render
 from scalesim.generate.envoy import istio_retries, route_timeout_s
 from scalesim.generate.istio import mesh_routed
+from scalesim.generate.naming import dns_label
 from scalesim.generate.tech import runs_as_deployment
 from scalesim.generate.topology import first_edge_per_caller
 from scalesim.importers import Imported, import_compose, import_k8s
@@ -294,13 +296,49 @@ def test_compose_round_trip(case: Case, tmp_path: Path) -> None:
     files = render(system, Target.COMPOSE, OPTIONS)
     write(files, tmp_path)
     back = import_compose([str(tmp_path / "compose")]).system
-    assert topology(back) == topology(system, compose=True)
-    for name, component in system.components.items():   # Compose does not scale to zero
-        assert back.components[name.lower()].replicas == max(1, component.replicas), name
+    # no broker settings: every queue without consumers gets a stand-in
+    extra = {f"{name.lower()}-consumer" for name, c in system.components.items()
+             if c.kind is Kind.QUEUE and not c.consumers}
+    assert set(back.components) == {name.lower() for name in system.components} | extra
+    assert topology(back) == topology(system, compose=True) | {
+        (name.removesuffix("-consumer"), name) for name in extra}
     compose = next(f.content for f in files if f.path == "compose/compose.yaml")
-    again = next(f.content for f in render(back, Target.COMPOSE, OPTIONS)
-                 if f.path == "compose/compose.yaml")
-    assert again.split("\n", 2)[2] == compose.split("\n", 2)[2]  # all but the banner
+    reserved = _reserved_cores(compose)
+    for name, component in system.components.items():   # Compose does not scale to zero
+        again = back.components[name.lower()]
+        assert again.replicas == max(1, component.replicas), name
+        assert (again.kind, again.tech) == (component.kind, component.tech), name
+        if again.kind not in (Kind.QUEUE, Kind.EXTERNAL) and again.tech not in ("redis",
+                                                                                 "valkey"):
+            assert again.workers == max(1, math.ceil(reserved[dns_label(name)])), name
+    again_file = next(f.content for f in render(back, Target.COMPOSE, OPTIONS)
+                      if f.path == "compose/compose.yaml")
+    # all but the banner, the stand-ins, and the CPU reservations, which follow the work
+    # the files lack
+    assert _comparable(again_file, extra) == _comparable(compose, set())
+
+
+def _reserved_cores(compose: str) -> dict[str, float]:
+    services = yaml.safe_load(compose)["services"]
+    return {name: float(s["deploy"]["resources"]["reservations"]["cpus"])
+            for name, s in services.items()}
+
+
+def _comparable(compose: str, stand_ins: set[str]) -> dict[str, Any]:
+    """The file without CPU reservations and without the stand-in consumers' services and
+    the addresses and dependencies naming them."""
+    data: dict[str, Any] = yaml.safe_load(compose)
+    for name in stand_ins:
+        del data["services"][name]
+    for service in data["services"].values():
+        del service["deploy"]["resources"]
+        service["environment"] = {k: v for k, v in service["environment"].items()
+                                  if v.split("//")[-1].split(":")[0] not in stand_ins}
+        kept = {k: v for k, v in service.get("depends_on", {}).items() if k not in stand_ins}
+        service.pop("depends_on", None)
+        if kept:
+            service["depends_on"] = kept
+    return data
 
 
 def test_what_generate_could_not_map_is_relayed_as_a_note(tmp_path: Path) -> None:
@@ -380,3 +418,37 @@ def test_retry_on_comes_back_as_what_the_sidecar_retries(on: list[str], back: li
                             if d["kind"] == "VirtualService"] for s in (system, imported.system))
     assert [retries(r) for r in after["spec"]["http"]] == \
         [retries(r) for r in before["spec"]["http"]]
+
+
+BROKERED = """
+scalesim: 1
+name: brokered
+components:
+  orders:
+    workers: 1
+    operations:
+      handle:
+        work: 8ms
+        calls: [{to: db}, {to: rabbit, async: true}]
+  worker:
+    workers: 2
+    operations: {handle: {work: 20ms}}
+  db: {kind: database, tech: postgres, workers: 4, operations: {query: {work: 3ms}}}
+  rabbit:
+    kind: queue
+    tech: rabbitmq
+    consumers: [{to: worker, concurrency: 2}]
+workloads: [{name: orders, to: orders, rate: 150/s}]
+"""
+
+
+def test_compose_keeps_a_stand_in_queue_and_workers_that_only_compute(tmp_path: Path) -> None:
+    """A queue runs as a stand-in image named after the component, and a worker that only
+    computes reserves a core: the labels and the reservation bring both back."""
+    write(render(load_spec_text(BROKERED, "brokered.yaml"), Target.COMPOSE, OPTIONS), tmp_path)
+    back = import_compose([str(tmp_path / "compose")]).system
+    rabbit = back.components["rabbit"]
+    assert (rabbit.kind, rabbit.tech) == (Kind.QUEUE, "rabbitmq")
+    assert [c.to for c in rabbit.consumers] == ["worker"]
+    assert call_between(back, "orders", "rabbit").async_
+    assert (back.components["worker"].workers, back.components["db"].workers) == (2, 4)

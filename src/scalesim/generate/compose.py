@@ -6,7 +6,9 @@ APIs, since HTTP is what the generated code speaks to them (no real database, ca
 broker image is needed). Each listens on 8080 and finds what it calls through exactly the
 variables its code reads, <C>_URL=http://<c>:8080. The entry points (gateways and what
 workloads call) publish 8080 on a host port. Every service has a healthcheck on /ready, so
-`depends_on` starts callees first; kompose labels carry what Kubernetes would need.
+`depends_on` starts callees first; kompose labels carry what Kubernetes would need. Each
+service reserves the CPU the k8s target requests, and its labels name the component's kind
+and tech, which its stand-in image cannot say: `scalesim import compose` reads both back.
 """
 
 from __future__ import annotations
@@ -24,11 +26,14 @@ from scalesim.generate.naming import (
     go_duration,
     system_label,
 )
+from scalesim.generate.resources import resources_for
 from scalesim.spec.model import Kind, System
 from scalesim.spec.resilience import Probe
 
 COMPOSE_FILE = "compose/compose.yaml"
 CODE_FROM_COMPOSE = "../code"  # the code target's folder, relative to the compose file
+KIND_LABEL = "scalesim.io/kind"
+TECH_LABEL = "scalesim.io/tech"
 
 
 def _url(component: str) -> str:
@@ -89,10 +94,20 @@ def _service(system: System, view: ServiceView, registry: str) -> dict[str, Any]
     service["healthcheck"] = _healthcheck(system, view.name)
     component = system.components[view.name]
     # Compose has no autoscaler to start a consumer that scales from zero: run one.
-    service["deploy"] = {"replicas": max(1, component.replicas)}
-    kind = "loadbalancer" if component.kind is Kind.GATEWAY else "clusterip"
-    service["labels"] = {"kompose.service.type": kind}
+    cores = resources_for(system, view.name).cpu_m / 1000
+    service["deploy"] = {"replicas": max(1, component.replicas),
+                         "resources": {"reservations": {"cpus": f"{cores:g}"}}}
+    service["labels"] = _labels(component.kind, component.tech)
     return service
+
+
+def _labels(kind: Kind, tech: str | None) -> dict[str, str]:
+    """kompose's Service type, and the kind and tech the stand-in image does not show."""
+    labels = {"kompose.service.type": "loadbalancer" if kind is Kind.GATEWAY else "clusterip",
+              KIND_LABEL: kind.value}
+    if tech is not None:
+        labels[TECH_LABEL] = tech
+    return labels
 
 
 def compose_file(system: System, options: GenerateOptions) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from scalesim.importers.checks import Check, as_whole, at_least, count, duration
 from scalesim.importers.draft import Component, Draft, Fact, Reference
 from scalesim.importers.errors import ImportFailed, Problem, fail
 from scalesim.importers.hosts import hosts_in
-from scalesim.importers.kinds import guess
+from scalesim.importers.kinds import Guess, guess
 from scalesim.importers.sizing import compose_duration, cpu_cores, estimate
 from scalesim.importers.sources import Document, Seen, Unreadable, line_of, load_all, read_input
 from scalesim.spec.bounds import MAX_REPLICAS_TOTAL, MAX_WORKERS
@@ -34,12 +34,18 @@ OVERRIDES = {"compose.yaml": "compose.override.yaml", "compose.yml": "compose.ov
              "docker-compose.yaml": "docker-compose.override.yaml",
              "docker-compose.yml": "docker-compose.override.yml"}
 ENTRY_LABEL = "kompose.service.type"            # kompose: the Kubernetes Service type
+# What `scalesim generate --target compose` writes beside its stand-in images, which do not
+# show a component's kind (importers do not import the generator; the round-trip tests
+# keep the two in step).
+KIND_LABEL = "scalesim.io/kind"
+TECH_LABEL = "scalesim.io/tech"
 EXPOSED = ("loadbalancer", "nodeport")
 # Docker's healthcheck defaults, which differ from Kubernetes' probe defaults.
 DOCKER_HEALTH = {"interval": 30.0, "timeout": 30.0, "retries": 3, "start_period": 0.0}
 HEALTH_DURATIONS = (("interval", "period"), ("timeout", "timeout"),
                     ("start_period", "initial_delay"))
 CPU_FIELDS = ("deploy.resources.limits.cpus", "deploy.resources.reservations.cpus", "cpus")
+KINDS = frozenset(kind.value for kind in Kind)
 TRUE = ("true", "y", "yes", "on")       # what compose-go casts to true (toBoolean)
 
 _VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|([A-Za-z_]"
@@ -251,7 +257,8 @@ class _ServiceReader:
         if self.field("build") is not None:
             image_name = None   # built here: the image is this project's own code
         component = self.draft.add(Component(self.service, self.service, "",
-                                             guess(image_name, self.service)))
+                                             self._labelled() or guess(image_name,
+                                                                       self.service)))
         self._hosts(component)
         replicas = self.field("deploy.replicas") or self.field("scale")
         number = as_whole(replicas[0], text=True) if replicas is not None else None
@@ -360,29 +367,48 @@ class _ServiceReader:
             component.entry.append(exposed)
         ports = self.field("ports")
         if ports is not None and ports[0]:
-            if component.final_kind in (Kind.SERVICE, Kind.GATEWAY):
+            # `scalesim generate` publishes ports only for entry points, whatever the kind
+            if component.final_kind in (Kind.SERVICE, Kind.GATEWAY) or \
+                    self._labelled() is not None:
                 component.entry.append(ports[1])
             else:
                 self.draft.note(f"{self.service}: its published ports are for people, not "
                                 f"an entry point of the system ({ports[1].file}:"
                                 f"{ports[1].line})")
 
+    def _labelled(self) -> Guess | None:
+        """The kind (and tech) `scalesim generate` names in its labels, which its stand-in
+        image cannot show; None when the labels name no kind a spec has."""
+        labels = self._labels()
+        found = labels.get(KIND_LABEL)
+        if found is None or found[0] not in KINDS:
+            return None
+        tech = labels.get(TECH_LABEL)
+        seen = found[1]
+        return Guess(Kind(found[0]), tech[0] if tech is not None else None,
+                     f"from {seen.file}:{seen.line}: {seen.what}, {seen.field}", False)
+
     def _exposed_label(self) -> Seen | None:
         """kompose's `kompose.service.type: loadbalancer|nodeport` label, where it is set."""
+        found = self._labels().get(ENTRY_LABEL)
+        return found[1] if found is not None and found[0].lower() in EXPOSED else None
+
+    def _labels(self) -> dict[str, tuple[str, Seen]]:
+        """Each label's value and where it is, from a mapping or a list of 'KEY=VALUE'."""
         found = self.field("labels")
         if found is None:
-            return None
+            return {}
         labels, seen = found
         items: list[tuple[str, int]] = []
         if isinstance(labels, dict):
             items = [(f"{key}={value}", line_of(labels, key)) for key, value in labels.items()]
         elif isinstance(labels, list):
             items = [(str(item), line_of(labels, index)) for index, item in enumerate(labels)]
+        read = {}
         for text, line in items:
             key, _, value = text.partition("=")
-            if key == ENTRY_LABEL and value.lower() in EXPOSED:
-                return Seen(seen.file, line, seen.what, f"labels.{ENTRY_LABEL}")
-        return None
+            read[key] = (value, Seen(seen.file, line, seen.what, f"labels.{key}"))
+        return read
 
 
 def _environment_items(environment: Any) -> list[tuple[str, Any, int]]:
