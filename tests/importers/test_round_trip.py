@@ -132,6 +132,7 @@ def test_k8s_and_istio_round_trip(case: Case, tmp_path: Path) -> None:
         if component.kind is not Kind.EXTERNAL:
             assert again.replicas == component.replicas, name
         assert_same_autoscale(component, again, name)
+        assert_same_settings(component, again, name)
         assert_same_rollout(component, again, name)
         assert_same_election(component, again, name)
         assert read_back(again) == expected_back(system, name), name
@@ -277,6 +278,27 @@ def broker_terms(config_map: dict[str, Any]) -> Any:
     """A settings ConfigMap's broker.json, but for what follows the subscriptions'
     concurrency (delivery_terms.comparable)."""
     return comparable(json.loads(config_map["data"].get("broker.json", "null")))
+
+
+def assert_same_settings(component: Component, again: Component, name: str) -> None:
+    """What the generated component.json holds comes back: one operation's CPU demand,
+    `startup` where autoscale or rollout needs it, a cache's hit ratio, and each consumer's
+    concurrency or prefetch the import writes."""
+    if component.kind is Kind.EXTERNAL:
+        return      # an ExternalName Service: no pod, no settings
+    if len(component.operations) == 1 and component.kind is not Kind.QUEUE:  # none imported
+        (operation, spec), = component.operations.items()
+        assert again.operations[operation].demand == spec.demand, name
+    if again.autoscale is not None or again.rollout is not None:
+        assert again.startup == component.startup, name
+    if component.hit_ratio is not None and again.hit_ratio is not None:
+        assert again.hit_ratio == component.hit_ratio, name
+    for consumer in again.consumers:
+        first = next((c for c in component.consumers if c.to.lower() == consumer.to), None)
+        for field in ("concurrency", "prefetch"):
+            if first is not None and field in consumer.model_fields_set and \
+                    field in first.model_fields_set:
+                assert getattr(consumer, field) == getattr(first, field), name
 
 
 def _spelled(system: System, lowered: str) -> str:
@@ -452,3 +474,32 @@ def test_compose_keeps_a_stand_in_queue_and_workers_that_only_compute(tmp_path: 
     assert [c.to for c in rabbit.consumers] == ["worker"]
     assert call_between(back, "orders", "rabbit").async_
     assert (back.components["worker"].workers, back.components["db"].workers) == (2, 4)
+
+
+def test_k8s_reads_the_numbers_scalesim_wrote_in_component_json(tmp_path: Path) -> None:
+    """The generated ConfigMaps hold the spec's work, startup and concurrency: they come
+    back as written, not as placeholders; the rate, in no generated file, stays one."""
+    system = load_spec_text(BROKERED.replace(
+        "    workers: 1\n", "    workers: 1\n    startup: 15s\n    autoscale: {max: 4, metrics: "
+        "[{cpu: 60%}]}\n", 1), "brokered.yaml")
+    imported = imported_from_k8s(system, tmp_path)
+    back = imported.system
+    assert back.components["orders"].operations["handle"].demand.mean_s == 0.008
+    assert back.components["orders"].startup == system.components["orders"].startup
+    assert [c.concurrency for c in back.components["rabbit"].consumers] == [2]
+    assert imported.placeholders == 2   # the rate, and the order of orders' two calls
+    assert not any("ConfigMap" in note for note in imported.notes if "skipped" in note)
+    assert any("rates are placeholders" in note for note in imported.notes)
+
+
+def test_a_component_json_scalesim_did_not_label_is_not_read(tmp_path: Path) -> None:
+    files = render(load_spec_text(BROKERED, "brokered.yaml"), Target.K8S, OPTIONS)
+    write(files, tmp_path)
+    orders = tmp_path / "k8s" / "orders.yaml"
+    text = orders.read_text()
+    first = text.index("app.kubernetes.io/managed-by: scalesim")   # the ConfigMap's label
+    orders.write_text(text[:first] + "app.kubernetes.io/managed-by: someone" +
+                      text[first + len("app.kubernetes.io/managed-by: scalesim"):])
+    back = import_k8s([str(tmp_path / "k8s")]).system
+    assert back.components["orders"].operations["handle"].demand.mean_s == 0.005  # placeholder
+    assert back.components["worker"].operations["handle"].demand.mean_s == 0.02

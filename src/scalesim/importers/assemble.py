@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from scalesim.importers import control, delivery
+from scalesim.importers import control, delivery, own_settings
 from scalesim.importers.draft import MARK, Component, Draft, Fact, Route
 from scalesim.importers.envoy import ISTIO_DEFAULT_RETRIES, ISTIO_RETRY_ON, retry
 from scalesim.importers.errors import ImportFailed, fail
@@ -189,19 +189,22 @@ def _component(spec: _Spec, draft: Draft, key: str, component: Component,
             for path, texts in broker.comments.items():
                 for text in texts:
                     spec.comment((*base, *path), text)
-        _consumers(spec, draft, base, roles.consumers.get(key, {}), name_of,
+        _consumers(spec, draft, key, roles.consumers.get(key, {}), name_of,
                    partitioned="partitions" in data)
         return
     if kind is Kind.CACHE:
         backend = roles.backends[key]
-        data["hit_ratio"] = HIT_RATIO
-        spec.comment((*base, "hit_ratio"), MEASURE_HITS)
+        hit_ratio = own_settings.number(component, "hit_ratio") or (HIT_RATIO, MEASURE_HITS)
+        data["hit_ratio"] = hit_ratio[0]
+        spec.comment((*base, "hit_ratio"), hit_ratio[1])
         data["backend"] = name_of[backend.value]
         spec.comment((*base, "backend"), backend.seen)
-    operation = OPERATION[kind]
-    data["operations"] = {operation: {"work": WORK[kind]}}
-    spec.comment((*base, "operations"), ONE_OPERATION)
-    spec.comment((*base, "operations", operation, "work"), MEASURE_WORK)
+    own = own_settings.operation(component)
+    operation, work, why = own or (OPERATION[kind], WORK[kind], MEASURE_WORK)
+    data["operations"] = {operation: {"work": work}}
+    if own is None:
+        spec.comment((*base, "operations"), ONE_OPERATION)
+    spec.comment((*base, "operations", operation, "work"), why)
     calls = _calls(spec, draft, key, (*base, "operations", operation, "calls"), kinds, roles,
                    name_of)
     if calls:
@@ -209,8 +212,9 @@ def _component(spec: _Spec, draft: Draft, key: str, component: Component,
         spec.comment((*base, "operations", operation, "calls"), CALL_ORDER)
 
 
-def _consumers(spec: _Spec, draft: Draft, base: Path, consumers: dict[str, Seen | str],
+def _consumers(spec: _Spec, draft: Draft, queue: str, consumers: dict[str, Seen | str],
                name_of: dict[str, str], partitioned: bool) -> None:
+    base: Path = ("components", name_of[queue])
     entries: list[dict[str, Any]] = []
     for index, (consumer, why) in enumerate(consumers.items()):
         component = draft.components[consumer]
@@ -219,14 +223,15 @@ def _consumers(spec: _Spec, draft: Draft, base: Path, consumers: dict[str, Seen 
         entries.append({"to": name_of[consumer]})
         spec.comment((*base, "consumers", index, "to"), why)
         if partitioned:     # group members per replica; the group follows the replicas
-            entries[-1]["concurrency"] = workers
-            spec.comment((*base, "consumers", index, "concurrency"), MEMBERS)
+            field, estimate = "concurrency", (workers, MEMBERS)
         elif component.autoscale is not None:    # deliveries follow the replicas it scales to
-            entries[-1]["prefetch"] = workers
-            spec.comment((*base, "consumers", index, "prefetch"), PREFETCH)
+            field, estimate = "prefetch", (workers, PREFETCH)
         else:
-            entries[-1]["concurrency"] = max(1, replicas * workers)
-            spec.comment((*base, "consumers", index, "concurrency"), CONCURRENCY)
+            field, estimate = "concurrency", (max(1, replicas * workers), CONCURRENCY)
+        value, comment = own_settings.consumer(draft.components[queue], component.name,
+                                               field) or estimate
+        entries[-1][field] = value
+        spec.comment((*base, "consumers", index, field), comment)
     if entries:         # a dead-letter queue may have none
         spec.data["components"][base[1]]["consumers"] = entries
 
@@ -319,6 +324,9 @@ def _workloads(spec: _Spec, draft: Draft, kinds: dict[str, Kind], roles: Roles,
                "LoadBalancer Service): " + ("nothing calls this component" if roots
                                              else "the first component"))
         entries = [(key, why) for key in chosen]
+    if any(component.generated is not None for component in draft.components.values()):
+        draft.note("the workloads' rates are placeholders: `scalesim generate` writes the "
+                   "components' settings (component.json), but no workload, into its files")
     workloads = []
     for index, (key, why) in enumerate(entries):
         workloads.append({"name": name_of[key], "to": name_of[key], "rate": RATE})

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from scalesim.importers import own_settings
 from scalesim.importers.checks import spec_problem
 from scalesim.importers.draft import MARK, NEW_VERSION, Block, Component, Draft
 from scalesim.importers.roles import Roles
@@ -22,6 +23,8 @@ from scalesim.spec.control import Autoscale, Rollout
 from scalesim.spec.model import Kind
 
 STARTUP = "10s"
+MEASURE_STARTUP = (f"{MARK}: how long a new replica takes to take traffic (scheduling, image "
+                   "pull, boot); measure it from the pods' events")
 MODELS: dict[str, type[BaseModel]] = {"autoscale": Autoscale, "rollout": Rollout,
                                       "leader_election": LeaderElection}
 
@@ -58,8 +61,8 @@ def fit(draft: Draft, key: str, component: Component, kind: Kind, roles: Roles,
         else:
             fitted[name] = block
     if fitted.keys() & {"autoscale", "rollout"}:
-        out.put(("startup",), STARTUP, f"{MARK}: how long a new replica takes to take traffic "
-                "(scheduling, image pull, boot); measure it from the pods' events")
+        startup, why = own_settings.startup(component) or (STARTUP, MEASURE_STARTUP)
+        out.put(("startup",), startup, why)
     if "autoscale" in fitted:
         out.graft(("autoscale",), fitted["autoscale"])
     if "rollout" in fitted:

@@ -141,6 +141,7 @@ class Component:
     broker: Block | None = None
     dead_letter: DeadLetter | None = None   # named by the broker: resolved once all are read
     managed_by_scalesim: bool = False   # written by `scalesim generate` (its label)
+    generated: Fact[dict[str, Any]] | None = None   # its component.json (k8s/generated.py)
 
     @property
     def final_kind(self) -> Kind:

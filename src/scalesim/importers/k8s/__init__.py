@@ -206,7 +206,8 @@ def read_cluster(documents: Sequence[Document], source: str, skip_unknown: bool 
                 mapper(manifest, cluster)
     brokers.finish(cluster)
     _not_mapped(draft, objects)
-    skipped = Counter(m.kind for m in objects if (m.group, m.kind) in SKIPPED)
+    skipped = Counter(m.kind for m in objects if (m.group, m.kind) in SKIPPED and not (
+        m.kind == "ConfigMap" and (m.namespace, m.name) in cluster.settings_read))
     if skipped:
         draft.note("skipped (nothing the spec holds): " + ", ".join(
             f"{count} {kind}" for kind, count in sorted(skipped.items())))

@@ -293,7 +293,7 @@ def settings_problems(manifests: list[Manifest]) -> list[Problem]:
             continue
         line = line_of(data, SETTINGS_KEY) or manifest.line
         where = f"data.{SETTINGS_KEY}"
-        settings = _json_object(data[SETTINGS_KEY])
+        settings = json_object(data[SETTINGS_KEY])
         if isinstance(settings, str):
             problems.append(field_problem(manifest.file, line, manifest.title, where, settings))
             continue
@@ -306,7 +306,7 @@ def settings_problems(manifests: list[Manifest]) -> list[Problem]:
     return problems
 
 
-def _json_object(value: Any) -> dict[str, Any] | str:
+def json_object(value: Any) -> dict[str, Any] | str:
     """The parsed object, or what is wrong with it."""
     if not isinstance(value, str):
         return f"{value!r} is not text (a ConfigMap's data holds strings)"
@@ -339,7 +339,7 @@ def from_settings(manifest: Manifest, cluster: Cluster, component: Component,
     for name in mounted_config_maps(template):
         config = cluster.find("", "ConfigMap", manifest.namespace, name)
         data = mapping(config.data.get("data")) if config is not None else {}
-        settings = _json_object(data.get(SETTINGS_KEY))
+        settings = json_object(data.get(SETTINGS_KEY))
         if config is None or isinstance(settings, str):
             continue
         line = line_of(data, SETTINGS_KEY) or config.line

@@ -92,6 +92,7 @@ class Cluster:
     config_maps: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     queues: dict[tuple[str, str], str] = field(default_factory=dict)  # (ns, queue) -> key
     applied: set[tuple[str, int]] = field(default_factory=set)  # policies matching a queue
+    settings_read: set[tuple[str, str]] = field(default_factory=set)  # ScaleSim's ConfigMaps
     # (queue component key, RabbitMQ queue name) -> what stream that name is, and whether a
     # queue of that name exists (a super stream's own name is its exchange's): k8s/streams.py
     streams: dict[tuple[str, str], tuple[str, bool]] = field(default_factory=dict)

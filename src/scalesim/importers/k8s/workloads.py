@@ -15,6 +15,7 @@ from scalesim.importers.errors import ImportFailed, fail
 from scalesim.importers.hosts import hosts_in
 from scalesim.importers.k8s.brokers import from_settings
 from scalesim.importers.k8s.election import leader_election
+from scalesim.importers.k8s.generated import generated_settings
 from scalesim.importers.k8s.objects import Cluster, Manifest, Mappers, mapping
 from scalesim.importers.kinds import guess
 from scalesim.importers.sizing import cpu_cores, estimate
@@ -65,6 +66,7 @@ def workload(manifest: Manifest, cluster: Cluster) -> None:
     _health(manifest, component, main, container_path)
     leader_election(manifest, cluster, component, template, main, container_path)
     from_settings(manifest, cluster, component, template)
+    generated_settings(manifest, cluster, component, template)
     for index, container in enumerate(containers):
         _references(manifest, cluster, component, container,
                     f"{base}.spec.containers[{index}]")

@@ -1,0 +1,41 @@
+"""`component.json`, the settings `scalesim generate --target k8s` writes for a component in
+the `<c>-settings` ConfigMap its pod mounts (both labelled managed-by scalesim).
+
+They are the spec's own numbers, which the import writes instead of placeholders
+(importers/own_settings.py). A ConfigMap not labelled so is someone else's file: not read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scalesim.importers.draft import Component, Fact
+from scalesim.importers.k8s.brokers import json_object
+from scalesim.importers.k8s.objects import Cluster, Manifest, mapping, mounted_config_maps
+from scalesim.importers.sources import Seen, line_of
+
+SETTINGS_KEY = "component.json"
+MANAGED_BY = "app.kubernetes.io/managed-by"
+
+
+def generated_settings(manifest: Manifest, cluster: Cluster, component: Component,
+                       template: dict[str, Any]) -> None:
+    """The component's `component.json`, from a ScaleSim-labelled ConfigMap its pod mounts."""
+    for name in mounted_config_maps(template):
+        config = cluster.find("", "ConfigMap", manifest.namespace, name)
+        labels = mapping(mapping(config.data["metadata"]).get("labels")) if config else {}
+        if config is None or labels.get(MANAGED_BY) != "scalesim":
+            continue
+        data = mapping(config.data.get("data"))
+        if SETTINGS_KEY not in data:
+            continue
+        settings = json_object(data[SETTINGS_KEY])
+        line = line_of(data, SETTINGS_KEY) or config.line
+        if isinstance(settings, str):
+            cluster.draft.note(f"{config.file}:{line}: {config.title} data.{SETTINGS_KEY} is "
+                               f"{settings}; its values are placeholders instead")
+            continue
+        component.generated = Fact(settings, Seen(config.file, line, config.title,
+                                                  f"data.{SETTINGS_KEY}"))
+        cluster.settings_read.add((config.namespace, config.name))
+        return
