@@ -139,6 +139,20 @@ def test_a_value_only_an_override_made_is_blamed_on_it(override: str, path: str)
     assert any(issue.startswith(f"--set #1: {path}: ") for issue in found), found
 
 
+@pytest.mark.parametrize(("override", "hint"), [
+    ("workloads[0].rate=5/s", "(write workloads.0 for the first item: a number indexes a "
+     "list)"),
+    ("components.api.operations.get.calls[2].to=api.get",
+     "(write calls.2 for item 2, counted from 0: a number indexes a list)"),
+])
+def test_a_bracketed_index_points_to_the_dotted_form(override: str, hint: str) -> None:
+    """`consumers[0]` is how Python or JSONPath index a list; an override indexes with a
+    number (docs/spec.md, Overrides), and the error says how instead of 'did you mean'."""
+    found = issues(BASE, (override,))
+    assert any(issue.startswith("--set #1: ") and issue.endswith(hint) for issue in found), \
+        found
+
+
 def test_a_problem_an_override_made_inside_a_written_path_names_it() -> None:
     """A call cycle that `--set …calls.0={to: api.get}` made is reported on the operation,
     which the file writes: at its line, as before, and now saying which override changed

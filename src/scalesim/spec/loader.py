@@ -6,6 +6,7 @@ fixes a whole file in one pass instead of one error per run.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path as FsPath
 from typing import Any
@@ -19,6 +20,8 @@ from scalesim.spec.fields import allowed_fields
 from scalesim.spec.model import System
 from scalesim.spec.overrides import OverrideError, apply_override, parse_override
 from scalesim.spec.yamlpos import Position, YamlSyntaxError, load_with_positions
+
+_BRACKETED = re.compile(r"(.+)\[(\d+)\]")
 
 
 def load_spec(file: str | FsPath, overrides: Sequence[str] = (),
@@ -150,7 +153,7 @@ class Locator:
         path = self._data_path(tuple(error["loc"]), missing=kind == "missing")
         if kind == "extra_forbidden":
             field = str(path[-1])
-            hint = did_you_mean(field, allowed_fields(System, path[:-1]))
+            hint = _index_hint(field) or did_you_mean(field, allowed_fields(System, path[:-1]))
             return self.issue(path, f"unknown field '{field}'{hint}")
         if kind == "missing":
             return self.issue(path, "required field is missing")
@@ -184,3 +187,14 @@ class Locator:
                     and isinstance(node, dict):
                 path.append(part)  # a missing field: point at its parent, name the field
         return tuple(path)
+
+
+def _index_hint(field: str) -> str:
+    """How to index a list in a path, for a key written `name[N]`, as Python or JSONPath
+    would (a path indexes with a number: docs/spec.md, Overrides); '' for any other key."""
+    match = _BRACKETED.fullmatch(field)
+    if match is None:
+        return ""
+    name, index = match.group(1), int(match.group(2))
+    which = "the first item" if index == 0 else f"item {index}, counted from 0"
+    return f" (write {name}.{index} for {which}: a number indexes a list)"
