@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from tests.importers.hangs import hanging
 from typer.testing import CliRunner
 
 from scalesim.cli import app
@@ -388,7 +389,7 @@ def test_calls_that_never_reached_the_callee_are_not_its_visits(tmp_path: Path,
         assert max(high - low for low, high in waits(visit)) <= 10**9
 
 
-TIMEOUTS = """\
+TIMEOUTS = hanging("""\
 scalesim: 1
 name: timeouts
 defaults: {network: 0.25ms}
@@ -407,14 +408,10 @@ components:
     workers: unlimited
     operations:
       get:
-        work:
-          dist: mixture
-          of:
-            - {weight: 0.9, dist: {dist: lognormal, median: 8ms, p99: 30ms}}
-            - {weight: 0.1, dist: 3s}
+        work: HANGS
 workloads: [{name: calls, to: caller.call, rate: 100/s}]
 simulation: {duration: 10s, warmup: 0s, traces: 1000, seed: 1}
-"""
+""")
 
 
 def test_a_timed_out_attempt_is_the_callers_wait_not_its_error(tmp_path: Path) -> None:

@@ -12,12 +12,15 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from tests.importers.hangs import hanging
 from tests.importers.test_calibrate import (
     EPOCH,
     HOP,
     MS,
     START,
+    TIMEOUTS,
     Traces,
+    edited,
     run_calibrate,
     simulated_traces,
     within,
@@ -140,32 +143,11 @@ def test_jaeger_tags_say_a_refusal_as_otlp_attributes_do(tmp_path: Path, tags: l
                                           else {})
 
 
-DEADLINE = """\
-scalesim: 1
-name: deadlines
-defaults: {network: 0.25ms}
-components:
-  caller:
-    replicas: 2
-    workers: 64
-    operations:
-      call:
-        work: 1ms
-        post_work: 2ms
-        calls:
-          - {to: dependency.get, deadline: 100ms, on_failure: continue}
-  dependency:
-    workers: unlimited
-    operations:
-      get:
-        work:
-          dist: mixture
-          of:
-            - {weight: 0.9, dist: {dist: lognormal, median: 8ms, p99: 30ms}}
-            - {weight: 0.1, dist: 3s}
-workloads: [{name: calls, to: caller.call, rate: 100/s}]
-simulation: {duration: 10s, warmup: 0s, traces: 1000, seed: 1}
-"""
+# TIMEOUTS' caller, its call bounded by a deadline instead of a timeout and retries
+DEADLINE = edited(TIMEOUTS, ("name: timeouts", "name: deadlines"), (
+    "          - {to: dependency.get, timeout: 100ms, retry: {attempts: 2, backoff: constant,\n"
+    "                                                         base: 10ms}}\n",
+    "          - {to: dependency.get, deadline: 100ms, on_failure: continue}\n"))
 
 
 def simulated(tmp_path: Path, spec: str) -> tuple[Path, dict[str, Any]]:
@@ -192,7 +174,7 @@ def test_an_attempt_past_the_calls_deadline_is_given_up_on(tmp_path: Path) -> No
     assert call["error_rate"]["observed"] == 0.0
 
 
-FALLBACK = """\
+FALLBACK = hanging("""\
 scalesim: 1
 name: fallbacks
 defaults: {network: 0.25ms}
@@ -213,17 +195,13 @@ components:
     workers: unlimited
     operations:
       get:
-        work:
-          dist: mixture
-          of:
-            - {weight: 0.7, dist: {dist: lognormal, median: 8ms, p99: 30ms}}
-            - {weight: 0.3, dist: 3s}
+        work: HANGS
   audit:
     workers: unlimited
     operations: {log: {work: 1ms}}
 workloads: [{name: calls, to: caller.call, rate: 150/s}]
 simulation: {duration: 10s, warmup: 0s, traces: 1000, seed: 2}
-"""
+""", 0.3)
 
 
 def test_the_fallback_time_is_fitted_from_the_gap_it_leaves(tmp_path: Path) -> None:
@@ -246,7 +224,7 @@ def test_the_fallback_time_is_fitted_from_the_gap_it_leaves(tmp_path: Path) -> N
     assert report["operations"]["caller.call"]["fell_back"] == fallback["n"]
 
 
-PROPAGATED = """\
+PROPAGATED = hanging("""\
 scalesim: 1
 name: propagated
 defaults: {network: 0.25ms}
@@ -270,17 +248,13 @@ components:
     workers: unlimited
     operations:
       get:
-        work:
-          dist: mixture
-          of:
-            - {weight: 0.9, dist: {dist: lognormal, median: 8ms, p99: 30ms}}
-            - {weight: 0.1, dist: 3s}
+        work: HANGS
   log:
     workers: unlimited
     operations: {write: {work: 1ms}}
 workloads: [{name: w, to: front.get, rate: 100/s}]
 simulation: {duration: 10s, warmup: 0s, traces: 1000, seed: 1}
-"""
+""")
 
 
 def test_a_propagated_deadline_bounds_the_callees_calls(tmp_path: Path) -> None:
