@@ -252,6 +252,20 @@ def test_blue_green_switches_when_the_full_new_set_is_ready() -> None:
                                 {"t_s": PREVIEW_READY + 5.0, "weight": 100}]
 
 
+@pytest.mark.parametrize("preview", [6, 10])
+def test_blue_green_with_a_full_size_preview_switches_once_it_is_ready(preview: int) -> None:
+    """Argo promotes whatever previewReplicaCount is: a preview of the full 6 (or more,
+    capped at 6) has nothing left to scale, so traffic switches as soon as it is ready."""
+    text = STEPPED_BLUE_GREEN.format(extra="", errors="0%").replace(
+        "preview_replicas: 2", f"preview_replicas: {preview}")
+    result = simulate(load_spec_text(text))
+    rollout = result["rollouts"][0]
+    assert rollout["outcome"] == "promoted"
+    assert rollout["steps"] == [{"t_s": 30.0, "weight": 0},
+                                {"t_s": PREVIEW_READY, "weight": 100}]
+    assert result["components"]["api"]["versions"]["v2"]["requests"] > 0
+
+
 def test_blue_green_without_auto_promotion_waits_and_the_preview_serves_nothing() -> None:
     """§7 autoPromotionEnabled false: the rollout pauses with the preview up, and no user
     request reaches it (they all go to the active version)."""

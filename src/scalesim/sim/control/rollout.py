@@ -303,6 +303,9 @@ class RolloutRun:
             if not self.promoting:
                 self.promoting = True
                 fleet.scale(self.new, replicas)
+            # A preview already at full size (preview_replicas >= replicas) changes no set when
+            # it scales, so no fleet event would call back: switch now instead of waiting.
+            if fleet.available(self.new) < replicas:
                 return
             self._split_weights(1.0)
             self._weigh(100)
