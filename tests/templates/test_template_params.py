@@ -87,3 +87,12 @@ def test_nan_and_infinity_are_no_numbers(value: str) -> None:
     with pytest.raises(ParamError, match=f"rps={value}: input should be a finite number; "
                        "allowed: a number from 100 to 500000"):
         get_template("load-balanced-service").build({"rps": value})
+
+
+def test_autoscaling_cpu_target_stays_outside_the_hpa_tolerance_of_a_saturated_replica():
+    """A saturated replica reports 100 %: above 90 % the ratio 100 / target is within the
+    HPA's 10 % tolerance, so the fleet could never grow; such targets are refused."""
+    [problem] = problems("autoscaling", cpu_target="91")
+    assert "allowed: an integer from 10 to 90 (%)" in problem
+    top = get_template("autoscaling").build({"cpu_target": "90"}).params.cpu_target
+    assert 100 / top - 1 > 0.1

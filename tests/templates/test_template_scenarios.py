@@ -27,6 +27,7 @@ VARIANTS = [
     ("canary", {"traffic_routing": False}),
     ("blue-green", {"smoke_rps": 20}),
     ("autoscaling", {"startup_s": 0}),
+    ("autoscaling", {"cpu_target": 90}),
     ("blue-green", {"preview_replicas": 10}),
 ]
 

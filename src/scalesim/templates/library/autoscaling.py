@@ -25,9 +25,13 @@ class Params(TemplateParams):
                          le=256)
     service_ms: float = param(10, "mean CPU time of one request (exponential)", unit="ms",
                               ge=0.1, le=1000)
-    # A whole percent: it is written to the HPA's averageUtilization, an integer field.
+    # A whole percent: it is written to the HPA's averageUtilization, an integer field. At
+    # most 90: a saturated replica reports 100 %, and 100 / target must leave the HPA's 10 %
+    # tolerance (100 / 91 = 1.099 does not), or the fleet never grows.
     cpu_target: int = param(50, "the HPA's CPU utilization target (averageUtilization, a "
-                            "whole percent)", unit="%", ge=10, le=95)
+                            "whole percent); at most 90, since a saturated replica reports "
+                            "100 % and 100 / target must exceed the 10 % tolerance for any "
+                            "scale-up", unit="%", ge=10, le=90)
     startup_s: float = param(20, "median time a new replica takes to start (lognormal, p99 "
                              "3× the median)", unit="s", ge=0, le=600)
     min_replicas: int = param(2, "the HPA's minimum", unit="replicas", ge=1, le=100)
