@@ -118,14 +118,16 @@ def test_ids_are_unique_and_templates_versioned():
 
 
 def test_range_ends_cover_pairs_only_where_a_cross_rule_exists():
-    """Only strangler-fig (the shares add up to at most 1) and leader-election (client-go's
-    lease > renew deadline > 1.2 × retry period) have rules across parameters."""
+    """Only strangler-fig (the shares add up to at most 1), leader-election (client-go's
+    lease > renew deadline > 1.2 × retry period) and autoscaling (max_replicas ≥
+    min_replicas) have rules across parameters."""
     needs_pair = {(t.id, name) for t, (tid, name, value) in itertools.product(TEMPLATES,
                   end_cases()) if t.id == tid and len(valid_with(t, name, value)) > 1}
     assert needs_pair == {("strangler-fig", "catalog_share"), ("strangler-fig", "orders_share"),
                           ("leader-election", "lease_duration_s"),
                           ("leader-election", "renew_deadline_s"),
-                          ("leader-election", "retry_period_s")}
+                          ("leader-election", "retry_period_s"),
+                          ("autoscaling", "min_replicas"), ("autoscaling", "max_replicas")}
 
 
 def test_docs_describe_every_template():

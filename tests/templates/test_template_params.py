@@ -96,3 +96,10 @@ def test_autoscaling_cpu_target_stays_outside_the_hpa_tolerance_of_a_saturated_r
     assert "allowed: an integer from 10 to 90 (%)" in problem
     top = get_template("autoscaling").build({"cpu_target": "90"}).params.cpu_target
     assert 100 / top - 1 > 0.1
+
+
+def test_autoscaling_refuses_a_maximum_below_the_minimum():
+    """Kubernetes rejects maxReplicas < minReplicas; the template used to raise max silently."""
+    [problem] = problems("autoscaling", min_replicas="10", max_replicas="5")
+    assert problem == ("max_replicas must be at least min_replicas (Kubernetes rejects "
+                       "maxReplicas < minReplicas); got 5 < 10")

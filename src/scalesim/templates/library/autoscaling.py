@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from pydantic import model_validator
+
 from scalesim.templates.base import Scenario, Template
 from scalesim.templates.expect import Expect
 from scalesim.templates.params import TemplateParams, param
@@ -35,8 +37,18 @@ class Params(TemplateParams):
     startup_s: float = param(20, "median time a new replica takes to start (lognormal, p99 "
                              "3× the median)", unit="s", ge=0, le=600)
     min_replicas: int = param(2, "the HPA's minimum", unit="replicas", ge=1, le=100)
-    max_replicas: int = param(30, "the HPA's maximum", unit="replicas", ge=1, le=1000)
+    max_replicas: int = param(30, "the HPA's maximum (at least min_replicas)",
+                              unit="replicas", ge=1, le=1000)
     cost_per_hour: float = param(0.10, "price of one replica-hour", unit="$", ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Params:
+        """Kubernetes rejects an HPA whose maxReplicas is below its minReplicas."""
+        if self.max_replicas < self.min_replicas:
+            raise ValueError("max_replicas must be at least min_replicas (Kubernetes rejects "
+                             f"maxReplicas < minReplicas); got {self.max_replicas} < "
+                             f"{self.min_replicas}")
+        return self
 
 
 def capacity(p: Params) -> float:
@@ -44,20 +56,16 @@ def capacity(p: Params) -> float:
     return p.workers * 1000.0 / p.service_ms
 
 
-def most(p: Params) -> int:
-    """The HPA's maximum (never below its minimum)."""
-    return max(p.max_replicas, p.min_replicas)
-
-
 def needed(p: Params, rps: float) -> int:
     """Replicas the HPA settles on for a load: utilization at the target."""
-    return max(p.min_replicas, min(most(p), math.ceil(rps / (capacity(p) * p.cpu_target / 100))))
+    settled = math.ceil(rps / (capacity(p) * p.cpu_target / 100))
+    return max(p.min_replicas, min(p.max_replicas, settled))
 
 
 def derive(p: Params) -> dict[str, Any]:
     t = FULL
     return {"capacity": capacity(p), "peak_replicas": needed(p, p.peak_rps),
-            "max_replicas": most(p), "t": t, "duration": t[-1],
+            "t": t, "duration": t[-1],
             "fixed_cost": needed(p, p.peak_rps) * t[-1] / 3600.0 * p.cost_per_hour}
 
 
