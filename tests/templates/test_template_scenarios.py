@@ -25,6 +25,12 @@ VARIANTS = [
     ("work-queue", {"keda": True}),
     ("canary", {"bad": False}),
     ("canary", {"traffic_routing": False}),
+    # The run lasts until the rollout ends: 10 minute pauses, the 600 s interval's first
+    # failure past the pauses (the bad version is promoted), an abort at 50 %.
+    ("canary", {"bad": False, "pause_s": 600, "rps": 100}),
+    ("canary", {"interval_s": 600, "rps": 100}),
+    ("canary", {"failure_limit": 100, "rps": 100}),
+    ("canary", {"failure_limit": 6, "pause_s": 40}),
     ("blue-green", {"smoke_rps": 20}),
     ("autoscaling", {"startup_s": 0}),
     ("autoscaling", {"cpu_target": 90}),

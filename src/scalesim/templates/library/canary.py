@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from scalesim.sim.control.counts import approximate_weight, fenceposts
 from scalesim.templates.base import Scenario, Template
 from scalesim.templates.expect import Expect
 from scalesim.templates.params import TemplateParams, param
 
 AT = 60  # the rollout starts
+TAIL = 60  # the run goes on this long after the rollout ends
 
 
 class Params(TemplateParams):
@@ -16,7 +19,8 @@ class Params(TemplateParams):
     bad_error_rate: float = param(0.2, "share of requests the bad version fails",
                                   unit="share", ge=0.03, le=1)
     weight: int = param(10, "the canary's first traffic share", unit="%", ge=1, le=99)
-    pause_s: int = param(60, "each pause between weights", unit="s", ge=1, le=3600)
+    pause_s: int = param(60, "each pause between weights (at most 600: the run lasts until "
+                         "the rollout ends, up to 2 pauses + 2 min)", unit="s", ge=1, le=600)
     interval_s: int = param(10, "analysis interval", unit="s", ge=1, le=600)
     failure_limit: int = param(1, "failed measurements tolerated", ge=0, le=100)
     replicas: int = param(10, "replicas", unit="replicas", ge=2, le=200)
@@ -30,13 +34,54 @@ def abort_at(p: Params) -> float:
     return AT + p.interval_s * (p.failure_limit + 1)
 
 
+def promote_at(p: Params) -> float:
+    """When the two pauses are over and the steps complete."""
+    return AT + 2 * p.pause_s
+
+
+def aborts(p: Params) -> bool:
+    """The bad version is caught before its pauses are over. A measurement due at the very
+    moment the last pause ends comes too late: the steps complete first, and the background
+    analysis ends with the rollout (Argo)."""
+    return p.bad and abort_at(p) < promote_at(p)
+
+
+def ended_at(p: Params) -> float:
+    return abort_at(p) if aborts(p) else promote_at(p)
+
+
+def share(p: Params, weight: int) -> float:
+    """The canary's traffic share at a set weight: exact with traffic routing, else its
+    share of the replicas (Argo's counts at the default 25 % maxSurge and maxUnavailable)."""
+    if p.traffic_routing:
+        return weight / 100.0
+    surge, _ = fenceposts(p.replicas, "25%", "25%")
+    new, old = approximate_weight(p.replicas, weight, surge)
+    return new / (new + old)
+
+
+def exposed(p: Params) -> float:
+    """Requests the new version gets until the rollout ends: the first weight for one pause,
+    then 50 %, then (promoted) all of them until the run ends."""
+    end = ended_at(p)
+    first = min(end - AT, p.pause_s)
+    second = max(0.0, min(end, promote_at(p)) - AT - p.pause_s)
+    after = 0.0 if aborts(p) else TAIL
+    return p.rps * (share(p, p.weight) * first + share(p, 50) * second + after)
+
+
+def at_most(mean: float) -> float:
+    """A Poisson count's upper bound: the mean, 4 standard deviations and 4 for tiny means."""
+    return mean + 4 * math.sqrt(mean) + 4
+
+
 def derive(p: Params) -> dict[str, Any]:
-    return {"at": AT}
+    return {"at": AT, "duration": math.ceil(ended_at(p)) + TAIL}
 
 
 def scenario(p: Params) -> Scenario:
-    if p.bad:
-        exposed = p.weight / 100.0 * p.rps * (abort_at(p) - AT)
+    if p.bad and aborts(p):
+        radius = exposed(p)
         return Scenario(
             story=f"At {AT} s {p.weight}% of {p.rps:g} req/s go to a version that fails "
                   f"{p.bad_error_rate:.0%} of them; the analysis measures its error rate every "
@@ -45,19 +90,36 @@ def scenario(p: Params) -> Scenario:
                 Expect("rollouts[api].final_weight", "<=", 0,
                        "the bad version is rolled back automatically"),
                 Expect("rollouts[api].ended_s", "~", abort_at(p),
-                       "at the first measurement past the failure limit", tolerance=0.001),
-                Expect("components.api.versions.v2.requests", "<=", 1.3 * exposed,
-                       "the blast radius: about weight × rate × time requests reached it"),
-                Expect("requests.failed", "<=", 1.3 * exposed * p.bad_error_rate,
+                       "at the first measurement past the failure limit: "
+                       f"{AT} + interval × (failure_limit + 1) s", tolerance=0.001),
+                Expect("components.api.versions.v2.requests", "<=", at_most(radius),
+                       "the blast radius: rate × (weight × time at the first weight + 50 % × "
+                       "time at 50 %) requests reached it, within 4 Poisson σ"),
+                Expect("requests.failed", "<=", at_most(radius * p.bad_error_rate),
                        "and only its share of them failed"),
+            ))
+    if p.bad:
+        return Scenario(
+            story=f"At {AT} s {p.weight}% of {p.rps:g} req/s go to a version that fails "
+                  f"{p.bad_error_rate:.0%} of them; the analysis would abort after "
+                  f"{p.failure_limit + 1} failures {p.interval_s} s apart "
+                  f"({abort_at(p):g} s), but the pauses are over at {promote_at(p):g} s.",
+            expect=(
+                Expect("rollouts[api].final_weight", ">=", 100,
+                       "the bad version is promoted: interval × (failure_limit + 1) is not "
+                       "shorter than the two pauses, so the analysis ends with the rollout "
+                       "before it fails"),
+                Expect("rollouts[api].ended_s", "~", promote_at(p),
+                       f"when its pauses are over ({AT} + 2 × pause s)", tolerance=0.001),
+                Expect("requests.failed", ">", 0, "and its errors reach the users"),
             ))
     return Scenario(
         story=f"At {AT} s a healthy version takes {p.weight}%, then 50% of {p.rps:g} req/s, "
               f"with {p.pause_s} s pauses, while the analysis watches it.",
         expect=(
             Expect("rollouts[api].final_weight", ">=", 100, "the good version is promoted"),
-            Expect("rollouts[api].ended_s", "~", AT + 2 * p.pause_s,
-                   "when its pauses are over", tolerance=0.001),
+            Expect("rollouts[api].ended_s", "~", promote_at(p),
+                   f"when its pauses are over ({AT} + 2 × pause s)", tolerance=0.001),
             Expect("requests.failed", "<=", 0, "nothing failed on the way"),
         ))
 
@@ -75,5 +137,7 @@ TEMPLATE = Template(
         "With traffic routing (Istio) the weights are exact and the stable stays fully "
         "scaled; without it the weight is the canary's share of the replicas.",
         "The analysis sees only the canary's requests at this service: error rate and p99 "
-        "over each interval.",
+        "over each interval; it ends with the rollout, so a failure limit that the pauses "
+        "end before lets a bad version through.",
+        "The run lasts until the rollout ends (abort or promotion) and 60 s more.",
     ))
