@@ -35,6 +35,9 @@ VARIANTS = [
     ("autoscaling", {"startup_s": 0}),
     ("autoscaling", {"cpu_target": 90}),
     ("blue-green", {"preview_replicas": 10}),
+    # The run grows with the promotion delay and the start-up time.
+    ("blue-green", {"promote_after_s": 600, "rps": 200}),
+    ("blue-green", {"startup_s": 120, "rps": 200}),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from scalesim.templates.base import Scenario, Template
@@ -17,7 +18,8 @@ class Params(TemplateParams):
     scale_down_delay_s: int = param(30, "how long the old version stays after the switch "
                                     "(scaleDownDelaySeconds)", unit="s", ge=0, le=3600)
     promote_after_s: int = param(30, "auto-promotion this long after the preview is ready "
-                                 "(autoPromotionSeconds)", unit="s", ge=0, le=3600)
+                                 "(autoPromotionSeconds); the run grows with it",
+                                 unit="s", ge=0, le=600)
     rps: float = param(4000, "offered load", unit="req/s", ge=10, le=200_000)
     workers: int = param(8, "requests one replica serves at once", unit="threads", ge=1,
                          le=256)
@@ -25,18 +27,30 @@ class Params(TemplateParams):
                               ge=0.1, le=1000)
     new_service_ms: float = param(6, "mean work on the new version", unit="ms", ge=0.1,
                                   le=1000)
-    startup_s: float = param(10, "median start-up of a replica (lognormal, p99 3×)",
-                             unit="s", ge=0, le=600)
+    startup_s: float = param(10, "median start-up of a replica (lognormal, p99 3×); the run "
+                             "grows with it", unit="s", ge=0, le=120)
     smoke_rps: float = param(0, "a smoke test's requests to the preview Service "
                              "(previewService); with one, a pre-promotion analysis of its error "
                              "rate gates the promotion (0: none)", unit="req/s", ge=0, le=1000)
 
 
 AT = 30  # the rollout starts
+SERVED = 90  # the run goes on this long after the latest switch it allows for
+SLOWEST_START = 4  # the slowest of the replicas starting at once, × the median start-up
+SMOKE = 20  # the pre-promotion analysis: 2 measurements, 10 s apart
+
+
+def duration(p: Params) -> int:
+    """Long enough for the switch and SERVED seconds after it: two start-ups (the preview,
+    then the rest), each bounded by SLOWEST_START × the median (z = 2.9 of the lognormal
+    whose p99 is 3× the median), the auto-promotion delay and the smoke test's analysis."""
+    smoke = SMOKE if p.smoke_rps else 0
+    return math.ceil(AT + 2 * SLOWEST_START * p.startup_s + p.promote_after_s + smoke + SERVED)
 
 
 def derive(p: Params) -> dict[str, Any]:
-    return {"at": AT, "utilization": p.rps * p.service_ms / 1000.0 / (p.replicas * p.workers)}
+    return {"at": AT, "utilization": p.rps * p.service_ms / 1000.0 / (p.replicas * p.workers),
+            "duration": duration(p)}
 
 
 def scenario(p: Params) -> Scenario:
@@ -78,4 +92,6 @@ TEMPLATE = Template(
         "Only the smoke test (smoke_rps, a workload with 'preview: true') reaches the "
         "preview Service; without it the scenario has no pre-promotion analysis, which "
         "would see no data.",
+        "The run lasts 30 s + 2 × 4 × the median start-up + the auto-promotion delay (+ 20 s "
+        "with a smoke test) + 90 s: the switch comes before its last 90 s.",
     ))
