@@ -11,6 +11,11 @@ IDS = [t.id for t in TEMPLATES]
 # Variants whose scenario states a different outcome (the "without" side of the pattern).
 VARIANTS = [
     ("circuit-breaker", {"with_breaker": False}),
+    # The warm-up lasts until the breakers have opened; rare checkouts make the probes a
+    # larger share (p50, or no latency claim).
+    ("circuit-breaker", {"rps": 1}),
+    ("circuit-breaker", {"rps": 10}),
+    ("circuit-breaker", {"timeout_ms": 30000, "open_for_s": 1}),
     ("bulkhead", {"with_bulkhead": False}),
     ("ambassador", {"failover": False}),
     ("health-check", {"with_probes": False}),
