@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scalesim.templates import Check, Expect, evaluate, metric
+from scalesim.templates.expect import count_at_most, share_near
 
 RESULT = {
     "goodput_rps": 95.0,
@@ -86,3 +87,18 @@ def test_expect_reads_as_a_sentence():
     assert str(Expect("goodput_share", ">=", 0.999, "w")) == "goodput_share >= 0.999"
     assert str(Expect("a", "~", 152, "w", tolerance=0.03)) == "a ≈ 152 ± 3%"
     assert str(Expect("a", "<", 10, "w", minus="b")) == "a − b < 10"
+
+
+def test_a_share_is_expected_within_four_binomial_standard_errors():
+    """400 trials at 1/2: the standard error is 2.5 %, so 4 of them are 10 % of 0.5
+    (a 20 % relative tolerance)."""
+    near = share_near("failed_share", 0.5, 400, "why")
+    assert (near.op, near.value) == ("~", 0.5)
+    assert near.tolerance == pytest.approx(0.2)
+
+
+def test_a_rare_share_is_bounded_above_by_its_poisson_count():
+    """1 event expected in 1000 trials: at most 1 + 4·1 + 4 = 9 of them."""
+    rare = share_near("failed_share", 0.001, 1000, "why")
+    assert (rare.op, rare.value) == ("<=", pytest.approx(0.009))
+    assert count_at_most(0) == 4

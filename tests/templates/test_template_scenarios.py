@@ -22,6 +22,12 @@ VARIANTS = [
     ("service-mesh", {"attempts": 1}),
     ("retry-backoff", {"attempts": 1}),
     ("timeout", {"timeout_ms": 50, "slow_share": 0.05}),
+    # Hangs shorter than the timeout fail nothing; a timeout below the usual answer fails
+    # nearly everything; one inside its tail fails a share of it; long holds need threads.
+    ("timeout", {"slow_ms": 50}),
+    ("timeout", {"timeout_ms": 1}),
+    ("timeout", {"timeout_ms": 20}),
+    ("timeout", {"rps": 10000, "timeout_ms": 60000, "slow_share": 0.5}),
     ("gateway-aggregation", {"branches": 8, "main_ms": 40, "others_ms": 700}),
     ("strangler-fig", {"catalog_share": 0.5, "orders_share": 0.5}),
     ("cache-aside", {"hit_ratio": 0.5}),

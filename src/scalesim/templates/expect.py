@@ -47,6 +47,25 @@ class Expect:
                 ">": actual > self.value, ">=": actual >= self.value}[self.op]
 
 
+SIGMAS = 4  # statistical expectations hold within this many standard errors
+FEW = 25  # expected events below which a share is bounded above only (Poisson)
+
+
+def count_at_most(mean: float) -> float:
+    """A Poisson count's upper bound: the mean, SIGMAS standard deviations, and SIGMAS more
+    for tiny means (where the normal approximation undercounts the tail)."""
+    return mean + SIGMAS * math.sqrt(mean) + SIGMAS
+
+
+def share_near(metric: str, share: float, trials: float, why: str) -> Expect:
+    """A share of `trials` independent events: within SIGMAS binomial standard errors of
+    `share` when enough of them are expected, else at most its Poisson bound."""
+    if trials * share < FEW:
+        return Expect(metric, "<=", count_at_most(trials * share) / trials, why)
+    tolerance = SIGMAS * math.sqrt((1 - share) / (trials * share))
+    return Expect(metric, "~", share, why, tolerance=tolerance)
+
+
 @dataclass(frozen=True)
 class Check:
     """One expectation evaluated against one result."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from scalesim.sim.control.counts import approximate_weight, fenceposts
 from scalesim.templates.base import Scenario, Template
-from scalesim.templates.expect import Expect
+from scalesim.templates.expect import Expect, count_at_most
 from scalesim.templates.params import TemplateParams, param
 
 AT = 60  # the rollout starts
@@ -70,11 +70,6 @@ def exposed(p: Params) -> float:
     return p.rps * (share(p, p.weight) * first + share(p, 50) * second + after)
 
 
-def at_most(mean: float) -> float:
-    """A Poisson count's upper bound: the mean, 4 standard deviations and 4 for tiny means."""
-    return mean + 4 * math.sqrt(mean) + 4
-
-
 def derive(p: Params) -> dict[str, Any]:
     return {"at": AT, "duration": math.ceil(ended_at(p)) + TAIL}
 
@@ -92,10 +87,10 @@ def scenario(p: Params) -> Scenario:
                 Expect("rollouts[api].ended_s", "~", abort_at(p),
                        "at the first measurement past the failure limit: "
                        f"{AT} + interval × (failure_limit + 1) s", tolerance=0.001),
-                Expect("components.api.versions.v2.requests", "<=", at_most(radius),
+                Expect("components.api.versions.v2.requests", "<=", count_at_most(radius),
                        "the blast radius: rate × (weight × time at the first weight + 50 % × "
                        "time at 50 %) requests reached it, within 4 Poisson σ"),
-                Expect("requests.failed", "<=", at_most(radius * p.bad_error_rate),
+                Expect("requests.failed", "<=", count_at_most(radius * p.bad_error_rate),
                        "and only its share of them failed"),
             ))
     if p.bad:
