@@ -21,6 +21,9 @@ VARIANTS = [
     ("health-check", {"with_probes": False}),
     ("service-mesh", {"attempts": 1}),
     ("retry-backoff", {"attempts": 1}),
+    # Poison messages need (max_deliveries - 1) visibility timeouts to reach the DLQ, and
+    # their deliveries need threads.
+    ("dead-letter-queue", {"max_deliveries": 100, "poison": 0.2, "rps": 100}),
     ("timeout", {"timeout_ms": 50, "slow_share": 0.05}),
     # Hangs shorter than the timeout fail nothing; a timeout below the usual answer fails
     # nearly everything; one inside its tail fails a share of it; long holds need threads.

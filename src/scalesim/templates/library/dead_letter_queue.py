@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 from scalesim.templates.base import Scenario, Template
 from scalesim.templates.expect import Expect
 from scalesim.templates.params import TemplateParams, param
 
 VISIBILITY_S = 2.0
+WORK_MS = 20.0  # fulfilment's mean work per delivery
+REPLICAS = 4  # fulfilment replicas
+MIN_WORKERS = 16  # threads per replica, at least
+UTILIZATION = 0.7  # the consumers' threads: at most this busy on average
+WINDOW_S = 50  # the measured window
 
 
 class Params(TemplateParams):
@@ -25,11 +33,39 @@ def dead_share(p: Params) -> float:
     return p.poison + (1 - p.poison) * p.transient ** p.max_deliveries
 
 
+def deliveries_per_message(p: Params) -> float:
+    """With a DLQ: a poison message is delivered max_deliveries times, a good one until it
+    succeeds (geometric, at most max_deliveries)."""
+    good = sum(p.transient ** k for k in range(p.max_deliveries))
+    return p.poison * p.max_deliveries + (1 - p.poison) * good
+
+
+def workers(p: Params) -> int:
+    """Fulfilment threads per replica: the deliveries' work at most UTILIZATION busy."""
+    busy = p.rps * deliveries_per_message(p) * WORK_MS / 1000.0
+    return max(MIN_WORKERS, math.ceil(busy / REPLICAS / UTILIZATION))
+
+
+def warmup_s(p: Params) -> int:
+    """Until the first poison messages have used their deliveries ((max − 1) visibility
+    timeouts, plus 2 s for the work and the hops), so the window sees them leave as fast as
+    they arrive; 10 s without a DLQ."""
+    if not p.with_dlq:
+        return 10
+    return max(10, math.ceil((p.max_deliveries - 1) * VISIBILITY_S + 2))
+
+
+def derive(p: Params) -> dict[str, Any]:
+    return {"workers": workers(p), "concurrency": REPLICAS * workers(p),
+            "warmup": warmup_s(p), "duration": warmup_s(p) + WINDOW_S}
+
+
 def scenario(p: Params) -> Scenario:
     queue = "queues[orders->fulfilment.process]"
     # Waiting messages in steady state: poison ones for all their visibility timeouts,
     # failed ones for one, plus those in flight.
-    steady = p.rps * VISIBILITY_S * (p.poison * p.max_deliveries + p.transient) + 64
+    steady = p.rps * VISIBILITY_S * (p.poison * p.max_deliveries + p.transient) + \
+        REPLICAS * workers(p)
     if p.with_dlq:
         outcome: tuple[Expect, ...] = (
             Expect(f"{queue}.dead_letter_share", "~", dead_share(p),
@@ -52,7 +88,7 @@ def scenario(p: Params) -> Scenario:
         expect=(*outcome,
                 Expect(f"{queue}.lag_ms.p50", "<", 50,
                        "the other messages are not blocked: most go through at once")),
-        quick=("simulation.duration=20s",))
+        quick=(f"simulation.duration={warmup_s(p) + 10}s",))
 
 
 TEMPLATE = Template(
@@ -62,11 +98,15 @@ TEMPLATE = Template(
             "messages are set aside without blocking the rest, transient failures still "
             "succeed.",
     patterns=("dead-letter-channel", "invalid-message-channel", "competing-consumers"),
-    params=Params, scenario=scenario,
+    params=Params, scenario=scenario, derive=derive,
     assumptions=(
         "Poison messages fail at every delivery, after the consumer did its work; other "
         "failures are independent per delivery.",
         "Visibility timeout 2 s: a failed message is invisible that long before it is "
         "delivered again (SQS does not requeue at once).",
         "The DLQ has no consumer here: it only keeps the messages for someone to inspect.",
+        "Fulfilment has 4 replicas of at least 16 threads, more when the deliveries (poison "
+        "ones max_deliveries times) would keep them over 70 % busy; the warm-up lasts until "
+        "the first poison messages are dead-lettered ((max_deliveries − 1) × 2 s + 2 s, at "
+        "least 10 s), then 50 s are measured.",
     ))
