@@ -24,6 +24,11 @@ VARIANTS = [
     # Poison messages need (max_deliveries - 1) visibility timeouts to reach the DLQ, and
     # their deliveries need threads.
     ("dead-letter-queue", {"max_deliveries": 100, "poison": 0.2, "rps": 100}),
+    # The run (and the cut) last past the failover's bound: 564 s for a 300 s lease.
+    ("leader-election", {"lease_duration_s": 300, "renew_deadline_s": 200,
+                         "retry_period_s": 60}),
+    ("leader-election", {"lease_duration_s": 300, "renew_deadline_s": 200,
+                         "retry_period_s": 60, "fault": "partition"}),
     ("timeout", {"timeout_ms": 50, "slow_share": 0.05}),
     # Hangs shorter than the timeout fail nothing; a timeout below the usual answer fails
     # nearly everything; one inside its tail fails a share of it; long holds need threads.
