@@ -29,6 +29,10 @@ VARIANTS = [
                          "retry_period_s": 60}),
     ("leader-election", {"lease_duration_s": 300, "renew_deadline_s": 200,
                          "retry_period_s": 60, "fault": "partition"}),
+    # Many polls in the run; threads for the orders.
+    ("outbox", {"interval_ms": 60000, "rps": 30}),
+    ("outbox", {"interval_ms": 60000, "rps": 30, "relay": "log_tailing"}),
+    ("outbox", {"rps": 20000}),
     ("timeout", {"timeout_ms": 50, "slow_share": 0.05}),
     # Hangs shorter than the timeout fail nothing; a timeout below the usual answer fails
     # nearly everything; one inside its tail fails a share of it; long holds need threads.
