@@ -33,6 +33,12 @@ VARIANTS = [
     ("outbox", {"interval_ms": 60000, "rps": 30}),
     ("outbox", {"interval_ms": 60000, "rps": 30, "relay": "log_tailing"}),
     ("outbox", {"rps": 20000}),
+    # The partial share follows the timeout and the slow link: none without a slow link or
+    # with a timeout above it, all with one below the partitions' median, the tail between.
+    ("scatter-gather", {"slow_ms": 0}),
+    ("scatter-gather", {"timeout_ms": 5000}),
+    ("scatter-gather", {"timeout_ms": 10}),
+    ("scatter-gather", {"timeout_ms": 40}),
     ("timeout", {"timeout_ms": 50, "slow_share": 0.05}),
     # Hangs shorter than the timeout fail nothing; a timeout below the usual answer fails
     # nearly everything; one inside its tail fails a share of it; long holds need threads.
