@@ -39,6 +39,9 @@ VARIANTS = [
     ("scatter-gather", {"timeout_ms": 5000}),
     ("scatter-gather", {"timeout_ms": 10}),
     ("scatter-gather", {"timeout_ms": 40}),
+    # Probes slower than the outage: requests fail until the replica is back.
+    ("health-check", {"period_s": 60, "failure_threshold": 10}),
+    ("health-check", {"rps": 1}),
     ("timeout", {"timeout_ms": 50, "slow_share": 0.05}),
     # Hangs shorter than the timeout fail nothing; a timeout below the usual answer fails
     # nearly everything; one inside its tail fails a share of it; long holds need threads.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 from scalesim.templates.base import Scenario, Template
-from scalesim.templates.expect import Expect
+from scalesim.templates.expect import SIGMAS, Expect, count_at_most
 from scalesim.templates.params import TemplateParams, param
 
 WINDOW_S, OUTAGE_S = 30.0, 15.0
@@ -18,26 +20,45 @@ class Params(TemplateParams):
                                    ge=1, le=10)
 
 
+def failing_share(p: Params, seconds: float) -> float:
+    """The share of the window's requests sent to the dead replica during `seconds`."""
+    return seconds / p.replicas / WINDOW_S
+
+
+def lower(p: Params, seconds: float) -> float:
+    """A share at least: its Poisson count less 4 standard deviations."""
+    count = p.rps * WINDOW_S * failing_share(p, seconds)
+    return max(0.0, count - SIGMAS * math.sqrt(count)) / (p.rps * WINDOW_S)
+
+
 def scenario(p: Params) -> Scenario:
-    share = 1 / p.replicas
     expect: tuple[Expect, ...]
+    total = p.rps * WINDOW_S
     if p.with_probes:
-        detect_max = p.failure_threshold * p.period_s
+        # Requests fail until the probes notice, or the outage ends first.
+        most = min(p.failure_threshold * p.period_s, OUTAGE_S)
+        least = min((p.failure_threshold - 1) * p.period_s, OUTAGE_S)
         expect = (
-            Expect("workloads.requests.failed_share", "<=", share * detect_max / WINDOW_S,
-                   "requests fail only until the probes notice: at most failure_threshold × "
-                   "period"),
-            Expect("workloads.requests.failed_share", ">=",
-                   share * (p.failure_threshold - 1) * p.period_s / WINDOW_S * 0.9,
-                   "and at least (failure_threshold − 1) × period: detection is not free"),
+            Expect("workloads.requests.failed_share", "<=",
+                   count_at_most(total * failing_share(p, most)) / total,
+                   "requests fail only until the probes notice: at most min(failure_threshold "
+                   f"× period, the {OUTAGE_S:g} s outage) of the dead replica's share"),
+            Expect("workloads.requests.failed_share", ">=", lower(p, least),
+                   "and at least min((failure_threshold − 1) × period, the outage): detection "
+                   "is not free"),
         )
     else:
-        expect = (Expect("workloads.requests.failed_share", "~", share * OUTAGE_S / WINDOW_S,
+        expect = (Expect("workloads.requests.failed_share", "~", failing_share(p, OUTAGE_S),
                          "without probes the dead replica gets its share for the whole outage",
-                         tolerance=0.1),)
+                         tolerance=max(0.1, SIGMAS / math.sqrt(
+                             total * failing_share(p, OUTAGE_S)))),)
+    notice = min(p.failure_threshold * p.period_s, OUTAGE_S)
     return Scenario(
         story=f"{p.rps:g} req/s over {p.replicas} replicas; replica 0 crashes for "
-              f"{OUTAGE_S:g} s of the {WINDOW_S:g} s window.",
+              f"{OUTAGE_S:g} s of the {WINDOW_S:g} s window"
+              + (f"; the probes take it out within {notice:g} s." if p.with_probes and
+                 notice < OUTAGE_S else
+                 "; the probes cannot notice before it is back." if p.with_probes else "."),
         expect=expect,
         quick=())
 
@@ -56,6 +77,8 @@ TEMPLATE = Template(
         "replica that fails fast looks idle).",
         "Callers do not retry, so the failed share measures the detection time; a retry on "
         "another replica would hide it too.",
+        "Failures last until the probes notice or the 15 s outage ends, whichever is first; "
+        "the bounds are the Poisson counts of the dead replica's requests ± 4 σ.",
         "The scenario is already short (30 s, the probes need whole periods), so quick runs "
         "the full scenario.",
     ))
