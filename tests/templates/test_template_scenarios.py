@@ -42,6 +42,9 @@ VARIANTS = [
     # Probes slower than the outage: requests fail until the replica is back.
     ("health-check", {"period_s": 60, "failure_threshold": 10}),
     ("health-check", {"rps": 1}),
+    # No slowdown (or a slight one) does not show in the product path's p99.
+    ("database-per-service", {"slowdown": 1}),
+    ("database-per-service", {"slowdown": 6}),
     ("timeout", {"timeout_ms": 50, "slow_share": 0.05}),
     # Hangs shorter than the timeout fail nothing; a timeout below the usual answer fails
     # nearly everything; one inside its tail fails a share of it; long holds need threads.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from scalesim.templates.base import Scenario, Template
@@ -21,6 +22,29 @@ class Params(TemplateParams):
                             unit="×", ge=1, le=100)
 
 
+BASE_MS = 0.3 + 1.0 + 6 * 0.25  # the product path without its query: work and hops
+QUERY_MS = 3.0  # the product database's mean query (exponential)
+INCIDENT_SHARE = 10 / 30  # of the run (4 / 10 in the quick run)
+SHOWN_MS = 50.0  # the p99 the claim is about
+
+
+def incident_p99_ms(p: Params) -> float:
+    """The products' p99 when the slow window holds INCIDENT_SHARE of their requests: the
+    slow queries' (1 − 0.01 / share) quantile, exponential with mean slowdown × 3 ms."""
+    return BASE_MS + QUERY_MS * p.slowdown * math.log(INCIDENT_SHARE / 0.01)
+
+
+def slowed(p: Params) -> tuple[Expect, ...]:
+    """The product path's p99 is claimed above 50 ms only when the slowdown puts it well
+    above (25 % margin); a slight slowdown does not show there."""
+    if incident_p99_ms(p) < 1.25 * SHOWN_MS:
+        return ()
+    return (Expect("workloads.products.latency_ms.p99", ">", SHOWN_MS,
+                   "while the product path itself does slow down: its p99 is the slow "
+                   "queries' (1 − 0.01 / 0.33) quantile, about "
+                   f"{incident_p99_ms(p):.0f} ms"),)
+
+
 def scenario(p: Params) -> Scenario:
     return Scenario(
         story=f"{p.rps:g} req/s over users, products and orders; the product database "
@@ -32,8 +56,7 @@ def scenario(p: Params) -> Scenario:
                    "nor does the order service"),
             Expect("workloads.users.goodput_share", ">=", 0.999, "and neither loses requests"),
             Expect("workloads.orders.goodput_share", ">=", 0.999, "(orders)"),
-            Expect("workloads.products.latency_ms.p99", ">", 50,
-                   "while the product path itself does slow down"),
+            *slowed(p),
         ),
         quick=("simulation.duration=10s", "simulation.warmup=1s", "faults.0.at=4s",
                "faults.0.for=4s"))
@@ -50,6 +73,9 @@ TEMPLATE = Template(
         "differences, so every store has the same query times whatever the engine.",
         "The gateway is event-driven, so a slow path does not take the other paths' "
         "workers there; each service has its own threads.",
+        "The product path's p99 is claimed above 50 ms when 2.8 ms + 3 ms × slowdown × "
+        "ln(33) is at least 62.5 ms (slowdown 5.7 and up): the incident holds a third of "
+        "the run, so the p99 is its slow queries' 97th percentile.",
         "The incident is a 10× slowdown of the product database's queries (a bad plan, a "
         "noisy neighbour).",
     ))
