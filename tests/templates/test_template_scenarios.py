@@ -45,6 +45,11 @@ VARIANTS = [
     # No slowdown (or a slight one) does not show in the product path's p99.
     ("database-per-service", {"slowdown": 1}),
     ("database-per-service", {"slowdown": 6}),
+    # The fraud wait decides who is refused: a timeout past the hang (with a deadline to
+    # match) lets the incident's transfers through; one below the score's median refuses most.
+    ("banking-transfer", {"fraud_timeout_ms": 10000, "deadline_ms": 60000}),
+    ("banking-transfer", {"fraud_timeout_ms": 10}),
+    ("banking-transfer", {"rps": 1}),
     ("timeout", {"timeout_ms": 50, "slow_share": 0.05}),
     # Hangs shorter than the timeout fail nothing; a timeout below the usual answer fails
     # nearly everything; one inside its tail fails a share of it; long holds need threads.
