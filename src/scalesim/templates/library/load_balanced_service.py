@@ -6,7 +6,7 @@ import math
 from typing import Any, Literal
 
 from scalesim.templates.base import Scenario, Template
-from scalesim.templates.expect import Expect
+from scalesim.templates.expect import SIGMAS, Expect
 from scalesim.templates.params import TemplateParams, param
 
 RATED_UTILIZATION = 0.8
@@ -43,6 +43,15 @@ def derive(p: Params) -> dict[str, Any]:
             "target": RATED_UTILIZATION}
 
 
+QUICK_MEASURED_S = 3.0  # the quick run: 4 s, 1 s of warm-up
+
+
+def served_at_least(p: Params) -> float:
+    """Poisson arrivals: over T seconds the measured rate's standard deviation is
+    sqrt(rps / T), 6 % of 100 req/s over the quick run's 3 s, more than the 2 % allowed."""
+    return min(0.98 * p.rps, p.rps - SIGMAS * math.sqrt(p.rps / QUICK_MEASURED_S))
+
+
 def scenario(p: Params) -> Scenario:
     if p.autoscale:
         return Scenario(
@@ -62,8 +71,10 @@ def scenario(p: Params) -> Scenario:
         story=f"{p.rps:g} req/s of Poisson traffic spread over {p.replicas} instances "
               f"({p.rps / p.replicas:g} req/s each; rated {rated_rps(p):g}).",
         expect=(
-            Expect("workloads.clients.goodput_rps", ">=", 0.98 * p.rps,
-                   "every offered request is served (no queue runs away)"),
+            Expect("workloads.clients.goodput_rps", ">=", served_at_least(p),
+                   "every offered request is served (no queue runs away): at least 98 % of "
+                   "the rate, or the rate less 4 Poisson standard deviations of the quick "
+                   "run's arrivals when that is lower"),
             Expect("latency_ms.p99", "<", p.p99_target_ms, "the end-to-end p99 objective"),
             Expect("components.web.latency_ms.p99", "<", 100.0,
                    "an instance at its rated load answers within 100 ms at p99"),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from scalesim.templates.base import Scenario, Template
-from scalesim.templates.expect import Expect
+from scalesim.templates.expect import SIGMAS, Expect
 from scalesim.templates.params import TemplateParams, param
 
 
@@ -21,19 +22,36 @@ class Params(TemplateParams):
         "full", "AWS jitter: spreads retries so they do not arrive in waves")
 
 
+QUICK_CALLS_S = 9  # the quick run's measured seconds: the fewest calls the tolerances allow
+
+
+def attempt_moments(p: Params) -> tuple[float, float]:
+    """Mean and variance of the tries per call: P(tries ≥ j) = p^(j − 1), j = 1 … attempts."""
+    mean = sum(p.error_rate ** k for k in range(p.attempts))
+    square = sum((2 * k + 1) * p.error_rate ** k for k in range(p.attempts))
+    return mean, square - mean ** 2
+
+
 def scenario(p: Params) -> Scenario:
     failing = p.error_rate ** p.attempts
-    attempts = sum(p.error_rate ** k for k in range(p.attempts))
+    calls = p.rps * QUICK_CALLS_S
+    attempts, variance = attempt_moments(p)
+    # 4 binomial standard errors of the failed share (and 4 / calls for few failures), and
+    # 4 standard errors of the mean tries, relative; never tighter than 0.5 % and 3 %.
+    spread = SIGMAS * math.sqrt(failing * (1 - failing) / calls) + SIGMAS / calls
+    goodput_tolerance = max(0.005, spread / (1 - failing))
+    tries_tolerance = max(0.03, SIGMAS * math.sqrt(variance / calls) / attempts)
     return Scenario(
         story=f"{p.rps:g} calls/s to a dependency whose every attempt fails with chance "
               f"{p.error_rate:g}; up to {p.attempts} tries each.",
         expect=(
             Expect("workloads.calls.goodput_share", "~", 1 - failing,
-                   f"a call fails only if all {p.attempts} tries fail: 1 − p^attempts",
-                   tolerance=0.005),
+                   f"a call fails only if all {p.attempts} tries fail: 1 − p^attempts "
+                   "(within 4 binomial standard errors, at least 0.5 %)",
+                   tolerance=goodput_tolerance),
             Expect("calls[client.fetch->dependency.get].amplification", "~", attempts,
-                   "attempts per call: 1 + p + p² + … (the extra load retries cost)",
-                   tolerance=0.03),
+                   "attempts per call: 1 + p + p² + … (the extra load retries cost; within "
+                   "4 standard errors of the mean, at least 3 %)", tolerance=tries_tolerance),
         ),
         quick=("simulation.duration=10s", "simulation.warmup=1s"))
 
