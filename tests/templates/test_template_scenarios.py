@@ -54,6 +54,9 @@ VARIANTS = [
     ("retry-backoff", {"error_rate": 0.9, "attempts": 8}),
     # 100 req/s over the quick run's 3 s: Poisson noise of 6 %, more than 2 %.
     ("load-balanced-service", {"rps": 100}),
+    # A 1 s database: threads and the cache timeout sized for the misses.
+    ("cache-aside", {"db_ms": 1000}),
+    ("cache-aside", {"rps": 1}),
     ("timeout", {"timeout_ms": 50, "slow_share": 0.05}),
     # Hangs shorter than the timeout fail nothing; a timeout below the usual answer fails
     # nearly everything; one inside its tail fails a share of it; long holds need threads.
