@@ -57,6 +57,11 @@ VARIANTS = [
     # A 1 s database: threads and the cache timeout sized for the misses.
     ("cache-aside", {"db_ms": 1000}),
     ("cache-aside", {"rps": 1}),
+    # A pool and queue as large as the shared threads isolate nothing; a load past the
+    # threads fails before the incident; one recommendation a second holds none.
+    ("bulkhead", {"pool_size": 64, "pool_queue": 512}),
+    ("bulkhead", {"stock_rps": 5000, "recs_rps": 5000}),
+    ("bulkhead", {"with_bulkhead": False, "recs_rps": 1}),
     ("timeout", {"timeout_ms": 50, "slow_share": 0.05}),
     # Hangs shorter than the timeout fail nothing; a timeout below the usual answer fails
     # nearly everything; one inside its tail fails a share of it; long holds need threads.
