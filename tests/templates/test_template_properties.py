@@ -60,7 +60,7 @@ def test_the_hpa_target_is_a_whole_percent_like_the_field_it_is_written_to(run_c
     refused = run_cli("new", "autoscaling", "--set", "cpu_target=65.5")
     assert refused.exit_code == 2
     assert "cpu_target=65.5: input should be a valid integer" in refused.output
-    assert "allowed: an integer from 10 to 95 (%)" in refused.output
+    assert "allowed: an integer from 10 to 90 (%)" in refused.output
 
 
 @pytest.mark.parametrize(("value", "text"), [
