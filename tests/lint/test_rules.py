@@ -758,3 +758,27 @@ workloads: [{{name: w, to: api.get, rate: 100/s}}]
             "'api' scale_down policy 1 allows 5000% of the replicas per 30 s: a bare number "
             "is a multiple, so 'percent: 50' means 5000% (HPA and KEDA get value 5000); "
             "write '50%' for 50 percent")
+
+
+@pytest.mark.parametrize(("target", "tolerance", "flagged"), [
+    ("90%", "10%", False), ("91%", "10%", True), ("95%", "10%", True),
+    ("83%", "20%", False), ("84%", "20%", True)])
+def test_a_cpu_target_the_hpa_cannot_scale_up_from_is_named(
+        lint_yaml: LintYaml, target: str, tolerance: str, flagged: bool) -> None:
+    """A saturated replica reads 100 % of its CPU request, and the HPA moves only when 100 /
+    target leaves 1 ± tolerance: 100/91 = 1.099 ≤ 1.1 never does, 100/90 = 1.111 does; with
+    a 20 % tolerance, 100/84 = 1.190 ≤ 1.2 and 100/83 = 1.205."""
+    spec = f"""
+components:
+  api:
+    replicas: 2
+    workers: 8
+    health: {{readiness: {{}}}}
+    operations: {{get: {{work: 5ms}}}}
+    autoscale: {{max: 10, tolerance: {tolerance}, metrics: [{{cpu: {target}}}]}}
+workloads: [{{name: w, to: api.get, rate: 100/s}}]
+"""
+    findings = lint_yaml(spec)
+    assert ("SS703" in rules(findings)) is flagged
+    if flagged:
+        assert only(findings, "SS703").path == "components.api.autoscale.metrics[0].cpu"

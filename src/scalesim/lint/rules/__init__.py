@@ -244,4 +244,10 @@ RULES: tuple[Rule, ...] = (
          "which is no rate limit at all, and the HPA and KEDA objects get 5000",
          ("auto-scaling",),
          None, delivery.percent_read_as_multiple),
+    Rule("SS703", "cpu-target-out-of-reach", WARNING,
+         "a replica uses at most its CPU request, so a saturated fleet reads 100 %: with a "
+         "target of 1 / (1 + tolerance) or more (91 % at the default 10 %) the ratio never "
+         "leaves the tolerance band and the HPA never scales up on CPU",
+         ("auto-scaling",),
+         None, delivery.cpu_target_out_of_reach),
 )

@@ -1,5 +1,6 @@
 """Rules about the control loops: progressive delivery (`rollout`) analyses that cannot
-measure anything, and autoscaling policies whose numbers cannot be what was meant."""
+measure anything, and autoscaling policies and targets whose numbers cannot be what was
+meant."""
 
 from __future__ import annotations
 
@@ -59,3 +60,24 @@ def percent_read_as_multiple(ctx: Context) -> Iterator[Hit]:
                           f"multiple, so 'percent: {ratio:g}' means {whole_percent(ratio)}% "
                           f"(HPA and KEDA get value {whole_percent(ratio)}); write "
                           f"'{ratio:g}%' for {ratio:g} percent")
+
+
+def cpu_target_out_of_reach(ctx: Context) -> Iterator[Hit]:
+    """SS703: a CPU target the HPA can never scale up from. A replica uses at most its CPU
+    request (a saturated one reports 100 %), and the HPA acts only when usage / target
+    leaves 1 ± tolerance: at a target of 1 / (1 + tolerance) or more (91 % with the default
+    10 %) even a saturated fleet reads inside the band."""
+    for name, component in ctx.system.components.items():
+        autoscale = component.autoscale
+        if autoscale is None:
+            continue
+        for index, metric in enumerate(autoscale.metrics):
+            if metric.cpu is None or 1.0 / metric.cpu > 1.0 + autoscale.tolerance:
+                continue
+            reachable = whole_percent(1.0 / (1.0 + autoscale.tolerance))
+            yield Hit(("components", name, "autoscale", "metrics", index, "cpu"),
+                      f"'{name}' scales on {whole_percent(metric.cpu)}% CPU, but a replica "
+                      f"uses at most 100% of its request, and 100/{whole_percent(metric.cpu)}"
+                      f" is within the {whole_percent(autoscale.tolerance)}% tolerance: the "
+                      "CPU metric never asks for more replicas, however loaded the fleet; "
+                      f"give a target below {reachable}%")
