@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from scalesim.sim.control.counts import approximate_weight, fenceposts
 from scalesim.templates.base import Scenario, Template
 from scalesim.templates.expect import Expect, count_at_most
 from scalesim.templates.params import TemplateParams, param
@@ -55,6 +54,8 @@ def share(p: Params, weight: int) -> float:
     share of the replicas (Argo's counts at the default 25 % maxSurge and maxUnavailable)."""
     if p.traffic_routing:
         return weight / 100.0
+    # the simulator's package loads numpy: not at `templates list`
+    from scalesim.sim.control.counts import approximate_weight, fenceposts
     surge, _ = fenceposts(p.replicas, "25%", "25%")
     new, old = approximate_weight(p.replicas, weight, surge)
     return new / (new + old)
