@@ -49,6 +49,7 @@ from scalesim.diagnosis.finding import (
 )
 from scalesim.spec import bounds
 from scalesim.spec.checks import sync_edges
+from scalesim.spec.control import whole_percent
 from scalesim.spec.demand import cpu_per_visit_s
 from scalesim.spec.hashring import VIRTUAL_NODES
 from scalesim.spec.model import Component, Kind
@@ -362,6 +363,19 @@ def _scaled_fix(run: Run, name: str, workers: int, hold: float, fleet: dict[str,
     needed = whole(peak * hold / (workers * TARGET_UTILIZATION))
     if needed is None:  # an infinite mean hold: no count to give, the finding stands
         return Fix(unbounded_text(run.system, name))
+    out_of_reach = autoscale.cpu_out_of_reach
+    start = max(run.system.components[name].replicas, autoscale.min)
+    if out_of_reach is not None and fleet["max"] <= start:
+        index, target = out_of_reach
+        reachable = autoscale.highest_reachable_cpu
+        evidence.append(f"the autoscaler never scaled up: at a CPU target of "
+                        f"{whole_percent(target)}%, a saturated replica's 100% is within its "
+                        f"{whole_percent(autoscale.tolerance)}% tolerance (lint SS703)")
+        return Fix(f"lower {name}'s CPU target from {whole_percent(target)}% to "
+                   f"{min(80, reachable - 1)}%, below the {reachable}% from which a "
+                   "saturated fleet scales up",
+                   (f"components.{name}.autoscale.metrics.{index}.cpu="
+                    f"{min(80, reachable - 1)}%",))
     if fleet["max"] < autoscale.max:
         evidence.append(f"the autoscaler never reached its max of {autoscale.max}: the fleet "
                         "was too small when the load came, and grew only sync by sync")

@@ -216,6 +216,19 @@ class Autoscale(Strict):
     def queue_metrics(self) -> list[QueueMetric]:
         return [m.queue for m in self.metrics if m.queue is not None]
 
+    @property
+    def cpu_out_of_reach(self) -> tuple[int, float] | None:
+        """(index, target) of a CPU metric the HPA never scales up on: a replica uses at most
+        its CPU request (a saturated one reads 100 %), and usage / target ≤ 1 + tolerance
+        stays in the band at a target of 1 / (1 + tolerance) or more. None when it can."""
+        return next(((index, m.cpu) for index, m in enumerate(self.metrics)
+                     if m.cpu is not None and 1.0 / m.cpu <= 1.0 + self.tolerance), None)
+
+    @property
+    def highest_reachable_cpu(self) -> int:
+        """The whole-percent CPU target below which a saturated fleet scales up."""
+        return whole_percent(1.0 / (1.0 + self.tolerance))
+
 
 # -- versions and rollouts -----------------------------------------------------------------
 

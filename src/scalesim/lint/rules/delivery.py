@@ -69,15 +69,13 @@ def cpu_target_out_of_reach(ctx: Context) -> Iterator[Hit]:
     10 %) even a saturated fleet reads inside the band."""
     for name, component in ctx.system.components.items():
         autoscale = component.autoscale
-        if autoscale is None:
+        found = None if autoscale is None else autoscale.cpu_out_of_reach
+        if autoscale is None or found is None:
             continue
-        for index, metric in enumerate(autoscale.metrics):
-            if metric.cpu is None or 1.0 / metric.cpu > 1.0 + autoscale.tolerance:
-                continue
-            reachable = whole_percent(1.0 / (1.0 + autoscale.tolerance))
-            yield Hit(("components", name, "autoscale", "metrics", index, "cpu"),
-                      f"'{name}' scales on {whole_percent(metric.cpu)}% CPU, but a replica "
-                      f"uses at most 100% of its request, and 100/{whole_percent(metric.cpu)}"
-                      f" is within the {whole_percent(autoscale.tolerance)}% tolerance: the "
-                      "CPU metric never asks for more replicas, however loaded the fleet; "
-                      f"give a target below {reachable}%")
+        index, target = found
+        yield Hit(("components", name, "autoscale", "metrics", index, "cpu"),
+                  f"'{name}' scales on {whole_percent(target)}% CPU, but a replica uses at "
+                  f"most 100% of its request, and 100/{whole_percent(target)} is within the "
+                  f"{whole_percent(autoscale.tolerance)}% tolerance: the CPU metric never "
+                  "asks for more replicas, however loaded the fleet; give a target below "
+                  f"{autoscale.highest_reachable_cpu}%")
