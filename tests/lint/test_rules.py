@@ -731,24 +731,29 @@ def test_a_partial_quorum_without_delays_has_no_pbs_figure(lint_yaml: LintYaml) 
         "latest write")
 
 
-@pytest.mark.parametrize(("written", "flagged"), [
-    ("50", True), ("10.01", True), ("'5000%'", True),     # 5000 %, 1001 %: no rate limit
-    ("10", False), ("'50%'", False), ("0.5", False), ("2", False)])
-def test_a_scaling_percent_above_1000_is_read_as_a_multiple(
-        lint_yaml: LintYaml, written: str, flagged: bool) -> None:
-    """A policy's percent is a ratio: a bare 50 is 5000 % (the HPA gets value 5000)."""
-    spec = f"""
+def autoscaled_api(autoscale: str) -> str:
+    """A spec of one healthy 2-replica api with `autoscale` (a YAML flow mapping)."""
+    return f"""
 components:
   api:
     replicas: 2
     workers: 8
     health: {{readiness: {{}}}}
     operations: {{get: {{work: 5ms}}}}
-    autoscale:
-      max: 10
-      scale_down: {{policies: [{{pods: 1}}, {{percent: {written}, period: 30s}}]}}
+    autoscale: {autoscale}
 workloads: [{{name: w, to: api.get, rate: 100/s}}]
 """
+
+
+@pytest.mark.parametrize(("written", "flagged"), [
+    ("50", True), ("10.01", True), ("'5000%'", True),     # 5000 %, 1001 %: no rate limit
+    ("10", False), ("'50%'", False), ("0.5", False), ("2", False)])
+def test_a_scaling_percent_above_1000_is_read_as_a_multiple(
+        lint_yaml: LintYaml, written: str, flagged: bool) -> None:
+    """A policy's percent is a ratio: a bare 50 is 5000 % (the HPA gets value 5000)."""
+    spec = autoscaled_api(
+        f"{{max: 10, scale_down: {{policies: [{{pods: 1}}, {{percent: {written}, "
+        "period: 30s}]}}")
     findings = lint_yaml(spec)
     assert ("SS702" in rules(findings)) is flagged
     if written == "50":
@@ -768,16 +773,7 @@ def test_a_cpu_target_the_hpa_cannot_scale_up_from_is_named(
     """A saturated replica reads 100 % of its CPU request, and the HPA moves only when 100 /
     target leaves 1 ± tolerance: 100/91 = 1.099 ≤ 1.1 never does, 100/90 = 1.111 does; with
     a 20 % tolerance, 100/84 = 1.190 ≤ 1.2 and 100/83 = 1.205."""
-    spec = f"""
-components:
-  api:
-    replicas: 2
-    workers: 8
-    health: {{readiness: {{}}}}
-    operations: {{get: {{work: 5ms}}}}
-    autoscale: {{max: 10, tolerance: {tolerance}, metrics: [{{cpu: {target}}}]}}
-workloads: [{{name: w, to: api.get, rate: 100/s}}]
-"""
+    spec = autoscaled_api(f"{{max: 10, tolerance: {tolerance}, metrics: [{{cpu: {target}}}]}}")
     findings = lint_yaml(spec)
     assert ("SS703" in rules(findings)) is flagged
     if flagged:
