@@ -368,14 +368,13 @@ def _scaled_fix(run: Run, name: str, workers: int, hold: float, fleet: dict[str,
     if out_of_reach is not None and fleet["max"] <= start:
         index, target = out_of_reach
         reachable = autoscale.highest_reachable_cpu
+        lowered = min(80, reachable - 1)
         evidence.append(f"the autoscaler never scaled up: at a CPU target of "
                         f"{whole_percent(target)}%, a saturated replica's 100% is within its "
                         f"{whole_percent(autoscale.tolerance)}% tolerance (lint SS703)")
-        return Fix(f"lower {name}'s CPU target from {whole_percent(target)}% to "
-                   f"{min(80, reachable - 1)}%, below the {reachable}% from which a "
-                   "saturated fleet scales up",
-                   (f"components.{name}.autoscale.metrics.{index}.cpu="
-                    f"{min(80, reachable - 1)}%",))
+        return Fix(f"lower {name}'s CPU target from {whole_percent(target)}% to {lowered}%, "
+                   f"below the {reachable}% from which a saturated fleet scales up",
+                   (f"components.{name}.autoscale.metrics.{index}.cpu={lowered}%",))
     if fleet["max"] < autoscale.max:
         evidence.append(f"the autoscaler never reached its max of {autoscale.max}: the fleet "
                         "was too small when the load came, and grew only sync by sync")

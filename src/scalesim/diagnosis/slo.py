@@ -24,7 +24,7 @@ from scalesim.diagnosis.components import (
     relief,
     slow_calls,
 )
-from scalesim.diagnosis.context import HOT, TARGET_UTILIZATION, Run, fault_text
+from scalesim.diagnosis.context import HOT, TARGET_UTILIZATION, Run, changed, fault_text
 from scalesim.diagnosis.finding import Finding, Fix, Limit, duration, share
 from scalesim.spec import bounds
 from scalesim.spec.demand import extra_s
@@ -208,7 +208,7 @@ def _least(run: Run, check: dict[str, Any], component: str,
     @functools.cache  # the bisection's last count is estimated again for its percentile
     def estimated(count: int) -> tuple[float, float]:
         """The percentile, and the component's offered utilization."""
-        found = estimate(_resized(system, component, field, count))
+        found = estimate(changed(system, ("components", component, field), count))
         return _percentile_s(found, check), found.components[component].state.offered
 
     def meets(count: int) -> bool:
@@ -230,11 +230,6 @@ def _count(system: System, component: str, field: str) -> int:
     count = spec.worker_limit if field == "workers" else spec.replicas
     assert count is not None
     return count
-
-
-def _resized(system: System, component: str, field: str, count: int) -> System:
-    spec = system.components[component].model_copy(update={field: count})
-    return system.model_copy(update={"components": {**system.components, component: spec}})
 
 
 def _percentile_s(found: Estimate, check: dict[str, Any]) -> float:
