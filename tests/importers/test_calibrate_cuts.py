@@ -215,7 +215,6 @@ def test_the_fallback_time_is_fitted_from_the_gap_it_leaves(tmp_path: Path) -> N
     report, text = run_calibrate(tmp_path, FALLBACK, "--traces", str(traces))
     fallback = report["operations"]["caller.call"]["calls"]["dependency.get"]["fallback"]
     assert fallback["n"] == calls[("caller.call", "dependency.get")]["fallbacks"] > 100
-    print(f"fallbacks: {fallback['n']}")
     within(fallback["observed_mean_ms"], 5.0, math.hypot(5.0, 0.1) / math.sqrt(fallback["n"]),
            "fallback mean ms")
     assert fallback["family"] == "exponential"
