@@ -83,6 +83,23 @@ def test_a_call_deadline_bounds_all_attempts() -> None:
     assert r["requests"]["failed_by_cause"]["timeout"] == r["requests"]["total"]
 
 
+def test_a_back_off_past_the_deadline_fails_the_call_at_the_deadline() -> None:
+    # The try times out at 100 ms; the retry would wait 450 ms, past the 500 ms deadline, so
+    # it is not sent and the call fails when the deadline comes, as Envoy's route timeout
+    # fires during the back-off: each request (on_failure: continue) ends at 500 ms, and the
+    # caller holds every request for that long (50/s x 0.5 s in flight).
+    caller = {"workers": "unlimited", "operations": {"go": {"calls": [
+        {"to": "slow", "timeout": "100ms", "deadline": "500ms", "on_failure": "continue",
+         "retry": {"attempts": 3, "backoff": "constant", "base": "450ms", "max": "450ms",
+                   "jitter": "none"}}]}}}
+    slow = {"workers": "unlimited", "operations": {"op": {"work": "1s"}}}
+    r = run({"gw": caller, "slow": slow}, [every("50/s")], duration="10s")
+    assert r["latency_ms"]["mean"] == pytest.approx(500.0, abs=1e-6)
+    assert r["latency_ms"]["max"] == pytest.approx(500.0, abs=1e-6)
+    assert call(r, "gw.go", "slow.op")["amplification"] == 1.0
+    assert r["components"]["gw"]["concurrency_mean"] == pytest.approx(25.0, rel=0.03)
+
+
 def test_deadline_propagation_bounds_the_callees_calls() -> None:
     comps = {"gw": {"workers": "unlimited", "operations": {"go": {"calls": [
         {"to": "mid", "timeout": "50ms", "propagate_deadline": True,

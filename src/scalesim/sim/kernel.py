@@ -85,6 +85,7 @@ PAUSE_END: Final = 22
 RANDOM_FAIL: Final = 23
 RANDOM_RECOVER: Final = 24
 CALL_READY: Final = 25
+DEADLINE_FAIL: Final = 26
 PROGRESS_EVERY: Final = 1 << 16  # events between progress reports, event-limit and buffer checks
 MAX_INLINE: Final = 40  # inline hand-offs nested in one event before the heap takes over
 STILL_EVENTS = 1 << 21  # events at one instant that mean a loop of zero-time steps
@@ -155,6 +156,7 @@ class Kernel:
             self._breaker_timer, self._outlier_sweep, self._probe_ready,  # type: ignore[list-item]
             self._probe_live, self._restarted, self._pause_start, self._pause_end,  # type: ignore[list-item]
             self._random_fail, self._random_recover, self._call_ready,  # type: ignore[list-item]
+            self._deadline_fail,  # type: ignore[list-item]
         ]
         for area in plan.areas:
             area.attach(self)
@@ -1158,7 +1160,22 @@ class Kernel:
                                    attempt, None)
                     return
                 if attempt.call_deadline and self.now + wait >= attempt.call_deadline:
-                    cause = TIMEOUT  # the call's deadline leaves no time for another try
+                    # The back-off runs into the call's deadline, which fails the call when
+                    # it comes (Envoy's route timeout fires during the back-off).
+                    self.push(attempt.call_deadline, DEADLINE_FAIL, attempt)
+                    return
+        self._failed(attempt, call, parent, cause)
+
+    def _deadline_fail(self, attempt: Frame) -> None:
+        call = attempt.call
+        parent = attempt.parent
+        if call is not None and parent is not None and not parent.dead:
+            self._failed(attempt, call, parent, TIMEOUT)
+
+    def _failed(self, attempt: Frame, call: CallPlan, parent: Frame, cause: int) -> None:
+        """The call of this last attempt ends with `cause` (OK or a failure, which
+        on_failure turns into what the caller sees)."""
+        if cause != OK:
             call.failed += 1
             if call.on_failure == CONTINUE:
                 cause = OK
