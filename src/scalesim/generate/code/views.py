@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from scalesim.generate.code import literals
 from scalesim.generate.code.literals import Expr, call, lit, python, statement, tuple_of
+from scalesim.generate.istio import mesh_routed
 from scalesim.spec.dists import AnyDistribution, Constant
 from scalesim.spec.model import (
     Call,
@@ -339,8 +340,10 @@ class _Builder:
             keywords["on_failure"] = lit("continue")
         if spec.async_ or spec.outbox is not None:
             keywords["fire_and_forget"] = lit(True)
-        name = self._dependency(operation, self.system.resolve(spec.to),
-                                probability=spec.probability, **keywords)
+        target = self.system.resolve(spec.to)
+        if not mesh_routed(self.system, target[0]):  # TCP: the mesh cannot time it out
+            keywords["mesh_routed"] = lit(False)
+        name = self._dependency(operation, target, probability=spec.probability, **keywords)
         self.calls.append(name)
         return name
 

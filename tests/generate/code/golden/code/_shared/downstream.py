@@ -154,7 +154,12 @@ OnFailure = Literal["fail", "continue"] | Fallback
 
 
 class Dependency:
-    """One call of one operation to `target` (component.operation) at `url`."""
+    """One call of one operation to `target` (component.operation) at `url`.
+
+    `mesh_routed` is False for a callee that the cluster reaches over its own TCP protocol
+    (a database, cache or queue), for which a mesh has no request timeout or retries: under
+    SCALESIM_RETRIES=mesh such a call keeps its own timeout and retries.
+    """
 
     def __init__(
         self,
@@ -171,6 +176,7 @@ class Dependency:
         on_failure: OnFailure = "fail",
         fire_and_forget: bool = False,
         probability: float = 1.0,
+        mesh_routed: bool = True,
     ) -> None:
         self.operation = operation
         self.target = target
@@ -185,6 +191,7 @@ class Dependency:
         self.on_failure = on_failure
         self.fire_and_forget = fire_and_forget
         self.probability = probability
+        self.mesh_routed = mesh_routed
         self.labels = (operation, target)
         self.retries_active = 0
         self.set_breaker(breaker)

@@ -13,7 +13,8 @@ and applies, with the simulator's meaning:
   out is not configured, as in the spec); with SCALESIM_RETRIES=mesh (the Kubernetes and
   Helm targets set it when the Istio routes are generated too) the call's `retry` and
   per-attempt `timeout` are left to the sidecar, whose route retries with them, so that
-  the tries do not multiply;
+  the tries do not multiply; a call to a database, cache or queue reached over TCP
+  (`mesh_routed=False`) keeps them, since no mesh route times out or retries TCP;
 - a cache's `hit_ratio`; a queue's `capacity` and each consumer's `concurrency`.
 
 What the code is made of stays as generated: its operations, its calls and their targets. A
@@ -51,7 +52,8 @@ from resilience import Backoff, Bulkhead, CircuitBreaker, RetryBudget
 from server import Operation
 
 VARIABLE = "SCALESIM_SETTINGS"
-# Behind the generated Istio routes, which retry: the calls leave retries to the sidecar.
+# Behind the generated Istio routes, which retry: the calls they route (HTTP) leave retries
+# and per-attempt timeouts to the sidecar.
 MESH_RETRIES = os.environ.get("SCALESIM_RETRIES") == "mesh"
 CAUSES = (
     "timeout",
@@ -307,7 +309,7 @@ def _call(node: Node, dependency: Dependency) -> None:
     dependency.deadline = optional["deadline"].number() if "deadline" in optional else None
     dependency.propagate_deadline = node.get("propagate_deadline", False).flag()
     dependency.retry = retry(node.get("retry")) if node.has("retry") else None
-    if MESH_RETRIES:  # the sidecar's route retries with these per-try timeouts: one try here
+    if MESH_RETRIES and dependency.mesh_routed:  # the sidecar's route retries and times out
         dependency.timeout = dependency.retry = None
     dependency.set_breaker(
         breaker(node.get("circuit_breaker")) if node.has("circuit_breaker") else None

@@ -28,6 +28,7 @@ CALL_CHECKOUT_CATALOG_GET = Dependency(
         on=frozenset({"crashed", "error", "overflow", "rejected", "timeout", "unavailable"}),
     ),
     bulkhead=Bulkhead(4, max_wait=0.01),
+    mesh_routed=False,
 )
 
 CALL_CHECKOUT_DB_READ = Dependency(
@@ -41,6 +42,7 @@ CALL_CHECKOUT_DB_READ = Dependency(
         on=frozenset({"crashed", "error", "overflow", "rejected", "timeout", "unavailable"}),
     ),
     on_failure="continue",
+    mesh_routed=False,
     probability=0.5,
 )
 
@@ -74,10 +76,15 @@ CALL_CHECKOUT_DB_READ_2 = Dependency(
     ),
     bulkhead=Bulkhead(8, max_wait=None, max_queue=16),
     on_failure=Fallback(Exponential(mean=0.001)),
+    mesh_routed=False,
 )
 
 CALL_CHECKOUT_JOBS_PUBLISH = Dependency(
-    "checkout", "jobs.publish", service_url("jobs", 8004, "/publish"), fire_and_forget=True
+    "checkout",
+    "jobs.publish",
+    service_url("jobs", 8004, "/publish"),
+    fire_and_forget=True,
+    mesh_routed=False,
 )
 
 OP_CHECKOUT = Operation(
