@@ -143,3 +143,24 @@ def test_at_most_once_commits_first_so_a_crash_loses_the_record_in_flight() -> N
             duration="10s")
     q = r["queues"]["orders->worker.process"]
     assert q["lost"] == 1 and q["duplicates"] == 0
+
+
+def test_partitions_count_the_window_not_the_drain() -> None:
+    """`front` serves 20/s of the 30/s offered and the group 10/s (one member, 100 ms
+    records), so the drain goes on publishing and delivering: the partitions counted it
+    (296 delivered and a lag_end of 298, each above its lag_max, for the queue's 198 and
+    199). They are the window's: they add up to the queue's delivered and, committing after
+    each record, to its backlog_end."""
+    components = {
+        "front": {"workers": 1, "operations": {"take": {
+            "work": {"dist": "constant", "value": "50ms"},
+            "calls": [{"to": "orders.publish"}]}}},
+        **topic(4, 1, work={"dist": "constant", "value": "100ms"},
+                delivery={"guarantee": "at_least_once", "commit_interval": "0s"})}
+    r = run(components, [{"name": "w", "to": "front.take", "rate": "30/s"}], duration="20s")
+    q = r["queues"]["orders->worker.process"]
+    assert r["workloads"]["w"]["requests"]["drained"] > 100  # the drain is long
+    partitions = q["partitions"]
+    assert sum(p["delivered"] for p in partitions) == q["delivered"]
+    assert sum(p["lag_end"] for p in partitions) == q["backlog_end"]
+    assert all(p["lag_end"] <= p["lag_max"] for p in partitions)

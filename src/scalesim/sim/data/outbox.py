@@ -70,6 +70,7 @@ class Relay(Publisher):
         self.polls = 0
         self.backlog_max = 0
         self.delay = Histogram()  # commit -> first publication acknowledged by the broker
+        self.window_counts: list[int] = []  # `counts` as the window ended
 
     @property
     def host_replica(self) -> Replica:
@@ -188,6 +189,13 @@ class Relay(Publisher):
         """Rows written and not yet published (the outbox table's backlog)."""
         return sum(1 for row in self.log if row.published == 0)
 
+    def counts(self) -> list[int]:
+        """written, publishes, duplicates, polls, unpublished rows, most waiting: kept as the
+        window ends, since the drain goes on writing and publishing (the window's requests
+        still answered)."""
+        return [self.written, self.publishes, self.duplicates, self.polls, self.unpublished(),
+                self.backlog_max]
+
     def reset(self) -> None:
         self.written = self.publishes = self.duplicates = self.polls = 0
         self.backlog_max = len(self.log) - self.pos
@@ -229,6 +237,10 @@ class OutboxArea(Area):
                 kernel.push(relay.offset_flush, self.flush_kind, relay)
         if kernel.t_start > 0.0:
             kernel.push(kernel.t_start, kernel.add_handler(self._warmup), None)
+
+    def window_end(self, kernel: Kernel) -> None:
+        for relay in self.relays:
+            relay.window_counts = relay.counts()
 
     def _poll(self, obj: object) -> None:
         assert isinstance(obj, Relay) and self.kernel is not None

@@ -101,6 +101,8 @@ class PartitionedSubscription(Consumption):
         # records in flight at most at the start: one a partition, one a member
         self.first_limit = min(partitions, len(self.members))
         self._assign(self._eager_assignment())
+        # per partition as the window ended: delivered, lag (records), most lag (`window_end`)
+        self.window_partitions: list[tuple[int, int, int]] = []
 
     def _add_members(self, replica: int) -> None:
         for _ in range(self.concurrency):
@@ -326,6 +328,13 @@ class PartitionedSubscription(Consumption):
         super().sample(now)
         for part in self.partitions:
             part.lag_max = max(part.lag_max, len(part.log))
+
+    def window_end(self, now: float) -> None:
+        """The partitions' counts too: the drain goes on delivering, and the lag at the end
+        is the window's, like `backlog_end`."""
+        super().window_end(now)
+        self.window_partitions = [(part.delivered, len(part.log), part.lag_max)
+                                  for part in self.partitions]
 
     def reset(self, now: float) -> None:
         super().reset(now)

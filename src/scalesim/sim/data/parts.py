@@ -171,8 +171,8 @@ def subscription_part(sub: Consumption) -> SubscriptionPart:
     in_flight = sub.concurrency
     if isinstance(sub, PartitionedSubscription):
         in_flight = sub.first_limit
-        partitions = [PartitionPart(p.delivered, len(p.log), Peak(p.lag_max))
-                      for p in sub.partitions]
+        partitions = [PartitionPart(delivered, lag_end, Peak(lag_max))
+                      for delivered, lag_end, lag_max in sub.window_partitions]
         rebalances = list(sub.rebalances)
     traces: list[MessageTrace] = []
     for msg in sub.sampled:
@@ -213,10 +213,12 @@ def saga_part(plan: SagaPlan) -> SagaPart:
 
 def relay_part(relay: Relay) -> RelayPart:
     relay.delay.flush()
+    # the window's counts, as for a subscription
+    written, publishes, duplicates, polls, backlog_end, backlog_max = relay.window_counts
     return RelayPart(
-        name=relay.name, polling=relay.polling, written=relay.written,
-        publishes=relay.publishes, duplicates=relay.duplicates, delay=relay.delay,
-        polls=relay.polls, backlog_end=relay.unpublished(), backlog_max=Peak(relay.backlog_max))
+        name=relay.name, polling=relay.polling, written=written, publishes=publishes,
+        duplicates=duplicates, delay=relay.delay, polls=polls, backlog_end=backlog_end,
+        backlog_max=Peak(backlog_max))
 
 
 def store_part(store: EventStore) -> StorePart:
