@@ -6,7 +6,8 @@ The order follows the simulator: each attempt is cut to what is left of the call
 and of the caller's propagated deadline, asks the breaker, then the bulkhead, then the
 connection pool; a bulkhead or pool refusal counts as a failure in the breaker (Resilience4j
 records every exception). A retry is made only for a cause in `retry.on`, when the deadline
-leaves time for its back-off, and when the retry budget and the concurrent-retry cap allow it.
+leaves time for its back-off (else the call fails with a timeout when the deadline comes, as
+Envoy's route timeout does), and when the retry budget and the concurrent-retry cap allow it.
 """
 
 from __future__ import annotations
@@ -244,7 +245,9 @@ class Dependency:
         ):
             delay = retry.backoff.delay(attempt, delay, RNG)
             if deadline is not None and time.monotonic() + delay >= deadline:
-                cause = "timeout"  # the deadline leaves no time for another try
+                # the back-off runs into the deadline, which fails the call when it comes
+                await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+                cause = "timeout"
                 break
             if retry.budget is not None and not retry.budget.try_retry():
                 break
