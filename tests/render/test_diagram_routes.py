@@ -4,8 +4,10 @@ projection, and a dead-letter queue is reached by its queue's failure path."""
 
 from __future__ import annotations
 
+import copy
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from scalesim.render.graph import (
 from scalesim.render.graphviz import inline_svg
 from scalesim.render.mermaid import flowchart
 from scalesim.sim import simulate
+from scalesim.sim.result_schema import check_result
 from scalesim.spec import System, load_spec_text
 from scalesim.templates import TEMPLATES, get_template
 
@@ -37,8 +40,9 @@ def template_system(template_id: str, *overrides: str) -> System:
 
 
 @cache
-def template_run(template_id: str) -> tuple[System, dict[str, Any]]:
-    system = template_system(template_id, "simulation.duration=12s", "simulation.warmup=2s")
+def template_run(template_id: str, *overrides: str) -> tuple[System, dict[str, Any]]:
+    system = template_system(template_id, "simulation.duration=12s", "simulation.warmup=2s",
+                             *overrides)
     return system, simulate(system, 1)
 
 
@@ -112,6 +116,37 @@ def test_a_result_alone_draws_the_projection() -> None:
     arch = architecture_from_result(result)
     assert [(e.source, e.callee, e.route) for e in arch.edges if e.route is not Route.CALL] \
         == [("orders-log", "projector.apply", Route.PROJECTION)]
+
+
+NEVER_DEAD_LETTERED = [("dead-letter-queue", f"components.orders.delivery.{setting}")
+                      for setting in ("max_deliveries=null", "guarantee=at_most_once")]
+
+
+@pytest.mark.parametrize("template, overrides", [
+    *(pytest.param(t.id, (), id=t.id) for t in TEMPLATES
+      if any(route is Route.DEAD_LETTER for *_, route in routes(template_system(t.id)))),
+    *(pytest.param(template, (override,), id=override.rsplit(".", 1)[1])
+      for template, override in NEVER_DEAD_LETTERED)])
+def test_a_result_alone_draws_the_dead_letter_route_as_the_spec_does(
+        template: str, overrides: tuple[str, ...]) -> None:
+    """The result names each subscription's dead-letter queue and `max_deliveries`, so the
+    route, its label and its traffic need no spec (its width is against the busiest edge,
+    and only the spec has the workloads' entry edges)."""
+    system, result = template_run(template, *overrides)
+    assert check_result(result) == []
+    spec_routes, result_routes = (
+        [replace(e, width=0.0) for e in overlay(arch, result, ColorBy.UTILIZATION).edges
+         if e.route is Route.DEAD_LETTER]
+        for arch in (architecture(system), architecture_from_result(result)))
+    assert result_routes == spec_routes != []
+
+
+def test_a_dead_letter_queue_the_result_does_not_list_makes_it_invalid() -> None:
+    _, result = template_run("dead-letter-queue")
+    edited = copy.deepcopy(result)
+    edited["queues"]["orders->fulfilment.process"]["dead_letter"] = "ghost"
+    assert check_result(edited) == ["(top level): queues.orders->fulfilment.process."
+                                    "dead_letter: no component 'ghost' in components"]
 
 
 @needs_dot

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from scalesim.diagnosis.context import SHOWN_UNEVEN, uneven
-from scalesim.spec.data import Consumer, Delivery
+from scalesim.spec.data import Consumer
 from scalesim.spec.model import Call, Kind, ParallelStep, System, Workload, plain_steps
 
 WORKLOAD = "workload"
@@ -174,8 +174,10 @@ def architecture(system: System, cluster: Cluster = Cluster.GROUP) -> Architectu
         if comp.event_store is not None:
             edges += [_delivery_edge(system, name, projection, Route.PROJECTION)
                       for projection in comp.event_store.projections]
-        if comp.delivery is not None and comp.delivery.dead_letter is not None:
-            edges.append(_dead_letter_edge(name, comp.delivery.dead_letter, comp.delivery))
+        delivery = comp.delivery
+        if delivery is not None and delivery.dead_letter is not None:
+            edges.append(_dead_letter_edge(name, delivery.dead_letter, delivery.guarantee,
+                                           delivery.max_deliveries))
     return Architecture(system.name, system.description, tuple(nodes), tuple(edges))
 
 
@@ -202,14 +204,16 @@ def _delivery_edge(system: System, source: str, consumer: Consumer,
     return _delivery(source, target, operation, route, f" · concurrency {consumer.concurrency}")
 
 
-def _dead_letter_edge(queue: str, dead_letter: str, delivery: Delivery) -> Edge:
-    """A queue's failure path to its dead-letter queue, saying when a message takes it."""
-    if delivery.guarantee == "at_most_once":
+def _dead_letter_edge(queue: str, dead_letter: str, guarantee: str | None,
+                      max_deliveries: int | None) -> Edge:
+    """A queue's failure path to its dead-letter queue, saying when a message takes it (from
+    its `delivery`, or from a result's subscriptions of the queue, which repeat it)."""
+    if guarantee == "at_most_once":
         when = "never: at most once drops a failed message"
-    elif delivery.max_deliveries is None:
+    elif max_deliveries is None:
         when = "never: no max_deliveries"
     else:
-        when = f"failure path · after {delivery.max_deliveries} deliveries"
+        when = f"failure path · after {max_deliveries} deliveries"
     return Edge(queue, dead_letter, queue, dead_letter, ("dead letter", when), is_async=True,
                 route=Route.DEAD_LETTER)
 
@@ -257,9 +261,8 @@ def _groups(names: list[str], kinds: dict[str, str], cluster: Cluster) -> dict[s
 def architecture_from_result(result: dict[str, Any],
                              cluster: Cluster = Cluster.GROUP) -> Architecture:
     """What a result alone tells: components with kind and replicas, its call edges, its
-    queues' deliveries and its event stores' projections. Workload entry points, call
-    policies and dead-letter routes (a result counts dead letters by the queue they left and
-    the queue they reached, never the pair) are in the spec only."""
+    queues' deliveries and dead-letter routes, and its event stores' projections. Workload
+    entry points and call policies are in the spec only."""
     components: dict[str, Any] = result["components"]
     groups = _groups(list(components), {n: c["kind"] for n, c in components.items()}, cluster)
     nodes = tuple(Node(name, name, comp["kind"],
@@ -276,7 +279,20 @@ def architecture_from_result(result: dict[str, Any],
                    for target in found["projections"]]
     edges += tuple(_delivery(source, *_operation(target), route)
                    for source, target, route in deliveries)
-    return Architecture(result["system"], None, nodes, edges)
+    return Architecture(result["system"], None, nodes, edges + _dead_letter_routes(result))
+
+
+def _dead_letter_routes(result: dict[str, Any]) -> tuple[Edge, ...]:
+    """One route per queue whose subscriptions name a dead-letter queue (every subscription
+    of a queue names the same one: the queue's `delivery`)."""
+    routes: dict[str, Edge] = {}
+    for name, found in (result.get("queues") or {}).items():
+        queue = name.split("->", 1)[0]
+        if found.get("dead_letter") is not None and queue not in routes:
+            routes[queue] = _dead_letter_edge(queue, found["dead_letter"],
+                                              found.get("guarantee"),
+                                              found.get("max_deliveries"))
+    return tuple(routes.values())
 
 
 def heat(value: float, good: float, bad: float) -> str:

@@ -20,6 +20,7 @@ from scalesim.sim.timeseries import (
     COMPONENT_COLUMNS,
     WORKLOAD_COLUMNS,
 )
+from scalesim.spec.data import Guarantee
 
 Count = Annotated[int, NoCoercion(), Field(ge=0)]
 Number = Annotated[float, NoCoercion()]
@@ -137,6 +138,9 @@ class QueueResult(_Part):
     backlog_end: Count
     lag_ms: Latency
     dead_lettered: Count = 0
+    guarantee: Guarantee | None = None
+    dead_letter: Name | None = None
+    max_deliveries: Annotated[int, NoCoercion(), Field(ge=1)] | None = None
 
 
 class EventStoreResult(_Part):
@@ -288,6 +292,10 @@ class ResultDocument(_Part):
                 if ref.partition(".")[0] not in components:
                     raise ValueError(f"calls[{index}].{end}: no component "
                                      f"'{ref.partition('.')[0]}' in components")
+        for name, queue in (self.queues or {}).items():
+            if queue.dead_letter is not None and queue.dead_letter not in components:
+                raise ValueError(f"queues.{name}.dead_letter: no component "
+                                 f"'{queue.dead_letter}' in components")
         for index, event in enumerate(self.events):
             if event.component not in components:
                 raise ValueError(f"events[{index}].component: no component "

@@ -64,6 +64,10 @@ def most_in_flight(consumer: Consumer, partitions: int | None, replicas: int) ->
     return consumer.concurrency
 
 
+# When a message counts as handled (Delivery.guarantee); a result's queues name theirs.
+Guarantee = Literal["at_most_once", "at_least_once", "effectively_once"]
+
+
 class Delivery(Strict):
     """When a message counts as handled, and what happens when its consumer fails.
 
@@ -76,7 +80,7 @@ class Delivery(Strict):
     SQS FIFO's 5-minute deduplication interval, though SQS drops repeated sends there, not
     redeliveries)."""
 
-    guarantee: Literal["at_most_once", "at_least_once", "effectively_once"] = "at_most_once"
+    guarantee: Guarantee = "at_most_once"
     redelivery: Literal["visibility_timeout", "requeue"] = Field(
         "visibility_timeout", description="visibility_timeout: a failed message reappears when "
         "its visibility timeout ends (SQS); requeue: it goes back at once, near the head "

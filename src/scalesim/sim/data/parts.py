@@ -46,6 +46,8 @@ class SubscriptionPart:
     concurrency: int = field(metadata=FIXED)
     guarantee: str = field(metadata=FIXED)
     idempotent: bool = field(metadata=FIXED)
+    dead_letter: str | None = field(metadata=FIXED)  # the dead-letter queue's name
+    max_deliveries: int | None = field(metadata=FIXED)  # None: unlimited
     published: int
     delivered: int
     failed: int
@@ -185,6 +187,8 @@ def subscription_part(sub: Consumption) -> SubscriptionPart:
         queue=sub.queue.name, to=f"{sub.target.comp.name}.{sub.target.name}",
         queue_kind=sub.queue.kind, concurrency=in_flight,
         guarantee=GUARANTEES[sub.guarantee], idempotent=sub.settings.idempotent,
+        dead_letter=sub.dead_letter.name if sub.dead_letter is not None else None,
+        max_deliveries=sub.settings.max_deliveries or None,
         published=published, delivered=delivered, failed=failed, deliveries=deliveries,
         redelivered=redelivered, duplicates=duplicates, deduplicated=deduplicated,
         dead_lettered=dead_lettered, lost=lost, settled=settled,

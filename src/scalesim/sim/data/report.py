@@ -102,6 +102,8 @@ def subscription(sub: SubscriptionPart, span: float, replications: int = 1) -> d
         "lag_ms": _latency(sub.lag),
         "guarantee": sub.guarantee,
         "idempotent": sub.idempotent,
+        "dead_letter": sub.dead_letter,
+        "max_deliveries": sub.max_deliveries,
         "published": sub.published,
         "deliveries": sub.deliveries,
         "redelivered": sub.redelivered,
