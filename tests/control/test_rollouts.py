@@ -81,6 +81,53 @@ def test_a_healthy_canary_is_promoted_when_its_pauses_are_over(routing: bool) ->
     assert result["requests"]["failed"] == 0
 
 
+SLOW_CANARY = """\
+scalesim: 1
+name: slow-canary
+components:
+  api:
+    replicas: 10
+    workers: 2
+    queue: 50
+    operations:
+      get: {{work: 10ms}}
+    versions:
+      v2: {{startup: 20s, operations: {{get: {{work: 10ms}}}}}}
+    rollout:
+      to: v2
+      at: 10s
+      strategy: canary
+      traffic_routing: {routing}
+      steps: [{{set_weight: 15%}}, {{pause: 10s}}, {{set_weight: 60%}}, {{pause: 30s}}]
+workloads:
+  - {{name: users, to: api.get, arrivals: constant, rate: 500/s}}
+simulation: {{duration: 150s, seed: 2}}
+"""
+
+
+@pytest.mark.parametrize("routing", [True, False], ids=["traffic-routing", "replica-share"])
+def test_a_canary_is_promoted_only_once_its_new_set_is_fully_available(routing: bool) -> None:
+    """Argo's shouldFullPromote waits for the new set to have the whole spec available, and a
+    routed canary keeps the previous weight until the set is at its count, for every weight:
+    15 % at 30 s (2 replicas, 20 s to start), 60 % at 60 s (set at 40 s), the last pause ends
+    at 90 s, the 100 % (10 replicas) is there at 110 s: promoted then. With routing the
+    stable set goes `scale_down_delay` (30 s) after that switch; no request fails."""
+    result = simulate(load_spec_text(SLOW_CANARY.format(routing=str(routing).lower())),
+                      with_series=True)
+    rollout = result["rollouts"][0]
+    assert rollout["outcome"] == "promoted" and rollout["ended_s"] == 110.0
+    assert rollout["steps"][-1] == {"t_s": 110.0, "weight": 100}
+    assert result["requests"]["failed"] == 0
+    if not routing:
+        return
+    assert rollout["steps"] == [{"t_s": 10.0, "weight": 0}, {"t_s": 30.0, "weight": 15},
+                                {"t_s": 60.0, "weight": 60}, {"t_s": 110.0, "weight": 100}]
+    table = result["timeseries"]["replicas"]
+    base = [dict(zip(table["columns"], row, strict=True)) for row in table["rows"]
+            if row[2] == "base"]
+    assert min(r["t_s"] for r in base if r["desired"] == 0) == 140.0
+
+
 BLUE_GREEN = """\
 scalesim: 1
 name: blue-green

@@ -246,6 +246,16 @@ class RolloutRun:
                 self.blocking = None
             self.step += 1
         if self.phase == PROGRESSING:
+            self._promote_when_full(replicas)
+
+    def _promote_when_full(self, replicas: int) -> None:
+        """After the last step the canary's weight is 100 %. Argo promotes (shouldFullPromote)
+        only once the new set has the whole spec available; until then a routed canary keeps
+        the last step's weight (trafficrouting.go: the previous weight while the new set is
+        not at its desired count), so no traffic goes to replicas that are not there."""
+        self.weight = 100
+        self._apply_canary(replicas, self.weight)
+        if self.fleet.available(self.new) >= replicas:
             self._promote()
 
     def _maybe_start_background(self) -> None:
