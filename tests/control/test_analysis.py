@@ -12,6 +12,7 @@ from scalesim.sim.control.analysis import (
     RUNNING,
     SUCCESSFUL,
     AnalysisRun,
+    History,
 )
 from scalesim.sim.mechanisms.balancer import RoundRobin
 from scalesim.sim.plan import ERROR as ERROR_CAUSE
@@ -30,6 +31,14 @@ def op() -> Op:
     return Op(comp, "get", None, None, 0.0)
 
 
+def start(spec: Analysis, kind: str, ops: list[Op], count: int | None,
+          at: float = 0.0) -> AnalysisRun:
+    """A run started at `at` on counters sampled from then on, as a rollout does."""
+    history = History(ops, spec.interval)
+    history.sample(at)
+    return AnalysisRun.start(spec, kind, at, history, count)
+
+
 def serve(target: Op, ok: int, failed: int, latency_s: float = 0.01) -> None:
     for cause, n in ((OK, ok), (ERROR_CAUSE, failed)):
         for _ in range(n):
@@ -41,8 +50,7 @@ def serve(target: Op, ok: int, failed: int, latency_s: float = 0.01) -> None:
 def test_failed_once_failures_exceed_the_limit() -> None:
     """failureLimit 1: the first failure is tolerated, the second fails the run."""
     ops = [op()]
-    run = AnalysisRun.start(analysis(failure_limit=1, error_rate={"max": "2%"}), "bg", 0.0,
-                            ops, None)
+    run = start(analysis(failure_limit=1, error_rate={"max": "2%"}), "bg", ops, None)
     serve(ops[0], 90, 10)
     assert run.measure(10.0) == RUNNING
     serve(ops[0], 90, 10)
@@ -54,8 +62,7 @@ def test_failed_once_failures_exceed_the_limit() -> None:
 def test_each_measurement_is_over_its_own_interval() -> None:
     """A bad first interval does not leak into the second."""
     ops = [op()]
-    run = AnalysisRun.start(analysis(failure_limit=5, error_rate={"max": "2%"}), "bg", 0.0,
-                            ops, None)
+    run = start(analysis(failure_limit=5, error_rate={"max": "2%"}), "bg", ops, None)
     serve(ops[0], 50, 50)
     run.measure(10.0)
     serve(ops[0], 100, 0)
@@ -68,8 +75,7 @@ def test_between_max_and_fail_above_is_inconclusive() -> None:
     """success `result <= max`, failure `result > fail_above`, neither: inconclusive; more
     than inconclusiveLimit (0) of them makes the run inconclusive (the rollout pauses)."""
     ops = [op()]
-    run = AnalysisRun.start(analysis(p99={"max": "50ms", "fail_above": "100ms"}), "bg", 0.0,
-                            ops, None)
+    run = start(analysis(p99={"max": "50ms", "fail_above": "100ms"}), "bg", ops, None)
     serve(ops[0], 100, 0, latency_s=0.075)
     assert run.measure(10.0) == INCONCLUSIVE
 
@@ -78,7 +84,7 @@ def test_no_data_is_an_error_and_too_many_in_a_row_end_the_run() -> None:
     """A query over no requests returns nothing: an error; consecutiveErrorLimit 4 means the
     fifth error in a row makes the metric Error (an abort)."""
     ops = [op()]
-    run = AnalysisRun.start(analysis(error_rate={"max": "2%"}), "bg", 0.0, ops, None)
+    run = start(analysis(error_rate={"max": "2%"}), "bg", ops, None)
     phases = [run.measure(10.0 * (i + 1)) for i in range(5)]
     assert phases == [RUNNING] * 4 + [ERROR]
     assert "no requests to measure in 5 measurements in a row" in run.verdict()
@@ -89,8 +95,7 @@ def test_no_data_errors_do_not_count_towards_count() -> None:
     not end after 3 (it used to fail with '0 failed measurement(s) > failure_limit 0'); it
     is Error after consecutive_error_limit + 1 = 5 errors in a row, and says why."""
     ops = [op()]
-    run = AnalysisRun.start(analysis(count=3, error_rate={"max": "2%"}), "pre-promotion",
-                            0.0, ops, 3)
+    run = start(analysis(count=3, error_rate={"max": "2%"}), "pre-promotion", ops, 3)
     phases = [run.measure(10.0 * (i + 1)) for i in range(5)]
     assert phases == [RUNNING] * 4 + [ERROR]
     state = run.metrics[0]
@@ -98,13 +103,12 @@ def test_no_data_errors_do_not_count_towards_count() -> None:
     assert "failure_limit" not in run.verdict()
     assert "consecutive_error_limit 4" in run.verdict()
     assert "post_promotion_analysis" in run.verdict()
-    assert run.next_time() == 60.0  # errors still move the schedule: one every interval
 
 
 def test_errors_between_results_delay_the_count() -> None:
     """count 2 with an empty interval in between: three measurements, then successful."""
     ops = [op()]
-    run = AnalysisRun.start(analysis(count=2, error_rate={"max": "2%"}), "step", 0.0, ops, 2)
+    run = start(analysis(count=2, error_rate={"max": "2%"}), "step", ops, 2)
     serve(ops[0], 100, 0)
     assert run.measure(10.0) == RUNNING
     assert run.measure(20.0) == RUNNING  # no data: an error, not counted
@@ -115,7 +119,7 @@ def test_errors_between_results_delay_the_count() -> None:
 
 def test_data_resets_the_error_streak() -> None:
     ops = [op()]
-    run = AnalysisRun.start(analysis(error_rate={"max": "2%"}), "bg", 0.0, ops, None)
+    run = start(analysis(error_rate={"max": "2%"}), "bg", ops, None)
     for i in range(4):
         run.measure(10.0 * (i + 1))
     serve(ops[0], 10, 0)
@@ -125,13 +129,11 @@ def test_data_resets_the_error_streak() -> None:
 
 def test_a_counted_run_succeeds_when_its_measurements_are_done() -> None:
     ops = [op()]
-    run = AnalysisRun.start(analysis(count=2, error_rate={"max": "2%"}, p99={"max": "50ms"}),
-                            "step", 0.0, ops, 2)
+    run = start(analysis(count=2, error_rate={"max": "2%"}, p99={"max": "50ms"}), "step", ops, 2)
     serve(ops[0], 100, 0)
     assert run.measure(10.0) == RUNNING
     serve(ops[0], 100, 1)
     assert run.measure(20.0) == SUCCESSFUL
-    assert run.next_time() == 30.0
 
 
 def test_count_reached_within_the_failure_limit_is_successful() -> None:
@@ -139,8 +141,7 @@ def test_count_reached_within_the_failure_limit_is_successful() -> None:
     Successful — the count is reached and failures (2) never exceeded the limit. A majority
     rule would have failed it."""
     ops = [op()]
-    run = AnalysisRun.start(analysis(count=3, failure_limit=2, error_rate={"max": "2%"}),
-                            "step", 0.0, ops, 3)
+    run = start(analysis(count=3, failure_limit=2, error_rate={"max": "2%"}), "step", ops, 3)
     serve(ops[0], 90, 10)
     assert run.measure(10.0) == RUNNING
     serve(ops[0], 90, 10)
@@ -154,8 +155,7 @@ def test_count_reached_with_only_failures_within_the_limit_is_successful() -> No
     """Even no success at all: count 2, failureLimit 2, two failures → Successful in Argo
     (the limit, not the mix, decides); a third failure would have been needed to fail."""
     ops = [op()]
-    run = AnalysisRun.start(analysis(count=2, failure_limit=2, error_rate={"max": "2%"}),
-                            "step", 0.0, ops, 2)
+    run = start(analysis(count=2, failure_limit=2, error_rate={"max": "2%"}), "step", ops, 2)
     serve(ops[0], 50, 50)
     run.measure(10.0)
     serve(ops[0], 50, 50)
@@ -166,7 +166,7 @@ def test_inconclusive_within_its_limit_does_not_stop_a_counted_run() -> None:
     """count 2, inconclusiveLimit 1: one inconclusive then one success → Successful."""
     ops = [op()]
     spec = analysis(count=2, inconclusive_limit=1, p99={"max": "50ms", "fail_above": "100ms"})
-    run = AnalysisRun.start(spec, "step", 0.0, ops, 2)
+    run = start(spec, "step", ops, 2)
     serve(ops[0], 100, 0, latency_s=0.075)
     assert run.measure(10.0) == RUNNING
     serve(ops[0], 100, 0, latency_s=0.010)
@@ -175,8 +175,7 @@ def test_inconclusive_within_its_limit_does_not_stop_a_counted_run() -> None:
 
 def test_latency_percentiles_come_from_the_intervals_histogram() -> None:
     ops = [op()]
-    run = AnalysisRun.start(analysis(failure_limit=-1, p99={"max": "50ms"}), "bg", 0.0, ops,
-                            None)
+    run = start(analysis(failure_limit=-1, p99={"max": "50ms"}), "bg", ops, None)
     serve(ops[0], 99, 0, latency_s=0.010)
     serve(ops[0], 1, 0, latency_s=1.0)
     run.measure(10.0)
@@ -186,3 +185,52 @@ def test_latency_percentiles_come_from_the_intervals_histogram() -> None:
     run.measure(20.0)
     assert run.log[1][2] is not None and abs(run.log[1][2] - 1.0) <= 0.01
     assert run.phase == RUNNING  # failure_limit −1: never fails
+
+
+def test_the_first_measurement_is_taken_when_the_run_starts() -> None:
+    """Argo's generateMetricTasks: a metric with no measurement yet is measured at once, or
+    once initialDelay has passed; the next one interval after it."""
+    ops = [op()]
+    run = start(analysis(interval="60s", error_rate={"max": "2%"}), "step", ops, 2, at=10.0)
+    assert run.next_time() == 10.0
+    serve(ops[0], 100, 0)
+    assert run.measure(10.0) == RUNNING
+    assert run.next_time() == 70.0
+    delayed = analysis(interval="60s", initial_delay="30s", error_rate={"max": "2%"})
+    assert start(delayed, "step", ops, 2, at=10.0).next_time() == 40.0
+
+
+def test_the_first_measurement_covers_the_interval_before_it() -> None:
+    """A measurement is the metric's current value, a range of one interval ending now, so
+    the first one sees the version's requests served before its run started."""
+    ops = [op()]
+    history = History(ops, 60.0)
+    history.sample(0.0)  # the rollout began
+    serve(ops[0], 90, 10)
+    run = AnalysisRun.start(analysis(interval="60s", failure_limit=1,
+                                     error_rate={"max": "2%"}), "step", 30.0, history, 2)
+    assert run.measure(30.0) == RUNNING
+    serve(ops[0], 100, 0)
+    assert run.measure(90.0) == SUCCESSFUL
+    assert [(t, value, outcome) for t, _, value, outcome in run.log] == [
+        (30.0, 0.1, FAILED), (90.0, 0.0, SUCCESSFUL)]
+
+
+def test_a_measurement_error_is_retried_ten_seconds_later() -> None:
+    """DefaultErrorRetryInterval: after an error the metric is measured again 10 s later,
+    whatever its interval, over the interval before that retry; each metric on its own
+    schedule (here p99 has no successful request to measure, the error rate has data)."""
+    ops = [op()]
+    run = start(analysis(interval="60s", failure_limit=-1, error_rate={"max": "2%"},
+                         p99={"max": "50ms"}), "bg", ops, None)
+    run.measure(0.0)
+    assert run.next_time() == 10.0
+    serve(ops[0], 0, 10)
+    run.measure(10.0)
+    assert [(name, outcome) for t, name, _, outcome in run.log if t == 10.0] == [
+        ("error_rate", FAILED), ("p99", ERROR)]
+    assert run.next_time() == 20.0
+    serve(ops[0], 10, 0)
+    run.measure(20.0)  # p99 alone is due: the error rate's next is at 70 s
+    assert [name for t, name, _, _ in run.log if t == 20.0] == ["p99"]
+    assert [m.due for m in run.metrics] == [70.0, 80.0]

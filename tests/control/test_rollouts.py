@@ -52,9 +52,11 @@ def test_a_bad_canary_is_aborted_at_the_first_analysis_past_the_failure_limit() 
     rollout = result["rollouts"][0]
     assert rollout["outcome"] == "aborted"
     errors = [a for a in rollout["analysis"] if a["metric"] == "error_rate"]
-    # Measurements every 10 s from 60 s; failure_limit 1 → the second failure (80 s) aborts.
-    assert [a["t_s"] for a in errors] == [70.0, 80.0]
-    assert [a["phase"] for a in errors] == ["failed", "failed"]
+    # The first measurement at once (60 s), before v2 served anything: no data, an error;
+    # then 10 s later (the retry after an error, and the interval) and every 10 s:
+    # failure_limit 1 → the second failure (80 s) aborts.
+    assert [a["t_s"] for a in errors] == [60.0, 70.0, 80.0]
+    assert [a["phase"] for a in errors] == ["error", "failed", "failed"]
     assert rollout["ended_s"] == 80.0
     assert rollout["steps"][-1] == {"t_s": 80.0, "weight": 0}
     # Poisson arrivals thinned by an exact 10 % weight for 20 s: Poisson(10 % × 1000/s × 20 s)
@@ -77,7 +79,9 @@ def test_a_healthy_canary_is_promoted_when_its_pauses_are_over(routing: bool) ->
     assert rollout["ended_s"] == 60.0 + 60.0 + 60.0  # start + the sum of the pauses
     weights = [s["weight"] for s in rollout["steps"]]
     assert weights[0] == 0 and weights[-1] == 100 and 10 in weights and 50 in weights
-    assert all(a["phase"] == "successful" for a in rollout["analysis"])
+    # The measurements at the start (60 s) have no data yet; every later one passes.
+    assert {a["phase"] for a in rollout["analysis"] if a["t_s"] == 60.0} == {"error"}
+    assert all(a["phase"] == "successful" for a in rollout["analysis"] if a["t_s"] > 60.0)
     assert result["requests"]["failed"] == 0
 
 
@@ -126,6 +130,43 @@ def test_a_canary_is_promoted_only_once_its_new_set_is_fully_available(routing: 
     base = [dict(zip(table["columns"], row, strict=True)) for row in table["rows"]
             if row[2] == "base"]
     assert min(r["t_s"] for r in base if r["desired"] == 0) == 140.0
+
+
+STEP_ANALYSIS = """\
+scalesim: 1
+name: step-analysis
+components:
+  api:
+    replicas: 10
+    operations:
+      get: {{work: 1ms}}
+    versions:
+      v2: {{operations: {{get: {{work: 1ms}}}}}}
+    rollout:
+      to: v2
+      at: 10s
+      strategy: canary
+      steps: [{{set_weight: 20%}}, {{analysis: {{interval: 60s, {delay}error_rate: {{max: 2%}}}}}},
+              {{set_weight: 60%}}]
+workloads:
+  - {{name: users, to: api.get, arrivals: constant, rate: 100/s}}
+simulation: {{duration: 150s, seed: 1}}
+"""
+
+
+@pytest.mark.parametrize(("delay", "log"), [
+    ("", [(10.0, "error", None), (20.0, "successful", 0.0)]),
+    ("initial_delay: 30s, ", [(40.0, "successful", 0.0)]),
+], ids=["at-once", "initial-delay"])
+def test_a_step_analysis_measures_at_once_or_after_its_initial_delay(
+        delay: str, log: list[tuple[float, str, float | None]]) -> None:
+    """Argo measures when the run starts (10 s, with the 20 % step), not one interval later.
+    That range holds no v2 request yet: an error, retried 10 s later over the range ending
+    then (its 10 s of data). With initial_delay 30 s the first measurement is at 40 s, over
+    the 60 s before it. The step's one measurement done, the rollout goes on at once."""
+    rollout = simulate(load_spec_text(STEP_ANALYSIS.format(delay=delay)))["rollouts"][0]
+    assert [(a["t_s"], a["phase"], a["value"]) for a in rollout["analysis"]] == log
+    assert rollout["outcome"] == "promoted" and rollout["ended_s"] == log[-1][0]
 
 
 BLUE_GREEN = """\
@@ -334,13 +375,15 @@ def test_blue_green_auto_promotion_after_delays_the_switch_by_that_much() -> Non
 
 def test_blue_green_pre_promotion_analysis_has_no_data_and_errors_out() -> None:
     """No workload reaches the preview, so every pre-promotion measurement is an error (no
-    data, as an empty Prometheus result in Argo): consecutive_error_limit 4 → the fifth, at
-    35 + 5 × 10 s, ends it in Error and the rollout aborts without a switch."""
+    data, as an empty Prometheus result in Argo): the first when the preview is ready (35 s),
+    then one every 10 s (Argo's retry after an error, even with a 30 s interval);
+    consecutive_error_limit 4 → the fifth, at 35 + 4 × 10 s, ends it in Error and the rollout
+    aborts without a switch."""
     result, rollout = blue_green(
-        "pre_promotion_analysis: {interval: 10s, error_rate: {max: 2%}}")
+        "pre_promotion_analysis: {interval: 30s, error_rate: {max: 2%}}")
     assert rollout["outcome"] == "aborted"
-    assert rollout["ended_s"] == PREVIEW_READY + 50.0
-    assert [a["t_s"] for a in rollout["analysis"]] == [45.0, 55.0, 65.0, 75.0, 85.0]
+    assert rollout["ended_s"] == PREVIEW_READY + 40.0
+    assert [a["t_s"] for a in rollout["analysis"]] == [35.0, 45.0, 55.0, 65.0, 75.0]
     assert all(a["phase"] == "error" and a["value"] is None for a in rollout["analysis"])
     assert rollout["reason"].startswith("pre-promotion analysis error: error_rate: no "
                                         "requests to measure in 5 measurements in a row")
@@ -350,14 +393,16 @@ def test_blue_green_pre_promotion_analysis_has_no_data_and_errors_out() -> None:
 
 
 def test_blue_green_post_promotion_analysis_promotes_a_good_version_after_count() -> None:
-    """Switch at 40 s, then count 2 measurements every 10 s on the new active version: both
-    successful, promoted at 60 s."""
+    """Switch at 40 s, then count 2 measurements on the new active version: the first at
+    once, over the 10 s before the switch, when v2 served nothing (an error, not counted),
+    then 10 s apart: both successful, promoted at 60 s."""
     _, rollout = blue_green(
         "post_promotion_analysis: {interval: 10s, count: 2, error_rate: {max: 2%}}")
     assert rollout["outcome"] == "promoted"
     assert rollout["ended_s"] == 60.0
     assert [(a["t_s"], a["run"], a["phase"]) for a in rollout["analysis"]] == [
-        (50.0, "post-promotion", "successful"), (60.0, "post-promotion", "successful")]
+        (40.0, "post-promotion", "error"), (50.0, "post-promotion", "successful"),
+        (60.0, "post-promotion", "successful")]
 
 
 def test_blue_green_post_promotion_analysis_switches_a_bad_version_back() -> None:
@@ -394,15 +439,17 @@ def within(count: int, mean: float) -> bool:
 def test_a_pre_promotion_analysis_measures_the_preview_clients_and_promotes() -> None:
     """Argo points the preview Service at the new set when the rollout creates it (30 s), so
     the smoke test's requests find no replica until the preview is ready at 35 s: Poisson(20/s
-    × 5 s) fail unavailable. From then on they are the analysis's data: both measurements (45,
-    55 s) see v2's 0 % errors, the preview scales to 6 (ready 5 s later) and traffic switches
-    at 60 s. No user request failed."""
+    × 5 s) fail unavailable, and v2 serves none of them. The first measurement (35 s, when
+    the preview is ready) has no data: an error, retried 10 s later. From then on they are
+    the analysis's data: both measurements (45, 55 s) see v2's 0 % errors, the preview scales
+    to 6 (ready 5 s later) and traffic switches at 60 s. No user request failed."""
     result = previewed("pre_promotion_analysis: {interval: 10s, count: 2, "
                        "error_rate: {max: 2%}}")
     rollout = result["rollouts"][0]
     assert rollout["outcome"] == "promoted"
     assert [(a["t_s"], a["run"], a["phase"], a["value"]) for a in rollout["analysis"]] == [
-        (45.0, "pre-promotion", "successful", 0.0), (55.0, "pre-promotion", "successful", 0.0)]
+        (35.0, "pre-promotion", "error", None), (45.0, "pre-promotion", "successful", 0.0),
+        (55.0, "pre-promotion", "successful", 0.0)]
     assert rollout["steps"] == [{"t_s": 30.0, "weight": 0}, {"t_s": 60.0, "weight": 100}]
     assert result["workloads"]["users"]["requests"]["failed"] == 0
     smoke = result["workloads"]["smoke"]["requests"]

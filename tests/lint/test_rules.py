@@ -421,12 +421,13 @@ def test_hedging_a_non_idempotent_operation_is_an_error(lint_yaml: LintYaml) -> 
 
 
 def test_preview_analysis_says_when_it_gives_up_and_what_to_use(lint_yaml: LintYaml) -> None:
-    """consecutive_error_limit 4 (default) and interval 10s: the fifth empty measurement, 50 s
-    after the preview is ready, ends the analysis in Error."""
+    """consecutive_error_limit 4 (default): the first empty measurement when the preview is
+    ready, then one every 10 s (Argo's retry after an error): the fifth, 40 s after it, ends
+    the analysis in Error."""
     finding = only(lint_yaml(BAD["SS701"]), "SS701")
     assert finding.path == "components.api.rollout.pre_promotion_analysis"
     assert "measures error_rate on the preview 'v2'" in finding.message
-    assert "after 5 in a row (50 s after the preview is ready)" in finding.message
+    assert "after 5 in a row (40 s after the preview is ready)" in finding.message
     assert "post_promotion_analysis" in finding.message
     assert "preview: true" in finding.message
 

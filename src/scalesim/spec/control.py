@@ -283,12 +283,16 @@ class RateCheck(Strict):
         return self
 
 
+# Argo's DefaultErrorRetryInterval: a metric is measured again this long after a measurement
+# error, whatever its interval.
+ERROR_RETRY = 10.0
 ANALYSIS_LATENCIES = ("mean", "p50", "p90", "p95", "p99", "p999")
 
 
 class Analysis(Strict):
     """An Argo AnalysisTemplate measured on the new version's own requests at this component:
-    one measurement per `interval`, each over the interval before it."""
+    the first measurement at once (after `initial_delay`), then one per `interval` (10 s
+    after an error), each over the interval before it."""
 
     interval: PositiveDuration = 60.0
     count: int | None = Field(None, ge=1, description="measurements; default: until the "

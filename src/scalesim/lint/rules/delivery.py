@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from scalesim.lint.context import Context
 from scalesim.lint.finding import Hit
-from scalesim.spec.control import whole_percent
+from scalesim.spec.control import ERROR_RETRY, whole_percent
 
 
 def preview_analysis_without_traffic(ctx: Context) -> Iterator[Hit]:
@@ -23,7 +23,7 @@ def preview_analysis_without_traffic(ctx: Context) -> Iterator[Hit]:
             continue
         analysis = rollout.pre_promotion_analysis
         errors = analysis.consecutive_error_limit + 1
-        after = analysis.initial_delay + errors * analysis.interval
+        after = analysis.initial_delay + (errors - 1) * ERROR_RETRY  # the first at once
         metrics = ", ".join(metric for metric, _ in analysis.checks)
         yield Hit(("components", name, "rollout", "pre_promotion_analysis"),
                   f"pre_promotion_analysis of '{name}' measures {metrics} on the preview "

@@ -1,29 +1,37 @@
 """Argo Rollouts analysis runs, measured on one version's own requests at one component.
 
-A measurement takes the version's visits of the interval before it (a PromQL range of one
-interval): the error rate over all of them, latency percentiles over the successful ones,
-from the difference of its streaming histograms. An interval with no data is a measurement
-*error*, as in Argo: a Prometheus query over no requests returns an empty vector, and the
-condition `result[0] <= max` cannot be evaluated on it. Errors do not count towards `count`
-(Argo's runMeasurements counts only successful, failed and inconclusive ones). Each metric
-then follows Argo's assessMetricStatus: failed once failures exceed `failure_limit`,
-inconclusive once inconclusive results exceed `inconclusive_limit`, error after more than
+Argo takes a metric's first measurement when the run starts (after `initialDelay`), the
+next one `interval` after it, or 10 s after a measurement error (generateMetricTasks,
+DefaultErrorRetryInterval). A measurement queries the metric's current value, a PromQL range
+of one interval ending now: the version's visits of the interval before it, whenever the run
+started, taken from the counters the rollout samples every second (a scrape) and at each
+measurement, the samples inside the range as PromQL takes them. The error rate is over all
+of them, latency percentiles over the successful ones, from the difference of the streaming
+histograms. An interval with no data is a measurement *error*, as in Argo: a Prometheus
+query over no requests returns an empty vector, and the condition `result[0] <= max` cannot
+be evaluated on it. Errors do not count towards `count` (Argo's runMeasurements counts only
+successful, failed and inconclusive ones). Each metric then follows Argo's
+assessMetricStatus: failed once failures exceed `failure_limit`, inconclusive once
+inconclusive results exceed `inconclusive_limit`, error after more than
 `consecutive_error_limit` errors in a row, and otherwise successful as soon as `count`
 measurements are done, whatever their mix.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from scalesim.sim.metrics import PERCENTILES, _rank, bucket_values
 from scalesim.sim.plan import OK, Op
-from scalesim.spec.control import Analysis, LatencyCheck, RateCheck
+from scalesim.spec.control import ERROR_RETRY, Analysis, LatencyCheck, RateCheck
 
 RUNNING, SUCCESSFUL, FAILED, INCONCLUSIVE, ERROR = ("running", "successful", "failed",
                                                    "inconclusive", "error")
+SCRAPE = 1.0  # seconds between two samples of the counters
+EPS = 1e-9
 
 
 @dataclass
@@ -48,6 +56,30 @@ def window(ops: list[Op]) -> Window:
         failed += sum(op.by_cause) - op.by_cause[OK]
     assert counts is not None
     return Window(requests, failed, counts, total)
+
+
+class History:
+    """Samples of one version's counters over the longest range an analysis asks for."""
+
+    def __init__(self, ops: list[Op], longest: float) -> None:
+        self.ops = ops
+        self.longest = longest
+        self.samples: deque[tuple[float, Window]] = deque()
+
+    def sample(self, now: float) -> Window:
+        current = window(self.ops)
+        self.samples.append((now, current))
+        while len(self.samples) > 1 and self.samples[0][0] < now - self.longest - SCRAPE:
+            self.samples.popleft()
+        return current
+
+    def since(self, start: float) -> Window:
+        """The first sample inside a range that starts at `start` (PromQL's range selector);
+        the oldest one when none is that old (the version had served nothing before)."""
+        for t, sample in self.samples:
+            if t >= start - EPS:
+                return sample
+        return self.samples[-1][1]
 
 
 def measure(before: Window, now: Window, metric: str) -> float | None:
@@ -90,6 +122,7 @@ class MetricState:
     inconclusive: int = 0
     errors_in_a_row: int = 0
     phase: str = RUNNING
+    due: float = 0.0  # when its next measurement is to be taken
 
 
 @dataclass
@@ -98,50 +131,50 @@ class AnalysisRun:
 
     spec: Analysis
     kind: str
-    started: float
     count: int | None  # measurements to take; None: until the rollout ends
-    ops: list[Op]
-    last: Window
+    history: History
     metrics: list[MetricState] = field(default_factory=list)
     log: list[tuple[float, str, float | None, str]] = field(default_factory=list)
-    taken: int = 0  # measurement rounds, errors included: they set the next one's time
 
     @classmethod
-    def start(cls, spec: Analysis, kind: str, now: float, ops: list[Op],
+    def start(cls, spec: Analysis, kind: str, now: float, history: History,
               count: int | None) -> AnalysisRun:
-        run = cls(spec, kind, now, count, ops, window(ops))
-        run.metrics = [MetricState(name, check) for name, check in spec.checks]
+        run = cls(spec, kind, count, history)
+        first = now + spec.initial_delay
+        run.metrics = [MetricState(name, check, due=first) for name, check in spec.checks]
         return run
 
     def next_time(self) -> float:
-        return self.started + self.spec.initial_delay + (self.taken + 1) * self.spec.interval
+        return min(m.due for m in self.metrics if m.phase == RUNNING)
 
     def measure(self, now: float) -> str:
-        """Take one measurement of every metric still running; returns the run's phase."""
-        current = window(self.ops)
-        self.taken += 1
+        """Take the measurements due now, each over the interval before it; returns the
+        run's phase."""
+        current = self.history.sample(now)
+        before = self.history.since(now - self.spec.interval)
         for state in self.metrics:
-            if state.phase != RUNNING:
-                continue
-            value = measure(self.last, current, state.name)
-            if value is None:
-                outcome = ERROR
-                state.errors += 1
-                state.errors_in_a_row += 1
-            else:
-                outcome = verdict(state.check, value)
-                state.count += 1
-                state.errors_in_a_row = 0
-                if outcome == SUCCESSFUL:
-                    state.successful += 1
-                elif outcome == FAILED:
-                    state.failed += 1
-                else:
-                    state.inconclusive += 1
-            self.log.append((now, state.name, value, outcome))
-            state.phase = self._assess(state)
-        self.last = current
+            if state.phase == RUNNING and state.due <= now + EPS:
+                self._take(state, measure(before, current, state.name), now)
         return self.phase
+
+    def _take(self, state: MetricState, value: float | None, now: float) -> None:
+        if value is None:
+            outcome = ERROR
+            state.errors += 1
+            state.errors_in_a_row += 1
+        else:
+            outcome = verdict(state.check, value)
+            state.count += 1
+            state.errors_in_a_row = 0
+            if outcome == SUCCESSFUL:
+                state.successful += 1
+            elif outcome == FAILED:
+                state.failed += 1
+            else:
+                state.inconclusive += 1
+        self.log.append((now, state.name, value, outcome))
+        state.due = now + (ERROR_RETRY if outcome == ERROR else self.spec.interval)
+        state.phase = self._assess(state)
 
     def _assess(self, state: MetricState) -> str:
         """Argo's order: the failure, inconclusive and error limits, then the count (a run

@@ -19,8 +19,10 @@ from scalesim.sim.control.analysis import (
     FAILED,
     INCONCLUSIVE,
     RUNNING,
+    SCRAPE,
     SUCCESSFUL,
     AnalysisRun,
+    History,
 )
 from scalesim.sim.control.fleet import Fleet
 from scalesim.sim.plan import Op
@@ -68,8 +70,10 @@ class RolloutRun:
         self.promoting = False  # blue-green: the preview is being scaled to full size
         self.ready_at = -1.0  # blue-green: when the preview became available
         self.scale_down_at = -1.0  # the losing set goes to zero from then on
+        self.history: History | None = None  # the new version's counters, when analysed
+        self.scrapes = 0
         self.kernel: Kernel | None = None
-        self.timer_kind = self.measure_kind = -1
+        self.timer_kind = self.measure_kind = self.scrape_kind = -1
 
     # -- plumbing ------------------------------------------------------------------------------
     @property
@@ -86,9 +90,25 @@ class RolloutRun:
         assert ops is not None
         return list(ops.values())
 
+    def _analyses(self) -> list[Analysis]:
+        spec = self.spec
+        return [a for a in (spec.analysis, spec.pre_promotion_analysis,
+                            spec.post_promotion_analysis,
+                            *(step.analysis for step in spec.steps)) if a is not None]
+
+    def scrape(self) -> None:
+        """Sample the new version's counters every SCRAPE seconds while the rollout
+        progresses: a measurement's range may start before its analysis did."""
+        assert self.kernel is not None and self.history is not None
+        if self.phase != PROGRESSING:
+            return
+        self.history.sample(self.now)
+        self.scrapes += 1
+        self.kernel.push(self.spec.at + self.scrapes * SCRAPE, self.scrape_kind, self)
+
     def _start_analysis(self, spec: Analysis, kind: str, count: int | None) -> AnalysisRun:
-        assert self.kernel is not None
-        run = AnalysisRun.start(spec, kind, self.now, self._new_ops(), count)
+        assert self.kernel is not None and self.history is not None
+        run = AnalysisRun.start(spec, kind, self.now, self.history, count)
         self.runs.append(run)
         self.kernel.push(run.next_time(), self.measure_kind, Measurement(self, run))
         return run
@@ -117,6 +137,10 @@ class RolloutRun:
             if self.previewed:  # Argo points the preview Service at the new set at once
                 self.fleet.comp.preview = self.fleet.sets[self.new].lane
         self._weigh(0)
+        analyses = self._analyses()
+        if analyses:
+            self.history = History(self._new_ops(), max(a.interval for a in analyses))
+            self.scrape()
         if self.spec.strategy == "canary" and self.spec.analysis is not None and \
                 (self.spec.analysis.starting_step or 0) == 0:
             self.background = self._start_analysis(self.spec.analysis, "background",
@@ -379,9 +403,10 @@ class Rollouts(Area):
         start = kernel.add_handler(self._start)
         timer = kernel.add_handler(self._timer)
         measure = kernel.add_handler(self._measure)
+        scrape = kernel.add_handler(self._scrape)
         for run in self.runs:
             run.kernel = kernel
-            run.timer_kind, run.measure_kind = timer, measure
+            run.timer_kind, run.measure_kind, run.scrape_kind = timer, measure, scrape
             run.fleet.listeners.append(run.reconcile)
             kernel.push(run.spec.at, start, run)
 
@@ -396,3 +421,7 @@ class Rollouts(Area):
     def _measure(self, item: object) -> None:
         assert isinstance(item, Measurement)
         item.rollout.measured(item.analysis)
+
+    def _scrape(self, run: object) -> None:
+        assert isinstance(run, RolloutRun)
+        run.scrape()

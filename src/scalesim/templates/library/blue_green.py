@@ -37,7 +37,8 @@ class Params(TemplateParams):
 AT = 30  # the rollout starts
 SERVED = 90  # the run goes on this long after the latest switch it allows for
 SLOWEST_START = 4  # the slowest of the replicas starting at once, × the median start-up
-SMOKE = 20  # the pre-promotion analysis: 2 measurements, 10 s apart
+SMOKE = 20  # the pre-promotion analysis: at most 20 s (the first measurement, at once, may
+# find no data yet: an error, retried 10 s later; then 2 results 10 s apart)
 
 
 def duration(p: Params) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from scalesim.spec.control import ERROR_RETRY
 from scalesim.templates.base import Scenario, Template
 from scalesim.templates.expect import Expect, count_at_most
 from scalesim.templates.params import TemplateParams, param
@@ -29,8 +30,10 @@ class Params(TemplateParams):
 
 
 def abort_at(p: Params) -> float:
-    """The first measurement after failure_limit + 1 failures."""
-    return AT + p.interval_s * (p.failure_limit + 1)
+    """The measurement of the failure past failure_limit. The analysis starts with the
+    rollout and measures at once, before the canary served anything: no data, an error,
+    retried 10 s later (the first failure); then one every interval."""
+    return AT + ERROR_RETRY + p.interval_s * p.failure_limit
 
 
 def promote_at(p: Params) -> float:
@@ -87,7 +90,9 @@ def scenario(p: Params) -> Scenario:
                        "the bad version is rolled back automatically"),
                 Expect("rollouts[api].ended_s", "~", abort_at(p),
                        "at the first measurement past the failure limit: "
-                       f"{AT} + interval × (failure_limit + 1) s", tolerance=0.001),
+                       f"{AT} + 10 + interval × failure_limit s (the first measurement, at "
+                       f"{AT} s, has no data yet: an error, retried 10 s later)",
+                       tolerance=0.001),
                 Expect("components.api.versions.v2.requests", "<=", count_at_most(radius),
                        "the blast radius: rate × (weight × time at the first weight + 50 % × "
                        "time at 50 %) requests reached it, within 4 Poisson σ"),
@@ -102,8 +107,8 @@ def scenario(p: Params) -> Scenario:
                   f"({abort_at(p):g} s), but the pauses are over at {promote_at(p):g} s.",
             expect=(
                 Expect("rollouts[api].final_weight", ">=", 100,
-                       "the bad version is promoted: interval × (failure_limit + 1) is not "
-                       "shorter than the two pauses, so the analysis ends with the rollout "
+                       "the bad version is promoted: 10 + interval × failure_limit s is "
+                       "not shorter than the two pauses, so the analysis ends with the rollout "
                        "before it fails"),
                 Expect("rollouts[api].ended_s", "~", promote_at(p),
                        f"when its pauses are over ({AT} + 2 × pause s)", tolerance=0.001),
