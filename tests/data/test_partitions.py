@@ -78,7 +78,7 @@ def test_a_slow_key_blocks_its_partition_only() -> None:
     assert lags[-1] > 100 and lags[-2] < 20
 
 
-def crash_run(rebalance: str, at: str = "12s", commit: str = "5s",
+def crash_run(rebalance: str, at: str = "12s", commit: str = "5s", down: str = "20s",
               **simulation: object) -> dict[str, object]:
     return run(topic(6, 1, replicas=3, work="1ms",
                      delivery={"guarantee": "at_least_once", "commit_interval": commit},
@@ -86,7 +86,7 @@ def crash_run(rebalance: str, at: str = "12s", commit: str = "5s",
                             "rebalance_time": "2s"}),
                [{"name": "w", "to": "orders.publish", "rate": "300/s",
                  "arrivals": "constant"}],
-               faults=[{"target": "worker[2]", "at": at, "for": "20s", "crash": True}],
+               faults=[{"target": "worker[2]", "at": at, "for": down, "crash": True}],
                **{"duration": "40s", **simulation})
 
 
@@ -132,6 +132,24 @@ def test_uncommitted_offsets_are_processed_again_after_a_crash(crash: float) -> 
     assert q["traces"][-1]["published_s"] > crash
     assert q["duplicates"] == len(twice) == pytest.approx(len(since_commit), abs=1)
     assert len(since_commit) == pytest.approx(300 * (crash - 10) / 3, rel=0.15)
+
+
+@pytest.mark.parametrize("rebalance", ["eager", "cooperative"])
+def test_a_member_restarted_within_the_session_timeout_resumes_from_the_commit(
+        rebalance: str) -> None:
+    """The member of partitions 4 and 5 crashes at 12 s and is back at 15 s, before its
+    10 s session timeout: the new process lost the old one's position, so it fetches the
+    offsets committed at 10 s and processes again what its partitions received since then
+    (it used to commit the dead process's position instead: only the record in flight)."""
+    q = crash_run(rebalance, down="3s", warmup="9s", duration="31s", traces=1000)[
+        "queues"]["orders->worker.process"]
+    assert [b["cause"] for b in q["rebalances"]] == ["member joined"]
+    twice = [t for t in q["traces"] if sum(d["status"] == "ok" for d in t["deliveries"]) >= 2]
+    since_commit = [t for t in q["traces"] if t["partition"] in (4, 5)
+                    and 10.0 <= t["published_s"] < 11.999]
+    assert q["traces"][-1]["published_s"] > 12  # the traces cover the records since 10 s
+    assert q["duplicates"] == len(twice) == pytest.approx(len(since_commit), abs=1)
+    assert len(since_commit) == pytest.approx(300 * 2 / 3, rel=0.15)
 
 
 def test_at_most_once_commits_first_so_a_crash_loses_the_record_in_flight() -> None:

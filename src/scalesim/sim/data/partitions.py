@@ -11,9 +11,10 @@ after each record (0); a failed record is retried in place (it blocks its partit
 Spring Kafka's DefaultErrorHandler does) up to `max_deliveries`, then dead-lettered. When a
 member's replica crashes, the group notices after `session_timeout` and rebalances; the
 crashed member's partitions resume from their last committed offset, so records processed
-since then are processed again (duplicates). Eager rebalancing stops every partition for
-`rebalance_time`; cooperative rebalancing stops only those that move (two rounds when they
-are taken from a live member).
+since then are processed again (duplicates) — also when the member restarts before the
+session timeout, since its position was in the dead process's memory. Eager rebalancing
+stops every partition for `rebalance_time`; cooperative rebalancing stops only those that
+move (two rounds when they are taken from a live member).
 """
 
 from __future__ import annotations
@@ -219,6 +220,8 @@ class PartitionedSubscription(Consumption):
         if self.alive[replica] == up:
             return
         self.alive[replica] = up
+        if not up:
+            self._forget_positions(replica)
         area = self.area
         assert area is not None
         if up:
@@ -228,6 +231,15 @@ class PartitionedSubscription(Consumption):
         else:
             kernel.push(kernel.now + self.group.session_timeout, area.session_kind,
                         (self, replica))
+
+    def _forget_positions(self, replica: int) -> None:
+        """A stopped process's positions were in its memory: whoever consumes its partitions
+        next, even the same member restarted within the session timeout, starts from the
+        committed offset (Kafka's OffsetFetch)."""
+        for member in self.members:
+            if member.replica == replica:
+                for part in member.partitions:
+                    part.pos = 0
 
     def session_expired(self, kernel: Kernel, replica: int) -> None:
         if not self.alive[replica]:
@@ -247,14 +259,10 @@ class PartitionedSubscription(Consumption):
         pause = rounds * self.group.rebalance_time
         moved = 0
         for part in self.partitions:
-            owner = part.owner
-            changes = target[part.index] != owner
+            changes = target[part.index] != part.owner
             moved += changes
-            if owner >= 0 and not self._alive(self.members[owner]):
-                part.pos = 0  # its uncommitted records are processed again
-            elif changes or not self.group.cooperative:
-                self._commit_on_revoke(part)
             if changes or not self.group.cooperative:
+                self._commit_on_revoke(part)
                 part.paused_until = max(part.paused_until, now + pause)
         self._assign(target)
         live = sum(1 for member in self.members if self._alive(member))
@@ -264,7 +272,8 @@ class PartitionedSubscription(Consumption):
         kernel.push(now + pause, area.resume_kind, self)
 
     def _commit_on_revoke(self, part: Partition) -> None:
-        """A live member commits what it processed before it gives a partition up."""
+        """A member commits what it processed before it gives a partition up (a stopped
+        member's position is already gone: it commits nothing)."""
         if self.guarantee != AT_MOST_ONCE:
             self._commit(part)
 
