@@ -133,6 +133,16 @@ def test_a_gc_pause_stalls_work_in_progress() -> None:
     assert r["latency_ms"]["p50"] == pytest.approx(5.0, rel=0.006)
 
 
+def test_a_pause_ends_with_its_fault_window() -> None:
+    # A 60 s pause from 2 s, cut by the fault's window at 3 s: the request arriving as it
+    # starts waits until 3 s, then does its 5 ms of work; the rest are untouched.
+    r = run({"gw": {"workers": 4, "operations": {"op": {"work": "5ms"}}}}, [every("100/s")],
+            duration="10s", faults=[{"target": "gw", "at": "2s", "for": "1s",
+                                     "pause": {"every": "100s", "for": "60s"}}])
+    assert r["latency_ms"]["max"] == pytest.approx(1000 + 5, abs=0.5)
+    assert r["latency_ms"]["p50"] == pytest.approx(5.0, rel=0.006)
+
+
 def test_extra_network_latency_applies_to_both_hops() -> None:
     comps = {"gw": {"workers": "unlimited", "operations": {"go": {"calls": [{"to": "db"}]}}},
              "db": FAST}

@@ -1572,7 +1572,8 @@ class Kernel:
             return
         rep.paused = True
         rep.pause_started = now
-        self.push(now + action.pause_for, PAUSE_END, target)
+        # the fault acts only in its window: a pause it cuts short ends with it
+        self.push(min(now + action.pause_for, action.until), PAUSE_END, target)
         if now + action.pause_every < action.until:
             self.push(now + action.pause_every, PAUSE_START, target)
 
