@@ -339,6 +339,22 @@ def test_a_leader_paused_past_its_lease_is_two_leaders_shrunk_by_the_least_renew
     assert again["fix"]["set"] == []  # nothing shorter is allowed: fencing, or a longer lease
 
 
+def test_a_pause_cut_short_by_its_fault_window_is_told_at_its_real_length() -> None:
+    """A 60 s pause in a 25 s fault window lasts 25 s (the pause ends with the window): the
+    evidence and the longer lease the fix names say 25 s, not the pause's own 60 s."""
+    components = {"ctl": {"replicas": 3, "workers": 100,
+                          "operations": {"reconcile": {"work": "1ms"}},
+                          "leader_election": {"type": "lease"}}}
+    workloads = [{"name": "w", "to": "ctl.reconcile", "rate": "20/s"}]
+    pause = [{"target": "ctl[0]", "at": "20s", "for": "25s",
+              "pause": {"every": "1000s", "for": "60s"}}]
+    seconds, found = two_leaders("ctl", components, workloads, pause, ())
+    (finding,) = [f for f in found if f["kind"] == "split_brain"]
+    assert seconds == 10.0
+    assert any("pauses of 25 s" in line for line in finding["evidence"])
+    assert "above the longest pause (25 s)" in finding["fix"]["summary"]
+
+
 def test_a_raft_leader_cut_off_without_check_quorum_is_told_to_turn_it_on() -> None:
     """Raft without CheckQuorum, its leader cut off from the others from 20 s to 50 s:
     it leads beside the new leader until the cut heals, about 28 s. The fix turns

@@ -37,15 +37,15 @@ def split_brains(run: Run) -> Iterator[Finding]:
             continue
         summary = head + "paused past its lease was replaced and led on "
         pauses = [f for f in run.faults_on(name) if f.pause is not None]
-        longest = max((f.pause.for_ for f in pauses if f.pause is not None), default=0.0)
+        longest = max((_pause_length(f) for f in pauses), default=0.0)
         # client-go refuses a RenewDeadline at or below 1.2 × RetryPeriod (JITTER_FACTOR):
         # the shortest window it allows, to the next 100 ms.
         above = round(JITTER_FACTOR * election.retry_period, 6)
         shortest = round(math.floor(above * 10) / 10 + 0.1, 1)
         evidence = [f"lease_duration {election.lease_duration:g} s, renew_deadline "
                     f"{election.renew_deadline:g} s, retry_period {election.retry_period:g} s",
-                    *(fault_text(f, run.end_s) + f" (pauses of {f.pause.for_:g} s)"
-                      for f in pauses if f.pause is not None)]
+                    *(fault_text(f, run.end_s) + f" (pauses of {_pause_length(f):g} s)"
+                      for f in pauses)]
         fence = ("fence what the leader writes with the lease's transition count (a fencing "
                  "token), so that a deposed leader's writes are refused; the settings can only "
                  "shrink the window or make it rarer: ")
@@ -60,6 +60,14 @@ def split_brains(run: Run) -> Iterator[Finding]:
             fix = Fix(fence + longer)
         yield Finding("split_brain", "problem", name, summary + "until renew_deadline passed",
                       "lease", tuple(evidence), fix, numbers)
+
+
+def _pause_length(fault: Fault) -> float:
+    """How long each of the fault's pauses lasts: a pause ends with the fault's window."""
+    assert fault.pause is not None
+    if fault.for_ is None:
+        return fault.pause.for_
+    return min(fault.pause.for_, fault.for_)
 
 
 def failovers(run: Run) -> Iterator[Finding]:
