@@ -79,14 +79,15 @@ def test_a_slow_key_blocks_its_partition_only() -> None:
 
 
 def crash_run(rebalance: str, at: str = "12s", commit: str = "5s", down: str = "20s",
-              **simulation: object) -> dict[str, object]:
+              graceful: bool = False, **simulation: object) -> dict[str, object]:
     return run(topic(6, 1, replicas=3, work="1ms",
                      delivery={"guarantee": "at_least_once", "commit_interval": commit},
                      group={"session_timeout": "10s", "rebalance": rebalance,
                             "rebalance_time": "2s"}),
                [{"name": "w", "to": "orders.publish", "rate": "300/s",
                  "arrivals": "constant"}],
-               faults=[{"target": "worker[2]", "at": at, "for": down, "crash": True}],
+               faults=[{"target": "worker[2]", "at": at, "for": down, "crash": True,
+                        "graceful": graceful}],
                **{"duration": "40s", **simulation})
 
 
@@ -150,6 +151,22 @@ def test_a_member_restarted_within_the_session_timeout_resumes_from_the_commit(
     assert q["traces"][-1]["published_s"] > 12  # the traces cover the records since 10 s
     assert q["duplicates"] == len(twice) == pytest.approx(len(since_commit), abs=1)
     assert len(since_commit) == pytest.approx(300 * 2 / 3, rel=0.15)
+
+
+@pytest.mark.parametrize("rebalance", ["eager", "cooperative"])
+def test_a_member_stopped_gracefully_commits_before_it_leaves(rebalance: str) -> None:
+    """A SIGTERM at 12 s (graceful): the consumer's close() commits what it processed, then
+    leaves the group (a rebalance at once, 'member left'), so its partitions' next owners
+    redo nothing; stopped by a crash, the same member leaves the records since the 10 s
+    commit to be processed again."""
+    q = crash_run(rebalance, graceful=True, warmup="9s", duration="31s")[
+        "queues"]["orders->worker.process"]
+    assert [b["cause"] for b in q["rebalances"]][:1] == ["member left"]
+    assert q["rebalances"][0]["t_s"] == pytest.approx(12.0)
+    assert q["duplicates"] == 0
+    crashed = crash_run(rebalance, warmup="9s", duration="31s")["queues"][
+        "orders->worker.process"]
+    assert crashed["duplicates"] == pytest.approx(300 * 2 / 3, rel=0.15)
 
 
 def test_at_most_once_commits_first_so_a_crash_loses_the_record_in_flight() -> None:

@@ -183,6 +183,13 @@ class Kernel:
         """Call `area.replica_changed` whenever a replica goes down or comes back up."""
         self.replica_watchers.append(area)
 
+    def stopped_gracefully(self, rep: Replica) -> bool:
+        """The replica left the set (scale-in, rollout) or a graceful crash fault (SIGTERM)
+        stopped it, so its process could say goodbye (release a lease, commit and leave a
+        consumer group)."""
+        return rep.retired or any(self.active_faults[i].graceful for i in rep.faults
+                                  if i in self.active_faults)
+
     def enter_message(self, frame: Frame) -> None:
         """Send a visit no workload sent (its `root` says whose it is) into the system: one
         network hop, then placement by the target's balancer."""

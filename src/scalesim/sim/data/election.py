@@ -323,8 +323,7 @@ class LeaseElection(Election):
             self.failing_since[member] = -1.0
             self.second_since[member] = -1.0
             if self.holder == member:
-                graceful = rep.retired or any(kernel.active_faults[i].graceful
-                                              for i in rep.faults if i in kernel.active_faults)
+                graceful = kernel.stopped_gracefully(rep)
                 if graceful and self.release_on_cancel and not self.cut[member]:
                     self.holder = EMPTY  # release(): no holder, leaseDurationSeconds 1
                     self.duration = 1.0

@@ -85,7 +85,8 @@ class MessagingArea(Area):
         serving = rep.up and not rep.retired and rep in comp.live  # rare: O(replicas) is fine
         for sub in self.subs:
             if isinstance(sub, PartitionedSubscription) and sub.target.comp is comp:
-                sub.replica_changed(kernel, rep.index, serving, rep.retired)
+                sub.replica_changed(kernel, rep.index, serving,
+                                    not serving and kernel.stopped_gracefully(rep))
 
     def interval_end(self, kernel: Kernel) -> None:
         for sub in self.subs:

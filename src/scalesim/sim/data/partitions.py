@@ -211,8 +211,8 @@ class PartitionedSubscription(Consumption):
     def replica_changed(self, kernel: Kernel, replica: int, up: bool, graceful: bool) -> None:
         """A member's process stopped, (re)started, joined or left the replica set. A crash
         is noticed after the session timeout; a start joins the group at once, and a
-        graceful leave (scale-down, rollout) sends LeaveGroup, so the group rebalances at
-        once."""
+        graceful leave (scale-down, rollout, SIGTERM) commits and sends LeaveGroup, so the
+        group rebalances at once."""
         while replica >= len(self.members) // max(1, self.concurrency):
             self._add_members(len(self.members) // self.concurrency)
         while len(self.alive) <= replica:
@@ -221,7 +221,7 @@ class PartitionedSubscription(Consumption):
             return
         self.alive[replica] = up
         if not up:
-            self._forget_positions(replica)
+            self._stop_member(replica, graceful)
         area = self.area
         assert area is not None
         if up:
@@ -232,13 +232,16 @@ class PartitionedSubscription(Consumption):
             kernel.push(kernel.now + self.group.session_timeout, area.session_kind,
                         (self, replica))
 
-    def _forget_positions(self, replica: int) -> None:
+    def _stop_member(self, replica: int, graceful: bool) -> None:
         """A stopped process's positions were in its memory: whoever consumes its partitions
         next, even the same member restarted within the session timeout, starts from the
-        committed offset (Kafka's OffsetFetch)."""
+        committed offset (Kafka's OffsetFetch). A graceful stop commits what it processed
+        first, as a consumer's close() does before it leaves the group."""
         for member in self.members:
             if member.replica == replica:
                 for part in member.partitions:
+                    if graceful:
+                        self._commit_on_revoke(part)
                     part.pos = 0
 
     def session_expired(self, kernel: Kernel, replica: int) -> None:
@@ -272,7 +275,7 @@ class PartitionedSubscription(Consumption):
         kernel.push(now + pause, area.resume_kind, self)
 
     def _commit_on_revoke(self, part: Partition) -> None:
-        """A member commits what it processed before it gives a partition up (a stopped
+        """A member commits what it processed before it gives a partition up (a crashed
         member's position is already gone: it commits nothing)."""
         if self.guarantee != AT_MOST_ONCE:
             self._commit(part)
