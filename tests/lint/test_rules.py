@@ -311,6 +311,54 @@ def test_a_closed_loop_offers_what_it_gets_through(lint_yaml: LintYaml) -> None:
     assert f"ρ ≈ {throughput * service:.2f}" in message and "ρ ≈ 0.95" in message
 
 
+def test_a_saturated_closed_loop_is_near_capacity_not_overloaded(lint_yaml: LintYaml) -> None:
+    """1,000 users with no think time on 4 workers of 10 ms: MVA's throughput reaches the
+    4 / 10 ms = 400/s capacity (ρ ≈ 1.00), but the users wait for their answers, so the
+    queue holds at most their requests: SS502, never SS501 (docs/lint.md); an open
+    workload of 500/s on top is an overload."""
+    spec = """
+components:
+  a: {replicas: 1, workers: 4, operations: {x: {work: 10ms}}}
+workloads: [{name: w, to: a.x, users: 1000, think: 0s}]
+"""
+    findings = lint_yaml(spec)
+    assert "SS501" not in rules(findings)
+    assert "ρ ≈ 1.00" in only(findings, "SS502").message
+    opened = spec.replace("think: 0s}]", "think: 0s}, {name: o, to: a.x, rate: 500/s}]")
+    assert "SS501" in rules(lint_yaml(opened))
+
+
+TIMED_HANG = """
+defaults: {network: 0ms}
+components:
+  caller:
+    replicas: 1
+    workers: 16
+    operations: {call: {work: 1ms, calls: [{to: dep.get, timeout: 100ms}]}}
+  dep:
+    workers: unlimited
+    operations:
+      get: {work: {dist: mixture, of: [{weight: 0.98, dist: 10ms}, {weight: 0.02, dist: 3s}]}}
+workloads: [{name: w, to: caller.call, rate: 500/s}]
+"""
+
+
+def test_a_timeout_bounds_the_hold_of_a_call_that_can_hang(lint_yaml: LintYaml) -> None:
+    """The caller waits 10 ms 98% of the time and gives up at 100 ms otherwise: it holds a
+    worker 1 + 0.98 × 10 + 0.02 × 100 = 12.8 ms a request, ρ = 500/s × 12.8 ms / 16 = 0.40
+    (no finding); the dependency's mean (69.8 ms) would make it ρ 2.2. Retried once on
+    timeout (no back-off), 2% of calls wait a second attempt: 12.8 + 0.02 × 11.8 ms."""
+    assert not {"SS501", "SS502"} & rules(lint_yaml(TIMED_HANG))
+    hold = 1 + 0.98 * 10 + 0.02 * 100
+    faster = TIMED_HANG.replace("rate: 500/s", "rate: 1500/s")
+    assert f"× {hold:.4g} ms held per request" in only(lint_yaml(faster), "SS501").message
+    retried = faster.replace(
+        "timeout: 100ms}", "timeout: 100ms, retry: {attempts: 2, on: [timeout], backoff: "
+        "none}}")
+    again = hold + 0.02 * (0.98 * 10 + 0.02 * 100)
+    assert f"× {again:.4g} ms held per request" in only(lint_yaml(retried), "SS501").message
+
+
 CPU_BOUND = """
 scalesim: 1
 name: cpu

@@ -993,6 +993,26 @@ class Model:
             lattice.total([op.work, held, op.post])
         return (held, ok), job
 
+    def healthy_waits(self, refs: Iterable[str]) -> dict[str, float]:
+        """Mean time each operation of `refs` waits on its synchronous calls with nothing
+        queueing anywhere, whatever their outcome: an attempt ends at its call's timeout and
+        a retry waits its back-off (`_calls_time` on no-queueing responses), where the
+        offered load's mean response counts a hang in full. Infinite for an operation whose
+        call never answers; empty when components call each other in a circle."""
+        if self.cyclic:
+            return {}
+        responses: dict[str, Lattice | None] = {}
+        waits: dict[str, float] = {}
+        for cname in self.order:
+            for ref in self.by_component[cname]:
+                op = self.ops[ref]
+                held, _ = self._calls_time(op, responses, None,
+                                           self._calls_read(op, responses, None))
+                waits[ref] = math.inf if held is None else held.mean
+                responses[ref] = None if held is None else \
+                    lattice.total([op.work, held, op.post])
+        return {ref: waits[ref] for ref in refs}
+
     def _never_waits(self, cname: str, load: StationLoad,
                      jobs: list[tuple[float, Lattice | None]]) -> Bound | None:
         """The bound its callers' workers put on it, if it rules out waiting at this load

@@ -65,15 +65,18 @@ class ComponentLoad:
     # at least leader_busy / workers, one replica's
 
 
-def offered_load(system: System) -> dict[str, ComponentLoad]:
+def offered_load(system: System, timed: Mapping[str, float] | None = None
+                 ) -> dict[str, ComponentLoad]:
     """Each component's offered load; workloads at their peak rate, closed loops at the upper
-    bound users / (think + no-queueing response)."""
+    bound users / (think + no-queueing response). `timed`: the time some operations wait on
+    their calls, when not the calls' mean responses (`overload.timed_waits`: a timeout cuts
+    an attempt short)."""
     misses = miss_shares(system)
-    response = _response_times(system, misses)
+    response = _response_times(system, misses, timed)
     rates = _operation_rates(system, response, misses)
     loads = {}
     for cname, component in system.components.items():
-        holds = {op: _hold(system, cname, op, response, misses)
+        holds = {op: _hold(system, cname, op, response, misses, timed)
                  for op in component.effective_operations}
         rate = sum(rates[f"{cname}.{op}"] for op in holds)
         busy = sum(_times(rates[f"{cname}.{op}"], hold) for op, hold in holds.items())
@@ -189,11 +192,12 @@ def _hop(system: System) -> float:
     return 2.0 * system.defaults.network.mean_s
 
 
-def _response_times(system: System, misses: Misses) -> Callable[[str], float]:
+def _response_times(system: System, misses: Misses, timed: Mapping[str, float] | None = None
+                    ) -> Callable[[str], float]:
     """'comp.op' -> its response time with no queueing anywhere (network to reach it excluded).
     The synchronous call graph is acyclic (checked when the spec loads); an operation's time
     is computed after those of everything it waits on, without recursion, so a chain of
-    thousands of calls is fine."""
+    thousands of calls is fine. `timed`: as `offered_load`."""
     edges = sync_edges(system)
     known: dict[str, float] = {}
 
@@ -213,8 +217,9 @@ def _response_times(system: System, misses: Misses) -> Callable[[str], float]:
                 raise ValueError(f"synchronous call cycle through {top}")
             cname, oname = top.split(".", 1)
             operation = system.components[cname].effective_operations[oname]
-            known[top] = operation.demand.mean_s + _waits(system, cname, oname, response, misses) \
-                + operation.post_work.mean_s + extra_s(system, cname, oname)
+            known[top] = operation.demand.mean_s + operation.post_work.mean_s \
+                + extra_s(system, cname, oname) \
+                + _waits(system, cname, oname, response, misses, timed)
             stack.pop()
         return known[ref]
 
@@ -222,10 +227,13 @@ def _response_times(system: System, misses: Misses) -> Callable[[str], float]:
 
 
 def _waits(system: System, cname: str, oname: str, response: Callable[[str], float],
-           misses: Misses) -> float:
-    """Time an operation waits on its synchronous calls, cache misses included. A parallel
-    step takes the j-th smallest branch mean: for wait_for all that is the largest, a lower
-    bound of the mean of the maximum (Jensen); for any or k it is an estimate."""
+           misses: Misses, timed: Mapping[str, float] | None = None) -> float:
+    """Time an operation waits on its synchronous calls, cache misses included (`timed`'s,
+    when it has the operation). A parallel step takes the j-th smallest branch mean: for
+    wait_for all that is the largest, a lower bound of the mean of the maximum (Jensen);
+    for any or k it is an estimate."""
+    if timed is not None and f"{cname}.{oname}" in timed:
+        return timed[f"{cname}.{oname}"]
     component = system.components[cname]
 
     def call_time(call: Call) -> float:
@@ -250,13 +258,13 @@ def _waits(system: System, cname: str, oname: str, response: Callable[[str], flo
 
 
 def _hold(system: System, cname: str, oname: str, response: Callable[[str], float],
-          misses: Misses) -> float:
+          misses: Misses, timed: Mapping[str, float] | None = None) -> float:
     """Worker time per visit: its own time, plus the calls' waits when the io is blocking."""
     component = system.components[cname]
     operation = component.effective_operations[oname]
     hold = operation.demand.mean_s + operation.post_work.mean_s + extra_s(system, cname, oname)
     if component.io == "blocking":
-        hold += _waits(system, cname, oname, response, misses)
+        hold += _waits(system, cname, oname, response, misses, timed)
     return hold
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from scalesim.analytic.chains import served
 from scalesim.analytic.load import operation_rates, rate_cap
+from scalesim.spec.checks import iter_calls
 from scalesim.spec.demand import cpu_per_visit_s
 from scalesim.spec.model import System
 
@@ -45,6 +46,20 @@ def closed_as_open(system: System) -> System:
         "users": None, "profile": None, "rate": found.workloads[w.name].rate_rps})
         for w in system.workloads]
     return system.model_copy(update={"workloads": workloads})
+
+
+def timed_waits(system: System) -> dict[str, float]:
+    """The time each operation with a timed synchronous call waits on its calls with no
+    queueing (`Model.healthy_waits`): an attempt lasts at most its timeout, so a caller
+    holds a worker for E[min(T, timeout)] per attempt (and the back-offs between), not for
+    the callee's mean, which a rare hang dominates. Empty when no call waited on is timed."""
+    refs = sorted({f"{cname}.{oname}" for cname, oname, _, call in iter_calls(system)
+                   if not call.async_ and call.timeout is not None})
+    if not refs:
+        return {}
+    from scalesim.analytic.estimate import Model
+
+    return Model(system, POINTS).healthy_waits(refs)
 
 
 def cpu_loads(system: System, admitted: Mapping[str, float]) -> dict[str, CpuLoad]:

@@ -189,17 +189,14 @@ def _warn_overload(system: System, quiet: bool) -> None:
     workers or cores cannot serve what it admits (what a rate limit lets through; an
     autoscaled one at its max replicas): an unbounded queue grows, a bounded one refuses."""
     from scalesim.analytic.overload import closed_as_open, cpu_loads
-    from scalesim.lint.load import admitted
+    from scalesim.lint.load import admitted, open_part
     from scalesim.lint.rules.capacity import overload_fate
 
     if quiet:
         return
     users = sum(w.users for w in system.workloads if w.users is not None)
-    # what the open workloads alone offer: a closed loop takes a component to its capacity
-    # at most, its users waiting there in turn
-    opened = [w for w in system.workloads if w.users is None]
-    without = admitted(system.model_copy(update={"workloads": opened}), peak=True) \
-        if users and opened else {}
+    opened = open_part(system)  # a closed loop takes a component to its capacity at most
+    without = admitted(opened, peak=True) if opened is not None else {}
     system = closed_as_open(system)
     loads = admitted(system, peak=True)
     cpus = cpu_loads(system, {name: load.rate for name, load in loads.items()})

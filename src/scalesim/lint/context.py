@@ -13,7 +13,7 @@ from scalesim.lint.config import LintConfig
 from scalesim.lint.estimates import drain_rates
 from scalesim.lint.finding import Hit
 from scalesim.lint.graph import CallGraph
-from scalesim.lint.load import Feed, Load, admitted, delivered
+from scalesim.lint.load import Feed, Load, admitted, delivered, open_part
 from scalesim.spec.model import Component, Operation, System
 
 
@@ -68,6 +68,25 @@ class Context:
     def sustained(self) -> dict[str, Load]:
         """Admitted load, workloads at the rate they hold to the end."""
         return admitted(self.sustained_system[0], False, self.sustained_system[1])
+
+    @cached_property
+    def open_sustained(self) -> dict[str, Load] | None:
+        """As `sustained`, from the open workloads alone (`lint.load.open_part`); None
+        without a closed loop."""
+        system = open_part(self.system)
+        if system is None:
+            return None
+        fed, capped = delivered(system, False, self.drains)
+        return admitted(fed, False, capped)
+
+    def overloaded(self, name: str) -> bool:
+        """The component's sustained ρ ≥ 1 is an overload: not the closed loops' doing (they
+        bring it to its capacity at most, so the open workloads alone must reach ρ ≥ 1)."""
+        load = self.sustained.get(name)
+        if load is None or load.rho < 1.0:
+            return False
+        alone = self.open_sustained
+        return alone is None or (name in alone and alone[name].rho >= 1.0)
 
     @cached_property
     def latencies(self) -> dict[str, float]:

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from scalesim.analytic.load import offered_load, operation_rates, rate_cap
+from scalesim.analytic.overload import timed_waits
 from scalesim.spec.data import Consumer
 from scalesim.spec.model import Component, Kind, System, Workload
 
@@ -40,6 +41,15 @@ def sustained(workload: Workload) -> Workload:
     if workload.profile is None:
         return workload
     return workload.model_copy(update={"profile": None, "rate": workload.profile[-1].rate})
+
+
+def open_part(system: System) -> System | None:
+    """The system with its open workloads alone; None when it has no closed loop. A closed
+    loop's users wait for their answers, so it takes what it visits to its capacity at
+    most: a component only this part overloads is overloaded."""
+    if all(w.users is None for w in system.workloads):
+        return None
+    return _with(system, [w for w in system.workloads if w.users is None])
 
 
 def _with(system: System, workloads: list[Workload]) -> System:
@@ -115,7 +125,8 @@ def admitted(system: System, peak: bool, drained: frozenset[str] = frozenset()
     `drained`: the components a subscription feeds at its drain rate (`delivered`)."""
     system = _at(system, peak)
     workloads = list(system.workloads)
-    total = offered_load(system)
+    timed = timed_waits(system)
+    total = offered_load(system, timed)
     alone: dict[str, list[float]] = {}  # per workload, for per-workload rate limits
     loads = {}
     for name, component in system.components.items():
@@ -130,7 +141,7 @@ def admitted(system: System, peak: bool, drained: frozenset[str] = frozenset()
                 if not alone:
                     alone.update({n: [] for n in system.components})
                     for w in workloads:
-                        for n, part in offered_load(_with(system, [w])).items():
+                        for n, part in offered_load(_with(system, [w]), timed).items():
                             alone[n].append(part.arrival_rate_rps)
                 rate = sum(min(part, cap) for part in alone[name])
             else:

@@ -147,7 +147,7 @@ def overloaded(ctx: Context) -> Iterator[Hit]:
                       f"{overload_fate(component, cpu.rho, cpu.cores)}; "
                       f"{_cpu_fix(cpu, component, target)}",
                       CAPACITY_FIXES.get(component.kind))
-        elif load is not None and load.rho >= 1.0 and not _levelled(load):
+        elif load is not None and ctx.overloaded(name) and not _levelled(load):
             yield Hit(_where(name, component, load),
                       f"{_numbers(name, component, load)}: {overload_fate(component, load.rho)}; "
                       f"{_fix(load, component, target)}",
@@ -172,7 +172,7 @@ def near_capacity(ctx: Context) -> Iterator[Hit]:
                           f"{_cpu_fix(cpu, component, target)}",
                           CAPACITY_FIXES.get(component.kind))
             continue
-        if (base is not None and base.rho >= 1.0) or _levelled(base) or _levelled(peak):
+        if ctx.overloaded(name) or _levelled(base) or _levelled(peak):
             continue  # SS501, or the queue in front levels the load
         if base is not None and target < base.rho:
             yield Hit(_where(name, component, base),
