@@ -152,25 +152,70 @@ def test_negative_cues_name_catalog_patterns(catalog: Catalog) -> None:
 
 
 def test_advise_spec_gives_both_loads_and_skips_what_the_design_does(tmp_path: Path) -> None:
-    """A work queue with one worker replica: the table shows the sustained load lint judges
-    (1200/s, ρ 3, 4 replicas) beside the peak (2400/s, ρ 6, 8 replicas), and the advice
-    does not recommend queue-based load levelling to a design that is one."""
+    """A work queue with one worker replica of 8 blocking workers: the subscription takes 8
+    at once × 20 ms = 400/s off the queue, sustained (1200/s published) and at the peak
+    (2400/s), so the worker is sized as SS402 sizes it: 1200 × 20 ms / 0.8 = 30 in flight
+    (4 replicas of 8), 2400 × 20 ms / 0.8 = 60 (8 replicas and concurrency 60, past its 32);
+    and the advice does not recommend queue-based load levelling to a design that is one."""
     spec = tmp_path / "wq.yaml"
     run("new", "work-queue", "-o", str(spec), app_=main_app)
     text = spec.read_text("utf-8").replace("    replicas: 4\n", "    replicas: 1\n", 1)
     spec.write_text(text, "utf-8")
     review = json.loads(run("advise", "--spec", str(spec), "--json").stdout)
-    worker = review["components"]["worker"]
+    worker, jobs = review["components"]["worker"], review["components"]["jobs"]
     assert worker["load"] == "peak"
-    assert worker["arrival_rate_rps"] == pytest.approx(2 * worker["sustained_arrival_rate_rps"])
-    assert worker["sustained_rho"] == pytest.approx(3.0)
+    assert jobs["arrival_rate_rps"] == pytest.approx(2 * jobs["sustained_arrival_rate_rps"])
+    assert worker["arrival_rate_rps"] == pytest.approx(8 / 0.020)
+    assert worker["sustained_change"] == "30 at once off 'jobs': 'worker' 4 replicas"
+    assert worker["change"] == "60 at once off 'jobs': 'worker' 8 replicas and concurrency 60"
     assert {"queue-based-load-leveling", "competing-consumers"} <= set(review["implemented"])
     ids = [c["id"] for c in review["changes"]]
     assert "queue-based-load-leveling" not in ids and "auto-scaling" in ids
     lines = " ".join(run("advise", "--spec", str(spec)).stdout.split())
-    assert "sustained" in lines and "peak" in lines and "4 / 8" in lines
+    assert "sustained" in lines and "peak" in lines
     # SS402 at the sustained 1200/s: 1200 × 20 ms / 0.8 = 30 in flight, 4 replicas of 8
     assert "30 at once keep it 80% busy: 'worker' 4 replicas" in lines
+
+
+def test_advise_spec_sizes_a_consumer_by_what_it_takes_off_the_queue(tmp_path: Path) -> None:
+    """With 8 worker replicas the peak's 2400/s is still drained at concurrency 32 × 20 ms
+    = 1600/s: more replicas take no more off the queue; 2400 × 20 ms / 0.8 = 60 in flight
+    do, and 8 × 8 workers already hold them."""
+    spec = tmp_path / "wq.yaml"
+    run("new", "work-queue", "-o", str(spec), app_=main_app)
+    text = spec.read_text("utf-8").replace("    replicas: 4\n", "    replicas: 8\n", 1)
+    spec.write_text(text, "utf-8")
+    worker = json.loads(run("advise", "--spec", str(spec), "--json").stdout)[
+        "components"]["worker"]
+    assert worker["arrival_rate_rps"] == pytest.approx(32 / 0.020)
+    assert worker["change"] == "60 at once off 'jobs': concurrency 60"
+
+
+def test_advise_spec_counts_what_a_rate_limit_admits(tmp_path: Path) -> None:
+    """The api-gateway template limits each workload to 1500/s: web 1200 + mobile 800 +
+    scraper min(4500, 1500) = 3500/s admitted × 1.3 ms over 2 × 4 workers, ρ 0.57: 2
+    replicas, where all 6500/s would be ρ 1.06."""
+    spec = tmp_path / "gw.yaml"
+    run("new", "api-gateway", "-o", str(spec), app_=main_app)
+    gateway = json.loads(run("advise", "--spec", str(spec), "--json").stdout)[
+        "components"]["gateway"]
+    assert gateway["arrival_rate_rps"] == pytest.approx(3500.0)
+    assert gateway["rho"] == pytest.approx(3500 * 0.0013 / 8)
+    assert gateway["change"] == "2 replicas"
+
+
+def test_advise_spec_runs_a_closed_loop_at_what_it_gets_through(tmp_path: Path) -> None:
+    """1000 users thinking 100 ms on 4 workers of 10 ms would send 1000 / 110 ms = 9091/s
+    if nothing queued; they wait for their answers, so the loop runs at the 4 / 10 ms =
+    400/s the workers serve (MVA), ρ 1, and 400 × 10 ms / (0.8 × 4) = 2 replicas."""
+    spec = tmp_path / "closed.yaml"
+    spec.write_text("scalesim: 1\nname: closed\ncomponents:\n"
+                    "  a: {replicas: 1, workers: 4, operations: {x: {work: 10ms}}}\n"
+                    "workloads: [{name: w, to: a.x, users: 1000, think: 100ms}]\n", "utf-8")
+    a = json.loads(run("advise", "--spec", str(spec), "--json").stdout)["components"]["a"]
+    assert a["arrival_rate_rps"] == pytest.approx(400.0, rel=1e-3)
+    assert a["rho"] == pytest.approx(1.0, rel=1e-3)
+    assert a["change"] == "2 replicas"
 
 
 def test_advise_reviews_a_spec() -> None:

@@ -1,7 +1,6 @@
 """`scalesim patterns ...` and `scalesim advise`: thin commands over `scalesim.catalog`."""
 
 import json
-import math
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -14,7 +13,6 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from scalesim.analytic.load import ComponentLoad, offered_load
 from scalesim.catalog import Catalog, CatalogError, Pattern, UnknownPatternError, load_catalog
 from scalesim.catalog.advisor import AdviceError, advise, pick_tree
 from scalesim.catalog.cards import load_cards
@@ -41,14 +39,12 @@ from scalesim.catalog.views import (
 from scalesim.cli import MARKUP
 from scalesim.cli.outputs import OutputError, check_file, write_file
 from scalesim.cli.run import exit_bad_spec
-from scalesim.lint import RuleError, Severity, load_and_lint
-from scalesim.lint.load import sustained
-from scalesim.lint.review import Change, review
+from scalesim.lint import LintConfig, RuleError, Severity, load_and_lint
+from scalesim.lint.review import Change, Sized, review
 from scalesim.render import graphviz
 from scalesim.render.layout import Column, fitted
 from scalesim.spec import SpecError
 from scalesim.spec.errors import printable
-from scalesim.spec.model import Component, System
 from scalesim.templates import templates_for_pattern
 
 patterns_app = typer.Typer(
@@ -560,15 +556,14 @@ def advise_from_spec(file: Path, as_json: bool) -> None:
     result = review(system, findings)
     present = implemented(system)
     changes = [c for c in result.changes if c.id not in present]
-    loads = both_loads(system)
     if as_json:
-        emit_json(spec_advice_json(result.to_json(), loads, changes, present))
+        emit_json(spec_advice_json(result.to_json(), changes, present))
         return
-    table(f"Offered load of {system.name} (no queueing, no retries): sustained = each "
+    table(f"Load of {system.name} as lint judges it (no queueing): sustained = each "
           "workload's last rate, peak = its highest",
           ["component", "req/s sustained", "req/s peak", "hold ms", "ρ sustained", "ρ peak",
-           f"replicas for ρ ≤ {UTILIZATION:g} (sustained / peak)"],
-          [load_row(system, name, pair) for name, pair in loads.items()])
+           f"smallest change for ρ ≤ {LintConfig().utilization:g} (sustained / peak)"],
+          [load_row(name, pair) for name, pair in result.loads.items()])
     if not findings:
         out.print("[green]lint finds nothing to change[/]; simulate it to see the tails: "
                   f"scalesim simulate {escape(str(file))}")
@@ -589,49 +584,26 @@ def advise_from_spec(file: Path, as_json: bool) -> None:
               "docs/lint.md")
 
 
-UTILIZATION = 0.8  # the ρ lint's smallest changes aim for (LintConfig.utilization)
-LoadPair = tuple[ComponentLoad, ComponentLoad]  # (sustained, peak)
+def load_row(name: str, pair: tuple[Sized, Sized]) -> list[str]:
+    """A component's rates, hold, ρ and smallest changes, sustained and at the peak."""
+    steady, peak = pair
+    held = peak.load or steady.load
+    return [name, *(f"{sized.rate_rps:,.4g}" for sized in pair),
+            "—" if held is None else f"{held.hold_s * 1000:.3g}",
+            *("—" if sized.load is None else f"{sized.load.rho:.2f}" for sized in pair),
+            "—" if steady.change is None and peak.change is None
+            else f"{steady.change or '—'} / {peak.change or '—'}"]
 
 
-def both_loads(system: System) -> dict[str, LoadPair]:
-    """Each component's offered load with every workload at its last rate and at its peak."""
-    steady = system.model_copy(update={"workloads": [sustained(w) for w in system.workloads]})
-    low, high = offered_load(steady), offered_load(system)
-    return {name: (low[name], high[name]) for name in system.components}
-
-
-def replicas_needed(component: Component, load: ComponentLoad) -> int | None:
-    """Replicas that bring ρ to UTILIZATION at this load; None without a worker limit, with
-    an unbounded load, or for a leader-served or autoscaled component (lint says which)."""
-    workers = component.worker_limit
-    if workers is None or not math.isfinite(load.concurrency) or load.leader_busy > 0.0 \
-            or component.autoscale is not None:
-        return None
-    return max(1, math.ceil(load.concurrency / (UTILIZATION * workers) - 1e-9))
-
-
-def load_row(system: System, name: str, pair: LoadPair) -> list[str]:
-    component = system.components[name]
-    limited = component.worker_limit is not None
-    needed = [replicas_needed(component, load) for load in pair]
-    return [name, *(f"{load.arrival_rate_rps:,.4g}" for load in pair),
-            f"{pair[1].hold_s * 1000:.3g}",
-            *(f"{load.rho:.2f}" if limited else "—" for load in pair),
-            "—" if None in needed else f"{needed[0]} / {needed[1]}"]
-
-
-def spec_advice_json(data: dict[str, Any], loads: dict[str, LoadPair], changes: list[Change],
+def spec_advice_json(data: dict[str, Any], changes: list[Change],
                      present: set[str]) -> dict[str, Any]:
-    """The review as JSON: components at the peak (as before) plus their sustained load, the
+    """The review as JSON: components at the peak with their sustained load beside, the
     changes without the patterns the spec already implements, and those patterns."""
-    for name, entry in data["components"].items():
-        steady = loads[name][0]
-        entry.update(load="peak", sustained_arrival_rate_rps=steady.arrival_rate_rps,
-                     sustained_rho=steady.rho)
     data["changes"] = [{"id": c.id, "weight": c.weight, "because": c.because}
                        for c in changes]
     data["implemented"] = sorted(present)
     return data
+
 
 def show_tree(tree: DecisionTree, as_json: bool) -> None:
     """The whole decision tree: each question, its answers and what each recommends."""

@@ -106,6 +106,11 @@ class Context:
         return operation_rates(self.sustained_system[0])
 
     @cached_property
+    def peak_rates(self) -> dict[str, float]:
+        """As `rates`, in `peak_system`: the workloads at their peak."""
+        return operation_rates(self.peak_system[0])
+
+    @cached_property
     def estimate(self) -> Estimate | None:
         """The analytic estimate with the storm its retries can hold the system in
         (`Estimate.storm`), for systems with a retried or hedged call waited on (None

@@ -75,24 +75,32 @@ def _leader_part(component: Component) -> str:
         else "its writes and reads (reads: leader)"
 
 
+def smallest_change(load: Load, component: Component, target: float) -> str:
+    """What brings a finite ρ to `target` or below: the leader's workers when only the
+    leader serves the load (more replicas add followers, not capacity), else the replicas
+    (`autoscale.max` when autoscaled)."""
+    workers = component.worker_limit or 1
+    if load.leader:
+        return f"the leader's workers {math.ceil(load.rho * workers / target - 1e-9)}"
+    replicas = replicas_for(load, workers, target)
+    return f"autoscale.max {replicas}" if component.autoscale is not None \
+        else f"{replicas} replica{'' if replicas == 1 else 's'}"
+
+
 def _fix(load: Load, component: Component, target: float) -> str:
     if math.isinf(load.rate):
         return "break the loop or give it an exit"
     if math.isinf(load.rho):
         return "give the work a finite mean (alpha above 1), or bound it with a timeout"
-    workers = component.worker_limit or 1
-    if load.leader:  # more replicas add followers, not capacity
-        needed = math.ceil(load.rho * workers / target - 1e-9)
-        return (f"the smallest change is the leader's workers {needed} (ρ ≤ {target:g}), "
-                "less work per request, or splitting the data (sharding): more replicas "
-                "add none")
-    replicas = replicas_for(load, workers, target)
-    change = f"autoscale.max {replicas}" if component.autoscale is not None \
-        else f"{replicas} replicas"
-    return f"the smallest change is {change} (ρ ≤ {target:g}), or less work per request"
+    change = f"the smallest change is {smallest_change(load, component, target)} " \
+        f"(ρ ≤ {target:g})"
+    if load.leader:
+        return (f"{change}, less work per request, or splitting the data (sharding): more "
+                "replicas add none")
+    return f"{change}, or less work per request"
 
 
-def _levelled(load: Load | None) -> bool:
+def levelled(load: Load | None) -> bool:
     """A subscription feeds the component at its drain rate and ρ is at most 1: the
     deliveries in flight fill at most its workers and wait for none, the queue holds the
     rest, and more replicas would not take more off it; SS402 says when it falls behind."""
@@ -147,7 +155,7 @@ def overloaded(ctx: Context) -> Iterator[Hit]:
                       f"{overload_fate(component, cpu.rho, cpu.cores)}; "
                       f"{_cpu_fix(cpu, component, target)}",
                       CAPACITY_FIXES.get(component.kind))
-        elif load is not None and ctx.overloaded(name) and not _levelled(load):
+        elif load is not None and ctx.overloaded(name) and not levelled(load):
             yield Hit(_where(name, component, load),
                       f"{_numbers(name, component, load)}: {overload_fate(component, load.rho)}; "
                       f"{_fix(load, component, target)}",
@@ -172,7 +180,7 @@ def near_capacity(ctx: Context) -> Iterator[Hit]:
                           f"{_cpu_fix(cpu, component, target)}",
                           CAPACITY_FIXES.get(component.kind))
             continue
-        if ctx.overloaded(name) or _levelled(base) or _levelled(peak):
+        if ctx.overloaded(name) or levelled(base) or levelled(peak):
             continue  # SS501, or the queue in front levels the load
         if base is not None and target < base.rho:
             yield Hit(_where(name, component, base),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from scalesim.lint.context import Context
 from scalesim.lint.estimates import in_flight, latency_s, ms, per_s
@@ -41,7 +41,7 @@ def slow_consumers(ctx: Context) -> Iterator[Hit]:
     that never settle (calls looping back) are infinite and not judged."""
     system = ctx.system
     for name, component in queues(ctx):
-        inflow = sum(ctx.rates[f"{name}.{op}"] for op in component.effective_operations)
+        inflow = _inflow(component, name, ctx.rates)
         if not math.isfinite(inflow):
             continue
         for index, consumer in enumerate(component.consumers):
@@ -49,7 +49,7 @@ def slow_consumers(ctx: Context) -> Iterator[Hit]:
             capacity = ctx.drains[(name, index)]
             concurrency, seconds = in_flight(ctx, component, consumer), latency_s(ctx, target)
             if inflow > 0.0 and inflow >= capacity:
-                needed = math.ceil(inflow * seconds / ctx.config.utilization - 1e-9)
+                needed = _needed(ctx, inflow, target)
                 yield Hit(("components", name, "consumers", index),
                           f"queue '{name}' receives {per_s(inflow)} but consumer '{target}' "
                           f"takes at most {per_s(capacity)} ({concurrency} at once, "
@@ -57,6 +57,34 @@ def slow_consumers(ctx: Context) -> Iterator[Hit]:
                           f"{per_s(inflow - capacity)}; {needed} at once keep it "
                           f"{ctx.config.utilization:.0%} busy: "
                           f"{_more_in_flight(ctx, component, index, needed)}")
+
+
+def _inflow(component: Component, name: str, rates: Mapping[str, float]) -> float:
+    """Messages per second published to queue `name` at the operation `rates`."""
+    return sum(rates[f"{name}.{op}"] for op in component.effective_operations)
+
+
+def _needed(ctx: Context, inflow: float, target: str) -> int:
+    """Deliveries in flight that keep consumer operation `target` at the utilization."""
+    return math.ceil(inflow * latency_s(ctx, target) / ctx.config.utilization - 1e-9)
+
+
+def drain_change(ctx: Context, name: str, rates: Mapping[str, float]) -> str | None:
+    """SS402's smallest change for the queue subscriptions that cannot take what is
+    published to them at the operation `rates` and feed component `name` at their drain
+    rate: the deliveries in flight that keep it at the utilization, and what must grow for
+    them (more replicas alone take no more off the queue). None when none does."""
+    changes = []
+    for queue, component in queues(ctx):
+        inflow = _inflow(component, queue, rates)
+        for index, consumer in enumerate(component.consumers):
+            target = ".".join(ctx.system.resolve(consumer.to))
+            if target.split(".", 1)[0] == name and math.isfinite(inflow) \
+                    and inflow >= ctx.drains[(queue, index)] > 0.0:
+                needed = _needed(ctx, inflow, target)
+                changes.append(f"{needed} at once off '{queue}': "
+                               f"{_more_in_flight(ctx, component, index, needed)}")
+    return "; ".join(changes) or None
 
 
 def _more_in_flight(ctx: Context, queue: Component, index: int, needed: int) -> str:
