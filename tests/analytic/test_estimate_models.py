@@ -334,3 +334,36 @@ def test_the_wait_in_a_full_queue_of_many_places_is_its_erlang_mixture() -> None
         assert wait.quantile(q) == pytest.approx(_quantile(cdf, q, 400.0), abs=wait.h)
     assert wait.mean == pytest.approx(float((np.arange(capacity) * weights).sum()) / rate,
                                       rel=1e-12)
+
+
+# -- leaders --------------------------------------------------------------------------------
+LED = _spec("""  kv:
+    replicas: 3
+    workers: 4
+    SERVING
+    operations:
+      put: {work: {dist: exponential, mean: 1ms}}
+      get: {work: {dist: exponential, mean: 1ms}}
+""", "  - {name: w, to: kv.put, rate: 1500/s}\n  - {name: r, to: kv.get, rate: 1500/s}\n")
+
+
+@pytest.mark.parametrize(("serving", "servers", "offered"), [
+    # the leader serves both operations: one M/M/4 at 3000/s × 1 ms, ρ 0.75; saturation
+    # when w's 1500/s grows to 4000/s less r's 1500/s
+    ("leader_election: {type: raft}", 4, 0.75),
+    ("replication: {mode: async, writes: [put], reads: leader}", 4, 0.75),
+    # reads go to any replica: each replica's own queue at 1000/s, ρ 0.25
+    ("replication: {mode: async, writes: [put], reads: any}", 4, 0.25),
+    ("leader_election: {type: lease, operations: [put]}", 4, 0.25),
+])
+def test_a_leader_serving_every_operation_is_one_station(
+        serving: str, servers: int, offered: float) -> None:
+    """Only the leader serves what `leader_served` names; when that is every operation
+    the component is one replica's queue at the whole rate, as SS501 and the simulator
+    count it (docs/capacity.md), not three at a third of it."""
+    model = Model(load_spec_text(LED.replace("SERVING", serving)))
+    found = model.evaluate().components["kv"]
+    assert found.servers == servers
+    assert found.state.offered == pytest.approx(offered)
+    if offered > 0.5:
+        assert saturation(model, "w").rate_rps == pytest.approx(4000 - 1500, rel=1e-3)

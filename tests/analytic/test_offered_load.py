@@ -128,3 +128,23 @@ def test_fork_join_hold_is_a_lower_bound_of_the_expected_maximum() -> None:
   a: {workers: unlimited, operations: {x: {work: {dist: exponential, mean: 10ms}}}}"""
     hold = loads(components, "  - {name: w, to: api, rate: 10/s}")["api"].hold_s
     assert hold == pytest.approx(0.010) and hold <= exponential_max(4, 0.010)
+
+
+@pytest.mark.parametrize(("serving", "leader_busy"), [
+    ("leader_election: {type: lease}", 2.0),  # both operations: 2 × 1000/s × 1 ms
+    ("leader_election: {type: lease, operations: [put]}", 1.0),  # only put
+    # leader-based replication decides, whatever the election: the writes, reads anywhere
+    ("leader_election: {type: raft}\n    replication: {mode: raft, writes: [put], reads: any}",
+     1.0),
+])
+def test_the_leader_serves_what_the_spec_names(serving: str, leader_busy: float) -> None:
+    """`leader_election.operations` (default all) or leader-based replication's writes
+    (and reads: leader) are the leader's (docs/results.md: the rest is served without a
+    leader)."""
+    system = load_spec_text(
+        "scalesim: 1\nname: t\ncomponents:\n  kv:\n    replicas: 3\n    workers: 4\n"
+        f"    {serving}\n"
+        "    operations: {put: {work: 1ms}, get: {work: 1ms}}\n"
+        "workloads:\n  - {name: w, to: kv.put, rate: 1000/s}\n"
+        "  - {name: r, to: kv.get, rate: 1000/s}\n")
+    assert offered_load(system)["kv"].leader_busy == pytest.approx(leader_busy)

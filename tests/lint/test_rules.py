@@ -671,6 +671,24 @@ def test_metastable_retries_quote_both_steady_states(lint_yaml: LintYaml) -> Non
     assert "SS211" not in rules(lint_yaml(budgeted))
 
 
+def test_metastable_retries_load_a_leader_as_the_overload_rule_does(lint_yaml: LintYaml) -> None:
+    """The documented example with b's operations served by its leader alone (raft): each
+    state's ρ is its rate × 10 ms over the leader's 5 workers (not over 2 replicas' 10):
+    3 tries of every call 1200/s, ρ 2.40; calm, about 400/s, ρ ≈ 0.8, as SS502 says (warning
+    from 0.7)."""
+    spec = BAD["SS211"].replace("b: {replicas: 2, workers: 5,",
+                                "b: {replicas: 2, workers: 5, leader_election: {type: raft},")
+    assert spec != BAD["SS211"]
+    findings = lint_yaml(spec, utilization=0.7)
+    message = only(findings, "SS211").message
+    assert "at 1200/s (ρ ≈ 2.40)" in message
+    calm = re.search(r"gets ([0-9.]+)/s \(ρ ≈ ([0-9.]+)\)", message)
+    assert calm is not None
+    assert float(calm[2]) == pytest.approx(float(calm[1]) * 0.010 / 5, abs=0.005)
+    assert float(calm[2]) == pytest.approx(0.8, abs=0.02)
+    assert "ρ ≈ 0.80" in only(findings, "SS502").message
+
+
 def test_deliveries_that_outlive_their_visibility_timeout_come_again(lint_yaml: LintYaml) -> None:
     """The docs' example: exponential work of mean 200 ms against a 300 ms visibility
     timeout; each delivery outlives it with e^(−1.5) ≈ 22 %, which the message quotes and

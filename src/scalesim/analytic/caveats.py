@@ -15,7 +15,7 @@ from scalesim.analytic import lattice
 from scalesim.analytic.caching import hit_ratio
 from scalesim.analytic.estimate import Estimate
 from scalesim.analytic.hashing import fixed_ring
-from scalesim.analytic.load import cache_reads, rate_cap
+from scalesim.analytic.load import cache_reads, rate_cap, serving_replicas
 from scalesim.spec.dists import AnyDistribution, Empirical, Gamma, Lognormal, Mixture, Pareto
 from scalesim.spec.model import Call, ParallelStep, SagaBlock, System, plain_steps
 
@@ -368,18 +368,16 @@ def coordination(system: System, estimate: Estimate) -> Iterator[Caveat]:
                     f"each write ({writes}) waits for its commit ({replication.mode}: "
                     f"followers' W + A, each {wars:.2g} ms on average), which the estimate "
                     "leaves out (optimistic); ")
-                leader = "writes" + (" and reads" if replication.reads == "leader" else "")
-                yield Caveat("replication", name, f"{wait}the leader alone serves the "
-                             f"{leader}, which the estimate spreads over all {replicas} "
-                             "replicas, so the leader is busier than shown")
+                spread = "" if serving_replicas(component) == 1 else (
+                    f"the leader alone serves the writes, which the estimate spreads over "
+                    f"all {replicas} replicas, so the leader is busier than shown")
+                if wait or spread:
+                    yield Caveat("replication", name, f"{wait}{spread}".rstrip("; "))
         election = component.leader_election
         if election is not None:
             only = "the writes" if replication is not None else (
                 ", ".join(election.operations) if election.operations else "its operations")
-            spread = "" if replication is not None else (
-                f"only the leader serves {only}, which the estimate spreads over all "
-                f"{replicas} replicas (the leader is up to {replicas}× busier than shown); ")
-            yield Caveat("leader-election", name, f"{spread}while a new leader is elected "
+            yield Caveat("leader-election", name, f"while a new leader is elected "
                          f"({election.type}) after the leader is lost, {only} fail "
                          "unavailable, which the healthy estimate does not see")
 

@@ -12,7 +12,9 @@ The model (docs/capacity.md says the same for users):
   behind a random, round-robin or hash balancer are separate queues at λ/replicas (a
   round-robin share of a Poisson stream has ca² = 1/replicas); least-requests and p2c
   balance so well that the replicas are taken as one pool of replicas × workers, a lower
-  bound of their waits (never exact). With `cores`, the CPU is a station too (cpu.py).
+  bound of their waits (never exact). A component whose leader serves every operation
+  (leader_election, or replication with reads: leader) is one replica's station: its
+  leader's workers take all of it. With `cores`, the CPU is a station too (cpu.py).
 - A closed loop's stations that serve only it take their waits from MVA (closed.py), not
   from the open formulas at its throughput.
 - Times are distributions (lattice.py): a response is the station's waiting time, then the
@@ -58,6 +60,7 @@ from scalesim.analytic.load import (
     miss_shares,
     peak_rate,
     rate_cap,
+    serving_replicas,
     subscriptions,
     visits,
 )
@@ -749,7 +752,7 @@ class Model:
                 stations.append(MvaStation(demand, None))
                 visited.append(None)
                 continue
-            pool = workers * component.most_replicas
+            pool = workers * serving_replicas(component)
             if busy >= pool:
                 return 0.0, math.inf, {}
             stations.append(MvaStation(demand / (1.0 - busy / pool), pool))
@@ -951,13 +954,13 @@ class Model:
             functools.partial(solve, load, self.points) if keyed is None
             else functools.partial(uneven, load, keyed, self.points))
         bound = self._never_waits(cname, load, busy)
-        pooled = queues == 1 and servers is not None and component.most_replicas > 1
+        pooled = queues == 1 and servers is not None and serving_replicas(component) > 1
         if pooled:  # a lower bound: each replica keeps its own queue
             state = dataclasses.replace(state, exact=False, model=f"{state.model} (pooled)")
         cpu_in_wait, cpu_offered = False, 0.0
         if component.core_limit is not None:
             state, cpu_in_wait, cpu_offered = with_cores(
-                component, component.most_replicas, state,
+                component, serving_replicas(component), state,
                 self._cpu_demand(refs, op_rate), self.points)
         if view is not None:
             state = dataclasses.replace(
@@ -978,7 +981,7 @@ class Model:
                 again = [state.wait, op.post] if op.post.mean > 0.0 else []
                 responses[ref] = lattice.total([state.wait, op.work, waited, *again])
         return ComponentEstimate(float(sum(op_rate[self.index[r]] for r in refs)), state,
-                                 component.most_replicas, servers, queues, mean,
+                                 serving_replicas(component), servers, queues, mean,
                                  {r: responses[r] for r in refs}, admitted,
                                  component.core_limit, cpu_in_wait, pooled, cpu_offered,
                                  (arrival_scv + scv) / 2.0)
@@ -1462,7 +1465,7 @@ def backoff_mean(retry: Retry, attempt: int) -> float:
 def _queueing(component: Component) -> tuple[int | None, int, int | None, float]:
     """(servers per queue, number of queues, capacity per queue, arrival scv)."""
     workers = component.worker_limit
-    replicas = component.most_replicas
+    replicas = serving_replicas(component)
     if workers is None:
         return None, replicas, None, 1.0
     pooled = component.balancer in POOLED and replicas > 1

@@ -96,16 +96,29 @@ def offered_load(system: System, timed: Mapping[str, float] | None = None
 
 
 def leader_served(component: Component) -> list[str]:
-    """The operations only the leader serves: every one under `leader_election`; with
-    leader-based replication its `writes`, and the reads too when they go to the leader."""
-    if component.leader_election is not None:
-        return list(component.effective_operations)
+    """The operations only the leader serves: with leader-based replication its `writes`,
+    and the reads too when they go to the leader; else `leader_election`'s `operations`
+    (all by default)."""
+    ops = list(component.effective_operations)
     replication = component.replication
-    if replication is None or replication.mode == "quorum":
+    if replication is not None and replication.mode != "quorum":
+        return ops if replication.reads == "leader" else \
+            [op for op in ops if op in replication.writes]
+    election = component.leader_election
+    if election is None:
         return []
-    if replication.reads == "leader":
-        return list(component.effective_operations)
-    return [op for op in component.effective_operations if op in replication.writes]
+    return ops if election.operations is None else [op for op in ops
+                                                    if op in election.operations]
+
+
+def serving_replicas(component: Component) -> int:
+    """The replicas that serve a component's requests: 1 when the leader serves every
+    operation (`leader_served`: leader_election, or replication with reads: leader), else
+    all of them (an autoscaled component's `autoscale.max`)."""
+    ops = component.effective_operations
+    if ops and len(leader_served(component)) == len(ops):
+        return 1
+    return component.most_replicas
 
 
 def rate_cap(component: Component) -> float | None:

@@ -12,6 +12,7 @@ from scalesim.lint.context import Context
 from scalesim.lint.estimates import ms, per_s
 from scalesim.lint.finding import Hit
 from scalesim.lint.load import Load
+from scalesim.spec.consistency import Replication
 from scalesim.spec.model import Component, Kind
 
 # What adds capacity, by what the component is: a database is not fixed by load balancing.
@@ -28,8 +29,8 @@ def _fixes(component: Component, load: Load) -> tuple[str, ...] | None:
     (reads to the followers when the leader serves them, the writes split by shard)."""
     if not load.leader:
         return CAPACITY_FIXES.get(component.kind)
-    reads_on_leader = component.leader_election is None and component.replication is not None \
-        and component.replication.reads == "leader"
+    replication = _led_replication(component)
+    reads_on_leader = replication is not None and replication.reads == "leader"
     return ("sharding", "cqrs", *(("read-replicas",) if reads_on_leader else ()))
 
 
@@ -67,11 +68,19 @@ def _numbers(name: str, component: Component, load: Load) -> str:
             f"{component.worker_limit} workers: ρ ≈ {load.rho:.2f}")
 
 
-def _leader_part(component: Component) -> str:
-    if component.leader_election is not None:
-        return "its operations (leader_election)"
+def _led_replication(component: Component) -> Replication | None:
+    """Leader-based replication, which decides what the leader serves (`leader_served`)."""
     replication = component.replication
-    return "its writes" if replication is not None and replication.reads != "leader" \
+    return replication if replication is not None and replication.mode != "quorum" else None
+
+
+def _leader_part(component: Component) -> str:
+    replication = _led_replication(component)
+    if replication is None:
+        election = component.leader_election
+        named = election.operations if election is not None else None
+        return f"{', '.join(named) if named else 'its operations'} (leader_election)"
+    return "its writes" if replication.reads != "leader" \
         else "its writes and reads (reads: leader)"
 
 
