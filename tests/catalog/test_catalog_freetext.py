@@ -23,6 +23,8 @@ from scalesim.catalog.search import search
 from scalesim.catalog.text import expand, stems
 from scalesim.cli import app as main_app
 from scalesim.cli import patterns as cli
+from scalesim.lint import lint_system
+from scalesim.spec import load_spec_text
 from scalesim.templates import get_template, load_built
 
 QUESTIONS = yaml.safe_load((Path(__file__).parent / "questions.yaml").read_text("utf-8"))
@@ -241,7 +243,7 @@ def test_advise_reviews_a_spec() -> None:
     ("cache-aside", {"cache-aside"}),
     ("event-sourcing", {"event-sourcing", "materialized-view"}),
     ("leader-election", {"leader-election"}),
-    ("replicated-database", {"majority-quorum"}),
+    ("replicated-database", {"tunable-consistency"}),
     ("ambassador", {"failover", "retry", "timeout"}),
 ])
 def test_advise_spec_knows_the_mechanisms_a_template_already_has(
@@ -250,6 +252,22 @@ def test_advise_spec_knows_the_mechanisms_a_template_already_has(
     is a dead-letter channel, a hash balancer over database replicas is sharding), so the
     advice does not recommend it back; each of these templates used to be advised one."""
     assert present <= implemented(load_built(get_template(template).build(None)))
+
+
+@pytest.mark.parametrize(("w", "r", "majority"), [(1, 1, False), (2, 1, False), (2, 2, True),
+                                                  (3, 1, True)])
+def test_a_quorum_is_a_majority_quorum_only_when_reads_and_writes_overlap(
+        w: int, r: int, majority: bool) -> None:
+    """replicated-database's n: 3 with its own W and R is tunable consistency; it is a
+    majority quorum only when R + W > N, where SS608 (R + W ≤ N) says nothing."""
+    built = get_template("replicated-database").build(None)
+    text = built.text.replace("      w: 1\n", f"      w: {w}\n").replace(
+        "      r: 1\n", f"      r: {r}\n")
+    system = load_spec_text(text)
+    found = implemented(system)
+    assert "tunable-consistency" in found
+    assert ("majority-quorum" in found) is majority
+    assert ("SS608" in {f.rule for f in lint_system(system)}) is not majority
 
 
 def test_advise_spec_does_not_recommend_a_dead_letter_queue_to_one(tmp_path: Path) -> None:

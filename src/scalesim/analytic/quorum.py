@@ -8,6 +8,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from scalesim.spec.consistency import Replication
+
+
+def quorum_sizes(replication: Replication, replicas: int) -> tuple[int, int, int]:
+    """(N, W, R) of a leaderless quorum: `n` defaults to the component's replicas."""
+    return replication.n or replicas, replication.w, replication.r
+
+
+def quorums_overlap(replication: Replication, replicas: int) -> bool:
+    """R + W > N: every read's replicas include one that acknowledged the last write (a
+    majority quorum's guarantee); otherwise a read can miss it (lint SS608)."""
+    n, w, r = quorum_sizes(replication, replicas)
+    return r + w > n
+
 
 def order_statistic_mean(mean: float, count: int, k: int) -> float:
     """E[k-th smallest of `count` independent Exp(mean)]: mean · Σ_{i<k} 1/(count − i)."""

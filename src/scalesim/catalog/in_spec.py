@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from scalesim.analytic.quorum import quorums_overlap
 from scalesim.spec.checks import iter_calls
 from scalesim.spec.model import Balancer, Call, Component, Kind, SagaBlock, System
 
@@ -23,7 +24,7 @@ COMPONENT_PATTERNS = {"autoscale": "auto-scaling", "rate_limit": "rate-limiting"
 # replication.mode -> how the copies are kept (spec/consistency.py: leader-follower modes,
 # leaderless quorums, a Raft log).
 REPLICATION = {"async": "leader-and-followers", "semi_sync": "leader-and-followers",
-               "sync": "leader-and-followers", "quorum": "majority-quorum",
+               "sync": "leader-and-followers", "quorum": "tunable-consistency",
                "raft": "replicated-log"}
 # caching.write_policy -> the caching pattern: 'invalidate' is cache-aside's write path and
 # 'none' its lazy loading without it.
@@ -97,15 +98,19 @@ def _queue_patterns(system: System, component: Component) -> set[str]:
 
 def _data_patterns(component: Component) -> set[str]:
     """A cache is the caching pattern its write policy names; replication is the way of
-    keeping copies its mode names, and reads served by followers are read replicas; an
-    event store's projections are materialised views."""
+    keeping copies its mode names (a quorum's own W and R are tunable consistency, and a
+    majority quorum only when they overlap, R + W > N), and reads served by followers are
+    read replicas; an event store's projections are materialised views."""
     found: set[str] = set()
     if component.kind is Kind.CACHE:
         policy = component.caching.write_policy if component.caching else "invalidate"
         found.add(WRITE_POLICY[policy])
-    if component.replication is not None:
-        found.add(REPLICATION[component.replication.mode])
-        if component.replication.reads != "leader":
+    replication = component.replication
+    if replication is not None:
+        found.add(REPLICATION[replication.mode])
+        if replication.mode == "quorum" and quorums_overlap(replication, component.replicas):
+            found.add("majority-quorum")
+        if replication.reads != "leader":
             found.add("read-replicas")
     if component.event_store is not None and component.event_store.projections:
         found.add("materialized-view")

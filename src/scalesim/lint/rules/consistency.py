@@ -11,7 +11,7 @@ import numpy as np
 
 from scalesim.analytic.caching import key_weights, stampede_loads
 from scalesim.analytic.load import cache_reads
-from scalesim.analytic.quorum import wars_needed
+from scalesim.analytic.quorum import quorum_sizes, quorums_overlap, wars_needed
 from scalesim.lint.context import Context
 from scalesim.lint.estimates import ms
 from scalesim.lint.finding import Hit
@@ -187,10 +187,9 @@ def partial_quorum(ctx: Context) -> Iterator[Hit]:
         replication = component.replication
         if replication is None or replication.mode != "quorum":
             continue
-        n = replication.n or component.replicas
-        w, r = replication.w, replication.r
-        if r + w > n:
+        if quorums_overlap(replication, component.replicas):
             continue
+        n, w, r = quorum_sizes(replication, component.replicas)
         yield Hit(("components", name, "replication"),
                   f"'{name}' writes to {w} and reads from {r} of the {n} replicas of a key: "
                   f"R + W = {r + w} ≤ N = {n}, so a read's replicas need not include one that "
