@@ -518,6 +518,23 @@ def test_bounds_that_the_rules_used_to_miss(lint_yaml: LintYaml) -> None:
     assert "SS502" in rules(lint_yaml(BAD["SS502"].replace("rate: 700/s", "rate: 648/s")))
 
 
+def test_a_choreographed_step_is_judged_by_its_own_timeout_and_retry(tmp_path: Path) -> None:
+    """In choreography a step's timeout and retry time out and redeliver its event
+    (docs/data.md): saga-choreography's payment step (timeout 2 s, jitter: none) gets the
+    SS205 and SS203 findings saga-orchestration's identical step gets, at the same paths."""
+    def findings(template: str) -> dict[str, str]:
+        spec = tmp_path / f"{template}.yaml"
+        spec.write_text(get_template(template).build().text)
+        return {f"{f.rule} {f.path}": f.message for f in lint_file(spec)
+                if f.rule in ("SS203", "SS205") and "saga" in f.path}
+
+    choreographed, orchestrated = findings("saga-choreography"), findings("saga-orchestration")
+    external = "SS205 components.orders.operations.place.calls[0].saga.steps[2]"
+    assert choreographed[external].endswith("waits its full timeout (2 s)")
+    assert f"SS203 {external[6:]}.retry.jitter" in choreographed
+    assert choreographed.keys() == orchestrated.keys()
+
+
 def test_saga_steps_and_managed_queues_are_not_flagged(lint_yaml: LintYaml,
                                                       tmp_path: Path) -> None:
     """A saga's compensations and post-pivot steps are retried until they succeed, whatever

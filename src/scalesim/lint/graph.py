@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from scalesim.analytic.load import miss_shares
-from scalesim.spec.checks import cache_edges, iter_calls
+from scalesim.spec.checks import cache_edges, iter_calls, saga_calls
 from scalesim.spec.errors import Path
-from scalesim.spec.model import Call, Kind, System
+from scalesim.spec.model import Call, Kind, SagaBlock, System
 
 
 def component_of(op: str) -> str:
@@ -75,6 +75,21 @@ class CallGraph:
                     ("components", cname, "caching", "write_to")
                 yield Edge(f"{cname}.{oname}", ".".join(system.resolve(ref)), where, None,
                            misses[cname] if miss else 1.0)
+
+    @cached_property
+    def choreographed(self) -> dict[Path, Call]:
+        """A choreographed saga's steps and compensations as written, by path: the edges
+        carry them as the events nobody waits on, but their own timeout, retry and breaker
+        time out and redeliver each event (docs/data.md)."""
+        out: dict[Path, Call] = {}
+        for cname, component in self.system.components.items():
+            for oname, operation in component.effective_operations.items():
+                for index, step in enumerate(operation.calls):
+                    if isinstance(step, SagaBlock) and step.saga.coordination == "choreography":
+                        out.update(saga_calls(self.system, step.saga, (
+                            "components", cname, "operations", oname, "calls", index, "saga"),
+                            written=True))
+        return out
 
     @cached_property
     def misses(self) -> dict[str, float]:

@@ -54,9 +54,11 @@ def iter_calls(system: System) -> Iterator[tuple[str, str, Path, Call]]:
                     yield cname, oname, (*base, index), system.effective(step).as_seen()
 
 
-def saga_calls(system: System, saga: Saga, base: Path) -> Iterator[tuple[Path, Call]]:
-    """A saga's steps and compensations as the calls they are (see `iter_calls`)."""
-    calls = iter(saga.calls(compensations=True))
+def saga_calls(system: System, saga: Saga, base: Path, written: bool = False
+               ) -> Iterator[tuple[Path, Call]]:
+    """A saga's steps and compensations as the calls they are (see `iter_calls`), or with
+    `written` as the spec writes them (`Saga.written_calls`)."""
+    calls = iter(saga.written_calls(True) if written else saga.calls(compensations=True))
     for index, step in enumerate(saga.steps):
         path: Path = (*base, "steps", index)
         yield path, system.effective(next(calls))

@@ -205,11 +205,16 @@ class Saga(Strict):
     def calls(self, compensations: bool = False) -> list[Call]:
         """Each step's call (then its compensation, if asked), with the saga's retry policy;
         in choreography they are events through the queue, so nobody waits on them."""
+        return [self._as_event(call) for call in self.written_calls(compensations)]
+
+    def written_calls(self, compensations: bool = False) -> list[Call]:
+        """As `calls`, with a choreographed step's own timeout, retry and breaker: what
+        times out and redelivers its event (docs/data.md)."""
         out = []
         for step in self.steps:
-            out.append(self._as_event(self.with_policy(step.as_call())))
+            out.append(self.with_policy(step.as_call()))
             if compensations and step.compensate is not None:
-                out.append(self._as_event(self.with_policy(step.compensate)))
+                out.append(self.with_policy(step.compensate))
         return out
 
     def _as_event(self, call: Call) -> Call:

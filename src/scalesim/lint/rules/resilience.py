@@ -35,6 +35,14 @@ def _calls(ctx: Context) -> Iterator[tuple[Edge, Call]]:
             yield edge, edge.call
 
 
+def _written_calls(ctx: Context) -> Iterator[tuple[Edge, Call]]:
+    """As `_calls`, a choreographed saga's steps and compensations with their own timeout,
+    retry and breaker (`CallGraph.choreographed`), for the rules on those settings."""
+    written = ctx.graph.choreographed
+    for edge, call in _calls(ctx):
+        yield edge, written.get(edge.path, call)
+
+
 def missing_timeouts(ctx: Context) -> Iterator[Hit]:
     """SS201: a synchronous call outside a fan-out with no timeout and no deadline (fan-outs
     are SS301; a deadline bounds the call as well, all its tries together)."""
@@ -52,7 +60,7 @@ def missing_timeouts(ctx: Context) -> Iterator[Hit]:
 
 def retries_without_backoff(ctx: Context) -> Iterator[Hit]:
     """SS202: `backoff: none` retries immediately."""
-    for edge, call in _calls(ctx):
+    for edge, call in _written_calls(ctx):
         if call.retry and call.retry.attempts > 1 and call.retry.backoff == "none":
             yield Hit((*edge.path, "retry", "backoff"),
                       f"'{edge.source}' -> '{call.to}' makes up to {call.retry.attempts} "
@@ -62,7 +70,7 @@ def retries_without_backoff(ctx: Context) -> Iterator[Hit]:
 
 def retries_without_jitter(ctx: Context) -> Iterator[Hit]:
     """SS203: backoff without jitter keeps callers that failed together in step."""
-    for edge, call in _calls(ctx):
+    for edge, call in _written_calls(ctx):
         retry = call.retry
         if retry and retry.attempts > 1 and retry.backoff != "none" and retry.jitter == "none":
             yield Hit((*edge.path, "retry", "jitter"),
@@ -187,7 +195,7 @@ def metastable_retries(ctx: Context) -> Iterator[Hit]:
 
 def external_without_breaker(ctx: Context) -> Iterator[Hit]:
     """SS205: a call to a third party with no circuit breaker."""
-    for edge, call in _calls(ctx):
+    for edge, call in _written_calls(ctx):
         target = component_of(edge.target)
         if ctx.system.components[target].kind is Kind.EXTERNAL and call.circuit_breaker is None:
             wait = (f"its full timeout ({ms(call.timeout)})" if call.timeout
