@@ -1001,7 +1001,8 @@ class Model:
         queueing anywhere, whatever their outcome: an attempt ends at its call's timeout and
         a retry waits its back-off (`_calls_time` on no-queueing responses), where the
         offered load's mean response counts a hang in full. Infinite for an operation whose
-        call never answers; empty when components call each other in a circle."""
+        call never answers; only the operations a timeout cuts short (`_cut_short`); empty
+        when components call each other in a circle."""
         if self.cyclic:
             return {}
         responses: dict[str, Lattice | None] = {}
@@ -1014,7 +1015,18 @@ class Model:
                 waits[ref] = math.inf if held is None else held.mean
                 responses[ref] = None if held is None else \
                     lattice.total([op.work, held, op.post])
-        return {ref: waits[ref] for ref in refs}
+        return {ref: waits[ref] for ref in refs if self._cut_short(self.ops[ref], responses)}
+
+    def _cut_short(self, op: _Op, responses: Mapping[str, Lattice | None]) -> bool:
+        """Some timed call of `op` outlasts its timeout as `_timed` counts it (or never
+        answers): otherwise the timeout changes nothing, and the mean stands exactly."""
+        for call in op.effective:
+            if call.async_ or call.timeout is None:
+                continue
+            attempt = self.call_time(call, responses)
+            if attempt is None or 1.0 - attempt.cdf(call.timeout) >= 1e-9:
+                return True
+        return False
 
     def _never_waits(self, cname: str, load: StationLoad,
                      jobs: list[tuple[float, Lattice | None]]) -> Bound | None:
