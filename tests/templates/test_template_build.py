@@ -133,3 +133,13 @@ def test_range_ends_cover_pairs_only_where_a_cross_rule_exists():
 def test_docs_describe_every_template():
     text = (Path(__file__).parents[2] / "docs" / "templates.md").read_text(encoding="utf-8")
     assert [t.id for t in TEMPLATES if f"### `{t.id}`" not in text] == []
+
+
+@pytest.mark.parametrize("overload", [0.5, 1.5])
+def test_sharded_service_says_the_shards_are_the_bottleneck_only_when_they_are(overload):
+    """The comment on the offered rate and the story follow `overload`: below capacity the
+    shards idle part of the time, so goodput is the offered load, not the capacity."""
+    built = next(t for t in TEMPLATES if t.id == "sharded-service").build(
+        {"overload": overload})
+    claims = "bottleneck" in built.text, "bottleneck" in built.scenario.story
+    assert claims == (overload >= 1, overload >= 1)
