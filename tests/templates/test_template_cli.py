@@ -128,3 +128,18 @@ def test_new_unknown_template_exits_2(run_cli):
     result = run_cli("new", "nope")
     assert result.exit_code == 2
     assert "unknown template 'nope'" in result.stderr
+
+
+def test_list_by_pattern_counts_in_the_singular_for_one(run_cli):
+    result = run_cli("templates", "list", "--pattern", "sharding")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("1 template (")
+
+
+def test_list_by_pattern_without_templates_points_to_related_ones(run_cli):
+    """No empty table: the answer names the templates of linked patterns instead."""
+    result = run_cli("templates", "list", "--pattern", "lamport-clock")
+    assert result.exit_code == 0
+    assert "┏" not in result.stdout
+    assert "No template demonstrates lamport-clock" in result.stdout
+    assert "distributed-state-machine" in result.stdout

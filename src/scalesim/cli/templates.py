@@ -73,21 +73,39 @@ def list_templates(
     from scalesim.templates import TEMPLATES, get_template, templates_for_pattern
     from scalesim.templates.describe import brief
 
-    chosen = (TEMPLATES if pattern is None else
-              tuple(get_template(i) for i in templates_for_pattern(canonical_pattern(pattern))))
+    pattern_id = None if pattern is None else canonical_pattern(pattern)
+    chosen = (TEMPLATES if pattern_id is None else
+              tuple(get_template(i) for i in templates_for_pattern(pattern_id)))
     if as_json:
         emit_json([brief(t) for t in chosen])
+        return
+    if pattern_id is not None and not chosen:
+        out.print(no_template_hint(pattern_id), highlight=False, soft_wrap=True)
         return
     from scalesim.cli.run import stdout_console
     from scalesim.render.layout import Column, fitted
 
     console = stdout_console()
-    console.print(fitted(f"{len(chosen)} templates (scalesim templates show ID; scalesim new "
-                         "ID -o FILE)",
+    count = f"{len(chosen)} template{'' if len(chosen) == 1 else 's'}"
+    console.print(fitted(f"{count} (scalesim templates show ID; scalesim new ID -o FILE)",
                          [Column("id", right=False), Column("title", right=False),
                           Column("patterns", right=False)],
                          [[t.id, t.title, ", ".join(t.patterns)] for t in chosen],
                          console.width))
+
+
+def no_template_hint(pattern_id: str) -> str:
+    """Where to go when no template demonstrates a pattern: the templates of the patterns
+    linked to it, else the whole list, so an empty answer is never a dead end."""
+    from scalesim.catalog import load_catalog
+    from scalesim.catalog.graph import related
+    from scalesim.templates import TEMPLATES, templates_for_pattern
+
+    near = sorted({t for r in related(load_catalog(), pattern_id)
+                   for t in templates_for_pattern(r.id)})
+    where = (f"templates for related patterns: {', '.join(near)}" if near else
+             f"`scalesim templates list` shows all {len(TEMPLATES)}")
+    return f"No template demonstrates {pattern_id}; {where}."
 
 
 @templates_app.command()
