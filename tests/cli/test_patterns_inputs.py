@@ -3,6 +3,7 @@ columns."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -32,3 +33,22 @@ def test_every_force_is_named_beside_its_level(columns: int) -> None:
     block = done.stdout.split("\nForces", 1)[1].split("Relations", 1)[0]
     for force, level in pattern.forces.model_dump(mode="json", exclude={"notes"}).items():
         assert re.search(rf"\b{force}\b\W+{level}\b", block), (force, level)
+
+
+@pytest.mark.parametrize("text", ["the pattern", "patterns", "a the of"])
+def test_a_search_of_filler_words_only_is_refused(text: str) -> None:
+    """'the pattern' listed six titles that merely resembled it, with exit 0."""
+    for args in (["patterns", "search", text], ["patterns", "search", text, "--json"]):
+        done = CliRunner().invoke(app, args)
+        assert done.exit_code == 2
+        assert "only common words" in done.output
+
+
+def test_search_json_numbers_the_tiers_as_the_docs_do() -> None:
+    """docs/catalog.md numbers the tiers 1 exact, 2 ranked, 3 near misses."""
+    def tiers(text: str) -> list[int]:
+        done = CliRunner().invoke(app, ["patterns", "search", text, "--json"])
+        return [hit["tier"] for hit in json.loads(done.stdout)]
+
+    assert tiers("breaker")[:2] == [1, 2]  # the alias, then the word in other patterns
+    assert tiers("circuit braker")[0] == 3

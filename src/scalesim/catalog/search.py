@@ -1,9 +1,10 @@
 """Search by meaning within the catalog: exact names first, then ranked retrieval (BM25 over
 stemmed, synonym-expanded terms of names, aliases, summaries and problems), then near misses.
 
-Tiers, best first: EXACT when the query (less filler words such as 'pattern') is an id, name
-or alias; WORDS for ranked matches of the query as written; FUZZY for matches that needed a
-typo corrected, and for titles merely similar to the query.
+Tiers, best first and numbered 1, 2, 3 as docs/catalog.md and `--json` give them: EXACT when
+the query (less filler words such as 'pattern') is an id, name or alias; WORDS for ranked
+matches of the query as written; FUZZY for matches that needed a typo corrected, and for
+titles merely similar to the query. A query of filler words alone finds only a name.
 
 A query that describes a problem often matches the anti-pattern that names it: each such
 anti-pattern lends part of its score (`FIX_SHARE`) to the patterns that fix it, so 'retries
@@ -17,9 +18,9 @@ from difflib import SequenceMatcher
 from scalesim.catalog.collection import Catalog, normalize_key
 from scalesim.catalog.model import Pattern
 from scalesim.catalog.retrieval import FIX_SHARE, Scored, index, names_and_problems
-from scalesim.catalog.text import STOPWORDS, expand
+from scalesim.catalog.text import STOPWORDS, expand, terms
 
-EXACT, WORDS, FUZZY = 3, 2, 1  # tiers, best first
+EXACT, WORDS, FUZZY = 1, 2, 3  # tiers, best first
 FUZZY_CUTOFF = 0.6
 
 
@@ -81,13 +82,15 @@ def search(catalog: Catalog, query: str, limit: int = 10) -> list[Hit]:
     found: dict[str, Hit] = {}
 
     def keep(hit: Hit) -> None:
-        if hit.id not in found or (hit.tier, hit.score) > (found[hit.id].tier,
-                                                          found[hit.id].score):
+        if hit.id not in found or (-hit.tier, hit.score) > (-found[hit.id].tier,
+                                                            found[hit.id].score):
             found[hit.id] = hit
 
     named = exact(catalog, query)
     if named is not None:
         keep(named)
+    if not terms(query):  # only filler words ('the pattern'): anything resembles them
+        return list(found.values())
     engine = index(catalog, names_and_problems)
     ranked = with_fixes(catalog, engine.rank(query))
     typo = any(engine.correct(term) not in (term, None) for term in expand(query).weights)
@@ -97,5 +100,5 @@ def search(catalog: Catalog, query: str, limit: int = 10) -> list[Hit]:
                  scored.score / best, ", ".join(scored.matched)))
     for hit in similar_titles(catalog, query):
         keep(hit)
-    hits = sorted(found.values(), key=lambda h: (-h.tier, -h.score, h.id))
+    hits = sorted(found.values(), key=lambda h: (h.tier, -h.score, h.id))
     return hits[:limit]

@@ -26,6 +26,7 @@ from scalesim.catalog.in_spec import implemented
 from scalesim.catalog.loader import load_sources
 from scalesim.catalog.model import Category, Layer, LearningLevel, Problem
 from scalesim.catalog.search import search
+from scalesim.catalog.text import terms
 from scalesim.catalog.views import (
     FAMILIES,
     combinations_to_avoid,
@@ -210,6 +211,9 @@ def search_command(
     if not text.strip():
         fail('the search text is empty; give words, a name or an alias, e.g. "breaker"')
     hits = search(get_catalog(), text, limit)
+    if not hits and not terms(text):
+        fail(f"the search text {text!r} has only common words; give words, a name or an "
+             'alias, e.g. "breaker"')
     if as_json:
         emit_json([asdict(hit) for hit in hits])
         return
