@@ -105,3 +105,16 @@ def test_trees_recommend_only_index_ids(index: list[dict[str, Any]]) -> None:
 def test_trees_recommend_only_catalog_patterns(pending_ids: set[str]) -> None:
     skip_until_complete(pending_ids)
     assert unknown_recommendations(load_trees(), set(load_catalog().ids)) == []
+
+
+def test_every_pattern_that_counters_an_anti_pattern_fixes_it() -> None:
+    """`patterns show` labels a conflict between a pattern and an anti-pattern `counters` /
+    `countered_by` (docs/catalog.md), so the pattern must be one of the anti-pattern's
+    `fixed_by`: microservices were shown as countering the distributed monolith, which is
+    what they become with the wrong boundaries."""
+    catalog = load_catalog()
+    fixed_by = {p.id: set(p.anti_pattern.fixed_by) for p in catalog if p.anti_pattern}
+    pairs = {(p.id, c.id) for p in catalog for c in p.relations.conflicts_with}
+    unfixed = {(anti, cure) for one, other in pairs for anti, cure in ((one, other), (other, one))
+               if anti in fixed_by and cure not in fixed_by and cure not in fixed_by[anti]}
+    assert unfixed == set()
