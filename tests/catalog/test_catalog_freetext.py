@@ -42,8 +42,8 @@ def catalog() -> Catalog:
 
 
 def test_the_question_table_is_well_formed(catalog: Catalog) -> None:
-    assert len(QUESTIONS) == 52
-    assert len({q["ask"] for q in QUESTIONS}) == 52
+    assert len(QUESTIONS) == 55
+    assert len({q["ask"] for q in QUESTIONS}) == 55
     for question in QUESTIONS:
         assert question["expect"] and all(pid in catalog for pid in question["expect"])
         assert set(question) <= {"ask", "expect", "must", "forbid"}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from scalesim.catalog import Catalog, load_catalog
 from scalesim.catalog.checks import Located
 from scalesim.catalog.search import EXACT, FUZZY, WORDS, search
@@ -71,3 +73,42 @@ def test_stems_and_synonyms_meet(catalog_dir: Path, add_pattern: AddPattern) -> 
     hits = search(catalog, "throttling callers")
     assert hits[0].id == "quota-keeper" and hits[0].tier == WORDS
     assert hits[0].matched == "caller, rate, limit"  # 'throttling' brought 'rate limit'
+
+
+def test_a_phrase_is_matched_as_a_phrase_before_its_words(
+        catalog_dir: Path, add_pattern: AddPattern) -> None:
+    """'at least once' is stop words but 'least': the phrase must find the pattern that
+    says it, not the 'least' of 'least privilege', even where that word is in a name."""
+    add_pattern("least-privilege-box", name="Least Privilege Box",
+                summary="Run every process with the least privilege it needs and no more.")
+    add_pattern("redelivering-queue",
+                summary="Messages are delivered at least once, so handlers see repeats.")
+    hits = search(load_catalog(catalog_dir), "at least once")
+    assert [h.id for h in hits][:2] == ["redelivering-queue", "least-privilege-box"]
+
+
+# Common queries on the packaged catalog: (query, patterns the top 3 must include, patterns
+# the top 5 must not include). The forbidden ones once led on a shared word: 'least' of
+# least privilege, 'hot' of hot standby.
+COMMON = [
+    ("at least once", {"idempotent-receiver", "guaranteed-delivery"},
+     {"process-containment", "access-control", "majority-quorum"}),
+    ("at-least-once delivery", {"guaranteed-delivery", "idempotent-receiver"},
+     {"process-containment", "access-control"}),
+    ("exactly once", {"idempotent-receiver", "deduplication"}, set()),
+    ("dual write", {"transactional-outbox"}, {"request-batch", "write-through-cache"}),
+    ("dual writes between database and broker", {"transactional-outbox"}, set()),
+    ("hot partition", {"sharding"}, set()),
+    ("least privilege", {"process-containment", "access-control"}, set()),
+    ("single point of failure", {"single-point-of-failure"}, set()),
+    ("times out", {"timeout"}, set()),
+    ("cache stampede", {"dogpile"}, set()),
+]
+
+
+@pytest.mark.parametrize(("query", "top3", "not_top5"), COMMON, ids=[q for q, *_ in COMMON])
+def test_common_queries_find_their_patterns(query: str, top3: set[str],
+                                            not_top5: set[str]) -> None:
+    found = [hit.id for hit in search(load_catalog(), query)]
+    assert top3 <= set(found[:3]), found
+    assert not not_top5 & set(found[:5]), found

@@ -18,7 +18,7 @@ import numpy as np
 
 from scalesim.catalog.collection import Catalog
 from scalesim.catalog.model import Pattern
-from scalesim.catalog.text import expand, terms
+from scalesim.catalog.text import expand, is_phrase, phrase_tokens, stems, terms
 
 TYPO_CUTOFF = 0.8  # difflib ratio a misspelt word needs to its correction
 BOUND = 0.7  # share of a word's catalog uses inside one multi-word name that binds it there
@@ -112,7 +112,8 @@ class Index:
         for pattern in catalog:
             document: list[str] = []
             for text, weight in fields(pattern):
-                document += senses(terms(text), self.bound) * weight
+                document += [*senses(terms(text), self.bound),
+                             *phrase_tokens(stems(text))] * weight
             documents.append(document)
         self.vocabulary = sorted({t for document in documents for t in document})
         self._known = set(self.vocabulary)
@@ -157,10 +158,11 @@ class Index:
 
     def correct(self, term: str) -> str | None:
         """The term itself when the catalog knows it, else its nearest known term, else None.
-        A term with a digit is a name or a quantity, never a misspelling ('100k')."""
+        A term with a digit is a name or a quantity, never a misspelling ('100k'), and a
+        phrase the catalog never says is not one of the words it does."""
         if term in self._known:
             return term
-        if any(c.isdigit() for c in term):
+        if any(c.isdigit() for c in term) or is_phrase(term):
             return None
         close = difflib.get_close_matches(term, self.vocabulary, n=1, cutoff=TYPO_CUTOFF)
         return close[0] if close else None

@@ -94,13 +94,57 @@ def _stop_stems() -> frozenset[str]:
 
 
 @functools.cache
+def _synonym_table() -> dict[str, list[str]]:
+    return TypeAdapter(dict[str, list[str]]).validate_python(
+        read_yaml(packaged_root("synonyms.yaml")))
+
+
+@functools.cache
 def synonyms() -> tuple[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]], ...]:
     """(term stems, its variants' stems), longest variants first."""
-    raw = TypeAdapter(dict[str, list[str]]).validate_python(
-        read_yaml(packaged_root("synonyms.yaml")))
     return tuple((tuple(terms(term)), tuple(sorted((tuple(stems(v)) for v in variants),
                                                    key=len, reverse=True)))
-                 for term, variants in raw.items())
+                 for term, variants in _synonym_table().items())
+
+
+@functools.cache
+def phrases() -> tuple[tuple[str, ...], ...]:
+    """Every phrase of several words in synonyms.yaml, terms and variants, as stems with stop
+    words kept: said whole, a phrase is matched as one token (`phrase_token`), so 'at least
+    once' (all stop words but 'least') is not the 'least' of 'least privilege'."""
+    found = {tuple(stems(text)) for term, variants in _synonym_table().items()
+             for text in [term, *variants]}
+    return tuple(sorted(phrase for phrase in found if len(phrase) > 1))
+
+
+def phrase_token(phrase: tuple[str, ...]) -> str:
+    """A phrase as one index token: quoted, so it is never taken for a word."""
+    return '"' + " ".join(phrase) + '"'
+
+
+def is_phrase(term: str) -> bool:
+    return term.startswith('"')
+
+
+def phrase_tokens(words: list[str]) -> list[str]:
+    """One token per occurrence of a recognised phrase in `words` (stems, stop words kept)."""
+    starting = _phrases_by_first_word()
+    return [phrase_token(phrase) for at, word in enumerate(words)
+            for phrase in starting.get(word, ()) if tuple(words[at:at + len(phrase)]) == phrase]
+
+
+@functools.cache
+def _phrases_by_first_word() -> dict[str, list[tuple[str, ...]]]:
+    """The phrases by their first word: the catalog's text is scanned once, not per phrase."""
+    found: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases():
+        found.setdefault(phrase[0], []).append(phrase)
+    return found
+
+
+def occurrences(words: list[str], phrase: tuple[str, ...]) -> list[int]:
+    n = len(phrase)
+    return [i for i in range(len(words) - n + 1) if tuple(words[i:i + n]) == phrase]
 
 
 @dataclass(frozen=True)
@@ -124,7 +168,8 @@ class Expansion:
 
 def expand(query: str, names: Iterable[tuple[str, ...]] = ()) -> Expansion:
     """The query's own terms (weight 1); a phrase variant brings its term at weight 1 and its
-    own words drop to HALF; a one-word variant brings its term's words at HALF. `names`
+    own words drop to HALF; a one-word variant brings its term's words at HALF. A recognised
+    phrase (`phrases`) also stands for itself, as one token at weight 1. `names`
     (stems) are phrases too, for negation only: 'no' in a name ('no caching') negates
     nothing."""
     words = stems(query)
@@ -149,6 +194,11 @@ def expand(query: str, names: Iterable[tuple[str, ...]] = ()) -> Expansion:
                 if added.get(t, (0.0, ""))[0] < weight:
                     added[t] = (weight, " ".join(variant))
             break
+    for said in phrases():
+        at = find(words, said)
+        if at is not None:  # its words mean the phrase, as a phrase variant's do
+            added[phrase_token(said)] = (1.0, " ".join(said))
+            phrased.update(range(at, at + len(said)))
     consumed |= phrased
     stop = _stop_stems()
     weights: dict[str, float] = {}
@@ -192,5 +242,5 @@ def _runs(words: list[str], consumed: set[int]) -> tuple[tuple[str, ...], ...]:
 
 def find(words: list[str], phrase: tuple[str, ...]) -> int | None:
     """Where `phrase` first stands whole in `words`, or None."""
-    n = len(phrase)
-    return next((i for i in range(len(words) - n + 1) if tuple(words[i:i + n]) == phrase), None)
+    found = occurrences(words, phrase)
+    return found[0] if found else None
