@@ -61,6 +61,25 @@ def test_every_path_is_a_short_curriculum_in_prerequisite_order(catalog: Catalog
             assert set(pitfall.fixed_by) <= taught
 
 
+ORDER = list(LearningLevel)  # beginner, intermediate, advanced
+
+
+def test_no_prerequisite_is_harder_than_what_needs_it(catalog: Catalog) -> None:
+    """A `requires` or `specializes` target is a prerequisite on the learning paths, so it
+    sits at the pattern's level or below: claim-check (beginner) required distributed
+    storage (advanced), and the beginner path taught intermediate patterns."""
+    harder = [(p.id, needed) for p in catalog for needed in prerequisites(p)
+              if ORDER.index(catalog[needed].level) > ORDER.index(p.level)]
+    assert harder == []
+
+
+def test_a_path_teaches_nothing_above_its_level(catalog: Catalog) -> None:
+    for level, course in curricula(catalog).items():
+        above = [lesson.id for lesson in course.lessons
+                 if ORDER.index(catalog[lesson.id].level) > ORDER.index(level)]
+        assert above == [], level
+
+
 def test_the_problem_matrix_covers_the_seed_families(catalog: Catalog) -> None:
     matrix = problem_matrix(catalog)
     assert list(matrix) == ["availability", "scalability", "latency", "consistency",
