@@ -108,18 +108,29 @@ def synonyms() -> tuple[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]], ...
 
 
 @functools.cache
-def phrases() -> tuple[tuple[str, ...], ...]:
+def _phrase_texts() -> dict[tuple[str, ...], str]:
     """Every phrase of several words in synonyms.yaml, terms and variants, as stems with stop
-    words kept: said whole, a phrase is matched as one token (`phrase_token`), so 'at least
-    once' (all stop words but 'least') is not the 'least' of 'least privilege'."""
-    found = {tuple(stems(text)) for term, variants in _synonym_table().items()
-             for text in [term, *variants]}
-    return tuple(sorted(phrase for phrase in found if len(phrase) > 1))
+    words kept, and its shortest wording there ('hot partition' for 'hot partitions')."""
+    found: dict[tuple[str, ...], str] = {}
+    for term, variants in _synonym_table().items():
+        for text in sorted([term, *variants], key=len):
+            phrase = tuple(stems(text))
+            if len(phrase) > 1:
+                found.setdefault(phrase, text)
+    return found
+
+
+@functools.cache
+def phrases() -> tuple[tuple[str, ...], ...]:
+    """The recognised phrases: said whole, a phrase is matched as one token (`phrase_token`),
+    so 'at least once' (all stop words but 'least') is not the 'least' of 'least
+    privilege'."""
+    return tuple(sorted(_phrase_texts()))
 
 
 def phrase_token(phrase: tuple[str, ...]) -> str:
-    """A phrase as one index token: quoted, so it is never taken for a word."""
-    return '"' + " ".join(phrase) + '"'
+    """A phrase as one index token, in its words and quoted, so it is never taken for one."""
+    return f'"{_phrase_texts()[phrase]}"'
 
 
 def is_phrase(term: str) -> bool:
