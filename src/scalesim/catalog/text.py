@@ -4,7 +4,9 @@ Everything that is compared, catalog text and queries alike, goes through `terms
 'retries', 'retry' and 'retrying' meet, and so do 'timeouts' and 'timeout'. Synonyms
 (synonyms.yaml) are matched on stems, phrases included ('times out' -> 'timeout'). A word
 inside a recognised phrase means the phrase: it is no negative cue and negates nothing
-('reads are 10x writes', 'without downtime'); `expand` also gives what a query negates."""
+('reads are 10x writes', 'without downtime'), and each such phrase is also one token of
+its own, in the catalog's text and in queries ('at least once' is not 'least');
+`expand` also gives what a query negates."""
 
 from __future__ import annotations
 
@@ -153,11 +155,6 @@ def _phrases_by_first_word() -> dict[str, list[tuple[str, ...]]]:
     return found
 
 
-def occurrences(words: list[str], phrase: tuple[str, ...]) -> list[int]:
-    n = len(phrase)
-    return [i for i in range(len(words) - n + 1) if tuple(words[i:i + n]) == phrase]
-
-
 @dataclass(frozen=True)
 class Expansion:
     """A query as weighted terms, and for each added term the query words that brought it.
@@ -253,5 +250,5 @@ def _runs(words: list[str], consumed: set[int]) -> tuple[tuple[str, ...], ...]:
 
 def find(words: list[str], phrase: tuple[str, ...]) -> int | None:
     """Where `phrase` first stands whole in `words`, or None."""
-    found = occurrences(words, phrase)
-    return found[0] if found else None
+    n = len(phrase)
+    return next((i for i in range(len(words) - n + 1) if tuple(words[i:i + n]) == phrase), None)
