@@ -18,12 +18,13 @@ from scalesim.spec import load_spec
 
 
 def queue(delivery: dict[str, object], consumer_error: float = 0.0, work: str = "1ms",
-          concurrency: int = 50, dead_letter: bool = True) -> dict[str, object]:
+          concurrency: int = 50, dead_letter: bool = True, replicas: int = 1
+          ) -> dict[str, object]:
     """A queue fed by a workload, one consumer with an error rate, and a dead-letter queue."""
     components: dict[str, object] = {
         "jobs": {"kind": "queue", "delivery": delivery,
                  "consumers": [{"to": "worker.process", "concurrency": concurrency}]},
-        "worker": {"workers": "unlimited",
+        "worker": {"workers": "unlimited", "replicas": replicas,
                    "operations": {"process": {"work": work, "error_rate": consumer_error}}},
     }
     if dead_letter:
@@ -143,6 +144,44 @@ def test_backlog_and_oldest_age_are_what_an_autoscaler_reads() -> None:
     sub = kernel.plan.subscriptions[0]
     assert backlog(sub) == sub.published == pytest.approx(1000, abs=1)
     assert oldest_age(sub, kernel.now) == pytest.approx(kernel.now - 0.01, abs=0.02)
+
+
+def crashed_consumer(delivery: dict[str, object], replicas: int) -> dict[str, object]:
+    """100 messages/s at constant spacing, 50 ms of work each (5 in flight), consumed by
+    `replicas` replicas of which the first is down from 5 s to 6 s."""
+    components = queue({"guarantee": "at_least_once", "visibility_timeout": "2s",
+                        "dead_letter": "jobs-dlq", **delivery}, work="50ms", replicas=replicas)
+    return run(components, [{"name": "w", "to": "jobs.publish", "rate": "100/s",
+                             "arrivals": "constant"}],
+               faults=[{"target": "worker[0]", "at": "5s", "for": "1s", "crash": True}],
+               duration="12s")["queues"]["jobs->worker.process"]
+
+
+@pytest.mark.parametrize("replicas", [1, 2])
+def test_a_crashed_consumer_fails_only_what_it_held(replicas: int) -> None:
+    """A crashed consumer polls nothing: only the deliveries it held at the crash fail (5 in
+    flight in all, shared by the replicas), and with max_deliveries 1 only they are
+    dead-lettered. SQS hands them out again after their visibility timeout (2 s); the
+    messages published meanwhile wait for a running replica, not for the timeout."""
+    q = crashed_consumer({"max_deliveries": 1}, replicas)
+    assert 1 <= q["failed"] == q["dead_lettered"] <= -(-5 // replicas)
+    q = crashed_consumer({}, replicas)
+    assert q["redelivered"] == q["failed"] <= -(-5 // replicas)
+    assert q["lag_ms"]["max"] == pytest.approx(2050.0, abs=1.0)  # a crashed delivery's
+    waited = q["lag_ms"]["p95"]  # 5 % of the messages are those of the outage (1 s of 12)
+    assert waited < 51.0 if replicas == 2 else 500.0 < waited < 1051.0
+
+
+@pytest.mark.parametrize("replicas", [1, 2])
+def test_rabbitmq_requeues_what_a_crashed_consumer_held(replicas: int) -> None:
+    """RabbitMQ returns the unacknowledged deliveries of a closed channel at once: with a
+    limit of 2 deliveries none is dead-lettered, and no message takes longer than the outage
+    plus twice its work (its crashed delivery, its second one) to be processed (before, every
+    message sent to the down replica failed there, again and again, until dead-lettered)."""
+    q = crashed_consumer({"redelivery": "requeue", "max_deliveries": 2}, replicas)
+    assert q["dead_lettered"] == 0
+    assert 1 <= q["redelivered"] == q["failed"] <= -(-5 // replicas)
+    assert q["lag_ms"]["max"] <= (101.0 if replicas == 2 else 1101.0)
 
 
 def test_data_mechanisms_are_deterministic() -> None:

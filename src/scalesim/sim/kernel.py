@@ -22,6 +22,7 @@ from mypy_extensions import i64
 from scalesim.sim.agenda import Agenda
 from scalesim.sim.area import Area
 from scalesim.sim.compile import Plan
+from scalesim.sim.mechanisms.balancer import load
 from scalesim.sim.mechanisms.bulkhead import Gate
 from scalesim.sim.mechanisms.circuit_breaker import HALF_OPEN, OPEN, CircuitBreaker
 from scalesim.sim.mechanisms.retry_budget import RetryBudget
@@ -404,6 +405,8 @@ class Kernel:
             now = self.now
             frame.t0 = now
             placed = self._place(frame, comp)
+            if (placed is None or not placed.up) and self._pulled(frame):
+                placed = self._connected(comp) or placed
             if placed is None:
                 self._refuse(frame, comp, UNAVAILABLE)
                 return
@@ -467,6 +470,23 @@ class Kernel:
         if rep.routable:
             return rep  # the only one in rotation is the one to avoid: use it
         return rep if any(r.ready for r in replicas) else None
+
+    @staticmethod
+    def _pulled(frame: Frame) -> bool:
+        """A message the consumer fetches itself (a queue delivery), not a pushed request."""
+        root = frame.root
+        return isinstance(root, Root) and root.pulled()
+
+    @staticmethod
+    def _connected(comp: Comp) -> Replica | None:
+        """The running replica a fetched message goes to when the balancer chose one that is
+        down or none: a crashed consumer polls nothing, so the least busy of those running
+        takes it (lowest index on a tie); None when none runs."""
+        best: Replica | None = None
+        for rep in comp.live:
+            if rep.up and (best is None or load(rep) < load(best)):
+                best = rep
+        return best
 
     def _lane(self, comp: Comp, lanes: list[Lane], frame: Frame) -> Lane:
         """The version a request goes to: a preview client's request to the preview (its

@@ -571,6 +571,10 @@ class Root:
     def finished(self, kernel: Kernel, frame: Frame, cause: int) -> None:
         raise NotImplementedError
 
+    def pulled(self) -> bool:
+        """The visit is a message its consumer fetched: only a running replica takes it."""
+        return False
+
 
 class Subscription(Root):
     """A subscriber to an operation's published messages (a queue's consumers, an event

@@ -48,7 +48,7 @@ class FifoSubscription(Consumption):
             return  # the loop below goes on
         self.dispatching = True
         buffer = self.buffer
-        while self.inflight < self.concurrency and buffer:
+        while self.inflight < self.concurrency and buffer and self._polled():
             msg = buffer.popleft()
             if self.recently_processed(kernel.now, msg):
                 self.deduplicated += 1  # the idempotent consumer skips it and acknowledges
@@ -66,6 +66,16 @@ class FifoSubscription(Consumption):
 
     def concurrency_changed(self, kernel: Kernel) -> None:
         self._dispatch(kernel)  # messages waiting for a consumer may go now
+
+    def _polled(self) -> bool:
+        """A replica of the consumer runs, so something polls: while none does (crashed,
+        scaled to zero) messages wait. Checked per message, since a crash fails what was in
+        flight before the replica watchers hear of it; the first replica is usually up."""
+        return any(rep.up for rep in self.target.comp.live)
+
+    def consumers_changed(self, kernel: Kernel) -> None:
+        """A consumer replica came up, went down, joined or left: waiting messages may go."""
+        self._dispatch(kernel)
 
     def attempt_over(self, kernel: Kernel, attempt: Attempt, cause: int) -> None:
         self.inflight -= 1

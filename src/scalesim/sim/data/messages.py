@@ -94,6 +94,9 @@ class Attempt(Root):
             record[2] = float(cause)
         self.sub.attempt_over(kernel, self, cause)
 
+    def pulled(self) -> bool:
+        return True
+
 
 class Settings:
     """How a subscription is built: its place, its consumer and its delivery settings (from

@@ -49,7 +49,7 @@ class MessagingArea(Area):
         self.session_kind = kernel.add_handler(self._session)
         self.resume_kind = kernel.add_handler(self._resume)
         self.commit_kind = kernel.add_handler(self._commit)
-        if any(isinstance(sub, PartitionedSubscription) for sub in self.subs):
+        if self.subs:
             kernel.watch_replicas(self)
         for sub in self.subs:
             if isinstance(sub, PartitionedSubscription) and sub.guarantee != AT_MOST_ONCE \
@@ -84,9 +84,13 @@ class MessagingArea(Area):
     def replica_changed(self, kernel: Kernel, comp: Comp, rep: Replica) -> None:
         serving = rep.up and not rep.retired and rep in comp.live  # rare: O(replicas) is fine
         for sub in self.subs:
-            if isinstance(sub, PartitionedSubscription) and sub.target.comp is comp:
+            if sub.target.comp is not comp:
+                continue
+            if isinstance(sub, PartitionedSubscription):
                 sub.replica_changed(kernel, rep.index, serving,
                                     not serving and kernel.stopped_gracefully(rep))
+            elif isinstance(sub, FifoSubscription):
+                sub.consumers_changed(kernel)
 
     def interval_end(self, kernel: Kernel) -> None:
         for sub in self.subs:
