@@ -82,6 +82,37 @@ def test_a_visibility_timeout_under_the_processing_time_is_named_and_raising_it_
     assert not [f for f in diagnose(fixed, result) if f["kind"] == "backlog"]
 
 
+def test_a_visibility_timeout_that_dead_letters_processed_messages_is_named() -> None:
+    # 250 ms of work against 100 ms: every message is delivered 3 times, each delivery
+    # succeeds but acknowledges too late, and max_deliveries dead-letters it. The backlog
+    # stays flat, so only the dead letters tell.
+    delivery = {"guarantee": "at_least_once", "visibility_timeout": "100ms",
+                "max_deliveries": 3, "dead_letter": "dlq"}
+    spec = {"scalesim": 1, "name": "q",
+            "components": {
+                "jobs": {"kind": "queue", "delivery": delivery,
+                         "consumers": [{"to": "worker.process", "concurrency": 50}]},
+                "dlq": {"kind": "queue"},
+                "worker": {"workers": "unlimited", "operations": {"process": {"work": {
+                    "dist": "constant", "value": "250ms"}}}}},
+            "workloads": [{"name": "w", "to": "jobs.publish", "rate": "20/s"}],
+            "simulation": {"duration": "10s", "seed": 1}}
+    system = load_spec_text(yaml.safe_dump(spec, sort_keys=False), "q.yaml")
+    result = simulate(system)
+    queue = result["queues"]["jobs->worker.process"]
+    assert queue["failed"] == 0 and queue["dead_letter_share"] == 1.0
+    [finding] = [f for f in diagnose(system, result) if f["kind"] == "backlog"]
+    assert finding["limit"] == "visibility_timeout"
+    assert finding["numbers"]["dead_letter_share"] == 1.0
+    assert any("no delivery failed" in e for e in finding["evidence"])
+    assert "dead-letters it" in finding["fix"]["summary"]
+    assert finding["fix"]["set"] == ["components.jobs.delivery.visibility_timeout=1s"]
+    # The dead-letter queue's row counts what it received, as the estimate does.
+    received = result["dead_letters"]["dlq"]["received"]
+    assert received == queue["dead_lettered"]
+    assert result["components"]["dlq"]["throughput_rps"] == pytest.approx(received / 10)
+
+
 def test_published_and_drained_are_the_windows_like_the_tables() -> None:
     # `front` serves at most 1 / 50 ms = 20/s of the 30/s offered, so its backlog is answered
     # in the drain, publishing all the while, and `worker` goes on consuming then: the

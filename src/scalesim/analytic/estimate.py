@@ -109,7 +109,7 @@ MEMO_AGAIN = 4096
 @dataclass(frozen=True)
 class ComponentEstimate:
     arrival_rate_rps: float  # visits per second, all operations; a dead-letter queue's
-    # dead letters too (`Model._dead_lettered`), which visit none
+    # dead letters too (`Model._dead_lettered`), which the broker publishes into it
     state: StationState
     replicas: int
     servers: int | None  # per queue (a replica, or the pool); None = unlimited
@@ -858,7 +858,7 @@ class Model:
                        op_rate: npt.NDArray[np.float64]) -> dict[str, ComponentEstimate]:
         """The components with each dead-letter queue's rate raised by the messages it
         receives: each subscription's dead share of the messages published to its queue
-        (`DeadLetterQueue.take` publishes them into it, visiting no operation)."""
+        (`DeadLetterQueue.take` publishes them into it, counted at its first operation)."""
         received: dict[str, float] = {}
         for sub in self.subscribed.values():
             if sub.dead_letter is not None and sub.dead > 0.0:

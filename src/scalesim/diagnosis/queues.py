@@ -165,10 +165,12 @@ def _measured(run: Run, sub: Subscription, queue: dict[str, Any]) -> Backlog | N
 def _backlog(run: Run, name: str, queue: dict[str, Any]) -> Finding | None:
     sub = subscription_of(run, name)
     found = _measured(run, sub, queue)
-    if found is None:
+    # A redelivery loop that max_deliveries ends keeps the backlog flat: its sign is the
+    # dead-lettered share.
+    if found is None and (queue.get("dead_letter_share") or 0.0) < NOTABLE:
         return None
     looping = _redelivery_loop(run, sub, queue, found)
-    if looping is not None:
+    if looping is not None or found is None:
         return looping
     if not found.drained < found.published * (1 - NOTABLE):
         return None
@@ -220,11 +222,13 @@ VISIBILITY_MARGIN = 2.0
 
 
 def _redelivery_loop(run: Run, sub: Subscription, queue: dict[str, Any],
-                     found: Backlog) -> Finding | None:
-    """A growing backlog whose deliveries outlast the visibility timeout: the message comes
-    back before the delivery acknowledges it, so the work is done again and again and,
-    when every delivery is that long, no message ever settles — the timeout is the cause,
-    not the concurrency. None when the deliveries end within it."""
+                     found: Backlog | None) -> Finding | None:
+    """A growing backlog (`found`), or messages dead-lettered, whose deliveries outlast the
+    visibility timeout: the message comes back before the delivery acknowledges it, so the
+    work is done again and again and, when every delivery is that long, no message ever
+    settles, or each is dead-lettered once max_deliveries runs out, though its deliveries
+    succeeded — the timeout is the cause, not the concurrency nor the consumer. None when
+    the deliveries end within it."""
     delivery = sub.topic.delivery
     p99_ms = run.latency_ms(sub.target).get("p99")
     if delivery is None or delivery.guarantee == "at_most_once" or sub.topic.partitions \
@@ -238,6 +242,9 @@ def _redelivery_loop(run: Run, sub: Subscription, queue: dict[str, Any],
     raised = max(1, math.ceil(VISIBILITY_MARGIN * p99_ms / 1e3))
     settling = "no message settled in the window" if settled is None else \
         f"a settled message took {settled:.3g} deliveries"
+    if found is None:
+        settling += (f"; {share(queue['dead_letter_share'])} of the settled messages were "
+                     f"dead-lettered after max_deliveries ({delivery.max_deliveries})")
     evidence = (
         f"{count(queue['deliveries'])} deliveries of {count(queue['published'])} messages "
         f"published ({per_message:.3g} a message), {count(queue['redelivered'])} of them "
@@ -246,23 +253,37 @@ def _redelivery_loop(run: Run, sub: Subscription, queue: dict[str, Any],
         f"{duration(p99_ms / 1e3)} at p99, against a visibility_timeout of "
         f"{duration(timeout)}: a message comes back while its delivery still runs, and that "
         "delivery's acknowledgement comes too late",
-        f"{count(found.end)} messages unsettled at the end, {rate(found.growth)} more each "
-        "second")
+        _unsettled_text(queue, found))
     summary = (f"{sub.name}: deliveries outlast visibility_timeout ({duration(timeout)}), so "
                f"messages come back before they are acknowledged; {settling}")
     fix = Fix(f"raise {sub.queue}.delivery.visibility_timeout from {duration(timeout)} to "
               f"{raised} s, {VISIBILITY_MARGIN:g} × {sub.consumer_name}'s p99 processing time "
               f"({duration(p99_ms / 1e3)}) rounded up to whole seconds; otherwise a message "
-              "whose every delivery outlasts the timeout is delivered again and again and "
-              "the loop never ends",
+              "whose every delivery outlasts the timeout is delivered again and again "
+              + ("until max_deliveries dead-letters it" if delivery.max_deliveries else
+                 "and the loop never ends"),
               (f"components.{sub.queue}.delivery.visibility_timeout={raised}s",))
     run.explained.add(sub.consumer_name)
+    ending: dict[str, float | None] = {"dead_letter_share": queue["dead_letter_share"]} \
+        if found is None else {"backlog_growth_rps": found.growth}
     return Finding("backlog", "problem", sub.name, summary, "visibility_timeout", evidence,
-                   fix, {"published_rps": found.published, "backlog_end": found.end,
-                         "backlog_growth_rps": found.growth,
+                   fix, {"published_rps": queue["published_rps"] or 0.0,
+                         "backlog_end": float(queue["backlog_end"]), **ending,
                          "deliveries_per_message": per_message,
                          "processing_p99_s": p99_ms / 1e3,
                          "visibility_timeout_s": timeout})
+
+
+def _unsettled_text(queue: dict[str, Any], found: Backlog | None) -> str:
+    """What the loop leaves: a growing backlog, or dead letters of processed messages."""
+    if found is not None:
+        return (f"{count(found.end)} messages unsettled at the end, {rate(found.growth)} "
+                "more each second")
+    failed = queue["failed"]
+    return (f"{count(queue['dead_lettered'])} messages dead-lettered and "
+            f"{count(queue['duplicates'])} duplicate deliveries, while "
+            + ("no delivery failed" if not failed else f"only {count(failed)} deliveries "
+               "failed") + ": the consumer did the work, its acknowledgements came late")
 
 
 def _evidence(sub: Subscription, found: Backlog, queue: dict[str, Any],

@@ -121,7 +121,7 @@ class DataBuilder:
         by_queue: dict[str, list[Consumption]] = {}
         for name, component in system.components.items():
             if component.kind is Kind.QUEUE:
-                publish_ops = [op for key, op in ops.items() if key.split(".", 1)[0] == name]
+                publish_ops = _operations_of(ops, name)
                 subs = [self._subscription(ops, name, publish_ops[0].comp, consumer,
                                            component.delivery, component.partitions)
                         for consumer in component.consumers]
@@ -141,7 +141,8 @@ class DataBuilder:
             target = next((d for d in self.dead_letters if d.name == delivery.dead_letter),
                           None)
             if target is None:
-                target = DeadLetterQueue(delivery.dead_letter)
+                target = DeadLetterQueue(delivery.dead_letter,
+                                         _operations_of(ops, delivery.dead_letter)[0])
                 target.subs = by_queue.get(delivery.dead_letter, [])
                 self.dead_letters.append(target)
             for sub in by_queue[name]:
@@ -191,3 +192,8 @@ class DataBuilder:
             areas.append(OutboxArea(self.relays))
         areas += self.stores
         return areas
+
+
+def _operations_of(ops: dict[str, Op], component: str) -> list[Op]:
+    """A component's operations (a queue's publish operations), in the spec's order."""
+    return [op for key, op in ops.items() if key.split(".", 1)[0] == component]

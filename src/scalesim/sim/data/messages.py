@@ -129,19 +129,26 @@ class DeadLetterQueue:
     """Where messages go after their last delivery: a queue component's subscriptions (none
     when nobody consumes it, then it only keeps them)."""
 
-    __slots__ = ("name", "received", "subs", "window_received")
+    __slots__ = ("name", "publish", "received", "subs", "window_received")
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, publish: Op) -> None:
         self.name = name
+        self.publish = publish  # the queue's publish operation, which counts what arrives
         self.subs: list[Consumption] = []
         self.received = 0
         self.window_received = 0  # `received` as the window ended
 
     def take(self, kernel: Kernel, msg: Message) -> bool:
-        """Publish a dead-lettered message into this queue; False when a buffer is full."""
+        """Publish a dead-lettered message into this queue; False when a buffer is full.
+        The broker republishes it (RabbitMQ's dead-letter exchange; SQS's redrive moves it),
+        so it counts as a publish of the queue that took no time, like a client's."""
         if any(sub.full() for sub in self.subs):
             return False
         self.received += 1
+        publish = self.publish
+        publish.comp.ok += 1
+        publish.count(OK)
+        publish.hist.add(0.0)
         for sub in self.subs:
             sub.accept(kernel, msg.key, msg.logical)
         return True
