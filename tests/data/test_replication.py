@@ -177,6 +177,22 @@ def test_semi_sync_falls_back_to_async_when_no_follower_answers() -> None:
     assert db["commit_wait_ms"]["p99"] == pytest.approx(3.0, rel=0.01)
 
 
+def test_a_sync_commit_wait_counts_the_wait_for_a_follower_that_was_down() -> None:
+    """PostgreSQL with its synchronous standby down blocks the commit until the standby is
+    back: a write sent at t during the 3 s outage commits at 7 s + W + A = 7.003 s. At 100
+    writes/s evenly spaced, 300 of the 1,000 wait 1.5 s + 3 ms on average, the others 3 ms:
+    mean (300 × 1503 + 700 × 3) / 1000 = 453 ms, max 3003 ms, all of the write's latency."""
+    r = run(store({"mode": "sync", "write": "2ms", "ack": "1ms"}, replicas=2),
+            [{"name": "writes", "to": "app.put", "rate": "100/s", "arrivals": "constant"}],
+            duration="10s", faults=[{"target": "db[1]", "at": "4s", "for": "3s",
+                                     "crash": True}])
+    wait = r["replication"]["db"]["commit_wait_ms"]
+    assert wait["max"] == pytest.approx(3003.0, abs=10.0)
+    assert wait["mean"] == pytest.approx(453.0, rel=0.01)
+    latency = r["components"]["db"]["operations"]["put"]["latency_ms"]
+    assert wait["mean"] == pytest.approx(latency["mean"], rel=1e-6)
+
+
 def test_a_quorum_short_of_replicas_is_unavailable() -> None:
     r = run(store({"mode": "quorum", "w": 2, "r": 2}), traffic("100/s", "100/s"),
             faults=[{"target": "db[1]", "at": "2s", "crash": True},

@@ -139,8 +139,13 @@ class ReplicatedStore(LeaderListener):
     # -- writes ---------------------------------------------------------------------------------
     def commit(self, kernel: Kernel, frame: Frame) -> bool:
         """The write step: True when the visit waits for its commit."""
+        return self._commit(kernel, frame, kernel.now)
+
+    def _commit(self, kernel: Kernel, frame: Frame, started: float) -> bool:
+        """Send the write of the step that began at `started` (earlier when a sync write
+        waited for followers to come back), and wait for its commit."""
         now = kernel.now
-        counted = now >= kernel.t_start
+        counted = started >= kernel.t_start
         if self.mode == QUORUM:
             members = self._members(frame.key)
             leader = -1
@@ -173,9 +178,9 @@ class ReplicatedStore(LeaderListener):
             return True
         version = Version(frame.key, now, received, visible)
         if wait == NEVER:  # sync, short of followers: wait until they are back
-            self.waiting.append((frame, now))
+            self.waiting.append((frame, started))
             return True
-        self._schedule(kernel, frame, version, wait, leader)
+        self._schedule(kernel, frame, version, wait, leader, started)
         return True
 
     def _reaches(self, leader: int, rep: Replica) -> bool:
@@ -212,18 +217,18 @@ class ReplicatedStore(LeaderListener):
         return self.semi_sync_timeout
 
     def _schedule(self, kernel: Kernel, frame: Frame, version: Version, wait: float,
-                  leader: int) -> None:
-        now = kernel.now
-        commit = now + wait
+                  leader: int, started: float) -> None:
+        """Commit `wait` from now; the commit wait counts from the step's start."""
+        commit = kernel.now + wait
         if leader >= 0:
             version.visible[leader] = commit
             if self.mode == RAFT:  # a follower applies an entry once it knows it committed
                 version.visible = [max(t, commit) if t < NEVER else t
                                    for t in version.visible]
         version.settle(commit)
-        if now >= kernel.t_start:
+        if started >= kernel.t_start:
             self.writes += 1
-            self.commit_wait.add(wait)
+            self.commit_wait.add(commit - started)
             self._measure(version, leader)
         kernel.push(version.commit, self.commit_kind, (frame, version))
 
@@ -360,9 +365,9 @@ class ReplicatedStore(LeaderListener):
             self.semi_sync_on = True  # a follower is back: semi-sync resumes
         if self.mode == SYNC and self.waiting:
             waiting, self.waiting = self.waiting, []
-            for frame, _ in waiting:
+            for frame, started in waiting:
                 if not frame.dead:
-                    self.commit(kernel, frame)
+                    self._commit(kernel, frame, started)
 
     def leader_lost(self, kernel: Kernel, rep: Replica) -> None:
         """Count, per replica, the committed writes it has not received: if it becomes the
