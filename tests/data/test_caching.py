@@ -16,6 +16,7 @@ from tests.kernel.helpers import binomial_bound, run
 
 from scalesim.analytic.caveats import caveats
 from scalesim.analytic.estimate import estimate
+from scalesim.sim import simulate
 from scalesim.spec import load_spec_text
 
 
@@ -147,6 +148,50 @@ def test_refresh_ahead_reloads_before_expiry() -> None:
     assert c["misses"] == 0 and c["hit_ratio"] == 1.0
     # A refresh about every 0.5 s + the time to the next hit + the load, per key.
     assert c["refreshes"] == pytest.approx(60 * 5 / (0.5 + 1 / 40 + 0.05), rel=0.05)
+
+
+def refresh_ahead_cycle(lam: float, ttl: float, load: float, share: float
+                        ) -> tuple[float, float]:
+    """(mean cycle, loads a cycle) of one key with refresh-ahead, unprotected: the first
+    read in the band B = (1 − f)T − L after fT reloads in time (probability 1 − e^(−λB));
+    else the entry expires, the next read misses with 1 + λL loads, plus a late reload when
+    a read lands in the entry's last L."""
+    band = (1 - share) * ttl - load
+    kept = 1 - math.exp(-lam * band)
+    to_read = 1 / lam - band * math.exp(-lam * band) / kept  # E[Exp(λ) | < B]
+    late = 1 - math.exp(-lam * load)
+    cycle = kept * (share * ttl + to_read + load) + (1 - kept) * (ttl + 1 / lam + load)
+    return cycle, kept + (1 - kept) * (1 + lam * load + late)
+
+
+@pytest.mark.parametrize("keys", [1, 100])
+def test_the_estimate_loads_the_origin_as_refresh_ahead_does(keys: int) -> None:
+    """refresh_ahead 0.5, TTL 1 s, 50 ms loads, 200 reads/s: one hot key is reloaded once
+    every fT + 1/λ + L = 0.555 s and never expires (1.8 loads/s; the estimate counted 10.4
+    as if unprotected); over 100 keys (2 reads/s each) a read lands in the 0.45 s band only
+    59 % of the time. The renewal rate is the estimate's and the simulation's."""
+    rate, ttl, load, share = 200.0, 1.0, 0.05, 0.5
+    spec = {"scalesim": 1, "name": "t", "workloads": reads(f"{rate:g}/s", keys),
+            "components": cache({"ttl": "1s", "refresh_ahead": share}, load="50ms"),
+            "simulation": {"duration": "100s", "warmup": "5s", "seed": 1}}
+    system = load_spec_text(yaml.safe_dump(spec, sort_keys=False))
+    cycle, loads = refresh_ahead_cycle(rate / keys, ttl, load, share)
+    expected = keys * loads / cycle
+    found = estimate(system)
+    assert found.components["db"].arrival_rate_rps == pytest.approx(expected, rel=1e-9)
+    served = simulate(system)["components"]["db"]["throughput_rps"]
+    cycles = 100 * keys / cycle
+    assert served == pytest.approx(expected, abs=4 * math.sqrt(cycles) * loads / 100)
+    named = [c.code for c in caveats(system, found)]
+    assert ("refresh-ahead" in named) == (keys == 100)  # 1 key: 0.9 % refresh, under 1 %
+
+
+def test_xfetch_is_a_caveat_of_the_estimate() -> None:
+    spec = {"scalesim": 1, "name": "t", "workloads": reads("200/s", 1),
+            "components": cache({"ttl": "1s", "stampede": "xfetch"}, load="50ms")}
+    system = load_spec_text(yaml.safe_dump(spec, sort_keys=False))
+    assert [c.where for c in caveats(system, estimate(system)) if c.code == "xfetch"] == \
+        ["cache"]
 
 
 def test_lru_hit_ratio_of_uniform_keys_is_capacity_over_keys() -> None:

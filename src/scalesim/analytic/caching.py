@@ -9,9 +9,18 @@ The rate of a key is its workloads' rates at the cache times the key's probabili
 their `keys` (uniform or Zipf). With `stampede: coalesce` the λL requests that come while
 a key loads wait for that load instead of loading it again: the backend sees one load a
 cycle, 1 / (1 + λ(T + L)) of the key's requests, and the waiting ones are counted with the
-hits (their wait for the load in flight is left out). Writes, eviction (`max_keys`),
-`xfetch` and `refresh_ahead` are left out: this is the hit ratio of a cache with room for
-every key.
+hits (their wait for the load in flight is left out).
+
+`refresh_ahead` f: the first read at an age in [fT, T) reloads the entry in the background,
+and the reload stores it L later. It keeps the entry only when it starts in the band
+B = (1 − f)T − L, which a Poisson stream hits with probability q = 1 − e^(−λB); then the
+cycle is fT + (time to that read, given it lies in B) + L, its reads all hits and one
+load. Otherwise (1 − q) the entry expires as without refresh, plus one late reload when a
+read lands in the last min(L, (1 − f)T) of its life. The loads per read, over the cycles
+(renewal reward, Wald: λ × the mean cycle reads), are what the backend sees; the share
+of reads that waited for a load is smaller (a caveat says so). With f → 1 it is the TTL
+formula. Writes, eviction (`max_keys`) and `xfetch` are left out: this is the load of a
+cache with room for every key (`xfetch` has its caveat).
 """
 
 from __future__ import annotations
@@ -58,12 +67,32 @@ def key_weights(keys: Keys) -> tuple[np.ndarray, np.ndarray]:
     return weights / total, sizes
 
 
+def refresh_ahead_loads(rate: np.ndarray, ttl: float, load_s: float, share: float,
+                        coalesce: bool, waited: bool = False) -> np.ndarray:
+    """Loads per read of keys read at `rate` (per key, > 0) by a cache that refreshes
+    ahead from `share` of the TTL (see the module's docstring); with `coalesce` a miss's
+    stampede waits instead of loading. `waited`: only the loads a read waits for (the
+    misses of an entry that expired), not the background reloads."""
+    band = max(0.0, (1.0 - share) * ttl - load_s)
+    missed = np.exp(-rate * band)  # no read in the band: the entry expires
+    kept = 1.0 - missed
+    kept_wait = kept / rate - band * missed  # P(kept) × E[time to the read | kept]
+    late = 1.0 - np.exp(-rate * min(load_s, (1.0 - share) * ttl))  # a reload too late
+    stampede = 0.0 if coalesce else rate * load_s
+    cycle = kept * (share * ttl + load_s) + kept_wait + \
+        missed * (ttl + 1.0 / rate + load_s)
+    loads = missed * (1.0 + stampede) if waited else kept + missed * (1.0 + stampede + late)
+    return np.asarray(loads / (rate * cycle))
+
+
 def hit_ratio(rates: list[tuple[float, Keys | None]], ttl: float, load_s: float,
-              coalesce: bool = False) -> float:
+              coalesce: bool = False, refresh_ahead: float | None = None,
+              waited: bool = False) -> float:
     """The hit ratio of a cache reached by workloads at `rates` (requests/s at the cache)
     with their key spaces; keys are shared between workloads (key 7 is key 7). With
     `coalesce`, the share of reads that do not load (the requests that wait for a load in
-    flight with the hits)."""
+    flight with the hits); with `refresh_ahead`, one minus the loads per read, background
+    reloads included (what the backend sees), or not (`waited`: the reads' own hits)."""
     total = sum(rate for rate, _ in rates)
     if total <= 0.0 or not math.isfinite(total):
         return 0.0
@@ -83,6 +112,11 @@ def hit_ratio(rates: list[tuple[float, Keys | None]], ttl: float, load_s: float,
         sizes = np.ones(len(per_key))
     if math.isinf(ttl):
         ratio = (per_key > 0.0).astype(float)
+    elif refresh_ahead is not None:
+        read = per_key > 0.0
+        ratio = np.zeros(len(per_key))
+        ratio[read] = 1.0 - refresh_ahead_loads(per_key[read], ttl, load_s, refresh_ahead,
+                                                coalesce, waited)
     elif coalesce:  # one load a cycle
         ratio = per_key * (ttl + load_s) / (1.0 + per_key * (ttl + load_s))
     else:

@@ -421,14 +421,48 @@ def coalesced(system: System, estimate: Estimate) -> Iterator[Caveat]:
                 or component.backend is None:
             continue
         rates, load_s = cache_reads(system, name)
-        share = hit_ratio(rates, caching.ttl, load_s, coalesce=True) - \
-            hit_ratio(rates, caching.ttl, load_s)
+        share = hit_ratio(rates, caching.ttl, load_s, True, caching.refresh_ahead) - \
+            hit_ratio(rates, caching.ttl, load_s, False, caching.refresh_ahead)
         if share >= COALESCED:
             yield Caveat("coalesced-reads", name, f"{share:.1%} of its reads come while their "
                          "key loads and wait for that load (stampede: coalesce): they load "
                          "nothing, as counted, but are served as hits, without their wait of "
                          f"about half a load ({load_s / 2 * 1e3:.3g} ms): the mean latency of "
                          f"its reads is optimistic by about {share * load_s / 2 * 1e3:.2g} ms")
+
+
+def refreshed_ahead(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    """A cache that refreshes ahead: its background reloads are counted at the backend, as
+    the simulator makes them, but as misses its reads wait for."""
+    for name, component in system.components.items():
+        caching = component.caching
+        if caching is None or caching.refresh_ahead is None or caching.ttl is None \
+                or component.backend is None:
+            continue
+        rates, load_s = cache_reads(system, name)
+        coalesce = caching.stampede == "coalesce"
+        share = hit_ratio(rates, caching.ttl, load_s, coalesce, caching.refresh_ahead, True) \
+            - hit_ratio(rates, caching.ttl, load_s, coalesce, caching.refresh_ahead)
+        if share >= COALESCED:
+            yield Caveat("refresh-ahead", name, f"{share:.1%} of its reads start a reload in "
+                         "the background (refresh_ahead): its backend's load counts them, but "
+                         "the estimate has the reads wait for them (and fail with them): the "
+                         "mean latency of its reads is pessimistic by about "
+                         f"{share * load_s * 1e3:.2g} ms")
+
+
+def xfetched(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    """A cache with XFetch: its early recomputations are not modelled."""
+    for name, component in system.components.items():
+        caching = component.caching
+        if caching is None or caching.stampede != "xfetch" or caching.ttl is None \
+                or component.backend is None:
+            continue
+        yield Caveat("xfetch", name, "stampede: xfetch is counted as none: each expiry costs "
+                     "a miss plus one load per read arriving during the load (1 + λL), where "
+                     "XFetch usually reloads a hot key once before it expires (a few loads "
+                     "when reads come faster than a load takes); the backend's load and the "
+                     "reads' misses are pessimistic for hot keys")
 
 
 def partitioned(system: System, estimate: Estimate) -> Iterator[Caveat]:
@@ -463,7 +497,8 @@ def revisits(system: System, estimate: Estimate) -> Iterator[Caveat]:
 
 RULES: tuple[Rule, ...] = (unstable, retries, storms, timeouts, breakers, heavy_tails,
                            closed_loops, pooled, cores, dynamics, rate_limits, coordination,
-                           losses, revisits, coalesced, partitioned)
+                           losses, revisits, coalesced, refreshed_ahead, xfetched,
+                           partitioned)
 
 
 def caveats(system: System, estimate: Estimate) -> list[Caveat]:

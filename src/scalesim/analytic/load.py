@@ -164,7 +164,8 @@ def miss_shares(system: System, over: tuple[float, float] | None = None) -> Miss
             load = _hop(system) + response(".".join(system.resolve(component.backend)))
             ttl = caching.ttl if caching.ttl is not None else math.inf
             updated[name] = 1.0 - hit_ratio(_key_rates(system, name, index, columns), ttl,
-                                            load, caching.stampede == "coalesce")
+                                            load, caching.stampede == "coalesce",
+                                            caching.refresh_ahead)
         if updated == misses:
             break
         misses = updated
