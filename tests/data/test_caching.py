@@ -194,6 +194,25 @@ def test_xfetch_is_a_caveat_of_the_estimate() -> None:
         ["cache"]
 
 
+def test_the_replicas_share_one_key_space_and_a_crash_empties_one_node() -> None:
+    """docs/data.md: the replicas are one cluster's nodes, so the hit ratio does not depend
+    on how many there are (the same reads hit and miss); with `balancer: hash` a key lives
+    on one node, and that node's crash loses its share of the keys: about 1/4 of 400 keys
+    read 10 times a second, each missing once more after the crash."""
+    ratios = []
+    for replicas in (1, 2, 4):
+        r = run(cache({"ttl": "60s"}, replicas=replicas), reads("4000/s", 400),
+                duration="5s")
+        ratios.append(r["caches"]["cache"]["hit_ratio"])
+    assert ratios[0] == ratios[1] == ratios[2]
+    hashed = cache({"ttl": "60s"}, replicas=4)
+    hashed["cache"]["balancer"] = "hash"
+    misses = [run(hashed, reads("4000/s", 400), duration="5s", faults=faults)["caches"][
+        "cache"]["misses"] for faults in ([], [{"target": "cache[1]", "at": "3s",
+                                                "crash": True, "for": "10ms"}])]
+    assert misses[1] - misses[0] == pytest.approx(100, abs=4 * math.sqrt(100 * 0.75))
+
+
 def test_lru_hit_ratio_of_uniform_keys_is_capacity_over_keys() -> None:
     """Independent uniform requests over K keys and room for M: hit ratio M/K."""
     r = run(cache({"max_keys": 300}), reads("2000/s", 1000), duration="30s", warmup="5s")

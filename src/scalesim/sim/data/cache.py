@@ -19,9 +19,11 @@ answer at once; dirty keys are written to `write_to` every `flush_interval` (one
 key however many times it changed), so a crash of the replica that held them loses the
 writes since the last flush.
 
-An entry lives on the replica that stored it: when that replica goes down its entries and
-unflushed writes are gone (a restarted Redis without persistence starts empty). At most
-`max_keys` entries are kept, least recently used evicted first.
+The replicas share one table, as the nodes of one cache cluster: a read on any replica
+finds any entry. An entry belongs to the replica that stored it: when that replica goes
+down its entries and unflushed writes are gone (a restarted Redis without persistence
+starts empty). At most `max_keys` entries are kept in all, least recently used evicted
+first.
 
 Per request: O(1) dictionary work and at most one event (the backend call).
 """
