@@ -114,9 +114,28 @@ def test_a_crashed_consumer_names_the_crash_and_the_session_timeout() -> None:
     assert backlog["limit"] == "session_timeout"
     assert "worker[1] crashed" in backlog["summary"] and "45 s" in backlog["summary"]
     assert any("rebalanced at 55 s" in line for line in backlog["evidence"])
+    # The members are counted before the crash and after the rebalance: the 4 left take 4 of
+    # the 6 partitions at a time, 5.5 ms a record (5 ms and two 0.25 ms hops), 727/s > 300/s.
+    assert any(line.startswith("8 group members (2 replicas × 4) before the crash, 4 after "
+                               "the rebalance at 55 s, on 6 partitions: at most 4 records")
+               for line in backlog["evidence"])
+    assert any("4 members process at most 727/s" in line and "it drains" in line
+               for line in backlog["evidence"])
+    assert backlog["summary"].endswith("; the 4 members left drain it")
     assert backlog["fix"]["set"] == ["components.events.group.session_timeout=10s"]
     fixed = _found(_kafka(6, "300/s", crash, tuple(backlog["fix"]["set"]), duration="70s"))
     assert not _of(fixed, "backlog", SUBSCRIPTION)
+
+
+def test_members_left_after_a_crash_that_cannot_keep_up_are_named() -> None:
+    """800/s on 6 partitions: 6 records at a time (1,091/s) keep up; after worker[1]'s crash
+    and the rebalance at 10 s, its 4 members process at most 727/s, short of 800/s."""
+    crash = [{"target": "worker[1]", "at": "5s", "crash": True}]
+    found = _found(_kafka(6, "800/s", crash, ("components.events.group.session_timeout=5s",)))
+    (backlog,) = _of(found, "backlog", SUBSCRIPTION)
+    assert backlog["summary"].endswith("; the 4 members left cannot keep up")
+    assert any("4 members process at most 727/s" in line and "cannot keep up" in line
+               for line in backlog["evidence"])
 
 
 # --- sizing on the load the fixed system will see ---------------------------------------

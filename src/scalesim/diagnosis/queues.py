@@ -176,14 +176,14 @@ def _backlog(run: Run, name: str, queue: dict[str, Any]) -> Finding | None:
         return None
     busy = run.result["components"][sub.consumer_name]["utilization"]
     delivery_s = round_trip_s(run.system, sub.target)
-    evidence = _evidence(sub, found, queue, delivery_s)
+    orphaned = _orphaned(run, sub)
+    evidence = _evidence(sub, found, queue, delivery_s, orphaned)
     changes, limit = _changes(run, sub, found, delivery_s)
     workers = sub.consumer.worker_limit
     if busy is not None and busy >= HOT:
         limit = "workers"
         evidence.append(f"{sub.consumer_name}'s {sub.consumer.replicas} × {workers} workers "
                         f"are {share(busy)} busy: they are the limit too")
-    orphaned = _orphaned(run, sub)
     if orphaned is not None:
         limit = "session_timeout"
     if limit == "consumer_concurrency" and busy is not None and workers is not None:
@@ -194,7 +194,7 @@ def _backlog(run: Run, name: str, queue: dict[str, Any]) -> Finding | None:
                "waiting at the end")
     parts: list[tuple[str, str]] = []  # (what to do, its override)
     if orphaned is not None:
-        summary, more, session = _orphaned_texts(run, sub, found.waiting, orphaned)
+        summary, more, session = _orphaned_texts(run, sub, found, orphaned, delivery_s)
         evidence += more
         parts += [session] if session is not None else []
     if changes:
@@ -287,7 +287,7 @@ def _unsettled_text(queue: dict[str, Any], found: Backlog | None) -> str:
 
 
 def _evidence(sub: Subscription, found: Backlog, queue: dict[str, Any],
-              delivery_s: float) -> list[str]:
+              delivery_s: float, orphaned: Orphaned | None = None) -> list[str]:
     """The backlog, what of it is only uncommitted, and what drains it."""
     evidence = [
         f"{count(found.waiting)} messages wait at the end of the window (of "
@@ -298,7 +298,8 @@ def _evidence(sub: Subscription, found: Backlog, queue: dict[str, Any],
         evidence.append(f"up to {count(found.uncommitted)} of them are records processed but "
                         "not yet committed (commit_interval "
                         f"{sub.topic.delivery.commit_interval:g} s)")
-    evidence.append(_drain_text(sub.topic, sub.consumer, sub.concurrency, found, delivery_s))
+    evidence.append(_drain_text(sub.topic, sub.consumer, sub.concurrency, found, delivery_s,
+                                orphaned))
     return evidence
 
 
@@ -340,19 +341,26 @@ def _changes(run: Run, sub: Subscription, found: Backlog,
 
 
 def _drain_text(topic: Component, consumer: Component, concurrency: int, found: Backlog,
-                delivery_s: float) -> str:
-    """How many deliveries run at once, and what they drain."""
+                delivery_s: float, orphaned: Orphaned | None = None) -> str:
+    """How many deliveries run at once, and what they drain (a group that lost members to
+    a crash: how many there were before it and are after the rebalance)."""
     drained, published = rates_apart(found.drained, found.published)
-    drain = (f"drain {drained} < {published} published; one delivery takes "
-             f"{duration(delivery_s)} with no queueing")
     partitions = topic.partitions
+    members = consumer.replicas * concurrency if partitions is not None else concurrency
+    group = f"{members} group members ({consumer.replicas} replicas × {concurrency})"
+    verb = "drain"
+    if partitions is not None and orphaned is not None and orphaned.members is not None:
+        group += (f" before the crash, {orphaned.members} after the rebalance at "
+                  f"{orphaned.rebalance_s:g} s,")
+        members = orphaned.members
+        verb = "since; over the window they drained"
+    drain = (f"{verb} {drained} < {published} published; one delivery takes "
+             f"{duration(delivery_s)} with no queueing")
     if partitions is None:
         return f"{concurrency} deliveries at a time {drain}"
-    members = consumer.replicas * concurrency
     idle = f", {members - partitions} of them idle" if members > partitions else ""
-    return (f"{members} group members ({consumer.replicas} replicas × {concurrency}) on "
-            f"{partitions} partitions{idle}: at most {min(members, partitions)} records at a "
-            f"time {drain}")
+    return (f"{group} on {partitions} partitions{idle}: at most {min(members, partitions)} "
+            f"records at a time {drain}")
 
 
 def _group_limit(sub: Subscription, partitions: int, replicas: int, needed: int,
@@ -375,6 +383,27 @@ def _group_limit(sub: Subscription, partitions: int, replicas: int, needed: int,
         else "consumer_concurrency"
 
 
+def _after_rebalance(sub: Subscription, found: Backlog, orphaned: Orphaned,
+                     delivery_s: float) -> tuple[str, str] | None:
+    """(summary tail, evidence) of what the members left after the rebalance can process
+    against the published rate: when it is more, the backlog is the crash's and drains;
+    None before a rebalance or without a finite delivery time."""
+    members = orphaned.members
+    partitions = sub.topic.partitions
+    if members is None or partitions is None or not 0.0 < delivery_s < math.inf:
+        return None
+    most = min(members, partitions) / delivery_s
+    published = rate(found.published)
+    can = (f"since the rebalance its {members} members process at most {rate(most)} (one "
+           f"record each at a time, {duration(delivery_s)} a delivery)")
+    if most > found.published:
+        return (f"; the {members} members left drain it",
+                f"{can}, more than the {published} published: the backlog is what piled up "
+                "while the crashed member's partitions waited, and it drains")
+    return (f"; the {members} members left cannot keep up",
+            f"{can}, no more than the {published} published: the members left cannot keep up")
+
+
 @dataclass(frozen=True)
 class Orphaned:
     """Partitions of a crashed group member that waited for its session to time out."""
@@ -382,6 +411,7 @@ class Orphaned:
     crashes: tuple[Fault, ...]
     rebalance_s: float | None  # when the group noticed (None: not within the window)
     session_timeout: float
+    members: int | None = None  # in the group after its last rebalance (None: none)
 
 
 def _orphaned(run: Run, sub: Subscription) -> Orphaned | None:
@@ -392,28 +422,34 @@ def _orphaned(run: Run, sub: Subscription) -> Orphaned | None:
         return None
     session = (topic.group or ConsumerGroup()).session_timeout
     crashes = tuple(f for f in run.faults_on(sub.consumer_name) if f.crash)
-    noticed = [r["t_s"] for r in run.result["queues"][sub.name].get("rebalances", [])
-               if r["cause"] == "session timeout"]
+    rebalances = run.result["queues"][sub.name].get("rebalances", [])
+    noticed = [r["t_s"] for r in rebalances if r["cause"] == "session timeout"]
     pending = any(f.at + session >= run.end_s for f in crashes)
     if not crashes or not (noticed or pending):
         return None
-    return Orphaned(crashes, min(noticed, default=None), session)
+    first = min(noticed, default=None)
+    last = rebalances[-1]["members"] if noticed else None
+    return Orphaned(crashes, first, session, last)
 
 
-def _orphaned_texts(run: Run, sub: Subscription, end: float,
-                    orphaned: Orphaned) -> tuple[str, list[str], tuple[str, str] | None]:
+def _orphaned_texts(run: Run, sub: Subscription, found: Backlog, orphaned: Orphaned,
+                    delivery_s: float) -> tuple[str, list[str], tuple[str, str] | None]:
     """Summary, evidence and the session_timeout change (text, override) of a backlog built
     by a crashed member's partitions while the group waited for its session to time out."""
     crashed = ", ".join(f.target for f in orphaned.crashes)
     queue = sub.queue
     summary = (f"{sub.name} fell behind when {crashed} crashed: its partitions waited "
                f"session_timeout ({orphaned.session_timeout:g} s) for a new owner; "
-               f"{count(end)} waiting at the end")
+               f"{count(found.waiting)} waiting at the end")
     evidence = [f"fault: {fault_text(f, run.end_s)}" for f in orphaned.crashes]
     evidence.append("the group had not noticed by the end of the window: nobody consumed the "
                     "crashed member's partitions" if orphaned.rebalance_s is None else
                     f"the group noticed and rebalanced at {orphaned.rebalance_s:g} s; until "
                     "then nobody consumed the crashed member's partitions")
+    after = _after_rebalance(sub, found, orphaned, delivery_s)
+    if after is not None:
+        summary += after[0]
+        evidence.append(after[1])
     # Kafka's default before 3.0 (and 3× the default heartbeat.interval.ms, 3 s, plus room).
     shorter = 10.0
     if orphaned.session_timeout <= shorter:
