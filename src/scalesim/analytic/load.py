@@ -165,7 +165,9 @@ def miss_shares(system: System, over: tuple[float, float] | None = None) -> Miss
             ttl = caching.ttl if caching.ttl is not None else math.inf
             updated[name] = 1.0 - hit_ratio(_key_rates(system, name, index, columns), ttl,
                                             load, caching.stampede == "coalesce",
-                                            caching.refresh_ahead)
+                                            caching.refresh_ahead,
+                                            xfetch=caching.beta
+                                            if caching.stampede == "xfetch" else None)
         if updated == misses:
             break
         misses = updated
