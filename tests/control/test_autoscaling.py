@@ -156,6 +156,19 @@ def test_keda_scales_a_consumer_from_zero_on_the_first_message_and_back_after_co
     assert queue["delivered"] == result["requests"]["total"]
 
 
+def test_messages_wait_for_a_consumer_scaled_to_zero_whatever_its_concurrency() -> None:
+    """A fixed `concurrency` instead of `prefetch`: no replica polls at zero, so messages
+    wait (before, each was sent to no replica, failed `unavailable` and was lost, the backlog
+    stayed empty and KEDA never woke the consumer)."""
+    spec = KEDA.replace("prefetch: 4", "concurrency: 4")
+    result = simulate(load_spec_text(spec))
+    events = result["components"]["worker"]["scaling"]["events"]
+    assert events[0]["from"] == 0 and events[0]["to"] == 1 and events[0]["t_s"] == 60.0
+    queue = result["queues"]["jobs->worker.process"]
+    assert queue["failed"] == queue["lost"] == 0 and queue["backlog_end"] == 0
+    assert queue["delivered"] == result["requests"]["total"]
+
+
 KAFKA_KEDA = """scalesim: 1
 name: kafka-keda
 components:
