@@ -12,11 +12,12 @@ import pytest
 from scipy import integrate, optimize, stats
 
 from scalesim.analytic import erlang_b, mg1_cv, mm1, mmc
-from scalesim.analytic.capacity import saturation
+from scalesim.analytic.capacity import PRECISION, saturation
 from scalesim.analytic.caveats import caveats
 from scalesim.analytic.chains import bounded, erlang_mixture, served
 from scalesim.analytic.document import estimate_document
 from scalesim.analytic.estimate import Model, backoff_mean, estimate
+from scalesim.analytic.markovian import erlang_c
 from scalesim.analytic.mva import MvaStation, mva
 from scalesim.sim.mechanisms.backoff import Backoff
 from scalesim.sim.random import uniforms
@@ -352,9 +353,9 @@ LED = _spec("""  kv:
     # when w's 1500/s grows to 4000/s less r's 1500/s
     ("leader_election: {type: raft}", 4, 0.75),
     ("replication: {mode: async, writes: [put], reads: leader}", 4, 0.75),
-    # reads go to any replica: each replica's own queue at 1000/s, ρ 0.25
-    ("replication: {mode: async, writes: [put], reads: any}", 4, 0.25),
-    ("leader_election: {type: lease, operations: [put]}", 4, 0.25),
+    # the leader alone serves put, and the balancer sends it a third of get: 2000/s, ρ 0.5
+    ("replication: {mode: async, writes: [put], reads: any}", 4, 0.5),
+    ("leader_election: {type: lease, operations: [put]}", 4, 0.5),
 ])
 def test_a_leader_serving_every_operation_is_one_station(
         serving: str, servers: int, offered: float) -> None:
@@ -365,5 +366,38 @@ def test_a_leader_serving_every_operation_is_one_station(
     found = model.evaluate().components["kv"]
     assert found.servers == servers
     assert found.state.offered == pytest.approx(offered)
-    if offered > 0.5:
-        assert saturation(model, "w").rate_rps == pytest.approx(4000 - 1500, rel=1e-3)
+    # the leader saturates when w's puts and its share of r's gets fill its 4 workers (to
+    # the search's precision: its first guess spreads w's share over the replicas)
+    leader_gets = 1500 if offered > 0.5 else 500
+    assert saturation(model, "w").rate_rps == pytest.approx(4000 - leader_gets, rel=PRECISION)
+
+
+@pytest.mark.parametrize(("serving", "share"), [
+    ("leader_election: {type: lease, operations: [put]}", 1 / 3),
+    ("replication: {mode: async, writes: [put], reads: any}", 1 / 3),
+    ("replication: {mode: async, writes: [put], reads: followers}", 0.0),
+])
+def test_a_leader_of_some_operations_is_a_station_of_its_own(serving: str, share: float
+                                                              ) -> None:
+    """le3 of the QA pass in small: the leader serves every put and, as the simulator's
+    balancer picks it among all replicas, its share of the gets (none with `reads:
+    followers`, which go to the followers in turn). Random balancing keeps every stream
+    Poisson: put waits at the leader's M/M/4, get at the leader with its share, else at a
+    follower's; the component's utilization is the leader's."""
+    spec = LED.replace("SERVING", serving).replace("workers: 4", "workers: 4\n    balancer: random")
+    model = Model(load_spec_text(spec))
+    found = model.evaluate().components["kv"]
+    leader = mmc(1500 + 1500 * share, 1000.0, 4)
+    assert found.state.offered == pytest.approx((1500 + 1500 * share) / 4000)
+    gets = 1500 * (1 - share) / 2
+    if share:
+        follower_wait = mmc(gets, 1000.0, 4).mean_wait_s
+    else:  # the followers take turns: Allen–Cunneen with c_a² = 1/2
+        follower_wait = erlang_c(4, gets / 1000) / (4000 - gets) * (0.5 + 1) / 2
+    responses = found.responses
+    assert responses["kv.put"] is not None and responses["kv.get"] is not None
+    assert responses["kv.put"].mean == pytest.approx(leader.mean_wait_s + 1e-3, rel=1e-6)
+    assert responses["kv.get"].mean == pytest.approx(
+        share * leader.mean_wait_s + (1 - share) * follower_wait + 1e-3, rel=1e-6)
+    assert saturation(model, "w").rate_rps == pytest.approx(4000 - 1500 * share,
+                                                            rel=PRECISION)

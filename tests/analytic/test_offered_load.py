@@ -132,15 +132,18 @@ def test_fork_join_hold_is_a_lower_bound_of_the_expected_maximum() -> None:
 
 @pytest.mark.parametrize(("serving", "leader_busy"), [
     ("leader_election: {type: lease}", 2.0),  # both operations: 2 × 1000/s × 1 ms
-    ("leader_election: {type: lease, operations: [put]}", 1.0),  # only put
+    # every put, and the balancer's third of the gets (the leader is one of 3 replicas)
+    ("leader_election: {type: lease, operations: [put]}", 1.0 + 1.0 / 3.0),
     # leader-based replication decides, whatever the election: the writes, reads anywhere
     ("leader_election: {type: raft}\n    replication: {mode: raft, writes: [put], reads: any}",
-     1.0),
+     1.0 + 1.0 / 3.0),
+    # reads: followers sends none of the gets to the leader
+    ("replication: {mode: async, writes: [put], reads: followers}", 1.0),
 ])
 def test_the_leader_serves_what_the_spec_names(serving: str, leader_busy: float) -> None:
     """`leader_election.operations` (default all) or leader-based replication's writes
     (and reads: leader) are the leader's (docs/results.md: the rest is served without a
-    leader)."""
+    leader), and the leader replica takes its balancer share of the rest too."""
     system = load_spec_text(
         "scalesim: 1\nname: t\ncomponents:\n  kv:\n    replicas: 3\n    workers: 4\n"
         f"    {serving}\n"

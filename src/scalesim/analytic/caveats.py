@@ -15,7 +15,7 @@ from scalesim.analytic import lattice
 from scalesim.analytic.caching import hit_ratio
 from scalesim.analytic.estimate import Estimate
 from scalesim.analytic.hashing import fixed_ring
-from scalesim.analytic.load import cache_reads, rate_cap, serving_replicas
+from scalesim.analytic.load import cache_reads, rate_cap
 from scalesim.spec.dists import AnyDistribution, Empirical, Gamma, Lognormal, Mixture, Pareto
 from scalesim.spec.model import Call, ParallelStep, SagaBlock, System, plain_steps
 
@@ -364,16 +364,10 @@ def coordination(system: System, estimate: Estimate) -> Iterator[Caveat]:
                              f"average) and a read for the fastest {replication.r} R + S "
                              f"({reads:.2g} ms); the estimate counts the operation's own work "
                              "only, so its latency is optimistic")
-            else:
-                wait = "" if replication.mode == "async" else (
-                    f"each write ({writes}) waits for its commit ({replication.mode}: "
-                    f"followers' W + A, each {wars:.2g} ms on average), which the estimate "
-                    "leaves out (optimistic); ")
-                spread = "" if serving_replicas(component) == 1 else (
-                    f"the leader alone serves the writes, which the estimate spreads over "
-                    f"all {replicas} replicas, so the leader is busier than shown")
-                if wait or spread:
-                    yield Caveat("replication", name, f"{wait}{spread}".rstrip("; "))
+            elif replication.mode != "async":
+                yield Caveat("replication", name, f"each write ({writes}) waits for its "
+                             f"commit ({replication.mode}: followers' W + A, each {wars:.2g} "
+                             "ms on average), which the estimate leaves out (optimistic)")
         election = component.leader_election
         if election is not None:
             only = "the writes" if replication is not None else (

@@ -57,6 +57,8 @@ from scalesim.analytic.load import (
     call_edges,
     call_matrix,
     expected_hedges,
+    leader_served,
+    leader_share,
     miss_shares,
     peak_rate,
     rate_cap,
@@ -65,7 +67,7 @@ from scalesim.analytic.load import (
     visits,
 )
 from scalesim.analytic.mva import MvaStation, mva
-from scalesim.analytic.station import StationLoad, StationState, solve, uneven
+from scalesim.analytic.station import StationLoad, StationState, combined, solve, uneven
 from scalesim.analytic.success import Failures, Success, calls_of, needed, step_calls
 from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
 from scalesim.spec.data import most_in_flight
@@ -922,7 +924,7 @@ class Model:
         component = self.system.components[cname]
         refs = self.by_component[cname]
         blocking = component.io == "blocking"
-        jobs: list[tuple[float, Lattice | None]] = []
+        by_ref: dict[str, list[tuple[float, Lattice | None]]] = {}
         calls: dict[str, Lattice | None] = {}
         for ref in refs:
             rate = float(op_rate[self.index[ref]])
@@ -930,29 +932,22 @@ class Model:
             (_, calls[ref]), job = self._holds.get(
                 ref, reads[ref], functools.partial(self._held, op, responses, running,
                                                    reads[ref]))
-            if blocking:
-                jobs.append((rate, job))
-            else:
-                jobs.append((rate, op.work))
-                if op.post.mean > 0.0:
-                    jobs.append((rate, op.post))
+            by_ref[ref] = [(rate, job)] if blocking else \
+                [(rate, op.work), *([(rate, op.post)] if op.post.mean > 0.0 else [])]
+        jobs = [job for ref in refs for job in by_ref[ref]]
         servers, queues, capacity, arrival_scv = _queueing(component)
-        lam = sum(rate for rate, _ in jobs)
+        lam, mean, scv = _service(jobs)
         busy = [(rate, job) for rate, job in jobs if rate > 0.0]
-        if any(job is None for _, job in busy):
-            mean, scv = math.inf, 1.0
-        elif lam > 0.0:
-            mean = sum(r * j.mean for r, j in busy if j is not None) / lam
-            second = sum(r * j.second for r, j in busy if j is not None) / lam
-            scv = max(0.0, lattice.over_square(second, mean) - 1.0) if mean > 0.0 else 0.0
-        else:
-            mean, scv = 0.0, 1.0
         load = StationLoad(lam / queues, servers, capacity, mean, scv, arrival_scv)
-        state = self._stations.get(
-            cname, (load.arrival_rate, load.servers, load.capacity, load.service_mean_s,
-                    load.service_scv, load.arrival_scv, _split_inputs(keyed)),
-            functools.partial(solve, load, self.points) if keyed is None
-            else functools.partial(uneven, load, keyed, self.points))
+        led = self._led(cname, by_ref) if servers is not None else None
+        if led is not None:
+            state, waits = led
+        else:
+            state = self._stations.get(
+                cname, (load.arrival_rate, load.servers, load.capacity, load.service_mean_s,
+                        load.service_scv, load.arrival_scv, _split_inputs(keyed)),
+                functools.partial(solve, load, self.points) if keyed is None
+                else functools.partial(uneven, load, keyed, self.points))
         bound = self._never_waits(cname, load, busy)
         pooled = queues == 1 and servers is not None and serving_replicas(component) > 1
         if pooled:  # a lower bound: each replica keeps its own queue
@@ -971,20 +966,65 @@ class Model:
                                         wait=lattice.zero(),
                                         model=f"{state.model} (never waits: {bound.value})")
             pooled = False  # no wait taken from the pool's lower bound
+        if led is None or view is not None or cpu_in_wait or state.mean_wait_s == 0.0:
+            waits = {ref: state.wait for ref in refs}  # one wait for every operation
         for ref in refs:
-            op, waited = self.ops[ref], calls[ref]
-            if state.wait is None or waited is None:
+            op, waited, wait = self.ops[ref], calls[ref], waits[ref]
+            if wait is None or waited is None:
                 responses[ref] = None
             elif blocking:
-                responses[ref] = lattice.total([state.wait, op.work, waited, op.post])
+                responses[ref] = lattice.total([wait, op.work, waited, op.post])
             else:
-                again = [state.wait, op.post] if op.post.mean > 0.0 else []
-                responses[ref] = lattice.total([state.wait, op.work, waited, *again])
+                again = [wait, op.post] if op.post.mean > 0.0 else []
+                responses[ref] = lattice.total([wait, op.work, waited, *again])
         return ComponentEstimate(float(sum(op_rate[self.index[r]] for r in refs)), state,
                                  serving_replicas(component), servers, queues, mean,
                                  {r: responses[r] for r in refs}, admitted,
                                  component.core_limit, cpu_in_wait, pooled, cpu_offered,
                                  (arrival_scv + scv) / 2.0)
+
+    def _led(self, cname: str, by_ref: Mapping[str, list[tuple[float, Lattice | None]]]
+             ) -> tuple[StationState, dict[str, Lattice | None]] | None:
+        """A component whose leader alone serves some of its operations but not all
+        (`leader_served`) as its two stations: the leader replica, fed those at their whole
+        rate and its `leader_share` of the others, and its followers, fed the rest as the
+        balancer (or `reads: followers`) spreads it; None for any other component. The
+        component's state is the two `combined` (the busier sets its capacity); the wait
+        of each operation is its own: the leader's for those only it serves, else the
+        mixture by where the visits land."""
+        component = self.system.components[cname]
+        served = {f"{cname}.{op}" for op in leader_served(component)}
+        replicas = component.most_replicas
+        if not served or len(served) == len(by_ref) or replicas < 2:
+            return None
+        share = leader_share(component)
+        workers, queue = component.worker_limit, component.queue
+        assert workers is not None
+        others = [ref for ref in by_ref if ref not in served]
+        on_leader = [(rate * (1.0 if ref in served else share), job)
+                     for ref, jobs in by_ref.items() for rate, job in jobs]
+        pooled = share > 0.0 and component.balancer in POOLED
+        queues = 1 if pooled else replicas - 1
+        per_queue = (1.0 - share) / queues
+        on_follower = [(rate * per_queue, job) for ref in others for rate, job in by_ref[ref]]
+        # the balancer's turns (or `reads: followers`' turns among the followers)
+        turns = share == 0.0 or component.balancer is Balancer.ROUND_ROBIN
+        pool = replicas - 1 if pooled else 1
+        places = None if queue is None else workers + queue
+        loads = [_fed(on_leader, workers, places, 1.0),
+                 _fed(on_follower, workers * pool, None if places is None else places * pool,
+                      1.0 / (replicas - (share == 0.0)) if turns else 1.0)]
+        leader, followers = (self._stations.get(
+            f"{cname}#{part}", dataclasses.astuple(load),
+            functools.partial(solve, load, self.points))
+            for part, load in zip(("leader", "followers"), loads, strict=True))
+        lam = loads[0].arrival_rate + loads[1].arrival_rate * queues
+        fed = [loads[0].arrival_rate / lam, 1.0 - loads[0].arrival_rate / lam] if lam > 0.0 \
+            else [1.0, 0.0]
+        model = f"leader {leader.model}, {replicas - 1} followers {followers.model}"
+        either = combined([leader, followers], [share, 1.0 - share], model).wait
+        return (combined([leader, followers], fed, model),
+                {ref: leader.wait if ref in served else either for ref in by_ref})
 
     def _held(self, op: _Op, responses: Mapping[str, Lattice | None], running: Success | None,
               reads: _Reads) -> tuple[Waits, Lattice | None]:
@@ -1487,6 +1527,27 @@ def _queueing(component: Component) -> tuple[int | None, int, int | None, float]
         (workers + component.queue) * (replicas if pooled else 1)
     arrival_scv = 1.0 / replicas if component.balancer is Balancer.ROUND_ROBIN else 1.0
     return servers, queues, capacity, arrival_scv
+
+
+def _service(jobs: list[tuple[float, Lattice | None]]) -> tuple[float, float, float]:
+    """(λ, mean, scv) of a station's service time over its jobs at their rates; an
+    infinite mean when a job that comes never ends."""
+    lam = sum(rate for rate, _ in jobs)
+    busy = [(rate, job) for rate, job in jobs if rate > 0.0]
+    if any(job is None for _, job in busy):
+        return lam, math.inf, 1.0
+    if lam <= 0.0:
+        return lam, 0.0, 1.0
+    mean = sum(r * j.mean for r, j in busy if j is not None) / lam
+    second = sum(r * j.second for r, j in busy if j is not None) / lam
+    return lam, mean, max(0.0, lattice.over_square(second, mean) - 1.0) if mean > 0.0 else 0.0
+
+
+def _fed(jobs: list[tuple[float, Lattice | None]], servers: int, capacity: int | None,
+         arrival_scv: float) -> StationLoad:
+    """The station that serves `jobs` (at their rates) alone."""
+    lam, mean, scv = _service(jobs)
+    return StationLoad(lam, servers, capacity, mean, scv, arrival_scv)
 
 
 def _split_inputs(keyed: Split | None) -> memo.Inputs | None:

@@ -60,9 +60,9 @@ class ComponentLoad:
     # with cores, at least the CPU's utilization λ·cpu / (replicas·cores)
     # (replicas: autoscale.max for an autoscaled component)
     concurrency: float  # λ·hold: mean workers busy (Little's law), with any worker limit
-    leader_busy: float = 0.0  # of those, the workers busy on operations only the leader
-    # serves (leader_election; leader-based replication's writes, and reads: leader); ρ is
-    # at least leader_busy / workers, one replica's
+    leader_busy: float = 0.0  # of those, the workers busy on the leader replica: all of
+    # the operations only it serves (`leader_served`) and its `leader_share` of the others;
+    # ρ is at least leader_busy / workers, one replica's
 
 
 def offered_load(system: System, timed: Mapping[str, float] | None = None
@@ -84,7 +84,10 @@ def offered_load(system: System, timed: Mapping[str, float] | None = None
         hold = busy / rate if 0.0 < rate < math.inf else next(iter(holds.values()))
         workers = component.worker_limit
         replicas = component.most_replicas
-        leader = sum(_times(rates[f"{cname}.{op}"], holds[op]) for op in leader_served(component))
+        served = leader_served(component)
+        leader = sum(_times(rates[f"{cname}.{op}"] * (
+            1.0 if op in served else leader_share(component)), hold)
+            for op, hold in holds.items()) if served else 0.0
         rho = max(busy / (replicas * workers), leader / workers) if workers is not None else 0.0
         cores = component.core_limit
         if cores is not None:
@@ -109,6 +112,17 @@ def leader_served(component: Component) -> list[str]:
         return []
     return ops if election.operations is None else [op for op in ops
                                                     if op in election.operations]
+
+
+def leader_share(component: Component) -> float:
+    """The share of the operations the leader does not alone serve that reach the leader
+    anyway: the balancer picks among every replica, the leader one of them (1/replicas),
+    but leader-based replication's `reads: followers` are sent to the followers only."""
+    replication = component.replication
+    if replication is not None and replication.mode != "quorum" \
+            and replication.reads == "followers":
+        return 0.0
+    return 1.0 / component.most_replicas
 
 
 def serving_replicas(component: Component) -> int:
@@ -404,8 +418,9 @@ def _capacity_forms(system: System, response: Callable[[str], float], misses: Mi
             parts.append({f"{cname}.{op}": holds[op] / (replicas * workers) for op in ops})
             leader = set(leader_served(component))
             if leader:
-                parts.append({f"{cname}.{op}": holds[op] / workers if op in leader else 0.0
-                              for op in ops})
+                share = leader_share(component)
+                parts.append({f"{cname}.{op}": holds[op] / workers * (
+                    1.0 if op in leader else share) for op in ops})
         cores = component.core_limit
         if cores is not None:
             parts.append({f"{cname}.{op}": cpu_s(system, cname, op) / (replicas * cores)

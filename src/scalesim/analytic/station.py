@@ -131,24 +131,33 @@ def uneven(load: StationLoad, split: Split, points: int = LEAF_POINTS) -> Statio
                                         arrival_scv=_dispersion(split, load, total, share,
                                                                 members)), points)
               for share, members in groups]
-    busiest = states[-1]
     fed = [share * len(members) for share, members in groups]
+    low, high = float(shares.min()), float(shares.max())
+    return combined(states, fed, f"{states[-1].model} ×{len(shares)}, a replica "
+                    f"{low:.0%}–{high:.0%} of the keys")
+
+
+def combined(states: list[StationState], fed: list[float], model: str) -> StationState:
+    """Stations that share one component's visits (`fed`: each one's share of them) as
+    one: a visit lands on station i with its share, so the wait is the mixture of theirs
+    (of the visits each admits) and so are P(wait), the mean wait and the loss; the
+    utilization and the offered load are the busiest station's, the first to run out."""
+    busiest = max(states, key=lambda state: state.offered)
     loss = sum(f * state.loss for f, state in zip(fed, states, strict=True))
     admitted = [f * (1.0 - state.loss) for f, state in zip(fed, states, strict=True)]
     kept = sum(admitted)
-    low, high = float(shares.min()), float(shares.max())
-    model = f"{busiest.model} ×{len(shares)}, a replica {low:.0%}–{high:.0%} of the keys"
     exact = all(state.exact for state in states)
-    waits = [state.wait for state in states]
-    if kept <= 0.0:  # every replica refuses all
+    waits = [state.wait for state, a in zip(states, admitted, strict=True) if a > 0.0]
+    if kept <= 0.0:  # every station refuses all
         return dataclasses.replace(busiest, loss=loss, exact=exact, model=model)
     weights = [a / kept for a in admitted]
     p_wait = sum(w * state.p_wait for w, state in zip(weights, states, strict=True))
     if any(wait is None for wait in waits):
         return StationState(busiest.utilization, busiest.offered, p_wait, math.inf, loss, None,
                             exact, model)
-    mean_wait = sum(w * state.mean_wait_s for w, state in zip(weights, states, strict=True))
-    wait = mixture(weights, [w for w in waits if w is not None])
+    mean_wait = sum(w * state.mean_wait_s for w, state in zip(weights, states, strict=True)
+                    if w > 0.0)
+    wait = mixture([w for w in weights if w > 0.0], [w for w in waits if w is not None])
     return StationState(busiest.utilization, busiest.offered, p_wait, mean_wait, loss, wait,
                         exact, model)
 
