@@ -401,3 +401,76 @@ def test_a_leader_of_some_operations_is_a_station_of_its_own(serving: str, share
         share * leader.mean_wait_s + (1 - share) * follower_wait + 1e-3, rel=1e-6)
     assert saturation(model, "w").rate_rps == pytest.approx(4000 - 1500 * share,
                                                             rel=PRECISION)
+
+
+# -- replication waits ----------------------------------------------------------------------
+REPLICATED = """scalesim: 1
+name: t
+defaults: {network: 0ms}
+components:
+  app:
+    replicas: 2
+    workers: 10
+    operations:
+      save: {work: 1ms, calls: [{to: db.put}]}
+      load: {work: 1ms, calls: [{to: db.get}]}
+  db:
+    replicas: 3
+    workers: unlimited
+    replication: {REPLICATION, writes: [put], write: {dist: exponential, mean: 2ms}, ack: 0.25ms}
+    operations: {put: {work: 0.1ms}, get: {work: 0.1ms}}
+workloads:
+  - {name: w, to: app.save, rate: 1000/s}
+  - {name: r, to: app.load, rate: 1000/s}
+"""
+
+
+@pytest.mark.parametrize(("replication", "commit", "read"), [
+    # the 3rd of 3 replicas' W + A: A + the largest of three Exp(2 ms), 2·(1 + 1/2 + 1/3);
+    # a read the 2nd of R + S
+    ("mode: quorum, n: 3, w: 3, r: 2, read: 0.25ms, response: 0.25ms",
+     0.25 + 2.0 * (1 + 1 / 2 + 1 / 3), 0.5),
+    # the first of two followers: A + 2/2; a read at the leader waits A + A (ReadIndex)
+    ("mode: raft, reads: leader", 0.25 + 1.0, 0.5),
+    ("mode: raft, reads: any", 0.25 + 1.0, 0.5 / 3),  # the leader's third of the reads
+    ("mode: raft, reads: followers", 0.25 + 1.0, 0.0),
+    ("mode: sync", 0.25 + 2.0 * (1 + 1 / 2), 0.0),  # both followers
+    ("mode: semi_sync", 0.25 + 1.0, 0.0),
+    ("mode: async", 0.0, 0.0),
+])
+def test_a_visit_waits_for_its_replicas_and_holds_its_caller(
+        replication: str, commit: float, read: float) -> None:
+    """docs/data.md's rules as order statistics: a write's commit and a read's wait (a
+    quorum's r answers of R + S, a Raft leader's ReadIndex) are in the latency, and the
+    blocking caller holds its worker through them: app's ρ is 1000/s × (1 ms + 0.1 ms +
+    the wait) per operation over 2 × 10 workers."""
+    system = load_spec_text(REPLICATED.replace("REPLICATION", replication))
+    found = estimate(system)
+    write_ms, read_ms = 1.1 + commit, 1.1 + read
+    assert found.workloads["w"].mean_s * 1e3 == pytest.approx(write_ms, rel=1e-3)
+    assert found.workloads["r"].mean_s * 1e3 == pytest.approx(read_ms, rel=1e-3)
+    assert found.components["app"].state.offered == pytest.approx(
+        (write_ms + read_ms) / 20.0, rel=1e-3)
+
+
+def test_a_commit_waits_for_the_slowest_replica_of_an_all_quorum() -> None:
+    """w = n = 3: the commit's p99 is A + the p99 of the largest of three Exp(2 ms),
+    −2 ln(1 − 0.99^(1/3)) ms."""
+    system = load_spec_text(REPLICATED.replace("REPLICATION", "mode: quorum, n: 3, w: 3"))
+    slowest = -2.0 * math.log(1.0 - 0.99 ** (1 / 3))
+    assert estimate(system).workloads["w"].quantile_s(0.99) * 1e3 == pytest.approx(
+        1.1 + 0.25 + slowest, rel=5e-3)
+
+
+@pytest.mark.parametrize(("reads", "refused"), [
+    ("leader", "visits to put and get fail"), ("followers", "visits to put fail")])
+def test_an_election_names_what_fails_without_a_leader(reads: str, refused: str) -> None:
+    """The leader's placement refuses what only the leader serves (`leader_served`): the
+    writes, and the reads too when they go to the leader."""
+    system = load_spec_text(REPLICATED.replace(
+        "REPLICATION", f"mode: raft, reads: {reads}").replace(
+        "  db:\n", "  db:\n    leader_election: {type: raft}\n"))
+    found = {c.code: c.message for c in caveats(system, estimate(system))}
+    assert refused in found["leader-election"]
+    assert "ReadIndex" in found["replication"] if reads == "leader" else \
+        "ReadIndex" not in found["replication"]

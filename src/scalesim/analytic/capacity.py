@@ -261,17 +261,17 @@ def _missed_unloaded(model: Model, scopes: list[tuple[str | None, Slo]], names: 
 
 def _slowest_operation(model: Model, estimate: Estimate,
                        check: SloCheck) -> tuple[str, float] | None:
-    """Of the operations the check's requests visit, the one whose own work is the longest
-    at the check's percentile (its mean for `mean`), with that time: at no load there is no
-    waiting, so the latency is made of such times and the longest is where to start. None
-    for an error-rate target."""
+    """Of the operations the check's requests visit, the one whose own time (`_Op.own`: its
+    work and its replicas' wait) is the longest at the check's percentile (its mean for
+    `mean`), with that time: at no load there is no waiting, so the latency is made of such
+    times and the longest is where to start. None for an error-rate target."""
     if check.name == "error_rate":
         return None
     workloads = [estimate.workloads[check.workload]] if check.workload is not None else \
         list(estimate.workloads.values())
     visited = {name for w in workloads for name, visits in w.visits.items() if visits > 0.0}
 
-    times = [(latency_at(model.ops[ref].work, check.name), ref) for ref in model.names
+    times = [(latency_at(model.ops[ref].own, check.name), ref) for ref in model.names
              if ref.split(".", 1)[0] in visited]
     if not times:
         return None

@@ -15,7 +15,8 @@ from scalesim.analytic import lattice
 from scalesim.analytic.caching import hit_ratio
 from scalesim.analytic.estimate import Estimate
 from scalesim.analytic.hashing import fixed_ring
-from scalesim.analytic.load import cache_reads, rate_cap
+from scalesim.analytic.load import cache_reads, leader_served, rate_cap
+from scalesim.analytic.quorum import replication_wait
 from scalesim.spec.dists import AnyDistribution, Empirical, Gamma, Lognormal, Mixture, Pareto
 from scalesim.spec.model import Call, ParallelStep, SagaBlock, System, plain_steps
 
@@ -348,33 +349,47 @@ def _round_trip_ms(system: System, *legs: AnyDistribution | None) -> float:
 
 
 def coordination(system: System, estimate: Estimate) -> Iterator[Caveat]:
-    """Replication waits and leader-only serving: the formulas count each operation's own
-    work on every replica alike."""
+    """Replication and leader elections: the estimate counts the waits on replicas of a
+    healthy run (`quorum.replication_wait`), not what a lost leader or replica does, nor
+    what the reads see."""
     for name, component in system.components.items():
         replication = component.replication
-        replicas = component.replicas
-        if replication is not None:
-            writes = ", ".join(replication.writes)
-            wars = _round_trip_ms(system, replication.write, replication.ack)
-            if replication.mode == "quorum":
-                reads = _round_trip_ms(system, replication.read, replication.response)
-                n = replication.n or replicas
-                yield Caveat("replication", name, f"quorum: a write waits for the fastest "
-                             f"{replication.w} of {n} replicas' W + A (each {wars:.2g} ms on "
-                             f"average) and a read for the fastest {replication.r} R + S "
-                             f"({reads:.2g} ms); the estimate counts the operation's own work "
-                             "only, so its latency is optimistic")
-            elif replication.mode != "async":
-                yield Caveat("replication", name, f"each write ({writes}) waits for its "
-                             f"commit ({replication.mode}: followers' W + A, each {wars:.2g} "
-                             "ms on average), which the estimate leaves out (optimistic)")
+        if replication is not None and replication.mode != "async":
+            yield Caveat("replication", name, f"{_replica_waits(system, name)}, in the "
+                         "latency and the callers' hold; stale reads and writes lost on "
+                         "failover are not estimated (simulate counts them)")
         election = component.leader_election
         if election is not None:
-            only = "the writes" if replication is not None else (
-                ", ".join(election.operations) if election.operations else "its operations")
             yield Caveat("leader-election", name, f"while a new leader is elected "
-                         f"({election.type}) after the leader is lost, {only} fail "
-                         "unavailable, which the healthy estimate does not see")
+                         f"({election.type}) after the leader is lost, visits to "
+                         f"{_listed(leader_served(component))} fail unavailable, which the "
+                         "healthy estimate does not see")
+
+
+def _listed(names: list[str]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _replica_waits(system: System, name: str) -> str:
+    """What a write (and a read, when it waits) waits for on the replicas, in words."""
+    replication = system.components[name].replication
+    assert replication is not None
+    replicas = system.components[name].replicas
+    wars = _round_trip_ms(system, replication.write, replication.ack)
+    write = f"({', '.join(replication.writes)})"
+    if replication.mode == "quorum":
+        reads = _round_trip_ms(system, replication.read, replication.response)
+        return (f"quorum: a write {write} waits for the fastest {replication.w} of "
+                f"{replication.n or replicas} replicas' W + A (each {wars:.2g} ms on average) "
+                f"and a read for the fastest {replication.r} R + S ({reads:.2g} ms)")
+    text = (f"each write {write} waits for its commit ({replication.mode}: followers' W + A, "
+            f"each {wars:.2g} ms on average)")
+    read = next((op for op in system.components[name].effective_operations
+                 if op not in replication.writes), None)
+    if read is not None and replication_wait(system, name, read) is not None:  # raft
+        text += " and a read at the leader for its ReadIndex round (A + A to a majority)"
+    return text
 
 
 def losses(system: System, estimate: Estimate) -> Iterator[Caveat]:

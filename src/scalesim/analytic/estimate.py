@@ -67,6 +67,7 @@ from scalesim.analytic.load import (
     visits,
 )
 from scalesim.analytic.mva import MvaStation, mva
+from scalesim.analytic.quorum import replication_wait
 from scalesim.analytic.station import StationLoad, StationState, combined, solve, uneven
 from scalesim.analytic.success import Failures, Success, calls_of, needed, step_calls
 from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
@@ -317,6 +318,15 @@ class _Op:
     # operation it goes to
     effective: tuple[Call, ...]
     targets: tuple[str, ...]
+    # what a visit waits on its replicas for (`quorum.replication_wait`): a write's commit,
+    # a quorum read's answers, a Raft leader read's ReadIndex round
+    replicated: Lattice | None = None
+
+    @property
+    def own(self) -> Lattice:
+        """Its time with no queueing and no calls: its work, then its replicas' wait."""
+        return self.work if self.replicated is None else \
+            lattice.total([self.work, self.replicated])
 
 
 @dataclass(frozen=True)
@@ -473,7 +483,8 @@ class Model:
         return _Op(ref, cname, component, operation, work,
                    lattice.of(operation.post_work, self.points), cache_calls, steps, calls,
                    tuple(self.system.effective(call) for call in calls),
-                   tuple(".".join(self.system.resolve(call.to)) for call in calls))
+                   tuple(".".join(self.system.resolve(call.to)) for call in calls),
+                   replication_wait(self.system, cname, oname, self.points))
 
     def evaluate(self, scales: Mapping[str, float] | None = None,
                  storm: bool = False) -> Estimate:
@@ -1146,6 +1157,9 @@ class Model:
                 if share < 1.0 else miss
             held.append(cached)
             ok.append(cached)
+        if op.replicated is not None:  # a step the visit waits on, as on a call
+            held.append(op.replicated)
+            ok.append(op.replicated)
         together = lattice.total(held)
         if all(a is b for a, b in zip(held, ok, strict=True)):
             return together, together
@@ -1449,7 +1463,7 @@ class Model:
             markovian = estimate.cores is None and \
                 ((model.startswith("M/M/") and "(" not in model) or model.endswith("/∞"))
             waits_on_calls = any(not c.async_ for c in op.calls) or \
-                op.component.backend is not None
+                op.component.backend is not None or op.replicated is not None
             steps = op.steps
             if not markovian or any(isinstance(s, ParallelStep) for s in steps) \
                     or (waits_on_calls and op.component.io == "blocking"

@@ -8,7 +8,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from scalesim.analytic.lattice import (
+    LEAF_POINTS,
+    Lattice,
+    mixture,
+    of,
+    order_statistic,
+    total,
+    zero,
+)
+from scalesim.analytic.load import leader_share
 from scalesim.spec.consistency import Replication
+from scalesim.spec.dists import AnyDistribution
+from scalesim.spec.model import System
 
 
 def quorum_sizes(replication: Replication, replicas: int) -> tuple[int, int, int]:
@@ -49,3 +61,40 @@ def wars_needed(write_mean: float, ars_mean: float, n: int, w: int, r: int,
     late = np.take_along_axis(write - request, first, axis=1) - commit
     needed: np.ndarray = np.clip(late.min(axis=1), 0.0, None)
     return needed
+
+
+def replication_wait(system: System, cname: str, oname: str, points: int = LEAF_POINTS
+                     ) -> Lattice | None:
+    """What a visit of `cname.oname` waits for besides its work, as `ReplicatedStore` draws
+    it (docs/data.md): a write's commit, the k-th of its replicas' W + A (`quorum`: w of n;
+    `raft`: ⌊n/2⌋ of the followers; `sync`: `acks` of them; `semi_sync`: the first); a
+    quorum read's r-th answer R + S; a Raft read at the leader its ReadIndex round, the
+    ⌊n/2⌋-th follower's A + A (the leader takes `leader_share` of the reads with `reads:
+    any`). None when it waits for nothing (`async`, reads elsewhere)."""
+    component = system.components[cname]
+    replication = component.replication
+    if replication is None:
+        return None
+    replicas = component.replicas
+    hop = system.defaults.network
+
+    def leg(*dists: AnyDistribution | None) -> Lattice:
+        return total([of(hop if d is None else d, points) for d in dists])
+
+    if oname in replication.writes:
+        k, count = {"quorum": (replication.w, replication.n or replicas),
+                    "raft": (replicas // 2, replicas - 1),
+                    "sync": (replication.acks or replicas - 1, replicas - 1),
+                    "semi_sync": (1, replicas - 1)}.get(replication.mode, (0, 0))
+        return order_statistic(k, [leg(replication.write, replication.ack)] * count) \
+            if k > 0 else None
+    if replication.mode == "quorum":
+        return order_statistic(replication.r, [leg(replication.read, replication.response)]
+                               * (replication.n or replicas))
+    at_leader = leader_share(component) if replication.reads != "leader" else 1.0
+    if replication.mode != "raft" or at_leader == 0.0 or replicas < 2:
+        return None
+    round_trip = order_statistic(replicas // 2, [leg(replication.ack, replication.ack)]
+                                 * (replicas - 1))
+    return round_trip if at_leader == 1.0 else mixture([1.0 - at_leader, at_leader],
+                                                       [zero(), round_trip])
