@@ -157,3 +157,31 @@ def test_a_workload_slo_alone_sets_the_capacity(run_cli, spec_file) -> None:
     slo = json.loads(run_cli("estimate", str(spec_file(spec)), "--json").output)["slo"]
     assert slo["met"] and slo["binding"] == "w p99"
     assert math.isclose(slo["max_rate_rps"], 100 - math.log(100) / 0.2, rel_tol=3e-3)
+
+
+LIMITED = """
+scalesim: 1
+name: limited
+components:
+  s:
+    workers: 4
+    rate_limit: {rate: 100/s}
+    operations: {op: {work: 10ms}}
+workloads: [{name: w, to: s, rate: 300/s}]
+"""
+
+
+def test_a_rate_limited_component_shows_what_comes_and_what_it_admits(
+        run_cli, spec_file) -> None:
+    """300/s come to a limit of 100/s: the station serves 100/s (`arrival_rate_rps`, its
+    λ, ρ = 100 × 10 ms / 4), the table's rps is the 300/s the refused share is of."""
+    path = str(spec_file(LIMITED))
+    doc = json.loads(run_cli("estimate", path, "--json").stdout)
+    s = doc["components"]["s"]
+    assert (s["incoming_rps"], s["arrival_rate_rps"]) == (300.0, 100.0)
+    assert math.isclose(s["utilization"], 0.25) and math.isclose(s["rate_limited"], 2 / 3,
+                                                                  rel_tol=1e-5)
+    text = CliRunner().invoke(app, ["estimate", path], env={"COLUMNS": "200"}).stdout
+    row = next(line for line in text.splitlines() if line.startswith("│ s "))
+    assert "300.0" in row and "66.67%" in row
+    assert "100.0 admitted" in text

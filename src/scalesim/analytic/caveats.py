@@ -412,7 +412,7 @@ def rate_limits(system: System, estimate: Estimate) -> Iterator[Caveat]:
         state = estimate.components.get(cname)
         if cap is None or state is None or state.admitted <= 0.0:
             continue
-        offered = state.arrival_rate_rps / state.admitted
+        offered = state.incoming_rps
         assert component.rate_limit is not None
         each = " per workload" if component.rate_limit.per_workload else ""
         if offered >= NEAR_CAP * cap or state.admitted < 1.0:

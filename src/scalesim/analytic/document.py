@@ -101,7 +101,9 @@ def _components(estimate: Estimate) -> dict[str, Any]:
         state = component.state
         limited = component.limited
         out[name] = {
+            # what its rate limit admits (its station's λ), and what comes before it
             "arrival_rate_rps": num(component.arrival_rate_rps),
+            "incoming_rps": num(component.incoming_rps),
             "replicas": component.replicas,
             "servers": component.servers,
             "queues": component.queues,

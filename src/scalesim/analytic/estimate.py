@@ -131,6 +131,13 @@ class ComponentEstimate:
         """Its workers or its cores can run out (it has a utilization)."""
         return self.servers is not None or self.cores is not None
 
+    @property
+    def incoming_rps(self) -> float:
+        """Visits per second that come, before its rate limit admits `arrival_rate_rps` of
+        them (the same without a limit, or when it admits none)."""
+        return self.arrival_rate_rps / self.admitted if self.admitted > 0.0 else \
+            self.arrival_rate_rps
+
 
 @dataclass(frozen=True)
 class SubscriptionEstimate:

@@ -26,6 +26,13 @@ def _rate(value: float | None) -> str:
     return "∞" if value is None else f"{value:,.1f}"
 
 
+def _component_rate(component: dict[str, Any]) -> str:
+    """The visits that come, and under them what a rate limit admits of them (the rate
+    its station serves) when that is fewer."""
+    came, admitted = component["incoming_rps"], component["arrival_rate_rps"]
+    return _rate(came) if came == admitted else f"{_rate(came)}\n{_rate(admitted)} admitted"
+
+
 def _share(value: float | None, digits: int) -> str:
     """A share as a percentage; "—" when there is none to give (null in the JSON)."""
     return "—" if value is None else f"{value:.{digits}%}"
@@ -91,7 +98,7 @@ def print_estimate(doc: dict[str, Any], console: Console) -> None:
             Text("—" if rho is None else f"{rho:.1%}", style=_load_style(rho))
         refused = None if c["loss"] is None or c["rate_limited"] is None else \
             1.0 - (1.0 - c["loss"]) * (1.0 - c["rate_limited"])
-        comps.add_row(name, _rate(c["arrival_rate_rps"]), servers, load,
+        comps.add_row(name, _component_rate(c), servers, load,
                       _ms(c["service_ms"]), _ms(c["wait_ms"]),
                       "—" if c["wait_probability"] is None else f"{c['wait_probability']:.3f}",
                       _share(refused, 2), c["model"])
