@@ -151,3 +151,23 @@ def test_the_leader_serves_what_the_spec_names(serving: str, leader_busy: float)
         "workloads:\n  - {name: w, to: kv.put, rate: 1000/s}\n"
         "  - {name: r, to: kv.get, rate: 1000/s}\n")
     assert offered_load(system)["kv"].leader_busy == pytest.approx(leader_busy)
+
+
+def test_a_caller_holds_its_worker_through_the_commit_wait() -> None:
+    """Raft over 3 replicas, W ~ Exp(2 ms), A 0.25 ms: a write commits at the first of two
+    followers' W + A, 0.25 + 1 ms on average, and a read at the leader waits its ReadIndex
+    round, 0.5 ms; the blocking caller holds its worker for its 1 ms, the db's 0.1 ms and
+    those waits, as the estimate's hold (docs/capacity.md, Replication waits)."""
+    system = load_spec_text(
+        "scalesim: 1\nname: t\ndefaults: {network: 0ms}\ncomponents:\n"
+        "  app:\n    workers: 10\n    operations:\n"
+        "      save: {work: 1ms, calls: [{to: db.put}]}\n"
+        "      load: {work: 1ms, calls: [{to: db.get}]}\n"
+        "  db:\n    replicas: 3\n    workers: unlimited\n"
+        "    replication: {mode: raft, writes: [put], write: {dist: exponential, mean: 2ms},"
+        " ack: 0.25ms}\n"
+        "    operations: {put: {work: 0.1ms}, get: {work: 0.1ms}}\n"
+        "workloads:\n  - {name: w, to: app.save, rate: 1000/s}\n"
+        "  - {name: r, to: app.load, rate: 1000/s}\n")
+    app = offered_load(system)["app"]
+    assert app.concurrency == pytest.approx(1000 * (1.1 + 1.25 + 1.1 + 0.5) * 1e-3, rel=1e-3)

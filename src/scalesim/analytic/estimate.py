@@ -58,7 +58,6 @@ from scalesim.analytic.load import (
     call_matrix,
     expected_hedges,
     leader_served,
-    leader_share,
     miss_shares,
     peak_rate,
     rate_cap,
@@ -67,7 +66,7 @@ from scalesim.analytic.load import (
     visits,
 )
 from scalesim.analytic.mva import MvaStation, mva
-from scalesim.analytic.quorum import replication_wait
+from scalesim.analytic.quorum import leader_share, replication_wait
 from scalesim.analytic.station import StationLoad, StationState, combined, solve, uneven
 from scalesim.analytic.success import Failures, Success, calls_of, needed, step_calls
 from scalesim.spec.checks import cache_edges, iter_calls, sync_edges

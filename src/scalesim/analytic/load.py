@@ -31,6 +31,7 @@ import numpy.typing as npt
 from scalesim.analytic import lattice
 from scalesim.analytic.caching import hit_ratio
 from scalesim.analytic.lattice import Lattice
+from scalesim.analytic.quorum import leader_share, replication_wait
 from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
 from scalesim.spec.data import Delivery
 from scalesim.spec.demand import cpu_s, extra_s
@@ -112,17 +113,6 @@ def leader_served(component: Component) -> list[str]:
         return []
     return ops if election.operations is None else [op for op in ops
                                                     if op in election.operations]
-
-
-def leader_share(component: Component) -> float:
-    """The share of the operations the leader does not alone serve that reach the leader
-    anyway: the balancer picks among every replica, the leader one of them (1/replicas),
-    but leader-based replication's `reads: followers` are sent to the followers only."""
-    replication = component.replication
-    if replication is not None and replication.mode != "quorum" \
-            and replication.reads == "followers":
-        return 0.0
-    return 1.0 / component.most_replicas
 
 
 def serving_replicas(component: Component) -> int:
@@ -284,7 +274,8 @@ def _waits(system: System, cname: str, oname: str, response: Callable[[str], flo
         if op == oname:
             share = misses[cname] if ref == component.backend else 1.0
             total += share * (_hop(system) + response(".".join(system.resolve(ref))))
-    return total
+    replicated = replication_wait(system, cname, oname)
+    return total + (0.0 if replicated is None else replicated.mean)
 
 
 def _hold(system: System, cname: str, oname: str, response: Callable[[str], float],

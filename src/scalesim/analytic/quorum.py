@@ -2,7 +2,9 @@
 statistic of exponential replica delays (commit latency of a majority or quorum), and the
 WARS model of Bailis et al. ("Probabilistically Bounded Staleness", VLDB 2012) for the chance
 that a read t after a write's commit sees it. The simulation computes the same things event
-by event; these give the expected outcome of a spec before it runs (templates, docs)."""
+by event; these give the expected outcome of a spec before it runs (templates, docs), and
+the waits a visit spends on its replicas (`replication_wait`) to the estimate and the
+offered load."""
 
 from __future__ import annotations
 
@@ -17,10 +19,9 @@ from scalesim.analytic.lattice import (
     total,
     zero,
 )
-from scalesim.analytic.load import leader_share
 from scalesim.spec.consistency import Replication
 from scalesim.spec.dists import AnyDistribution
-from scalesim.spec.model import System
+from scalesim.spec.model import Component, System
 
 
 def quorum_sizes(replication: Replication, replicas: int) -> tuple[int, int, int]:
@@ -61,6 +62,17 @@ def wars_needed(write_mean: float, ars_mean: float, n: int, w: int, r: int,
     late = np.take_along_axis(write - request, first, axis=1) - commit
     needed: np.ndarray = np.clip(late.min(axis=1), 0.0, None)
     return needed
+
+
+def leader_share(component: Component) -> float:
+    """The share of the operations the leader does not alone serve that reach the leader
+    anyway: the balancer picks among every replica, the leader one of them (1/replicas),
+    but leader-based replication's `reads: followers` are sent to the followers only."""
+    replication = component.replication
+    if replication is not None and replication.mode != "quorum" \
+            and replication.reads == "followers":
+        return 0.0
+    return 1.0 / component.most_replicas
 
 
 def replication_wait(system: System, cname: str, oname: str, points: int = LEAF_POINTS
