@@ -32,6 +32,11 @@ def stop_message(spec: System) -> str:
     return str(stop.value)
 
 
+def kernel_for(spec: System) -> Kernel:
+    sim = spec.simulation
+    return Kernel(compile_system(spec, 1), sim.warmup, sim.duration, sim.interval, sim.limits)
+
+
 EXAMPLES = Path(__file__).parents[2] / "examples"
 UNLIMITED_SLOW = {"workers": "unlimited", "operations": {"y": {"work": "1h"}}}
 
@@ -151,18 +156,43 @@ def test_a_run_whose_arrivals_alone_pass_the_event_limit_stops_before_starting()
     spec = system({"a": {"operations": {"x": {"work": "1ms"}}}},
                   [{"name": "w", "to": "a.x", "rate": "100/s"}], duration="1000s",
                   warmup="1000s", interval="10s", limits={"max_events": 100_000})
-    kernel = Kernel(compile_system(spec, 1), 1000.0, 1000.0, 10.0, spec.simulation.limits)
+    kernel = kernel_for(spec)
     with pytest.raises(SafetyStop, match="stopped before starting: the workloads send about "
                        "200,000 requests in 2,000s"):
         kernel.run()
     assert kernel.events == 0
 
 
-def test_arrivals_just_under_the_event_limit_run() -> None:
+def test_arrivals_just_under_the_event_limit_start_and_stop_at_the_limit() -> None:
+    """About 900 arrivals are under 1.1 × a limit of 1,000, so the run starts; their other
+    events take it to the limit, where it stops at exactly 1,000 events (it used to look at
+    the limit every 65,536 events only, and finished these 10 s)."""
     spec = system({"a": {"operations": {"x": {"work": "1ms"}}}},
                   [{"name": "w", "to": "a.x", "rate": "90/s"}], duration="10s",
                   limits={"max_events": 1000})
-    assert simulate(spec)["requests"]["total"] > 800
+    kernel = kernel_for(spec)
+    with pytest.raises(SafetyStop, match=r"after 1,000 events: the limit "
+                       r"simulation.limits.max_events \(1,000\) was reached"):
+        kernel.run()
+    assert kernel.events == 1000
+
+
+def test_a_run_with_exactly_max_events_ends_and_one_more_stops_it() -> None:
+    """The limit is the events a run may handle: a run of N events (past a progress report
+    at 65,536) ends with a limit of N, and stops after N - 1 with a limit of N - 1."""
+    def run(max_events: int) -> Kernel:
+        spec = system({"a": {"operations": {"x": {"work": "1ms"}}}},
+                      [{"name": "w", "to": "a.x", "rate": "4000/s"}], duration="10s",
+                      limits={"max_events": max_events})
+        kernel = kernel_for(spec)
+        kernel.run()
+        return kernel
+
+    needed = run(10**9).events
+    assert needed > PROGRESS_EVERY
+    assert run(needed).events == needed
+    with pytest.raises(SafetyStop, match=f"after {needed - 1:,} events"):
+        run(needed - 1)
 
 
 def _largest_buffers(spec: System, warmup: float, duration: float, interval: float

@@ -24,7 +24,7 @@ from tests.kernel.cases import (
 )
 
 from scalesim.sim.compile import compile_system
-from scalesim.sim.kernel import Kernel, SafetyStop
+from scalesim.sim.kernel import PROGRESS_EVERY, Kernel, SafetyStop
 
 
 def kernel_for(case: Case) -> Kernel:
@@ -73,9 +73,11 @@ def assert_nothing_left_behind(cases: list[Case]) -> None:
 
 
 def stopped(cases: list[Case]) -> list[Case]:
-    """The cases stopped at their first look at the event limit, mid-run."""
+    """The cases stopped mid-run, at the event limit of their first progress report (those
+    that get that far)."""
     return [Case(f"{case.name} (stopped)", case.text,
-                 [*case.overrides, "simulation.limits.max_events=1000"]) for case in cases]
+                 [*case.overrides, f"simulation.limits.max_events={PROGRESS_EVERY}"])
+            for case in cases]
 
 
 def assert_acyclic(cases: list[Case]) -> None:

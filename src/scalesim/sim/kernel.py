@@ -245,14 +245,38 @@ class Kernel:
         self.push(self.t_end, WINDOW_END, None)
         heap = self.heap
         handlers = self.handlers
-        max_events = self.limits.max_events
+        max_events: i64 = self.limits.max_events
         events: i64 = 0
+        # The count at which to look next, before handling one more event: at the next
+        # progress report, or at the event limit if that comes first. One compare per event
+        # serves both (as a mask did for the reports alone), and a run with more events than
+        # the limit stops at exactly that count.
+        look_at: i64 = min(PROGRESS_EVERY, max_events)
         still_since: i64 = 0
         still_at = -1.0
         # len(heap), spelled out: a calendar is never empty (under TO_HEAP events its
         # events go back to the heap), and the call to __len__ cost 2 % of M/M/1's
         # instructions
         while heap.size or heap.in_lanes or heap.calendar is not None:
+            if events == look_at:
+                self.events = events
+                t = self.now
+                if events == max_events:
+                    raise SafetyStop(
+                        f"stopped at t={t:.3f}s after {events:,} events: the limit "
+                        f"simulation.limits.max_events ({max_events:,}) was reached")
+                look_at = min(events + PROGRESS_EVERY, max_events)
+                if t > still_at:
+                    still_since, still_at = events, t
+                elif events - still_since >= STILL_EVENTS:
+                    raise SafetyStop(
+                        f"stopped at t={t:.3f}s: {events - still_since:,} events without the "
+                        "clock moving; a loop of steps that take no time (async calls, queue "
+                        "deliveries or closed-loop users with no work, no network and no think "
+                        "time) would repeat forever")
+                self._bound_buffers()
+                if self.progress is not None:
+                    self.progress(min(1.0, t / self.t_end))
             event = heap.pop()
             t = event.t
             self.now = t
@@ -274,23 +298,6 @@ class Kernel:
             else:
                 handlers[kind](obj)
             events += 1
-            if not events & (PROGRESS_EVERY - 1):
-                self.events = events
-                if events >= max_events:
-                    raise SafetyStop(
-                        f"stopped at t={t:.3f}s after {events:,} events: the limit "
-                        f"simulation.limits.max_events ({max_events:,}) was reached")
-                if t > still_at:
-                    still_since, still_at = events, t
-                elif events - still_since >= STILL_EVENTS:
-                    raise SafetyStop(
-                        f"stopped at t={t:.3f}s: {events - still_since:,} events without the "
-                        "clock moving; a loop of steps that take no time (async calls, queue "
-                        "deliveries or closed-loop users with no work, no network and no think "
-                        "time) would repeat forever")
-                self._bound_buffers()
-                if self.progress is not None:
-                    self.progress(min(1.0, t / self.t_end))
         self.events = events
 
     def _check_arrivals(self) -> None:
