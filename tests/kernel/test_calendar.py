@@ -87,3 +87,21 @@ def test_steps_per_operation_stay_bounded_as_pending_events_grow() -> None:
             calendar.push(slot, now + rng.expovariate(1.0 / pending), seq)
         assert calendar.ops > 0 and calendar.steps <= STEPS_LIMIT * calendar.ops
         assert pending // 2 <= calendar.buckets <= 2 * pending
+
+
+def test_a_batch_at_one_time_before_a_later_event_of_its_bucket_walks_once() -> None:
+    """A parallel step of 3,000 calls of constant work pushes 3,000 events at one time, each
+    after the last: with a later event waiting in their bucket, each push steps on from the
+    one before it, not past every one (quadratic: 4.5 M steps), so the steps per push stay
+    under the limit the calendar holds itself to; and they pop in order."""
+    calendar, batch = Calendar(10.0), 3000
+    calendar.push(0, 9.0, 0)  # later, and of the same day as the batch
+    walked = 0
+    for seq in range(1, batch + 1):
+        steps, ops = calendar.steps, calendar.ops
+        calendar.push(seq, 5.0, seq)
+        if calendar.ops == ops + 1:  # not measured again (that starts the count afresh)
+            walked += calendar.steps - steps
+    assert walked <= STEPS_LIMIT * batch
+    assert [pop(calendar) for _ in range(batch + 1)] == [
+        *((5.0, seq) for seq in range(1, batch + 1)), (9.0, 0)]

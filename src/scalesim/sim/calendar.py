@@ -10,7 +10,9 @@ pending event is of this day or later, and a later day's events in the same buck
 it in the list); if not, it goes on to the next day. After a whole year of empty days it looks
 at every bucket's first event and jumps to the earliest. With about one to two events per
 bucket and days about three times the typical gap between events, a pop looks at one or two
-days and a push walks one or two entries.
+days and a push walks one or two entries. Events at one time (a parallel step's calls of
+constant work) share a bucket however the days are cut; a walk starts from where the last
+walk of the bucket put its event, so a batch of them costs a step each, not a walk past all.
 
 The bucket count doubles when the events pending are more than twice the buckets and halves
 when they are fewer than half, and the day's width is set again then, and whenever pops or
@@ -35,6 +37,7 @@ from mypy_extensions import i64
 
 NONE: Final = -1  # no slot: an empty bucket's head, a list's end
 MIN_BUCKETS: Final = 16
+GONE: Final = -(1 << 63)  # the day of a popped slot: no bucket's
 DAY_CAP: Final = 4.0e18  # days are clamped below 2**62, so a time of 1e300 still has one
 GAPS: Final = 64  # the last pops whose gaps set the day's width (a power of two)
 # Operations between looks at the average steps per operation (and at least as many as
@@ -45,8 +48,8 @@ STEPS_LIMIT: Final = 6  # average steps per operation above which the width is m
 
 @final
 class Calendar:
-    __slots__ = ("at", "buckets", "day", "ends", "first_day", "gaps", "inv_width", "last",
-                 "link", "mask", "ops", "order", "popped", "size", "steps", "width")
+    __slots__ = ("at", "buckets", "day", "ends", "fingers", "first_day", "gaps", "inv_width",
+                 "last", "link", "mask", "ops", "order", "popped", "size", "steps", "width")
 
     def __init__(self, width: float, buckets: i64 = MIN_BUCKETS) -> None:
         """Empty, with days of `width` seconds dealt to `buckets` buckets (a power of two)."""
@@ -71,6 +74,8 @@ class Calendar:
         self.gaps: vec[float] = vec[float]([0.0] * GAPS)
         self.popped: i64 = 0
         self.last = 0.0  # the time of the last pop
+        # By bucket, the slot the last walk of it put in (`_walked_before`), or NONE.
+        self.fingers: vec[i64] = vec[i64]([NONE] * buckets)
 
     def push(self, slot: i64, t: float, seq: i64) -> None:
         """Add the event in `slot`, at time `t` with sequence number `seq`."""
@@ -100,7 +105,8 @@ class Calendar:
     def _insert(self, slot: i64, day: i64) -> None:
         """Put `slot` in its day's bucket, in (time, sequence) order."""
         ends = self.ends
-        pair = 2 * (day & self.mask)
+        bucket = day & self.mask
+        pair = 2 * bucket
         tail = ends[pair + 1]
         if tail == NONE:
             ends[pair] = ends[pair + 1] = slot
@@ -113,8 +119,8 @@ class Calendar:
             link[slot] = NONE
             ends[pair + 1] = slot
             return
-        before: i64 = NONE
-        after = ends[pair]
+        before = self._walked_before(bucket, t, seq)
+        after = ends[pair] if before == NONE else link[before]
         walked: i64 = 1
         while at[after] < t or (at[after] == t and order[after] < seq):
             before = after
@@ -126,6 +132,21 @@ class Calendar:
             ends[pair] = slot
         else:
             link[before] = slot
+        self.fingers[bucket] = slot
+
+    def _walked_before(self, bucket: i64, t: float, seq: i64) -> i64:
+        """Where a walk of `bucket` for (t, seq) may start: the event the last walk there put
+        in, if it is still pending and comes before, else NONE (from the head). A batch of
+        events at one time, pushed before a later event of their bucket, then costs a step
+        each rather than a walk past all those pushed before it."""
+        finger = self.fingers[bucket]
+        if finger == NONE:
+            return NONE
+        day = self.day[finger]
+        if day == GONE or (day & self.mask) != bucket:  # popped, or pending elsewhere since
+            return NONE
+        ft, fseq = self.at[finger], self.order[finger]
+        return finger if ft < t or (ft == t and fseq < seq) else NONE
 
     def first(self) -> i64:
         """The slot of the earliest pending event; the calendar is not empty."""
@@ -163,6 +184,7 @@ class Calendar:
         self.popped += 1
         self.last = t
         pair = 2 * (self.day[slot] & self.mask)
+        self.day[slot] = GONE  # a finger left on it (`_walked_before`) is stale
         after = self.link[slot]
         self.ends[pair] = after
         if after == NONE:
@@ -202,6 +224,7 @@ class Calendar:
         self.buckets = buckets
         self.mask = buckets - 1
         self.ends = vec[i64]([NONE] * (2 * buckets))
+        self.fingers = vec[i64]([NONE] * buckets)
         first_day: i64 = 0
         for n, slot in enumerate(pending):
             day = self._day_of(at[slot])
