@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from scalesim.generate.code import views
 from scalesim.generate.code.views import env_var, identifier, services
 from scalesim.generate.topology import edges as topology_edges
 from scalesim.spec import load_spec_text
@@ -66,3 +71,40 @@ def test_calls_are_listed_in_the_order_of_the_settings_files_effective_calls() -
                      "CALL_IMPORT_USER_DB_GET_2", "CALL_IMPORT_USER_DB_GET_3",
                      "CALL_IMPORT_USER_DB_GET_4"]
     assert len(names) == len(edges)
+
+
+class _CountingSet(set[str]):
+    """A set that counts the looks into it."""
+
+    looks = 0
+
+    def __contains__(self, item: object) -> bool:
+        _CountingSet.looks += 1
+        return super().__contains__(item)
+
+
+def test_a_thousand_calls_to_one_callee_are_named_in_linear_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each name is the first free of NAME, NAME_2, …, found from where the last one of its
+    stem ended: 1,000 identical branches cost a look or two each (from 2 every time, they
+    cost 500,000 looks), and keep the names they had."""
+    made = views._Builder.__init__
+
+    def counting(self: Any, *args: Any) -> None:
+        made(self, *args)
+        self.taken = _CountingSet()
+
+    monkeypatch.setattr(views._Builder, "__init__", counting)
+    monkeypatch.setattr(_CountingSet, "looks", 0)
+    branches = ", ".join(["{to: db}"] * 1000)
+    web, _ = services(load_spec_text(f"""
+scalesim: 1
+name: wide
+components:
+  web: {{operations: {{op: {{calls: [{{parallel: {{calls: [{branches}]}}}}]}}}}}}
+  db: {{operations: {{get: {{work: 1ms}}}}}}
+workloads: [{{name: w, to: web, rate: 1/s}}]
+"""))
+    names = [c.name for c in web.constants if c.name.startswith("CALL_")]
+    assert names == ["CALL_OP_DB_GET", *(f"CALL_OP_DB_GET_{n}" for n in range(2, 1001))]
+    assert _CountingSet.looks <= 3 * 1000

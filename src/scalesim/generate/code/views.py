@@ -139,6 +139,7 @@ class _Builder:
         self.imports = Imports()
         self.constants: list[Definition] = []
         self.taken: set[str] = set()
+        self.last_suffix: dict[str, int] = {}  # by stem, its last name's (lower ones are taken)
         self.stems: set[str] = set()
         self.downstreams: set[str] = set()
         self.calls: list[str] = []  # call constants in the spec's order (effective_calls)
@@ -204,10 +205,16 @@ class _Builder:
 
     def _constant(self, base: str, expr: Expr) -> str:
         # Short enough that `await NAME.run()` and `NAME = Head(` always fit on a line.
+        # The first free of STEM, STEM_2, STEM_3, …: a name once taken stays taken, so the
+        # search goes on from where the stem's last one ended (a parallel step of a
+        # thousand calls to one callee searched from 2 each time: quadratic).
         stem = base.upper()[:MAX_NAME].rstrip("_")
-        name, suffix = stem, 2
+        suffix = self.last_suffix.get(stem, 1)  # 1: the bare stem
+        name = stem if suffix == 1 else f"{stem}_{suffix}"
         while name in self.taken:
-            name, suffix = f"{stem}_{suffix}", suffix + 1
+            suffix += 1
+            name = f"{stem}_{suffix}"
+        self.last_suffix[stem] = suffix
         self.taken.add(name)
         self.constants.append(Definition(name, expr))
         return name
