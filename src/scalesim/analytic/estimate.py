@@ -68,7 +68,14 @@ from scalesim.analytic.load import (
 from scalesim.analytic.mva import MvaStation, mva
 from scalesim.analytic.quorum import leader_share, replication_wait
 from scalesim.analytic.station import StationLoad, StationState, combined, solve, uneven
-from scalesim.analytic.success import Failures, Success, calls_of, needed, step_calls
+from scalesim.analytic.success import (
+    Failures,
+    Success,
+    calls_of,
+    needed,
+    repeated_branches,
+    step_calls,
+)
 from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
 from scalesim.spec.data import most_in_flight
 from scalesim.spec.demand import cpu_s, extra_s
@@ -319,6 +326,7 @@ class _Op:
     # miss, a write-through or invalidating write to `write_to`
     cache_calls: tuple[tuple[float, str], ...]
     steps: tuple[Call | ParallelStep, ...]  # its calls as plain steps (`plain_steps`), once
+    repeats: tuple[tuple[bool, ...], ...]  # of each step, `repeated_branches`
     calls: tuple[Call, ...]  # every call of those steps (`step_calls`)
     # each of `calls` with the spec's defaults filled in (`System.effective`), and the
     # operation it goes to
@@ -487,7 +495,8 @@ class Model:
         steps = tuple(plain_steps(operation.calls))
         calls = tuple(step_calls(steps))
         return _Op(ref, cname, component, operation, work,
-                   lattice.of(operation.post_work, self.points), cache_calls, steps, calls,
+                   lattice.of(operation.post_work, self.points), cache_calls, steps,
+                   tuple(repeated_branches(step) for step in steps), calls,
                    tuple(self.system.effective(call) for call in calls),
                    tuple(".".join(self.system.resolve(call.to)) for call in calls),
                    replication_wait(self.system, cname, oname, self.points))

@@ -143,9 +143,9 @@ class Success:
         model = self.model
         op = model.ops[ref]
         out: Failures = dict(before or {})
-        for step in op.steps:
+        for step, repeats in zip(op.steps, op.repeats, strict=True):
             if isinstance(step, ParallelStep):
-                out = then(out, self._parallel(ref, step, structural))
+                out = then(out, self._parallel(ref, step, repeats, structural))
             else:
                 out = then(out, self._call(ref, step, structural))
         component = op.component
@@ -157,11 +157,15 @@ class Success:
             out = then(out, {"error": op.operation.error_rate})
         return out
 
-    def _parallel(self, ref: str, step: ParallelStep, structural: bool) -> Failures:
+    def _parallel(self, ref: str, step: ParallelStep, repeats: tuple[bool, ...],
+                  structural: bool) -> Failures:
         """The group fails when fewer than `need` branches succeed; its cause is one of the
-        branches', in proportion to how often each cause fails a branch."""
-        return group_failures([self._call(ref, c, structural) for c in step.parallel.calls],
-                              needed(step))
+        branches', in proportion to how often each cause fails a branch. A branch the same
+        as the one before it (`repeats`) fails as that one does: worked out once."""
+        branches: list[Failures] = []
+        for call, repeat in zip(step.parallel.calls, repeats, strict=True):
+            branches.append(branches[-1] if repeat else self._call(ref, call, structural))
+        return group_failures(branches, needed(step))
 
     def _call(self, ref: str, call: Call, structural: bool) -> Failures:
         call = self.model.system.effective(call)
@@ -285,6 +289,16 @@ def needed(step: ParallelStep) -> int:
     wait_for = step.parallel.wait_for
     return len(step.parallel.calls) if wait_for == "all" else 1 if wait_for == "any" \
         else int(wait_for)
+
+
+def repeated_branches(step: Call | ParallelStep) -> tuple[bool, ...]:
+    """Whether each branch of a parallel step is the same call as the one before it, so
+    that a fan-out of a thousand identical calls is worked out once (compared here, once
+    per estimate, not at every load a capacity search tries); () for a plain call."""
+    if not isinstance(step, ParallelStep):
+        return ()
+    calls = step.parallel.calls
+    return tuple(i > 0 and call == calls[i - 1] for i, call in enumerate(calls))
 
 
 def calls_of(operation: Operation) -> list[Call]:
