@@ -292,7 +292,7 @@ def test_a_wide_fan_out_with_many_workloads_is_the_narrow_ones_arithmetic() -> N
 
 
 def identical_branches(width: int) -> str:
-    branches = ", ".join(["{to: b.get, timeout: 50ms}"] * width)
+    branches = ", ".join(["{to: b.get, timeout: 50ms, retry: {attempts: 2}}"] * width)
     return f"""
 scalesim: 1
 name: fan
@@ -305,19 +305,25 @@ workloads: [{{name: w, to: a.op, rate: 100/s}}]
 
 def test_identical_branches_of_a_fan_out_are_worked_out_once(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """How a call fails is worked out once for a run of identical branches, as for one of
-    two: a fan-out of 1,000 asked it 1,000 times at every load (20 such steps: 24 s)."""
-    asked = 0
-    call = Success._call
+    """How a call fails, and how its retried attempts do for the time it waits, are worked
+    out once for a run of identical branches, as for one of two: a fan-out of 1,000 asked
+    them 1,000 times at every load (20 such steps: 24 s)."""
+    asked = {"_call": 0, "_attempt_failures": 0}
 
-    def counted(self: Success, *args: Any) -> Any:
-        nonlocal asked
-        asked += 1
-        return call(self, *args)
+    def counting(cls: type, name: str) -> None:
+        method = getattr(cls, name)
 
-    monkeypatch.setattr(Success, "_call", counted)
+        def counted(self: Any, *args: Any) -> Any:
+            asked[name] += 1
+            return method(self, *args)
+
+        monkeypatch.setattr(cls, name, counted)
+
+    counting(Success, "_call")
+    counting(Model, "_attempt_failures")
     Model(load_spec_text(identical_branches(2))).evaluate()
-    two, asked = asked, 0
+    two = dict(asked)
+    asked.update({name: 0 for name in asked})
     found = Model(load_spec_text(identical_branches(1000))).evaluate()
     assert asked == two
     assert 0.0 < found.workloads["w"].success < 1.0

@@ -186,8 +186,8 @@ class Attempts:
             out = then(out, {"rejected": loss})
         for step in self.steps.get(ref, []):
             if isinstance(step, Group):
-                out = then(out, group_failures([self._call(ref, path, call)
-                                        for path, call in step.calls], step.need))
+                out = then(out, group_failures([(self._call(ref, path, call), 1)
+                                                for path, call in step.calls], step.need))
             else:
                 out = then(out, self._call(ref, *step))
         for name, backend in cache_edges(system, cname, sync_only=True):

@@ -326,12 +326,12 @@ class _Op:
     # miss, a write-through or invalidating write to `write_to`
     cache_calls: tuple[tuple[float, str], ...]
     steps: tuple[Call | ParallelStep, ...]  # its calls as plain steps (`plain_steps`), once
-    repeats: tuple[tuple[bool, ...], ...]  # of each step, `repeated_branches`
     calls: tuple[Call, ...]  # every call of those steps (`step_calls`)
     # each of `calls` with the spec's defaults filled in (`System.effective`), and the
     # operation it goes to
     effective: tuple[Call, ...]
     targets: tuple[str, ...]
+    repeats: tuple[bool, ...]  # of each of `calls`: the same branch as the one before it
     # what a visit waits on its replicas for (`quorum.replication_wait`): a write's commit,
     # a quorum read's answers, a Raft leader read's ReadIndex round
     replicated: Lattice | None = None
@@ -495,10 +495,10 @@ class Model:
         steps = tuple(plain_steps(operation.calls))
         calls = tuple(step_calls(steps))
         return _Op(ref, cname, component, operation, work,
-                   lattice.of(operation.post_work, self.points), cache_calls, steps,
-                   tuple(repeated_branches(step) for step in steps), calls,
+                   lattice.of(operation.post_work, self.points), cache_calls, steps, calls,
                    tuple(self.system.effective(call) for call in calls),
                    tuple(".".join(self.system.resolve(call.to)) for call in calls),
+                   repeated_branches(steps),
                    replication_wait(self.system, cname, oname, self.points))
 
     def evaluate(self, scales: Mapping[str, float] | None = None,
@@ -911,11 +911,12 @@ class Model:
         """What the time `op` waits on its calls depends on, call by call (`op.calls`, what
         `_call_waits` reads), then its cache misses: the response each waits for and how
         the attempts of a retried one fail (`_attempt_failures`); nothing for an async
-        call."""
-        calls: list[memo.Inputs] = [
-            () if call.async_ else (responses.get(target, _UNSET),
-                                    self._attempt_failures(call, running))
-            for call, target in zip(op.effective, op.targets, strict=True)]
+        call. A branch the same as the one before (`_Op.repeats`) reads what that one does,
+        and is left out."""
+        calls = (() if call.async_ else (responses.get(target, _UNSET),
+                                         self._attempt_failures(call, running))
+                 for call, target, repeat in zip(op.effective, op.targets, op.repeats,
+                                                 strict=True) if not repeat)
         return (*calls, *((responses.get(to, _UNSET),) for _, to in op.cache_calls))
 
     def _component(self, cname: str, op_rate: npt.NDArray[np.float64],
@@ -1141,9 +1142,15 @@ class Model:
         """The time an operation waits on its synchronous calls and cache misses: whatever
         their outcome (what a blocking caller's worker is held for), and in the requests
         that succeed (what their latency includes). Each call's own (`_call_waits`) is the
-        last one worked out while what it reads (`reads`, `_calls_read`) stays the same."""
-        waited = iter([self._waited.get((op.ref, i), reads[i], functools.partial(
-            self._call_waits, call, responses, running)) for i, call in enumerate(op.calls)])
+        last one worked out while what it reads (`reads`, `_calls_read`) stays the same; a
+        branch the same as the one before (`_Op.repeats`) waits as that one does."""
+        each: list[Waits] = []
+        read = iter(reads)
+        for i, (call, repeat) in enumerate(zip(op.calls, op.repeats, strict=True)):
+            each.append(each[-1] if repeat else self._waited.get(
+                (op.ref, i), next(read), functools.partial(self._call_waits, call, responses,
+                                                           running)))
+        waited = iter(each)
         held: list[Lattice] = []
         ok: list[Lattice | None] = []
         for step in op.steps:

@@ -143,11 +143,16 @@ class Success:
         model = self.model
         op = model.ops[ref]
         out: Failures = dict(before or {})
-        for step, repeats in zip(op.steps, op.repeats, strict=True):
+        at = 0  # where the step's calls start in op.calls (and op.repeats)
+        for step in op.steps:
             if isinstance(step, ParallelStep):
+                width = len(step.parallel.calls)
+                repeats = op.repeats[at:at + width]
                 out = then(out, self._parallel(ref, step, repeats, structural))
+                at += width
             else:
                 out = then(out, self._call(ref, step, structural))
+                at += 1
         component = op.component
         if component.backend is not None and component.hit_ratio is not None:
             miss = 1.0 - component.hit_ratio
@@ -162,10 +167,13 @@ class Success:
         """The group fails when fewer than `need` branches succeed; its cause is one of the
         branches', in proportion to how often each cause fails a branch. A branch the same
         as the one before it (`repeats`) fails as that one does: worked out once."""
-        branches: list[Failures] = []
+        runs: list[tuple[Failures, int]] = []
         for call, repeat in zip(step.parallel.calls, repeats, strict=True):
-            branches.append(branches[-1] if repeat else self._call(ref, call, structural))
-        return group_failures(branches, needed(step))
+            if repeat:
+                runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+            else:
+                runs.append((self._call(ref, call, structural), 1))
+        return group_failures(runs, needed(step))
 
     def _call(self, ref: str, call: Call, structural: bool) -> Failures:
         call = self.model.system.effective(call)
@@ -245,14 +253,20 @@ def replicas_up(system: System, cname: str, faults: Iterable[Fault], crashes: bo
         component.health is not None and component.health.readiness is not None)
 
 
-def group_failures(branches: list[Failures], need: int) -> Failures:
+def group_failures(runs: Sequence[tuple[Failures, int]], need: int) -> Failures:
     """A parallel group fails when fewer than `need` of its branches (independent) succeed;
-    its causes are the branches', in proportion to how often each fails a branch."""
-    failed = 1.0 - _at_least(need, [1.0 - sum(b.values()) for b in branches])
+    its causes are the branches', in proportion to how often each fails a branch. `runs`:
+    the branches' failures, each with how many branches in a row fail so; a run's shares are
+    added one by one still, so that the numbers are those of the branches one by one."""
+    failed = 1.0 - _at_least(need, [ok for branch, count in runs
+                                    for ok in [1.0 - sum(branch.values())] * count])
     causes: Failures = {}
-    for branch in branches:
+    for branch, count in runs:
         for cause, p in branch.items():
-            causes[cause] = causes.get(cause, 0.0) + p
+            total = causes.get(cause, 0.0)
+            for _ in range(count):
+                total += p
+            causes[cause] = total
     total = sum(causes.values())
     return {cause: failed * p / total for cause, p in causes.items()} if total else {}
 
@@ -264,6 +278,8 @@ def _at_least(need: int, probabilities: list[float]) -> float:
     (need, need + 1, …, k), which gives its numbers to the last bit; otherwise how many have
     happened below need, and need or more as one absorbing count."""
     late = len(probabilities) - need
+    if late == 0:  # all of them: the one count the table below keeps, to the last bit
+        return math.prod(probabilities, start=1.0)
     if late <= need:
         missing = [1.0]  # P(exactly m have not happened), m = 0…late
         for p in probabilities:
@@ -291,14 +307,14 @@ def needed(step: ParallelStep) -> int:
         else int(wait_for)
 
 
-def repeated_branches(step: Call | ParallelStep) -> tuple[bool, ...]:
-    """Whether each branch of a parallel step is the same call as the one before it, so
-    that a fan-out of a thousand identical calls is worked out once (compared here, once
-    per estimate, not at every load a capacity search tries); () for a plain call."""
-    if not isinstance(step, ParallelStep):
-        return ()
-    calls = step.parallel.calls
-    return tuple(i > 0 and call == calls[i - 1] for i, call in enumerate(calls))
+def repeated_branches(steps: Iterable[Call | ParallelStep]) -> tuple[bool, ...]:
+    """For each call of `steps` (`step_calls`), whether it is a parallel branch that is the
+    same call as the branch before it, so that a fan-out of a thousand identical calls is
+    worked out once (compared here, once per estimate, not at every load a capacity search
+    tries)."""
+    return tuple(branch > 0 and call == calls[branch - 1] for step in steps
+                 for calls in [step.parallel.calls if isinstance(step, ParallelStep) else [step]]
+                 for branch, call in enumerate(calls))
 
 
 def calls_of(operation: Operation) -> list[Call]:
