@@ -11,8 +11,9 @@ it in the list); if not, it goes on to the next day. After a whole year of empty
 at every bucket's first event and jumps to the earliest. With about one to two events per
 bucket and days about three times the typical gap between events, a pop looks at one or two
 days and a push walks one or two entries. Events at one time (a parallel step's calls of
-constant work) share a bucket however the days are cut; a walk starts from where the last
-walk of the bucket put its event, so a batch of them costs a step each, not a walk past all.
+constant work) share a bucket however the days are cut: a walk for an event at the time of
+the one the last walk put in, and after it, starts from that one, so a batch of them costs a
+step each, not a walk past all those before it.
 
 The bucket count doubles when the events pending are more than twice the buckets and halves
 when they are fewer than half, and the day's width is set again then, and whenever pops or
@@ -30,6 +31,7 @@ event object; by bucket, its first and last slot side by side (one cache line fo
 
 from __future__ import annotations
 
+import math
 from typing import Final, final
 
 from librt.vecs import append, vec
@@ -37,7 +39,6 @@ from mypy_extensions import i64
 
 NONE: Final = -1  # no slot: an empty bucket's head, a list's end
 MIN_BUCKETS: Final = 16
-GONE: Final = -(1 << 63)  # the day of a popped slot: no bucket's
 DAY_CAP: Final = 4.0e18  # days are clamped below 2**62, so a time of 1e300 still has one
 GAPS: Final = 64  # the last pops whose gaps set the day's width (a power of two)
 # Operations between looks at the average steps per operation (and at least as many as
@@ -48,8 +49,9 @@ STEPS_LIMIT: Final = 6  # average steps per operation above which the width is m
 
 @final
 class Calendar:
-    __slots__ = ("at", "buckets", "day", "ends", "fingers", "first_day", "gaps", "inv_width",
-                 "last", "link", "mask", "ops", "order", "popped", "size", "steps", "width")
+    __slots__ = ("at", "buckets", "day", "ends", "first_day", "gaps", "hint", "hint_t",
+                 "inv_width", "last", "link", "mask", "ops", "order", "popped", "size", "steps",
+                 "width")
 
     def __init__(self, width: float, buckets: i64 = MIN_BUCKETS) -> None:
         """Empty, with days of `width` seconds dealt to `buckets` buckets (a power of two)."""
@@ -74,8 +76,10 @@ class Calendar:
         self.gaps: vec[float] = vec[float]([0.0] * GAPS)
         self.popped: i64 = 0
         self.last = 0.0  # the time of the last pop
-        # By bucket, the slot the last walk of it put in (`_walked_before`), or NONE.
-        self.fingers: vec[i64] = vec[i64]([NONE] * buckets)
+        # The slot the last walk put in and its time (NaN: none, or popped since), where the
+        # next walk for an event at that time starts.
+        self.hint: i64 = NONE
+        self.hint_t = math.nan
 
     def push(self, slot: i64, t: float, seq: i64) -> None:
         """Add the event in `slot`, at time `t` with sequence number `seq`."""
@@ -105,8 +109,7 @@ class Calendar:
     def _insert(self, slot: i64, day: i64) -> None:
         """Put `slot` in its day's bucket, in (time, sequence) order."""
         ends = self.ends
-        bucket = day & self.mask
-        pair = 2 * bucket
+        pair = 2 * (day & self.mask)
         tail = ends[pair + 1]
         if tail == NONE:
             ends[pair] = ends[pair + 1] = slot
@@ -119,8 +122,12 @@ class Calendar:
             link[slot] = NONE
             ends[pair + 1] = slot
             return
-        before = self._walked_before(bucket, t, seq)
-        after = ends[pair] if before == NONE else link[before]
+        before: i64 = NONE
+        after = ends[pair]
+        hint = self.hint
+        if t == self.hint_t and order[hint] < seq:  # a batch at one time: on from its last
+            before = hint
+            after = link[hint]
         walked: i64 = 1
         while at[after] < t or (at[after] == t and order[after] < seq):
             before = after
@@ -132,21 +139,8 @@ class Calendar:
             ends[pair] = slot
         else:
             link[before] = slot
-        self.fingers[bucket] = slot
-
-    def _walked_before(self, bucket: i64, t: float, seq: i64) -> i64:
-        """Where a walk of `bucket` for (t, seq) may start: the event the last walk there put
-        in, if it is still pending and comes before, else NONE (from the head). A batch of
-        events at one time, pushed before a later event of their bucket, then costs a step
-        each rather than a walk past all those pushed before it."""
-        finger = self.fingers[bucket]
-        if finger == NONE:
-            return NONE
-        day = self.day[finger]
-        if day == GONE or (day & self.mask) != bucket:  # popped, or pending elsewhere since
-            return NONE
-        ft, fseq = self.at[finger], self.order[finger]
-        return finger if ft < t or (ft == t and fseq < seq) else NONE
+        self.hint = slot
+        self.hint_t = t
 
     def first(self) -> i64:
         """The slot of the earliest pending event; the calendar is not empty."""
@@ -180,11 +174,12 @@ class Calendar:
     def take_first(self, slot: i64) -> None:
         """Remove `slot`, which `first` has just given."""
         t = self.at[slot]
+        if slot == self.hint:
+            self.hint_t = math.nan
         self.gaps[self.popped & (GAPS - 1)] = t - self.last
         self.popped += 1
         self.last = t
         pair = 2 * (self.day[slot] & self.mask)
-        self.day[slot] = GONE  # a finger left on it (`_walked_before`) is stale
         after = self.link[slot]
         self.ends[pair] = after
         if after == NONE:
@@ -224,7 +219,7 @@ class Calendar:
         self.buckets = buckets
         self.mask = buckets - 1
         self.ends = vec[i64]([NONE] * (2 * buckets))
-        self.fingers = vec[i64]([NONE] * buckets)
+        self.hint_t = math.nan  # its day may be another now
         first_day: i64 = 0
         for n, slot in enumerate(pending):
             day = self._day_of(at[slot])
