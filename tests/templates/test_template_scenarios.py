@@ -39,6 +39,8 @@ VARIANTS = [
     ("scatter-gather", {"timeout_ms": 5000}),
     ("scatter-gather", {"timeout_ms": 10}),
     ("scatter-gather", {"timeout_ms": 40}),
+    # Threads sized for the rate: 16 per partition saturated at 5000 queries/s.
+    ("scatter-gather", {"partitions": 16, "rps": 5000}),
     # Probes slower than the outage: requests fail until the replica is back.
     ("health-check", {"period_s": 60, "failure_threshold": 10}),
     ("health-check", {"rps": 1}),

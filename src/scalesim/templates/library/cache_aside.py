@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from scalesim.templates import sizing
 from scalesim.templates.base import Scenario, Template
 from scalesim.templates.expect import SIGMAS, Expect, count_at_most
 from scalesim.templates.params import TemplateParams, param
@@ -37,7 +38,7 @@ def timeout_ms(p: Params) -> float:
 
 def threads(rps: float, hold_ms: float, replicas: int, least: int) -> int:
     """Threads per replica for rps requests held hold_ms each (Little's law)."""
-    return max(least, math.ceil(rps * hold_ms / 1000.0 / replicas / UTILIZATION))
+    return sizing.threads(rps, hold_ms, replicas, least, UTILIZATION)
 
 
 def derive(p: Params) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
+from scalesim.templates import sizing
 from scalesim.templates.base import Scenario, Template
 from scalesim.templates.expect import Expect
 from scalesim.templates.params import TemplateParams, param
@@ -43,7 +44,7 @@ def duration_s(p: Params, shortest: int, polls: int) -> int:
 def threads(rps: float, hold_ms: float, replicas: int) -> int:
     """Threads per replica so that rps requests held hold_ms each keep them at most
     UTILIZATION busy (Little's law), and never fewer than MIN_THREADS."""
-    return max(MIN_THREADS, math.ceil(rps * hold_ms / 1000.0 / replicas / UTILIZATION))
+    return sizing.threads(rps, hold_ms, replicas, MIN_THREADS, UTILIZATION)
 
 
 def derive(p: Params) -> dict[str, Any]:

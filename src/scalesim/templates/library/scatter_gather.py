@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any
 
+from scalesim.templates import sizing
 from scalesim.templates.base import Scenario, Template
 from scalesim.templates.expect import Expect, share_near
 from scalesim.templates.params import TemplateParams, param
@@ -15,6 +17,11 @@ Z99 = 2.3263  # the standard normal's 99th percentile
 # (seconds whose queries the shares count, seconds of them inside the slow window): the
 # full run (30 s, slow from 12 s to 22 s) and the quick one (9 s, slow from 4 s to 7 s).
 FULL, QUICK = (30.0, 10.0), (9.0, 3.0)
+REPLICAS = 2  # the gatherer's and each partition's
+GATHERER_THREADS, PARTITION_THREADS = 128, 16  # per replica, at least
+# Threads at most this busy: the gatherer's even when every query waits out the timeout,
+# the partitions' low enough that queueing does not add to their answer times.
+GATHERER_UTILIZATION, PARTITION_UTILIZATION = 0.7, 0.5
 
 
 class Params(TemplateParams):
@@ -28,6 +35,21 @@ class Params(TemplateParams):
                         ge=1.1, le=20)
     slow_ms: float = param(250, "extra one-way network delay to the slow partition", unit="ms",
                            ge=0, le=10_000)
+
+
+def mean_work_ms(p: Params) -> float:
+    """A partition's mean answer time: the lognormal's median × exp(σ² / 2)."""
+    return p.median_ms * math.exp((math.log(p.tail) / Z99) ** 2 / 2)
+
+
+def derive(p: Params) -> dict[str, Any]:
+    """Threads for the load: a query holds a gatherer thread for at most the timeout (and
+    its own work and hops), a partition's for its answer time."""
+    hold_ms = p.timeout_ms + FRONT_MS + 4 * NETWORK_MS
+    return {"gatherer_workers": sizing.threads(p.rps, hold_ms, REPLICAS, GATHERER_THREADS,
+                                               GATHERER_UTILIZATION),
+            "partition_workers": sizing.threads(p.rps, mean_work_ms(p), REPLICAS,
+                                                PARTITION_THREADS, PARTITION_UTILIZATION)}
 
 
 def late(p: Params, extra_ms: float) -> float:
@@ -82,11 +104,11 @@ def scenario(p: Params) -> Scenario:
 
 
 TEMPLATE = Template(
-    id="scatter-gather", version=1, title="Scatter/gather with partial results",
+    id="scatter-gather", version=2, title="Scatter/gather with partial results",
     summary="A query fans out to every partition in parallel and waits at most a timeout for "
             "each; a late partition makes the answer partial (degraded) instead of slow.",
     patterns=("scatter-gather", "fan-out-fan-in", "graceful-degradation", "timeout"),
-    params=Params, scenario=scenario,
+    params=Params, scenario=scenario, derive=derive,
     assumptions=(
         "Partitions answer independently (lognormal, median 20 ms, p99 3× that), so without a "
         "timeout a query is as slow as its slowest partition.",
@@ -94,6 +116,10 @@ TEMPLATE = Template(
         "missing partition is a fallback of 0 ms counted as degraded.",
         "The slow partition is modelled as network delay, so its workers stay free; a slow "
         "CPU (latency fault) would also queue its later requests.",
+        "The gatherer and each partition have 2 replicas: the gatherer 128 threads each, "
+        "more when queries all waiting out the timeout would keep them over 70 % busy; a "
+        "partition 16, more when its mean answer time would keep them over 50 % busy (at "
+        "5000 queries/s a fixed 16 saturated the partitions and every answer was partial).",
         "The expected partial share counts the partitions' own tail past the timeout too "
         "(queueing at the partitions is left out), with a third of the run in the slow "
         "window.",
