@@ -38,12 +38,20 @@ def _late(wait_ms: float, extra_ms: float) -> float:
     return 0.5 * math.erfc(math.log(budget / FRAUD_MEDIAN_MS) / sigma / math.sqrt(2))
 
 
+def deadline_fits(p: Params) -> bool:
+    """The deadline leaves the saga room after a slow (p99) score: below it the deadline,
+    not the design, decides who fails — and it can run out between the partner bank's credit
+    and the settlement, so the settlement is cut off and the saga left stuck (11 % of them
+    at 100 ms)."""
+    return p.deadline_ms >= REST_MS + FRAUD_P99_MS
+
+
 def failed_share(p: Params) -> float | None:
     """Transfers refused for want of a score (the wait is the fraud timeout, or the
     deadline if shorter) or whose credit is rejected; a score that leaves less than
     REST_MS of the deadline fails the transfer too. None when the deadline is too short for
     the rest of the path even in normal times (the saga's own timing decides then)."""
-    if p.deadline_ms < REST_MS + FRAUD_P99_MS:
+    if not deadline_fits(p):
         return None
     wait = min(p.fraud_timeout_ms, p.deadline_ms)
     incident = INCIDENT_S / WINDOW_S
@@ -95,8 +103,14 @@ def compensated_expect(p: Params) -> tuple[Expect, ...]:
     return ()
 
 
+def stuck_expect(p: Params) -> tuple[Expect, ...]:
+    if not deadline_fits(p):
+        return ()
+    return (Expect("sagas[transfer.execute].stuck_rate", "<=", 0,
+                   "settlement retries until it is done"),)
+
+
 def scenario(p: Params) -> Scenario:
-    saga = "sagas[transfer.execute]"
     return Scenario(
         story=f"{p.rps:g} transfers/s; the partner bank rejects {p.reject_rate:.0%} of the "
               f"credits; the fraud service hangs (+2 s) for {INCIDENT_S:g} s of the "
@@ -104,7 +118,7 @@ def scenario(p: Params) -> Scenario:
         expect=(
             *failed_expect(p),
             *compensated_expect(p),
-            Expect(f"{saga}.stuck_rate", "<=", 0, "settlement retries until it is done"),
+            *stuck_expect(p),
             Expect("latency_ms.p99", "<", p.deadline_ms,
                    "a transfer never hangs: the fraud timeout and the deadline bound it"),
             Expect("calls[transfer.execute->ledger.debit].amplification", "<=", 1.0,
@@ -144,6 +158,10 @@ TEMPLATE = Template(
         "would keep the coordinator's 192 threads over 70 % busy (a long fraud timeout and "
         "deadline), that share is only a lower bound: transfers also queue past their "
         "deadline.",
+        "Settlement is retried until done, so no saga is expected stuck — with a deadline "
+        "of 560 ms or more: a shorter one, propagated, can run out after the partner bank's "
+        "credit, cutting the settlement off (11 % of the sagas stuck at 100 ms, 1 % at "
+        "200 ms).",
         "Refunds are expected at reject_rate (± 50 %, or 4 binomial standard errors) when "
         "the quick run's sagas should see 25 or more, some when 10 or more.",
     ))
