@@ -95,6 +95,12 @@ VARIANTS = [
     ("canary", {"interval_s": 600, "rps": 100}),
     ("canary", {"failure_limit": 100, "rps": 100}),
     ("canary", {"failure_limit": 6, "pause_s": 40}),
+    # A canary with about 0.1 (or 10) requests per interval: measurements without data
+    # are errors (5 in a row abort, a healthy version too) or pass by luck; only the blast
+    # radius is claimed.
+    ("canary", {"rps": 10, "weight": 1, "interval_s": 1}),
+    ("canary", {"bad": False, "rps": 10, "weight": 1, "interval_s": 1}),
+    ("canary", {"rps": 10}),
     ("blue-green", {"smoke_rps": 20}),
     ("autoscaling", {"startup_s": 0}),
     ("autoscaling", {"cpu_target": 90}),

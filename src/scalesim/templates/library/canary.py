@@ -7,11 +7,12 @@ from typing import Any
 
 from scalesim.spec.control import ERROR_RETRY
 from scalesim.templates.base import Scenario, Template
-from scalesim.templates.expect import Expect, count_at_most
+from scalesim.templates.expect import SIGMAS, Expect, count_at_most
 from scalesim.templates.params import TemplateParams, param
 
 AT = 60  # the rollout starts
 TAIL = 60  # the run goes on this long after the rollout ends
+MAX_ERROR_RATE = 0.02  # the analysis fails a measurement above this error rate
 
 
 class Params(TemplateParams):
@@ -74,11 +75,64 @@ def exposed(p: Params) -> float:
     return p.rps * (share(p, p.weight) * first + share(p, 50) * second + after)
 
 
+def measured(p: Params) -> float:
+    """The canary's requests in one analysis interval at its first (smallest) weight."""
+    return p.rps * share(p, p.weight) * p.interval_s
+
+
+def always_measured(p: Params) -> bool:
+    """Every interval has the canary's requests (their count is above 0 by 4 Poisson σ);
+    without them a measurement is an error, and 5 in a row abort the rollout (Argo's
+    consecutiveErrorLimit 4), a healthy version too."""
+    return measured(p) > SIGMAS ** 2
+
+
+def always_fails(p: Params) -> bool:
+    """Every measurement of the bad version fails: its failures exceed 2 % of its requests
+    by 4 standard deviations (failures and successes independent Poisson counts), so the
+    abort comes at the first measurement past the failure limit."""
+    n, rate = measured(p), p.bad_error_rate
+    margin = n * (rate - MAX_ERROR_RATE)
+    spread = math.sqrt(n * ((1 - MAX_ERROR_RATE) ** 2 * rate + MAX_ERROR_RATE ** 2 * (1 - rate)))
+    return always_measured(p) and margin > SIGMAS * spread
+
+
+def promoted_exposure(p: Params) -> float:
+    """Requests the new version gets if nothing stops it: the first weight for one pause,
+    50 % for the next, then all of them until the run ends."""
+    return p.rps * p.pause_s * (share(p, p.weight) + share(p, 50)) + p.rps * TAIL
+
+
 def derive(p: Params) -> dict[str, Any]:
     return {"at": AT, "duration": math.ceil(ended_at(p)) + TAIL}
 
 
+def thin(p: Params) -> Scenario:
+    """Too few of the canary's requests per interval, or a bad version failing too close to
+    the limit, for a sure verdict: claim only what no verdict can exceed."""
+    radius = promoted_exposure(p)
+    failed = (Expect("requests.failed", "<=", count_at_most(radius * p.bad_error_rate),
+                     "and only its share of them failed") if p.bad else
+              Expect("requests.failed", "<=", 0, "nothing failed on the way"))
+    version = (f"a version that fails {p.bad_error_rate:.0%} of them" if p.bad else
+               "a healthy version")
+    return Scenario(
+        story=f"At {AT} s {p.weight}% of {p.rps:g} req/s go to {version}; about "
+              f"{measured(p):.3g} of its requests fall in each {p.interval_s} s "
+              "interval: too few (or, for a bad version, failing too close to the "
+              "analysis's 2 % limit) for a sure verdict. Measurements without requests "
+              "are errors (5 in a row abort the rollout); a bad version's may pass.",
+        expect=(
+            Expect("components.api.versions.v2.requests", "<=", count_at_most(radius),
+                   "the blast radius is at most a promotion's: weight × pause + 50 % × "
+                   "pause + the 60 s after it, within 4 Poisson σ"),
+            failed,
+        ))
+
+
 def scenario(p: Params) -> Scenario:
+    if not (always_fails(p) if p.bad and aborts(p) else always_measured(p)):
+        return thin(p)
     if p.bad and aborts(p):
         radius = exposed(p)
         return Scenario(
@@ -141,4 +195,11 @@ TEMPLATE = Template(
         "over each interval; it ends with the rollout, so a failure limit that the pauses "
         "end before lets a bad version through.",
         "The run lasts until the rollout ends (abort or promotion) and 60 s more.",
+        "The outcome is claimed when the analysis has the canary's requests in every "
+        "interval (more than 16 at the first weight, 0 by 4 Poisson σ) and, for a bad "
+        "version to abort on time, when every measurement fails (its failures above 2 % "
+        "by 4 standard deviations). Otherwise (rps=10, or weight=1 with interval_s=1) "
+        "measurements pass by luck or have no data, which is an error — 5 in a row abort "
+        "the rollout, a healthy version's too — and only the blast radius of a promotion "
+        "is claimed.",
     ))
