@@ -28,6 +28,7 @@ VARIANTS = [
     # the work's tail); at 0.5 barely half do, and no median is claimed.
     ("dead-letter-queue", {"transient": 0.45}),
     ("dead-letter-queue", {"transient": 0.5}),
+    ("dead-letter-queue", {"rps": 1}),
     # The run (and the cut) last past the failover's bound: 564 s for a 300 s lease.
     ("leader-election", {"lease_duration_s": 300, "renew_deadline_s": 200,
                          "retry_period_s": 60}),
