@@ -63,6 +63,13 @@ VARIANTS = [
     ("banking-transfer", {"rps": 1}),
     # A deadline below the saga's 560 ms cuts settlement off: no claim on stuck sagas.
     ("banking-transfer", {"deadline_ms": 100}),
+    # A saga whose shipping fails all 4 Step Functions attempts is stuck (5.6 % at 0.5; its
+    # p99 then passes the 5 s objective, which is left as it is); one order a second expects
+    # 0.9 compensations; none without declines.
+    ("saga-orchestration", {"shipping_errors": 0.5, "deadline_s": 60}),
+    ("saga-choreography", {"shipping_errors": 0.5, "deadline_s": 60}),
+    ("saga-orchestration", {"rps": 1}),
+    ("saga-choreography", {"decline": 0}),
     # Tolerances from the sampling error: 8 tries at 0.9 leave 43 % failing.
     ("retry-backoff", {"error_rate": 0.9, "attempts": 8}),
     # 100 req/s over the quick run's 3 s: Poisson noise of 6 %, more than 2 %.
