@@ -109,6 +109,8 @@ VARIANTS = [
     ("canary", {"rps": 10, "weight": 1, "interval_s": 1}),
     ("canary", {"bad": False, "rps": 10, "weight": 1, "interval_s": 1}),
     ("canary", {"rps": 10}),
+    # Threads sized for the rate: 8 a replica on 2 replicas serve 3200 req/s.
+    ("canary", {"rps": 5000, "replicas": 2}),
     ("blue-green", {"smoke_rps": 20}),
     ("autoscaling", {"startup_s": 0}),
     ("autoscaling", {"cpu_target": 90}),

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from scalesim.spec.control import ERROR_RETRY
+from scalesim.templates import sizing
 from scalesim.templates.base import Scenario, Template
 from scalesim.templates.expect import SIGMAS, Expect, count_at_most
 from scalesim.templates.params import TemplateParams, param
@@ -13,6 +14,8 @@ from scalesim.templates.params import TemplateParams, param
 AT = 60  # the rollout starts
 TAIL = 60  # the run goes on this long after the rollout ends
 MAX_ERROR_RATE = 0.02  # the analysis fails a measurement above this error rate
+WORK_MS = 5.0  # a request's mean work (the stable version's, and the bad one's)
+MIN_WORKERS, UTILIZATION = 8, 0.5  # threads per replica: at least, and at most this busy
 
 
 class Params(TemplateParams):
@@ -104,7 +107,8 @@ def promoted_exposure(p: Params) -> float:
 
 
 def derive(p: Params) -> dict[str, Any]:
-    return {"at": AT, "duration": math.ceil(ended_at(p)) + TAIL}
+    return {"at": AT, "duration": math.ceil(ended_at(p)) + TAIL,
+            "workers": sizing.threads(p.rps, WORK_MS, p.replicas, MIN_WORKERS, UTILIZATION)}
 
 
 def thin(p: Params) -> Scenario:
@@ -180,7 +184,7 @@ def scenario(p: Params) -> Scenario:
 
 
 TEMPLATE = Template(
-    id="canary", version=1, title="Canary release with automated rollback (Argo Rollouts)",
+    id="canary", version=2, title="Canary release with automated rollback (Argo Rollouts)",
     summary="A new version gets a small share of the traffic while an analysis measures its "
             "own error rate and latency; past the failure limit the rollout aborts and all "
             "traffic goes back to the stable version.",
@@ -195,6 +199,10 @@ TEMPLATE = Template(
         "over each interval; it ends with the rollout, so a failure limit that the pauses "
         "end before lets a bad version through.",
         "The run lasts until the rollout ends (abort or promotion) and 60 s more.",
+        "Each replica has 8 threads, more when the load would keep them over 50 % busy (a "
+        "rollout without traffic routing can take a quarter of the replicas away): at "
+        "200000 req/s a fixed 8 on 10 replicas stopped the run with a million requests in "
+        "flight.",
         "The outcome is claimed when the analysis has the canary's requests in every "
         "interval (more than 16 at the first weight, 0 by 4 Poisson σ) and, for a bad "
         "version to abort on time, when every measurement fails (its failures above 2 % "
