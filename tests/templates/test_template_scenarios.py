@@ -18,6 +18,12 @@ VARIANTS = [
     ("circuit-breaker", {"timeout_ms": 30000, "open_for_s": 1}),
     ("bulkhead", {"with_bulkhead": False}),
     ("ambassador", {"failover": False}),
+    # Few calls: the retries before the ejection are counted, not a share; at 5000 calls/s
+    # the application's threads are sized for the load; a timeout below the providers'
+    # answer claims nothing.
+    ("ambassador", {"rps": 1}),
+    ("ambassador", {"rps": 5000}),
+    ("ambassador", {"timeout_ms": 10}),
     ("health-check", {"with_probes": False}),
     ("service-mesh", {"attempts": 1}),
     ("retry-backoff", {"attempts": 1}),
