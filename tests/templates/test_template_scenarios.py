@@ -78,6 +78,11 @@ VARIANTS = [
     ("saga-choreography", {"decline": 0}),
     # Tolerances from the sampling error: 8 tries at 0.9 leave 43 % failing.
     ("retry-backoff", {"error_rate": 0.9, "attempts": 8}),
+    # Threads sized for the load: the fixed pools saturated at these ends.
+    ("sidecar", {"rps": 20000}),
+    ("sidecar", {"proxy_ms": 20}),
+    ("sidecar", {"app_ms": 1000}),
+    ("adapter", {"rps": 20000}),
     # 100 req/s over the quick run's 3 s: Poisson noise of 6 %, more than 2 %.
     ("load-balanced-service", {"rps": 100}),
     # A 1 s database: threads and the cache timeout sized for the misses.
