@@ -26,6 +26,10 @@ VARIANTS = [
     ("ambassador", {"timeout_ms": 10}),
     ("health-check", {"with_probes": False}),
     ("service-mesh", {"attempts": 1}),
+    # One request a second: the retries before the ejection are counted; 20 ms of sidecar
+    # work needs more than 2 workers.
+    ("service-mesh", {"rps": 1}),
+    ("service-mesh", {"proxy_ms": 20}),
     ("retry-backoff", {"attempts": 1}),
     # Poison messages need (max_deliveries - 1) visibility timeouts to reach the DLQ, and
     # their deliveries need threads.
