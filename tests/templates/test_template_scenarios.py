@@ -89,6 +89,9 @@ VARIANTS = [
     ("adapter", {"rps": 20000}),
     # 100 req/s over the quick run's 3 s: Poisson noise of 6 %, more than 2 %.
     ("load-balanced-service", {"rps": 100}),
+    # Past the instances' capacity the fleet serves its capacity and the rest queues.
+    ("load-balanced-service", {"replicas": 1}),
+    ("load-balanced-service", {"rps": 500000}),
     # A 1 s database: threads and the cache timeout sized for the misses.
     ("cache-aside", {"db_ms": 1000}),
     ("cache-aside", {"rps": 1}),
