@@ -99,6 +99,8 @@ VARIANTS = [
     # threads fails before the incident; one recommendation a second holds none.
     ("bulkhead", {"pool_size": 64, "pool_queue": 512}),
     ("bulkhead", {"stock_rps": 5000, "recs_rps": 5000}),
+    # 5000 recommendations a second hold no more threads than the bulkhead lets them.
+    ("bulkhead", {"recs_rps": 5000}),
     ("bulkhead", {"with_bulkhead": False, "recs_rps": 1}),
     ("timeout", {"timeout_ms": 50, "slow_share": 0.05}),
     # Hangs shorter than the timeout fail nothing; a timeout below the usual answer fails

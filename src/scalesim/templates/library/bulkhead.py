@@ -23,15 +23,25 @@ class Params(TemplateParams):
 STOCK_MS = 1.0 + 0.5 + 5.0  # a stock check holds a gateway thread: work, trip, the check
 RECS_MS = 1.0 + 0.5 + 20.0  # a recommendation, normally
 HUNG_MS = 1.0 + 500.0  # ... while recommendations hang: until the 500 ms timeout
+REFUSED_MS = 1.0 + 1.0  # ... refused by a full bulkhead: its work and the fallback
 BUSY = 0.7  # threads a path may keep busy on average and still answer promptly
 OVERLOAD = 1.5  # demand past the threads by this much refuses requests for sure
 
 
+def recs_threads(p: Params, hold_ms: float) -> float:
+    """Gateway threads recommendations hold, each for hold_ms: with the bulkhead at most its
+    pool and queue (their callers wait on it) and, past that, the refused ones for their
+    work and fallback."""
+    demand = p.recs_rps * hold_ms / 1000.0
+    room = p.pool_size + p.pool_queue
+    if not p.with_bulkhead or demand <= room:
+        return demand
+    return room + p.recs_rps * REFUSED_MS / 1000.0
+
+
 def held_by_recs(p: Params) -> float:
-    """Gateway threads recommendations hold while they hang: their arrivals × the timeout,
-    at most the bulkhead's pool and queue (their callers wait on it)."""
-    demand = p.recs_rps * HUNG_MS / 1000.0
-    return min(demand, p.pool_size + p.pool_queue) if p.with_bulkhead else demand
+    """Gateway threads recommendations hold while they hang (until the timeout)."""
+    return recs_threads(p, HUNG_MS)
 
 
 def stock_threads(p: Params) -> float:
@@ -40,7 +50,7 @@ def stock_threads(p: Params) -> float:
 
 def normal_threads(p: Params) -> float:
     """Threads both paths hold on average before the incident."""
-    return stock_threads(p) + p.recs_rps * RECS_MS / 1000.0
+    return stock_threads(p) + recs_threads(p, RECS_MS)
 
 
 def healthy(p: Params) -> bool:
@@ -103,7 +113,8 @@ TEMPLATE = Template(
     assumptions=(
         "The claims follow the threads: a stock check holds a gateway thread about 6.5 ms, "
         "a recommendation 21.5 ms, and one while they hang 501 ms (the timeout), at most "
-        "pool size + queue of them with the bulkhead. The stock path keeps its goodput and "
+        "pool size + queue of them with the bulkhead (the refused ones 2 ms more: their "
+        "work and the fallback), in normal times too. The stock path keeps its goodput and "
         "p99 when it needs at most 70 % of the threads recs leave it (and both paths fit "
         "before the incident); it queues (p99 ≥ 100 ms) when recs can hold every thread; "
         "when both paths need 1.5 × the threads even before, stock checks are refused; "
