@@ -63,6 +63,7 @@ VARIANTS = [
     # Probes slower than the outage: requests fail until the replica is back.
     ("health-check", {"period_s": 60, "failure_threshold": 10}),
     ("health-check", {"rps": 1}),
+    ("health-check", {"rps": 20000}),
     # No slowdown (or a slight one) does not show in the product path's p99.
     ("database-per-service", {"slowdown": 1}),
     ("database-per-service", {"slowdown": 6}),
