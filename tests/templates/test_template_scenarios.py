@@ -88,6 +88,11 @@ VARIANTS = [
     ("sidecar", {"proxy_ms": 20}),
     ("sidecar", {"app_ms": 1000}),
     ("adapter", {"rps": 20000}),
+    # Web clients past the per-client limit are held to it; a gateway past 70 % busy
+    # claims nothing; enough gateways for 50000 req/s keep every claim.
+    ("api-gateway", {"client_limit_rps": 1}),
+    ("api-gateway", {"auth_ms": 20}),
+    ("api-gateway", {"replicas": 32, "rps": 50000}),
     # 100 req/s over the quick run's 3 s: Poisson noise of 6 %, more than 2 %.
     ("load-balanced-service", {"rps": 100}),
     # Past the instances' capacity the fleet serves its capacity and the rest queues.
