@@ -121,6 +121,10 @@ VARIANTS = [
     ("sharded-service", {"shards": 8, "skew": 1.1}),
     ("load-balanced-service", {"autoscale": True, "replicas": 2, "rps": 12800}),
     ("work-queue", {"keda": True}),
+    # A pool that cannot work the burst off in time leaves a backlog; minute-long jobs
+    # finish none in the quick run, so no throughput is claimed.
+    ("work-queue", {"burst_factor": 10}),
+    ("work-queue", {"job_ms": 60000}),
     ("canary", {"bad": False}),
     ("canary", {"traffic_routing": False}),
     # The run lasts until the rollout ends: 10 minute pauses, the 600 s interval's first

@@ -26,10 +26,48 @@ class Params(TemplateParams):
 KEDA_POLLING_S = 5
 KEDA_COOLDOWN_S = 30
 KEDA_STOP_S = 20  # the jobs stop here, so the pool can go back to zero
+# (measured seconds, the burst's seconds, seconds after it): the full and the quick run
+FULL, QUICK = (28.0, 5.0, 17.0), (13.0, 3.0, 7.0)
+RAMP_SHARE = 0.03  # jobs started in the window but not done: at most this share of it
 
 
 def capacity(p: Params) -> float:
     return p.worker_replicas * p.threads * 1000.0 / p.job_ms
+
+
+def left_at_end(p: Params, run: tuple[float, float, float]) -> float:
+    """Jobs still queued at the end, as a fluid: the pool falls behind while the submit rate
+    is above its capacity, and works the backlog off at the difference afterwards."""
+    measured, burst, after = run
+    before = max(0.0, p.jobs_rps - capacity(p)) * (measured - burst - after)
+    backlog = before + max(0.0, p.burst_factor * p.jobs_rps - capacity(p)) * burst
+    return max(0.0, backlog - (capacity(p) - p.jobs_rps) * after)
+
+
+def backlog_expect(p: Params) -> tuple[Expect, ...]:
+    """Worked off when the fluid backlog is gone by the end of the quick run; when it is
+    left in both runs, at least half of the smaller leftover remains; else no claim."""
+    metric = "queues[jobs->worker.process].backlog_end"
+    if left_at_end(p, QUICK) <= 0:
+        return (Expect(metric, "<=", p.jobs_rps * 0.05,
+                       "the burst's backlog is worked off by the end: "
+                       "under 5 % of a second's submissions left"),)
+    left = min(left_at_end(p, QUICK), left_at_end(p, FULL))
+    if left <= 0:
+        return ()
+    return (Expect(metric, ">=", left / 2,
+                   "the pool cannot work the backlog off in time: at least half of what it "
+                   "falls behind (as a fluid) is left at the end"),)
+
+
+def delivered_expect(p: Params) -> tuple[Expect, ...]:
+    """The pool's throughput, when its jobs are short enough that those still running at the
+    end of the quick run's window are at most 3 % of it."""
+    if p.job_ms / 1000.0 > RAMP_SHARE * QUICK[0]:
+        return ()
+    return (Expect("queues[jobs->worker.process].delivered_rps", ">=", min(
+        0.97 * p.jobs_rps, 0.97 * capacity(p)),
+        "the pool keeps up with the submit rate (1000+ jobs/s at the defaults)"),)
 
 
 def derive(p: Params) -> dict[str, Any]:
@@ -58,12 +96,8 @@ def scenario(p: Params) -> Scenario:
         story=f"{p.jobs_rps:g} jobs/s, with a burst (5 s; 3 s in the quick run) at "
               f"{p.burst_factor:g}× that rate; the pool processes {capacity(p):g} jobs/s at most.",
         expect=(
-            Expect("queues[jobs->worker.process].delivered_rps", ">=", min(
-                0.97 * p.jobs_rps, 0.97 * capacity(p)),
-                "the pool keeps up with the submit rate (1000+ jobs/s at the defaults)"),
-            Expect("queues[jobs->worker.process].backlog_end", "<=", p.jobs_rps * 0.05,
-                   "the burst's backlog is worked off by the end: "
-                   "under 5 % of a second's submissions left"),
+            *delivered_expect(p),
+            *backlog_expect(p),
             Expect("workloads.submit.latency_ms.p99", "<", 10,
                    "submitting stays fast during the burst: the queue absorbs it"),
             Expect("queues[jobs->worker.process].failed", "<=", 0,
@@ -85,6 +119,12 @@ TEMPLATE = Template(
         "drain in about 10 s.",
         "The broker is not the bottleneck (unlimited, unbounded buffer); delivery to the "
         "workers is limited to their total threads, like a prefetch limit.",
+        "The backlog is claimed worked off when, as a fluid, the pool clears it before the "
+        "quick run ends (its 3 s burst, 7 s after it; the defaults need 6 s); when the pool "
+        "cannot (burst_factor=10, worker_replicas=1, threads=1), at least half of what it "
+        "falls behind is claimed left at the end. The throughput is claimed when the jobs "
+        "still running at the end are at most 3 % of the quick run's 13 s (job_ms up to "
+        "390 ms).",
         "A failed job is dropped (the queue delivers at most once; the dead-letter-queue "
         "template shows redelivery); none fail here.",
     ))
