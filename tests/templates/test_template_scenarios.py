@@ -125,6 +125,10 @@ VARIANTS = [
     # finish none in the quick run, so no throughput is claimed.
     ("work-queue", {"burst_factor": 10}),
     ("work-queue", {"job_ms": 60000}),
+    # A pool that takes longer than the period to drain a batch, or items outlasting the
+    # visibility timeout (delivered again, dead-lettered): no drain claim.
+    ("event-driven-batch", {"workers": 1}),
+    ("event-driven-batch", {"item_ms": 60000}),
     ("canary", {"bad": False}),
     ("canary", {"traffic_routing": False}),
     # The run lasts until the rollout ends: 10 minute pauses, the 600 s interval's first
