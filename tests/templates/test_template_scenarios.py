@@ -129,6 +129,10 @@ VARIANTS = [
     # visibility timeout (delivered again, dead-lettered): no drain claim.
     ("event-driven-batch", {"workers": 1}),
     ("event-driven-batch", {"item_ms": 60000}),
+    # A projection past its capacity, or a 100× slower incident: the visibility claims the
+    # backlog's fluid model cannot make are left out.
+    ("cqrs", {"projectors": 1}),
+    ("cqrs", {"slowdown": 100}),
     ("canary", {"bad": False}),
     ("canary", {"traffic_routing": False}),
     # The run lasts until the rollout ends: 10 minute pauses, the 600 s interval's first
