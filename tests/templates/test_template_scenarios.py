@@ -160,6 +160,9 @@ VARIANTS = [
     # The run grows with the promotion delay and the start-up time.
     ("blue-green", {"promote_after_s": 600, "rps": 200}),
     ("blue-green", {"startup_s": 120, "rps": 200}),
+    # Versions past their threads fail requests whatever the switch: not claimed.
+    ("blue-green", {"replicas": 1}),
+    ("blue-green", {"new_service_ms": 1000}),
 ]
 
 
