@@ -118,6 +118,8 @@ VARIANTS = [
     ("gateway-aggregation", {"branches": 8, "main_ms": 40, "others_ms": 700}),
     ("strangler-fig", {"catalog_share": 0.5, "orders_share": 0.5}),
     ("cache-aside", {"hit_ratio": 0.5}),
+    # Without a write policy a value is out of date by up to the TTL and its load.
+    ("caching-strategies", {"write_policy": "none"}),
     ("sharded-service", {"shards": 8, "skew": 1.1}),
     ("load-balanced-service", {"autoscale": True, "replicas": 2, "rps": 12800}),
     ("work-queue", {"keda": True}),

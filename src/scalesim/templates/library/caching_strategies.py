@@ -68,8 +68,9 @@ def scenario(p: Params) -> Scenario:
     if p.write_policy == "none":
         expect += [Expect(f"{cache}.stale_read_share", ">", 0,
                           "writes do not reach the cache: reads see old values"),
-                   Expect(f"{cache}.staleness_ms.max", "<=", p.ttl_s * 1e3 + 1,
-                          "but never older than the TTL")]
+                   Expect(f"{cache}.staleness_ms.max", "<=", p.ttl_s * 1e3 + LOAD_MS,
+                          "but never older than the TTL and the load that filled the entry "
+                          "(a write during the load is missed from the start)")]
     else:
         expect.append(Expect(f"{cache}.stale_read_share", "<", 0.05,
                              "writes reach the cache; only a load that read the database "
@@ -107,4 +108,12 @@ TEMPLATE = Template(
         "loads (no eviction) until its TTL ends.",
         "A cache replica that restarts loses its entries and its unflushed writes "
         "(Redis without persistence); requests sent to it meanwhile retry on the other.",
+        "With write_policy none a read is claimed at most the TTL and the load (20.5 ms) "
+        "out of date: a write during the load that filled an entry is missed from its "
+        "start (10012.7 ms measured with a 10 s TTL). The hit ratio is the steady-state "
+        "formula: a TTL longer than the run (3600 s), reads too rare to warm the cache "
+        "within it (10/s) or writes invalidating entries faster than the TTL (10000/s) "
+        "give less (0.90, 0.04 and 0.23 against 0.95, 0.25 and 0.84 in the quick run), and "
+        "those ends miss it, as they miss the stale share below 5 % at 10000 writes/s "
+        "(0.058).",
     ))
