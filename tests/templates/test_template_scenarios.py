@@ -158,6 +158,11 @@ VARIANTS = [
     ("blue-green", {"smoke_rps": 20}),
     ("autoscaling", {"startup_s": 0}),
     ("autoscaling", {"cpu_target": 90}),
+    # Replicas slower than the ramp, a peak beyond max_replicas, a quiet fleet that takes
+    # the flash: the claims those break are not made.
+    ("autoscaling", {"startup_s": 600}),
+    ("autoscaling", {"service_ms": 1000}),
+    ("autoscaling", {"workers": 256}),
     ("blue-green", {"preview_replicas": 10}),
     # The run grows with the promotion delay and the start-up time.
     ("blue-green", {"promote_after_s": 600, "rps": 200}),

@@ -62,6 +62,37 @@ def needed(p: Params, rps: float) -> int:
     return max(p.min_replicas, min(p.max_replicas, settled))
 
 
+STARTUP_P99 = 3  # a replica's p99 start-up, × its median
+
+
+def unclamped(p: Params, rps: float) -> int:
+    """Replicas a load needs at the target, whatever the HPA's bounds."""
+    return math.ceil(rps / (capacity(p) * p.cpu_target / 100))
+
+
+def quick_start(p: Params) -> bool:
+    """New replicas start (p99) within the quick run's ramp, so the fleet can follow it."""
+    return STARTUP_P99 * p.startup_s <= QUICK[1] - QUICK[0]
+
+
+def shrinks(p: Params) -> bool:
+    """The quiet hours need at most half the peak's replicas: only then is the fleet well
+    below the peak's on average and cheaper than a fixed one."""
+    return needed(p, p.base_rps) <= needed(p, p.peak_rps) / 2
+
+
+def serves(p: Params) -> bool:
+    """The bounds let the fleet serve the peak at its target and the flash at all, and new
+    replicas come in time."""
+    return (unclamped(p, p.peak_rps) <= p.max_replicas and
+            p.flash_rps <= p.max_replicas * capacity(p) and quick_start(p))
+
+
+def outruns(p: Params) -> bool:
+    """The flash crowd is more than the quiet hours' fleet can serve."""
+    return p.flash_rps > needed(p, p.base_rps) * capacity(p)
+
+
 def derive(p: Params) -> dict[str, Any]:
     t = FULL
     return {"capacity": capacity(p), "peak_replicas": needed(p, p.peak_rps),
@@ -81,24 +112,26 @@ def scenario(p: Params) -> Scenario:
                    f"the autoscaled fleet costs less than a fixed fleet sized for the peak "
                    f"({peak} replicas × ${p.cost_per_hour:g}/h = ${peak * p.cost_per_hour:g}/h, "
                    "per simulated second here): it shrinks in quiet hours",
-                   per="simulated_s"),) if p.cost_per_hour > 0 else ()
+                   per="simulated_s"),) if p.cost_per_hour > 0 and shrinks(p) else ()
     return Scenario(
         story=f"{p.base_rps:g} req/s ramps to {p.peak_rps:g} req/s and back (a day in "
               f"{FULL[3] // 60} minutes), then a flash crowd jumps to {p.flash_rps:g} req/s. "
               f"Each replica serves {capacity(p):g} req/s at most; at a "
               f"{p.cpu_target}% CPU target the peak needs {peak} replicas.",
         expect=(
-            Expect("components.web.scaling.replicas.max", ">=", peak,
-                   "the fleet grows to what the peak needs"),
-            Expect("components.web.scaling.replicas.mean", "<", 0.8 * peak,
-                   "on average the fleet is well below the peak's"),
+            *((Expect("components.web.scaling.replicas.max", ">=", peak,
+                      "the fleet grows to what the peak needs"),) if quick_start(p) else ()),
+            *((Expect("components.web.scaling.replicas.mean", "<", 0.8 * peak,
+                      "on average the fleet is well below the peak's"),) if shrinks(p)
+              else ()),
             *cost,
-            Expect("workloads.users.goodput_share", ">=", 0.9,
-                   "the daily ramp is followed closely enough to serve nearly everything"),
-            Expect("workloads.users.failed_share", ">=", 0.005,
-                   "but the flash crowd outruns the HPA — a sync period and a cold start "
-                   "late, with starting replicas counted as idle — and some requests are "
-                   "refused meanwhile"),
+            *((Expect("workloads.users.goodput_share", ">=", 0.9,
+                      "the daily ramp is followed closely enough to serve nearly "
+                      "everything"),) if serves(p) else ()),
+            *((Expect("workloads.users.failed_share", ">=", 0.005,
+                      "but the flash crowd outruns the HPA — a sync period and a cold start "
+                      "late, with starting replicas counted as idle — and some requests are "
+                      "refused meanwhile"),) if outruns(p) else ()),
         ),
         quick=tuple(quick))
 
@@ -120,4 +153,12 @@ TEMPLATE = Template(
         "A new replica takes `startup` (scheduling, image pull, boot) before it gets traffic; "
         "each replica queues at most 20 requests per worker and refuses beyond that.",
         "Cost counts every replica from the moment it is scheduled until it has terminated.",
+        "Each claim has its condition: the fleet reaches the peak's size when new replicas "
+        "start (p99, 3 × the median) within the quick run's 240 s ramp; it is well below "
+        "that on average, and cheaper than a fixed fleet, when the quiet hours need at most "
+        "half the peak's replicas; nearly everything is served when the peak fits in "
+        "max_replicas at the target, the flash in max_replicas at all, and replicas start "
+        "in time; the flash crowd is refused in part when it is more than the quiet "
+        "fleet serves. min_replicas=1 still misses the 90 % (88.5 %: one replica meets the "
+        "flash).",
     ))
