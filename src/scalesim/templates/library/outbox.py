@@ -29,7 +29,8 @@ DURATION_S, QUICK_S = 30, 12  # the run and the quick run, at least
 FULL, QUICK = (2.0, 14.0, 3.0), (1.0, 5.0, 1.0)
 OFFSET_FLUSH_S = 10  # how often a log-tailing connector saves its position
 # The relay's load (its busy share while it publishes) up to which its backlogs drain as a
-# fluid; nearer to 1 the random arrivals stretch them further (60 % late at 0.9).
+# fluid; nearer to 1 the random arrivals stretch them further (at 0.9 the median delay was
+# 23 % above the fluid's).
 FLUID_LOAD = 0.5
 MODEL_TOLERANCE = 0.15  # the median delay's, at least
 POLLS, QUICK_POLLS = 20, 10  # ... and at least this many poll intervals
@@ -77,8 +78,8 @@ def median_delay_ms(p: Params, run: tuple[float, float, float], duration: int) -
 def delay_expect(p: Params, box: str) -> tuple[Expect, ...]:
     """The median delay when the relay keeps up with room to spare: between the full and the
     quick run's, ± 4 standard errors of a sample median, their gap and a round trip, at
-    least 15 %; a relay that cannot keep up publishes a batch
-    per round trip and the outbox grows; in between nothing is claimed."""
+    least 15 %. A relay that cannot keep up publishes a batch per round trip and the outbox
+    grows; in between nothing is claimed."""
     load = relay_load(p)
     if load <= FLUID_LOAD:
         full = median_delay_ms(p, FULL, duration_s(p, DURATION_S, POLLS))
