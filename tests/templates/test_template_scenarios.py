@@ -135,6 +135,9 @@ VARIANTS = [
     # backlog's fluid model cannot make are left out.
     ("cqrs", {"projectors": 1}),
     ("cqrs", {"slowdown": 100}),
+    # Too few charges, or too few failing, for the breaker to open: not claimed.
+    ("e-commerce", {"rps": 10}),
+    ("e-commerce", {"payment_error_rate": 0.01}),
     # A projection sized for 50000 events/s (few queries keep the run short); one aggregate
     # serializes its appends, so no claim that every event is written.
     ("event-sourcing", {"writes_rps": 50000, "reads_rps": 10}),
