@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Literal
 
 from scalesim.templates.base import Scenario, Template
-from scalesim.templates.expect import Expect
+from scalesim.templates.expect import SIGMAS, Expect
 from scalesim.templates.params import TemplateParams, param
 
 if TYPE_CHECKING:  # numpy loads with the expectations, not at `templates list`
@@ -13,6 +14,9 @@ if TYPE_CHECKING:  # numpy loads with the expectations, not at `templates list`
 
 LEVELS = {"one": 1, "quorum": 2, "all": 3}  # Cassandra consistency levels on 3 replicas
 NETWORK_MS = 1.0  # A, R and S: a message between the coordinator and a replica (mean)
+KEYS = 1000
+QUICK_WINDOW_S = 10  # the quick run's measured seconds, at least
+MODEL_TOLERANCE = 0.05  # the WARS model's, for the share consistent at once
 
 
 class Params(TemplateParams):
@@ -37,6 +41,19 @@ def visibility(p: Params) -> np.ndarray:
                            wars_needed(write, network, 2, 1, 1, samples=50_000)])
 
 
+def stale_expected(p: Params, needed: np.ndarray) -> float:
+    """Stale reads in the quick run: reads of a key before its last write is visible there,
+    the key's writes times the mean time a write stays unseen."""
+    unseen_s = float(needed.clip(min=0.0).mean())
+    return p.reads_rps * QUICK_WINDOW_S * p.writes_rps / KEYS * unseen_s
+
+
+def consistent_tolerance(p: Params, share: float) -> float:
+    """The model's 5 %, or 4 binomial standard errors over the quick run's writes."""
+    writes = p.writes_rps * QUICK_WINDOW_S
+    return max(MODEL_TOLERANCE, SIGMAS * math.sqrt((1 - share) / (writes * share)))
+
+
 def scenario(p: Params) -> Scenario:
     import numpy as np
 
@@ -47,15 +64,18 @@ def scenario(p: Params) -> Scenario:
         needed = visibility(p)
         now = float((needed <= 0.0).mean())
         t999 = float(np.quantile(needed, 0.999)) * 1e3
+        stale = stale_expected(p, needed)
         staleness = (
             Expect(f"{db}.p_consistent.0ms", "~", now,
                    "a read right after a write sees it only this often: the PBS WARS "
                    "model (Bailis et al. 2012) for R=W=1 on 3 replicas (2 while one is "
-                   "down, a third of the run)", tolerance=0.05),
+                   "down, a third of the run)", tolerance=consistent_tolerance(p, now)),
             Expect(f"{db}.t_visibility_ms.p999", "~", t999,
                    "99.9 % of reads see a write this long after it committed",
                    tolerance=0.2),
-            Expect(f"{db}.stale_reads", ">", 0, "partial quorums (R + W ≤ N) read stale"))
+            *((Expect(f"{db}.stale_reads", ">", 0,
+                      "partial quorums (R + W ≤ N) read stale"),)
+              if stale - SIGMAS * math.sqrt(stale) >= 1 else ()))
     else:
         staleness = (
             Expect(f"{db}.stale_reads", "<=", 0,
@@ -95,4 +115,11 @@ TEMPLATE = Template(
         "returns the newest of its R answers. Read repair, hinted handoff and anti-entropy "
         "are not modelled.",
         "A client retries a request whose coordinator is down on another replica.",
+        "With few events the claims follow the counts: the share consistent at once is "
+        "held to 5 %, or 4 binomial standard errors over the quick run's writes when "
+        "wider; stale reads are claimed when the quick run expects at least one by 4 "
+        "Poisson σ (reads × the key's writes × the mean time a write stays unseen: 159 at "
+        "the defaults, measured 195; 0.16 at 1 write/s, 0.05 at 1 read/s). At "
+        "write_ms=0.05 the p999 visibility time (61 µs by the model) measured 78 µs, a "
+        "miss.",
     ))
