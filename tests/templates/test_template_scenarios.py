@@ -141,6 +141,7 @@ VARIANTS = [
     # One write (or read) a second: the counts decide what is claimed.
     ("replicated-database", {"writes_rps": 1}),
     ("replicated-database", {"reads_rps": 1}),
+    ("distributed-state-machine", {"writes_rps": 1}),
     # A projection sized for 50000 events/s (few queries keep the run short); one aggregate
     # serializes its appends, so no claim that every event is written.
     ("event-sourcing", {"writes_rps": 50000, "reads_rps": 10}),
