@@ -117,6 +117,9 @@ VARIANTS = [
     ("timeout", {"rps": 10000, "timeout_ms": 60000, "slow_share": 0.5}),
     ("gateway-aggregation", {"branches": 8, "main_ms": 40, "others_ms": 700}),
     ("strangler-fig", {"catalog_share": 0.5, "orders_share": 0.5}),
+    # Pools sized for 50000 req/s; 10 req/s held to its Poisson noise.
+    ("strangler-fig", {"rps": 50000}),
+    ("strangler-fig", {"rps": 10}),
     ("cache-aside", {"hit_ratio": 0.5}),
     # Without a write policy a value is out of date by up to the TTL and its load.
     ("caching-strategies", {"write_policy": "none"}),
