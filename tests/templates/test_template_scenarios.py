@@ -120,6 +120,7 @@ VARIANTS = [
     # Pools sized for 50000 req/s; 10 req/s held to its Poisson noise.
     ("strangler-fig", {"rps": 50000}),
     ("strangler-fig", {"rps": 10}),
+    ("social-feed", {"read_rps": 20000}),
     ("cache-aside", {"hit_ratio": 0.5}),
     # Without a write policy a value is out of date by up to the TTL and its load.
     ("caching-strategies", {"write_policy": "none"}),
