@@ -67,6 +67,7 @@ VARIANTS = [
     # No slowdown (or a slight one) does not show in the product path's p99.
     ("database-per-service", {"slowdown": 1}),
     ("database-per-service", {"slowdown": 6}),
+    ("database-per-service", {"rps": 30000}),
     # The fraud wait decides who is refused: a timeout past the hang (with a deadline to
     # match) lets the incident's transfers through; one below the score's median refuses most.
     ("banking-transfer", {"fraud_timeout_ms": 10000, "deadline_ms": 60000}),
