@@ -122,6 +122,9 @@ VARIANTS = [
     ("strangler-fig", {"rps": 50000}),
     ("strangler-fig", {"rps": 10}),
     ("social-feed", {"read_rps": 20000}),
+    # An ingest tier for a 20× storm; processors that cannot work the backlog off leave it.
+    ("iot-ingestion", {"storm_factor": 20}),
+    ("iot-ingestion", {"processors": 1}),
     ("cache-aside", {"hit_ratio": 0.5}),
     # Without a write policy a value is out of date by up to the TTL and its load.
     ("caching-strategies", {"write_policy": "none"}),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from scalesim.templates import sizing
 from scalesim.templates.base import Scenario, Template
 from scalesim.templates.expect import Expect
 from scalesim.templates.params import TemplateParams, param
@@ -36,12 +37,8 @@ def capacity(p: Params) -> float:
 
 
 def left_at_end(p: Params, run: tuple[float, float, float]) -> float:
-    """Jobs still queued at the end, as a fluid: the pool falls behind while the submit rate
-    is above its capacity, and works the backlog off at the difference afterwards."""
-    measured, burst, after = run
-    before = max(0.0, p.jobs_rps - capacity(p)) * (measured - burst - after)
-    backlog = before + max(0.0, p.burst_factor * p.jobs_rps - capacity(p)) * burst
-    return max(0.0, backlog - (capacity(p) - p.jobs_rps) * after)
+    """Jobs still queued at the end of a run (sizing.left_behind)."""
+    return sizing.left_behind(p.jobs_rps, p.burst_factor * p.jobs_rps, capacity(p), run)
 
 
 def backlog_expect(p: Params) -> tuple[Expect, ...]:
