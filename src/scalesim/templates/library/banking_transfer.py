@@ -17,6 +17,10 @@ REST_MS = 500.0  # the saga after the score: ample for it (the credit's p99 is 2
 MODEL_TOLERANCE = 0.15  # edges of the incident, the saga's own timeouts
 THREADS = 3 * 64  # the coordinator's (transfer's) threads
 SAGA_MS = 60.0  # a scored transfer's saga, about (debit, credit median 40 ms, settle)
+# The pools a transfer passes in normal times: (ms it holds one, their number)
+POOLS = {"coordinator": (FRAUD_MEDIAN_MS + HOPS_MS + SAGA_MS, THREADS),
+         "ledger": (4.0 + 3.0, 32), "notifications": (10.0, 16)}
+BUSY = 0.7  # the pools: at most this busy in normal times for the saga claims
 
 
 class Params(TemplateParams):
@@ -36,6 +40,13 @@ def _late(wait_ms: float, extra_ms: float) -> float:
         return 1.0
     sigma = math.log(FRAUD_P99_MS / FRAUD_MEDIAN_MS) / 2.3263
     return 0.5 * math.erfc(math.log(budget / FRAUD_MEDIAN_MS) / sigma / math.sqrt(2))
+
+
+def load_fits(p: Params) -> bool:
+    """Normal times keep the coordinator's threads, the ledger's workers and the
+    notifications' consumers at most 70 % busy (about 1100 transfers/s): past that
+    transfers queue past their deadline and sagas are cut off, whatever the design."""
+    return all(p.rps * hold_ms / 1000.0 <= BUSY * size for hold_ms, size in POOLS.values())
 
 
 def deadline_fits(p: Params) -> bool:
@@ -93,6 +104,8 @@ def compensated_expect(p: Params) -> tuple[Expect, ...]:
     some when 10 or more, no claim on fewer."""
     sagas = p.rps * QUICK_S * (1 - INCIDENT_S / WINDOW_S)
     refunds = sagas * p.reject_rate
+    if not load_fits(p):
+        return ()
     why = "a rejected credit refunds the debit"
     metric = "sagas[transfer.execute].compensated_rate"
     if refunds >= 25:
@@ -104,7 +117,7 @@ def compensated_expect(p: Params) -> tuple[Expect, ...]:
 
 
 def stuck_expect(p: Params) -> tuple[Expect, ...]:
-    if not deadline_fits(p):
+    if not (deadline_fits(p) and load_fits(p)):
         return ()
     return (Expect("sagas[transfer.execute].stuck_rate", "<=", 0,
                    "settlement retries until it is done"),)
@@ -119,8 +132,9 @@ def scenario(p: Params) -> Scenario:
             *failed_expect(p),
             *compensated_expect(p),
             *stuck_expect(p),
-            Expect("latency_ms.p99", "<", p.deadline_ms,
-                   "a transfer never hangs: the fraud timeout and the deadline bound it"),
+            *((Expect("latency_ms.p99", "<", p.deadline_ms,
+                      "a transfer never hangs: the fraud timeout and the deadline bound it"),)
+              if load_fits(p) else ()),
             Expect("calls[transfer.execute->ledger.debit].amplification", "<=", 1.0,
                    "the debit is never retried (no double debit)"),
             Expect("queues[transfer-events->notifications.send].duplicates", "<=", 0,
@@ -162,6 +176,11 @@ TEMPLATE = Template(
         "of 560 ms or more: a shorter one, propagated, can run out after the partner bank's "
         "credit, cutting the settlement off (11 % of the sagas stuck at 100 ms, 1 % at "
         "200 ms).",
+        "The refunds, the stuck sagas and the p99 are claimed when normal times keep the "
+        "coordinator's 192 threads (a transfer holds one about 75 ms), the ledger's 32 "
+        "workers (7 ms) and the notifications' 16 consumers (10 ms) at most 70 % busy, up "
+        "to about 1100 transfers/s: at 10000/s transfers queued past their deadline, 7.7 % "
+        "of the sagas were cut off after the credit and none answered in time.",
         "Refunds are expected at reject_rate (± 50 %, or 4 binomial standard errors) when "
         "the quick run's sagas should see 25 or more, some when 10 or more.",
     ))
