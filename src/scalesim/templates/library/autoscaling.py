@@ -82,9 +82,9 @@ def shrinks(p: Params) -> bool:
 
 
 def serves(p: Params) -> bool:
-    """The bounds let the fleet serve the peak at its target and the flash at all, and new
-    replicas come in time."""
-    return (unclamped(p, p.peak_rps) <= p.max_replicas and
+    """The bounds let the fleet serve the quiet hours and the peak at its target and the
+    flash at all, and new replicas come in time."""
+    return (unclamped(p, max(p.base_rps, p.peak_rps)) <= p.max_replicas and
             p.flash_rps <= p.max_replicas * capacity(p) and quick_start(p))
 
 
@@ -156,9 +156,9 @@ TEMPLATE = Template(
         "Each claim has its condition: the fleet reaches the peak's size when new replicas "
         "start (p99, 3 × the median) within the quick run's 240 s ramp; it is well below "
         "that on average, and cheaper than a fixed fleet, when the quiet hours need at most "
-        "half the peak's replicas; nearly everything is served when the peak fits in "
-        "max_replicas at the target, the flash in max_replicas at all, and replicas start "
-        "in time; the flash crowd is refused in part when it is more than the quiet "
-        "fleet serves. min_replicas=1 still misses the 90 % (88.5 %: one replica meets the "
-        "flash).",
+        "half the peak's replicas; nearly everything is served when the quiet hours and "
+        "the peak fit in max_replicas at the target, the flash in max_replicas at all, and "
+        "replicas start in time; the flash crowd is refused in part when it is more than "
+        "the quiet fleet serves. min_replicas=1 still misses the 90 % (88.5 %: one replica "
+        "meets the flash).",
     ))
