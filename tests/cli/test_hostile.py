@@ -51,6 +51,39 @@ def test_a_pipe_is_not_replaced_and_a_link_is_written_through(
     assert link.is_symlink() and target.read_text() != "old\n"
 
 
+@pytest.fixture
+def no_hang():
+    """Fail the test after 10 s instead of waiting forever on a pipe's open."""
+    def expired(*_: Any) -> None:
+        raise TimeoutError("still waiting after 10 s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(10)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize("command", [
+    ["validate", "{pipe}"],
+    ["lint", "{pipe}"],
+    ["import", "k8s", "{pipe}", "-o", "{out}.yaml"],
+    ["calibrate", "{spec}", "-o", "{out}.yaml", "--traces", "{pipe}"],
+    ["calibrate", "{spec}", "-o", "{out}.yaml", "--load-test", "{pipe}"],
+    ["diagram", "{pipe}", "-o", "{out}.svg"],
+])
+def test_a_named_pipe_given_as_input_is_refused_not_waited_on(
+        run_cli, spec_file, tmp_path: Path, no_hang: None, command: list[str]) -> None:
+    """Opening a named pipe waits for a writer; `validate FIFO` hung until killed."""
+    pipe = tmp_path / "pipe.json"  # a result, for diagram
+    os.mkfifo(pipe)
+    values = {"spec": str(spec_file()), "pipe": str(pipe), "out": str(tmp_path / "out")}
+    result = run_cli(*[part.format(**values) for part in command])
+    assert result.exit_code == 2, result.output
+    assert f"{pipe}: cannot read" in result.output
+    assert "a named pipe (FIFO), not a regular file" in result.output
+
+
 def test_out_that_is_a_file_is_bad_input(run_cli, spec_file, tmp_path: Path) -> None:
     taken = tmp_path / "taken"
     taken.write_text("mine\n")

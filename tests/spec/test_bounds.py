@@ -4,12 +4,14 @@ Python's stack."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from scalesim.spec import SpecError, load_spec, load_spec_text
 from scalesim.spec.bounds import MAX_DEPTH, MAX_NODES, MAX_SPEC_BYTES, TooLarge, read_at_most
+from scalesim.spec.loader import read_spec_file
 
 BASE = """\
 scalesim: 1
@@ -213,3 +215,15 @@ def test_a_byte_that_is_not_utf8_is_located(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as caught:
         load_spec(spec)
     assert str(caught.value.issues[0]).startswith(f"{spec}:10:6: not a UTF-8 text file")
+
+
+def test_a_pipe_this_process_holds_is_read_like_standard_input() -> None:
+    """`scalesim validate /dev/stdin` and `<(…)` read a pipe already open here; only a
+    named pipe, which opening waits on, is refused."""
+    reader, writer = os.pipe()
+    os.write(writer, b"spec")
+    os.close(writer)
+    try:
+        assert read_spec_file(f"/dev/fd/{reader}") == "spec"
+    finally:
+        os.close(reader)

@@ -45,7 +45,7 @@ from scalesim.render.mermaid import breaker_states, flowchart, sequence
 from scalesim.render.report import render_report
 from scalesim.sim.result_schema import check_result
 from scalesim.spec import System
-from scalesim.spec.bounds import MAX_SPEC_BYTES
+from scalesim.spec.bounds import MAX_SPEC_BYTES, TooLarge, read_at_most
 from scalesim.spec.errors import printable
 
 RESULT_KEYS = {"system", "seed", "components", "calls", "workloads", "requests"}
@@ -61,14 +61,14 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
 def read_result(path: Path) -> dict[str, Any]:
     """A result.json, checked against the result's shape, or exit 2 saying why it is not one."""
     try:
-        with path.open("rb") as stream:
-            raw = stream.read(MAX_RESULT_BYTES + 1)
-        if len(raw) > MAX_RESULT_BYTES:
-            raise fail(f"{path}: larger than {MAX_RESULT_BYTES:,} bytes, more than a result has")
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(read_at_most(path, MAX_RESULT_BYTES).decode("utf-8"))
+    except TooLarge:
+        raise fail(f"{path}: larger than {MAX_RESULT_BYTES:,} bytes, more than a result "
+                   "has") from None
     # ValueError: undecodable bytes, malformed JSON, an integer of over 4,300 digits
     except (OSError, ValueError, RecursionError) as error:
-        reason = "nested too deeply" if isinstance(error, RecursionError) else error
+        reason = ("nested too deeply" if isinstance(error, RecursionError) else
+                  error.strerror if isinstance(error, OSError) and error.strerror else error)
         raise fail(f"{path}: cannot read a result: {reason}") from None
     if not isinstance(data, dict) or not data.keys() >= RESULT_KEYS:
         raise fail(f"{path}: not a ScaleSim result (expected the JSON of `scalesim simulate "

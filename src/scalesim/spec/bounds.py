@@ -4,6 +4,9 @@ and time. Each bound is far above what a real design needs."""
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from pathlib import Path
 from typing import BinaryIO
 
@@ -44,6 +47,7 @@ def read_at_most(source: Path | BinaryIO, limit: int) -> bytes:
     of them, so a device like /dev/zero or a huge file costs no more memory than the bound;
     raises TooLarge, or OSError when the file cannot be read."""
     if isinstance(source, Path):
+        refuse_unreadable_kind(source)
         with source.open("rb") as stream:
             data = stream.read(limit + 1)
     else:
@@ -51,3 +55,34 @@ def read_at_most(source: Path | BinaryIO, limit: int) -> bytes:
     if len(data) > limit:
         raise TooLarge(f"larger than {limit:,} bytes")
     return data
+
+
+# Kinds of file that opening or reading can wait on forever (a named pipe with no writer)
+# or that hold no text; a character device (/dev/null, /dev/zero) reads within the bound.
+_NOT_FILES = {stat.S_IFIFO: "a named pipe (FIFO)", stat.S_IFSOCK: "a socket",
+              stat.S_IFBLK: "a block device"}
+
+
+def refuse_unreadable_kind(path: Path) -> None:
+    """Raise OSError, naming the kind, for a path that is a pipe, socket or block device,
+    unless it is a pipe this process already holds (/dev/stdin, /dev/fd/N from `<(…)`):
+    opening a named pipe waits for a writer that may never come."""
+    status = os.stat(path)
+    kind = _NOT_FILES.get(stat.S_IFMT(status.st_mode))
+    if kind is not None and not _held_open(status):
+        raise OSError(errno.EINVAL, f"{kind}, not a regular file")
+
+
+def _held_open(status: os.stat_result) -> bool:
+    """Whether `status` is that of one of this process's open file descriptors."""
+    try:
+        descriptors = [int(name) for name in os.listdir("/dev/fd")]
+    except (OSError, ValueError):
+        return False
+    for descriptor in descriptors:
+        try:
+            if os.path.samestat(status, os.fstat(descriptor)):
+                return True
+        except OSError:  # the listing's own descriptor, closed by now
+            continue
+    return False
