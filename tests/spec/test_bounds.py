@@ -168,6 +168,22 @@ def test_a_problem_an_override_made_inside_a_written_path_names_it() -> None:
     assert cycle.endswith("(after --set #1, which set components.api.operations.get.calls[0])")
 
 
+def test_a_problem_an_override_causes_elsewhere_names_the_override() -> None:
+    """A duration set too long is reported on the interval the file leaves to its default,
+    at the line of `simulation:`; it read as if the file were wrong and did not name the
+    override. Only the override that makes the problem is named, and a problem the file
+    has anyway names none."""
+    too_long = "simulation.duration=1e7s"
+    [interval] = issues(BASE, ("simulation.seed=4", too_long, "components.api.replicas=2"))
+    assert interval == ("hostile.yaml:9:1: simulation.interval: the time series would have "
+                        "10,000,000 intervals × 2 series, more than the 1,000,000 points a run "
+                        "keeps; use an interval of at least 20s "
+                        "(after --set #2, which set simulation.duration)")
+    unknown = BASE.replace("rate: 10/s", "rate: 10/s, sped: 1")
+    assert issues(unknown, (too_long,)) == [
+        "hostile.yaml:8:40: workloads[0].sped: unknown field 'sped'"]
+
+
 def test_an_integer_of_thousands_of_digits_is_a_located_error() -> None:
     found = issues(BASE.replace("rate: 10/s", "rate: 10/s, users: " + "9" * 5000))
     assert found[0].startswith("hostile.yaml:8:") and "cannot read this value" in found[0]

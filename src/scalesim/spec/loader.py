@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -75,7 +76,20 @@ def load_spec_located(text: str, filename: str = "<spec>", overrides: Sequence[s
                       sources: Sequence[str] = ()) -> tuple[System, Locator]:
     """`load_spec_text`, and the Locator that places a later finding about the spec (a name
     Kubernetes cannot take) as the spec's own problems are placed: at its line and column,
-    or on the override that made it."""
+    or on the override that made it. A problem the file alone does not have, placed in
+    the file, says which overrides made it: "(after --set #N, which set PATH)"."""
+    named = [*sources[:len(overrides)], *set_sources(len(overrides))[len(sources):]]
+    try:
+        return _load_located(text, filename, overrides, named)
+    except SpecError as error:
+        if not overrides:
+            raise
+        raise SpecError(_blame_overrides(error.issues, text, filename, overrides, named)) \
+            from None
+
+
+def _load_located(text: str, filename: str, overrides: Sequence[str],
+                  named: Sequence[str]) -> tuple[System, Locator]:
     try:
         data, positions = load_with_positions(text)
     except YamlSyntaxError as error:
@@ -83,7 +97,6 @@ def load_spec_located(text: str, filename: str = "<spec>", overrides: Sequence[s
     if not isinstance(data, dict):
         raise SpecError([SpecIssue(filename, 1, 1, "", "a spec is a YAML mapping with "
                                    "'scalesim', 'name', 'components' and 'workloads'")])
-    named = [*sources[:len(overrides)], *set_sources(len(overrides))[len(sources):]]
     overridden: dict[Path, int] = {}  # path -> which override (0-based), named by `named`
     unapplied: list[SpecIssue] = []  # overrides that could not be applied
     for number, text_override in enumerate(overrides):
@@ -108,6 +121,51 @@ def load_spec_located(text: str, filename: str = "<spec>", overrides: Sequence[s
     if problems:
         raise SpecError([locate.issue(path, message) for path, message in problems])
     return system, locate
+
+
+def _found(text: str, filename: str, overrides: Sequence[str],
+           named: Sequence[str]) -> set[tuple[str, str]]:
+    """The (path, message) of each problem loading finds, none when the spec loads."""
+    try:
+        _load_located(text, filename, overrides, named)
+    except SpecError as error:
+        return {(issue.path, issue.message) for issue in error.issues}
+    return set()
+
+
+def _blame_overrides(issues: Sequence[SpecIssue], text: str, filename: str,
+                     overrides: Sequence[str], named: Sequence[str]) -> list[SpecIssue]:
+    """`issues`, each one placed in the file that the file alone does not have ending with
+    the overrides that made it: those that make it on their own, or all of them. A
+    duration set too long is reported on the interval the file leaves to its default, at
+    the line of `simulation:`, which the file is not wrong about."""
+    written = _found(text, filename, (), ())
+    alone: list[set[str]] | None = None  # the paths each override makes problems at
+    blamed: list[SpecIssue] = []
+    for issue in issues:
+        if issue.file != filename or issue.line == 0 or (issue.path, issue.message) in written:
+            blamed.append(issue)
+            continue
+        if alone is None:
+            alone = [{path for path, _ in _found(text, filename, (override,), (name,))}
+                     for override, name in zip(overrides, named, strict=True)] \
+                if len(overrides) > 1 else [{issue.path}]
+        causes = [n for n, paths in enumerate(alone) if issue.path in paths] \
+            or range(len(overrides))
+        notes = "".join(_after(named[n], overrides[n]) for n in causes
+                        if f"(after {named[n]}," not in issue.message)
+        blamed.append(replace(issue, message=issue.message + notes))
+    return blamed
+
+
+def _after(name: str, override: str) -> str:
+    """' (after --set #N, which set PATH)', or '' for an override that could not be read
+    (its own problem names it)."""
+    try:
+        path = parse_override(override)[0]
+    except OverrideError:
+        return ""
+    return f" (after {name}, which set {dotted(path)})"
 
 
 class Locator:
