@@ -158,3 +158,29 @@ def test_the_published_schema_is_current_and_accepts_the_examples(run_cli) -> No
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"scalesim": 1, "name": "x", "components": {"a": {"replicaz": 1}},
                              "workloads": []}, schema)
+
+
+def test_one_repeated_mistake_is_shown_a_few_times_then_counted(run_cli, spec_file) -> None:
+    """`calls: [db.read, …]` in a 1,000-branch step printed 1,000 lines a step (50,000 for
+    a spec, seconds of output); each message is shown 10 times, the rest counted, and the
+    problems after it are still shown."""
+    branches = ", ".join(["db.read"] * 30)
+    text = GOOD.replace("- to: db.read\n            timeout: 50ms",
+                        f"- parallel: {{calls: [{branches}]}}").replace("workers: 8", "workerz: 8")
+    result = run_cli("validate", str(spec_file(text)))
+    assert result.exit_code == 2
+    lines = result.output.splitlines()
+    repeated = [line for line in lines if line.endswith("instance of Call")]
+    assert len(repeated) == 10 and len(lines) == 12
+    assert "unknown field 'workerz'" in lines[-2]
+    assert lines[-1] == ("… and 20 more problems not shown, 20 of them 'Input should be a valid "
+                         "dictionary or instance of Call'")
+
+
+def test_at_most_100_problems_are_shown(run_cli, spec_file) -> None:
+    fields = "".join(f"    field{n}: 1\n" for n in range(120))
+    result = run_cli("validate", str(spec_file(GOOD.replace("    workers: 4\n", fields))))
+    assert result.exit_code == 2
+    lines = result.output.splitlines()
+    assert len(lines) == 101 and all(LOCATED.match(line) for line in lines[:100])
+    assert lines[-1].startswith("… and 20 more problems not shown, 1 of them 'unknown field")

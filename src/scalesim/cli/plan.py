@@ -28,6 +28,7 @@ from scalesim.cli.run import (
 )
 from scalesim.cli.sweep import Vary, batch_cost, parse_axes, refuse_over_budget
 from scalesim.spec import SpecError, System, load_spec
+from scalesim.spec.errors import shown_issues
 from scalesim.spec.loader import set_sources
 from scalesim.spec.units import parse_rate
 from scalesim.sweep.executor import ClusterError, executing
@@ -95,8 +96,8 @@ def _loader(file: Path, sets: list[str], scaled: list[str]) -> Loader:
         try:
             return load_spec(file, [*sets, *scaled, *overrides], sources)
         except SpecError as error:
-            for issue in error.issues:
-                typer.echo(f"{issue} (with {', '.join(overrides)})" if overrides else str(issue),
+            for line in shown_issues(error.issues):
+                typer.echo(f"{line} (with {', '.join(overrides)})" if overrides else line,
                            err=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None
     return load

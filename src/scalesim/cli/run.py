@@ -29,7 +29,7 @@ from scalesim.cli.options import (
     parse_precision,
     replication_override,
 )
-from scalesim.spec.errors import printable
+from scalesim.spec.errors import printable, shown_issues
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -147,9 +147,10 @@ def simulate_or_exit(system: System, seed: int | None, with_series: bool,
 
 
 def exit_bad_spec(error: SpecError) -> NoReturn:
-    """Print every spec problem as one plain line (never wrapped: editors parse them), exit 2."""
-    for issue in error.issues:
-        typer.echo(str(issue), err=True)
+    """Print the spec's problems, each as one plain line (never wrapped: editors parse
+    them), a repeated one only a few times (`shown_issues`); exit 2."""
+    for line in shown_issues(error.issues):
+        typer.echo(line, err=True)
     raise typer.Exit(EXIT_BAD_INPUT)
 
 

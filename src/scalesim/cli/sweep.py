@@ -31,6 +31,7 @@ from scalesim.cli.run import (
 )
 from scalesim.render.sweep import render_sweep_report
 from scalesim.spec import SpecError, System, load_spec
+from scalesim.spec.errors import shown_issues
 from scalesim.spec.loader import set_sources
 from scalesim.sweep.cache import PointCache, point_key
 from scalesim.sweep.executor import ClusterError, executing
@@ -89,8 +90,8 @@ def point_runs(file: Path, overrides: list[str], points: list[Point]) -> list[Po
                 [*set_sources(len(overrides)), *["--vary"] * len(point.values)])))
         except SpecError as error:
             bad = True
-            for issue in error.issues:
-                typer.echo(f"point {point.index} ({point.label}): {issue}", err=True)
+            for line in shown_issues(error.issues):
+                typer.echo(f"point {point.index} ({point.label}): {line}", err=True)
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
     return runs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -38,7 +39,34 @@ class SpecError(Exception):
 def printable(text: str) -> str:
     """`text` safe to show on a terminal: control and other invisible characters (an escape
     sequence in a name, say) are written as Python escapes, e.g. \\x1b."""
+    if text.isprintable():  # almost always: skip the character-by-character copy
+        return text
     return "".join(c if c.isprintable() or c in "\n\t" else ascii(c)[1:-1] for c in text)
+
+
+SAME_SHOWN = 10  # problems shown with one message, the rest counted
+ALL_SHOWN = 100  # problems shown in all
+
+
+def shown_issues(issues: Sequence[SpecIssue]) -> list[str]:
+    """The lines to print for `issues`: at most SAME_SHOWN with one message and ALL_SHOWN in
+    all, then one line counting the rest. One mistake repeated in a 1,000-branch step
+    made 50,000 lines that took seconds to print and buried every other problem."""
+    lines: list[str] = []
+    same: Counter[str] = Counter()
+    hidden: Counter[str] = Counter()
+    for issue in issues:
+        same[issue.message] += 1
+        if same[issue.message] > SAME_SHOWN or len(lines) == ALL_SHOWN:
+            hidden[issue.message] += 1
+        else:
+            lines.append(str(issue))
+    if hidden:
+        message, count = hidden.most_common(1)[0]
+        total = sum(hidden.values())
+        lines.append(printable(f"… and {total:,} more problems not shown, {count:,} of them "
+                               f"'{message}'"))
+    return lines
 
 
 def dotted(path: Path) -> str:
