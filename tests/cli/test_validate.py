@@ -119,6 +119,21 @@ HEAD = "scalesim: 1\nname: t\ncomponents:\n  api:\n"  # lines 1-4
     ("    workers: 4\n   replicas: 2\n", ":6:4:",
      "line 6 starts at column 4, which lines up with no key above it"),
     ("\tworkers: 4\n", ":5:1:", "indent with spaces"),
+    # A second key on a key's line: PyYAML fails at its colon; the line is not indented.
+    ("    operations:\n      get: work: 1ms\n", ":6:12:",
+     "line 6 has two keys, 'get:' and 'work:': put 'work: …' on a line of its own"),
+    # The first key under api: over-indented; PyYAML fails on the next, well-indented one.
+    ("      workers: 4\n    replicas: 2\n", ":5:7:",
+     "line 5 is indented more than line 6, though both are under 'api:' (line 4)"),
+    ("    operations:\n      get: {work: 1ms}\n  db:\n          workers: 4\n      replicas: 2\n",
+     ":9:7:", "line 9 starts at column 7, left of line 8 (column 11), though both are under "
+     "'db:' (line 7)"),
+    # What opens and is never closed: reported where it opens, not at the end of the file.
+    ('    name: "api\n    replicas: 2\n', ":5:11:", "the quote that opens here is never closed"),
+    ("    operations: {get: {work: 1ms}\n    replicas: 2\n", ":5:17:",
+     "the '{' here is not closed before line 6: end it with '}'"),
+    ("    operations: {get: {work: 1ms} put: {work: 1ms}}\n", ":5:35:",
+     "write ',' between the entries of '{…}'"),
 ])
 def test_yaml_indentation_mistakes_point_at_their_line_with_a_hint(
         run_cli, spec_file, body: str, where: str, hint: str) -> None:

@@ -124,7 +124,9 @@ def load_with_positions(text: str) -> tuple[Any, dict[Path, Position]]:
     except yaml.MarkedYAMLError as error:  # syntax, or a value no constructor accepts
         mark = error.problem_mark or error.context_mark
         position = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        position, hint = _hint(text.splitlines(), position, str(error.problem or error))
+        opened = _unclosed(error, position)
+        position, hint = opened or _hint(text.splitlines(), position,
+                                         str(error.problem or error))
         raise YamlSyntaxError(f"YAML syntax: {error.problem or error}{hint}", position) \
             from None
     except yaml.reader.ReaderError as error:  # a character YAML does not allow
@@ -208,6 +210,78 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
 
+_OPENERS = {"flow mapping": ("{", "}"), "flow sequence": ("[", "]")}
+
+
+def _unclosed(error: yaml.MarkedYAMLError, failed: Position) -> tuple[Position, str] | None:
+    """Where a quote, '{' or '[' that is never closed opens, and what to do: the parser
+    fails at the end of the file or lines below, where nothing is wrong; None for other
+    errors. A '{…}' failing on its own line is missing a comma there."""
+    mark, context, problem = error.context_mark, error.context or "", str(error.problem)
+    if mark is None:
+        return None
+    opened = (mark.line + 1, mark.column + 1)
+    if "quoted scalar" in context and "end of stream" in problem:
+        return opened, " (the quote that opens here is never closed: end the text with the " \
+                       "same quote)"
+    for kind, (opener, closer) in _OPENERS.items():
+        if kind not in context or not problem.startswith("expected ','"):
+            continue
+        if opened[0] == failed[0]:
+            return failed, f" (write ',' between the entries of '{opener}…{closer}')"
+        return opened, (f" (the '{opener}' here is not closed before line {failed[0]}: end "
+                        f"it with '{closer}', or write the entries below as a block without "
+                        f"'{opener}')")
+    return None
+
+
+def _two_keys(here: str, line: int, column: int) -> tuple[Position, str] | None:
+    """`get: work: 1ms`: a second key on a key's line, which PyYAML refuses at its colon."""
+    before = here[: column - 1]
+    if ": " not in before:
+        return None
+    first, second = before.split(": ", 1)
+    key, inner = first.strip().lstrip("- "), second.strip()
+    start = column - len(second.lstrip()) if second.strip() else column
+    return (line, start), (
+        f" (line {line} has two keys, '{key}:' and '{inner}:': put '{inner}: …' on a line of "
+        f"its own, indented under '{key}:', or write '{key}: {{{inner}: …}}')")
+
+
+def _block_of(lines: list[str], line: int) -> tuple[int, int] | None:
+    """For a line that fails to continue its block: the line of the key it belongs under
+    and the first line under that key, when that one is indented otherwise."""
+    depth = _indent(lines[line - 1])
+    content = [n for n in range(line - 1, 0, -1)
+               if lines[n - 1].strip() and not lines[n - 1].lstrip().startswith("#")]
+    parent = next((n for n in content if _indent(lines[n - 1]) < depth), 0)
+    first = next((n for n in reversed(content) if n > parent), 0)
+    if not parent or not first or _indent(lines[first - 1]) <= depth:
+        return None
+    return parent, first
+
+
+def _misaligned(lines: list[str], line: int) -> tuple[Position, str] | None:
+    """Keys under one key that start at different columns: the first of them is blamed when
+    the failing line is indented one step under the key, like the file's other levels."""
+    block = _block_of(lines, line)
+    if block is None:
+        return None
+    parent, first = block
+    key = lines[parent - 1].strip().split(":", 1)[0].lstrip("- ")
+    here, wide = _indent(lines[line - 1]) + 1, _indent(lines[first - 1]) + 1
+    upper = next((n for n in range(parent - 1, 0, -1) if lines[n - 1].strip()
+                  and _indent(lines[n - 1]) < _indent(lines[parent - 1])), 0)
+    step = _indent(lines[parent - 1]) - (_indent(lines[upper - 1]) if upper else 0)
+    alike = "keys beside each other start at the same column"
+    if step > 0 and here - 1 - _indent(lines[parent - 1]) == step:
+        return (first, wide), (f" (line {first} is indented more than line {line}, though "
+                               f"both are under '{key}:' (line {parent}): {alike})")
+    return (line, here), (f" (line {line} starts at column {here}, left of line {first} "
+                          f"(column {wide}), though both are under '{key}:' (line {parent}): "
+                          f"{alike})")
+
+
 def _hint(lines: list[str], position: Position, problem: str) -> tuple[Position, str]:
     """Where the mistake most likely is, and what to do, for the errors indentation and
     tabs cause (PyYAML reports where parsing failed, often the line after the mistake)."""
@@ -219,6 +293,10 @@ def _hint(lines: list[str], position: Position, problem: str) -> tuple[Position,
     above = next((n for n in range(line - 1, 0, -1)
                   if lines[n - 1].strip() and not lines[n - 1].lstrip().startswith("#")), 0)
     here = lines[line - 1]
+    if "mapping values are not allowed" in problem:
+        two = _two_keys(here, line, position[1])
+        if two is not None:
+            return two
     if "mapping values are not allowed" in problem and above:
         previous = lines[above - 1]
         if ":" not in previous.split("#", 1)[0] and not previous.lstrip().startswith("-"):
@@ -234,6 +312,9 @@ def _hint(lines: list[str], position: Position, problem: str) -> tuple[Position,
         levels = sorted({_indent(lines[n]) + 1 for n in range(line - 1)
                          if lines[n].strip() and not lines[n].lstrip().startswith("#")})
         start = _indent(here) + 1
+        misaligned = _misaligned(lines, line)
+        if misaligned is not None and misaligned[0][0] != line:  # an earlier line is wrong
+            return misaligned
         if start not in levels:
             return (line, start), (
                 f" (line {line} starts at column {start}, which lines up with no key above "
@@ -243,4 +324,6 @@ def _hint(lines: list[str], position: Position, problem: str) -> tuple[Position,
             return (line, start), (
                 f" (line {line} starts a list item among the keys of a mapping: a list needs "
                 "a key of its own, e.g. 'calls:', with its items indented under it)")
+        if misaligned is not None:
+            return misaligned
     return position, ""
