@@ -600,7 +600,22 @@ def test_bad_load_tests_are_refused(tmp_path: Path, content: str, message: str) 
     ('{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "x"}]}]}]}',
      "t.json: resourceSpans[0].scopeSpans[0].spans[0]: missing field 'traceId'"),
     ('{"data": [{"spans": [{"traceID": "a", "spanID": "b", "operationName": "x", '
-     '"startTime": "soon", "duration": 1}]}]}', "t.json: data[0].spans[0]: malformed"),
+     '"startTime": "soon", "duration": 1}]}]}',
+     "t.json: data[0].spans[0].startTime: 'soon' is not a whole number of microseconds"),
+    # Python's own messages ('Incorrect padding', "invalid literal for int()") named
+    # neither the field nor what it should hold
+    ('{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "aa", "spanId": "' + "0a" * 8
+     + '", "name": "x", "startTimeUnixNano": "1", "endTimeUnixNano": "2"}]}]}]}',
+     "t.json: resourceSpans[0].scopeSpans[0].spans[0].traceId: 'aa' is not an id: hex "
+     "(32 digits for a trace, 16 for a span) or base64"),
+    ('{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "' + "01" * 16 + '", '
+     '"spanId": "' + "0a" * 8 + '", "name": "x", "startTimeUnixNano": "1", '
+     '"endTimeUnixNano": "nan"}]}]}]}',
+     "t.json: resourceSpans[0].scopeSpans[0].spans[0].endTimeUnixNano: 'nan' is not a "
+     "whole number of nanoseconds"),
+    ('{"resourceSpans": [{"scopeSpans": [{"spans": [[1, 2]]}]}]}',
+     "t.json: resourceSpans[0].scopeSpans[0].spans[0]: malformed: not an object of a "
+     "span's fields"),
     ("[1, 2]", "t.json: not a trace document"),
     # a span its own parent, and two each other's: the walk up the tree never ended
     ('{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "' + "01" * 16 + '", '
@@ -614,7 +629,7 @@ def test_bad_load_tests_are_refused(tmp_path: Path, content: str, message: str) 
      "its own ancestor (its parent ids form a loop)"),
     ('{"data": [{"spans": [{"traceID": "a", "spanID": "b", "operationName": "x", '
      '"startTime": 1, "duration": 1e308}]}]}',
-     "t.json: data[0].spans[0]: malformed: a time before 0 or past 2^64 ns"),
+     "t.json: data[0].spans[0].duration: a time before 0 or past 2^64 ns"),
 ])
 def test_bad_traces_are_refused_with_the_place(tmp_path: Path, content: str,
                                                message: str) -> None:

@@ -98,14 +98,42 @@ def _check_parents(path: Path, spans: list[Span]) -> None:
 T = TypeVar("T")
 
 
+class _BadValue(ValueError):
+    """A value read but out of its range; the message says so in words."""
+
+
+class _BadField(ValueError):
+    """A span field whose value cannot be read: the field, and why, in words."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(reason)
+        self.name = name
+
+
 def _located(path: Path, where: str, read: Callable[..., T], *args: Any) -> T:
     """`read(*args)`, its malformed input an error naming the file, the place and the field."""
     try:
         return read(*args)
     except KeyError as error:
         raise CalibrationError(f"{path}: {where}: missing field {error.args[0]!r}") from None
-    except (AttributeError, TypeError, ValueError, binascii.Error) as error:
-        raise CalibrationError(f"{path}: {where}: malformed: {error}") from None
+    except _BadField as error:
+        raise CalibrationError(f"{path}: {where}.{error.name}: {error}") from None
+    except (AttributeError, TypeError, ValueError):  # a list or number where an object is
+        raise CalibrationError(f"{path}: {where}: malformed: not an object of a span's "
+                               "fields") from None
+
+
+def _field(item: dict[str, Any], name: str, read: Callable[[Any], T], expected: str) -> T:
+    """`read(item[name])`; a value it cannot take is a _BadField saying what was expected
+    (Python's own messages, 'Incorrect padding', name neither the field nor the fix)."""
+    value = item[name]
+    try:
+        return read(value)
+    except _BadValue as error:
+        raise _BadField(name, str(error)) from None
+    except (TypeError, ValueError, OverflowError, binascii.Error):
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "…"
+        raise _BadField(name, f"{shown} is not {expected}") from None
 
 
 def _documents(path: Path, text: str) -> list[Any]:
@@ -168,22 +196,34 @@ def _otlp(path: Path, document: dict[str, Any]) -> list[Span]:
     return out
 
 
+_ID = "an id: hex (32 digits for a trace, 16 for a span) or base64"
+_NANOS = "a whole number of nanoseconds"
+
+
 def _otlp_span(item: dict[str, Any], service: str, system: str) -> Span:
-    own = {a["key"]: _value(a["value"]) for a in item.get("attributes", [])}
+    own = _field(item, "attributes", _attributes, "a list of {key, value} attributes") \
+        if "attributes" in item else {}
     status = item.get("status", {})
-    parent = item.get("parentSpanId") or None
+    parent = _field(item, "parentSpanId", _hex_id, _ID) if item.get("parentSpanId") else None
+    kind = _field(item, "kind", _kind, "a span kind (1 to 5, or SPAN_KIND_…)") \
+        if "kind" in item else "internal"
     return Span(
-        _hex_id(item["traceId"]), _hex_id(item["spanId"]), _hex_id(parent) if parent else None,
-        str(own.get("scalesim.component", service)), item["name"], _kind(item.get("kind", 0)),
-        _nanos(item["startTimeUnixNano"]), _nanos(item["endTimeUnixNano"]), _is_error(status),
+        _field(item, "traceId", _hex_id, _ID), _field(item, "spanId", _hex_id, _ID), parent,
+        str(own.get("scalesim.component", service)), item["name"], kind,
+        _field(item, "startTimeUnixNano", _nanos, _NANOS),
+        _field(item, "endTimeUnixNano", _nanos, _NANOS), _is_error(status),
         str(status.get("message", "")), own, system)
+
+
+def _attributes(listed: list[dict[str, Any]]) -> dict[str, Value]:
+    return {a["key"]: _value(a["value"]) for a in listed}
 
 
 def _nanos(value: Any) -> int:
     """A time in nanoseconds since the epoch, as OTLP's fixed64 holds it: 0 to 2⁶⁴ − 1."""
     nanos = int(value)
     if not 0 <= nanos < 2**64:
-        raise ValueError("a time before 0 or past 2^64 ns (OTLP's fixed64: about the year "
+        raise _BadValue("a time before 0 or past 2^64 ns (OTLP's fixed64: about the year "
                          "2554)")
     return nanos
 
@@ -200,11 +240,18 @@ def _jaeger(path: Path, document: dict[str, Any]) -> list[Span]:
     return out
 
 
+_MICROS = "a whole number of microseconds"
+
+
+def _micros(value: Any) -> int:
+    return _nanos(int(value) * 1000)
+
+
 def _jaeger_span(item: dict[str, Any], processes: dict[str, tuple[str, str]]) -> Span:
     tags: dict[str, Value] = {t["key"]: t["value"] for t in item.get("tags") or []}
     parents = [r["spanID"] for r in item.get("references") or []
                if r.get("refType") == "CHILD_OF"]
-    start = _nanos(int(item["startTime"]) * 1000)
+    start = _field(item, "startTime", _micros, _MICROS)
     error = tags.get("error") in (True, "true")
     process, system = processes.get(item.get("processID", ""), ("unknown", ""))
     service = str(tags.get("scalesim.component", process))
@@ -212,6 +259,6 @@ def _jaeger_span(item: dict[str, Any], processes: dict[str, tuple[str, str]]) ->
         str(item["traceID"]).lower(), str(item["spanID"]).lower(),
         parents[0].lower() if parents else None, service, item["operationName"],
         str(tags.get("span.kind", "internal")), start,
-        _nanos(start + int(item["duration"]) * 1000),
+        _field(item, "duration", lambda micros: _nanos(start + int(micros) * 1000), _MICROS),
         error, str(tags.get("scalesim.status", tags.get("otel.status_description", "")))
         if error else "", tags, system)
