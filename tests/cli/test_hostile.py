@@ -25,25 +25,25 @@ SLOW = GOOD.replace("duration: 5s", "duration: 100000s")
 SCALESIM = str(Path(sys.executable).with_name("scalesim"))
 
 
-@pytest.mark.parametrize("command", [
-    ["report", "{spec}", "-o", "{at}"],
-    ["simulate", "{spec}", "-q", "--report", "{at}"],
-    ["diagram", "{spec}", "-o", "{at}"],
-    ["new", "timeout", "-o", "{at}", "--force"],
+@pytest.mark.parametrize(("command", "suffix"), [
+    (["report", "{spec}", "-o", "{at}"], ".html"),
+    (["simulate", "{spec}", "-q", "--report", "{at}"], ".html"),
+    (["diagram", "{spec}", "-o", "{at}"], ".dot"),  # diagram takes its format from the name
+    (["new", "timeout", "-o", "{at}", "--force"], ".yaml"),
 ])
 def test_a_pipe_is_not_replaced_and_a_link_is_written_through(
-        run_cli, spec_file, tmp_path: Path, command: list[str]) -> None:
+        run_cli, spec_file, tmp_path: Path, command: list[str], suffix: str) -> None:
     """Writing renames a temporary file over the target: over a pipe or a device that
     replaced it with a regular file (`report -o /dev/null` as root broke /dev/null), and over
     a symbolic link it replaced the link. A pipe is refused up front; a link is written
     through, to the file it names, and stays a link."""
-    pipe = tmp_path / "pipe.dot"  # diagram takes its format from the name
+    pipe = tmp_path / f"pipe{suffix}"
     os.mkfifo(pipe)
     values = {"spec": str(spec_file())}
     result = run_cli(*[part.format(**values, at=str(pipe)) for part in command])
     assert result.exit_code == 2, result.output
     assert "is not a regular file" in result.output and pipe.is_fifo()
-    target, link = tmp_path / "target.dot", tmp_path / "link.dot"
+    target, link = tmp_path / f"target{suffix}", tmp_path / f"link{suffix}"
     target.write_text("old\n")
     link.symlink_to(target)
     result = run_cli(*[part.format(**values, at=str(link)) for part in command])
@@ -82,6 +82,23 @@ def test_a_named_pipe_given_as_input_is_refused_not_waited_on(
     assert result.exit_code == 2, result.output
     assert f"{pipe}: cannot read" in result.output
     assert "a named pipe (FIFO), not a regular file" in result.output
+
+
+@pytest.mark.parametrize("command", [
+    ["report", "{spec}", "-o", "{out}"],
+    ["simulate", "{spec}", "-q", "--report", "{out}"],
+    ["compare", "{spec}", "{spec}", "-o", "{out}"],
+    ["sweep", "{spec}", "--vary", "workloads.0.rate=10/s,20/s", "-q", "--report", "{out}"],
+])
+def test_a_report_is_written_only_to_an_html_name(run_cli, spec_file, tmp_path: Path,
+                                                   command: list[str]) -> None:
+    """`report -o x.pdf` wrote HTML into a .pdf, exit 0 (diagram checks its name)."""
+    out = tmp_path / "report.pdf"
+    result = run_cli(*[part.format(spec=str(spec_file()), out=str(out)) for part in command])
+    assert result.exit_code == 2, result.output
+    assert f"error: {out}: a report is an HTML page; give a name ending in .html" \
+        in result.output
+    assert not out.exists()
 
 
 def test_out_that_is_a_file_is_bad_input(run_cli, spec_file, tmp_path: Path) -> None:

@@ -65,6 +65,17 @@ def check_file(path: Path) -> None:
         raise OutputError(f"{path}: cannot write here, the folder {folder} is not writable")
 
 
+HTML_SUFFIXES = (".html", ".htm")
+
+
+def check_html(path: Path) -> None:
+    """`check_file`, and a name that says HTML: a report written to `x.pdf` opened as a
+    broken PDF."""
+    check_file(path)
+    if path.suffix.lower() not in HTML_SUFFIXES:
+        raise OutputError(f"{path}: a report is an HTML page; give a name ending in .html")
+
+
 def write_file(path: Path, content: str | bytes) -> None:
     """Write `content` to `path` whole: a temporary file beside it, then a rename (over the
     file a symbolic link names, so the link stays)."""

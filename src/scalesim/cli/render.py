@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +19,14 @@ import typer
 from rich.markup import escape
 
 from scalesim.cli.options import Replications, replication_override
-from scalesim.cli.outputs import OutputError, check_file, check_folder, write_file, write_into
+from scalesim.cli.outputs import (
+    OutputError,
+    check_file,
+    check_folder,
+    check_html,
+    write_file,
+    write_into,
+)
 from scalesim.cli.run import (
     EXIT_BAD_INPUT,
     Overrides,
@@ -102,10 +110,11 @@ def check_run_of(result: dict[str, Any], result_path: Path, system: System,
                   f"{escape(printable('; '.join(parts)))}", highlight=False, soft_wrap=True)
 
 
-def checked_output(path: Path) -> Path:
-    """`path` if a file can be written there, else exit 2 (checked before any work)."""
+def checked_output(path: Path, check: Callable[[Path], None] = check_file) -> Path:
+    """`path` if a file can be written there (`check`, e.g. `check_html`), else exit 2
+    (checked before any work)."""
     try:
-        check_file(path)
+        check(path)
     except OutputError as error:
         raise fail(str(error)) from None
     return path
@@ -224,7 +233,7 @@ def report_command(
 
     Summary and diagnosis, charts over time, architecture, resilience dashboards and request
     waterfalls."""
-    checked_output(out)
+    checked_output(out, check_html)
     if spec is not None:
         load_or_exit(spec, overrides)  # a bad spec fails before a long run
     result, system = load(file, seed, overrides)
@@ -257,7 +266,7 @@ def compare_command(
     change. With several replications a system number whose 95 % intervals overlap counts
     as the same. Prints the verdict and what changed; -o writes the HTML page too."""
     if out is not None:
-        checked_output(out)
+        checked_output(out, check_html)
     systems: list[System | None] = [
         None if p.suffix == ".json" else load_or_exit(p, replication_override(replications))
         for p in (a, b)]

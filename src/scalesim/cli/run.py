@@ -348,7 +348,7 @@ def simulate_command(
     --check-slo when an SLO is missed."""
     from scalesim.cli.outputs import (
         OutputError,
-        check_file,
+        check_html,
         check_run_folder,
         write_file,
         write_run,
@@ -361,7 +361,7 @@ def simulate_command(
         if out_dir is not None:
             check_run_folder(out_dir)
         if report is not None:
-            check_file(report)
+            check_html(report)
     except OutputError as error:
         exit_bad_output(error)
     if not force:

@@ -15,7 +15,13 @@ from rich.text import Text
 
 from scalesim.budget import Estimate, estimate_runs
 from scalesim.cli.options import Dask, Jobs, Replications, replication_override
-from scalesim.cli.outputs import OutputError, check_file, check_folder, write_file, write_into
+from scalesim.cli.outputs import (
+    OutputError,
+    check_folder,
+    check_html,
+    write_file,
+    write_into,
+)
 from scalesim.cli.run import (
     EXIT_BAD_INPUT,
     EXIT_SAFETY_STOP,
@@ -228,7 +234,7 @@ def sweep_command(
             check_out_folder(out_dir)
             out_dir.mkdir(exist_ok=True)
         if report is not None:
-            check_file(report)
+            check_html(report)
     except OSError as error:
         exit_bad_output(OutputError(f"--out {out_dir}: {error.strerror or error}"))
     except OutputError as error:
