@@ -203,7 +203,8 @@ def test_the_time_series_bound_names_the_interval_to_use() -> None:
     found = issues(BASE, ("simulation.duration=1e9s",))
     assert found == ["hostile.yaml:9:1: simulation.interval: the time series would have "
                      "1,000,000,000 intervals × 2 series, more than the 1,000,000 points a run "
-                     "keeps; use an interval of at least 2000s"]
+                     "keeps; use an interval of at least 2000s (after --set #1, which set "
+                     "simulation.duration)"]
 
 
 def test_replicas_of_all_components_together_are_bounded() -> None:
@@ -243,3 +244,41 @@ def test_a_pipe_this_process_holds_is_read_like_standard_input() -> None:
         assert read_spec_file(f"/dev/fd/{reader}") == "spec"
     finally:
         os.close(reader)
+
+
+MERGED = BASE.replace("  api:\n", "  base: &svc\n    workers: 4\n    operations:\n"
+                      "      get: {work: 1ms}\n  api:\n    <<: *svc\n    replicas: 2\n")
+
+
+def test_a_merge_key_copies_the_mapping_and_the_mappings_own_keys_win() -> None:
+    """`<<: *svc` was refused as unknown field '<<' though aliases are supported: YAML 1.1
+    merges, the mapping's own keys first, then each merged mapping's in order."""
+    system = load_spec_text(MERGED.replace("replicas: 2", "replicas: 2\n    workers: 8"))
+    assert system.components["api"].workers == 8 and system.components["api"].replicas == 2
+    assert system.components["base"].workers == 4
+    assert set(system.components["api"].operations) == {"get"}
+    two = BASE.replace("api:\n", "api:\n    <<: [{workers: 3}, {workers: 5, replicas: 4}]\n")
+    api = load_spec_text(two).components["api"]
+    assert (api.workers, api.replicas) == (3, 4)
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    # a merged field's problem is placed at the '<<' that brought it
+    (("workers: 4", "workerz: 4"), "hostile.yaml:9:5: components.api.workerz: unknown field"),
+    (("<<: *svc", "<<: [1]"), "hostile.yaml:9:10: '<<' merges a mapping or a "
+     "list of mappings into this one"),
+    (("  base: &svc\n", "  base: &svc\n    <<: *svc\n"),
+     "hostile.yaml:5:5: '<<' merges a mapping into itself"),
+])
+def test_a_bad_merge_is_a_located_error(edit: tuple[str, str], message: str) -> None:
+    found = issues(MERGED.replace(*edit, 1))
+    assert any(issue.startswith(message) for issue in found), found
+
+
+def test_merges_of_merges_are_bounded() -> None:
+    """Each level merges the one before nine times: 9^11 entries from 12 lines."""
+    lines = ["l0: &l0 {a: 1}"] + [f"l{k}: &l{k} {{<<: [{', '.join([f'*l{k - 1}'] * 9)}]}}"
+                                  for k in range(1, 12)]
+    found = issues("\n".join(lines) + "\n")
+    assert found[0].endswith(f"a spec may have at most {MAX_NODES:,} values once its merge "
+                             "keys are expanded")

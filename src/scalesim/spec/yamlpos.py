@@ -175,18 +175,20 @@ class _Converter:
                               "aliases are expanded")
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
+            for key_node, value_node, merged in _entries(node):
                 if not isinstance(key_node, yaml.ScalarNode):
                     raise YamlSyntaxError("a mapping key must be a plain value",
                                           _position(key_node))
                 # Keys stay text: YAML 1.1 would read a retry's `on:` as the boolean true.
                 key = key_node.value
                 if key in result:
+                    if merged:  # the mapping's own key, or an earlier merge's, wins
+                        continue
                     raise YamlSyntaxError(f"duplicate key '{key}'", _position(key_node))
                 child = (*path, key)
-                self.positions[child] = _position(key_node)
+                self.positions[child] = merged or _position(key_node)
                 result[key] = self.convert(value_node, child,
-                                           self.aliases.get(_slot(node, key_node)))
+                                           merged or self.aliases.get(_slot(node, key_node)))
             return result
         if isinstance(node, yaml.SequenceNode):
             items = []
@@ -204,6 +206,47 @@ class _Converter:
 
 
 _CONSTRUCTOR = yaml.SafeLoader("")
+_MERGE = "tag:yaml.org,2002:merge"
+Entry = tuple[yaml.Node, yaml.Node, Position | None]
+
+
+def _entries(node: yaml.MappingNode) -> list[Entry]:
+    """A mapping's entries with YAML 1.1 merge keys (`<<: *defaults`, `<<: [*a, *b]`)
+    expanded: its own keys first, then each merged mapping's in order, so that the first
+    of a key wins. A merged entry carries the place of its `<<`, where it is reported."""
+    return _Merging().entries(node, None, ())
+
+
+class _Merging:
+    """Expands merge keys within the bounds: a mapping that merges itself is an error, and
+    merges of merges count against MAX_NODES (a few lines could stand for billions)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def entries(self, node: yaml.MappingNode, merged: Position | None,
+                chain: tuple[int, ...]) -> list[Entry]:
+        own: list[Entry] = []
+        taken: list[Entry] = []
+        for key_node, value_node in node.value:
+            self.count += 1
+            if self.count > MAX_NODES:
+                raise YamlBoundError(f"a spec may have at most {MAX_NODES:,} values once its "
+                                     "merge keys are expanded", merged or _position(key_node))
+            if key_node.tag != _MERGE:
+                own.append((key_node, value_node, merged))
+                continue
+            at = merged or _position(key_node)
+            many = isinstance(value_node, yaml.SequenceNode)
+            for source in value_node.value if many else [value_node]:
+                if not isinstance(source, yaml.MappingNode):
+                    raise YamlSyntaxError("'<<' merges a mapping or a list of mappings into "
+                                          "this one (<<: *defaults, <<: [*a, *b])",
+                                          _position(source))
+                if id(source) in (id(node), *chain):
+                    raise YamlSyntaxError("'<<' merges a mapping into itself", at)
+                taken += self.entries(source, at, (*chain, id(node)))
+        return own + taken
 
 
 def _indent(line: str) -> int:
