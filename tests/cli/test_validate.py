@@ -199,3 +199,39 @@ def test_at_most_100_problems_are_shown(run_cli, spec_file) -> None:
     lines = result.output.splitlines()
     assert len(lines) == 101 and all(LOCATED.match(line) for line in lines[:100])
     assert lines[-1].startswith("… and 20 more problems not shown, 1 of them 'unknown field")
+
+
+@pytest.mark.parametrize(("value", "wanted"), [
+    ("2.0", "a valid integer"), ("true", "a valid integer"),
+    ("-4", "greater than or equal to 1"), ("0", "greater than or equal to 1"),
+])
+def test_a_value_neither_member_of_a_union_takes_is_one_problem(
+        run_cli, spec_file, value: str, wanted: str) -> None:
+    """`workers: 2.0` gave two lines, "Input should be 'unlimited'" and "Input should be a
+    valid integer", as if there were two mistakes."""
+    result = run_cli("validate", str(spec_file(GOOD.replace("workers: 4", f"workers: {value}"))))
+    assert result.exit_code == 2
+    [line] = result.output.splitlines()
+    got = {"true": "True"}.get(value, value)
+    assert line.endswith(f":5:5: components.api.workers: Input should be {wanted}, or "
+                         f"'unlimited' (got {got})")
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("rate: 200/s", "rate: .inf", "workloads[0].rate: a rate must be finite (got inf)"),
+    ("rate: 200/s", "rate: .nan", "workloads[0].rate: a rate must be finite (got nan)"),
+    ("duration: 5s", "duration: -.inf", "simulation.duration: a duration must be finite "
+     "(got -inf)"),
+])
+def test_non_finite_numbers_are_named_as_not_finite(run_cli, spec_file, field: str,
+                                                    value: str, message: str) -> None:
+    """docs/spec.md: .inf and .nan are refused as not finite; they read 'needs a unit'."""
+    result = run_cli("validate", str(spec_file(GOOD.replace(field, value))))
+    assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_a_bad_slo_target_is_said_without_pydantics_prefix(run_cli, spec_file) -> None:
+    result = run_cli("estimate", str(spec_file()), "--slo", "p99<-1ms")
+    assert result.exit_code == 2
+    assert "p99: a duration is not negative: '-1ms'" in result.output
+    assert "Value error" not in result.output

@@ -41,6 +41,7 @@ def parse_slo(text: str) -> Slo:
     naming the part that is wrong."""
     from pydantic import ValidationError
 
+    from scalesim.spec.errors import plain_message
     from scalesim.spec.model import Slo
 
     targets: dict[str, str | float] = {}
@@ -60,7 +61,7 @@ def parse_slo(text: str) -> Slo:
         return Slo.model_validate(targets)
     except ValidationError as error:
         problem = error.errors()[0]
-        raise typer.BadParameter(f"{problem['loc'][0]}: {problem['msg']}",
+        raise typer.BadParameter(f"{problem['loc'][0]}: {plain_message(problem['msg'])}",
                                  param_hint="--slo") from None
 
 

@@ -28,7 +28,7 @@ from scalesim.cli.run import (
 )
 from scalesim.cli.sweep import Vary, batch_cost, parse_axes, refuse_over_budget
 from scalesim.spec import SpecError, System, load_spec
-from scalesim.spec.errors import shown_issues
+from scalesim.spec.errors import printable, shown_issues
 from scalesim.spec.loader import set_sources
 from scalesim.spec.units import parse_rate
 from scalesim.sweep.executor import ClusterError, executing
@@ -329,8 +329,9 @@ def plan_command(
     load = _loader(file, overrides or [], scaled)
     try:
         plan_scopes(load([]), target)  # valid at the planned load, with an SLO to meet
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--slo") from None
+    except ValueError as error:  # no --slo, and none in the spec: the spec is named
+        typer.echo(f"error: {printable(f'{file}: {error}')}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     chosen_seed = system.simulation.seed if seed is None else seed
     most = max(replications, max_replications)
     simulated = 0

@@ -69,6 +69,13 @@ def shown_issues(issues: Sequence[SpecIssue]) -> list[str]:
     return lines
 
 
+def plain_message(message: str) -> str:
+    """A pydantic message without the prefix it puts on a validator's own message."""
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    return message
+
+
 def dotted(path: Path) -> str:
     """('components', 'api', 'calls', 0, 'to') -> 'components.api.calls[0].to'."""
     text = ""

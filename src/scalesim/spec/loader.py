@@ -16,7 +16,14 @@ from pydantic import ValidationError
 
 from scalesim.spec.bounds import MAX_SPEC_BYTES, TooLarge, read_at_most
 from scalesim.spec.checks import check_system
-from scalesim.spec.errors import Path, SpecError, SpecIssue, did_you_mean, dotted
+from scalesim.spec.errors import (
+    Path,
+    SpecError,
+    SpecIssue,
+    did_you_mean,
+    dotted,
+    plain_message,
+)
 from scalesim.spec.fields import allowed_fields
 from scalesim.spec.model import System
 from scalesim.spec.overrides import OverrideError, apply_override, parse_override
@@ -113,8 +120,7 @@ def _load_located(text: str, filename: str, overrides: Sequence[str],
     try:
         system = System.model_validate(data)
     except ValidationError as error:
-        raise SpecError([*unapplied, *(locate.pydantic_issue(e) for e in error.errors())]) \
-            from None
+        raise SpecError([*unapplied, *locate.pydantic_issues(error.errors())]) from None
     if unapplied:
         raise SpecError(unapplied)
     problems = check_system(system)
@@ -206,6 +212,29 @@ class Locator:
         return "".join(f" (after {self.named[n]}, which set {dotted(o)})"
                        for n, o in sorted(below))
 
+    def pydantic_issues(self, errors: list[Any]) -> list[SpecIssue]:
+        """An issue per error, but one for a value that no member of a union with a word
+        takes: `workers: 2.0` gave "Input should be 'unlimited'" and "Input should be a
+        valid integer" as two problems."""
+        unions: dict[Path, list[Any]] = {}
+        for error in errors:
+            if _union_member(error):
+                unions.setdefault(self._data_path(tuple(error["loc"]), False), []).append(error)
+        issues = [self.pydantic_issue(e) for e in errors if not _union_member(e)]
+        for path, members in unions.items():
+            words = [e for e in members if e["type"] == "literal_error"]
+            others = [e for e in members if e["type"] != "literal_error"]
+            if not words or not others:
+                issues += [self.pydantic_issue(e) for e in members]
+                continue
+            wanted = [plain_message(str(e["msg"])).removeprefix("Input should be ")
+                      for e in others + words]
+            got = words[0].get("input")
+            hint = did_you_mean(str(got), [c for e in words for c in _choices(e)])
+            issues.append(self.issue(path, f"Input should be {', or '.join(wanted)} "
+                                           f"(got {got!r}){hint}"))
+        return issues
+
     def pydantic_issue(self, error: Any) -> SpecIssue:
         kind = error["type"]
         path = self._data_path(tuple(error["loc"]), missing=kind == "missing")
@@ -217,15 +246,10 @@ class Locator:
             return self.issue(path, "required field is missing")
         if kind == "literal_error" and path == ("scalesim",):
             return self.issue(path, "the format version must be 1")
-        message = str(error["msg"])
-        for prefix in ("Value error, ", "Assertion failed, "):
-            message = message.removeprefix(prefix)
+        message = plain_message(str(error["msg"]))
         if kind in ("literal_error", "enum"):
             got = error.get("input")
-            word = str(got)
-            expected = str(error.get("ctx", {}).get("expected", ""))
-            choices = [c.strip(" '") for c in expected.replace(" or ", ",").split(",")]
-            message = f"{message} (got {got!r}){did_you_mean(word, choices)}"
+            message = f"{message} (got {got!r}){did_you_mean(str(got), _choices(error))}"
         return self.issue(path, message)
 
     def _data_path(self, loc: tuple[Any, ...], missing: bool) -> Path:
@@ -245,6 +269,20 @@ class Locator:
                     and isinstance(node, dict):
                 path.append(part)  # a missing field: point at its parent, name the field
         return tuple(path)
+
+
+def _choices(error: Any) -> list[str]:
+    """The words a literal or enum error expected: "'a', 'b' or 'c'" -> a, b, c."""
+    expected = str(error.get("ctx", {}).get("expected", ""))
+    return [c.strip(" '") for c in expected.replace(" or ", ",").split(",")]
+
+
+def _union_member(error: Any) -> bool:
+    """Whether a pydantic error is one member's of a union of a number and words
+    (`workers`: a count or 'unlimited'): its location ends with the member's tag."""
+    last = error["loc"][-1] if error["loc"] else None
+    return isinstance(last, str) and (last.startswith("literal[") or last.startswith(
+        "constrained-") or last in ("int", "float"))
 
 
 def _index_hint(field: str) -> str:

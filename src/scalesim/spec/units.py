@@ -6,6 +6,7 @@ rest of ScaleSim never sees a unit string.
 
 from __future__ import annotations
 
+import math
 import re
 
 from scalesim.spec.bounds import MAX_DURATION_S, MAX_RATE_PER_S
@@ -24,11 +25,19 @@ DURATION_PATTERN = r"^\s*(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*(us|µs|ms|s|m|min
 RATE_PATTERN = r"^\s*(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*[kKM]?\s*/\s*(s|sec|m|min|h)\s*$"
 
 
+def _no_unit(value: object, what: str, example: str) -> ValueError:
+    """A value that is not a unit string; YAML's .inf and .nan are named as not finite
+    (docs/spec.md, Bounds), not as missing a unit."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return ValueError(f"a {what} must be finite (got {value!r}); give e.g. {example}")
+    return ValueError(f"a {what} needs a unit, e.g. {example} (got {value!r})")
+
+
 def parse_duration(value: object) -> float:
     """'250us', '5ms', '1.5s', '2m', '1h' -> seconds. A bare number is refused: units are
     where most spec mistakes hide."""
     if isinstance(value, bool) or not isinstance(value, str):
-        raise ValueError(f"a duration needs a unit, e.g. '5ms' or '2s' (got {value!r})")
+        raise _no_unit(value, "duration", "'5ms' or '2s'")
     match = _DURATION_RE.match(value)
     if match is None and _DURATION_RE.match(value.strip().removeprefix("-")):
         raise ValueError(f"a duration is not negative: {value!r}")
@@ -45,7 +54,7 @@ def parse_duration(value: object) -> float:
 def parse_rate(value: object) -> float:
     """'500/s', '30/min', '2k/s', '1.5M/h' -> events per second."""
     if isinstance(value, bool) or not isinstance(value, str):
-        raise ValueError(f"a rate needs a unit, e.g. '500/s' or '2k/s' (got {value!r})")
+        raise _no_unit(value, "rate", "'500/s' or '2k/s'")
     match = _RATE_RE.match(value)
     if match is None and _RATE_RE.match(value.strip().removeprefix("-")):
         raise ValueError(f"a rate is not negative: {value!r}")
