@@ -199,3 +199,13 @@ simulation: {duration: 10s}
     text = warned(950, Execution(precision=Precision(0.02, 100)))
     assert "about 1,578 replications of 10 s, past --max-replications 100" in text
     assert warned(950, Execution(precision=Precision(0.02, 2000))) == ""
+
+
+def test_max_replications_below_5_is_5(run_cli, spec_file) -> None:
+    """docs/cli.md: "below 5 it is 5"; 3 ran 5 but 1 was refused (the option's least was 2)."""
+    fast = GOOD.replace("duration: 5s", "duration: 1s")
+    result = run_cli("simulate", str(spec_file(fast)), "--precision", "50%",
+                     "--max-replications", "1", "--jobs", "1", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["replications"] == 5 and document["precision"]["max_replications"] == 5

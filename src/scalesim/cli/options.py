@@ -31,7 +31,8 @@ PrecisionText = Annotated[str | None, typer.Option(
     "the mean latency is within PCT of the mean, e.g. 2% (at least 5 replications, or "
     "--replications if more).")]
 MaxReplications = Annotated[int, typer.Option(
-    "--max-replications", min=2, help="With --precision: stop here even if not precise.")]
+    "--max-replications", min=1, help="With --precision: stop here even if not precise "
+    "(below 5 it is 5, the replications --precision always runs).")]
 
 _TARGET = re.compile(r"^\s*([a-z_0-9]+)\s*<=?\s*(.+?)\s*$")
 
