@@ -203,3 +203,24 @@ def test_a_null_beside_the_release_namespace_renders_both() -> None:
     rendered = yaml.safe_load(render_template(text, as_helm_reads(values),
                                               {"Name": "r", "Namespace": "elsewhere"}))
     assert json.loads(rendered["data"]) == {"lock": {"namespace": "elsewhere"}, "limit": None}
+
+
+def test_the_install_steps_name_a_release_helm_takes() -> None:
+    """Helm refuses a release name over 53 characters; a 63-character system name made the
+    printed `helm install` step (and the README's) one Helm refuses. The release is the
+    name cut to 53 characters, and the step says so; the chart keeps the whole name."""
+    from pathlib import Path
+
+    from scalesim.generate.guide import next_steps
+
+    long = "s" * 52 + "-" + "t" * 10  # cut at 53, the '-' is dropped too
+    files = generate(SMALL, Target.HELM, (f"name={long}",))
+    [step] = [s for s in next_steps(system(SMALL, (f"name={long}",)), [f.path for f in files],
+                                    OPTIONS, Path("out")) if s.startswith("helm")]
+    assert step == (f"helm install {'s' * 52} out/helm/{long} --namespace demo "
+                    "--create-namespace   # the release name is the system's, cut to Helm's "
+                    "53 characters")
+    [readme] = [f.content for f in generate(SMALL, Target.ALL, (f"name={long}",))
+                if f.path == "README.md"]
+    assert f"helm install {'s' * 52} helm/{long} " in readme
+    assert f"helm upgrade {'s' * 52} helm/{long} " in readme

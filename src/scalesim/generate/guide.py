@@ -17,7 +17,14 @@ from scalesim.generate import chaos, keda, kong
 from scalesim.generate.base import GeneratedFile, GenerateOptions
 from scalesim.generate.code import PYTHON
 from scalesim.generate.compose import COMPOSE_FILE, entry_points
-from scalesim.generate.naming import HTTP_PORT, dns_label, env_name, system_label
+from scalesim.generate.naming import (
+    HELM_RELEASE_MAX,
+    HTTP_PORT,
+    dns_label,
+    env_name,
+    release_name,
+    system_label,
+)
 from scalesim.generate.tech import runs_as_deployment, tech_of
 from scalesim.spec.model import Kind, System
 
@@ -44,7 +51,8 @@ def readme(system: System, options: GenerateOptions) -> GeneratedFile:
                       undefined=StrictUndefined, keep_trailing_newline=True,
                       trim_blocks=True, lstrip_blocks=True, autoescape=False)
     text = env.get_template("README.md.j2").render(
-        system=system.name, chart=system_label(system.name),
+        system=system.name, chart=system_label(system.name), release=release_name(system.name),
+        release_max=HELM_RELEASE_MAX,
         description=system.description, options=options, python=PYTHON, port=HTTP_PORT,
         compose_file=COMPOSE_FILE, entries=_entries(system),
         stand_ins=[name for name, c in components.items() if c.kind is not Kind.SERVICE
@@ -82,9 +90,11 @@ def next_steps(system: System, paths: list[str], options: GenerateOptions,
     if "k8s" in written:
         steps.append(f"kubectl apply -f {out}/k8s/namespace.yaml && kubectl apply -f {out}/k8s/")
     if "helm" in written:
-        chart = system_label(system.name)
-        steps.append(f"helm install {chart} {out}/helm/{chart} --namespace "
-                     f"{options.namespace} --create-namespace")
+        chart, release = system_label(system.name), release_name(system.name)
+        cut = "" if release == chart else (f"   # the release name is the system's, cut to "
+                                           f"Helm's {HELM_RELEASE_MAX} characters")
+        steps.append(f"helm install {release} {out}/helm/{chart} --namespace "
+                     f"{options.namespace} --create-namespace{cut}")
     # argo/ last: its HPAs and ScaledObjects, aimed at the Rollouts, replace those aimed at
     # the Deployments the Rollouts take over
     steps += [f"kubectl apply -f {out}/{target}/" for target in ("istio", "kong", "keda", "argo")

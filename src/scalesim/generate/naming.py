@@ -59,6 +59,15 @@ def system_label(name: str) -> str:
     return dns_label(name, "system name", place=("name",))
 
 
+HELM_RELEASE_MAX = 53  # Helm refuses a longer release name (its Secret adds a prefix)
+
+
+def release_name(name: str) -> str:
+    """The Helm release the install steps name: the system's label, cut to the 53
+    characters Helm takes (a 63-character name made a step Helm refuses)."""
+    return system_label(name)[:HELM_RELEASE_MAX].rstrip("-")
+
+
 def check_names(names: list[str]) -> None:
     """All names valid and distinct once lower-cased (collect every problem, each placed
     at the component that breaks the rule, the second of a pair)."""
