@@ -221,6 +221,35 @@ def test_a_killed_run_leaves_no_partial_output_and_the_next_run_cleans_up(
     assert not leftover.exists() and (out / "result.json").exists()
 
 
+@pytest.mark.parametrize(("sent", "code", "command"), [
+    (signal.SIGTERM, 143, ["simulate", "{spec}", "-r", "10000"]),
+    (signal.SIGINT, 130, ["simulate", "{spec}", "-r", "10000"]),  # Ctrl-C: the whole group
+    (signal.SIGTERM, 143, ["sweep", "{spec}", "--vary", "workloads.0.rate=100/s,200/s",
+                           "-r", "5000"]),
+])
+def test_an_interrupted_run_stops_its_workers_and_says_so(
+        spec_file, sent: signal.Signals, code: int, command: list[str]) -> None:
+    """SIGTERM killed the command and the worker pool's semaphores were reported leaked
+    (a resource_tracker UserWarning); Ctrl-C ended it with 130 and no word, or hung while
+    waiting on the pool. Now: the pool is shut down, one line, exit 128 + the signal."""
+    spec = spec_file(GOOD.replace("duration: 5s", "duration: 1s"))
+    process = subprocess.Popen(
+        [SCALESIM, *[part.format(spec=spec) for part in command], "--jobs", "2", "-q",
+         "--force"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
+    try:
+        process.wait(timeout=4)
+    except subprocess.TimeoutExpired:  # under way, workers started
+        os.killpg(process.pid, sent) if sent == signal.SIGINT else process.send_signal(sent)
+    try:
+        _, errors = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:  # hung: leave no process behind
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == code, errors
+    assert errors == f"scalesim: interrupted ({sent.name}): nothing written\n"
+
+
 @pytest.mark.parametrize("seed", ["-1", str(2**63)])
 def test_seed_out_of_range_is_bad_input(run_cli, spec_file, seed: str) -> None:
     for command in (["simulate"], ["report", "-o", "x.html"], ["diagram", "-o", "x.svg"]):

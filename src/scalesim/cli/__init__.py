@@ -152,12 +152,21 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 def main() -> None:
     """Run the command; an output that cannot be written (a full disk, a closed terminal)
-    ends it with one line and exit 1, not a traceback."""
+    ends it with one line and exit 1, not a traceback; Ctrl-C or SIGTERM with one line and
+    exit 130 or 143."""
+    from scalesim.interrupt import Interrupted, install
+
+    install()
     try:
         try:
             app()
         finally:
             sys.stdout.flush()  # here, where a failure can still be reported
+    except Interrupted as interrupt:
+        from scalesim.cli.outputs import written_so_far
+
+        sys.stderr.write(f"scalesim: interrupted ({interrupt}): {written_so_far()}\n")
+        raise SystemExit(128 + interrupt.signum) from None
     except OSError as error:
         if error.errno == errno.EPIPE:  # the reader went away (`| head`): nothing to say
             raise SystemExit(0) from None

@@ -26,6 +26,17 @@ def run_files() -> tuple[str, ...]:
     return ("result.json", *FILES.values())
 
 
+WRITTEN: list[Path] = []  # what this command has written whole, for an interruption's message
+
+
+def written_so_far() -> str:
+    """What an interrupted command leaves: nothing, or the outputs it had finished (an
+    output is never left half-written)."""
+    if not WRITTEN:
+        return "nothing written"
+    return "only " + ", ".join(str(path) for path in WRITTEN) + " written"
+
+
 class OutputError(ValueError):
     """An output path that cannot be written; the message says why."""
 
@@ -89,6 +100,7 @@ def write_file(path: Path, content: str | bytes) -> None:
                 stream.write(data)
             os.chmod(temporary, 0o644)
             os.replace(temporary, path)
+            WRITTEN.append(path)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
@@ -133,6 +145,7 @@ def write_into(directory: Path, write: Callable[[Path], list[Path]]) -> list[Pat
                 files = write(Path(staging))
                 for path in files:
                     os.replace(path, directory / path.name)
+                    WRITTEN.append(directory / path.name)
         except OSError:
             if new:
                 shutil.rmtree(directory, ignore_errors=True)
@@ -159,6 +172,7 @@ def write_run(directory: Path, result: dict[str, Any]) -> None:
             staging.chmod(0o755)
             with _signals_held():
                 _swap_in(staging, directory)
+            WRITTEN.append(directory)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

@@ -17,6 +17,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
 
+from scalesim.interrupt import Interrupted, deferred, ignore_sigint
+
 A = TypeVar("A")
 R = TypeVar("R")
 Finished = Generator[tuple[int, R], None, None]  # (task index, result) as tasks finish
@@ -68,7 +70,8 @@ class Processes:
         if self._pool is None:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["scalesim.sweep.tasks"])
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context,
+                                             initializer=ignore_sigint)
         return self._pool
 
     def imap(self, fn: Callable[[A], R], tasks: Sequence[A]) -> Finished[R]:
@@ -77,11 +80,14 @@ class Processes:
         pool = self._started()
         futures: dict[Future[R], int] = {pool.submit(fn, task): i for i, task in enumerate(tasks)}
         try:
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=futures.__getitem__):
-                    yield futures[future], future.result()
+            with deferred() as signals:
+                pending = set(futures)
+                while pending:
+                    done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+                    if signals:
+                        raise Interrupted(signals[0])
+                    for future in sorted(done, key=futures.__getitem__):
+                        yield futures[future], future.result()
         finally:
             for future in futures:
                 future.cancel()
