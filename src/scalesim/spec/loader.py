@@ -247,6 +247,10 @@ class Locator:
         if kind == "literal_error" and path == ("scalesim",):
             return self.issue(path, "the format version must be 1")
         message = plain_message(str(error["msg"]))
+        got = error.get("input")
+        if kind == "model_type" and error.get("ctx", {}).get("class_name") == "Call" \
+                and isinstance(got, str):  # `calls: [db.get]`, the most repeated mistake
+            message = f"a call is a mapping: write {{to: {got}}} (got {got!r})"
         if kind in ("literal_error", "enum"):
             got = error.get("input")
             message = f"{message} (got {got!r}){did_you_mean(str(got), _choices(error))}"
