@@ -132,6 +132,7 @@ HEAD = "scalesim: 1\nname: t\ncomponents:\n  api:\n"  # lines 1-4
     ('    name: "api\n    replicas: 2\n', ":5:11:", "the quote that opens here is never closed"),
     ("    operations: {get: {work: 1ms}\n    replicas: 2\n", ":5:17:",
      "the '{' here is not closed before line 6: end it with '}'"),
+    ("    operations: {get: {work: 1ms}", ":5:17:", "the '{' here is never closed"),
     ("    operations: {get: {work: 1ms} put: {work: 1ms}}\n", ":5:35:",
      "write ',' between the entries of '{…}'"),
 ])

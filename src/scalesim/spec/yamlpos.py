@@ -270,11 +270,12 @@ def _unclosed(error: yaml.MarkedYAMLError, failed: Position) -> tuple[Position, 
     for kind, (opener, closer) in _OPENERS.items():
         if kind not in context or not problem.startswith("expected ','"):
             continue
-        if opened[0] == failed[0]:
+        if opened[0] == failed[0] and "<stream end>" not in problem:
             return failed, f" (write ',' between the entries of '{opener}…{closer}')"
-        return opened, (f" (the '{opener}' here is not closed before line {failed[0]}: end "
-                        f"it with '{closer}', or write the entries below as a block without "
-                        f"'{opener}')")
+        until = "never closed" if "<stream end>" in problem else \
+            f"not closed before line {failed[0]}"
+        return opened, (f" (the '{opener}' here is {until}: end it with '{closer}', or write "
+                        f"the entries below as a block without '{opener}')")
     return None
 
 
