@@ -141,10 +141,10 @@ def _found(text: str, filename: str, overrides: Sequence[str],
 
 def _blame_overrides(issues: Sequence[SpecIssue], text: str, filename: str,
                      overrides: Sequence[str], named: Sequence[str]) -> list[SpecIssue]:
-    """`issues`, each one placed in the file that the file alone does not have ending with
-    the overrides that made it: those that make it on their own, or all of them. A
+    """`issues`, where each placed in the file that the file alone does not have ends
+    with the overrides that make it (each that does on its own, else all of them): a
     duration set too long is reported on the interval the file leaves to its default, at
-    the line of `simulation:`, which the file is not wrong about."""
+    the line of `simulation:`, as if the file were wrong."""
     written = _found(text, filename, (), ())
     alone: list[set[str]] | None = None  # the paths each override makes problems at
     blamed: list[SpecIssue] = []
