@@ -45,7 +45,7 @@ import numpy as np
 import numpy.typing as npt
 
 from scalesim.analytic import closed as closed_loop
-from scalesim.analytic import hashing, lattice, memo
+from scalesim.analytic import hashing, lattice, memo, relay
 from scalesim.analytic.again import Chain, backoff_bounds, still_full
 from scalesim.analytic.cpu import CpuDemand, with_cores
 from scalesim.analytic.hashing import Split
@@ -77,7 +77,7 @@ from scalesim.analytic.success import (
     step_calls,
 )
 from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
-from scalesim.spec.data import most_in_flight
+from scalesim.spec.data import Outbox, most_in_flight
 from scalesim.spec.demand import cpu_s, extra_s
 from scalesim.spec.model import (
     Balancer,
@@ -427,6 +427,12 @@ class Model:
                                                  np.zeros(len(self.names)))
                 for ref in sub.publishers:
                     row[self.index[ref]] += sub.deliveries
+        # per queue: the calls its outbox relays publish (caller, share of its visits, outbox)
+        self.relays: dict[str, list[tuple[int, float, Outbox]]] = {}
+        for edge in call_edges(system):
+            if edge.call.outbox is not None:
+                self.relays.setdefault(edge.callee.split(".", 1)[0], []).append(
+                    (self.index[edge.caller], edge.weight, edge.call.outbox))
         self.limited = {cname: [self.index[f"{cname}.{o}"] for o in c.effective_operations]
                         for cname, c in system.components.items() if c.rate_limit is not None}
         self.order, self.cyclic = _component_order(system)
@@ -1429,6 +1435,12 @@ class Model:
                               StationLoad(rate, servers, capacity, held.mean, held.scv),
                               self.points)
                 sub = self.subscribed[cname, place]
+                if held is not None:
+                    state = relay.batched(
+                        state, [(float(op_rate[i]) * share, outbox)
+                                for i, share, outbox in self.relays.get(cname, [])],
+                        sum(float(op_rate[self.index[p]]) for p in sub.publishers),
+                        servers, held.mean, self.points)
                 out[f"{cname}->{target}"] = SubscriptionEstimate(
                     rate, state, held, tuple(sub.first_success()) or (1.0,),
                     None if held is None or state.wait is None
