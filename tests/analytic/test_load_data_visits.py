@@ -234,3 +234,37 @@ def test_a_subscription_has_the_deliveries_in_flight_the_simulator_runs(
     system = load_spec_text(KAFKA.format(queue=queue, consumer=consumer, replicas=replicas))
     found = Model(system).evaluate().subscriptions["orders->worker.process"]
     assert found.state.offered == pytest.approx(300.0 * 0.010 / servers, rel=1e-9)
+
+
+SWAMPED = """scalesim: 1
+name: swamped
+defaults: {{network: 0.5ms}}
+components:
+  api:
+    workers: unlimited
+    operations:
+      send: {{work: 1ms, calls: [{{to: jobs.publish}}]}}
+  jobs:
+    kind: queue
+    tech: sqs
+    consumers: [{{to: worker.run, concurrency: {slots}}}]
+  worker:
+    workers: 2
+    operations:
+      run: {{work: 10ms}}
+workloads:
+  - {{name: w, to: api.send, rate: 300/s}}
+"""
+
+
+@pytest.mark.parametrize("slots", [2, 4])
+def test_a_subscription_whose_consumer_cannot_keep_up_has_a_finite_offered_load(
+        slots: int) -> None:
+    """Its deliveries are held without end (no lag), but each is held at least the hops and
+    the consumer's work: 300/s × 11 ms over the slots. It read ∞ ('offered ∞', `behind`
+    null), where capacity.md shows a percentage."""
+    found = Model(load_spec_text(SWAMPED.format(slots=slots))).evaluate()
+    sub = found.subscriptions["jobs->worker.run"]
+    assert sub.state.offered == pytest.approx(300.0 * 0.011 / slots, rel=1e-9)
+    assert sub.lag is None and not sub.state.stable
+    assert found.components["worker"].state.offered == pytest.approx(1.5)

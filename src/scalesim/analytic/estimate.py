@@ -61,6 +61,7 @@ from scalesim.analytic.load import (
     miss_shares,
     peak_rate,
     rate_cap,
+    round_trip_s,
     serving_replicas,
     subscriptions,
     visits,
@@ -1430,10 +1431,9 @@ class Model:
                     else servers + component.capacity
                 held = None if response is None else \
                     lattice.total([self.hop, response, self.hop])
-                state = solve(StationLoad(rate, servers, capacity, math.inf, 1.0)
-                              if held is None else
-                              StationLoad(rate, servers, capacity, held.mean, held.scv),
-                              self.points)
+                state = self._swamped(rate, servers, capacity, target) if held is None \
+                    else solve(StationLoad(rate, servers, capacity, held.mean, held.scv),
+                               self.points)
                 sub = self.subscribed[cname, place]
                 if held is not None:
                     state = relay.batched(
@@ -1446,6 +1446,15 @@ class Model:
                     None if held is None or state.wait is None
                     else self._step(sub, held, state.wait))
         return out
+
+    def _swamped(self, rate: float, servers: int, capacity: int | None, target: str
+                 ) -> StationState:
+        """A subscription whose consumer cannot keep up: its deliveries are held without
+        end, so its lag has no steady state, but its offered load is finite: each delivery
+        held at least the hops and the consumer's response with no queueing."""
+        state = solve(StationLoad(rate, servers, capacity, math.inf, 1.0), self.points)
+        offered = rate * round_trip_s(self.system, target) / servers
+        return dataclasses.replace(state, utilization=offered, offered=offered)
 
     def _step(self, sub: Subscription, held: Lattice, wait: Lattice) -> Lattice:
         """From a failed delivery's start to the next one's (`SubscriptionEstimate.step`):
