@@ -11,7 +11,8 @@ import pytest
 from tests.spec.test_bounds import chain
 
 from scalesim.analytic import lattice
-from scalesim.analytic.estimate import Model
+from scalesim.analytic.caveats import caveats
+from scalesim.analytic.estimate import Model, estimate
 from scalesim.analytic.held import (
     Bound,
     held_bounds,
@@ -167,3 +168,35 @@ def test_a_retry_to_the_same_replica_keeps_the_pool_bound() -> None:
         "components.api.operations.get.calls=[{to: db.query, retry: {attempts: 2, "
         "other_replica: false}}]"])
     assert held_bounds(system)["db"] is Bound.LEAST
+
+
+DELIVERED = """scalesim: 1
+name: delivered
+defaults: {{network: 0.25ms}}
+components:
+  jobs:
+    kind: queue
+    tech: rabbitmq
+    consumers: [{{to: worker.process, concurrency: {slots}}}]
+  worker:
+    replicas: 4
+    workers: 8
+    balancer: least_requests
+    operations:
+      process: {{work: {{dist: gamma, mean: 20ms, cv: 0.5}}}}
+workloads:
+  - {{name: submit, to: jobs.publish, rate: 1200/s}}
+"""
+
+
+@pytest.mark.parametrize(("slots", "waits"), [(32, False), (33, True)])
+def test_a_subscriptions_deliveries_in_flight_bound_its_consumer(slots: int,
+                                                                waits: bool) -> None:
+    """32 deliveries in flight over 4 replicas × 8 workers behind least_requests: a free
+    worker for each (the work-queue template's worker: the estimate gave it a 0.13 ms wait,
+    P(wait) 8.3 %, and the pooled-balancer caveat; simulated, its queue never formed)."""
+    system = load_spec_text(DELIVERED.format(slots=slots))
+    found = estimate(system)
+    worker = found.components["worker"].state
+    assert (worker.p_wait > 0.0) is waits and (worker.mean_wait_s > 0.0) is waits
+    assert any(c.code == "pooled-balancer" for c in caveats(system, found)) is waits

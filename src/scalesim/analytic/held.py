@@ -56,9 +56,13 @@ caller's worker moves on: no timeout, deadline or hedge on the calls (an attempt
 keeps the callee's worker; a deadline passed down cuts the calls below short), no parallel
 group that returns before all its branches, no saga, no crash, random failure or liveness
 restart of a caller, and callers whose replicas cannot grow past what is counted (an
-autoscaler's maximum; no rollout). Anything else that reaches the component (a workload, an
-async call, a queue's consumer, a cache miss or write, a projection) leaves it to the
-station formulas.
+autoscaler's maximum; no rollout). A queue's subscription without partitions counts as a
+caller of its consumer with its deliveries in flight (`most_in_flight`): a delivery keeps
+its slot until the consumer answers (a visibility timeout lets the message go again, but
+not the slot), so 32 deliveries over 4 replicas × 8 workers behind least_requests never
+wait. Anything else that reaches the component (a workload, an async call, a partition's
+member, which takes its replica's records with no balancer, a cache miss or write, a
+projection) leaves it to the station formulas.
 """
 
 from __future__ import annotations
@@ -71,10 +75,12 @@ import numpy as np
 
 from scalesim.analytic.lattice import Lattice
 from scalesim.spec.checks import entry_refs, iter_calls
+from scalesim.spec.data import most_in_flight
 from scalesim.spec.model import (
     Balancer,
     Call,
     Component,
+    Kind,
     ParallelStep,
     SagaBlock,
     System,
@@ -181,12 +187,36 @@ def _population(system: System) -> Counter[str]:
                 open_to_all.add(callee)
             else:
                 waiting[callee] += counted * count
+    for callee, count in _deliveries_in_flight(system).items():
+        waiting[callee] += count
     return Counter({name: count for name, count in waiting.items() if name not in open_to_all})
 
 
+def _deliveries_in_flight(system: System) -> Counter[str]:
+    """Consumer -> the most deliveries its queues' subscriptions without partitions hold
+    at once (`most_in_flight`): a slot stays taken until the consumer answers, like a
+    blocking caller's worker, and the delivery goes through the consumer's balancer."""
+    out: Counter[str] = Counter()
+    for component in system.components.values():
+        if component.kind is not Kind.QUEUE or component.partitions is not None:
+            continue
+        for consumer in component.consumers:
+            callee = system.resolve(consumer.to)[0]
+            out[callee] += most_in_flight(consumer, None,
+                                          system.components[callee].most_replicas)
+    return out
+
+
 def _entered_otherwise(system: System) -> set[str]:
-    """Components reached by anything but a call."""
-    return {system.resolve(ref)[0] for _, ref in entry_refs(system)}
+    """Components reached by anything but a call or a delivery that `_deliveries_in_flight`
+    counts."""
+    return {system.resolve(ref)[0] for path, ref in entry_refs(system)
+            if not (path[2] == "consumers" and _counted(system.components[str(path[1])]))}
+
+
+def _counted(queue: Component) -> bool:
+    """Its deliveries count as bounded callers (`_deliveries_in_flight`)."""
+    return queue.kind is Kind.QUEUE and queue.partitions is None
 
 
 def _waiting_workers(system: System, name: str, component: Component) -> int | None:
