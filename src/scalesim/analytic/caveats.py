@@ -330,8 +330,10 @@ def _changing(system: System) -> Iterator[Caveat]:
     stores = [name for name, c in system.components.items() if c.event_store is not None]
     if stores:
         yield Caveat("event-store", ", ".join(stores), "loading an aggregate reads its snapshot "
-                     "and the events after it, and appends can conflict; the estimate counts "
-                     "each operation's own work only, so its latency spread is off")
+                     "and the events after it: the estimate adds the mean load of the streams "
+                     "as they start to every append and load (the events the run appends left "
+                     "out), a constant, so its spread is narrower; append conflicts "
+                     "(WrongExpectedVersion) and their retries are not counted")
     sagas = sorted({f"{cname}.{oname}" for cname, component in system.components.items()
                     for oname, operation in component.effective_operations.items()
                     for step in operation.calls if isinstance(step, SagaBlock)})

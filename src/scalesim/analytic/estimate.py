@@ -64,6 +64,7 @@ from scalesim.analytic.load import (
     round_trip_s,
     serving_replicas,
     subscriptions,
+    visit_extra_s,
     visits,
 )
 from scalesim.analytic.mva import MvaStation, mva
@@ -79,7 +80,7 @@ from scalesim.analytic.success import (
 )
 from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
 from scalesim.spec.data import Outbox, most_in_flight
-from scalesim.spec.demand import cpu_s, extra_s
+from scalesim.spec.demand import cpu_s
 from scalesim.spec.model import (
     Balancer,
     Call,
@@ -493,7 +494,8 @@ class Model:
         component = self.system.components[cname]
         operation = component.effective_operations[oname]
         work = lattice.of(operation.demand, self.points)
-        extra = extra_s(self.system, cname, oname)  # the CPU model's overheads and `wait`
+        # the CPU model's overheads, `wait` and an event store's aggregate load
+        extra = visit_extra_s(self.system, cname, oname)
         if extra > 0.0:
             work = lattice.total([work, lattice.point(extra, self.points)])
         cache_calls = tuple((self.misses[cname] if to == component.backend else 1.0, to)

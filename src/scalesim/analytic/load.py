@@ -33,7 +33,7 @@ from scalesim.analytic.caching import hit_ratio
 from scalesim.analytic.lattice import Lattice
 from scalesim.analytic.quorum import leader_share, replication_wait
 from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
-from scalesim.spec.data import Delivery
+from scalesim.spec.data import Delivery, EventStore
 from scalesim.spec.demand import cpu_s, extra_s
 from scalesim.spec.errors import Path
 from scalesim.spec.model import (
@@ -202,6 +202,28 @@ def _key_rates(system: System, name: str, index: dict[str, int],
             for rate, workload in zip(per_workload, system.workloads, strict=True)]
 
 
+def visit_extra_s(system: System, cname: str, oname: str) -> float:
+    """`extra_s` (the overheads and `wait`) plus, for an event store's `append` and `load`,
+    the aggregate's load (`aggregate_load_s`), which holds the worker too."""
+    store = system.components[cname].event_store
+    if store is None or oname not in (store.append, store.load):
+        return extra_s(system, cname, oname)
+    return extra_s(system, cname, oname) + aggregate_load_s(store)
+
+
+def aggregate_load_s(store: EventStore) -> float:
+    """Mean seconds a visit of an event store's `append` or `load` spends loading its
+    aggregate (docs/data.md), its worker held: stream i starts with (2i + 1)·initial_events
+    // streams events; with a snapshot every N events, a stream of e ≥ N reads the latest
+    and replays e mod N events, else all e. The events appended in the run are left out."""
+    events = (2 * np.arange(store.streams) + 1) * store.initial_events // store.streams
+    snapshots = 0.0
+    if store.snapshot_every is not None:
+        snapshots = float((events >= store.snapshot_every).mean())
+        events = events % store.snapshot_every
+    return snapshots * store.snapshot_read + store.read_per_event * float(events.mean())
+
+
 def _times(rate: float, hold: float) -> float:
     """rate · hold, where an unused operation adds nothing even if its hold is unbounded."""
     return 0.0 if rate == 0.0 or hold == 0.0 else rate * hold
@@ -238,7 +260,7 @@ def _response_times(system: System, misses: Misses, timed: Mapping[str, float] |
             cname, oname = top.split(".", 1)
             operation = system.components[cname].effective_operations[oname]
             known[top] = operation.demand.mean_s + operation.post_work.mean_s \
-                + extra_s(system, cname, oname) \
+                + visit_extra_s(system, cname, oname) \
                 + _waits(system, cname, oname, response, misses, timed)
             stack.pop()
         return known[ref]
@@ -283,7 +305,8 @@ def _hold(system: System, cname: str, oname: str, response: Callable[[str], floa
     """Worker time per visit: its own time, plus the calls' waits when the io is blocking."""
     component = system.components[cname]
     operation = component.effective_operations[oname]
-    hold = operation.demand.mean_s + operation.post_work.mean_s + extra_s(system, cname, oname)
+    hold = operation.demand.mean_s + operation.post_work.mean_s \
+        + visit_extra_s(system, cname, oname)
     if component.io == "blocking":
         hold += _waits(system, cname, oname, response, misses, timed)
     return hold
