@@ -19,6 +19,7 @@ from scalesim.analytic.load import cache_reads, leader_served, rate_cap
 from scalesim.analytic.quorum import replication_wait
 from scalesim.spec.dists import AnyDistribution, Empirical, Gamma, Lognormal, Mixture, Pareto
 from scalesim.spec.model import Call, ParallelStep, SagaBlock, System, plain_steps
+from scalesim.spec.resilience import Fallback
 
 BUSY = 0.9  # offered load above which the estimate is sensitive to every approximation
 LATE = 0.01  # share of attempts past their timeout that changes the picture
@@ -139,12 +140,18 @@ def storms(system: System, estimate: Estimate) -> Iterator[Caveat]:
 
 
 def timeouts(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    fallbacks = {_edge(system, source, call): call.on_failure for source, call in _calls(system)
+                 if isinstance(call.on_failure, Fallback)}
     for edge, late in sorted(estimate.timeouts.items()):
         if late > LATE:
+            what = "fails or retries them" if edge not in fallbacks else \
+                "answers them with the call's fallback after any retries" + (
+                    ", counted in the workloads' `degraded` share" if fallbacks[edge].degraded
+                    else "")
             yield Caveat("timeouts-fire", edge, f"{late:.1%} of attempts outlast the timeout; "
-                         "the estimate fails or retries them (their time and the retries' "
-                         "load counted), each attempt late independently of the last, where "
-                         "a congested callee makes the retry late too")
+                         f"the estimate {what} (their time and the retries' load counted), "
+                         "each attempt late independently of the last, where a congested "
+                         "callee makes the retry late too")
 
 
 def breakers(system: System, estimate: Estimate) -> Iterator[Caveat]:

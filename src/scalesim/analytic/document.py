@@ -50,6 +50,7 @@ def estimate_document(system: System, slo: Slo | None = None) -> dict[str, Any]:
             "latency_ms": latency_ms(found.latency),
             "error_rate": num(1.0 - found.success, 6),
             "availability": num(found.availability, 8),
+            "degraded": num(found.degraded, 6),
             # the mean and the percentiles; a closed loop's percentiles never are
             "exact": found.exact and found.percentiles_exact and trusted,
             "mean_exact": found.exact and trusted,

@@ -197,6 +197,7 @@ class WorkloadEstimate:
     exact: bool  # product-form: the mean is exact (see `Model._exact`)
     percentiles_exact: bool = False  # the percentiles too (open product-form networks only)
     revisited: tuple[str, ...] = ()  # queueing components a request can meet twice or more
+    degraded: float = 0.0  # P(a request is answered in part by a `degraded` fallback)
 
     @property
     def mean_s(self) -> float:
@@ -886,7 +887,7 @@ class Model:
             workloads[workload.name] = WorkloadEstimate(
                 rates[workload.name], closed, latency, success.of(entry),
                 success.of(entry, structural=True), flow.component_visits[workload.name],
-                exact, exact and not closed and not again, again)
+                exact, exact and not closed and not again, again, success.degraded(entry))
         return Estimate(self.system, workloads, self._dead_lettered(components, op_rate),
                         self._subscriptions(op_rate, responses, flow), timeouts,
                         network.converged, _pooled(workloads.values()))

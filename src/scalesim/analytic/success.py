@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from scalesim.spec.checks import callees_first
 from scalesim.spec.model import Call, Fault, Operation, ParallelStep, System, plain_steps
+from scalesim.spec.resilience import Fallback
 
 if TYPE_CHECKING:
     from scalesim.analytic.estimate import ComponentEstimate, Model
@@ -86,6 +87,7 @@ class Success:
         self.admitted = admitted  # the share a rate-limited component lets in (of a workload's)
         self.memo: dict[tuple[str, bool], Failures] = {}
         self._admitted: dict[str, Failures] = {}  # a visit let in by its queue (`tried`)
+        self._degraded: dict[str, float] = {}  # P(a visit answers degraded) (`degraded`)
 
     def of(self, ref: str, structural: bool = False) -> float:
         return 1.0 - sum(self.failures(ref, structural).values())
@@ -99,6 +101,30 @@ class Success:
             for callee in callees_first(self.model.system, [ref], self.model.sync_edges):
                 self._known(callee, structural)
         return self._known(ref, structural)
+
+    def degraded(self, ref: str) -> float:
+        """P(a visit of `ref` is answered in part by a fallback marked `degraded`: a call it
+        waits on failed into one, or answered degraded itself (the simulator passes that up
+        to the caller), calls independent; worked out callees first."""
+        for callee in callees_first(self.model.system, [ref], self.model.sync_edges):
+            if callee not in self._degraded:
+                self._degraded[callee] = 0.0  # a circle of calls counts its own once
+                self._degraded[callee] = self._degraded_visit(callee)
+        return self._degraded[ref]
+
+    def _degraded_visit(self, ref: str) -> float:
+        clean = 1.0
+        for call in step_calls(self.model.ops[ref].steps):
+            call = self.model.system.effective(call)
+            if call.async_:
+                continue
+            target = ".".join(self.model.system.resolve(call.to))
+            outcome = self.attempt(ref, call) if call.retry is None else self.tried(ref, call)[0]
+            fails = sum(outcome.values())
+            if isinstance(call.on_failure, Fallback) and call.on_failure.degraded:
+                clean *= 1.0 - call.probability * fails
+            clean *= 1.0 - call.probability * (1.0 - fails) * self._degraded.get(target, 0.0)
+        return 1.0 - clean
 
     def solved(self, refs: Iterable[str]) -> None:
         """Work out the failures of `refs`, whose callees' are known already (the estimate
