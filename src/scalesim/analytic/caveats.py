@@ -17,6 +17,7 @@ from scalesim.analytic.estimate import Estimate
 from scalesim.analytic.hashing import fixed_ring
 from scalesim.analytic.load import cache_reads, leader_served, rate_cap
 from scalesim.analytic.quorum import replication_wait
+from scalesim.spec.consistency import Caching
 from scalesim.spec.dists import AnyDistribution, Empirical, Gamma, Lognormal, Mixture, Pareto
 from scalesim.spec.model import Call, ParallelStep, SagaBlock, System, plain_steps
 from scalesim.spec.resilience import Fallback
@@ -431,17 +432,23 @@ def rate_limits(system: System, estimate: Estimate) -> Iterator[Caveat]:
                          "rate, and lets bursts above it through while it has tokens")
 
 
+def _ttl_caches(system: System) -> Iterator[tuple[str, Caching, float]]:
+    """The components that cache with a TTL in front of a backend: name, settings, TTL."""
+    for name, component in system.components.items():
+        caching = component.caching
+        if caching is not None and caching.ttl is not None and component.backend is not None:
+            yield name, caching, caching.ttl
+
+
 def coalesced(system: System, estimate: Estimate) -> Iterator[Caveat]:
     """A TTL cache that coalesces a key's misses while it loads: the waiting reads load
     nothing (counted right), but the estimate serves them as hits, without their wait."""
-    for name, component in system.components.items():
-        caching = component.caching
-        if caching is None or caching.stampede != "coalesce" or caching.ttl is None \
-                or component.backend is None:
+    for name, caching, ttl in _ttl_caches(system):
+        if caching.stampede != "coalesce":
             continue
         rates, load_s = cache_reads(system, name)
-        share = hit_ratio(rates, caching.ttl, load_s, True, caching.refresh_ahead) - \
-            hit_ratio(rates, caching.ttl, load_s, False, caching.refresh_ahead)
+        share = hit_ratio(rates, ttl, load_s, True, caching.refresh_ahead) - \
+            hit_ratio(rates, ttl, load_s, False, caching.refresh_ahead)
         if share >= COALESCED:
             yield Caveat("coalesced-reads", name, f"{share:.1%} of its reads come while their "
                          "key loads and wait for that load (stampede: coalesce): they load "
@@ -453,15 +460,13 @@ def coalesced(system: System, estimate: Estimate) -> Iterator[Caveat]:
 def refreshed_ahead(system: System, estimate: Estimate) -> Iterator[Caveat]:
     """A cache that refreshes ahead: its background reloads are counted at the backend, as
     the simulator makes them, but as misses its reads wait for."""
-    for name, component in system.components.items():
-        caching = component.caching
-        if caching is None or caching.refresh_ahead is None or caching.ttl is None \
-                or component.backend is None:
+    for name, caching, ttl in _ttl_caches(system):
+        if caching.refresh_ahead is None:
             continue
         rates, load_s = cache_reads(system, name)
         coalesce = caching.stampede == "coalesce"
-        share = hit_ratio(rates, caching.ttl, load_s, coalesce, caching.refresh_ahead, True) \
-            - hit_ratio(rates, caching.ttl, load_s, coalesce, caching.refresh_ahead)
+        share = hit_ratio(rates, ttl, load_s, coalesce, caching.refresh_ahead, True) \
+            - hit_ratio(rates, ttl, load_s, coalesce, caching.refresh_ahead)
         if share >= COALESCED:
             yield Caveat("refresh-ahead", name, f"{share:.1%} of its reads start a reload in "
                          "the background (refresh_ahead): its backend's load counts them, but "
@@ -473,14 +478,12 @@ def refreshed_ahead(system: System, estimate: Estimate) -> Iterator[Caveat]:
 def xfetched(system: System, estimate: Estimate) -> Iterator[Caveat]:
     """A cache with XFetch whose TTL is under XFETCH_LOADS loads: the stores of the loads
     that overlap the first early one, which the cycle leaves out, shorten it."""
-    for name, component in system.components.items():
-        caching = component.caching
-        if caching is None or caching.stampede != "xfetch" or caching.ttl is None \
-                or component.backend is None:
+    for name, caching, ttl in _ttl_caches(system):
+        if caching.stampede != "xfetch":
             continue
         _, load_s = cache_reads(system, name)
-        if caching.ttl < XFETCH_LOADS * load_s:
-            yield Caveat("xfetch", name, f"its TTL ({caching.ttl:g} s) is under "
+        if ttl < XFETCH_LOADS * load_s:
+            yield Caveat("xfetch", name, f"its TTL ({ttl:g} s) is under "
                          f"{XFETCH_LOADS:g} loads ({load_s * 1e3:.3g} ms each): the loads "
                          "that overlap an early recomputation store the key again later, "
                          "which the estimate's cycle leaves out: its backend load is "
