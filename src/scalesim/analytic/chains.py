@@ -174,6 +174,15 @@ def full_again(arrival_rate: float, m: int, service_mean_s: float, capacity: int
     return rate, out
 
 
+def poisson_pmf(terms: int, mean: float) -> Array:
+    """P(Poisson(mean) = k) for k = 0 … terms − 1, from their logarithms (no overflow for
+    large k or means)."""
+    k = np.arange(terms, dtype=np.float64)
+    log_factorial = np.concatenate([[0.0], np.cumsum(np.log(k[1:]))])
+    return np.asarray(np.exp(k * math.log(max(mean, 1e-300)) - mean - log_factorial),
+                      dtype=np.float64)
+
+
 def poisson_weighted(values: Array, x: Array) -> Array:
     """Σₖ P(Poisson(x) = k)·values[k] at each x, terms past the values taken as 0: the
     Poisson probabilities of every k at once, for blocks of x of at most `BLOCK` terms."""

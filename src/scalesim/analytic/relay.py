@@ -20,9 +20,8 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.stats import poisson
 
-from scalesim.analytic.chains import erlang_mixture
+from scalesim.analytic.chains import erlang_mixture, poisson_pmf
 from scalesim.analytic.lattice import LEAF_POINTS, Lattice, mixture, zero
 from scalesim.analytic.station import StationState
 from scalesim.spec.data import Outbox
@@ -37,8 +36,8 @@ def batch_sizes(outbox: Outbox, rate: float) -> np.ndarray:
     follow at once: the burst is the interval's rows whatever `batch` is."""
     mean = rate * outbox.poll_interval
     top = int(mean + SPREAD * math.sqrt(mean) + SPREAD)
-    sizes = np.asarray(poisson.pmf(np.arange(top + 1), mean), dtype=np.float64)
-    sizes[top] += float(poisson.sf(top, mean))
+    sizes = poisson_pmf(top + 1, mean)
+    sizes[top] += max(0.0, 1.0 - float(sizes.sum()))  # the tail past it
     return sizes
 
 
