@@ -47,12 +47,16 @@ def test_wars_strict_quorums_are_always_consistent() -> None:
 
 
 def one_key(rate: float, ttl: float, load: float, reads: int,
-            seed: int) -> tuple[float, float, float]:
+            seed: int, writes: float = 0.0) -> tuple[float, float, float]:
     """A key read as Poisson(rate), a miss loads for `load` s and the entry then lives `ttl`
     s; reads during the load wait for it (not hits). Returns the hit ratio, its standard
     error (ratio estimator over the miss-to-miss cycles) and the mean reads per load burst
-    without protection (the miss plus every read during its load)."""
-    times = np.cumsum(np.random.default_rng(seed).exponential(1.0 / rate, reads))
+    without protection (the miss plus every read during its load). Writes at `writes` a
+    second delete the stored entry."""
+    rng = np.random.default_rng(seed)
+    times = np.cumsum(rng.exponential(1.0 / rate, reads))
+    deletes = np.cumsum(rng.exponential(1.0 / writes, int(times[-1] * writes * 2) + 10)) \
+        if writes else np.array([math.inf])
     hits: list[int] = []
     sizes: list[int] = []
     bursts: list[int] = []
@@ -63,6 +67,9 @@ def one_key(rate: float, ttl: float, load: float, reads: int,
             sizes.append(1)
             bursts.append(1)
             load_end, expiry = t + load, t + load + ttl
+            after = np.searchsorted(deletes, load_end)
+            if after < len(deletes):
+                expiry = min(expiry, float(deletes[after]))
         elif t < load_end:
             sizes[-1] += 1
             bursts[-1] += 1
@@ -83,6 +90,16 @@ def test_ttl_hit_ratio_matches_a_direct_model_of_one_key(rate: float, ttl: float
     assert ttl_hit_ratio(rate, ttl, load) == pytest.approx(measured, abs=4 * se)
     if load == 0.0:
         assert ttl_hit_ratio(rate, ttl) == pytest.approx(1 - 1 / (1 + rate * ttl))
+
+
+@pytest.mark.parametrize(("rate", "writes", "ttl", "load"), [
+    (2.0, 0.5, 1.0, 0.5), (20.0, 1.0, 5.0, 0.05), (5.0, 2.0, math.inf, 0.1)])
+def test_invalidating_writes_end_an_entry_early(rate: float, writes: float, ttl: float,
+                                                load: float) -> None:
+    """An entry deleted by Poisson(w) writes lives (1 − e^(−wT))/w (1/w without a TTL)."""
+    measured, se, _ = one_key(rate, ttl, load, 100_000, seed=3, writes=writes)
+    found = hit_ratio([(rate, Keys(count=1))], ttl, load, invalidations=[(writes, Keys(count=1))])
+    assert found == pytest.approx(measured, abs=4 * se)
 
 
 def test_stampede_loads_are_one_plus_the_reads_during_the_load() -> None:

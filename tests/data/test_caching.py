@@ -332,3 +332,26 @@ def test_invalidation_races_with_loads() -> None:
     assert slow["caches"]["cache"]["stale_reads"] > 0
     assert slow["caches"]["cache"]["staleness_ms"]["max"] <= 2000
     assert instant["caches"]["cache"]["stale_reads"] == 0
+
+
+def test_invalidating_writes_shorten_an_entrys_life_in_the_estimate() -> None:
+    """Writes of the key at rate w delete its entry (`write_policy: invalidate`), so an
+    entry lives E[min(T, Exp(w))] = (1 − e^(−wT))/w, and a coalesced cycle is L + that
+    + 1/λ: the database's reads. The estimate ignored the writes (one load per 1.22 s
+    where the simulation makes one per 0.23 s here)."""
+    rate, writes, ttl, load, duration = 200.0, 5.0, 1.0, 0.02, 200.0
+    caching = {"ttl": f"{ttl:g}s", "stampede": "coalesce", "writes": ["put"],
+               "write_to": "db.write", "write_policy": "invalidate"}
+    workloads = [*reads(f"{rate:g}/s", 1),
+                 {"name": "writes", "to": "app.put", "rate": f"{writes:g}/s", "keys": 1}]
+    components = cache(caching, load=f"{load * 1e3:g}ms")
+    life = -math.expm1(-writes * ttl) / writes
+    cycle = load + life + 1 / rate
+    spec = {"scalesim": 1, "name": "t", "workloads": workloads, "components": components}
+    found = estimate(load_spec_text(yaml.safe_dump(spec, sort_keys=False)))
+    assert found.components["db"].arrival_rate_rps - writes == pytest.approx(1 / cycle,
+                                                                            rel=1e-9)
+    r = run(components, workloads, duration=f"{duration:g}s", warmup="2s")
+    served = r["components"]["db"]["operations"]["read"]["requests"]["total"]
+    # cycles are independent, each's length sd below its mean: 4 standard errors
+    assert served == pytest.approx(duration / cycle, rel=4 / math.sqrt(duration / cycle))

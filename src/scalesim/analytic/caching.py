@@ -32,8 +32,11 @@ T − R + L, from one store to the first load's store (the stores of the loads o
 come later: left out, within 3 % of the simulation where checked from a TTL of 10 loads up,
 pessimistic below; a caveat says so). Every such load is one a read waits for.
 
-Writes and eviction (`max_keys`) are left out: this is the load of a cache with room for
-every key. With both `refresh_ahead` and `xfetch`, refresh-ahead's alone is counted.
+A write that invalidates deletes the entry: with writes of the key a Poisson stream of
+rate w, an entry lives E[min(T, Exp(w))] = (1 − e^(−wT))/w instead of T (left out of the
+refresh-ahead and xfetch cycles). Other writes and eviction (`max_keys`) are left out: this
+is the load of a cache with room for every key. With both `refresh_ahead` and `xfetch`,
+refresh-ahead's alone is counted.
 """
 
 from __future__ import annotations
@@ -145,45 +148,66 @@ def _exponential_nodes(low: np.ndarray | float, high: np.ndarray | float
     return -np.log(v), width * weights / 2.0
 
 
-def hit_ratio(rates: list[tuple[float, Keys | None]], ttl: float, load_s: float,
-              coalesce: bool = False, refresh_ahead: float | None = None,
-              waited: bool = False, xfetch: float | None = None) -> float:
+KeyRates = list[tuple[float, Keys | None]]  # (requests/s, their key space) per workload
+
+
+def entry_life(ttl: float, invalidations: np.ndarray) -> np.ndarray:
+    """Mean seconds a stored entry lives: until its TTL or the first write that deletes it,
+    those writes a Poisson stream of rate w: E[min(T, Exp(w))] = (1 − e^(−wT))/w."""
+    w = np.asarray(invalidations, dtype=np.float64)
+    if math.isinf(ttl):
+        with np.errstate(divide="ignore"):
+            return np.where(w > 0.0, 1.0 / np.maximum(w, 1e-300), math.inf)
+    return np.where(w > 0.0, -np.expm1(-w * ttl) / np.maximum(w, 1e-300), ttl)
+
+
+def _per_key(reads: KeyRates, writes: KeyRates) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reads and writes a second of each key (or group of keys) and the group sizes; keys
+    are shared between workloads (key 7 is key 7)."""
+    spaces = [(rate, keys, True) for rate, keys in reads if keys is not None and rate > 0.0] \
+        + [(rate, keys, False) for rate, keys in writes if keys is not None and rate > 0.0]
+    if len({(keys.count, keys.skew) for _, keys, _ in spaces}) == 1:
+        probability, sizes = key_weights(spaces[0][1])
+        return (sum(rate for rate, _, read in spaces if read) * probability,
+                sum(rate for rate, _, read in spaces if not read) * probability, sizes)
+    # different key spaces over the same keys: add the rates key by key
+    length = min(max(keys.count for _, keys, _ in spaces), EXACT_KEYS * 10)
+    per_read, per_write = np.zeros(length), np.zeros(length)
+    for rate, keys, read in spaces:
+        weights = 1.0 / np.arange(1, keys.count + 1, dtype=float) ** keys.skew
+        weights = weights[:length] / weights.sum()
+        (per_read if read else per_write)[:len(weights)] += rate * weights
+    return per_read, per_write, np.ones(length)
+
+
+def hit_ratio(rates: KeyRates, ttl: float, load_s: float, coalesce: bool = False,
+              refresh_ahead: float | None = None, waited: bool = False,
+              xfetch: float | None = None, invalidations: KeyRates | None = None) -> float:
     """The hit ratio of a cache reached by workloads at `rates` (requests/s at the cache)
     with their key spaces; keys are shared between workloads (key 7 is key 7). With
     `coalesce`, the share of reads that do not load (the requests that wait for a load in
     flight with the hits); with `refresh_ahead`, one minus the loads per read, background
     reloads included (what the backend sees), or not (`waited`: the reads' own hits); with
-    `xfetch` (its β), one minus the loads per read."""
+    `xfetch` (its β), one minus the loads per read. `invalidations`: the writes that delete
+    entries, each ending an entry's life early (`entry_life`); refresh-ahead's and xfetch's
+    cycles leave them out."""
     total = sum(rate for rate, _ in rates)
-    if total <= 0.0 or not math.isfinite(total):
+    if total <= 0.0 or not math.isfinite(total) \
+            or not any(keys is not None and rate > 0.0 for rate, keys in rates):
         return 0.0
-    spaces = [(rate, keys) for rate, keys in rates if keys is not None and rate > 0.0]
-    if not spaces:
-        return 0.0
-    largest = max(keys.count for _, keys in spaces)
-    if len({(keys.count, keys.skew) for _, keys in spaces}) == 1:
-        probability, sizes = key_weights(spaces[0][1])
-        per_key = sum(rate for rate, _ in spaces) * probability
-    else:  # different key spaces over the same keys: add the rates key by key
-        per_key = np.zeros(min(largest, EXACT_KEYS * 10))
-        for rate, keys in spaces:
-            weights = 1.0 / np.arange(1, keys.count + 1, dtype=float) ** keys.skew
-            weights = weights[:len(per_key)] / weights.sum()
-            per_key[:len(weights)] += rate * weights
-        sizes = np.ones(len(per_key))
-    if math.isinf(ttl):
-        ratio = (per_key > 0.0).astype(float)
-    elif refresh_ahead is not None:
-        read = per_key > 0.0
-        ratio = np.zeros(len(per_key))
+    per_key, writes, sizes = _per_key(rates, invalidations or [])
+    read = per_key > 0.0
+    ratio = np.zeros(len(per_key))
+    if refresh_ahead is not None and not math.isinf(ttl):
         ratio[read] = 1.0 - refresh_ahead_loads(per_key[read], ttl, load_s, refresh_ahead,
                                                 coalesce, waited)
-    elif xfetch is not None:
-        read = per_key > 0.0
-        ratio = np.zeros(len(per_key))
+    elif xfetch is not None and not math.isinf(ttl):
         ratio[read] = 1.0 - xfetch_loads(per_key[read], ttl, load_s, xfetch)
-    elif coalesce:  # one load a cycle
-        ratio = per_key * (ttl + load_s) / (1.0 + per_key * (ttl + load_s))
     else:
-        ratio = per_key * ttl / (1.0 + per_key * (ttl + load_s))
+        life = entry_life(ttl, writes)
+        with np.errstate(invalid="ignore"):  # 0 · inf for keys nobody reads, dropped below
+            cycle = per_key * (life + load_s)  # requests in a cycle but its miss
+            kept = np.where(np.isinf(life), 1.0, (cycle if coalesce else per_key * life)
+                            / (1.0 + cycle))
+        ratio = np.where(read, kept, 0.0)
     return float((sizes * per_key * ratio).sum()) / total

@@ -446,9 +446,10 @@ def coalesced(system: System, estimate: Estimate) -> Iterator[Caveat]:
     for name, caching, ttl in _ttl_caches(system):
         if caching.stampede != "coalesce":
             continue
-        rates, load_s = cache_reads(system, name)
-        share = hit_ratio(rates, ttl, load_s, True, caching.refresh_ahead) - \
-            hit_ratio(rates, ttl, load_s, False, caching.refresh_ahead)
+        rates, load_s, deletes = cache_reads(system, name)
+        share = hit_ratio(rates, ttl, load_s, True, caching.refresh_ahead,
+                          invalidations=deletes) - \
+            hit_ratio(rates, ttl, load_s, False, caching.refresh_ahead, invalidations=deletes)
         if share >= COALESCED:
             yield Caveat("coalesced-reads", name, f"{share:.1%} of its reads come while their "
                          "key loads and wait for that load (stampede: coalesce): they load "
@@ -463,7 +464,7 @@ def refreshed_ahead(system: System, estimate: Estimate) -> Iterator[Caveat]:
     for name, caching, ttl in _ttl_caches(system):
         if caching.refresh_ahead is None:
             continue
-        rates, load_s = cache_reads(system, name)
+        rates, load_s, _ = cache_reads(system, name)  # refresh-ahead's cycle: no deletes
         coalesce = caching.stampede == "coalesce"
         share = hit_ratio(rates, ttl, load_s, coalesce, caching.refresh_ahead, True) \
             - hit_ratio(rates, ttl, load_s, coalesce, caching.refresh_ahead)
@@ -481,7 +482,7 @@ def xfetched(system: System, estimate: Estimate) -> Iterator[Caveat]:
     for name, caching, ttl in _ttl_caches(system):
         if caching.stampede != "xfetch":
             continue
-        _, load_s = cache_reads(system, name)
+        _, load_s, _ = cache_reads(system, name)
         if ttl < XFETCH_LOADS * load_s:
             yield Caveat("xfetch", name, f"its TTL ({ttl:g} s) is under "
                          f"{XFETCH_LOADS:g} loads ({load_s * 1e3:.3g} ms each): the loads "

@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from scalesim.analytic import lattice
-from scalesim.analytic.caching import hit_ratio
+from scalesim.analytic.caching import KeyRates, hit_ratio
 from scalesim.analytic.lattice import Lattice
 from scalesim.analytic.quorum import leader_share, replication_wait
 from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
@@ -39,7 +39,6 @@ from scalesim.spec.errors import Path
 from scalesim.spec.model import (
     Call,
     Component,
-    Keys,
     Kind,
     ParallelStep,
     Saga,
@@ -167,37 +166,44 @@ def miss_shares(system: System, over: tuple[float, float] | None = None) -> Miss
             assert caching is not None and component.backend is not None
             load = _hop(system) + response(".".join(system.resolve(component.backend)))
             ttl = caching.ttl if caching.ttl is not None else math.inf
-            updated[name] = 1.0 - hit_ratio(_key_rates(system, name, index, columns), ttl,
-                                            load, caching.stampede == "coalesce",
-                                            caching.refresh_ahead,
-                                            xfetch=caching.beta
-                                            if caching.stampede == "xfetch" else None)
+            updated[name] = 1.0 - hit_ratio(
+                _key_rates(system, name, index, columns), ttl, load,
+                caching.stampede == "coalesce", caching.refresh_ahead,
+                xfetch=caching.beta if caching.stampede == "xfetch" else None,
+                invalidations=_key_rates(system, name, index, columns, True))
         if updated == misses:
             break
         misses = updated
     return misses
 
 
-def cache_reads(system: System, name: str) -> tuple[list[tuple[float, Keys | None]], float]:
-    """How cache `name` is read and loaded: the rate at which each workload reads it
-    (requests/s, with its keys), and a load from its backend (a healthy round trip), both
-    from one pass of the miss shares."""
+def cache_reads(system: System, name: str) -> tuple[KeyRates, float, KeyRates]:
+    """How cache `name` is read, loaded and invalidated: the rate at which each workload
+    reads it (requests/s, with its keys), a load from its backend (a healthy round trip)
+    and the rate at which each deletes its entries (`_key_rates`), from one pass of the miss
+    shares."""
     misses = miss_shares(system)
     response = _response_times(system, misses)
     index, columns = _rate_columns(system, response, misses)
     backend = system.components[name].backend
     assert backend is not None
     return _key_rates(system, name, index, columns), \
-        _hop(system) + response(".".join(system.resolve(backend)))
+        _hop(system) + response(".".join(system.resolve(backend))), \
+        _key_rates(system, name, index, columns, True)
 
 
 def _key_rates(system: System, name: str, index: dict[str, int],
-               columns: npt.NDArray[np.float64]) -> list[tuple[float, Keys | None]]:
+               columns: npt.NDArray[np.float64], writes: bool = False) -> KeyRates:
+    """The rate at which each workload reads cache `name` (or, with `writes`, deletes its
+    entries: the writes of `write_policy: invalidate`), with its keys."""
     component = system.components[name]
-    writes = set(component.caching.writes) if component.caching is not None else set()
-    reads = [index[f"{name}.{op}"] for op in component.effective_operations
-             if op not in writes]
-    per_workload = columns[reads].sum(axis=0)
+    caching = component.caching
+    written = set(caching.writes) if caching is not None else set()
+    if writes and (caching is None or caching.write_policy != "invalidate"):
+        written = set()
+    ops = [index[f"{name}.{op}"] for op in component.effective_operations
+           if (op in written) == writes]
+    per_workload = columns[ops].sum(axis=0)
     return [(float(rate), workload.key_space)
             for rate, workload in zip(per_workload, system.workloads, strict=True)]
 

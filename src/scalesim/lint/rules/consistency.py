@@ -61,7 +61,7 @@ def cache_stampede(ctx: Context) -> Iterator[Hit]:
         if caching is None or caching.ttl is None or caching.stampede != "none" \
                 or caching.refresh_ahead is not None or component.backend is None:
             continue
-        rates, load = cache_reads(system, name)
+        rates, load, _ = cache_reads(system, name)
         hot = _hottest(rates)
         loads = stampede_loads(hot, load)
         if caching.ttl <= load:
