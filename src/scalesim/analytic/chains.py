@@ -178,16 +178,20 @@ def poisson_pmf(terms: int, mean: float) -> Array:
     """P(Poisson(mean) = k) for k = 0 … terms − 1, from their logarithms (no overflow for
     large k or means)."""
     k = np.arange(terms, dtype=np.float64)
-    log_factorial = np.concatenate([[0.0], np.cumsum(np.log(k[1:]))])
-    return np.asarray(np.exp(k * math.log(max(mean, 1e-300)) - mean - log_factorial),
+    return np.asarray(np.exp(k * math.log(max(mean, 1e-300)) - mean - _log_factorials(k)),
                       dtype=np.float64)
+
+
+def _log_factorials(k: Array) -> Array:
+    """log(k!) for k = 0, 1, 2, … (`k` is that range)."""
+    return np.concatenate([[0.0], np.cumsum(np.log(k[1:]))])
 
 
 def poisson_weighted(values: Array, x: Array) -> Array:
     """Σₖ P(Poisson(x) = k)·values[k] at each x, terms past the values taken as 0: the
     Poisson probabilities of every k at once, for blocks of x of at most `BLOCK` terms."""
     k = np.arange(len(values), dtype=np.float64)
-    log_factorial = np.concatenate([[0.0], np.cumsum(np.log(k[1:]))])
+    log_factorial = _log_factorials(k)
     rows = max(1, BLOCK // len(values))
     out = np.empty(len(x))
     for start in range(0, len(x), rows):

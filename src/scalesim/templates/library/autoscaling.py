@@ -56,18 +56,17 @@ def capacity(p: Params) -> float:
     return p.workers * 1000.0 / p.service_ms
 
 
-def needed(p: Params, rps: float) -> int:
-    """Replicas the HPA settles on for a load: utilization at the target."""
-    settled = math.ceil(rps / (capacity(p) * p.cpu_target / 100))
-    return max(p.min_replicas, min(p.max_replicas, settled))
-
-
-STARTUP_P99 = 3  # a replica's p99 start-up, × its median
-
-
 def unclamped(p: Params, rps: float) -> int:
     """Replicas a load needs at the target, whatever the HPA's bounds."""
     return math.ceil(rps / (capacity(p) * p.cpu_target / 100))
+
+
+def needed(p: Params, rps: float) -> int:
+    """Replicas the HPA settles on for a load: utilization at the target."""
+    return max(p.min_replicas, min(p.max_replicas, unclamped(p, rps)))
+
+
+STARTUP_P99 = 3  # a replica's p99 start-up, × its median
 
 
 def quick_start(p: Params) -> bool:
