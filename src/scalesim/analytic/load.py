@@ -65,15 +65,19 @@ class ComponentLoad:
     # ρ is at least leader_busy / workers, one replica's
 
 
-def offered_load(system: System, timed: Mapping[str, float] | None = None
-                 ) -> dict[str, ComponentLoad]:
+def offered_load(system: System, timed: Mapping[str, float] | None = None,
+                 admitted: Mapping[str, float] | None = None) -> dict[str, ComponentLoad]:
     """Each component's offered load; workloads at their peak rate, closed loops at the upper
     bound users / (think + no-queueing response). `timed`: the time some operations wait on
     their calls, when not the calls' mean responses (`overload.timed_waits`: a timeout cuts
-    an attempt short)."""
+    an attempt short). `admitted`: the share of each operation's visits its rate limit lets
+    in, where below 1 (`runtime.admitted_shares`); the load is then that of the visits let
+    in, the only ones that hold a worker and make calls."""
     misses = miss_shares(system)
     response = _response_times(system, misses, timed)
-    rates = _operation_rates(system, response, misses)
+    shares = admitted or {}
+    rates = {ref: rate * shares.get(ref, 1.0) for ref, rate in
+             _operation_rates(system, response, misses, admitted=shares).items()}
     loads = {}
     for cname, component in system.components.items():
         holds = {op: _hold(system, cname, op, response, misses, timed)
@@ -325,7 +329,10 @@ def peak_rate(workload: Workload) -> float:
 
 def mean_rate(workload: Workload, start: float, end: float) -> float:
     """An open-loop workload's mean rate over [start, end): its profile integrated (steps
-    hold, linear ramps go from the previous point's rate), as the engine draws it."""
+    hold, linear ramps go from the previous point's rate), as the engine draws it; with no
+    end, the rate it holds to the end (the long run's mean)."""
+    if math.isinf(end):
+        return workload.profile[-1].rate if workload.profile else workload.rate or 0.0
     rate, at, area = workload.rate or 0.0, 0.0, 0.0
     pieces = []
     for point in workload.profile or []:
@@ -350,20 +357,24 @@ def _entry_rate(system: System, workload: Workload, response: Callable[[str], fl
 
 
 def operation_rates(system: System, over: tuple[float, float] | None = None,
-                    attempts: Mapping[Path, float] | None = None) -> dict[str, float]:
+                    attempts: Mapping[Path, float] | None = None,
+                    admitted: Mapping[str, float] | None = None) -> dict[str, float]:
     """Visits per second of every 'component.operation': workloads at their peak rate, or
     at their mean rate over the simulated span `over` (start, end). `attempts`: the
     attempts of each call (by its path) that reach its callee, where retries or hedges
-    make it more than one (see `call_matrix`)."""
+    make it more than one (see `call_matrix`). `admitted`: the share of each operation's
+    visits its rate limit lets in, where below 1: only those make calls."""
     misses = miss_shares(system, over)
-    return _operation_rates(system, _response_times(system, misses), misses, over, attempts)
+    return _operation_rates(system, _response_times(system, misses), misses, over, attempts,
+                            admitted)
 
 
 def _operation_rates(system: System, response: Callable[[str], float], misses: Misses,
                      over: tuple[float, float] | None = None,
-                     attempts: Mapping[Path, float] | None = None) -> dict[str, float]:
+                     attempts: Mapping[Path, float] | None = None,
+                     admitted: Mapping[str, float] | None = None) -> dict[str, float]:
     """Visits per second of every operation, all workloads together."""
-    index, columns = _rate_columns(system, response, misses, over, attempts)
+    index, columns = _rate_columns(system, response, misses, over, attempts, admitted)
     totals = columns.sum(axis=1)
     return {name: float(totals[i]) for name, i in index.items()}
 
@@ -452,11 +463,15 @@ def _capacity_forms(system: System, response: Callable[[str], float], misses: Mi
 
 def _rate_columns(system: System, response: Callable[[str], float], misses: Misses,
                   over: tuple[float, float] | None = None,
-                  attempts: Mapping[Path, float] | None = None
+                  attempts: Mapping[Path, float] | None = None,
+                  admitted: Mapping[str, float] | None = None
                   ) -> tuple[dict[str, int], npt.NDArray[np.float64]]:
     """Visits per second of every operation from each workload (a column each), every
-    workload at its peak rate (or at its mean rate over `over`)."""
+    workload at its peak rate (or at its mean rate over `over`); an operation's calls made
+    by the share of its visits it `admitted`, where given."""
     names, matrix = call_matrix(system, misses, attempts)
+    if admitted:
+        matrix = matrix * np.array([[admitted.get(name, 1.0)] for name in names])
     index = {name: i for i, name in enumerate(names)}
     external = np.zeros((len(names), max(1, len(system.workloads))))
     for column, workload in enumerate(system.workloads):

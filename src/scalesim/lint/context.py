@@ -7,13 +7,20 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from scalesim.analytic.estimate import Estimate, Model
-from scalesim.analytic.load import operation_rates
 from scalesim.analytic.overload import CpuLoad, closed_as_open, cpu_loads
 from scalesim.lint.config import LintConfig
 from scalesim.lint.estimates import drain_rates
 from scalesim.lint.finding import Hit
 from scalesim.lint.graph import CallGraph
-from scalesim.lint.load import Feed, Load, admitted, delivered, open_part
+from scalesim.lint.load import (
+    Feed,
+    Load,
+    admitted,
+    admitted_rates,
+    delivered,
+    let_in,
+    open_part,
+)
 from scalesim.spec.model import Component, Operation, System
 
 
@@ -101,14 +108,15 @@ class Context:
         rates they hold to the end, each subscription passing on at most what it drains. The
         rules that judge a rate rather than a load (SS204's retry budgets, SS208's breaker
         windows, SS402's queues) read it, so that what a capped subscription feeds is judged
-        at what it receives, as the capacity rules judge it. Infinite where calls loop back
-        with no steady state."""
-        return operation_rates(self.sustained_system[0])
+        at what it receives, as the capacity rules judge it; a rate limit's refusals make no
+        calls (`lint.load.admitted_rates`). Infinite where calls loop back with no steady
+        state."""
+        return admitted_rates(self.sustained_system[0])
 
     @cached_property
     def peak_rates(self) -> dict[str, float]:
         """As `rates`, in `peak_system`: the workloads at their peak."""
-        return operation_rates(self.peak_system[0])
+        return admitted_rates(self.peak_system[0])
 
     @cached_property
     def estimate(self) -> Estimate | None:
@@ -122,9 +130,15 @@ class Context:
 
     @cached_property
     def cpu(self) -> dict[str, CpuLoad]:
-        """The sustained CPU load of each component with `cores`, at what it admits."""
-        return cpu_loads(self.sustained_system[0], {name: load.rate
-                                            for name, load in self.sustained.items()})
+        """The sustained CPU load of each component with `cores`, at what it admits: what
+        its rate limit lets in of what the limits before it let through (`lint.load.let_in`;
+        the workers' `sustained` has the worker-limited components only)."""
+        system = self.sustained_system[0]
+        shares = let_in(system)
+        return cpu_loads(system, {
+            name: sum(self.rates[ref] * shares.get(ref, 1.0)
+                      for ref in (f"{name}.{op}" for op in component.effective_operations))
+            for name, component in system.components.items()})
 
 
 Check = Callable[[Context], Iterable[Hit]]

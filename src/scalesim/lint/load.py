@@ -8,8 +8,10 @@ that failed ones bring back and the dead letters.
 
 Two loads are kept. The sustained one has every workload at the rate it holds to the end (a
 profile's last point); the peak one has every workload at its highest rate. A component's
-`rate_limit` caps what it admits: refused requests cost no worker time, so ρ counts only the
-admitted ones (a per-workload limit caps each workload's share separately)."""
+`rate_limit` caps what it admits: refused requests cost no worker time and make no calls, so
+ρ counts only the admitted ones, there and downstream (`let_in`: the analytic layer's
+shares, a per-workload limit capping each workload's share separately, a limit behind
+another seeing only what the first lets in)."""
 
 from __future__ import annotations
 
@@ -17,8 +19,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from scalesim.analytic.load import offered_load, operation_rates, rate_cap
+from scalesim.analytic.load import offered_load, operation_rates, peak_rate
 from scalesim.analytic.overload import timed_waits
+from scalesim.analytic.runtime import admitted_shares
 from scalesim.spec.data import Consumer
 from scalesim.spec.model import Component, Kind, System, Workload
 
@@ -43,6 +46,13 @@ def sustained(workload: Workload) -> Workload:
     return workload.model_copy(update={"profile": None, "rate": workload.profile[-1].rate})
 
 
+def _peak(workload: Workload) -> Workload:
+    """The workload held at its highest rate."""
+    if workload.profile is None:
+        return workload
+    return workload.model_copy(update={"profile": None, "rate": peak_rate(workload)})
+
+
 def open_part(system: System) -> System | None:
     """The system with its open workloads alone; None when it has no closed loop. A closed
     loop's users wait for their answers, so it takes what it visits to its capacity at
@@ -57,9 +67,22 @@ def _with(system: System, workloads: list[Workload]) -> System:
 
 
 def _at(system: System, peak: bool) -> System:
-    """The system with its workloads at their peak, or at the rates they hold to the end."""
-    return _with(system, list(system.workloads) if peak else
-                 [sustained(w) for w in system.workloads])
+    """The system with its workloads held at their peak, or at the rates they hold to the
+    end."""
+    return _with(system, [_peak(w) if peak else sustained(w) for w in system.workloads])
+
+
+def let_in(system: System) -> dict[str, float]:
+    """The share of each operation's visits its component's `rate_limit` lets in, where
+    below 1, for workloads held at their rates: in the long run (`admitted_shares` over an
+    endless span), so a token bucket's `burst` adds nothing."""
+    return admitted_shares(system, (0.0, math.inf), {})
+
+
+def admitted_rates(system: System) -> dict[str, float]:
+    """Visits per second of every operation (`operation_rates`), the calls made by the
+    visits rate limits let in only (`let_in`)."""
+    return operation_rates(system, admitted=let_in(system))
 
 
 def subscriptions(component: Component) -> tuple[list[str], list[Consumer]]:
@@ -101,7 +124,7 @@ def delivered(system: System, peak: bool, drains: Mapping[Feed, float] | None = 
     feeds: list[Workload] = []
     for _ in range(len(owners) + 1):
         fed = _with(bare, [*system.workloads, *feeds])
-        rates = operation_rates(fed)
+        rates = admitted_rates(fed)
         found, capped = [], set()
         for owner, (ops, consumers) in owners.items():
             inflow = sum(rates[f"{owner}.{op}"] for op in ops)
@@ -124,32 +147,15 @@ def admitted(system: System, peak: bool, drained: frozenset[str] = frozenset()
     """Each worker-limited component's admitted load, at the peak or the sustained rates;
     `drained`: the components a subscription feeds at its drain rate (`delivered`)."""
     system = _at(system, peak)
-    workloads = list(system.workloads)
-    timed = timed_waits(system)
-    total = offered_load(system, timed)
-    alone: dict[str, list[float]] = {}  # per workload, for per-workload rate limits
+    total = offered_load(system, timed_waits(system), let_in(system))
     loads = {}
     for name, component in system.components.items():
         workers = component.worker_limit
         load = total[name]
         if workers is None or load.arrival_rate_rps == 0.0:
             continue
-        rate = load.arrival_rate_rps
-        limit, cap = component.rate_limit, rate_cap(component)
-        if limit is not None and cap is not None and not math.isinf(rate):
-            if limit.per_workload:
-                if not alone:
-                    alone.update({n: [] for n in system.components})
-                    for w in workloads:
-                        for n, part in offered_load(_with(system, [w]), timed).items():
-                            alone[n].append(part.arrival_rate_rps)
-                rate = sum(min(part, cap) for part in alone[name])
-            else:
-                rate = min(rate, cap)
-        busy = rate * load.hold_s
-        spread = busy / (component.most_replicas * workers)
-        on_leader = load.leader_busy * (rate / load.arrival_rate_rps) / workers \
-            if not math.isinf(rate) else math.inf
-        loads[name] = Load(rate, load.hold_s, busy, max(spread, on_leader),
-                           on_leader > spread, name in drained)
+        spread = load.concurrency / (component.most_replicas * workers)
+        on_leader = load.leader_busy / workers
+        loads[name] = Load(load.arrival_rate_rps, load.hold_s, load.concurrency,
+                           max(spread, on_leader), on_leader > spread, name in drained)
     return loads
