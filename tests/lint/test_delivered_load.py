@@ -74,6 +74,21 @@ def test_a_consumer_is_offered_at_most_what_its_subscription_drains(
     assert message.endswith("13 at once keep it 80% busy: 'd' 2 replicas and concurrency 13")
 
 
+def test_an_autoscaled_consumer_is_judged_at_its_autoscale_max(lint_yaml: LintYaml) -> None:
+    """d autoscaled 1 to 3 replicas of 2 workers takes 3 × 2 = 6 at once at most: 60/s of
+    the 100/s. The message said 'd' 7 replicas, which the autoscaler overrides; the change
+    is its max, and the message says even the max falls behind. Simulated (60 s, seed 1):
+    KEDA takes d from 1 to 3 replicas at 15 s and the backlog still grows to 3099."""
+    spec = CAPPED.replace("concurrency: 8", "prefetch: 10").replace(
+        "{replicas: 1, workers: 8,", "{replicas: 1, workers: 2, autoscale: {min: 1, max: 3, "
+        "metrics: [{queue: {of: q, backlog: 20}}]},")
+    message = only(lint_yaml(spec), "SS402").message
+    assert "'d.y' takes at most 60/s even with 'd' scaled to its autoscale.max of 3 replicas " \
+        "(autoscaled from 1; 6 at once, 100 ms each" in message
+    # 100/s × 100 ms / 0.8 = 12.5 → 13 in flight: 7 replicas of 2 workers (prefetch 10 each)
+    assert message.endswith("13 at once keep it 80% busy: 'd' autoscale.max 7")
+
+
 def test_a_drained_consumer_with_other_load_is_still_overloaded(lint_yaml: LintYaml) -> None:
     """50/s more straight to d.y: 80/s + 50/s = 130/s × 100 ms = 13 busy of 8 workers."""
     spec = CAPPED.replace("workloads: [", "workloads: [{name: v, to: d.y, rate: 50/s}, ")

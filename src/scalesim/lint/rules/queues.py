@@ -9,7 +9,7 @@ from scalesim.lint.context import Context
 from scalesim.lint.estimates import in_flight, latency_s, ms, per_s
 from scalesim.lint.finding import Hit
 from scalesim.spec.checks import dead_letter_queues
-from scalesim.spec.data import most_in_flight
+from scalesim.spec.data import Consumer, most_in_flight
 from scalesim.spec.model import Component, Kind
 
 
@@ -52,11 +52,30 @@ def slow_consumers(ctx: Context) -> Iterator[Hit]:
                 needed = _needed(ctx, inflow, target)
                 yield Hit(("components", name, "consumers", index),
                           f"queue '{name}' receives {per_s(inflow)} but consumer '{target}' "
-                          f"takes at most {per_s(capacity)} ({concurrency} at once, "
-                          f"{ms(seconds)} each with no queueing): the backlog grows by "
-                          f"{per_s(inflow - capacity)}; {needed} at once keep it "
+                          f"{_takes(ctx, consumer, capacity, concurrency, seconds)}: the "
+                          f"backlog grows by {per_s(inflow - capacity)}; {needed} at once "
+                          "keep it "
                           f"{ctx.config.utilization:.0%} busy: "
                           f"{_more_in_flight(ctx, component, index, needed)}")
+
+
+def _takes(ctx: Context, consumer: Consumer, capacity: float, concurrency: int,
+           seconds: float) -> str:
+    """What a subscription takes off its queue at most, and how. An autoscaled consumer's
+    is at the most replicas its autoscaler gives it (`in_flight` counts autoscale.max), so
+    no scaling within its range keeps up: the message says so rather than quote a count."""
+    how = f"{concurrency} at once, {ms(seconds)} each with no queueing"
+    autoscale = ctx.component(consumer.to).autoscale
+    if autoscale is None:
+        return f"takes at most {per_s(capacity)} ({how})"
+    most = f"{autoscale.max} replica{'' if autoscale.max == 1 else 's'}"
+    return (f"takes at most {per_s(capacity)} even with '{_component(consumer)}' scaled to "
+            f"its autoscale.max of {most} (autoscaled from {autoscale.min}; {how})")
+
+
+def _component(consumer: Consumer) -> str:
+    """The name of the component a subscription delivers to."""
+    return consumer.to.split(".", 1)[0]
 
 
 def _inflow(component: Component, name: str, rates: Mapping[str, float]) -> float:
@@ -98,7 +117,9 @@ def _more_in_flight(ctx: Context, queue: Component, index: int, needed: int) -> 
     workers = served_by.worker_limit
     if workers is not None and served_by.io == "blocking" and replicas * workers < needed:
         replicas = math.ceil(needed / workers)
-        changes.append(f"'{consumer.to.split('.')[0]}' {replicas} replicas")
+        changes.append(f"'{_component(consumer)}' autoscale.max {replicas}"
+                       if served_by.autoscale is not None
+                       else f"'{_component(consumer)}' {replicas} replicas")
     partitions = queue.partitions
     if partitions is not None and partitions < needed:
         partitions = needed
