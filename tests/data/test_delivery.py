@@ -184,6 +184,41 @@ def test_rabbitmq_requeues_what_a_crashed_consumer_held(replicas: int) -> None:
     assert q["lag_ms"]["max"] <= (101.0 if replicas == 2 else 1101.0)
 
 
+def twice_crashed_consumer(max_deliveries: int) -> dict[str, object]:
+    """One message a second (at 1 s, 2 s, ...), 10 s of work each, so nothing is
+    acknowledged before 11 s; the only consumer crashes from 4.5 s to 5.5 s and from 7.5 s
+    to 8.5 s."""
+    components = queue({"guarantee": "at_least_once", "redelivery": "requeue",
+                        "max_deliveries": max_deliveries, "dead_letter": "jobs-dlq"},
+                       work="10s")
+    crashes = [{"target": "worker", "at": at, "for": "1s", "crash": True}
+               for at in ("4.5s", "7.5s")]
+    result = run(components, [{"name": "w", "to": "jobs.publish", "rate": "1/s",
+                               "arrivals": "constant"}], faults=crashes, duration="30s")
+    assert result["dead_letters"]["jobs-dlq"]["received"] == \
+        result["queues"]["jobs->worker.process"]["dead_lettered"]
+    queue_result: dict[str, object] = result["queues"]["jobs->worker.process"]
+    return queue_result
+
+
+@pytest.mark.parametrize(("max_deliveries", "dead", "redelivered"),
+                         [(1, 4 + 3, 0), (2, 4, 4 + 3), (3, 0, 4 + 4 + 3)])
+def test_a_closed_channels_returns_count_towards_the_delivery_limit(
+        max_deliveries: int, dead: int, redelivered: int) -> None:
+    """A quorum queue counts the unacknowledged deliveries a closed channel returns against
+    its delivery limit (rabbit_fifo returns a down consumer's messages as failed
+    deliveries), so a message only ever interrupted by crashes is dead-lettered at its
+    max_deliveries-th crash. The first crash holds messages 1-4 and message 5 waits for the
+    restart; the second holds 1-4 again (their second delivery) and 5-7 (their first). With
+    1 delivery each crash dead-letters what it holds; with 2 the second crash dead-letters
+    1-4 and requeues 5-7; with 3 every crashed delivery is requeued."""
+    q = twice_crashed_consumer(max_deliveries)
+    assert q["dead_lettered"] == dead
+    assert q["redelivered"] == redelivered
+    assert q["failed"] == dead + redelivered  # every crashed delivery, and nothing else
+    assert q["lost"] == 0
+
+
 def test_data_mechanisms_are_deterministic() -> None:
     """Same spec and seed: byte-identical JSON, with every data mechanism at work."""
     spec = load_spec(Path(__file__).parents[1] / "kernel" / "data_features.yaml")

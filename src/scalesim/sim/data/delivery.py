@@ -5,7 +5,7 @@ call to the consumer's operation. At most once, a message is acknowledged on del
 failed delivery loses it (the behaviour before delivery settings existed). At least once,
 it is acknowledged when its processing succeeds; until then it is invisible for the
 visibility timeout. A failed delivery comes back when that timeout ends (SQS), or at once,
-near the head of the queue (RabbitMQ nack with requeue). A delivery still running when the
+near the head of the queue (RabbitMQ basic.reject with requeue). A delivery still running when the
 timeout ends lets the message be delivered again meanwhile, so both may process it (a
 duplicate). After `max_deliveries` deliveries the message goes to the dead-letter queue.
 """
