@@ -18,13 +18,13 @@ from scalesim.spec import load_spec
 
 
 def queue(delivery: dict[str, object], consumer_error: float = 0.0, work: str = "1ms",
-          concurrency: int = 50, dead_letter: bool = True, replicas: int = 1
-          ) -> dict[str, object]:
+          concurrency: int = 50, dead_letter: bool = True, replicas: int = 1,
+          workers: int | str = "unlimited") -> dict[str, object]:
     """A queue fed by a workload, one consumer with an error rate, and a dead-letter queue."""
     components: dict[str, object] = {
         "jobs": {"kind": "queue", "delivery": delivery,
                  "consumers": [{"to": "worker.process", "concurrency": concurrency}]},
-        "worker": {"workers": "unlimited", "replicas": replicas,
+        "worker": {"workers": workers, "replicas": replicas,
                    "operations": {"process": {"work": work, "error_rate": consumer_error}}},
     }
     if dead_letter:
@@ -184,17 +184,19 @@ def test_rabbitmq_requeues_what_a_crashed_consumer_held(replicas: int) -> None:
     assert q["lag_ms"]["max"] <= (101.0 if replicas == 2 else 1101.0)
 
 
-def twice_crashed_consumer(max_deliveries: int) -> dict[str, object]:
+def crashing_consumer(max_deliveries: int, crashes: tuple[str, ...],
+                      workers: int | str = "unlimited") -> dict[str, object]:
     """One message a second (at 1 s, 2 s, ...), 10 s of work each, so nothing is
-    acknowledged before 11 s; the only consumer crashes from 4.5 s to 5.5 s and from 7.5 s
-    to 8.5 s."""
+    acknowledged before 11 s; the only consumer (prefetch 4 with one worker) is down for
+    1 s from each of `crashes`."""
     components = queue({"guarantee": "at_least_once", "redelivery": "requeue",
                         "max_deliveries": max_deliveries, "dead_letter": "jobs-dlq"},
-                       work="10s")
-    crashes = [{"target": "worker", "at": at, "for": "1s", "crash": True}
-               for at in ("4.5s", "7.5s")]
+                       work="10s", concurrency=100 if workers == "unlimited" else 4,
+                       workers=workers)
     result = run(components, [{"name": "w", "to": "jobs.publish", "rate": "1/s",
-                               "arrivals": "constant"}], faults=crashes, duration="30s")
+                               "arrivals": "constant"}],
+                 faults=[{"target": "worker", "at": at, "for": "1s", "crash": True}
+                         for at in crashes], duration="30s")
     assert result["dead_letters"]["jobs-dlq"]["received"] == \
         result["queues"]["jobs->worker.process"]["dead_lettered"]
     queue_result: dict[str, object] = result["queues"]["jobs->worker.process"]
@@ -212,11 +214,22 @@ def test_a_closed_channels_returns_count_towards_the_delivery_limit(
     restart; the second holds 1-4 again (their second delivery) and 5-7 (their first). With
     1 delivery each crash dead-letters what it holds; with 2 the second crash dead-letters
     1-4 and requeues 5-7; with 3 every crashed delivery is requeued."""
-    q = twice_crashed_consumer(max_deliveries)
+    q = crashing_consumer(max_deliveries, ("4.5s", "7.5s"))
     assert q["dead_lettered"] == dead
     assert q["redelivered"] == redelivered
     assert q["failed"] == dead + redelivered  # every crashed delivery, and nothing else
     assert q["lost"] == 0
+
+
+@pytest.mark.parametrize("max_deliveries", [1, 2])
+def test_prefetched_deliveries_not_yet_started_count_too(max_deliveries: int) -> None:
+    """Prefetch 4 and one worker: at the crash one message is being processed and three wait
+    in the consumer for the worker; all four are unacknowledged deliveries of the closed
+    channel, so all four count (dead-lettered with 1 delivery, requeued with 2)."""
+    q = crashing_consumer(max_deliveries, ("4.5s",), workers=1)
+    assert q["failed"] == 4
+    assert q["dead_lettered"] == (4 if max_deliveries == 1 else 0)
+    assert q["redelivered"] == 4 - q["dead_lettered"]
 
 
 def test_data_mechanisms_are_deterministic() -> None:
