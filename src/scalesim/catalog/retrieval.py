@@ -18,7 +18,7 @@ import numpy as np
 
 from scalesim.catalog.collection import Catalog
 from scalesim.catalog.model import Pattern
-from scalesim.catalog.text import expand, is_phrase, phrase_tokens, stems, terms
+from scalesim.catalog.text import Expansion, expand, is_phrase, phrase_tokens, stems, terms
 
 TYPO_CUTOFF = 0.8  # difflib ratio a misspelt word needs to its correction
 BOUND = 0.7  # share of a word's catalog uses inside one multi-word name that binds it there
@@ -45,15 +45,56 @@ def prose(p: Pattern) -> list[str]:
     return [text for text, _ in everything(p) if text != " ".join(p.problems)]
 
 
-def bound_words(catalog: Catalog) -> dict[str, tuple[str, ...]]:
-    """Words the catalog uses almost only inside one multi-word name (at least BOUND of
-    their uses): 'balancing' is nearly always 'load balancing', so 'account balances'
-    says nothing about load balancers."""
-    starting: dict[str, set[tuple[str, ...]]] = {}  # the names by their first word
+Name = tuple[str, ...]  # a name's terms
+
+
+def long_names(catalog: Catalog) -> dict[str, set[Name]]:
+    """The catalog's names of several words, by their first word."""
+    starting: dict[str, set[Name]] = {}
     for p in catalog:
         for name in names(p):
             if len(name) > 1:
                 starting.setdefault(name[0], set()).add(name)
+    return starting
+
+
+def namesakes(catalog: Catalog) -> dict[Name, set[Name]]:
+    """Each name of several words with every name of its pattern: 'idempotent consumer' is
+    also said as 'idempotent receiver'."""
+    kin: dict[Name, set[Name]] = {}
+    for p in catalog:
+        for name in names(p):
+            if len(name) > 1:
+                kin.setdefault(name, set()).update(names(p))
+    return kin
+
+
+def enclosed(texts: list[list[str]], starting: Mapping[str, set[Name]]) -> dict[str, set[Name]]:
+    """The words that `texts` (terms) say only to qualify the last word of a name of several
+    words, each with those names: failover says 'hot' only in its alias 'hot standby'. A
+    name's last word says what it is, so the 'reads' of 'uncached reads' are reads."""
+    inside: dict[str, set[Name]] = {}
+    apart: set[str] = set()
+    for words in texts:
+        around: list[set[Name]] = [set() for _ in words]
+        for at, word in enumerate(words):
+            for name in starting.get(word, ()):
+                if tuple(words[at:at + len(name)]) == name:
+                    for cover in around[at:at + len(name) - 1]:
+                        cover.add(name)
+        for word, cover in zip(words, around, strict=True):
+            if cover:
+                inside.setdefault(word, set()).update(cover)
+            else:
+                apart.add(word)
+    return {word: cover for word, cover in inside.items() if word not in apart}
+
+
+def bound_words(catalog: Catalog) -> dict[str, tuple[str, ...]]:
+    """Words the catalog uses almost only inside one multi-word name (at least BOUND of
+    their uses): 'balancing' is nearly always 'load balancing', so 'account balances'
+    says nothing about load balancers."""
+    starting = long_names(catalog)
     uses: dict[str, int] = {}
     inside: dict[tuple[str, tuple[str, ...]], int] = {}
     for pattern in catalog:
@@ -108,13 +149,20 @@ class Index:
     def __init__(self, catalog: Catalog, fields: Fields) -> None:
         self.ids = list(catalog.ids)
         self.bound = bound_words(catalog)
+        starting = long_names(catalog)
+        self._namesakes = namesakes(catalog)
         documents = []
-        for pattern in catalog:
+        # term -> (pattern number, the names it says that term only inside)
+        self._enclosed: dict[str, list[tuple[int, set[Name]]]] = {}
+        for n, pattern in enumerate(catalog):
             document: list[str] = []
             for text, weight in fields(pattern):
                 document += [*senses(terms(text), self.bound),
                              *phrase_tokens(stems(text))] * weight
             documents.append(document)
+            inside = enclosed([terms(text) for text, _ in fields(pattern)], starting)
+            for word, cover in inside.items():
+                self._enclosed.setdefault(word, []).append((n, cover))
         self.vocabulary = sorted({t for document in documents for t in document})
         self._known = set(self.vocabulary)
         self._sets = [set(document) for document in documents]
@@ -171,13 +219,35 @@ class Index:
         weights = self.weighted_terms(query)
         if not weights:
             return []
-        total = np.zeros(len(self.ids))
-        for term, weight in weights.items():
-            total += weight * self._bm25.get_scores([term])
+        expansion = expand(query)
+        phrased = phrase_words(expansion)
+        scores = {term: self.reach(term, set(expansion.weights)) if term in phrased
+                  else self._bm25.get_scores([term]) for term in weights}
+        total = sum((weight * scores[term] for term, weight in weights.items()),
+                    np.zeros(len(self.ids)))
         order = sorted((n for n in range(len(self.ids)) if total[n] > 0.0),
                        key=lambda n: (-round(float(total[n]), 9), self.ids[n]))
         return [Scored(self.ids[n], float(total[n]),
-                       [t for t in weights if t in self._sets[n]]) for n in order[:limit]]
+                       [t for t in weights if scores[t][n] > 0.0]) for n in order[:limit]]
+
+    def reach(self, term: str, said: set[str]) -> np.ndarray:
+        """BM25 scores of a term that stands for a phrase (`phrase_words`), zero where a
+        pattern says it only inside names (`enclosed`) none of whose patterns the query
+        names in full: the 'hot' of 'hot spot' is not failover's 'hot standby'."""
+        scores = np.array(self._bm25.get_scores([term]), dtype=float)
+        for n, cover in self._enclosed.get(term, []):
+            if not any(set(title) <= said for name in cover for title in self._namesakes[name]):
+                scores[n] = 0.0
+        return scores
+
+
+def phrase_words(expansion: Expansion) -> set[str]:
+    """The query's terms that stand for a phrase: its words said only inside recognised
+    phrases ('hot' of 'hot spot'), and the words of a synonym term of several words it
+    brought, unless it says them apart ('hot' of 'hot partition' for 'skewed keys')."""
+    apart = {word for run in expansion.runs for word in run}
+    brought = {word for term in expansion.recognised if len(term) > 1 for word in term}
+    return set(expansion.phrased) | (brought - apart)
 
 
 @functools.lru_cache(maxsize=8)
