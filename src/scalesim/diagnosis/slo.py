@@ -5,7 +5,7 @@ queue holds it); the last step is where the time goes. When that time is
 queueing (for workers, or for busy cores), the fix is the capacity the analytic estimate says
 meets the target — for workers held by calls to a callee at its own limit, the callee's
 own fix (`relief`), as the saturated finding says; when it is the wait on a call, a timeout
-on that call (`waits.propose`)."""
+on that call (`waits.propose`), after that callee's own fix when it is at its limit."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from typing import Any
 from scalesim.analytic.estimate import Estimate, estimate, latency_at
 from scalesim.diagnosis import waits
 from scalesim.diagnosis.components import (
+    at_limit,
     busy_callees,
     guarding_bulkhead,
     held_by_calls,
@@ -116,6 +117,9 @@ def _remedy(run: Run, check: dict[str, Any], path: list[tuple[str, float]],
         return Remedy(None, last, Fix(f"make {last} faster: its own time is the "
                                       f"{check['name']}; {agree}"))
     timeout = _timeout(run, check, [ref for ref, _ in path])
+    if component in at_limit(run):
+        return Remedy("downstream", last, _relieve_first(run, check, component, timeout),
+                      timeout.numbers if timeout is not None else {})
     if timeout is not None:
         return Remedy("downstream", last, Fix(
             f"{timeout.text(check)}; or a hedge after its typical latency, a faster "
@@ -123,6 +127,22 @@ def _remedy(run: Run, check: dict[str, Any], path: list[tuple[str, float]],
     return Remedy("downstream", last,
                   Fix(f"shorten the wait on {last}: a timeout under the SLO with a fallback, "
                       f"a hedge after its typical latency, or a faster implementation; {agree}"))
+
+
+def _relieve_first(run: Run, check: dict[str, Any], component: str,
+                   timeout: waits.Timeout | None) -> Fix:
+    """The callee whose own work sets the percentile is at its own limit: relieve it first,
+    with its saturated finding's fix (`relief`, as for workers held by calls to it), since
+    a timeout alone fails calls at a component that has no room (and its failures finding
+    then relieves it); then the timeout bounds the wait its own work still sets."""
+    why = (f"{component} is at its limit, where a timeout alone would fail calls its queue "
+           "lengthens")
+    if timeout is None:
+        return relief(run, [component], f"{why}; then shorten the wait on it (a faster "
+                      f"implementation, a hedge) or agree a {check['name']} it can keep")
+    fix = relief(run, [component], f"{why}; relieved, its own work still sets the "
+                 f"{check['name']}: {timeout.text(check)}")
+    return Fix(fix.summary, (*fix.set, timeout.override))
 
 
 def _held_fix(run: Run, check: dict[str, Any], path: list[tuple[str, float]],
