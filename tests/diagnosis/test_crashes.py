@@ -56,6 +56,22 @@ def test_the_probe_is_sized_no_faster_than_the_failures_need() -> None:
     assert after == [] and share < 0.01
 
 
+def test_the_probe_is_sized_for_an_error_rate_slo_stricter_than_one_percent() -> None:
+    """The same 5 s in rotation (2.8 %) under an error-rate SLO of 0.5 %: every 1 s with 2
+    failures in a row (0.85 % expected) no longer does; under 0.5 % needs a mean detection
+    under about 0.9 s, so 1 failure in a row (0.5 s, about 0.28 %). Applied, the SLO holds."""
+    strict = ("simulation.duration=60s", "slo.error_rate=0.5%")
+    [finding], _ = _failures(_system("health-check", {"period_s": 4}, strict))
+    assert "the error-rate SLO lets 0.5 % of the requests fail: the probe is sized for that" \
+        in finding["evidence"]
+    assert finding["fix"]["set"] == ["components.api.health.readiness.period=1s",
+                                     "components.api.health.readiness.failure_threshold=1"]
+    assert finding["numbers"]["expected_failed_share"] < 0.005
+    after, share = _failures(_system("health-check", {"period_s": 4},
+                                     (*strict, *finding["fix"]["set"])))
+    assert after == [] and share < 0.005
+
+
 def test_a_crashed_replica_without_a_readiness_probe_gets_one() -> None:
     """outbox: orders[0] of 3 crashes from 14 s to 17 s and orders has no readiness probe:
     the balancer sends it its share the whole 3 s (3.4 % of the requests). The fix adds a

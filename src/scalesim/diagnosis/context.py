@@ -66,6 +66,12 @@ class Run:
     def faults_on(self, component: str) -> list[Fault]:
         return [f for f in self.faults if f.component == component]
 
+    def error_check(self, scope: str) -> dict[str, Any] | None:
+        """The run's check of the error-rate SLO of `scope` ('all' or a workload's), if the
+        spec sets one."""
+        return next((c for c in self.result.get("slo", {}).get("checks", [])
+                     if c["scope"] == scope and c["name"] == "error_rate"), None)
+
     def call_path(self, source: str, target: str) -> tuple[str | int, ...] | None:
         """Where the call `source` -> `target` ('comp.op' each) sits in the spec."""
         found = self.call_at(source, target)

@@ -74,35 +74,48 @@ def probe_fix(run: Run, workload: str, evidence: list[str],
         again = sum(min(candidate.mean_s, n) for n in lengths)
         return (failed - crashed) / total + crashed / total * again / sum(kept)
 
-    chosen = _choose(now, probe is None, expected)
+    aim = _aim(run, workload)
+    if aim < NOTABLE:
+        evidence.append(f"the error-rate SLO lets {share(aim)} of the requests fail: the probe "
+                        "is sized for that")
+    chosen = _choose(now, probe is None, expected, aim)
     if chosen is None:
         return None
     numbers.update(in_rotation_s=sum(kept), expected_failed_share=expected(chosen[0]))
     return _fix(entry, probe, chosen[0], expected(chosen[0]), failed / total,
-                sum(kept) / len(kept), chosen[1])
+                sum(kept) / len(kept), None if chosen[1] else aim)
 
 
-def _choose(now: Readiness, new: bool, expected: Callable[[Readiness], float]
+def _aim(run: Run, workload: str) -> float:
+    """The failed share a probe is sized to stay under: NOTABLE (where a finding starts), or
+    the error-rate SLO over the workload's requests (its own, or all requests') when that
+    is stricter."""
+    checks = [run.error_check(scope) for scope in (workload, "all")]
+    return min([NOTABLE, *(float(c["target"]) for c in checks if c is not None)])
+
+
+def _choose(now: Readiness, new: bool, expected: Callable[[Readiness], float], aim: float
             ) -> tuple[Readiness, bool] | None:
     """Of the probes with a period in whole seconds from LEAST_PERIOD_S and a threshold from
     1, up to `now`'s (the current probe, or Kubernetes' defaults for a `new` one), the one
     with the longest mean detection (the larger threshold on a tie) whose `expected` failed
-    share is under NOTABLE, and True; else the fastest, and False. None when there is none
+    share is under `aim`, and True; else the fastest, and False. None when there is none
     to choose from."""
     every = [Readiness(p, k) for p in range(LEAST_PERIOD_S, math.floor(now.period) + 1)
              for k in range(1, now.threshold + 1)]
     faster = [c for c in every if new or c != now]
     if not faster:
         return None
-    fits = [c for c in faster if expected(c) < NOTABLE]
+    fits = [c for c in faster if expected(c) < aim]
     if fits:
         return max(fits, key=lambda c: (c.mean_s, c.threshold)), True
     return min(faster, key=lambda c: c.mean_s), False
 
 
 def _fix(entry: str, probe: Probe | None, chosen: Readiness, expected: float,
-         measured: float, kept_s: float, fits: bool) -> Fix:
-    """The probe advice and its `--set` overrides (only the fields that change)."""
+         measured: float, kept_s: float, missed: float | None) -> Fix:
+    """The probe advice and its `--set` overrides (only the fields that change); `missed` is
+    the share the fastest probe still does not get under (None when `chosen` does)."""
     where = f"components.{entry}.health.readiness"
     now = Readiness.of(probe) if probe is not None else None
     sets = [f"{where}.period={chosen.period:g}s"] \
@@ -119,8 +132,8 @@ def _fix(entry: str, probe: Probe | None, chosen: Readiness, expected: float,
     if chosen.threshold == 1:
         text += ("; with one failure to go on, a replica too busy to answer a probe within "
                  "its timeout leaves rotation too")
-    if not fits:
-        text += (f"; that still leaves {share(NOTABLE)} or more: more replicas of {entry} "
+    if missed is not None:
+        text += (f"; that is still not under {share(missed)}: more replicas of {entry} "
                  "shrink the share a crashed one gets")
     return Fix(text, tuple(sets))
 

@@ -200,7 +200,5 @@ def _share_past(latency: dict[str, float | None], ms: float) -> float:
 def _errors_hold(run: Run, scope: str, failed: float) -> bool:
     """Whether the scope's error-rate SLO (if it has one) still holds with `failed` of its
     requests failing on top of the measured error rate."""
-    for check in run.result.get("slo", {}).get("checks", []):
-        if check["scope"] == scope and check["name"] == "error_rate":
-            return bool(check["actual"] + failed <= check["target"])
-    return True
+    check = run.error_check(scope)
+    return check is None or bool(check["actual"] + failed <= check["target"])
