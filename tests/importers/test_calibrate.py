@@ -630,6 +630,20 @@ def test_bad_load_tests_are_refused(tmp_path: Path, content: str, message: str) 
     ('{"data": [{"spans": [{"traceID": "a", "spanID": "b", "operationName": "x", '
      '"startTime": 1, "duration": 1e308}]}]}',
      "t.json: data[0].spans[0].duration: a time before 0 or past 2^64 ns"),
+    # a span that ends before it starts was read as one of no time (own time clipped at 0)
+    ('{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "' + "01" * 16 + '", '
+     '"spanId": "' + "0a" * 8 + '", "name": "x", "startTimeUnixNano": "5", '
+     '"endTimeUnixNano": "2"}]}]}]}',
+     "t.json: resourceSpans[0].scopeSpans[0].spans[0].endTimeUnixNano: span " + "0a" * 8
+     + " ends before it starts: 2 is before its startTimeUnixNano 5"),
+    ('{"data": [{"spans": [{"traceID": "a", "spanID": "b1", "operationName": "x", '
+     '"startTime": 1700000000000000, "duration": -3000}]}]}',
+     "t.json: data[0].spans[0].duration: span b1 ends before it starts: -3000 µs, a "
+     "negative duration"),
+    # one document per line (the Collector's file exporter): the line is named too
+    ('{"data": []}\n{"data": [{"spans": [{"traceID": "a", "spanID": "b2", '
+     '"operationName": "x", "startTime": 9, "duration": "-2"}]}]}\n',
+     "t.json:2: data[0].spans[0].duration: span b2 ends before it starts"),
 ])
 def test_bad_traces_are_refused_with_the_place(tmp_path: Path, content: str,
                                                message: str) -> None:

@@ -61,17 +61,17 @@ def read_spans(path: Path) -> list[Span]:
         text = read_input(str(path))
     except Unreadable as error:
         raise CalibrationError(f"{path}: {error}") from None
-    documents = _documents(path, text)
     spans: list[Span] = []
-    for document in documents:
+    for line, document in _documents(path, text):
+        place = f"{path}:{line}" if line else str(path)  # a document per line: its line
         if not isinstance(document, dict):
-            raise CalibrationError(f"{path}: not a trace document (a JSON object is expected)")
+            raise CalibrationError(f"{place}: not a trace document (a JSON object is expected)")
         if "resourceSpans" in document:
-            spans += _located(path, "resourceSpans", _otlp, path, document)
+            spans += _located(place, "resourceSpans", _otlp, place, document)
         elif "data" in document:
-            spans += _located(path, "data", _jaeger, path, document)
+            spans += _located(place, "data", _jaeger, place, document)
         else:
-            raise CalibrationError(f"{path}: neither OTLP JSON (resourceSpans) nor Jaeger "
+            raise CalibrationError(f"{place}: neither OTLP JSON (resourceSpans) nor Jaeger "
                                    "JSON (data)")
     _check_parents(path, spans)
     return spans
@@ -110,16 +110,17 @@ class _BadField(ValueError):
         self.name = name
 
 
-def _located(path: Path, where: str, read: Callable[..., T], *args: Any) -> T:
-    """`read(*args)`, its malformed input an error naming the file, the place and the field."""
+def _located(place: str, where: str, read: Callable[..., T], *args: Any) -> T:
+    """`read(*args)`, its malformed input an error naming the file (and line), the place in
+    the document and the field."""
     try:
         return read(*args)
     except KeyError as error:
-        raise CalibrationError(f"{path}: {where}: missing field {error.args[0]!r}") from None
+        raise CalibrationError(f"{place}: {where}: missing field {error.args[0]!r}") from None
     except _BadField as error:
-        raise CalibrationError(f"{path}: {where}.{error.name}: {error}") from None
+        raise CalibrationError(f"{place}: {where}.{error.name}: {error}") from None
     except (AttributeError, TypeError, ValueError):  # a list or number where an object is
-        raise CalibrationError(f"{path}: {where}: malformed: not an object of a span's "
+        raise CalibrationError(f"{place}: {where}: malformed: not an object of a span's "
                                "fields") from None
 
 
@@ -136,16 +137,17 @@ def _field(item: dict[str, Any], name: str, read: Callable[[Any], T], expected: 
         raise _BadField(name, f"{shown} is not {expected}") from None
 
 
-def _documents(path: Path, text: str) -> list[Any]:
+def _documents(path: Path, text: str) -> list[tuple[int, Any]]:
+    """(line, document) of the file's one document (line 0), or of each of its lines."""
     try:
-        return [json.loads(text)]
+        return [(0, json.loads(text))]
     except ValueError:
         pass
     documents = []
     for number, line in enumerate(text.splitlines(), 1):
         if line.strip():
             try:
-                documents.append(json.loads(line))
+                documents.append((number, json.loads(line)))
             except ValueError as error:
                 raise CalibrationError(f"{path}:{number}: not JSON: {error}") from None
     return documents
@@ -181,7 +183,7 @@ def _is_error(status: dict[str, Any]) -> bool:
     return code in (2, "STATUS_CODE_ERROR")
 
 
-def _otlp(path: Path, document: dict[str, Any]) -> list[Span]:
+def _otlp(place: str, document: dict[str, Any]) -> list[Span]:
     out = []
     for r, resource in enumerate(document["resourceSpans"]):
         attributes = {a["key"]: _value(a["value"])
@@ -191,7 +193,7 @@ def _otlp(path: Path, document: dict[str, Any]) -> list[Span]:
         scopes = resource.get("scopeSpans", resource.get("instrumentationLibrarySpans", []))
         for s, scope in enumerate(scopes):
             for k, item in enumerate(scope.get("spans", [])):
-                out.append(_located(path, f"resourceSpans[{r}].scopeSpans[{s}].spans[{k}]",
+                out.append(_located(place, f"resourceSpans[{r}].scopeSpans[{s}].spans[{k}]",
                                     _otlp_span, item, service, system))
     return out
 
@@ -207,12 +209,21 @@ def _otlp_span(item: dict[str, Any], service: str, system: str) -> Span:
     parent = _field(item, "parentSpanId", _hex_id, _ID) if item.get("parentSpanId") else None
     kind = _field(item, "kind", _kind, "a span kind (1 to 5, or SPAN_KIND_…)") \
         if "kind" in item else "internal"
-    return Span(
-        _field(item, "traceId", _hex_id, _ID), _field(item, "spanId", _hex_id, _ID), parent,
-        str(own.get("scalesim.component", service)), item["name"], kind,
-        _field(item, "startTimeUnixNano", _nanos, _NANOS),
-        _field(item, "endTimeUnixNano", _nanos, _NANOS), _is_error(status),
-        str(status.get("message", "")), own, system)
+    trace, span_id = _field(item, "traceId", _hex_id, _ID), _field(item, "spanId", _hex_id, _ID)
+    start = _field(item, "startTimeUnixNano", _nanos, _NANOS)
+    end = _field(item, "endTimeUnixNano", _nanos, _NANOS)
+    if end < start:  # OTLP's trace.proto: the end is expected at or after the start
+        raise _backwards(item["spanId"], "endTimeUnixNano",
+                         f"{end} is before its startTimeUnixNano {start}")
+    return Span(trace, span_id, parent, str(own.get("scalesim.component", service)),
+                item["name"], kind, start, end, _is_error(status),
+                str(status.get("message", "")), own, system)
+
+
+def _backwards(span_id: Any, name: str, detail: str) -> _BadField:
+    """A span that ends before it starts: no tracer's clock runs so, and its negative time
+    would be read as no time at all (own times, hops and waits are clipped at 0)."""
+    return _BadField(name, f"span {span_id} ends before it starts: {detail}")
 
 
 def _attributes(listed: list[dict[str, Any]]) -> dict[str, Value]:
@@ -228,14 +239,14 @@ def _nanos(value: Any) -> int:
     return nanos
 
 
-def _jaeger(path: Path, document: dict[str, Any]) -> list[Span]:
+def _jaeger(place: str, document: dict[str, Any]) -> list[Span]:
     out = []
     for t, trace in enumerate(document["data"] or []):
         processes = {pid: (process.get("serviceName", "unknown"), _system(
                          {t["key"]: t["value"] for t in process.get("tags") or []}))
                      for pid, process in (trace.get("processes") or {}).items()}
         for k, item in enumerate(trace["spans"]):
-            out.append(_located(path, f"data[{t}].spans[{k}]",
+            out.append(_located(place, f"data[{t}].spans[{k}]",
                                 _jaeger_span, item, processes))
     return out
 
@@ -252,13 +263,16 @@ def _jaeger_span(item: dict[str, Any], processes: dict[str, tuple[str, str]]) ->
     parents = [r["spanID"] for r in item.get("references") or []
                if r.get("refType") == "CHILD_OF"]
     start = _field(item, "startTime", _micros, _MICROS)
+    end = _field(item, "duration", lambda micros: _nanos(start + int(micros) * 1000), _MICROS)
+    if end < start:  # Jaeger's model holds a duration as an unsigned count of microseconds
+        raise _backwards(item["spanID"], "duration", f"{item['duration']} µs, a negative "
+                         "duration")
     error = tags.get("error") in (True, "true")
     process, system = processes.get(item.get("processID", ""), ("unknown", ""))
     service = str(tags.get("scalesim.component", process))
     return Span(
         str(item["traceID"]).lower(), str(item["spanID"]).lower(),
         parents[0].lower() if parents else None, service, item["operationName"],
-        str(tags.get("span.kind", "internal")), start,
-        _field(item, "duration", lambda micros: _nanos(start + int(micros) * 1000), _MICROS),
-        error, str(tags.get("scalesim.status", tags.get("otel.status_description", "")))
+        str(tags.get("span.kind", "internal")), start, end, error,
+        str(tags.get("scalesim.status", tags.get("otel.status_description", "")))
         if error else "", tags, system)
