@@ -26,7 +26,7 @@ from scalesim.generate.istio import mesh_routed
 from scalesim.generate.naming import dns_label
 from scalesim.generate.tech import runs_as_deployment
 from scalesim.generate.topology import first_edge_per_caller
-from scalesim.importers import Imported, import_compose, import_k8s
+from scalesim.importers import Imported, ImportFailed, import_compose, import_k8s
 from scalesim.importers.envoy import retried
 from scalesim.importers.k8s.ingress import kong_rate_limit
 from scalesim.spec import System, load_spec, load_spec_text
@@ -281,11 +281,14 @@ def broker_terms(config_map: dict[str, Any]) -> Any:
 
 
 def assert_same_settings(component: Component, again: Component, name: str) -> None:
-    """What the generated component.json holds comes back: one operation's CPU demand,
-    `startup` where autoscale or rollout needs it, a cache's hit ratio, and each consumer's
-    concurrency or prefetch the import writes."""
+    """What the generated component.json holds comes back: the workers (the CPU request
+    understates them where they wait on calls), one operation's CPU demand, `startup` where
+    autoscale or rollout needs it, a cache's hit ratio, and each consumer's concurrency or
+    prefetch the import writes."""
     if component.kind is Kind.EXTERNAL:
         return      # an ExternalName Service: no pod, no settings
+    if Kind.QUEUE not in (component.kind, again.kind):  # the import writes no queue's workers
+        assert again.worker_limit == component.worker_limit, name
     if len(component.operations) == 1 and component.kind is not Kind.QUEUE:  # none imported
         (operation, spec), = component.operations.items()
         assert again.operations[operation].demand == spec.demand, name
@@ -490,6 +493,25 @@ def test_k8s_reads_the_numbers_scalesim_wrote_in_component_json(tmp_path: Path) 
     assert imported.placeholders == 2   # the rate, and the order of orders' two calls
     assert not any("ConfigMap" in note for note in imported.notes if "skipped" in note)
     assert any("rates are placeholders" in note for note in imported.notes)
+
+
+@pytest.mark.parametrize(("workers", "problem"), [
+    ('"many"', "'many' is not a whole number"), ("0", "0 is not a whole number from 1"),
+    ("2.5", "2.5 is not a whole number"), ("true", "True is not a whole number")])
+def test_workers_the_generated_service_refuses_are_bad_input(tmp_path: Path, workers: str,
+                                                               problem: str) -> None:
+    """The generated service refuses such a settings file at startup: the import names the
+    ConfigMap's line and the setting, and writes nothing."""
+    write(render(load_spec_text(BROKERED, "brokered.yaml"), Target.K8S, OPTIONS), tmp_path)
+    orders = tmp_path / "k8s" / "orders.yaml"
+    text = orders.read_text()
+    assert text.count('"workers":1') == 1
+    orders.write_text(text.replace('"workers":1', f'"workers":{workers}'))
+    line = 1 + text[:text.index("component.json:")].count("\n")
+    with pytest.raises(ImportFailed) as failed:
+        import_k8s([str(tmp_path / "k8s")])
+    assert str(failed.value).startswith(
+        f"{orders}:{line}: ConfigMap orders-settings data.component.json (workers): {problem}")
 
 
 def test_a_component_json_scalesim_did_not_label_is_not_read(tmp_path: Path) -> None:

@@ -219,7 +219,9 @@ def _consumers(spec: _Spec, draft: Draft, queue: str, consumers: dict[str, Seen 
     for index, (consumer, why) in enumerate(consumers.items()):
         component = draft.components[consumer]
         replicas = component.replicas.value if component.replicas is not None else 1
+        # a placeholder's guess: one delivery per worker (per replica when they are unlimited)
         workers = component.workers.value if component.workers is not None else 1
+        workers = workers if isinstance(workers, int) else 1
         entries.append({"to": name_of[consumer]})
         spec.comment((*base, "consumers", index, "to"), why)
         if partitioned:     # group members per replica; the group follows the replicas

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from scalesim.importers.kinds import Guess
 from scalesim.importers.sources import Seen
@@ -23,6 +23,7 @@ T = TypeVar("T")
 MARK = "PLACEHOLDER"   # the word marking every value no file holds
 NEW_VERSION = "next"   # the version an imported rollout moves to (the files do not name it)
 _POD_ORDINAL = re.compile(r"^[a-z0-9-]+-\d+$")
+WorkerCount = int | Literal["unlimited"]   # a spec's `workers`
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ class Component:
     kind: Fact[Kind] | None = None       # set by an object type (ExternalName, Ingress)
     tech: str | None = None
     replicas: Fact[int] | None = None
-    workers: Fact[int] | None = None
+    workers: Fact[WorkerCount] | None = None
     cpu_request: Fact[float] | None = None   # cores the main container requests (HPA CPU)
     health: dict[str, Fact[dict[str, Any]]] = field(default_factory=dict)
     balancer: Fact[str] | None = None

@@ -1,18 +1,20 @@
 """What a component's own settings (`component.json`, which `scalesim generate` writes for
 it: k8s/generated.py) give back instead of placeholders.
 
-They are the spec's numbers, in seconds: the work (or `cpu`) of its operation (when it has
-one, as the import writes one), its `startup`, a cache's `hit_ratio`, and a queue's consumers'
-concurrency or prefetch. The workloads are not in any generated file: their rates stay
-placeholders.
+They are the spec's numbers, in seconds: its `workers`, the work (or `cpu`) of its operation
+(when it has one, as the import writes one), its `startup`, a cache's `hit_ratio`, and a
+queue's consumers' concurrency or prefetch. The workloads are not in any generated file:
+their rates stay placeholders.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from scalesim.importers.draft import Component, Fact
+from scalesim.importers.checks import is_number
+from scalesim.importers.draft import Component, Fact, WorkerCount
 from scalesim.importers.sources import Seen
+from scalesim.spec.bounds import MAX_WORKERS
 from scalesim.spec.units import format_duration, parse_duration
 
 # The fields of a distribution that are not durations (spec/dists.py)
@@ -59,6 +61,19 @@ def operation(component: Component) -> tuple[str, Any, str] | None:
     if not isinstance(spec, dict) or field not in spec:
         return None
     return name, spec_value(spec[field]), _at(settings, f"operations.{name}.{field}")
+
+
+def workers(settings: Fact[dict[str, Any]]) -> Fact[WorkerCount] | str:
+    """The settings' `workers` (generate leaves the spec's default, 1, out), or what is
+    wrong with the value: the generated service refuses such a file at startup."""
+    if "workers" not in settings.value:
+        return Fact(1, f"{_at(settings, 'workers')} not set: the spec's default 1")
+    value = settings.value["workers"]
+    if value == "unlimited":
+        return Fact(value, _at(settings, "workers"))
+    if not (is_number(value) and float(value).is_integer() and 1 <= value <= MAX_WORKERS):
+        return f"{value!r} is not a whole number from 1 to {MAX_WORKERS:,}, or 'unlimited'"
+    return Fact(int(value), _at(settings, "workers"))
 
 
 def startup(component: Component) -> tuple[Any, str] | None:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from scalesim.importers import own_settings
+from scalesim.importers.checks import field_problem
 from scalesim.importers.draft import Component, Fact
+from scalesim.importers.errors import ImportFailed
 from scalesim.importers.k8s.brokers import json_object
 from scalesim.importers.k8s.objects import Cluster, Manifest, mapping, mounted_config_maps
 from scalesim.importers.sources import Seen, line_of
@@ -20,7 +23,9 @@ MANAGED_BY = "app.kubernetes.io/managed-by"
 
 def generated_settings(manifest: Manifest, cluster: Cluster, component: Component,
                        template: dict[str, Any]) -> None:
-    """The component's `component.json`, from a ScaleSim-labelled ConfigMap its pod mounts."""
+    """The component's `component.json`, from a ScaleSim-labelled ConfigMap its pod mounts;
+    its `workers` are the spec's own, which the CPU request (workers × the share of their
+    time computing) understates for workers that wait on calls."""
     for name in mounted_config_maps(template):
         config = cluster.find("", "ConfigMap", manifest.namespace, name)
         labels = mapping(mapping(config.data["metadata"]).get("labels")) if config else {}
@@ -37,5 +42,10 @@ def generated_settings(manifest: Manifest, cluster: Cluster, component: Componen
             continue
         component.generated = Fact(settings, Seen(config.file, line, config.title,
                                                   f"data.{SETTINGS_KEY}"))
+        workers = own_settings.workers(component.generated)
+        if isinstance(workers, str):
+            raise ImportFailed([field_problem(config.file, line, config.title,
+                                              f"data.{SETTINGS_KEY} (workers)", workers)])
+        component.workers = workers
         cluster.settings_read.add((config.namespace, config.name))
         return

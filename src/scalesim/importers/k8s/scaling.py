@@ -107,6 +107,8 @@ def cpu_share(component: Component, percent: float | None = None,
     """The spec's `cpu` for a target of `percent` of the CPU request, or of `cores` per
     replica; (None, why) when the files cannot say it."""
     workers = component.workers.value if component.workers is not None else 1
+    if workers == "unlimited":
+        return None, "its workers are unlimited: no worker time for a CPU target to be a share of"
     if percent is not None:
         if component.cpu_request is None:
             return None, ("the workload sets no CPU request, which a CPU utilization is "
