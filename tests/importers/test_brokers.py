@@ -84,8 +84,9 @@ def test_a_kafka_topic_comes_back_with_partitions_group_commits_and_its_dead_let
     assert jobs.delivery is not None and sent.delivery is not None
     for field in ("guarantee", "max_deliveries", "dead_letter", "commit_interval"):
         assert getattr(jobs.delivery, field) == getattr(sent.delivery, field), field
-    # with partitions the subscription is members per replica: the worker's 2 workers
-    assert [c.concurrency for c in jobs.consumers] == [2]
+    # with partitions the subscription is members per replica: the original's 8, from the
+    # queue's component.json (its consumer `worker.process` is the worker's)
+    assert [c.concurrency for c in jobs.consumers] == [8]
     # the dead-letter topic keeps what it receives: no stand-in consumer for it
     assert imported.system.components["jobs-dlq"].consumers == []
     assert "jobs-dlq-consumer" not in imported.system.components
@@ -109,8 +110,10 @@ def test_a_rabbitmq_quorum_queue_comes_back_with_its_delivery_limit_and_dead_let
     assert "max_deliveries: 5 # from k8s/jobs.yaml" in imported.text and \
         "x-delivery-limit = 4 returns" in imported.text
     assert read_back(jobs) == expected_back(original, "jobs")
-    # the subscription's concurrency (its prefetch_count) is a PLACEHOLDER
-    assert comparable(broker_json(imported.system)) == comparable(broker_json(original))
+    # the subscription's concurrency comes back from the queue's component.json (its
+    # consumer `worker.process` is the worker's): so does its prefetch_count
+    assert [c.concurrency for c in jobs.consumers] == [8]
+    assert broker_json(imported.system) == broker_json(original)
     # the dead letters go to the dead-letter queue's exchange, bound to a queue of its own
     # that keeps them (nobody consumes it), which its broker.json declares
     assert "(the dead-letter queue's fanout exchange, named after it)" in imported.text

@@ -282,22 +282,23 @@ def broker_terms(config_map: dict[str, Any]) -> Any:
 
 def assert_same_settings(component: Component, again: Component, name: str) -> None:
     """What the generated component.json holds comes back: the workers (the CPU request
-    understates them where they wait on calls), one operation's CPU demand, `startup` where
-    autoscale or rollout needs it, a cache's hit ratio, and each consumer's concurrency or
-    prefetch the import writes."""
+    understates them where they wait on calls), every operation and its CPU demand,
+    `startup` where autoscale or rollout needs it, a cache's hit ratio, and each consumer's
+    concurrency or prefetch the import writes."""
     if component.kind is Kind.EXTERNAL:
         return      # an ExternalName Service: no pod, no settings
     if Kind.QUEUE not in (component.kind, again.kind):  # the import writes no queue's workers
         assert again.worker_limit == component.worker_limit, name
-    if len(component.operations) == 1 and component.kind is not Kind.QUEUE:  # none imported
-        (operation, spec), = component.operations.items()
-        assert again.operations[operation].demand == spec.demand, name
+        assert set(again.operations) == set(component.operations), name  # JSON sorts keys
+        for operation, spec in component.operations.items():
+            assert again.operations[operation].demand == spec.demand, (name, operation)
     if again.autoscale is not None or again.rollout is not None:
         assert again.startup == component.startup, name
     if component.hit_ratio is not None and again.hit_ratio is not None:
         assert again.hit_ratio == component.hit_ratio, name
     for consumer in again.consumers:
-        first = next((c for c in component.consumers if c.to.lower() == consumer.to), None)
+        first = next((c for c in component.consumers if c.to.partition(".")[0].lower() ==
+                      consumer.to.partition(".")[0]), None)
         for field in ("concurrency", "prefetch"):
             if first is not None and field in consumer.model_fields_set and \
                     field in first.model_fields_set:
@@ -493,6 +494,43 @@ def test_k8s_reads_the_numbers_scalesim_wrote_in_component_json(tmp_path: Path) 
     assert imported.placeholders == 2   # the rate, and the order of orders' two calls
     assert not any("ConfigMap" in note for note in imported.notes if "skipped" in note)
     assert any("rates are placeholders" in note for note in imported.notes)
+
+
+SEVERAL = """
+scalesim: 1
+name: several
+components:
+  front:
+    kind: gateway
+    operations:
+      browse: {work: 1ms, calls: [{to: catalog.list}]}
+      buy: {work: 2ms, calls: [{to: catalog.reserve}, {to: jobs, async: true}]}
+  catalog:
+    operations: {list: {work: 3ms}, reserve: {work: 4ms}}
+  jobs: {kind: queue, tech: rabbitmq, consumers: [{to: mailer.send, concurrency: 3}]}
+  mailer:
+    operations: {send: {work: 5ms}, bounce: {work: 6ms}}
+workloads: [{name: w, to: front.browse, rate: 10/s}, {name: b, to: front.buy, rate: 5/s}]
+"""
+
+
+def test_k8s_brings_back_every_operation_component_json_names(tmp_path: Path) -> None:
+    """Each operation comes back with its work and the calls it makes, each to the callee's
+    operation; a queue delivers to its consumer's; each operation of an entry point that no
+    call reaches gets a workload (its rate a PLACEHOLDER)."""
+    imported = imported_from_k8s(load_spec_text(SEVERAL, "several.yaml"), tmp_path)
+    back = imported.system
+    front, catalog = back.components["front"], back.components["catalog"]
+    assert [[call.to for call in op.calls] for op in front.operations.values()] == \
+        [["catalog.list"], ["catalog.reserve", "jobs"]]
+    assert {name: op.demand.mean_s for name, op in catalog.operations.items()} == \
+        {"list": 0.003, "reserve": 0.004}
+    assert set(back.components["mailer"].operations) == {"send", "bounce"}
+    assert [(c.to, c.concurrency) for c in back.components["jobs"].consumers] == \
+        [("mailer.send", 3)]
+    assert [w.to for w in back.workloads] == ["front.browse", "front.buy"]
+    assert imported.placeholders == 4   # two rates, and the call order of each operation
+    assert "one operation for every endpoint" not in imported.text
 
 
 @pytest.mark.parametrize(("workers", "problem"), [

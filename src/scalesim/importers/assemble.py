@@ -16,6 +16,7 @@ from scalesim.importers.draft import MARK, Component, Draft, Fact, Route
 from scalesim.importers.envoy import ISTIO_DEFAULT_RETRIES, ISTIO_RETRY_ON, retry
 from scalesim.importers.errors import ImportFailed, fail
 from scalesim.importers.names import Names, Renamed, spec_name
+from scalesim.importers.operations import Operations, Wanted, plan
 from scalesim.importers.roles import Roles, decide
 from scalesim.importers.sources import Seen
 from scalesim.importers.writer import to_text
@@ -26,14 +27,8 @@ from scalesim.spec.loader import load_spec_text
 from scalesim.spec.model import Kind
 from scalesim.spec.units import format_duration
 
-OPERATION = {Kind.SERVICE: "handle", Kind.GATEWAY: "handle", Kind.DATABASE: "query",
-             Kind.CACHE: "get", Kind.EXTERNAL: "call"}
-WORK = {Kind.SERVICE: "5ms", Kind.GATEWAY: "1ms", Kind.DATABASE: "2ms", Kind.CACHE: "500us",
-        Kind.EXTERNAL: "50ms"}
 RATE = "10/s"
 HIT_RATIO = 0.8
-MEASURE_WORK = (f"{MARK}: compute time per request; profile it, or run `scalesim calibrate` "
-                "with traces")
 MEASURE_RATE = f"{MARK}: requests per second arriving here (ingress or load-balancer metrics)"
 ONE_OPERATION = f"{MARK}: one operation for every endpoint (the files do not name them)"
 CALL_ORDER = (f"{MARK}: order and share unknown; each call runs once per request, one after "
@@ -77,7 +72,6 @@ class _Spec:
 
 def assemble(draft: Draft) -> Imported:
     roles = decide(draft)
-    kinds = roles.kinds
     name_of, names = _names(draft)
     spec = _Spec()
     system_name = spec_name(draft.name.value, "imported")
@@ -89,14 +83,15 @@ def assemble(draft: Draft) -> Imported:
         raise fail(draft.source, 0, "no services or workloads in the files: nothing to "
                    "import")
     spec.data["components"] = {}
+    operations = plan(draft, roles)
     for key, component in draft.components.items():
-        _component(spec, draft, key, component, kinds, roles, name_of)
+        _component(spec, draft, key, component, roles, name_of, operations)
     rolled = [name for name, data in spec.data["components"].items() if "rollout" in data]
     if len(rolled) > 1:
         draft.note(f"{len(rolled)} components roll out at the same PLACEHOLDER time "
                    f"(rollout.at: {', '.join(rolled)}): keep the rollouts you want to "
                    "simulate, or start them at different times")
-    _workloads(spec, draft, kinds, roles, name_of)
+    _workloads(spec, draft, roles, name_of, operations)
     _faults(spec, draft, name_of)
     total = sum(c.get("replicas", 1) for c in spec.data["components"].values())
     if total > MAX_REPLICAS_TOTAL:
@@ -135,13 +130,13 @@ def _names(draft: Draft) -> tuple[dict[str, str], Names]:
     return name_of, names
 
 
-def _component(spec: _Spec, draft: Draft, key: str, component: Component,
-               kinds: dict[str, Kind], roles: Roles, name_of: dict[str, str]) -> None:
+def _component(spec: _Spec, draft: Draft, key: str, component: Component, roles: Roles,
+               name_of: dict[str, str], operations: Operations) -> None:
     name = name_of[key]
     base: Path = ("components", name)
     data: dict[str, Any] = {}
     spec.data["components"][name] = data
-    kind = kinds[key]
+    kind = roles.kinds[key]
     data["kind"] = kind.value
     if component.kind is not None:
         spec.comment((*base, "kind"), component.kind.seen)
@@ -190,7 +185,7 @@ def _component(spec: _Spec, draft: Draft, key: str, component: Component,
                 for text in texts:
                     spec.comment((*base, *path), text)
         _consumers(spec, draft, key, roles.consumers.get(key, {}), name_of,
-                   partitioned="partitions" in data)
+                   partitioned="partitions" in data, operations=operations)
         return
     if kind is Kind.CACHE:
         backend = roles.backends[key]
@@ -199,21 +194,22 @@ def _component(spec: _Spec, draft: Draft, key: str, component: Component,
         spec.comment((*base, "hit_ratio"), hit_ratio[1])
         data["backend"] = name_of[backend.value]
         spec.comment((*base, "backend"), backend.seen)
-    own = own_settings.operation(component)
-    operation, work, why = own or (OPERATION[kind], WORK[kind], MEASURE_WORK)
-    data["operations"] = {operation: {"work": work}}
-    if own is None:
+    data["operations"] = {}
+    if key not in operations.named:
         spec.comment((*base, "operations"), ONE_OPERATION)
-    spec.comment((*base, "operations", operation, "work"), why)
-    calls = _calls(spec, draft, key, (*base, "operations", operation, "calls"), kinds, roles,
-                   name_of)
-    if calls:
-        data["operations"][operation]["calls"] = calls
-        spec.comment((*base, "operations", operation, "calls"), CALL_ORDER)
+    for operation, work, why in operations.listed[key]:
+        data["operations"][operation] = {"work": work}
+        spec.comment((*base, "operations", operation, "work"), why)
+        path = (*base, "operations", operation, "calls")
+        calls = _calls(spec, draft, key, path, operations.plans[key][operation], roles,
+                       name_of, operations)
+        if calls:
+            data["operations"][operation]["calls"] = calls
+            spec.comment(path, CALL_ORDER)
 
 
 def _consumers(spec: _Spec, draft: Draft, queue: str, consumers: dict[str, Seen | str],
-               name_of: dict[str, str], partitioned: bool) -> None:
+               name_of: dict[str, str], partitioned: bool, operations: Operations) -> None:
     base: Path = ("components", name_of[queue])
     entries: list[dict[str, Any]] = []
     for index, (consumer, why) in enumerate(consumers.items()):
@@ -222,7 +218,8 @@ def _consumers(spec: _Spec, draft: Draft, queue: str, consumers: dict[str, Seen 
         # a placeholder's guess: one delivery per worker (per replica when they are unlimited)
         workers = component.workers.value if component.workers is not None else 1
         workers = workers if isinstance(workers, int) else 1
-        entries.append({"to": name_of[consumer]})
+        delivered = own_settings.delivered_to(draft.components[queue], component.name)
+        entries.append({"to": operations.reference(consumer, delivered, name_of[consumer])})
         spec.comment((*base, "consumers", index, "to"), why)
         if partitioned:     # group members per replica; the group follows the replicas
             field, estimate = "concurrency", (workers, MEMBERS)
@@ -238,17 +235,17 @@ def _consumers(spec: _Spec, draft: Draft, queue: str, consumers: dict[str, Seen 
         spec.data["components"][base[1]]["consumers"] = entries
 
 
-def _calls(spec: _Spec, draft: Draft, caller: str, path: Path, kinds: dict[str, Kind],
-           roles: Roles, name_of: dict[str, str]) -> list[dict[str, Any]]:
+def _calls(spec: _Spec, draft: Draft, caller: str, path: Path, wanted: Wanted, roles: Roles,
+           name_of: dict[str, str], operations: Operations) -> list[dict[str, Any]]:
+    """The calls one operation makes, to the callees (and their operations) `wanted`."""
+    kinds = roles.kinds
     calls: list[dict[str, Any]] = []
-    for (source, target), seen in list(roles.calls.items()) + list(roles.publishes.items()):
-        if source != caller:
-            continue
-        index = len(calls)
-        call: dict[str, Any] = {"to": name_of[target]}
+    for index, (target, operation) in enumerate(wanted):
+        seen = roles.calls.get((caller, target)) or roles.publishes[(caller, target)]
+        call: dict[str, Any] = {"to": operations.reference(target, operation, name_of[target])}
         spec.comment((*path, index, "to"), seen[0])
-        waited = _waited_for(draft.components[target], source)
-        if (kinds[target] is Kind.QUEUE and not waited) or (source, target) in roles.made_async:
+        waited = _waited_for(draft.components[target], caller)
+        if (kinds[target] is Kind.QUEUE and not waited) or (caller, target) in roles.made_async:
             call["async"] = True
             if kinds[target] is Kind.QUEUE:
                 spec.comment((*path, index, "async"), "publishing to a queue waits for no "
@@ -311,8 +308,9 @@ def _settings(spec: _Spec, draft: Draft, caller: str, target: str, call: dict[st
         spec.comment((*path, "retry"), chosen.seen)
 
 
-def _workloads(spec: _Spec, draft: Draft, kinds: dict[str, Kind], roles: Roles,
-               name_of: dict[str, str]) -> None:
+def _workloads(spec: _Spec, draft: Draft, roles: Roles, name_of: dict[str, str],
+               operations: Operations) -> None:
+    kinds = roles.kinds
     entries: list[tuple[str, str]] = [(key, str(component.entry[0]))
                                       for key, component in draft.components.items()
                                       if component.entry]
@@ -329,11 +327,14 @@ def _workloads(spec: _Spec, draft: Draft, kinds: dict[str, Kind], roles: Roles,
     if any(component.generated is not None for component in draft.components.values()):
         draft.note("the workloads' rates are placeholders: `scalesim generate` writes the "
                    "components' settings (component.json), but no workload, into its files")
-    workloads = []
-    for index, (key, why) in enumerate(entries):
-        workloads.append({"name": name_of[key], "to": name_of[key], "rate": RATE})
-        spec.comment(("workloads", index, "to"), f"entry point: {why}")
-        spec.comment(("workloads", index, "rate"), MEASURE_RATE)
+    workloads: list[dict[str, Any]] = []
+    for key, why in entries:
+        for operation in operations.entries(key):
+            index = len(workloads)
+            to = operations.reference(key, operation, name_of[key])
+            workloads.append({"name": to.replace(".", "-"), "to": to, "rate": RATE})
+            spec.comment(("workloads", index, "to"), f"entry point: {why}")
+            spec.comment(("workloads", index, "rate"), MEASURE_RATE)
     spec.data["workloads"] = workloads
 
 

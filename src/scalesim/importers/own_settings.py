@@ -1,10 +1,10 @@
 """What a component's own settings (`component.json`, which `scalesim generate` writes for
 it: k8s/generated.py) give back instead of placeholders.
 
-They are the spec's numbers, in seconds: its `workers`, the work (or `cpu`) of its operation
-(when it has one, as the import writes one), its `startup`, a cache's `hit_ratio`, and a
-queue's consumers' concurrency or prefetch. The workloads are not in any generated file:
-their rates stay placeholders.
+They are the spec's numbers, in seconds: its `workers`, its operations and the work (or
+`cpu`) of each, which operation calls which, its `startup`, a cache's
+`hit_ratio`, and a queue's consumers' operation and concurrency or prefetch. The workloads
+are not in any generated file: their rates stay placeholders.
 """
 
 from __future__ import annotations
@@ -50,17 +50,62 @@ def _at(settings: Fact[dict[str, Any]], path: str) -> str:
     return f"from {where}, component.json {path}"
 
 
-def operation(component: Component) -> tuple[str, Any, str] | None:
-    """(name, work, where) of the one operation the settings hold; None otherwise."""
+def operations(component: Component) -> list[tuple[str, Any, str]]:
+    """(name, work, where) of each operation the settings hold, in their order; none when
+    they hold no operation whose CPU demand they give."""
     settings = component.generated
-    operations = settings.value.get("operations") if settings is not None else None
-    if settings is None or not isinstance(operations, dict) or len(operations) != 1:
-        return None
-    name, spec = next(iter(operations.items()))
-    field = "cpu" if isinstance(spec, dict) and "cpu" in spec else "work"  # work: cpu's shorthand
-    if not isinstance(spec, dict) or field not in spec:
-        return None
-    return name, spec_value(spec[field]), _at(settings, f"operations.{name}.{field}")
+    held = settings.value.get("operations") if settings is not None else None
+    if settings is None or not isinstance(held, dict):
+        return []
+    out = []
+    for name, spec in held.items():
+        field = "cpu" if isinstance(spec, dict) and "cpu" in spec else "work"  # cpu's shorthand
+        if not isinstance(spec, dict) or field not in spec:
+            return []
+        out.append((str(name), spec_value(spec[field]),
+                    _at(settings, f"operations.{name}.{field}")))
+    return out
+
+
+def calls(component: Component) -> list[tuple[str, str]]:
+    """(operation, callee `component` or `component.operation`) of each call its operations
+    make, in the spec's order: plain calls, parallel branches, saga steps; not a saga's
+    compensations, which run only when a later step fails."""
+    settings = component.generated
+    held = settings.value.get("operations") if settings is not None else None
+    return [(str(name), target) for name, spec in (held if isinstance(held, dict) else {})
+            .items() for target in _callees(spec.get("calls") if isinstance(spec, dict)
+                                            else None)]
+
+
+def _callees(node: Any) -> list[str]:
+    """The `to` of every call in a tree of calls (steps, branches), compensations left out."""
+    if isinstance(node, list):
+        return [target for item in node for target in _callees(item)]
+    if not isinstance(node, dict):
+        return []
+    own = [str(node["to"])] if isinstance(node.get("to"), str) else []
+    return own + [target for key, value in node.items() if key != "compensate"
+                  for target in _callees(value)]
+
+
+def delivered_to(queue: Component, consumer_name: str) -> str | None:
+    """The operation of that consumer the queue's settings deliver to."""
+    for _, entry in _consumer_entries(queue, consumer_name):
+        if "target" in entry:
+            return str(entry["target"]).partition(".")[2] or None
+    return None
+
+
+def _consumer_entries(queue: Component, consumer_name: str) -> list[tuple[int, dict[str, Any]]]:
+    """(index, entry) of the queue's settings' consumers that deliver to that component
+    (`to` names it, or one of its operations)."""
+    settings = queue.generated
+    entries = settings.value.get("consumers") if settings is not None else None
+    return [(index, entry) for index, entry in enumerate(entries if isinstance(entries, list)
+                                                         else [])
+            if isinstance(entry, dict) and
+            str(entry.get("to", "")).partition(".")[0].lower() == consumer_name.lower()]
 
 
 def workers(settings: Fact[dict[str, Any]]) -> Fact[WorkerCount] | str:
@@ -95,11 +140,7 @@ def number(component: Component, field: str) -> tuple[Any, str] | None:
 def consumer(queue: Component, consumer_name: str, field: str) -> tuple[int, str] | None:
     """(value, where) of `field` (concurrency, prefetch) of the queue's consumer of that
     name, when the settings give it that field."""
-    settings = queue.generated
-    if settings is None or not isinstance(settings.value.get("consumers"), list):
-        return None
-    for index, entry in enumerate(settings.value["consumers"]):
-        if isinstance(entry, dict) and str(entry.get("to", "")).lower() == \
-                consumer_name.lower() and isinstance(entry.get(field), int):
-            return entry[field], _at(settings, f"consumers[{index}].{field}")
+    for index, entry in _consumer_entries(queue, consumer_name):
+        if isinstance(entry.get(field), int) and queue.generated is not None:
+            return entry[field], _at(queue.generated, f"consumers[{index}].{field}")
     return None
