@@ -68,7 +68,14 @@ from scalesim.analytic.load import (
     visits,
 )
 from scalesim.analytic.mva import MvaStation, mva
-from scalesim.analytic.quorum import leader_share, replication_wait
+from scalesim.analytic.quorum import (
+    POOLED,
+    leader_share,
+    replication_wait,
+    steered,
+    steered_share,
+    to_followers,
+)
 from scalesim.analytic.station import StationLoad, StationState, combined, solve, uneven
 from scalesim.analytic.success import (
     Failures,
@@ -100,7 +107,6 @@ Waits = tuple[Lattice | None, Lattice | None]  # (whatever the outcome, when suc
 _UNSET = object()  # a callee not solved yet (the first pass over a circle of calls)
 _Reads = tuple[memo.Inputs, ...]  # what an operation's calls read, call by call (`_calls_read`)
 PERCENTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999}
-POOLED = (Balancer.LEAST_REQUESTS, Balancer.P2C)
 MAX_PASSES = 200
 TOLERANCE = 1e-9
 # Attempts per call settled when a round changes none by more than this share.
@@ -1024,33 +1030,33 @@ class Model:
              ) -> tuple[StationState, dict[str, Lattice | None]] | None:
         """A component whose leader alone serves some of its operations but not all
         (`leader_served`) as its two stations: the leader replica, fed those at their whole
-        rate and its `leader_share` of the others, and its followers, fed the rest as the
-        balancer (or `reads: followers`) spreads it; None for any other component. The
-        component's state is the two `combined` (the busier sets its capacity); the wait
-        of each operation is its own: the leader's for those only it serves, else the
+        rate and its share of the others (`_leader_share`), and its followers, fed the rest
+        as the balancer (or `reads: followers`) spreads it; None for any other component.
+        The component's state is the two `combined` (the busier sets its capacity); the
+        wait of each operation is its own: the leader's for those only it serves, else the
         mixture by where the visits land."""
         component = self.system.components[cname]
         served = {f"{cname}.{op}" for op in leader_served(component)}
         replicas = component.most_replicas
         if not served or len(served) == len(by_ref) or replicas < 2:
             return None
-        share = leader_share(component)
+        share = self._leader_share(component, served, by_ref)
         workers, queue = component.worker_limit, component.queue
         assert workers is not None
         others = [ref for ref in by_ref if ref not in served]
         on_leader = [(rate * (1.0 if ref in served else share), job)
                      for ref, jobs in by_ref.items() for rate, job in jobs]
-        pooled = share > 0.0 and component.balancer in POOLED
+        pooled = steered(component)
         queues = 1 if pooled else replicas - 1
         per_queue = (1.0 - share) / queues
         on_follower = [(rate * per_queue, job) for ref in others for rate, job in by_ref[ref]]
         # the balancer's turns (or `reads: followers`' turns among the followers)
-        turns = share == 0.0 or component.balancer is Balancer.ROUND_ROBIN
+        turns = to_followers(component) or component.balancer is Balancer.ROUND_ROBIN
         pool = replicas - 1 if pooled else 1
         places = None if queue is None else workers + queue
         loads = [_fed(on_leader, workers, places, 1.0),
                  _fed(on_follower, workers * pool, None if places is None else places * pool,
-                      1.0 / (replicas - (share == 0.0)) if turns else 1.0)]
+                      1.0 / (replicas - to_followers(component)) if turns else 1.0)]
         leader, followers = (self._stations.get(
             f"{cname}#{part}", dataclasses.astuple(load),
             functools.partial(solve, load, self.points))
@@ -1062,6 +1068,19 @@ class Model:
         either = combined([leader, followers], [share, 1.0 - share], model).wait
         return (combined([leader, followers], fed, model),
                 {ref: leader.wait if ref in served else either for ref in by_ref})
+
+    @staticmethod
+    def _leader_share(component: Component, served: set[str],
+                      by_ref: Mapping[str, list[tuple[float, Lattice | None]]]) -> float:
+        """The share of the operations the leader does not alone serve that it takes: as
+        `leader_share`, or under a `steered` balancer what evens out the replicas' busy
+        workers (`steered_share`; a job that never ends counts as an average one)."""
+        if not steered(component):
+            return leader_share(component)
+        busy = {ref: sum(rate * job.mean for rate, job in jobs if job is not None)
+                for ref, jobs in by_ref.items()}
+        own = sum(b for ref, b in busy.items() if ref in served)
+        return steered_share(own, sum(busy.values()) - own, component.most_replicas)
 
     def _held(self, op: _Op, responses: Mapping[str, Lattice | None], running: Success | None,
               reads: _Reads) -> tuple[Waits, Lattice | None]:

@@ -21,7 +21,10 @@ from scalesim.analytic.lattice import (
 )
 from scalesim.spec.consistency import Replication
 from scalesim.spec.dists import AnyDistribution
-from scalesim.spec.model import Component, System
+from scalesim.spec.model import Balancer, Component, System
+
+# Balancers that pick a replica by its requests: least_requests and p2c.
+POOLED = (Balancer.LEAST_REQUESTS, Balancer.P2C)
 
 
 def quorum_sizes(replication: Replication, replicas: int) -> tuple[int, int, int]:
@@ -64,15 +67,40 @@ def wars_needed(write_mean: float, ars_mean: float, n: int, w: int, r: int,
     return needed
 
 
-def leader_share(component: Component) -> float:
-    """The share of the operations the leader does not alone serve that reach the leader
-    anyway: the balancer picks among every replica, the leader one of them (1/replicas),
-    but leader-based replication's `reads: followers` are sent to the followers only."""
+def to_followers(component: Component) -> bool:
+    """Leader-based replication's `reads: followers`: the reads go to the followers in
+    turn, never to the leader."""
     replication = component.replication
-    if replication is not None and replication.mode != "quorum" \
-            and replication.reads == "followers":
+    return replication is not None and replication.mode != "quorum" \
+        and replication.reads == "followers"
+
+
+def steered(component: Component) -> bool:
+    """The balancer picks among every replica, the leader one of them, by their requests
+    (least_requests, p2c): it sends the other operations away from a leader busier than
+    the rest (`steered_share`)."""
+    return component.balancer in POOLED and not to_followers(component)
+
+
+def leader_share(component: Component) -> float:
+    """The share of the operations the leader does not alone serve that the leader must
+    take: 1/replicas of a balancer that picks regardless of load; none for `reads:
+    followers`, nor under a `steered` balancer (the leader's load is then the larger of
+    its own operations' and an even split of everything, `steered_share`)."""
+    if to_followers(component) or steered(component):
         return 0.0
     return 1.0 / component.most_replicas
+
+
+def steered_share(own: float, others: float, replicas: int) -> float:
+    """The share of the other operations' busy workers (`others`) a `steered` balancer
+    gives the leader, whose own operations keep `own` busy: what evens the replicas out
+    (each (own + others) / replicas), none when its own operations alone pass that. The
+    fluid limit: the kernel's least_requests gives the leader a little more (it wins the
+    ties), so this is the low side, as pooling the followers is."""
+    if others <= 0.0:
+        return 0.0
+    return min(1.0, max(0.0, ((own + others) / replicas - own) / others))
 
 
 def replication_wait(system: System, cname: str, oname: str, points: int = LEAF_POINTS
@@ -81,8 +109,9 @@ def replication_wait(system: System, cname: str, oname: str, points: int = LEAF_
     it (docs/data.md): a write's commit, the k-th of its replicas' W + A (`quorum`: w of n;
     `raft`: ⌊n/2⌋ of the followers; `sync`: `acks` of them; `semi_sync`: the first); a
     quorum read's r-th answer R + S; a Raft read at the leader its ReadIndex round, the
-    ⌊n/2⌋-th follower's A + A (the leader takes `leader_share` of the reads with `reads:
-    any`). None when it waits for nothing (`async`, reads elsewhere)."""
+    ⌊n/2⌋-th follower's A + A (the leader taken to serve 1/replicas of the reads with
+    `reads: any`, the balancer's even split). None when it waits for nothing (`async`,
+    reads elsewhere)."""
     component = system.components[cname]
     replication = component.replication
     if replication is None:
@@ -103,7 +132,8 @@ def replication_wait(system: System, cname: str, oname: str, points: int = LEAF_
     if replication.mode == "quorum":
         return order_statistic(replication.r, [leg(replication.read, replication.response)]
                                * (replication.n or replicas))
-    at_leader = leader_share(component) if replication.reads != "leader" else 1.0
+    at_leader = {"leader": 1.0, "followers": 0.0}.get(replication.reads,
+                                                      1.0 / component.most_replicas)
     if replication.mode != "raft" or at_leader == 0.0 or replicas < 2:
         return None
     round_trip = order_statistic(replicas // 2, [leg(replication.ack, replication.ack)]
