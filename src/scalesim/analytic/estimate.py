@@ -469,6 +469,7 @@ class Model:
         self._solved: memo.Last[str, ComponentEstimate] = memo.Last()
         self._stations: memo.Last[str, StationState] = memo.Last()
         self._holds: memo.Last[str, tuple[Waits, Lattice | None]] = memo.Last()
+        self._commits: memo.Last[str, Lattice | None] = memo.Last()  # `_committed`
         self._waited: memo.Last[tuple[str, int], Waits] = memo.Last()
         self._coarse: dict[int, Model] = {}
         self._again: dict[str, tuple[str, ...]] = {}  # per entry: components met twice or more
@@ -971,10 +972,10 @@ class Model:
         calls: dict[str, Lattice | None] = {}
         for ref in refs:
             rate = float(op_rate[self.index[ref]])
-            op = self.ops[ref]
+            op = self._committed(self.ops[ref], op_rate)
             (_, calls[ref]), job = self._holds.get(
-                ref, reads[ref], functools.partial(self._held, op, responses, running,
-                                                   reads[ref]))
+                ref, (reads[ref], op.replicated), functools.partial(
+                    self._held, op, responses, running, reads[ref]))
             by_ref[ref] = [(rate, job)] if blocking else \
                 [(rate, op.work), *([(rate, op.post)] if op.post.mean > 0.0 else [])]
         jobs = [job for ref in refs for job in by_ref[ref]]
@@ -1068,6 +1069,21 @@ class Model:
         either = combined([leader, followers], [share, 1.0 - share], model).wait
         return (combined([leader, followers], fed, model),
                 {ref: leader.wait if ref in served else either for ref in by_ref})
+
+    def _committed(self, op: _Op, op_rate: npt.NDArray[np.float64]) -> _Op:
+        """`op` with its commit wait at the load: a semi-sync write's depends on how often
+        the writes come (`quorum.semi_sync_shares`), kept while that rate stays the same;
+        any other operation as it is."""
+        replication = op.component.replication
+        cname, oname = op.ref.split(".", 1)
+        if replication is None or replication.mode != "semi_sync" \
+                or oname not in replication.writes:
+            return op
+        rate = sum(float(op_rate[self.index[f"{cname}.{write}"]])
+                   for write in replication.writes if f"{cname}.{write}" in self.index)
+        return dataclasses.replace(op, replicated=self._commits.get(
+            op.ref, (rate,), lambda: replication_wait(self.system, cname, oname, self.points,
+                                                      rate)))
 
     @staticmethod
     def _leader_share(component: Component, served: set[str],

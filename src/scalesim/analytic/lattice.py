@@ -340,6 +340,27 @@ def below(lattice: Lattice, upper: float) -> Lattice | None:
     return Lattice(lattice.h, mass, 0.0, mean, second)
 
 
+def capped(lattice: Lattice, upper: float) -> tuple[Lattice, float]:
+    """min(X, upper) and P(X > upper): the mass of the cells past `upper` (and past the
+    grid) moved to `upper`, split between the two cells around it so that the mean stays
+    E[min(X, upper)] (a wait that gives up at a timeout). An `upper` at or past the grid's
+    last cell changes nothing (the grid leaves out a sliver of the tail at most)."""
+    if lattice.h == 0.0:
+        return lattice, 0.0
+    cells = upper / lattice.h
+    whole = math.floor(cells)
+    if whole >= len(lattice.mass) - 1:
+        return lattice, 0.0
+    keep = lattice.mass[: whole + 1]
+    late = max(0.0, 1.0 - float(keep.sum()))
+    mass = np.zeros(whole + 2)
+    mass[: len(keep)] = keep
+    mass[whole] += late * (1.0 + whole - cells)
+    mass[whole + 1] += late * (cells - whole)
+    mean, second = _grid_moments(lattice.h, mass)
+    return Lattice(lattice.h, _trimmed(mass), 0.0, mean, second), late
+
+
 def exponential_wait(p_wait: float, mean_wait_s: float, points: int = LEAF_POINTS) -> Lattice:
     """Zero with probability 1 − p_wait, else exponential with mean mean_wait_s / p_wait: the
     M/M/c waiting time exactly, and the usual shape for approximations of others."""

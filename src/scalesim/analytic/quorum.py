@@ -13,6 +13,7 @@ import numpy as np
 from scalesim.analytic.lattice import (
     LEAF_POINTS,
     Lattice,
+    capped,
     mixture,
     of,
     order_statistic,
@@ -103,11 +104,26 @@ def steered_share(own: float, others: float, replicas: int) -> float:
     return min(1.0, max(0.0, ((own + others) / replicas - own) / others))
 
 
-def replication_wait(system: System, cname: str, oname: str, points: int = LEAF_POINTS
-                     ) -> Lattice | None:
+def semi_sync_shares(first: Lattice, timeout: float, rate: float
+                     ) -> tuple[Lattice, float, float]:
+    """Semi-sync as `ReplicatedStore` runs it: a write's commit waits for the first
+    follower's W + A, F, at most `timeout`; one that times out turns the leader
+    asynchronous until that acknowledgement comes back (F after the write), and the writes
+    meanwhile (Poisson, `rate` a second) commit at once. Per write that waits, λ·E[F; F >
+    timeout] others find the leader asynchronous (renewal reward). (min(F, timeout), the
+    share of the writes that time out, the share that find the leader asynchronous.)"""
+    waited, late = capped(first, timeout)
+    others = rate * (first.mean - waited.mean + timeout * late)  # λ·E[F; F > timeout]
+    return waited, late / (1.0 + others), others / (1.0 + others)
+
+
+def replication_wait(system: System, cname: str, oname: str, points: int = LEAF_POINTS,
+                     rate: float = 0.0) -> Lattice | None:
     """What a visit of `cname.oname` waits for besides its work, as `ReplicatedStore` draws
     it (docs/data.md): a write's commit, the k-th of its replicas' W + A (`quorum`: w of n;
-    `raft`: ⌊n/2⌋ of the followers; `sync`: `acks` of them; `semi_sync`: the first); a
+    `raft`: ⌊n/2⌋ of the followers; `sync`: `acks` of them; `semi_sync`: the first, at most
+    its timeout, and none for the share of the writes that find the leader asynchronous at
+    `rate` writes a second, `semi_sync_shares`); a
     quorum read's r-th answer R + S; a Raft read at the leader its ReadIndex round, the
     ⌊n/2⌋-th follower's A + A (the leader taken to serve 1/replicas of the reads with
     `reads: any`, the balancer's even split). None when it waits for nothing (`async`,
@@ -127,8 +143,14 @@ def replication_wait(system: System, cname: str, oname: str, points: int = LEAF_
                     "raft": (replicas // 2, replicas - 1),
                     "sync": (replication.acks or replicas - 1, replicas - 1),
                     "semi_sync": (1, replicas - 1)}.get(replication.mode, (0, 0))
-        return order_statistic(k, [leg(replication.write, replication.ack)] * count) \
-            if k > 0 else None
+        if k == 0:
+            return None
+        commit = order_statistic(k, [leg(replication.write, replication.ack)] * count)
+        if replication.mode != "semi_sync":
+            return commit
+        waited, _, asynchronous = semi_sync_shares(commit, replication.semi_sync_timeout,
+                                                   rate)
+        return mixture([asynchronous, 1.0 - asynchronous], [zero(), waited])
     if replication.mode == "quorum":
         return order_statistic(replication.r, [leg(replication.read, replication.response)]
                                * (replication.n or replicas))
