@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from scalesim.analytic import lattice
-from scalesim.analytic.estimate import Model
+from scalesim.analytic.caveats import caveats
+from scalesim.analytic.estimate import Model, estimate
 from scalesim.analytic.quorum import semi_sync_shares
 from scalesim.sim import simulate
 from scalesim.spec import load_spec_text
@@ -99,3 +100,19 @@ def test_the_simulated_commits_match_the_closed_form() -> None:
         mean * 1e3, abs=4 * 5.0 / 2 / np.sqrt(writes))
     assert result["semi_sync_fallbacks"] / writes == pytest.approx(
         timed_out, abs=4 * np.sqrt(timed_out * (1 - timed_out) / writes))
+
+
+@pytest.mark.parametrize(("timeout", "said"), [
+    ("5ms", "26.8% of them stop waiting after semi_sync_timeout and 26.9% come while"),
+    ("10s", None),  # the default: never past a 5 ms wait
+])
+def test_the_replication_caveat_gives_the_writes_that_time_out(timeout: str, said: str | None
+                                                               ) -> None:
+    """The closed form's 26.9 % within the grid's resolution (one cell at T), and the
+    asynchronous share λ·E[F; F > T] / (1 + λ·E[F; F > T]) = 0.368 / 1.368."""
+    system = load_spec_text(SPEC.replace("REPLICAS", "2").replace("TIMEOUT", timeout))
+    message = {c.code: c for c in caveats(system, estimate(system))}["replication"].message
+    if said is None:
+        assert "stop waiting" not in message
+    else:
+        assert f"at 100 writes/s {said}" in message

@@ -15,8 +15,8 @@ from scalesim.analytic import lattice
 from scalesim.analytic.caching import hit_ratio
 from scalesim.analytic.estimate import Estimate
 from scalesim.analytic.hashing import fixed_ring
-from scalesim.analytic.load import cache_reads, leader_served, rate_cap
-from scalesim.analytic.quorum import replication_wait
+from scalesim.analytic.load import cache_reads, leader_served, operation_rates, rate_cap
+from scalesim.analytic.quorum import commit_wait, replication_wait, semi_sync_shares
 from scalesim.spec.consistency import Caching
 from scalesim.spec.dists import AnyDistribution, Empirical, Gamma, Lognormal, Mixture, Pareto
 from scalesim.spec.model import Call, ParallelStep, SagaBlock, System, plain_steps
@@ -24,6 +24,7 @@ from scalesim.spec.resilience import Fallback
 
 BUSY = 0.9  # offered load above which the estimate is sensitive to every approximation
 LATE = 0.01  # share of attempts past their timeout that changes the picture
+TIMED_OUT = 1e-4  # semi-sync writes that time out, from which the replication caveat says so
 NEAR_CAP = 0.8  # offered / rate limit from which a bucket refuses some of a random stream
 LOSS = 0.01  # share of arrivals a bounded queue refuses
 STORMY = 0.1  # how much more a storm loads a component, at least, to be named
@@ -394,12 +395,30 @@ def _replica_waits(system: System, name: str) -> str:
                 f"{replication.n or replicas} replicas' W + A (each {wars:.2g} ms on average) "
                 f"and a read for the fastest {replication.r} R + S ({reads:.2g} ms)")
     text = (f"each write {write} waits for its commit ({replication.mode}: followers' W + A, "
-            f"each {wars:.2g} ms on average)")
+            f"each {wars:.2g} ms on average{_timed_out(system, name)})")
     read = next((op for op in system.components[name].effective_operations
                  if op not in replication.writes), None)
     if read is not None and replication_wait(system, name, read) is not None:  # raft
         text += " and a read at the leader for its ReadIndex round (A + A to a majority)"
     return text
+
+
+def _timed_out(system: System, name: str) -> str:
+    """A semi-sync store's writes that give up waiting at the offered load, and those that
+    then find the leader asynchronous (`quorum.semi_sync_shares`), when there are any."""
+    replication = system.components[name].replication
+    assert replication is not None
+    first = commit_wait(system, name)
+    if replication.mode != "semi_sync" or first is None:
+        return ""
+    rates = operation_rates(system)
+    rate = sum(rates.get(f"{name}.{write}", 0.0) for write in replication.writes)
+    _, timed_out, asynchronous = semi_sync_shares(first, replication.semi_sync_timeout, rate)
+    if timed_out < TIMED_OUT:
+        return ""
+    return (f"; at {rate:,.4g} writes/s {timed_out:.1%} of them stop waiting after "
+            f"semi_sync_timeout and {asynchronous:.1%} come while the leader is "
+            f"asynchronous, committing at once")
 
 
 def losses(system: System, estimate: Estimate) -> Iterator[Caveat]:

@@ -117,6 +117,29 @@ def semi_sync_shares(first: Lattice, timeout: float, rate: float
     return waited, late / (1.0 + others), others / (1.0 + others)
 
 
+def commit_wait(system: System, cname: str, points: int = LEAF_POINTS) -> Lattice | None:
+    """The k-th of a write's replicas' W + A (docs/data.md), `semi_sync`'s uncapped; None
+    for `async`."""
+    component = system.components[cname]
+    replication = component.replication
+    assert replication is not None
+    replicas = component.replicas
+    k, count = {"quorum": (replication.w, replication.n or replicas),
+                "raft": (replicas // 2, replicas - 1),
+                "sync": (replication.acks or replicas - 1, replicas - 1),
+                "semi_sync": (1, replicas - 1)}.get(replication.mode, (0, 0))
+    if k == 0:
+        return None
+    return order_statistic(k, [_leg(system, points, replication.write, replication.ack)]
+                           * count)
+
+
+def _leg(system: System, points: int, *dists: AnyDistribution | None) -> Lattice:
+    """A replica's legs one after the other; an unset leg is one network hop."""
+    hop = system.defaults.network
+    return total([of(hop if d is None else d, points) for d in dists])
+
+
 def replication_wait(system: System, cname: str, oname: str, points: int = LEAF_POINTS,
                      rate: float = 0.0) -> Lattice | None:
     """What a visit of `cname.oname` waits for besides its work, as `ReplicatedStore` draws
@@ -133,32 +156,21 @@ def replication_wait(system: System, cname: str, oname: str, points: int = LEAF_
     if replication is None:
         return None
     replicas = component.replicas
-    hop = system.defaults.network
-
-    def leg(*dists: AnyDistribution | None) -> Lattice:
-        return total([of(hop if d is None else d, points) for d in dists])
-
     if oname in replication.writes:
-        k, count = {"quorum": (replication.w, replication.n or replicas),
-                    "raft": (replicas // 2, replicas - 1),
-                    "sync": (replication.acks or replicas - 1, replicas - 1),
-                    "semi_sync": (1, replicas - 1)}.get(replication.mode, (0, 0))
-        if k == 0:
-            return None
-        commit = order_statistic(k, [leg(replication.write, replication.ack)] * count)
-        if replication.mode != "semi_sync":
+        commit = commit_wait(system, cname, points)
+        if commit is None or replication.mode != "semi_sync":
             return commit
         waited, _, asynchronous = semi_sync_shares(commit, replication.semi_sync_timeout,
                                                    rate)
         return mixture([asynchronous, 1.0 - asynchronous], [zero(), waited])
     if replication.mode == "quorum":
-        return order_statistic(replication.r, [leg(replication.read, replication.response)]
-                               * (replication.n or replicas))
+        answer = _leg(system, points, replication.read, replication.response)
+        return order_statistic(replication.r, [answer] * (replication.n or replicas))
     at_leader = {"leader": 1.0, "followers": 0.0}.get(replication.reads,
                                                       1.0 / component.most_replicas)
     if replication.mode != "raft" or at_leader == 0.0 or replicas < 2:
         return None
-    round_trip = order_statistic(replicas // 2, [leg(replication.ack, replication.ack)]
-                                 * (replicas - 1))
+    round_trip = order_statistic(replicas // 2, [_leg(system, points, replication.ack,
+                                                      replication.ack)] * (replicas - 1))
     return round_trip if at_leader == 1.0 else mixture([1.0 - at_leader, at_leader],
                                                        [zero(), round_trip])
