@@ -14,7 +14,10 @@ The model (docs/capacity.md says the same for users):
   balance so well that the replicas are taken as one pool of replicas × workers, a lower
   bound of their waits (never exact). A component whose leader serves every operation
   (leader_election, or replication with reads: leader) is one replica's station: its
-  leader's workers take all of it. With `cores`, the CPU is a station too (cpu.py).
+  leader's workers take all of it; one that serves some (`_led`) is a leader station and
+  the followers', the leader taking 1/replicas of the others, or behind least-requests and
+  p2c what evens out the replicas (`quorum.steered_share`). With `cores`, the CPU is a
+  station too (cpu.py).
 - A closed loop's stations that serve only it take their waits from MVA (closed.py), not
   from the open formulas at its throughput.
 - Times are distributions (lattice.py): a response is the station's waiting time, then the
