@@ -39,6 +39,7 @@ from scalesim.sweep.plan import (
     autoscaled_replicas,
     plan_document,
     plan_scopes,
+    quiet,
     rate_overrides,
     target_miss,
 )
@@ -87,14 +88,22 @@ def _prices(texts: Sequence[str], known: Sequence[str]) -> dict[str, float]:
     return prices
 
 
-def _loader(file: Path, sets: list[str], scaled: list[str]) -> Loader:
+def _spec_loader(file: Path, sets: list[str], scaled: list[str]) -> Loader:
     """Loads a candidate (`overrides`, of the varied fields) on the spec with the user's
-    --set and the planned --rate; a problem names which of the three caused it."""
+    --set and the planned --rate; a SpecError's issues name which of the three caused
+    each."""
     def load(overrides: Sequence[str]) -> System:
         sources = [*set_sources(len(sets)), *["--rate"] * len(scaled),
                    *["--vary"] * len(overrides)]
+        return load_spec(file, [*sets, *scaled, *overrides], sources)
+    return load
+
+
+def _loader(spec: Loader) -> Loader:
+    """`spec`, printing a problem (with the candidate's values) and exiting 2 on one."""
+    def load(overrides: Sequence[str]) -> System:
         try:
-            return load_spec(file, [*sets, *scaled, *overrides], sources)
+            return spec(overrides)
         except SpecError as error:
             for line in shown_issues(error.issues):
                 typer.echo(f"{line} (with {', '.join(overrides)})" if overrides else line,
@@ -119,10 +128,17 @@ def _value(target: str, value: float | None) -> str:
     return percent(value) if target.rsplit(" ", 1)[-1] == "error_rate" else _ms(value)
 
 
+def _loads(offered: dict[str, float | None]) -> str:
+    """What is past saturation with its offered load: 'web ρ 8.33, db ρ 1.2'."""
+    return ", ".join(f"{name} ρ {'∞' if rho is None else f'{rho:.3g}'}"
+                     for name, rho in offered.items())
+
+
 def _estimate_cell(c: dict[str, Any]) -> str:
-    """The estimate's column: what is past saturation, by name, or its numbers."""
+    """The estimate's column: what is past saturation, by name with its offered load ρ,
+    or its numbers."""
     if c["analytic_overloaded"]:
-        return "overloaded: " + ", ".join(c["analytic_overloaded_by"])
+        return "overloaded: " + _loads(c["analytic_offered"])
     return ", ".join(f"{k} {_value(k, v)}" for k, v in c["analytic"].items())
 
 
@@ -161,9 +177,12 @@ def _misses(missed: list[dict[str, Any]]) -> str:
                      f"{_bound(m['name'], m['target'])}" for m in missed)
 
 
-def _verdict_cell(c: dict[str, Any]) -> str:
-    """Met, missed (and by what) or marginal: by simulation, else by the estimate."""
+def _verdict_cell(c: dict[str, Any], overloaded: list[dict[str, str]]) -> str:
+    """Met, missed (and by what) or marginal: by simulation, else by the estimate; not
+    simulated when the search left it out as past saturation (`overloaded`)."""
     simulated = c.get("simulated")
+    if simulated is None and c["values"] in overloaded:
+        return "not simulated: overloaded"
     if simulated is None:
         missed = [] if c["analytic_overloaded"] else c["analytic_missed"]
         return "estimate " + ("met" if c["analytic_met"] else "missed") + \
@@ -186,7 +205,7 @@ def print_plan(doc: dict[str, Any], console: Console) -> None:
         simulated = c.get("simulated")
         evidence = "—" if simulated is None else _evidence(simulated)
         reps = "" if simulated is None else str(simulated["replications"])
-        verdict = _verdict_cell(c)
+        verdict = _verdict_cell(c, doc.get("overloaded", []))
         chosen = doc["plan"] is not None and c["values"] == doc["plan"]["values"]
         table.add_row(*map(Text, c["values"].values()), f"{c['cost_per_hour']:g}",
                       Text(_estimate_cell(c)), Text(evidence), reps,
@@ -198,13 +217,14 @@ def print_plan(doc: dict[str, Any], console: Console) -> None:
 
 def _print_verdict(doc: dict[str, Any], console: Console) -> None:
     """The plan, or why there is none: nothing met, or the budget ran out first."""
-    untried = "; ".join(", ".join(f"{p}={v}" for p, v in values.items())
-                        for values in doc.get("untried", []))
+    untried = "; ".join(_assigned(values) for values in doc.get("untried", []))
     if doc["plan"] is None and untried:
         console.print("[red]No plan: the budget ran out[/red] "
                       f"({doc['simulated_candidates']} simulated) before these configurations, "
                       f"which the estimate says meet the SLO, were simulated: {shown(untried)}. "
                       "Raise --budget or narrow --vary.")
+    elif doc["plan"] is None and doc.get("reach") is not None:
+        _print_reach(doc, console)
     elif doc["plan"] is None and doc.get("capacity_floor"):
         top = ", ".join(f"{a['path']}={a['values'][-1]}" for a in doc["axes"])
         console.print("[red]No capacity meets the SLO:[/red] even at the top of every range "
@@ -223,12 +243,53 @@ def _print_verdict(doc: dict[str, Any], console: Console) -> None:
                       "ranges (--vary) or relax the SLO; `scalesim estimate` shows the "
                       "bottleneck.")
     else:
-        chosen = ", ".join(f"{p}={v}" for p, v in doc["plan"]["values"].items())
+        chosen = _assigned(doc["plan"]["values"])
         console.print(f"Plan: [bold]{shown(chosen)}[/bold], "
                       f"{doc['plan']['cost_per_hour']:g} per hour "
                       f"({doc['analytic_evaluations']} estimates, "
                       f"{doc['simulated_candidates']} simulated).")
         _warn_plan(doc, untried, console)
+
+
+def _assigned(values: dict[str, str]) -> str:
+    """Values as overrides: 'components.web.replicas=12, components.db.workers=8'."""
+    return ", ".join(f"{path}={value}" for path, value in values.items())
+
+
+def _print_reach(doc: dict[str, Any], console: Console) -> None:
+    """Every configuration past saturation in the estimate: none simulated, and how far
+    past its range each axis of counts must go (`Planner.reach`)."""
+    values = {a["path"]: a["values"][-1] for a in doc["axes"]}
+    top = next(c for c in doc["candidates"] if c["values"] == values)
+    console.print("[red]No configuration in the grid can serve this load:[/red] the estimate "
+                  "has every one past saturation, where a queue grows without bound, so none "
+                  f"was simulated (at the top of every range, {shown(_assigned(values))}: "
+                  f"{shown(_loads(top['analytic_offered']))}).")
+    for reach in doc["reach"]:
+        console.print(f"  {shown(_reach_line(reach))}", highlight=False)
+    if top["analytic_behind"]:
+        console.print(f"No request waits for {shown(', '.join(top['analytic_behind']))}: "
+                      "vary what drains the queue, such as its consumers' concurrency or "
+                      "replicas, or pass --allow-backlog to let its backlog grow.")
+    if not doc["reach"]:
+        console.print("Widen the ranges (--vary) of what is past saturation; `scalesim "
+                      "estimate` shows the bottleneck.")
+
+
+def _reach_line(reach: dict[str, Any]) -> str:
+    """One axis past its range: where the estimate has ρ < 1 and meets the SLO."""
+    path, largest = reach["path"], reach["largest"]
+    if not reach["relieves"]:
+        return (f"{path}: relieves none of it ({_loads(reach['offered'])} at {largest:,} as "
+                "well).")
+    if reach["relieved"] is None:
+        return (f"{path}: still past saturation at {largest:,}, the largest the spec takes "
+                f"({_loads(reach['offered'])}): more of it alone cannot serve this load.")
+    relieved = f"{path}: the estimate has ρ < 1 from {reach['relieved']:,}"
+    if reach["meets"] is None:
+        return (f"{relieved} but meets the SLO at no value up to {largest:,}: relax the SLO "
+                "or make the work faster.")
+    return f"{relieved} and meets the SLO from {reach['meets']:,}: try --vary {reach['vary']}."
 
 
 def _warn_plan(doc: dict[str, Any], untried: str, console: Console) -> None:
@@ -247,7 +308,7 @@ def capacity_floor(planner: Planner) -> list[dict[str, Any]]:
     at the top of every range, not past saturation there, and one step down any axis it is
     no more than STUCK_SHARE of the miss worse (what is left is the work's own time, not
     waiting). Empty when the top meets, or no axis has a step to compare with."""
-    top = tuple(len(axis.values) - 1 for axis in planner.axes)
+    top = planner.top
     below = [(*top[:i], top[i] - 1, *top[i + 1:]) for i in range(len(top)) if top[i] > 0]
     here = planner.candidate(top)
     if planner.analytic(here) or here.overloaded or not below:
@@ -269,6 +330,8 @@ def announce(planner: Planner, load: Loader, replications: int, most: int, worke
     """Say what the plan will simulate first and what it costs, or refuse it (exit 3) when
     that alone is over the run budget."""
     opening = planner.opening()
+    if not opening:  # all of it past saturation in the estimate: nothing to run
+        return
     systems = [load([*(f"{p}={v}" for p, v in c.values.items()),
                      f"simulation.replications={replications}"]) for c in opening]
     cost = batch_cost(systems, workers)
@@ -326,7 +389,8 @@ def plan_command(
         scaled = rate_overrides(system, total)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--rate") from None
-    load = _loader(file, overrides or [], scaled)
+    spec = _spec_loader(file, overrides or [], scaled)
+    load = _loader(spec)
     try:
         plan_scopes(load([]), target)  # valid at the planned load, with an SLO to meet
     except ValueError as error:  # no --slo, and none in the spec: the spec is named
@@ -338,7 +402,7 @@ def plan_command(
 
     def progress(candidate: Candidate) -> None:
         nonlocal simulated
-        values = ", ".join(f"{p}={v}" for p, v in candidate.values.items())
+        values = _assigned(candidate.values)
         verdict = candidate.verdict
         if verdict is None:
             simulated += 1
@@ -355,7 +419,8 @@ def plan_command(
     try:
         with executing(jobs, dask) as executor:
             planner = Planner(load, axes, target, prices, chosen_seed, executor,
-                              replications, most, budget, progress, allow_backlog)
+                              replications, most, budget, progress, allow_backlog,
+                              quiet(spec))
             announce(planner, load, replications, most, min(executor.workers, replications),
                      force)
             found = planner.run()
@@ -363,7 +428,8 @@ def plan_command(
         err.print(f"[red]error[/red]: {shown(error)}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     floor = [] if found.best is not None else capacity_floor(planner)
-    doc = plan_document(found, axes, total, planner.scopes, system.name, floor)
+    reach = None if found.best is not None else planner.reach()
+    doc = plan_document(found, axes, total, planner.scopes, system.name, floor, reach)
     if as_json:
         sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     else:

@@ -32,12 +32,13 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
-from scalesim.analytic.capacity import behind, overloaded, requests_saturated
-from scalesim.analytic.estimate import Estimate, Model
+from scalesim.analytic.capacity import behind, overloaded
+from scalesim.analytic.estimate import Model
 from scalesim.analytic.load import peak_rate
 from scalesim.sim.metrics import PERCENTILES, Histogram, combined
 from scalesim.sim.partial import Partial, ReplicationSummary, replication_summary
 from scalesim.sim.stats import ci95, quantile_ci95
+from scalesim.spec.errors import SpecError
 from scalesim.spec.model import Slo, System, slo_target_label
 from scalesim.sweep.backlog import falling_behind
 from scalesim.sweep.executor import Executor
@@ -46,7 +47,9 @@ from scalesim.sweep.tasks import InOrder, Replication, Stopped, run_task
 
 Config = tuple[int, ...]  # an index into each axis' values
 Loader = Callable[[Sequence[str]], System]  # overrides -> validated system
+Probe = Callable[[Sequence[str]], System | None]  # the same, None where the spec refuses them
 Progress = Callable[["Candidate"], None]  # told before a simulation and after its verdict
+REACH_LIMIT = 2**40  # the largest count `Planner.reach` tries, for a field the spec leaves open
 
 
 @dataclass(frozen=True)
@@ -68,15 +71,20 @@ class Candidate:
     analytic_met: bool | None = None
     analytic: dict[str, float] = field(default_factory=dict)  # target label -> estimate
     analytic_missed: list[str] = field(default_factory=list)  # target labels it misses
-    overloaded_by: list[str] = field(default_factory=list)  # past saturation in the estimate,
-    # the most loaded first
+    offered: dict[str, float] = field(default_factory=dict)  # past saturation in the
+    # estimate: name -> offered load ρ ≥ 1, the most loaded first
     behind: list[str] = field(default_factory=list)  # of those, what no request waits for
     verdict: Verdict | None = None
 
     @property
+    def overloaded_by(self) -> list[str]:
+        """What the estimate has past saturation, the most loaded first."""
+        return list(self.offered)
+
+    @property
     def overloaded(self) -> bool:
         """The estimate sees a component (or a queue's consumers) past saturation."""
-        return bool(self.overloaded_by)
+        return bool(self.offered)
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,31 @@ class Plan:
     # ruled them out: the budget ran out before they were simulated
     untried: list[Candidate] = field(default_factory=list)
     budget_spent: bool = False  # the search stopped at --budget with candidates queued
+    # reached by the search but not simulated: the estimate has them past saturation
+    overloaded: list[Candidate] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How far one axis must go past its range when the estimate has every configuration of
+    the grid past saturation (the other axes at their top): what to vary instead."""
+
+    path: str
+    relieved: int | None  # the smallest value with nothing past saturation (None: none)
+    meets: int | None  # the smallest value the estimate says meets every SLO target
+    largest: int  # `meets`, else the largest value estimated short of the goal
+    offered: dict[str, float]  # past saturation at `largest` (empty when relieved)
+    upper: int | None = None  # the top of the range to try (`vary`)
+    relieves: bool = True  # False: doubling it left every load past saturation as it was
+
+    @property
+    def vary(self) -> str | None:
+        """The range to try: from where saturation ends to twice where the estimate meets
+        the SLO, room for the simulation to confirm where the estimate is optimistic."""
+        if self.relieved is None or self.upper is None:
+            return None
+        top = f"..{self.upper}" if self.upper > self.relieved else ""
+        return f"{self.path}={self.relieved}{top}"
 
 
 def rate_overrides(system: System, rate: float) -> list[str]:
@@ -169,8 +202,11 @@ class Planner:
                  prices: Mapping[str, float], seed: int, executor: Executor, least: int = 5,
                  most: int = 40,
                  budget: int = 16, progress: Progress | None = None,
-                 allow_backlog: bool = False) -> None:
+                 allow_backlog: bool = False, probe: Probe | None = None) -> None:
         self.load = load
+        # loads a configuration past the ranges (`reach`); by default `load` with None for
+        # a SpecError
+        self.probe = quiet(load) if probe is None else probe
         self.axes = axes
         # `slo` on all requests (None: the spec's own, if any) and the workloads' own
         self.scopes = plan_scopes(load([]), slo)
@@ -194,7 +230,7 @@ class Planner:
         return self.seen[config]
 
     def _cost(self, values: Mapping[str, str]) -> float:
-        system = self.load([f"{p}={v}" for p, v in values.items()])
+        system = self.load(_overrides(values))
         cost = sum(self.prices.get(name, 1.0 if c.cost_per_replica_hour is None
                                    else c.cost_per_replica_hour) * c.replicas
                    for name, c in system.components.items())
@@ -210,22 +246,36 @@ class Planner:
     # -- the analytic frontier ---------------------------------------------------------
     def analytic(self, candidate: Candidate) -> bool:
         if candidate.analytic_met is None:
-            system = self.load([f"{p}={v}" for p, v in candidate.values.items()])
-            estimate = Model(system).evaluate()
-            checks = estimate.scoped_slo_checks(self.scopes)
-            candidate.analytic = {c.label: c.value * (1.0 if c.name == "error_rate" else 1e3)
-                                  for c in checks}
-            candidate.analytic_missed = [c.label for c in checks if not c.met]
-            candidate.overloaded_by = [name for name, _ in overloaded(estimate)]
-            candidate.behind = [name for name, _ in behind(estimate)]
-            candidate.analytic_met = not self._too_loaded(estimate) and \
-                not candidate.analytic_missed
-        return candidate.analytic_met
+            self._assess(candidate, self.load(_overrides(candidate.values)))
+        return candidate.analytic_met is True
 
-    def _too_loaded(self, estimate: Estimate) -> bool:
-        """Past saturation for the plan: anything (a queue's consumers too), or with
-        `allow_backlog` only what requests wait for."""
-        return requests_saturated(estimate) if self.allow_backlog else bool(overloaded(estimate))
+    def _assess(self, candidate: Candidate, system: System) -> None:
+        """The estimate of `candidate` (as `system`): its targets, what is past saturation."""
+        estimate = Model(system).evaluate()
+        checks = estimate.scoped_slo_checks(self.scopes)
+        candidate.analytic = {c.label: c.value * (1.0 if c.name == "error_rate" else 1e3)
+                              for c in checks}
+        candidate.analytic_missed = [c.label for c in checks if not c.met]
+        candidate.offered = dict(overloaded(estimate))
+        candidate.behind = [name for name, _ in behind(estimate)]
+        candidate.analytic_met = not self._past_saturation(candidate) and \
+            not candidate.analytic_missed
+
+    def _saturating(self, candidate: Candidate) -> list[str]:
+        """What is past saturation for the plan, once estimated: anything (a queue's
+        consumers too), or with `allow_backlog` only what requests wait for."""
+        return [name for name in candidate.offered
+                if not self.allow_backlog or name not in candidate.behind]
+
+    def _past_saturation(self, candidate: Candidate) -> bool:
+        return bool(self._saturating(candidate))
+
+    def screened(self, config: Config) -> bool:
+        """Never simulated: the estimate has it past saturation for the plan (ρ ≥ 1 where
+        the queue grows without bound), a miss whatever the run would show but slower."""
+        candidate = self.candidate(config)
+        self.analytic(candidate)
+        return self._past_saturation(candidate)
 
     def frontier(self) -> list[Config]:
         """Per combination of the other axes, the smallest last-axis value the estimate
@@ -247,7 +297,7 @@ class Planner:
 
     # -- confirmation by simulation ----------------------------------------------------
     def simulate(self, candidate: Candidate) -> Verdict:
-        system = self.load([f"{p}={v}" for p, v in candidate.values.items()])
+        system = self.load(_overrides(candidate.values))
         merged = InOrder()
         own: dict[int, dict[str, ReplicationSummary]] = {}  # replication -> its workloads'
         started = 0
@@ -348,17 +398,21 @@ class Planner:
     def opening(self) -> list[Candidate]:
         """The candidates simulated first, cheapest first, at most `budget`: the least a
         plan simulates (more follow where the estimate was wrong)."""
-        configs = dict.fromkeys(self._opening(self.frontier()))
+        configs = [c for c in dict.fromkeys(self._opening(self.frontier()))
+                   if not self.screened(c)]
         return sorted((self.candidate(c) for c in configs), key=self._order)[:self.budget]
 
     def run(self) -> Plan:
         frontier = self.frontier()
         queue: list[tuple[tuple[float, int], Config]] = []
+        screened: dict[Config, None] = {}
 
         def push(config: Config) -> None:
             candidate = self.candidate(config)
-            self.analytic(candidate)  # every candidate shows the estimate, whatever the order
-            if candidate.verdict is None and not self._implied(config) and \
+            # every candidate shows the estimate, whatever the order
+            if self.screened(config):
+                screened[config] = None
+            elif candidate.verdict is None and not self._implied(config) and \
                     not self._dead(config):
                 heapq.heappush(queue, (self._order(candidate), config))
 
@@ -396,7 +450,8 @@ class Planner:
         spent = simulated >= self.budget and any(
             self.seen[c].verdict is None and not self._implied(c) and not self._dead(c)
             for _, c in queue)
-        return Plan(best, ordered, frontier, untried, spent)
+        overloaded = sorted((self.seen[c] for c in screened), key=self._order)
+        return Plan(best, ordered, frontier, untried, spent, overloaded)
 
     def _above(self, config: Config) -> list[Config]:
         """Where a miss sends the search: one step up each axis, unless the estimate saw the
@@ -451,6 +506,116 @@ class Planner:
                 return True
         return False
 
+    # -- past the ranges ---------------------------------------------------------------
+    @property
+    def top(self) -> Config:
+        """The most capacity the grid has: every axis at its last value."""
+        return tuple(len(axis.values) - 1 for axis in self.axes)
+
+    def reach(self) -> list[Reach] | None:
+        """When the estimate has the top of every range past saturation, and so (the knobs
+        being monotone) every configuration: how far each axis of counts must go past its
+        range, the others at their top. None otherwise."""
+        if not self.screened(self.top):
+            return None
+        found = (self._reach(axis) for axis in self.axes)
+        return [reach for reach in found if reach is not None]
+
+    def _reach(self, axis: Axis) -> Reach | None:
+        """Along one axis (None when its values are not counts): the smallest value the
+        estimate has nothing past saturation at, then the smallest it says meets the SLO,
+        by doubling and bisection on the estimate alone."""
+        start = _count(axis.values[-1])
+        if start is None:
+            return None
+        estimates: dict[int, Candidate | None] = {}
+
+        def at(value: int) -> Candidate | None:
+            if value not in estimates:
+                estimates[value] = self._beyond(axis.path, value)
+            return estimates[value]
+
+        top = self.candidate(self.top)
+        doubled = at(_doubled(start))
+        if doubled is not None and not self._relieves(top, doubled):
+            return Reach(axis.path, None, None, _doubled(start), doubled.offered,
+                         relieves=False)
+        relieved, last = _first(lambda v: _holds(at(v), lambda c: not self._past_saturation(c)),
+                                start)
+        if relieved is None:
+            stuck = at(last)  # estimated: the test was false there
+            assert stuck is not None
+            return Reach(axis.path, None, None, last, stuck.offered)
+        meets, last = (relieved, relieved) if _holds(at(relieved), self.analytic) else \
+            _first(lambda v: _holds(at(v), self.analytic), relieved)
+        upper = None if meets is None else \
+            _doubled(meets) if at(_doubled(meets)) is not None else meets
+        return Reach(axis.path, relieved, meets, last if meets is None else meets, {}, upper)
+
+    def _relieves(self, top: Candidate, more: Candidate) -> bool:
+        """More of an axis lowers the load of something past saturation at the top."""
+        return any(more.offered.get(name, 0.0) < top.offered[name]
+                   for name in self._saturating(top))
+
+    def _beyond(self, path: str, value: int) -> Candidate | None:
+        """The estimate of the top of every range with `path` at `value`, off the grid (no
+        config, no cost); None where the spec refuses the value or it is past REACH_LIMIT."""
+        if value > REACH_LIMIT:
+            return None
+        values = {**self.candidate(self.top).values, path: str(value)}
+        system = self.probe(_overrides(values))
+        if system is None:
+            return None
+        candidate = Candidate((), values, math.nan)
+        self._assess(candidate, system)
+        return candidate
+
+
+def quiet(load: Loader) -> Probe:
+    """`load`, with None instead of a SpecError: a value past what the spec takes."""
+    def probe(overrides: Sequence[str]) -> System | None:
+        try:
+            return load(overrides)
+        except SpecError:
+            return None
+    return probe
+
+
+def _overrides(values: Mapping[str, str]) -> list[str]:
+    return [f"{path}={value}" for path, value in values.items()]
+
+
+def _count(value: str) -> int | None:
+    """A value that is a count (replicas, workers), else None."""
+    text = value.strip()
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+def _doubled(value: int) -> int:
+    return max(2 * value, value + 1)
+
+
+def _holds(candidate: Candidate | None, test: Callable[[Candidate], bool]) -> bool | None:
+    """`test` of an estimate; None where there is none (past what the spec takes)."""
+    return None if candidate is None else test(candidate)
+
+
+def _first(test: Callable[[int], bool | None], bad: int) -> tuple[int | None, int]:
+    """The smallest value above `bad` where `test` holds, for a test false up to some value
+    and true from it (None past what the spec takes), and the largest where it is false:
+    doubling, then bisection. (None, the largest false) when it holds nowhere the spec
+    takes."""
+    good = _doubled(bad)
+    while test(good) is False:
+        bad, good = good, _doubled(good)
+    while good - bad > 1:
+        middle = (bad + good) // 2
+        if test(middle) is False:
+            bad = middle
+        else:
+            good = middle
+    return (good if test(good) else None), bad
+
 
 def _confirmed(candidate: Candidate) -> bool:
     """Simulated and decided: every SLO metric's interval on one side of its target."""
@@ -459,11 +624,15 @@ def _confirmed(candidate: Candidate) -> bool:
 
 def plan_document(plan: Plan, axes: Sequence[Axis], rate: float,
                   scopes: Sequence[tuple[str | None, Slo]], system: str,
-                  floor: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+                  floor: Sequence[dict[str, Any]] = (), reach: Sequence[Reach] | None = None
+                  ) -> dict[str, Any]:
     """The plan as JSON; `scopes` (`System.slo_scopes`): what it was judged by, the targets
     on all requests under `slo` (null without) and each workload's own under
-    `workload_slos`; `floor`: the targets no capacity meets (`cli.plan.capacity_floor`)."""
+    `workload_slos`; `floor`: the targets no capacity meets (`cli.plan.capacity_floor`);
+    `reach` (`Planner.reach`): how far past the ranges to go when all of the grid is past
+    saturation, None when some of it is not."""
     untried = [c.config for c in plan.untried]
+    overloaded = [c.config for c in plan.overloaded]
     targets = scope_targets(scopes)
     overall = [slo for workload, slo in scopes if workload is None]
     return {
@@ -475,10 +644,12 @@ def plan_document(plan: Plan, axes: Sequence[Axis], rate: float,
         "plan": None if plan.best is None else _entry(plan.best, targets),
         "candidates": [_entry(c, targets) for c in plan.candidates
                        if c.verdict is not None or c.config in plan.frontier
-                       or c.config in untried],
+                       or c.config in untried or c.config in overloaded],
         "untried": [c.values for c in plan.untried],
+        "overloaded": [c.values for c in plan.overloaded],
         "budget_spent": plan.budget_spent,
         "capacity_floor": list(floor),
+        "reach": None if reach is None else [_reach_entry(r) for r in reach],
         "analytic_evaluations": sum(1 for c in plan.candidates if c.analytic_met is not None),
         "simulated_candidates": sum(1 for c in plan.candidates if c.verdict is not None),
     }
@@ -490,6 +661,7 @@ def _entry(c: Candidate, targets: Mapping[str, Target]) -> dict[str, Any]:
                            "analytic_met": c.analytic_met,
                            "analytic_overloaded": c.overloaded,
                            "analytic_overloaded_by": c.overloaded_by,
+                           "analytic_offered": {k: _rounded(v) for k, v in c.offered.items()},
                            "analytic_behind": c.behind,
                            "analytic": {k: round(v, 6) for k, v in c.analytic.items()
                                         if math.isfinite(v)},
@@ -503,13 +675,26 @@ def _entry(c: Candidate, targets: Mapping[str, Target]) -> dict[str, Any]:
             "behind": list(c.verdict.behind),
             "missed": [target_miss(targets[label], intervals[label][0])
                        for label in c.verdict.missed],
-            "ci95": {k: [round(x, 6) if math.isfinite(x) else None for x in v]
+            "ci95": {k: [_rounded(x) for x in v]
                      for k, v in c.verdict.intervals.items()}}
     return out
+
+
+def _rounded(value: float) -> float | None:
+    """Six decimals, or None (JSON null) for an infinite value."""
+    return round(value, 6) if math.isfinite(value) else None
+
+
+def _reach_entry(reach: Reach) -> dict[str, Any]:
+    """One axis of `Planner.reach` in the plan's document."""
+    return {"path": reach.path, "relieved": reach.relieved, "meets": reach.meets,
+            "largest": reach.largest, "relieves": reach.relieves,
+            "offered": {k: _rounded(v) for k, v in reach.offered.items()},
+            "vary": reach.vary}
 
 
 def target_miss(target: Target, value: float) -> dict[str, Any]:
     """A target missed, scoped as the estimate's SLO checks are ("all" or the workload)."""
     return {"scope": "all" if target.workload is None else target.workload,
             "name": target.name, "target": target.bound,
-            "value": round(value, 6) if math.isfinite(value) else None}
+            "value": _rounded(value)}
