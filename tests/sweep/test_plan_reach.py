@@ -120,6 +120,22 @@ def test_past_what_the_spec_takes_the_reach_stops_there(tmp_path: Path) -> None:
     assert reach["offered"]["s"] == pytest.approx(1e9 * 0.1 / 100_000)
 
 
+def test_each_axis_reaches_with_the_others_at_their_top() -> None:
+    """100/s of 100 ms is 10 workers' worth: with 2 workers a replica, ρ < 1 needs 6
+    replicas; with 3 replicas, 4 workers each (ρ = 10/12). A value that is not a count
+    (the balancer) is not extended."""
+    def load(overrides: Sequence[str]) -> System:
+        return load_spec_text(MMC, overrides=["workloads.0.rate=100/s", *overrides])
+
+    axes = [parse_axis(text) for text in ("components.s.replicas=1..3",
+                                          "components.s.workers=1..2",
+                                          "components.s.balancer=random,round_robin")]
+    planner = Planner(load, axes, Slo.model_validate({"mean": "150ms"}), {}, 3, Serial())
+    reach = {r.path: r.relieved for r in planner.reach() or []}
+    assert reach == {"components.s.replicas": unsaturated(100.0, 0.1, 2),
+                     "components.s.workers": unsaturated(100.0, 0.1, 3)}
+
+
 class Counting(Planner):
     """M/M/c workers whose simulations agree with the estimate, each one recorded."""
 

@@ -265,6 +265,8 @@ def _print_reach(doc: dict[str, Any], console: Console) -> None:
                   "has every one past saturation, where a queue grows without bound, so none "
                   f"was simulated (at the top of every range, {shown(_assigned(values))}: "
                   f"{shown(_loads(top['analytic_offered']))}).")
+    if len(doc["reach"]) > 1:
+        console.print("Each axis alone, the others at the top of their ranges:")
     for reach in doc["reach"]:
         console.print(f"  {shown(_reach_line(reach))}", highlight=False)
     if top["analytic_behind"]:
