@@ -12,6 +12,7 @@ from scalesim.diagnosis.components import (
     saturated,
 )
 from scalesim.diagnosis.context import Run
+from scalesim.diagnosis.dead_letters import crashed_deliveries
 from scalesim.diagnosis.degradation import degraded, failures
 from scalesim.diagnosis.elections import failovers, split_brains
 from scalesim.diagnosis.finding import Finding
@@ -23,8 +24,9 @@ from scalesim.diagnosis.slo import missed_slos
 from scalesim.spec.model import System
 
 # In order: queue checks first, so a consumer they explain is not diagnosed twice.
-CHECKS = (backlogs, lagging, saturated, cpu_bound, connection_pools, bulkheads, rate_limits,
-          overload, failures, missed_slos, degraded, split_brains, failovers, aborted_rollouts)
+CHECKS = (backlogs, crashed_deliveries, lagging, saturated, cpu_bound, connection_pools,
+          bulkheads, rate_limits, overload, failures, missed_slos, degraded, split_brains,
+          failovers, aborted_rollouts)
 
 
 def findings(system: System, result: dict[str, Any]) -> list[Finding]:

@@ -13,7 +13,7 @@ Kind = Literal["backlog", "saturated", "overload", "limit", "degraded", "failure
                "split_brain", "failover", "rollout"]
 # The limit that binds: the knob to turn.
 Limit = Literal["workers", "cores", "consumer_concurrency", "partitions", "session_timeout",
-                "visibility_timeout",
+                "visibility_timeout", "max_deliveries",
                 "connection_pool", "rate_limit", "bulkhead", "circuit_breaker", "fault",
                 "downstream", "lease"]
 
