@@ -10,6 +10,7 @@ from typing import Any
 from scalesim.analytic.load import ComponentLoad, offered_load
 from scalesim.diagnosis.finding import Finding
 from scalesim.spec.checks import iter_calls, sync_edges
+from scalesim.spec.demand import extra_s
 from scalesim.spec.errors import Path
 from scalesim.spec.model import Call, Fault, System
 
@@ -86,6 +87,20 @@ class Run:
                     ".".join(self.system.resolve(call.to)) == target:
                 return path, call
         return None
+
+
+def own_work_s(system: System, ref: str) -> float:
+    """The mean time 'component.operation' works on its own, without its calls' waits."""
+    component, operation = ref.split(".", 1)
+    spec = system.components[component].effective_operations[operation]
+    return spec.demand.mean_s + extra_s(system, component, operation)
+
+
+def mean_wait_s(measured: dict[str, Any]) -> float:
+    """A visit's mean wait for a worker of a measured component, by Little's law: requests
+    waiting / visits a second."""
+    visits = measured["throughput_rps"]
+    return measured["queue_mean"] / visits if visits else 0.0
 
 
 def fault_text(fault: Fault, end_s: float) -> str:

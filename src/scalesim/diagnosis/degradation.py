@@ -5,15 +5,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from scalesim.analytic.load import leader_served
+from scalesim.diagnosis import waits
 from scalesim.diagnosis.components import at_limit, per_workload_fix, relief, workloads_over
-from scalesim.diagnosis.context import HOT, NOTABLE, Run, dotted, fault_text, uneven
+from scalesim.diagnosis.context import (
+    HOT,
+    NOTABLE,
+    Run,
+    dotted,
+    fault_text,
+    mean_wait_s,
+    own_work_s,
+    uneven,
+)
 from scalesim.diagnosis.crashes import probe_fix
-from scalesim.diagnosis.finding import Finding, Fix, count, rate, share
+from scalesim.diagnosis.finding import Finding, Fix, count, duration, rate, share
 from scalesim.lint.rules.resilience import calls_in_window, never_opens, running_replicas
 from scalesim.spec.model import Balancer, Fault
 from scalesim.spec.resilience import CircuitBreaker
@@ -208,45 +219,116 @@ def _rate_limited_fix(run: Run, workload: str, causes: list[tuple[int, str]]) ->
 
 def _timeout_fix(run: Run, calls: list[dict[str, Any]], evidence: list[str]) -> Fix | None:
     """The first of `calls`, to a callee without a fault, whose attempts time out (1 % or
-    more) under a timeout below the callee's measured p99: a timeout TIMEOUT_MARGIN × the
-    slowest percentile of its normal answers (up to p99, below a jump of HANG× that marks a
-    tail of hangs). When the timeout is that long already, it cuts only the hangs: a longer
-    one would wait them out, and the fix says so. When the callee is at its limit
-    (`at_limit`), its queue is what outlasts the timeout: the fix relieves it (`relief`)."""
+    more) under a timeout below the callee's measured p99 (`_short_timeout`): a timeout
+    sized for its normal answers (`_longer_timeout`). When the callee is at its limit
+    (`at_limit`) the fix relieves it (`relief`) first: alone when the attempts time out in
+    its queue, where a longer timeout would only wait longer (`_where`); before the
+    timeout's fix when they time out in its own work, which relief does not shorten."""
     for call in calls:
-        found = _short_timeout(run, call)
-        if found is None:
+        short = _short_timeout(run, call)
+        if short is None:
             continue
-        path, timeout_s, level, normal_ms, p99_ms = found
-        callee = call["to"]
-        if (component := callee.split(".", 1)[0]) in at_limit(run):
+        component = call["to"].split(".", 1)[0]
+        if component not in at_limit(run):
+            return _longer_timeout(run, call, short, evidence)
+        queued, where = _where(run, call["to"])
+        if queued:
             return relief(run, [component], f"the attempts of {_edge(call)} time out in its "
-                          "queue, and a longer timeout would only wait longer on a component "
-                          "that cannot keep up")
-        cut = share(call["timeouts"] / call["attempts"])
-        proposed_ms = math.ceil(TIMEOUT_MARGIN * normal_ms)
-        hangs = level != "p99"
-        if hangs:
-            evidence.append(f"{callee}'s p99 ({p99_ms:,.0f} ms) is {p99_ms / normal_ms:.0f}× its "
-                            f"{level} ({normal_ms:.3g} ms): its slowest answers hang")
-        if proposed_ms / 1e3 <= timeout_s:
-            return Fix(f"keep the timeout of {_edge(call)} ({timeout_s * 1e3:g} ms): it is "
-                       f"above {callee}'s normal answers ({level} {normal_ms:.3g} ms) and cuts "
-                       f"mostly its hangs ({cut} of the attempts), which a longer timeout would "
-                       "wait out; answer them with a fallback or a retry")
-        return Fix(f"raise the timeout of {_edge(call)} from {timeout_s * 1e3:g} ms to "
-                   f"{proposed_ms} ms, {TIMEOUT_MARGIN:g}× {callee}'s measured {level} "
-                   f"({normal_ms:.3g} ms): it cut off {cut} of the attempts, answers that "
-                   "were coming" + (f"; it would still cut the hangs past its {level}" if hangs
-                                    else ""),
-                   (f"{dotted(path)}.timeout={proposed_ms}ms",))
+                          f"queue ({where}), and a longer timeout would only wait longer on a "
+                          "component that cannot keep up")
+        fix = _longer_timeout(run, call, short, evidence)
+        relieved = relief(run, [component], f"the attempts of {_edge(call)} time out in its "
+                          f"own work ({where}), which relief does not shorten: {fix.summary}")
+        return Fix(relieved.summary, (*relieved.set, *fix.set))
     return None
 
 
-def _short_timeout(run: Run, call: dict[str, Any]
-                   ) -> tuple[tuple[str | int, ...], float, str, float, float] | None:
-    """For a call timing out under a timeout below its callee's measured p99: where it sits,
-    its timeout, the slowest percentile of the normal answers and its time, and the p99."""
+def _where(run: Run, ref: str) -> tuple[bool, str]:
+    """Whether a visit to `ref` spends more time waiting for a worker (the measured mean
+    wait, Little's law) than in its own mean work, so its calls time out in its queue
+    rather than in its work; and the two times, as text."""
+    component = ref.split(".", 1)[0]
+    wait, own = mean_wait_s(run.result["components"][component]), own_work_s(run.system, ref)
+    if wait > own:
+        return True, (f"a visit waits {duration(wait)} on average for one of its workers, "
+                      f"more than its {duration(own)} of own work")
+    p99 = run.latency_ms(ref).get("p99") or 0.0
+    return False, (f"a visit waits only {duration(wait)} on average for one of its workers; "
+                   f"its own work takes {duration(own)} on average, and its answers "
+                   f"{duration(p99 / 1e3)} at p99")
+
+
+@dataclass(frozen=True)
+class Short:
+    """A call timing out under a timeout below its callee's measured p99: where the call
+    sits, its timeout, the slowest percentile of the callee's normal answers (its name and
+    time), the p99, and whether a fallback answers the call when it fails."""
+
+    path: tuple[str | int, ...]
+    timeout_s: float
+    level: str
+    normal_ms: float
+    p99_ms: float
+    fallback: bool
+
+
+def _longer_timeout(run: Run, call: dict[str, Any], short: Short, evidence: list[str]) -> Fix:
+    """A timeout TIMEOUT_MARGIN × the slowest percentile of the callee's normal answers (up
+    to p99, below a jump of HANG× that marks a tail of hangs). When the timeout is that long
+    already, it cuts only the hangs: a longer one would wait them out, and the fix says so.
+    A latency SLO over the call's requests caps it (`waits.cap`): past the cap the fix is
+    the cap (`_capped`)."""
+    callee = call["to"]
+    cut = share(call["timeouts"] / call["attempts"])
+    proposed_ms = math.ceil(TIMEOUT_MARGIN * short.normal_ms)
+    level, normal_ms = short.level, short.normal_ms
+    hangs = level != "p99"
+    if hangs:
+        evidence.append(f"{callee}'s p99 ({short.p99_ms:,.0f} ms) is "
+                        f"{short.p99_ms / normal_ms:.0f}× its {level} ({normal_ms:.3g} ms): its "
+                        "slowest answers hang")
+    if proposed_ms / 1e3 <= short.timeout_s:
+        return Fix(f"keep the timeout of {_edge(call)} ({short.timeout_s * 1e3:g} ms): it is "
+                   f"above {callee}'s normal answers ({level} {normal_ms:.3g} ms) and cuts "
+                   f"mostly its hangs ({cut} of the attempts), which a longer timeout would "
+                   "wait out; answer them with a fallback or a retry")
+    bound = waits.cap(run, call["from"], callee)
+    if bound is not None and proposed_ms > bound.ms:
+        return _capped(run, call, short, bound, proposed_ms)
+    return Fix(f"raise the timeout of {_edge(call)} from {short.timeout_s * 1e3:g} ms to "
+               f"{proposed_ms} ms, {TIMEOUT_MARGIN:g}× {callee}'s measured {level} "
+               f"({normal_ms:.3g} ms): it cut off {cut} of the attempts, answers that were "
+               "coming" + (f"; it would still cut the hangs past its {level}" if hangs else ""),
+               (f"{dotted(short.path)}.timeout={proposed_ms}ms",))
+
+
+def _capped(run: Run, call: dict[str, Any], short: Short, bound: waits.Cap,
+            proposed_ms: int) -> Fix:
+    """The timeout fix when the callee's normal answers need more (`proposed_ms`) than a
+    latency SLO leaves the call (`bound`): raised to the cap when it is shorter, else not
+    raised — the two goals conflict, and the error-rate SLO says whether the calls it cuts
+    off are affordable; a fallback (answering them degraded, within the target) or a faster
+    callee meets both."""
+    edge, now_ms = _edge(call), short.timeout_s * 1e3
+    longer = (f"{bound.text()}; the {proposed_ms} ms {call['to']}'s normal answers need "
+              f"({TIMEOUT_MARGIN:g}× its {short.level}, {short.normal_ms:.3g} ms) would miss it")
+    both = ("its fallback answers the calls it cuts off" if short.fallback else
+            f"a fallback on {edge} (on_failure: {{fallback: …}}) would answer the calls it "
+            "cuts off degraded, within the target, and meet both goals") + \
+        f"; a faster {call['to']} (its slowest answers) cuts fewer"
+    if bound.ms > now_ms:
+        return Fix(f"raise the timeout of {edge} from {now_ms:g} ms to {bound.ms} ms, no more: "
+                   f"{longer}; {both}", (f"{dotted(short.path)}.timeout={bound.ms}ms",))
+    errors = run.error_check(bound.check["scope"])
+    verdict = "the two goals conflict" if errors is None or not errors["met"] else \
+        (f"the error-rate SLO ({share(errors['target'])}) holds with the "
+         f"{share(errors['actual'])} failed, so both are met as it is")
+    keep = "keep" if bound.ms == now_ms else "do not raise"
+    return Fix(f"{keep} the timeout of {edge} ({now_ms:g} ms): {longer}; {verdict}; {both}")
+
+
+def _short_timeout(run: Run, call: dict[str, Any]) -> Short | None:
+    """For a call timing out under a timeout below its callee's measured p99: its `Short`."""
     found = run.call_at(call["from"], call["to"])
     if found is None or not call["attempts"] or call["timeouts"] / call["attempts"] < NOTABLE:
         return None
@@ -263,7 +345,7 @@ def _short_timeout(run: Run, call: dict[str, Any]
         if value is None or value > HANG * normal:
             break
         level, normal = name, value
-    return path, spec.timeout, level, normal, p99
+    return Short(path, spec.timeout, level, normal, p99, not isinstance(spec.on_failure, str))
 
 
 def _fault_fix(run: Run, targets: set[str], calls: list[dict[str, Any]], evidence: list[str],

@@ -25,10 +25,17 @@ from scalesim.diagnosis.components import (
     relief,
     slow_calls,
 )
-from scalesim.diagnosis.context import HOT, TARGET_UTILIZATION, Run, changed, fault_text
+from scalesim.diagnosis.context import (
+    HOT,
+    TARGET_UTILIZATION,
+    Run,
+    changed,
+    fault_text,
+    mean_wait_s,
+    own_work_s,
+)
 from scalesim.diagnosis.finding import Finding, Fix, Limit, duration, share
 from scalesim.spec import bounds
-from scalesim.spec.demand import extra_s
 from scalesim.spec.model import Call, ParallelStep, System, plain_steps
 
 SHARE_OF_TARGET = 0.5  # a callee slower than this share of the target, and of its caller's
@@ -61,9 +68,8 @@ def missed_slos(run: Run) -> Iterator[Finding]:
         path = _slow_path(run, entry, name, target)
         steps = [f"{ref} {duration(ms / 1e3)}" for ref, ms in path]
         last, last_ms = path[-1]
-        component, operation = last.split(".", 1)
-        op = run.system.components[component].effective_operations[operation]
-        own = op.demand.mean_s + extra_s(run.system, component, operation)
+        component = last.split(".", 1)[0]
+        own = own_work_s(run.system, last)
         evidence = [f"{name} along the slowest path: " + " → ".join(steps),
                     f"{last}'s own work takes {duration(own)} on average",
                     *(f"fault: {fault_text(f, run.end_s)}" for f in run.faults_on(component))]
@@ -96,7 +102,7 @@ def _remedy(run: Run, check: dict[str, Any], path: list[tuple[str, float]],
                             "them, so each computes longer")
             return Remedy("cores", f"{last} on {component}'s busy cores",
                           _capacity_fix(run, check, component, ("replicas",)))
-        wait = _mean_wait_s(measured)
+        wait = mean_wait_s(measured)
         if spec.worker_limit is not None and wait >= QUEUED * check["target_ms"] / 1e3 \
                 and held_by_calls(run, component):
             evidence.append(f"a visit waits {duration(wait)} on average for one of the "
@@ -178,15 +184,8 @@ def _held_fix(run: Run, check: dict[str, Any], path: list[tuple[str, float]],
 
 def _timeout(run: Run, check: dict[str, Any], path: list[str]) -> waits.Timeout | None:
     """`waits.propose` for the call that ends `path`, each call waited on for as long as
-    `_waited_ms` says at the check's percentile."""
-    return waits.propose(run, path, check,
-                         lambda caller, call: _waited_ms(run, caller, call, check["name"]))
-
-
-def _mean_wait_s(measured: dict[str, Any]) -> float:
-    """A visit's mean wait for a worker, by Little's law: requests waiting / visits a second."""
-    visits = measured["throughput_rps"]
-    return measured["queue_mean"] / visits if visits else 0.0
+    `waits.waited_ms` says at the check's percentile."""
+    return waits.propose(run, path, check, waits.waiting(run, check["name"]))
 
 
 def _capacity_fix(run: Run, check: dict[str, Any], component: str,
@@ -269,20 +268,6 @@ def _entry(run: Run, scope: str, name: str) -> str | None:
     return ".".join(run.system.resolve(workloads[scope].to)) if scope in workloads else None
 
 
-def _waited_ms(run: Run, caller: str, call: Call, name: str) -> float | None:
-    """How long `caller` waited on `call` at the percentile: the callee's own time, or, for
-    a callee that never answered in time (no successful visit), the call's timeout when
-    its attempts timed out."""
-    ref = ".".join(run.system.resolve(call.to))
-    found = run.latency_ms(ref).get(name)
-    if found is not None:
-        return found
-    timeout = run.system.effective(call).timeout
-    timed_out = any(c["timeouts"] for c in run.result["calls"]
-                    if c["from"] == caller and c["to"] == ref)
-    return timeout * 1e3 if timeout is not None and timed_out else None
-
-
 def _slow_path(run: Run, entry: str, name: str, target: float) -> list[tuple[str, float]]:
     system = run.system
     path = [(entry, run.latency_ms(entry).get(name) or 0.0)]
@@ -293,7 +278,7 @@ def _slow_path(run: Run, entry: str, name: str, target: float) -> list[tuple[str
         for step in plain_steps(system.components[component].effective_operations[operation]
                                 .calls):
             calls += step.parallel.calls if isinstance(step, ParallelStep) else [step]
-        timed = [(".".join(system.resolve(c.to)), _waited_ms(run, path[-1][0], c, name))
+        timed = [(".".join(system.resolve(c.to)), waits.waited_ms(run, path[-1][0], c, name))
                  for c in calls if not c.async_]
         known = [(ref, ms) for ref, ms in timed if ms is not None and ref not in seen]
         if not known:

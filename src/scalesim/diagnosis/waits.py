@@ -1,4 +1,5 @@
-"""A timeout for the call whose wait sets a missed latency SLO: sized from the SLO target
+"""A timeout for the call whose wait sets a missed latency SLO (and the cap a latency SLO
+puts on any call's timeout, which the failures finding keeps to): sized from the SLO target
 less the time the request spends elsewhere on its path, with the share of calls it cuts off
 read from the callee's latency distribution (measured; or, when faults changed it during
 the run, phase by phase), and checked against the error-rate SLO (a cut-off call fails
@@ -18,9 +19,9 @@ from scalesim.analytic.attempts import Attempts, active, phases
 from scalesim.analytic.estimate import Model
 from scalesim.analytic.load import call_matrix, operation_rates, visits
 from scalesim.analytic.success import retried
-from scalesim.diagnosis.context import Run, changed, dotted
+from scalesim.diagnosis.context import Run, changed, dotted, own_work_s
 from scalesim.diagnosis.finding import duration, share
-from scalesim.spec.demand import extra_s
+from scalesim.spec.checks import sync_edges
 from scalesim.spec.errors import Path
 from scalesim.spec.model import Call, ParallelStep, plain_steps
 
@@ -86,9 +87,7 @@ def propose(run: Run, path: list[str], check: dict[str, Any], waited: Waited) ->
         return None
     where, call = found
     call = run.system.effective(call)
-    rest = _rest_ms(run, path, waited)
-    attempts = call.retry.attempts if call.retry is not None else 1
-    ms = _round_down((check["target_ms"] - rest) / attempts)
+    rest, ms = _budget(run, path, call, check, waited)
     latency = run.latency_ms(callee)
     median = latency.get("p50")
     if ms is None or median is None or ms < median or \
@@ -100,6 +99,98 @@ def propose(run: Run, path: list[str], check: dict[str, Any], waited: Waited) ->
     fallback = not isinstance(call.on_failure, str)
     return Timeout(f"{caller}→{callee}", where, ms, rest, cut, read, cut_requests, fallback,
                    fallback or _errors_hold(run, check["scope"], cut_requests))
+
+
+def _budget(run: Run, path: list[str], call: Call, check: dict[str, Any], waited: Waited
+            ) -> tuple[float, int | None]:
+    """The time `path` spends outside its last call at the check's percentile (`_rest_ms`),
+    and the timeout per attempt of that call (`call`, its settings filled in) the target
+    leaves: the target less that time, per attempt, rounded down (`_round_down`; None when
+    no whole millisecond is left)."""
+    rest = _rest_ms(run, path, waited)
+    return rest, _round_down((check["target_ms"] - rest) / _attempts(call))
+
+
+def _attempts(call: Call) -> int:
+    return call.retry.attempts if call.retry is not None else 1
+
+
+@dataclass(frozen=True)
+class Cap:
+    """The longest timeout per attempt a latency SLO leaves a call (what `propose` sizes),
+    the time its path spends elsewhere, and that SLO's check."""
+
+    ms: int
+    rest_ms: float
+    check: dict[str, Any]
+    attempts: int
+
+    def text(self) -> str:
+        shared = f", shared by its {self.attempts} attempts" if self.attempts > 1 else ""
+        return (f"the {self.check['name']} SLO of {duration(self.check['target_ms'] / 1e3)} "
+                f"leaves the call at most {self.ms} ms (its target less the "
+                f"{duration(self.rest_ms / 1e3)} the path spends elsewhere{shared})")
+
+
+def cap(run: Run, caller: str, callee: str) -> Cap | None:
+    """The strictest `Cap` on the call `caller` -> `callee` of the latency SLOs (percentiles:
+    a timeout caps a tail, not a mean) over requests that make it: for each workload in a
+    check's scope whose requests reach `caller` through waited-on calls, the budget
+    `_budget` leaves along the way they take. A longer timeout lets calls wait past the
+    target. None when no such SLO leaves the call any time (none, or the rest of its path
+    misses the target already)."""
+    found = run.call_at(caller, callee)
+    if found is None:
+        return None
+    call = run.system.effective(found[1])
+    edges = sync_edges(run.system)
+    caps = []
+    for check in run.result.get("slo", {}).get("checks", []):
+        if check["name"] in ("error_rate", "mean"):
+            continue
+        for workload in run.system.workloads:
+            path = _path_to(edges, ".".join(run.system.resolve(workload.to)), caller)
+            if check["scope"] not in ("all", workload.name) or path is None:
+                continue
+            rest, ms = _budget(run, [*path, callee], call, check, waiting(run, check["name"]))
+            if ms is not None:
+                caps.append(Cap(ms, rest, check, _attempts(call)))
+    return min(caps, key=lambda c: c.ms, default=None)
+
+
+def _path_to(edges: dict[str, list[str]], entry: str, target: str) -> list[str] | None:
+    """The shortest chain of waited-on calls from operation `entry` to `target` (both in
+    it), None when `target` is not reached."""
+    paths = {entry: [entry]}
+    todo = [entry]
+    while todo:
+        ref = todo.pop(0)
+        if ref == target:
+            return paths[ref]
+        for following in edges.get(ref, []):
+            if following not in paths:
+                paths[following] = [*paths[ref], following]
+                todo.append(following)
+    return None
+
+
+def waiting(run: Run, name: str) -> Waited:
+    """`waited_ms` at the percentile `name`, as a `Waited`."""
+    return lambda caller, call: waited_ms(run, caller, call, name)
+
+
+def waited_ms(run: Run, caller: str, call: Call, name: str) -> float | None:
+    """How long `caller` waited on `call` at the percentile: the callee's own time, or, for
+    a callee that never answered in time (no successful visit), the call's timeout when
+    its attempts timed out."""
+    ref = ".".join(run.system.resolve(call.to))
+    found = run.latency_ms(ref).get(name)
+    if found is not None:
+        return found
+    timeout = run.system.effective(call).timeout
+    timed_out = any(c["timeouts"] for c in run.result["calls"]
+                    if c["from"] == caller and c["to"] == ref)
+    return timeout * 1e3 if timeout is not None and timed_out else None
 
 
 def _cut_share(run: Run, where: Path, caller: str, call: Call, ms: int,
@@ -166,7 +257,7 @@ def _rest_ms(run: Run, path: list[str], waited: Waited) -> float:
     for step, following in pairwise(path):
         component, operation = step.split(".", 1)
         spec = run.system.components[component].effective_operations[operation]
-        rest += (spec.demand.mean_s + extra_s(run.system, component, operation)) * 1e3
+        rest += own_work_s(run.system, step) * 1e3
         for group in plain_steps(spec.calls):
             calls = group.parallel.calls if isinstance(group, ParallelStep) else [group]
             targets = {".".join(run.system.resolve(c.to)) for c in calls}
