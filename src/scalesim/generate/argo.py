@@ -21,7 +21,7 @@ from typing import Any
 from scalesim.generate.autoscaling import hpa_managed
 from scalesim.generate.base import GeneratedFile, GenerateOptions
 from scalesim.generate.documents import banner, yaml_file
-from scalesim.generate.istio import canary_service, route_names
+from scalesim.generate.istio import canary_service, route_names, routed_canary
 from scalesim.generate.keda import keda_scaled, scaled_object
 from scalesim.generate.kubernetes import KubernetesBuilder
 from scalesim.generate.naming import (
@@ -205,14 +205,15 @@ def spec_analyses(system: System, name: str, namespace: str) -> list[dict[str, A
     stable = dns_label(name)
     out = []
     if spec.strategy == "canary":
+        canary = canary_traffic_service(system, name)
         if spec.analysis is not None:
             out.append(spec_analysis_template(name, "analysis", spec.analysis,
-                                              spec.analysis.count, namespace, stable,
+                                              spec.analysis.count, namespace, canary,
                                               CANARY_REVISION))
         for index, step in enumerate(spec.steps):
             if step.analysis is not None:
                 out.append(spec_analysis_template(name, f"step-{index}", step.analysis,
-                                                  step.analysis.count or 1, namespace, stable,
+                                                  step.analysis.count or 1, namespace, canary,
                                                   CANARY_REVISION))
     elif spec.strategy == "blue_green":
         for kind, analysis, service in (
@@ -222,6 +223,14 @@ def spec_analyses(system: System, name: str, namespace: str) -> list[dict[str, A
                 out.append(spec_analysis_template(name, kind, analysis, analysis.count or 1,
                                                   namespace, service, None))
     return out
+
+
+def canary_traffic_service(system: System, name: str) -> str:
+    """The Service a canary's requests reach, which Istio's `destination_service_name`
+    names: with traffic routing the mesh splits between two hosts and Argo points the
+    `<c>-canary` Service at the canary pods alone; without, the canary pods sit behind the
+    component's own Service beside the stable ones."""
+    return canary_service(name) if routed_canary(system, name) else dns_label(name)
 
 
 def preview_service(name: str) -> str:
