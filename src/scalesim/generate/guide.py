@@ -47,6 +47,7 @@ def _entries(system: System) -> list[Entry]:
 def readme(system: System, options: GenerateOptions) -> GeneratedFile:
     """The deploy README: Compose, local processes, kubectl, Helm, Istio, Argo, Kong, KEDA."""
     components = system.components
+    keda_files = keda.render(system, options)
     env = Environment(loader=PackageLoader("scalesim.generate", "templates"),
                       undefined=StrictUndefined, keep_trailing_newline=True,
                       trim_blocks=True, lstrip_blocks=True, autoescape=False)
@@ -68,8 +69,10 @@ def readme(system: System, options: GenerateOptions) -> GeneratedFile:
                    if c.kind is Kind.EXTERNAL],
         chaos=[file.path for file in chaos.render(system, options)],
         not_injected=chaos.not_injected(system),
-        kong=bool(kong.render(system, options)), keda=bool(keda.render(system, options)),
-        slo=system.slo is not None)
+        kong=bool(kong.render(system, options)), keda=bool(keda_files),
+        sqs=[file.path for file in keda_files if any(
+            doc["kind"] == "TriggerAuthentication" for doc in file.objects)],
+        region=keda.SQS_REGION, account=keda.SQS_ACCOUNT, slo=system.slo is not None)
     return GeneratedFile(README, text)
 
 

@@ -3,6 +3,9 @@
 One ScaledObject per consumer Deployment (KEDA allows one per target), one trigger per queue
 it consumes. The trigger follows the queue's tech: Kafka consumer-group lag, RabbitMQ queue
 length, SQS visible plus in-flight messages, otherwise a Prometheus query on the backlog.
+An SQS trigger names the queue by its AWS URL (the consumer's `<QUEUE>_URL` is the
+in-cluster stand-in, which KEDA cannot read) and authenticates through a TriggerAuthentication
+with AWS pod identity, as KEDA's SQS scaler needs credentials; the account is a placeholder.
 
 A consumer whose spec has `autoscale` with a queue metric gets exactly that: its min, max,
 polling interval, cooldown, per-replica backlog and activation thresholds, its CPU and
@@ -32,6 +35,7 @@ from scalesim.generate.topology import consumed_queues
 from scalesim.spec.model import System
 
 SQS_REGION = "us-east-1"  # a placeholder: the spec has no region
+SQS_ACCOUNT = "ACCOUNT"   # a placeholder: the spec has no AWS account
 
 
 def backlog_per_replica(system: System, consumer: str) -> int:
@@ -74,8 +78,8 @@ def trigger(system: System, queue: str, consumer: str, namespace: str,
         active_key = "activationValue"
     elif tech.name == "sqs":
         # Visible plus in-flight messages (scaleOnInFlight), the backlog the simulator
-        # reports; the region is a placeholder to set.
-        metadata = {"queueURLFromEnv": env_name(queue, "URL"), "queueLength": per_replica,
+        # reports; the region and account are placeholders to set.
+        metadata = {"queueURL": sqs_queue_url(queue), "queueLength": per_replica,
                     "awsRegion": SQS_REGION, "scaleOnInFlight": "true"}
         active_key = "activationQueueLength"
     else:
@@ -86,8 +90,29 @@ def trigger(system: System, queue: str, consumer: str, namespace: str,
     if activation is not None:
         metadata[active_key] = str(activation)
     kinds = {"kafka": "kafka", "rabbitmq": "rabbitmq", "sqs": "aws-sqs-queue"}
-    return {"type": kinds.get(tech.name, "prometheus"),
-            "name": dns_label(queue), "metadata": metadata}
+    out: dict[str, Any] = {"type": kinds.get(tech.name, "prometheus"),
+                           "name": dns_label(queue), "metadata": metadata}
+    if tech.name == "sqs":
+        out["authenticationRef"] = {"name": dns_label(consumer)}
+    return out
+
+
+def sqs_queue_url(queue: str) -> str:
+    """The queue's SQS URL, https://sqs.<region>.amazonaws.com/<account>/<name>: KEDA reads
+    the queue's name from its path, and the name is broker.json's QueueName."""
+    return f"https://sqs.{SQS_REGION}.amazonaws.com/{SQS_ACCOUNT}/{dns_label(queue)}"
+
+
+def trigger_authentications(scaled: dict[str, Any], namespace: str) -> list[dict[str, Any]]:
+    """The TriggerAuthentications the SQS triggers of ScaledObject `scaled` name: AWS pod
+    identity (IRSA or EKS Pod Identity) of the KEDA operator, which needs
+    sqs:GetQueueAttributes on the queues. Written in keda/ only: the same ScaledObject in
+    argo/, applied after, names them there."""
+    names = sorted({trigger["authenticationRef"]["name"] for trigger in scaled["spec"]["triggers"]
+                    if "authenticationRef" in trigger})
+    return [{"apiVersion": "keda.sh/v1alpha1", "kind": "TriggerAuthentication",
+             "metadata": {"name": name, "namespace": namespace},
+             "spec": {"podIdentity": {"provider": "aws"}}} for name in names]
 
 
 def spec_triggers(system: System, consumer: str, namespace: str) -> list[dict[str, Any]]:
@@ -153,6 +178,10 @@ def keda_scaled(system: System, name: str) -> bool:
 def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
     check_names(list(system.components))
     comment = banner(system.name, "keda")
-    return [yaml_file(f"keda/{dns_label(name)}.yaml",
-                      [scaled_object(system, name, options.namespace)], comment, name)
-            for name in system.components if keda_scaled(system, name)]
+    files = []
+    for name in system.components:
+        if keda_scaled(system, name):
+            scaled = scaled_object(system, name, options.namespace)
+            files.append(yaml_file(f"keda/{dns_label(name)}.yaml", [
+                scaled, *trigger_authentications(scaled, options.namespace)], comment, name))
+    return files
