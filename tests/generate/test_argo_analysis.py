@@ -4,13 +4,21 @@ as the destination of the new version's requests, in every routing mode generate
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.generate.helpers import CONTROL, by_kind, documents, generate
+from tests.generate.helpers import CONTROL, OPTIONS, SHOP, by_kind, documents, generate
 from tests.generate.test_cross_checks import matches
 
-from scalesim.generate import Target
+from scalesim.generate import Target, render
+from scalesim.generate.guide import readme
+from scalesim.generate.naming import dns_label
+from scalesim.spec import System, load_spec
+from scalesim.spec.checks import iter_calls
+from scalesim.spec.model import Kind
+from scalesim.templates import load_built
+from scalesim.templates.registry import get_template
 
 
 def _docs(overrides: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -51,3 +59,35 @@ def test_canary_analyses_select_the_service_the_canary_traffic_reaches(routed: s
              for service in re.findall(r'destination_service_name="([^"]+)"', query)}
     assert len(refs) == 2 and queries
     assert named == {_canary_host(docs, "api")}
+
+
+def _requested(system: System) -> set[str]:
+    """Components HTTP requests reach: called by a component, aimed at by a workload, or a
+    gateway (outside clients). A queue's deliveries are not requests: the consumer pulls
+    them from its broker."""
+    called = {system.resolve(call.to)[0] for _, _, _, call in iter_calls(system)}
+    aimed = {system.resolve(workload.to)[0] for workload in system.workloads}
+    gateways = {name for name, c in system.components.items() if c.kind is Kind.GATEWAY}
+    return called | aimed | gateways
+
+
+@pytest.mark.parametrize("spec", [SHOP, "e-commerce"])
+def test_the_slo_analysis_runs_only_where_requests_arrive(spec: Path | str) -> None:
+    """Istio's request metrics, all the SLO template reads, exist only for components that
+    requests reach; a consumer's default canary runs its steps alone and says why."""
+    sys_ = load_spec(spec) if isinstance(spec, Path) else load_built(get_template(spec).build())
+    assert sys_.slo is not None
+    docs = documents(render(sys_, Target.ARGO, OPTIONS))
+    plain = {dns_label(name) for name, c in sys_.components.items() if c.rollout is None}
+    requested = {dns_label(name) for name in _requested(sys_)}
+    rollouts = {name: r for name, r in by_kind(docs, "Rollout").items() if name in plain}
+    analysed = {name for name, r in rollouts.items() if "analysis" in r["spec"]["strategy"][
+        "canary"]}
+    assert analysed == set(rollouts) & requested and set(rollouts) - requested
+    for name in set(rollouts) - analysed:
+        note = rollouts[name]["metadata"]["annotations"]["scalesim.io/note"]
+        assert note.startswith("no SLO analysis") and name in note
+    assert all("annotations" not in rollouts[name]["metadata"] for name in analysed)
+    guide = readme(sys_, OPTIONS).content
+    assert all(f"`{name}`" in guide.split("## 6.")[1].split("## 7.")[0]
+               for name in set(rollouts) - analysed)

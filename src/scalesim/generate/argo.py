@@ -9,7 +9,9 @@ an AnalysisTemplate whose PromQL covers one interval (at least a minute: four sc
 Istio's Prometheus) and selects the new version's pods only (canary pods are labelled
 through `canaryMetadata`); a window without requests gives no value, a measurement error.
 A component without `rollout` keeps the default canary steps and the SLO's
-AnalysisTemplate: every SLO field one metric that must hold. An autoscaled component's HPA,
+AnalysisTemplate: every SLO field one metric that must hold, read from Istio's request
+metrics; a component no request reaches (a queue consumer, which pulls its deliveries) has
+none, so it gets the steps alone and a note saying why. An autoscaled component's HPA,
 or a queue consumer's KEDA ScaledObject, is written again here, aimed at the Rollout.
 """
 
@@ -20,6 +22,7 @@ from typing import Any
 
 from scalesim.generate.autoscaling import hpa_managed
 from scalesim.generate.base import GeneratedFile, GenerateOptions
+from scalesim.generate.compose import entry_points
 from scalesim.generate.documents import banner, yaml_file
 from scalesim.generate.istio import canary_service, route_names, routed_canary
 from scalesim.generate.keda import keda_scaled, scaled_object
@@ -35,6 +38,7 @@ from scalesim.generate.naming import (
 )
 from scalesim.generate.params import Literal
 from scalesim.generate.tech import runs_as_deployment
+from scalesim.generate.topology import callers_of, consumed_queues
 from scalesim.spec.control import Analysis, whole_percent
 from scalesim.spec.model import Slo, System
 
@@ -55,6 +59,7 @@ PERCENTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999}
 # Istio's canonical revision comes from this pod label; Argo puts it on the two versions.
 REVISION_LABEL = "service.istio.io/canonical-revision"
 CANARY_REVISION, STABLE_REVISION = "canary", "stable"
+NOTE = "scalesim.io/note"
 
 
 def template_name(system: System) -> str:
@@ -237,11 +242,41 @@ def preview_service(name: str) -> str:
     return f"{dns_label(name)}-preview"
 
 
+def receives_requests(system: System, name: str) -> bool:
+    """Whether HTTP requests reach component `name`: a caller's, a workload's or, for a
+    gateway, outside clients'. A queue consumer that only takes deliveries pulls them from
+    its broker, so Istio records no request of it."""
+    return bool(callers_of(system, name)) or name in entry_points(system)
+
+
+def slo_analysed(system: System, name: str) -> bool:
+    """Whether the default canary of Deployment `name` runs the SLO template: the spec has
+    an SLO, the component no `rollout` of its own, and Istio request metrics to read."""
+    return _default_slo_canary(system, name) and receives_requests(system, name)
+
+
+def slo_left_out(system: System, name: str) -> bool:
+    """Whether Deployment `name` would run the SLO template but has no requests to judge."""
+    return _default_slo_canary(system, name) and not receives_requests(system, name)
+
+
+def _default_slo_canary(system: System, name: str) -> bool:
+    return system.slo is not None and system.components[name].rollout is None
+
+
+def _left_out_note(system: System, name: str) -> str:
+    """Why a default canary of a spec with an SLO runs without the SLO analysis."""
+    deliveries = ", which takes queue deliveries only" if consumed_queues(system, name) else ""
+    return (f"no SLO analysis: no component or workload calls {name}{deliveries}, so "
+            "Istio's request metrics, which the SLO template reads, have no series of it; "
+            "every measurement would be an error and abort the rollout")
+
+
 def _strategy(system: System, name: str) -> dict[str, Any]:
     spec = system.components[name].rollout
     if spec is None:
         canary: dict[str, Any] = {"steps": canary_steps(system, name)}
-        if system.slo is not None:
+        if slo_analysed(system, name):
             canary["analysis"] = {"templates": [{"templateName": template_name(system)}],
                                   "startingStep": 1,
                                   "args": [{"name": "service-name", "value": dns_label(name)}]}
@@ -287,9 +322,11 @@ def _strategy(system: System, name: str) -> dict[str, Any]:
 def rollout(system: System, name: str, namespace: str) -> dict[str, Any]:
     instance = system_label(system.name)
     kind = system.components[name].kind.value
-    return {"apiVersion": API, "kind": "Rollout",
-            "metadata": {"name": dns_label(name), "namespace": namespace,
-                         "labels": labels(name, kind, instance, instance)},
+    metadata: dict[str, Any] = {"name": dns_label(name), "namespace": namespace,
+                                "labels": labels(name, kind, instance, instance)}
+    if slo_left_out(system, name):
+        metadata["annotations"] = {NOTE: _left_out_note(system, name)}
+    return {"apiVersion": API, "kind": "Rollout", "metadata": metadata,
             "spec": {"replicas": system.components[name].replicas,
                      "selector": {"matchLabels": selector(name, instance)},
                      "workloadRef": {"apiVersion": "apps/v1", "kind": "Deployment",
@@ -316,7 +353,8 @@ def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
         options.namespace, system_label(system.name)))
     files = []
     if system.slo is not None and any(
-            c.rollout is None and runs_as_deployment(c) for c in system.components.values()):
+            slo_analysed(system, name) and runs_as_deployment(c)
+            for name, c in system.components.items()):
         files.append(yaml_file("argo/analysis-template.yaml",
                                [analysis_template(system, system.slo, options.namespace)],
                                comment, None))

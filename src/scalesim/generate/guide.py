@@ -13,7 +13,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from scalesim.generate import chaos, keda, kong
+from scalesim.generate import argo, chaos, keda, kong
 from scalesim.generate.base import GeneratedFile, GenerateOptions
 from scalesim.generate.code import PYTHON
 from scalesim.generate.compose import COMPOSE_FILE, entry_points
@@ -72,7 +72,9 @@ def readme(system: System, options: GenerateOptions) -> GeneratedFile:
         kong=bool(kong.render(system, options)), keda=bool(keda_files),
         sqs=[file.path for file in keda_files if any(
             doc["kind"] == "TriggerAuthentication" for doc in file.objects)],
-        region=keda.SQS_REGION, account=keda.SQS_ACCOUNT, slo=system.slo is not None)
+        region=keda.SQS_REGION, account=keda.SQS_ACCOUNT, slo=system.slo is not None,
+        unanalysed=[dns_label(name) for name, c in components.items()
+                    if runs_as_deployment(c) and argo.slo_left_out(system, name)])
     return GeneratedFile(README, text)
 
 
