@@ -150,6 +150,28 @@ def test_an_overload_shows_as_offered_above_throughput_and_a_drained_backlog() -
     assert r["components"]["s"]["queue_end"] == pytest.approx(52 * 60, abs=2)
 
 
+def test_a_calls_counts_are_those_of_the_windows_requests_wherever_they_happen() -> None:
+    # Every call makes its 3 attempts (10 ms timeouts on 100 ms of work, no back-off), so one
+    # worker holds each request 30 ms and serves 33.3/s of the 50/s sent. The warm-up leaves
+    # 167 requests waiting, answered first in the window; most of the window's 500 make
+    # their calls in the drain. Counted as they happen, the calls would be the backlog's
+    # 167 × 3 attempts more than the window's, 4 a call on average near the start.
+    spec = {"scalesim": 1, "name": "t",
+            "components": {"f": {"workers": 1, "operations": {"op": {"calls": [
+                {"to": "b", "timeout": "10ms", "retry": {"attempts": 3, "backoff": "none"}}]}}},
+                "b": {"workers": "unlimited", "operations": {"op": {"work": "100ms"}}}},
+            "workloads": [{"name": "w", "to": "f", "rate": "50/s", "arrivals": "constant"}],
+            "simulation": {"duration": "10s", "warmup": "10s"}}
+    r = simulate(load_spec_text(yaml.safe_dump(spec)))
+    requests = r["requests"]
+    assert requests["total"] == 500 and requests["failed_by_cause"]["timeout"] == 500
+    assert requests["drained"] == pytest.approx(500 - (333 - 167), abs=2)
+    (entry,) = r["calls"]
+    assert entry["attempts"] == 1500 and entry["retries"] == 1000
+    assert entry["amplification"] == 3.0 and entry["timeouts"] == 1500
+    assert entry["failed"] == 500
+
+
 def test_a_backlog_from_the_warm_up_counts_as_answers_not_as_window_requests() -> None:
     # 200 requests/s, evenly spaced, to one worker serving one every 10 ms: after 100 s of
     # warm-up 10,000 requests wait. The window's 2,000 requests (10 s × 200/s) stay behind

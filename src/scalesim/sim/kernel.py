@@ -195,12 +195,19 @@ class Kernel:
         """Send a visit no workload sent (its `root` says whose it is) into the system: one
         network hop, then placement by the target's balancer."""
         self.inflight += 1
+        frame.window = self.in_window()
         self._enter(frame)
+
+    def in_window(self) -> bool:
+        """Past the warm-up and before the window's end: a visit no request sent (a
+        delivery, a cache load, a relay's publication) begun now counts as the window's."""
+        return self.now >= self.t_start and not self.closed
 
     def deliver_on(self, frame: Frame, rep: Replica) -> None:
         """Start a visit on a chosen replica at once (a Kafka consumer processes the records
         it fetched in its own process): no hop, no balancer."""
         self.inflight += 1
+        frame.window = self.in_window()
         frame.rep = rep
         frame.t0 = self.now
         self._deliver(frame)
@@ -378,7 +385,8 @@ class Kernel:
         else:
             key = wl.next_key
             wl.next_key = key + 1
-        if now >= self.t_start:
+        window = now >= self.t_start
+        if window:
             self.counted += 1
             wl.window_inflight += 1
         self.inflight += 1
@@ -386,6 +394,7 @@ class Kernel:
             self._too_many()
         wl.inflight += 1
         frame = Frame(wl.target, None, None, None, 1, key, now)
+        frame.window = window
         frame.root = wl
         frame.wl = wl.index
         self.requests += 1
@@ -818,6 +827,9 @@ class Kernel:
         call.sent += 1
         child = Frame(call.target, None, call, None, 1, frame.key, self.now)
         child.wl = frame.wl
+        if frame.window:
+            child.window = True
+            call.tally.sent += 1
         self.inflight += 1
         if self.inflight > self.max_inflight:
             self._too_many()
@@ -876,8 +888,13 @@ class Kernel:
         if self.inflight > self.max_inflight:
             self._too_many()
         call.sent += 1
+        tally = call.tally if parent.window else None
+        if tally is not None:
+            tally.sent += 1
         if previous is None:
             call.first += 1
+            if tally is not None:
+                tally.first += 1
             if call.budget is not None:
                 self._budget(call, parent).record_call(now)
             if call.deadline:
@@ -888,6 +905,8 @@ class Kernel:
                 child.avoid = previous.rep.index
             if hedged is None:
                 call.retries += 1
+                if tally is not None:
+                    tally.retries += 1
                 child.delay = delay
         if parent.trace is not None:
             self._child_span(parent, child, "call" if previous is None else
@@ -960,6 +979,8 @@ class Kernel:
         parent = child.parent
         assert call is not None and parent is not None
         call.count(cause)
+        if parent.window:
+            call.tally.count(cause)
         if admitted and call.extras:
             self._attempt_over(child, call, parent, cause)
         elif call.retry_cap >= 0 and child.attempt > 1 and child.hedge is None:
@@ -1062,6 +1083,8 @@ class Kernel:
             self._complete_root(frame, cause)
             return
         call.count(cause)
+        if parent.window:
+            call.tally.count(cause)
         if call.extras:
             self._attempt_over(frame, call, parent, cause)
         if frame.degraded and cause == OK:
@@ -1103,6 +1126,8 @@ class Kernel:
         if call is None or parent is None:
             return
         call.count(TIMEOUT)
+        if parent.window:
+            call.tally.count(TIMEOUT)
         if call.extras:
             self._attempt_over(frame, call, parent, TIMEOUT)
         if frame.hedge is not None:
@@ -1131,6 +1156,8 @@ class Kernel:
             return
         hedged.sent += 1
         call.hedges += 1
+        if parent.window:
+            call.tally.hedges += 1
         self._send(parent, call, first.group, first.attempt, 0.0, first, hedged)
         if hedged.sent < call.hedge_max and not hedged.done:
             self._schedule_hedge(call, first)
@@ -1153,8 +1180,8 @@ class Kernel:
             tracker.add(self.now - hedged.started)
         if cause == OK:
             hedged.done = True
-            if frame is not hedged.attempts[0]:
-                call.hedge_wins += 1
+            if frame is not hedged.attempts[0] and parent.window:
+                call.tally.hedge_wins += 1
             for other in hedged.attempts:
                 if other is not frame and not other.done:
                     other.done = True  # cancelled: its answer is ignored
@@ -1211,12 +1238,18 @@ class Kernel:
         on_failure turns into what the caller sees)."""
         if cause != OK:
             call.failed += 1
+            tally = call.tally if parent.window else None
+            if tally is not None:
+                tally.failed += 1
             if call.on_failure == CONTINUE:
                 cause = OK
             elif call.on_failure == FALLBACK:
                 call.fallbacks += 1
+                if tally is not None:
+                    tally.fallbacks += 1
                 if call.degraded:
-                    call.degraded_count += 1
+                    if tally is not None:
+                        tally.degraded_count += 1
                     parent.degraded = True
                 if call.fallback is not None:
                     self.push(self.now + call.fallback.draw(), FALLBACK_DONE, attempt)
@@ -1235,7 +1268,8 @@ class Kernel:
             owner = parent.rep.index
             active = call.retry_active.get(owner, 0)
             if active >= call.retry_cap:
-                call.retry_overflow += 1
+                if parent.window:
+                    call.tally.retry_overflow += 1
                 return False
             call.retry_active[owner] = active + 1
         return True
@@ -1406,7 +1440,7 @@ class Kernel:
                 pool.rejected = pool.max_active = 0
         for call in self.plan.calls:
             call.sent = call.retries = call.failed = call.fallbacks = call.first = 0
-            call.hedges = call.hedge_wins = call.retry_overflow = call.degraded_count = 0
+            call.hedges = 0
             call.clear_outcomes()
             call.breaker_series.clear()
             call.clear_traffic()

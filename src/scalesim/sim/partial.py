@@ -186,17 +186,20 @@ def _component(comp: Comp, snapshot: tuple[float, float, float, int, int, int, i
 
 
 def _call(call: CallPlan) -> CallPart:
+    """The call's counts for the window's requests (`CallTally`), with its breakers',
+    budgets' and bulkheads' (those from the warm-up's end on)."""
     gates = list(call.gates.values())
     target = call.target
+    tally = call.tally
     return CallPart(
         name=call.name, to=f"{target.comp.name}.{target.name}", async_=call.async_,
-        sent=call.sent, first=call.first, retries=call.retries, hedges=call.hedges,
-        failed=call.failed, by_cause=list(call.by_cause), fallbacks=call.fallbacks,
-        hedge_max=call.hedge_max, hedge_wins=call.hedge_wins,
+        sent=tally.sent, first=tally.first, retries=tally.retries, hedges=tally.hedges,
+        failed=tally.failed, by_cause=list(tally.by_cause), fallbacks=tally.fallbacks,
+        hedge_max=call.hedge_max, hedge_wins=tally.hedge_wins,
         has_budget=call.budget is not None,
         budget_exhausted=sum(budget.exhausted for budget in call.budgets.values()),
-        retry_cap=call.retry_cap, retry_overflow=call.retry_overflow,
-        degraded=call.degraded, degraded_count=call.degraded_count,
+        retry_cap=call.retry_cap, retry_overflow=tally.retry_overflow,
+        degraded=call.degraded, degraded_count=tally.degraded_count,
         bulkhead_limit=call.bulkhead_limit, bulkhead_rejected=sum(g.rejected for g in gates),
         bulkhead_max_active=Peak(max((g.max_active for g in gates), default=0)),
         breaker=call.breaker,

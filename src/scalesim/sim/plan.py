@@ -323,15 +323,37 @@ class Op(Outcomes):
         self.modelled = False  # any of those, or cores: the kernel's CPU-model path
 
 
-class CallPlan(Outcomes):  # the outcomes of its attempts
+class CallTally(Outcomes):  # the outcomes of its attempts
+    """What a call did for the requests of the window (and the deliveries begun in it),
+    whenever it happened: their attempts in the drain count, a warm-up request's in the
+    window do not, so every count is of one set of calls (attempts per call at most the
+    retry policy's, timeouts at most the attempts)."""
+
+    __slots__ = ("degraded_count", "failed", "fallbacks", "first", "hedge_wins", "hedges",
+                 "retries", "retry_overflow", "sent")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent = 0
+        self.first = 0
+        self.retries = 0
+        self.hedges = 0
+        self.failed = 0
+        self.fallbacks = 0
+        self.hedge_wins = 0
+        self.retry_overflow = 0
+        self.degraded_count = 0
+
+
+class CallPlan(Outcomes):  # the outcomes of its attempts, as they happen (for its series)
     __slots__ = ("async_", "attempts", "backoff", "breaker", "breaker_at", "breaker_series",
                  "breaker_settings", "budget", "budgets", "bulkhead_limit", "bulkhead_queue",
-                 "bulkhead_shared", "bulkhead_wait", "coin", "deadline", "degraded",
-                 "degraded_count", "extras", "failed", "fallback", "fallbacks", "first", "gates",
-                 "hedge_after", "hedge_budget", "hedge_max", "hedge_tracker", "hedge_wins",
-                 "hedges", "index", "name", "on_failure", "other_replica", "prob", "propagate",
-                 "retries", "retry_active", "retry_cap", "retry_on", "retry_overflow", "sent",
-                 "target", "timeout", "timeout_lane", "traffic", "traffic_snap")
+                 "bulkhead_shared", "bulkhead_wait", "coin", "deadline", "degraded", "extras",
+                 "failed", "fallback", "fallbacks", "first", "gates", "hedge_after",
+                 "hedge_budget", "hedge_max", "hedge_tracker", "hedges", "index", "name",
+                 "on_failure", "other_replica", "prob", "propagate", "retries", "retry_active",
+                 "retry_cap", "retry_on", "sent", "tally", "target", "timeout", "timeout_lane",
+                 "traffic", "traffic_snap")
 
     def __init__(self, name: str, target: Op) -> None:
         super().__init__()
@@ -372,12 +394,10 @@ class CallPlan(Outcomes):  # the outcomes of its attempts
         self.sent = 0
         self.first = 0  # first attempts
         self.retries = 0
-        self.retry_overflow = 0
         self.hedges = 0
-        self.hedge_wins = 0
         self.failed = 0
         self.fallbacks = 0
-        self.degraded_count = 0
+        self.tally = CallTally()  # the window's requests' calls, for the result
         self.extras = False  # anything to update when an attempt ends (breaker, gates, …)
         # per interval: end time, share of breakers open, half open, not permitted so far
         self.breaker_series = Rows(4)
@@ -488,7 +508,7 @@ class Frame:
     __slots__ = ("attempt", "avoid", "call", "call_deadline", "cause", "dead", "deadline",
                  "degraded", "delay", "done", "gate", "group", "hedge", "held", "key", "live",
                  "op", "parent", "pool", "rep", "root", "sent", "span", "stall", "step", "t0",
-                 "trace", "wl")
+                 "trace", "window", "wl")
 
     def __init__(self, op: Op, parent: Frame | None, call: CallPlan | None,
                  group: Group | None, attempt: int, key: int, now: float) -> None:
@@ -523,6 +543,8 @@ class Frame:
         self.attempt = attempt
         self.gate: Gate | None = None  # bulkhead permit held
         self.pool: Gate | None = None  # connection-pool slot held
+        # its request (or delivery) began in the window: its calls count in the result's
+        self.window: bool = parent is not None and parent.window
 
 
 class Workload(Outcomes):  # the outcomes of requests sent in the window
