@@ -21,8 +21,10 @@ export interface RunSummary {
   p50_ms: number | null; p99_ms: number | null; throughput_rps: number | null;
   error_rate: number | null; slo_met: boolean | null;
 }
+// seed_text: the seed it was started with as its digits (null: the spec's own); `seed`, the
+// same as a JSON number, loses digits past 2^53.
 export interface RunBrief {
-  id: string; system: string; status: RunStatus; seed: number | null; design_id: string | null;
+  id: string; system: string; status: RunStatus; seed: number | null; seed_text: string | null; design_id: string | null;
   version: number | null; error: string | null; summary: RunSummary | null;
   created_at: string; finished_at: string | null;
 }
@@ -118,7 +120,7 @@ export const api = {
     return `api/runs/${encodeURIComponent(id)}/events${t ? `?token=${encodeURIComponent(t)}` : ""}`;
   },
   compare: (a: string, b: string) =>
-    json<{ a: RunBrief; b: RunBrief; deltas: Delta[] }>("GET", `compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`),
+    json<Comparison>("GET", `compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`),
   targets: () => json<GenerateTarget[]>("GET", "generate/targets"),
   // empty: why a target would write nothing for this spec (only the README), as the CLI says.
   targetsFor: (spec: string) => json<GenerateTarget[]>("POST", "generate/targets", { spec }),
@@ -152,6 +154,8 @@ export const api = {
 
 export interface GenerateTarget { id: string; available: boolean; empty?: string | null }
 export interface GenerateBody { spec: string; targets: string[]; namespace: string; image_registry: string; k8s_version: string }
+// seeds: the seeds the two runs drew from (the spec's when none was given), as digits.
+export interface Comparison { a: RunBrief; b: RunBrief; seeds: { a: string; b: string }; deltas: Delta[] }
 export interface Delta {
   scope: string; metric: string; a: number | null; b: number | null; change: number | null;
   relative: number | null; verdict: string;

@@ -1,19 +1,23 @@
 // The Compare page warns when two runs' seeds differ: their difference is not the change alone.
 import { describe, expect, it } from "vitest";
 import type { RunBrief } from "../src/api";
-import { runLabel, seedHint } from "../src/model/compare";
+import { defaultPair, designWarning, runLabel, seedHint } from "../src/model/compare";
 import { metric, number, percentChange, runReason, share } from "../src/model/format";
 
 describe("seed hint", () => {
   it("is shown when the seeds differ, naming both", () => {
-    expect(seedHint({ seed: 1 }, { seed: 2 })).toBe("These runs have different seeds (1 and 2): "
+    expect(seedHint("1", "2")).toBe("These runs have different seeds (1 and 2): "
       + "differences include sampling noise; use the same seed to compare designs.");
   });
 
-  it("is not shown for runs with the same seed, or before both results are there", () => {
-    expect(seedHint({ seed: 7 }, { seed: 7 })).toBeNull();
-    expect(seedHint({ seed: 7 }, undefined)).toBeNull();
-    expect(seedHint({}, { seed: 7 })).toBeNull();
+  it("tells apart seeds one JavaScript number cannot (2^53 + 1 and 2^53)", () => {
+    expect(seedHint("9007199254740993", "9007199254740992")).toContain("(9007199254740993 and 9007199254740992)");
+  });
+
+  it("is not shown for runs with the same seed, or before both seeds are known", () => {
+    expect(seedHint("7", "7")).toBeNull();
+    expect(seedHint("7", undefined)).toBeNull();
+    expect(seedHint(undefined, "7")).toBeNull();
   });
 });
 
@@ -50,13 +54,53 @@ describe("a relative change in the Compare table", () => {
   });
 });
 
+const run: RunBrief = {
+  id: "r1", system: "circuit-breaker", status: "done", seed: 7, seed_text: "7", design_id: "d1", version: 2,
+  error: null, summary: null, created_at: "2026-12-06T21:00:00Z", finished_at: null,
+};
+
 describe("run label", () => {
-  const run: RunBrief = {
-    id: "r1", system: "circuit-breaker", status: "done", seed: 7, design_id: "d1", version: 2,
-    error: null, summary: null, created_at: "2026-12-06T21:00:00Z", finished_at: null,
-  };
   it("names the saved version, or unsaved edits", () => {
     expect(runLabel(run)).toMatch(/^circuit-breaker \(v2\) · 2026-12-06 21:00:00 · seed 7 · p99 /);
     expect(runLabel({ ...run, version: null, design_id: null })).toMatch(/^circuit-breaker \(unsaved edits\) ·/);
+  });
+
+  it("writes the seed's digits, not its JavaScript number", () => {
+    const largest = { ...run, seed: Number(2n ** 63n - 1n), seed_text: "9223372036854775807" };
+    expect(runLabel(largest)).toContain("seed 9223372036854775807 ·");  // not 9223372036854776000
+    expect(runLabel({ ...run, seed: null, seed_text: null })).toContain("seed spec ·");
+  });
+});
+
+describe("the runs Compare starts with", () => {
+  // newest first, as GET /api/runs lists them
+  const runs: RunBrief[] = [
+    { ...run, id: "wq2", system: "work-queue", design_id: null, version: null },
+    { ...run, id: "cb3", design_id: null, version: null },  // unsaved edits of d1
+    { ...run, id: "wq1", system: "work-queue", design_id: "d2" },
+    { ...run, id: "cb1" },
+  ];
+  it("are the two newest of the open design, edits not saved included, the older as A", () => {
+    expect(defaultPair(runs, { designId: "d1", system: "circuit-breaker" })).toEqual(["cb1", "cb3"]);
+    expect(defaultPair(runs, { designId: "d2", system: "work-queue" })).toEqual(["wq1", "wq2"]);
+    expect(defaultPair(runs, { designId: null, system: "circuit-breaker" })).toEqual(["cb1", "cb3"]);
+  });
+
+  it("are the two newest of any design when the open one has fewer than two", () => {
+    expect(defaultPair(runs, { designId: null, system: "banking-transfer" })).toEqual(["cb3", "wq2"]);
+    expect(defaultPair(runs.slice(0, 1), { designId: null, system: null })).toBeNull();
+  });
+});
+
+describe("runs of different designs", () => {
+  it("are warned about: two systems, or two saved designs", () => {
+    expect(designWarning(run, { ...run, system: "work-queue", design_id: "d2" })).toBe(
+      "These runs are of different designs (circuit-breaker and work-queue): the deltas compare two designs, not a change to one.");
+    expect(designWarning(run, { ...run, design_id: "d9" })).toContain("(two saved designs)");
+  });
+
+  it("are not: one design's versions and its edits not saved", () => {
+    expect(designWarning(run, { ...run, version: 3 })).toBeNull();
+    expect(designWarning(run, { ...run, design_id: null, version: null })).toBeNull();
   });
 });

@@ -155,6 +155,27 @@ def test_a_seed_past_javascripts_numbers_comes_as_its_digits(client: TestClient,
         assert refused.status_code == 400 and "seed" in refused.text, bad
 
 
+def test_seeds_past_javascripts_numbers_come_back_as_their_digits(
+        client: TestClient, breaker_spec: str) -> None:
+    """2^53 + 1 and 2^53 are one JavaScript number: the runs and the comparison give each
+    seed as its digits too, so the page lists them apart and sees that they differ."""
+    seeds = [str(2**53 + 1), str(2**53)]
+    ran = [client.post("/api/runs", json={"spec": breaker_spec, "seed": s}).json()["id"]
+           for s in seeds]
+    states = [wait(client, run, finished) for run in ran]
+    assert [s["seed_text"] for s in states] == seeds
+    assert [s["seed"] for s in states] == [2**53 + 1, 2**53], "the JSON integer stays"
+    listed = {r["id"]: r["seed_text"] for r in client.get("/api/runs").json()}
+    assert [listed[run] for run in ran] == seeds
+    spec_seed = client.post("/api/runs", json={"spec": breaker_spec}).json()["id"]
+    assert wait(client, spec_seed, finished)["seed_text"] is None, "the spec's own seed"
+    compared = client.get(f"/api/compare?a={ran[0]}&b={ran[1]}").json()
+    assert compared["seeds"] == {"a": seeds[0], "b": seeds[1]}
+    assert [compared[k]["seed_text"] for k in "ab"] == seeds
+    own = client.get(f"/api/compare?a={spec_seed}&b={ran[1]}").json()
+    assert own["seeds"] == {"a": "1", "b": seeds[1]}, "the seed the run drew from: the spec's"
+
+
 def test_same_spec_and_seed_give_the_same_result(client: TestClient, breaker_spec: str) -> None:
     first, second = (client.post("/api/runs", json={"spec": breaker_spec}).json()["id"]
                      for _ in range(2))

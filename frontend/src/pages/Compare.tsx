@@ -1,32 +1,42 @@
 // Two finished runs side by side (variants simulated with the same seed share their random
 // streams, so a difference comes from the change): deltas coloured better or worse.
 import { useEffect, useState } from "react";
-import { api, type Delta, type RunBrief, type RunState } from "../api";
-import { runLabel, seedHint } from "../model/compare";
+import { api, type Comparison, type RunBrief, type RunState } from "../api";
+import { defaultPair, designWarning, runLabel, seedHint } from "../model/compare";
 import { metric, percentChange } from "../model/format";
+import { obj, str } from "../model/spec";
+import { useDesign } from "../store";
 import { Summary } from "./Simulate";
 
 
 export function ComparePage() {
+  const designId = useDesign((s) => s.designId);
+  const system = useDesign((s) => str(obj(s.parsed.data).name) ?? null);
   const [runs, setRuns] = useState<RunBrief[]>([]);
   const [a, setA] = useState("");
   const [b, setB] = useState("");
-  const [deltas, setDeltas] = useState<Delta[] | null>(null);
+  const [compared, setCompared] = useState<Comparison | null>(null);
   const [both, setBoth] = useState<[RunState, RunState] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     api.runs().then((all) => {
       const done = all.filter((r) => r.status === "done");
       setRuns(done);
-      if (done.length >= 2) { setA(done[1].id); setB(done[0].id); }
+      const pair = defaultPair(done, { designId, system });
+      if (pair) { setA(pair[0]); setB(pair[1]); }
     }, (e) => setError(e.message));
+    // The pair is chosen once, for the design open when the page opens.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
   useEffect(() => {
     if (!a || !b) return;
     setError(null);
-    api.compare(a, b).then((c) => setDeltas(c.deltas), (e) => setError(e.message));
+    api.compare(a, b).then(setCompared, (e) => setError(e.message));
     Promise.all([api.run(a), api.run(b)]).then(([x, y]) => setBoth([x, y]), () => setBoth(null));
   }, [a, b]);
+  const deltas = compared?.deltas;
+  const seeds = compared ? seedHint(compared.seeds.a, compared.seeds.b) : null;
+  const designs = compared ? designWarning(compared.a, compared.b) : null;
   return (
     <div className="compare">
       <div className="toolbar">
@@ -36,8 +46,8 @@ export function ComparePage() {
       </div>
       {runs.length < 2 && <p className="hint">Run at least two simulations (two designs, or one design before and after a change, with the same seed) to compare them.</p>}
       {error && <p className="bad">{error}</p>}
-      {both && seedHint(both[0].result, both[1].result) && (
-        <p className="hint seed-hint" data-testid="seed-hint">{seedHint(both[0].result, both[1].result)}</p>)}
+      {designs && <p className="hint stale design-hint" data-testid="design-hint">{designs}</p>}
+      {seeds && <p className="hint seed-hint" data-testid="seed-hint">{seeds}</p>}
       {both && (
         <div className="side-by-side">
           <div><h3>A: {both[0].system}</h3>{both[0].result && <Summary result={both[0].result} applicable={false} />}</div>

@@ -518,7 +518,9 @@ def _layout(version: Version) -> Any:
 
 
 def _run_brief(run: Run) -> dict[str, Any]:
+    # seed_text: the seed as its digits, which a JavaScript number past 2**53 loses.
     return {"id": run.id, "system": run.system, "status": run.status, "seed": run.seed,
+            "seed_text": None if run.seed is None else str(run.seed),
             "design_id": run.design_id, "version": run.version, "error": run.error,
             "summary": None if run.summary is None else json.loads(run.summary),
             "created_at": _stamp(run.created_at), "finished_at": _stamp(run.finished_at)}

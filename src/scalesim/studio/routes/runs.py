@@ -152,11 +152,14 @@ def _event(name: str, data: dict[str, Any]) -> str:
 
 @router.get("/compare")
 def compare(a: str, b: str, store: StoreDep) -> dict[str, Any]:
-    """Deltas between two finished runs (B relative to A), each with better/worse/same."""
+    """Deltas between two finished runs (B relative to A), each with better/worse/same, and
+    the seeds the two drew from (their results' `seed`, the spec's when none was given) as
+    decimal digits, which a JavaScript number past 2**53 would round."""
     first, second = _stored(store, a), _stored(store, b)
     for run in (first, second):
         if "result" not in run:
             raise HTTPException(409, f"run {run['id']!r} has no result ({run['status']})")
     return {"a": {k: v for k, v in first.items() if k != "result"},
             "b": {k: v for k, v in second.items() if k != "result"},
+            "seeds": {"a": str(first["result"]["seed"]), "b": str(second["result"]["seed"])},
             "deltas": [d.to_json() for d in deltas(first["result"], second["result"])]}
