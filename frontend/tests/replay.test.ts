@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Result } from "../src/api";
 import { buildGraph } from "../src/model/graph";
-import { backingUp, breakerOpenings, breakerOwners, breakerTimeShares, keyColumns, leadershipAt, overlayAt, rowsAt, seriesOf, tables, type Transition } from "../src/model/replay";
+import { backingUp, ranGraph, breakerOpenings, breakerOwners, breakerTimeShares, keyColumns, leadershipAt, overlayAt, rowsAt, seriesOf, tables, type Transition } from "../src/model/replay";
 import { parse } from "../src/model/yamlDoc";
 
 const RESULTS = join(__dirname, "results");
@@ -403,5 +403,27 @@ describe("the interval shown at a time", () => {
   it("is the one containing it otherwise, the first from the start", () => {
     expect(at(1.5)).toBe(20);
     expect(at(0)).toBe(10);
+  });
+});
+
+describe("the design a replay draws", () => {
+  const spec = readFileSync(join(RESULTS, "queue.yaml"), "utf8");
+  const { result } = load("queue");
+  const delivery = (graph: ReturnType<typeof buildGraph>) => graph.edges.find((e) => e.kind === "consumer")!;
+
+  it("is the spec the run ran, not the design edited since (a fix applied, a node deleted)", () => {
+    const edited = spec.replace("concurrency: 4", "concurrency: 44").replace(/ {2}worker:[\s\S]*?(?=workloads:)/, "");
+    const current = buildGraph(parse(edited).data);
+    expect(current.nodes.map((n) => n.id)).not.toContain("worker");
+    const drawn = ranGraph(spec, edited, current);
+    expect(drawn.nodes.map((n) => n.id)).toContain("worker");
+    const edge = delivery(drawn);
+    expect(edge.badges).toContain("concurrency 4");
+    expect(overlayAt(result, drawn, 15, "utilization").edges[edge.id]?.badges.some((b) => b.endsWith("/s delivered"))).toBe(true);
+  });
+
+  it("is the open design's own graph while its text is the run's", () => {
+    const current = buildGraph(parse(spec).data);
+    expect(ranGraph(spec, spec, current)).toBe(current);
   });
 });

@@ -5,7 +5,15 @@
 // has. What has no element of its own (the cluster's nodes) goes into the replay's notes.
 import type { Result } from "../api";
 import type { EdgeOverlay, NodeOverlay, Overlay } from "../components/Canvas";
-import type { EdgeKind, Graph, QueueModel } from "./graph";
+import { buildGraph, type EdgeKind, type Graph, type QueueModel } from "./graph";
+import { parse } from "./yamlDoc";
+
+/** The design a run's replay draws: the spec the run ran, whose numbers its result holds
+ * (an edge's concurrency, a node deleted since), not the open design edited after it; the
+ * open design's own graph (`current`, drawn from `text`) while the two are the same text. */
+export function ranGraph(runSpec: string, text: string, current: Graph): Graph {
+  return runSpec === text ? current : buildGraph(parse(runSpec).data);
+}
 
 /** Causes an attempt fails with inside the caller, before it is sent (docs/results.md). */
 const LOCAL_CAUSES = ["circuit_open", "bulkhead_full", "overflow"];

@@ -11,7 +11,7 @@ import { applyOverride } from "../model/edits";
 import { share } from "../model/format";
 import { queueRows, type QueueRow } from "../model/queues";
 import { seedError } from "../model/seed";
-import { breakerOpenings, breakerTimeShares, keyColumns, notesAt, overlayAt, seriesOf, tables, timeline, type ColourBy, type Transition } from "../model/replay";
+import { breakerOpenings, ranGraph, breakerTimeShares, keyColumns, notesAt, overlayAt, seriesOf, tables, timeline, type ColourBy, type Transition } from "../model/replay";
 import { useDesign } from "../store";
 
 /** The charts drawn when their table has rows; `whenNonZero` ones only when a value is not 0
@@ -92,6 +92,7 @@ export function SimulatePage() {
   };
 
   const active = run && (run.status === "queued" || run.status === "running");
+  const ran = useMemo(() => (run?.result ? ranGraph(run.spec, text, graph) : graph), [run, text, graph]);
   return (
     <div className="simulate">
       <div className="toolbar">
@@ -103,10 +104,10 @@ export function SimulatePage() {
         {active && <progress max={1} value={run.progress} />}
         {run?.error && <span className="bad">{run.error}</span>}
         {run?.result && run.spec !== text && (
-          <span className="hint stale" data-testid="stale">the design has changed since this run: its results are the old design's; run again to see the change</span>
+          <span className="hint stale" data-testid="stale">the design has changed since this run: the replay draws the design as it ran, with its results; run again to see the change</span>
         )}
       </div>
-      {run?.result ? <Results result={run.result} graph={graph} layout={layout} /> :
+      {run?.result ? <Results result={run.result} graph={ran} layout={layout} /> :
         <div className="canvas-pane tall"><Canvas graph={graph} layout={layout} /></div>}
     </div>
   );
