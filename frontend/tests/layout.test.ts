@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { getBezierPath, Position } from "@xyflow/react";
 import { describe, expect, it } from "vitest";
 import { buildGraph, type Graph } from "../src/model/graph";
-import { autoLayout, bestDirection, FIT_MAX_ZOOM, fitScale, labelOffset, labelShare, NODE_H, NODE_W, pointOnCurve, STACKED_LABEL } from "../src/model/layout";
+import { autoLayout, bestDirection, FIT_MAX_ZOOM, fitScale, labelOffsets, labelShare, NODE_H, NODE_W, pointOnCurve, READABLE_ZOOM, readableView, STACKED_LABEL } from "../src/model/layout";
 import { parse } from "../src/model/yamlDoc";
 
 const shop = buildGraph(parse(readFileSync(join(__dirname, "fixtures", "e-commerce.yaml"), "utf8")).data);
@@ -73,11 +73,24 @@ describe("call labels", () => {
   });
 
   it("of calls joining the same two nodes stand one under another", () => {
-    const S = STACKED_LABEL;
-    expect([0, 1, 2].map((k) => labelOffset(k, 3, 0.5))).toEqual([-S, 0, S]);  // halfway: centred
-    expect([0, 1, 2].map((k) => labelOffset(k, 3, 0.7))).toEqual([-2 * S, -S, 0]);  // up from the callee
-    expect([0, 1, 2].map((k) => labelOffset(k, 3, 0.3))).toEqual([0, S, 2 * S]);  // down from the caller
-    for (const share of [0.3, 0.5, 0.7]) expect(labelOffset(0, 1, share)).toBe(0);
+    const S = STACKED_LABEL + 4;  // a label and the gap under it
+    expect(labelOffsets([30, 30, 30], 0.5)).toEqual([-S, 0, S]);  // halfway: centred
+    expect(labelOffsets([30, 30, 30], 0.7)).toEqual([-2 * S, -S, 0]);  // up from the callee
+    expect(labelOffsets([30, 30, 30], 0.3)).toEqual([0, S, 2 * S]);  // down from the caller
+    for (const share of [0.3, 0.5, 0.7]) expect(labelOffsets([46], share)).toEqual([0]);
+  });
+
+  it("of calls joining the same two nodes stay clear of each other whatever their heights", () => {
+    // banking-transfer's execute → debit, refund and settle: labels of two and three lines
+    const heights = [46, 46, 62];
+    for (const share of [0.3, 0.5, 0.7]) {
+      const centres = labelOffsets(heights, share);
+      for (let i = 1; i < heights.length; i++) {
+        const bottom = centres[i - 1] + heights[i - 1] / 2;
+        const top = centres[i] - heights[i] / 2;
+        expect(top).toBeGreaterThanOrEqual(bottom + 2);
+      }
+    }
   });
 
   it("lie on the drawn curve", () => {
@@ -106,5 +119,42 @@ describe("call labels", () => {
       .filter((b) => Math.abs(a.x - b.x) < 165 && Math.abs(a.y - b.y) < 30));
     expect(clashes(at(labelShare("TB", orders.length, 1)))).toEqual([]);
     expect(clashes(at(0.5)).length).toBeGreaterThan(0);  // halfway, they did overlap
+  });
+});
+
+describe("the replay's view", () => {
+  const bounds = (positions: Record<string, { x: number; y: number }>) => {
+    const xs = Object.values(positions).map((p) => p.x);
+    const ys = Object.values(positions).map((p) => p.y);
+    return { x: Math.min(...xs), y: Math.min(...ys), width: Math.max(...xs) - Math.min(...xs) + NODE_W,
+      height: Math.max(...ys) - Math.min(...ys) + NODE_H };
+  };
+
+  it("keeps e-commerce readable in the 1280 px replay pane (900 × 480), from its callers on the left", () => {
+    const drawn = bounds(autoLayout(shop, {}, "LR"));
+    expect(fitScale(autoLayout(shop, {}, "LR"), 900, 480) / 1.15).toBeLessThan(0.5);  // whole, padded: labels ~5 px
+    const view = readableView(drawn, 900, 480, 0.15, READABLE_ZOOM)!;
+    expect(view.zoom).toBe(READABLE_ZOOM);
+    expect(drawn.x * view.zoom + view.x).toBe(20);  // the workloads at the left edge
+    expect(drawn.y * view.zoom + view.y).toBeCloseTo((480 - drawn.height * READABLE_ZOOM) / 2);  // it fits down
+  });
+
+  it("shows a drawing too tall for the pane from its top", () => {
+    const drawn = bounds(autoLayout(chain(5), {}, "TB"));
+    const view = readableView(drawn, 900, 300, 0.15, READABLE_ZOOM)!;
+    expect(drawn.y * view.zoom + view.y).toBe(20);
+    expect(drawn.x * view.zoom + view.x).toBeCloseTo((900 - drawn.width * READABLE_ZOOM) / 2);
+  });
+
+  it("centres a five-node chain that is only too wide", () => {
+    const drawn = bounds(autoLayout(chain(5), {}, "LR"));
+    const view = readableView(drawn, 900, 480, 0.15, READABLE_ZOOM)!;
+    expect(drawn.x * view.zoom + view.x).toBe(20);
+    expect(drawn.y * view.zoom + view.y).toBeCloseTo((480 - drawn.height * READABLE_ZOOM) / 2);
+  });
+
+  it("leaves a drawing that fits readable whole to the usual fit", () => {
+    expect(readableView(bounds(autoLayout(chain(2), {}, "LR")), 900, 480, 0.15, READABLE_ZOOM)).toBeNull();
+    expect(readableView(bounds(autoLayout(chain(5), {}, "LR")), 0, 0, 0.15, READABLE_ZOOM)).toBeNull();
   });
 });

@@ -6,10 +6,10 @@ import {
   ReactFlow, getBezierPath, useNodesState, useReactFlow, type Connection, type Edge, type EdgeProps, type Node, type NodeProps,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
-import { memo, useEffect, useMemo, useRef, useState, type RefObject } from "react";
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type RefObject } from "react";
 import { droppedCall } from "../model/edits";
 import type { EdgeModel, Graph, NodeModel } from "../model/graph";
-import { autoLayout, bestDirection, FIT_MAX_ZOOM, labelOffset, labelShare, pointOnCurve, type Direction } from "../model/layout";
+import { autoLayout, bestDirection, FIT_MAX_ZOOM, labelOffsets, labelShare, pointOnCurve, READABLE_ZOOM, readableView, STACKED_LABEL, type Direction } from "../model/layout";
 import type { Marks } from "../model/marks";
 import { KindIcon } from "./icons";
 
@@ -18,7 +18,26 @@ export interface EdgeOverlay { width?: number; colour?: string; badges: string[]
 export interface Overlay { nodes: Record<string, NodeOverlay>; edges: Record<string, EdgeOverlay> }
 
 type NodeData = { model: NodeModel; marks?: Marks; overlay?: NodeOverlay; direction: Direction };
-type EdgeData = { model: EdgeModel; marks?: Marks; overlay?: EdgeOverlay; labelAt: number; labelShift: number };
+/** onMeasure: given to a label stacked with others (calls joining the same two nodes), to
+ * report its height, which the stack is laid out by. */
+type EdgeData = {
+  model: EdgeModel; marks?: Marks; overlay?: EdgeOverlay; labelAt: number; labelShift: number;
+  onMeasure?: (id: string, height: number) => void;
+};
+
+/** Reports the height of a stacked label (in the canvas's own pixels, whatever the zoom)
+ * whenever it changes: a badge added by the replay can wrap it onto another line. */
+function useLabelHeight(label: RefObject<HTMLDivElement | null>, id: string, onMeasure?: (id: string, height: number) => void) {
+  useLayoutEffect(() => {
+    const el = label.current;
+    if (!el || !onMeasure) return;
+    const report = () => onMeasure(id, el.offsetHeight);
+    report();
+    const observer = new ResizeObserver(report);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [label, id, onMeasure]);
+}
 
 const ComponentNode = memo(function ComponentNode({ data, selected }: NodeProps<Node<NodeData>>) {
   const { model, marks, overlay, direction } = data;
@@ -64,6 +83,8 @@ function CallEdge(props: EdgeProps<Edge<EdgeData>>) {
   const overlay = data!.overlay;
   const errors = data!.marks?.errors.length ?? 0;
   const deadLetter = model.kind === "dead-letter";
+  const box = useRef<HTMLDivElement>(null);
+  useLabelHeight(box, model.id, data!.onMeasure);
   const colour = errors ? "#c62828" : overlay?.colour ?? (selected ? "#1b5fc1" : deadLetter ? DEAD_LETTER : "#6b7685");
   return (
     <>
@@ -72,7 +93,7 @@ function CallEdge(props: EdgeProps<Edge<EdgeData>>) {
         strokeDasharray: deadLetter ? "2 4" : model.isAsync ? "6 4" : undefined,
       }} className={overlay?.animated ? "flowing" : undefined} />
       <EdgeLabelRenderer>
-        <div className={`edge-label${selected ? " selected" : ""}`} data-edge={model.id}
+        <div ref={box} className={`edge-label${selected ? " selected" : ""}`} data-edge={model.id}
           style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}>
           <span className="edge-op">{model.label}{model.isAsync ? " · async" : ""}{model.parallel ? " · ∥" : ""}</span>
           {[...model.badges, ...(overlay?.badges ?? [])].map((badge) => (
@@ -85,15 +106,23 @@ function CallEdge(props: EdgeProps<Edge<EdgeData>>) {
   );
 }
 
+const FIT = { padding: 0.15, maxZoom: FIT_MAX_ZOOM, duration: 200 };
+
 /** Fit the view again when nodes or calls come or go (a template opened, a component added,
  * a call deleted: the automatic layout moves), the drawing turns over, or the pane changes
- * size by a step (a side pane shown or hidden). */
-function FitOnChange({ ids }: { ids: string }) {
+ * size by a step (a side pane shown or hidden). `readable`: never below READABLE_ZOOM (the
+ * replay, whose numbers must be read), a drawing larger than that showing from its start. */
+function FitOnChange({ ids, pane, readable }: { ids: string; pane: RefObject<HTMLDivElement | null>; readable: boolean }) {
   const flow = useReactFlow();
   useEffect(() => {
-    const timer = setTimeout(() => void flow.fitView({ padding: 0.15, maxZoom: FIT_MAX_ZOOM, duration: 200 }), 50);
+    const timer = setTimeout(() => {
+      const el = pane.current;
+      const view = readable && el ? readableView(flow.getNodesBounds(flow.getNodes()), el.clientWidth,
+        el.clientHeight, FIT.padding, READABLE_ZOOM) : null;
+      void (view ? flow.setViewport(view, { duration: FIT.duration }) : flow.fitView(FIT));
+    }, 50);
     return () => clearTimeout(timer);
-  }, [ids, flow]);
+  }, [ids, flow, pane, readable]);
   return null;
 }
 
@@ -140,18 +169,23 @@ export interface CanvasProps {
   nodeMarks?: Record<string, Marks>;
   edgeMarks?: Record<string, Marks>;
   overlay?: Overlay;
+  /** The replay's canvas: fitted no smaller than a readable zoom (the rest a pan away). */
+  readable?: boolean;
   editable?: boolean;
   onSelect?: (selection: { type: "node" | "edge"; id: string } | null) => void;
   onMove?: (id: string, x: number, y: number) => void;
   onConnect?: (source: string, target: string) => void;
 }
 
-export function Canvas({ graph, layout, selection, nodeMarks, edgeMarks, overlay, editable = false,
+export function Canvas({ graph, layout, selection, nodeMarks, edgeMarks, overlay, readable = false, editable = false,
   onSelect, onMove, onConnect }: CanvasProps) {
   const pane = useRef<HTMLDivElement>(null);
   const size = usePaneSize(pane);
   const direction = useDirection(graph, size, Object.keys(layout).length > 0);
   const positions = useMemo(() => autoLayout(graph, layout, direction), [graph, layout, direction]);
+  const [heights, setHeights] = useState<Record<string, number>>({});  // stacked labels'
+  const measured = useCallback((id: string, height: number) =>
+    setHeights((old) => (old[id] === height ? old : { ...old, [id]: height })), []);
   const nodes: Node<NodeData>[] = useMemo(() => graph.nodes.map((model) => ({
     id: model.id, type: "component", position: positions[model.id] ?? { x: 0, y: 0 },
     data: { model, marks: nodeMarks?.[model.id], overlay: overlay?.nodes[model.id], direction },
@@ -170,15 +204,16 @@ export function Canvas({ graph, layout, selection, nodeMarks, edgeMarks, overlay
     return graph.edges.map((model) => {
       const joint = between.get(`${model.source}\u0000${model.target}`) ?? [model.id];
       const labelAt = labelShare(direction, out.get(model.source) ?? 0, into.get(model.target) ?? 0);
+      const shifts = labelOffsets(joint.map((id) => heights[id] ?? STACKED_LABEL), labelAt);
       return {
         id: model.id, source: model.source, target: model.target, type: "call",
         data: { model, marks: edgeMarks?.[model.id], overlay: overlay?.edges[model.id],
-          labelAt, labelShift: labelOffset(joint.indexOf(model.id), joint.length, labelAt) },
+          labelAt, labelShift: shifts[joint.indexOf(model.id)], onMeasure: joint.length > 1 ? measured : undefined },
         markerEnd: { type: MarkerType.ArrowClosed, width: 14, height: 14, markerUnits: "userSpaceOnUse" },
         selected: selection?.type === "edge" && selection.id === model.id,
       };
     });
-  }, [graph, edgeMarks, overlay, selection, direction]);
+  }, [graph, edgeMarks, overlay, selection, direction, heights, measured]);
   const [shown, setShown, onNodesChange] = useNodesState(nodes);
   useEffect(() => setShown(nodes), [nodes, setShown]);
   return (
@@ -202,7 +237,7 @@ export function Canvas({ graph, layout, selection, nodeMarks, edgeMarks, overlay
           if (call) onConnect?.(call.source, call.target);
         }}
         proOptions={{ hideAttribution: true }}>
-        <FitOnChange ids={`${graph.nodes.map((n) => n.id).join("|")} ${graph.edges.map((e) => `${e.source}>${e.target}`).join("|")} ${direction} ${size.width}×${size.height}`} />
+        <FitOnChange pane={pane} readable={readable} ids={`${graph.nodes.map((n) => n.id).join("|")} ${graph.edges.map((e) => `${e.source}>${e.target}`).join("|")} ${direction} ${size.width}×${size.height}`} />
         <Background gap={20} size={1} />
         <Controls showInteractive={false} />
       </ReactFlow>

@@ -20,6 +20,30 @@ const SPACING: Record<Direction, { nodesep: number; ranksep: number }> = {
 /** The most a fit zooms in: a small system is drawn at this zoom, not blown up to the pane. */
 export const FIT_MAX_ZOOM = 1.2;
 
+/** The smallest zoom the replay's canvas fits a drawing at: its call labels (10 px) read at
+ * 7.5 px and its nodes' numbers (12 px) at 9 px. A drawing larger than its pane at this zoom
+ * is shown from its start, the rest a pan away. */
+export const READABLE_ZOOM = 0.75;
+
+/** Room kept between a drawing shown at READABLE_ZOOM and the pane's edge it starts at. */
+const READABLE_MARGIN = 20;
+
+export interface View { x: number; y: number; zoom: number }
+
+/** The view of a drawing (`bounds`, in canvas pixels) in a `width` × `height` pane when
+ * fitting it whole (with `padding`, a share of the pane, as React Flow's fitView) would zoom
+ * below `least`: at `least`, centred along a side the drawing fits along, and from its start
+ * (its callers: left, top) along one it does not. Null when the whole drawing fits at
+ * `least` or larger, to be fitted as usual. */
+export function readableView(bounds: { x: number; y: number; width: number; height: number },
+  width: number, height: number, padding: number, least: number): View | null {
+  const fit = Math.min(width / (bounds.width * (1 + padding)), height / (bounds.height * (1 + padding)));
+  if (width <= 0 || height <= 0 || !(fit < least)) return null;
+  const place = (start: number, size: number, pane: number) => (size * least <= pane
+    ? (pane - size * least) / 2 : READABLE_MARGIN) - start * least;
+  return { x: place(bounds.x, bounds.width, width), y: place(bounds.y, bounds.height, height), zoom: least };
+}
+
 /** The drawing turns over only when the other direction fits this much larger than the
  * current one, so that a pane resized a little does not turn it back and forth. */
 const TURN_OVER = 1.15;
@@ -120,15 +144,30 @@ export function labelShare(direction: Direction, callerOut: number, calleeIn: nu
   return callerOut > calleeIn ? 0.7 : 0.3;
 }
 
-/** Pixels a label moves off its edge's point (at `share` of the way) when several calls join
- * the same two nodes (their curves are one), so that each can be read and clicked: one under
- * another, centred on the point halfway, and stacked away from the node the point is near
- * otherwise (up from a point by the callee, down from one by the caller). */
+/** The height a call's label is taken to have until the canvas has measured it (one line
+ * with its badges). */
 export const STACKED_LABEL = 30;
 
-export function labelOffset(index: number, count: number, share: number): number {
-  const first = share > 0.5 ? -(count - 1) : share < 0.5 ? 0 : -(count - 1) / 2;
-  return (first + index) * STACKED_LABEL;
+/** Room left between labels stacked one under another. */
+const STACK_GAP = 4;
+
+/** How far each label moves off its edge's point (at `share` of the way) when several calls
+ * join the same two nodes (their curves are one), given the labels' `heights` (a label with
+ * several badges wraps onto more lines): one under another, each clear of the next, so that
+ * each can be read and clicked. The stack is centred on a point halfway, and otherwise goes
+ * away from the node the point is near (up from a point by the callee, down from one by the
+ * caller). */
+export function labelOffsets(heights: number[], share: number): number[] {
+  const centres: number[] = [];
+  let top = 0;
+  for (const height of heights) {
+    centres.push(top + height / 2);
+    top += height + STACK_GAP;
+  }
+  const total = top - STACK_GAP;
+  const last = heights[heights.length - 1] ?? 0;
+  const anchor = share > 0.5 ? total - last / 2 : share < 0.5 ? heights[0] / 2 : total / 2;
+  return centres.map((centre) => centre - anchor);
 }
 
 /** The point at `t` (0 to 1) on an SVG cubic Bézier path "M x,y C x1,y1 x2,y2 x,y" (what

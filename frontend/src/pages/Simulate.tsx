@@ -151,7 +151,7 @@ function Results({ result, graph, layout }: { result: Result; graph: ReturnType<
     <div className="results">
       <div className="replay-row">
         <div className="canvas-pane replay-canvas">
-          <Canvas graph={graph} layout={layout} overlay={overlay} />
+          <Canvas graph={graph} layout={layout} overlay={overlay} readable />
         </div>
         <Summary result={result} />
       </div>
