@@ -745,6 +745,22 @@ def test_the_canvas_takes_the_yaml_editors_width_in_chromium(server: str) -> Non
         expect(page.locator(".cm-content")).to_contain_text("e-commerce")
 
 
+@pytest.mark.slow
+def test_labels_of_calls_between_two_nodes_stand_apart_in_chromium(server: str) -> None:
+    """banking-transfer's execute → debit, refund and settle join the same two nodes: their
+    labels, of two and three lines, stand one under another without overlapping."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    with gallery(server) as page:
+        opened(page, "banking-transfer")
+        stacked = [page.locator(".edge-label", has_text=f"execute → {callee}")
+                   for callee in ("debit", "refund", "settle")]
+        for label in stacked:
+            expect(label).to_be_visible()
+        page.wait_for_timeout(600)  # the fit's 200 ms animation
+        boxes = [label.bounding_box() for label in stacked]
+        assert not any(overlap(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]), boxes
+
+
 def zoom(page: Any) -> float:
     """The canvas's zoom, from its viewport's transform."""
     style = page.locator(".react-flow__viewport").get_attribute("style")
