@@ -135,6 +135,7 @@ describe("the replay's view", () => {
     expect(fitScale(autoLayout(shop, {}, "LR"), 900, 480) / 1.15).toBeLessThan(0.5);  // whole, padded: labels ~5 px
     const view = readableView(drawn, 900, 480, 0.15, READABLE_ZOOM)!;
     expect(view.zoom).toBe(READABLE_ZOOM);
+    expect(view.cut).toBe(true);
     expect(drawn.x * view.zoom + view.x).toBe(20);  // the workloads at the left edge
     expect(drawn.y * view.zoom + view.y).toBeCloseTo((480 - drawn.height * READABLE_ZOOM) / 2);  // it fits down
   });
@@ -151,6 +152,14 @@ describe("the replay's view", () => {
     const view = readableView(drawn, 900, 480, 0.15, READABLE_ZOOM)!;
     expect(drawn.x * view.zoom + view.x).toBe(20);
     expect(drawn.y * view.zoom + view.y).toBeCloseTo((480 - drawn.height * READABLE_ZOOM) / 2);
+  });
+
+  it("says a drawing that fits at the readable zoom only without the fit's padding is whole", () => {
+    const drawn = bounds(autoLayout(chain(4), {}, "LR"));  // 1,320 px wide: 990 px at 0.75
+    const view = readableView(drawn, 1000, 480, 0.15, READABLE_ZOOM)!;
+    expect(view.zoom).toBe(READABLE_ZOOM);
+    expect(view.cut).toBe(false);
+    expect(readableView(drawn, 900, 480, 0.15, READABLE_ZOOM)!.cut).toBe(true);
   });
 
   it("leaves a drawing that fits readable whole to the usual fit", () => {

@@ -2,7 +2,7 @@
 // call with its policy badges. Validation errors and lint findings mark the elements they
 // concern; during a replay the overlay colours nodes and edges by what happened at that time.
 import {
-  Background, BaseEdge, Controls, EdgeLabelRenderer, Handle, MarkerType, Position,
+  Background, BaseEdge, Controls, EdgeLabelRenderer, Handle, MarkerType, Panel, Position,
   ReactFlow, getBezierPath, useNodesState, useReactFlow, type Connection, type Edge, type EdgeProps, type Node, type NodeProps,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
@@ -111,18 +111,22 @@ const FIT = { padding: 0.15, maxZoom: FIT_MAX_ZOOM, duration: 200 };
 /** Fit the view again when nodes or calls come or go (a template opened, a component added,
  * a call deleted: the automatic layout moves), the drawing turns over, or the pane changes
  * size by a step (a side pane shown or hidden). `readable`: never below READABLE_ZOOM (the
- * replay, whose numbers must be read), a drawing larger than that showing from its start. */
-function FitOnChange({ ids, pane, readable }: { ids: string; pane: RefObject<HTMLDivElement | null>; readable: boolean }) {
+ * replay, whose numbers must be read), a drawing larger than that showing from its start;
+ * `onCut` hears whether part of the drawing is then out of view. */
+function FitOnChange({ ids, pane, readable, onCut }: {
+  ids: string; pane: RefObject<HTMLDivElement | null>; readable: boolean; onCut: (cut: boolean) => void;
+}) {
   const flow = useReactFlow();
   useEffect(() => {
     const timer = setTimeout(() => {
       const el = pane.current;
       const view = readable && el ? readableView(flow.getNodesBounds(flow.getNodes()), el.clientWidth,
         el.clientHeight, FIT.padding, READABLE_ZOOM) : null;
-      void (view ? flow.setViewport(view, { duration: FIT.duration }) : flow.fitView(FIT));
+      onCut(view?.cut ?? false);
+      void (view ? flow.setViewport({ x: view.x, y: view.y, zoom: view.zoom }, { duration: FIT.duration }) : flow.fitView(FIT));
     }, 50);
     return () => clearTimeout(timer);
-  }, [ids, flow, pane, readable]);
+  }, [ids, flow, pane, readable, onCut]);
   return null;
 }
 
@@ -183,6 +187,7 @@ export function Canvas({ graph, layout, selection, nodeMarks, edgeMarks, overlay
   const size = usePaneSize(pane);
   const direction = useDirection(graph, size, Object.keys(layout).length > 0);
   const positions = useMemo(() => autoLayout(graph, layout, direction), [graph, layout, direction]);
+  const [cut, setCut] = useState(false);  // part of the drawing out of the readable view
   const [heights, setHeights] = useState<Record<string, number>>({});  // stacked labels'
   const measured = useCallback((id: string, height: number) =>
     setHeights((old) => (old[id] === height ? old : { ...old, [id]: height })), []);
@@ -237,7 +242,8 @@ export function Canvas({ graph, layout, selection, nodeMarks, edgeMarks, overlay
           if (call) onConnect?.(call.source, call.target);
         }}
         proOptions={{ hideAttribution: true }}>
-        <FitOnChange pane={pane} readable={readable} ids={`${graph.nodes.map((n) => n.id).join("|")} ${graph.edges.map((e) => `${e.source}>${e.target}`).join("|")} ${direction} ${size.width}×${size.height}`} />
+        {cut && <Panel position="bottom-right"><span className="hint" data-testid="canvas-cut">drag the canvas to see the rest (the fit button shows it whole)</span></Panel>}
+        <FitOnChange pane={pane} readable={readable} onCut={setCut} ids={`${graph.nodes.map((n) => n.id).join("|")} ${graph.edges.map((e) => `${e.source}>${e.target}`).join("|")} ${direction} ${size.width}×${size.height}`} />
         <Background gap={20} size={1} />
         <Controls showInteractive={false} />
       </ReactFlow>

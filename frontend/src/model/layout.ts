@@ -28,7 +28,8 @@ export const READABLE_ZOOM = 0.75;
 /** Room kept between a drawing shown at READABLE_ZOOM and the pane's edge it starts at. */
 const READABLE_MARGIN = 20;
 
-export interface View { x: number; y: number; zoom: number }
+/** cut: part of the drawing is out of the view (a pan away). */
+export interface View { x: number; y: number; zoom: number; cut: boolean }
 
 /** The view of a drawing (`bounds`, in canvas pixels) in a `width` × `height` pane when
  * fitting it whole (with `padding`, a share of the pane, as React Flow's fitView) would zoom
@@ -41,7 +42,8 @@ export function readableView(bounds: { x: number; y: number; width: number; heig
   if (width <= 0 || height <= 0 || !(fit < least)) return null;
   const place = (start: number, size: number, pane: number) => (size * least <= pane
     ? (pane - size * least) / 2 : READABLE_MARGIN) - start * least;
-  return { x: place(bounds.x, bounds.width, width), y: place(bounds.y, bounds.height, height), zoom: least };
+  return { x: place(bounds.x, bounds.width, width), y: place(bounds.y, bounds.height, height), zoom: least,
+    cut: bounds.width * least > width || bounds.height * least > height };
 }
 
 /** The drawing turns over only when the other direction fits this much larger than the
