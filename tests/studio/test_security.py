@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from scalesim.studio.config import is_loopback
+from scalesim.studio.config import LOOPBACK_HOSTS, is_loopback
 from scalesim.studio.server import config_for, studio_url
 
 
@@ -48,6 +48,13 @@ def test_every_api_call_checks_the_token(studio: Callable[..., TestClient]) -> N
 
 
 def test_loopback_refuses_foreign_host_names(studio: Callable[..., TestClient]) -> None:
-    client = studio(allowed_hosts=("localhost", "127.0.0.1"))
+    client = studio(allowed_hosts=LOOPBACK_HOSTS)
     assert client.get("/api/health", headers={"Host": "127.0.0.1:8765"}).status_code == 200
-    assert client.get("/api/health", headers={"Host": "evil.example:8765"}).status_code == 400
+    for host in ("evil.example:8765", "evil.com", "[::1", ""):
+        refused = client.get("/api/health", headers={"Host": host})
+        assert refused.status_code == 400, host
+        assert refused.headers["content-type"] == "application/json"
+        assert "host names" in refused.json()["error"]
+    assert client.get("/", headers={"Host": "evil.com"}).json()["error"].startswith("refused")
+    for host in ("localhost", "LOCALHOST:1", "[::1]:8765"):
+        assert client.get("/api/health", headers={"Host": host}).status_code == 200, host

@@ -7,6 +7,7 @@ import json
 import logging
 import math
 import secrets
+import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from http import HTTPStatus
@@ -15,8 +16,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -203,7 +204,33 @@ def _guards(app: FastAPI, config: StudioConfig) -> None:
         return await call_next(request)
 
     if config.allowed_hosts is not None:
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts))
+        app.add_middleware(_TrustedHosts, allowed=config.allowed_hosts)
+
+
+class _TrustedHosts:
+    """Only requests whose Host header names one of `allowed` (any port): a page on another
+    site that points its own name at 127.0.0.1 (DNS rebinding) gets a JSON 400, like every
+    other error."""
+
+    def __init__(self, app: ASGIApp, allowed: tuple[str, ...]) -> None:
+        self.app, self.allowed = app, {name.lower() for name in allowed}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        host = Headers(scope=scope).get("host")
+        if scope["type"] not in ("http", "websocket") or self._trusted(host):
+            await self.app(scope, receive, send)
+            return
+        response = JSONResponse({"error": "refused: this studio answers only to the host names "
+                                 "it listens on (" + ", ".join(sorted(self.allowed)) + ")"},
+                                status_code=400)
+        await response(scope, receive, send)
+
+    def _trusted(self, host: str | None) -> bool:
+        try:
+            name = urllib.parse.urlsplit(f"//{host}").hostname if host else None
+        except ValueError:  # a bracket left open
+            return False
+        return name is not None and (name in self.allowed or f"[{name}]" in self.allowed)
 
 
 class _NotJson:
