@@ -216,8 +216,7 @@ class _TrustedHosts:
         self.app, self.allowed = app, {name.lower() for name in allowed}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        host = Headers(scope=scope).get("host")
-        if scope["type"] not in ("http", "websocket") or self._trusted(host):
+        if scope["type"] not in ("http", "websocket") or self._trusted(scope):
             await self.app(scope, receive, send)
             return
         response = JSONResponse({"error": "refused: this studio answers only to the host names "
@@ -225,7 +224,8 @@ class _TrustedHosts:
                                 status_code=400)
         await response(scope, receive, send)
 
-    def _trusted(self, host: str | None) -> bool:
+    def _trusted(self, scope: Scope) -> bool:
+        host = Headers(scope=scope).get("host")
         try:
             name = urllib.parse.urlsplit(f"//{host}").hostname if host else None
         except ValueError:  # a bracket left open
