@@ -9,6 +9,7 @@ import { locate } from "../model/graph";
 import { layoutToSave } from "../model/layout";
 import { allErrors, placeMarks } from "../model/marks";
 import { KINDS, type Kind } from "../model/spec";
+import { saveDesign } from "../model/saving";
 import { formatPath } from "../model/yamlDoc";
 import { unsavedEdits, useDesign } from "../store";
 
@@ -67,12 +68,11 @@ export function DesignPage({ schema, onPattern }: { schema: Record<string, unkno
   };
   const save = async () => {
     try {
-      const positions = layoutToSave(graph, layout);
-      const saved = state.designId
-        ? await update(state.designId, { name: state.name, spec: text, layout: positions }, state.version)
-        : await api.createDesign(state.name, text, positions);
+      const request = { id: state.designId, version: state.version, name: state.name, spec: text, layout: layoutToSave(graph, layout) };
+      const saved = await saveDesign(api, (question) => window.confirm(question), request);
       state.saved(saved.id, saved.version, saved.name, text);
-      state.notify("info", `saved '${saved.name}' as version ${saved.version}`);
+      state.notify("info", state.designId !== null && saved.id !== state.designId
+        ? `saved '${saved.name}' as a new design` : `saved '${saved.name}' as version ${saved.version}`);
     } catch (error) {
       state.notify("error", error instanceof ApiError ? error.message : String(error));
     }
@@ -138,19 +138,6 @@ function useYamlShown(): [boolean, (shown: boolean) => void] {
     localStorage.setItem(YAML_SHOWN, String(value));
   };
   return [shown, set];
-}
-
-/** Save from the version the editor holds: when another save (another tab, another person)
- * has made a newer one since, the server says so (409) and the user chooses to add theirs
- * after it (both stay in the history) or not to save. */
-async function update(id: string, body: { name: string; spec: string; layout: object }, base: number | null) {
-  try {
-    return await api.updateDesign(id, base === null ? body : { ...body, base_version: base });
-  } catch (error) {
-    if (!(error instanceof ApiError && error.status === 409 &&
-      window.confirm(`${error.message}.\n\nSave yours as the newest version anyway? The other save stays in the history.`))) throw error;
-    return await api.updateDesign(id, body);
-  }
 }
 
 function Status({ errors, findings, valid, onClick }: { errors: number; findings: number; valid: boolean; onClick: () => void }) {
