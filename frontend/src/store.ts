@@ -2,7 +2,8 @@
 // history, the canvas layout, the selection, validation and the latest run.
 import { create } from "zustand";
 import type { RunState, Validation } from "./api";
-import { buildGraph, type Graph } from "./model/graph";
+import { buildGraph, type EdgeModel, type Graph } from "./model/graph";
+import { getIn, isObj, str } from "./model/spec";
 import { parse, type Parsed } from "./model/yamlDoc";
 
 export type Selection = { type: "node" | "edge"; id: string } | null;
@@ -25,6 +26,7 @@ interface DesignState {
   layout: Layout;
   savedLayout: Layout; // the node positions as loaded or last saved (a save keeps them too)
   selection: Selection;
+  selectedAs: EdgeModel | null; // the selected edge as drawn when it was selected (selectedEdge)
   validation: Validation | null;
   run: RunState | null;
   notice: { kind: "error" | "info"; text: string } | null;
@@ -60,6 +62,7 @@ export const useDesign = create<DesignState>((set, get) => ({
   savedLayout: {},
   layout: {},
   selection: null,
+  selectedAs: null,
   validation: null,
   run: null,
   notice: null,
@@ -76,7 +79,7 @@ export const useDesign = create<DesignState>((set, get) => ({
   },
   load: (text, name, designId = null, version = null, layout = {}) => set({
     text, ...derive(text, null), past: [], future: [], name, designId, version,
-    savedText: designId ? text : null, baseline: text, layout, savedLayout: layout, selection: null, validation: null,
+    savedText: designId ? text : null, baseline: text, layout, savedLayout: layout, selection: null, selectedAs: null, validation: null,
     run: null, notice: null,
   }),
   change: (editFn) => {
@@ -102,13 +105,27 @@ export const useDesign = create<DesignState>((set, get) => ({
     const next = future[0];
     set({ text: next, ...derive(next, graph), past: [...past, text], future: future.slice(1), lastEditorEdit: 0, notice: null });
   },
-  select: (selection) => set({ selection }),
+  select: (selection) => set({
+    selection, selectedAs: selection?.type === "edge" ? get().graph.edges.find((e) => e.id === selection.id) ?? null : null,
+  }),
   move: (id, x, y) => set({ layout: { ...get().layout, [id]: { x, y } } }),
   setValidation: (validation) => set({ validation }),
   setRun: (run) => set({ run }),
   saved: (designId, version, name, text) => set({ designId, version, name, savedText: text, baseline: text, savedLayout: get().layout }),
   notify: (kind, text) => set({ notice: { kind, text } }),
 }));
+
+/** The selected edge: as the canvas draws it, or, for a call the canvas no longer draws
+ * because an edit made its `to` name no component, the call as it was selected with its new
+ * target, so that its form stays open with the server's message under `to`. */
+export function selectedEdge(state: Pick<DesignState, "selection" | "selectedAs" | "graph" | "parsed">): EdgeModel | undefined {
+  const { selection, selectedAs, graph, parsed } = state;
+  if (selection?.type !== "edge") return undefined;
+  const drawn = graph.edges.find((e) => e.id === selection.id);
+  if (drawn || selectedAs?.id !== selection.id || selectedAs.kind !== "call") return drawn;
+  const call = getIn(parsed.data, selectedAs.path);
+  return isObj(call) ? { ...selectedAs, callee: str(call.to) ?? "?", badges: [] } : undefined;
+}
 
 /** Whether the open design has changed since it was loaded or saved: its text, or where the
  * user dragged its nodes (a save keeps the layout as well). */

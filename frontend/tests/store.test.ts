@@ -1,7 +1,10 @@
 // What counts as an unsaved change of the open design: its text, and where its nodes were
 // dragged (a save keeps the layout too, so a dragged node is an edit to save).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { unsavedEdits, useDesign } from "../src/store";
+import { setField } from "../src/model/edits";
+import { selectedEdge, unsavedEdits, useDesign } from "../src/store";
 
 describe("unsaved edits", () => {
   it("include a node dragged since the design was loaded or saved", () => {
@@ -36,5 +39,36 @@ describe("notices", () => {
     useDesign.getState().notify("error", "an edit refused");
     useDesign.getState().load("name: c\n", "c");
     expect(useDesign.getState().notice).toBeNull();
+  });
+});
+
+describe("the selected call", () => {
+  const spec = readFileSync(join(__dirname, "fixtures/circuit-breaker.yaml"), "utf8");
+  const path = ["components", "checkout", "operations", "pay", "calls", 0, "to"];
+
+  it("keeps its form when its `to` names no component, and is drawn again once it does", () => {
+    useDesign.getState().load(spec, "circuit-breaker");
+    const edge = useDesign.getState().graph.edges.find((e) => e.kind === "call")!;
+    useDesign.getState().select({ type: "edge", id: edge.id });
+    useDesign.getState().change((text) => setField(text, path, "nowhere.op"));
+    const state = useDesign.getState();
+    expect(state.graph.edges.some((e) => e.id === edge.id)).toBe(false);
+    expect(selectedEdge(state)).toMatchObject({ id: edge.id, caller: "checkout.pay", callee: "nowhere.op", path: edge.path });
+    useDesign.getState().change((text) => setField(text, path, "payments.charge"));
+    expect(selectedEdge(useDesign.getState())).toBe(useDesign.getState().graph.edges.find((e) => e.id === edge.id));
+  });
+
+  it("is gone with the call itself, or once something else is selected", () => {
+    useDesign.getState().load(spec, "circuit-breaker");
+    const edge = useDesign.getState().graph.edges.find((e) => e.kind === "call")!;
+    useDesign.getState().select({ type: "edge", id: edge.id });
+    useDesign.getState().change((text) => setField(text, path, "nowhere.op"));
+    useDesign.getState().select({ type: "node", id: "payments" });
+    useDesign.getState().select({ type: "edge", id: edge.id });
+    expect(selectedEdge(useDesign.getState())).toBeUndefined();
+    useDesign.getState().load(spec, "circuit-breaker");
+    useDesign.getState().select({ type: "edge", id: edge.id });
+    useDesign.getState().change((text) => setField(text, ["components", "checkout", "operations", "pay", "calls"], undefined));
+    expect(selectedEdge(useDesign.getState())).toBeUndefined();
   });
 });

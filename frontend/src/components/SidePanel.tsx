@@ -5,22 +5,20 @@ import { useState } from "react";
 import type { Finding, SpecIssue } from "../api";
 import { deleteEdge, deletedEdgeNotice, deleteNode, renameComponent, setField } from "../model/edits";
 import { MAX_NAME } from "../model/limits";
+import type { EdgeModel } from "../model/graph";
 import type { Path } from "../model/yamlDoc";
-import { obj } from "../model/spec";
-import { useDesign } from "../store";
+import { getIn, obj } from "../model/spec";
+import { selectedEdge, useDesign } from "../store";
 import { KindIcon } from "./icons";
 import { SchemaForm } from "./SchemaForm";
 
 type Schema = Record<string, unknown>;
 
-function getIn(data: unknown, path: Path): unknown {
-  return path.reduce<unknown>((value, key) => (value as Record<string | number, unknown> | undefined)?.[key as string], data);
-}
-
 export function SidePanel({ schema, errors, findings, onPattern }: {
   schema: Schema | null; errors: SpecIssue[]; findings: Finding[]; onPattern: (id: string) => void;
 }) {
-  const { selection, graph, parsed, change, select, notify } = useDesign();
+  const state = useDesign();
+  const { selection, graph, parsed, change, select, notify } = state;
   const data = parsed.data;
   const defs = (schema?.$defs ?? {}) as Record<string, Schema>;
   const onSet = (path: Path, value: unknown) => change((text) => setField(text, path, value));
@@ -41,7 +39,7 @@ export function SidePanel({ schema, errors, findings, onPattern }: {
     );
   }
   const node = selection?.type === "node" ? graph.nodes.find((n) => n.id === selection.id) : undefined;
-  const edge = selection?.type === "edge" ? graph.edges.find((e) => e.id === selection.id) : undefined;
+  const edge = selectedEdge(state);
   const related = (prefix: string) => findings.filter((f) => f.path === prefix || f.path.startsWith(`${prefix}.`) || f.path.startsWith(`${prefix}[`));
 
   if (node && node.kind !== "workload") {
@@ -92,7 +90,7 @@ export function SidePanel({ schema, errors, findings, onPattern }: {
     const [formSchema, formPath] = edge.kind === "dead-letter" ? [defs.Delivery, edge.path.slice(0, -1)] : [kindSchema, edge.path];
     return (
       <aside className="side" data-testid="side-panel">
-        <Header title={`${edge.caller} → ${edge.callee}`} subtitle={`${edge.kind}${edge.isAsync ? " · async" : ""}${edge.parallel ? ` · ${edge.parallel}` : ""}`}
+        <Header title={`${edge.caller} → ${edge.callee}`} subtitle={edgeSubtitle(edge, graph.edges.includes(edge))}
           onDelete={edge.kind === "entry" ? undefined : () => {
             if (change((text) => deleteEdge(text, edge))) notify("info", deletedEdgeNotice(edge, graph));
             select(null);
@@ -112,6 +110,11 @@ export function SidePanel({ schema, errors, findings, onPattern }: {
         exclude={["scalesim", "components", "workloads", "faults"]} onSet={onSet} />
     </aside>
   );
+}
+
+function edgeSubtitle(edge: EdgeModel, drawn: boolean): string {
+  if (!drawn) return "call · not drawn: its `to` names no component (the message is under the field)";
+  return `${edge.kind}${edge.isAsync ? " · async" : ""}${edge.parallel ? ` · ${edge.parallel}` : ""}`;
 }
 
 function Header({ icon, title, subtitle, onDelete, onRename }: {

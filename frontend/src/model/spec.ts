@@ -18,6 +18,11 @@ export function str(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
+/** The value at `path` in the spec's data (undefined where the path leads nowhere). */
+export function getIn(data: unknown, path: (string | number)[]): unknown {
+  return path.reduce<unknown>((value, key) => (value as Record<string | number, unknown> | undefined)?.[key as string], data);
+}
+
 export const KINDS = ["service", "gateway", "database", "cache", "queue", "external"] as const;
 export type Kind = (typeof KINDS)[number];
 

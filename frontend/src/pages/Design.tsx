@@ -11,7 +11,7 @@ import { allErrors, placeMarks } from "../model/marks";
 import { KINDS, type Kind } from "../model/spec";
 import { saveDesign } from "../model/saving";
 import { formatPath } from "../model/yamlDoc";
-import { unsavedEdits, useDesign } from "../store";
+import { selectedEdge, unsavedEdits, useDesign } from "../store";
 
 export function DesignPage({ schema, onPattern }: { schema: Record<string, unknown> | null; onPattern: (id: string) => void }) {
   const state = useDesign();
@@ -43,9 +43,10 @@ export function DesignPage({ schema, onPattern }: { schema: Record<string, unkno
     const keys = (e: KeyboardEvent) => {
       if (e.key !== "Delete" && e.key !== "Backspace") return;
       if ((e.target as HTMLElement | null)?.closest?.(".cm-editor, input, select, textarea, [contenteditable=true]")) return;
-      const { selection: chosen, graph: g, change, select, notify } = useDesign.getState();
+      const current = useDesign.getState();
+      const { selection: chosen, graph: g, change, select, notify } = current;
       if (!chosen) return;
-      const edge = chosen.type === "edge" ? g.edges.find((x) => x.id === chosen.id) : undefined;
+      const edge = selectedEdge(current);
       const node = chosen.type === "node" ? g.nodes.find((x) => x.id === chosen.id) : undefined;
       if (!node && (!edge || edge.kind === "entry")) return;
       e.preventDefault();
