@@ -1,6 +1,6 @@
 // The catalog drawer shows an anti-pattern as one: symptoms, causes, how to recognise it.
 import { describe, expect, it } from "vitest";
-import { entrySections, isAntiPattern } from "../src/model/catalog";
+import { entrySections, isAntiPattern, LIST_PAGE, listView } from "../src/model/catalog";
 
 // GET /api/patterns/blocked-threads, the lists only.
 const blocked = {
@@ -35,5 +35,21 @@ describe("a catalog entry", () => {
     expect(isAntiPattern(timeout)).toBe(false);
     expect(entrySections(timeout).map((s) => s.title)).toEqual(["Use when", "Avoid when"]);
     expect(entrySections({ ...timeout, avoid_when: [] }).map((s) => s.title)).toEqual(["Use when"]);
+  });
+});
+
+describe("the catalog's list", () => {
+  const hits = Array.from({ length: 348 }, (_, i) => `p${i}`);
+
+  it("says how many there are, shows the first page, and more on request", () => {
+    expect(listView(hits, LIST_PAGE, "")).toEqual({
+      items: hits.slice(0, 40), heading: "348 patterns in the catalog, the first 40 shown", more: 40 });
+    expect(listView(hits, 320, "").more).toBe(28);
+    expect(listView(hits, 360, "")).toEqual({ items: hits, heading: "348 patterns in the catalog", more: 0 });
+  });
+
+  it("counts the matches of a search", () => {
+    expect(listView(hits.slice(0, 3), LIST_PAGE, " retry ")).toEqual({ items: hits.slice(0, 3), heading: "3 matches for 'retry'", more: 0 });
+    expect(listView(hits.slice(0, 1), LIST_PAGE, "x").heading).toBe("1 match for 'x'");
   });
 });

@@ -22,3 +22,21 @@ export function entrySections(entry: CatalogEntry): Section[] {
     : [{ title: "Use when", items: entry.use_when }, { title: "Avoid when", items: entry.avoid_when }];
   return sections.filter((s) => s.items.length > 0);
 }
+
+/** How many entries the catalog's list shows at first, and adds per "show more". */
+export const LIST_PAGE = 40;
+
+export interface ListView<T> { items: T[]; heading: string; more: number }
+
+/** The first `shown` of the list's `hits` for `query` (empty: the whole catalog), a heading
+ * that says how many there are, and how many the next "show more" adds (0: all are shown). */
+export function listView<T>(hits: T[], shown: number, query: string): ListView<T> {
+  const q = query.trim();
+  const total = q ? `${hits.length} ${hits.length === 1 ? "match" : "matches"} for '${q}'`
+    : `${hits.length} pattern${hits.length === 1 ? "" : "s"} in the catalog`;
+  const items = hits.slice(0, shown);
+  return {
+    items, heading: items.length < hits.length ? `${total}, the first ${items.length} shown` : total,
+    more: Math.min(LIST_PAGE, hits.length - items.length),
+  };
+}

@@ -2,7 +2,7 @@
 // templates that demonstrate it, and decision help that asks one question at a time.
 import { useEffect, useState } from "react";
 import { api, type Advice, type PatternBrief } from "../api";
-import { entrySections, isAntiPattern, type CatalogEntry } from "../model/catalog";
+import { entrySections, isAntiPattern, LIST_PAGE, listView, type CatalogEntry } from "../model/catalog";
 import { MAX_QUERY } from "../model/limits";
 
 type Entry = Record<string, unknown> & CatalogEntry & { id: string; name: string; summary: string; problem: string; solution: string;
@@ -11,13 +11,14 @@ type Entry = Record<string, unknown> & CatalogEntry & { id: string; name: string
 export function PatternDrawer({ initial, onClose, onTemplate }: { initial: string; onClose: () => void; onTemplate: (id: string) => void }) {
   const [query, setQuery] = useState("");
   const [hits, setHits] = useState<PatternBrief[]>([]);
+  const [shown, setShown] = useState(LIST_PAGE);
   const [searchError, setSearchError] = useState<string | null>(null);
   const [current, setCurrent] = useState(initial);
   const [entry, setEntry] = useState<Entry | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     const t = setTimeout(() => void api.patterns(query).then(
-      (h) => { setHits(h.slice(0, 40)); setSearchError(null); },
+      (h) => { setHits(h); setShown(LIST_PAGE); setSearchError(null); },
       (e) => { setHits([]); setSearchError(e instanceof Error ? e.message : String(e)); }), 200);
     return () => clearTimeout(t);
   }, [query]);
@@ -26,6 +27,7 @@ export function PatternDrawer({ initial, onClose, onTemplate }: { initial: strin
     if (current) api.pattern(current).then((e) => setEntry(e as Entry), (e) => setError(e.message));
     else setEntry(null);
   }, [current]);
+  const list = listView(hits, shown, query);
   return (
     <div className="drawer" role="dialog" aria-label="pattern catalog">
       <div className="drawer-head"><h2>Pattern catalog</h2><button type="button" onClick={onClose}>Close</button></div>
@@ -34,7 +36,14 @@ export function PatternDrawer({ initial, onClose, onTemplate }: { initial: strin
           <input placeholder="search: circuit braker, retries…" value={query} maxLength={MAX_QUERY} onChange={(e) => setQuery(e.target.value)} aria-label="search patterns" />
           {searchError && <p className="bad" data-testid="search-error">{searchError}</p>}
           {!searchError && query.trim() !== "" && hits.length === 0 && <p className="hint" data-testid="no-match">No pattern matches '{query.trim()}'.</p>}
-          <ul>{hits.map((h) => <li key={h.id}><button type="button" className={`link${h.id === current ? " active" : ""}`} onClick={() => setCurrent(h.id)}>{h.name}</button> <span className={h.category === "anti-pattern" ? "anti-tag" : "hint"}>{h.category}</span></li>)}</ul>
+          {!searchError && hits.length > 0 && <p className="hint" data-testid="list-count">{list.heading}</p>}
+          <ul>{list.items.map((h) => <li key={h.id}><button type="button" className={`link${h.id === current ? " active" : ""}`} onClick={() => setCurrent(h.id)}>{h.name}</button> <span className={h.category === "anti-pattern" ? "anti-tag" : "hint"}>{h.category}</span></li>)}</ul>
+          {list.more > 0 && (
+            <p>
+              <button type="button" className="small" onClick={() => setShown(shown + LIST_PAGE)} data-testid="show-more">show {list.more} more</button>{" "}
+              <button type="button" className="small" onClick={() => setShown(hits.length)}>show all {hits.length}</button>
+            </p>
+          )}
           <Advisor onPattern={setCurrent} />
         </div>
         <div className="drawer-entry">
