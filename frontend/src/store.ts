@@ -133,6 +133,17 @@ export function unsavedEdits(state: Pick<DesignState, "text" | "baseline" | "lay
   return state.text !== state.baseline || !sameLayout(state.layout, state.savedLayout);
 }
 
+/** The Save button's label: "Save *" while there are unsaved edits (those mayDiscard asks
+ * about), stored design or not. */
+export function saveLabel(state: Pick<DesignState, "text" | "baseline" | "layout" | "savedLayout">): string {
+  return unsavedEdits(state) ? "Save *" : "Save";
+}
+
+export function saveTitle(state: Pick<DesignState, "designId" | "text" | "baseline" | "layout" | "savedLayout">): string {
+  const what = state.designId === null ? "Save as a new design" : "Save a new version of this design";
+  return unsavedEdits(state) ? `${what} (it has unsaved changes)` : what;
+}
+
 function sameLayout(a: Layout, b: Layout): boolean {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length &&

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { setField } from "../src/model/edits";
-import { selectedEdge, unsavedEdits, useDesign } from "../src/store";
+import { saveLabel, selectedEdge, unsavedEdits, useDesign } from "../src/store";
 
 describe("unsaved edits", () => {
   it("include a node dragged since the design was loaded or saved", () => {
@@ -25,6 +25,15 @@ describe("unsaved edits", () => {
     useDesign.getState().load("name: a\n", "a");
     useDesign.getState().setText("name: b\n", "editor");
     expect(unsavedEdits(useDesign.getState())).toBe(true);
+  });
+
+  it("mark Save, for a template opened and edited as for a stored design", () => {
+    useDesign.getState().load("name: a\n", "circuit-breaker");  // a template: no design id
+    expect(saveLabel(useDesign.getState())).toBe("Save");
+    useDesign.getState().setText("name: b\n", "editor");
+    expect(saveLabel(useDesign.getState())).toBe("Save *");
+    useDesign.getState().saved("id-1", 1, "circuit-breaker", "name: b\n");
+    expect(saveLabel(useDesign.getState())).toBe("Save");
   });
 });
 

@@ -11,7 +11,7 @@ import { allErrors, placeMarks } from "../model/marks";
 import { KINDS, type Kind } from "../model/spec";
 import { saveDesign } from "../model/saving";
 import { formatPath } from "../model/yamlDoc";
-import { selectedEdge, unsavedEdits, useDesign } from "../store";
+import { saveLabel, saveTitle, selectedEdge, useDesign } from "../store";
 
 export function DesignPage({ schema, onPattern }: { schema: Record<string, unknown> | null; onPattern: (id: string) => void }) {
   const state = useDesign();
@@ -83,7 +83,7 @@ export function DesignPage({ schema, onPattern }: { schema: Record<string, unkno
     <div className="design">
       <div className="toolbar">
         <input className="name" value={state.name} aria-label="design name" onChange={(e) => useDesign.setState({ name: e.target.value })} />
-        <button type="button" onClick={() => void save()} title="Save a new version of this design">Save{state.savedText !== null && unsavedEdits(state) ? " *" : ""}</button>
+        <button type="button" onClick={() => void save()} title={saveTitle(state)}>{saveLabel(state)}</button>
         <span className="sep" />
         <select value={kind} onChange={(e) => setKind(e.target.value as Kind)} aria-label="kind of component to add">
           {KINDS.map((k) => <option key={k} value={k}>{k}</option>)}
