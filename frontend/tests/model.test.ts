@@ -204,6 +204,16 @@ describe("canvas edits", () => {
     expect(comments(out)).toEqual(comments(text));
   });
 
+  it("renaming a component moves only the lines with its name: the blank line and comment above it stay", () => {
+    const spaced = text.replace("\n  payments:\n", "\n  # the card gateway\n  payments:\n");
+    for (const before of [text, spaced]) {
+      const after = renameComponent(before, parse(before).data, "payments", "psp");
+      const changed = (t: string) => t.split("\n").filter((line, i) => line !== after.split("\n")[i]);
+      expect(after.split("\n").length).toBe(before.split("\n").length);
+      expect(changed(before).map((line) => line.trim())).toEqual(["- to: payments.charge", "payments:", "- target: payments"]);
+    }
+  });
+
   it("clearing a field removes it, so its default applies", () => {
     const out = setField(text, ["components", "checkout", "workers"], "");
     expect(parseYaml(out).components.checkout.workers).toBeUndefined();

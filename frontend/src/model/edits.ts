@@ -1,6 +1,6 @@
 // Canvas gestures as edits of the spec: add, delete and connect nodes, change a field. Each
 // returns the new YAML text (via `edit`, so comments and untouched lines survive).
-import { isMap, isSeq, parse as parseYaml, type Document } from "yaml";
+import { isMap, isScalar, isSeq, parse as parseYaml, type Document } from "yaml";
 import { deleteIn, edit, setIn, type Path } from "./yamlDoc";
 import { arr, isObj, kindOf, obj, resolve, str, type Kind } from "./spec";
 import { workloadId, type EdgeModel, type Graph } from "./graph";
@@ -223,6 +223,9 @@ export function renameComponent(text: string, data: unknown, from: string, to: s
   });
 }
 
+/** Rename a map key in place: the key node keeps the blank line, comment and style around it,
+ * so the reprint moves no line but the key's own. */
 function setKey(doc: Document, pair: { key: unknown }, name: string): void {
-  pair.key = doc.createNode(name);
+  if (isScalar(pair.key)) pair.key.value = name;
+  else pair.key = doc.createNode(name);
 }
