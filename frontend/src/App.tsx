@@ -10,28 +10,52 @@ import { GeneratePage } from "./pages/Generate";
 import { HistoryPage } from "./pages/History";
 import { PatternDrawer } from "./pages/Patterns";
 import { SimulatePage } from "./pages/Simulate";
+import { PAGES, parseRoute, routeHash, type Page } from "./model/route";
 import { mayDiscard, unsavedEdits, useDesign } from "./store";
 
-const PAGES = ["gallery", "design", "simulate", "compare", "generate", "history"] as const;
-type Page = (typeof PAGES)[number];
+/** Open the stored design `id` the address names. */
+async function openLinked(id: string): Promise<void> {
+  const { notify, load } = useDesign.getState();
+  try {
+    const design = await api.design(id);
+    if (mayDiscard()) load(design.spec, design.name, design.id, design.version, design.layout);
+  } catch (error) {
+    notify("error", `could not open the design in the address: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 const VALIDATE_AFTER_MS = 250;
 
-function pageFromHash(): Page {
-  const name = window.location.hash.replace(/^#\/?/, "");
-  return (PAGES as readonly string[]).includes(name) ? (name as Page) : "gallery";
+/** Write the address without a new history entry (and without a hashchange). */
+function replaceHash(hash: string): void {
+  if (window.location.hash !== hash) window.history.replaceState(null, "", hash);
 }
 
 export function App() {
-  const [page, setPage] = useState<Page>(pageFromHash());
+  const [page, setPage] = useState<Page>(() => parseRoute(window.location.hash).page);
+  const [opening, setOpening] = useState(false);
   const [schema, setSchema] = useState<Record<string, unknown> | null>(null);
   const [pattern, setPattern] = useState<string | null>(null);
-  const { text, parsed, setValidation, notice, load, undo, redo } = useDesign();
+  const { text, parsed, setValidation, notice, load, undo, redo, designId } = useDesign();
 
   useEffect(() => {
-    const follow = () => setPage(pageFromHash());
+    // The address names the stored design the page shows: a reload or the link opens it
+    // again (over unsaved edits only when the person agrees, as elsewhere).
+    const follow = () => {
+      const route = parseRoute(window.location.hash);
+      setPage(route.page);
+      if (route.designId === null || route.designId === useDesign.getState().designId) return;
+      setOpening(true);
+      void openLinked(route.designId).finally(() => {
+        setOpening(false);
+        replaceHash(routeHash(route.page, useDesign.getState().designId));
+      });
+    };
+    follow();
     window.addEventListener("hashchange", follow);
     return () => window.removeEventListener("hashchange", follow);
   }, []);
+  useEffect(() => { if (!opening) replaceHash(routeHash(page, designId)); }, [page, designId, opening]);
   useEffect(() => { api.schema().then(setSchema, () => undefined); }, []);
   useEffect(() => {
     // Reloading or closing the tab would drop unsaved edits (the open design lives in this
@@ -69,26 +93,26 @@ export function App() {
     return () => clearTimeout(timer);
   }, [notice]);
 
-  const go = (next: Page) => { window.location.hash = `/${next}`; };
+  const go = (next: Page) => { window.location.hash = routeHash(next, useDesign.getState().designId); };
   const openTemplate = (t: TemplateCard) => { if (mayDiscard()) { load(t.spec, t.id); go("design"); } };
   const openTemplateById = async (id: string) => {
     try { const t = await api.template(id); openTemplate(t); setPattern(null); } catch (e) { useDesign.getState().notify("error", String((e as Error).message)); }
   };
   const needsDesign = page !== "gallery" && page !== "history" && page !== "compare" && !text;
+  const empty = opening ? <div className="empty"><p>Opening the design…</p></div> : (
+    <div className="empty"><p>No design open yet.</p><button type="button" className="primary" onClick={() => go("gallery")}>Pick a template</button></div>);
 
   return (
     <div className="app">
       <header>
         <span className="brand">ScaleSim <b>Studio</b></span>
         <nav>{PAGES.map((p) => (
-          <a key={p} href={`#/${p}`} className={p === page ? "active" : ""} data-page={p}>{p[0].toUpperCase() + p.slice(1)}</a>
+          <a key={p} href={routeHash(p, designId)} className={p === page ? "active" : ""} data-page={p}>{p[0].toUpperCase() + p.slice(1)}</a>
         ))}</nav>
         <span className="design-name">{text ? useDesign.getState().name : ""}</span>
       </header>
       <main>
-        {needsDesign ? (
-          <div className="empty"><p>No design open yet.</p><button type="button" className="primary" onClick={() => go("gallery")}>Pick a template</button></div>
-        ) : page === "gallery" ? <GalleryPage onOpen={openTemplate} onPattern={(id) => setPattern(id)} />
+        {needsDesign ? empty : page === "gallery" ? <GalleryPage onOpen={openTemplate} onPattern={(id) => setPattern(id)} />
           : page === "design" ? <DesignPage schema={schema} onPattern={(id) => setPattern(id)} />
           : page === "simulate" ? <SimulatePage />
           : page === "compare" ? <ComparePage />
