@@ -55,7 +55,10 @@ export function App() {
     window.addEventListener("hashchange", follow);
     return () => window.removeEventListener("hashchange", follow);
   }, []);
-  useEffect(() => { if (!opening) replaceHash(routeHash(page, designId)); }, [page, designId, opening]);
+  useEffect(() => {
+    // the page as the address has it: a navigation just made may not have reached `page` yet
+    if (!opening) replaceHash(routeHash(parseRoute(window.location.hash).page, designId));
+  }, [designId, opening]);
   useEffect(() => { api.schema().then(setSchema, () => undefined); }, []);
   useEffect(() => {
     // Reloading or closing the tab would drop unsaved edits (the open design lives in this
@@ -87,6 +90,9 @@ export function App() {
     window.addEventListener("keydown", keys);
     return () => window.removeEventListener("keydown", keys);
   }, [undo, redo]);
+  // A notice is about the page it was given on ("applied …: run the simulation again",
+  // "refused …"): another page drops it, so that it covers none of that page's controls.
+  useEffect(() => { useDesign.setState({ notice: null }); }, [page]);
   useEffect(() => {
     if (!notice) return;
     const timer = setTimeout(() => useDesign.setState({ notice: null }), 6000);

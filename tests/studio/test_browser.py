@@ -627,6 +627,9 @@ def test_delete_key_and_generate_settings_in_chromium(server: str) -> None:
         expect(page.locator(".notice")).to_contain_text("deleted 'payments'")
         assert "payments:" not in editor_text(page)
         shot(page, "19-delete-key")
+        page.click("a[data-page=compare]")  # a notice stays with the page it was given on
+        expect(page.locator(".notice")).to_have_count(0, timeout=1000)  # not its 6 s timer
+        page.click("a[data-page=design]")
         page.get_by_role("button", name=re.compile("Undo")).click()
         expect(payments).to_be_visible()
 
@@ -654,7 +657,9 @@ def test_delete_key_and_generate_settings_in_chromium(server: str) -> None:
 def test_a_save_over_anothers_and_a_run_over_the_budget_ask_first_in_chromium(
         server: str) -> None:
     """Save from version 1 after another save made version 2: the page says so and asks
-    (accepted: the edit becomes version 3, the other save stays version 2). A run over the
+    (accepted: the edit becomes version 3, the other save stays version 2). A reload opens
+    the design again; saved after another tab deleted it, it asks and becomes a new design
+    with the edits. A run over the
     budget: the page shows the server's estimate and asks whether to run it anyway
     (declined: nothing runs; accepted: it runs, forced)."""
     expect = pytest.importorskip("playwright.sync_api").expect
@@ -685,6 +690,16 @@ def test_a_save_over_anothers_and_a_run_over_the_budget_ask_first_in_chromium(
                                     "at version 2, and this save started from version 1.")
         versions = page.request.get(route).json()["versions"]
         assert [v["number"] for v in versions] == [1, 2, 3]
+        page.reload()  # the address names the design: it opens again
+        expect(page.get_by_label("design name")).to_have_value("saved-twice")
+        assert page.url.endswith(f"#/design/{design['id']}")
+        assert page.request.delete(route).status == 204  # another tab deletes it
+        page.get_by_test_id("add-component").click()
+        page.once("dialog", answer(True))
+        page.get_by_role("button", name=re.compile("^Save")).click()
+        expect(page.locator(".notice")).to_have_text("saved 'saved-twice' as a new design")
+        assert asked[-1].startswith("'saved-twice' is no longer stored: it was deleted")
+        assert page.get_by_role("button", name=re.compile("^Save")).inner_text() == "Save"
 
         head, _, _ = spec.partition("simulation:")
         longer = page.request.post(server + "api/designs", data={
@@ -710,7 +725,7 @@ def test_a_save_over_anothers_and_a_run_over_the_budget_ask_first_in_chromium(
         [run] = page.request.get(server + f"api/runs?design_id={longer['id']}").json()
         page.get_by_test_id("cancel").click()
         expect(page.get_by_test_id("run-status")).to_have_text("cancelled")
-        assert len(asked) == 3
+        assert len(asked) == 4
         assert page.request.get(server + f"api/runs/{run['id']}").json()["status"] == \
             "cancelled"
 
