@@ -46,10 +46,7 @@ export function App() {
       setPage(route.page);
       if (route.designId === null || route.designId === useDesign.getState().designId) return;
       setOpening(true);
-      void openLinked(route.designId).finally(() => {
-        setOpening(false);
-        replaceHash(routeHash(route.page, useDesign.getState().designId));
-      });
+      void openLinked(route.designId).finally(() => setOpening(false));  // the address follows
     };
     follow();
     window.addEventListener("hashchange", follow);
