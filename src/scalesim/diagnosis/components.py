@@ -543,7 +543,7 @@ def hot_keys(run: Run, name: str) -> list[tuple[str, float]]:
     found = []
     for workload in system.workloads:
         keys = workload.key_space
-        if keys is None or not _reaches(run, ".".join(system.resolve(workload.to)), name):
+        if keys is None or not reaches(run, ".".join(system.resolve(workload.to)), name):
             continue
         shares = key_shares(keys.count, keys.skew)
         hot = [k for k in range(min(3, keys.count)) if k == 0 or shares[k] >= 0.5 / replicas]
@@ -590,7 +590,7 @@ def _visits_of(run: Run, name: str) -> dict[str, float]:
             for column, w in enumerate(system.workloads)}
 
 
-def _reaches(run: Run, entry: str, name: str) -> bool:
+def reaches(run: Run, entry: str, name: str) -> bool:
     """Whether requests entering at operation `entry` visit component `name`."""
     names, matrix = call_matrix(run.system)
     seen = reachable(matrix, np.array([ref == entry for ref in names]))

@@ -25,6 +25,7 @@ from scalesim.diagnosis.context import (
 )
 from scalesim.diagnosis.crashes import probe_fix
 from scalesim.diagnosis.finding import Finding, Fix, count, duration, rate, share
+from scalesim.diagnosis.rollouts import rollout_fix
 from scalesim.lint.rules.resilience import calls_in_window, never_opens, running_replicas
 from scalesim.spec.model import Balancer, Fault
 from scalesim.spec.resilience import CircuitBreaker
@@ -79,7 +80,8 @@ def failures(run: Run) -> Iterator[Finding]:
         fix = breaker or _fault_fix(run, _targets(calls), calls, evidence, contained=False) \
             or probe_fix(run, name, evidence, numbers) \
             or _entry_fault_fix(run, name, evidence) \
-            or _timeout_fix(run, calls[:3], evidence) or _rate_limited_fix(run, name, causes)
+            or _timeout_fix(run, calls[:3], evidence) or _rate_limited_fix(run, name, causes) \
+            or rollout_fix(run, name, failed, evidence)
         yield Finding("failures", "problem", name,
                       f"{name}: {share(failed / total)} of requests failed ("
                       + ", ".join(f"{cause.replace('_', ' ')} {count(n)}"

@@ -19,14 +19,15 @@ from scalesim.diagnosis.finding import Finding
 from scalesim.diagnosis.lags import lagging
 from scalesim.diagnosis.overload import overload
 from scalesim.diagnosis.queues import backlogs
-from scalesim.diagnosis.rollouts import aborted_rollouts
+from scalesim.diagnosis.rollouts import rollouts
 from scalesim.diagnosis.slo import missed_slos
 from scalesim.spec.model import System
 
-# In order: queue checks first, so a consumer they explain is not diagnosed twice.
+# In order: queue checks first, so a consumer they explain is not diagnosed twice; rollouts
+# before failures, which point at a new version's.
 CHECKS = (backlogs, crashed_deliveries, lagging, saturated, cpu_bound, connection_pools,
-          bulkheads, rate_limits, overload, failures, missed_slos, degraded, split_brains,
-          failovers, aborted_rollouts)
+          bulkheads, rate_limits, overload, rollouts, failures, missed_slos, degraded,
+          split_brains, failovers)
 
 
 def findings(system: System, result: dict[str, Any]) -> list[Finding]:
