@@ -90,6 +90,60 @@ def failures(run: Run) -> Iterator[Finding]:
                       numbers)
 
 
+def short_timeouts(run: Run) -> Iterator[Finding]:
+    """Calls whose attempts time out (1 % or more) under a timeout below the callee's
+    measured p99 (`_short_timeout`), though its retries answer most requests, so no failures
+    finding names it: the cut-off attempts are answers that were coming, and their retries
+    load the callee and lengthen the requests. The fix is the failures finding's for a
+    callee with room (`_longer_timeout`). None when a finding made before sets the timeout
+    already, when the timeout is above the callee's normal answers (it cuts mostly hangs),
+    or when the callee is at its limit: its queue makes the answers slow, and its own
+    finding relieves it."""
+    busy = at_limit(run)
+    for call in run.result["calls"]:
+        short = _short_timeout(run, call)
+        if short is None or _longer_ms(short) <= short.timeout_s * 1e3 \
+                or _timeout_set(run, short.path) or call["to"].split(".", 1)[0] in busy:
+            continue
+        evidence = _cut_texts(run, call, short)
+        yield Finding("limit", "warning", _edge(call),
+                      f"the timeout of {_edge(call)} ({short.timeout_s * 1e3:g} ms) is below "
+                      f"{call['to']}'s p99 ({short.p99_ms:.3g} ms): "
+                      f"{share(call['timeouts'] / call['attempts'])} of its attempts time out",
+                      "timeout", tuple(evidence), _longer_timeout(run, call, short, evidence),
+                      {"timeout_ms": short.timeout_s * 1e3, "callee_p99_ms": short.p99_ms,
+                       "timeout_share": call["timeouts"] / call["attempts"],
+                       "amplification": call["amplification"]})
+
+
+def _timeout_set(run: Run, path: tuple[str | int, ...]) -> bool:
+    """Whether a finding made before sets the timeout of the call at `path` already."""
+    prefix = f"{dotted(path)}.timeout="
+    return any(o.startswith(prefix) for f in run.found if f.fix is not None for o in f.fix.set)
+
+
+def _cut_texts(run: Run, call: dict[str, Any], short: Short) -> list[str]:
+    """What a timeout below the callee's p99 costs: the attempts cut off, the retries they
+    provoke, and the caller's latency."""
+    callee, caller = call["to"], call["from"]
+    latency = run.latency_ms(callee)
+    texts = [f"{count(call['timeouts'])} of its {count(call['attempts'])} attempts timed out "
+             f"after {short.timeout_s * 1e3:g} ms, while {callee} answers in "
+             f"{latency.get('p50') or 0:.3g} ms at the median and {short.p99_ms:.3g} ms at p99: "
+             "the timeout cuts off answers that were coming"]
+    retried = min(call["retries"], call["timeouts"])
+    if retried:
+        texts.append(f"of its {count(call['retries'])} retries (amplification "
+                     f"{call['amplification']:.3g}), up to {count(retried)} follow a timeout: "
+                     f"up to {rate(retried / run.span_s)} more load on {callee}, and a "
+                     "request retried so waits out the timeout and a back-off before its "
+                     "next try")
+    p99 = run.latency_ms(caller).get("p99")
+    if p99 is not None:
+        texts.append(f"{caller} answers in {p99:.3g} ms at p99")
+    return texts
+
+
 def _targets(calls: list[dict[str, Any]]) -> set[str]:
     return {c["to"].split(".", 1)[0] for c in calls}
 
@@ -282,7 +336,7 @@ def _longer_timeout(run: Run, call: dict[str, Any], short: Short, evidence: list
     the cap (`_capped`)."""
     callee = call["to"]
     cut = share(call["timeouts"] / call["attempts"])
-    proposed_ms = math.ceil(TIMEOUT_MARGIN * short.normal_ms)
+    proposed_ms = _longer_ms(short)
     level, normal_ms = short.level, short.normal_ms
     hangs = level != "p99"
     if hangs:
@@ -302,6 +356,12 @@ def _longer_timeout(run: Run, call: dict[str, Any], short: Short, evidence: list
                f"({normal_ms:.3g} ms): it cut off {cut} of the attempts, answers that were "
                "coming" + (f"; it would still cut the hangs past its {level}" if hangs else ""),
                (f"{dotted(short.path)}.timeout={proposed_ms}ms",))
+
+
+def _longer_ms(short: Short) -> int:
+    """The timeout sized for the callee's normal answers: TIMEOUT_MARGIN × the slowest of
+    them, in whole milliseconds."""
+    return math.ceil(TIMEOUT_MARGIN * short.normal_ms)
 
 
 def _capped(run: Run, call: dict[str, Any], short: Short, bound: waits.Cap,

@@ -13,7 +13,7 @@ from scalesim.diagnosis.components import (
 )
 from scalesim.diagnosis.context import Run
 from scalesim.diagnosis.dead_letters import crashed_deliveries
-from scalesim.diagnosis.degradation import degraded, failures
+from scalesim.diagnosis.degradation import degraded, failures, short_timeouts
 from scalesim.diagnosis.elections import failovers, split_brains
 from scalesim.diagnosis.finding import Finding
 from scalesim.diagnosis.lags import lagging
@@ -27,7 +27,7 @@ from scalesim.spec.model import System
 # before failures, which point at a new version's.
 CHECKS = (backlogs, crashed_deliveries, lagging, saturated, cpu_bound, connection_pools,
           bulkheads, rate_limits, overload, rollouts, failures, missed_slos, degraded,
-          split_brains, failovers)
+          short_timeouts, split_brains, failovers)
 
 
 def findings(system: System, result: dict[str, Any]) -> list[Finding]:
