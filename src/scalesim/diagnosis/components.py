@@ -271,14 +271,45 @@ def _fixed_load(run: Run, name: str, arrival: float, load: ComponentLoad,
         return load.arrival_rate_rps, ("its closed-loop users can reach once answers come "
                                        "sooner"), True
     offered = _offered_rate(run, name, run.system.simulation.warmup, run.end_s)
+    if offered <= AMPLIFIED * base:
+        return base, why, False
     callers = sorted(_callers(run, name) & at_limit(run))
-    if callers and offered > AMPLIFIED * base:
+    if callers:
         evidence.append(f"its callers ({', '.join(callers)}) are at their limit, so only "
                         f"{rate(base)} reached it: the workloads offer {rate(offered)} "
                         "through the call graph (the analytic offered load), which it gets "
                         "once they keep up")
         return offered, "the workloads offer", False
+    coalesced = _coalescing(run, name)
+    if coalesced:
+        evidence.append(f"{'; '.join(coalesced)}: while its loads are slow, the misses that "
+                        f"wait on them never reach it, so only {rate(base)} did; the "
+                        f"workloads offer {rate(offered)} through the call graph (the "
+                        "analytic offered load), which it gets once its loads are quick")
+        return offered, "the workloads offer", False
     return base, why, False
+
+
+def _coalescing(run: Run, name: str) -> list[str]:
+    """The caches in front of `name` that coalesce misses (`stampede: coalesce`) on loads
+    that took HELD_LONGER × the healthy round trip to its operation or more: each miss of a
+    key already loading waits for that load instead of reaching `name`, so a slow `name`
+    gets fewer visits than it will once relieved. Evidence, one per cache."""
+    out = []
+    for cache, measured in run.result.get("caches", {}).items():
+        component = run.system.components[cache]
+        caching, backend = component.caching, component.backend
+        load_ms = (measured.get("load_ms") or {}).get("mean")
+        if caching is None or backend is None or caching.stampede != "coalesce" \
+                or not measured.get("coalesced") or load_ms is None:
+            continue
+        target = ".".join(run.system.resolve(backend))
+        healthy = round_trip_s(run.system, target)
+        if target.split(".", 1)[0] == name and load_ms / 1e3 >= HELD_LONGER * healthy:
+            out.append(f"{cache} coalesced {count(measured['coalesced'])} misses onto loads "
+                       f"from {target} in flight, which took {duration(load_ms / 1e3)} on "
+                       f"average, {duration(healthy)} when healthy")
+    return out
 
 
 def _offered_rate(run: Run, name: str, start: float, end: float) -> float:
