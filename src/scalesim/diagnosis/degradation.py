@@ -416,8 +416,8 @@ def _fault_fix(run: Run, targets: set[str], calls: list[dict[str, Any]], evidenc
     callees, and a workload's faulty entry component), that fault is the cause. If its
     calls fell back (`contained`), the design contains it and the remedy is the faulty
     component; if requests failed, nothing answered them, and for an elected component
-    the failover finding says what shortens it. Not when the failures spread beyond the
-    faulty replicas (then `evidence` gets why)."""
+    the failover finding's fix shortens the failover (`_failover_fix`). Not when the
+    failures spread beyond the faulty replicas (then `evidence` gets why)."""
     faults = [f for f in run.faults if f.component in targets]
     if not faults:
         return None
@@ -435,13 +435,24 @@ def _fault_fix(run: Run, targets: set[str], calls: list[dict[str, Any]], evidenc
         text = (f"the fault on {names} causes it; the resilience settings contain it as "
                 f"designed, and the remedy is {names} itself")
     elif elected:
-        text = (f"the fault on {names} causes them: {', '.join(elected)} had no leader "
-                "until the failover ended, and its failover finding says how to shorten it "
-                "and what should retry `unavailable`")
+        return _failover_fix(run, names, elected)
     else:
         text = (f"the fault on {names} causes them, and nothing in the design answered the "
                 f"requests that met it; {_containment(targets - _targets(calls), faults)}")
     return Fix(f"{text}. Without the fault:", (f"faults={value}",))
+
+
+def _failover_fix(run: Run, names: str, elected: list[str]) -> Fix:
+    """Requests refused `unavailable` by elected components while a fault left them without
+    a leader: the fix of their failover findings (made before, in `run.found`), which
+    shortens the failover and says what should retry; a fault is what the design must
+    survive, so its removal is no fix."""
+    fixes = [f.fix for f in run.found
+             if f.kind == "failover" and f.subject in elected and f.fix is not None]
+    said = "; ".join(fix.summary for fix in fixes) or "see its failover finding"
+    return Fix(f"the fault on {names} causes them: {', '.join(elected)} had no leader until "
+               f"the failover ended; the failover finding's fix: {said}",
+               tuple(override for fix in fixes for override in fix.set))
 
 
 def _containment(entries: set[str], faults: list[Fault]) -> str:

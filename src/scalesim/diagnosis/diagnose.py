@@ -24,10 +24,10 @@ from scalesim.diagnosis.slo import missed_slos
 from scalesim.spec.model import System
 
 # In order: queue checks first, so a consumer they explain is not diagnosed twice; rollouts
-# before failures, which point at a new version's.
+# and failovers before failures, which point at a new version's or take a failover's fix.
 CHECKS = (backlogs, crashed_deliveries, lagging, saturated, cpu_bound, connection_pools,
-          bulkheads, rate_limits, overload, rollouts, failures, missed_slos, degraded,
-          short_timeouts, split_brains, failovers)
+          bulkheads, rate_limits, overload, rollouts, split_brains, failovers, failures,
+          missed_slos, degraded, short_timeouts)
 
 
 def findings(system: System, result: dict[str, Any]) -> list[Finding]:

@@ -14,7 +14,7 @@ from typing import Any
 from scalesim.diagnosis.context import NOTABLE, Run, fault_text
 from scalesim.diagnosis.finding import Finding, Fix, share
 from scalesim.spec.checks import iter_calls
-from scalesim.spec.consistency import JITTER_FACTOR
+from scalesim.spec.consistency import JITTER_FACTOR, LeaderElection
 from scalesim.spec.model import Component, Fault
 
 
@@ -102,25 +102,131 @@ def _failover(run: Run, name: str, entry: dict[str, Any], refused: int,
                 f"{latency.get('p99', math.nan):.1f} ms: requests that met the failover "
                 "waited it out or failed",
                 *(fault_text(f, run.end_s) for f in run.faults_on(name))]
-    if election.type == "lease":
-        detect = (f"a shorter lease_duration ({election.lease_duration:g} s now; with "
-                  "renew_deadline and retry_period in proportion) detects a dead leader "
-                  "sooner, at the price of more renewals against the API server")
-    else:
-        detect = (f"a shorter election_timeout ({election.election_timeout * 1e3:g} ms now) "
-                  "detects a dead leader sooner; keep it 10× the heartbeat and above the "
-                  "round trip, or healthy leaders are deposed")
+    budget, why = _gap_budget(run, longest / 1e3, refused / visits, failed)
+    detect, overrides = _detection(run, name, budget, why)
     retry = _retry_advice(run, name, longest / 1e3)
     meanwhile = _served_without_leader(run.system.components[name])
     fix = Fix(f"{detect}; {retry}" + (f"; {', '.join(meanwhile)}, served without a leader, "
-                                      "go on meanwhile" if meanwhile else ""))
+                                      "go on meanwhile" if meanwhile else ""), overrides)
     return Finding("failover", "warning", name,
                    f"{name} went {entry['leaderless_s']:.2f} s without a leader: {refused:,} "
                    f"visits refused ({share(refused / visits)} of its visits), {failed:,} "
                    f"requests failed unavailable", None, tuple(evidence), fix,
                    {"leaderless_s": entry["leaderless_s"], "refused_no_leader": refused,
                     "refused_share": refused / visits, "failed_unavailable": failed,
-                    "failover_ms_max": longest})
+                    "failover_ms_max": longest, "failover_budget_s": budget})
+
+
+def _gap_budget(run: Run, longest_s: float, refused_share: float,
+                failed: int) -> tuple[float, str]:
+    """The longest failover the run affords, and why: what is refused (and fails) grows
+    with the time without a leader, so the measured longest failover scaled by the share
+    allowed over the share measured — of the requests failing `unavailable`, what the
+    error-rate SLO of all requests leaves beside the other failures; without one (or when
+    the other failures alone miss it), of the visits refused, NOTABLE, under which this
+    finding is not made."""
+    requests = run.result["requests"]
+    failed_share = failed / max(1, requests["total"])
+    check = run.error_check("all")
+    if check is not None and failed_share > 0:
+        room = check["target"] - (check["actual"] - failed_share)
+        if room > 0:
+            return longest_s * room / failed_share, (
+                f"the error-rate SLO ({share(check['target'])}) leaves the failovers "
+                f"{share(room)} of the requests")
+    return longest_s * NOTABLE / refused_share, (
+        f"keeps the visits refused under {share(NOTABLE)}")
+
+
+def _detection(run: Run, name: str, budget: float, why: str) -> tuple[str, tuple[str, ...]]:
+    """The detection settings, sized so that a crashed leader is replaced within `budget`
+    seconds: the advice, and its `--set` overrides (none when no shorter setting exists)."""
+    election = run.system.components[name].leader_election
+    assert election is not None
+    if election.type == "lease":
+        return _lease_fix(name, election, budget, why)
+    return _raft_fix(run, name, election, budget, why)
+
+
+def _lease_fix(name: str, election: LeaderElection, budget: float,
+               why: str) -> tuple[str, tuple[str, ...]]:
+    """The longest lease (`_shorter_leases`) whose worst failover after a crash
+    (`failover_bounds`) fits `budget`; else the shortest, which the retries must complete."""
+    now = (f"{election.lease_duration:g} s / {_ms(election.renew_deadline)} / "
+           f"{_ms(election.retry_period)}")
+    leases = _shorter_leases(election)
+    if not leases:
+        return (f"the lease ({now}) is as short as the spec allows; detection cannot be "
+                "sooner", ())
+    fits = [lease for lease in leases if lease.failover_bounds()[1] <= budget]
+    chosen = fits[0] if fits else leases[-1]
+    worst = chosen.failover_bounds()[1]
+    settings = (f"lease_duration {chosen.lease_duration:g} s, renew_deadline "
+                f"{_ms(chosen.renew_deadline)}, retry_period {_ms(chosen.retry_period)} (now "
+                f"{now}, scaled alike: lease_duration > renew_deadline > 1.2 × retry_period, as "
+                "client-go requires)")
+    outcome = (f"a crashed leader is then replaced within {worst:.3g} s (lease_duration + "
+               f"4.4 × retry_period), under the {budget:.3g} s that {why}" if fits else
+               f"even this, the shortest, lets a failover last up to {worst:.3g} s, over the "
+               f"{budget:.3g} s that {why}, so the retries must wait out the rest")
+    path = f"components.{name}.leader_election"
+    return (f"{settings}: {outcome}, at the price of a renewal every "
+            f"{_ms(chosen.retry_period)} against the API server",
+            (f"{path}.lease_duration={chosen.lease_duration:g}s",
+             f"{path}.renew_deadline={round(chosen.renew_deadline * 1000)}ms",
+             f"{path}.retry_period={round(chosen.retry_period * 1000)}ms"))
+
+
+def _shorter_leases(election: LeaderElection) -> list[LeaderElection]:
+    """The leases with a whole-second lease_duration below the current one, longest first,
+    with renew_deadline and retry_period scaled alike (down to the millisecond), that keep
+    client-go's rules (lease_duration > renew_deadline > 1.2 × retry_period)."""
+    found = []
+    for seconds in range(math.ceil(election.lease_duration) - 1, 0, -1):
+        scale = seconds / election.lease_duration
+        renew = math.floor(election.renew_deadline * scale * 1000) / 1000
+        retry = math.floor(election.retry_period * scale * 1000) / 1000
+        if retry > 0 and seconds > renew > JITTER_FACTOR * retry:
+            found.append(election.model_copy(update={
+                "lease_duration": float(seconds), "renew_deadline": renew,
+                "retry_period": retry}))
+    return found
+
+
+# A Raft election timeout at least this many heartbeats (etcd's advice: 5 to 10; SS604
+# needs more than one heartbeat and a round trip).
+HEARTBEATS = 10
+
+
+def _raft_fix(run: Run, name: str, election: LeaderElection, budget: float,
+              why: str) -> tuple[str, tuple[str, ...]]:
+    """The longest election timeout whose longest draw (`timeout_max`, scaled alike) fits
+    `budget`, at least HEARTBEATS heartbeats (and above a heartbeat and a round trip)."""
+    ratio = election.timeout_max / election.election_timeout
+    floor_s = max(HEARTBEATS * election.heartbeat,
+                  election.heartbeat + 2.0 * run.system.defaults.network.mean_s)
+    timeout = max(math.floor(budget / ratio * 1000) / 1000, math.ceil(floor_s * 1000) / 1000)
+    now = f"{_ms(election.election_timeout)}"
+    if timeout >= election.election_timeout:
+        return (f"the election timeout ({now}) is {HEARTBEATS} heartbeats or less already: "
+                "shorter, healthy leaders are deposed; a shorter heartbeat would allow a "
+                "shorter timeout", ())
+    path = f"components.{name}.leader_election"
+    overrides = [f"{path}.election_timeout={round(timeout * 1000)}ms"]
+    if election.election_timeout_max is not None:
+        overrides.append(f"{path}.election_timeout_max={round(timeout * ratio * 1000)}ms")
+    fits = timeout * ratio <= budget
+    outcome = (f"followers then stand within about {timeout * ratio:.3g} s of a crash, under "
+               f"the {budget:.3g} s that {why}" if fits else
+               f"the shortest that keeps {HEARTBEATS} heartbeats; followers still take up to "
+               f"about {timeout * ratio:.3g} s, over the {budget:.3g} s that {why}, so the "
+               "retries must wait out the rest")
+    return (f"election_timeout {_ms(timeout)} (now {now}): {outcome}; shorter, healthy "
+            "leaders are deposed", tuple(overrides))
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:g} ms" if seconds < 1 else f"{seconds:g} s"
 
 
 def _served_without_leader(component: Component) -> list[str]:
