@@ -390,7 +390,7 @@ def simulate_command(
         from scalesim.sim.timeseries import FILES
 
         print_summary(result, stdout_console())
-        print_template_checks(file, result)
+        print_template_checks(file, result, overrides or ())
         if "precision" in result:
             _print_precision(result)
         if out_dir is not None:

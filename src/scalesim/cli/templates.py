@@ -16,6 +16,8 @@ from scalesim.cli.outputs import OutputError, check_file, write_file
 from scalesim.cli.run import seed_option
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from scalesim.templates import Check, Template
 
 EXIT_BAD_INPUT = 2
@@ -234,13 +236,15 @@ def check(
         raise typer.Exit(1)
 
 
-def print_template_checks(file: Path, result: dict[str, Any]) -> None:
+def print_template_checks(file: Path, result: dict[str, Any],
+                          overrides: Sequence[str] = ()) -> None:
     """After `simulate`: when the spec was built by `scalesim new`, its template's
-    expectations for the parameters in its header, each as pass or fail."""
+    expectations for the parameters in its header, each as pass or fail; the spec is
+    compared with the template's as simulated (`--set` overrides applied)."""
     from scalesim.templates.check import check_against
 
     try:
-        found = check_against(file.read_text(encoding="utf-8"), result)
+        found = check_against(file.read_text(encoding="utf-8"), result, overrides)
     except OSError:
         return
     if found is None:

@@ -3,16 +3,20 @@
 A spec written by `scalesim new` starts with a header naming its template, version and
 parameters (see `base._header`). From that header the template's expectations for those
 parameters are rebuilt and evaluated against a simulation result of the spec, so
-`scalesim simulate` can say whether the design still shows what the template promised."""
+`scalesim simulate` can say whether the design still shows what the template promised.
+The spec is compared with the template's after `--set` overrides: they change it as much
+as an edit of the file does."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
+from scalesim.spec.overrides import OverrideError, apply_override, parse_override
 from scalesim.templates.base import Template
 from scalesim.templates.expect import Check, Expect, evaluate
 from scalesim.templates.params import ParamError
@@ -51,9 +55,10 @@ def header_lines(text: str) -> list[str]:
     return lines
 
 
-def origin(text: str) -> Origin | None:
+def origin(text: str, overrides: Sequence[str] = ()) -> Origin | None:
     """The template behind a spec's text, or None when it has no (valid) `scalesim new`
-    header: an unknown template, or parameters the template no longer accepts."""
+    header: an unknown template, or parameters the template no longer accepts. `edited`
+    compares the spec with `overrides` applied, as it was simulated."""
     lines = header_lines(text)
     made = next((m for m in map(_MADE_BY.match, lines) if m), None)
     given = next((m for m in map(_PARAMETERS.match, lines) if m), None)
@@ -67,18 +72,24 @@ def origin(text: str) -> Origin | None:
     except (UnknownTemplateError, ParamError):
         return None
     return Origin(template, int(made.group(2)), template.scenario(params).expect,
-                  _data(text) != _data(built.text))
+                  _data(text, overrides) != _data(built.text))
 
 
-def _data(text: str) -> Any:
-    """A spec's content without its comments and layout (None if it does not parse)."""
+def _data(text: str, overrides: Sequence[str] = ()) -> Any:
+    """A spec's content without its comments and layout, `overrides` applied (None if it
+    does not parse or an override does not apply)."""
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
+        data = yaml.safe_load(text)
+        for override in overrides:
+            apply_override(data, *parse_override(override))
+    except (yaml.YAMLError, OverrideError):
         return None
+    return data
 
 
-def check_against(text: str, result: dict[str, Any]) -> tuple[Origin, list[Check]] | None:
-    """The template's expectations of this spec, evaluated on `result`; None if no template."""
-    found = origin(text)
+def check_against(text: str, result: dict[str, Any], overrides: Sequence[str] = ()
+                  ) -> tuple[Origin, list[Check]] | None:
+    """The template's expectations of this spec as simulated (`overrides` applied),
+    evaluated on `result`; None if no template."""
+    found = origin(text, overrides)
     return None if found is None else (found, evaluate(found.expect, result))
