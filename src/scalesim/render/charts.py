@@ -215,26 +215,53 @@ def _fits(names: list[str]) -> bool:
     return LEFT + 60.0 + width <= WIDTH - RIGHT
 
 
+MIN_SHOWN = 12  # characters an elided legend name keeps, its start and end
+
+
+def _elided(name: str, cap: int) -> str:
+    """`name` in at most `cap` characters: its middle replaced by '…', since its start and
+    its end tell lines apart (a queue's 'published' and 'delivered', a run's file)."""
+    if len(name) <= cap:
+        return name
+    head = (cap - 1) // 2
+    return name[:head] + "…" + name[len(name) - (cap - 1 - head):]
+
+
+def _all_named(names: list[str]) -> list[str] | None:
+    """Every name along the top, the longest elided as little as lets them all fit while
+    they stay distinct; None when they cannot all fit (then '+N more' counts the rest)."""
+    longest = max(map(len, names), default=0)
+    for cap in range(longest, min(longest, MIN_SHOWN) - 1, -1):
+        shown = [_elided(name, cap) for name in names]
+        if _fits(shown) and len(set(shown)) == len(set(names)):
+            return shown
+    return None
+
+
 def _legend(entries: list[tuple[str, str, tuple[float, float]]]) -> list[str]:
-    """A name and colour per line along the top, as many as fit; the rest are counted in a
-    '+N more' that always has its room (the lines themselves are all drawn). When not all
-    fit, the lines with the highest peak (then mean) are named first, so the ones left to
-    the hover are the least prominent, not the last in alphabetical order."""
-    every = _fits([name for name, _, _ in entries])
-    if not every:
+    """A name and colour per line along the top. All of them when they fit, long names
+    elided in the middle (the full name on hover); otherwise as many as fit and the rest
+    counted in a '+N more' that always has its room (the lines themselves are all drawn),
+    the lines with the highest peak (then mean) named first, so the ones left to the hover
+    are the least prominent, not the last in alphabetical order."""
+    names = [name for name, _, _ in entries]
+    shown = _all_named(names)
+    if shown is None:
         entries = sorted(entries, key=lambda entry: entry[2], reverse=True)
     out: list[str] = []
     legend_x = LEFT + 60.0
     for index, (name, colour, _) in enumerate(entries):
-        room = 0.0 if every else MORE_WIDTH
-        if legend_x + 13 + CHAR_W_LEGEND * len(name) + room > WIDTH - RIGHT:
+        label = name if shown is None else shown[index]
+        room = 0.0 if shown is not None else MORE_WIDTH
+        if legend_x + 13 + CHAR_W_LEGEND * len(label) + room > WIDTH - RIGHT:
             out.append(f'<text x="{legend_x}" y="{TOP - 12}" class="legend">'
                        f'+{len(entries) - index} more (hover a line)</text>')
             break
+        full = "" if label == name else f"<title>{escape(name)}</title>"
         out.append(f'<rect x="{legend_x}" y="{TOP - 16}" width="10" height="3" '
                    f'fill="{colour}"/><text x="{legend_x + 13}" y="{TOP - 12}" '
-                   f'class="legend">{escape(name)}</text>')
-        legend_x += 22 + CHAR_W_LEGEND * len(name)
+                   f'class="legend">{escape(label)}{full}</text>')
+        legend_x += 22 + CHAR_W_LEGEND * len(label)
     return out
 
 
