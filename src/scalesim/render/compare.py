@@ -8,6 +8,7 @@ and the names of what draws, so the parts the two designs share draw the same nu
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -194,14 +195,28 @@ class Verdict:
     reasons: tuple[str, ...]
 
 
-def _show(metric: str, value: float | None) -> str:
+SHARES = ("error_rate", "utilization")  # shown in %, their changes in percentage points
+
+
+def shown(metric: str, value: float | None, signed: bool = False) -> str:
+    """A compared number as the rest of the output shows it: shares in %, counts with
+    thousands separators, the metric's unit; `signed` for a change (shares in points)."""
     if value is None:
         return "—"
-    if metric == "error_rate":
-        return f"{value * 100:.2f} %"
-    return f"{value:,.4g}" + (" ms" if metric.endswith("_ms") else " rps"
-                               if metric.endswith("_rps") else "/s"
-                               if metric.endswith("_per_s") else "")
+    if metric in SHARES:
+        return f"{value * 100:{'+' if signed else ''}.2f} {'pp' if signed else '%'}"
+    return _figure(value, signed) + (" ms" if metric.endswith("_ms") else " rps"
+                                     if metric.endswith("_rps") else "/s"
+                                     if metric.endswith("_per_s") else "")
+
+
+def _figure(value: float, signed: bool) -> str:
+    """About four significant digits, never in scientific notation: 89,650, 37.44, 0.3985."""
+    sign = "+" if signed else ""
+    if value == 0 or abs(value) >= 1000:
+        return f"{value:{sign},.0f}"
+    decimals = min(6, 3 - math.floor(math.log10(abs(value))))
+    return f"{value:{sign}.{decimals}f}".rstrip("0").rstrip(".")
 
 
 def verdict(a: dict[str, Any], b: dict[str, Any],
@@ -210,8 +225,8 @@ def verdict(a: dict[str, Any], b: dict[str, Any],
     goodput, error rate and p99 latency (B better if none is worse and one is better).
     Degraded answers are reported as the trade-off they are, never as a loss."""
     system = {d.metric: d for d in deltas(a, b) if d.scope == "system"}
-    reasons = [f"{text} {_show(metric, system[metric].a)} → "
-               f"{_show(metric, system[metric].b)} ({system[metric].verdict})"
+    reasons = [f"{text} {shown(metric, system[metric].a)} → "
+               f"{shown(metric, system[metric].b)} ({system[metric].verdict})"
                for metric, text in DECIDING if system[metric].verdict in ("better", "worse")]
     slo_a, slo_b = a.get("slo", {}).get("met"), b.get("slo", {}).get("met")
     verdicts = {system[metric].verdict for metric, _ in DECIDING}
@@ -274,7 +289,7 @@ def print_comparison(a: dict[str, Any], b: dict[str, Any], labels: tuple[str, st
             continue
         style = "green" if d.verdict == "better" else "red" if d.verdict == "worse" else ""
         relative = "—" if d.relative is None else f"{d.relative * 100:+.1f}%"
-        rows.append([d.scope, d.metric, _show(d.metric, d.a), _show(d.metric, d.b), relative,
+        rows.append([d.scope, d.metric, shown(d.metric, d.a), shown(d.metric, d.b), relative,
                      Text(d.verdict, style=style)])
     noise = ("one replication each: a difference of a few per cent can be chance; -r 5 "
              "gives intervals, and numbers whose intervals overlap count as the same"
@@ -317,8 +332,9 @@ def overlaid(a: dict[str, Any], b: dict[str, Any], labels: tuple[str, str]) -> l
     for name in [n for n in wa if n in wb]:
         for column, unit, title in (("goodput_rps", "rps", "goodput"),
                                     ("p99_ms", "ms", "p99 latency")):
-            series = [Series(labels[0], wa[name]["t_s"], wa[name][column], A_COLOUR),
-                      Series(labels[1], wb[name]["t_s"], wb[name][column], B_COLOUR)]
+            # "A · " first: a legend short of room elides the middle of a long label
+            series = [Series(f"A · {labels[0]}", wa[name]["t_s"], wa[name][column], A_COLOUR),
+                      Series(f"B · {labels[1]}", wb[name]["t_s"], wb[name][column], B_COLOUR)]
             text = f"{name}: {title}"
             charts.append(Chart(text, line_chart(text, unit, series, span, windows)))
     return charts
@@ -330,6 +346,7 @@ def render_compare(a: dict[str, Any], b: dict[str, Any], systems: tuple[System |
         diagram(base_architecture(result, system), result, ColorBy.UTILIZATION)
         for result, system in zip((a, b), systems, strict=True)]
     return render_page("compare.html.j2", a=a, b=b, labels=labels, deltas=deltas(a, b),
+                       shown=shown,
                        crn=a["seed"] == b["seed"], cautions=cautions(a, b),
                        charts=overlaid(a, b, labels),
                        diagrams=diagrams, verdict=verdict(a, b, labels))
