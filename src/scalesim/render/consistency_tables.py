@@ -48,9 +48,9 @@ def _election_row(name: str, entry: dict[str, Any]) -> list[Cell]:
 def _cache_row(name: str, entry: dict[str, Any]) -> list[Cell]:
     ttl = entry["ttl_s"]
     return [name, "none" if ttl is None else f"{ttl:g} s",
-            f"{_writes(entry)}, {entry['stampede']}",
-            _share(entry["hit_ratio"]), f"{entry['misses']:,}",
-            f"{entry['coalesced'] + entry['early_refreshes'] + entry['refreshes']:,}",
+            _writes(entry), entry["stampede"], _share(entry["hit_ratio"]),
+            f"{entry['misses']:,}",
+            "/".join(f"{entry[key]:,}" for key in ("coalesced", "early_refreshes", "refreshes")),
             _num(entry["loads_per_burst"]["mean"], ",.2f"),
             f"{entry['loads_per_burst']['max']:,}", _share(entry["stale_read_share"]),
             _num(entry["staleness_ms"].get("p99")), f"{entry['lost_writes']:,}"]
@@ -76,9 +76,10 @@ def consistency_views(result: dict[str, Any]) -> list[tuple[str, list[Column], l
             "leaderless s", "refused, no leader", "split votes", "two leaders s"),
             [_election_row(n, e) for n, e in result["elections"].items()]))
     if "caches" in result:
-        views.append(("Caches", _columns(
-            "cache", "ttl", "writes, stampede", "hit ratio", "misses",
-            "coalesced/early/refresh", "loads per expiry", "max", "stale reads",
-            "staleness p99 ms", "lost writes"),
+        views.append(("Caches", [
+            *_columns("cache", "ttl"), Column("writes", right=False),
+            Column("stampede", right=False), *(Column(name) for name in (
+                "hit ratio", "misses", "coalesced/early/refresh", "loads per expiry", "max",
+                "stale reads", "staleness p99 ms", "lost writes"))],
             [_cache_row(n, e) for n, e in result["caches"].items()]))
     return views

@@ -327,6 +327,13 @@ def component_error_rate(component: dict[str, Any]) -> float | None:
     return failed / total if total else None
 
 
+def own_latency(component: dict[str, Any]) -> dict[str, float | None]:
+    """A component's visit latency; none for a queue whose visits took no time (a publish
+    acknowledged at once has no latency of its own: "0.00 ms" would read as a fast one)."""
+    latency: dict[str, float | None] = component["latency_ms"]
+    return {} if component["kind"] == "queue" and not latency.get("max") else latency
+
+
 # Causes an attempt fails with inside the caller, before it is sent (docs/results.md).
 LOCAL = ("circuit_open", "bulkhead_full", "overflow")
 

@@ -25,12 +25,17 @@ def count(value: int | float | None) -> str:
     return "—" if value is None else f"{value:,}"
 
 
+def mean(value: float | None) -> str:
+    """A time average of a count (busy workers, requests waiting): 38,458.81."""
+    return "—" if value is None else f"{value:,.2f}"
+
+
 @cache
 def environment() -> Environment:
     env = Environment(loader=PackageLoader("scalesim.render", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(ms=ms, pct=pct, rps=rps, count=count)
+    env.filters.update(ms=ms, pct=pct, rps=rps, count=count, mean=mean)
     return env
 
 

@@ -21,6 +21,7 @@ from scalesim.render.graph import (
     architecture_from_result,
     component_error_rate,
     overlay,
+    own_latency,
 )
 from scalesim.render.html import render_page
 from scalesim.render.timecharts import (
@@ -102,6 +103,7 @@ def context(result: dict[str, Any], system: System | None) -> dict[str, Any]:
         "error_diagram": (diagram(arch, result, ColorBy.ERRORS)
                           if any(errors.values()) else None),
         "component_errors": errors,
+        "own_latency": {name: own_latency(comp) for name, comp in result["components"].items()},
         "busiest": {name: found for name, comp in result["components"].items()
                     if (found := uneven(comp, SHOWN_UNEVEN)) is not None},
         "breakers": dashboards.breakers(result),

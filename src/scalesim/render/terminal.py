@@ -15,6 +15,7 @@ from rich.text import Text
 
 from scalesim.diagnosis.context import SHOWN_UNEVEN, uneven
 from scalesim.render.data_tables import data_tables
+from scalesim.render.graph import own_latency
 from scalesim.render.layout import Cell, Column, fitted
 
 
@@ -132,8 +133,8 @@ def _components(result: dict[str, Any], width: int) -> RenderableType:
         rows.append([name, comp["kind"], str(comp["replicas"]),
                      f"{comp['throughput_rps']:,.1f}", f"{comp['concurrency_mean']:,.1f}",
                      Text(shown, style=style), _pct(comp["cpu"]),
-                     f"{comp['queue_mean']:.2f}", f"{comp['queue_max']:,}",
-                     _ms(comp["latency_ms"].get("p99")), f"{failed:,}"])
+                     f"{comp['queue_mean']:,.2f}", f"{comp['queue_max']:,}",
+                     _ms(own_latency(comp).get("p99")), f"{failed:,}"])
     return fitted("Components (busy: workers in use on average; utilization: busy / "
                   "workers, — when unlimited; rN: replica N, when busier than its share)",
                   columns, rows, width)

@@ -33,6 +33,7 @@ class Overlap:
 
     call_ms: float
     wall_ms: float
+    calls: int  # synchronous calls waited for; none: nothing to say about parallelism
 
     @property
     def parallel_ms(self) -> float:
@@ -61,7 +62,7 @@ def overlap(trace: dict[str, Any]) -> Overlap:
             children.setdefault(span["parent_span_id"], []).append((span["sent_s"], end))
     call = sum(end - start for spans in children.values() for start, end in spans)
     wall = sum(_union(spans) for spans in children.values())
-    return Overlap(call * 1e3, wall * 1e3)
+    return Overlap(call * 1e3, wall * 1e3, sum(map(len, children.values())))
 
 
 def ordered(spans: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
