@@ -32,3 +32,5 @@ def test_simulate_with_set_says_the_spec_differs(tmp_path: Path):
     printed = " ".join(result.stdout.split())  # the console may wrap it at its width
     assert "Expected by template load-balanced-service — for the template's own" in printed
     assert CAVEAT in printed
+    checks = printed[printed.index("Expected by template"):]  # the SLO table has its FAIL
+    assert "miss workloads.clients.goodput_rps >=" in checks and "FAIL" not in checks

@@ -195,9 +195,12 @@ def new_command(
               soft_wrap=True)
 
 
-def print_checks(checks: list[Check]) -> None:
+def print_checks(checks: list[Check], edited: bool = False) -> None:
+    """Each check as pass or FAIL; on a spec `edited` away from the template's design a
+    miss may be the change at work, so it reads `miss`, not a red FAIL (as in the Studio)."""
+    missed = "[yellow]miss[/]" if edited else "[red]FAIL[/]"
     for check in checks:
-        verdict = "[green]pass[/]" if check.met else "[red]FAIL[/]"
+        verdict = "[green]pass[/]" if check.met else missed
         actual = "missing" if check.actual is None else f"{check.actual:.4g}"
         out.print(f"  {verdict} {escape(str(check.expect))}: measured {actual} — "
                   f"{escape(check.expect.why)}", highlight=False)
@@ -257,4 +260,4 @@ def print_template_checks(file: Path, result: dict[str, Any],
                  "be your change at work")
     out.print(f"\n[bold]Expected by template {origin.template.id}[/]{note}: "
               f"{sum(c.met for c in checks)}/{len(checks)} met", highlight=False)
-    print_checks(checks)
+    print_checks(checks, origin.edited)
