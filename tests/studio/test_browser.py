@@ -364,15 +364,17 @@ def test_leader_election_replay_in_chromium(server: str) -> None:
         # The template's own expectations for its scenario, as `scalesim simulate` prints them.
         expect(page.get_by_test_id("template-checks")).to_contain_text(
             re.compile(r"Expected by template leader-election: 5/5 met"))
-        # The diagnosis: the failed jobs, caused by the crash; its fix applies to the design.
+        # The diagnosis: the failed jobs, caused by the crash; its fix (the failover's:
+        # a shorter lease, scaled with its renewals) applies to the design.
         finding = page.get_by_test_id("finding").first
         expect(finding).to_contain_text("requests failed")
-        expect(finding).to_contain_text("--set faults=[]")
+        expect(finding).to_contain_text(
+            "--set components.scheduler.leader_election.lease_duration=")
         expect(page.get_by_test_id("stale")).to_have_count(0)
-        # A fix that only takes the scenario's fault away says so, rather than "Apply".
-        expect(finding.get_by_test_id("apply-fix")).to_have_text("Remove the fault")
+        expect(finding.get_by_test_id("apply-fix")).to_have_text("Apply")
         finding.get_by_test_id("apply-fix").click()
-        expect(page.locator(".notice")).to_contain_text("applied faults=[]")
+        expect(page.locator(".notice")).to_contain_text(
+            "applied components.scheduler.leader_election.lease_duration=")
         # Applied once, the button says so and cannot be pressed again for nothing.
         expect(finding.get_by_test_id("apply-fix")).to_have_text("Applied")
         expect(finding.get_by_test_id("apply-fix")).to_be_disabled()
@@ -381,7 +383,7 @@ def test_leader_election_replay_in_chromium(server: str) -> None:
             "the design has changed since this run")
         page.click("a[data-page=design]")
         expect(page.get_by_test_id("status")).to_have_text(re.compile(r"^valid"))
-        assert "crash: true" not in editor_text(page)
+        assert "lease_duration: 2s" not in editor_text(page)
         # The applied fix is an unsaved edit: opening another template asks first, and
         # declining keeps it.
         asked: list[str] = []
@@ -396,7 +398,8 @@ def test_leader_election_replay_in_chromium(server: str) -> None:
             "button", name="Open in designer").click()
         assert asked == ["Discard the unsaved changes to 'leader-election'?"]
         page.click("a[data-page=design]")
-        assert "crash: true" not in editor_text(page) and "leader_election" in editor_text(page)
+        text = editor_text(page)
+        assert "lease_duration: 2s" not in text and "leader_election" in text
 
 
 @pytest.mark.slow
