@@ -58,3 +58,12 @@ def test_latency_of_no_successful_request_is_null_at_every_level(run_cli, spec_f
     report = run_cli("report", str(tmp_path / "run" / "result.json"), "-o",
                      str(tmp_path / "r.html"))
     assert report.exit_code == 0, report.output
+
+
+def test_the_engine_itself_gives_the_nulls_the_studio_and_sweeps_read() -> None:
+    from scalesim.sim import simulate
+    from scalesim.spec import load_spec_text
+
+    result = simulate(load_spec_text(NOTHING_SUCCEEDS))
+    assert result["latency_ms"] == NULLS
+    assert result["components"]["client"]["operations"]["fetch"]["latency_ms"] == NULLS

@@ -79,7 +79,7 @@ def test_a_call_deadline_bounds_all_attempts() -> None:
     slow = {"workers": "unlimited", "operations": {"op": {"work": "1s"}}}
     r = run({"gw": caller, "slow": slow}, [every("10/s")], duration="10s")
     assert call(r, "gw.go", "slow.op")["amplification"] == 3.0
-    assert r["latency_ms"] == {}  # every request failed...
+    assert set(r["latency_ms"].values()) == {None}  # every request failed...
     assert r["requests"]["failed_by_cause"]["timeout"] == r["requests"]["total"]
 
 

@@ -153,32 +153,6 @@ def write_into(directory: Path, write: Callable[[Path], list[Path]]) -> list[Pat
     return [directory / path.name for path in files]
 
 
-def fill_empty_summaries(result: dict[str, Any]) -> None:
-    """Give every empty latency summary (`*_ms`: no value was measured) its keys, each
-    null, in place: docs/results.md promises `null` for a value that does not exist, and
-    the engine leaves such a summary `{}`, so `r["latency_ms"]["p99"]` would raise."""
-    from scalesim.sim.result_schema import Latency
-
-    keys = tuple(Latency.model_fields)
-
-    def fill(node: Any) -> None:
-        if isinstance(node, list):
-            for item in node:
-                fill(item)
-        elif isinstance(node, dict):
-            for key, value in node.items():
-                if key.endswith("_ms") and value == {}:
-                    node[key] = dict.fromkeys(keys)
-                elif key not in _NOT_SUMMARIES:
-                    fill(value)
-
-    fill(result)
-
-
-# confidence intervals have their own keys; the time series are rows, with no summaries
-_NOT_SUMMARIES = frozenset({"ci95", "timeseries"})
-
-
 def write_run(directory: Path, result: dict[str, Any]) -> None:
     """Write result.json and the time series as CSV into DIR, replacing what was there."""
     from scalesim.sim.timeseries import FILES, write_csv

@@ -350,7 +350,6 @@ def simulate_command(
         OutputError,
         check_html,
         check_run_folder,
-        fill_empty_summaries,
         write_file,
         write_run,
     )
@@ -372,7 +371,6 @@ def simulate_command(
     result = simulate_or_exit(system, seed, with_series=out_dir is not None
                               or report is not None, progress=progress_for(system, quiet),
                               force=True, execution=execution)
-    fill_empty_summaries(result)  # the documented shape, for every output below
     try:
         if out_dir is not None:
             write_run(out_dir, result)

@@ -19,23 +19,13 @@ from scalesim.sim.mechanisms.circuit_breaker import STATE_NAMES
 from scalesim.sim.metrics import PERCENTILES, Histogram, combined
 from scalesim.sim.partial import CI_METRICS, Partial, Sample, pooled_latency
 from scalesim.sim.plan import CAUSE_NAMES, OK
+from scalesim.sim.rounded import clean, latency_summary
 from scalesim.sim.stats import ci95, quantile_ci95
 from scalesim.spec.model import FAULT_EFFECTS, Slo, System
 
 FAILURE_CAUSES = CAUSE_NAMES[1:]
 SLO_PERCENTILES = ("mean", "p50", "p90", "p95", "p99", "p999")
 REFUSALS = ("rejected", "rate_limited", "shed", "overflow", "unavailable", "crashed")
-
-
-def clean(value: float | None) -> float | None:
-    """Rounded for stable, readable JSON; NaN and infinity become null."""
-    if value is None or math.isnan(value) or math.isinf(value):
-        return None
-    return round(value, 4)
-
-
-def _latency(hist: Histogram) -> dict[str, float | None]:
-    return {k: clean(v) for k, v in hist.summary_ms().items()}
 
 
 def _requests(by_cause: list[int]) -> dict[str, Any]:
@@ -72,9 +62,9 @@ def build_result(system: System, seed: int, partial: Partial) -> dict[str, Any]:
         workloads[wl.name] = {
             "requests": {**_requests(causes), "degraded": wl.degraded, "drained": wl.drained},
             **_rates(sum(causes), wl.answered, wl.answered_ok, span),
-            "latency_ms": _latency(wl.hist)}
+            "latency_ms": latency_summary(wl.hist)}
     pooled = pooled_latency(partial)
-    latency = _latency(pooled)
+    latency = latency_summary(pooled)
     requests = {**_requests(total_causes), "degraded": totals["degraded"],
                 "drained": totals["drained"]}
     result: dict[str, Any] = {
@@ -118,7 +108,7 @@ def build_result(system: System, seed: int, partial: Partial) -> dict[str, Any]:
 def _components(system: System, partial: Partial, span: float) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for comp in partial.components:
-        ops = {op.name: {"requests": _requests(op.by_cause), "latency_ms": _latency(op.hist)}
+        ops = {op.name: {"requests": _requests(op.by_cause), "latency_ms": latency_summary(op.hist)}
                for op in comp.ops}
         spec = system.components[comp.name]
         workers = spec.worker_limit
@@ -139,7 +129,7 @@ def _components(system: System, partial: Partial, span: float) -> dict[str, Any]
             "queue_end": comp.queue_end,
             "refused_by_cause": {name: comp.refusals[CAUSE_NAMES.index(name)]
                                  for name in REFUSALS},
-            "latency_ms": _latency(combined([op.hist for op in comp.ops])),
+            "latency_ms": latency_summary(combined([op.hist for op in comp.ops])),
             "operations": ops,
         }
         scaling = control.scaling(system, partial.control, partial.replications, comp.name)

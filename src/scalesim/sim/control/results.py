@@ -9,13 +9,13 @@ every other count.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 from scalesim.sim.control.autoscaler import Autoscalers
 from scalesim.sim.control.fleet import Fleet
 from scalesim.sim.control.parts import ControlPart, FleetPart, VersionPart, replica_sets
 from scalesim.sim.plan import OK
+from scalesim.sim.rounded import clean, latency_summary
 from scalesim.spec.model import System
 
 if TYPE_CHECKING:
@@ -25,12 +25,6 @@ REPLICA_COLUMNS = ["t_s", "component", "version", "desired", "ready", "starting"
                    "terminating"]
 NODE_COLUMNS = ["t_s", "nodes", "pending"]
 LATENCY_METRICS = ("mean", "p50", "p90", "p95", "p99", "p999")
-
-
-def _round(value: float | None) -> float | None:
-    if value is None or math.isnan(value) or math.isinf(value):
-        return None
-    return round(value, 4)
 
 
 def fleet(kernel: Kernel, name: str) -> Fleet | None:
@@ -74,19 +68,19 @@ def scaling(system: System, part: ControlPart, runs: int, name: str) -> dict[str
                                            "max": component.replicas,
                                            "mean": float(component.replicas),
                                            "final": component.replicas},
-                "replica_seconds": _round(seconds),
-                "cost_usd": _round(seconds / 3600.0 * component.cost_per_replica_hour)}
+                "replica_seconds": clean(seconds),
+                "cost_usd": clean(seconds / 3600.0 * component.cost_per_replica_hour)}
     seconds = found.scheduled_seconds / runs
     ready = found.ready.value
     out: dict[str, Any] = {
-        "events": [{"t_s": _round(t), "from": a, "to": b, "reason": why}
+        "events": [{"t_s": clean(t), "from": a, "to": b, "reason": why}
                    for t, a, b, why in found.events.value],
         "replicas": {"min": ready.least, "max": ready.most,
-                     "mean": _round(ready.seconds / duration), "final": ready.final},
-        "replica_seconds": _round(seconds),
+                     "mean": clean(ready.seconds / duration), "final": ready.final},
+        "replica_seconds": clean(seconds),
     }
     if component.cost_per_replica_hour is not None:
-        out["cost_usd"] = _round(seconds / 3600.0 * component.cost_per_replica_hour)
+        out["cost_usd"] = clean(seconds / 3600.0 * component.cost_per_replica_hour)
     return out
 
 
@@ -95,8 +89,8 @@ def _version_stats(served: VersionPart) -> dict[str, Any]:
     total = sum(causes)
     failed = total - causes[OK]
     return {"requests": total, "ok": causes[OK], "failed": failed,
-            "error_rate": _round(failed / total) if total else None,
-            "latency_ms": {k: _round(v) for k, v in served.hist.summary_ms().items()}}
+            "error_rate": clean(failed / total) if total else None,
+            "latency_ms": latency_summary(served.hist)}
 
 
 def versions(part: ControlPart, name: str) -> dict[str, Any] | None:
@@ -112,12 +106,12 @@ def rollouts(part: ControlPart) -> list[dict[str, Any]]:
     """`rollouts`: each rollout's course and outcome (first replication)."""
     return [{
         "component": run.component, "to": run.to, "strategy": run.strategy,
-        "started_s": _round(run.started_s), "outcome": run.outcome,
-        "ended_s": _round(run.ended_s), "reason": run.reason or None,
-        "steps": [{"t_s": _round(t), "weight": w} for t, w in run.weights],
+        "started_s": clean(run.started_s), "outcome": run.outcome,
+        "ended_s": clean(run.ended_s), "reason": run.reason or None,
+        "steps": [{"t_s": clean(t), "weight": w} for t, w in run.weights],
         "final_weight": run.weights[-1][1] if run.weights else 0,
-        "analysis": [{"t_s": _round(entry.t_s), "run": entry.run, "metric": entry.metric,
-                      "value": _round(entry.value * 1e3 if entry.value is not None
+        "analysis": [{"t_s": clean(entry.t_s), "run": entry.run, "metric": entry.metric,
+                      "value": clean(entry.value * 1e3 if entry.value is not None
                                       and entry.metric in LATENCY_METRICS else entry.value),
                       "unit": "ms" if entry.metric in LATENCY_METRICS else "share",
                       "phase": entry.phase, "passed": entry.phase == "successful"}
@@ -133,8 +127,8 @@ def cluster(system: System, part: ControlPart, runs: int) -> dict[str, Any] | No
         return None
     return {"nodes": {"start": system.cluster.nodes, "max": nodes.most.value,
                       "final": nodes.final.value},
-            "node_seconds": _round(nodes.node_seconds / runs),
-            "events": [{"t_s": _round(t), "from": a, "to": b, "reason": why}
+            "node_seconds": clean(nodes.node_seconds / runs),
+            "events": [{"t_s": clean(t), "from": a, "to": b, "reason": why}
                        for t, a, b, why in nodes.events.value]}
 
 

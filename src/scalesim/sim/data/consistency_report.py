@@ -7,7 +7,6 @@ into small picklable parts (plain numbers, histograms, the first run's events), 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +15,7 @@ from scalesim.sim.data.cache import CacheArea
 from scalesim.sim.data.election import Election
 from scalesim.sim.data.replication import QUORUM, ReplicatedStore
 from scalesim.sim.metrics import Histogram, combined
+from scalesim.sim.rounded import clean, latency_summary
 
 MODES = ("async", "semi_sync", "sync", "quorum", "raft")
 READS = ("leader", "followers", "any")
@@ -26,18 +26,12 @@ AFTER = (("0ms", 0.0), ("1ms", 0.001), ("10ms", 0.01), ("100ms", 0.1), ("1s", 1.
          ("10s", 10.0))
 
 
-def _clean(value: float | None) -> float | None:
-    if value is None or math.isnan(value) or math.isinf(value):
-        return None
-    return round(value, 4)
-
-
 def _ms(hists: list[Histogram]) -> dict[str, float | None]:
-    return {k: _clean(v) for k, v in combined(hists).summary_ms().items()}
+    return latency_summary(combined(hists))
 
 
 def _share(part: int, whole: int) -> float | None:
-    return _clean(part / whole) if whole else None
+    return clean(part / whole) if whole else None
 
 
 @dataclass
@@ -87,8 +81,8 @@ def replication_section(parts: list[ReplicationPart]) -> dict[str, Any]:
         "commit_wait_ms": _ms([p.commit_wait for p in parts]),
         "read_wait_ms": _ms([p.read_wait for p in parts]),
         "lag_ms": _ms([p.lag for p in parts]),
-        "p_consistent": {label: _clean(visibility.fraction_at_most(t)) for label, t in AFTER},
-        "t_visibility_ms": {name: _clean(visibility.quantile(q) * 1e3) if visibility.count
+        "p_consistent": {label: clean(visibility.fraction_at_most(t)) for label, t in AFTER},
+        "t_visibility_ms": {name: clean(visibility.quantile(q) * 1e3) if visibility.count
                             else None for name, q in (("p99", 0.99), ("p999", 0.999))},
         "semi_sync_fallbacks": sum(p.fallbacks for p in parts),
         "lost_on_failover": sum(p.lost for p in parts),
@@ -127,9 +121,9 @@ def election_section(parts: list[ElectionPart], span: float) -> dict[str, Any]:
         "type": first.kind,
         "leader_changes": sum(p.changes for p in parts),
         "failovers": failover.count,
-        "failover_ms": {k: _clean(v) for k, v in failover.summary_ms().items()},
-        "leaderless_s": _clean(leaderless),
-        "leaderless_share": _clean(leaderless / span) if span else None,
+        "failover_ms": latency_summary(failover),
+        "leaderless_s": clean(leaderless),
+        "leaderless_share": clean(leaderless / span) if span else None,
         "refused_no_leader": sum(p.refused for p in parts),
     }
     if first.kind == "raft":
@@ -137,8 +131,8 @@ def election_section(parts: list[ElectionPart], span: float) -> dict[str, Any]:
         entry["split_votes"] = sum(p.split_votes for p in parts)
     if first.kind != "fixed":
         entry["split_brains"] = sum(p.split_brains for p in parts)
-        entry["split_brain_s"] = _clean(sum(p.split_brain_s for p in parts))
-    entry["events"] = [{"t_s": _clean(t), "event": event, "replica": replica, "term": term}
+        entry["split_brain_s"] = clean(sum(p.split_brain_s for p in parts))
+    entry["events"] = [{"t_s": clean(t), "event": event, "replica": replica, "term": term}
                        for t, event, replica, term in first.events]
     return entry
 
@@ -170,7 +164,7 @@ def cache_section(parts: list[CachePart]) -> dict[str, Any]:
     total = {name: sum(p.counts[name] for p in parts) for name in CACHE_COUNTS}
     reads = total["reads"]
     return {
-        "ttl_s": _clean(first.ttl),
+        "ttl_s": clean(first.ttl),
         "write_policy": POLICIES[first.policy],
         "stampede": STAMPEDES[first.stampede],
         "reads": reads,
@@ -184,7 +178,7 @@ def cache_section(parts: list[CachePart]) -> dict[str, Any]:
         "stale_read_share": _share(total["stale"], reads),
         "staleness_ms": _ms([p.staleness for p in parts]),
         "load_ms": _ms([p.load_time for p in parts]),
-        "loads_per_burst": {"mean": _clean(total["burst_loads"] / total["bursts"])
+        "loads_per_burst": {"mean": clean(total["burst_loads"] / total["bursts"])
                             if total["bursts"] else None,
                             "max": max(p.burst_max for p in parts)},
         "writes": total["writes"],

@@ -5,7 +5,6 @@ first replication)."""
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,8 +21,8 @@ from scalesim.sim.data.parts import (
     subscriptions,
 )
 from scalesim.sim.data.saga import OUTCOMES as SAGA_OUTCOMES
-from scalesim.sim.metrics import Histogram
 from scalesim.sim.plan import CAUSE_NAMES
+from scalesim.sim.rounded import clean, latency_summary
 
 if TYPE_CHECKING:
     from scalesim.sim.kernel import Kernel
@@ -33,25 +32,15 @@ VISIBILITY_AFTER = (("1ms", 0.001), ("10ms", 0.01), ("100ms", 0.1), ("1s", 1.0),
                     ("10s", 10.0))
 
 
-def _clean(value: float | None) -> float | None:
-    if value is None or math.isnan(value) or math.isinf(value):
-        return None
-    return round(value, 4)
-
-
-def _latency(hist: Histogram) -> dict[str, float | None]:
-    return {k: _clean(v) for k, v in hist.summary_ms().items()}
-
-
 def _spread(values: list[float]) -> dict[str, float | None]:
     """mean, p50, p99 and max of values sampled once per interval."""
     if not values:
-        return {}
+        return dict.fromkeys(("mean", "p50", "p99", "max"))
     array = np.asarray(values, dtype=float)
-    return {"mean": _clean(float(array.mean())),
-            "p50": _clean(float(np.quantile(array, 0.5))),
-            "p99": _clean(float(np.quantile(array, 0.99))),
-            "max": _clean(float(array.max()))}
+    return {"mean": clean(float(array.mean())),
+            "p50": clean(float(np.quantile(array, 0.5))),
+            "p99": clean(float(np.quantile(array, 0.99))),
+            "max": clean(float(array.max()))}
 
 
 def data_results(part: DataPart, span: float, replications: int = 1) -> dict[str, Any]:
@@ -91,15 +80,15 @@ def subscription(sub: SubscriptionPart, span: float, replications: int = 1) -> d
     entry: dict[str, Any] = {
         "delivered": sub.delivered,
         "failed": sub.failed,
-        "delivered_rps": _clean(sub.delivered / span),
+        "delivered_rps": clean(sub.delivered / span),
         "concurrency": sub.concurrency,
-        "published_rps": _clean(sub.published / span),
+        "published_rps": clean(sub.published / span),
         # levels, not counts: one replication's (the mean over them)
         "backlog_start": per_replication(sub.backlog_start, replications),
         "backlog_end": per_replication(sub.backlog_end, replications),
-        "oldest_start_ms": _clean(sub.oldest_start_s.value * 1e3),
-        "oldest_end_ms": _clean(sub.oldest_end_s.value * 1e3),
-        "lag_ms": _latency(sub.lag),
+        "oldest_start_ms": clean(sub.oldest_start_s.value * 1e3),
+        "oldest_end_ms": clean(sub.oldest_end_s.value * 1e3),
+        "lag_ms": latency_summary(sub.lag),
         "guarantee": sub.guarantee,
         "idempotent": sub.idempotent,
         "dead_letter": sub.dead_letter,
@@ -110,9 +99,9 @@ def subscription(sub: SubscriptionPart, span: float, replications: int = 1) -> d
         "duplicates": sub.duplicates,
         "deduplicated": sub.deduplicated,
         "dead_lettered": sub.dead_lettered,
-        "dead_letter_share": _clean(sub.dead_lettered / settled) if settled else None,
+        "dead_letter_share": clean(sub.dead_lettered / settled) if settled else None,
         "lost": sub.lost,
-        "deliveries_per_message": _clean(sub.settled_deliveries / settled)
+        "deliveries_per_message": clean(sub.settled_deliveries / settled)
         if settled else None,
         "lag_messages": _spread(sub.backlog_samples),
         "lag_s": _spread(sub.oldest_samples),
@@ -123,8 +112,8 @@ def subscription(sub: SubscriptionPart, span: float, replications: int = 1) -> d
              "lag_end": per_replication(p.lag_end, replications),
              "lag_max": p.lag_max.value}
             for index, p in enumerate(sub.partitions)]
-        entry["rebalances"] = [{"t_s": _clean(t), "cause": cause, "members": members,
-                                "pause_s": _clean(pause), "moved": moved}
+        entry["rebalances"] = [{"t_s": clean(t), "cause": cause, "members": members,
+                                "pause_s": clean(pause), "moved": moved}
                                for t, cause, members, pause, moved in sub.rebalances.value]
     entry["traces"] = [message_trace(msg) for msg in sub.traces.value]
     return entry
@@ -132,12 +121,12 @@ def subscription(sub: SubscriptionPart, span: float, replications: int = 1) -> d
 
 def message_trace(msg: MessageTrace) -> dict[str, Any]:
     number, published, partition, offset, trace = msg
-    record: dict[str, Any] = {"message": number, "published_s": _clean(published),
+    record: dict[str, Any] = {"message": number, "published_s": clean(published),
                               "outcome": OUTCOMES[int(trace[0][0])]}
     if partition >= 0:
         record["partition"], record["offset"] = partition, offset
     record["deliveries"] = [
-        {"start_s": _clean(start), "end_s": _clean(end) if end >= 0 else None,
+        {"start_s": clean(start), "end_s": clean(end) if end >= 0 else None,
          "status": CAUSE_NAMES[int(cause)] if cause >= 0 else "unfinished"}
         for start, end, cause in trace[1:]]
     return record
@@ -149,7 +138,7 @@ def saga(plan: SagaPart) -> dict[str, Any]:
     unfinished = started - sum(counts.values())
 
     def rate(count: int) -> float | None:
-        return _clean(count / started) if started else None
+        return clean(count / started) if started else None
 
     return {
         "coordination": "choreography" if plan.choreography else "orchestration",
@@ -158,16 +147,16 @@ def saga(plan: SagaPart) -> dict[str, Any]:
         "compensated_rate": rate(counts["compensated"]),
         "aborted_rate": rate(counts["aborted"]),
         "stuck_rate": rate(counts["stuck"]),
-        "duration_ms": _latency(plan.duration),
-        "compensation_ms": _latency(plan.compensation),
-        "inconsistency_ms": _latency(plan.inconsistency),
+        "duration_ms": latency_summary(plan.duration),
+        "compensation_ms": latency_summary(plan.compensation),
+        "inconsistency_ms": latency_summary(plan.inconsistency),
         "steps": [{"name": step.label, "to": step.to, "pivot": step.pivot,
                    "failed": step.failed, "compensated": step.compensated}
                   for step in plan.steps],
-        "traces": [{"started_s": _clean(started_at),
+        "traces": [{"started_s": clean(started_at),
                     "outcome": SAGA_OUTCOMES[outcome] if outcome >= 0 else "unfinished",
-                    "events": [{"step": label, "kind": kind, "start_s": _clean(start),
-                                "end_s": _clean(end), "status": CAUSE_NAMES[cause],
+                    "events": [{"step": label, "kind": kind, "start_s": clean(start),
+                                "end_s": clean(end), "status": CAUSE_NAMES[cause],
                                 "attempts": attempts}
                                for label, kind, start, end, cause, attempts in trace]}
                    for started_at, outcome, trace in plan.traces.value],
@@ -179,10 +168,10 @@ def outbox(relay: RelayPart, span: float, replications: int = 1) -> dict[str, An
     duplicates = relay.duplicates
     return {"relay": "polling" if relay.polling else "log_tailing",
             "written": relay.written, "published": publishes,
-            "published_rps": _clean(publishes / span),
+            "published_rps": clean(publishes / span),
             "duplicates": duplicates,
-            "duplicate_rate": _clean(duplicates / publishes) if publishes else None,
-            "delay_ms": _latency(relay.delay),
+            "duplicate_rate": clean(duplicates / publishes) if publishes else None,
+            "delay_ms": latency_summary(relay.delay),
             "polls": relay.polls,
             "backlog_end": per_replication(relay.backlog_end, replications),
             "backlog_max": relay.backlog_max.value}
@@ -195,16 +184,16 @@ def event_store(store: StorePart, projections: list[SubscriptionPart],
     loads = store.loads
     without = store.replayed_without / loads if loads else None
     return {
-        "appends": appends, "appends_rps": _clean(appends / span),
+        "appends": appends, "appends_rps": clean(appends / span),
         "conflicts": conflicts,
-        "conflict_rate": _clean(conflicts / (appends + conflicts)) if appends + conflicts
+        "conflict_rate": clean(conflicts / (appends + conflicts)) if appends + conflicts
         else None,
         "snapshots": store.snapshots,
         "loads": loads,
-        "load_ms": _latency(store.load_time),
-        "events_per_load": _clean(store.replayed / loads) if loads else None,
-        "events_per_load_without_snapshots": _clean(without),
-        "load_ms_without_snapshots": _clean(without * store.read_per_event * 1e3)
+        "load_ms": latency_summary(store.load_time),
+        "events_per_load": clean(store.replayed / loads) if loads else None,
+        "events_per_load_without_snapshots": clean(without),
+        "load_ms_without_snapshots": clean(without * store.read_per_event * 1e3)
         if without is not None else None,
         "projections": {sub.to: projection(sub, span) for sub in projections},
     }
@@ -213,7 +202,7 @@ def event_store(store: StorePart, projections: list[SubscriptionPart],
 def projection(sub: SubscriptionPart, span: float) -> dict[str, Any]:
     """A projection's subscription, with the chance that a read sees a write t after it."""
     entry = subscription(sub, span)
-    entry["p_visible"] = {label: _clean(sub.lag.fraction_at_most(t)) for label, t in
+    entry["p_visible"] = {label: clean(sub.lag.fraction_at_most(t)) for label, t in
                           VISIBILITY_AFTER}
     return entry
 
