@@ -143,3 +143,47 @@ def test_published_and_drained_are_the_windows_like_the_tables() -> None:
         pytest.approx(numbers["backlog_growth_rps"], abs=2 / 30)
     drain = next(e for e in finding["evidence"] if " drain " in e)
     assert "drain 10/s < 20/s published" in drain, drain
+
+
+def _crashed_consumer(concurrency: int) -> System:
+    """5 messages/s of 2 s work to 2 worker replicas through an SQS-style queue (20 s
+    visibility timeout); worker[0] crashes at 15 s of a 30 s run, so the deliveries it held
+    fail and stay invisible until 35 s, after the window."""
+    spec = {"scalesim": 1, "name": "q",
+            "components": {
+                "jobs": {"kind": "queue", "tech": "sqs",
+                         "delivery": {"guarantee": "at_least_once",
+                                      "visibility_timeout": "20s"},
+                         "consumers": [{"to": "worker.process",
+                                        "concurrency": concurrency}]},
+                "worker": {"replicas": 2, "workers": 16, "operations": {
+                    "process": {"work": {"dist": "gamma", "mean": "2s", "cv": 0.5}}}}},
+            "workloads": [{"name": "w", "to": "jobs.publish", "rate": "5/s"}],
+            "faults": [{"target": "worker[0]", "at": "15s", "crash": True}],
+            "simulation": {"duration": "30s", "seed": 1}}
+    return load_spec_text(yaml.safe_dump(spec, sort_keys=False), "q.yaml")
+
+
+def test_messages_a_crash_left_invisible_are_not_a_backlog_that_falls_behind() -> None:
+    # The worker left (16 workers, 8/s) keeps up with the 5/s; the deliveries the crash
+    # took wait out their visibility timeout, neither in flight nor waiting for a consumer.
+    system = _crashed_consumer(20)
+    result = simulate(system)
+    queue = result["queues"]["jobs->worker.process"]
+    assert queue["failed"] >= 5 and queue["redelivered"] == 0
+    assert queue["backlog_end"] > 2 * 10  # past the rule without the invisible ones
+    assert [f for f in diagnose(system, result) if f["kind"] == "backlog"] == []
+
+
+def test_a_backlog_beside_messages_a_crash_left_invisible_still_falls_behind() -> None:
+    # 5 deliveries of 2 s at a time drain 2.5/s of the 5/s: a true backlog; the messages
+    # the crash left invisible are counted apart from those waiting.
+    system = _crashed_consumer(5)
+    result = simulate(system)
+    queue = result["queues"]["jobs->worker.process"]
+    [finding] = [f for f in diagnose(system, result) if f["kind"] == "backlog"]
+    assert "falls behind" in finding["summary"]
+    numbers = finding["numbers"]
+    assert numbers["invisible"] == queue["failed"] > 0
+    assert numbers["backlog_end"] - numbers["invisible"] - numbers["in_flight"] > 50
+    assert any(f"{queue['failed']} failed and invisible" in e for e in finding["evidence"])

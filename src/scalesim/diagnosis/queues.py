@@ -106,11 +106,30 @@ class Backlog:
     uncommitted: float
     lag_growth: float
     in_flight: float = 0.0  # of `end`, deliveries under way (Little's law), not waiting
+    held: float = 0.0  # of `end`, failed deliveries' messages waiting out their timeout
 
     @property
     def waiting(self) -> float:
-        """Messages at the end that no consumer had taken (nor processed uncommitted)."""
-        return max(0.0, self.end - self.uncommitted - self.in_flight)
+        """Messages at the end that no consumer had taken (nor processed uncommitted, nor
+        failed and held invisible until their visibility timeout ends)."""
+        return max(0.0, self.end - self.uncommitted - self.held - self.in_flight)
+
+
+def held_invisible(run: Run, topic: Component, queue: dict[str, Any]) -> float:
+    """Messages of one replication's backlog at the end whose last delivery failed (a crash
+    took it, or it failed) and that wait out their visibility timeout, at least: the failed
+    deliveries that neither came back (`redelivered`) nor ended (dead-lettered, lost) in the
+    window. They are invisible to the consumers, not waiting for one. A redelivery counted
+    for another reason (a timeout that ended first, a failure before the window) only makes
+    this fewer. 0 but for a queue redelivering by visibility timeout (not a Kafka topic,
+    whose failed records wait for their retry or a rebalance)."""
+    delivery = topic.delivery
+    if delivery is None or delivery.guarantee == "at_most_once" or \
+            delivery.redelivery != "visibility_timeout" or topic.partitions is not None:
+        return 0.0
+    pending = int(queue["failed"]) - int(queue["redelivered"]) \
+        - int(queue["dead_lettered"]) - int(queue["lost"])
+    return max(0.0, pending / int(run.result["replications"]))
 
 
 def in_flight(run: Run, sub: Subscription, queue: dict[str, Any], drained_rps: float) -> float:
@@ -129,22 +148,24 @@ def deliveries_under_way(concurrency: int, drained_rps: float, mean_s: float | N
     return min(float(concurrency), drained_rps * mean_s)
 
 
-def waits_beyond(end: float, published_rps: float, uncommitted: float, under_way: float
+def waits_beyond(end: float, published_rps: float, settling: float, under_way: float
                  ) -> bool:
-    """Whether a backlog of `end` messages at a run's end holds, beyond what a Kafka group
-    processed and did not commit and the deliveries `under_way`, more than BACKLOG_S of
-    arrivals (`beyond_arrivals`) and more than the in-flight count's random swing: the
-    diagnosis's and `plan`'s rule for a backlog that falls behind (once it grew)."""
-    waiting = max(0.0, end - uncommitted - under_way)
+    """Whether a backlog of `end` messages at a run's end holds, beyond the `settling` ones
+    (what a Kafka group processed and did not commit; for the diagnosis, also the messages
+    held invisible after a failed delivery) and the deliveries `under_way`, more than
+    BACKLOG_S of arrivals (`beyond_arrivals`) and more than the in-flight count's random
+    swing: the diagnosis's and `plan`'s rule for a backlog that falls behind (once it
+    grew)."""
+    waiting = max(0.0, end - settling - under_way)
     return waiting > NOISE_Z * math.sqrt(under_way) and \
-        beyond_arrivals(end, published_rps, uncommitted + under_way)
+        beyond_arrivals(end, published_rps, settling + under_way)
 
 
 def _measured(run: Run, sub: Subscription, queue: dict[str, Any]) -> Backlog | None:
     """The backlog of subscription `sub` when it grew and what waits in it (beyond the
-    deliveries in flight and what a Kafka group has processed and not yet committed) holds
-    more than BACKLOG_S of arrivals and more than the in-flight count's random swing; else
-    None."""
+    deliveries in flight, what a Kafka group has processed and not yet committed, and the
+    messages held invisible after a failed delivery) holds more than BACKLOG_S of arrivals
+    and more than the in-flight count's random swing; else None."""
     published = queue["published_rps"] or 0.0
     drained = (queue["delivered"] + queue["failed"]) / run.span_s
     # backlog_start/end are one replication's (docs/results.md): growth over one run's window
@@ -153,11 +174,12 @@ def _measured(run: Run, sub: Subscription, queue: dict[str, Any]) -> Backlog | N
         / 1e3 / float(run.result["simulated_s"])
     found = Backlog(published, drained, growth, float(queue["backlog_end"]),
                     uncommitted(sub.topic, drained), lag_growth,
-                    in_flight(run, sub, queue, drained))
+                    in_flight(run, sub, queue, drained), held_invisible(run, sub.topic, queue))
     # A backlog within the uncommitted window is the commit's rhythm, not growth; one of
-    # deliveries under way is the subscription at work.
-    if growth <= 0.0 or not waits_beyond(found.end, published, found.uncommitted,
-                                         found.in_flight):
+    # deliveries under way is the subscription at work; one of messages waiting out their
+    # visibility timeout after a failure (a crash) is the timeout's, not the capacity's.
+    if growth <= 0.0 or not waits_beyond(found.end, published,
+                                         found.uncommitted + found.held, found.in_flight):
         return None
     return found
 
@@ -210,7 +232,7 @@ def _backlog(run: Run, name: str, queue: dict[str, Any]) -> Finding | None:
         "backlog", "problem", name, summary, limit, tuple(evidence), fix,
         {"published_rps": found.published, "drained_rps": found.drained,
          "backlog_growth_rps": found.growth, "backlog_end": found.end,
-         "in_flight": found.in_flight,
+         "in_flight": found.in_flight, "invisible": found.held,
          "uncommitted": found.uncommitted, "lag_growth_s_per_s": found.lag_growth,
          "concurrency": sub.concurrency, "consumer_utilization": busy})
 
@@ -289,9 +311,11 @@ def _unsettled_text(queue: dict[str, Any], found: Backlog | None) -> str:
 def _evidence(sub: Subscription, found: Backlog, queue: dict[str, Any],
               delivery_s: float, orphaned: Orphaned | None = None) -> list[str]:
     """The backlog, what of it is only uncommitted, and what drains it."""
+    held = f", {count(found.held)} failed and invisible until their visibility timeout " \
+        "ends" if found.held else ""
     evidence = [
         f"{count(found.waiting)} messages wait at the end of the window (of "
-        f"{count(found.end)} unsettled, {count(found.in_flight)} in flight), "
+        f"{count(found.end)} unsettled, {count(found.in_flight)} in flight{held}), "
         f"{rate(found.growth)} more each second; the oldest has waited "
         f"{duration((queue['oldest_end_ms'] or 0.0) / 1e3)} (+{found.lag_growth:.2g} s/s)"]
     if found.uncommitted and sub.topic.delivery is not None:
