@@ -92,7 +92,8 @@ def test_rabbitmq_quorum_queue_delivery_limit_counts_returns() -> None:
     [queue] = settings_["queues"]
     assert queue["name"] == "jobs-worker"       # the KEDA trigger's queueName
     assert queue["arguments"] == {"x-queue-type": "quorum", "x-delivery-limit": 4,
-                                  "x-dead-letter-exchange": "jobs-dlq"}
+                                  "x-dead-letter-exchange": "jobs-dlq",
+                                  "x-consumer-timeout": 45_000}
     assert queue["consumer"]["prefetch_count"] == 8
     assert queue["consumer"]["ack"] == "manual, after processing"
     assert settings_["exchange"] == {"name": "jobs", "type": "fanout", "durable": True}
@@ -132,6 +133,29 @@ def test_rabbitmq_prefetch_count_is_per_consumer_replica(
     [queue] = all_settings(load_spec_text(spec))["jobs"]["queues"]
     assert queue["consumer"]["prefetch_count"] == prefetch
     assert said in queue["consumer"]["note"], queue["consumer"]["note"]
+
+
+@pytest.mark.parametrize("redelivery", ["", "      redelivery: requeue\n"])
+def test_rabbitmq_consumer_timeout_is_the_visibility_timeout(redelivery: str) -> None:
+    """A delivery unacknowledged for the visibility timeout is delivered again (both
+    redeliveries simulate it): RabbitMQ's consumer timeout, 30 min unless the queue's
+    x-consumer-timeout (ms, from 3.12) says otherwise, is set to it. On the 4.1 image the
+    channel is then closed, returning all it holds."""
+    spec = SPEC.format(tech="rabbitmq", extra="", dlq_tech="rabbitmq").replace(
+        "visibility_timeout: 45s", "visibility_timeout: 30s").replace(
+        "      max_deliveries: 5\n", "      max_deliveries: 5\n" + redelivery)
+    every = all_settings(load_spec_text(spec))
+    [queue] = every["jobs"]["queues"]
+    assert queue["arguments"]["x-consumer-timeout"] == 30_000
+    assert "x-consumer-timeout is the spec's visibility_timeout (30000 ms" in every["jobs"]["note"]
+    assert "close the consumer's channel" in every["jobs"]["note"]
+    # the dead-letter queue nobody consumes holds no consumer timeout
+    [kept] = every["jobs-dlq"]["queues"]
+    assert "x-consumer-timeout" not in kept["arguments"]
+    at_most_once = all_settings(load_spec_text(spec.replace("at_least_once", "at_most_once")))
+    [queue] = at_most_once["jobs"]["queues"]
+    assert "x-consumer-timeout" not in queue["arguments"]   # acknowledged on delivery
+    assert "note" not in at_most_once["jobs"]
 
 
 def test_rabbitmq_returns_a_failed_message_with_basic_reject() -> None:

@@ -27,6 +27,22 @@ RABBITMQ_NO_DELIVERY_LIMIT = -1
 # delivery-count, basic.nack does not (rabbitmq-server PR #15387; docs "Negative
 # Acknowledgements", 4.3). basic.reject counts on every version.
 RABBITMQ_REQUEUE = "basic.reject requeue=true"
+# What a delivery left unacknowledged past the consumer timeout meets. The queue argument
+# x-consumer-timeout (or the policy key consumer-timeout; the smaller wins) overrides
+# rabbitmq.conf's consumer_timeout, 30 min, from RabbitMQ 3.12 (rabbit_queue_type_util
+# args_policy_lookup). Up to 4.2 the channel compares its oldest unacknowledged delivery with
+# it every channel_tick_interval (60 s) and closes the channel, which returns all it holds;
+# from 4.3 a quorum queue times each delivery itself (rabbit_fifo evaluate_consumer_timeout).
+RABBITMQ_CONSUMER_TIMEOUT = (
+    "x-consumer-timeout is the spec's visibility_timeout ({ms} ms; RabbitMQ's default is "
+    "30 min). On RabbitMQ 4.1 (the image run here) a delivery not acknowledged that long "
+    "makes RabbitMQ close the consumer's channel, checked once a minute (so up to 60 s "
+    "late): every message on the channel not yet acknowledged returns to the queue, counted "
+    "toward x-delivery-limit, the replica's other deliveries in flight and prefetched ones "
+    "included (the simulation returns the timed-out delivery only), and the consumer must "
+    "open a channel and consume again. From 4.3 a quorum queue returns only the deliveries "
+    "that timed out, on time and not counted toward x-delivery-limit, and cancels the "
+    "consumer (basic.cancel)")
 
 
 def queue_tech(component: Component) -> str:
@@ -199,19 +215,26 @@ def _rabbitmq(system: System, name: str, component: Component,
         # a dead letter to each of its queues, whatever its routing key.
         arguments["x-dead-letter-exchange"] = dns_label(delivery.dead_letter)
     manual = delivery.guarantee != "at_most_once"
+    subscribed = arguments
+    notes = [foreign] if foreign else []
+    if manual and component.consumers:
+        # Unacknowledged deliveries return when the visibility timeout ends, whatever the
+        # redelivery: RabbitMQ's consumer timeout is that timeout.
+        timeout_ms = round(delivery.visibility_timeout * 1000)
+        subscribed = {**arguments, "x-consumer-timeout": timeout_ms}
+        notes.append(RABBITMQ_CONSUMER_TIMEOUT.format(ms=timeout_ms))
     queues: list[dict[str, Any]] = []
     for group, consumer in zip(consumer_groups(system, component), component.consumers,
                                strict=True):
         prefetch, why = _rabbitmq_prefetch(system, consumer)
         queues.append({
-            "name": f"{exchange}-{group}", "durable": True, "arguments": arguments,
+            "name": f"{exchange}-{group}", "durable": True, "arguments": subscribed,
             "consumer": {"prefetch_count": prefetch,
                          "ack": "manual, after processing" if manual else "automatic",
                          "on_failure": (RABBITMQ_REQUEUE if delivery.redelivery == "requeue"
                                         else "no ack: redelivered when the channel times out")
                          if manual else "lost",
                          "note": why}})
-    notes = [foreign] if foreign else []
     if not queues and _rabbitmq_sources(system, name):
         queues.append({"name": exchange, "durable": True, "arguments": arguments})
         notes.append(f"{exchange} has no consumers: the queue {exchange} keeps the dead "
