@@ -232,6 +232,27 @@ def test_prefetched_deliveries_not_yet_started_count_too(max_deliveries: int) ->
     assert q["redelivered"] == 4 - q["dead_lettered"]
 
 
+def test_a_crashed_consumers_deliveries_go_out_again_oldest_first() -> None:
+    """A quorum queue returns a closed channel's deliveries in the order it sent them and
+    serves returned messages first (rabbit_fifo return_all, take_next_msg). One message a
+    second, 10 s of work, prefetch 4 with one worker: at the 4.5 s crash message 0 is being
+    processed and 1-3 wait in the consumer. After the restart at 5.5 s they are processed
+    0, 1, 2, 3, then message 4 (before: 0, 3, 2, 1, each return put at the head)."""
+    components = queue({"guarantee": "at_least_once", "redelivery": "requeue",
+                        "visibility_timeout": "12h"}, work="10s", concurrency=4, workers=1,
+                       dead_letter=False)
+    result = run(components, [{"name": "w", "to": "jobs.publish", "rate": "1/s",
+                               "arrivals": "constant"}],
+                 faults=[{"target": "worker", "at": "4.5s", "for": "1s", "crash": True}],
+                 duration="60s", traces=5)
+    traces = result["queues"]["jobs->worker.process"]["traces"]
+    deliveries = {t["message"]: [(d["end_s"], d["status"]) for d in t["deliveries"]]
+                  for t in traces}
+    for message in range(4):
+        assert deliveries[message] == [(4.5, "crashed"), (15.5 + 10 * message, "ok")]
+    assert deliveries[4] == [(55.5, "ok")]
+
+
 def test_data_mechanisms_are_deterministic() -> None:
     """Same spec and seed: byte-identical JSON, with every data mechanism at work."""
     spec = load_spec(Path(__file__).parents[1] / "kernel" / "data_features.yaml")

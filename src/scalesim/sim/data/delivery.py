@@ -4,10 +4,16 @@ Messages wait in one buffer and go out oldest first, at most `concurrency` at on
 call to the consumer's operation. At most once, a message is acknowledged on delivery, so a
 failed delivery loses it (the behaviour before delivery settings existed). At least once,
 it is acknowledged when its processing succeeds; until then it is invisible for the
-visibility timeout. A failed delivery comes back when that timeout ends (SQS), or at once,
-near the head of the queue (RabbitMQ basic.reject with requeue). A delivery still running when the
-timeout ends lets the message be delivered again meanwhile, so both may process it (a
-duplicate). After `max_deliveries` deliveries the message goes to the dead-letter queue.
+visibility timeout. A failed delivery comes back when that timeout ends (SQS), or at once
+(RabbitMQ basic.reject with requeue). A delivery still running when the timeout ends lets the
+message be delivered again meanwhile, so both may process it (a duplicate). After
+`max_deliveries` deliveries the message goes to the dead-letter queue.
+
+Messages that come back wait ahead of the others, in the order they came back, and those
+back at one instant (what a crashed consumer held) in publish order: a quorum queue keeps
+returned messages in a queue of their own that it serves first, and returns a closed
+channel's deliveries in the order it sent them (rabbitmq-server rabbit_fifo.erl
+take_next_msg, return_all).
 """
 
 from __future__ import annotations
@@ -34,10 +40,13 @@ class FifoSubscription(Consumption):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.buffer: deque[Message] = deque()
+        self.returns: deque[Message] = deque()  # messages that came back, served first
+        self.returned_at = -1.0  # when the last of them came back
+        self.batch = 0  # how many came back then (at the tail of `returns`, unless sent)
         self.dispatching = False  # a delivery that ends at once must not nest another loop
 
     def full(self) -> bool:
-        return 0 <= self.capacity <= len(self.buffer)
+        return 0 <= self.capacity <= len(self.buffer) + len(self.returns)
 
     def enqueue(self, kernel: Kernel, msg: Message) -> None:
         self.buffer.append(msg)
@@ -48,8 +57,9 @@ class FifoSubscription(Consumption):
             return  # the loop below goes on
         self.dispatching = True
         buffer = self.buffer
-        while self.inflight < self.concurrency and buffer and self._polled():
-            msg = buffer.popleft()
+        returns = self.returns
+        while self.inflight < self.concurrency and (returns or buffer) and self._polled():
+            msg = returns.popleft() if returns else buffer.popleft()
             if self.recently_processed(kernel.now, msg):
                 self.deduplicated += 1  # the idempotent consumer skips it and acknowledges
                 self.settle(msg, PROCESSED)
@@ -102,11 +112,25 @@ class FifoSubscription(Consumption):
         self.again(kernel, attempt.msg)
 
     def again(self, kernel: Kernel, msg: Message) -> None:
-        """Make a message available once more, near the head, or dead-letter it after its
-        last delivery."""
+        """Make a message available once more, ahead of those never delivered, or
+        dead-letter it after its last delivery."""
         limit = self.settings.max_deliveries
         if limit and msg.deliveries >= limit:
             self.dead_letter_it(kernel, msg)
             return
-        self.buffer.appendleft(msg)
+        self._return(kernel.now, msg)
         self._dispatch(kernel)
+
+    def _return(self, now: float, msg: Message) -> None:
+        """Queue a message behind those that came back before it; among those back at this
+        same instant and not yet sent again, in publish order."""
+        returns = self.returns
+        if now != self.returned_at:
+            self.returned_at = now
+            self.batch = 0
+        at = len(returns)
+        first = at - min(self.batch, at)  # some of the batch may have gone out already
+        while at > first and returns[at - 1].number > msg.number:
+            at -= 1
+        returns.insert(at, msg)
+        self.batch += 1
