@@ -67,3 +67,14 @@ def test_the_engine_itself_gives_the_nulls_the_studio_and_sweeps_read() -> None:
     result = simulate(load_spec_text(NOTHING_SUCCEEDS))
     assert result["latency_ms"] == NULLS
     assert result["components"]["client"]["operations"]["fetch"]["latency_ms"] == NULLS
+
+
+def test_no_interval_of_nothing_measured() -> None:
+    # max(0.0, nan) is 0.0: the interval of no latency read [0.0, null]
+    from scalesim.sim import simulate
+    from scalesim.spec import load_spec_text
+
+    result = simulate(load_spec_text(NOTHING_SUCCEEDS + "  replications: 3\n"))
+    assert result["replications"] == 3
+    assert result["ci95"]["latency_ms"]["mean"] == [None, None]
+    assert all(bounds == [None, None] for bounds in result["ci95"]["latency_ms"].values())

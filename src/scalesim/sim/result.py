@@ -248,6 +248,8 @@ def _ci95(partial: Partial, pooled: Histogram) -> dict[str, Any]:
     def interval(bounds: tuple[float, float], top: float = math.inf,
                  scale: float = 1.0) -> list[float | None]:
         low, high = bounds
+        if math.isnan(low) or math.isnan(high):  # nothing measured: no interval either
+            return [None, None]
         return [clean(max(0.0, low) * scale), clean(min(top, high) * scale)]
 
     hists = [run.latency for run in runs]
