@@ -88,11 +88,21 @@ def test_statefulsets_name_a_headless_service(docs: list[dict[str, Any]]) -> Non
         assert services[set_["spec"]["serviceName"]]["spec"]["clusterIP"] == "None"
 
 
+def fewest_replicas(docs: list[dict[str, Any]], workload: dict[str, Any]) -> int:
+    """The workload's `replicas`, or, when a scaler owns the count (the workload states
+    none), the least its HPA or ScaledObject scales it to."""
+    if "replicas" in workload["spec"]:
+        return int(workload["spec"]["replicas"])
+    return min(d["spec"].get("minReplicas", d["spec"].get("minReplicaCount", 1)) for d in docs
+               if d["kind"] in ("HorizontalPodAutoscaler", "ScaledObject")
+               and d["spec"]["scaleTargetRef"]["name"] == workload["metadata"]["name"])
+
+
 def test_disruption_budgets_never_block_every_eviction(docs: list[dict[str, Any]]) -> None:
     """disruptionsAllowed = healthy - desiredHealthy must be >= 1 with all pods healthy."""
     sets = workloads(docs)
     for budget in by_kind(docs, "PodDisruptionBudget").values():
-        replicas = next(w["spec"]["replicas"] for w in sets.values()
+        replicas = next(fewest_replicas(docs, w) for w in sets.values()
                         if w["metadata"]["name"] == budget["metadata"]["name"])
         spec = budget["spec"]
         desired = (replicas - spec["maxUnavailable"] if "maxUnavailable" in spec

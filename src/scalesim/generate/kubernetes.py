@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scalesim.generate.autoscaling import hpa, hpa_managed
+from scalesim.generate.autoscaling import hpa, hpa_managed, uses_keda
 from scalesim.generate.base import GeneratedFile, GenerateOptions
 from scalesim.generate.brokers import broker_settings
 from scalesim.generate.consistency import (
@@ -19,6 +19,7 @@ from scalesim.generate.consistency import (
     uses_lease,
 )
 from scalesim.generate.documents import banner, plain_numbers, yaml_file
+from scalesim.generate.keda import keda_scaled
 from scalesim.generate.naming import (
     BROKER_FILE,
     HTTP_PORT,
@@ -77,6 +78,14 @@ def settings(system: System, name: str) -> dict[str, Any]:
         dumped["target"] = ".".join(system.resolve(consumer.to))
     result: dict[str, Any] = plain_numbers(data)
     return result
+
+
+def autoscaled(system: System, name: str) -> bool:
+    """Whether the spec's `autoscale` gives `name` a scaler that owns its replica count: its
+    HPA, or KEDA's (a ScaledObject creates one). Its workload then states no `replicas`,
+    which every apply would set back, undoing the scaler (the HPA's minimum is the floor)."""
+    spec = system.components[name]
+    return hpa_managed(spec) or (uses_keda(spec) and keda_scaled(system, name))
 
 
 class KubernetesBuilder:
@@ -218,10 +227,8 @@ class KubernetesBuilder:
     def _deployment(self, name: str, tech: Tech) -> dict[str, Any]:
         image = f"{self.options.image_registry}/{dns_label(name)}:latest"
         container = self._container(name, tech, image, self._app_env(name))
-        spec: dict[str, Any] = {
-            "replicas": self.params.value(name, "replicas",
-                                          self.system.components[name].replicas),
-            "selector": {"matchLabels": self._selector(name)}}
+        spec: dict[str, Any] = {**self._replicas(name),
+                                "selector": {"matchLabels": self._selector(name)}}
         rollout = self.system.components[name].rollout
         if rollout is not None and rollout.strategy == "rolling":
             spec["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {
@@ -230,6 +237,13 @@ class KubernetesBuilder:
         return {"apiVersion": "apps/v1", "kind": "Deployment",
                 "metadata": self._metadata(name, "", self._cpu_note(name)), "spec": spec}
 
+    def _replicas(self, name: str) -> dict[str, Any]:
+        """`replicas` for a workload's spec: the spec's count, or none when it is autoscaled."""
+        if autoscaled(self.system, name):
+            return {}
+        return {"replicas": self.params.value(name, "replicas",
+                                              self.system.components[name].replicas)}
+
     def _stateful_set(self, name: str, tech: Tech) -> dict[str, Any]:
         env: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in sorted(tech.env.items())]
         if tech.password_env:
@@ -237,8 +251,7 @@ class KubernetesBuilder:
                 "name": dns_label(name) + "-credentials", "key": "password"}}})
         container = self._container(name, tech, tech.image, env)
         spec: dict[str, Any] = {
-            "serviceName": dns_label(name),
-            "replicas": self.params.value(name, "replicas", self.system.components[name].replicas),
+            "serviceName": dns_label(name), **self._replicas(name),
             "selector": {"matchLabels": self._selector(name)},
             "template": self._pod_template(name, container)}
         if tech.data_path:
