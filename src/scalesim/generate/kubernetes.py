@@ -18,7 +18,7 @@ from scalesim.generate.consistency import (
     lease_rbac,
     uses_lease,
 )
-from scalesim.generate.documents import banner, plain_numbers, yaml_file
+from scalesim.generate.documents import banner, notes_text, plain_numbers, yaml_file
 from scalesim.generate.keda import keda_scaled
 from scalesim.generate.naming import (
     BROKER_FILE,
@@ -37,7 +37,7 @@ from scalesim.generate.naming import (
 )
 from scalesim.generate.params import Literal, Params
 from scalesim.generate.resources import cpu_note, resources_for
-from scalesim.generate.tech import Tech, runs_as_deployment, tech_of
+from scalesim.generate.tech import Tech, placeholder_note, runs_as_deployment, tech_of
 from scalesim.generate.topology import dependencies, edges
 from scalesim.spec.model import Kind, System
 from scalesim.spec.resilience import Probe
@@ -144,10 +144,12 @@ class KubernetesBuilder:
             meta["annotations"] = annotations
         return meta
 
-    def _cpu_note(self, name: str) -> dict[str, str] | None:
-        """A note on a CPU request that is a placeholder (`resources.cpu_note`)."""
-        note = cpu_note(self.system, name)
-        return None if note is None else {"scalesim.io/note": note}
+    def _notes(self, name: str) -> dict[str, str] | None:
+        """A note on each placeholder of the workload: its CPU request (`resources.cpu_note`)
+        and the image of an unknown tech (`tech.placeholder_note`)."""
+        notes = [note for note in (placeholder_note(name, self.system.components[name]),
+                                   cpu_note(self.system, name)) if note is not None]
+        return {"scalesim.io/note": notes_text(notes)} if notes else None
 
     def _selector(self, name: str) -> dict[str, str]:
         return selector(name, self.params.instance)
@@ -235,7 +237,7 @@ class KubernetesBuilder:
                 "maxSurge": rollout.max_surge, "maxUnavailable": rollout.max_unavailable}}
         spec["template"] = self._pod_template(name, container)
         return {"apiVersion": "apps/v1", "kind": "Deployment",
-                "metadata": self._metadata(name, "", self._cpu_note(name)), "spec": spec}
+                "metadata": self._metadata(name, "", self._notes(name)), "spec": spec}
 
     def _replicas(self, name: str) -> dict[str, Any]:
         """`replicas` for a workload's spec: the spec's count, or none when it is autoscaled."""
@@ -261,7 +263,7 @@ class KubernetesBuilder:
                 "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {
                     "storage": self.params.value(name, "storage", STORAGE)}}}}]
         return {"apiVersion": "apps/v1", "kind": "StatefulSet",
-                "metadata": self._metadata(name, "", self._cpu_note(name)), "spec": spec}
+                "metadata": self._metadata(name, "", self._notes(name)), "spec": spec}
 
     def _service(self, name: str, tech: Tech, headless: bool) -> dict[str, Any]:
         spec: dict[str, Any] = {"selector": self._selector(name), "ports": [

@@ -1,14 +1,17 @@
 """What a database, cache or queue runs as, chosen by the component's `tech`.
 
 Official images pinned by tag; the port, the URL scheme callers use, where data lives and
-how Compose can tell the server is up. Unknown techs run the component's own image.
+how Compose can tell the server is up. A data component of an unknown tech is still a
+server with data: a StatefulSet with a volume, whose image is a placeholder to set. Services
+and gateways (and a managed queue, SQS) run the component's own image.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from scalesim.spec.model import Component, Kind
+from scalesim.generate.errors import Problem
+from scalesim.spec.model import Component, Kind, System
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,7 @@ class Tech:
     env: dict[str, str] = field(default_factory=dict)
     healthcheck: tuple[str, ...] = ()
     http: bool = False
+    placeholder: bool = False   # an unknown tech: the image (port, data path) are guesses
 
 
 TECHS: dict[str, Tech] = {t.name: t for t in (
@@ -47,21 +51,51 @@ TECHS: dict[str, Tech] = {t.name: t for t in (
 ALIASES = {"postgresql": "postgres", "mongo": "mongodb", "rabbit": "rabbitmq"}
 DEFAULT_TECH = {Kind.DATABASE: "postgres", Kind.CACHE: "redis", Kind.QUEUE: "rabbitmq"}
 STATEFUL = frozenset(DEFAULT_TECH)
+MANAGED = frozenset({"sqs"})    # a cloud service: nothing of it runs in the cluster
+PLACEHOLDER_REGISTRY = "example.invalid"    # never resolves: the pull fails, saying so
+PLACEHOLDER_DATA = "/data"
+
+
+def _chosen(component: Component) -> str:
+    return (component.tech or DEFAULT_TECH.get(component.kind, "")).lower()
 
 
 def tech_of(name: str, component: Component, registry: str) -> Tech:
-    """The server a component runs: its tech, the kind's default, or its own image (HTTP);
-    an external API is reached over plain HTTP on port 80 (see docs/generate.md)."""
+    """The server a component runs: its tech, the kind's default, a placeholder for a data
+    component of an unknown tech, or its own image (HTTP); an external API is reached over
+    plain HTTP on port 80 (see docs/generate.md)."""
     if component.kind is Kind.EXTERNAL:
         return Tech("external", "", 80, "http", "http", http=True)
-    chosen = (component.tech or DEFAULT_TECH.get(component.kind, "")).lower()
+    chosen = _chosen(component)
+    if runs_as_deployment(component):
+        return Tech(chosen or "app", f"{registry}/{name.lower()}:latest", 8080, "http",
+                    "http", http=True)
     known = TECHS.get(ALIASES.get(chosen, chosen))
-    if known is not None and component.kind in STATEFUL:
+    if known is not None:
         return known
-    return Tech(chosen or "app", f"{registry}/{name.lower()}:latest", 8080, "http", "http",
-                http=True)
+    return Tech(chosen, f"{PLACEHOLDER_REGISTRY}/{name.lower()}:placeholder", 8080, "http",
+                "http", PLACEHOLDER_DATA, http=True, placeholder=True)
 
 
 def runs_as_deployment(component: Component) -> bool:
-    """Services, gateways and data components of an unknown tech run the app's own image."""
-    return component.kind is not Kind.EXTERNAL and tech_of("", component, "").http
+    """Services and gateways run the app's own image, and so does a managed queue's
+    stand-in; every other database, cache or queue is a server with data."""
+    return component.kind is not Kind.EXTERNAL and (
+        component.kind not in STATEFUL or _chosen(component) in MANAGED)
+
+
+def placeholder_note(name: str, component: Component) -> str | None:
+    """What to set on a data component whose tech has no known image, or None."""
+    tech = tech_of(name, component, "")
+    if not tech.placeholder:
+        return None
+    return (f"placeholder: tech '{tech.name}' has no known image; set the image of "
+            f"'{name}' ({tech.image} never resolves), and its port ({tech.port}) and data "
+            f"path ({tech.data_path}) if the server uses others")
+
+
+def unknown_techs(system: System) -> list[Problem]:
+    """A warning per data component whose tech the generator does not know, at its `tech`."""
+    return [Problem(f"warning: {note}", ("components", name, "tech"))
+            for name, component in system.components.items()
+            if (note := placeholder_note(name, component)) is not None]
