@@ -2,13 +2,16 @@
 
 A DestinationRule per component carries its balancer, connection pool (with the callers'
 bulkheads and retry caps folded in) and outlier detection; a VirtualService per called HTTP
-component carries one route per caller with that caller's timeout and retries. What the
+component carries one route per caller with that caller's timeout and retries, or, when a
+caller's calls to it differ, one per caller and operation (`POST /<operation>`). What the
 mesh cannot express is listed in the `scalesim.io/not-mapped` annotation.
 """
 
 from __future__ import annotations
 
+import json
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from scalesim.generate.base import GeneratedFile, GenerateOptions
@@ -22,7 +25,7 @@ from scalesim.generate.envoy import (
 )
 from scalesim.generate.naming import NAME_LABEL, check_names, dns_label, fqdn, istio_duration
 from scalesim.generate.tech import tech_of
-from scalesim.generate.topology import Edge, callers_of, first_edge_per_caller
+from scalesim.generate.topology import Edge, callers_of
 from scalesim.spec.model import Balancer, System
 
 NOT_MAPPED = "scalesim.io/not-mapped"
@@ -116,11 +119,29 @@ def destination_rule(system: System, name: str, namespace: str) -> dict[str, Any
             "spec": {"host": fqdn(name, namespace), "trafficPolicy": policy}}
 
 
-def _route(system: System, name: str, namespace: str, edge: Edge | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Site:
+    """The call site that makes a caller's route, and the callee operation the route
+    matches (None: every call of the caller to the callee agrees, so one route serves all)."""
+
+    edge: Edge
+    operation: str | None = None
+
+    @property
+    def route_name(self) -> str:
+        base = f"from-{dns_label(self.edge.caller)}"
+        return base if self.operation is None else f"{base}-{self.operation}"
+
+
+def _route(system: System, name: str, namespace: str, site: Site | None) -> dict[str, Any]:
     port = tech_of(name, system.components[name], "").port
-    route: dict[str, Any] = {"name": f"from-{dns_label(edge.caller)}" if edge else "default"}
-    if edge is not None:
-        route["match"] = [{"sourceLabels": {NAME_LABEL: dns_label(edge.caller)}}]
+    edge = site.edge if site else None
+    route: dict[str, Any] = {"name": site.route_name if site else "default"}
+    if site is not None:
+        match: dict[str, Any] = {"sourceLabels": {NAME_LABEL: dns_label(site.edge.caller)}}
+        if site.operation is not None:   # the generated service serves POST /<operation>
+            match["uri"] = {"exact": f"/{site.operation}"}
+        route["match"] = [match]
     route["route"] = [{"destination": {"host": fqdn(name, namespace), "port": {"number": port}}}]
     if routed_canary(system, name):  # Argo Rollouts sets the two weights
         route["route"] = [{**route["route"][0], "weight": 100},
@@ -145,13 +166,15 @@ def virtual_service(system: System, name: str, namespace: str) -> dict[str, Any]
     """Routes per caller (matched by the caller's pod label), then a default route; every
     route states its retries, since Istio otherwise retries twice on its own."""
     notes: list[str] = []
-    routes = []
-    firsts = first_edge_per_caller(system, name)
-    for edge in firsts:
-        routes.append(_route(system, name, namespace, edge))
+    sites = route_sites(system, name)
+    routes = [_route(system, name, namespace, site) for site in sites]
+    chosen = [site.edge for site in sites]
     for edge in callers_of(system, name):
-        if edge not in firsts:
-            notes.append(f"{_site(edge)}: one route per caller; "
+        if edge not in chosen:
+            split = any(s.operation is not None and s.edge.caller == edge.caller for s in sites)
+            notes.append(f"{_site(edge)}: one route per caller and operation; {edge.caller}'s "
+                         f"first call to {edge.call.to} sets it" if split else
+                         f"{_site(edge)}: one route per caller; "
                          f"{edge.caller}'s first call site sets it")
     routes.append(_route(system, name, namespace, None))
     return {"apiVersion": API, "kind": "VirtualService",
@@ -172,8 +195,33 @@ def canary_service(name: str) -> str:
 
 def route_names(system: System, name: str) -> list[str]:
     """The names of the routes of a component's VirtualService, in order."""
-    return [f"from-{dns_label(edge.caller)}" for edge in first_edge_per_caller(system, name)] \
-        + ["default"]
+    return [site.route_name for site in route_sites(system, name)] + ["default"]
+
+
+def route_sites(system: System, name: str) -> list[Site]:
+    """The call site of each caller route, in spec order: a caller's first call to `name`
+    when all its calls would make the same route, else its first call to each operation."""
+    by_caller: dict[str, list[Edge]] = {}
+    for edge in callers_of(system, name):
+        by_caller.setdefault(edge.caller, []).append(edge)
+    sites: list[Site] = []
+    for edges in by_caller.values():
+        first_per_operation: dict[str, Edge] = {}
+        for edge in edges:
+            first_per_operation.setdefault(system.resolve(edge.call.to)[1], edge)
+        settings = {_settings(system, name, edge) for edge in edges}
+        if len(settings) == 1 or len(first_per_operation) == 1:
+            sites.append(Site(edges[0]))
+        else:
+            sites += [Site(edge, operation) for operation, edge in first_per_operation.items()]
+    return sites
+
+
+def _settings(system: System, name: str, edge: Edge) -> str:
+    """What a call site's route does (timeout, retries), comparable across sites."""
+    route = _route(system, name, "", Site(edge))
+    return json.dumps({key: value for key, value in route.items()
+                       if key not in ("name", "match")}, sort_keys=True)
 
 
 def mesh_routed(system: System, name: str) -> bool:
