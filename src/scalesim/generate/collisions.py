@@ -44,14 +44,19 @@ def _place(first: str | None, second: str | None) -> tuple[str, ...]:
     return ("components", component) if component is not None else ()
 
 
+def path_clash(first: str | None, second: str | None, system_name: str,
+               path: str) -> Problem:
+    """Two owners' files at one path (None: the system's own file)."""
+    return Problem(f"{_owners(first, second, system_name)} are both written to {path}: one "
+                   "would be lost; rename the component", _place(first, second))
+
+
 def _shared_paths(files: Sequence[GeneratedFile], system_name: str) -> Iterator[Problem]:
     seen: dict[str, GeneratedFile] = {}
     for file in files:
         first = seen.setdefault(file.path, file)
         if first is not file and first.owner != file.owner:
-            yield Problem(f"{_owners(first.owner, file.owner, system_name)} are both written "
-                          f"to {file.path}: one would be lost; rename the component",
-                          _place(first.owner, file.owner))
+            yield path_clash(first.owner, file.owner, system_name, file.path)
 
 
 def _key(document: dict[str, Any]) -> tuple[str, str, str]:

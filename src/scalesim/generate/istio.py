@@ -23,7 +23,14 @@ from scalesim.generate.envoy import (
     retry_on,
     route_timeout_s,
 )
-from scalesim.generate.naming import NAME_LABEL, check_names, dns_label, fqdn, istio_duration
+from scalesim.generate.naming import (
+    NAME_LABEL,
+    check_names,
+    dns_label,
+    fqdn,
+    istio_duration,
+    service_host,
+)
 from scalesim.generate.tech import tech_of
 from scalesim.generate.topology import Edge, callers_of
 from scalesim.spec.model import Balancer, System
@@ -145,7 +152,7 @@ def _route(system: System, name: str, namespace: str, site: Site | None) -> dict
     route["route"] = [{"destination": {"host": fqdn(name, namespace), "port": {"number": port}}}]
     if routed_canary(system, name):  # Argo Rollouts sets the two weights
         route["route"] = [{**route["route"][0], "weight": 100},
-                          {"destination": {"host": fqdn(canary_service(name), namespace),
+                          {"destination": {"host": service_host(canary_service(name), namespace),
                                            "port": {"number": port}}, "weight": 0}]
     retries: dict[str, Any] = {"attempts": 0}
     if edge is not None:

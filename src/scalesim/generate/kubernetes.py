@@ -12,6 +12,7 @@ from typing import Any
 from scalesim.generate.autoscaling import hpa, hpa_managed, uses_keda
 from scalesim.generate.base import GeneratedFile, GenerateOptions
 from scalesim.generate.brokers import broker_settings
+from scalesim.generate.collisions import path_clash
 from scalesim.generate.consistency import (
     CONSISTENCY_FILE,
     consistency_settings,
@@ -19,6 +20,7 @@ from scalesim.generate.consistency import (
     uses_lease,
 )
 from scalesim.generate.documents import banner, notes_text, plain_numbers, yaml_file
+from scalesim.generate.errors import GenerateError
 from scalesim.generate.keda import keda_scaled
 from scalesim.generate.naming import (
     BROKER_FILE,
@@ -299,11 +301,27 @@ class KubernetesBuilder:
                     {"path": "/", "pathType": "Prefix", "backend": backend}]}}]}}
 
 
+NAMESPACE_FILE = "k8s/namespace.yaml"
+
+
 def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
+    _check_names(system)
     builder = KubernetesBuilder(system, options,
                                 Literal(options.namespace, system_label(system.name)))
     comment = banner(system.name, "k8s")
-    files = [yaml_file("k8s/namespace.yaml", [builder.namespace()], comment, None)]
+    files = [yaml_file(NAMESPACE_FILE, [builder.namespace()], comment, None)]
     files += [yaml_file(f"k8s/{dns_label(name)}.yaml", builder.component(name), comment, name)
               for name in system.components]
     return files
+
+
+def _check_names(system: System) -> None:
+    """The names' problems, and with them a component whose file would be the Namespace's
+    (the collision check finds that only once every name is valid), so all come at once."""
+    try:
+        check_names(list(system.components))
+    except GenerateError as error:
+        clashes = [path_clash(None, name, system.name, NAMESPACE_FILE)
+                   for name in system.components
+                   if f"k8s/{name.lower()}.yaml" == NAMESPACE_FILE]
+        raise GenerateError([*error.located, *clashes]) from None

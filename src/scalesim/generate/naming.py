@@ -94,7 +94,13 @@ def env_name(component: str, suffix: str) -> str:
 
 
 def fqdn(component: str, namespace: str) -> str:
-    return f"{dns_label(component)}.{namespace}.svc.cluster.local"
+    return service_host(dns_label(component), namespace)
+
+
+def service_host(service: str, namespace: str) -> str:
+    """The cluster DNS name of a Service. A derived name (`<c>-canary`) is not checked here:
+    the collision check refuses it with its component and file when it is no label."""
+    return f"{service}.{namespace}.svc.cluster.local"
 
 
 def labels(component: str, kind: str, system: str, instance: str) -> dict[str, str]:
