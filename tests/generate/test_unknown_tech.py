@@ -59,7 +59,7 @@ def test_a_database_of_an_unknown_tech_is_a_stateful_set_with_a_volume() -> None
 def test_its_image_is_a_placeholder_that_says_so() -> None:
     workload = _objects(Target.K8S)["StatefulSet", "tsdb"]
     image = workload["spec"]["template"]["spec"]["containers"][0]["image"]
-    assert image.startswith(f"{PLACEHOLDER_REGISTRY}/")
+    assert image == f"{PLACEHOLDER_REGISTRY}/timescaledb:placeholder"  # the importer reads it
     note = workload["metadata"]["annotations"]["scalesim.io/note"]
     assert "'timescaledb'" in note and "'tsdb'" in note and image in note
 

@@ -8,6 +8,7 @@ and gateways (and a managed queue, SQS) run the component's own image.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from scalesim.generate.errors import Problem
@@ -73,7 +74,8 @@ def tech_of(name: str, component: Component, registry: str) -> Tech:
     known = TECHS.get(ALIASES.get(chosen, chosen))
     if known is not None:
         return known
-    return Tech(chosen, f"{PLACEHOLDER_REGISTRY}/{name.lower()}:placeholder", 8080, "http",
+    repository = re.sub(r"[^a-z0-9]+", "-", chosen).strip("-") or "server"
+    return Tech(chosen, f"{PLACEHOLDER_REGISTRY}/{repository}:placeholder", 8080, "http",
                 "http", PLACEHOLDER_DATA, http=True, placeholder=True)
 
 
