@@ -36,6 +36,7 @@ from scalesim.generate.retries import (
     routes_in,
 )
 from scalesim.generate.targets import chosen_targets, empty_targets, folders
+from scalesim.generate.tech import unknown_techs
 from scalesim.spec.errors import printable
 from scalesim.spec.loader import Locator
 
@@ -96,7 +97,8 @@ def generate_command(
     for item in planned:
         typer.echo(printable(f"{item.status:9} {output / item.file.path}"))
     for line in [*empty_targets(chosen, [each.path for each in files]),
-                 *_mesh_note(chosen, options, output)]:
+                 *_mesh_note(chosen, options, output),
+                 *(_placed(file, locator, each) for each in unknown_techs(system))]:
         err.print(line, highlight=False, markup=False, soft_wrap=True)
     err.print(f"[green]ok[/green] {len(planned)} files for '{system.name}' in {shown(output)}",
               highlight=False)

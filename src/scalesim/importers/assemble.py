@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scalesim.importers import control, delivery, own_settings
-from scalesim.importers.draft import MARK, Component, Draft, Fact, Route
+from scalesim.importers.draft import MARK, Block, Component, Draft, Fact, Route
 from scalesim.importers.envoy import ISTIO_DEFAULT_RETRIES, ISTIO_RETRY_ON, retry
 from scalesim.importers.errors import ImportFailed, fail
 from scalesim.importers.names import Names, Renamed, spec_name
@@ -149,7 +149,7 @@ def _component(spec: _Spec, draft: Draft, key: str, component: Component, roles:
         data["tech"] = tech
     controls = control.fit(draft, key, component, kind, roles, name_of)
     if component.replicas is not None:
-        replicas = component.replicas
+        replicas = _scaled_from(component.replicas, controls)
         if replicas.value == 0 and not control.scales_to_zero(controls):
             replicas = Fact(1, f"{replicas.seen} is 0 (scaled down); a spec component runs at "
                             "least one unless KEDA scales it to zero")
@@ -261,6 +261,16 @@ def _waited_for(callee: Component, caller: str) -> bool:
     HTTP queue API waits for the broker's acknowledgement)."""
     route = callee.routes.get(caller) or callee.routes.get(None)
     return route is not None and any((route.timeout, route.deadline, route.retry))
+
+
+def _scaled_from(replicas: Fact[int], controls: Block) -> Fact[int]:
+    """A workload that states no `spec.replicas` (its autoscaler owns the count, as
+    Kubernetes advises) starts where its autoscaler puts it: the minimum."""
+    autoscale = controls.data.get("autoscale")
+    if isinstance(replicas.seen, Seen) or not autoscale:
+        return replicas
+    minimum = autoscale.get("min", 1)
+    return Fact(minimum, f"{replicas.seen}; its autoscaler scales it to min {minimum}")
 
 
 def _too_many_replicas(draft: Draft, total: int) -> ImportFailed:

@@ -17,10 +17,11 @@ from scalesim.importers.k8s.brokers import from_settings
 from scalesim.importers.k8s.election import leader_election
 from scalesim.importers.k8s.generated import generated_settings
 from scalesim.importers.k8s.objects import Cluster, Manifest, Mappers, mapping
-from scalesim.importers.kinds import guess
+from scalesim.importers.kinds import Guess, guess
 from scalesim.importers.sizing import cpu_cores, estimate
 from scalesim.importers.sources import Seen, line_of
 from scalesim.spec.bounds import MAX_REPLICAS_TOTAL, MAX_WORKERS
+from scalesim.spec.model import Kind
 
 PROBES = {"readinessProbe": "readiness", "livenessProbe": "liveness"}
 PROBE_FIELDS = {"periodSeconds": "period", "timeoutSeconds": "timeout",
@@ -28,6 +29,9 @@ PROBE_FIELDS = {"periodSeconds": "period", "timeoutSeconds": "timeout",
                 "initialDelaySeconds": "initial_delay"}
 DURATION_FIELDS = frozenset({"period", "timeout", "initial_delay"})
 MANAGED_BY = "app.kubernetes.io/managed-by"
+KIND_LABEL = "app.kubernetes.io/component"
+DATA_KINDS = ("database", "cache", "queue")
+PLACEHOLDER_PREFIX = "example.invalid/"
 
 
 def pod_template(manifest: Manifest) -> tuple[dict[str, Any], str] | None:
@@ -53,7 +57,7 @@ def workload(manifest: Manifest, cluster: Cluster) -> None:
     image = main.get("image") if isinstance(main.get("image"), str) else None
     key = f"{manifest.namespace}/{manifest.name}"
     component = cluster.draft.add(Component(key, manifest.name, manifest.namespace,
-                                            guess(image, manifest.name)))
+                                            _guess(manifest, template, image)))
     cluster.workloads[key] = manifest
     labels = mapping(mapping(template.get("metadata")).get("labels"))
     component.labels = {str(k): str(v) for k, v in labels.items()}
@@ -75,6 +79,19 @@ def workload(manifest: Manifest, cluster: Cluster) -> None:
 def _no_pod(manifest: Manifest, path: str) -> ImportFailed:
     return fail(manifest.file, manifest.line, f"{manifest.title}: no pod template ({path}) "
                 "with containers")
+
+
+def _guess(manifest: Manifest, template: dict[str, Any], image: str | None) -> Guess:
+    """The kind from the image or the name; for a data server whose image ScaleSim left a
+    placeholder (`example.invalid/<tech>:placeholder`), its kind label and that tech."""
+    found = guess(image, manifest.name)
+    label = mapping(mapping(template.get("metadata")).get("labels")).get(KIND_LABEL)
+    if found.from_image or label not in DATA_KINDS or image is None \
+            or not image.startswith(PLACEHOLDER_PREFIX):
+        return found
+    tech = image.removeprefix(PLACEHOLDER_PREFIX).split("@", 1)[0].split(":", 1)[0]
+    why = f"kind from the label {KIND_LABEL} '{label}', tech from the placeholder image '{image}'"
+    return Guess(Kind(label), tech or None, why, False)
 
 
 def _main_container(containers: list[dict[str, Any]]) -> int:
