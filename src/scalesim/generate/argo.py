@@ -26,7 +26,7 @@ from scalesim.generate.compose import entry_points
 from scalesim.generate.documents import banner, yaml_file
 from scalesim.generate.istio import canary_service, route_names, routed_canary
 from scalesim.generate.keda import keda_scaled, scaled_object
-from scalesim.generate.kubernetes import KubernetesBuilder
+from scalesim.generate.kubernetes import KubernetesBuilder, autoscaled
 from scalesim.generate.naming import (
     PROMETHEUS,
     check_names,
@@ -326,8 +326,10 @@ def rollout(system: System, name: str, namespace: str) -> dict[str, Any]:
                                 "labels": labels(name, kind, instance, instance)}
     if slo_left_out(system, name):
         metadata["annotations"] = {NOTE: _left_out_note(system, name)}
+    # an HPA or KEDA owns an autoscaled Rollout's count, as the Deployment's (kubernetes.py)
+    replicas = {} if autoscaled(system, name) else {"replicas": system.components[name].replicas}
     return {"apiVersion": API, "kind": "Rollout", "metadata": metadata,
-            "spec": {"replicas": system.components[name].replicas,
+            "spec": {**replicas,
                      "selector": {"matchLabels": selector(name, instance)},
                      "workloadRef": {"apiVersion": "apps/v1", "kind": "Deployment",
                                      "name": dns_label(name), "scaleDown": "progressively"},
