@@ -30,6 +30,17 @@ from scalesim.spec.overrides import OverrideError, apply_override, parse_overrid
 from scalesim.spec.yamlpos import Position, YamlSyntaxError, load_with_positions
 
 _BRACKETED = re.compile(r"(.+)\[(\d+)\]")
+# The name patterns of the model (types.Name, data.OperationRef, Fault.target): what each
+# takes, and the characters that join its names
+_NAME_SHAPES = {
+    r"^[A-Za-z0-9][A-Za-z0-9-]*$": ("name", ""),
+    r"^[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9][A-Za-z0-9-]*)?$":
+        ("reference (component or component.operation)", "."),
+    r"^[A-Za-z0-9][A-Za-z0-9-]*(\[[0-9]{1,6}\])?$":
+        ("target (component, or component[N] for one replica)", "[]"),
+}
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-")
+NAME_RULE = "names use letters, digits and '-', starting with a letter or digit"
 
 
 def load_spec(file: str | FsPath, overrides: Sequence[str] = (),
@@ -254,6 +265,8 @@ class Locator:
         if kind in ("literal_error", "enum"):
             got = error.get("input")
             message = f"{message} (got {got!r}){did_you_mean(str(got), _choices(error))}"
+        if kind == "string_pattern_mismatch":
+            message = _pattern_message(error, message)
         return self.issue(path, message)
 
     def _data_path(self, loc: tuple[Any, ...], missing: bool) -> Path:
@@ -273,6 +286,29 @@ class Locator:
                     and isinstance(node, dict):
                 path.append(part)  # a missing field: point at its parent, name the field
         return tuple(path)
+
+
+def _pattern_message(error: Any, message: str) -> str:
+    """A name that breaks its pattern, said as the rule and what breaks it rather than the
+    regex; any other pattern's message as pydantic words it."""
+    shape = _NAME_SHAPES.get(str(error.get("ctx", {}).get("pattern")))
+    got = error.get("input")
+    if shape is None or not isinstance(got, str):
+        return message
+    what, joins = shape
+    return f"{got!r} is not a valid {what}: {NAME_RULE}{_breaks(got, joins)}"
+
+
+def _breaks(text: str, joins: str) -> str:
+    """What in `text` breaks the name rule: its first character no name takes, else a name
+    starting with '-'; '' when only the joining is wrong (two dots)."""
+    bad = next((c for c in text if c not in _NAME_CHARS and c not in joins), None)
+    if bad is not None:
+        return f", and it has {bad!r}"
+    names = re.split(f"[{re.escape(joins)}]", text) if joins else [text]
+    if any(name.startswith("-") for name in names):
+        return ", and a name in it starts with '-'" if joins else ", and it starts with '-'"
+    return ", and it is empty" if not text else ""
 
 
 def _choices(error: Any) -> list[str]:
