@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from scalesim.analytic import closed as closed_loop
 from scalesim.analytic import lattice
 from scalesim.analytic.caching import hit_ratio
 from scalesim.analytic.estimate import Estimate
@@ -65,7 +66,8 @@ def unstable(system: System, estimate: Estimate) -> Iterator[Caveat]:
     for name, component in estimate.components.items():
         state = component.state
         by_cores = component.cpu_offered >= state.offered
-        if state.offered >= 1.0 and component.limited:
+        # a closed loop's own station is never overloaded: its users bound its load
+        if state.offered >= 1.0 and component.limited and closed_loop.SUFFIX not in state.model:
             servers = "cores" if by_cores else "workers"
             offered = f"{_times(state.offered)} what its {servers} can serve" \
                 if math.isfinite(state.offered) else \
@@ -235,7 +237,7 @@ def closed_loops(system: System, estimate: Estimate) -> Iterator[Caveat]:
             continue
         shared = sorted(name for name, c in estimate.components.items()
                         if c.limited and estimate.workloads[workload.name].visits.get(name, 0.0)
-                        and not c.state.model.endswith(" (MVA)"))
+                        and c.state.p_wait > 0.0 and closed_loop.SUFFIX not in c.state.model)
         yield Caveat("closed-loop", workload.name, "a closed loop: throughput and mean from "
                      "MVA (Seidmann's approximation for several workers); the waits at the "
                      "stations only it visits from MVA's arrival view, taken as independent "

@@ -776,6 +776,7 @@ class Model:
         background, _ = self.op_rates({n: r for n, r in rates.items() if n != workload.name},
                                       flow)
         per_request = flow.waited[workload.name]
+        holding, absorbed = self._holding(flow)
         stations = []
         visited: list[closed_loop.Visited | None] = []
         hops = 2.0  # the request's own trip there and back
@@ -785,7 +786,7 @@ class Model:
             for oname in component.effective_operations:
                 ref = f"{cname}.{oname}"
                 op, i = self.ops[ref], self.index[ref]
-                own = op.work.mean + op.post.mean
+                own = float(holding[i])
                 demand += float(per_request[i]) * own
                 busy += float(background[i]) * own
                 count += float(per_request[i])
@@ -793,7 +794,7 @@ class Model:
                 hops += 2.0 * _calls_per_visit(op) * float(per_request[i])
                 alone = alone and not any(float(v[i]) > 0.0 for n, v in flow.visits.items()
                                           if n != workload.name)
-            if demand == 0.0:
+            if demand == 0.0 or cname in absorbed:
                 continue
             workers = component.worker_limit
             if workers is None:
@@ -814,6 +815,48 @@ class Model:
         result = mva(workload.users, workload.think.mean_s, stations)
         return result.throughput_rps, result.response_s, \
             closed_loop.waits(result, visited, self.points)
+
+    def _holding(self, flow: _Flow) -> tuple[npt.NDArray[np.float64], set[str]]:
+        """Per operation, the time a visit holds its worker in a closed loop's MVA: its own
+        work and post_work, and the whole time of the synchronous calls it makes to
+        components that never wait (`_absorbed`), theirs in turn included; and those
+        components, whose time is thus inside their callers' stations."""
+        absorbed = self._absorbed(flow)
+        own = np.array([op.work.mean + op.post.mean for op in self.ops.values()])
+        into = np.array([op.cname in absorbed for op in self.ops.values()])
+        calls = flow.matrix * self.waited * into[np.newaxis, :]
+        return np.linalg.solve(np.eye(len(own)) - calls, own), absorbed
+
+    def _absorbed(self, flow: _Flow) -> set[str]:
+        """The components a closed loop's MVA puts inside their callers' stations: those that
+        never wait (unlimited workers and no cores, or bounded by their callers' workers,
+        `held`, but for round robin's load-dependent bound), reached by synchronous calls
+        only from operations that hold a worker through each whole call: of a blocking
+        component of one worker in all (an exact MVA station; for a pool, Seidmann's
+        approximation of the longer hold is further off than two stations are), or of one
+        with unlimited workers, with no parallel step (its hold is the longest branch, not
+        their sum)."""
+        calls = flow.matrix * self.waited
+        out = set()
+        for cname, component in self.system.components.items():
+            never = (component.worker_limit is None and component.core_limit is None) or \
+                self.held.get(cname, Bound.TURNS) is not Bound.TURNS
+            callers = {self.names[i] for ref in self.by_component[cname]
+                       for i in np.flatnonzero(calls[:, self.index[ref]])}
+            if never and callers and all(self._holds_through(self.ops[ref])
+                                         for ref in callers):
+                out.add(cname)
+        return out
+
+    @staticmethod
+    def _holds_through(op: _Op) -> bool:
+        """Whether a visit holds its worker through the whole of each synchronous call, and
+        the pool it holds is one worker or unlimited."""
+        component, workers = op.component, op.component.worker_limit
+        single = component.io == "blocking" and workers is not None and \
+            workers * serving_replicas(component) == 1
+        return (single or workers is None) and \
+            not any(isinstance(step, ParallelStep) for step in op.steps)
 
     # -- the open network ------------------------------------------------------------------
     def _solve(self, rates: Mapping[str, float], closed_means: Mapping[str, float],
