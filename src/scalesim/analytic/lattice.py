@@ -286,16 +286,37 @@ def order_statistic(need: int, parts: Sequence[Lattice]) -> Lattice:
     h = max(p.h for p in parts)
     if h == 0.0:
         return zero()
+    cdfs = _cdfs(parts, h)
+    return _of_cdf(h, _at_least(need, cdfs, len(cdfs[0])))
+
+
+def together(need: int, parts: Sequence[Lattice]) -> Lattice:
+    """The need-th smallest of `parts` that move together (comonotone: each part at the
+    same quantile of its own law): P(T ≤ x) is the need-th largest of the parts' CDFs at x.
+    Of positively associated parts the need-th smallest lies between this and the
+    independent parts' (`order_statistic`)."""
+    h = max(p.h for p in parts)
+    if h == 0.0:
+        return zero()
+    return _of_cdf(h, np.sort(np.vstack(_cdfs(parts, h)), axis=0)[-need])
+
+
+def _cdfs(parts: Sequence[Lattice], h: float) -> list[Array]:
+    """The parts' CDFs on one grid of step h, all of one length."""
     vectors = [on_step(p, h) for p in parts]
     length = max(len(v) for v in vectors)
     cdfs = []
     for vector in vectors:
         cdf = np.cumsum(vector)
         cdfs.append(np.concatenate([cdf, np.full(length - len(cdf), cdf[-1])]))
-    at_least = _at_least(need, cdfs, length)
-    mass = np.diff(np.maximum.accumulate(at_least), prepend=0.0)
+    return cdfs
+
+
+def _of_cdf(h: float, cdf: Array) -> Lattice:
+    """The lattice of a CDF on the grid of step h (what it leaves below 1 is past the grid)."""
+    mass = np.diff(np.maximum.accumulate(cdf), prepend=0.0)
     mean, second = _grid_moments(h, mass)
-    return Lattice(h, mass, max(0.0, 1.0 - float(at_least[-1])), mean, second)
+    return Lattice(h, mass, max(0.0, 1.0 - float(cdf[-1])), mean, second)
 
 
 def _at_least(need: int, cdfs: Sequence[Array], length: int) -> Array:
