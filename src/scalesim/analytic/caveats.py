@@ -16,6 +16,7 @@ from scalesim.analytic import lattice
 from scalesim.analytic.caching import hit_ratio
 from scalesim.analytic.estimate import Estimate
 from scalesim.analytic.hashing import fixed_ring
+from scalesim.analytic.held import populations as held_populations
 from scalesim.analytic.load import cache_reads, leader_served, operation_rates, rate_cap
 from scalesim.analytic.quorum import commit_wait, replication_wait, semi_sync_shares
 from scalesim.analytic.success import needed
@@ -24,6 +25,7 @@ from scalesim.spec.dists import AnyDistribution, Empirical, Gamma, Lognormal, Mi
 from scalesim.spec.model import Call, ParallelStep, SagaBlock, System, plain_steps
 from scalesim.spec.resilience import Fallback
 
+HELD_PAST = 0.01  # the open formulas' share of time past a held callee's bound worth a caveat
 BUSY = 0.9  # offered load above which the estimate is sensitive to every approximation
 LATE = 0.01  # share of attempts past their timeout that changes the picture
 TIMED_OUT = 1e-4  # semi-sync writes that time out, from which the replication caveat says so
@@ -543,6 +545,28 @@ def revisits(system: System, estimate: Estimate) -> Iterator[Caveat]:
                          "tail is too light (p99 low); the mean is exact")
 
 
+def held_callers(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    """A callee that can wait, all of whose callers hold a worker through each call: its
+    queue is bounded by their workers, the station formulas' is not."""
+    for name, most in held_populations(system).items():
+        component = estimate.components[name]
+        state, servers = component.state, component.servers
+        if servers is None or state.p_wait <= 0.0 or not math.isfinite(state.offered):
+            continue
+        past = state.p_wait * min(1.0, state.offered) ** max(
+            0, most - servers * component.queues + 1)
+        if past < HELD_PAST:
+            continue
+        callers = sorted({source.split(".", 1)[0] for source, call in _calls(system)
+                          if system.resolve(call.to)[0] == name})
+        yield Caveat("held-callers", name, f"{', '.join(callers)} "
+                     f"{'holds' if len(callers) == 1 else 'hold'} a worker through each "
+                     f"call to {name}, so at most {most} requests can be there at once, where "
+                     f"the station formulas put more there {past:.1%} of the time: {name}'s "
+                     "wait, the callers' latency and utilization are an upper bound here, "
+                     "the saturation rate a lower bound")
+
+
 def first_branches(system: System, estimate: Estimate) -> Iterator[Caveat]:
     """A parallel step that returns before all its branches: the k-th fastest of branches
     taken as independent, where a shared stream of arrivals makes their waits move
@@ -583,7 +607,7 @@ def _branch(system: System, estimate: Estimate, call: Call,
 RULES: tuple[Rule, ...] = (unstable, retries, storms, timeouts, breakers, heavy_tails,
                            closed_loops, pooled, cores, dynamics, rate_limits, coordination,
                            losses, revisits, coalesced, refreshed_ahead, xfetched,
-                           partitioned, first_branches)
+                           partitioned, first_branches, held_callers)
 
 
 def caveats(system: System, estimate: Estimate) -> list[Caveat]:

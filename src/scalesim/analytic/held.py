@@ -117,6 +117,16 @@ def held_bounds(system: System) -> dict[str, Bound]:
     return out
 
 
+def populations(system: System) -> Counter[str]:
+    """Callee -> N, the most requests its bounded callers' workers can hold there at once,
+    for the components that only blocking callers reach (no queue's deliveries, whose
+    backlog waits in the queue instead), by calls that cannot leave a request behind;
+    bounded by `held_bounds` or not."""
+    delivered = _deliveries_in_flight(system)
+    return Counter({name: most for name, most in _population(system).items()
+                    if name not in delivered})
+
+
 def turns_stay_even(workers: int, rate: float, holding: Lattice) -> bool:
     """Whether round robin, sending `rate` requests a second to each replica, keeps a
     replica's occupancy (mean rate·E[H], variance rate·E|H₁ − H₂|/2) `SPREAD_MARGIN`
