@@ -53,3 +53,26 @@ def mmc(arrival_rate: float, service_rate: float, servers: int) -> QueueMeasures
     p_wait = erlang_c(servers, offered)
     wait = p_wait / (servers * service_rate - arrival_rate) if offered < servers else math.inf
     return measures(arrival_rate, 1.0 / service_rate, servers, p_wait, wait)
+
+
+def erlang_arrivals_wait(phases: int, arrival_rate: float, service_rate: float) -> float:
+    """σ of the E_k/M/1 queue (interarrival times Erlang of k phases, mean 1/λ; as round
+    robin over k queues makes of a Poisson stream): the root in (0, 1) of the G/M/1
+    equation σ = A*(μ(1 − σ)), A*(s) = (kλ/(kλ + s))^k. An arrival waits with probability
+    σ, then Exp(μ(1 − σ)): Wq = σ/(μ(1 − σ)). Newton's method from 0 (σ − A*(μ(1 − σ)) is
+    concave, so it climbs to the smaller root and never past it); 1 when ρ ≥ 1."""
+    if phases < 1 or arrival_rate < 0.0 or service_rate <= 0.0:
+        raise ValueError("need phases >= 1, arrival rate >= 0, service rate > 0")
+    if arrival_rate >= service_rate:
+        return 1.0
+    phase = phases * arrival_rate
+    sigma = 0.0
+    for _ in range(200):
+        base = phase / (phase + service_rate * (1.0 - sigma))
+        gap = base**phases - sigma
+        slope = service_rate * phases * base**phases / (phase + service_rate * (1.0 - sigma)) - 1.0
+        step = gap / -slope
+        sigma += step
+        if abs(step) <= 1e-15 * max(sigma, 1e-300):
+            break
+    return sigma
