@@ -539,8 +539,8 @@ def test_retry_and_queue_from_the_side_panel_in_chromium(server: str) -> None:
 @pytest.mark.slow
 def test_a_yaml_syntax_error_in_chromium(server: str) -> None:
     """A YAML syntax error makes the side panel's form unavailable, with the error (it showed
-    an empty spec's form); the error list sits beside the zoom controls and a notice does
-    not cover it."""
+    an empty spec's form); the error list sits beside the zoom controls and a notice covers
+    neither it nor any control."""
     expect = pytest.importorskip("playwright.sync_api").expect
     with gallery(server) as page:
         opened(page, "work-queue")
@@ -567,6 +567,12 @@ def test_a_yaml_syntax_error_in_chromium(server: str) -> None:
         notice = page.locator(".notice")
         expect(notice).to_contain_text("syntax errors")
         assert not overlap(errors.bounding_box(), notice.bounding_box())
+        # nor any control, the editor or the canvas (it stood over the editor and the canvas)
+        covered = "button, input, select, .cm-content, [data-testid=canvas]"
+        for control in page.locator(covered).all():
+            if control.is_visible():
+                box = control.bounding_box()
+                assert not overlap(box, notice.bounding_box()), control.inner_text()
         shot(page, "16-syntax-error")
 
 
