@@ -5,10 +5,12 @@ import { join } from "node:path";
 import { getBezierPath, Position } from "@xyflow/react";
 import { describe, expect, it } from "vitest";
 import { buildGraph, type Graph } from "../src/model/graph";
-import { autoLayout, bestDirection, FIT_MAX_ZOOM, fitScale, labelOffsets, labelShare, NODE_H, NODE_W, pointOnCurve, READABLE_ZOOM, readableView, STACKED_LABEL } from "../src/model/layout";
+import { autoLayout, bestDirection, FIT_MAX_ZOOM, fitScale, labelOffsets, labelPlaces, labelRoom, labelShare, NODE_H, NODE_W, pointOnCurve, READABLE_ZOOM, readableView, STACKED_LABEL } from "../src/model/layout";
 import { parse } from "../src/model/yamlDoc";
 
-const shop = buildGraph(parse(readFileSync(join(__dirname, "fixtures", "e-commerce.yaml"), "utf8")).data);
+const fixture = (name: string) => buildGraph(parse(readFileSync(join(__dirname, "fixtures", `${name}.yaml`), "utf8")).data);
+const shop = fixture("e-commerce");
+const bank = fixture("banking-transfer");
 
 function chain(length: number): Graph {
   const ids = Array.from({ length }, (_, i) => `s${i}`);
@@ -119,6 +121,49 @@ describe("call labels", () => {
       .filter((b) => Math.abs(a.x - b.x) < 165 && Math.abs(a.y - b.y) < 30));
     expect(clashes(at(labelShare("TB", orders.length, 1)))).toEqual([]);
     expect(clashes(at(0.5)).length).toBeGreaterThan(0);  // halfway, they did overlap
+  });
+});
+
+describe("rows under a stack of labels", () => {
+  // banking-transfer's execute → debit, refund and settle (transfer to ledger): labels of
+  // three lines each, as the canvas measures them, stacked up from the point 70 % of the way
+  const stack = bank.edges.filter((e) => e.source === "transfer" && e.target === "ledger").map((e) => e.id);
+  const heights = Object.fromEntries(stack.map((id, i) => [id, i === 2 ? 62 : 48]));
+  const stacked = (placed: Record<string, { x: number; y: number }>) => {
+    const { share, joint } = labelPlaces(bank, "TB")[stack[0]];
+    const [path] = getBezierPath({ sourceX: placed.transfer.x + NODE_W / 2, sourceY: placed.transfer.y + NODE_H,
+      sourcePosition: Position.Bottom, targetX: placed.ledger.x + NODE_W / 2, targetY: placed.ledger.y,
+      targetPosition: Position.Top });
+    const point = pointOnCurve(path, share)!;
+    const sizes = joint.map((id) => heights[id]);
+    const offsets = labelOffsets(sizes, share);
+    return { top: point.y + offsets[0] - sizes[0] / 2, bottom: point.y + offsets[2] + sizes[2] / 2,
+      height: sizes.reduce((a, b) => a + b) + 2 * 4 };
+  };
+
+  it("stand apart as far as the stack needs, clear of the caller and the callee", () => {
+    expect(stack).toHaveLength(3);
+    const before = autoLayout(bank, {}, "TB");
+    expect(stacked(before).top).toBeLessThan(before.transfer.y + NODE_H);  // over transfer's details
+    const placed = autoLayout(bank, {}, "TB", undefined, heights);
+    const { top, bottom, height } = stacked(placed);
+    expect(placed.ledger.y - placed.transfer.y - NODE_H).toBeGreaterThanOrEqual(height);
+    expect(top).toBeGreaterThanOrEqual(placed.transfer.y + NODE_H + 4);
+    expect(bottom).toBeLessThanOrEqual(placed.ledger.y - 4);
+    const added = placed.ledger.y - before.ledger.y;
+    expect(labelRoom(bank, "TB", heights)).toBe(added);
+    for (const id of ["workload:transfers", "gateway", "transfer"]) expect(placed[id]).toEqual(before[id]);  // rows above: as they were
+    for (const id of ["fraud", "partner-bank", "notifications"]) expect(placed[id].y - before[id].y).toBe(added);
+  });
+
+  it("only there: no other row, design or direction moves, nor a node the user placed", () => {
+    const placed = autoLayout(bank, {}, "TB", undefined, heights);
+    expect(placed.gateway.y - placed["workload:transfers"].y).toBe(placed.transfer.y - placed.gateway.y);
+    expect(autoLayout(shop, {}, "TB", undefined, {})).toEqual(autoLayout(shop, {}, "TB"));
+    expect(labelRoom(shop, "TB", {})).toBe(0);
+    expect(autoLayout(bank, {}, "LR", undefined, heights)).toEqual(autoLayout(bank, {}, "LR"));
+    expect(labelRoom(bank, "LR", heights)).toBe(0);
+    expect(autoLayout(bank, { ledger: { x: 1, y: 2 } }, "TB", undefined, heights).ledger).toEqual({ x: 1, y: 2 });
   });
 });
 

@@ -9,7 +9,7 @@ import "@xyflow/react/dist/style.css";
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type RefObject } from "react";
 import { droppedCall } from "../model/edits";
 import type { EdgeModel, Graph, NodeModel } from "../model/graph";
-import { autoLayout, bestDirection, FIT_MAX_ZOOM, labelOffsets, labelShare, pointOnCurve, READABLE_ZOOM, readableView, STACKED_LABEL, type Direction } from "../model/layout";
+import { autoLayout, bestDirection, FIT_MAX_ZOOM, labelOffsets, labelPlaces, labelRoom, pointOnCurve, READABLE_ZOOM, readableView, STACKED_LABEL, type Direction } from "../model/layout";
 import type { Marks } from "../model/marks";
 import { KindIcon } from "./icons";
 
@@ -109,8 +109,9 @@ function CallEdge(props: EdgeProps<Edge<EdgeData>>) {
 const FIT = { padding: 0.15, maxZoom: FIT_MAX_ZOOM, duration: 200 };
 
 /** Fit the view again when nodes or calls come or go (a template opened, a component added,
- * a call deleted: the automatic layout moves), the drawing turns over, or the pane changes
- * size by a step (a side pane shown or hidden). `readable`: never below READABLE_ZOOM (the
+ * a call deleted: the automatic layout moves), the drawing turns over, the rows move apart
+ * or together for a stack of labels (labelRoom), or the pane changes size by a step (a side
+ * pane shown or hidden). `readable`: never below READABLE_ZOOM (the
  * replay, whose numbers must be read), a drawing larger than that showing from its start;
  * `onCut` hears whether part of the drawing is then out of view. */
 function FitOnChange({ ids, pane, readable, onCut }: {
@@ -186,29 +187,21 @@ export function Canvas({ graph, layout, selection, nodeMarks, edgeMarks, overlay
   const pane = useRef<HTMLDivElement>(null);
   const size = usePaneSize(pane);
   const direction = useDirection(graph, size, Object.keys(layout).length > 0);
-  const positions = useMemo(() => autoLayout(graph, layout, direction), [graph, layout, direction]);
-  const [cut, setCut] = useState(false);  // part of the drawing out of the readable view
   const [heights, setHeights] = useState<Record<string, number>>({});  // stacked labels'
   const measured = useCallback((id: string, height: number) =>
     setHeights((old) => (old[id] === height ? old : { ...old, [id]: height })), []);
+  const positions = useMemo(() => autoLayout(graph, layout, direction, undefined, heights), [graph, layout, direction, heights]);
+  const room = useMemo(() => labelRoom(graph, direction, heights), [graph, direction, heights]);
+  const [cut, setCut] = useState(false);  // part of the drawing out of the readable view
   const nodes: Node<NodeData>[] = useMemo(() => graph.nodes.map((model) => ({
     id: model.id, type: "component", position: positions[model.id] ?? { x: 0, y: 0 },
     data: { model, marks: nodeMarks?.[model.id], overlay: overlay?.nodes[model.id], direction },
     selected: selection?.type === "node" && selection.id === model.id,
   })), [graph, positions, nodeMarks, overlay, selection, direction]);
   const edges: Edge<EdgeData>[] = useMemo(() => {
-    const out = new Map<string, number>();
-    const into = new Map<string, number>();
-    const between = new Map<string, string[]>();  // the edges joining each pair of nodes
-    for (const e of graph.edges) {
-      out.set(e.source, (out.get(e.source) ?? 0) + 1);
-      into.set(e.target, (into.get(e.target) ?? 0) + 1);
-      const pair = `${e.source}\u0000${e.target}`;
-      between.set(pair, [...(between.get(pair) ?? []), e.id]);
-    }
+    const places = labelPlaces(graph, direction);
     return graph.edges.map((model) => {
-      const joint = between.get(`${model.source}\u0000${model.target}`) ?? [model.id];
-      const labelAt = labelShare(direction, out.get(model.source) ?? 0, into.get(model.target) ?? 0);
+      const { share: labelAt, joint } = places[model.id];
       const shifts = labelOffsets(joint.map((id) => heights[id] ?? STACKED_LABEL), labelAt);
       return {
         id: model.id, source: model.source, target: model.target, type: "call",
@@ -243,7 +236,7 @@ export function Canvas({ graph, layout, selection, nodeMarks, edgeMarks, overlay
         }}
         proOptions={{ hideAttribution: true }}>
         {cut && <Panel position="bottom-right"><span className="hint" data-testid="canvas-cut">drag the canvas to see the rest (the fit button shows it whole)</span></Panel>}
-        <FitOnChange pane={pane} readable={readable} onCut={setCut} ids={`${graph.nodes.map((n) => n.id).join("|")} ${graph.edges.map((e) => `${e.source}>${e.target}`).join("|")} ${direction} ${size.width}×${size.height}`} />
+        <FitOnChange pane={pane} readable={readable} onCut={setCut} ids={`${graph.nodes.map((n) => n.id).join("|")} ${graph.edges.map((e) => `${e.source}>${e.target}`).join("|")} ${direction} ${size.width}×${size.height} ${room}`} />
         <Background gap={20} size={1} />
         <Controls showInteractive={false} />
       </ReactFlow>

@@ -1,6 +1,7 @@
 // Where nodes go when the user has not placed them: along the calls (dagre), left to right or
 // top to bottom, whichever lets the whole system fit the canvas at the larger zoom.
 import dagre from "@dagrejs/dagre";
+import { getBezierPath, Position } from "@xyflow/react";
 import type { Graph } from "./graph";
 
 export const NODE_W = 180;
@@ -77,14 +78,54 @@ function dagreLayout(graph: Graph, direction: Direction, ranksep: number): Posit
   return out;
 }
 
-/** Where each node goes: where the user placed it (`fixed`), else where dagre lays it out.
+/** Where each node goes: where the user placed it (`fixed`), else where dagre lays it out,
+ * top to bottom with the rows under a stack of labels moved down as far as the stack needs
+ * (`labelHeights`: the stacked labels' heights by call id, as `labelRoom`).
  * `ranksep`: room between ranks, when the edges carry no labels (the gallery's drawings). */
 export function autoLayout(graph: Graph, fixed: Positions = {}, direction: Direction = "LR",
-  ranksep = SPACING[direction].ranksep): Positions {
+  ranksep = SPACING[direction].ranksep, labelHeights?: Record<string, number>): Positions {
   const laid = dagreLayout(graph, direction, ranksep);
+  const room = labelHeights && direction === "TB" ? rowRoom(graph, laid, labelHeights) : new Map<number, number>();
   const out: Positions = {};
-  for (const node of graph.nodes) out[node.id] = fixed[node.id] ?? laid[node.id];
+  for (const node of graph.nodes) {
+    const at = laid[node.id];
+    let down = 0;
+    for (const [row, extra] of room) if (row <= at.y) down += extra;
+    out[node.id] = fixed[node.id] ?? (down ? { x: at.x, y: at.y + down } : at);
+  }
   return out;
+}
+
+/** The room added between rows, in steps of this many px, so that a label whose badges
+ * change (the replay's) moves the rows only now and then. */
+const ROOM_STEP = 20;
+
+/** The extra room each row of the automatic top-to-bottom layout `laid` gets above it (by
+ * its top), so that each stack of labels (several calls between the same two nodes) stands
+ * clear of its caller's row and its callee's: the most its stacks need over the gap. */
+function rowRoom(graph: Graph, laid: Positions, heights: Record<string, number>): Map<number, number> {
+  const room = new Map<number, number>();
+  const places = labelPlaces(graph, "TB");
+  for (const edge of graph.edges) {
+    const place = places[edge.id];
+    if (place.joint.length < 2 || place.joint[0] !== edge.id) continue;  // each stack once
+    const caller = laid[edge.source];
+    const callee = laid[edge.target];
+    if (!caller || !callee || callee.y <= caller.y) continue;
+    const needed = stackGap(place.joint.map((call) => heights[call] ?? STACKED_LABEL), place.share);
+    const missing = Math.ceil((needed - (callee.y - caller.y - NODE_H)) / ROOM_STEP) * ROOM_STEP;
+    if (missing > 0) room.set(callee.y, Math.max(room.get(callee.y) ?? 0, missing));
+  }
+  return room;
+}
+
+/** The room the automatic layout adds between rows for stacks of labels of `heights` (0
+ * left to right, where the stacks stand between columns): when it changes, the drawing is
+ * fitted again. */
+export function labelRoom(graph: Graph, direction: Direction, heights: Record<string, number>): number {
+  if (direction !== "TB") return 0;
+  return [...rowRoom(graph, dagreLayout(graph, direction, SPACING[direction].ranksep), heights).values()]
+    .reduce((sum, extra) => sum + extra, 0);
 }
 
 /** The zoom at which `positions` fit a `width` × `height` view (1 when empty), at most
@@ -146,6 +187,29 @@ export function labelShare(direction: Direction, callerOut: number, calleeIn: nu
   return callerOut > calleeIn ? 0.7 : 0.3;
 }
 
+/** Where a call's label goes: `share` of the way along it, and, when several calls join the
+ * same two nodes (their curves are one), `joint`: their ids in order, whose labels stack. */
+export interface LabelPlace { share: number; joint: string[] }
+
+/** Each call's LabelPlace in a drawing laid out in `direction`. */
+export function labelPlaces(graph: Graph, direction: Direction): Record<string, LabelPlace> {
+  const out = new Map<string, number>();
+  const into = new Map<string, number>();
+  const between = new Map<string, string[]>();
+  for (const e of graph.edges) {
+    out.set(e.source, (out.get(e.source) ?? 0) + 1);
+    into.set(e.target, (into.get(e.target) ?? 0) + 1);
+    const pair = `${e.source}\u0000${e.target}`;
+    between.set(pair, [...(between.get(pair) ?? []), e.id]);
+  }
+  const places: Record<string, LabelPlace> = {};
+  for (const e of graph.edges) {
+    places[e.id] = { share: labelShare(direction, out.get(e.source) ?? 0, into.get(e.target) ?? 0),
+      joint: between.get(`${e.source}\u0000${e.target}`) ?? [e.id] };
+  }
+  return places;
+}
+
 /** The height a call's label is taken to have until the canvas has measured it (one line
  * with its badges). */
 export const STACKED_LABEL = 30;
@@ -170,6 +234,29 @@ export function labelOffsets(heights: number[], share: number): number[] {
   const last = heights[heights.length - 1] ?? 0;
   const anchor = share > 0.5 ? total - last / 2 : share < 0.5 ? heights[0] / 2 : total / 2;
   return centres.map((centre) => centre - anchor);
+}
+
+/** Room kept between a stack of labels and the rows above and below it (the caller's
+ * handle, the callee's arrowhead). */
+const STACK_CLEARANCE = 12;
+
+/** How far down the gap between two rows the point at `t` of a call's curve lies (0 at the
+ * caller's row, 1 at the callee's): React Flow's curve leaves and enters upright, so not t. */
+function depthAt(t: number): number {
+  const [path] = getBezierPath({ sourceX: 0, sourceY: 0, sourcePosition: Position.Bottom,
+    targetX: 0, targetY: 1, targetPosition: Position.Top });
+  return pointOnCurve(path, t)?.y ?? t;
+}
+
+/** The gap between two rows (top to bottom) that a stack of labels of `heights`, placed at
+ * `share` of the way (labelOffsets), needs to stand clear of both; 0 for a lone label. */
+function stackGap(heights: number[], share: number): number {
+  if (heights.length < 2) return 0;
+  const offsets = labelOffsets(heights, share);
+  const above = heights[0] / 2 - offsets[0];  // from the stack's top to its point
+  const below = offsets[offsets.length - 1] + heights[heights.length - 1] / 2;
+  const depth = depthAt(share);
+  return Math.max((above + STACK_CLEARANCE) / depth, (below + STACK_CLEARANCE) / (1 - depth));
 }
 
 /** The point at `t` (0 to 1) on an SVG cubic Bézier path "M x,y C x1,y1 x2,y2 x,y" (what
