@@ -175,14 +175,34 @@ describe("the replay's view", () => {
       height: Math.max(...ys) - Math.min(...ys) + NODE_H };
   };
 
-  it("keeps e-commerce readable in the 1280 px replay pane (900 × 480), from its callers on the left", () => {
-    const drawn = bounds(autoLayout(shop, {}, "LR"));
-    expect(fitScale(autoLayout(shop, {}, "LR"), 900, 480) / 1.15).toBeLessThan(0.5);  // whole, padded: labels ~5 px
-    const view = readableView(drawn, 900, 480, 0.15, READABLE_ZOOM)!;
+  // The replay's canvas in a 1280 × 800 window (styles.css .replay-row): 900 × 649 px, which
+  // the canvas takes in steps of 80 px (880 × 640) to choose its direction.
+  const [paneW, paneH] = [900, 649];
+  const stepped = (n: number) => Math.round(n / 80) * 80;
+
+  it("shows up to five nodes in a chain whole at a readable zoom in the 1280 px replay pane", () => {
+    for (const length of [3, 4, 5]) {
+      const direction = bestDirection(chain(length), stepped(paneW), stepped(paneH));
+      expect(direction).toBe("TB");
+      const view = readableView(bounds(autoLayout(chain(length), {}, direction)), paneW, paneH, 0.15, READABLE_ZOOM);
+      expect(view?.cut ?? false).toBe(false);  // fitted as usual (zoom ≥ 0.75) or at 0.75, whole
+    }
+    // across, work-queue's chain of four was 990 px wide at 0.75: its last node off the pane
+    expect(readableView(bounds(autoLayout(chain(4), {}, "LR")), paneW, paneH, 0.15, READABLE_ZOOM)!.cut).toBe(true);
+  });
+
+  it("keeps e-commerce readable in the 1280 px replay pane: top to bottom, at the readable zoom", () => {
+    const direction = bestDirection(shop, stepped(paneW), stepped(paneH));
+    expect(direction).toBe("TB");
+    const drawn = bounds(autoLayout(shop, {}, direction));
+    expect(fitScale(autoLayout(shop, {}, direction), paneW, paneH) / 1.15).toBeLessThan(READABLE_ZOOM);  // whole, padded
+    const view = readableView(drawn, paneW, paneH, 0.15, READABLE_ZOOM)!;
     expect(view.zoom).toBe(READABLE_ZOOM);
-    expect(view.cut).toBe(true);
-    expect(drawn.x * view.zoom + view.x).toBe(20);  // the workloads at the left edge
-    expect(drawn.y * view.zoom + view.y).toBeCloseTo((480 - drawn.height * READABLE_ZOOM) / 2);  // it fits down
+    expect(drawn.y * view.zoom + view.y).toBeCloseTo((paneH - drawn.height * READABLE_ZOOM) / 2);  // it fits down
+    // a wider one shows from its callers on the left
+    const wide = readableView({ ...drawn, width: 1430 }, paneW, paneH, 0.15, READABLE_ZOOM)!;
+    expect(wide.cut).toBe(true);
+    expect(drawn.x * wide.zoom + wide.x).toBe(20);
   });
 
   it("shows a drawing too tall for the pane from its top", () => {

@@ -327,8 +327,7 @@ def test_queue_traffic_replay_in_chromium(server: str) -> None:
                 assert not overlap(label.bounding_box(), node.bounding_box())
         assert not overlap(deliver.bounding_box(), publish.bounding_box())
         shot(page, "21-queue-traffic-replay")
-        # Fitted to the pane the canvas is at 70 %; zoomed in on the queue, its labels read
-        # at full size and still cover no node.
+        # Zoomed in on the queue, its labels read at full size and still cover no node.
         jobs = nodes[1].bounding_box()
         assert jobs
         page.mouse.move(jobs["x"] + jobs["width"] / 2, jobs["y"] + jobs["height"] / 2)
@@ -340,6 +339,31 @@ def test_queue_traffic_replay_in_chromium(server: str) -> None:
             for node in nodes:
                 assert not overlap(label.bounding_box(), node.bounding_box())
         shot(page, "22-queue-traffic-replay-zoomed")
+
+
+@pytest.mark.slow
+def test_a_small_design_replays_whole_at_1280_in_chromium(server: str) -> None:
+    """In a 1280 × 800 window the replay's canvas is tall enough for a chain of four
+    (work-queue), laid top to bottom, to show whole at a readable zoom: its last node stood
+    off the right edge of a 480 px tall pane."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    with replayed(server, "work-queue") as page:
+        page.set_viewport_size({"width": 1280, "height": 800})
+        canvas = page.locator(".replay-canvas")
+        expect(canvas.get_by_test_id("canvas")).to_have_attribute("data-direction", "TB")
+        page.wait_for_timeout(600)  # the fit's 50 ms delay and 200 ms move
+        expect(canvas.get_by_test_id("canvas-cut")).to_have_count(0)
+        pane = canvas.bounding_box()
+        assert pane
+        for node in canvas.locator(".react-flow__node").all():
+            box = node.bounding_box()
+            assert box and pane["x"] <= box["x"] and pane["y"] <= box["y"]
+            assert box["x"] + box["width"] <= pane["x"] + pane["width"]
+            assert box["y"] + box["height"] <= pane["y"] + pane["height"]
+            assert box["width"] >= 0.75 * 180  # a readable zoom: nodes are 180 px wide
+        slider = page.get_by_test_id("replay-slider").bounding_box()
+        assert slider and slider["y"] + slider["height"] <= 800  # the slider still in view
+        shot(page, "23-small-design-replay-1280")
 
 
 @pytest.mark.slow
