@@ -22,10 +22,9 @@ from tests.importers.delivery_terms import (
 
 from scalesim.generate import GeneratedFile, GenerateOptions, Target, render
 from scalesim.generate.envoy import istio_retries, route_timeout_s
-from scalesim.generate.istio import mesh_routed
+from scalesim.generate.istio import mesh_routed, route_sites
 from scalesim.generate.naming import dns_label
 from scalesim.generate.tech import runs_as_deployment
-from scalesim.generate.topology import first_edge_per_caller
 from scalesim.importers import Imported, ImportFailed, import_compose, import_k8s
 from scalesim.importers.envoy import retried
 from scalesim.importers.k8s.ingress import kong_rate_limit
@@ -97,9 +96,11 @@ def stand_ins(system: System) -> set[str]:
             and name.lower() not in kept}
 
 
-def call_between(system: System, caller: str, callee: str) -> Call:
+def call_between(system: System, caller: str, callee: str, operation: str | None = None) -> Call:
+    """The caller's first call to the callee (to that operation, when one is given)."""
     return next(call for name, _, _, call in iter_calls(system)
-                if name == caller and system.resolve(call.to)[0] == callee)
+                if name == caller and system.resolve(call.to)[0] == callee
+                and operation in (None, system.resolve(call.to)[1]))
 
 
 def documents(files: Iterable[GeneratedFile]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -146,14 +147,15 @@ def test_k8s_and_istio_round_trip(case: Case, tmp_path: Path) -> None:
                 component.outlier_detection.model_dump(exclude={"max_ejection_time"})
         if not mesh_routed(system, name):
             continue
-        for edge in first_edge_per_caller(system, name):
-            call = edge.call
-            back_call = back.effective(call_between(back, edge.caller.lower(), name.lower()))
-            assert istio_retries(back_call) == istio_retries(call), (edge.caller, name)
+        for site in route_sites(system, name):     # a route per caller (and operation)
+            call = site.edge.call
+            back_call = back.effective(call_between(back, site.edge.caller.lower(),
+                                                    name.lower(), site.operation))
+            assert istio_retries(back_call) == istio_retries(call), (site.route_name, name)
             assert route_timeout_s(back_call) == pytest.approx(route_timeout_s(call)) \
                 if route_timeout_s(call) is not None else route_timeout_s(back_call) is None
             if istio_retries(call) > 0:
-                assert back_call.timeout == call.timeout, (edge.caller, name)
+                assert back_call.timeout == call.timeout, (site.route_name, name)
     generate_again(system, back)
 
 

@@ -31,8 +31,13 @@ RATE = "10/s"
 HIT_RATIO = 0.8
 MEASURE_RATE = f"{MARK}: requests per second arriving here (ingress or load-balancer metrics)"
 ONE_OPERATION = f"{MARK}: one operation for every endpoint (the files do not name them)"
+ROUTED_OPERATIONS = ("the operations the Istio routes match by uri (exact /<operation>); "
+                     "endpoints no route names are not in the files")
 CALL_ORDER = (f"{MARK}: order and share unknown; each call runs once per request, one after "
               "another")
+UNLISTED = (f"{MARK}: a route matches this operation's uri, but the settings list no such "
+            "call (a saga's compensation runs only when a step fails): here it runs on every "
+            "request")
 NO_CPU = f"{MARK}: no CPU request or limit; set the requests one replica serves at once"
 MEASURE_HITS = f"{MARK}: share of reads the cache answers (its hit and miss counters)"
 CONCURRENCY = f"{MARK}: deliveries in flight at once (the consumer's prefetch × replicas)"
@@ -195,7 +200,9 @@ def _component(spec: _Spec, draft: Draft, key: str, component: Component, roles:
         data["backend"] = name_of[backend.value]
         spec.comment((*base, "backend"), backend.seen)
     data["operations"] = {}
-    if key not in operations.named:
+    if key in operations.routed:
+        spec.comment((*base, "operations"), ROUTED_OPERATIONS)
+    elif key not in operations.named:
         spec.comment((*base, "operations"), ONE_OPERATION)
     for operation, work, why in operations.listed[key]:
         data["operations"][operation] = {"work": work}
@@ -244,22 +251,24 @@ def _calls(spec: _Spec, draft: Draft, caller: str, path: Path, wanted: Wanted, r
         seen = roles.calls.get((caller, target)) or roles.publishes[(caller, target)]
         call: dict[str, Any] = {"to": operations.reference(target, operation, name_of[target])}
         spec.comment((*path, index, "to"), seen[0])
-        waited = _waited_for(draft.components[target], caller)
-        if (kinds[target] is Kind.QUEUE and not waited) or (caller, target) in roles.made_async:
+        if (caller, target, operation) in operations.unlisted:
+            spec.comment((*path, index, "to"), UNLISTED)
+        route = draft.components[target].route(caller, operations.called(target, operation))
+        if (kinds[target] is Kind.QUEUE and not _waited_for(route)) or \
+                (caller, target) in roles.made_async:
             call["async"] = True
             if kinds[target] is Kind.QUEUE:
                 spec.comment((*path, index, "async"), "publishing to a queue waits for no "
                              "answer")
         else:
-            _settings(spec, draft, caller, target, call, (*path, index))
+            _settings(spec, draft, target, route or Route(), call, (*path, index))
         calls.append(call)
     return calls
 
 
-def _waited_for(callee: Component, caller: str) -> bool:
+def _waited_for(route: Route | None) -> bool:
     """A route that bounds or retries the calls waits for their answer (a publish to an
     HTTP queue API waits for the broker's acknowledgement)."""
-    route = callee.routes.get(caller) or callee.routes.get(None)
     return route is not None and any((route.timeout, route.deadline, route.retry))
 
 
@@ -288,13 +297,12 @@ def _too_many_replicas(draft: Draft, total: int) -> ImportFailed:
                 f"{replicas:,}")
 
 
-def _settings(spec: _Spec, draft: Draft, caller: str, target: str, call: dict[str, Any],
+def _settings(spec: _Spec, draft: Draft, target: str, route: Route, call: dict[str, Any],
               path: Path) -> None:
-    """Timeout, deadline and retry of one call, from the callee's routes. Where no route
-    sets retries, Istio's default policy retries HTTP calls; a route timeout then bounds
-    every try together: a deadline."""
+    """Timeout, deadline and retry of one call, from the callee's route it takes. Where no
+    route sets retries, Istio's default policy retries HTTP calls; a route timeout then
+    bounds every try together: a deadline."""
     callee = draft.components[target]
-    route = callee.routes.get(caller) or callee.routes.get(None) or Route()
     chosen, timeout, deadline = route.retry, route.timeout, route.deadline
     if chosen is None and route.retry_off is None and draft.meshed and callee.http \
             and callee.final_kind in (Kind.SERVICE, Kind.GATEWAY, Kind.EXTERNAL):

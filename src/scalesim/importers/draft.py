@@ -132,7 +132,8 @@ class Component:
     entry: list[Seen] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
     consumes: dict[str, Seen] = field(default_factory=dict)      # queue key -> evidence
-    routes: dict[str | None, Route] = field(default_factory=dict)  # caller key (None: any)
+    # (caller key, callee operation) -> the route; None: any caller, every operation
+    routes: dict[tuple[str | None, str | None], Route] = field(default_factory=dict)
     faults: list[Fact[dict[str, Any]]] = field(default_factory=list)
     http: bool = True          # HTTP or gRPC: a mesh routes (and retries) its calls
     autoscale: Block | None = None
@@ -147,6 +148,21 @@ class Component:
     @property
     def final_kind(self) -> Kind:
         return self.kind.value if self.kind is not None else self.guess.kind
+
+    def route(self, caller: str, operation: str | None = None) -> Route | None:
+        """The route a caller's call to `operation` takes: the most specific that matches,
+        the caller's own before any caller's, and for each one for that operation first."""
+        for key in ((caller, operation), (caller, None), (None, operation), (None, None)):
+            if key in self.routes:
+                return self.routes[key]
+        return None
+
+    def routed_operations(self, caller: str | None = None) -> list[str]:
+        """The operations routes match by uri, in the order read: those `caller`'s calls
+        reach (its own routes' and any caller's), or every one when no caller is given."""
+        return list(dict.fromkeys(operation for source, operation in self.routes
+                                  if operation is not None
+                                  and (caller is None or source in (caller, None))))
 
     @property
     def wires_itself(self) -> bool:

@@ -1,7 +1,9 @@
 """Istio VirtualServices: who calls whom, with which timeouts, retries and injected faults.
 
 A route matched by `sourceLabels` is the call of the workloads carrying those labels; a route
-without it applies to every caller. Envoy takes the first route that matches, so does this.
+without it applies to every caller. One matched by `uri: {exact: /<op>}` is the calls to that
+operation (as `scalesim generate` writes when a caller's calls to one callee need different
+routes). Envoy takes the first route that matches, so does this.
 A route bound to a gateway other than `mesh` is traffic from outside: an entry point.
 """
 
@@ -12,6 +14,7 @@ from typing import Any
 from scalesim.importers import envoy
 from scalesim.importers.draft import Fact, Reference, Route
 from scalesim.importers.k8s.objects import Cluster, Manifest, Mappers, matches
+from scalesim.importers.names import is_valid
 from scalesim.importers.sizing import go_duration
 from scalesim.importers.sources import Seen
 from scalesim.spec.units import format_duration
@@ -90,20 +93,45 @@ def route_settings(manifest: Manifest, http: dict[str, Any], path: str,
     return settings
 
 
-def _callers(cluster: Cluster, manifest: Manifest, match: Any) -> list[str] | None:
-    """Workloads a route's matches select by sourceLabels; None when any caller matches."""
+def _sources(cluster: Cluster, manifest: Manifest, match: Any, path: str,
+             notes: list[str]) -> list[tuple[str | None, str | None]]:
+    """(caller, operation) pairs a route's matches select: the workloads carrying a
+    condition's sourceLabels (None: any caller) and the operation its `uri` names (None:
+    every operation)."""
     if not isinstance(match, list) or not match:
+        return [(None, None)]
+    found: list[tuple[str | None, str | None]] = []
+    for index, condition in enumerate(match):
+        if not isinstance(condition, dict):
+            return [(None, None)]
+        operation = _operation(condition.get("uri"),
+                               f"{manifest.title} {path}.match[{index}].uri", notes)
+        found += [(caller, operation) for caller in _callers(cluster, condition)]
+    return found
+
+
+def _callers(cluster: Cluster, condition: dict[str, Any]) -> list[str | None]:
+    """Workloads a match condition selects by sourceLabels; [None] when any caller matches."""
+    labels = condition.get("sourceLabels")
+    if not isinstance(labels, dict):
+        return [None]
+    namespace = str(condition.get("sourceNamespace") or "")
+    return [key for key, component in cluster.draft.components.items()
+            if key in cluster.workloads and matches(labels, component.labels)
+            and (not namespace or component.namespace == namespace)]
+
+
+def _operation(uri: Any, where: str, notes: list[str]) -> str | None:
+    """The operation `uri: {exact: /<operation>}` names (a generated service serves POST
+    /<operation>); any other uri match is not read, so its route serves every operation."""
+    if uri is None:
         return None
-    callers: list[str] = []
-    for condition in match:
-        labels = condition.get("sourceLabels") if isinstance(condition, dict) else None
-        if not isinstance(labels, dict):
-            return None
-        namespace = str(condition.get("sourceNamespace") or "")
-        callers += [key for key, component in cluster.draft.components.items()
-                    if key in cluster.workloads and matches(labels, component.labels)
-                    and (not namespace or component.namespace == namespace)]
-    return callers
+    exact = uri.get("exact") if isinstance(uri, dict) else None
+    if isinstance(exact, str) and exact.startswith("/") and is_valid(exact[1:]):
+        return exact[1:]
+    notes.append(f"{where}: only an exact '/<operation>' names an operation; the route is read "
+                 "as serving every operation")
+    return None
 
 
 def virtual_service(manifest: Manifest, cluster: Cluster) -> None:
@@ -128,16 +156,16 @@ def virtual_service(manifest: Manifest, cluster: Cluster) -> None:
         if not mesh:
             continue
         settings = route_settings(manifest, http, path, notes)
-        callers = _callers(cluster, manifest, http.get("match"))
+        sources = _sources(cluster, manifest, http.get("match"), path, notes)
         effects = fault(http.get("fault"))
         for key in destinations:
             component = cluster.component(key)
-            for caller in callers if callers is not None else [None]:
-                component.routes.setdefault(caller, settings)
-                if caller is not None:
-                    cluster.component(caller).references.append(Reference(
-                        component.name, component.namespace,
-                        manifest.seen_in(http, "match", f"{path}.match.sourceLabels"), key))
+            for source in sources:
+                component.routes.setdefault(source, settings)
+            for caller in dict.fromkeys(caller for caller, _ in sources if caller is not None):
+                cluster.component(caller).references.append(Reference(
+                    component.name, component.namespace,
+                    manifest.seen_in(http, "match", f"{path}.match.sourceLabels"), key))
             if effects and not any(f.value == effects for f in component.faults):
                 component.faults.append(Fact(effects, manifest.seen_in(
                     http, "fault", f"{path}.fault (applies to every caller in the spec)")))
