@@ -725,7 +725,7 @@ def test_a_save_over_anothers_and_a_run_over_the_budget_ask_first_in_chromium(
         assert [v["number"] for v in versions] == [1, 2, 3]
         page.reload()  # the address names the design: it opens again
         expect(page.get_by_label("design name")).to_have_value("saved-twice")
-        assert page.url.endswith(f"#/design/{design['id']}")
+        expect(page).to_have_url(re.compile(rf"#/design/{design['id']}$"))
         assert page.request.delete(route).status == 204  # another tab deletes it
         page.get_by_test_id("add-component").click()
         page.once("dialog", answer(True))
