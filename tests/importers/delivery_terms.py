@@ -24,7 +24,8 @@ def expected_back(system: System, name: str) -> Terms:
     session timeout (ms) and the assignor with partitions, the guarantee (effectively once
     is the consumer's deduplication: at least once) and, at least once, the commit interval
     and the error handler's attempts and dead-letter topic. RabbitMQ (one quorum queue per
-    subscription): the guarantee, the redelivery (at least once), x-delivery-limit + 1 (−1:
+    subscription): the guarantee, the redelivery and the visibility timeout as
+    x-consumer-timeout in ms (at least once), x-delivery-limit + 1 (−1:
     no limit) and the dead-letter exchange; a queue without consumers has no queue to read,
     but a dead-letter queue, whose own queue holds the arguments and no consumer. SQS: at
     least once (a PLACEHOLDER: the attributes do not say), the visibility timeout in whole
@@ -66,6 +67,8 @@ def expected_back(system: System, name: str) -> Terms:
             back = {}
         elif at_least:
             back["redelivery"] = sent.redelivery
+            if round(sent.visibility_timeout * 1000) > 0:
+                back["visibility_timeout"] = f"{round(sent.visibility_timeout * 1000)}ms"
         back["max_deliveries"] = sent.max_deliveries
         back["dead_letter"] = dead
         return None, Delivery(**back).model_dump(), None

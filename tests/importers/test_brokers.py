@@ -122,6 +122,17 @@ def test_a_rabbitmq_quorum_queue_comes_back_with_its_delivery_limit_and_dead_let
     assert broker_json(imported.system, "jobs-dlq") == dead
 
 
+def test_a_rabbitmq_queue_comes_back_with_its_visibility_timeout_as_consumer_timeout() -> None:
+    # generate writes the spec's visibility_timeout as x-consumer-timeout (ms)
+    original = spec("rabbitmq", {"delivery": {
+        "guarantee": "at_least_once", "redelivery": "requeue", "visibility_timeout": "45s"}})
+    imported = round_trip(original)
+    jobs, sent = imported.system.components["jobs"], original.components["jobs"]
+    assert jobs.delivery is not None and sent.delivery is not None
+    assert jobs.delivery.visibility_timeout == sent.delivery.visibility_timeout
+    assert "x-consumer-timeout = 45000 ms" in imported.text
+
+
 def test_an_sqs_queue_comes_back_with_its_visibility_timeout_and_redrive_policy() -> None:
     original = spec("sqs", {"delivery": {
         "guarantee": "at_least_once", "visibility_timeout": "45s", "max_deliveries": 3,
@@ -146,8 +157,8 @@ def test_an_sqs_queue_comes_back_with_its_visibility_timeout_and_redrive_policy(
 def test_what_the_brokers_settings_cannot_say_comes_back_as_documented() -> None:
     """Kafka: effectively once is the consumer's deduplication (at least once comes back),
     and a queue without partitions gets a topic of a partition per delivery in flight, which
-    comes back as no partitions; one partition is one. RabbitMQ: the visibility timeout is
-    not written. SQS: requeue is not an SQS redelivery."""
+    comes back as no partitions; one partition is one. RabbitMQ: the visibility timeout
+    comes back from x-consumer-timeout. SQS: requeue is not an SQS redelivery."""
     kafka = spec("kafka", {"delivery": {"guarantee": "effectively_once",
                                         "dead_letter": "jobs-dlq"}})
     back = round_trip(kafka)
@@ -168,7 +179,7 @@ def test_what_the_brokers_settings_cannot_say_comes_back_as_documented() -> None
         assert read_back(again) == expected_back(original, "jobs")
     rabbit_back = round_trip(rabbit).system.components["jobs"].delivery
     sqs_back = round_trip(sqs).system.components["jobs"].delivery
-    assert rabbit_back is not None and rabbit_back.visibility_timeout == 30.0
+    assert rabbit_back is not None and rabbit_back.visibility_timeout == 90.0
     assert sqs_back is not None and sqs_back.redelivery == "visibility_timeout"
 
 

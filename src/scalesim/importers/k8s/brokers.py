@@ -495,9 +495,26 @@ def _rabbit_arguments(reader: Reader, arguments: dict[str, Any], queue_type: str
         _max_deliveries(reader, limit + 1, f"{at('x-delivery-limit')} = {limit} returns: "
                         f"{limit + 1} deliveries (RabbitMQ counts returns, not the first "
                         "delivery)")
+    _rabbit_consumer_timeout(reader, arguments, at)
     _rabbit_length(reader, arguments, queue_type, at)
     _rabbit_not_carried(reader, arguments, at)
     _rabbit_dead_letter(reader, arguments, at, namespace, route)
+
+
+def _rabbit_consumer_timeout(reader: Reader, arguments: dict[str, Any], at: At) -> None:
+    """x-consumer-timeout (ms, RabbitMQ 3.12 on) is how long a delivery may go unacknowledged
+    before RabbitMQ takes it back: the spec's visibility_timeout, which `generate` writes
+    there."""
+    timeout = as_whole(arguments.get("x-consumer-timeout"))
+    if timeout is None:
+        return
+    if timeout <= 0:
+        reader.note(f"{at('x-consumer-timeout')} is {timeout}: the spec's visibility_timeout "
+                    "must be above 0; left out (30s)")
+        return
+    reader.put(("delivery", "visibility_timeout"), f"{timeout}ms",
+               f"{at('x-consumer-timeout')} = {timeout} ms: how long a delivery may go "
+               "unacknowledged before RabbitMQ takes it back")
 
 
 def _rabbit_length(reader: Reader, arguments: dict[str, Any], queue_type: str,
