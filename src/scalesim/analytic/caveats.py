@@ -575,13 +575,15 @@ def first_branches(system: System, estimate: Estimate) -> Iterator[Caveat]:
     for cname, component in system.components.items():
         for oname, operation in component.effective_operations.items():
             for step in plain_steps(operation.calls):
-                if not isinstance(step, ParallelStep) or needed(step) >= len(step.parallel.calls):
+                if not isinstance(step, ParallelStep):
                     continue
-                branches = [_branch(system, estimate, call, hop) for call in step.parallel.calls]
-                if any(b is None for b in branches):
+                need, calls = needed(step), step.parallel.calls
+                if need >= len(calls):
                     continue
-                found = [b for b in branches if b is not None]
-                need = needed(step)
+                found = [b for b in (_branch(system, estimate, call, hop) for call in calls)
+                         if b is not None]
+                if len(found) < len(calls):  # a branch whose callee cannot keep up
+                    continue
                 apart = lattice.order_statistic(need, found)
                 moving = lattice.together(need, found)
                 yield Caveat("first-branches", f"{cname}.{oname}", f"waits for {need} of "
