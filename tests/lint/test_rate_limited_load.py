@@ -7,7 +7,7 @@ The simulator agrees: `scalesim simulate` of GATEWAY (20 s, seed 1) has `api` at
 from __future__ import annotations
 
 import pytest
-from tests.lint.helpers import LintYaml, rules
+from tests.lint.helpers import LintYaml, only, rules
 
 from scalesim.lint import LintConfig
 from scalesim.lint.context import Context
@@ -90,3 +90,56 @@ def test_a_queue_behind_the_limit_receives_what_it_admits(lint_yaml: LintYaml) -
         "consumers: [{to: api.read, concurrency: 2}]}\n  api:\n")
     assert _context(text).rates["q.publish"] == pytest.approx(100.0, rel=1e-12)
     assert "SS402" not in rules(lint_yaml(text))
+
+
+# q itself admits 100/s (`rate`) of the 300/s producer publishes; api (2 replicas × 1
+# blocking worker, 10 ms a message) takes 2 at once off q: 200/s at most.
+LIMITED_QUEUE = """
+components:
+  producer:
+    replicas: 2
+    workers: 64
+    health: {readiness: {}}
+    operations:
+      send:
+        work: 1ms
+        calls: [{to: q, async: true}]
+  q:
+    kind: queue
+    replicas: 2
+    capacity: 1000
+    rate_limit: {rate: $rate/s}
+    consumers: [{to: api.read, concurrency: 4}]
+  api:
+    replicas: 2
+    workers: 1
+    health: {readiness: {}}
+    operations:
+      read: {work: 10ms}
+workloads:
+  - {name: users, to: producer.send, rate: 300/s}
+"""
+
+
+def test_a_rate_limited_queue_passes_on_what_it_admits(lint_yaml: LintYaml) -> None:
+    """The queue's own limit refuses publishes as a service's refuses requests: its
+    consumer gets 100/s, ρ = 100/s × 10 ms / 2 = 0.5 (the simulator, 20 s seed 1: api
+    104.9/s, 52.5 % busy). Lint delivered all 300/s, capped at the 200/s api drains
+    (ρ 1), and SS402 said q fell behind by 100/s."""
+    ctx = _context(LIMITED_QUEUE.replace("$rate", "100"))
+    for loads in (ctx.sustained, ctx.peak):
+        assert loads["api"].rate == pytest.approx(100.0, rel=1e-12)
+        assert loads["api"].rho == pytest.approx(0.5, rel=1e-12)
+        assert not loads["api"].drained
+    assert ctx.rates["q.publish"] == pytest.approx(300.0, rel=1e-12)
+    assert ctx.admits["q.publish"] == pytest.approx(100.0, rel=1e-12)
+    assert not rules(lint_yaml(LIMITED_QUEUE.replace("$rate", "100"))) & \
+        {"SS402", "SS501", "SS502"}
+
+
+def test_a_rate_limited_queue_falls_behind_by_what_it_admits(lint_yaml: LintYaml) -> None:
+    """At a 250/s limit q admits 250/s, 50/s more than api's 200/s; 250/s × 10 ms / 0.8
+    = 3.1, so 4 at once."""
+    message = only(lint_yaml(LIMITED_QUEUE.replace("$rate", "250")), "SS402").message
+    assert "admits 250/s of the 300/s published (its rate_limit)" in message
+    assert "backlog grows by 50/s; 4 at once" in message

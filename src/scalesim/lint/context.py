@@ -20,6 +20,7 @@ from scalesim.lint.load import (
     delivered,
     let_in,
     open_part,
+    passed,
 )
 from scalesim.spec.model import Component, Operation, System
 
@@ -103,20 +104,43 @@ class Context:
         return {}
 
     @cached_property
+    def shares(self) -> dict[str, float]:
+        """The share of each operation's visits its rate limit lets in, where below 1, in
+        `sustained_system` (`lint.load.let_in`)."""
+        return let_in(self.sustained_system[0])
+
+    @cached_property
+    def peak_shares(self) -> dict[str, float]:
+        """As `shares`, in `peak_system`."""
+        return let_in(self.peak_system[0])
+
+    @cached_property
     def rates(self) -> dict[str, float]:
         """Visits per second of every operation in `sustained_system`: the workloads at the
         rates they hold to the end, each subscription passing on at most what it drains. The
         rules that judge a rate rather than a load (SS204's retry budgets, SS208's breaker
-        windows, SS402's queues) read it, so that what a capped subscription feeds is judged
-        at what it receives, as the capacity rules judge it; a rate limit's refusals make no
-        calls (`lint.load.admitted_rates`). Infinite where calls loop back with no steady
+        windows) read it, so that what a capped subscription feeds is judged at what it
+        receives, as the capacity rules judge it; a rate limit's refusals make no calls
+        (`lint.load.admitted_rates`). Infinite where calls loop back with no steady
         state."""
-        return admitted_rates(self.sustained_system[0])
+        return admitted_rates(self.sustained_system[0], self.shares)
 
     @cached_property
     def peak_rates(self) -> dict[str, float]:
         """As `rates`, in `peak_system`: the workloads at their peak."""
-        return admitted_rates(self.peak_system[0])
+        return admitted_rates(self.peak_system[0], self.peak_shares)
+
+    @cached_property
+    def admits(self) -> dict[str, float]:
+        """Requests per second each operation admits in `sustained_system`: its `rates`
+        less what its rate limit refuses (`lint.load.passed`). SS402 reads it: a queue's
+        own limit refuses publishes, which its subscriptions never get."""
+        return passed(self.rates, self.shares)
+
+    @cached_property
+    def peak_admits(self) -> dict[str, float]:
+        """As `admits`, in `peak_system`."""
+        return passed(self.peak_rates, self.peak_shares)
 
     @cached_property
     def estimate(self) -> Estimate | None:
@@ -131,13 +155,11 @@ class Context:
     @cached_property
     def cpu(self) -> dict[str, CpuLoad]:
         """The sustained CPU load of each component with `cores`, at what it admits: what
-        its rate limit lets in of what the limits before it let through (`lint.load.let_in`;
-        the workers' `sustained` has the worker-limited components only)."""
+        its rate limit lets in of what the limits before it let through (`admits`; the
+        workers' `sustained` has the worker-limited components only)."""
         system = self.sustained_system[0]
-        shares = let_in(system)
         return cpu_loads(system, {
-            name: sum(self.rates[ref] * shares.get(ref, 1.0)
-                      for ref in (f"{name}.{op}" for op in component.effective_operations))
+            name: sum(self.admits[f"{name}.{op}"] for op in component.effective_operations)
             for name, component in system.components.items()})
 
 

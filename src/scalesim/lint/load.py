@@ -79,10 +79,18 @@ def let_in(system: System) -> dict[str, float]:
     return admitted_shares(system, (0.0, math.inf), {})
 
 
-def admitted_rates(system: System) -> dict[str, float]:
+def admitted_rates(system: System, shares: Mapping[str, float] | None = None
+                   ) -> dict[str, float]:
     """Visits per second of every operation (`operation_rates`), the calls made by the
-    visits rate limits let in only (`let_in`)."""
-    return operation_rates(system, admitted=let_in(system))
+    visits rate limits let in only (`shares`: `let_in`'s, worked out when not given)."""
+    return operation_rates(system, admitted=let_in(system) if shares is None else shares)
+
+
+def passed(rates: Mapping[str, float], shares: Mapping[str, float]) -> dict[str, float]:
+    """Requests per second each operation admits: its visits (`rates`) times the share of
+    them its component's rate limit lets in (`shares`, `let_in`'s). What a rate-limited
+    queue passes on to its subscriptions, what a rate-limited component's cores work on."""
+    return {ref: rate * shares.get(ref, 1.0) for ref, rate in rates.items()}
 
 
 def subscriptions(component: Component) -> tuple[list[str], list[Consumer]]:
@@ -107,7 +115,8 @@ def delivered(system: System, peak: bool, drains: Mapping[Feed, float] | None = 
               ) -> tuple[System, frozenset[str]]:
     """`system` (workloads at the peak or sustained rates) with each subscription of a queue
     or event store replaced by an open workload at its consumer, at the rate the operations
-    it subscribes to are visited: one delivery per message, none failed and brought back,
+    it subscribes to admit (`passed`: a queue's own `rate_limit` refuses the rest, which
+    no subscription gets): one delivery per message, none failed and brought back,
     no dead letters (docs/lint.md: retries and failures are left out); and at most its
     `drains` (deliveries per second it can take): the queue holds what it cannot, so the
     consumer is never offered more. Also the consumers' components a drain caps. Rates
@@ -124,10 +133,11 @@ def delivered(system: System, peak: bool, drains: Mapping[Feed, float] | None = 
     feeds: list[Workload] = []
     for _ in range(len(owners) + 1):
         fed = _with(bare, [*system.workloads, *feeds])
-        rates = admitted_rates(fed)
+        shares = let_in(fed)
+        admits = passed(admitted_rates(fed, shares), shares)
         found, capped = [], set()
         for owner, (ops, consumers) in owners.items():
-            inflow = sum(rates[f"{owner}.{op}"] for op in ops)
+            inflow = sum(admits[f"{owner}.{op}"] for op in ops)
             for place, consumer in enumerate(consumers):
                 drain = (drains or {}).get((owner, place), math.inf)
                 if inflow >= drain:

@@ -81,15 +81,16 @@ def review(system: System, findings: list[Finding],
             because.setdefault(fix, []).append(f"{finding.rule} {finding.path}")
     order = sorted(weights, key=lambda pid: (-weights[pid], pid))
     ctx = Context.of(system, config or LintConfig())
-    loads = {name: (_sized(ctx, name, ctx.sustained, ctx.rates),
-                    _sized(ctx, name, ctx.peak, ctx.peak_rates))
+    loads = {name: (_sized(ctx, name, ctx.sustained, ctx.rates, ctx.admits),
+                    _sized(ctx, name, ctx.peak, ctx.peak_rates, ctx.peak_admits))
              for name in system.components}
     return Review(loads, findings, [Change(pid, weights[pid], because[pid]) for pid in order])
 
 
-def _sized(ctx: Context, name: str, loads: Mapping[str, Load],
-           rates: Mapping[str, float]) -> Sized:
-    """Component `name` at `loads` (lint's admitted loads) and operation `rates`: a
+def _sized(ctx: Context, name: str, loads: Mapping[str, Load], rates: Mapping[str, float],
+           admits: Mapping[str, float]) -> Sized:
+    """Component `name` at `loads` (lint's admitted loads), operation `rates` and what the
+    operations admit (`admits`, of which queues feed their subscriptions): a
     subscription that feeds it at its drain rate is sized as SS402 sizes it (its deliveries
     in flight), anything else as SS501 (replicas, or the leader's workers)."""
     component = ctx.system.components[name]
@@ -97,7 +98,7 @@ def _sized(ctx: Context, name: str, loads: Mapping[str, Load],
     if load is None:
         offered = sum(rates[f"{name}.{op}"] for op in component.effective_operations)
         return Sized(offered, None, None)
-    change = drain_change(ctx, name, rates) if levelled(load) else None
+    change = drain_change(ctx, name, admits) if levelled(load) else None
     if change is None and math.isfinite(load.rho):
         change = smallest_change(load, component, ctx.config.utilization)
     return Sized(load.rate, load, change)

@@ -36,12 +36,13 @@ def unbounded_queues(ctx: Context) -> Iterator[Hit]:
 
 def slow_consumers(ctx: Context) -> Iterator[Hit]:
     """SS402: the workloads publish faster than a consumer can take messages off. The
-    publish rate is the load model's (`Context.rates`): a queue behind another's consumer
-    receives what that consumer drains, not what the workloads send the first. Publish rates
-    that never settle (calls looping back) are infinite and not judged."""
+    publish rate is the load model's (`Context.admits`): a queue behind another's consumer
+    receives what that consumer drains, not what the workloads send the first, and a queue's
+    own rate limit admits no more than its rate. Publish rates that never settle (calls
+    looping back) are infinite and not judged."""
     system = ctx.system
     for name, component in queues(ctx):
-        inflow = _inflow(component, name, ctx.rates)
+        inflow = _inflow(component, name, ctx.admits)
         if not math.isfinite(inflow):
             continue
         for index, consumer in enumerate(component.consumers):
@@ -51,7 +52,8 @@ def slow_consumers(ctx: Context) -> Iterator[Hit]:
             if inflow > 0.0 and inflow >= capacity:
                 needed = _needed(ctx, inflow, target)
                 yield Hit(("components", name, "consumers", index),
-                          f"queue '{name}' receives {per_s(inflow)} but consumer '{target}' "
+                          f"queue '{name}' {_receives(ctx, component, name, inflow)} but "
+                          f"consumer '{target}' "
                           f"{_takes(ctx, consumer, capacity, concurrency, seconds)}: the "
                           f"backlog grows by {per_s(inflow - capacity)}; {needed} at once "
                           "keep it "
@@ -83,6 +85,15 @@ def _inflow(component: Component, name: str, rates: Mapping[str, float]) -> floa
     return sum(rates[f"{name}.{op}"] for op in component.effective_operations)
 
 
+def _receives(ctx: Context, component: Component, name: str, admitted: float) -> str:
+    """What queue `name` takes in: the `admitted` messages per second, and what its rate
+    limit refused of the publishes when it refuses some."""
+    published = _inflow(component, name, ctx.rates)
+    if admitted >= published:
+        return f"receives {per_s(admitted)}"
+    return f"admits {per_s(admitted)} of the {per_s(published)} published (its rate_limit)"
+
+
 def _needed(ctx: Context, inflow: float, target: str) -> int:
     """Deliveries in flight that keep consumer operation `target` at the utilization."""
     return math.ceil(inflow * latency_s(ctx, target) / ctx.config.utilization - 1e-9)
@@ -90,9 +101,10 @@ def _needed(ctx: Context, inflow: float, target: str) -> int:
 
 def drain_change(ctx: Context, name: str, rates: Mapping[str, float]) -> str | None:
     """SS402's smallest change for the queue subscriptions that cannot take what is
-    published to them at the operation `rates` and feed component `name` at their drain
-    rate: the deliveries in flight that keep it at the utilization, and what must grow for
-    them (more replicas alone take no more off the queue). None when none does."""
+    published to them at what the operations admit (`rates`: `Context.admits`) and feed
+    component `name` at their drain rate: the deliveries in flight that keep it at the
+    utilization, and what must grow for them (more replicas alone take no more off the
+    queue). None when none does."""
     changes = []
     for queue, component in queues(ctx):
         inflow = _inflow(component, queue, rates)
