@@ -1,7 +1,10 @@
 """Messages dead-lettered because crashes of their consumer used up their deliveries: a
 delivery the crashed consumer held fails and counts toward `max_deliveries`, so a message
 held at enough crashes goes to the dead-letter queue though it never failed on its own.
-(Dead letters of deliveries that outlast the visibility timeout are `queues`' finding.)"""
+(Dead letters of deliveries that outlast the visibility timeout are `queues`' finding.)
+A Kafka topic returns no crashed delivery on its own: the crashed member's partitions
+resume from their last committed offset, so what a crash costs there is the records
+processed again (duplicates), which is the finding on a topic (docs/data.md)."""
 
 from __future__ import annotations
 
@@ -20,10 +23,14 @@ MOST_DELIVERIES = 1000  # the spec's (and SQS maxReceiveCount's) highest max_del
 
 def crashed_deliveries(run: Run) -> Iterator[Finding]:
     for name, queue in run.result.get("queues", {}).items():
-        if (queue.get("dead_letter_share") or 0.0) < NOTABLE or any(
+        sub = subscription_of(run, name)
+        if sub.topic.partitions is not None:
+            finding = _processed_again(run, sub, queue)
+        elif (queue.get("dead_letter_share") or 0.0) < NOTABLE or any(
                 f.subject == name and f.limit == "visibility_timeout" for f in run.found):
             continue
-        finding = _finding(run, subscription_of(run, name), queue)
+        else:
+            finding = _finding(run, sub, queue)
         if finding is not None:
             yield finding
 
@@ -52,8 +59,7 @@ def _finding(run: Run, sub: Subscription, queue: dict[str, Any]) -> Finding | No
     crashes = [f for f in run.faults_on(sub.consumer_name) if f.crash]
     limit = None if delivery is None else delivery.max_deliveries
     crashed, failed = _crashed(run, sub, queue), int(queue["failed"])
-    if limit is None or sub.topic.partitions is not None or not crashes or not crashed \
-            or crashed < CRASHED_SHARE * failed:
+    if limit is None or not crashes or not crashed or crashed < CRASHED_SHARE * failed:
         return None
     raised = raised_limit(len(crashes), limit, crashed < failed)
     if raised <= limit:
@@ -104,3 +110,59 @@ def _replicas_text(crashes: list[Fault]) -> str:
         return "more replicas would not help, as the crash takes every replica down"
     return ("more replicas only shrink what each crashed replica holds: what it holds still "
             "counts")
+
+
+def _processed_again(run: Run, sub: Subscription, queue: dict[str, Any]) -> Finding | None:
+    """The records a Kafka group processed twice after crashes (not graceful stops, which
+    commit first) of its consumer, when they are NOTABLE of those published and processing
+    twice does harm (the consumer is not `idempotent`); else None."""
+    crashes = [f for f in run.faults_on(sub.consumer_name) if f.crash and not f.graceful]
+    duplicates, published = int(queue.get("duplicates", 0)), int(queue.get("published", 0))
+    delivery = sub.topic.delivery
+    if not crashes or delivery is None or sub.topic.consumers[sub.index].idempotent \
+            or duplicates == 0 or duplicates < NOTABLE * published:
+        return None
+    interval, redelivered = delivery.commit_interval, int(queue["redelivered"])
+    targets = ", ".join(sorted({f.target for f in crashes}))
+    summary = (f"{sub.name}: {count(duplicates)} records processed twice "
+               f"({share(duplicates / published)} of the {count(published)} published): "
+               f"{len(crashes)} crash{'es' if len(crashes) > 1 else ''} of {targets} sent "
+               "the crashed members' partitions back to their last committed offset")
+    evidence = (*(f"fault: {fault_text(f, run.end_s)}" for f in crashes),
+                f"{count(redelivered)} records delivered again, {count(duplicates)} of them "
+                f"processed before (duplicates); {count(_crashed(run, sub, queue))} "
+                "deliveries were interrupted by a crash (crashed)",
+                "a Kafka group hands a crashed member's partitions on from their last "
+                "committed offset: the records it processed since that commit are processed "
+                "again by their next owner, which cannot tell they were processed before",
+                _committed_text(interval))
+    return Finding("duplicates", "warning", sub.name, summary, "commit_interval", evidence,
+                   _redo_fix(sub, interval),
+                   {"duplicates": duplicates, "redelivered": redelivered,
+                    "published": published, "duplicate_share": duplicates / published,
+                    "crashes": len(crashes), "commit_interval_s": interval})
+
+
+def _committed_text(interval: float) -> str:
+    """How much a crash redoes at the topic's commit interval."""
+    if interval == 0.0:
+        return ("offsets are committed after every record (commit_interval 0): the records "
+                "processed again are those whose commit the crash cut off")
+    return (f"offsets are committed every {interval:g} s (commit_interval): a crash redoes up "
+            f"to {interval:g} s of the crashed members' records")
+
+
+def _redo_fix(sub: Subscription, interval: float) -> Fix:
+    """Commit after every record, so a crash finds its processed records committed; already
+    so, skip the records processed before (effectively once). Either way a consumer whose
+    second processing does no harm can say so (`idempotent`)."""
+    harmless = ("; or, if processing a record twice does no harm, say so with "
+                f"{sub.queue}.consumers[{sub.index}].idempotent: true")
+    if interval > 0.0:
+        return Fix(f"commit after every record: lower {sub.queue}.delivery.commit_interval "
+                   f"from {interval:g} s to 0, so the records a crash finds processed are "
+                   "committed already (a commit a record costs the broker more requests)"
+                   + harmless, (f"components.{sub.queue}.delivery.commit_interval=0s",))
+    return Fix(f"deliver {sub.queue} effectively once: the consumer then skips the records "
+               "it processed before (a processed-records table)" + harmless,
+               (f"components.{sub.queue}.delivery.guarantee=effectively_once",))
