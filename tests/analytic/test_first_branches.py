@@ -3,6 +3,9 @@ bounds what taking the branches as independent can miss."""
 
 from __future__ import annotations
 
+import itertools
+import math
+
 import pytest
 
 from scalesim.analytic import lattice
@@ -57,3 +60,76 @@ def test_the_caveat_gives_both_ends_for_any() -> None:
 def test_no_caveat_when_the_step_waits_for_all() -> None:
     system = load_spec_text(SPEC.format(wait_for="all"))
     assert "first-branches" not in {c.code for c in caveats(system, estimate(system))}
+
+
+RETRIED = """scalesim: 1
+name: t
+components:
+  front:
+    workers: unlimited
+    operations:
+      agg:
+        calls:
+          - parallel:
+              wait_for: any
+              calls:
+                - {to: a.get, retry: {attempts: 3, backoff: constant, base: 100ms, jitter: none}}
+                - {to: b.get, retry: {attempts: 3, backoff: constant, base: 100ms, jitter: none}}
+  a:
+    workers: unlimited
+    operations: {get: {work: 10ms, error_rate: 0.5}}
+  b:
+    workers: unlimited
+    operations: {get: {work: 20ms, error_rate: 0.2}}
+workloads:
+  - {name: w, to: front.agg, rate: 10/s}
+"""
+
+
+def _retried(work: float, error: float) -> list[tuple[float, float]]:
+    """docs/capacity.md (Errors): the k-th of 3 tries is the one that succeeds with
+    r^(k−1)·(1 − r), after k − 1 failed tries and back-offs (100 ms); the requests that
+    succeed: (time, probability)."""
+    made = 1.0 - error**3
+    return [(k * work + (k - 1) * 0.1, error ** (k - 1) * (1.0 - error) / made)
+            for k in (1, 2, 3)]
+
+
+def _first_mean(*branches: list[tuple[float, float]]) -> float:
+    """E[min] of independent discrete times: ∫ Π P(X_i > t) dt."""
+    edges = sorted({0.0, *(t for b in branches for t, _ in b)})
+    return sum((high - low) * math.prod(sum(p for t, p in b if t > low) for b in branches)
+               for low, high in itertools.pairwise(edges))
+
+
+def _lockstep_mean(*branches: list[tuple[float, float]]) -> float:
+    """E[min] of discrete times at one quantile: ∫₀¹ min_i Q_i(q) dq."""
+    cuts = sorted({0.0, *(sum(p for _, p in b[:k + 1]) for b in branches for k in range(len(b)))})
+    return sum((high - low) * min(next(t for k, (t, _) in enumerate(b)
+                                       if sum(p for _, p in b[:k + 1]) > low + 1e-12)
+                                  for b in branches)
+               for low, high in itertools.pairwise(cuts) if high - low > 1e-12)
+
+
+def _message_ms(message: str, before: str) -> float:
+    return float(message.split(before)[1].split(" ms")[0]) / 1e3
+
+
+def test_the_branches_times_count_their_retries() -> None:
+    """Two branches retried on errors (no network time, no queueing): each branch's time is
+    its successful try's, after the failed tries and back-offs before it. Independent, the
+    first of the two has mean ∫ S_a·S_b = 23.55 ms (the hop, response and hop back alone
+    gave 10 ms, the faster branch's first try), the step the estimate's latency takes; in
+    lockstep ∫ min(Q_a, Q_b) = 39.40 ms."""
+    system = load_spec_text(RETRIED)
+    found = estimate(system)
+    [note] = [c for c in caveats(system, found) if c.code == "first-branches"]
+    a, b = _retried(0.010, 0.5), _retried(0.020, 0.2)
+    assert _first_mean(a, b) == pytest.approx(0.02355, abs=1e-5)
+    assert _lockstep_mean(a, b) == pytest.approx(0.03940, abs=1e-5)
+    # three digits in the message
+    assert _message_ms(note.message, "independent: mean ") == pytest.approx(
+        _first_mean(a, b), rel=5e-3)
+    assert _message_ms(note.message, "dependence gives: mean ") == pytest.approx(
+        _lockstep_mean(a, b), rel=5e-3)
+    assert found.workloads["w"].mean_s == pytest.approx(_first_mean(a, b), rel=1e-3)

@@ -19,7 +19,6 @@ from scalesim.analytic.hashing import fixed_ring
 from scalesim.analytic.held import populations as held_populations
 from scalesim.analytic.load import cache_reads, leader_served, operation_rates, rate_cap
 from scalesim.analytic.quorum import commit_wait, replication_wait, semi_sync_shares
-from scalesim.analytic.success import needed
 from scalesim.spec.consistency import Caching
 from scalesim.spec.dists import AnyDistribution, Empirical, Gamma, Lognormal, Mixture, Pareto
 from scalesim.spec.model import Call, ParallelStep, SagaBlock, System, plain_steps
@@ -570,40 +569,24 @@ def held_callers(system: System, estimate: Estimate) -> Iterator[Caveat]:
 def first_branches(system: System, estimate: Estimate) -> Iterator[Caveat]:
     """A parallel step that returns before all its branches: the k-th fastest of branches
     taken as independent, where a shared stream of arrivals makes their waits move
-    together."""
-    hop = lattice.of(system.defaults.network)
-    for cname, component in system.components.items():
-        for oname, operation in component.effective_operations.items():
-            for step in plain_steps(operation.calls):
-                if not isinstance(step, ParallelStep):
-                    continue
-                need, calls = needed(step), step.parallel.calls
-                if need >= len(calls):
-                    continue
-                found = [b for b in (_branch(system, estimate, call, hop) for call in calls)
-                         if b is not None]
-                if len(found) < len(calls):  # a branch whose callee cannot keep up
-                    continue
-                apart = lattice.order_statistic(need, found)
-                moving = lattice.together(need, found)
-                yield Caveat("first-branches", f"{cname}.{oname}", f"waits for {need} of "
-                             f"{len(found)} parallel branches, taken as independent; they "
-                             "share the caller's arrivals, so their waits move together and "
-                             "the step takes longer: optimistic (independent: mean "
-                             f"{apart.mean * 1e3:.3g} ms, p99 {apart.quantile(0.99) * 1e3:.3g} "
-                             "ms; branches in lockstep"
-                             + (", the longest any dependence gives" if need == 1 else "")
-                             + f": mean {moving.mean * 1e3:.3g} ms, p99 "
-                             f"{moving.quantile(0.99) * 1e3:.3g} ms)")
-
-
-def _branch(system: System, estimate: Estimate, call: Call,
-            hop: lattice.Lattice) -> lattice.Lattice | None:
-    """A branch's time as the estimate takes it: the hop there, the callee's response, the
-    hop back (None when the callee cannot keep up)."""
-    cname, oname = system.resolve(call.to)
-    response = estimate.components[cname].responses.get(f"{cname}.{oname}")
-    return None if response is None else lattice.total([hop, response, hop])
+    together. Each branch's time is the estimate's own (`Estimate.first_branches`): its
+    waits, timeouts, retries and back-offs."""
+    for ref, steps in estimate.first_branches.items():
+        for step in steps:
+            found = [branch for branch in step.branches if branch is not None]
+            if len(found) < len(step.branches):  # a callee that cannot keep up, or a call
+                continue  # that never succeeds
+            apart = lattice.order_statistic(step.need, found)
+            moving = lattice.together(step.need, found)
+            yield Caveat("first-branches", ref, f"waits for {step.need} of "
+                         f"{len(found)} parallel branches, taken as independent; they "
+                         "share the caller's arrivals, so their waits move together and "
+                         "the step takes longer: optimistic (independent: mean "
+                         f"{apart.mean * 1e3:.3g} ms, p99 {apart.quantile(0.99) * 1e3:.3g} "
+                         "ms; branches in lockstep"
+                         + (", the longest any dependence gives" if step.need == 1 else "")
+                         + f": mean {moving.mean * 1e3:.3g} ms, p99 "
+                         f"{moving.quantile(0.99) * 1e3:.3g} ms)")
 
 
 RULES: tuple[Rule, ...] = (unstable, retries, storms, timeouts, breakers, heavy_tails,

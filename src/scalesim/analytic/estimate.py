@@ -256,6 +256,18 @@ def slo_checks(slo: Slo, latency: Lattice | None, error_rate: float) -> \
 
 
 @dataclass(frozen=True)
+class FirstBranches:
+    """A parallel step that waits for fewer than all its branches: the estimate takes the
+    `need`-th fastest of its branches' times as independent (`Model._calls_time`)."""
+
+    need: int
+    # each branch's time in the requests that succeed, as the latency counts it: the call's
+    # attempts with their waits, timeouts, retries and back-offs (`Model._call_waits`);
+    # None when the callee cannot keep up or the call never succeeds
+    branches: tuple[Lattice | None, ...]
+
+
+@dataclass(frozen=True)
 class Estimate:
     system: System
     workloads: dict[str, WorkloadEstimate]
@@ -266,6 +278,9 @@ class Estimate:
     latency: Lattice | None  # successful requests of all workloads, pooled
     # the other steady state retries can hold the system in (`Model.evaluate(storm=True)`)
     storm: Estimate | None = None
+    # per operation ('comp.op'), its parallel steps that wait for fewer than all branches
+    first_branches: dict[str, tuple[FirstBranches, ...]] = dataclasses.field(
+        default_factory=dict)
 
     @property
     def stable(self) -> bool:
@@ -943,7 +958,31 @@ class Model:
                 exact, exact and not closed and not again, again, success.degraded(entry))
         return Estimate(self.system, workloads, self._dead_lettered(components, op_rate),
                         self._subscriptions(op_rate, responses, flow), timeouts,
-                        network.converged, _pooled(workloads.values()))
+                        network.converged, _pooled(workloads.values()),
+                        first_branches=self._first_branches(responses, network.solved[1]))
+
+    def _first_branches(self, responses: Mapping[str, Lattice | None], running: Success
+                        ) -> dict[str, tuple[FirstBranches, ...]]:
+        """Each parallel step that waits for fewer than all its branches, with each branch's
+        time as `_calls_time` takes it (the same `_call_waits`, kept from the solution while
+        what it reads is the same), for the `first-branches` caveat."""
+        out: dict[str, tuple[FirstBranches, ...]] = {}
+        for refs in self.by_component.values():
+            for ref in refs:
+                op = self.ops[ref]
+                if not any(isinstance(step, ParallelStep) and needed(step) < len(
+                        step.parallel.calls) for step in op.steps):
+                    continue
+                waited = iter(self._each_call(op, responses, running,
+                                              self._calls_read(op, responses, running)))
+                found = []
+                for step in op.steps:
+                    branches = [next(waited)[1] for _ in (
+                        step.parallel.calls if isinstance(step, ParallelStep) else [step])]
+                    if isinstance(step, ParallelStep) and needed(step) < len(branches):
+                        found.append(FirstBranches(needed(step), tuple(branches)))
+                out[ref] = tuple(found)
+        return out
 
     def _dead_lettered(self, components: Mapping[str, ComponentEstimate],
                        op_rate: npt.NDArray[np.float64]) -> dict[str, ComponentEstimate]:
@@ -1232,16 +1271,8 @@ class Model:
                     running: Success | None, reads: _Reads) -> Waits:
         """The time an operation waits on its synchronous calls and cache misses: whatever
         their outcome (what a blocking caller's worker is held for), and in the requests
-        that succeed (what their latency includes). Each call's own (`_call_waits`) is the
-        last one worked out while what it reads (`reads`, `_calls_read`) stays the same; a
-        branch the same as the one before (`_Op.repeats`) waits as that one does."""
-        each: list[Waits] = []
-        read = iter(reads)
-        for i, (call, repeat) in enumerate(zip(op.calls, op.repeats, strict=True)):
-            each.append(each[-1] if repeat else self._waited.get(
-                (op.ref, i), next(read), functools.partial(self._call_waits, call, responses,
-                                                           running)))
-        waited = iter(each)
+        that succeed (what their latency includes), from each call's own (`_each_call`)."""
+        waited = iter(self._each_call(op, responses, running, reads))
         held: list[Lattice] = []
         ok: list[Lattice | None] = []
         for step in op.steps:
@@ -1278,6 +1309,19 @@ class Model:
             return together, together
         succeeded = [part for part in ok if part is not None]
         return together, lattice.total(succeeded) if len(succeeded) == len(ok) else None
+
+    def _each_call(self, op: _Op, responses: Mapping[str, Lattice | None],
+                   running: Success | None, reads: _Reads) -> list[Waits]:
+        """Each call's own time (`_call_waits`, `op.calls` in order), the last one worked
+        out while what it reads (`reads`, `_calls_read`) stays the same; a branch the same
+        as the one before (`_Op.repeats`) waits as that one does."""
+        each: list[Waits] = []
+        read = iter(reads)
+        for i, (call, repeat) in enumerate(zip(op.calls, op.repeats, strict=True)):
+            each.append(each[-1] if repeat else self._waited.get(
+                (op.ref, i), next(read), functools.partial(self._call_waits, call, responses,
+                                                           running)))
+        return each
 
     def _call_waits(self, call: Call, responses: Mapping[str, Lattice | None],
                     running: Success | None) -> Waits:
