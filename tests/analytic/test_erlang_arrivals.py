@@ -65,3 +65,22 @@ workloads:
 def test_several_workers_per_replica_keep_allen_cunneen() -> None:
     state = solve(StationLoad(80.0, 2, None, 0.02, 1.0, 0.25))
     assert state.model == "G/M/2 (Allen–Cunneen)"
+
+
+def test_turns_of_a_poisson_stream_are_e4_m_1() -> None:
+    """A replica's share of round robin over 4 (`StationLoad.in_turn`): E4/M/1, exact."""
+    state = solve(StationLoad.in_turn(80.0, 1, None, 0.01, 1.0, 4))
+    sigma = erlang_arrivals_wait(4, 80.0, 100.0)
+    assert state.model == "E4/M/1" and state.exact
+    assert state.p_wait == pytest.approx(sigma, rel=1e-12)
+    assert state.mean_wait_s == pytest.approx(sigma * 0.01 / (1.0 - sigma), rel=1e-12)
+
+
+def test_other_arrivals_of_scv_one_quarter_keep_allen_cunneen() -> None:
+    """Arrivals of ca² = 1/4 that are not every 4th of a Poisson stream (a hash ring's
+    dispersion, any other process) have no exact result: G/M/1 by Allen–Cunneen, Wq =
+    ρ/(μ − λ)·(ca² + cs²)/2 = 0.8/20 · 0.625 = 25 ms, not E4/M/1's 22.7 ms."""
+    state = solve(StationLoad(80.0, 1, None, 0.01, 1.0, 0.25))
+    assert state.model == "G/M/1 (Allen–Cunneen)" and not state.exact
+    assert state.p_wait == pytest.approx(0.8, rel=1e-12)
+    assert state.mean_wait_s == pytest.approx(0.025, rel=1e-12)

@@ -1064,17 +1064,18 @@ class Model:
             by_ref[ref] = [(rate, job)] if blocking else \
                 [(rate, op.work), *([(rate, op.post)] if op.post.mean > 0.0 else [])]
         jobs = [job for ref in refs for job in by_ref[ref]]
-        servers, queues, capacity, arrival_scv = _queueing(component)
+        servers, queues, capacity, turns = _queueing(component)
         lam, mean, scv = _service(jobs)
         busy = [(rate, job) for rate, job in jobs if rate > 0.0]
-        load = StationLoad(lam / queues, servers, capacity, mean, scv, arrival_scv)
+        load = StationLoad.in_turn(lam / queues, servers, capacity, mean, scv, turns)
         led = self._led(cname, by_ref) if servers is not None else None
         if led is not None:
             state, waits = led
         else:
             state = self._stations.get(
                 cname, (load.arrival_rate, load.servers, load.capacity, load.service_mean_s,
-                        load.service_scv, load.arrival_scv, _split_inputs(keyed)),
+                        load.service_scv, load.arrival_scv, load.turns,
+                        _split_inputs(keyed)),
                 functools.partial(solve, load, self.points) if keyed is None
                 else functools.partial(uneven, load, keyed, self.points))
         bound = self._never_waits(cname, load, busy)
@@ -1110,7 +1111,7 @@ class Model:
                                  serving_replicas(component), servers, queues, mean,
                                  {r: responses[r] for r in refs}, admitted,
                                  component.core_limit, cpu_in_wait, pooled, cpu_offered,
-                                 (arrival_scv + scv) / 2.0)
+                                 (load.arrival_scv + scv) / 2.0)
 
     def _led(self, cname: str, by_ref: Mapping[str, list[tuple[float, Lattice | None]]]
              ) -> tuple[StationState, dict[str, Lattice | None]] | None:
@@ -1140,9 +1141,9 @@ class Model:
         turns = to_followers(component) or component.balancer is Balancer.ROUND_ROBIN
         pool = replicas - 1 if pooled else 1
         places = None if queue is None else workers + queue
-        loads = [_fed(on_leader, workers, places, 1.0),
+        loads = [_fed(on_leader, workers, places, 1),
                  _fed(on_follower, workers * pool, None if places is None else places * pool,
-                      1.0 / (replicas - to_followers(component)) if turns else 1.0)]
+                      replicas - to_followers(component) if turns else 1)]
         leader, followers = (self._stations.get(
             f"{cname}#{part}", dataclasses.astuple(load),
             functools.partial(solve, load, self.points))
@@ -1699,19 +1700,20 @@ def backoff_mean(retry: Retry, attempt: int) -> float:
     return retry.longest_wait(attempt) * {"full": 0.5, "equal": 0.75}.get(retry.jitter, 1.0)
 
 
-def _queueing(component: Component) -> tuple[int | None, int, int | None, float]:
-    """(servers per queue, number of queues, capacity per queue, arrival scv)."""
+def _queueing(component: Component) -> tuple[int | None, int, int | None, int]:
+    """(servers per queue, number of queues, capacity per queue, turns: each queue takes
+    every turns-th arrival, `StationLoad.turns`)."""
     workers = component.worker_limit
     replicas = serving_replicas(component)
     if workers is None:
-        return None, replicas, None, 1.0
+        return None, replicas, None, 1
     pooled = component.balancer in POOLED and replicas > 1
     queues = 1 if pooled else replicas
     servers = workers * (replicas if pooled else 1)
     capacity = None if component.queue is None else \
         (workers + component.queue) * (replicas if pooled else 1)
-    arrival_scv = 1.0 / replicas if component.balancer is Balancer.ROUND_ROBIN else 1.0
-    return servers, queues, capacity, arrival_scv
+    turns = replicas if component.balancer is Balancer.ROUND_ROBIN else 1
+    return servers, queues, capacity, turns
 
 
 def _service(jobs: list[tuple[float, Lattice | None]]) -> tuple[float, float, float]:
@@ -1729,10 +1731,11 @@ def _service(jobs: list[tuple[float, Lattice | None]]) -> tuple[float, float, fl
 
 
 def _fed(jobs: list[tuple[float, Lattice | None]], servers: int, capacity: int | None,
-         arrival_scv: float) -> StationLoad:
-    """The station that serves `jobs` (at their rates) alone."""
+         turns: int) -> StationLoad:
+    """The station that serves `jobs` (at their rates) alone, taking every `turns`-th of
+    them."""
     lam, mean, scv = _service(jobs)
-    return StationLoad(lam, servers, capacity, mean, scv, arrival_scv)
+    return StationLoad.in_turn(lam, servers, capacity, mean, scv, turns)
 
 
 def _split_inputs(keyed: Split | None) -> memo.Inputs | None:

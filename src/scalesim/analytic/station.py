@@ -7,9 +7,10 @@
   wait, and the waiting time's distribution: an admitted arrival that finds n ≥ c jobs waits
   Erlang(n − c + 1, cμ)), its mean wait scaled by (ca² + cs²)/2 otherwise; a refused arrival
   is lost, so the station stays stable under any load.
-- One exponential server fed Erlang-k interarrivals (round robin over k queues of a Poisson
-  stream, arrival scv 1/k): E_k/M/1, exact by the G/M/1 equation σ = A*(μ(1 − σ)); an
-  arrival waits with probability σ, then Exp(μ(1 − σ)).
+- One exponential server fed every k-th arrival of a Poisson stream (round robin over k
+  queues, `StationLoad.turns`): Erlang-k interarrivals, E_k/M/1, exact by the G/M/1
+  equation σ = A*(μ(1 − σ)); an arrival waits with probability σ, then Exp(μ(1 − σ)).
+  Other arrivals of scv 1/k have another shape: Allen–Cunneen.
 - Unlimited servers: no waiting at all (an infinite-server station).
 
 Otherwise the waiting time is taken to be 0 with probability 1 − P(wait) and exponential
@@ -38,6 +39,18 @@ class StationLoad:
     service_mean_s: float
     service_scv: float  # cs²
     arrival_scv: float = 1.0  # ca²; 1 for Poisson
+    # k ≥ 2 when the queue takes every k-th arrival of a Poisson stream (round robin over k
+    # queues, `in_turn`): Erlang-k interarrivals, ca² = 1/k; 1 for any other arrivals,
+    # which ca² alone describes
+    turns: int = 1
+
+    @classmethod
+    def in_turn(cls, arrival_rate: float, servers: int | None, capacity: int | None,
+                service_mean_s: float, service_scv: float, turns: int) -> StationLoad:
+        """A queue fed every `turns`-th arrival of a Poisson stream (1: the stream itself),
+        so its arrivals' shape and ca² come from one number."""
+        return cls(arrival_rate, servers, capacity, service_mean_s, service_scv, 1.0 / turns,
+                   turns)
 
 
 @dataclass(frozen=True)
@@ -78,12 +91,12 @@ def solve(load: StationLoad, points: int = LEAF_POINTS) -> StationState:
     model = f"{arrivals}/{service}/{c}"
     if offered >= 1.0 or c / mean - lam <= 0.0:  # (the second: offered rounds just below 1)
         return StationState(offered, offered, 1.0, math.inf, 0.0, None, False, model)
-    phases = _erlang_phases(load.arrival_scv)
-    if phases is not None and service == "M" and c == 1:
-        sigma = erlang_arrivals_wait(phases, lam, 1.0 / mean)
+    if load.turns >= 2 and service == "M" and c == 1:
+        sigma = erlang_arrivals_wait(load.turns, lam, 1.0 / mean)
         mean_wait = sigma * mean / (1.0 - sigma)
         return StationState(offered, offered, sigma, mean_wait, 0.0,
-                            exponential_wait(sigma, mean_wait, points), True, f"E{phases}/M/1")
+                            exponential_wait(sigma, mean_wait, points), True,
+                            f"E{load.turns}/M/1")
     p_wait = erlang_c(c, lam * mean)
     variability = (load.arrival_scv + load.service_scv) / 2.0
     mean_wait = p_wait / (c / mean - lam) * variability
@@ -92,13 +105,6 @@ def solve(load: StationLoad, points: int = LEAF_POINTS) -> StationState:
         model += " (Allen–Cunneen)"
     return StationState(offered, offered, p_wait, mean_wait, 0.0,
                         exponential_wait(p_wait, mean_wait, points), exact, model)
-
-
-def _erlang_phases(arrival_scv: float) -> int | None:
-    """k when the arrivals are Erlang of k ≥ 2 phases (scv 1/k: round robin over k queues of
-    what the estimate takes as a Poisson stream), else None."""
-    phases = round(1.0 / arrival_scv) if arrival_scv > 0.0 else 0
-    return phases if phases >= 2 and abs(phases * arrival_scv - 1.0) < 1e-12 else None
 
 
 def _bounded(load: StationLoad, offered: float, model: str, points: int) -> StationState:
@@ -143,7 +149,7 @@ def uneven(load: StationLoad, split: Split, points: int = LEAF_POINTS) -> Statio
     shares = split.shares
     total = load.arrival_rate * len(shares)
     groups = _groups(split.shares)
-    states = [solve(dataclasses.replace(load, arrival_rate=total * share,
+    states = [solve(dataclasses.replace(load, arrival_rate=total * share, turns=1,
                                         arrival_scv=_dispersion(split, load, total, share,
                                                                 members)), points)
               for share, members in groups]
