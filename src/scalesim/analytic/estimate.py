@@ -43,6 +43,7 @@ import itertools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import numpy as np
 import numpy.typing as npt
@@ -967,21 +968,15 @@ class Model:
         time as `_calls_time` takes it (the same `_call_waits`, kept from the solution while
         what it reads is the same), for the `first-branches` caveat."""
         out: dict[str, tuple[FirstBranches, ...]] = {}
-        for refs in self.by_component.values():
-            for ref in refs:
-                op = self.ops[ref]
-                if not any(isinstance(step, ParallelStep) and needed(step) < len(
-                        step.parallel.calls) for step in op.steps):
-                    continue
-                waited = iter(self._each_call(op, responses, running,
-                                              self._calls_read(op, responses, running)))
-                found = []
-                for step in op.steps:
-                    branches = [next(waited)[1] for _ in (
-                        step.parallel.calls if isinstance(step, ParallelStep) else [step])]
-                    if isinstance(step, ParallelStep) and needed(step) < len(branches):
-                        found.append(FirstBranches(needed(step), tuple(branches)))
-                out[ref] = tuple(found)
+        for ref in itertools.chain.from_iterable(self.by_component.values()):
+            op = self.ops[ref]
+            if not any(map(_first_of, op.steps)):
+                continue
+            waited = iter(self._each_call(op, responses, running,
+                                          self._calls_read(op, responses, running)))
+            times = [tuple(next(waited)[1] for _ in step_calls([step])) for step in op.steps]
+            out[ref] = tuple(FirstBranches(needed(step), branches) for step, branches
+                             in zip(op.steps, times, strict=True) if _first_of(step))
         return out
 
     def _dead_lettered(self, components: Mapping[str, ComponentEstimate],
@@ -1698,6 +1693,11 @@ def backoff_mean(retry: Retry, attempt: int) -> float:
             mean = min(retry.max, (retry.base + 3.0 * mean) / 2.0)
         return mean
     return retry.longest_wait(attempt) * {"full": 0.5, "equal": 0.75}.get(retry.jitter, 1.0)
+
+
+def _first_of(step: Call | ParallelStep) -> TypeGuard[ParallelStep]:
+    """A parallel step that waits for fewer than all its branches."""
+    return isinstance(step, ParallelStep) and needed(step) < len(step.parallel.calls)
 
 
 def _queueing(component: Component) -> tuple[int | None, int, int | None, int]:
