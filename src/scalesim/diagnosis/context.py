@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from scalesim.analytic.estimate import Estimate, estimate
 from scalesim.analytic.load import ComponentLoad, offered_load
 from scalesim.diagnosis.finding import Finding
 from scalesim.spec.checks import iter_calls, sync_edges
@@ -33,12 +34,22 @@ class Run:
     result: dict[str, Any]
     explained: set[str] = field(default_factory=set)  # components a finding covers already
     found: list[Finding] = field(default_factory=list)  # the findings of the checks run so far
+    # the analytic estimate without one call, by the call's place (`estimate_without`)
+    without: dict[Path, Estimate] = field(default_factory=dict)
 
     @cached_property
     def loads(self) -> dict[str, ComponentLoad]:
         """Each component's analytic offered load (`offered_load`), worked out once a run:
         the saturated and SLO findings both size from it."""
         return offered_load(self.system)
+
+    def estimate_without(self, where: Path) -> Estimate:
+        """The analytic estimate of the design with the call at `where` never made (its
+        probability 0), worked out once a run: what a timeout on it has to fit beside, which
+        the SLO findings and the failures finding's cap each read."""
+        if where not in self.without:
+            self.without[where] = estimate(changed(self.system, (*where, "probability"), 0.0))
+        return self.without[where]
 
     def latency_ms(self, ref: str) -> dict[str, float | None]:
         """The measured latency of 'component.operation' (mean and percentiles, in ms; None

@@ -5,7 +5,8 @@ queue holds it); the last step is where the time goes. When that time is
 queueing (for workers, or for busy cores), the fix is the capacity the analytic estimate says
 meets the target — for workers held by calls to a callee at its own limit, the callee's
 own fix (`relief`), as the saturated finding says; when it is the wait on a call, a timeout
-on that call (`waits.propose`), after that callee's own fix when it is at its limit."""
+on that call (`waits.propose`), after that callee's own fix when it is at its limit, or,
+when the rest of the path leaves it no room, that no timeout meets the target."""
 
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ def missed_slos(run: Run) -> Iterator[Finding]:
             continue
         target = check["target_ms"]
         path = _slow_path(run, entry, name, target)
-        steps = [f"{ref} {duration(ms / 1e3)}" for ref, ms in path]
+        steps = [_step(run, name, ref, ms) for ref, ms in path]
         last, last_ms = path[-1]
         component = last.split(".", 1)[0]
         own = own_work_s(run.system, last)
@@ -85,6 +86,17 @@ def missed_slos(run: Run) -> Iterator[Finding]:
             remedy.limit, tuple(evidence), remedy.fix,
             {"actual_ms": check["actual_ms"], "target_ms": target, "slowest_ms": last_ms,
              **remedy.numbers})
+
+
+def _step(run: Run, name: str, ref: str, ms: float) -> str:
+    """A step of the slow path and the wait on it; when its call's timeout ends that wait
+    short of the callee's own latency, that latency too."""
+    own = run.latency_ms(ref).get(name)
+    if own is not None and own <= ms:
+        return f"{ref} {duration(ms / 1e3)}"
+    answered = f"{name} {duration(own / 1e3)}" if own is not None else "none in time"
+    return f"{ref} {duration(ms / 1e3)} (the call's timeout ends the wait; its answers: " \
+        f"{answered})"
 
 
 def _remedy(run: Run, check: dict[str, Any], path: list[tuple[str, float]],
@@ -108,7 +120,7 @@ def _remedy(run: Run, check: dict[str, Any], path: list[tuple[str, float]],
             evidence.append(f"a visit waits {duration(wait)} on average for one of the "
                             f"workers of {component}, which its slow calls hold")
             return Remedy("downstream", f"queueing for the workers of {component}, held by "
-                          f"its calls at {last}", *_held_fix(run, check, path, component))
+                          f"its calls at {last}", *_held_fix(run, check, component))
         if spec.worker_limit is not None and wait >= QUEUED * check["target_ms"] / 1e3:
             busy = measured["utilization"] or 0.0
             evidence.append(f"a visit waits {duration(wait)} on average for one of the "
@@ -122,13 +134,16 @@ def _remedy(run: Run, check: dict[str, Any], path: list[tuple[str, float]],
     if len(path) == 1:
         return Remedy(None, last, Fix(f"make {last} faster: its own time is the "
                                       f"{check['name']}; {agree}"))
-    timeout = _timeout(run, check, [ref for ref, _ in path])
+    refs = [ref for ref, _ in path]
+    timeout = waits.propose(run, check, *refs[-2:])
+    if isinstance(timeout, waits.OutOfReach):
+        return Remedy("downstream", last, Fix(timeout.text(refs)))
     if component in at_limit(run):
         return Remedy("downstream", last, _relieve_first(run, check, component, timeout),
                       timeout.numbers if timeout is not None else {})
     if timeout is not None:
         return Remedy("downstream", last, Fix(
-            f"{timeout.text(check)}; or a hedge after its typical latency, a faster "
+            f"{timeout.text()}; or a hedge after its typical latency, a faster "
             f"{last}, {agree}", (timeout.override,)), timeout.numbers)
     return Remedy("downstream", last,
                   Fix(f"shorten the wait on {last}: a timeout under the SLO with a fallback, "
@@ -147,12 +162,12 @@ def _relieve_first(run: Run, check: dict[str, Any], component: str,
         return relief(run, [component], f"{why}; then shorten the wait on it (a faster "
                       f"implementation, a hedge) or agree a {check['name']} it can keep")
     fix = relief(run, [component], f"{why}; relieved, its own work still sets the "
-                 f"{check['name']}: {timeout.text(check)}")
+                 f"{check['name']}: {timeout.text()}")
     return Fix(fix.summary, (*fix.set, timeout.override))
 
 
-def _held_fix(run: Run, check: dict[str, Any], path: list[tuple[str, float]],
-              component: str) -> tuple[Fix, dict[str, float | None]]:
+def _held_fix(run: Run, check: dict[str, Any], component: str
+              ) -> tuple[Fix, dict[str, float | None]]:
     """Slow calls hold the workers of `component`: a timeout on the slowest of them, when
     one can be sized, bounds how long each holds one; the calls waiting it out still hold
     workers, which a bulkhead on the call (`guarding_bulkhead`) keeps from filling them
@@ -170,22 +185,18 @@ def _held_fix(run: Run, check: dict[str, Any], path: list[tuple[str, float]],
                       f"a timeout on {', '.join(edge for edge, _ in slow)} would turn the "
                       "waits into failures instead"), {}
     caller, callee = slow[0][0].split("→")
-    refs = [ref for ref, _ in path]
-    timeout = _timeout(run, check, [*refs[:refs.index(caller) + 1], callee]
-                       if caller in refs else [caller, callee])
-    if timeout is None:
+    if not waits.reaches(run, check["scope"], caller):
+        return Fix(f"bound the wait on {caller}→{callee}, which holds the workers of "
+                   f"{component} though these requests never make it: its own finding, and "
+                   f"the SLO findings of the requests that make it, say how"), {}
+    timeout = waits.propose(run, check, caller, callee)
+    if not isinstance(timeout, waits.Timeout):
         return Fix(bound), {}
     guard = guarding_bulkhead(run, caller, callee)
     if guard is None:
-        return Fix(timeout.text(check), (timeout.override,)), timeout.numbers
-    return (Fix(f"{timeout.text(check)}; and {guard.text}", (timeout.override, *guard.set)),
+        return Fix(timeout.text(), (timeout.override,)), timeout.numbers
+    return (Fix(f"{timeout.text()}; and {guard.text}", (timeout.override, *guard.set)),
             {**timeout.numbers, **guard.numbers})
-
-
-def _timeout(run: Run, check: dict[str, Any], path: list[str]) -> waits.Timeout | None:
-    """`waits.propose` for the call that ends `path`, each call waited on for as long as
-    `waits.waited_ms` says at the check's percentile."""
-    return waits.propose(run, path, check, waits.waiting(run, check["name"]))
 
 
 def _capacity_fix(run: Run, check: dict[str, Any], component: str,

@@ -1,14 +1,15 @@
 """A timeout for the call whose wait sets a missed latency SLO (and the cap a latency SLO
 puts on any call's timeout, which the failures finding keeps to): sized from the SLO target
-less the time the request spends elsewhere on its path, with the share of calls it cuts off
-read from the callee's latency distribution (measured; or, when faults changed it during
-the run, phase by phase), and checked against the error-rate SLO (a cut-off call fails
-unless a fallback answers it)."""
+less the time the SLO's requests spend elsewhere at its percentile (the analytic estimate
+of the design without the call), with the share of calls it cuts off read from the callee's
+latency distribution (measured; or, when faults changed it during the run, phase by phase),
+and checked against the error-rate SLO (a cut-off call fails unless a fallback answers
+it). When that rest leaves the call nothing, or less than a healthy callee's median, no
+timeout meets the SLO (`OutOfReach`)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -16,14 +17,14 @@ from typing import Any
 import numpy as np
 
 from scalesim.analytic.attempts import Attempts, active, phases
-from scalesim.analytic.estimate import Model
+from scalesim.analytic.estimate import PERCENTILES, Model, latency_at
 from scalesim.analytic.load import call_matrix, operation_rates, visits
 from scalesim.analytic.success import retried
-from scalesim.diagnosis.context import Run, changed, dotted, own_work_s
+from scalesim.diagnosis.context import Run, changed, dotted
 from scalesim.diagnosis.finding import duration, share
 from scalesim.spec.checks import sync_edges
 from scalesim.spec.errors import Path
-from scalesim.spec.model import Call, ParallelStep, plain_steps
+from scalesim.spec.model import Call
 
 # The measured percentiles of a latency, as (quantile, key), that a cut-off share is read from.
 QUANTILES = ((0.5, "p50"), (0.9, "p90"), (0.95, "p95"), (0.99, "p99"), (0.999, "p999"),
@@ -31,24 +32,86 @@ QUANTILES = ((0.5, "p50"), (0.9, "p90"), (0.95, "p95"), (0.99, "p99"), (0.999, "
 MEASURED = "the callee's measured latencies"
 PHASED = ("the callee's latencies estimated outside and during the faults, at the calls the "
           "workloads send; the measured ones are of the few calls held workers let through")
+# A timeout is shared by the first k attempts of a retried call when the calls whose first k
+# attempts all outlast it are at most this share of the requests the percentile leaves out
+# (1 % for a p99): so few go on to a further try that the percentile is not theirs.
+TAIL_SHARE = 0.1
 
-Waited = Callable[[str, Call], float | None]  # a call's wait at the percentile, in ms
+@dataclass(frozen=True)
+class Cap:
+    """The longest timeout per attempt a latency SLO (`check`) leaves a call: its target
+    less the time its requests spend elsewhere at the percentile (`rest_ms`) and the
+    back-offs, shared by the `attempts` a request at the percentile may wait out."""
+
+    ms: int
+    rest_ms: float
+    check: dict[str, Any]
+    attempts: int
+
+    @property
+    def slo(self) -> str:
+        """'the p99 SLO of 90 ms', and a workload's: 'the p99 SLO of 250 ms of home'."""
+        scope = self.check["scope"]
+        return (f"the {self.check['name']} SLO of {duration(self.check['target_ms'] / 1e3)}"
+                + ("" if scope == "all" else f" of {scope}"))
+
+    @property
+    def elsewhere(self) -> str:
+        shared = f", shared by the {self.attempts} attempts a request at that percentile may " \
+            "wait out, with their back-offs" if self.attempts > 1 else ""
+        return (f"its target less the {duration(self.rest_ms / 1e3)} its requests take without "
+                "the call at that percentile, by the analytic estimate of their other steps, "
+                f"hops and queues{shared}")
+
+    def text(self) -> str:
+        return f"{self.slo} leaves the call at most {self.ms} ms ({self.elsewhere})"
+
+
+@dataclass(frozen=True)
+class OutOfReach:
+    """A latency SLO no timeout on the call can meet: without the call its requests take
+    `rest_ms` at the percentile already, which leaves the call no whole millisecond, or
+    `left_ms`, under its callee's median (`median_ms`) while no fault slows that callee:
+    a timeout would fail most of a healthy callee's calls."""
+
+    check: dict[str, Any]
+    rest_ms: float
+    left_ms: int | None
+    median_ms: float
+
+    def text(self, path: list[str]) -> str:
+        """Why no timeout on the call that ends `path` meets the SLO, and what would."""
+        *before, callee = path
+        name, target = self.check["name"], duration(self.check["target_ms"] / 1e3)
+        left = "which leaves it nothing" if self.left_ms is None else \
+            (f"which leaves it {self.left_ms} ms, under {callee}'s median of "
+             f"{duration(self.median_ms / 1e3)}: a timeout would fail most of its calls")
+        return (f"no timeout on {before[-1]}→{callee} meets the {name} SLO of {target}: without "
+                f"that call the requests take {duration(self.rest_ms / 1e3)} at that "
+                f"percentile already (the analytic estimate: the steps before it, "
+                f"{' → '.join(before)}, one after another, with their hops and queues), "
+                f"{left}; the SLO takes fewer sequential hops (calls made in parallel, steps "
+                f"merged), faster steps on the path, or a {name} target it can keep")
 
 
 @dataclass(frozen=True)
 class Timeout:
-    """A timeout proposed for one call: where it sits, its size, the share of calls it cuts
-    off, and whether something (a fallback) answers those, else the error-rate SLO's verdict."""
+    """A timeout proposed for one call: where it sits, its size (the strictest `Cap` of
+    the SLOs over requests that make the call), the share of calls it cuts off, and whether
+    something (a fallback) answers those, else the error-rate SLO's verdict."""
 
     edge: str  # caller→callee
     path: Path
-    ms: int
-    rest_ms: float  # the time the path spends outside the call at the percentile
+    bound: Cap
     cut: float  # the share of the calls that fail for the timeout (`_cut_share`)
     read: str  # what `cut` was read from: MEASURED or PHASED
-    cut_requests: float  # the share of the SLO scope's requests that make those calls
+    cut_requests: float  # the share of the sizing SLO's requests that make those calls
     fallback: bool
     errors_ok: bool  # the error-rate SLO still holds with the cut-off calls failing
+
+    @property
+    def ms(self) -> int:
+        return self.bound.ms
 
     @property
     def override(self) -> str:
@@ -59,12 +122,10 @@ class Timeout:
         return {"timeout_cut_share": self.cut,
                 "timeout_cut_request_share": self.cut_requests}
 
-    def text(self, check: dict[str, Any]) -> str:
+    def text(self) -> str:
         """The advice: the timeout, how it was sized, and what the cut-off calls become."""
-        sized = (f"set a timeout of {self.ms} ms on {self.edge}: the {check['name']} target of "
-                 f"{duration(check['target_ms'] / 1e3)} less the "
-                 f"{duration(self.rest_ms / 1e3)} the path spends elsewhere at that "
-                 f"percentile; it cuts off about {share(self.cut)} of the calls "
+        sized = (f"set a timeout of {self.ms} ms on {self.edge}: for {self.bound.slo}, "
+                 f"{self.bound.elsewhere}; it cuts off about {share(self.cut)} of the calls "
                  f"({self.read})")
         if self.fallback:
             return sized + ", which its fallback answers"
@@ -75,122 +136,164 @@ class Timeout:
                         "{fallback: …}) or the error-rate SLO is missed instead")
 
 
-def propose(run: Run, path: list[str], check: dict[str, Any], waited: Waited) -> Timeout | None:
-    """A timeout on the call from path[-2] to path[-1] that brings the request's percentile
-    under the target: the target less the rest of the path, per attempt, rounded down to two
-    significant digits. None when the call cannot be found, the percentile is the mean (a
-    timeout caps a tail, not an average), no time is left, the call's timeout is that short
-    already, or it would cut off most calls (under the callee's median: no fix, an outage)."""
-    caller, callee = path[-2], path[-1]
+def propose(run: Run, check: dict[str, Any], caller: str, callee: str
+            ) -> Timeout | OutOfReach | None:
+    """A timeout on the call `caller` -> `callee` that brings the percentile of `check`
+    under its target, the strictest the latency SLOs over requests making the call leave it
+    (`cap`), so that findings on different SLOs set the same one; `OutOfReach` when
+    `check`'s own budget is. None when the call cannot be found, the percentile is the mean
+    (a timeout caps a tail, not an average), the estimate has no stable answer, the call's
+    timeout is that short already, or it would fall under the median of a callee a fault
+    slows (the run's median is the fault's)."""
+    found = run.call_at(caller, callee)
+    if found is None:
+        return None
+    own = _budget(run, check, caller, callee)
+    if not isinstance(own, Cap):
+        return own
+    where, call = found
+    call = run.system.effective(call)
+    bound = min(own, cap(run, caller, callee) or own, key=lambda c: c.ms)
+    latency = run.latency_ms(callee)
+    median = latency.get("p50")
+    if median is None or bound.ms < median or \
+            (call.timeout is not None and bound.ms >= call.timeout * 1e3):
+        return None
+    cut, read = _cut_share(run, where, caller, call, bound.ms,
+                           _failing(call, _share_past(latency, bound.ms)))
+    scope = bound.check["scope"]
+    cut_requests = min(1.0, cut * _per_request(run, scope, caller, call))
+    fallback = not isinstance(call.on_failure, str)
+    return Timeout(f"{caller}→{callee}", where, bound, cut, read, cut_requests, fallback,
+                   fallback or _errors_hold(run, scope, cut_requests))
+
+
+def _budget(run: Run, check: dict[str, Any], caller: str, callee: str
+           ) -> Cap | OutOfReach | None:
+    """What the percentile `check` names leaves the call `caller` -> `callee` per attempt:
+    its target less the time its requests take without the call (`_rest_ms`) and the
+    back-offs, over the attempts a request at the percentile waits out (`_per_attempt`),
+    rounded down (`_round_down`). `OutOfReach` when no whole millisecond is left, or less
+    than the median of a callee no fault slows; None for a mean, a call not found, or an
+    estimate with no stable answer."""
     found = run.call_at(caller, callee)
     if found is None or check["name"] == "mean":
         return None
     where, call = found
-    call = run.system.effective(call)
-    rest, ms = _budget(run, path, call, check, waited)
-    latency = run.latency_ms(callee)
-    median = latency.get("p50")
-    if ms is None or median is None or ms < median or \
-            (call.timeout is not None and ms >= call.timeout * 1e3):
+    rest = _rest_ms(run, check, where, caller)
+    if rest is None:
         return None
-    cut, read = _cut_share(run, where, caller, call, ms,
-                           _failing(call, _share_past(latency, ms)))
-    cut_requests = min(1.0, cut * _per_request(run, check["scope"], caller, call))
-    fallback = not isinstance(call.on_failure, str)
-    return Timeout(f"{caller}→{callee}", where, ms, rest, cut, read, cut_requests, fallback,
-                   fallback or _errors_hold(run, check["scope"], cut_requests))
+    ms, attempts = _per_attempt(run.latency_ms(callee), run.system.effective(call),
+                                check, check["target_ms"] - rest)
+    median = run.latency_ms(callee).get("p50")
+    healthy = not run.faults_on(callee.split(".", 1)[0])
+    if ms is None or (healthy and median is not None and ms < median):
+        return OutOfReach(check, rest, ms, median or 0.0)
+    return Cap(ms, rest, check, attempts)
 
 
-def _budget(run: Run, path: list[str], call: Call, check: dict[str, Any], waited: Waited
-            ) -> tuple[float, int | None]:
-    """The time `path` spends outside its last call at the check's percentile (`_rest_ms`),
-    and the timeout per attempt of that call (`call`, its settings filled in) the target
-    leaves: the target less that time, per attempt, rounded down (`_round_down`; None when
-    no whole millisecond is left)."""
-    rest = _rest_ms(run, path, waited)
-    return rest, _round_down((check["target_ms"] - rest) / _attempts(call))
+def _rest_ms(run: Run, check: dict[str, Any], where: Path, caller: str) -> float | None:
+    """The time the requests that make the call at `where` (from `caller`) take at the
+    percentile of `check` without it: the analytic estimate of the design with that call
+    left out (their other steps' work, hops and queues, in sequence or in parallel as they
+    run; healthy, at steady state), the slowest of the workloads in the check's scope that
+    reach `caller` (the others never wait on the call). None when no workload does, or the
+    estimate has no stable answer."""
+    found = run.estimate_without(where)
+    seconds = [latency_at(found.workloads[w].latency, check["name"])
+               for w in _reaching(run, check["scope"], caller)]
+    if not seconds or not found.stable or not math.isfinite(max(seconds)):
+        return None
+    return max(seconds) * 1e3
 
 
-def _attempts(call: Call) -> int:
-    return call.retry.attempts if call.retry is not None else 1
-
-
-@dataclass(frozen=True)
-class Cap:
-    """The longest timeout per attempt a latency SLO leaves a call (what `propose` sizes),
-    the time its path spends elsewhere, and that SLO's check."""
-
-    ms: int
-    rest_ms: float
-    check: dict[str, Any]
-    attempts: int
-
-    def text(self) -> str:
-        shared = f", shared by its {self.attempts} attempts" if self.attempts > 1 else ""
-        return (f"the {self.check['name']} SLO of {duration(self.check['target_ms'] / 1e3)} "
-                f"leaves the call at most {self.ms} ms (its target less the "
-                f"{duration(self.rest_ms / 1e3)} the path spends elsewhere{shared})")
+def _per_attempt(latency: dict[str, float | None], call: Call, check: dict[str, Any],
+                 left_ms: float) -> tuple[int | None, int]:
+    """The timeout per attempt `left_ms` allows, and the attempts it is shared by: the
+    fewest k whose timeout (`left_ms` less the longest back-offs between them, over k,
+    rounded down) is outlasted by all of a call's first k tries (the callee's measured
+    latencies) for at most TAIL_SHARE of the share of requests the percentile leaves out,
+    or all of the attempts."""
+    retry = call.retry
+    attempts = retry.attempts if retry is not None else 1
+    tail = TAIL_SHARE * (1.0 - PERCENTILES[check["name"]])
+    for k in range(1, attempts + 1):
+        ms = _round_down((left_ms - _backoffs_ms(call, k)) / k)
+        if ms is None or k == attempts or _share_past(latency, ms) ** k <= tail:
+            return ms, k
+    raise AssertionError("the loop returns at k == attempts")
 
 
 def cap(run: Run, caller: str, callee: str) -> Cap | None:
-    """The strictest `Cap` on the call `caller` -> `callee` of the latency SLOs (percentiles:
-    a timeout caps a tail, not a mean) over requests that make it: for each workload in a
-    check's scope whose requests reach `caller` through waited-on calls, the budget
-    `_budget` leaves along the way they take. A longer timeout lets calls wait past the
-    target. None when no such SLO leaves the call any time (none, or the rest of its path
-    misses the target already)."""
-    found = run.call_at(caller, callee)
-    if found is None:
-        return None
-    call = run.system.effective(found[1])
-    edges = sync_edges(run.system)
+    """The strictest `Cap` on the call `caller` -> `callee` of the latency SLOs
+    (percentiles: a timeout caps a tail, not a mean) over requests that make it
+    (`reaches`): a longer timeout lets calls wait past the target. None when no such SLO
+    leaves the call a timeout (none, or each is `OutOfReach`)."""
     caps = []
     for check in run.result.get("slo", {}).get("checks", []):
-        if check["name"] in ("error_rate", "mean"):
-            continue
-        for workload in run.system.workloads:
-            path = _path_to(edges, ".".join(run.system.resolve(workload.to)), caller)
-            if check["scope"] not in ("all", workload.name) or path is None:
-                continue
-            rest, ms = _budget(run, [*path, callee], call, check, waiting(run, check["name"]))
-            if ms is not None:
-                caps.append(Cap(ms, rest, check, _attempts(call)))
+        if check["name"] != "error_rate" and reaches(run, check["scope"], caller):
+            found = _budget(run, check, caller, callee)
+            if isinstance(found, Cap):
+                caps.append(found)
     return min(caps, key=lambda c: c.ms, default=None)
 
 
-def _path_to(edges: dict[str, list[str]], entry: str, target: str) -> list[str] | None:
-    """The shortest chain of waited-on calls from operation `entry` to `target` (both in
-    it), None when `target` is not reached."""
-    paths = {entry: [entry]}
-    todo = [entry]
+def reaches(run: Run, scope: str, ref: str) -> bool:
+    """Whether requests of `scope` ('all', or a workload's) visit operation `ref` through
+    waited-on calls, and so wait on its calls."""
+    return bool(_reaching(run, scope, ref))
+
+
+def _reaching(run: Run, scope: str, ref: str) -> list[str]:
+    """The workloads of `scope` whose requests visit operation `ref` through waited-on
+    calls."""
+    edges = sync_edges(run.system)
+    return [w.name for w in run.system.workloads if scope in ("all", w.name)
+            and _reached(edges, ".".join(run.system.resolve(w.to)), ref)]
+
+
+def _reached(edges: dict[str, list[str]], entry: str, target: str) -> bool:
+    """Whether the chain of waited-on calls from operation `entry` reaches `target`."""
+    seen, todo = {entry}, [entry]
     while todo:
-        ref = todo.pop(0)
+        ref = todo.pop()
         if ref == target:
-            return paths[ref]
-        for following in edges.get(ref, []):
-            if following not in paths:
-                paths[following] = [*paths[ref], following]
-                todo.append(following)
-    return None
-
-
-def waiting(run: Run, name: str) -> Waited:
-    """`waited_ms` at the percentile `name`, as a `Waited`."""
-    return lambda caller, call: waited_ms(run, caller, call, name)
+            return True
+        fresh = [following for following in edges.get(ref, []) if following not in seen]
+        seen.update(fresh)
+        todo += fresh
+    return False
 
 
 def waited_ms(run: Run, caller: str, call: Call, name: str) -> float | None:
-    """How long `caller` waited on `call` at the percentile: the callee's own time, or, for
-    a callee that never answered in time (no successful visit), the call's timeout when
-    its attempts timed out."""
+    """How long `caller` waited on `call` at the percentile: the callee's own time, at most
+    the wait the call bounds (`_bounded_ms`); for a callee that never answered in time (no
+    successful visit), that bound when its attempts timed out."""
     ref = ".".join(run.system.resolve(call.to))
+    bound = _bounded_ms(run.system.effective(call))
     found = run.latency_ms(ref).get(name)
     if found is not None:
-        return found
-    timeout = run.system.effective(call).timeout
+        return found if bound is None else min(found, bound)
     timed_out = any(c["timeouts"] for c in run.result["calls"]
                     if c["from"] == caller and c["to"] == ref)
-    return timeout * 1e3 if timeout is not None and timed_out else None
+    return bound if timed_out else None
+
+
+def _bounded_ms(call: Call) -> float | None:
+    """The longest a caller waits on `call` (its settings filled in) when each attempt ends
+    at its timeout: the timeout × the attempts, plus the longest back-offs between them;
+    None without a timeout."""
+    if call.timeout is None:
+        return None
+    attempts = call.retry.attempts if call.retry is not None else 1
+    return call.timeout * 1e3 * attempts + _backoffs_ms(call, attempts)
+
+
+def _backoffs_ms(call: Call, attempts: int) -> float:
+    """The longest back-offs a call waits between its first `attempts` tries."""
+    retry = call.retry
+    return 0.0 if retry is None else \
+        sum(retry.longest_wait(n) for n in range(1, attempts)) * 1e3
 
 
 def _cut_share(run: Run, where: Path, caller: str, call: Call, ms: int,
@@ -246,25 +349,6 @@ def _per_request(run: Run, scope: str, caller: str, call: Call) -> float:
         return 1.0
     return float(visits(names, matrix, external)[names.index(caller)]) * call.probability \
         / total
-
-
-def _rest_ms(run: Run, path: list[str], waited: Waited) -> float:
-    """The time a request spends along `path` outside its last call: each earlier step's own
-    mean work and, at the percentile, the calls it waits on off the path (a parallel group
-    holding the path's call runs beside it, so it adds nothing). Adding percentiles
-    overstates their sum's, so the timeout errs short."""
-    rest = 0.0
-    for step, following in pairwise(path):
-        component, operation = step.split(".", 1)
-        spec = run.system.components[component].effective_operations[operation]
-        rest += own_work_s(run.system, step) * 1e3
-        for group in plain_steps(spec.calls):
-            calls = group.parallel.calls if isinstance(group, ParallelStep) else [group]
-            targets = {".".join(run.system.resolve(c.to)) for c in calls}
-            if following in targets:
-                continue
-            rest += max((waited(step, c) or 0.0 for c in calls if not c.async_), default=0.0)
-    return rest
 
 
 def _round_down(ms: float) -> int | None:
