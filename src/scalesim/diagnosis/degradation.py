@@ -16,6 +16,7 @@ from scalesim.diagnosis.components import at_limit, per_workload_fix, relief, wo
 from scalesim.diagnosis.context import (
     HOT,
     NOTABLE,
+    TARGET_UTILIZATION,
     Run,
     dotted,
     fault_text,
@@ -27,14 +28,20 @@ from scalesim.diagnosis.crashes import probe_fix
 from scalesim.diagnosis.finding import Finding, Fix, count, duration, rate, share
 from scalesim.diagnosis.rollouts import rollout_fix
 from scalesim.lint.rules.resilience import calls_in_window, never_opens, running_replicas
-from scalesim.spec.model import Balancer, Fault
-from scalesim.spec.resilience import CircuitBreaker
+from scalesim.spec.model import Balancer, Call, Fault
+from scalesim.spec.resilience import CircuitBreaker, Retry, RetryBudget
 
 # Failed attempts beyond this many times what an even balancer sends the faulty replicas
 # are failures on healthy ones (room for the randomness of `random` balancing).
 SPREAD = 1.2
 HANG = 10  # a latency percentile this many times the one below it starts a tail of hangs
 TIMEOUT_MARGIN = 1.5  # a timeout proposed this many times the slowest normal answer
+# A call sending this many attempts per call over the run retries hard: with failures that
+# outlast the fault STORM times over, the retries are what sustains them.
+AMPLIFIED = 1.5
+STORM = 2.0  # failed requests this many times those a fault could meet outlast it
+RETRY_ATTEMPTS = Retry().attempts  # tries of a retry proposed for a fault on a replica
+FALLBACK_S = 1  # the latency of a proposed fallback, in ms: a cached or default answer
 REFUSALS = ("rejected", "rate_limited", "shed", "overflow", "unavailable", "crashed")
 
 
@@ -77,7 +84,8 @@ def failures(run: Run) -> Iterator[Finding]:
         breaker = _breaker_fix(run, calls[:3], evidence)
         numbers: dict[str, float | None] = {"failed_share": failed / total, "failed": failed}
         # A crash kept in rotation (probe_fix) says more than the fault on the entry.
-        fix = breaker or _fault_fix(run, _targets(calls), calls, evidence, contained=False) \
+        fix = breaker or _storm_fix(run, name, calls[:3], evidence, numbers) \
+            or _fault_fix(run, _targets(calls), calls, evidence, contained=False) \
             or probe_fix(run, name, evidence, numbers) \
             or _entry_fault_fix(run, name, evidence) \
             or _timeout_fix(run, calls[:3], evidence) or _rate_limited_fix(run, name, causes) \
@@ -244,19 +252,25 @@ def _breaker_of(run: Run, call: dict[str, Any]) -> tuple[str, CircuitBreaker] | 
     path = run.call_path(call["from"], call["to"])
     if path is None:
         return None
-    node: Any = run.system
-    for part in path:  # through the spec's mappings, lists and models
-        if isinstance(node, list):
-            node = node[int(part)]
-        else:
-            node = node[part] if isinstance(node, dict) else getattr(node, str(part), None)
-    own = getattr(node, "circuit_breaker", None)
+    own = getattr(_written(run, path), "circuit_breaker", None)
     if own is not None:
         return f"{dotted(path)}.circuit_breaker", own
     defaults = run.system.defaults.calls
     if defaults is not None and defaults.circuit_breaker is not None:
         return "defaults.calls.circuit_breaker", defaults.circuit_breaker
     return None
+
+
+def _written(run: Run, path: tuple[str | int, ...]) -> Any:
+    """The call at `path` as the spec writes it, without the defaults' settings: what an
+    override at `path` changes."""
+    node: Any = run.system
+    for part in path:  # through the spec's mappings, lists and models
+        if isinstance(node, list):
+            node = node[int(part)]
+        else:
+            node = node[part] if isinstance(node, dict) else getattr(node, str(part), None)
+    return node
 
 
 def _rate_limited_fix(run: Run, workload: str, causes: list[tuple[int, str]]) -> Fix | None:
@@ -415,9 +429,12 @@ def _fault_fix(run: Run, targets: set[str], calls: list[dict[str, Any]], evidenc
     """When the calls fail because of an injected fault on one of `targets` (the calls'
     callees, and a workload's faulty entry component), that fault is the cause. If its
     calls fell back (`contained`), the design contains it and the remedy is the faulty
-    component; if requests failed, nothing answered them, and for an elected component
-    the failover finding's fix shortens the failover (`_failover_fix`). Not when the
-    failures spread beyond the faulty replicas (then `evidence` gets why)."""
+    component; if requests failed, nothing answered them: the fix is the design change that
+    would have (`_answering_fix`), and for an elected component the failover finding's fix
+    shortens the failover (`_failover_fix`). The fault is the test the design must pass:
+    only where no change can be said (a fault contained already, one on the component a
+    workload reaches directly) does its `set` remove it, to show the design without it. Not
+    when the failures spread beyond the faulty replicas (then `evidence` gets why)."""
     faults = [f for f in run.faults if f.component in targets]
     if not faults:
         return None
@@ -431,6 +448,7 @@ def _fault_fix(run: Run, targets: set[str], calls: list[dict[str, Any]], evidenc
     names = ", ".join(sorted({f.target for f in faults}))
     elected = sorted(t for t in targets if run.system.components[t].leader_election is not None
                      and run.result["components"][t]["refused_by_cause"].get("unavailable"))
+    entries = targets - _targets(calls)
     if contained:
         text = (f"the fault on {names} causes it; the resilience settings contain it as "
                 f"designed, and the remedy is {names} itself")
@@ -438,7 +456,11 @@ def _fault_fix(run: Run, targets: set[str], calls: list[dict[str, Any]], evidenc
         return _failover_fix(run, names, elected)
     else:
         text = (f"the fault on {names} causes them, and nothing in the design answered the "
-                f"requests that met it; {_containment(targets - _targets(calls), faults)}")
+                "requests that met it")
+        design = None if entries else _answering_fix(run, faults, calls[:3], text)
+        if design is not None:
+            return design
+        text += f"; {_containment(run, entries, faults)}"
     return Fix(f"{text}. Without the fault:", (f"faults={value}",))
 
 
@@ -455,17 +477,226 @@ def _failover_fix(run: Run, names: str, elected: list[str]) -> Fix:
                tuple(override for fix in fixes for override in fix.set))
 
 
-def _containment(entries: set[str], faults: list[Fault]) -> str:
+def _containment(run: Run, entries: set[str], faults: list[Fault]) -> str:
     """What would have answered the requests a fault met: a retry on another replica when
-    the fault is on some replicas only, or a fallback — in a caller, which a component the
-    workload reaches directly does not have."""
-    remedy = "a fallback" if all(f.replica is None for f in faults) \
-        else "a retry on another replica or a fallback"
+    the fault is on some replicas only (on a replica more when it is on all of them), or a
+    fallback — in a caller, which a component the workload reaches directly does not have."""
+    if all(f.replica is None for f in faults):
+        remedy = "a fallback"
+    elif all(_healthy(run, f.component, faults) for f in faults):
+        remedy = "a retry on another replica or a fallback"
+    else:
+        remedy = "a retry on a replica more (there is none without the fault) or a fallback"
     if not entries:
         return f"{remedy} would have"
     named = ", ".join(sorted(entries))
     return (f"only a caller in front of {named} with {remedy} would have, and the workload "
             f"sends its requests to {named} directly")
+
+
+def _healthy(run: Run, name: str, faults: list[Fault]) -> int:
+    """How many replicas of component `name` no fault of `faults` is on."""
+    replicas = run.system.components[name].replicas
+    faulty = {f.replica for f in faults if f.component == name}
+    return 0 if None in faulty else replicas - len(faulty & set(range(replicas)))
+
+
+def _answering_fix(run: Run, faults: list[Fault], calls: list[dict[str, Any]],
+                   cause: str) -> Fix | None:
+    """The design change that would have answered the requests a fault failed, for each of
+    `calls` to a faulty component (`_answer`), after `cause`; None when no such call has a
+    place in the spec."""
+    texts: list[str] = []
+    overrides: list[str] = []
+    for call in calls:
+        target = call["to"].split(".", 1)[0]
+        found = run.call_at(call["from"], call["to"])
+        if found is None or not any(f.component == target for f in faults):
+            continue
+        text, sets = _answer(run, call, found, faults)
+        texts.append(text)
+        overrides += [o for o in sets if o not in overrides]
+    return Fix(f"{cause}; " + "; ".join(texts), tuple(overrides)) if texts else None
+
+
+def _answer(run: Run, call: dict[str, Any], found: tuple[tuple[str | int, ...], Call],
+            faults: list[Fault]) -> tuple[str, list[str]]:
+    """What would have answered the calls of `call` that faults on its callee failed, as
+    text and overrides: for faults on some replicas, a retry that goes to another replica
+    (`_retry_set`), with a replica more when every replica has a fault; else (a fault on
+    the whole component, an autoscaled one whose count the autoscaler sets, or a call
+    that retries on other replicas already) a fallback."""
+    path, spec = found
+    edge, target = _edge(call), call["to"].split(".", 1)[0]
+    component = run.system.components[target]
+    fallback = (f"a fallback on {edge} would have answered them (here a {FALLBACK_S} ms "
+                "answer, counted degraded: what it answers is the application's choice)",
+                [f"{dotted(path)}.on_failure={{fallback: {FALLBACK_S}ms, degraded: true}}"])
+    if any(f.component == target and f.replica is None for f in faults) \
+            or component.autoscale is not None:
+        return fallback
+    retry = spec.retry
+    changes: dict[str, Any] = {}
+    if retry is None or retry.attempts < 2:
+        changes["attempts"] = RETRY_ATTEMPTS
+    elif not retry.other_replica:
+        changes["other_replica"] = True
+    retried = [_retry_set(run, path, retry, changes)] if changes else []
+    subject = (f"the {retry.attempts} tries of {edge} (a retry goes to another replica)"
+               if not changes and retry is not None else
+               f"{edge} with retries ({RETRY_ATTEMPTS} tries, a retry to another replica)"
+               if "attempts" in changes else
+               f"{edge} with its retries steered to another replica (other_replica)")
+    healthy = _healthy(run, target, faults)
+    if healthy:
+        if not changes:
+            return fallback
+        return (f"{subject} would have answered them on the {healthy} replica"
+                f"{'s' if healthy > 1 else ''} of {target} without the fault, or "
+                f"{fallback[0]}", retried)
+    more = component.replicas + 1
+    return (f"no replica of {target} ({component.replicas}) is without the fault, so no "
+            f"retry could go to another: with {more} replicas, {subject} would have answered "
+            f"them on the one without it; or {fallback[0]}",
+            [f"components.{target}.replicas={more}", *retried])
+
+
+def _retry_set(run: Run, path: tuple[str | int, ...], retry: Retry | None,
+               changes: dict[str, Any]) -> str:
+    """One override making `changes` to the retry of the call at `path`: the field, when
+    the call writes a retry of its own and one field changes; else the whole retry it has
+    (inherited from `defaults.calls` or a saga's policy, which an override at `path`
+    replaces) with them."""
+    where = f"{dotted(path)}.retry"
+    if len(changes) == 1 and getattr(_written(run, path), "retry", None) is not None:
+        ((name, value),) = changes.items()
+        return f"{where}.{name}={_flow(value)}"
+    had = {} if retry is None else retry.model_dump(exclude_defaults=True, mode="json")
+    return f"{where}={_flow({**had, **changes})}"
+
+
+def _flow(value: Any) -> str:
+    """A value as an override writes it: YAML on one line."""
+    return str(yaml.safe_dump(value, default_flow_style=True, sort_keys=False,
+                              width=math.inf).splitlines()[0])
+
+
+def _storm_fix(run: Run, workload: str, calls: list[dict[str, Any]], evidence: list[str],
+               numbers: dict[str, float | None]) -> Fix | None:
+    """A retry storm a fault started (`_storm`, the first of `calls` in one): the retries
+    of the attempts the fault failed overloaded the callee, whose refusals and timeouts
+    fail more attempts, and so on after the fault is gone. The fault only triggered the
+    failures; the fix is a retry budget sized to the callee's room (`_budget_ratio`),
+    which caps the retries whatever fails. `evidence` and `numbers` get the failures after
+    the fault's end and the amplification."""
+    failed = run.result["workloads"][workload]["requests"]["failed"]
+    storm = next((s for c in calls if (s := _storm(run, workload, c, failed))), None)
+    if storm is None:
+        return None
+    call, retry, target = storm.call, storm.retry, storm.call["to"].split(".", 1)[0]
+    after = failed - storm.reach
+    numbers.update(failed_after_fault=after, amplification=call["amplification"])
+    evidence += [
+        f"{count(failed)} requests failed, {failed / storm.reach:.3g}× the "
+        f"{count(storm.reach)} sent while the fault could meet them (from "
+        f"{duration(storm.longest_s)}, the longest a request takes, before it began at "
+        f"{storm.start_s:g} s to its end at {storm.end_s:g} s): at least {count(after)} "
+        "failed after it ended",
+        f"{_edge(call)} sent {call['amplification']:.3g} attempts per call "
+        f"({count(call['retries'])} retries; up to {retry.attempts} tries, back-off "
+        f"{retry.backoff}, no retry budget), and {target} was "
+        f"{share(run.result['components'][target]['utilization'] or 0.0)} busy over the run"]
+    rho = run.loads[target].rho
+    room = (f"{target}, estimated {share(rho)} busy without retries, is at most "
+            f"{share(TARGET_UTILIZATION)} busy with them and drains what the fault left"
+            if rho else f"{target}'s workers are unlimited")
+    return Fix(f"the fault on {target} only started them: the retries of {_edge(call)} kept "
+               f"{target} overloaded after it ended, their refusals and timeouts failing "
+               "more attempts and so more retries (a retry storm, a metastable failure). "
+               f"Give them a retry budget of {share(storm.ratio)} of the calls ({room}), "
+               "with no floor (min_per_s 0) so they stay within it when every call fails; "
+               "a back-off alone only delays them",
+               (_retry_set(run, storm.path, retry, {"budget": {
+                   "ratio": f"{storm.ratio * 100:g}%", "min_per_s": 0}}),))
+
+
+@dataclass(frozen=True)
+class Storm:
+    """A call whose retries outlast the fault on its callee: the call, where it sits and
+    its retry, the budget ratio proposed, when the fault began and ended, the longest a
+    request takes, and the requests the fault could meet."""
+
+    call: dict[str, Any]
+    path: tuple[str | int, ...]
+    retry: Retry
+    ratio: float
+    start_s: float
+    end_s: float
+    longest_s: float
+    reach: float
+
+
+def _storm(run: Run, workload: str, call: dict[str, Any], failed: int) -> Storm | None:
+    """`call` as a `Storm` when its callee's faults all ended before the window did, it
+    sent AMPLIFIED attempts per call or more with retries without a budget, its callee was
+    at its limit over the run (`at_limit`), and the workload's `failed` requests are over
+    STORM times those the faults could meet (`_sent`); else None."""
+    target = call["to"].split(".", 1)[0]
+    window = _ended(run, run.faults_on(target))
+    found = run.call_at(call["from"], call["to"])
+    ratio = _budget_ratio(run, target)
+    if window is None or found is None or ratio is None \
+            or call["amplification"] < AMPLIFIED or target not in at_limit(run):
+        return None
+    path, spec = found
+    if spec.retry is None or spec.retry.budget is not None:
+        return None
+    longest = _longest_s(run, workload, spec)
+    reach = _sent(run, workload, window[0] - longest, window[1])
+    if failed <= STORM * reach:
+        return None
+    return Storm(call, path, spec.retry, ratio, *window, longest, reach)
+
+
+def _ended(run: Run, faults: list[Fault]) -> tuple[float, float] | None:
+    """When the first of `faults` began and the last ended; None without faults or when
+    one lasts to the end of the window."""
+    if not faults or any(f.for_ is None or f.at + f.for_ >= run.end_s for f in faults):
+        return None
+    return min(f.at for f in faults), max(f.at + f.for_ for f in faults if f.for_ is not None)
+
+
+def _longest_s(run: Run, workload: str, spec: Call) -> float:
+    """How long a request can be in flight through the call `spec`: its tries' timeouts
+    and longest back-offs (`Retry.longest_wait`) when it has a timeout, and at least the
+    workload's slowest answer."""
+    slowest = (run.result["workloads"][workload]["latency_ms"].get("max") or 0.0) / 1e3
+    if spec.timeout is None:
+        return slowest
+    tries = 1 if spec.retry is None else spec.retry.attempts
+    waits = 0.0 if spec.retry is None else sum(spec.retry.longest_wait(k)
+                                               for k in range(1, tries))
+    return max(slowest, tries * spec.timeout + waits)
+
+
+def _sent(run: Run, workload: str, start: float, stop: float) -> float:
+    """The requests of `workload` sent from `start` to `stop` (within the window, at its
+    mean rate, all replications)."""
+    simulation = run.system.simulation
+    inside = min(stop, run.end_s) - max(start, simulation.warmup)
+    total: int = run.result["workloads"][workload]["requests"]["total"]
+    return total * max(0.0, inside) / simulation.duration
+
+
+def _budget_ratio(run: Run, name: str) -> float | None:
+    """The retries a budget allows, as a share of the calls: as many as keep component
+    `name` TARGET_UTILIZATION busy at most (its analytic utilization ρ × (1 + ratio)), so
+    it drains the backlog a fault left; at most the default ratio, in whole percent. None
+    when that leaves under 1 %."""
+    rho = run.loads[name].rho
+    room = TARGET_UTILIZATION / rho - 1.0 if rho > 0.0 else math.inf
+    ratio = math.floor(min(RetryBudget().ratio, room) * 100.0) / 100.0
+    return ratio if ratio >= 0.01 else None
 
 
 def _spread(run: Run, target: str, calls: list[dict[str, Any]]) -> str | None:

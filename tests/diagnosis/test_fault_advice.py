@@ -1,0 +1,177 @@
+"""The `failures` finding's fix for a fault that nothing answered is a design change, not the
+fault's removal (the fault is the test the user chose): a retry budget when the retries
+outlast the fault (a retry storm), a replica more when the fault is on every replica, a
+retry on another replica, or a fallback. Each fix is applied and simulated again."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from scalesim.diagnosis import diagnose
+from scalesim.sim import simulate
+from scalesim.spec import System, load_spec_text
+
+# api at ρ = 800/s × 20 ms / (2 × 10 workers) = 0.8; 4 tries without back-off; a 2 s ×3
+# slowdown at 4 s, of a 12 s window from 1 s.
+STORM = """
+scalesim: 1
+name: storm
+components:
+  front:
+    kind: gateway
+    replicas: 2
+    workers: unlimited
+    operations:
+      go:
+        calls:
+          - {to: api.handle, timeout: 150ms, retry: {attempts: 4, backoff: none, jitter: none}}
+  api:
+    replicas: 2
+    workers: 10
+    queue: 200
+    operations:
+      handle: {work: {dist: exponential, mean: 20ms}}
+workloads:
+  - {name: users, to: front.go, rate: 800/s}
+faults:
+  - {target: api, at: 4s, for: 2s, latency: x3}
+simulation: {duration: 12s, warmup: 1s}
+"""
+FRONT = "components.front.operations.go.calls.0"
+
+# billing: 1 replica, crashed from 3 s to 7 s of a 10 s window from 1 s; gw retries 3 times.
+SINGLE = """
+scalesim: 1
+name: single
+components:
+  gw:
+    kind: gateway
+    replicas: 2
+    workers: 100
+    operations:
+      pay:
+        work: 1ms
+        calls:
+          - {to: billing.charge, timeout: 500ms,
+             retry: {attempts: 3, backoff: exponential, base: 50ms, max: 500ms, jitter: full}}
+  billing:
+    replicas: 1
+    workers: 32
+    operations:
+      charge: {work: {dist: exponential, mean: 15ms}}
+workloads:
+  - {name: payers, to: gw.pay, rate: 200/s}
+faults:
+  - {target: "billing[0]", at: 3s, for: 4s, crash: true}
+simulation: {duration: 10s, warmup: 1s}
+"""
+GW = "components.gw.operations.pay.calls.0"
+
+
+def _run(text: str, *overrides: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    system: System = load_spec_text(text, "t.yaml", overrides)
+    result = simulate(system)
+    return result, diagnose(system, result)
+
+
+def _failures(found: list[dict[str, Any]], workload: str) -> dict[str, Any] | None:
+    return next((f for f in found if f["kind"] == "failures" and f["subject"] == workload),
+                None)
+
+
+def _failed(result: dict[str, Any], workload: str) -> int:
+    return int(result["workloads"][workload]["requests"]["failed"])
+
+
+def test_a_retry_storm_a_fault_started_gets_a_retry_budget() -> None:
+    """The requests keep failing long after the 2 s fault: the retries (no budget) hold api
+    overloaded. The fix is a budget that keeps api at most 85 % busy (0.85 / 0.8 − 1 →
+    6 %); applied, the failures are those the fault met and its backlog, and the next
+    fix is a fallback, with which nothing fails. A back-off alone leaves the storm."""
+    result, found = _run(STORM)
+    finding = _failures(found, "users")
+    assert finding is not None and finding["fix"] is not None
+    ratio = math.floor((0.85 / (800 * 0.020 / 20) - 1) * 100)
+    assert finding["fix"]["set"] == [f"{FRONT}.retry.budget={{ratio: {ratio}%, min_per_s: 0}}"]
+    assert "only started them" in finding["fix"]["summary"]
+    # Sent from 4 × 150 ms (the longest a request takes) before the fault to its end.
+    total, failed = result["requests"]["total"], _failed(result, "users")
+    reach = total * (2 + 4 * 0.15) / 12
+    assert failed > 2 * reach
+    assert finding["numbers"]["failed_after_fault"] == round(failed - reach, 4)
+    [call] = result["calls"]
+    assert finding["numbers"]["amplification"] == call["amplification"] > 1.5
+    assert any(f"at least {failed - reach:,.0f} failed after it ended" in e
+               for e in finding["evidence"])
+
+    budgeted, found = _run(STORM, *finding["fix"]["set"])
+    assert _failed(budgeted, "users") < failed / 2
+    after = _failures(found, "users")
+    assert after is not None and after["fix"] is not None
+    assert after["fix"]["set"] == [f"{FRONT}.on_failure={{fallback: 1ms, degraded: true}}"]
+    answered, found = _run(STORM, *finding["fix"]["set"], *after["fix"]["set"])
+    assert _failed(answered, "users") == 0
+    assert _failures(found, "users") is None
+
+    backoff, _ = _run(STORM, f"{FRONT}.retry.backoff=exponential",
+                      f"{FRONT}.retry.jitter=full")
+    assert _failed(backoff, "users") > 2 * reach
+
+
+def test_a_fault_on_the_only_replica_gets_a_second_one_not_a_retry_elsewhere() -> None:
+    """billing has one replica: there is no other to retry on. A second one takes the
+    call's 3 tries (a retry goes to another replica) and nothing fails."""
+    result, found = _run(SINGLE)
+    finding = _failures(found, "payers")
+    assert finding is not None and finding["fix"] is not None
+    assert finding["fix"]["set"] == ["components.billing.replicas=2"]
+    assert "no replica of billing (1) is without the fault" in finding["fix"]["summary"]
+    assert "a retry on another replica or a fallback" not in finding["fix"]["summary"]
+    fixed, found = _run(SINGLE, *finding["fix"]["set"])
+    assert _failed(result, "payers") > 0 == _failed(fixed, "payers")
+    assert _failures(found, "payers") is None
+
+
+def test_a_call_without_retries_gets_them_with_the_replica_they_need() -> None:
+    """Without a retry, a second replica alone still fails the calls sent to the crashed
+    one; the fix adds the retry (the default 3 tries) too. With 3 replicas, the retry
+    alone."""
+    for replicas, extra in (("1", ["components.billing.replicas=2"]), ("3", [])):
+        spec = (f"{GW}.retry=null", f"components.billing.replicas={replicas}")
+        _, found = _run(SINGLE, *spec)
+        finding = _failures(found, "payers")
+        assert finding is not None and finding["fix"] is not None
+        assert finding["fix"]["set"] == [*extra, f"{GW}.retry={{attempts: 3}}"]
+        fixed, found = _run(SINGLE, *spec, *finding["fix"]["set"])
+        assert _failed(fixed, "payers") == 0
+
+
+def test_a_fault_on_every_replica_gets_a_fallback() -> None:
+    """A crash of the whole component: no replica is left to retry on; a fallback answers
+    the calls, degraded, and nothing fails."""
+    spec = ("components.billing.replicas=2",
+            "faults=[{target: billing, at: 3s, for: 4s, crash: true}]")
+    _, found = _run(SINGLE, *spec)
+    finding = _failures(found, "payers")
+    assert finding is not None and finding["fix"] is not None
+    assert finding["fix"]["set"] == [f"{GW}.on_failure={{fallback: 1ms, degraded: true}}"]
+    fixed, _ = _run(SINGLE, *spec, *finding["fix"]["set"])
+    assert _failed(fixed, "payers") == 0
+    assert fixed["workloads"]["payers"]["requests"]["degraded"] > 0
+
+
+def test_a_workload_sent_to_a_single_faulty_replica_is_not_told_to_retry_on_another(
+        ) -> None:
+    """Nothing retries a workload's requests, and billing has no other replica: the
+    remedy names a replica more, in a caller's retry, or a fallback (errors: a crash there
+    gets the readiness probe's fix first)."""
+    spec = ("workloads.0.to=billing.charge",
+            "faults=[{target: 'billing[0]', at: 3s, for: 4s, error_rate: 100%}]")
+    _, found = _run(SINGLE, *spec)
+    finding = _failures(found, "payers")
+    assert finding is not None and finding["fix"] is not None
+    summary = finding["fix"]["summary"]
+    assert "a retry on a replica more (there is none without the fault) or a fallback" \
+        in summary
+    assert "a retry on another replica" not in summary
