@@ -135,8 +135,8 @@ def test_a_fault_on_the_only_replica_gets_a_second_one_not_a_retry_elsewhere() -
 
 def test_a_call_without_retries_gets_them_with_the_replica_they_need() -> None:
     """Without a retry, a second replica alone still fails the calls sent to the crashed
-    one; the fix adds the retry (the default 3 tries) too. With 3 replicas, the retry
-    alone."""
+    one; the fix adds the retry (the default 3 tries; the call gets a retry of its own) too.
+    With 3 replicas, the retry alone."""
     for replicas, extra in (("1", ["components.billing.replicas=2"]), ("3", [])):
         spec = (f"{GW}.retry=null", f"components.billing.replicas={replicas}")
         _, found = _run(SINGLE, *spec)
@@ -175,3 +175,30 @@ def test_a_workload_sent_to_a_single_faulty_replica_is_not_told_to_retry_on_anot
     assert "a retry on a replica more (there is none without the fault) or a fallback" \
         in summary
     assert "a retry on another replica" not in summary
+
+
+def test_a_retry_inherited_from_the_defaults_is_changed_where_it_is_set() -> None:
+    """The call's one try comes from `defaults.calls`: the retry is raised there (an
+    override on the call would replace the whole inherited retry), and applied, billing's
+    two healthy replicas answer every retry."""
+    spec = (f"{GW}.retry=null", "components.billing.replicas=3",
+            "defaults.calls.retry={attempts: 1, backoff: constant, base: 10ms, max: 10ms}")
+    _, found = _run(SINGLE, *spec)
+    finding = _failures(found, "payers")
+    assert finding is not None and finding["fix"] is not None
+    assert finding["fix"]["set"] == ["defaults.calls.retry.attempts=3"]
+    fixed, _ = _run(SINGLE, *spec, *finding["fix"]["set"])
+    assert _failed(fixed, "payers") == 0
+
+
+def test_a_fault_beside_others_is_not_removed_by_an_override() -> None:
+    """A contained fault beside another fault: no override removes one item of `faults`
+    (the others written back lost their units: `at: 1.0` does not load), so the fix says
+    where to remove it instead."""
+    spec = ("components.billing.replicas=2", f"{GW}.on_failure={{fallback: 1ms, degraded: true}}",
+            "faults=[{target: billing, at: 3s, for: 4s, crash: true},"
+            " {target: gw, at: 1s, for: 1s, latency: +1ms}]")
+    _, found = _run(SINGLE, *spec)
+    [finding] = [f for f in found if f["kind"] == "degraded"]
+    assert finding["fix"]["set"] == []
+    assert "remove it from `faults`" in finding["fix"]["summary"]

@@ -442,26 +442,28 @@ def _fault_fix(run: Run, targets: set[str], calls: list[dict[str, Any]], evidenc
     if spread:
         evidence += spread
         return None
-    remaining = [f for f in run.system.faults if f not in faults]
-    value = yaml.safe_dump([f.model_dump(by_alias=True, exclude_defaults=True, mode="json")
-                            for f in remaining], default_flow_style=True).strip()
     names = ", ".join(sorted({f.target for f in faults}))
     elected = sorted(t for t in targets if run.system.components[t].leader_election is not None
                      and run.result["components"][t]["refused_by_cause"].get("unavailable"))
-    entries = targets - _targets(calls)
     if contained:
-        text = (f"the fault on {names} causes it; the resilience settings contain it as "
-                f"designed, and the remedy is {names} itself")
-    elif elected:
+        return _without(run, faults, f"the fault on {names} causes it; the resilience "
+                        f"settings contain it as designed, and the remedy is {names} itself")
+    if elected:
         return _failover_fix(run, names, elected)
-    else:
-        text = (f"the fault on {names} causes them, and nothing in the design answered the "
-                "requests that met it")
-        design = None if entries else _answering_fix(run, faults, calls[:3], text)
-        if design is not None:
-            return design
-        text += f"; {_containment(run, entries, faults)}"
-    return Fix(f"{text}. Without the fault:", (f"faults={value}",))
+    cause = (f"the fault on {names} causes them, and nothing in the design answered the "
+             "requests that met it")
+    entries = targets - _targets(calls)
+    design = None if entries else _answering_fix(run, faults, calls[:3], cause)
+    return design or _without(run, faults, f"{cause}; {_containment(run, entries, faults)}")
+
+
+def _without(run: Run, faults: list[Fault], text: str) -> Fix:
+    """The fix `text` when no design change can be said, with the run without `faults` as
+    context: `faults=[]` when they are all the spec's, else (no override removes one item
+    of a list) where to remove them."""
+    if any(f not in faults for f in run.system.faults):
+        return Fix(f"{text}; to see the design without it, remove it from `faults`")
+    return Fix(f"{text}. Without the fault:", ("faults=[]",))
 
 
 def _failover_fix(run: Run, names: str, elected: list[str]) -> Fix:
@@ -536,20 +538,18 @@ def _answer(run: Run, call: dict[str, Any], found: tuple[tuple[str | int, ...], 
             or component.autoscale is not None:
         return fallback
     retry = spec.retry
-    changes: dict[str, Any] = {}
     if retry is None or retry.attempts < 2:
-        changes["attempts"] = RETRY_ATTEMPTS
+        retried = [_retry_set(run, path, "attempts", RETRY_ATTEMPTS)]
+        subject = f"{edge} with retries ({RETRY_ATTEMPTS} tries, a retry to another replica)"
     elif not retry.other_replica:
-        changes["other_replica"] = True
-    retried = [_retry_set(run, path, retry, changes)] if changes else []
-    subject = (f"the {retry.attempts} tries of {edge} (a retry goes to another replica)"
-               if not changes and retry is not None else
-               f"{edge} with retries ({RETRY_ATTEMPTS} tries, a retry to another replica)"
-               if "attempts" in changes else
-               f"{edge} with its retries steered to another replica (other_replica)")
+        retried = [_retry_set(run, path, "other_replica", True)]
+        subject = f"{edge} with its retries steered to another replica (other_replica)"
+    else:
+        retried = []
+        subject = f"the {retry.attempts} tries of {edge} (a retry goes to another replica)"
     healthy = _healthy(run, target, faults)
     if healthy:
-        if not changes:
+        if not retried:
             return fallback
         return (f"{subject} would have answered them on the {healthy} replica"
                 f"{'s' if healthy > 1 else ''} of {target} without the fault, or "
@@ -561,18 +561,17 @@ def _answer(run: Run, call: dict[str, Any], found: tuple[tuple[str | int, ...], 
             [f"components.{target}.replicas={more}", *retried])
 
 
-def _retry_set(run: Run, path: tuple[str | int, ...], retry: Retry | None,
-               changes: dict[str, Any]) -> str:
-    """One override making `changes` to the retry of the call at `path`: the field, when
-    the call writes a retry of its own and one field changes; else the whole retry it has
-    (inherited from `defaults.calls` or a saga's policy, which an override at `path`
-    replaces) with them."""
-    where = f"{dotted(path)}.retry"
-    if len(changes) == 1 and getattr(_written(run, path), "retry", None) is not None:
-        ((name, value),) = changes.items()
-        return f"{where}.{name}={_flow(value)}"
-    had = {} if retry is None else retry.model_dump(exclude_defaults=True, mode="json")
-    return f"{where}={_flow({**had, **changes})}"
+def _retry_set(run: Run, path: tuple[str | int, ...], name: str, value: Any) -> str:
+    """The override setting `name` of the retry in effect on the call at `path`, where it
+    is set: the call, or `defaults.calls` (reaching every call that inherits it, as the
+    breaker's fix does); a call with neither gets a retry of its own, written whole (its
+    `retry` may be written null)."""
+    if getattr(_written(run, path), "retry", None) is not None:
+        return f"{dotted(path)}.retry.{name}={_flow(value)}"
+    defaults = run.system.defaults.calls
+    if defaults is not None and defaults.retry is not None:
+        return f"defaults.calls.retry.{name}={_flow(value)}"
+    return f"{dotted(path)}.retry={_flow({name: value})}"
 
 
 def _flow(value: Any) -> str:
@@ -616,8 +615,8 @@ def _storm_fix(run: Run, workload: str, calls: list[dict[str, Any]], evidence: l
                f"Give them a retry budget of {share(storm.ratio)} of the calls ({room}), "
                "with no floor (min_per_s 0) so they stay within it when every call fails; "
                "a back-off alone only delays them",
-               (_retry_set(run, storm.path, retry, {"budget": {
-                   "ratio": f"{storm.ratio * 100:g}%", "min_per_s": 0}}),))
+               (_retry_set(run, storm.path, "budget",
+                           {"ratio": f"{storm.ratio * 100:g}%", "min_per_s": 0}),))
 
 
 @dataclass(frozen=True)
