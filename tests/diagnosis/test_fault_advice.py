@@ -202,3 +202,13 @@ def test_a_fault_beside_others_is_not_removed_by_an_override() -> None:
     [finding] = [f for f in found if f["kind"] == "degraded"]
     assert finding["fix"]["set"] == []
     assert "remove it from `faults`" in finding["fix"]["summary"]
+
+
+def test_a_storm_started_before_the_window_has_all_its_failures_after_the_fault() -> None:
+    """The slowdown ends at 0.9 s, before the 1 s warm-up does: the window sends no request
+    the fault could meet, so every failure came after it."""
+    result, found = _run(STORM, "faults=[{target: api, at: 0.1s, for: 0.8s, latency: x3}]")
+    finding = _failures(found, "users")
+    assert finding is not None and finding["fix"] is not None
+    assert finding["numbers"]["failed_after_fault"] == _failed(result, "users") > 0
+    assert finding["fix"]["set"][0].startswith(f"{FRONT}.retry.budget=")

@@ -596,8 +596,8 @@ def _storm_fix(run: Run, workload: str, calls: list[dict[str, Any]], evidence: l
     after = failed - storm.reach
     numbers.update(failed_after_fault=after, amplification=call["amplification"])
     evidence += [
-        f"{count(failed)} requests failed, {failed / storm.reach:.3g}× the "
-        f"{count(storm.reach)} sent while the fault could meet them (from "
+        f"{count(failed)} requests failed, over {STORM:g}× the {count(storm.reach)} "
+        "sent while the fault could meet them (from "
         f"{duration(storm.longest_s)}, the longest a request takes, before it began at "
         f"{storm.start_s:g} s to its end at {storm.end_s:g} s): at least {count(after)} "
         "failed after it ended",
