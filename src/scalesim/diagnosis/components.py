@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -53,12 +54,12 @@ from scalesim.spec.control import whole_percent
 from scalesim.spec.demand import cpu_per_visit_s
 from scalesim.spec.hashring import VIRTUAL_NODES
 from scalesim.spec.model import Component, Kind
+from scalesim.spec.resilience import RetryBudget
 
 HELD_LONGER = 1.5  # measured hold / healthy hold above which slow calls hold the workers
 AMPLIFIED = 1.1  # arrivals / arrivals without retries from which retries are named
-SCALING_SHARE = 0.5  # refusals while below max from this share on are the scale-up's
-BULKHEAD_REFUSED = NOTABLE / 10  # a bulkhead refusing this share makes a finding, and
-# one is sized to refuse less
+SLOTS_REFUSED = NOTABLE / 10  # a bulkhead or connection pool refusing this share of its
+# calls makes a finding, and one is sized to refuse less
 LOW_HIT_RATIO = 0.5  # a cache hitting less than this is named in front of a loaded backend
 
 
@@ -92,25 +93,35 @@ def _pressure(run: Run, measured: dict[str, Any]) -> Pressure:
 def saturated(run: Run) -> Iterator[Finding]:
     """Components whose workers are all busy, whose queue grows, or that refuse for lack of
     room; sized from the analytic hold time per visit (no queueing downstream) and the load
-    without the retries the overload provoked."""
-    system, result = run.system, run.result
-    loads = run.loads
-    for name, measured in result["components"].items():
-        component = system.components[name]
-        if component.worker_limit is None or component.kind is Kind.QUEUE \
-                or name in run.explained or _cpu_binds(component, measured):
-            continue  # a busy CPU is `cpu_bound`'s finding: it holds the workers
-        found = _pressure(run, measured)
-        on_one = list(_one_replica(run, name, measured, found.busy, loads[name]))
-        if on_one:  # more replicas would not help: that finding says what would
-            yield from on_one
-            continue
-        if found.busy >= HOT or found.growing or found.refusing:
-            yield _saturated(run, name, measured, found, loads[name])
+    without the retries the overload provoked. Callees are diagnosed before their callers,
+    so a caller held by a callee at its limit takes that callee's fix (`relief`); the
+    findings come in the result's order."""
+    made: dict[str, list[Finding]] = {}
+    for name in sorted(run.result["components"], key=lambda n: -len(_callers(run, n))):
+        made[name] = list(_saturation(run, name, [f for fs in made.values() for f in fs]))
+    for name in run.result["components"]:
+        yield from made[name]
+
+
+def _saturation(run: Run, name: str, before: list[Finding]) -> Iterator[Finding]:
+    """The saturated finding of component `name`, if any; `before`: the findings of its
+    callees, made first."""
+    component = run.system.components[name]
+    measured = run.result["components"][name]
+    if component.worker_limit is None or component.kind is Kind.QUEUE \
+            or name in run.explained or _cpu_binds(component, measured):
+        return  # a busy CPU is `cpu_bound`'s finding: it holds the workers
+    found = _pressure(run, measured)
+    load = run.loads[name]
+    on_one = list(_one_replica(run, name, measured, found.busy, load))
+    if on_one:  # more replicas would not help: that finding says what would
+        yield from on_one
+    elif found.busy >= HOT or found.growing or found.refusing:
+        yield _saturated(run, name, measured, found, load, before)
 
 
 def _saturated(run: Run, name: str, measured: dict[str, Any], found: Pressure,
-               load: ComponentLoad) -> Finding:
+               load: ComponentLoad, before: list[Finding]) -> Finding:
     component = run.system.components[name]
     workers = component.worker_limit
     assert workers is not None
@@ -132,10 +143,10 @@ def _saturated(run: Run, name: str, measured: dict[str, Any], found: Pressure,
     limit: Limit = "workers"
     if _calls_hold(run, name, held, healthy):
         limit = "downstream"
-        fix = _downstream_fix(run, name, held, healthy, evidence)
+        fix = _downstream_fix(run, name, held, healthy, evidence, before)
     elif component.autoscale is not None and fleet is not None:
         fix = _scaled_fix(run, name, workers, healthy if healthy > 0 else held, fleet,
-                          load.arrival_rate_rps, evidence)
+                          load.arrival_rate_rps, found.refused / found.arrival, evidence)
     else:
         fix = _replicas_fix(run, name, found, healthy if healthy > 0 else held, load,
                             evidence)
@@ -155,9 +166,9 @@ def _saturated(run: Run, name: str, measured: dict[str, Any], found: Pressure,
 
 
 def _downstream_fix(run: Run, name: str, held: float, healthy: float,
-                    evidence: list[str]) -> Fix:
+                    evidence: list[str], before: list[Finding]) -> Fix:
     """Slow calls hold the workers: name the slow callees; relieve them when they are at
-    their own limit, else bound the wait on them."""
+    their own limit (with their findings' fixes, in `before`), else bound the wait on them."""
     evidence.append(f"a visit holds a worker {duration(held)}, not the {duration(healthy)} of "
                     "a healthy system: slow calls hold the workers")
     slow = slow_calls(run, name)
@@ -165,9 +176,9 @@ def _downstream_fix(run: Run, name: str, held: float, healthy: float,
     edges = ", ".join(edge for edge, _ in slow) or "the calls it waits on"
     busy = busy_callees(run, slow)
     if busy:
-        return Fix(f"relieve {', '.join(busy)} first (see its finding): its queue is "
-                   f"what holds {name}'s workers. Bounding the wait on {edges} (a timeout, a "
-                   "fallback) would turn the waits into failures instead")
+        return relief(run, busy, f"its queue is what holds {name}'s workers; bounding the "
+                      f"wait on {edges} (a timeout, a fallback) would turn the waits into "
+                      "failures instead", before)
     return Fix(f"bound the wait on {edges} (a timeout, a bulkhead, a fallback) so a slow "
                "dependency cannot hold every worker; more replicas only buy time")
 
@@ -178,15 +189,39 @@ def busy_callees(run: Run, slow: list[tuple[str, str]]) -> list[str]:
     return sorted({edge.split("→")[1].split(".")[0] for edge, _ in slow} & at_limit(run))
 
 
-def relief(run: Run, names: list[str], why: str) -> Fix:
+def relief(run: Run, names: list[str], why: str, found: list[Finding] | None = None) -> Fix:
     """The fix for calls that wait on components at their own limit (`names`): relieve them,
     with what their own `saturated` findings set (made before the caller's finding, in
-    `run.found`), so the findings agree; `why` says why bounding the wait would not do."""
-    fixes = [f.fix for f in run.found
-             if f.kind == "saturated" and f.subject in names and f.fix is not None]
+    `run.found`, or `found`), so the findings agree; `why` says why bounding the wait would
+    not do. A component that waits in turn on one at its limit is relieved by relieving
+    that one (`_roots`): the fix points at the end of the chain, one level, with its set."""
+    roots = _roots(run, names)
+    fixes = [f.fix for f in (run.found if found is None else found)
+             if f.kind == "saturated" and f.subject in roots and f.fix is not None]
     said = "; ".join(fix.summary for fix in fixes) or "see its finding"
-    return Fix(f"relieve {', '.join(names)} first ({said}): {why}",
+    via = "" if roots == sorted(names) else \
+        f", which {', '.join(names)} {'waits' if len(names) == 1 else 'wait'} on"
+    return Fix(f"relieve {', '.join(roots)} first ({said}){via}: {why}",
                tuple(override for fix in fixes for override in fix.set))
+
+
+def _roots(run: Run, names: list[str]) -> list[str]:
+    """The components at the end of the waits of `names`: one whose workers slow calls to
+    callees at their limit hold (`held_by_calls`, `busy_callees`) is relieved by relieving
+    those, so it is passed through. `names` themselves when the waits go round in a cycle."""
+    todo = list(names)
+    seen: set[str] = set()
+    roots: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        busy = busy_callees(run, slow_calls(run, name)) if held_by_calls(run, name) else []
+        todo += busy
+        if not busy:
+            roots.add(name)
+    return sorted(roots or names)
 
 
 def _held(measured: dict[str, Any], found: Pressure) -> float:
@@ -245,11 +280,54 @@ def _replicas_fix(run: Run, name: str, found: Pressure, hold: float, load: Compo
                         f"would still refuse {share(loss)} of the visits (M/M/c/K, random "
                         "balancing)")
     if not changes:
-        return None
+        return _retry_budget(run, name, found.arrival, base, offered / workers) \
+            if _without_retries(run, name, found.arrival)[1] else None
     return Fix(f"raise {' and '.join(text for text, _ in changes)}, sized for the "
                f"{rate(base)} {why}: expect {'at most' if bound else 'about'} "
                f"{share(offered / workers)} of its workers busy",
                tuple(override for _, override in changes))
+
+
+def _without_retries(run: Run, name: str, arrival: float) -> tuple[float, bool]:
+    """The visits per second of the `arrival` at component `name` that are not retries or
+    hedges, and whether those multiplied the load AMPLIFIED-fold or more."""
+    base = max(arrival - _retried_to(run, name), 0.0)
+    return base, base > 0 and arrival >= AMPLIFIED * base
+
+
+def _retry_budget(run: Run, name: str, arrival: float, base: float, busy: float
+                  ) -> Fix | None:
+    """Retries multiplied the load of `name` into saturation, though its workers serve the
+    `base` visits a second that come without them at `busy` utilization: a retry budget on
+    the calls to it that retried caps their retries at a share of their calls, whatever
+    fails (backoff only spreads them out). The share is the largest whole percent, at most
+    the spec's default one, that keeps `base` and those retries under TARGET_UTILIZATION
+    (at least 1 %), with no `min_per_s`, which would pass retries at any call rate. None
+    when no call's own (or default) retry policy can take it."""
+    ratio = max(1, min(whole_percent(RetryBudget().ratio),
+                       math.floor(100 * (TARGET_UTILIZATION / busy - 1))))
+    value = f"{{ratio: {ratio}%, min_per_s: 0}}"
+    edges, overrides = [], []
+    for call in run.result["calls"]:
+        found = run.call_at(call["from"], call["to"])
+        if call["to"].split(".", 1)[0] != name or not call["retries"] or found is None \
+                or found[1].retry is None:
+            continue
+        budget = found[1].retry.budget
+        if budget is not None and budget.ratio <= ratio / 100 and not budget.min_per_s:
+            continue  # a budget this tight already
+        where = dotted(found[0]) if _spec_node(run, found[0]).get("retry") is not None \
+            else "defaults.calls"
+        edges.append(f"{call['from']}→{call['to']}")
+        if f"{where}.retry.budget={value}" not in overrides:
+            overrides.append(f"{where}.retry.budget={value}")
+    if not overrides:
+        return None
+    return Fix(f"cap the retries of {', '.join(edges)} with a retry budget of {ratio} % "
+               f"(min_per_s 0): {rate(base)} of the {rate(arrival)} arrive without retries, "
+               f"which keep its workers about {share(busy)} busy, and the budget lets at most "
+               f"{ratio} % more through whatever fails; a backoff would only spread the "
+               "retries out", tuple(overrides))
 
 
 def _fixed_load(run: Run, name: str, arrival: float, load: ComponentLoad,
@@ -257,11 +335,11 @@ def _fixed_load(run: Run, name: str, arrival: float, load: ComponentLoad,
     """The visits per second a component that keeps up will get, how it was found, and
     whether it is an upper bound: what arrived, less the retries and hedges the overload
     provoked; in a closed loop, the most its users reach once answers come sooner."""
-    retried = _retried_to(run, name)
-    base = max(arrival - retried, 0.0)
+    base, amplified = _without_retries(run, name, arrival)
     why = "arriving"
-    if base > 0 and arrival >= AMPLIFIED * base:
-        evidence.append(f"retries multiply the load ×{arrival / base:.3g}: {rate(retried)} of "
+    if amplified:
+        evidence.append(f"retries multiply the load ×{arrival / base:.3g}: "
+                        f"{rate(arrival - base)} of "
                         f"the {rate(arrival)} are retries (and hedges) of attempts that failed "
                         f"or were slow, which a component that keeps up does not provoke; "
                         f"{rate(base)} arrive without them")
@@ -383,12 +461,13 @@ def _cpu_binds(component: Component, measured: dict[str, Any]) -> bool:
 
 
 def _scaled_fix(run: Run, name: str, workers: int, hold: float, fleet: dict[str, Any],
-                peak: float, evidence: list[str]) -> Fix | None:
+                peak: float, refused: float, evidence: list[str]) -> Fix | None:
     """An autoscaled component that refused or queued: its spec `replicas` is only where the
     autoscaler starts, so the fix is the autoscaler's bounds, sized for the spec's peak load.
     At its `max`, with the refusals there, the bound binds; refusals while it scaled up (or a
     fleet that never reached max) are a fleet too small when the load came, which grew only
-    as fast as the syncs and start-ups allow. `peak`: the spec's peak arrivals."""
+    as fast as the syncs and start-ups allow. `peak`: the spec's peak arrivals; `refused`:
+    the share of the visits refused."""
     autoscale = run.system.components[name].autoscale
     assert autoscale is not None
     needed = whole(peak * hold / (workers * TARGET_UTILIZATION))
@@ -411,7 +490,7 @@ def _scaled_fix(run: Run, name: str, workers: int, hold: float, fleet: dict[str,
                         "was too small when the load came, and grew only sync by sync")
         return _cold_start_fix(run, name, needed, workers, hold, peak)
     evidence.append(f"the autoscaler reached its max of {autoscale.max} replicas")
-    if _while_scaling(run, name, peak * hold / autoscale.max, workers, evidence):
+    if _while_scaling(run, name, peak * hold / autoscale.max, workers, refused, evidence):
         return _cold_start_fix(run, name, needed, workers, hold, peak)
     if needed <= autoscale.max:
         return None
@@ -420,11 +499,13 @@ def _scaled_fix(run: Run, name: str, workers: int, hold: float, fleet: dict[str,
                "of its workers busy at the peak", (f"components.{name}.autoscale.max={needed}",))
 
 
-def _while_scaling(run: Run, name: str, offered: float, workers: int,
+def _while_scaling(run: Run, name: str, offered: float, workers: int, refused: float,
                    evidence: list[str]) -> bool:
-    """Whether an autoscaled component that reached its max refused while it scaled up
-    rather than at max: from the run's time series when it has one (most refusals while
-    fewer than max replicas were ready), else from its max fleet at the peak load,
+    """Whether an autoscaled component that reached its max refused while it scaled up too,
+    not only at max: from the run's time series when it has one (the refusals while fewer
+    than max replicas were ready, `refused` × their share of the refusals, are 0.1 % of the
+    visits or more, as many as make a saturated finding: a higher max alone leaves them,
+    the fleet climbing further sync by sync), else from its max fleet at the peak load,
     `offered` erlangs a replica, which would refuse (M/M/c/K) or fall behind."""
     component = run.system.components[name]
     autoscale = component.autoscale
@@ -432,10 +513,15 @@ def _while_scaling(run: Run, name: str, offered: float, workers: int,
     split = _refusals_below(run, name, autoscale.max)
     if split is not None:
         below, total, until = split
-        evidence.append(f"{share(below / total)} of its refusals came while fewer than "
-                        f"{autoscale.max} replicas were ready (until {until:g} s, the first "
-                        "replication's time series): while it scaled up, not at its max")
-        return below >= SCALING_SHARE * total
+        lagged = refused * below / total >= NOTABLE / 10
+        when = "while it scaled up, not at its max" if 2 * below >= total else \
+            ("while it scaled up as well as at its max, and a higher max alone would leave those "
+             "refusals, the fleet having further to climb, sync by sync")
+        evidence.append(f"{share(below / total)} of its refusals ({share(refused * below / total)}"
+                        f" of its visits) came while fewer than {autoscale.max} replicas were "
+                        f"ready (until {until:g} s, the first replication's time series)"
+                        + (f": {when}" if lagged else ""))
+        return lagged
     queue = component.queue
     loss = (0.0 if offered < workers else 1.0) if queue is None \
         else refused_share(offered, workers, workers + queue)
@@ -778,40 +864,61 @@ def per_workload_fix(run: Run, name: str, client: Client) -> Fix:
 
 
 def connection_pools(run: Run) -> Iterator[Finding]:
-    """A caller's proxy refuses calls beyond `connection_pool` limits (Envoy overflow)."""
-    system, result = run.system, run.result
-    for name, measured in result["components"].items():
+    """A caller's proxy refuses SLOTS_REFUSED or more of the calls to a component beyond its
+    `connection_pool` limits (Envoy overflow), as a bulkhead's finding is made."""
+    for name, measured in run.result["components"].items():
         pool = measured.get("connection_pool")
-        if not pool or not pool["overflow"]:
-            continue
-        setting = system.components[name].connection_pool
-        assert setting is not None
-        incoming = [c for c in result["calls"] if c["to"].split(".", 1)[0] == name]
-        # Concurrent requests per calling replica (Little's law on healthy round trips).
-        per_replica = max((_in_flight(c["attempts"] / run.span_s
-                                      / system.components[c["from"].split(".", 1)[0]].replicas,
-                                      round_trip_s(system, c["to"])) for c in incoming),
-                          default=0.0)
-        sized = whole(per_replica / TARGET_UTILIZATION)
-        limit = setting.max_requests if setting.http2 else min(setting.max_connections,
-                                                               setting.max_requests)
-        fix = None
-        if sized is None:
-            fix = Fix(unbounded_text(system, name))
-        elif (needed := max(1, sized)) > limit:
-            field = "max_requests" if setting.http2 else "max_connections"
-            overrides = [f"components.{name}.connection_pool.{field}={needed}"]
-            if not setting.http2 and setting.max_requests < needed:
-                overrides.append(f"components.{name}.connection_pool.max_requests={needed}")
-            fix = Fix(f"raise {name}.connection_pool.{field} from {limit} to {needed}",
-                      tuple(overrides))
-        yield Finding("limit", "problem", name,
-                      f"callers' connection pools to {name} overflowed {count(pool['overflow'])}×",
-                      "connection_pool",
-                      (f"each calling replica may have {limit} requests in flight to {name}; "
-                       f"healthy traffic needs about {amount(per_replica)} at once",), fix,
-                      {"overflow": pool["overflow"], "limit": limit,
-                       "needed_in_flight": per_replica})
+        incoming = [c for c in run.result["calls"] if c["to"].split(".", 1)[0] == name]
+        attempts = sum(c["attempts"] for c in incoming)
+        if pool and pool["overflow"] >= SLOTS_REFUSED * max(1, attempts):
+            yield _connection_pool(run, name, incoming, pool["overflow"] / max(1, attempts))
+
+
+def _connection_pool(run: Run, name: str, incoming: list[dict[str, Any]],
+                     refused: float) -> Finding:
+    """A connection pool that overflowed: its slots (connections, or HTTP/2 requests) and
+    pending places per calling replica against the calls healthy traffic keeps in flight
+    there (Little's law on healthy round trips), sized as a bulkhead is (`_slots_needed`)."""
+    system = run.system
+    setting = system.components[name].connection_pool
+    assert setting is not None
+    per_replica = max((_in_flight(c["attempts"] / run.span_s
+                                  / system.components[c["from"].split(".", 1)[0]].replicas,
+                                  round_trip_s(system, c["to"])) for c in incoming),
+                      default=0.0)
+    limit = setting.max_requests if setting.http2 else min(setting.max_connections,
+                                                           setting.max_requests)
+    waiting = 0 if setting.http2 else setting.max_pending_requests
+    pool = Pool(per_replica, limit, waiting)
+    overflow = run.result["components"][name]["connection_pool"]["overflow"]
+    return Finding("limit", "problem", name,
+                   f"callers' connection pools to {name} overflowed {count(overflow)}× "
+                   f"({share(refused)} of the calls)", "connection_pool",
+                   (f"each calling replica may have {limit} requests in flight to {name} and "
+                    f"{waiting} pending; healthy traffic keeps about {amount(per_replica)} in "
+                    f"flight, of which it would refuse {share(pool.loss)} (M/M/c/K)",),
+                   _pool_fix(run, name, pool),
+                   {"overflow": overflow, "limit": limit, "needed_in_flight": per_replica,
+                    "predicted_refused_share": pool.loss})
+
+
+def _pool_fix(run: Run, name: str, pool: Pool) -> Fix | None:
+    """The connections (HTTP/2: requests) `pool.resized()` gives; None when the pool has
+    as many."""
+    if not math.isfinite(pool.offered):
+        return Fix(unbounded_text(run.system, name))
+    resized = pool.resized()
+    setting = run.system.components[name].connection_pool
+    assert setting is not None
+    if resized is None or resized[0] <= pool.limit:
+        return None
+    needed, predicted = resized
+    field = "max_requests" if setting.http2 else "max_connections"
+    overrides = [f"components.{name}.connection_pool.{field}={needed}"]
+    if not setting.http2 and setting.max_requests < needed:
+        overrides.append(f"components.{name}.connection_pool.max_requests={needed}")
+    return Fix(f"raise {name}.connection_pool.{field} from {pool.limit} to {needed}: "
+               f"{predicted}", tuple(overrides))
 
 
 def bulkheads(run: Run) -> Iterator[Finding]:
@@ -822,19 +929,36 @@ def bulkheads(run: Run) -> Iterator[Finding]:
         if not bulkhead or not bulkhead["rejected"]:
             continue
         refused = bulkhead["rejected"] / max(1, call["attempts"])
-        if refused >= BULKHEAD_REFUSED:
+        if refused >= SLOTS_REFUSED:
             yield _bulkhead(run, call, refused)
 
 
 @dataclass(frozen=True)
 class Pool:
-    """A bulkhead as healthy traffic meets it: `offered` erlangs on `limit` slots with
-    `waiting` places more; `loss` the share M/M/c/K refuses."""
+    """A bulkhead or a connection pool as healthy traffic meets it: `offered` erlangs on
+    `limit` slots with `waiting` places more."""
 
     offered: float
     limit: int
     waiting: int
-    loss: float
+
+    @cached_property
+    def loss(self) -> float:
+        """The share M/M/c/K refuses; all for an infinite load."""
+        return refused_share(self.offered, self.limit, self.limit + self.waiting) \
+            if math.isfinite(self.offered) else 1.0
+
+    def resized(self) -> tuple[int, str] | None:
+        """The fewest slots, with the same waiting places, that M/M/c/K says refuse under
+        SLOTS_REFUSED of the healthy traffic, and what it says they refuse; None when no
+        count allowed does (or the load is infinite)."""
+        needed = _slots_needed(self.offered, self.waiting) \
+            if math.isfinite(self.offered) else None
+        if needed is None:
+            return None
+        loss = refused_share(self.offered, needed, needed + self.waiting)
+        return needed, (f"M/M/c/K puts the calls it refuses at {share(loss)}, under "
+                        f"{share(SLOTS_REFUSED)}")
 
 
 def _bulkhead(run: Run, call: dict[str, Any], refused: float) -> Finding:
@@ -850,7 +974,7 @@ def _bulkhead(run: Run, call: dict[str, Any], refused: float) -> Finding:
     fits = (f"limit {pool.limit} at once, {pool.waiting} waiting; healthy traffic keeps "
             f"about {amount(pool.offered)} in flight, which it would refuse "
             f"{share(pool.loss)} of (M/M/c/K)")
-    if pool.loss < BULKHEAD_REFUSED:
+    if pool.loss < SLOTS_REFUSED:
         slow = _slow_answers(run, call["to"])
         faults = [f"fault: {fault_text(f, run.end_s)}" for f in run.faults_on(target)]
         if slow or faults:
@@ -879,25 +1003,22 @@ def _pool(run: Run, call: dict[str, Any], spec_call: dict[str, Any] | None) -> P
     limit = int(call["bulkhead"]["limit"])
     waiting = int(spec_call.get("queue", 0)) \
         if spec_call is not None and spec_call.get("type") == "threadpool" else 0
-    loss = refused_share(offered, limit, limit + waiting) if math.isfinite(offered) else 1.0
-    return Pool(offered, limit, waiting, loss)
+    return Pool(offered, limit, waiting)
 
 
 def _bulkhead_fix(run: Run, edge: str, target: str, path: tuple[str | int, ...] | None,
                   pool: Pool) -> Fix | None:
-    """The fewest slots, with the same waiting places, that M/M/c/K says refuse under
-    BULKHEAD_REFUSED of the healthy traffic."""
+    """The bulkhead `pool.resized()` gives."""
     if not math.isfinite(pool.offered):
         return Fix(unbounded_text(run.system, target))
-    needed = _slots_needed(pool.offered, pool.waiting)
-    if path is None or needed is None:
+    resized = pool.resized()
+    if path is None or resized is None:
         return None
+    needed, predicted = resized
     spec_call = _spec_call(run, path)
     field = "size" if spec_call and spec_call.get("type") == "threadpool" else "max_concurrent"
-    loss = refused_share(pool.offered, needed, needed + pool.waiting)
-    return Fix(f"raise the bulkhead of {edge} from {pool.limit} to {needed}: M/M/c/K puts the "
-               f"calls it refuses at {share(loss)}, under {share(BULKHEAD_REFUSED)}; or make "
-               "the calls behind it faster", (f"{dotted(path)}.bulkhead.{field}={needed}",))
+    return Fix(f"raise the bulkhead of {edge} from {pool.limit} to {needed}: {predicted}; or "
+               "make the calls behind it faster", (f"{dotted(path)}.bulkhead.{field}={needed}",))
 
 
 @dataclass(frozen=True)
@@ -954,15 +1075,15 @@ def guarding_bulkhead(run: Run, caller: str, callee: str) -> Guard | None:
                  f"{workers} workers of {name}: the healthy calls keep {amount(offered)} in "
                  f"flight ({rate(calls)} × the {duration(trip)} healthy round trip, Little's "
                  f"law), of which M/M/c/K refuses {share(loss)} with {slots} slots, under "
-                 f"{share(BULKHEAD_REFUSED)}", (f"{dotted(path)}.bulkhead.{field}={slots}",),
+                 f"{share(SLOTS_REFUSED)}", (f"{dotted(path)}.bulkhead.{field}={slots}",),
                  numbers)
 
 
 def _slots_needed(offered: float, waiting: int) -> int | None:
-    """The fewest slots that refuse under BULKHEAD_REFUSED of `offered` erlangs with
+    """The fewest slots that refuse under SLOTS_REFUSED of `offered` erlangs with
     `waiting` places more (M/M/c/K); None when no count allowed does."""
     def fits(slots: int) -> bool:
-        return refused_share(offered, slots, slots + waiting) < BULKHEAD_REFUSED
+        return refused_share(offered, slots, slots + waiting) < SLOTS_REFUSED
 
     low, high = 0, bounds.MAX_CONCURRENCY  # the loss falls as slots are added
     if not fits(high):
@@ -989,11 +1110,17 @@ def _spec_call(run: Run, path: tuple[str | int, ...] | None) -> dict[str, Any] |
     """The bulkhead settings in effect on the call at `path` (its own or the defaults')."""
     if path is None:
         return None
-    node: Any = run.system.model_dump(by_alias=True)
-    for part in path:
-        node = node[part]
-    bulkhead = node.get("bulkhead")
+    bulkhead = _spec_node(run, path).get("bulkhead")
     if bulkhead is None and run.system.defaults.calls is not None \
             and run.system.defaults.calls.bulkhead is not None:
         bulkhead = run.system.defaults.calls.bulkhead.model_dump()
     return bulkhead if isinstance(bulkhead, dict) else None
+
+
+def _spec_node(run: Run, path: tuple[str | int, ...]) -> dict[str, Any]:
+    """The spec as written (its defaults not filled in) at `path`, as a mapping."""
+    node: Any = run.system.model_dump(by_alias=True)
+    for part in path:
+        node = node[part]
+    assert isinstance(node, dict)
+    return node
