@@ -6,9 +6,13 @@ retry on another replica, or a fallback. Each fix is applied and simulated again
 from __future__ import annotations
 
 import math
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 from scalesim.diagnosis import diagnose
+from scalesim.diagnosis.context import Run
+from scalesim.diagnosis.degradation import Short, _capped
+from scalesim.diagnosis.waits import Cap
 from scalesim.sim import simulate
 from scalesim.spec import System, load_spec_text
 
@@ -212,3 +216,23 @@ def test_a_storm_started_before_the_window_has_all_its_failures_after_the_fault(
     assert finding is not None and finding["fix"] is not None
     assert finding["numbers"]["failed_after_fault"] == _failed(result, "users") > 0
     assert finding["fix"]["set"][0].startswith(f"{FRONT}.retry.budget=")
+
+
+def test_a_timeout_kept_at_its_cap_never_says_a_missed_latency_slo_is_met() -> None:
+    """A timeout the latency SLO leaves no more room for is kept; that the error-rate SLO
+    holds is said, but "both are met" only when the latency SLO's check passed too (it was
+    said under a FAIL)."""
+    run = cast(Run, SimpleNamespace(error_check=lambda scope: {
+        "scope": scope, "name": "error_rate", "target": 0.05, "actual": 0.02, "met": True}))
+    call = {"from": "c.run", "to": "d.run"}
+    short = Short(("components", "c", "operations", "run", "calls", 0), 0.03, "p99", 40.0,
+                  41.0, False)
+
+    def kept(met: bool) -> str:
+        check = {"scope": "all", "name": "p99", "target_ms": 90.0, "met": met}
+        return _capped(run, call, short, Cap(20, 70.0, check, 1), 61).summary
+
+    assert "so both are met as it is" in kept(True)
+    missed = kept(False)
+    assert "both are met" not in missed
+    assert "but the p99 SLO of 90 ms misses for what its requests spend elsewhere" in missed

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from scalesim.analytic import erlang_b
 from scalesim.diagnosis import diagnose
 from scalesim.sim import simulate
 from scalesim.spec import System, load_spec_text
@@ -86,6 +87,8 @@ def test_a_rate_limit_that_refuses_is_named_with_the_rate_that_admits_the_traffi
 
 def test_a_connection_pool_too_small_for_healthy_traffic_is_sized_by_littles_law() -> None:
     # 200 calls/s from one caller replica, 50 ms each: 10 in flight; a pool of 4 overflows.
+    # Sized as a bulkhead is: the fewest connections M/M/c/K (no pending places: Erlang B)
+    # says refuse under 0.1 % of 10 erlangs.
     caller = {"workers": "unlimited", "operations": {"go": {"calls": [
         {"to": "slow", "on_failure": "continue"}]}}}
     slow = {"workers": "unlimited", "connection_pool": {"max_connections": 4,
@@ -96,7 +99,10 @@ def test_a_connection_pool_too_small_for_healthy_traffic_is_sized_by_littles_law
     pool = next(f for f in found if f["kind"] == "limit")
     assert pool["limit"] == "connection_pool"
     assert pool["numbers"]["needed_in_flight"] == pytest.approx(10, rel=0.02)
-    assert pool["fix"]["set"] == ["components.slow.connection_pool.max_connections=12"]
+    connections = next(c for c in range(1, 100) if erlang_b(c, 10.0) < 0.001)
+    assert connections == 21
+    assert pool["fix"]["set"] == [
+        f"components.slow.connection_pool.max_connections={connections}"]
     assert _found(_system({"gw": caller, "slow": slow}, load, tuple(pool["fix"]["set"]))) == []
 
 

@@ -295,17 +295,31 @@ def _without_retries(run: Run, name: str, arrival: float) -> tuple[float, bool]:
     return base, base > 0 and arrival >= AMPLIFIED * base
 
 
+def retry_budget_percent(run: Run, name: str) -> int | None:
+    """The retry budget, in whole percent of the calls, for retries that overload component
+    `name`: the largest that keeps it TARGET_UTILIZATION busy at most (its analytic
+    utilization without retries ρ × (1 + ratio)), so it drains what a burst of failures
+    left, and at most the spec's default ratio. None when that is under 1 %: the component
+    is that busy without retries, which a budget cannot help."""
+    load = run.loads.get(name)
+    most = whole_percent(RetryBudget().ratio)
+    if load is None or load.rho <= 0.0:
+        return most
+    ratio = min(most, math.floor(100.0 * (TARGET_UTILIZATION / load.rho - 1.0)))
+    return ratio if ratio >= 1 else None
+
+
 def _retry_budget(run: Run, name: str, arrival: float, base: float, busy: float
                   ) -> Fix | None:
     """Retries multiplied the load of `name` into saturation, though its workers serve the
     `base` visits a second that come without them at `busy` utilization: a retry budget on
     the calls to it that retried caps their retries at a share of their calls, whatever
-    fails (backoff only spreads them out). The share is the largest whole percent, at most
-    the spec's default one, that keeps `base` and those retries under TARGET_UTILIZATION
-    (at least 1 %), with no `min_per_s`, which would pass retries at any call rate. None
-    when no call's own (or default) retry policy can take it."""
-    ratio = max(1, min(whole_percent(RetryBudget().ratio),
-                       math.floor(100 * (TARGET_UTILIZATION / busy - 1))))
+    fails (backoff only spreads them out). The share is `retry_budget_percent`'s, with no
+    `min_per_s`, which would pass retries at any call rate. None when that share is under
+    1 % or no call's own (or default) retry policy can take it."""
+    ratio = retry_budget_percent(run, name)
+    if ratio is None:
+        return None
     value = f"{{ratio: {ratio}%, min_per_s: 0}}"
     edges, overrides = [], []
     for call in run.result["calls"]:

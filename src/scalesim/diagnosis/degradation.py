@@ -12,7 +12,13 @@ import yaml
 
 from scalesim.analytic.load import leader_served
 from scalesim.diagnosis import waits
-from scalesim.diagnosis.components import at_limit, per_workload_fix, relief, workloads_over
+from scalesim.diagnosis.components import (
+    at_limit,
+    per_workload_fix,
+    relief,
+    retry_budget_percent,
+    workloads_over,
+)
 from scalesim.diagnosis.context import (
     HOT,
     NOTABLE,
@@ -29,7 +35,7 @@ from scalesim.diagnosis.finding import Finding, Fix, count, duration, rate, shar
 from scalesim.diagnosis.rollouts import rollout_fix
 from scalesim.lint.rules.resilience import calls_in_window, never_opens, running_replicas
 from scalesim.spec.model import Balancer, Call, Fault
-from scalesim.spec.resilience import CircuitBreaker, Retry, RetryBudget
+from scalesim.spec.resilience import CircuitBreaker, Retry
 
 # Failed attempts beyond this many times what an even balancer sends the faulty replicas
 # are failures on healthy ones (room for the randomness of `random` balancing).
@@ -398,7 +404,9 @@ def _capped(run: Run, call: dict[str, Any], short: Short, bound: waits.Cap,
     errors = run.error_check(bound.check["scope"])
     verdict = "the two goals conflict" if errors is None or not errors["met"] else \
         (f"the error-rate SLO ({share(errors['target'])}) holds with the "
-         f"{share(errors['actual'])} failed, so both are met as it is")
+         f"{share(errors['actual'])} failed, "
+         + ("so both are met as it is" if bound.check["met"] else
+            f"but {bound.slo} misses for what its requests spend elsewhere"))
     keep = "keep" if bound.ms == now_ms else "do not raise"
     return Fix(f"{keep} the timeout of {edge} ({now_ms:g} ms): {longer}; {verdict}; {both}")
 
@@ -688,14 +696,10 @@ def _sent(run: Run, workload: str, start: float, stop: float) -> float:
 
 
 def _budget_ratio(run: Run, name: str) -> float | None:
-    """The retries a budget allows, as a share of the calls: as many as keep component
-    `name` TARGET_UTILIZATION busy at most (its analytic utilization ρ × (1 + ratio)), so
-    it drains the backlog a fault left; at most the default ratio, in whole percent. None
-    when that leaves under 1 %."""
-    rho = run.loads[name].rho
-    room = TARGET_UTILIZATION / rho - 1.0 if rho > 0.0 else math.inf
-    ratio = math.floor(min(RetryBudget().ratio, room) * 100.0) / 100.0
-    return ratio if ratio >= 0.01 else None
+    """The budget ratio `retry_budget_percent` sizes for component `name`, as a share of the
+    calls (None under 1 %): the same the saturated finding proposes."""
+    percent = retry_budget_percent(run, name)
+    return None if percent is None else percent / 100.0
 
 
 def _spread(run: Run, target: str, calls: list[dict[str, Any]]) -> str | None:
