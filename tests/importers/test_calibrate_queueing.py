@@ -92,3 +92,17 @@ def test_a_queue_consumer_is_fitted_from_its_deliveries(tmp_path: Path) -> None:
     assert not [c for c in report["changes"] if c["path"].startswith("components.jobs.")]
     assert not any(n.startswith("worker.handle: no visit") for n in report["notes"])
     assert "jobs:\n    kind: queue\n    consumers:" in text
+
+
+def test_a_consumers_deliveries_lose_the_mean_hop_not_one_hop(tmp_path: Path) -> None:
+    """With Exp(5 ms) hops a delivery's span holds four of them (its own two, the db call's
+    two): taking out one drawn hop in place of their mean moved the fit by up to 40 %. The
+    se is the delivery time's spread over √n: own 20² + db 3² + four hops 4·5² (ms²)."""
+    spec = QUEUED.replace("components:", "defaults: {network: {dist: exponential, mean: 5ms}}"
+                          "\ncomponents:", 1)
+    traces = simulated_traces(tmp_path, spec, "otlp")
+    report, _ = run_calibrate(tmp_path, spec, "--traces", str(traces))
+    own = report["operations"]["worker.handle"]["own_time"]
+    within(own["observed_mean_ms"], CONSUMER_MS,
+           math.sqrt(CONSUMER_MS**2 + 3.0**2 + 4 * 5.0**2) / math.sqrt(own["n"]),
+           "worker own time ms")

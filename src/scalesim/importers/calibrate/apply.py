@@ -117,11 +117,11 @@ def calibrate_traces(system: System, observed: dict[str, OperationStats],
         operations[ref] = _operation(system, component, name, stats, calibration,
                                      (observed, hop))
         _, call = system.overhead(component)
-        for target, hop in stats.hops_s:
+        for target, seconds in stats.hops_s:
             callee = target.split(".", 1)[0]
             request = system.overhead(callee)[0].mean_s if callee in system.components \
                 else 0.0
-            hops.append(hop - (request + call.mean_s) / 2.0)
+            hops.append(seconds - (request + call.mean_s) / 2.0)
     for ref in (f"{c}.{o}" for c, s in system.components.items()
                 for o in s.effective_operations):
         if ref not in observed or not observed[ref].visits:
