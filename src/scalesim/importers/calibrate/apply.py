@@ -7,9 +7,12 @@ Where an operation's own time goes: with `cores` the CPU demand (`cpu`/`work`) i
 test's to fit, so the traces set `wait` to the own time the CPU demand and `post_work` (at
 the speed of the replica's cores) do not explain; otherwise the one field that holds the
 time gets the fitted distribution, and when several do they are scaled together to the
-observed mean. The network per hop is what
-a call's interval holds beyond its callee's visit, less the runtime's CPU overhead the
-simulator charges on that path (the callee's per-request, the caller's per-call). A call's
+observed mean; either way less the runtime's overhead, which the simulator charges inside
+the visit (per request, and per call before each call is sent). The network per hop is what
+a call's interval holds beyond its callee's visit, less, where a CLIENT span gives that
+interval, the overhead a real client and server spend outside the server span (half the
+callee's per-request, half the caller's per-call); ScaleSim's exports time the hop from the
+send, which holds none. A call's
 fallback time is the gap its failure leaves in the caller's span, less what the spec says
 fills the rest of it (the next call's per-call overhead, or the post_work before the end).
 """
@@ -32,6 +35,7 @@ from scalesim.importers.calibrate.fit import MIN_SAMPLES, Fit, duration, fit
 from scalesim.importers.calibrate.loadtest import LoadFit
 from scalesim.importers.calibrate.sites import Path, call_sites
 from scalesim.importers.calibrate.traces import DOOR, NS, OperationStats
+from scalesim.spec.demand import overhead_s
 from scalesim.spec.model import Call, Component, Kind, Operation, System
 from scalesim.spec.resilience import Fallback
 
@@ -103,7 +107,7 @@ def calibrate_traces(system: System, observed: dict[str, OperationStats],
     _check_matched(system, observed)
     operations: dict[str, Any] = {}
     hops: list[float] = []
-    seen_hops = [hop for stats in observed.values() for _, hop in stats.hops_s]
+    seen_hops = [hop for stats in observed.values() for _, hop, _ in stats.hops_s]
     hop = sum(seen_hops) / len(seen_hops) if seen_hops else system.defaults.network.mean_s
     for ref, stats in sorted(observed.items()):
         component, _, name = ref.partition(".")
@@ -117,11 +121,11 @@ def calibrate_traces(system: System, observed: dict[str, OperationStats],
         operations[ref] = _operation(system, component, name, stats, calibration,
                                      (observed, hop))
         _, call = system.overhead(component)
-        for target, seconds in stats.hops_s:
+        for target, seconds, spanned in stats.hops_s:
             callee = target.split(".", 1)[0]
             request = system.overhead(callee)[0].mean_s if callee in system.components \
                 else 0.0
-            hops.append(seconds - (request + call.mean_s) / 2.0)
+            hops.append(seconds - (request + call.mean_s) / 2.0 if spanned else seconds)
     for ref in (f"{c}.{o}" for c, s in system.components.items()
                 for o in s.effective_operations):
         if ref not in observed or not observed[ref].visits:
@@ -249,21 +253,21 @@ def _own_time(system: System, component: str, name: str, stats: OperationStats, 
                 "to take their time from: own time unchanged")
             return None
         mean = sum(own) / len(own)
-        factor = max(0.0, mean - calls_s) / mean if mean > 0.0 else 0.0
+        own, factor = _less(own, calls_s)
         calibration.notes.append(
             f"{component}.{name}: {stats.untraced} visits (queue deliveries) trace none of "
             f"their calls: own time is their times scaled by {factor:.4g} ({mean * 1e3:.4g} "
             f"ms mean less {calls_s * 1e3:.4g} ms, what the delivery's hops and the calls the "
             "spec has it wait for take: their callees' mean traced visit and hops)")
-        own = [t * factor for t in own]
     demand, wait, post = op.demand.mean_s, op.wait.mean_s, op.post_work.mean_s
+    overhead = overhead_s(system, component, name) / _speed(spec)  # CPU, at a burst's speed
     if spec.core_limit is not None and demand + post > 0.0:
-        computing = (demand + post) / _speed(spec)  # at the speed one burst gets
-        found = fit([max(0.0, t - computing) for t in own])
-        calibration.set((*base, "wait"), found.spec, "own time beyond the CPU demand and "
-                        "post_work (the CPU is the load test's to fit)")
+        computing = (demand + post) / _speed(spec) + overhead
+        found = fit(_less(own, computing)[0])
+        calibration.set((*base, "wait"), found.spec, "own time beyond the CPU demand, "
+                        "post_work and overhead (the CPU is the load test's to fit)")
         return {"field": "wait", **_fit_report(found)}
-    found = fit(own)
+    found = fit(_less(own, overhead)[0])
     held = {key: mean for key, mean in (("cpu" if op.cpu is not None else "work", demand),
                                         ("wait", wait), ("post_work", post)) if mean > 0.0}
     if len(held) <= 1:
@@ -276,6 +280,15 @@ def _own_time(system: System, component: str, name: str, stats: OperationStats, 
         calibration.set((*base, key), _scaled(dumped[key], factor),
                         f"scaled by {factor:.4g} to the observed own time")
     return {"field": "+".join(held), "scaled_by": round(factor, 4), **_fit_report(found)}
+
+
+def _less(own: list[float], seconds: float) -> tuple[list[float], float]:
+    """Own times scaled down to their mean less `seconds` (time the spec fills otherwise),
+    and the factor: scaled, not shifted, since a shift clipped at zero would leave a mean
+    too long."""
+    mean = sum(own) / len(own)
+    factor = max(0.0, mean - seconds) / mean if mean > 0.0 else 0.0
+    return [t * factor for t in own], factor
 
 
 def _unqueued(ref: str, spec: Component, stats: OperationStats,

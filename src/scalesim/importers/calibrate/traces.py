@@ -18,7 +18,8 @@ ScaleSim's own exports, which have no client spans — the callee's visit itself
   trace clock's resolution (`clock_grid`): an answer computed from rounded times may land
   up to two grid steps past the caller's end;
 - **hop**: one-way network time, half of an attempt's interval minus its callee's visit
-  (client span − server span), less the runtime's CPU overhead the simulator charges there;
+  (client span − server span, which also holds runtime overhead; in ScaleSim's exports
+  the callee's start less its send time, the network alone);
 - **call probability**: the share of the caller's visits that called that target;
 - **fan-out**: first attempts of one visit whose intervals overlap ran in parallel;
 - **retries**: attempts after the first of one call (the `scalesim.attempt` attribute, or
@@ -107,6 +108,10 @@ class Attempt:
     callee: Span | None  # the callee's visit, when traced
     waited: bool | None = None  # as the spec or the trace says; None: by the times
     hedge: bool = False  # a hedge of an attempt in flight (ScaleSim's exports say so)
+    spanned: bool = False  # a CLIENT span of its own (ScaleSim's exports have none)
+
+
+Hop = tuple[str, float, bool]  # target, one-way seconds, from a CLIENT span (see hops)
 
 
 @dataclass
@@ -397,7 +402,8 @@ def _attempt(visit: Visit, child: Span, children: Children) -> Attempt | None:
         target = str(child.attributes.get("scalesim.dependency", ""))
         if not target:
             target = operation_name(callee) if callee else child.name.removeprefix("call ")
-        return Attempt(target, child.start, child.end, number, child.error, callee)
+        return Attempt(target, child.start, child.end, number, child.error, callee,
+                       spanned=True)
     if child.kind in VISIT_KINDS and child.service != visit.span.service:
         # ScaleSim's export: the callee's visit is the attempt
         sent = int(child.attributes["scalesim.sent_us"]) * 1000 \
@@ -454,15 +460,18 @@ def own_time(visit: Visit) -> float:
     return max(0, visit.duration - covered) * NS
 
 
-def hops(visit: Visit) -> list[tuple[str, float]]:
-    """(target, one-way network seconds) of each traced attempt: half the attempt's
-    interval beyond its callee's visit."""
+def hops(visit: Visit) -> list[Hop]:
+    """(target, one-way network seconds, from a CLIENT span) of each traced attempt: half
+    the attempt's interval beyond its callee's visit. A CLIENT span's interval also holds
+    runtime overhead; ScaleSim's exports time the hop from the send (the caller's per-call
+    overhead is before it, the callee's per-request within its visit), so theirs is the
+    network alone."""
     out = []
     for attempt in visit.waited():
         callee = attempt.callee
         if callee is not None:
             gap = (attempt.returned - attempt.sent) - (callee.end - callee.start)
-            out.append((attempt.target, max(0, gap) / 2.0 * NS))
+            out.append((attempt.target, max(0, gap) / 2.0 * NS, attempt.spanned))
     return out
 
 
@@ -537,7 +546,7 @@ class OperationStats:
     started: list[int] = field(default_factory=list)  # when each visit started (ns)
     refused_at: list[int] = field(default_factory=list)  # when each door refusal came (ns)
     own_errors: int = 0
-    hops_s: list[tuple[str, float]] = field(default_factory=list)  # (target, seconds)
+    hops_s: list[Hop] = field(default_factory=list)
     calls: dict[str, CallStats] = field(default_factory=dict)
     shapes: Counter[tuple[tuple[str, ...], ...]] = field(default_factory=Counter)
     fell_back: int = 0  # successful visits after a failed call, left out of own time
