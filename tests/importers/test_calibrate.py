@@ -507,24 +507,30 @@ def test_the_report_shows_numbers_and_yaml_not_python(tmp_path: Path) -> None:
     assert shown.startswith("{dist: exponential, mean: ")
 
 
-def test_load_test_regression_finds_the_bottleneck_demand(tmp_path: Path) -> None:
-    """Means R = 3 ms + S/(1 − X·S) with S = 4 ms at four levels: S, the saturation 1/S and
-    the overhead S − 2.5 ms stated are recovered (grid step 1/4000 of 1/X_max)."""
-    spec = """\
+@pytest.mark.parametrize(("cores", "replicas"), [(1, 1), (2, 2), (0.5, 1)])
+def test_load_test_regression_finds_the_bottleneck_demand(tmp_path: Path, cores: float,
+                                                          replicas: int) -> None:
+    """4 ms of CPU per request on `cores` × `replicas` cores saturates at their number over
+    4 ms: means R = 3 ms + S/(1 − X·S) with S = 4 ms / cores at four levels give back the
+    4 ms, the saturation 1/S and the overhead 4 ms − 2.5 ms stated (grid step 1/4000 of
+    1/X_max). It found S, 1 ms on four cores, as the CPU per request before."""
+    spec = f"""\
 scalesim: 1
 name: one
 components:
   api:
-    cores: 1
-    operations: {get: {cpu: 2.5ms}}
-workloads: [{name: w, to: api.get, rate: 10/s}]
+    cores: {cores}
+    replicas: {replicas}
+    operations: {{get: {{cpu: 2.5ms}}}}
+workloads: [{{name: w, to: api.get, rate: 10/s}}]
 """
+    s = 0.004 / (cores * replicas)
     rows = ["rate_rps,throughput_rps,mean_ms"]
-    for x in (25.0, 100.0, 150.0, 200.0):
-        rows.append(f"{x},{x},{(0.003 + 0.004 / (1 - x * 0.004)) * 1e3}")
+    for x in (0.1 / s, 0.4 / s, 0.6 / s, 0.8 / s):
+        rows.append(f"{x},{x},{(0.003 + s / (1 - x * s)) * 1e3}")
     load, text = run_load_test(tmp_path, spec, rows)
     assert load["cpu_per_request_ms"]["api"] == pytest.approx(4.0, rel=2e-3)
-    assert load["saturation_rps"] == pytest.approx(250.0, rel=2e-3)
+    assert load["saturation_rps"] == pytest.approx(1.0 / s, rel=2e-3)
     assert load["overhead_ms"]["api"]["request"] == pytest.approx(1.5, abs=0.01)
     assert "overhead" in yaml.safe_load(text)["components"]["api"]
 

@@ -17,8 +17,9 @@ machine shared with other work gives less than one; a spinning probe measures it
 - Without them, from two or more levels, **response-time regression** fits the mean
   response R = Z + S/(1 − X·S) of a single bottleneck (M/M/1 or PS: the same mean) for its
   demand per request S and the rest Z; saturation is 1/S. The bottleneck is the component
-  with `cores` whose stated CPU per request is largest; its overhead per visit is what S
-  leaves after that.
+  with `cores` whose stated CPU per request is largest; its CPU per request is S times the
+  cores it computes on (`cores` × replicas: those saturate at 1/S), and its overhead per
+  visit is what that leaves beyond the stated CPU.
 - `cores_available` caps the `cores` of every component that models them: a replica computes
   no faster than the machine lets one busy process.
 """
@@ -172,10 +173,16 @@ def _utilization_law(system: System, rows: list[Row], names: list[str]) -> LoadF
         if visits.get(name, 0.0) > 0.0:
             per_visit[name] = float(slope) / visits[name]
     overhead = _split(system, per_visit, notes)
-    saturation = min((1.0 / d * (system.components[n].core_limit or 1.0)
-                      * system.components[n].replicas for n, d in demand.items() if d > 0),
+    saturation = min((_cores(system, n) / d for n, d in demand.items() if d > 0),
                      default=math.inf)
     return LoadFit("utilization law", demand, idle, overhead, saturation, rows, notes=notes)
+
+
+def _cores(system: System, name: str) -> float:
+    """The cores a component computes on, all replicas together: its throughput saturates
+    at these over its CPU per request."""
+    spec = system.components[name]
+    return (spec.core_limit or 1.0) * spec.replicas
 
 
 def _split(system: System, per_visit: dict[str, float],
@@ -225,10 +232,11 @@ def _regression(system: System, rows: list[Row]) -> LoadFit:
     if cored:
         visits = visits_per_request(system)
         bottleneck = max(cored, key=lambda n: stated_cpu(system, n)[0] * visits.get(n, 0.0))
-        demand[bottleneck] = s
+        demand[bottleneck] = s * _cores(system, bottleneck)  # 1/S: its cores' saturation
         stated, _ = stated_cpu(system, bottleneck)
         if visits.get(bottleneck, 0.0) > 0.0:
-            overhead[bottleneck] = (max(0.0, s / visits[bottleneck] - stated), 0.0)
+            overhead[bottleneck] = (max(0.0, demand[bottleneck] / visits[bottleneck] - stated),
+                                    0.0)
     else:
         notes.append(f"no component has 'cores': the bottleneck's fitted demand, {s * 1e3:.4g} "
                      "ms per request (1 / the saturation), is reported, not applied")
