@@ -159,7 +159,7 @@ def _operation(system: System, component: str, name: str, stats: OperationStats,
     op = spec.effective_operations[name]
     base: Path = ("components", component, "operations", name)
     entry: dict[str, Any] = {"visits": stats.visits, "not_visits": dict(stats.not_visits),
-                             "fell_back": stats.fell_back}
+                             "fell_back": stats.fell_back, "unlinked": stats.unlinked}
     refused = stats.not_visits[DOOR]
     if refused:
         entry["refusals"] = _refusals(spec, f"{component}.{name}", stats, calibration,
@@ -169,10 +169,15 @@ def _operation(system: System, component: str, name: str, stats: OperationStats,
         own = _own_time(system, component, name, stats, base, calibration, seen)
         if own is not None:
             entry["own_time"] = own
-    elif working and stats.fell_back:
+    elif working and stats.fell_back and not stats.unlinked:
         calibration.notes.append(f"{component}.{name}: each successful visit followed a "
                                  "failed call (its time holds the fallback): own time "
                                  "unchanged")
+    if working and stats.unlinked:
+        calibration.notes.append(
+            f"{component}.{name}: {stats.unlinked} successful visits may have made a call "
+            "whose span is missing (their trace has spans cut off from its root): "
+            "their own time is left out" + ("" if stats.ok_own_s else ", so it is unchanged"))
     rate = stats.own_errors / stats.visits if stats.visits else 0.0
     entry["error_rate"] = {"observed": round(rate, 5), "spec": op.error_rate}
     if abs(rate - op.error_rate) > 1e-9:

@@ -19,7 +19,7 @@ from scalesim.importers.calibrate.apply import (
 from scalesim.importers.calibrate.loadtest import fit_load, read_rows
 from scalesim.importers.calibrate.sites import capacities, waiting
 from scalesim.importers.calibrate.spans import Span, read_spans
-from scalesim.importers.calibrate.traces import observe
+from scalesim.importers.calibrate.traces import OperationStats, detached, observe
 from scalesim.spec import SpecError, System, load_spec_text
 
 
@@ -46,7 +46,8 @@ def calibrate(spec_path: Path, text: str, system: System, traces: list[Path],
         calibrate_load(system, fitted, calibration)
         system = _reloaded(spec_path, write(text, calibration.changes))
     if traces:
-        spans = [span for path in traces for span in read_spans(path)]
+        read = {path: read_spans(path) for path in traces}
+        spans = [span for found in read.values() for span in found]
         if not spans:
             raise CalibrationError(f"{', '.join(map(str, traces))}: no spans")
         samples = {str(s.attributes["scalesim.sample"]) for s in spans
@@ -58,9 +59,11 @@ def calibrate(spec_path: Path, text: str, system: System, traces: list[Path],
                 "was kept (simulation.traces at least half the requests)")
         try:
             observed = observe(spans, waiting(system), capacities(system))
+            _check_linked(observed)
             calibrate_traces(system, observed, calibration)
         except CalibrationError as error:  # the spans read well but match nothing
             raise CalibrationError(f"{', '.join(map(str, traces))}: {error}") from None
+        warnings += _detached(read)
         warnings += _other_system(traces, spans, system, calibration)
     calibrated = write(text, calibration.changes)
     final = _reloaded(spec_path, calibrated)
@@ -69,6 +72,34 @@ def calibrate(spec_path: Path, text: str, system: System, traces: list[Path],
                           for c in calibration.changes],
               "notes": calibration.notes}
     return Calibrated(calibrated, final, report, warnings)
+
+
+def _detached(read: dict[Path, list[Span]]) -> list[str]:
+    """A warning per file holding spans cut off from their trace's root (a parent id that
+    names a span in none of the files, or none where one is due): a call is missing under
+    some visit, whose own time is then left out."""
+    cut = {(span.trace, span.span) for span in detached(
+        [span for found in read.values() for span in found])}
+    out = []
+    for path, found in read.items():
+        mine = [span for span in found if (span.trace, span.span) in cut]
+        if mine:
+            out.append(f"{path}: {len(mine)} span{'s' if len(mine) != 1 else ''} cut off "
+                       f"from their trace's root (span {mine[0].span} of trace "
+                       f"{mine[0].trace}{' and more' if len(mine) > 1 else ''}): the parent "
+                       "each names is in none of the trace files, or none is named; the "
+                       "visits that may have made their calls keep their own time unfitted")
+    return out
+
+
+def _check_linked(observed: dict[str, OperationStats]) -> None:
+    """Refuse traces where every successful visit may have made a call whose span is
+    missing: no own time is left to fit."""
+    if any(stats.unlinked for stats in observed.values()) and not any(
+            stats.ok_own_s for stats in observed.values()):
+        raise CalibrationError(
+            "every successful visit may have made a call whose span is missing (spans name "
+            "parents in none of the files, or none where one is due): no own time to fit")
 
 
 def _other_system(traces: list[Path], spans: list[Span], system: System,

@@ -209,6 +209,58 @@ def _depths(spans: list[Span]) -> dict[tuple[str, str], int]:
     return depth
 
 
+Key = tuple[str, str]  # (trace, span) ids
+
+
+def _tops(spans: list[Span]) -> dict[Key, Key]:
+    """Each span's top: the span it hangs from, up its parents, that has no parent in the
+    traces (none, or one in none of the files)."""
+    parent = {(s.trace, s.span): s.parent for s in spans}
+    top: dict[Key, Key] = {}
+    for start in parent:
+        chain: list[Key] = []
+        at = start
+        while at not in top:
+            chain.append(at)
+            up = parent[at]
+            if up is None or (at[0], up) not in parent or (at[0], up) in chain:
+                top[at] = at
+                break
+            at = (at[0], up)
+        for item in chain:
+            top[item] = top[at]
+    return top
+
+
+def detached(spans: list[Span]) -> list[Span]:
+    """Spans cut off from their trace's root: the tops of a trace whose spans hang from more
+    than one, but the first to start (the root). A span between them is missing: its parent
+    id names a span in none of the files, or it names none where it should."""
+    tops: defaultdict[str, list[Span]] = defaultdict(list)
+    keys = set(_tops(spans).values())
+    for span in spans:
+        if (span.trace, span.span) in keys:
+            tops[span.trace].append(span)
+    return [span for group in tops.values() if len(group) > 1
+            for span in sorted(group, key=lambda s: (s.start, -s.end, s.span))[1:]]
+
+
+def missing_calls(spans: list[Span]) -> set[Key]:
+    """The spans that may have made a call whose span is missing: of a detached span's
+    trace, those started no later than it and not above it (it is not under them)."""
+    top = _tops(spans)
+    cut = detached(spans)
+    by_trace: defaultdict[str, list[Span]] = defaultdict(list)
+    for span in spans:
+        by_trace[span.trace].append(span)
+    out: set[Key] = set()
+    for lost in cut:
+        key = (lost.trace, lost.span)
+        out |= {(s.trace, s.span) for s in by_trace[lost.trace]
+                if s.start <= lost.start and top[(s.trace, s.span)] != key}
+    return out
+
+
 def left_out(spans: list[Span]) -> Counter[tuple[str, str]]:
     """(operation, why) of the spans that are no visits: refused before the operation ran
     (in the caller, or at the door), or unfinished."""
@@ -550,6 +602,9 @@ class OperationStats:
     calls: dict[str, CallStats] = field(default_factory=dict)
     shapes: Counter[tuple[tuple[str, ...], ...]] = field(default_factory=Counter)
     fell_back: int = 0  # successful visits after a failed call, left out of own time
+    # successful visits that may have made a call whose span is missing (see
+    # missing_calls), left out of own time
+    unlinked: int = 0
     # target -> (seconds from a failed call to going on, whether to the end): see went_on
     went_on: dict[str, list[tuple[float, bool]]] = field(default_factory=dict)
     not_visits: Counter[str] = field(default_factory=Counter)  # spans that are not: why
@@ -588,16 +643,20 @@ def observe(spans: list[Span], waiting: Mapping[tuple[str, str], Waiting],
     stats: defaultdict[str, OperationStats] = defaultdict(OperationStats)
     found = visits(spans, waiting)
     waited = crowded(found, capacity or {})
+    unsure = missing_calls(spans)
     for visit in found:
         op = stats[visit.operation]
         op.visits += 1
         op.started.append(visit.span.start)
         op.untraced += visit.span.attributes.get("scalesim.kind") == DELIVERY
         if not visit.span.error and visit.calls_ok():
-            own = own_time(visit)
-            op.ok_own_s.append(own)
             op.ok_span_s.append(visit.duration * NS)
-            (op.crowded_own_s if id(visit) in waited else op.free_own_s).append(own)
+            if (visit.span.trace, visit.span.span) in unsure:
+                op.unlinked += 1
+            else:
+                own = own_time(visit)
+                op.ok_own_s.append(own)
+                (op.crowded_own_s if id(visit) in waited else op.free_own_s).append(own)
         elif not visit.span.error:
             op.fell_back += 1
         op.own_errors += own_error(visit)

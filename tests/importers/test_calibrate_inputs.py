@@ -1,0 +1,148 @@
+"""`scalesim calibrate` on traces that do not hold together: spans cut off from their
+trace's root. Small traces of front.order (2 ms of its own) calling back.get (3 ms) through
+a CLIENT span, with 0.5 ms hops, written as OTLP or Jaeger JSON; each visit's times are
+constant, so the fitted own times are exact."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from scalesim.cli import app
+
+MS = 1_000_000
+EPOCH = 1_700_000_000 * 10**9
+TRACES = 40
+
+SPEC = """\
+scalesim: 1
+name: pair
+components:
+  front:
+    workers: unlimited
+    operations: {order: {work: 1ms, calls: [{to: back.get}]}}
+  back:
+    workers: unlimited
+    operations: {get: {work: 1ms}}
+workloads: [{name: w, to: front.order, rate: 10/s}]
+"""
+
+Span = dict[str, Any]  # trace, span, parent, service, name, kind, start, end (ns)
+
+
+def pair(index: int) -> list[Span]:
+    """One trace: front.order's 2 ms of its own, then a call to back.get (3 ms)."""
+    trace, start = f"{index + 1:032x}", EPOCH + index * 20 * MS
+    root, client, server = (f"{index * 3 + k + 1:016x}" for k in range(3))
+    sent = start + 2 * MS
+    return [
+        {"trace": trace, "span": root, "parent": None, "service": "front",
+         "name": "front.order", "kind": "server", "start": start, "end": sent + 4 * MS},
+        {"trace": trace, "span": client, "parent": root, "service": "front",
+         "name": "call back.get", "kind": "client", "start": sent, "end": sent + 4 * MS},
+        {"trace": trace, "span": server, "parent": client, "service": "back",
+         "name": "back.get", "kind": "server", "start": sent + MS // 2,
+         "end": sent + 7 * MS // 2}]
+
+
+KINDS = {"server": 2, "client": 3}
+
+
+def otlp(spans: list[Span]) -> dict[str, Any]:
+    by_service: dict[str, list[dict[str, Any]]] = {}
+    for s in spans:
+        item = {"traceId": s["trace"], "spanId": s["span"], "name": s["name"],
+                "kind": KINDS[s["kind"]], "startTimeUnixNano": str(s["start"]),
+                "endTimeUnixNano": str(s["end"])}
+        if s["parent"] is not None:
+            item["parentSpanId"] = s["parent"]
+        by_service.setdefault(s["service"], []).append(item)
+    return {"resourceSpans": [
+        {"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": name}}]},
+         "scopeSpans": [{"spans": items}]} for name, items in by_service.items()]}
+
+
+def jaeger(spans: list[Span]) -> dict[str, Any]:
+    traces: dict[str, list[dict[str, Any]]] = {}
+    for s in spans:
+        traces.setdefault(s["trace"], []).append({
+            "traceID": s["trace"], "spanID": s["span"], "operationName": s["name"],
+            "references": [] if s["parent"] is None else
+            [{"refType": "CHILD_OF", "traceID": s["trace"], "spanID": s["parent"]}],
+            "startTime": s["start"] // 1000, "duration": (s["end"] - s["start"]) // 1000,
+            "tags": [{"key": "span.kind", "type": "string", "value": s["kind"]}],
+            "processID": s["service"]})
+    return {"data": [{"traceID": trace, "spans": items,
+                      "processes": {"front": {"serviceName": "front"},
+                                    "back": {"serviceName": "back"}}}
+                     for trace, items in traces.items()]}
+
+
+FORMS = {"otlp": otlp, "jaeger": jaeger}
+
+
+def calibrate(tmp_path: Path, spans: list[Span], form: str) -> tuple[Any, Path]:
+    """Run `calibrate --json` on `spans` written in `form`: (the CLI's result, the file)."""
+    (tmp_path / "spec.yaml").write_text(SPEC)
+    path = tmp_path / f"t.{form}.json"
+    path.write_text(json.dumps(FORMS[form](spans)))
+    result = CliRunner().invoke(app, ["calibrate", str(tmp_path / "spec.yaml"), "-o",
+                                      str(tmp_path / "out.yaml"), "--json", "--traces",
+                                      str(path)])
+    return result, path
+
+
+def dangling(span: Span, form: str) -> Span:
+    """`span` with its parent lost: an id in no file (OTLP), no reference at all (Jaeger,
+    as a span whose references were dropped)."""
+    return {**span, "parent": "f" * 16 if form == "otlp" else None}
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_call_cut_off_from_its_caller_leaves_the_callers_own_time(tmp_path: Path,
+                                                                     form: str) -> None:
+    """Each client span names a parent in no file: front.order's visits show no call, so
+    their spans (6 ms) were fitted as its own time (2 ms); now they are left out, with a
+    warning naming the file and a span, and back.get, whole, is fitted."""
+    spans = [s if s["kind"] != "client" else dangling(s, form)
+             for i in range(TRACES) for s in pair(i)]
+    result, path = calibrate(tmp_path, spans, form)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert "own_time" not in report["operations"]["front.order"]
+    assert report["operations"]["front.order"]["unlinked"] == TRACES
+    assert report["operations"]["back.get"]["own_time"]["fitted"] == "3ms"
+    written = yaml.safe_load((tmp_path / "out.yaml").read_text())
+    assert written["components"]["front"]["operations"]["order"]["work"] == "1ms"
+    assert f"warning: {path}: {TRACES} spans cut off from their trace's root (span " \
+        f"{spans[1]['span']} of trace {spans[1]['trace']} and more)" in result.stderr
+    assert any(n.startswith(f"front.order: {TRACES} successful visits may have made a call "
+                            "whose span is missing") for n in report["notes"])
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_traces_with_no_visit_left_to_fit_are_refused(tmp_path: Path, form: str) -> None:
+    """The callee untraced and every call cut off: no visit's own time can be trusted."""
+    spans = [s if s["kind"] != "client" else dangling(s, form)
+             for i in range(TRACES) for s in pair(i) if s["service"] == "front"]
+    result, path = calibrate(tmp_path, spans, form)
+    assert result.exit_code == 2, result.output
+    assert f"{path}: every successful visit may have made a call whose span is missing" \
+        in result.stderr
+    assert not (tmp_path / "out.yaml").exists()
+
+
+def test_an_entry_called_from_outside_the_traces_is_whole(tmp_path: Path) -> None:
+    """A root whose parent is an untraced caller's span (one top per trace) lost nothing
+    under it: no warning, every own time fitted."""
+    spans = [s if s["parent"] is not None else {**s, "parent": "e" * 16}
+             for i in range(TRACES) for s in pair(i)]
+    result, _ = calibrate(tmp_path, spans, "otlp")
+    assert result.exit_code == 0 and "warning" not in result.stderr, result.output
+    report = json.loads(result.stdout)
+    assert report["operations"]["front.order"]["own_time"]["fitted"] == "2ms"
