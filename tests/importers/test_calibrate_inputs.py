@@ -1,7 +1,8 @@
 """`scalesim calibrate` on traces that do not hold together: spans cut off from their
-trace's root. Small traces of front.order (2 ms of its own) calling back.get (3 ms) through
-a CLIENT span, with 0.5 ms hops, written as OTLP or Jaeger JSON; each visit's times are
-constant, so the fitted own times are exact."""
+trace's root, clocks that disagree. Small traces of front.order (2 ms of its own) calling
+back.get (3 ms) through a CLIENT span, or as ScaleSim's export has it (the callee's span
+under the caller's, with its send time), with 0.5 ms hops, written as OTLP or Jaeger JSON;
+each visit's times are constant, so the fitted own times are exact."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ components:
 workloads: [{name: w, to: front.order, rate: 10/s}]
 """
 
-Span = dict[str, Any]  # trace, span, parent, service, name, kind, start, end (ns)
+Span = dict[str, Any]  # trace, span, parent, service, name, kind, start, end (ns), attributes
 
 
 def pair(index: int) -> list[Span]:
@@ -50,6 +51,14 @@ def pair(index: int) -> list[Span]:
          "end": sent + 7 * MS // 2}]
 
 
+def exported(index: int) -> list[Span]:
+    """The same trace as ScaleSim's export writes it: no CLIENT span, the callee's span
+    under the caller's with its send time."""
+    root, _, server = pair(index)
+    sent = {"scalesim.sent_unix_nano": root["start"] + 2 * MS}
+    return [root, {**server, "parent": root["span"], "attributes": sent}]
+
+
 KINDS = {"server": 2, "client": 3}
 
 
@@ -58,7 +67,9 @@ def otlp(spans: list[Span]) -> dict[str, Any]:
     for s in spans:
         item = {"traceId": s["trace"], "spanId": s["span"], "name": s["name"],
                 "kind": KINDS[s["kind"]], "startTimeUnixNano": str(s["start"]),
-                "endTimeUnixNano": str(s["end"])}
+                "endTimeUnixNano": str(s["end"]),
+                "attributes": [{"key": k, "value": {"intValue": str(v)}}
+                               for k, v in s.get("attributes", {}).items()]}
         if s["parent"] is not None:
             item["parentSpanId"] = s["parent"]
         by_service.setdefault(s["service"], []).append(item)
@@ -146,3 +157,26 @@ def test_an_entry_called_from_outside_the_traces_is_whole(tmp_path: Path) -> Non
     assert result.exit_code == 0 and "warning" not in result.stderr, result.output
     report = json.loads(result.stdout)
     assert report["operations"]["front.order"]["own_time"]["fitted"] == "2ms"
+
+
+@pytest.mark.parametrize("shape", [pair, exported])
+@pytest.mark.parametrize("shift", [5 * MS, -5 * MS])
+def test_a_callee_outside_its_callers_clock_is_skew(tmp_path: Path, shape: Any,
+                                                    shift: int) -> None:
+    """back's clock 5 ms ahead (its span ends 4.5 ms after the answer, or after the visit
+    that waited for it) or behind (it starts 4.5 ms before the call was sent): the hops
+    came out 5.5 ms or 0 and front's own time wrong; now a warning names the file, a span
+    and the 4.5 ms, and neither the network nor front's own time is fitted from them."""
+    spans = [s if s["service"] == "front" else {**s, "start": s["start"] + shift,
+                                                 "end": s["end"] + shift}
+             for i in range(TRACES) for s in shape(i)]
+    result, path = calibrate(tmp_path, spans, "otlp")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert "network" not in report and "own_time" not in report["operations"]["front.order"]
+    assert report["operations"]["front.order"]["skewed"] == TRACES
+    assert report["operations"]["back.get"]["own_time"]["fitted"] == "3ms"
+    first = next(s for s in spans if s["service"] == "back")
+    assert f"warning: {path}: {TRACES} spans of a call outside the interval their caller's " \
+        f"clock gives them, by up to 4.5 ms (span {first['span']} of trace " \
+        f"{first['trace']})" in result.stderr

@@ -159,7 +159,8 @@ def _operation(system: System, component: str, name: str, stats: OperationStats,
     op = spec.effective_operations[name]
     base: Path = ("components", component, "operations", name)
     entry: dict[str, Any] = {"visits": stats.visits, "not_visits": dict(stats.not_visits),
-                             "fell_back": stats.fell_back, "unlinked": stats.unlinked}
+                             "fell_back": stats.fell_back, "unlinked": stats.unlinked,
+                             "skewed": stats.skewed_visits}
     refused = stats.not_visits[DOOR]
     if refused:
         entry["refusals"] = _refusals(spec, f"{component}.{name}", stats, calibration,
@@ -169,7 +170,7 @@ def _operation(system: System, component: str, name: str, stats: OperationStats,
         own = _own_time(system, component, name, stats, base, calibration, seen)
         if own is not None:
             entry["own_time"] = own
-    elif working and stats.fell_back and not stats.unlinked:
+    elif working and stats.fell_back and not stats.unlinked + stats.skewed_visits:
         calibration.notes.append(f"{component}.{name}: each successful visit followed a "
                                  "failed call (its time holds the fallback): own time "
                                  "unchanged")
@@ -177,7 +178,12 @@ def _operation(system: System, component: str, name: str, stats: OperationStats,
         calibration.notes.append(
             f"{component}.{name}: {stats.unlinked} successful visits may have made a call "
             "whose span is missing (their trace has spans cut off from its root): "
-            "their own time is left out" + ("" if stats.ok_own_s else ", so it is unchanged"))
+            "their own time is left out" + _kept(stats))
+    if working and stats.skewed_visits:
+        calibration.notes.append(
+            f"{component}.{name}: {stats.skewed_visits} successful visits made a call whose "
+            "callee's span lies outside theirs (clock skew between their hosts): their own "
+            "time is left out" + _kept(stats))
     rate = stats.own_errors / stats.visits if stats.visits else 0.0
     entry["error_rate"] = {"observed": round(rate, 5), "spec": op.error_rate}
     if abs(rate - op.error_rate) > 1e-9:
@@ -188,6 +194,11 @@ def _operation(system: System, component: str, name: str, stats: OperationStats,
     entry["shape"] = {"steps": [list(group) for group in shape],
                       "share": round(count / stats.visits, 4) if stats.visits else 0.0}
     return entry
+
+
+def _kept(stats: OperationStats) -> str:
+    """What leaving visits out of the own time's fit left: the end of a note."""
+    return "" if stats.ok_own_s else ", so it is unchanged"
 
 
 def _refusals(spec: Component, ref: str, stats: OperationStats, calibration: Calibration,

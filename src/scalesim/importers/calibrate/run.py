@@ -63,7 +63,7 @@ def calibrate(spec_path: Path, text: str, system: System, traces: list[Path],
             calibrate_traces(system, observed, calibration)
         except CalibrationError as error:  # the spans read well but match nothing
             raise CalibrationError(f"{', '.join(map(str, traces))}: {error}") from None
-        warnings += _detached(read)
+        warnings += _detached(read) + _skewed(read, observed)
         warnings += _other_system(traces, spans, system, calibration)
     calibrated = write(text, calibration.changes)
     final = _reloaded(spec_path, calibrated)
@@ -92,14 +92,35 @@ def _detached(read: dict[Path, list[Span]]) -> list[str]:
     return out
 
 
+def _skewed(read: dict[Path, list[Span]], observed: dict[str, OperationStats]) -> list[str]:
+    """A warning per file holding callee spans outside where their caller's clock puts
+    them (clock skew), with the largest offset: their hops and callers' own times are not
+    fitted."""
+    skew = {(span.trace, span.span): ns for stats in observed.values()
+            for span, ns in stats.skewed}
+    out = []
+    for path, found in read.items():
+        mine = sorted(((skew[(s.trace, s.span)], s) for s in found
+                       if (s.trace, s.span) in skew), key=lambda pair: -pair[0])
+        if mine:
+            ns, span = mine[0]
+            out.append(f"{path}: {len(mine)} span{'s' if len(mine) != 1 else ''} of a call "
+                       "outside the interval their caller's clock gives them, by up to "
+                       f"{ns / 1e6:.4g} ms (span {span.span} of trace {span.trace}): clock "
+                       "skew between the hosts; their network and their callers' own time "
+                       "are not fitted from them")
+    return out
+
+
 def _check_linked(observed: dict[str, OperationStats]) -> None:
     """Refuse traces where every successful visit may have made a call whose span is
-    missing: no own time is left to fit."""
-    if any(stats.unlinked for stats in observed.values()) and not any(
+    missing or was timed by a skewed clock: no own time is left to fit."""
+    if any(stats.unlinked + stats.skewed_visits for stats in observed.values()) and not any(
             stats.ok_own_s for stats in observed.values()):
         raise CalibrationError(
             "every successful visit may have made a call whose span is missing (spans name "
-            "parents in none of the files, or none where one is due): no own time to fit")
+            "parents in none of the files, or none where one is due) or lies outside it "
+            "(clock skew): no own time to fit")
 
 
 def _other_system(traces: list[Path], spans: list[Span], system: System,

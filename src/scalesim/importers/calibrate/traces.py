@@ -20,6 +20,9 @@ ScaleSim's own exports, which have no client spans — the callee's visit itself
 - **hop**: one-way network time, half of an attempt's interval minus its callee's visit
   (client span − server span, which also holds runtime overhead; in ScaleSim's exports
   the callee's start less its send time, the network alone);
+- **clock skew**: a callee's span that starts before its call was sent, or ends after the
+  answer came back (or after a visit the spec has wait for it ended), was timed by a clock
+  that disagrees with its caller's: its hop and its caller's own time are not fitted;
 - **call probability**: the share of the caller's visits that called that target;
 - **fan-out**: first attempts of one visit whose intervals overlap ran in parallel;
 - **retries**: attempts after the first of one call (the `scalesim.attempt` attribute, or
@@ -109,6 +112,7 @@ class Attempt:
     waited: bool | None = None  # as the spec or the trace says; None: by the times
     hedge: bool = False  # a hedge of an attempt in flight (ScaleSim's exports say so)
     spanned: bool = False  # a CLIENT span of its own (ScaleSim's exports have none)
+    skew: int = 0  # ns its callee's span lies outside where the caller's clock puts it
 
 
 Hop = tuple[str, float, bool]  # target, one-way seconds, from a CLIENT span (see hops)
@@ -187,7 +191,28 @@ def visits(spans: list[Span], waiting: Mapping[tuple[str, str], Waiting]) -> lis
         _within_deadlines(visit, waiting, own, late)
         _until_won(visit, late)
         bound.update(_propagated(visit, waiting, reached, own))
+        for attempt in visit.attempts:
+            attempt.skew = _skew(visit, attempt)
     return found
+
+
+def _skew(visit: Visit, attempt: Attempt) -> int:
+    """How far (ns) the callee's span lies outside the interval its caller's clock allows,
+    beyond the clock's rounding, or 0: a callee starts after its call was sent and, when it
+    answered well, ends before the answer came (a CLIENT span's end) or, for a call the
+    spec has the visit wait for, before the visit ended. More means the two hosts' clocks
+    disagree (clock skew)."""
+    callee = attempt.callee
+    if callee is None:
+        return 0
+    early = attempt.sent - callee.start
+    late = 0
+    if not attempt.failed and attempt.spanned:
+        late = callee.end - attempt.returned
+    elif not attempt.failed and attempt.waited and not visit.span.error:
+        late = callee.end - visit.span.end
+    worst = max(early, late)
+    return worst if worst > visit.slack else 0
 
 
 def _depths(spans: list[Span]) -> dict[tuple[str, str], int]:
@@ -521,7 +546,7 @@ def hops(visit: Visit) -> list[Hop]:
     out = []
     for attempt in visit.waited():
         callee = attempt.callee
-        if callee is not None:
+        if callee is not None and not attempt.skew:
             gap = (attempt.returned - attempt.sent) - (callee.end - callee.start)
             out.append((attempt.target, max(0, gap) / 2.0 * NS, attempt.spanned))
     return out
@@ -605,6 +630,10 @@ class OperationStats:
     # successful visits that may have made a call whose span is missing (see
     # missing_calls), left out of own time
     unlinked: int = 0
+    # (callee's span, ns) of each call whose callee's span lies outside where the caller's
+    # clock puts it (see _skew); the caller's own time is left out, and the call's hop
+    skewed: list[tuple[Span, int]] = field(default_factory=list)
+    skewed_visits: int = 0  # successful visits left out of own time so
     # target -> (seconds from a failed call to going on, whether to the end): see went_on
     went_on: dict[str, list[tuple[float, bool]]] = field(default_factory=dict)
     not_visits: Counter[str] = field(default_factory=Counter)  # spans that are not: why
@@ -653,6 +682,8 @@ def observe(spans: list[Span], waiting: Mapping[tuple[str, str], Waiting],
             op.ok_span_s.append(visit.duration * NS)
             if (visit.span.trace, visit.span.span) in unsure:
                 op.unlinked += 1
+            elif any(a.skew for a in visit.attempts):
+                op.skewed_visits += 1
             else:
                 own = own_time(visit)
                 op.ok_own_s.append(own)
@@ -661,6 +692,8 @@ def observe(spans: list[Span], waiting: Mapping[tuple[str, str], Waiting],
             op.fell_back += 1
         op.own_errors += own_error(visit)
         op.hops_s += hops(visit)
+        op.skewed += [(a.callee, a.skew) for a in visit.attempts
+                      if a.skew and a.callee is not None]
         for target, seconds, at_end in went_on(visit):
             op.went_on.setdefault(target, []).append((seconds, at_end))
         called: set[str] = set()
