@@ -894,3 +894,30 @@ def test_traces_and_a_load_test_together_count_the_overhead_once(tmp_path: Path)
         "latency_ms"]["mean"] for spec in (truth, text)]
     print(f"mean latency ms: truth {means[0]}, calibrated {means[1]}")
     assert means[1] == pytest.approx(means[0], rel=0.02)
+
+
+def test_a_load_test_that_shows_no_queueing_fits_nothing(tmp_path: Path) -> None:
+    """Means falling as the load rises (5, 4, 3 ms at 100, 200, 300/s) fit R = Z + S/(1 −
+    X·S) only at the grid's smallest S: it reported a saturation of 3,000,000/s and wrote
+    an overhead of 0. Now nothing is fitted, with a warning naming the file."""
+    spec = """\
+scalesim: 1
+name: one
+components:
+  api:
+    cores: 1
+    operations: {get: {cpu: 2.5ms}}
+workloads: [{name: w, to: api.get, rate: 10/s}]
+"""
+    (tmp_path / "spec.yaml").write_text(spec)
+    (tmp_path / "load.csv").write_text("rate_rps,throughput_rps,mean_ms\n100,100,5\n"
+                                       "200,200,4\n300,300,3\n")
+    result = CliRunner().invoke(app, ["calibrate", str(tmp_path / "spec.yaml"), "-o",
+                                      str(tmp_path / "out.yaml"), "--json", "--load-test",
+                                      str(tmp_path / "load.csv")])
+    assert result.exit_code == 0, result.output
+    load = json.loads(result.stdout)["load_test"]
+    assert load["saturation_rps"] is None and load["overhead_ms"] == {}
+    assert (tmp_path / "out.yaml").read_text() == spec
+    assert (f"warning: {tmp_path / 'load.csv'}: mean_ms does not rise with throughput_rps "
+            "(least-squares slope -0.01 ms per request/s)") in result.stderr

@@ -466,7 +466,7 @@ def calibrate_load(system: System, load: LoadFit, calibration: Calibration) -> N
                   **({"predicted_mean_ms": round(p, 3)} if p is not None else {}),
                   "cpu": r.cpu}
                  for r, p in zip(load.rows, _predicted(load), strict=True)]}
-    calibration.notes += load.notes
+    calibration.notes += load.notes + load.warnings
 
 
 def _predicted(load: LoadFit) -> list[float | None]:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from scalesim.analytic.load import operation_rates
 from scalesim.importers.calibrate import CalibrationError
@@ -65,6 +66,7 @@ class LoadFit:
     cores_available: float | None = None  # mean over the rows that measured it
     predicted_mean_ms: list[float] = field(default_factory=list)  # per row, by the fit
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # for stderr: the fit may mislead
 
 
 def read_rows(path: Path) -> list[Row]:
@@ -206,6 +208,17 @@ def _split(system: System, per_visit: dict[str, float],
     return {name: (max(0.0, value), 0.0) for name, value in residual.items()}
 
 
+def _no_queueing(x: npt.NDArray[np.float64], r: npt.NDArray[np.float64]) -> str | None:
+    """Why the rows show no queueing, or None: R = Z + S/(1 − X·S) rises with X, so means
+    that do not (least squares) have no demand S to give, only the grid's smallest."""
+    slope = float(np.polyfit(x, r * 1e3, 1)[0])
+    if slope > 0.0:
+        return None
+    return (f"mean_ms does not rise with throughput_rps (least-squares slope {slope:.3g} ms "
+            "per request/s), so the rows show no queueing to fit a service demand from: "
+            "nothing is fitted from them")
+
+
 def _regression(system: System, rows: list[Row]) -> LoadFit:
     x = np.array([row.throughput_rps for row in rows])
     r = np.array([row.mean_ms for row in rows]) / 1e3
@@ -225,6 +238,10 @@ def _regression(system: System, rows: list[Row]) -> LoadFit:
             "needs Z ≥ 0 and R at least S, with S below 1 / the highest throughput): means "
             f"of {min(r) * 1e3:g} to {max(r) * 1e3:g} ms at {min(x):g} to {max(x):g} "
             "requests/s; check that mean_ms is in milliseconds and includes the service time")
+    flat = _no_queueing(x, r)
+    if flat is not None:
+        return LoadFit("response-time regression", {}, {}, {}, math.inf, rows,
+                       warnings=[flat])
     cored = [n for n, c in system.components.items() if c.core_limit is not None]
     notes = []
     overhead: dict[str, tuple[float, float]] = {}

@@ -44,6 +44,7 @@ def calibrate(spec_path: Path, text: str, system: System, traces: list[Path],
         except CalibrationError as error:  # the rows read well but fit nothing: name the file
             raise CalibrationError(f"{load_test}: {error}") from None
         calibrate_load(system, fitted, calibration)
+        warnings += [f"{load_test}: {warning}" for warning in fitted.warnings]
         system = _reloaded(spec_path, write(text, calibration.changes))
     if traces:
         read = {path: read_spans(path) for path in traces}
@@ -182,7 +183,9 @@ def report_text(report: dict[str, Any]) -> str:
                      f"{as_yaml(network['fitted'])} ({network['family']})")
     load = report.get("load_test")
     if load is not None:
-        lines.append(f"  load test ({load['method']}): saturation {load['saturation_rps']} rps")
+        saturation = load["saturation_rps"]
+        lines.append(f"  load test ({load['method']}): " + (
+            f"saturation {saturation} rps" if saturation is not None else "saturation not fitted"))
         lines.append("    CPU per request: " + _per_component(
             {name: f"{ms:.4g} ms" for name, ms in load["cpu_per_request_ms"].items()}))
         lines.append("    overhead: " + _per_component(
