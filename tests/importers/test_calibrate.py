@@ -602,7 +602,11 @@ def test_bad_load_tests_are_refused(tmp_path: Path, content: str, message: str) 
 
 @pytest.mark.parametrize(("content", "message"), [
     ('{"something": []}', "t.json: neither OTLP JSON"),
-    ('{"resourceSpans": [', "t.json:1: not JSON"),
+    ('{"resourceSpans": [', "t.json:1:20: not JSON: Expecting value"),
+    # pretty-printed and cut short: where it breaks, not its first line ("{" alone)
+    ('{\n  "resourceSpans": [\n    {"scopeSpans": [\n', "t.json:4:1: not JSON: Expecting value"),
+    # one document per line: the line that is not, and its column
+    ('{"data": []}\n{"data": [}\n', "t.json:2:11: not JSON: Expecting value"),
     ('{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "x"}]}]}]}',
      "t.json: resourceSpans[0].scopeSpans[0].spans[0]: missing field 'traceId'"),
     ('{"data": [{"spans": [{"traceID": "a", "spanID": "b", "operationName": "x", '

@@ -138,19 +138,33 @@ def _field(item: dict[str, Any], name: str, read: Callable[[Any], T], expected: 
 
 
 def _documents(path: Path, text: str) -> list[tuple[int, Any]]:
-    """(line, document) of the file's one document (line 0), or of each of its lines."""
+    """(line, document) of the file's one document (line 0), or of each of its lines. A
+    file whose first line is no document by itself is one document (pretty-printed): its
+    error is where that document breaks, not at its first line."""
     try:
         return [(0, json.loads(text))]
-    except ValueError:
-        pass
+    except json.JSONDecodeError as error:
+        first = next((line for line in text.splitlines() if line.strip()), "")
+        if not _is_json(first):
+            raise CalibrationError(f"{path}:{error.lineno}:{error.colno}: not JSON: "
+                                   f"{error.msg}") from None
     documents = []
     for number, line in enumerate(text.splitlines(), 1):
         if line.strip():
             try:
                 documents.append((number, json.loads(line)))
-            except ValueError as error:
-                raise CalibrationError(f"{path}:{number}: not JSON: {error}") from None
+            except json.JSONDecodeError as error:
+                raise CalibrationError(f"{path}:{number}:{error.colno}: not JSON: "
+                                       f"{error.msg}") from None
     return documents
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _hex_id(value: str) -> str:
