@@ -180,3 +180,40 @@ def test_a_callee_outside_its_callers_clock_is_skew(tmp_path: Path, shape: Any,
     assert f"warning: {path}: {TRACES} spans of a call outside the interval their caller's " \
         f"clock gives them, by up to 4.5 ms (span {first['span']} of trace " \
         f"{first['trace']})" in result.stderr
+
+
+def calibrate_files(tmp_path: Path, documents: list[dict[str, Any]]) -> tuple[Any, list[Path]]:
+    """Run `calibrate --json` on several trace files, in order."""
+    (tmp_path / "spec.yaml").write_text(SPEC)
+    paths = [tmp_path / f"t{i}.json" for i in range(len(documents))]
+    for path, document in zip(paths, documents, strict=True):
+        path.write_text(json.dumps(document))
+    result = CliRunner().invoke(app, ["calibrate", str(tmp_path / "spec.yaml"), "-o",
+                                      str(tmp_path / "out.yaml"), "--json",
+                                      *(arg for p in paths for arg in ("--traces", str(p)))])
+    return result, paths
+
+
+def test_the_same_run_in_two_files_is_counted_once(tmp_path: Path) -> None:
+    """The same spans as OTLP and as Jaeger counted every visit twice; now once, with a
+    warning naming both files."""
+    spans = [s for i in range(TRACES) for s in pair(i)]
+    result, (first, second) = calibrate_files(tmp_path, [otlp(spans), jaeger(spans)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["operations"]["front.order"]["visits"] == TRACES
+    assert report["operations"]["front.order"]["own_time"]["fitted"] == "2ms"
+    assert f"warning: {second}: {3 * TRACES} spans of {TRACES} traces were read already " \
+        f"from {first}" in result.stderr
+
+
+def test_a_trace_split_over_files_by_service_is_read_whole(tmp_path: Path) -> None:
+    """Each service's spans in a file of its own share trace ids but no span: no warning,
+    and front's calls are seen (its own time 2 ms, not 6)."""
+    spans = [s for i in range(TRACES) for s in pair(i)]
+    result, _ = calibrate_files(tmp_path, [otlp([s for s in spans if s["service"] == name])
+                                           for name in ("front", "back")])
+    assert result.exit_code == 0 and "warning" not in result.stderr, result.output
+    report = json.loads(result.stdout)
+    assert report["operations"]["front.order"]["own_time"]["fitted"] == "2ms"
+    assert report["operations"]["back.get"]["visits"] == TRACES

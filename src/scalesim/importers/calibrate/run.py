@@ -4,6 +4,7 @@ that the spec cannot hold is an error, never a half-right file."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,8 @@ def calibrate(spec_path: Path, text: str, system: System, traces: list[Path],
         warnings += [f"{load_test}: {warning}" for warning in fitted.warnings]
         system = _reloaded(spec_path, write(text, calibration.changes))
     if traces:
-        read = {path: read_spans(path) for path in traces}
+        read, repeated = _once({path: read_spans(path) for path in traces})
+        warnings += repeated
         spans = [span for found in read.values() for span in found]
         if not spans:
             raise CalibrationError(f"{', '.join(map(str, traces))}: no spans")
@@ -73,6 +75,33 @@ def calibrate(spec_path: Path, text: str, system: System, traces: list[Path],
                           for c in calibration.changes],
               "notes": calibration.notes}
     return Calibrated(calibrated, final, report, warnings)
+
+
+def _once(read: dict[Path, list[Span]]) -> tuple[dict[Path, list[Span]], list[str]]:
+    """Each file's spans less those an earlier file held (the same trace and span ids: the
+    same run given twice, as OTLP and as Jaeger, would count each visit twice), and a
+    warning per file that repeated some. A trace split over files, a service's spans in
+    each, shares its trace id but no span, and is read whole."""
+    first: dict[tuple[str, str], Path] = {}
+    out: dict[Path, list[Span]] = {}
+    warnings = []
+    for path, spans in read.items():
+        kept, again = [], Counter[Path]()
+        traces: set[str] = set()
+        for span in spans:
+            earlier = first.setdefault((span.trace, span.span), path)
+            if earlier == path:
+                kept.append(span)
+            else:
+                again[earlier] += 1
+                traces.add(span.trace)
+        out[path] = kept
+        if again:
+            warnings.append(
+                f"{path}: {sum(again.values())} spans of {len(traces)} traces were read "
+                f"already from {', '.join(map(str, again))} (the same trace and span ids: "
+                "the same run given twice?): each is counted once")
+    return out, warnings
 
 
 def _detached(read: dict[Path, list[Span]]) -> list[str]:
