@@ -242,3 +242,19 @@ def test_a_queues_deliveries_are_consumer_spans_linked_to_their_publish() -> Non
     assert len(follows) == len(linked)
     assert _sort(load_otlp(json.loads(json.dumps(document)))) == _sort(found)
     assert _sort(load_jaeger(json.loads(json.dumps(jaeger)))) == _sort(found)
+
+
+def test_csv_cells_hold_the_results_values_to_six_decimals(tmp_path: Path) -> None:
+    """docs/results.md: the time series' rows are rounded to 6 decimals, as result.json and
+    Parquet hold them; the CSV wrote 6 significant digits (124.401 for 124.401023)."""
+    from scalesim.export.tables import write_csv_files
+    rows = [[12.0, "payments", None, 124.401023, 0.000001, 3],
+            [13.0, "payments", 0.5, -0.0, 123456.789012, 0]]
+    result = {"system": "s", "seed": 1, "timeseries": {"components": {
+        "columns": ["t_s", "component", "utilization", "queue_mean", "throughput_rps",
+                    "refused"], "rows": rows}}}
+    (path,) = write_csv_files(result, tmp_path)
+    with path.open() as handle:
+        read = list(csv.reader(handle))[1:]
+    assert read == [["12", "payments", "", "124.401023", "0.000001", "3"],
+                    ["13", "payments", "0.5", "0", "123456.789012", "0"]]
