@@ -155,7 +155,8 @@ def write_into(directory: Path, write: Callable[[Path], list[Path]]) -> list[Pat
 
 def write_run(directory: Path, result: dict[str, Any]) -> None:
     """Write result.json and the time series as CSV into DIR, replacing what was there."""
-    from scalesim.sim.timeseries import FILES, write_csv
+    from scalesim.export.tables import write_csv
+    from scalesim.sim.timeseries import FILES
 
     check_run_folder(directory)
     directory = directory.absolute()
