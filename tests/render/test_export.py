@@ -258,3 +258,16 @@ def test_csv_cells_hold_the_results_values_to_six_decimals(tmp_path: Path) -> No
         read = list(csv.reader(handle))[1:]
     assert read == [["12", "payments", "", "124.401023", "0.000001", "3"],
                     ["13", "payments", "0.5", "0", "123456.789012", "0"]]
+
+
+def test_exporting_traces_of_an_untraced_run_warns(tmp_path: Path) -> None:
+    """simulation.traces: 0 keeps no trace: the empty document came without a word."""
+    spec = tmp_path / "s.yaml"
+    spec.write_text("scalesim: 1\nname: s\ncomponents: {api: {operations: {get: {work: 1ms}}}}\n"
+                    "workloads: [{name: w, to: api.get, rate: 10/s}]\n"
+                    "simulation: {duration: 1s, traces: 0}\n")
+    done = CliRunner().invoke(app, ["export", str(spec), "--traces", "otlp", "-o",
+                                    str(tmp_path / "t.json")])
+    assert done.exit_code == 0, done.output
+    assert "warning: no request of the run was traced (simulation.traces is 0" in done.stderr
+    assert json.loads((tmp_path / "t.json").read_text()) == {"resourceSpans": []}

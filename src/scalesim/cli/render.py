@@ -344,6 +344,10 @@ def export_command(
     text: str
     if traces is not None:
         found = spans(result)
+        if not found:
+            err.print("[yellow]warning[/yellow]: no request of the run was traced "
+                      "(simulation.traces is 0, or no request ran): the document holds no "
+                      "spans", highlight=False, soft_wrap=True)
         document = (otlp.to_otlp(found, result["system"]) if traces is TraceFormat.OTLP
                     else jaeger.to_jaeger(found, result["system"]))
         text = json.dumps(document, indent=1) + "\n"
