@@ -6,9 +6,7 @@ seconds since the start of the run (warm-up included), like every time in a resu
 
 from __future__ import annotations
 
-import csv
 import math
-from pathlib import Path
 from typing import Any
 
 from scalesim.sim.control.results import series_tables
@@ -71,11 +69,3 @@ def tables(kernel: Kernel) -> dict[str, Table]:
             "calls": {"columns": CALL_COLUMNS, "rows": _sorted(calls)},
             "queues": {"columns": QUEUE_COLUMNS, "rows": _sorted(queue_rows(kernel))},
             **series_tables(kernel)}
-
-
-def write_csv(path: Path, table: Table) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(table["columns"])
-        writer.writerows([["" if cell is None else f"{cell:.6g}" if isinstance(cell, float)
-                           else cell for cell in row] for row in table["rows"]])
