@@ -565,3 +565,15 @@ def test_a_component_json_scalesim_did_not_label_is_not_read(tmp_path: Path) -> 
     back = import_k8s([str(tmp_path / "k8s")]).system
     assert back.components["orders"].operations["handle"].demand.mean_s == 0.005  # placeholder
     assert back.components["worker"].operations["handle"].demand.mean_s == 0.02
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_k8s_alone_brings_back_who_publishes_and_who_consumes(case: Case, tmp_path: Path) -> None:
+    """Without the KEDA objects (`generate`'s default target), `component.json` still says
+    who publishes to a queue and who consumes it: the same component graph."""
+    system = original(case)
+    write(render(system, Target.K8S, OPTIONS), tmp_path)
+    back = import_k8s([str(tmp_path / "k8s")]).system
+    extra = stand_ins(system)
+    assert topology(back) == topology(system) | {(name.removesuffix("-consumer"), name)
+                                                 for name in extra}

@@ -44,7 +44,7 @@ def _duration(seconds: float) -> str:
     return text if parse_duration(text) == seconds else f"{seconds!r}s"
 
 
-def _at(settings: Fact[dict[str, Any]], path: str) -> str:
+def at(settings: Fact[dict[str, Any]], path: str) -> str:
     seen = settings.seen
     where = f"{seen.file}:{seen.line}: {seen.what}" if isinstance(seen, Seen) else seen
     return f"from {where}, component.json {path}"
@@ -63,7 +63,7 @@ def operations(component: Component) -> list[tuple[str, Any, str]]:
         if not isinstance(spec, dict) or field not in spec:
             return []
         out.append((str(name), spec_value(spec[field]),
-                    _at(settings, f"operations.{name}.{field}")))
+                    at(settings, f"operations.{name}.{field}")))
     return out
 
 
@@ -89,6 +89,24 @@ def _callees(node: Any) -> list[str]:
                   for target in _callees(value)]
 
 
+def calls_component(component: Component, name: str) -> bool:
+    """Whether the settings list a call (a publish, for a queue) to that component."""
+    return any(target.partition(".")[0].lower() == name.lower()
+               for _, target in calls(component))
+
+
+def names_consumers(queue: Component) -> bool:
+    """Whether the queue's settings list its consumers, so a referrer they do not name
+    publishes."""
+    entries = queue.generated.value.get("consumers") if queue.generated is not None else None
+    return isinstance(entries, list) and any(isinstance(entry, dict) for entry in entries)
+
+
+def consumes(queue: Component, consumer_name: str) -> bool:
+    """Whether the queue's settings deliver to that component."""
+    return bool(_consumer_entries(queue, consumer_name))
+
+
 def delivered_to(queue: Component, consumer_name: str) -> str | None:
     """The operation of that consumer the queue's settings deliver to."""
     for _, entry in _consumer_entries(queue, consumer_name):
@@ -112,13 +130,13 @@ def workers(settings: Fact[dict[str, Any]]) -> Fact[WorkerCount] | str:
     """The settings' `workers` (generate leaves the spec's default, 1, out), or what is
     wrong with the value: the generated service refuses such a file at startup."""
     if "workers" not in settings.value:
-        return Fact(1, f"{_at(settings, 'workers')} not set: the spec's default 1")
+        return Fact(1, f"{at(settings, 'workers')} not set: the spec's default 1")
     value = settings.value["workers"]
     if value == "unlimited":
-        return Fact(value, _at(settings, "workers"))
+        return Fact(value, at(settings, "workers"))
     if not (is_number(value) and float(value).is_integer() and 1 <= value <= MAX_WORKERS):
         return f"{value!r} is not a whole number from 1 to {MAX_WORKERS:,}, or 'unlimited'"
-    return Fact(int(value), _at(settings, "workers"))
+    return Fact(int(value), at(settings, "workers"))
 
 
 def startup(component: Component) -> tuple[Any, str] | None:
@@ -126,7 +144,7 @@ def startup(component: Component) -> tuple[Any, str] | None:
     settings = component.generated
     if settings is None:
         return None
-    return spec_value(settings.value.get("startup", DEFAULT_STARTUP)), _at(settings, "startup")
+    return spec_value(settings.value.get("startup", DEFAULT_STARTUP)), at(settings, "startup")
 
 
 def number(component: Component, field: str) -> tuple[Any, str] | None:
@@ -134,7 +152,7 @@ def number(component: Component, field: str) -> tuple[Any, str] | None:
     settings = component.generated
     if settings is None or field not in settings.value:
         return None
-    return settings.value[field], _at(settings, field)
+    return settings.value[field], at(settings, field)
 
 
 def consumer(queue: Component, consumer_name: str, field: str) -> tuple[int, str] | None:
@@ -142,5 +160,5 @@ def consumer(queue: Component, consumer_name: str, field: str) -> tuple[int, str
     name, when the settings give it that field."""
     for index, entry in _consumer_entries(queue, consumer_name):
         if isinstance(entry.get(field), int) and queue.generated is not None:
-            return entry[field], _at(queue.generated, f"consumers[{index}].{field}")
+            return entry[field], at(queue.generated, f"consumers[{index}].{field}")
     return None

@@ -2,9 +2,10 @@
 
 The files show references, not calls. The rules (docs/import.md, "Roles"), each result
 carrying the reason that becomes its comment:
-- a queue's subscribers are the referrers a KEDA object scales on it; without KEDA, the
-  referrers that nothing calls and that are no entry point (workers); other referrers
-  publish to it (async); a queue holding a component's address delivers to it;
+- a queue's subscribers are the referrers a KEDA object scales on it; without KEDA, those
+  its `component.json` names, and a referrer whose own settings call the queue publishes;
+  without either, the referrers that nothing calls and that are no entry point (workers);
+  other referrers publish to it (async); a queue holding a component's address delivers to it;
 - a cache holding an address calls it on a miss; else its backend is the database its
   callers also reach (their reference to it is the miss path); a cache with nothing behind
   it is a store: a database of its tech;
@@ -18,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from scalesim.importers import delivery
+from scalesim.importers import delivery, own_settings
 from scalesim.importers.draft import MARK, Block, Component, Draft, Fact
 from scalesim.importers.kinds import Guess
 from scalesim.importers.sources import Seen
@@ -90,7 +91,8 @@ def _references(draft: Draft, kinds: dict[str, Kind]) -> Roles:
         consumer = draft.components[source]
         if target in consumer.consumes:
             roles.consumers.setdefault(target, {})[source] = consumer.consumes[target]
-        elif source in roles.consumers.get(target, {}):
+        elif source in roles.consumers.get(target, {}) or \
+                _settings_role(draft, source, target, seen, roles):
             continue
         elif target not in scaled_on and source not in called and not consumer.entry:
             roles.consumers.setdefault(target, {})[source] = (
@@ -103,6 +105,22 @@ def _references(draft: Draft, kinds: dict[str, Kind]) -> Roles:
             if kinds.get(queue) is Kind.QUEUE and (key, queue) not in roles.publishes:
                 roles.consumers.setdefault(queue, {}).setdefault(key, seen_queue)
     return roles
+
+
+def _settings_role(draft: Draft, source: str, queue: str, seen: list[Seen],
+                   roles: Roles) -> bool:
+    """The role `component.json` gives a referrer of a queue: it publishes when its own
+    settings call the queue, or when the queue's list its consumers and not it; it consumes
+    when the queue's name it. False when neither file says."""
+    referrer, target = draft.components[source], draft.components[queue]
+    publishes = own_settings.calls_component(referrer, target.name)
+    consumes = own_settings.consumes(target, referrer.name)
+    if consumes and target.generated is not None:
+        roles.consumers.setdefault(queue, {})[source] = \
+            f"consumer: {own_settings.at(target.generated, 'consumers')}"
+    if publishes or (not consumes and own_settings.names_consumers(target)):
+        roles.publishes[source, queue] = seen
+    return publishes or consumes or own_settings.names_consumers(target)
 
 
 def _cache_backends(draft: Draft, kinds: dict[str, Kind], roles: Roles) -> None:
