@@ -284,13 +284,15 @@ def broker_terms(config_map: dict[str, Any]) -> Any:
 
 def assert_same_settings(component: Component, again: Component, name: str) -> None:
     """What the generated component.json holds comes back: the workers (the CPU request
-    understates them where they wait on calls), every operation and its CPU demand,
+    understates them where they wait on calls) and their io, every operation and its CPU
+    demand,
     `startup` where autoscale or rollout needs it, a cache's hit ratio, and each consumer's
     concurrency or prefetch the import writes."""
     if component.kind is Kind.EXTERNAL:
         return      # an ExternalName Service: no pod, no settings
     if Kind.QUEUE not in (component.kind, again.kind):  # the import writes no queue's workers
         assert again.worker_limit == component.worker_limit, name
+        assert again.io == component.io, name
         assert set(again.operations) == set(component.operations), name  # JSON sorts keys
         for operation, spec in component.operations.items():
             assert again.operations[operation].demand == spec.demand, (name, operation)
@@ -552,6 +554,19 @@ def test_workers_the_generated_service_refuses_are_bad_input(tmp_path: Path, wor
         import_k8s([str(tmp_path / "k8s")])
     assert str(failed.value).startswith(
         f"{orders}:{line}: ConfigMap orders-settings data.component.json (workers): {problem}")
+
+
+def test_an_io_the_generated_service_refuses_is_bad_input(tmp_path: Path) -> None:
+    write(render(load_spec_text(BROKERED, "brokered.yaml"), Target.K8S, OPTIONS), tmp_path)
+    orders = tmp_path / "k8s" / "orders.yaml"
+    text = orders.read_text()
+    orders.write_text(text.replace('"io":"blocking"', '"io":"async"', 1))
+    line = 1 + text[:text.index("component.json:")].count("\n")
+    with pytest.raises(ImportFailed) as failed:
+        import_k8s([str(tmp_path / "k8s")])
+    assert str(failed.value).startswith(
+        f"{orders}:{line}: ConfigMap orders-settings data.component.json (io): 'async' is not "
+        "one of blocking, nonblocking")
 
 
 def test_a_component_json_scalesim_did_not_label_is_not_read(tmp_path: Path) -> None:

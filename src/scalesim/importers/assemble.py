@@ -167,6 +167,10 @@ def _component(spec: _Spec, draft: Draft, key: str, component: Component, roles:
         else:
             data["workers"] = 1
             spec.comment((*base, "workers"), NO_CPU)
+        io = own_settings.io(component)
+        if io is not None:
+            data["io"] = io[0]
+            spec.comment((*base, "io"), io[1])
     for field_name, fact in (("balancer", component.balancer),
                              ("connection_pool", component.connection_pool),
                              ("outlier_detection", component.outlier),

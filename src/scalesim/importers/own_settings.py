@@ -1,7 +1,7 @@
 """What a component's own settings (`component.json`, which `scalesim generate` writes for
 it: k8s/generated.py) give back instead of placeholders.
 
-They are the spec's numbers, in seconds: its `workers`, its operations and the work (or
+They are the spec's numbers, in seconds: its `workers` and `io`, its operations and the work (or
 `cpu`) of each, which operation calls which, its `startup`, a cache's
 `hit_ratio`, and a queue's consumers' operation and concurrency or prefetch. The workloads
 are not in any generated file: their rates stay placeholders.
@@ -20,6 +20,7 @@ from scalesim.spec.units import format_duration, parse_duration
 # The fields of a distribution that are not durations (spec/dists.py)
 PLAIN_FIELDS = frozenset({"dist", "cv", "alpha", "weight"})
 DEFAULT_STARTUP = {"dist": "constant", "value": 0}   # generate leaves it out
+IO_MODES = ("blocking", "nonblocking")               # a component's `io`
 
 
 def spec_value(dumped: Any) -> Any:
@@ -137,6 +138,22 @@ def workers(settings: Fact[dict[str, Any]]) -> Fact[WorkerCount] | str:
     if not (is_number(value) and float(value).is_integer() and 1 <= value <= MAX_WORKERS):
         return f"{value!r} is not a whole number from 1 to {MAX_WORKERS:,}, or 'unlimited'"
     return Fact(int(value), at(settings, "workers"))
+
+
+def io_problem(settings: Fact[dict[str, Any]]) -> str | None:
+    """What is wrong with the settings' `io`, which the spec (and the generated service)
+    takes only as one of its two modes."""
+    value = settings.value.get("io", "blocking")
+    return None if value in IO_MODES else f"{value!r} is not one of {', '.join(IO_MODES)}"
+
+
+def io(component: Component) -> tuple[str, str] | None:
+    """(io, where) when the settings free the worker while it waits (nonblocking); the
+    spec's default, blocking, is left out."""
+    settings = component.generated
+    if settings is None or settings.value.get("io") != "nonblocking":
+        return None
+    return "nonblocking", at(settings, "io")
 
 
 def startup(component: Component) -> tuple[Any, str] | None:

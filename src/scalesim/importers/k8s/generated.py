@@ -44,8 +44,16 @@ def generated_settings(manifest: Manifest, cluster: Cluster, component: Componen
                                                   f"data.{SETTINGS_KEY}"))
         workers = own_settings.workers(component.generated)
         if isinstance(workers, str):
-            raise ImportFailed([field_problem(config.file, line, config.title,
-                                              f"data.{SETTINGS_KEY} (workers)", workers)])
+            raise _refused(config, line, "workers", workers)
+        io_problem = own_settings.io_problem(component.generated)
+        if io_problem is not None:
+            raise _refused(config, line, "io", io_problem)
         component.workers = workers
         cluster.settings_read.add((config.namespace, config.name))
         return
+
+
+def _refused(config: Manifest, line: int, field: str, problem: str) -> ImportFailed:
+    """A settings value the generated service refuses at startup: bad input."""
+    return ImportFailed([field_problem(config.file, line, config.title,
+                                       f"data.{SETTINGS_KEY} ({field})", problem)])
