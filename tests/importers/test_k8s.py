@@ -122,6 +122,25 @@ def test_destination_rules_and_faults(demo: System) -> None:
     assert delay.add.mean_s == pytest.approx(1.0)      # 2 s on half the requests
 
 
+@pytest.mark.parametrize("zeros", [
+    "tcp: {maxConnections: 0}\n      http: {http1MaxPendingRequests: 0, http2MaxRequests: 0, "
+    "maxRetries: 0}",
+    "tcp: {maxConnections: 0}\n      http: {http1MaxPendingRequests: 0, maxRetries: 0}"])
+def test_a_connection_pool_limit_of_0_is_unset(tmp_path: Path, zeros: str) -> None:
+    """Istio applies only limits above 0 (a 0 leaves its default, no limit): no pool of one
+    connection, no queue where nothing may wait, no cap on concurrent retries."""
+    paths = boutique.write(tmp_path)
+    istio = Path(paths[1])
+    text = istio.read_text()
+    pool = "tcp: {maxConnections: 100}\n      http: {http1MaxPendingRequests: 10, maxRetries: 3}"
+    assert text.count(pool) == 1
+    istio.write_text(text.replace(pool, zeros))
+    system = import_k8s(paths).system
+    assert system.components["cartservice"].connection_pool is None
+    cart = call(system, "checkoutservice", "cartservice")
+    assert cart.retry is None or cart.retry.max_concurrent is None
+
+
 def test_the_imported_demo_simulates(tmp_path: Path) -> None:
     """What is imported runs: every frontend request reaches the services it names, and the
     imported 2 s delay on half of currencyservice's requests shows in its latency."""

@@ -1,14 +1,15 @@
 """Istio DestinationRules: a component's balancer, connection pool and outlier detection.
 
 Fields the rule leaves out keep Istio's defaults, which are not always the spec's: an unset
-connection-pool limit is 2^32-1 in Istio (no limit), so it is written as the spec's largest
+connection-pool limit (or one of 0, which Istio does not apply) is 2^32-1 in Istio (no
+limit), so it is written as the spec's largest
 value (docs/spec.md, "Bounds"), which no real design reaches; outlier detection's defaults
 (5 errors, 10 s, 30 s, 10 %) are the spec's and are left out.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from scalesim.importers import envoy
 from scalesim.importers.draft import Component, Fact
@@ -29,8 +30,8 @@ def _pool(manifest: Manifest, component: Component, pool: dict[str, Any]) -> Non
     defaulted, unlimited = [], []
     for section, istio_field, spec_field, largest in POOL:
         number = (pool.get(section) or {}).get(istio_field)
-        if isinstance(number, int) and number >= 0:
-            value[spec_field] = max(number, 1 if spec_field != "max_pending_requests" else 0)
+        if _set(number):
+            value[spec_field] = number
             if number > largest:
                 value[spec_field] = largest
                 unlimited.append(istio_field)
@@ -47,9 +48,15 @@ def _pool(manifest: Manifest, component: Component, pool: dict[str, Any]) -> Non
     if len(defaulted) < len(POOL) or "http2" in value:
         component.connection_pool = Fact(value, why)
     retries = http.get("maxRetries")
-    if isinstance(retries, int) and retries >= 0:
+    if _set(retries):
         component.max_retries = Fact(retries, manifest.seen(
             "spec.trafficPolicy.connectionPool.http.maxRetries"))
+
+
+def _set(number: Any) -> TypeGuard[int]:
+    """Whether Istio applies this limit: it sets only those above 0 on Envoy's circuit
+    breaker (pilot's applyConnectionPool), so a 0 is unset, no limit."""
+    return isinstance(number, int) and not isinstance(number, bool) and number > 0
 
 
 def _outlier(manifest: Manifest, cluster: Cluster, component: Component,
