@@ -32,7 +32,7 @@ services:
   catalog: {replicas: 1, port: 8080, calls: [db]}
   worker: {replicas: 1, port: 8080, calls: [db, queue]}
 ingress: {enabled: false, service: api}
-db: {image: "postgres:16"}
+db: {image: "postgres:16", resources: {limits: {cpu: "2"}}}
 """,
     "templates/_helpers.tpl": """\
 {{- define "storefront.labels" -}}
@@ -92,7 +92,9 @@ spec:
       containers:
         - name: postgres
           image: {{ .Values.db.image | quote }}
-          resources: {limits: {cpu: "2"}}
+          {{- with .Values.db.resources }}
+          resources: {{ toJson . }}
+          {{- end }}
 ---
 apiVersion: v1
 kind: Service
@@ -242,8 +244,27 @@ def test_without_helm_the_error_says_how_to_get_it(chart: Path,
 
 def test_values_merge_as_helm_merges_them() -> None:
     base = {"a": {"b": 1, "c": 2}, "d": [1, 2], "e": 1}
+    # a null is kept: coalescing with the chart's own values.yaml deletes the key there
     assert helm_module.merge(base, {"a": {"c": 3}, "d": [3], "e": None}) == \
-        {"a": {"b": 1, "c": 3}, "d": [3]}
+        {"a": {"b": 1, "c": 3}, "d": [3], "e": None}
+
+
+@needs_helm
+@pytest.mark.parametrize(("values", "sets"), [
+    (["db: {resources: null}"], []), ([], ["db.resources=null"]),
+    (["db: {resources: {limits: {cpu: '4'}}}"], ["db.resources=null"]),
+    (["db: {resources: {limits: {cpu: '4'}}}", "db: {resources: null}"], [])])
+def test_a_null_value_deletes_the_charts_default(chart: Path, values: list[str],
+                                                 sets: list[str]) -> None:
+    """As Helm does, even over a value an earlier file set: the chart's default CPU limit
+    is gone, so db's workers are those of a container with no CPU request or limit (1),
+    not its 2 cores."""
+    files = []
+    for index, text in enumerate(values):
+        files.append(chart.parent / f"override-{index}.yaml")
+        files[-1].write_text(text + "\n")
+    db = import_helm(str(chart), [str(file) for file in files], sets).system.components["db"]
+    assert db.workers == 1
 
 
 FAKE_HELM = """#!/bin/sh

@@ -41,12 +41,12 @@ def chart_name(chart: str) -> str:
 
 
 def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Helm's coalescing of values: maps merge, a null deletes, anything else replaces."""
+    """Helm's merging of the values given: maps merge, anything else replaces. A null is
+    kept, not dropped: rendering coalesces it with the chart's own values.yaml, where it
+    deletes the key (dropped here, the chart's default would come back)."""
     merged = dict(base)
     for key, value in override.items():
-        if value is None:
-            merged.pop(key, None)
-        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = merge(merged[key], value)
         else:
             merged[key] = value
