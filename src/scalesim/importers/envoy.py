@@ -51,6 +51,8 @@ RETRY_ON_WORDS = frozenset({
 # pilot/pkg/networking/core/route/retry/retry.go, defaultRetryOn
 ISTIO_RETRY_ON = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes"
 ISTIO_DEFAULT_RETRIES = 2           # when a route omits `retries` (MeshConfig default)
+# The most retries a spec holds: its `retry.attempts` bound counts the first try too
+MAX_RETRIES: int = Retry.model_json_schema()["properties"]["attempts"]["maximum"] - 1
 BACKOFF_MAX_PER_BASE = 10           # Envoy: max_interval defaults to 10 × base
 LOAD_BALANCERS = {"ROUND_ROBIN": "round_robin", "RANDOM": "random",
                   "LEAST_REQUEST": "least_requests", "LEAST_CONN": "least_requests"}

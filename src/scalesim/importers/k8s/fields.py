@@ -173,9 +173,25 @@ DESTINATION_RULE_RULES = [
     Rule(f"{OUTLIER}.interval", duration), Rule(f"{OUTLIER}.baseEjectionTime", duration),
     Rule(f"{OUTLIER}.maxEjectionPercent", count(0, 100)),
     Rule(f"{OUTLIER}.minHealthPercent", count(0, 100))]
+
+
+def istio_duration(value: Any) -> str | None:
+    """A duration Istio's validation takes for a route's timeouts (ValidateDuration): at
+    least 1 ms, in whole milliseconds."""
+    problem = duration(value)
+    seconds = go_duration(value)
+    if problem is not None or seconds is None:
+        return problem
+    if seconds < 0.001:
+        return f"{value!r} is out of range: Istio takes a duration of at least 1ms"
+    if abs(seconds * 1000 - round(seconds * 1000)) > 1e-6:
+        return f"{value!r} is finer than Istio takes: whole milliseconds"
+    return None
+
+
 VIRTUAL_SERVICE_RULES = [
-    Rule("spec.http[].timeout", duration), Rule("spec.http[].retries.attempts", count()),
-    Rule("spec.http[].retries.perTryTimeout", duration),
+    Rule("spec.http[].timeout", istio_duration), Rule("spec.http[].retries.attempts", count()),
+    Rule("spec.http[].retries.perTryTimeout", istio_duration),
     Rule("spec.http[].retries.backoff", duration),
     Rule("spec.http[].retries.retryOn", envoy.retry_on_problem),
     Rule("spec.http[].fault.delay.fixedDelay", duration),

@@ -63,6 +63,11 @@ def route_settings(manifest: Manifest, http: dict[str, Any], path: str,
         return settings
     attempts = retries.get("attempts")
     count = attempts if isinstance(attempts, int) and attempts >= 0 else envoy.ISTIO_DEFAULT_RETRIES
+    if count > envoy.MAX_RETRIES:
+        notes.append(f"{manifest.title} {path}.retries.attempts: {count} retries are more than "
+                     f"a spec simulates (at most {envoy.MAX_RETRIES + 1} tries): read as "
+                     f"{envoy.MAX_RETRIES}")
+        count = envoy.MAX_RETRIES
     retry_seen = manifest.seen_in(http, "retries", f"{path}.retries")
     if count == 0:
         settings.retry_off = retry_seen
