@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from tests.generate.test_istio_call_sites import SPEC
 from tests.importers.test_round_trip import imported_from_k8s, original
@@ -97,13 +98,30 @@ def test_a_caller_route_serves_its_other_operations_and_an_operation_route_other
 
 
 def test_another_uri_match_is_noted_and_serves_every_operation(tmp_path: Path) -> None:
-    result = imported(tmp_path, route("api", "1s", "front", {"prefix": "/api"}),
-                      route("default", "4s"))
+    result = imported(tmp_path, route("api", "1s", "front", {"prefix": "/api"}))
     assert list(result.system.components["back"].operations) == ["handle"]
     assert calls(result.system, "front")["back"].timeout == 1.0
-    assert calls(result.system, "other")["back"].timeout == 4.0
     assert any("spec.http[0].match[0].uri: only an exact '/<operation>'" in note
                for note in result.notes)
+
+
+@pytest.mark.parametrize("match", [
+    {"uri": {"prefix": "/api"}}, {"headers": {"x-canary": {"exact": "1"}}},
+    {"uri": {"exact": "/x"}, "method": {"exact": "GET"}}])
+@pytest.mark.parametrize("caller", ["front", None])
+def test_a_route_for_some_requests_gives_way_to_the_catch_all_after_it(
+        tmp_path: Path, match: dict[str, Any], caller: str | None) -> None:
+    """Envoy sends the requests the first route does not match to the catch-all after it:
+    most requests. Its settings are the call's, and the first route's are noted as left
+    out (they were the call's, and the catch-all's were dropped silently)."""
+    first = route("some", "1s", caller)
+    first["match"] = [{**first.get("match", [{}])[0], **match}]
+    result = imported(tmp_path, first, route("default", "4s"))
+    assert {to: call.timeout for to, call in calls(result.system, "front").items()} == \
+        {"back": 4.0}
+    assert "VirtualService back spec.http[0]: its match takes only some requests; the calls " \
+        "get the settings of spec.http[1], which takes the rest: spec.http[0]'s timeout and " \
+        "retries are left out" in result.notes
 
 
 def test_a_compensation_only_its_route_shows_comes_back_as_a_marked_call(

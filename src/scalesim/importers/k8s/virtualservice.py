@@ -9,15 +9,22 @@ A route bound to a gateway other than `mesh` is traffic from outside: an entry p
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from scalesim.importers import envoy
-from scalesim.importers.draft import Fact, Reference, Route
+from scalesim.importers.draft import Component, Fact, Reference, Route
 from scalesim.importers.k8s.objects import Cluster, Manifest, Mappers, matches
 from scalesim.importers.names import is_valid
 from scalesim.importers.sizing import go_duration
 from scalesim.importers.sources import Seen
 from scalesim.spec.units import format_duration
+
+Target = tuple[str | None, str | None]          # (caller, operation) a route applies to
+Source = tuple[str | None, str | None, bool]   # the same, and whether it matches only some
+# Match keys that select some requests of a caller (sourceLabels select the caller)
+PARTIAL_MATCHES = frozenset({"uri", "scheme", "method", "authority", "headers", "port",
+                             "queryParams", "withoutHeaders", "ignoreUriCase"})
 
 
 def _percent(block: dict[str, Any]) -> float:
@@ -99,19 +106,26 @@ def route_settings(manifest: Manifest, http: dict[str, Any], path: str,
 
 
 def _sources(cluster: Cluster, manifest: Manifest, match: Any, path: str,
-             notes: list[str]) -> list[tuple[str | None, str | None]]:
-    """(caller, operation) pairs a route's matches select: the workloads carrying a
-    condition's sourceLabels (None: any caller) and the operation its `uri` names (None:
-    every operation)."""
+             notes: list[str]) -> list[Source]:
+    """(caller, operation, partial) of each source a route's matches select: the workloads
+    carrying a condition's sourceLabels (None: any caller), the operation its `uri` names
+    (None: every operation), and whether the condition takes only some of those requests
+    (a uri other than an operation's, headers…)."""
     if not isinstance(match, list) or not match:
-        return [(None, None)]
-    found: list[tuple[str | None, str | None]] = []
+        return [(None, None, False)]
+    found: list[Source] = []
     for index, condition in enumerate(match):
         if not isinstance(condition, dict):
-            return [(None, None)]
-        operation = _operation(condition.get("uri"),
-                               f"{manifest.title} {path}.match[{index}].uri", notes)
-        found += [(caller, operation) for caller in _callers(cluster, condition)]
+            return [(None, None, False)]
+        where = f"{manifest.title} {path}.match[{index}]"
+        operation = _operation(condition.get("uri"), f"{where}.uri", notes)
+        unread = sorted(key for key in condition if key in PARTIAL_MATCHES and key != "uri")
+        if unread:
+            notes.append(f"{where}: a match on {', '.join(unread)} is not read; the route is "
+                         "read as serving every request, unless a route for all of them "
+                         "follows")
+        partial = bool(unread) or ("uri" in condition and operation is None)
+        found += [(caller, operation, partial) for caller in _callers(cluster, condition)]
     return found
 
 
@@ -128,14 +142,15 @@ def _callers(cluster: Cluster, condition: dict[str, Any]) -> list[str | None]:
 
 def _operation(uri: Any, where: str, notes: list[str]) -> str | None:
     """The operation `uri: {exact: /<operation>}` names (a generated service serves POST
-    /<operation>); any other uri match is not read, so its route serves every operation."""
+    /<operation>); any other uri match is not read, so its route serves every operation
+    (unless a catch-all route follows: virtual_service)."""
     if uri is None:
         return None
     exact = uri.get("exact") if isinstance(uri, dict) else None
     if isinstance(exact, str) and exact.startswith("/") and is_valid(exact[1:]):
         return exact[1:]
     notes.append(f"{where}: only an exact '/<operation>' names an operation; the route is read "
-                 "as serving every operation")
+                 "as serving every operation, unless a route for all of them follows")
     return None
 
 
@@ -146,6 +161,7 @@ def virtual_service(manifest: Manifest, cluster: Cluster) -> None:
     outside = [g for g in gateways if g != "mesh"]
     routes = spec.get("http") or []
     notes: list[str] = []
+    taken = _Taken(manifest.title, notes)
     for index, http in enumerate(routes if isinstance(routes, list) else []):
         if not isinstance(http, dict):
             continue
@@ -165,9 +181,9 @@ def virtual_service(manifest: Manifest, cluster: Cluster) -> None:
         effects = fault(http.get("fault"))
         for key in destinations:
             component = cluster.component(key)
-            for source in sources:
-                component.routes.setdefault(source, settings)
-            for caller in dict.fromkeys(caller for caller, _ in sources if caller is not None):
+            for caller, operation, partial in sources:
+                taken.take(component, key, (caller, operation), settings, path, partial)
+            for caller in dict.fromkeys(caller for caller, _, _ in sources if caller):
                 cluster.component(caller).references.append(Reference(
                     component.name, component.namespace,
                     manifest.seen_in(http, "match", f"{path}.match.sourceLabels"), key))
@@ -176,6 +192,41 @@ def virtual_service(manifest: Manifest, cluster: Cluster) -> None:
                     http, "fault", f"{path}.fault (applies to every caller in the spec)")))
     for note in notes:
         cluster.draft.note(note)
+
+
+@dataclass
+class _Taken:
+    """The routes of one VirtualService given so far, for the first-match rule."""
+
+    title: str
+    notes: list[str]
+    partial: dict[tuple[str, Target], str] = field(default_factory=dict)  # -> route's path
+
+    def take(self, component: Component, key: str, source: Target, settings: Route,
+             path: str, partial: bool) -> None:
+        """Give the calls from `source` this route's settings, as Envoy takes the first
+        route that matches; but a route matching only some requests (a uri prefix,
+        headers) gives way to a later one that takes all of them, which most requests
+        take: the first is left out, noted."""
+        if not partial:
+            for held in [held for held in self.partial if held[0] == key and
+                         _covers(source, held[1])]:
+                earlier = self.partial.pop(held)
+                del component.routes[held[1]]
+                self.notes.append(f"{self.title} {earlier}: its match takes only some "
+                                  f"requests; the calls get the settings of {path}, which "
+                                  f"takes the rest: {earlier}'s timeout and retries are left "
+                                  "out")
+        if source not in component.routes:
+            component.routes[source] = settings
+            if partial:
+                self.partial[key, source] = path
+
+
+def _covers(route: Target, other: Target) -> bool:
+    """Whether a route for `route` also takes the requests of `other`: any caller (None)
+    or the same, any operation (None) or the same."""
+    return all(mine is None or mine == theirs for mine, theirs in zip(route, other, strict=True))
 
 
 def _destinations(cluster: Cluster, manifest: Manifest, http: dict[str, Any]) -> list[str]:
