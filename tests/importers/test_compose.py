@@ -108,6 +108,23 @@ def test_web_worker_project_imports_into_the_expected_spec(project: Path) -> Non
         (5.0, 30.0, 3)
 
 
+@pytest.mark.parametrize("zero", ["0s", "0"])
+def test_a_healthcheck_setting_of_0_is_dockers_default(project: Path, zero: str) -> None:
+    """The engine reads 0 as "inherit": interval and timeout 30 s, 3 retries (not the
+    spec's 10 s, 1 s and 3, nor a probe without a period)."""
+    compose = project / "docker-compose.yml"
+    text = compose.read_text()
+    assert text.count("      interval: 15s\n      timeout: 2s\n      retries: 4\n") == 1
+    compose.write_text(text.replace(
+        "      interval: 15s\n      timeout: 2s\n      retries: 4\n",
+        f"      interval: {zero!r}\n      timeout: {zero!r}\n      retries: 0\n"))
+    imported = import_compose([str(project)])
+    readiness = imported.system.components["web"].health.readiness
+    assert (readiness.period, readiness.timeout, readiness.failure_threshold) == (30.0, 30.0, 3)
+    assert "(Docker's defaults for interval, timeout, retries, start_period: unset or 0)" in \
+        imported.text
+
+
 def test_values_say_where_they_came_from_and_placeholders_are_marked(project: Path) -> None:
     text = import_compose([str(project)]).text
     compose = str(project / "docker-compose.yml")

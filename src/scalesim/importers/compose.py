@@ -309,19 +309,23 @@ class _ServiceReader:
         if found is None or not self._checked():
             return
         probe: dict[str, Any] = {}
+        settings = {key: self._health_setting(key) for key in DOCKER_HEALTH}
         for key, spec_key in HEALTH_DURATIONS:
-            value = self.value(f"healthcheck.{key}")
-            seconds = DOCKER_HEALTH[key] if value is None else compose_duration(value)
-            if seconds is not None and (seconds > 0 or spec_key == "initial_delay"):
-                probe[spec_key] = _seconds(seconds)
-        retries = self.value("healthcheck.retries")
-        threshold = as_whole(DOCKER_HEALTH["retries"] if retries is None else retries, text=True)
-        if threshold is not None and threshold >= 1:
-            probe["failure_threshold"] = threshold
-        defaults = [key for key in DOCKER_HEALTH if self.value(f"healthcheck.{key}") is None]
-        why = f"{found[1]}" + (f" (Docker's defaults for {', '.join(defaults)})" if defaults
-                               else "")
+            probe[spec_key] = _seconds(settings[key][0])
+        probe["failure_threshold"] = int(settings["retries"][0])
+        defaults = [key for key, (_, defaulted) in settings.items() if defaulted]
+        why = f"{found[1]}" + (f" (Docker's defaults for {', '.join(defaults)}: unset or 0)"
+                               if defaults else "")
         component.health["readiness"] = Fact(probe, why)
+
+    def _health_setting(self, key: str) -> tuple[float, bool]:
+        """(value, whether Docker's default) of a healthcheck setting as Docker applies it:
+        unset or 0 is its default (the engine reads 0 as "inherit"), so `interval: 0s` is
+        30 s and `retries: 0` is 3."""
+        value = self.value(f"healthcheck.{key}")
+        number = None if value is None else as_whole(value, text=True) if key == "retries" \
+            else compose_duration(value)
+        return (float(number), False) if number else (DOCKER_HEALTH[key], True)
 
     def _references(self, component: Component) -> None:
         variables: dict[str, tuple[Any, Seen]] = {}
