@@ -125,6 +125,26 @@ def test_a_healthcheck_setting_of_0_is_dockers_default(project: Path, zero: str)
         imported.text
 
 
+def test_a_service_scaled_to_0_or_behind_a_profile_is_noted(tmp_path: Path) -> None:
+    """As a Kubernetes workload of 0 replicas: its comment says it is scaled down. A
+    service with profiles does not start with a plain `docker compose up`: a note."""
+    compose = tmp_path / "compose.yaml"
+    compose.write_text("services:\n  web:\n    image: acme/web\n    ports: ['80']\n"
+                       "    environment: {API_URL: 'http://api:8080'}\n"
+                       "  api:\n    image: acme/api\n    scale: 0\n"
+                       "  debug:\n    image: acme/debug\n    profiles: [debug, tools]\n"
+                       "    deploy: {replicas: 0}\n")
+    imported = import_compose([str(compose)])
+    assert {name: c.replicas for name, c in imported.system.components.items()} == \
+        {"web": 1, "api": 1, "debug": 1}
+    assert f"replicas: 1 # from {compose}:8: service api, scale is 0 (scaled down)" in \
+        imported.text
+    assert f"from {compose}:12: service debug, deploy.replicas is 0 (scaled down)" in \
+        imported.text
+    assert f"{compose}:11: service debug has profiles (debug, tools): `docker compose up` " \
+        "starts it only with one of them (--profile); imported as running" in imported.notes
+
+
 def test_values_say_where_they_came_from_and_placeholders_are_marked(project: Path) -> None:
     text = import_compose([str(project)]).text
     compose = str(project / "docker-compose.yml")

@@ -141,6 +141,25 @@ def test_a_connection_pool_limit_of_0_is_unset(tmp_path: Path, zeros: str) -> No
     assert cart.retry is None or cart.retry.max_concurrent is None
 
 
+def test_pool_and_retry_fields_without_a_spec_field_are_noted(tmp_path: Path) -> None:
+    paths = boutique.write(tmp_path)
+    istio = Path(paths[1])
+    text = istio.read_text()
+    pool = "tcp: {maxConnections: 100}\n      http: {http1MaxPendingRequests: 10, maxRetries: 3}"
+    istio.write_text(text.replace(pool, "tcp: {maxConnections: 100, connectTimeout: 300ms}\n"
+                                  "      http: {http1MaxPendingRequests: 10, maxRetries: 3, "
+                                  "idleTimeout: 30s, maxRequestsPerConnection: 10}").replace(
+        "retryOn: 5xx,connect-failure", "retryOn: 5xx,connect-failure\n"
+        "        retryRemoteLocalities: true"))
+    notes = import_k8s(paths).notes
+    assert [note for note in notes if "connectionPool." in note] == [
+        f"DestinationRule cartservice: connectionPool.{field} has no spec field; left out"
+        for field in ("tcp.connectTimeout", "http.idleTimeout",
+                      "http.maxRequestsPerConnection")]
+    assert "VirtualService productcatalogservice spec.http[0].retries.retryRemoteLocalities: " \
+        "the spec has no localities; left out" in notes
+
+
 def test_the_imported_demo_simulates(tmp_path: Path) -> None:
     """What is imported runs: every frontend request reaches the services it names, and the
     imported 2 s delay on half of currencyservice's requests shows in its latency."""

@@ -262,12 +262,23 @@ class _ServiceReader:
         self._hosts(component)
         replicas = self.field("deploy.replicas") or self.field("scale")
         number = as_whole(replicas[0], text=True) if replicas is not None else None
-        if replicas is not None and number is not None and number >= 1:
-            component.replicas = Fact(number, replicas[1])
+        if replicas is not None and number is not None:
+            component.replicas = Fact(number, replicas[1])   # 0: assemble says so
+        self._profiles()
         self._workers(component)
         self._health(component)
         self._references(component)
         self._entry(component)
+
+    def _profiles(self) -> None:
+        """A service with profiles is not started by a plain `docker compose up`: imported
+        as running, noted."""
+        found = self.field("profiles")
+        if found is not None and isinstance(found[0], list) and found[0]:
+            seen = found[1]
+            self.draft.note(f"{seen.file}:{seen.line}: service {self.service} has profiles "
+                            f"({', '.join(map(str, found[0]))}): `docker compose up` starts it "
+                            "only with one of them (--profile); imported as running")
 
     def _hosts(self, component: Component) -> None:
         names = [self.service]

@@ -22,10 +22,20 @@ from scalesim.spec.units import format_duration
 POOL = (("tcp", "maxConnections", "max_connections", bounds.MAX_CONCURRENCY),
         ("http", "http1MaxPendingRequests", "max_pending_requests", bounds.MAX_QUEUE),
         ("http", "http2MaxRequests", "max_requests", bounds.MAX_CONCURRENCY))
+# The pool's fields the import reads (POOL, http2, retries' cap); the others have no spec field
+POOL_READ = {"tcp": frozenset({"maxConnections"}),
+             "http": frozenset({"http1MaxPendingRequests", "http2MaxRequests", "maxRetries",
+                                "h2UpgradePolicy"})}
 OUTLIER_DURATIONS = (("interval", "interval"), ("baseEjectionTime", "base_ejection_time"))
 
 
-def _pool(manifest: Manifest, component: Component, pool: dict[str, Any]) -> None:
+def _pool(manifest: Manifest, cluster: Cluster, component: Component,
+          pool: dict[str, Any]) -> None:
+    for section, read in POOL_READ.items():
+        fields = pool.get(section)
+        for unmapped in sorted(set(fields) - read) if isinstance(fields, dict) else []:
+            cluster.draft.note(f"{manifest.title}: connectionPool.{section}.{unmapped} has no "
+                               "spec field; left out")
     value: dict[str, Any] = {}
     defaulted, unlimited = [], []
     for section, istio_field, spec_field, largest in POOL:
@@ -99,7 +109,7 @@ def destination_rule(manifest: Manifest, cluster: Cluster) -> None:
             chosen = envoy.LOAD_BALANCERS.get(str(balancer.get("simple")), "hash")
             component.balancer = Fact(chosen, manifest.seen("spec.trafficPolicy.loadBalancer"))
         if isinstance(policy.get("connectionPool"), dict):
-            _pool(manifest, component, policy["connectionPool"])
+            _pool(manifest, cluster, component, policy["connectionPool"])
         if isinstance(policy.get("outlierDetection"), dict):
             _outlier(manifest, cluster, component, policy["outlierDetection"])
     if policy.get("portLevelSettings") or manifest.spec.get("subsets"):

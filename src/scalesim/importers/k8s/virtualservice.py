@@ -76,6 +76,9 @@ def route_settings(manifest: Manifest, http: dict[str, Any], path: str,
                      f"{envoy.MAX_RETRIES}")
         count = envoy.MAX_RETRIES
     retry_seen = manifest.seen_in(http, "retries", f"{path}.retries")
+    if "retryRemoteLocalities" in retries:
+        notes.append(f"{manifest.title} {path}.retries.retryRemoteLocalities: the spec has no "
+                     "localities; left out")
     if count == 0:
         settings.retry_off = retry_seen
         if route_s is not None:
