@@ -160,6 +160,32 @@ def test_pool_and_retry_fields_without_a_spec_field_are_noted(tmp_path: Path) ->
         "the spec has no localities; left out" in notes
 
 
+def test_a_cpu_of_0_and_a_label_on_one_object_say_so(tmp_path: Path) -> None:
+    """A CPU request of 0 is one, not "no CPU request or limit"; one object is no
+    "objects"."""
+    path = tmp_path / "api.yaml"
+    path.write_text("""\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, labels: {app.kubernetes.io/part-of: shop}}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+        - name: api
+          image: acme/api
+          resources: {requests: {cpu: "0"}}
+""")
+    imported = import_k8s([str(path)])
+    assert imported.system.components["api"].workers == 1
+    assert f"workers: 1 # PLACEHOLDER: {path}:12 (spec.template.spec.containers[0]." \
+        "resources.requests.cpu) is 0 cores, which says nothing of the requests one replica " \
+        "serves at once; set them" in imported.text
+    assert "name: shop # the app.kubernetes.io/part-of label of 1 object\n" in imported.text
+
+
 def test_the_imported_demo_simulates(tmp_path: Path) -> None:
     """What is imported runs: every frontend request reaches the services it names, and the
     imported 2 s delay on half of currencyservice's requests shows in its latency."""

@@ -19,7 +19,7 @@ from scalesim.importers.envoy import (
 from scalesim.importers.hosts import hosts_in
 from scalesim.importers.kinds import guess, repository_words
 from scalesim.importers.names import Names, spec_name
-from scalesim.importers.sizing import cpu_cores, estimate, go_duration
+from scalesim.importers.sizing import cores_text, cpu_cores, estimate, go_duration
 from scalesim.spec.model import Call, Kind
 from scalesim.spec.resilience import CAUSES
 
@@ -137,6 +137,15 @@ def test_workers_rule() -> None:
     assert estimate(2.5, "postgres", "x").workers == 3      # type: ignore[union-attr]
     assert estimate(8.0, "redis", "x").workers == 1         # type: ignore[union-attr]
     assert estimate(None, None, "x") is None
+
+
+@pytest.mark.parametrize(("cores", "text"), [
+    (1.0, "1 core"), (0.5, "0.5 cores"), (2.0, "2 cores"), (0.1 + 0.2, "0.3 cores"),
+    (200_000.0, "200,000 cores"), (5e6, "5,000,000 cores"), (1234.5, "1,234.5 cores")])
+def test_cores_read_as_the_docs_write_numbers(cores: float, text: str) -> None:
+    """Not '1 cores' nor '5e+06 cores'."""
+    assert cores_text(cores) == text
+    assert estimate(cores, None, "x").why.startswith(f"{text} from x")  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(("text", "seconds"), [

@@ -73,7 +73,13 @@ def estimate(cores: float | None, tech: str | None, source: str) -> Workers | No
     if cores is None:
         return None
     workers = max(1, math.ceil(round(cores, 6)))
-    return Workers(workers, cores, f"{cores:g} cores from {source}; {RULE}")
+    return Workers(workers, cores, f"{cores_text(cores)} from {source}; {RULE}")
+
+
+def cores_text(cores: float) -> str:
+    """'1 core', '0.5 cores', '200,000 cores': as the docs write numbers, never '5e+06'."""
+    number = f"{int(cores):,}" if float(cores).is_integer() else f"{round(cores, 6):,}"
+    return f"{number} core{'' if cores == 1 else 's'}"
 
 
 def go_duration(value: object) -> float | None:

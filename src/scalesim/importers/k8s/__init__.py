@@ -239,7 +239,7 @@ def _name_from_objects(draft: Draft, objects: list[Manifest]) -> None:
     namespaces = {m.data["metadata"].get("namespace") for m in objects}
     if names:
         chosen = names.most_common(1)[0][0]
-        draft.name = Fact(chosen, f"the app.kubernetes.io/part-of label of {names[chosen]} "
-                          "objects")
+        draft.name = Fact(chosen, f"the app.kubernetes.io/part-of label of {names[chosen]:,} "
+                          f"object{'' if names[chosen] == 1 else 's'}")
     elif len(namespaces) == 1 and not namespaces & {None, "", DEFAULT_NAMESPACE}:
         draft.name = Fact(str(namespaces.pop()), "the namespace every object names")

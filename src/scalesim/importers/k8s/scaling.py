@@ -21,6 +21,7 @@ from typing import Any
 
 from scalesim.importers.draft import Block, Component
 from scalesim.importers.k8s.objects import Cluster, Manifest
+from scalesim.importers.sizing import cores_text
 
 SELECT = {"Max": "max", "Min": "min", "Disabled": "disabled"}
 POLICY_TYPES = ("Pods", "Percent")
@@ -115,10 +116,11 @@ def cpu_share(component: Component, percent: float | None = None,
                           "measured against")
         request = component.cpu_request.value
         cores = percent / 100.0 * request
-        how = f"{percent:g}% of the {request:g}-core CPU request is {cores:g} cores per replica"
+        how = (f"{percent:g}% of the CPU request of {cores_text(request)} is "
+               f"{cores_text(cores)} per replica")
     else:
         assert cores is not None
-        how = f"{cores:g} cores per replica"
+        how = f"{cores_text(cores)} per replica"
     share = round(cores / workers * 100.0)
     how += f"; over {workers} worker{'s' if workers != 1 else ''} (a computing worker is one core)"
     if share > 100:

@@ -18,7 +18,7 @@ from scalesim.importers.k8s.election import leader_election
 from scalesim.importers.k8s.generated import generated_settings
 from scalesim.importers.k8s.objects import Cluster, Manifest, Mappers, mapping
 from scalesim.importers.kinds import Guess, guess
-from scalesim.importers.sizing import cpu_cores, estimate
+from scalesim.importers.sizing import cores_text, cpu_cores, estimate, quantity
 from scalesim.importers.sources import Seen, line_of
 from scalesim.spec.bounds import MAX_REPLICAS_TOTAL, MAX_WORKERS
 from scalesim.spec.model import Kind
@@ -126,22 +126,31 @@ def _workers(manifest: Manifest, component: Component, container: dict[str, Any]
             component.cpu_request = Fact(request, manifest.seen_in(
                 values, "cpu", f"{path}.resources.{which}.cpu"))
             break
+    zero: Seen | None = None
     for which in ("limits", "requests"):
         values = mapping(resources.get(which))
         cores = cpu_cores(values.get("cpu"))
+        if "cpu" not in values:
+            continue
+        seen = manifest.seen_in(values, "cpu", f"{path}.resources.{which}.cpu")
         if cores is not None:
-            seen = manifest.seen_in(values, "cpu", f"{path}.resources.{which}.cpu")
             estimated = estimate(cores, component.guess.tech, f"{seen.file}:{seen.line} "
                                  f"({seen.field})")
             if estimated is not None and estimated.workers > MAX_WORKERS:
-                raise fail(seen.file, seen.line, f"{manifest.title}: {cores:g} cores is more "
-                           f"than a spec simulates ({MAX_WORKERS:,} workers a replica)")
+                raise fail(seen.file, seen.line, f"{manifest.title}: {cores_text(cores)} is "
+                           f"more than a spec simulates ({MAX_WORKERS:,} workers a replica)")
             if estimated is not None:
                 component.workers = Fact(estimated.workers, estimated.why)
             return
+        if zero is None and quantity(values.get("cpu")) == 0:
+            zero = seen
     estimated = estimate(None, component.guess.tech, "")
     if estimated is not None:
         component.workers = Fact(estimated.workers, estimated.why)
+    elif zero is not None:
+        component.workers = Fact(1, f"{MARK}: {zero.file}:{zero.line} ({zero.field}) is 0 "
+                                 "cores, which says nothing of the requests one replica serves "
+                                 "at once; set them")
 
 
 def _health(manifest: Manifest, component: Component, container: dict[str, Any],
