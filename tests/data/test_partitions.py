@@ -199,3 +199,46 @@ def test_partitions_count_the_window_not_the_drain() -> None:
     assert sum(p["delivered"] for p in partitions) == q["delivered"]
     assert sum(p["lag_end"] for p in partitions) == q["backlog_end"]
     assert all(p["lag_end"] <= p["lag_max"] for p in partitions)
+
+
+def failing_run(max_deliveries: int, error: float, at: float) -> dict[str, object]:
+    """One partition, one member, 100 ms records at 2/s committed after each; the member's
+    replica crashes at `at` and is back 1 s later."""
+    components = topic(1, 1, work="100ms", error=error,
+                       delivery={"guarantee": "at_least_once", "commit_interval": "0s",
+                                 "max_deliveries": max_deliveries, "dead_letter": "dlq"})
+    components["dlq"] = {"kind": "queue"}
+    return run(components,
+               [{"name": "w", "to": "orders.publish", "rate": "2/s", "arrivals": "constant"}],
+               faults=[{"target": "worker[0]", "at": f"{at}s", "for": "1s", "crash": True}],
+               duration="10s", traces=1000)["queues"]["orders->worker.process"]
+
+
+def test_a_crash_is_no_failure_and_the_next_consumer_counts_failures_from_zero() -> None:
+    """Every delivery fails, 3 at most: the record the crash cut short (at 5.15 s, in its
+    second delivery) failed once before it; the crash is no failure (the count lived in the
+    dead consumer's memory), so after the restart it fails 3 more times before it is
+    dead-lettered. Nothing runs on the
+    crashed replica meanwhile (it took the next delivery at once, on the dead process,
+    when the crash was a counted failure), and each record is dead-lettered once (a
+    recovered record's offset is committed: the records dead-lettered before the crash
+    came round again, 25 dead letters of 19 records)."""
+    q = failing_run(3, 1.0, 5.15)
+    cut = next(t for t in q["traces"]
+               if any(d["status"] == "crashed" for d in t["deliveries"]))
+    statuses = [d["status"] for d in cut["deliveries"]]
+    assert statuses == ["error", "crashed", "error", "error", "error"]
+    assert cut["outcome"] == "dead_lettered"
+    starts = [d["start_s"] for t in q["traces"] for d in t["deliveries"]]
+    assert not [s for s in starts if 5.15 <= s < 6.15]
+    assert q["dead_lettered"] == q["published"] - 1  # the last is still being retried
+
+
+def test_a_delivery_cut_short_by_a_crash_is_not_dead_lettered() -> None:
+    """max_deliveries 1 and no failure: the record in flight at the crash (5.05 s) is
+    processed after the restart, not dead-lettered (the crash counted as its one delivery)."""
+    q = failing_run(1, 0.0, 5.05)
+    assert q["dead_lettered"] == 0
+    cut = next(t for t in q["traces"]
+               if any(d["status"] == "crashed" for d in t["deliveries"]))
+    assert [d["status"] for d in cut["deliveries"]] == ["crashed", "ok"]

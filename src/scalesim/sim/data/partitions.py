@@ -8,7 +8,9 @@ record holds up its partition, and other partitions of the same member wait thei
 Offsets: at most once, a record's offset is committed when it is taken, so a failure loses
 it. At least once, processed offsets are committed every `commit_interval` (auto-commit) or
 after each record (0); a failed record is retried in place (it blocks its partition, as
-Spring Kafka's DefaultErrorHandler does) up to `max_deliveries`, then dead-lettered. When a
+Spring Kafka's DefaultErrorHandler does) up to `max_deliveries` failures, then dead-lettered;
+the failures are counted in the memory of the consumer retrying the record, so a delivery a
+crash cut short is no failure, and a restarted or new owner counts from 0. When a
 member's replica crashes, the group notices after `session_timeout` and rebalances; the
 crashed member's partitions resume from their last committed offset, so records processed
 since then are processed again (duplicates) — also when the member restarts before the
@@ -48,13 +50,17 @@ def partition_of(key: int, partitions: int) -> int:
 
 
 class Partition:
-    __slots__ = ("busy", "delivered", "index", "lag_max", "log", "next_offset", "owner",
-                 "paused_until", "pos")
+    __slots__ = ("busy", "delivered", "fails", "index", "lag_max", "log", "next_offset",
+                 "owner", "paused_until", "pos")
 
     def __init__(self, index: int) -> None:
         self.index = index
         self.log: deque[Message] = deque()  # from the committed offset on
         self.pos = 0  # index in `log` of the next record to process
+        # Failures of the record at `pos` (retried in place) counted toward max_deliveries
+        # by the consumer retrying it: Spring Kafka's error handler keeps them in that
+        # consumer thread's memory, so a crash, a restart or a new owner starts again at 0.
+        self.fails = 0
         self.next_offset = 0
         self.busy = False  # one of its records is being processed
         self.owner = -1  # member index; -1 = nobody
@@ -134,7 +140,10 @@ class PartitionedSubscription(Consumption):
         self.pumping = False
 
     def _alive(self, member: Member) -> bool:
-        return self.alive[member.replica]
+        """The member's process runs. Its replica is down before the group hears of it (the
+        kernel fails a crashed replica's visits first): such a member takes no record and
+        counts no failure."""
+        return self.alive[member.replica] and self.replicas[member.replica].up
 
     def _next(self, kernel: Kernel, member: Member) -> None:
         """An idle, live member takes the next record of its partitions, round robin."""
@@ -182,13 +191,17 @@ class PartitionedSubscription(Consumption):
             pass  # the consumer died with it: the record stays uncommitted
         elif part.pos < len(part.log) and part.log[part.pos] is msg:
             limit = self.settings.max_deliveries
-            if cause == OK:
+            if cause != OK:
+                part.fails += 1
+            if cause == OK or (limit and part.fails >= limit):
+                # Done with: processed, or dead-lettered and skipped past (Spring Kafka
+                # commits a recovered record's offset too, `ackAfterHandle`).
                 part.pos += 1
+                part.fails = 0
+                if cause != OK:
+                    self.dead_letter_it(kernel, msg)
                 if self.settings.commit_interval <= 0.0:
                     self._commit(part)
-            elif limit and msg.deliveries >= limit:
-                part.pos += 1  # skipped past; its offset is committed with the others
-                self.dead_letter_it(kernel, msg)
         self.wake(kernel, member)
         if part.owner >= 0 and part.owner != member.index:
             self.wake(kernel, self.members[part.owner])
@@ -242,7 +255,7 @@ class PartitionedSubscription(Consumption):
                 for part in member.partitions:
                     if graceful:
                         self._commit_on_revoke(part)
-                    part.pos = 0
+                    part.pos = part.fails = 0
 
     def session_expired(self, kernel: Kernel, replica: int) -> None:
         if not self.alive[replica]:
@@ -264,6 +277,8 @@ class PartitionedSubscription(Consumption):
         for part in self.partitions:
             changes = target[part.index] != part.owner
             moved += changes
+            if changes:  # its next owner's consumer has counted no failure of it
+                part.fails = 0
             if changes or not self.group.cooperative:
                 self._commit_on_revoke(part)
                 part.paused_until = max(part.paused_until, now + pause)
