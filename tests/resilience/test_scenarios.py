@@ -149,3 +149,40 @@ def test_readiness_probes_detect_a_crash_within_period_times_threshold() -> None
     # at most 6 s of traffic.
     crashed = result["requests"]["failed_by_cause"]["crashed"]
     assert 0 < crashed <= 300 * 6 / 3 * 1.2
+
+
+def _probed(work: dict, fault: dict) -> dict:
+    """api (2 replicas of 2 workers, a readiness probe every 5 s, 2 failures in a row take a
+    replica out) at 50/s; `fault` from 10 s."""
+    api = {"replicas": 2, "workers": 2, "operations": {"get": work},
+           "health": {"readiness": {"period": "5s", "failure_threshold": 2}}}
+    db = {"replicas": 2, "workers": "unlimited", "operations": {"q": {"work": "5ms"}}}
+    return run({"api": api, "db": db}, [{"name": "w", "to": "api.get", "rate": "50/s"}],
+               faults=[{"at": "10s", **fault}], duration="40s")
+
+
+def _not_ready(result: dict, replica: int) -> list[float]:
+    return [e["t_s"] for e in result["events"]
+            if e["event"] == "not_ready" and e["replica"] == replica]
+
+
+def test_readiness_sees_a_replica_slowed_by_a_latency_fault() -> None:
+    """api[0]'s work takes 2 s more from 10 s: its 2 workers finish 1 visit a second while 25/s
+    arrive, so a probe queued behind them waits far past its 1 s timeout. The probes at 15 s
+    and 20 s fail: out of rotation at 20 s (it stayed in rotation throughout when the probe
+    judged the wait by the spec's 5 ms of work)."""
+    result = _probed({"work": "5ms"}, {"target": "api[0]", "for": "20s", "latency": "+2s"})
+    assert _not_ready(result, 0)[:1] == [20.0]
+    assert _not_ready(result, 1) == []
+
+
+def test_readiness_sees_workers_held_by_a_slow_dependency() -> None:
+    """db answers 2 s late from 10 s: api's workers are all held waiting on it (its own work
+    is 1 ms, all the probe knew). The probe at 15 s is the first to find every worker busy;
+    the one at 20 s finds them busy again and measures their hold (2 workers × 5 s / the
+    visits finished meanwhile: about 2 s each), so it and the one at 25 s fail and both
+    replicas leave rotation at 25 s (never before), one period later than a latency fault on
+    the replica itself, whose effect the probe knows at once."""
+    result = _probed({"work": "1ms", "calls": [{"to": "db.q"}]},
+                     {"target": "db", "latency": "+2s"})
+    assert _not_ready(result, 0)[:1] == _not_ready(result, 1)[:1] == [25.0]

@@ -1487,12 +1487,35 @@ class Kernel:
 
     def _probe_passes(self, comp: Comp, rep: Replica, timeout: float) -> bool:
         """A probe answers when the replica runs, is not paused, and would serve the probe
-        within its timeout: at once with a free worker, else after the queue ahead of it."""
+        within its timeout: at once with a free worker, else after the queue ahead of it,
+        each visit holding a worker for the mean work under the replica's latency faults, or
+        for what the workers took since the last probe when they were busy throughout (calls
+        to a slow dependency, a CPU shared by more visits than cores)."""
+        measured = self._measured_hold(comp, rep)
         if not rep.up or rep.paused:
             return False
         if rep.busy < comp.workers:
             return True
-        return float(rep.queued + 1) * comp.mean_work / comp.workers <= timeout
+        add = rep.work_add
+        hold = max(comp.mean_work * rep.work_mul + (add.mean if add is not None else 0.0),
+                   measured)
+        return float(rep.queued + 1) * hold / comp.workers <= timeout
+
+    def _measured_hold(self, comp: Comp, rep: Replica) -> float:
+        """How long a visit held a worker of `rep` since its last probe, by Little's law:
+        its workers × the time between the probes / the visits it finished meanwhile, when
+        every worker was busy at both probes (0 otherwise: not measured; infinite when it
+        finished none). Readiness and liveness probes share the measurement."""
+        now = self.now
+        if now > rep.probe_t:
+            full = rep.up and not rep.paused and rep.busy >= comp.workers
+            finished = rep.served - rep.probe_served
+            rep.probe_hold = 0.0 if not (full and rep.probe_full) else \
+                comp.workers * (now - rep.probe_t) / finished if finished else math.inf
+            rep.probe_t = now
+            rep.probe_served = rep.served
+            rep.probe_full = full
+        return rep.probe_hold
 
     def _probe_ready(self, target: tuple[Comp, Replica]) -> None:
         comp, rep = target

@@ -72,6 +72,10 @@ class Replica:
         "ops",
         "pause_started",
         "paused",
+        "probe_full",
+        "probe_hold",
+        "probe_served",
+        "probe_t",
         "processor",
         "queue",
         "ready",
@@ -128,6 +132,13 @@ class Replica:
         self.started = 0.0  # last (re)start, for the CrashLoopBackOff reset
         self.version = 0  # index of the component version it runs (0: the spec's own)
         self.retired = False  # taken out of the replica set: no probes, faults or traffic
+        # What its last probe saw, for the next (`Kernel._measured_hold`): when, `served`
+        # then, whether every worker was busy, and the mean hold measured over the period
+        # before it (0 = not measured: the workers were not busy throughout).
+        self.probe_t = 0.0
+        self.probe_served = 0
+        self.probe_full = False
+        self.probe_hold = 0.0
 
     def stalled(self, now: float) -> float:
         """Seconds this replica has been paused so far."""
