@@ -37,6 +37,7 @@ from scalesim.sweep.plan import (
     Loader,
     Planner,
     autoscaled_replicas,
+    capacity_ordered,
     plan_document,
     plan_scopes,
     quiet,
@@ -380,7 +381,7 @@ def plan_command(
     if total <= 0.0:
         raise typer.BadParameter(f"{rate!r}: the load to plan for must be above 0",
                                  param_hint="--rate")
-    axes = parse_axes(vary)
+    axes = capacity_ordered(parse_axes(vary))
     system = load_or_exit(file, overrides)
     try:
         autoscaled_replicas(system, axes)

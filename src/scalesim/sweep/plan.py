@@ -139,6 +139,20 @@ def rate_overrides(system: System, rate: float) -> list[str]:
     return out
 
 
+def capacity_ordered(axes: Sequence[Axis]) -> list[Axis]:
+    """Each axis of quantities with its values ascending (repeats dropped): the search takes
+    an axis' last value for its most capacity and bisects along it, so `8,5,2` or `8..1`
+    must read as `2,5,8`. An axis with a value that is no quantity keeps its order."""
+    out = []
+    for axis in axes:
+        numbers = {value: quantity(value) for value in axis.values}
+        known = {value: number for value, number in numbers.items() if number is not None}
+        ordered = sorted(known, key=known.__getitem__) if len(known) == len(numbers) \
+            else axis.values
+        out.append(Axis(axis.path, tuple(ordered)))
+    return out
+
+
 def autoscaled_replicas(system: System, axes: Sequence[Axis]) -> None:
     """A ValueError naming an axis that varies `replicas` of a component with `autoscale`:
     there `replicas` is only the count it starts with (docs/control.md), the HPA decides the
