@@ -9,7 +9,7 @@ and the names of what draws, so the parts the two designs share draw the same nu
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -44,6 +44,11 @@ class Delta:
     b_ci: Interval | None = None
 
     @property
+    def has_intervals(self) -> bool:
+        """Both sides have 95 % intervals: they, not the 1 % rule, judge the difference."""
+        return self.a_ci is not None and self.b_ci is not None
+
+    @property
     def within_noise(self) -> bool:
         """Both sides have intervals and they overlap: the difference may be chance."""
         if self.a_ci is None or self.b_ci is None:
@@ -63,12 +68,15 @@ class Delta:
 
     @property
     def verdict(self) -> str:
-        """better / worse / same, or changed (no preferred direction) / n/a."""
+        """better / worse / same, or changed (no preferred direction) / n/a. With intervals
+        on both sides, disjoint ones are a difference and overlapping ones are not; without,
+        a change under SAME_WITHIN is the same."""
         change, relative = self.change, self.relative
         if change is None:
             return "n/a"
-        if abs(change) < 1e-12 or (relative is not None and abs(relative) < SAME_WITHIN) \
-                or self.within_noise:
+        if abs(change) < 1e-12 or self.within_noise or (
+                not self.has_intervals and relative is not None
+                and abs(relative) < SAME_WITHIN):
             return "same"
         if self.better is None:
             return "changed"
@@ -76,7 +84,7 @@ class Delta:
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "change": self.change, "relative": self.relative,
-                "verdict": self.verdict}
+                "within_noise": self.within_noise, "verdict": self.verdict}
 
 
 LATENCY = ("p50", "p95", "p99", "p999")
@@ -172,7 +180,19 @@ def deltas(a: dict[str, Any], b: dict[str, Any]) -> list[Delta]:
                                  None)]
     out += _queue_lags(a, b)
     order = ("system", "workload", "component", "call", "queue")
-    return sorted(out, key=lambda d: (order.index(d.scope.split(" ", 1)[0]), d.scope))
+    return _shared_intervals(sorted(out, key=lambda d: (order.index(d.scope.split(" ", 1)[0]),
+                                                        d.scope)))
+
+
+def _shared_intervals(rows: list[Delta]) -> list[Delta]:
+    """A row without intervals that shows the same metric with the same numbers as a system
+    row with them (one workload's p99 is the system's) takes those intervals: one
+    measurement, judged one way wherever it appears."""
+    known = {(d.metric, d.a, d.b): (d.a_ci, d.b_ci) for d in rows
+             if d.scope == "system" and d.has_intervals}
+    return [replace(d, a_ci=known[key][0], b_ci=known[key][1])
+            if not d.has_intervals and (key := (d.metric, d.a, d.b)) in known else d
+            for d in rows]
 
 
 def _queue_lags(a: dict[str, Any], b: dict[str, Any]) -> list[Delta]:
@@ -184,8 +204,10 @@ def _queue_lags(a: dict[str, Any], b: dict[str, Any]) -> list[Delta]:
 
 
 # What decides which design is better, in order of weight: the SLO, then these.
+# (latency by the numbers `ci95` gives intervals for, so replicated runs judge each by them)
 DECIDING = (("goodput_rps", "goodput"), ("error_rate", "error rate"),
-            ("latency_p99_ms", "p99 latency"))
+            ("latency_p99_ms", "p99 latency"), ("latency_p50_ms", "p50 latency"),
+            ("latency_mean_ms", "mean latency"))
 
 
 @dataclass(frozen=True)
@@ -225,9 +247,8 @@ def verdict(a: dict[str, Any], b: dict[str, Any],
     goodput, error rate and p99 latency (B better if none is worse and one is better).
     Degraded answers are reported as the trade-off they are, never as a loss."""
     system = {d.metric: d for d in deltas(a, b) if d.scope == "system"}
-    reasons = [f"{text} {shown(metric, system[metric].a)} → "
-               f"{shown(metric, system[metric].b)} ({system[metric].verdict})"
-               for metric, text in DECIDING if system[metric].verdict in ("better", "worse")]
+    reasons = [_reason(text, system[metric]) for metric, text in DECIDING
+               if system[metric].verdict in ("better", "worse")]
     slo_a, slo_b = a.get("slo", {}).get("met"), b.get("slo", {}).get("met")
     verdicts = {system[metric].verdict for metric, _ in DECIDING}
     better: Literal["a", "b"] | None
@@ -254,6 +275,13 @@ def verdict(a: dict[str, Any], b: dict[str, Any],
         winner, loser = (labels[1], labels[0]) if better == "b" else (labels[0], labels[1])
         summary = f"{winner} is better than {loser}"
     return Verdict(better, summary, tuple(reasons))
+
+
+def _reason(text: str, d: Delta) -> str:
+    """A deciding number that differs: 'mean latency 22.63 ms → 26.87 ms (worse, 95 %
+    intervals disjoint)'."""
+    basis = ", 95 % intervals disjoint" if d.has_intervals else ""
+    return f"{text} {shown(d.metric, d.a)} → {shown(d.metric, d.b)} ({d.verdict}{basis})"
 
 
 def cautions(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
@@ -283,17 +311,21 @@ def print_comparison(a: dict[str, Any], b: dict[str, Any], labels: tuple[str, st
     console.print(Text(judged.summary, style="bold green" if judged.better else "bold"))
     for reason in judged.reasons:
         console.print(f"  - {reason}", highlight=False)
+    replicated = "ci95" in a and "ci95" in b
+    compared = deltas(a, b)
     rows: list[list[Cell]] = []
-    for d in deltas(a, b):
+    for d in compared:
         if d.verdict in ("same", "n/a"):
             continue
         style = "green" if d.verdict == "better" else "red" if d.verdict == "worse" else ""
         relative = "—" if d.relative is None else f"{d.relative * 100:+.1f}%"
+        unsure = " (no CI)" if replicated and not d.has_intervals else ""
         rows.append([d.scope, d.metric, shown(d.metric, d.a), shown(d.metric, d.b), relative,
-                     Text(d.verdict, style=style)])
+                     Text(d.verdict + unsure, style=style)])
     noise = ("one replication each: a difference of a few per cent can be chance; -r 5 "
              "gives intervals, and numbers whose intervals overlap count as the same"
-             if runs == {1} else "numbers whose 95 % intervals overlap count as the same")
+             if runs == {1} else "numbers whose 95 % intervals overlap count as the same, "
+             "disjoint ones differ; a row marked no CI has none and differs by 1 % or more")
     if rows:
         console.print(fitted(f"What differs ({noise})", [
             Column("scope", right=False), Column("metric", right=False), Column(labels[0]),
@@ -301,6 +333,11 @@ def print_comparison(a: dict[str, Any], b: dict[str, Any], labels: tuple[str, st
             console.width))
     else:
         console.print(f"Nothing differs by {SAME_WITHIN:.0%} or more ({noise}).")
+    noisy = [f"{d.scope} {d.metric} {shown(d.metric, d.a)} → {shown(d.metric, d.b)}"
+             for d in compared if d.within_noise and d.change]
+    if noisy:
+        console.print(f"Within noise (95 % intervals overlap): {'; '.join(noisy)}.",
+                      highlight=False)
 
 
 def comparison(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
