@@ -388,9 +388,10 @@ class Planner:
             return (math.inf, math.inf, math.inf)
         if len(values) < 2:
             return (estimate, -math.inf, math.inf)
-        if q is None:
+        if q is None:  # none below 0, nor an error rate above 1, as the result's ci95
             low, high = ci95(values)
-            return (estimate, low, high)
+            return (estimate, max(0.0, low), min(1.0 if name == "error_rate" else math.inf,
+                                                 high))
         low, high = quantile_ci95(pooled, hists, q)
         return (estimate, low * 1e3, high * 1e3)
 
