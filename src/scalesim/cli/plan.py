@@ -227,14 +227,7 @@ def _print_verdict(doc: dict[str, Any], console: Console) -> None:
     elif doc["plan"] is None and doc.get("reach") is not None:
         _print_reach(doc, console)
     elif doc["plan"] is None and doc.get("capacity_floor"):
-        top = ", ".join(f"{a['path']}={a['values'][-1]}" for a in doc["axes"])
-        console.print("[red]No capacity meets the SLO:[/red] even at the top of every range "
-                      f"({shown(top)}) the estimate misses {_misses(doc['capacity_floor'])}, "
-                      f"and the last step up each range moved that by less than "
-                      f"{STUCK_SHARE:.0%} of the miss: the work itself takes that long (its "
-                      "own time, with nothing left waiting), so more capacity cannot meet this "
-                      "target. Relax the SLO or make the work faster; `scalesim estimate` "
-                      "shows where the time goes.")
+        _print_floor(doc, console)
     elif doc["plan"] is None:
         behind = sorted({name for c in doc["candidates"]
                          for name in (c.get("simulated") or {}).get("behind", [])})
@@ -250,6 +243,55 @@ def _print_verdict(doc: dict[str, Any], console: Console) -> None:
                       f"({doc['analytic_evaluations']} estimates, "
                       f"{doc['simulated_candidates']} simulated).")
         _warn_plan(doc, untried, console)
+
+
+def _print_floor(doc: dict[str, Any], console: Console) -> None:
+    """Targets no capacity meets (`capacity_floor`): a latency the work's own time sets, an
+    error rate made of failures that do not come from waiting, named by their cause."""
+    top = ", ".join(f"{a['path']}={a['values'][-1]}" for a in doc["axes"])
+    floor = doc["capacity_floor"]
+    console.print("[red]No capacity meets the SLO:[/red] even at the top of every range "
+                  f"({shown(top)}) the estimate misses {_misses(floor)}, and the last step "
+                  f"up each range moved that by less than {STUCK_SHARE:.0%} of the miss.")
+    if any(m["name"] != "error_rate" for m in floor):
+        console.print("The work itself takes that long (its own time, with nothing left "
+                      "waiting), so more capacity cannot meet this target. Relax the SLO or "
+                      "make the work faster; `scalesim estimate` shows where the time goes.")
+    if any(m["name"] == "error_rate" for m in floor):
+        console.print(shown(_error_cause(doc)), highlight=False)
+
+
+# What a failure's cause asks of the design, where more capacity does not lift it ({where}:
+# the components that refused by it).
+CAUSE_ADVICE = {
+    "rate_limited": "a rate_limit lets through the same rate whatever the capacity: raise "
+                    "{limits} or relax the error_rate target",
+    "error": "the operations' own error_rate, which no capacity lowers: make them fail less "
+             "or relax the error_rate target",
+}
+
+
+def _error_cause(doc: dict[str, Any]) -> str:
+    """What the failures of the simulated candidate with the most capacity that missed its
+    error rate were, by cause, and what to change; the estimate's word without one."""
+    missed = [c for c in doc["candidates"] if any(
+        m["name"] == "error_rate" for m in (c.get("simulated") or {}).get("missed", []))]
+    if not missed:
+        return ("These errors do not come from waiting; `scalesim estimate` shows which "
+                "component refuses or fails them.")
+    simulated = missed[-1]["simulated"]  # candidates are cheapest first
+    causes = simulated.get("failed_by_cause") or {}
+    total = sum(causes.values())
+    shares = ", ".join(f"{name} {count / total:.0%}" for name, count in causes.items())
+    cause = next(iter(causes), "")
+    where = [name for name, refused in simulated.get("refused_by_cause", {}).items()
+             if cause in refused]
+    limits = " or ".join(f"components.{name}.rate_limit" for name in where) or "the rate_limit"
+    advice = CAUSE_ADVICE.get(cause, "see `scalesim simulate`'s failed_by_cause for where")
+    at = f", refused at {', '.join(where)}" if where else ""
+    return (f"The failures do not come from waiting: simulated at "
+            f"{_assigned(missed[-1]['values'])}, the failed requests were {shares}{at}: "
+            f"{advice.format(limits=limits)}.")
 
 
 def _assigned(values: dict[str, str]) -> str:

@@ -37,6 +37,7 @@ from scalesim.analytic.estimate import Model
 from scalesim.analytic.load import peak_rate
 from scalesim.sim.metrics import PERCENTILES, Histogram, combined
 from scalesim.sim.partial import Partial, ReplicationSummary, replication_summary
+from scalesim.sim.plan import CAUSE_NAMES, OK
 from scalesim.sim.stats import ci95, quantile_ci95
 from scalesim.spec.errors import SpecError
 from scalesim.spec.model import Slo, System, slo_target_label
@@ -61,6 +62,10 @@ class Verdict:
     stopped: str | None = None  # a safety limit ended a replication: a clear miss
     behind: tuple[str, ...] = ()  # queue subscriptions whose backlog grew (a miss unless allowed)
     missed: tuple[str, ...] = ()  # the target labels whose estimate is over the target
+    # the failed requests of all workloads by cause, and the refusals at each component's
+    # door by cause (only those that happened): what an error rate is made of
+    failed_by_cause: dict[str, int] = field(default_factory=dict)
+    refused_by_cause: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -327,7 +332,10 @@ class Planner:
                     own[started + index] = self._own_runs(system, outcome)
             started += batch
             assert merged.pooled is not None
-            judged = self._judge(merged.pooled, [own[r] for r in range(started)])
+            judged = dataclasses.replace(
+                self._judge(merged.pooled, [own[r] for r in range(started)]),
+                failed_by_cause=failed_by_cause(merged.pooled),
+                refused_by_cause=refused_by_cause(merged.pooled))
             verdict = self._with_backlog(judged, falling_behind(system, merged.pooled))
             if verdict.decided or started >= self.most:
                 return verdict
@@ -586,6 +594,25 @@ class Planner:
         return candidate
 
 
+def failed_by_cause(pooled: Partial) -> dict[str, int]:
+    """The failed requests of every workload by cause, the causes that happened, the most
+    frequent first."""
+    counts = [sum(column) for column in zip(*(w.by_cause for w in pooled.workloads),
+                                            strict=True)]
+    return _nonzero({name: counts[i] for i, name in enumerate(CAUSE_NAMES) if i != OK})
+
+
+def refused_by_cause(pooled: Partial) -> dict[str, dict[str, int]]:
+    """Per component that refused any, its refusals at the door by cause."""
+    out = {c.name: _nonzero(dict(zip(CAUSE_NAMES, c.refusals, strict=True)))
+           for c in pooled.components}
+    return {name: causes for name, causes in out.items() if causes}
+
+
+def _nonzero(counts: Mapping[str, int]) -> dict[str, int]:
+    return dict(sorted(((k, v) for k, v in counts.items() if v), key=lambda kv: -kv[1]))
+
+
 def quiet(load: Loader) -> Probe:
     """`load`, with None instead of a SpecError: a value past what the spec takes."""
     def probe(overrides: Sequence[str]) -> System | None:
@@ -688,6 +715,8 @@ def _entry(c: Candidate, targets: Mapping[str, Target]) -> dict[str, Any]:
             "met": c.verdict.met, "decided": c.verdict.decided,
             "replications": c.verdict.replications, "stopped": c.verdict.stopped,
             "behind": list(c.verdict.behind),
+            "failed_by_cause": c.verdict.failed_by_cause,
+            "refused_by_cause": c.verdict.refused_by_cause,
             "missed": [target_miss(targets[label], intervals[label][0])
                        for label in c.verdict.missed],
             "ci95": {k: [_rounded(x) for x in v]
