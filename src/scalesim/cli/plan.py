@@ -208,7 +208,7 @@ def print_plan(doc: dict[str, Any], console: Console) -> None:
         reps = "" if simulated is None else str(simulated["replications"])
         verdict = _verdict_cell(c, doc.get("overloaded", []))
         chosen = doc["plan"] is not None and c["values"] == doc["plan"]["values"]
-        table.add_row(*map(Text, c["values"].values()), f"{c['cost_per_hour']:g}",
+        table.add_row(*map(Text, c["values"].values()), _cost_cell(c),
                       Text(_estimate_cell(c)), Text(evidence), reps,
                       Text(f"{verdict} ◀ plan", style="bold green") if chosen
                       else Text(verdict))
@@ -239,7 +239,7 @@ def _print_verdict(doc: dict[str, Any], console: Console) -> None:
     else:
         chosen = _assigned(doc["plan"]["values"])
         console.print(f"Plan: [bold]{shown(chosen)}[/bold], "
-                      f"{doc['plan']['cost_per_hour']:g} per hour "
+                      f"{doc['plan']['cost_per_hour']:g} per hour{_run_cost(doc['plan'])} "
                       f"({doc['analytic_evaluations']} estimates, "
                       f"{doc['simulated_candidates']} simulated).")
         _warn_plan(doc, untried, console)
@@ -292,6 +292,25 @@ def _error_cause(doc: dict[str, Any]) -> str:
     return (f"The failures do not come from waiting: simulated at "
             f"{_assigned(missed[-1]['values'])}, the failed requests were {shares}{at}: "
             f"{advice.format(limits=limits)}.")
+
+
+def _cost_cell(c: dict[str, Any]) -> str:
+    """The cost per hour at the replicas the spec starts with, and what a run with
+    autoscaling used: '0.2 (run 1.35)'."""
+    run = c.get("run_cost_per_hour")
+    return f"{c['cost_per_hour']:g}" + ("" if run is None else f" (run {run:.3g})")
+
+
+def _run_cost(plan: dict[str, Any]) -> str:
+    """For a plan with autoscaled components: that its cost is at the starting replicas,
+    and what the run used (the replicas the HPA kept, on average)."""
+    run = plan.get("run_cost_per_hour")
+    if run is None:
+        return ""
+    used = ", ".join(f"{name} {count:.3g}" for name, count in
+                     plan["simulated"]["replicas_used"].items())
+    return (f" at the starting replicas; with its autoscaling the run used {run:.3g} per "
+            f"hour (mean replicas: {used})")
 
 
 def _assigned(values: dict[str, str]) -> str:

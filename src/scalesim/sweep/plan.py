@@ -35,6 +35,7 @@ from typing import Any
 from scalesim.analytic.capacity import behind, overloaded
 from scalesim.analytic.estimate import Model
 from scalesim.analytic.load import peak_rate
+from scalesim.sim.control.results import fleet_of
 from scalesim.sim.metrics import PERCENTILES, Histogram, combined
 from scalesim.sim.partial import Partial, ReplicationSummary, replication_summary
 from scalesim.sim.plan import CAUSE_NAMES, OK
@@ -66,6 +67,9 @@ class Verdict:
     # door by cause (only those that happened): what an error rate is made of
     failed_by_cause: dict[str, int] = field(default_factory=dict)
     refused_by_cause: dict[str, dict[str, int]] = field(default_factory=dict)
+    # per autoscaled component, the replicas the run paid for on average (scheduled
+    # replica-seconds over the window): what its cost is with the HPA at work
+    replicas_used: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -80,6 +84,7 @@ class Candidate:
     # estimate: name -> offered load ρ ≥ 1, the most loaded first
     behind: list[str] = field(default_factory=list)  # of those, what no request waits for
     verdict: Verdict | None = None
+    run_cost: float | None = None  # simulated with autoscaling: the cost at the replicas used
 
     @property
     def overloaded_by(self) -> list[str]:
@@ -248,10 +253,14 @@ class Planner:
             self.seen[config] = Candidate(config, values, self._cost(values))
         return self.seen[config]
 
-    def _cost(self, values: Mapping[str, str]) -> float:
+    def _cost(self, values: Mapping[str, str], used: Mapping[str, float] | None = None
+              ) -> float:
+        """The cost per hour of `values`, each component at its `replicas`, or (`used`) at
+        the replicas a run used on average."""
         system = self.load(_overrides(values))
+        replicas = used or {}
         cost = sum(self.prices.get(name, 1.0 if c.cost_per_replica_hour is None
-                                   else c.cost_per_replica_hour) * c.replicas
+                                   else c.cost_per_replica_hour) * replicas.get(name, c.replicas)
                    for name, c in system.components.items())
         for path, value in values.items():
             number = quantity(value)
@@ -335,7 +344,8 @@ class Planner:
             judged = dataclasses.replace(
                 self._judge(merged.pooled, [own[r] for r in range(started)]),
                 failed_by_cause=failed_by_cause(merged.pooled),
-                refused_by_cause=refused_by_cause(merged.pooled))
+                refused_by_cause=refused_by_cause(merged.pooled),
+                replicas_used=replicas_used(system, merged.pooled))
             verdict = self._with_backlog(judged, falling_behind(system, merged.pooled))
             if verdict.decided or started >= self.most:
                 return verdict
@@ -454,6 +464,9 @@ class Planner:
             if self.progress is not None:
                 self.progress(candidate)
             candidate.verdict = self.simulate(candidate)
+            if candidate.verdict.replicas_used:
+                candidate.run_cost = self._cost(candidate.values,
+                                                candidate.verdict.replicas_used)
             if self.progress is not None:
                 self.progress(candidate)
             simulated += 1
@@ -609,6 +622,18 @@ def refused_by_cause(pooled: Partial) -> dict[str, dict[str, int]]:
     return {name: causes for name, causes in out.items() if causes}
 
 
+def replicas_used(system: System, pooled: Partial) -> dict[str, float]:
+    """Per component with an autoscale, its mean replicas on a node over the window (what
+    is paid for), all replications."""
+    out = {}
+    window = system.simulation.duration * pooled.replications
+    for name, component in system.components.items():
+        fleet = fleet_of(pooled.control, name)
+        if component.autoscale is not None and fleet is not None and window > 0:
+            out[name] = fleet.scheduled_seconds / window
+    return out
+
+
 def _nonzero(counts: Mapping[str, int]) -> dict[str, int]:
     return dict(sorted(((k, v) for k, v in counts.items() if v), key=lambda kv: -kv[1]))
 
@@ -700,6 +725,8 @@ def plan_document(plan: Plan, axes: Sequence[Axis], rate: float,
 def _entry(c: Candidate, targets: Mapping[str, Target]) -> dict[str, Any]:
     """One candidate in the plan's document."""
     out: dict[str, Any] = {"values": c.values, "cost_per_hour": round(c.cost, 6),
+                           "run_cost_per_hour": None if c.run_cost is None
+                           else round(c.run_cost, 6),
                            "analytic_met": c.analytic_met,
                            "analytic_overloaded": c.overloaded,
                            "analytic_overloaded_by": c.overloaded_by,
@@ -715,6 +742,7 @@ def _entry(c: Candidate, targets: Mapping[str, Target]) -> dict[str, Any]:
             "met": c.verdict.met, "decided": c.verdict.decided,
             "replications": c.verdict.replications, "stopped": c.verdict.stopped,
             "behind": list(c.verdict.behind),
+            "replicas_used": {k: round(v, 6) for k, v in c.verdict.replicas_used.items()},
             "failed_by_cause": c.verdict.failed_by_cause,
             "refused_by_cause": c.verdict.refused_by_cause,
             "missed": [target_miss(targets[label], intervals[label][0])
