@@ -88,3 +88,15 @@ def test_the_terminal_names_the_rows_within_noise(tmp_path: Path) -> None:
     print_comparison(a, b, ("A", "B"), Console(file=out, width=300))
     noisy = next(line for line in out.getvalue().splitlines() if line.startswith("Within noise"))
     assert "system latency_p99_ms" in noisy and "workload w latency_p99_ms" in noisy
+
+
+def test_a_share_changes_in_percentage_points(tmp_path: Path) -> None:
+    """86.86 % -> 69.52 % utilization is -17.34 pp, as the page and report.md say, not the
+    relative -20.0 %."""
+    a = _result(tmp_path)
+    b = copy.deepcopy(a)
+    a["components"]["s"]["utilization"], b["components"]["s"]["utilization"] = 0.8686, 0.6952
+    out = io.StringIO()
+    print_comparison(a, b, ("A", "B"), Console(file=out, width=300))
+    row = next(line for line in out.getvalue().splitlines() if "utilization" in line)
+    assert "-17.34 pp" in row and "-20.0%" not in row

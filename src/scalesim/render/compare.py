@@ -318,10 +318,9 @@ def print_comparison(a: dict[str, Any], b: dict[str, Any], labels: tuple[str, st
         if d.verdict in ("same", "n/a"):
             continue
         style = "green" if d.verdict == "better" else "red" if d.verdict == "worse" else ""
-        relative = "—" if d.relative is None else f"{d.relative * 100:+.1f}%"
         unsure = " (no CI)" if replicated and not d.has_intervals else ""
-        rows.append([d.scope, d.metric, shown(d.metric, d.a), shown(d.metric, d.b), relative,
-                     Text(d.verdict + unsure, style=style)])
+        rows.append([d.scope, d.metric, shown(d.metric, d.a), shown(d.metric, d.b),
+                     _change(d), Text(d.verdict + unsure, style=style)])
     noise = ("one replication each: a difference of a few per cent can be chance; -r 5 "
              "gives intervals, and numbers whose intervals overlap count as the same"
              if runs == {1} else "numbers whose 95 % intervals overlap count as the same, "
@@ -338,6 +337,14 @@ def print_comparison(a: dict[str, Any], b: dict[str, Any], labels: tuple[str, st
     if noisy:
         console.print(f"Within noise (95 % intervals overlap): {'; '.join(noisy)}.",
                       highlight=False)
+
+
+def _change(d: Delta) -> str:
+    """A row's change as the page shows it: a share's in percentage points (86.86 % ->
+    69.52 % is -17.34 pp, not -20.0 %), any other number's relative to A."""
+    if d.metric in SHARES:
+        return shown(d.metric, d.change, signed=True)
+    return "—" if d.relative is None else f"{d.relative * 100:+.1f}%"
 
 
 def comparison(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
