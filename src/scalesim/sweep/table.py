@@ -74,24 +74,33 @@ def knees(axes: Sequence[Axis], rows: Sequence[dict[str, Any]]) -> list[dict[str
     groups: dict[tuple[tuple[str, str], ...], list[dict[str, Any]]] = {}
     for r in rows:
         groups.setdefault(tuple((a.path, r[a.path]) for a in axes[1:]), []).append(r)
-    out = []
-    for others, members in groups.items():
-        xs = [quantity(r[first]) or 0.0 for r in members]
-        ys = [r[KNEE_METRIC] for r in members]
-        found = knee_depth(xs, ys)
-        if found is None or not beyond_noise(members[found[0]], found[1]):
-            continue
-        index = found[0]
-        finite = [y for y in ys if y is not None and math.isfinite(y)]
-        bend = "turns_up" if finite[-1] > finite[0] else "levels_off"
-        settled = _settled_before(members, index) if bend == "turns_up" else index
-        if settled is not None:
-            at = members[settled]
-            out.append({"path": first, "value": at[first], "others": dict(others),
-                        "metric": KNEE_METRIC, "metric_value": at[KNEE_METRIC],
-                        "point": at["point"], "kneedle_point": members[index]["point"],
-                        "bend": bend})
-    return out
+    found = (_knee(first, others, members) for others, members in groups.items())
+    return [knee for knee in found if knee is not None]
+
+
+def _knee(first: str, others: tuple[tuple[str, str], ...],
+          members: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """The knee of one curve, if it has one beyond its noise. A falling curve is taken
+    without its `unsettled` points (the overloaded ones at little capacity): their huge p99
+    would tilt the chord and pull Kneedle's point to the first point after them."""
+    finite = [r[KNEE_METRIC] for r in members
+              if r[KNEE_METRIC] is not None and math.isfinite(r[KNEE_METRIC])]
+    if not finite:
+        return None
+    bend = "turns_up" if finite[-1] > finite[0] else "levels_off"
+    curve = members if bend == "turns_up" else [r for r in members if not unsettled(r)]
+    found = knee_depth([quantity(r[first]) or 0.0 for r in curve],
+                       [r[KNEE_METRIC] for r in curve])
+    if found is None or not beyond_noise(curve[found[0]], found[1]):
+        return None
+    index = found[0]
+    settled = _settled_before(curve, index) if bend == "turns_up" else index
+    if settled is None:
+        return None
+    at = curve[settled]
+    return {"path": first, "value": at[first], "others": dict(others), "metric": KNEE_METRIC,
+            "metric_value": at[KNEE_METRIC], "point": at["point"],
+            "kneedle_point": curve[index]["point"], "bend": bend}
 
 
 def beyond_noise(r: dict[str, Any], depth: float) -> bool:
