@@ -15,7 +15,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from scalesim.cli import app
-from scalesim.render.compare import deltas, print_comparison
+from scalesim.render.compare import comparison, deltas, print_comparison
 
 # M/M/4 at 350/s: 10 ms of work against 10.3 ms takes ρ from 0.875 to 0.90 and the
 # theoretical p99 from 99.8 to 127.0 ms, a real regression.
@@ -100,3 +100,24 @@ def test_a_share_changes_in_percentage_points(tmp_path: Path) -> None:
     print_comparison(a, b, ("A", "B"), Console(file=out, width=300))
     row = next(line for line in out.getvalue().splitlines() if "utilization" in line)
     assert "-17.34 pp" in row and "-20.0%" not in row
+
+
+def test_different_seeds_without_intervals_name_no_winner(tmp_path: Path) -> None:
+    """Two runs of one design with different seeds differ by chance: 2.4 % more goodput in a
+    run without intervals is no win; with one seed (common random numbers) or with disjoint
+    intervals on both sides it is."""
+    a = _result(tmp_path)
+    b = copy.deepcopy(a)
+    b["goodput_rps"] = a["goodput_rps"] * 1.024
+    b["seed"] = a["seed"] + 1
+    del b["ci95"], b["replications"]
+    judged = comparison(a, b)["verdict"]
+    assert judged["better"] is None
+    assert judged["summary"].startswith("no difference beyond what different seeds alone")
+    assert any(r.startswith("goodput") and "the seeds alone can give this" in r
+               for r in judged["reasons"])
+    b["seed"] = a["seed"]
+    assert comparison(a, b)["verdict"]["better"] == "b"
+    b["seed"], b["ci95"] = a["seed"] + 1, copy.deepcopy(a["ci95"])
+    b["ci95"]["goodput_rps"] = [a["ci95"]["goodput_rps"][1] + 1, b["goodput_rps"] + 1]
+    assert comparison(a, b)["verdict"]["better"] == "b"

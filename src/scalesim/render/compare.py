@@ -244,13 +244,18 @@ def _figure(value: float, signed: bool) -> str:
 def verdict(a: dict[str, Any], b: dict[str, Any],
             labels: tuple[str, str] = ("A", "B")) -> Verdict:
     """Which design does better where it matters: the SLO if only one meets it, else
-    goodput, error rate and p99 latency (B better if none is worse and one is better).
-    Degraded answers are reported as the trade-off they are, never as a loss."""
+    goodput, error rate and latency (B better if none is worse and one is better). Runs of
+    different seeds share no random numbers, so a number there decides only by intervals
+    on both sides; without them its difference is what the seeds alone may give. Degraded
+    answers are reported as the trade-off they are, never as a loss."""
     system = {d.metric: d for d in deltas(a, b) if d.scope == "system"}
-    reasons = [_reason(text, system[metric]) for metric, text in DECIDING
-               if system[metric].verdict in ("better", "worse")]
+    crn = a["seed"] == b["seed"]
+    deciding = [(text, system[metric]) for metric, text in DECIDING]
+    reasons = [_reason(text, d, crn) for text, d in deciding if d.verdict in ("better", "worse")]
+    verdicts = {d.verdict for _, d in deciding if crn or d.has_intervals}
+    seeds_only = any(d.verdict in ("better", "worse") and not d.has_intervals and not crn
+                     for _, d in deciding)
     slo_a, slo_b = a.get("slo", {}).get("met"), b.get("slo", {}).get("met")
-    verdicts = {system[metric].verdict for metric, _ in DECIDING}
     better: Literal["a", "b"] | None
     if slo_a is not None and slo_b is not None and slo_a != slo_b:
         better = "b" if slo_b else "a"
@@ -268,19 +273,30 @@ def verdict(a: dict[str, Any], b: dict[str, Any],
             reasons.append(f"trade-off: {label} answers {degraded / requests['total']:.1%} of "
                            "requests degraded, from a fallback (by design: an answer instead "
                            "of a failure or a wait)")
-    if better is None:
-        summary = ("no meaningful difference" if verdicts <= {"same", "n/a", "changed"}
-                   else f"mixed: neither {labels[0]} nor {labels[1]} is better on everything")
-    else:
+    return Verdict(better, _summary(better, verdicts, seeds_only, labels), tuple(reasons))
+
+
+def _summary(better: Literal["a", "b"] | None, verdicts: set[str], seeds_only: bool,
+             labels: tuple[str, str]) -> str:
+    """The verdict's headline, from the deciding numbers that count."""
+    if better is not None:
         winner, loser = (labels[1], labels[0]) if better == "b" else (labels[0], labels[1])
-        summary = f"{winner} is better than {loser}"
-    return Verdict(better, summary, tuple(reasons))
+        return f"{winner} is better than {loser}"
+    if not verdicts <= {"same", "n/a", "changed"}:
+        return f"mixed: neither {labels[0]} nor {labels[1]} is better on everything"
+    if seeds_only:
+        return ("no difference beyond what different seeds alone can give: rerun both with "
+                "one seed, or both with replications (-r) for intervals")
+    return "no meaningful difference"
 
 
-def _reason(text: str, d: Delta) -> str:
+def _reason(text: str, d: Delta, crn: bool) -> str:
     """A deciding number that differs: 'mean latency 22.63 ms → 26.87 ms (worse, 95 %
-    intervals disjoint)'."""
-    basis = ", 95 % intervals disjoint" if d.has_intervals else ""
+    intervals disjoint)'; without intervals and with different seeds, not a difference the
+    verdict counts."""
+    basis = ", 95 % intervals disjoint" if d.has_intervals else "" if crn else \
+        "; the seeds differ and there are no intervals on both sides: the seeds alone can " \
+        "give this"
     return f"{text} {shown(d.metric, d.a)} → {shown(d.metric, d.b)} ({d.verdict}{basis})"
 
 
