@@ -434,6 +434,11 @@ def plan_command(
 ) -> None:
     """Find the cheapest configuration of the varied fields (replicas, workers…) that meets
     the SLO at the given load: estimated first, confirmed by simulation."""
+    if max_replications < replications:  # it would be silently raised to -r
+        raise typer.BadParameter(
+            f"{max_replications} is below --replications {replications}, which every candidate "
+            "starts with: give at least as many, or fewer --replications",
+            param_hint="--max-replications")
     target = None if slo is None else parse_slo(slo)
     try:
         total = parse_rate(rate)
@@ -461,7 +466,7 @@ def plan_command(
         typer.echo(f"error: {printable(f'{file}: {error}')}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     chosen_seed = system.simulation.seed if seed is None else seed
-    most = max(replications, max_replications)
+    most = max_replications
     simulated = 0
 
     def progress(candidate: Candidate) -> None:
