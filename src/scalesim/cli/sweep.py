@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from scalesim.budget import Estimate, estimate_runs
+from scalesim.budget import BUDGET_S, Estimate, estimate_runs, human
 from scalesim.cli.options import Dask, Jobs, Replications, replication_override
 from scalesim.cli.outputs import (
     OutputError,
@@ -80,9 +80,17 @@ def refuse_over_budget(what: str, cost: Estimate, remedy: str) -> None:
     if not cost.over:
         return
     err.print("[red]refused[/red]: " + cost.batch_refusal(what, remedy,
-                                                          "pass --force to run it anyway"),
-              highlight=False)
+                                                          "pass --force to run it anyway")
+              + _in_seconds(cost), highlight=False)
     raise typer.Exit(EXIT_SAFETY_STOP)
+
+
+def _in_seconds(cost: Estimate) -> str:
+    """The wall time against the budget in seconds, when the refusal's rounded units show
+    them alike ('about 10 min … over the 10 min budget' does not say by how much)."""
+    if cost.wall_s <= BUDGET_S or human(cost.wall_s) != human(BUDGET_S):
+        return ""
+    return f" Its wall time is estimated at {cost.wall_s:,.0f} s, against {BUDGET_S:,.0f} s."
 
 
 def point_runs(file: Path, overrides: list[str], points: list[Point]) -> list[PointRun]:
