@@ -263,8 +263,9 @@ def compare_command(
     """Compare two designs side by side, with a verdict.
 
     Specs run with the same seed (common random numbers), so differences come from the
-    change. With several replications a system number whose 95 % intervals overlap counts
-    as the same. Prints the verdict and what changed; -o writes the HTML page too."""
+    change. With several replications a number whose 95 % intervals overlap counts as the
+    same and one whose intervals are disjoint as a difference. Prints the verdict and what
+    changed; -o writes the HTML page too."""
     if out is not None:
         checked_output(out, check_html)
     systems: list[System | None] = [
