@@ -20,7 +20,7 @@ from scalesim.sim.metrics import PERCENTILES, Histogram, combined
 from scalesim.sim.partial import CI_METRICS, Partial, Sample, pooled_latency
 from scalesim.sim.plan import CAUSE_NAMES, OK
 from scalesim.sim.rounded import clean, latency_summary
-from scalesim.sim.stats import ci95, quantile_ci95
+from scalesim.sim.stats import ci95, possible, quantile_ci95
 from scalesim.spec.model import FAULT_EFFECTS, Slo, System
 
 FAILURE_CAUSES = CAUSE_NAMES[1:]
@@ -247,10 +247,10 @@ def _ci95(partial: Partial, pooled: Histogram) -> dict[str, Any]:
 
     def interval(bounds: tuple[float, float], top: float = math.inf,
                  scale: float = 1.0) -> list[float | None]:
-        low, high = bounds
-        if math.isnan(low) or math.isnan(high):  # nothing measured: no interval either
+        if math.isnan(bounds[0]) or math.isnan(bounds[1]):  # nothing measured: no interval
             return [None, None]
-        return [clean(max(0.0, low) * scale), clean(min(top, high) * scale)]
+        low, high = possible(bounds, top)
+        return [clean(low * scale), clean(high * scale)]
 
     hists = [run.latency for run in runs]
     latency = {key: interval(ci95([run.latency_ms[key] for run in runs])) if key == "mean"

@@ -31,6 +31,13 @@ def ci95(values: list[float]) -> tuple[float, float]:
     return (center - half, center + half)
 
 
+def possible(bounds: tuple[float, float], top: float = math.inf) -> tuple[float, float]:
+    """An interval cut to what a run can give: nothing below 0 (a latency, a rate, a share)
+    nor above `top` (1 for an error rate)."""
+    low, high = bounds
+    return max(0.0, low), min(top, high)
+
+
 def quantile_ci95(pooled: Histogram, runs: list[Histogram], q: float) -> tuple[float, float]:
     """The 95 % confidence interval of the q-quantile of all `runs` pooled (seconds), by
     inverting a confidence interval of the CDF: each replication's share of values at or

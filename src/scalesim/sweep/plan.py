@@ -39,7 +39,7 @@ from scalesim.sim.control.results import fleet_of
 from scalesim.sim.metrics import PERCENTILES, Histogram, combined
 from scalesim.sim.partial import Partial, ReplicationSummary, replication_summary
 from scalesim.sim.plan import CAUSE_NAMES, OK
-from scalesim.sim.stats import ci95, quantile_ci95
+from scalesim.sim.stats import ci95, possible, quantile_ci95
 from scalesim.spec.errors import SpecError
 from scalesim.spec.model import Slo, System, slo_target_label
 from scalesim.sweep.backlog import falling_behind
@@ -407,9 +407,8 @@ class Planner:
         if len(values) < 2:
             return (estimate, -math.inf, math.inf)
         if q is None:  # none below 0, nor an error rate above 1, as the result's ci95
-            low, high = ci95(values)
-            return (estimate, max(0.0, low), min(1.0 if name == "error_rate" else math.inf,
-                                                 high))
+            low, high = possible(ci95(values), 1.0 if name == "error_rate" else math.inf)
+            return (estimate, low, high)
         low, high = quantile_ci95(pooled, hists, q)
         return (estimate, low * 1e3, high * 1e3)
 
