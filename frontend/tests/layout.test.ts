@@ -175,9 +175,10 @@ describe("the replay's view", () => {
       height: Math.max(...ys) - Math.min(...ys) + NODE_H };
   };
 
-  // The replay's canvas in a 1280 × 800 window (styles.css .replay-row): 900 × 649 px, which
-  // the canvas takes in steps of 80 px (880 × 640) to choose its direction.
-  const [paneW, paneH] = [900, 649];
+  // The replay's canvas in a 1280 × 800 window (styles.css .replay-row) beside the summary's
+  // 320 px and a 15 px scrollbar: 944 × 649 px, which the canvas takes in steps of 80 px
+  // (960 × 640) to choose its direction.
+  const [paneW, paneH] = [944, 649];
   const stepped = (n: number) => Math.round(n / 80) * 80;
 
   it("shows up to five nodes in a chain whole at a readable zoom in the 1280 px replay pane", () => {
@@ -191,14 +192,17 @@ describe("the replay's view", () => {
     expect(readableView(bounds(autoLayout(chain(4), {}, "LR")), paneW, paneH, 0.15, READABLE_ZOOM)!.cut).toBe(true);
   });
 
-  it("keeps e-commerce readable in the 1280 px replay pane: top to bottom, at the readable zoom", () => {
+  it("shows e-commerce's 13 nodes whole at the readable zoom in the 1280 px replay pane", () => {
+    expect(shop.nodes).toHaveLength(13);
     const direction = bestDirection(shop, stepped(paneW), stepped(paneH));
     expect(direction).toBe("TB");
     const drawn = bounds(autoLayout(shop, {}, direction));
     expect(fitScale(autoLayout(shop, {}, direction), paneW, paneH) / 1.15).toBeLessThan(READABLE_ZOOM);  // whole, padded
     const view = readableView(drawn, paneW, paneH, 0.15, READABLE_ZOOM)!;
     expect(view.zoom).toBe(READABLE_ZOOM);
-    expect(drawn.y * view.zoom + view.y).toBeCloseTo((paneH - drawn.height * READABLE_ZOOM) / 2);  // it fits down
+    expect(view.cut).toBe(false);  // its six callees of a rank were 1,430 px wide: 1,073 at 0.75
+    expect(drawn.x * view.zoom + view.x).toBeCloseTo((paneW - drawn.width * READABLE_ZOOM) / 2);  // centred
+    expect(drawn.y * view.zoom + view.y).toBeCloseTo((paneH - drawn.height * READABLE_ZOOM) / 2);
     // a wider one shows from its callers on the left
     const wide = readableView({ ...drawn, width: 1430 }, paneW, paneH, 0.15, READABLE_ZOOM)!;
     expect(wide.cut).toBe(true);

@@ -342,12 +342,14 @@ def test_queue_traffic_replay_in_chromium(server: str) -> None:
 
 
 @pytest.mark.slow
-def test_a_small_design_replays_whole_at_1280_in_chromium(server: str) -> None:
-    """In a 1280 × 800 window the replay's canvas is tall enough for a chain of four
-    (work-queue), laid top to bottom, to show whole at a readable zoom: its last node stood
-    off the right edge of a 480 px tall pane."""
+@pytest.mark.parametrize("template", ["work-queue", "e-commerce"])
+def test_a_design_replays_whole_at_1280_in_chromium(server: str, template: str) -> None:
+    """In a 1280 × 800 window the replay's canvas shows a design whole at a readable zoom,
+    laid top to bottom: a chain of four (work-queue), whose last node stood off the right
+    edge of a 480 px tall pane, and e-commerce's 13 nodes, whose rank of six stood off the
+    right edge of the 900 px wide pane ("drag the canvas to see the rest")."""
     expect = pytest.importorskip("playwright.sync_api").expect
-    with replayed(server, "work-queue") as page:
+    with replayed(server, template) as page:
         page.set_viewport_size({"width": 1280, "height": 800})
         canvas = page.locator(".replay-canvas")
         expect(canvas.get_by_test_id("canvas")).to_have_attribute("data-direction", "TB")
@@ -361,9 +363,12 @@ def test_a_small_design_replays_whole_at_1280_in_chromium(server: str) -> None:
             assert box["x"] + box["width"] <= pane["x"] + pane["width"]
             assert box["y"] + box["height"] <= pane["y"] + pane["height"]
             assert box["width"] >= 0.75 * 180  # a readable zoom: nodes are 180 px wide
+        # the rank's nodes closer together, a fan-out's labels still clear of one another
+        labels = [label.bounding_box() for label in canvas.locator(".edge-label").all()]
+        assert not any(overlap(a, b) for i, a in enumerate(labels) for b in labels[i + 1:])
         slider = page.get_by_test_id("replay-slider").bounding_box()
         assert slider and slider["y"] + slider["height"] <= 800  # the slider still in view
-        shot(page, "23-small-design-replay-1280")
+        shot(page, f"23-{template}-replay-1280")
 
 
 @pytest.mark.slow

@@ -11,11 +11,13 @@ export const NODE_H = 78;
 export type Direction = "LR" | "TB";
 
 /** Room between ranks: left to right it holds an edge's label (up to 165 px wide) between
- * the columns; top to bottom the label sits between rows, so less is needed, but the
- * nodes of a rank stand further apart so that the labels of a fan-out do not overlap. */
+ * the columns; top to bottom the label sits between rows, so less is needed. Top to bottom
+ * the labels of a fan-out stand side by side by their callees, 78.4 % of the way across
+ * (labelShare, 70 % along the curve): 32 px between nodes puts them 166 px apart, clear of
+ * each other, and no further, so that a wide rank (e-commerce's six) still fits the pane. */
 const SPACING: Record<Direction, { nodesep: number; ranksep: number }> = {
   LR: { nodesep: 40, ranksep: 200 },
-  TB: { nodesep: 70, ranksep: 110 },
+  TB: { nodesep: 32, ranksep: 110 },
 };
 
 /** The most a fit zooms in: a small system is drawn at this zoom, not blown up to the pane. */
