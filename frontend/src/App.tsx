@@ -4,6 +4,7 @@ import { useEffect, useState } from "react";
 import { api, ApiError, type TemplateCard } from "./api";
 import { findingsInPageWords } from "./model/budget";
 import { ComparePage } from "./pages/Compare";
+import { Notice } from "./components/Notice";
 import { DesignPage } from "./pages/Design";
 import { GalleryPage } from "./pages/Gallery";
 import { GeneratePage } from "./pages/Generate";
@@ -36,7 +37,7 @@ export function App() {
   const [opening, setOpening] = useState(false);
   const [schema, setSchema] = useState<Record<string, unknown> | null>(null);
   const [pattern, setPattern] = useState<string | null>(null);
-  const { text, parsed, setValidation, notice, load, undo, redo, designId } = useDesign();
+  const { text, parsed, setValidation, load, undo, redo, designId } = useDesign();
 
   useEffect(() => {
     // The address names the stored design the page shows: a reload or the link opens it
@@ -88,13 +89,8 @@ export function App() {
     return () => window.removeEventListener("keydown", keys);
   }, [undo, redo]);
   // A notice is about the page it was given on ("applied …: run the simulation again",
-  // "refused …"): another page drops it, so that it covers none of that page's controls.
+  // "refused …"): another page drops it, since it says nothing about that page.
   useEffect(() => { useDesign.setState({ notice: null }); }, [page]);
-  useEffect(() => {
-    if (!notice) return;
-    const timer = setTimeout(() => useDesign.setState({ notice: null }), 6000);
-    return () => clearTimeout(timer);
-  }, [notice]);
 
   const go = (next: Page) => { window.location.hash = routeHash(next, useDesign.getState().designId); };
   const openTemplate = (t: TemplateCard) => { if (mayDiscard()) { load(t.spec, t.id); go("design"); } };
@@ -112,7 +108,10 @@ export function App() {
         <nav>{PAGES.map((p) => (
           <a key={p} href={routeHash(p, designId)} className={p === page ? "active" : ""} data-page={p}>{p[0].toUpperCase() + p.slice(1)}</a>
         ))}</nav>
-        <span className="design-name">{text ? useDesign.getState().name : ""}</span>
+        <div className="header-end">
+          <Notice />
+          <span className="design-name" title={text ? useDesign.getState().name : undefined}>{text ? useDesign.getState().name : ""}</span>
+        </div>
       </header>
       <main>
         {needsDesign ? empty : page === "gallery" ? <GalleryPage onOpen={openTemplate} onPattern={(id) => setPattern(id)} />
@@ -123,7 +122,6 @@ export function App() {
           : <HistoryPage onOpened={() => go("design")} onRun={() => go("simulate")} />}
       </main>
       {pattern !== null && <PatternDrawer initial={pattern} onClose={() => setPattern(null)} onTemplate={(id) => void openTemplateById(id)} />}
-      {notice && <div className={`notice ${notice.kind}`} role="status" onClick={() => useDesign.setState({ notice: null })}>{notice.text}</div>}
     </div>
   );
 }

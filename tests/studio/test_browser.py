@@ -5,6 +5,7 @@ screenshot of every page (saved under test-artifacts/studio/, gitignored)."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import socket
@@ -603,6 +604,53 @@ def test_a_yaml_syntax_error_in_chromium(server: str) -> None:
                 box = control.bounding_box()
                 assert not overlap(box, notice.bounding_box()), control.inner_text()
         shot(page, "16-syntax-error")
+
+
+LONG_NOTICE = "could not check the spec: " + " ".join(
+    f"reason {i}, a sentence long enough to wrap the notice" for i in range(12))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [1280, 800])
+def test_a_notice_of_any_length_covers_no_control_in_chromium(server: str, width: int) -> None:
+    """A notice stays within the header, beside the design's name, whatever its length: one
+    of three lines (a queue added) reached down over the Design page's status at 1280 px and
+    over Undo and Redo at 800. A longer one scrolls inside it, and stays while the pointer
+    rests on it, to be read."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    with gallery(server) as page:
+        page.set_viewport_size({"width": width, "height": 800})
+        opened(page, "work-queue")
+        notice = page.locator(".notice")
+        controls = "header a, .design-name, button, input, select, [data-testid=status]"
+
+        def covers_nothing() -> None:
+            box = notice.bounding_box()
+            header = page.locator("header").bounding_box()
+            assert box and header
+            assert header["y"] <= box["y"]
+            assert box["y"] + box["height"] <= header["y"] + header["height"]
+            for control in page.locator(controls).all():
+                if control.is_visible():
+                    assert not overlap(control.bounding_box(), box), control.inner_text()
+
+        page.get_by_label("kind of component to add").select_option("queue")
+        page.get_by_test_id("add-component").click()
+        expect(notice).to_contain_text("as its consumer (a queue needs one)")
+        covers_nothing()
+        page.route("**/api/validate", lambda route: route.fulfill(
+            status=500, content_type="application/json", body=json.dumps({"error": LONG_NOTICE})))
+        page.get_by_label("kind of component to add").select_option("service")
+        page.get_by_test_id("add-component").click()
+        expect(notice).to_have_text(LONG_NOTICE)  # all of it, a scroll away
+        covers_nothing()
+        shot(page, f"24-long-notice-{width}")
+        if width == 1280:
+            notice.hover()
+            page.wait_for_timeout(6500)  # past its 6 s
+            expect(notice).to_have_text(LONG_NOTICE)
+            page.mouse.move(5, 300)
+            expect(notice).to_have_count(0, timeout=8000)
 
 
 @pytest.mark.slow
