@@ -13,7 +13,17 @@ from scalesim.spec.control_checks import check_control
 from scalesim.spec.data import EventStore
 from scalesim.spec.demand import own_s
 from scalesim.spec.errors import Path, did_you_mean
-from scalesim.spec.model import Call, Fault, Kind, Operation, ParallelStep, Saga, SagaBlock, System
+from scalesim.spec.model import (
+    Call,
+    Component,
+    Fault,
+    Kind,
+    Operation,
+    ParallelStep,
+    Saga,
+    SagaBlock,
+    System,
+)
 
 Problem = tuple[Path, str]
 
@@ -94,11 +104,25 @@ def _check_kinds(system: System) -> list[Problem]:
             if component.group is not None and component.partitions is None:
                 problems.append(((*path, "group"), "a consumer group needs 'partitions' "
                                  "(a Kafka topic)"))
+            problems += _prefetch_on_partitions(component, path)
             if component.event_store is not None:
                 problems.append(((*path, "event_store"), "a queue cannot be an event store"))
         problems += _check_event_store(name, component.event_store, path,
                                        component.effective_operations)
     return problems
+
+
+def _prefetch_on_partitions(queue: Component, path: Path) -> list[Problem]:
+    """A partitioned topic's group members each take one record at a time (Kafka), so a
+    subscription's `prefetch` would change nothing: its parallelism is partitions × members."""
+    if queue.partitions is None:
+        return []
+    return [((*path, "consumers", index, "prefetch"),
+             "'prefetch' does not apply on a partitioned topic: each group member takes one "
+             "record at a time, so at most min(partitions, replicas × concurrency) are in "
+             "flight; raise 'partitions' or the subscription's 'concurrency' (members a "
+             "replica) instead")
+            for index, consumer in enumerate(queue.consumers) if consumer.prefetch is not None]
 
 
 def dead_letter_queues(system: System) -> set[str]:

@@ -137,10 +137,10 @@ def _more_in_flight(ctx: Context, queue: Component, index: int, needed: int) -> 
         partitions = needed
         changes.append(f"{needed} partitions")
     if most_in_flight(consumer, partitions, replicas) < needed:
-        if consumer.prefetch is not None:
-            changes.append(f"prefetch {math.ceil(needed / replicas)}")
-        elif queue.partitions is not None:
+        if queue.partitions is not None:  # members take one record each: no prefetch
             changes.append(f"concurrency {math.ceil(needed / replicas)} a replica")
+        elif consumer.prefetch is not None:
+            changes.append(f"prefetch {math.ceil(needed / replicas)}")
         else:
             changes.append(f"concurrency {needed}")
     return " and ".join(changes) if changes else "the consumer's own limit"
