@@ -46,3 +46,78 @@ def test_prefetch_on_a_partitioned_topic_is_refused_at_its_line() -> None:
 def test_prefetch_without_partitions_still_loads() -> None:
     system = load_spec_text(PARTITIONED.replace("    partitions: 4\n", ""))
     assert system.components["ev"].consumers[0].prefetch == 3
+
+
+IGNORED = """\
+scalesim: 1
+name: ign
+components:
+  api:
+    replicas: 2
+    rate_limit: {rate: 100/s, window: 60s}
+    load_shedding: {max_queue_wait: 100ms, codel_interval: 50ms}
+    operations:
+      get:
+        work: 1ms
+        calls:
+          - {to: ev.publish, timeout: 1s, bulkhead: {max_concurrent: 2, queue: 10, size: 5},
+             circuit_breaker: {open_for_max: 10s}}
+          - {to: w.h, bulkhead: {type: threadpool, max_wait: 1s}}
+  ev:
+    kind: queue
+    delivery: {guarantee: at_least_once, dedup_window: 1m}
+    consumers: [w.h]
+  w:
+    replicas: 2
+    rate_limit: {rate: 100/s, algorithm: sliding_window, burst: 10}
+    replication: {mode: async, writes: [h], acks: 1}
+    operations:
+      h: {work: 1ms}
+workloads:
+  - {name: w, to: api.get, rate: 10/s}
+"""
+
+
+def test_each_setting_that_does_not_apply_is_refused_at_its_own_line() -> None:
+    """Each names the field, why it does not apply and what would make it apply."""
+    calls = "components.api.operations.get.calls"
+    assert issues_of(IGNORED) == [
+        "s.yaml:6:31: components.api.rate_limit.window: 'window' does not apply to a token "
+        "bucket; it applies with algorithm: sliding_window",
+        "s.yaml:7:44: components.api.load_shedding.codel_interval: 'codel_interval' does not "
+        "apply with 'max_queue_wait'; it applies to CoDel: 'codel_target' in place of "
+        "'max_queue_wait'",
+        f"s.yaml:12:73: {calls}[0].bulkhead.queue: 'queue' does not apply to a semaphore "
+        "bulkhead; it applies to a thread pool (type: threadpool)",
+        f"s.yaml:12:84: {calls}[0].bulkhead.size: 'size' does not apply to a semaphore "
+        "bulkhead; it applies to a thread pool (type: threadpool)",
+        f"s.yaml:13:32: {calls}[0].circuit_breaker.open_for_max: 'open_for_max' does not "
+        "apply to a constant wait (open_for_multiplier 1): it caps a growing one; it applies "
+        "with 'open_for_multiplier' above 1",
+        f"s.yaml:14:52: {calls}[1].bulkhead.max_wait: 'max_wait' does not apply to a "
+        "threadpool bulkhead; it applies to a semaphore (type: semaphore, the default)",
+        "s.yaml:17:42: components.ev.delivery.dedup_window: 'dedup_window' does not apply to "
+        "at_least_once delivery: only an effectively-once consumer skips what it processed; "
+        "it applies with guarantee: effectively_once",
+        "s.yaml:21:58: components.w.rate_limit.burst: 'burst' does not apply to a sliding "
+        "window; it applies with algorithm: token_bucket (the default)",
+        "s.yaml:22:45: components.w.replication.acks: 'acks' does not apply to async "
+        "replication"]
+
+
+def test_what_applies_loads_and_defaults_are_never_refused() -> None:
+    """The same settings where they apply; and a type whose other fields keep their
+    defaults (a threadpool's max_concurrent of 25, say) is no error."""
+    fixed = (IGNORED.replace("{rate: 100/s, window: 60s}",
+                             "{rate: 100/s, algorithm: sliding_window, window: 60s}")
+             .replace("max_queue_wait: 100ms", "codel_target: 5ms")
+             .replace("bulkhead: {max_concurrent: 2, queue: 10, size: 5}",
+                      "bulkhead: {type: threadpool, queue: 10, size: 5}")
+             .replace("{open_for_max: 10s}", "{open_for_multiplier: 2, open_for_max: 10s}")
+             .replace("{type: threadpool, max_wait: 1s}", "{max_concurrent: 3, max_wait: 1s}")
+             .replace("at_least_once, dedup_window", "effectively_once, dedup_window")
+             .replace("algorithm: sliding_window, burst: 10", "burst: 10")
+             .replace("mode: async, writes: [h], acks: 1", "mode: sync, writes: [h], acks: 1"))
+    system = load_spec_text(fixed)
+    call = system.components["api"].operations["get"].calls[0]
+    assert call.bulkhead is not None and call.bulkhead.max_concurrent == 25  # its default

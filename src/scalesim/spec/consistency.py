@@ -19,17 +19,17 @@ from pydantic import Field, model_validator
 
 from scalesim.spec.data import OperationRef
 from scalesim.spec.dists import ZERO, Distribution
-from scalesim.spec.types import Count, Fraction, Name, Number, PositiveDuration, Strict
+from scalesim.spec.types import (
+    Count,
+    Fraction,
+    Name,
+    Number,
+    PositiveDuration,
+    Strict,
+    refuse_unused,
+)
 
 JITTER_FACTOR = 1.2  # client-go leaderelection.JitterFactor: a candidate's poll gap factor
-
-
-def _unused(model: Strict, allowed: set[str], why: str) -> None:
-    """Refuse fields set that the chosen mode never reads."""
-    extra = sorted(model.model_fields_set - allowed)
-    if extra:
-        verb = "does" if len(extra) == 1 else "do"
-        raise ValueError(f"{', '.join(repr(f) for f in extra)} {verb} not apply {why}")
 
 
 class Replication(Strict):
@@ -80,13 +80,15 @@ class Replication(Strict):
     def _fields_of_the_mode(self) -> Replication:
         common = {"mode", "writes", "write", "ack"}
         if self.mode == "quorum":
-            _unused(self, common | {"n", "w", "r", "read", "response"},
-                    "to leaderless quorums")
+            refuse_unused(self, self.model_fields_set - (common | {"n", "w", "r", "read",
+                                                                   "response"}),
+                          "to leaderless quorums")
             if self.n is not None and max(self.w, self.r) > self.n:
                 raise ValueError(f"w ({self.w}) and r ({self.r}) cannot exceed n ({self.n})")
         else:
             own = {"sync": {"acks"}, "semi_sync": {"semi_sync_timeout"}}.get(self.mode, set())
-            _unused(self, common | {"reads", "apply"} | own, f"to {self.mode} replication")
+            refuse_unused(self, self.model_fields_set - (common | {"reads", "apply"} | own),
+                          f"to {self.mode} replication")
         return self
 
 
@@ -140,8 +142,9 @@ class LeaderElection(Strict):
         lease = {"lease_duration", "renew_deadline", "retry_period", "release_on_cancel"}
         raft = {"heartbeat", "election_timeout", "election_timeout_max", "check_quorum",
                 "pre_vote"}
-        _unused(self, {"type", "operations"} | (lease if self.type == "lease" else raft),
-                f"to a {self.type} election")
+        refuse_unused(self, self.model_fields_set - ({"type", "operations"}
+                                                     | (lease if self.type == "lease" else raft)),
+                      f"to a {self.type} election")
         if self.type == "lease":
             if self.lease_duration != math.floor(self.lease_duration):
                 raise ValueError("lease_duration must be whole seconds: the Lease stores "

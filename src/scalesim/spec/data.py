@@ -13,7 +13,15 @@ from pydantic import Field, field_validator, model_validator
 
 from scalesim.spec import bounds
 from scalesim.spec.dists import ZERO, Distribution
-from scalesim.spec.types import Count, Duration, Fraction, Name, PositiveDuration, Strict
+from scalesim.spec.types import (
+    Count,
+    Duration,
+    Fraction,
+    Name,
+    PositiveDuration,
+    Strict,
+    refuse_unused,
+)
 
 MAX_VISIBILITY_TIMEOUT = 12 * 3600.0  # SQS VisibilityTimeout's maximum, 12 hours
 
@@ -102,6 +110,14 @@ class Delivery(Strict):
     commit_interval: Duration = Field(
         5.0, description="with partitions: how often processed offsets are committed "
         "(Kafka auto.commit.interval.ms, 5 s); 0 = after every message")
+
+    @model_validator(mode="after")
+    def _dedup_of_effectively_once(self) -> Delivery:
+        if self.guarantee != "effectively_once":
+            refuse_unused(self, {"dedup_window"}, f"to {self.guarantee} delivery: only an "
+                          "effectively-once consumer skips what it processed",
+                          "with guarantee: effectively_once")
+        return self
 
     @field_validator("visibility_timeout")
     @classmethod

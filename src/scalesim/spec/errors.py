@@ -36,6 +36,17 @@ class SpecError(Exception):
         super().__init__("\n".join(str(issue) for issue in self.issues))
 
 
+class FieldProblems(ValueError):
+    """A model's problems with its own fields, each at a path below the model (() for the
+    model itself): the loader reports each at the field's line, where the person must edit,
+    rather than all at the model's."""
+
+    def __init__(self, problems: Sequence[tuple[Path, str]]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(f"{dotted(path)}: {message}" if path else message
+                                   for path, message in self.problems))
+
+
 def printable(text: str) -> str:
     """`text` safe to show on a terminal: control and other invisible characters (an escape
     sequence in a name, say) are written as Python escapes, e.g. \\x1b."""

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from scalesim.spec.bounds import MAX_SPEC_BYTES, TooLarge, read_at_most
 from scalesim.spec.checks import check_system
 from scalesim.spec.errors import (
+    FieldProblems,
     Path,
     SpecError,
     SpecIssue,
@@ -231,7 +232,8 @@ class Locator:
         for error in errors:
             if _union_member(error):
                 unions.setdefault(self._data_path(tuple(error["loc"]), False), []).append(error)
-        issues = [self.pydantic_issue(e) for e in errors if not _union_member(e)]
+        issues = [issue for e in errors if not _union_member(e)
+                  for issue in self._issues_of(e)]
         for path, members in unions.items():
             words = [e for e in members if e["type"] == "literal_error"]
             others = [e for e in members if e["type"] != "literal_error"]
@@ -245,6 +247,15 @@ class Locator:
             issues.append(self.issue(path, f"Input should be {', or '.join(wanted)} "
                                            f"(got {got!r}){hint}"))
         return issues
+
+    def _issues_of(self, error: Any) -> list[SpecIssue]:
+        """The issues of one pydantic error: one per field a model's FieldProblems names,
+        each at its field, else the error's own."""
+        raised = error.get("ctx", {}).get("error")
+        if not isinstance(raised, FieldProblems):
+            return [self.pydantic_issue(error)]
+        path = self._data_path(tuple(error["loc"]), missing=False)
+        return [self.issue((*path, *below), message) for below, message in raised.problems]
 
     def pydantic_issue(self, error: Any) -> SpecIssue:
         kind = error["type"]

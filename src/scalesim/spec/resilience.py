@@ -21,6 +21,7 @@ from scalesim.spec.types import (
     PositiveDuration,
     Rate,
     Strict,
+    refuse_unused,
 )
 
 # Why a call or request failed: the keys of `failed_by_cause` in the result, in this order.
@@ -111,6 +112,13 @@ class CircuitBreaker(Strict):
             raise ValueError("a circuit-breaker threshold must be above 0% (and at most 100%)")
         return value
 
+    @model_validator(mode="after")
+    def _cap_of_a_growing_wait(self) -> CircuitBreaker:
+        if self.open_for_multiplier == 1.0:
+            refuse_unused(self, {"open_for_max"}, "to a constant wait (open_for_multiplier 1): "
+                          "it caps a growing one", "with 'open_for_multiplier' above 1")
+        return self
+
 
 class Bulkhead(Strict):
     """Isolation of one dependency (Resilience4j Bulkhead / ThreadPoolBulkhead).
@@ -125,6 +133,16 @@ class Bulkhead(Strict):
     size: Count = Field(10, ge=1, le=bounds.MAX_CONCURRENCY)
     queue: Count = Field(100, ge=0, le=bounds.MAX_QUEUE)
     scope: Literal["replica", "service"] = "replica"
+
+    @model_validator(mode="after")
+    def _fields_of_the_type(self) -> Bulkhead:
+        if self.type == "semaphore":
+            refuse_unused(self, {"size", "queue"}, "to a semaphore bulkhead",
+                          "to a thread pool (type: threadpool)")
+        else:
+            refuse_unused(self, {"max_concurrent", "max_wait"}, "to a threadpool bulkhead",
+                          "to a semaphore (type: semaphore, the default)")
+        return self
 
 
 class Hedge(Strict):
@@ -175,6 +193,16 @@ class RateLimit(Strict):
     scope: Literal["component", "replica"] = "component"
     per_workload: Flag = Field(False, description="each workload (client) has its own limit")
 
+    @model_validator(mode="after")
+    def _fields_of_the_algorithm(self) -> RateLimit:
+        if self.algorithm == "token_bucket":
+            refuse_unused(self, {"window"}, "to a token bucket",
+                          "with algorithm: sliding_window")
+        else:
+            refuse_unused(self, {"burst"}, "to a sliding window",
+                          "with algorithm: token_bucket (the default)")
+        return self
+
 
 class LoadShedding(Strict):
     """Refuse work that has waited too long: a bound on the queue wait, or CoDel (drop when the
@@ -188,6 +216,9 @@ class LoadShedding(Strict):
     def _one_policy(self) -> LoadShedding:
         if (self.max_queue_wait is None) == (self.codel_target is None):
             raise ValueError("give exactly one of 'max_queue_wait' or 'codel_target'")
+        if self.codel_target is None:
+            refuse_unused(self, {"codel_interval"}, "with 'max_queue_wait'",
+                          "to CoDel: 'codel_target' in place of 'max_queue_wait'")
         return self
 
 

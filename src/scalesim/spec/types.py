@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic import Strict as NoCoercion
 
+from scalesim.spec.errors import FieldProblems, Path
 from scalesim.spec.units import (
     DURATION_PATTERN,
     RATE_PATTERN,
@@ -64,3 +66,23 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
                               allow_inf_nan=False)
+
+
+def unused_fields(model: BaseModel, fields: Iterable[str], why: str,
+                  applies: str = "") -> list[tuple[Path, str]]:
+    """A problem for each of `fields` that the user wrote (`model_fields_set`: never a
+    default) though the model, as set, never reads it: at the field, saying `why` ("to a
+    semaphore bulkhead") and, when given, what makes it apply (`applies`)."""
+    problems: list[tuple[Path, str]] = []
+    for name in sorted(set(fields) & model.model_fields_set):
+        written = type(model).model_fields[name].alias or name
+        hint = f"; it applies {applies}" if applies else ""
+        problems.append(((written,), f"'{written}' does not apply {why}{hint}"))
+    return problems
+
+
+def refuse_unused(model: BaseModel, fields: Iterable[str], why: str, applies: str = "") -> None:
+    """Raise the `unused_fields` problems, if any, each at its field (a model validator's)."""
+    problems = unused_fields(model, fields, why, applies)
+    if problems:
+        raise FieldProblems(problems)
