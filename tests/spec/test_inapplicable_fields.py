@@ -121,3 +121,30 @@ def test_what_applies_loads_and_defaults_are_never_refused() -> None:
     system = load_spec_text(fixed)
     call = system.components["api"].operations["get"].calls[0]
     assert call.bulkhead is not None and call.bulkhead.max_concurrent == 25  # its default
+
+
+LIVENESS = """\
+scalesim: 1
+name: live
+components:
+  w:
+    replicas: 2
+    health: {readiness: {success_threshold: 2}, liveness: {success_threshold: 5}}
+    operations:
+      h: {work: 1ms}
+workloads:
+  - {name: w, to: w.h, rate: 10/s}
+"""
+
+
+def test_a_liveness_success_threshold_other_than_one_is_refused() -> None:
+    """Kubernetes requires 1 for liveness; generate used to write 1 over the spec's 5."""
+    assert issues_of(LIVENESS) == [
+        "s.yaml:6:60: components.w.health.liveness.success_threshold: a liveness probe's "
+        "'success_threshold' must be 1: Kubernetes requires 1 for liveness and startup probes "
+        "(one success ends a failure streak); use it on readiness"]
+    system = load_spec_text(LIVENESS.replace("liveness: {success_threshold: 5}",
+                                             "liveness: {success_threshold: 1}"))
+    health = system.components["w"].health
+    assert health is not None and health.readiness is not None
+    assert health.readiness.success_threshold == 2

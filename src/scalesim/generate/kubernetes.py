@@ -178,7 +178,7 @@ class KubernetesBuilder:
                 "timeoutSeconds": value(name, key + "timeoutSeconds",
                                         whole_seconds(probe.timeout)),
                 "successThreshold": value(name, key + "successThreshold",
-                                          1 if which == "liveness" else probe.success_threshold),
+                                          probe.success_threshold),
                 "failureThreshold": value(name, key + "failureThreshold",
                                           probe.failure_threshold)}
 

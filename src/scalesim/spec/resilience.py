@@ -12,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from scalesim.spec import bounds
 from scalesim.spec.dists import Distribution
+from scalesim.spec.errors import FieldProblems
 from scalesim.spec.types import (
     Count,
     Duration,
@@ -259,3 +260,13 @@ class Health(Strict):
     readiness: Probe | None = None
     liveness: Probe | None = None
     restart_delay: Duration = 10.0
+
+    @model_validator(mode="after")
+    def _one_success_revives(self) -> Health:
+        """Kubernetes refuses a liveness probe whose successThreshold is not 1."""
+        if self.liveness is not None and self.liveness.success_threshold != 1:
+            raise FieldProblems([(("liveness", "success_threshold"),
+                                  "a liveness probe's 'success_threshold' must be 1: "
+                                  "Kubernetes requires 1 for liveness and startup probes "
+                                  "(one success ends a failure streak); use it on readiness")])
+        return self
