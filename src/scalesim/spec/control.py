@@ -16,7 +16,9 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 
 from scalesim.spec.dists import Distribution
+from scalesim.spec.errors import FieldProblems
 from scalesim.spec.types import Duration, Fraction, Name, PositiveDuration, Rate, Strict
+from scalesim.spec.units import format_duration
 
 MAX_POLICY_PERIOD = 1800.0  # HPAScalingPolicy.periodSeconds, validated by the API server
 MAX_STABILIZATION = 3600.0  # HPAScalingRules.stabilizationWindowSeconds
@@ -209,8 +211,20 @@ class Autoscale(Strict):
             _check_whole_seconds(getattr(self, name), f"'{name}'")
         ratio = self.window / self.sync_period
         if self.window > self.sync_period and abs(ratio - round(ratio)) > 1e-9:
-            raise ValueError("'window' must be at most 'sync_period' or a whole multiple of it")
+            raise self._window_off_the_syncs()
         return self
+
+    def _window_off_the_syncs(self) -> FieldProblems:
+        """The window must fit the syncs. A user who wrote only `sync_period` never chose the
+        window: say, at `sync_period`, that it kept its default, and which window fits."""
+        window, sync = format_duration(self.window), format_duration(self.sync_period)
+        rule = f"'window' ({window}) must be at most 'sync_period' ({sync}) or a whole " \
+            "multiple of it"
+        if "window" in self.model_fields_set:
+            return FieldProblems([(("window",), rule)])
+        return FieldProblems([(("sync_period",), (
+            f"{rule}, and 'window' was left at its default (metrics-server's resolution): "
+            f"set window: {sync} (or a whole multiple of it)"))])
 
     @property
     def queue_metrics(self) -> list[QueueMetric]:
