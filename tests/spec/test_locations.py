@@ -52,3 +52,23 @@ def test_a_missing_saga_field_is_still_named() -> None:
 def test_a_missing_top_level_field_is_still_named() -> None:
     text = SAGA_TWO_PIVOTS.replace("name: saga\n", "")
     assert "s.yaml:1:1: name: required field is missing" in issues_of(text)
+
+
+def test_each_saga_step_problem_is_at_its_field() -> None:
+    """Every offending field of every step, at its own line, and the saga's own problems
+    at the saga: before, only the first step's was reported, at the saga's line."""
+    text = SAGA_TWO_PIVOTS.replace(
+        "compensate: payments.refund}", "compensate: payments.refund, async: true}").replace(
+        "{name: ship, to: shipping.schedule, pivot: true}",
+        "{name: ship, to: shipping.schedule, pivot: true,\n"
+        "                   probability: 0.5, on_failure: continue}")
+    saga = "components.orders.operations.place.calls[0].saga"
+    plain = "a saga step is a plain call: remove '{}' (a step takes no 'async', " \
+        "'probability', 'on_failure' or 'outbox')"
+    assert issues_of(text) == [
+        f"s.yaml:10:13: {saga}: a saga has at most one pivot step",
+        f"s.yaml:13:84: {saga}.steps[0].async: step 0 (charge): " + plain.format("async"),
+        f"s.yaml:15:20: {saga}.steps[1].probability: step 1 (ship): "
+        + plain.format("probability"),
+        f"s.yaml:15:38: {saga}.steps[1].on_failure: step 1 (ship): "
+        + plain.format("on_failure")]

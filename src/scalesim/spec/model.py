@@ -31,6 +31,7 @@ from scalesim.spec.data import (
     Outbox,
 )
 from scalesim.spec.dists import ZERO, AnyDistribution, Distribution
+from scalesim.spec.errors import FieldProblems, Path
 from scalesim.spec.resilience import (
     CAUSES,
     Bulkhead,
@@ -146,6 +147,12 @@ class SagaStep(Call):
     def label(self) -> str:
         return self.name or self.to.rpartition(".")[2]
 
+    def unplain_fields(self) -> list[str]:
+        """The fields, as written, that make this step more than a plain call."""
+        unplain = {"async": self.async_, "probability": self.probability < 1.0,
+                   "on_failure": self.on_failure != "fail", "outbox": self.outbox is not None}
+        return [name for name, set_ in unplain.items() if set_]
+
     def as_call(self) -> Call:
         """The step's forward call alone (its values are already validated)."""
         fields = set(Call.model_fields) & self.model_fields_set
@@ -172,22 +179,26 @@ class Saga(Strict):
 
     @model_validator(mode="after")
     def _steps_are_plain_calls(self) -> Saga:
+        """Every problem at once, each at the field to change (the saga's own at the saga)."""
+        problems: list[tuple[Path, str]] = []
         pivots = [i for i, step in enumerate(self.steps) if step.pivot]
         if len(pivots) > 1:
-            raise ValueError("a saga has at most one pivot step")
+            problems.append(((), "a saga has at most one pivot step"))
         for index, step in enumerate(self.steps):
             where = f"step {index} ({step.label})"
-            if step.async_ or step.probability < 1.0 or step.on_failure != "fail" \
-                    or step.outbox is not None:
-                raise ValueError(f"{where}: a saga step is a plain call: no 'async', "
-                                 "'probability', 'on_failure' or 'outbox'")
+            problems += [(("steps", index, name), f"{where}: a saga step is a plain call: "
+                          f"remove '{name}' (a step takes no 'async', 'probability', "
+                          "'on_failure' or 'outbox')") for name in step.unplain_fields()]
             if pivots and index > pivots[0] and step.compensate is not None:
-                raise ValueError(f"{where} comes after the pivot, so it is retriable and never "
-                                 "compensated: remove its 'compensate' or move the pivot")
+                problems.append((("steps", index, "compensate"), f"{where} comes after the "
+                                 "pivot, so it is retriable and never compensated: remove its "
+                                 "'compensate' or move the pivot"))
         if (self.coordination == "choreography") != (self.via is not None):
-            raise ValueError("a choreographed saga needs 'via', the queue that carries its "
+            problems.append(((), "a choreographed saga needs 'via', the queue that carries its "
                              "events; an orchestrated one has none (its coordinator calls "
-                             "each step)")
+                             "each step)"))
+        if problems:
+            raise FieldProblems(problems)
         return self
 
     @property
