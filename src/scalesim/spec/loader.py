@@ -228,6 +228,7 @@ class Locator:
         """An issue per error, but one for a value that no member of a union with a word
         takes: `workers: 2.0` gave "Input should be 'unlimited'" and "Input should be a
         valid integer" as two problems."""
+        errors = self._intended(errors)
         unions: dict[Path, list[Any]] = {}
         for error in errors:
             if _union_member(error):
@@ -256,6 +257,39 @@ class Locator:
             return [self.pydantic_issue(error)]
         path = self._data_path(tuple(error["loc"]), missing=False)
         return [self.issue((*path, *below), message) for below, message in raised.problems]
+
+    def _intended(self, errors: list[Any]) -> list[Any]:
+        """`errors` without those of the union members the value was not meant for: a
+        member of another type (`keys: {count: 10, skew: -1}` is a mapping, not the integer
+        shorthand) or a pattern it does not start as (`after: p42` is a percentile, not a
+        duration). Members all refused for their type keep their errors (one line then
+        names every type the field takes)."""
+        branches: dict[tuple[Any, ...], dict[str, list[Any]]] = {}
+        for error in errors:
+            found = self._branch(error)
+            if found is not None:
+                branches.setdefault(found[0], {}).setdefault(found[1], []).append(error)
+        dropped: set[int] = set()
+        for members in branches.values():
+            if len(members) > 1:
+                kept = _meant(members)
+                dropped |= {id(e) for tag, errs in members.items() if tag not in kept
+                            for e in errs}
+        return [e for e in errors if id(e) not in dropped]
+
+    def _branch(self, error: Any) -> tuple[tuple[Any, ...], str] | None:
+        """(location of the union, member tag) of an error inside a union member: its last
+        location part that is not in the data (a missing field's own name aside)."""
+        loc = tuple(error["loc"])
+        if error["type"] == "missing":
+            loc = loc[:-1]
+        node, tag = self.data, None
+        for index, part in enumerate(loc):
+            if _holds(node, part):
+                node = node[part]
+            else:
+                tag = index
+        return None if tag is None else (loc[:tag], str(loc[tag]))
 
     def pydantic_issue(self, error: Any) -> SpecIssue:
         kind = error["type"]
@@ -287,9 +321,7 @@ class Locator:
         path: list[str | int] = []
         node = self.data
         for index, part in enumerate(loc):
-            in_dict = isinstance(node, dict) and part in node
-            in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
-            if in_dict or in_list:
+            if _holds(node, part):
                 path.append(part)
                 node = node[part]
             elif missing and index == len(loc) - 1 and isinstance(part, str) \
@@ -297,6 +329,14 @@ class Locator:
                     and isinstance(node, dict):
                 path.append(part)  # a missing field: point at its parent, name the field
         return tuple(path)
+
+
+def _holds(node: Any, part: Any) -> bool:
+    """Whether `part` of a pydantic location is a key or an index of the data `node` (a
+    union member's tag is neither)."""
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and part < len(node)
 
 
 def _pattern_message(error: Any, message: str) -> str:
@@ -320,6 +360,47 @@ def _breaks(text: str, joins: str) -> str:
     if any(name.startswith("-") for name in names):
         return ", and a name in it starts with '-'" if joins else ", and it starts with '-'"
     return ", and it is empty" if not text else ""
+
+
+# Errors that say the value is not of a member's type at all, rather than wrong as one
+_TYPE_ERRORS = frozenset({"int_from_float", "int_parsing", "float_parsing", "bool_parsing",
+                          "model_attributes_type", "is_instance_of"})
+
+
+def _meant(members: dict[str, list[Any]]) -> set[str]:
+    """The union members a value was meant for: those that took its type (failing on its
+    content), and of those, a pattern the value starts as, or else the others; all when
+    none took it. Words (literals) stay: one line names them with the member kept."""
+    words = {tag for tag, errs in members.items()
+             if all(e["type"] == "literal_error" for e in errs)}
+    took = {tag for tag, errs in members.items()
+            if tag not in words and not all(_wrong_type(e) for e in errs)}
+    if not took:
+        return set(members)
+    patterns = {tag: _literal_start(members[tag]) for tag in took}
+    begun = {tag for tag, start in patterns.items() if start and _starts(members[tag], start)}
+    others = {tag for tag, start in patterns.items() if not start}
+    return words | (begun or others or took)
+
+
+def _wrong_type(error: Any) -> bool:
+    kind = str(error["type"])
+    return kind.endswith("_type") or kind in _TYPE_ERRORS
+
+
+def _literal_start(errors: list[Any]) -> str:
+    """The fixed text a member's pattern starts with ('p' of ^p(50|99)$), '' for a member
+    that is not a pattern or whose pattern starts with no fixed text."""
+    for error in errors:
+        if error["type"] == "string_pattern_mismatch":
+            pattern = str(error.get("ctx", {}).get("pattern", ""))
+            match = re.match(r"\^([A-Za-z0-9_-]*)", pattern)
+            return match.group(1) if match else ""
+    return ""
+
+
+def _starts(errors: list[Any], start: str) -> bool:
+    return any(isinstance(e.get("input"), str) and e["input"].startswith(start) for e in errors)
 
 
 def _choices(error: Any) -> list[str]:
