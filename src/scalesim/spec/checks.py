@@ -12,7 +12,7 @@ from scalesim.spec.consistency_checks import check_consistency
 from scalesim.spec.control_checks import check_control
 from scalesim.spec.data import EventStore
 from scalesim.spec.demand import own_s
-from scalesim.spec.errors import Path, did_you_mean
+from scalesim.spec.errors import Path, counted, did_you_mean
 from scalesim.spec.model import (
     Call,
     Component,
@@ -206,7 +206,7 @@ def _check_references(system: System) -> list[Problem]:
                              f"{did_you_mean(fault.component, system.components)}"))
         elif fault.replica is not None and fault.replica >= target.replicas:
             problems.append((("faults", i, "target"),
-                             f"'{fault.component}' has {target.replicas} replica(s), "
+                             f"'{fault.component}' has {counted(target.replicas, 'replica')}, "
                              f"numbered from 0; there is no [{fault.replica}]"))
     for i, fault in enumerate(system.faults):
         if fault.partition is not None and fault.partition.with_ not in system.components:

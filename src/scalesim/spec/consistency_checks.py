@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from scalesim.spec.errors import Path, did_you_mean
+from scalesim.spec.errors import Path, counted, did_you_mean
 from scalesim.spec.model import Component, Kind, Operation, System
 
 Problem = tuple[Path, str]
@@ -66,18 +66,19 @@ def _replication_sizes(component: Component, path: Path) -> list[Problem]:
     if replication.mode == "quorum":
         n = replication.n or replicas
         if n > replicas:
-            return [((*where, "n"), f"n is {n} but the component has {replicas} replica(s)")]
+            return [((*where, "n"), f"n is {n} but the component has "
+                                       f"{counted(replicas, 'replica')}")]
         worst = max(replication.w, replication.r)
         if worst > n:
             return [((*where, "w" if replication.w > n else "r"),
-                     f"w and r cannot exceed the {n} replicas of a key")]
+                     f"w and r cannot exceed the {counted(n, 'replica')} of a key")]
         return []
     if replicas < 2:
         return [((*path, "replicas"), f"{replication.mode} replication needs at least 2 "
                  "replicas: a leader and a follower")]
     if replication.acks is not None and replication.acks > replicas - 1:
-        return [((*where, "acks"), f"acks is {replication.acks} but there are only "
-                 f"{replicas - 1} followers")]
+        return [((*where, "acks"), f"acks is {replication.acks} but the leader has only "
+                 f"{counted(replicas - 1, 'follower')}")]
     return []
 
 

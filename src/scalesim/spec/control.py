@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 
 from scalesim.spec.dists import Distribution
-from scalesim.spec.errors import FieldProblems
+from scalesim.spec.errors import FieldProblems, counted
 from scalesim.spec.types import Duration, Fraction, Name, PositiveDuration, Rate, Strict
 from scalesim.spec.units import format_duration
 
@@ -410,7 +410,7 @@ class Rollout(Strict):
         if self.analysis is not None and self.analysis.starting_step is not None and \
                 self.analysis.starting_step > len(self.steps):
             raise ValueError(f"'analysis.starting_step' {self.analysis.starting_step} is past "
-                             f"the {len(self.steps)} steps")
+                             f"the {counted(len(self.steps), 'step')}")
         return self
 
 

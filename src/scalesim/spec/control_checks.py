@@ -5,7 +5,7 @@ the replicas it starts with."""
 
 from __future__ import annotations
 
-from scalesim.spec.errors import Path, did_you_mean
+from scalesim.spec.errors import Path, counted, did_you_mean
 from scalesim.spec.model import Kind, System
 
 Problem = tuple[Path, str]
@@ -41,8 +41,8 @@ def check_control(system: System) -> list[Problem]:
         room = system.cluster.nodes * system.cluster.pods_per_node
         if pods > room:
             problems.append((("cluster",), f"the components start with {pods} replicas but "
-                             f"{system.cluster.nodes} nodes hold {room}; raise 'nodes' or "
-                             "'pods_per_node'"))
+                             f"{counted(system.cluster.nodes, 'node')} can hold {room}; raise "
+                             "'nodes' or 'pods_per_node'"))
     return problems
 
 

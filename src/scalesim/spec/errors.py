@@ -95,6 +95,11 @@ def dotted(path: Path) -> str:
     return text
 
 
+def counted(count: int, noun: str, nouns: str | None = None) -> str:
+    """'1 node', '3 nodes', '1 branch', '2 branches' (`nouns` when the plural is not +s)."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A ' (did you mean 'x'?)' hint, or '' when nothing is close."""
     matches = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)

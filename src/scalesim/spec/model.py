@@ -31,7 +31,7 @@ from scalesim.spec.data import (
     Outbox,
 )
 from scalesim.spec.dists import ZERO, AnyDistribution, Distribution
-from scalesim.spec.errors import FieldProblems, Path
+from scalesim.spec.errors import FieldProblems, Path, counted
 from scalesim.spec.resilience import (
     CAUSES,
     Bulkhead,
@@ -117,7 +117,7 @@ class Parallel(Strict):
     def _k_within_branches(self) -> Parallel:
         if isinstance(self.wait_for, int) and self.wait_for > len(self.calls):
             raise ValueError(f"wait_for {self.wait_for} is more than the "
-                             f"{len(self.calls)} branches")
+                             f"{counted(len(self.calls), 'branch', 'branches')}")
         return self
 
 
