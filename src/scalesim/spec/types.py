@@ -68,21 +68,14 @@ class Strict(BaseModel):
                               allow_inf_nan=False)
 
 
-def unused_fields(model: BaseModel, fields: Iterable[str], why: str,
-                  applies: str = "") -> list[tuple[Path, str]]:
-    """A problem for each of `fields` that the user wrote (`model_fields_set`: never a
-    default) though the model, as set, never reads it: at the field, saying `why` ("to a
-    semaphore bulkhead") and, when given, what makes it apply (`applies`)."""
+def refuse_unused(model: BaseModel, fields: Iterable[str], why: str, applies: str = "") -> None:
+    """Refuse each of `fields` that the user wrote (`model_fields_set`: never a default)
+    though the model, as set, never reads it: a model validator's FieldProblems, one at each
+    field, saying `why` ("to a semaphore bulkhead") and what makes it apply (`applies`)."""
     problems: list[tuple[Path, str]] = []
     for name in sorted(set(fields) & model.model_fields_set):
         written = type(model).model_fields[name].alias or name
         hint = f"; it applies {applies}" if applies else ""
         problems.append(((written,), f"'{written}' does not apply {why}{hint}"))
-    return problems
-
-
-def refuse_unused(model: BaseModel, fields: Iterable[str], why: str, applies: str = "") -> None:
-    """Raise the `unused_fields` problems, if any, each at its field (a model validator's)."""
-    problems = unused_fields(model, fields, why, applies)
     if problems:
         raise FieldProblems(problems)
