@@ -179,12 +179,12 @@ def test_a_full_disk_names_the_output_not_a_temporary_file(run_cli, spec_file, t
                                                           ) -> None:
     """ENOSPC while writing the run's tables or a report was 'error: [Errno 28] No space
     left on device', naming nothing; an export's named its hidden staging file."""
-    from scalesim.sim import timeseries
+    from scalesim.export import tables
 
     def full(*_: Any, **__: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(timeseries, "write_csv", full)
+    monkeypatch.setattr(tables, "write_csv", full)
     out = tmp_path / "run"
     result = run_cli("simulate", str(spec_file()), "--out", str(out), "-q")
     assert result.exit_code == 2
