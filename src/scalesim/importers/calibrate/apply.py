@@ -33,7 +33,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from scalesim.importers.calibrate import CalibrationError
 from scalesim.importers.calibrate.fit import MIN_SAMPLES, Fit, duration, fit
 from scalesim.importers.calibrate.loadtest import LoadFit
-from scalesim.importers.calibrate.sites import Path, call_sites
+from scalesim.importers.calibrate.sites import Path, cache_calls, call_sites
 from scalesim.importers.calibrate.traces import DOOR, NS, OperationStats
 from scalesim.spec.demand import overhead_s
 from scalesim.spec.model import Call, Component, Kind, Operation, System
@@ -373,6 +373,9 @@ def _calls(system: System, component: str, name: str, stats: OperationStats,
                        "parallel_share": round(seen.in_parallel / seen.calls, 4)
                        if seen.calls else 0.0}
         places = [site.path for site in sites.get(target, [])]
+        if not places and target in cache_calls(system, component, name):
+            _hit_ratio(system, component, target, seen.callers, stats.visits, calibration)
+            continue
         if not places:
             calibration.notes.append(f"{component}.{name} calls {target}, which its spec "
                                      "does not: add the call to model it")
@@ -386,6 +389,19 @@ def _calls(system: System, component: str, name: str, stats: OperationStats,
         for place in places:
             _attempts(system, place, seen.max_attempt, calibration)
     return out
+
+
+def _hit_ratio(system: System, component: str, target: str, missed: int, visits: int,
+               calibration: Calibration) -> None:
+    """A cache's `hit_ratio` from the share of its visits that called its backend (a miss),
+    written as a call's probability is: the observed share, when it differs."""
+    spec = system.components[component]
+    if spec.hit_ratio is None or ".".join(system.resolve(spec.backend or "")) != target:
+        return  # `caching`: the hits follow from its TTL and keys, nothing to write
+    value = round(1.0 - missed / visits, 4)
+    if value != spec.hit_ratio:
+        calibration.set(("components", component, "hit_ratio"), value,
+                        f"{visits - missed} of {visits} visits did not call {target}")
 
 
 def _fallback(system: System, component: str, name: str, path: Path,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scalesim.importers.calibrate.traces import Capacity, Waiting
-from scalesim.spec.model import Call, ParallelStep, System
+from scalesim.spec.model import Call, Kind, ParallelStep, System
 
 Path = tuple[str | int, ...]  # a place in the spec
 
@@ -56,12 +56,32 @@ def call_sites(system: System, component: str, operation: str) -> dict[str, list
     return out
 
 
+def cache_calls(system: System, component: str, operation: str) -> dict[str, Waiting]:
+    """The calls a cache's operation makes on its own, by target: a read loads a miss from
+    its `backend` and waits for it (unless `refresh_ahead` also reloads in the background,
+    unwaited: then the times tell), a write waits for `write_to` unless written behind."""
+    spec = system.components[component]
+    if spec.kind is not Kind.CACHE or spec.backend is None:
+        return {}
+    caching = spec.caching
+    if caching is None:
+        return {".".join(system.resolve(spec.backend)): Waiting(True)}
+    if operation not in caching.writes:
+        return {".".join(system.resolve(spec.backend)):
+                Waiting(None if caching.refresh_ahead else True)}
+    if caching.write_to is None or caching.write_policy == "write_behind":
+        return {}
+    return {".".join(system.resolve(caching.write_to)): Waiting(True)}
+
+
 def waiting(system: System) -> dict[tuple[str, str], Waiting]:
     """(caller, target) -> how the spec's caller waits on that target. A target called from
     several places that wait differently is left to the trace's times."""
     out: dict[tuple[str, str], Waiting] = {}
     for component, spec in system.components.items():
         for operation in spec.effective_operations:
+            for target, way in cache_calls(system, component, operation).items():
+                out[(f"{component}.{operation}", target)] = way
             for target, sites in call_sites(system, component, operation).items():
                 ways = {site.waiting for site in sites}
                 out[(f"{component}.{operation}", target)] = ways.pop() if len(ways) == 1 \
