@@ -259,7 +259,7 @@ def _own_time(system: System, component: str, name: str, stats: OperationStats, 
               calibration: Calibration, seen: Seen) -> dict[str, Any] | None:
     spec = system.components[component]
     op = spec.effective_operations[name]
-    own = _unqueued(f"{component}.{name}", spec, stats, calibration)
+    own = _unbiased(_unqueued(f"{component}.{name}", spec, stats, calibration))
     if stats.untraced:
         calls_s = _untraced_calls_s(system, component, name, seen)
         if calls_s is None:
@@ -305,6 +305,16 @@ def _less(own: list[float], seconds: float) -> tuple[list[float], float]:
     mean = sum(own) / len(own)
     factor = max(0.0, mean - seconds) / mean if mean > 0.0 else 0.0
     return [t * factor for t in own], factor
+
+
+def _unbiased(own: list[float]) -> list[float]:
+    """Own times below 0 (an implied way back shorter than the way out: see traces'
+    own_time) set to 0 and all scaled to keep the sample's mean, which those carry: the
+    spec's times cannot be negative, and cutting them alone would leave the mean too long."""
+    clipped = [max(0.0, t) for t in own]
+    total = sum(clipped)
+    factor = max(0.0, sum(own)) / total if total > 0.0 else 0.0
+    return [t * factor for t in clipped]
 
 
 def _unqueued(ref: str, spec: Component, stats: OperationStats,

@@ -7,7 +7,8 @@ ScaleSim's own exports, which have no client spans — the callee's visit itself
 `scalesim.sent_unix_nano` and answered one network hop after it ended. From these:
 
 - **own time** (self time): the visit's span minus the time it waited on its synchronous
-  attempts (the union of their intervals). A server span that starts when the request
+  attempts (those that surely overlap counted once; an answer ScaleSim's export implies is
+  not cut, see own_time). A server span that starts when the request
   arrives (ScaleSim's exports do) also holds the wait for a worker: a visit that arrived
   while its replica already held as many traced visits as it has workers (`crowded`) waited
   so, and is told apart from those that found a worker free. Whether an attempt was
@@ -510,31 +511,49 @@ def _number_attempts(visit: Visit) -> None:
         last[attempt.target] = attempt
 
 
-def waits(visit: Visit) -> list[tuple[int, int]]:
+Wait = tuple[int, int, int]  # ns: from, to, and when it surely lasted until (see waits)
+
+
+def waits(visit: Visit) -> list[Wait]:
     """The intervals the visit waited: on each attempt it waited for, and in the back-off
-    between an attempt and its retry."""
-    out: list[tuple[int, int]] = []
+    between an attempt and its retry; each with the time it surely lasted until. A recorded
+    answer (a CLIENT span's end) is cut at the visit's end, which it did not wait past; an
+    answer ScaleSim's export implies (its callee's end plus the way out, for the unrecorded
+    way back) may land before or after the real one, and is left as it is: only its
+    callee's end is sure."""
+    out: list[Wait] = []
     last: dict[str, Attempt] = {}
+    end = visit.span.end
     for attempt in visit.waited():
         previous = last.get(attempt.target)
-        if previous is not None and attempt.attempt == previous.attempt + 1:
-            out.append((previous.returned, attempt.sent))
-        out.append((attempt.sent, attempt.returned))
+        if previous is not None and attempt.attempt == previous.attempt + 1 and \
+                attempt.sent > previous.returned:
+            out.append((previous.returned, attempt.sent, attempt.sent))
+        callee = attempt.callee
+        if callee is not None and not attempt.spanned:
+            out.append((attempt.sent, attempt.returned, min(callee.end, attempt.returned, end)))
+        else:
+            out.append((attempt.sent, min(attempt.returned, end), min(attempt.returned, end)))
         last[attempt.target] = attempt
     return out
 
 
 def own_time(visit: Visit) -> float:
-    """Seconds of the visit not spent waiting on its synchronous attempts."""
-    intervals = sorted((max(low, visit.span.start), min(high, visit.span.end))
-                       for low, high in waits(visit))
-    covered, end = 0, visit.span.start
-    for low, high in intervals:
-        low = max(low, end)
-        if high > low:
-            covered += high - low
-            end = high
-    return max(0, visit.duration - covered) * NS
+    """Seconds of the visit not spent waiting on its synchronous attempts: its span less
+    each step it waited, a step being the waits that surely overlapped (a parallel
+    fan-out). An implied answer is not cut at the next step or at the visit's end: cut,
+    each error of the implied way back would count only when it lengthens the own time,
+    biasing it upward. So the time may come out below 0 (the way back was shorter than the
+    way out), which its mean needs (see apply's unbiased)."""
+    steps: list[Wait] = []
+    for low, high, sure in sorted(waits(visit)):
+        low = max(low, visit.span.start)
+        if steps and low < steps[-1][2]:
+            first, last, until = steps[-1]
+            steps[-1] = (first, max(last, high), max(until, sure))
+        else:
+            steps.append((low, high, sure))
+    return (visit.duration - sum(max(0, high - low) for low, high, _ in steps)) * NS
 
 
 def hops(visit: Visit) -> list[Hop]:
