@@ -31,7 +31,15 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from scalesim.importers.calibrate import CalibrationError
-from scalesim.importers.calibrate.fit import MIN_SAMPLES, Fit, duration, fit
+from scalesim.importers.calibrate.fit import (
+    FEW,
+    MIN_SAMPLES,
+    Fit,
+    Shape,
+    duration,
+    fit,
+    scaled,
+)
 from scalesim.importers.calibrate.loadtest import LoadFit
 from scalesim.importers.calibrate.sites import Path, cache_calls, call_sites
 from scalesim.importers.calibrate.traces import DOOR, NS, OperationStats
@@ -64,27 +72,7 @@ def _fit_report(found: Fit) -> dict[str, Any]:
     return {"n": found.n, "observed_mean_ms": round(found.mean_s * 1e3, 4),
             "family": found.family, "fitted": found.spec,
             "ks_distance": {k: round(v, 4) for k, v in found.ks.items()},
-            "p_value": round(found.p_value, 4)}
-
-
-def _scaled(value: Any, factor: float) -> Any:
-    """A distribution (as the spec dumps it, seconds) with every time times `factor`, in the
-    spec's own form."""
-    if not isinstance(value, dict):
-        return value
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        if key in ("mean", "median", "p99", "min", "max", "sd", "value"):
-            out[key] = duration(float(item) * factor)
-        elif key == "percentiles":
-            out[key] = {k: duration(float(v) * factor) for k, v in item.items()}
-        elif key == "of":
-            out[key] = [{**part, "dist": _scaled(part["dist"], factor)} for part in item]
-        else:
-            out[key] = item
-    if out.get("dist") == "constant":
-        return out["value"]
-    return out
+            "p_value": None if found.p_value is None else round(found.p_value, 4)}
 
 
 def _listed(names: list[str], most: int = 8) -> str:
@@ -277,25 +265,43 @@ def _own_time(system: System, component: str, name: str, stats: OperationStats, 
             "spec has it wait for take: their callees' mean traced visit and hops)")
     demand, wait, post = op.demand.mean_s, op.wait.mean_s, op.post_work.mean_s
     overhead = overhead_s(system, component, name) / _speed(spec)  # CPU, at a burst's speed
+    dumped = op.model_dump(mode="json", by_alias=True)
+    ref = f"{component}.{name}"
     if spec.core_limit is not None and demand + post > 0.0:
         computing = (demand + post) / _speed(spec) + overhead
-        found = fit(_less(own, computing)[0])
+        found = _few_noted(_less(own, computing)[0], (dumped["wait"], wait), ref,
+                           "successful visits", calibration)
         calibration.set((*base, "wait"), found.spec, "own time beyond the CPU demand, "
                         "post_work and overhead (the CPU is the load test's to fit)")
         return {"field": "wait", **_fit_report(found)}
-    found = fit(_less(own, overhead)[0])
     held = {key: mean for key, mean in (("cpu" if op.cpu is not None else "work", demand),
                                         ("wait", wait), ("post_work", post)) if mean > 0.0}
     if len(held) <= 1:
         key = next(iter(held), "work")
+        found = _few_noted(_less(own, overhead)[0], (dumped[key], held.get(key, 0.0)), ref,
+                           "successful visits", calibration)
         calibration.set((*base, key), found.spec, f"own time of {found.n} successful visits")
         return {"field": key, **_fit_report(found)}
+    found = fit(_less(own, overhead)[0])
     factor = found.mean_s / sum(held.values())
-    dumped = op.model_dump(mode="json", by_alias=True)
     for key in held:
-        calibration.set((*base, key), _scaled(dumped[key], factor),
+        calibration.set((*base, key), scaled(dumped[key], factor),
                         f"scaled by {factor:.4g} to the observed own time")
     return {"field": "+".join(held), "scaled_by": round(factor, 4), **_fit_report(found)}
+
+
+def _few_noted(samples: list[float], shape: Shape, what: str, of: str,
+               calibration: Calibration) -> Fit:
+    """`samples` fitted in the `shape` of the spec's distribution, with a note when they
+    were too few to judge a shape by."""
+    found = fit(samples, shape)
+    if found.family == FEW:
+        kept = "the spec's distribution kept, scaled to" if 0.0 < shape[1] < math.inf else \
+            "the spec gives no time to scale: a constant,"
+        calibration.notes.append(
+            f"{what}: only {found.n} {of}, fewer than {MIN_SAMPLES} to judge a shape by: "
+            f"{kept} their mean {found.mean_s * 1e3:.4g} ms")
+    return found
 
 
 def _less(own: list[float], seconds: float) -> tuple[list[float], float]:
@@ -426,7 +432,11 @@ def _fallback(system: System, component: str, name: str, path: Path,
     op: Operation = spec.effective_operations[name]
     then = {False: system.overhead(component)[1].mean_s / _speed(spec),
             True: op.post_work.mean_s / _speed(spec)}
-    found = fit([max(0.0, gap - then[at_end]) for gap, at_end in gaps])
+    found = _few_noted([max(0.0, gap - then[at_end]) for gap, at_end in gaps],
+                       (on_failure.model_dump(mode="json")["fallback"],
+                        on_failure.fallback.mean_s),
+                       f"{component}.{name}'s fallback after {_call_at(system, path).to}",
+                       "failed calls it went on after", calibration)
     calibration.set((*path, "on_failure", "fallback"), found.spec,
                     f"from {found.n} failed calls it went on after")
     return _fit_report(found)

@@ -7,7 +7,9 @@ below the 5 % critical value 1.36/√n; otherwise the sample becomes an empirica
 distribution through its percentiles. The parameters come from the same sample, so the
 test is lenient (Lilliefors): a family it keeps may still be a little off, which the report
 shows with D beside each candidate. A sample spread over no more than two neighbouring
-values of its clock's grid is a constant (its mean): rounding alone spreads it so.
+values of its clock's grid is a constant (its mean): rounding alone spreads it so. Fewer
+than MIN_SAMPLES times judge no shape: only their mean is fitted, the spec's distribution
+scaled to it (FEW).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ import numpy.typing as npt
 
 Z99 = NormalDist().inv_cdf(0.99)
 KS_95 = 1.358  # the Kolmogorov distribution's 95 % quantile, for D·√n
-MIN_SAMPLES = 20  # fewer: a constant (the mean), nothing to judge a shape by
+MIN_SAMPLES = 20  # fewer: only the mean is fitted, nothing to judge a shape by
+FEW = "mean only"  # the family of such a fit: the spec's own, scaled to the sample's mean
+Shape = tuple[Any, float]  # a distribution as the spec dumps it (seconds), and its mean (s)
 PERCENTILES = (("p0", 0.0), ("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999))
 
 
@@ -36,7 +40,7 @@ class Fit:
     mean_s: float  # the sample's mean
     n: int
     ks: dict[str, float]  # family -> D
-    p_value: float  # of the kept family (1.0 for empirical and constant)
+    p_value: float | None  # of the kept family (1.0 for empirical and constant; None: FEW)
 
 
 def duration(seconds: float) -> str:
@@ -46,6 +50,28 @@ def duration(seconds: float) -> str:
     if seconds >= 1e-3:
         return f"{seconds * 1e3:.4g}ms"
     return f"{max(seconds, 0.0) * 1e6:.4g}us"
+
+
+def scaled(value: Any, factor: float) -> Any:
+    """A distribution (as the spec dumps it, seconds) with every time times `factor`, in the
+    spec's own form."""
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if item is None:  # a form's other way of giving it (lognormal: median or mean)
+            continue
+        if key in ("mean", "median", "p99", "min", "max", "sd", "value"):
+            out[key] = duration(float(item) * factor)
+        elif key == "percentiles":
+            out[key] = {k: duration(float(v) * factor) for k, v in item.items()}
+        elif key == "of":
+            out[key] = [{**part, "dist": scaled(part["dist"], factor)} for part in item]
+        else:
+            out[key] = item
+    if out.get("dist") == "constant":
+        return out["value"]
+    return out
 
 
 def resolution(sample: npt.NDArray[np.float64]) -> float:
@@ -131,12 +157,15 @@ def _empirical(x: npt.NDArray[np.float64]) -> dict[str, Any]:
     return {"dist": "empirical", "percentiles": points}
 
 
-def fit(samples: list[float]) -> Fit:
-    """The best of the spec's families for these times (seconds), or their percentiles."""
+def fit(samples: list[float], shape: Shape | None = None) -> Fit:
+    """The best of the spec's families for these times (seconds), or their percentiles;
+    from fewer than MIN_SAMPLES, `shape` (the spec's distribution) scaled to their mean."""
     x = np.sort(np.asarray(samples, dtype=float))
     n = len(x)
     mean = float(x.mean()) if n else 0.0
-    if n < MIN_SAMPLES or mean <= 0.0 or float(x.std()) <= 1e-3 * mean or _rounding_only(x):
+    if 0 < n < MIN_SAMPLES and mean > 0.0:
+        return _few(mean, n, shape)
+    if n == 0 or mean <= 0.0 or float(x.std()) <= 1e-3 * mean or _rounding_only(x):
         return Fit(duration(mean), "constant", mean, n, {}, 1.0)
     candidates = _cdfs(x)
     distances = {name: ks_distance(x, cdf) for name, (cdf, _) in candidates.items()}
@@ -145,3 +174,11 @@ def fit(samples: list[float]) -> Fit:
         return Fit(candidates[best][1], best, mean, n, distances,
                    ks_p_value(distances[best], n))
     return Fit(_empirical(x), "empirical", mean, n, distances, 1.0)
+
+
+def _few(mean: float, n: int, shape: Shape | None) -> Fit:
+    """Too few times to judge a shape by: the spec's distribution kept, scaled to their
+    mean (a constant, its mean, where the spec gives none with a mean to scale)."""
+    if shape is None or not 0.0 < shape[1] < math.inf:
+        return Fit(duration(mean), FEW, mean, n, {}, None)
+    return Fit(scaled(shape[0], mean / shape[1]), FEW, mean, n, {}, None)

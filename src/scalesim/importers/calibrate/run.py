@@ -184,8 +184,10 @@ def report_text(report: dict[str, Any]) -> str:
         head = f"  {ref}: {entry['visits']} visits"
         if own is not None:
             ks = ", ".join(f"{k} D={v}" for k, v in own["ks_distance"].items())
+            judged = f"p={own['p_value']}" if own["p_value"] is not None else \
+                f"{own['n']} samples, no shape judged"
             head += (f"; own time {own['observed_mean_ms']} ms -> {own['field']} = "
-                     f"{as_yaml(own['fitted'])} ({own['family']}, p={own['p_value']}"
+                     f"{as_yaml(own['fitted'])} ({own['family']}, {judged}"
                      f"{'; ' + ks if ks else ''})")
         lines.append(head)
         if entry["not_visits"] or entry["fell_back"]:
