@@ -4,11 +4,12 @@ that the spec cannot hold is an error, never a half-right file."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scalesim.analytic.load import peak_rate
 from scalesim.importers.calibrate import CalibrationError
 from scalesim.importers.calibrate.apply import (
     Calibration,
@@ -53,13 +54,7 @@ def calibrate(spec_path: Path, text: str, system: System, traces: list[Path],
         spans = [span for found in read.values() for span in found]
         if not spans:
             raise CalibrationError(f"{', '.join(map(str, traces))}: no spans")
-        samples = {str(s.attributes["scalesim.sample"]) for s in spans
-                   if "scalesim.sample" in s.attributes}
-        if samples - {"typical"} and len(samples) > 1:
-            calibration.notes.append(
-                "the traces are ScaleSim's chosen samples (typical, slowest, failed), not a "
-                "random sample: fitted times lean towards the tails unless every request "
-                "was kept (simulation.traces at least half the requests)")
+        calibration.notes += _chosen(spans, system)
         try:
             observed = observe(spans, waiting(system), capacities(system))
             _check_linked(observed)
@@ -75,6 +70,53 @@ def calibrate(spec_path: Path, text: str, system: System, traces: list[Path],
                           for c in calibration.changes],
               "notes": calibration.notes}
     return Calibrated(calibrated, final, report, warnings)
+
+
+KEPT_AT_MOST = 1000  # simulation.traces' bound: per workload, that many slowest and typical
+
+
+def _chosen(spans: list[Span], system: System) -> list[str]:
+    """A note when ScaleSim's export left requests out by their latency: per workload it
+    keeps the `simulation.traces` slowest, as many nearest the median and the first failed
+    of the requests it sampled (one in k, evenly), so it holds them all only while they
+    number at most twice that. Its typical ones as many as its slowest mean more were left
+    out (fitted times then lean to the tails), as do its failed as many when typical ones
+    show that count is the cap. With the remedy: a run short enough to keep them all."""
+    traces: defaultdict[str, dict[str, str]] = defaultdict(dict)
+    for span in spans:
+        workload, sample = span.attributes.get("scalesim.workload"), \
+            span.attributes.get("scalesim.sample")
+        if workload is not None and sample is not None:
+            traces[str(workload)][span.trace] = str(sample)
+    cut = []
+    for workload, kinds in sorted(traces.items()):
+        count = Counter(kinds.values())
+        slowest, typical, failed = count["slowest"], count["typical"], count["failed"]
+        if slowest and (typical >= slowest or (typical and failed >= slowest)):
+            cut.append(f"{workload} ({slowest} slowest, {typical} typical, {failed} failed)")
+    if not cut:
+        return []
+    return [f"the traces of {', '.join(cut)} are ScaleSim's chosen samples, not every "
+            "request: the export keeps per workload the simulation.traces slowest, as many "
+            "nearest the median and the first failed, so fitted times lean towards the "
+            f"tails. Export a run whose workloads each send at most {2 * KEPT_AT_MOST:,} "
+            f"requests after the warmup, all then kept: {_short_run(system)}"]
+
+
+def _short_run(system: System) -> str:
+    """The options of an export that keeps every request of the spec's workloads: the most
+    traces, and a duration in which the busiest sends 90 % of what they keep (a Poisson
+    count passes its mean now and then)."""
+    rates = [w.users / max(w.think.mean_s, 1e-3) if w.users is not None else peak_rate(w)
+             for w in system.workloads]
+    options = f"--set simulation.traces={KEPT_AT_MOST}"
+    busiest = max(rates, default=0.0)
+    if busiest <= 0.0:
+        return options
+    seconds = 0.9 * 2 * KEPT_AT_MOST / busiest
+    shown = f"{seconds:.2g}" if seconds < 10 else f"{seconds:.0f}"
+    return (f"{options} --set simulation.duration={float(shown):g}s (the busiest workload "
+            f"sends {busiest:.4g}/s at its peak)")
 
 
 def _once(read: dict[Path, list[Span]]) -> tuple[dict[Path, list[Span]], list[str]]:
