@@ -10,7 +10,7 @@ from tests.importers.test_calibrate import run_calibrate, simulated_traces, with
 CACHED = """\
 scalesim: 1
 name: cached
-defaults: {network: 0.3ms}
+defaults: {network: {dist: lognormal, median: 0.3ms, p99: 2ms}}
 components:
   api:
     workers: unlimited
@@ -33,15 +33,16 @@ simulation: {duration: 8s, warmup: 0s, traces: 1000}
 
 
 def test_a_caches_backend_is_its_call(tmp_path: Path) -> None:
-    """On a miss the cache waits for db.read: its own time stays the 0.3 ms of work (the
-    export's 0.1 ms grid spreads each visit's by a step or two), its misses give back the
-    hit ratio, and the backend is no call the spec lacks."""
+    """On a miss the cache waits for db.read: its own time's mean stays the 0.3 ms of work
+    (a miss's carries the difference of its two hops, sd √2 · 0.40 ms, in 40 % of the
+    visits: sd 0.36 ms), its misses give back the hit ratio, and the backend is no call the
+    spec lacks."""
     traces = simulated_traces(tmp_path, CACHED, "otlp")
     report, _ = run_calibrate(tmp_path, CACHED, "--traces", str(traces))
     cache = report["operations"]["cache.get"]
     n = cache["visits"]
     assert n > 600
-    within(cache["own_time"]["observed_mean_ms"], 0.3, 0.2 / math.sqrt(n), "cache own ms")
+    within(cache["own_time"]["observed_mean_ms"], 0.3, 0.4 / math.sqrt(n), "cache own ms")
     within(cache["calls"]["db.read"]["probability"], 0.4, math.sqrt(0.24 / n), "miss share")
     assert not [note for note in report["notes"] if "which its spec does not" in note]
     hit = [c for c in report["changes"] if c["path"] == "components.cache.hit_ratio"]
