@@ -44,6 +44,7 @@ from scalesim.importers.calibrate.loadtest import LoadFit
 from scalesim.importers.calibrate.sites import Path, cache_calls, call_sites
 from scalesim.importers.calibrate.traces import DOOR, NS, OperationStats
 from scalesim.spec.demand import overhead_s
+from scalesim.spec.errors import counted
 from scalesim.spec.model import Call, Component, Kind, Operation, System
 from scalesim.spec.resilience import Fallback
 
@@ -438,7 +439,7 @@ def _fallback(system: System, component: str, name: str, path: Path,
                        f"{component}.{name}'s fallback after {_call_at(system, path).to}",
                        "failed calls it went on after", calibration)
     calibration.set((*path, "on_failure", "fallback"), found.spec,
-                    f"from {found.n} failed calls it went on after")
+                    f"from {counted(found.n, 'failed call')} it went on after")
     return _fit_report(found)
 
 
