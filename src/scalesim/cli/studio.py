@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 
 def studio_command(
@@ -46,8 +49,9 @@ def _check_host(host: str, port: int) -> None:
 
 
 def _check_db(url: str) -> None:
-    """A SQLAlchemy URL whose driver is installed, and for SQLite a folder that exists,
-    checked before the server starts (each was a traceback)."""
+    """A SQLAlchemy URL that parses, whose driver is installed and whose server answers,
+    and for SQLite a folder that exists, checked before the server starts (each was a
+    traceback). Errors show the URL with its password masked."""
     from pathlib import Path
 
     from sqlalchemy.engine import make_url
@@ -55,14 +59,63 @@ def _check_db(url: str) -> None:
 
     try:
         parsed = make_url(url)
-        parsed.get_dialect()
+        parsed.get_dialect().import_dbapi()
     except (ArgumentError, NoSuchModuleError, ValueError) as error:
-        raise typer.BadParameter(f"{url!r}: {error}", param_hint="--db") from None
+        raise typer.BadParameter(f"{_shown(url)}: {error}", param_hint="--db") from None
     except ImportError as error:
-        raise typer.BadParameter(f"{url!r}: its driver is not installed ({error})",
+        raise typer.BadParameter(f"{_shown(url)}: its driver is not installed ({error})",
                                  param_hint="--db") from None
     database = parsed.database
     if parsed.get_backend_name() == "sqlite" and database and database != ":memory:" \
             and not Path(database).parent.is_dir():
-        raise typer.BadParameter(f"{url!r}: the folder {Path(database).parent} does not "
-                                 "exist", param_hint="--db")
+        raise typer.BadParameter(f"{_shown(url)}: the folder {Path(database).parent} "
+                                 "does not exist", param_hint="--db")
+    problem = _connection_problem(parsed)
+    if problem:
+        raise typer.BadParameter(f"{_shown(url)}: {problem}", param_hint="--db")
+
+
+DB_CONNECT_TIMEOUT_S = 10.0
+"""How long the store's server may take to accept a first connection before the studio
+gives up on it: a host that drops packets would otherwise hang for minutes."""
+
+
+def _shown(url: str) -> str:
+    """The URL as given, quoted, its password (from `user:` to the host's `@`) replaced by ***."""
+    import re
+
+    return repr(re.sub(r"^([^:/]*://[^:/@]*:)[^/]*@", r"\1***@", url))
+
+
+def _connection_problem(url: URL) -> str | None:
+    """Why a first connection (and reading its list of tables, which a file that is not a
+    database fails) fails, or None when it works; run in a
+    daemon thread so an unanswering server costs at most DB_CONNECT_TIMEOUT_S."""
+    import threading
+
+    from sqlalchemy import create_engine, inspect
+
+    problems: list[str] = []
+
+    def connect() -> None:
+        engine = create_engine(url)
+        try:
+            with engine.connect() as connection:
+                inspect(connection).get_table_names()
+        except Exception as error:  # any driver's failure becomes one line
+            problems.append(_first_line(error))
+        finally:
+            engine.dispose()
+
+    worker = threading.Thread(target=connect, daemon=True)
+    worker.start()
+    worker.join(DB_CONNECT_TIMEOUT_S)
+    if worker.is_alive():
+        return f"cannot connect: no answer within {DB_CONNECT_TIMEOUT_S:g} s"
+    return f"cannot connect: {problems[0]}" if problems else None
+
+
+def _first_line(error: BaseException) -> str:
+    """The driver's own message, without SQLAlchemy's wrapper, SQL and background link."""
+    cause = getattr(error, "orig", None) or error
+    return str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__

@@ -1,0 +1,89 @@
+"""`scalesim studio --db`: a missing driver, a file that is not a database and a server that
+refuses or does not answer are bad input (exit 2) before the server starts, with the URL's
+password masked (each was a traceback). Only localhost is contacted."""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scalesim.cli import studio as studio_cli
+
+SECRET = "s3cret-pw"
+
+
+@pytest.fixture(autouse=True)
+def _never_serve(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any of these reaching the server is itself a failure; a wide terminal keeps each
+    message on one line of the error box."""
+    monkeypatch.setenv("COLUMNS", "400")
+    def refuse(*_: object) -> None:
+        raise AssertionError("the server started despite a bad --db")
+
+    monkeypatch.setattr("scalesim.studio.server.serve", refuse)
+
+
+def _refused(run_cli, url: str) -> str:
+    result = run_cli("studio", "--no-browser", "--port", "18765", "--db", url)
+    shown = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for --db" in shown and SECRET not in shown
+    assert isinstance(result.exception, SystemExit), result.exception
+    return shown
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A localhost port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A localhost port that accepts connections and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        yield listener.getsockname()[1]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("MySQLdb") is not None,
+                    reason="the MySQL driver is installed here")
+def test_a_driver_that_is_not_installed_is_named(run_cli) -> None:
+    shown = _refused(run_cli, f"mysql://user:{SECRET}@127.0.0.1/db")
+    assert "'mysql://user:***@127.0.0.1/db': its driver is not installed" in shown
+    assert "MySQLdb" in shown
+
+
+def test_a_refused_connection_is_one_error(run_cli, closed_port: int) -> None:
+    pytest.importorskip("psycopg")
+    shown = _refused(run_cli, f"postgresql+psycopg://user:{SECRET}@127.0.0.1:{closed_port}/db")
+    assert f"'postgresql+psycopg://user:***@127.0.0.1:{closed_port}/db': cannot connect" \
+        in shown
+    assert "refused" in shown
+
+
+def test_a_server_that_never_answers_is_given_up_on(
+        run_cli, silent_server: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("psycopg")
+    monkeypatch.setattr(studio_cli, "DB_CONNECT_TIMEOUT_S", 0.5)
+    started = time.monotonic()
+    shown = _refused(run_cli, f"postgresql+psycopg://u:{SECRET}@127.0.0.1:{silent_server}/d")
+    assert "cannot connect: no answer within 0.5 s" in shown
+    assert time.monotonic() - started < 5
+
+
+def test_a_file_that_is_not_a_database_is_refused(run_cli, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.db"
+    notes.write_text("not a database\n" * 10)
+    shown = _refused(run_cli, f"sqlite:///{notes}")
+    assert "cannot connect: file is not a database" in shown
+    assert notes.read_text() == "not a database\n" * 10
