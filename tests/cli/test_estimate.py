@@ -116,7 +116,8 @@ def test_slo_no_load_meets_is_not_called_saturation(run_cli) -> None:
     result = run_cli(*args)
     assert result.exit_code == 0, result.output
     text = _unwrapped(result.output)
-    assert "SLO missed: p99 396.51 ms > 300 ms; error_rate 0.000% ≤ 0.500%" in text
+    assert ("SLO missed by all requests and workload shoppers all requests: p99 396.51 ms > "
+            "300 ms; error_rate 0.000% ≤ 0.500%") in text
     assert ("no load meets it: even at light load, p99 396.51 ms > 300 ms; the slowest step "
             "is payments.charge (its own p99 600.00 ms)") in text
     assert "saturates first" not in text and "would hold" not in text
@@ -133,7 +134,8 @@ def test_workload_slos_are_judged_as_simulate_judges_them(run_cli) -> None:
     result = run_cli("estimate", "examples/shop.yaml")
     assert result.exit_code == 0, result.output
     text = _unwrapped(result.output)
-    assert "SLO missed: p99 396.51 ms ≤ 400 ms; error_rate 0.000% ≤ 1.000%" in text
+    assert ("SLO missed by workload shoppers all requests: p99 396.51 ms ≤ 400 ms; "
+            "error_rate 0.000% ≤ 1.000%") in text  # the header names the scope that missed
     assert "workload shoppers: p99 621.72 ms > 400 ms; error_rate 0.001% ≤ 1.000%" in text
     assert "workload browsers: p99 8.39 ms ≤ 50 ms; error_rate 0.000% ≤ 0.100%" in text
     assert ("no load meets it: even at light load, shoppers p99 621.72 ms > 400 ms; the "
@@ -145,6 +147,26 @@ def test_workload_slos_are_judged_as_simulate_judges_them(run_cli) -> None:
          "met": False},
         {"scope": "shoppers", "name": "error_rate", "target": 0.01, "estimate": 1.1e-05,
          "met": True}]}
+
+
+def test_a_scope_lists_its_missed_targets_first() -> None:
+    """A line of passing numbers under 'SLO missed' read as a contradiction: the verdict
+    names the scope that misses, and within a scope the missed target comes first."""
+    from rich.console import Console
+
+    from scalesim.cli.estimate import _print_slo
+
+    console = Console(record=True, width=200)
+    _print_slo({"met": False, "checks": [
+        {"scope": "all", "name": "p99", "target_ms": 300.0, "estimate_ms": 120.0, "met": True},
+        {"scope": "all", "name": "error_rate", "target": 0.001, "estimate": 0.02,
+         "met": False},
+        {"scope": "w", "name": "p99", "target_ms": 50.0, "estimate_ms": 20.0, "met": True}]},
+        console)
+    assert console.export_text().splitlines() == [
+        "SLO missed by all requests",
+        "  all requests: error_rate 2.000% > 0.100%; p99 120.00 ms ≤ 300 ms",
+        "  workload w: p99 20.00 ms ≤ 50 ms"]
 
 
 def test_a_workload_slo_alone_sets_the_capacity(run_cli, spec_file) -> None:

@@ -149,16 +149,20 @@ def _target_text(check: dict[str, Any]) -> str:
 
 
 def _print_slo(slo: dict[str, Any], console: Console) -> None:
-    """The verdict, the system-wide targets, each workload's own on a line of its own, and
-    the highest load meeting them all (or that no load does, and what sets the target)."""
-    verdict = "[green]met[/green]" if slo["met"] else "[red]missed[/red]"
-    scopes: dict[str, list[str]] = {}
+    """The verdict naming the scopes that miss, each scope's targets on a line of its own
+    (all requests first, a scope's missed targets before its met ones), and the highest
+    load meeting them all (or that no load does, and what sets the target)."""
+    scopes: dict[str, list[dict[str, Any]]] = {}
     for check in slo["checks"]:
-        scopes.setdefault(check["scope"], []).append(_target_text(check))
-    system = scopes.pop("all", None)
-    console.print(f"SLO {verdict}" + ("" if system is None else ": " + "; ".join(system)))
-    for workload, parts in scopes.items():
-        console.print(f"  workload {workload}: " + "; ".join(parts))
+        scopes.setdefault(check["scope"], []).append(check)
+    order = sorted(scopes, key=lambda scope: scope != "all")  # stable: workloads keep theirs
+    missed = [_scope_label(scope) for scope in order
+              if not all(check["met"] for check in scopes[scope])]
+    console.print("SLO [green]met[/green]" if slo["met"] else
+                  "SLO [red]missed[/red]" + (f" by {_joined(missed)}" if missed else ""))
+    for scope in order:
+        checks = sorted(scopes[scope], key=lambda check: bool(check["met"]))
+        console.print(f"  {_scope_label(scope)}: " + "; ".join(map(_target_text, checks)))
     if "unmet_at_no_load" in slo:
         console.print("  " + _unloaded_text(slo["unmet_at_no_load"]))
     elif "max_rate_rps" in slo:
@@ -169,6 +173,16 @@ def _print_slo(slo: dict[str, Any], console: Console) -> None:
         verb = "holds up to" if factor is None or factor >= 1.0 else "would hold only up to"
         console.print(f"  {verb} {_rate(slo['max_rate_rps'])} rps in total "
                       f"({'∞' if factor is None else f'{factor:.3g}'}× today's rates; {why})")
+
+
+def _scope_label(scope: str) -> str:
+    """'all requests' for the system-wide SLO, 'workload NAME' for a workload's own."""
+    return "all requests" if scope == "all" else f"workload {scope}"
+
+
+def _joined(names: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _unloaded_text(check: dict[str, Any]) -> str:
