@@ -87,7 +87,8 @@ def scenario(p: Params) -> Scenario:
         story=f"The payment gateway hangs (+30 s) for the whole run; {p.rps:g} checkouts/s. "
               f"Each replica's breaker opens once {MIN_CALLS} calls have timed out (by "
               f"{opened_by_s(p):.3g} s); the {warmup_s(p)} s warm-up covers that, so the "
-              f"measured {window_s(p)} s show the open state (and its half-open probes).",
+              f"measured {derive(p)['duration']} s show the open state (and its half-open "
+              "probes).",
         expect=expect,
         quick=(f"simulation.duration={warmup_s(p) + 5}s",))
 
@@ -106,7 +107,8 @@ TEMPLATE = Template(
         "the charge queued); the answer is counted as degraded.",
         "The outage covers the whole run and the breaker opens during the warm-up: at least "
         "5 s, and long enough for 10 calls per replica (mean + 4 σ of their arrival) to time "
-        "out; the measured window lasts 25 s and at least 200 checkouts.",
+        "out; the measured duration is the warm-up's length plus 25 s, or plus the time of "
+        "200 checkouts when longer (30 s at the defaults).",
         "Half-open probes (3 per replica every open_for) still wait out the timeout: at most "
         "6 / (rps × (open_for + timeout)) of the checkouts. The scenario expects p90 at the "
         "fallback's time when that is at most 4 %, p50 when at most 40 %, neither beyond.",

@@ -99,5 +99,5 @@ TEMPLATE = Template(
         "the hops and its database call, each database's (32 at least) for its query; at "
         "50000 req/s the fixed pools saturated (41 % served). A route's throughput is "
         "held to 10 %, or 4 Poisson standard deviations of the quick run's requests when "
-        "wider (at 10 req/s).",
+        "wider (a route under 400 req/s: catalog's and orders' at the defaults).",
     ))
