@@ -5,7 +5,11 @@ password masked (each was a traceback). Only localhost is contacted."""
 from __future__ import annotations
 
 import importlib.util
+import os
+import signal
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +19,7 @@ import pytest
 from scalesim.cli import studio as studio_cli
 
 SECRET = "s3cret-pw"
+SCALESIM = str(Path(sys.executable).with_name("scalesim"))
 
 
 @pytest.fixture(autouse=True)
@@ -87,3 +92,23 @@ def test_a_file_that_is_not_a_database_is_refused(run_cli, tmp_path: Path) -> No
     shown = _refused(run_cli, f"sqlite:///{notes}")
     assert "cannot connect: file is not a database" in shown
     assert notes.read_text() == "not a database\n" * 10
+
+
+@pytest.mark.parametrize(("sent", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_stopping_the_studio_says_it_stopped(tmp_path: Path, closed_port: int,
+                                             sent: signal.Signals, code: int) -> None:
+    """Its normal end printed 'interrupted (SIGTERM): nothing written', though the designs
+    and runs stay stored: now 'studio stopped', with the documented exit code."""
+    process = subprocess.Popen(
+        [SCALESIM, "studio", "--no-browser", "--port", str(closed_port), "--db",
+         f"sqlite:///{tmp_path / 'studio.db'}"], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("ScaleSim Studio: http://127.0.0.1:")
+        process.send_signal(sent)
+        _, errors = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:  # hung: leave no process behind
+            os.killpg(process.pid, signal.SIGKILL)
+    assert (process.returncode, errors) == (code, f"scalesim: studio stopped ({sent.name})\n")

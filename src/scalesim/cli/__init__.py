@@ -10,11 +10,12 @@ from __future__ import annotations
 import errno
 import importlib
 import os
+import re
 import sys
 from typing import Any, Literal
 
 import typer
-from typer.core import TyperCommand, TyperGroup, TyperOption
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from scalesim import __version__
 
@@ -122,11 +123,28 @@ def _flags_take_no_value(option: TyperOption, ctx: Any) -> str | None:
     """No `<bool>` after a flag in help: a flag takes no value."""
     if option.is_flag:
         return None
-    return _display_type(option, ctx)
+    return _value_type(option, ctx)
 
 
-_display_type = TyperOption.display_type_rich
+def _value_type(parameter: TyperOption | TyperArgument, ctx: Any) -> str:
+    """The type of one value, `<path>` not Typer's `<list[Path]>`: a repeatable option or
+    an argument of several values takes them one at a time (its help says it repeats)."""
+    shown = parameter.display_type(ctx)
+    one = re.fullmatch(r"<list\[(.*)\]>", shown)
+    return shown if one is None else f"<{one.group(1)}>".replace("<Path>", "<path>")
+
+
+def _usage_name(argument: TyperArgument) -> str:
+    """An argument in the usage line as click writes it (`FILE`, `[TEXT]`,
+    `[TEMPLATE_IDS]...`), not Typer's `{file}`."""
+    name = argument.metavar or argument.name.upper()
+    name = name if argument.required else f"[{name}]"
+    return name if argument.nargs == 1 else f"{name}..."
+
+
 TyperOption.display_type_rich = _flags_take_no_value  # type: ignore[method-assign,assignment]
+TyperArgument.display_type_rich = _value_type  # type: ignore[method-assign,assignment]
+TyperArgument._usage_display_name = _usage_name  # type: ignore[method-assign,assignment]
 
 app = typer.Typer(
     name="scalesim",

@@ -173,9 +173,9 @@ def load_located_or_exit(file: Path, overrides: list[str] | None = None
 
 def validate_command(file: SpecFile, overrides: Overrides = None) -> None:
     """Check a spec; print every error as FILE:LINE:COL: path: message (exit 2)."""
-    system = load_or_exit(file, overrides)
-    err.print(f"[green]ok[/green] {shown(file)}: {len(system.components)} components, "
-              f"{len(system.workloads)} workloads")
+    system = load_or_exit(file, overrides)  # errors go to stderr, the verdict to stdout
+    stdout_console().print(f"[green]ok[/green] {shown(file)}: {len(system.components)} "
+                           f"components, {len(system.workloads)} workloads")
 
 
 def schema_command() -> None:

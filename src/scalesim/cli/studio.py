@@ -27,12 +27,17 @@ def studio_command(
 ) -> None:
     """Start ScaleSim Studio: gallery, canvas editor, simulation with replay, compare,
     generate and history in the browser."""
+    from scalesim.interrupt import Interrupted
     from scalesim.studio.server import config_for, serve  # the web stack loads only here
 
     _check_host(host, port)
     if db is not None:
         _check_db(db)
-    serve(host, port, not no_browser, config_for(host, db, max_runs, time_limit))
+    try:
+        serve(host, port, not no_browser, config_for(host, db, max_runs, time_limit))
+    except Interrupted as interrupt:  # its normal end: what it stored stays in the store
+        typer.echo(f"scalesim: studio stopped ({interrupt})", err=True)
+        raise SystemExit(128 + interrupt.signum) from None
 
 
 def _check_host(host: str, port: int) -> None:

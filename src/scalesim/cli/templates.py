@@ -113,6 +113,7 @@ def no_template_hint(pattern_id: str) -> str:
 @templates_app.command()
 def show(template_id: TemplateArg, as_json: JsonFlag = False) -> None:
     """Show a template: parameters, what it demonstrates, its scenario and expected outcome."""
+    from scalesim.templates.base import _show as value_text  # as the spec's header writes it
     from scalesim.templates.describe import details
 
     shown = details(lookup(template_id))
@@ -126,8 +127,8 @@ def show(template_id: TemplateArg, as_json: JsonFlag = False) -> None:
     for column in ("name", "default", "allowed", "help"):
         params.add_column(column)
     for p in shown["parameters"]:
-        params.add_row(escape(p["name"]), escape(str(p["default"])), escape(p["allowed"]),
-                       escape(p["help"]))
+        params.add_row(escape(p["name"]), escape(value_text(p["default"])),
+                       escape(p["allowed"]), escape(p["help"]))
     out.print(params)
     out.print(f"[bold]Scenario:[/] {escape(shown['scenario'])}", highlight=False)
     out.print("[bold]Expected at the defaults:[/]")
@@ -195,13 +196,19 @@ def new_command(
               soft_wrap=True)
 
 
+def measured_text(value: float) -> str:
+    """Up to 4 significant digits, and the whole number from 10,000 up: 3.171, 2968, 51210
+    (.4g printed 5.121e+04 beside an expectation written 50176)."""
+    return f"{value:.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
+
+
 def print_checks(checks: list[Check], edited: bool = False) -> None:
     """Each check as pass or FAIL; on a spec `edited` away from the template's design a
     miss may be the change at work, so it reads `miss`, not a red FAIL (as in the Studio)."""
     missed = "[yellow]miss[/]" if edited else "[red]FAIL[/]"
     for check in checks:
         verdict = "[green]pass[/]" if check.met else missed
-        actual = "missing" if check.actual is None else f"{check.actual:.4g}"
+        actual = "missing" if check.actual is None else measured_text(check.actual)
         out.print(f"  {verdict} {escape(str(check.expect))}: measured {actual} — "
                   f"{escape(check.expect.why)}", highlight=False)
 
