@@ -55,14 +55,8 @@ def _commands() -> list[tuple[str, str, typer.core.TyperCommand]]:
     return found
 
 
-# calibrate's section names `-o OUT` but not `--out`; that section is not this change's to
-# edit. Strict: once it is documented, this mark must go.
-PENDING = {"calibrate": pytest.mark.xfail(strict=True, reason="calibrate --out undocumented")}
-
-
 @pytest.mark.parametrize(("label", "section", "command"), [
-    pytest.param(*found, id=found[0], marks=PENDING.get(found[0], ()))
-    for found in _commands()])
+    pytest.param(*found, id=found[0]) for found in _commands()])
 def test_every_option_is_documented(label: str, section: str,
                                     command: typer.core.TyperCommand) -> None:
     text = _with_links(_section(section))
