@@ -14,6 +14,7 @@ from typing import Any
 from scalesim.diagnosis.context import NOTABLE, Run, fault_text
 from scalesim.diagnosis.finding import Finding, Fix, count, share
 from scalesim.diagnosis.queues import Subscription, subscription_of
+from scalesim.spec.errors import counted
 from scalesim.spec.model import Fault
 
 # Crashed deliveries at least this share of the failed ones make the crashes the cause.
@@ -123,6 +124,7 @@ def _processed_again(run: Run, sub: Subscription, queue: dict[str, Any]) -> Find
             or duplicates == 0 or duplicates < NOTABLE * published:
         return None
     interval, redelivered = delivery.commit_interval, int(queue["redelivered"])
+    cut = _crashed(run, sub, queue)
     targets = ", ".join(sorted({f.target for f in crashes}))
     summary = (f"{sub.name}: {count(duplicates)} records processed twice "
                f"({share(duplicates / published)} of the {count(published)} published): "
@@ -130,8 +132,8 @@ def _processed_again(run: Run, sub: Subscription, queue: dict[str, Any]) -> Find
                "the crashed members' partitions back to their last committed offset")
     evidence = (*(f"fault: {fault_text(f, run.end_s)}" for f in crashes),
                 f"{count(redelivered)} records delivered again, {count(duplicates)} of them "
-                f"processed before (duplicates); {count(_crashed(run, sub, queue))} "
-                "deliveries were interrupted by a crash (crashed)",
+                f"processed before (duplicates); {counted(cut, 'delivery', 'deliveries')} "
+                f"{'was' if cut == 1 else 'were'} interrupted by a crash (crashed)",
                 "a Kafka group hands a crashed member's partitions on from their last "
                 "committed offset: the records it processed since that commit are processed "
                 "again by their next owner, which cannot tell they were processed before",
