@@ -32,7 +32,6 @@ components:
       max_deliveries: 5
       dead_letter: jobs-dlq
       visibility_timeout: 45s
-      commit_interval: 2s
     consumers: [{{to: worker.process, concurrency: 8}}]
   jobs-dlq: {{kind: queue, tech: {dlq_tech}}}
   worker: {{operations: {{process: {{work: 5ms}}}}}}
@@ -226,8 +225,10 @@ workloads: [{name: w, to: a.x, rate: 1/s}]
 @pytest.mark.parametrize(("rebalance", "assignor"), [
     ("cooperative", "CooperativeStickyAssignor"), ("eager", "RangeAssignor")])
 def test_kafka_topic_group_and_commits(rebalance: str, assignor: str) -> None:
-    settings_ = broker("kafka", "partitions: 6\n    group: {session_timeout: 30s, "
-                       f"rebalance: {rebalance}}}")
+    spec = SPEC.format(tech="kafka", dlq_tech="kafka", extra="partitions: 6\n    group: "
+                       f"{{session_timeout: 30s, rebalance: {rebalance}}}").replace(
+        "visibility_timeout: 45s\n", "visibility_timeout: 45s\n      commit_interval: 2s\n")
+    settings_ = all_settings(load_spec_text(spec))["jobs"]
     assert settings_["topic"]["partitions"] == 6
     assert "competing_consumers" not in settings_
     [group] = settings_["consumer_groups"]
@@ -247,6 +248,10 @@ def test_a_kafka_queue_without_partitions_gets_a_partition_per_delivery_in_fligh
     settings_ = broker("kafka")
     assert settings_["topic"]["partitions"] == 8
     assert settings_["competing_consumers"]["deliveries_in_flight"] == 8
+    # the simulated queue acknowledges each message when processed: so does each member
+    [group] = settings_["consumer_groups"]
+    assert group["enable.auto.commit"] is False and "auto.commit.interval.ms" not in group
+    assert "committed after every record" in settings_["competing_consumers"]["note"]
     # prefetch 2 per replica of an autoscaled consumer (at most 5 replicas): 10 in flight
     scaled = SPEC.format(tech="kafka", extra="", dlq_tech="kafka").replace(
         "concurrency: 8", "prefetch: 2").replace(

@@ -23,7 +23,8 @@ def expected_back(system: System, name: str) -> Terms:
     without them gets a partition per delivery in flight, marked so: none comes back), the
     session timeout (ms) and the assignor with partitions, the guarantee (effectively once
     is the consumer's deduplication: at least once) and, at least once, the commit interval
-    and the error handler's attempts and dead-letter topic. RabbitMQ (one quorum queue per
+    (with partitions: a queue without them acknowledges each message) and the error
+    handler's attempts and dead-letter topic. RabbitMQ (one quorum queue per
     subscription): the guarantee, the redelivery and the visibility timeout as
     x-consumer-timeout in ms (at least once), x-delivery-limit + 1 (−1:
     no limit) and the dead-letter exchange; a queue without consumers has no queue to read,
@@ -54,10 +55,11 @@ def expected_back(system: System, name: str) -> Terms:
             back_group["session_timeout"] = f"{session_ms}ms"
         if group.rebalance == "cooperative":
             back_group["rebalance"] = "cooperative"
-        if at_least:
-            back["commit_interval"] = f"{round(sent.commit_interval * 1000)}ms"
-            back.update(dead_letter=dead, max_deliveries=sent.max_deliveries)
         kept = component.partitions
+        if at_least and kept:
+            back["commit_interval"] = f"{round(sent.commit_interval * 1000)}ms"
+        if at_least:
+            back.update(dead_letter=dead, max_deliveries=sent.max_deliveries)
         return (kept, Delivery(**back).model_dump(),
                 ConsumerGroup(**back_group).model_dump() if kept else None)
     if tech == "rabbitmq":

@@ -183,6 +183,28 @@ def test_what_the_brokers_settings_cannot_say_comes_back_as_documented() -> None
     assert sqs_back is not None and sqs_back.redelivery == "visibility_timeout"
 
 
+def test_a_topic_read_without_partitions_leaves_its_commit_interval_out() -> None:
+    """Only a topic with partitions commits offsets in the spec: generate commits each record
+    of a Kafka queue without them, and a group that commits on a timer there is noted, its
+    interval not read (the spec would refuse it)."""
+    original = spec("kafka", {"delivery": {"guarantee": "at_least_once"}})
+    documents = generated(original)
+    config = next(d.data for d in documents if d.data["kind"] == "ConfigMap"
+                  and d.data["metadata"]["name"] == "jobs-settings")
+    settings_ = json.loads(config["data"]["broker.json"])
+    assert settings_["consumer_groups"][0]["enable.auto.commit"] is False
+    assert round_trip(original).system.components["jobs"].delivery == \
+        original.components["jobs"].delivery
+    settings_["consumer_groups"][0].update({"enable.auto.commit": True,
+                                            "auto.commit.interval.ms": 2000})
+    config["data"]["broker.json"] = json.dumps(settings_)
+    back = assemble(read_cluster(documents, "generated"))
+    delivery = back.system.components["jobs"].delivery
+    assert delivery is not None and "commit_interval" not in delivery.model_fields_set
+    assert any("auto.commit.interval.ms: offsets committed on a timer apply to a topic "
+               "with partitions" in note for note in back.notes), back.notes
+
+
 DURATIONS = st.integers(1, 600).map(lambda s: f"{s}s")
 
 
@@ -194,8 +216,7 @@ def queues(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
         "guarantee": draw(st.sampled_from(["at_most_once", "at_least_once",
                                            "effectively_once"])),
         "redelivery": draw(st.sampled_from(["visibility_timeout", "requeue"])),
-        "visibility_timeout": draw(DURATIONS),
-        "commit_interval": draw(st.sampled_from(["0s", "1s", "5s", "250ms"]))}
+        "visibility_timeout": draw(DURATIONS)}
     if draw(st.booleans()):
         delivery["max_deliveries"] = draw(st.integers(1, 1000))
     if draw(st.booleans()):
@@ -203,6 +224,8 @@ def queues(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     queue: dict[str, Any] = {"delivery": delivery}
     if tech == "kafka" and draw(st.booleans()):
         queue["partitions"] = draw(st.integers(1, 64))
+        # only a topic with partitions commits offsets (the spec refuses it elsewhere)
+        delivery["commit_interval"] = draw(st.sampled_from(["0s", "1s", "5s", "250ms"]))
         if draw(st.booleans()):
             queue["group"] = {"session_timeout": draw(DURATIONS),
                               "rebalance": draw(st.sampled_from(["eager", "cooperative"]))}

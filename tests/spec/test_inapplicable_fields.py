@@ -148,3 +148,39 @@ def test_a_liveness_success_threshold_other_than_one_is_refused() -> None:
     health = system.components["w"].health
     assert health is not None and health.readiness is not None
     assert health.readiness.success_threshold == 2
+
+
+COMMITS = """\
+scalesim: 1
+name: ci
+components:
+  api:
+    operations:
+      get: {work: 1ms, calls: [{to: jobs.publish}]}
+  jobs:
+    kind: queue
+    tech: kafka
+    delivery: {guarantee: at_least_once, commit_interval: 1s}
+    consumers: [w.h]
+  w:
+    operations:
+      h: {work: 1ms}
+workloads:
+  - {name: w, to: api.get, rate: 10/s}
+"""
+
+
+def test_a_commit_interval_without_partitions_is_refused_at_its_line() -> None:
+    """Only a topic's group members commit offsets: a queue without partitions acknowledges
+    each message, and the simulator never read the interval there."""
+    assert issues_of(COMMITS) == [
+        "s.yaml:10:42: components.jobs.delivery.commit_interval: 'commit_interval' does not "
+        "apply to a queue without 'partitions', which acknowledges each message on its own; "
+        "it applies to a Kafka topic (a queue with 'partitions'), whose consumers commit "
+        "offsets"]
+    topic = load_spec_text(COMMITS.replace("    tech: kafka\n", "    partitions: 4\n"))
+    delivery = topic.components["jobs"].delivery
+    assert delivery is not None and delivery.commit_interval == 1.0
+    # its default is never refused
+    queue = load_spec_text(COMMITS.replace(", commit_interval: 1s", ""))
+    assert queue.components["jobs"].partitions is None

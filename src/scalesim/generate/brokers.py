@@ -134,6 +134,8 @@ def _kafka(system: System, name: str, component: Component,
            delivery: Delivery) -> dict[str, Any]:
     group = component.group or ConsumerGroup()
     at_most_once = delivery.guarantee == "at_most_once"
+    # without partitions the simulated queue acknowledges each message: commit every record
+    interval = delivery.commit_interval if component.partitions is not None else 0.0
     session_ms = round(group.session_timeout * 1000)
     consumer = {
         "session.timeout.ms": session_ms,
@@ -142,10 +144,10 @@ def _kafka(system: System, name: str, component: Component,
             "org.apache.kafka.clients.consumer.CooperativeStickyAssignor"
             if group.rebalance == "cooperative"
             else "org.apache.kafka.clients.consumer.RangeAssignor"),
-        "enable.auto.commit": not at_most_once and delivery.commit_interval > 0,
+        "enable.auto.commit": not at_most_once and interval > 0,
     }
     if consumer["enable.auto.commit"]:
-        consumer["auto.commit.interval.ms"] = round(delivery.commit_interval * 1000)
+        consumer["auto.commit.interval.ms"] = round(interval * 1000)
     partitions = component.partitions
     if partitions is None:
         # Competing consumers: Kafka shares a topic among a group's members by partition
@@ -167,7 +169,9 @@ def _kafka(system: System, name: str, component: Component,
                     "only, so the topic has a partition per delivery in flight (the largest "
                     "subscription's) and each group needs that many members. Unlike the "
                     "simulation, a message waits behind the one before it in its partition; "
-                    "set `partitions` to simulate that order"}
+                    "set `partitions` to simulate that order. At least once, offsets are "
+                    "committed after every record (enable.auto.commit false), as the "
+                    "simulated queue acknowledges each message"}
     settings["error_handler"] = _kafka_error_handler(system, delivery)
     return settings
 

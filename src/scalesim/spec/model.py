@@ -57,6 +57,7 @@ from scalesim.spec.types import (
     PositiveDuration,
     Rate,
     Strict,
+    refuse_unused,
 )
 
 BASE_VERSION = "base"  # the version a component's own fields describe
@@ -391,6 +392,17 @@ class Component(Strict):
         if self.rollout is not None and self.rollout.to not in self.versions:
             raise ValueError(f"rollout to '{self.rollout.to}', but 'versions' has "
                              f"{', '.join(self.versions) or 'none'}")
+        return self
+
+    @model_validator(mode="after")
+    def _commits_of_a_topic(self) -> Component:
+        """Only a Kafka topic's group members commit offsets; a queue without partitions
+        acknowledges each message, so the simulator never reads `commit_interval` there."""
+        if self.kind is Kind.QUEUE and self.partitions is None and self.delivery is not None:
+            refuse_unused(self.delivery, {"commit_interval"}, "to a queue without "
+                          "'partitions', which acknowledges each message on its own",
+                          "to a Kafka topic (a queue with 'partitions'), whose consumers "
+                          "commit offsets", at=("delivery",))
         return self
 
     @model_validator(mode="after")

@@ -68,14 +68,17 @@ class Strict(BaseModel):
                               allow_inf_nan=False)
 
 
-def refuse_unused(model: BaseModel, fields: Iterable[str], why: str, applies: str = "") -> None:
+def refuse_unused(model: BaseModel, fields: Iterable[str], why: str, applies: str = "",
+                  at: Path = ()) -> None:
     """Refuse each of `fields` that the user wrote (`model_fields_set`: never a default)
     though the model, as set, never reads it: a model validator's FieldProblems, one at each
-    field, saying `why` ("to a semaphore bulkhead") and what makes it apply (`applies`)."""
+    field, saying `why` ("to a semaphore bulkhead") and what makes it apply (`applies`).
+    `at` is where `model` sits below the validating model, when the reason is outside it
+    (a component refusing a field of its `delivery`)."""
     problems: list[tuple[Path, str]] = []
     for name in sorted(set(fields) & model.model_fields_set):
         written = type(model).model_fields[name].alias or name
         hint = f"; it applies {applies}" if applies else ""
-        problems.append(((written,), f"'{written}' does not apply {why}{hint}"))
+        problems.append(((*at, written), f"'{written}' does not apply {why}{hint}"))
     if problems:
         raise FieldProblems(problems)

@@ -398,16 +398,7 @@ def _kafka_settings(reader: Reader, settings: dict[str, Any], at: Callable[[str]
             "; effectively once looks the same: that is the consumer deduplicating, in its code")
         reader.put(("delivery", "guarantee"), guarantee, f"{at('commit')}: {commit}{why}")
     if guarantee == "at_least_once":
-        auto = first.get("enable.auto.commit")
-        interval = as_whole(first.get("auto.commit.interval.ms"))
-        if auto is True and interval is not None:
-            reader.put(("delivery", "commit_interval"),
-                       format_duration(interval / 1000) if interval else "0s",
-                       at("consumer_groups[0].auto.commit.interval.ms"))
-        elif auto is False:
-            reader.put(("delivery", "commit_interval"), "0s",
-                       f"{at('consumer_groups[0].enable.auto.commit')} is false: offsets are "
-                       "committed after every record")
+        _commit_interval(reader, first, at)
     if guarantee != "at_least_once":
         return      # at most once a failed record is skipped: the error handler is not read
     handler = mapping(settings.get("error_handler"))
@@ -417,6 +408,29 @@ def _kafka_settings(reader: Reader, settings: dict[str, Any], at: Callable[[str]
     dead = handler.get("dead_letter_topic")
     if isinstance(dead, str) and dead:
         reader.dead_letter = DeadLetter(dead, namespace, at("error_handler.dead_letter_topic"))
+
+
+def _commit_interval(reader: Reader, group: dict[str, Any], at: Callable[[str], Seen]) -> None:
+    """At least once, how often the first group commits offsets: the spec's commit_interval
+    of a topic with partitions. A queue without them acknowledges each message, so there
+    the interval is not read (noted when the group commits on a timer)."""
+    auto = group.get("enable.auto.commit")
+    interval = as_whole(group.get("auto.commit.interval.ms"))
+    if "partitions" not in reader.block.data:
+        if auto is True:
+            reader.note(f"{at('consumer_groups[0].auto.commit.interval.ms')}: offsets "
+                        "committed on a timer apply to a topic with partitions; the queue "
+                        "has none, so it acknowledges each message when processed "
+                        "(commit_interval left out)")
+        return
+    if auto is True and interval is not None:
+        reader.put(("delivery", "commit_interval"),
+                   format_duration(interval / 1000) if interval else "0s",
+                   at("consumer_groups[0].auto.commit.interval.ms"))
+    elif auto is False:
+        reader.put(("delivery", "commit_interval"), "0s",
+                   f"{at('consumer_groups[0].enable.auto.commit')} is false: offsets are "
+                   "committed after every record")
 
 
 def _rebalance(strategy: str) -> str:
