@@ -447,6 +447,51 @@ def test_keda_rabbitmq_and_kafka_scaled_objects(tmp_path: Path) -> None:
     assert [c.prefetch for c in system.components["rabbitmq"].consumers] == [1]
 
 
+CPU_ONLY = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: worker}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: worker}}
+  template:
+    metadata: {labels: {app: worker}}
+    spec:
+      containers:
+        - {name: worker, image: acme/worker:1.0, resources: {requests: {cpu: "1"}}}
+---
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {name: worker}
+spec:
+  scaleTargetRef: {name: worker}
+  minReplicaCount: 1
+  maxReplicaCount: 5
+  pollingInterval: 10
+  cooldownPeriod: 60
+  triggers:
+    - {type: cpu, metricType: Utilization, metadata: {value: "60"}}
+"""
+
+
+def test_a_cpu_only_scaled_object_keeps_its_autoscale_without_polling_or_cooldown(
+        tmp_path: Path) -> None:
+    """KEDA's pollingInterval and cooldownPeriod drive activation and scaling to zero, which
+    the spec simulates for queue metrics only (and refuses without one): a CPU-only
+    ScaledObject is the HPA's 1 to N, imported with a note instead of the two."""
+    manifest = tmp_path / "worker.yaml"
+    manifest.write_text(CPU_ONLY)
+    imported = import_k8s([str(manifest)])
+    autoscale = imported.system.components["worker"].autoscale
+    assert autoscale is not None
+    assert (autoscale.min, autoscale.max, [m.cpu for m in autoscale.metrics]) == \
+        (1, 5, [pytest.approx(0.6)])
+    assert not {"polling", "cooldown"} & autoscale.model_fields_set
+    assert any("ScaledObject worker: spec.pollingInterval and spec.cooldownPeriod left out: "
+               "KEDA polls its triggers to activate the target and scale it to zero" in note
+               for note in imported.notes), imported.notes
+
+
 def test_the_imported_keda_consumer_starts_from_zero_at_its_polling_interval(
         tmp_path: Path) -> None:
     """KEDA's state machine on the imported numbers: nothing waits at the 0 s poll; at the

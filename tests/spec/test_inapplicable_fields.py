@@ -184,3 +184,30 @@ def test_a_commit_interval_without_partitions_is_refused_at_its_line() -> None:
     # its default is never refused
     queue = load_spec_text(COMMITS.replace(", commit_interval: 1s", ""))
     assert queue.components["jobs"].partitions is None
+
+
+POLLED = """\
+scalesim: 1
+name: poll
+components:
+  api:
+    autoscale: {max: 4, polling: 10s, cooldown: 1m}
+    operations:
+      get: {work: 1ms}
+workloads:
+  - {name: w, to: api.get, rate: 10/s}
+"""
+
+
+def test_polling_and_cooldown_without_a_queue_metric_are_refused_at_their_lines() -> None:
+    """They are KEDA's, which only a queue metric brings in; the HPA scales on cpu or rps."""
+    why = ("does not apply without a 'queue' metric: KEDA polls to activate and scale to "
+           "zero, and 1 to N replicas is the HPA's (every sync_period); it applies with a "
+           "'queue' metric (KEDA)")
+    assert issues_of(POLLED) == [
+        f"s.yaml:5:25: components.api.autoscale.polling: 'polling' {why}",
+        f"s.yaml:5:39: components.api.autoscale.cooldown: 'cooldown' {why}"]
+    keda = POLLED.replace("{max: 4,", "{max: 4, metrics: [{queue: {of: q, backlog: 5}}],") \
+        .replace("workloads:", "  q: {kind: queue, consumers: [api.get]}\nworkloads:")
+    autoscale = load_spec_text(keda).components["api"].autoscale
+    assert autoscale is not None and (autoscale.polling, autoscale.cooldown) == (10.0, 60.0)

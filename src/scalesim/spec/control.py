@@ -17,7 +17,15 @@ from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 
 from scalesim.spec.dists import Distribution
 from scalesim.spec.errors import FieldProblems, counted
-from scalesim.spec.types import Duration, Fraction, Name, PositiveDuration, Rate, Strict
+from scalesim.spec.types import (
+    Duration,
+    Fraction,
+    Name,
+    PositiveDuration,
+    Rate,
+    Strict,
+    refuse_unused,
+)
 from scalesim.spec.units import format_duration
 
 MAX_POLICY_PERIOD = 1800.0  # HPAScalingPolicy.periodSeconds, validated by the API server
@@ -196,7 +204,17 @@ class Autoscale(Strict):
     scale_down: ScaleDownRules = Field(default_factory=ScaleDownRules)
     polling: PositiveDuration = Field(30.0, description="KEDA pollingInterval (queue metrics)")
     cooldown: Duration = Field(300.0, description="KEDA cooldownPeriod: idle this long "
-                               "before scaling to zero")
+                               "before scaling to zero (queue metrics)")
+
+    @model_validator(mode="after")
+    def _keda_of_a_queue_metric(self) -> Autoscale:
+        """KEDA's loop (activation, scaling to zero) runs for queue metrics only: without
+        one the HPA alone scales and the simulator never reads polling or cooldown."""
+        if not self.queue_metrics:
+            refuse_unused(self, {"polling", "cooldown"}, "without a 'queue' metric: KEDA "
+                          "polls to activate and scale to zero, and 1 to N replicas is the "
+                          "HPA's (every sync_period)", "with a 'queue' metric (KEDA)")
+        return self
 
     @model_validator(mode="after")
     def _check(self) -> Autoscale:

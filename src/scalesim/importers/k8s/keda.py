@@ -2,7 +2,9 @@
 scales as the spec's `autoscale` with queue metrics.
 
 `minReplicaCount` (KEDA's default 0), `maxReplicaCount` (100), `pollingInterval`,
-`cooldownPeriod` and the HPA behavior under `advanced` map one to one. Each queue trigger
+`cooldownPeriod` (with a queue metric: they drive KEDA's activation and scaling to zero,
+which the spec simulates for queue metrics only) and the HPA behavior under `advanced` map
+one to one. Each queue trigger
 (RabbitMQ, Kafka, SQS, Redis lists, NATS JetStream, or a Prometheus backlog query named
 after its queue) becomes a queue metric: its per-replica target is `backlog`, its activation
 threshold `activation`; a trigger's type also says the component it watches is a queue of
@@ -28,6 +30,7 @@ from scalesim.importers.sizing import quantity
 from scalesim.spec.model import Kind
 
 DEFAULT_MIN, DEFAULT_MAX = 0, 100
+POLLING = (("pollingInterval", "polling"), ("cooldownPeriod", "cooldown"))  # KEDA's, the spec's
 
 
 @dataclass(frozen=True)
@@ -94,10 +97,6 @@ def _autoscale(manifest: Manifest, cluster: Cluster, component: Component, trigg
     spec = manifest.spec
     block = Block(f"from {manifest.file}:{manifest.line}: {manifest.title}", manifest.title)
     _bounds(block, manifest)
-    for field_name, spec_name in (("pollingInterval", "polling"), ("cooldownPeriod", "cooldown")):
-        seconds = scaling.whole(spec.get(field_name))
-        if seconds is not None and seconds >= 0:
-            block.put((spec_name,), f"{seconds}s", manifest.seen(f"spec.{field_name}"))
     config = mapping(mapping(spec.get("advanced")).get("horizontalPodAutoscalerConfig"))
     scaling.behavior(block, manifest, cluster, config.get("behavior"),
                      "spec.advanced.horizontalPodAutoscalerConfig.behavior")
@@ -112,10 +111,30 @@ def _autoscale(manifest: Manifest, cluster: Cluster, component: Component, trigg
         cluster.draft.note(f"{manifest.title}: none of its triggers maps to the spec; not "
                            "imported as autoscale")
         return None
-    if block.data["min"] == 0 and not any("queue" in m for m in block.data["metrics"]):
+    queued = any("queue" in m for m in block.data["metrics"])
+    _polling(block, manifest, cluster, queued)
+    if block.data["min"] == 0 and not queued:
         block.put(("min",), 1, "only a queue metric scales to zero in the spec (KEDA also "
                   "activates on other triggers)")
     return block
+
+
+def _polling(block: Block, manifest: Manifest, cluster: Cluster, queued: bool) -> None:
+    """pollingInterval and cooldownPeriod: KEDA's own loop, which activates the target and
+    scales it to zero (1 to N is the HPA's). The spec simulates that loop for queue metrics
+    only and refuses the two without one: then they are noted and left out."""
+    given = [(field_name, spec_name, seconds) for field_name, spec_name in POLLING
+             if (seconds := scaling.whole(manifest.spec.get(field_name))) is not None
+             and seconds >= 0]
+    if queued:
+        for field_name, spec_name, seconds in given:
+            block.put((spec_name,), f"{seconds}s", manifest.seen(f"spec.{field_name}"))
+    elif given:
+        fields = " and ".join(f"spec.{field_name}" for field_name, _, _ in given)
+        cluster.draft.note(f"{manifest.title}: {fields} left out: KEDA polls its triggers to "
+                           "activate the target and scale it to zero (0 to 1 replicas; 1 to N "
+                           "is the HPA's, every sync_period), which the spec simulates for "
+                           "queue metrics only, and none of its triggers became one")
 
 
 def _bounds(block: Block, manifest: Manifest) -> None:
