@@ -96,6 +96,53 @@ def test_an_invalid_value_names_file_line_object_and_field(
     assert problem.startswith(f"{kind} {target['metadata']['name']} ") and message in problem
 
 
+PROBED = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+        - name: api
+          image: acme/api:1.0
+          readinessProbe: {httpGet: {path: /, port: 80}, successThreshold: 3}
+          livenessProbe:
+            httpGet: {path: /, port: 80}
+            successThreshold: LIVE
+          startupProbe:
+            httpGet: {path: /, port: 80}
+            successThreshold: START
+"""
+
+
+def test_a_liveness_or_startup_success_threshold_other_than_one_is_bad_input(
+        tmp_path: Path) -> None:
+    """Kubernetes' validation requires 1 for both (0 is defaulted to 1); the spec refuses
+    another for liveness, which made the import fail as "a bug in scalesim import"."""
+    manifest = tmp_path / "api.yaml"
+    manifest.write_text(PROBED.replace("LIVE", "2").replace("START", "4"))
+    with pytest.raises(ImportFailed) as caught:
+        import_k8s([str(manifest)])
+    why = "is out of range: Kubernetes requires 1 for a liveness or startup probe"
+    assert [(p.file, p.line, p.message) for p in caught.value.problems] == [
+        (str(manifest), 16, "Deployment api spec.template.spec.containers[0].livenessProbe"
+         f".successThreshold: 2 {why} (one success ends a failure streak); a readiness "
+         "probe may need more"),
+        (str(manifest), 19, "Deployment api spec.template.spec.containers[0].startupProbe"
+         f".successThreshold: 4 {why} (one success ends a failure streak); a readiness "
+         "probe may need more")]
+    for live in ("0", "1"):
+        manifest.write_text(PROBED.replace("LIVE", live).replace("START", "1"))
+        health = import_k8s([str(manifest)]).system.components["api"].health
+        assert health is not None and health.liveness is not None
+        assert health.liveness.success_threshold == 1
+        assert health.readiness is not None and health.readiness.success_threshold == 3
+
+
 def test_every_invalid_value_is_listed_exit_2_and_nothing_written(tmp_path: Path) -> None:
     documents = _write(tmp_path)
     deployment = next(d for d in documents["k8s/api.yaml"] if d["kind"] == "Deployment")

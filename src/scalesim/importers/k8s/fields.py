@@ -111,11 +111,23 @@ Cross = Ordered | NotBothZero
 
 # -- Kubernetes: the API server's validation (pkg/apis/*/validation) -------------------------
 
-PROBE_RULES = [Rule(f"{probe}.{field}", count(minimum))
-               for probe in ("readinessProbe", "livenessProbe", "startupProbe")
-               for field, minimum in (("periodSeconds", 0), ("timeoutSeconds", 0),
-                                      ("failureThreshold", 0), ("successThreshold", 0),
-                                      ("initialDelaySeconds", 0))]
+def one_success(value: Any) -> str | None:
+    """A liveness or startup probe's successThreshold: Kubernetes requires 1 (validation:
+    "must be 1"; 0 is defaulted to 1 first), as one success ends a failure streak."""
+    problem = count(0)(value)
+    if problem is None and value > 1:
+        return (f"{value} is out of range: Kubernetes requires 1 for a liveness or startup "
+                "probe (one success ends a failure streak); a readiness probe may need more")
+    return problem
+
+
+PROBE_RULES = [*(Rule(f"{probe}.{field}", count(0))
+                 for probe in ("readinessProbe", "livenessProbe", "startupProbe")
+                 for field in ("periodSeconds", "timeoutSeconds", "failureThreshold",
+                               "initialDelaySeconds")),
+               Rule("readinessProbe.successThreshold", count(0)),
+               Rule("livenessProbe.successThreshold", one_success),
+               Rule("startupProbe.successThreshold", one_success)]
 RESOURCE_RULES = [Rule(f"resources.{which}.{resource}", resource_quantity)
                   for which in ("requests", "limits") for resource in ("cpu", "memory")]
 CONTAINER_RULES = PROBE_RULES + RESOURCE_RULES
