@@ -55,7 +55,7 @@ BAD = [
      "versions.v2.operations.put", "no operation 'put'"),
     ({"api": {"versions": {"v2": {}}, "rollout": {"to": "v2", "strategy": "rolling",
                                                   "steps": [{"pause": "1s"}]}}},
-     "rollout", "'steps' do(es) not apply to strategy 'rolling'"),
+     "rollout.steps", "'steps' does not apply to strategy 'rolling'"),
     ({"api": {"versions": {"v2": {}}, "rollout": {"to": "v2", "max_surge": 0,
                                                   "max_unavailable": "0%"}}},
      "rollout", "cannot both be 0"),

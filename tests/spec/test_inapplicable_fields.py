@@ -211,3 +211,29 @@ def test_polling_and_cooldown_without_a_queue_metric_are_refused_at_their_lines(
         .replace("workloads:", "  q: {kind: queue, consumers: [api.get]}\nworkloads:")
     autoscale = load_spec_text(keda).components["api"].autoscale
     assert autoscale is not None and (autoscale.polling, autoscale.cooldown) == (10.0, 60.0)
+
+
+ROLLED = """\
+scalesim: 1
+name: roll
+components:
+  api:
+    replicas: 4
+    versions: {v2: {}}
+    rollout:
+      to: v2
+      steps: [{pause: 1s}]
+      preview_replicas: 2
+    operations:
+      get: {work: 1ms}
+workloads:
+  - {name: w, to: api.get, rate: 10/s}
+"""
+
+
+def test_each_field_another_rollout_strategy_reads_is_refused_at_its_line() -> None:
+    assert issues_of(ROLLED) == [
+        "s.yaml:9:7: components.api.rollout.steps: 'steps' does not apply to strategy "
+        "'rolling'",
+        "s.yaml:10:7: components.api.rollout.preview_replicas: 'preview_replicas' does not "
+        "apply to strategy 'rolling'"]

@@ -415,12 +415,8 @@ class Rollout(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Rollout:
-        allowed = STRATEGY_FIELDS[self.strategy]
-        others = set().union(*STRATEGY_FIELDS.values()) - allowed
-        misplaced = sorted(name for name in others if name in self.model_fields_set)
-        if misplaced:
-            raise ValueError(f"{', '.join(repr(n) for n in misplaced)} do(es) not apply to "
-                             f"strategy '{self.strategy}'")
+        others = set().union(*STRATEGY_FIELDS.values()) - STRATEGY_FIELDS[self.strategy]
+        refuse_unused(self, others, f"to strategy '{self.strategy}'")
         if self.max_surge in (0, "0%") and self.max_unavailable in (0, "0%"):
             raise ValueError("'max_surge' and 'max_unavailable' cannot both be 0")
         for name in ("abort_scale_down_delay", "auto_promotion_after", "scale_down_delay"):
