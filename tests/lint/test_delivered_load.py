@@ -43,7 +43,7 @@ def test_load_leaves_redeliveries_out(lint_yaml: LintYaml) -> None:
     assert "SS501" not in rules(findings)
     message = only(findings, "SS502").message
     assert "'d' is offered 4500/s × 10 ms held per request = 45 busy workers against 1 " \
-        "replica(s) × 50 workers: ρ ≈ 0.90" in message
+        "replica × 50 workers: ρ ≈ 0.90" in message
 
 
 def test_the_consumer_gets_each_message_once() -> None:
@@ -94,7 +94,7 @@ def test_a_drained_consumer_with_other_load_is_still_overloaded(lint_yaml: LintY
     spec = CAPPED.replace("workloads: [", "workloads: [{name: v, to: d.y, rate: 50/s}, ")
     message = only(lint_yaml(spec), "SS501").message
     assert "'d' is offered 130/s × 100 ms held per request = 13 busy workers against 1 " \
-        "replica(s) × 8 workers: ρ ≈ 1.62" in message
+        "replica × 8 workers: ρ ≈ 1.62" in message
     assert "the smallest change is 3 replicas" in message  # 13 / (0.8 × 8) → 3
 
 

@@ -137,8 +137,19 @@ def test_ignore_skips_rules_by_id_or_name(lint_yaml: LintYaml) -> None:
     bad = BAD["SS201"]
     assert "SS201" not in rules(lint_yaml(bad, ignore=frozenset({"SS201"})))
     assert "SS201" not in rules(lint_yaml(bad, ignore=frozenset({"missing-timeout"})))
-    with pytest.raises(ValueError, match="SS999"):
+    with pytest.raises(ValueError, match=r"^1 unknown rule to ignore: SS999$"):
         lint_yaml(bad, ignore=frozenset({"SS999"}))
+    with pytest.raises(ValueError, match=r"^2 unknown rules to ignore: SS998, SS999$"):
+        lint_yaml(bad, ignore=frozenset({"SS999", "SS998"}))
+
+
+def test_a_hung_target_ties_up_the_callers_only_worker(lint_yaml: LintYaml) -> None:
+    """SS201 counts the caller's workers: one of 2 × 4, or the only one."""
+    message = only(lint_yaml(BAD["SS201"]), "SS201").message
+    assert re.search(r"every call holds one of its \d+ workers until", message), message
+    alone = BAD["SS201"].replace("a: {replicas: 2,", "a: {replicas: 1, workers: 1,")
+    assert alone != BAD["SS201"]
+    assert "every call holds its only worker until" in only(lint_yaml(alone), "SS201").message
 
 
 def test_cycle_names_the_components_and_edges(lint_yaml: LintYaml) -> None:
@@ -162,7 +173,7 @@ workloads: [{name: w, to: a.x, rate: 10/s}]
 def test_single_replica_off_the_sync_path_is_not_reported(lint_yaml: LintYaml) -> None:
     finding = only(lint_yaml(BAD["SS105"]), "SS105")
     assert finding.path == "components.b.replicas"
-    assert "workload(s) w" in finding.message
+    assert "'b' has 1 replica on the path of 1 workload (w): one crash" in finding.message
 
 
 def test_retry_amplification_is_the_product_of_attempts(lint_yaml: LintYaml) -> None:
@@ -373,7 +384,7 @@ def test_cores_that_cannot_serve_the_cpu_demand_are_an_overload(lint_yaml: LintY
     0.19). The change: ceil(1.5 / 0.8) = 2 replicas, or 1.5 / 0.8 = 1.9 cores."""
     finding = only(lint_yaml(CPU_BOUND), "SS501")
     assert finding.path == "components.a.cores"
-    assert "1.5 cores against 1 replica(s) × 1 core(s): ρ ≈ 1.50" in finding.message
+    assert "1.5 cores against 1 replica × 1 core: ρ ≈ 1.50" in finding.message
     assert "2 replicas or 1.9 cores each (ρ ≤ 0.8)" in finding.message
     assert not {"SS501", "SS502"} & rules(lint_yaml(CPU_BOUND.replace("cores: 1,", "cores: 2,")))
     assert "SS502" in rules(lint_yaml(CPU_BOUND.replace("cores: 1,", "cores: 1.75,")))
@@ -390,7 +401,7 @@ def test_an_autoscaled_component_counts_its_max_replicas(lint_yaml: LintYaml) ->
     capped = lint_yaml(scaled.replace("{max: 10}", "{max: 2}"))
     finding = only(capped, "SS501")
     assert finding.path == "components.a.autoscale.max"
-    assert "against autoscale.max 2 replica(s)" in finding.message
+    assert "against autoscale.max 2 replicas × 4 workers" in finding.message
     assert "the smallest change is autoscale.max 3 (ρ ≤ 0.8)" in finding.message
 
 
@@ -415,17 +426,18 @@ workloads: [{name: w, to: a.x, rate: 10/s}]
 """
     finding = only(lint_yaml(spec), "SS207")
     assert finding.path.endswith("calls[0].deadline")
-    assert "only 2 timed-out attempt(s) fit" in finding.message
+    assert "it holds only 2 timed-out attempts, so the retries" in finding.message
 
 
 @pytest.mark.parametrize(("timeout", "deadline", "attempts", "fit"), [
-    ("100ms", "1s", 11, 10),  # 1.0 // 0.1 == 9.0 in binary floating point
+    ("100ms", "1s", 11, "10 timed-out attempts"),  # 1.0 // 0.1 == 9.0 in binary floating point
     ("100ms", "1s", 10, None),
-    ("200ms", "600ms", 4, 3),  # 0.6 // 0.2 == 2.0
+    ("200ms", "600ms", 4, "3 timed-out attempts"),  # 0.6 // 0.2 == 2.0
     ("200ms", "600ms", 3, None),  # 3 × 0.2 > 0.6
+    ("600ms", "1s", 2, "1 timed-out attempt"),
 ])
 def test_attempts_that_fit_in_a_deadline_count_exact_multiples(
-        lint_yaml: LintYaml, timeout: str, deadline: str, attempts: int, fit: int | None) -> None:
+        lint_yaml: LintYaml, timeout: str, deadline: str, attempts: int, fit: str | None) -> None:
     spec = f"""
 components:
   a: {{replicas: 2, operations: {{x: {{calls: [{{to: b.y, timeout: {timeout},
@@ -437,7 +449,7 @@ workloads: [{{name: w, to: a.x, rate: 10/s}}]
     if fit is None:
         assert found == []
     else:
-        assert len(found) == 1 and f"only {fit} timed-out attempt(s) fit" in found[0].message
+        assert len(found) == 1 and f"it holds only {fit}," in found[0].message
 
 
 def test_retries_exactly_as_long_as_the_caller_waits_do_not_outlast_it(

@@ -23,6 +23,9 @@ def test_counted_agrees_with_its_noun() -> None:
 
     assert [counted(1, "node"), counted(0, "step"), counted(2, "branch", "branches"),
             counted(1500, "replica")] == ["1 node", "0 steps", "2 branches", "1,500 replicas"]
+    # a measure such as cores: as few digits as it needs, singular only at exactly 1
+    assert [counted(1.0, "core"), counted(0.5, "core"), counted(1.75, "core")] == [
+        "1 core", "0.5 cores", "1.75 cores"]
 
 
 def test_one_node_holds_in_the_singular() -> None:

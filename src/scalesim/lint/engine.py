@@ -9,7 +9,7 @@ from scalesim.lint.context import Context
 from scalesim.lint.finding import Finding
 from scalesim.lint.rules import RULES
 from scalesim.spec import System, load_spec
-from scalesim.spec.errors import Path, dotted
+from scalesim.spec.errors import Path, counted, dotted
 from scalesim.spec.loader import read_spec_file
 from scalesim.spec.yamlpos import Position, load_with_positions
 
@@ -35,7 +35,8 @@ def lint_system(system: System, positions: dict[Path, Position] | None = None,
     known = {rule.id for rule in RULES} | {rule.name for rule in RULES}
     unknown = sorted(config.ignore - known)
     if unknown:
-        raise ValueError(f"unknown rule(s) to ignore: {', '.join(unknown)}")
+        raise ValueError(f"{counted(len(unknown), 'unknown rule')} to ignore: "
+                         f"{', '.join(unknown)}")
     ctx = Context.of(system, config)
     findings = []
     for rule in RULES:

@@ -95,9 +95,11 @@ def dotted(path: Path) -> str:
     return text
 
 
-def counted(count: int, noun: str, nouns: str | None = None) -> str:
-    """'1 node', '3 nodes', '1 branch', '2 branches' (`nouns` when the plural is not +s)."""
-    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+def counted(count: float, noun: str, nouns: str | None = None) -> str:
+    """'1 node', '3 nodes', '1 branch', '2 branches', '0.5 cores' (`nouns` when the plural
+    is not +s; a float as few digits as it needs)."""
+    number = f"{count:,}" if isinstance(count, int) else f"{count:g}"
+    return f"{number} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

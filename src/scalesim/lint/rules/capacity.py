@@ -13,6 +13,7 @@ from scalesim.lint.estimates import ms, per_s
 from scalesim.lint.finding import Hit
 from scalesim.lint.load import Load
 from scalesim.spec.consistency import Replication
+from scalesim.spec.errors import counted
 from scalesim.spec.model import Component, Kind
 
 # What adds capacity, by what the component is: a database is not fixed by load balancing.
@@ -61,11 +62,11 @@ def _numbers(name: str, component: Component, load: Load) -> str:
                 f"request, and only its leader serves {_leader_part(component)}: "
                 f"{load.rho * (component.worker_limit or 1):.3g} busy workers against the "
                 f"leader's {component.worker_limit}: ρ ≈ {load.rho:.2f}")
-    replicas = f"autoscale.max {component.most_replicas}" if component.autoscale is not None \
-        else str(component.replicas)
+    replicas = f"autoscale.max {counted(component.most_replicas, 'replica')}" \
+        if component.autoscale is not None else counted(component.replicas, "replica")
     return (f"'{name}' is offered {per_s(load.rate)} × {ms(load.hold_s)} held per request = "
-            f"{load.busy:.3g} busy workers against {replicas} replica(s) × "
-            f"{component.worker_limit} workers: ρ ≈ {load.rho:.2f}")
+            f"{load.busy:.3g} busy workers against {replicas} × "
+            f"{counted(component.worker_limit or 1, 'worker')}: ρ ≈ {load.rho:.2f}")
 
 
 def _led_replication(component: Component) -> Replication | None:
@@ -93,7 +94,7 @@ def smallest_change(load: Load, component: Component, target: float) -> str:
         return f"the leader's workers {math.ceil(load.rho * workers / target - 1e-9)}"
     replicas = replicas_for(load, workers, target)
     return f"autoscale.max {replicas}" if component.autoscale is not None \
-        else f"{replicas} replica{'' if replicas == 1 else 's'}"
+        else counted(replicas, "replica")
 
 
 def _fix(load: Load, component: Component, target: float) -> str:
@@ -125,16 +126,17 @@ def _cpu_binds(ctx: Context, name: str, rho: float) -> CpuLoad | None:
 def _cpu_numbers(name: str, component: Component, cpu: CpuLoad) -> str:
     demand = cpu.rate_rps * cpu.cpu_s
     return (f"'{name}' is offered {per_s(cpu.rate_rps)} × {ms(cpu.cpu_s)} of CPU per request "
-            f"= {demand:.3g} cores against {component.most_replicas} replica(s) × "
-            f"{cpu.cores:g} core(s): ρ ≈ {cpu.rho:.2f}")
+            f"= {demand:.3g} cores against {counted(component.most_replicas, 'replica')} × "
+            f"{counted(cpu.cores, 'core')}: ρ ≈ {cpu.rho:.2f}")
 
 
 def _cpu_fix(cpu: CpuLoad, component: Component, target: float) -> str:
     demand = cpu.rate_rps * cpu.cpu_s
     replicas = max(1, math.ceil(demand / (target * cpu.cores) - 1e-9))
     cores = math.ceil(demand / (target * component.most_replicas) * 10 - 1e-9) / 10
-    more_cores = "" if component.event_loop else f" or {cores:g} cores each"
-    return (f"the smallest change is {replicas} replicas{more_cores} (ρ ≤ {target:g}), or "
+    more_cores = "" if component.event_loop else f" or {counted(cores, 'core')} each"
+    return (f"the smallest change is {counted(replicas, 'replica')}{more_cores} "
+            f"(ρ ≤ {target:g}), or "
             "less CPU per request")
 
 

@@ -16,6 +16,7 @@ from scalesim.lint.context import Context
 from scalesim.lint.estimates import ms
 from scalesim.lint.finding import Hit
 from scalesim.spec.consistency import Caching, Replication
+from scalesim.spec.errors import counted
 from scalesim.spec.model import Keys
 
 REGION_RTT_S = 0.02  # a replica round trip this long is another region (etcd: ~50 ms across
@@ -191,7 +192,8 @@ def partial_quorum(ctx: Context) -> Iterator[Hit]:
             continue
         n, w, r = quorum_sizes(replication, component.replicas)
         yield Hit(("components", name, "replication"),
-                  f"'{name}' writes to {w} and reads from {r} of the {n} replicas of a key: "
+                  f"'{name}' writes to {w} and reads from {r} of the {counted(n, 'replica')} of a "
+                  "key: "
                   f"R + W = {r + w} ≤ N = {n}, so a read's replicas need not include one that "
                   f"has the latest write and it can return an older value"
                   f"{_pbs_staleness(ctx, replication, n)}; make R + W > N (e.g. 'r: "

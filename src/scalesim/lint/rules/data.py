@@ -11,6 +11,7 @@ from scalesim.lint.estimates import latency_s, ms, round_trip_s, share_beyond_s
 from scalesim.lint.finding import Hit
 from scalesim.lint.rules import queues
 from scalesim.spec.checks import dead_letter_queues, iter_calls
+from scalesim.spec.errors import counted
 from scalesim.spec.model import SagaBlock
 
 
@@ -149,7 +150,7 @@ def partitions_without_kafka(ctx: Context) -> Iterator[Hit]:
             "it has no tech (generate runs RabbitMQ)"
         yield Hit(("components", name, "partitions"),
                   f"queue '{name}' sets {fields} but {runs}: the simulation treats it as a "
-                  f"Kafka topic of {component.partitions} partitions (in order per "
+                  f"Kafka topic of {counted(component.partitions, 'partition')} (in order per "
                   "partition, one group member each, rebalances), while the generated "
                   "broker settings have no partitions or consumer groups, so the deployed "
                   "queue behaves otherwise; set 'tech: kafka', or drop "

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from scalesim.lint.context import Context
 from scalesim.lint.estimates import pct
 from scalesim.lint.finding import Hit
-from scalesim.spec.errors import Path
+from scalesim.spec.errors import Path, counted
 from scalesim.spec.model import Parallel, ParallelStep
 
 
@@ -30,7 +30,8 @@ def fan_out_without_timeout(ctx: Context) -> Iterator[Hit]:
         if open_ended:
             yield Hit(path,
                       f"fan-out in '{op}' (wait_for: {parallel.wait_for}) waits on "
-                      f"{len(open_ended)} of {len(parallel.calls)} branches with no timeout "
+                      f"{len(open_ended)} of "
+                      f"{counted(len(parallel.calls), 'branch', 'branches')} with no timeout "
                       f"({', '.join(open_ended)}): the slowest of them sets the latency of "
                       "every request, a hung one holds it forever")
 
@@ -49,5 +50,6 @@ def fan_out_all_or_nothing(ctx: Context) -> Iterator[Hit]:
         odds = f" (with their error rates all succeed {pct(success)} of the time)" \
             if success < 1.0 else ""
         yield Hit((*path, "wait_for"),
-                  f"fan-out in '{op}' needs all {len(branches)} branches and none has "
+                  f"fan-out in '{op}' needs all {counted(len(branches), 'branch', 'branches')} and "
+                  "none has "
                   f"on_failure continue or a fallback: one failed branch fails the request{odds}")

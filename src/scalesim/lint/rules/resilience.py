@@ -11,6 +11,7 @@ from scalesim.lint.estimates import ms, pct, per_s
 from scalesim.lint.finding import Hit
 from scalesim.lint.graph import Edge, component_of
 from scalesim.spec.checks import callees_first
+from scalesim.spec.errors import counted
 from scalesim.spec.model import Call, Component, Kind
 from scalesim.spec.resilience import CircuitBreaker
 
@@ -51,11 +52,16 @@ def missing_timeouts(ctx: Context) -> Iterator[Hit]:
             caller = ctx.component(edge.source)
             workers = caller.worker_limit
             held = ("its request open" if workers is None or caller.io == "nonblocking"
-                    else f"one of its {running_replicas(caller) * workers} workers")
+                    else _one_worker(running_replicas(caller) * workers))
             yield Hit(edge.path,
                       f"'{edge.source}' waits on '{call.to}' with no timeout: while "
                       f"'{component_of(edge.target)}' hangs, every call holds {held} "
                       "until it answers")
+
+
+def _one_worker(workers: int) -> str:
+    """What a waiting call holds of `workers`: 'its only worker', 'one of its 8 workers'."""
+    return "its only worker" if workers == 1 else f"one of its {counted(workers, 'worker')}"
 
 
 def retries_without_backoff(ctx: Context) -> Iterator[Hit]:
@@ -63,8 +69,9 @@ def retries_without_backoff(ctx: Context) -> Iterator[Hit]:
     for edge, call in _written_calls(ctx):
         if call.retry and call.retry.attempts > 1 and call.retry.backoff == "none":
             yield Hit((*edge.path, "retry", "backoff"),
-                      f"'{edge.source}' -> '{call.to}' makes up to {call.retry.attempts} "
-                      "attempts with no wait between them: a struggling target gets "
+                      f"'{edge.source}' -> '{call.to}' makes up to "
+                      f"{counted(call.retry.attempts, 'attempt')} with no wait between them: "
+                      "a struggling target gets "
                       f"{call.retry.attempts}x the load at once")
 
 
@@ -136,7 +143,7 @@ def retry_amplification(ctx: Context) -> Iterator[Hit]:
         steps = " x ".join(f"{e.source} -> {e.target} ({factor[e]:.3g} attempts)"
                            for e in layers)
         yield Hit((*layers[0].path, "retry"),
-                  f"retries at {len(layers)} layers of one chain from {entry.origin} "
+                  f"retries at {counted(len(layers), 'layer')} of one chain from {entry.origin} "
                   f"multiply: {steps} = up to {product:.3g} calls reach '{layers[-1].target}' "
                   "for one request")
     yield from _retries_into_saturation(ctx, factor)
@@ -180,9 +187,9 @@ def metastable_retries(ctx: Context) -> Iterator[Hit]:
             else "an unbounded load"
         sends = []
         if call.retry is not None and call.retry.attempts > 1:
-            sends.append(f"{call.retry.attempts} attempts")
+            sends.append(counted(call.retry.attempts, "attempt"))
         if call.hedge is not None:
-            sends.append(f"{call.hedge.max} hedge{'s' if call.hedge.max > 1 else ''}")
+            sends.append(counted(call.hedge.max, "hedge"))
         yield Hit((*edge.path, "retry" if call.retry is not None else "hedge"),
                   f"'{edge.source}' sends '{target}' up to {' and '.join(sends)} a call: "
                   f"calm, '{target}' gets {per_s(before.arrival_rate_rps)} "
@@ -277,9 +284,11 @@ def retries_outlast_caller(ctx: Context) -> Iterator[Hit]:
         fit = attempts_within(call.deadline, call.timeout)
         if retry.attempts > fit:
             yield Hit((*edge.path, "deadline"),
-                      f"'{edge.source}' -> '{call.to}' allows {retry.attempts} attempts of "
+                      f"'{edge.source}' -> '{call.to}' allows "
+                      f"{counted(retry.attempts, 'attempt')} of "
                       f"{ms(call.timeout)} = {ms(retry.attempts * call.timeout)}, but its "
-                      f"deadline is {ms(call.deadline)}: only {fit} timed-out attempt(s) fit, "
+                      f"deadline is {ms(call.deadline)}: it holds only "
+                      f"{counted(fit, 'timed-out attempt')}, "
                       "so the retries configured after that never happen")
     for outer, call in _calls(ctx):
         outer_bound = _outlived(call)
@@ -323,9 +332,10 @@ def breakers_that_never_decide(ctx: Context) -> Iterator[Hit]:
         if breaker.window_type == "count" and breaker.min_calls > breaker.window:
             yield Hit(path,
                       f"the breaker on '{edge.source}' -> '{call.to}' asks for min_calls "
-                      f"{breaker.min_calls} over a window of {breaker.window} calls: the "
-                      f"window never holds that many, so Resilience4j decides after "
-                      f"{breaker.window} calls instead; set min_calls to at most the window")
+                      f"{breaker.min_calls} over a window of {counted(breaker.window, 'call')}: "
+                      "the window never holds that many, so Resilience4j decides after "
+                      f"{counted(breaker.window, 'call')} instead; set min_calls to at most "
+                      "the window")
         elif breaker.window_type == "time":
             rate = ctx.rates[edge.source] * edge.probability
             # each replica's breaker sees rate / replicas: fewest at the most replicas
@@ -337,7 +347,8 @@ def breakers_that_never_decide(ctx: Context) -> Iterator[Hit]:
                        if breaker.scope == "replica" and replicas > 1 else "the breaker")
                 yield Hit(path,
                           f"the breaker on '{edge.source}' -> '{call.to}' needs "
-                          f"{breaker.min_calls} calls in its {breaker.window} s window, but at "
+                          f"{counted(breaker.min_calls, 'call')} in its {breaker.window} s window, "
+                          "but at "
                           f"the offered {per_s(rate)} {who} sees about {seen:.3g}"
                           f"{at_scale(caller)}: it can "
                           "never open, however many calls fail")
@@ -358,13 +369,14 @@ def bulkheads_larger_than_callee(ctx: Context) -> Iterator[Hit]:
         capacity = target.most_replicas * workers
         if size * callers > capacity:
             field = "max_concurrent" if bulkhead.type == "semaphore" else "size"
-            total = (f"{callers} caller replicas × {size} = {size * callers}"
+            total = (f"{counted(callers, 'caller replica')} × {size} = {size * callers}"
                      if callers > 1 else f"{size}")
             yield Hit((*edge.path, "bulkhead", field),
                       f"the bulkhead on '{edge.source}' -> '{call.to}' admits {total} calls "
                       f"at once{at_scale(caller) if callers > 1 else ''}, but "
                       f"'{component_of(edge.target)}' serves only {capacity} "
-                      f"({target.most_replicas} × {workers} workers{at_scale(target)}): it "
+                      f"({target.most_replicas} × {counted(workers, 'worker')}"
+                      f"{at_scale(target)}): it "
                       "still caps what "
                       f"'{component_of(edge.source)}' can have stuck on it, but the excess "
                       f"fills '{component_of(edge.target)}''s queue, where every other "
@@ -381,9 +393,9 @@ def retried_non_idempotent(ctx: Context) -> Iterator[Hit]:
             continue
         repeats = []
         if call.retry is not None and call.retry.attempts > 1:
-            repeats.append(f"retries it (up to {call.retry.attempts} attempts)")
+            repeats.append(f"retries it (up to {counted(call.retry.attempts, 'attempt')})")
         if call.hedge is not None:
-            repeats.append(f"hedges it (up to {call.hedge.max} extra attempt(s))")
+            repeats.append(f"hedges it (up to {counted(call.hedge.max, 'extra attempt')})")
         if repeats:
             yield Hit(edge.path,
                       f"'{edge.source}' {' and '.join(repeats)}, but '{edge.target}' is "

@@ -12,6 +12,7 @@ from scalesim.lint.estimates import ms, own_time_s, pct, round_trip_s
 from scalesim.lint.finding import Hit
 from scalesim.lint.graph import Edge, component_of
 from scalesim.spec.checks import callees_first
+from scalesim.spec.errors import counted
 from scalesim.spec.model import Kind
 
 
@@ -40,7 +41,7 @@ def deep_chains(ctx: Context) -> Iterator[Hit]:
         availability = math.prod(1.0 - ctx.operation(op).error_rate for op in ops)
         latency = sum(own_time_s(ctx, op) for op in ops) + round_trip_s(ctx) * len(chain)
         yield Hit(chain[0].path,
-                  f"synchronous chain of {len(chain)} hops (limit {limit}) from "
+                  f"synchronous chain of {counted(len(chain), 'hop')} (limit {limit}) from "
                   f"{entry.origin}: {' -> '.join(ops)}; with every hop required it succeeds "
                   f"{pct(availability)} of the time (error rates multiplied) and takes at least "
                   f"{ms(latency)} with no queueing (work means + network)")
@@ -117,7 +118,7 @@ def shared_databases(ctx: Context) -> Iterator[Hit]:
                         and ctx.component(e.source).kind is not Kind.CACHE})
         if len(users) >= 2:
             yield Hit(("components", name),
-                      f"database '{name}' is used directly by {len(users)} components "
+                      f"database '{name}' is used directly by {counted(len(users), 'component')} "
                       f"({', '.join(users)})")
 
 
@@ -132,7 +133,8 @@ def chatty_calls(ctx: Context) -> Iterator[Hit]:
         if expected >= ctx.config.max_calls:
             yield Hit(edges[0].path,
                       f"'{source}' calls '{target}' {expected:g} times per request "
-                      f"({len(edges)} calls, probabilities and parallel branches counted; "
+                      f"({counted(len(edges), 'call')}, probabilities and parallel branches "
+                      "counted; "
                       f"limit {ctx.config.max_calls}), each one a network round trip")
 
 
@@ -167,8 +169,9 @@ def single_replicas(ctx: Context) -> Iterator[Hit]:
         if component.replicas == 1 and component.kind is not Kind.EXTERNAL and \
                 (component.tech or "").lower() not in MANAGED:
             yield Hit(("components", name, "replicas"),
-                      f"'{name}' has 1 replica and workload(s) {', '.join(workloads)} wait on "
-                      "it: one crash, restart or deploy of it fails those requests",
+                      f"'{name}' has 1 replica on the path of "
+                      f"{counted(len(workloads), 'workload')} ({', '.join(workloads)}): one "
+                      "crash, restart or deploy of it fails those requests",
                       REDUNDANCY_FIXES.get(component.kind))
 
 
@@ -179,7 +182,8 @@ def missing_health_checks(ctx: Context) -> Iterator[Hit]:
             continue
         if component.health is None or component.health.readiness is None:
             yield Hit(("components", name, "health"),
-                      f"'{name}' has {component.replicas} replicas but no readiness probe: "
+                      f"'{name}' has {counted(component.replicas, 'replica')} but no "
+                      "readiness probe: "
                       f"a replica that hangs or fails keeps receiving about 1/"
                       f"{component.replicas} of the requests until someone notices; add "
                       "health: {readiness: {}} (Kubernetes defaults: every 10 s, out after "
