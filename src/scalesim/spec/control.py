@@ -204,7 +204,7 @@ class Autoscale(Strict):
     scale_down: ScaleDownRules = Field(default_factory=ScaleDownRules)
     polling: PositiveDuration = Field(30.0, description="KEDA pollingInterval (queue metrics)")
     cooldown: Duration = Field(300.0, description="KEDA cooldownPeriod: idle this long "
-                               "before scaling to zero (queue metrics)")
+                               "before scaling to zero")
 
     @model_validator(mode="after")
     def _keda_of_a_queue_metric(self) -> Autoscale:
