@@ -105,8 +105,15 @@ def test_a_set_under_a_misspelt_component_suggests_the_existing_one(run_cli, spe
     result = run_cli("validate", str(spec_file()), "--set", "components.apj.replicas=6")
     assert result.exit_code == 2
     assert result.output == ("--set #1: components.apj.replicas=6: there is no component "
-                             "'apj' (did you mean 'api'?); --set changes the fields of one "
-                             "the file has\n")
+                             "'apj' (did you mean 'api'?); an override changes the fields "
+                             "of one the file has\n")
+
+
+def test_a_vary_under_a_missing_component_names_no_other_option(run_cli, spec_file) -> None:
+    """The message served --set and --vary alike, but named --set under a --vary."""
+    result = run_cli("sweep", str(spec_file()), "--vary", "components.nosuch.replicas=1..2")
+    assert "there is no component 'nosuch'" in result.output
+    assert "--set" not in result.output
 
 
 HEAD = "scalesim: 1\nname: t\ncomponents:\n  api:\n"  # lines 1-4

@@ -57,7 +57,7 @@ def apply_override(data: Any, path: Path, value: Any) -> None:
             what = _named(path[:depth])
             if what is not None and part not in node:
                 raise OverrideError(f"there is no {what} '{part}'"
-                                    f"{did_you_mean(str(part), map(str, node))}; --set "
+                                    f"{did_you_mean(str(part), map(str, node))}; an override "
                                     f"changes the fields of one the file has")
             node = node.setdefault(part, {})
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
