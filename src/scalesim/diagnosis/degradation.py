@@ -575,14 +575,14 @@ def _retry_set(run: Run, path: tuple[str | int, ...], name: str, value: Any) -> 
     breaker's fix does); a call with neither gets a retry of its own, written whole (its
     `retry` may be written null)."""
     if getattr(_written(run, path), "retry", None) is not None:
-        return f"{dotted(path)}.retry.{name}={_flow(value)}"
+        return f"{dotted(path)}.retry.{name}={flow(value)}"
     defaults = run.system.defaults.calls
     if defaults is not None and defaults.retry is not None:
-        return f"defaults.calls.retry.{name}={_flow(value)}"
-    return f"{dotted(path)}.retry={_flow({name: value})}"
+        return f"defaults.calls.retry.{name}={flow(value)}"
+    return f"{dotted(path)}.retry={flow({name: value})}"
 
 
-def _flow(value: Any) -> str:
+def flow(value: Any) -> str:
     """A value as an override writes it: YAML on one line."""
     return str(yaml.safe_dump(value, default_flow_style=True, sort_keys=False,
                               width=math.inf).splitlines()[0])

@@ -20,6 +20,7 @@ from scalesim.diagnosis.lags import lagging
 from scalesim.diagnosis.overload import overload
 from scalesim.diagnosis.queues import backlogs
 from scalesim.diagnosis.rollouts import rollouts
+from scalesim.diagnosis.sagas import stuck_sagas
 from scalesim.diagnosis.slo import missed_slos
 from scalesim.spec.model import System
 
@@ -27,7 +28,7 @@ from scalesim.spec.model import System
 # and failovers before failures, which point at a new version's or take a failover's fix.
 CHECKS = (backlogs, crashed_deliveries, lagging, saturated, cpu_bound, connection_pools,
           bulkheads, rate_limits, overload, rollouts, split_brains, failovers, failures,
-          missed_slos, degraded, short_timeouts)
+          missed_slos, degraded, short_timeouts, stuck_sagas)
 
 
 def findings(system: System, result: dict[str, Any]) -> list[Finding]:

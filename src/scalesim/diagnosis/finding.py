@@ -10,12 +10,12 @@ from typing import Any, Literal
 Severity = Literal["problem", "warning"]
 # What the finding is about.
 Kind = Literal["backlog", "saturated", "overload", "limit", "degraded", "failures", "slo",
-               "split_brain", "failover", "rollout", "duplicates"]
+               "split_brain", "failover", "rollout", "duplicates", "saga"]
 # The limit that binds: the knob to turn.
 Limit = Literal["workers", "cores", "consumer_concurrency", "partitions", "session_timeout",
                 "visibility_timeout", "max_deliveries", "commit_interval",
                 "connection_pool", "rate_limit", "bulkhead", "circuit_breaker", "fault",
-                "downstream", "lease", "failure_limit", "timeout"]
+                "downstream", "lease", "failure_limit", "timeout", "retry"]
 
 
 @dataclass(frozen=True)

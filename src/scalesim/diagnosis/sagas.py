@@ -1,0 +1,153 @@
+"""Sagas left stuck: a compensation that failed after its tries leaves the changes of the
+steps it should undo in place, and a step past the pivot that failed is never compensated
+(docs/data.md). Either needs a repair by hand, and the fix is more tries of the call that
+failed, sized from its measured failure share."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from scalesim.diagnosis.context import NOTABLE, Run, dotted
+from scalesim.diagnosis.degradation import flow
+from scalesim.diagnosis.finding import Finding, Fix, count, share
+from scalesim.spec.model import Call, Saga, SagaBlock
+
+RESIDUAL = 0.5  # the proposed tries leave fewer stuck sagas than this expected in the run
+MOST_ATTEMPTS = 100  # the spec's highest retry attempts
+
+
+@dataclass(frozen=True)
+class Failing:
+    """A saga call whose failures leave sagas stuck: what it is, where it sits in the spec,
+    the call as written, its settings with the saga's policy, and its measured record."""
+
+    role: str  # "compensation of STEP" or "step STEP (past the pivot)"
+    path: tuple[str | int, ...]
+    written: Call
+    call: Call
+    measured: dict[str, Any]
+
+
+def stuck_sagas(run: Run) -> Iterator[Finding]:
+    for ref, measured in run.result.get("sagas", {}).items():
+        stuck, started = int(measured["stuck"]), int(measured["started"])
+        found = _saga_at(run, ref)
+        if not started or stuck / started < NOTABLE or found is None:
+            continue
+        failing = [f for f in _failing(run, ref, *found) if f.measured["failed"]]
+        if failing:
+            yield _finding(ref, stuck, started, failing)
+
+
+def _saga_at(run: Run, ref: str) -> tuple[tuple[str | int, ...], Saga] | None:
+    """The saga operation `ref` holds, and where it sits in the spec."""
+    component, operation = ref.split(".", 1)
+    calls = run.system.components[component].effective_operations[operation].calls
+    return next(((("components", component, "operations", operation, "calls", i, "saga"),
+                  step.saga) for i, step in enumerate(calls) if isinstance(step, SagaBlock)),
+                None)
+
+
+def _failing(run: Run, ref: str, path: tuple[str | int, ...], saga: Saga) -> Iterator[Failing]:
+    """The saga's calls whose final failure leaves it stuck: the compensations, and the
+    steps past the pivot, each with its measured call record (orchestration makes them from
+    the holding operation; a choreographed saga's events have none and are skipped)."""
+    for index, step in enumerate(saga.steps):
+        where = (*path, "steps", index)
+        if step.compensate is not None and index < saga.pivot:
+            yield from _measured(run, ref, f"compensation of {step.label}",
+                                 (*where, "compensate"), step.compensate, saga)
+        if index > saga.pivot:
+            yield from _measured(run, ref, f"step {step.label} (past the pivot)", where,
+                                 step.as_call(), saga)
+
+
+def _measured(run: Run, ref: str, role: str, path: tuple[str | int, ...], written: Call,
+              saga: Saga) -> Iterator[Failing]:
+    call = run.system.effective(saga.with_policy(written))
+    target = ".".join(run.system.resolve(call.to))
+    for record in run.result["calls"]:
+        if record["from"] == ref and record["to"] == target:
+            yield Failing(role, path, written, call, record)
+
+
+def attempts_for(failure: float, calls: float, tries: int) -> int | None:
+    """The fewest tries, more than `tries`, that leave under RESIDUAL of `calls` failing
+    when each try fails with share `failure` (all fail: failure^tries); None when no
+    number up to the spec's highest does."""
+    if failure >= 1.0 or calls <= 0.0:
+        return None
+    if failure <= 0.0:
+        return tries + 1
+    needed = math.floor(math.log(RESIDUAL / calls) / math.log(failure)) + 1
+    return max(needed, tries + 1) if needed <= MOST_ATTEMPTS else None
+
+
+def _finding(ref: str, stuck: int, started: int, failing: list[Failing]) -> Finding:
+    texts, sets, evidence = [], [], [f"{count(stuck)} of the {count(started)} sagas started "
+                                     "were left stuck: the changes of their committed steps "
+                                     "stay in place, undone by nobody, until a repair by hand"]
+    for item in failing:
+        text, override = _retried(item)
+        evidence.append(_failed_text(item))
+        texts.append(text)
+        sets += [override] if override else []
+    return Finding("saga", "problem", ref,
+                   f"{ref}: {share(stuck / started)} of the sagas left stuck ({count(stuck)} "
+                   f"of {count(started)}): " + ", ".join(f.role for f in failing) + " failed",
+                   "retry", tuple(evidence), Fix("; ".join(texts), tuple(sets)),
+                   {"stuck": stuck, "started": started, "stuck_share": stuck / started})
+
+
+def _tries(item: Failing) -> int:
+    return 1 if item.call.retry is None else item.call.retry.attempts
+
+
+def _failure(item: Failing) -> tuple[float, float]:
+    """The call's measured share of attempts that failed, and the calls it made."""
+    record = item.measured
+    attempts = int(record["attempts"])
+    failed = sum(record["attempt_failures_by_cause"].values())
+    return failed / attempts if attempts else 0.0, attempts - record["retries"] - record["hedges"]
+
+
+def _failed_text(item: Failing) -> str:
+    record, (failure, calls) = item.measured, _failure(item)
+    causes = ", ".join(f"{c} {count(n)}" for c, n in record["attempt_failures_by_cause"].items()
+                       if n)
+    tries = _tries(item)
+    return (f"{item.role}, {record['from']}→{record['to']}: {count(record['failed'])} of its "
+            f"{count(calls)} calls failed ({share(failure)} of the attempts: {causes}) "
+            + ("with no retry" if tries == 1 else f"after {tries} tries"))
+
+
+def _retried(item: Failing) -> tuple[str, str | None]:
+    """The fix for one failing call: tries enough that the run's calls leave under
+    RESIDUAL stuck sagas (stuck share = failure^tries), as text and an override."""
+    failure, calls = _failure(item)
+    tries = _tries(item)
+    attempts = attempts_for(failure, calls, tries)
+    edge = f"{item.measured['from']}→{item.measured['to']}"
+    if attempts is None:
+        return (f"the {item.role} ({edge}) fails {share(failure)} of its attempts: no retry "
+                "makes it succeed; make its target fail less", None)
+    left = calls * failure ** attempts
+    return (f"retry the {item.role} ({edge}) up to {attempts} tries: at {share(failure)} "
+            f"failing per try, {share(failure ** attempts)} of its calls fail all of them, "
+            f"{left:.2g} of the {count(calls)} this run made", _retry_override(item, attempts))
+
+
+def _retry_override(item: Failing, attempts: int) -> str:
+    """The override giving the call at `item.path` `attempts` tries: its written retry's
+    attempts, or a retry of its own (a compensation written as a bare operation, written
+    whole)."""
+    where = dotted(item.path)
+    if item.written.retry is not None:
+        return f"{where}.retry.attempts={attempts}"
+    if item.written.model_fields_set == {"to"}:
+        return f"{where}={flow({'to': item.written.to, 'retry': {'attempts': attempts}})}"
+    return f"{where}.retry={flow({'attempts': attempts})}"
+
