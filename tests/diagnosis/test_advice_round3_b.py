@@ -85,3 +85,45 @@ def test_the_tries_are_the_fewest_that_leave_under_half_a_stuck_saga() -> None:
     assert attempts_for(45 / 201, 201, 1) == 5
     assert attempts_for(1.0, 201, 1) is None
     assert attempts_for(0.01, 10, 3) == 4
+
+
+SLOWED = """components:
+  shop:
+    replicas: 2
+    workers: 64
+    operations:
+      product:
+        work: {dist: exponential, mean: 2ms}
+        calls:
+          - {to: reviews.list, timeout: 1s, on_failure: {fallback: 1ms, degraded: true}}
+  reviews:
+    replicas: 2
+    workers: 50
+    operations:
+      list: {work: {dist: exponential, mean: 10ms}}
+workloads:
+  - {name: browse, to: shop.product, rate: 100/s, slo: {p99: 300ms, error_rate: 1%}}
+faults:
+  - {target: reviews, at: 4s, for: 10s, latency: +3s}
+simulation: {duration: 16s, warmup: 2s, seed: 2}
+"""
+
+
+def _slo(found: list[dict[str, Any]], subject: str) -> list[dict[str, Any]]:
+    return [f for f in found if f["kind"] == "slo" and f["subject"] == subject]
+
+
+def test_a_call_with_a_fallback_gets_a_timeout_under_the_median_a_fault_sets() -> None:
+    """A fault adds 3 s to reviews for most of the run, so its median is seconds and the
+    SLO leaves the call under 300 ms: a timeout there cuts most calls, but the call's
+    fallback answers each of them, so it is proposed (it was prose only) and applied meets
+    the p99 with no error."""
+    system = _system(SLOWED)
+    result = simulate(system)
+    assert result["components"]["reviews"]["operations"]["list"]["latency_ms"]["p50"] > 300
+    [finding] = _slo(diagnose(system, result), "browse")
+    [override] = finding["fix"]["set"]
+    assert override.startswith("components.shop.operations.product.calls.0.timeout=")
+    fixed = simulate(_system(SLOWED, (override,)))
+    assert all(check["met"] for check in fixed["slo"]["checks"])
+    assert fixed["workloads"]["browse"]["requests"]["failed"] == 0

@@ -144,7 +144,7 @@ def propose(run: Run, check: dict[str, Any], caller: str, callee: str
     `check`'s own budget is. None when the call cannot be found, the percentile is the mean
     (a timeout caps a tail, not an average), the estimate has no stable answer, the call's
     timeout is that short already, or it would fall under the median of a callee a fault
-    slows (the run's median is the fault's)."""
+    slows (the run's median is the fault's) with no fallback to answer what it cuts."""
     found = run.call_at(caller, callee)
     if found is None:
         return None
@@ -156,14 +156,14 @@ def propose(run: Run, check: dict[str, Any], caller: str, callee: str
     bound = min(own, cap(run, caller, callee) or own, key=lambda c: c.ms)
     latency = run.latency_ms(callee)
     median = latency.get("p50")
-    if median is None or bound.ms < median or \
+    fallback = not isinstance(call.on_failure, str)
+    if median is None or (bound.ms < median and not fallback) or \
             (call.timeout is not None and bound.ms >= call.timeout * 1e3):
         return None
     cut, read = _cut_share(run, where, caller, call, bound.ms,
                            _failing(call, _share_past(latency, bound.ms)))
     scope = bound.check["scope"]
     cut_requests = min(1.0, cut * _per_request(run, scope, caller, call))
-    fallback = not isinstance(call.on_failure, str)
     return Timeout(f"{caller}→{callee}", where, bound, cut, read, cut_requests, fallback,
                    fallback or _errors_hold(run, scope, cut_requests))
 
