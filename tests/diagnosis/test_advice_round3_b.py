@@ -127,3 +127,40 @@ def test_a_call_with_a_fallback_gets_a_timeout_under_the_median_a_fault_sets() -
     fixed = simulate(_system(SLOWED, (override,)))
     assert all(check["met"] for check in fixed["slo"]["checks"])
     assert fixed["workloads"]["browse"]["requests"]["failed"] == 0
+
+
+HELD = """components:
+  web:
+    replicas: 2
+    workers: 40
+    queue: 200
+    operations:
+      home:
+        work: {dist: exponential, mean: 2ms}
+        calls: [{to: reco.suggest}]
+  reco:
+    replicas: 2
+    workers: 50
+    operations:
+      suggest: {work: {dist: lognormal, median: 15ms, p99: 80ms}}
+workloads:
+  - {name: home, to: web.home, rate: 300/s, slo: {p99: 250ms, error_rate: 1%}}
+faults:
+  - {target: reco, at: 4s, for: 8s, latency: +1s}
+simulation: {duration: 15s, warmup: 2s, seed: 1}
+"""
+
+
+def test_a_timeout_whose_cuts_break_the_error_slo_comes_with_its_fallback() -> None:
+    """reco slowed by 1 s for 8 s holds web's workers (no timeout): the p99 finding sets a
+    timeout that cuts ~40 % of the calls, far past the 1 % error-rate SLO. Its set used to
+    leave the fallback to the prose, and applied alone 39 % of home failed; now the
+    fallback is in the same set, and one round meets both SLOs with no error."""
+    system = _system(HELD)
+    [finding] = _slo(diagnose(system, simulate(system)), "home")
+    call = "components.web.operations.home.calls.0"
+    assert f"{call}.on_failure={{fallback: 1ms, degraded: true}}" in finding["fix"]["set"]
+    assert any(o.startswith(f"{call}.timeout=") for o in finding["fix"]["set"])
+    fixed = simulate(_system(HELD, tuple(finding["fix"]["set"])))
+    assert all(check["met"] for check in fixed["slo"]["checks"])
+    assert fixed["workloads"]["home"]["requests"]["failed"] == 0

@@ -47,7 +47,6 @@ TIMEOUT_MARGIN = 1.5  # a timeout proposed this many times the slowest normal an
 AMPLIFIED = 1.5
 STORM = 2.0  # failed requests this many times those a fault could meet outlast it
 RETRY_ATTEMPTS = Retry().attempts  # tries of a retry proposed for a fault on a replica
-FALLBACK_S = 1  # the latency of a proposed fallback, in ms: a cached or default answer
 REFUSALS = ("rejected", "rate_limited", "shed", "overflow", "unavailable", "crashed")
 
 
@@ -539,9 +538,9 @@ def _answer(run: Run, call: dict[str, Any], found: tuple[tuple[str | int, ...], 
     path, spec = found
     edge, target = _edge(call), call["to"].split(".", 1)[0]
     component = run.system.components[target]
-    fallback = (f"a fallback on {edge} would have answered them (here a {FALLBACK_S} ms "
+    fallback = (f"a fallback on {edge} would have answered them (here a {waits.FALLBACK_MS} ms "
                 "answer, counted degraded: what it answers is the application's choice)",
-                [f"{dotted(path)}.on_failure={{fallback: {FALLBACK_S}ms, degraded: true}}"])
+                [waits.fallback_override(path)])
     if any(f.component == target and f.replica is None for f in faults) \
             or component.autoscale is not None:
         return fallback

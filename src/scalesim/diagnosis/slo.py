@@ -144,7 +144,7 @@ def _remedy(run: Run, check: dict[str, Any], path: list[tuple[str, float]],
     if timeout is not None:
         return Remedy("downstream", last, Fix(
             f"{timeout.text()}; or a hedge after its typical latency, a faster "
-            f"{last}, {agree}", (timeout.override,)), timeout.numbers)
+            f"{last}, {agree}", timeout.overrides), timeout.numbers)
     return Remedy("downstream", last,
                   Fix(f"shorten the wait on {last}: a timeout under the SLO with a fallback, "
                       f"a hedge after its typical latency, or a faster implementation; {agree}"))
@@ -163,7 +163,7 @@ def _relieve_first(run: Run, check: dict[str, Any], component: str,
                       f"implementation, a hedge) or agree a {check['name']} it can keep")
     fix = relief(run, [component], f"{why}; relieved, its own work still sets the "
                  f"{check['name']}: {timeout.text()}")
-    return Fix(fix.summary, (*fix.set, timeout.override))
+    return Fix(fix.summary, (*fix.set, *timeout.overrides))
 
 
 def _held_fix(run: Run, check: dict[str, Any], component: str
@@ -194,8 +194,8 @@ def _held_fix(run: Run, check: dict[str, Any], component: str
         return Fix(bound), {}
     guard = guarding_bulkhead(run, caller, callee)
     if guard is None:
-        return Fix(timeout.text(), (timeout.override,)), timeout.numbers
-    return (Fix(f"{timeout.text()}; and {guard.text}", (timeout.override, *guard.set)),
+        return Fix(timeout.text(), timeout.overrides), timeout.numbers
+    return (Fix(f"{timeout.text()}; and {guard.text}", (*timeout.overrides, *guard.set)),
             {**timeout.numbers, **guard.numbers})
 
 

@@ -36,6 +36,14 @@ PHASED = ("the callee's latencies estimated outside and during the faults, at th
 # attempts all outlast it are at most this share of the requests the percentile leaves out
 # (1 % for a p99): so few go on to a further try that the percentile is not theirs.
 TAIL_SHARE = 0.1
+FALLBACK_MS = 1  # the latency of a proposed fallback: a cached or default answer
+
+
+def fallback_override(path: Path) -> str:
+    """The override giving the call at `path` a FALLBACK_MS fallback, counted degraded:
+    what it answers is the application's choice."""
+    return f"{dotted(path)}.on_failure={{fallback: {FALLBACK_MS}ms, degraded: true}}"
+
 
 @dataclass(frozen=True)
 class Cap:
@@ -114,8 +122,11 @@ class Timeout:
         return self.bound.ms
 
     @property
-    def override(self) -> str:
-        return f"{dotted(self.path)}.timeout={self.ms}ms"
+    def overrides(self) -> tuple[str, ...]:
+        """The timeout, and a fallback when the calls it cuts would fail past the
+        error-rate SLO: one round then meets both SLOs."""
+        own = f"{dotted(self.path)}.timeout={self.ms}ms"
+        return (own,) if self.errors_ok else (own, fallback_override(self.path))
 
     @property
     def numbers(self) -> dict[str, float | None]:
@@ -132,8 +143,10 @@ class Timeout:
         requests = f" ({share(self.cut_requests)} of the requests)"
         if self.errors_ok:
             return sized + f", which fail{requests}: the error-rate SLO still holds with them"
-        return sized + (f", which fail without a fallback{requests}: add one (on_failure: "
-                        "{fallback: …}) or the error-rate SLO is missed instead")
+        return sized + (f", which would fail without a fallback{requests}, past the "
+                        f"error-rate SLO: with it a fallback answers them (here a {FALLBACK_MS} "
+                        "ms answer, counted degraded: what it answers is the application's "
+                        "choice)")
 
 
 def propose(run: Run, check: dict[str, Any], caller: str, callee: str
