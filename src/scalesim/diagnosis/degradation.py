@@ -548,24 +548,46 @@ def _answer(run: Run, call: dict[str, Any], found: tuple[tuple[str | int, ...], 
     if retry is None or retry.attempts < 2:
         retried = [_retry_set(run, path, "attempts", RETRY_ATTEMPTS)]
         subject = f"{edge} with retries ({RETRY_ATTEMPTS} tries, a retry to another replica)"
+        proposed = (retry or Retry()).model_copy(update={"attempts": RETRY_ATTEMPTS})
     elif not retry.other_replica:
         retried = [_retry_set(run, path, "other_replica", True)]
         subject = f"{edge} with its retries steered to another replica (other_replica)"
+        proposed = retry.model_copy(update={"other_replica": True})
     else:
         retried = []
         subject = f"the {retry.attempts} tries of {edge} (a retry goes to another replica)"
+        proposed = retry
+    note, shorter = _retry_fit(run, call, path, spec.model_copy(update={"retry": proposed})) \
+        if retried else ("", [])
+    retried += shorter
     healthy = _healthy(run, target, faults)
     if healthy:
         if not retried:
             return fallback
         return (f"{subject} would have answered them on the {healthy} replica"
                 f"{'s' if healthy > 1 else ''} of {target} without the fault, or "
-                f"{fallback[0]}", retried)
+                f"{fallback[0]}{note}", retried)
     more = component.replicas + 1
     return (f"no replica of {target} ({component.replicas}) is without the fault, so no "
             f"retry could go to another: with {more} replicas, {subject} would have answered "
-            f"them on the one without it; or {fallback[0]}",
+            f"them on the one without it; or {fallback[0]}{note}",
             [f"components.{target}.replicas={more}", *retried])
+
+
+def _retry_fit(run: Run, call: dict[str, Any], path: tuple[str | int, ...],
+               retrying: Call) -> tuple[str, list[str]]:
+    """What a proposed retry needs to keep the latency SLOs (`waits.cap` of the call as
+    `retrying` makes it): a request whose try times out waits the timeout, a back-off and
+    the retry, so when the call's timeout is over what they leave it, a shorter one with
+    the retry (text and override); nothing when it fits or no SLO caps it."""
+    timeout = retrying.timeout
+    bound = waits.cap(run, call["from"], call["to"], run.system.effective(retrying))
+    if timeout is None or bound is None or bound.ms >= timeout * 1e3:
+        return "", []
+    return (f"; with the retry, shorten its timeout from {timeout * 1e3:g} ms to {bound.ms} "
+            f"ms: a timed-out try, a back-off and a retry would outlast {bound.slo}, which "
+            f"leaves the call at most {bound.ms} ms ({bound.elsewhere})",
+            [f"{dotted(path)}.timeout={bound.ms}ms"])
 
 
 def _retry_set(run: Run, path: tuple[str | int, ...], name: str, value: Any) -> str:

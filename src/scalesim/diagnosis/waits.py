@@ -10,6 +10,7 @@ timeout meets the SLO (`OutOfReach`)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -24,7 +25,7 @@ from scalesim.diagnosis.context import Run, changed, dotted
 from scalesim.diagnosis.finding import duration, share
 from scalesim.spec.checks import sync_edges
 from scalesim.spec.errors import Path
-from scalesim.spec.model import Call
+from scalesim.spec.model import Call, Fault
 
 # The measured percentiles of a latency, as (quantile, key), that a cut-off share is read from.
 QUANTILES = ((0.5, "p50"), (0.9, "p90"), (0.95, "p95"), (0.99, "p99"), (0.999, "p999"),
@@ -181,23 +182,33 @@ def propose(run: Run, check: dict[str, Any], caller: str, callee: str
                    fallback or _errors_hold(run, scope, cut_requests))
 
 
-def _budget(run: Run, check: dict[str, Any], caller: str, callee: str
-           ) -> Cap | OutOfReach | None:
+def _budget(run: Run, check: dict[str, Any], caller: str, callee: str,
+            proposed: Call | None = None) -> Cap | OutOfReach | None:
     """What the percentile `check` names leaves the call `caller` -> `callee` per attempt:
     its target less the time its requests take without the call (`_rest_ms`) and the
     back-offs, over the attempts a request at the percentile waits out (`_per_attempt`),
     rounded down (`_round_down`). `OutOfReach` when no whole millisecond is left, or less
     than the median of a callee no fault slows; None for a mean, a call not found, or an
-    estimate with no stable answer."""
+    estimate with no stable answer. `proposed`: the call as a fix would make it (a retry
+    added), in place of the spec's."""
     found = run.call_at(caller, callee)
     if found is None or check["name"] == "mean":
         return None
-    where, call = found
+    where, written = found
     rest = _rest_ms(run, check, where, caller)
     if rest is None:
         return None
-    ms, attempts = _per_attempt(run.latency_ms(callee), run.system.effective(call),
-                                check, check["target_ms"] - rest)
+    call = proposed or run.system.effective(written)
+    latency = run.latency_ms(callee)
+
+    def past(ms: int, tries: int) -> float:
+        """The share of calls whose first `tries` tries all outlast `ms`."""
+        timed = call.model_copy(update={"timeout": ms / 1e3})
+        stretches = _stretches(run, where, caller, timed) if _steered(timed, tries) else None
+        spread = None if stretches is None else _spread_share(run, timed, stretches, tries)
+        return _share_past(latency, ms) ** tries if spread is None else spread
+
+    ms, attempts = _per_attempt(past, call, check, check["target_ms"] - rest)
     median = run.latency_ms(callee).get("p50")
     healthy = not run.faults_on(callee.split(".", 1)[0])
     if ms is None or (healthy and median is not None and ms < median):
@@ -220,32 +231,32 @@ def _rest_ms(run: Run, check: dict[str, Any], where: Path, caller: str) -> float
     return max(seconds) * 1e3
 
 
-def _per_attempt(latency: dict[str, float | None], call: Call, check: dict[str, Any],
+def _per_attempt(past: Callable[[int, int], float], call: Call, check: dict[str, Any],
                  left_ms: float) -> tuple[int | None, int]:
     """The timeout per attempt `left_ms` allows, and the attempts it is shared by: the
     fewest k whose timeout (`left_ms` less the longest back-offs between them, over k,
-    rounded down) is outlasted by all of a call's first k tries (the callee's measured
-    latencies) for at most TAIL_SHARE of the share of requests the percentile leaves out,
-    or all of the attempts."""
+    rounded down) is outlasted by all of a call's first k tries (`past`) for at most
+    TAIL_SHARE of the share of requests the percentile leaves out, or all of the
+    attempts."""
     retry = call.retry
     attempts = retry.attempts if retry is not None else 1
     tail = TAIL_SHARE * (1.0 - PERCENTILES[check["name"]])
     for k in range(1, attempts + 1):
         ms = _round_down((left_ms - _backoffs_ms(call, k)) / k)
-        if ms is None or k == attempts or _share_past(latency, ms) ** k <= tail:
+        if ms is None or k == attempts or past(ms, k) <= tail:
             return ms, k
     raise AssertionError("the loop returns at k == attempts")
 
 
-def cap(run: Run, caller: str, callee: str) -> Cap | None:
-    """The strictest `Cap` on the call `caller` -> `callee` of the latency SLOs
-    (percentiles: a timeout caps a tail, not a mean) over requests that make it
-    (`reaches`): a longer timeout lets calls wait past the target. None when no such SLO
-    leaves the call a timeout (none, or each is `OutOfReach`)."""
+def cap(run: Run, caller: str, callee: str, proposed: Call | None = None) -> Cap | None:
+    """The strictest `Cap` on the call `caller` -> `callee` (or on it as `proposed`, a fix's
+    retry added) of the latency SLOs (percentiles: a timeout caps a tail, not a mean) over
+    requests that make it (`reaches`): a longer timeout lets calls wait past the target.
+    None when no such SLO leaves the call a timeout (none, or each is `OutOfReach`)."""
     caps = []
     for check in run.result.get("slo", {}).get("checks", []):
         if check["name"] != "error_rate" and reaches(run, check["scope"], caller):
-            found = _budget(run, check, caller, callee)
+            found = _budget(run, check, caller, callee, proposed)
             if isinstance(found, Cap):
                 caps.append(found)
     return min(caps, key=lambda c: c.ms, default=None)
@@ -316,24 +327,105 @@ def _cut_share(run: Run, where: Path, caller: str, call: Call, ms: int,
     call's latency alone, `measured`, from the callee's measured latencies (MEASURED).
     Where they change it, those are of the calls that got through: workers held by the
     slow calls let few through while the fault lasts, the very calls the timeout will cut.
-    Then, phase by phase (cut where faults start and end), the analytic share of attempts
-    outlasting it with the faults acting then (`Attempts.late`, on the spec with the
-    timeout set), weighted by the calls the workloads send in the phase (PHASED)."""
+    Then, stretch by stretch (`_stretches`), the analytic share of attempts outlasting it
+    with the faults acting then, weighted by the calls the workloads send in the stretch
+    (PHASED); a retry steered to another replica away from a fault on some of them
+    (`_spread_share`) mostly meets a healthy one."""
+    timed = call.model_copy(update={"timeout": ms / 1e3})
+    stretches = _stretches(run, where, caller, timed)
+    if stretches is None:
+        return measured, MEASURED
+    tries = 1 if call.retry is None else call.retry.attempts
+    spread = _spread_share(run, timed, stretches, tries) if _steered(timed, tries) else None
+    if spread is not None:
+        return spread, PHASED
+    sent = sum(s.sent for s in stretches)
+    return _failing(call, sum(s.late * s.sent for s in stretches) / sent), PHASED
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """A stretch of the run between fault starts and ends, for one call: P(an attempt
+    outlasts its timeout) over the callee's replicas, on a replica the faults slow and on
+    one they leave alone; the callee's replicas a fault is on (0 when on none, or on the
+    whole component); and the calls the workloads send in it."""
+
+    late: float
+    slow: float
+    healthy: float
+    slowed: int
+    sent: float
+
+
+def _stretches(run: Run, where: Path, caller: str, call: Call) -> list[Stretch] | None:
+    """The run cut where faults start and end (`phases`), each stretch with the analytic
+    share of the attempts of `call` (put at `where`) outlasting its timeout (`Attempts.late`,
+    the estimate's distribution shifted by what the faults then add); for faults on some
+    replicas of the callee, also as if they slowed every replica, and as if none. None when
+    no fault changes how late the attempts are, or no call is sent."""
     spans = phases(run.system, (run.system.simulation.warmup, run.end_s))
     if len(spans) < 2:
-        return measured, MEASURED
-    system = changed(run.system, (*where, "timeout"), ms / 1e3)
+        return None
+    system = changed(run.system, where, call)
     model = Model(system, repeats=False)  # each call once: `Attempts` counts the attempts
     found = model.evaluate()
-    late, sent = [], []
+    callee = system.resolve(call.to)[0]
+    out = []
     for start, end in spans:
         rates = operation_rates(system, (start, end))
-        late.append(Attempts(system, model, found, active(system.faults, start, end), rates,
-                             length=end - start).late.get(where, 0.0))
-        sent.append(rates[caller] * (end - start))
-    if max(late) - min(late) < 1e-9 or sum(sent) <= 0.0:
-        return measured, MEASURED
-    return _failing(call, float(np.dot(late, sent)) / sum(sent)), PHASED
+
+        def late(faults: tuple[Fault, ...], rates: dict[str, float] = rates,
+                 length: float = end - start) -> float:
+            return Attempts(system, model, found, faults, rates, length=length).late.get(
+                where, 0.0)
+
+        acting = active(system.faults, start, end)
+        on = [f for f in acting if f.component == callee]
+        others = tuple(f for f in acting if f.component != callee)
+        every = late(acting)
+        replicas = {f.replica for f in on}
+        if on and None not in replicas:
+            whole = tuple(f.model_copy(update={"target": callee}) for f in on)
+            out.append(Stretch(every, late(others + whole), late(others), len(replicas),
+                               rates[caller] * (end - start)))
+        else:
+            out.append(Stretch(every, every, every, 0, rates[caller] * (end - start)))
+    lates = [s.late for s in out]
+    if max(lates) - min(lates) < 1e-9 or sum(s.sent for s in out) <= 0.0:
+        return None
+    return out
+
+
+def _steered(call: Call, tries: int) -> bool:
+    """Whether `tries` tries of `call` go to distinct replicas: its retry retries timeouts
+    on a replica not tried yet (`other_replica`)."""
+    retry = call.retry
+    return retry is not None and retry.other_replica and "timeout" in retry.on and tries > 1
+
+
+def _spread_share(run: Run, call: Call, stretches: list[Stretch], tries: int) -> float | None:
+    """The share of calls whose first `tries` tries, steered to distinct replicas
+    (`_steered`), all outlast the timeout of `call` when faults slow some of the callee's
+    replicas only: after the slowed one the retry mostly meets a healthy one (the
+    hypergeometric mix of slowed and healthy replicas among them, the stretches weighted
+    by the calls sent). None when no fault is on some replicas only: then tries are alike
+    (`_failing`)."""
+    if not any(s.slowed for s in stretches):
+        return None
+    replicas = run.system.components[run.system.resolve(call.to)[0]].replicas
+    sent = sum(s.sent for s in stretches)
+    return sum(s.sent * _all_late(s, replicas, tries) for s in stretches) / sent
+
+
+def _all_late(stretch: Stretch, replicas: int, tries: int) -> float:
+    """P(all `tries` tries outlast the timeout) in `stretch`, each try on a replica not
+    tried before while there is one (the balancer picks among them alike), then on any."""
+    distinct = min(tries, replicas)
+    slowed = stretch.slowed
+    mixed = sum(math.comb(slowed, j) * math.comb(replicas - slowed, distinct - j)
+                * stretch.slow ** j * stretch.healthy ** (distinct - j)
+                for j in range(distinct + 1)) / math.comb(replicas, distinct)
+    return mixed * stretch.late ** (tries - distinct)
 
 
 def _failing(call: Call, late: float) -> float:
