@@ -221,3 +221,16 @@ def test_the_calls_a_timeout_cuts_count_the_retry_to_another_replica() -> None:
     assert finding["numbers"]["timeout_cut_request_share"] < 0.01
     fixed = simulate(_system(PROBE, (RETRY, timeout)))
     assert all(check["met"] for check in fixed["slo"]["checks"])
+
+
+def test_a_retry_no_timeout_can_fit_beside_the_p99_says_the_conflict() -> None:
+    """gw's own 30 ms of work already outlasts a 25 ms p99 target: no timeout with the
+    retry meets it, so the retry fix shortens nothing and says it trades that SLO for the
+    error rate."""
+    text = PROBE.replace("      get:\n        calls:", "      get:\n        work: 30ms\n"
+                         "        calls:").replace("p99: 250ms", "p99: 25ms")
+    system = _system(text)
+    [finding] = [f for f in diagnose(system, simulate(system))
+                 if f["kind"] == "failures" and f["subject"] == "users"]
+    assert finding["fix"]["set"] == [RETRY]
+    assert "the retry trades that SLO for the error rate" in finding["fix"]["summary"]

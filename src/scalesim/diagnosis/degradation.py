@@ -579,9 +579,15 @@ def _retry_fit(run: Run, call: dict[str, Any], path: tuple[str | int, ...],
     """What a proposed retry needs to keep the latency SLOs (`waits.cap` of the call as
     `retrying` makes it): a request whose try times out waits the timeout, a back-off and
     the retry, so when the call's timeout is over what they leave it, a shorter one with
-    the retry (text and override); nothing when it fits or no SLO caps it."""
+    the retry (text and override); when a latency SLO over its requests leaves it no
+    timeout, that conflict; nothing when it fits or no SLO caps it."""
     timeout = retrying.timeout
     bound = waits.cap(run, call["from"], call["to"], run.system.effective(retrying))
+    if timeout is not None and bound is None and waits.capped_by_slo(run, call["from"]):
+        return (f"; but a timed-out try ({timeout * 1e3:g} ms), a back-off and a retry may "
+                "outlast the latency SLO over these requests, which leaves the call no "
+                "timeout with the retry (see its SLO finding): the retry trades that SLO for "
+                "the error rate", [])
     if timeout is None or bound is None or bound.ms >= timeout * 1e3:
         return "", []
     return (f"; with the retry, shorten its timeout from {timeout * 1e3:g} ms to {bound.ms} "

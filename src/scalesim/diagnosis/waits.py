@@ -262,6 +262,13 @@ def cap(run: Run, caller: str, callee: str, proposed: Call | None = None) -> Cap
     return min(caps, key=lambda c: c.ms, default=None)
 
 
+def capped_by_slo(run: Run, caller: str) -> bool:
+    """Whether a latency SLO (a percentile) is over requests that wait on `caller`'s calls:
+    one that may cap their timeouts (`cap`)."""
+    return any(check["name"] not in ("error_rate", "mean") and reaches(run, check["scope"], caller)
+               for check in run.result.get("slo", {}).get("checks", []))
+
+
 def reaches(run: Run, scope: str, ref: str) -> bool:
     """Whether requests of `scope` ('all', or a workload's) visit operation `ref` through
     waited-on calls, and so wait on its calls."""
