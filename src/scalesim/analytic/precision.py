@@ -35,7 +35,8 @@ from statistics import NormalDist
 from scalesim.analytic.closed import SUFFIX
 from scalesim.analytic.estimate import ComponentEstimate, Estimate
 from scalesim.analytic.station import relaxation_time
-from scalesim.spec.model import Simulation
+from scalesim.spec.checks import sync_edges
+from scalesim.spec.model import Simulation, System
 
 Z95 = NormalDist().inv_cdf(0.975)  # 1.96: the half-width of a 95 % interval in SDs
 WARN_ABOVE = 0.10  # `simulate` warns before a run that pins its mean latency down more loosely
@@ -95,17 +96,38 @@ def _pooled_mean_s(estimate: Estimate) -> float | None:
 
 def _spreads(estimate: Estimate, measured_s: float) -> dict[str, float]:
     """Each busy component's share of the spread of the pooled mean latency, in seconds:
-    its own spread per visit times its visits per request (the components' errors are
-    taken as independent, so these add as variances)."""
-    workloads = estimate.workloads.values()
-    total = sum(w.rate_rps for w in workloads)
+    its own spread per visit times its visits per request of the workloads that wait on it
+    (`waited_by`; the components' errors are taken as independent, so these add as
+    variances)."""
+    workloads = estimate.workloads
+    total = sum(w.rate_rps for w in workloads.values())
+    waited = waited_by(estimate.system)
     out = {}
     for name, station in estimate.components.items():
         sd = relative_sd(station, measured_s)
-        if sd is None:
+        visits = sum(w.rate_rps * w.visits.get(name, 0.0) for key, w in workloads.items()
+                     if name in waited[key]) / total
+        if sd is None or not visits:
             continue
-        visits = sum(w.rate_rps * w.visits.get(name, 0.0) for w in workloads) / total
         out[name] = visits * (station.service_mean_s + station.state.mean_wait_s) * sd
+    return out
+
+
+def waited_by(system: System) -> dict[str, set[str]]:
+    """Each workload's components that its requests wait on: reached from its entry by
+    calls waited on (and cache misses and writes). An asynchronous consumer's queue adds
+    nothing to a request's latency, however long it swings."""
+    edges = sync_edges(system)
+    out = {}
+    for workload in system.workloads:
+        seen = {".".join(system.resolve(workload.to))}
+        todo = list(seen)
+        while todo:
+            for callee in edges.get(todo.pop(), []):
+                if callee not in seen:
+                    seen.add(callee)
+                    todo.append(callee)
+        out[workload.name] = {ref.split(".", 1)[0] for ref in seen}
     return out
 
 
