@@ -133,7 +133,9 @@ def test_a_hot_key_on_a_hashing_balancer_is_named_and_replicas_are_not_the_fix()
     load = [{"name": "w", "to": "s", "rate": "4000/s", "keys": {"count": 10, "skew": 3}}]
     found = _found(_system({"s": svc}, load))
     finding = next(f for f in found if f["kind"] == "saturated")
-    assert finding["subject"] == "s" and finding["fix"]["set"] == []
+    # the set applies the balancer the prose names (if requests need not stick to a key)
+    assert finding["subject"] == "s" and \
+        finding["fix"]["set"] == ["components.s.balancer=least_requests"]
     assert finding["numbers"]["replica_utilization"] >= 0.97
     assert finding["numbers"]["utilization"] < 0.5
     assert any("hashes each request's key" in line for line in finding["evidence"])

@@ -32,10 +32,12 @@ from scalesim.diagnosis.context import (
     SATURATED,
     TARGET_UTILIZATION,
     Run,
+    Slowed,
     dotted,
     fault_text,
+    slowed_replica,
     unbounded_text,
-    uneven,
+    uneven_in,
     whole,
 )
 from scalesim.diagnosis.finding import (
@@ -53,7 +55,7 @@ from scalesim.spec.checks import sync_edges
 from scalesim.spec.control import whole_percent
 from scalesim.spec.demand import cpu_per_visit_s
 from scalesim.spec.hashring import VIRTUAL_NODES
-from scalesim.spec.model import Component, Kind
+from scalesim.spec.model import Balancer, Component, Kind
 from scalesim.spec.resilience import RetryBudget
 
 HELD_LONGER = 1.5  # measured hold / healthy hold above which slow calls hold the workers
@@ -113,7 +115,9 @@ def _saturation(run: Run, name: str, before: list[Finding]) -> Iterator[Finding]
         return  # a busy CPU is `cpu_bound`'s finding: it holds the workers
     found = _pressure(run, measured)
     load = run.loads[name]
-    on_one = list(_one_replica(run, name, measured, found.busy, load))
+    faulted = _under_fault(run, name, found, load)
+    on_one = [faulted] if faulted is not None else \
+        list(_one_replica(run, name, measured, found.busy, load))
     if on_one:  # more replicas would not help: that finding says what would
         yield from on_one
     elif found.busy >= HOT or found.growing or found.refusing:
@@ -129,16 +133,7 @@ def _saturated(run: Run, name: str, measured: dict[str, Any], found: Pressure,
     held = _held(measured, found)
     healthy = load.hold_s
     fleet = (measured.get("scaling") or {}).get("replicas")
-    size = str(component.replicas) if fleet is None or fleet["min"] == fleet["max"] \
-        else f"{fleet['min']}–{fleet['max']} replicas (mean {fleet['mean']:.1f})"
-    evidence = [f"{size} × {workers} workers are {share(found.busy)} busy"
-                f"{' on average' if fleet is not None else ''}, {rate(found.arrival)} arriving"]
-    if found.growing:
-        evidence.append(f"its queue grows {rate(found.growth)} ({count(found.end)} waiting at "
-                        "the end)")
-    if found.refusing:
-        evidence.append(f"its full queue refuses {rate(found.refused)}")
-    evidence += cache_texts(run, name)
+    evidence = _pressure_texts(run, name, found) + cache_texts(run, name)
     fix = None
     limit: Limit = "workers"
     if _calls_hold(run, name, held, healthy):
@@ -163,6 +158,112 @@ def _saturated(run: Run, name: str, measured: dict[str, Any], found: Pressure,
                    {"utilization": found.busy, "arrival_rps": found.arrival,
                     "queue_growth_rps": found.growth, "refused_rps": found.refused,
                     "hold_ms": held * 1e3, "healthy_hold_ms": healthy * 1e3})
+
+
+def _pressure_texts(run: Run, name: str, found: Pressure) -> list[str]:
+    """The evidence of a saturated finding's `found`: the workers' load, the queue's growth
+    and refusals."""
+    component = run.system.components[name]
+    fleet = (run.result["components"][name].get("scaling") or {}).get("replicas")
+    size = str(component.replicas) if fleet is None or fleet["min"] == fleet["max"] \
+        else f"{fleet['min']}–{fleet['max']} replicas (mean {fleet['mean']:.1f})"
+    evidence = [f"{size} × {component.worker_limit} workers are {share(found.busy)} busy"
+                f"{' on average' if fleet is not None else ''}, {rate(found.arrival)} arriving"]
+    if found.growing:
+        evidence.append(f"its queue grows {rate(found.growth)} ({count(found.end)} waiting at "
+                        "the end)")
+    if found.refusing:
+        evidence.append(f"its full queue refuses {rate(found.refused)}")
+    return evidence
+
+
+def _under_fault(run: Run, name: str, found: Pressure, load: ComponentLoad
+                 ) -> Finding | None:
+    """Refusals of a component with room as a whole (under HOT busy, its queue not growing)
+    that a healthy one would not make at the load it got (M/M/c/K per replica, under 0.1 %)
+    while latency faults slowed it: they came with the faults. On a replica of its own, a
+    fault's slow replica refuses while the others idle: what keeps traffic off it is the
+    fix (a problem); on the whole component, the fault alone is to blame (a warning). None
+    when slow calls hold its workers (`downstream`), no latency fault struck it, or it is
+    autoscaled (its fleet is not its spec's `replicas`)."""
+    component = run.system.components[name]
+    workers = component.worker_limit
+    faults = [f for f in run.faults_on(name) if f.latency is not None]
+    held = _held(run.result["components"][name], found)
+    if not found.refusing or found.growing or found.busy >= HOT or not faults \
+            or workers is None or component.queue is None or component.autoscale is not None \
+            or not component.replicas or _calls_hold(run, name, held, load.hold_s):
+        return None
+    base, amplified = _without_retries(run, name, found.arrival)
+    healthy = refused_share(base * load.hold_s / component.replicas, workers,
+                            workers + component.queue)
+    if healthy >= NOTABLE / 10:
+        return None
+    evidence = _pressure_texts(run, name, found)
+    evidence.append(f"at the {rate(base)} it got{' without retries' if amplified else ''} a "
+                    f"healthy {name} would refuse {_least(healthy)} (M/M/c/K per replica): the "
+                    "refusals came with the fault: "
+                    + "; ".join(fault_text(f, run.end_s) for f in faults))
+    slowed = slowed_replica(run, name)
+    numbers: dict[str, float | None] = {
+        "utilization": found.busy, "arrival_rps": found.arrival,
+        "refused_rps": found.refused, "healthy_refused_share": healthy}
+    what = f"{name} turns requests away under a fault"
+    fix = None
+    if slowed is not None and all(f.replica is not None for f in faults):
+        evidence.append(_slowed_text(run, name, slowed))
+        numbers.update(replica=slowed.replica, replica_utilization=slowed.utilization)
+        what = f"{slowed.fault.target}, slowed by a fault, turns requests away"
+        fix = _spread_fix(run, name, base * load.hold_s,
+                          len({f.replica for f in faults}))
+    return Finding("saturated", "warning" if fix is None else "problem", name,
+                   f"{what}: its full queue refuses {rate(found.refused)} "
+                   f"({share(found.refused / found.arrival)}), {name} {share(found.busy)} "
+                   "busy", "fault", tuple(evidence), fix, numbers)
+
+
+def _least(value: float) -> str:
+    """A share too small to matter, as 'under 0.01 %' rather than in powers of ten."""
+    return share(value) if value >= 1e-4 else "under 0.01 %"
+
+
+def _slowed_text(run: Run, name: str, slowed: Slowed) -> str:
+    """Evidence: how busy the slowed replica was, beside the result's busiest replica."""
+    workers = run.system.components[name].worker_limit
+    assert workers is not None
+    busiest = run.result["components"][name].get("busiest_replica") or {}
+    visits = "" if busiest.get("utilization") is None else (
+        f" (the result's busiest replica, {busiest['replica']}, is "
+        f"{share(min(1.0, busiest['utilization']))} by its share of the visits, which a "
+        "slow replica finishes fewer of)")
+    return (f"{slowed.fault.target} held a visit about {duration(slowed.hold_s)} under the "
+            f"fault: its {rate(slowed.arrival)} offered it {amount(slowed.offered)} erlangs "
+            f"for {workers} workers, {share(min(1.0, slowed.offered / workers))} busy while "
+            f"the fault lasted, about {share(slowed.utilization)} over the window{visits}")
+
+
+def _spread_fix(run: Run, name: str, offered: float, slowed: int) -> Fix | None:
+    """Least-requests balancing for a component whose round-robin or random balancer sends
+    a fault's slow replicas (`slowed` of them) their even share: each visit goes to the
+    replica with the fewest in flight, so a slow one gets what it serves and the others
+    the rest. None for other balancers, or when the others could not carry the `offered`
+    erlangs (M/M/c/K refusing 0.1 % or more)."""
+    component = run.system.components[name]
+    workers, queue = component.worker_limit, component.queue
+    others = component.replicas - slowed
+    if component.balancer not in (Balancer.ROUND_ROBIN, Balancer.RANDOM) or others < 1 \
+            or workers is None or queue is None:
+        return None
+    loss = refused_share(offered / others, workers, workers + queue)
+    if loss >= NOTABLE / 10:
+        return None
+    return Fix(f"keep traffic off the slow replica: {name}.balancer from "
+               f"{component.balancer.value} to least_requests, which sends each visit to the "
+               f"replica with the fewest in flight, so a slow one gets only what it serves "
+               f"and the other {others} the rest (about "
+               f"{share(offered / (others * workers))} of their workers busy, M/M/c/K "
+               f"refusing {_least(loss)}); more workers would not help: {name} has room",
+               (f"components.{name}.balancer=least_requests",))
 
 
 def _downstream_fix(run: Run, name: str, held: float, healthy: float,
@@ -279,9 +380,9 @@ def _replicas_fix(run: Run, name: str, found: Pressure, hold: float, load: Compo
         evidence.append(f"at {share(offered / workers)} busy a queue of {queue} per replica "
                         f"would still refuse {share(loss)} of the visits (M/M/c/K, random "
                         "balancing)")
-    if not changes:
+    if not changes:  # a budget only for a component that retries saturate as a whole
         return _retry_budget(run, name, found.arrival, base, offered / workers) \
-            if _without_retries(run, name, found.arrival)[1] else None
+            if found.busy >= HOT and _without_retries(run, name, found.arrival)[1] else None
     return Fix(f"raise {' and '.join(text for text, _ in changes)}, sized for the "
                f"{rate(base)} {why}: expect {'at most' if bound else 'about'} "
                f"{share(offered / workers)} of its workers busy",
@@ -610,14 +711,14 @@ def at_limit(run: Run) -> set[str]:
     """Components whose workers, or their busiest replica's, are all but all busy: relieved,
     not waited on for less (`busy_callees`, and the SLO and failures findings)."""
     return {name for name, measured in run.result["components"].items()
-            if (measured["utilization"] or 0.0) >= HOT or uneven(measured, HOT) is not None}
+            if (measured["utilization"] or 0.0) >= HOT or uneven_in(run, name, HOT) is not None}
 
 
 def _one_replica(run: Run, name: str, measured: dict[str, Any], busy: float,
                  load: ComponentLoad) -> Iterator[Finding]:
     """A component with room on average whose busiest replica is at its limit: the load does
     not spread (only the leader serves, a hashed key is hot), so replicas add nothing."""
-    found = uneven(measured, HOT)
+    found = uneven_in(run, name, HOT)
     if found is None:
         return
     index, hot = found
@@ -650,13 +751,16 @@ def _one_replica(run: Run, name: str, measured: dict[str, Any], busy: float,
         if keys:
             evidence.append("the balancer hashes each request's key, and the keys are skewed: "
                             "a hot key's replica works while the others wait")
-            fix = Fix(f"spread the hot keys: more keys (partitions) or a balancer that does "
-                      f"not pin them ({name}.balancer: least_requests), or cache the hottest")
+            fix = Fix(f"if requests need not stick to their key's replica, {name}.balancer "
+                      "from hash to least_requests, which sends each to the replica with the "
+                      "fewest in flight; else spread the hot keys: more keys (partitions), or "
+                      "cache the hottest", (f"components.{name}.balancer=least_requests",))
         else:
             evidence += ring_shares(run, name, index)
-            fix = Fix(f"if requests need not stick to a replica, {name}.balancer: "
-                      "least_requests; else more replicas, which cut the ring into more arcs "
-                      "(`scalesim estimate` gives the busiest replica's share for each count)")
+            fix = Fix(f"if requests need not stick to a replica, {name}.balancer from hash "
+                      "to least_requests; else more replicas, which cut the ring into more "
+                      "arcs (`scalesim estimate` gives the busiest replica's share for each "
+                      "count)", (f"components.{name}.balancer=least_requests",))
     run.explained.add(name)
     yield Finding("saturated", "problem" if hot >= SATURATED else "warning", name,
                   f"{name} {'is saturated' if hot >= SATURATED else 'runs hot'} on one "

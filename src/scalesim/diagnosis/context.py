@@ -169,13 +169,98 @@ def uneven(measured: dict[str, Any], floor: float) -> tuple[int, float] | None:
     proportion to the replica's visits) that can pass 1 when visits held workers longer
     elsewhere; a replica is never more than all busy, so it is capped at 1."""
     hottest = measured.get("busiest_replica")
-    busy = measured["utilization"]
-    if hottest is None or hottest["utilization"] is None or busy is None:
+    if hottest is None or hottest["utilization"] is None:
         return None
-    hot = min(1.0, hottest["utilization"])
+    return _concentrated(hottest["replica"], hottest["utilization"], measured, floor)
+
+
+def _concentrated(index: int, utilization: float, measured: dict[str, Any], floor: float
+                  ) -> tuple[int, float] | None:
+    """`uneven`'s test of replica `index` at `utilization` (capped at 1)."""
+    busy = measured["utilization"]
+    if busy is None:
+        return None
+    hot = min(1.0, utilization)
     concentrated = hot >= CONCENTRATED * busy or \
         (busy < floor and 1.0 - hot <= IDLE_SHARE * (1.0 - busy))
-    return (hottest["replica"], hot) if hot >= floor and concentrated else None
+    return (index, hot) if hot >= floor and concentrated else None
+
+
+def uneven_in(run: Run, name: str, floor: float) -> tuple[int, float] | None:
+    """`uneven` for component `name`, its busiest replica the result's (by visits) or, when
+    busier, the one its faults slowed most (`slowed_replica`)."""
+    measured = run.result["components"][name]
+    slowed = slowed_replica(run, name)
+    hottest = measured.get("busiest_replica")
+    if slowed is not None and (hottest is None or hottest["utilization"] is None
+                               or slowed.utilization > hottest["utilization"]):
+        return _concentrated(slowed.replica, slowed.utilization, measured, floor)
+    return uneven(measured, floor)
+
+
+@dataclass(frozen=True)
+class Slowed:
+    """A replica that latency faults on it alone slowed: how busy they kept it."""
+
+    replica: int
+    utilization: float  # over the window
+    arrival: float  # visits per second it got (an even share)
+    hold_s: float  # a visit's hold under its slowest fault
+    fault: Fault  # that fault
+
+    @property
+    def offered(self) -> float:
+        """Erlangs offered to the replica under `fault`."""
+        return self.arrival * self.hold_s
+
+
+def slowed_replica(run: Run, name: str) -> Slowed | None:
+    """The replica of `name` that latency faults on it alone (`api[0]`) kept busiest over
+    the window: an even share of the measured visits (round robin and random balancing send
+    them so) × the healthy hold (analytic), its own work stretched as each fault lasts
+    (× multiply, + add), each fault's stretch at most all its workers busy. A slowed replica
+    finishes fewer visits, so the result's `busiest_replica`, in proportion to visits,
+    misses it. None without such a fault or a worker limit."""
+    component = run.system.components[name]
+    workers = component.worker_limit
+    faults = [f for f in run.faults_on(name) if f.replica is not None and f.latency is not None
+              and _overlap(run, f) > 0.0]
+    if workers is None or not faults or not component.replicas:
+        return None
+    measured = run.result["components"][name]
+    arrival = measured["throughput_rps"] / component.replicas
+    hold = run.loads[name].hold_s
+    own = _own_work_s(run, name)
+    healthy = min(1.0, arrival * hold / workers)
+    window = run.end_s - run.system.simulation.warmup
+    found = []
+    for replica in sorted({f.replica for f in faults if f.replica is not None}):
+        mine = [f for f in faults if f.replica == replica]
+        holds = [hold + own * ((f.latency.multiply or 1.0) - 1.0)
+                 + (f.latency.add.mean_s if f.latency.add is not None else 0.0)
+                 for f in mine if f.latency is not None]
+        extra = sum(_overlap(run, f) * (min(1.0, arrival * h / workers) - healthy)
+                    for f, h in zip(mine, holds, strict=True))
+        slowest = max(range(len(mine)), key=holds.__getitem__)
+        found.append(Slowed(replica, min(1.0, healthy + extra / window), arrival,
+                            holds[slowest], mine[slowest]))
+    return max(found, key=lambda s: s.utilization)
+
+
+def _overlap(run: Run, fault: Fault) -> float:
+    """Seconds of the window the fault lasted."""
+    until = run.end_s if fault.for_ is None else min(run.end_s, fault.at + fault.for_)
+    return max(0.0, until - max(fault.at, run.system.simulation.warmup))
+
+
+def _own_work_s(run: Run, name: str) -> float:
+    """A visit's own work at `name` (`own_work_s`), its operations weighted by their
+    measured visits: what a latency fault stretches."""
+    visits = {op: float(entry["requests"]["total"])
+              for op, entry in run.result["components"][name]["operations"].items()}
+    total = sum(visits.values())
+    return sum(n * own_work_s(run.system, f"{name}.{op}") for op, n in visits.items()) \
+        / total if total else 0.0
 
 
 def infinite_means(system: System, name: str) -> list[str]:

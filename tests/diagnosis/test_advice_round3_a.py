@@ -1,0 +1,158 @@
+"""Refusals that come with a fault: one slowed replica's full queue while the component has
+room (named, with the fault, and kept off by least-requests balancing; no retry budget, no
+workers), a whole component's slowdown (a warning), and a hot shard's balancer fix as a
+`--set`. Fixes are applied and simulated again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scalesim.diagnosis import diagnose
+from scalesim.diagnosis.context import Run, slowed_replica
+from scalesim.sim import simulate
+from scalesim.spec import System, load_spec_text
+
+# api: 3 × 16 workers of 15 ms at 600/s (ρ ≈ 0.19); api[0] slowed ×8 for 15 s of the 25 s
+# window: 200/s × 120 ms = 24 erlangs for its 16 workers.
+PROBE = """
+scalesim: 1
+name: slow-replica-probe
+components:
+  gw:
+    kind: gateway
+    replicas: 2
+    workers: unlimited
+    operations:
+      get:
+        calls:
+          - {to: api.get, timeout: 300ms}
+  api:
+    replicas: 3
+    workers: 16
+    queue: 100
+    operations:
+      get: {work: {dist: exponential, mean: 15ms}}
+workloads:
+  - {name: users, to: gw.get, rate: 600/s}
+faults:
+  - {target: "api[0]", at: 6s, for: 15s, latency: x8}
+simulation: {duration: 25s, warmup: 2s}
+"""
+RETRIED = "components.gw.operations.get.calls.0.retry={attempts: 3}"
+
+# api at ρ = 800/s × 20 ms / (2 × 10) = 0.8, slowed ×3 for 2 s; a 6 % retry budget and a
+# fallback contain it (12-storm after both its fixes).
+STORM = """
+scalesim: 1
+name: storm
+components:
+  front:
+    kind: gateway
+    replicas: 2
+    workers: unlimited
+    operations:
+      go:
+        calls:
+          - to: api.handle
+            timeout: 150ms
+            retry: {attempts: 4, backoff: none, jitter: none, budget: {ratio: 6%, min_per_s: 0}}
+            on_failure: {fallback: 1ms, degraded: true}
+  api:
+    replicas: 2
+    workers: 10
+    queue: 200
+    operations:
+      handle: {work: {dist: exponential, mean: 20ms}}
+workloads:
+  - {name: users, to: front.go, rate: 800/s}
+faults:
+  - {target: api, at: 8s, for: 2s, latency: x3}
+simulation: {duration: 30s, warmup: 2s}
+"""
+
+HOT_SHARD = """
+scalesim: 1
+name: hot-shard
+components:
+  edge:
+    kind: gateway
+    replicas: 2
+    workers: unlimited
+    operations:
+      read:
+        calls:
+          - {to: profiles.get, timeout: 500ms}
+  profiles:
+    replicas: 6
+    workers: 4
+    queue: 50
+    balancer: hash
+    operations:
+      get: {work: {dist: exponential, mean: 8ms}}
+workloads:
+  - {name: readers, to: edge.read, rate: 2000/s, keys: {count: 2000, skew: 1.3}}
+simulation: {duration: 10s, warmup: 2s}
+"""
+
+def _spec(text: str, *overrides: str) -> System:
+    return load_spec_text(text, overrides=overrides)
+
+
+def _run(system: System) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    result = simulate(system)
+    return result, diagnose(system, result)
+
+
+def _of(found: list[dict[str, Any]], subject: str) -> dict[str, Any]:
+    return next(f for f in found if f["subject"] == subject and f["kind"] == "saturated")
+
+
+def test_a_slowed_replica_is_named_with_its_fault_and_kept_off_by_balancing() -> None:
+    system = _spec(PROBE)
+    result, found = _run(system)
+    assert result["error_rate"] > 0.1  # round robin sends api[0] its third all along
+    api = _of(found, "api")
+    assert api["limit"] == "fault" and api["severity"] == "problem"
+    assert "api[0]" in api["summary"]
+    assert any("latency ×8 on api[0], from 6 s to 21 s" in e for e in api["evidence"])
+    assert api["numbers"]["replica"] == 0
+    assert api["fix"]["set"] == ["components.api.balancer=least_requests"]
+    fixed, _ = _run(_spec(PROBE, *api["fix"]["set"]))
+    assert fixed["error_rate"] < 0.01  # measured 0.4 %
+
+
+def test_the_slowed_replica_is_busier_than_its_share_of_the_visits_says() -> None:
+    system = _spec(PROBE)
+    result = simulate(system)
+    slowed = slowed_replica(Run(system, result), "api")
+    assert slowed is not None and slowed.replica == 0
+    healthy = result["components"]["api"]["throughput_rps"] / 3 * 0.015 / 16
+    # all 16 workers busy for the 15 s of the fault, healthy for the other 10 s
+    assert abs(slowed.utilization - (15 + 10 * healthy) / 25) < 1e-9
+    assert slowed.utilization > 1.5 * result["components"]["api"]["busiest_replica"][
+        "utilization"]
+
+
+def test_no_retry_budget_for_a_component_with_room() -> None:
+    # After a retry (round 1), the retries multiplied api's load ×1.2 with api 38 % busy.
+    _, found = _run(_spec(PROBE, RETRIED))
+    api = _of(found, "api")
+    assert api["limit"] == "fault"
+    assert all("retry.budget" not in s for f in found if f["fix"] for s in f["fix"]["set"])
+    assert api["fix"]["set"] == ["components.api.balancer=least_requests"]
+
+
+def test_refusals_only_under_a_whole_component_fault_are_a_warning() -> None:
+    _, found = _run(_spec(STORM))
+    api = _of(found, "api")
+    assert api["severity"] == "warning" and api["limit"] == "fault"
+    assert any("came with the fault: latency ×3 on api, from 8 s to 10 s" in e
+               for e in api["evidence"])
+
+
+def test_a_hot_shards_balancer_fix_has_its_set() -> None:
+    _, found = _run(_spec(HOT_SHARD))
+    profiles = _of(found, "profiles")
+    assert profiles["fix"]["set"] == ["components.profiles.balancer=least_requests"]
+    fixed, _ = _run(_spec(HOT_SHARD, *profiles["fix"]["set"]))
+    assert fixed["error_rate"] < 0.01
