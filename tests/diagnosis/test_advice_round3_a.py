@@ -1,12 +1,18 @@
 """Refusals that come with a fault: one slowed replica's full queue while the component has
 room (named, with the fault, and kept off by least-requests balancing; no retry budget, no
-workers), a whole component's slowdown (a warning), and a hot shard's balancer fix as a
-`--set`. Fixes are applied and simulated again."""
+workers), a whole component's slowdown (a warning), a hot shard's balancer fix as a `--set`,
+and an autoscaled component's fix that does not depend on `--out`. Fixes are applied and
+simulated again."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+from typer.testing import CliRunner
+
+from scalesim.cli import app
 from scalesim.diagnosis import diagnose
 from scalesim.diagnosis.context import Run, slowed_replica
 from scalesim.sim import simulate
@@ -94,6 +100,36 @@ workloads:
 simulation: {duration: 10s, warmup: 2s}
 """
 
+# A ramp from 300/s to 1,500/s on 8 workers of 20 ms, autoscaled 2–3 with a 10 s start-up.
+HPA = """
+scalesim: 1
+name: hpa-max-low
+components:
+  lb:
+    kind: gateway
+    replicas: 2
+    workers: unlimited
+    operations:
+      req:
+        calls:
+          - {to: app.serve, timeout: 2s}
+  app:
+    replicas: 2
+    workers: 8
+    queue: 50
+    startup: 10s
+    autoscale: {min: 2, max: 3, metrics: [{cpu: 70%}]}
+    operations:
+      serve: {work: {dist: exponential, mean: 20ms}}
+workloads:
+  - name: traffic
+    to: lb.req
+    rate: 300/s
+    profile: [{at: 0s, rate: 300/s}, {at: 20s, rate: 1500/s, ramp: linear}, {at: 40s, rate: 1500/s}]
+simulation: {duration: 60s, warmup: 0s}
+"""
+
+
 def _spec(text: str, *overrides: str) -> System:
     return load_spec_text(text, overrides=overrides)
 
@@ -156,3 +192,15 @@ def test_a_hot_shards_balancer_fix_has_its_set() -> None:
     assert profiles["fix"]["set"] == ["components.profiles.balancer=least_requests"]
     fixed, _ = _run(_spec(HOT_SHARD, *profiles["fix"]["set"]))
     assert fixed["error_rate"] < 0.01
+
+
+def test_plain_simulate_gives_the_autoscale_fix_that_out_gives(tmp_path: Path) -> None:
+    spec = tmp_path / "hpa.yaml"
+    spec.write_text(HPA)
+    plain = CliRunner().invoke(app, ["simulate", str(spec), "--json", "--quiet"])
+    assert plain.exit_code == 0, plain.output
+    result = json.loads(plain.stdout)
+    assert "timeseries" not in result
+    app_fix = _of(result["diagnosis"], "app")["fix"]
+    assert app_fix["set"] == ["components.app.autoscale.min=5",
+                              "components.app.autoscale.max=5"]

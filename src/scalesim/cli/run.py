@@ -353,6 +353,7 @@ def simulate_command(
         write_file,
         write_run,
     )
+    from scalesim.diagnosis.components import reads_series
     from scalesim.sweep.replicate import Execution
 
     system = load_or_exit(file, [*(overrides or []), *replication_override(replications)])
@@ -369,7 +370,8 @@ def simulate_command(
     _warn_overload(system, quiet)
     _warn_short_run(system, execution, quiet)
     result = simulate_or_exit(system, seed, with_series=out_dir is not None
-                              or report is not None, progress=progress_for(system, quiet),
+                              or report is not None or reads_series(system),
+                              progress=progress_for(system, quiet),
                               force=True, execution=execution)
     try:
         if out_dir is not None:

@@ -55,7 +55,7 @@ from scalesim.spec.checks import sync_edges
 from scalesim.spec.control import whole_percent
 from scalesim.spec.demand import cpu_per_visit_s
 from scalesim.spec.hashring import VIRTUAL_NODES
-from scalesim.spec.model import Balancer, Component, Kind
+from scalesim.spec.model import Balancer, Component, Kind, System
 from scalesim.spec.resilience import RetryBudget
 
 HELD_LONGER = 1.5  # measured hold / healthy hold above which slow calls hold the workers
@@ -648,6 +648,13 @@ def _while_scaling(run: Run, name: str, offered: float, workers: int, refused: f
                        f"would be refused {share(loss)} of the time (M/M/c/K)")
                     + ": the refusals came while it scaled up, not at its max")
     return True
+
+
+def reads_series(system: System) -> bool:
+    """Whether the diagnosis reads the run's time series (`_refusals_below`): an autoscaled
+    component's refusals are split by the replicas ready when they came, which the result's
+    totals cannot tell; `simulate` keeps the series for it even when it writes none."""
+    return any(component.autoscale is not None for component in system.components.values())
 
 
 def _refusals_below(run: Run, name: str, most: int) -> tuple[float, float, float] | None:
