@@ -169,6 +169,22 @@ def test_the_slowed_replica_is_busier_than_its_share_of_the_visits_says() -> Non
         "utilization"]
 
 
+def test_a_slowed_replica_with_an_unbounded_queue_runs_hot_and_is_kept_off() -> None:
+    # The fault to the end, no queue bound: api[0] is all busy from 3 s on (97 % over the
+    # window, where its share of the visits says 50 % at most), nothing is refused.
+    system = _spec(PROBE, "faults.0={target: 'api[0]', at: 3s, latency: x8}",
+                   "components.api.queue=null")
+    result, found = _run(system)
+    assert result["error_rate"] > 0.2
+    api = _of(found, "api")
+    assert api["numbers"]["replica"] == 0 and api["numbers"]["replica_utilization"] > 0.9
+    assert any("slowed by a fault" in e for e in api["evidence"])
+    assert api["fix"]["set"] == ["components.api.balancer=least_requests"]
+    fixed, _ = _run(_spec(PROBE, "faults.0={target: 'api[0]', at: 3s, latency: x8}",
+                          "components.api.queue=null", *api["fix"]["set"]))
+    assert fixed["error_rate"] < 0.01  # measured 0.7 %
+
+
 def test_no_retry_budget_for_a_component_with_room() -> None:
     # After a retry (round 1), the retries multiplied api's load ×1.2 with api 38 % busy.
     _, found = _run(_spec(PROBE, RETRIED))

@@ -247,22 +247,24 @@ def _spread_fix(run: Run, name: str, offered: float, slowed: int) -> Fix | None:
     a fault's slow replicas (`slowed` of them) their even share: each visit goes to the
     replica with the fewest in flight, so a slow one gets what it serves and the others
     the rest. None for other balancers, or when the others could not carry the `offered`
-    erlangs (M/M/c/K refusing 0.1 % or more)."""
+    erlangs (M/M/c/K refusing 0.1 % or more; an unbounded queue, falling behind)."""
     component = run.system.components[name]
     workers, queue = component.worker_limit, component.queue
     others = component.replicas - slowed
     if component.balancer not in (Balancer.ROUND_ROBIN, Balancer.RANDOM) or others < 1 \
-            or workers is None or queue is None:
+            or workers is None:
         return None
-    loss = refused_share(offered / others, workers, workers + queue)
+    each = offered / others
+    loss = (0.0 if each < workers else 1.0) if queue is None \
+        else refused_share(each, workers, workers + queue)
     if loss >= NOTABLE / 10:
         return None
     return Fix(f"keep traffic off the slow replica: {name}.balancer from "
                f"{component.balancer.value} to least_requests, which sends each visit to the "
                f"replica with the fewest in flight, so a slow one gets only what it serves "
-               f"and the other {others} the rest (about "
-               f"{share(offered / (others * workers))} of their workers busy, M/M/c/K "
-               f"refusing {_least(loss)}); more workers would not help: {name} has room",
+               f"and the other {others} the rest (about {share(each / workers)} of their "
+               f"workers busy{'' if queue is None else f', M/M/c/K refusing {_least(loss)}'}"
+               f"); more workers would not help: {name} has room",
                (f"components.{name}.balancer=least_requests",))
 
 
@@ -732,13 +734,20 @@ def _one_replica(run: Run, name: str, measured: dict[str, Any], busy: float,
     component = run.system.components[name]
     workers = component.worker_limit
     assert workers is not None
+    slowed = slowed_replica(run, name)
+    slow = slowed is not None and (slowed.replica, slowed.utilization) == (index, hot)
     evidence = [f"replica {index} has about {share(hot)} of its {workers} workers busy (its "
-                f"share of the visits), the {component.replicas} replicas together "
-                f"{share(busy)}"]
+                f"share of the visits{', slowed by a fault' if slow else ''}), the "
+                f"{component.replicas} replicas together {share(busy)}"]
     fix = None
     numbers: dict[str, float | None] = {"utilization": busy, "replica_utilization": hot,
                                         "replica": index}
-    if leader_served(component):
+    if slowed is not None and slow:
+        evidence.append(_slowed_text(run, name, slowed))
+        base = _without_retries(run, name, measured["throughput_rps"])[0]
+        fix = _spread_fix(run, name, base * load.hold_s, len(
+            {f.replica for f in run.faults_on(name) if f.latency is not None}))
+    elif leader_served(component):
         evidence.append("only the leader serves its operations, so more replicas add no "
                         "capacity: the leader's workers are the limit")
         # At its limit the leader's utilization stops at 100 %: size it from the demand

@@ -13,7 +13,7 @@ from scalesim.diagnosis.finding import Finding
 from scalesim.spec.checks import iter_calls, sync_edges
 from scalesim.spec.demand import extra_s
 from scalesim.spec.errors import Path
-from scalesim.spec.model import Call, Fault, System
+from scalesim.spec.model import Balancer, Call, Fault, System
 
 # Utilization a fix aims for: enough headroom that queues stay short under random arrivals
 # (an M/M/c queue's wait grows as 1/(1-ρ)), without paying for idle capacity.
@@ -216,16 +216,18 @@ class Slowed:
 
 def slowed_replica(run: Run, name: str) -> Slowed | None:
     """The replica of `name` that latency faults on it alone (`api[0]`) kept busiest over
-    the window: an even share of the measured visits (round robin and random balancing send
-    them so) × the healthy hold (analytic), its own work stretched as each fault lasts
+    the window: an even share of the measured visits (as round robin and random balancing
+    send them) × the healthy hold (analytic), its own work stretched as each fault lasts
     (× multiply, + add), each fault's stretch at most all its workers busy. A slowed replica
     finishes fewer visits, so the result's `busiest_replica`, in proportion to visits,
-    misses it. None without such a fault or a worker limit."""
+    misses it. None without such a fault, a worker limit, or a balancer that sends even
+    shares (least requests sends a slow replica less, a hash its keys' share)."""
     component = run.system.components[name]
     workers = component.worker_limit
     faults = [f for f in run.faults_on(name) if f.replica is not None and f.latency is not None
               and _overlap(run, f) > 0.0]
-    if workers is None or not faults or not component.replicas:
+    if workers is None or not faults or not component.replicas \
+            or component.balancer not in (Balancer.ROUND_ROBIN, Balancer.RANDOM):
         return None
     measured = run.result["components"][name]
     arrival = measured["throughput_rps"] / component.replicas
