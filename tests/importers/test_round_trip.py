@@ -46,6 +46,8 @@ CASES = [pytest.param(("file", str(path), {}), id=path.stem) for path in SPECS] 
     [pytest.param(("template", name, values), id=f"{name}-{'-'.join(values)}")
      for name, values in VARIANTS]
 Case = tuple[str, str, dict[str, Any]]
+# What generate writes in component.json that bounds a replica besides its workers
+LIMITS = ("queue", "cores", "event_loop", "overhead")
 
 
 def original(case: Case) -> System:
@@ -284,8 +286,8 @@ def broker_terms(config_map: dict[str, Any]) -> Any:
 
 def assert_same_settings(component: Component, again: Component, name: str) -> None:
     """What the generated component.json holds comes back: the workers (the CPU request
-    understates them where they wait on calls) and their io, every operation and its CPU
-    demand,
+    understates them where they wait on calls), their queue and io, the CPU model (cores,
+    event_loop, overhead), every operation and its CPU demand,
     `startup` where autoscale or rollout needs it, a cache's hit ratio, and each consumer's
     concurrency or prefetch the import writes."""
     if component.kind is Kind.EXTERNAL:
@@ -293,6 +295,8 @@ def assert_same_settings(component: Component, again: Component, name: str) -> N
     if Kind.QUEUE not in (component.kind, again.kind):  # the import writes no queue's workers
         assert again.worker_limit == component.worker_limit, name
         assert again.io == component.io, name
+        for field in LIMITS:
+            assert getattr(again, field) == getattr(component, field), (name, field)
         assert set(again.operations) == set(component.operations), name  # JSON sorts keys
         for operation, spec in component.operations.items():
             assert again.operations[operation].demand == spec.demand, (name, operation)
@@ -554,6 +558,63 @@ def test_workers_the_generated_service_refuses_are_bad_input(tmp_path: Path, wor
         import_k8s([str(tmp_path / "k8s")])
     assert str(failed.value).startswith(
         f"{orders}:{line}: ConfigMap orders-settings data.component.json (workers): {problem}")
+
+
+LIMITED = """
+scalesim: 1
+name: limited
+components:
+  front:
+    kind: gateway
+    workers: 8
+    queue: 0
+    cores: 2
+    overhead: {request: 200us, call: {dist: exponential, mean: 50us}}
+    operations: {handle: {cpu: 1ms, calls: [{to: loop}]}}
+  loop:
+    io: nonblocking
+    event_loop: true
+    cores: 0.5
+    queue: 32
+    operations: {handle: {work: 2ms}}
+workloads: [{name: users, to: front, rate: 100/s}]
+"""
+
+
+def test_k8s_brings_back_queue_cores_event_loop_and_overhead(tmp_path: Path) -> None:
+    """No template sets the CPU model; what component.json holds of it comes back as the
+    spec gave it (a queue of 0, which refuses all waiting, included)."""
+    system = load_spec_text(LIMITED, "limited.yaml")
+    back = imported_from_k8s(system, tmp_path).system
+    for name, component in system.components.items():
+        assert_same_settings(component, back.components[name], name)
+    assert back.components["front"].queue == 0
+    assert back.components["loop"].core_limit == 0.5
+
+
+@pytest.mark.parametrize(("old", "new", "field", "problem"), [
+    ('"queue":32', '"queue":"many"', "queue", "queue: Input should be a valid integer"),
+    ('"queue":32', '"queue":-1', "queue", "queue: Input should be greater than or equal to 0"),
+    ('"cores":0.5', '"cores":0', "cores", "cores"),
+    ('"cores":0.5', '"cores":2', "cores", "an event loop computes on one core at a time"),
+    ('"event_loop":true', '"event_loop":"yes"', "event_loop", "event_loop"),
+])
+def test_limits_the_spec_refuses_are_bad_input(tmp_path: Path, old: str, new: str,
+                                               field: str, problem: str) -> None:
+    """A queue, cores or event loop the spec (and the generated service) refuses: the
+    import names the ConfigMap's line and the setting, and writes nothing."""
+    write(render(load_spec_text(LIMITED, "limited.yaml"), Target.K8S, OPTIONS), tmp_path)
+    loop = tmp_path / "k8s" / "loop.yaml"
+    text = loop.read_text()
+    assert text.count(old) == 1
+    loop.write_text(text.replace(old, new))
+    line = 1 + text[:text.index("component.json:")].count("\n")
+    with pytest.raises(ImportFailed) as failed:
+        import_k8s([str(tmp_path / "k8s")])
+    message = str(failed.value)
+    assert message.startswith(
+        f"{loop}:{line}: ConfigMap loop-settings data.component.json ({field}): "), message
+    assert problem in message
 
 
 def test_an_io_the_generated_service_refuses_is_bad_input(tmp_path: Path) -> None:

@@ -171,6 +171,9 @@ def _component(spec: _Spec, draft: Draft, key: str, component: Component, roles:
         if io is not None:
             data["io"] = io[0]
             spec.comment((*base, "io"), io[1])
+        for field_name, value, where in own_settings.limits(component):
+            data[field_name] = value
+            spec.comment((*base, field_name), where)
     for field_name, fact in (("balancer", component.balancer),
                              ("connection_pool", component.connection_pool),
                              ("outlier_detection", component.outlier),

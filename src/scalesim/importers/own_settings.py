@@ -1,33 +1,38 @@
 """What a component's own settings (`component.json`, which `scalesim generate` writes for
 it: k8s/generated.py) give back instead of placeholders.
 
-They are the spec's numbers, in seconds: its `workers` and `io`, its operations and the work (or
-`cpu`) of each, which operation calls which, its `startup`, a cache's
-`hit_ratio`, and a queue's consumers' operation and concurrency or prefetch. The workloads
-are not in any generated file: their rates stay placeholders.
+They are the spec's numbers, in seconds: its `workers`, `queue` and `io`, its CPU model
+(`cores`, `event_loop`, `overhead`), its operations and the work (or `cpu`) of each, which
+operation calls which, its `startup`, a cache's `hit_ratio`, and a queue's consumers'
+operation and concurrency or prefetch. The workloads are not in any generated file: their
+rates stay placeholders.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from scalesim.importers.checks import is_number
+from scalesim.importers.checks import is_number, spec_problem
 from scalesim.importers.draft import Component, Fact, WorkerCount
 from scalesim.importers.sources import Seen
 from scalesim.spec.bounds import MAX_WORKERS
+from scalesim.spec.model import Component as SpecComponent
 from scalesim.spec.units import format_duration, parse_duration
 
 # The fields of a distribution that are not durations (spec/dists.py)
 PLAIN_FIELDS = frozenset({"dist", "cv", "alpha", "weight"})
 DEFAULT_STARTUP = {"dist": "constant", "value": 0}   # generate leaves it out
 IO_MODES = ("blocking", "nonblocking")               # a component's `io`
+# What bounds a replica besides its workers, each written as the spec gives it (generate
+# leaves out an unset one, and event_loop false): they change the simulated saturation
+LIMITS = ("queue", "cores", "event_loop", "overhead")
 
 
 def spec_value(dumped: Any) -> Any:
     """A distribution as the settings hold it (seconds) as a spec writes it: each duration
     with its unit, a constant as its duration alone."""
     if isinstance(dumped, dict):
-        if dumped.get("dist") == "constant":
+        if dumped.get("dist") == "constant" and is_number(dumped.get("value")):
             return _duration(dumped["value"])
         return {key: _duration(value) if key not in PLAIN_FIELDS and
                 isinstance(value, int | float) else spec_value(value)
@@ -145,6 +150,29 @@ def io_problem(settings: Fact[dict[str, Any]]) -> str | None:
     takes only as one of its two modes."""
     value = settings.value.get("io", "blocking")
     return None if value in IO_MODES else f"{value!r} is not one of {', '.join(IO_MODES)}"
+
+
+def limits_problem(settings: Fact[dict[str, Any]]) -> tuple[str, str] | None:
+    """(field, what is wrong) for the first of LIMITS the spec refuses (and the generated
+    service with it), alone or together (an event loop on more than one core)."""
+    held = {field: spec_value(settings.value[field]) for field in LIMITS
+            if field in settings.value}
+    for field, value in held.items():
+        problem = spec_problem(SpecComponent, {field: value})
+        if problem:
+            return field, problem
+    problem = spec_problem(SpecComponent, held)
+    return ("cores", problem) if problem else None
+
+
+def limits(component: Component) -> list[tuple[str, Any, str]]:
+    """(field, value, where) of each of LIMITS the settings hold: without them an imported
+    component queues without bound and computes on unlimited CPU."""
+    settings = component.generated
+    if settings is None:
+        return []
+    return [(field, spec_value(settings.value[field]), at(settings, field))
+            for field in LIMITS if field in settings.value]
 
 
 def io(component: Component) -> tuple[str, str] | None:

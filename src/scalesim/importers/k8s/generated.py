@@ -48,6 +48,9 @@ def generated_settings(manifest: Manifest, cluster: Cluster, component: Componen
         io_problem = own_settings.io_problem(component.generated)
         if io_problem is not None:
             raise _refused(config, line, "io", io_problem)
+        limits_problem = own_settings.limits_problem(component.generated)
+        if limits_problem is not None:
+            raise _refused(config, line, *limits_problem)
         component.workers = workers
         cluster.settings_read.add((config.namespace, config.name))
         return
