@@ -860,9 +860,11 @@ def test_fit_picks_the_family_and_judges_it() -> None:
     assert fit(list(rng.exponential(0.002, 3000))).family == "exponential"
     assert fit(list(rng.lognormal(-7.0, 0.6, 3000))).family == "lognormal"
     bimodal = list(np.concatenate([rng.normal(0.001, 1e-5, 1500), rng.normal(0.01, 1e-4, 1500)]))
-    found = fit(bimodal)  # no family fits two modes: their percentiles
-    assert found.family == "empirical"
-    assert found.spec["percentiles"]["p90"] == "10.09ms"
+    found = fit(bimodal)  # no family fits two modes: a mixture of their percentiles
+    assert found.family == "empirical" and found.spec["dist"] == "mixture"
+    assert [part["weight"] for part in found.spec["of"]] == [0.5, 0.5]
+    assert [part["dist"]["percentiles"]["p50"] for part in found.spec["of"]] == [
+        "1ms", "10.01ms"]
     assert fit([0.003] * 50).spec == "3ms"
     rounded = fit([0.0002] * 500 + [0.0003] * 500)  # a 0.25 ms constant on a 0.1 ms grid
     assert (rounded.family, rounded.spec) == ("constant", "250us")

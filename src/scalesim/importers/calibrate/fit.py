@@ -1,7 +1,9 @@
 """A sample of times as one of the spec's distributions, with its goodness of fit.
 
-Each family is fitted by maximum likelihood (exponential: the mean; lognormal: the mean and
-sd of the logs; normal: the mean and sd) and judged by the Kolmogorov–Smirnov distance D
+Each family is fitted to keep the sample's mean, which is all of the own times that is the
+operation's (exponential: the mean; lognormal: the sd of the logs, and the median that gives
+that mean; normal: the sd, and the centre that gives the mean once the spec's truncation at
+0 lifts it), and judged by the Kolmogorov–Smirnov distance D
 between the sample and the fitted CDF. The family with the smallest D is kept when D is
 below the 5 % critical value 1.36/√n; otherwise the sample becomes an empirical
 distribution through its percentiles. The parameters come from the same sample, so the
@@ -23,12 +25,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from scalesim.spec.dists import Empirical, Normal, percentile_of
+
 Z99 = NormalDist().inv_cdf(0.99)
 KS_95 = 1.358  # the Kolmogorov distribution's 95 % quantile, for D·√n
 MIN_SAMPLES = 20  # fewer: only the mean is fitted, nothing to judge a shape by
 FEW = "mean only"  # the family of such a fit: the spec's own, scaled to the sample's mean
 Shape = tuple[Any, float]  # a distribution as the spec dumps it (seconds), and its mean (s)
+GAP = 2.0  # a jump between neighbouring times by this ratio can split a tail off
 PERCENTILES = (("p0", 0.0), ("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999))
+FINER = (("p0", 0.0), ("p10", 0.1), ("p25", 0.25), ("p50", 0.5), ("p75", 0.75), ("p90", 0.9),
+         ("p95", 0.95), ("p99", 0.99), ("p999", 0.999))
 
 
 @dataclass(frozen=True)
@@ -123,19 +130,36 @@ def _cdfs(x: npt.NDArray[np.float64]) -> dict[str, tuple[Cdf, Any]]:
     out["exponential"] = (lambda v: 1.0 - np.exp(-np.maximum(v, 0.0) / mean),
                           {"dist": "exponential", "mean": duration(mean)})
     sd = float(x.std())
-    if sd > 0.0:
-        out["normal"] = (lambda v: _phi((v - mean) / sd),
-                         {"dist": "normal", "mean": duration(mean), "sd": duration(sd)})
+    center = _untruncated(mean, sd) if sd > 0.0 else None
+    if center is not None:
+        below = float(_phi(np.array([-center / sd]))[0])  # the spec redraws what is below 0
+        out["normal"] = (lambda v: np.maximum(_phi((v - center) / sd) - below, 0.0) / (1.0 - below),
+                         {"dist": "normal", "mean": duration(center), "sd": duration(sd)})
     positive = x[x > 0.0]
     if len(positive) == len(x) or (resolution(x) > 0.0 and len(positive) >= 0.99 * len(x)):
         logs = np.log(positive)
-        mu, sigma = float(logs.mean()), float(logs.std())
+        sigma = float(logs.std())  # by maximum likelihood; the median gives the sample's mean
+        mu = math.log(mean) - sigma * sigma / 2.0
         if sigma > 0.0:
             out["lognormal"] = (
                 lambda v: _phi((np.log(np.maximum(v, 1e-300)) - mu) / sigma),
                 {"dist": "lognormal", "median": duration(math.exp(mu)),
                  "p99": duration(math.exp(mu + Z99 * sigma))})
     return out
+
+
+def _untruncated(mean: float, sd: float) -> float | None:
+    """The `mean` of the normal, truncated at 0 as the spec draws it, whose mean is `mean`
+    (by bisection: the truncated mean rises with it); None when even 0 gives more."""
+    def truncated(center: float) -> float:
+        return Normal.model_construct(dist="normal", mean=center, sd=sd).mean_s
+    if truncated(0.0) > mean:
+        return None
+    low, high = 0.0, mean
+    for _ in range(60):
+        mid = (low + high) / 2.0
+        low, high = (mid, high) if truncated(mid) < mean else (low, mid)
+    return (low + high) / 2.0
 
 
 def _rounding_only(x: npt.NDArray[np.float64]) -> bool:
@@ -150,11 +174,69 @@ def _phi(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return np.array([0.5 * (1.0 + math.erf(v / math.sqrt(2.0))) for v in z.tolist()])
 
 
-def _empirical(x: npt.NDArray[np.float64]) -> dict[str, Any]:
-    """The percentiles the sample supports (p999 from 1,000 points on)."""
-    points = {key: duration(float(np.quantile(x, q))) for key, q in PERCENTILES
-              if q < 0.999 or len(x) >= 1000}
-    return {"dist": "empirical", "percentiles": points}
+def _empirical(x: npt.NDArray[np.float64], depth: int = 0) -> Any:
+    """The percentiles the sample supports (p999 from 1,000 points on) and a p100 that gives
+    them the sample's mean: the last segment's slope continued would over- or undershoot it.
+    Lines between them that overshoot the mean (a convex body) get the FINER percentiles; a
+    tail heavier than a line up to the longest time can carry (a rare slow path) is split off
+    at the widest jump between neighbouring times, a mixture of body and tail; with neither,
+    the percentiles are scaled to the mean."""
+    mean = float(x.mean())
+    if len(x) == 1 or float(x.std()) <= 1e-3 * mean or _rounding_only(x):
+        return duration(mean)
+    for levels in (PERCENTILES, FINER):  # finer where the lines between overshoot the mean
+        points = {key: duration(float(np.quantile(x, q))) for key, q in levels
+                  if q < 0.999 or len(x) >= 1000}
+        top, last = _top(points, mean)
+        if last <= top <= float(x[-1]) * (1.0 + 1e-3):
+            return {"dist": "empirical", "percentiles": {**points, "p100": duration(top)}}
+    cut = _widest_jump(x)
+    if depth < 2 and cut is not None:
+        parts = [(cut, _empirical(x[:cut], depth + 1)),
+                 (len(x) - cut, _empirical(x[cut:], depth + 1))]
+        return _mixture([(count / len(x) * weight, dist) for count, part in parts
+                         for weight, dist in _weighted(part)])
+    # no jump to split at (the body's segments overshoot): the percentiles scaled to the mean
+    shape = Empirical.model_validate({"dist": "empirical", "percentiles": {
+        **points, "p100": duration(min(max(top, last), float(x[-1])))}})
+    return scaled(shape.model_dump(), mean / shape.mean_s)
+
+
+def _top(points: dict[str, str], mean: float) -> tuple[float, float]:
+    """The p100 that gives these percentiles `mean` as the spec reads them, and the value
+    of the last of them."""
+    last_q, last_key = max((percentile_of(key), key) for key in points)
+    flat = Empirical.model_validate({"dist": "empirical",
+                                     "percentiles": {**points, "p100": points[last_key]}})
+    last = flat.percentiles[last_key]
+    return 2.0 * (mean - (flat.mean_s - (1.0 - last_q) * last)) / (1.0 - last_q) - last, last
+
+
+def _weighted(dist: Any) -> list[tuple[float, Any]]:
+    """A mixture's parts, or the distribution as the one part of itself."""
+    if isinstance(dist, dict) and dist.get("dist") == "mixture":
+        return [(float(part["weight"]), part["dist"]) for part in dist["of"]]
+    return [(1.0, dist)]
+
+
+def _mixture(parts: list[tuple[float, Any]]) -> dict[str, Any]:
+    """One flat mixture, weights to 6 decimals; the heaviest part takes their rounding so
+    they sum to 1."""
+    weights = [max(round(weight, 6), 1e-6) for weight, _ in parts]  # the spec's weights are > 0
+    heaviest = max(range(len(parts)), key=lambda i: parts[i][0])
+    weights[heaviest] = round(1.0 - math.fsum(weights) + weights[heaviest], 6)
+    return {"dist": "mixture", "of": [{"weight": weight, "dist": dist}
+                                      for weight, (_, dist) in zip(weights, parts, strict=True)]}
+
+
+def _widest_jump(x: npt.NDArray[np.float64]) -> int | None:
+    """The longest step between neighbouring sorted times, if by a ratio of GAP or more (from
+    0, any rise) and long enough to move the mean (a tenth of it): the index of the first
+    time above it. The percentiles' lines bridge such a step with time no visit took."""
+    low, high = x[:-1], x[1:]
+    step = np.where((high >= GAP * low) & (high > low), high - low, 0.0)
+    at = int(np.argmax(step))
+    return at + 1 if float(step[at]) >= 0.1 * float(x.mean()) else None
 
 
 def fit(samples: list[float], shape: Shape | None = None) -> Fit:
