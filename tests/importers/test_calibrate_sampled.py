@@ -60,6 +60,19 @@ def test_the_note_comes_only_when_requests_were_left_out(tmp_path: Path,
                                  "(the busiest workload sends 100/s at its peak)")
 
 
+def test_the_remedy_drops_the_warmup(tmp_path: Path) -> None:
+    """The export spreads its traces over the warm-up's requests and the window's alike: a
+    2 s warm-up before 0.035 s of load-balanced-service's 51,200/s left 608 of the window's
+    1,790 requests traced (1,765 without it), so the remedy sets no warm-up."""
+    warm = SPEC.replace("workloads:", "simulation: {warmup: 2s}\nworkloads:")
+    report, _ = run_calibrate(tmp_path, warm, "--traces",
+                              str(exported(tmp_path, {"slowest": 20, "typical": 20})))
+    (note,) = [note for note in report["notes"] if CHOSEN in note]
+    assert note.endswith("--set simulation.traces=1000 --set simulation.warmup=0s "
+                         "--set simulation.duration=18s (the busiest workload sends 100/s "
+                         "at its peak)")
+
+
 def test_the_readme_example_gives_back_the_spec(tmp_path: Path) -> None:
     """README's pair: shop.yaml exported for 3 s with the most traces keeps every request,
     so payments.charge comes back near its lognormal (median 120 ms, p99 600 ms: mean
