@@ -94,6 +94,19 @@ def test_a_file_that_is_not_a_database_is_refused(run_cli, tmp_path: Path) -> No
     assert notes.read_text() == "not a database\n" * 10
 
 
+def _wait_until_it_answers(port: int, seconds: float = 20.0) -> None:
+    """Return once the studio accepts a connection on `port` (localhost), within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 @pytest.mark.parametrize(("sent", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_stopping_the_studio_says_it_stopped(tmp_path: Path, closed_port: int,
                                              sent: signal.Signals, code: int) -> None:
@@ -106,7 +119,8 @@ def test_stopping_the_studio_says_it_stopped(tmp_path: Path, closed_port: int,
     try:
         assert process.stdout is not None
         assert process.stdout.readline().startswith("ScaleSim Studio: http://127.0.0.1:")
-        process.send_signal(sent)
+        _wait_until_it_answers(closed_port)  # a signal before the server loop runs is
+        process.send_signal(sent)  # Python's warning of a coroutine never awaited
         _, errors = process.communicate(timeout=30)
     finally:
         if process.poll() is None:  # hung: leave no process behind
