@@ -35,7 +35,7 @@ from statistics import NormalDist
 from scalesim.analytic.closed import SUFFIX
 from scalesim.analytic.estimate import ComponentEstimate, Estimate
 from scalesim.analytic.station import relaxation_time
-from scalesim.spec.checks import sync_edges
+from scalesim.spec.checks import reached, sync_edges
 from scalesim.spec.model import Simulation, System
 
 Z95 = NormalDist().inv_cdf(0.975)  # 1.96: the half-width of a 95 % interval in SDs
@@ -118,17 +118,9 @@ def waited_by(system: System) -> dict[str, set[str]]:
     calls waited on (and cache misses and writes). An asynchronous consumer's queue adds
     nothing to a request's latency, however long it swings."""
     edges = sync_edges(system)
-    out = {}
-    for workload in system.workloads:
-        seen = {".".join(system.resolve(workload.to))}
-        todo = list(seen)
-        while todo:
-            for callee in edges.get(todo.pop(), []):
-                if callee not in seen:
-                    seen.add(callee)
-                    todo.append(callee)
-        out[workload.name] = {ref.split(".", 1)[0] for ref in seen}
-    return out
+    return {workload.name: {ref.split(".", 1)[0] for ref in
+                            reached(edges, [".".join(system.resolve(workload.to))])}
+            for workload in system.workloads}
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,7 @@ from scalesim.analytic.load import (
     visits,
 )
 from scalesim.analytic.overload import closed_as_open
-from scalesim.spec.checks import cache_edges, iter_calls
+from scalesim.spec.checks import cache_edges, iter_calls, reached
 from scalesim.spec.data import EventStore
 from scalesim.spec.demand import calls_made, extra_s
 from scalesim.spec.errors import Path
@@ -304,14 +304,8 @@ def waited_on(system: System) -> set[str]:
     for cname in system.components:
         for oname, ref in cache_edges(system, cname, sync_only=True):
             edges.setdefault(f"{cname}.{oname}", []).append(".".join(system.resolve(ref)))
-    seen = {".".join(system.resolve(workload.to)) for workload in system.workloads}
-    stack = list(seen)
-    while stack:
-        for callee in edges.get(stack.pop(), []):
-            if callee not in seen:
-                seen.add(callee)
-                stack.append(callee)
-    return {ref.split(".", 1)[0] for ref in seen}
+    starts = [".".join(system.resolve(workload.to)) for workload in system.workloads]
+    return {ref.split(".", 1)[0] for ref in reached(edges, starts)}
 
 
 def admitted_shares(system: System, span: tuple[float, float],

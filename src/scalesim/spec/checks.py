@@ -300,6 +300,19 @@ def sync_edges(system: System) -> dict[str, list[str]]:
     return edges
 
 
+def reached(edges: Mapping[str, list[str]], starts: Iterable[str]) -> set[str]:
+    """The operations reached from `starts` along `edges` ('comp.op' -> callees), the starts
+    included."""
+    seen = set(starts)
+    todo = list(seen)
+    while todo:
+        for callee in edges.get(todo.pop(), []):
+            if callee not in seen:
+                seen.add(callee)
+                todo.append(callee)
+    return seen
+
+
 def cache_edges(system: System, name: str, sync_only: bool = False) -> list[tuple[str, str]]:
     """(operation, backend reference) of a cache: each read operation's miss to `backend`,
     each write operation's write to `caching.write_to` (waited on, except write-behind,
