@@ -165,8 +165,8 @@ def test_the_slowed_replica_is_busier_than_its_share_of_the_visits_says() -> Non
     healthy = result["components"]["api"]["throughput_rps"] / 3 * 0.015 / 16
     # all 16 workers busy for the 15 s of the fault, healthy for the other 10 s
     assert abs(slowed.utilization - (15 + 10 * healthy) / 25) < 1e-9
-    assert slowed.utilization > 1.5 * result["components"]["api"]["busiest_replica"][
-        "utilization"]
+    # The result measures each replica's busy time, so it names api[0] too.
+    assert result["components"]["api"]["busiest_replica"]["replica"] == 0
 
 
 def test_a_slowed_replica_with_an_unbounded_queue_runs_hot_and_is_kept_off() -> None:

@@ -139,7 +139,7 @@ class Kernel:
         self.requests: i64 = 0  # requests sent, for trace sampling
         self.last_tick = warmup
         self.window_snapshot: list[tuple[float, float, float, int, int, int, int,
-                                         list[int], list[int]]] = []
+                                         list[float], list[int]]] = []
         self.active_faults: dict[int, FaultAction] = {}
         self.base_net = [comp.net for comp in plan.comps]
         self.summed: dict[tuple[str, tuple[int, ...]], Sampler] = {}  # _summed_faults
@@ -549,6 +549,7 @@ class Kernel:
         comp.last = now
         comp.busy += 1
         rep.busy += 1
+        rep.busy_s -= now
         frame.held = True
         if rep.inflight is not None:
             rep.inflight.add(frame)
@@ -767,6 +768,7 @@ class Kernel:
         comp.last = now
         comp.busy -= 1
         rep.busy -= 1
+        rep.busy_s += now
         if rep.inflight is not None:
             rep.inflight.discard(frame)
         shed: list[Frame] | None = None  # made only when a shedding policy drops a request
@@ -1427,7 +1429,7 @@ class Kernel:
         for comp in self.plan.comps:
             comp.area = comp.qarea = comp.cpu = 0.0
             comp.last = comp.qlast = now
-            comp.served_before = [rep.served for rep in comp.replicas]
+            comp.held_before = [rep.held_until(now) for rep in comp.replicas]
             comp.busy_snap = comp.q_snap = 0.0
             comp.ok = comp.failed = comp.rejected = comp.visits_snap = comp.rejected_snap = 0
             comp.by_cause = [0] * len(comp.by_cause)
@@ -1465,7 +1467,7 @@ class Kernel:
         for comp in self.plan.comps:
             comp.settle(now)
         self.window_snapshot = [(c.area, c.qarea, c.cpu, c.ok, c.failed, c.rejected, c.qlen,
-                                 c.served_in_window(), list(c.by_cause))
+                                 c.held_in_window(now), list(c.by_cause))
                                 for c in self.plan.comps]
         for area in self.plan.areas:
             area.window_end(self)
@@ -1773,6 +1775,7 @@ class Kernel:
         comp.qlen -= rep.queued
         self.queued -= rep.queued
         comp.busy -= rep.busy
+        rep.busy_s += float(rep.busy) * now
         rep.busy = 0
         rep.queue.clear()
         if rep.inflight is not None:

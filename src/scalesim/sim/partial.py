@@ -54,7 +54,7 @@ class ComponentPart:
     name: str = field(metadata=FIXED)
     kind: str = field(metadata=FIXED)
     area: float  # ∫ busy workers dt over the window
-    busiest: float  # the share of it on the replica that served most visits (added up)
+    busiest: float  # the part of it held on its busiest replica (added up)
     busiest_replica: First[int]  # which one that was, in the first replication
     qarea: float  # ∫ queue length dt
     cpu: float  # worker-seconds of work
@@ -158,15 +158,13 @@ def pooled_latency(partial: Partial) -> Histogram:
     return combined([wl.hist for wl in partial.workloads])
 
 
-def _component(comp: Comp, snapshot: tuple[float, float, float, int, int, int, int, list[int],
-                                           list[int]]) -> ComponentPart:
+def _component(comp: Comp, snapshot: tuple[float, float, float, int, int, int, int,
+                                           list[float], list[int]]) -> ComponentPart:
     """The component in the window (`Kernel.window_snapshot`: refusals in the drain are not
-    the window's, as its visits are not). The busiest replica's busy time is the
-    component's in proportion to the visits it finished (exact when only one replica
-    serves, as an elected leader; without a per-replica integral on the request path)."""
-    area, qarea, cpu, ok, failed, rejected, queue_end, served, refusals = snapshot
-    busiest = max(range(len(served)), key=served.__getitem__, default=0)
-    total = sum(served)
+    the window's, as its visits are not), with its busiest replica: the one whose visits held
+    its workers longest, measured per replica."""
+    area, qarea, cpu, ok, failed, rejected, queue_end, held, refusals = snapshot
+    busiest = max(range(len(held)), key=held.__getitem__, default=0)
     pools = list(comp.pools.values())
     ops = []
     for name, op in comp.ops.items():
@@ -175,7 +173,7 @@ def _component(comp: Comp, snapshot: tuple[float, float, float, int, int, int, i
         ops.append(OpPart(name, causes, combined([v.hist for v in versions])))
     return ComponentPart(
         name=comp.name, kind=comp.kind, area=area,
-        busiest=area * served[busiest] / total if total else 0.0,
+        busiest=held[busiest] if held else 0.0,
         busiest_replica=First(busiest), qarea=qarea, cpu=cpu, visits=ok + failed,
         rejected=rejected, queue_max=Peak(comp.qmax), queue_start=comp.qstart,
         queue_end=queue_end, refusals=refusals, ops=ops,

@@ -60,6 +60,7 @@ Limiter = TokenBucket | SlidingWindow
 class Replica:
     __slots__ = (
         "busy",
+        "busy_s",
         "cpu",
         "crashed",
         "down_random",
@@ -102,6 +103,10 @@ class Replica:
         # replica met again after thousands of other events costs two cache lines, not four.
         self.index = index
         self.busy: i64 = 0
+        # Worker-seconds held here, less `busy` × now: a worker taken subtracts the time, one
+        # given back adds it, so busy_s + busy × t is the worker-time held up to t, exact,
+        # with one addition per visit where an integral would multiply (`held_until`).
+        self.busy_s = 0.0
         self.queue: Ring[Frame] = Ring()  # requests waiting for a worker, first come first
         self.up = True  # not crashed, not failed at random, not restarting
         self.routable = True  # balancers may pick it: ready and not ejected
@@ -139,6 +144,10 @@ class Replica:
         self.probe_served = 0
         self.probe_full = False
         self.probe_hold = 0.0
+
+    def held_until(self, now: float) -> float:
+        """Worker-seconds its visits have held here up to `now`."""
+        return self.busy_s + float(self.busy) * now
 
     def stalled(self, now: float) -> float:
         """Seconds this replica has been paused so far."""
@@ -231,11 +240,11 @@ class Lane:
 
 class Comp:
     __slots__ = ("area", "balancer", "blocking", "busy", "busy_snap", "by_cause", "capacity",
-                 "coin", "cpu", "failed", "health", "index", "kind", "lane_coin", "lanes",
-                 "last", "limit_mode", "limiter_factory", "limiters", "live", "mean_work",
-                 "name", "net", "ok", "ops", "outlier", "pool_limit", "pool_queue", "pools",
-                 "preview", "q_snap", "qarea", "qcap", "qlast", "qlen", "qmax", "qstart",
-                 "rejected", "rejected_snap", "replicas", "series", "served_before", "visits_snap",
+                 "coin", "cpu", "failed", "health", "held_before", "index", "kind", "lane_coin",
+                 "lanes", "last", "limit_mode", "limiter_factory", "limiters", "live",
+                 "mean_work", "name", "net", "ok", "ops", "outlier", "pool_limit", "pool_queue",
+                 "pools", "preview", "q_snap", "qarea", "qcap", "qlast", "qlen", "qmax",
+                 "qstart", "rejected", "rejected_snap", "replicas", "series", "visits_snap",
                  "watcher", "workers")
 
     def __init__(self, name: str, kind: str, replicas: list[Replica], workers: int, qcap: int,
@@ -292,12 +301,14 @@ class Comp:
         self.busy_snap = 0.0
         self.q_snap = 0.0
         self.visits_snap = 0
-        self.served_before: list[int] = []  # each replica's `served` when the window opened
+        # Worker-seconds each replica's visits had held when the window opened.
+        self.held_before: list[float] = []
 
-    def served_in_window(self) -> list[int]:
-        """Visits each replica finished in the window (one that joined later: all of its)."""
-        before = self.served_before
-        return [rep.served - (before[i] if i < len(before) else 0)
+    def held_in_window(self, now: float) -> list[float]:
+        """Worker-seconds each replica's visits held from the window's opening to `now` (one
+        that joined later: all of its)."""
+        before = self.held_before
+        return [rep.held_until(now) - (before[i] if i < len(before) else 0.0)
                 for i, rep in enumerate(self.replicas)]
 
 
