@@ -161,3 +161,22 @@ def test_queue_lag_percentiles_are_compared_lower_is_better() -> None:
     for (scope, metric), d in rows.items():
         assert d.better == "lower"
         assert d.verdict == ("worse" if metric == "lag_p99_ms" else "same"), (scope, metric)
+
+
+def test_replicated_runs_judge_every_latency_percentile_by_its_interval() -> None:
+    """Every system latency the comparison shows (p50, p95, p99, p999) has a 95 % interval
+    with replications, so none is judged by the 1 % rule (and marked `(no CI)`)."""
+    text = """
+scalesim: 1
+name: q
+components: {s: {workers: 1, operations: {op: {work: {dist: exponential, mean: 1ms}}}}}
+workloads: [{name: w, to: s.op, rate: 500/s}]
+simulation: {duration: 5s, warmup: 1s, replications: 3, seed: 3}
+"""
+    a = simulate(load_spec_text(text))
+    b = simulate(load_spec_text(text.replace("500/s", "600/s")))
+    latencies = {d.metric: d for d in deltas(a, b) if d.scope == "system"
+                 and d.metric.startswith("latency_p")}
+    assert set(latencies) == {"latency_p50_ms", "latency_p95_ms", "latency_p99_ms",
+                              "latency_p999_ms"}
+    assert all(d.has_intervals for d in latencies.values())

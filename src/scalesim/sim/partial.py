@@ -26,8 +26,8 @@ from scalesim.sim.plan import Workload as PlanWorkload
 from scalesim.sim.timeseries import Table, tables
 
 Sample = tuple[float, int, int, list[list[object]]]  # latency, sequence, cause, spans
+# A replication's latencies, each of which `ci95` gives an interval for.
 SUMMARY_METRICS = ("mean", "p50", "p90", "p95", "p99", "p999")
-CI_METRICS = ("mean", "p50", "p90", "p99")  # the latencies `ci95` gives intervals of
 
 
 @dataclass
