@@ -8,43 +8,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
+from tests.diagnosis.advice import SLOW_REPLICA, SLOW_RETRY, load, one, run
 from typer.testing import CliRunner
 
 from scalesim.cli import app
-from scalesim.diagnosis import diagnose
 from scalesim.diagnosis.context import Run, slowed_replica
 from scalesim.sim import simulate
-from scalesim.spec import System, load_spec_text
-
-# api: 3 × 16 workers of 15 ms at 600/s (ρ ≈ 0.19); api[0] slowed ×8 for 15 s of the 25 s
-# window: 200/s × 120 ms = 24 erlangs for its 16 workers.
-PROBE = """
-scalesim: 1
-name: slow-replica-probe
-components:
-  gw:
-    kind: gateway
-    replicas: 2
-    workers: unlimited
-    operations:
-      get:
-        calls:
-          - {to: api.get, timeout: 300ms}
-  api:
-    replicas: 3
-    workers: 16
-    queue: 100
-    operations:
-      get: {work: {dist: exponential, mean: 15ms}}
-workloads:
-  - {name: users, to: gw.get, rate: 600/s}
-faults:
-  - {target: "api[0]", at: 6s, for: 15s, latency: x8}
-simulation: {duration: 25s, warmup: 2s}
-"""
-RETRIED = "components.gw.operations.get.calls.0.retry={attempts: 3}"
 
 # api at ρ = 800/s × 20 ms / (2 × 10) = 0.8, slowed ×3 for 2 s; a 6 % retry budget and a
 # fallback contain it (12-storm after both its fixes).
@@ -130,35 +100,21 @@ simulation: {duration: 60s, warmup: 0s}
 """
 
 
-def _spec(text: str, *overrides: str) -> System:
-    return load_spec_text(text, overrides=overrides)
-
-
-def _run(system: System) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    result = simulate(system)
-    return result, diagnose(system, result)
-
-
-def _of(found: list[dict[str, Any]], subject: str) -> dict[str, Any]:
-    return next(f for f in found if f["subject"] == subject and f["kind"] == "saturated")
-
-
 def test_a_slowed_replica_is_named_with_its_fault_and_kept_off_by_balancing() -> None:
-    system = _spec(PROBE)
-    result, found = _run(system)
+    result, found = run(load(SLOW_REPLICA))
     assert result["error_rate"] > 0.1  # round robin sends api[0] its third all along
-    api = _of(found, "api")
+    api = one(found, "saturated", "api")
     assert api["limit"] == "fault" and api["severity"] == "problem"
     assert "api[0]" in api["summary"]
     assert any("latency ×8 on api[0], from 6 s to 21 s" in e for e in api["evidence"])
     assert api["numbers"]["replica"] == 0
     assert api["fix"]["set"] == ["components.api.balancer=least_requests"]
-    fixed, _ = _run(_spec(PROBE, *api["fix"]["set"]))
+    fixed, _ = run(load(SLOW_REPLICA, *api["fix"]["set"]))
     assert fixed["error_rate"] < 0.01  # measured 0.4 %
 
 
 def test_the_slowed_replica_is_busier_than_its_share_of_the_visits_says() -> None:
-    system = _spec(PROBE)
+    system = load(SLOW_REPLICA)
     result = simulate(system)
     slowed = slowed_replica(Run(system, result), "api")
     assert slowed is not None and slowed.replica == 0
@@ -172,41 +128,39 @@ def test_the_slowed_replica_is_busier_than_its_share_of_the_visits_says() -> Non
 def test_a_slowed_replica_with_an_unbounded_queue_runs_hot_and_is_kept_off() -> None:
     # The fault to the end, no queue bound: api[0] is all busy from 3 s on (97 % over the
     # window, where its share of the visits says 50 % at most), nothing is refused.
-    system = _spec(PROBE, "faults.0={target: 'api[0]', at: 3s, latency: x8}",
-                   "components.api.queue=null")
-    result, found = _run(system)
+    hot = ("faults.0={target: 'api[0]', at: 3s, latency: x8}", "components.api.queue=null")
+    result, found = run(load(SLOW_REPLICA, *hot))
     assert result["error_rate"] > 0.2
-    api = _of(found, "api")
+    api = one(found, "saturated", "api")
     assert api["numbers"]["replica"] == 0 and api["numbers"]["replica_utilization"] > 0.9
     assert any("slowed by a fault" in e for e in api["evidence"])
     assert api["fix"]["set"] == ["components.api.balancer=least_requests"]
-    fixed, _ = _run(_spec(PROBE, "faults.0={target: 'api[0]', at: 3s, latency: x8}",
-                          "components.api.queue=null", *api["fix"]["set"]))
+    fixed, _ = run(load(SLOW_REPLICA, *hot, *api["fix"]["set"]))
     assert fixed["error_rate"] < 0.01  # measured 0.7 %
 
 
 def test_no_retry_budget_for_a_component_with_room() -> None:
     # After a retry (round 1), the retries multiplied api's load ×1.2 with api 38 % busy.
-    _, found = _run(_spec(PROBE, RETRIED))
-    api = _of(found, "api")
+    _, found = run(load(SLOW_REPLICA, SLOW_RETRY))
+    api = one(found, "saturated", "api")
     assert api["limit"] == "fault"
     assert all("retry.budget" not in s for f in found if f["fix"] for s in f["fix"]["set"])
     assert api["fix"]["set"] == ["components.api.balancer=least_requests"]
 
 
 def test_refusals_only_under_a_whole_component_fault_are_a_warning() -> None:
-    _, found = _run(_spec(STORM))
-    api = _of(found, "api")
+    _, found = run(load(STORM))
+    api = one(found, "saturated", "api")
     assert api["severity"] == "warning" and api["limit"] == "fault"
     assert any("came with the fault: latency ×3 on api, from 8 s to 10 s" in e
                for e in api["evidence"])
 
 
 def test_a_hot_shards_balancer_fix_has_its_set() -> None:
-    _, found = _run(_spec(HOT_SHARD))
-    profiles = _of(found, "profiles")
+    _, found = run(load(HOT_SHARD))
+    profiles = one(found, "saturated", "profiles")
     assert profiles["fix"]["set"] == ["components.profiles.balancer=least_requests"]
-    fixed, _ = _run(_spec(HOT_SHARD, *profiles["fix"]["set"]))
+    fixed, _ = run(load(HOT_SHARD, *profiles["fix"]["set"]))
     assert fixed["error_rate"] < 0.01
 
 
@@ -217,6 +171,6 @@ def test_plain_simulate_gives_the_autoscale_fix_that_out_gives(tmp_path: Path) -
     assert plain.exit_code == 0, plain.output
     result = json.loads(plain.stdout)
     assert "timeseries" not in result
-    app_fix = _of(result["diagnosis"], "app")["fix"]
+    app_fix = one(result["diagnosis"], "saturated", "app")["fix"]
     assert app_fix["set"] == ["components.app.autoscale.min=5",
                               "components.app.autoscale.max=5"]

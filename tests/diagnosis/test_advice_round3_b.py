@@ -4,14 +4,20 @@ none stuck."""
 
 from __future__ import annotations
 
-from typing import Any
+from tests.diagnosis.advice import (
+    HEAD,
+    SLOW_REPLICA,
+    SLOW_RETRY,
+    findings,
+    load,
+    missed,
+    one,
+    run,
+)
 
-from scalesim.diagnosis import diagnose
 from scalesim.diagnosis.sagas import attempts_for
-from scalesim.sim import simulate
-from scalesim.spec import System, load_spec_text
 
-SAGA = """components:
+SAGA = HEAD + """components:
   orders:
     workers: 64
     io: nonblocking
@@ -50,33 +56,23 @@ simulation: {duration: 20s, seed: 3}
 """
 
 
-def _system(text: str, overrides: tuple[str, ...] = ()) -> System:
-    return load_spec_text("scalesim: 1\nname: t\n" + text, "t.yaml", overrides)
-
-
-def _sagas(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [f for f in found if f["kind"] == "saga"]
-
-
 def test_a_compensation_failing_without_a_retry_gets_the_retry_that_unsticks_the_sagas() -> None:
     """inventory.release fails 20 % of the time with no retry (policy none): about 10 % of
     the sagas fail at the pivot and 20 % of their compensations fail, leaving ~2 % stuck.
     The finding sizes the tries from the measured share (p^k × calls under half a saga):
     applied, no saga is stuck and the finding is gone."""
-    system = _system(SAGA)
-    result = simulate(system)
+    result, found = run(load(SAGA))
     stuck = result["sagas"]["orders.place"]["stuck"]
     assert stuck > 0
-    [finding] = _sagas(diagnose(system, result))
+    [finding] = findings(found, "saga")
     assert finding["subject"] == "orders.place" and finding["limit"] == "retry"
     assert finding["numbers"]["stuck"] == stuck
     [override] = finding["fix"]["set"]
     assert override.startswith("components.orders.operations.place.calls.0.saga.steps.1."
                                "compensate={to: inventory.release, retry: {attempts: ")
-    fixed_system = _system(SAGA, (override,))
-    fixed = simulate(fixed_system)
+    fixed, found = run(load(SAGA, override))
     assert fixed["sagas"]["orders.place"]["stuck"] == 0
-    assert _sagas(diagnose(fixed_system, fixed)) == []
+    assert findings(found, "saga") == []
 
 
 def test_the_tries_are_the_fewest_that_leave_under_half_a_stuck_saga() -> None:
@@ -87,7 +83,7 @@ def test_the_tries_are_the_fewest_that_leave_under_half_a_stuck_saga() -> None:
     assert attempts_for(0.01, 10, 3) == 4
 
 
-SLOWED = """components:
+SLOWED = HEAD + """components:
   shop:
     replicas: 2
     workers: 64
@@ -109,27 +105,22 @@ simulation: {duration: 16s, warmup: 2s, seed: 2}
 """
 
 
-def _slo(found: list[dict[str, Any]], subject: str) -> list[dict[str, Any]]:
-    return [f for f in found if f["kind"] == "slo" and f["subject"] == subject]
-
-
 def test_a_call_with_a_fallback_gets_a_timeout_under_the_median_a_fault_sets() -> None:
     """A fault adds 3 s to reviews for most of the run, so its median is seconds and the
     SLO leaves the call under 300 ms: a timeout there cuts most calls, but the call's
     fallback answers each of them, so it is proposed (it was prose only) and applied meets
     the p99 with no error."""
-    system = _system(SLOWED)
-    result = simulate(system)
+    result, found = run(load(SLOWED))
     assert result["components"]["reviews"]["operations"]["list"]["latency_ms"]["p50"] > 300
-    [finding] = _slo(diagnose(system, result), "browse")
+    finding = one(found, "slo", "browse")
     [override] = finding["fix"]["set"]
     assert override.startswith("components.shop.operations.product.calls.0.timeout=")
-    fixed = simulate(_system(SLOWED, (override,)))
-    assert all(check["met"] for check in fixed["slo"]["checks"])
+    fixed, _ = run(load(SLOWED, override))
+    assert missed(fixed) == set()
     assert fixed["workloads"]["browse"]["requests"]["failed"] == 0
 
 
-HELD = """components:
+HELD = HEAD + """components:
   web:
     replicas: 2
     workers: 40
@@ -156,38 +147,19 @@ def test_a_timeout_whose_cuts_break_the_error_slo_comes_with_its_fallback() -> N
     timeout that cuts ~40 % of the calls, far past the 1 % error-rate SLO. Its set used to
     leave the fallback to the prose, and applied alone 39 % of home failed; now the
     fallback is in the same set, and one round meets both SLOs with no error."""
-    system = _system(HELD)
-    [finding] = _slo(diagnose(system, simulate(system)), "home")
+    finding = one(run(load(HELD))[1], "slo", "home")
     call = "components.web.operations.home.calls.0"
     assert f"{call}.on_failure={{fallback: 1ms, degraded: true}}" in finding["fix"]["set"]
     assert any(o.startswith(f"{call}.timeout=") for o in finding["fix"]["set"])
-    fixed = simulate(_system(HELD, tuple(finding["fix"]["set"])))
-    assert all(check["met"] for check in fixed["slo"]["checks"])
+    fixed, _ = run(load(HELD, *finding["fix"]["set"]))
+    assert missed(fixed) == set()
     assert fixed["workloads"]["home"]["requests"]["failed"] == 0
 
 
-PROBE = """components:
-  gw:
-    kind: gateway
-    replicas: 2
-    workers: unlimited
-    operations:
-      get:
-        calls:
-          - {to: api.get, timeout: 300ms}
-  api:
-    replicas: 3
-    workers: 16
-    queue: 100
-    operations:
-      get: {work: {dist: exponential, mean: 15ms}}
-workloads:
-  - {name: users, to: gw.get, rate: 600/s, slo: {p99: 250ms, error_rate: 1%}}
-faults:
-  - {target: "api[0]", at: 4s, for: 10s, latency: x8}
-simulation: {duration: 15s, warmup: 2s, seed: 1}
-"""
-RETRY = "components.gw.operations.get.calls.0.retry={attempts: 3}"
+# The slow replica, with an SLO, slowed for 10 s of a 13 s window.
+PROBE = ("workloads.0.slo={p99: 250ms, error_rate: 1%}",
+         "faults.0={target: 'api[0]', at: 4s, for: 10s, latency: x8}",
+         "simulation={duration: 15s, warmup: 2s, seed: 1}")
 
 
 def test_a_retry_for_a_slow_replica_comes_with_a_timeout_that_fits_the_p99() -> None:
@@ -195,15 +167,13 @@ def test_a_retry_for_a_slow_replica_comes_with_a_timeout_that_fits_the_p99() -> 
     replica answers them, but a request waits 300 ms, a back-off and the retry: past the
     250 ms p99. The fix used to be the retry alone (p99 370 ms on 16-probe); it now
     shortens the timeout to what the SLO leaves two tries, and applied both SLOs hold."""
-    system = _system(PROBE)
-    [finding] = [f for f in diagnose(system, simulate(system))
-                 if f["kind"] == "failures" and f["subject"] == "users"]
+    finding = one(run(load(SLOW_REPLICA, *PROBE))[1], "failures", "users")
     overrides = finding["fix"]["set"]
-    assert overrides[0] == RETRY
+    assert overrides[0] == SLOW_RETRY
     [timeout] = [o for o in overrides if ".timeout=" in o]
     assert int(timeout.split("=")[1].removesuffix("ms")) < 300
-    fixed = simulate(_system(PROBE, tuple(overrides)))
-    assert all(check["met"] for check in fixed["slo"]["checks"])
+    fixed, _ = run(load(SLOW_REPLICA, *PROBE, *overrides))
+    assert missed(fixed) == set()
 
 
 def test_the_calls_a_timeout_cuts_count_the_retry_to_another_replica() -> None:
@@ -213,24 +183,20 @@ def test_the_calls_a_timeout_cuts_count_the_retry_to_another_replica() -> None:
     alike tries from the mixed latencies they were 27 % of the requests on 16-probe
     (1.8 % measured), asking for a fallback; here they are within the error-rate SLO, and
     applied, both SLOs hold with no fallback."""
-    system = _system(PROBE, (RETRY,))
-    [finding] = _slo(diagnose(system, simulate(system)), "users")
+    finding = one(run(load(SLOW_REPLICA, *PROBE, SLOW_RETRY))[1], "slo", "users")
     [timeout] = finding["fix"]["set"]
     assert timeout.startswith("components.gw.operations.get.calls.0.timeout=")
     assert "the error-rate SLO still holds" in finding["fix"]["summary"]
     assert finding["numbers"]["timeout_cut_request_share"] < 0.01
-    fixed = simulate(_system(PROBE, (RETRY, timeout)))
-    assert all(check["met"] for check in fixed["slo"]["checks"])
+    fixed, _ = run(load(SLOW_REPLICA, *PROBE, SLOW_RETRY, timeout))
+    assert missed(fixed) == set()
 
 
 def test_a_retry_no_timeout_can_fit_beside_the_p99_says_the_conflict() -> None:
     """gw's own 30 ms of work already outlasts a 25 ms p99 target: no timeout with the
     retry meets it, so the retry fix shortens nothing and says it trades that SLO for the
     error rate."""
-    text = PROBE.replace("      get:\n        calls:", "      get:\n        work: 30ms\n"
-                         "        calls:").replace("p99: 250ms", "p99: 25ms")
-    system = _system(text)
-    [finding] = [f for f in diagnose(system, simulate(system))
-                 if f["kind"] == "failures" and f["subject"] == "users"]
-    assert finding["fix"]["set"] == [RETRY]
+    tight = ("components.gw.operations.get.work=30ms", "workloads.0.slo.p99=25ms")
+    finding = one(run(load(SLOW_REPLICA, *PROBE, *tight))[1], "failures", "users")
+    assert finding["fix"]["set"] == [SLOW_RETRY]
     assert "the retry trades that SLO for the error rate" in finding["fix"]["summary"]

@@ -9,27 +9,11 @@ import math
 import re
 from typing import Any
 
-import yaml
+from tests.diagnosis.advice import load, one, run
 
 from scalesim.diagnosis import diagnose
 from scalesim.diagnosis.components import refused_share
 from scalesim.sim import simulate
-from scalesim.spec import System, load_spec_text
-
-
-def _system(spec: dict[str, Any], overrides: tuple[str, ...] = ()) -> System:
-    return load_spec_text(yaml.safe_dump(spec, sort_keys=False), "t.yaml", overrides)
-
-
-def _one(found: list[dict[str, Any]], kind: str, subject: str) -> dict[str, Any]:
-    [finding] = [f for f in found if f["kind"] == kind and f["subject"] == subject]
-    return finding
-
-
-def _failed(result: dict[str, Any]) -> float:
-    requests = result["requests"]
-    return float(requests["failed"] / requests["total"])
-
 
 STORM = {
     "scalesim": 1, "name": "storm",
@@ -54,16 +38,15 @@ def test_retries_that_multiply_the_load_into_saturation_get_a_retry_budget() -> 
     without retries (800/s × 20 ms / 20 workers = 0.8) under 85 % busy: 6 %, the same the
     failures finding proposes; applied, most requests are answered, where a jittered
     exponential backoff alone leaves the storm."""
-    system = _system(STORM)
-    result = simulate(system)
-    assert _failed(result) > 0.5
-    api = _one(diagnose(system, result), "saturated", "api")
+    result, found = run(load(STORM))
+    assert result["error_rate"] > 0.5
+    api = one(found, "saturated", "api")
     ratio = math.floor(100 * (0.85 / (800 * 0.020 / 20) - 1))
     assert api["fix"]["set"] == [f"{CALL}.retry.budget={{ratio: {ratio}%, min_per_s: 0}}"]
     assert "front.go→api.handle" in api["fix"]["summary"]
-    assert _failed(simulate(_system(STORM, tuple(api["fix"]["set"])))) < 0.15
+    assert run(load(STORM, *api["fix"]["set"]))[0]["error_rate"] < 0.15
     backoff = (f"{CALL}.retry.backoff=exponential", f"{CALL}.retry.jitter=full")
-    assert _failed(simulate(_system(STORM, backoff))) > 0.5
+    assert run(load(STORM, *backoff))[0]["error_rate"] > 0.5
 
 
 HPA = {
@@ -86,13 +69,13 @@ def test_refusals_while_the_fleet_scaled_up_raise_its_min_with_its_max() -> None
     share while fewer than 3 were ready (start-up 10 s). A higher max alone (the fix before)
     left 22 % failed, the fleet reaching 5 only at 45 s; the fix raises min with it, both to
     the peak's ⌈1500 × 20 ms / (8 × 0.85)⌉ = 5, and applied nearly nothing fails."""
-    system = _system(HPA)
+    system = load(HPA)
     result = simulate(system, with_series=True)
-    app = _one(diagnose(system, result), "saturated", "app")
+    app = one(diagnose(system, result), "saturated", "app")
     assert any("as well as at its max" in line for line in app["evidence"])
     assert app["fix"]["set"] == ["components.app.autoscale.min=5",
                                  "components.app.autoscale.max=5"]
-    assert _failed(simulate(_system(HPA, tuple(app["fix"]["set"])))) < 0.01
+    assert run(load(HPA, *app["fix"]["set"]))[0]["error_rate"] < 0.01
 
 
 POOL = {
@@ -111,10 +94,9 @@ POOL = {
 def _pool_finding(seed: int, connections: int) -> list[dict[str, Any]]:
     """The connection-pool findings of POOL over 60 s with `connections`, each asserted
     to stand for 0.1 % or more of the calls."""
-    system = _system(POOL, ("simulation.duration=60s", f"simulation.seed={seed}",
-                            f"components.api.connection_pool.max_connections={connections}"))
-    result = simulate(system)
-    found = [f for f in diagnose(system, result) if f["limit"] == "connection_pool"]
+    result, found = run(load(POOL, "simulation.duration=60s", f"simulation.seed={seed}",
+                             f"components.api.connection_pool.max_connections={connections}"))
+    found = [f for f in found if f["limit"] == "connection_pool"]
     refused = result["components"]["api"]["connection_pool"]["overflow"] \
         / result["calls"][0]["attempts"]
     assert bool(found) == (refused >= 0.001)
@@ -126,8 +108,7 @@ def test_a_connection_pool_is_sized_for_the_bursts_of_its_calls() -> None:
     fix is the fewest connections, with the 16 pending places, whose M/M/c/K loss is under
     0.1 %, as a bulkhead is sized (more than the mean's 8 / 0.85); applied over 60 s with
     other seeds, the pool makes no finding."""
-    system = _system(POOL)
-    pool = _one(diagnose(system, simulate(system)), "limit", "api")
+    pool = one(run(load(POOL))[1], "limit", "api")
     offered = pool["numbers"]["needed_in_flight"]
     needed = next(c for c in range(1, 100) if refused_share(offered, c, c + 16) < 0.001)
     assert needed > math.ceil(offered / 0.85)
@@ -164,14 +145,12 @@ def test_a_wait_through_a_chain_points_at_the_root_finding_with_its_set() -> Non
     SLO finding relieve db, the root, with db's own fix and its set, said once (before:
     "relieve cache first (relieve db first (see its finding): …)" with no set); applied,
     nothing is left to find."""
-    system = _system(TTL)
-    found = diagnose(system, simulate(system))
-    db = _one(found, "saturated", "db")
+    _, found = run(load(TTL))
+    db = one(found, "saturated", "db")
     assert db["fix"]["set"]
-    for finding in (_one(found, "saturated", "api"), _one(found, "slo", "shoppers")):
+    for finding in (one(found, "saturated", "api"), one(found, "slo", "shoppers")):
         assert finding["fix"]["set"] == db["fix"]["set"]
         assert finding["fix"]["summary"].startswith(
             f"relieve db first ({db['fix']['summary']}), which cache waits on: ")
         assert not re.search(r"relieve \w+ first \(relieve", finding["fix"]["summary"])
-    fixed = _system(TTL, tuple(db["fix"]["set"]))
-    assert diagnose(fixed, simulate(fixed)) == []
+    assert run(load(TTL, *db["fix"]["set"]))[1] == []

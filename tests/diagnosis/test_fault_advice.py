@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import math
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import cast
 
-from scalesim.diagnosis import diagnose
+from tests.diagnosis.advice import failed_requests, findings, load, one, run
+
 from scalesim.diagnosis.context import Run
 from scalesim.diagnosis.degradation import Short, _capped
 from scalesim.diagnosis.waits import Cap
-from scalesim.sim import simulate
-from scalesim.spec import System, load_spec_text
 
 # api at ρ = 800/s × 20 ms / (2 × 10 workers) = 0.8; 4 tries without back-off; a 2 s ×3
 # slowdown at 4 s, of a 12 s window from 1 s.
@@ -73,34 +72,19 @@ simulation: {duration: 10s, warmup: 1s}
 GW = "components.gw.operations.pay.calls.0"
 
 
-def _run(text: str, *overrides: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    system: System = load_spec_text(text, "t.yaml", overrides)
-    result = simulate(system)
-    return result, diagnose(system, result)
-
-
-def _failures(found: list[dict[str, Any]], workload: str) -> dict[str, Any] | None:
-    return next((f for f in found if f["kind"] == "failures" and f["subject"] == workload),
-                None)
-
-
-def _failed(result: dict[str, Any], workload: str) -> int:
-    return int(result["workloads"][workload]["requests"]["failed"])
-
-
 def test_a_retry_storm_a_fault_started_gets_a_retry_budget() -> None:
     """The requests keep failing long after the 2 s fault: the retries (no budget) hold api
     overloaded. The fix is a budget that keeps api at most 85 % busy (0.85 / 0.8 − 1 →
     6 %); applied, the failures are those the fault met and its backlog, and the next
     fix is a fallback, with which nothing fails. A back-off alone leaves the storm."""
-    result, found = _run(STORM)
-    finding = _failures(found, "users")
-    assert finding is not None and finding["fix"] is not None
+    result, found = run(load(STORM))
+    finding = one(found, "failures", "users")
+    assert finding["fix"] is not None
     ratio = math.floor((0.85 / (800 * 0.020 / 20) - 1) * 100)
     assert finding["fix"]["set"] == [f"{FRONT}.retry.budget={{ratio: {ratio}%, min_per_s: 0}}"]
     assert "only started them" in finding["fix"]["summary"]
     # Sent from 4 × 150 ms (the longest a request takes) before the fault to its end.
-    total, failed = result["requests"]["total"], _failed(result, "users")
+    total, failed = result["requests"]["total"], failed_requests(result, "users")
     reach = total * (2 + 4 * 0.15) / 12
     assert failed > 2 * reach
     assert finding["numbers"]["failed_after_fault"] == round(failed - reach, 4)
@@ -109,32 +93,32 @@ def test_a_retry_storm_a_fault_started_gets_a_retry_budget() -> None:
     assert any(f"at least {failed - reach:,.0f} failed after it ended" in e
                for e in finding["evidence"])
 
-    budgeted, found = _run(STORM, *finding["fix"]["set"])
-    assert _failed(budgeted, "users") < failed / 2
-    after = _failures(found, "users")
-    assert after is not None and after["fix"] is not None
+    budgeted, found = run(load(STORM, *finding["fix"]["set"]))
+    assert failed_requests(budgeted, "users") < failed / 2
+    after = one(found, "failures", "users")
+    assert after["fix"] is not None
     assert after["fix"]["set"] == [f"{FRONT}.on_failure={{fallback: 1ms, degraded: true}}"]
-    answered, found = _run(STORM, *finding["fix"]["set"], *after["fix"]["set"])
-    assert _failed(answered, "users") == 0
-    assert _failures(found, "users") is None
+    answered, found = run(load(STORM, *finding["fix"]["set"], *after["fix"]["set"]))
+    assert failed_requests(answered, "users") == 0
+    assert findings(found, "failures", "users") == []
 
-    backoff, _ = _run(STORM, f"{FRONT}.retry.backoff=exponential",
-                      f"{FRONT}.retry.jitter=full")
-    assert _failed(backoff, "users") > 2 * reach
+    backoff, _ = run(load(STORM, f"{FRONT}.retry.backoff=exponential",
+                          f"{FRONT}.retry.jitter=full"))
+    assert failed_requests(backoff, "users") > 2 * reach
 
 
 def test_a_fault_on_the_only_replica_gets_a_second_one_not_a_retry_elsewhere() -> None:
     """billing has one replica: there is no other to retry on. A second one takes the
     call's 3 tries (a retry goes to another replica) and nothing fails."""
-    result, found = _run(SINGLE)
-    finding = _failures(found, "payers")
-    assert finding is not None and finding["fix"] is not None
+    result, found = run(load(SINGLE))
+    finding = one(found, "failures", "payers")
+    assert finding["fix"] is not None
     assert finding["fix"]["set"] == ["components.billing.replicas=2"]
     assert "no replica of billing (1) is without the fault" in finding["fix"]["summary"]
     assert "a retry on another replica or a fallback" not in finding["fix"]["summary"]
-    fixed, found = _run(SINGLE, *finding["fix"]["set"])
-    assert _failed(result, "payers") > 0 == _failed(fixed, "payers")
-    assert _failures(found, "payers") is None
+    fixed, found = run(load(SINGLE, *finding["fix"]["set"]))
+    assert failed_requests(result, "payers") > 0 == failed_requests(fixed, "payers")
+    assert findings(found, "failures", "payers") == []
 
 
 def test_a_call_without_retries_gets_them_with_the_replica_they_need() -> None:
@@ -143,12 +127,12 @@ def test_a_call_without_retries_gets_them_with_the_replica_they_need() -> None:
     With 3 replicas, the retry alone."""
     for replicas, extra in (("1", ["components.billing.replicas=2"]), ("3", [])):
         spec = (f"{GW}.retry=null", f"components.billing.replicas={replicas}")
-        _, found = _run(SINGLE, *spec)
-        finding = _failures(found, "payers")
-        assert finding is not None and finding["fix"] is not None
+        _, found = run(load(SINGLE, *spec))
+        finding = one(found, "failures", "payers")
+        assert finding["fix"] is not None
         assert finding["fix"]["set"] == [*extra, f"{GW}.retry={{attempts: 3}}"]
-        fixed, found = _run(SINGLE, *spec, *finding["fix"]["set"])
-        assert _failed(fixed, "payers") == 0
+        fixed, found = run(load(SINGLE, *spec, *finding["fix"]["set"]))
+        assert failed_requests(fixed, "payers") == 0
 
 
 def test_a_fault_on_every_replica_gets_a_fallback() -> None:
@@ -156,12 +140,12 @@ def test_a_fault_on_every_replica_gets_a_fallback() -> None:
     the calls, degraded, and nothing fails."""
     spec = ("components.billing.replicas=2",
             "faults=[{target: billing, at: 3s, for: 4s, crash: true}]")
-    _, found = _run(SINGLE, *spec)
-    finding = _failures(found, "payers")
-    assert finding is not None and finding["fix"] is not None
+    _, found = run(load(SINGLE, *spec))
+    finding = one(found, "failures", "payers")
+    assert finding["fix"] is not None
     assert finding["fix"]["set"] == [f"{GW}.on_failure={{fallback: 1ms, degraded: true}}"]
-    fixed, _ = _run(SINGLE, *spec, *finding["fix"]["set"])
-    assert _failed(fixed, "payers") == 0
+    fixed, _ = run(load(SINGLE, *spec, *finding["fix"]["set"]))
+    assert failed_requests(fixed, "payers") == 0
     assert fixed["workloads"]["payers"]["requests"]["degraded"] > 0
 
 
@@ -172,9 +156,9 @@ def test_a_workload_sent_to_a_single_faulty_replica_is_not_told_to_retry_on_anot
     gets the readiness probe's fix first)."""
     spec = ("workloads.0.to=billing.charge",
             "faults=[{target: 'billing[0]', at: 3s, for: 4s, error_rate: 100%}]")
-    _, found = _run(SINGLE, *spec)
-    finding = _failures(found, "payers")
-    assert finding is not None and finding["fix"] is not None
+    _, found = run(load(SINGLE, *spec))
+    finding = one(found, "failures", "payers")
+    assert finding["fix"] is not None
     summary = finding["fix"]["summary"]
     assert "a retry on a replica more (there is none without the fault) or a fallback" \
         in summary
@@ -187,12 +171,12 @@ def test_a_retry_inherited_from_the_defaults_is_changed_where_it_is_set() -> Non
     two healthy replicas answer every retry."""
     spec = (f"{GW}.retry=null", "components.billing.replicas=3",
             "defaults.calls.retry={attempts: 1, backoff: constant, base: 10ms, max: 10ms}")
-    _, found = _run(SINGLE, *spec)
-    finding = _failures(found, "payers")
-    assert finding is not None and finding["fix"] is not None
+    _, found = run(load(SINGLE, *spec))
+    finding = one(found, "failures", "payers")
+    assert finding["fix"] is not None
     assert finding["fix"]["set"] == ["defaults.calls.retry.attempts=3"]
-    fixed, _ = _run(SINGLE, *spec, *finding["fix"]["set"])
-    assert _failed(fixed, "payers") == 0
+    fixed, _ = run(load(SINGLE, *spec, *finding["fix"]["set"]))
+    assert failed_requests(fixed, "payers") == 0
 
 
 def test_a_fault_beside_others_is_not_removed_by_an_override() -> None:
@@ -202,7 +186,7 @@ def test_a_fault_beside_others_is_not_removed_by_an_override() -> None:
     spec = ("components.billing.replicas=2", f"{GW}.on_failure={{fallback: 1ms, degraded: true}}",
             "faults=[{target: billing, at: 3s, for: 4s, crash: true},"
             " {target: gw, at: 1s, for: 1s, latency: +1ms}]")
-    _, found = _run(SINGLE, *spec)
+    _, found = run(load(SINGLE, *spec))
     [finding] = [f for f in found if f["kind"] == "degraded"]
     assert finding["fix"]["set"] == []
     assert "remove it from `faults`" in finding["fix"]["summary"]
@@ -211,10 +195,11 @@ def test_a_fault_beside_others_is_not_removed_by_an_override() -> None:
 def test_a_storm_started_before_the_window_has_all_its_failures_after_the_fault() -> None:
     """The slowdown ends at 0.9 s, before the 1 s warm-up does: the window sends no request
     the fault could meet, so every failure came after it."""
-    result, found = _run(STORM, "faults=[{target: api, at: 0.1s, for: 0.8s, latency: x3}]")
-    finding = _failures(found, "users")
-    assert finding is not None and finding["fix"] is not None
-    assert finding["numbers"]["failed_after_fault"] == _failed(result, "users") > 0
+    result, found = run(load(STORM,
+                             "faults=[{target: api, at: 0.1s, for: 0.8s, latency: x3}]"))
+    finding = one(found, "failures", "users")
+    assert finding["fix"] is not None
+    assert finding["numbers"]["failed_after_fault"] == failed_requests(result, "users") > 0
     assert finding["fix"]["set"][0].startswith(f"{FRONT}.retry.budget=")
 
 

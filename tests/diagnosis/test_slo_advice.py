@@ -7,31 +7,10 @@ cap on a longer timeout counts the attempts a request at the percentile waits ou
 from __future__ import annotations
 
 import math
-from typing import Any
 
-from scalesim.diagnosis import diagnose
-from scalesim.sim import simulate
-from scalesim.spec import System, load_spec_text
+from tests.diagnosis.advice import HEAD, load, missed, one, run
 
-NETWORK = "defaults: {network: {dist: lognormal, median: 1ms, p99: 5ms}}\n"
-
-
-def _system(text: str, overrides: tuple[str, ...] = ()) -> System:
-    return load_spec_text("scalesim: 1\nname: t\n" + text, "t.yaml", overrides)
-
-
-def _run(system: System) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    result = simulate(system)
-    return result, diagnose(system, result)
-
-
-def _one(found: list[dict[str, Any]], kind: str, subject: str) -> dict[str, Any]:
-    [finding] = [f for f in found if f["kind"] == kind and f["subject"] == subject]
-    return finding
-
-
-def _failed(result: dict[str, Any]) -> set[tuple[str, str]]:
-    return {(c["scope"], c["name"]) for c in result["slo"]["checks"] if not c["met"]}
+NETWORK = HEAD + "defaults: {network: {dist: lognormal, median: 1ms, p99: 5ms}}\n"
 
 
 VARIED = NETWORK + """components:
@@ -57,12 +36,12 @@ def test_a_timeout_leaves_the_rest_of_the_path_its_time_at_the_percentile() -> N
     way come before and after the wait on ext. Sized from their means (250 − 29 → 220 ms)
     the timeout let the requests cut off at it add api's slow work on top, and applied the
     p99 was 268 ms; sized from their time at p99 without the call, it meets the 250 ms."""
-    _, found = _run(_system(VARIED))
-    slo = _one(found, "slo", "all")
+    _, found = run(load(VARIED))
+    slo = one(found, "slo", "all")
     [timeout] = slo["fix"]["set"]
     assert timeout.startswith("components.api.operations.get.calls.0.timeout=")
-    fixed, _ = _run(_system(VARIED, (timeout,)))
-    assert _failed(fixed) == set()
+    fixed, _ = run(load(VARIED, timeout))
+    assert missed(fixed) == set()
     assert "its requests take without the call at that percentile" in slo["fix"]["summary"]
 
 
@@ -92,13 +71,13 @@ def test_no_timeout_is_offered_when_the_rest_of_the_path_alone_misses_the_target
     timeout on c→d can meet it. The finding used to set one (33 ms: 70 ms less the 36.8 ms
     of the other steps' mean work); it now says the SLO is out of reach that way, and what
     would change it; a run without the call still misses the target, as it says."""
-    _, found = _run(_system(CHAIN))
-    slo = _one(found, "slo", "orders")
+    _, found = run(load(CHAIN))
+    slo = one(found, "slo", "orders")
     assert slo["fix"]["set"] == []
     assert slo["fix"]["summary"].startswith("no timeout on c.run→d.run meets the p99 SLO")
     assert "fewer sequential hops" in slo["fix"]["summary"]
-    without, _ = _run(_system(CHAIN, (f"{LAST_CALL}.probability=0",)))
-    assert ("orders", "p99") in _failed(without)
+    without, _ = run(load(CHAIN, f"{LAST_CALL}.probability=0"))
+    assert ("orders", "p99") in missed(without)
 
 
 def test_no_finding_says_an_slo_is_met_that_the_run_missed() -> None:
@@ -107,12 +86,12 @@ def test_no_finding_says_an_slo_is_met_that_the_run_missed() -> None:
     met as it is'; no timeout meets the p99 here, so there is no cap, and nothing claims it
     is met."""
     fallback = (f"{LAST_CALL}.timeout=33ms", f"{LAST_CALL}.on_failure={{fallback: 1ms}}")
-    result, found = _run(_system(CHAIN, fallback))
-    assert _failed(result) == {("orders", "p99")}
+    result, found = run(load(CHAIN, *fallback))
+    assert missed(result) == {("orders", "p99")}
     assert not [f for f in found if f["fix"] and "met as it is" in f["fix"]["summary"]]
 
 
-SLOW_REVIEWS = """components:
+SLOW_REVIEWS = HEAD + """components:
   shop:
     workers: 64
     operations:
@@ -139,8 +118,8 @@ def test_the_slow_path_shows_the_callers_wait_which_its_timeout_bounds() -> None
     """reviews answers 3 s late for 6 s of the 10 s, but shop waits at most 2 × 500 ms
     plus the 50 ms back-off before giving up and falling back: the trace gives that wait,
     not the callee's own p99 of seconds."""
-    _, found = _run(_system(SLOW_REVIEWS))
-    slo = _one(found, "slo", "browse")
+    _, found = run(load(SLOW_REVIEWS))
+    slo = one(found, "slo", "browse")
     assert slo["numbers"]["slowest_ms"] == 2 * 500 + 50
     assert "shop.product" in slo["evidence"][0]
     assert "reviews.list 1.05 s (the call's timeout ends the wait" in slo["evidence"][0]
@@ -148,7 +127,7 @@ def test_the_slow_path_shows_the_callers_wait_which_its_timeout_bounds() -> None
 
 
 def _web(workloads: str, home: str = "home") -> str:
-    return f"""components:
+    return HEAD + f"""components:
   web:
     workers: 40
     queue: 200
@@ -180,12 +159,12 @@ def test_a_finding_changes_only_the_calls_its_requests_make() -> None:
     98 ms timeout on home's call (from account's 100 ms target) beside home's 240 ms. Now
     home's finding sets the timeout and account's points at the calls that hold the
     workers, changing none."""
-    _, found = _run(_system(_web(
+    _, found = run(load(_web(
         "  - {name: home, to: web.home, rate: 300/s, slo: {p99: 250ms}}\n"
         "  - {name: account, to: web.account, rate: 200/s, slo: {p99: 100ms}}\n")))
-    home = _one(found, "slo", "home")
+    home = one(found, "slo", "home")
     assert "components.web.operations.home.calls.0.timeout=240ms" in home["fix"]["set"]
-    account = _one(found, "slo", "account")
+    account = one(found, "slo", "account")
     assert account["fix"]["set"] == []
     assert "web.home→reco.suggest" in account["fix"]["summary"]
 
@@ -194,18 +173,18 @@ def test_two_slos_over_one_call_propose_the_same_timeout_the_stricter() -> None:
     """Two workloads send to web.home with p99 targets of 250 ms and 150 ms: each finding
     sized the timeout on web.home→reco.suggest from its own target (240 and 140 ms); now
     both set the one that serves both, the stricter."""
-    _, found = _run(_system(_web(
+    _, found = run(load(_web(
         "  - {name: slow, to: web.home, rate: 150/s, slo: {p99: 250ms}}\n"
         "  - {name: fast, to: web.home, rate: 150/s, slo: {p99: 150ms}}\n")))
     timeouts = {f["subject"]: [o for o in f["fix"]["set"] if o.endswith("ms")
                                and ".timeout=" in o] for f in found if f["kind"] == "slo"}
     assert timeouts == {"slow": ["components.web.operations.home.calls.0.timeout=140ms"],
                         "fast": ["components.web.operations.home.calls.0.timeout=140ms"]}
-    slow = _one(found, "slo", "slow")
+    slow = one(found, "slo", "slow")
     assert "for the p99 SLO of 150 ms of fast, its target less" in slow["fix"]["summary"]
 
 
-RETRIED = """components:
+RETRIED = HEAD + """components:
   checkout:
     workers: 50
     operations:
@@ -232,12 +211,12 @@ def test_the_cap_on_a_longer_timeout_counts_the_attempts_the_percentile_waits_ou
     but under a 174 ms timeout so few first attempts time out that a request at p99 waits
     out none: the SLO leaves the call ~490 ms, the fix is the longer timeout, and applied
     the p99 is about 120 ms and nothing fails."""
-    _, found = _run(_system(RETRIED))
-    limit = _one(found, "limit", "checkout.pay→ledger.write")
+    _, found = run(load(RETRIED))
+    limit = one(found, "limit", "checkout.pay→ledger.write")
     longer = math.ceil(1.5 * limit["numbers"]["callee_p99_ms"])
     assert limit["fix"]["set"] == [f"components.checkout.operations.pay.calls.0.timeout="
                                    f"{longer}ms"]
     assert "would miss it" not in limit["fix"]["summary"]
-    fixed, _ = _run(_system(RETRIED, tuple(limit["fix"]["set"])))
-    assert _failed(fixed) == set()
+    fixed, _ = run(load(RETRIED, *limit["fix"]["set"]))
+    assert missed(fixed) == set()
     assert fixed["requests"]["failed"] == 0
