@@ -308,6 +308,22 @@ def relief(run: Run, names: list[str], why: str, found: list[Finding] | None = N
                tuple(override for fix in fixes for override in fix.set))
 
 
+def kept_off(run: Run, names: list[str], why: str) -> Fix | None:
+    """`relief` for components a fault slowed one replica of, when their saturated findings
+    (made before) keep traffic off it with a `set` (`_spread_fix`): that fix answers the
+    requests the slow replica failed or held too, so the other findings point at it rather
+    than propose a fix of their own for the one cause. None unless all of `names` have one."""
+    kept = {f.subject for f in run.found if f.kind == "saturated" and f.fix is not None
+            and f.fix.set and _slowed_named(run, f)}
+    return relief(run, names, why) if names and kept.issuperset(names) else None
+
+
+def _slowed_named(run: Run, finding: Finding) -> bool:
+    """Whether a finding is about its component's slowed replica (`slowed_replica`)."""
+    slowed = slowed_replica(run, finding.subject)
+    return slowed is not None and finding.numbers.get("replica") == slowed.replica
+
+
 def _roots(run: Run, names: list[str]) -> list[str]:
     """The components at the end of the waits of `names`: one whose workers slow calls to
     callees at their limit hold (`held_by_calls`, `busy_callees`) is relieved by relieving

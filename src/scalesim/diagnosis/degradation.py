@@ -14,6 +14,7 @@ from scalesim.analytic.load import leader_served
 from scalesim.diagnosis import waits
 from scalesim.diagnosis.components import (
     at_limit,
+    kept_off,
     per_workload_fix,
     relief,
     retry_budget_percent,
@@ -452,15 +453,22 @@ def _fault_fix(run: Run, targets: set[str], calls: list[dict[str, Any]], evidenc
     names = ", ".join(sorted({f.target for f in faults}))
     elected = sorted(t for t in targets if run.system.components[t].leader_election is not None
                      and run.result["components"][t]["refused_by_cause"].get("unavailable"))
+    slow = sorted({f.component for f in faults})
     if contained:
-        return _without(run, faults, f"the fault on {names} causes it; the resilience "
+        return kept_off(run, slow, f"the fault on {names} causes it; the resilience settings "
+                        "contain it as designed, by a fallback the slow replica's calls wait "
+                        "for") \
+            or _without(run, faults, f"the fault on {names} causes it; the resilience "
                         f"settings contain it as designed, and the remedy is {names} itself")
     if elected:
         return _failover_fix(run, names, elected)
     cause = (f"the fault on {names} causes them, and nothing in the design answered the "
              "requests that met it")
     entries = targets - _targets(calls)
-    design = None if entries else _answering_fix(run, faults, calls[:3], cause)
+    design = None if entries else kept_off(
+        run, slow, f"{cause}; a retry on another replica would answer them only after each "
+        "waited out its timeout on the slow one, which stays saturated") \
+        or _answering_fix(run, faults, calls[:3], cause)
     return design or _without(run, faults, f"{cause}; {_containment(run, entries, faults)}")
 
 

@@ -23,6 +23,7 @@ from scalesim.diagnosis.components import (
     busy_callees,
     guarding_bulkhead,
     held_by_calls,
+    kept_off,
     relief,
     slow_calls,
 )
@@ -130,6 +131,11 @@ def _remedy(run: Run, check: dict[str, Any], path: list[tuple[str, float]],
             fields = ("replicas", "workers") if busy >= HOT else ("workers", "replicas")
             return Remedy("workers", f"queueing for the workers of {component} at {last}",
                           _capacity_fix(run, check, component, fields))
+    kept = kept_off(run, [component], f"the visits its slowed replica holds set the "
+                    f"{check['name']}, which a timeout would only turn into failures or "
+                    "fallbacks")
+    if kept is not None:
+        return Remedy("downstream", last, kept)
     agree = f"or agree a {check['name']} the path can keep"
     if len(path) == 1:
         return Remedy(None, last, Fix(f"make {last} faster: its own time is the "
