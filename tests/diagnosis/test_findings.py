@@ -237,7 +237,8 @@ def test_a_missed_workload_slo_is_traced_to_the_slowest_step_of_its_path() -> No
     assert [f["subject"] for f in slo] == ["shoppers"]  # browsers and all traffic meet theirs
     assert slo[0]["numbers"]["actual_ms"] > slo[0]["numbers"]["target_ms"] == 400
     assert slo[0]["evidence"][0].startswith(
-        "p99 along the slowest path: gateway.checkout ")
+        "p99 along the slowest path (the requests of shoppers, at its entry, then each call "
+        "over its calls): gateway.checkout ")
     assert "→ orders.create " in slo[0]["evidence"][0]
     # payments.charge's p99 is over its calls, not the requests (which it can exceed)
     assert slo[0]["summary"].endswith(f"most of it is payments.charge (p99 of its calls "

@@ -10,6 +10,8 @@ import math
 
 from tests.diagnosis.advice import HEAD, load, missed, one, run
 
+from scalesim.diagnosis.finding import duration
+
 NETWORK = HEAD + "defaults: {network: {dist: lognormal, median: 1ms, p99: 5ms}}\n"
 
 
@@ -220,3 +222,38 @@ def test_the_cap_on_a_longer_timeout_counts_the_attempts_the_percentile_waits_ou
     fixed, _ = run(load(RETRIED, *limit["fix"]["set"]))
     assert missed(fixed) == set()
     assert fixed["requests"]["failed"] == 0
+
+
+MIX = HEAD + """components:
+  web:
+    workers: unlimited
+    operations:
+      report: {work: {dist: exponential, mean: 100ms}}
+      ping: {work: 1ms}
+workloads:
+  - {name: reports, to: web.report, rate: 50/s}
+  - {name: pings, to: web.ping, rate: 450/s}
+slo: {p99: 100ms}
+simulation: {duration: 20s, seed: 1}
+"""
+
+
+def test_the_slow_path_starts_at_the_percentile_that_missed() -> None:
+    """One p99 SLO over all requests, a tenth of them reports of 100 ms on average
+    (exponential): the p99 of all is the reports' 90th percentile, 100 ms × ln 10 = 230 ms
+    (its sampling error over ~1,000 reports about 10 ms). The path showed web.report's own
+    p99 over its visits (100 ms × ln 100 = 461 ms), twice the 231 ms that missed, and the
+    summary said 'most of it is web.report (484 ms)'; the path now starts at the requests'
+    percentile, the figure the SLO missed."""
+    result, found = run(load(MIX))
+    slo = one(found, "slo", "all")
+    actual = slo["numbers"]["actual_ms"]
+    assert abs(actual - 100 * math.log(10)) < 30
+    assert result["components"]["web"]["operations"]["report"]["latency_ms"]["p99"] \
+        > 1.5 * actual
+    shown = duration(actual / 1e3)
+    assert slo["evidence"][0] == ("p99 along the slowest path (all requests, at the slowest "
+                                  "workload's entry, then each call over its calls): "
+                                  f"web.report {shown}")
+    assert slo["summary"].endswith(f"most of it is web.report ({shown})")
+    assert slo["numbers"]["slowest_ms"] == actual
