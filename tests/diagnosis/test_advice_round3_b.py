@@ -76,6 +76,56 @@ def test_a_compensation_failing_without_a_retry_gets_the_retry_that_unsticks_the
     assert findings(found, "saga") == []
 
 
+SAGA_AT = "components.orders.operations.place.calls.0.saga"
+# The same saga choreographed: its steps and compensations are events through a queue.
+CHOREOGRAPHED = ("components.events={kind: queue, operations: {publish: {work: 1ms}}}",
+                 f"{SAGA_AT}.coordination=choreography", f"{SAGA_AT}.via=events")
+
+
+def test_a_choreographed_saga_gets_the_retry_from_its_participants_visits() -> None:
+    """Choreographed, the saga leaves no call record (the finding skipped it): the
+    compensation's attempts are inventory.release's visits, every one a first delivery
+    with no redelivery (policy none). 44 of its 226 failed, leaving 44 of 2,003 sagas stuck;
+    the tries are sized from those, as for an orchestrated saga, and applied (a redelivery
+    of the event), none is stuck and the finding is gone."""
+    result, found = run(load(SAGA, *CHOREOGRAPHED))
+    assert result["calls"] == []  # no call record of the saga's calls
+    stuck = result["sagas"]["orders.place"]["stuck"]
+    release = result["components"]["inventory"]["operations"]["release"]["requests"]
+    assert stuck == release["failed"] > 0
+    finding = one(found, "saga", "orders.place")
+    assert finding["numbers"]["stuck"] == stuck
+    assert "orders.place→events→inventory.release" in finding["evidence"][1]
+    tries = attempts_for(release["failed"] / release["total"], release["total"], 1)
+    assert finding["fix"]["set"] == [f"{SAGA_AT}.steps.1.compensate={{to: inventory.release, "
+                                     f"retry: {{attempts: {tries}}}}}"]
+    fixed, found = run(load(SAGA, *CHOREOGRAPHED, *finding["fix"]["set"]))
+    assert fixed["sagas"]["orders.place"]["stuck"] == 0
+    assert findings(found, "saga") == []
+
+
+def test_a_choreographed_compensation_redelivered_counts_its_events_not_its_visits() -> None:
+    """Failing half its tries with 2 tries, inventory.release is visited 339 times for the
+    226 compensations the pivot's failures started; counted as calls, the visits would
+    size the tries from 339. Events are visits × (1 − p) / (1 − p²), here 226, of which
+    p² fail (56 expected, 55 stuck): the tries are those for 226 events, and applied, none
+    is stuck."""
+    twice = ("components.inventory.operations.release.error_rate=0.5",
+             f"{SAGA_AT}.steps.1.compensate={{to: inventory.release, retry: {{attempts: 2}}}}")
+    result, found = run(load(SAGA, *CHOREOGRAPHED, *twice))
+    saga = result["sagas"]["orders.place"]
+    release = result["components"]["inventory"]["operations"]["release"]["requests"]
+    events = saga["steps"][2]["failed"]  # one compensation of reserve-stock each
+    assert release["total"] > 1.4 * events
+    finding = one(found, "saga", "orders.place")
+    tries = attempts_for(release["failed"] / release["total"], events, 2)
+    assert tries != attempts_for(release["failed"] / release["total"], release["total"], 2)
+    assert finding["fix"]["set"] == [f"{SAGA_AT}.steps.1.compensate.retry.attempts={tries}"]
+    assert f"of its about {events} events delivered failed" in finding["evidence"][1]
+    fixed, _ = run(load(SAGA, *CHOREOGRAPHED, *twice, *finding["fix"]["set"]))
+    assert fixed["sagas"]["orders.place"]["stuck"] == 0
+
+
 def test_the_tries_are_the_fewest_that_leave_under_half_a_stuck_saga() -> None:
     """201 compensations failing 22.4 % a try: 4 tries leave 0.51 expected, 5 leave 0.11;
     a call that always fails has no number of tries; more than the call's own are needed."""

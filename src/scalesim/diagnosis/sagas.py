@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from scalesim.diagnosis.context import NOTABLE, Run, dotted
 from scalesim.diagnosis.degradation import flow
@@ -22,13 +21,23 @@ MOST_ATTEMPTS = 100  # the spec's highest retry attempts
 @dataclass(frozen=True)
 class Failing:
     """A saga call whose failures leave sagas stuck: what it is, where it sits in the spec,
-    the call as written, its settings with the saga's policy, and its measured record."""
+    the call as written, its settings with the saga's policy, and what was measured of it:
+    an orchestrated saga's call record, or a choreographed one's deliveries (`_delivered`)."""
 
     role: str  # "compensation of STEP" or "step STEP (past the pivot)"
     path: tuple[str | int, ...]
     written: Call
     call: Call
-    measured: dict[str, Any]
+    edge: str  # caller→callee, or, choreographed, holder→queue→participant
+    calls: float  # calls made (first attempts), or events delivered
+    failure: float  # the share of its attempts that failed
+    causes: dict[str, int]  # failed attempts by cause
+    failed: float  # calls that failed after their tries (choreographed: expected)
+    delivered: bool = False  # choreographed: calls and failed are estimates
+
+    @property
+    def tries(self) -> int:
+        return 1 if self.call.retry is None else self.call.retry.attempts
 
 
 def stuck_sagas(run: Run) -> Iterator[Finding]:
@@ -37,7 +46,7 @@ def stuck_sagas(run: Run) -> Iterator[Finding]:
         found = _saga_at(run, ref)
         if not started or stuck / started < NOTABLE or found is None:
             continue
-        failing = [f for f in _failing(run, ref, *found) if f.measured["failed"]]
+        failing = [f for f in _failing(run, ref, *found) if f.failed]
         if failing:
             yield _finding(ref, stuck, started, failing)
 
@@ -53,25 +62,53 @@ def _saga_at(run: Run, ref: str) -> tuple[tuple[str | int, ...], Saga] | None:
 
 def _failing(run: Run, ref: str, path: tuple[str | int, ...], saga: Saga) -> Iterator[Failing]:
     """The saga's calls whose final failure leaves it stuck: the compensations, and the
-    steps past the pivot, each with its measured call record (orchestration makes them from
-    the holding operation; a choreographed saga's events have none and are skipped)."""
+    steps past the pivot, each with what was measured of it."""
+    measure = _called if saga.via is None else _delivered
     for index, step in enumerate(saga.steps):
         where = (*path, "steps", index)
         if step.compensate is not None and index < saga.pivot:
-            yield from _measured(run, ref, f"compensation of {step.label}",
-                                 (*where, "compensate"), step.compensate, saga)
+            yield from measure(run, ref, f"compensation of {step.label}",
+                               (*where, "compensate"), step.compensate, saga)
         if index > saga.pivot:
-            yield from _measured(run, ref, f"step {step.label} (past the pivot)", where,
-                                 step.as_call(), saga)
+            yield from measure(run, ref, f"step {step.label} (past the pivot)", where,
+                               step.as_call(), saga)
 
 
-def _measured(run: Run, ref: str, role: str, path: tuple[str | int, ...], written: Call,
-              saga: Saga) -> Iterator[Failing]:
+def _called(run: Run, ref: str, role: str, path: tuple[str | int, ...], written: Call,
+            saga: Saga) -> Iterator[Failing]:
+    """An orchestrated saga's call, from the call record the holding operation made."""
     call = run.system.effective(saga.with_policy(written))
     target = ".".join(run.system.resolve(call.to))
     for record in run.result["calls"]:
         if record["from"] == ref and record["to"] == target:
-            yield Failing(role, path, written, call, record)
+            attempts = int(record["attempts"])
+            causes = {c: n for c, n in record["attempt_failures_by_cause"].items() if n}
+            yield Failing(role, path, written, call, f"{ref}→{target}",
+                          attempts - record["retries"] - record["hedges"],
+                          sum(causes.values()) / attempts if attempts else 0.0, causes,
+                          record["failed"])
+
+
+def _delivered(run: Run, ref: str, role: str, path: tuple[str | int, ...], written: Call,
+               saga: Saga) -> Iterator[Failing]:
+    """A choreographed saga's call: an event delivered through the queue `via` to its
+    participant, which leaves no call record; its attempts are the participant operation's
+    visits (with those of any other caller). The events are the visits less redeliveries,
+    expected as each makes (1 − p^k) / (1 − p) attempts of k tries failing at p, and so
+    are the events that failed all their tries (× p^k)."""
+    call = run.system.effective(saga.with_policy(written))
+    component, operation = run.system.resolve(call.to)
+    requests = run.result["components"][component]["operations"][operation]["requests"]
+    visits = int(requests["total"])
+    if not visits:
+        return
+    causes = {c: n for c, n in requests["failed_by_cause"].items() if n}
+    failure = sum(causes.values()) / visits
+    tries = 1 if call.retry is None else call.retry.attempts
+    events = visits / tries if failure >= 1.0 else \
+        visits * (1.0 - failure) / (1.0 - failure ** tries)
+    yield Failing(role, path, written, call, f"{ref}→{saga.via}→{component}.{operation}",
+                  events, failure, causes, events * failure ** tries, delivered=True)
 
 
 def attempts_for(failure: float, calls: float, tries: int) -> int | None:
@@ -102,35 +139,20 @@ def _finding(ref: str, stuck: int, started: int, failing: list[Failing]) -> Find
                    {"stuck": stuck, "started": started, "stuck_share": stuck / started})
 
 
-def _tries(item: Failing) -> int:
-    return 1 if item.call.retry is None else item.call.retry.attempts
-
-
-def _failure(item: Failing) -> tuple[float, float]:
-    """The call's measured share of attempts that failed, and the calls it made."""
-    record = item.measured
-    attempts = int(record["attempts"])
-    failed = sum(record["attempt_failures_by_cause"].values())
-    return failed / attempts if attempts else 0.0, attempts - record["retries"] - record["hedges"]
-
-
 def _failed_text(item: Failing) -> str:
-    record, (failure, calls) = item.measured, _failure(item)
-    causes = ", ".join(f"{c} {count(n)}" for c, n in record["attempt_failures_by_cause"].items()
-                       if n)
-    tries = _tries(item)
-    return (f"{item.role}, {record['from']}→{record['to']}: {count(record['failed'])} of its "
-            f"{count(calls)} calls failed ({share(failure)} of the attempts: {causes}) "
-            + ("with no retry" if tries == 1 else f"after {tries} tries"))
+    causes = ", ".join(f"{c} {count(n)}" for c, n in item.causes.items())
+    tries = item.tries
+    about, what = ("about ", "events delivered") if item.delivered else ("", "calls")
+    return (f"{item.role}, {item.edge}: {about}{count(item.failed)} of its {about}"
+            f"{count(item.calls)} {what} failed ({share(item.failure)} of the attempts: "
+            f"{causes}) " + ("with no retry" if tries == 1 else f"after {tries} tries"))
 
 
 def _retried(item: Failing) -> tuple[str, str | None]:
     """The fix for one failing call: tries enough that the run's calls leave under
     RESIDUAL stuck sagas (stuck share = failure^tries), as text and an override."""
-    failure, calls = _failure(item)
-    tries = _tries(item)
-    attempts = attempts_for(failure, calls, tries)
-    edge = f"{item.measured['from']}→{item.measured['to']}"
+    failure, calls, edge = item.failure, item.calls, item.edge
+    attempts = attempts_for(failure, calls, item.tries)
     if attempts is None:
         return (f"the {item.role} ({edge}) fails {share(failure)} of its attempts: no retry "
                 "makes it succeed; make its target fail less", None)
