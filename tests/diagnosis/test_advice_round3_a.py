@@ -113,21 +113,27 @@ def test_a_slowed_replica_is_named_with_its_fault_and_kept_off_by_balancing() ->
     assert fixed["error_rate"] < 0.01  # measured 0.4 %
 
 
-def test_the_slowed_replica_is_busier_than_its_share_of_the_visits_says() -> None:
+def test_the_slowed_replica_is_the_results_busiest_and_its_estimate_the_fallback() -> None:
     system = load(SLOW_REPLICA)
     result = simulate(system)
+    busiest = result["components"]["api"]["busiest_replica"]
     slowed = slowed_replica(Run(system, result), "api")
-    assert slowed is not None and slowed.replica == 0
+    # Measured per replica, the result names api[0], and the diagnosis takes its number.
+    assert slowed is not None and slowed.replica == busiest["replica"] == 0
+    assert slowed.measured and slowed.utilization == busiest["utilization"]
+    # Where the result names another replica, the estimate: all 16 workers busy for the
+    # 15 s of the fault, healthy for the other 10 s.
+    elsewhere = {**result, "components": {**result["components"], "api": {
+        **result["components"]["api"], "busiest_replica": {**busiest, "replica": 1}}}}
+    estimated = slowed_replica(Run(system, elsewhere), "api")
     healthy = result["components"]["api"]["throughput_rps"] / 3 * 0.015 / 16
-    # all 16 workers busy for the 15 s of the fault, healthy for the other 10 s
-    assert abs(slowed.utilization - (15 + 10 * healthy) / 25) < 1e-9
-    # The result measures each replica's busy time, so it names api[0] too.
-    assert result["components"]["api"]["busiest_replica"]["replica"] == 0
+    assert estimated is not None and not estimated.measured
+    assert abs(estimated.utilization - (15 + 10 * healthy) / 25) < 1e-9
 
 
 def test_a_slowed_replica_with_an_unbounded_queue_runs_hot_and_is_kept_off() -> None:
     # The fault to the end, no queue bound: api[0] is all busy from 3 s on (97 % over the
-    # window, where its share of the visits says 50 % at most), nothing is refused.
+    # window), nothing is refused.
     hot = ("faults.0={target: 'api[0]', at: 3s, latency: x8}", "components.api.queue=null")
     result, found = run(load(SLOW_REPLICA, *hot))
     assert result["error_rate"] > 0.2

@@ -37,7 +37,7 @@ from scalesim.diagnosis.context import (
     fault_text,
     slowed_replica,
     unbounded_text,
-    uneven_in,
+    uneven,
     whole,
 )
 from scalesim.diagnosis.finding import (
@@ -228,18 +228,14 @@ def _least(value: float) -> str:
 
 
 def _slowed_text(run: Run, name: str, slowed: Slowed) -> str:
-    """Evidence: how busy the slowed replica was, beside the result's busiest replica."""
+    """Evidence: how busy the fault kept the slowed replica."""
     workers = run.system.components[name].worker_limit
     assert workers is not None
-    busiest = run.result["components"][name].get("busiest_replica") or {}
-    visits = "" if busiest.get("utilization") is None else (
-        f" (the result's busiest replica, {busiest['replica']}, is "
-        f"{share(min(1.0, busiest['utilization']))} by its share of the visits, which a "
-        "slow replica finishes fewer of)")
+    about = "" if slowed.measured else "about "
     return (f"{slowed.fault.target} held a visit about {duration(slowed.hold_s)} under the "
             f"fault: its {rate(slowed.arrival)} offered it {amount(slowed.offered)} erlangs "
             f"for {workers} workers, {share(min(1.0, slowed.offered / workers))} busy while "
-            f"the fault lasted, about {share(slowed.utilization)} over the window{visits}")
+            f"the fault lasted, {about}{share(slowed.utilization)} over the window")
 
 
 def _spread_fix(run: Run, name: str, offered: float, slowed: int) -> Fix | None:
@@ -736,14 +732,14 @@ def at_limit(run: Run) -> set[str]:
     """Components whose workers, or their busiest replica's, are all but all busy: relieved,
     not waited on for less (`busy_callees`, and the SLO and failures findings)."""
     return {name for name, measured in run.result["components"].items()
-            if (measured["utilization"] or 0.0) >= HOT or uneven_in(run, name, HOT) is not None}
+            if (measured["utilization"] or 0.0) >= HOT or uneven(measured, HOT) is not None}
 
 
 def _one_replica(run: Run, name: str, measured: dict[str, Any], busy: float,
                  load: ComponentLoad) -> Iterator[Finding]:
     """A component with room on average whose busiest replica is at its limit: the load does
     not spread (only the leader serves, a hashed key is hot), so replicas add nothing."""
-    found = uneven_in(run, name, HOT)
+    found = uneven(measured, HOT)
     if found is None:
         return
     index, hot = found
@@ -751,10 +747,10 @@ def _one_replica(run: Run, name: str, measured: dict[str, Any], busy: float,
     workers = component.worker_limit
     assert workers is not None
     slowed = slowed_replica(run, name)
-    slow = slowed is not None and (slowed.replica, slowed.utilization) == (index, hot)
-    evidence = [f"replica {index} has about {share(hot)} of its {workers} workers busy (its "
-                f"share of the visits{', slowed by a fault' if slow else ''}), the "
-                f"{component.replicas} replicas together {share(busy)}"]
+    slow = slowed is not None and slowed.replica == index
+    evidence = [f"replica {index} has {share(hot)} of its {workers} workers busy"
+                f"{' (slowed by a fault)' if slow else ''}, the {component.replicas} replicas "
+                f"together {share(busy)}"]
     fix = None
     numbers: dict[str, float | None] = {"utilization": busy, "replica_utilization": hot,
                                         "replica": index}
@@ -796,7 +792,7 @@ def _one_replica(run: Run, name: str, measured: dict[str, Any], busy: float,
     run.explained.add(name)
     yield Finding("saturated", "problem" if hot >= SATURATED else "warning", name,
                   f"{name} {'is saturated' if hot >= SATURATED else 'runs hot'} on one "
-                  f"replica: replica {index} about {share(hot)} busy, the component "
+                  f"replica: replica {index} {share(hot)} busy, the component "
                   f"{share(busy)}", "workers", tuple(evidence), fix, numbers)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -159,43 +159,20 @@ def _replaced(node: Any, path: Path, value: Any) -> Any:
 
 
 def uneven(measured: dict[str, Any], floor: float) -> tuple[int, float] | None:
-    """A component's busiest replica (index, utilization) when it is at least `floor` busy
-    and either CONCENTRATED times the component's utilization or, the component as a whole
-    under `floor`, left with at most IDLE_SHARE of the component's idle time: the load does
-    not spread. (The ratio alone could never flag a component busier than 80 %: a replica at
-    98 % where the component is at 80 % is 1.23 times as busy, with a tenth of its idle
-    time.) The
-    result's `busiest_replica` utilization is an estimate (the component's busy time in
-    proportion to the replica's visits) that can pass 1 when visits held workers longer
-    elsewhere; a replica is never more than all busy, so it is capped at 1."""
+    """A component's busiest replica (index, utilization, both measured per replica) when it
+    is at least `floor` busy and either CONCENTRATED times the component's utilization or,
+    the component as a whole under `floor`, left with at most IDLE_SHARE of the component's
+    idle time: the load does not spread. (The ratio alone could never flag a component
+    busier than 80 %: a replica at 98 % where the component is at 80 % is 1.23 times as
+    busy, with a tenth of its idle time.)"""
     hottest = measured.get("busiest_replica")
-    if hottest is None or hottest["utilization"] is None:
-        return None
-    return _concentrated(hottest["replica"], hottest["utilization"], measured, floor)
-
-
-def _concentrated(index: int, utilization: float, measured: dict[str, Any], floor: float
-                  ) -> tuple[int, float] | None:
-    """`uneven`'s test of replica `index` at `utilization` (capped at 1)."""
     busy = measured["utilization"]
-    if busy is None:
+    if hottest is None or hottest["utilization"] is None or busy is None:
         return None
-    hot = min(1.0, utilization)
+    hot = min(1.0, hottest["utilization"])  # a sum of floats may pass 1 by a rounding
     concentrated = hot >= CONCENTRATED * busy or \
         (busy < floor and 1.0 - hot <= IDLE_SHARE * (1.0 - busy))
-    return (index, hot) if hot >= floor and concentrated else None
-
-
-def uneven_in(run: Run, name: str, floor: float) -> tuple[int, float] | None:
-    """`uneven` for component `name`, its busiest replica the result's (by visits) or, when
-    busier, the one its faults slowed most (`slowed_replica`)."""
-    measured = run.result["components"][name]
-    slowed = slowed_replica(run, name)
-    hottest = measured.get("busiest_replica")
-    if slowed is not None and (hottest is None or hottest["utilization"] is None
-                               or slowed.utilization > hottest["utilization"]):
-        return _concentrated(slowed.replica, slowed.utilization, measured, floor)
-    return uneven(measured, floor)
+    return (hottest["replica"], hot) if hot >= floor and concentrated else None
 
 
 @dataclass(frozen=True)
@@ -204,6 +181,7 @@ class Slowed:
 
     replica: int
     utilization: float  # over the window
+    measured: bool  # utilization is the result's (its busiest replica), not estimated
     arrival: float  # visits per second it got (an even share)
     hold_s: float  # a visit's hold under its slowest fault
     fault: Fault  # that fault
@@ -218,9 +196,9 @@ def slowed_replica(run: Run, name: str) -> Slowed | None:
     """The replica of `name` that latency faults on it alone (`api[0]`) kept busiest over
     the window: an even share of the measured visits (as round robin and random balancing
     send them) × the healthy hold (analytic), its own work stretched as each fault lasts
-    (× multiply, + add), each fault's stretch at most all its workers busy. A slowed replica
-    finishes fewer visits, so the result's `busiest_replica`, in proportion to visits,
-    misses it. None without such a fault, a worker limit, or a balancer that sends even
+    (× multiply, + add), each fault's stretch at most all its workers busy; its utilization
+    the result's when it is the result's `busiest_replica` (measured per replica), else that
+    estimate. None without such a fault, a worker limit, or a balancer that sends even
     shares (least requests sends a slow replica less, a hash its keys' share)."""
     component = run.system.components[name]
     workers = component.worker_limit
@@ -244,9 +222,14 @@ def slowed_replica(run: Run, name: str) -> Slowed | None:
         extra = sum(_overlap(run, f) * (min(1.0, arrival * h / workers) - healthy)
                     for f, h in zip(mine, holds, strict=True))
         slowest = max(range(len(mine)), key=holds.__getitem__)
-        found.append(Slowed(replica, min(1.0, healthy + extra / window), arrival,
+        found.append(Slowed(replica, min(1.0, healthy + extra / window), False, arrival,
                             holds[slowest], mine[slowest]))
-    return max(found, key=lambda s: s.utilization)
+    slowed = max(found, key=lambda s: s.utilization)
+    busiest = measured.get("busiest_replica")
+    if busiest is None or busiest["replica"] != slowed.replica or \
+            busiest["utilization"] is None:
+        return slowed
+    return replace(slowed, utilization=min(1.0, busiest["utilization"]), measured=True)
 
 
 def _overlap(run: Run, fault: Fault) -> float:
