@@ -41,7 +41,8 @@ from scalesim.importers.calibrate.fit import (
     scaled,
 )
 from scalesim.importers.calibrate.loadtest import LoadFit
-from scalesim.importers.calibrate.sites import Path, cache_calls, call_sites
+from scalesim.importers.calibrate.mechanisms import coalesced_backend, modelled
+from scalesim.importers.calibrate.sites import Path, cache_calls, call_sites, saga_calls
 from scalesim.importers.calibrate.traces import DOOR, NS, OperationStats
 from scalesim.spec.demand import overhead_s
 from scalesim.spec.errors import counted
@@ -248,7 +249,9 @@ def _own_time(system: System, component: str, name: str, stats: OperationStats, 
               calibration: Calibration, seen: Seen) -> dict[str, Any] | None:
     spec = system.components[component]
     op = spec.effective_operations[name]
-    own = _unbiased(_unqueued(f"{component}.{name}", spec, stats, calibration))
+    loaded = _loaders(system, component, name, stats, calibration)
+    own = _unbiased(loaded if loaded is not None else
+                    _unqueued(f"{component}.{name}", spec, stats, calibration))
     if stats.untraced:
         calls_s = _untraced_calls_s(system, component, name, seen)
         if calls_s is None:
@@ -264,6 +267,7 @@ def _own_time(system: System, component: str, name: str, stats: OperationStats, 
             f"their calls: own time is their times scaled by {factor:.4g} ({mean * 1e3:.4g} "
             f"ms mean less {calls_s * 1e3:.4g} ms, what the delivery's hops and the calls the "
             "spec has it wait for take: their callees' mean traced visit and hops)")
+    own = _less_mechanisms(system, component, name, own, calibration)
     demand, wait, post = op.demand.mean_s, op.wait.mean_s, op.post_work.mean_s
     overhead = overhead_s(system, component, name) / _speed(spec)  # CPU, at a burst's speed
     dumped = op.model_dump(mode="json", by_alias=True)
@@ -289,6 +293,46 @@ def _own_time(system: System, component: str, name: str, stats: OperationStats, 
         calibration.set((*base, key), scaled(dumped[key], factor),
                         f"scaled by {factor:.4g} to the observed own time")
     return {"field": "+".join(held), "scaled_by": round(factor, 4), **_fit_report(found)}
+
+
+def _loaders(system: System, component: str, name: str, stats: OperationStats,
+             calibration: Calibration) -> list[float] | None:
+    """The own times of a coalescing cache's reads that loaded their key themselves (called
+    its backend): the others may have waited for another read's load, which the simulator
+    draws itself. None, with a note, when too few loaded, or for any other operation."""
+    backend = coalesced_backend(system, component, name)
+    if backend is None:
+        return None
+    loaders = stats.called_own_s.get(backend, [])
+    shown = f"{component}.{name}: {len(loaders)} of {len(stats.ok_own_s)} successful visits"
+    if len(loaders) < MIN_SAMPLES:
+        calibration.notes.append(
+            f"WARNING {shown} loaded their key from {backend}, fewer than {MIN_SAMPLES}: "
+            "own time fitted from all of them, so it includes the waits of reads coalesced "
+            "with another's load (stampede: coalesce) and is too long")
+        return None
+    calibration.notes.append(
+        f"{shown} loaded their key from {backend}: own time fitted from those, since the "
+        "others may have waited for another read's load (stampede: coalesce), which the "
+        "simulator adds itself")
+    return loaders
+
+
+def _less_mechanisms(system: System, component: str, name: str, own: list[float],
+                     calibration: Calibration) -> list[float]:
+    """Own times less the time the spec's mechanisms take in the visit (see mechanisms.py),
+    which the simulator adds itself, with a note naming each."""
+    found = modelled(system, component, name)
+    if not found:
+        return own
+    seconds = sum(m.seconds for m in found)
+    mean = sum(own) / len(own)
+    less, factor = _less(own, seconds)
+    calibration.notes.append(
+        f"{component}.{name}: own time is its times scaled by {factor:.4g} ({mean * 1e3:.4g} "
+        f"ms mean less {seconds * 1e3:.4g} ms the spec models apart: " + ", ".join(
+            f"{m.what} {m.seconds * 1e3:.4g} ms" for m in found) + ")")
+    return less
 
 
 def _few_noted(samples: list[float], shape: Shape, what: str, of: str,
@@ -393,6 +437,8 @@ def _calls(system: System, component: str, name: str, stats: OperationStats,
         if not places and target in cache_calls(system, component, name):
             _hit_ratio(system, component, target, seen.callers, stats.visits, calibration)
             continue
+        if not places and target in saga_calls(system, component, name):
+            continue  # a saga's step: no probability to write, its retries the policy's
         if not places:
             calibration.notes.append(f"{component}.{name} calls {target}, which its spec "
                                      "does not: add the call to model it")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scalesim.importers.calibrate.traces import Capacity, Waiting
-from scalesim.spec.model import Call, Kind, ParallelStep, System
+from scalesim.spec.model import Call, Kind, ParallelStep, SagaBlock, System
 
 Path = tuple[str | int, ...]  # a place in the spec
 
@@ -74,13 +74,31 @@ def cache_calls(system: System, component: str, operation: str) -> dict[str, Wai
     return {".".join(system.resolve(caching.write_to)): Waiting(True)}
 
 
+def saga_calls(system: System, component: str, operation: str) -> dict[str, Waiting]:
+    """The calls an orchestrated saga's coordinator makes on its own, by target: each
+    step's and each compensation's, waited for with the saga's retry policy (a
+    choreographed saga's are events through its queue, no calls of the visit). A target
+    two of them wait on differently is left to the trace's times."""
+    op = system.components[component].effective_operations[operation]
+    ways: dict[str, set[Waiting]] = {}
+    for step in op.calls:
+        if isinstance(step, SagaBlock) and step.saga.coordination == "orchestration":
+            for call in step.saga.calls(compensations=True):
+                ways.setdefault(".".join(system.resolve(call.to)), set()).add(
+                    _waiting(system, call, True))
+    return {target: found.pop() if len(found) == 1 else Waiting(None)
+            for target, found in ways.items()}
+
+
 def waiting(system: System) -> dict[tuple[str, str], Waiting]:
     """(caller, target) -> how the spec's caller waits on that target. A target called from
     several places that wait differently is left to the trace's times."""
     out: dict[tuple[str, str], Waiting] = {}
     for component, spec in system.components.items():
         for operation in spec.effective_operations:
-            for target, way in cache_calls(system, component, operation).items():
+            own = cache_calls(system, component, operation) | \
+                saga_calls(system, component, operation)
+            for target, way in own.items():
                 out[(f"{component}.{operation}", target)] = way
             for target, sites in call_sites(system, component, operation).items():
                 ways = {site.waiting for site in sites}

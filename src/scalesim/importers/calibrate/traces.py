@@ -638,6 +638,8 @@ class OperationStats:
     free_own_s: list[float] = field(default_factory=list)
     crowded_own_s: list[float] = field(default_factory=list)
     ok_span_s: list[float] = field(default_factory=list)  # whole span of successful visits
+    # target -> own times of the successful visits (as in ok_own_s) that called it
+    called_own_s: dict[str, list[float]] = field(default_factory=dict)
     untraced: int = 0  # visits whose calls the trace leaves out (ScaleSim's deliveries)
     started: list[int] = field(default_factory=list)  # when each visit started (ns)
     refused_at: list[int] = field(default_factory=list)  # when each door refusal came (ns)
@@ -707,6 +709,8 @@ def observe(spans: list[Span], waiting: Mapping[tuple[str, str], Waiting],
                 own = own_time(visit)
                 op.ok_own_s.append(own)
                 (op.crowded_own_s if id(visit) in waited else op.free_own_s).append(own)
+                for target in {a.target for a in visit.attempts}:
+                    op.called_own_s.setdefault(target, []).append(own)
         elif not visit.span.error:
             op.fell_back += 1
         op.own_errors += own_error(visit)
