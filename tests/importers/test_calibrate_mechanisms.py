@@ -197,3 +197,20 @@ def test_a_read_coalesced_with_anothers_load_is_not_own_time(tmp_path: Path) -> 
     assert n == round(get["calls"]["db.read"]["probability"] * get["visits"]) and n > 200
     within(get["own_time"]["observed_mean_ms"], 0.5, 0.5 / math.sqrt(n), "cache.get own ms")
     assert any(note.startswith(f"cache.get: {n} of ") for note in report["notes"])
+
+
+def test_visits_shorter_than_the_mechanism_leave_the_own_time_unchanged(
+        tmp_path: Path) -> None:
+    """Requests without `keys` load stream n with their n-th request: 1,000 of them reach
+    the first 1,000 of 100,000 streams, which hold 0 or 1 event and no snapshot, not the
+    0.7 ms the spec's streams average. With Exp(0.2 ms) of work their times are below
+    that: no own time is left to fit, and the spec's work stays, with a warning."""
+    spec = EVENTS.replace("streams: 100\n", "streams: 100000\n").replace(
+        ", keys: 100}", "}").replace("mean: 1ms}", "mean: 0.2ms}")
+    traces = simulated_traces(tmp_path, spec, "otlp")
+    report, text = run_calibrate(tmp_path, spec, "--traces", str(traces))
+    append = report["operations"]["store.append"]
+    assert append["visits"] > 800 and "own_time" not in append
+    assert "append: {work: {dist: exponential, mean: 0.2ms}}" in text
+    assert any(note.startswith("WARNING store.append: its visits' own time")
+               for note in report["notes"])

@@ -267,7 +267,10 @@ def _own_time(system: System, component: str, name: str, stats: OperationStats, 
             f"their calls: own time is their times scaled by {factor:.4g} ({mean * 1e3:.4g} "
             f"ms mean less {calls_s * 1e3:.4g} ms, what the delivery's hops and the calls the "
             "spec has it wait for take: their callees' mean traced visit and hops)")
-    own = _less_mechanisms(system, component, name, own, calibration)
+    less = _less_mechanisms(system, component, name, own, calibration)
+    if less is None:
+        return None
+    own = less
     demand, wait, post = op.demand.mean_s, op.wait.mean_s, op.post_work.mean_s
     overhead = overhead_s(system, component, name) / _speed(spec)  # CPU, at a burst's speed
     dumped = op.model_dump(mode="json", by_alias=True)
@@ -319,19 +322,30 @@ def _loaders(system: System, component: str, name: str, stats: OperationStats,
 
 
 def _less_mechanisms(system: System, component: str, name: str, own: list[float],
-                     calibration: Calibration) -> list[float]:
+                     calibration: Calibration) -> list[float] | None:
     """Own times less the time the spec's mechanisms take in the visit (see mechanisms.py),
-    which the simulator adds itself, with a note naming each."""
+    which the simulator adds itself, with a note naming each; None, with a warning, when
+    their mean is no longer than that time: the traces then contradict the spec's model,
+    and no own time is left to fit."""
     found = modelled(system, component, name)
     if not found:
         return own
     seconds = sum(m.seconds for m in found)
     mean = sum(own) / len(own)
+    parts = ", ".join(f"{m.what} {m.seconds * 1e3:.4g} ms" for m in found)
+    if mean <= seconds:
+        calibration.notes.append(
+            f"WARNING {component}.{name}: its visits' own time, {mean * 1e3:.4g} ms mean, is "
+            f"no longer than the {seconds * 1e3:.4g} ms the spec models apart ({parts}): "
+            "they spent less in those than its mean, by chance where those vary much more "
+            "than the own time (more visits narrow it), or because the traced visits are "
+            "not the model's average (an event store's loaded only short streams, as a "
+            "short run's requests without `keys` do): own time unchanged")
+        return None
     less, factor = _less(own, seconds)
     calibration.notes.append(
         f"{component}.{name}: own time is its times scaled by {factor:.4g} ({mean * 1e3:.4g} "
-        f"ms mean less {seconds * 1e3:.4g} ms the spec models apart: " + ", ".join(
-            f"{m.what} {m.seconds * 1e3:.4g} ms" for m in found) + ")")
+        f"ms mean less {seconds * 1e3:.4g} ms the spec models apart: {parts})")
     return less
 
 
