@@ -50,7 +50,8 @@ simulation: {duration: 20s, warmup: 0s, traces: 1000}
 def test_a_raft_commit_and_read_index_are_not_own_time(tmp_path: Path) -> None:
     """A write commits when the first of its two followers acknowledges: 0.25 ms +
     Exp(2 ms)'s minimum of two, 1.25 ms mean with an Exp(1 ms) part (sd 1 ms); a read at
-    the leader waits for its ReadIndex round, two acks (0.5 ms). Own times of Exp(1 ms)
+    the leader waits for its ReadIndex round, two acks (0.5 ms), the same each time: taken
+    off each read, its own times keep their exponential shape. Own times of Exp(1 ms)
     work: sd √2 ms for a write, 1 ms for a read. Left in, they came to 2.2 and 1.5 ms."""
     traces = simulated_traces(tmp_path, RAFT, "otlp")
     report, _ = run_calibrate(tmp_path, RAFT, "--traces", str(traces))
@@ -60,7 +61,8 @@ def test_a_raft_commit_and_read_index_are_not_own_time(tmp_path: Path) -> None:
            "kv.put own ms")
     within(get["own_time"]["observed_mean_ms"], 1.0, math.sqrt(1.0 / get["visits"]),
            "kv.get own ms")
-    assert any("kv.put: own time is its times scaled" in note and "commit wait (raft) 1.25 ms"
+    assert get["own_time"]["family"] == "exponential"  # a fixed wait is off each visit
+    assert any("kv.put: own time is its times less" in note and "commit wait (raft) 1.25 ms"
                in note for note in report["notes"])
 
 
@@ -136,7 +138,8 @@ def test_a_sagas_transitions_are_not_own_time_and_its_steps_are_its_calls(
         tmp_path: Path) -> None:
     """The coordinator waits 2 ms before each of its three steps: a saga that succeeds
     (its visit's own time is fitted from those) held 6 ms of transitions besides its
-    Exp(1 ms) work (sd 1 ms), which left in came to 7 ms. Its steps and compensations are
+    Exp(1 ms) work (sd 1 ms), which left in came to 7 ms; taken off each visit, the work's
+    exponential shape stays. Its steps and compensations are
     the calls the saga makes, none a call the spec lacks."""
     traces = simulated_traces(tmp_path, SAGA, "otlp")
     report, _ = run_calibrate(tmp_path, SAGA, "--traces", str(traces))
@@ -144,6 +147,7 @@ def test_a_sagas_transitions_are_not_own_time_and_its_steps_are_its_calls(
     n = place["own_time"]["n"]
     assert n > 700
     within(place["own_time"]["observed_mean_ms"], 1.0, 1.0 / math.sqrt(n), "place own ms")
+    assert place["own_time"]["family"] == "exponential"  # constant transitions: off each
     assert set(place["calls"]) >= {"db.insert", "db.reject", "stock.reserve",
                                    "stock.release", "payments.charge"}
     assert not [note for note in report["notes"] if "which its spec does not" in note]

@@ -324,13 +324,15 @@ def _loaders(system: System, component: str, name: str, stats: OperationStats,
 def _less_mechanisms(system: System, component: str, name: str, own: list[float],
                      calibration: Calibration) -> list[float] | None:
     """Own times less the time the spec's mechanisms take in the visit (see mechanisms.py),
-    which the simulator adds itself, with a note naming each; None, with a warning, when
-    their mean is no longer than that time: the traces then contradict the spec's model,
-    and no own time is left to fit."""
+    which the simulator adds itself, with a note naming each: a fixed time taken off each
+    visit (negatives then cleared as `_unbiased` does), the rest by scaling. None, with a
+    warning, when their mean is no longer than that time: the traces then contradict the
+    spec's model, and no own time is left to fit."""
     found = modelled(system, component, name)
     if not found:
         return own
     seconds = sum(m.seconds for m in found)
+    fixed = sum(m.seconds for m in found if m.fixed)
     mean = sum(own) / len(own)
     parts = ", ".join(f"{m.what} {m.seconds * 1e3:.4g} ms" for m in found)
     if mean <= seconds:
@@ -342,10 +344,12 @@ def _less_mechanisms(system: System, component: str, name: str, own: list[float]
             "not the model's average (an event store's loaded only short streams, as a "
             "short run's requests without `keys` do): own time unchanged")
         return None
-    less, factor = _less(own, seconds)
+    less, factor = _less(_unbiased([t - fixed for t in own]), seconds - fixed)
+    how = [f"{fixed * 1e3:.4g} ms off each"] if fixed > 0.0 else []
+    how += [f"scaled by {factor:.4g}"] if seconds > fixed else []
     calibration.notes.append(
-        f"{component}.{name}: own time is its times scaled by {factor:.4g} ({mean * 1e3:.4g} "
-        f"ms mean less {seconds * 1e3:.4g} ms the spec models apart: {parts})")
+        f"{component}.{name}: own time is its times less {seconds * 1e3:.4g} ms the spec "
+        f"models apart ({parts}): {mean * 1e3:.4g} ms mean, {' then '.join(how)}")
     return less
 
 

@@ -6,7 +6,7 @@ follower acknowledgements, a workflow engine's span per recorded step, an event 
 client's span reading the stream). ScaleSim's exports, like tracers without them, do not:
 the simulator draws these waits anew from the spec, so left in the own time they would
 count twice. Each is the spec's modelled mean for one successful visit, as the estimate
-takes it:
+takes it (a time the same in every visit, `fixed`, is known for each):
 
 - replication: a write's commit wait and a quorum or ReadIndex read's wait
   (`analytic.quorum.replication_wait`; semi-sync at the writes' offered rate);
@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from scalesim.analytic.load import aggregate_load_s, operation_rates
 from scalesim.analytic.quorum import replication_wait
+from scalesim.spec.dists import Constant
 from scalesim.spec.model import SagaBlock, System
 
 
@@ -37,6 +38,7 @@ class Modelled:
 
     what: str  # for the note: 'the commit wait (raft)'
     seconds: float
+    fixed: bool = False  # the same in every visit: taken off each, not scaled
 
 
 def modelled(system: System, component: str, operation: str) -> list[Modelled]:
@@ -60,7 +62,8 @@ def _replication(system: System, component: str, operation: str) -> Modelled | N
     if wait is None:
         return None
     what = "commit wait" if writes else "read's wait on its replicas"
-    return Modelled(f"the replication's {what} ({replication.mode})", wait.mean)
+    return Modelled(f"the replication's {what} ({replication.mode})", wait.mean,
+                    wait.variance == 0.0)
 
 
 def _replay(system: System, component: str, operation: str) -> Modelled | None:
@@ -74,7 +77,8 @@ def _replay(system: System, component: str, operation: str) -> Modelled | None:
 def _transitions(system: System, component: str, operation: str) -> list[Modelled]:
     op = system.components[component].effective_operations[operation]
     return [Modelled(f"the saga's {len(step.saga.steps)} transitions",
-                     len(step.saga.steps) * step.saga.transition.mean_s)
+                     len(step.saga.steps) * step.saga.transition.mean_s,
+                     isinstance(step.saga.transition, Constant))
             for step in op.calls if isinstance(step, SagaBlock)
             and step.saga.coordination == "orchestration"]
 
