@@ -36,7 +36,7 @@ from scalesim.spec.model import SagaBlock, System
 class Modelled:
     """One mechanism's mean seconds in a successful visit's span."""
 
-    what: str  # for the note: 'the commit wait (raft)'
+    what: str  # for the note: "the replication's commit wait (raft)"
     seconds: float
     fixed: bool = False  # the same in every visit: taken off each, not scaled
 
