@@ -60,9 +60,10 @@ def url(system: System, name: str, options: GenerateOptions, namespace: str) -> 
 
 
 def settings(system: System, name: str) -> dict[str, Any]:
-    """The component's own settings plus its calls with `defaults.calls` applied, each call
-    and consumer with its `target` operation resolved (the generated service reads this
-    file, `$SCALESIM_SETTINGS`, and matches them to its own calls in this order)."""
+    """The component's own settings plus the calls its code makes, with `defaults.calls`
+    applied, each call and consumer with its `target` operation resolved (the generated
+    service reads this file, `$SCALESIM_SETTINGS`, and matches them to its own calls in this
+    order; a choreographed saga's steps are events, which its code does not send)."""
     component = system.components[name]
     data = component.model_dump(mode="json", by_alias=True, exclude_none=True)
     for field, unset in (("startup", {"dist": "constant", "value": 0}), ("versions", {}),
@@ -75,7 +76,7 @@ def settings(system: System, name: str) -> dict[str, Any]:
     data["effective_calls"] = [
         {"operation": edge.operation, "target": ".".join(system.resolve(edge.call.to)),
          **edge.call.model_dump(mode="json", by_alias=True, exclude_none=True)}
-        for edge in edges(system) if edge.caller == name]
+        for edge in edges(system) if edge.caller == name and not edge.event]
     for consumer, dumped in zip(component.consumers, data["consumers"], strict=True):
         dumped["target"] = ".".join(system.resolve(consumer.to))
     result: dict[str, Any] = plain_numbers(data)

@@ -9,28 +9,35 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from scalesim.spec.model import Call, ParallelStep, System, plain_steps
+from scalesim.spec.model import Call, ParallelStep, SagaBlock, System, plain_steps
 
 
 @dataclass(frozen=True)
 class Edge:
-    """One call site: `caller.operation` calls `callee` with `call`'s effective settings."""
+    """One call site: `caller.operation` calls `callee` with `call`'s effective settings.
+    `event`: a step of a choreographed saga, an event through the saga's `via` queue that
+    the participant reacts to, so the caller's own code makes no such call."""
 
     caller: str
     operation: str
     callee: str
     call: Call
+    event: bool = False
 
 
 def edges(system: System) -> Iterator[Edge]:
     """Every call site in spec order, parallel branches flattened."""
     for caller, component in system.components.items():
         for operation_name, operation in component.effective_operations.items():
-            for step in plain_steps(operation.calls, compensations=True):
-                calls = step.parallel.calls if isinstance(step, ParallelStep) else [step]
-                for call in calls:
-                    callee, _ = system.resolve(call.to)
-                    yield Edge(caller, operation_name, callee, system.effective(call))
+            for written in operation.calls:
+                event = (isinstance(written, SagaBlock)
+                         and written.saga.coordination == "choreography")
+                for step in plain_steps([written], compensations=True):
+                    calls = step.parallel.calls if isinstance(step, ParallelStep) else [step]
+                    for call in calls:
+                        callee, _ = system.resolve(call.to)
+                        yield Edge(caller, operation_name, callee, system.effective(call),
+                                   event)
 
 
 def callers_of(system: System, callee: str) -> list[Edge]:

@@ -8,16 +8,23 @@ so these tests hold the two generators to one format.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from tests.generate.code._support import PAIR_SPEC, generate, run_in_service
 from tests.generate.code.test_golden import SPEC as GOLDEN_SPEC
 
+from scalesim.generate import GeneratedFile, GenerateOptions, Target
+from scalesim.generate import render as render_target
 from scalesim.generate.kubernetes import settings as settings_of
+from scalesim.generate.naming import SETTINGS_FILE
 from scalesim.spec import load_spec_text
+from scalesim.templates import TEMPLATES
 
 # Turns the objects the settings file may change into plain data (clocks, locks and the
 # second a window started are not settings), then compares before and after.
@@ -95,6 +102,41 @@ print(before == fingerprint(), len(before))
     (line,) = run_in_service(golden / component, script)
     same, size = line.split()
     assert same == "True" and int(size) > 500  # a fingerprint with the settings in it
+
+
+TTL_CACHE_SPEC = """
+scalesim: 1
+name: ttl
+components:
+  app:
+    operations:
+      view: {work: 1ms, calls: [{to: catalog.get}]}
+  catalog:
+    kind: cache
+    backend: products.read
+    caching: {ttl: 30s}
+    operations:
+      get: {work: 1ms}
+  products:
+    kind: database
+    operations:
+      read: {work: 2ms}
+workloads: [{name: readers, to: app.view, rate: 1/s}]
+"""
+
+
+def test_a_ttl_caches_own_settings_file_keeps_every_read_loading(tmp_path: Path) -> None:
+    # A cache with `caching` has no hit_ratio; its stand-in keeps no entries, so every read
+    # loads the backend (docs/generate.md), with or without the file.
+    code = generate(TTL_CACHE_SPEC, tmp_path)
+    path = settings_file(TTL_CACHE_SPEC, "catalog", tmp_path)
+    assert "hit_ratio" not in json.loads(path.read_text())
+    script = FINGERPRINT + f"""
+before = fingerprint()
+settings.apply_file({str(path)!r})
+print(before == fingerprint(), settings.miss.probability)
+"""
+    assert run_in_service(code / "catalog", script) == ["True 1.0"]
 
 
 def test_a_changed_settings_file_changes_the_service_at_startup(
@@ -313,3 +355,62 @@ def test_behind_the_mesh_a_call_tries_once_and_leaves_retries_to_the_sidecar(
                                                          "SCALESIM_RETRIES": "mesh"})
     assert own[0].split()[1] == "False" and own[0].split()[0] != "None"
     assert meshed == ["None True"]
+
+
+# Loads every generated service in turn in one process (the runtime's own modules purged
+# between them: each service has its own copies) and applies its settings file.
+APPLY_EACH = """
+import json
+import os
+import sys
+
+folders = json.loads(sys.argv[1])
+generated = {folder for folder, _ in folders}
+for folder, path in folders:
+    for name in [name for name, module in sys.modules.items()
+                 if os.path.dirname(getattr(module, "__file__", None) or "") in generated]:
+        del sys.modules[name]
+    sys.path.insert(0, folder)
+    try:
+        from app import app
+        app.state.settings.apply_file(path)
+    except Exception as error:
+        print(f"{folder}: {error}")
+    finally:
+        sys.path.remove(folder)
+"""
+
+
+def configmap_settings(files: list[GeneratedFile], dest: Path) -> dict[str, Path]:
+    """Each component's `component.json` from its ConfigMap in k8s/, as a file, by the
+    `app.kubernetes.io/name` of the ConfigMap."""
+    found = {}
+    for file in files:
+        if not file.path.startswith("k8s/"):
+            continue
+        for doc in yaml.safe_load_all(file.content):
+            if doc and doc["kind"] == "ConfigMap" and SETTINGS_FILE in doc["data"]:
+                name = doc["metadata"]["labels"]["app.kubernetes.io/name"]
+                path = dest / f"{name}.json"
+                path.write_text(doc["data"][SETTINGS_FILE], encoding="utf-8")
+                found[name] = path
+    return found
+
+
+def test_every_templates_services_start_with_their_own_configmap_settings(
+        tmp_path: Path) -> None:
+    # docs/generate.md: the service applies the ConfigMap's component.json at startup; a
+    # file that does not fit its code stops it. So each must fit its own code.
+    folders = []
+    for template in TEMPLATES:
+        system = load_spec_text(template.build().text)
+        dest = tmp_path / template.id
+        generate(template.build().text, dest)
+        files = render_target(system, Target.K8S, GenerateOptions())
+        for name, path in configmap_settings(files, dest).items():
+            folders.append([str(dest / "code" / name), str(path)])
+    assert len(folders) > 100
+    result = subprocess.run([sys.executable, "-c", APPLY_EACH, json.dumps(folders)],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""

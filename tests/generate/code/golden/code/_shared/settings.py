@@ -15,7 +15,8 @@ and applies, with the simulator's meaning:
   per-attempt `timeout` are left to the sidecar, whose route retries with them, so that
   the tries do not multiply; a call to a database, cache or queue reached over TCP
   (`mesh_routed=False`) keeps them, since no mesh route times out or retries TCP;
-- a cache's `hit_ratio`; a queue's `capacity` and each consumer's `concurrency`.
+- a cache's `hit_ratio` (without one every read loads: the stand-in keeps no entries);
+  a queue's `capacity` and each consumer's `concurrency`.
 
 What the code is made of stays as generated: its operations, its calls and their targets. A
 file that names others, or a value the spec does not allow, stops the service at startup
@@ -201,7 +202,10 @@ class Settings:
         for node, dependency in zip(calls, self.calls, strict=True):
             _call(node, dependency)
         if self.miss is not None:
-            self.miss.probability = round(1.0 - data.get("hit_ratio").number(0.0, 1.0), 12)
+            # No hit_ratio (a cache with `caching`): the stand-in keeps no entries, so every
+            # read loads, as generated.
+            hits = data.get("hit_ratio", 0.0).number(0.0, 1.0)
+            self.miss.probability = round(1.0 - hits, 12)
         consumers = data.get("consumers", []).items()
         _same_count(data.get("consumers"), len(consumers), len(self.subscriptions), "consumers")
         capacity = data.get("capacity").whole(1) if data.has("capacity") else None
