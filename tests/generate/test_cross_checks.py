@@ -8,8 +8,11 @@ from urllib.parse import urlparse
 import pytest
 from tests.generate.helpers import OPTIONS, SPECS, TARGETS, by_kind, documents, generate
 
-from scalesim.generate import Target
-from scalesim.generate.naming import NAME_LABEL
+from scalesim.generate import Target, render
+from scalesim.generate.code.views import services
+from scalesim.generate.naming import NAME_LABEL, dns_label
+from scalesim.spec import load_spec_text
+from scalesim.templates import TEMPLATES, get_template
 
 
 def all_docs(spec: str) -> list[dict[str, Any]]:
@@ -80,6 +83,25 @@ def test_env_urls_name_existing_services_and_ports(docs: list[dict[str, Any]]) -
             assert address.port in {p["port"] for p in services[name]["spec"]["ports"]}
             seen += 1
     assert seen > 0
+
+
+@pytest.mark.parametrize("template", [template.id for template in TEMPLATES])
+def test_every_deployment_gets_the_url_of_each_component_its_code_calls(
+        template: str) -> None:
+    # A Deployment runs the generated code (a service, a gateway, an SQS queue's stand-in):
+    # each <C>_URL its app.py reads must be set, or it calls localhost. A stand-in queue
+    # delivers to its consumers, as compose.yaml says.
+    system = load_spec_text(get_template(template).build().text)
+    deployments = by_kind(documents(render(system, Target.K8S, OPTIONS)), "Deployment")
+    for view in services(system):
+        if dns_label(view.name) not in deployments:
+            continue
+        container = deployments[dns_label(view.name)]["spec"]["template"]["spec"]["containers"][0]
+        env = {item["name"]: item["value"] for item in container["env"]}
+        for component, variable, _ in view.downstreams:
+            host = urlparse(env.get(variable, "")).hostname
+            assert host == f"{dns_label(component)}.{OPTIONS.namespace}.svc.cluster.local", \
+                (view.name, variable)
 
 
 def test_statefulsets_name_a_headless_service(docs: list[dict[str, Any]]) -> None:

@@ -59,10 +59,10 @@ def consumed_queues(system: System, name: str) -> list[str]:
 
 
 def dependencies(system: System, name: str) -> list[str]:
-    """What `name` must reach: components it calls, queues it consumes, and the backend of
-    any cache it calls (cache-aside: the application reads the backend on a miss and writes
-    it on a write)."""
-    found: list[str] = []
+    """What `name` must reach: components it calls, queues it consumes, the backend of any
+    cache it calls (cache-aside: the application reads the backend on a miss and writes it
+    on a write), and a queue's consumers (its stand-in delivers to them)."""
+    found = [system.resolve(consumer.to)[0] for consumer in system.components[name].consumers]
     for edge in edges(system):
         if edge.caller == name:
             found.append(edge.callee)
