@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from tests.generate.helpers import (
     system,
 )
 
-from scalesim.generate import Target, render
+from scalesim.generate import GeneratedFile, Target, render
 from scalesim.generate.envoy import retry_on, route_timeout_s
 from scalesim.generate.kong import limit_windows, rounding_note
 from scalesim.generate.naming import go_duration, whole_seconds
@@ -24,6 +25,7 @@ from scalesim.generate.resources import resources_for
 from scalesim.spec import load_spec_text
 from scalesim.spec.model import Call
 from scalesim.spec.resilience import RateLimit
+from scalesim.templates import TEMPLATES
 
 
 def objects(target: Target, overrides: tuple[str, ...] = ()) -> list[dict[str, Any]]:
@@ -222,6 +224,78 @@ def test_faults_no_route_can_inject_get_no_chaos_file_and_the_readme_says_why() 
     assert [f.path for f in chaos] == ["istio/chaos/b.yaml"]
     assert documents(chaos)[0]["spec"]["http"][0]["fault"] == {
         "abort": {"httpStatus": 503, "percentage": {"value": 100.0}}}
+
+
+EXPERIMENTS = """
+scalesim: 1
+name: experiments
+components:
+  front:
+    operations:
+      x: {work: 1ms, calls: [{to: back.y}, {to: jobs.publish}]}
+  back:
+    operations:
+      y: {work: 1ms}
+  jobs:
+    kind: queue
+    consumers: [{to: worker.z}]
+  worker:
+    operations:
+      z: {work: 1ms}
+workloads: [{name: w, to: front.x, rate: 1/s}]
+faults:
+  - {target: front, at: 4s, error_rate: 50%}
+  - {target: back, at: 4s, latency: +5ms}
+  - {target: worker, at: 4s, latency: x5}
+"""
+
+
+def test_a_component_no_request_reaches_gets_no_chaos_file() -> None:
+    """worker takes queue deliveries only: no route carries a request to it, so its
+    VirtualService would inject nothing (as cqrs's projector, fed by its event store)."""
+    files = render(load_spec_text(EXPERIMENTS), Target.ISTIO, OPTIONS)
+    assert [f.path for f in files if "/chaos/" in f.path] == [
+        "istio/chaos/front.yaml", "istio/chaos/back.yaml"]
+    readme = next(f.content for f in files if f.path == "README.md")
+    assert "- worker: no HTTP request reaches it" in readme
+
+
+def _applied(state: dict[tuple[str, str, str], Any], files: list[GeneratedFile],
+             delete: bool = False) -> None:
+    """`kubectl apply -f` (or `delete -f`) of `files` on a cluster's objects, by kind,
+    namespace and name."""
+    for doc in documents(files):
+        key = (doc["kind"], doc["metadata"]["namespace"], doc["metadata"]["name"])
+        if delete:
+            del state[key]
+        else:
+            state[key] = doc
+
+
+def _experiment_specs() -> dict[str, str]:
+    specs = {"experiments": EXPERIMENTS, "one-replica": ONE_REPLICA.replace('"b[0]"', "b")}
+    specs.update({template.id: template.build().text for template in TEMPLATES})
+    return specs
+
+
+@pytest.mark.parametrize("spec", sorted(_experiment_specs()))
+def test_each_chaos_files_stop_command_restores_the_normal_routes(spec: str) -> None:
+    # The README's pair per chaos file, `kubectl apply -f istio/chaos/<c>.yaml   # stop:
+    # ...`, run on the objects of istio/: afterwards they are istio/'s alone again.
+    system = load_spec_text(_experiment_specs()[spec])
+    files = {f.path: f for f in render(system, Target.ISTIO, OPTIONS)}
+    readme = files["README.md"].content
+    pairs = re.findall(r"^kubectl apply -f (istio/chaos/\S+)   # stop: kubectl (apply|delete) "
+                       r"-f (\S+)$", readme, re.MULTILINE)
+    assert sorted(path for path, _, _ in pairs) == sorted(p for p in files if "/chaos/" in p)
+    normal: dict[tuple[str, str, str], Any] = {}
+    _applied(normal, [f for path, f in files.items() if re.fullmatch(r"istio/[^/]+", path)])
+    for chaos, verb, stop in pairs:
+        state = dict(normal)
+        _applied(state, [files[chaos]])
+        assert state != normal
+        _applied(state, [files[stop]], delete=verb == "delete")
+        assert state == normal, chaos
 
 
 def test_identical_call_sites_are_noted_once() -> None:

@@ -3,16 +3,18 @@ istio/chaos/ that replace the normal ones while an experiment runs.
 
 Istio injects on every request of a route for as long as the object exists: it has no time
 window, no single-replica target, no pause or partition. Those are listed in annotations, and
-a component none of whose faults a route can inject gets no file (the deploy README says why).
+a component none of whose faults a route can inject, or that no HTTP request reaches, gets no
+file (the deploy README says why).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from scalesim.generate.argo import receives_requests
 from scalesim.generate.base import GeneratedFile, GenerateOptions
 from scalesim.generate.documents import banner, notes_text, yaml_file
-from scalesim.generate.istio import mesh_routed, virtual_service
+from scalesim.generate.istio import has_virtual_service, mesh_routed, virtual_service
 from scalesim.generate.naming import check_names, dns_label, go_duration, istio_duration
 from scalesim.spec.model import Fault, System
 
@@ -67,36 +69,63 @@ def _faults(system: System, name: str) -> list[Fault]:
     return [fault for fault in system.faults if fault.component == name]
 
 
-def not_injected(system: System) -> list[str]:
-    """Why each component with faults has no chaos file, for the deploy README: Istio has no
-    TCP fault injection, and a file for faults no route can inject (one replica, pause,
+def _no_file(system: System, name: str, faults: list[Fault]) -> str | None:
+    """Why a component's faults get no chaos file, or None: Istio has no TCP fault
+    injection; a route carries no request of a component nothing calls (a queue consumer
+    pulls its deliveries); and a file for faults no route can inject (one replica, pause,
     partition) would be the normal VirtualService, injecting nothing."""
+    if not mesh_routed(system, name):
+        return "Istio has no TCP fault injection"
+    if not receives_requests(system, name):
+        return ("no HTTP request reaches it (no component or workload calls it, and it is "
+                "no gateway), so no route carries its traffic")
+    block, notes = http_fault(system, faults)
+    if not block:
+        return notes_text(notes) or "no delay or abort to inject"
+    return None
+
+
+def not_injected(system: System) -> list[str]:
+    """`<c>: why` for each component with faults but no chaos file, for the deploy README."""
     reasons = []
     for name in system.components:
         faults = _faults(system, name)
-        if not faults:
-            continue
-        if not mesh_routed(system, name):
-            reasons.append(f"{name}: Istio has no TCP fault injection")
-            continue
-        block, notes = http_fault(system, faults)
-        if not block:
-            reasons.append(f"{name}: " + (notes_text(notes) or "no delay or abort to inject"))
+        reason = _no_file(system, name, faults) if faults else None
+        if reason is not None:
+            reasons.append(f"{name}: {reason}")
     return reasons
+
+
+def stop_command(system: System, name: str) -> str:
+    """How to end `name`'s experiment: re-apply its normal VirtualService, which replaces
+    the chaos one of the same name, or, when `istio/<c>.yaml` holds none (a gateway nothing
+    in the spec calls), delete the chaos one."""
+    if has_virtual_service(system, name):
+        return f"kubectl apply -f istio/{dns_label(name)}.yaml"
+    return f"kubectl delete -f {_path(name)}"
+
+
+def _path(name: str) -> str:
+    return f"istio/chaos/{dns_label(name)}.yaml"
+
+
+def _injected(system: System) -> list[str]:
+    """The components that get a chaos file, in spec order."""
+    return [name for name in system.components
+            if (faults := _faults(system, name)) and _no_file(system, name, faults) is None]
+
+
+def experiments(system: System) -> list[tuple[str, str]]:
+    """Each chaos file and the command that stops its experiment, for the deploy README."""
+    return [(_path(name), stop_command(system, name)) for name in _injected(system)]
 
 
 def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
     check_names(list(system.components))
-    comment = (banner(system.name, "istio") + "\nChaos experiment: apply to inject the spec's "
-               "faults, re-apply istio/<name>.yaml to stop.")
     files = []
-    for name in system.components:
+    for name in _injected(system):
         faults = _faults(system, name)
-        if not faults or not mesh_routed(system, name):
-            continue
         block, notes = http_fault(system, faults)
-        if not block:  # see not_injected
-            continue
         service = virtual_service(system, name, options.namespace)
         annotations = service["metadata"].setdefault("annotations", {})
         annotations[WINDOWS] = "; ".join(_window(fault) for fault in faults)
@@ -105,6 +134,7 @@ def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
                                                                 *notes]))
         for route in service["spec"]["http"]:
             route["fault"] = block
-        files.append(yaml_file(f"istio/chaos/{dns_label(name)}.yaml", [service], comment,
-                               name))
+        comment = (banner(system.name, "istio") + "\nChaos experiment: apply to inject the "
+                   f"spec's faults; to stop: {stop_command(system, name)}")
+        files.append(yaml_file(_path(name), [service], comment, name))
     return files

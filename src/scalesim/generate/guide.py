@@ -67,7 +67,7 @@ def readme(system: System, options: GenerateOptions) -> GeneratedFile:
                  and not runs_as_deployment(c)],
         externals=[(dns_label(name), env_name(name, "URL")) for name, c in components.items()
                    if c.kind is Kind.EXTERNAL],
-        chaos=[file.path for file in chaos.render(system, options)],
+        chaos=chaos.experiments(system),
         not_injected=chaos.not_injected(system),
         kong=bool(kong.render(system, options)), keda=bool(keda_files),
         sqs=[file.path for file in keda_files if any(

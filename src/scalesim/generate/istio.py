@@ -236,14 +236,20 @@ def mesh_routed(system: System, name: str) -> bool:
     return tech_of(name, system.components[name], "").http
 
 
+def has_virtual_service(system: System, name: str) -> bool:
+    """Whether `istio/<c>.yaml` holds a VirtualService: an HTTP component that something
+    calls, or whose canary the mesh routes."""
+    return bool(callers_of(system, name) or routed_canary(system, name)) and \
+        mesh_routed(system, name)
+
+
 def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
     check_names(list(system.components))
     comment = banner(system.name, "istio")
     files = []
     for name in system.components:
         docs = [destination_rule(system, name, options.namespace)]
-        if (callers_of(system, name) or routed_canary(system, name)) and \
-                mesh_routed(system, name):
+        if has_virtual_service(system, name):
             docs.append(virtual_service(system, name, options.namespace))
         files.append(yaml_file(f"istio/{dns_label(name)}.yaml", docs, comment, name))
     return files
