@@ -10,12 +10,14 @@ reads them, a null deleting its key.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Sequence
 from typing import Any
 
 import jsonschema
+import pytest
 import yaml
 from tests.generate.helpers import OPTIONS, SMALL, documents, generate, system
 
@@ -23,7 +25,7 @@ from scalesim.generate import GeneratedFile, GenerateOptions, Target, render
 from scalesim.generate.documents import to_yaml
 from scalesim.generate.helm import RELEASE_NAMESPACE, Placeholders
 from scalesim.spec import load_spec_text
-from scalesim.templates import get_template, load_built
+from scalesim.templates import TEMPLATES, get_template, load_built
 
 _EXPRESSION = re.compile(r"\{\{ (.*?) \}\}")
 _VALUE = re.compile(r'^\(index \.Values\.components "([^"]+)"\)\.([\w.]+)$')
@@ -224,3 +226,49 @@ def test_the_install_steps_name_a_release_helm_takes() -> None:
                 if f.path == "README.md"]
     assert f"helm install {'s' * 52} helm/{long} " in readme
     assert f"helm upgrade {'s' * 52} helm/{long} " in readme
+
+
+CASED = """
+scalesim: 1
+name: cased
+components:
+  Api:
+    autoscale: {min: 2, max: 4, metrics: [{cpu: 60%}]}
+    operations: {get: {work: 1ms, calls: [{to: Store.read}]}}
+  Store:
+    operations: {read: {work: 1ms}}
+workloads: [{name: w, to: Api.get, rate: 1/s}]
+"""
+
+
+def _upgrade_specs() -> dict[str, str]:
+    specs = {"cased": CASED, "all-autoscaled": CASED.replace(
+        "  Store:\n", "  Store:\n    autoscale: {min: 1, max: 3, metrics: [{cpu: 50%}]}\n")}
+    specs.update({template.id: template.build().text for template in TEMPLATES})
+    return specs
+
+
+def _with_set(values: dict[str, Any], setting: str) -> dict[str, Any]:
+    """The values after `helm upgrade --set PATH=VALUE` (a whole number, as Helm reads it)."""
+    path, value = setting.split("=")
+    *parents, leaf = path.split(".")
+    node = values
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[leaf] = int(value)
+    return values
+
+
+@pytest.mark.parametrize("spec", sorted(_upgrade_specs()))
+def test_the_readmes_helm_upgrade_sets_a_value_the_schema_takes(spec: str) -> None:
+    """The README's `helm upgrade --set` named the system's name (sharded-service), a
+    component's DNS name where its values key is `Api`, or the replicas of an autoscaled
+    component, all of which values.schema.json refuses."""
+    files = render(load_spec_text(_upgrade_specs()[spec]), Target.HELM, OPTIONS)
+    readme = next(f.content for f in files if f.path == "README.md")
+    [setting] = re.findall(r"^helm upgrade .* --set (\S+)$", readme, re.MULTILINE)
+    chart = chart_files(files)
+    values = yaml.safe_load(chart["values.yaml"])
+    changed = _with_set(copy.deepcopy(values), setting)
+    assert changed != values
+    jsonschema.validate(changed, json.loads(chart["values.schema.json"]))

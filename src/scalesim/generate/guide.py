@@ -13,7 +13,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from scalesim.generate import argo, chaos, keda, kong
+from scalesim.generate import argo, chaos, helm, keda, kong
 from scalesim.generate.base import GeneratedFile, GenerateOptions
 from scalesim.generate.code import PYTHON
 from scalesim.generate.compose import COMPOSE_FILE, entry_points
@@ -67,7 +67,7 @@ def readme(system: System, options: GenerateOptions) -> GeneratedFile:
                  and not runs_as_deployment(c)],
         externals=[(dns_label(name), env_name(name, "URL")) for name, c in components.items()
                    if c.kind is Kind.EXTERNAL],
-        chaos=chaos.experiments(system),
+        chaos=chaos.experiments(system), helm_setting=helm.upgrade_setting(system, options),
         not_injected=chaos.not_injected(system),
         kong=bool(kong.render(system, options)), keda=bool(keda_files),
         sqs=[file.path for file in keda_files if any(

@@ -105,14 +105,37 @@ def values_schema(value: Any, key: str = "") -> dict[str, Any]:
     return {"type": "string", "minLength": 1}
 
 
+def _objects(system: System, options: GenerateOptions,
+             placeholders: Placeholders) -> dict[str, list[dict[str, Any]]]:
+    """Each component's objects, with the placeholders' tokens for its values."""
+    builder = KubernetesBuilder(system, options, placeholders)
+    return {name: builder.component(name) for name in system.components}
+
+
+def upgrade_setting(system: System, options: GenerateOptions) -> str | None:
+    """A `--set` the values schema takes, for the README's `helm upgrade` example: the
+    replicas of the first component that has them (an autoscaled one has none: its scaler
+    owns the count), else a larger autoscale bound; None when no component has either."""
+    placeholders = Placeholders()
+    _objects(system, options, placeholders)
+    components: dict[str, dict[str, Any]] = placeholders.values["components"]
+    for key, values in components.items():
+        if "replicas" in values:
+            return f"components.{key}.replicas={values['replicas'] + 1}"
+    for key, values in components.items():
+        if "autoscale" in values:
+            return (f"components.{key}.autoscale.maxReplicas="
+                    f"{2 * values['autoscale']['maxReplicas']}")
+    return None
+
+
 def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
     placeholders = Placeholders()
-    builder = KubernetesBuilder(system, options, placeholders)
     chart = system_label(system.name)
     comment = banner(system.name, "helm")
     templates = [GeneratedFile(f"helm/{chart}/templates/{dns_label(name)}.yaml",
-                               placeholders.fill(to_yaml(builder.component(name), comment)))
-                 for name in system.components]
+                               placeholders.fill(to_yaml(objects, comment)))
+                 for name, objects in _objects(system, options, placeholders).items()]
     chart_yaml = {"apiVersion": "v2", "name": chart,
                   "description": system.description or f"The {system.name} system",
                   "type": "application", "version": "0.1.0", "appVersion": "latest",
