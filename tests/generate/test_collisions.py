@@ -111,3 +111,43 @@ def test_a_derived_service_name_past_63_characters_is_refused() -> None:
         f"component '{name}' makes the Service '{name}-preview' (argo/{name}.yaml), which "
         "cannot be a Kubernetes name (an RFC 1035 label): it has 71 characters, at most 63 "
         "are allowed"]
+
+
+CASE_AND_PREVIEW = """scalesim: 1
+name: 1names
+components:
+  gw:
+    kind: gateway
+    operations:
+      get:
+        work: 1ms
+        calls: [{to: Y.get}, {to: y.get}, {to: x.get}, {to: x-preview.get}]
+  Y: {operations: {get: {work: 1ms}}}
+  y: {operations: {get: {work: 1ms}}}
+  x:
+    rollout: {to: v2, strategy: blue_green}
+    versions: {v2: {}}
+    operations: {get: {work: 1ms}}
+  x-preview: {operations: {get: {work: 1ms}}}
+workloads: [{name: w, to: gw.get, rate: 10/s}]
+"""
+
+
+def test_every_naming_problem_is_listed_in_one_run() -> None:
+    """docs/generate.md: every problem, not only the first. The Y/y clash hid x-preview's
+    (found once it was fixed), and a system name that is no label hid both; the two
+    components of one name are that one problem, not one more per object they share."""
+    spec = CASE_AND_PREVIEW.replace("name: 1names", "name: names")
+    with pytest.raises(GenerateError) as caught:
+        render(load_spec_text(spec), Target.K8S, OPTIONS)
+    assert caught.value.problems == [
+        "components 'Y' and 'y' are the same Kubernetes name once lower-cased",
+        "components 'x-preview' and 'x' both make the Service 'x-preview' "
+        "(k8s/x-preview.yaml, argo/x.yaml): applied, the second would replace the first; "
+        "rename one"]
+    assert [problem.place for problem in caught.value.located] == [
+        ("components", "y"), ("components", "x")]
+    with pytest.raises(GenerateError) as caught:  # no objects: the names alone
+        render(load_spec_text(CASE_AND_PREVIEW), Target.K8S, OPTIONS)
+    assert [problem.place for problem in caught.value.located] == [
+        ("name",), ("components", "y")]

@@ -29,7 +29,6 @@ from scalesim.generate.keda import keda_scaled, scaled_object
 from scalesim.generate.kubernetes import KubernetesBuilder, autoscaled
 from scalesim.generate.naming import (
     PROMETHEUS,
-    check_names,
     dns_label,
     go_duration,
     labels,
@@ -349,7 +348,6 @@ def _extra_services(system: System, name: str, builder: KubernetesBuilder) -> li
 
 
 def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
-    check_names(list(system.components))
     comment = banner(system.name, "argo")
     builder = KubernetesBuilder(system, options, Literal(
         options.namespace, system_label(system.name)))

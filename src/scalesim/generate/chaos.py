@@ -15,7 +15,7 @@ from scalesim.generate.argo import receives_requests
 from scalesim.generate.base import GeneratedFile, GenerateOptions
 from scalesim.generate.documents import banner, notes_text, yaml_file
 from scalesim.generate.istio import has_virtual_service, mesh_routed, virtual_service
-from scalesim.generate.naming import check_names, dns_label, go_duration, istio_duration
+from scalesim.generate.naming import dns_label, go_duration, istio_duration
 from scalesim.spec.model import Fault, System
 
 WINDOWS = "scalesim.io/fault-windows"
@@ -121,7 +121,6 @@ def experiments(system: System) -> list[tuple[str, str]]:
 
 
 def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
-    check_names(list(system.components))
     files = []
     for name in _injected(system):
         faults = _faults(system, name)

@@ -15,18 +15,25 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from scalesim.generate.base import GeneratedFile
-from scalesim.generate.errors import GenerateError, Problem
+from scalesim.generate.errors import Problem
 from scalesim.generate.naming import label_problem
 
 
-def check_collisions(files: Sequence[GeneratedFile], system_name: str) -> None:
-    """Refuse (GenerateError) objects and files of different owners that share a name, and
-    Service names Kubernetes cannot take. `files` are the Kubernetes objects' manifests of
-    every target, each with its owner (the component, or None for the system's)."""
-    problems = [*_shared_paths(files, system_name), *_shared_objects(files, system_name),
-                *_bad_service_names(files)]
-    if problems:
-        raise GenerateError(problems)
+def collision_problems(files: Sequence[GeneratedFile], system_name: str) -> list[Problem]:
+    """Objects and files of different owners that share a name, and Service names
+    Kubernetes cannot take. `files` are the Kubernetes objects' manifests of every target,
+    each with its owner (the component, or None for the system's). Two components of one
+    Kubernetes name share every object; that is the names' problem (`name_problems`), not
+    repeated here for each."""
+    return [*_shared_paths(files, system_name), *_shared_objects(files, system_name),
+            *_bad_service_names(files)]
+
+
+def _distinct(first: str | None, second: str | None) -> bool:
+    """Owners whose objects may not share a name: not one, nor two components whose names
+    are one Kubernetes name."""
+    return first != second and (first is None or second is None
+                                or first.lower() != second.lower())
 
 
 def _owners(first: str | None, second: str | None, system_name: str) -> str:
@@ -55,7 +62,7 @@ def _shared_paths(files: Sequence[GeneratedFile], system_name: str) -> Iterator[
     seen: dict[str, GeneratedFile] = {}
     for file in files:
         first = seen.setdefault(file.path, file)
-        if first is not file and first.owner != file.owner:
+        if first is not file and _distinct(first.owner, file.owner):
             yield path_clash(first.owner, file.owner, system_name, file.path)
 
 
@@ -72,7 +79,7 @@ def _shared_objects(files: Sequence[GeneratedFile], system_name: str) -> Iterato
         for document in file.objects:
             key = _key(document)
             first = seen.setdefault(key, file)
-            if first.owner != file.owner and (key, file.owner) not in reported:
+            if _distinct(first.owner, file.owner) and (key, file.owner) not in reported:
                 reported.add((key, file.owner))
                 kind, _, name = key
                 yield Problem(f"{_owners(first.owner, file.owner, system_name)} both make the "

@@ -21,7 +21,6 @@ from scalesim.generate.documents import banner, to_yaml
 from scalesim.generate.naming import (
     HTTP_PORT,
     READY_PATH,
-    check_names,
     dns_label,
     go_duration,
     system_label,
@@ -111,7 +110,6 @@ def _labels(kind: Kind, tech: str | None) -> dict[str, str]:
 
 
 def compose_file(system: System, options: GenerateOptions) -> dict[str, Any]:
-    check_names(list(system.components))
     views = services(system)
     graph = _depends_on([(view.name, component) for view in views
                          for component, _, _ in view.downstreams])

@@ -25,7 +25,6 @@ from scalesim.generate.envoy import (
 )
 from scalesim.generate.naming import (
     NAME_LABEL,
-    check_names,
     dns_label,
     fqdn,
     istio_duration,
@@ -244,7 +243,6 @@ def has_virtual_service(system: System, name: str) -> bool:
 
 
 def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
-    check_names(list(system.components))
     comment = banner(system.name, "istio")
     files = []
     for name in system.components:

@@ -29,7 +29,7 @@ from scalesim.generate.autoscaling import (
 )
 from scalesim.generate.base import GeneratedFile, GenerateOptions
 from scalesim.generate.documents import banner, notes_text, yaml_file
-from scalesim.generate.naming import PROMETHEUS, check_names, dns_label, env_name, fqdn
+from scalesim.generate.naming import PROMETHEUS, dns_label, env_name, fqdn
 from scalesim.generate.tech import runs_as_deployment, tech_of
 from scalesim.generate.topology import consumed_queues
 from scalesim.spec.model import System
@@ -176,7 +176,6 @@ def keda_scaled(system: System, name: str) -> bool:
 
 
 def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
-    check_names(list(system.components))
     comment = banner(system.name, "keda")
     files = []
     for name in system.components:

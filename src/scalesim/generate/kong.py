@@ -15,7 +15,7 @@ from typing import Any
 from scalesim.generate.base import GeneratedFile, GenerateOptions
 from scalesim.generate.documents import banner, notes_text, yaml_file
 from scalesim.generate.kubernetes import kong_plugin_name
-from scalesim.generate.naming import check_names, dns_label
+from scalesim.generate.naming import dns_label
 from scalesim.spec.model import Kind, System
 from scalesim.spec.resilience import RateLimit
 
@@ -94,7 +94,6 @@ def plugin(system: System, name: str, limit: RateLimit, namespace: str) -> dict[
 
 
 def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
-    check_names(list(system.components))
     comment = banner(system.name, "kong")
     return [yaml_file(f"kong/{dns_label(name)}.yaml",
                       [plugin(system, name, component.rate_limit, options.namespace)],

@@ -12,7 +12,6 @@ from typing import Any
 from scalesim.generate.autoscaling import hpa, hpa_managed, uses_keda
 from scalesim.generate.base import GeneratedFile, GenerateOptions
 from scalesim.generate.brokers import broker_settings
-from scalesim.generate.collisions import path_clash
 from scalesim.generate.consistency import (
     CONSISTENCY_FILE,
     consistency_settings,
@@ -20,7 +19,6 @@ from scalesim.generate.consistency import (
     uses_lease,
 )
 from scalesim.generate.documents import banner, notes_text, plain_numbers, yaml_file
-from scalesim.generate.errors import GenerateError
 from scalesim.generate.keda import keda_scaled
 from scalesim.generate.naming import (
     BROKER_FILE,
@@ -29,7 +27,6 @@ from scalesim.generate.naming import (
     READY_PATH,
     SETTINGS_DIR,
     SETTINGS_FILE,
-    check_names,
     dns_label,
     env_name,
     labels,
@@ -95,7 +92,6 @@ class KubernetesBuilder:
     """Builds the objects of one system; `params` decides literal values or placeholders."""
 
     def __init__(self, system: System, options: GenerateOptions, params: Params) -> None:
-        check_names(list(system.components))
         self.system = system
         self.options = options
         self.params = params
@@ -306,7 +302,6 @@ NAMESPACE_FILE = "k8s/namespace.yaml"
 
 
 def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
-    _check_names(system)
     builder = KubernetesBuilder(system, options,
                                 Literal(options.namespace, system_label(system.name)))
     comment = banner(system.name, "k8s")
@@ -315,14 +310,3 @@ def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:
               for name in system.components]
     return files
 
-
-def _check_names(system: System) -> None:
-    """The names' problems, and with them a component whose file would be the Namespace's
-    (the collision check finds that only once every name is valid), so all come at once."""
-    try:
-        check_names(list(system.components))
-    except GenerateError as error:
-        clashes = [path_clash(None, name, system.name, NAMESPACE_FILE)
-                   for name in system.components
-                   if f"k8s/{name.lower()}.yaml" == NAMESPACE_FILE]
-        raise GenerateError([*error.located, *clashes]) from None

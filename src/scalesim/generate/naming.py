@@ -68,9 +68,9 @@ def release_name(name: str) -> str:
     return system_label(name)[:HELM_RELEASE_MAX].rstrip("-")
 
 
-def check_names(names: list[str]) -> None:
-    """All names valid and distinct once lower-cased (collect every problem, each placed
-    at the component that breaks the rule, the second of a pair)."""
+def name_problems(names: list[str]) -> list[Problem]:
+    """Every name that is no label once lower-cased, and every two that are one, each
+    placed at the component that breaks the rule (the second of a pair)."""
     problems: list[Problem] = []
     seen: dict[str, str] = {}
     for name in names:
@@ -84,8 +84,7 @@ def check_names(names: list[str]) -> None:
             problems.append(Problem(f"components '{seen[label]}' and '{name}' are the same "
                                     "Kubernetes name once lower-cased", place))
         seen[label] = name
-    if problems:
-        raise GenerateError(problems)
+    return problems
 
 
 def env_name(component: str, suffix: str) -> str:

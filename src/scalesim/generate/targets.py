@@ -13,7 +13,9 @@ from enum import StrEnum
 
 from scalesim.generate import argo, chaos, code, compose, guide, helm, istio, keda, kong, kubernetes
 from scalesim.generate.base import GeneratedFile, GenerateOptions
-from scalesim.generate.collisions import check_collisions
+from scalesim.generate.collisions import collision_problems, path_clash
+from scalesim.generate.errors import GenerateError, Problem
+from scalesim.generate.naming import label_problem, name_problems, system_label
 from scalesim.spec.model import System
 
 Renderer = Callable[[System, GenerateOptions], list[GeneratedFile]]
@@ -78,17 +80,42 @@ def empty_targets(targets: Target | Iterable[Target], paths: Iterable[str]) -> l
             if target in NEEDS and target.value not in written]
 
 
+def _system_name_problems(system: System) -> list[Problem]:
+    try:
+        system_label(system.name)
+    except GenerateError as error:
+        return error.located
+    return []
+
+
+def _namespace_clashes(system: System) -> list[Problem]:
+    """A component whose file would be the Namespace's (`namespace`): found here when a
+    name that is no label stops the objects, in which the collision check finds it, from
+    being made."""
+    return [path_clash(None, name, system.name, kubernetes.NAMESPACE_FILE)
+            for name in system.components
+            if f"k8s/{name.lower()}.yaml" == kubernetes.NAMESPACE_FILE]
+
+
 def render(system: System, targets: Target | Iterable[Target],
            options: GenerateOptions) -> list[GeneratedFile]:
     """Every file of the targets (each path once, in a stable order), then the deploy
     README. The objects of every target are made and checked whatever is chosen, so a name
-    two components share is refused however the targets are generated, one by one or all."""
+    two components share is refused however the targets are generated, one by one or all;
+    every problem with the names is listed at once (GenerateError)."""
     chosen = chosen_targets(targets)
     if Target.ISTIO in chosen:  # one place retries each call: the mesh's routes
         options = replace(options, mesh_retries=True)
-    made = {each: RENDERERS[each](system, options) for each in RENDERERS
-            if each in chosen or each in OBJECT_TARGETS}
-    check_collisions([file for each in OBJECT_TARGETS for file in made[each]], system.name)
+    problems = [*_system_name_problems(system), *name_problems(list(system.components))]
+    if any(label_problem(name.lower()) is not None for name in [system.name, *system.components]):
+        raise GenerateError([*problems, *_namespace_clashes(system)])  # no objects to check
+    made = {each: RENDERERS[each](system, options) for each in OBJECT_TARGETS}
+    problems += collision_problems([file for each in OBJECT_TARGETS for file in made[each]],
+                                   system.name)
+    if problems:
+        raise GenerateError(problems)
+    made.update({each: RENDERERS[each](system, options) for each in chosen
+                 if each not in made})
     files: dict[str, GeneratedFile] = {}
     for each in chosen:
         for file in made[each]:
