@@ -272,3 +272,12 @@ def test_the_readmes_helm_upgrade_sets_a_value_the_schema_takes(spec: str) -> No
     changed = _with_set(copy.deepcopy(values), setting)
     assert changed != values
     jsonschema.validate(changed, json.loads(chart["values.schema.json"]))
+
+
+def test_the_readmes_pip_install_names_a_generated_requirements_file() -> None:
+    """The services' folders are code/<c> as the spec writes the name: code/Api, where the
+    README named api/requirements.txt."""
+    files = render(load_spec_text(CASED), Target.ALL, OPTIONS)
+    readme = next(f.content for f in files if f.path == "README.md")
+    [path] = re.findall(r"^cd code && .* -r (\S+)$", readme, re.MULTILINE)
+    assert f"code/{path}" in {f.path for f in files}

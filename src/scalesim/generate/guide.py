@@ -56,6 +56,7 @@ def readme(system: System, options: GenerateOptions) -> GeneratedFile:
         release_max=HELM_RELEASE_MAX,
         description=system.description, options=options, python=PYTHON, port=HTTP_PORT,
         compose_file=COMPOSE_FILE, entries=_entries(system),
+        first_service=next(iter(components)),  # code/<c>/: as the spec writes the name
         stand_ins=[name for name, c in components.items() if c.kind is not Kind.SERVICE
                    and c.kind is not Kind.GATEWAY],
         images=[dns_label(name) for name, c in components.items() if runs_as_deployment(c)],
