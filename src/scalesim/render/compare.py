@@ -321,7 +321,6 @@ def print_comparison(a: dict[str, Any], b: dict[str, Any], labels: tuple[str, st
     """The verdict, its reasons and every number that differs, for the terminal."""
     console = console or Console()
     judged = verdict(a, b, labels)
-    runs = {a.get("replications", 1), b.get("replications", 1)}
     for caution in cautions(a, b):
         console.print(Text(f"warning: {caution}", style="yellow"))
     console.print(Text(judged.summary, style="bold green" if judged.better else "bold"))
@@ -337,10 +336,7 @@ def print_comparison(a: dict[str, Any], b: dict[str, Any], labels: tuple[str, st
         unsure = " (no CI)" if replicated and not d.has_intervals else ""
         rows.append([d.scope, d.metric, shown(d.metric, d.a), shown(d.metric, d.b),
                      _change(d), Text(d.verdict + unsure, style=style)])
-    noise = ("one replication each: a difference of a few per cent can be chance; -r 5 "
-             "gives intervals, and numbers whose intervals overlap count as the same"
-             if runs == {1} else "numbers whose 95 % intervals overlap count as the same, "
-             "disjoint ones differ; a row marked no CI has none and differs by 1 % or more")
+    noise = noise_text(a, b)
     if rows:
         console.print(fitted(f"What differs ({noise})", [
             Column("scope", right=False), Column("metric", right=False), Column(labels[0]),
@@ -353,6 +349,16 @@ def print_comparison(a: dict[str, Any], b: dict[str, Any], labels: tuple[str, st
     if noisy:
         console.print(f"Within noise (95 % intervals overlap): {'; '.join(noisy)}.",
                       highlight=False)
+
+
+def noise_text(a: dict[str, Any], b: dict[str, Any]) -> str:
+    """How the rows are judged: by their 95 % intervals where both runs have them, else by a
+    change of 1 % or more."""
+    if a.get("replications", 1) == 1 and b.get("replications", 1) == 1:
+        return ("one replication each: a difference of a few per cent can be chance; -r 5 "
+                "gives intervals, and numbers whose intervals overlap count as the same")
+    return ("numbers whose 95 % intervals overlap count as the same, disjoint ones differ; "
+            "a row marked no CI has none and differs by 1 % or more")
 
 
 def _change(d: Delta) -> str:
@@ -408,6 +414,8 @@ def render_compare(a: dict[str, Any], b: dict[str, Any], systems: tuple[System |
     return render_page("compare.html.j2", a=a, b=b, labels=labels, deltas=deltas(a, b),
                        shown=shown,
                        crn=a["seed"] == b["seed"], cautions=cautions(a, b),
+                       noise=noise_text(a, b), replicated="ci95" in a and "ci95" in b,
+                       deciding=", ".join(label for _, label in DECIDING),
                        charts=overlaid(a, b, labels),
                        diagrams=diagrams, verdict=verdict(a, b, labels))
 

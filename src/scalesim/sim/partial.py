@@ -26,8 +26,11 @@ from scalesim.sim.plan import Workload as PlanWorkload
 from scalesim.sim.timeseries import Table, tables
 
 Sample = tuple[float, int, int, list[list[object]]]  # latency, sequence, cause, spans
-# A replication's latencies, each of which `ci95` gives an interval for.
-SUMMARY_METRICS = ("mean", "p50", "p90", "p95", "p99", "p999")
+SUMMARY_METRICS = ("mean", "p50", "p90", "p95", "p99", "p999")  # a replication's latencies
+# Those `ci95` gives intervals of. Not the p999: a few runs hold too few values past it to
+# bound it above (the interval's top would be the slowest latency measured, which fell short
+# of the exact p999 in 11 of 11 experiments of 3 runs of 20 s at ρ = 0.8).
+CI_METRICS = ("mean", "p50", "p90", "p95", "p99")
 
 
 @dataclass

@@ -17,7 +17,7 @@ from scalesim.sim.control import results as control
 from scalesim.sim.data.report import data_results
 from scalesim.sim.mechanisms.circuit_breaker import STATE_NAMES
 from scalesim.sim.metrics import PERCENTILES, Histogram, combined
-from scalesim.sim.partial import SUMMARY_METRICS, Partial, Sample, pooled_latency
+from scalesim.sim.partial import CI_METRICS, Partial, Sample, pooled_latency
 from scalesim.sim.plan import CAUSE_NAMES, OK
 from scalesim.sim.rounded import clean, latency_summary
 from scalesim.sim.stats import ci95, possible, quantile_ci95
@@ -255,7 +255,7 @@ def _ci95(partial: Partial, pooled: Histogram) -> dict[str, Any]:
     hists = [run.latency for run in runs]
     latency = {key: interval(ci95([run.latency_ms[key] for run in runs])) if key == "mean"
                else interval(quantile_ci95(pooled, hists, PERCENTILES[key]), scale=1e3)
-               for key in SUMMARY_METRICS}
+               for key in CI_METRICS}
     return {"latency_ms": latency,
             "throughput_rps": interval(ci95([run.throughput_rps for run in runs])),
             "goodput_rps": interval(ci95([run.goodput_rps for run in runs])),
