@@ -37,8 +37,9 @@ from scalesim.diagnosis.context import (
     own_work_s,
 )
 from scalesim.diagnosis.finding import Finding, Fix, Limit, duration, share
+from scalesim.sim.metrics import PERCENTILES
 from scalesim.spec import bounds
-from scalesim.spec.model import Call, ParallelStep, System, plain_steps
+from scalesim.spec.model import Call, ParallelStep, System, Workload, plain_steps
 
 SHARE_OF_TARGET = 0.5  # a callee slower than this share of the target, and of its caller's
 # time at the percentile, is on the slow path
@@ -63,27 +64,30 @@ def missed_slos(run: Run) -> Iterator[Finding]:
         if check["met"] or check["name"] == "error_rate" or check["actual_ms"] is None:
             continue
         scope, name = check["scope"], check["name"]
-        entry = _entry(run, scope, name)
-        if entry is None:
-            continue
         target = check["target_ms"]
+        workload = _workload(run, scope, name, target)
+        if workload is None:
+            continue
+        entry = ".".join(run.system.resolve(workload.to))
         path = _slow_path(run, entry, name, target)
         # The entry's own percentile is over all its visits (other workloads', requests that
-        # failed after it answered): the path starts at the scope's, the figure that missed.
-        shown = [(entry, check["actual_ms"]), *path[1:]]
-        steps = [f"{entry} {duration(check['actual_ms'] / 1e3)}",
+        # failed after it answered): the path starts at its workload's, over its requests.
+        at_entry = run.result["workloads"][workload.name]["latency_ms"].get(name) or 0.0
+        shown = [(entry, at_entry), *path[1:]]
+        steps = [f"{entry} {duration(at_entry / 1e3)}",
                  *(_step(run, name, ref, ms) for ref, ms in shown[1:])]
         last, last_ms = shown[-1]
         component = last.split(".", 1)[0]
         own = own_work_s(run.system, last)
-        evidence = [f"{name} along the slowest path ({_whose(scope)} entry, then each call "
-                    "over its calls): " + " → ".join(steps),
+        evidence = [f"{name} along the slowest path ({_whose(scope, workload.name)} entry, "
+                    "then each call over its calls): " + " → ".join(steps),
                     f"{last}'s own work takes {duration(own)} on average",
                     *(f"fault: {fault_text(f, run.end_s)}" for f in run.faults_on(component))]
         remedy = _remedy(run, check, path, evidence)
         # A callee's own percentile is over its calls, not the requests (some skip it, or
         # get a quick fallback): it can exceed the request's, so it is named as such.
-        whose = f"{name} of its calls " if len(path) > 1 and remedy.where == last else ""
+        whose = f"{name} of its calls " if len(path) > 1 and remedy.where == last else \
+            f"{name} of {workload.name} " if scope != workload.name else ""
         yield Finding(
             "slo", "problem", scope,
             f"{scope}: {name} {duration(check['actual_ms'] / 1e3)} misses the SLO of "
@@ -94,10 +98,10 @@ def missed_slos(run: Run) -> Iterator[Finding]:
              **remedy.numbers})
 
 
-def _whose(scope: str) -> str:
-    """Whose requests an SLO check measures, for the evidence."""
-    return "all requests, at the slowest workload's" if scope == "all" \
-        else f"the requests of {scope}, at its"
+def _whose(scope: str, workload: str) -> str:
+    """Whose requests the path follows, for the evidence."""
+    return f"the requests of {workload}, most of all requests over the target, at its" \
+        if scope == "all" else f"the requests of {workload}, at its"
 
 
 def _step(run: Run, name: str, ref: str, ms: float) -> str:
@@ -287,13 +291,27 @@ def _percentile_s(found: Estimate, check: dict[str, Any]) -> float:
     return found.latency_s(name)
 
 
-def _entry(run: Run, scope: str, name: str) -> str | None:
-    """The entry operation of the workload in scope ('all': the slowest workload)."""
+def _workload(run: Run, scope: str, name: str, target: float) -> Workload | None:
+    """The workload in scope, or for 'all' the one that sends the most requests over the
+    target (`_over`): the one whose tail sets the percentile of all requests, which the
+    slowest workload need not (0.5 % of requests, all slow, set no p99)."""
     workloads = {w.name: w for w in run.system.workloads}
-    if scope not in workloads:
-        measured = run.result["workloads"]
-        scope = max(measured, key=lambda w: measured[w]["latency_ms"].get(name) or 0.0)
-    return ".".join(run.system.resolve(workloads[scope].to)) if scope in workloads else None
+    if scope in workloads:
+        return workloads[scope]
+    measured = run.result["workloads"]
+    found = max((w for w in measured if w in workloads), default=None,
+                key=lambda w: (_over(measured[w], target),
+                               measured[w]["latency_ms"].get(name) or 0.0))
+    return workloads[found] if scope == "all" and found is not None else None
+
+
+def _over(measured: dict[str, Any], target: float) -> float:
+    """Requests of a workload over `target` ms, at most: its requests × the share past the
+    highest of its percentiles within the target (all, when its p50 is past it)."""
+    latency = measured["latency_ms"]
+    within = [q for key, q in PERCENTILES.items()
+              if latency.get(key) is not None and latency[key] <= target]
+    return float(measured["requests"]["total"]) * (1.0 - max(within, default=0.0))
 
 
 def _slow_path(run: Run, entry: str, name: str, target: float) -> list[tuple[str, float]]:

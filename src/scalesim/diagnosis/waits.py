@@ -116,7 +116,8 @@ class Timeout:
     read: str  # what `cut` was read from: MEASURED or PHASED
     cut_requests: float  # the share of the sizing SLO's requests that make those calls
     fallback: bool
-    errors_ok: bool  # the error-rate SLO still holds with the cut-off calls failing
+    errors_ok: bool  # the error-rate SLO, if any, still holds with the cut calls failing
+    error_slo: bool  # the scope has an error-rate SLO
 
     @property
     def ms(self) -> int:
@@ -143,7 +144,9 @@ class Timeout:
             return sized + ", which its fallback answers"
         requests = f" ({share(self.cut_requests)} of the requests)"
         if self.errors_ok:
-            return sized + f", which fail{requests}: the error-rate SLO still holds with them"
+            return sized + f", which fail{requests}: " + (
+                "the error-rate SLO still holds with them" if self.error_slo else
+                "no error-rate SLO limits them; a fallback on the call would answer them")
         return sized + (f", which would fail without a fallback{requests}, past the "
                         f"error-rate SLO: with it a fallback answers them (here a {FALLBACK_MS} "
                         "ms answer, counted degraded: what it answers is the application's "
@@ -179,7 +182,8 @@ def propose(run: Run, check: dict[str, Any], caller: str, callee: str
     scope = bound.check["scope"]
     cut_requests = min(1.0, cut * _per_request(run, scope, caller, call))
     return Timeout(f"{caller}→{callee}", where, bound, cut, read, cut_requests, fallback,
-                   fallback or _errors_hold(run, scope, cut_requests))
+                   fallback or _errors_hold(run, scope, cut_requests),
+                   run.error_check(scope) is not None)
 
 
 def _budget(run: Run, check: dict[str, Any], caller: str, callee: str,
