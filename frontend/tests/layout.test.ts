@@ -11,6 +11,7 @@ import { parse } from "../src/model/yamlDoc";
 const fixture = (name: string) => buildGraph(parse(readFileSync(join(__dirname, "fixtures", `${name}.yaml`), "utf8")).data);
 const shop = fixture("e-commerce");
 const bank = fixture("banking-transfer");
+const feed = fixture("social-feed");
 
 function chain(length: number): Graph {
   const ids = Array.from({ length }, (_, i) => `s${i}`);
@@ -43,8 +44,9 @@ describe("layout direction", () => {
 
   it("turns over only for a fit clearly larger than the current one", () => {
     for (const [w, h] of [[560, 700], [950, 700], [1600, 500], [400, 900]]) {
+      // with the room between rows its labels need, taken as one line and badges each
       const across = fitScale(autoLayout(shop, {}, "LR"), w, h);
-      const down = fitScale(autoLayout(shop, {}, "TB"), w, h);
+      const down = fitScale(autoLayout(shop, {}, "TB", undefined, {}), w, h);
       expect(bestDirection(shop, w, h, "LR")).toBe(down > 1.15 * across ? "TB" : "LR");
       expect(bestDirection(shop, w, h, "TB")).toBe(across > 1.15 * down ? "LR" : "TB");
     }
@@ -151,16 +153,22 @@ describe("rows under a stack of labels", () => {
     expect(top).toBeGreaterThanOrEqual(placed.transfer.y + NODE_H + 4);
     expect(bottom).toBeLessThanOrEqual(placed.ledger.y - 4);
     const added = placed.ledger.y - before.ledger.y;
-    expect(labelRoom(bank, "TB", heights)).toBe(added);
     for (const id of ["workload:transfers", "gateway", "transfer"]) expect(placed[id]).toEqual(before[id]);  // rows above: as they were
-    for (const id of ["fraud", "partner-bank", "notifications"]) expect(placed[id].y - before[id].y).toBe(added);
+    for (const id of ["fraud", "partner-bank"]) expect(placed[id].y - before[id].y).toBe(added);
+    // the row under transfer-events also makes room for its labels (taken as one line and badges)
+    expect(placed.notifications.y - before.notifications.y).toBe(labelRoom(bank, "TB", heights));
   });
 
-  it("only there: no other row, design or direction moves, nor a node the user placed", () => {
-    const placed = autoLayout(bank, {}, "TB", undefined, heights);
-    expect(placed.gateway.y - placed["workload:transfers"].y).toBe(placed.transfer.y - placed.gateway.y);
-    expect(autoLayout(shop, {}, "TB", undefined, {})).toEqual(autoLayout(shop, {}, "TB"));
-    expect(labelRoom(shop, "TB", {})).toBe(0);
+  it("only where a label needs it: no other row, direction or node the user placed moves", () => {
+    const before = autoLayout(chain(3), {}, "TB");
+    expect(autoLayout(chain(3), {}, "TB", undefined, { e0: 17, e1: 30 })).toEqual(before);  // 60 px hold them
+    const tall = autoLayout(chain(3), {}, "TB", undefined, { e0: 56, e1: 30 });
+    expect(tall.s0).toEqual(before.s0);
+    const added = tall.s1.y - before.s1.y;
+    expect(added).toBeGreaterThan(0);
+    expect(tall.s1.y - tall.s0.y - NODE_H).toBeGreaterThanOrEqual(56 + 2 * 12);  // clear of both rows
+    expect(tall.s2.y - before.s2.y).toBe(added);
+    expect(labelRoom(chain(3), "TB", { e0: 56, e1: 30 })).toBe(added);
     expect(autoLayout(bank, {}, "LR", undefined, heights)).toEqual(autoLayout(bank, {}, "LR"));
     expect(labelRoom(bank, "LR", heights)).toBe(0);
     expect(autoLayout(bank, { ledger: { x: 1, y: 2 } }, "TB", undefined, heights).ledger).toEqual({ x: 1, y: 2 });
@@ -207,6 +215,34 @@ describe("the replay's view", () => {
     const wide = readableView({ ...drawn, width: 1430 }, paneW, paneH, 0.15, READABLE_ZOOM)!;
     expect(wide.cut).toBe(true);
     expect(drawn.x * wide.zoom + wide.x).toBe(20);
+  });
+
+  // The labels' heights as the replay measures them (one line 17 px; with badges 30, 43 or 56).
+  const measured = (graph: Graph, tall: Record<string, number>) => {
+    expect(Object.keys(tall).filter((id) => !graph.edges.some((e) => e.id === id))).toEqual([]);
+    return Object.fromEntries(graph.edges.map((e) => [e.id, tall[e.id] ?? 30]));
+  };
+
+  it.each([
+    // the stack execute → debit, refund, settle; transfer-events' consumer of three lines
+    ["banking-transfer", bank, 9, measured(bank, { "workloads[0]": 17,
+      "components.transfer.operations.execute.calls.1.saga.steps.0": 43,
+      "components.transfer.operations.execute.calls.1.saga.steps.0.compensate": 56,
+      "components.transfer.operations.execute.calls.1.saga.steps.1": 43,
+      "components.transfer.operations.execute.calls.1.saga.steps.2": 56,
+      "components.transfer-events.consumers[0]": 43 })],
+    // six ranks, from the readers to timeline-db
+    ["social-feed", feed, 11, measured(feed, { "workloads[0]": 17, "workloads[1]": 17,
+      "components.feed.operations.read.calls.1.parallel.calls.0": 43,
+      "components.feed.operations.read.calls.1.parallel.calls.1": 43,
+      "components.timelines.backend": 17, "components.fanout-worker.operations.push.calls.0": 17 })],
+  ])("shows %s whole at the readable zoom in the 1280 px replay pane", (_, graph, count, heights) => {
+    expect(graph.nodes).toHaveLength(count);
+    expect(bestDirection(graph, stepped(paneW), stepped(paneH))).toBe("TB");
+    const drawn = bounds(autoLayout(graph, {}, "TB", undefined, heights));
+    const view = readableView(drawn, paneW, paneH, 0.15, READABLE_ZOOM)!;
+    expect(view.zoom).toBe(READABLE_ZOOM);
+    expect(view.cut).toBe(false);  // with 110 px between rows, social-feed was 1,018 px tall: 764 at 0.75
   });
 
   it("shows a drawing too tall for the pane from its top", () => {

@@ -343,12 +343,15 @@ def test_queue_traffic_replay_in_chromium(server: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("template", ["work-queue", "e-commerce"])
+@pytest.mark.parametrize("template", ["work-queue", "e-commerce", "banking-transfer",
+                                      "social-feed"])
 def test_a_design_replays_whole_at_1280_in_chromium(server: str, template: str) -> None:
     """In a 1280 × 800 window the replay's canvas shows a design whole at a readable zoom,
     laid top to bottom: a chain of four (work-queue), whose last node stood off the right
-    edge of a 480 px tall pane, and e-commerce's 13 nodes, whose rank of six stood off the
-    right edge of the 900 px wide pane ("drag the canvas to see the rest")."""
+    edge of a 480 px tall pane, e-commerce's 13 nodes, whose rank of six stood off the
+    right edge of the 900 px wide pane ("drag the canvas to see the rest"), and the six
+    ranks of social-feed and banking-transfer's rows under its stack of labels, whose
+    bottom row stood under the pane's bottom edge (110 px between rows)."""
     expect = pytest.importorskip("playwright.sync_api").expect
     with replayed(server, template) as page:
         page.set_viewport_size({"width": 1280, "height": 800})
@@ -367,6 +370,9 @@ def test_a_design_replays_whole_at_1280_in_chromium(server: str, template: str) 
         # the rank's nodes closer together, a fan-out's labels still clear of one another
         labels = [label.bounding_box() for label in canvas.locator(".edge-label").all()]
         assert not any(overlap(a, b) for i, a in enumerate(labels) for b in labels[i + 1:])
+        # rows only as far apart as their labels need, which stay clear of the nodes
+        nodes = [node.bounding_box() for node in canvas.locator(".react-flow__node").all()]
+        assert not any(overlap(label, node) for label in labels for node in nodes)
         slider = page.get_by_test_id("replay-slider").bounding_box()
         assert slider and slider["y"] + slider["height"] <= 800  # the slider still in view
         shot(page, f"23-{template}-replay-1280")

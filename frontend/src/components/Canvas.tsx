@@ -18,19 +18,19 @@ export interface EdgeOverlay { width?: number; colour?: string; badges: string[]
 export interface Overlay { nodes: Record<string, NodeOverlay>; edges: Record<string, EdgeOverlay> }
 
 type NodeData = { model: NodeModel; marks?: Marks; overlay?: NodeOverlay; direction: Direction };
-/** onMeasure: given to a label stacked with others (calls joining the same two nodes), to
- * report its height, which the stack is laid out by. */
+/** onMeasure: reports the label's height, which the stack it is in (calls joining the same
+ * two nodes) and the room between rows are laid out by. */
 type EdgeData = {
   model: EdgeModel; marks?: Marks; overlay?: EdgeOverlay; labelAt: number; labelShift: number;
-  onMeasure?: (id: string, height: number) => void;
+  onMeasure: (id: string, height: number) => void;
 };
 
-/** Reports the height of a stacked label (in the canvas's own pixels, whatever the zoom)
+/** Reports the height of a label (in the canvas's own pixels, whatever the zoom)
  * whenever it changes: a badge added by the replay can wrap it onto another line. */
-function useLabelHeight(label: RefObject<HTMLDivElement | null>, id: string, onMeasure?: (id: string, height: number) => void) {
+function useLabelHeight(label: RefObject<HTMLDivElement | null>, id: string, onMeasure: (id: string, height: number) => void) {
   useLayoutEffect(() => {
     const el = label.current;
-    if (!el || !onMeasure) return;
+    if (!el) return;
     const report = () => onMeasure(id, el.offsetHeight);
     report();
     const observer = new ResizeObserver(report);
@@ -110,8 +110,8 @@ const FIT = { padding: 0.15, maxZoom: FIT_MAX_ZOOM, duration: 200 };
 
 /** Fit the view again when nodes or calls come or go (a template opened, a component added,
  * a call deleted: the automatic layout moves), the drawing turns over, the rows move apart
- * or together for a stack of labels (labelRoom), or the pane changes size by a step (a side
- * pane shown or hidden). `readable`: never below READABLE_ZOOM (the
+ * or together for the labels between them (labelRoom), or the pane changes size by a step
+ * (a side pane shown or hidden). `readable`: never below READABLE_ZOOM (the
  * replay, whose numbers must be read), a drawing larger than that showing from its start;
  * `onCut` hears whether part of the drawing is then out of view. */
 function FitOnChange({ ids, pane, readable, onCut }: {
@@ -187,7 +187,7 @@ export function Canvas({ graph, layout, selection, nodeMarks, edgeMarks, overlay
   const pane = useRef<HTMLDivElement>(null);
   const size = usePaneSize(pane);
   const direction = useDirection(graph, size, Object.keys(layout).length > 0);
-  const [heights, setHeights] = useState<Record<string, number>>({});  // stacked labels'
+  const [heights, setHeights] = useState<Record<string, number>>({});  // labels'
   const measured = useCallback((id: string, height: number) =>
     setHeights((old) => (old[id] === height ? old : { ...old, [id]: height })), []);
   const positions = useMemo(() => autoLayout(graph, layout, direction, undefined, heights), [graph, layout, direction, heights]);
@@ -206,7 +206,7 @@ export function Canvas({ graph, layout, selection, nodeMarks, edgeMarks, overlay
       return {
         id: model.id, source: model.source, target: model.target, type: "call",
         data: { model, marks: edgeMarks?.[model.id], overlay: overlay?.edges[model.id],
-          labelAt, labelShift: shifts[joint.indexOf(model.id)], onMeasure: joint.length > 1 ? measured : undefined },
+          labelAt, labelShift: shifts[joint.indexOf(model.id)], onMeasure: measured },
         markerEnd: { type: MarkerType.ArrowClosed, width: 14, height: 14, markerUnits: "userSpaceOnUse" },
         selected: selection?.type === "edge" && selection.id === model.id,
       };

@@ -11,13 +11,16 @@ export const NODE_H = 78;
 export type Direction = "LR" | "TB";
 
 /** Room between ranks: left to right it holds an edge's label (up to 165 px wide) between
- * the columns; top to bottom the label sits between rows, so less is needed. Top to bottom
- * the labels of a fan-out stand side by side by their callees, 78.4 % of the way across
- * (labelShare, 70 % along the curve): 32 px between nodes puts them 166 px apart, clear of
- * each other, and no further, so that a wide rank (e-commerce's six) still fits the pane. */
+ * the columns. Top to bottom the label sits between rows: 60 px hold a label of one line
+ * anywhere along its call, and the rows under taller labels move down as far as those need
+ * (autoLayout's labelHeights), so that a design of six ranks (social-feed) fits the replay.
+ * Top to bottom the labels of a fan-out stand side by side by their callees, 78.4 % of the
+ * way across (labelShare, 70 % along the curve): 32 px between nodes puts them 166 px
+ * apart, clear of each other, and no further, so that a wide rank (e-commerce's six) still
+ * fits the pane. */
 const SPACING: Record<Direction, { nodesep: number; ranksep: number }> = {
   LR: { nodesep: 40, ranksep: 200 },
-  TB: { nodesep: 32, ranksep: 110 },
+  TB: { nodesep: 32, ranksep: 60 },
 };
 
 /** The most a fit zooms in: a small system is drawn at this zoom, not blown up to the pane. */
@@ -81,8 +84,9 @@ function dagreLayout(graph: Graph, direction: Direction, ranksep: number): Posit
 }
 
 /** Where each node goes: where the user placed it (`fixed`), else where dagre lays it out,
- * top to bottom with the rows under a stack of labels moved down as far as the stack needs
- * (`labelHeights`: the stacked labels' heights by call id, as `labelRoom`).
+ * top to bottom with the rows under a label, or a stack of labels, moved down as far as it
+ * needs (`labelHeights`: the labels' heights by call id, STACKED_LABEL for one not given, as
+ * `labelRoom`; without them, no room is added).
  * `ranksep`: room between ranks, when the edges carry no labels (the gallery's drawings). */
 export function autoLayout(graph: Graph, fixed: Positions = {}, direction: Direction = "LR",
   ranksep = SPACING[direction].ranksep, labelHeights?: Record<string, number>): Positions {
@@ -103,27 +107,27 @@ export function autoLayout(graph: Graph, fixed: Positions = {}, direction: Direc
 const ROOM_STEP = 20;
 
 /** The extra room each row of the automatic top-to-bottom layout `laid` gets above it (by
- * its top), so that each stack of labels (several calls between the same two nodes) stands
- * clear of its caller's row and its callee's: the most its stacks need over the gap. */
+ * its top), so that each label, or stack of labels (several calls between the same two
+ * nodes), stands clear of its caller's row and its callee's: the most they need over the gap. */
 function rowRoom(graph: Graph, laid: Positions, heights: Record<string, number>): Map<number, number> {
   const room = new Map<number, number>();
   const places = labelPlaces(graph, "TB");
   for (const edge of graph.edges) {
     const place = places[edge.id];
-    if (place.joint.length < 2 || place.joint[0] !== edge.id) continue;  // each stack once
+    if (place.joint[0] !== edge.id) continue;  // each stack once
     const caller = laid[edge.source];
     const callee = laid[edge.target];
     if (!caller || !callee || callee.y <= caller.y) continue;
-    const needed = stackGap(place.joint.map((call) => heights[call] ?? STACKED_LABEL), place.share);
+    const needed = labelGap(place.joint.map((call) => heights[call] ?? STACKED_LABEL), place.share);
     const missing = Math.ceil((needed - (callee.y - caller.y - NODE_H)) / ROOM_STEP) * ROOM_STEP;
     if (missing > 0) room.set(callee.y, Math.max(room.get(callee.y) ?? 0, missing));
   }
   return room;
 }
 
-/** The room the automatic layout adds between rows for stacks of labels of `heights` (0
- * left to right, where the stacks stand between columns): when it changes, the drawing is
- * fitted again. */
+/** The room the automatic layout adds between rows for labels of `heights` (0 left to
+ * right, where the labels stand between columns): when it changes, the drawing is fitted
+ * again. */
 export function labelRoom(graph: Graph, direction: Direction, heights: Record<string, number>): number {
   if (direction !== "TB") return 0;
   return [...rowRoom(graph, dagreLayout(graph, direction, SPACING[direction].ranksep), heights).values()]
@@ -150,8 +154,8 @@ export function bestDirection(graph: Graph, width: number, height: number,
   current: Direction = "LR"): Direction {
   if (width <= 0 || height <= 0 || graph.nodes.length < 2) return current;
   const other: Direction = current === "LR" ? "TB" : "LR";
-  const now = fitScale(autoLayout(graph, {}, current), width, height);
-  const turned = fitScale(autoLayout(graph, {}, other), width, height);
+  const now = fitScale(autoLayout(graph, {}, current, undefined, {}), width, height);
+  const turned = fitScale(autoLayout(graph, {}, other, undefined, {}), width, height);
   return turned > TURN_OVER * now ? other : current;
 }
 
@@ -213,7 +217,7 @@ export function labelPlaces(graph: Graph, direction: Direction): Record<string, 
 }
 
 /** The height a call's label is taken to have until the canvas has measured it (one line
- * with its badges). */
+ * with its badges), and by the choice of a direction (bestDirection). */
 export const STACKED_LABEL = 30;
 
 /** Room left between labels stacked one under another. */
@@ -238,7 +242,7 @@ export function labelOffsets(heights: number[], share: number): number[] {
   return centres.map((centre) => centre - anchor);
 }
 
-/** Room kept between a stack of labels and the rows above and below it (the caller's
+/** Room kept between a label (or a stack) and the rows above and below it (the caller's
  * handle, the callee's arrowhead). */
 const STACK_CLEARANCE = 12;
 
@@ -250,10 +254,9 @@ function depthAt(t: number): number {
   return pointOnCurve(path, t)?.y ?? t;
 }
 
-/** The gap between two rows (top to bottom) that a stack of labels of `heights`, placed at
- * `share` of the way (labelOffsets), needs to stand clear of both; 0 for a lone label. */
-function stackGap(heights: number[], share: number): number {
-  if (heights.length < 2) return 0;
+/** The gap between two rows (top to bottom) that a label, or a stack of labels, of
+ * `heights`, placed at `share` of the way (labelOffsets), needs to stand clear of both. */
+function labelGap(heights: number[], share: number): number {
   const offsets = labelOffsets(heights, share);
   const above = heights[0] / 2 - offsets[0];  // from the stack's top to its point
   const below = offsets[offsets.length - 1] + heights[heights.length - 1] / 2;
