@@ -44,3 +44,16 @@ def test_a_crash_gives_back_the_worker_its_visit_in_service_held() -> None:
     assert api["busiest_replica"]["replica"] == 0
     assert api["busiest_replica"]["utilization"] == pytest.approx(
         RATE / 2 * 3 * WORK_S * (15.011 - 1.0) / WINDOW_S, abs=2 * 3 * WORK_S / WINDOW_S)
+
+
+def test_least_requests_takes_ties_in_turn() -> None:
+    # Evenly spaced requests of 4 ms, 10 ms apart: each finds every replica idle. NGINX's
+    # least_conn and HAProxy's leastconn take such ties round robin, so each replica gets
+    # every other request (20 % busy); ties to the lowest index gave api[0] all of them.
+    api = {"replicas": 2, "workers": 1, "balancer": "least_requests",
+           "operations": {"get": {"work": f"{WORK_S * 1e3:g}ms"}}}
+    workloads = [{"name": "w", "to": "api.get", "rate": f"{RATE:g}/s", "arrivals": "constant"}]
+    measured = run({"api": api}, workloads, duration=f"{WINDOW_S:g}s",
+                   warmup="1s")["components"]["api"]
+    assert measured["busiest_replica"]["utilization"] == pytest.approx(
+        RATE / 2 * WORK_S, abs=WORK_S / WINDOW_S)

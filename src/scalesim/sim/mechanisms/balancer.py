@@ -114,18 +114,27 @@ class Random(Balancer):
 
 
 class LeastRequests(Balancer):
-    """Fewest requests in the replica (in service + waiting); ties go to the lowest index.
-    A full scan: exact, and cheap for the replica counts one caller sees."""
+    """Fewest requests in the replica (in service + waiting), ties taken in turn: each pick
+    scans from the replica after the last pick's starting one, as NGINX's least_conn and
+    HAProxy's leastconn go round robin among the equally loaded (ties to the lowest index
+    sent every request of a steady, lightly loaded stream to replica 0). A full scan: exact,
+    and cheap for the replica counts one caller sees."""
 
-    __slots__ = ("replicas",)
+    __slots__ = ("next", "replicas")
 
     def __init__(self, replicas: list[Replica]) -> None:
         self.replicas = replicas
+        self.next = 0  # where the next scan starts
 
     def pick(self, key: int) -> int:
         replicas = self.replicas  # a list, not any sequence: compiled, indexing it is direct
-        best, best_load = 0, load(replicas[0])
-        for index in range(1, len(replicas)):
+        n = len(replicas)
+        start = self.next
+        self.next = start + 1 if start + 1 < n else 0
+        best, best_load = start, load(replicas[start])
+        index = start
+        for _ in range(1, n):
+            index = index + 1 if index + 1 < n else 0
             here = load(replicas[index])
             if here < best_load:
                 best, best_load = index, here
@@ -133,11 +142,20 @@ class LeastRequests(Balancer):
 
     def update(self, replicas: list[Replica]) -> None:
         self.replicas = replicas
+        if self.next >= len(replicas):
+            self.next = 0
 
     def repick(self, replicas: list[Replica], key: int, avoid: int) -> int:
-        """The least loaded eligible one."""
+        """The least loaded eligible one, ties taken in turn as `pick` takes them."""
+        positions = eligible_positions(replicas, avoid)
+        if not positions:
+            return -1
+        start = self.next
+        self.next = start + 1 if start + 1 < len(replicas) else 0
+        first = next((i for i, at in enumerate(positions) if at >= start), 0)
         best, best_load = -1, 0
-        for at in eligible_positions(replicas, avoid):
+        for i in range(len(positions)):
+            at = positions[(first + i) % len(positions)]
             here = load(replicas[at])
             if best < 0 or here < best_load:
                 best, best_load = at, here
