@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.diagnosis.advice import SLOW_REPLICA, SLOW_RETRY, load, one, run
+from tests.diagnosis.advice import HEAD, SLOW_REPLICA, SLOW_RETRY, load, one, run
 from typer.testing import CliRunner
 
 from scalesim.cli import app
@@ -180,3 +180,26 @@ def test_plain_simulate_gives_the_autoscale_fix_that_out_gives(tmp_path: Path) -
     app_fix = one(result["diagnosis"], "saturated", "app")["fix"]
     assert app_fix["set"] == ["components.app.autoscale.min=5",
                               "components.app.autoscale.max=5"]
+
+
+BACKLOGGED = HEAD + """components:
+  api:
+    replicas: 3
+    workers: 1
+    operations:
+      get: {work: 6ms}
+workloads:
+  - {name: w, to: api.get, rate: 150/s, arrivals: constant}
+faults:
+  - {target: "api[1]", at: 0s, latency: x5}
+simulation: {duration: 20s, warmup: 1s, seed: 1}
+"""
+
+
+def test_a_slowed_replica_is_offered_what_it_was_sent_not_what_it_finished() -> None:
+    # Round robin sends api[1] 50/s of 30 ms visits: 1.5 erlangs for its one worker, which
+    # finishes only 33/s while its queue grows; the evidence counted finished visits
+    # (133/s over 3 replicas: "44/s offered it 1.33 erlangs").
+    _, found = run(load(BACKLOGGED))
+    api = one(found, "saturated", "api")
+    assert any("its 50/s offered it 1.5 erlangs for 1 worker," in e for e in api["evidence"])

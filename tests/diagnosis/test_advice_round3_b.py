@@ -76,6 +76,23 @@ def test_a_compensation_failing_without_a_retry_gets_the_retry_that_unsticks_the
     assert findings(found, "saga") == []
 
 
+def test_a_step_past_the_pivot_gets_its_retry_and_keeps_its_name() -> None:
+    """shipping.schedule failing 10 % with no retry leaves the sagas past the pivot stuck;
+    the fix sets the step's retry, where it used to write the step whole from its call and
+    drop its name (schedule-shipping became schedule)."""
+    failing = "components.shipping.operations.schedule.error_rate=0.1"
+    _, found = run(load(SAGA, failing, "components.inventory.operations.release.error_rate=0"))
+    [finding] = findings(found, "saga")
+    [override] = finding["fix"]["set"]
+    assert override.startswith("components.orders.operations.place.calls.0.saga.steps.3."
+                               "retry={attempts: ")
+    fixed, after = run(load(SAGA, failing, "components.inventory.operations.release."
+                            "error_rate=0", override))
+    assert fixed["sagas"]["orders.place"]["stuck"] == 0 and findings(after, "saga") == []
+    assert [step["name"] for step in fixed["sagas"]["orders.place"]["steps"]][3] == \
+        "schedule-shipping"
+
+
 SAGA_AT = "components.orders.operations.place.calls.0.saga"
 # The same saga choreographed: its steps and compensations are events through a queue.
 CHOREOGRAPHED = ("components.events={kind: queue, operations: {publish: {work: 1ms}}}",

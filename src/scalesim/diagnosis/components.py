@@ -54,6 +54,7 @@ from scalesim.spec import bounds
 from scalesim.spec.checks import sync_edges
 from scalesim.spec.control import whole_percent
 from scalesim.spec.demand import cpu_per_visit_s
+from scalesim.spec.errors import counted
 from scalesim.spec.hashring import VIRTUAL_NODES
 from scalesim.spec.model import Balancer, Component, Kind, System
 from scalesim.spec.resilience import RetryBudget
@@ -234,7 +235,8 @@ def _slowed_text(run: Run, name: str, slowed: Slowed) -> str:
     about = "" if slowed.measured else "about "
     return (f"{slowed.fault.target} held a visit about {duration(slowed.hold_s)} under the "
             f"fault: its {rate(slowed.arrival)} offered it {amount(slowed.offered)} erlangs "
-            f"for {workers} workers, {share(min(1.0, slowed.offered / workers))} busy while "
+            f"for {counted(workers, 'worker')}, "
+            f"{share(min(1.0, slowed.offered / workers))} busy while "
             f"the fault lasted, {about}{share(slowed.utilization)} over the window")
 
 
@@ -748,7 +750,7 @@ def _one_replica(run: Run, name: str, measured: dict[str, Any], busy: float,
     assert workers is not None
     slowed = slowed_replica(run, name)
     slow = slowed is not None and slowed.replica == index
-    evidence = [f"replica {index} has {share(hot)} of its {workers} workers busy"
+    evidence = [f"replica {index} has {share(hot)} of its {counted(workers, 'worker')} busy"
                 f"{' (slowed by a fault)' if slow else ''}, the {component.replicas} replicas "
                 f"together {share(busy)}"]
     fix = None

@@ -208,11 +208,14 @@ def slowed_replica(run: Run, name: str) -> Slowed | None:
             or component.balancer not in (Balancer.ROUND_ROBIN, Balancer.RANDOM):
         return None
     measured = run.result["components"][name]
-    arrival = measured["throughput_rps"] / component.replicas
+    window = run.end_s - run.system.simulation.warmup
+    # Visits that came: those finished, and those its queue gained (a slowed replica's
+    # backlog: finished visits alone said 44/s of the 50/s sent it).
+    backlog = (measured.get("queue_end", 0) - measured.get("queue_start", 0)) / window
+    arrival = (measured["throughput_rps"] + max(0.0, backlog)) / component.replicas
     hold = run.loads[name].hold_s
     own = _own_work_s(run, name)
     healthy = min(1.0, arrival * hold / workers)
-    window = run.end_s - run.system.simulation.warmup
     found = []
     for replica in sorted({f.replica for f in faults if f.replica is not None}):
         mine = [f for f in faults if f.replica == replica]

@@ -165,11 +165,11 @@ def _retried(item: Failing) -> tuple[str, str | None]:
 def _retry_override(item: Failing, attempts: int) -> str:
     """The override giving the call at `item.path` `attempts` tries: its written retry's
     attempts, or a retry of its own (a compensation written as a bare operation, written
-    whole)."""
+    whole; a step keeps its other fields, its name among them)."""
     where = dotted(item.path)
     if item.written.retry is not None:
         return f"{where}.retry.attempts={attempts}"
-    if item.written.model_fields_set == {"to"}:
+    if item.path[-1] == "compensate" and item.written.model_fields_set == {"to"}:
         return f"{where}={flow({'to': item.written.to, 'retry': {'attempts': attempts}})}"
     return f"{where}.retry={flow({'attempts': attempts})}"
 
