@@ -81,11 +81,21 @@ def test_least_requests_picks_minimum_busy_plus_queued_lowest_index_on_ties(
 def test_least_requests_follows_load_changes() -> None:
     reps = replicas([(1, 0), (0, 0), (0, 0)])
     bal = LeastRequests(reps)
-    assert bal.pick(0) == 1
+    assert bal.pick(0) == 1  # scanned from 0: 1 and 2 tie at load 0, 1 comes first
     queue_up(reps[1], 2)
     assert bal.pick(0) == 2
     reps[0].busy = 0
-    assert bal.pick(0) == 0  # tie of three at load 0 -> lowest index
+    assert bal.pick(0) == 2  # 0 and 2 tie at load 0: scanned from 2 this time
+
+
+def test_least_requests_takes_ties_in_turn() -> None:
+    """Equally loaded replicas are taken round robin (NGINX least_conn, HAProxy leastconn),
+    not the lowest index every time; a less loaded one still wins wherever the scan starts."""
+    reps = replicas([(0, 0), (0, 0), (0, 0)])
+    bal = LeastRequests(reps)
+    assert [bal.pick(0) for _ in range(6)] == [0, 1, 2, 0, 1, 2]
+    reps[1].busy = 1
+    assert [bal.pick(0) for _ in range(3)] == [0, 2, 2]
 
 
 # --- power of two choices --------------------------------------------------------------------

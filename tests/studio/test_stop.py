@@ -83,6 +83,7 @@ def test_a_signal_at_any_instant_of_the_start_stops_the_studio_cleanly(
         command_line_signals: dict[int, object]) -> None:
     db = tmp_path / "studio.db"
     signals = [signal.SIGTERM, signal.SIGINT]
+    gc.collect()  # what earlier tests in this process left (a database connection) warns here
     with warnings.catch_warnings(record=True) as warned:
         warnings.simplefilter("always")
         _stop(db, signal.SIGTERM, None)  # the first start imports and creates the store
