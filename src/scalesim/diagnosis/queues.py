@@ -107,6 +107,13 @@ class Backlog:
     lag_growth: float
     in_flight: float = 0.0  # of `end`, deliveries under way (Little's law), not waiting
     held: float = 0.0  # of `end`, failed deliveries' messages waiting out their timeout
+    refused: float = 0.0  # publishes the full queue turned away, not in `published`
+
+    @property
+    def sent(self) -> float:
+        """What the publishers sent: a full queue refuses the rest of it, so a fix sized for
+        the accepted rate alone would still fall behind once it stopped refusing."""
+        return self.published + self.refused
 
     @property
     def waiting(self) -> float:
@@ -161,6 +168,12 @@ def waits_beyond(end: float, published_rps: float, settling: float, under_way: f
         beyond_arrivals(end, published_rps, settling + under_way)
 
 
+def refused_full(run: Run, queue: str) -> float:
+    """Publishes per second the queue refused because a subscription was full (it refuses
+    a message to all of them when one is full)."""
+    return float(run.result["components"][queue]["refused_by_cause"]["rejected"]) / run.span_s
+
+
 def _measured(run: Run, sub: Subscription, queue: dict[str, Any]) -> Backlog | None:
     """The backlog of subscription `sub` when it grew and what waits in it (beyond the
     deliveries in flight, what a Kafka group has processed and not yet committed, and the
@@ -174,7 +187,8 @@ def _measured(run: Run, sub: Subscription, queue: dict[str, Any]) -> Backlog | N
         / 1e3 / float(run.result["simulated_s"])
     found = Backlog(published, drained, growth, float(queue["backlog_end"]),
                     uncommitted(sub.topic, drained), lag_growth,
-                    in_flight(run, sub, queue, drained), held_invisible(run, sub.topic, queue))
+                    in_flight(run, sub, queue, drained), held_invisible(run, sub.topic, queue),
+                    refused_full(run, sub.queue))
     # A backlog within the uncommitted window is the commit's rhythm, not growth; one of
     # deliveries under way is the subscription at work; one of messages waiting out their
     # visibility timeout after a failure (a crash) is the timeout's, not the capacity's.
@@ -200,6 +214,8 @@ def _backlog(run: Run, name: str, queue: dict[str, Any]) -> Finding | None:
     delivery_s = round_trip_s(run.system, sub.target)
     orphaned = _orphaned(run, sub)
     evidence = _evidence(sub, found, queue, delivery_s, orphaned)
+    if found.refused:
+        evidence.append(_refused_text(run, sub, found))
     changes, limit = _changes(run, sub, found, delivery_s)
     workers = sub.consumer.worker_limit
     if busy is not None and busy >= HOT:
@@ -221,7 +237,7 @@ def _backlog(run: Run, name: str, queue: dict[str, Any]) -> Finding | None:
         parts += [session] if session is not None else []
     if changes:
         parts.append((f"raise {' and '.join(text for text, _ in changes)}: sized for the "
-                      f"{rate(found.published)} published with "
+                      f"{rate(found.sent)} {_sent_word(found)} with "
                       f"{share(1 - TARGET_UTILIZATION)} headroom", ""))
     elif not math.isfinite(delivery_s):
         parts.append((unbounded_text(run.system, sub.consumer_name), ""))
@@ -230,7 +246,8 @@ def _backlog(run: Run, name: str, queue: dict[str, Any]) -> Finding | None:
     fix = Fix("; ".join(text for text, _ in parts), overrides) if parts else None
     return Finding(
         "backlog", "problem", name, summary, limit, tuple(evidence), fix,
-        {"published_rps": found.published, "drained_rps": found.drained,
+        {"published_rps": found.published, "refused_rps": found.refused,
+         "drained_rps": found.drained,
          "backlog_growth_rps": found.growth, "backlog_end": found.end,
          "in_flight": found.in_flight, "invisible": found.held,
          "uncommitted": found.uncommitted, "lag_growth_s_per_s": found.lag_growth,
@@ -327,22 +344,36 @@ def _evidence(sub: Subscription, found: Backlog, queue: dict[str, Any],
     return evidence
 
 
+def _sent_word(found: Backlog) -> str:
+    """How the rate a fix is sized for was measured."""
+    return "sent (accepted and refused)" if found.refused else "published"
+
+
+def _refused_text(run: Run, sub: Subscription, found: Backlog) -> str:
+    """The publishes the full queue turned away: part of the load the fix must carry."""
+    capacity = sub.topic.capacity
+    full = "full" if capacity is None else f"full (capacity {count(capacity)} a subscription)"
+    return (f"{sub.queue} refused {count(found.refused * run.span_s)} publishes "
+            f"({rate(found.refused)}) because it was {full}: {rate(found.sent)} were sent, "
+            f"{rate(found.published)} accepted")
+
+
 def changes_for(run: Run, sub: Subscription, found: Backlog
                 ) -> tuple[list[tuple[str, str]], Limit]:
-    """What to raise so the subscription drains `found.published` (see `_changes`)."""
+    """What to raise so the subscription drains `found.sent` (see `_changes`)."""
     return _changes(run, sub, found, round_trip_s(run.system, sub.target))
 
 
 def _changes(run: Run, sub: Subscription, found: Backlog,
              delivery_s: float) -> tuple[list[tuple[str, str]], Limit]:
-    """What to raise (text, override), sized for the published rate at 85 %: the deliveries
+    """What to raise (text, override), sized for the rate sent at 85 %: the deliveries
     in flight (Little's law on a healthy delivery), and the consumer's replicas; and the
     limit of the subscription's own settings that binds."""
-    in_flight = whole(found.published * delivery_s / TARGET_UTILIZATION)
+    in_flight = whole(found.sent * delivery_s / TARGET_UTILIZATION)
     replicas: int | None = sub.consumer.replicas
     workers = sub.consumer.worker_limit
     if workers is not None:
-        sized = whole(found.published * hold_s(run.system, sub.target)
+        sized = whole(found.sent * hold_s(run.system, sub.target)
                       / (workers * TARGET_UTILIZATION))
         replicas = None if sized is None else max(sub.consumer.replicas, sized)
     changes: list[tuple[str, str]] = []
