@@ -16,7 +16,7 @@ from scalesim.lint.config import LintConfig
 from scalesim.lint.context import Context
 from scalesim.lint.finding import Finding, Severity
 from scalesim.lint.load import Load
-from scalesim.lint.rules.capacity import levelled, smallest_change
+from scalesim.lint.rules.capacity import closed_replicas, levelled, smallest_change
 from scalesim.lint.rules.queues import drain_change
 from scalesim.spec.model import System
 
@@ -81,18 +81,19 @@ def review(system: System, findings: list[Finding],
             because.setdefault(fix, []).append(f"{finding.rule} {finding.path}")
     order = sorted(weights, key=lambda pid: (-weights[pid], pid))
     ctx = Context.of(system, config or LintConfig())
-    loads = {name: (_sized(ctx, name, ctx.sustained, ctx.rates, ctx.admits),
-                    _sized(ctx, name, ctx.peak, ctx.peak_rates, ctx.peak_admits))
+    loads = {name: (_sized(ctx, name, ctx.sustained, ctx.rates, ctx.admits, peak=False),
+                    _sized(ctx, name, ctx.peak, ctx.peak_rates, ctx.peak_admits, peak=True))
              for name in system.components}
     return Review(loads, findings, [Change(pid, weights[pid], because[pid]) for pid in order])
 
 
 def _sized(ctx: Context, name: str, loads: Mapping[str, Load], rates: Mapping[str, float],
-           admits: Mapping[str, float]) -> Sized:
+           admits: Mapping[str, float], peak: bool) -> Sized:
     """Component `name` at `loads` (lint's admitted loads), operation `rates` and what the
     operations admit (`admits`, of which queues feed their subscriptions): a
     subscription that feeds it at its drain rate is sized as SS402 sizes it (its deliveries
-    in flight), anything else as SS501 (replicas, or the leader's workers)."""
+    in flight), anything else as SS501 (replicas, or the leader's workers; `peak`: the
+    loads are at the workloads' peak)."""
     component = ctx.system.components[name]
     load = loads.get(name)
     if load is None:
@@ -100,5 +101,6 @@ def _sized(ctx: Context, name: str, loads: Mapping[str, Load], rates: Mapping[st
         return Sized(offered, None, None)
     change = drain_change(ctx, name, admits) if levelled(load) else None
     if change is None and math.isfinite(load.rho):
-        change = smallest_change(load, component, ctx.config.utilization)
+        change = smallest_change(load, component, ctx.config.utilization,
+                                 closed_replicas(ctx, name, load, peak))
     return Sized(load.rate, load, change)

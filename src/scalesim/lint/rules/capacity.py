@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Any
 
 from scalesim.analytic.overload import CpuLoad, refused
 from scalesim.lint.context import Context
 from scalesim.lint.estimates import ms, per_s
 from scalesim.lint.finding import Hit
+from scalesim.lint.graph import component_of
 from scalesim.lint.load import Load
 from scalesim.spec.consistency import Replication
 from scalesim.spec.errors import counted
-from scalesim.spec.model import Component, Kind
+from scalesim.spec.model import Component, Kind, System
 
 # What adds capacity, by what the component is: a database is not fixed by load balancing.
 CAPACITY_FIXES: dict[Kind, tuple[str, ...]] = {
@@ -38,6 +40,11 @@ def _fixes(component: Component, load: Load) -> tuple[str, ...] | None:
 def replicas_for(load: Load, workers: int, target: float) -> int:
     """Replicas that bring ρ to `target` or below at this load."""
     return max(1, math.ceil(load.busy / (target * workers)))
+
+
+# The spec's bound on a component's replicas: no closed loop is sized past it.
+MAX_REPLICAS = 100_000
+CLOSED_NOTE = ", its closed loops' throughput rising with it (MVA)"
 
 
 def _where(name: str, component: Component, load: Load) -> tuple[str, ...]:
@@ -85,25 +92,82 @@ def _leader_part(component: Component) -> str:
         else "its writes and reads (reads: leader)"
 
 
-def smallest_change(load: Load, component: Component, target: float) -> str:
+def smallest_change(load: Load, component: Component, target: float,
+                    replicas: int | None = None) -> str:
     """What brings a finite ρ to `target` or below: the leader's workers when only the
     leader serves the load (more replicas add followers, not capacity), else the replicas
-    (`autoscale.max` when autoscaled)."""
+    (`autoscale.max` when autoscaled): `replicas` when given (`closed_replicas`), else
+    those that carry today's load."""
     workers = component.worker_limit or 1
     if load.leader:
         return f"the leader's workers {math.ceil(load.rho * workers / target - 1e-9)}"
-    replicas = replicas_for(load, workers, target)
+    if replicas is None:
+        replicas = replicas_for(load, workers, target)
     return f"autoscale.max {replicas}" if component.autoscale is not None \
         else counted(replicas, "replica")
 
 
-def _fix(load: Load, component: Component, target: float) -> str:
+def _with_replicas(system: System, name: str, replicas: int) -> System:
+    """`system` with component `name` at `replicas` (its `autoscale.max` when autoscaled)."""
+    component = system.components[name]
+    autoscale = component.autoscale
+    update: dict[str, Any] = {"replicas": replicas} if autoscale is None else \
+        {"autoscale": autoscale.model_copy(update={"max": replicas})}
+    return system.model_copy(update={"components": {
+        **system.components, name: component.model_copy(update=update)}})
+
+
+def _waited_by_closed_loop(ctx: Context, name: str) -> bool:
+    """A closed loop's requests wait on the component (an MVA station of the loop)."""
+    system = ctx.system
+    return any(component_of(op) == name for w in system.workloads if w.users is not None
+               for op in ctx.graph.reachable(".".join(system.resolve(w.to))))
+
+
+def _rho_at(ctx: Context, name: str, replicas: int, peak: bool) -> float:
+    """Component `name`'s ρ with `replicas`, its closed loops at the throughput they reach
+    then (lint's loads worked out again)."""
+    other = Context.of(_with_replicas(ctx.system, name, replicas), ctx.config)
+    load = (other.peak if peak else other.sustained).get(name)
+    return 0.0 if load is None else load.rho
+
+
+def closed_replicas(ctx: Context, name: str, load: Load, peak: bool) -> int | None:
+    """The fewest replicas that bring ρ to the target when a closed loop visits the
+    component: its users come back sooner as it grows, so its throughput (MVA, as the
+    estimate) grows with the replicas, and sizing for today's throughput falls short.
+    Sized for today's load first (a lower bound), then doubled until ρ meets the target
+    and halved back; None when no closed loop waits on it, for a leader's load, or when no
+    count up to the spec's bound meets it."""
+    component = ctx.system.components[name]
+    target = ctx.config.utilization
+    if not _waited_by_closed_loop(ctx, name) or load.leader or not math.isfinite(load.rho):
+        return None
+    low = replicas_for(load, component.worker_limit or 1, target)
+    if _rho_at(ctx, name, low, peak) <= target:
+        return low
+    high = low
+    while _rho_at(ctx, name, high, peak) > target:
+        low, high = high, high * 2
+        if high > MAX_REPLICAS:
+            return None
+    while high - low > 1:  # ρ(low) > target ≥ ρ(high)
+        middle = (low + high) // 2
+        low, high = (low, middle) if _rho_at(ctx, name, middle, peak) <= target \
+            else (middle, high)
+    return high
+
+
+def _fix(ctx: Context, name: str, load: Load, peak: bool = False) -> str:
+    component = ctx.system.components[name]
+    target = ctx.config.utilization
     if math.isinf(load.rate):
         return "break the loop or give it an exit"
     if math.isinf(load.rho):
         return "give the work a finite mean (alpha above 1), or bound it with a timeout"
-    change = f"the smallest change is {smallest_change(load, component, target)} " \
-        f"(ρ ≤ {target:g})"
+    replicas = closed_replicas(ctx, name, load, peak)
+    change = f"the smallest change is {smallest_change(load, component, target, replicas)} " \
+        f"(ρ ≤ {target:g}{CLOSED_NOTE if replicas is not None else ''})"
     if load.leader:
         return (f"{change}, less work per request, or splitting the data (sharding): more "
                 "replicas add none")
@@ -169,7 +233,7 @@ def overloaded(ctx: Context) -> Iterator[Hit]:
         elif load is not None and ctx.overloaded(name) and not levelled(load):
             yield Hit(_where(name, component, load),
                       f"{_numbers(name, component, load)}: {overload_fate(component, load.rho)}; "
-                      f"{_fix(load, component, target)}",
+                      f"{_fix(ctx, name, load)}",
                       _fixes(component, load))
 
 
@@ -197,7 +261,7 @@ def near_capacity(ctx: Context) -> Iterator[Hit]:
             yield Hit(_where(name, component, base),
                       f"{_numbers(name, component, base)} (warning from {target:g}): waits "
                       "grow steeply as ρ nears 1 and a small spike or a slow dependency tips "
-                      f"it over; {_fix(base, component, target)}",
+                      f"it over; {_fix(ctx, name, base)}",
                       _fixes(component, base))
         elif peak.rho > target:
             after = f"ρ ≈ {base.rho:.2f} after it" if base is not None else "nothing after it"
@@ -205,5 +269,5 @@ def near_capacity(ctx: Context) -> Iterator[Hit]:
                       f"at the peak of the workload profile, {_numbers(name, component, peak)} "
                       f"({after}): requests queue for the length of the peak and time out if "
                       "it lasts; a queue in front absorbs a burst only while it fits; "
-                      f"{_fix(peak, component, target)}",
+                      f"{_fix(ctx, name, peak, peak=True)}",
                       _fixes(component, peak))
