@@ -733,7 +733,9 @@ class Kernel:
             if error > 0.0 and comp.coin.draw() < error:
                 cause = ERROR
             elif op.subs and not self._publish(op, frame):
-                cause = REJECTED
+                cause = REJECTED  # a full subscription turned the message away: a refusal
+                tally(comp.by_cause, REJECTED)
+                comp.rejected += 1
         if frame.held:
             self._release(frame)
         now = self.now

@@ -17,7 +17,7 @@ from scalesim.sim.control import results as control
 from scalesim.sim.data.report import data_results
 from scalesim.sim.mechanisms.circuit_breaker import STATE_NAMES
 from scalesim.sim.metrics import PERCENTILES, Histogram, combined
-from scalesim.sim.partial import CI_METRICS, ComponentPart, Partial, Sample, pooled_latency
+from scalesim.sim.partial import CI_METRICS, Partial, Sample, pooled_latency
 from scalesim.sim.plan import CAUSE_NAMES, OK
 from scalesim.sim.rounded import clean, latency_summary
 from scalesim.sim.stats import ci95, possible, quantile_ci95
@@ -113,7 +113,6 @@ def _components(system: System, partial: Partial, span: float) -> dict[str, Any]
         spec = system.components[comp.name]
         workers = spec.worker_limit
         worker_seconds = control.capacity_seconds(partial.control, comp.name)
-        full = _full_queue_refusals(comp)
         if worker_seconds is None:
             worker_seconds = span * spec.replicas * workers if workers else 0.0
         entry: dict[str, Any] = {
@@ -125,11 +124,11 @@ def _components(system: System, partial: Partial, span: float) -> dict[str, Any]
             "concurrency_mean": clean(comp.area / span),
             "queue_mean": clean(comp.qarea / span),
             "queue_max": comp.queue_max.value,
-            "rejected": comp.rejected + full,
+            "rejected": comp.rejected,
             "queue_start": comp.queue_start,
             "queue_end": comp.queue_end,
             "refused_by_cause": {name: comp.refusals[CAUSE_NAMES.index(name)]
-                                 + (full if name == "rejected" else 0) for name in REFUSALS},
+                                 for name in REFUSALS},
             "latency_ms": latency_summary(combined([op.hist for op in comp.ops])),
             "operations": ops,
         }
@@ -156,16 +155,6 @@ def _components(system: System, partial: Partial, span: float) -> dict[str, Any]
             entry["versions"] = by_version
         out[comp.name] = entry
     return out
-
-
-def _full_queue_refusals(comp: ComponentPart) -> int:
-    """Publishes a queue refused because a subscription was full. The kernel counts them
-    only as its operations' `rejected` failures, not as refusals at the door, though a full
-    queue turning a message away is one; 0 for other kinds."""
-    if comp.kind != "queue":
-        return 0
-    rejected = CAUSE_NAMES.index("rejected")
-    return sum(op.by_cause[rejected] for op in comp.ops) - comp.refusals[rejected]
 
 
 def _calls(partial: Partial) -> list[dict[str, Any]]:
