@@ -473,9 +473,12 @@ class Model:
                 self.waited[self.index[ref], self.index[callee]] = 1.0
         self.by_component = {cname: [f"{cname}.{o}" for o in c.effective_operations]
                              for cname, c in system.components.items()}
-        # some call waited on retries: its latency counts how its attempts fail (`_retried`)
-        self.retried_latency = any(not c.async_ and c.retry is not None and c.retry.attempts > 1
-                                   for _, _, _, c in iter_calls(system))
+        # some call waited on retries (`_retried`), or only some visits wait on (`_succeeded`):
+        # the latency counts how its attempts fail
+        self.weighs_failures = any(
+            not c.async_ and (c.probability < 1.0 or (c.retry is not None and c.retry.attempts > 1))
+            for _, _, _, c in iter_calls(system)) or any(
+            share < 1.0 for op in self.ops.values() for share, _ in op.cache_calls)
         # their callers' workers keep them from queueing
         self.held = held_bounds(system) if held is None else held
         # how each workload's load falls on the replicas of hash-balanced components
@@ -892,7 +895,7 @@ class Model:
             # how the attempts of retried calls fail, from the callees solved before
             # (callees first; a circle of calls has them from its second pass)
             running = Success(self, components, late, admits) \
-                if self.retried_latency and not (first and self.cyclic) else None
+                if self.weighs_failures and not (first and self.cyclic) else None
             for cname in self.order:
                 components[cname] = self._component(cname, op_rate, responses,
                                                     admits.get(cname, 1.0), running,
@@ -1011,10 +1014,21 @@ class Model:
         call. A branch the same as the one before (`_Op.repeats`) reads what that one does,
         and is left out."""
         calls = (() if call.async_ else (responses.get(target, _UNSET),
-                                         self._attempt_failures(call, running))
+                                         self._attempt_failures(call, running),
+                                         self._failing(op.ref, call, call.probability, running))
                  for call, target, repeat in zip(op.effective, op.targets, op.repeats,
                                                  strict=True) if not repeat)
-        return (*calls, *((responses.get(to, _UNSET),) for _, to in op.cache_calls))
+        return (*calls, *((responses.get(to, _UNSET),
+                           self._failing(op.ref, Call(to=to), share, running))
+                          for share, to in op.cache_calls))
+
+    @staticmethod
+    def _failing(ref: str, call: Call, made: float, running: Success | None) -> float:
+        """P(a call that `ref` makes by a share `made` of its visits fails, once made
+        (`Success.made_fails`): it weighs the call's way in the time of the visits that
+        succeed. 0 for a call every visit makes (there it weighs nothing) or without
+        `running` (a circle of calls' first pass)."""
+        return 0.0 if running is None or made >= 1.0 else running.made_fails(ref, call)
 
     def _component(self, cname: str, op_rate: npt.NDArray[np.float64],
                    responses: dict[str, Lattice | None], admitted: float,
@@ -1296,7 +1310,9 @@ class Model:
             cached = lattice.mixture([1.0 - share, share], [lattice.zero(), miss]) \
                 if share < 1.0 else miss
             held.append(cached)
-            ok.append(cached)
+            failing = self._failing(op.ref, Call(to=ref), share, running)
+            ok.append(cached if failing == 0.0 else
+                      _succeeded(share, failing, lattice.zero(), miss))
         if op.replicated is not None:  # a step the visit waits on, as on a call
             held.append(op.replicated)
             ok.append(op.replicated)
@@ -1315,15 +1331,16 @@ class Model:
         read = iter(reads)
         for i, (call, repeat) in enumerate(zip(op.calls, op.repeats, strict=True)):
             each.append(each[-1] if repeat else self._waited.get(
-                (op.ref, i), next(read), functools.partial(self._call_waits, call, responses,
-                                                           running)))
+                (op.ref, i), next(read), functools.partial(self._call_waits, op.ref, call,
+                                                           responses, running)))
         return each
 
-    def _call_waits(self, call: Call, responses: Mapping[str, Lattice | None],
+    def _call_waits(self, ref: str, call: Call, responses: Mapping[str, Lattice | None],
                     running: Success | None) -> Waits:
-        """One call step: (time whatever the outcome, time when it succeeds); attempts end
-        at a timeout, are turned away or fail at the callee, and retries wait their
-        back-offs (`_timed`, `_retried`)."""
+        """One call step of `ref`: (time whatever the outcome, time when it succeeds);
+        attempts end at a timeout, are turned away or fail at the callee, and retries wait
+        their back-offs (`_timed`, `_retried`). A call only some visits make counts, in the
+        time of those that succeed, as often as it succeeds."""
         call = self.system.effective(call)
         if call.async_:
             return lattice.zero(), lattice.zero()
@@ -1342,8 +1359,10 @@ class Model:
         skip = lattice.zero()
         made = None if held is None else \
             lattice.mixture([1.0 - call.probability, call.probability], [skip, held])
-        return made, made if ok is held else None if ok is None else \
-            lattice.mixture([1.0 - call.probability, call.probability], [skip, ok])
+        failing = self._failing(ref, call, call.probability, running)
+        if made is None or (ok is held and failing == 0.0):
+            return made, made
+        return made, skip if ok is None else _succeeded(call.probability, failing, skip, ok)
 
     def _hedged(self, hedge: Hedge, attempt: Lattice) -> Lattice:
         """A hedged call's time: the first answer of independent attempts, the k-th sent k
@@ -1653,6 +1672,17 @@ class _Tried:
     full: float
     again: float
     failure: Lattice
+
+
+def _succeeded(made: float, failing: float, skip: Lattice, ok: Lattice) -> Lattice:
+    """The time of a step that a share `made` of the visits take (`ok`, the others `skip`),
+    in the visits that succeed, when it fails a share `failing` of those that take it: each
+    way weighed by the visits it leaves successful (Bayes)."""
+    kept = made * (1.0 - failing)
+    if kept <= 0.0:
+        return skip
+    return lattice.mixture([(1.0 - made) / (1.0 - made + kept), kept / (1.0 - made + kept)],
+                           [skip, ok])
 
 
 def _joined(parts: list[tuple[float, Lattice, Lattice]], wait: Lattice

@@ -202,13 +202,22 @@ class Success:
         return group_failures(runs, needed(step))
 
     def _call(self, ref: str, call: Call, structural: bool) -> Failures:
+        made = self._made(ref, call, structural)
+        return {cause: call.probability * p for cause, p in made.items()}
+
+    def made_fails(self, ref: str, call: Call) -> float:
+        """P(a call `ref` makes fails, once made, after its retries; 0 when a fallback or
+        `continue` answers for it): how much less the requests that succeed take its way
+        than those that skip it."""
+        return sum(self._made(ref, call, False).values())
+
+    def _made(self, ref: str, call: Call, structural: bool) -> Failures:
+        """How a call fails as its caller sees it, once made, by cause."""
         call = self.model.system.effective(call)
         if call.async_ or call.on_failure != "fail":
             return {}
-        retry = call.retry
-        outcome = self.attempt(ref, call, structural) if retry is None \
+        return self.attempt(ref, call, structural) if call.retry is None \
             else self.tried(ref, call, structural)[0]
-        return {cause: call.probability * p for cause, p in outcome.items()}
 
     def tried(self, ref: str, call: Call, structural: bool = False) -> tuple[Failures, float]:
         """How a retried `call` (its defaults filled in) fails after its tries, by cause, and
