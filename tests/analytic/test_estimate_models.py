@@ -164,14 +164,15 @@ def test_a_closed_loop_waits_only_for_what_it_waits_on() -> None:
     publishes async to a queue (its consumer takes 20 ms) and appends to an event store
     (5 ms, two workers) whose projection takes 30 ms: a user waits for the 10 ms and the
     5 ms only (no network in this spec; a server for each user everywhere: nobody waits), so
-    X = 2 / 15 ms exactly, and the consumer and the projection each get X. The estimate had
-    put the consumer's and the projection's time into the cycle."""
+    X = 2 / 15 ms exactly, and the projection gets X; the queue's consumer what its one
+    delivery in flight drains, 1 / 20 ms (the queue holds the rest). The estimate had put
+    the consumer's and the projection's time into the cycle."""
     found = estimate(load_spec_text(PUBLISHING_LOOP))
     loop = found.workloads["w"]
     assert loop.rate_rps == pytest.approx(2.0 / 0.015, rel=1e-9)
     assert loop.latency is not None and loop.latency.mean == pytest.approx(0.015, rel=1e-6)
-    for consumer in ("worker", "reader"):
-        assert found.components[consumer].arrival_rate_rps == pytest.approx(2.0 / 0.015, rel=1e-9)
+    assert found.components["reader"].arrival_rate_rps == pytest.approx(2.0 / 0.015, rel=1e-9)
+    assert found.components["worker"].arrival_rate_rps == pytest.approx(1.0 / 0.020, rel=1e-9)
 
 
 # -- bounded queues -------------------------------------------------------------------------

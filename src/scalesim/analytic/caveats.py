@@ -86,6 +86,23 @@ def unstable(system: System, estimate: Estimate) -> Iterator[Caveat]:
                          "long runs and several replications")
 
 
+def behind(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    """A queue's subscription offered more deliveries than it has in flight can take: the
+    queue, not its consumer, holds (or refuses) the rest; the consumer gets what it drains."""
+    for name, sub in estimate.subscriptions.items():
+        state = sub.state
+        if state.offered < 1.0:
+            continue
+        drained = sub.rate_rps / state.offered if math.isfinite(state.offered) else 0.0
+        yield Caveat("overloaded", name, f"its deliveries in flight are offered "
+                     f"{_times(state.offered)} what they can take: its consumer gets what "
+                     f"they drain ({drained:.4g}/s of {sub.rate_rps:.4g}/s) and "
+                     + ("the queue's backlog grows without bound, so its lag has no steady "
+                        "state" if state.loss == 0.0 else
+                        f"the queue, full, refuses {state.loss:.1%} of the messages")
+                     + "; simulate to see how far it falls behind")
+
+
 def retries(system: System, estimate: Estimate) -> Iterator[Caveat]:
     for source, call in _calls(system):
         if call.retry is None or call.retry.attempts < 2 or call.async_:
@@ -589,7 +606,7 @@ def first_branches(system: System, estimate: Estimate) -> Iterator[Caveat]:
                          f"{moving.quantile(0.99) * 1e3:.3g} ms)")
 
 
-RULES: tuple[Rule, ...] = (unstable, retries, storms, timeouts, breakers, heavy_tails,
+RULES: tuple[Rule, ...] = (unstable, behind, retries, storms, timeouts, breakers, heavy_tails,
                            closed_loops, pooled, cores, dynamics, rate_limits, coordination,
                            losses, revisits, coalesced, refreshed_ahead, xfetched,
                            partitioned, first_branches, held_callers)

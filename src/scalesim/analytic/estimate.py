@@ -60,6 +60,7 @@ from scalesim.analytic.load import (
     Subscription,
     call_edges,
     call_matrix,
+    drain_rps,
     expected_hedges,
     leader_served,
     miss_shares,
@@ -455,6 +456,9 @@ class Model:
                                                  np.zeros(len(self.names)))
                 for ref in sub.publishers:
                     row[self.index[ref]] += sub.deliveries
+        # per queue subscription: the deliveries a second it can take (`load.drain_rps`)
+        self.drains = {key: drain for key in self.subscribed
+                       if math.isfinite(drain := drain_rps(system, *key))}
         # per queue: the calls its outbox relays publish (caller, share of its visits, outbox)
         self.relays: dict[str, list[tuple[int, float, Outbox]]] = {}
         for edge in call_edges(system):
@@ -721,6 +725,12 @@ class Model:
                     matrix[self.index[ref], self.index[sub.target]] += more
                     if (sub.owner, sub.consumer) in deliveries:
                         deliveries[sub.owner, sub.consumer][self.index[ref]] += more
+        return self._flow_of(attempts, matrix, deliveries)
+
+    def _flow_of(self, attempts: tuple[float, ...], matrix: npt.NDArray[np.float64],
+                 deliveries: dict[tuple[str, int], npt.NDArray[np.float64]]) -> _Flow:
+        """The visits per request of every operation (per workload, and those a closed
+        loop's user waits for) along `matrix`."""
         per_request = visits(self.names, matrix, self.external)  # one column per workload
         by_workload = {workload.name: per_request[:, column]
                        for column, workload in enumerate(self.system.workloads)}
@@ -735,6 +745,40 @@ class Model:
 
     def op_rates(self, rates: Mapping[str, float], flow: _Flow
                  ) -> tuple[npt.NDArray[np.float64], dict[str, dict[str, float]]]:
+        """`drained_rates` without the flow."""
+        total, shares, _ = self.drained_rates(rates, flow)
+        return total, shares
+
+    def drained_rates(self, rates: Mapping[str, float], flow: _Flow
+                      ) -> tuple[npt.NDArray[np.float64], dict[str, dict[str, float]], _Flow]:
+        """`_admitted_rates` with each queue subscription delivering at most what it drains
+        (`load.drain_rps`): the queue holds (or refuses) the rest, so its consumer, and what
+        that calls, get no more. Also the flow with those deliveries thinned. A drain that
+        thins a subscription upstream can leave one downstream below its own: iterated
+        until the thinning settles, once a level of queues."""
+        drained, thinned = flow, dict[tuple[str, int], float]()
+        for _ in range(len(self.drains) + 1):
+            total, shares = self._admitted_rates(rates, drained)
+            now = {key: drain / offered for key, drain in self.drains.items()
+                   if (offered := float(flow.deliveries[key] @ total)) > drain}
+            if now == thinned:
+                break
+            thinned = now
+            drained = flow if not now else self._thinned_deliveries(flow, now)
+        return total, shares, drained
+
+    def _thinned_deliveries(self, flow: _Flow, kept: Mapping[tuple[str, int], float]
+                            ) -> _Flow:
+        """`flow` with each subscription of `kept` delivering only that share of what is
+        published to it."""
+        matrix = flow.matrix.copy()
+        for key, share in kept.items():
+            target = self.index[self.subscribed[key].target]
+            matrix[:, target] -= (1.0 - share) * flow.deliveries[key]
+        return self._flow_of(flow.attempts, matrix, flow.deliveries)
+
+    def _admitted_rates(self, rates: Mapping[str, float], flow: _Flow
+                        ) -> tuple[npt.NDArray[np.float64], dict[str, dict[str, float]]]:
         """Visits per second each operation admits (the calls making the attempts of
         `flow`), and per workload the share each rate-limited component admits of its visits
         ("" for all workloads together)."""
@@ -880,7 +924,7 @@ class Model:
     # -- the open network ------------------------------------------------------------------
     def _solve(self, rates: Mapping[str, float], closed_means: Mapping[str, float],
                views: Mapping[str, closed_loop.ClosedWait], flow: _Flow) -> _Network:
-        op_rate, admitted = self.op_rates(rates, flow)
+        op_rate, admitted, flow = self.drained_rates(rates, flow)
         responses: dict[str, Lattice | None] = {}
         components: dict[str, ComponentEstimate] = {}
         converged = True

@@ -33,7 +33,7 @@ from scalesim.analytic.caching import KeyRates, hit_ratio
 from scalesim.analytic.lattice import Lattice
 from scalesim.analytic.quorum import leader_share, replication_wait
 from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
-from scalesim.spec.data import Delivery, EventStore
+from scalesim.spec.data import Delivery, EventStore, most_in_flight
 from scalesim.spec.demand import cpu_s, extra_s
 from scalesim.spec.errors import Path
 from scalesim.spec.model import (
@@ -142,6 +142,23 @@ def round_trip_s(system: System, ref: str) -> float:
     network there and back and its no-queueing response time."""
     misses = miss_shares(system)
     return _hop(system) + _response_times(system, misses)(".".join(system.resolve(ref)))
+
+
+def drain_rps(system: System, queue: str, place: int) -> float:
+    """Deliveries per second the subscription `place` of `queue` can take when it has fewer
+    in flight (`most_in_flight`) than its consumer has workers: those over the consumer's
+    no-queueing round trip (as lint's SS402 counts it). The queue holds or refuses what
+    comes faster, so the consumer is never fed more. Infinite when the consumer's workers
+    bind first: its own station then says it is overloaded."""
+    owner = system.components[queue]
+    consumer = owner.consumers[place]
+    target = system.components[system.resolve(consumer.to)[0]]
+    count = most_in_flight(consumer, owner.partitions, target.most_replicas)
+    workers = target.worker_limit
+    seconds = round_trip_s(system, consumer.to)
+    if seconds == 0.0 or (workers is not None and count >= target.most_replicas * workers):
+        return math.inf
+    return count / seconds
 
 
 def hold_s(system: System, ref: str) -> float:
