@@ -83,6 +83,21 @@ def test_a_retry_budget_caps_the_attempts(budget: str, replicas: int, tries: flo
     assert _arrivals(spec) == pytest.approx(RATE * tries, rel=1e-12)
 
 
+@pytest.mark.parametrize(("budget", "says"), [
+    (", budget: {ratio: 10%, min_per_s: 0}", "its retry budget bounds the storm to 1.1 attempts"),
+    # 1 + 1 + 1,000/s over 750/s: more than the tries
+    (", budget: {ratio: 100%, min_per_s: 1000}", "its retry budget allows all 3 at this load"),
+    ("", "a retry budget would bound the storm"),
+])
+def test_the_retries_caveat_says_what_the_budget_bounds_them_to(budget: str, says: str
+                                                                ) -> None:
+    """3 tries at a callee 75 % busy: the caveat quoted "up to 3 attempts" and "a retry
+    budget bounds the storm" whatever the budget."""
+    system = load_spec_text(_system(BISTABLE.replace("BUDGET", budget), POOL, rate=750.0))
+    notes = [c for c in caveats(system, estimate(system)) if c.code == "retries-under-load"]
+    assert len(notes) == 1 and says in notes[0].message
+
+
 @pytest.mark.parametrize(("hedge", "extra"), [
     ("{after: 20ms, max: 1}", math.exp(-2.0)),  # P(Exp(10 ms) > 20 ms)
     ("{after: 20ms, max: 2}", math.exp(-2.0) + math.exp(-4.0)),  # and > 40 ms

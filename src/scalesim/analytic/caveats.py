@@ -133,7 +133,17 @@ def retries(system: System, estimate: Estimate) -> Iterator[Caveat]:
                          + ": the estimate counts the attempts of this steady state, but "
                          "retries add load when it is least affordable, so a burst or a slow "
                          "spell can start a retry storm that outlasts its cause: optimistic "
-                         "here (a retry budget bounds the storm)")
+                         f"here ({_budgeted(call.retry.attempts, estimate.budgets.get(edge))})")
+
+
+def _budgeted(attempts: int, bound: float | None) -> str:
+    """What a call's retry budget makes of a storm: its bound on the tries a call at this
+    load (`Estimate.budgets`), when it has one."""
+    if bound is None:
+        return "a retry budget would bound the storm"
+    if bound >= attempts:
+        return f"its retry budget allows all {attempts} at this load"
+    return f"its retry budget bounds the storm to {bound:.3g} attempts a call"
 
 
 def storms(system: System, estimate: Estimate) -> Iterator[Caveat]:

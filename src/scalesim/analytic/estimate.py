@@ -283,6 +283,9 @@ class Estimate:
     # per operation ('comp.op'), its parallel steps that wait for fewer than all branches
     first_branches: dict[str, tuple[FirstBranches, ...]] = dataclasses.field(
         default_factory=dict)
+    # per retried call with a retry budget ('comp.op->comp.op'): the most tries a call its
+    # budget allows at this load (`Model._budget`)
+    budgets: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def stable(self) -> bool:
@@ -505,6 +508,9 @@ class Model:
         # calls waited on that can send more than one attempt: retried (2+ tries) or hedged
         self.repeated = [edge for edge in call_edges(system)
                          if repeats and not edge.call.async_ and edge.call.repeated]
+        # calls waited on with a retry budget (`Estimate.budgets`)
+        self.budgeted = [edge for edge in call_edges(system) if not edge.call.async_
+                         and edge.call.retry is not None and edge.call.retry.budget is not None]
         # subscriptions whose deliveries can outlive their visibility timeout, bringing
         # the message again while they still run
         self.timed = [sub for sub in subs if repeats and sub.visibility is not None]
@@ -1007,7 +1013,9 @@ class Model:
         return Estimate(self.system, workloads, self._dead_lettered(components, op_rate),
                         self._subscriptions(op_rate, responses, flow), timeouts,
                         network.converged, _pooled(workloads.values()),
-                        first_branches=self._first_branches(responses, network.solved[1]))
+                        first_branches=self._first_branches(responses, network.solved[1]),
+                        budgets={f"{edge.caller}->{edge.callee}": self._budget(edge, op_rate)
+                                 for edge in self.budgeted})
 
     def _first_branches(self, responses: Mapping[str, Lattice | None], running: Success
                         ) -> dict[str, tuple[FirstBranches, ...]]:
