@@ -53,7 +53,7 @@ from scalesim.analytic import hashing, lattice, memo, relay
 from scalesim.analytic.again import Chain, backoff_bounds, still_full
 from scalesim.analytic.cpu import CpuDemand, with_cores
 from scalesim.analytic.hashing import Split
-from scalesim.analytic.held import Bound, held_bounds, turns_stay_even
+from scalesim.analytic.held import Bound, held_bounds, populations, turns_stay_even
 from scalesim.analytic.lattice import Lattice
 from scalesim.analytic.load import (
     CallEdge,
@@ -488,6 +488,8 @@ class Model:
             share < 1.0 for op in self.ops.values() for share, _ in op.cache_calls)
         # their callers' workers keep them from queueing
         self.held = held_bounds(system) if held is None else held
+        # the most requests their callers' workers can hold at each callee (`_held_wait`)
+        self.populations = populations(system)
         # how each workload's load falls on the replicas of hash-balanced components
         self.hashed = hashing.uneven(system) if hashed is None else hashed
         # a callee's response as callers see it (hops added), kept while the response is
@@ -1157,6 +1159,8 @@ class Model:
                                         wait=lattice.zero(),
                                         model=f"{state.model} (never waits: {bound.value})")
             pooled = False  # no wait taken from the pool's lower bound
+        if led is None:
+            state = self._held_wait(cname, state, servers, mean)
         if led is None or view is not None or cpu_in_wait or state.mean_wait_s == 0.0:
             waits = {ref: state.wait for ref in refs}  # one wait for every operation
         for ref in refs:
@@ -1298,6 +1302,24 @@ class Model:
         assert load.servers is not None  # a bounded component has limited workers
         return bound if turns_stay_even(load.servers, load.arrival_rate, _holding(jobs)) \
             else None
+
+    def _held_wait(self, cname: str, state: StationState, servers: int | None,
+                   service_s: float) -> StationState:
+        """A stable station whose callers' workers hold at most N requests there
+        (`held.populations`): an arrival finds at most N − 1 others, so it waits for at most
+        N − c departures, (N − c)·S/c on average with c workers of mean S each (exact for
+        exponential work, FIFO). Where the formulas, whose queue has no such bound, wait
+        longer, the wait is scaled down to that (an upper bound still: `held-callers`)."""
+        most = self.populations.get(cname)
+        if most is None or servers is None or state.wait is None:
+            return state
+        cap = max(0, most - servers) * service_s / servers
+        if state.mean_wait_s <= cap:
+            return state
+        return dataclasses.replace(
+            state, mean_wait_s=cap, exact=False, model=f"{state.model}, wait at most "
+            f"{most - servers} services ({most} held by its callers)",
+            wait=state.wait.scaled(cap / state.mean_wait_s) if cap > 0.0 else lattice.zero())
 
     def _cpu_demand(self, refs: list[str], op_rate: npt.NDArray[np.float64]) -> CpuDemand:
         """The CPU seconds of a visit to a component (its operations weighted by rate)."""
