@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -207,3 +208,28 @@ def test_a_rate_limited_component_shows_what_comes_and_what_it_admits(
     row = next(line for line in text.splitlines() if line.startswith("│ s "))
     assert "300.0" in row and "66.67%" in row
     assert "100.0 admitted" in text
+
+
+def test_a_full_queue_behind_is_said_to_refuse_not_to_grow(tmp_path: Path) -> None:
+    """A subscription that drains 20/s of 100/s into a queue of capacity 1,000: the queue
+    refuses 80 % of the messages (1 − 20/100), it cannot grow without bound."""
+    spec = tmp_path / "q.yaml"
+    spec.write_text("""scalesim: 1
+name: q
+components:
+  a:
+    operations:
+      x: {work: 1ms, calls: [{to: q.publish, async: true}]}
+  q:
+    kind: queue
+    capacity: 1000
+    operations: {publish: {work: 0ms}}
+    consumers: [{to: d.y, concurrency: 2}]
+  d:
+    workers: 4
+    operations: {y: {work: 100ms}}
+workloads: [{name: w, to: a.x, rate: 100/s}]
+""")
+    printed = CliRunner().invoke(app, ["estimate", str(spec)], env={"COLUMNS": "250"})
+    assert "the full queue refuses 80.0% of its messages" in printed.output
+    assert "grows without bound" not in printed.output

@@ -110,8 +110,11 @@ def print_estimate(doc: dict[str, Any], console: Console) -> None:
     if "slo" in doc:
         _print_slo(doc["slo"], console)
     for entry in doc.get("behind", []):
-        console.print(Text(f"{_behind_text(entry)}: its backlog grows without bound (the "
-                           "SLO covers requests, which do not wait for it)", style="red"))
+        loss = doc.get("queues", {}).get(entry["name"], {}).get("loss")
+        fate = f"the full queue refuses {loss:.1%} of its messages" if loss else \
+            "its backlog grows without bound"
+        console.print(Text(f"{_behind_text(entry)}: {fate} (the SLO covers requests, which "
+                           "do not wait for it)", style="red"))
     if doc["caveats"]:
         console.print(Text("Where the estimate is known to be off", style="bold"))
         for caveat in doc["caveats"]:
