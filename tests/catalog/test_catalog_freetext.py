@@ -326,3 +326,31 @@ def test_a_word_said_only_inside_a_phrase_is_answered_by_the_phrase_alone() -> N
     assert covered(own, ["doubl", "charg"], said.because, (), said.phrased) == set()
     assert covered(own, ["duplic"], said.because, (), said.phrased) == {"doubl", "charg"}
     assert expand("a double-charge is a charge too many").phrased == {"doubl"}
+
+
+def test_a_generic_verb_carries_no_pattern_and_a_named_anti_pattern_is_diagnosed(
+        catalog: Catalog) -> None:
+    """'prevent' says that something should not happen, not what: it matched split-brain
+    resolution and return addresses. 'thundering herd' is the dogpile's alias, said whole,
+    and the retry storm's fixes are the answer."""
+    advice = advise_text(catalog, load_trees(), "prevent a thundering herd of retries")
+    suggested = [s.id for s in advice.suggestions]
+    assert "prevent" not in advice.terms
+    assert not {"split-brain-resolution", "return-address"} & set(suggested)
+    assert [d.id for d in advice.diagnoses][:2] == ["dogpile", "retry-storm"]
+    storm = catalog["retry-storm"].anti_pattern
+    assert storm is not None
+    assert len(set(suggested) & set(storm.fixed_by)) >= 4
+    assert "rate-limiting" in suggested
+
+
+def test_a_rejected_name_does_not_carry_the_patterns_that_share_its_words(
+        catalog: Catalog) -> None:
+    """'we don't want a service mesh' asks for the mesh's alternatives, not a data mesh,
+    and 'don't' is no search term."""
+    advice = advise_text(catalog, load_trees(), "we don't want a service mesh")
+    suggested = [s.id for s in advice.suggestions]
+    assert "data-mesh" not in suggested and "service-mesh" not in suggested
+    assert "don't" not in advice.terms
+    assert set(suggested[:2]) <= set(catalog["service-mesh"].relations.alternative_to) | {
+        p.id for p in catalog if "service-mesh" in p.relations.alternative_to}

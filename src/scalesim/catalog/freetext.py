@@ -88,22 +88,24 @@ def advise_text(catalog: Catalog, trees: dict[str, DecisionTree], text: str,
                 limit: int = SUGGESTIONS) -> TextAdvice:
     ranked = index(catalog, everything).rank(text, CANDIDATES)
     expansion = expand(text, negating_names(catalog))
+    unwanted = rejected(catalog, expansion.negated)
+    ranked = [hit for hit in ranked if not only_rejected(catalog, hit, unwanted)]
     if not ranked:
         return TextAdvice(text, expansion.weights, expansion.because, {}, [], [], [])
     ranked = with_cues(catalog, ranked, expansion, own_words(catalog, text))
     top = ranked[0].score
     scores: dict[str, float] = {}
     why: dict[str, list[str]] = {}
-    diagnoses: list[Diagnosis] = []
+    shares: dict[str, float] = {}
     fixes: dict[str, list[str]] = {}
+    named = said_names(catalog, text)
     for hit in ranked:
         pattern = catalog[hit.id]
         share = hit.score / top * PRIOR[pattern.maturity]
         if pattern.anti_pattern is not None:
-            if len(diagnoses) < DIAGNOSES and share >= DIAGNOSIS_SHARE:
-                diagnoses.append(Diagnosis(hit.id, pattern.name, round(share, 3),
-                                           pattern.anti_pattern.symptoms[0],
-                                           list(pattern.anti_pattern.fixed_by)))
+            # an anti-pattern the description names whole is what it describes
+            share = max(share, 1.0) if hit.id in named else share
+            shares[hit.id] = share
             for fix in pattern.anti_pattern.fixed_by:
                 # a diagnosis does not lift a fix the description speaks against (a cache
                 # for a busy database whose load is writes)
@@ -113,7 +115,7 @@ def advise_text(catalog: Catalog, trees: dict[str, DecisionTree], text: str,
             continue
         scores[hit.id] = scores.get(hit.id, 0.0) + share
         why[hit.id] = ["matches " + ", ".join(f"'{term}'" for term in hit.matched)]
-    unwanted = rejected(catalog, expansion.negated)
+    diagnoses = diagnosed(catalog, shares, named)
     hand_over(catalog, scores, why, unwanted)
     lend_to_alternatives(catalog, scores, why, unwanted)
     order = sorted(scores, key=lambda pid: (-scores[pid], pid))[:limit]
@@ -126,6 +128,35 @@ def advise_text(catalog: Catalog, trees: dict[str, DecisionTree], text: str,
     return TextAdvice(text, expansion.weights, expansion.because, families(catalog, ranked[:10]),
                       diagnoses, suggestions,
                       refinements(trees, [s.id for s in suggestions], expansion.weights))
+
+
+def diagnosed(catalog: Catalog, shares: dict[str, float], named: set[str]) -> list[Diagnosis]:
+    """The first DIAGNOSES anti-patterns (in `shares`' order, those the description names
+    first) with a share of DIAGNOSIS_SHARE or more."""
+    order = sorted((pid for pid, share in shares.items() if share >= DIAGNOSIS_SHARE),
+                   key=lambda pid: pid not in named)[:DIAGNOSES]
+    return [Diagnosis(pid, catalog[pid].name, round(shares[pid], 3),
+                      anti.symptoms[0], list(anti.fixed_by))
+            for pid in order if (anti := catalog[pid].anti_pattern) is not None]
+
+
+def said_names(catalog: Catalog, text: str) -> set[str]:
+    """The anti-patterns whose name or alias stands whole in the description ('a thundering
+    herd of retries' names the dogpile). Stop words count: 'overload' alone does not name
+    pattern overload."""
+    words = stems(text)
+    return {p.id for p in catalog if p.anti_pattern is not None
+            for name in [p.name, *p.aliases, p.id.replace("-", " ")]
+            if find(words, tuple(stems(name))) is not None}
+
+
+def only_rejected(catalog: Catalog, hit: Scored, unwanted: set[str]) -> bool:
+    """Whether a hit matched nothing but the words of the patterns the description rejects:
+    'no service mesh' names the mesh, it does not ask for a data mesh."""
+    if hit.id in unwanted or not unwanted:
+        return False
+    away = {word for pid in unwanted for name in names(catalog[pid]) for word in name}
+    return set(hit.matched) <= away
 
 
 def alternatives(catalog: Catalog, pid: str) -> list[str]:

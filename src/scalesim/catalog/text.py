@@ -46,8 +46,12 @@ STOPWORDS = frozenset({
     "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would",
     "you", "your", "yours", "pattern", "patterns", "use", "using", "want", "need", "needs",
     "help", "way", "ways", "thing", "things", "get", "gets", "keep", "keeps",
-    "heavy", "x", "cannot",
+    "heavy", "x", "cannot", "prevent", "ensure", "solve", "fix",
 })
+# 'prevent', 'ensure', 'solve' and 'fix' say that the reader wants something done, not what:
+# alone they matched whichever patterns happen to use the verb ('prevent a thundering herd'
+# led to split-brain resolution). A negated contraction ('don't', 'can't') is a stop word too
+# (`terms`); it still negates.
 # 'heavy' only qualifies the word before it ('read-heavy', 'write-heavy'), which carries the
 # meaning; alone it matched anti-patterns about heavy operations. 'heavy load' still means
 # overload through synonyms.yaml.
@@ -86,8 +90,12 @@ def clauses(text: str) -> list[int]:
 
 def terms(text: str) -> list[str]:
     """The comparable terms of `text`: stems without stop words."""
-    stop = _stop_stems()
-    return [s for s in stems(text) if s not in stop]
+    return [s for s in stems(text) if not _stopped(s)]
+
+
+def _stopped(word: str) -> bool:
+    """Whether a stem carries no meaning of its own: a stop word or a negated contraction."""
+    return word in _stop_stems() or word.endswith("n't")
 
 
 @functools.cache
@@ -208,10 +216,9 @@ def expand(query: str, names: Iterable[tuple[str, ...]] = ()) -> Expansion:
             added[phrase_token(said)] = (1.0, " ".join(said))
             phrased.update(range(at, at + len(said)))
     consumed |= phrased
-    stop = _stop_stems()
     weights: dict[str, float] = {}
     for n, word in enumerate(words):
-        if word not in stop:
+        if not _stopped(word):
             weights[word] = max(weights.get(word, 0.0), HALF if n in consumed else 1.0)
     because: dict[str, str] = {}
     for t, (weight, phrase) in added.items():
@@ -228,13 +235,12 @@ def _negated(words: list[str], clause: list[int], consumed: set[int]) -> tuple[s
     """The terms that follow a negation in its clause, outside phrases, in order: what the
     description says it does not want ('avoid two-phase commit'). A later negation in the
     same clause adds nothing new."""
-    stop = _stop_stems()
     found: set[int] = set()
     for n, word in enumerate(words):
         if n not in consumed and (word in NEGATIONS or word.endswith("n't")):
             found.update(m for m in range(n + 1, len(words))
                          if clause[m] == clause[n] and m not in consumed
-                         and words[m] not in stop)
+                         and not _stopped(words[m]))
     return tuple(words[m] for m in sorted(found))
 
 
