@@ -354,3 +354,15 @@ def test_a_rejected_name_does_not_carry_the_patterns_that_share_its_words(
     assert "don't" not in advice.terms
     assert set(suggested[:2]) <= set(catalog["service-mesh"].relations.alternative_to) | {
         p.id for p in catalog if "service-mesh" in p.relations.alternative_to}
+
+
+@pytest.mark.parametrize("ask", ["how do I split my monolith",
+                                 "decompose our monolith into services",
+                                 "migrate a monolith to microservices"])
+def test_splitting_a_monolith_leads_first_to_the_strangler_fig(
+        catalog: Catalog, ask: str) -> None:
+    """Splitting or decomposing a monolith is migrating off it, slice by slice: not
+    building one (monolithic architecture) nor sharing its database."""
+    suggested = [s.id for s in advise_text(catalog, load_trees(), ask).suggestions]
+    assert suggested[0] == "strangler-fig"
+    assert "shared-database" not in suggested[:2]
