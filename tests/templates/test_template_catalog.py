@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from scalesim.catalog import load_catalog
@@ -42,3 +44,16 @@ def test_the_issue_patterns_all_have_a_template():
               "timeout", "health-check", "failover", "cache-aside", "work-queue",
               "database-per-service", "strangler-fig"]
     assert [p for p in wanted if not templates_for_pattern(p)] == []
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=IDS)
+def test_no_pattern_is_claimed_that_the_assumptions_say_is_not_modelled(template, catalog):
+    """A template listed under a pattern is where `patterns show` sends a reader to see it
+    at work: it must not be one whose assumptions leave that pattern out."""
+    left_out = [clause.casefold() for assumption in template.assumptions
+                for clause in re.split(r"[.;] ", assumption) if "not modelled" in clause]
+    for pattern_id in template.patterns:
+        pattern = catalog[pattern_id]
+        for name in [pattern.name, *pattern.aliases, pattern_id.replace("-", " ")]:
+            assert not any(name.casefold() in sentence for sentence in left_out), (
+                pattern_id, name)

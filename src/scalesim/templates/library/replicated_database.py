@@ -105,8 +105,7 @@ TEMPLATE = Template(
             "waits for W of them, a read for R. R + W ≤ N is fast but can read stale data — "
             "how often and for how long is Probabilistically Bounded Staleness; R + W > N "
             "never reads stale; ALL stops when a replica fails.",
-    patterns=("majority-quorum", "tunable-consistency", "eventual-consistency",
-              "read-repair"),
+    patterns=("majority-quorum", "tunable-consistency", "eventual-consistency"),
     params=Params, scenario=scenario, derive=derive,
     assumptions=(
         "WARS latencies (PBS): W exponential with mean write_ms, A, R and S exponential "
