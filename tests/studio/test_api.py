@@ -15,6 +15,9 @@ import yaml
 from fastapi.testclient import TestClient
 from tests.studio.conftest import finished, wait
 
+from scalesim.catalog import load_catalog
+from scalesim.catalog.model import Category
+from scalesim.catalog.views import select
 from scalesim.studio.config import MAX_BODY_BYTES, MAX_SPEC_BYTES
 from scalesim.templates import TEMPLATES
 
@@ -343,7 +346,11 @@ def test_patterns_search_entry_graph(client: TestClient) -> None:
     hits = client.get("/api/patterns", params={"q": "circuit braker"}).json()
     assert hits[0]["id"] == "circuit-breaker"
     resilience = client.get("/api/patterns", params={"category": "resilience"}).json()
-    assert resilience and all(p["category"] == "resilience" for p in resilience)
+    assert [p["id"] for p in resilience] == [
+        p.id for p in select(load_catalog(), category=Category.RESILIENCE)]
+    assert any(p["category"] != "resilience" for p in resilience)  # also_in, as the CLI
+    unknown = client.get("/api/patterns", params={"category": "nope"})
+    assert unknown.status_code == 400 and "resilience" in unknown.json()["error"]
     entry = client.get("/api/patterns/circuit-breaker").json()
     assert entry["templates"] == ["circuit-breaker"] or "circuit-breaker" in entry["templates"]
     assert entry["relations_both"]

@@ -14,7 +14,9 @@ from scalesim.catalog import Catalog, CatalogError, UnknownPatternError, load_ca
 from scalesim.catalog.advisor import AdviceError, MissingAnswerError, advise
 from scalesim.catalog.decision import DecisionTree, Question, load_trees
 from scalesim.catalog.graph import as_read, related, relation_graph
+from scalesim.catalog.model import Category
 from scalesim.catalog.search import search
+from scalesim.catalog.views import select
 from scalesim.templates import templates_for_pattern
 
 router = APIRouter(tags=["patterns"])
@@ -46,13 +48,23 @@ MAX_QUERY = 200  # characters of a pattern search
 def list_patterns(q: Annotated[str | None, Query(max_length=MAX_QUERY)] = None,
                   category: str | None = None,
                   limit: Annotated[int, Query(ge=1, le=500)] = 500) -> list[dict[str, Any]]:
-    """Every pattern (or the best matches for `q`, typo-tolerant), optionally one category."""
+    """Every pattern (or the best matches for `q`, typo-tolerant), optionally those of one
+    category, as `patterns list --category` selects them (also_in included)."""
     catalog = _catalog()
     ids = [hit.id for hit in search(catalog, q, len(catalog.ids))] if q else list(catalog.ids)
-    found = [_brief(catalog, i) for i in ids]
     if category:
-        found = [p for p in found if p["category"] == category]
-    return found[:limit]
+        members = {p.id for p in select(catalog, category=_category(category))}
+        ids = [i for i in ids if i in members]
+    return [_brief(catalog, i) for i in ids[:limit]]
+
+
+def _category(value: str) -> Category:
+    """A category by its value; an unknown one is the client's error, with the allowed values."""
+    try:
+        return Category(value)
+    except ValueError:
+        allowed = ", ".join(c.value for c in Category)
+        raise HTTPException(400, f"no category {value!r}; categories: {allowed}") from None
 
 
 def _pattern_id(key: str) -> str:
