@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from tests.studio.conftest import finished, wait
 
 from scalesim.catalog import load_catalog
+from scalesim.catalog.diagram import subgraph
 from scalesim.catalog.model import Category
 from scalesim.catalog.views import select
 from scalesim.studio.config import MAX_BODY_BYTES, MAX_SPEC_BYTES
@@ -362,6 +363,23 @@ def test_patterns_search_entry_graph(client: TestClient) -> None:
     ids = {n["id"] for n in graph["nodes"]}
     assert graph["centre"] == "circuit-breaker" and len(ids) == len(graph["nodes"])
     assert all(e["source"] in ids and e["target"] in ids for e in graph["edges"])
+
+
+def test_a_pattern_gives_its_conflicts_reasons_and_the_clis_graph(client: TestClient) -> None:
+    """Each conflict carries the reason its file gives (as `patterns show` prints), and the
+    graph holds every declared link among the patterns it shows, as `patterns graph` draws."""
+    catalog = load_catalog()
+    entry = client.get("/api/patterns/two-phase-commit").json()
+    conflicts = {r["id"]: r["reason"] for r in entry["relations_both"]
+                 if r["kind"] == "conflicts_with"}
+    declared = catalog["two-phase-commit"].relations.conflicts_with
+    assert declared and all(conflicts[c.id] == c.reason for c in declared)
+    graph = client.get("/api/patterns/two-phase-commit/graph").json()
+    drawn = subgraph(catalog, "two-phase-commit", 1)
+    assert {n["id"] for n in graph["nodes"]} == {p.id for p in drawn.nodes}
+    assert [(e["source"], e["kind"], e["target"], e["reason"]) for e in graph["edges"]] == [
+        (e.source, e.kind, e.target, e.reason) for e in drawn.edges]
+    assert len(graph["edges"]) > len(graph["nodes"]) - 1  # more than the star around it
 
 
 def test_advise_asks_one_question_at_a_time(client: TestClient) -> None:

@@ -6,7 +6,7 @@ import { entrySections, isAntiPattern, LIST_PAGE, listView, type CatalogEntry } 
 import { MAX_QUERY } from "../model/limits";
 
 type Entry = Record<string, unknown> & CatalogEntry & { id: string; name: string; summary: string; problem: string; solution: string;
-  relations_both: { kind: string; id: string; name: string }[]; templates: string[] };
+  relations_both: { kind: string; id: string; name: string; reason: string | null }[]; templates: string[] };
 
 export function PatternDrawer({ initial, onClose, onTemplate }: { initial: string; onClose: () => void; onTemplate: (id: string) => void }) {
   const [query, setQuery] = useState("");
@@ -62,7 +62,7 @@ export function PatternDrawer({ initial, onClose, onTemplate }: { initial: strin
               {entry.templates.length > 0 && <><h4>Templates</h4>{entry.templates.map((t) => <button key={t} type="button" className="chip" onClick={() => onTemplate(t)}>{t}</button>)}</>}
               <h4>Relations</h4>
               <RelationGraph centre={entry.id} />
-              <ul className="relations">{entry.relations_both.map((r) => <li key={`${r.kind}-${r.id}`}><span className="hint">{r.kind.replace(/_/g, " ")}</span> <button type="button" className="link" onClick={() => setCurrent(r.id)}>{r.name}</button></li>)}</ul>
+              <ul className="relations">{entry.relations_both.map((r) => <li key={`${r.kind}-${r.id}`}><span className="hint">{r.kind.replace(/_/g, " ")}</span> <button type="button" className="link" onClick={() => setCurrent(r.id)}>{r.name}</button>{r.reason && <span className="hint"> — {r.reason}</span>}</li>)}</ul>
             </>
           ) : !error && <p className="hint">Pick a pattern, search, or answer the questions of the decision help.</p>}
         </div>

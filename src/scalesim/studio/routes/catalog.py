@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from scalesim.catalog import Catalog, CatalogError, UnknownPatternError, load_catalog
 from scalesim.catalog.advisor import AdviceError, MissingAnswerError, advise
 from scalesim.catalog.decision import DecisionTree, Question, load_trees
+from scalesim.catalog.diagram import subgraph
 from scalesim.catalog.graph import as_read, related, relation_graph
 from scalesim.catalog.model import Category
 from scalesim.catalog.search import search
@@ -130,7 +131,8 @@ def get_pattern(pattern: str) -> dict[str, Any]:
     entry = catalog[pattern_id].model_dump(mode="json")
     # as a reader takes them (`as_read`): a pattern 'counters' an anti-pattern recorded as
     # conflicts_with, not 'conflicts with' it beside 'fixes' it
-    entry["relations_both"] = [{"kind": e.kind, "id": e.target, "name": catalog[e.target].name}
+    entry["relations_both"] = [{"kind": e.kind, "id": e.target, "name": catalog[e.target].name,
+                                "reason": e.reason}
                                for e in as_read(catalog, relation_graph(catalog)[pattern_id])]
     entry["templates"] = templates_for_pattern(pattern_id)
     return entry
@@ -139,10 +141,12 @@ def get_pattern(pattern: str) -> dict[str, Any]:
 @router.get("/patterns/{pattern}/graph")
 def pattern_graph(pattern: str, depth: Annotated[int, Query(ge=1, le=3)] = 1
                   ) -> dict[str, Any]:
-    """The patterns within `depth` links, as nodes and the edges that reached them."""
+    """The patterns within `depth` links, as nodes, and every declared link among them (with
+    its reason), as `patterns graph ID --depth` draws them."""
     catalog = _catalog()
     centre = _pattern_id(pattern)
     found = related(catalog, centre, depth)
     nodes = [{**_brief(catalog, centre), "distance": 0}]
     nodes += [{**_brief(catalog, r.id), "distance": r.distance} for r in found]
-    return {"centre": centre, "nodes": nodes, "edges": [asdict(r.via) for r in found]}
+    edges = subgraph(catalog, centre, depth).edges
+    return {"centre": centre, "nodes": nodes, "edges": [asdict(e) for e in edges]}
