@@ -14,8 +14,16 @@ from pydantic import ValidationError
 from scalesim.catalog import Catalog, load_catalog
 from scalesim.catalog.advisor import advise
 from scalesim.catalog.cards import card_problems, load_cards
-from scalesim.catalog.curriculum import MAX_STEPS, curricula, prerequisites
+from scalesim.catalog.curriculum import (
+    CORE_SLOTS,
+    MAX_STEPS,
+    apportion,
+    core,
+    curricula,
+    prerequisites,
+)
 from scalesim.catalog.decision import load_trees
+from scalesim.catalog.graph import centrality
 from scalesim.catalog.loader import load_sources
 from scalesim.catalog.model import Category, LearningLevel, Maturity, Relations
 from scalesim.catalog.views import FAMILIES, combinations_to_avoid, family_of, problem_matrix
@@ -59,6 +67,21 @@ def test_every_path_is_a_short_curriculum_in_prerequisite_order(catalog: Catalog
             assert catalog[pitfall.id].category is Category.ANTI_PATTERN
             assert catalog[pitfall.id].level is level
             assert set(pitfall.fixed_by) <= taught
+
+
+@pytest.mark.parametrize("level", list(LearningLevel))
+def test_a_levels_core_is_fifteen_patterns(catalog: Catalog, level: LearningLevel) -> None:
+    """docs/catalog.md: a level's core is 15 patterns spread over the families (rounding
+    each family's share on its own gave the beginner path 16)."""
+    assert CORE_SLOTS == 15
+    assert len(core(catalog, level, centrality(catalog))) == CORE_SLOTS
+
+
+def test_slots_go_by_share_with_one_for_every_family_that_has_candidates() -> None:
+    slots = apportion({"a": 0.6, "b": 0.3, "c": 0.01, "d": 0.09}, {"a": 9, "b": 9, "c": 2,
+                                                                    "d": 0}, 10)
+    assert slots == {"a": 6, "b": 3, "c": 1, "d": 0}
+    assert sum(apportion({"a": 1.0, "b": 1.0}, {"a": 2, "b": 1}, 10).values()) == 3
 
 
 ORDER = list(LearningLevel)  # beginner, intermediate, advanced

@@ -63,12 +63,26 @@ def core(catalog: Catalog, level: LearningLevel, rank: dict[str, float]) -> list
                 and p.category not in (Category.ANTI_PATTERN, Category.DOMAIN_SPECIALIZED)):
             candidates[family].append(p.id)
     mass = {f: sum(rank[pid] for pid in ids) for f, ids in candidates.items()}
-    total = sum(mass.values()) or 1.0
+    slots = apportion(mass, {f: len(ids) for f, ids in candidates.items()}, CORE_SLOTS)
     chosen: list[str] = []
     for family, ids in candidates.items():
-        slots = max(1, round(CORE_SLOTS * mass[family] / total)) if ids else 0
-        chosen += sorted(ids, key=lambda pid: (-rank[pid], pid))[:slots]
+        chosen += sorted(ids, key=lambda pid: (-rank[pid], pid))[:slots[family]]
     return chosen
+
+
+def apportion(mass: dict[str, float], available: dict[str, int], seats: int) -> dict[str, int]:
+    """Slots per family adding up to `seats` (fewer only when the candidates run out): one
+    for each family with candidates, then one at a time to the family furthest below its
+    share of `mass`, earlier families first on a tie. Rounding each family's share on its
+    own gave the beginner path 16."""
+    slots = {f: min(1, available[f]) for f in mass}
+    total = sum(mass.values()) or 1.0
+    while sum(slots.values()) < seats:
+        room = [f for f in mass if slots[f] < available[f]]
+        if not room:
+            break
+        slots[max(room, key=lambda f: seats * mass[f] / total - slots[f])] += 1
+    return slots
 
 
 def closure(catalog: Catalog, start: list[str]) -> set[str]:
