@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scalesim.templates import ParamError, get_template
-from scalesim.templates.params import parse_assignments
+from scalesim.templates import TEMPLATES, ParamError, get_template
+from scalesim.templates.params import describe, number_text, parse_assignments, validate_params
 
 
 def problems(template_id: str, **values: object) -> list[str]:
@@ -103,3 +103,32 @@ def test_autoscaling_refuses_a_maximum_below_the_minimum():
     [problem] = problems("autoscaling", min_replicas="10", max_replicas="5")
     assert problem == ("max_replicas must be at least min_replicas (Kubernetes rejects "
                        "maxReplicas < minReplicas); got 5 < 10")
+
+
+# The range ends refused with the other parameters at their defaults, each by a rule across
+# parameters that docs/templates.md states ("At the ends of the ranges").
+REFUSED_ENDS = {("autoscaling", "min_replicas", 100), ("autoscaling", "max_replicas", 1),
+                ("leader-election", "lease_duration_s", 1),
+                ("leader-election", "renew_deadline_s", 0.1),
+                ("leader-election", "renew_deadline_s", 299),
+                ("leader-election", "retry_period_s", 60),
+                ("strangler-fig", "catalog_share", 1), ("strangler-fig", "orders_share", 1)}
+
+
+def test_only_the_documented_range_ends_are_refused_alone_and_say_why_with_values():
+    refused: dict[tuple[str, str, float], str] = {}
+    for template in TEMPLATES:
+        for p in describe(template.params):
+            for end in (p.minimum, p.maximum) if p.type in ("int", "float") else ():
+                if end is None:
+                    continue
+                try:
+                    validate_params(template.id, template.params, {p.name: end})
+                except ParamError as error:
+                    [refused[template.id, p.name, end]] = error.problems
+    assert set(refused) == REFUSED_ENDS
+    for (_, name, end), problem in refused.items():  # the parameter's name, and the values
+        assert name in problem and number_text(end) in problem.split("; got ", 1)[1], problem
+    assert refused["leader-election", "renew_deadline_s", 299] == (
+        "lease_duration_s must be greater than renew_deadline_s (client-go NewLeaderElector);"
+        " got 2 <= 299")

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import model_validator
 
-from scalesim.spec.consistency import LeaderElection
+from scalesim.spec.consistency import JITTER_FACTOR, LeaderElection
 from scalesim.templates.base import Scenario, Template
 from scalesim.templates.expect import Expect
 from scalesim.templates.params import TemplateParams, param
@@ -41,9 +41,22 @@ class Params(TemplateParams):
 
     @model_validator(mode="after")
     def _valid_election(self) -> Params:
-        election(self)  # client-go's and etcd's own rules, with their messages
+        """client-go's and etcd's rules, said in these parameters' names with the values
+        given (the spec's own messages name its fields); then the spec's validation."""
+        if self.method == "lease":
+            if self.lease_duration_s <= self.renew_deadline_s:
+                raise ValueError("lease_duration_s must be greater than renew_deadline_s "
+                                 f"(client-go NewLeaderElector); got {self.lease_duration_s:g}"
+                                 f" <= {self.renew_deadline_s:g}")
+            if self.renew_deadline_s <= JITTER_FACTOR * self.retry_period_s:
+                raise ValueError(f"renew_deadline_s must be greater than {JITTER_FACTOR} × "
+                                 "retry_period_s (client-go NewLeaderElector); got "
+                                 f"{self.renew_deadline_s:g} <= {JITTER_FACTOR} × "
+                                 f"{self.retry_period_s:g}")
         if self.method == "raft" and self.heartbeat_ms >= self.election_timeout_ms:
-            raise ValueError("heartbeat_ms must be shorter than election_timeout_ms")
+            raise ValueError("heartbeat_ms must be shorter than election_timeout_ms; got "
+                             f"{self.heartbeat_ms:g} >= {self.election_timeout_ms:g}")
+        election(self)
         return self
 
 
