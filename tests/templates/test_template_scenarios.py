@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
-from scalesim.templates import TEMPLATES, get_template, run_scenario
+from scalesim.templates import TEMPLATES, evaluate, get_template, run_scenario
 
 IDS = [t.id for t in TEMPLATES]
 
@@ -294,3 +296,18 @@ def test_retry_turns_90_percent_into_999_per_mille():
     single = run_scenario(get_template("retry-backoff"), {"attempts": 1}, quick=True).result
     assert single["requests"]["ok"] / single["requests"]["total"] == pytest.approx(0.9,
                                                                                     abs=0.02)
+
+
+def test_the_timeout_template_claims_the_callers_it_cut_not_only_the_answered():
+    """`latency_ms` is over answered calls only (docs/results.md), so a bound on it says
+    nothing of the timed-out callers: they are claimed apart, each failure a timeout."""
+    run = run_scenario(get_template("timeout"), {"slow_share": 0.5}, quick=True)
+    assert run.met, explain(run)
+    requests = run.result["workloads"]["calls"]["requests"]
+    assert requests["failed"] > 0
+    over_failed = [c for c in run.checks if "requests.failed" in c.expect.metric]
+    assert over_failed
+    left_waiting = copy.deepcopy(run.result)
+    left_waiting["workloads"]["calls"]["requests"]["failed_by_cause"]["timeout"] -= 1
+    left_waiting["workloads"]["calls"]["requests"]["failed_by_cause"]["unfinished"] += 1
+    assert not all(c.met for c in evaluate([c.expect for c in over_failed], left_waiting))

@@ -88,7 +88,8 @@ def scenario(p: Params) -> Scenario:
     share = timed_out(p)
     calls = p.rps * QUICK_S
     bound = (Expect("latency_ms.max", "<", p.timeout_ms + OVERHEAD_MS,
-                    "no caller waits longer than the timeout"),
+                    "no answer comes later than the timeout (latency_ms is over the "
+                    "answered calls only)"),
              ) if calls * (1 - share) >= 10 else ()
     return Scenario(
         story=f"{p.rps:g} calls/s to a dependency that answers in ~10 ms but hangs for "
@@ -96,6 +97,11 @@ def scenario(p: Params) -> Scenario:
               f"outlast the {p.timeout_ms:g} ms timeout.",
         expect=(
             *bound,
+            Expect("workloads.calls.requests.failed", "<=", 0,
+                   "every caller not answered in time is let go by the timeout: each "
+                   "failure is a timeout (none left waiting, none refused for want of a "
+                   "thread the hangs hold)",
+                   minus="workloads.calls.requests.failed_by_cause.timeout"),
             share_near("workloads.calls.failed_share", share, calls,
                        "the answers later than the timeout — hangs longer than it and the "
                        "usual answer's tail beyond it — become fast failures instead "
