@@ -366,3 +366,13 @@ def test_splitting_a_monolith_leads_first_to_the_strangler_fig(
     suggested = [s.id for s in advise_text(catalog, load_trees(), ask).suggestions]
     assert suggested[0] == "strangler-fig"
     assert "shared-database" not in suggested[:2]
+
+
+def test_a_negation_word_is_no_search_term(catalog: Catalog) -> None:
+    """'without' said what was not wanted and matched whatever says 'without' (data
+    lakehouse, transaction-log tailing), and the rest of the rejected name diagnosed a
+    distributed monolith."""
+    advice = advise_text(catalog, load_trees(), "without distributed transactions")
+    assert "without" not in advice.terms
+    assert advice.diagnoses == []
+    assert {s.id for s in advice.suggestions[:2]} == {"saga", "compensating-transaction"}

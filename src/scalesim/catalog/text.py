@@ -50,7 +50,7 @@ STOPWORDS = frozenset({
 })
 # 'prevent', 'ensure', 'solve' and 'fix' say that the reader wants something done, not what:
 # alone they matched whichever patterns happen to use the verb ('prevent a thundering herd'
-# led to split-brain resolution). A negated contraction ('don't', 'can't') is a stop word too
+# led to split-brain resolution). A negation (NEGATIONS, 'don't') is no term either
 # (`terms`); it still negates.
 # 'heavy' only qualifies the word before it ('read-heavy', 'write-heavy'), which carries the
 # meaning; alone it matched anti-patterns about heavy operations. 'heavy load' still means
@@ -94,8 +94,9 @@ def terms(text: str) -> list[str]:
 
 
 def _stopped(word: str) -> bool:
-    """Whether a stem carries no meaning of its own: a stop word or a negated contraction."""
-    return word in _stop_stems() or word.endswith("n't")
+    """Whether a stem carries no meaning of its own: a stop word or a negation (they say
+    what is not wanted, not what is)."""
+    return word in _stop_stems() or word in NEGATIONS or word.endswith("n't")
 
 
 @functools.cache
