@@ -26,8 +26,8 @@ def test_check_prints_every_expectation_with_its_measured_value(run_cli):
     assert [c["text"] for c in report["checks"]] == [str(e) for e in expected]
     assert all(isinstance(c["actual"], float) and c["met"] for c in report["checks"])
     text = run_cli("templates", "check", "timeout", "--quick").stdout
-    assert "timeout v1 (quick): 3/3 met" in text
-    assert text.count("pass ") == 3 and "measured" in text
+    assert "timeout v1 (quick): 4/4 met" in text
+    assert text.count("pass ") == 4 and "measured" in text
 
 
 def test_a_failing_expectation_exits_1(run_cli, monkeypatch: pytest.MonkeyPatch):
