@@ -98,9 +98,10 @@ def test_studio_flow_in_chromium(server: str) -> None:
         page.get_by_role("button", name="Circuit Breaker", exact=True).click()
         expect(page.locator(".drawer-entry h3")).to_have_text("Circuit Breaker")
         expect(page.locator(".relation-graph")).to_be_visible()
-        # it counters Cascading Failure (the API's conflicts_with, read as the CLI reads it)
+        # it counters Cascading Failure (the API's conflicts_with, read as the CLI reads it),
+        # and says why, as the CLI's `patterns show` does
         expect(page.locator(".relations li", has_text="Cascading Failure")).to_have_text(
-            "counters Cascading Failure")
+            re.compile(r"^counters Cascading Failure — \S.+"))
         shot(page, "2-patterns")
         page.get_by_role("button", name="Close").click()
         card.get_by_role("button", name="Open in designer").click()
