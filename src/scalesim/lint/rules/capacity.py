@@ -14,6 +14,7 @@ from scalesim.lint.estimates import ms, per_s
 from scalesim.lint.finding import Hit
 from scalesim.lint.graph import component_of
 from scalesim.lint.load import Load
+from scalesim.spec.bounds import MAX_REPLICAS_TOTAL
 from scalesim.spec.consistency import Replication
 from scalesim.spec.errors import counted
 from scalesim.spec.model import Component, Kind, System
@@ -42,8 +43,6 @@ def replicas_for(load: Load, workers: int, target: float) -> int:
     return max(1, math.ceil(load.busy / (target * workers)))
 
 
-# The spec's bound on a component's replicas: no closed loop is sized past it.
-MAX_REPLICAS = 100_000
 CLOSED_NOTE = ", its closed loops' throughput rising with it (MVA)"
 
 
@@ -149,7 +148,7 @@ def closed_replicas(ctx: Context, name: str, load: Load, peak: bool) -> int | No
     high = low
     while _rho_at(ctx, name, high, peak) > target:
         low, high = high, high * 2
-        if high > MAX_REPLICAS:
+        if high > MAX_REPLICAS_TOTAL:  # the spec's bound: no loop is sized past it
             return None
     while high - low > 1:  # ρ(low) > target ≥ ρ(high)
         middle = (low + high) // 2
