@@ -436,7 +436,8 @@ def _replica_waits(system: System, name: str) -> str:
 
 def _timed_out(system: System, name: str) -> str:
     """A semi-sync store's writes that give up waiting at the offered load, and those that
-    then find the leader asynchronous (`quorum.semi_sync_shares`), when there are any."""
+    wait with them or then find the leader asynchronous (`quorum.semi_sync_shares`), when
+    there are any."""
     replication = system.components[name].replication
     assert replication is not None
     first = commit_wait(system, name)
@@ -444,12 +445,13 @@ def _timed_out(system: System, name: str) -> str:
         return ""
     rates = operation_rates(system)
     rate = sum(rates.get(f"{name}.{write}", 0.0) for write in replication.writes)
-    _, timed_out, asynchronous = semi_sync_shares(first, replication.semi_sync_timeout, rate)
-    if timed_out < TIMED_OUT:
+    semi = semi_sync_shares(first, replication.semi_sync_timeout, rate)
+    if semi.timed_out < TIMED_OUT:
         return ""
-    return (f"; at {rate:,.4g} writes/s {timed_out:.1%} of them stop waiting after "
-            f"semi_sync_timeout and {asynchronous:.1%} come while the leader is "
-            f"asynchronous, committing at once")
+    return (f"; at {rate:,.4g} writes/s {semi.timed_out:.1%} of them stop waiting after "
+            f"semi_sync_timeout, {semi.switching:.1%} wait with one that does, and "
+            f"{semi.asynchronous:.1%} come while the leader is asynchronous, committing "
+            "at once")
 
 
 def losses(system: System, estimate: Estimate) -> Iterator[Caveat]:

@@ -8,6 +8,8 @@ offered load."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from scalesim.analytic.lattice import (
@@ -18,6 +20,7 @@ from scalesim.analytic.lattice import (
     of,
     order_statistic,
     total,
+    uniform,
     zero,
 )
 from scalesim.spec.consistency import Replication
@@ -26,6 +29,18 @@ from scalesim.spec.model import Balancer, Component, System
 
 # Balancers that pick a replica by its requests: least_requests and p2c.
 POOLED = (Balancer.LEAST_REQUESTS, Balancer.P2C)
+
+
+class SemiSync(NamedTuple):
+    """A semi-sync store's commits at a write rate (`semi_sync_shares`): the wait of a write
+    that finds semi-sync on, min(F, T), and of one sent while another times out; the shares
+    of the writes that time out, wait for that switch, or find the leader asynchronous."""
+
+    waited: Lattice
+    with_switch: Lattice
+    timed_out: float
+    switching: float
+    asynchronous: float
 
 
 def quorum_sizes(replication: Replication, replicas: int) -> tuple[int, int, int]:
@@ -104,17 +119,20 @@ def steered_share(own: float, others: float, replicas: int) -> float:
     return min(1.0, max(0.0, ((own + others) / replicas - own) / others))
 
 
-def semi_sync_shares(first: Lattice, timeout: float, rate: float
-                     ) -> tuple[Lattice, float, float]:
+def semi_sync_shares(first: Lattice, timeout: float, rate: float) -> SemiSync:
     """Semi-sync as `ReplicatedStore` runs it: a write's commit waits for the first
-    follower's W + A, F, at most `timeout`; one that times out turns the leader
-    asynchronous until that acknowledgement comes back (F after the write), and the writes
-    meanwhile (Poisson, `rate` a second) commit at once. Per write that waits, λ·E[F; F >
-    timeout] others find the leader asynchronous (renewal reward). (min(F, timeout), the
-    share of the writes that time out, the share that find the leader asynchronous.)"""
+    follower's W + A, F, at most `timeout` T; when one times out, the writes sent during its
+    T (Poisson, `rate` a second) wait with it, each until T runs out or its own F comes, and
+    those after, until that late acknowledgement (F after it), commit at once (the leader is
+    asynchronous). Per write that waits afresh, λ·T·P(F > T) others wait for the switch and
+    λ·E[F − T; F > T] find the leader asynchronous (renewal reward)."""
     waited, late = capped(first, timeout)
-    others = rate * (first.mean - waited.mean + timeout * late)  # λ·E[F; F > timeout]
-    return waited, late / (1.0 + others), others / (1.0 + others)
+    switching = rate * timeout * late
+    asynchronous = rate * (first.mean - waited.mean)  # λ·E[F − T; F > T]
+    fresh = 1.0 + switching + asynchronous
+    with_switch = order_statistic(1, [first, uniform(0.0, timeout)]) if switching else zero()
+    return SemiSync(waited, with_switch, late / fresh, switching / fresh,
+                    asynchronous / fresh)
 
 
 def commit_wait(system: System, cname: str, points: int = LEAF_POINTS) -> Lattice | None:
@@ -160,9 +178,10 @@ def replication_wait(system: System, cname: str, oname: str, points: int = LEAF_
         commit = commit_wait(system, cname, points)
         if commit is None or replication.mode != "semi_sync":
             return commit
-        waited, _, asynchronous = semi_sync_shares(commit, replication.semi_sync_timeout,
-                                                   rate)
-        return mixture([asynchronous, 1.0 - asynchronous], [zero(), waited])
+        semi = semi_sync_shares(commit, replication.semi_sync_timeout, rate)
+        fresh = 1.0 - semi.switching - semi.asynchronous
+        return mixture([semi.asynchronous, semi.switching, fresh],
+                       [zero(), semi.with_switch, semi.waited])
     if replication.mode == "quorum":
         answer = _leg(system, points, replication.read, replication.response)
         return order_statistic(replication.r, [answer] * (replication.n or replicas))

@@ -7,7 +7,8 @@ quorum reads R (the request reaches it) and S (its answer comes back). The write
 after the operation's own work and waits for its commit:
 
 - async: at once. semi_sync: the first follower's W + A, at most `semi_sync_timeout`; a
-  timeout switches the leader to async until that acknowledgement arrives (MySQL).
+  timeout switches the leader to async when it expires, releasing the commits that waited
+  meanwhile, until that acknowledgement arrives (MySQL).
   sync: the `acks`-th follower's W + A; with fewer followers up, the write waits for them
   (PostgreSQL blocks). raft: the (majority − 1)-th follower's W + A, the leader counting
   itself; without a majority up and reachable (a member cut off from the others by a
@@ -109,8 +110,11 @@ class ReplicatedStore(LeaderListener):
         self.read_kind = -1
         self.latest: dict[int, Version] = {}  # key -> its newest write still propagating
         self.propagating: deque[Version] = deque()  # in commit order
-        self.semi_sync_on = True
-        self.semi_sync_back = NEVER  # semi_sync: the late acknowledgement that turns it on
+        # semi_sync: a commit that waits past the timeout switches the leader to async when
+        # its wait ends (`semi_sync_off`), releasing the commits waiting with it (MySQL's
+        # switch_off wakes them all), until its late acknowledgement (`semi_sync_back`)
+        self.semi_sync_off = 0.0
+        self.semi_sync_back = 0.0
         self.waiting: list[tuple[Frame, float]] = []  # sync: writes short of followers
         self.at_risk: list[int] = []  # per replica: writes it would lose as the next leader
         # Measured in the window:
@@ -203,16 +207,15 @@ class ReplicatedStore(LeaderListener):
             return _kth(acked, self.acks) if self.acks else 0.0
         if mode == SYNC:
             return _kth(acked, self.acks)
-        if not self.semi_sync_on:  # semi_sync fell back to async
-            if kernel.now < self.semi_sync_back:
-                return 0.0
-            self.semi_sync_on = True
+        now = kernel.now
         first = _kth(acked, 1)
+        if now < self.semi_sync_back:  # a commit timed out, or is timing out
+            return max(0.0, min(first, self.semi_sync_off - now))
         if first <= self.semi_sync_timeout:
             return first
-        self.semi_sync_on = False
-        self.semi_sync_back = kernel.now + first  # when that acknowledgement arrives
-        if kernel.now >= kernel.t_start:
+        self.semi_sync_off = now + self.semi_sync_timeout
+        self.semi_sync_back = now + first  # when that acknowledgement arrives
+        if now >= kernel.t_start:
             self.fallbacks += 1
         return self.semi_sync_timeout
 
@@ -362,7 +365,7 @@ class ReplicatedStore(LeaderListener):
         if comp is not self.comp or not rep.up:
             return
         if self.mode == SEMI_SYNC:
-            self.semi_sync_on = True  # a follower is back: semi-sync resumes
+            self.semi_sync_back = min(self.semi_sync_back, kernel.now)  # a follower is back
         if self.mode == SYNC and self.waiting:
             waiting, self.waiting = self.waiting, []
             for frame, started in waiting:
