@@ -110,6 +110,23 @@ def test_a_visibility_timeout_shorter_than_the_work_duplicates_every_message() -
     assert e["deduplicated"] == pytest.approx(200, abs=3)
 
 
+def test_a_copy_skipped_on_receipt_is_a_delivery() -> None:
+    """1.5 s of work, 1 s visibility, effectively once, no delivery limit: a message is
+    delivered at 0 s and again at 1 s; the first ends at 1.5 s (its late delete does not
+    delete it); the third copy, at 2 s, is skipped on receipt, and the second ends at 2.5 s
+    as a duplicate the processed-messages table refuses. Three deliveries, two of them
+    redeliveries, both deduplicated: 200 messages, 400 of each."""
+    r = run(queue({"guarantee": "effectively_once", "visibility_timeout": "1s"},
+                  work="1500ms", concurrency=1000, dead_letter=False),
+            [{"name": "w", "to": "jobs.publish", "rate": "10/s", "arrivals": "constant"}],
+            duration="20s", warmup="5s")
+    q = r["queues"]["jobs->worker.process"]
+    assert q["duplicates"] == 0
+    assert q["deliveries"] == pytest.approx(600, abs=6)
+    assert q["redelivered"] == pytest.approx(400, abs=4)
+    assert q["deduplicated"] == pytest.approx(400, abs=4)
+
+
 def test_a_dedup_window_shorter_than_the_redelivery_lets_duplicates_through() -> None:
     common = {"guarantee": "effectively_once", "visibility_timeout": "1s",
               "max_deliveries": 2, "dead_letter": "jobs-dlq"}

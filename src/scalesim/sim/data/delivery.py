@@ -61,7 +61,7 @@ class FifoSubscription(Consumption):
         while self.inflight < self.concurrency and (returns or buffer) and self._polled():
             msg = returns.popleft() if returns else buffer.popleft()
             if self.recently_processed(kernel.now, msg):
-                self.deduplicated += 1  # the idempotent consumer skips it and acknowledges
+                self.skipped(msg)  # the idempotent consumer skips it and acknowledges
                 self.settle(msg, PROCESSED)
                 continue
             self.inflight += 1

@@ -252,10 +252,7 @@ class Consumption(Subscription):
     def start(self, kernel: Kernel, msg: Message, member: int) -> tuple[Attempt, Frame]:
         """A new delivery of `msg`: the attempt and the consumer's visit (not yet sent)."""
         now = kernel.now
-        msg.deliveries += 1
-        self.deliveries += 1
-        if msg.deliveries > 1:
-            self.redelivered += 1
+        self._delivered_once_more(msg)
         attempt = Attempt(self, msg, member)
         if msg.trace is not None:
             attempt.record = [now, -1.0, -1.0]
@@ -266,6 +263,18 @@ class Consumption(Subscription):
         if msg.poison:
             frame.cause = ERROR  # it fails after the consumer's work, at every delivery
         return attempt, frame
+
+    def _delivered_once_more(self, msg: Message) -> None:
+        msg.deliveries += 1
+        self.deliveries += 1
+        if msg.deliveries > 1:
+            self.redelivered += 1
+
+    def skipped(self, msg: Message) -> None:
+        """An effectively-once consumer received a copy it processed recently and skipped
+        it: a delivery like any other (so `deduplicated` never exceeds `redelivered`)."""
+        self._delivered_once_more(msg)
+        self.deduplicated += 1
 
     def processed(self, now: float, msg: Message) -> None:
         """A delivery ended well: count it, and a duplicate when it was processed before."""

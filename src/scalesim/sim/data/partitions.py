@@ -158,7 +158,7 @@ class PartitionedSubscription(Consumption):
                 continue
             msg = part.log[part.pos]
             if self.recently_processed(now, msg):
-                self.deduplicated += 1
+                self.skipped(msg)
                 part.pos += 1
                 continue
             member.cursor = (member.cursor + step + 1) % count
