@@ -175,6 +175,30 @@ def test_liveness_restarts_a_hung_replica_with_growing_back_off() -> None:
     assert gaps[:2] == pytest.approx([10 + 3, 20 + 3], abs=1.01)
 
 
+@pytest.mark.parametrize("readiness", [False, True])
+def test_a_replica_waiting_to_restart_is_out_of_rotation(readiness: bool) -> None:
+    """Kubernetes: a container that is not running is not Ready, probe or not, so the
+    Service stops sending to it while it waits out its restart delay. Two round-robin
+    replicas at 10/s; svc[1] hangs from 15 s until its liveness probe kills it: the 5/s sent
+    to it meanwhile fail `crashed` at the kill, and nothing after (with the delay's 10 s in
+    rotation, 50 more would)."""
+    health: dict[str, object] = {"liveness": {}, "restart_delay": "10s"}
+    if readiness:
+        health["readiness"] = {}
+    svc = {"replicas": 2, "workers": 4, "operations": {"op": {"work": "1ms"}},
+           "health": health}
+    r = run({"svc": svc}, [every("10/s", to="svc")], duration="90s", warmup="0s",
+            faults=[{"target": "svc[1]", "at": "15s", "for": "40s",
+                     "pause": {"every": "200s", "for": "100s"}}])
+    restart = next(e["t_s"] for e in r["events"] if e["event"] == "restart")
+    hung = 5 * (restart - 15)
+    if readiness:  # it leaves rotation once its readiness probe has failed 3 times
+        ready_off = next(e["t_s"] for e in r["events"] if e["event"] == "not_ready")
+        hung = 5 * (min(ready_off, restart) - 15)
+    assert r["requests"]["failed_by_cause"]["crashed"] == pytest.approx(hung, abs=1)
+    assert r["requests"]["failed_by_cause"]["unavailable"] == 0
+
+
 @pytest.mark.parametrize(("min_per_s", "expected"), [(0, 0.2), (10, 0.3), (30, 0.5)])
 def test_a_retry_budget_allows_its_ratio_plus_its_minimum(min_per_s: int,
                                                           expected: float) -> None:

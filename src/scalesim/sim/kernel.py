@@ -1566,6 +1566,10 @@ class Kernel:
         rep.restarts += 1
         rep.live_fail = 0
         rep.restarting = True
+        # a container that is not running is not Ready, probe or not: the kubelet reports
+        # it so and the Service's endpoints drop the pod until it runs (and passes) again
+        rep.ready = rep.routable = False
+        rep.ready_ok = 0
         self._health_event(comp, rep, "restart")
         self._set_up(comp, rep)
         self.push(now + delay, RESTARTED, (comp, rep))
@@ -1574,9 +1578,10 @@ class Kernel:
         comp, rep = target
         rep.restarting = False
         rep.started = self.now
-        if comp.health is not None and comp.health.ready_period > 0:
-            rep.ready = rep.routable = False  # until its readiness probe passes
-            rep.ready_ok = 0
+        health = comp.health
+        if health is None or health.ready_period <= 0:  # else ready once its probe passes
+            rep.ready = True
+            rep.routable = not (rep.ejected or rep.retired)
         self._set_up(comp, rep)
 
     def _outlier_sweep(self, comp: Comp) -> None:
