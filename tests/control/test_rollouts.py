@@ -169,6 +169,54 @@ def test_a_step_analysis_measures_at_once_or_after_its_initial_delay(
     assert rollout["outcome"] == "promoted" and rollout["ended_s"] == log[-1][0]
 
 
+UP_AND_DOWN = """\
+scalesim: 1
+name: up-and-down
+components:
+  api:
+    replicas: 10
+    operations:
+      get: {{work: 1ms}}
+    versions:
+      v2: {{startup: {startup}, operations: {{get: {{work: 1ms}}}}}}
+    rollout:
+      to: v2
+      at: 10s
+      strategy: canary
+      traffic_routing: {routing}
+      steps: [{{set_weight: 50%}}, {{pause: 10s}}, {{set_weight: 20%}}, {{pause: 10s}},
+              {{set_weight: 10%}},
+              {{analysis: {{interval: 10s, count: 3, error_rate: {{max: 2%}}}}}},
+              {{set_weight: 60%}}, {{pause: 10s}}]
+workloads:
+  - {{name: users, to: api.get, arrivals: constant, rate: 100/s}}
+simulation: {{duration: 150s, seed: 1}}
+"""
+
+
+@pytest.mark.parametrize(("routing", "startup"), [(True, "5s"), (False, "0s")],
+                         ids=["traffic-routing", "replica-share"])
+def test_every_step_runs_in_order_whether_a_weight_is_raised_or_lowered(
+        routing: bool, startup: str) -> None:
+    """Argo runs each step in turn: a lowered weight is reached at once (the canary only
+    loses replicas), and the pause or analysis after it runs whole. With a 5 s startup:
+    50 % at 15 s, pause to 25 s, 20 % at 25 s, pause to 35 s, 10 % at 35 s, three
+    measurements 10 s apart (35, 45, 55 s), 60 % once its new replicas are up (60 s), pause
+    to 70 s, 100 % up at 75 s. Without a startup every set change is immediate: 10 s + the
+    pauses and the analysis's two intervals, 60 s."""
+    spec = UP_AND_DOWN.format(routing=str(routing).lower(), startup=startup)
+    rollout = simulate(load_spec_text(spec))["rollouts"][0]
+    begin = 5.0 if routing else 0.0
+    analysed = [10.0 + begin + 20.0 + 10.0 * k for k in range(3)]
+    assert [(a["t_s"], a["phase"]) for a in rollout["analysis"]] == \
+        [(t, "successful") for t in analysed]
+    assert rollout["outcome"] == "promoted"
+    assert rollout["ended_s"] == (75.0 if routing else 60.0)
+    if routing:
+        assert [(s["t_s"], s["weight"]) for s in rollout["steps"]] == [
+            (10.0, 0), (15.0, 50), (25.0, 20), (35.0, 10), (60.0, 60), (75.0, 100)]
+
+
 BLUE_GREEN = """\
 scalesim: 1
 name: blue-green

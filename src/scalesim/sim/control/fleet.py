@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from scalesim.sim.control.serial import Serial
 from scalesim.sim.data.messages import Consumption
 from scalesim.sim.mechanisms.balancer import Balancer
 from scalesim.sim.plan import Comp, Lane, Op, Replica
@@ -98,8 +99,7 @@ class Fleet:
         self.prefetch: list[tuple[Consumption, Consumer]] = []  # subscriptions it prefetches
         self.listeners: list[Callable[[], None]] = []
         self._quiet = 0
-        self._notifying = False
-        self._again = False
+        self._tell = Serial(self._tell_listeners)
         self.events: list[tuple[float, int, int, str]] = []  # (t, from, to, reason)
         self.by_rep: dict[int, Pod] = {}
         self.appeared = {0}  # versions that ever had pods (for the time series)
@@ -326,21 +326,12 @@ class Fleet:
 
     def _notify(self) -> None:
         """Tell the listeners; changes they make meanwhile are told once more after them."""
-        if self._quiet:
-            return
-        if self._notifying:
-            self._again = True
-            return
-        self._notifying = True
-        try:
-            again = True
-            while again:
-                self._again = False
-                for listener in self.listeners:
-                    listener()
-                again = self._again
-        finally:
-            self._notifying = False
+        if not self._quiet:
+            self._tell()
+
+    def _tell_listeners(self) -> None:
+        for listener in self.listeners:
+            listener()
 
     def _tally(self) -> tuple[int, int, int]:
         scheduled = serving = ready = 0

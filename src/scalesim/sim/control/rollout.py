@@ -25,6 +25,7 @@ from scalesim.sim.control.analysis import (
     History,
 )
 from scalesim.sim.control.fleet import Fleet
+from scalesim.sim.control.serial import Serial
 from scalesim.sim.plan import Op
 from scalesim.spec.control import Analysis, Rollout, Version, whole_percent
 
@@ -74,6 +75,7 @@ class RolloutRun:
         self.scrapes = 0
         self.kernel: Kernel | None = None
         self.timer_kind = self.measure_kind = self.scrape_kind = -1
+        self._serial = Serial(self._reconcile)
 
     # -- plumbing ------------------------------------------------------------------------------
     @property
@@ -166,6 +168,11 @@ class RolloutRun:
 
     # -- the reconcile loop --------------------------------------------------------------------
     def reconcile(self) -> None:
+        """Scaling a set makes the fleet call back at once: that call runs after this one
+        instead of inside it, so a step is advanced once."""
+        self._serial()
+
+    def _reconcile(self) -> None:
         if self.kernel is None:
             return
         replicas = self.fleet.spec_replicas
