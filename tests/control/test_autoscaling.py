@@ -69,6 +69,31 @@ def test_a_step_settles_at_ten_replicas_in_the_hand_computed_number_of_syncs() -
     assert all(e["reason"].startswith("cpu") for e in events)
 
 
+RPS = """\
+scalesim: 1
+name: hpa-rps
+components:
+  api:
+    replicas: 2
+    workers: unlimited
+    operations:
+      get: {work: 1ms}
+    autoscale: {min: 1, max: 20, metrics: [{rps: 10/s}]}
+workloads:
+  - {name: w, to: api.get, rate: 100/s, arrivals: constant, profile: [{at: 60s, rate: 30/s}]}
+simulation: {duration: 400s, seed: 1}
+"""
+
+
+def test_an_rps_target_that_divides_the_load_asks_for_exactly_load_over_target() -> None:
+    """A Pods metric averaged in milli-units as the controller does: 100 rps at 10 per
+    replica is 10 replicas and 30 rps is 3, never one more from a float average a hair above
+    the whole ratio (16.7 rps on 6 replicas once gave 11, 2.7 on 11 gave 4)."""
+    scaling = simulate(load_spec_text(RPS))["components"]["api"]["scaling"]
+    assert scaling["replicas"]["max"] == 10
+    assert scaling["replicas"]["final"] == 3
+
+
 def test_no_replica_is_removed_before_the_scale_down_window() -> None:
     """The load drops at 120 s; recommendations of 10 were made up to the last sync that saw
     high load (120 s), so the first scale-down comes at 120 + 300 = 420 s, not before."""

@@ -56,10 +56,34 @@ def test_a_resource_utilization_is_a_whole_percentage() -> None:
     int32(metrics × 100 / requests), a truncated percentage. Two pods a hair above 60 % of
     their request (one more request in the window than 60 % exactly) against a 30 % target:
     60 % / 30 % = 2 → 4 pods, not ceil(2.0002 × 2) = 5 (resilience audit 8). A Pods metric
-    (requests per second) is not truncated."""
+    (requests per second) is truncated to the milli-unit, not the percent: 0.60006 rps is
+    600 m, twice a 300 m target → 4; 0.6099 rps is 609 m → ceil(2.03 × 2) = 5."""
     assert pod_metric_replicas(2, pods(0.60006, 0.60006), 0.3, TOL, True) == 4
-    assert pod_metric_replicas(2, pods(0.60006, 0.60006), 0.3, TOL, False) == 5
+    assert pod_metric_replicas(2, pods(0.60006, 0.60006), 0.3, TOL, False) == 4
     assert pod_metric_replicas(2, pods(0.6099, 0.6099), 0.3, TOL, True) == 4  # 60 %, truncated
+    assert pod_metric_replicas(2, pods(0.6099, 0.6099), 0.3, TOL, False) == 5
+
+
+def test_a_pods_metric_is_averaged_in_milli_units() -> None:
+    """GetMetricUsageRatio works in int64 milli-units: each pod's value as the Prometheus
+    adapter gives it (int64(value × 1000)), the total over the pods truncated, over the
+    target's milli-value. 6 pods sharing 1500 requests over 15 s, exactly 100 rps (251, 250,
+    250, 249, 250, 250, in that order: a float sum depends on it), target 10: 16733 + 16600
+    + 4 × 16666 = 99997 m, 16666 m each → ratio 1.6666 → ceil(9.9996) = 10 (the float
+    average gives ceil(10.000000000000004) = 11). 11 pods sharing 450 requests over 15 s
+    (ten 41, one 40): 29996 m / 11 = 2726 m → ceil(2.9986) = 3 (the float average, 30/11
+    rps, gives 4)."""
+    counts = [251, 250, 250, 249, 250, 250]
+    assert pod_metric_replicas(6, pods(*(c / 15 for c in counts)), 10.0, TOL, False) == 10
+    counts = [41] * 10 + [40]
+    assert pod_metric_replicas(11, pods(*(c / 15 for c in counts)), 10.0, TOL, False) == 3
+
+
+def test_a_pods_target_is_its_milli_value_rounded_up() -> None:
+    """The AverageValue target is Quantity.MilliValue(), rounded up: 100/min = 1.6667 rps is
+    1667 m. 3 pods at 5 rps: 5000 / 1667 = 2.9994 → ceil(8.998) = 9 (a truncated 1666 m
+    would give ceil(9.0036) = 10)."""
+    assert pod_metric_replicas(3, pods(5.0, 5.0, 5.0), 100 / 60, TOL, False) == 9
 
 
 def test_missing_pods_count_as_zero_on_a_scale_up() -> None:

@@ -40,14 +40,33 @@ def cpu_unready(now: float, started: float, ready: bool, transition: float, wind
     return not ready and transition < started + readiness_delay
 
 
+def _whole_below(x: float) -> int:
+    """x truncated, as Go's integer conversion does, the float's rounding error just below a
+    whole number (3 × 0.1 × 10) not taken for a real shortfall."""
+    return math.floor(x * (1.0 + EPS))
+
+
+def _whole_above(x: float) -> int:
+    """x rounded up, a rounding error just above a whole number not counted."""
+    return math.ceil(x * (1.0 - EPS))
+
+
 def _ratio(values: Sequence[float], target: float, resource: bool) -> float:
-    """Usage over target. A resource's utilization is a whole percentage, truncated, as the
-    controller computes it (GetResourceUtilizationRatio: int32(metrics × 100 / requests)),
-    so a load at exactly twice the target is twice, not a hair above it."""
-    mean = sum(values) / len(values)
+    """Usage over target, in the controller's integers. A resource's utilization is a whole
+    percentage, truncated (GetResourceUtilizationRatio: int32(metrics × 100 / requests)), so
+    a load at exactly twice the target is twice, not a hair above it. A Pods metric's values
+    and target are milli-units (`_milli_pods`), their average truncated (GetMetricUsageRatio:
+    total / pods, in int64)."""
     if resource:
-        return math.floor(mean * 100.0 + 1e-9) / (target * 100.0)
-    return mean / target
+        return _whole_below(sum(values) / len(values) * 100.0) / (target * 100.0)
+    return (int(sum(values)) // len(values)) / target
+
+
+def _milli_pods(values: list[float], target: float) -> tuple[list[float], float]:
+    """A Pods metric as the HPA receives it: each pod's value in milli-units, truncated (the
+    Prometheus adapter's int64(value × 1000)), the AverageValue target's milli-value rounded
+    up (Quantity.MilliValue)."""
+    return [float(_whole_below(v * 1000.0)) for v in values], float(_whole_above(target * 1000.0))
 
 
 def pod_metric_replicas(current: int, samples: Sequence[Sample], target: float,
@@ -61,6 +80,8 @@ def pod_metric_replicas(current: int, samples: Sequence[Sample], target: float,
     values = [s.value for s in samples if s.state == COUNTED]
     if not values:
         return None
+    if not resource:
+        values, target = _milli_pods(values, target)
     ready = len(values)
     ignored = sum(1 for s in samples if s.state == IGNORED)
     missing = sum(1 for s in samples if s.state == MISSING)
