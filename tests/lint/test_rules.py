@@ -514,6 +514,34 @@ def test_a_lease_shorter_than_renewal_quotes_the_overlap(lint_yaml: LintYaml) ->
 
 
 
+SAME_TIMEOUTS = "election_timeout: 150ms, election_timeout_max: 150ms"
+
+
+def test_identical_election_timeouts_split_votes_and_double_the_range(
+        lint_yaml: LintYaml) -> None:
+    """QA's le3.yaml: 150–150 ms (no network delay here: identical timers fire at the same
+    instant anyway): the fix is twice election_timeout. Over a 10 ms network a 150–200 ms
+    range is under 10 vote round trips (200 ms): the fix is 150 + 200 = 350 ms. The default
+    range (150 ms to 300 ms) clears it, and 2 replicas (one follower, nobody to split with)
+    never trigger it."""
+    finding = only(lint_yaml(BAD["SS609"]), "SS609")
+    assert finding.path == "components.s.leader_election.election_timeout_max"
+    assert "followers all wait the same 150 ms" in finding.message
+    assert finding.message.endswith(
+        "set 'election_timeout_max: 300ms' (a range of 150 ms)")
+    slow = ("defaults: {network: 10ms}\n"
+            + BAD["SS609"].replace(SAME_TIMEOUTS, "election_timeout: 150ms, "
+                                   "election_timeout_max: 200ms"))
+    message = only(lint_yaml(slow), "SS609").message
+    assert "from 150 ms to 200 ms, a range of 50 ms" in message
+    assert "(200 ms here;" in message
+    assert message.endswith("set 'election_timeout_max: 350ms' (a range of 200 ms)")
+    assert "SS609" not in rules(lint_yaml(
+        BAD["SS609"].replace(SAME_TIMEOUTS, "election_timeout: 150ms")))
+    assert "SS609" not in rules(lint_yaml(
+        BAD["SS609"].replace("    replicas: 3\n", "    replicas: 2\n")))
+
+
 def test_bounds_that_the_rules_used_to_miss(lint_yaml: LintYaml) -> None:
     """A deadline bounds a call as a timeout does (SS201); a caller that propagates its
     deadline cuts the calls below at what is left of it (SS206, SS207: the simulator does,

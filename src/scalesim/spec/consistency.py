@@ -30,6 +30,9 @@ from scalesim.spec.types import (
 )
 
 JITTER_FACTOR = 1.2  # client-go leaderelection.JitterFactor: a candidate's poll gap factor
+# Raft: the election timeouts' range that keeps split votes rare, in vote round trips: the
+# paper's 150–300 ms against its 15 ms broadcast time (Ongaro & Ousterhout §9.3, Figure 16).
+SPREAD_ROUND_TRIPS = 10
 
 
 class Replication(Strict):
@@ -162,6 +165,13 @@ class LeaderElection(Strict):
     @property
     def timeout_max(self) -> float:
         return self.election_timeout_max or 2.0 * self.election_timeout
+
+    def spread_timeout_max(self, round_trip: float) -> float:
+        """Raft: the least election_timeout_max that spreads the followers' timers far enough
+        apart for the first candidate to win before another stands: twice election_timeout
+        (etcd's [T, 2T), the paper's 150–300 ms), or SPREAD_ROUND_TRIPS vote round trips
+        above it when that is more."""
+        return self.election_timeout + max(self.election_timeout, SPREAD_ROUND_TRIPS * round_trip)
 
     @property
     def holder_gives_up_s(self) -> float:

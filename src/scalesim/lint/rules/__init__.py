@@ -232,6 +232,13 @@ RULES: tuple[Rule, ...] = (
          "for latency and availability to make knowingly",
          ("tunable-consistency", "majority-quorum", "read-repair"),
          "eventual-consistency", consistency.partial_quorum),
+    Rule("SS609", "election-timeout-range-too-narrow", WARNING,
+         "Raft draws each follower's election timeout at random so that one times out first "
+         "and wins before the others stand; timers that fire within a network hop of each "
+         "other all stand and split the vote, and the group stays without a leader for "
+         "another timeout, as often as the draws fall that close",
+         ("leader-election", "consensus"),
+         None, consistency.election_timeouts_split_votes),
     Rule("SS701", "preview-analysis-without-traffic", WARNING,
          "analysis metrics are measured on the new version's own requests, and no workload "
          "with 'preview: true' sends requests to the blue-green preview: its measurements "

@@ -15,7 +15,7 @@ from scalesim.analytic.quorum import quorum_sizes, quorums_overlap, wars_needed
 from scalesim.lint.context import Context
 from scalesim.lint.estimates import ms
 from scalesim.lint.finding import Hit
-from scalesim.spec.consistency import Caching, Replication
+from scalesim.spec.consistency import SPREAD_ROUND_TRIPS, Caching, Replication
 from scalesim.spec.errors import counted
 from scalesim.spec.model import Keys
 
@@ -142,6 +142,36 @@ def election_timeout_too_short(ctx: Context) -> Iterator[Hit]:
                   f"plus a {ms(round_trip)} round trip: followers time out between heartbeats "
                   "and depose a healthy leader again and again; etcd asks for a timeout of "
                   "at least 10 round trips and 5 heartbeats")
+
+
+def election_timeouts_split_votes(ctx: Context) -> Iterator[Hit]:
+    """SS609: Raft election timeouts drawn from a range narrower than SPREAD_ROUND_TRIPS
+    vote round trips, or from none (identical timers fire together even with no network
+    delay), in a group with two followers or more (one alone cannot split)."""
+    hop = ctx.system.defaults.network.mean_s
+    for name, component in ctx.system.components.items():
+        election = component.leader_election
+        if election is None or election.type != "raft" or component.replicas < 3:
+            continue
+        spread = election.timeout_max - election.election_timeout
+        if spread > 0.0 and spread >= SPREAD_ROUND_TRIPS * 2.0 * hop:
+            continue
+        low = ms(election.election_timeout)
+        drawn = (f"'{name}' followers all wait the same {low} for a heartbeat "
+                 "(election_timeout_max = election_timeout): after a leader fails they stand "
+                 "together and split the vote, again and again" if spread == 0 else
+                 f"'{name}' draws election timeouts from {low} to {ms(election.timeout_max)}, a "
+                 f"range of {ms(spread)}: followers whose timers fire within a network hop "
+                 f"({ms(hop)}) of each other both stand and split the vote")
+        wider = election.spread_timeout_max(2.0 * hop)
+        set_max = ("election_timeout_max",) if election.election_timeout_max is not None else ()
+        here = f"{ms(SPREAD_ROUND_TRIPS * 2.0 * hop)} here; " if hop else ""
+        yield Hit(("components", name, "leader_election", *set_max),
+                  f"{drawn}; Raft keeps split votes rare with a range of {SPREAD_ROUND_TRIPS} "
+                  f"vote round trips or more ({here}the paper's 150–300 ms against a 15 ms "
+                  "round trip); set "
+                  f"'election_timeout_max: {wider * 1000:g}ms' (a range of "
+                  f"{ms(wider - election.election_timeout)})")
 
 
 def lease_shorter_than_renewal(ctx: Context) -> Iterator[Hit]:
