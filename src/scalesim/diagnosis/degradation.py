@@ -481,17 +481,29 @@ def _without(run: Run, faults: list[Fault], text: str) -> Fix:
     return Fix(f"{text}. Without the fault:", ("faults=[]",))
 
 
+# How an elected component's finding tells why it had no leader.
+_LEADERLESS = {"failover": "had no leader until the failover ended",
+               "split_votes": "had no leader while its elections split the vote"}
+
+
 def _failover_fix(run: Run, names: str, elected: list[str]) -> Fix:
     """Requests refused `unavailable` by elected components while a fault left them without
-    a leader: the fix of their failover findings (made before, in `run.found`), which
-    shortens the failover and says what should retry; a fault is what the design must
-    survive, so its removal is no fix."""
-    fixes = [f.fix for f in run.found
-             if f.kind == "failover" and f.subject in elected and f.fix is not None]
-    said = "; ".join(fix.summary for fix in fixes) or "see its failover finding"
-    return Fix(f"the fault on {names} causes them: {', '.join(elected)} had no leader until "
-               f"the failover ended; the failover finding's fix: {said}",
-               tuple(override for fix in fixes for override in fix.set))
+    a leader: the fix of their failover or split-vote findings (made before, in
+    `run.found`), which shortens the failover and says what should retry, or widens the
+    election timeouts; a fault is what the design must survive, so its removal is no fix.
+    A component without such a finding gets its time without a leader only."""
+    told = {f.subject: (f.kind, f.fix) for f in run.found
+            if f.kind in _LEADERLESS and f.subject in elected and f.fix is not None}
+    said = []
+    for name in elected:
+        if name in told:
+            kind, fix = told[name]
+            said.append(f"{name} {_LEADERLESS[kind]}; the {kind} finding's fix: {fix.summary}")
+        else:
+            leaderless = run.result["elections"][name].get("leaderless_s") or 0.0
+            said.append(f"{name} had no leader for {leaderless:.2f} s")
+    return Fix(f"the fault on {names} causes them: {'; '.join(said)}",
+               tuple(override for _, fix in told.values() for override in fix.set))
 
 
 def _containment(run: Run, entries: set[str], faults: list[Fault]) -> str:

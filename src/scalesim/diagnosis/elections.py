@@ -14,7 +14,7 @@ from typing import Any
 from scalesim.diagnosis.context import NOTABLE, Run, fault_text
 from scalesim.diagnosis.finding import Finding, Fix, share
 from scalesim.spec.checks import iter_calls
-from scalesim.spec.consistency import JITTER_FACTOR, LeaderElection
+from scalesim.spec.consistency import JITTER_FACTOR, SPREAD_ROUND_TRIPS, LeaderElection
 from scalesim.spec.model import Component, Fault
 
 
@@ -73,14 +73,76 @@ def _pause_length(fault: Fault) -> float:
 def failovers(run: Run) -> Iterator[Finding]:
     """Time without a leader that the callers felt: 1 % or more of the visits to an elected
     component met no leader and were refused `unavailable` (and failed, or were retried
-    until a leader came: then the tail of the latency is the failover)."""
+    until a leader came: then the tail of the latency is the failover). When its elections
+    kept splitting, that is the cause, and a shorter detection would not help."""
     for name, entry in run.result.get("elections", {}).items():
         refused = entry.get("refused_no_leader") or 0
         visits = sum(op["requests"]["total"]
                      for op in run.result["components"][name]["operations"].values())
-        if not entry.get("failovers") or not visits or refused / visits < NOTABLE:
+        if not visits or refused / visits < NOTABLE:
             continue
-        yield _failover(run, name, entry, refused, visits)
+        if _splitting(entry):
+            yield _split_votes(run, name, entry, refused, visits)
+        elif entry.get("failovers"):
+            yield _failover(run, name, entry, refused, visits)
+
+
+def _splitting(entry: dict[str, Any]) -> bool:
+    """More split votes than failovers (and two at least): on average a new leader came
+    only after more than one election without a winner, or never."""
+    splits: int = entry.get("split_votes") or 0
+    return splits >= 2 and splits > (entry.get("failovers") or 0)
+
+
+def _timeouts(election: LeaderElection) -> str:
+    """The range the election timeouts are drawn from, or that there is none."""
+    low, high = election.election_timeout, election.timeout_max
+    if high == low:
+        return (f"every election timeout {_ms(low)} (election_timeout_max = "
+                "election_timeout): no range at all")
+    return f"election timeouts drawn from {_ms(low)} to {_ms(high)}: a range of {_ms(high - low)}"
+
+
+def _split_votes(run: Run, name: str, entry: dict[str, Any], refused: int,
+                 visits: int) -> Finding:
+    """Raft elections that keep splitting: the followers' timers fire too close together,
+    so several stand in the same term and none gets a majority. The fix widens the range
+    they are drawn from (`LeaderElection.spread_timeout_max`)."""
+    election = run.system.components[name].leader_election
+    assert election is not None
+    splits, elections, won = entry["split_votes"], entry["elections"], entry["failovers"]
+    failed = run.result["requests"]["failed_by_cause"].get("unavailable", 0)
+    round_trip = 2.0 * run.system.defaults.network.mean_s
+    spread = election.timeout_max - election.election_timeout
+    evidence = [f"{elections} elections, {splits} without a winner (split votes), "
+                f"{won} failover{'s' if won != 1 else ''}: no leader for "
+                f"{entry['leaderless_s']:.2f} s ({share(entry['leaderless_share'])} of the "
+                "window)",
+                f"{_timeouts(election)} against a vote round trip of {_ms(round_trip)} (two "
+                "network hops)",
+                f"{refused:,} of the {visits:,} visits to {name} refused unavailable "
+                f"({share(refused / visits)}); {failed:,} requests failed unavailable",
+                *(fault_text(f, run.end_s) for f in run.faults_on(name))]
+    wider = election.spread_timeout_max(round_trip)
+    if wider > election.timeout_max:
+        fix = Fix(f"election_timeout_max {_ms(wider)} (now {_ms(election.timeout_max)}): "
+                  f"timeouts drawn over {_ms(wider - election.election_timeout)}, "
+                  f"election_timeout or {SPREAD_ROUND_TRIPS} vote round trips, whichever is "
+                  "more (etcd draws from [T, 2T), the Raft paper from 150–300 ms), so that one "
+                  "follower times out first and wins before the others stand",
+                  (f"components.{name}.leader_election.election_timeout_max="
+                   f"{wider * 1000:g}ms",))
+    else:
+        fix = Fix(f"the range ({_ms(spread)}) is {SPREAD_ROUND_TRIPS} vote round trips or more "
+                  "already: a wider one spreads the followers' timers further apart")
+    return Finding("split_votes", "problem", name,
+                   f"{name} went {entry['leaderless_s']:.2f} s without a leader: {splits} of "
+                   f"its {elections} elections split the vote (followers timed out together "
+                   f"and each stood), {refused:,} visits refused ({share(refused / visits)} "
+                   "of its visits)", None, tuple(evidence), fix,
+                   {"leaderless_s": entry["leaderless_s"], "elections": elections,
+                    "split_votes": splits, "refused_no_leader": refused,
+                    "refused_share": refused / visits, "failed_unavailable": failed})
 
 
 def _failover(run: Run, name: str, entry: dict[str, Any], refused: int,

@@ -10,7 +10,7 @@ from typing import Any, Literal
 Severity = Literal["problem", "warning"]
 # What the finding is about.
 Kind = Literal["backlog", "saturated", "overload", "limit", "degraded", "failures", "slo",
-               "split_brain", "failover", "rollout", "duplicates", "saga"]
+               "split_brain", "failover", "split_votes", "rollout", "duplicates", "saga"]
 # The limit that binds: the knob to turn.
 Limit = Literal["workers", "cores", "consumer_concurrency", "partitions", "session_timeout",
                 "visibility_timeout", "max_deliveries", "commit_interval",
