@@ -714,3 +714,21 @@ def test_strange_values_in_control_objects_are_noted_or_located(data: st.DataObj
     chosen = data.draw(st.sampled_from([d for d in documents if d["kind"] in CONTROL_KINDS]))
     spoil(data, chosen["spec"])
     assert_noted_or_located(yaml.safe_dump_all(documents, sort_keys=False))
+
+
+@pytest.mark.parametrize(("request_cpu", "limit", "utilization", "cpu"), [
+    ("750m", "1", 70, 0.53),      # 0.525 cores of 1 worker: 52.5 %, a half rounded up
+    ("1500m", "2", 50, 0.38),     # 0.75 cores of 2 workers: 37.5 %
+    ("500m", "1", 73, 0.37),      # 0.365 cores: 36.5 %
+    ("700m", "1", 45, 0.32)])     # 0.315 cores: 31.5 %
+def test_a_cpu_target_is_its_exact_share_with_halves_rounded_up(
+        tmp_path: Path, request_cpu: str, limit: str, utilization: int, cpu: float) -> None:
+    """The utilization of the request, over the workers, is computed on the quantities as
+    written (no float error tips a half either way) and rounded half up."""
+    manifest = tmp_path / "checkout.yaml"
+    manifest.write_text(HPA.replace("requests: {cpu: 500m", f"requests: {{cpu: {request_cpu}")
+                        .replace('limits: {cpu: "2"', f'limits: {{cpu: "{limit}"')
+                        .replace("averageUtilization: 60", f"averageUtilization: {utilization}"))
+    autoscale = import_k8s([str(manifest)]).system.components["checkout"].autoscale
+    assert autoscale is not None
+    assert autoscale.metrics[0].cpu == pytest.approx(cpu)

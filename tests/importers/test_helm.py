@@ -12,7 +12,7 @@ import pytest
 from scalesim.generate import GenerateOptions, Target, render
 from scalesim.importers import ImportFailed, import_helm
 from scalesim.importers import helm as helm_module
-from scalesim.spec import load_spec
+from scalesim.spec import System, load_spec, load_spec_text
 from scalesim.spec.model import Kind
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -191,19 +191,46 @@ def test_default_values_render_without_the_ingress(chart: Path) -> None:
     assert system.components["api"].replicas == 2
 
 
+def write_chart(system: System, folder: Path) -> None:
+    """The chart `generate --target helm` writes, under `folder`/helm/<name>."""
+    for file in render(system, Target.HELM, GenerateOptions()):
+        target = folder / file.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(file.content)
+
+
 @needs_helm
 def test_generated_chart_imports_with_a_changed_value(tmp_path: Path) -> None:
     system = load_spec(ROOT / "examples" / "shop.yaml")
-    for file in render(system, Target.HELM, GenerateOptions()):
-        target = tmp_path / file.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(file.content)
+    write_chart(system, tmp_path)
     back = import_helm(str(tmp_path / "helm" / "shop"),
                        sets=["components.orders.replicas=7"]).system
     assert back.components["orders"].replicas == 7
     assert {n: c.replicas for n, c in back.components.items() if n != "orders"} == \
         {n: c.replicas for n, c in system.components.items()
          if n != "orders" and c.kind is not Kind.EXTERNAL} | {"payments": 1}
+
+
+AUTOSCALED = """
+scalesim: 1
+name: started
+components:
+  api:
+    replicas: 6
+    autoscale: {min: 3, max: 20, metrics: [{cpu: 70%}]}
+    operations: {get: {work: 5ms}}
+workloads: [{name: users, to: api, rate: 10/s}]
+"""
+
+
+@needs_helm
+def test_a_generated_chart_brings_back_an_autoscaled_start(tmp_path: Path) -> None:
+    """The chart gives an autoscaled workload no replicas value; the spec's start, 6 and
+    not the minimum 3, comes back from component.json."""
+    write_chart(load_spec_text(AUTOSCALED, "started.yaml"), tmp_path)
+    api = import_helm(str(tmp_path / "helm" / "started")).system.components["api"]
+    assert api.autoscale is not None
+    assert (api.replicas, api.autoscale.min) == (6, 3)
 
 
 @needs_helm

@@ -592,6 +592,45 @@ def test_k8s_brings_back_queue_cores_event_loop_and_overhead(tmp_path: Path) -> 
     assert back.components["loop"].core_limit == 0.5
 
 
+SCALED = """
+scalesim: 1
+name: scaled
+components:
+  api:
+    replicas: 6
+    workers: 8
+    cores: 2
+    autoscale: {min: 3, max: 10, metrics: [{cpu: 70%}]}
+    operations: {post: {work: 2ms, calls: [{to: loop}, {to: jobs, async: true}]}}
+  loop:
+    replicas: 5
+    io: nonblocking
+    event_loop: true
+    autoscale: {min: 1, max: 4, metrics: [{cpu: 45%}]}
+    operations: {handle: {work: 2ms}}
+  jobs: {kind: queue, tech: rabbitmq, consumers: [{to: worker, prefetch: 4}]}
+  worker:
+    replicas: 2
+    workers: 4
+    autoscale: {min: 1, max: 8, metrics: [{queue: {of: jobs, backlog: 30}}]}
+    operations: {process: {work: 20ms}}
+workloads: [{name: users, to: api, rate: 100/s}]
+"""
+
+
+def test_k8s_brings_back_an_autoscaled_start_and_a_cpu_target_of_cores(tmp_path: Path) -> None:
+    """An autoscaled workload states no replicas: its start other than the minimum (above
+    the maximum too, which the scaler lowers at its first sync) comes back from
+    component.json; a CPU target of a component with cores (or an event loop's one core)
+    comes back as the share of those cores, not of its workers."""
+    system = load_spec_text(SCALED, "scaled.yaml")
+    back = imported_from_k8s(system, tmp_path).system
+    for name, component in system.components.items():
+        again = back.components[name]
+        assert again.replicas == component.replicas, name
+        assert_same_autoscale(component, again, name)
+
+
 @pytest.mark.parametrize(("old", "new", "field", "problem"), [
     ('"queue":32', '"queue":"many"', "queue", "queue: Input should be a valid integer"),
     ('"queue":32', '"queue":-1', "queue", "queue: Input should be greater than or equal to 0"),

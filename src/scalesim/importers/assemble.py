@@ -154,7 +154,7 @@ def _component(spec: _Spec, draft: Draft, key: str, component: Component, roles:
         data["tech"] = tech
     controls = control.fit(draft, key, component, kind, roles, name_of)
     if component.replicas is not None:
-        replicas = _scaled_from(component.replicas, controls)
+        replicas = _scaled_from(component.replicas, controls, component)
         if replicas.value == 0 and not control.scales_to_zero(controls):
             replicas = Fact(1, f"{replicas.seen} is 0 (scaled down); a spec component runs at "
                             "least one unless KEDA scales it to zero")
@@ -279,12 +279,17 @@ def _waited_for(route: Route | None) -> bool:
     return route is not None and any((route.timeout, route.deadline, route.retry))
 
 
-def _scaled_from(replicas: Fact[int], controls: Block) -> Fact[int]:
+def _scaled_from(replicas: Fact[int], controls: Block, component: Component) -> Fact[int]:
     """A workload that states no `spec.replicas` (its autoscaler owns the count, as
-    Kubernetes advises) starts where its autoscaler puts it: the minimum."""
+    Kubernetes advises) starts with the spec's count its `component.json` holds, else where
+    its autoscaler puts it: the minimum."""
     autoscale = controls.data.get("autoscale")
     if isinstance(replicas.seen, Seen) or not autoscale:
         return replicas
+    own = own_settings.replicas(component)
+    if own is not None:
+        return Fact(own[0], f"{own[1]}: the spec's count at the start; {replicas.seen}, "
+                    "its autoscaler owns the count")
     minimum = autoscale.get("min", 1)
     return Fact(minimum, f"{replicas.seen}; its autoscaler scales it to min {minimum}")
 

@@ -4,7 +4,8 @@ it: k8s/generated.py) give back instead of placeholders.
 They are the spec's numbers, in seconds: its `workers`, `queue` and `io`, its CPU model
 (`cores`, `event_loop`, `overhead`), its operations and the work (or `cpu`) of each, which
 operation calls which, its `startup`, a cache's `hit_ratio`, and a queue's consumers'
-operation and concurrency or prefetch. The workloads are not in any generated file: their
+operation and concurrency or prefetch, and an autoscaled component's starting `replicas`
+(its workload states none). The workloads are not in any generated file: their
 rates stay placeholders.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 from scalesim.importers.checks import is_number, spec_problem
 from scalesim.importers.draft import Component, Fact, WorkerCount
 from scalesim.importers.sources import Seen
-from scalesim.spec.bounds import MAX_WORKERS
+from scalesim.spec.bounds import MAX_REPLICAS_TOTAL, MAX_WORKERS
 from scalesim.spec.model import Component as SpecComponent
 from scalesim.spec.units import format_duration, parse_duration
 
@@ -175,6 +176,17 @@ def limits(component: Component) -> list[tuple[str, Any, str]]:
             for field in LIMITS if field in settings.value]
 
 
+def core_limit(component: Component) -> float | None:
+    """Cores a replica computes on by the settings' `cores` and `event_loop`, as the spec
+    counts them (a CPU target is a share of these); None without a CPU model."""
+    settings = component.generated
+    if settings is None:
+        return None
+    held = {field: spec_value(settings.value[field]) for field in ("cores", "event_loop")
+            if field in settings.value}
+    return SpecComponent.model_validate(held).core_limit
+
+
 def io(component: Component) -> tuple[str, str] | None:
     """(io, where) when the settings free the worker while it waits (nonblocking); the
     spec's default, blocking, is left out."""
@@ -190,6 +202,18 @@ def startup(component: Component) -> tuple[Any, str] | None:
     if settings is None:
         return None
     return spec_value(settings.value.get("startup", DEFAULT_STARTUP)), at(settings, "startup")
+
+
+def replicas(component: Component) -> tuple[int, str] | None:
+    """(replicas, where): the spec's count at the start, which the workload of an autoscaled
+    component does not state (generate leaves the count to its scaler); None when the
+    settings hold no count a spec takes."""
+    held = number(component, "replicas")
+    if held is None:
+        return None
+    value, where = held
+    whole = is_number(value) and float(value).is_integer() and 0 <= value <= MAX_REPLICAS_TOTAL
+    return (int(value), where) if whole else None
 
 
 def number(component: Component, field: str) -> tuple[Any, str] | None:

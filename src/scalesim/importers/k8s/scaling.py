@@ -5,9 +5,10 @@ the scaling behavior, CPU and request-rate targets, and the controller flags.
   behavior`) become `scale_up`/`scale_down` field by field; what a direction leaves out keeps
   Kubernetes' default, which is the spec's.
 - **CPU.** The HPA measures utilization against the container's CPU request; the spec's
-  target is the share of worker time computing, a computing worker being one core. The same
-  cores per replica give cpu = utilization × request / workers — the inverse of generate's
-  averageUtilization = cpu × workers / request — as a whole percent, at most 100 %.
+  target is the share of a replica's cores in use: its `cores` (component.json), else one
+  core per worker. The same cores per replica give cpu = utilization × request / those
+  cores — the inverse of generate's averageUtilization = cpu × cores / request — computed
+  on the quantities as written and rounded to a whole percent, a half up, at most 100 %.
 - **Requests per second.** A per-pod average of a metric that counts requests.
 - **Controller flags** (`sync_period`, `tolerance`, …) are not fields of any object; ScaleSim's
   generator lists them in the `scalesim.io/not-mapped` annotation when they differ from
@@ -16,9 +17,12 @@ the scaling behavior, CPU and request-rate targets, and the controller flags.
 
 from __future__ import annotations
 
+import math
 import re
+from fractions import Fraction
 from typing import Any
 
+from scalesim.importers import own_settings
 from scalesim.importers.draft import Block, Component
 from scalesim.importers.k8s.objects import Cluster, Manifest
 from scalesim.importers.sizing import cores_text
@@ -30,6 +34,7 @@ NOT_MAPPED = "scalesim.io/not-mapped"
 _FLAG = re.compile(r"^(sync_period|tolerance|cpu_initialization|initial_readiness_delay|window) "
                    r"(\d+(?:\.\d*)?(?:e[+-]?\d+)?)(s|%) ")
 REQUEST_WORDS = ("request", "rps", "qps")     # a metric name counting requests
+SIGNIFICANT = 12     # digits of a CPU quantity kept as written (1m of 1e6 cores is 10)
 
 
 def whole(value: Any) -> int | None:
@@ -107,25 +112,52 @@ def cpu_share(component: Component, percent: float | None = None,
               cores: float | None = None) -> tuple[str | None, str]:
     """The spec's `cpu` for a target of `percent` of the CPU request, or of `cores` per
     replica; (None, why) when the files cannot say it."""
-    workers = component.workers.value if component.workers is not None else 1
-    if workers == "unlimited":
-        return None, "its workers are unlimited: no worker time for a CPU target to be a share of"
     if percent is not None:
         if component.cpu_request is None:
             return None, ("the workload sets no CPU request, which a CPU utilization is "
                           "measured against")
         request = component.cpu_request.value
-        cores = percent / 100.0 * request
+        used = written(percent) / 100 * written(request)
         how = (f"{percent:g}% of the CPU request of {cores_text(request)} is "
-               f"{cores_text(cores)} per replica")
+               f"{cores_text(float(used))} per replica")
     else:
         assert cores is not None
+        used = written(cores)
         how = f"{cores_text(cores)} per replica"
-    share = round(cores / workers * 100.0)
-    how += f"; over {workers} worker{'s' if workers != 1 else ''} (a computing worker is one core)"
+    measured, over = _measured_against(component)
+    if measured is None:
+        return None, over
+    share = half_up(used / measured * 100)
+    how += f"; {over}"
     if share > 100:
-        return "100%", how + f": {share}%, capped at 100% (more than a core per worker)"
+        return "100%", how + f": {share}%, capped at 100% (more CPU than it is measured against)"
     return f"{max(1, share)}%", how
+
+
+def _measured_against(component: Component) -> tuple[Fraction | None, str]:
+    """(cores, how) the simulator measures a replica's CPU use against (spec's core_limit):
+    the cores of `component.json`, else a core per worker; (None, why) when unlimited."""
+    limit = own_settings.core_limit(component)
+    if limit is not None:
+        return written(limit), (f"over its {cores_text(limit)} (component.json: a CPU target "
+                                "is the share of a replica's cores in use)")
+    workers = component.workers.value if component.workers is not None else 1
+    if workers == "unlimited":
+        return None, ("its workers are unlimited: no worker time for a CPU target to be a "
+                      "share of")
+    return Fraction(workers), (f"over {workers} worker{'s' if workers != 1 else ''} (a "
+                               "computing worker is one core)")
+
+
+def written(value: float) -> Fraction:
+    """The decimal a quantity was written as, exactly: parsing ('700m' is 700 × 0.001) leaves
+    an error in the 16th digit, which would tip a percent ending in .5 either way."""
+    return Fraction(f"{value:.{SIGNIFICANT}g}")
+
+
+def half_up(value: Fraction) -> int:
+    """The nearest whole number, a half rounded up (52.5 % is 53 %, as 37.5 % is 38 %)."""
+    return math.floor(value + Fraction(1, 2))
 
 
 def rps(value: float) -> str:
