@@ -4,6 +4,7 @@ the starting count."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,10 @@ from typer.testing import CliRunner
 
 from scalesim.cli import app
 from scalesim.cli.plan import print_plan
+from scalesim.spec import System, load_spec_text
+from scalesim.sweep.executor import Serial
+from scalesim.sweep.grid import parse_axis
+from scalesim.sweep.plan import Planner
 
 # 300/s of 10 ms work is 3 busy workers: at a 50 % CPU target on replicas of 2 workers the
 # HPA holds ceil(3 / (0.5 × 2)) = 3 replicas, past the 2 it starts with, after the warm-up.
@@ -48,3 +53,22 @@ def test_an_autoscaled_plan_costs_the_replicas_the_run_used(tmp_path: Path) -> N
     print_plan(json.loads(done.stdout), console)
     assert "0.2 per hour at the starting replicas; with its autoscaling the run used 0.3 per " \
         "hour (mean replicas: web 3)" in console.export_text()
+
+
+@pytest.mark.parametrize(("replicas", "low", "costs"), [
+    (6, 1, [0.4, 0.5, 0.6]),  # 6 above autoscale.max 4 and 5: the HPA takes them to max
+    (1, 3, [0.3, 0.3, 0.3]),  # 1 below autoscale.min 3: the HPA takes it to 3
+])
+def test_a_candidate_costs_the_replicas_the_first_sync_leaves(replicas: int, low: int,
+                                                              costs: list[float]) -> None:
+    """The HPA's first sync, at 0 s, takes replicas outside [min, max] into it at once
+    (docs/control.md): a candidate with autoscale.max 4 below the 6 replicas the spec starts
+    with costs 4 replicas, not 6 (the plan read '7 per hour' where its run used 5)."""
+    text = SCALED.replace("replicas: 2", f"replicas: {replicas}").replace("min: 1", f"min: {low}")
+
+    def load(overrides: Sequence[str]) -> System:
+        return load_spec_text(text, overrides=overrides)
+
+    axis = parse_axis("components.web.autoscale.max=4,5,8")
+    planner = Planner(load, [axis], None, {}, 1, Serial())
+    assert [planner.candidate((i,)).cost for i in range(3)] == pytest.approx(costs)

@@ -437,6 +437,14 @@ class Component(Strict):
         return self.autoscale.max if self.autoscale else self.replicas
 
     @property
+    def synced_replicas(self) -> int:
+        """The replicas it runs with from 0 s: its autoscaler's first sync (at 0 s) takes
+        `replicas` outside [min, max] there at once (docs/control.md), else its replicas."""
+        if self.autoscale is None:
+            return self.replicas
+        return max(self.autoscale.min, min(self.autoscale.max, self.replicas))
+
+    @property
     def effective_operations(self) -> dict[str, Operation]:
         """A queue without operations accepts `publish`."""
         if not self.operations and self.kind is Kind.QUEUE:

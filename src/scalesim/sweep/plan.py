@@ -18,7 +18,8 @@ The SLO is every scope of `System.slo_scopes`, as `estimate` and `simulate` judg
 targets on all requests (`--slo`, else the spec's `slo`) and each workload's own on its
 requests alone; a candidate meets when it meets them all.
 Cost is per hour: each component's replicas at its price (its `cost_per_replica_hour`, else 1:
-replica-hours), plus any varied field with a price per unit. Ties go to the smaller values.
+replica-hours; an autoscaled one's clamped into its range, as the HPA's first sync does),
+plus any varied field with a price per unit. Ties go to the smaller values.
 """
 
 from __future__ import annotations
@@ -255,12 +256,14 @@ class Planner:
 
     def _cost(self, values: Mapping[str, str], used: Mapping[str, float] | None = None
               ) -> float:
-        """The cost per hour of `values`, each component at its `replicas`, or (`used`) at
-        the replicas a run used on average."""
+        """The cost per hour of `values`, each component at the replicas it starts with (an
+        autoscaled one's clamped into its range, as the HPA's first sync does), or (`used`)
+        at the replicas a run used on average."""
         system = self.load(_overrides(values))
         replicas = used or {}
         cost = sum(self.prices.get(name, 1.0 if c.cost_per_replica_hour is None
-                                   else c.cost_per_replica_hour) * replicas.get(name, c.replicas)
+                                   else c.cost_per_replica_hour)
+                   * replicas.get(name, c.synced_replicas)
                    for name, c in system.components.items())
         for path, value in values.items():
             number = quantity(value)
