@@ -86,8 +86,8 @@ class Estimate:
         return bool(self.reasons)
 
     def describe(self) -> str:
-        """'N events, about T at ~S events/s on W worker(s)': the work, in events' worth,
-        and its wall time."""
+        """'N events, about T at ~S events/s on W worker(s)' ('under 1 s' for T below a
+        second): the work, in events' worth, and its wall time."""
         return _described(self.work, self.wall_s, self.events_per_s, self.workers)
 
     def batch_refusal(self, what: str, remedy: str, override: str) -> str:
@@ -137,7 +137,7 @@ def estimate(system: System, workers: int = 1) -> Estimate:
     reasons = []
     if wall > BUDGET_S:
         reasons.append(Over(
-            "the wall time", f"about {human(wall)} at ~{amount(float(f'{speed:.2g}'))} events/s"
+            "the wall time", f"about {human(wall)} at ~{_speed(speed)} events/s"
             + (f" on each of {workers} workers" if workers > 1 else "")
             + f", over the {human(BUDGET_S)} budget", _shorter(system)))
     each = cost.events / sim.replications  # the limit stops each replication on its own
@@ -202,6 +202,14 @@ def _shorter(system: System) -> str:
     return "shorten simulation.duration or simulation.warmup, or lower the rate"
 
 
+def _speed(events_per_s: float) -> str:
+    """The engine's speed to 2 significant digits, written out: '1,000,000', not '1e+06'."""
+    return amount(float(f"{events_per_s:.2g}"))
+
+
 def _described(work: float, wall_s: float, events_per_s: float, workers: int) -> str:
-    return (f"{work:.3g} events, about {human(wall_s)} at ~{events_per_s:.2g} events/s on "
+    """The work in full and its wall time; 'under 1 s' where 'about 0 s' would round a
+    real wait down to none."""
+    wall = "under 1 s" if wall_s < 1 else f"about {human(wall_s)}"
+    return (f"{amount(work)} events, {wall} at ~{_speed(events_per_s)} events/s on "
             f"{workers} worker(s)")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scalesim.analytic.runtime import run_cost
-from scalesim.budget import BUDGET_S, estimate, estimate_runs, human
+from scalesim.analytic.runtime import RunCost, run_cost
+from scalesim.budget import BUDGET_S, Estimate, amount, estimate, estimate_runs, human
 from scalesim.cli import app
 from scalesim.sim.speed import events_per_s
 from scalesim.spec import load_spec
@@ -24,9 +24,10 @@ def test_a_batch_is_its_runs_work_summed_over_its_workers() -> None:
     speed = events_per_s()
     assert found.work == work and found.wall_s == work / speed / 2
     assert found.cost.events == pytest.approx(sum(run_cost(s).events for s in systems))
-    assert found.summary == found.describe() == (
-        f"{work:.3g} events, about {human(work / speed / 2)} at ~{speed:.2g} events/s on 2 "
-        "worker(s)")
+    assert found.summary == found.describe()
+    assert found.describe().startswith(f"{amount(work)} events, ")
+    assert found.describe().endswith(f" at ~{amount(float(f'{speed:.2g}'))} events/s on 2 "
+                                     "worker(s)")
     assert not found.over
 
 
@@ -44,7 +45,17 @@ def test_a_batch_over_the_budget_is_refused_as_before() -> None:
 def test_one_run_s_estimate_describes_itself_the_same_way() -> None:
     found = estimate(load_spec(EXAMPLES / "shop.yaml"))
     assert found.work == found.cost.work
-    assert found.describe().startswith(f"{found.cost.work:.3g} events, about ")
+    assert found.describe().startswith(f"{amount(found.cost.work)} events, ")
+
+
+def test_a_batch_s_line_writes_its_numbers_out_and_a_wait_under_a_second_as_such() -> None:
+    """`plan` printed '2.2e+05 events, about 0 s at ~1e+06 events/s': counts in full
+    (docs/report.md: never scientific notation), and a wait below a second is not none."""
+    found = Estimate(RunCost(0.0, 0.0, 0, 0.0), 1.04e6, 2, 0.21, (), "", 2.2e5)
+    assert found.describe() == ("220,000 events, under 1 s at ~1,000,000 events/s on 2 "
+                                "worker(s)")
+    slower = Estimate(RunCost(0.0, 0.0, 0, 0.0), 1.04e6, 2, 1.4, (), "", 3.06e6)
+    assert slower.describe().startswith("3,060,000 events, about 1 s at ~1,000,000 ")
 
 
 def test_the_sweep_s_refusal_reads_as_it_did(tmp_path: Path) -> None:

@@ -73,10 +73,10 @@ def test_plan_prices_choose_between_replicas_and_workers(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(("cost", "says"), [
-    ("s=-5", "a price is 0 to 1e+12"),
-    ("s=nan", "a price is 0 to 1e+12"),
-    ("s=inf", "a price is 0 to 1e+12"),
-    ("s=1e308", "a price is 0 to 1e+12"),  # sums to infinity
+    ("s=-5", "a price is 0 to 1,000,000,000,000"),
+    ("s=nan", "a price is 0 to 1,000,000,000,000"),
+    ("s=inf", "a price is 0 to 1,000,000,000,000"),
+    ("s=1e308", "a price is 0 to 1,000,000,000,000"),  # sums to infinity
     ("nope=1", "'nope' is neither a component"),
 ])
 def test_plan_refuses_a_price_it_cannot_use(tmp_path: Path, cost: str, says: str) -> None:

@@ -118,6 +118,12 @@ def test_past_what_the_spec_takes_the_reach_stops_there(tmp_path: Path) -> None:
     assert reach["relieved"] is None and reach["meets"] is None and reach["vary"] is None
     assert reach["largest"] == 100_000
     assert reach["offered"]["s"] == pytest.approx(1e9 * 0.1 / 100_000)
+    console = Console(record=True, width=400)
+    print_plan(doc, console)
+    text = console.export_text()
+    # ρ written out in full, as every count of the output (docs/report.md), not 8.33e+06
+    assert f"s ρ {1e9 * 0.1 / 12:,.0f})" in text and "s ρ 1,000)" in text
+    assert "e+" not in text
 
 
 def test_each_axis_reaches_with_the_others_at_their_top() -> None:

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from scalesim.budget import amount
 from scalesim.cli.options import Dask, Jobs, SloText, parse_slo
 from scalesim.cli.run import (
     EXIT_BAD_INPUT,
@@ -79,7 +80,7 @@ def _prices(texts: Sequence[str], known: Sequence[str]) -> dict[str, float]:
         if not sep or not name:
             raise typer.BadParameter(f"{text!r} is not NAME=PRICE", param_hint="--cost")
         if not 0.0 <= price <= MAX_PRICE:  # also NaN and infinity
-            raise typer.BadParameter(f"{text!r}: a price is 0 to {MAX_PRICE:g}",
+            raise typer.BadParameter(f"{text!r}: a price is 0 to {amount(MAX_PRICE)}",
                                      param_hint="--cost")
         if name not in known:
             raise typer.BadParameter(f"{text!r}: {name!r} is neither a component nor a "
@@ -131,7 +132,7 @@ def _value(target: str, value: float | None) -> str:
 
 def _loads(offered: dict[str, float | None]) -> str:
     """What is past saturation with its offered load: 'web ρ 8.33, db ρ 1.2'."""
-    return ", ".join(f"{name} ρ {'∞' if rho is None else f'{rho:.3g}'}"
+    return ", ".join(f"{name} ρ {'∞' if rho is None else amount(rho)}"
                      for name, rho in offered.items())
 
 
@@ -239,7 +240,7 @@ def _print_verdict(doc: dict[str, Any], console: Console) -> None:
     else:
         chosen = _assigned(doc["plan"]["values"])
         console.print(f"Plan: [bold]{shown(chosen)}[/bold], "
-                      f"{doc['plan']['cost_per_hour']:g} per hour{_run_cost(doc['plan'])} "
+                      f"{amount(doc['plan']['cost_per_hour'])} per hour{_run_cost(doc['plan'])} "
                       f"({doc['analytic_evaluations']} estimates, "
                       f"{doc['simulated_candidates']} simulated).")
         _warn_plan(doc, untried, console)
@@ -298,7 +299,7 @@ def _cost_cell(c: dict[str, Any]) -> str:
     """The cost per hour at the replicas the spec starts with, and what a run with
     autoscaling used: '0.2 (run 1.35)'."""
     run = c.get("run_cost_per_hour")
-    return f"{c['cost_per_hour']:g}" + ("" if run is None else f" (run {run:.3g})")
+    return amount(c['cost_per_hour']) + ("" if run is None else f" (run {amount(run)})")
 
 
 def _run_cost(plan: dict[str, Any]) -> str:
@@ -307,9 +308,9 @@ def _run_cost(plan: dict[str, Any]) -> str:
     run = plan.get("run_cost_per_hour")
     if run is None:
         return ""
-    used = ", ".join(f"{name} {count:.3g}" for name, count in
+    used = ", ".join(f"{name} {amount(count)}" for name, count in
                      plan["simulated"]["replicas_used"].items())
-    return (f" at the starting replicas; with its autoscaling the run used {run:.3g} per "
+    return (f" at the starting replicas; with its autoscaling the run used {amount(run)} per "
             f"hour (mean replicas: {used})")
 
 
