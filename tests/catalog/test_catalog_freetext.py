@@ -24,7 +24,7 @@ from scalesim.catalog.text import expand, stems
 from scalesim.cli import app as main_app
 from scalesim.cli import patterns as cli
 from scalesim.lint import lint_system
-from scalesim.spec import load_spec_text
+from scalesim.spec import SpecError, load_spec_text
 from scalesim.templates import get_template, load_built
 
 QUESTIONS = yaml.safe_load((Path(__file__).parent / "questions.yaml").read_text("utf-8"))
@@ -378,3 +378,56 @@ def test_a_negation_word_is_no_search_term(catalog: Catalog) -> None:
     assert "without" not in advice.terms
     assert advice.diagnoses == []
     assert {s.id for s in advice.suggestions[:2]} == {"saga", "compensating-transaction"}
+
+
+# The orders of an imported Kubernetes spec (QA): an HPA of 2..12 replicas on 10/s of 5 ms
+# work, which one replica of 2 workers carries at ρ 0.03; a database replicated async, at 3
+# replicas; 100/s of 100 ms on 'busy', 13 replicas' worth at ρ 0.8, in a cluster of 5 pods.
+VALIDATED = """
+scalesim: 1
+name: validated
+components:
+  orders:
+    replicas: 2
+    workers: 2
+    autoscale: {min: 2, max: 12, metrics: [{cpu: 60%}]}
+    operations: {handle: {work: 5ms}}
+  db:
+    kind: database
+    replicas: 3
+    replication: {mode: async, writes: [put], reads: followers}
+    operations: {get: {work: 1ms}, put: {work: 1ms}}
+  busy:
+    replicas: 2
+    operations: {run: {work: 100ms}}
+cluster: {nodes: 1, pods_per_node: 8}
+workloads:
+  - {name: o, to: orders.handle, rate: 10/s}
+  - {name: g, to: db.get, rate: 10/s}
+  - {name: b, to: busy.run, rate: 100/s}
+"""
+
+
+def test_advise_spec_offers_only_changes_the_spec_validates_with(tmp_path: Path) -> None:
+    """One replica carries orders and db, but the QA review offered 'autoscale.max 1'
+    under autoscale.min 2 and '1 replica' to an async replication (which needs 2), both
+    refused by `validate --set`: the smallest value the spec takes is offered instead.
+    busy needs 13 replicas, which the cluster's 8 pods cannot hold: no change is offered."""
+    spec = tmp_path / "validated.yaml"
+    spec.write_text(VALIDATED, "utf-8")
+    found = json.loads(run("advise", "--spec", str(spec), "--json").stdout)["components"]
+    assert found["orders"]["rho"] == pytest.approx(10 * 0.005 / (12 * 2))
+    assert found["orders"]["change"] == found["orders"]["sustained_change"] == "autoscale.max 2"
+    assert found["db"]["change"] == found["db"]["sustained_change"] == "2 replicas"
+    assert found["busy"]["rho"] == pytest.approx(100 * 0.1 / 2)
+    assert found["busy"]["change"] is found["busy"]["sustained_change"] is None
+    # each offered change validates, and the one below it does not
+    load_spec_text(VALIDATED, overrides=["components.orders.autoscale.max=2",
+                                         "components.db.replicas=2"])
+    for refused in ("components.orders.autoscale.max=1", "components.db.replicas=1",
+                    "components.busy.replicas=13"):
+        with pytest.raises(SpecError):
+            load_spec_text(VALIDATED, overrides=[refused])
+    text = " ".join(run("advise", "--spec", str(spec)).stdout.split())
+    assert "autoscale.max 2 / autoscale.max 2" in text
+    assert "ρ peak 5.00 smallest change for ρ ≤ 0.8 (sustained / peak) —" in text

@@ -1,5 +1,6 @@
 """`scalesim patterns ...` and `scalesim advise`: thin commands over `scalesim.catalog`."""
 
+import functools
 import json
 import sys
 from dataclasses import asdict
@@ -41,11 +42,12 @@ from scalesim.cli import MARKUP
 from scalesim.cli.outputs import OutputError, check_file, write_file
 from scalesim.cli.run import exit_bad_spec
 from scalesim.lint import LintConfig, RuleError, Severity, load_and_lint
-from scalesim.lint.review import Change, Sized, review
+from scalesim.lint.review import Change, Sized, Validates, review
 from scalesim.render import graphviz
 from scalesim.render.layout import Column, fitted
-from scalesim.spec import SpecError
+from scalesim.spec import SpecError, load_spec_text
 from scalesim.spec.errors import printable
+from scalesim.spec.loader import read_spec_file
 from scalesim.templates import templates_for_pattern
 
 patterns_app = typer.Typer(
@@ -557,7 +559,7 @@ def advise_from_spec(file: Path, as_json: bool) -> None:
         exit_bad_spec(error)
     except RuleError as error:  # exit 2 as `scalesim lint` (docs/cli.md)
         fail(printable(str(error)))
-    result = review(system, findings)
+    result = review(system, findings, validates(file))
     present = implemented(system)
     changes = [c for c in result.changes if c.id not in present]
     if as_json:
@@ -586,6 +588,22 @@ def advise_from_spec(file: Path, as_json: bool) -> None:
                   f"{escape(', '.join(sorted(present)))}[/]")
     out.print("Details: scalesim patterns show ID; every rule: scalesim lint --help, "
               "docs/lint.md")
+
+
+def validates(file: Path) -> Validates:
+    """Whether the spec in `file` validates with `--set` overrides, as `validate --set`
+    judges it: a change the review proposes must. Read once; each answer is kept."""
+    text = read_spec_file(file)
+
+    @functools.cache
+    def check(overrides: tuple[str, ...]) -> bool:
+        try:
+            load_spec_text(text, str(file), overrides)
+        except SpecError:
+            return False
+        return True
+
+    return lambda overrides: check(tuple(overrides))
 
 
 def load_row(name: str, pair: tuple[Sized, Sized]) -> list[str]:

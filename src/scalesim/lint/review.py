@@ -9,18 +9,25 @@ come first."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from scalesim.lint.config import LintConfig
 from scalesim.lint.context import Context
 from scalesim.lint.finding import Finding, Severity
 from scalesim.lint.load import Load
-from scalesim.lint.rules.capacity import closed_replicas, levelled, smallest_change
+from scalesim.lint.rules.capacity import (
+    closed_replicas,
+    levelled,
+    setting_text,
+    smallest_setting,
+)
 from scalesim.lint.rules.queues import drain_change
-from scalesim.spec.model import System
+from scalesim.spec.model import Component, System
 
 WEIGHT = {Severity.ERROR: 9, Severity.WARNING: 3, Severity.INFO: 1}
+# Whether the spec validates with these `--set` overrides (a proposed change must).
+Validates = Callable[[Sequence[str]], bool]
 
 
 @dataclass(frozen=True)
@@ -35,7 +42,8 @@ class Change:
 @dataclass(frozen=True)
 class Sized:
     """A component's load at one rate of the workloads, as lint judges it, and the smallest
-    change that brings it to the utilization (None without a worker limit, or unbounded)."""
+    change that brings it to the utilization (None without a worker limit, unbounded, or
+    when no value of the field the spec validates with does)."""
 
     rate_rps: float  # what it admits (a worker-limited one) or is offered
     load: Load | None  # None: no worker limit, or nothing reaches it
@@ -71,8 +79,10 @@ def _sized_json(steady: Sized, peak: Sized) -> dict[str, object]:
             "sustained_change": steady.change}
 
 
-def review(system: System, findings: list[Finding],
+def review(system: System, findings: list[Finding], valid: Validates,
            config: LintConfig | None = None) -> Review:
+    """The loads, findings and patterns; a smallest change is offered only as a value the
+    spec `valid`ates with."""
     weights: dict[str, int] = {}
     because: dict[str, list[str]] = {}
     for finding in sorted(findings, key=lambda f: -WEIGHT[f.severity]):
@@ -81,19 +91,20 @@ def review(system: System, findings: list[Finding],
             because.setdefault(fix, []).append(f"{finding.rule} {finding.path}")
     order = sorted(weights, key=lambda pid: (-weights[pid], pid))
     ctx = Context.of(system, config or LintConfig())
-    loads = {name: (_sized(ctx, name, ctx.sustained, ctx.rates, ctx.admits, peak=False),
-                    _sized(ctx, name, ctx.peak, ctx.peak_rates, ctx.peak_admits, peak=True))
+    loads = {name: (_sized(ctx, name, ctx.sustained, ctx.rates, ctx.admits, valid, peak=False),
+                    _sized(ctx, name, ctx.peak, ctx.peak_rates, ctx.peak_admits, valid,
+                           peak=True))
              for name in system.components}
     return Review(loads, findings, [Change(pid, weights[pid], because[pid]) for pid in order])
 
 
 def _sized(ctx: Context, name: str, loads: Mapping[str, Load], rates: Mapping[str, float],
-           admits: Mapping[str, float], peak: bool) -> Sized:
+           admits: Mapping[str, float], valid: Validates, peak: bool) -> Sized:
     """Component `name` at `loads` (lint's admitted loads), operation `rates` and what the
     operations admit (`admits`, of which queues feed their subscriptions): a
     subscription that feeds it at its drain rate is sized as SS402 sizes it (its deliveries
     in flight), anything else as SS501 (replicas, or the leader's workers; `peak`: the
-    loads are at the workloads' peak)."""
+    loads are at the workloads' peak), at the smallest value the spec `valid`ates with."""
     component = ctx.system.components[name]
     load = loads.get(name)
     if load is None:
@@ -101,6 +112,35 @@ def _sized(ctx: Context, name: str, loads: Mapping[str, Load], rates: Mapping[st
         return Sized(offered, None, None)
     change = drain_change(ctx, name, admits) if levelled(load) else None
     if change is None and math.isfinite(load.rho):
-        change = smallest_change(load, component, ctx.config.utilization,
-                                 closed_replicas(ctx, name, load, peak))
+        field, needed = smallest_setting(load, component, ctx.config.utilization,
+                                         closed_replicas(ctx, name, load, peak))
+        value = _valid_value(f"components.{name}.{field}", needed,
+                             _spec_value(component, field), valid)
+        change = None if value is None else setting_text(field, value)
     return Sized(load.rate, load, change)
+
+
+def _spec_value(component: Component, field: str) -> int:
+    """The value the spec gives a `smallest_setting` field (a leader has a worker limit)."""
+    if field == "workers":
+        return component.worker_limit or 1
+    autoscale = component.autoscale
+    return autoscale.max if field == "autoscale.max" and autoscale is not None \
+        else component.replicas
+
+
+def _valid_value(path: str, needed: int, own: int, valid: Validates) -> int | None:
+    """The smallest value of `path` from `needed` that the spec validates with (a lower
+    value may break one of its rules: `autoscale.min` above `autoscale.max`, replication
+    with one replica); below the spec's `own` value, which validates, it is bisected up
+    to it (the rules bound these counts from below). None when `needed` is above `own`
+    and the spec refuses it (a cluster too small for the replicas)."""
+    if valid([f"{path}={needed}"]):
+        return needed
+    if needed > own:
+        return None
+    low, high = needed, own  # low is refused, high validates
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if valid([f"{path}={middle}"]) else (middle, high)
+    return high

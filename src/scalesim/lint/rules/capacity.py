@@ -91,19 +91,33 @@ def _leader_part(component: Component) -> str:
         else "its writes and reads (reads: leader)"
 
 
-def smallest_change(load: Load, component: Component, target: float,
-                    replicas: int | None = None) -> str:
-    """What brings a finite ρ to `target` or below: the leader's workers when only the
-    leader serves the load (more replicas add followers, not capacity), else the replicas
-    (`autoscale.max` when autoscaled): `replicas` when given (`closed_replicas`), else
-    those that carry today's load."""
+def smallest_setting(load: Load, component: Component, target: float,
+                     replicas: int | None = None) -> tuple[str, int]:
+    """The field of the component (a `--set` path below it) and the value that bring a
+    finite ρ to `target` or below: the leader's `workers` when only the leader serves the
+    load (more replicas add followers, not capacity), else the replicas (`autoscale.max`
+    when autoscaled): `replicas` when given (`closed_replicas`), else those that carry
+    today's load."""
     workers = component.worker_limit or 1
     if load.leader:
-        return f"the leader's workers {math.ceil(load.rho * workers / target - 1e-9)}"
+        return "workers", math.ceil(load.rho * workers / target - 1e-9)
     if replicas is None:
         replicas = replicas_for(load, workers, target)
-    return f"autoscale.max {replicas}" if component.autoscale is not None \
-        else counted(replicas, "replica")
+    return ("autoscale.max" if component.autoscale is not None else "replicas"), replicas
+
+
+def setting_text(field: str, value: int) -> str:
+    """A `smallest_setting` as lint words it: 'the leader's workers 4', 'autoscale.max 6',
+    '3 replicas'."""
+    if field == "workers":
+        return f"the leader's workers {value}"
+    return f"{field} {value}" if field == "autoscale.max" else counted(value, "replica")
+
+
+def smallest_change(load: Load, component: Component, target: float,
+                    replicas: int | None = None) -> str:
+    """`smallest_setting` in words."""
+    return setting_text(*smallest_setting(load, component, target, replicas))
 
 
 def _with_replicas(system: System, name: str, replicas: int) -> System:
