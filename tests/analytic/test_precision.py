@@ -130,3 +130,10 @@ def test_no_spread_is_claimed_where_the_queue_cannot_wander(b: str) -> None:
     text = TWO_TIERS.replace("b: {replicas: 1, workers: 1,", f"b: {{replicas: 1, {b},")
     station = Model(load_spec_text(text), 64).evaluate().components["b"]
     assert relative_sd(station, 5.0) is None
+
+
+def test_a_workload_that_sends_nothing_has_no_short_run() -> None:
+    """A profile of 0/s throughout (docs/spec.md allows it) sends no request: no mean latency
+    to pin down, so no warning (it divided by the zero total rate)."""
+    system = load_spec_text(TWO_TIERS.replace("rate: 900/s", "profile: [{at: 0s, rate: 0/s}]"))
+    assert short_run(Model(system, 64).evaluate(), 5.0, 0.10) is None

@@ -101,6 +101,8 @@ def _spreads(estimate: Estimate, measured_s: float) -> dict[str, float]:
     variances)."""
     workloads = estimate.workloads
     total = sum(w.rate_rps for w in workloads.values())
+    if total == 0.0:  # every workload sends nothing (a profile of 0/s): no latency to spread
+        return {}
     waited = waited_by(estimate.system)
     out = {}
     for name, station in estimate.components.items():
