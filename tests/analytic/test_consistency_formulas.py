@@ -6,9 +6,11 @@ stampede loads against a direct event-by-event model of one key's Poisson reads.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict, deque
 
 import numpy as np
 import pytest
+from scipy.optimize import brentq
 
 from scalesim.analytic.caching import EXACT_KEYS, hit_ratio, stampede_loads, ttl_hit_ratio
 from scalesim.analytic.quorum import majority_commit_mean, order_statistic_mean, wars_needed
@@ -146,3 +148,64 @@ def test_different_key_spaces_share_their_keys() -> None:
     per_key[:500] += 20.0 / 500
     expected = float((per_key * per_key * 5.0 / (1 + per_key * 5.1)).sum()) / 100.0
     assert hit_ratio([(20.0, uniform), (80.0, zipf)], 5.0, 0.1) == pytest.approx(expected)
+
+
+def che_hit_ratio(per_key: np.ndarray, capacity: float) -> float:
+    """Che's approximation of LRU: T_C solves Σ (1 − e^(−λ_k T_C)) = C; a key hits with
+    probability 1 − e^(−λ_k T_C)."""
+    window = brentq(lambda t: float((-np.expm1(-per_key * t)).sum()) - capacity, 1e-9, 1e9)
+    return float((per_key * -np.expm1(-per_key * window)).sum() / per_key.sum())
+
+
+@pytest.mark.parametrize(("count", "skew", "capacity"), [(1000, 1.0, 50), (1000, 0.8, 200),
+                                                         (1000, 0.0, 300)])
+def test_lru_without_a_ttl_is_ches_approximation(count: int, skew: float,
+                                                 capacity: int) -> None:
+    """Instant loads, no TTL: Che's closed form (uniform keys: C/K)."""
+    keys = Keys(count=count, skew=skew)
+    weights = 1.0 / np.arange(1, count + 1, dtype=float) ** skew
+    found = hit_ratio([(1000.0, keys)], math.inf, 0.0, capacity=capacity)
+    assert found == pytest.approx(che_hit_ratio(1000.0 * weights / weights.sum(), capacity),
+                                  rel=1e-6)
+    if skew == 0.0:
+        assert found == pytest.approx(capacity / count)
+
+
+def lru_ttl(rate: float, keys: Keys, capacity: int, ttl: float, reads: int,
+            seed: int) -> float:
+    """The hit ratio of an LRU cache of `capacity` entries with a TTL from each store, as
+    the kernel keeps it: hits move an entry to the recent end without extending its TTL,
+    and an expired entry frees its slot at once. Independent reads, instant loads."""
+    rng = np.random.default_rng(seed)
+    weights = 1.0 / np.arange(1, keys.count + 1, dtype=float) ** keys.skew
+    drawn = rng.choice(keys.count, size=reads, p=weights / weights.sum())
+    times = np.cumsum(rng.exponential(1.0 / rate, reads))
+    entries: OrderedDict[int, float] = OrderedDict()  # key -> expiry, least recent first
+    expiry: deque[tuple[float, int]] = deque()
+    hits = 0
+    for now, key in zip(times.tolist(), drawn.tolist(), strict=True):
+        while expiry and expiry[0][0] <= now:
+            expires, old = expiry.popleft()
+            if entries.get(old) == expires:
+                del entries[old]
+        if key in entries:
+            hits += 1
+            entries.move_to_end(key)
+            continue
+        if len(entries) >= capacity:
+            entries.popitem(last=False)
+        entries[key] = now + ttl
+        expiry.append((now + ttl, key))
+    return hits / reads
+
+
+@pytest.mark.parametrize(("skew", "capacity", "ttl"), [(1.0, 50, 0.1), (0.8, 200, 0.1),
+                                                       (0.8, 200, 1.0), (1.0, 50, 10.0)])
+def test_lru_with_a_ttl_matches_a_direct_model(skew: float, capacity: int, ttl: float) -> None:
+    """An entry lives until its TTL or a gap of T_C without reads, whichever comes first,
+    T_C solved with that occupancy (without a TTL 75 ms and 0.32 s here): within 0.01 of
+    the direct model for TTLs from a third of T_C to 130 T_C."""
+    keys = Keys(count=1000, skew=skew)
+    measured = lru_ttl(1000.0, keys, capacity, ttl, 100_000, seed=7)
+    assert hit_ratio([(1000.0, keys)], ttl, 0.0, capacity=capacity) == \
+        pytest.approx(measured, abs=0.01)

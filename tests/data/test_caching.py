@@ -355,3 +355,42 @@ def test_invalidating_writes_shorten_an_entrys_life_in_the_estimate() -> None:
     served = r["components"]["db"]["operations"]["read"]["requests"]["total"]
     # cycles are independent, each's length sd below its mean: 4 standard errors
     assert served == pytest.approx(duration / cycle, rel=4 / math.sqrt(duration / cycle))
+
+
+@pytest.mark.parametrize(("ttl", "once"), [(None, 0), ("10s", 0), (None, 100), ("1s", 100)])
+def test_the_estimate_evicts_as_lru_does(ttl: str | None, once: int) -> None:
+    """1000 Zipf(1) keys at 1000/s, room for 50, 10 ms loads: Che's approximation (46 %
+    hits with instant loads) with the TTL bounding each entry's life. The estimate ignored
+    `max_keys` (100 % hits without a TTL, 92 % with 10 s; 45.7 % simulated). `once`: reads
+    a second without keys, whose entries are never read again but take room until evicted
+    or expired."""
+    caching: dict[str, Any] = {"max_keys": 50} | ({"ttl": ttl} if ttl else {})
+    components = cache(caching, load="10ms")
+    workloads = [{"name": "reads", "to": "app.get", "rate": "1000/s",
+                  "keys": {"count": 1000, "skew": 1}}]
+    if once:
+        workloads.append({"name": "once", "to": "app.get", "rate": f"{once}/s"})
+    spec = {"scalesim": 1, "name": "t", "workloads": workloads, "components": components}
+    found = estimate(load_spec_text(yaml.safe_dump(spec, sort_keys=False)))
+    expected = 1.0 - found.components["db"].arrival_rate_rps / (1000.0 + once)
+    c = run(components, workloads, duration="20s", warmup="5s")["caches"]["cache"]
+    assert c["hit_ratio"] == pytest.approx(expected, abs=binomial_bound(c["reads"], expected))
+
+
+@pytest.mark.parametrize(("ahead", "name"), [({"refresh_ahead": 0.5}, "refresh_ahead"),
+                                             ({"stampede": "xfetch"}, "xfetch")])
+def test_eviction_under_refresh_ahead_or_xfetch_is_a_caveat(ahead: dict[str, Any],
+                                                            name: str) -> None:
+    """Their cycles leave `max_keys` out: a caveat when it cannot hold the keys read, sized
+    by eviction without them (the estimate of test_the_estimate_evicts_as_lru_does)."""
+    def evicted(room: int) -> list[str]:
+        components = cache({"ttl": "10s", "max_keys": room} | ahead, load="10ms")
+        workloads = [{"name": "reads", "to": "app.get", "rate": "1000/s",
+                      "keys": {"count": 1000, "skew": 1}}]
+        spec = {"scalesim": 1, "name": "t", "workloads": workloads, "components": components}
+        system = load_spec_text(yaml.safe_dump(spec, sort_keys=False))
+        return [c.message for c in caveats(system, estimate(system)) if c.code == "evicted"]
+
+    assert not evicted(2000)
+    [message] = evicted(50)
+    assert f"the {name} cycle" in message

@@ -34,9 +34,22 @@ pessimistic below; a caveat says so). Every such load is one a read waits for.
 
 A write that invalidates deletes the entry: with writes of the key a Poisson stream of
 rate w, an entry lives E[min(T, Exp(w))] = (1 − e^(−wT))/w instead of T (left out of the
-refresh-ahead and xfetch cycles). Other writes and eviction (`max_keys`) are left out: this
-is the load of a cache with room for every key. With both `refresh_ahead` and `xfetch`,
-refresh-ahead's alone is counted.
+refresh-ahead and xfetch cycles). Other writes are left out. With both `refresh_ahead` and
+`xfetch`, refresh-ahead's alone is counted.
+
+Eviction (`max_keys` C, least recently used first) by Che's approximation (H. Che, Y. Tung,
+Z. Wang, IEEE JSAC 2002; justified by C. Fricker, P. Robert, J. Roberts, ITC 2012): an
+entry is evicted once c seconds pass without a read of it, one characteristic time c for
+all keys, the c at which the keys' mean occupancy adds up to C. The kernel's TTL runs from
+the store (a hit moves the entry to the recent end but does not extend it) and an expired
+entry frees its slot, so an entry lives until the first of: its TTL, a deleting write, a gap
+of c without reads. That gap ends a life τ = c + X after the store, X the reads' gaps
+shorter than c before it: none with probability e^(−λc), else taken as exponential with
+E[τ] = (e^(λc) − 1)/λ (exact mean). The occupancy is the cycle's share stored,
+λ·life / (1 + λ(life + L)), by PASTA also the key's hit ratio: without a TTL and with
+instant loads, Che's 1 − e^(−λc). A read without keys stores a key nobody reads again: it
+takes room for min(c, T). Refresh-ahead's and xfetch's cycles leave eviction out (the
+`evicted` caveat sizes it).
 """
 
 from __future__ import annotations
@@ -50,6 +63,7 @@ from scalesim.spec.model import Keys
 EXACT_KEYS = 20_000  # up to this many keys every key is counted; beyond, keys are binned
 BINS = 2_000
 NODES = 32  # Gauss–Legendre nodes for each part of XFetch's expectation over E
+WINDOW_STEPS = 60  # bisections of LRU's characteristic time: a factor 2 to 2^(−60)
 
 
 def ttl_hit_ratio(rate: float, ttl: float, load_s: float = 0.0) -> float:
@@ -151,14 +165,60 @@ def _exponential_nodes(low: np.ndarray | float, high: np.ndarray | float
 KeyRates = list[tuple[float, Keys | None]]  # (requests/s, their key space) per workload
 
 
-def entry_life(ttl: float, invalidations: np.ndarray) -> np.ndarray:
-    """Mean seconds a stored entry lives: until its TTL or the first write that deletes it,
-    those writes a Poisson stream of rate w: E[min(T, Exp(w))] = (1 − e^(−wT))/w."""
+def entry_life(ttl: float, invalidations: np.ndarray, rate: np.ndarray | float = 0.0,
+               window: float = math.inf) -> np.ndarray:
+    """Mean seconds a stored entry lives: until the first of its TTL T, a write that deletes
+    it (Poisson at w) and, under LRU with characteristic time c (`window`), a gap of c with
+    no read (reads Poisson at `rate`); see the module's docstring."""
     w = np.asarray(invalidations, dtype=np.float64)
-    if math.isinf(ttl):
-        with np.errstate(divide="ignore"):
-            return np.where(w > 0.0, 1.0 / np.maximum(w, 1e-300), math.inf)
-    return np.where(w > 0.0, -np.expm1(-w * ttl) / np.maximum(w, 1e-300), ttl)
+    life = _within(min(window, ttl), w)
+    if window >= ttl:
+        return life
+    x = np.minimum(np.asarray(rate, dtype=np.float64) * window, 700.0)  # λc
+    missed = -np.expm1(-x)  # some read comes within c: the gap ahead is not yet the last
+    extra = np.maximum(np.expm1(x) / rate - window, 0.0)  # E[τ] − c
+    with np.errstate(divide="ignore"):
+        hazard = np.where(extra > 0.0, missed / np.maximum(extra, 1e-300), math.inf)
+    return np.asarray(life + missed * np.exp(-w * window) * _within(ttl - window, w + hazard))
+
+
+def _within(span: float, hazard: np.ndarray) -> np.ndarray:
+    """∫ e^(−k·t) dt from 0 to `span` (may be inf) per hazard k (may be 0 or inf)."""
+    k = np.asarray(hazard, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        return np.asarray(np.where(k > 0.0, -np.expm1(-k * span) / k, span))
+
+
+def _occupancy(rate: np.ndarray, life: np.ndarray, load_s: float) -> np.ndarray:
+    """Share of time a key's entry is stored (renewal cycle: a miss, its load, the entry's
+    life; reads Poisson at `rate` > 0): λ·life / (1 + λ(life + L)), 1 for an endless life;
+    by PASTA also the share of its reads that hit."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isinf(life), 1.0, rate * life / (1.0 + rate * (life + load_s)))
+
+
+def lru_window(rate: np.ndarray, writes: np.ndarray, sizes: np.ndarray, ttl: float,
+               load_s: float, capacity: float, once: float = 0.0) -> float:
+    """Che's characteristic time c of an LRU cache holding `capacity` entries: the c at which
+    the keys' mean occupancy adds up to the capacity (inf when every key fits). Keys read at
+    `rate` > 0, deleted at `writes`, `sizes` keys each; `once`: reads a second of keys never
+    read again (workloads without `keys`), each stored for min(c, TTL)."""
+    def held(window: float) -> float:
+        life = entry_life(ttl, writes, rate, window)
+        stored = once * min(window, ttl) if once > 0.0 else 0.0
+        return float((sizes * _occupancy(rate, life, load_s)).sum()) + stored
+
+    if held(math.inf) <= capacity:
+        return math.inf
+    low, high = 1.0, 1.0
+    while held(low) >= capacity:
+        low /= 2.0
+    while held(high) < capacity:
+        high *= 2.0
+    for _ in range(WINDOW_STEPS):  # bisection in log c: occupancy grows with c
+        middle = math.sqrt(low * high)
+        low, high = (middle, high) if held(middle) < capacity else (low, middle)
+    return math.sqrt(low * high)
 
 
 def _per_key(reads: KeyRates, writes: KeyRates) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -180,34 +240,56 @@ def _per_key(reads: KeyRates, writes: KeyRates) -> tuple[np.ndarray, np.ndarray,
     return per_read, per_write, np.ones(length)
 
 
+def _read_keys(reads: KeyRates, writes: KeyRates | None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`_per_key` of the keys somebody reads (the others never hit nor take room)."""
+    per_key, deletes, sizes = _per_key(reads, writes or [])
+    read = per_key > 0.0
+    return per_key[read], deletes[read], sizes[read]
+
+
+def characteristic_time(rates: KeyRates, ttl: float, load_s: float, capacity: float,
+                        invalidations: KeyRates | None = None) -> float:
+    """`lru_window` of a cache reached at `rates`: inf when every key read fits (also when
+    no read repeats a key: such reads take no room for long)."""
+    if not any(keys is not None and rate > 0.0 for rate, keys in rates):
+        return math.inf
+    return lru_window(*_read_keys(rates, invalidations), ttl, load_s, capacity,
+                      _once(rates))
+
+
+def _once(rates: KeyRates) -> float:
+    """Reads a second of keys never read again: those of workloads without `keys`."""
+    return sum(rate for rate, keys in rates if keys is None)
+
+
 def hit_ratio(rates: KeyRates, ttl: float, load_s: float, coalesce: bool = False,
               refresh_ahead: float | None = None, waited: bool = False,
-              xfetch: float | None = None, invalidations: KeyRates | None = None) -> float:
+              xfetch: float | None = None, invalidations: KeyRates | None = None,
+              capacity: float = math.inf) -> float:
     """The hit ratio of a cache reached by workloads at `rates` (requests/s at the cache)
     with their key spaces; keys are shared between workloads (key 7 is key 7). With
     `coalesce`, the share of reads that do not load (the requests that wait for a load in
     flight with the hits); with `refresh_ahead`, one minus the loads per read, background
     reloads included (what the backend sees), or not (`waited`: the reads' own hits); with
     `xfetch` (its β), one minus the loads per read. `invalidations`: the writes that delete
-    entries, each ending an entry's life early (`entry_life`); refresh-ahead's and xfetch's
-    cycles leave them out."""
+    entries, each ending an entry's life early (`entry_life`); `capacity`: the entries kept
+    at most, least recently used evicted (`lru_window`); refresh-ahead's and xfetch's
+    cycles leave both out."""
     total = sum(rate for rate, _ in rates)
     if total <= 0.0 or not math.isfinite(total) \
             or not any(keys is not None and rate > 0.0 for rate, keys in rates):
         return 0.0
-    per_key, writes, sizes = _per_key(rates, invalidations or [])
-    read = per_key > 0.0
-    ratio = np.zeros(len(per_key))
+    per_key, writes, sizes = _read_keys(rates, invalidations)
     if refresh_ahead is not None and not math.isinf(ttl):
-        ratio[read] = 1.0 - refresh_ahead_loads(per_key[read], ttl, load_s, refresh_ahead,
-                                                coalesce, waited)
+        ratio = 1.0 - refresh_ahead_loads(per_key, ttl, load_s, refresh_ahead, coalesce,
+                                          waited)
     elif xfetch is not None and not math.isinf(ttl):
-        ratio[read] = 1.0 - xfetch_loads(per_key[read], ttl, load_s, xfetch)
+        ratio = 1.0 - xfetch_loads(per_key, ttl, load_s, xfetch)
     else:
-        life = entry_life(ttl, writes)
-        with np.errstate(invalid="ignore"):  # 0 · inf for keys nobody reads, dropped below
-            cycle = per_key * (life + load_s)  # requests in a cycle but its miss
-            kept = np.where(np.isinf(life), 1.0, (cycle if coalesce else per_key * life)
-                            / (1.0 + cycle))
-        ratio = np.where(read, kept, 0.0)
+        window = lru_window(per_key, writes, sizes, ttl, load_s, capacity, _once(rates))
+        life = entry_life(ttl, writes, per_key, window)
+        ratio = _occupancy(per_key, life, load_s)
+        if coalesce:  # the reads during a load wait for it: with the hits
+            ratio = np.where(np.isinf(life), 1.0, ratio * (1.0 + load_s / life))
     return float((sizes * per_key * ratio).sum()) / total

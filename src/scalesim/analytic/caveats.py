@@ -13,11 +13,17 @@ from dataclasses import dataclass
 
 from scalesim.analytic import closed as closed_loop
 from scalesim.analytic import lattice
-from scalesim.analytic.caching import hit_ratio
+from scalesim.analytic.caching import characteristic_time, hit_ratio
 from scalesim.analytic.estimate import Estimate
 from scalesim.analytic.hashing import fixed_ring
 from scalesim.analytic.held import populations as held_populations
-from scalesim.analytic.load import cache_reads, leader_served, operation_rates, rate_cap
+from scalesim.analytic.load import (
+    cache_reads,
+    kept_keys,
+    leader_served,
+    operation_rates,
+    rate_cap,
+)
 from scalesim.analytic.quorum import commit_wait, replication_wait, semi_sync_shares
 from scalesim.spec.consistency import Caching
 from scalesim.spec.dists import AnyDistribution, Empirical, Gamma, Lognormal, Mixture, Pareto
@@ -499,9 +505,11 @@ def coalesced(system: System, estimate: Estimate) -> Iterator[Caveat]:
         if caching.stampede != "coalesce":
             continue
         rates, load_s, deletes = cache_reads(system, name)
+        kept = kept_keys(caching)
         share = hit_ratio(rates, ttl, load_s, True, caching.refresh_ahead,
-                          invalidations=deletes) - \
-            hit_ratio(rates, ttl, load_s, False, caching.refresh_ahead, invalidations=deletes)
+                          invalidations=deletes, capacity=kept) - \
+            hit_ratio(rates, ttl, load_s, False, caching.refresh_ahead, invalidations=deletes,
+                      capacity=kept)
         if share >= COALESCED:
             yield Caveat("coalesced-reads", name, f"{share:.1%} of its reads come while their "
                          "key loads and wait for that load (stampede: coalesce): they load "
@@ -541,6 +549,27 @@ def xfetched(system: System, estimate: Estimate) -> Iterator[Caveat]:
                          "that overlap an early recomputation store the key again later, "
                          "which the estimate's cycle leaves out: its backend load is "
                          "pessimistic (TTL 2 loads: 39 % above the simulation)")
+
+
+def evicted(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    """A cache whose refresh-ahead or XFetch cycle the estimate counts while its `max_keys`
+    evicts: those cycles leave eviction out; sized by what eviction does without them."""
+    for name, caching, ttl in _ttl_caches(system):
+        if caching.refresh_ahead is None and caching.stampede != "xfetch":
+            continue
+        rates, load_s, deletes = cache_reads(system, name)
+        kept = kept_keys(caching)
+        window = characteristic_time(rates, ttl, load_s, kept, deletes)
+        if math.isinf(window):
+            continue
+        ahead = "refresh_ahead" if caching.refresh_ahead is not None else "xfetch"
+        roomy = hit_ratio(rates, ttl, load_s, invalidations=deletes)
+        evicting = hit_ratio(rates, ttl, load_s, invalidations=deletes, capacity=kept)
+        yield Caveat("evicted", name, f"max_keys {kept:,.0f} cannot hold its keys: LRU evicts "
+                     f"an entry about {window * 1e3:.3g} ms after its last read (Che's "
+                     f"approximation), which the {ahead} cycle leaves out: its hit ratio "
+                     f"is optimistic (without {ahead}, eviction takes it from {roomy:.1%} "
+                     f"to {evicting:.1%})")
 
 
 def partitioned(system: System, estimate: Estimate) -> Iterator[Caveat]:
@@ -621,7 +650,7 @@ def first_branches(system: System, estimate: Estimate) -> Iterator[Caveat]:
 RULES: tuple[Rule, ...] = (unstable, behind, retries, storms, timeouts, breakers, heavy_tails,
                            closed_loops, pooled, cores, dynamics, rate_limits, coordination,
                            losses, revisits, coalesced, refreshed_ahead, xfetched,
-                           partitioned, first_branches, held_callers)
+                           evicted, partitioned, first_branches, held_callers)
 
 
 def caveats(system: System, estimate: Estimate) -> list[Caveat]:

@@ -32,7 +32,9 @@ from scalesim.analytic import lattice
 from scalesim.analytic.caching import KeyRates, hit_ratio
 from scalesim.analytic.lattice import Lattice
 from scalesim.analytic.quorum import leader_share, replication_wait
+from scalesim.sim.data.consistency_build import DEFAULT_MAX_KEYS
 from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
+from scalesim.spec.consistency import Caching
 from scalesim.spec.data import Delivery, EventStore, most_in_flight
 from scalesim.spec.demand import cpu_s, extra_s
 from scalesim.spec.errors import Path
@@ -170,9 +172,10 @@ def hold_s(system: System, ref: str) -> float:
 
 def miss_shares(system: System, over: tuple[float, float] | None = None) -> Misses:
     """The share of each cache's reads that load from its backend: 1 − `hit_ratio`, or for a
-    cache with a TTL (`caching`) the Poisson-per-key estimate of `scalesim.analytic.caching`
+    cache with `caching` the Poisson-per-key estimate of `scalesim.analytic.caching`
     from the rates its workloads reach it with (a coalesced stampede's waiting reads do not
-    load). A cache behind another settles in as many rounds."""
+    load; `max_keys` evicts by Che's approximation). A cache behind another settles in as
+    many rounds."""
     misses: Misses = {name: 1.0 - c.hit_ratio if c.hit_ratio is not None else 1.0
                       for name, c in system.components.items()
                       if c.kind is Kind.CACHE and c.backend is not None}
@@ -191,11 +194,17 @@ def miss_shares(system: System, over: tuple[float, float] | None = None) -> Miss
                 _key_rates(system, name, index, columns), ttl, load,
                 caching.stampede == "coalesce", caching.refresh_ahead,
                 xfetch=caching.beta if caching.stampede == "xfetch" else None,
-                invalidations=_key_rates(system, name, index, columns, True))
+                invalidations=_key_rates(system, name, index, columns, True),
+                capacity=kept_keys(caching))
         if updated == misses:
             break
         misses = updated
     return misses
+
+
+def kept_keys(caching: Caching) -> float:
+    """The entries a cache keeps at most: `max_keys`, else the simulator's default."""
+    return float(caching.max_keys or DEFAULT_MAX_KEYS)
 
 
 def cache_reads(system: System, name: str) -> tuple[KeyRates, float, KeyRates]:
