@@ -19,6 +19,7 @@ from scalesim.analytic.hashing import fixed_ring
 from scalesim.analytic.held import populations as held_populations
 from scalesim.analytic.load import (
     cache_reads,
+    call_edges,
     kept_keys,
     leader_served,
     operation_rates,
@@ -26,6 +27,7 @@ from scalesim.analytic.load import (
 )
 from scalesim.analytic.quorum import commit_wait, replication_wait, semi_sync_shares
 from scalesim.spec.consistency import Caching
+from scalesim.spec.data import group_members
 from scalesim.spec.dists import AnyDistribution, Empirical, Gamma, Lognormal, Mixture, Pareto
 from scalesim.spec.model import Call, ParallelStep, SagaBlock, System, plain_steps
 from scalesim.spec.resilience import Fallback
@@ -573,20 +575,33 @@ def evicted(system: System, estimate: Estimate) -> Iterator[Caveat]:
 
 
 def partitioned(system: System, estimate: Estimate) -> Iterator[Caveat]:
-    """A partitioned topic: each record waits in its own partition, behind that partition's
-    records alone, where the estimate pools the members as one queue."""
+    """A partitioned topic whose members own several partitions each, each member taken as
+    one FIFO server of its partitions' records where it takes them in turn; or fed by an
+    outbox relay, whose batches are taken to the members as one pool."""
+    relayed = {edge.callee.split(".", 1)[0] for edge in call_edges(system)
+               if edge.call.outbox is not None}
     for name, component in system.components.items():
         if component.partitions is None:
             continue
         for consumer in component.consumers:
             target = ".".join(system.resolve(consumer.to))
             found = estimate.subscriptions.get(f"{name}->{target}")
-            if found is not None and found.state.offered > 0.0:
+            members = group_members(consumer, system.components[
+                system.resolve(consumer.to)[0]].most_replicas)
+            if found is None or found.state.offered <= 0.0:
+                continue
+            if name in relayed:
+                yield Caveat("partitioned", f"{name}->{target}", "its outbox relay's batches "
+                             f"are taken to min({component.partitions} partitions, {members} "
+                             "members) slots as one pool, where each record waits behind "
+                             "its own partition's: the lag optimistic")
+            elif members < component.partitions:
                 yield Caveat("partitioned", f"{name}->{target}", f"{component.partitions} "
-                             "partitions, each taking one record at a time in order: taken "
-                             "as one queue of min(partitions, members) consumers, a lower "
-                             "bound of the lag (a record waits behind its own partition's, "
-                             "and a member's partitions take turns)")
+                             f"partitions on {members} members: a member takes its "
+                             "partitions' records in turn, taken as one FIFO queue of them "
+                             "(M/G/1): the mean lag holds (the conservation law), the "
+                             "percentiles are optimistic (8 partitions on 3 members at 90 % "
+                             "busy: p99 221 ms estimated, 245 ms simulated)")
 
 
 def revisits(system: System, estimate: Estimate) -> Iterator[Caveat]:

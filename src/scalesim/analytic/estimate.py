@@ -81,7 +81,14 @@ from scalesim.analytic.quorum import (
     steered_share,
     to_followers,
 )
-from scalesim.analytic.station import StationLoad, StationState, combined, solve, uneven
+from scalesim.analytic.station import (
+    StationLoad,
+    StationState,
+    combined,
+    partitioned,
+    solve,
+    uneven,
+)
 from scalesim.analytic.success import (
     Failures,
     Success,
@@ -91,7 +98,7 @@ from scalesim.analytic.success import (
     step_calls,
 )
 from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
-from scalesim.spec.data import Outbox, most_in_flight
+from scalesim.spec.data import Consumer, Outbox, group_members, most_in_flight
 from scalesim.spec.demand import cpu_s
 from scalesim.spec.model import (
     Balancer,
@@ -492,6 +499,8 @@ class Model:
         self.populations = populations(system)
         # how each workload's load falls on the replicas of hash-balanced components
         self.hashed = hashing.uneven(system) if hashed is None else hashed
+        # how each workload's records fall on the partitions of partitioned topics
+        self.partitioned = hashing.partition_shares(system)
         # a callee's response as callers see it (hops added), kept while the response is
         self._reached: dict[str, tuple[Lattice, Lattice]] = {}
         # the last solution of each component, of its station (a callee's new response
@@ -1013,7 +1022,7 @@ class Model:
                 success.of(entry, structural=True), flow.component_visits[workload.name],
                 exact, exact and not closed and not again, again, success.degraded(entry))
         return Estimate(self.system, workloads, self._dead_lettered(components, op_rate),
-                        self._subscriptions(op_rate, responses, flow), timeouts,
+                        self._subscriptions(op_rate, responses, flow, rates), timeouts,
                         network.converged, _pooled(workloads.values()),
                         first_branches=self._first_branches(responses, network.solved[1]),
                         budgets={f"{edge.caller}->{edge.callee}": self._budget(edge, op_rate)
@@ -1631,8 +1640,8 @@ class Model:
         return out
 
     def _subscriptions(self, op_rate: npt.NDArray[np.float64],
-                       responses: Mapping[str, Lattice | None], flow: _Flow
-                       ) -> dict[str, SubscriptionEstimate]:
+                       responses: Mapping[str, Lattice | None], flow: _Flow,
+                       rates: Mapping[str, float]) -> dict[str, SubscriptionEstimate]:
         out = {}
         for cname, component in self.system.components.items():
             if component.kind is not Kind.QUEUE:
@@ -1649,8 +1658,10 @@ class Model:
                 held = None if response is None else \
                     lattice.total([self.hop, response, self.hop])
                 state = self._swamped(rate, servers, capacity, target) if held is None \
-                    else solve(StationLoad(rate, servers, capacity, held.mean, held.scv),
-                               self.points)
+                    else self._consumed(cname, consumer, StationLoad(
+                        rate, servers, capacity, held.mean, held.scv),
+                        {name: rate * flow.component_visits[name].get(cname, 0.0)
+                         for name, rate in rates.items()})
                 sub = self.subscribed[cname, place]
                 if held is not None:
                     state = relay.batched(
@@ -1663,6 +1674,34 @@ class Model:
                     None if held is None or state.wait is None
                     else self._step(sub, held, state.wait))
         return out
+
+    def _consumed(self, cname: str, consumer: Consumer, load: StationLoad,
+                  visits: Mapping[str, float]) -> StationState:
+        """A subscription's deliveries waiting for its consumers: one queue of `load`'s
+        servers, or on a partitioned topic each member a queue of its own partitions'
+        records (`station.partitioned`), the partitions' shares those of the workloads'
+        keys, each workload weighted by the `visits` a second it brings to the topic."""
+        topic = self.system.components[cname]
+        if topic.partitions is None:
+            return solve(load, self.points)
+        members = group_members(consumer, self.system.components[
+            self.system.resolve(consumer.to)[0]].most_replicas)
+        one = dataclasses.replace(load, servers=1, capacity=None if topic.capacity is None
+                                  else 1 + topic.capacity)
+        return partitioned(one, self._partition_shares(cname, topic.partitions, visits),
+                           members, self.points)
+
+    def _partition_shares(self, cname: str, partitions: int, visits: Mapping[str, float]
+                          ) -> npt.NDArray[np.float64]:
+        """The share of topic `cname`'s records on each of its `partitions`: its
+        workloads', weighted by their `visits` there (evenly when none comes)."""
+        total = sum(visits.values())
+        shares = np.full(partitions, 1.0 / partitions)
+        if total > 0.0:
+            shares = sum((visits.get(name, 0.0) / total * split
+                          for name, split in self.partitioned[cname].items()),
+                         np.zeros(partitions))
+        return shares
 
     def _swamped(self, rate: float, servers: int, capacity: int | None, target: str
                  ) -> StationState:

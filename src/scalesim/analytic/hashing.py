@@ -22,6 +22,7 @@ arrivals would make it wait.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from scalesim.analytic.load import peak_rate
+from scalesim.sim.data.partitions import partition_of
 from scalesim.spec import hashring
 from scalesim.spec.model import Balancer, Component, System, Workload
 
@@ -42,6 +44,9 @@ BLOCKS = 64
 # Replicas × blocks counted at once at most: with many replicas the shortest blocks are
 # left out (between one key, a Bernoulli draw, and the shortest measured, interpolated).
 MAX_CELLS = 1 << 22
+# Keys of a key space hashed to their partition one by one (the simulator's hash, a call
+# each); the rest, the rarest, are spread evenly over the partitions.
+HASHED_KEYS = 1 << 14
 # Replicas past which a ring is taken as even (its 100 points a replica hashed one by one
 # would take seconds: 99,000 replicas are 9.9 million points).
 MAX_RING_REPLICAS = 4096
@@ -138,6 +143,36 @@ def _keys(system: System, workload: Workload) -> tuple[int, npt.NDArray[np.float
     count = min(space.count, MAX_KEYS)
     with np.errstate(over="ignore"):  # a huge skew: the far keys' weights are 0
         return count, 1.0 / np.arange(1, count + 1, dtype=np.float64) ** space.skew
+
+
+def partition_shares(system: System) -> dict[str, dict[str, npt.NDArray[np.float64]]]:
+    """Per partitioned topic, each workload's share of its records on each partition, as the
+    simulation routes them (hash(key) mod P, sim/data/partitions.py): a key space's first
+    HASHED_KEYS keys one by one, the rarer rest of its weight spread evenly; unique keys
+    evenly (well mixed, they split a stream at random)."""
+    out: dict[str, dict[str, npt.NDArray[np.float64]]] = {}
+    for cname, component in system.components.items():
+        count = component.partitions
+        if count is None:
+            continue
+        out[cname] = {w.name: _partition_weights(w, count) for w in system.workloads}
+    return out
+
+
+def _partition_weights(workload: Workload, partitions: int) -> npt.NDArray[np.float64]:
+    """One workload's share of its records on each of `partitions` (`partition_shares`)."""
+    space = workload.key_space
+    if space is None:
+        return np.full(partitions, 1.0 / partitions)
+    with np.errstate(over="ignore"):  # a huge skew: the far keys' weights are 0
+        weights = 1.0 / np.arange(1, space.count + 1, dtype=np.float64) ** space.skew
+    weights /= weights.sum()
+    hashed = min(space.count, HASHED_KEYS)
+    owners = np.fromiter(map(partition_of, range(hashed), itertools.repeat(partitions)),
+                         dtype=np.int64, count=hashed)
+    rest = float(weights[hashed:].sum())
+    spread = np.bincount(owners, weights=weights[:hashed], minlength=partitions)
+    return np.asarray(spread + rest / partitions, dtype=np.float64)
 
 
 def component_split(by_workload: dict[str, Split], weights: dict[str, float]) -> Split | None:

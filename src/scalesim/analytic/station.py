@@ -159,6 +159,30 @@ def uneven(load: StationLoad, split: Split, points: int = LEAF_POINTS) -> Statio
                     f"{low:.0%}–{high:.0%} of the keys")
 
 
+def partitioned(load: StationLoad, shares: np.ndarray, members: int,
+                points: int = LEAF_POINTS) -> StationState:
+    """A consumer group on a partitioned topic, `load` being the whole subscription's and
+    `shares` each partition's share of its records. Each partition is consumed in order,
+    one record at a time, by the member that owns it (Kafka's RangeAssignor: consecutive
+    ranges, the first P mod n members one more; members past the partitions idle), which
+    takes its partitions in turn: one server fed their records, M/G/1 (with no switch-over
+    time the order of service leaves the mean wait M/G/1's: the conservation law). A
+    bounded topic's places are shared out by the members' shares."""
+    count, extra = divmod(len(shares), members)
+    ranges = np.cumsum([0] + [count + 1] * extra + [count] * (min(members, len(shares))
+                                                              - extra))
+    fed = np.add.reduceat(shares, ranges[:-1]) if len(shares) else shares
+    groups = _groups(fed)
+    total = load.arrival_rate
+    states = [solve(dataclasses.replace(
+        load, arrival_rate=total * share, servers=1, turns=1,
+        capacity=None if load.capacity is None else 1 + math.ceil(
+            (load.capacity - 1) * share)), points) for share, _ in groups]
+    owned = "a partition" if count + (extra > 0) <= 1 else "its partitions"
+    return combined(states, [share * len(run) for share, run in groups],
+                    f"{states[-1].model} ×{len(fed)}, a member taking {owned} in order")
+
+
 def combined(states: list[StationState], fed: list[float], model: str) -> StationState:
     """Stations that share one component's visits (`fed`: each one's share of them) as
     one: a visit lands on station i with its share, so the wait is the mixture of theirs

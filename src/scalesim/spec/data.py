@@ -60,13 +60,18 @@ class Consumer(Strict):
         return self
 
 
+def group_members(consumer: Consumer, replicas: int) -> int:
+    """A partitioned topic's consumer group: `concurrency` members a replica."""
+    return replicas * consumer.concurrency
+
+
 def most_in_flight(consumer: Consumer, partitions: int | None, replicas: int) -> int:
     """Deliveries a subscription has in flight at most, with `replicas` of its consumer: a
     partitioned topic's members (`concurrency` a replica) take one record at a time and
     share the partitions, so min(partitions, members); else prefetch × replicas, or
     `concurrency` for the whole subscription (the simulator's rule, sim/data/build.py)."""
     if partitions is not None:
-        return min(partitions, replicas * consumer.concurrency)
+        return min(partitions, group_members(consumer, replicas))
     if consumer.prefetch is not None:
         return consumer.prefetch * replicas
     return consumer.concurrency
