@@ -14,12 +14,16 @@ from dataclasses import dataclass
 from scalesim.analytic import closed as closed_loop
 from scalesim.analytic import lattice
 from scalesim.analytic.caching import characteristic_time, hit_ratio
+from scalesim.analytic.conflicts import conflict_share, stream_rates
 from scalesim.analytic.estimate import Estimate
 from scalesim.analytic.hashing import fixed_ring
 from scalesim.analytic.held import populations as held_populations
 from scalesim.analytic.load import (
+    aggregate_load_s,
+    appends,
     cache_reads,
     call_edges,
+    hold_s,
     kept_keys,
     leader_served,
     operation_rates,
@@ -41,6 +45,7 @@ LOSS = 0.01  # share of arrivals a bounded queue refuses
 STORMY = 0.1  # how much more a storm loads a component, at least, to be named
 COARSE = 2.0  # grid cells below a time's median under which its percentiles are coarse
 COALESCED = 0.01  # share of a cache's reads waiting for a load in flight that is named
+CONFLICTING = 0.01  # share of an event store's appends failing their version check named
 XFETCH_LOADS = 10.0  # XFetch's cycle holds within a few % from a TTL this many loads long
 
 
@@ -381,7 +386,8 @@ def _changing(system: System) -> Iterator[Caveat]:
                      "and the events after it: the estimate adds the mean load of the streams "
                      "as they start to every append and load (the events the run appends left "
                      "out), a constant, so its spread is narrower; append conflicts "
-                     "(WrongExpectedVersion) and their retries are not counted")
+                     "(WrongExpectedVersion) and their retries are not counted (named with "
+                     "their share by `append-conflicts`)")
     sagas = sorted({f"{cname}.{oname}" for cname, component in system.components.items()
                     for oname, operation in component.effective_operations.items()
                     for step in operation.calls if isinstance(step, SagaBlock)})
@@ -574,6 +580,30 @@ def evicted(system: System, estimate: Estimate) -> Iterator[Caveat]:
                      f"to {evicting:.1%})")
 
 
+def conflicting(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    """An event store's appends that fail their expected-version check over the run, which
+    the estimate's errors and load leave out (`conflicts.conflict_share`)."""
+    window = (system.simulation.warmup, system.simulation.warmup + system.simulation.duration)
+    for name, component in system.components.items():
+        store = component.event_store
+        found = estimate.components.get(name)
+        if store is None or found is None or not math.isfinite(found.state.mean_wait_s):
+            continue
+        rates, round_robin = stream_rates(appends(system, name), store.streams)
+        own = hold_s(system, f"{name}.{store.append}") - aggregate_load_s(store) + \
+            found.state.mean_wait_s
+        share = conflict_share(store, rates, round_robin, own, *window)
+        if share >= CONFLICTING:
+            busiest = float(rates.max())
+            yield Caveat("append-conflicts", name, f"about {share:.1%} of its appends fail "
+                         "their expected-version check (WrongExpectedVersion: another append "
+                         "to the stream committed while they loaded it; the busiest stream "
+                         f"takes {busiest:,.3g}/s), counted neither in its errors nor, "
+                         "retried, in its load: the estimate is optimistic (each commit "
+                         "costs 1 + the appends within its duration, which grows with its "
+                         "stream until a snapshot)")
+
+
 def partitioned(system: System, estimate: Estimate) -> Iterator[Caveat]:
     """A partitioned topic whose members own several partitions each, each member taken as
     one FIFO server of its partitions' records where it takes them in turn; or fed by an
@@ -665,7 +695,7 @@ def first_branches(system: System, estimate: Estimate) -> Iterator[Caveat]:
 RULES: tuple[Rule, ...] = (unstable, behind, retries, storms, timeouts, breakers, heavy_tails,
                            closed_loops, pooled, cores, dynamics, rate_limits, coordination,
                            losses, revisits, coalesced, refreshed_ahead, xfetched,
-                           evicted, partitioned, first_branches, held_callers)
+                           evicted, conflicting, partitioned, first_branches, held_callers)
 
 
 def caveats(system: System, estimate: Estimate) -> list[Caveat]:

@@ -222,6 +222,17 @@ def cache_reads(system: System, name: str) -> tuple[KeyRates, float, KeyRates]:
         _key_rates(system, name, index, columns, True)
 
 
+def appends(system: System, name: str) -> KeyRates:
+    """The rate at which each workload appends to event store `name`, with its keys."""
+    store = system.components[name].event_store
+    assert store is not None
+    misses = miss_shares(system)
+    index, columns = _rate_columns(system, _response_times(system, misses), misses)
+    per_workload = columns[index[f"{name}.{store.append}"]]
+    return [(float(rate), workload.key_space)
+            for rate, workload in zip(per_workload, system.workloads, strict=True)]
+
+
 def _key_rates(system: System, name: str, index: dict[str, int],
                columns: npt.NDArray[np.float64], writes: bool = False) -> KeyRates:
     """The rate at which each workload reads cache `name` (or, with `writes`, deletes its
