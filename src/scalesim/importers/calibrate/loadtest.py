@@ -3,7 +3,8 @@
 The CSV has one row per run (a load level, repetitions allowed): `rate_rps` (offered),
 `throughput_rps`, `mean_ms`, optionally `p50_ms` and `p99_ms`, and optionally one
 `cpu_COMPONENT` column per component: the cores its processes used on average (CPU seconds
-per second, as `ps`, cgroups or `container_cpu_usage_seconds_total` give), and
+per second, as `ps`, cgroups or `container_cpu_usage_seconds_total` give, summed over its
+replicas: no more than the cores the spec gives them all), and
 `cores_available`: the share of a core a busy process got on the machine during the run (a
 machine shared with other work gives less than one; a spinning probe measures it).
 
@@ -38,14 +39,16 @@ import numpy.typing as npt
 from scalesim.analytic.load import operation_rates
 from scalesim.importers.calibrate import CalibrationError
 from scalesim.importers.sources import Unreadable, read_input
+from scalesim.spec.bounds import MAX_CORES
 from scalesim.spec.demand import calls_made
-from scalesim.spec.model import System
+from scalesim.spec.model import Component, System
 
 REQUIRED = ("rate_rps", "throughput_rps", "mean_ms")
 
 
 @dataclass(frozen=True)
 class Row:
+    line: int  # where it is in the file, to name it in errors
     rate_rps: float
     throughput_rps: float
     mean_ms: float
@@ -108,7 +111,41 @@ def _row(path: Path, line: int, record: dict[str, str]) -> Row:
     rate, throughput, mean = (_number(path, line, name, record.get(name)) for name in REQUIRED)
     available = _number(path, line, "cores_available", record["cores_available"]) \
         if record.get("cores_available") else None
-    return Row(rate, throughput, mean, optional["p50_ms"], optional["p99_ms"], cpu, available)
+    return Row(line, rate, throughput, mean, optional["p50_ms"], optional["p99_ms"], cpu, available)
+
+
+def check_cores(path: Path, system: System, rows: list[Row]) -> None:
+    """Refuse a `cpu_COMPONENT` value above the cores the component's replicas can use
+    together: no run measures it, and fitted as it stands it gives a CPU per request that
+    saturates below the rows' own throughput. A percentage given for cores is the usual
+    cause (50 where 0.5 is meant)."""
+    for row in rows:
+        for name, used in row.cpu.items():
+            spec = system.components.get(name)
+            if spec is None:
+                continue  # fit_load names the columns of components the spec lacks
+            most, which = _usable_cores(spec)
+            if used > most:
+                example = used if used / 100.0 <= most else 50.0
+                raise CalibrationError(
+                    f"{path}:{row.line}: cpu_{name}: {used:g} cores used, more than {name}'s "
+                    f"{which} can use ({most:,.6g}); the column holds the cores its "
+                    "processes used, summed over its replicas (CPU seconds per second), not "
+                    f"a percentage: {example:g} % of one core is {example / 100.0:g}")
+
+
+def _usable_cores(spec: Component) -> tuple[float, str]:
+    """The most cores a component's replicas use at once in the spec's CPU model (an
+    autoscaler's maximum replicas; without `cores`, the most a spec may give one), and
+    what they are, in words."""
+    replicas = spec.most_replicas
+    counted = (f"autoscale.max {replicas}" if spec.autoscale else str(replicas)) + \
+        f" replica{'s' if replicas != 1 else ''}"
+    cores = spec.core_limit
+    if cores is None:
+        return MAX_CORES * replicas, f"{counted} × {MAX_CORES:,.0f} cores (the most a " \
+            "spec may give one; it gives none)"
+    return cores * replicas, f"{counted} × {cores:g} core{'s' if cores != 1 else ''}"
 
 
 def visits_per_request(system: System) -> dict[str, float]:

@@ -18,7 +18,7 @@ from scalesim.importers.calibrate.apply import (
     calibrate_traces,
     write,
 )
-from scalesim.importers.calibrate.loadtest import fit_load, read_rows
+from scalesim.importers.calibrate.loadtest import check_cores, fit_load, read_rows
 from scalesim.importers.calibrate.sites import capacities, waiting
 from scalesim.importers.calibrate.spans import Span, read_spans
 from scalesim.importers.calibrate.traces import OperationStats, detached, observe
@@ -41,6 +41,7 @@ def calibrate(spec_path: Path, text: str, system: System, traces: list[Path],
     warnings: list[str] = []
     if load_test is not None:
         rows = read_rows(load_test)
+        check_cores(load_test, system, rows)
         try:
             fitted = fit_load(system, rows)
         except CalibrationError as error:  # the rows read well but fit nothing: name the file
