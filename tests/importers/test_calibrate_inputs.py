@@ -217,3 +217,20 @@ def test_a_trace_split_over_files_by_service_is_read_whole(tmp_path: Path) -> No
     report = json.loads(result.stdout)
     assert report["operations"]["front.order"]["own_time"]["fitted"] == "2ms"
     assert report["operations"]["back.get"]["visits"] == TRACES
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_span_repeated_in_one_file_is_counted_once(tmp_path: Path, form: str) -> None:
+    """The first trace's spans written again in the same file (an export appended to
+    itself) counted its visits twice and were warned of as spans cut off from their root;
+    now each is read once, with a warning that says so."""
+    spans = [s for i in range(TRACES) for s in pair(i)]
+    result, path = calibrate(tmp_path, [*spans, *pair(0)], form)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["operations"]["front.order"]["visits"] == TRACES
+    assert report["operations"]["back.get"]["visits"] == TRACES
+    assert report["operations"]["front.order"]["own_time"]["fitted"] == "2ms"
+    assert f"warning: {path}: 3 spans of 1 trace were read already earlier in the file " \
+        "(the same trace and span ids" in result.stderr
+    assert "cut off" not in result.stderr

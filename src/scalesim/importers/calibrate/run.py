@@ -123,10 +123,11 @@ def _short_run(system: System) -> str:
 
 
 def _once(read: dict[Path, list[Span]]) -> tuple[dict[Path, list[Span]], list[str]]:
-    """Each file's spans less those an earlier file held (the same trace and span ids: the
-    same run given twice, as OTLP and as Jaeger, would count each visit twice), and a
-    warning per file that repeated some. A trace split over files, a service's spans in
-    each, shares its trace id but no span, and is read whole."""
+    """Each file's spans less those read already, from an earlier file or earlier in the
+    same one (the same trace and span ids: the same run given twice, as OTLP and as Jaeger,
+    or an export appended to itself, would count each visit twice), and a warning per file
+    that repeated some. A trace split over files, a service's spans in each, shares its
+    trace id but no span, and is read whole."""
     first: dict[tuple[str, str], Path] = {}
     out: dict[Path, list[Span]] = {}
     warnings = []
@@ -134,19 +135,30 @@ def _once(read: dict[Path, list[Span]]) -> tuple[dict[Path, list[Span]], list[st
         kept, again = [], Counter[Path]()
         traces: set[str] = set()
         for span in spans:
-            earlier = first.setdefault((span.trace, span.span), path)
-            if earlier == path:
-                kept.append(span)
-            else:
-                again[earlier] += 1
+            key = (span.trace, span.span)
+            if key in first:
+                again[first[key]] += 1
                 traces.add(span.trace)
+            else:
+                first[key] = path
+                kept.append(span)
         out[path] = kept
         if again:
-            warnings.append(
-                f"{path}: {sum(again.values())} spans of {len(traces)} traces were read "
-                f"already from {', '.join(map(str, again))} (the same trace and span ids: "
-                "the same run given twice?): each is counted once")
+            warnings.append(_repeated(path, again, len(traces)))
     return out, warnings
+
+
+def _repeated(path: Path, again: Counter[Path], traces: int) -> str:
+    """The warning for a file whose spans `again` counts by the file they were first read
+    from: itself when a span is in it twice."""
+    spans = sum(again.values())
+    others = [str(p) for p in again if p != path]
+    where = ([f"from {', '.join(others)}"] if others else []) + \
+        (["earlier in the file"] if path in again else [])
+    return (f"{path}: {spans} span{'s' if spans != 1 else ''} of {traces} "
+            f"trace{'s' if traces != 1 else ''} {'were' if spans != 1 else 'was'} read "
+            f"already {' and '.join(where)} (the same trace and span ids: the same run given "
+            "twice?): each is counted once")
 
 
 def _detached(read: dict[Path, list[Span]]) -> list[str]:
