@@ -97,11 +97,13 @@ def jaeger(spans: list[Span]) -> dict[str, Any]:
 FORMS = {"otlp": otlp, "jaeger": jaeger}
 
 
-def calibrate(tmp_path: Path, spans: list[Span], form: str) -> tuple[Any, Path]:
-    """Run `calibrate --json` on `spans` written in `form`: (the CLI's result, the file)."""
+def calibrate(tmp_path: Path, spans: list[Span], form: str,
+              head: str = "") -> tuple[Any, Path]:
+    """Run `calibrate --json` on `spans` written in `form`, after `head`: (the CLI's result,
+    the file)."""
     (tmp_path / "spec.yaml").write_text(SPEC)
     path = tmp_path / f"t.{form}.json"
-    path.write_text(json.dumps(FORMS[form](spans)))
+    path.write_text(head + json.dumps(FORMS[form](spans)), encoding="utf-8")
     result = CliRunner().invoke(app, ["calibrate", str(tmp_path / "spec.yaml"), "-o",
                                       str(tmp_path / "out.yaml"), "--json", "--traces",
                                       str(path)])
@@ -234,3 +236,15 @@ def test_a_span_repeated_in_one_file_is_counted_once(tmp_path: Path, form: str) 
     assert f"warning: {path}: 3 spans of 1 trace were read already earlier in the file " \
         "(the same trace and span ids" in result.stderr
     assert "cut off" not in result.stderr
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_trace_file_with_a_byte_order_mark_is_read(tmp_path: Path, form: str) -> None:
+    """A UTF-8 byte order mark before the JSON was refused with Python's 'Unexpected UTF-8
+    BOM (decode using utf-8-sig)'; it is read as the spec's YAML is."""
+    spans = [s for i in range(TRACES) for s in pair(i)]
+    result, _ = calibrate(tmp_path, spans, form, head="\ufeff")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["operations"]["front.order"]["visits"] == TRACES
+    assert report["operations"]["front.order"]["own_time"]["fitted"] == "2ms"

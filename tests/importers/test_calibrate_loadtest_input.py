@@ -102,3 +102,46 @@ def test_a_huge_cpu_value_is_refused_at_its_row_not_blamed_on_the_spec(
                        "rate_rps,throughput_rps,mean_ms,cpu_api\n10,10,3,0.03\n20,20,3.1,1e308\n")
     refused(tmp_path, result, f":3: cpu_api: 1e+308 cores used, more than api's {which}; ")
     assert "Warning" not in result.stderr and "spec.yaml" not in result.stderr
+
+
+ROWS = "10,10,3,0.05\n20,20,3.1,0.1\n"
+
+
+def fitted(result: Any) -> dict[str, Any]:
+    assert result.exit_code == 0, result.output
+    load: dict[str, Any] = json.loads(result.stdout)["load_test"]
+    return load
+
+
+@pytest.mark.parametrize("header", [
+    "\ufeffrate_rps,throughput_rps,mean_ms,cpu_api",  # Excel's "CSV UTF-8"
+    "rate_rps, throughput_rps, mean_ms, cpu_api",
+    " rate_rps ,throughput_rps\t,mean_ms,cpu_api ",
+], ids=["byte order mark", "spaces after commas", "spaces around"])
+def test_a_header_is_read_less_a_byte_order_mark_and_spaces(tmp_path: Path,
+                                                            header: str) -> None:
+    """A byte order mark glued to the first name gave 'missing column(s) rate_rps', spaces
+    after the commas 'missing column(s) throughput_rps, mean_ms'; now both read as the
+    plain header does."""
+    plain = fitted(calibrate(tmp_path, ONE_CORE,
+                             "rate_rps,throughput_rps,mean_ms,cpu_api\n" + ROWS))
+    (tmp_path / "out.yaml").unlink()
+    found = fitted(calibrate(tmp_path, ONE_CORE, (header + "\n" + ROWS).encode()))
+    assert found == plain
+    assert found["cpu_per_request_ms"]["api"] == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("rate_rps,throughput_rps,mean_ms,mean_ms\n10,10,3,4\n20,20,3.1,5\n",
+     ":1: mean_ms: a repeated column (columns 3 and 4): give each once"),
+    ("rate_rps,throughput_rps,mean_ms\n10,10,3\n20,20,3.1,9\n",
+     ":3: 4 fields where the header has 3 columns: field 4, '9', is under no column"),
+    ("rate_rps,throughput_rps,mean_ms,p99_ms\n10,10,3,4\n\n20,20,3.1\n",
+     ":4: p99_ms: missing (3 fields where the header has 4 columns)"),
+], ids=["repeated column", "extra field", "short row"])
+def test_columns_and_rows_that_do_not_line_up_are_refused(tmp_path: Path, content: str,
+                                                          message: str) -> None:
+    """A repeated column was read as its last, a row's extra fields dropped and a short
+    row's last columns taken as not given, all silently; now each is refused at its line
+    (a blank line counted, not read)."""
+    refused(tmp_path, calibrate(tmp_path, ONE_CORE, content), message)

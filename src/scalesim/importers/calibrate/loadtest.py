@@ -37,8 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from scalesim.analytic.load import operation_rates
-from scalesim.importers.calibrate import CalibrationError
-from scalesim.importers.sources import Unreadable, read_input
+from scalesim.importers.calibrate import CalibrationError, read_file
 from scalesim.spec.bounds import MAX_CORES
 from scalesim.spec.demand import calls_made
 from scalesim.spec.model import Component, System
@@ -73,27 +72,51 @@ class LoadFit:
 
 
 def read_rows(path: Path) -> list[Row]:
+    """The file's rows, each a column's value under its name: a row that does not line up
+    with the header is refused at its line, as its values could be read as other columns."""
+    reader = csv.reader(io.StringIO(read_file(path), newline=""))
     try:
-        text = read_input(str(path))
-    except Unreadable as error:
-        raise CalibrationError(f"{path}: {error}") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    try:
-        missing = [name for name in REQUIRED if name not in (reader.fieldnames or [])]
-        if missing:
-            raise CalibrationError(f"{path}: missing column(s) {', '.join(missing)}; "
-                                   f"needs {', '.join(REQUIRED)}")
-        rows = [_row(path, number, record) for number, record in enumerate(reader, 2)]
+        names = _header(path, next(reader, []), reader.line_num)
+        rows = [_row(path, reader.line_num, _record(path, reader.line_num, names, fields))
+                for fields in reader if fields]
     except csv.Error as error:  # e.g. a field longer than the csv module's limit
-        raise CalibrationError(f"{path}:{reader.line_num + 1}: not CSV: {error}") from None
+        raise CalibrationError(f"{path}:{reader.line_num}: not CSV: {error}") from None
     if not rows:
         raise CalibrationError(f"{path}: no rows")
     return rows
 
 
+def _header(path: Path, fields: list[str], line: int) -> list[str]:
+    """The column names, spaces around them dropped (`a, b` is a usual way to write `a,b`);
+    a repeated name is refused, as neither of its columns would be the one read."""
+    names = [field.strip() for field in fields]
+    for column, name in enumerate(names, 1):
+        if name and name in names[:column - 1]:
+            raise CalibrationError(f"{path}:{line}: {name}: a repeated column (columns "
+                                   f"{names.index(name) + 1} and {column}): give each once")
+    missing = [name for name in REQUIRED if name not in names]
+    if missing:
+        raise CalibrationError(f"{path}: missing column(s) {', '.join(missing)}; "
+                               f"needs {', '.join(REQUIRED)}")
+    return names
+
+
+def _record(path: Path, line: int, names: list[str], fields: list[str]) -> dict[str, str]:
+    """A row's values by column; a row of more or fewer values than the header has columns
+    is refused, as its values may not be under the columns they were written for."""
+    if len(fields) > len(names):
+        raise CalibrationError(f"{path}:{line}: {len(fields)} fields where the header has "
+                               f"{len(names)} columns: field {len(names) + 1}, "
+                               f"{fields[len(names)]!r}, is under no column")
+    if len(fields) < len(names):
+        raise CalibrationError(f"{path}:{line}: {names[len(fields)]}: missing ({len(fields)} "
+                               f"fields where the header has {len(names)} columns)")
+    return dict(zip(names, fields, strict=True))
+
+
 def _number(path: Path, line: int, name: str, text: str | None) -> float:
     if text is None or not text.strip():
-        raise CalibrationError(f"{path}:{line}: {name}: missing (the row is short or empty)")
+        raise CalibrationError(f"{path}:{line}: {name}: missing (the row gives it no value)")
     try:
         value = float(text)
     except ValueError:

@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from scalesim.importers.calibrate import CalibrationError
-from scalesim.importers.sources import Unreadable, read_input
+from scalesim.importers.calibrate import CalibrationError, read_file
 
 KINDS = {1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
 Value = str | int | float | bool
@@ -57,12 +56,8 @@ def _system(attributes: dict[str, Value]) -> str:
 def read_spans(path: Path) -> list[Span]:
     """Every span of the file; an unreadable or unrecognised file is an CalibrationError that
     names it."""
-    try:
-        text = read_input(str(path))
-    except Unreadable as error:
-        raise CalibrationError(f"{path}: {error}") from None
     spans: list[Span] = []
-    for line, document in _documents(path, text):
+    for line, document in _documents(path, read_file(path)):
         place = f"{path}:{line}" if line else str(path)  # a document per line: its line
         if not isinstance(document, dict):
             raise CalibrationError(f"{place}: not a trace document (a JSON object is expected)")
