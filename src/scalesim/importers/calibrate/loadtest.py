@@ -90,10 +90,11 @@ def _header(path: Path, fields: list[str], line: int) -> list[str]:
     """The column names, spaces around them dropped (`a, b` is a usual way to write `a,b`);
     a repeated name is refused, as neither of its columns would be the one read."""
     names = [field.strip() for field in fields]
+    first: dict[str, int] = {}
     for column, name in enumerate(names, 1):
-        if name and name in names[:column - 1]:
+        if name and first.setdefault(name, column) != column:
             raise CalibrationError(f"{path}:{line}: {name}: a repeated column (columns "
-                                   f"{names.index(name) + 1} and {column}): give each once")
+                                   f"{first[name]} and {column}): give each once")
     missing = [name for name in REQUIRED if name not in names]
     if missing:
         raise CalibrationError(f"{path}: missing column(s) {', '.join(missing)}; "
