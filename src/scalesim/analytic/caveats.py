@@ -24,7 +24,6 @@ from scalesim.analytic.load import (
     cache_reads,
     call_edges,
     hold_s,
-    kept_keys,
     leader_served,
     operation_rates,
     rate_cap,
@@ -513,7 +512,7 @@ def coalesced(system: System, estimate: Estimate) -> Iterator[Caveat]:
         if caching.stampede != "coalesce":
             continue
         rates, load_s, deletes = cache_reads(system, name)
-        kept = kept_keys(caching)
+        kept = caching.kept_keys
         share = hit_ratio(rates, ttl, load_s, True, caching.refresh_ahead,
                           invalidations=deletes, capacity=kept) - \
             hit_ratio(rates, ttl, load_s, False, caching.refresh_ahead, invalidations=deletes,
@@ -566,7 +565,7 @@ def evicted(system: System, estimate: Estimate) -> Iterator[Caveat]:
         if caching.refresh_ahead is None and caching.stampede != "xfetch":
             continue
         rates, load_s, deletes = cache_reads(system, name)
-        kept = kept_keys(caching)
+        kept = caching.kept_keys
         window = characteristic_time(rates, ttl, load_s, kept, deletes)
         if math.isinf(window):
             continue

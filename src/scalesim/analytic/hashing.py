@@ -30,7 +30,6 @@ import numpy as np
 import numpy.typing as npt
 
 from scalesim.analytic.load import peak_rate
-from scalesim.sim.data.partitions import partition_of
 from scalesim.spec import hashring
 from scalesim.spec.model import Balancer, Component, System, Workload
 
@@ -168,7 +167,7 @@ def _partition_weights(workload: Workload, partitions: int) -> npt.NDArray[np.fl
         weights = 1.0 / np.arange(1, space.count + 1, dtype=np.float64) ** space.skew
     weights /= weights.sum()
     hashed = min(space.count, HASHED_KEYS)
-    owners = np.fromiter(map(partition_of, range(hashed), itertools.repeat(partitions)),
+    owners = np.fromiter(map(hashring.partition_of, range(hashed), itertools.repeat(partitions)),
                          dtype=np.int64, count=hashed)
     rest = float(weights[hashed:].sum())
     spread = np.bincount(owners, weights=weights[:hashed], minlength=partitions)

@@ -32,9 +32,7 @@ from scalesim.analytic import lattice
 from scalesim.analytic.caching import KeyRates, hit_ratio
 from scalesim.analytic.lattice import Lattice
 from scalesim.analytic.quorum import leader_share, replication_wait
-from scalesim.sim.data.consistency_build import DEFAULT_MAX_KEYS
 from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
-from scalesim.spec.consistency import Caching
 from scalesim.spec.data import Delivery, EventStore, most_in_flight
 from scalesim.spec.demand import cpu_s, extra_s
 from scalesim.spec.errors import Path
@@ -195,16 +193,11 @@ def miss_shares(system: System, over: tuple[float, float] | None = None) -> Miss
                 caching.stampede == "coalesce", caching.refresh_ahead,
                 xfetch=caching.beta if caching.stampede == "xfetch" else None,
                 invalidations=_key_rates(system, name, index, columns, True),
-                capacity=kept_keys(caching))
+                capacity=caching.kept_keys)
         if updated == misses:
             break
         misses = updated
     return misses
-
-
-def kept_keys(caching: Caching) -> float:
-    """The entries a cache keeps at most: `max_keys`, else the simulator's default."""
-    return float(caching.max_keys or DEFAULT_MAX_KEYS)
 
 
 def cache_reads(system: System, name: str) -> tuple[KeyRates, float, KeyRates]:

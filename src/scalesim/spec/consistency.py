@@ -29,6 +29,7 @@ from scalesim.spec.types import (
     refuse_unused,
 )
 
+DEFAULT_MAX_KEYS = 1_000_000  # a cache's entries without `max_keys`
 JITTER_FACTOR = 1.2  # client-go leaderelection.JitterFactor: a candidate's poll gap factor
 # Raft: the election timeouts' range that keeps split votes rare, in vote round trips: the
 # paper's 150–300 ms against its 15 ms broadcast time (Ongaro & Ousterhout §9.3, Figure 16).
@@ -210,7 +211,7 @@ class Caching(Strict):
                                          "loaded; omitted = until evicted")
     max_keys: Annotated[int, Field(ge=1, le=100_000_000)] | None = Field(
         None, description="entries kept at most, least recently used evicted first (Redis "
-        "maxmemory with allkeys-lru); default 1,000,000")
+        f"maxmemory with allkeys-lru); default {DEFAULT_MAX_KEYS:,}")
     writes: list[Name] = Field(default_factory=list, description="operations that write")
     write_policy: Literal["invalidate", "write_through", "write_behind", "none"] = "invalidate"
     write_to: OperationRef | None = Field(None, description="the backend operation writes go "
@@ -226,6 +227,12 @@ class Caching(Strict):
     max_staleness: PositiveDuration | None = Field(
         None, description="the staleness budget: how old a value readers may be served; lint "
         "(SS605) checks that expiry keeps entries within it; omitted = not judged")
+
+    @property
+    def kept_keys(self) -> int:
+        """The entries it keeps at most: the simulation evicts past these, the estimate
+        sizes Che's approximation by them."""
+        return self.max_keys or DEFAULT_MAX_KEYS
 
     @model_validator(mode="after")
     def _consistent(self) -> Caching:

@@ -7,6 +7,10 @@ two agree on how unevenly a component's replicas are loaded.
 A replica owns VIRTUAL_NODES points, each the crc32 of "{component}/{replica}/{v}"; a key's
 point is the crc32 of its 8 bytes (little-endian), and it goes to the owner of the first
 ring point after it (past the last, the first).
+
+A partitioned topic's record goes to the partition `partition_of` its key: the simulation
+appends it there (sim/data/partitions.py) and the estimate takes each partition's share of
+the records from it (analytic/hashing.py).
 """
 
 from __future__ import annotations
@@ -85,3 +89,14 @@ def owners(component: str, replicas: int, points: npt.NDArray[np.uint32]
     after = np.searchsorted((ring >> np.uint64(32)).astype(np.int64), points.astype(np.int64),
                             side="right")
     return owner_ids(ring)[after % len(ring)]
+
+
+_MASK: Final = (1 << 64) - 1
+
+
+def partition_of(key: int, partitions: int) -> int:
+    """A well-mixed hash of the key (the SplitMix64 finaliser; Kafka uses murmur2)."""
+    z = (key + 0x9E3779B97F4A7C15) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return (z ^ (z >> 31)) % partitions

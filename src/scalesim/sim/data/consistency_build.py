@@ -44,7 +44,6 @@ from scalesim.spec.dists import AnyDistribution, Constant
 from scalesim.spec.model import System
 
 Rng = Callable[..., np.random.Generator]
-DEFAULT_MAX_KEYS = 1_000_000
 MODES = {"async": ASYNC, "semi_sync": SEMI_SYNC, "sync": SYNC, "quorum": QUORUM, "raft": RAFT}
 READS = {"leader": READS_LEADER, "followers": READS_FOLLOWERS, "any": READS_ANY}
 POLICIES = {"invalidate": INVALIDATE, "write_through": WRITE_THROUGH,
@@ -151,7 +150,7 @@ def _cache(system: System, name: str, spec: Caching, comp: Comp, ops: dict[str, 
             misses[oname] = CallPlan(f"{name}.{oname}", backend)
             register(misses[oname])
     area = CacheArea(comp, spec.ttl if spec.ttl is not None else float("inf"),
-                     spec.max_keys or DEFAULT_MAX_KEYS, POLICIES[spec.write_policy],
+                     spec.kept_keys, POLICIES[spec.write_policy],
                      spec.flush_interval, spec.refresh_ahead or 0.0, STAMPEDES[spec.stampede],
                      spec.beta, misses, writes, backend, write_to, uniform)
     for oname, op in comp.ops.items():

@@ -22,7 +22,7 @@ move (two rounds when they are taken from a live member).
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 from scalesim.sim.data.messages import (
     AT_MOST_ONCE,
@@ -34,20 +34,10 @@ from scalesim.sim.data.messages import (
     Settings,
 )
 from scalesim.sim.plan import OK, Replica
+from scalesim.spec.hashring import partition_of
 
 if TYPE_CHECKING:
     from scalesim.sim.kernel import Kernel
-
-_MASK: Final = (1 << 64) - 1
-
-
-def partition_of(key: int, partitions: int) -> int:
-    """A well-mixed hash of the key (the SplitMix64 finaliser; Kafka uses murmur2)."""
-    z = (key + 0x9E3779B97F4A7C15) & _MASK
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
-    return (z ^ (z >> 31)) % partitions
-
 
 class Partition:
     __slots__ = ("busy", "delivered", "fails", "index", "lag_max", "log", "next_offset",
