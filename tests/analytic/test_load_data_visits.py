@@ -257,17 +257,20 @@ workloads:
 """
 
 
-@pytest.mark.parametrize("slots", [2, 4])
+@pytest.mark.parametrize(("slots", "servers", "hold_s", "worker"),
+                         [(2, 2, 0.011, 1.5), (4, 2, 0.010, 1.0)])
 def test_a_subscription_whose_consumer_cannot_keep_up_has_a_finite_offered_load(
-        slots: int) -> None:
+        slots: int, servers: int, hold_s: float, worker: float) -> None:
     """Its deliveries are held without end (no lag), but each is held at least the hops and
-    the consumer's work: 300/s × 11 ms over the slots. It read ∞ ('offered ∞', `behind`
-    null), where capacity.md shows a percentage."""
+    the consumer's work: 300/s × 11 ms over the 2 slots. It read ∞ ('offered ∞', `behind`
+    null), where capacity.md shows a percentage. 4 slots outnumber the 2 workers and cover
+    their round trips (4 × 10 ms ≥ 2 × 11 ms): the workers are the servers, each held for
+    its 10 ms (`load.consumer_pool`), fed the 200/s they take (simulated: 99.9 % busy)."""
     found = Model(load_spec_text(SWAMPED.format(slots=slots))).evaluate()
     sub = found.subscriptions["jobs->worker.run"]
-    assert sub.state.offered == pytest.approx(300.0 * 0.011 / slots, rel=1e-9)
+    assert sub.state.offered == pytest.approx(300.0 * hold_s / servers, rel=1e-9)
     assert sub.lag is None and not sub.state.stable
-    assert found.components["worker"].state.offered == pytest.approx(1.5)
+    assert found.components["worker"].state.offered == pytest.approx(worker)
 
 
 LOADING = """scalesim: 1

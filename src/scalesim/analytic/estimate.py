@@ -57,9 +57,11 @@ from scalesim.analytic.held import Bound, held_bounds, populations, turns_stay_e
 from scalesim.analytic.lattice import Lattice
 from scalesim.analytic.load import (
     CallEdge,
+    Pool,
     Subscription,
     call_edges,
     call_matrix,
+    consumer_pool,
     drain_rps,
     expected_hedges,
     leader_served,
@@ -469,6 +471,12 @@ class Model:
         # per queue subscription: the deliveries a second it can take (`load.drain_rps`)
         self.drains = {key: drain for key in self.subscribed
                        if math.isfinite(drain := drain_rps(system, *key))}
+        # per queue subscription whose consumer's workers bind first: the servers a message
+        # waits for (`load.consumer_pool`); and that consumer -> its queue
+        self.pools = {key: pool for key in self.subscribed
+                      if (pool := consumer_pool(system, *key)) is not None}
+        self.fed = {system.resolve(system.components[queue].consumers[place].to)[0]: queue
+                    for queue, place in self.pools}
         # per queue: the calls its outbox relays publish (caller, share of its visits, outbox)
         self.relays: dict[str, list[tuple[int, float, Outbox]]] = {}
         for edge in call_edges(system):
@@ -1168,6 +1176,8 @@ class Model:
                                         wait=lattice.zero(),
                                         model=f"{state.model} (never waits: {bound.value})")
             pooled = False  # no wait taken from the pool's lower bound
+        if cname in self.fed and math.isfinite(state.offered):
+            state = self._waits_in_queue(state, self.fed[cname])
         if led is None:
             state = self._held_wait(cname, state, servers, mean)
         if led is None or view is not None or cpu_in_wait or state.mean_wait_s == 0.0:
@@ -1311,6 +1321,18 @@ class Model:
         assert load.servers is not None  # a bounded component has limited workers
         return bound if turns_stay_even(load.servers, load.arrival_rate, _holding(jobs)) \
             else None
+
+    @staticmethod
+    def _waits_in_queue(state: StationState, queue: str) -> StationState:
+        """The station of a consumer that only `queue`'s subscription feeds, with more
+        deliveries in flight than its workers (`load.consumer_pool`): the wait of a delivery
+        past its workers is part of the message's wait for one of them, which the
+        subscription's station counts (in its lag), so none here; and it gets no more than
+        its workers take (the queue holds the rest): at most all busy."""
+        busy = min(state.offered, 1.0)
+        return dataclasses.replace(
+            state, utilization=busy, offered=busy, p_wait=0.0, mean_wait_s=0.0, loss=0.0,
+            wait=lattice.zero(), model=f"{state.model} (its wait in the lag of {queue})")
 
     def _held_wait(self, cname: str, state: StationState, servers: int | None,
                    service_s: float) -> StationState:
@@ -1651,24 +1673,27 @@ class Model:
                 row = flow.deliveries.get((cname, place))
                 rate = 0.0 if row is None else float(row @ op_rate)
                 response = responses.get(target)
-                servers = most_in_flight(consumer, component.partitions, self.system.components[
+                in_flight = most_in_flight(consumer, component.partitions, self.system.components[
                     target.split(".", 1)[0]].most_replicas)  # one queue: pooled
+                pool = self.pools.get((cname, place))
                 capacity = None if component.capacity is None \
-                    else servers + component.capacity
+                    else in_flight + component.capacity
                 held = None if response is None else \
                     lattice.total([self.hop, response, self.hop])
-                state = self._swamped(rate, servers, capacity, target) if held is None \
-                    else self._consumed(cname, consumer, StationLoad(
-                        rate, servers, capacity, held.mean, held.scv),
-                        {name: rate * flow.component_visits[name].get(cname, 0.0)
-                         for name, rate in rates.items()})
                 sub = self.subscribed[cname, place]
-                if held is not None:
+                if response is None or held is None:
+                    state = self._swamped(rate, in_flight, capacity, target, pool)
+                else:
+                    visits = {name: each * flow.component_visits[name].get(cname, 0.0)
+                              for name, each in rates.items()}
+                    slots = StationLoad(rate, in_flight, capacity, held.mean, held.scv)
+                    state, servers, service = self._slots(cname, consumer, slots, held,
+                                                          visits, response, pool)
                     state = relay.batched(
                         state, [(float(op_rate[i]) * share, outbox)
                                 for i, share, outbox in self.relays.get(cname, [])],
                         sum(float(op_rate[self.index[p]]) for p in sub.publishers),
-                        servers, held.mean, self.points)
+                        servers, service.mean, self.points)
                 out[f"{cname}->{target}"] = SubscriptionEstimate(
                     rate, state, held, tuple(sub.first_success()) or (1.0,),
                     None if held is None or state.wait is None
@@ -1703,13 +1728,32 @@ class Model:
                          np.zeros(partitions))
         return shares
 
-    def _swamped(self, rate: float, servers: int, capacity: int | None, target: str
-                 ) -> StationState:
+    def _slots(self, cname: str, consumer: Consumer, slots: StationLoad, held: Lattice,
+               visits: Mapping[str, float], response: Lattice, pool: Pool | None
+               ) -> tuple[StationState, int, Lattice]:
+        """A subscription's station, its servers and what each holds a message for: its
+        deliveries in flight (`slots`), each held for `held` (`_consumed`); with a `pool`
+        (`load.consumer_pool`), its consumer's workers too, each held for its `response`, the
+        hops a delay apart. Each leaves the other's limit out, so each waits less than both
+        at once: the one that waits longer (or cannot keep up, the more offered) stands,
+        which falls as either grows."""
+        found = [(self._consumed(cname, consumer, slots, visits), slots.servers, held)]
+        if pool is not None:
+            workers = StationLoad(slots.arrival_rate, pool.servers, slots.capacity, response.mean,
+                                  response.scv)
+            found.append((solve(workers, self.points), pool.servers, response))
+        return max(found, key=lambda way: (way[0].mean_wait_s, way[0].offered))
+
+    def _swamped(self, rate: float, in_flight: int, capacity: int | None, target: str,
+                 pool: Pool | None) -> StationState:
         """A subscription whose consumer cannot keep up: its deliveries are held without
         end, so its lag has no steady state, but its offered load is finite: each delivery
-        held at least the hops and the consumer's response with no queueing."""
-        state = solve(StationLoad(rate, servers, capacity, math.inf, 1.0), self.points)
-        offered = rate * round_trip_s(self.system, target) / servers
+        held at least the hops and the consumer's response with no queueing (with a `pool`,
+        each of its workers at least its work, whichever binds first)."""
+        state = solve(StationLoad(rate, in_flight, capacity, math.inf, 1.0), self.points)
+        offered = rate * round_trip_s(self.system, target) / in_flight
+        if pool is not None:
+            offered = max(offered, rate * pool.work_s / pool.servers)
         return dataclasses.replace(state, utilization=offered, offered=offered)
 
     def _step(self, sub: Subscription, held: Lattice, wait: Lattice) -> Lattice:

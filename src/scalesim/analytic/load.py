@@ -31,8 +31,8 @@ import numpy.typing as npt
 from scalesim.analytic import lattice
 from scalesim.analytic.caching import KeyRates, hit_ratio
 from scalesim.analytic.lattice import Lattice
-from scalesim.analytic.quorum import leader_share, replication_wait
-from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
+from scalesim.analytic.quorum import POOLED, leader_share, replication_wait
+from scalesim.spec.checks import cache_edges, entry_refs, iter_calls, sync_edges
 from scalesim.spec.data import Delivery, EventStore, most_in_flight
 from scalesim.spec.demand import cpu_s, extra_s
 from scalesim.spec.errors import Path
@@ -145,20 +145,65 @@ def round_trip_s(system: System, ref: str) -> float:
 
 
 def drain_rps(system: System, queue: str, place: int) -> float:
-    """Deliveries per second the subscription `place` of `queue` can take when it has fewer
-    in flight (`most_in_flight`) than its consumer has workers: those over the consumer's
-    no-queueing round trip (as lint's SS402 counts it). The queue holds or refuses what
-    comes faster, so the consumer is never fed more. Infinite when the consumer's workers
-    bind first: its own station then says it is overloaded."""
+    """Deliveries per second the subscription `place` of `queue` can take when its
+    deliveries in flight (`most_in_flight`) bind: those over the consumer's no-queueing
+    round trip (as lint's SS402 counts it), or for a consumer it alone feeds, whichever of
+    that and its workers over their hold (`consumer_pool`) binds first. The queue holds or
+    refuses what comes faster, so the consumer is never fed more. Infinite when the workers
+    of a consumer that others reach too bind first: its own station then says it is
+    overloaded."""
     owner = system.components[queue]
     consumer = owner.consumers[place]
     target = system.components[system.resolve(consumer.to)[0]]
     count = most_in_flight(consumer, owner.partitions, target.most_replicas)
-    workers = target.worker_limit
     seconds = round_trip_s(system, consumer.to)
-    if seconds == 0.0 or (workers is not None and count >= target.most_replicas * workers):
+    slots = count / seconds if seconds > 0.0 else math.inf
+    pool = consumer_pool(system, queue, place)
+    if pool is not None:
+        return min(slots, pool.servers / pool.work_s if pool.work_s > 0.0 else math.inf)
+    workers = target.worker_limit
+    if workers is not None and count >= target.most_replicas * workers:
         return math.inf
-    return count / seconds
+    return slots
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A consumer's workers as servers a queue subscription's messages wait for
+    (`consumer_pool`)."""
+
+    servers: int  # workers × replicas
+    work_s: float  # what a worker holds a delivery for with no queueing
+
+
+def consumer_pool(system: System, queue: str, place: int) -> Pool | None:
+    """The consumer's workers when the subscription `place` of `queue` has more deliveries
+    in flight than they are and nothing else reaches that consumer: a delivery past its
+    workers waits at the consumer instead of in the queue, so a message waits for one of
+    the workers as well as for a delivery slot. None otherwise. One pool needs one
+    replica, or (`concurrency`, not a replica's `prefetch`) a balancer that sends each
+    delivery to a free worker (least_requests, p2c); a blocking consumer with unbounded
+    own queue and no cores (its workers alone hold a delivery); and no visibility timeout
+    (at most once), whose clock runs while a delivery waits there."""
+    owner = system.components[queue]
+    consumer = owner.consumers[place]
+    name = system.resolve(consumer.to)[0]
+    target = system.components[name]
+    workers, replicas = target.worker_limit, serving_replicas(target)
+    timed = owner.delivery is not None and owner.delivery.guarantee != "at_most_once"
+    if owner.partitions is not None or timed or workers is None \
+            or target.core_limit is not None or target.io != "blocking" \
+            or target.queue is not None or target.autoscale is not None \
+            or (replicas > 1 and (consumer.prefetch is not None
+                                  or target.balancer not in POOLED)):
+        return None
+    if most_in_flight(consumer, None, replicas) <= workers * replicas:
+        return None
+    reached = [path for path, ref in entry_refs(system) if system.resolve(ref)[0] == name]
+    called = any(system.resolve(call.to)[0] == name for _, _, _, call in iter_calls(system))
+    if called or reached != [("components", queue, "consumers", place, "to")]:
+        return None
+    return Pool(workers * replicas, hold_s(system, consumer.to))
 
 
 def hold_s(system: System, ref: str) -> float:
