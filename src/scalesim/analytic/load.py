@@ -197,7 +197,7 @@ def consumer_pool(system: System, queue: str, place: int) -> Pool | None:
             or (replicas > 1 and (consumer.prefetch is not None
                                   or target.balancer not in POOLED)):
         return None
-    if most_in_flight(consumer, None, replicas) <= workers * replicas:
+    if most_in_flight(consumer, None, target.most_replicas) <= workers * replicas:
         return None
     reached = [path for path, ref in entry_refs(system) if system.resolve(ref)[0] == name]
     called = any(system.resolve(call.to)[0] == name for _, _, _, call in iter_calls(system))
