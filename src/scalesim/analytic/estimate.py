@@ -1737,6 +1737,7 @@ class Model:
         hops a delay apart. Each leaves the other's limit out, so each waits less than both
         at once: the one that waits longer (or cannot keep up, the more offered) stands,
         which falls as either grows."""
+        assert slots.servers is not None  # deliveries in flight: always a number
         found = [(self._consumed(cname, consumer, slots, visits), slots.servers, held)]
         if pool is not None:
             workers = StationLoad(slots.arrival_rate, pool.servers, slots.capacity, response.mean,
