@@ -116,6 +116,36 @@ def test_a_vary_under_a_missing_component_names_no_other_option(run_cli, spec_fi
     assert "--set" not in result.output
 
 
+DIGITS = GOOD.replace("  db:", "  '123':").replace("to: db.read", "to: 123.read")
+
+
+def test_a_set_addresses_a_component_named_with_digits(run_cli, spec_file) -> None:
+    """A number in a path indexes a list, but names a key in a mapping: YAML keys are text,
+    so `components.123` was looked up as the number 123 and not found."""
+    path = spec_file(DIGITS)
+    good = run_cli("simulate", str(path), "--json", "--set", "components.123.replicas=3")
+    assert good.exit_code == 0, good.output
+    assert '"replicas": 3' in good.output
+    bad = run_cli("validate", str(path), "--set", "components.123.workers=0")
+    assert bad.exit_code == 2
+    assert bad.output.startswith("--set #1: components.123.workers: ")
+
+
+def test_a_vary_addresses_a_component_named_with_digits(run_cli, spec_file) -> None:
+    result = run_cli("sweep", str(spec_file(DIGITS)), "--vary", "components.123.replicas=1,2",
+                     "--set", "simulation.duration=1s")
+    assert result.exit_code == 0, result.output
+
+
+def test_a_problem_after_a_set_names_the_digit_component_as_written(run_cli,
+                                                                   spec_file) -> None:
+    result = run_cli("validate", str(spec_file(DIGITS)), "--set",
+                     "components.123.replicas=100000")
+    assert result.exit_code == 2
+    assert result.output.rstrip().endswith(
+        "(after --set #1, which set components.123.replicas)")
+
+
 HEAD = "scalesim: 1\nname: t\ncomponents:\n  api:\n"  # lines 1-4
 
 

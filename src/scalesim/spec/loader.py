@@ -116,16 +116,8 @@ def _load_located(text: str, filename: str, overrides: Sequence[str],
     if not isinstance(data, dict):
         raise SpecError([SpecIssue(filename, 1, 1, "", "a spec is a YAML mapping with "
                                    "'scalesim', 'name', 'components' and 'workloads'")])
-    overridden: dict[Path, int] = {}  # path -> which override (0-based), named by `named`
-    unapplied: list[SpecIssue] = []  # overrides that could not be applied
-    for number, text_override in enumerate(overrides):
-        try:
-            override_path, value = parse_override(text_override)
-            apply_override(data, override_path, value)
-        except OverrideError as error:
-            unapplied.append(SpecIssue(named[number], 0, 0, "", f"{text_override}: {error}"))
-            continue
-        overridden[override_path] = number
+    held, unapplied = _apply_overrides(data, overrides, named)
+    overridden = {path: number for number, path in enumerate(held) if path is not None}
     # Every problem at once: the overrides that could not be applied, then what the spec
     # with the others applied does not pass.
     locate = Locator(filename, data, positions, overridden, named)
@@ -139,6 +131,21 @@ def _load_located(text: str, filename: str, overrides: Sequence[str],
     if problems:
         raise SpecError([locate.issue(path, message) for path, message in problems])
     return system, locate
+
+
+def _apply_overrides(data: Any, overrides: Sequence[str], named: Sequence[str]
+                     ) -> tuple[list[Path | None], list[SpecIssue]]:
+    """Apply each override to `data`: the path each set, as the data holds it (None for
+    one that could not be applied), and a problem for each that could not."""
+    held: list[Path | None] = []
+    unapplied: list[SpecIssue] = []
+    for number, text_override in enumerate(overrides):
+        try:
+            held.append(apply_override(data, *parse_override(text_override)))
+        except OverrideError as error:
+            held.append(None)
+            unapplied.append(SpecIssue(named[number], 0, 0, "", f"{text_override}: {error}"))
+    return held, unapplied
 
 
 def _found(text: str, filename: str, overrides: Sequence[str],
@@ -159,6 +166,7 @@ def _blame_overrides(issues: Sequence[SpecIssue], text: str, filename: str,
     the line of `simulation:`, as if the file were wrong."""
     written = _found(text, filename, (), ())
     alone: list[set[str]] | None = None  # the paths each override makes problems at
+    held: list[Path | None] = []  # the path each override set, as the data holds it
     blamed: list[SpecIssue] = []
     for issue in issues:
         if issue.file != filename or issue.line == 0 or (issue.path, issue.message) in written:
@@ -168,21 +176,17 @@ def _blame_overrides(issues: Sequence[SpecIssue], text: str, filename: str,
             alone = [{path for path, _ in _found(text, filename, (override,), (name,))}
                      for override, name in zip(overrides, named, strict=True)] \
                 if len(overrides) > 1 else [{issue.path}]
+            held = _apply_overrides(load_with_positions(text)[0], overrides, named)[0]
         causes = [n for n, paths in enumerate(alone) if issue.path in paths] \
             or range(len(overrides))
-        notes = "".join(_after(named[n], overrides[n]) for n in causes
-                        if f"(after {named[n]}," not in issue.message)
+        notes = "".join(_after(named[n], path) for n in causes
+                        if (path := held[n]) is not None
+                        and f"(after {named[n]}," not in issue.message)
         blamed.append(replace(issue, message=issue.message + notes))
     return blamed
 
 
-def _after(name: str, override: str) -> str:
-    """' (after --set #N, which set PATH)', or '' for an override that could not be read
-    (its own problem names it)."""
-    try:
-        path = parse_override(override)[0]
-    except OverrideError:
-        return ""
+def _after(name: str, path: Path) -> str:
     return f" (after {name}, which set {dotted(path)})"
 
 
@@ -221,8 +225,7 @@ class Locator:
         whose line is the file's."""
         below = [(n, o) for o, n in self.overridden.items() if len(o) > len(path)
                  and o[: len(path)] == path]
-        return "".join(f" (after {self.named[n]}, which set {dotted(o)})"
-                       for n, o in sorted(below))
+        return "".join(_after(self.named[n], o) for n, o in sorted(below))
 
     def pydantic_issues(self, errors: list[Any]) -> list[SpecIssue]:
         """An issue per error, but one for a value that no member of a union with a word

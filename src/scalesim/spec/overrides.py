@@ -17,7 +17,8 @@ def parse_override(text: str) -> tuple[Path, Any]:
     """'components.api.replicas=3' -> (('components', 'api', 'replicas'), 3).
 
     The value is read as a YAML scalar, so numbers, booleans and unit strings all work;
-    a numeric path part indexes a list (`workloads.0.rate=1k/s`).
+    a numeric path part indexes a list (`workloads.0.rate=1k/s`); in a mapping it is a
+    key (`apply_override`).
     """
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
@@ -48,16 +49,20 @@ def _named(path: Path) -> str | None:
     return None
 
 
-def apply_override(data: Any, path: Path, value: Any) -> None:
+def apply_override(data: Any, path: Path, value: Any) -> Path:
     """Set `value` at `path`, creating mappings on the way (but not a component or operation
-    that does not exist); lists must already be long enough."""
+    that does not exist); lists must already be long enough. Returns the path as the data
+    holds it: a number indexes a list, but in a mapping it is the key of that text (YAML
+    keys stay text, so a component named `123` is set by `components.123.replicas`)."""
     node = data
+    held: list[str | int] = []
     for depth, part in enumerate(path[:-1]):
         if isinstance(node, dict):
-            what = _named(path[:depth])
+            part = str(part)
+            what = _named(tuple(held))
             if what is not None and part not in node:
                 raise OverrideError(f"there is no {what} '{part}'"
-                                    f"{did_you_mean(str(part), map(str, node))}; an override "
+                                    f"{did_you_mean(part, map(str, node))}; an override "
                                     f"changes the fields of one the file has")
             node = node.setdefault(part, {})
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
@@ -65,9 +70,12 @@ def apply_override(data: Any, path: Path, value: Any) -> None:
         else:
             where = ".".join(str(p) for p in path[: depth + 1])
             raise OverrideError(f"nothing at '{where}'")
+        held.append(part)
     last = path[-1]
-    fits_list = isinstance(node, list) and isinstance(last, int) and last < len(node)
-    if isinstance(node, dict) or fits_list:
+    if isinstance(node, dict):
+        node[str(last)] = value
+        return (*held, str(last))
+    if isinstance(node, list) and isinstance(last, int) and last < len(node):
         node[last] = value
-    else:
-        raise OverrideError(f"cannot set '{last}' here")
+        return (*held, last)
+    raise OverrideError(f"cannot set '{last}' here")
