@@ -273,3 +273,19 @@ def test_a_bad_slo_target_is_said_without_pydantics_prefix(run_cli, spec_file) -
     assert result.exit_code == 2
     assert "p99: a duration is not negative: '-1ms'" in result.output
     assert "Value error" not in result.output
+
+
+@pytest.mark.parametrize("value", ["true", "1.0"])
+def test_the_format_version_is_the_integer_1_as_written(run_cli, spec_file,
+                                                        value: str) -> None:
+    """`true` and `1.0` equal 1 in Python, and the version's literal took them."""
+    result = run_cli("validate", str(spec_file(GOOD.replace("scalesim: 1", f"scalesim: {value}"))))
+    assert result.exit_code == 2
+    assert result.output.endswith(":1:1: scalesim: the format version must be 1 "
+                                  f"(got {True if value == 'true' else 1.0})\n")
+
+
+def test_a_set_cannot_make_the_format_version_true(run_cli, spec_file) -> None:
+    result = run_cli("validate", str(spec_file()), "--set", "scalesim=true")
+    assert result.output == "--set #1: scalesim: the format version must be 1 (got True)\n"
+    assert result.exit_code == 2

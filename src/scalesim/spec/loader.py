@@ -304,7 +304,7 @@ class Locator:
         if kind == "missing":
             return self.issue(path, "required field is missing")
         if kind == "literal_error" and path == ("scalesim",):
-            return self.issue(path, "the format version must be 1")
+            return self.issue(path, f"the format version must be 1 (got {error.get('input')!r})")
         message = plain_message(str(error["msg"]))
         got = error.get("input")
         if kind == "model_type" and error.get("ctx", {}).get("class_name") == "Call" \

@@ -50,6 +50,7 @@ from scalesim.spec.types import (
     Count,
     Duration,
     Flag,
+    FormatVersion,
     Fraction,
     Name,
     NonNegativeRate,
@@ -655,7 +656,7 @@ class Simulation(Strict):
 
 
 class System(Strict):
-    scalesim: Literal[1]
+    scalesim: FormatVersion
     name: Name
     description: str | None = None
     defaults: Defaults = Field(default_factory=Defaults)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic import Strict as NoCoercion
+from pydantic_core import PydanticCustomError
 
 from scalesim.spec.errors import FieldProblems, Path
 from scalesim.spec.units import (
@@ -58,6 +59,17 @@ Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$", max_length=MA
 Count = Annotated[int, NoCoercion()]
 Number = Annotated[float, NoCoercion()]
 Flag = Annotated[bool, NoCoercion()]
+
+
+def _integer_as_written(value: object) -> object:
+    """`value`, unless it is a bool or a float: a Literal[1] takes `true` and `1.0`, which
+    equal 1 in Python, and `Strict` cannot be applied to a literal."""
+    if isinstance(value, bool | float):
+        raise PydanticCustomError("literal_error", "Input should be 1", {"expected": "1"})
+    return value
+
+
+FormatVersion = Annotated[Literal[1], BeforeValidator(_integer_as_written)]
 
 
 class Strict(BaseModel):
