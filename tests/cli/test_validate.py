@@ -289,3 +289,26 @@ def test_a_set_cannot_make_the_format_version_true(run_cli, spec_file) -> None:
     result = run_cli("validate", str(spec_file()), "--set", "scalesim=true")
     assert result.output == "--set #1: scalesim: the format version must be 1 (got True)\n"
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ("{to: db.read, timeout: 1ms", "at column 1: YAML syntax: expected ',' or '}', but got "
+                                   "'<stream end>' (the '{' here is never closed"),
+    ("{to: db.read, to: api.get}", "at column 15: duplicate key 'to'"),
+    ("[db.read", "at column 1: YAML syntax: expected ',' or ']'"),
+])
+def test_a_set_value_that_starts_a_mapping_or_list_must_be_valid_yaml(
+        run_cli, spec_file, value: str, problem: str) -> None:
+    """It was taken as text, and the advice was for a call written as a name: 'a call is a
+    mapping: write {to: {to: db.read, timeout: 1ms}'."""
+    result = run_cli("validate", str(spec_file()), "--set",
+                     f"components.api.operations.get.calls.0={value}")
+    assert result.exit_code == 2
+    assert result.output.startswith(f"--set #1: components.api.operations.get.calls.0={value}: "
+                                    f"the value is not valid YAML, {problem}")
+    assert len(result.output.splitlines()) == 1
+
+
+def test_a_set_value_that_is_not_yaml_otherwise_is_text(run_cli, spec_file) -> None:
+    result = run_cli("validate", str(spec_file()), "--set", "description=@home: 1: 2")
+    assert result.exit_code == 0, result.output

@@ -16,7 +16,8 @@ class OverrideError(ValueError):
 def parse_override(text: str) -> tuple[Path, Any]:
     """'components.api.replicas=3' -> (('components', 'api', 'replicas'), 3).
 
-    The value is read as a YAML scalar, so numbers, booleans and unit strings all work;
+    The value is read as YAML, so numbers, booleans and unit strings all work (a mapping or
+    list that is not valid YAML is an error, other text that is not is taken as written);
     a numeric path part indexes a list (`workloads.0.rate=1k/s`); in a mapping it is a
     key (`apply_override`).
     """
@@ -31,9 +32,17 @@ def parse_override(text: str) -> tuple[Path, Any]:
         parsed = load_with_positions(value)[0] if value.strip() else ""
     except YamlBoundError as error:
         raise OverrideError(f"--set {key.strip()}: {error}") from None
-    except YamlSyntaxError:
+    except YamlSyntaxError as error:
+        if value.lstrip().startswith(_FLOW_OPENERS):  # meant as a mapping or list, not text
+            raise OverrideError(f"the value is not valid YAML, at column {error.position[1]}: "
+                                f"{error}") from None
         parsed = value
     return path, parsed
+
+
+# A value starting with one of these is a YAML flow mapping or list; any other that is not
+# valid YAML (`@home`, `a: b: c`) is taken as the text it is.
+_FLOW_OPENERS = ("{", "[")
 
 
 # Mappings whose keys are names the user chose: a field set under a name that is not there
