@@ -72,3 +72,38 @@ def test_each_saga_step_problem_is_at_its_field() -> None:
         + plain.format("probability"),
         f"s.yaml:15:38: {saga}.steps[1].on_failure: step 1 (ship): "
         + plain.format("on_failure")]
+
+
+PARALLEL = SAGA_TWO_PIVOTS.split("        calls:\n")[0] + """\
+        calls:
+          - {parallel: {calls: [{to: payments.charge}]}, timeout: 1s}
+  payments: {workers: unlimited, operations: {charge: {work: 20ms}}}
+workloads:
+  - {name: w, to: orders.place, rate: 10/s}
+simulation: {duration: 1s}
+"""
+
+
+def test_a_call_field_beside_parallel_is_named_with_where_it_goes() -> None:
+    """The field at fault was not named: the location's union tag `parallel` was taken for
+    the key beside it ("unknown field 'parallel' (did you mean 'parallel'?)")."""
+    assert issues_of(PARALLEL) == [
+        "s.yaml:10:58: components.orders.operations.place.calls[0].timeout: unknown field "
+        "'timeout': a parallel step has only 'parallel'; a call's 'timeout' goes inside it, "
+        "on each of its calls (parallel.calls[N].timeout)"]
+
+
+def test_a_call_field_beside_saga_is_named_with_where_it_goes() -> None:
+    text = SAGA_TWO_PIVOTS.replace("          - saga:\n", "          - async: true\n"
+                                   "            saga:\n")
+    assert "s.yaml:10:13: components.orders.operations.place.calls[0].async: unknown field " \
+        "'async': a saga step has only 'saga'; a call's 'async' goes inside it, on each of " \
+        "its steps (saga.steps[N].async)" in issues_of(text)
+
+
+
+def test_a_field_missing_below_a_call_is_not_taken_for_the_calls_own() -> None:
+    """`to` missing in a step's `compensate` is there, not at the step's own `to`."""
+    text = SAGA_TWO_PIVOTS.replace("compensate: payments.refund", "compensate: {timeout: 1s}")
+    assert "s.yaml:13:55: components.orders.operations.place.calls[0].saga.steps[0]." \
+        "compensate.to: required field is missing" in issues_of(text)

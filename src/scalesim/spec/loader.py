@@ -26,7 +26,7 @@ from scalesim.spec.errors import (
     plain_message,
 )
 from scalesim.spec.fields import allowed_fields
-from scalesim.spec.model import System
+from scalesim.spec.model import Call, System
 from scalesim.spec.overrides import OverrideError, apply_override, parse_override
 from scalesim.spec.yamlpos import Position, YamlSyntaxError, load_with_positions
 
@@ -299,7 +299,8 @@ class Locator:
         path = self._data_path(tuple(error["loc"]), missing=kind == "missing")
         if kind == "extra_forbidden":
             field = str(path[-1])
-            hint = _index_hint(field) or did_you_mean(field, allowed_fields(System, path[:-1]))
+            hint = _index_hint(field) or self._block_hint(path) or did_you_mean(
+                field, allowed_fields(System, path[:-1]))
             return self.issue(path, f"unknown field '{field}'{hint}")
         if kind == "missing":
             return self.issue(path, "required field is missing")
@@ -317,14 +318,31 @@ class Locator:
             message = _pattern_message(error, message)
         return self.issue(path, message)
 
+    def _block_hint(self, path: Path) -> str:
+        """Where a call's field written beside `parallel:` or `saga:` in a step goes:
+        inside the block, on each of its calls; '' for any other unknown field."""
+        step: Any = self.data
+        for part in path[:-1]:
+            step = step[part]
+        field = str(path[-1])
+        block = next((b for b in _BLOCKS if isinstance(step, dict) and b in step), None)
+        if block is None or field not in allowed_fields(Call, ()):
+            return ""
+        inner = _BLOCKS[block]
+        return (f": a {block} step has only '{block}'; a call's '{field}' goes inside it, "
+                f"on each of its {inner} ({block}.{inner}[N].{field})")
+
     def _data_path(self, loc: tuple[Any, ...], missing: bool) -> Path:
         """Keep the parts of a pydantic location that exist in the data (union tags don't).
         Only a missing field may name a key the data lacks: a tag that equals its block's
-        key (`saga: {saga: …}`) would otherwise show the key twice."""
+        key (`saga: {saga: …}`) would otherwise show the key twice, nor may a tag that is
+        a key of its data be taken for it (`timeout` beside `parallel:`, refused under the
+        tag `parallel`, was read as the field `parallel`)."""
         path: list[str | int] = []
         node = self.data
+        held = loc[:-1] if missing else loc  # the parts the data may hold
         for index, part in enumerate(loc):
-            if _holds(node, part):
+            if _holds(node, part) and not _tag_as_key(node, part, held[index + 1:]):
                 path.append(part)
                 node = node[part]
             elif missing and index == len(loc) - 1 and isinstance(part, str) \
@@ -332,6 +350,16 @@ class Locator:
                     and isinstance(node, dict):
                 path.append(part)  # a missing field: point at its parent, name the field
         return tuple(path)
+
+
+# The steps that hold their calls in a block of their own, and the block's list of them
+_BLOCKS = {"parallel": "calls", "saga": "steps"}
+
+
+def _tag_as_key(node: Any, part: Any, rest: tuple[Any, ...]) -> bool:
+    """Whether `part`, a key of `node`, is a union member's tag in the location: the part
+    after it is not in `node[part]` but is in `node` itself."""
+    return bool(rest) and not _holds(node[part], rest[0]) and _holds(node, rest[0])
 
 
 def _holds(node: Any, part: Any) -> bool:
