@@ -312,3 +312,14 @@ def test_a_set_value_that_starts_a_mapping_or_list_must_be_valid_yaml(
 def test_a_set_value_that_is_not_yaml_otherwise_is_text(run_cli, spec_file) -> None:
     result = run_cli("validate", str(spec_file()), "--set", "description=@home: 1: 2")
     assert result.exit_code == 0, result.output
+
+
+def test_a_problem_names_only_the_sets_that_cause_it(run_cli, spec_file) -> None:
+    """Every override inside the place of the problem was named: a queue set beside the
+    replicas that pass the bound had nothing to do with the total."""
+    result = run_cli("validate", str(spec_file()), "--set", "components.db.replicas=100000",
+                     "--set", "components.db.queue=5")
+    assert result.exit_code == 2
+    assert result.output.endswith(": components: 100,001 replicas in all; a system may have "
+                                  "at most 100,000 (after --set #1, which set "
+                                  "components.db.replicas)\n")

@@ -129,7 +129,7 @@ def _load_located(text: str, filename: str, overrides: Sequence[str],
         raise SpecError(unapplied)
     problems = check_system(system)
     if problems:
-        raise SpecError([locate.issue(path, message) for path, message in problems])
+        raise SpecError([locate.placed(path, message) for path, message in problems])
     return system, locate
 
 
@@ -202,6 +202,15 @@ class Locator:
         self.named = named
 
     def issue(self, path: Path, message: str) -> SpecIssue:
+        """A finding made after loading, placed, with what the overrides changed inside its
+        place in the file (loading's own problems name only the overrides that make them:
+        `_blame_overrides`)."""
+        placed = self.placed(path, message)
+        if placed.file != self.filename:
+            return placed
+        return replace(placed, message=message + self._changed_below(path))
+
+    def placed(self, path: Path, message: str) -> SpecIssue:
         if path not in self.positions:  # not in the file: an override below it made it
             made = next((n for o, n in self.overridden.items() if o[: len(path)] == path), None)
             if made is not None:
@@ -215,14 +224,12 @@ class Locator:
             if number is not None:
                 return SpecIssue(self.named[number], 0, 0, dotted(path), message)
             if prefix in self.positions:
-                return SpecIssue(self.filename, *self.positions[prefix], dotted(path),
-                                 message + self._changed_below(path))
+                return SpecIssue(self.filename, *self.positions[prefix], dotted(path), message)
         return SpecIssue(self.filename, 1, 1, dotted(path), message)
 
     def _changed_below(self, path: Path) -> str:
-        """What the overrides changed inside `path`, which the file's line alone hides: a
-        call cycle that `--set ….calls.0={to: api.get}` made is reported on the operation,
-        whose line is the file's."""
+        """What the overrides changed inside `path`, which the file's line alone hides (a
+        finding of `generate` about a component is placed at the component's line)."""
         below = [(n, o) for o, n in self.overridden.items() if len(o) > len(path)
                  and o[: len(path)] == path]
         return "".join(_after(self.named[n], o) for n, o in sorted(below))
@@ -248,7 +255,7 @@ class Locator:
                       for e in others + words]
             got = words[0].get("input")
             hint = did_you_mean(str(got), [c for e in words for c in _choices(e)])
-            issues.append(self.issue(path, f"Input should be {', or '.join(wanted)} "
+            issues.append(self.placed(path, f"Input should be {', or '.join(wanted)} "
                                            f"(got {got!r}){hint}"))
         return issues
 
@@ -259,7 +266,7 @@ class Locator:
         if not isinstance(raised, FieldProblems):
             return [self.pydantic_issue(error)]
         path = self._data_path(tuple(error["loc"]), missing=False)
-        return [self.issue((*path, *below), message) for below, message in raised.problems]
+        return [self.placed((*path, *below), message) for below, message in raised.problems]
 
     def _intended(self, errors: list[Any]) -> list[Any]:
         """`errors` without those of the union members the value was not meant for: a
@@ -301,11 +308,11 @@ class Locator:
             field = str(path[-1])
             hint = _index_hint(field) or self._block_hint(path) or did_you_mean(
                 field, allowed_fields(System, path[:-1]))
-            return self.issue(path, f"unknown field '{field}'{hint}")
+            return self.placed(path, f"unknown field '{field}'{hint}")
         if kind == "missing":
-            return self.issue(path, "required field is missing")
+            return self.placed(path, "required field is missing")
         if kind == "literal_error" and path == ("scalesim",):
-            return self.issue(path, f"the format version must be 1 (got {error.get('input')!r})")
+            return self.placed(path, f"the format version must be 1 (got {error.get('input')!r})")
         message = plain_message(str(error["msg"]))
         got = error.get("input")
         if kind == "model_type" and error.get("ctx", {}).get("class_name") == "Call" \
@@ -316,7 +323,7 @@ class Locator:
             message = f"{message} (got {got!r}){did_you_mean(str(got), _choices(error))}"
         if kind == "string_pattern_mismatch":
             message = _pattern_message(error, message)
-        return self.issue(path, message)
+        return self.placed(path, message)
 
     def _block_hint(self, path: Path) -> str:
         """Where a call's field written beside `parallel:` or `saga:` in a step goes:
