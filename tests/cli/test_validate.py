@@ -323,3 +323,34 @@ def test_a_problem_names_only_the_sets_that_cause_it(run_cli, spec_file) -> None
     assert result.output.endswith(": components: 100,001 replicas in all; a system may have "
                                   "at most 100,000 (after --set #1, which set "
                                   "components.db.replicas)\n")
+
+
+LATE_FAULT = GOOD.replace("workloads:", "faults:\n  - {target: db, at: 5s, crash: true}\n"
+                          "workloads:")
+
+
+def test_a_fault_that_starts_after_the_run_is_warned_at_its_line(run_cli, spec_file) -> None:
+    """It was dropped without a word: the run ends (warm-up + duration) before it starts."""
+    result = run_cli("validate", str(spec_file(LATE_FAULT)), "--set", "simulation.warmup=1s",
+                     "--set", "simulation.duration=4s")
+    assert result.exit_code == 0, result.output
+    assert "warning: " + str(spec_file(LATE_FAULT)) + ":17:18: faults[0].at: the fault on " \
+        "'db' starts at 5 s, at or after the run's end at 5 s (warm-up 1 s + duration 4 s), " \
+        "so no request arrives while it is on: start it earlier or run longer\n" \
+        in result.output
+
+
+def test_a_fault_within_the_run_is_not_warned(run_cli, spec_file) -> None:
+    result = run_cli("validate", str(spec_file(LATE_FAULT)), "--set", "simulation.warmup=1s")
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output
+
+
+def test_simulate_warns_of_a_late_fault_unless_quiet(run_cli, spec_file) -> None:
+    path = spec_file(LATE_FAULT.replace("duration: 5s", "duration: 1s"))
+    warned = run_cli("simulate", str(path), "--json")
+    assert warned.exit_code == 0, warned.output
+    assert "faults[0].at: the fault on 'db' starts at 5 s, at or after the run's end at 1 s" \
+        in warned.output
+    quiet = run_cli("simulate", str(path), "--json", "-q")
+    assert "warning" not in quiet.output

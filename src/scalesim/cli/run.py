@@ -171,9 +171,21 @@ def load_located_or_exit(file: Path, overrides: list[str] | None = None
         exit_bad_spec(error)
 
 
+def warn_late_faults(system: System, locator: Locator) -> None:
+    """A warning on stderr, placed like a spec's problem, at each fault the run ends
+    before (`late_faults`)."""
+    from scalesim.spec.checks import late_faults
+
+    for path, message in late_faults(system):
+        err.print(f"[yellow]warning[/yellow]: {escape(str(locator.issue(path, message)))}",
+                  highlight=False,
+                  soft_wrap=True)
+
+
 def validate_command(file: SpecFile, overrides: Overrides = None) -> None:
     """Check a spec; print every error as FILE:LINE:COL: path: message (exit 2)."""
-    system = load_or_exit(file, overrides)  # errors go to stderr, the verdict to stdout
+    system, locator = load_located_or_exit(file, overrides)  # errors go to stderr
+    warn_late_faults(system, locator)
     stdout_console().print(f"[green]ok[/green] {shown(file)}: {len(system.components)} "
                            f"components, {len(system.workloads)} workloads")
 
@@ -356,7 +368,8 @@ def simulate_command(
     from scalesim.diagnosis.components import reads_series
     from scalesim.sweep.replicate import Execution
 
-    system = load_or_exit(file, [*(overrides or []), *replication_override(replications)])
+    system, locator = load_located_or_exit(
+        file, [*(overrides or []), *replication_override(replications)])
     execution = Execution(jobs, dask, parse_precision(precision, max_replications))
     try:  # before the run, which may be long
         if out_dir is not None:
@@ -367,6 +380,8 @@ def simulate_command(
         exit_bad_output(error)
     if not force:
         refuse_runaway(system, execution)
+    if not quiet:
+        warn_late_faults(system, locator)
     _warn_overload(system, quiet)
     _warn_short_run(system, execution, quiet)
     result = simulate_or_exit(system, seed, with_series=out_dir is not None

@@ -41,6 +41,18 @@ def check_system(system: System) -> list[Problem]:
     return problems
 
 
+def late_faults(system: System) -> list[Problem]:
+    """A warning at each fault that starts when the run is over (at or after its warm-up
+    and duration): the file is valid, but the fault it describes is silently not run."""
+    sim = system.simulation
+    end = sim.warmup + sim.duration
+    return [(("faults", i, "at"),
+             f"the fault on '{fault.target}' starts at {fault.at:g} s, at or after the run's "
+             f"end at {end:g} s (warm-up {sim.warmup:g} s + duration {sim.duration:g} s), so "
+             "no request arrives while it is on: start it earlier or run longer")
+            for i, fault in enumerate(system.faults) if fault.at >= end]
+
+
 def iter_calls(system: System) -> Iterator[tuple[str, str, Path, Call]]:
     """Every call in the system: (component, operation, path of the call, call), with the
     call's `defaults.calls` settings filled in (and a saga's retry policy).
