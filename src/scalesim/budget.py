@@ -92,7 +92,10 @@ class Estimate:
 
     def batch_refusal(self, what: str, remedy: str, override: str) -> str:
         """The refusal of several runs: `what` ("simulating 4 points") is estimated at …,
-        over the budget; `remedy` and `override` say how to get under it or run anyway."""
+        over the budget; `remedy` and `override` say how to get under it or run anyway. A
+        run whose work has no bound says so and how to end it, as a single run's does."""
+        if not math.isfinite(self.cost.events):
+            return f"{what}: {self.refusal(override)}"
         return (f"{what} is estimated at {self.describe()}, over the {human(BUDGET_S)} "
                 f"budget. {remedy}, or {override}.")
 
@@ -161,14 +164,20 @@ def estimate(system: System, workers: int = 1) -> Estimate:
                f"({amount(cost.rate_rps)} requests/s for {amount(sim.warmup + sim.duration)} s × "
                f"{sim.replications} replication(s))")
     if not math.isfinite(cost.events):  # it said "inf events … about inf years"
-        summary = ("this run's work has no bound: its requests never end (a closed loop whose "
-                   "requests take no time and no think time, or calls or messages that loop "
-                   "without end)")
-        reasons = [Over("the loop", f"it would run until simulation.limits.max_events "
-                        f"({amount(sim.limits.max_events)}) stops it",
-                        "give the loop an end (a think time, work that takes time, a call "
-                        "made with a probability below 1)")]
+        summary, reasons = _unbounded(system, "this run's")
     return Estimate(cost, speed, workers, wall, tuple(reasons), summary, cost.work)
+
+
+def _unbounded(system: System, whose: str) -> tuple[str, list[Over]]:
+    """The summary and the reason of a refusal of a run whose work has no bound (its
+    estimate is infinite: "inf events, about inf years" says nothing of why)."""
+    return (f"{whose} work has no bound: its requests never end (a closed loop whose "
+            "requests take no time and no think time, or calls or messages that loop "
+            "without end)",
+            [Over("the loop", f"it would run until simulation.limits.max_events "
+                  f"({amount(system.simulation.limits.max_events)}) stops it",
+                  "give the loop an end (a think time, work that takes time, a call made "
+                  "with a probability below 1)")])
 
 
 def estimate_runs(systems: Iterable[System], workers: int) -> Estimate:
@@ -178,13 +187,17 @@ def estimate_runs(systems: Iterable[System], workers: int) -> Estimate:
     from scalesim.analytic.runtime import RunCost, run_cost
     from scalesim.sim.speed import events_per_s
 
-    costs = [run_cost(system) for system in systems]
+    runs = [(system, run_cost(system)) for system in systems]
     total = RunCost(0.0, 0.0, 0, 0.0)
-    for cost in costs:
+    for _, cost in runs:
         total = total.plus(cost)
-    work = sum(cost.work for cost in costs)
+    work = sum(cost.work for _, cost in runs)
     speed = events_per_s()
     wall = work / speed / workers
+    endless = next((system for system, cost in runs if not math.isfinite(cost.events)), None)
+    if endless is not None:
+        summary, why = _unbounded(endless, "one run's")
+        return Estimate(total, speed, workers, wall, tuple(why), summary, work)
     reasons = (Over("the wall time", f"over the {human(BUDGET_S)} budget",
                     "use fewer or shorter runs"),) \
         if wall > BUDGET_S else ()

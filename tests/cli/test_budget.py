@@ -107,6 +107,25 @@ def test_a_run_without_a_bound_says_so_not_inf_years(tmp_path: Path) -> None:
     assert "inf" not in text.replace("infinite", "")
 
 
+
+def test_a_sweep_with_a_run_without_a_bound_says_so_not_inf_years(tmp_path: Path) -> None:
+    """A sweep's refusal read 'estimated at inf events, about inf years' where simulate
+    says the work has no bound and how to end the loop; it now says the same."""
+    spec = tmp_path / "loop.yaml"
+    spec.write_text("scalesim: 1\nname: loop\ncomponents:\n  api:\n    workers: unlimited\n"
+                    "    operations:\n      get: {work: 1ms, calls: [{to: api.get, async: "
+                    "true}]}\nworkloads:\n  - {name: w, to: api.get, rate: 1/s}\n"
+                    "simulation: {duration: 2s}\n")
+    result = CliRunner().invoke(app, ["sweep", str(spec), "--vary",
+                                      "components.api.workers=1,2"])
+    assert result.exit_code == 3, result.output
+    text = " ".join(result.stderr.split())
+    assert text.startswith("refused: simulating the 2 point(s) left: one run's work has no "
+                           "bound: its requests never end")
+    assert text.endswith("Give the loop an end (a think time, work that takes time, a call "
+                         "made with a probability below 1), or pass --force to run it anyway.")
+    assert "inf" not in text.replace("infinite", "")
+
 MM1 = """scalesim: 1
 name: mm1
 components:
