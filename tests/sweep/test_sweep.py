@@ -162,7 +162,29 @@ def test_outputs_are_checked_and_a_long_sweep_is_refused_before_it_runs(tmp_path
                                "--set", "simulation.duration=36000s", "-r", "100",
                                "--jobs", "1", "--out", str(out)])
     assert long.exit_code == 3 and "refused" in long.output and "--force" in long.output
-    assert not (out / "points").exists()  # nothing ran
+    assert not out.exists()  # nothing ran, and the folder made for it is gone
+
+
+def test_a_bad_report_leaves_no_out_folder_behind(tmp_path: Path) -> None:
+    """The --out folder was made before --report was checked, and left empty."""
+    spec = tmp_path / "mm1.yaml"
+    spec.write_text(MM1)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["sweep", str(spec), "--vary", RATES, "--jobs", "1",
+                                      "--out", str(out), "--report", str(out / "sweep.pdf")])
+    assert result.exit_code == 2 and "give a name ending in .html" in result.output
+    assert not out.exists()
+
+
+def test_a_refused_sweep_keeps_an_out_folder_that_was_there(tmp_path: Path) -> None:
+    spec = tmp_path / "mm1.yaml"
+    spec.write_text(MM1)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = CliRunner().invoke(app, ["sweep", str(spec), "--vary", RATES, "--jobs", "1",
+                                      "--out", str(out), "--report", str(out / "sweep.pdf")])
+    assert result.exit_code == 2
+    assert out.is_dir()
 
 
 def test_a_point_stopped_at_a_safety_limit_makes_the_sweep_exit_3(tmp_path: Path) -> None:

@@ -133,6 +133,19 @@ def check_run_folder(directory: Path) -> None:
         raise OutputError(f"--out {directory}: cannot create it under {parent}")
 
 
+@contextlib.contextmanager
+def removed_if_left_empty(directory: Path | None) -> Iterator[None]:
+    """Remove `directory`, a folder the command makes for its outputs, when the command
+    ends with nothing in it (a refusal, a bad --report, an error): a command that writes
+    nothing leaves nothing behind."""
+    try:
+        yield
+    finally:
+        if directory is not None:
+            with contextlib.suppress(OSError):  # not there, or not empty: kept
+                directory.rmdir()
+
+
 def write_into(directory: Path, write: Callable[[Path], list[Path]]) -> list[Path]:
     """`write` files into a hidden folder inside `directory` (made when new), then move each
     into place whole, so that a failure (a full disk) leaves no file cut short; the paths

@@ -19,6 +19,7 @@ from scalesim.cli.outputs import (
     OutputError,
     check_folder,
     check_html,
+    removed_if_left_empty,
     write_file,
     write_into,
 )
@@ -237,52 +238,54 @@ def sweep_command(
     base = [*(overrides or []), *replication_override(replications)]
     system = load_or_exit(file, base)
     runs = point_runs(file, base, grid(axes))
-    try:  # before the run, which may be long
-        if out_dir is not None:  # created now, so that --report can go inside it
-            check_out_folder(out_dir)
-            out_dir.mkdir(exist_ok=True)
-        if report is not None:
-            check_html(report)
-    except OSError as error:
-        exit_bad_output(OutputError(f"--out {out_dir}: {error.strerror or error}"))
-    except OutputError as error:
-        exit_bad_output(error)
-    chosen_seed = system.simulation.seed if seed is None else seed
-    cache = PointCache(out_dir / "points" if out_dir is not None else None)
-    todo = [r.system for r in runs if cache.get(point_key(r.system, chosen_seed)) is None]
-    tasks = sum(system.simulation.replications for system in todo)
-    try:
-        with executing(jobs, dask, tasks) as executor:
-            if not force:
-                refuse_over_budget(f"simulating the {len(todo)} point(s) left",
-                                   batch_cost(todo, executor.workers),
-                                   "Use fewer points or replications or a shorter "
-                                   "simulation.duration")
-            with SweepProgress(not quiet and err.is_terminal, len(runs)) as progress:
-                results = run_points(runs, chosen_seed, executor, cache, progress)
-    except ClusterError as error:
-        err.print(f"[red]error[/red]: {shown(error)}", highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    if cache.failure is not None:
-        err.print(f"[yellow]warning[/yellow]: finished points could not be kept for resuming "
-                  f"({shown(cache.failure)})", highlight=False, soft_wrap=True)
-    doc = document(system.name, chosen_seed, system.simulation.replications, axes, results)
-    try:
-        if out_dir is not None:
-            written = write_into(out_dir, lambda staging: write_tables(staging, doc))
-            err.print("wrote " + ", ".join(f"{shown(out_dir)}/{path.name}" for path in written),
-                      highlight=False)
-        if report is not None:
-            write_file(report, render_sweep_report(doc))
-            err.print(f"wrote {shown(report)}", highlight=False)
-    except (OutputError, OSError) as error:
-        exit_bad_output(OutputError(str(error)))
-    if as_json:
-        sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
-    else:
-        print_sweep(doc, stdout_console())
-    stopped = [r for r in results if r.stopped is not None]
-    if stopped:  # every point is in the outputs; the exit code says some did not finish
-        err.print(f"[red]stopped[/red]: {len(stopped)} of {len(results)} point(s) ended at "
-                  "a safety limit (their status says which)", highlight=False)
-        raise typer.Exit(EXIT_SAFETY_STOP)
+    made = out_dir is not None and not out_dir.exists()
+    with removed_if_left_empty(out_dir if made else None):
+        try:  # before the run, which may be long
+            if out_dir is not None:  # created now, so that --report can go inside it
+                check_out_folder(out_dir)
+                out_dir.mkdir(exist_ok=True)
+            if report is not None:
+                check_html(report)
+        except OSError as error:
+            exit_bad_output(OutputError(f"--out {out_dir}: {error.strerror or error}"))
+        except OutputError as error:
+            exit_bad_output(error)
+        chosen_seed = system.simulation.seed if seed is None else seed
+        cache = PointCache(out_dir / "points" if out_dir is not None else None)
+        todo = [r.system for r in runs if cache.get(point_key(r.system, chosen_seed)) is None]
+        tasks = sum(system.simulation.replications for system in todo)
+        try:
+            with executing(jobs, dask, tasks) as executor:
+                if not force:
+                    refuse_over_budget(f"simulating the {len(todo)} point(s) left",
+                                       batch_cost(todo, executor.workers),
+                                       "Use fewer points or replications or a shorter "
+                                       "simulation.duration")
+                with SweepProgress(not quiet and err.is_terminal, len(runs)) as progress:
+                    results = run_points(runs, chosen_seed, executor, cache, progress)
+        except ClusterError as error:
+            err.print(f"[red]error[/red]: {shown(error)}", highlight=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        if cache.failure is not None:
+            err.print(f"[yellow]warning[/yellow]: finished points could not be kept for resuming "
+                      f"({shown(cache.failure)})", highlight=False, soft_wrap=True)
+        doc = document(system.name, chosen_seed, system.simulation.replications, axes, results)
+        try:
+            if out_dir is not None:
+                written = write_into(out_dir, lambda staging: write_tables(staging, doc))
+                err.print("wrote " + ", ".join(f"{shown(out_dir)}/{path.name}" for path in written),
+                          highlight=False)
+            if report is not None:
+                write_file(report, render_sweep_report(doc))
+                err.print(f"wrote {shown(report)}", highlight=False)
+        except (OutputError, OSError) as error:
+            exit_bad_output(OutputError(str(error)))
+        if as_json:
+            sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+        else:
+            print_sweep(doc, stdout_console())
+        stopped = [r for r in results if r.stopped is not None]
+        if stopped:  # every point is in the outputs; the exit code says some did not finish
+            err.print(f"[red]stopped[/red]: {len(stopped)} of {len(results)} point(s) ended at "
+                      "a safety limit (their status says which)", highlight=False)
+            raise typer.Exit(EXIT_SAFETY_STOP)
