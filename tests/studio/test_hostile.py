@@ -215,6 +215,36 @@ def test_a_run_over_the_budget_is_refused_with_the_clis_estimate(client: TestCli
     assert client.delete(f"/api/runs/{forced.json()['id']}").json()["status"] == "cancelled"
 
 
+def test_a_run_the_wall_clock_limit_would_stop_asks_first(client: TestClient) -> None:
+    """Within the 10 min budget but past the studio's 300 s limit (QA: 2000 s of the
+    load-balanced service, about 410 s): refused up front with the estimate, the limit and
+    the longest duration within it, which itself runs without a warning."""
+    spec = _longer("load-balanced-service", duration="2000s")
+    expected = estimate(load_spec_text(spec, "spec.yaml"))
+    assert not expected.over and expected.wall_s > 300
+    refused = client.post("/api/runs", json={"spec": spec})
+    assert refused.status_code == 422 and refused.json()["can_force"] is True
+    error = refused.json()["error"]
+    assert error.startswith(f"refused: {expected.summary}: about 7 min "
+                            f"({expected.wall_s:,.0f} s), past the studio's wall-clock limit "
+                            "of 300 s, where the run would be stopped with no result. ")
+    assert error.endswith("Shorten simulation.duration to 1400s or less, or " + FORCE + ".")
+    cost = refused.json()["cost"]
+    assert cost["time_limit_s"] == 300 and cost["over_time_limit"] and not cost["over_budget"]
+    assert client.get("/api/runs").json() == [], "nothing is queued"
+    [finding] = [f for f in client.post("/api/validate", json={"spec": spec}).json()["findings"]
+                 if f["rule"] == "RUN"]
+    assert finding["name"] == "over-time-limit" and finding["path"] == "simulation.duration"
+    assert finding["message"] == "a run would be refused: " + error.removeprefix("refused: ")
+    within = client.post("/api/validate", json={"spec": _longer(
+        "load-balanced-service", duration="1400s")}).json()
+    assert not any(f["rule"] == "RUN" for f in within["findings"])
+    assert not within["cost"]["over_time_limit"]
+    forced = client.post("/api/runs", json={"spec": spec, "force": True})
+    assert forced.status_code == 202
+    assert client.delete(f"/api/runs/{forced.json()['id']}").json()["status"] == "cancelled"
+
+
 def test_within_the_budget_validate_gives_the_estimate_and_no_finding(
         client: TestClient, breaker_spec: str) -> None:
     checked = client.post("/api/validate", json={"spec": breaker_spec}).json()

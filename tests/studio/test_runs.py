@@ -50,7 +50,9 @@ def test_the_queue_is_bounded(studio: Callable[..., TestClient], breaker_spec: s
 
 def test_wall_clock_limit_stops_a_run(studio: Callable[..., TestClient], breaker_spec: str) -> None:
     client = studio(run_time_limit_s=1.0)
-    run_id = client.post("/api/runs", json={"spec": slow_spec(breaker_spec)}).json()["id"]
+    # forced: estimated past the limit, the run is refused up front otherwise
+    run_id = client.post("/api/runs", json={"spec": slow_spec(breaker_spec),
+                                            "force": True}).json()["id"]
     state = wait(client, run_id, finished, timeout=30)
     assert state["status"] == "failed"
     assert "wall-clock limit of 1 s" in state["error"]
@@ -70,7 +72,8 @@ def test_events_stream_progress_then_end(studio: Callable[..., TestClient],
                                          breaker_spec: str) -> None:
     # long enough for the worker to start and report several times on a loaded machine
     client = studio(run_time_limit_s=5.0)
-    run_id = client.post("/api/runs", json={"spec": slow_spec(breaker_spec)}).json()["id"]
+    run_id = client.post("/api/runs", json={"spec": slow_spec(breaker_spec),
+                                            "force": True}).json()["id"]
     with client.stream("GET", f"/api/runs/{run_id}/events") as stream:
         assert stream.headers["content-type"].startswith("text/event-stream")
         lines = [line for line in stream.iter_lines() if line]

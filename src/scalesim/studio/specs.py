@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import HTTPException
 
-from scalesim.budget import BUDGET_S, Estimate, estimate
+from scalesim.budget import BUDGET_S, Estimate, estimate, human
 from scalesim.lint import lint_system
 from scalesim.spec import SpecError, SpecIssue, System, load_spec_text
 from scalesim.spec.bounds import MAX_SERIES_POINTS as SPEC_MAX_SERIES_POINTS
@@ -68,9 +68,10 @@ def load(text: str) -> System:
         raise SpecRejected(error.issues) from None
 
 
-def validate(text: str) -> dict[str, Any]:
+def validate(text: str, time_limit_s: float) -> dict[str, Any]:
     """Errors (line, column, path, message) and, for a valid spec, lint findings placed at
-    their lines, each with the catalog patterns that fix it."""
+    their lines, each with the catalog patterns that fix it, and a warning for each reason a
+    run of it would be refused or stopped at the studio's wall-clock limit `time_limit_s`."""
     check_size(text)
     try:
         system, positions = load_spec_placed(text, SPEC_NAME)
@@ -78,10 +79,10 @@ def validate(text: str) -> dict[str, Any]:
         return {"valid": False, "errors": [issue_json(i) for i in error.issues], "findings": []}
     findings = [f.to_json() for f in lint_system(system, positions, SPEC_NAME)]
     found, size = estimate(system), series_size(system)
-    findings += _cost_findings(system, found, size, positions)
+    findings += _cost_findings(system, found, size, positions, time_limit_s)
     findings += _run_length_findings(system, positions)
     return {"valid": True, "errors": [], "findings": findings,
-            "cost": cost_json(found, size)}
+            "cost": cost_json(found, size, time_limit_s)}
 
 
 def too_large(size: SeriesSize) -> str | None:
@@ -98,31 +99,75 @@ def too_large(size: SeriesSize) -> str | None:
             f"{SPEC_MAX_SERIES_POINTS:,})")
 
 
-def check_run(system: System, force: bool) -> None:
-    """RunRefused (422) for a run over the command line's budget (unless `force`, as with
-    `scalesim simulate --force`) or whose result the studio would not keep (always)."""
+def past_time_limit(system: System, found: Estimate, time_limit_s: float) -> str | None:
+    """Why a run within the budget would be stopped at the studio's wall-clock limit, and
+    the longest simulation.duration (two significant digits) estimated within it; None when
+    it is estimated within the limit, or already over the budget (whose refusal says so)."""
+    if found.over or found.wall_s <= time_limit_s:
+        return None
+    sim = system.simulation
+    duration = _rounded_down((sim.warmup + sim.duration) * time_limit_s / found.wall_s
+                             - sim.warmup)
+    for _ in range(8):  # the estimate is close to proportional to the simulated time
+        if duration <= 0 or _wall_at(system, duration) <= time_limit_s:
+            break
+        duration = _rounded_down(duration * 0.9)
+    else:
+        duration = 0.0
+    shorter = (f"Shorten simulation.duration to {duration:g}s or less"
+               if duration > 0 else "Shorten simulation.warmup or lower the rate")
+    return (f"{found.summary}: about {human(found.wall_s)} ({found.wall_s:,.0f} s), past "
+            f"the studio's wall-clock limit of {time_limit_s:,.0f} s, where the run would be "
+            f"stopped with no result. {shorter}, or {FORCE}.")
+
+
+def _rounded_down(value: float) -> float:
+    """`value` rounded down to two significant digits (1463.2 → 1400, 87.9 → 87)."""
+    if value <= 0:
+        return 0.0
+    unit = 10.0 ** (math.floor(math.log10(value)) - 1)
+    return math.floor(value / unit) * unit
+
+
+def _wall_at(system: System, duration: float) -> float:
+    sim = system.simulation.model_copy(update={"duration": duration})
+    return estimate(system.model_copy(update={"simulation": sim})).wall_s
+
+
+def check_run(system: System, force: bool, time_limit_s: float) -> None:
+    """RunRefused (422) for a run over the command line's budget or estimated past the
+    studio's wall-clock limit `time_limit_s` (unless `force`, as with `scalesim simulate
+    --force`) or whose result the studio would not keep (always)."""
     found, size = estimate(system), series_size(system)
+    cost = cost_json(found, size, time_limit_s)
     too_large_why = too_large(size)
     if too_large_why is not None:
-        raise RunRefused(too_large_why, cost_json(found, size), can_force=False)
-    if found.over and not force:
-        raise RunRefused(found.refusal(FORCE), cost_json(found, size), can_force=True)
+        raise RunRefused(too_large_why, cost, can_force=False)
+    if force:
+        return
+    if found.over:
+        raise RunRefused(found.refusal(FORCE), cost, can_force=True)
+    stopped_why = past_time_limit(system, found, time_limit_s)
+    if stopped_why is not None:
+        raise RunRefused(stopped_why, cost, can_force=True)
 
 
 def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def cost_json(found: Estimate, size: SeriesSize) -> dict[str, Any]:
+def cost_json(found: Estimate, size: SeriesSize, time_limit_s: float) -> dict[str, Any]:
     return {"events": _finite(found.cost.events), "requests": _finite(found.cost.requests),
             "wall_s": _finite(found.wall_s), "events_per_s": found.events_per_s,
-            "budget_s": BUDGET_S, "over_budget": found.over, "intervals": size.intervals,
+            "budget_s": BUDGET_S, "over_budget": found.over, "time_limit_s": time_limit_s,
+            "over_time_limit": found.wall_s > time_limit_s, "intervals": size.intervals,
             "series": size.series, "series_points": size.points,
             "max_series_points": MAX_SERIES_POINTS}
 
 
 def _cost_findings(system: System, found: Estimate, size: SeriesSize,
-                   positions: dict[Path, Position]) -> list[dict[str, Any]]:
+                   positions: dict[Path, Position], time_limit_s: float
+                   ) -> list[dict[str, Any]]:
     """A warning for each reason POST /api/runs would refuse the run, at simulation.*."""
     out = []
     too_large_why = too_large(size)
@@ -137,6 +182,12 @@ def _cost_findings(system: System, found: Estimate, size: SeriesSize,
                             "a run estimated past the budget `scalesim simulate` keeps would "
                             "hold a worker for long (or hit a limit and stop with nothing "
                             "to show)"))
+    stopped_why = past_time_limit(system, found, time_limit_s)
+    if stopped_why is not None:
+        out.append(_finding("over-time-limit", ("simulation", "duration"), positions,
+                            f"a run would be refused: {stopped_why}",
+                            "the studio stops a run at its wall-clock limit (scalesim studio "
+                            "--time-limit), and a stopped run keeps no result"))
     return out
 
 

@@ -44,8 +44,9 @@ class RunRequest(BaseModel):
         None, ge=1, lt=2**63, strict=True,
         description="the design's version it runs (needs design_id; omitted: the latest)")
     force: bool = Field(False, strict=True,
-                        description="run even when it is estimated over the run budget, as "
-                                    "`scalesim simulate --force` does")
+                        description="run even when it is estimated over the run budget or "
+                                    "past the studio's wall-clock limit, as `scalesim "
+                                    "simulate --force` does")
 
 
 @router.post("/runs", status_code=202)
@@ -58,7 +59,7 @@ def start_run(body: RunRequest, runs: RunsDep, store: StoreDep) -> dict[str, Any
     if body.version is not None and body.design_id is None:
         raise HTTPException(400, "bad request: version: needs design_id, the design it is a "
                                  "version of")
-    specs.check_run(system, body.force)
+    specs.check_run(system, body.force, runs.time_limit_s)
     try:
         run_id = runs.submit(body.spec, system.name, body.seed, body.design_id, body.version)
     except QueueFull as error:

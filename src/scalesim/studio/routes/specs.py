@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from scalesim.spec.schema import spec_json_schema
 from scalesim.studio import specs
+from scalesim.studio.routes.deps import RunsDep
 
 router = APIRouter(tags=["specs"])
 
@@ -19,10 +20,10 @@ class SpecBody(BaseModel):
 
 
 @router.post("/validate")
-def validate(body: SpecBody) -> dict[str, Any]:
+def validate(body: SpecBody, runs: RunsDep) -> dict[str, Any]:
     """Always 200 for a spec within the size limit: `valid`, `errors` [{line, column, path,
-    message}] and, when valid, lint `findings`."""
-    return specs.validate(body.spec)
+    message}] and, when valid, lint `findings` and the run's `cost`."""
+    return specs.validate(body.spec, runs.time_limit_s)
 
 
 @cache
