@@ -243,7 +243,7 @@ export function Summary({ result, applicable = true }: { result: Result; applica
 function Workloads({ result }: { result: Result }) {
   const rows = Object.entries(result.workloads as Record<string, Result>);
   return (
-    <table className="causes" data-testid="workloads">
+    <table className="causes workloads" data-testid="workloads">
       <thead><tr><th>workload</th><th>p50 ms</th><th>p99 ms</th><th>req/s</th><th>errors</th></tr></thead>
       <tbody>
         {rows.map(([name, w]) => (
