@@ -65,6 +65,16 @@ describe("graph", () => {
     expect(graph.edges.find((e) => e.kind === "entry")).toMatchObject({ source: "workload:checkout", target: "checkout" });
   });
 
+  it("draws the replicas the spec says: none for a value that is not a number", () => {
+    const text = fixture("circuit-breaker.yaml");
+    const replicas = (spec: string) => buildGraph(parse(spec).data).nodes.find((n) => n.id === "checkout")!;
+    expect(text).toMatch(/^ {4}replicas: 2$/m);
+    expect(replicas(text)).toMatchObject({ replicas: 2, detail: "service · ×2 · 128 workers" });
+    // QA: `2x` while typing drew ×1, the default, which the spec does not say.
+    expect(replicas(text.replace(/^( {4}replicas:) 2$/m, "$1 2x"))).toMatchObject({ replicas: null, detail: "service · 128 workers" });
+    expect(replicas(text.replace(/^ {4}replicas: 2\n/m, ""))).toMatchObject({ replicas: 1 });  // the spec's default
+  });
+
   it("badges a policy left at its defaults as the engine runs it", () => {
     // The side panel's "retry → add" writes `retry: {}`: three attempts in all.
     expect(badges({ to: "b", retry: {} })).toEqual(["retry ×3"]);

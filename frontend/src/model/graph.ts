@@ -145,6 +145,13 @@ function rate(workload: Record<string, Json>): string {
   return workload.rate != null ? String(workload.rate) : "";
 }
 
+/** The replicas the spec says: its number, the default 1 when it says none, and null (no
+ * number drawn) for a value that is not a number, such as `2x` while it is being typed. */
+function replicasOf(value: Json | undefined): number | null {
+  if (value === undefined || value === null) return 1;
+  return typeof value === "number" ? value : null;
+}
+
 export function buildGraph(data: unknown): Graph {
   const nodes: NodeModel[] = [];
   const edges: EdgeModel[] = [];
@@ -169,10 +176,10 @@ export function buildGraph(data: unknown): Graph {
     const comp = obj(raw);
     const kind = kindOf(comp);
     const workers = comp.workers == null ? null : String(comp.workers);
-    const replicas = typeof comp.replicas === "number" ? comp.replicas : 1;
+    const replicas = replicasOf(comp.replicas);
     nodes.push({ id: name, name, kind, path: ["components", name], replicas, workers,
       tech: str(comp.tech) ?? null, operations: operationsOf(comp),
-      detail: [kind, `×${replicas}`, workers ? `${workers} workers` : ""].filter(Boolean).join(" · ") });
+      detail: [kind, replicas === null ? "" : `×${replicas}`, workers ? `${workers} workers` : ""].filter(Boolean).join(" · ") });
     for (const [opName, op] of Object.entries(obj(comp.operations))) {
       arr(obj(op).calls).forEach((step, index) => {
         const stepPath: Path = ["components", name, "operations", opName, "calls", index];
