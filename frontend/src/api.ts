@@ -42,6 +42,7 @@ export interface Design {
 }
 export interface PatternBrief {
   id: string; name: string; category: string; summary: string; level: string; problems: string[];
+  related?: boolean; // in a search's hits: a fix of an anti-pattern that matches, not a match
 }
 
 export class ApiError extends Error {

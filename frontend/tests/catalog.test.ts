@@ -1,6 +1,6 @@
 // The catalog drawer shows an anti-pattern as one: symptoms, causes, how to recognise it.
 import { describe, expect, it } from "vitest";
-import { entrySections, isAntiPattern, LIST_PAGE, listView } from "../src/model/catalog";
+import { ANTI_AVOID_WHEN, entrySections, isAntiPattern, LIST_PAGE, listView } from "../src/model/catalog";
 
 // GET /api/patterns/blocked-threads, the lists only.
 const blocked = {
@@ -27,8 +27,10 @@ describe("a catalog entry", () => {
       { title: "Symptoms", items: blocked.anti_pattern.symptoms },
       { title: "Causes", items: blocked.anti_pattern.causes },
       { title: "Recognise it", items: blocked.use_when },
-      { title: "Not a problem when", items: ["Never desirable."] },
+      { title: ANTI_AVOID_WHEN, items: ["Never desirable."] },
     ]);
+    // QA: "Not a problem when" over "Never desirable." contradicted itself.
+    expect(ANTI_AVOID_WHEN).toBe("Is it ever acceptable?");
   });
 
   it("of a pattern says when to use it and when not", () => {
@@ -39,7 +41,7 @@ describe("a catalog entry", () => {
 });
 
 describe("the catalog's list", () => {
-  const hits = Array.from({ length: 348 }, (_, i) => `p${i}`);
+  const hits: { id: string; related?: boolean }[] = Array.from({ length: 348 }, (_, i) => ({ id: `p${i}` }));
 
   it("says how many there are, shows the first page, and more on request", () => {
     expect(listView(hits, LIST_PAGE, "")).toEqual({
@@ -51,5 +53,13 @@ describe("the catalog's list", () => {
   it("counts the matches of a search", () => {
     expect(listView(hits.slice(0, 3), LIST_PAGE, " retry ")).toEqual({ items: hits.slice(0, 3), heading: "3 matches for 'retry'", more: 0 });
     expect(listView(hits.slice(0, 1), LIST_PAGE, "x").heading).toBe("1 match for 'x'");
+  });
+
+  it("counts the patterns only related to a search apart from its matches", () => {
+    // QA: 'saga' said "7 matches", 3 of them reached only as fixes of Pattern Overload.
+    const saga = [...hits.slice(0, 4), ...hits.slice(4, 7).map((h) => ({ ...h, related: true }))];
+    expect(listView(saga, LIST_PAGE, "saga").heading).toBe("4 matches for 'saga' and 3 related patterns");
+    expect(listView(saga.slice(0, 5), LIST_PAGE, "saga").heading).toBe("4 matches for 'saga' and 1 related pattern");
+    expect(listView(saga, 2, "saga").heading).toBe("4 matches for 'saga' and 3 related patterns, the first 2 shown");
   });
 });

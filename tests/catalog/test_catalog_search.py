@@ -135,3 +135,18 @@ def test_common_queries_find_their_patterns(query: str, top3: set[str],
     found = [hit.id for hit in search(load_catalog(), query)]
     assert top3 <= set(found[:3]), found
     assert not not_top5 & set(found[:5]), found
+
+
+def test_a_fix_of_a_matching_anti_pattern_is_related_not_a_match(
+    packaged: tuple[list[Located], list[str]],
+) -> None:
+    """QA: 'saga' counted Application Metrics, Distributed Tracing and Monolithic
+    Architecture among its 7 matches, reached only as fixes of Pattern Overload (which
+    mentions sagas)."""
+    entries, _ = packaged
+    hits = search(Catalog(entry.pattern for entry in entries), "saga", 50)
+    related = {hit.id for hit in hits if hit.related}
+    assert related == {"application-metrics", "distributed-tracing", "monolithic-architecture"}
+    assert all(hit.matched == "fixes pattern-overload" for hit in hits if hit.related)
+    assert {"saga", "choreography", "orchestration", "pattern-overload"} <= \
+        {hit.id for hit in hits if not hit.related}

@@ -346,6 +346,12 @@ def test_patterns_search_entry_graph(client: TestClient) -> None:
     assert len(every) > 300
     hits = client.get("/api/patterns", params={"q": "circuit braker"}).json()
     assert hits[0]["id"] == "circuit-breaker"
+    saga = client.get("/api/patterns", params={"q": "saga"}).json()
+    flags = [hit["related"] for hit in saga]
+    assert flags == sorted(flags), "the matches, then the related patterns"
+    assert {hit["id"] for hit in saga if hit["related"]} == {
+        "application-metrics", "distributed-tracing", "monolithic-architecture"}
+    assert not any(hit["related"] for hit in every)
     resilience = client.get("/api/patterns", params={"category": "resilience"}).json()
     assert [p["id"] for p in resilience] == [
         p.id for p in select(load_catalog(), category=Category.RESILIENCE)]

@@ -13,12 +13,16 @@ export function isAntiPattern(entry: CatalogEntry): boolean {
   return entry.category === "anti-pattern" || Boolean(entry.anti_pattern);
 }
 
+/** An anti-pattern's `avoid_when` heading: a question, since most answer "Never desirable."
+ * (under "Not a problem when" that read as a contradiction) and a few name when it is fine. */
+export const ANTI_AVOID_WHEN = "Is it ever acceptable?";
+
 /** The entry's lists under their headings, empty ones left out. */
 export function entrySections(entry: CatalogEntry): Section[] {
   const anti = entry.anti_pattern;
   const sections = isAntiPattern(entry)
     ? [{ title: "Symptoms", items: anti?.symptoms ?? [] }, { title: "Causes", items: anti?.causes ?? [] },
-       { title: "Recognise it", items: entry.use_when }, { title: "Not a problem when", items: entry.avoid_when }]
+       { title: "Recognise it", items: entry.use_when }, { title: ANTI_AVOID_WHEN, items: entry.avoid_when }]
     : [{ title: "Use when", items: entry.use_when }, { title: "Avoid when", items: entry.avoid_when }];
   return sections.filter((s) => s.items.length > 0);
 }
@@ -29,10 +33,15 @@ export const LIST_PAGE = 40;
 export interface ListView<T> { items: T[]; heading: string; more: number }
 
 /** The first `shown` of the list's `hits` for `query` (empty: the whole catalog), a heading
- * that says how many there are, and how many the next "show more" adds (0: all are shown). */
-export function listView<T>(hits: T[], shown: number, query: string): ListView<T> {
+ * that says how many there are, and how many the next "show more" adds (0: all are shown).
+ * The hits a search marks `related` (they fix an anti-pattern that matches, and match no
+ * word themselves: GET /api/patterns lists them last) are counted apart from the matches. */
+export function listView<T extends { related?: boolean }>(hits: T[], shown: number, query: string): ListView<T> {
   const q = query.trim();
-  const total = q ? `${hits.length} ${hits.length === 1 ? "match" : "matches"} for '${q}'`
+  const related = hits.filter((h) => h.related).length;
+  const matches = hits.length - related;
+  const total = q ? `${matches} ${matches === 1 ? "match" : "matches"} for '${q}'`
+      + (related ? ` and ${related} related pattern${related === 1 ? "" : "s"}` : "")
     : `${hits.length} pattern${hits.length === 1 ? "" : "s"} in the catalog`;
   const items = hits.slice(0, shown);
   return {

@@ -37,7 +37,9 @@ export function PatternDrawer({ initial, onClose, onTemplate }: { initial: strin
           {searchError && <p className="bad" data-testid="search-error">{searchError}</p>}
           {!searchError && query.trim() !== "" && hits.length === 0 && <p className="hint" data-testid="no-match">No pattern matches '{query.trim()}'.</p>}
           {!searchError && hits.length > 0 && <p className="hint" data-testid="list-count">{list.heading}</p>}
-          <ul>{list.items.map((h) => <li key={h.id}><button type="button" className={`link${h.id === current ? " active" : ""}`} onClick={() => setCurrent(h.id)}>{h.name}</button> <span className={h.category === "anti-pattern" ? "anti-tag" : "hint"}>{h.category}</span></li>)}</ul>
+          <ul>{list.items.map((h, i) => <li key={h.id}>
+            {h.related && !list.items[i - 1]?.related && <p className="hint related-head" data-testid="related-head">Related: they fix an anti-pattern that matches</p>}
+            <button type="button" className={`link${h.id === current ? " active" : ""}`} onClick={() => setCurrent(h.id)}>{h.name}</button> <span className={h.category === "anti-pattern" ? "anti-tag" : "hint"}>{h.category}</span></li>)}</ul>
           {list.more > 0 && (
             <p>
               <button type="button" className="small" onClick={() => setShown(shown + LIST_PAGE)} data-testid="show-more">show {list.more} more</button>{" "}

@@ -22,6 +22,7 @@ from scalesim.catalog.text import STOPWORDS, expand, terms
 
 EXACT, WORDS, FUZZY = 1, 2, 3  # tiers, best first
 FUZZY_CUTOFF = 0.6
+FIXES = "fixes "  # how a hit's `matched` names an anti-pattern that lent it its score
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,10 @@ class Hit:
     tier: int  # EXACT, WORDS or FUZZY
     score: float  # 0..1 within the tier
     matched: str  # the title, or the terms, that matched
+    related: bool = False
+    """Matched no query word of its own, only through an anti-pattern it fixes (`with_fixes`:
+    'saga' reaches Distributed Tracing as a fix of Pattern Overload, which mentions sagas):
+    related to the query rather than a match of it."""
 
 
 def titles(pattern: Pattern) -> list[str]:
@@ -72,7 +77,7 @@ def with_fixes(catalog: Catalog, ranked: list[Scored]) -> list[Scored]:
             lent = own.get(fix, 0.0) + FIX_SHARE * hit.score
             if fix in catalog and lent > scores.get(fix, 0.0):
                 scores[fix] = lent
-                matched[fix] = [*matched.get(fix, []), f"fixes {hit.id}"]
+                matched[fix] = [*matched.get(fix, []), f"{FIXES}{hit.id}"]
     order = sorted(scores, key=lambda pid: (-round(scores[pid], 9), pid))
     return [Scored(pid, scores[pid], matched[pid]) for pid in order]
 
@@ -97,7 +102,8 @@ def search(catalog: Catalog, query: str, limit: int = 10) -> list[Hit]:
     best = ranked[0].score if ranked else 1.0
     for scored in ranked:
         keep(Hit(scored.id, catalog[scored.id].name, FUZZY if typo else WORDS,
-                 scored.score / best, ", ".join(scored.matched)))
+                 scored.score / best, ", ".join(scored.matched),
+                 related=all(part.startswith(FIXES) for part in scored.matched)))
     for hit in similar_titles(catalog, query):
         keep(hit)
     hits = sorted(found.values(), key=lambda h: (h.tier, -h.score, h.id))

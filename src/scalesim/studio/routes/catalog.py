@@ -49,14 +49,19 @@ MAX_QUERY = 200  # characters of a pattern search
 def list_patterns(q: Annotated[str | None, Query(max_length=MAX_QUERY)] = None,
                   category: str | None = None,
                   limit: Annotated[int, Query(ge=1, le=500)] = 500) -> list[dict[str, Any]]:
-    """Every pattern (or the best matches for `q`, typo-tolerant), optionally those of one
-    category, as `patterns list --category` selects them (also_in included)."""
+    """Every pattern (or the best matches for `q`, typo-tolerant, then the patterns related
+    to it: `related`, they fix an anti-pattern that matches and match no word themselves),
+    optionally those of one category, as `patterns list --category` selects them (also_in
+    included)."""
     catalog = _catalog()
-    ids = [hit.id for hit in search(catalog, q, len(catalog.ids))] if q else list(catalog.ids)
+    hits = sorted(search(catalog, q, len(catalog.ids)), key=lambda hit: hit.related) if q \
+        else []
+    related = {hit.id for hit in hits if hit.related}
+    ids = [hit.id for hit in hits] if q else list(catalog.ids)
     if category:
         members = {p.id for p in select(catalog, category=_category(category))}
         ids = [i for i in ids if i in members]
-    return [_brief(catalog, i) for i in ids[:limit]]
+    return [{**_brief(catalog, i), "related": i in related} for i in ids[:limit]]
 
 
 def _category(value: str) -> Category:
