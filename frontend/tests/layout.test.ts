@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { getBezierPath, Position } from "@xyflow/react";
 import { describe, expect, it } from "vitest";
 import { buildGraph, type Graph } from "../src/model/graph";
-import { autoLayout, bestDirection, FIT_MAX_ZOOM, fitScale, labelOffsets, labelPlaces, labelRoom, labelShare, NODE_H, NODE_W, pointOnCurve, READABLE_ZOOM, readableView, STACKED_LABEL } from "../src/model/layout";
+import { autoLayout, bestDirection, CONTROLS_ROOM, FIT_MAX_ZOOM, fitScale, labelOffsets, labelPlaces, labelRoom, labelShare, NODE_H, NODE_W, pointOnCurve, READABLE_ZOOM, readableView, STACKED_LABEL } from "../src/model/layout";
 import { parse } from "../src/model/yamlDoc";
 
 const fixture = (name: string) => buildGraph(parse(readFileSync(join(__dirname, "fixtures", `${name}.yaml`), "utf8")).data);
@@ -209,12 +209,24 @@ describe("the replay's view", () => {
     const view = readableView(drawn, paneW, paneH, 0.15, READABLE_ZOOM)!;
     expect(view.zoom).toBe(READABLE_ZOOM);
     expect(view.cut).toBe(false);  // its six callees of a rank were 1,430 px wide: 1,073 at 0.75
-    expect(drawn.x * view.zoom + view.x).toBeCloseTo((paneW - drawn.width * READABLE_ZOOM) / 2);  // centred
+    // 14 px to spare across: as far right of the zoom controls as it goes whole (centred: 7)
+    expect(drawn.x * view.zoom + view.x).toBeCloseTo(paneW - drawn.width * READABLE_ZOOM);
+    expect(paneW - drawn.width * READABLE_ZOOM).toBeLessThan(CONTROLS_ROOM);
     expect(drawn.y * view.zoom + view.y).toBeCloseTo((paneH - drawn.height * READABLE_ZOOM) / 2);
-    // a wider one shows from its callers on the left
+    // a wider one shows from its callers on the left, right of the zoom controls
     const wide = readableView({ ...drawn, width: 1430 }, paneW, paneH, 0.15, READABLE_ZOOM)!;
     expect(wide.cut).toBe(true);
-    expect(drawn.x * wide.zoom + wide.x).toBe(20);
+    expect(drawn.x * wide.zoom + wide.x).toBe(CONTROLS_ROOM);
+  });
+
+  it("keeps e-commerce's left column off the zoom controls in a 900 px window", () => {
+    // QA: under 960 px the replay's canvas takes the width (885 × 480 beside a scrollbar);
+    // e-commerce, cut across, started 20 px in, its product-db under the controls (15 to 42 px).
+    const drawn = bounds(autoLayout(shop, {}, "TB"));
+    const view = readableView(drawn, 885, 480, 0.15, READABLE_ZOOM)!;
+    expect(view.cut).toBe(true);
+    expect(drawn.x * view.zoom + view.x).toBe(CONTROLS_ROOM);
+    expect(CONTROLS_ROOM).toBeGreaterThan(15 + 27);
   });
 
   // The labels' heights as the replay measures them (one line 17 px; with badges 30, 43 or 56).
@@ -255,7 +267,7 @@ describe("the replay's view", () => {
   it("centres a five-node chain that is only too wide", () => {
     const drawn = bounds(autoLayout(chain(5), {}, "LR"));
     const view = readableView(drawn, 900, 480, 0.15, READABLE_ZOOM)!;
-    expect(drawn.x * view.zoom + view.x).toBe(20);
+    expect(drawn.x * view.zoom + view.x).toBe(CONTROLS_ROOM);
     expect(drawn.y * view.zoom + view.y).toBeCloseTo((480 - drawn.height * READABLE_ZOOM) / 2);
   });
 

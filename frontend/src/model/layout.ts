@@ -34,22 +34,30 @@ export const READABLE_ZOOM = 0.75;
 /** Room kept between a drawing shown at READABLE_ZOOM and the pane's edge it starts at. */
 const READABLE_MARGIN = 20;
 
+/** The strip along the pane's left edge the zoom controls take (bottom-left, 15 px in and
+ * about 27 px wide, as .error-list beside them counts them), with a gap: a drawing shown at
+ * READABLE_ZOOM is placed right of it, so that no node lies under the buttons. */
+export const CONTROLS_ROOM = 54;
+
 /** cut: part of the drawing is out of the view (a pan away). */
 export interface View { x: number; y: number; zoom: number; cut: boolean }
 
 /** The view of a drawing (`bounds`, in canvas pixels) in a `width` × `height` pane when
  * fitting it whole (with `padding`, a share of the pane, as React Flow's fitView) would zoom
  * below `least`: at `least`, centred along a side the drawing fits along, and from its start
- * (its callers: left, top) along one it does not. Null when the whole drawing fits at
- * `least` or larger, to be fitted as usual. */
+ * (its callers: left, top) along one it does not. Across, it starts right of the zoom
+ * controls' CONTROLS_ROOM, or as far right as it can while whole. Null when the whole
+ * drawing fits at `least` or larger, to be fitted as usual. */
 export function readableView(bounds: { x: number; y: number; width: number; height: number },
   width: number, height: number, padding: number, least: number): View | null {
   const fit = Math.min(width / (bounds.width * (1 + padding)), height / (bounds.height * (1 + padding)));
   if (width <= 0 || height <= 0 || !(fit < least)) return null;
-  const place = (start: number, size: number, pane: number) => (size * least <= pane
-    ? (pane - size * least) / 2 : READABLE_MARGIN) - start * least;
-  return { x: place(bounds.x, bounds.width, width), y: place(bounds.y, bounds.height, height), zoom: least,
-    cut: bounds.width * least > width || bounds.height * least > height };
+  const place = (start: number, size: number, pane: number, from: number) => {
+    const free = pane - size * least;
+    return (free >= 0 ? Math.min(Math.max(free / 2, from), free) : from) - start * least;
+  };
+  return { x: place(bounds.x, bounds.width, width, CONTROLS_ROOM), y: place(bounds.y, bounds.height, height, READABLE_MARGIN),
+    zoom: least, cut: bounds.width * least > width || bounds.height * least > height };
 }
 
 /** The drawing turns over only when the other direction fits this much larger than the
