@@ -52,3 +52,17 @@ def test_search_json_numbers_the_tiers_as_the_docs_do() -> None:
 
     assert tiers("breaker")[:2] == [1, 2]  # the alias, then the word in other patterns
     assert tiers("circuit braker")[0] == 3
+
+
+def test_search_counts_only_matches_and_lists_related_after_them() -> None:
+    """docs/catalog.md: a hit that matched no word itself, only as a fix of a matching
+    anti-pattern, is related, not a match; the studio's count and the CLI's agree."""
+    done = CliRunner().invoke(app, ["patterns", "search", "saga", "--json"])
+    hits = json.loads(done.stdout)
+    related = [hit["id"] for hit in hits if hit["related"]]
+    matches = len(hits) - len(related)
+    assert related and matches
+    text = CliRunner().invoke(app, ["patterns", "search", "saga"]).output
+    assert f"{matches} matches for 'saga'" in text
+    assert f"{len(related)} related" in text
+    assert text.index(f"{len(related)} related") < text.index(related[0])

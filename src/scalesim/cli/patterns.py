@@ -219,8 +219,14 @@ def search_command(
     if as_json:
         emit_json([asdict(hit) for hit in hits])
         return
-    rows = [[h.id, h.name, f"{h.score:.2f}", h.matched] for h in hits]
-    table(f"{len(hits)} matches for {text!r}", ["id", "name", "score", "matched"], rows)
+    matches = [h for h in hits if not h.related]
+    related = [h for h in hits if h.related]
+    columns = ["id", "name", "score", "matched"]
+    table(f"{len(matches)} matches for {text!r}",
+          columns, [[h.id, h.name, f"{h.score:.2f}", h.matched] for h in matches])
+    if related:  # as the studio lists them: after the matches, not counted among them
+        table(f"\n{len(related)} related: they fix an anti-pattern that matches",
+              columns, [[h.id, h.name, f"{h.score:.2f}", h.matched] for h in related])
 
 
 @patterns_app.command("related")
