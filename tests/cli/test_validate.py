@@ -131,6 +131,13 @@ def test_a_set_addresses_a_component_named_with_digits(run_cli, spec_file) -> No
     assert bad.output.startswith("--set #1: components.123.workers: ")
 
 
+def test_a_set_keeps_the_leading_zeros_of_a_digit_name(run_cli, spec_file) -> None:
+    """`components.007` names the component '007'; read as the number 7 it was not found."""
+    path = spec_file(GOOD.replace("  db:", "  '007':").replace("to: db.read", "to: 007.read"))
+    result = run_cli("validate", str(path), "--set", "components.007.replicas=3")
+    assert result.exit_code == 0, result.output
+
+
 def test_a_vary_addresses_a_component_named_with_digits(run_cli, spec_file) -> None:
     result = run_cli("sweep", str(spec_file(DIGITS)), "--vary", "components.123.replicas=1,2",
                      "--set", "simulation.duration=1s")

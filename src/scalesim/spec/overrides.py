@@ -24,8 +24,7 @@ def parse_override(text: str) -> tuple[Path, Any]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise OverrideError(f"--set needs PATH=VALUE, got {text!r}")
-    path: Path = tuple(int(p) if p.isascii() and p.isdigit() and len(p) <= 9 else p
-                       for p in key.strip().split("."))
+    path: Path = tuple(int(p) if _index(p) else p for p in key.strip().split("."))
     if len(path) > MAX_DEPTH:
         raise OverrideError(f"--set {key.strip()[:80]}…: a path of more than {MAX_DEPTH} parts")
     try:
@@ -38,6 +37,13 @@ def parse_override(text: str) -> tuple[Path, Any]:
                                 f"{error}") from None
         parsed = value
     return path, parsed
+
+
+def _index(part: str) -> bool:
+    """A path part that reads as a list index: digits, none leading 0 but 0 itself, so that
+    a key written `007` keeps its zeros (as a key in a mapping it is the text)."""
+    return part.isascii() and part.isdigit() and len(part) <= 9 and \
+        (part == "0" or not part.startswith("0"))
 
 
 # A value starting with one of these is a YAML flow mapping or list; any other that is not
