@@ -158,8 +158,10 @@ def election_timeouts_split_votes(ctx: Context) -> Iterator[Hit]:
             continue
         low = ms(election.election_timeout)
         drawn = (f"'{name}' followers all wait the same {low} for a heartbeat "
-                 "(election_timeout_max = election_timeout): after a leader fails they stand "
-                 "together and split the vote, again and again" if spread == 0 else
+                 "(election_timeout_max = election_timeout): after a leader fails only the "
+                 "heartbeats' network jitter sets their timeouts apart, so they can stand "
+                 "together and split the vote again and again (the Raft paper measured "
+                 "elections of over 10 s with no randomness)" if spread == 0 else
                  f"'{name}' draws election timeouts from {low} to {ms(election.timeout_max)}, a "
                  f"range of {ms(spread)}: followers whose timers fire within a network hop "
                  f"({ms(hop)}) of each other both stand and split the vote")
