@@ -93,12 +93,28 @@ def test_a_call_field_beside_parallel_is_named_with_where_it_goes() -> None:
         "on each of its calls (parallel.calls[N].timeout)"]
 
 
+def _beside_saga(field: str) -> list[str]:
+    return issues_of(SAGA_TWO_PIVOTS.replace("          - saga:\n", f"          - {field}\n"
+                                             "            saga:\n"))
+
+
 def test_a_call_field_beside_saga_is_named_with_where_it_goes() -> None:
-    text = SAGA_TWO_PIVOTS.replace("          - saga:\n", "          - async: true\n"
-                                   "            saga:\n")
+    assert "s.yaml:10:13: components.orders.operations.place.calls[0].timeout: unknown " \
+        "field 'timeout': a saga step has only 'saga'; a call's 'timeout' goes inside it, on " \
+        "each of its steps (saga.steps[N].timeout)" in _beside_saga("timeout: 1s")
+
+
+def test_a_field_a_saga_step_refuses_is_not_sent_inside_it() -> None:
+    """A saga's steps are plain calls: sending `async` into them only moved the refusal."""
     assert "s.yaml:10:13: components.orders.operations.place.calls[0].async: unknown field " \
-        "'async': a saga step has only 'saga'; a call's 'async' goes inside it, on each of " \
-        "its steps (saga.steps[N].async)" in issues_of(text)
+        "'async': a saga step has only 'saga', and its steps are plain calls: a saga takes " \
+        "no 'async'" in _beside_saga("async: true")
+
+
+def test_a_sagas_own_field_beside_it_is_sent_into_it() -> None:
+    assert "s.yaml:10:13: components.orders.operations.place.calls[0].via: unknown field " \
+        "'via': a saga step has only 'saga'; 'via' is the saga's own, inside it (saga.via)" \
+        in _beside_saga("via: events")
 
 
 

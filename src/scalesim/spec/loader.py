@@ -26,7 +26,7 @@ from scalesim.spec.errors import (
     plain_message,
 )
 from scalesim.spec.fields import allowed_fields
-from scalesim.spec.model import Call, System
+from scalesim.spec.model import NOT_IN_SAGA_STEPS, Call, Saga, System
 from scalesim.spec.overrides import OverrideError, apply_override, parse_override
 from scalesim.spec.yamlpos import Position, YamlSyntaxError, load_with_positions
 
@@ -333,11 +333,18 @@ class Locator:
             step = step[part]
         field = str(path[-1])
         block = next((b for b in _BLOCKS if isinstance(step, dict) and b in step), None)
-        if block is None or field not in allowed_fields(Call, ()):
+        if block is None:
+            return ""
+        only = f": a {block} step has only '{block}'"
+        if block == "saga" and field in Saga.model_fields:
+            return f"{only}; '{field}' is the saga's own, inside it (saga.{field})"
+        if block == "saga" and field in NOT_IN_SAGA_STEPS:
+            return f"{only}, and its steps are plain calls: a saga takes no '{field}'"
+        if field not in allowed_fields(Call, ()):
             return ""
         inner = _BLOCKS[block]
-        return (f": a {block} step has only '{block}'; a call's '{field}' goes inside it, "
-                f"on each of its {inner} ({block}.{inner}[N].{field})")
+        return (f"{only}; a call's '{field}' goes inside it, on each of its {inner} "
+                f"({block}.{inner}[N].{field})")
 
     def _data_path(self, loc: tuple[Any, ...], missing: bool) -> Path:
         """Keep the parts of a pydantic location that exist in the data (union tags don't).

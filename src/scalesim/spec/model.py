@@ -127,6 +127,10 @@ class ParallelStep(Strict):
     parallel: Parallel
 
 
+# A call's fields a saga step refuses: it is a plain call, awaited and always made.
+NOT_IN_SAGA_STEPS = ("async", "probability", "on_failure", "outbox")
+
+
 class SagaStep(Call):
     """One local transaction of a saga: a call, and the call that undoes it. Steps before
     the pivot are compensatable, the pivot is the go/no-go step, steps after it are
@@ -153,7 +157,7 @@ class SagaStep(Call):
         """The fields, as written, that make this step more than a plain call."""
         unplain = {"async": self.async_, "probability": self.probability < 1.0,
                    "on_failure": self.on_failure != "fail", "outbox": self.outbox is not None}
-        return [name for name, set_ in unplain.items() if set_]
+        return [name for name in NOT_IN_SAGA_STEPS if unplain[name]]
 
     def as_call(self) -> Call:
         """The step's forward call alone (its values are already validated)."""
