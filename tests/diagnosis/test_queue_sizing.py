@@ -3,6 +3,7 @@ fix is sized for what was sent, and one application of it keeps up."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,9 +11,14 @@ import yaml
 
 from scalesim.diagnosis import diagnose
 from scalesim.sim import simulate
-from scalesim.spec import System, load_spec_text
+from scalesim.spec import System, load_spec, load_spec_text
 
 SECONDS = 30
+SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop.yaml"
+# 1,500 checkouts a second: gateway and orders saturate, so gateway publishes only 592/s
+# to events of the 1,500/s it will once they are relieved.
+SHOP_SATURATED = ("simulation.duration=20s", "faults=[]", "workloads.0.rate=1500/s",
+                  "simulation.seed=1")
 
 
 def _full_queue(overrides: tuple[str, ...] = ()) -> System:
@@ -58,3 +64,18 @@ def test_the_fix_is_sized_for_the_publishes_sent_and_keeps_up_once_applied() -> 
     after = simulate(fixed)
     assert after["components"]["q"]["rejected"] == 0
     assert _backlog(fixed, after) is None
+
+
+def test_a_backlog_behind_saturated_publishers_is_sized_for_what_they_will_publish() -> None:
+    """examples/shop.yaml at 1,500/s: sized for the 592/s published (concurrency 15, 2
+    email replicas), the backlog was still there once all the first round's fixes were
+    applied (1,520/s sent, 10,282 of them refused); sized for the 1,500/s the workloads
+    offer, as orders' saturated fix is, one round keeps up."""
+    system = load_spec(SHOP, SHOP_SATURATED)
+    found = diagnose(system, simulate(system))
+    [backlog] = [f for f in found if f["kind"] == "backlog"]
+    assert "the 1,500/s the workloads offer" in backlog["fix"]["summary"]
+    assert any("(gateway) are at their limit" in e for e in backlog["evidence"])
+    fixed = load_spec(SHOP, (*SHOP_SATURATED,
+                             *(s for f in found if f["fix"] for s in f["fix"]["set"])))
+    assert _backlog(fixed, simulate(fixed)) is None

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scalesim.analytic.load import hold_s, round_trip_s
+from scalesim.diagnosis.components import AMPLIFIED, _callers, _offered_rate, at_limit
 from scalesim.diagnosis.context import (
     BACKLOG_S,
     HOT,
@@ -216,7 +217,8 @@ def _backlog(run: Run, name: str, queue: dict[str, Any]) -> Finding | None:
     evidence = _evidence(sub, found, queue, delivery_s, orphaned)
     if found.refused:
         evidence.append(_refused_text(run, sub, found))
-    changes, limit = _changes(run, sub, found, delivery_s)
+    offered = _offered(run, sub, found, evidence)
+    changes, limit = _changes(run, sub, found.sent if offered is None else offered, delivery_s)
     workers = sub.consumer.worker_limit
     if busy is not None and busy >= HOT:
         limit = "workers"
@@ -237,7 +239,7 @@ def _backlog(run: Run, name: str, queue: dict[str, Any]) -> Finding | None:
         parts += [session] if session is not None else []
     if changes:
         parts.append((f"raise {' and '.join(text for text, _ in changes)}: sized for the "
-                      f"{rate(found.sent)} {_sent_word(found)} with "
+                      f"{_sized_text(found, offered)} with "
                       f"{share(1 - TARGET_UTILIZATION)} headroom", ""))
     elif not math.isfinite(delivery_s):
         parts.append((unbounded_text(run.system, sub.consumer_name), ""))
@@ -349,6 +351,32 @@ def _sent_word(found: Backlog) -> str:
     return "sent (accepted and refused)" if found.refused else "published"
 
 
+def _sized_text(found: Backlog, offered: float | None) -> str:
+    """The rate a fix is sized for, and where it comes from."""
+    if offered is None:
+        return f"{rate(found.sent)} {_sent_word(found)}"
+    return f"{rate(offered)} the workloads offer"
+
+
+def _offered(run: Run, sub: Subscription, found: Backlog, evidence: list[str]
+             ) -> float | None:
+    """The publications per second the workloads offer the queue through the call graph,
+    when the components that publish to it (or call those) are at their limit and it is
+    more than AMPLIFIED × what was sent: they let only that through, and once their own
+    findings' fixes relieve them the queue gets the offered load (the saturated fix's
+    rule); sized for less, one round of fixes would leave the backlog. Else None."""
+    offered = _offered_rate(run, sub.queue, run.system.simulation.warmup, run.end_s)
+    publishers = sorted(_callers(run, sub.queue) & at_limit(run))
+    if offered <= AMPLIFIED * found.sent or not publishers:
+        return None
+    evidence.append(f"the components that publish to {sub.queue} or call those "
+                    f"({', '.join(publishers)}) are at their limit, so only "
+                    f"{rate(found.sent)} {'were' if found.refused else 'was'} "
+                    f"{_sent_word(found)}: the workloads offer {rate(offered)} through the "
+                    "call graph (the analytic offered load), which it gets once they keep up")
+    return offered
+
+
 def _refused_text(run: Run, sub: Subscription, found: Backlog) -> str:
     """The publishes the full queue turned away: part of the load the fix must carry."""
     capacity = sub.topic.capacity
@@ -361,19 +389,19 @@ def _refused_text(run: Run, sub: Subscription, found: Backlog) -> str:
 def changes_for(run: Run, sub: Subscription, found: Backlog
                 ) -> tuple[list[tuple[str, str]], Limit]:
     """What to raise so the subscription drains `found.sent` (see `_changes`)."""
-    return _changes(run, sub, found, round_trip_s(run.system, sub.target))
+    return _changes(run, sub, found.sent, round_trip_s(run.system, sub.target))
 
 
-def _changes(run: Run, sub: Subscription, found: Backlog,
+def _changes(run: Run, sub: Subscription, sent: float,
              delivery_s: float) -> tuple[list[tuple[str, str]], Limit]:
-    """What to raise (text, override), sized for the rate sent at 85 %: the deliveries
-    in flight (Little's law on a healthy delivery), and the consumer's replicas; and the
-    limit of the subscription's own settings that binds."""
-    in_flight = whole(found.sent * delivery_s / TARGET_UTILIZATION)
+    """What to raise (text, override), sized for `sent` messages a second at 85 %: the
+    deliveries in flight (Little's law on a healthy delivery), and the consumer's replicas;
+    and the limit of the subscription's own settings that binds."""
+    in_flight = whole(sent * delivery_s / TARGET_UTILIZATION)
     replicas: int | None = sub.consumer.replicas
     workers = sub.consumer.worker_limit
     if workers is not None:
-        sized = whole(found.sent * hold_s(run.system, sub.target)
+        sized = whole(sent * hold_s(run.system, sub.target)
                       / (workers * TARGET_UTILIZATION))
         replicas = None if sized is None else max(sub.consumer.replicas, sized)
     changes: list[tuple[str, str]] = []
