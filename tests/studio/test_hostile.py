@@ -25,7 +25,7 @@ from tests.studio.conftest import finished, make_client, slow_spec, wait
 
 from scalesim.budget import estimate
 from scalesim.spec import load_spec_text
-from scalesim.studio import StudioConfig, create_app
+from scalesim.studio import StudioConfig, create_app, specs
 from scalesim.studio.config import MAX_SERIES_POINTS
 from scalesim.studio.specs import FORCE
 from scalesim.studio.store import Design, Store, Version
@@ -508,3 +508,13 @@ simulation:
     assert "simulation.replications: 64" in finding["message"]
     quiet = client.post("/api/validate", json={"spec": spec.replace("RATE", "500")}).json()
     assert not any(f["name"] == "too-short" for f in quiet["findings"])
+
+
+def test_a_short_estimate_past_a_small_limit_is_said_once() -> None:
+    """Under two minutes the estimate is already in seconds: 'about 6 s', not 'about 6 s
+    (6 s)' (QA: the shop example for 600 s against a 2 s limit)."""
+    system = load_spec_text(_longer("load-balanced-service", duration="30s"), "spec.yaml")
+    found = estimate(system)
+    assert 2 < found.wall_s < 120
+    said = specs.past_time_limit(system, found, 1.0)
+    assert said is not None and f"about {found.wall_s:.0f} s, past" in said

@@ -116,7 +116,10 @@ def past_time_limit(system: System, found: Estimate, time_limit_s: float) -> str
         duration = 0.0
     shorter = (f"Shorten simulation.duration to {duration:g}s or less"
                if duration > 0 else "Shorten simulation.warmup or lower the rate")
-    return (f"{found.summary}: about {human(found.wall_s)} ({found.wall_s:,.0f} s), past "
+    about = human(found.wall_s)
+    if not about.endswith(" s"):  # '7 min (410 s)', but '6 s' once
+        about += f" ({found.wall_s:,.0f} s)"
+    return (f"{found.summary}: about {about}, past "
             f"the studio's wall-clock limit of {time_limit_s:,.0f} s, where the run would be "
             f"stopped with no result. {shorter}, or {FORCE}.")
 
