@@ -207,8 +207,10 @@ def test_a_timeout_under_the_callees_normal_answers_is_raised_above_them() -> No
 def test_a_per_workload_rate_limit_is_told_and_fixed_per_workload() -> None:
     """The gateway limits each client to 1,500/s. Web sends 2,000/s and the scraper
     4,500/s: the limit is told per workload (not the 7,290/s of all clients against one
-    1,500/s), and web's refusals get the per-workload limit that admits its 2,000/s; applied,
-    web is not rate-limited, and the scraper, at 4,500/s, still is."""
+    1,500/s), and web's refusals get the per-workload limit that admits its 2,000/s (the
+    4,800/s it lets through keep 2 × 4 workers of 1.3 ms 78 % busy); applied, web is not
+    rate-limited, and the scraper, at 4,500/s, still is: admitting it takes a third replica
+    for the 7,300/s."""
     more = ("workloads.0.rate=2000/s", "simulation.duration=10s")
     found = _diagnosis(_system("api-gateway", {}, more))
     limit = _one(found, "limit", "gateway")
@@ -221,7 +223,24 @@ def test_a_per_workload_rate_limit_is_told_and_fixed_per_workload() -> None:
     fixed = _diagnosis(_system("api-gateway", {}, (*more, *limit["fix"]["set"])))
     assert not [f for f in fixed if f["subject"] == "web"]
     assert _one(fixed, "failures", "scraper")["fix"]["set"] == [
-        "components.gateway.rate_limit.rate=4500/s"]
+        "components.gateway.rate_limit.rate=4500/s", "components.gateway.replicas=3"]
+
+
+def test_a_raised_rate_limit_comes_with_the_replicas_for_what_it_lets_through() -> None:
+    """QA: the scraper's 4,500/s against its 1,500/s limit. The raise alone let 6,500/s
+    through 2 × 4 gateway workers of 1.3 ms (8.45 erlangs): web and mobile, never failed
+    before, failed 9 %. The fix raises the replicas with it, sized for the 6,500/s at 85 %
+    (3: about 70 % busy); applied, nothing fails and nothing is found."""
+    short = ("simulation.duration=8s",)
+    found = _diagnosis(_system("api-gateway", {}, short))
+    limit = _one(found, "limit", "gateway")
+    assert limit["fix"]["set"] == ["components.gateway.rate_limit.rate=4500/s",
+                                   "components.gateway.replicas=3"]
+    assert _one(found, "failures", "scraper")["fix"]["set"] == limit["fix"]["set"]
+    fixed_system = _system("api-gateway", {}, (*short, *limit["fix"]["set"]))
+    fixed = simulate(fixed_system)
+    assert fixed["requests"]["failed"] == 0
+    assert diagnose(fixed_system, fixed) == []
 
 
 def test_an_slo_missed_for_workers_held_by_slow_calls_bounds_the_calls() -> None:

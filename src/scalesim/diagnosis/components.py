@@ -18,6 +18,7 @@ from scalesim.analytic.load import (
     ComponentLoad,
     call_matrix,
     leader_served,
+    offered_load,
     operation_rates,
     peak_rate,
     reachable,
@@ -33,6 +34,7 @@ from scalesim.diagnosis.context import (
     TARGET_UTILIZATION,
     Run,
     Slowed,
+    changed,
     dotted,
     fault_text,
     slowed_replica,
@@ -50,6 +52,7 @@ from scalesim.diagnosis.finding import (
     rate,
     share,
 )
+from scalesim.lint.load import let_in
 from scalesim.spec import bounds
 from scalesim.spec.checks import sync_edges
 from scalesim.spec.control import whole_percent
@@ -951,7 +954,7 @@ def rate_limits(run: Run) -> Iterator[Finding]:
             continue
         setting = run.system.components[name].rate_limit
         assert setting is not None
-        buckets = run.system.components[name].replicas if setting.scope == "replica" else 1
+        buckets = _buckets(run.system.components[name])
         per = " per replica" if buckets > 1 else ""
         if setting.per_workload:
             over = workloads_over(run, name)
@@ -960,11 +963,8 @@ def rate_limits(run: Run) -> Iterator[Finding]:
                              "rate-limited)" for w in over)
             fix = per_workload_fix(run, name, over[0]) if over else None
         else:
-            wanted = math.ceil(arrival / buckets)
             evidence = (f"{rate(arrival)} arrive for a limit of {setting.rate:g}/s{per}",)
-            fix = Fix(f"if that traffic is wanted, raise {name}.rate_limit.rate from "
-                      f"{setting.rate:g}/s to {wanted}/s{per}",
-                      (f"components.{name}.rate_limit.rate={wanted}/s",))
+            fix = _raised(run, name, math.ceil(arrival / buckets), "that traffic", "")
         yield Finding("limit", "warning", name,
                       f"{name}'s rate limit refuses {share(refused / arrival)} of its visits "
                       f"({count(limited)})", "rate_limit", evidence, fix,
@@ -999,16 +999,55 @@ def workloads_over(run: Run, name: str) -> list[Client]:
 
 def per_workload_fix(run: Run, name: str, client: Client) -> Fix:
     """The per-workload limit that admits `client`: every workload gets that limit."""
+    return _raised(run, name, math.ceil(client.arrival / _buckets(run.system.components[name])),
+                   f"{client.name}'s traffic", ": the limit is per workload, so every "
+                   "workload may then send that much")
+
+
+def _raised(run: Run, name: str, wanted: int, traffic: str, why: str) -> Fix:
+    """`name`'s rate limit raised to `wanted`/s (a bucket's), with the replicas that the
+    components it then lets more load through to need for it (`_let_through`): a raise
+    alone would move the refusals from the limit to their full queues."""
     component = run.system.components[name]
-    setting = component.rate_limit
-    assert setting is not None
-    buckets = component.replicas if setting.scope == "replica" else 1
-    wanted = math.ceil(client.arrival / buckets)
-    per = " per replica" if buckets > 1 else ""
-    return Fix(f"if {client.name}'s traffic is wanted, raise {name}.rate_limit.rate from "
-               f"{setting.rate:g}/s to {wanted}/s{per}: the limit is per workload, so every "
-               "workload may then send that much",
-               (f"components.{name}.rate_limit.rate={wanted}/s",))
+    assert component.rate_limit is not None
+    per = " per replica" if _buckets(component) > 1 else ""
+    more = _let_through(run, name, wanted)
+    return Fix(f"if {traffic} is wanted, raise {name}.rate_limit.rate from "
+               f"{component.rate_limit.rate:g}/s to {wanted}/s{per}"
+               + "".join(f", and {text}" for text, _ in more) + why,
+               (f"components.{name}.rate_limit.rate={wanted}/s",
+                *(override for _, override in more)))
+
+
+def _buckets(component: Component) -> int:
+    """The token buckets of a component's rate limit: one a replica with `scope: replica`."""
+    assert component.rate_limit is not None
+    return component.replicas if component.rate_limit.scope == "replica" else 1
+
+
+def _let_through(run: Run, name: str, wanted: int) -> list[tuple[str, str]]:
+    """The replicas each component needs once `name`'s rate limit is `wanted`/s, sized as
+    a saturated one's for TARGET_UTILIZATION (workers or cores, `ComponentLoad.rho`) from
+    the analytic load with the limits' admitted shares (`let_in`), where the raise brings
+    it more load and that needs more replicas: (text, override) each. An autoscaled or a
+    leader-served component is left out (its fleet, or the leader's workers, bind)."""
+    system = run.system
+    fixed = changed(system, ("components", name, "rate_limit", "rate"), float(wanted))
+    now = offered_load(system, admitted=let_in(system))
+    out = []
+    for cname, load in offered_load(fixed, admitted=let_in(fixed)).items():
+        component = system.components[cname]
+        needed = whole(load.rho * component.replicas / TARGET_UTILIZATION)
+        if needed is None or needed <= component.replicas or component.autoscale is not None \
+                or leader_served(component) \
+                or load.arrival_rate_rps <= now[cname].arrival_rate_rps:
+            continue
+        out.append((f"{cname}.replicas from {component.replicas} to {needed} for the "
+                    f"{rate(load.arrival_rate_rps)} it then gets (expect about "
+                    f"{share(load.rho * component.replicas / needed)} busy, "
+                    f"{share(load.rho)} with {component.replicas})",
+                    f"components.{cname}.replicas={needed}"))
+    return out
 
 
 def connection_pools(run: Run) -> Iterator[Finding]:
