@@ -243,6 +243,24 @@ def test_a_raised_rate_limit_comes_with_the_replicas_for_what_it_lets_through() 
     assert diagnose(fixed_system, fixed) == []
 
 
+def test_a_hot_key_on_a_component_short_of_workers_sizes_the_replicas_too() -> None:
+    """QA: sharded-service with 2,000 keys Zipf 1.3 (key 0: 28 %) sends 12,000/s to 4 × 4
+    workers of 2 ms, 8,000/s at most: 44 % failed. The hot-key finding's balancer alone
+    left 34 % failed; it now comes with the replicas for the 11,967/s that arrived (8:
+    about 75 % busy), and applied, nothing fails and nothing is found."""
+    more = ("workloads.0.keys={count: 2000, skew: 1.3}", "simulation.duration=5s")
+    found = _diagnosis(_system("sharded-service", {}, more))
+    shard = _one(found, "saturated", "shard")
+    assert "saturated on one replica" in shard["summary"]
+    assert any("key 0 carries 28 %" in line for line in shard["evidence"])
+    assert shard["fix"]["set"] == ["components.shard.balancer=least_requests",
+                                   "components.shard.replicas=8"]
+    fixed_system = _system("sharded-service", {}, (*more, *shard["fix"]["set"]))
+    fixed = simulate(fixed_system)
+    assert fixed["requests"]["failed"] == 0
+    assert diagnose(fixed_system, fixed) == []
+
+
 def test_an_slo_missed_for_workers_held_by_slow_calls_bounds_the_calls() -> None:
     """examples/cascade.yaml: recs slow by 2 s for 20 s holds gateway's 20 workers, and the
     queue for them is the p99's 5.96 s. The SLO fix is to bound the wait on the calls, as

@@ -794,11 +794,30 @@ def _one_replica(run: Run, name: str, measured: dict[str, Any], busy: float,
                       "to least_requests; else more replicas, which cut the ring into more "
                       "arcs (`scalesim estimate` gives the busiest replica's share for each "
                       "count)", (f"components.{name}.balancer=least_requests",))
+        fix = _whole_too(run, name, measured, load, fix, evidence)
     run.explained.add(name)
     yield Finding("saturated", "problem" if hot >= SATURATED else "warning", name,
                   f"{name} {'is saturated' if hot >= SATURATED else 'runs hot'} on one "
                   f"replica: replica {index} {share(hot)} busy, the component "
                   f"{share(busy)}", "workers", tuple(evidence), fix, numbers)
+
+
+def _whole_too(run: Run, name: str, measured: dict[str, Any], load: ComponentLoad,
+               fix: Fix, evidence: list[str]) -> Fix:
+    """`fix` (spreading the load over the replicas), with the replicas a saturated
+    component's fix gives (`_replicas_fix`) when the component as a whole is offered
+    TARGET_UTILIZATION of its workers or more: spread evenly, the load would still
+    saturate every replica."""
+    found = _pressure(run, measured)
+    told: list[str] = []
+    more = _replicas_fix(run, name, found, load.hold_s if load.hold_s > 0 else
+                         _held(measured, found), load, told)
+    if more is None or f"components.{name}.replicas" not in \
+            {override.split("=", 1)[0] for override in more.set}:
+        return fix
+    evidence += told
+    return Fix(f"{fix.summary}; either way {name} as a whole has too few workers: "
+               f"{more.summary}", (*fix.set, *more.set))
 
 
 def hot_keys(run: Run, name: str) -> list[tuple[str, float]]:
