@@ -103,7 +103,7 @@ def saturated(run: Run) -> Iterator[Finding]:
     so a caller held by a callee at its limit takes that callee's fix (`relief`); the
     findings come in the result's order."""
     made: dict[str, list[Finding]] = {}
-    for name in sorted(run.result["components"], key=lambda n: -len(_callers(run, n))):
+    for name in sorted(run.result["components"], key=lambda n: -len(callers_of(run, n))):
         made[name] = list(_saturation(run, name, [f for fs in made.values() for f in fs]))
     for name in run.result["components"]:
         yield from made[name]
@@ -482,10 +482,10 @@ def _fixed_load(run: Run, name: str, arrival: float, load: ComponentLoad,
             and load.arrival_rate_rps > base:
         return load.arrival_rate_rps, ("its closed-loop users can reach once answers come "
                                        "sooner"), True
-    offered = _offered_rate(run, name, run.system.simulation.warmup, run.end_s)
+    offered = offered_rate(run, name, run.system.simulation.warmup, run.end_s)
     if offered <= AMPLIFIED * base:
         return base, why, False
-    callers = sorted(_callers(run, name) & at_limit(run))
+    callers = sorted(callers_of(run, name) & at_limit(run))
     if callers:
         evidence.append(f"its callers ({', '.join(callers)}) are at their limit, so only "
                         f"{rate(base)} reached it: the workloads offer {rate(offered)} "
@@ -524,7 +524,7 @@ def _coalescing(run: Run, name: str) -> list[str]:
     return out
 
 
-def _offered_rate(run: Run, name: str, start: float, end: float) -> float:
+def offered_rate(run: Run, name: str, start: float, end: float) -> float:
     """Visits per second the workloads bring component `name` from `start` to `end`, through
     the call graph (the analytic offered load: no retries, no throttling by busy callers)."""
     rates = operation_rates(run.system, over=(start, end))
@@ -532,7 +532,7 @@ def _offered_rate(run: Run, name: str, start: float, end: float) -> float:
                for op in run.system.components[name].effective_operations)
 
 
-def _callers(run: Run, name: str) -> set[str]:
+def callers_of(run: Run, name: str) -> set[str]:
     """The other components whose visits lead to `name`, directly or through others: those
     whose busy workers can hold back its arrivals."""
     names, matrix = call_matrix(run.system)
@@ -707,7 +707,7 @@ def _cold_start_fix(run: Run, name: str, needed: int, workers: int, hold: float,
     component = run.system.components[name]
     autoscale = component.autoscale
     assert autoscale is not None
-    first = _offered_rate(run, name, 0.0, run.system.simulation.interval)  # the first interval
+    first = offered_rate(run, name, 0.0, run.system.simulation.interval)  # the first interval
     start = whole(first * hold / (workers * TARGET_UTILIZATION)) or 0
     if start > component.replicas:
         count, load = start, first

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scalesim.analytic.load import hold_s, round_trip_s
-from scalesim.diagnosis.components import AMPLIFIED, _callers, _offered_rate, at_limit
+from scalesim.diagnosis.components import AMPLIFIED, at_limit, callers_of, offered_rate
 from scalesim.diagnosis.context import (
     BACKLOG_S,
     HOT,
@@ -365,8 +365,8 @@ def _offered(run: Run, sub: Subscription, found: Backlog, evidence: list[str]
     more than AMPLIFIED × what was sent: they let only that through, and once their own
     findings' fixes relieve them the queue gets the offered load (the saturated fix's
     rule); sized for less, one round of fixes would leave the backlog. Else None."""
-    offered = _offered_rate(run, sub.queue, run.system.simulation.warmup, run.end_s)
-    publishers = sorted(_callers(run, sub.queue) & at_limit(run))
+    offered = offered_rate(run, sub.queue, run.system.simulation.warmup, run.end_s)
+    publishers = sorted(callers_of(run, sub.queue) & at_limit(run))
     if offered <= AMPLIFIED * found.sent or not publishers:
         return None
     evidence.append(f"the components that publish to {sub.queue} or call those "

@@ -128,11 +128,11 @@ def _sources(cluster: Cluster, manifest: Manifest, match: Any, path: str,
                          "read as serving every request, unless a route for all of them "
                          "follows")
         partial = bool(unread) or ("uri" in condition and operation is None)
-        found += [(caller, operation, partial) for caller in _callers(cluster, condition)]
+        found += [(caller, operation, partial) for caller in callers_of(cluster, condition)]
     return found
 
 
-def _callers(cluster: Cluster, condition: dict[str, Any]) -> list[str | None]:
+def callers_of(cluster: Cluster, condition: dict[str, Any]) -> list[str | None]:
     """Workloads a match condition selects by sourceLabels; [None] when any caller matches."""
     labels = condition.get("sourceLabels")
     if not isinstance(labels, dict):
