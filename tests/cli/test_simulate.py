@@ -209,3 +209,12 @@ def test_max_replications_below_5_is_5(run_cli, spec_file) -> None:
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["replications"] == 5 and document["precision"]["max_replications"] == 5
+
+
+def test_precision_stops_once_a_replication_answers_nothing(run_cli, spec_file) -> None:
+    """A workload that sends nothing has no mean latency: more runs cannot make its interval
+    known, so --precision stops at its least (5), not its most (100), and says why."""
+    idle = GOOD.replace("rate: 200/s", "profile: [{at: 0s, rate: 0/s}]")
+    result = run_cli("simulate", str(spec_file(idle)), "--precision", "5%", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert "5 replications: the 95 % CI of the mean latency cannot be told" in result.output

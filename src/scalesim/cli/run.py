@@ -327,9 +327,14 @@ def progress_for(system: System, quiet: bool) -> _Progress:
 
 def _print_precision(result: dict[str, Any]) -> None:
     reached = result["precision"]
-    achieved = "not known" if reached["achieved"] is None else f"±{reached['achieved']:.2%}"
+    target = f"target {reached['target']:.2%}"
+    if reached["achieved"] is None:
+        err.print(f"{result['replications']} replications: the 95 % CI of the mean latency "
+                  f"cannot be told ({target}): a replication answered no request, or every "
+                  "latency was 0", highlight=False)
+        return
     err.print(f"{result['replications']} replications: the 95 % CI of the mean latency is "
-              f"{achieved} of it (target {reached['target']:.2%}"
+              f"±{reached['achieved']:.2%} of it ({target}"
               + ("" if reached["met"] else ", not reached within --max-replications") + ")",
               highlight=False)
 

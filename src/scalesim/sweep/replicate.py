@@ -84,9 +84,12 @@ def _until_precise(system: System, seed: int, executor: Executor, with_series: b
     means: list[float] = []
 
     def precise(part: Partial) -> bool:
+        """Stop at the target, at the most, or once a replication answered no request: its
+        mean is unknown, so no number of runs makes the interval known."""
         means.append(part.summaries[0].latency_ms["mean"])
-        return (len(means) >= least and relative_half_width(means) <= precision.target) \
-            or len(means) >= most
+        settled = relative_half_width(means) <= precision.target or \
+            any(math.isnan(m) for m in means)
+        return (len(means) >= least and settled) or len(means) >= most
 
     merged = InOrder(precise)
     started = 0
