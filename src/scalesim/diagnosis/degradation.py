@@ -35,6 +35,7 @@ from scalesim.diagnosis.crashes import probe_fix
 from scalesim.diagnosis.finding import Finding, Fix, count, duration, rate, share
 from scalesim.diagnosis.rollouts import rollout_fix
 from scalesim.lint.rules.resilience import calls_in_window, never_opens, running_replicas
+from scalesim.spec.control import whole_percent
 from scalesim.spec.model import Balancer, Call, Fault
 from scalesim.spec.resilience import CircuitBreaker, Retry
 
@@ -91,6 +92,7 @@ def failures(run: Run) -> Iterator[Finding]:
         numbers: dict[str, float | None] = {"failed_share": failed / total, "failed": failed}
         # A crash kept in rotation (probe_fix) says more than the fault on the entry.
         fix = breaker or _storm_fix(run, name, calls[:3], evidence, numbers) \
+            or _budget_fix(run, total, calls[:3], evidence, numbers) \
             or _fault_fix(run, _targets(calls), calls, evidence, contained=False) \
             or probe_fix(run, name, evidence, numbers) \
             or _entry_fault_fix(run, name, evidence) \
@@ -672,6 +674,70 @@ def _storm_fix(run: Run, workload: str, calls: list[dict[str, Any]], evidence: l
                "a back-off alone only delays them",
                (_retry_set(run, storm.path, "budget",
                            {"ratio": f"{storm.ratio * 100:g}%", "min_per_s": 0}),))
+
+
+def _budget_fix(run: Run, total: int, calls: list[dict[str, Any]], evidence: list[str],
+                numbers: dict[str, float | None]) -> Fix | None:
+    """The first of `calls` whose retry budget refused retries for NOTABLE of the `total`
+    requests, to a callee with room for them (`_budget_room`): the budget, not the
+    failures' cause, is why they were not retried, so the fix raises its ratio to the
+    retries the calls want (`_wanted_ratio`) before any fallback. `evidence` and `numbers`
+    get the refusals."""
+    for call in calls:
+        refused = call.get("retry_budget_exhausted") or 0
+        found = run.call_at(call["from"], call["to"])
+        retry = None if found is None else found[1].retry
+        budget = None if retry is None else retry.budget
+        if refused < NOTABLE * total or found is None or retry is None or budget is None:
+            continue
+        path = found[0]
+        wanted, p = _wanted_ratio(call, retry.attempts)
+        room = _budget_room(run, call["to"].split(".", 1)[0], retry.attempts)
+        ratio = min(wanted, room)
+        if ratio <= whole_percent(budget.ratio):
+            continue
+        numbers["retry_budget_exhausted"] = refused
+        evidence.append(f"the retry budget of {_edge(call)} ({share(budget.ratio)} of the "
+                        f"calls, min_per_s {budget.min_per_s:g}) refused {count(refused)} "
+                        f"retries: {count(refused)} of its {count(call['failed'])} failed calls "
+                        "gave up with tries left")
+        capped = "" if ratio == wanted else (
+            f", capped at {ratio} %, what keeps {call['to'].split('.', 1)[0]} at most "
+            f"{share(TARGET_UTILIZATION)} busy (the rest needs a fallback)")
+        floor = budget.min_per_s
+        value = {"ratio": f"{ratio}%", "min_per_s": int(floor) if floor.is_integer() else floor,
+                 "window": f"{budget.window:g}s"}
+        return Fix(f"the retry budget of {_edge(call)} ({share(budget.ratio)}) refused the "
+                   f"retries that would have answered them: raise its ratio to {ratio} %, the "
+                   f"retries its calls want ({share(p)} of the attempts failed: p + p² + … "
+                   f"up to its {retry.attempts} tries, {wanted} % of the calls){capped}",
+                   (_retry_set(run, path, "budget", value),))
+    return None
+
+
+def _wanted_ratio(call: dict[str, Any], attempts: int) -> tuple[int, float]:
+    """The retries per call a call with `attempts` tries wants, in whole percent rounded
+    up, when each attempt fails independently at the measured rate p: p + p² + … +
+    p^(attempts − 1) (a refused retry ends its call, so the measured retries undercount
+    them); and p."""
+    p = sum(n for cause, n in call["attempt_failures_by_cause"].items()
+            if cause != "circuit_open") / max(1, call["attempts"])
+    return math.ceil(100.0 * sum(p**k for k in range(1, attempts)) - 1e-9), p
+
+
+def _budget_room(run: Run, name: str, attempts: int) -> int:
+    """The largest retry budget, in whole percent of the calls, that component `name` has
+    room for: its analytic utilization without retries ρ × (1 + ratio) at most
+    TARGET_UTILIZATION, and at most the attempts − 1 retries a call can make. 0 when it
+    is that busy already, or a fault is on all of it (a retry meets the fault again)."""
+    faults = run.faults_on(name)
+    if faults and not _healthy(run, name, faults):
+        return 0
+    most = 100 * (attempts - 1)
+    load = run.loads.get(name)
+    if load is None or load.rho <= 0.0:
+        return most
+    return max(0, min(most, math.floor(100.0 * (TARGET_UTILIZATION / load.rho - 1.0))))
 
 
 @dataclass(frozen=True)
