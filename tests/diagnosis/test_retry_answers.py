@@ -1,9 +1,12 @@
-"""Failures a retry would have answered: a retry budget that refused them. The fix is
-applied and simulated again."""
+"""Failures a retry would have answered: a retry budget that refused them, callers without
+retries across a failover. Each fix is applied and simulated again."""
 
 from __future__ import annotations
 
 from tests.diagnosis.advice import failed_requests, load, one, run
+
+from scalesim.spec import System
+from scalesim.templates.registry import get_template
 
 # The retry-backoff template: dependency's 3 replicas fail 10 % of attempts; 3 tries with
 # exponential back-off, to another replica.
@@ -53,3 +56,30 @@ def test_a_budget_refusing_the_retries_is_named_and_raised() -> None:
     after, _ = run(load(FLAKY, *REFUSING, *finding["fix"]["set"]))
     assert failed_requests(after, "calls") / after["requests"]["total"] < 0.035
     assert after["workloads"]["calls"]["requests"].get("degraded", 0) == 0
+
+
+LEASE = "components.scheduler.leader_election"
+# The leader-election template under Kubernetes' lease, 40 s: its leader crashes at 20 s.
+KUBERNETES = (f"{LEASE}.lease_duration=15s", f"{LEASE}.renew_deadline=10s",
+              f"{LEASE}.retry_period=2s", "simulation.duration=40s")
+
+
+def _election(*overrides: str) -> System:
+    return load(get_template("leader-election").build({}).text, *KUBERNETES, *overrides)
+
+
+def test_a_failover_fix_sets_the_retries_it_promises_the_callers_without_them() -> None:
+    """api.submit calls the scheduler without a retry: 40 % failed. The fix's `set` held
+    only the lease, though its text promised retries on unavailable; applied, 3.5 % still
+    failed and the next round proposed nothing (QA). Now it sets api.submit a retry whose
+    back-offs span the shortest lease's failover, and with both under 1 % fail."""
+    result, found = run(_election())
+    fix = one(found, "failover", "scheduler")["fix"]
+    retry = "components.api.operations.submit.calls.0.retry="
+    [proposed] = [o for o in fix["set"] if o.startswith(retry)]
+    assert proposed == retry + ("{attempts: 6, backoff: exponential, base: 100ms, max: 1s, "
+                                "'on': [unavailable]}")
+    assert one(found, "failures", "jobs")["fix"]["set"] == fix["set"]
+    after, _ = run(_election(*fix["set"]))
+    assert failed_requests(result, "jobs") / result["requests"]["total"] > 0.35
+    assert failed_requests(after, "jobs") / after["requests"]["total"] < 0.01

@@ -554,7 +554,7 @@ def _answer(run: Run, call: dict[str, Any], found: tuple[tuple[str | int, ...], 
             faults: list[Fault]) -> tuple[str, list[str]]:
     """What would have answered the calls of `call` that faults on its callee failed, as
     text and overrides: for faults on some replicas, a retry that goes to another replica
-    (`_retry_set`), with a replica more when every replica has a fault; else (a fault on
+    (`retry_set`), with a replica more when every replica has a fault; else (a fault on
     the whole component, an autoscaled one whose count the autoscaler sets, or a call
     that retries on other replicas already) a fallback."""
     path, spec = found
@@ -568,11 +568,11 @@ def _answer(run: Run, call: dict[str, Any], found: tuple[tuple[str | int, ...], 
         return fallback
     retry = spec.retry
     if retry is None or retry.attempts < 2:
-        retried = [_retry_set(run, path, "attempts", RETRY_ATTEMPTS)]
+        retried = [retry_set(run, path, "attempts", RETRY_ATTEMPTS)]
         subject = f"{edge} with retries ({RETRY_ATTEMPTS} tries, a retry to another replica)"
         proposed = (retry or Retry()).model_copy(update={"attempts": RETRY_ATTEMPTS})
     elif not retry.other_replica:
-        retried = [_retry_set(run, path, "other_replica", True)]
+        retried = [retry_set(run, path, "other_replica", True)]
         subject = f"{edge} with its retries steered to another replica (other_replica)"
         proposed = retry.model_copy(update={"other_replica": True})
     else:
@@ -618,7 +618,7 @@ def _retry_fit(run: Run, call: dict[str, Any], path: tuple[str | int, ...],
             [f"{dotted(path)}.timeout={bound.ms}ms"])
 
 
-def _retry_set(run: Run, path: tuple[str | int, ...], name: str, value: Any) -> str:
+def retry_set(run: Run, path: tuple[str | int, ...], name: str, value: Any) -> str:
     """The override setting `name` of the retry in effect on the call at `path`, where it
     is set: the call, or `defaults.calls` (reaching every call that inherits it, as the
     breaker's fix does); a call with neither gets a retry of its own, written whole (its
@@ -672,7 +672,7 @@ def _storm_fix(run: Run, workload: str, calls: list[dict[str, Any]], evidence: l
                f"Give them a retry budget of {share(storm.ratio)} of the calls ({room}), "
                "with no floor (min_per_s 0) so they stay within it when every call fails; "
                "a back-off alone only delays them",
-               (_retry_set(run, storm.path, "budget",
+               (retry_set(run, storm.path, "budget",
                            {"ratio": f"{storm.ratio * 100:g}%", "min_per_s": 0}),))
 
 
@@ -711,7 +711,7 @@ def _budget_fix(run: Run, total: int, calls: list[dict[str, Any]], evidence: lis
                    f"retries that would have answered them: raise its ratio to {ratio} %, the "
                    f"retries its calls want ({share(p)} of the attempts failed: p + p² + … "
                    f"up to its {retry.attempts} tries, {wanted} % of the calls){capped}",
-                   (_retry_set(run, path, "budget", value),))
+                   (retry_set(run, path, "budget", value),))
     return None
 
 

@@ -11,11 +11,13 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from scalesim.diagnosis.context import NOTABLE, Run, fault_text
+from scalesim.diagnosis.context import NOTABLE, Run, dotted, fault_text
+from scalesim.diagnosis.degradation import flow, retry_set
 from scalesim.diagnosis.finding import Finding, Fix, share
 from scalesim.spec.checks import iter_calls
 from scalesim.spec.consistency import JITTER_FACTOR, SPREAD_ROUND_TRIPS, LeaderElection
-from scalesim.spec.model import Component, Fault
+from scalesim.spec.model import Call, Component, Fault
+from scalesim.spec.resilience import Retry
 
 
 def split_brains(run: Run) -> Iterator[Finding]:
@@ -165,11 +167,12 @@ def _failover(run: Run, name: str, entry: dict[str, Any], refused: int,
                 "waited it out or failed",
                 *(fault_text(f, run.end_s) for f in run.faults_on(name))]
     budget, why = _gap_budget(run, longest / 1e3, refused / visits, failed)
-    detect, overrides = _detection(run, name, budget, why)
-    retry = _retry_advice(run, name, longest / 1e3)
+    detect, overrides, span = _detection(run, name, budget, why)
+    retry, retries = _retry_advice(run, name, span or longest / 1e3)
     meanwhile = _served_without_leader(run.system.components[name])
     fix = Fix(f"{detect}; {retry}" + (f"; {', '.join(meanwhile)}, served without a leader, "
-                                      "go on meanwhile" if meanwhile else ""), overrides)
+                                      "go on meanwhile" if meanwhile else ""),
+              (*overrides, *retries))
     return Finding("failover", "warning", name,
                    f"{name} went {entry['leaderless_s']:.2f} s without a leader: {refused:,} "
                    f"visits refused ({share(refused / visits)} of its visits), {failed:,} "
@@ -200,9 +203,11 @@ def _gap_budget(run: Run, longest_s: float, refused_share: float,
         f"keeps the visits refused under {share(NOTABLE)}")
 
 
-def _detection(run: Run, name: str, budget: float, why: str) -> tuple[str, tuple[str, ...]]:
+def _detection(run: Run, name: str, budget: float,
+               why: str) -> tuple[str, tuple[str, ...], float | None]:
     """The detection settings, sized so that a crashed leader is replaced within `budget`
-    seconds: the advice, and its `--set` overrides (none when no shorter setting exists)."""
+    seconds: the advice, its `--set` overrides, and the longest failover they leave (none,
+    and None, when no shorter setting exists)."""
     election = run.system.components[name].leader_election
     assert election is not None
     if election.type == "lease":
@@ -211,7 +216,7 @@ def _detection(run: Run, name: str, budget: float, why: str) -> tuple[str, tuple
 
 
 def _lease_fix(name: str, election: LeaderElection, budget: float,
-               why: str) -> tuple[str, tuple[str, ...]]:
+               why: str) -> tuple[str, tuple[str, ...], float | None]:
     """The longest lease (`_shorter_leases`) whose worst failover after a crash
     (`failover_bounds`) fits `budget`; else the shortest, which the retries must complete."""
     now = (f"{election.lease_duration:g} s / {_ms(election.renew_deadline)} / "
@@ -219,7 +224,7 @@ def _lease_fix(name: str, election: LeaderElection, budget: float,
     leases = _shorter_leases(election)
     if not leases:
         return (f"the lease ({now}) is as short as the spec allows; detection cannot be "
-                "sooner", ())
+                "sooner", (), None)
     fits = [lease for lease in leases if lease.failover_bounds()[1] <= budget]
     chosen = fits[0] if fits else leases[-1]
     worst = chosen.failover_bounds()[1]
@@ -236,7 +241,7 @@ def _lease_fix(name: str, election: LeaderElection, budget: float,
             f"{_ms(chosen.retry_period)} against the API server",
             (f"{path}.lease_duration={chosen.lease_duration:g}s",
              f"{path}.renew_deadline={round(chosen.renew_deadline * 1000)}ms",
-             f"{path}.retry_period={round(chosen.retry_period * 1000)}ms"))
+             f"{path}.retry_period={round(chosen.retry_period * 1000)}ms"), worst)
 
 
 def _shorter_leases(election: LeaderElection) -> list[LeaderElection]:
@@ -261,7 +266,7 @@ HEARTBEATS = 10
 
 
 def _raft_fix(run: Run, name: str, election: LeaderElection, budget: float,
-              why: str) -> tuple[str, tuple[str, ...]]:
+              why: str) -> tuple[str, tuple[str, ...], float | None]:
     """The longest election timeout whose longest draw (`timeout_max`, scaled alike) fits
     `budget`, at least HEARTBEATS heartbeats (and above a heartbeat and a round trip)."""
     ratio = election.timeout_max / election.election_timeout
@@ -272,7 +277,7 @@ def _raft_fix(run: Run, name: str, election: LeaderElection, budget: float,
     if timeout >= election.election_timeout:
         return (f"the election timeout ({now}) is {HEARTBEATS} heartbeats or less already: "
                 "shorter, healthy leaders are deposed; a shorter heartbeat would allow a "
-                "shorter timeout", ())
+                "shorter timeout", (), None)
     path = f"components.{name}.leader_election"
     overrides = [f"{path}.election_timeout={round(timeout * 1000)}ms"]
     if election.election_timeout_max is not None:
@@ -284,7 +289,7 @@ def _raft_fix(run: Run, name: str, election: LeaderElection, budget: float,
                f"about {timeout * ratio:.3g} s, over the {budget:.3g} s that {why}, so the "
                "retries must wait out the rest")
     return (f"election_timeout {_ms(timeout)} (now {now}): {outcome}; shorter, healthy "
-            "leaders are deposed", tuple(overrides))
+            "leaders are deposed", tuple(overrides), timeout * ratio)
 
 
 def _ms(seconds: float) -> str:
@@ -305,24 +310,31 @@ def _served_without_leader(component: Component) -> list[str]:
     return [op for op in component.effective_operations if op not in only]
 
 
-def _retry_advice(run: Run, name: str, longest_s: float) -> str:
+def _retry_advice(run: Run, name: str, longest_s: float) -> tuple[str, tuple[str, ...]]:
     """Retries on `unavailable` for the callers of `name` that lack them; for callers that
-    have them and still fail, retries that last out the failover. The workloads that send
-    to `name` directly have no caller to retry: one in front of it would."""
-    callers = [(f"{caller}.{operation}", call) for caller, operation, _, call
+    have them and still fail, retries that last out the failover: the text, and the
+    overrides of the callers' retries (`_spanning`) that span `longest_s`, the longest
+    failover. The workloads that send to `name` directly have no caller to retry: one in
+    front of it would."""
+    callers = [(f"{caller}.{operation}", path, call) for caller, operation, path, call
                in iter_calls(run.system)
                if run.system.resolve(call.to)[0] == name and not call.async_]
     direct = sorted(w.name for w in run.system.workloads if run.system.resolve(w.to)[0] == name)
-    bare = sorted({ref for ref, call in callers if call.retry is None
-                   or call.retry.attempts < 2 or "unavailable" not in call.retry.on})
-    advice = []
+    bare = [(ref, path, call) for ref, path, call in callers if call.retry is None
+            or call.retry.attempts < 2 or "unavailable" not in call.retry.on]
+    advice, overrides = [], []
+    spans = (f"the back-offs' longest waits to add up to {SPAN:g}× the longest failover "
+             f"({longest_s:.2f} s; a full jitter waits half as long on average)")
     if bare:
-        advice.append(f"callers that retry unavailable with a back-off ({', '.join(bare)} do "
-                      "not) wait the failover out instead of failing")
+        overrides = [o for _, path, call in bare for o in _spanning(run, path, call, longest_s)]
+        advice.append("callers that retry unavailable with a back-off ("
+                      f"{', '.join(sorted({ref for ref, _, _ in bare}))} do not) wait the "
+                      f"failover out instead of failing: give them tries enough for {spans}")
     elif callers and _failed_through_callers(run, direct) >= NOTABLE:
+        overrides = [o for _, path, call in callers for o in _spanning(run, path, call, longest_s)]
         advice.append("its callers retry unavailable already, but give up before a leader "
-                      "comes: let their retries (attempts and back-off) span the longest "
-                      f"failover ({longest_s:.2f} s)")
+                      f"comes: let their retries span the longest failover, tries enough for "
+                      f"{spans}")
     elif callers:
         advice.append("its callers retry unavailable already and wait the failover out")
     if direct:
@@ -330,7 +342,34 @@ def _retry_advice(run: Run, name: str, longest_s: float) -> str:
                       "directly: a caller in front of it that retries unavailable with a "
                       f"back-off spanning the longest failover ({longest_s:.2f} s) would wait "
                       "it out instead of failing")
-    return "; ".join(advice)
+    return "; ".join(advice), tuple(dict.fromkeys(overrides))
+
+
+# A retry proposed to wait out a failover: its back-offs' longest waits add up to SPAN × the
+# longest failover (a full jitter waits half of each on average), from RETRY_BASE to RETRY_MAX.
+SPAN = 2.0
+RETRY_BASE, RETRY_MAX = "100ms", "1s"
+
+
+def _spanning(run: Run, path: tuple[str | int, ...], call: Call, longest_s: float) -> list[str]:
+    """The overrides that make the call at `path` retry `unavailable` across a failover of
+    `longest_s`: the least tries (at least its own, at least 2, at most 100) whose back-offs'
+    longest waits add up to SPAN × `longest_s`; a call without a retry gets one of its own
+    (exponential from RETRY_BASE to RETRY_MAX, full jitter, on `unavailable` only)."""
+    retry = call.retry or Retry(base=RETRY_BASE, max=RETRY_MAX, on=["unavailable"])
+    tries = max(2, retry.attempts)
+    while tries < 100 and sum(retry.longest_wait(n) for n in range(1, tries)) < SPAN * longest_s:
+        tries += 1
+    if call.retry is None:
+        return [f"{dotted(path)}.retry=" + flow({
+            "attempts": tries, "backoff": retry.backoff, "base": RETRY_BASE, "max": RETRY_MAX,
+            "on": ["unavailable"]})]
+    changes: dict[str, object] = {}
+    if tries > retry.attempts:
+        changes["attempts"] = tries
+    if "unavailable" not in retry.on:
+        changes["on"] = [*retry.on, "unavailable"]
+    return [retry_set(run, path, field, value) for field, value in changes.items()]
 
 
 def _failed_through_callers(run: Run, direct: list[str]) -> float:
