@@ -83,3 +83,21 @@ def test_a_failover_fix_sets_the_retries_it_promises_the_callers_without_them() 
     after, _ = run(_election(*fix["set"]))
     assert failed_requests(result, "jobs") / result["requests"]["total"] > 0.35
     assert failed_requests(after, "jobs") / after["requests"]["total"] < 0.01
+
+
+def test_a_failover_still_in_progress_at_the_end_gets_the_failover_finding() -> None:
+    """At 30 s no leader came within the window: 33 % failed unavailable, no failover had
+    finished, and the failures fix said only 'no leader for 10.00 s' with no set (QA). Now
+    the failover finding tells the one in progress (10 s so far) and its fix, applied,
+    leaves under 1 % failed."""
+    short = "simulation.duration=30s"
+    result, found = run(_election(short))
+    assert result["elections"]["scheduler"]["failovers"] == 0
+    finding = one(found, "failover", "scheduler")
+    assert finding["numbers"]["failover_in_progress_s"] == 10.0
+    assert "one still in progress, without a leader since 20 s" in finding["evidence"][0]
+    failures = one(found, "failures", "jobs")["fix"]
+    assert "its failover still in progress" in failures["summary"]
+    assert failures["set"] == finding["fix"]["set"]
+    after, _ = run(_election(short, *finding["fix"]["set"]))
+    assert failed_requests(after, "jobs") / after["requests"]["total"] < 0.01

@@ -494,18 +494,20 @@ def _failover_fix(run: Run, names: str, elected: list[str]) -> Fix:
     `run.found`), which shortens the failover and says what should retry, or widens the
     election timeouts; a fault is what the design must survive, so its removal is no fix.
     A component without such a finding gets its time without a leader only."""
-    told = {f.subject: (f.kind, f.fix) for f in run.found
+    told = {f.subject: (f.kind, f.fix, f.numbers) for f in run.found
             if f.kind in _LEADERLESS and f.subject in elected and f.fix is not None}
     said = []
     for name in elected:
         if name in told:
-            kind, fix = told[name]
-            said.append(f"{name} {_LEADERLESS[kind]}; the {kind} finding's fix: {fix.summary}")
+            kind, fix, numbers = told[name]
+            why = "had no leader, its failover still in progress at the window's end" \
+                if numbers.get("failover_in_progress_s") is not None else _LEADERLESS[kind]
+            said.append(f"{name} {why}; the {kind} finding's fix: {fix.summary}")
         else:
             leaderless = run.result["elections"][name].get("leaderless_s") or 0.0
             said.append(f"{name} had no leader for {leaderless:.2f} s")
     return Fix(f"the fault on {names} causes them: {'; '.join(said)}",
-               tuple(override for _, fix in told.values() for override in fix.set))
+               tuple(override for _, fix, _ in told.values() for override in fix.set))
 
 
 def _containment(run: Run, entries: set[str], faults: list[Fault]) -> str:

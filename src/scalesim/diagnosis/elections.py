@@ -85,8 +85,41 @@ def failovers(run: Run) -> Iterator[Finding]:
             continue
         if _splitting(entry):
             yield _split_votes(run, name, entry, refused, visits)
-        elif entry.get("failovers"):
+        elif entry.get("failovers") or _unfinished(run, name, entry) is not None:
             yield _failover(run, name, entry, refused, visits)
+
+
+# The events that end the current leader's term (docs/results.md, `elections`).
+_LOSSES = {"crashed", "stopped", "released", "lease_lost", "stepped_down", "quorum_lost"}
+
+
+def _unfinished(run: Run, name: str, entry: dict[str, Any]) -> float | None:
+    """When the leader of `name`, with a fault on it, was lost and none was elected by the
+    window's end (the first replication's events): a failover still in progress, which the
+    measured failovers do not count; None when it has a leader at the end."""
+    events = entry.get("events") or []
+    leader = next((e["replica"] for e in reversed(events) if e["event"] == "elected"), None)
+    lost = next((e for e in reversed(events) if e["event"] == "elected"
+                 or (e["event"] in _LOSSES and e["replica"] == leader)), None)
+    if lost is None or lost["event"] == "elected" or not run.faults_on(name) \
+            or not _electable(run, name):
+        return None
+    return float(lost["t_s"])
+
+
+def _electable(run: Run, name: str) -> bool:
+    """Whether enough members of `name` are up at the window's end to elect a leader: one
+    for a Lease (the API server arbitrates), a majority for Raft. A group that cannot is
+    waiting for its members, not on its detection settings."""
+    component = run.system.components[name]
+    election = component.leader_election
+    down = {f.replica for f in run.faults_on(name)
+            if f.crash and (f.for_ is None or f.at + f.for_ >= run.end_s)}
+    if None in down:
+        return False
+    need = 1 if election is not None and election.type == "lease" \
+        else component.replicas // 2 + 1
+    return component.replicas - len(down) >= need
 
 
 def _splitting(entry: dict[str, Any]) -> bool:
@@ -151,13 +184,19 @@ def _failover(run: Run, name: str, entry: dict[str, Any], refused: int,
               visits: int) -> Finding:
     election = run.system.components[name].leader_election
     assert election is not None
-    longest = entry["failover_ms"]["max"]
+    since = _unfinished(run, name, entry)
+    open_ms = 0.0 if since is None else (run.end_s - since) * 1e3
+    longest = max(entry["failover_ms"]["max"] or 0.0, open_ms)
     latency = run.result["latency_ms"]
     requests = run.result["requests"]
     failed = requests["failed_by_cause"].get("unavailable", 0)
     times = entry["failovers"]
-    evidence = [f"{times} failover{'s' if times != 1 else ''}, the longest "
-                f"{longest / 1e3:.2f} s: no leader for {entry['leaderless_s']:.2f} s "
+    ongoing = "" if since is None else (
+        f"; one still in progress, without a leader since {since:g} s "
+        f"({open_ms / 1e3:.2f} s to the window's end)")
+    finished = (f"{times} failover{'s' if times != 1 else ''}, the longest "
+                f"{entry['failover_ms']['max'] / 1e3:.2f} s" if times else "no failover finished")
+    evidence = [f"{finished}{ongoing}: no leader for {entry['leaderless_s']:.2f} s "
                 f"({share(entry['leaderless_share'])} of the window)",
                 f"{refused:,} of the {visits:,} visits to {name} refused unavailable "
                 f"({share(refused / visits)}); {failed:,} of the {requests['total']:,} "
@@ -173,13 +212,15 @@ def _failover(run: Run, name: str, entry: dict[str, Any], refused: int,
     fix = Fix(f"{detect}; {retry}" + (f"; {', '.join(meanwhile)}, served without a leader, "
                                       "go on meanwhile" if meanwhile else ""),
               (*overrides, *retries))
+    unfinished = "" if since is None else " (its failover still in progress at the end)"
     return Finding("failover", "warning", name,
-                   f"{name} went {entry['leaderless_s']:.2f} s without a leader: {refused:,} "
-                   f"visits refused ({share(refused / visits)} of its visits), {failed:,} "
-                   f"requests failed unavailable", None, tuple(evidence), fix,
+                   f"{name} went {entry['leaderless_s']:.2f} s without a leader{unfinished}: "
+                   f"{refused:,} visits refused ({share(refused / visits)} of its visits), "
+                   f"{failed:,} requests failed unavailable", None, tuple(evidence), fix,
                    {"leaderless_s": entry["leaderless_s"], "refused_no_leader": refused,
                     "refused_share": refused / visits, "failed_unavailable": failed,
-                    "failover_ms_max": longest, "failover_budget_s": budget})
+                    "failover_ms_max": longest, "failover_budget_s": budget,
+                    "failover_in_progress_s": open_ms / 1e3 if since is not None else None})
 
 
 def _gap_budget(run: Run, longest_s: float, refused_share: float,
