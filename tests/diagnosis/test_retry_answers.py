@@ -101,3 +101,25 @@ def test_a_failover_still_in_progress_at_the_end_gets_the_failover_finding() -> 
     assert failures["set"] == finding["fix"]["set"]
     after, _ = run(_election(short, *finding["fix"]["set"]))
     assert failed_requests(after, "jobs") / after["requests"]["total"] < 0.01
+
+
+def test_errors_a_retry_would_answer_get_the_tries_that_meet_the_error_rate() -> None:
+    """One try at dependency's own 10 % errors: 9.9 % failed, and the failures finding had
+    no fix and no reason (QA). Independent errors fail k tries at p^k: 3 tries leave 0.1 %,
+    under half of 1 % (no error-rate SLO), the template's own 3; applied, under 0.1 % fail.
+    With an error-rate SLO of 0.01 %, 5 tries. An operation that is not idempotent is not
+    retried: the fix says why."""
+    one_try = f"{CALL}.retry.attempts=1"
+    result, found = run(load(FLAKY, one_try))
+    fix = one(found, "failures", "calls")["fix"]
+    assert fix["set"] == [f"{CALL}.retry.attempts=3"]
+    assert "3 tries leave 0.096 %" in fix["summary"]
+    assert failed_requests(result, "calls") / result["requests"]["total"] > 0.09
+    after, _ = run(load(FLAKY, one_try, *fix["set"]))
+    assert failed_requests(after, "calls") / after["requests"]["total"] < 0.001
+    _, strict = run(load(FLAKY, one_try, "slo={error_rate: 0.01%}"))
+    assert one(strict, "failures", "calls")["fix"]["set"] == [f"{CALL}.retry.attempts=5"]
+    _, harmful = run(load(FLAKY, one_try,
+                          "components.dependency.operations.get.idempotent=false"))
+    unsafe = one(harmful, "failures", "calls")["fix"]
+    assert unsafe["set"] == [] and "is not idempotent" in unsafe["summary"]

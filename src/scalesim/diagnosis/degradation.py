@@ -97,7 +97,8 @@ def failures(run: Run) -> Iterator[Finding]:
             or probe_fix(run, name, evidence, numbers) \
             or _entry_fault_fix(run, name, evidence) \
             or _timeout_fix(run, calls[:3], evidence) or _rate_limited_fix(run, name, causes) \
-            or rollout_fix(run, name, failed, evidence)
+            or rollout_fix(run, name, failed, evidence) \
+            or _error_retry_fix(run, name, calls[:3])
         yield Finding("failures", "problem", name,
                       f"{name}: {share(failed / total)} of requests failed ("
                       + ", ".join(f"{cause.replace('_', ' ')} {count(n)}"
@@ -715,6 +716,56 @@ def _budget_fix(run: Run, total: int, calls: list[dict[str, Any]], evidence: lis
                    f"up to its {retry.attempts} tries, {wanted} % of the calls){capped}",
                    (retry_set(run, path, "budget", value),))
     return None
+
+
+def _error_retry_fix(run: Run, workload: str, calls: list[dict[str, Any]]) -> Fix | None:
+    """The first of `calls` whose attempts failed mostly by its callee operation's own
+    `error_rate`, without a fault on the callee and with room for retries: errors
+    independent of each other at the measured rate p fail a call with k tries at p^k, so
+    the fix retries them with the least tries that leave under half the error rate allowed
+    (`_allowed_errors`), room for p's randomness and the other failures. Not for an
+    operation that is not idempotent: the fix says to make it so first."""
+    for call in calls:
+        found = run.call_at(call["from"], call["to"])
+        target, operation = call["to"].split(".", 1)
+        causes = call["attempt_failures_by_cause"]
+        own = run.system.components[target].effective_operations.get(operation)
+        if found is None or own is None or not own.error_rate or run.faults_on(target) \
+                or not causes.get("error") or max(causes, key=causes.__getitem__) != "error":
+            continue
+        path, spec = found
+        p = causes["error"] / call["attempts"]
+        allowed, slo = _allowed_errors(run, workload)
+        tries = max(2, math.ceil(math.log(allowed / 2) / math.log(p))) if p < 1 else 0
+        retry = spec.retry or Retry(attempts=1)
+        if not 1 < tries <= 100 or (tries <= retry.attempts and "error" in retry.on) or \
+                _budget_room(run, target, tries) < 100 * sum(p**k for k in range(1, tries)):
+            continue
+        why = (f"{call['to']} fails {share(own.error_rate)} of its answers on its own, each "
+               f"independently ({share(p)} of the attempts of {_edge(call)}): a call with k "
+               f"tries fails only when all do, p^k; {tries} tries leave {share(p**tries)}, "
+               f"under half of {share(allowed)}, {slo}")
+        if not own.idempotent:
+            return Fix(f"{why}; but {call['to']} is not idempotent, so a retry may run it "
+                       "twice: make it idempotent (an idempotency key) before retrying it")
+        changes: dict[str, Any] = {"attempts": tries} if tries > retry.attempts else {}
+        if "error" not in retry.on:
+            changes["on"] = [*retry.on, "error"]
+        proposed = retry.model_copy(update=changes)
+        note, shorter = _retry_fit(run, call, path, spec.model_copy(update={"retry": proposed}))
+        sets = [retry_set(run, path, k, v) for k, v in changes.items()] if spec.retry else \
+            [f"{dotted(path)}.retry={flow({'attempts': tries})}"]
+        return Fix(f"retry {_edge(call)}: {why}{note}", (*sets, *shorter))
+    return None
+
+
+def _allowed_errors(run: Run, workload: str) -> tuple[float, str]:
+    """The error rate a workload's requests may have, and whence: its error-rate SLO, or
+    the top-level one, or NOTABLE, under which the failures finding is not made."""
+    check = run.error_check(workload) or run.error_check("all")
+    if check is not None:
+        return check["target"], "the error-rate SLO's target"
+    return NOTABLE, "the failures finding's threshold (no error-rate SLO)"
 
 
 def _wanted_ratio(call: dict[str, Any], attempts: int) -> tuple[int, float]:
