@@ -1734,14 +1734,17 @@ class Model:
         """A subscription's station, its servers and what each holds a message for: its
         deliveries in flight (`slots`), each held for `held` (`_consumed`); with a `pool`
         (`load.consumer_pool`), its consumer's workers too, each held for its `response`, the
-        hops a delay apart. Each leaves the other's limit out, so each waits less than both
-        at once: the one that waits longer (or cannot keep up, the more offered) stands,
-        which falls as either grows."""
+        hops a delay apart: one queue of them all, or a replica's c fed its share of the
+        deliveries (every R-th in turn, or a Poisson thinning), all alike. Each leaves the
+        other's limit out, so each waits less than both at once: the one that waits longer
+        (or cannot keep up, the more offered) stands, which falls as either grows."""
         assert slots.servers is not None  # deliveries in flight: always a number
         found = [(self._consumed(cname, consumer, slots, visits), slots.servers, held)]
         if pool is not None:
-            workers = StationLoad(slots.arrival_rate, pool.servers, slots.capacity, response.mean,
-                                  response.scv)
+            workers = StationLoad.in_turn(
+                slots.arrival_rate / pool.queues, pool.servers // pool.queues,
+                None if slots.capacity is None else math.ceil(slots.capacity / pool.queues),
+                response.mean, response.scv, pool.turns)
             found.append((solve(workers, self.points), pool.servers, response))
         return max(found, key=lambda way: (way[0].mean_wait_s, way[0].offered))
 

@@ -37,6 +37,7 @@ from scalesim.spec.data import Delivery, EventStore, most_in_flight
 from scalesim.spec.demand import cpu_s, extra_s
 from scalesim.spec.errors import Path
 from scalesim.spec.model import (
+    Balancer,
     Call,
     Component,
     Kind,
@@ -170,32 +171,42 @@ def drain_rps(system: System, queue: str, place: int) -> float:
 @dataclass(frozen=True)
 class Pool:
     """A consumer's workers as servers a queue subscription's messages wait for
-    (`consumer_pool`)."""
+    (`consumer_pool`): one queue of them all, or one a replica."""
 
     servers: int  # workers × replicas
     work_s: float  # what a worker holds a delivery for with no queueing
+    queues: int = 1  # 1: one shared queue (one replica, least_requests, p2c); else replicas
+    turns: int = 1  # each queue takes every turns-th delivery (round robin), else a Poisson share
+
+
+# Balancers whose replicas each keep a queue the estimate can feed a share of the deliveries:
+# every R-th (round robin) or a Poisson thinning (random); a hash ring's shares of the
+# deliveries' keys are left out (the consumer keeps its own station then).
+SPLIT = (Balancer.ROUND_ROBIN, Balancer.RANDOM)
 
 
 def consumer_pool(system: System, queue: str, place: int) -> Pool | None:
     """The consumer's workers when the subscription `place` of `queue` has more deliveries
     in flight than they are and nothing else reaches that consumer: a delivery past its
     workers waits at the consumer instead of in the queue, so a message waits for one of
-    the workers as well as for a delivery slot. None otherwise. One pool needs one
-    replica, or (`concurrency`, not a replica's `prefetch`) a balancer that sends each
-    delivery to a free worker (least_requests, p2c); a blocking consumer with unbounded
-    own queue and no cores (its workers alone hold a delivery); and no visibility timeout
-    (at most once), whose clock runs while a delivery waits there."""
+    the workers as well as for a delivery slot. None otherwise. It needs one replica, a
+    balancer that sends each delivery to a free worker (least_requests, p2c: one queue) or
+    one that splits them evenly (round robin, random: a queue a replica); a `prefetch`
+    counts as prefetch × replicas in flight placed by the balancer, as the simulator places
+    them; a blocking consumer with unbounded own queue and no cores (its workers alone hold
+    a delivery); and no visibility timeout (at most once), whose clock runs while a
+    delivery waits there."""
     owner = system.components[queue]
     consumer = owner.consumers[place]
     name = system.resolve(consumer.to)[0]
     target = system.components[name]
     workers, replicas = target.worker_limit, serving_replicas(target)
     timed = owner.delivery is not None and owner.delivery.guarantee != "at_most_once"
+    split = replicas > 1 and target.balancer not in POOLED
     if owner.partitions is not None or timed or workers is None \
             or target.core_limit is not None or target.io != "blocking" \
             or target.queue is not None or target.autoscale is not None \
-            or (replicas > 1 and (consumer.prefetch is not None
-                                  or target.balancer not in POOLED)):
+            or (split and target.balancer not in SPLIT):
         return None
     if most_in_flight(consumer, None, target.most_replicas) <= workers * replicas:
         return None
@@ -203,7 +214,9 @@ def consumer_pool(system: System, queue: str, place: int) -> Pool | None:
     called = any(system.resolve(call.to)[0] == name for _, _, _, call in iter_calls(system))
     if called or reached != [("components", queue, "consumers", place, "to")]:
         return None
-    return Pool(workers * replicas, hold_s(system, consumer.to))
+    turns = replicas if split and target.balancer is Balancer.ROUND_ROBIN else 1
+    return Pool(workers * replicas, hold_s(system, consumer.to), replicas if split else 1,
+                turns)
 
 
 def hold_s(system: System, ref: str) -> float:
