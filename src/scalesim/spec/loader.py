@@ -311,7 +311,7 @@ class Locator:
             return self.placed(path, f"unknown field '{field}'{hint}")
         if kind == "missing":
             return self.placed(path, "required field is missing")
-        if kind == "literal_error" and path == ("scalesim",):
+        if kind in ("literal_error", "value_error") and path == ("scalesim",):
             return self.placed(path, f"the format version must be 1 (got {error.get('input')!r})")
         message = plain_message(str(error["msg"]))
         got = error.get("input")

@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic import Strict as NoCoercion
-from pydantic_core import PydanticCustomError
 
 from scalesim.spec.errors import FieldProblems, Path
 from scalesim.spec.units import (
@@ -65,7 +64,7 @@ def _integer_as_written(value: object) -> object:
     """`value`, unless it is a bool or a float: a Literal[1] takes `true` and `1.0`, which
     equal 1 in Python, and `Strict` cannot be applied to a literal."""
     if isinstance(value, bool | float):
-        raise PydanticCustomError("literal_error", "Input should be 1", {"expected": "1"})
+        raise ValueError("Input should be 1")
     return value
 
 
