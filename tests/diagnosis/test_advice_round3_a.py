@@ -113,6 +113,18 @@ def test_a_slowed_replica_is_named_with_its_fault_and_kept_off_by_balancing() ->
     assert fixed["error_rate"] < 0.01  # measured 0.4 %
 
 
+def test_requests_sent_straight_to_a_slowed_replica_point_at_the_same_fix() -> None:
+    """A workload sent to api itself (no gateway): its failures finding took the fault's
+    removal (`faults=[]`) beside the saturated finding's least_requests, two fixes for the
+    one cause (docs/results.md: one cause, one fix). Both now give the balancer."""
+    gateway = SLOW_REPLICA[SLOW_REPLICA.index("  gw:"):SLOW_REPLICA.index("  api:")]
+    result, found = run(load(SLOW_REPLICA.replace(gateway, ""), "workloads.0.to=api.get"))
+    assert result["error_rate"] > 0.01
+    balancer = ["components.api.balancer=least_requests"]
+    assert one(found, "saturated", "api")["fix"]["set"] == balancer
+    assert one(found, "failures", "users")["fix"]["set"] == balancer
+
+
 def test_the_slowed_replica_is_the_results_busiest_and_its_estimate_the_fallback() -> None:
     system = load(SLOW_REPLICA)
     result = simulate(system)

@@ -468,10 +468,12 @@ def _fault_fix(run: Run, targets: set[str], calls: list[dict[str, Any]], evidenc
     cause = (f"the fault on {names} causes them, and nothing in the design answered the "
              "requests that met it")
     entries = targets - _targets(calls)
-    design = None if entries else kept_off(
-        run, slow, f"{cause}; a retry on another replica would answer them only after each "
-        "waited out its timeout on the slow one, which stays saturated") \
-        or _answering_fix(run, faults, calls[:3], cause)
+    # Keeping traffic off a slowed replica answers its requests whoever sends them, a
+    # workload to the component directly included: the one cause has the one fix.
+    design = kept_off(run, slow, cause if entries else (
+        f"{cause}; a retry on another replica would answer them only after each waited out "
+        "its timeout on the slow one, which stays saturated")) \
+        or (None if entries else _answering_fix(run, faults, calls[:3], cause))
     return design or _without(run, faults, f"{cause}; {_containment(run, entries, faults)}")
 
 
