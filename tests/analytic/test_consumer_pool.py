@@ -71,6 +71,19 @@ def _lag_ms(found: Estimate) -> float:
     return found.subscriptions[SUB].lag_mean_s * 1e3
 
 
+def _within_the_runs_interval(system: System, seeds: range) -> None:
+    """The estimate's mean lag inside the 95 % t-interval of the mean lags of one run per
+    seed."""
+    lags = []
+    for seed in seeds:
+        run = system.model_copy(update={"simulation": system.simulation.model_copy(
+            update={"seed": seed})})
+        lags.append(simulate(run)["queues"][SUB]["lag_ms"]["mean"])
+    half = float(stats.t.ppf(0.975, len(lags) - 1)) * statistics.stdev(lags) / math.sqrt(
+        len(lags))
+    assert abs(_lag_ms(estimate(system)) - statistics.mean(lags)) <= half
+
+
 @pytest.mark.parametrize("slots", [7, 8, 9, 14])
 def test_the_lag_is_the_erlang_c_wait_whatever_the_slots_past_the_workers(slots: int) -> None:
     """M/M/7 at a = 6: W = C(7, 6)/(7μ − λ) + S, ρ = 6/7; the worker's own wait is in it."""
@@ -139,14 +152,7 @@ def test_the_simulation_agrees() -> None:
     """20 runs of 60 s, 8 slots over 7 workers at 300/s: the estimate's mean lag inside the
     95 % t-interval of the runs' (about 32.3 ± 1.1 ms)."""
     system = pool(8, 7, 300.0)
-    lags = []
-    for seed in range(100, 120):
-        run = system.model_copy(update={"simulation": system.simulation.model_copy(
-            update={"seed": seed})})
-        lags.append(simulate(run)["queues"][SUB]["lag_ms"]["mean"])
-    half = float(stats.t.ppf(0.975, len(lags) - 1)) * statistics.stdev(lags) / math.sqrt(
-        len(lags))
-    assert abs(_lag_ms(estimate(system)) - statistics.mean(lags)) <= half
+    _within_the_runs_interval(system, range(100, 120))
 
 
 @pytest.mark.parametrize("slots", [12, 100])
@@ -201,14 +207,7 @@ def test_random_replicas_agree_with_the_simulation_where_the_workers_alone_bind(
     """10 runs of 60 s, 100 slots over 2 replicas × 4 workers behind random at 340/s: the
     estimate's lag (M/M/4's 42.98 ms) inside the runs' 95 % t-interval."""
     system = pool(100, 4, 340.0, replicas=2, balancer="random")
-    lags = []
-    for seed in range(1, 11):
-        run = system.model_copy(update={"simulation": system.simulation.model_copy(
-            update={"seed": seed})})
-        lags.append(simulate(run)["queues"][SUB]["lag_ms"]["mean"])
-    half = float(stats.t.ppf(0.975, len(lags) - 1)) * statistics.stdev(lags) / math.sqrt(
-        len(lags))
-    assert abs(_lag_ms(estimate(system)) - statistics.mean(lags)) <= half
+    _within_the_runs_interval(system, range(1, 11))
 
 
 @pytest.mark.parametrize(("slots", "warned"), [(12, True), (15, True), (16, False), (40, False)])
