@@ -34,7 +34,6 @@ from scalesim.diagnosis.context import (
     TARGET_UTILIZATION,
     Run,
     Slowed,
-    changed,
     dotted,
     fault_text,
     slowed_replica,
@@ -60,6 +59,7 @@ from scalesim.spec.demand import cpu_per_visit_s
 from scalesim.spec.errors import counted
 from scalesim.spec.hashring import VIRTUAL_NODES
 from scalesim.spec.model import Balancer, Component, Kind, System
+from scalesim.spec.overrides import changed
 from scalesim.spec.resilience import RetryBudget
 
 HELD_LONGER = 1.5  # measured hold / healthy hold above which slow calls hold the workers

@@ -14,6 +14,7 @@ from scalesim.spec.checks import iter_calls, sync_edges
 from scalesim.spec.demand import extra_s
 from scalesim.spec.errors import Path
 from scalesim.spec.model import Balancer, Call, Fault, System
+from scalesim.spec.overrides import changed
 
 # Utilization a fix aims for: enough headroom that queues stay short under random arrivals
 # (an M/M/c queue's wait grows as 1/(1-ρ)), without paying for idle capacity.
@@ -134,28 +135,6 @@ def fault_text(fault: Fault, end_s: float) -> str:
 
 def dotted(path: tuple[str | int, ...]) -> str:
     return ".".join(str(part) for part in path)
-
-
-def changed(system: System, path: Path, value: Any) -> System:
-    """`system` with `value` at `path` (a `--set` path into its models, mappings and lists),
-    copied along the path only: a proposed fix is estimated on it without writing the spec
-    out and validating it again (its durations and rates are numbers by then)."""
-    found = _replaced(system, path, value)
-    assert isinstance(found, System)
-    return found
-
-
-def _replaced(node: Any, path: Path, value: Any) -> Any:
-    if not path:
-        return value
-    head, rest = path[0], path[1:]
-    if isinstance(node, list):
-        assert isinstance(head, int)
-        return [_replaced(item, rest, value) if i == head else item
-                for i, item in enumerate(node)]
-    if isinstance(node, dict):
-        return {**node, head: _replaced(node[head], rest, value)}
-    return node.model_copy(update={head: _replaced(getattr(node, str(head)), rest, value)})
 
 
 def uneven(measured: dict[str, Any], floor: float) -> tuple[int, float] | None:

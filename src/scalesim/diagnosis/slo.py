@@ -31,7 +31,6 @@ from scalesim.diagnosis.context import (
     HOT,
     TARGET_UTILIZATION,
     Run,
-    changed,
     fault_text,
     mean_wait_s,
     own_work_s,
@@ -40,6 +39,7 @@ from scalesim.diagnosis.finding import Finding, Fix, Limit, duration, share
 from scalesim.sim.metrics import PERCENTILES
 from scalesim.spec import bounds
 from scalesim.spec.model import Call, ParallelStep, System, Workload, plain_steps
+from scalesim.spec.overrides import changed
 
 SHARE_OF_TARGET = 0.5  # a callee slower than this share of the target, and of its caller's
 # time at the percentile, is on the slow path

@@ -21,11 +21,12 @@ from scalesim.analytic.attempts import Attempts, active, phases
 from scalesim.analytic.estimate import PERCENTILES, Model, latency_at
 from scalesim.analytic.load import call_matrix, operation_rates, visits
 from scalesim.analytic.success import retried
-from scalesim.diagnosis.context import Run, changed, dotted
+from scalesim.diagnosis.context import Run, dotted
 from scalesim.diagnosis.finding import duration, share
 from scalesim.spec.checks import sync_edges
 from scalesim.spec.errors import Path
 from scalesim.spec.model import Call, Fault
+from scalesim.spec.overrides import changed
 
 # The measured percentiles of a latency, as (quantile, key), that a cut-off share is read from.
 QUANTILES = ((0.5, "p50"), (0.9, "p90"), (0.95, "p95"), (0.99, "p99"), (0.999, "p999"),

@@ -6,6 +6,7 @@ from typing import Any
 
 from scalesim.spec.bounds import MAX_DEPTH
 from scalesim.spec.errors import Path, did_you_mean
+from scalesim.spec.model import System
 from scalesim.spec.yamlpos import YamlBoundError, YamlSyntaxError, load_with_positions
 
 
@@ -94,3 +95,26 @@ def apply_override(data: Any, path: Path, value: Any) -> Path:
         node[last] = value
         return (*held, last)
     raise OverrideError(f"cannot set '{last}' here")
+
+
+def changed(system: System, path: Path, value: Any) -> System:
+    """`system` with `value` at `path` (a `--set` path into its models, mappings and lists),
+    copied along the path only: a proposed change (a diagnosis's fix, lint's sizing) is
+    weighed on it without writing the spec out and validating it again (its durations and
+    rates are numbers by then)."""
+    found = _replaced(system, path, value)
+    assert isinstance(found, System)
+    return found
+
+
+def _replaced(node: Any, path: Path, value: Any) -> Any:
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    if isinstance(node, list):
+        assert isinstance(head, int)
+        return [_replaced(item, rest, value) if i == head else item
+                for i, item in enumerate(node)]
+    if isinstance(node, dict):
+        return {**node, head: _replaced(node[head], rest, value)}
+    return node.model_copy(update={head: _replaced(getattr(node, str(head)), rest, value)})

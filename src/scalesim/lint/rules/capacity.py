@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any
 
 from scalesim.analytic.overload import CpuLoad, refused
 from scalesim.lint.context import Context
@@ -18,6 +17,7 @@ from scalesim.spec.bounds import MAX_REPLICAS_TOTAL
 from scalesim.spec.consistency import Replication
 from scalesim.spec.errors import counted
 from scalesim.spec.model import Component, Kind, System
+from scalesim.spec.overrides import changed
 
 # What adds capacity, by what the component is: a database is not fixed by load balancing.
 CAPACITY_FIXES: dict[Kind, tuple[str, ...]] = {
@@ -122,12 +122,8 @@ def smallest_change(load: Load, component: Component, target: float,
 
 def _with_replicas(system: System, name: str, replicas: int) -> System:
     """`system` with component `name` at `replicas` (its `autoscale.max` when autoscaled)."""
-    component = system.components[name]
-    autoscale = component.autoscale
-    update: dict[str, Any] = {"replicas": replicas} if autoscale is None else \
-        {"autoscale": autoscale.model_copy(update={"max": replicas})}
-    return system.model_copy(update={"components": {
-        **system.components, name: component.model_copy(update=update)}})
+    field = ("replicas",) if system.components[name].autoscale is None else ("autoscale", "max")
+    return changed(system, ("components", name, *field), replicas)
 
 
 def _waited_by_closed_loop(ctx: Context, name: str) -> bool:
