@@ -146,7 +146,7 @@ def _keys(system: System, workload: Workload) -> tuple[int, npt.NDArray[np.float
 
 def partition_shares(system: System) -> dict[str, dict[str, npt.NDArray[np.float64]]]:
     """Per partitioned topic, each workload's share of its records on each partition, as the
-    simulation routes them (hash(key) mod P, sim/data/partitions.py): a key space's first
+    simulation routes them (spec.hashring.partition_of): a key space's first
     HASHED_KEYS keys one by one, the rarer rest of its weight spread evenly; unique keys
     evenly (well mixed, they split a stream at random)."""
     out: dict[str, dict[str, npt.NDArray[np.float64]]] = {}
