@@ -752,8 +752,8 @@ def test_a_save_over_anothers_and_a_run_over_the_budget_ask_first_in_chromium(
     """Save from version 1 after another save made version 2: the page says so and asks
     (accepted: the edit becomes version 3, the other save stays version 2). A reload opens
     the design again; saved after another tab deleted it, it asks and becomes a new design
-    with the edits. A run over the
-    budget: the page shows the server's estimate and asks whether to run it anyway
+    with the edits. A run over the budget and past the studio's wall-clock limit: the page
+    shows the server's estimate with both reasons and asks whether to run it anyway
     (declined: nothing runs; accepted: it runs, forced)."""
     expect = pytest.importorskip("playwright.sync_api").expect
     asked: list[str] = []
@@ -808,7 +808,9 @@ def test_a_save_over_anothers_and_a_run_over_the_budget_ask_first_in_chromium(
         page.get_by_test_id("run").click()
         expect(page.locator(".notice")).to_contain_text("refused: this run is estimated at")
         assert asked[-1].startswith("refused: this run is estimated at")
-        assert asked[-1].endswith(", or run it anyway.\n\nRun it anyway?")  # not the API's
+        assert "over the 10 min budget" in asked[-1]  # and, past it, the studio's own limit
+        assert "For the studio's wall-clock limit: shorten simulation.duration to " in asked[-1]
+        assert asked[-1].endswith(" Or run it anyway.\n\nRun it anyway?")  # not the API's
         assert '"force"' not in asked[-1]
         runs = page.request.get(server + f"api/runs?design_id={longer['id']}").json()
         assert runs == []

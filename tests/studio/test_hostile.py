@@ -191,16 +191,21 @@ def _longer(template: str, **simulation: str) -> str:
     return head + "simulation:\n" + "".join(f"  {k}: {v}\n" for k, v in simulation.items())
 
 
-def test_a_run_over_the_budget_is_refused_with_the_clis_estimate(client: TestClient) -> None:
+def test_a_run_over_the_budget_is_refused_with_the_clis_estimate(
+        studio: Callable[..., TestClient]) -> None:
+    """Over the 10 min budget (about 14 min) and within a studio's 1 h limit: the command
+    line's refusal, word for word."""
+    client = studio(run_time_limit_s=3600.0)
     spec = _longer("load-balanced-service", duration="4000s")
     expected = estimate(load_spec_text(spec, "spec.yaml"))
-    assert expected.over
+    assert expected.over and 600 < expected.wall_s < 3600
     refused = client.post("/api/runs", json={"spec": spec})
     assert refused.status_code == 422
     body = refused.json()
     assert body["error"] == "refused: " + expected.refusal(FORCE)
     assert body["error"].startswith("refused: this run is estimated at ")
     assert "over the 10 min budget" in body["error"] and body["cost"]["over_budget"]
+    assert "wall-clock limit" not in body["error"] and not body["cost"]["over_time_limit"]
     assert body["can_force"] is True
     assert body["cost"]["wall_s"] > body["cost"]["budget_s"] == 600
     assert client.get("/api/runs").json() == [], "nothing is queued"
@@ -213,6 +218,41 @@ def test_a_run_over_the_budget_is_refused_with_the_clis_estimate(client: TestCli
     forced = client.post("/api/runs", json={"spec": spec, "force": True})
     assert forced.status_code == 202
     assert client.delete(f"/api/runs/{forced.json()['id']}").json()["status"] == "cancelled"
+
+
+@pytest.mark.parametrize(("simulation", "budget_says", "budget_fix"), [
+    ({"duration": "4000s"}, ", over the 10 min budget;",
+     "For the wall time: shorten simulation.duration or simulation.warmup, or lower the rate."),
+    ({"duration": "2000s", "limits": "{max_events: 1000}"},
+     "past simulation.limits.max_events (1,000), where it would stop",
+     "For max_events: raise simulation.limits.max_events above 409,600,000, "),
+], ids=["wall-time", "max-events"])
+def test_a_run_over_the_budget_and_past_the_wall_clock_limit_names_both(
+        client: TestClient, simulation: dict[str, str], budget_says: str, budget_fix: str
+        ) -> None:
+    """Over the budget (on wall time, or on max_events alone) and past the studio's 300 s
+    limit: the refusal says both and what moves each, so that following the budget's advice
+    alone is not refused again, nor a forced run stopped unannounced; one "force" lifts both
+    (QA: the studio said only the budget's)."""
+    spec = _longer("load-balanced-service", **simulation)
+    refused = client.post("/api/runs", json={"spec": spec})
+    assert refused.status_code == 422 and refused.json()["can_force"] is True
+    error, cost = refused.json()["error"], refused.json()["cost"]
+    assert cost["over_budget"] and cost["over_time_limit"]
+    assert budget_says in error and budget_fix in error
+    assert "past the studio's wall-clock limit of 300 s, where the run would be stopped " \
+           "with no result" in error
+    assert "For the studio's wall-clock limit: shorten simulation.duration to 1400s or " \
+           "less." in error
+    assert error.endswith(f" Or {FORCE}.") and error.count(FORCE) == 1
+    assert client.get("/api/runs").json() == [], "nothing is queued"
+    [finding] = [f for f in client.post("/api/validate", json={"spec": spec}).json()["findings"]
+                 if f["rule"] == "RUN"]
+    assert finding["name"] == "over-budget" and finding["path"] == "simulation.duration"
+    assert finding["message"] == "a run would be refused: " + error.removeprefix("refused: ")
+    forced = client.post("/api/runs", json={"spec": spec, "force": True})
+    assert forced.status_code == 202
+    client.delete(f"/api/runs/{forced.json()['id']}")
 
 
 def test_a_run_the_wall_clock_limit_would_stop_asks_first(client: TestClient) -> None:
@@ -517,4 +557,4 @@ def test_a_short_estimate_past_a_small_limit_is_said_once() -> None:
     found = estimate(system)
     assert 2 < found.wall_s < 120
     said = specs.past_time_limit(system, found, 1.0)
-    assert said is not None and f"about {found.wall_s:.0f} s, past" in said
+    assert said is not None and said.says.startswith(f"about {found.wall_s:.0f} s, past")

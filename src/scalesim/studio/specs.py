@@ -5,11 +5,12 @@ scalesim.lint, scalesim.budget)."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from fastapi import HTTPException
 
-from scalesim.budget import BUDGET_S, Estimate, estimate, human
+from scalesim.budget import BUDGET_S, Estimate, Over, estimate, human
 from scalesim.lint import lint_system
 from scalesim.spec import SpecError, SpecIssue, System, load_spec_text
 from scalesim.spec.bounds import MAX_SERIES_POINTS as SPEC_MAX_SERIES_POINTS
@@ -23,6 +24,11 @@ from scalesim.studio.store import unicode_problem
 SPEC_NAME = "spec.yaml"
 FORCE = 'run it anyway with "force": true'
 """How a refusal says to override the budget (the command line's says --force)."""
+OVER_BUDGET = ("over-budget", "a run estimated past the budget `scalesim simulate` keeps "
+               "would hold a worker for long (or hit a limit and stop with nothing to show)")
+OVER_TIME_LIMIT = ("over-time-limit", "the studio stops a run at its wall-clock limit "
+                   "(scalesim studio --time-limit), and a stopped run keeps no result")
+"""The finding of a run POST /api/runs would refuse (its name, and why it matters)."""
 
 
 class SpecRejected(HTTPException):
@@ -42,7 +48,8 @@ def issue_json(issue: SpecIssue) -> dict[str, Any]:
 
 class RunRefused(HTTPException):
     """422: a valid spec whose run the studio will not start, with the estimate, and whether
-    "force" would start it (over the budget) or not (a result too large to keep)."""
+    "force" would start it (over the budget or past the wall-clock limit) or not (a result
+    too large to keep)."""
 
     def __init__(self, message: str, cost: dict[str, Any], can_force: bool) -> None:
         super().__init__(422, f"refused: {message}")
@@ -99,11 +106,12 @@ def too_large(size: SeriesSize) -> str | None:
             f"{SPEC_MAX_SERIES_POINTS:,})")
 
 
-def past_time_limit(system: System, found: Estimate, time_limit_s: float) -> str | None:
-    """Why a run within the budget would be stopped at the studio's wall-clock limit, and
-    the longest simulation.duration (two significant digits) estimated within it; None when
-    it is estimated within the limit, or already over the budget (whose refusal says so)."""
-    if found.over or found.wall_s <= time_limit_s:
+def past_time_limit(system: System, found: Estimate, time_limit_s: float) -> Over | None:
+    """Why a run would be stopped at the studio's wall-clock limit, and the longest
+    simulation.duration (two significant digits) estimated within it; None when it is
+    estimated within the limit, or its work has no bound (the budget's refusal says how to
+    end it)."""
+    if not math.isfinite(found.wall_s) or found.wall_s <= time_limit_s:
         return None
     sim = system.simulation
     duration = _rounded_down((sim.warmup + sim.duration) * time_limit_s / found.wall_s
@@ -114,14 +122,21 @@ def past_time_limit(system: System, found: Estimate, time_limit_s: float) -> str
         duration = _rounded_down(duration * 0.9)
     else:
         duration = 0.0
-    shorter = (f"Shorten simulation.duration to {duration:g}s or less"
-               if duration > 0 else "Shorten simulation.warmup or lower the rate")
+    shorter = (f"shorten simulation.duration to {duration:g}s or less"
+               if duration > 0 else "shorten simulation.warmup or lower the rate")
     about = human(found.wall_s)
     if not about.endswith(" s"):  # '7 min (410 s)', but '6 s' once
         about += f" ({found.wall_s:,.0f} s)"
-    return (f"{found.summary}: about {about}, past "
-            f"the studio's wall-clock limit of {time_limit_s:,.0f} s, where the run would be "
-            f"stopped with no result. {shorter}, or {FORCE}.")
+    return Over("the studio's wall-clock limit",
+                f"about {about}, past the studio's wall-clock limit of {time_limit_s:,.0f} s, "
+                "where the run would be stopped with no result", shorter)
+
+
+def refusing(system: System, found: Estimate, time_limit_s: float) -> Estimate:
+    """The estimate with every reason the studio refuses the run up front: the budget's, and
+    its own wall-clock limit's, so that a run over both names both and what moves each."""
+    past = past_time_limit(system, found, time_limit_s)
+    return found if past is None else replace(found, reasons=(*found.reasons, past))
 
 
 def _rounded_down(value: float) -> float:
@@ -139,8 +154,8 @@ def _wall_at(system: System, duration: float) -> float:
 
 def check_run(system: System, force: bool, time_limit_s: float) -> None:
     """RunRefused (422) for a run over the command line's budget or estimated past the
-    studio's wall-clock limit `time_limit_s` (unless `force`, as with `scalesim simulate
-    --force`) or whose result the studio would not keep (always)."""
+    studio's wall-clock limit `time_limit_s`, naming each (unless `force`, as with
+    `scalesim simulate --force`), or whose result the studio would not keep (always)."""
     found, size = estimate(system), series_size(system)
     cost = cost_json(found, size, time_limit_s)
     too_large_why = too_large(size)
@@ -148,11 +163,9 @@ def check_run(system: System, force: bool, time_limit_s: float) -> None:
         raise RunRefused(too_large_why, cost, can_force=False)
     if force:
         return
-    if found.over:
-        raise RunRefused(found.refusal(FORCE), cost, can_force=True)
-    stopped_why = past_time_limit(system, found, time_limit_s)
-    if stopped_why is not None:
-        raise RunRefused(stopped_why, cost, can_force=True)
+    refused = refusing(system, found, time_limit_s)
+    if refused.over:
+        raise RunRefused(refused.refusal(FORCE), cost, can_force=True)
 
 
 def _finite(value: float) -> float | None:
@@ -179,18 +192,11 @@ def _cost_findings(system: System, found: Estimate, size: SeriesSize,
                             f"a run would be refused: {too_large_why}",
                             "the studio stores and sends a run's result whole, time series "
                             "included, so it keeps results of a bounded size"))
-    if found.over:
-        out.append(_finding("over-budget", ("simulation", "duration"), positions,
-                            f"a run would be refused: {found.refusal(FORCE)}",
-                            "a run estimated past the budget `scalesim simulate` keeps would "
-                            "hold a worker for long (or hit a limit and stop with nothing "
-                            "to show)"))
-    stopped_why = past_time_limit(system, found, time_limit_s)
-    if stopped_why is not None:
-        out.append(_finding("over-time-limit", ("simulation", "duration"), positions,
-                            f"a run would be refused: {stopped_why}",
-                            "the studio stops a run at its wall-clock limit (scalesim studio "
-                            "--time-limit), and a stopped run keeps no result"))
+    refused = refusing(system, found, time_limit_s)
+    if refused.over:  # one finding, as one refusal: named after the budget when it is over
+        name, why = OVER_BUDGET if found.over else OVER_TIME_LIMIT
+        out.append(_finding(name, ("simulation", "duration"), positions,
+                            f"a run would be refused: {refused.refusal(FORCE)}", why))
     return out
 
 

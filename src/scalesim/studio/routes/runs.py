@@ -52,7 +52,8 @@ class RunRequest(BaseModel):
 @router.post("/runs", status_code=202)
 def start_run(body: RunRequest, runs: RunsDep, store: StoreDep) -> dict[str, Any]:
     """Validate the spec (400 with located errors), check what it would cost (422 with the
-    estimate: over the run budget unless `force`, or a result too large to keep), check
+    estimate: over the run budget or past the wall-clock limit, naming each, unless
+    `force`, or a result too large to keep), check
     that it is the spec of the design's version it names (404 for none, 409 for another
     spec), then queue the run: {id, status}."""
     system = specs.load(body.spec)
