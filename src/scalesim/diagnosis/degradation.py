@@ -611,10 +611,14 @@ def _retry_fit(run: Run, call: dict[str, Any], path: tuple[str | int, ...],
     timeout = retrying.timeout
     bound = waits.cap(run, call["from"], call["to"], run.system.effective(retrying))
     if timeout is not None and bound is None and waits.capped_by_slo(run, call["from"]):
+        unmet: dict[str, list[str]] = {}
+        for slo in waits.out_of_reach(run, call["from"], call["to"], retrying):
+            unmet.setdefault(slo.reason(call["to"]), []).append(waits.slo_name(slo.check))
+        why = "".join(f" ({' and '.join(names)}: {reason})" for reason, names in unmet.items())
         return (f"; but a timed-out try ({timeout * 1e3:g} ms), a back-off and a retry may "
                 "outlast the latency SLO over these requests, which leaves the call no "
-                "timeout with the retry (see its SLO finding): the retry trades that SLO for "
-                "the error rate", [])
+                f"timeout with the retry{why}: the retry trades that SLO for the error rate",
+                [])
     if timeout is None or bound is None or bound.ms >= timeout * 1e3:
         return "", []
     return (f"; with the retry, shorten its timeout from {timeout * 1e3:g} ms to {bound.ms} "

@@ -47,6 +47,13 @@ def fallback_override(path: Path) -> str:
     return f"{dotted(path)}.on_failure={{fallback: {FALLBACK_MS}ms, degraded: true}}"
 
 
+def slo_name(check: dict[str, Any]) -> str:
+    """'the p99 SLO of 90 ms', and a workload's: 'the p99 SLO of 250 ms of home'."""
+    scope = check["scope"]
+    return (f"the {check['name']} SLO of {duration(check['target_ms'] / 1e3)}"
+            + ("" if scope == "all" else f" of {scope}"))
+
+
 @dataclass(frozen=True)
 class Cap:
     """The longest timeout per attempt a latency SLO (`check`) leaves a call: its target
@@ -60,10 +67,7 @@ class Cap:
 
     @property
     def slo(self) -> str:
-        """'the p99 SLO of 90 ms', and a workload's: 'the p99 SLO of 250 ms of home'."""
-        scope = self.check["scope"]
-        return (f"the {self.check['name']} SLO of {duration(self.check['target_ms'] / 1e3)}"
-                + ("" if scope == "all" else f" of {scope}"))
+        return slo_name(self.check)
 
     @property
     def elsewhere(self) -> str:
@@ -88,6 +92,14 @@ class OutOfReach:
     rest_ms: float
     left_ms: int | None
     median_ms: float
+
+    def reason(self, callee: str) -> str:
+        """Why the SLO leaves a call to `callee` no timeout, in one clause."""
+        if self.left_ms is None:
+            return (f"without the call its requests take {duration(self.rest_ms / 1e3)} at "
+                    "that percentile already, by the analytic estimate")
+        return (f"it leaves the call {self.left_ms} ms, under {callee}'s median of "
+                f"{duration(self.median_ms / 1e3)}")
 
     def text(self, path: list[str]) -> str:
         """Why no timeout on the call that ends `path` meets the SLO, and what would."""
@@ -258,13 +270,24 @@ def cap(run: Run, caller: str, callee: str, proposed: Call | None = None) -> Cap
     retry added) of the latency SLOs (percentiles: a timeout caps a tail, not a mean) over
     requests that make it (`reaches`): a longer timeout lets calls wait past the target.
     None when no such SLO leaves the call a timeout (none, or each is `OutOfReach`)."""
-    caps = []
-    for check in run.result.get("slo", {}).get("checks", []):
-        if check["name"] != "error_rate" and reaches(run, check["scope"], caller):
-            found = _budget(run, check, caller, callee, proposed)
-            if isinstance(found, Cap):
-                caps.append(found)
+    caps = [b for b in _budgets(run, caller, callee, proposed) if isinstance(b, Cap)]
     return min(caps, key=lambda c: c.ms, default=None)
+
+
+def out_of_reach(run: Run, caller: str, callee: str,
+                 proposed: Call | None = None) -> list[OutOfReach]:
+    """The latency SLOs over requests that make the call `caller` -> `callee` (as
+    `proposed`) that leave it no timeout, each with why: what a fix that cannot keep them
+    names, rather than another finding about another call."""
+    return [b for b in _budgets(run, caller, callee, proposed) if isinstance(b, OutOfReach)]
+
+
+def _budgets(run: Run, caller: str, callee: str,
+             proposed: Call | None) -> list[Cap | OutOfReach | None]:
+    """`_budget` of each latency SLO over requests that make the call."""
+    return [_budget(run, check, caller, callee, proposed)
+            for check in run.result.get("slo", {}).get("checks", [])
+            if check["name"] != "error_rate" and reaches(run, check["scope"], caller)]
 
 
 def capped_by_slo(run: Run, caller: str) -> bool:
