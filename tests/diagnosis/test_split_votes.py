@@ -15,6 +15,7 @@ from scalesim.spec import System, load_spec_text
 CRASH = {"target": "scheduler[0]", "at": "1s", "crash": True}
 SAME = {"election_timeout": "150ms", "election_timeout_max": "150ms", "heartbeat": "75ms"}
 WIDER = "components.scheduler.leader_election.election_timeout_max=300ms"
+SUBMIT = "components.api.operations.submit.calls.0"
 
 
 def _scheduler(election: dict[str, Any], faults: list[dict[str, Any]],
@@ -45,8 +46,10 @@ def test_identical_timeouts_are_named_as_the_cause_with_the_range_that_fixes_the
     """The two followers left time out together, both stand and split the vote, one
     election every 150.5 ms (the timeout and the pre-vote round trip) for the 4 s after the
     crash: no leader again, and no failover finding. The split-vote finding says so and
-    sets election_timeout_max to 2 × 150 ms, which the failures finding takes; applied, one
-    election elects a leader."""
+    sets election_timeout_max to 2 × 150 ms and, as api.submit has no retry, one on
+    unavailable spanning the failover that range still leaves (up to 300 ms), which the
+    failures finding takes; applied, one election elects a leader and no request fails
+    (the range alone left 5 of 96 failed, and a failover finding asking for the retry)."""
     result, found = _run(_scheduler(SAME, [CRASH]))
     entry = result["elections"]["scheduler"]
     assert entry["failovers"] == 0 and entry["leaderless_s"] == 4.0
@@ -58,17 +61,23 @@ def test_identical_timeouts_are_named_as_the_cause_with_the_range_that_fixes_the
     assert f"{entry['split_votes']} of its {entry['elections']} elections split" in \
         split["summary"]
     assert "every election timeout 150 ms" in " ".join(split["evidence"])
-    assert split["fix"]["set"] == [WIDER]
+    wider, retry = split["fix"]["set"]
+    assert wider == WIDER
+    assert retry.startswith(f"{SUBMIT}.retry=") and "unavailable" in retry
+    assert "up to the longest timeout, 300 ms: callers that retry unavailable" in \
+        split["fix"]["summary"]
     (failed,) = _of(found, "failures")
     summary = failed["fix"]["summary"]
-    assert "failover" not in summary
+    assert "the failover finding" not in summary
     assert "scheduler had no leader while its elections split the vote; the split_votes " \
         "finding's fix: election_timeout_max 300 ms" in summary
-    assert failed["fix"]["set"] == [WIDER]
-    fixed, again = _run(_scheduler(SAME, [CRASH], (WIDER,)))
+    assert failed["fix"]["set"] == split["fix"]["set"]
+    fixed, again = _run(_scheduler(SAME, [CRASH], (WIDER, retry)))
     assert fixed["elections"]["scheduler"]["failovers"] == 1
     assert fixed["elections"]["scheduler"]["split_votes"] == 0
-    assert not _of(again, "split_votes")
+    assert fixed["elections"]["scheduler"]["refused_no_leader"] > 0
+    assert fixed["requests"]["failed"] == 0
+    assert not _of(again, "split_votes") and not _of(again, "failures")
 
 
 def test_a_group_without_an_election_finding_is_not_pointed_at_one() -> None:

@@ -159,17 +159,23 @@ def _split_votes(run: Run, name: str, entry: dict[str, Any], refused: int,
                 f"({share(refused / visits)}); {failed:,} requests failed unavailable",
                 *(fault_text(f, run.end_s) for f in run.faults_on(name))]
     wider = election.spread_timeout_max(round_trip)
+    # Even one election leaves no leader for up to the longest timeout drawn (the Raft
+    # paper: never under half the shortest), so the requests refused meanwhile need retries.
+    retry, retries = _retry_advice(run, name, max(wider, election.timeout_max))
+    then = f"; a crash then still leaves {name} without a leader for up to the longest " \
+        f"timeout, {_ms(max(wider, election.timeout_max))}" + (f": {retry}" if retry else "")
     if wider > election.timeout_max:
         fix = Fix(f"election_timeout_max {_ms(wider)} (now {_ms(election.timeout_max)}): "
                   f"timeouts drawn over {_ms(wider - election.election_timeout)}, "
                   f"election_timeout or {SPREAD_ROUND_TRIPS} vote round trips, whichever is "
                   "more (etcd draws from [T, 2T), the Raft paper from 150–300 ms), so that one "
-                  "follower times out first and wins before the others stand",
+                  f"follower times out first and wins before the others stand{then}",
                   (f"components.{name}.leader_election.election_timeout_max="
-                   f"{wider * 1000:g}ms",))
+                   f"{wider * 1000:g}ms", *retries))
     else:
         fix = Fix(f"the range ({_ms(spread)}) is {SPREAD_ROUND_TRIPS} vote round trips or more "
-                  "already: a wider one spreads the followers' timers further apart")
+                  f"already: a wider one spreads the followers' timers further apart{then}",
+                  retries)
     return Finding("split_votes", "problem", name,
                    f"{name} went {entry['leaderless_s']:.2f} s without a leader: {splits} of "
                    f"its {elections} elections split the vote (followers timed out together "
