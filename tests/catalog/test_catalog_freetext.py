@@ -412,7 +412,8 @@ def test_advise_spec_offers_only_changes_the_spec_validates_with(tmp_path: Path)
     """One replica carries orders and db, but the QA review offered 'autoscale.max 1'
     under autoscale.min 2 and '1 replica' to an async replication (which needs 2), both
     refused by `validate --set`: the smallest value the spec takes is offered instead.
-    busy needs 13 replicas, which the cluster's 8 pods cannot hold: no change is offered."""
+    busy needs 13 replicas, which the cluster's 8 pods cannot hold beside the others' 5:
+    they are offered with the 3 nodes that hold them, as SS501 words it."""
     spec = tmp_path / "validated.yaml"
     spec.write_text(VALIDATED, "utf-8")
     found = json.loads(run("advise", "--spec", str(spec), "--json").stdout)["components"]
@@ -420,14 +421,17 @@ def test_advise_spec_offers_only_changes_the_spec_validates_with(tmp_path: Path)
     assert found["orders"]["change"] == found["orders"]["sustained_change"] == "autoscale.max 2"
     assert found["db"]["change"] == found["db"]["sustained_change"] == "2 replicas"
     assert found["busy"]["rho"] == pytest.approx(100 * 0.1 / 2)
-    assert found["busy"]["change"] is found["busy"]["sustained_change"] is None
+    assert found["busy"]["change"] == found["busy"]["sustained_change"] == \
+        "13 replicas with cluster.nodes 3 to hold them"
     # each offered change validates, and the one below it does not
     load_spec_text(VALIDATED, overrides=["components.orders.autoscale.max=2",
                                          "components.db.replicas=2"])
+    load_spec_text(VALIDATED, overrides=["components.busy.replicas=13", "cluster.nodes=3"])
     for refused in ("components.orders.autoscale.max=1", "components.db.replicas=1",
                     "components.busy.replicas=13"):
         with pytest.raises(SpecError):
             load_spec_text(VALIDATED, overrides=[refused])
     text = " ".join(run("advise", "--spec", str(spec)).stdout.split())
     assert "autoscale.max 2 / autoscale.max 2" in text
-    assert "ρ peak 5.00 smallest change for ρ ≤ 0.8 (sustained / peak) —" in text
+    assert "ρ peak 5.00 smallest change for ρ ≤ 0.8 (sustained / peak) 13 replicas with " \
+        "cluster.nodes 3 to hold them / 13 replicas" in text

@@ -17,9 +17,10 @@ from scalesim.lint.context import Context
 from scalesim.lint.finding import Finding, Severity
 from scalesim.lint.load import Load
 from scalesim.lint.rules.capacity import (
+    change_text,
     closed_replicas,
+    cluster_settings,
     levelled,
-    setting_text,
     smallest_setting,
 )
 from scalesim.lint.rules.queues import drain_change
@@ -114,9 +115,16 @@ def _sized(ctx: Context, name: str, loads: Mapping[str, Load], rates: Mapping[st
     if change is None and math.isfinite(load.rho):
         field, needed = smallest_setting(load, component, ctx.config.utilization,
                                          closed_replicas(ctx, name, load, peak))
-        value = _valid_value(f"components.{name}.{field}", needed,
-                             _spec_value(component, field), valid)
-        change = None if value is None else setting_text(field, value)
+
+        def overrides(value: int) -> list[str]:
+            """The setting at `value`, and the cluster grown to hold it."""
+            return [f"components.{name}.{field}={value}",
+                    *(f"{path}={nodes}" for path, nodes
+                      in cluster_settings(ctx.system, name, field, value))]
+
+        value = _valid_value(overrides, needed, _spec_value(component, field), valid)
+        change = None if value is None else \
+            change_text(field, value, cluster_settings(ctx.system, name, field, value))
     return Sized(load.rate, load, change)
 
 
@@ -129,18 +137,19 @@ def _spec_value(component: Component, field: str) -> int:
         else component.replicas
 
 
-def _valid_value(path: str, needed: int, own: int, valid: Validates) -> int | None:
-    """The smallest value of `path` from `needed` that the spec validates with (a lower
-    value may break one of its rules: `autoscale.min` above `autoscale.max`, replication
-    with one replica); below the spec's `own` value, which validates, it is bisected up
-    to it (the rules bound these counts from below). None when `needed` is above `own`
-    and the spec refuses it (a cluster too small for the replicas)."""
-    if valid([f"{path}={needed}"]):
+def _valid_value(overrides: Callable[[int], list[str]], needed: int, own: int,
+                 valid: Validates) -> int | None:
+    """The smallest value from `needed` whose `overrides` (the setting, and the cluster
+    grown to hold it) the spec validates with (a lower value may break one of its rules:
+    `autoscale.min` above `autoscale.max`, replication with one replica); below the spec's
+    `own` value, which validates, it is bisected up to it (the rules bound these counts
+    from below). None when `needed` is above `own` and the spec refuses it."""
+    if valid(overrides(needed)):
         return needed
     if needed > own:
         return None
     low, high = needed, own  # low is refused, high validates
     while high - low > 1:
         middle = (low + high) // 2
-        low, high = (low, middle) if valid([f"{path}={middle}"]) else (middle, high)
+        low, high = (low, middle) if valid(overrides(middle)) else (middle, high)
     return high

@@ -114,10 +114,39 @@ def setting_text(field: str, value: int) -> str:
     return f"{field} {value}" if field == "autoscale.max" else counted(value, "replica")
 
 
-def smallest_change(load: Load, component: Component, target: float,
-                    replicas: int | None = None) -> str:
-    """`smallest_setting` in words."""
-    return setting_text(*smallest_setting(load, component, target, replicas))
+def cluster_settings(system: System, name: str, field: str, value: int) -> list[tuple[str, int]]:
+    """The `cluster` fields that must grow for component `name` to start at `value` of
+    `field` (validate refuses more replicas than `nodes` × `pods_per_node` hold, counting
+    every component's but an external's): `nodes`, and `max_nodes` when set below it. None
+    for another field, without a cluster, or when its nodes hold them: a replica the nodes
+    cannot hold adds no capacity, so a planner sizes the nodes with the replicas."""
+    cluster = system.cluster
+    if field != "replicas" or cluster is None or \
+            system.components[name].kind is Kind.EXTERNAL:
+        return []
+    pods = value + sum(c.replicas for other, c in system.components.items()
+                       if other != name and c.kind is not Kind.EXTERNAL)
+    nodes = math.ceil(pods / cluster.pods_per_node)
+    if nodes <= cluster.nodes:
+        return []
+    grown = [("cluster.nodes", nodes)]
+    if cluster.max_nodes is not None and cluster.max_nodes < nodes:
+        grown.append(("cluster.max_nodes", nodes))
+    return grown
+
+
+def change_text(field: str, value: int, cluster: list[tuple[str, int]]) -> str:
+    """`setting_text`, with the `cluster_settings` that hold it: '7 replicas with
+    cluster.nodes 3 to hold them'."""
+    grown = " and ".join(f"{path} {nodes}" for path, nodes in cluster)
+    return setting_text(field, value) + (f" with {grown} to hold them" if grown else "")
+
+
+def smallest_change(ctx: Context, name: str, load: Load, replicas: int | None = None) -> str:
+    """`smallest_setting` in words, with the nodes that hold it."""
+    field, value = smallest_setting(load, ctx.system.components[name], ctx.config.utilization,
+                                    replicas)
+    return change_text(field, value, cluster_settings(ctx.system, name, field, value))
 
 
 def _with_replicas(system: System, name: str, replicas: int) -> System:
@@ -168,14 +197,13 @@ def closed_replicas(ctx: Context, name: str, load: Load, peak: bool) -> int | No
 
 
 def _fix(ctx: Context, name: str, load: Load, peak: bool = False) -> str:
-    component = ctx.system.components[name]
     target = ctx.config.utilization
     if math.isinf(load.rate):
         return "break the loop or give it an exit"
     if math.isinf(load.rho):
         return "give the work a finite mean (alpha above 1), or bound it with a timeout"
     replicas = closed_replicas(ctx, name, load, peak)
-    change = f"the smallest change is {smallest_change(load, component, target, replicas)} " \
+    change = f"the smallest change is {smallest_change(ctx, name, load, replicas)} " \
         f"(ρ ≤ {target:g}{CLOSED_NOTE if replicas is not None else ''})"
     if load.leader:
         return (f"{change}, less work per request, or splitting the data (sharding): more "
