@@ -142,7 +142,8 @@ def _split_votes(run: Run, name: str, entry: dict[str, Any], refused: int,
                  visits: int) -> Finding:
     """Raft elections that keep splitting: the followers' timers fire too close together,
     so several stand in the same term and none gets a majority. The fix widens the range
-    they are drawn from (`LeaderElection.spread_timeout_max`)."""
+    they are drawn from (`LeaderElection.spread_timeout_max`) and retries the callers over
+    the one failover that still leaves (`_retry_advice`)."""
     election = run.system.components[name].leader_election
     assert election is not None
     splits, elections, won = entry["split_votes"], entry["elections"], entry["failovers"]
