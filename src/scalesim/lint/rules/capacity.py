@@ -117,7 +117,7 @@ def setting_text(field: str, value: int) -> str:
 def cluster_settings(system: System, name: str, field: str, value: int) -> list[tuple[str, int]]:
     """The `cluster` fields that must grow for component `name` to start at `value` of
     `field` (validate refuses more replicas than `nodes` × `pods_per_node` hold, counting
-    every component's but an external's): `nodes`, and `max_nodes` when set below it. None
+    every component's but an external's): `nodes`, and `max_nodes` when set below it. Empty
     for another field, without a cluster, or when its nodes hold them: a replica the nodes
     cannot hold adds no capacity, so a planner sizes the nodes with the replicas."""
     cluster = system.cluster
