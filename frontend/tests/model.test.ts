@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { badges, buildGraph, locate, POLICY_DEFAULTS } from "../src/model/graph";
-import { addComponent, applyOverride, connect, deleteEdge, deletedEdgeNotice, deleteNode, droppedCall, renameComponent, setField } from "../src/model/edits";
+import { addComponent, applyOverride, connect, setOptions, deleteEdge, deletedEdgeNotice, deleteNode, droppedCall, renameComponent, setField } from "../src/model/edits";
 import { allErrors } from "../src/model/marks";
 import { edit, parse, parsePath, pathAtLine } from "../src/model/yamlDoc";
 
@@ -261,6 +261,14 @@ faults:
 
   it("refuses what is not PATH=VALUE", () => {
     expect(() => applyOverride(spec, "components.ctl.replicas")).toThrow("not PATH=VALUE");
+  });
+
+  it("prints overrides to paste into a shell, quoted only where they need it", () => {
+    expect(setOptions(["components.ctl.replicas=5", "faults=[]",
+      "components.ctl.operations.reconcile.calls.0.retry={attempts: 3, jitter: full}", "x.name=it's"]))
+      .toBe("--set components.ctl.replicas=5 --set 'faults=[]' "
+        + "--set 'components.ctl.operations.reconcile.calls.0.retry={attempts: 3, jitter: full}' "
+        + `--set 'x.name=it'"'"'s'`);
   });
 });
 

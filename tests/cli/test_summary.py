@@ -48,7 +48,7 @@ def test_degraded_answers_show_next_to_ok_and_failed_and_in_the_diagnosis(
     assert re.search(r"│ payments\s+│ external\s+│\s+1 │\s+[\d.,]+ │\s+[\d.,]+ │\s+— │", text)
     diagnosis = text.split("Diagnosis")[1]
     assert "checkout: 100 % of requests answered degraded" in diagnosis
-    assert "--set faults=[]" in diagnosis
+    assert "--set 'faults=[]'" in diagnosis
 
 
 def test_a_workload_slo_is_checked_on_its_own_requests() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ def test_report_tells_what_happened_degraded_answers_diagnosis_and_marks() -> No
     assert degraded > 0
     assert f"degraded ({degraded:,} answered by a fallback)" in html  # a KPI card
     assert "Diagnosis: what is wrong and what to change" in html
-    assert "answered degraded" in html and "--set faults=[]" in html
+    assert "answered degraded" in html and "--set 'faults=[]'" in unescape(html)
     assert 'class="mark breaker"' in html and 'class="mark fault"' in html
     assert 'class="mark empty"' in html  # browsing answered only by the fallback
     assert "error rate: failed answers / answers in each interval" in html

@@ -21,6 +21,15 @@ export function applyOverride(text: string, override: string): string {
   return edit(text, (doc) => setIn(doc, path, parseYaml(override.slice(at + 1))));
 }
 
+/** A fix's overrides as command-line options to paste: each `--set` quoted for a POSIX shell
+ * where it needs it (a retry's `{attempts: 3, jitter: full}` holds spaces), as the CLI prints
+ * them. */
+export function setOptions(overrides: string[]): string {
+  const quoted = (word: string) =>
+    /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'"'"'`)}'`;
+  return overrides.map((item) => `--set ${quoted(item)}`).join(" ");
+}
+
 const STARTERS: Record<Kind, Record<string, unknown>> = {
   service: { kind: "service", replicas: 2, workers: 16, operations: { handle: { work: "5ms" } } },
   gateway: { kind: "gateway", replicas: 2, workers: 64, operations: { route: { work: "1ms" } } },

@@ -7,7 +7,7 @@ import { Canvas } from "../components/Canvas";
 import { Chart, type Band } from "../components/Chart";
 import { Waterfall } from "../components/Waterfall";
 import { inPageWords } from "../model/budget";
-import { applyOverride } from "../model/edits";
+import { applyOverride, setOptions } from "../model/edits";
 import { share } from "../model/format";
 import { queueRows, type QueueRow } from "../model/queues";
 import { seedError } from "../model/seed";
@@ -327,7 +327,7 @@ function Diagnosis({ findings, applicable }: { findings: Result[]; applicable: b
           {f.fix && (
             <p className="finding-fix">fix: {f.fix.summary}
               {(f.fix.set as string[]).length > 0 && <>
-                {" "}<code>{(f.fix.set as string[]).map((s) => `--set ${s}`).join(" ")}</code>{" "}
+                {" "}<code>{setOptions(f.fix.set as string[])}</code>{" "}
                 {applicable && <button type="button" onClick={() => apply(f.fix.set as string[])} data-testid="apply-fix"
                   disabled={applied.includes((f.fix.set as string[]).join(" "))}>
                   {applied.includes((f.fix.set as string[]).join(" ")) ? "Applied"

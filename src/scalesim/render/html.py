@@ -3,6 +3,7 @@ number filters every page shares (so a unit is always next to its number)."""
 
 from __future__ import annotations
 
+import shlex
 from functools import cache
 from typing import Any
 
@@ -30,12 +31,19 @@ def mean(value: float | None) -> str:
     return "—" if value is None else f"{value:,.2f}"
 
 
+def set_options(settings: list[str]) -> str:
+    """A fix's settings as command-line options to paste: each `--set` quoted for a POSIX
+    shell where it needs it (a retry's `{attempts: 3, jitter: full}` holds spaces)."""
+    return " ".join(f"--set {shlex.quote(item)}" for item in settings)
+
+
 @cache
 def environment() -> Environment:
     env = Environment(loader=PackageLoader("scalesim.render", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(ms=ms, pct=pct, rps=rps, count=count, mean=mean)
+    env.filters.update(ms=ms, pct=pct, rps=rps, count=count, mean=mean,
+                       set_options=set_options)
     return env
 
 

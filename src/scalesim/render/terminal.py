@@ -16,6 +16,7 @@ from rich.text import Text
 from scalesim.diagnosis.context import SHOWN_UNEVEN, uneven
 from scalesim.render.data_tables import data_tables
 from scalesim.render.graph import own_latency
+from scalesim.render.html import set_options
 from scalesim.render.layout import Cell, Column, fitted
 
 
@@ -207,8 +208,8 @@ def diagnosis(findings: list[dict[str, Any]]) -> list[RenderableType]:
             parts.append(Padding(Text.assemble(("fix: ", "bold green"), fix["summary"]),
                                  (0, 0, 0, 4), expand=False))
             if fix["set"]:
-                parts.append(Padding(Text(" ".join(f"--set {item}" for item in fix["set"]),
-                                          style="cyan"), (0, 0, 0, 6), expand=False))
+                parts.append(Padding(Text(set_options(fix["set"]), style="cyan"), (0, 0, 0, 6),
+                                     expand=False))
     return parts
 
 
