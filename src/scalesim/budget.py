@@ -11,7 +11,7 @@ when a run is checked.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -164,14 +164,15 @@ def estimate(system: System, workers: int = 1) -> Estimate:
                f"({amount(cost.rate_rps)} requests/s for {amount(sim.warmup + sim.duration)} s × "
                f"{sim.replications} replication(s))")
     if not math.isfinite(cost.events):  # it said "inf events … about inf years"
-        summary, reasons = _unbounded(system, "this run's")
+        summary, reasons = _unbounded(system, "this run's work")
     return Estimate(cost, speed, workers, wall, tuple(reasons), summary, cost.work)
 
 
 def _unbounded(system: System, whose: str) -> tuple[str, list[Over]]:
-    """The summary and the reason of a refusal of a run whose work has no bound (its
-    estimate is infinite: "inf events, about inf years" says nothing of why)."""
-    return (f"{whose} work has no bound: its requests never end (a closed loop whose "
+    """The summary and the reason of a refusal of a run whose work ("this run's work")
+    has no bound (its estimate is infinite: "inf events, about inf years" says nothing of
+    why)."""
+    return (f"{whose} has no bound: its requests never end (a closed loop whose "
             "requests take no time and no think time, or calls or messages that loop "
             "without end)",
             [Over("the loop", f"it would run until simulation.limits.max_events "
@@ -180,10 +181,12 @@ def _unbounded(system: System, whose: str) -> tuple[str, list[Over]]:
                   "with a probability below 1)")])
 
 
-def estimate_runs(systems: Iterable[System], workers: int) -> Estimate:
+def estimate_runs(systems: Iterable[System], workers: int,
+                  names: Sequence[str] = ()) -> Estimate:
     """What simulating several specs (a sweep's points, a plan's candidates) is estimated to
     cost together: their work summed, its wall time with `workers` side by side. Over the
-    budget on wall time alone: each run stops at its own safety limits."""
+    budget on wall time alone: each run stops at its own safety limits. `names`, one a run
+    ("point 0 (rate=100/s)"), say which runs have no bound when some have none."""
     from scalesim.analytic.runtime import RunCost, run_cost
     from scalesim.sim.speed import events_per_s
 
@@ -194,15 +197,25 @@ def estimate_runs(systems: Iterable[System], workers: int) -> Estimate:
     work = sum(cost.work for _, cost in runs)
     speed = events_per_s()
     wall = work / speed / workers
-    endless = next((system for system, cost in runs if not math.isfinite(cost.events)), None)
-    if endless is not None:
-        summary, why = _unbounded(endless, "one run's")
+    endless = [i for i, (_, cost) in enumerate(runs) if not math.isfinite(cost.events)]
+    if endless:
+        summary, why = _unbounded(runs[endless[0]][0], _endless_work(endless, names))
         return Estimate(total, speed, workers, wall, tuple(why), summary, work)
     reasons = (Over("the wall time", f"over the {human(BUDGET_S)} budget",
                     "use fewer or shorter runs"),) \
         if wall > BUDGET_S else ()
     return Estimate(total, speed, workers, wall, reasons,
                     _described(work, wall, speed, workers), work)
+
+
+def _endless_work(endless: list[int], names: Sequence[str]) -> str:
+    """Whose work has no bound in a batch: the first such run by its name, and how many
+    more ("the work of point 0 (users=5) and of 2 more"), so that a sweep says which of its
+    points to fix; "one run's work" when the runs have no names."""
+    if not names:
+        return "one run's work"
+    more = len(endless) - 1
+    return f"the work of {names[endless[0]]}" + (f" and of {more} more" if more else "")
 
 
 def _shorter(system: System) -> str:

@@ -69,10 +69,10 @@ def check_out_folder(directory: Path) -> None:
         raise OutputError(f"--out {directory}: points exists and is not a folder")
 
 
-def batch_cost(systems: list[System], workers: int) -> Estimate:
+def batch_cost(systems: list[System], workers: int, names: list[str] | None = None) -> Estimate:
     """What simulating several specs is estimated to take (`scalesim.budget.estimate_runs`;
-    see `refuse_over_budget`)."""
-    return estimate_runs(systems, workers)
+    see `refuse_over_budget`); `names` name them in a refusal of runs without a bound."""
+    return estimate_runs(systems, workers, names or ())
 
 
 def refuse_over_budget(what: str, cost: Estimate, remedy: str) -> None:
@@ -106,7 +106,7 @@ def point_runs(file: Path, overrides: list[str], points: list[Point]) -> list[Po
         except SpecError as error:
             bad = True
             for line in shown_issues(error.issues):
-                typer.echo(f"point {point.index} ({point.label}): {line}", err=True)
+                typer.echo(f"{point.name}: {line}", err=True)
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
     return runs
@@ -252,13 +252,14 @@ def sweep_command(
             exit_bad_output(error)
         chosen_seed = system.simulation.seed if seed is None else seed
         cache = PointCache(out_dir / "points" if out_dir is not None else None)
-        todo = [r.system for r in runs if cache.get(point_key(r.system, chosen_seed)) is None]
-        tasks = sum(system.simulation.replications for system in todo)
+        todo = [r for r in runs if cache.get(point_key(r.system, chosen_seed)) is None]
+        tasks = sum(r.system.simulation.replications for r in todo)
         try:
             with executing(jobs, dask, tasks) as executor:
                 if not force:
                     refuse_over_budget(f"simulating the {len(todo)} point(s) left",
-                                       batch_cost(todo, executor.workers),
+                                       batch_cost([r.system for r in todo], executor.workers,
+                                                  [r.point.name for r in todo]),
                                        "Use fewer points or replications or a shorter "
                                        "simulation.duration")
                 with SweepProgress(not quiet and err.is_terminal, len(runs)) as progress:

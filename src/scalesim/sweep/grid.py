@@ -117,6 +117,11 @@ class Point:
     def label(self) -> str:
         return ", ".join(f"{path.rsplit('.', 1)[-1]}={value}" for path, value in self.values)
 
+    @property
+    def name(self) -> str:
+        """'point 3 (rate=400/s)': how a message about one point names it."""
+        return f"point {self.index} ({self.label})"
+
 
 def grid(axes: list[Axis]) -> list[Point]:
     """Every combination of the axes' values, the first axis varying slowest."""
