@@ -347,6 +347,30 @@ def test_a_fault_that_starts_after_the_run_is_warned_at_its_line(run_cli, spec_f
         in result.output
 
 
+def test_a_late_fault_names_the_set_that_makes_it(run_cli, spec_file) -> None:
+    """A fault at 3 s in a 5 s run is on; `--set simulation.duration=2s` makes it late, and
+    the warning, at the fault's line, did not say that the override did."""
+    path = spec_file(LATE_FAULT.replace("at: 5s", "at: 3s"))
+    result = run_cli("validate", str(path), "--set", "simulation.warmup=0s", "--set",
+                     "components.api.replicas=2", "--set", "simulation.duration=2s")
+    assert result.exit_code == 0, result.output
+    assert "faults[0].at: the fault on 'db' starts at 3 s, at or after the run's end at 2 s " \
+        "(warm-up 0 s + duration 2 s), so no request arrives while it is on: start it " \
+        "earlier or run longer (after --set #3, which set simulation.duration)\n" \
+        in result.output
+
+
+def test_a_late_fault_names_the_sets_that_make_it_together(run_cli, spec_file) -> None:
+    """The file's run of 3 s after a warm-up of 3 s ends after the fault at 5 s; a warm-up
+    or a duration of 2.5 s alone ends it at 5.5 s, together at 5 s: both are named."""
+    path = spec_file(LATE_FAULT.replace("duration: 5s", "duration: 3s, warmup: 3s"))
+    result = run_cli("validate", str(path), "--set", "simulation.warmup=2.5s", "--set",
+                     "simulation.duration=2.5s")
+    assert result.exit_code == 0, result.output
+    assert "run longer (after --set #1, which set simulation.warmup) (after --set #2, " \
+        "which set simulation.duration)\n" in result.output
+
+
 def test_a_fault_within_the_run_is_not_warned(run_cli, spec_file) -> None:
     result = run_cli("validate", str(spec_file(LATE_FAULT)), "--set", "simulation.warmup=1s")
     assert result.exit_code == 0, result.output

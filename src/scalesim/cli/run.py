@@ -173,11 +173,11 @@ def load_located_or_exit(file: Path, overrides: list[str] | None = None
 
 def warn_late_faults(system: System, locator: Locator) -> None:
     """A warning on stderr, placed like a spec's problem, at each fault the run ends
-    before (`late_faults`)."""
-    from scalesim.spec.checks import late_faults
+    before (`late_faults`), naming the overrides that make it (`Locator.found`)."""
+    from scalesim.spec.checks import late_fault_reads, late_faults
 
-    for path, message in late_faults(system):
-        err.print(f"[yellow]warning[/yellow]: {escape(str(locator.issue(path, message)))}",
+    for issue in locator.found(system, late_faults, late_fault_reads):
+        err.print(f"[yellow]warning[/yellow]: {escape(str(issue))}",
                   highlight=False,
                   soft_wrap=True)
 

@@ -53,6 +53,12 @@ def late_faults(system: System) -> list[Problem]:
             for i, fault in enumerate(system.faults) if fault.at >= end]
 
 
+def late_fault_reads(path: Path) -> tuple[Path, ...]:
+    """The fields a late-fault warning at `path` (a fault's `at`) reads: that start and
+    the run's end, warm-up and duration."""
+    return path, ("simulation", "warmup"), ("simulation", "duration")
+
+
 def iter_calls(system: System) -> Iterator[tuple[str, str, Path, Call]]:
     """Every call in the system: (component, operation, path of the call, call), with the
     call's `defaults.calls` settings filled in (and a saga's retry policy).

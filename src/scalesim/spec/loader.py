@@ -7,7 +7,7 @@ fixes a whole file in one pass instead of one error per run.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path as FsPath
 from typing import Any
@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from scalesim.spec.bounds import MAX_SPEC_BYTES, TooLarge, read_at_most
-from scalesim.spec.checks import check_system
+from scalesim.spec.checks import Problem, check_system
 from scalesim.spec.errors import (
     FieldProblems,
     Path,
@@ -27,7 +27,13 @@ from scalesim.spec.errors import (
 )
 from scalesim.spec.fields import allowed_fields
 from scalesim.spec.model import NOT_IN_SAGA_STEPS, Call, Saga, System
-from scalesim.spec.overrides import OverrideError, apply_override, parse_override
+from scalesim.spec.overrides import (
+    OverrideError,
+    apply_override,
+    changed,
+    parse_override,
+    value_at,
+)
 from scalesim.spec.yamlpos import Position, YamlSyntaxError, load_with_positions
 
 _BRACKETED = re.compile(r"(.+)\[(\d+)\]")
@@ -120,7 +126,7 @@ def _load_located(text: str, filename: str, overrides: Sequence[str],
     overridden = {path: number for number, path in enumerate(held) if path is not None}
     # Every problem at once: the overrides that could not be applied, then what the spec
     # with the others applied does not pass.
-    locate = Locator(filename, data, positions, overridden, named)
+    locate = Locator(filename, data, positions, overridden, named, text)
     try:
         system = System.model_validate(data)
     except ValidationError as error:
@@ -194,12 +200,13 @@ class Locator:
     """Turns a validation location into the file position a person should look at."""
 
     def __init__(self, filename: str, data: Any, positions: dict[Path, Position],
-                 overridden: dict[Path, int], named: Sequence[str]) -> None:
+                 overridden: dict[Path, int], named: Sequence[str], text: str) -> None:
         self.filename = filename
         self.data = data
         self.positions = positions
         self.overridden = overridden
         self.named = named
+        self.text = text  # the file's, for what it holds without the overrides
 
     def issue(self, path: Path, message: str) -> SpecIssue:
         """A finding made after loading, placed, with what the overrides changed inside its
@@ -209,6 +216,46 @@ class Locator:
         if placed.file != self.filename:
             return placed
         return replace(placed, message=message + self._changed_below(path))
+
+    def found(self, system: System, find: Callable[[System], list[Problem]],
+              reads: Callable[[Path], Sequence[Path]]) -> list[SpecIssue]:
+        """The findings `find` makes on `system` after loading, placed; one placed in the
+        file that the file alone does not make ends with the overrides that make it, as
+        loading's problems do (`_blame_overrides`): a late fault that
+        `--set simulation.duration=5s` makes names it, not a duration the file sets."""
+        found = find(system)
+        alone = self._file_alone() if found and self.overridden else None
+        written = {path for path, _ in find(alone)} if alone is not None else set()
+        issues = []
+        for path, message in found:
+            placed = self.placed(path, message)
+            if placed.file == self.filename and path not in written:
+                notes = "".join(_after(self.named[n], o) for n, o in
+                                self._making(system, alone, path, find, reads(path)))
+                placed = replace(placed, message=message + notes)
+            issues.append(placed)
+        return issues
+
+    def _making(self, system: System, alone: System | None, path: Path,
+                find: Callable[[System], list[Problem]],
+                reads: Sequence[Path]) -> list[tuple[int, Path]]:
+        """(number, path) of the overrides of the fields a finding at `path` `reads` that
+        make it on their own, set alone into the file's system (`changed`); all of them
+        when only together they do, or when the file is not valid without them."""
+        setting = sorted((n, o) for o, n in self.overridden.items()
+                         if any(read[: len(o)] == o for read in reads))
+        if alone is None:
+            return setting
+        return [(n, o) for n, o in setting if path in {
+            p for p, _ in find(changed(alone, o, value_at(system, o)))}] or setting
+
+    def _file_alone(self) -> System | None:
+        """The system the file gives without the overrides; None when it is not valid
+        without them."""
+        try:
+            return System.model_validate(load_with_positions(self.text)[0])
+        except ValidationError:
+            return None
 
     def placed(self, path: Path, message: str) -> SpecIssue:
         if path not in self.positions:  # not in the file: an override below it made it

@@ -107,6 +107,19 @@ def changed(system: System, path: Path, value: Any) -> System:
     return found
 
 
+def value_at(system: System, path: Path) -> Any:
+    """What `system` holds at `path` (a `--set` path, as `changed` takes it): what an
+    override set, once validated, to be set alone into another system with `changed`."""
+    node: Any = system
+    for part in path:
+        if isinstance(node, list):
+            assert isinstance(part, int)
+            node = node[part]
+        else:
+            node = node[part] if isinstance(node, dict) else getattr(node, str(part))
+    return node
+
+
 def _replaced(node: Any, path: Path, value: Any) -> Any:
     if not path:
         return value
