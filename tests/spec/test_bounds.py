@@ -155,6 +155,31 @@ def test_a_bracketed_index_points_to_the_dotted_form(override: str, hint: str) -
         found
 
 
+MANY = BASE.replace("components:\n", "components:\n" + "".join(
+    f"  s{n}: {{operations: {{x: {{work: 1ms}}}}}}\n" for n in range(6)))
+
+
+@pytest.mark.parametrize(("text", "override", "hint"), [
+    (BASE, "components[0].replicas=2",
+     "(components is a mapping, not a list: write components.KEY, with KEY one of its "
+     "keys: api)"),
+    (BASE.replace("get: {work: 1ms}", "get: {work: 1ms}\n      put: {work: 2ms}"),
+     "components.api.operations[1].work=1ms",
+     "(operations is a mapping, not a list: write operations.KEY, with KEY one of its keys: "
+     "get, put)"),
+    (MANY, "components[6]=x", "(components is a mapping, not a list: write components.KEY, "
+     "with KEY one of its keys: s0, s1, s2, s3, s4 and 2 more)"),
+    (BASE, "defaults.calls[0]=x", "(did you mean 'calls'?)"),
+])
+def test_a_bracket_on_a_mapping_names_its_keys(text: str, override: str, hint: str) -> None:
+    """`components[0]` was told 'write components.0 for the first item: a number indexes
+    a list', which on a mapping looks up a component named '0'; a mapping's items are
+    named by their keys. A bracket on a model (defaults.calls) gets no indexing hint."""
+    found = issues(text, (override,))
+    assert any(issue.startswith("--set #1: ") and issue.endswith(hint) for issue in found), \
+        found
+
+
 def test_a_problem_an_override_made_inside_a_written_path_names_it() -> None:
     """A call cycle that `--set …calls.0={to: api.get}` made is reported on the operation,
     which the file writes: at its line, as before, and now saying which override changed

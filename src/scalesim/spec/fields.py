@@ -29,6 +29,16 @@ def allowed_fields(root: type[BaseModel], path: Path) -> set[str]:
     return names
 
 
+def container(root: type[BaseModel], path: Path) -> str | None:
+    """'mapping' when the field at `path` maps names to items (`components`), 'list' when
+    it lists them (`workloads`), None for a model or a value."""
+    candidates: list[Any] = [root]
+    for part in path:
+        candidates = [nxt for tp in candidates for nxt in _step(tp, part)]
+    origins = {get_origin(member) for tp in candidates for member in _members(tp)}
+    return "mapping" if dict in origins else "list" if list in origins else None
+
+
 def _members(tp: Any) -> list[Any]:
     """Flatten Annotated and unions into the concrete types they may hold."""
     origin = get_origin(tp)

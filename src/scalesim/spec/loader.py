@@ -25,7 +25,7 @@ from scalesim.spec.errors import (
     dotted,
     plain_message,
 )
-from scalesim.spec.fields import allowed_fields
+from scalesim.spec.fields import allowed_fields, container
 from scalesim.spec.model import NOT_IN_SAGA_STEPS, Call, Saga, System
 from scalesim.spec.overrides import (
     OverrideError,
@@ -37,6 +37,7 @@ from scalesim.spec.overrides import (
 from scalesim.spec.yamlpos import Position, YamlSyntaxError, load_with_positions
 
 _BRACKETED = re.compile(r"(.+)\[(\d+)\]")
+_KEYS_SHOWN = 5  # the keys a hint lists of a mapping
 # The name patterns of the model (types.Name, data.OperationRef, Fault.target): what each
 # takes, and the characters that join its names
 _NAME_SHAPES = {
@@ -353,7 +354,7 @@ class Locator:
         path = self._data_path(tuple(error["loc"]), missing=kind == "missing")
         if kind == "extra_forbidden":
             field = str(path[-1])
-            hint = _index_hint(field) or self._block_hint(path) or did_you_mean(
+            hint = self._index_hint(path) or self._block_hint(path) or did_you_mean(
                 field, allowed_fields(System, path[:-1]))
             return self.placed(path, f"unknown field '{field}'{hint}")
         if kind == "missing":
@@ -371,6 +372,35 @@ class Locator:
         if kind == "string_pattern_mismatch":
             message = _pattern_message(error, message)
         return self.placed(path, message)
+
+    def _index_hint(self, path: Path) -> str:
+        """How to address an item, for a key written `name[N]` as Python or JSONPath would:
+        a list's with a number (docs/spec.md, Overrides), a mapping's with one of its keys;
+        '' for any other key, or a field that holds neither."""
+        match = _BRACKETED.fullmatch(str(path[-1]))
+        if match is None:
+            return ""
+        name, index = match.group(1), int(match.group(2))
+        kind = container(System, (*path[:-1], name))
+        if kind == "mapping":
+            return f" ({name} is a mapping, not a list: write {name}.KEY{self._keys(path, name)})"
+        if kind is None:
+            return ""
+        which = "the first item" if index == 0 else f"item {index}, counted from 0"
+        return f" (write {name}.{index} for {which}: a number indexes a list)"
+
+    def _keys(self, path: Path, name: str) -> str:
+        """', with KEY one of its keys: gateway, catalog, … and 4 more': the keys the
+        mapping `name` beside `path`'s last part holds; '' when it holds none."""
+        node = self.data
+        for part in path[:-1]:
+            node = node[part]
+        mapping = node.get(name)
+        keys = [str(key) for key in mapping] if isinstance(mapping, dict) else []
+        if not keys:
+            return ""
+        more = f" and {len(keys) - _KEYS_SHOWN} more" if len(keys) > _KEYS_SHOWN else ""
+        return ", with KEY one of its keys: " + ", ".join(keys[:_KEYS_SHOWN]) + more
 
     def _block_hint(self, path: Path) -> str:
         """Where a call's field written beside `parallel:` or `saga:` in a step goes:
@@ -507,14 +537,3 @@ def _union_member(error: Any) -> bool:
     last = error["loc"][-1] if error["loc"] else None
     return isinstance(last, str) and (last.startswith("literal[") or last.startswith(
         "constrained-") or last in ("int", "float"))
-
-
-def _index_hint(field: str) -> str:
-    """How to index a list in a path, for a key written `name[N]`, as Python or JSONPath
-    would (a path indexes with a number: docs/spec.md, Overrides); '' for any other key."""
-    match = _BRACKETED.fullmatch(field)
-    if match is None:
-        return ""
-    name, index = match.group(1), int(match.group(2))
-    which = "the first item" if index == 0 else f"item {index}, counted from 0"
-    return f" (write {name}.{index} for {which}: a number indexes a list)"
