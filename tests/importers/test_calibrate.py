@@ -584,11 +584,13 @@ simulation: {duration: 20s, warmup: 1s}
      "load.csv:2: throughput_rps: must be finite and >= 0"),
     ("rate_rps,throughput_rps,mean_ms\n1,1,2\n" + "x" * 200_000 + "\n",
      "load.csv:3: not CSV: field larger than field limit"),
-    # means no queue gives (0 ms, 1e200 ms): no demand fits (ZeroDivisionError before)
+    # means no queue gives (0 ms): no demand fits (ZeroDivisionError before)
     ("rate_rps,throughput_rps,mean_ms\n100,100,0\n200,200,0\n",
      "load.csv: mean_ms: no service demand fits these response times"),
+    # 1e200 ms, once unfitted, is past the bound of a spec's durations
     ("rate_rps,throughput_rps,mean_ms\n100,100,5\n200,200,1e200\n",
-     "load.csv: mean_ms: no service demand fits these response times"),
+     "load.csv:3: mean_ms: 1e200 is more than the most milliseconds a spec's duration may "
+     "be"),
 ])
 def test_bad_load_tests_are_refused(tmp_path: Path, content: str, message: str) -> None:
     (tmp_path / "spec.yaml").write_text(START)

@@ -5,6 +5,7 @@ Each bad file exits 2 naming the file, the row and the column, and writes nothin
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,44 @@ def test_a_huge_cpu_value_is_refused_at_its_row_not_blamed_on_the_spec(
                        "rate_rps,throughput_rps,mean_ms,cpu_api\n10,10,3,0.03\n20,20,3.1,1e308\n")
     refused(tmp_path, result, f":3: cpu_api: 1e+308 cores used, more than api's {which}; ")
     assert "Warning" not in result.stderr and "spec.yaml" not in result.stderr
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("rate_rps,throughput_rps,mean_ms\n10,10,3\n20,1e308,3.1\n",
+     ":3: throughput_rps: 1e308 is more than the most requests/s a spec's rate may be "
+     "(1,000,000,000); no load test measured it"),
+    ("rate_rps,throughput_rps,mean_ms,cpu_api\n10,10,3,0.01\n20,1e160,3.1,0.02\n",
+     ":3: throughput_rps: 1e160 is more than the most requests/s a spec's rate may be "),
+    ("rate_rps,throughput_rps,mean_ms\n10,10,3\n20,20,1e300\n",
+     ":3: mean_ms: 1e300 is more than the most milliseconds a spec's duration may be "
+     "(1,000,000,000,000)"),
+    ("rate_rps,throughput_rps,mean_ms,cores_available\n10,10,3,1e308\n20,20,3.1,1\n",
+     ":2: cores_available: 1e308 is more than the most cores a spec may give a replica "
+     "(10,000)"),
+], ids=["throughput", "throughput with cpu", "mean", "cores available"])
+def test_a_value_past_a_specs_bounds_is_refused_at_its_row(tmp_path: Path, content: str,
+                                                           message: str) -> None:
+    """throughput_rps 1e308 overflowed numpy's fits (RuntimeWarning: overflow, printed with
+    numpy's source path) and was fitted; a value past what a spec may hold is now refused
+    at its row, and no warning is raised."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = calibrate(tmp_path, ONE_CORE, content)
+    refused(tmp_path, result, message)
+
+
+@pytest.mark.parametrize("content", [
+    "rate_rps,throughput_rps,mean_ms,cpu_api\n10,10,3,0.1\n1e9,1e9,1e12,1\n",
+    "rate_rps,throughput_rps,mean_ms,p99_ms\n1,1e-300,1e-300,1e12\n1e9,1e9,1e12,1e12\n",
+], ids=["utilization law", "response time"])
+def test_values_at_the_bounds_are_fitted_without_a_warning(tmp_path: Path,
+                                                           content: str) -> None:
+    """The bounds keep both fits' sums of squares finite: the largest values they let
+    through raise no numpy warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = calibrate(tmp_path, ONE_CORE, content)
+    assert result.exit_code == 0, result.output
 
 
 ROWS = "10,10,3,0.05\n20,20,3.1,0.1\n"

@@ -38,7 +38,7 @@ import numpy.typing as npt
 
 from scalesim.analytic.load import operation_rates
 from scalesim.importers.calibrate import CalibrationError, read_file
-from scalesim.spec.bounds import MAX_CORES
+from scalesim.spec.bounds import MAX_CORES, MAX_DURATION_S, MAX_RATE_PER_S
 from scalesim.spec.demand import calls_made
 from scalesim.spec.model import Component, System
 
@@ -124,7 +124,25 @@ def _number(path: Path, line: int, name: str, text: str | None) -> float:
         raise CalibrationError(f"{path}:{line}: {name}: not a number: {text!r}") from None
     if not math.isfinite(value) or value < 0.0:
         raise CalibrationError(f"{path}:{line}: {name}: must be finite and >= 0, not {text}")
+    most, what = _most(name)
+    if value > most:
+        raise CalibrationError(f"{path}:{line}: {name}: {text.strip()} is more than {what} "
+                               f"({most:,.0f}); no load test measured it")
     return value
+
+
+def _most(name: str) -> tuple[float, str]:
+    """The largest value a column can hold, and what that is: a spec's bounds (docs/spec.md,
+    Bounds) on rates, durations and a replica's cores, so that the fits (sums of squares of
+    the values) stay finite. A `cpu_COMPONENT` column is bounded by that component's cores
+    (`check_cores`), which name it."""
+    if name.endswith("_rps"):
+        return MAX_RATE_PER_S, "the most requests/s a spec's rate may be"
+    if name.endswith("_ms"):
+        return MAX_DURATION_S * 1e3, "the most milliseconds a spec's duration may be"
+    if name == "cores_available":
+        return MAX_CORES, "the most cores a spec may give a replica"
+    return math.inf, ""
 
 
 def _row(path: Path, line: int, record: dict[str, str]) -> Row:
