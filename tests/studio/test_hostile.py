@@ -285,6 +285,21 @@ def test_a_run_the_wall_clock_limit_would_stop_asks_first(client: TestClient) ->
     assert client.delete(f"/api/runs/{forced.json()['id']}").json()["status"] == "cancelled"
 
 
+def test_a_result_too_large_names_the_budget_it_is_over_too(client: TestClient) -> None:
+    """Too large to keep and over max_events: both, so that raising the interval does not
+    meet a second refusal; forcing lifts the budget's, never the size's."""
+    spec = _longer("circuit-breaker", duration="20000s", interval="0.1s", warmup="5s",
+                   limits="{max_events: 1000}")
+    refused = client.post("/api/runs", json={"spec": spec})
+    assert refused.status_code == 422 and refused.json()["can_force"] is False
+    error = refused.json()["error"]
+    assert error.startswith("refused: this run's time series would have 200,000 intervals")
+    assert ". Even with a result the studio keeps, " in error
+    assert "past simulation.limits.max_events (1,000), where it would stop" in error
+    forced = client.post("/api/runs", json={"spec": spec, "force": True}).json()["error"]
+    assert "Even with a result" not in forced and "max_events" not in forced
+
+
 def test_within_the_budget_validate_gives_the_estimate_and_no_finding(
         client: TestClient, breaker_spec: str) -> None:
     checked = client.post("/api/validate", json={"spec": breaker_spec}).json()

@@ -155,15 +155,18 @@ def _wall_at(system: System, duration: float) -> float:
 def check_run(system: System, force: bool, time_limit_s: float) -> None:
     """RunRefused (422) for a run over the command line's budget or estimated past the
     studio's wall-clock limit `time_limit_s`, naming each (unless `force`, as with
-    `scalesim simulate --force`), or whose result the studio would not keep (always)."""
+    `scalesim simulate --force`), or whose result the studio would not keep (always; with
+    the other reasons too, so that fixing the size does not meet a second refusal)."""
     found, size = estimate(system), series_size(system)
     cost = cost_json(found, size, time_limit_s)
+    refused = refusing(system, found, time_limit_s)
     too_large_why = too_large(size)
     if too_large_why is not None:
-        raise RunRefused(too_large_why, cost, can_force=False)
+        also = f". Even with a result the studio keeps, {refused.refusal(FORCE)}" \
+            if refused.over and not force else ""
+        raise RunRefused(too_large_why + also, cost, can_force=False)
     if force:
         return
-    refused = refusing(system, found, time_limit_s)
     if refused.over:
         raise RunRefused(refused.refusal(FORCE), cost, can_force=True)
 
