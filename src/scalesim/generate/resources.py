@@ -6,7 +6,9 @@ Otherwise the spec knows how long an operation computes (its CPU demand, `post_w
 runtime's overheads; not `wait`) and how many requests a replica serves at once (`workers`),
 not request rates, so the estimate assumes every worker busy: CPU = workers × the share of a
 busy worker's time spent computing. That share comes from the zero-load latency of the
-operation's calls (no queueing); docs/generate.md has the formula and the floors.
+operation's calls (no queueing); a call whose timeout cuts the callee's latency short holds
+the worker for E[min(latency, timeout)] per attempt, not for the lesser of the mean and the
+timeout (`overload.timed_waits`); docs/generate.md has the formula and the floors.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ import math
 from dataclasses import dataclass
 from functools import cache
 
+from scalesim.analytic.overload import timed_waits
 from scalesim.spec.checks import callees_first
 from scalesim.spec.demand import cpu_s, extra_s
-from scalesim.spec.model import Call, Component, Kind, ParallelStep, System, plain_steps
+from scalesim.spec.model import Call, Component, Kind, ParallelStep, Step, System, plain_steps
 
 MIB = 1024 * 1024
 BASE_MEMORY_MIB = 128
@@ -43,6 +46,9 @@ class _ZeroLoad:
     def __init__(self, system: System) -> None:
         self.system = system
         self.network_s = system.defaults.network.mean_s
+        # Operations whose timed calls a timeout cuts short: their mean wait on the calls
+        # from the latency distributions (a rare hang counts up to the timeout only).
+        self.timed_calls_s = timed_waits(system)
         self.operation_s = cache(self._operation_s)
 
     def _operation_s(self, component: str, operation: str) -> float:
@@ -50,7 +56,18 @@ class _ZeroLoad:
         op = spec.effective_operations[operation]
         total = op.demand.mean_s + op.post_work.mean_s + extra_s(self.system, component,
                                                                     operation)
-        for step in plain_steps(op.calls):
+        timed = self.timed_calls_s.get(f"{component}.{operation}")
+        total += self._calls_s(op.calls) if timed is None else timed
+        if spec.kind is Kind.CACHE and spec.backend is not None:
+            # A TTL cache (`caching`) is sized as if every read missed: an upper bound.
+            miss = 1.0 - spec.hit_ratio if spec.hit_ratio is not None else 1.0
+            total += _share_of(miss, self.operation_s(*self.system.resolve(spec.backend)))
+        return total
+
+    def _calls_s(self, calls: list[Step]) -> float:
+        """The wait on an operation's synchronous calls, from their callees' means."""
+        total = 0.0
+        for step in plain_steps(calls):
             if isinstance(step, ParallelStep):
                 branches = sorted(self.call_s(call) for call in step.parallel.calls)
                 wait_for = step.parallel.wait_for
@@ -58,10 +75,6 @@ class _ZeroLoad:
                 total += branches[k - 1]
             else:
                 total += self.call_s(step)
-        if spec.kind is Kind.CACHE and spec.backend is not None:
-            # A TTL cache (`caching`) is sized as if every read missed: an upper bound.
-            miss = 1.0 - spec.hit_ratio if spec.hit_ratio is not None else 1.0
-            total += _share_of(miss, self.operation_s(*self.system.resolve(spec.backend)))
         return total
 
     def call_s(self, call: Call) -> float:
