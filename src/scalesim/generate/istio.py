@@ -103,11 +103,15 @@ def destination_rule(system: System, name: str, namespace: str) -> dict[str, Any
         policy["connectionPool"] = pool
     outlier = component.outlier_detection
     if outlier is not None:
+        percent = max(1, math.floor(outlier.max_ejection_percent * 100 + 0.5))
         policy["outlierDetection"] = {
             "consecutive5xxErrors": outlier.consecutive_5xx,
             "interval": istio_duration(outlier.interval),
             "baseEjectionTime": istio_duration(outlier.base_ejection_time),
-            "maxEjectionPercent": max(1, math.floor(outlier.max_ejection_percent * 100 + 0.5))}
+            "maxEjectionPercent": percent}
+        if not math.isclose(percent, outlier.max_ejection_percent * 100):
+            notes.append(f"max_ejection_percent {outlier.max_ejection_percent * 100:.4g}%: "
+                         f"Istio takes a whole percent (at least 1), so {percent}%")
         if outlier.max_ejection_time != 300.0:
             notes.append(f"max_ejection_time {istio_duration(outlier.max_ejection_time)}: "
                          "Istio has no field; Envoy's 300s applies")

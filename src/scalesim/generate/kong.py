@@ -68,6 +68,22 @@ def rounding_note(limit: RateLimit, windows: dict[str, int]) -> str | None:
             f"{(count / exact - 1.0) * 100.0:+.3g}%")
 
 
+def _sliding_note(limit: RateLimit, windows: dict[str, int]) -> str:
+    """What Kong's fixed windows make of a sliding window: the same window and count, or,
+    for a window of another length, the spec's count per its window beside Kong's counts
+    (the same long-run rate, but a burst the spec's window allows is refused)."""
+    kong = ", ".join(f"{count} per {window}" for window, count in windows.items())
+    fixed = f"sliding window: Kong OSS counts fixed windows ({kong})"
+    if any(math.isclose(limit.window, seconds) for _, seconds in WINDOWS):
+        return fixed
+    allowed = max(1, round(limit.rate * limit.window))  # as compile.py sizes it
+    note = (f"{fixed}, where the spec allows {allowed} per {limit.window:g}s window: "
+            f"Kong has no {limit.window:g}s window, so the long-run rate is the same but "
+            "the bursts it allows are not")
+    rounded = rounding_note(limit, windows)
+    return note if rounded is None else f"{note}; {rounded}"
+
+
 def plugin(system: System, name: str, limit: RateLimit, namespace: str) -> dict[str, Any]:
     windows = limit_windows(limit)
     window, count = next(iter(windows.items()))
@@ -80,7 +96,7 @@ def plugin(system: System, name: str, limit: RateLimit, namespace: str) -> dict[
             notes.append(f"burst {limit.burst}: Kong allows up to {count} per {window} at "
                          "any point of the window")
     if limit.algorithm == "sliding_window":
-        notes.append(f"sliding window: Kong OSS counts fixed windows of one {window}")
+        notes.append(_sliding_note(limit, windows))
     if system.components[name].load_shedding is not None:
         notes.append("load_shedding: no Kong OSS plugin for it")
     meta: dict[str, Any] = {"name": kong_plugin_name(name), "namespace": namespace}
