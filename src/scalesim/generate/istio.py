@@ -19,7 +19,9 @@ from scalesim.generate.documents import banner, notes_text, yaml_file
 from scalesim.generate.envoy import (
     HASH_HEADER,
     LOAD_BALANCER,
+    backoff_base_s,
     istio_retries,
+    mesh_backoff,
     retry_on,
     route_timeout_s,
 )
@@ -27,15 +29,18 @@ from scalesim.generate.naming import (
     NAME_LABEL,
     dns_label,
     fqdn,
+    go_duration,
     istio_duration,
     service_host,
 )
 from scalesim.generate.tech import tech_of
 from scalesim.generate.topology import Edge, callers_of
 from scalesim.spec.model import Balancer, System
+from scalesim.spec.resilience import Retry
 
 NOT_MAPPED = "scalesim.io/not-mapped"
 API = "networking.istio.io/v1"
+LISTED_WAITS = 4  # a note lists the longest waits before the first few retries
 
 
 def _metadata(name: str, namespace: str, notes: list[str]) -> dict[str, Any]:
@@ -168,8 +173,47 @@ def _route(system: System, name: str, namespace: str, site: Site | None) -> dict
             if call.timeout is not None:
                 retries["perTryTimeout"] = istio_duration(call.timeout)
             retries["retryOn"] = retry_on(list(call.retry.on))
+            base = backoff_base_s(call.retry)
+            if base is not None:
+                retries["backoff"] = istio_duration(base)
+            if not call.retry.other_replica:
+                retries["retryIgnorePreviousHosts"] = False
     route["retries"] = retries
     return route
+
+
+def _waits(backoff: Retry, retries: int) -> str:
+    shown = [go_duration(backoff.longest_wait(n)) for n in range(1, min(retries, LISTED_WAITS) + 1)]
+    return ", ".join(shown) + (", ..." if retries > LISTED_WAITS else "")
+
+
+def _backoff_note(edge: Edge, retry: Retry, retries: int) -> str | None:
+    """The spec's back-off beside the sidecar's, when they differ: the route states at
+    most Envoy's base, and Envoy always jitters fully below base·2^(n−1), 10 × base at most."""
+    mesh = mesh_backoff(retry)
+    if retry.jitter == "full" and _waits(retry, retries) == _waits(mesh, retries):
+        return None
+    return (f"{_site(edge)} retry backoff {retry.backoff} (base {go_duration(retry.base)}, "
+            f"max {go_duration(retry.max)}, jitter {retry.jitter}): the sidecar waits "
+            f"Envoy's, fully jittered below {_waits(mesh, retries)} (base "
+            f"{go_duration(mesh.base)}, max {go_duration(mesh.max)}), where the spec waits up "
+            f"to {_waits(retry, retries)}")
+
+
+def _retry_notes(edge: Edge) -> list[str]:
+    """What a retrying route cannot state of its call's retry: the back-off and budget."""
+    retry, retries = edge.call.retry, istio_retries(edge.call)
+    if retry is None or retries == 0:
+        return []
+    backoff = _backoff_note(edge, retry, retries)
+    notes = [] if backoff is None else [backoff]
+    budget = retry.budget
+    if budget is not None:
+        notes.append(f"{_site(edge)} retry budget (ratio {budget.ratio * 100:.4g}%, "
+                     f"min_per_s {budget.min_per_s:g}, window {go_duration(budget.window)}): "
+                     "not enforced: Envoy's retry budget bounds the retries in flight, not "
+                     "the retries per window, and the service leaves retries to the route")
+    return notes
 
 
 def virtual_service(system: System, name: str, namespace: str) -> dict[str, Any]:
@@ -186,6 +230,8 @@ def virtual_service(system: System, name: str, namespace: str) -> dict[str, Any]
                          f"first call to {edge.call.to} sets it" if split else
                          f"{_site(edge)}: one route per caller; "
                          f"{edge.caller}'s first call site sets it")
+    for edge in chosen:
+        notes += _retry_notes(edge)
     routes.append(_route(system, name, namespace, None))
     return {"apiVersion": API, "kind": "VirtualService",
             "metadata": _metadata(name, namespace, notes),
