@@ -27,6 +27,7 @@ from scalesim.generate import (
     render,
     write,
 )
+from scalesim.generate.argo import preview_warnings
 from scalesim.generate.errors import Problem
 from scalesim.generate.output import WriteError
 from scalesim.generate.retries import (
@@ -98,7 +99,9 @@ def generate_command(
         typer.echo(printable(f"{item.status:9} {output / item.file.path}"))
     for line in [*empty_targets(chosen, [each.path for each in files]),
                  *_mesh_note(chosen, options, output),
-                 *(_placed(file, locator, each) for each in unknown_techs(system))]:
+                 *(_placed(file, locator, each) for each in unknown_techs(system)),
+                 *(_placed(file, locator, each) for each in preview_warnings(system)
+                   if Target.ARGO in chosen_targets(chosen))]:
         err.print(line, highlight=False, markup=False, soft_wrap=True)
     err.print(f"[green]ok[/green] {len(planned)} files for '{system.name}' in {shown(output)}",
               highlight=False)

@@ -23,7 +23,8 @@ from typing import Any
 from scalesim.generate.autoscaling import hpa_managed
 from scalesim.generate.base import GeneratedFile, GenerateOptions
 from scalesim.generate.compose import entry_points
-from scalesim.generate.documents import banner, yaml_file
+from scalesim.generate.documents import banner, notes_text, yaml_file
+from scalesim.generate.errors import Problem
 from scalesim.generate.istio import canary_service, route_names, routed_canary
 from scalesim.generate.keda import keda_scaled, scaled_object
 from scalesim.generate.kubernetes import KubernetesBuilder, autoscaled
@@ -38,6 +39,10 @@ from scalesim.generate.naming import (
 from scalesim.generate.params import Literal
 from scalesim.generate.tech import runs_as_deployment
 from scalesim.generate.topology import callers_of, consumed_queues
+from scalesim.lint.config import LintConfig
+from scalesim.lint.context import Context
+from scalesim.lint.finding import Hit
+from scalesim.lint.rules.delivery import preview_analysis_without_traffic
 from scalesim.spec.control import Analysis, whole_percent
 from scalesim.spec.model import Slo, System
 
@@ -271,6 +276,19 @@ def _left_out_note(system: System, name: str) -> str:
             "every measurement would be an error and abort the rollout")
 
 
+def unfed_previews(system: System) -> dict[str, Hit]:
+    """Lint's SS701 by component: a blue-green pre-promotion analysis that no `preview:
+    true` workload feeds, whose every measurement errs, so the Rollout aborts."""
+    hits = preview_analysis_without_traffic(Context.of(system, LintConfig()))
+    return {str(hit.path[1]): hit for hit in hits}
+
+
+def preview_warnings(system: System) -> list[Problem]:
+    """What `generate` warns of for the Argo target, each at its spec path."""
+    return [Problem(f"warning: {hit.message}", hit.path)
+            for hit in unfed_previews(system).values()]
+
+
 def _strategy(system: System, name: str) -> dict[str, Any]:
     spec = system.components[name].rollout
     if spec is None:
@@ -323,8 +341,11 @@ def rollout(system: System, name: str, namespace: str) -> dict[str, Any]:
     kind = system.components[name].kind.value
     metadata: dict[str, Any] = {"name": dns_label(name), "namespace": namespace,
                                 "labels": labels(name, kind, instance, instance)}
-    if slo_left_out(system, name):
-        metadata["annotations"] = {NOTE: _left_out_note(system, name)}
+    notes = [_left_out_note(system, name)] if slo_left_out(system, name) else []
+    unfed = unfed_previews(system).get(name)
+    notes += [] if unfed is None else [unfed.message]
+    if notes:
+        metadata["annotations"] = {NOTE: notes_text(notes)}
     # an HPA or KEDA owns an autoscaled Rollout's count, as the Deployment's (kubernetes.py)
     replicas = {} if autoscaled(system, name) else {"replicas": system.components[name].replicas}
     return {"apiVersion": API, "kind": "Rollout", "metadata": metadata,
