@@ -51,3 +51,15 @@ def test_a_timeout_caps_each_call_not_the_mean() -> None:
     held = WORK + 0.98 * _capped_lognormal_mean() + 0.02 * TIMEOUT   # the hang: 100 ms
     expected = math.ceil(WORKERS * WORK / held * 100) * 10
     assert resources_for(load_spec_text(SPEC), "caller").cpu_m == expected   # 5040m
+
+
+def test_each_system_gets_its_own_timed_waits() -> None:
+    """The waits are kept for the last system only: sizing another one in between
+    (a 30 ms timeout cuts more calls short) changes neither answer."""
+    first = load_spec_text(SPEC)
+    other = load_spec_text(SPEC, overrides=["components.caller.operations.call.calls.0."
+                                            "timeout=30ms"])
+    alone = resources_for(first, "caller").cpu_m
+    shorter = resources_for(other, "caller").cpu_m
+    assert shorter > alone
+    assert resources_for(first, "caller").cpu_m == alone

@@ -40,6 +40,21 @@ class Resources:
         return {"cpu": f"{self.cpu_m}m", "memory": f"{self.memory_mib}Mi"}
 
 
+# The last system's timed waits: generate sizes each of a system's components, for each
+# target, and building the model is the cost (150 timed hops: 25 ms each time).
+_LAST_TIMED: list[tuple[System, dict[str, float]]] = []
+
+
+def _timed_waits(system: System) -> dict[str, float]:
+    """`overload.timed_waits`, computed once for the same system object."""
+    last = _LAST_TIMED[0] if _LAST_TIMED else None  # one read: another thread may replace it
+    if last is not None and last[0] is system:
+        return last[1]
+    waits = timed_waits(system)
+    _LAST_TIMED[:] = [(system, waits)]
+    return waits
+
+
 class _ZeroLoad:
     """Latency of an operation with empty queues: work, network and synchronous calls."""
 
@@ -48,7 +63,7 @@ class _ZeroLoad:
         self.network_s = system.defaults.network.mean_s
         # Operations whose timed calls a timeout cuts short: their mean wait on the calls
         # from the latency distributions (a rare hang counts up to the timeout only).
-        self.timed_calls_s = timed_waits(system)
+        self.timed_calls_s = _timed_waits(system)
         self.operation_s = cache(self._operation_s)
 
     def _operation_s(self, component: str, operation: str) -> float:
