@@ -58,24 +58,21 @@ def test_changed_numbers_appear_in_the_generated_config() -> None:
 
 
 def test_route_timeout_without_deadline_covers_every_try_and_envoys_backoff() -> None:
-    """The sidecar retries, so the waits are Envoy's (retry n below min(max, base·2^(n−1)),
-    max 10 × base), from the spec's base, which the route states (`retries.backoff`), or
-    Envoy's 25 ms. Shop: orders.create 800 ms per try, 2 tries, the retry waits below
-    25 ms -> 1.625 s. 4 tries of 200 ms from a 1 ms base wait up to 1 + 2 + 4 ms in the
-    mesh, whatever the spec's max (2 ms): 807 ms, not 806 ms (which would cut the last try
-    short)."""
+    """The sidecar retries, so the waits are Envoy's (25 ms base, 250 ms max, retry n
+    below min(max, base·2^(n−1))), whatever back-off the spec gives. Shop: orders.create
+    800 ms per try, 2 tries, the retry waits below 25 ms -> 1.625 s. A call of 4 tries of
+    200 ms with a 1 ms base and 2 ms max still waits up to 25 + 50 + 100 ms in the mesh:
+    975 ms, not 806 ms (which would cut the last try short)."""
     route = route_from(by_kind(documents(generate(SHOP, Target.ISTIO)),
                                "VirtualService")["orders"], "gateway")
     assert route["timeout"] == "1625ms"
     fast = {"to": "x.op", "timeout": "200ms",
             "retry": {"attempts": 4, "base": "1ms", "max": "2ms"}}
-    assert route_timeout_s(Call.model_validate(fast)) == pytest.approx(0.807)
+    assert route_timeout_s(Call.model_validate(fast)) == pytest.approx(0.975)
     step = {"to": "x.op", "timeout": "1s", "retry": {"attempts": 4, "base": "1s", "max": "1h"}}
-    assert route_timeout_s(Call.model_validate(step)) == pytest.approx(4.0 + 1.0 + 2.0 + 4.0)
+    assert route_timeout_s(Call.model_validate(step)) == pytest.approx(4.175)
     step["retry"].update(jitter="decorrelated", max="10s")  # type: ignore[attr-defined]
-    assert route_timeout_s(Call.model_validate(step)) == pytest.approx(11.0)
-    step["retry"].update(backoff="none", jitter="full")  # type: ignore[attr-defined]
-    assert route_timeout_s(Call.model_validate(step)) == pytest.approx(4.175)  # Envoy's own
+    assert route_timeout_s(Call.model_validate(step)) == pytest.approx(4.175)
     many = {"to": "x.op", "timeout": "1s", "retry": {"attempts": 7}}  # capped at 250 ms
     assert route_timeout_s(Call.model_validate(many)) == pytest.approx(
         7.0 + 0.025 + 0.05 + 0.1 + 0.2 + 0.25 + 0.25)

@@ -1,7 +1,6 @@
 """What the Istio route makes of a call's retry beyond attempts, per-try timeout and causes:
-the back-off base and `other_replica` it states (Istio 1.26's `retries.backoff` and
-`retryIgnorePreviousHosts`), and the back-off and budget it cannot state, noted with the
-numbers."""
+the back-off, budget and `other_replica` the VirtualService cannot state (the schema in
+shared/schemas/crds has no back-off field), each noted with the numbers."""
 
 from __future__ import annotations
 
@@ -9,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from scalesim.generate.envoy import route_timeout_s
 from scalesim.generate.istio import virtual_service
 from scalesim.spec import load_spec_text
 
@@ -64,37 +62,31 @@ def test_a_budget_the_mesh_cannot_enforce_is_noted() -> None:
                      "retries per window, and the service leaves retries to the route"]
 
 
-def test_other_replica_false_lets_a_retry_reach_the_same_replica() -> None:
-    retries = _retries(_service(f"{RETRY}.other_replica=false"))
-    assert retries["retryIgnorePreviousHosts"] is False
-    assert "retryIgnorePreviousHosts" not in _retries(_service())
+def test_other_replica_false_is_noted_and_states_nothing() -> None:
+    service = _service(f"{RETRY}.other_replica=false")
+    assert _retries(service) == _retries(_service())
+    assert _notes(service) == [
+        "front.a -> slow retry other_replica false: the sidecar still sends each retry to "
+        "another replica when it can (Istio sets Envoy's previous-hosts predicate on every "
+        "retrying route)"]
 
 
-def test_the_spec_base_is_envoys_base_and_the_rest_is_noted() -> None:
-    """constant 1 s: the route states a 1 s base, so Envoy waits below 1, 2, 4 s (max 10 s),
-    where the spec waits 1 s each time; the route timeout covers Envoy's waits."""
+def test_a_backoff_envoy_does_not_run_is_noted_and_the_timeout_counts_envoys() -> None:
+    """constant 1 s: the route keeps Envoy's default back-off, which waits below 25, 50,
+    100 ms, where the spec waits 1 s each time; the route timeout covers Envoy's waits."""
     service = _service(f"{RETRY}.backoff=constant", f"{RETRY}.base=1s", f"{RETRY}.max=1s")
-    assert _retries(service)["backoff"] == "1s"
-    assert service["spec"]["http"][0]["timeout"] == "8200ms"     # 4 × 300 ms + 1 + 2 + 4 s
+    assert "backoff" not in _retries(service)
+    assert service["spec"]["http"][0]["timeout"] == "1375ms"  # 4 × 300 ms + 25 + 50 + 100 ms
     assert _notes(service) == [
         "front.a -> slow retry backoff constant (base 1s, max 1s, jitter full): the sidecar "
-        "waits Envoy's, fully jittered below 1s, 2s, 4s (base 1s, max 10s), where the spec "
-        "waits up to 1s, 1s, 1s"]
+        "waits Envoy's, fully jittered below 25ms, 50ms, 100ms (base 25ms, max 250ms), where "
+        "the spec waits up to 1s, 1s, 1s"]
 
 
 @pytest.mark.parametrize("settings", ["backoff=none", "base=0s"])
-def test_a_backoff_envoy_cannot_run_keeps_envoys_default(settings: str) -> None:
+def test_a_backoff_that_never_waits_is_noted(settings: str) -> None:
     service = _service(f"{RETRY}.backoff=exponential", f"{RETRY}.{settings}")
     assert "backoff" not in _retries(service)
     [note] = _notes(service)
     assert "fully jittered below 25ms, 50ms, 100ms (base 25ms, max 250ms)" in note
     assert note.endswith("where the spec waits up to 0s, 0s, 0s")
-
-
-def test_a_stated_base_round_trips_through_the_route_timeout() -> None:
-    """Envoy's strategy from the spec's base is the spec's own when it says `backoff: envoy`
-    with a 10 × max: the route timeout is then the simulator's tries and longest waits."""
-    system = load_spec_text(SPEC, overrides=[f"{RETRY}.base=100ms", f"{RETRY}.max=1s"])
-    call = system.components["front"].effective_operations["a"].calls[0]
-    assert route_timeout_s(call) == pytest.approx(4 * 0.3 + 0.1 + 0.2 + 0.4)
-    assert _notes(virtual_service(system, "slow", "demo")) == []

@@ -28,13 +28,10 @@ CONDITION_ORDER = ("5xx", "gateway-error", "reset", "connect-failure", "refused-
 LOAD_BALANCER = {Balancer.ROUND_ROBIN: "ROUND_ROBIN", Balancer.RANDOM: "RANDOM",
                  Balancer.LEAST_REQUESTS: "LEAST_REQUEST", Balancer.P2C: "LEAST_REQUEST"}
 HASH_HEADER = "x-scalesim-key"
-# The back-off the sidecar runs by default: Envoy's (25 ms base, 250 ms maximum, retry n
-# waits below min(max, base·2^(n−1)), fully jittered).
+# The back-off the sidecar runs: the VirtualService of the project's Istio schema cannot set
+# one, so Envoy's default (25 ms base, 250 ms maximum, retry n waits below
+# min(max, base·2^(n−1)), fully jittered).
 ENVOY_BACKOFF = Retry.model_construct(backoff="envoy", base=0.025, max=0.25)
-# Istio's `retries.backoff` (1.26+) sets Envoy's base interval only; the maximum is then
-# Envoy's default for it, 10 × the base.
-BACKOFF_MAX_PER_BASE = 10.0
-SHORTEST_BACKOFF_S = 0.001  # Istio rejects durations under 1 ms
 
 
 def retry_on(causes: list[str]) -> str:
@@ -51,30 +48,11 @@ def istio_retries(call: Call) -> int:
     return retry.attempts - 1
 
 
-def backoff_base_s(retry: Retry) -> float | None:
-    """The base interval a route's `retries.backoff` states: the spec's base, at least
-    1 ms; None when Envoy's default base is the spec's, or the spec never waits (`none`,
-    or a 0 base), which Envoy cannot do (its base is above 0)."""
-    if retry.backoff == "none" or retry.base <= 0.0 or \
-            math.isclose(retry.base, ENVOY_BACKOFF.base):
-        return None
-    return max(SHORTEST_BACKOFF_S, retry.base)
-
-
-def mesh_backoff(retry: Retry | None) -> Retry:
-    """The back-off the sidecar runs for a call: Envoy's strategy, from the route's base
-    and 10 × it, or Envoy's default. The spec's own does not run (the service makes one
-    try), so its kind, `max` and jitter are not the sidecar's."""
-    base = None if retry is None else backoff_base_s(retry)
-    if base is None:
-        return ENVOY_BACKOFF
-    return Retry.model_construct(backoff="envoy", base=base, max=base * BACKOFF_MAX_PER_BASE)
-
-
-def mesh_waits_s(call: Call, retries: int) -> float:
-    """The longest back-offs the sidecar waits before `retries` retries, all together."""
-    backoff = mesh_backoff(call.retry)
-    return sum(backoff.longest_wait(n) for n in range(1, retries + 1))
+def mesh_waits_s(retries: int) -> float:
+    """The longest back-offs Envoy waits before `retries` retries, all together. With the
+    mesh retrying, the spec's own back-off does not run (the service makes one try), and
+    the VirtualService cannot set another (`istio._backoff_note` says so)."""
+    return sum(ENVOY_BACKOFF.longest_wait(n) for n in range(1, retries + 1))
 
 
 def route_timeout_s(call: Call) -> float | None:
@@ -82,8 +60,8 @@ def route_timeout_s(call: Call) -> float | None:
     one try and has no per-try timeout, and the service leaves its own to the sidecar
     (SCALESIM_RETRIES=mesh), so the try's timeout bounds the route, with the deadline. A
     retrying route is bounded by the deadline; without one, every try its full timeout plus
-    the longest back-off Envoy waits before each retry (`mesh_backoff`: it is the sidecar
-    that retries)."""
+    the longest back-off Envoy waits before each retry (Envoy's, whatever the spec's: it is
+    the sidecar that retries)."""
     retries = istio_retries(call)
     if retries == 0 and call.timeout is not None:
         return min(call.timeout, call.deadline or math.inf)
@@ -91,4 +69,4 @@ def route_timeout_s(call: Call) -> float | None:
         return call.deadline
     if call.timeout is None:
         return None
-    return call.timeout * (retries + 1) + mesh_waits_s(call, retries)
+    return call.timeout * (retries + 1) + mesh_waits_s(retries)

@@ -17,11 +17,10 @@ from typing import Any
 from scalesim.generate.base import GeneratedFile, GenerateOptions
 from scalesim.generate.documents import banner, notes_text, yaml_file
 from scalesim.generate.envoy import (
+    ENVOY_BACKOFF,
     HASH_HEADER,
     LOAD_BALANCER,
-    backoff_base_s,
     istio_retries,
-    mesh_backoff,
     retry_on,
     route_timeout_s,
 )
@@ -173,11 +172,6 @@ def _route(system: System, name: str, namespace: str, site: Site | None) -> dict
             if call.timeout is not None:
                 retries["perTryTimeout"] = istio_duration(call.timeout)
             retries["retryOn"] = retry_on(list(call.retry.on))
-            base = backoff_base_s(call.retry)
-            if base is not None:
-                retries["backoff"] = istio_duration(base)
-            if not call.retry.other_replica:
-                retries["retryIgnorePreviousHosts"] = False
     route["retries"] = retries
     return route
 
@@ -188,9 +182,9 @@ def _waits(backoff: Retry, retries: int) -> str:
 
 
 def _backoff_note(edge: Edge, retry: Retry, retries: int) -> str | None:
-    """The spec's back-off beside the sidecar's, when they differ: the route states at
-    most Envoy's base, and Envoy always jitters fully below base·2^(n−1), 10 × base at most."""
-    mesh = mesh_backoff(retry)
+    """The spec's back-off beside the sidecar's, when they differ: the route cannot state
+    one, so Envoy's default runs, fully jittered below base·2^(n−1)."""
+    mesh = ENVOY_BACKOFF
     if retry.jitter == "full" and _waits(retry, retries) == _waits(mesh, retries):
         return None
     return (f"{_site(edge)} retry backoff {retry.backoff} (base {go_duration(retry.base)}, "
@@ -201,7 +195,8 @@ def _backoff_note(edge: Edge, retry: Retry, retries: int) -> str | None:
 
 
 def _retry_notes(edge: Edge) -> list[str]:
-    """What a retrying route cannot state of its call's retry: the back-off and budget."""
+    """What a retrying route cannot state of its call's retry: the back-off, the budget,
+    and a retry allowed back to the replica that failed (Istio's routes always move on)."""
     retry, retries = edge.call.retry, istio_retries(edge.call)
     if retry is None or retries == 0:
         return []
@@ -213,6 +208,10 @@ def _retry_notes(edge: Edge) -> list[str]:
                      f"min_per_s {budget.min_per_s:g}, window {go_duration(budget.window)}): "
                      "not enforced: Envoy's retry budget bounds the retries in flight, not "
                      "the retries per window, and the service leaves retries to the route")
+    if not retry.other_replica:
+        notes.append(f"{_site(edge)} retry other_replica false: the sidecar still sends "
+                     "each retry to another replica when it can (Istio sets Envoy's "
+                     "previous-hosts predicate on every retrying route)")
     return notes
 
 
