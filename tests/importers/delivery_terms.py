@@ -16,10 +16,10 @@ Terms = tuple[int | None, dict[str, Any], dict[str, Any] | None]
 def expected_back(system: System, name: str) -> Terms:
     """(partitions, delivery, group) the import of queue `name` should hold, as model dumps.
 
-    broker.json is written when the spec sets one of the three (generate/brokers.py; a queue
-    without `tech` is RabbitMQ), and for a RabbitMQ queue another RabbitMQ queue
-    dead-letters to. A dead letter comes back only when the dead-letter queue runs on the
-    same broker (no broker routes to another). Kafka: the partitions exactly (a queue
+    broker.json is written for every queue of a known broker (generate/brokers.py; a queue
+    without `tech` is RabbitMQ), a `delivery` left out as its default. A dead letter comes
+    back only when the dead-letter queue runs on the same broker (no broker routes to
+    another). Kafka: the partitions exactly (a queue
     without them gets a partition per delivery in flight, marked so: none comes back), the
     session timeout (ms) and the assignor with partitions, the guarantee (effectively once
     is the consumer's deduplication: at least once) and, at least once, the commit interval
@@ -39,9 +39,6 @@ def expected_back(system: System, name: str) -> Terms:
     tech = _tech(component)
     fed = any(_tech(c) == "rabbitmq" and c.delivery is not None
               and c.delivery.dead_letter == name for c in system.components.values())
-    if component.delivery is None and component.partitions is None and \
-            component.group is None and not (tech == "rabbitmq" and fed):
-        return none
     sent = component.delivery or Delivery()
     at_least = sent.guarantee != "at_most_once"
     back: dict[str, Any] = {"guarantee": "at_least_once" if at_least else "at_most_once"}
@@ -104,16 +101,19 @@ def dead_letter_kept(system: System, name: str) -> str | None:
 def comparable(settings: dict[str, Any] | None) -> dict[str, Any] | None:
     """A broker.json without what follows a subscription's concurrency, which the import
     estimates (a PLACEHOLDER): a RabbitMQ consumer's prefetch_count (and its note, which
-    says how it divides the concurrency among the replicas), and the partitions of
-    a Kafka topic sized for a queue without partitions (a partition per delivery in
-    flight). A RabbitMQ queue without subscriptions (and no dead-letter queue) declares its
-    exchange only: nothing to read back, as if there were no settings."""
+    says how it divides the concurrency among the replicas), the partitions of a Kafka
+    topic sized for a queue without partitions (a partition per delivery in flight), and
+    the order of a topic's consumer groups. A RabbitMQ queue without subscriptions (and no
+    dead-letter queue) declares its exchange only: nothing to read back, as if there were
+    no settings."""
     if settings is None or settings.get("queues") == []:
         return None
     settings = copy.deepcopy(settings)
     for queue in settings.get("queues", []):
         queue.get("consumer", {}).pop("prefetch_count", None)
         queue.get("consumer", {}).pop("note", None)
+    if "consumer_groups" in settings:  # a group per subscription, in the import's order
+        settings["consumer_groups"].sort(key=lambda group: group["group.id"])
     if "competing_consumers" in settings:
         settings["topic"].pop("partitions")
         settings["competing_consumers"].pop("deliveries_in_flight")

@@ -230,6 +230,7 @@ def generate_again(system: System, back: System) -> None:
                  and runs_as_deployment(back.components[name.lower()]) == runs_as_deployment(c)}
     same_workers = {name.lower() for name, c in system.components.items()
                     if back.components[name.lower()].worker_limit == c.worker_limit}
+    stood_in = stand_ins(system)
     before = documents([f for target in TARGETS for f in render(system, target, OPTIONS)])
     after = documents([f for target in TARGETS for f in render(back, target, OPTIONS)])
     for (kind, name), doc in before.items():
@@ -252,7 +253,8 @@ def generate_again(system: System, back: System) -> None:
         elif kind == "Rollout":   # the default canary; its SLO analysis needs the spec's slo
             assert again["spec"]["strategy"]["canary"]["steps"] == \
                 doc["spec"]["strategy"]["canary"]["steps"], name
-        if kind == "ConfigMap":
+        if kind == "ConfigMap" and f"{owner}-consumer" not in stood_in:
+            # a queue the import gave a stand-in consumer has its subscription in broker.json
             assert broker_terms(again) == broker_terms(doc), name
         if kind == "DestinationRule":
             assert again["spec"] == doc["spec"], name

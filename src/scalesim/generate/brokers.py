@@ -1,9 +1,9 @@
 """A queue's delivery settings in its broker's own terms, for the queue's ConfigMap
 (`broker.json`): Kafka topic, consumer-group and error-handler properties, RabbitMQ
 exchange, quorum queues and their bindings, SQS queue attributes and redrive policy. Written
-when the spec sets `delivery`, `partitions` or `group`, and for a RabbitMQ queue another
-RabbitMQ queue dead-letters to (its exchange and queues must exist to receive them);
-applying them (a topic, a policy, a queue) is the operator's job, see docs/generate.md."""
+for every queue of these brokers, a `delivery` left out being the default one written out
+(both deploy alike); applying them (a topic, a policy, a queue) is the operator's job, see
+docs/generate.md."""
 
 from __future__ import annotations
 
@@ -53,12 +53,13 @@ def queue_tech(component: Component) -> str:
 
 
 def broker_settings(system: System, name: str) -> dict[str, Any] | None:
+    """The queue's settings in its broker's terms, or None for a broker ScaleSim does not
+    know (or no queue). A queue without `delivery` gets the default's: the spec means the
+    same by both."""
     component = system.components[name]
-    tech = queue_tech(component)
-    if component.delivery is None and component.partitions is None and \
-            component.group is None and not (tech == "rabbitmq" and
-                                             _rabbitmq_sources(system, name)):
+    if component.kind is not Kind.QUEUE:
         return None
+    tech = queue_tech(component)
     delivery = component.delivery or Delivery()
     if tech == "kafka":
         return _kafka(system, name, component, delivery)

@@ -38,10 +38,16 @@ from scalesim.generate.params import Literal, Params
 from scalesim.generate.resources import cpu_note, resources_for
 from scalesim.generate.tech import Tech, placeholder_note, runs_as_deployment, tech_of
 from scalesim.generate.topology import dependencies, edges
+from scalesim.spec.data import ConsumerGroup, Delivery
 from scalesim.spec.model import Kind, System
 from scalesim.spec.resilience import Probe
 
 STORAGE = "10Gi"
+# A queue's `delivery` and `group` left out are these defaults: component.json writes neither
+# when it equals them, so leaving one out and writing its default deploy alike.
+UNSET_QUEUE_FIELDS = {
+    field: model().model_dump(mode="json", by_alias=True, exclude_none=True)
+    for field, model in (("delivery", Delivery), ("group", ConsumerGroup))}
 EXTERNAL_HOST_SUFFIX = "example.invalid"
 KONG_PLUGINS_ANNOTATION = "konghq.com/plugins"
 
@@ -64,7 +70,7 @@ def settings(system: System, name: str) -> dict[str, Any]:
     component = system.components[name]
     data = component.model_dump(mode="json", by_alias=True, exclude_none=True)
     for field, unset in (("startup", {"dist": "constant", "value": 0}), ("versions", {}),
-                         ("event_loop", False)):
+                         ("event_loop", False), *UNSET_QUEUE_FIELDS.items()):
         if data.get(field) == unset:
             del data[field]  # control fields left at their defaults say nothing
     for operation in data.get("operations", {}).values():
