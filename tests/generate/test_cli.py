@@ -330,8 +330,8 @@ def test_only_a_target_with_nothing_to_write_says_so(tmp_path: Path) -> None:
         "argo: nothing to generate: the spec has no component that runs as a Deployment",
         "kong: nothing to generate: the spec has no component with kind gateway and "
         "rate_limit",
-        "keda: nothing to generate: the spec has no queue consumer that runs as a Deployment "
-        "and is not left to an HPA (autoscale without a queue metric)"]
+        "keda: nothing to generate: the spec has no queue consumer that runs as a Deployment, "
+        "is not left to an HPA (autoscale without a queue metric) and can scale"]
     written = run(str(SHOP), "-o", str(tmp_path / "k8s"), "--target", "k8s")
     assert written.exit_code == 0, written.output
     assert "nothing to generate" not in written.stderr

@@ -29,6 +29,7 @@ from scalesim.generate import (
 )
 from scalesim.generate.argo import preview_warnings
 from scalesim.generate.errors import Problem
+from scalesim.generate.keda import fixed_consumers
 from scalesim.generate.output import WriteError
 from scalesim.generate.retries import (
     WORKLOAD_TARGETS,
@@ -97,7 +98,8 @@ def generate_command(
         _refuse([f"-o {output}: {error}; nothing was written"])
     for item in planned:
         typer.echo(printable(f"{item.status:9} {output / item.file.path}"))
-    for line in [*empty_targets(chosen, [each.path for each in files]),
+    keda_lines = fixed_consumers(system) if Target.KEDA in chosen_targets(chosen) else []
+    for line in [*empty_targets(chosen, [each.path for each in files]), *keda_lines,
                  *_mesh_note(chosen, options, output),
                  *(_placed(file, locator, each) for each in unknown_techs(system)),
                  *(_placed(file, locator, each) for each in preview_warnings(system)

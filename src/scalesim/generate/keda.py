@@ -12,7 +12,9 @@ polling interval, cooldown, per-replica backlog and activation thresholds, its C
 request-rate metrics as triggers, and the HPA behavior of its scaling rules. A consumer with
 `autoscale` and no queue metric is scaled by its HorizontalPodAutoscaler (k8s) instead, so it
 gets no ScaledObject (two autoscalers on one target would fight). Without `autoscale` it gets
-the default below.
+the default below, unless the default range is a single count (its replicas can already run
+every delivery at once): a ScaledObject that can never scale is left out, and the generate
+summary says so (`fixed_consumers`).
 """
 
 from __future__ import annotations
@@ -57,6 +59,27 @@ def max_replicas(system: System, consumer: str) -> int:
     caps = [math.ceil(partitions / sub.concurrency) for queue, sub in subs
             if (partitions := system.components[queue].partitions) is not None]
     return max(replicas, min([most, *caps]))
+
+
+def can_scale_by_default(system: System, consumer: str) -> bool:
+    """Whether the default ScaledObject's range is more than one count: min = replicas, max
+    from the subscriptions' concurrency (`max_replicas`)."""
+    return max_replicas(system, consumer) > system.components[consumer].replicas
+
+
+def fixed_consumers(system: System) -> list[str]:
+    """A line for each consumer left without a default ScaledObject, which could not scale:
+    its replicas already give every subscribed delivery a worker."""
+    lines = []
+    for name, component in system.components.items():
+        if consumes_from_deployment(system, name) and component.autoscale is None \
+                and not can_scale_by_default(system, name):
+            lines.append(
+                f"keda: {dns_label(name)}: no ScaledObject: its default range would be "
+                f"{component.replicas} to {max_replicas(system, name)} replicas (max(replicas, "
+                "ceil(the subscriptions' concurrency / workers))), so it could never scale; "
+                "give it `autoscale` with a queue metric to scale it")
+    return lines
 
 
 def trigger(system: System, queue: str, consumer: str, namespace: str,
@@ -168,11 +191,19 @@ def scaled_object(system: System, consumer: str, namespace: str,
                      "triggers": spec_triggers(system, consumer, namespace)}}
 
 
+def consumes_from_deployment(system: System, name: str) -> bool:
+    """Whether component `name` is a Deployment that consumes a queue."""
+    return bool(consumed_queues(system, name)) and \
+        runs_as_deployment(system.components[name])
+
+
 def keda_scaled(system: System, name: str) -> bool:
-    """Whether KEDA scales component `name`: a consuming Deployment not left to an HPA."""
+    """Whether KEDA scales component `name`: a consuming Deployment not left to an HPA,
+    with its `autoscale` or a default range it can scale in."""
     component = system.components[name]
-    return bool(consumed_queues(system, name)) and runs_as_deployment(component) and (
-        component.autoscale is None or uses_keda(component))
+    return consumes_from_deployment(system, name) and (
+        uses_keda(component)
+        or (component.autoscale is None and can_scale_by_default(system, name)))
 
 
 def render(system: System, options: GenerateOptions) -> list[GeneratedFile]:

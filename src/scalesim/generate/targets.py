@@ -67,8 +67,8 @@ def folders(targets: Target | Iterable[Target]) -> tuple[str, ...]:
 # What a target needs in the spec to write anything; the others write for any spec.
 NEEDS = {Target.ARGO: "component that runs as a Deployment",
          Target.KONG: "component with kind gateway and rate_limit",
-         Target.KEDA: "queue consumer that runs as a Deployment and is not left to an HPA "
-                      "(autoscale without a queue metric)"}
+         Target.KEDA: "queue consumer that runs as a Deployment, is not left to an HPA "
+                      "(autoscale without a queue metric) and can scale"}
 
 
 def empty_targets(targets: Target | Iterable[Target], paths: Iterable[str]) -> list[str]:
