@@ -3,15 +3,18 @@
 exchange, quorum queues and their bindings, SQS queue attributes and redrive policy. Written
 for every queue of these brokers, a `delivery` left out being the default one written out
 (both deploy alike); applying them (a topic, a policy, a queue) is the operator's job, see
-docs/generate.md."""
+docs/generate.md. And a Kafka StatefulSet's server settings: the apache/kafka image's
+KAFKA_* environment, a KRaft cluster of broker-and-controller pods."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from typing import Any
 
 from scalesim.generate.documents import notes_text
-from scalesim.generate.naming import dns_label
+from scalesim.generate.naming import dns_label, service_host
 from scalesim.generate.tech import ALIASES, DEFAULT_TECH
 from scalesim.spec.data import Consumer, ConsumerGroup, Delivery
 from scalesim.spec.model import Component, Kind, System
@@ -43,6 +46,20 @@ RABBITMQ_CONSUMER_TIMEOUT = (
     "open a channel and consume again. From 4.3 a quorum queue returns only the deliveries "
     "that timed out, on time and not counted toward x-delivery-limit, and cancels the "
     "consumer (basic.cancel)")
+
+
+KAFKA_CONTROLLER_PORT = 9093
+# The image runs as appuser (uid and gid 1000, docker/jvm/Dockerfile): the pod's fsGroup makes
+# the data volume, owned by root as provisioned, writable by it.
+KAFKA_FS_GROUP = 1000
+# The log directory inside the volume, as Postgres' PGDATA: a new volume's root may hold
+# lost+found, which Kafka would take for a partition's directory.
+KAFKA_LOG_SUBDIR = "logs"
+# The pod's ordinal as a label, for its node id: set by the StatefulSet controller from
+# Kubernetes 1.28 (the PodIndexLabel feature, beta and on by default there).
+POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
+POD_INDEX_SINCE = 28
+KAFKA_MOST_REPLICAS = 3    # of a topic's partitions: Kafka's usual production factor
 
 
 def queue_tech(component: Component) -> str:
@@ -149,11 +166,7 @@ def _kafka(system: System, name: str, component: Component,
     }
     if consumer["enable.auto.commit"]:
         consumer["auto.commit.interval.ms"] = round(interval * 1000)
-    partitions = component.partitions
-    if partitions is None:
-        # Competing consumers: Kafka shares a topic among a group's members by partition
-        # only, so every delivery in flight needs a partition of its own.
-        partitions = max([1, *(in_flight(system, c) for c in component.consumers)])
+    partitions = kafka_partitions(system, name)
     settings: dict[str, Any] = {
         "topic": {"name": dns_label(name), "partitions": partitions,
                   "config": {"retention.ms": KAFKA_RETENTION_MS}},
@@ -175,6 +188,92 @@ def _kafka(system: System, name: str, component: Component,
                     "simulated queue acknowledges each message"}
     settings["error_handler"] = _kafka_error_handler(system, delivery)
     return settings
+
+
+def kafka_partitions(system: System, name: str) -> int:
+    """The topic's partitions: the spec's, or one per delivery in flight (competing
+    consumers: Kafka shares a topic among a group's members by partition only)."""
+    component = system.components[name]
+    if component.partitions is not None:
+        return component.partitions
+    return max([1, *(in_flight(system, c) for c in component.consumers)])
+
+
+def kafka_nodes(component: Component) -> int:
+    """The KRaft voters, every pod a broker and a controller: the pods the StatefulSet
+    always runs (its replicas, or its autoscaler's minimum), at least one."""
+    return max(1, component.autoscale.min if component.autoscale else component.replicas)
+
+
+def kafka_cluster_id(system: System, name: str) -> str:
+    """A KRaft cluster id (a UUID in unpadded URL-safe base64) fixed by the system's and the
+    queue's names, so generating again keeps the id the volumes were formatted with. The
+    first bit is cleared so that it never starts with '-', which a command line would take
+    for an option (kafka-storage random-uuid avoids it likewise)."""
+    digest = bytearray(hashlib.sha256(f"{system.name}/{name}".encode()).digest()[:16])
+    digest[0] &= 0x7F
+    return base64.urlsafe_b64encode(bytes(digest)).decode().rstrip("=")
+
+
+def kafka_env(system: System, name: str, namespace: str, port: int, data_path: str,
+              memory_mib: int) -> list[dict[str, Any]]:
+    """The apache/kafka image's settings: any KAFKA_* variable replaces its single-node
+    defaults (localhost listeners, logs in /tmp, one partition), so every KRaft setting is
+    given. Each pod advertises its own DNS name under the headless Service; Kubernetes
+    expands $(POD_NAME), defined first. The node id is the pod's ordinal. The heap is half
+    the container's memory (kafka-server-start's default, 1 GiB, may exceed it), the rest
+    left to the page cache and the JVM's own."""
+    component = system.components[name]
+    service = dns_label(name)
+    nodes = kafka_nodes(component)
+    voters = ",".join(f"{index}@{service_host(f'{service}-{index}.{service}', namespace)}"
+                      f":{KAFKA_CONTROLLER_PORT}" for index in range(nodes))
+    node_id: dict[str, Any] = (
+        {"value": "0"} if nodes == 1 else
+        {"valueFrom": {"fieldRef": {"fieldPath": f"metadata.labels['{POD_INDEX_LABEL}']"}}})
+    replicas = str(min(KAFKA_MOST_REPLICAS, nodes))
+    settings = {
+        "CLUSTER_ID": kafka_cluster_id(system, name),
+        "KAFKA_PROCESS_ROLES": "broker,controller",
+        "KAFKA_LISTENERS": f"PLAINTEXT://:{port},CONTROLLER://:{KAFKA_CONTROLLER_PORT}",
+        "KAFKA_ADVERTISED_LISTENERS":
+            f"PLAINTEXT://{service_host(f'$(POD_NAME).{service}', namespace)}:{port}",
+        "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
+        "KAFKA_INTER_BROKER_LISTENER_NAME": "PLAINTEXT",
+        "KAFKA_CONTROLLER_QUORUM_VOTERS": voters,
+        "KAFKA_LOG_DIRS": f"{data_path}/{KAFKA_LOG_SUBDIR}",
+        "KAFKA_NUM_PARTITIONS": str(kafka_partitions(system, name)),
+        "KAFKA_DEFAULT_REPLICATION_FACTOR": replicas,
+        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": replicas,
+        "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": replicas,
+        "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": str(min(2, nodes)),
+        "KAFKA_HEAP_OPTS": f"-Xmx{memory_mib // 2}m -Xms{memory_mib // 2}m",
+    }
+    return [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+            {"name": "KAFKA_NODE_ID", **node_id},
+            *({"name": key, "value": value} for key, value in settings.items())]
+
+
+def kafka_note(component: Component) -> str | None:
+    """What an autoscaled Kafka StatefulSet cannot do: its voters are fixed."""
+    if component.autoscale is None:
+        return None
+    return (f"Kafka's KRaft voters are fixed at the {kafka_nodes(component)} pods of "
+            "autoscale.min (KAFKA_CONTROLLER_QUORUM_VOTERS): a pod the autoscaler adds "
+            "beyond them is no voter and does not start as a controller, so the brokers do "
+            "not autoscale; run an operator (Strimzi node pools) to add brokers")
+
+
+def kafka_version_problem(component: Component, k8s_version: str) -> str | None:
+    """Why a cluster of several Kafka nodes cannot run on Kubernetes `k8s_version`: its node
+    ids come from the pod-index label, which older releases do not set."""
+    nodes = kafka_nodes(component)
+    if nodes == 1 or int(k8s_version.split(".")[1]) >= POD_INDEX_SINCE:
+        return None
+    return (f"a Kafka cluster of {nodes} pods numbers its nodes by the pod's "
+            f"{POD_INDEX_LABEL} label, set from Kubernetes 1.{POD_INDEX_SINCE}: target "
+            f"Kubernetes 1.{POD_INDEX_SINCE} or later (--k8s-version), or run 1 replica")
 
 
 def _kafka_error_handler(system: System, delivery: Delivery) -> dict[str, Any]:

@@ -11,7 +11,13 @@ from typing import Any
 
 from scalesim.generate.autoscaling import hpa, hpa_managed, uses_keda
 from scalesim.generate.base import GeneratedFile, GenerateOptions
-from scalesim.generate.brokers import broker_settings
+from scalesim.generate.brokers import (
+    KAFKA_FS_GROUP,
+    broker_settings,
+    kafka_env,
+    kafka_note,
+    kafka_version_problem,
+)
 from scalesim.generate.consistency import (
     CONSISTENCY_FILE,
     consistency_settings,
@@ -19,6 +25,7 @@ from scalesim.generate.consistency import (
     uses_lease,
 )
 from scalesim.generate.documents import banner, notes_text, plain_numbers, yaml_file
+from scalesim.generate.errors import GenerateError, Problem
 from scalesim.generate.keda import keda_scaled
 from scalesim.generate.naming import (
     BROKER_FILE,
@@ -151,9 +158,13 @@ class KubernetesBuilder:
 
     def _notes(self, name: str) -> dict[str, str] | None:
         """A note on each placeholder of the workload: its CPU request (`resources.cpu_note`)
-        and the image of an unknown tech (`tech.placeholder_note`)."""
-        notes = [note for note in (placeholder_note(name, self.system.components[name]),
-                                   cpu_note(self.system, name)) if note is not None]
+        and the image of an unknown tech (`tech.placeholder_note`); and on an autoscaled
+        Kafka cluster, whose voters are fixed (`brokers.kafka_note`)."""
+        component = self.system.components[name]
+        notes = [note for note in (placeholder_note(name, component),
+                                   cpu_note(self.system, name),
+                                   kafka_note(component) if self._runs_kafka(name) else None)
+                 if note is not None]
         return {"scalesim.io/note": notes_text(notes)} if notes else None
 
     def _selector(self, name: str) -> dict[str, str]:
@@ -256,11 +267,19 @@ class KubernetesBuilder:
         if tech.password_env:
             env.append({"name": tech.password_env, "valueFrom": {"secretKeyRef": {
                 "name": dns_label(name) + "-credentials", "key": "password"}}})
+        kafka = self._runs_kafka(name)
+        if kafka:
+            env = self._kafka_env(name, tech)
         container = self._container(name, tech, tech.image, env)
         spec: dict[str, Any] = {
             "serviceName": dns_label(name), **self._replicas(name),
             "selector": {"matchLabels": self._selector(name)},
             "template": self._pod_template(name, container)}
+        if kafka:
+            # every voter must run for the quorum to form: start them together, not each
+            # after the one before is ready; and the appuser must write the volume
+            spec["podManagementPolicy"] = "Parallel"
+            spec["template"]["spec"]["securityContext"] = {"fsGroup": KAFKA_FS_GROUP}
         if tech.data_path:
             container["volumeMounts"].append({"name": "data", "mountPath": tech.data_path})
             spec["volumeClaimTemplates"] = [{
@@ -270,12 +289,33 @@ class KubernetesBuilder:
         return {"apiVersion": "apps/v1", "kind": "StatefulSet",
                 "metadata": self._metadata(name, "", self._notes(name)), "spec": spec}
 
+    def _runs_kafka(self, name: str) -> bool:
+        """Whether the component is a StatefulSet of the Kafka image (a service whose tech
+        says kafka runs its own)."""
+        component = self.system.components[name]
+        return not runs_as_deployment(component) and tech_of(name, component, "").name == "kafka"
+
+    def _kafka_env(self, name: str, tech: Tech) -> list[dict[str, Any]]:
+        """The Kafka cluster's settings; refused where its pods cannot number themselves."""
+        component = self.system.components[name]
+        problem = kafka_version_problem(component, self.options.k8s_version)
+        if problem is not None:
+            place = ("autoscale", "min") if component.autoscale else ("replicas",)
+            raise GenerateError([Problem(problem, ("components", name, *place))])
+        assert tech.data_path is not None
+        return kafka_env(self.system, name, self.params.namespace, tech.port, tech.data_path,
+                         resources_for(self.system, name).memory_mib)
+
     def _service(self, name: str, tech: Tech, headless: bool) -> dict[str, Any]:
         spec: dict[str, Any] = {"selector": self._selector(name), "ports": [
             {"name": tech.port_name, "port": tech.port, "targetPort": tech.port,
              "protocol": "TCP"}]}
         if headless:
             spec = {"clusterIP": "None", **spec}
+        if self._runs_kafka(name):
+            # a Kafka pod reaches the voters, itself included, by their DNS names before
+            # any is ready: the headless Service publishes them from the start
+            spec["publishNotReadyAddresses"] = True
         return {"apiVersion": "v1", "kind": "Service", "metadata": self._metadata(name),
                 "spec": spec}
 
