@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import pytest
+import yaml
 from tests.generate.helpers import OPTIONS, by_kind, documents
 from tests.generate.test_schemas import k8s_errors
 
@@ -204,3 +205,14 @@ def test_an_autoscaled_cluster_votes_with_its_minimum_and_says_so() -> None:
     stateful_set = kafka(objects(load_spec_text(text)))
     assert len(values(stateful_set)["KAFKA_CONTROLLER_QUORUM_VOTERS"].split(",")) == 2
     assert "autoscale.min" in stateful_set["metadata"]["annotations"]["scalesim.io/note"]
+
+
+def test_the_chart_cannot_change_the_pods_the_voters_list() -> None:
+    """Helm values set a StatefulSet's replicas; a Kafka cluster's voters would not follow,
+    so its count is written into the template, not values.yaml."""
+    chart = {file.path: file.content for file in render(spec(3), Target.HELM, OPTIONS)}
+    values_yaml = next(text for path, text in chart.items() if path.endswith("values.yaml"))
+    assert "replicas" not in yaml.safe_load(values_yaml)["components"]["order-events"]
+    template = next(text for path, text in chart.items()
+                    if path.endswith("templates/order-events.yaml"))
+    assert "  replicas: 3\n" in template

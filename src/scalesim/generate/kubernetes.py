@@ -256,11 +256,14 @@ class KubernetesBuilder:
                 "metadata": self._metadata(name, "", self._notes(name)), "spec": spec}
 
     def _replicas(self, name: str) -> dict[str, Any]:
-        """`replicas` for a workload's spec: the spec's count, or none when it is autoscaled."""
+        """`replicas` for a workload's spec: the spec's count, or none when it is autoscaled;
+        a Helm value but for a Kafka cluster, whose voters list its pods."""
         if autoscaled(self.system, name):
             return {}
-        return {"replicas": self.params.value(name, "replicas",
-                                              self.system.components[name].replicas)}
+        count = self.system.components[name].replicas
+        if self._runs_kafka(name):
+            return {"replicas": count}  # its voters are written for it: no Helm value
+        return {"replicas": self.params.value(name, "replicas", count)}
 
     def _stateful_set(self, name: str, tech: Tech) -> dict[str, Any]:
         env: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in sorted(tech.env.items())]
