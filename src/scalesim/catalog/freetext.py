@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from scalesim.catalog import cues
 from scalesim.catalog.collection import Catalog
 from scalesim.catalog.decision import DecisionTree
-from scalesim.catalog.model import Maturity
+from scalesim.catalog.model import Maturity, Pattern
 from scalesim.catalog.retrieval import FIX_SHARE, Scored, everything, index, names
 from scalesim.catalog.text import NEGATIONS, Expansion, expand, find, stems, terms
 from scalesim.catalog.views import FAMILIES
@@ -146,8 +146,14 @@ def said_names(catalog: Catalog, text: str) -> set[str]:
     pattern overload."""
     words = stems(text)
     return {p.id for p in catalog if p.anti_pattern is not None
-            for name in [p.name, *p.aliases, p.id.replace("-", " ")]
-            if find(words, tuple(stems(name))) is not None}
+            for name in spelled_names(p) if find(words, name) is not None}
+
+
+def spelled_names(pattern: Pattern) -> list[tuple[str, ...]]:
+    """The pattern's name, aliases and id as stems with their stop words: whole names,
+    where `names` (terms) reduces 'write-through' to 'write'."""
+    return [tuple(stems(name)) for name in [pattern.name, *pattern.aliases,
+                                            pattern.id.replace("-", " ")]]
 
 
 def only_rejected(catalog: Catalog, hit: Scored, unwanted: set[str]) -> bool:
@@ -192,12 +198,13 @@ def negating_names(catalog: Catalog) -> tuple[tuple[str, ...], ...]:
 
 def rejected(catalog: Catalog, negated: tuple[str, ...]) -> set[str]:
     """The patterns a description says it does not want: a name of theirs (name, alias or
-    id) stands whole in a negation, and no longer name there contains it ('no message
-    broker' rejects the message broker, not messaging, whose alias is 'messaging').
+    id, stop words included) stands whole in a negation, and no longer name there contains
+    it ('no message broker' rejects the message broker, not messaging, whose alias is
+    'messaging').
     Anti-patterns are never rejected: not wanting one is the problem it describes."""
     words = list(negated)
     found = [(at, at + len(name), pattern.id) for pattern in catalog
-             if pattern.anti_pattern is None for name in names(pattern)
+             if pattern.anti_pattern is None for name in spelled_names(pattern)
              if name and (at := find(words, name)) is not None]
     return {pid for start, end, pid in found
             if not any(s <= start and end <= e and e - s > end - start for s, e, _ in found)}

@@ -15,8 +15,9 @@ from scalesim.spec.checks import iter_calls
 from scalesim.spec.model import Balancer, Call, Component, Kind, SagaBlock, System
 
 # Call settings -> the pattern each one is.
-CALL_PATTERNS = {"timeout": "timeout", "retry": "retry", "circuit_breaker": "circuit-breaker",
-                 "bulkhead": "bulkhead", "outbox": "transactional-outbox"}
+CALL_PATTERNS = {"timeout": "timeout", "circuit_breaker": "circuit-breaker",
+                 "bulkhead": "bulkhead", "outbox": "transactional-outbox",
+                 "hedge": "hedged-requests"}
 # Component settings -> the pattern each one is.
 COMPONENT_PATTERNS = {"autoscale": "auto-scaling", "rate_limit": "rate-limiting",
                       "load_shedding": "load-shedding", "health": "health-check",
@@ -45,6 +46,8 @@ def implemented(system: System) -> set[str]:
     for _, _, _, call in iter_calls(system):
         found |= {pid for field, pid in CALL_PATTERNS.items()
                   if getattr(call, field) is not None}
+        if call.retry is not None and call.retry.backoff != "none":
+            found.add("retry")  # retrying at once is not Retry with Backoff (lint SS202)
         if _fails_over(system, call):
             found.add("failover")
         if call.propagate_deadline:

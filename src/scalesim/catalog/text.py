@@ -34,7 +34,7 @@ _CLAUSE_END = re.compile(r"[,.;:!?()]|\b(?:and|but|while|because|although|though
 NEGATIONS = frozenset({"no", "not", "never", "without", "avoid", "cannot", "instead", "rather"})
 STOPWORDS = frozenset({
     "every", "always", "often", "sometimes", "still", "even", "really", "us", "lot", "lots",
-    "many", "much", "something", "anything", "whenever", "also",
+    "many", "much", "something", "anything", "everything", "whenever", "also",
     "a", "about", "after", "again", "all", "am", "an", "and", "any", "are", "as", "at",
     "be", "because", "been", "before", "being", "between", "both", "but", "by", "can", "could",
     "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further",
@@ -46,17 +46,41 @@ STOPWORDS = frozenset({
     "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would",
     "you", "your", "yours", "pattern", "patterns", "use", "using", "want", "need", "needs",
     "help", "way", "ways", "thing", "things", "get", "gets", "keep", "keeps",
-    "heavy", "x", "cannot", "prevent", "ensure", "solve", "fix",
+    "heavy", "x", "cannot", "prevent", "ensure", "solve", "fix", "bad", "fine", "good",
 })
 # 'prevent', 'ensure', 'solve' and 'fix' say that the reader wants something done, not what:
 # alone they matched whichever patterns happen to use the verb ('prevent a thundering herd'
 # led to split-brain resolution). A negation (NEGATIONS, 'don't') is no term either
 # (`terms`); it still negates.
+# 'bad', 'fine' and 'good' judge what follows without naming it ('p99 is bad while the median
+# is fine' is about the tail): alone they matched a governor's 'bad commands' and
+# backpressure's 'fine-grained'.
 # 'heavy' only qualifies the word before it ('read-heavy', 'write-heavy'), which carries the
 # meaning; alone it matched anti-patterns about heavy operations. 'heavy load' still means
 # overload through synonyms.yaml.
 # 'down', 'out' and 'under' are stop words alone but carry meaning in phrases ('goes down',
 # 'times out', 'under load'): synonyms match phrases before stop words are dropped.
+
+# Irregular verb forms (and the noun 'loss'), which a suffix-stripping stemmer cannot join to
+# their verb: 'lost' and 'lose' must meet as 'retries' and 'retry' do. Forms that are also
+# common words of another sense ('left', 'bound', 'lay') are left out.
+IRREGULAR = {
+    "lost": "lose", "wrote": "write", "written": "write", "rewrote": "rewrite",
+    "rewritten": "rewrite", "overwrote": "overwrite", "overwritten": "overwrite",
+    "ran": "run", "broke": "break", "broken": "break", "fell": "fall", "fallen": "fall",
+    "went": "go", "gone": "go", "took": "take", "taken": "take", "sent": "send",
+    "held": "hold", "kept": "keep", "spent": "spend", "made": "make", "found": "find",
+    "threw": "throw", "thrown": "throw", "grew": "grow", "grown": "grow",
+    "brought": "bring", "caught": "catch", "bought": "buy", "sold": "sell", "told": "tell",
+    "gave": "give", "given": "give", "got": "get", "gotten": "get", "began": "begin",
+    "begun": "begin", "chose": "choose", "chosen": "choose", "froze": "freeze",
+    "frozen": "freeze", "knew": "know", "known": "know", "led": "lead", "meant": "mean",
+    "paid": "pay", "saw": "see", "seen": "see", "stole": "steal", "stolen": "steal",
+    "thought": "think", "understood": "understand", "sought": "seek", "stuck": "stick",
+    "fought": "fight", "flew": "fly", "flown": "fly", "forgot": "forget",
+    "forgotten": "forget", "hid": "hide", "hidden": "hide", "shook": "shake",
+    "shaken": "shake", "hung": "hang", "undid": "undo", "undone": "undo", "loss": "lose",
+}
 
 HALF = 0.5  # weight of a term added beside a one-word variant
 
@@ -68,8 +92,9 @@ def _stemmer() -> snowballstemmer.stemmer:
 
 @functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """One word's stem, remembered: the catalog repeats its words many times over."""
-    return str(_stemmer().stemWord(word))
+    """One word's stem, remembered: the catalog repeats its words many times over. An
+    irregular form is first read as its verb (IRREGULAR)."""
+    return str(_stemmer().stemWord(IRREGULAR.get(word, word)))
 
 
 def stems(text: str) -> list[str]:
@@ -169,11 +194,11 @@ class Expansion:
     """A query as weighted terms, and for each added term the query words that brought it.
 
     `recognised` holds every synonym term whose variant the query says, and `negated` the
-    query's own terms inside a negation ('without distributed transactions'). `runs` are the
-    stretches of the query's stems outside every phrase variant: a word inside a phrase means
-    the phrase ('writes' in 'reads are 10x writes' is not about write load, 'no' in 'no
-    downtime' negates nothing). `phrased` are the query's words it says only inside phrase
-    variants ('doubl' and 'charg' of 'must not double-charge')."""
+    query's own words inside a negation ('without distributed transactions'), stop words
+    kept. `runs` are the stretches of the query's stems outside every phrase variant: a
+    word inside a phrase means the phrase ('writes' in 'reads are 10x writes' is not about
+    write load, 'no' in 'no downtime' negates nothing). `phrased` are the query's words it
+    says only inside phrase variants ('doubl' and 'charg' of 'must not double-charge')."""
 
     weights: dict[str, float]
     because: dict[str, str]
@@ -233,15 +258,15 @@ def expand(query: str, names: Iterable[tuple[str, ...]] = ()) -> Expansion:
 
 
 def _negated(words: list[str], clause: list[int], consumed: set[int]) -> tuple[str, ...]:
-    """The terms that follow a negation in its clause, outside phrases, in order: what the
-    description says it does not want ('avoid two-phase commit'). A later negation in the
-    same clause adds nothing new."""
+    """The words (stems, stop words kept) that follow a negation in its clause, outside
+    phrases, in order: what the description says it does not want ('avoid two-phase
+    commit'). Stop words stay so that a name is matched whole: 'write-through' is not
+    'write'. A later negation in the same clause adds nothing new."""
     found: set[int] = set()
     for n, word in enumerate(words):
         if n not in consumed and (word in NEGATIONS or word.endswith("n't")):
             found.update(m for m in range(n + 1, len(words))
-                         if clause[m] == clause[n] and m not in consumed
-                         and not _stopped(words[m]))
+                         if clause[m] == clause[n] and m not in consumed)
     return tuple(words[m] for m in sorted(found))
 
 
