@@ -15,6 +15,7 @@ from scalesim.catalog.views import (
     complexity_matrix,
     compositions,
     learning_path,
+    prerequisites,
     select,
     selection_matrix,
 )
@@ -94,10 +95,38 @@ def test_learning_path_puts_prerequisites_first_and_breaks_ties_by_name(
     assert_prerequisites_first(catalog, [s.id for s in steps])
 
 
+def test_learning_path_teaches_the_general_pattern_before_its_special_case(
+    catalog_dir: Path, add_pattern: AddPattern
+) -> None:
+    """`specializes` is a prerequisite as `requires` is: by name alone 'Adapter' came
+    before the 'Sidecar' it is one kind of."""
+    add_pattern("general", name="Zulu General", level="beginner")
+    add_pattern("special", name="Alpha Special", level="beginner",
+                relations={"specializes": ["general"]})
+    add_pattern("base-basic", name="Basic Base", level="beginner")
+    add_pattern("hard-special", name="Alpha Hard", level="advanced",
+                relations={"specializes": ["base-basic"]})
+    catalog = load_catalog(catalog_dir)
+    order = [s.id for s in learning_path(catalog, LearningLevel.BEGINNER)]
+    assert order.index("general") < order.index("special")
+    advanced = [(s.id, s.prerequisite) for s in learning_path(catalog, LearningLevel.ADVANCED)]
+    assert advanced.index(("base-basic", True)) < advanced.index(("hard-special", False))
+
+
+def test_the_packaged_paths_put_no_specialization_before_its_general_pattern() -> None:
+    """QA found 22 `specializes` pairs inverted in `path beginner --all`."""
+    catalog = load_catalog()
+    for level in LearningLevel:
+        steps = learning_path(catalog, level)
+        assert {s.id for s in steps if not s.prerequisite} == {
+            p.id for p in catalog if p.level is level}
+        assert_prerequisites_first(catalog, [s.id for s in steps])
+
+
 def assert_prerequisites_first(catalog: Catalog, order: list[str]) -> None:
     position = {pid: n for n, pid in enumerate(order)}
     for pid in order:
-        for needed in catalog[pid].relations.requires:
+        for needed in prerequisites(catalog[pid]):
             assert position.get(needed, -1) < position[pid], f"{needed} must precede {pid}"
 
 

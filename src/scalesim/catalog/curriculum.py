@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from scalesim.catalog.collection import Catalog
 from scalesim.catalog.graph import centrality
-from scalesim.catalog.model import Category, LearningLevel, Maturity, Pattern
-from scalesim.catalog.views import FAMILIES, family_of, topological
+from scalesim.catalog.model import Category, LearningLevel, Maturity
+from scalesim.catalog.views import FAMILIES, family_of, prerequisites, topological
 
 CORE_SLOTS = 15  # core patterns per path before prerequisites
 MAX_STEPS = 20  # a path longer than this is cut back from its least central core patterns
@@ -48,10 +48,6 @@ class Curriculum:
     lessons: list[Lesson]
     anti_patterns: list[Pitfall]
     builds_on: list[str] = field(default_factory=list)  # prerequisites taught by easier paths
-
-
-def prerequisites(pattern: Pattern) -> list[str]:
-    return [*pattern.relations.requires, *pattern.relations.specializes]
 
 
 def core(catalog: Catalog, level: LearningLevel, rank: dict[str, float]) -> list[str]:

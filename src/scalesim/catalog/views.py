@@ -112,6 +112,12 @@ class PathStep:
     prerequisite: bool  # from a lower level, listed because a pattern of this level requires it
 
 
+def prerequisites(pattern: Pattern) -> list[str]:
+    """What must be learnt before `pattern`: what it requires, and what it specializes (a
+    sidecar before the adapter container that is one)."""
+    return [*pattern.relations.requires, *pattern.relations.specializes]
+
+
 def learning_path(catalog: Catalog, level: LearningLevel) -> list[PathStep]:
     """Patterns of `level`, prerequisites first (ties by name), led by lower-level prerequisites."""
     rank = list(LearningLevel).index
@@ -119,13 +125,13 @@ def learning_path(catalog: Catalog, level: LearningLevel) -> list[PathStep]:
     extra: set[str] = set()
     pending = sorted(members)
     while pending:
-        for target in catalog[pending.pop()].relations.requires:
+        for target in prerequisites(catalog[pending.pop()]):
             if rank(catalog[target].level) < rank(level) and target not in extra:
                 extra.add(target)
                 pending.append(target)
     order = topological(
         members | extra,
-        lambda pid: catalog[pid].relations.requires,
+        lambda pid: prerequisites(catalog[pid]),
         key=lambda pid: (pid not in extra, catalog[pid].name.casefold(), pid),
     )
     return [
