@@ -14,7 +14,8 @@ from scalesim.cli import app
 from scalesim.render.report import render_report
 from scalesim.render.terminal import print_summary
 from scalesim.sim import simulate
-from scalesim.spec import load_spec
+from scalesim.spec import load_spec, load_spec_text
+from scalesim.templates import get_template
 
 FEATURES = Path(__file__).parents[1] / "kernel" / "control_features.yaml"
 
@@ -54,3 +55,23 @@ def test_out_writes_the_replicas_series(tmp_path: Path) -> None:
     assert {r["component"] for r in rows} == {"edge", "api", "catalog", "search", "worker"}
     assert {r["version"] for r in rows if r["component"] == "api"} == {"base", "v2"}
     assert (tmp_path / "nodes.csv").exists()
+
+
+def test_the_rollouts_table_keeps_failed_measurements_apart_from_errors() -> None:
+    """A healthy canary promoted under failure_limit 1 had two measurements without data
+    (phase 'error', counted against consecutive_error_limit) and the table called them
+    '2 analysis failures', contradicting the promotion."""
+    built = get_template("canary").build({"bad": False, "rps": 100, "pause_s": 20})
+    result = simulate(load_spec_text(built.text))
+    (rollout,) = result["rollouts"]
+    phases = [a["phase"] for a in rollout["analysis"]]
+    assert rollout["outcome"] == "promoted" and "failed" not in phases and "error" in phases
+    console = Console(record=True, width=250)
+    print_summary(result, console)
+    lines = console.export_text().splitlines()
+    header = next(line for line in lines if "component" in line and "outcome" in line)
+    row = next(line for line in lines if "promoted" in line)
+    table = dict(zip([c.strip() for c in header.split("┃")[1:-1]],
+                     [c.strip() for c in row.split("│")[1:-1]], strict=True))
+    assert table["analysis failed"] == "0"
+    assert table["analysis no data"] == str(phases.count("error"))

@@ -264,19 +264,22 @@ def _control(result: dict[str, Any], width: int) -> list[Any]:
         rows = []
         for rollout in result["rollouts"]:
             served = rollout["new_version"] or {"requests": 0, "failed": 0}
-            failures = sum(1 for a in rollout["analysis"] if a["phase"] in ("failed", "error"))
+            phases = [a["phase"] for a in rollout["analysis"]]
             outcome = rollout["outcome"]
             style = {"promoted": "bold green", "aborted": "bold red"}.get(outcome, "yellow")
             rows.append([rollout["component"], rollout["to"], rollout["strategy"],
                          Text(outcome, style=style),
                          "—" if rollout["started_s"] is None else f"{rollout['started_s']:g}s",
                          "—" if rollout["ended_s"] is None else f"{rollout['ended_s']:g}s",
-                         f"{served['requests']:,}", f"{served['failed']:,}", str(failures)])
+                         f"{served['requests']:,}", f"{served['failed']:,}",
+                         str(phases.count("failed")), str(phases.count("error"))])
         parts.append(fitted("Rollouts", [
             Column("component", right=False), Column("to", right=False),
             Column("strategy", right=False), Column("outcome", right=False),
+            # failed measurements count against failure_limit, those without data ('error')
+            # against consecutive_error_limit, as Argo Rollouts keeps them apart
             *(Column(c) for c in ("started", "ended", "new version served", "failed there",
-                                  "analysis failures"))], rows, width))
+                                  "analysis failed", "analysis no data"))], rows, width))
         for rollout in result["rollouts"]:
             if rollout["reason"]:
                 parts.append(Text(f"{rollout['component']}: {rollout['reason']}",
