@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 import typer
+from rich.console import Console
 from typer.testing import CliRunner
 
 from scalesim.catalog import load_catalog
@@ -75,6 +77,13 @@ def test_show_by_alias_lists_relations_both_ways(run: Run) -> None:
 def test_unknown_ids_exit_2_with_a_hint(run: Run, args: list[str]) -> None:
     result = run("patterns", *args, code=2)
     assert "did you mean 'circuit-breaker'?" in result.output
+
+
+def test_an_unrelated_id_gets_no_hint() -> None:
+    """'nope' shares three letters with 'finops' (difflib ratio 0.6): no slip of the keys."""
+    result = CliRunner().invoke(app, ["patterns", "show", "nope"])
+    assert result.exit_code == 2
+    assert "unknown pattern 'nope'" in result.output and "did you mean" not in result.output
 
 
 def test_search_related_path_matrix_json(run: Run) -> None:
@@ -162,3 +171,30 @@ def test_advise_a_tree_without_answers_off_a_terminal_prints_the_tree(run: Run) 
     text = " ".join(run("advise", "--tree", "deployment").output.split())
     assert "(--answer risk=VALUE)" in text and "(--answer release=VALUE)" in text
     assert "→ blue-green-deployment" in text and "→ canary-release" in text
+
+
+
+def narrow_output(monkeypatch: pytest.MonkeyPatch, *args: str) -> list[str]:
+    """What the command prints on a 60-column terminal, line by line."""
+    narrow = Console(width=60, record=True, file=io.StringIO())
+    monkeypatch.setattr(cli, "out", narrow)
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return narrow.export_text().splitlines()
+
+
+def test_a_trees_wrapped_lines_keep_their_indent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Leading spaces wrapped to column 0 on a narrow terminal: every line under the
+    first question's answers stays indented."""
+    lines = narrow_output(monkeypatch, "advise", "--tree", "existing-system")
+    first = next(n for n, line in enumerate(lines) if line.startswith("  outages:"))
+    last = next(n for n, line in enumerate(lines) if line.startswith("Answer with"))
+    body = lines[first:last]
+    assert len(body) > 20 and all(line.startswith("  ") for line in body), body
+
+
+def test_the_refining_questions_wrap_under_their_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = narrow_output(monkeypatch, "advise", "we never want to lose a write")
+    first = next(n for n, line in enumerate(lines) if line.startswith("Questions that"))
+    body = lines[first + 1:-1]  # the last line points to patterns show
+    assert len(body) > 4 and all(line.startswith(("   ", " • ")) for line in body), body

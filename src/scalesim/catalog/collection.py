@@ -16,9 +16,13 @@ def normalize_key(text: str) -> str:
     return _SEPARATORS.sub("-", text.strip().casefold()).strip("-")
 
 
+HINT_CUTOFF = 0.75  # difflib ratio: 'circut-breaker' 0.97, 'scalling' 0.93, 'nope'/'finops' 0.6
+
+
 def did_you_mean(key: str, candidates: Iterable[str]) -> str | None:
-    """The closest candidate to a mistyped key, for 'did you mean' hints."""
-    matches = difflib.get_close_matches(key, sorted(candidates), n=1, cutoff=0.6)
+    """The closest candidate to a mistyped key, for 'did you mean' hints: close enough to
+    be a slip of the keys (a letter or two), so 'nope' is not taken for 'finops'."""
+    matches = difflib.get_close_matches(key, sorted(candidates), n=1, cutoff=HINT_CUTOFF)
     return matches[0] if matches else None
 
 

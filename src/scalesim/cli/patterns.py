@@ -551,10 +551,12 @@ def print_text_advice(advice: TextAdvice) -> None:
            for n, s in enumerate(advice.suggestions, 1)])
     if advice.questions:
         out.print("\n[bold]Questions that would sharpen this[/]")
+        layout = Table.grid(padding=(0, 1))  # wrapped lines stay under their own text
         for q in advice.questions:
             choices = ", ".join(f"{v} ({label})" for v, label in q.choices.items())
-            out.print(f" • {escape(q.question)} {escape(choices)}")
-            out.print(f"   [dim]{escape(q.command)}[/]")
+            layout.add_row(" •", Text(f"{q.question} {choices}"))
+            layout.add_row("", Text(q.command, style="dim"))
+        out.print(layout)
     out.print("Details: scalesim patterns show ID")
 
 
@@ -642,13 +644,15 @@ def show_tree(tree: DecisionTree, as_json: bool) -> None:
               highlight=False)
 
     def walk(question: Question, depth: int) -> None:
-        pad = "  " * depth
-        out.print(f"{pad}[bold]{escape(question.text)}[/] [dim](--answer "
-                  f"{question.key}=VALUE)[/]", highlight=False)
+        # Padding, not leading spaces, so a wrapped line keeps the indent of its first
+        pad = 2 * depth
+        out.print(Padding(Text.from_markup(f"[bold]{escape(question.text)}[/] [dim](--answer "
+                                           f"{question.key}=VALUE)[/]"), (0, 0, 0, pad)))
         for value, choice in question.choices.items():
             recommends = ", ".join(rec.id for rec in choice.recommend)
-            out.print(f"{pad}  {value}: {escape(choice.label)}"
-                      + (f" → {escape(recommends)}" if recommends else ""), highlight=False)
+            out.print(Padding(Text(f"{value}: {choice.label}"
+                                   + (f" → {recommends}" if recommends else "")),
+                              (0, 0, 0, pad + 2)))
             if choice.then is not None:
                 walk(choice.then, depth + 2)
 
