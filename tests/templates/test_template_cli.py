@@ -143,3 +143,12 @@ def test_list_by_pattern_without_templates_points_to_related_ones(run_cli):
     assert "┏" not in result.stdout
     assert "No template demonstrates lamport-clock" in result.stdout
     assert "distributed-state-machine" in result.stdout
+
+
+def test_list_by_pattern_without_templates_as_json_keeps_stdout_json(run_cli):
+    """--json: stdout is the (empty) list a script parses; the pointer goes to stderr."""
+    result = run_cli("templates", "list", "--pattern", "lamport-clock", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == []
+    assert "No template demonstrates lamport-clock" in result.stderr
+    assert "distributed-state-machine" in result.stderr

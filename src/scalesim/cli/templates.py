@@ -78,11 +78,13 @@ def list_templates(
     pattern_id = None if pattern is None else canonical_pattern(pattern)
     chosen = (TEMPLATES if pattern_id is None else
               tuple(get_template(i) for i in templates_for_pattern(pattern_id)))
+    if pattern_id is not None and not chosen:  # on stderr with --json: stdout stays `[]`
+        (err if as_json else out).print(no_template_hint(pattern_id), highlight=False,
+                                        soft_wrap=True)
     if as_json:
         emit_json([brief(t) for t in chosen])
         return
-    if pattern_id is not None and not chosen:
-        out.print(no_template_hint(pattern_id), highlight=False, soft_wrap=True)
+    if not chosen:
         return
     from scalesim.cli.run import stdout_console
     from scalesim.render.layout import Column, fitted
