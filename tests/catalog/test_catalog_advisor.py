@@ -169,19 +169,3 @@ def test_tree_files_are_checked_and_named(tmp_path: Path) -> None:
     with pytest.raises(CatalogError) as caught:
         load_trees(tmp_path)
     assert all(str(tmp_path / "broken.yaml") in p for p in caught.value.problems)
-
-
-@pytest.mark.parametrize(("tree_id", "answers"), [
-    ("existing-system", {"pain": "slow", "where": "tail"}),
-    ("resilience", {"dependency": "slow", "slowness": "tail"}),
-])
-def test_a_slow_tail_is_answered_with_hedged_requests(
-        tree_id: str, answers: dict[str, str]) -> None:
-    """Only the tail is slow (p99 bad, median fine): a second copy after about the p95
-    latency is the remedy Dean and Barroso give, and the paths used to leave it out."""
-    tree = TREES[tree_id]
-    paths = [c for c in complete_answers(tree.question) if answers.items() <= c.items()]
-    assert paths
-    for complete in paths:
-        ids = [r.id for r in advise(tree, complete).recommendations]
-        assert "hedged-requests" in ids, complete
