@@ -74,6 +74,20 @@ def test_a_percentile_interval_is_never_narrower_than_its_bucket() -> None:
     assert low <= p50 * (1 - ALPHA) + 1e-4 and high >= p50 * (1 + ALPHA) - 1e-4
 
 
+def test_a_percentile_inside_an_atom_has_the_atoms_interval() -> None:
+    """99.9 % of the visits take exactly 5 ms, 0.1 % take 1 s (a constant fallback and a
+    rare timeout), with no queueing: p50, p90 and p99 are 5 ms in every run, so their
+    intervals are the bucket around 5 ms. They used to reach the slowest latency
+    (p50 [4.97, 1000.0] ms): the CDF was inverted at the top of the atom, 0.999, not at
+    the percentile's own level. The p999 sits at the atom's edge and stays uncertain."""
+    work = "{dist: mixture, of: [{weight: 0.999, dist: 5ms}, {weight: 0.001, dist: 1s}]}"
+    pooled, _ = replicate(station(work, "200/s", workers=1000, duration="20s"), runs=5)
+    for name in ("p50", "p90", "p99"):
+        low, high = pooled["ci95"]["latency_ms"][name]
+        assert pooled["latency_ms"][name] == pytest.approx(5.0, rel=ALPHA)
+        assert 5.0 * (1 - 2 * ALPHA) <= low <= high <= 5.0 * (1 + 2 * ALPHA), (name, low, high)
+
+
 def test_mm1_mean_and_exponential_sojourn_percentiles() -> None:
     """λ = 800/s, μ = 1000/s (ρ = 0.8): W = 5 ms, p50 = 5 ln 2 ms, p99 = 5 ln 100 ms.
     30 × 80 s = 1.9M customers; the 2 s warm-up is ~20 relaxation times of the queue

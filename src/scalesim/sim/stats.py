@@ -59,6 +59,9 @@ def quantile_ci95(pooled: Histogram, runs: list[Histogram], q: float) -> tuple[f
     spread = math.sqrt(sum((c - share * n) ** 2 for c, n in zip(below, counts, strict=True))
                        / (size * (size - 1)))
     half = t975(size - 1) * spread / fmean(counts)
-    low = pooled.quantile(max(0.0, min(q, share) - half))
-    high = pooled.quantile(min(1.0, max(q, share) + half))
+    # Inverted at the level q, not at `share`: where many values are equal (a constant
+    # fallback), the share at or below the quantile is the top of that atom (0.999 for a
+    # p50), and inverting there put the interval's top at the slowest value.
+    low = pooled.quantile(max(0.0, q - half))
+    high = pooled.quantile(min(1.0, q + half))
     return (low * (1.0 - ALPHA), high * (1.0 + ALPHA))
