@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
+import yaml
+
 from scalesim.analytic.estimate import Estimate, estimate
 from scalesim.analytic.load import ComponentLoad, offered_load
 from scalesim.diagnosis.finding import Finding
@@ -135,6 +137,12 @@ def fault_text(fault: Fault, end_s: float) -> str:
 
 def dotted(path: tuple[str | int, ...]) -> str:
     return ".".join(str(part) for part in path)
+
+
+def flow(value: Any) -> str:
+    """A value as an override writes it: YAML on one line."""
+    return str(yaml.safe_dump(value, default_flow_style=True, sort_keys=False,
+                              width=math.inf).splitlines()[0])
 
 
 def uneven(measured: dict[str, Any], floor: float) -> tuple[int, float] | None:

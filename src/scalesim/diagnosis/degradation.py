@@ -8,10 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from scalesim.analytic.load import leader_served
-from scalesim.diagnosis import waits
+from scalesim.diagnosis import sagas, waits
 from scalesim.diagnosis.components import (
     at_limit,
     kept_off,
@@ -27,6 +25,7 @@ from scalesim.diagnosis.context import (
     Run,
     dotted,
     fault_text,
+    flow,
     mean_wait_s,
     own_work_s,
     uneven,
@@ -36,7 +35,7 @@ from scalesim.diagnosis.finding import Finding, Fix, count, duration, rate, shar
 from scalesim.diagnosis.rollouts import rollout_fix
 from scalesim.lint.rules.resilience import calls_in_window, never_opens, running_replicas
 from scalesim.spec.control import whole_percent
-from scalesim.spec.model import Balancer, Call, Fault
+from scalesim.spec.model import Balancer, Call, Fault, Saga
 from scalesim.spec.resilience import CircuitBreaker, Retry
 
 # Failed attempts beyond this many times what an even balancer sends the faulty replicas
@@ -90,6 +89,7 @@ def failures(run: Run) -> Iterator[Finding]:
                     f"{count(n)} ({cause.replace('_', ' ')})" for cause, n in refused.items()))
         breaker = _breaker_fix(run, calls[:3], evidence)
         numbers: dict[str, float | None] = {"failed_share": failed / total, "failed": failed}
+        designed = _compensated(run, name, evidence, numbers)
         # A crash kept in rotation (probe_fix) says more than the fault on the entry.
         fix = breaker or _storm_fix(run, name, calls[:3], evidence, numbers) \
             or _budget_fix(run, total, calls[:3], evidence, numbers) \
@@ -99,12 +99,31 @@ def failures(run: Run) -> Iterator[Finding]:
             or _timeout_fix(run, calls[:3], evidence) or _rate_limited_fix(run, name, causes) \
             or rollout_fix(run, name, failed, evidence) \
             or _error_retry_fix(run, name, calls[:3])
-        yield Finding("failures", "problem", name,
-                      f"{name}: {share(failed / total)} of requests failed ("
-                      + ", ".join(f"{cause.replace('_', ' ')} {count(n)}"
-                                  for n, cause in causes[:3]) + ")",
+        summary = f"{name}: {share(failed / total)} of requests failed (" + ", ".join(
+            f"{cause.replace('_', ' ')} {count(n)}" for n, cause in causes[:3]) + ")"
+        yield Finding("failures", "warning" if designed else "problem", name,
+                      summary + (DESIGNED if designed else ""),
                       "circuit_breaker" if breaker else _limit(calls), tuple(evidence), fix,
                       numbers)
+
+
+DESIGNED = ", sagas compensated after a step up to the pivot failed, as designed"
+
+
+def _compensated(run: Run, workload: str, evidence: list[str],
+                 numbers: dict[str, float | None]) -> bool:
+    """Whether the failed requests of `workload` are, all but under NOTABLE of its
+    requests, sagas compensated as designed (`sagas.declined`); `evidence` and `numbers`
+    get those sagas when there are any."""
+    requests = run.result["workloads"][workload]["requests"]
+    failed, total = int(requests["failed"]), int(requests["total"])
+    found = sagas.declined(run, workload)
+    answered = min(failed, round(sum(d.sagas for d in found)))
+    if not answered:
+        return False
+    evidence.append(sagas.declined_text(found, answered))
+    numbers["compensated"] = answered
+    return failed - answered < NOTABLE * total
 
 
 def short_timeouts(run: Run) -> Iterator[Finding]:
@@ -640,12 +659,6 @@ def retry_set(run: Run, path: tuple[str | int, ...], name: str, value: Any) -> s
     return f"{dotted(path)}.retry={flow({name: value})}"
 
 
-def flow(value: Any) -> str:
-    """A value as an override writes it: YAML on one line."""
-    return str(yaml.safe_dump(value, default_flow_style=True, sort_keys=False,
-                              width=math.inf).splitlines()[0])
-
-
 def _storm_fix(run: Run, workload: str, calls: list[dict[str, Any]], evidence: list[str],
                numbers: dict[str, float | None]) -> Fix | None:
     """A retry storm a fault started (`_storm`, the first of `calls` in one): the retries
@@ -730,7 +743,8 @@ def _error_retry_fix(run: Run, workload: str, calls: list[dict[str, Any]]) -> Fi
     independent of each other at the measured rate p fail a call with k tries at p^k, so
     the fix retries them with the least tries that leave under half the error rate allowed
     (`_allowed_errors`), room for p's randomness and the other failures. Not for an
-    operation that is not idempotent: the fix says to make it so first."""
+    operation that is not idempotent: the fix says to make it so first. Not for a saga step
+    whose failures its saga compensates (`_compensated_step`)."""
     for call in calls:
         found = run.call_at(call["from"], call["to"])
         target, operation = call["to"].split(".", 1)
@@ -740,6 +754,8 @@ def _error_retry_fix(run: Run, workload: str, calls: list[dict[str, Any]]) -> Fi
                 or not causes.get("error") or max(causes, key=causes.__getitem__) != "error":
             continue
         path, spec = found
+        if _compensated_step(run, path):
+            continue
         p = causes["error"] / call["attempts"]
         allowed, slo = _allowed_errors(run, workload)
         tries = max(2, math.ceil(math.log(allowed / 2) / math.log(p))) if p < 1 else 0
@@ -763,6 +779,16 @@ def _error_retry_fix(run: Run, workload: str, calls: list[dict[str, Any]]) -> Fi
             [f"{dotted(path)}.retry={flow({'attempts': tries})}"]
         return Fix(f"retry {_edge(call)}: {why}{note}", (*sets, *shorter))
     return None
+
+
+def _compensated_step(run: Run, path: tuple[str | int, ...]) -> bool:
+    """Whether the call at `path` is a saga step whose failures its saga answers by
+    compensating (`sagas.compensates`): its errors are outcomes, not failures a retry
+    should hide."""
+    if path[-3:-1] != ("saga", "steps"):
+        return False
+    saga = _written(run, path[:-2])
+    return isinstance(saga, Saga) and sagas.compensates(saga, int(path[-1]))
 
 
 def _allowed_errors(run: Run, workload: str) -> tuple[float, str]:

@@ -11,8 +11,8 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from scalesim.diagnosis.context import NOTABLE, Run, dotted, fault_text
-from scalesim.diagnosis.degradation import flow, retry_set
+from scalesim.diagnosis.context import NOTABLE, Run, dotted, fault_text, flow
+from scalesim.diagnosis.degradation import retry_set
 from scalesim.diagnosis.finding import Finding, Fix, share
 from scalesim.spec.checks import iter_calls
 from scalesim.spec.consistency import JITTER_FACTOR, SPREAD_ROUND_TRIPS, LeaderElection

@@ -1,18 +1,20 @@
 """Sagas left stuck: a compensation that failed after its tries leaves the changes of the
 steps it should undo in place, and a step past the pivot that failed is never compensated
 (docs/data.md). Either needs a repair by hand, and the fix is more tries of the call that
-failed, sized from its measured failure share."""
+failed, sized from its measured failure share. And sagas compensated as designed: a step up
+to the pivot that failed with its own errors, which the failures finding names."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from scalesim.diagnosis.context import NOTABLE, Run, dotted
-from scalesim.diagnosis.degradation import flow
+from scalesim.diagnosis import waits
+from scalesim.diagnosis.context import NOTABLE, Run, dotted, flow
 from scalesim.diagnosis.finding import Finding, Fix, count, share
-from scalesim.spec.model import Call, Saga, SagaBlock
+from scalesim.spec.model import Call, Saga, SagaBlock, SagaStep
 
 RESIDUAL = 0.5  # the proposed tries leave fewer stuck sagas than this expected in the run
 MOST_ATTEMPTS = 100  # the spec's highest retry attempts
@@ -69,7 +71,7 @@ def _failing(run: Run, ref: str, path: tuple[str | int, ...], saga: Saga) -> Ite
         if step.compensate is not None and index < saga.pivot:
             yield from measure(run, ref, f"compensation of {step.label}",
                                (*where, "compensate"), step.compensate, saga)
-        if index > saga.pivot:
+        if not compensates(saga, index):
             yield from measure(run, ref, f"step {step.label} (past the pivot)", where,
                                step.as_call(), saga)
 
@@ -79,14 +81,20 @@ def _called(run: Run, ref: str, role: str, path: tuple[str | int, ...], written:
     """An orchestrated saga's call, from the call record the holding operation made."""
     call = run.system.effective(saga.with_policy(written))
     target = ".".join(run.system.resolve(call.to))
-    for record in run.result["calls"]:
-        if record["from"] == ref and record["to"] == target:
-            attempts = int(record["attempts"])
-            causes = {c: n for c, n in record["attempt_failures_by_cause"].items() if n}
-            yield Failing(role, path, written, call, f"{ref}→{target}",
-                          attempts - record["retries"] - record["hedges"],
-                          sum(causes.values()) / attempts if attempts else 0.0, causes,
-                          record["failed"])
+    record = _record(run, ref, target)
+    if record is not None:
+        attempts = int(record["attempts"])
+        causes = {c: n for c, n in record["attempt_failures_by_cause"].items() if n}
+        yield Failing(role, path, written, call, f"{ref}→{target}",
+                      attempts - record["retries"] - record["hedges"],
+                      sum(causes.values()) / attempts if attempts else 0.0, causes,
+                      record["failed"])
+
+
+def _record(run: Run, source: str, target: str) -> dict[str, Any] | None:
+    """The result's record of the calls `source` → `target` ('comp.op' each)."""
+    return next((r for r in run.result["calls"] if r["from"] == source and r["to"] == target),
+                None)
 
 
 def _delivered(run: Run, ref: str, role: str, path: tuple[str | int, ...], written: Call,
@@ -173,3 +181,81 @@ def _retry_override(item: Failing, attempts: int) -> str:
         return f"{where}={flow({'to': item.written.to, 'retry': {'attempts': attempts}})}"
     return f"{where}.retry={flow({'attempts': attempts})}"
 
+
+
+def compensates(saga: Saga, index: int) -> bool:
+    """Whether the saga answers a failure of its step `index` by compensating the steps
+    before it: a step up to the pivot (every step, without one), which may fail for a
+    business reason (a declined payment). A step past the pivot is retriable: expected to
+    succeed, its failures transient (microservices.io)."""
+    return index <= saga.pivot
+
+
+@dataclass(frozen=True)
+class Declined:
+    """An orchestrated saga's sagas compensated as designed: those a step up to the pivot
+    failed with its callee's own errors, per step."""
+
+    ref: str  # the operation that holds the saga
+    steps: tuple[tuple[str, float], ...]  # (step, with its callee), the sagas it failed
+
+    @property
+    def sagas(self) -> float:
+        return sum(n for _, n in self.steps)
+
+
+def declined(run: Run, workload: str) -> list[Declined]:
+    """The orchestrated sagas only `workload`'s requests start (`waits.reaching`; one
+    that others start too is left out, its compensations not split between them), with
+    the sagas each step up to its pivot failed by its callee operation's own `error_rate`
+    (no fault on the callee): its failed calls × the share of its failed attempts that
+    were `error`. A compensated orchestrated saga fails the holding visit (docs/data.md),
+    so each is a failed request, unless a fallback on the way answers it."""
+    found = []
+    for ref, measured in run.result.get("sagas", {}).items():
+        at = _saga_at(run, ref)
+        if at is None or at[1].via is not None or waits.reaching(run, "all", ref) != [workload]:
+            continue
+        steps = tuple(_declines(run, ref, at[1], measured["steps"]))
+        if steps:
+            found.append(Declined(ref, steps))
+    return found
+
+
+def _declines(run: Run, ref: str, saga: Saga, measured: list[dict[str, Any]]
+              ) -> Iterator[tuple[str, float]]:
+    """`declined`'s steps of one saga, with the sagas each failed by its own errors."""
+    for index, (step, counts) in enumerate(zip(saga.steps, measured, strict=True)):
+        target = ".".join(run.system.resolve(step.to))
+        record = _record(run, ref, target)
+        if not compensates(saga, index) or not counts["failed"] or record is None \
+                or not _errs_on_its_own(run, target):
+            continue
+        causes = record["attempt_failures_by_cause"]
+        if causes.get("error"):
+            yield _step_text(step, target), counts["failed"] * causes["error"] / sum(
+                causes.values())
+
+
+def _errs_on_its_own(run: Run, target: str) -> bool:
+    """Whether operation `target` ('comp.op') fails on its own (`error_rate`), with no
+    fault on its component that could be the cause instead."""
+    component, operation = target.split(".", 1)
+    own = run.system.components[component].effective_operations[operation]
+    return bool(own.error_rate) and not run.faults_on(component)
+
+
+def _step_text(step: SagaStep, target: str) -> str:
+    return f"{step.label} ({target}{', the pivot' if step.pivot else ''})"
+
+
+def declined_text(found: list[Declined], requests: int) -> str:
+    """Evidence: the failed requests that are sagas compensated as designed (`declined`)."""
+    steps = "; ".join(f"{d.ref}: " + ", ".join(f"{label} {count(n)}" for label, n in d.steps)
+                      for d in found)
+    return (f"{count(requests)} of the failed requests are sagas compensated after a step "
+            f"up to the pivot failed with its own errors ({steps}): a saga answers such a "
+            "failure by compensating the steps before it, as designed (a step up to the "
+            "pivot may fail for a business reason, a declined payment), so no retry of "
+            "those errors is proposed; if they are not business outcomes, make the step "
+            "fail less")

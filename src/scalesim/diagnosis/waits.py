@@ -242,7 +242,7 @@ def _rest_ms(run: Run, check: dict[str, Any], where: Path, caller: str) -> float
     estimate has no stable answer."""
     found = run.estimate_without(where)
     seconds = [latency_at(found.workloads[w].latency, check["name"])
-               for w in _reaching(run, check["scope"], caller)]
+               for w in reaching(run, check["scope"], caller)]
     if not seconds or not found.stable or not math.isfinite(max(seconds)):
         return None
     return max(seconds) * 1e3
@@ -300,10 +300,10 @@ def capped_by_slo(run: Run, caller: str) -> bool:
 def reaches(run: Run, scope: str, ref: str) -> bool:
     """Whether requests of `scope` ('all', or a workload's) visit operation `ref` through
     waited-on calls, and so wait on its calls."""
-    return bool(_reaching(run, scope, ref))
+    return bool(reaching(run, scope, ref))
 
 
-def _reaching(run: Run, scope: str, ref: str) -> list[str]:
+def reaching(run: Run, scope: str, ref: str) -> list[str]:
     """The workloads of `scope` whose requests visit operation `ref` through waited-on
     calls."""
     edges = sync_edges(run.system)

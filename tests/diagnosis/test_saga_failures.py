@@ -1,0 +1,76 @@
+"""Requests failed by a saga's compensations: a step up to the pivot that fails with its own
+errors is answered by compensating the steps before it, as the saga is designed to, so the
+failures finding names those sagas and proposes no retry of the errors (QA: it proposed
+retrying the pivot's declines, which broke the saga-orchestration template's design)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.diagnosis.advice import findings, load, one, run
+
+from scalesim.spec import System
+from scalesim.templates.registry import get_template
+
+STEPS = "components.orders.operations.place.calls.0.saga.steps"
+
+
+def _template(*overrides: str) -> System:
+    """The saga-orchestration template's default scenario, 10 s: the pivot (payments,
+    10 % declines) retries timeouts only, "a decline is an answer"."""
+    return load(get_template("saga-orchestration").build({}).text,
+                "simulation.duration=10s", *overrides)
+
+
+def _retries(finding: dict[str, Any], step: int) -> bool:
+    """Whether the finding's fix changes the retry of saga step `step`."""
+    fix = finding["fix"] or {"set": []}
+    return any(o.startswith(f"{STEPS}.{step}.retry") for o in fix["set"])
+
+
+def test_declines_at_the_pivot_are_compensations_not_failures_to_retry() -> None:
+    """The template's 10 % declined payments fail 10 % of the orders, each a compensated
+    saga. The fix used to add `error` to the pivot's retries: applied, the compensated share
+    fell from 0.10 to 0.001 and p99 rose from 1.4 s to 3.2 s. Now a warning names the
+    compensated sagas, with no fix."""
+    result, found = run(_template())
+    compensated = result["sagas"]["orders.place"]["compensated"]
+    assert result["workloads"]["orders"]["requests"]["failed"] == compensated == 200
+    finding = one(found, "failures", "orders")
+    assert finding["severity"] == "warning" and finding["fix"] is None
+    assert finding["numbers"]["compensated"] == compensated
+    assert "as designed" in finding["summary"]
+    assert any("authorize-payment (payments.authorize, the pivot) 200" in e
+               for e in finding["evidence"])
+
+
+def test_a_step_before_the_pivot_failing_on_its_own_is_not_retried_either() -> None:
+    """Out-of-stock answers of reserve-stock (30 %, a compensatable step, here with one
+    try) compensate create-order, as the declines do: no retry of either is proposed."""
+    _, found = run(_template("components.inventory.operations.reserve.error_rate=0.3",
+                             f"{STEPS}.1.retry={{attempts: 1}}"))
+    finding = one(found, "failures", "orders")
+    assert finding["severity"] == "warning"
+    assert not _retries(finding, 1) and not _retries(finding, 2)
+
+
+def test_a_retriable_step_past_the_pivot_still_gets_its_error_retry() -> None:
+    """Past the pivot a step is retriable: its errors are transient, and the saga cannot
+    compensate them (it is left stuck), so retrying them is the fix, as before."""
+    _, found = run(_template(f"{STEPS}.3.retry={{attempts: 1}}"))
+    finding = one(found, "failures", "orders")
+    assert finding["severity"] == "problem" and _retries(finding, 3)
+    assert not _retries(finding, 2)
+
+
+def test_a_crashed_participant_stays_a_problem_beside_the_compensations() -> None:
+    """inventory crashed from 3 s to the end: the sagas it failed are no design, so the
+    finding stays a problem with the fault's fix; the declines are named apart."""
+    crash = 'faults=[{target: inventory, at: 3s, for: 9s, crash: true}]'
+    result, found = run(_template(crash))
+    finding = one(found, "failures", "orders")
+    assert finding["severity"] == "problem" and finding["fix"] is not None
+    assert "inventory" in finding["fix"]["summary"]
+    assert 0 < finding["numbers"]["compensated"] < result["workloads"]["orders"]["requests"][
+        "failed"]
+    assert findings(found, "failures") == [finding]
