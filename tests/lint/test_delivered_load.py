@@ -42,7 +42,7 @@ def test_load_leaves_redeliveries_out(lint_yaml: LintYaml) -> None:
     findings = lint_yaml(REDELIVERED)
     assert "SS501" not in rules(findings)
     message = only(findings, "SS502").message
-    assert "'d' is offered 4500/s × 10 ms held per request = 45 busy workers against 1 " \
+    assert "'d' is offered 4,500/s × 10 ms held per request = 45 busy workers against 1 " \
         "replica × 50 workers: ρ ≈ 0.90" in message
 
 

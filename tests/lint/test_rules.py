@@ -723,7 +723,7 @@ def test_metastable_retries_quote_both_steady_states(lint_yaml: LintYaml) -> Non
     assert finding.path == "components.a.operations.x.calls[0].retry"
     assert "up to 3 attempts a call" in finding.message
     assert "gets 400/s (ρ ≈ 0.40)" in finding.message
-    assert "at 1200/s (ρ ≈ 1.20), every request failing" in finding.message
+    assert "at 1,200/s (ρ ≈ 1.20), every request failing" in finding.message
     budgeted = BAD["SS211"].replace("{attempts: 3}", "{attempts: 3, budget: {ratio: 10%}}")
     assert "SS211" not in rules(lint_yaml(budgeted))
 
@@ -738,7 +738,7 @@ def test_metastable_retries_load_a_leader_as_the_overload_rule_does(lint_yaml: L
     assert spec != BAD["SS211"]
     findings = lint_yaml(spec, utilization=0.7)
     message = only(findings, "SS211").message
-    assert "at 1200/s (ρ ≈ 2.40)" in message
+    assert "at 1,200/s (ρ ≈ 2.40)" in message
     calm = re.search(r"gets ([0-9.]+)/s \(ρ ≈ ([0-9.]+)\)", message)
     assert calm is not None
     assert float(calm[2]) == pytest.approx(float(calm[1]) * 0.010 / 5, abs=0.005)

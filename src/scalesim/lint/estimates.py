@@ -8,6 +8,7 @@ import math
 from typing import TYPE_CHECKING
 
 from scalesim.analytic import lattice
+from scalesim.budget import amount
 from scalesim.lint.load import Feed, subscriptions
 from scalesim.spec.checks import callees_first
 from scalesim.spec.data import Consumer, most_in_flight
@@ -31,7 +32,8 @@ def pct(fraction: float) -> str:
 
 
 def per_s(rate: float) -> str:
-    return f"{rate:.4g}/s"
+    """A rate for a message, never in scientific notation: '100,000/s', '42.5/s'."""
+    return f"{amount(rate)}/s"
 
 
 def own_time_s(ctx: Context, op: str) -> float:

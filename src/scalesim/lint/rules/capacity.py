@@ -8,6 +8,7 @@ import math
 from collections.abc import Iterator
 
 from scalesim.analytic.overload import CpuLoad, refused
+from scalesim.budget import amount
 from scalesim.lint.context import Context
 from scalesim.lint.estimates import ms, per_s
 from scalesim.lint.finding import Hit
@@ -66,12 +67,12 @@ def _numbers(name: str, component: Component, load: Load) -> str:
     if load.leader:
         return (f"'{name}' is offered {per_s(load.rate)} × {ms(load.hold_s)} held per "
                 f"request, and only its leader serves {_leader_part(component)}: "
-                f"{load.rho * (component.worker_limit or 1):.3g} busy workers against the "
+                f"{amount(load.rho * (component.worker_limit or 1))} busy workers against the "
                 f"leader's {component.worker_limit}: ρ ≈ {load.rho:.2f}")
     replicas = f"autoscale.max {counted(component.most_replicas, 'replica')}" \
         if component.autoscale is not None else counted(component.replicas, "replica")
     return (f"'{name}' is offered {per_s(load.rate)} × {ms(load.hold_s)} held per request = "
-            f"{load.busy:.3g} busy workers against {replicas} × "
+            f"{amount(load.busy)} busy workers against {replicas} × "
             f"{counted(component.worker_limit or 1, 'worker')}: ρ ≈ {load.rho:.2f}")
 
 
@@ -227,7 +228,7 @@ def _cpu_binds(ctx: Context, name: str, rho: float) -> CpuLoad | None:
 def _cpu_numbers(name: str, component: Component, cpu: CpuLoad) -> str:
     demand = cpu.rate_rps * cpu.cpu_s
     return (f"'{name}' is offered {per_s(cpu.rate_rps)} × {ms(cpu.cpu_s)} of CPU per request "
-            f"= {demand:.3g} cores against {counted(component.most_replicas, 'replica')} × "
+            f"= {amount(demand)} cores against {counted(component.most_replicas, 'replica')} × "
             f"{counted(cpu.cores, 'core')}: ρ ≈ {cpu.rho:.2f}")
 
 

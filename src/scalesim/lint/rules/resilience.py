@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterator
 from functools import cache
 
+from scalesim.budget import amount
 from scalesim.lint.context import Context
 from scalesim.lint.estimates import ms, pct, per_s
 from scalesim.lint.finding import Hit
@@ -144,7 +145,7 @@ def retry_amplification(ctx: Context) -> Iterator[Hit]:
                            for e in layers)
         yield Hit((*layers[0].path, "retry"),
                   f"retries at {counted(len(layers), 'layer')} of one chain from {entry.origin} "
-                  f"multiply: {steps} = up to {product:.3g} calls reach '{layers[-1].target}' "
+                  f"multiply: {steps} = up to {amount(product)} calls reach '{layers[-1].target}' "
                   "for one request")
     yield from _retries_into_saturation(ctx, factor)
 
@@ -349,7 +350,7 @@ def breakers_that_never_decide(ctx: Context) -> Iterator[Hit]:
                           f"the breaker on '{edge.source}' -> '{call.to}' needs "
                           f"{counted(breaker.min_calls, 'call')} in its {breaker.window} s window, "
                           "but at "
-                          f"the offered {per_s(rate)} {who} sees about {seen:.3g}"
+                          f"the offered {per_s(rate)} {who} sees about {amount(seen)}"
                           f"{at_scale(caller)}: it can "
                           "never open, however many calls fail")
 
