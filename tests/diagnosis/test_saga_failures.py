@@ -65,12 +65,27 @@ def test_a_retriable_step_past_the_pivot_still_gets_its_error_retry() -> None:
 
 def test_a_crashed_participant_stays_a_problem_beside_the_compensations() -> None:
     """inventory crashed from 3 s to the end: the sagas it failed are no design, so the
-    finding stays a problem with the fault's fix; the declines are named apart."""
+    finding stays a problem with the fault's fix; the declines are named apart. The fix
+    proposed a fallback on reserve-stock, which a saga step refuses (`on_failure`): the
+    override did not load. Now it says the step takes none, and sets nothing."""
     crash = 'faults=[{target: inventory, at: 3s, for: 9s, crash: true}]'
     result, found = run(_template(crash))
     finding = one(found, "failures", "orders")
     assert finding["severity"] == "problem" and finding["fix"] is not None
-    assert "inventory" in finding["fix"]["summary"]
+    assert "inventory.reserve is a saga's call, which takes no fallback" in \
+        finding["fix"]["summary"]
+    assert finding["fix"]["set"] == []
     assert 0 < finding["numbers"]["compensated"] < result["workloads"]["orders"]["requests"][
         "failed"]
     assert findings(found, "failures") == [finding]
+
+
+def test_a_crashed_replica_of_a_participant_gets_a_retry_that_loads() -> None:
+    """inventory[0] crashed, reserve-stock with one try: the fix retries it on the other
+    replica, with no fallback beside it, and the override loads."""
+    spec = _template('faults=[{target: "inventory[0]", at: 3s, for: 9s, crash: true}]',
+                     f"{STEPS}.1.retry={{attempts: 1}}")
+    _, found = run(spec)
+    fix = one(found, "failures", "orders")["fix"]
+    assert fix["set"] == [f"{STEPS}.1.retry.attempts=3"] and "fallback" not in fix["summary"]
+    _template(f"{STEPS}.1.retry={{attempts: 1}}", *fix["set"])

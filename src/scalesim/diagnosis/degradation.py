@@ -580,13 +580,17 @@ def _answer(run: Run, call: dict[str, Any], found: tuple[tuple[str | int, ...], 
     text and overrides: for faults on some replicas, a retry that goes to another replica
     (`retry_set`), with a replica more when every replica has a fault; else (a fault on
     the whole component, an autoscaled one whose count the autoscaler sets, or a call
-    that retries on other replicas already) a fallback."""
+    that retries on other replicas already) a fallback, which a saga's call cannot have
+    (`_no_fallback`)."""
     path, spec = found
     edge, target = _edge(call), call["to"].split(".", 1)[0]
     component = run.system.components[target]
-    fallback = (f"a fallback on {edge} would have answered them (here a {waits.FALLBACK_MS} ms "
-                "answer, counted degraded: what it answers is the application's choice)",
-                [waits.fallback_override(path)])
+    saga = "saga" in path
+    fallback = _no_fallback(edge) if saga else (
+        f"a fallback on {edge} would have answered them (here a {waits.FALLBACK_MS} ms "
+        "answer, counted degraded: what it answers is the application's choice)",
+        [waits.fallback_override(path)])
+    otherwise = "" if saga else f"; or {fallback[0]}"
     if any(f.component == target and f.replica is None for f in faults) \
             or component.autoscale is not None:
         return fallback
@@ -611,13 +615,21 @@ def _answer(run: Run, call: dict[str, Any], found: tuple[tuple[str | int, ...], 
         if not retried:
             return fallback
         return (f"{subject} would have answered them on the {healthy} replica"
-                f"{'s' if healthy > 1 else ''} of {target} without the fault, or "
-                f"{fallback[0]}{note}", retried)
+                f"{'s' if healthy > 1 else ''} of {target} without the fault{otherwise}{note}",
+                retried)
     more = component.replicas + 1
     return (f"no replica of {target} ({component.replicas}) is without the fault, so no "
             f"retry could go to another: with {more} replicas, {subject} would have answered "
-            f"them on the one without it; or {fallback[0]}{note}",
+            f"them on the one without it{otherwise}{note}",
             [f"components.{target}.replicas={more}", *retried])
+
+
+def _no_fallback(edge: str) -> tuple[str, list[str]]:
+    """What stands for a fallback on a saga's step or compensation, which takes none (a
+    step is a plain call, docs/data.md): its failure is the saga's to answer."""
+    return (f"{edge} is a saga's call, which takes no fallback: a step up to the pivot that "
+            "fails compensates the saga, one past it or a compensation leaves it stuck; "
+            "only retries that outlast the fault would have answered them", [])
 
 
 def _retry_fit(run: Run, call: dict[str, Any], path: tuple[str | int, ...],
