@@ -89,3 +89,16 @@ def test_a_crashed_replica_of_a_participant_gets_a_retry_that_loads() -> None:
     fix = one(found, "failures", "orders")["fix"]
     assert fix["set"] == [f"{STEPS}.1.retry.attempts=3"] and "fallback" not in fix["summary"]
     _template(f"{STEPS}.1.retry={{attempts: 1}}", *fix["set"])
+
+
+def test_a_retry_proposed_for_a_fault_on_a_step_before_the_pivot_leaves_its_errors() -> None:
+    """With no retry policy, reserve-stock (5 % out of stock) with inventory[0] crashed: the
+    fix's retry to the other replica was `retry={attempts: 3}`, whose default causes retry
+    the out-of-stock answers the saga compensates. Now its causes leave `error` out."""
+    spec = _template('faults=[{target: "inventory[0]", at: 3s, for: 9s, crash: true}]',
+                     "components.orders.operations.place.calls.0.saga.policy=none",
+                     "components.inventory.operations.reserve.error_rate=0.05")
+    _, found = run(spec)
+    fix = one(found, "failures", "orders")["fix"]
+    assert fix["set"] == [f"{STEPS}.1.retry={{attempts: 3, 'on': [timeout, rejected, crashed, "
+                          "overflow, unavailable]}"]

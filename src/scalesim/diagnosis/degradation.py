@@ -578,10 +578,11 @@ def _answer(run: Run, call: dict[str, Any], found: tuple[tuple[str | int, ...], 
             faults: list[Fault]) -> tuple[str, list[str]]:
     """What would have answered the calls of `call` that faults on its callee failed, as
     text and overrides: for faults on some replicas, a retry that goes to another replica
-    (`retry_set`), with a replica more when every replica has a fault; else (a fault on
-    the whole component, an autoscaled one whose count the autoscaler sets, or a call
-    that retries on other replicas already) a fallback, which a saga's call cannot have
-    (`_no_fallback`)."""
+    (`retry_set`; not on `error` for a saga step whose errors its saga compensates, written
+    whole when it has no retry), with a replica more when every replica has a fault; else
+    (a fault on the whole component, an autoscaled one whose count the autoscaler sets, or
+    a call that retries on other replicas already) a fallback, which a saga's call cannot
+    have (`_no_fallback`)."""
     path, spec = found
     edge, target = _edge(call), call["to"].split(".", 1)[0]
     component = run.system.components[target]
@@ -595,7 +596,13 @@ def _answer(run: Run, call: dict[str, Any], found: tuple[tuple[str | int, ...], 
             or component.autoscale is not None:
         return fallback
     retry = spec.retry
-    if retry is None or retry.attempts < 2:
+    if retry is None and _compensated_step(run, path):
+        proposed = Retry(attempts=RETRY_ATTEMPTS, on=[c for c in Retry().on if c != "error"])
+        retried = [f"{dotted(path)}.retry="
+                   + flow({"attempts": RETRY_ATTEMPTS, "on": list(proposed.on)})]
+        subject = (f"{edge} with retries ({RETRY_ATTEMPTS} tries, a retry to another replica; "
+                   "none on error, which the saga compensates)")
+    elif retry is None or retry.attempts < 2:
         retried = [retry_set(run, path, "attempts", RETRY_ATTEMPTS)]
         subject = f"{edge} with retries ({RETRY_ATTEMPTS} tries, a retry to another replica)"
         proposed = (retry or Retry()).model_copy(update={"attempts": RETRY_ATTEMPTS})
