@@ -41,6 +41,7 @@ BUSY = 0.9  # offered load above which the estimate is sensitive to every approx
 LATE = 0.01  # share of attempts past their timeout that changes the picture
 TIMED_OUT = 1e-4  # semi-sync writes that time out, from which the replication caveat says so
 NEAR_CAP = 0.8  # offered / rate limit from which a bucket refuses some of a random stream
+DAM_REFUSED = 0.01  # refused share from which a bucket taken as met by Poisson is flagged
 LOSS = 0.01  # share of arrivals a bounded queue refuses
 STORMY = 0.1  # how much more a storm loads a component, at least, to be named
 COARSE = 2.0  # grid cells below a time's median under which its percentiles are coarse
@@ -508,21 +509,26 @@ def losses(system: System, estimate: Estimate) -> Iterator[Caveat]:
 
 
 def rate_limits(system: System, estimate: Estimate) -> Iterator[Caveat]:
-    """A rate limit the load comes near: the estimate admits min(λ, cap) of a smooth stream,
-    where a bucket meets a random one."""
+    """A rate limit solved approximately (`Model._admission`): a token bucket whose visits
+    are taken as a Poisson stream, refusing 1 % or more; or min(λ, cap) of a smooth stream
+    that the load comes near."""
     for cname, component in system.components.items():
         cap = rate_cap(component)
         state = estimate.components.get(cname)
-        if cap is None or state is None or state.admitted <= 0.0:
+        if cap is None or state is None or state.admitted <= 0.0 or state.admission == "exact":
             continue
         offered = state.incoming_rps
         assert component.rate_limit is not None
         each = " per workload" if component.rate_limit.per_workload else ""
-        if offered >= NEAR_CAP * cap or state.admitted < 1.0:
-            yield Caveat("rate-limit", cname, f"{offered:,.0f}/s come to a limit of "
-                         f"{cap:,.0f}/s{each}: the estimate admits min(λ, limit) of a smooth "
-                         "stream; a bucket also refuses some of a random stream below its "
-                         "rate, and lets bursts above it through while it has tokens")
+        head = f"{offered:,.0f}/s come to a limit of {cap:,.0f}/s{each}: "
+        if state.admission == "dam" and state.admitted <= 1.0 - DAM_REFUSED:
+            yield Caveat("rate-limit", cname, head + "the estimate takes them as a Poisson "
+                         "stream at the bucket (a finite dam), which visits through calls, "
+                         "a queue or a load profile, or a replica's share, are not")
+        elif state.admission == "smooth" and (offered >= NEAR_CAP * cap or state.admitted < 1.0):
+            yield Caveat("rate-limit", cname, head + "the estimate admits min(λ, limit) of a "
+                         "smooth stream; a bucket also refuses some of a random stream below "
+                         "its rate, and lets bursts above it through while it has tokens")
 
 
 def _ttl_caches(system: System) -> Iterator[tuple[str, Caching, float]]:

@@ -43,7 +43,7 @@ import itertools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TypeGuard
+from typing import Literal, TypeGuard
 
 import numpy as np
 import numpy.typing as npt
@@ -59,6 +59,7 @@ from scalesim.analytic.load import (
     CallEdge,
     Pool,
     Subscription,
+    admitted_share,
     call_edges,
     call_matrix,
     consumer_pool,
@@ -67,6 +68,7 @@ from scalesim.analytic.load import (
     leader_served,
     miss_shares,
     peak_rate,
+    poisson_stream,
     rate_cap,
     round_trip_s,
     serving_replicas,
@@ -137,6 +139,10 @@ NEVER = 1e-12
 MEMO_AGAIN = 4096
 
 
+# how a rate limit's admitted share is worked out (`Model._admission`); "exact" without one
+Admission = Literal["exact", "dam", "smooth"]
+
+
 @dataclass(frozen=True)
 class ComponentEstimate:
     arrival_rate_rps: float  # visits per second, all operations; a dead-letter queue's
@@ -153,6 +159,7 @@ class ComponentEstimate:
     pooled: bool = False  # replicas behind least_requests/p2c taken as one shared queue
     cpu_offered: float = 0.0  # λ·E[cpu] / cores of a replica (0 without `cores`)
     variability: float = 1.0  # (c_a² + c_s²)/2 of its jobs: 1 for Poisson and exponential
+    admission: Admission = "exact"
 
     @property
     def limited(self) -> bool:
@@ -485,6 +492,9 @@ class Model:
                     (self.index[edge.caller], edge.weight, edge.call.outbox))
         self.limited = {cname: [self.index[f"{cname}.{o}"] for o in c.effective_operations]
                         for cname, c in system.components.items() if c.rate_limit is not None}
+        # per rate-limited component, how its admitted share is worked out (`_admission`)
+        self.admission = {cname: self._admission(cname, ops)
+                          for cname, ops in self.limited.items()}
         self.order, self.cyclic = _component_order(system)
         self.sync_edges = sync_edges(system)  # what each operation waits on
         # 1 where operation i waits on j: a request's own visits, those a closed loop's user
@@ -818,8 +828,9 @@ class Model:
 
     def _thinned(self, rates: Mapping[str, float], flow: _Flow
                  ) -> tuple[npt.NDArray[np.float64], dict[str, dict[str, float]]]:
-        """Visits per second behind rate limits. A limited component admits min(1, cap / λ)
-        of its visits (of each workload's, with `per_workload`) and only admitted visits
+        """Visits per second behind rate limits. A limited component admits a share of its
+        visits (`load.admitted_share`; of each workload's, with `per_workload`) and only
+        admitted visits
         make calls, so r = external + Mᵀ(a ⊙ r) per workload with a the admitted shares; a
         depends on r, so it is iterated to its fixed point (one round per level of limits)."""
         columns = [(w.name, column) for column, w in enumerate(self.system.workloads)
@@ -834,13 +845,15 @@ class Model:
             updated = np.ones_like(share)
             for cname, ops in self.limited.items():
                 component = self.system.components[cname]
-                cap = rate_cap(component)
-                assert cap is not None and component.rate_limit is not None
+                cap, limit = rate_cap(component), component.rate_limit
+                assert cap is not None and limit is not None
+                poisson = self.admission[cname] != "smooth"
                 arriving = offered[ops].sum(axis=0)  # per workload
-                if component.rate_limit.per_workload:
-                    updated[ops] = np.minimum(1.0, cap / np.maximum(arriving, 1e-300))
+                if limit.per_workload:
+                    updated[ops] = [admitted_share(limit, cap, float(a), poisson)
+                                    for a in arriving]
                 else:
-                    updated[ops] = min(1.0, cap / max(float(arriving.sum()), 1e-300))
+                    updated[ops] = admitted_share(limit, cap, float(arriving.sum()), poisson)
             if np.allclose(updated, share, rtol=1e-12, atol=0.0):
                 break
             share = updated
@@ -935,6 +948,29 @@ class Model:
                                          for ref in callers):
                 out.add(cname)
         return out
+
+    def _admission(self, cname: str, ops: list[int]) -> Admission:
+        """How a rate-limited component's admitted share is worked out: "exact" for a token
+        bucket for the component as a whole (or its one replica) that only workloads' own
+        Poisson streams reach (no calls, no deliveries, no `profile`); "dam" for another
+        token bucket that only Poisson workloads' visits reach, those visits taken as a
+        Poisson stream; "smooth" otherwise (a sliding window, constant arrivals, a closed
+        loop): min(1, cap / λ)."""
+        component = self.system.components[cname]
+        limit = component.rate_limit
+        assert limit is not None
+        reach = self.external.astype(bool)
+        for _ in range(len(self.names)):  # the workloads whose visits reach each operation
+            grown = reach | ((self.once.T != 0.0).astype(float) @ reach > 0.0)
+            if (grown == reach).all():
+                break
+            reach = grown
+        fed = [w for k, w in enumerate(self.system.workloads) if reach[ops, k].any()]
+        if limit.algorithm != "token_bucket" or not all(poisson_stream(w) for w in fed):
+            return "smooth"
+        direct = self._fed_directly(cname) and all(w.profile is None for w in fed)
+        return "exact" if direct and (limit.scope == "component" or component.replicas == 1) \
+            else "dam"
 
     @staticmethod
     def _holds_through(op: _Op) -> bool:
@@ -1195,7 +1231,8 @@ class Model:
                                  serving_replicas(component), servers, queues, mean,
                                  {r: responses[r] for r in refs}, admitted,
                                  component.core_limit, cpu_in_wait, pooled, cpu_offered,
-                                 (load.arrival_scv + scv) / 2.0)
+                                 (load.arrival_scv + scv) / 2.0,
+                                 self.admission.get(cname, "exact"))
 
     def _led(self, cname: str, by_ref: Mapping[str, list[tuple[float, Lattice | None]]]
              ) -> tuple[StationState, dict[str, Lattice | None]] | None:
@@ -1798,28 +1835,43 @@ class Model:
                components: Mapping[str, ComponentEstimate]) -> bool:
         """Whether the workload's mean latency is exact: every operation it visits sits at an
         M/M/c or infinite-server station, fed as a Poisson stream (random balancing, one
-        queue per replica: not a least_requests or p2c pool), with no CPU model (`cores`),
+        queue per replica: not a least_requests or p2c pool), behind no rate limit but one
+        solved exactly (`_admission`), with no CPU model (`cores`),
         no fork-join, no worker held across a call and no second queueing for post_work; a
-        closed loop also needs single-server stations (exact MVA)."""
+        closed loop also needs single-server stations (exact MVA). An open workload's one
+        station with a wait may be an M/D/1 that only workloads reach (Erlang's formula)."""
+        queued, constant = set(), set()  # the components it can wait at; those of M/D/1
         for ref, i in self.index.items():
             if per_request[i] <= 0.0:
                 continue
             op = self.ops[ref]
             estimate = components[op.cname]
             model = estimate.state.model.removesuffix(closed_loop.SUFFIX)
+            if estimate.servers is not None:
+                queued.add(op.cname)
+            if model == "M/D/1" and self._fed_directly(op.cname) and workload.users is None:
+                constant.add(op.cname)
             markovian = estimate.cores is None and \
-                ((model.startswith("M/M/") and "(" not in model) or model.endswith("/∞"))
+                ((model.startswith("M/M/") and "(" not in model) or model.endswith("/∞")
+                 or op.cname in constant)
             waits_on_calls = any(not c.async_ for c in op.calls) or \
                 op.component.backend is not None or op.replicated is not None
             steps = op.steps
-            if not markovian or any(isinstance(s, ParallelStep) for s in steps) \
+            if not markovian or estimate.admission != "exact" \
+                    or any(isinstance(s, ParallelStep) for s in steps) \
                     or (waits_on_calls and op.component.io == "blocking"
                         and estimate.servers is not None) \
                     or (op.component.io == "nonblocking" and op.post.mean > 0.0) \
                     or (workload.users is not None and estimate.servers is not None
                         and estimate.servers * estimate.queues > 1):
                 return False
-        return True
+        return not constant or len(queued) == 1
+
+    def _fed_directly(self, cname: str) -> bool:
+        """Whether only the workloads' own streams reach a component: no calls, deliveries
+        or cache misses."""
+        return not any(self.once[:, self.index[f"{cname}.{o}"]].any()
+                       for o in self.system.components[cname].effective_operations)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ import numpy.typing as npt
 
 from scalesim.analytic import lattice
 from scalesim.analytic.caching import KeyRates, hit_ratio
+from scalesim.analytic.dam import bucket_refused
 from scalesim.analytic.lattice import Lattice
 from scalesim.analytic.quorum import POOLED, leader_share, replication_wait
 from scalesim.spec.checks import cache_edges, entry_refs, iter_calls, sync_edges
@@ -48,7 +49,7 @@ from scalesim.spec.model import (
     Workload,
     plain_steps,
 )
-from scalesim.spec.resilience import Hedge
+from scalesim.spec.resilience import Hedge, RateLimit
 
 Misses = dict[str, float]  # cache -> share of its reads that load from the backend
 
@@ -136,6 +137,27 @@ def rate_cap(component: Component) -> float | None:
     if limit is None:
         return None
     return limit.rate * (component.replicas if limit.scope == "replica" else 1)
+
+
+def bucket_size(limit: RateLimit) -> float:
+    """A token bucket's tokens: its `burst`, by default one second of `rate` (at least one),
+    as the simulator fills it."""
+    return float(limit.burst) if limit.burst is not None else max(1.0, limit.rate)
+
+
+def admitted_share(limit: RateLimit, cap: float, arriving: float, poisson: bool) -> float:
+    """The share of `arriving` visits/s that a rate limit of `cap`/s lets in over a long run:
+    a token bucket met by a Poisson stream refuses some even below its rate, as a finite dam
+    (`dam.bucket_refused`, each replica's bucket its share of the stream with `scope:
+    replica`); otherwise min(1, cap / λ), a smooth stream's."""
+    if limit.algorithm == "token_bucket" and poisson:
+        return 1.0 - bucket_refused(arriving / cap, bucket_size(limit))
+    return min(1.0, cap / max(arriving, 1e-300))
+
+
+def poisson_stream(workload: Workload) -> bool:
+    """Whether a workload's requests come as a Poisson stream: open, `arrivals: poisson`."""
+    return workload.users is None and workload.arrivals == "poisson"
 
 
 def round_trip_s(system: System, ref: str) -> float:

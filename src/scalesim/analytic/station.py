@@ -3,6 +3,7 @@
 - Unbounded FCFS queue: the Allen–Cunneen approximation of G/G/c,
   Wq ≈ C(c, a) / (cμ − λ) · (ca² + cs²) / 2, with C the Erlang C probability of waiting. It
   is exact for M/M/c (ca² = cs² = 1) and for M/G/1 (it is then Pollaczek–Khinchine).
+  For M/D/1 the waiting time's whole distribution is exact too (Erlang's, `dam`).
 - Bounded queue (K = c + queue places): M/M/c/K, exact for exponential service (loss, mean
   wait, and the waiting time's distribution: an admitted arrival that finds n ≥ c jobs waits
   Erlang(n − c + 1, cμ)), its mean wait scaled by (ca² + cs²)/2 otherwise; a refused arrival
@@ -26,8 +27,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from scalesim.analytic.chains import bounded, erlang_mixture
+from scalesim.analytic.dam import md1_wait_reach, md1_wait_tail
 from scalesim.analytic.hashing import Split
-from scalesim.analytic.lattice import LEAF_POINTS, Lattice, exponential_wait, mixture, zero
+from scalesim.analytic.lattice import (
+    LEAF_POINTS,
+    TAIL,
+    Lattice,
+    exponential_wait,
+    from_cdf,
+    mixture,
+    zero,
+)
 from scalesim.analytic.markovian import erlang_arrivals_wait, erlang_c
 
 
@@ -97,6 +107,9 @@ def solve(load: StationLoad, points: int = LEAF_POINTS) -> StationState:
         return StationState(offered, offered, sigma, mean_wait, 0.0,
                             exponential_wait(sigma, mean_wait, points), True,
                             f"E{load.turns}/M/1")
+    if service == "D" and arrivals == "M" and c == 1:
+        return StationState(offered, offered, offered, _md1_mean_wait(offered, mean), 0.0,
+                            md1_wait(offered, mean, points), True, model)
     p_wait = erlang_c(c, lam * mean)
     variability = (load.arrival_scv + load.service_scv) / 2.0
     mean_wait = p_wait / (c / mean - lam) * variability
@@ -105,6 +118,21 @@ def solve(load: StationLoad, points: int = LEAF_POINTS) -> StationState:
         model += " (Allen–Cunneen)"
     return StationState(offered, offered, p_wait, mean_wait, 0.0,
                         exponential_wait(p_wait, mean_wait, points), exact, model)
+
+
+def _md1_mean_wait(rho: float, service_s: float) -> float:
+    """Pollaczek–Khinchine for constant work: ρD / (2(1 − ρ))."""
+    return rho * service_s / (2.0 * (1.0 - rho))
+
+
+def md1_wait(rho: float, service_s: float, points: int = LEAF_POINTS) -> Lattice:
+    """The M/D/1 waiting time exactly (`dam.md1_wait_tail`, Erlang's formula), with its exact
+    mean and E[W²] = 2E[W]² + λD³ / (3(1 − ρ))."""
+    mean = _md1_mean_wait(rho, service_s)
+    second = 2.0 * mean * mean + rho * service_s**2 / (3.0 * (1.0 - rho))
+    upper = md1_wait_reach(rho, TAIL) * service_s
+    return from_cdf(lambda x: 1.0 - md1_wait_tail(rho, x / service_s), upper, mean, second,
+                    points=points)
 
 
 def _bounded(load: StationLoad, offered: float, model: str, points: int) -> StationState:
