@@ -3,6 +3,7 @@ M/D/1 waiting time: against closed forms, Erlang's formula and the simulation.""
 
 from __future__ import annotations
 
+import itertools
 import statistics
 
 import numpy as np
@@ -77,7 +78,7 @@ def test_the_dam_runs_from_the_one_token_form_to_the_smooth_limit() -> None:
     assert bucket_refused(0.9, 1e6) == 0.0
     assert bucket_refused(2.0, 1e6) == pytest.approx(0.5, rel=1e-12)
     shares = [bucket_refused(0.9, b) for b in np.linspace(1.0, 40.0, 157)]
-    assert all(a > b for a, b in zip(shares, shares[1:], strict=False))  # more tokens, fewer
+    assert all(a > b for a, b in itertools.pairwise(shares))  # more tokens, fewer
 
 
 def calls_into(rate: float, arrivals: str = "poisson") -> System:
