@@ -493,7 +493,8 @@ class Model:
         self.limited = {cname: [self.index[f"{cname}.{o}"] for o in c.effective_operations]
                         for cname, c in system.components.items() if c.rate_limit is not None}
         # per rate-limited component, how its admitted share is worked out (`_admission`)
-        self.admission = {cname: self._admission(cname, ops)
+        reach = self._reached_by() if self.limited else np.zeros((0, 0), dtype=bool)
+        self.admission = {cname: self._admission(cname, ops, reach)
                           for cname, ops in self.limited.items()}
         self.order, self.cyclic = _component_order(system)
         self.sync_edges = sync_edges(system)  # what each operation waits on
@@ -830,9 +831,9 @@ class Model:
                  ) -> tuple[npt.NDArray[np.float64], dict[str, dict[str, float]]]:
         """Visits per second behind rate limits. A limited component admits a share of its
         visits (`load.admitted_share`; of each workload's, with `per_workload`) and only
-        admitted visits
-        make calls, so r = external + Mᵀ(a ⊙ r) per workload with a the admitted shares; a
-        depends on r, so it is iterated to its fixed point (one round per level of limits)."""
+        admitted visits make calls, so r = external + Mᵀ(a ⊙ r) per workload with a the
+        admitted shares; a depends on r, so it is iterated to its fixed point (one round per
+        level of limits)."""
         columns = [(w.name, column) for column, w in enumerate(self.system.workloads)
                    if rates.get(w.name, 0.0) > 0.0]
         n = len(self.names)
@@ -949,22 +950,29 @@ class Model:
                 out.add(cname)
         return out
 
-    def _admission(self, cname: str, ops: list[int]) -> Admission:
+    def _reached_by(self) -> npt.NDArray[np.bool_]:
+        """R[i, k]: whether workload k's requests can visit operation i (calls, deliveries
+        and cache misses followed from its entry)."""
+        reach = self.external.astype(bool)
+        calls = (self.once.T != 0.0).astype(float)
+        for _ in range(len(self.names)):
+            grown = reach | (calls @ reach > 0.0)
+            if (grown == reach).all():
+                break
+            reach = grown
+        return reach
+
+    def _admission(self, cname: str, ops: list[int], reach: npt.NDArray[np.bool_]
+                   ) -> Admission:
         """How a rate-limited component's admitted share is worked out: "exact" for a token
         bucket for the component as a whole (or its one replica) that only workloads' own
         Poisson streams reach (no calls, no deliveries, no `profile`); "dam" for another
         token bucket that only Poisson workloads' visits reach, those visits taken as a
         Poisson stream; "smooth" otherwise (a sliding window, constant arrivals, a closed
-        loop): min(1, cap / λ)."""
+        loop): min(1, cap / λ). `reach`: `_reached_by`."""
         component = self.system.components[cname]
         limit = component.rate_limit
         assert limit is not None
-        reach = self.external.astype(bool)
-        for _ in range(len(self.names)):  # the workloads whose visits reach each operation
-            grown = reach | ((self.once.T != 0.0).astype(float) @ reach > 0.0)
-            if (grown == reach).all():
-                break
-            reach = grown
         fed = [w for k, w in enumerate(self.system.workloads) if reach[ops, k].any()]
         if limit.algorithm != "token_bucket" or not all(poisson_stream(w) for w in fed):
             return "smooth"
@@ -1836,10 +1844,10 @@ class Model:
         """Whether the workload's mean latency is exact: every operation it visits sits at an
         M/M/c or infinite-server station, fed as a Poisson stream (random balancing, one
         queue per replica: not a least_requests or p2c pool), behind no rate limit but one
-        solved exactly (`_admission`), with no CPU model (`cores`),
-        no fork-join, no worker held across a call and no second queueing for post_work; a
-        closed loop also needs single-server stations (exact MVA). An open workload's one
-        station with a wait may be an M/D/1 that only workloads reach (Erlang's formula)."""
+        solved exactly (`_admission`), with no CPU model (`cores`), no fork-join, no worker
+        held across a call and no second queueing for post_work; a closed loop also needs
+        single-server stations (exact MVA). An open workload's one station with a wait may
+        be an M/D/1 that only workloads reach (Erlang's formula)."""
         queued, constant = set(), set()  # the components it can wait at; those of M/D/1
         for ref, i in self.index.items():
             if per_request[i] <= 0.0:
