@@ -749,9 +749,30 @@ def test_only_the_changed_values_change_in_the_written_spec() -> None:
         ("{fallback: 5ms, degraded: true}", "{fallback: 6ms, degraded: true}"),
         ("        work: {dist: lognormal, median: 120ms, p99: 600ms}  # a guess\n",
          "        work: {dist: empirical,\n"
-         "               percentiles: {p0: 49ms, p50: 254.5ms, p90: 663.7ms, p99: 913.4ms}}"
-         "  # a guess\n        error_rate: 0.02439\n"),
+         "               percentiles: {p0: 49ms, p50: 254.5ms, p90: 663.7ms,\n"
+         "                             p99: 913.4ms}}  # a guess\n        error_rate: 0.02439\n"),
         ("             rate: 10/s}]\n", "             rate: 10/s}]\ndefaults:\n  network: 1ms\n"))
+
+
+
+MIXTURE = {"dist": "mixture", "of": [
+    {"weight": 0.026413, "dist": "0us"}, {"weight": 0.175796, "dist": "100us"},
+    {"weight": 0.797791, "dist": {"dist": "empirical", "percentiles": {
+        "p0": "187.9us", "p10": "187.9us", "p25": "281.9us", "p50": "375.9us",
+        "p75": "563.8us", "p90": "939.7us", "p95": "1.128ms", "p99": "2.082ms",
+        "p999": "3.062ms", "p100": "3.062ms"}}}]}
+
+
+def test_a_nested_flow_value_is_wrapped_inside_too() -> None:
+    """A fitted mixture was broken once after `{dist: mixture,` and its `of: [...]` left on
+    one line of 282 characters: every collection inside is broken after commas as well, so
+    no line passes the file's widest, and the value reads back the same."""
+    op = ("components", "payments", "operations", "charge")
+    written = write(WRAPPED, [Change((*op, "work"), MIXTURE, "")])
+    widest = max(80, *(len(line) for line in WRAPPED.splitlines()))
+    assert max(len(line) for line in written.splitlines()) <= widest
+    spec = yaml.safe_load(written)
+    assert spec["components"]["payments"]["operations"]["charge"]["work"] == MIXTURE
 
 
 IMPORTED = """\

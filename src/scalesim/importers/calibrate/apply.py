@@ -618,7 +618,8 @@ def write(text: str, changes: list[Change]) -> str:
     """The spec's text with the changes made. Each change edits the text only where its
     value is (found with ruamel.yaml's node marks), so every other line, its comments, order,
     flow style and line breaks included, stays as it was; a new value is written in flow
-    style, wrapped after a comma to stay within the file's widest line."""
+    style, wrapped after commas (nested collections too) to stay within the file's widest
+    line."""
     width = max(80, *(len(line) for line in text.splitlines()))
     for change in changes:
         text = _changed(text, change, width)
@@ -697,21 +698,36 @@ def _line_end(text: str, index: int) -> int:
     return len(text) if newline < 0 else newline + 1
 
 
-def _flow(value: Any, column: int, width: int) -> str:
-    """`value` as one line of YAML, or, for a mapping that would pass `width` when it starts
-    at `column`, broken after commas with each further line under the first key."""
+def _flow(value: Any, column: int, width: int, tail: int = 0) -> str:
+    """`value` as one line of YAML or, for a collection that would pass `width` when it
+    starts at `column` (with `tail` characters after it on its line), broken after commas
+    with each further line under its first entry; an entry too long for a line of its own
+    is broken the same way inside it."""
     line = as_yaml(value)
-    if not isinstance(value, dict) or column + len(line) <= width:
+    if not isinstance(value, (dict, list)) or not value or column + len(line) + tail <= width:
         return line
-    items = [as_yaml({key: item})[1:-1] for key, item in value.items()]
-    lines = ["{" + items[0]]
-    for item in items[1:]:
-        if column + len(lines[-1]) + len(item) + 3 > width:
-            lines[-1] += ","
-            lines.append(" " * (column + 1) + item)
-        else:
-            lines[-1] += ", " + item
-    return "\n".join(lines) + "}"
+    entries = _entries(value)
+    inner = column + 1
+    text, end = line[0], inner
+    for at, (prefix, item) in enumerate(entries):
+        after = 1 if at < len(entries) - 1 else tail + 1  # its comma, or the closing bracket
+        start = end if at == 0 else end + 2
+        if at > 0 and start + len(prefix) + len(as_yaml(item)) + after > width:
+            text, start = text + ",\n" + " " * inner, inner
+        elif at > 0:
+            text += ", "
+        piece = prefix + _flow(item, start + len(prefix), width, after)
+        text += piece
+        end = start + len(piece) if "\n" not in piece else len(piece.rsplit("\n", 1)[1])
+    return text + line[-1]
+
+
+def _entries(value: dict[Any, Any] | list[Any]) -> list[tuple[str, Any]]:
+    """A flow collection's entries: each value with what precedes it (`key: `, or nothing
+    in a sequence)."""
+    if isinstance(value, dict):
+        return [(f"{as_yaml(key)}: ", item) for key, item in value.items()]
+    return [("", item) for item in value]
 
 
 def _replaced(text: str, key: Node, value: Node, new: Any, width: int, why: str) -> str:
@@ -725,7 +741,8 @@ def _replaced(text: str, key: Node, value: Node, new: Any, width: int, why: str)
     placeholder = PLACEHOLDER.match(rest)
     if placeholder is not None:
         rest = f" # calibrated: {why}{rest[placeholder.end():]}"
-    return f"{text[:colon]}: {_flow(new, column, width)}{rest}"
+    after = len(rest.split("\n", 1)[0])  # a comment on its line
+    return f"{text[:colon]}: {_flow(new, column, width, after)}{rest}"
 
 
 def _removed(text: str, mapping: MappingNode, key: Node, value: Node) -> str:
@@ -755,11 +772,11 @@ def _added(text: str, mapping: MappingNode, keys: list[str], new: Any, width: in
         entry = f"{keys[0]}: {as_yaml(_nested(keys[1:], new))}"
         joined = "" if head.endswith("{") else ", "
         column = len(head) - (head.rfind("\n") + 1) + len(joined)
-        if joined and column + len(entry) + len(text[close:_line_end(text, close)].rstrip()) \
-                > width:
+        after = len(text[close:_line_end(text, close)].rstrip())
+        if joined and column + len(entry) + after > width:
             column = mapping.value[0][0].start_mark.column  # on a line of its own
             joined = ",\n" + " " * column
-        value = _flow(_nested(keys[1:], new), column + len(keys[0]) + 2, width)
+        value = _flow(_nested(keys[1:], new), column + len(keys[0]) + 2, width, after)
         return f"{head}{joined}{keys[0]}: {value}{text[close:]}"
     indent = mapping.value[0][0].start_mark.column
     at = _line_end(text, _end(text, mapping.value[-1][1]))
