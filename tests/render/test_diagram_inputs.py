@@ -54,6 +54,45 @@ def test_a_result_file_with_another_result_is_refused(tmp_path: Path) -> None:
     assert done.exit_code == 2 and "is a result already" in done.output
 
 
+
+@pytest.mark.parametrize(("command", "out", "option"), [
+    ("export", ["--metrics", "prometheus", "-o", "p.txt"],
+     ["--set", "components.orders.replicas=9"]),
+    ("report", ["-o", "r.html"], ["--seed", "5"]),
+    ("diagram", ["-o", "d.dot"], ["--set", "simulation.duration=1s"]),
+    ("diagram", ["-o", "d.dot"], ["--seed", "0"])])
+def test_spec_options_with_a_result_are_refused(tmp_path: Path, command: str, out: list[str],
+                                                option: list[str]) -> None:
+    """`--seed` and `--set` apply to a spec, which is simulated: given a result they were
+    ignored (exit 0, the output as without them)."""
+    result = result_file(tmp_path, "contained")
+    written = tmp_path / out[-1]
+    done = CliRunner().invoke(app, [command, str(result), *out[:-1], str(written), *option])
+    assert done.exit_code == 2
+    assert f"is a result, not a spec: {option[0]} applies to a spec" in done.output
+    assert not written.exists()
+
+
+def test_compare_refuses_spec_options_when_both_are_results(tmp_path: Path) -> None:
+    """Two results are only read: a seed or replications for them were ignored."""
+    result = result_file(tmp_path, "contained")
+    done = CliRunner().invoke(app, ["compare", str(result), str(result), "--seed", "3",
+                                    "-r", "3"])
+    assert done.exit_code == 2
+    assert "are results, not specs: --seed and --replications apply to a spec" in done.output
+
+
+def test_report_set_applies_to_the_spec_of_a_result(tmp_path: Path) -> None:
+    """With --spec, `--set` edits that spec (the one the run was made from), so it is used."""
+    result = result_file(tmp_path, "contained")
+    out = tmp_path / "r.html"
+    done = CliRunner().invoke(app, ["report", str(result), "--spec",
+                                    str(EXAMPLES / "contained.yaml"), "-o", str(out), "--set",
+                                    "simulation.duration=5s"])
+    assert done.exit_code == 0, done.output
+    assert out.exists()
+
+
 def test_a_folder_given_for_the_diagram_is_named_as_one(tmp_path: Path) -> None:
     """It said 'write .svg, .png, .dot or .mmd' about a folder with no suffix."""
     done = CliRunner().invoke(app, ["diagram", str(EXAMPLES / "shop.yaml"), "-o",

@@ -128,10 +128,29 @@ def write_output(path: Path, content: str | bytes) -> None:
     err.print(f"wrote {shown(path)}", highlight=False)
 
 
+def is_result(file: Path) -> bool:
+    return file.suffix == ".json"
+
+
+def refuse_spec_options(results: list[Path], given: dict[str, bool]) -> None:
+    """Options given (`given[name]`) that only a spec uses, when every file is a result:
+    nothing is simulated, so they would be ignored in silence; exit 2 instead."""
+    unused = [name for name, used in given.items() if used]
+    if not unused:
+        return
+    files = " and ".join(str(path) for path in results)
+    many = len(unused) > 1
+    what = "are results, not specs" if len(results) > 1 else "is a result, not a spec"
+    raise fail(f"{files} {what}: {' and '.join(unused)} {'apply' if many else 'applies'} "
+               f"to a spec, which is simulated; give the spec, or leave "
+               f"{'them' if many else 'it'} out")
+
+
 def load(file: Path, seed: int | None, overrides: list[str] | None
          ) -> tuple[dict[str, Any], System | None]:
     """The result FILE holds, or the result of simulating the spec FILE (and the spec)."""
-    if file.suffix == ".json":
+    if is_result(file):
+        refuse_spec_options([file], {"--seed": seed is not None, "--set": bool(overrides)})
         return read_result(file), None
     system = load_or_exit(file, overrides)
     return simulate_or_exit(system, seed, with_series=True, override=elsewhere(file)), system
@@ -186,7 +205,9 @@ def diagram_command(
         raise fail("--trace and --breakers each write their own diagram: give one of them")
     if (trace or breakers) and suffix != ".mmd":
         raise fail("--trace and --breakers write Mermaid: give -o FILE.mmd")
-    system = None if file.suffix == ".json" else load_or_exit(file, overrides)
+    if is_result(file):
+        refuse_spec_options([file], {"--seed": seed is not None, "--set": bool(overrides)})
+    system = None if is_result(file) else load_or_exit(file, overrides)
     if system is None and result_file is not None:
         raise fail(f"{file} is a result already: --result colours a spec's diagram (give the "
                    "spec as FILE), or draw the result alone")
@@ -236,7 +257,8 @@ def report_command(
     checked_output(out, check_html)
     if spec is not None:
         load_or_exit(spec, overrides)  # a bad spec fails before a long run
-    result, system = load(file, seed, overrides)
+    spec_set = spec is not None and is_result(file)  # then --set is for --spec alone
+    result, system = load(file, seed, None if spec_set else overrides)
     if spec is not None:
         system = load_or_exit(spec, overrides)
         check_run_of(result, file, system, spec)
@@ -268,8 +290,11 @@ def compare_command(
     changed; -o writes the HTML page too."""
     if out is not None:
         checked_output(out, check_html)
+    if is_result(a) and is_result(b):
+        refuse_spec_options([a, b], {"--seed": seed is not None,
+                                     "--replications": replications is not None})
     systems: list[System | None] = [
-        None if p.suffix == ".json" else load_or_exit(p, replication_override(replications))
+        None if is_result(p) else load_or_exit(p, replication_override(replications))
         for p in (a, b)]
     if seed is None:
         seed = next((s.simulation.seed for s in systems if s is not None), None)
