@@ -218,3 +218,10 @@ def test_precision_stops_once_a_replication_answers_nothing(run_cli, spec_file) 
     result = run_cli("simulate", str(spec_file(idle)), "--precision", "5%", "--jobs", "1")
     assert result.exit_code == 0, result.output
     assert "5 replications: the 95 % CI of the mean latency cannot be told" in result.output
+
+
+def test_max_replications_without_precision_is_refused(run_cli, spec_file) -> None:
+    """It caps what --precision adds: alone it was ignored (one replication ran, exit 0)."""
+    result = run_cli("simulate", str(spec_file()), "--max-replications", "7", "--json")
+    assert result.exit_code == 2
+    assert "applies with --precision PCT only" in result.output

@@ -23,6 +23,8 @@ SloText = Annotated[str | None, typer.Option(
     "--slo", metavar="TARGETS", help="SLO targets, e.g. \"p99<200ms,error_rate<0.1%\" "
     "(mean, p50, p90, p95, p99, p999, error_rate); replaces the spec's slo.")]
 
+DEFAULT_MAX_REPLICATIONS = 100
+
 Replications = Annotated[int | None, typer.Option(
     "--replications", "-r", min=1, max=10_000, help="Independent replications (overrides "
     "simulation.replications); several give 95 % confidence intervals.")]
@@ -30,9 +32,10 @@ PrecisionText = Annotated[str | None, typer.Option(
     "--precision", metavar="PCT", help="Add replications until the 95 % CI half-width of "
     "the mean latency is within PCT of the mean, e.g. 2% (at least 5 replications, or "
     "--replications if more).")]
-MaxReplications = Annotated[int, typer.Option(
+MaxReplications = Annotated[int | None, typer.Option(
     "--max-replications", min=1, help="With --precision: stop here even if not precise "
-    "(below 5 it is 5, the replications --precision always runs).")]
+    f"(default {DEFAULT_MAX_REPLICATIONS}; below 5 it is 5, the replications --precision "
+    "always runs).")]
 
 _TARGET = re.compile(r"^\s*([a-z_0-9]+)\s*<=?\s*(.+?)\s*$")
 
@@ -66,11 +69,17 @@ def parse_slo(text: str) -> Slo:
                                  param_hint="--slo") from None
 
 
-def parse_precision(text: str | None, most: int) -> Precision | None:
+def parse_precision(text: str | None, most: int | None) -> Precision | None:
+    """--precision PCT and its --max-replications; the cap alone caps nothing, so it is
+    refused rather than ignored."""
     from scalesim.spec.units import parse_fraction
     from scalesim.sweep.replicate import Precision
 
     if text is None:
+        if most is not None:
+            raise typer.BadParameter("applies with --precision PCT only (it caps the "
+                                     "replications --precision adds); for a fixed number "
+                                     "give --replications N", param_hint="--max-replications")
         return None
     try:
         target = parse_fraction(text)
@@ -78,7 +87,7 @@ def parse_precision(text: str | None, most: int) -> Precision | None:
         raise typer.BadParameter(str(error), param_hint="--precision") from None
     if target <= 0.0:
         raise typer.BadParameter("must be above 0%", param_hint="--precision")
-    return Precision(target, most)
+    return Precision(target, DEFAULT_MAX_REPLICATIONS if most is None else most)
 
 
 def replication_override(replications: int | None) -> list[str]:

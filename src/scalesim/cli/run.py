@@ -357,7 +357,7 @@ def simulate_command(
     jobs: Jobs = None,
     dask: Dask = None,
     precision: PrecisionText = None,
-    max_replications: MaxReplications = 100,
+    max_replications: MaxReplications = None,
 ) -> None:
     """Simulate a system and print what happened, what is wrong and what to change.
 
