@@ -21,11 +21,22 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "lint.md"
 _SECTION = re.compile(r"^### (SS\d{3}) [a-z-]+ \((\w+)\)$", re.M)
 _EXAMPLE = re.compile(r"```yaml\n(.*?)```", re.S)
 _FIX = re.compile(r"^Fix: change `([^`]+)` to `([^`]+)`\.$", re.M)
+# The lines the page says to put above an example to run it.
+_HEADER = re.compile(r"put `(scalesim: \d+)` and `(name: [\w-]+)` above it")
+
+
+def documented_header(text: str) -> str:
+    header = _HEADER.search(text)
+    assert header, "docs/lint.md does not say which lines to add to run an example"
+    return f"{header.group(1)}\n{header.group(2)}\n"
 
 
 def documented() -> dict[str, tuple[str, str, tuple[str, str] | None]]:
-    """Each rule's section in docs/lint.md: severity, example spec, and its fix (if any)."""
+    """Each rule's section in docs/lint.md: severity, example spec (with the lines the page
+    says to add, so it runs as a reader runs it, not with the fixtures' own), and its fix
+    (if any)."""
     text = DOCS.read_text(encoding="utf-8")
+    header = documented_header(text)
     found = {}
     heads = list(_SECTION.finditer(text))
     for head, nxt in zip(heads, [*heads[1:], None], strict=True):
@@ -33,7 +44,7 @@ def documented() -> dict[str, tuple[str, str, tuple[str, str] | None]]:
         example = _EXAMPLE.search(body)
         assert example, f"{head.group(1)} has no example in docs/lint.md"
         fix = _FIX.search(body)
-        found[head.group(1)] = (head.group(2), example.group(1),
+        found[head.group(1)] = (head.group(2), header + example.group(1),
                                 (fix.group(1), fix.group(2)) if fix else None)
     return found
 
@@ -529,9 +540,9 @@ def test_identical_election_timeouts_split_votes_and_double_the_range(
     assert "followers all wait the same 150 ms" in finding.message
     assert finding.message.endswith(
         "set 'election_timeout_max: 300ms' (a range of 150 ms)")
-    slow = ("defaults: {network: 10ms}\n"
-            + BAD["SS609"].replace(SAME_TIMEOUTS, "election_timeout: 150ms, "
-                                   "election_timeout_max: 200ms"))
+    slow = (BAD["SS609"].replace(SAME_TIMEOUTS, "election_timeout: 150ms, "
+                                 "election_timeout_max: 200ms")
+            + "defaults: {network: 10ms}\n")
     message = only(lint_yaml(slow), "SS609").message
     assert "from 150 ms to 200 ms, a range of 50 ms" in message
     assert "(200 ms here;" in message
@@ -754,8 +765,7 @@ def test_deliveries_that_outlive_their_visibility_timeout_come_again(lint_yaml: 
     finding = only(lint_yaml(BAD["SS407"]), "SS407")
     assert finding.path == "components.q.delivery.visibility_timeout"
     assert "takes about 200 ms" in finding.message and "(about 22% of them" in finding.message
-    system = load_spec_text("scalesim: 1\nname: vis\n" + BAD["SS407"]
-                            + "simulation: {duration: 2000s, seed: 1}\n")
+    system = load_spec_text(BAD["SS407"] + "simulation: {duration: 2000s, seed: 1}\n")
     found = simulate(system)["queues"]["q->d.y"]
     late = math.exp(-1.5)
     tries = np.array([1.0, late, late**2, late**3, late**4])
