@@ -93,6 +93,22 @@ def test_report_set_applies_to_the_spec_of_a_result(tmp_path: Path) -> None:
     assert out.exists()
 
 
+def test_a_failed_request_that_was_not_sampled_is_explained(tmp_path: Path) -> None:
+    """shop's run has 1 failed request, not among the sampled ones: the message said only
+    "no trace 'failed' in the result", as if there were none to find."""
+    result = tmp_path / "shop.json"
+    run_of_shop = run("shop")[1]
+    assert run_of_shop["requests"]["failed"] == 1
+    assert not any(trace["kind"] == "failed" for trace in run_of_shop["traces"])
+    result.write_text(json.dumps(run_of_shop), encoding="utf-8")
+    done = CliRunner().invoke(app, ["diagram", str(result), "--trace", "failed", "-o",
+                                    str(tmp_path / "f.mmd")])
+    assert done.exit_code == 2
+    message = " ".join(done.output.split())
+    assert "the run had 1 failed request, but only sampled requests have traces" in message
+    assert "--set simulation.traces=100" in message
+
+
 def test_a_folder_given_for_the_diagram_is_named_as_one(tmp_path: Path) -> None:
     """It said 'write .svg, .png, .dot or .mmd' about a folder with no suffix."""
     done = CliRunner().invoke(app, ["diagram", str(EXAMPLES / "shop.yaml"), "-o",

@@ -156,15 +156,35 @@ def load(file: Path, seed: int | None, overrides: list[str] | None
     return simulate_or_exit(system, seed, with_series=True, override=elsewhere(file)), system
 
 
+TRACE_KINDS = ("typical", "slowest", "failed")
+
+
 def find_trace(result: dict[str, Any], wanted: str) -> dict[str, Any]:
     """A trace by id, or the first of a kind (typical, slowest, failed)."""
     traces: list[dict[str, Any]] = result.get("traces", [])
     for trace in traces:
         if wanted in (trace["trace_id"], trace["kind"]):
             return trace
+    if wanted in TRACE_KINDS:
+        raise fail(untraced(wanted, result["requests"]["failed"]))
     known = ", ".join(t["trace_id"] for t in traces[:5])
     raise fail(f"no trace {wanted!r} in the result (give a trace_id, or typical, slowest or "
                f"failed){'; e.g. ' + known if known else ''}")
+
+
+def untraced(kind: str, failed: int) -> str:
+    """Why a result has no trace of `kind`: only sampled requests are traced."""
+    from scalesim.sim.compile import TRACE_CANDIDATES
+    from scalesim.sim.kernel import MAX_SAMPLED
+
+    if kind == "failed" and failed == 0:
+        return "no trace 'failed' in the result: no request of the run failed"
+    had = (f"the run had {failed:,} failed request{'' if failed == 1 else 's'}, but "
+           if kind == "failed" else "")
+    return (f"no {kind} trace in the result: {had}only sampled requests have traces (about "
+            f"{TRACE_CANDIDATES} × simulation.traces of each workload, spread over the first "
+            f"replication's window, at most {MAX_SAMPLED:,} kept); simulate the spec with a "
+            "higher simulation.traces to sample more, e.g. --set simulation.traces=100")
 
 
 DIAGRAM_SUFFIXES = (".dot", ".gv", ".svg", ".png", ".mmd")
