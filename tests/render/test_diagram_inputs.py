@@ -116,6 +116,17 @@ def test_a_folder_given_for_the_diagram_is_named_as_one(tmp_path: Path) -> None:
     assert done.exit_code == 2 and "is a folder; give a file name" in done.output
 
 
+
+def test_an_unknown_diagram_suffix_names_every_one_written(tmp_path: Path) -> None:
+    """`-o x.gv` writes DOT (docs/diagrams.md), but the refusal of x.pdf left .gv out."""
+    done = CliRunner().invoke(app, ["diagram", str(EXAMPLES / "shop.yaml"), "-o",
+                                    str(tmp_path / "x.pdf")])
+    assert done.exit_code == 2 and "write .svg, .png, .dot (or .gv) or .mmd" in done.output
+    drawn = CliRunner().invoke(app, ["diagram", str(EXAMPLES / "shop.yaml"), "-o",
+                                     str(tmp_path / "x.gv")])
+    assert drawn.exit_code == 0 and (tmp_path / "x.gv").read_text().startswith("digraph")
+
+
 def test_trace_and_breakers_together_are_refused(tmp_path: Path) -> None:
     """The trace was written and --breakers ignored."""
     out = tmp_path / "x.mmd"

@@ -194,7 +194,7 @@ def diagram_command(
     file: Annotated[Path, typer.Argument(help="A spec (YAML) or a result (.json).",
                                          show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Where to write: .svg, .png (both "
-                                      "need Graphviz), .dot or .mmd (Mermaid).",
+                                      "need Graphviz), .dot (or .gv) or .mmd (Mermaid).",
                                       show_default=False)],
     result_file: Annotated[Path | None, typer.Option(
         "--result", help="Colour the diagram by this result.json.")] = None,
@@ -220,7 +220,7 @@ def diagram_command(
     checked_output(out)  # first: a folder is named as one, whatever its name
     suffix = out.suffix.lower()
     if suffix not in DIAGRAM_SUFFIXES:
-        raise fail(f"{out}: write .svg, .png, .dot or .mmd")
+        raise fail(f"{out}: write .svg, .png, .dot (or .gv) or .mmd")
     if trace and breakers:
         raise fail("--trace and --breakers each write their own diagram: give one of them")
     if (trace or breakers) and suffix != ".mmd":
