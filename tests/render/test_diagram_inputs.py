@@ -73,6 +73,19 @@ def test_spec_options_with_a_result_are_refused(tmp_path: Path, command: str, ou
     assert not written.exists()
 
 
+
+def test_a_seed_for_a_diagram_that_simulates_nothing_is_refused(tmp_path: Path) -> None:
+    """The architecture of a spec alone, or coloured by --result, runs nothing: --seed was
+    ignored."""
+    result = result_file(tmp_path, "contained")
+    spec = str(EXAMPLES / "contained.yaml")
+    out = tmp_path / "d.dot"
+    for extra in ([], ["--result", str(result)]):
+        done = CliRunner().invoke(app, ["diagram", spec, "-o", str(out), "--seed", "5", *extra])
+        assert done.exit_code == 2 and "this diagram simulates nothing" in done.output
+        assert not out.exists()
+
+
 def test_compare_refuses_spec_options_when_both_are_results(tmp_path: Path) -> None:
     """Two results are only read: a seed or replications for them were ignored."""
     result = result_file(tmp_path, "contained")

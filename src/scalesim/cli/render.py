@@ -236,7 +236,13 @@ def diagram_command(
         assert system is not None
         result = read_result(result_file)
         check_run_of(result, result_file, system, file)
-    if result is None and system is not None and (trace or breakers or color_by):
+    simulated = result is None and system is not None and bool(trace or breakers or color_by)
+    if seed is not None and system is not None and not simulated:
+        raise fail("--seed applies when the spec is simulated (--color-by, --trace or "
+                   "--breakers, without --result); this diagram simulates nothing: leave it "
+                   "out")
+    if simulated:
+        assert system is not None
         result = simulate_or_exit(system, seed, with_series=True, override=elsewhere(file))
     if trace is not None:
         assert result is not None
