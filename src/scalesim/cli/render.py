@@ -146,11 +146,17 @@ def refuse_spec_options(results: list[Path], given: dict[str, bool]) -> None:
                f"{'them' if many else 'it'} out")
 
 
+def refuse_for_a_result(file: Path, seed: int | None, overrides: list[str] | None) -> None:
+    """--seed and --set given with a result FILE are bad input."""
+    if is_result(file):
+        refuse_spec_options([file], {"--seed": seed is not None, "--set": bool(overrides)})
+
+
 def load(file: Path, seed: int | None, overrides: list[str] | None
          ) -> tuple[dict[str, Any], System | None]:
     """The result FILE holds, or the result of simulating the spec FILE (and the spec)."""
+    refuse_for_a_result(file, seed, overrides)
     if is_result(file):
-        refuse_spec_options([file], {"--seed": seed is not None, "--set": bool(overrides)})
         return read_result(file), None
     system = load_or_exit(file, overrides)
     return simulate_or_exit(system, seed, with_series=True, override=elsewhere(file)), system
@@ -225,8 +231,7 @@ def diagram_command(
         raise fail("--trace and --breakers each write their own diagram: give one of them")
     if (trace or breakers) and suffix != ".mmd":
         raise fail("--trace and --breakers write Mermaid: give -o FILE.mmd")
-    if is_result(file):
-        refuse_spec_options([file], {"--seed": seed is not None, "--set": bool(overrides)})
+    refuse_for_a_result(file, seed, overrides)
     system = None if is_result(file) else load_or_exit(file, overrides)
     if system is None and result_file is not None:
         raise fail(f"{file} is a result already: --result colours a spec's diagram (give the "
