@@ -1,8 +1,8 @@
 // The Compare page warns when two runs' seeds differ: their difference is not the change alone.
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { RunBrief } from "../src/api";
 import { defaultPair, designWarning, runLabel, seedHint } from "../src/model/compare";
-import { metric, number, percentChange, runReason, share } from "../src/model/format";
+import { localTime, metric, number, percentChange, runReason, share } from "../src/model/format";
 
 describe("seed hint", () => {
   it("is shown when the seeds differ, naming both", () => {
@@ -59,9 +59,26 @@ const run: RunBrief = {
   error: null, summary: null, created_at: "2026-12-06T21:00:00Z", finished_at: null,
 };
 
+describe("a stored time (UTC) in the user's time zone", () => {
+  it("is the time where the user is, to the second, 24-hour", () => {
+    expect(localTime("2026-12-07T19:05:47Z", "America/New_York")).toBe("2026-12-07 14:05:47");
+    expect(localTime("2026-12-07T19:05:47Z", "UTC")).toBe("2026-12-07 19:05:47");
+    expect(localTime("2026-12-07T23:30:00Z", "Asia/Tokyo")).toBe("2026-12-08 08:30:00");  // the next day there
+    expect(localTime("2026-12-07T00:00:00Z", "UTC")).toBe("2026-12-07 00:00:00");  // not 24:00:00
+  });
+
+  it("leaves text that is not a time as it is", () => {
+    expect(localTime("soon", "UTC")).toBe("soon");
+  });
+});
+
 describe("run label", () => {
-  it("names the saved version, or unsaved edits", () => {
-    expect(runLabel(run)).toMatch(/^circuit-breaker \(v2\) · 2026-12-06 21:00:00 · seed 7 · p99 /);
+  const zone = process.env.TZ;
+  afterEach(() => { if (zone === undefined) delete process.env.TZ; else process.env.TZ = zone; });
+
+  it("names the saved version, or unsaved edits, and when it ran where the user is", () => {
+    process.env.TZ = "America/New_York";  // the browser's time zone (Node follows TZ)
+    expect(runLabel(run)).toMatch(/^circuit-breaker \(v2\) · 2026-12-06 16:00:00 · seed 7 · p99 /);
     expect(runLabel({ ...run, version: null, design_id: null })).toMatch(/^circuit-breaker \(unsaved edits\) ·/);
   });
 

@@ -4,7 +4,7 @@
 // Seeds are compared and shown as the decimal digits the API gives (`seed_text`, the
 // comparison's `seeds`): a JavaScript number past 2^53 would make 2^53 + 1 read as 2^53.
 import type { RunBrief } from "../api";
-import { number } from "./format";
+import { localTime, number } from "./format";
 
 export const SEED_HINT = "differences include sampling noise; use the same seed to compare designs";
 
@@ -16,11 +16,11 @@ export function seedHint(a: string | undefined, b: string | undefined): string |
 }
 
 /** A run as the Compare page lists it: what ran (the saved version, or edits not saved: two
- * runs of one design before and after a change read alike without it), when, its seed and
- * its p99. */
+ * runs of one design before and after a change read alike without it), when (in the user's
+ * time zone, as History shows it), its seed and its p99. */
 export function runLabel(run: RunBrief): string {
   const what = run.version !== null ? `v${run.version}` : "unsaved edits";
-  return `${run.system} (${what}) · ${run.created_at.replace("T", " ").replace("Z", "")} · ` +
+  return `${run.system} (${what}) · ${localTime(run.created_at)} · ` +
     `seed ${run.seed_text ?? "spec"} · p99 ${number(run.summary?.p99_ms)} ms`;
 }
 

@@ -1,6 +1,7 @@
 // How the History and Compare tables write a number, so that they agree with each other and
 // with the Simulate page: counts exactly, other numbers to 4 significant digits, and a share
-// (an error rate) as a percentage, as the Simulate page's cards show it.
+// (an error rate) as a percentage, as the Simulate page's cards show it; and a time the API
+// stores (UTC) in the user's own time zone.
 
 /** A count exactly (31,502, not 31,500); any other number to 4 significant digits. */
 export function number(v: number | null | undefined): string {
@@ -40,4 +41,19 @@ export function duration(seconds: number): string {
 export function runReason(run: { status: string; error: string | null }): string | null {
   if (run.status !== "failed" && run.status !== "cancelled") return null;
   return run.error?.trim() || `${run.status}, with no reason recorded`;
+}
+
+const CLOCK: Intl.DateTimeFormatOptions = {
+  year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+};
+
+/** A time the API gives in UTC ("2026-12-07T19:05:47Z") as "2026-12-07 14:05:47" in
+ * `timeZone` (by default the browser's own, where the user is: New York here); text that is
+ * not a time is returned as it is. */
+export function localTime(iso: string, timeZone?: string): string {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return iso;
+  const part = Object.fromEntries(new Intl.DateTimeFormat("en-US", { ...CLOCK, timeZone }).formatToParts(at)
+    .map((p) => [p.type, p.value]));
+  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}:${part.second}`;
 }

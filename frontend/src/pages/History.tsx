@@ -1,7 +1,7 @@
 // Saved designs with their versions and runs: open, duplicate, delete, export and import YAML.
 import { useEffect, useState } from "react";
 import { api, ApiError, type Design, type DesignBrief, type RunBrief } from "../api";
-import { number, runReason, share } from "../model/format";
+import { localTime, number, runReason, share } from "../model/format";
 import { imported, refusal } from "../model/importing";
 import { mayDiscard, useDesign } from "../store";
 
@@ -74,12 +74,12 @@ export function HistoryPage({ onOpened, onRun }: { onOpened: () => void; onRun: 
       </div>
       {designs.length === 0 && <p className="hint">Nothing saved yet: open a template, then Save in the designer.</p>}
       <table className="list">
-        <thead><tr><th>name</th><th>updated</th><th>versions</th><th>runs</th><th /></tr></thead>
+        <thead><tr><th>name</th><th>updated (local time)</th><th>versions</th><th>runs</th><th /></tr></thead>
         <tbody>
           {designs.map((d) => (
             <tr key={d.id}>
               <td><button type="button" className="link" onClick={() => void api.design(d.id).then(setExpanded, fail)}>{d.name}</button></td>
-              <td>{d.updated_at.replace("T", " ").replace("Z", "")}</td><td className="num">{d.versions}</td><td className="num">{d.runs}</td>
+              <td>{localTime(d.updated_at)}</td><td className="num">{d.versions}</td><td className="num">{d.runs}</td>
               <td className="actions">
                 <button type="button" className="small" onClick={() => void open(d.id)}>open</button>
                 <button type="button" className="small" onClick={() => void api.duplicateDesign(d.id).then(refresh, fail)}>duplicate</button>
@@ -93,18 +93,18 @@ export function HistoryPage({ onOpened, onRun }: { onOpened: () => void; onRun: 
       {expanded && (
         <section>
           <h3>{expanded.name}: versions</h3>
-          <ul>{expanded.versions.map((v) => <li key={v.number}><button type="button" className="link" onClick={() => void open(expanded.id, v.number)}>version {v.number}</button> · {v.created_at.replace("T", " ").replace("Z", "")} · {v.runs} runs</li>)}</ul>
+          <ul>{expanded.versions.map((v) => <li key={v.number}><button type="button" className="link" onClick={() => void open(expanded.id, v.number)}>version {v.number}</button> · {localTime(v.created_at)} · {v.runs} runs</li>)}</ul>
         </section>
       )}
       <h2>Runs</h2>
       <table className="list">
-        <thead><tr><th>system</th><th>started</th><th>status</th><th>p99 (ms)</th><th>error rate</th><th>SLO</th><th /></tr></thead>
+        <thead><tr><th>system</th><th>started (local time)</th><th>status</th><th>p99 (ms)</th><th>error rate</th><th>SLO</th><th /></tr></thead>
         <tbody>
           {runs.map((r) => {
             const reason = runReason(r);
             return (
               <tr key={r.id}>
-                <td>{r.system}</td><td>{r.created_at.replace("T", " ").replace("Z", "")}</td><td className={`run-status ${r.status}`}>{r.status}</td>
+                <td>{r.system}</td><td>{localTime(r.created_at)}</td><td className={`run-status ${r.status}`}>{r.status}</td>
                 {reason
                   ? <td colSpan={3} title={reason}><span className="run-reason" data-testid="run-reason">{reason}</span></td>
                   : <>
