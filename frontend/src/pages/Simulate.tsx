@@ -7,6 +7,7 @@ import { Canvas } from "../components/Canvas";
 import { Chart, type Band } from "../components/Chart";
 import { Waterfall } from "../components/Waterfall";
 import { inPageWords } from "../model/budget";
+import { cancelRefused } from "../model/cancel";
 import { applyOverride, setOptions } from "../model/edits";
 import { share } from "../model/format";
 import { queueRows, type QueueRow } from "../model/queues";
@@ -88,7 +89,10 @@ export function SimulatePage() {
   };
   const cancel = async () => {
     if (!run) return;
-    try { await api.cancelRun(run.id); } catch (error) { notify("error", String((error as Error).message)); }
+    try { await api.cancelRun(run.id); } catch (error) {
+      const refused = cancelRefused(error);
+      notify(refused.kind, refused.text);
+    }
   };
 
   const active = run && (run.status === "queued" || run.status === "running");
