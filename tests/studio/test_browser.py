@@ -754,7 +754,7 @@ def test_a_save_over_anothers_and_a_run_over_the_budget_ask_first_in_chromium(
     the design again; saved after another tab deleted it, it asks and becomes a new design
     with the edits. A run over the budget and past the studio's wall-clock limit: the page
     shows the server's estimate with both reasons and asks whether to run it anyway
-    (declined: nothing runs; accepted: it runs, forced)."""
+    (declined: nothing runs, and the refusal stays on the page; accepted: it runs, forced)."""
     expect = pytest.importorskip("playwright.sync_api").expect
     asked: list[str] = []
     with gallery(server) as page:
@@ -806,7 +806,15 @@ def test_a_save_over_anothers_and_a_run_over_the_budget_ask_first_in_chromium(
         page.click("a[data-page=simulate]")
         page.once("dialog", answer(False))
         page.get_by_test_id("run").click()
-        expect(page.locator(".notice")).to_contain_text("refused: this run is estimated at")
+        # declined: the estimate and its advice stay on the page, past a notice's 6 s,
+        # until the next run or an edit (not a red notice that goes)
+        refusal = page.get_by_test_id("refusal")
+        expect(refusal).to_contain_text("refused: this run is estimated at")
+        expect(refusal).to_contain_text("Or run it anyway (Run simulation asks first).")
+        expect(page.locator(".notice")).to_have_count(0)
+        page.wait_for_timeout(6500)
+        expect(refusal).to_be_visible()
+        shot(page, "31-refused")
         assert asked[-1].startswith("refused: this run is estimated at")
         assert "over the 10 min budget" in asked[-1]  # and, past it, the studio's own limit
         assert "For the studio's wall-clock limit: shorten simulation.duration to " in asked[-1]
@@ -817,6 +825,7 @@ def test_a_save_over_anothers_and_a_run_over_the_budget_ask_first_in_chromium(
         page.once("dialog", answer(True))
         page.get_by_test_id("run").click()
         expect(page.get_by_test_id("run-status")).to_have_text(re.compile("queued|running"))
+        expect(refusal).to_have_count(0)  # the next run takes it away
         [run] = page.request.get(server + f"api/runs?design_id={longer['id']}").json()
         page.get_by_test_id("cancel").click()
         expect(page.get_by_test_id("run-status")).to_have_text("cancelled")

@@ -39,6 +39,9 @@ export function SimulatePage() {
   const [seed, setSeed] = useState("");
   const seedProblem = seedError(seed);
   const [busy, setBusy] = useState(false);
+  // A run the server refused (422: over the budget and not run anyway, or a result too large
+  // to keep), with the text it was refused for: it stays until the next run or an edit.
+  const [refusal, setRefusal] = useState<{ text: string; message: string } | null>(null);
   const source = useRef<EventSource | null>(null);
 
   useEffect(() => () => source.current?.close(), []);
@@ -46,6 +49,7 @@ export function SimulatePage() {
   const start = async () => {
     source.current?.close();
     setRun(null);
+    setRefusal(null);
     setBusy(true);
     try {
       const sameAsSaved = designId !== null && savedText === text;
@@ -84,7 +88,8 @@ export function SimulatePage() {
       events.onerror = () => { /* the browser retries; the end event closes it */ };
     } catch (error) {
       setBusy(false);
-      notify("error", error instanceof ApiError ? inPageWords(error.message) : String(error));
+      if (error instanceof ApiError && error.status === 422) setRefusal({ text, message: inPageWords(error.message) });
+      else notify("error", error instanceof ApiError ? error.message : String(error));
     }
   };
   const cancel = async () => {
@@ -111,6 +116,12 @@ export function SimulatePage() {
           <span className="hint stale" data-testid="stale">the design has changed since this run: the replay draws the design as it ran, with its results; run again to see the change</span>
         )}
       </div>
+      {refusal?.text === text && (
+        <div className="refusal" role="alert" data-testid="refusal">
+          <p>{refusal.message}</p>
+          <button type="button" className="small" onClick={() => setRefusal(null)}>Dismiss</button>
+        </div>
+      )}
       {run?.result ? <Results result={run.result} graph={ran} layout={layout} /> :
         <div className="canvas-pane tall"><Canvas graph={graph} layout={layout} /></div>}
     </div>
