@@ -688,6 +688,44 @@ def test_a_saved_designs_run_opens_under_its_design_in_chromium(server: str) -> 
 
 
 @pytest.mark.slow
+def test_the_decision_help_is_where_the_catalog_points_in_chromium(server: str) -> None:
+    """With no pattern picked, the catalog's right pane says to answer the decision help's
+    questions and shows it there, in the window at 1440x900 and 1024x768 (not under the
+    list, thousands of pixels down after "show all"); its answers stay while a pattern it
+    recommends is read, and *Decision help* brings them back."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    with gallery(server) as page:
+        page.get_by_role("button", name="Pattern catalog…").click()
+        page.get_by_role("button", name=re.compile(r"^show all")).click()
+        entry = page.locator(".drawer-entry")
+        expect(entry).to_contain_text("answer the questions of the decision help")
+        decide = entry.get_by_label("decision")
+        for width, height in ((1440, 900), (1024, 768)):
+            page.set_viewport_size({"width": width, "height": height})
+            expect(decide).to_be_in_viewport()
+        page.set_viewport_size({"width": 1440, "height": 900})
+        decide.select_option(index=1)
+        advisor = entry.locator(".advisor")
+        recommended = advisor.locator("li button.link")
+        for _ in range(10):  # answer the first choice until the help recommends
+            advisor.locator(".chip").or_(recommended).first.wait_for()
+            if recommended.count():
+                break
+            advisor.locator(".chip").first.click()
+        answers = advisor.locator("p.hint").all_inner_texts()
+        assert answers, "no question was answered"
+        shot(page, "19-decision-help")
+        name = recommended.first.inner_text()
+        recommended.first.click()
+        expect(entry.locator("h3")).to_be_visible()
+        expect(advisor).to_have_count(0)
+        page.get_by_test_id("decision-help").click()
+        expect(decide).to_be_in_viewport()
+        expect(advisor.locator("p.hint")).to_have_text(answers)
+        expect(recommended.first).to_have_text(name)
+
+
+@pytest.mark.slow
 def test_gallery_filters_that_match_nothing_in_chromium(server: str) -> None:
     """A category and a pattern no template shares: the page says so and clears them."""
     expect = pytest.importorskip("playwright.sync_api").expect

@@ -1,5 +1,6 @@
 // The pattern catalog in a drawer: search, one pattern's entry, its relations as a graph, the
-// templates that demonstrate it, and decision help that asks one question at a time.
+// templates that demonstrate it, and decision help that asks one question at a time (in the
+// entry's place while no pattern is picked; its answers stay while an entry is read).
 import { useEffect, useState } from "react";
 import { api, type Advice, type PatternBrief } from "../api";
 import { entrySections, isAntiPattern, LIST_PAGE, listView, type CatalogEntry } from "../model/catalog";
@@ -7,6 +8,9 @@ import { MAX_QUERY } from "../model/limits";
 
 type Entry = Record<string, unknown> & CatalogEntry & { id: string; name: string; summary: string; problem: string; solution: string;
   relations_both: { kind: string; id: string; name: string; reason: string | null }[]; templates: string[] };
+
+/** The decision help's state: the decision chosen and the answers given so far. */
+interface Decision { tree: string; answers: Record<string, string> }
 
 export function PatternDrawer({ initial, onClose, onTemplate }: { initial: string; onClose: () => void; onTemplate: (id: string) => void }) {
   const [query, setQuery] = useState("");
@@ -16,6 +20,7 @@ export function PatternDrawer({ initial, onClose, onTemplate }: { initial: strin
   const [current, setCurrent] = useState(initial);
   const [entry, setEntry] = useState<Entry | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [decision, setDecision] = useState<Decision>({ tree: "", answers: {} });
   useEffect(() => {
     const t = setTimeout(() => void api.patterns(query).then(
       (h) => { setHits(h); setShown(LIST_PAGE); setSearchError(null); },
@@ -30,7 +35,11 @@ export function PatternDrawer({ initial, onClose, onTemplate }: { initial: strin
   const list = listView(hits, shown, query);
   return (
     <div className="drawer" role="dialog" aria-label="pattern catalog">
-      <div className="drawer-head"><h2>Pattern catalog</h2><button type="button" onClick={onClose}>Close</button></div>
+      <div className="drawer-head">
+        <h2>Pattern catalog</h2>
+        {current !== "" && <button type="button" onClick={() => setCurrent("")} data-testid="decision-help">Decision help</button>}
+        <button type="button" onClick={onClose}>Close</button>
+      </div>
       <div className="drawer-body">
         <div className="drawer-list">
           <input placeholder="search: circuit braker, retries…" value={query} maxLength={MAX_QUERY} onChange={(e) => setQuery(e.target.value)} aria-label="search patterns" />
@@ -46,7 +55,6 @@ export function PatternDrawer({ initial, onClose, onTemplate }: { initial: strin
               <button type="button" className="small" onClick={() => setShown(hits.length)}>show all {hits.length}</button>
             </p>
           )}
-          <Advisor onPattern={setCurrent} />
         </div>
         <div className="drawer-entry">
           {error && <p className="bad">{error}</p>}
@@ -66,7 +74,12 @@ export function PatternDrawer({ initial, onClose, onTemplate }: { initial: strin
               <RelationGraph centre={entry.id} />
               <ul className="relations">{entry.relations_both.map((r) => <li key={`${r.kind}-${r.id}`}><span className="hint">{r.kind.replace(/_/g, " ")}</span> <button type="button" className="link" onClick={() => setCurrent(r.id)}>{r.name}</button>{r.reason && <span className="hint"> — {r.reason}</span>}</li>)}</ul>
             </>
-          ) : !error && <p className="hint">Pick a pattern, search, or answer the questions of the decision help.</p>}
+          ) : !error && (
+            <>
+              <p className="hint">Pick a pattern or search on the left, or answer the questions of the decision help below.</p>
+              <Advisor decision={decision} onDecide={setDecision} onPattern={setCurrent} />
+            </>
+          )}
         </div>
       </div>
     </div>
@@ -114,17 +127,16 @@ function RelationGraph({ centre }: { centre: string }) {
   );
 }
 
-function Advisor({ onPattern }: { onPattern: (id: string) => void }) {
+function Advisor({ decision, onDecide, onPattern }: { decision: Decision; onDecide: (d: Decision) => void; onPattern: (id: string) => void }) {
+  const { tree, answers } = decision;
   const [trees, setTrees] = useState<{ id: string; title: string }[]>([]);
-  const [tree, setTree] = useState("");
-  const [answers, setAnswers] = useState<Record<string, string>>({});
   const [advice, setAdvice] = useState<Advice | null>(null);
   useEffect(() => { api.trees().then(setTrees, () => undefined); }, []);
   useEffect(() => { if (tree) api.advise(tree, answers).then(setAdvice, () => setAdvice(null)); else setAdvice(null); }, [tree, answers]);
   return (
     <div className="advisor">
       <h4>Decision help</h4>
-      <select value={tree} onChange={(e) => { setTree(e.target.value); setAnswers({}); }} aria-label="decision">
+      <select value={tree} onChange={(e) => onDecide({ tree: e.target.value, answers: {} })} aria-label="decision">
         <option value="">choose a decision…</option>
         {trees.map((t) => <option key={t.id} value={t.id}>{t.title}</option>)}
       </select>
@@ -132,7 +144,7 @@ function Advisor({ onPattern }: { onPattern: (id: string) => void }) {
       {advice?.next && (
         <div>
           <p>{advice.next.text}</p>
-          {advice.next.choices.map((c) => <button key={c.value} type="button" className="chip" onClick={() => setAnswers({ ...answers, [advice.next!.key]: c.value })}>{c.label}</button>)}
+          {advice.next.choices.map((c) => <button key={c.value} type="button" className="chip" onClick={() => onDecide({ tree, answers: { ...answers, [advice.next!.key]: c.value } })}>{c.label}</button>)}
         </div>
       )}
       {advice && advice.recommendations.length > 0 && (
