@@ -490,6 +490,37 @@ def test_a_template_opens_with_its_parameters_in_chromium(server: str) -> None:
         shot(page, "12-parameters")
 
 
+@pytest.mark.slow
+def test_a_choice_parameter_shows_its_longest_choice_in_chromium(server: str) -> None:
+    """A parameter with choices (load-balanced-service's balancer) is a select wide enough
+    for its longest choice, least_requests, not cut to 'least_req'."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    with gallery(server) as page:
+        card = page.locator("[data-template=load-balanced-service]")
+        card.get_by_test_id("parameters").click()
+        balancer = card.locator("[data-param-field=balancer] select")
+        expect(balancer).to_be_visible()
+        balancer.select_option("least_requests")
+        # the width the longest option's text takes in the select's font, and the room left
+        # for it inside the select (its arrow and padding take the rest)
+        text, room = balancer.evaluate("""(select) => {
+            const probe = document.createElement("span");
+            probe.style.font = getComputedStyle(select).font;
+            probe.style.whiteSpace = "pre";
+            probe.textContent = [...select.options].map((o) => o.text)
+                .reduce((a, b) => (b.length > a.length ? b : a));
+            document.body.append(probe);
+            const width = probe.getBoundingClientRect().width;
+            probe.remove();
+            const style = getComputedStyle(select);
+            return [width, select.clientWidth - parseFloat(style.paddingLeft)
+                    - parseFloat(style.paddingRight) - 16];
+        }""")
+        assert room >= text, f"the select leaves {room:.0f} px for a {text:.0f} px choice"
+        card.scroll_into_view_if_needed()
+        shot(page, "20-parameters-choice")
+
+
 def opened(page: Any, template: str) -> None:
     """Open `template` from the gallery in the designer and wait until it is valid."""
     expect = pytest.importorskip("playwright.sync_api").expect
