@@ -225,3 +225,27 @@ def test_max_replications_without_precision_is_refused(run_cli, spec_file) -> No
     result = run_cli("simulate", str(spec_file()), "--max-replications", "7", "--json")
     assert result.exit_code == 2
     assert "applies with --precision PCT only" in result.output
+
+
+CLOSED_BEHIND_A_LIMIT = """\
+scalesim: 1
+name: rl3
+components:
+  api:
+    workers: 4
+    rate_limit: {rate: 100/s, burst: 10}
+    operations:
+      get: {work: {dist: exponential, mean: 5ms}}
+workloads:
+  - {name: users, to: api.get, users: 20, think: {dist: exponential, mean: 100ms}}
+simulation: {duration: 3s}
+"""
+
+
+def test_a_closed_loop_behind_a_rate_limit_is_summarised(run_cli, spec_file) -> None:
+    """The overload check looks at the system's open part first, which a closed loop alone
+    leaves without workloads: the rate limit's admitted shares crashed on it (numpy's
+    stack of nothing) instead of the summary printing."""
+    result = run_cli("simulate", str(spec_file(CLOSED_BEHIND_A_LIMIT)))
+    assert result.exit_code == 0, result.output
+    assert "rate_limited" in result.output or "rate limited" in result.output
