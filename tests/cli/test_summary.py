@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,16 @@ simulation: {warmup: 5s, duration: 10s, seed: 1}
     out = _simulate(str(spec), columns=200)
     assert "offered 50.0 rps · throughput 100.0 rps" in out
     assert "throughput above the offered load" in out and "warm-up drained" in out
+
+
+def test_a_fix_line_goes_on_whole_past_a_narrow_terminal(tmp_path: Path) -> None:
+    """A wrapped or cropped `--set` line does not paste (a bare `--set` at a line's end, a
+    quoted value split in two): the line goes on past the width, once, whole."""
+    spec = tmp_path / "breaker.yaml"
+    spec.write_text(get_template("circuit-breaker").build().text)
+    text = _simulate(str(spec), "--set", "simulation.duration=10s", columns=20)
+    [line] = [line for line in text.splitlines() if "--set " in line]
+    assert len(line) > 20
+    words = shlex.split(line)
+    assert words[0] == "--set" and "faults=[]" in words
+

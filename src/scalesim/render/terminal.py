@@ -208,8 +208,10 @@ def diagnosis(findings: list[dict[str, Any]]) -> list[RenderableType]:
             parts.append(Padding(Text.assemble(("fix: ", "bold green"), fix["summary"]),
                                  (0, 0, 0, 4), expand=False))
             if fix["set"]:
-                parts.append(Padding(Text(set_options(fix["set"]), style="cyan"), (0, 0, 0, 6),
-                                     expand=False))
+                # one unbroken line, past the terminal's width if need be (print_summary
+                # does not crop), so that it pastes: a Padding would cut it at the width
+                parts.append(Text(" " * 6 + set_options(fix["set"]), style="cyan",
+                                  no_wrap=True, overflow="ignore"))
     return parts
 
 
@@ -294,4 +296,4 @@ def _control(result: dict[str, Any], width: int) -> list[Any]:
 
 
 def print_summary(result: dict[str, Any], console: Console) -> None:
-    console.print(summary(result, console.width))
+    console.print(summary(result, console.width), crop=False)  # a --set line goes on whole
