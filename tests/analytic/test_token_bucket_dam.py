@@ -121,3 +121,20 @@ workloads: [{{name: w, to: svc.op, rate: {rate}/s}}]
 """))
     assert found.workloads["w"].latency.quantile(0.99) * 1e3 == pytest.approx(p99_ms, abs=0.02)
     assert found.workloads["w"].exact
+
+
+def test_a_bucket_whose_start_outlasts_the_run_is_no_exact_long_run_share() -> None:
+    """5,000 tokens at 100/s against a refill of 50/s last 100 s, past the 60 s run: the run
+    refuses nothing, so the long-run 50 % is not the run's, and says why. At 200 tokens
+    (4 s, within the 5 s warm-up) the long-run share is the run's, exact as before."""
+    long_start = limited(100.0, 5000)
+    found = estimate(long_start)
+    assert not found.workloads["w"].exact
+    [caveat] = [c for c in caveats(long_start, found) if c.code == "rate-limit"]
+    assert "starts full" in caveat.message and "100 %" in caveat.message
+    run = simulate(long_start)
+    assert run["requests"]["failed"] == 0
+    short_start = limited(100.0, 200)
+    assert estimate(short_start).workloads["w"].exact
+    assert not [c for c in caveats(short_start, estimate(short_start))
+                if c.code == "rate-limit"]

@@ -21,6 +21,7 @@ from scalesim.analytic.held import populations as held_populations
 from scalesim.analytic.load import (
     aggregate_load_s,
     appends,
+    bucket_start_share,
     cache_reads,
     call_edges,
     consumer_pool,
@@ -33,7 +34,15 @@ from scalesim.analytic.quorum import commit_wait, replication_wait, semi_sync_sh
 from scalesim.spec.consistency import Caching
 from scalesim.spec.data import group_members, most_in_flight
 from scalesim.spec.dists import AnyDistribution, Empirical, Gamma, Lognormal, Mixture, Pareto
-from scalesim.spec.model import Call, ParallelStep, SagaBlock, System, plain_steps
+from scalesim.spec.model import (
+    Call,
+    Component,
+    ParallelStep,
+    SagaBlock,
+    Simulation,
+    System,
+    plain_steps,
+)
 from scalesim.spec.resilience import Fallback
 
 HELD_PAST = 0.01  # the open formulas' share of time past a held callee's bound worth a caveat
@@ -521,7 +530,10 @@ def rate_limits(system: System, estimate: Estimate) -> Iterator[Caveat]:
         assert component.rate_limit is not None
         each = " per workload" if component.rate_limit.per_workload else ""
         head = f"{offered:,.0f}/s come to a limit of {cap:,.0f}/s{each}: "
-        if state.admission == "dam" and state.admitted <= 1.0 - DAM_REFUSED:
+        if state.admission == "start":
+            yield Caveat("rate-limit", cname, head + _start_text(component, offered,
+                                                                 system.simulation))
+        elif state.admission == "dam" and state.admitted <= 1.0 - DAM_REFUSED:
             yield Caveat("rate-limit", cname, head + "the estimate takes them as a Poisson "
                          "stream at the bucket (a finite dam), which visits through calls, "
                          "a queue or a load profile, or a replica's share, are not")
@@ -529,6 +541,15 @@ def rate_limits(system: System, estimate: Estimate) -> Iterator[Caveat]:
             yield Caveat("rate-limit", cname, head + "the estimate admits min(λ, limit) of a "
                          "smooth stream; a bucket also refuses some of a random stream below "
                          "its rate, and lets bursts above it through while it has tokens")
+
+
+def _start_text(component: Component, offered: float, sim: Simulation) -> str:
+    """Why the long-run share misleads for a bucket whose starting tokens last long."""
+    share = bucket_start_share(component, offered, sim.warmup, sim.duration)
+    return (f"the bucket starts full and its tokens last about {share * 100:.0f} % of the "
+            "run after warm-up, refusing nothing meanwhile; the estimate gives the long-run "
+            "share, which the run reaches only after that (a longer run, or a smaller "
+            "burst, brings them together)")
 
 
 def _ttl_caches(system: System) -> Iterator[tuple[str, Caching, float]]:

@@ -60,6 +60,7 @@ from scalesim.analytic.load import (
     Pool,
     Subscription,
     admitted_share,
+    bucket_start_share,
     call_edges,
     call_matrix,
     consumer_pool,
@@ -139,8 +140,10 @@ NEVER = 1e-12
 MEMO_AGAIN = 4096
 
 
-# how a rate limit's admitted share is worked out (`Model._admission`); "exact" without one
-Admission = Literal["exact", "dam", "smooth"]
+START_SHARE = 0.01  # of the window a bucket's starting tokens may last in and stay "exact"
+# how a rate limit's admitted share is worked out (`Model._admission`, `_admitted_how`);
+# "exact" without one
+Admission = Literal["exact", "dam", "smooth", "start"]
 
 
 @dataclass(frozen=True)
@@ -1235,12 +1238,24 @@ class Model:
             else:
                 again = [wait, op.post] if op.post.mean > 0.0 else []
                 responses[ref] = lattice.total([wait, op.work, waited, *again])
-        return ComponentEstimate(float(sum(op_rate[self.index[r]] for r in refs)), state,
-                                 serving_replicas(component), servers, queues, mean,
-                                 {r: responses[r] for r in refs}, admitted,
+        rate = float(sum(op_rate[self.index[r]] for r in refs))
+        return ComponentEstimate(rate, state, serving_replicas(component), servers, queues,
+                                 mean, {r: responses[r] for r in refs}, admitted,
                                  component.core_limit, cpu_in_wait, pooled, cpu_offered,
                                  (load.arrival_scv + scv) / 2.0,
-                                 self.admission.get(cname, "exact"))
+                                 self._admitted_how(cname, rate, admitted))
+
+    def _admitted_how(self, cname: str, rate: float, admitted: float) -> Admission:
+        """`_admission`, or "start" for a token bucket whose starting tokens last into 1 %
+        or more of the measured window (`bucket_start_share`): the long-run share it gives
+        is not the run's."""
+        how = self.admission.get(cname, "exact")
+        sim = self.system.simulation
+        incoming = rate / admitted if admitted > 0.0 else rate
+        if how != "smooth" and bucket_start_share(self.system.components[cname], incoming,
+                                                  sim.warmup, sim.duration) >= START_SHARE:
+            return "start"
+        return how
 
     def _led(self, cname: str, by_ref: Mapping[str, list[tuple[float, Lattice | None]]]
              ) -> tuple[StationState, dict[str, Lattice | None]] | None:

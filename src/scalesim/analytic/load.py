@@ -145,6 +145,22 @@ def bucket_size(limit: RateLimit) -> float:
     return float(limit.burst) if limit.burst is not None else max(1.0, limit.rate)
 
 
+def bucket_start_share(component: Component, incoming: float, warmup: float,
+                       duration: float) -> float:
+    """The share of the measured window (the run after `warmup`) in which a token bucket
+    still spends the tokens it started with (the simulator fills it at the start): they
+    drain at what comes over the rate, so for long after a large `burst`, and meanwhile it
+    refuses nothing; the long-run share then says too many refused. 0 at or below the
+    rate (the bucket's long-run state is near full anyway), for another limit, and with
+    `per_workload` (a bucket a workload)."""
+    limit, cap = component.rate_limit, rate_cap(component)
+    if limit is None or cap is None or limit.algorithm != "token_bucket" \
+            or limit.per_workload or incoming <= cap or duration <= 0.0:
+        return 0.0
+    tokens = bucket_size(limit) * (component.replicas if limit.scope == "replica" else 1)
+    return min(1.0, max(0.0, tokens / (incoming - cap) - warmup) / duration)
+
+
 def admitted_share(limit: RateLimit, cap: float, arriving: float, poisson: bool) -> float:
     """The share of `arriving` visits/s that a rate limit of `cap`/s lets in over a long run:
     a token bucket met by a Poisson stream refuses some even below its rate, as a finite dam
