@@ -4,7 +4,7 @@ queue), rate limits and connection pools that refuse, bulkheads that fill."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -14,13 +14,16 @@ import numpy.typing as npt
 
 from scalesim.analytic import hashing
 from scalesim.analytic.chains import served
+from scalesim.analytic.dam import bucket_refused
 from scalesim.analytic.load import (
     ComponentLoad,
+    bucket_size,
     call_matrix,
     leader_served,
     offered_load,
     operation_rates,
     peak_rate,
+    poisson_stream,
     reachable,
     round_trip_s,
     visits,
@@ -66,6 +69,8 @@ HELD_LONGER = 1.5  # measured hold / healthy hold above which slow calls hold th
 AMPLIFIED = 1.1  # arrivals / arrivals without retries from which retries are named
 SLOTS_REFUSED = NOTABLE / 10  # a bulkhead or connection pool refusing this share of its
 # calls makes a finding, and one is sized to refuse less
+BURST_TARGET = NOTABLE / 2  # the refused share a rate limit's fix aims a token bucket at
+MAX_BURST_S = 10.0  # seconds of its rate a raised burst may hold before the rate is raised
 LOW_HIT_RATIO = 0.5  # a cache hitting less than this is named in front of a loaded backend
 
 
@@ -983,7 +988,7 @@ def rate_limits(run: Run) -> Iterator[Finding]:
             fix = per_workload_fix(run, name, over[0]) if over else None
         else:
             evidence = (f"{rate(arrival)} arrive for a limit of {setting.rate:g}/s{per}",)
-            fix = _raised(run, name, math.ceil(arrival / buckets), "that traffic", "")
+            fix = _let_in(run, name, arrival / buckets, "that traffic", "")
         yield Finding("limit", "warning", name,
                       f"{name}'s rate limit refuses {share(refused / arrival)} of its visits "
                       f"({count(limited)})", "rate_limit", evidence, fix,
@@ -1018,9 +1023,57 @@ def workloads_over(run: Run, name: str) -> list[Client]:
 
 def per_workload_fix(run: Run, name: str, client: Client) -> Fix:
     """The per-workload limit that admits `client`: every workload gets that limit."""
-    return _raised(run, name, math.ceil(client.arrival / _buckets(run.system.components[name])),
+    return _let_in(run, name, client.arrival / _buckets(run.system.components[name]),
                    f"{client.name}'s traffic", ": the limit is per workload, so every "
                    "workload may then send that much")
+
+
+def _let_in(run: Run, name: str, arrival: float, traffic: str, why: str) -> Fix:
+    """The smallest change to `name`'s rate limit that lets `arrival`/s (a bucket's) in.
+    A token bucket met by random (Poisson) streams refuses some even under its rate (the finite dam,
+    `dam.bucket_refused`): raising the rate to the arrivals left it refusing, and under
+    the rate the fix used to "raise" it to a lower value. So the rate goes up to the
+    arrivals when they are over it, and the burst up until a Poisson stream's refusals are
+    under BURST_TARGET (tokens add no sustained load); when that takes more than
+    MAX_BURST_S of the rate in tokens, the rate rises instead, the burst kept. A sliding
+    window, or a bucket that a smoother stream meets too, gets the arrivals' rate, or the
+    next whole one."""
+    limit = run.system.components[name].rate_limit
+    assert limit is not None
+    wanted = math.ceil(arrival)
+    if limit.algorithm != "token_bucket" or \
+            not all(poisson_stream(w) for w in run.system.workloads):
+        return _raised(run, name, max(wanted, math.floor(limit.rate) + 1), traffic, why)
+    burst = bucket_size(limit)
+    kept = float(wanted) if arrival > limit.rate else limit.rate  # the rate to set or keep
+    rho = arrival / kept
+    if kept > limit.rate and bucket_refused(rho, burst) <= BURST_TARGET:
+        return _raised(run, name, wanted, traffic, why)  # the rate alone is enough
+    most = max(burst + 1.0, math.ceil(kept * MAX_BURST_S))
+    if bucket_refused(rho, most) > BURST_TARGET:
+        faster = _smallest(math.floor(kept) + 1, math.ceil(arrival / BURST_TARGET),
+                           lambda r: bucket_refused(arrival / r, burst) <= BURST_TARGET)
+        return _raised(run, name, faster, traffic, why)
+    needed = _smallest(math.floor(burst) + 1, int(most),
+                       lambda b: bucket_refused(rho, b) <= BURST_TARGET)
+    per = " per replica" if _buckets(run.system.components[name]) > 1 else ""
+    tokens = (f"{name}.rate_limit.burst from {burst:g} to {needed}{per} (a random stream "
+              f"at {rate(arrival)} comes in bursts, which {needed} tokens let through: about "
+              f"{share(bucket_refused(rho, needed))} refused, by the finite-dam estimate)")
+    setting = f"components.{name}.rate_limit.burst={needed}"
+    if kept == limit.rate:
+        return Fix(f"if {traffic} is wanted, raise {tokens}{why}", (setting,))
+    raised = _raised(run, name, wanted, traffic, why)
+    return Fix(f"{raised.summary}, and {tokens}", (*raised.set, setting))
+
+
+def _smallest(low: int, high: int, enough: Callable[[int], bool]) -> int:
+    """The smallest n in [low, high] that is `enough`, which holds at `high` and for every
+    n past one that does."""
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (low, middle) if enough(middle) else (middle + 1, high)
+    return high
 
 
 def _raised(run: Run, name: str, wanted: int, traffic: str, why: str) -> Fix:
