@@ -216,3 +216,14 @@ def test_the_chart_cannot_change_the_pods_the_voters_list() -> None:
     template = next(text for path, text in chart.items()
                     if path.endswith("templates/order-events.yaml"))
     assert "  replicas: 3\n" in template
+
+
+@pytest.mark.parametrize(("replicas", "most_down"), [(1, 1), (2, 0), (3, 1), (5, 1)])
+def test_a_drain_never_takes_the_voters_majority(replicas: int, most_down: int) -> None:
+    """KRaft needs a majority of its voters (every pod): 2 voters lose it with one down,
+    so their budget lets none go; 1 has no majority to keep, 3 or more keep it with one
+    down, the budget every workload gets."""
+    budget = by_kind(objects(spec(replicas)), "PodDisruptionBudget")["order-events"]
+    assert budget["spec"]["maxUnavailable"] == most_down
+    if replicas > 1:
+        assert replicas - most_down > replicas // 2  # still a majority of the voters

@@ -15,6 +15,7 @@ from scalesim.generate.brokers import (
     KAFKA_FS_GROUP,
     broker_settings,
     kafka_env,
+    kafka_nodes,
     kafka_note,
     kafka_version_problem,
 )
@@ -332,9 +333,15 @@ class KubernetesBuilder:
                                     "protocol": "TCP"}]}}
 
     def _disruption_budget(self, name: str) -> dict[str, Any]:
+        """One pod down at a time; none of a Kafka cluster of 2 voters, which loses its
+        KRaft majority with one down (a drain waits, where it would stall the cluster; one
+        voter has no majority to keep, and 3 or more keep theirs with one down)."""
+        most = 1
+        if self._runs_kafka(name) and kafka_nodes(self.system.components[name]) == 2:
+            most = 0
         return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
                 "metadata": self._metadata(name),
-                "spec": {"maxUnavailable": 1,
+                "spec": {"maxUnavailable": most,
                          "selector": {"matchLabels": self._selector(name)}}}
 
     def _ingress(self, name: str) -> dict[str, Any]:
