@@ -493,3 +493,20 @@ def test_a_hedge_is_hedged_requests() -> None:
     """examples/hedging.yaml hedges every leaf call: the design already has the pattern."""
     system = load_spec_text((EXAMPLES / "hedging.yaml").read_text("utf-8"))
     assert "hedged-requests" in implemented(system)
+
+
+def test_a_question_that_rules_out_all_it_matched_says_so() -> None:
+    """'we are not using retries with backoff' matches retry and negates it: the answer said
+    'Nothing in the catalog matches; try other words', as if retry had not been found. It
+    names what the words ruled out (and the JSON lists it)."""
+    question = "we are not using retries with backoff"
+    result = CliRunner().invoke(main_app, ["advise", question])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "Ruled out by the description's own words: retry" in text
+    assert "Nothing else in the catalog matches" in text
+    advice = json.loads(CliRunner().invoke(main_app, ["advise", question, "--json"]).stdout)
+    assert advice["ruled_out"] == ["retry"] and advice["suggestions"] == []
+    plain = json.loads(CliRunner().invoke(main_app, ["advise", "checkout is slow",
+                                                     "--json"]).stdout)
+    assert plain["ruled_out"] == []

@@ -77,6 +77,7 @@ class TextAdvice:
     diagnoses: list[Diagnosis]
     suggestions: list[Suggestion]
     questions: list[Refinement] = field(default_factory=list)
+    ruled_out: list[str] = field(default_factory=list)  # ids the description's words negate
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
@@ -90,8 +91,10 @@ def advise_text(catalog: Catalog, trees: dict[str, DecisionTree], text: str,
     expansion = expand(text, negating_names(catalog))
     unwanted = rejected(catalog, expansion.negated)
     ranked = [hit for hit in ranked if not only_rejected(catalog, hit, unwanted)]
+    ruled_out = sorted(unwanted)
     if not ranked:
-        return TextAdvice(text, expansion.weights, expansion.because, {}, [], [], [])
+        return TextAdvice(text, expansion.weights, expansion.because, {}, [], [], [],
+                          ruled_out)
     ranked = with_cues(catalog, ranked, expansion, own_words(catalog, text))
     top = ranked[0].score
     scores: dict[str, float] = {}
@@ -127,7 +130,8 @@ def advise_text(catalog: Catalog, trees: dict[str, DecisionTree], text: str,
                               catalog[pid].summary, why[pid]) for pid in order]
     return TextAdvice(text, expansion.weights, expansion.because, families(catalog, ranked[:10]),
                       diagnoses, suggestions,
-                      refinements(trees, [s.id for s in suggestions], expansion.weights))
+                      refinements(trees, [s.id for s in suggestions], expansion.weights),
+                      ruled_out)
 
 
 def diagnosed(catalog: Catalog, shares: dict[str, float], named: set[str]) -> list[Diagnosis]:

@@ -535,9 +535,13 @@ def print_text_advice(advice: TextAdvice) -> None:
         t + (f" (for '{advice.synonyms[t]}')" if t in advice.synonyms else "")
         + ("" if w == 1.0 else f" ×{w:g}") for t, w in advice.terms.items())
     out.print(f"[dim]Searched for: {escape(searched) or 'nothing (only common words)'}[/]")
+    if advice.ruled_out:
+        out.print(f"[dim]Ruled out by the description's own words: "
+                  f"{escape(', '.join(advice.ruled_out))}[/]")
     if not advice.suggestions:
-        out.print("Nothing in the catalog matches; try other words, or "
-                  "scalesim advise --tree existing-system")
+        out.print(("Nothing else in the catalog matches" if advice.ruled_out else
+                   "Nothing in the catalog matches")
+                  + "; try other words, or scalesim advise --tree existing-system")
         return
     if advice.families:
         out.print("Problem families: " + ", ".join(
