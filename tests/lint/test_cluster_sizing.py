@@ -58,3 +58,36 @@ def test_ss501_and_advise_give_the_replicas_with_the_nodes_that_hold_them(
     assert steady.change == peak.change == change
     assert overrides in seen and valid(overrides)
     assert not valid([f"components.busy.replicas={REPLICAS}"])
+
+
+AUTOSCALED = """
+components:
+  web: {replicas: 2, workers: 4, operations: {x: {work: 10ms}}}
+  busy:
+    replicas: 2
+    workers: 4
+    autoscale: {min: 2, max: 3, metrics: [{cpu: 60%}]}
+    operations: {run: {work: 10ms}}
+cluster: {nodes: 1, pods_per_node: 4, max_nodes: MAX_NODES}
+workloads:
+  - {name: w, to: busy.run, rate: 2000/s}
+  - {name: v, to: web.x, rate: 100/s}
+"""
+
+
+@pytest.mark.parametrize(("max_nodes", "grown"), [
+    (2, f" with cluster.max_nodes {NODES} to hold them"), (NODES, "")])
+def test_an_autoscaled_fleet_is_sized_with_the_nodes_its_peak_needs(
+        lint_yaml: LintYaml, tmp_path: Path, max_nodes: int, grown: str) -> None:
+    """autoscale.max 7 beside web's 2 pods needs 3 nodes of 4 at the peak: a cluster
+    autoscaler that stops at 2 leaves 2 of them Pending, adding nothing (SS501 and advise
+    said 'autoscale.max 7' alone); one that reaches 3 needs no change."""
+    text = AUTOSCALED.replace("MAX_NODES", str(max_nodes))
+    change = f"autoscale.max {REPLICAS}{grown}"
+    assert f"the smallest change is {change} (ρ ≤ 0.8)" in \
+        only(lint_yaml(text), "SS501").message
+    spec = tmp_path / "autoscaled.yaml"
+    spec.write_text("scalesim: 1\nname: t\n" + text, "utf-8")
+    steady, peak = review(load_spec(spec), lint_file(spec, LintConfig()),
+                          lambda given: True).loads["busy"]
+    assert steady.change == peak.change == change

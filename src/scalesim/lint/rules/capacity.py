@@ -118,13 +118,22 @@ def setting_text(field: str, value: int) -> str:
 def cluster_settings(system: System, name: str, field: str, value: int) -> list[tuple[str, int]]:
     """The `cluster` fields that must grow for component `name` to start at `value` of
     `field` (validate refuses more replicas than `nodes` × `pods_per_node` hold, counting
-    every component's but an external's): `nodes`, and `max_nodes` when set below it. Empty
-    for another field, without a cluster, or when its nodes hold them: a replica the nodes
-    cannot hold adds no capacity, so a planner sizes the nodes with the replicas."""
+    every component's but an external's): `nodes`, and `max_nodes` when set below it; for
+    `autoscale.max`, `max_nodes` so that the cluster autoscaler can hold the fleet at its
+    peak beside the others at theirs. Empty for another field, without a cluster, or when
+    its nodes hold them: a replica the nodes cannot hold adds no capacity, so a planner
+    sizes the nodes with the replicas."""
     cluster = system.cluster
-    if field != "replicas" or cluster is None or \
+    if field not in ("replicas", "autoscale.max") or cluster is None or \
             system.components[name].kind is Kind.EXTERNAL:
         return []
+    if field == "autoscale.max":  # at its peak, beside the others at theirs
+        pods = value + sum(c.most_replicas for other, c in system.components.items()
+                           if other != name and c.kind is not Kind.EXTERNAL)
+        nodes = math.ceil(pods / cluster.pods_per_node)
+        # the cluster autoscaler adds the nodes (validate refuses none of this: the pods
+        # past the nodes stay Pending, and add no capacity)
+        return [] if nodes <= cluster.highest else [("cluster.max_nodes", nodes)]
     pods = value + sum(c.replicas for other, c in system.components.items()
                        if other != name and c.kind is not Kind.EXTERNAL)
     nodes = math.ceil(pods / cluster.pods_per_node)
