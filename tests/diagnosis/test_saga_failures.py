@@ -102,3 +102,22 @@ def test_a_retry_proposed_for_a_fault_on_a_step_before_the_pivot_leaves_its_erro
     fix = one(found, "failures", "orders")["fix"]
     assert fix["set"] == [f"{STEPS}.1.retry={{attempts: 3, 'on': [timeout, rejected, crashed, "
                           "overflow, unavailable]}"]
+
+
+def test_a_step_past_the_pivot_whose_callee_crashed_gets_tries_that_outlast_it() -> None:
+    """With no policy, shipping crashed for 5 s: the stuck-sagas fix sized the step's
+    retry as if each try failed on its own at the measured share (8 tries of the default
+    25 to 250 ms back-off, 1.35 s: 580 of the sagas still stuck once applied, QA). The
+    tries now back off from 100 ms to 1 s until their longest waits add up to twice the
+    outage, and applied, far fewer sagas are left stuck."""
+    crash = "faults=[{target: shipping, at: 3s, for: 5s, crash: true}]"
+    no_policy = "components.orders.operations.place.calls.0.saga.policy=none"
+    result, found = run(_template("simulation.duration=15s", no_policy, crash))
+    stuck = one(found, "saga", "orders.place")
+    [setting] = [o for o in stuck["fix"]["set"] if o.startswith(f"{STEPS}.3.retry")]
+    assert "base: 100ms" in setting and "max: 1000ms" in setting
+    assert "outlast" in stuck["fix"]["summary"]
+    before = result["sagas"]["orders.place"]["stuck"]
+    fixed, _ = run(_template("simulation.duration=15s", no_policy, crash, setting))
+    after = fixed["sagas"]["orders.place"]["stuck"]
+    assert after < before / 5, (before, after)

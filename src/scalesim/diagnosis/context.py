@@ -29,6 +29,9 @@ SHOWN_UNEVEN = 0.7  # a busiest replica this busy (and uneven) is shown beside t
 BACKLOG_S = 1.0  # a queue holding more than this many seconds of arrivals at the end is behind
 MIN_BACKLOG = 10  # ... and at least this many requests or messages
 NOTABLE = 0.01  # shares (degraded, failed, refused, drained) from which a finding is made
+# A retry proposed to wait out an outage (a failover, a crashed callee): its back-offs'
+# longest waits add up to SPAN × the outage (a full jitter waits half of each on average).
+SPAN = 2.0
 
 
 @dataclass
@@ -190,7 +193,7 @@ def slowed_replica(run: Run, name: str) -> Slowed | None:
     component = run.system.components[name]
     workers = component.worker_limit
     faults = [f for f in run.faults_on(name) if f.replica is not None and f.latency is not None
-              and _overlap(run, f) > 0.0]
+              and fault_overlap_s(run, f) > 0.0]
     if workers is None or not faults or not component.replicas \
             or component.balancer not in (Balancer.ROUND_ROBIN, Balancer.RANDOM):
         return None
@@ -209,7 +212,7 @@ def slowed_replica(run: Run, name: str) -> Slowed | None:
         holds = [hold + own * ((f.latency.multiply or 1.0) - 1.0)
                  + (f.latency.add.mean_s if f.latency.add is not None else 0.0)
                  for f in mine if f.latency is not None]
-        extra = sum(_overlap(run, f) * (min(1.0, arrival * h / workers) - healthy)
+        extra = sum(fault_overlap_s(run, f) * (min(1.0, arrival * h / workers) - healthy)
                     for f, h in zip(mine, holds, strict=True))
         slowest = max(range(len(mine)), key=holds.__getitem__)
         found.append(Slowed(replica, min(1.0, healthy + extra / window), False, arrival,
@@ -222,7 +225,7 @@ def slowed_replica(run: Run, name: str) -> Slowed | None:
     return replace(slowed, utilization=min(1.0, busiest["utilization"]), measured=True)
 
 
-def _overlap(run: Run, fault: Fault) -> float:
+def fault_overlap_s(run: Run, fault: Fault) -> float:
     """Seconds of the window the fault lasted."""
     until = run.end_s if fault.for_ is None else min(run.end_s, fault.at + fault.for_)
     return max(0.0, until - max(fault.at, run.system.simulation.warmup))

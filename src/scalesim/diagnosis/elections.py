@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from scalesim.diagnosis.context import NOTABLE, Run, dotted, fault_text, flow
+from scalesim.diagnosis.context import NOTABLE, SPAN, Run, dotted, fault_text, flow
 from scalesim.diagnosis.degradation import retry_set
 from scalesim.diagnosis.finding import Finding, Fix, share
 from scalesim.spec.checks import iter_calls
@@ -393,9 +393,7 @@ def _retry_advice(run: Run, name: str, longest_s: float) -> tuple[str, tuple[str
     return "; ".join(advice), tuple(dict.fromkeys(overrides))
 
 
-# A retry proposed to wait out a failover: its back-offs' longest waits add up to SPAN × the
-# longest failover (a full jitter waits half of each on average), from RETRY_BASE to RETRY_MAX.
-SPAN = 2.0
+# A retry proposed to wait out a failover (context.SPAN) backs off from RETRY_BASE to RETRY_MAX.
 RETRY_BASE, RETRY_MAX = "100ms", "1s"
 
 

@@ -12,11 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from scalesim.diagnosis import waits
-from scalesim.diagnosis.context import NOTABLE, Run, dotted, flow
+from scalesim.diagnosis.context import NOTABLE, SPAN, Run, dotted, fault_overlap_s, flow
 from scalesim.diagnosis.finding import Finding, Fix, count, share
 from scalesim.spec.model import Call, Saga, SagaBlock, SagaStep
+from scalesim.spec.resilience import Retry
 
 RESIDUAL = 0.5  # the proposed tries leave fewer stuck sagas than this expected in the run
+# the back-off a call without a retry is given to outlast its callee's outage: exponential
+# from 100 ms to 1 s, as a failover's (elections), not the default's 25 to 250 ms
+OUTAGE_RETRY = Retry(base="100ms", max="1s")
 MOST_ATTEMPTS = 100  # the spec's highest retry attempts
 
 
@@ -50,7 +54,7 @@ def stuck_sagas(run: Run) -> Iterator[Finding]:
             continue
         failing = [f for f in _failing(run, ref, *found) if f.failed]
         if failing:
-            yield _finding(ref, stuck, started, failing)
+            yield _finding(run, ref, stuck, started, failing)
 
 
 def _saga_at(run: Run, ref: str) -> tuple[tuple[str | int, ...], Saga] | None:
@@ -131,12 +135,13 @@ def attempts_for(failure: float, calls: float, tries: int) -> int | None:
     return max(needed, tries + 1) if needed <= MOST_ATTEMPTS else None
 
 
-def _finding(ref: str, stuck: int, started: int, failing: list[Failing]) -> Finding:
+def _finding(run: Run, ref: str, stuck: int, started: int, failing: list[Failing]
+             ) -> Finding:
     texts, sets, evidence = [], [], [f"{count(stuck)} of the {count(started)} sagas started "
                                      "were left stuck: the changes of their committed steps "
                                      "stay in place, undone by nobody, until a repair by hand"]
     for item in failing:
-        text, override = _retried(item)
+        text, override = _retried(run, item)
         evidence.append(_failed_text(item))
         texts.append(text)
         sets += [override] if override else []
@@ -156,11 +161,21 @@ def _failed_text(item: Failing) -> str:
             f"{causes}) " + ("with no retry" if tries == 1 else f"after {tries} tries"))
 
 
-def _retried(item: Failing) -> tuple[str, str | None]:
+def _retried(run: Run, item: Failing) -> tuple[str, str | None]:
     """The fix for one failing call: tries enough that the run's calls leave under
-    RESIDUAL stuck sagas (stuck share = failure^tries), as text and an override."""
+    RESIDUAL stuck sagas (stuck share = failure^tries), as text and an override; when its
+    callee had a fault, tries whose back-offs outlast it (`_outlasting`), since tries that
+    fail one by one at the measured share say nothing of a callee down for seconds."""
     failure, calls, edge = item.failure, item.calls, item.edge
     attempts = attempts_for(failure, calls, item.tries)
+    outlast = None if item.delivered else _outlasting(run, item)
+    if outlast is not None:
+        callee, down_s, tries, waits_s = outlast
+        attempts = max(attempts or 0, tries)
+        return (f"retry the {item.role} ({edge}) up to {attempts} tries, whose back-offs "
+                f"add up to {waits_s:.2f} s at the longest: its failures came while {callee} "
+                f"had a fault ({down_s:.1f} s of the run), which only retries that outlast it "
+                "answer", _retry_override(item, attempts, OUTAGE_RETRY))
     if attempts is None:
         return (f"the {item.role} ({edge}) fails {share(failure)} of its attempts: no retry "
                 "makes it succeed; make its target fail less", None)
@@ -170,17 +185,40 @@ def _retried(item: Failing) -> tuple[str, str | None]:
             f"{left:.2g} of the {count(calls)} this run made", _retry_override(item, attempts))
 
 
-def _retry_override(item: Failing, attempts: int) -> str:
+def _outlasting(run: Run, item: Failing) -> tuple[str, float, int, float] | None:
+    """(callee, its longest outage in the window, the tries whose back-offs' longest waits
+    add up to SPAN × that (at most MOST_ATTEMPTS), their waits) for a call whose callee was
+    down (a crash, a pause, a partition: every try fails meanwhile, not one by one as an
+    error rate's do); None without such a fault. The back-off is the call's own, or
+    `OUTAGE_RETRY`'s, which `_retry_override` writes with the tries."""
+    callee = run.system.resolve(item.call.to)[0]
+    down_s = max((fault_overlap_s(run, fault) for fault in run.faults_on(callee)
+                  if fault.crash or fault.pause is not None or fault.partition is not None),
+                 default=0.0)
+    if down_s <= 0.0:
+        return None
+    retry = item.call.retry or OUTAGE_RETRY
+    tries = max(2, item.tries)
+    while tries < MOST_ATTEMPTS and \
+            sum(retry.longest_wait(n) for n in range(1, tries)) < SPAN * down_s:
+        tries += 1
+    return callee, down_s, tries, sum(retry.longest_wait(n) for n in range(1, tries))
+
+
+def _retry_override(item: Failing, attempts: int, backoff: Retry | None = None) -> str:
     """The override giving the call at `item.path` `attempts` tries: its written retry's
     attempts, or a retry of its own (a compensation written as a bare operation, written
-    whole; a step keeps its other fields, its name among them)."""
+    whole; a step keeps its other fields, its name among them), with `backoff`'s base and
+    max when given."""
     where = dotted(item.path)
     if item.written.retry is not None:
         return f"{where}.retry.attempts={attempts}"
+    retry: dict[str, Any] = {"attempts": attempts}
+    if backoff is not None:
+        retry.update(base=f"{backoff.base * 1e3:g}ms", max=f"{backoff.max * 1e3:g}ms")
     if item.path[-1] == "compensate" and item.written.model_fields_set == {"to"}:
-        return f"{where}={flow({'to': item.written.to, 'retry': {'attempts': attempts}})}"
-    return f"{where}.retry={flow({'attempts': attempts})}"
-
+        return f"{where}={flow({'to': item.written.to, 'retry': retry})}"
+    return f"{where}.retry={flow(retry)}"
 
 
 def compensates(saga: Saga, index: int) -> bool:
