@@ -17,6 +17,7 @@ from scalesim.spec.demand import extra_s
 from scalesim.spec.errors import Path
 from scalesim.spec.model import Balancer, Call, Fault, System
 from scalesim.spec.overrides import changed
+from scalesim.spec.resilience import Retry
 
 # Utilization a fix aims for: enough headroom that queues stay short under random arrivals
 # (an M/M/c queue's wait grows as 1/(1-ρ)), without paying for idle capacity.
@@ -30,8 +31,11 @@ BACKLOG_S = 1.0  # a queue holding more than this many seconds of arrivals at th
 MIN_BACKLOG = 10  # ... and at least this many requests or messages
 NOTABLE = 0.01  # shares (degraded, failed, refused, drained) from which a finding is made
 # A retry proposed to wait out an outage (a failover, a crashed callee): its back-offs'
-# longest waits add up to SPAN × the outage (a full jitter waits half of each on average).
+# longest waits add up to SPAN × the outage (a full jitter waits half of each on average),
+# backing off from OUTAGE_BASE to OUTAGE_MAX when the call had no retry to keep.
 SPAN = 2.0
+OUTAGE_BASE, OUTAGE_MAX = "100ms", "1s"
+MOST_TRIES = 100  # the spec's highest retry attempts
 
 
 @dataclass
@@ -140,6 +144,15 @@ def fault_text(fault: Fault, end_s: float) -> str:
 
 def dotted(path: tuple[str | int, ...]) -> str:
     return ".".join(str(part) for part in path)
+
+
+def tries_outlasting(retry: Retry, least: int, outage_s: float) -> int:
+    """The fewest tries, from `least`, whose back-offs' longest waits add up to SPAN ×
+    `outage_s` (at most MOST_TRIES): a retry that waits an outage out."""
+    tries = least
+    while tries < MOST_TRIES and retry.longest_waits(tries) < SPAN * outage_s:
+        tries += 1
+    return tries
 
 
 def flow(value: Any) -> str:

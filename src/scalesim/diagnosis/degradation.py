@@ -898,8 +898,7 @@ def _longest_s(run: Run, workload: str, spec: Call) -> float:
     if spec.timeout is None:
         return slowest
     tries = 1 if spec.retry is None else spec.retry.attempts
-    waits = 0.0 if spec.retry is None else sum(spec.retry.longest_wait(k)
-                                               for k in range(1, tries))
+    waits = 0.0 if spec.retry is None else spec.retry.longest_waits(tries)
     return max(slowest, tries * spec.timeout + waits)
 
 

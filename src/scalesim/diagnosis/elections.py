@@ -11,7 +11,17 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from scalesim.diagnosis.context import NOTABLE, SPAN, Run, dotted, fault_text, flow
+from scalesim.diagnosis.context import (
+    NOTABLE,
+    OUTAGE_BASE,
+    OUTAGE_MAX,
+    SPAN,
+    Run,
+    dotted,
+    fault_text,
+    flow,
+    tries_outlasting,
+)
 from scalesim.diagnosis.degradation import retry_set
 from scalesim.diagnosis.finding import Finding, Fix, share
 from scalesim.spec.checks import iter_calls
@@ -393,22 +403,17 @@ def _retry_advice(run: Run, name: str, longest_s: float) -> tuple[str, tuple[str
     return "; ".join(advice), tuple(dict.fromkeys(overrides))
 
 
-# A retry proposed to wait out a failover (context.SPAN) backs off from RETRY_BASE to RETRY_MAX.
-RETRY_BASE, RETRY_MAX = "100ms", "1s"
-
-
 def _spanning(run: Run, path: tuple[str | int, ...], call: Call, longest_s: float) -> list[str]:
     """The overrides that make the call at `path` retry `unavailable` across a failover of
     `longest_s`: the least tries (at least its own, at least 2, at most 100) whose back-offs'
-    longest waits add up to SPAN × `longest_s`; a call without a retry gets one of its own
-    (exponential from RETRY_BASE to RETRY_MAX, full jitter, on `unavailable` only)."""
-    retry = call.retry or Retry(base=RETRY_BASE, max=RETRY_MAX, on=["unavailable"])
-    tries = max(2, retry.attempts)
-    while tries < 100 and sum(retry.longest_wait(n) for n in range(1, tries)) < SPAN * longest_s:
-        tries += 1
+    longest waits add up to SPAN × `longest_s` (`tries_outlasting`); a call without a retry
+    gets one of its own (exponential from OUTAGE_BASE to OUTAGE_MAX, full jitter, on
+    `unavailable` only)."""
+    retry = call.retry or Retry(base=OUTAGE_BASE, max=OUTAGE_MAX, on=["unavailable"])
+    tries = tries_outlasting(retry, max(2, retry.attempts), longest_s)
     if call.retry is None:
         return [f"{dotted(path)}.retry=" + flow({
-            "attempts": tries, "backoff": retry.backoff, "base": RETRY_BASE, "max": RETRY_MAX,
+            "attempts": tries, "backoff": retry.backoff, "base": OUTAGE_BASE, "max": OUTAGE_MAX,
             "on": ["unavailable"]})]
     changes: dict[str, object] = {}
     if tries > retry.attempts:

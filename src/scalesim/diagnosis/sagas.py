@@ -12,16 +12,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from scalesim.diagnosis import waits
-from scalesim.diagnosis.context import NOTABLE, SPAN, Run, dotted, fault_overlap_s, flow
+from scalesim.diagnosis.context import (
+    MOST_TRIES,
+    NOTABLE,
+    OUTAGE_BASE,
+    OUTAGE_MAX,
+    Run,
+    dotted,
+    fault_overlap_s,
+    flow,
+    tries_outlasting,
+)
 from scalesim.diagnosis.finding import Finding, Fix, count, share
 from scalesim.spec.model import Call, Saga, SagaBlock, SagaStep
 from scalesim.spec.resilience import Retry
 
 RESIDUAL = 0.5  # the proposed tries leave fewer stuck sagas than this expected in the run
-# the back-off a call without a retry is given to outlast its callee's outage: exponential
-# from 100 ms to 1 s, as a failover's (elections), not the default's 25 to 250 ms
-OUTAGE_RETRY = Retry(base="100ms", max="1s")
-MOST_ATTEMPTS = 100  # the spec's highest retry attempts
+# the back-off a call without a retry is given to outlast its callee's outage, as a
+# failover's (elections), not the default's 25 to 250 ms
+OUTAGE_RETRY = Retry(base=OUTAGE_BASE, max=OUTAGE_MAX)
 
 
 @dataclass(frozen=True)
@@ -132,7 +141,7 @@ def attempts_for(failure: float, calls: float, tries: int) -> int | None:
     if failure <= 0.0:
         return tries + 1
     needed = math.floor(math.log(RESIDUAL / calls) / math.log(failure)) + 1
-    return max(needed, tries + 1) if needed <= MOST_ATTEMPTS else None
+    return max(needed, tries + 1) if needed <= MOST_TRIES else None
 
 
 def _finding(run: Run, ref: str, stuck: int, started: int, failing: list[Failing]
@@ -186,8 +195,8 @@ def _retried(run: Run, item: Failing) -> tuple[str, str | None]:
 
 
 def _outlasting(run: Run, item: Failing) -> tuple[str, float, int, float] | None:
-    """(callee, its longest outage in the window, the tries whose back-offs' longest waits
-    add up to SPAN × that (at most MOST_ATTEMPTS), their waits) for a call whose callee was
+    """(callee, its longest outage in the window, the tries that wait it out
+    (`tries_outlasting`), their back-offs' longest waits) for a call whose callee was
     down (a crash, a pause, a partition: every try fails meanwhile, not one by one as an
     error rate's do); None without such a fault. The back-off is the call's own, or
     `OUTAGE_RETRY`'s, which `_retry_override` writes with the tries."""
@@ -198,11 +207,8 @@ def _outlasting(run: Run, item: Failing) -> tuple[str, float, int, float] | None
     if down_s <= 0.0:
         return None
     retry = item.call.retry or OUTAGE_RETRY
-    tries = max(2, item.tries)
-    while tries < MOST_ATTEMPTS and \
-            sum(retry.longest_wait(n) for n in range(1, tries)) < SPAN * down_s:
-        tries += 1
-    return callee, down_s, tries, sum(retry.longest_wait(n) for n in range(1, tries))
+    tries = tries_outlasting(retry, max(2, item.tries), down_s)
+    return callee, down_s, tries, retry.longest_waits(tries)
 
 
 def _retry_override(item: Failing, attempts: int, backoff: Retry | None = None) -> str:

@@ -351,8 +351,7 @@ def _bounded_ms(call: Call) -> float | None:
 def _backoffs_ms(call: Call, attempts: int) -> float:
     """The longest back-offs a call waits between its first `attempts` tries."""
     retry = call.retry
-    return 0.0 if retry is None else \
-        sum(retry.longest_wait(n) for n in range(1, attempts)) * 1e3
+    return 0.0 if retry is None else retry.longest_waits(attempts) * 1e3
 
 
 def _cut_share(run: Run, where: Path, caller: str, call: Call, ms: int,

@@ -52,7 +52,7 @@ def mesh_waits_s(retries: int) -> float:
     """The longest back-offs Envoy waits before `retries` retries, all together. With the
     mesh retrying, the spec's own back-off does not run (the service makes one try), and
     the VirtualService cannot set another (`istio._backoff_note` says so)."""
-    return sum(ENVOY_BACKOFF.longest_wait(n) for n in range(1, retries + 1))
+    return ENVOY_BACKOFF.longest_waits(retries + 1)
 
 
 def route_timeout_s(call: Call) -> float | None:

@@ -172,7 +172,7 @@ def retry_waits_s(retries: int, backoff_base_s: float | None) -> float:
     timeout, since in the mesh the sidecar retries."""
     base = Retry().base if backoff_base_s is None else backoff_base_s
     envoy = Retry.model_construct(backoff="envoy", base=base, max=backoff_max_s(backoff_base_s))
-    return sum(envoy.longest_wait(n) for n in range(1, retries + 1))
+    return envoy.longest_waits(retries + 1)
 
 
 def backoff_max_s(backoff_base_s: float | None) -> float:

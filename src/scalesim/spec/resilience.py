@@ -75,6 +75,11 @@ class Retry(Strict):
         growth = 3.0 if self.jitter == "decorrelated" else 2.0
         return min(self.max, self.base * growth**retry)
 
+    def longest_waits(self, tries: int) -> float:
+        """The longest back-offs between `tries` tries, all together (`longest_wait` of
+        each of the tries − 1 retries)."""
+        return sum(self.longest_wait(n) for n in range(1, tries))
+
     @model_validator(mode="after")
     def _max_not_below_base(self) -> Retry:
         if self.max < self.base:
