@@ -136,7 +136,14 @@ def rate_cap(component: Component) -> float | None:
     limit = component.rate_limit
     if limit is None:
         return None
-    return limit.rate * (component.replicas if limit.scope == "replica" else 1)
+    return limit.rate * buckets(component)
+
+
+def buckets(component: Component) -> int:
+    """The buckets (or windows) of a component's `rate_limit`: one a replica with `scope:
+    replica`, else one."""
+    limit = component.rate_limit
+    return component.replicas if limit is not None and limit.scope == "replica" else 1
 
 
 def bucket_size(limit: RateLimit) -> float:
@@ -157,7 +164,7 @@ def bucket_start_share(component: Component, incoming: float, warmup: float,
     if limit is None or cap is None or limit.algorithm != "token_bucket" \
             or limit.per_workload or incoming <= cap or duration <= 0.0:
         return 0.0
-    tokens = bucket_size(limit) * (component.replicas if limit.scope == "replica" else 1)
+    tokens = bucket_size(limit) * buckets(component)
     return min(1.0, max(0.0, tokens / (incoming - cap) - warmup) / duration)
 
 

@@ -18,6 +18,7 @@ from scalesim.analytic.dam import bucket_refused
 from scalesim.analytic.load import (
     ComponentLoad,
     bucket_size,
+    buckets,
     call_matrix,
     leader_served,
     offered_load,
@@ -978,8 +979,8 @@ def rate_limits(run: Run) -> Iterator[Finding]:
             continue
         setting = run.system.components[name].rate_limit
         assert setting is not None
-        buckets = _buckets(run.system.components[name])
-        per = " per replica" if buckets > 1 else ""
+        shared = buckets(run.system.components[name])
+        per = " per replica" if shared > 1 else ""
         if setting.per_workload:
             over = workloads_over(run, name)
             evidence = tuple(f"{w.name} sends {rate(w.arrival)} for its own limit of "
@@ -988,7 +989,7 @@ def rate_limits(run: Run) -> Iterator[Finding]:
             fix = per_workload_fix(run, name, over[0]) if over else None
         else:
             evidence = (f"{rate(arrival)} arrive for a limit of {setting.rate:g}/s{per}",)
-            fix = _let_in(run, name, arrival / buckets, "that traffic", "")
+            fix = _let_in(run, name, arrival / shared, "that traffic", "")
         yield Finding("limit", "warning", name,
                       f"{name}'s rate limit refuses {share(refused / arrival)} of its visits "
                       f"({count(limited)})", "rate_limit", evidence, fix,
@@ -1023,7 +1024,7 @@ def workloads_over(run: Run, name: str) -> list[Client]:
 
 def per_workload_fix(run: Run, name: str, client: Client) -> Fix:
     """The per-workload limit that admits `client`: every workload gets that limit."""
-    return _let_in(run, name, client.arrival / _buckets(run.system.components[name]),
+    return _let_in(run, name, client.arrival / buckets(run.system.components[name]),
                    f"{client.name}'s traffic", ": the limit is per workload, so every "
                    "workload may then send that much")
 
@@ -1056,7 +1057,7 @@ def _let_in(run: Run, name: str, arrival: float, traffic: str, why: str) -> Fix:
         return _raised(run, name, faster, traffic, why)
     needed = _smallest(math.floor(burst) + 1, int(most),
                        lambda b: bucket_refused(rho, b) <= BURST_TARGET)
-    per = " per replica" if _buckets(run.system.components[name]) > 1 else ""
+    per = " per replica" if buckets(run.system.components[name]) > 1 else ""
     tokens = (f"{name}.rate_limit.burst from {burst:g} to {needed}{per} (a random stream "
               f"at {rate(arrival)} comes in bursts, which {needed} tokens let through: about "
               f"{share(bucket_refused(rho, needed))} refused, by the finite-dam estimate)")
@@ -1082,19 +1083,13 @@ def _raised(run: Run, name: str, wanted: int, traffic: str, why: str) -> Fix:
     alone would move the refusals from the limit to their full queues."""
     component = run.system.components[name]
     assert component.rate_limit is not None
-    per = " per replica" if _buckets(component) > 1 else ""
+    per = " per replica" if buckets(component) > 1 else ""
     more = _let_through(run, name, wanted)
     return Fix(f"if {traffic} is wanted, raise {name}.rate_limit.rate from "
                f"{component.rate_limit.rate:g}/s to {wanted}/s{per}"
                + "".join(f", and {text}" for text, _ in more) + why,
                (f"components.{name}.rate_limit.rate={wanted}/s",
                 *(override for _, override in more)))
-
-
-def _buckets(component: Component) -> int:
-    """The token buckets of a component's rate limit: one a replica with `scope: replica`."""
-    assert component.rate_limit is not None
-    return component.replicas if component.rate_limit.scope == "replica" else 1
 
 
 def _let_through(run: Run, name: str, wanted: int) -> list[tuple[str, str]]:
