@@ -71,6 +71,7 @@ from scalesim.analytic.load import (
     peak_rate,
     poisson_stream,
     rate_cap,
+    reachable,
     round_trip_s,
     serving_replicas,
     subscriptions,
@@ -955,15 +956,10 @@ class Model:
 
     def _reached_by(self) -> npt.NDArray[np.bool_]:
         """R[i, k]: whether workload k's requests can visit operation i (calls, deliveries
-        and cache misses followed from its entry)."""
-        reach = self.external.astype(bool)
-        calls = (self.once.T != 0.0).astype(float)
-        for _ in range(len(self.names)):
-            grown = reach | (calls @ reach > 0.0)
-            if (grown == reach).all():
-                break
-            reach = grown
-        return reach
+        and cache misses followed from its entry, `load.reachable`)."""
+        columns = [reachable(self.once, self.external[:, k] != 0.0)
+                   for k in range(self.external.shape[1])]
+        return np.array(columns, dtype=bool).T.reshape(len(self.names), -1)
 
     def _admission(self, cname: str, ops: list[int], reach: npt.NDArray[np.bool_]
                    ) -> Admission:
