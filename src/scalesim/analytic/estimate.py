@@ -479,13 +479,13 @@ class Model:
                                                  np.zeros(len(self.names)))
                 for ref in sub.publishers:
                     row[self.index[ref]] += sub.deliveries
-        # per queue subscription: the deliveries a second it can take (`load.drain_rps`)
-        self.drains = {key: drain for key in self.subscribed
-                       if math.isfinite(drain := drain_rps(system, *key))}
         # per queue subscription whose consumer's workers bind first: the servers a message
         # waits for (`load.consumer_pool`); and that consumer -> its queue
         self.pools = {key: pool for key in self.subscribed
                       if (pool := consumer_pool(system, *key)) is not None}
+        # per queue subscription: the deliveries a second it can take (`load.drain_rps`)
+        self.drains = {key: drain for key in self.subscribed
+                       if math.isfinite(drain := drain_rps(system, *key, self.pools.get(key)))}
         self.fed = {system.resolve(system.components[queue].consumers[place].to)[0]: queue
                     for queue, place in self.pools}
         # per queue: the calls its outbox relays publish (caller, share of its visits, outbox)

@@ -190,21 +190,20 @@ def round_trip_s(system: System, ref: str) -> float:
     return _hop(system) + _response_times(system, misses)(".".join(system.resolve(ref)))
 
 
-def drain_rps(system: System, queue: str, place: int) -> float:
+def drain_rps(system: System, queue: str, place: int, pool: Pool | None) -> float:
     """Deliveries per second the subscription `place` of `queue` can take when its
     deliveries in flight (`most_in_flight`) bind: those over the consumer's no-queueing
     round trip (as lint's SS402 counts it), or for a consumer it alone feeds, whichever of
-    that and its workers over their hold (`consumer_pool`) binds first. The queue holds or
-    refuses what comes faster, so the consumer is never fed more. Infinite when the workers
-    of a consumer that others reach too bind first: its own station then says it is
-    overloaded."""
+    that and its workers over their hold (`pool`, its `consumer_pool`) binds first. The
+    queue holds or refuses what comes faster, so the consumer is never fed more. Infinite
+    when the workers of a consumer that others reach too bind first: its own station then
+    says it is overloaded."""
     owner = system.components[queue]
     consumer = owner.consumers[place]
     target = system.components[system.resolve(consumer.to)[0]]
     count = most_in_flight(consumer, owner.partitions, target.most_replicas)
     seconds = round_trip_s(system, consumer.to)
     slots = count / seconds if seconds > 0.0 else math.inf
-    pool = consumer_pool(system, queue, place)
     if pool is not None:
         return min(slots, pool.servers / pool.work_s if pool.work_s > 0.0 else math.inf)
     workers = target.worker_limit
