@@ -389,13 +389,17 @@ class Locator:
         which = "the first item" if index == 0 else f"item {index}, counted from 0"
         return f" (write {name}.{index} for {which}: a number indexes a list)"
 
-    def _keys(self, path: Path, name: str) -> str:
-        """', with KEY one of its keys: gateway, catalog, … and 4 more': the keys the
-        mapping `name` beside `path`'s last part holds; '' when it holds none."""
+    def _holder(self, path: Path) -> Any:
+        """What holds `path`'s last part in the data read (the overrides applied)."""
         node = self.data
         for part in path[:-1]:
             node = node[part]
-        mapping = node.get(name)
+        return node
+
+    def _keys(self, path: Path, name: str) -> str:
+        """', with KEY one of its keys: gateway, catalog, … and 4 more': the keys the
+        mapping `name` beside `path`'s last part holds; '' when it holds none."""
+        mapping = self._holder(path).get(name)
         keys = [str(key) for key in mapping] if isinstance(mapping, dict) else []
         if not keys:
             return ""
@@ -405,9 +409,7 @@ class Locator:
     def _block_hint(self, path: Path) -> str:
         """Where a call's field written beside `parallel:` or `saga:` in a step goes:
         inside the block, on each of its calls; '' for any other unknown field."""
-        step: Any = self.data
-        for part in path[:-1]:
-            step = step[part]
+        step = self._holder(path)
         field = str(path[-1])
         block = next((b for b in _BLOCKS if isinstance(step, dict) and b in step), None)
         if block is None:
