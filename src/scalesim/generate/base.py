@@ -56,13 +56,18 @@ class GenerateOptions:
                    k8s_version=k8s_version)
 
 
+def k8s_minor(version: str) -> int:
+    """The minor release of a checked Kubernetes version, '1.33' -> 33."""
+    return int(version.split(".")[1])
+
+
 def _version_problem(version: str) -> str | None:
     """Why the output cannot target Kubernetes `version` (the Helm chart's kubeVersion), or
     None: it is not major.minor, older than the APIs the objects use, or newer than the
     schemas they were checked against."""
     if not _K8S_VERSION.fullmatch(version):
         return f"give major.minor from {_SUPPORTED}, e.g. 1.33"
-    minor = int(version.split(".")[1])
+    minor = k8s_minor(version)
     if minor < OLDEST_K8S:
         return (f"the output uses autoscaling/v2 HorizontalPodAutoscalers, served from "
                 f"Kubernetes 1.{OLDEST_K8S}; give {_SUPPORTED}")

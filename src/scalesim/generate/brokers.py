@@ -265,11 +265,12 @@ def kafka_note(component: Component) -> str | None:
             "not autoscale; run an operator (Strimzi node pools) to add brokers")
 
 
-def kafka_version_problem(component: Component, k8s_version: str) -> str | None:
-    """Why a cluster of several Kafka nodes cannot run on Kubernetes `k8s_version`: its node
-    ids come from the pod-index label, which older releases do not set."""
+def kafka_version_problem(component: Component, k8s_minor: int) -> str | None:
+    """Why a cluster of several Kafka nodes cannot run on Kubernetes 1.`k8s_minor`: its
+    node ids come from the pod-index label, which releases before 1.POD_INDEX_SINCE do not
+    set."""
     nodes = kafka_nodes(component)
-    if nodes == 1 or int(k8s_version.split(".")[1]) >= POD_INDEX_SINCE:
+    if nodes == 1 or k8s_minor >= POD_INDEX_SINCE:
         return None
     return (f"a Kafka cluster of {nodes} pods numbers its nodes by the pod's "
             f"{POD_INDEX_LABEL} label, set from Kubernetes 1.{POD_INDEX_SINCE}: target "

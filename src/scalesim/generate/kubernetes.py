@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from scalesim.generate.autoscaling import hpa, hpa_managed, uses_keda
-from scalesim.generate.base import GeneratedFile, GenerateOptions
+from scalesim.generate.base import GeneratedFile, GenerateOptions, k8s_minor
 from scalesim.generate.brokers import (
     KAFKA_FS_GROUP,
     broker_settings,
@@ -302,7 +302,7 @@ class KubernetesBuilder:
     def _kafka_env(self, name: str, tech: Tech) -> list[dict[str, Any]]:
         """The Kafka cluster's settings; refused where its pods cannot number themselves."""
         component = self.system.components[name]
-        problem = kafka_version_problem(component, self.options.k8s_version)
+        problem = kafka_version_problem(component, k8s_minor(self.options.k8s_version))
         if problem is not None:
             place = ("autoscale", "min") if component.autoscale else ("replicas",)
             raise GenerateError([Problem(problem, ("components", name, *place))])
