@@ -107,19 +107,23 @@ def test_a_run_without_a_bound_says_so_not_inf_years(tmp_path: Path) -> None:
     assert "inf" not in text.replace("infinite", "")
 
 
+def _refused(tmp_path: Path, text: str, *args: str) -> str:
+    """The refusal (exit 3) a command prints for the spec `text`, on one line."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text)
+    result = CliRunner().invoke(app, [args[0], str(spec), *args[1:]])
+    assert result.exit_code == 3, result.output
+    return " ".join(result.stderr.split())
+
 
 def test_a_sweep_with_a_run_without_a_bound_says_so_not_inf_years(tmp_path: Path) -> None:
     """A sweep's refusal read 'estimated at inf events, about inf years' where simulate
     says the work has no bound and how to end the loop; it now says the same."""
-    spec = tmp_path / "loop.yaml"
-    spec.write_text("scalesim: 1\nname: loop\ncomponents:\n  api:\n    workers: unlimited\n"
-                    "    operations:\n      get: {work: 1ms, calls: [{to: api.get, async: "
-                    "true}]}\nworkloads:\n  - {name: w, to: api.get, rate: 1/s}\n"
-                    "simulation: {duration: 2s}\n")
-    result = CliRunner().invoke(app, ["sweep", str(spec), "--vary",
-                                      "components.api.workers=1,2"])
-    assert result.exit_code == 3, result.output
-    text = " ".join(result.stderr.split())
+    text = _refused(tmp_path, "scalesim: 1\nname: loop\ncomponents:\n  api:\n    workers: "
+                    "unlimited\n    operations:\n      get: {work: 1ms, calls: [{to: api.get, "
+                    "async: true}]}\nworkloads:\n  - {name: w, to: api.get, rate: 1/s}\n"
+                    "simulation: {duration: 2s}\n", "sweep", "--vary",
+                    "components.api.workers=1,2")
     assert text.startswith("refused: simulating the 2 point(s) left: the work of point 0 "
                            "(workers=1) and of 1 more has no bound: its requests never end")
     assert text.endswith("Give the loop an end (a think time, work that takes time, a call "
@@ -131,16 +135,13 @@ def test_a_sweep_refusing_a_run_without_a_bound_names_its_point(tmp_path: Path) 
     """Two users without think time: only the point whose work takes no time never ends.
     The refusal said 'one run's work has no bound' without saying which point; it names
     it as the sweep's invalid points are named ('point N (label)')."""
-    spec = tmp_path / "users.yaml"
-    spec.write_text("scalesim: 1\nname: users\ncomponents:\n  a:\n    workers: unlimited\n"
-                    "    operations:\n      x: {work: 1ms}\nworkloads:\n  - {name: w, to: a.x, "
-                    "users: 2}\nsimulation: {duration: 2s}\n")
-    result = CliRunner().invoke(app, ["sweep", str(spec), "--vary",
-                                      "components.a.operations.x.work=1ms,0ms"])
-    assert result.exit_code == 3, result.output
-    text = " ".join(result.stderr.split())
+    text = _refused(tmp_path, "scalesim: 1\nname: users\ncomponents:\n  a:\n    workers: "
+                    "unlimited\n    operations:\n      x: {work: 1ms}\nworkloads:\n  - {name: "
+                    "w, to: a.x, users: 2}\nsimulation: {duration: 2s}\n", "sweep", "--vary",
+                    "components.a.operations.x.work=1ms,0ms")
     assert text.startswith("refused: simulating the 2 point(s) left: the work of point 1 "
                            "(work=0ms) has no bound: its requests never end")
+
 
 MM1 = """scalesim: 1
 name: mm1
