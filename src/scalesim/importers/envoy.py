@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from scalesim.spec.resilience import CAUSES, Retry
+from scalesim.spec.resilience import BACKOFF_CAP_PER_BASE, CAUSES, Retry
 from scalesim.spec.units import format_duration
 
 # Spec cause -> the Envoy retryOn conditions its failures match, as generate writes them
@@ -53,7 +53,6 @@ ISTIO_RETRY_ON = "connect-failure,refused-stream,unavailable,cancelled,retriable
 ISTIO_DEFAULT_RETRIES = 2           # when a route omits `retries` (MeshConfig default)
 # The most retries a spec holds: its `retry.attempts` bound counts the first try too
 MAX_RETRIES: int = Retry.model_json_schema()["properties"]["attempts"]["maximum"] - 1
-BACKOFF_MAX_PER_BASE = 10           # Envoy: max_interval defaults to 10 × base
 LOAD_BALANCERS = {"ROUND_ROBIN": "round_robin", "RANDOM": "random",
                   "LEAST_REQUEST": "least_requests", "LEAST_CONN": "least_requests"}
 
@@ -177,4 +176,4 @@ def retry_waits_s(retries: int, backoff_base_s: float | None) -> float:
 
 def backoff_max_s(backoff_base_s: float | None) -> float:
     """Envoy's longest back-off: 10 × the base interval, 250 ms by default (the spec's)."""
-    return Retry().max if backoff_base_s is None else backoff_base_s * BACKOFF_MAX_PER_BASE
+    return Retry().max if backoff_base_s is None else backoff_base_s * BACKOFF_CAP_PER_BASE

@@ -6,11 +6,12 @@ in shared/reference/resilience-semantics.md and docs/resilience.md explains each
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from scalesim.spec import bounds
+from scalesim.spec.bounds import MAX_DURATION_S
 from scalesim.spec.dists import Distribution
 from scalesim.spec.errors import FieldProblems
 from scalesim.spec.types import (
@@ -30,6 +31,9 @@ CAUSES = ("timeout", "rejected", "error", "circuit_open", "crashed", "bulkhead_f
           "overflow", "rate_limited", "shed", "unavailable")
 Cause = Literal["timeout", "rejected", "error", "circuit_open", "crashed", "bulkhead_full",
                 "overflow", "rate_limited", "shed", "unavailable"]
+
+
+BACKOFF_CAP_PER_BASE: Final = 10  # Envoy: a retry back-off's max_interval defaults to 10 × base
 
 
 def _default_retry_on() -> list[Cause]:
@@ -52,7 +56,8 @@ class Retry(Strict):
     attempts: Count = Field(3, ge=1, le=100)
     backoff: Literal["none", "constant", "exponential", "envoy"] = "exponential"
     base: Duration = 0.025
-    max: Duration = 0.25
+    max: Duration = Field(0.25, description="the back-off's cap; without it, "
+                          "BACKOFF_CAP_PER_BASE × base (Envoy's max_interval default)")
     jitter: Literal["none", "full", "equal", "decorrelated"] = "full"
     on: list[Cause] = Field(default_factory=_default_retry_on, min_length=1)
     budget: RetryBudget | None = None
@@ -82,7 +87,13 @@ class Retry(Strict):
 
     @model_validator(mode="after")
     def _max_not_below_base(self) -> Retry:
-        if self.max < self.base:
+        if "max" not in self.model_fields_set:
+            # Envoy's default cap, whatever the base: a fixed 250 ms would cut a 100 ms
+            # base's doublings short after two retries (and refuse any base above it).
+            # Frozen models take a derived default this way, past their __setattr__.
+            object.__setattr__(self, "max", min(MAX_DURATION_S,
+                                                BACKOFF_CAP_PER_BASE * self.base))
+        elif self.max < self.base:
             raise ValueError("'max' must be at least 'base'")
         if self.backoff == "envoy" and self.jitter != "full":
             raise ValueError("Envoy's back-off is fully jittered: with 'backoff: envoy', leave "
