@@ -135,3 +135,15 @@ def test_a_crashed_coordinator_leaves_its_sagas_unfinished() -> None:
     s = saga_of(r)
     assert 0 < s["unfinished"] <= 2
     assert s["succeeded"] + s["unfinished"] == s["started"]
+
+
+def test_compensation_time_counts_only_sagas_that_compensated() -> None:
+    # The first step failing aborts the saga (nothing committed, nothing to undo); the second
+    # failing compensates the first (a 4 ms refund). An aborted saga runs no compensation,
+    # so it adds no 0 ms "compensation" that would pull the mean below every one that ran.
+    steps = [STEPS[1], STEPS[2]]
+    s = saga_of(run(shop({"policy": "none"}, charge_error=0.4, ship_error=0.5, steps=steps),
+                    PLACE, duration="100s"))
+    assert s["aborted"] > 100 and s["compensated"] > 100
+    assert s["compensation_ms"]["mean"] == pytest.approx(4.0, rel=0.01)
+    assert s["compensation_ms"]["p50"] == pytest.approx(4.0, rel=0.01)

@@ -134,7 +134,7 @@ class SagaPlan(AreaStep):
         if outcome == STUCK:
             return
         self.duration.add(now - run.started)
-        if run.failed_at >= 0.0:
+        if outcome == COMPENSATED:  # an aborted saga failed with nothing to undo
             self.compensation.add(now - run.failed_at)
         if run.first_commit >= 0.0:
             self.inconsistency.add(now - run.first_commit)
