@@ -322,6 +322,29 @@ def test_what_a_write_policy_leaves_stale(policy: str, stale: bool) -> None:
         assert c["stale_reads"] == 0
 
 
+def test_reads_past_the_staleness_budget_are_counted() -> None:
+    """`stale_over_budget`: the reads served a value stale for longer than `max_staleness`.
+    With writes that bypass the cache (`none`), an entry loaded at the start of its cycle is
+    stale from the key's first write X ~ Exp(w) on, so a hit at u, uniform over the TTL T, is
+    past the budget b when u − X > b: λT/(1 + λT) × ((T − b) − (1 − e^(−w(T − b)))/w) / T of
+    the reads (0.304 here). Per cycle that share has a standard deviation of 0.32 (X's
+    spread), so 4 of it over the run's cycles bounds it."""
+    lam, ttl, budget, w = 10.0, 10.0, 1.0, 0.1
+    r = run(cache({"ttl": "10s", "writes": ["put"], "write_to": "db.write",
+                   "write_policy": "none", "max_staleness": "1s"}),
+            writes_too("2/s", 20, read_rate="200/s", read_keys=20), duration="300s",
+            warmup="10s")
+    c = r["caches"]["cache"]
+    expected = lam * ttl / (1 + lam * ttl) * \
+        ((ttl - budget) - (1 - math.exp(-w * (ttl - budget))) / w) / ttl
+    cycles = c["reads"] / (1 + lam * ttl)
+    assert c["max_staleness_s"] == 1.0
+    assert c["stale_over_budget_share"] == pytest.approx(expected,
+                                                         abs=4 * 0.32 / math.sqrt(cycles))
+    assert c["stale_over_budget_share"] == round(c["stale_over_budget"] / c["reads"], 4)
+    assert c["stale_over_budget"] < c["stale_reads"]
+
+
 def test_invalidation_races_with_loads() -> None:
     """Cache-aside: a load that read the old value before a write can store it after the
     write deleted the entry; it stays stale until it expires. Instant loads cannot race."""

@@ -85,7 +85,7 @@ def build_result(system: System, seed: int, partial: Partial) -> dict[str, Any]:
                    for t, comp, replica, what in partial.events.value],
         "faults": _faults(system),
     }
-    result.update(data_results(partial.data, span, runs))
+    result.update(data_results(partial.data, span, runs, _staleness_budgets(system)))
     rollouts = control.rollouts(partial.control)
     if rollouts:
         result["rollouts"] = rollouts
@@ -103,6 +103,12 @@ def build_result(system: System, seed: int, partial: Partial) -> dict[str, Any]:
     if partial.series.value is not None:
         result["timeseries"] = partial.series.value
     return result
+
+
+def _staleness_budgets(system: System) -> dict[str, float]:
+    """Each cache's `max_staleness`, which its section counts the reads beyond."""
+    return {name: c.caching.max_staleness for name, c in system.components.items()
+            if c.caching is not None and c.caching.max_staleness is not None}
 
 
 def _components(system: System, partial: Partial, span: float) -> dict[str, Any]:

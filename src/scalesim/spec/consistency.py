@@ -226,7 +226,8 @@ class Caching(Strict):
     beta: Number = Field(1.0, gt=0.0, le=100.0, description="xfetch: > 1 recomputes earlier")
     max_staleness: PositiveDuration | None = Field(
         None, description="the staleness budget: how old a value readers may be served; lint "
-        "(SS605) checks that expiry keeps entries within it; omitted = not judged")
+        "(SS605) checks that expiry keeps entries within it, and a run counts the reads past "
+        "it; omitted = not judged")
 
     @property
     def kept_keys(self) -> int:

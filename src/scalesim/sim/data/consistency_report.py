@@ -7,6 +7,7 @@ into small picklable parts (plain numbers, histograms, the first run's events), 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,10 +160,13 @@ def cache_part(area: CacheArea) -> CachePart:
                      area.burst_max, area.staleness, area.load_time, area.exposure)
 
 
-def cache_section(parts: list[CachePart]) -> dict[str, Any]:
+def cache_section(parts: list[CachePart], budget: float | None = None) -> dict[str, Any]:
+    """A cache's section; `budget` is its `max_staleness` (seconds), None without one."""
     first = parts[0]
     total = {name: sum(p.counts[name] for p in parts) for name in CACHE_COUNTS}
     reads = total["reads"]
+    staleness = combined([p.staleness for p in parts])
+    over = None if budget is None else _over(staleness, budget)
     return {
         "ttl_s": clean(first.ttl),
         "write_policy": POLICIES[first.policy],
@@ -176,7 +180,10 @@ def cache_section(parts: list[CachePart]) -> dict[str, Any]:
         "hit_ratio": _share(total["hits"], reads),
         "stale_reads": total["stale"],
         "stale_read_share": _share(total["stale"], reads),
-        "staleness_ms": _ms([p.staleness for p in parts]),
+        "staleness_ms": latency_summary(staleness),
+        "max_staleness_s": clean(budget) if budget is not None else None,
+        "stale_over_budget": over,
+        "stale_over_budget_share": None if over is None else _share(over, reads),
         "load_ms": _ms([p.load_time for p in parts]),
         "loads_per_burst": {"mean": clean(total["burst_loads"] / total["bursts"])
                             if total["bursts"] else None,
@@ -188,6 +195,14 @@ def cache_section(parts: list[CachePart]) -> dict[str, Any]:
         "evicted": total["evicted"],
         "expired": total["expired"],
     }
+
+
+def _over(staleness: Histogram, budget: float) -> int:
+    """The stale reads served a value stale longer than `budget` seconds, to the histogram's
+    accuracy (its bucket holding the budget counts as within it)."""
+    if not staleness.count:
+        return 0
+    return staleness.count - round(staleness.fraction_at_most(budget) * staleness.count)
 
 
 @dataclass
@@ -211,8 +226,10 @@ def consistency_parts(areas: list[Area]) -> ConsistencyParts:
     return parts
 
 
-def consistency_results(runs: list[ConsistencyParts], span: float) -> dict[str, Any]:
-    """The `replication`, `elections` and `caches` sections the runs have."""
+def consistency_results(runs: list[ConsistencyParts], span: float,
+                        budgets: Mapping[str, float] | None = None) -> dict[str, Any]:
+    """The `replication`, `elections` and `caches` sections the runs have; `budgets`: the
+    caches' staleness budgets (`max_staleness`, seconds), by name."""
     out: dict[str, Any] = {}
     first = runs[0]
     if first.replication:
@@ -222,6 +239,7 @@ def consistency_results(runs: list[ConsistencyParts], span: float) -> dict[str, 
         out["elections"] = {name: election_section([r.elections[name] for r in runs], span)
                             for name in first.elections}
     if first.caches:
-        out["caches"] = {name: cache_section([r.caches[name] for r in runs])
+        out["caches"] = {name: cache_section([r.caches[name] for r in runs],
+                                             (budgets or {}).get(name))
                          for name in first.caches}
     return out

@@ -5,6 +5,7 @@ first replication)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -43,9 +44,11 @@ def _spread(values: list[float]) -> dict[str, float | None]:
             "max": clean(float(array.max()))}
 
 
-def data_results(part: DataPart, span: float, replications: int = 1) -> dict[str, Any]:
+def data_results(part: DataPart, span: float, replications: int = 1,
+                 budgets: Mapping[str, float] | None = None) -> dict[str, Any]:
     """Every data section that the run has, keyed as in the result (`replications`: how many
-    runs `part` pools, for the levels reported per replication)."""
+    runs `part` pools, for the levels reported per replication; `budgets`: the caches'
+    staleness budgets, by name)."""
     out: dict[str, Any] = {}
     queues = {sub.name: subscription(sub, span, replications) for sub in part.subscriptions
               if sub.queue_kind == "queue"}
@@ -65,7 +68,7 @@ def data_results(part: DataPart, span: float, replications: int = 1) -> dict[str
               for store in part.stores}
     if stores:
         out["event_stores"] = stores
-    out.update(consistency_results(part.consistency, span))
+    out.update(consistency_results(part.consistency, span, budgets))
     return out
 
 
