@@ -885,10 +885,14 @@ def _visits_of(run: Run, name: str) -> dict[str, float]:
 
 def reaches(run: Run, entry: str, name: str) -> bool:
     """Whether requests entering at operation `entry` visit component `name`."""
+    return any(ref.split(".", 1)[0] == name for ref in visited(run, entry))
+
+
+def visited(run: Run, entry: str) -> set[str]:
+    """The operations ('component.operation') requests entering at `entry` can visit."""
     names, matrix = call_matrix(run.system)
     seen = reachable(matrix, np.array([ref == entry for ref in names]))
-    return any(ref.split(".", 1)[0] == name for ref, hit in zip(names, seen, strict=True)
-               if hit)
+    return {ref for ref, hit in zip(names, seen, strict=True) if hit}
 
 
 def cpu_bound(run: Run) -> Iterator[Finding]:

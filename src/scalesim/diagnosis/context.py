@@ -240,8 +240,12 @@ def slowed_replica(run: Run, name: str) -> Slowed | None:
 
 def fault_overlap_s(run: Run, fault: Fault) -> float:
     """Seconds of the window the fault lasted."""
-    until = run.end_s if fault.for_ is None else min(run.end_s, fault.at + fault.for_)
-    return max(0.0, until - max(fault.at, run.system.simulation.warmup))
+    return max(0.0, fault_end_s(run, fault) - max(fault.at, run.system.simulation.warmup))
+
+
+def fault_end_s(run: Run, fault: Fault) -> float:
+    """When the fault ended, at most the end of the window."""
+    return run.end_s if fault.for_ is None else min(run.end_s, fault.at + fault.for_)
 
 
 def _own_work_s(run: Run, name: str) -> float:

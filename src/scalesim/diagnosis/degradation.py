@@ -31,7 +31,8 @@ from scalesim.diagnosis.context import (
     uneven,
 )
 from scalesim.diagnosis.crashes import probe_fix
-from scalesim.diagnosis.finding import Finding, Fix, count, duration, rate, share
+from scalesim.diagnosis.finding import Finding, Fix, Limit, count, duration, rate, share
+from scalesim.diagnosis.quorums import QuorumCause, quorum_cause
 from scalesim.diagnosis.rollouts import rollout_fix
 from scalesim.lint.rules.resilience import calls_in_window, never_opens, running_replicas
 from scalesim.spec.control import whole_percent
@@ -60,15 +61,18 @@ def degraded(run: Run) -> Iterator[Finding]:
         calls = sorted((c for c in run.result["calls"] if c["fallbacks"] and c.get("degraded")),
                        key=lambda c: -c["fallbacks"])
         evidence = [_why(run, call) for call in calls[:3]]
+        numbers: dict[str, float | None] = {"degraded_share": degraded_count / total,
+                                            "degraded": degraded_count}
         breaker = _breaker_fix(run, calls[:3], evidence)
-        fix = breaker or _fault_fix(run, _targets(calls), calls, evidence, contained=True) \
+        quorum = None if breaker else quorum_cause(run, name, calls[:3], evidence, numbers)
+        fix = breaker or (quorum.fix if quorum else None) \
+            or _fault_fix(run, _targets(calls), calls, evidence, contained=True) \
             or _timeout_fix(run, calls[:3], evidence)
         yield Finding("degraded", "warning", name,
                       f"{name}: {share(degraded_count / total)} of requests answered degraded "
                       f"({count(degraded_count)} of {count(total)}), by the fallback of "
-                      + ", ".join(_edge(c) for c in calls[:3]),
-                      "circuit_breaker" if breaker else _limit(calls), tuple(evidence), fix,
-                      {"degraded_share": degraded_count / total, "degraded": degraded_count})
+                      + ", ".join(_edge(c) for c in calls[:3]) + _because(quorum),
+                      _limit(calls, breaker, quorum), tuple(evidence), fix, numbers)
 
 
 def failures(run: Run) -> Iterator[Finding]:
@@ -90,9 +94,12 @@ def failures(run: Run) -> Iterator[Finding]:
         breaker = _breaker_fix(run, calls[:3], evidence)
         numbers: dict[str, float | None] = {"failed_share": failed / total, "failed": failed}
         designed = _compensated(run, name, evidence, numbers)
-        # A crash kept in rotation (probe_fix) says more than the fault on the entry.
         fix = breaker or _storm_fix(run, name, calls[:3], evidence, numbers) \
-            or _budget_fix(run, total, calls[:3], evidence, numbers) \
+            or _budget_fix(run, total, calls[:3], evidence, numbers)
+        # A quorum the replicas left up cannot reach is why a fault fails their calls too.
+        quorum = None if fix else quorum_cause(run, name, calls[:3], evidence, numbers)
+        # A crash kept in rotation (probe_fix) says more than the fault on the entry.
+        fix = fix or (quorum.fix if quorum else None) \
             or _fault_fix(run, _targets(calls), calls, evidence, contained=False) \
             or probe_fix(run, name, evidence, numbers) \
             or _entry_fault_fix(run, name, evidence) \
@@ -102,9 +109,8 @@ def failures(run: Run) -> Iterator[Finding]:
         summary = f"{name}: {share(failed / total)} of requests failed (" + ", ".join(
             f"{cause.replace('_', ' ')} {count(n)}" for n, cause in causes[:3]) + ")"
         yield Finding("failures", "warning" if designed else "problem", name,
-                      summary + (DESIGNED if designed else ""),
-                      "circuit_breaker" if breaker else _limit(calls), tuple(evidence), fix,
-                      numbers)
+                      summary + (DESIGNED if designed else _because(quorum)),
+                      _limit(calls, breaker, quorum), tuple(evidence), fix, numbers)
 
 
 DESIGNED = ", sagas compensated after a step up to the pivot failed, as designed"
@@ -223,10 +229,18 @@ def _why(run: Run, call: dict[str, Any]) -> str:
     return f"{_edge(call)} {done}" + (": " + "; ".join(parts) if parts else "")
 
 
-def _limit(calls: list[dict[str, Any]]) -> Any:
-    if any(c.get("circuit_breaker", {}).get("not_permitted") for c in calls):
+def _limit(calls: list[dict[str, Any]], breaker: Fix | None, quorum: QuorumCause | None
+           ) -> Limit | None:
+    """The limit that binds: a breaker that refused (or could not open), or a quorum out of
+    reach."""
+    if breaker or any(c.get("circuit_breaker", {}).get("not_permitted") for c in calls):
         return "circuit_breaker"
-    return None
+    return "quorum" if quorum else None
+
+
+def _because(quorum: QuorumCause | None) -> str:
+    """The summary's cause, when a quorum out of reach is it."""
+    return f": {quorum.headline}" if quorum else ""
 
 
 def _breaker_fix(run: Run, calls: list[dict[str, Any]], evidence: list[str]) -> Fix | None:

@@ -15,7 +15,7 @@ Kind = Literal["backlog", "saturated", "overload", "limit", "degraded", "failure
 Limit = Literal["workers", "cores", "consumer_concurrency", "partitions", "session_timeout",
                 "visibility_timeout", "max_deliveries", "commit_interval",
                 "connection_pool", "rate_limit", "bulkhead", "circuit_breaker", "fault",
-                "downstream", "lease", "failure_limit", "timeout", "retry"]
+                "downstream", "lease", "failure_limit", "timeout", "retry", "quorum"]
 
 
 @dataclass(frozen=True)
