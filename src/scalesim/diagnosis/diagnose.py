@@ -22,13 +22,14 @@ from scalesim.diagnosis.queues import backlogs
 from scalesim.diagnosis.rollouts import rollouts
 from scalesim.diagnosis.sagas import stuck_sagas
 from scalesim.diagnosis.slo import missed_slos
+from scalesim.diagnosis.staleness import stale_caches
 from scalesim.spec.model import System
 
 # In order: queue checks first, so a consumer they explain is not diagnosed twice; rollouts
 # and failovers before failures, which point at a new version's or take a failover's fix.
 CHECKS = (backlogs, crashed_deliveries, lagging, saturated, cpu_bound, connection_pools,
           bulkheads, rate_limits, overload, rollouts, split_brains, failovers, failures,
-          missed_slos, degraded, short_timeouts, stuck_sagas)
+          missed_slos, degraded, short_timeouts, stuck_sagas, stale_caches)
 
 
 def findings(system: System, result: dict[str, Any]) -> list[Finding]:

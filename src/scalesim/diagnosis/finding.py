@@ -10,12 +10,14 @@ from typing import Any, Literal
 Severity = Literal["problem", "warning"]
 # What the finding is about.
 Kind = Literal["backlog", "saturated", "overload", "limit", "degraded", "failures", "slo",
-               "split_brain", "failover", "split_votes", "rollout", "duplicates", "saga"]
+               "split_brain", "failover", "split_votes", "rollout", "duplicates", "saga",
+               "staleness"]
 # The limit that binds: the knob to turn.
 Limit = Literal["workers", "cores", "consumer_concurrency", "partitions", "session_timeout",
                 "visibility_timeout", "max_deliveries", "commit_interval",
                 "connection_pool", "rate_limit", "bulkhead", "circuit_breaker", "fault",
-                "downstream", "lease", "failure_limit", "timeout", "retry", "quorum"]
+                "downstream", "lease", "failure_limit", "timeout", "retry", "quorum", "ttl",
+                "write_policy"]
 
 
 @dataclass(frozen=True)

@@ -204,7 +204,7 @@ def _budget(run: Run, check: dict[str, Any], caller: str, callee: str,
     """What the percentile `check` names leaves the call `caller` -> `callee` per attempt:
     its target less the time its requests take without the call (`_rest_ms`) and the
     back-offs, over the attempts a request at the percentile waits out (`_per_attempt`),
-    rounded down (`_round_down`). `OutOfReach` when no whole millisecond is left, or less
+    rounded down (`round_down`). `OutOfReach` when no whole millisecond is left, or less
     than the median of a callee no fault slows; None for a mean, a call not found, or an
     estimate with no stable answer. `proposed`: the call as a fix would make it (a retry
     added), in place of the spec's."""
@@ -259,7 +259,7 @@ def _per_attempt(past: Callable[[int, int], float], call: Call, check: dict[str,
     attempts = retry.attempts if retry is not None else 1
     tail = TAIL_SHARE * (1.0 - PERCENTILES[check["name"]])
     for k in range(1, attempts + 1):
-        ms = _round_down((left_ms - _backoffs_ms(call, k)) / k)
+        ms = round_down((left_ms - _backoffs_ms(call, k)) / k)
         if ms is None or k == attempts or past(ms, k) <= tail:
             return ms, k
     raise AssertionError("the loop returns at k == attempts")
@@ -490,7 +490,7 @@ def _per_request(run: Run, scope: str, caller: str, call: Call) -> float:
         / total
 
 
-def _round_down(ms: float) -> int | None:
+def round_down(ms: float) -> int | None:
     """`ms` down to two significant digits (352 → 350, 199 → 190), a readable setting that
     stays under the budget; None when there is no whole millisecond left."""
     if ms < 1:
