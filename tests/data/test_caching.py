@@ -322,6 +322,38 @@ def test_what_a_write_policy_leaves_stale(policy: str, stale: bool) -> None:
         assert c["stale_reads"] == 0
 
 
+@pytest.mark.parametrize("path", ["replicated write", "write_to called directly"])
+def test_writes_that_bypass_the_cache_leave_its_entries_stale(path: str) -> None:
+    """The application writes the database itself, past a cache with no TTL (the backend
+    declares the write in `replication.writes`, or it is the cache's `write_to`): an entry
+    loaded at the key's first read T₁ ~ Exp(r) is stale from the key's next write on
+    (rate w), so a read at t is a stale hit with probability
+    (1 − e^(−rt)) − r/(r − w)·(e^(−wt) − e^(−rt)); averaged over a run of D seconds from
+    empty, 0.525 here. Eight seeds spread 0.0045 around it (the keys' states are shared by
+    their reads, so not binomial); 4 of that bounds one run."""
+    keys, read_rps, write_rps, duration = 4000, 400.0, 40.0, 200.0
+    r, w = read_rps / keys, write_rps / keys
+    expected = 1 - (1 - math.exp(-r * duration)) / (r * duration) - r / (r - w) * (
+        (1 - math.exp(-w * duration)) / w - (1 - math.exp(-r * duration)) / r) / duration
+    db: dict[str, Any] = {"kind": "database", "replicas": 2, "workers": "unlimited",
+                          "operations": {"read": {"work": "2ms"}, "write": {"work": "2ms"}}}
+    caching: dict[str, Any] = {}
+    if path == "replicated write":
+        db["replication"] = {"mode": "async", "writes": ["write"]}
+    else:  # the cache's own writes go through `put`; the application's do not
+        caching = {"writes": ["put"], "write_to": "db.write", "write_policy": "write_through"}
+    components = cache(caching)
+    components["db"] = db
+    components["app"]["operations"]["update"] = {"calls": [{"to": "db.write"}]}
+    result = run(components, [*reads(f"{read_rps}/s", keys),
+                              {"name": "updates", "to": "app.update",
+                               "rate": f"{write_rps}/s", "keys": keys}],
+                 duration=f"{duration}s")
+    c = result["caches"]["cache"]
+    assert c["writes"] == 0  # none went through the cache
+    assert c["stale_read_share"] == pytest.approx(expected, abs=4 * 0.0045)
+
+
 def test_reads_past_the_staleness_budget_are_counted() -> None:
     """`stale_over_budget`: the reads served a value stale for longer than `max_staleness`.
     With writes that bypass the cache (`none`), an entry loaded at the start of its cycle is

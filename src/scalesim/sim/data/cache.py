@@ -17,7 +17,9 @@ expires); `write_through`: call `write_to`, then store the value; `none`: call `
 only, so the cached value is stale until it expires; `write_behind`: store the value and
 answer at once; dirty keys are written to `write_to` every `flush_interval` (one write per
 key however many times it changed), so a crash of the replica that held them loses the
-writes since the last flush.
+writes since the last flush. A write that reaches the backend by another path (the
+backend's declared writes, `replication.writes`, or `write_to` called directly) leaves the
+key's entry stale as `none` does: the cache never hears of it.
 
 The replicas share one table, as the nodes of one cache cluster: a read on any replica
 finds any entry. An entry belongs to the replica that stored it: when that replica goes
@@ -336,6 +338,25 @@ class CacheArea(Area):
         if not frame.dead:
             kernel.step_done(frame, cause)
 
+    def backend_written(self, kernel: Kernel, frame: Frame) -> None:
+        """A write of the backend's data committed by another path than this cache (an
+        application writing the database directly, another cache): nothing tells this cache,
+        so its entry of the key is stale until it expires, and loads in flight read the old
+        value. The cache's own writes and flushes are `written` and `flushed_write`'s."""
+        parent = frame.parent
+        if frame.root is self.background or (parent is not None and parent.op.comp is self.comp):
+            return
+        now = kernel.now
+        key = frame.key
+        loads = self.loads.get(key)
+        if loads is not None:
+            loads.last_write = now
+        entry = self.entries.get(key)
+        if entry is not None:
+            entry.last_write = now
+            if entry.stale_since < 0.0:
+                entry.stale_since = now
+
     def _flush(self, _: object) -> None:
         """Write-behind: every dirty key goes to the backend, one write each."""
         kernel = self.kernel
@@ -414,6 +435,18 @@ class CacheRead(AreaStep):
 
     def start(self, kernel: Kernel, frame: Frame) -> bool:
         return self.area.read(kernel, frame)
+
+
+class BackendWrite(AreaStep):
+    """The last step of a backend operation that writes what a cache holds: tells the cache
+    the write committed, and goes on."""
+
+    def __init__(self, area: CacheArea) -> None:
+        self.area = area
+
+    def start(self, kernel: Kernel, frame: Frame) -> bool:
+        self.area.backend_written(kernel, frame)
+        return False
 
 
 class CacheWrite(AreaStep):
