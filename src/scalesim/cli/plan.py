@@ -33,6 +33,7 @@ from scalesim.spec.errors import printable, shown_issues
 from scalesim.spec.loader import set_sources
 from scalesim.spec.units import parse_rate
 from scalesim.sweep.executor import ClusterError, executing
+from scalesim.sweep.knobs import capacity_knobs
 from scalesim.sweep.plan import (
     Candidate,
     Loader,
@@ -325,9 +326,10 @@ def _print_reach(doc: dict[str, Any], console: Console) -> None:
     values = {a["path"]: a["values"][-1] for a in doc["axes"]}
     top = next(c for c in doc["candidates"] if c["values"] == values)
     console.print("[red]No configuration in the grid can serve this load:[/red] the estimate "
-                  "has every one past saturation, where a queue grows without bound, so none "
-                  f"was simulated (at the top of every range, {shown(_assigned(values))}: "
-                  f"{shown(_loads(top['analytic_offered']))}).")
+                  "has its most capacity past saturation, where a queue grows without bound "
+                  f"(every range at its top, {shown(_assigned(values))}: "
+                  f"{shown(_loads(top['analytic_offered']))}), and so every configuration, "
+                  "the varied fields being capacity knobs; none was simulated.")
     if len(doc["reach"]) > 1:
         console.print("Each axis alone, the others at the top of their ranges:")
     for reach in doc["reach"]:
@@ -451,14 +453,15 @@ def plan_command(
     axes = capacity_ordered(parse_axes(vary))
     system = load_or_exit(file, overrides)
     try:
+        scaled = rate_overrides(system, total)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--rate") from None
+    try:
+        capacity_knobs(axes, [text.partition("=")[0] for text in scaled], rate)
         autoscaled_replicas(system, axes)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--vary") from None
     prices = _prices(costs or [], [*system.components, *(axis.path for axis in axes)])
-    try:
-        scaled = rate_overrides(system, total)
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--rate") from None
     spec = _spec_loader(file, overrides or [], scaled)
     load = _loader(spec)
     try:

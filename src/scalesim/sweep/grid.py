@@ -123,6 +123,12 @@ class Point:
         return f"point {self.index} ({self.label})"
 
 
+def within(path: str, outer: str) -> bool:
+    """`path` is `outer` or a field inside it (`a.b.c` within `a.b`), part by part."""
+    parts, outer_parts = path.split("."), outer.split(".")
+    return parts[:len(outer_parts)] == outer_parts
+
+
 def grid(axes: list[Axis]) -> list[Point]:
     """Every combination of the axes' values, the first axis varying slowest."""
     total = math.prod(len(a.values) for a in axes)

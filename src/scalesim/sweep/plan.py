@@ -153,7 +153,8 @@ def rate_overrides(system: System, rate: float) -> list[str]:
 def capacity_ordered(axes: Sequence[Axis]) -> list[Axis]:
     """Each axis of quantities with its values ascending (repeats dropped): the search takes
     an axis' last value for its most capacity and bisects along it, so `8,5,2` or `8..1`
-    must read as `2,5,8`. An axis with a value that is no quantity keeps its order."""
+    must read as `2,5,8`. An axis with a value that is no quantity keeps its order. (For
+    times and shares more is not more capacity: plan refuses those axes, knobs.py.)"""
     out = []
     for axis in axes:
         numbers = {value: quantity(value) for value in axis.values}
