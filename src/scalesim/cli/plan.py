@@ -29,7 +29,7 @@ from scalesim.cli.run import (
 )
 from scalesim.cli.sweep import Vary, batch_cost, parse_axes, refuse_over_budget
 from scalesim.spec import SpecError, System, load_spec
-from scalesim.spec.errors import printable, shown_issues
+from scalesim.spec.errors import counted, printable, shown_issues
 from scalesim.spec.loader import set_sources
 from scalesim.spec.units import parse_rate
 from scalesim.sweep.executor import ClusterError, executing
@@ -182,10 +182,14 @@ def _misses(missed: list[dict[str, Any]]) -> str:
 
 def _verdict_cell(c: dict[str, Any], overloaded: list[dict[str, str]]) -> str:
     """Met, missed (and by what) or marginal: by simulation, else by the estimate; not
-    simulated when the search left it out as past saturation (`overloaded`)."""
+    simulated when the search left it out as past saturation (`overloaded`) or as a run
+    simulated already (`repeats`: an autoscaler's max it never asked for)."""
     simulated = c.get("simulated")
     if simulated is None and c["values"] in overloaded:
         return "not simulated: overloaded"
+    if simulated is None and c.get("repeats") is not None:
+        changed = {p: v for p, v in c["repeats"].items() if c["values"][p] != v}
+        return f"not simulated: runs as {_assigned(changed)} did"
     if simulated is None:
         missed = [] if c["analytic_overloaded"] else c["analytic_missed"]
         return "estimate " + ("met" if c["analytic_met"] else "missed") + \
@@ -221,7 +225,9 @@ def print_plan(doc: dict[str, Any], console: Console) -> None:
 def _print_verdict(doc: dict[str, Any], console: Console) -> None:
     """The plan, or why there is none: nothing met, or the budget ran out first."""
     untried = "; ".join(_assigned(values) for values in doc.get("untried", []))
-    if doc["plan"] is None and untried:
+    if doc["plan"] is None and doc.get("unreached_ceilings"):
+        _print_unreached(doc, untried, console)
+    elif doc["plan"] is None and untried:
         console.print("[red]No plan: the budget ran out[/red] "
                       f"({doc['simulated_candidates']} simulated) before these configurations, "
                       f"which the estimate says meet the SLO, were simulated: {shown(untried)}. "
@@ -245,6 +251,38 @@ def _print_verdict(doc: dict[str, Any], console: Console) -> None:
                       f"({doc['analytic_evaluations']} estimates, "
                       f"{doc['simulated_candidates']} simulated).")
         _warn_plan(doc, untried, console)
+
+
+def _print_unreached(doc: dict[str, Any], untried: str, console: Console) -> None:
+    """No plan, and an autoscaler's max the search stopped raising: its autoscaler never
+    asked for that many, so a higher max runs the same; what limits the fleet is how fast
+    the autoscaler reacts, and the run's diagnosis says what to change."""
+    console.print("[red]No configuration simulated met the SLO,[/red] and raising an "
+                  "autoscaler's max further changes nothing:")
+    for entry in doc["unreached_ceilings"]:
+        console.print(f"  {shown(_unreached_line(doc, entry))}", highlight=False)
+    if untried:
+        console.print(f"The budget ran out ({doc['simulated_candidates']} simulated) before "
+                      "these configurations, which the estimate says meet the SLO, were "
+                      f"simulated: {shown(untried)}.")
+
+
+def _unreached_line(doc: dict[str, Any], entry: dict[str, Any]) -> str:
+    """One max never asked for: the run it repeats, what limits the fleet, what to try."""
+    path, name, values = entry["path"], entry["component"], entry["values"]
+    others = _assigned({p: v for p, v in values.items() if p != path})
+    simulated = next(c for c in doc["candidates"] if c["values"] == values)["simulated"]
+    missed = f" ({_misses(simulated['missed'])})" if simulated["missed"] else ""
+    line = (f"{path}: at {values[path]}{f', with {others}' if others else ''}, its autoscaler "
+            f"asked for at most {counted(entry['peak_replicas'], 'replica')} in any "
+            f"replication, so a higher max runs the same and misses the same{missed}. What "
+            f"limits {name} is how fast its autoscaler adds replicas as the load comes (from "
+            "autoscale.min, a sync at a time, each new replica serving once started), not its "
+            "max. ")
+    fix = entry["fix"]
+    if fix is None:
+        return line + f"Try a higher components.{name}.autoscale.min."
+    return line + f"The run's diagnosis: {fix['summary']}. Try --set {' --set '.join(fix['set'])}."
 
 
 def _print_floor(doc: dict[str, Any], console: Console) -> None:

@@ -14,6 +14,8 @@ never makes the system worse. The search relies on that:
    one step above are. The plan is the cheapest confirmed configuration. When the cheapest
    that meets is marginal, the points above it at the same cost (a knob with no price) are
    simulated too, and the first confirmed one is the plan: the same cost with a margin.
+   A candidate that would repeat a simulated run is not simulated: the same values but for
+   an autoscaler's max above every replica that run's autoscaler asked for (ceilings.py).
 The SLO is every scope of `System.slo_scopes`, as `estimate` and `simulate` judge it: the
 targets on all requests (`--slo`, else the spec's `slo`) and each workload's own on its
 requests alone; a candidate meets when it meets them all.
@@ -44,6 +46,7 @@ from scalesim.sim.stats import ci95, possible, quantile_ci95
 from scalesim.spec.errors import SpecError
 from scalesim.spec.model import Slo, System, slo_target_label
 from scalesim.sweep.backlog import falling_behind
+from scalesim.sweep.ceilings import asked_for, ceiling_of, most_asked, scaling_fixes, under_max
 from scalesim.sweep.executor import Executor
 from scalesim.sweep.grid import Axis, quantity
 from scalesim.sweep.tasks import InOrder, Replication, Stopped, run_task
@@ -71,6 +74,12 @@ class Verdict:
     # per autoscaled component, the replicas the run paid for on average (scheduled
     # replica-seconds over the window): what its cost is with the HPA at work
     replicas_used: dict[str, float] = field(default_factory=dict)
+    # per autoscaled component, the most replicas its autoscaler asked for in any replication
+    # (`ceilings.asked_for`, left out when not known): a max above it runs the same
+    peak_replicas: dict[str, int] = field(default_factory=dict)
+    # a miss where a varied autoscaler max was never asked for: per such component, the fix
+    # the run's diagnosis proposes for it ({summary, set}), None for none
+    scaling_fixes: dict[str, dict[str, Any] | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -86,6 +95,7 @@ class Candidate:
     behind: list[str] = field(default_factory=list)  # of those, what no request waits for
     verdict: Verdict | None = None
     run_cost: float | None = None  # simulated with autoscaling: the cost at the replicas used
+    repeats: Candidate | None = None  # not simulated: it would run as this one did
 
     @property
     def overloaded_by(self) -> list[str]:
@@ -99,6 +109,16 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class Unreached:
+    """A simulated miss whose autoscaler never asked for the max that the axis `path` gave
+    `component`: every higher max there, the other axes as they are, runs the same."""
+
+    candidate: Candidate
+    path: str
+    component: str
+
+
+@dataclass(frozen=True)
 class Plan:
     best: Candidate | None
     candidates: list[Candidate]  # every one looked at, analytic or simulated
@@ -109,6 +129,9 @@ class Plan:
     budget_spent: bool = False  # the search stopped at --budget with candidates queued
     # reached by the search but not simulated: the estimate has them past saturation
     overloaded: list[Candidate] = field(default_factory=list)
+    # misses with an autoscaler max never asked for, the smallest such max per combination
+    # of the other axes: where the search stopped walking that max up
+    unreached: list[Unreached] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -247,6 +270,9 @@ class Planner:
         self.progress = progress
         self.allow_backlog = allow_backlog  # a queue falling behind is flagged, not a miss
         self.seen: dict[Config, Candidate] = {}
+        # the axes that vary an autoscaler's max, by index: the component's name
+        self.ceilings = {i: name for i, axis in enumerate(axes)
+                         if (name := ceiling_of(axis.path)) is not None}
 
     # -- configurations ----------------------------------------------------------------
     def candidate(self, config: Config) -> Candidate:
@@ -332,6 +358,7 @@ class Planner:
         system = self.load(_overrides(candidate.values))
         merged = InOrder()
         own: dict[int, dict[str, ReplicationSummary]] = {}  # replication -> its workloads'
+        asked: dict[str, int] | None = None  # `most_asked` of the replications so far
         started = 0
         while True:
             batch = self.least if started == 0 else min(started, self.most - started)
@@ -343,16 +370,27 @@ class Planner:
                         return Verdict(False, True, started + index + 1, {}, outcome.message)
                     merged.add(started + index, outcome)
                     own[started + index] = self._own_runs(system, outcome)
+                    asked = most_asked(asked, asked_for(system, outcome))
             started += batch
             assert merged.pooled is not None
             judged = dataclasses.replace(
                 self._judge(merged.pooled, [own[r] for r in range(started)]),
                 failed_by_cause=failed_by_cause(merged.pooled),
                 refused_by_cause=refused_by_cause(merged.pooled),
-                replicas_used=replicas_used(system, merged.pooled))
+                replicas_used=replicas_used(system, merged.pooled), peak_replicas=asked or {})
             verdict = self._with_backlog(judged, falling_behind(system, merged.pooled))
             if verdict.decided or started >= self.most:
-                return verdict
+                return self._with_fixes(verdict, system, merged.pooled)
+
+    def _with_fixes(self, verdict: Verdict, system: System, pooled: Partial) -> Verdict:
+        """A miss with the diagnosis' fix for each component whose max is varied and was
+        never asked for: what limits it, since a higher max would change nothing."""
+        varied = set(self.ceilings.values())
+        names = [name for name in under_max(system, verdict.peak_replicas) if name in varied]
+        if verdict.met or not names:
+            return verdict
+        return dataclasses.replace(verdict, scaling_fixes=scaling_fixes(system, self.seed,
+                                                                         pooled, names))
 
     def _with_backlog(self, verdict: Verdict, behind: tuple[str, ...]) -> Verdict:
         """A queue falling behind is a clear miss, or (`allow_backlog`) only noted."""
@@ -484,13 +522,18 @@ class Planner:
             else:
                 for above in self._above(config):
                     push(above)
+        for candidate in self.seen.values():
+            if candidate.verdict is None:
+                candidate.repeats = next((other for other in self.seen.values()
+                                          if other.verdict is not None
+                                          and self._repeats(candidate.config, other)), None)
         ordered = sorted(self.seen.values(), key=self._order)
         untried = self._untried(best)
         spent = simulated >= self.budget and any(
             self.seen[c].verdict is None and not self._implied(c) and not self._dead(c)
             for _, c in queue)
         overloaded = sorted((self.seen[c] for c in screened), key=self._order)
-        return Plan(best, ordered, frontier, untried, spent, overloaded)
+        return Plan(best, ordered, frontier, untried, spent, overloaded, self._unreached())
 
     def _above(self, config: Config) -> list[Config]:
         """Where a miss sends the search: one step up each axis, unless the estimate saw the
@@ -534,16 +577,49 @@ class Planner:
         return False
 
     def _implied(self, config: Config) -> bool:
-        """Decided by monotonicity: below a simulated miss, or above a simulated meet."""
+        """Decided without a run: by monotonicity (below a simulated miss, or above a
+        simulated meet), or as a run simulated already (`_repeats`)."""
         for other in self.seen.values():
             if other.verdict is None or other.config == config:
                 continue
+            if self._repeats(config, other):
+                return True
             pairs = list(zip(config, other.config, strict=True))
             if other.verdict.met and other.verdict.decided and all(a >= b for a, b in pairs):
                 return True  # (above a marginal meet, a same-cost point may be confirmed)
             if not other.verdict.met and all(a <= b for a, b in pairs):
                 return True
         return False
+
+    def _repeats(self, config: Config, other: Candidate) -> bool:
+        """`config` would run as the simulated `other` did: the same values but for maxes
+        of autoscalers that, in `other`'s run, never asked for as many replicas as either
+        gives them (the clamp never bound, so the runs are the same)."""
+        return all(a == b or (self._unasked(other, axis, a) and self._unasked(other, axis, b))
+                   for axis, (a, b) in enumerate(zip(config, other.config, strict=True)))
+
+    def _unasked(self, other: Candidate, axis: int, index: int) -> bool:
+        """Axis `axis` is an autoscaler's max, and its value `index` is above every replica
+        that autoscaler asked for in `other`'s run."""
+        name = self.ceilings.get(axis)
+        most = None if name is None or other.verdict is None else \
+            other.verdict.peak_replicas.get(name)
+        value = _count(self.axes[axis].values[index])
+        return most is not None and value is not None and most < value
+
+    def _unreached(self) -> list[Unreached]:
+        """The simulated misses whose varied autoscaler max was never asked for, the
+        smallest such max per combination of the other axes."""
+        out: dict[tuple[int, Config], Unreached] = {}
+        for candidate in sorted(self.seen.values(), key=lambda c: c.config):
+            if candidate.verdict is None or candidate.verdict.met:
+                continue
+            for axis, name in self.ceilings.items():
+                config = candidate.config
+                if self._unasked(candidate, axis, config[axis]):
+                    out.setdefault((axis, (*config[:axis], *config[axis + 1:])),
+                                   Unreached(candidate, self.axes[axis].path, name))
+        return list(out.values())
 
     # -- past the ranges ---------------------------------------------------------------
     @property
@@ -720,6 +796,7 @@ def plan_document(plan: Plan, axes: Sequence[Axis], rate: float,
         "budget_spent": plan.budget_spent,
         "capacity_floor": list(floor),
         "reach": None if reach is None else [_reach_entry(r) for r in reach],
+        "unreached_ceilings": [_unreached_entry(u) for u in plan.unreached],
         "analytic_evaluations": sum(1 for c in plan.candidates if c.analytic_met is not None),
         "simulated_candidates": sum(1 for c in plan.candidates if c.verdict is not None),
     }
@@ -738,7 +815,8 @@ def _entry(c: Candidate, targets: Mapping[str, Target]) -> dict[str, Any]:
                            "analytic": {k: round(v, 6) for k, v in c.analytic.items()
                                         if math.isfinite(v)},
                            "analytic_missed": [target_miss(targets[label], c.analytic[label])
-                                               for label in c.analytic_missed]}
+                                               for label in c.analytic_missed],
+                           "repeats": None if c.repeats is None else c.repeats.values}
     if c.verdict is not None:
         intervals = c.verdict.intervals
         out["simulated"] = {
@@ -746,6 +824,7 @@ def _entry(c: Candidate, targets: Mapping[str, Target]) -> dict[str, Any]:
             "replications": c.verdict.replications, "stopped": c.verdict.stopped,
             "behind": list(c.verdict.behind),
             "replicas_used": {k: round(v, 6) for k, v in c.verdict.replicas_used.items()},
+            "peak_replicas": c.verdict.peak_replicas,
             "failed_by_cause": c.verdict.failed_by_cause,
             "refused_by_cause": c.verdict.refused_by_cause,
             "missed": [target_miss(targets[label], intervals[label][0])
@@ -766,6 +845,16 @@ def _reach_entry(reach: Reach) -> dict[str, Any]:
             "largest": reach.largest, "relieves": reach.relieves,
             "offered": {k: _rounded(v) for k, v in reach.offered.items()},
             "vary": reach.vary}
+
+
+def _unreached_entry(unreached: Unreached) -> dict[str, Any]:
+    """One max never asked for (`Plan.unreached`) in the plan's document."""
+    candidate = unreached.candidate
+    assert candidate.verdict is not None
+    return {"path": unreached.path, "component": unreached.component,
+            "values": candidate.values,
+            "peak_replicas": candidate.verdict.peak_replicas[unreached.component],
+            "fix": candidate.verdict.scaling_fixes.get(unreached.component)}
 
 
 def target_miss(target: Target, value: float) -> dict[str, Any]:
