@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from scalesim.sweep.grid import GridError, grid, parse_axis, quantity
+from scalesim.sweep.grid import Axis, GridError, grid, parse_axis, quantity, set_where_varied
 from scalesim.sweep.knee import knee
 from scalesim.sweep.table import knees
 
@@ -28,6 +28,24 @@ def test_lists_ranges_and_log_ranges() -> None:
 def test_bad_axes_say_what_is_wrong(text: str) -> None:
     with pytest.raises(GridError):
         parse_axis(text)
+
+
+@pytest.mark.parametrize("text", ["components.s.workers=2", "components.s.workers.x=2",
+                                  " components.s.workers =2"])
+def test_a_set_at_or_inside_a_varied_path_is_refused(text: str) -> None:
+    """Each point applies its value after the --set, which would change nothing."""
+    axes = [Axis("components.s.workers", ("4", "5"))]
+    with pytest.raises(GridError, match=r"components\.s\.workers is varied .* this --set "
+                                        r"would change nothing"):
+        set_where_varied([text], axes)
+
+
+def test_a_set_beside_or_around_a_varied_path_holds() -> None:
+    """Another field, one whose name only starts alike, or the mapping holding the varied
+    field (whose other fields it still sets) are no conflict."""
+    axes = [Axis("components.s.workers", ("4", "5"))]
+    set_where_varied(["components.s.queue=5", "components.s.workers_x=1",
+                      "components.s={replicas: 2}"], axes)
 
 
 def test_grid_is_the_product_first_axis_slowest() -> None:

@@ -1,5 +1,6 @@
 """`scalesim plan` searches capacity knobs only: an axis that is the load --rate sets, how a
-run is measured, a time or a share is refused before anything runs (exit 2)."""
+run is measured, a time or a share is refused before anything runs (exit 2), and so is a
+--set that a --vary would override."""
 
 from __future__ import annotations
 
@@ -69,4 +70,14 @@ def test_capacity_knobs_pass() -> None:
         "components.s.autoscale.max=4..30", "components.s.rate_limit.rate=100/s,200/s",
         "components.s.balancer=random,p2c")]
     capacity_knobs(axes, ["workloads.0.rate", "workloads.1.profile.0.rate"], "300/s")
+
+
+def test_a_set_that_a_vary_overrides_exits_2(tmp_path: Path) -> None:
+    """The QA case: `--set components.s.workers=2` was ignored and workers=5 planned."""
+    code, text = _plan(tmp_path, "--vary", "components.s.workers=1..10", "--set",
+                       "components.s.workers=2")
+    assert code == 2, text
+    assert text == ("error: --set components.s.workers=2: components.s.workers is varied "
+                    "(--vary), which sets it at every point, so this --set would change "
+                    "nothing; give one or the other")
 

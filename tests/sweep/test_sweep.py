@@ -295,3 +295,19 @@ def test_the_table_shows_each_interval_as_sweep_json_has_it(tmp_path: Path) -> N
             lopsided += below != above
         assert "±" in cells[2]
     assert lopsided >= 2
+
+
+def test_a_set_of_a_varied_path_exits_2_before_anything_runs(tmp_path: Path) -> None:
+    """The --set would be overridden at every point without a word: refused, as a path
+    varied twice is, and no --out folder is made."""
+    spec = tmp_path / "mm1.yaml"
+    spec.write_text(MM1)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["sweep", str(spec), "--vary", "components.s.workers=4,5",
+                                      "--set", "components.s.workers=2", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert " ".join(result.output.split()) == (
+        "error: --set components.s.workers=2: components.s.workers is varied (--vary), which "
+        "sets it at every point, so this --set would change nothing; give one or the other")
+    assert not out.exists()
+

@@ -488,7 +488,7 @@ def plan_command(
     if total <= 0.0:
         raise typer.BadParameter(f"{rate!r}: the load to plan for must be above 0",
                                  param_hint="--rate")
-    axes = capacity_ordered(parse_axes(vary))
+    axes = capacity_ordered(parse_axes(vary, overrides or []))
     system = load_or_exit(file, overrides)
     try:
         scaled = rate_overrides(system, total)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -42,7 +43,7 @@ from scalesim.spec.errors import shown_issues
 from scalesim.spec.loader import set_sources
 from scalesim.sweep.cache import PointCache, point_key
 from scalesim.sweep.executor import ClusterError, executing
-from scalesim.sweep.grid import Axis, GridError, Point, grid, parse_axis
+from scalesim.sweep.grid import Axis, GridError, Point, grid, parse_axis, set_where_varied
 from scalesim.sweep.runner import PointResult, PointRun, run_points
 from scalesim.sweep.table import KNEE_LABEL, document, write_tables
 
@@ -52,10 +53,13 @@ Vary = Annotated[list[str], typer.Option(
     "Repeat for a grid.", show_default=False)]
 
 
-def parse_axes(texts: list[str]) -> list[Axis]:
+def parse_axes(texts: list[str], sets: Sequence[str]) -> list[Axis]:
+    """The `--vary` axes, checked as a grid and against the `--set` overrides `sets`; exit 2
+    on a problem."""
     try:
         axes = [parse_axis(text) for text in texts]
         grid(axes)
+        set_where_varied(sets, axes)
     except GridError as error:
         err.print(f"[red]error[/red]: {shown(error)}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -234,7 +238,7 @@ def sweep_command(
 ) -> None:
     """Simulate a grid of variants of one spec (e.g. the rate from 100/s to 2000/s) and
     show how latency, goodput and errors change; the knee is marked."""
-    axes = parse_axes(vary)
+    axes = parse_axes(vary, overrides or [])
     base = [*(overrides or []), *replication_override(replications)]
     system = load_or_exit(file, base)
     runs = point_runs(file, base, grid(axes))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from scalesim.spec.units import parse_duration, parse_fraction, parse_rate
@@ -127,6 +128,19 @@ def within(path: str, outer: str) -> bool:
     """`path` is `outer` or a field inside it (`a.b.c` within `a.b`), part by part."""
     parts, outer_parts = path.split("."), outer.split(".")
     return parts[:len(outer_parts)] == outer_parts
+
+
+def set_where_varied(sets: Sequence[str], axes: Sequence[Axis]) -> None:
+    """A GridError for a `--set PATH=VALUE` at or inside a varied path: each point applies
+    its values after the --set, so that --set would change nothing, unsaid (as a path
+    varied twice is refused)."""
+    for text in sets:
+        path = text.partition("=")[0].strip()
+        for axis in axes:
+            if within(path, axis.path):
+                raise GridError(f"--set {text}: {axis.path} is varied (--vary), which sets it "
+                                "at every point, so this --set would change nothing; give "
+                                "one or the other")
 
 
 def grid(axes: list[Axis]) -> list[Point]:
