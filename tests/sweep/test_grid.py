@@ -30,6 +30,24 @@ def test_bad_axes_say_what_is_wrong(text: str) -> None:
         parse_axis(text)
 
 
+def test_a_repeated_value_is_kept_once_where_it_first_appears() -> None:
+    """A repeat would simulate the same point twice: the same text or the same quantity
+    written twice (1 s is 1000 ms) is one value; rounding an integer range is no repeat."""
+    assert parse_axis("x=4,5,4").values == ("4", "5")
+    assert parse_axis("x=1s,1000ms,2s").values == ("1s", "2s")
+    assert parse_axis("w=1k/s,1000/s").values == ("1k/s",)
+    assert parse_axis("x=1..2:5").values == ("1", "2")
+
+
+@pytest.mark.parametrize(("text", "only"), [("workloads.0.rate=100/s..100/s:3", "100/s"),
+                                            ("x=5..5:3", "5"), ("x=1..1.0000001:3", "1")])
+def test_a_range_that_gives_one_value_is_refused(text: str, only: str) -> None:
+    """As `5..5` is: a range of one value is no range (it ran three identical points)."""
+    with pytest.raises(GridError, match=f"a range needs at least 2 values, and .* gives only "
+                                        f"{only}$"):
+        parse_axis(text)
+
+
 @pytest.mark.parametrize("text", ["components.s.workers=2", "components.s.workers.x=2",
                                   " components.s.workers =2"])
 def test_a_set_at_or_inside_a_varied_path_is_refused(text: str) -> None:

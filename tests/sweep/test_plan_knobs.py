@@ -4,9 +4,11 @@ run is measured, a time or a share is refused before anything runs (exit 2), and
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from tests.sweep.specs import MMC
 from typer.testing import CliRunner
 
 from scalesim.cli import app
@@ -81,3 +83,16 @@ def test_a_set_that_a_vary_overrides_exits_2(tmp_path: Path) -> None:
                     "(--vary), which sets it at every point, so this --set would change "
                     "nothing; give one or the other")
 
+
+def test_the_plan_line_counts_one_estimate_as_one(tmp_path: Path) -> None:
+    """One value, 4 workers at 20/s of 100 ms (W = 108.7 ms by Erlang C): one estimate,
+    one simulation, and the line says so in the singular."""
+    spec = tmp_path / "mmc.yaml"
+    spec.write_text(MMC)
+    args = ["plan", str(spec), "--rate", "20/s", "--slo", "mean<120ms", "--vary",
+            "components.s.workers=4", "--jobs", "1"]
+    doc = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)
+    assert (doc["analytic_evaluations"], doc["simulated_candidates"]) == (1, 1)
+    text = CliRunner().invoke(app, args).stdout
+    assert "Plan: components.s.workers=4, 1 per hour (1 estimate, 1 simulated)." in \
+        " ".join(text.split())

@@ -311,3 +311,19 @@ def test_a_set_of_a_varied_path_exits_2_before_anything_runs(tmp_path: Path) -> 
         "sets it at every point, so this --set would change nothing; give one or the other")
     assert not out.exists()
 
+
+def test_repeated_values_run_once_and_a_one_value_range_exits_2(tmp_path: Path) -> None:
+    """`20/s,20/s,40/s` is two points, each simulated once; `100/s..100/s:3` was three
+    identical points and is refused as `5..5` is."""
+    spec = tmp_path / "mm1.yaml"
+    spec.write_text(MM1.replace("duration: 100s", "duration: 2s"))
+    done = CliRunner().invoke(app, ["sweep", str(spec), "--vary",
+                                    "workloads.0.rate=20/s,20/s,40/s", "-r", "1", "--jobs", "1",
+                                    "--json", "-q"])
+    assert done.exit_code == 0, done.output
+    assert [p["workloads.0.rate"] for p in json.loads(done.stdout)["points"]] == ["20/s", "40/s"]
+    refused = CliRunner().invoke(app, ["sweep", str(spec), "--vary",
+                                       "workloads.0.rate=100/s..100/s:3"])
+    assert refused.exit_code == 2
+    assert "a range needs at least 2 values, and '100/s..100/s:3' gives only 100/s" in \
+        " ".join(refused.output.split())

@@ -248,7 +248,7 @@ def _print_verdict(doc: dict[str, Any], console: Console) -> None:
         chosen = _assigned(doc["plan"]["values"])
         console.print(f"Plan: [bold]{shown(chosen)}[/bold], "
                       f"{amount(doc['plan']['cost_per_hour'])} per hour{_run_cost(doc['plan'])} "
-                      f"({doc['analytic_evaluations']} estimates, "
+                      f"({counted(doc['analytic_evaluations'], 'estimate')}, "
                       f"{doc['simulated_candidates']} simulated).")
         _warn_plan(doc, untried, console)
 

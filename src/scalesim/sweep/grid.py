@@ -3,7 +3,9 @@
 VALUES is a list `a,b,c`; an integer range `1..40` (every integer); `LO..HI:N`, N evenly
 spaced values from LO to HI; or `LO..HI:N:log`, N values evenly spaced on a log scale. The
 ends may carry a unit (`100/s..2000/s:10`, `5ms..50ms:4`, `1%..10%:10`): both must use the
-same one, and the values keep it. Each value is applied like `--set PATH=VALUE`.
+same one, and the values keep it. Each value is applied like `--set PATH=VALUE`. A value
+given twice (the same quantity: `4,5,4`, `1s,1000ms`) is kept once, so no point is simulated
+twice; a range that gives one value only (`5..5`, `100/s..100/s:3`) is refused.
 """
 
 from __future__ import annotations
@@ -64,9 +66,23 @@ def parse_axis(text: str) -> Axis:
         values = tuple(v.strip() for v in spec.split(","))
         if any(not v for v in values):
             raise GridError(f"--vary {path}: an empty value in {spec!r}")
-        return Axis(path, values)
+        return Axis(path, _distinct(values))
     low, high, count, scale = match.groups()
-    return Axis(path, _range(path, low, high, int(count) if count else None, scale == "log"))
+    values = _distinct(_range(path, low, high, int(count) if count else None, scale == "log"))
+    if len(values) < 2:
+        raise GridError(f"--vary {path}: a range needs at least 2 values, and {spec!r} gives "
+                        f"only {values[0]}")
+    return Axis(path, values)
+
+
+def _distinct(values: Sequence[str]) -> tuple[str, ...]:
+    """`values` without repeats, each first as given: two values of the same quantity
+    (`4,4`, `1s,1000ms`) would simulate the same point twice."""
+    seen: dict[str | float, str] = {}
+    for value in values:
+        number = quantity(value)
+        seen.setdefault(value if number is None else number, value)
+    return tuple(seen.values())
 
 
 def _split(path: str, text: str) -> tuple[float, str]:
@@ -101,7 +117,7 @@ def _range(path: str, low_text: str, high_text: str, count: int | None,
     else:
         points = [low + (high - low) * i / (count - 1) for i in range(count)]
     if integers:
-        return tuple(dict.fromkeys(str(round(p)) for p in points))
+        return tuple(str(round(p)) for p in points)
     return tuple(f"{p:.6g}{unit}" for p in points)
 
 
