@@ -1,10 +1,13 @@
 """A Compose project as a draft system: one component per service.
 
 A folder means its Compose file (compose.yaml, compose.yml, docker-compose.yaml or
-docker-compose.yml) and the matching override file, as `docker compose` reads them; later
-files override earlier ones field by field, environments merge by variable. `${VAR}` and
-`${VAR:-default}` take their values from the `.env` file beside the first file (never from
-the shell running the import, so the result does not depend on it). A value compose-go or
+docker-compose.yml) and the matching override file, as `docker compose` reads them, with
+what they `include` and what their services `extend` (compose_model.py). Each service is
+the layers that define it; a later layer overrides an earlier one field by field, as
+compose-go merges files: environments merge by variable, `depends_on` by service, and
+sequences (ports, profiles, labels) add up. `${VAR}` and `${VAR:-default}` take their
+values from the `.env` file beside the first file (never from the shell running the
+import, so the result does not depend on it). A value compose-go or
 the Docker engine would refuse (`replicas: three`, `interval: 15 seconds`) is bad input,
 named by file, line, service and field (RULES); a number in a string, as interpolation
 leaves it, is that number, as compose-go casts it.
@@ -12,27 +15,23 @@ leaves it, is that number, as compose-go casts it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from scalesim.importers.checks import Check, as_whole, at_least, count, duration, field_problem
+from scalesim.importers.compose_model import Layer, interpolate, read_services
 from scalesim.importers.draft import Component, Draft, Fact, Reference
-from scalesim.importers.errors import ImportFailed, Problem, fail
+from scalesim.importers.errors import ImportFailed, Problem
 from scalesim.importers.hosts import hosts_in
 from scalesim.importers.kinds import Guess, guess
 from scalesim.importers.sizing import compose_duration, cpu_cores, estimate
-from scalesim.importers.sources import Document, Seen, Unreadable, line_of, load_all, read_input
+from scalesim.importers.sources import Seen, line_of
 from scalesim.spec.bounds import MAX_REPLICAS_TOTAL, MAX_WORKERS
 from scalesim.spec.model import Kind
 from scalesim.spec.units import format_duration
 
-FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
-OVERRIDES = {"compose.yaml": "compose.override.yaml", "compose.yml": "compose.override.yml",
-             "docker-compose.yaml": "docker-compose.override.yaml",
-             "docker-compose.yml": "docker-compose.override.yml"}
 ENTRY_LABEL = "kompose.service.type"            # kompose: the Kubernetes Service type
 # What `scalesim generate --target compose` writes beside its stand-in images, which do not
 # show a component's kind (importers do not import the generator; the round-trip tests
@@ -47,9 +46,6 @@ HEALTH_DURATIONS = (("interval", "period"), ("timeout", "timeout"),
 CPU_FIELDS = ("deploy.resources.limits.cpus", "deploy.resources.reservations.cpus", "cpus")
 KINDS = frozenset(kind.value for kind in Kind)
 TRUE = ("true", "y", "yes", "on")       # what compose-go casts to true (toBoolean)
-
-_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|([A-Za-z_]"
-                       r"[A-Za-z0-9_]*)|(\$))")
 
 
 def _healthcheck_duration(value: Any) -> str | None:
@@ -96,60 +92,18 @@ class _Dependency:
     seen: Seen
 
 
-@dataclass(frozen=True)
-class _Layer:
-    """One file's definition of a service."""
-
-    file: str
-    node: dict[str, Any]
-
-
-def project_files(paths: Sequence[str]) -> list[str]:
-    """The files to read: each file named, or a folder's Compose file and its override."""
-    files: list[str] = []
-    for path in paths:
-        folder = Path(path)
-        if not folder.is_dir():
-            files.append(path)
-            continue
-        found = next((name for name in FILES if (folder / name).is_file()), None)
-        if found is None:
-            raise fail(path, 0, f"no Compose file here (looked for {', '.join(FILES)})")
-        files.append(str(folder / found))
-        if (folder / OVERRIDES[found]).is_file():
-            files.append(str(folder / OVERRIDES[found]))
-    return files
-
-
 def read_project(paths: Sequence[str]) -> Draft:
-    files = project_files(paths)
-    documents = load_all(files)
-    environment = _dotenv(Path(files[0]).parent / ".env")
-    problems: list[Problem] = []
-    layers: dict[str, list[_Layer]] = {}
-    name: Fact[str] | None = None
-    for document in documents:
-        services = _services(document, problems)
-        if services is None:
-            continue
-        if isinstance(document.data.get("name"), str):
-            name = Fact(document.data["name"], Seen(document.file, line_of(document.data, "name"),
-                                                    "Compose project", "name"))
-        for service, node in services.items():
-            if not isinstance(node, dict):
-                problems.append(Problem(document.file, line_of(services, service),
-                                        f"service '{service}' is not a mapping"))
-                continue
-            layers.setdefault(str(service), []).append(_Layer(document.file, node))
-    if problems:
-        raise ImportFailed(problems)
+    project = read_services(paths)
+    name = project.name
     if name is None:
-        folder = Path(files[0]).resolve().parent.name or "imported"
-        name = Fact(folder, f"the folder of {files[0]} (Compose's default project name)")
-    draft = Draft(source=", ".join(files), name=name)
-    readers = [_ServiceReader(draft, service, service_layers, environment)
-               for service, service_layers in layers.items()]
-    problems = [problem for reader in readers for problem in reader.problems(layers.keys())]
+        folder = Path(project.files[0]).resolve().parent.name or "imported"
+        name = Fact(folder, f"the folder of {project.files[0]} (Compose's default project name)")
+    draft = Draft(source=project.source, name=name)
+    draft.notes += project.notes
+    readers = [_ServiceReader(draft, service, layers)
+               for service, layers in project.services.items()]
+    problems = [problem for reader in readers
+                for problem in reader.problems(project.services.keys(), project.unread)]
     if problems:
         raise ImportFailed(problems)
     for reader in readers:
@@ -157,61 +111,13 @@ def read_project(paths: Sequence[str]) -> Draft:
     return draft
 
 
-def _services(document: Document, problems: list[Problem]) -> dict[str, Any] | None:
-    data = document.data
-    if isinstance(data, dict) and "apiVersion" in data and "kind" in data:
-        problems.append(Problem(document.file, document.line, "this is a Kubernetes manifest, "
-                                "not a Compose file: use `scalesim import k8s`"))
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
-        problems.append(Problem(document.file, document.line, "not a Compose file: it needs a "
-                                "top-level 'services' mapping"))
-        return None
-    services: dict[str, Any] = data["services"]
-    return services
-
-
-def _dotenv(path: Path) -> dict[str, str]:
-    if not path.is_file():
-        return {}
-    values = {}
-    try:
-        text = read_input(str(path), errors="replace")
-    except Unreadable as error:
-        raise fail(str(path), 0, str(error)) from None
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            key, _, value = line.removeprefix("export ").partition("=")
-            values[key.strip()] = value.strip().strip("'\"")
-    return values
-
-
-def interpolate(value: str, environment: dict[str, str]) -> str:
-    """Compose's `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `$VAR` and `$$`."""
-    def replace(match: re.Match[str]) -> str:
-        if match.group(5):
-            return "$"
-        variable = match.group(1) or match.group(4)
-        operator, default = match.group(2), match.group(3) or ""
-        current = environment.get(variable)
-        if operator == ":-" and not current:
-            return default
-        if operator == "-" and current is None:
-            return default
-        return current or ""
-    return _VARIABLE.sub(replace, value)
-
-
 class _ServiceReader:
     """Reads one service's layers into a component; a later layer wins per field."""
 
-    def __init__(self, draft: Draft, service: str, layers: list[_Layer],
-                 environment: dict[str, str]) -> None:
+    def __init__(self, draft: Draft, service: str, layers: list[Layer]) -> None:
         self.draft = draft
         self.service = service
         self.layers = layers
-        self.environment = environment
 
     def field(self, path: str) -> tuple[Any, Seen] | None:
         for layer in reversed(self.layers):
@@ -224,21 +130,42 @@ class _ServiceReader:
                 node = node[part]
             else:
                 if isinstance(node, str):
-                    node = interpolate(node, self.environment)
-                return node, Seen(layer.file, line, f"service {self.service}", path)
+                    node = interpolate(node, layer.environment)
+                return node, self.seen(layer, line, path)
         return None
+
+    def seen(self, layer: Layer, line: int, path: str) -> Seen:
+        """Where a value is written: in this service's definition, or in the base it
+        extends (named, since the service's own name is not at that line)."""
+        what = f"service {self.service}" + ("" if layer.service == self.service
+                                            else f" (extends {layer.service})")
+        return Seen(layer.file, line, what, path)
+
+    def sequence(self, key: str) -> list[tuple[Any, Seen]]:
+        """Each item of a sequence every layer adds to (compose-go appends them), with
+        where it is written."""
+        items = []
+        for layer in self.layers:
+            node = layer.node.get(key)
+            for index, item in enumerate(node if isinstance(node, list) else []):
+                value = interpolate(item, layer.environment) if isinstance(item, str) else item
+                items.append((value, self.seen(layer, line_of(node, index), key)))
+        return items
 
     def value(self, path: str) -> Any:
         """The merged, interpolated value at `path`; None when unset."""
         found = self.field(path)
         return found[0] if found is not None else None
 
-    def problems(self, services: Collection[str]) -> list[Problem]:
+    def problems(self, services: Collection[str], unread: Sequence[str]) -> list[Problem]:
         """Every field the importer reads whose value Compose or the engine refuses, and
         every service it depends on that the files lack (compose-go's checkConsistency:
-        'depends on undefined service'; a link is such a dependency)."""
-        found = [Problem(d.seen.file, d.seen.line, f"service {self.service} {d.key} "
-                         f"{d.service}, which is not a service in the files")
+        'depends on undefined service'; a link is such a dependency). `unread` are the
+        remote includes, where such a service may be."""
+        remote = f" (the project includes remote files, not read: {', '.join(unread)})" \
+            if unread else ""
+        found = [Problem(d.seen.file, d.seen.line, f"{d.seen.what} {d.key} "
+                         f"{d.service}, which is not a service in the files{remote}")
                  for d in self._dependencies() if d.service not in services]
         for path, check in RULES:
             read = self.field(path)
@@ -273,11 +200,12 @@ class _ServiceReader:
     def _profiles(self) -> None:
         """A service with profiles is not started by a plain `docker compose up`: imported
         as running, noted."""
-        found = self.field("profiles")
-        if found is not None and isinstance(found[0], list) and found[0]:
-            seen = found[1]
-            self.draft.note(f"{seen.file}:{seen.line}: service {self.service} has profiles "
-                            f"({', '.join(map(str, found[0]))}): `docker compose up` starts it "
+        found = self.sequence("profiles")
+        if found:
+            seen = found[0][1]
+            profiles = dict.fromkeys(str(profile) for profile, _ in found)
+            self.draft.note(f"{seen.file}:{seen.line}: {seen.what} has profiles "
+                            f"({', '.join(profiles)}): `docker compose up` starts it "
                             "only with one of them (--profile); imported as running")
 
     def _hosts(self, component: Component) -> None:
@@ -343,9 +271,8 @@ class _ServiceReader:
         for layer in self.layers:
             environment = layer.node.get("environment")
             for variable, value, line in _environment_items(environment):
-                seen = Seen(layer.file, line, f"service {self.service}",
-                            f"environment.{variable}")
-                variables[variable] = (interpolate(value, self.environment)
+                seen = self.seen(layer, line, f"environment.{variable}")
+                variables[variable] = (interpolate(value, layer.environment)
                                        if isinstance(value, str) else value, seen)
             if "env_file" in layer.node:
                 self.draft.note(f"{self.service}: env_file is not read; addresses in it are "
@@ -359,8 +286,9 @@ class _ServiceReader:
                 self.draft.answer(dependency.service, dependency.alias, "")
 
     def _dependencies(self) -> list[_Dependency]:
-        """Every `depends_on` and `links` entry of each layer."""
-        found = []
+        """Every `depends_on` and `links` entry of each layer, once (compose-go merges
+        `depends_on` by service)."""
+        found: dict[tuple[str, str, str], _Dependency] = {}
         for key in ("depends_on", "links"):
             for layer in self.layers:
                 node = layer.node.get(key)
@@ -370,9 +298,9 @@ class _ServiceReader:
                     service, alias = (parts[0], parts[1]) if key == "links" and \
                         len(parts) == 2 else (str(item), "")
                     line = line_of(node, item if isinstance(node, dict) else index)
-                    found.append(_Dependency(key, service, alias, Seen(
-                        layer.file, line, f"service {self.service}", f"{key}.{service}")))
-        return found
+                    found[key, service, alias] = _Dependency(
+                        key, service, alias, self.seen(layer, line, f"{key}.{service}"))
+        return list(found.values())
 
     def _entry(self, component: Component) -> None:
         exposed = self._exposed_label()
@@ -380,16 +308,16 @@ class _ServiceReader:
             if component.guess.kind is Kind.SERVICE:
                 component.kind = Fact(Kind.GATEWAY, f"{exposed}: exposed outside the system")
             component.entry.append(exposed)
-        ports = self.field("ports")
-        if ports is not None and ports[0]:
+        ports = self.sequence("ports")     # every layer's: compose-go adds them up
+        if ports:
+            seen = ports[-1][1]
             # `scalesim generate` publishes ports only for entry points, whatever the kind
             if component.final_kind in (Kind.SERVICE, Kind.GATEWAY) or \
                     self._labelled() is not None:
-                component.entry.append(ports[1])
+                component.entry.append(seen)
             else:
                 self.draft.note(f"{self.service}: its published ports are for people, not "
-                                f"an entry point of the system ({ports[1].file}:"
-                                f"{ports[1].line})")
+                                f"an entry point of the system ({seen.file}:{seen.line})")
 
     def _labelled(self) -> Guess | None:
         """The kind (and tech) `scalesim generate` names in its labels, which its stand-in
@@ -409,20 +337,21 @@ class _ServiceReader:
         return found[1] if found is not None and found[0].lower() in EXPOSED else None
 
     def _labels(self) -> dict[str, tuple[str, Seen]]:
-        """Each label's value and where it is, from a mapping or a list of 'KEY=VALUE'."""
-        found = self.field("labels")
-        if found is None:
-            return {}
-        labels, seen = found
-        items: list[tuple[str, int]] = []
-        if isinstance(labels, dict):
-            items = [(f"{key}={value}", line_of(labels, key)) for key, value in labels.items()]
-        elif isinstance(labels, list):
-            items = [(str(item), line_of(labels, index)) for index, item in enumerate(labels)]
+        """Each label's value and where it is, from a mapping or a list of 'KEY=VALUE' in
+        each layer; a later layer's label wins (compose-go merges them by key)."""
         read = {}
-        for text, line in items:
-            key, _, value = text.partition("=")
-            read[key] = (value, Seen(seen.file, line, seen.what, f"labels.{key}"))
+        for layer in self.layers:
+            labels = layer.node.get("labels")
+            items: list[tuple[str, int]] = []
+            if isinstance(labels, dict):
+                items = [(f"{key}={value}", line_of(labels, key))
+                         for key, value in labels.items()]
+            elif isinstance(labels, list):
+                items = [(str(item), line_of(labels, index))
+                         for index, item in enumerate(labels)]
+            for text, line in items:
+                key, _, value = interpolate(text, layer.environment).partition("=")
+                read[key] = (value, self.seen(layer, line, f"labels.{key}"))
         return read
 
 
