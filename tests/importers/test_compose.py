@@ -296,3 +296,66 @@ def test_a_queue_without_a_consumer_in_the_files_gets_a_marked_stand_in(tmp_path
     assert "kind: service # PLACEHOLDER: no consumer of jobs was found" in imported.text
     assert [(c.to, c.async_) for c in system.components["web"].operations["handle"].calls] == \
         [("jobs", True)]
+
+
+MIGRATION = """\
+services:
+  api:
+    image: acme/api:1.0
+    ports: ["8000:8000"]
+    environment:
+      DATABASE_URL: postgres://app:pw@db:5432/app
+    depends_on:
+      migrate:
+        condition: service_completed_successfully
+      db:
+        condition: service_healthy
+  worker:
+    image: acme/api:1.0
+    environment:
+      MIGRATE_URL: http://migrate:8080
+      DATABASE_URL: postgres://app:pw@db:5432/app
+    depends_on: [migrate]
+  migrate:
+    image: acme/api:1.0
+    command: ["alembic", "upgrade", "head"]
+    environment:
+      DATABASE_URL: postgres://app:pw@db:5432/app
+    depends_on:
+      db:
+        condition: service_healthy
+  db:
+    image: postgres:16
+"""
+
+
+def test_a_job_depended_on_to_complete_is_start_up_order_not_a_component(
+        tmp_path: Path) -> None:
+    """`service_completed_successfully`: Compose starts api once migrate has exited 0, so
+    migrate never serves a request: no component, no call to it (nor from worker, which
+    names it too), and its own queries to db are not load on db."""
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(MIGRATION)
+    imported = import_compose([str(compose)])
+    components = imported.system.components
+    assert sorted(components) == ["api", "db", "worker"]
+    assert [call.to for call in components["api"].operations["handle"].calls] == ["db"]
+    assert [call.to for call in components["worker"].operations["handle"].calls] == ["db"]
+    assert [workload.to for workload in imported.system.workloads] == ["api"]
+    assert f"migrate: a one-shot job, not imported: api ({compose}:8) waits for it to " \
+        "complete (depends_on condition service_completed_successfully), so it runs once " \
+        "before they start and serves no requests; a dependency on it, or its address, is " \
+        "start-up order, not a call" in imported.notes
+    assert not [note for note in imported.notes if "not in the files" in note]
+
+
+def test_a_later_short_syntax_dependency_waits_only_for_the_start(tmp_path: Path) -> None:
+    """compose-go merges `depends_on` by service: an override's `depends_on: [migrate]`
+    is `condition: service_started`, so migrate keeps running and api calls it."""
+    (tmp_path / "compose.yaml").write_text(MIGRATION)
+    (tmp_path / "compose.override.yaml").write_text(
+        "services:\n  api:\n    depends_on: [migrate]\n")
+    imported = import_compose([str(tmp_path)])
+    assert "migrate" in imported.system.components
+    assert [call.to for call in imported.system.components["api"].operations["handle"].calls] \
+        == ["db", "migrate"]

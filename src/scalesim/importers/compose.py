@@ -45,6 +45,10 @@ HEALTH_DURATIONS = (("interval", "period"), ("timeout", "timeout"),
                     ("start_period", "initial_delay"))
 CPU_FIELDS = ("deploy.resources.limits.cpus", "deploy.resources.reservations.cpus", "cpus")
 KINDS = frozenset(kind.value for kind in Kind)
+STARTED = "service_started"             # compose-go's condition for a short-syntax entry
+# The dependency runs to completion (exit 0) before the dependent starts: a one-shot job
+# (a migration), never a server the dependent calls.
+COMPLETED = "service_completed_successfully"
 TRUE = ("true", "y", "yes", "on")       # what compose-go casts to true (toBoolean)
 
 
@@ -82,13 +86,15 @@ RULES: tuple[tuple[str, Check], ...] = (
 
 @dataclass(frozen=True)
 class _Dependency:
-    """A `depends_on` or `links` entry: the service it names and a link's alias
-    (`SERVICE:ALIAS`). compose-go refuses one naming a service the project lacks, even with
-    `required: false` (that lets it name only a service a profile turns off)."""
+    """A `depends_on` or `links` entry: the service it names, a link's alias
+    (`SERVICE:ALIAS`) and what the dependent waits for. compose-go refuses one naming a
+    service the project lacks, even with `required: false` (that lets it name only a
+    service a profile turns off)."""
 
     key: str
     service: str
     alias: str
+    condition: str
     seen: Seen
 
 
@@ -100,15 +106,39 @@ def read_project(paths: Sequence[str]) -> Draft:
         name = Fact(folder, f"the folder of {project.files[0]} (Compose's default project name)")
     draft = Draft(source=project.source, name=name)
     draft.notes += project.notes
-    readers = [_ServiceReader(draft, service, layers)
-               for service, layers in project.services.items()]
-    problems = [problem for reader in readers
+    readers = {service: _ServiceReader(draft, service, layers)
+               for service, layers in project.services.items()}
+    problems = [problem for reader in readers.values()
                 for problem in reader.problems(project.services.keys(), project.unread)]
     if problems:
         raise ImportFailed(problems)
-    for reader in readers:
-        reader.read()
+    jobs = _jobs(draft, readers)
+    for service, reader in readers.items():
+        if service not in jobs:
+            reader.read(jobs)
     return draft
+
+
+def _jobs(draft: Draft, readers: dict[str, _ServiceReader]) -> dict[str, set[str]]:
+    """The one-shot jobs (a migration): services another waits to complete
+    (`condition: service_completed_successfully`), with the host names they answer to.
+    A job exits before its dependents start, so it serves no requests: it is not a
+    component, and a dependency on it (or its address) is start-up order, not a call."""
+    waits: dict[str, list[tuple[str, Seen]]] = {}
+    for service, reader in readers.items():
+        for dependency in reader.dependencies():
+            if dependency.condition == COMPLETED:
+                waits.setdefault(dependency.service, []).append((service, dependency.seen))
+    jobs = {}
+    for job, dependents in waits.items():
+        jobs[job] = {host.lower() for host in readers[job].host_names()}
+        places = ", ".join(f"{service} ({seen.file}:{seen.line})" for service, seen in dependents)
+        verb = "waits" if len(dependents) == 1 else "wait"
+        draft.note(f"{job}: a one-shot job, not imported: {places} {verb} for it to complete "
+                   f"(depends_on condition {COMPLETED}), so it runs once before they "
+                   "start and serves no requests; a dependency on it, or its address, is "
+                   "start-up order, not a call")
+    return jobs
 
 
 class _ServiceReader:
@@ -166,7 +196,7 @@ class _ServiceReader:
             if unread else ""
         found = [Problem(d.seen.file, d.seen.line, f"{d.seen.what} {d.key} "
                          f"{d.service}, which is not a service in the files{remote}")
-                 for d in self._dependencies() if d.service not in services]
+                 for d in self.dependencies() if d.service not in services]
         for path, check in RULES:
             read = self.field(path)
             if read is None or read[0] is None or (path.startswith("healthcheck.") and
@@ -178,7 +208,9 @@ class _ServiceReader:
                 found.append(field_problem(seen.file, seen.line, seen.what, path, problem))
         return found
 
-    def read(self) -> None:
+    def read(self, jobs: dict[str, set[str]]) -> None:
+        """The service as a component; `jobs` are the one-shot jobs' host names, which
+        its settings may name but it never calls."""
         image = self.field("image")
         image_name = image[0] if image is not None and isinstance(image[0], str) else None
         if self.field("build") is not None:
@@ -194,7 +226,7 @@ class _ServiceReader:
         self._profiles()
         self._workers(component)
         self._health(component)
-        self._references(component)
+        self._references(component, set().union(*jobs.values()))
         self._entry(component)
 
     def _profiles(self) -> None:
@@ -208,7 +240,9 @@ class _ServiceReader:
                             f"({', '.join(profiles)}): `docker compose up` starts it "
                             "only with one of them (--profile); imported as running")
 
-    def _hosts(self, component: Component) -> None:
+    def host_names(self) -> list[str]:
+        """The names the service answers to: its own, `container_name`, `hostname` and
+        its network aliases."""
         names = [self.service]
         for key in ("container_name", "hostname"):
             found = self.field(key)
@@ -220,7 +254,10 @@ class _ServiceReader:
                 for network in networks.values():
                     aliases = network.get("aliases") if isinstance(network, dict) else None
                     names += [a for a in aliases or [] if isinstance(a, str)]
-        for host in names:
+        return names
+
+    def _hosts(self, component: Component) -> None:
+        for host in self.host_names():
             self.draft.answer(component.key, host, "")
 
     def _workers(self, component: Component) -> None:
@@ -266,7 +303,7 @@ class _ServiceReader:
             else compose_duration(value)
         return (float(number), False) if number else (DOCKER_HEALTH[key], True)
 
-    def _references(self, component: Component) -> None:
+    def _references(self, component: Component, jobs: set[str]) -> None:
         variables: dict[str, tuple[Any, Seen]] = {}
         for layer in self.layers:
             environment = layer.node.get("environment")
@@ -279,15 +316,19 @@ class _ServiceReader:
                                 "not seen")
         for variable, (value, seen) in variables.items():
             for host in hosts_in(variable, value):
-                component.references.append(Reference(host, "", seen))
-        for dependency in self._dependencies():
+                if host not in jobs:
+                    component.references.append(Reference(host, "", seen))
+        for dependency in self.dependencies():
+            if dependency.service.lower() in jobs:
+                continue
             component.references.append(Reference(dependency.service, "", dependency.seen))
             if dependency.alias:
                 self.draft.answer(dependency.service, dependency.alias, "")
 
-    def _dependencies(self) -> list[_Dependency]:
-        """Every `depends_on` and `links` entry of each layer, once (compose-go merges
-        `depends_on` by service)."""
+    def dependencies(self) -> list[_Dependency]:
+        """Every `depends_on` and `links` entry of each layer, once: compose-go merges
+        `depends_on` by service, a later layer's `condition` winning (a short-syntax entry
+        waits for `service_started`, an entry without one keeps the earlier's)."""
         found: dict[tuple[str, str, str], _Dependency] = {}
         for key in ("depends_on", "links"):
             for layer in self.layers:
@@ -298,8 +339,14 @@ class _ServiceReader:
                     service, alias = (parts[0], parts[1]) if key == "links" and \
                         len(parts) == 2 else (str(item), "")
                     line = line_of(node, item if isinstance(node, dict) else index)
+                    earlier = found.get((key, service, alias))
+                    condition = node[item].get("condition") if isinstance(node, dict) and \
+                        isinstance(node[item], dict) else STARTED if isinstance(node, list) \
+                        else None
                     found[key, service, alias] = _Dependency(
-                        key, service, alias, self.seen(layer, line, f"{key}.{service}"))
+                        key, service, alias,
+                        str(condition or (earlier.condition if earlier else STARTED)),
+                        self.seen(layer, line, f"{key}.{service}"))
         return list(found.values())
 
     def _entry(self, component: Component) -> None:
