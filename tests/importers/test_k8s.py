@@ -548,3 +548,71 @@ def test_one_name_in_two_namespaces_is_two_components_qualified_by_namespace(
     assert any("orders is a component name in 2 namespaces (billing, shop)" in note
                for note in imported.notes)
     assert "Renamed: shop/orders -> orders-shop" in imported.text
+
+
+SAME_NAME_KINDS = """\
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: api}
+spec:
+  replicas: 3
+  serviceName: api-db
+  template:
+    metadata: {labels: {app: api-db}}
+    spec:
+      containers: [{name: pg, image: "postgres:16"}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  replicas: 2
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+        - name: api
+          image: acme/api
+          resources: {requests: {cpu: "1"}}
+          env: [{name: DATABASE_URL, value: "postgres://api-db:5432/app"}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api-db}
+spec: {clusterIP: None, selector: {app: api-db}, ports: [{port: 5432}]}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: api}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+  minReplicas: 2
+  maxReplicas: 8
+  metrics:
+    - type: Resource
+      resource: {name: cpu, target: {type: Utilization, averageUtilization: 60}}
+"""
+
+
+def test_workloads_of_different_kinds_with_one_name_are_two_components(
+        tmp_path: Path) -> None:
+    """A StatefulSet and a Deployment `api` are two objects Kubernetes runs side by side:
+    each is a component (the second named api-2, as the naming rules number a clash), and
+    the HPA aimed at the Deployment scales the Deployment. Before, the Deployment silently
+    replaced the StatefulSet."""
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text(SAME_NAME_KINDS)
+    imported = import_k8s([str(manifest)])
+    components = imported.system.components
+    assert set(components) == {"api", "api-2"}
+    database, service = components["api"], components["api-2"]
+    assert (database.kind, database.tech, database.replicas) == (Kind.DATABASE, "postgres", 3)
+    assert (service.kind, service.replicas) == (Kind.SERVICE, 2)
+    assert database.autoscale is None
+    assert (service.autoscale.min, service.autoscale.max) == (2, 8)
+    assert [call.to for call in service.operations["handle"].calls] == ["api"]
+    assert [(r.source, r.name, r.why) for r in imported.renamed] == [
+        ("Deployment api", "api-2", "same name as StatefulSet api")]
+    assert "2 workloads of different kinds are named api in namespace default: Kubernetes " \
+        "runs each, so each is a component (StatefulSet api -> api, Deployment api -> api-2)" \
+        in imported.notes

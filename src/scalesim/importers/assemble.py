@@ -15,7 +15,7 @@ from scalesim.importers import control, delivery, own_settings
 from scalesim.importers.draft import MARK, Block, Component, Draft, Fact, Route
 from scalesim.importers.envoy import ISTIO_DEFAULT_RETRIES, ISTIO_RETRY_ON, retry
 from scalesim.importers.errors import ImportFailed, fail
-from scalesim.importers.names import Names, Renamed, spec_name
+from scalesim.importers.names import CLASH, Names, Renamed, spec_name
 from scalesim.importers.operations import Operations, Wanted, plan
 from scalesim.importers.roles import Roles, decide
 from scalesim.importers.sources import Seen
@@ -118,12 +118,25 @@ def _names(draft: Draft) -> tuple[dict[str, str], Names]:
     `billing` -> `orders-billing`): a spec has one namespace, and one component of each
     name."""
     spaces: dict[str, set[str]] = {}
+    kinds: dict[tuple[str, str], list[Component]] = {}
     for component in draft.components.values():
         spaces.setdefault(component.name.lower(), set()).add(component.namespace)
+        if component.object_kind:
+            kinds.setdefault((component.namespace, component.name), []).append(component)
     names, name_of = Names(), {}
     for key, component in draft.components.items():
         shared = len(spaces[component.name.lower()]) > 1
-        name_of[key] = names.add(component.name, key, component.namespace if shared else None)
+        namesakes = kinds.get((component.namespace, component.name), [])
+        others = [f"{c.object_kind} {c.name}" for c in namesakes if c is not component]
+        name_of[key] = names.add(component.name, key, component.namespace if shared else None,
+                                 component.object_kind if others else "",
+                                 f"same name as {', '.join(others)}" if others else CLASH)
+    for (namespace, name), namesakes in kinds.items():
+        if len(namesakes) > 1:
+            each = ", ".join(f"{c.object_kind} {c.name} -> {name_of[c.key]}" for c in namesakes)
+            draft.note(f"{len(namesakes)} workloads of different kinds are named {name} in "
+                       f"namespace {namespace}: Kubernetes runs each, so each is a "
+                       f"component ({each})")
     for name, namespaces in spaces.items():
         if len(namespaces) > 1:
             given = ", ".join(f"{name_of[key]} ({c.namespace})"

@@ -117,6 +117,8 @@ class Component:
     name: str                 # the source name
     namespace: str
     guess: Guess
+    object_kind: str = ""     # the Kubernetes kind of a workload's object (Deployment…)
+    namesake: bool = False    # workloads of other kinds have its name
     kind: Fact[Kind] | None = None       # set by an object type (ExternalName, Ingress)
     tech: str | None = None
     replicas: Fact[int] | None = None
@@ -144,6 +146,12 @@ class Component:
     dead_letter: DeadLetter | None = None   # named by the broker: resolved once all are read
     managed_by_scalesim: bool = False   # written by `scalesim generate` (its label)
     generated: Fact[dict[str, Any]] | None = None   # its component.json (k8s/generated.py)
+
+    @property
+    def label(self) -> str:
+        """How notes name it: with its object's kind when workloads of other kinds share
+        its name."""
+        return f"{self.object_kind} {self.name}" if self.namesake else self.name
 
     @property
     def final_kind(self) -> Kind:

@@ -5,7 +5,8 @@ characters. Compose allows '_' and '.', Kubernetes allows '.': those become '-'.
 one namespace: a name that several Kubernetes namespaces use is qualified by each one, as
 its DNS name `<name>.<namespace>` maps (`orders` in `billing` -> `orders-billing`). Two
 source names that still map to the same spec name get numbered suffixes, so no component
-is lost.
+is lost; so do Kubernetes workloads of different kinds that share a name (a Deployment
+and a StatefulSet `api`: two objects, both running).
 """
 
 from __future__ import annotations
@@ -45,6 +46,17 @@ CLASH = "same name as another once lower-cased"
 NAMESPACES = "same name in another namespace"
 
 
+class _Shown(NamedTuple):
+    """A source as the renamed list shows it: its name (qualified by its namespace when
+    that is used), the name it maps to before a suffix, and why a suffix is added."""
+
+    source: str
+    base: str
+    qualified: bool
+    kind: str           # a Kubernetes workload's kind, shown when others share its name
+    clash: str
+
+
 @dataclass
 class Names:
     """Source name -> spec name, unique; `mapped` lists the ones that changed, in order.
@@ -55,10 +67,12 @@ class Names:
 
     taken: dict[str, str] = field(default_factory=dict)     # lower-cased spec name -> key
     chosen: dict[str, str] = field(default_factory=dict)    # key -> spec name
-    # key -> (the source as shown, the name it maps to, qualified by its namespace)
-    shown: dict[str, tuple[str, str, bool]] = field(default_factory=dict)
+    shown: dict[str, _Shown] = field(default_factory=dict)    # key -> how it is shown
 
-    def add(self, source: str, key: str | None = None, namespace: str | None = None) -> str:
+    def add(self, source: str, key: str | None = None, namespace: str | None = None,
+            kind: str = "", clash: str = CLASH) -> str:
+        """The spec name of a source; `kind` and `clash` show a workload whose name
+        workloads of other kinds share, and why it got a suffix."""
         key = source if key is None else key
         if key in self.chosen:
             return self.chosen[key]
@@ -69,25 +83,26 @@ class Names:
             name, number = base[: MAX - len(suffix)] + suffix, number + 1
         self.taken[name.lower()] = key
         self.chosen[key] = name
-        self.shown[key] = (source if namespace is None else f"{namespace}/{source}", base,
-                           namespace is not None)
+        self.shown[key] = _Shown(source if namespace is None else f"{namespace}/{source}",
+                                 base, namespace is not None, kind, clash)
         return name
 
     @property
     def mapped(self) -> list[Renamed]:
         renamed = []
         for key, name in self.chosen.items():
-            source, base, qualified = self.shown[key]
-            if source != name:
-                renamed.append(Renamed(source, name, _why(source, base, name, qualified)))
+            shown = self.shown[key]
+            if shown.source != name:
+                renamed.append(Renamed(f"{shown.kind} {shown.source}".lstrip(), name,
+                                       _why(shown, name)))
         return renamed
 
 
-def _why(source: str, base: str, name: str, qualified: bool) -> str:
-    """Invalid, clashing (Web-App beside web-app: Kubernetes names are lower case), used in
-    several namespaces, or some of these."""
-    if qualified:
-        return NAMESPACES if base == name else f"{NAMESPACES}, and {base} is taken"
-    if base == name:
+def _why(shown: _Shown, name: str) -> str:
+    """Invalid, clashing (Web-App beside web-app: Kubernetes names are lower case; or a
+    workload of another kind), used in several namespaces, or some of these."""
+    if shown.qualified:
+        return NAMESPACES if shown.base == name else f"{NAMESPACES}, and {shown.base} is taken"
+    if shown.base == name:
         return INVALID
-    return CLASH if base == source else f"{INVALID}, and {base} is taken"
+    return shown.clash if shown.base == shown.source else f"{INVALID}, and {shown.base} is taken"

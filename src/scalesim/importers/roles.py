@@ -58,14 +58,14 @@ def _references(draft: Draft, kinds: dict[str, Kind]) -> Roles:
             target = reference.target or draft.resolve(reference.host, reference.namespace)
             if target not in draft.components:  # none, or an alias of a service not there
                 if reference.host not in LOCAL_HOSTS:
-                    draft.note(f"{component.name} names {reference.host} ({reference.seen.file}:"
+                    draft.note(f"{component.label} names {reference.host} ({reference.seen.file}:"
                                f"{reference.seen.line}), which is not in the files: add an "
                                "external component if it calls it")
                 continue
             if target == key:
                 continue
             if component.wires_itself:
-                draft.note(f"{component.name} → {draft.components[target].name}: "
+                draft.note(f"{component.label} → {draft.components[target].label}: "
                            f"{component.guess.tech} server's own wiring ({reference.seen.file}"
                            f":{reference.seen.line}), not a call")
                 continue
@@ -78,7 +78,7 @@ def _references(draft: Draft, kinds: dict[str, Kind]) -> Roles:
         elif kind is Kind.CACHE and source not in roles.backends:
             roles.backends[source] = Fact(target, seen[0])
         elif kind in (Kind.DATABASE, Kind.EXTERNAL, Kind.CACHE):
-            draft.note(f"{draft.components[source].name} → {draft.components[target].name}: a "
+            draft.note(f"{draft.components[source].label} → {draft.components[target].label}: a "
                        f"{kind.value} makes no calls in a spec; left out")
         else:
             remaining[source, target] = seen
@@ -96,7 +96,7 @@ def _references(draft: Draft, kinds: dict[str, Kind]) -> Roles:
             continue
         elif target not in scaled_on and source not in called and not consumer.entry:
             roles.consumers.setdefault(target, {})[source] = (
-                f"consumer: {consumer.name} reaches this queue, and nothing calls it "
+                f"consumer: {consumer.label} reaches this queue, and nothing calls it "
                 f"({seen[0].file}:{seen[0].line})")
         else:
             roles.publishes[source, target] = seen
@@ -132,7 +132,7 @@ def _cache_backends(draft: Draft, kinds: dict[str, Kind], roles: Roles) -> None:
                           if source in callers and kinds[target] is Kind.DATABASE)
         if not reached:
             kinds[cache] = Kind.DATABASE
-            draft.note(f"{component.name}: a cache with no database behind it is a store: "
+            draft.note(f"{component.label}: a cache with no database behind it is a store: "
                        f"imported as a database (tech {component.guess.tech or 'unknown'})")
             continue
         backend = max(reached, key=lambda key: (reached[key], -list(draft.components).index(key)))
@@ -194,7 +194,7 @@ def _break_cycles(draft: Draft, roles: Roles) -> None:
                 stack.pop()
             elif state.get(child) == 1 and (node, child) in roles.calls:
                 roles.made_async.add((node, child))
-                draft.note(f"{draft.components[node].name} → {draft.components[child].name}: "
+                draft.note(f"{draft.components[node].label} → {draft.components[child].label}: "
                            "the two reach each other; a spec cannot wait in a cycle, so this "
                            "call is async: check which way requests flow")
             elif child not in state:

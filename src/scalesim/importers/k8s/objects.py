@@ -133,8 +133,17 @@ class Cluster:
             workload = rollout.spec.get("workloadRef") if rollout is not None else None
             if isinstance(workload, dict) and isinstance(workload.get("name"), str):
                 ref = workload
-        key = f"{namespace}/{ref['name']}"
+        key = self.workload_key(namespace, ref["name"], ref.get("kind"))
         return key if key in self.draft.components else None
+
+    def workload_key(self, namespace: str, name: str, kind: Any = None) -> str:
+        """The component key of the workload `name` in `namespace`: `<namespace>/<name>`,
+        or the one of `kind` when workloads of several kinds have that name (each is a
+        component: k8s/workloads.py)."""
+        keys = [key for key, m in self.workloads.items() if (m.namespace, m.name) ==
+                (namespace, name)]
+        return next((key for key in keys if self.workloads[key].kind == kind),
+                    keys[0] if keys else f"{namespace}/{name}")
 
     def qualified(self, name: str, namespace: str) -> tuple[str, ...]:
         return (f"{name}.{namespace}", f"{name}.{namespace}.svc",

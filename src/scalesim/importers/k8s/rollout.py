@@ -64,7 +64,7 @@ def _surge(block: Block, manifest: Manifest, node: dict[str, Any], path: str) ->
 
 
 def deployment_strategy(manifest: Manifest, cluster: Cluster) -> None:
-    key = f"{manifest.namespace}/{manifest.name}"
+    key = cluster.workload_key(manifest.namespace, manifest.name, manifest.kind)
     strategy = manifest.spec.get("strategy")
     if key not in cluster.draft.components or not isinstance(strategy, dict):
         return
@@ -84,8 +84,9 @@ def deployment_strategy(manifest: Manifest, cluster: Cluster) -> None:
 
 def rollout_strategy(manifest: Manifest, cluster: Cluster) -> None:
     ref = manifest.spec.get("workloadRef")
-    name = ref.get("name") if isinstance(ref, dict) else manifest.name
-    key = f"{manifest.namespace}/{name}"
+    name, kind = (ref.get("name"), ref.get("kind", "Deployment")) if isinstance(ref, dict) \
+        else (manifest.name, manifest.kind)
+    key = cluster.workload_key(manifest.namespace, str(name), kind)
     if key not in cluster.draft.components:
         return
     component = cluster.component(key)

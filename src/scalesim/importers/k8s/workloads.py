@@ -56,8 +56,16 @@ def workload(manifest: Manifest, cluster: Cluster) -> None:
     main = containers[main_index]
     image = main.get("image") if isinstance(main.get("image"), str) else None
     key = f"{manifest.namespace}/{manifest.name}"
+    namesake = cluster.draft.components.get(key)
+    if namesake is not None:
+        # another kind's object of this name (the same kind twice is refused): Kubernetes
+        # runs both, so each is a component, named apart when the spec is written
+        key = f"{key}@{manifest.kind}"
+        namesake.namesake = True
     component = cluster.draft.add(Component(key, manifest.name, manifest.namespace,
-                                            _guess(manifest, template, image)))
+                                            _guess(manifest, template, image),
+                                            object_kind=manifest.kind,
+                                            namesake=namesake is not None))
     cluster.workloads[key] = manifest
     labels = mapping(mapping(template.get("metadata")).get("labels"))
     component.labels = {str(k): str(v) for k, v in labels.items()}
@@ -216,7 +224,8 @@ def rollout_replicas(manifest: Manifest, cluster: Cluster) -> None:
     ref = manifest.spec.get("workloadRef")
     if not isinstance(ref, dict):
         return
-    key = f"{manifest.namespace}/{ref.get('name')}"
+    key = cluster.workload_key(manifest.namespace, str(ref.get("name")),
+                               ref.get("kind", "Deployment"))
     replicas = _count(manifest)
     if key in cluster.draft.components and replicas is not None and replicas >= 1:
         cluster.component(key).replicas = Fact(replicas, manifest.seen("spec.replicas"))
