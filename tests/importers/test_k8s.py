@@ -616,3 +616,27 @@ def test_workloads_of_different_kinds_with_one_name_are_two_components(
     assert "2 workloads of different kinds are named api in namespace default: Kubernetes " \
         "runs each, so each is a component (StatefulSet api -> api, Deployment api -> api-2)" \
         in imported.notes
+
+
+def test_telemetry_names_and_kafka_listener_names_are_not_calls(tmp_path: Path) -> None:
+    """Unified tagging sets the worker's telemetry name to its app's (`orders`): the worker
+    never calls orders. A Kafka broker's inter-broker listener name is no host either."""
+    worker = DEPLOYMENT.replace("name: api}", "name: orders-worker}").replace(
+        "[{name: api, image: acme/api}]",
+        "[{name: w, image: acme/orders, env: [{name: OTEL_SERVICE_NAME, value: orders}, "
+        "{name: DD_SERVICE, value: orders}, {name: OTEL_RESOURCE_ATTRIBUTES, value: "
+        "'service.namespace=shop'}]}]")
+    orders = DEPLOYMENT.replace("name: api}", "name: orders}").replace(
+        "spec:\n  template:", "spec:\n  selector: {matchLabels: {app: orders}}\n  template:\n"
+        "    metadata: {labels: {app: orders}}")
+    kafka = DEPLOYMENT.replace("name: api}", "name: kafka}").replace(
+        "[{name: api, image: acme/api}]",
+        "[{name: k, image: 'apache/kafka:3.7', env: [{name: KAFKA_INTER_BROKER_LISTENER_NAME, "
+        "value: PLAINTEXT}]}]")
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text("---\n".join([orders, worker, kafka,
+                                      "apiVersion: v1\nkind: Service\nmetadata: {name: orders}"
+                                      "\nspec: {selector: {app: orders}, ports: [{port: 80}]}\n"]))
+    imported = import_k8s([str(manifest)])
+    assert imported.system.components["orders-worker"].operations["handle"].calls == []
+    assert not [note for note in imported.notes if "plaintext" in note]

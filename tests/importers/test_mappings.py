@@ -118,6 +118,18 @@ def test_a_retry_without_per_try_timeout_is_bounded_by_the_route() -> None:
     ("CART_SERVICE_ADDR", "cartservice:7070", ["cartservice"]),
     ("REDIS_HOST", "Redis", ["redis"]),
     ("MODE", "redis", []),                  # a bare word counts only in an address variable
+    ("PAYMENT_SERVICE", "payments", ["payments"]),
+    ("BROKER", "rabbit", ["rabbit"]),
+    # the address word must end the name, as import.md writes the rule (…_SERVICE): the
+    # service's own name in its telemetry, a Kafka listener's name, are no addresses
+    ("OTEL_SERVICE_NAME", "orders", []),
+    ("SERVICE_NAME", "orders", []),
+    ("KAFKA_INTER_BROKER_LISTENER_NAME", "PLAINTEXT", []),
+    # service identity: Datadog's unified tagging, OpenTelemetry's resource attributes
+    ("DD_SERVICE", "orders", []),
+    ("OTEL_RESOURCE_ATTRIBUTES", "service.name=orders,host.name=web-1", []),
+    # Kafka's security protocols are not hosts, even in an address variable
+    ("KAFKA_BROKER", "SASL_SSL", []),
     ("PORT", "8080", []),
     ("GREETING", "hello world", []),
 ])
