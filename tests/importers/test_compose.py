@@ -359,3 +359,17 @@ def test_a_later_short_syntax_dependency_waits_only_for_the_start(tmp_path: Path
     assert "migrate" in imported.system.components
     assert [call.to for call in imported.system.components["api"].operations["handle"].calls] \
         == ["db", "migrate"]
+
+
+def test_a_keyword_dsn_is_a_call_and_an_unread_address_a_note(tmp_path: Path) -> None:
+    compose = tmp_path / "compose.yaml"
+    compose.write_text("services:\n  api:\n    image: acme/api\n    ports: ['80:80']\n"
+                       "    environment:\n      DB_DSN: host=db port=5432 dbname=app\n"
+                       "      SEARCH_URL: xds:///search\n  db:\n    image: postgres:16\n")
+    imported = import_compose([str(compose)])
+    assert [call.to for call in imported.system.components["api"].operations["handle"].calls] \
+        == ["db"]
+    assert f"api: SEARCH_URL ({compose}:7) is named like an address, but import reads no " \
+        "host in its value (not a URL, host:port, gRPC target or keyword connection string " \
+        "it knows): if it names a component this one calls, add the call by hand" \
+        in imported.notes

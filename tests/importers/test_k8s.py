@@ -640,3 +640,79 @@ def test_telemetry_names_and_kafka_listener_names_are_not_calls(tmp_path: Path) 
     imported = import_k8s([str(manifest)])
     assert imported.system.components["orders-worker"].operations["handle"].calls == []
     assert not [note for note in imported.notes if "plaintext" in note]
+
+
+CONNECTION_STRINGS = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: orders}
+spec:
+  template:
+    metadata: {labels: {app: orders}}
+    spec:
+      containers:
+        - name: orders
+          image: acme/orders
+          env:
+            - {name: DB_DSN, value: "host=orders-db port=5432 user=orders password=s3cret"}
+            - {name: INVENTORY_GRPC_TARGET, value: "dns:///inventory.default.svc:50051"}
+            - {name: PRICING_TARGET, value: "xds:///pricing"}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: orders-db}
+spec:
+  serviceName: orders-db
+  template:
+    metadata: {labels: {app: orders-db}}
+    spec:
+      containers: [{name: pg, image: "postgres:16"}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: inventory}
+spec:
+  template:
+    metadata: {labels: {app: inventory}}
+    spec:
+      containers: [{name: inv, image: acme/inventory}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: orders-db}
+spec: {clusterIP: None, selector: {app: orders-db}, ports: [{port: 5432}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: inventory}
+spec: {selector: {app: inventory}, ports: [{port: 50051, name: grpc}]}
+"""
+
+
+def test_keyword_dsns_and_grpc_targets_are_calls_and_an_unread_address_is_noted(
+        tmp_path: Path) -> None:
+    """libpq's keyword DSN and gRPC's `dns:///host:port` name their hosts; an xDS target
+    names none import reads: noted (without the value, which may hold a password)."""
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text(CONNECTION_STRINGS)
+    imported = import_k8s([str(manifest)])
+    orders = imported.system.components["orders"]
+    assert [call.to for call in orders.operations["handle"].calls] == ["orders-db", "inventory"]
+    assert [workload.to for workload in imported.system.workloads] == ["orders"]
+    assert f"orders: PRICING_TARGET ({manifest}:14) is named like an address, but import " \
+        "reads no host in its value (not a URL, host:port, gRPC target or keyword " \
+        "connection string it knows): if it names a component this one calls, add the " \
+        "call by hand" in imported.notes
+    assert not [note for note in imported.notes if "s3cret" in note]
+
+
+def test_a_host_only_a_workload_without_a_service_has_says_so(tmp_path: Path) -> None:
+    """A workload has no DNS name of its own: the note names it, not 'not in the files'."""
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text(CONNECTION_STRINGS.split("---\napiVersion: v1\nkind: Service")[0])
+    imported = import_k8s([str(manifest)])
+    assert f"orders names orders-db ({manifest}:12), which no Service of the files answers " \
+        "to: StatefulSet orders-db has no Service selecting it, and Kubernetes gives a " \
+        "workload no DNS name of its own; add the Service, or the call by hand" \
+        in imported.notes
+

@@ -16,7 +16,7 @@ from scalesim.importers.envoy import (
     retry_waits_s,
     timeouts,
 )
-from scalesim.importers.hosts import hosts_in
+from scalesim.importers.hosts import hosts_in, read_hosts
 from scalesim.importers.kinds import guess, repository_words
 from scalesim.importers.names import Names, spec_name
 from scalesim.importers.sizing import cores_text, cpu_cores, estimate, go_duration
@@ -130,11 +130,43 @@ def test_a_retry_without_per_try_timeout_is_bounded_by_the_route() -> None:
     ("OTEL_RESOURCE_ATTRIBUTES", "service.name=orders,host.name=web-1", []),
     # Kafka's security protocols are not hosts, even in an address variable
     ("KAFKA_BROKER", "SASL_SSL", []),
+    # keyword connection strings: libpq (a host list too), Npgsql, ADO.NET / SQL Server
+    ("DB_DSN", "host=orders-db port=5432 user=orders dbname=orders sslmode=disable",
+     ["orders-db"]),
+    ("PG", "host=pg1,pg2 port=5432,5433 dbname=app target_session_attrs=read-write",
+     ["pg1", "pg2"]),
+    ("PG", "hostaddr='db' port=5432", ["db"]),
+    ("NPGSQL", "Host=db;Port=5432;Database=app", ["db"]),
+    ("ConnectionStrings__Shop", "Server=tcp:sql,1433;Database=shop;User Id=sa", ["sql"]),
+    ("MSSQL", "Data Source=sqlsrv\\SQLEXPRESS;Initial Catalog=shop", ["sqlsrv"]),
+    ("JAVA_OPTS", "-Dserver.address=0.0.0.0 -Xmx1g", []),     # no keyword string
+    # gRPC's DNS target: the host is the path, after an (empty) authority
+    ("INVENTORY_GRPC_TARGET", "dns:///inventory.default.svc.cluster.local:50051",
+     ["inventory.default.svc.cluster.local"]),
+    ("GRPC", "dns://8.8.8.8/inventory:50051", ["inventory"]),
+    ("GRPC_TARGET", "dns:inventory", ["inventory"]),
+    # lists of URLs: comma-separated, or a JSON list (Kibana's ELASTICSEARCH_HOSTS)
+    ("ELASTICSEARCH_HOSTS", '["http://es1:9200", "http://es2:9200"]', ["es1", "es2"]),
+    ("ES_URLS", "http://es1:9200,https://es2:9200", ["es1", "es2"]),
     ("PORT", "8080", []),
     ("GREETING", "hello world", []),
 ])
 def test_hosts_in_addresses(variable: str, value: str, hosts: list[str]) -> None:
     assert hosts_in(variable, value) == hosts
+
+
+@pytest.mark.parametrize(("variable", "value", "unread"), [
+    ("ORDERS_TARGET", "xds:///orders", True),     # an xDS name: no host to read
+    ("CATALOG_URL", "catalog@8080", True),
+    ("DB_DSN", "host=orders-db port=5432", False),
+    ("LISTEN_ADDR", ":8080", False),              # its own listen port
+    ("SOCKET_ADDR", "unix:///var/run/app.sock", False),
+    ("DB_HOST", "", False),
+    ("MODE", "xds:///orders", False),              # not named like an address
+])
+def test_an_address_variable_whose_value_shows_no_host_is_unread(
+        variable: str, value: str, unread: bool) -> None:
+    assert read_hosts(variable, value).unread is unread
 
 
 @pytest.mark.parametrize(("value", "cores"), [

@@ -24,7 +24,7 @@ from scalesim.importers.checks import Check, as_whole, at_least, count, duration
 from scalesim.importers.compose_model import Layer, interpolate, read_services
 from scalesim.importers.draft import Component, Draft, Fact, Reference
 from scalesim.importers.errors import ImportFailed, Problem
-from scalesim.importers.hosts import hosts_in
+from scalesim.importers.hosts import read_hosts, unread_note
 from scalesim.importers.kinds import Guess, guess
 from scalesim.importers.sizing import compose_duration, cpu_cores, estimate
 from scalesim.importers.sources import Seen, line_of
@@ -315,9 +315,11 @@ class _ServiceReader:
                 self.draft.note(f"{self.service}: env_file is not read; addresses in it are "
                                 "not seen")
         for variable, (value, seen) in variables.items():
-            for host in hosts_in(variable, value):
-                if host not in jobs:
-                    component.references.append(Reference(host, "", seen))
+            reading = read_hosts(variable, value)
+            component.references += [Reference(host, "", seen) for host in reading.hosts
+                                      if host not in jobs]
+            if reading.unread:
+                self.draft.note(unread_note(self.service, variable, seen))
         for dependency in self.dependencies():
             if dependency.service.lower() in jobs:
                 continue

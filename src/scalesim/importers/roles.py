@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from scalesim.importers import delivery, own_settings
-from scalesim.importers.draft import MARK, Block, Component, Draft, Fact
+from scalesim.importers.draft import MARK, Block, Component, Draft, Fact, Reference
 from scalesim.importers.kinds import Guess
 from scalesim.importers.sources import Seen
 from scalesim.spec.model import Kind
@@ -58,9 +58,7 @@ def _references(draft: Draft, kinds: dict[str, Kind]) -> Roles:
             target = reference.target or draft.resolve(reference.host, reference.namespace)
             if target not in draft.components:  # none, or an alias of a service not there
                 if reference.host not in LOCAL_HOSTS:
-                    draft.note(f"{component.label} names {reference.host} ({reference.seen.file}:"
-                               f"{reference.seen.line}), which is not in the files: add an "
-                               "external component if it calls it")
+                    draft.note(_unresolved(draft, component, reference))
                 continue
             if target == key:
                 continue
@@ -105,6 +103,22 @@ def _references(draft: Draft, kinds: dict[str, Kind]) -> Roles:
             if kinds.get(queue) is Kind.QUEUE and (key, queue) not in roles.publishes:
                 roles.consumers.setdefault(queue, {}).setdefault(key, seen_queue)
     return roles
+
+
+def _unresolved(draft: Draft, component: Component, reference: Reference) -> str:
+    """The note on a host no component answers to; a Kubernetes workload of that name
+    without a Service is named (a workload has no DNS name of its own)."""
+    where = f"{component.label} names {reference.host} ({reference.seen.file}:" \
+        f"{reference.seen.line})"
+    name, *rest = reference.host.lower().split(".")
+    namespace = rest[0] if rest else reference.namespace     # name.namespace[.svc…]
+    namesake = next((c for c in draft.components.values() if c.object_kind and
+                     c.name.lower() == name and c.namespace == namespace), None)
+    if namesake is not None:
+        return (f"{where}, which no Service of the files answers to: {namesake.object_kind} "
+                f"{namesake.name} has no Service selecting it, and Kubernetes gives a "
+                "workload no DNS name of its own; add the Service, or the call by hand")
+    return f"{where}, which is not in the files: add an external component if it calls it"
 
 
 def _settings_role(draft: Draft, source: str, queue: str, seen: list[Seen],

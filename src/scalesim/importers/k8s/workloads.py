@@ -12,7 +12,7 @@ from typing import Any
 
 from scalesim.importers.draft import MARK, Component, Fact, Reference
 from scalesim.importers.errors import ImportFailed, fail
-from scalesim.importers.hosts import hosts_in
+from scalesim.importers.hosts import read_hosts, unread_note
 from scalesim.importers.k8s.brokers import from_settings
 from scalesim.importers.k8s.election import leader_election
 from scalesim.importers.k8s.generated import generated_settings
@@ -192,8 +192,7 @@ def _references(manifest: Manifest, cluster: Cluster, component: Component,
         seen = manifest.seen_in(env, index, f"{path}.env.{variable}")
         if value is None:
             value, seen = _from_config_map(cluster, manifest, item, seen)
-        for host in hosts_in(variable, value):
-            component.references.append(Reference(host, manifest.namespace, seen))
+        _read_address(cluster, component, variable, value, seen)
     for source in container.get("envFrom") or []:
         name = mapping(mapping(source).get("configMapRef")).get("name")
         data = cluster.config_maps.get((manifest.namespace, str(name)))
@@ -202,8 +201,18 @@ def _references(manifest: Manifest, cluster: Cluster, component: Component,
         for variable, value in data.items():
             seen = Seen(manifest.file, line_of(data, variable), f"ConfigMap {name}",
                         f"data.{variable} (envFrom of {manifest.title})")
-            for host in hosts_in(str(variable), value):
-                component.references.append(Reference(host, manifest.namespace, seen))
+            _read_address(cluster, component, str(variable), value, seen)
+
+
+def _read_address(cluster: Cluster, component: Component, variable: str, value: Any,
+                  seen: Seen) -> None:
+    """The hosts a variable names become references; an address variable whose value
+    shows none is noted."""
+    reading = read_hosts(variable, value)
+    component.references += [Reference(host, component.namespace, seen)
+                             for host in reading.hosts]
+    if reading.unread:
+        cluster.draft.note(unread_note(component.label, variable, seen))
 
 
 def _from_config_map(cluster: Cluster, manifest: Manifest, item: dict[str, Any],
