@@ -716,3 +716,20 @@ def test_a_host_only_a_workload_without_a_service_has_says_so(tmp_path: Path) ->
         "workload no DNS name of its own; add the Service, or the call by hand" \
         in imported.notes
 
+
+def test_a_startup_probe_is_noted_with_the_grace_it_gives(tmp_path: Path) -> None:
+    """The spec has no startup probe: it is not carried, and the note says the start-up
+    time it allowed (30 × 10 s) that the imported liveness probe no longer waits for."""
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text(DEPLOYMENT.replace(
+        "[{name: api, image: acme/api}]",
+        "[{name: api, image: acme/api, startupProbe: {httpGet: {path: /, port: 80}, "
+        "periodSeconds: 10, failureThreshold: 30}, livenessProbe: {httpGet: {path: /, "
+        "port: 80}, periodSeconds: 10, timeoutSeconds: 2}}]"))
+    imported = import_k8s([str(manifest)])
+    assert imported.system.components["api"].health.liveness.period == 10.0
+    assert f"{manifest}:7: Deployment api spec.template.spec.containers[0].startupProbe is " \
+        "left out: the spec has no startup probe. It gives each start up to 300 s " \
+        "(initialDelaySeconds + failureThreshold × periodSeconds) before the other probes " \
+        "run; the imported liveness probe runs from each start instead (raise its " \
+        "initial_delay to keep that grace)" in imported.notes

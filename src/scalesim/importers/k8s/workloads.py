@@ -24,6 +24,8 @@ from scalesim.spec.bounds import MAX_REPLICAS_TOTAL, MAX_WORKERS
 from scalesim.spec.model import Kind
 
 PROBES = {"readinessProbe": "readiness", "livenessProbe": "liveness"}
+# Kubernetes' probe defaults, for the start-up time a startupProbe allows
+K8S_PERIOD_S, K8S_FAILURES = 10, 3
 PROBE_FIELDS = {"periodSeconds": "period", "timeoutSeconds": "timeout",
                 "failureThreshold": "failure_threshold", "successThreshold": "success_threshold",
                 "initialDelaySeconds": "initial_delay"}
@@ -76,6 +78,7 @@ def workload(manifest: Manifest, cluster: Cluster) -> None:
     container_path = f"{base}.spec.containers[{main_index}]"
     _workers(manifest, component, main, container_path)
     _health(manifest, component, main, container_path)
+    _startup_probe(manifest, cluster, component, main, container_path)
     leader_election(manifest, cluster, component, template, main, container_path)
     from_settings(manifest, cluster, component, template)
     generated_settings(manifest, cluster, component, template)
@@ -179,6 +182,29 @@ def _health(manifest: Manifest, component: Component, container: dict[str, Any],
                     spec[spec_field] = value
         component.health[which] = Fact(spec, manifest.seen_in(container, field_name,
                                                               f"{path}.{field_name}"))
+
+
+def _startup_probe(manifest: Manifest, cluster: Cluster, component: Component,
+                   container: dict[str, Any], path: str) -> None:
+    """A startupProbe has no spec field: noted, with the start-up time it allows (while it
+    has not passed, Kubernetes runs no liveness or readiness probe)."""
+    probe = container.get("startupProbe")
+    if not isinstance(probe, dict):
+        return
+    seen = manifest.seen_in(container, "startupProbe", f"{path}.startupProbe")
+
+    def setting(field: str, default: int) -> int:
+        value = probe.get(field)
+        return value if isinstance(value, int) and value > 0 else default
+
+    grace = setting("initialDelaySeconds", 0) + \
+        setting("periodSeconds", K8S_PERIOD_S) * setting("failureThreshold", K8S_FAILURES)
+    after = ("; the imported liveness probe runs from each start instead (raise its "
+             "initial_delay to keep that grace)" if "liveness" in component.health else "")
+    cluster.draft.note(f"{seen.file}:{seen.line}: {manifest.title} {seen.field} is left out: "
+                       "the spec has no startup probe. It gives each start up to "
+                       f"{grace:,} s (initialDelaySeconds + "
+                       "failureThreshold × periodSeconds) before the other probes run" + after)
 
 
 def _references(manifest: Manifest, cluster: Cluster, component: Component,
