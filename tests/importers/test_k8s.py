@@ -236,6 +236,9 @@ DEPLOYMENT = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspe
      "twice"),
     ("services:\n  web: {image: nginx}\n", 1, "use `scalesim import compose`"),
     ("apiVersion: v1\nkind: Service\nmetadata: {}\n", 1, "no metadata.name"),
+    # an empty name is no name: the API server refuses it (Required value)
+    (DEPLOYMENT.replace("{name: api}", "\n  name: ''"), 4,
+     "not a Kubernetes object: no metadata.name (it is empty)"),
     ("- just\n- a list\n", 1, "not a Kubernetes object"),
     ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {replicas: 2}\n", 1,
      "no pod template"),

@@ -102,7 +102,7 @@ def manifests(documents: Sequence[Document], skip_unknown: bool, notes: list[str
         for data, line in _objects(document.data, document.line):
             problem = _shape_problem(data)
             if problem is not None:
-                problems.append(Problem(document.file, line, problem))
+                problems.append(Problem(document.file, _name_line(data, line), problem))
                 continue
             manifest = Manifest(data, document.file, line, namespace)
             if (manifest.group, manifest.kind) not in KNOWN:
@@ -143,11 +143,21 @@ def _shape_problem(data: Any) -> str | None:
         return "this is a Compose file, not a Kubernetes manifest: use `scalesim import compose`"
     missing = [key for key in ("apiVersion", "kind") if not isinstance(data.get(key), str)]
     metadata = data.get("metadata")
-    if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
-        missing.append("metadata.name")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    if not isinstance(name, str) or not name:
+        # "" too: the API server refuses it ("metadata.name: Required value")
+        missing.append("metadata.name" + (" (it is empty)" if name == "" else ""))
     if missing:
         return f"not a Kubernetes object: no {', '.join(missing)}"
     return None
+
+
+def _name_line(data: Any, line: int) -> int:
+    """The line of an empty `metadata.name`, else the object's."""
+    metadata = data.get("metadata") if isinstance(data, dict) else None
+    if isinstance(metadata, dict) and metadata.get("name") == "":
+        return line_of(metadata, "name") or line
+    return line
 
 
 def _duplicates(found: list[Manifest]) -> list[Problem]:
