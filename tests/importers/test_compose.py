@@ -373,3 +373,15 @@ def test_a_keyword_dsn_is_a_call_and_an_unread_address_a_note(tmp_path: Path) ->
         "host in its value (not a URL, host:port, gRPC target or keyword connection string " \
         "it knows): if it names a component this one calls, add the call by hand" \
         in imported.notes
+
+
+def test_a_servers_own_wiring_is_noted_once_with_every_place(tmp_path: Path) -> None:
+    """Kafka names ZooKeeper twice (depends_on, KAFKA_ZOOKEEPER_CONNECT): one note."""
+    compose = tmp_path / "compose.yaml"
+    compose.write_text("services:\n  kafka:\n    image: confluentinc/cp-kafka:7.6\n"
+                       "    depends_on: [zookeeper]\n    environment:\n"
+                       "      KAFKA_ZOOKEEPER_CONNECT: zookeeper:2181\n"
+                       "  zookeeper:\n    image: confluentinc/cp-zookeeper:7.6\n")
+    notes = [note for note in import_compose([str(compose)]).notes if "wiring" in note]
+    assert notes == [f"kafka → zookeeper: kafka server's own wiring ({compose}:4, {compose}:6)"
+                     ", not a call"]

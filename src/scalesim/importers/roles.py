@@ -53,6 +53,7 @@ def decide(draft: Draft) -> Roles:
 def _references(draft: Draft, kinds: dict[str, Kind]) -> Roles:
     roles = Roles(kinds)
     edges: dict[tuple[str, str], list[Seen]] = {}
+    wiring: dict[tuple[str, str], list[Seen]] = {}
     for key, component in draft.components.items():
         for reference in component.references:
             target = reference.target or draft.resolve(reference.host, reference.namespace)
@@ -62,12 +63,14 @@ def _references(draft: Draft, kinds: dict[str, Kind]) -> Roles:
                 continue
             if target == key:
                 continue
-            if component.wires_itself:
-                draft.note(f"{component.label} → {draft.components[target].label}: "
-                           f"{component.guess.tech} server's own wiring ({reference.seen.file}"
-                           f":{reference.seen.line}), not a call")
-                continue
-            edges.setdefault((key, target), []).append(reference.seen)
+            (wiring if component.wires_itself else edges).setdefault((key, target), []).append(
+                reference.seen)
+    for (key, target), places in wiring.items():      # once per pair, however often named
+        component = draft.components[key]
+        draft.note(f"{component.label} → {draft.components[target].label}: "
+                   f"{component.guess.tech} server's own wiring ("
+                   f"{', '.join(f'{seen.file}:{seen.line}' for seen in sorted(places, key=_place))}"
+                   "), not a call")
     remaining: dict[tuple[str, str], list[Seen]] = {}
     for (source, target), seen in edges.items():
         kind = kinds[source]
@@ -103,6 +106,10 @@ def _references(draft: Draft, kinds: dict[str, Kind]) -> Roles:
             if kinds.get(queue) is Kind.QUEUE and (key, queue) not in roles.publishes:
                 roles.consumers.setdefault(queue, {}).setdefault(key, seen_queue)
     return roles
+
+
+def _place(seen: Seen) -> tuple[str, int]:
+    return seen.file, seen.line
 
 
 def _unresolved(draft: Draft, component: Component, reference: Reference) -> str:
