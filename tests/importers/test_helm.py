@@ -337,3 +337,19 @@ def test_the_helm_binary_is_used_when_installed(chart: Path, tmp_path: Path,
         import_helm(str(chart))
     problem = caught.value.problems[0]
     assert (problem.file, problem.line) == (str(chart / "templates" / "services.yaml"), 12)
+
+
+@pytest.mark.parametrize(("message", "line", "text"), [
+    # Helm's `required` and `fail`: the place in parentheses, the message after it
+    ("execution error at (shop/templates/api.yaml:19:40): api.image is required", 19,
+     "the chart does not render: api.image is required"),
+    ('template: shop/templates/api.yaml:4:14: executing "shop/templates/api.yaml" at '
+     "<.Values.a.b>: nil pointer", 4, 'the chart does not render: executing '
+     '"shop/templates/api.yaml" at <.Values.a.b>: nil pointer'),
+])
+def test_a_render_error_names_the_template_line_and_helms_message(
+        message: str, line: int, text: str) -> None:
+    """Not '): api.image is required' (the parenthesis was read as part of the message)."""
+    problem = helm_module._render_error("charts/shop", message).problems[0]
+    assert (problem.file, problem.line, problem.message) == \
+        (str(Path("charts/shop") / "templates" / "api.yaml"), line, text)

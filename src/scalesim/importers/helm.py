@@ -22,7 +22,9 @@ HOW_TO_GET_HELM = ("rendering a chart needs Helm: install the helm binary "
                    "(https://helm.sh/docs/intro/install/) or `pip install 'scalesim[helm]'`; "
                    "or render it yourself and import the output: "
                    "`helm template NAME CHART | scalesim import k8s -`")
-_TEMPLATE_AT = re.compile(r"([^\s:]+\.(?:yaml|yml|tpl|json|txt)):(\d+)(?::\d+)?:?\s*(.*)",
+# 'c/templates/x.yaml:12:3: executing …', or a `required`/`fail` error's
+# 'execution error at (c/templates/x.yaml:19:40): api.image is required'
+_TEMPLATE_AT = re.compile(r"([^\s:()]+\.(?:yaml|yml|tpl|json|txt)):(\d+)(?::\d+)?\)?:?\s*(.*)",
                           re.DOTALL)
 _SOURCE = re.compile(r"^# Source: (.+)$", re.MULTILINE)
 TIMEOUT_S = 120
