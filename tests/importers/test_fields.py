@@ -200,3 +200,44 @@ def test_more_retries_than_a_spec_holds_are_capped_and_noted(tmp_path: Path) -> 
     assert retry is not None and retry.attempts == 100
     assert "VirtualService api spec.http[0].retries.attempts: 500 retries are more than a " \
         "spec simulates (at most 100 tries): read as 99" in imported.notes
+
+
+OVER_LIMIT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  template:
+    spec:
+      containers:
+        - name: api
+          image: acme/api:1.0
+          resources:
+            requests:
+              cpu: 2500m
+              memory: 1Gi
+            limits:
+              cpu: "1"
+              memory: 1024Mi
+        - name: sidecar
+          image: envoyproxy/envoy
+          resources:
+            requests: {memory: 600Mi}
+            limits: {memory: 512Mi}
+"""
+
+
+def test_a_request_above_its_limit_is_bad_input(tmp_path: Path) -> None:
+    """The API server refuses a container whose request exceeds its limit ("must be less
+    than or equal to cpu limit"): the pod never runs, so workers from the limit would be a
+    guess. Equal (1Gi = 1024Mi) is allowed."""
+    manifest = tmp_path / "api.yaml"
+    manifest.write_text(OVER_LIMIT)
+    with pytest.raises(ImportFailed) as caught:
+        import_k8s([str(manifest)])
+    containers = "Deployment api spec.template.spec.containers"
+    assert [str(problem) for problem in caught.value.problems] == [
+        f"{manifest}:12: {containers}[0].resources.requests.cpu: '2500m' is out of range: it "
+        "must be at most the cpu limit ('1'), as the API server requires",
+        f"{manifest}:20: {containers}[1].resources.requests.memory: '600Mi' is out of range: "
+        "it must be at most the memory limit ('512Mi'), as the API server requires"]

@@ -131,6 +131,28 @@ PROBE_RULES = [*(Rule(f"{probe}.{field}", count(0))
 RESOURCE_RULES = [Rule(f"resources.{which}.{resource}", resource_quantity)
                   for which in ("requests", "limits") for resource in ("cpu", "memory")]
 CONTAINER_RULES = PROBE_RULES + RESOURCE_RULES
+CONTAINERS = "spec.template.spec.containers[].resources"
+
+
+def requests_over_limits(manifest: Manifest) -> list[Problem]:
+    """A container's cpu or memory request above its limit: the API server refuses the pod
+    ("must be less than or equal to cpu limit"), so the workload never runs."""
+    found = []
+    for parent, key, path in _fields(manifest.data, CONTAINERS.split("."), "", None):
+        resources = parent[key]
+        requests, limits = (resources.get(which) if isinstance(resources, dict) else None
+                            for which in ("requests", "limits"))
+        if not isinstance(requests, dict) or not isinstance(limits, dict):
+            continue
+        for resource in ("cpu", "memory"):
+            request, limit = quantity(requests.get(resource)), quantity(limits.get(resource))
+            if request is not None and limit is not None and request > limit:
+                found.append(field_problem(
+                    manifest.file, line_of(requests, resource) or manifest.line,
+                    manifest.title, f"{path}.requests.{resource}",
+                    f"{requests[resource]!r} is out of range: it must be at most the "
+                    f"{resource} limit ({limits[resource]!r}), as the API server requires"))
+    return found
 WORKLOAD_RULES = [Rule("spec.replicas", count()),
                   *(Rule(f"spec.template.spec.containers[].{rule.path}", rule.check)
                     for rule in CONTAINER_RULES)]
@@ -404,6 +426,7 @@ RULES: dict[Kind, list[Rule]] = {
     (ARGO, "Rollout"): ROLLOUT_RULES,
     **{kind: ANALYSIS_RULES for kind in ANALYSIS_KINDS},
     **BROKER_RULES}
+POD_TEMPLATES = {*WORKLOADS, ("apps", "Deployment"), (ARGO, "Rollout")}
 CROSS: dict[Kind, list[Cross]] = {
     ("apps", "Deployment"): DEPLOYMENT_CROSS,
     ("autoscaling", "HorizontalPodAutoscaler"): HPA_CROSS,
@@ -481,4 +504,6 @@ def field_problems(manifests: Sequence[Manifest]) -> list[Problem]:
         for cross in CROSS.get((manifest.group, manifest.kind), []):
             if refused.isdisjoint(cross.paths):     # a refused value is said once
                 problems += cross.problems(manifest)
+        if (manifest.group, manifest.kind) in POD_TEMPLATES:
+            problems += requests_over_limits(manifest)
     return problems
