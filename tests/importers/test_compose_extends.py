@@ -177,3 +177,35 @@ def test_a_remote_base_is_noted_not_dropped_silently(tmp_path: Path) -> None:
     assert f"{folder}/compose.yaml:4: service web extends base from oci://registry/app:1, a " \
         "remote file scalesim import does not fetch: it is imported with its own settings " \
         "only; add what it inherits by hand" in imported.notes
+
+
+def test_reset_and_override_tags_drop_or_replace_what_came_before(tmp_path: Path) -> None:
+    """compose-go's `!reset` drops what the base (or an earlier file) set, `!override`
+    replaces it instead of merging (loader/reset.go; its TestLoadExtendsDependsOn):
+    web keeps no published port and no inherited CPU, and depends only on cache."""
+    folder = _write(tmp_path, {"compose.yaml": """\
+services:
+  base:
+    image: acme/app
+    ports: ["8080:8080"]
+    environment: {DATABASE_URL: "postgres://db/app"}
+    depends_on: [db]
+    deploy:
+      resources: {limits: {cpus: "3"}}
+  web:
+    extends: base
+    ports: !reset []
+    environment: !override {CACHE_URL: "redis://cache:6379"}
+    depends_on: !override [cache]
+    deploy: !override {replicas: 2}
+  db:
+    image: postgres:16
+  cache:
+    image: redis:7
+"""})
+    imported = import_compose([str(folder)])
+    web = imported.system.components["web"]
+    assert (web.replicas, web.workers) == (2, 1)
+    assert "workers: 1 # PLACEHOLDER: no CPU request or limit" in imported.text.split("web:")[1]
+    assert [call.to for call in web.operations["handle"].calls] == ["cache"]
+    assert [workload.to for workload in imported.system.workloads] == ["base"]

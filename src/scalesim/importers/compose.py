@@ -150,19 +150,35 @@ class _ServiceReader:
         self.layers = layers
 
     def field(self, path: str) -> tuple[Any, Seen] | None:
+        """The value at dotted `path` of the last layer that sets it, and where. A value
+        tagged `!reset` on the way unsets it there and before; `!override` keeps only
+        that layer's (compose-go's reset.go)."""
         for layer in reversed(self.layers):
             node: Any = layer.node
-            line = 0
+            line, cut = 0, False
             for part in path.split("."):
                 if not isinstance(node, dict) or part not in node:
                     break
-                line = line_of(node, part)
-                node = node[part]
+                tag = _tags(node).get(part)
+                line, node, cut = line_of(node, part), node[part], cut or tag is not None
+                if tag == "!reset":
+                    break
             else:
                 if isinstance(node, str):
                     node = interpolate(node, layer.environment)
                 return node, self.seen(layer, line, path)
+            if cut:
+                return None
         return None
+
+    def layers_of(self, key: str) -> list[Layer]:
+        """The layers whose `key` counts where they add up: those after the last that
+        tags it `!reset`, or from the last that tags it `!override`."""
+        for index in range(len(self.layers) - 1, -1, -1):
+            tag = _tags(self.layers[index].node).get(key)
+            if tag is not None:
+                return self.layers[index + (tag == "!reset"):]
+        return self.layers
 
     def seen(self, layer: Layer, line: int, path: str) -> Seen:
         """Where a value is written: in this service's definition, or in the base it
@@ -175,7 +191,7 @@ class _ServiceReader:
         """Each item of a sequence every layer adds to (compose-go appends them), with
         where it is written."""
         items = []
-        for layer in self.layers:
+        for layer in self.layers_of(key):
             node = layer.node.get(key)
             for index, item in enumerate(node if isinstance(node, list) else []):
                 value = interpolate(item, layer.environment) if isinstance(item, str) else item
@@ -248,7 +264,7 @@ class _ServiceReader:
             found = self.field(key)
             if found is not None and isinstance(found[0], str):
                 names.append(found[0])
-        for layer in self.layers:
+        for layer in self.layers_of("networks"):
             networks = layer.node.get("networks")
             if isinstance(networks, dict):
                 for network in networks.values():
@@ -305,15 +321,15 @@ class _ServiceReader:
 
     def _references(self, component: Component, jobs: set[str]) -> None:
         variables: dict[str, tuple[Any, Seen]] = {}
-        for layer in self.layers:
+        for layer in self.layers_of("environment"):
             environment = layer.node.get("environment")
             for variable, value, line in _environment_items(environment):
                 seen = self.seen(layer, line, f"environment.{variable}")
                 variables[variable] = (interpolate(value, layer.environment)
                                        if isinstance(value, str) else value, seen)
-            if "env_file" in layer.node:
-                self.draft.note(f"{self.service}: env_file is not read; addresses in it are "
-                                "not seen")
+        if any("env_file" in layer.node for layer in self.layers_of("env_file")):
+            self.draft.note(f"{self.service}: env_file is not read; addresses in it are "
+                            "not seen")
         for variable, (value, seen) in variables.items():
             reading = read_hosts(variable, value)
             component.references += [Reference(host, "", seen) for host in reading.hosts
@@ -333,7 +349,7 @@ class _ServiceReader:
         waits for `service_started`, an entry without one keeps the earlier's)."""
         found: dict[tuple[str, str, str], _Dependency] = {}
         for key in ("depends_on", "links"):
-            for layer in self.layers:
+            for layer in self.layers_of(key):
                 node = layer.node.get(key)
                 items = list(node) if isinstance(node, dict | list) else []
                 for index, item in enumerate(items):
@@ -389,7 +405,7 @@ class _ServiceReader:
         """Each label's value and where it is, from a mapping or a list of 'KEY=VALUE' in
         each layer; a later layer's label wins (compose-go merges them by key)."""
         read = {}
-        for layer in self.layers:
+        for layer in self.layers_of("labels"):
             labels = layer.node.get("labels")
             items: list[tuple[str, int]] = []
             if isinstance(labels, dict):
@@ -402,6 +418,12 @@ class _ServiceReader:
                 key, _, value = interpolate(text, layer.environment).partition("=")
                 read[key] = (value, self.seen(layer, line, f"labels.{key}"))
         return read
+
+
+def _tags(node: dict[str, Any]) -> dict[Any, str]:
+    """The Compose tags (`!reset`, `!override`) on the values of a mapping read from a
+    file (sources.Located)."""
+    return getattr(node, "tags", {})
 
 
 def _environment_items(environment: Any) -> list[tuple[str, Any, int]]:

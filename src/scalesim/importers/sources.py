@@ -9,10 +9,10 @@ thousands of lines); a duplicate key is an error, as it is for kubectl.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -21,6 +21,9 @@ from scalesim.spec.bounds import MAX_INPUT_MIB, TooLarge, read_at_most
 
 SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
+# compose-go's tags on a value: drop what earlier files (or an extended base) set there,
+# or replace it instead of merging (loader/reset.go); kept by the key they tag.
+COMPOSE_TAGS = ("!reset", "!override")
 
 
 @dataclass(frozen=True)
@@ -51,10 +54,12 @@ class Document:
 
 
 class Located(dict[Any, Any]):
-    """A mapping that knows its line and the line of each key."""
+    """A mapping that knows its line and the line of each key, and the keys whose value
+    carries a Compose tag (COMPOSE_TAGS)."""
 
     line = 0
     key_lines: dict[Any, int]
+    tags: dict[Any, str]
 
 
 class LocatedList(list[Any]):
@@ -90,6 +95,9 @@ def dig(node: Any, path: str) -> tuple[Any, int]:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_VALUES = 1_000_000   # values once aliases are expanded; manifests hold far fewer
 _CONSTRUCTOR = yaml.SafeLoader("")
+# the tag a scalar would have without an explicit one (PyYAML's resolver is untyped)
+_implicit_tag = cast(Callable[[type[yaml.Node], str, tuple[bool, bool]], str],
+                     yaml.resolver.Resolver().resolve)
 
 
 def _line(node: yaml.Node) -> int:
@@ -113,6 +121,10 @@ class _Converter:
         if id(node) in self.open:
             raise fail(self.file, _line(node), "not valid YAML: an alias refers to itself")
         if isinstance(node, yaml.ScalarNode):
+            if node.tag in COMPOSE_TAGS:    # the value as if untagged (the parent keeps it)
+                plain = not node.style      # None, or '' from the C parser
+                node = yaml.ScalarNode(_implicit_tag(yaml.ScalarNode, node.value, (
+                    plain, not plain)), node.value, node.start_mark, node.end_mark, node.style)
             return _CONSTRUCTOR.construct_object(node, deep=True)
         self.open.add(id(node))
         try:
@@ -125,7 +137,7 @@ class _Converter:
 
     def _mapping(self, node: yaml.MappingNode) -> Located:
         mapping = Located()
-        mapping.line, mapping.key_lines = _line(node), {}
+        mapping.line, mapping.key_lines, mapping.tags = _line(node), {}, {}
         for key_node, value_node in _merged(node):
             if not isinstance(key_node, yaml.ScalarNode):
                 raise fail(self.file, _line(key_node), "not valid YAML: a mapping key must be "
@@ -134,6 +146,8 @@ class _Converter:
             if key in mapping:
                 raise fail(self.file, _line(key_node), f"duplicate key '{key}'")
             mapping.key_lines[key] = _line(key_node)
+            if value_node.tag in COMPOSE_TAGS:
+                mapping.tags[key] = value_node.tag
             mapping[key] = self.convert(value_node)
         return mapping
 
