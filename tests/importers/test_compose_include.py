@@ -134,3 +134,17 @@ def test_a_remote_include_is_noted_and_named_where_a_dependency_is_missing(
     assert f"{folder}/compose.yaml:2: include oci://registry/infra:1 is a remote project, " \
         "which scalesim import does not fetch: its services are not in the spec" \
         in imported.notes
+
+
+
+def test_an_included_projects_extends_is_resolved_there(tmp_path: Path) -> None:
+    """compose-go loads an included project whole, its `extends` applied, relative to its
+    own directory (infra/base.yml, not base.yml beside compose.yaml), and only once."""
+    folder = _write(tmp_path, {
+        "compose.yaml": "include: [infra/compose.yaml]\nservices:\n  api:\n"
+                        "    image: acme/api\n    depends_on: [db]\n",
+        "infra/compose.yaml": "services:\n  db:\n    extends: {file: base.yml, service: pg}\n",
+        "infra/base.yml": "services:\n  pg:\n    image: postgres:16\n    cpus: 2\n"})
+    imported = import_compose([str(folder)])
+    db = imported.system.components["db"]
+    assert (db.tech, db.workers) == ("postgres", 2)

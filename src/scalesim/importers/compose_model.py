@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,12 +76,15 @@ def dotenv(path: Path) -> dict[str, str]:
 @dataclass(frozen=True)
 class Layer:
     """One definition that makes a service: its file, the service it was written for (a
-    base that `extends` names, or the service itself) and its file's variables."""
+    base that `extends` names, or the service itself) and its file's variables.
+    `included`: read through an `include`, whose project resolved its `extends` already
+    (compose-go loads it whole), so the including file does not resolve it again."""
 
     file: str
     node: dict[str, Any]
     service: str
     environment: Mapping[str, str]
+    included: bool = False
 
 
 Services = dict[str, list[Layer]]   # service -> its layers, earliest first
@@ -271,8 +274,10 @@ class _Loader:
         if own is None:
             return {}
         self.project.included += [str(f) for f in files if str(f) not in self.project.included]
-        return self.read([str(f) for f in files], home, {**own, **environment},
-                         (*chain, str(files[0].resolve())))
+        services = self.read([str(f) for f in files], home, {**own, **environment},
+                             (*chain, str(files[0].resolve())))
+        return {service: [replace(layer, included=True) for layer in layers]
+                for service, layers in services.items()}
 
     def _env_files(self, given: Any, where: Seen, folder: Path,
                    home: Path) -> dict[str, str] | None:
@@ -299,7 +304,7 @@ class _Loader:
             return scope.resolved[service]
         layers = scope.services[service]
         found = next(((layer.node["extends"], layer) for layer in reversed(layers)
-                      if "extends" in layer.node), None)
+                      if "extends" in layer.node and not layer.included), None)
         if found is None:
             scope.resolved[service] = layers
             return layers
