@@ -4,13 +4,13 @@ A folder means its Compose file (compose.yaml, compose.yml, docker-compose.yaml 
 docker-compose.yml) and the matching override file, as `docker compose` reads them, with
 what they `include` and what their services `extend` (compose_model.py). Each service is
 the layers that define it; a later layer overrides an earlier one field by field, as
-compose-go merges files: environments merge by variable, `depends_on` by service, and
-sequences (ports, profiles, labels) add up. `${VAR}` and `${VAR:-default}` take their
-values from the `.env` file beside the first file (never from the shell running the
-import, so the result does not depend on it). A value compose-go or
-the Docker engine would refuse (`replicas: three`, `interval: 15 seconds`) is bad input,
-named by file, line, service and field (RULES); a number in a string, as interpolation
-leaves it, is that number, as compose-go casts it.
+compose-go merges files: environments merge by variable, `depends_on` by service, labels
+by key, sequences (ports, profiles) add up, and `!reset`/`!override` tags cut what came
+before. `${VAR}` and `${VAR:-default}` take their values from the `.env` file beside the
+first file (never from the shell running the import, so the result does not depend on
+it). A value compose-go or the Docker engine would refuse (`replicas: three`, `interval:
+15 seconds`) is bad input, named by file, line, service and field (RULES); a number in a
+string, as interpolation leaves it, is that number, as compose-go casts it.
 """
 
 from __future__ import annotations

@@ -70,9 +70,9 @@ def read_hosts(variable: str, value: object) -> Hosts:
     understood."""
     if not isinstance(value, str) or variable.upper() in _IDENTITY:
         return Hosts([], False)
-    found = _hosts(variable, value.strip())
-    hosts = list(dict.fromkeys(host.lower() for host in found if host.lower() not in _NOT_HOSTS))
     text = value.strip()
+    found = _hosts(variable, text)
+    hosts = list(dict.fromkeys(host.lower() for host in found if host.lower() not in _NOT_HOSTS))
     unread = not found and names_an_address(variable) and bool(text) and not text.isdigit() \
         and not _NO_HOST.match(text)
     return Hosts(hosts, unread)
