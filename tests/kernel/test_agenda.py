@@ -7,10 +7,14 @@ from __future__ import annotations
 import heapq
 import random
 
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scalesim.sim.agenda import MAX_LANES, NO_LANE, TO_CALENDAR, TO_HEAP, Agenda
+from scalesim.sim.compile import compile_system
+from scalesim.sim.kernel import Kernel
+from scalesim.spec import load_spec_text
 
 # Few distinct times, so that ties (broken by push order) are common.
 TIMES = st.sampled_from([0.0, 0.5, 1.0, 1.0 + 1e-12, 2.0, 7.25, 1e9])
@@ -172,3 +176,26 @@ def test_the_spelled_out_constants_keep_their_numbers() -> None:
     for name in kinds:
         handler = built.handlers[getattr(kernel, name)]
         assert handler.__name__ == f"_{name.lower().removesuffix('_ev')}", name
+
+
+def test_closed_loop_users_with_a_constant_think_time_send_from_a_lane() -> None:
+    """A closed-loop user sends again its constant think time after its answer, so its sends
+    come in time order: they wait in the agenda lane of that delay, not in the heap or the
+    calendar, whose one bucket for t = 0 held every user's first send (300,000 users: each
+    hop then walked past them, and the run reached its first progress check after minutes).
+    A drawn think time is no order, so it goes to the heap."""
+    spec = {"scalesim": 1, "name": "t",
+            "components": {"a": {"workers": 4, "queue": 4,
+                                 "operations": {"op": {"work": "1ms"}}}},
+            "workloads": [{"name": "eager", "to": "a", "users": 2000},
+                          {"name": "steady", "to": "a", "users": 10, "think": "5ms"},
+                          {"name": "random", "to": "a", "users": 10,
+                           "think": {"dist": "exponential", "mean": "5ms"}}],
+            "defaults": {"network": "0.1ms"},
+            "simulation": {"duration": "0.2s"}}
+    system = load_spec_text(yaml.safe_dump(spec))
+    sim = system.simulation
+    kernel = Kernel(compile_system(system, sim.seed, 0), sim.warmup, sim.duration,
+                    sim.interval, sim.limits)
+    kernel.run()
+    assert set(kernel.heap.by_delay) == {0.0, 0.005, 0.0001}  # no think, 5 ms, the hop
