@@ -9,8 +9,10 @@ from typing import Any
 import yaml
 
 from scalesim.diagnosis import diagnose
+from scalesim.diagnosis.components import reads_series
 from scalesim.sim import simulate
 from scalesim.spec import System, load_spec_text
+from scalesim.templates.registry import get_template
 
 HEAD = "scalesim: 1\nname: t\n"
 
@@ -53,6 +55,21 @@ def load(spec: str | Mapping[str, Any], *overrides: str) -> System:
 def run(system: System) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The result of one simulation and its diagnosis."""
     result = simulate(system)
+    return result, diagnose(system, result)
+
+
+def from_template(template: str, params: Mapping[str, Any] | None = None,
+                  *overrides: str) -> System:
+    """A template's spec built with `params`, with `--set` overrides."""
+    built = get_template(template).build(dict(params or {}))
+    return load_spec_text(built.text, f"{template}.yaml", overrides)
+
+
+def run_as_cli(system: System, seed: int | None = None
+               ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """`run` as `scalesim simulate` does it: with the time series the diagnosis reads for
+    an autoscaled component (`reads_series`), with the spec's seed or `seed`."""
+    result = simulate(system, seed, with_series=reads_series(system))
     return result, diagnose(system, result)
 
 

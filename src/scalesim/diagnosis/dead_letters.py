@@ -13,7 +13,7 @@ from typing import Any
 
 from scalesim.diagnosis.context import NOTABLE, Run, fault_text
 from scalesim.diagnosis.finding import Finding, Fix, count, share
-from scalesim.diagnosis.queues import Subscription, subscription_of
+from scalesim.diagnosis.subscriptions import Subscription, subscription_of
 from scalesim.spec.errors import counted
 from scalesim.spec.model import Fault
 

@@ -17,7 +17,7 @@ Limit = Literal["workers", "cores", "consumer_concurrency", "partitions", "sessi
                 "visibility_timeout", "max_deliveries", "commit_interval",
                 "connection_pool", "rate_limit", "bulkhead", "circuit_breaker", "fault",
                 "downstream", "lease", "failure_limit", "timeout", "retry", "quorum", "ttl",
-                "write_policy"]
+                "write_policy", "autoscale"]
 
 
 @dataclass(frozen=True)

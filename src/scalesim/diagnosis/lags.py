@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from scalesim.analytic.load import round_trip_s
+from scalesim.diagnosis.consumer_sizing import Sizing, autoscaled_text, sized_changes
 from scalesim.diagnosis.context import BACKLOG_S, MIN_BACKLOG, Run, unbounded_text
 from scalesim.diagnosis.finding import Finding, Fix, count, duration, rate
-from scalesim.diagnosis.queues import Backlog, changes_for, subscription_of
+from scalesim.diagnosis.subscriptions import Subscription, subscription_of
 from scalesim.lint.load import admitted
 
 LAG_S = 1.0  # a delivery lag p99 at or above this is a wait a user would notice
@@ -39,7 +40,8 @@ def _bursts(run: Run, consumer: str) -> bool:
     return peak is not None and (sustained is None or peak.rate > sustained.rate * 1.01)
 
 
-def _finding(run: Run, name: str, queue: dict[str, Any], sub: Any, peak: float) -> Finding:
+def _finding(run: Run, name: str, queue: dict[str, Any], sub: Subscription,
+             peak: float) -> Finding:
     lag = queue["lag_ms"]
     at_peak = admitted(run.system, peak=True).get(sub.consumer_name)
     peak_rps = at_peak.rate if at_peak is not None else queue["published_rps"]
@@ -50,17 +52,35 @@ def _finding(run: Run, name: str, queue: dict[str, Any], sub: Any, peak: float) 
                 f"{rate(queue['published_rps'])} published on average; at the workload's "
                 f"peak its consumers get up to {rate(peak_rps)} (failed deliveries again "
                 "included)"]
-    sized = Backlog(peak_rps, queue["delivered_rps"] or 0.0, 0.0, peak, 0.0, 0.0)
-    changes, limit = changes_for(run, sub, sized)
+    scaled = autoscaled_text(run, sub, peak_rps)
+    evidence += [scaled] if scaled is not None else []
+    delivery_s = round_trip_s(run.system, sub.target)
+    sizing = sized_changes(run, sub, peak_rps, delivery_s, burst=True)
+    changes = sizing.changes
     fix = Fix("if that wait is too long: raise " + " and ".join(t for t, _ in changes)
-              + f", sized for the {rate(peak_rps)} of the peak", tuple(o for _, o in changes)) \
-        if changes else None
-    if fix is None and not math.isfinite(round_trip_s(run.system, sub.target)):
+              + f", sized for the {rate(peak_rps)} of the peak" + _ready_text(sub, sizing),
+              tuple(o for _, o in changes)) if changes else None
+    if fix is None and not math.isfinite(delivery_s):
         fix = Fix(unbounded_text(run.system, sub.consumer_name))
     return Finding("backlog", "warning", name,
                    f"{name}: messages waited up to {duration(lag['max'] / 1e3)} (p99 "
                    f"{duration(lag['p99'] / 1e3)}) during a burst its consumers took long to "
                    "absorb; the backlog drained by the end",
-                   limit, tuple(evidence), fix,
+                   sizing.limit, tuple(evidence), fix,
                    {"lag_p99_s": lag["p99"] / 1e3, "backlog_peak": peak,
                     "peak_delivered_rps": peak_rps})
+
+
+def _ready_text(sub: Subscription, sizing: Sizing) -> str:
+    """Why an autoscaled consumer's fix keeps the peak's fleet ready (its min) rather than
+    only allowing it (its max): the autoscaler adds replicas sync by sync, after a burst has
+    queued; from zero, KEDA activates it only at a poll. '' when min is not raised."""
+    autoscale = sub.consumer.autoscale
+    if autoscale is None or not sizing.ready:
+        return ""
+    zero = (f"; from zero KEDA activates {sub.consumer_name} only at a poll (every "
+            f"{autoscale.polling:g} s), and a min above 0 gives up scaling to zero"
+            if autoscale.min == 0 else "")
+    return (f": the peak's fleet must be ready when the burst comes, as the autoscaler adds "
+            f"replicas only sync by sync (every {autoscale.sync_period:g} s) once it has "
+            f"queued, so a higher max alone leaves the wait{zero}")

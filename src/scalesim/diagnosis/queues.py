@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from scalesim.analytic.load import hold_s, round_trip_s
+from scalesim.analytic.load import round_trip_s
 from scalesim.diagnosis.components import AMPLIFIED, at_limit, callers_of, offered_rate
+from scalesim.diagnosis.consumer_sizing import autoscaled_text, sized_changes
 from scalesim.diagnosis.context import (
     BACKLOG_S,
     HOT,
@@ -20,18 +21,17 @@ from scalesim.diagnosis.context import (
     Run,
     fault_text,
     unbounded_text,
-    whole,
 )
 from scalesim.diagnosis.finding import (
     Finding,
     Fix,
-    Limit,
     count,
     duration,
     rate,
     rates_apart,
     share,
 )
+from scalesim.diagnosis.subscriptions import Subscription, subscription_of
 from scalesim.spec.data import ConsumerGroup
 from scalesim.spec.model import Component, Fault
 
@@ -61,34 +61,6 @@ def beyond_arrivals(end: float, published_rps: float, processed: float) -> bool:
     holds more than BACKLOG_S seconds of arrivals (and at least MIN_BACKLOG messages): the
     diagnosis's and `plan`'s rule for falling behind."""
     return end - processed >= max(MIN_BACKLOG, published_rps * BACKLOG_S)
-
-
-@dataclass(frozen=True)
-class Subscription:
-    """A subscription as the spec has it: the queue, its consumer and their settings."""
-
-    name: str  # QUEUE->COMP.OP
-    queue: str
-    topic: Component  # the queue component (a Kafka topic with `partitions`)
-    index: int  # in the queue's `consumers`
-    target: str  # COMP.OP
-    consumer_name: str
-    consumer: Component
-
-    @property
-    def concurrency(self) -> int:
-        return self.topic.consumers[self.index].concurrency
-
-
-def subscription_of(run: Run, name: str) -> Subscription:
-    system = run.system
-    queue, target = name.split("->", 1)
-    topic = system.components[queue]
-    index = next(i for i, c in enumerate(topic.consumers)
-                 if ".".join(system.resolve(c.to)) == target)
-    consumer = target.split(".", 1)[0]
-    return Subscription(name, queue, topic, index, target, consumer,
-                        system.components[consumer])
 
 
 # A waiting backlog this many standard deviations of the in-flight count's random swing
@@ -218,12 +190,18 @@ def _backlog(run: Run, name: str, queue: dict[str, Any]) -> Finding | None:
     if found.refused:
         evidence.append(_refused_text(run, sub, found))
     offered = _offered(run, sub, found, evidence)
-    changes, limit = _changes(run, sub, found.sent if offered is None else offered, delivery_s)
+    sent = found.sent if offered is None else offered
+    sizing = sized_changes(run, sub, sent, delivery_s)
+    changes, limit = sizing.changes, sizing.limit
+    scaled = autoscaled_text(run, sub, sent)
+    evidence += [scaled] if scaled is not None else []
     workers = sub.consumer.worker_limit
     if busy is not None and busy >= HOT:
-        limit = "workers"
-        evidence.append(f"{sub.consumer_name}'s {sub.consumer.replicas} × {workers} workers "
-                        f"are {share(busy)} busy: they are the limit too")
+        scaled_to = "the autoscaler's max is" if limit == "autoscale" else "they are"
+        limit = "autoscale" if limit == "autoscale" else "workers"
+        fleet = "" if sub.consumer.autoscale is not None else f"{sub.consumer.replicas} × "
+        evidence.append(f"{sub.consumer_name}'s {fleet}{workers} workers are {share(busy)} "
+                        f"busy: {scaled_to} the limit too")
     if orphaned is not None:
         limit = "session_timeout"
     if limit == "consumer_concurrency" and busy is not None and workers is not None:
@@ -253,7 +231,7 @@ def _backlog(run: Run, name: str, queue: dict[str, Any]) -> Finding | None:
          "backlog_growth_rps": found.growth, "backlog_end": found.end,
          "in_flight": found.in_flight, "invisible": found.held,
          "uncommitted": found.uncommitted, "lag_growth_s_per_s": found.lag_growth,
-         "concurrency": sub.concurrency, "consumer_utilization": busy})
+         "concurrency": sub.in_flight, "consumer_utilization": busy})
 
 
 # A visibility timeout fixed for a redelivery loop is this many times the consumer's p99
@@ -341,8 +319,7 @@ def _evidence(sub: Subscription, found: Backlog, queue: dict[str, Any],
         evidence.append(f"up to {count(found.uncommitted)} of them are records processed but "
                         "not yet committed (commit_interval "
                         f"{sub.topic.delivery.commit_interval:g} s)")
-    evidence.append(_drain_text(sub.topic, sub.consumer, sub.concurrency, found, delivery_s,
-                                orphaned))
+    evidence.append(_drain_text(sub, found, delivery_s, orphaned))
     return evidence
 
 
@@ -386,49 +363,12 @@ def _refused_text(run: Run, sub: Subscription, found: Backlog) -> str:
             f"{rate(found.published)} accepted")
 
 
-def changes_for(run: Run, sub: Subscription, found: Backlog
-                ) -> tuple[list[tuple[str, str]], Limit]:
-    """What to raise so the subscription drains `found.sent` (see `_changes`)."""
-    return _changes(run, sub, found.sent, round_trip_s(run.system, sub.target))
-
-
-def _changes(run: Run, sub: Subscription, sent: float,
-             delivery_s: float) -> tuple[list[tuple[str, str]], Limit]:
-    """What to raise (text, override), sized for `sent` messages a second at 85 %: the
-    deliveries in flight (Little's law on a healthy delivery), and the consumer's replicas;
-    and the limit of the subscription's own settings that binds."""
-    in_flight = whole(sent * delivery_s / TARGET_UTILIZATION)
-    replicas: int | None = sub.consumer.replicas
-    workers = sub.consumer.worker_limit
-    if workers is not None:
-        sized = whole(sent * hold_s(run.system, sub.target)
-                      / (workers * TARGET_UTILIZATION))
-        replicas = None if sized is None else max(sub.consumer.replicas, sized)
-    changes: list[tuple[str, str]] = []
-    limit: Limit = "consumer_concurrency"
-    if in_flight is None or replicas is None:  # an infinite mean delivery: nothing to size
-        return changes, limit
-    needed = in_flight
-    if sub.topic.partitions is None:
-        if needed > sub.concurrency:
-            changes.append((f"the concurrency of {sub.queue}'s subscription to "
-                            f"{sub.consumer_name} from {sub.concurrency} to {needed}",
-                            f"components.{sub.queue}.consumers.{sub.index}.concurrency="
-                            f"{needed}"))
-    else:
-        limit = _group_limit(sub, sub.topic.partitions, replicas, needed, changes)
-    if replicas > sub.consumer.replicas:
-        changes.append((f"{sub.consumer_name}.replicas from {sub.consumer.replicas} to "
-                        f"{replicas}", f"components.{sub.consumer_name}.replicas={replicas}"))
-    return changes, limit
-
-
-def _drain_text(topic: Component, consumer: Component, concurrency: int, found: Backlog,
-                delivery_s: float, orphaned: Orphaned | None = None) -> str:
+def _drain_text(sub: Subscription, found: Backlog, delivery_s: float,
+                orphaned: Orphaned | None = None) -> str:
     """How many deliveries run at once, and what they drain (a group that lost members to
     a crash: how many there were before it and are after the rebalance)."""
     drained, published = rates_apart(found.drained, found.published)
-    partitions = topic.partitions
+    consumer, concurrency, partitions = sub.consumer, sub.concurrency, sub.topic.partitions
     members = consumer.replicas * concurrency if partitions is not None else concurrency
     group = f"{members} group members ({consumer.replicas} replicas × {concurrency})"
     verb = "drain"
@@ -440,30 +380,10 @@ def _drain_text(topic: Component, consumer: Component, concurrency: int, found: 
     drain = (f"{verb} {drained} < {published} published; one delivery takes "
              f"{duration(delivery_s)} with no queueing")
     if partitions is None:
-        return f"{concurrency} deliveries at a time {drain}"
+        return f"{sub.at_once} {drain}"
     idle = f", {members - partitions} of them idle" if members > partitions else ""
     return (f"{group} on {partitions} partitions{idle}: at most {min(members, partitions)} "
             f"records at a time {drain}")
-
-
-def _group_limit(sub: Subscription, partitions: int, replicas: int, needed: int,
-                 changes: list[tuple[str, str]]) -> Limit:
-    """A Kafka consumer group has at most min(partitions, members) records in flight
-    (members beyond the partitions sit idle): add to `changes` what is short of `needed`
-    records in flight (consumers per replica counted on the fixed `replicas`), and return the
-    limit that binds now."""
-    if partitions < needed:
-        changes.append((f"{sub.queue}.partitions from {partitions} to {needed}",
-                        f"components.{sub.queue}.partitions={needed}"))
-    per_replica = math.ceil(needed / replicas)
-    if per_replica > sub.concurrency:
-        changes.append((f"the consumers per {sub.consumer_name} replica (concurrency) from "
-                        f"{sub.concurrency} to {per_replica}",
-                        f"components.{sub.queue}.consumers.{sub.index}.concurrency="
-                        f"{per_replica}"))
-    members = sub.consumer.replicas * sub.concurrency
-    return "partitions" if partitions < needed and partitions <= members \
-        else "consumer_concurrency"
 
 
 def _after_rebalance(sub: Subscription, found: Backlog, orphaned: Orphaned,
