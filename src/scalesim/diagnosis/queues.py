@@ -31,16 +31,19 @@ from scalesim.diagnosis.finding import (
     rates_apart,
     share,
 )
+from scalesim.diagnosis.poison import endless_redelivery
 from scalesim.diagnosis.subscriptions import Subscription, subscription_of
 from scalesim.spec.data import ConsumerGroup
 from scalesim.spec.model import Component, Fault
 
 
 def backlogs(run: Run) -> Iterator[Finding]:
+    """Subscriptions whose messages loop forever (`endless_redelivery`), and those that fall
+    behind or whose deliveries outlast the visibility timeout (`_backlog`): both may hold."""
     for name, queue in run.result.get("queues", {}).items():
-        finding = _backlog(run, name, queue)
-        if finding is not None:
-            yield finding
+        for finding in (endless_redelivery(run, name, queue), _backlog(run, name, queue)):
+            if finding is not None:
+                yield finding
 
 
 def uncommitted(topic: Component, drained_rps: float) -> float:
