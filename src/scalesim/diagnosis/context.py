@@ -217,14 +217,11 @@ def slowed_replica(run: Run, name: str) -> Slowed | None:
     backlog = (measured.get("queue_end", 0) - measured.get("queue_start", 0)) / window
     arrival = (measured["throughput_rps"] + max(0.0, backlog)) / component.replicas
     hold = run.loads[name].hold_s
-    own = _own_work_s(run, name)
     healthy = min(1.0, arrival * hold / workers)
     found = []
     for replica in sorted({f.replica for f in faults if f.replica is not None}):
         mine = [f for f in faults if f.replica == replica]
-        holds = [hold + own * ((f.latency.multiply or 1.0) - 1.0)
-                 + (f.latency.add.mean_s if f.latency.add is not None else 0.0)
-                 for f in mine if f.latency is not None]
+        holds = [stretched_hold_s(run, name, f) for f in mine]
         extra = sum(fault_overlap_s(run, f) * (min(1.0, arrival * h / workers) - healthy)
                     for f, h in zip(mine, holds, strict=True))
         slowest = max(range(len(mine)), key=holds.__getitem__)
@@ -236,6 +233,18 @@ def slowed_replica(run: Run, name: str) -> Slowed | None:
             busiest["utilization"] is None:
         return slowed
     return replace(slowed, utilization=min(1.0, busiest["utilization"]), measured=True)
+
+
+def stretched_hold_s(run: Run, name: str, fault: Fault) -> float:
+    """A visit's hold at component `name` under a latency `fault` on it: the healthy hold
+    (analytic) with its own work stretched (× multiply, + add); the healthy hold for a
+    fault that changes no latency."""
+    hold = run.loads[name].hold_s
+    latency = fault.latency
+    if latency is None:
+        return hold
+    return hold + _own_work_s(run, name) * ((latency.multiply or 1.0) - 1.0) \
+        + (latency.add.mean_s if latency.add is not None else 0.0)
 
 
 def fault_overlap_s(run: Run, fault: Fault) -> float:

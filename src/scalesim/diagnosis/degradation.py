@@ -31,6 +31,7 @@ from scalesim.diagnosis.context import (
     uneven,
 )
 from scalesim.diagnosis.crashes import probe_fix
+from scalesim.diagnosis.deeper_faults import DeeperFault, deeper_fault, waited_faults
 from scalesim.diagnosis.finding import Finding, Fix, Limit, count, duration, rate, share
 from scalesim.diagnosis.quorums import QuorumCause, quorum_cause
 from scalesim.diagnosis.rollouts import rollout_fix
@@ -65,13 +66,15 @@ def degraded(run: Run) -> Iterator[Finding]:
                                             "degraded": degraded_count}
         breaker = _breaker_fix(run, calls[:3], evidence)
         quorum = None if breaker else quorum_cause(run, name, calls[:3], evidence, numbers)
+        deeper = None if breaker or quorum else deeper_fault(run, calls)
         fix = breaker or (quorum.fix if quorum else None) \
-            or _fault_fix(run, _targets(calls), calls, evidence, contained=True) \
+            or _fault_fix(run, _targets(calls), calls, evidence, contained=True,
+                          deeper=deeper) \
             or _timeout_fix(run, calls[:3], evidence)
         yield Finding("degraded", "warning", name,
                       f"{name}: {share(degraded_count / total)} of requests answered degraded "
                       f"({count(degraded_count)} of {count(total)}), by the fallback of "
-                      + ", ".join(_edge(c) for c in calls[:3]) + _because(quorum),
+                      + ", ".join(_edge(c) for c in calls[:3]) + _because(quorum, deeper),
                       _limit(calls, breaker, quorum), tuple(evidence), fix, numbers)
 
 
@@ -98,9 +101,12 @@ def failures(run: Run) -> Iterator[Finding]:
             or _budget_fix(run, total, calls[:3], evidence, numbers)
         # A quorum the replicas left up cannot reach is why a fault fails their calls too.
         quorum = None if fix else quorum_cause(run, name, calls[:3], evidence, numbers)
+        # A fault on what the callee waits on, not on the callee, is the cause too.
+        deeper = None if fix or quorum else deeper_fault(run, calls)
         # A crash kept in rotation (probe_fix) says more than the fault on the entry.
         fix = fix or (quorum.fix if quorum else None) \
-            or _fault_fix(run, _targets(calls), calls, evidence, contained=False) \
+            or _fault_fix(run, _targets(calls), calls, evidence, contained=False,
+                          deeper=deeper) \
             or probe_fix(run, name, evidence, numbers) \
             or _entry_fault_fix(run, name, evidence) \
             or _timeout_fix(run, calls[:3], evidence) or _rate_limited_fix(run, name, causes) \
@@ -109,7 +115,7 @@ def failures(run: Run) -> Iterator[Finding]:
         summary = f"{name}: {share(failed / total)} of requests failed (" + ", ".join(
             f"{cause.replace('_', ' ')} {count(n)}" for n, cause in causes[:3]) + ")"
         yield Finding("failures", "warning" if designed else "problem", name,
-                      summary + (DESIGNED if designed else _because(quorum)),
+                      summary + (DESIGNED if designed else _because(quorum, deeper)),
                       _limit(calls, breaker, quorum), tuple(evidence), fix, numbers)
 
 
@@ -238,9 +244,12 @@ def _limit(calls: list[dict[str, Any]], breaker: Fix | None, quorum: QuorumCause
     return "quorum" if quorum else None
 
 
-def _because(quorum: QuorumCause | None) -> str:
-    """The summary's cause, when a quorum out of reach is it."""
-    return f": {quorum.headline}" if quorum else ""
+def _because(quorum: QuorumCause | None, deeper: DeeperFault | None = None) -> str:
+    """The summary's cause, when a quorum out of reach or a fault on what the callee waits
+    on is it."""
+    if quorum:
+        return f": {quorum.headline}"
+    return deeper.headline if deeper else ""
 
 
 def _breaker_fix(run: Run, calls: list[dict[str, Any]], evidence: list[str]) -> Fix | None:
@@ -457,7 +466,7 @@ def _short_timeout(run: Run, call: dict[str, Any]) -> Short | None:
     latency = run.latency_ms(call["to"])
     p99 = latency.get("p99")
     if spec.timeout is None or p99 is None or p99 / 1e3 <= spec.timeout \
-            or run.faults_on(component):
+            or run.faults_on(component) or waited_faults(run, call["to"]):
         return None
     level, normal = "p50", latency.get("p50") or p99
     for name in ("p90", "p95", "p99"):
@@ -469,7 +478,7 @@ def _short_timeout(run: Run, call: dict[str, Any]) -> Short | None:
 
 
 def _fault_fix(run: Run, targets: set[str], calls: list[dict[str, Any]], evidence: list[str],
-               contained: bool) -> Fix | None:
+               contained: bool, deeper: DeeperFault | None = None) -> Fix | None:
     """When the calls fail because of an injected fault on one of `targets` (the calls'
     callees, and a workload's faulty entry component), that fault is the cause. If its
     calls fell back (`contained`), the design contains it and the remedy is the faulty
@@ -478,10 +487,12 @@ def _fault_fix(run: Run, targets: set[str], calls: list[dict[str, Any]], evidenc
     shortens the failover (`_failover_fix`). The fault is the test the design must pass:
     only where no change can be said (a fault contained already, one on the component a
     workload reaches directly) does its `set` remove it, to show the design without it. Not
-    when the failures spread beyond the faulty replicas (then `evidence` gets why)."""
+    when the failures spread beyond the faulty replicas (then `evidence` gets why). Without
+    a fault on `targets`, a fault on what a callee waits on (`deeper`) is the cause
+    (`_deeper_fix`)."""
     faults = [f for f in run.faults if f.component in targets]
     if not faults:
-        return None
+        return None if deeper is None else _deeper_fix(run, deeper, evidence, contained)
     spread = [text for target in sorted(targets) if (text := _spread(run, target, calls))]
     if spread:
         evidence += spread
@@ -517,6 +528,31 @@ def _without(run: Run, faults: list[Fault], text: str) -> Fix:
     if any(f not in faults for f in run.system.faults):
         return Fix(f"{text}; to see the design without it, remove it from `faults`")
     return Fix(f"{text}. Without the fault:", ("faults=[]",))
+
+
+def _deeper_fix(run: Run, deeper: DeeperFault, evidence: list[str], contained: bool) -> Fix:
+    """The fix for calls a fault on what their callee waits on failed or degraded: for
+    degraded answers, the design contains it (`_without`); for failures, a fallback on each
+    failed call (of the three most failed) to the callee — a retry would wait on the same
+    faulty component from any replica — which a saga's call cannot have."""
+    evidence += deeper.texts
+    cause = (f"the fault on {deeper.faulty} causes {'it' if contained else 'them'}, through "
+             f"{deeper.callee}, which waits on it")
+    if contained:
+        return _without(run, list(deeper.faults), f"{cause}; the resilience settings contain "
+                        f"it as designed, and the remedy is {deeper.faulty} itself")
+    texts: list[str] = []
+    overrides: list[str] = []
+    for call in deeper.calls[:3]:
+        found = run.call_at(call["from"], call["to"])
+        if found is None:
+            continue
+        text, sets = _fallback_answer(call, found[0])
+        texts.append(text)
+        overrides += [o for o in sets if o not in overrides]
+    return Fix(f"{cause}, and nothing in the design answered the requests that met it; a "
+               f"retry on another {deeper.callee} replica would wait on {deeper.faulty} too; "
+               + "; ".join(texts), tuple(overrides))
 
 
 # How an elected component's finding tells why it had no leader.
@@ -601,10 +637,7 @@ def _answer(run: Run, call: dict[str, Any], found: tuple[tuple[str | int, ...], 
     edge, target = _edge(call), call["to"].split(".", 1)[0]
     component = run.system.components[target]
     saga = "saga" in path
-    fallback = _no_fallback(edge) if saga else (
-        f"a fallback on {edge} would have answered them (here a {waits.FALLBACK_MS} ms "
-        "answer, counted degraded: what it answers is the application's choice)",
-        [waits.fallback_override(path)])
+    fallback = _fallback_answer(call, path)
     otherwise = "" if saga else f"; or {fallback[0]}"
     if any(f.component == target and f.replica is None for f in faults) \
             or component.autoscale is not None:
@@ -643,6 +676,18 @@ def _answer(run: Run, call: dict[str, Any], found: tuple[tuple[str | int, ...], 
             f"retry could go to another: with {more} replicas, {subject} would have answered "
             f"them on the one without it{otherwise}{note}",
             [f"components.{target}.replicas={more}", *retried])
+
+
+def _fallback_answer(call: dict[str, Any], path: tuple[str | int, ...]
+                     ) -> tuple[str, list[str]]:
+    """A fallback on the call at `path` (text and override), or for a saga's call, which
+    takes none, what stands for it (`_no_fallback`)."""
+    edge = _edge(call)
+    if "saga" in path:
+        return _no_fallback(edge)
+    return (f"a fallback on {edge} would have answered them (here a {waits.FALLBACK_MS} ms "
+            "answer, counted degraded: what it answers is the application's choice)",
+            [waits.fallback_override(path)])
 
 
 def _no_fallback(edge: str) -> tuple[str, list[str]]:
