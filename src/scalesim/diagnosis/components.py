@@ -29,6 +29,7 @@ from scalesim.analytic.load import (
     round_trip_s,
     visits,
 )
+from scalesim.diagnosis.autoscaled import short_load
 from scalesim.diagnosis.context import (
     BACKLOG_S,
     HOT,
@@ -722,21 +723,37 @@ def _cold_start_fix(run: Run, name: str, needed: int, workers: int, hold: float,
         what = f"the {rate(first)} of the run's start"
         why = ("from the start: the load is there from the run's start, and a replica the "
                "autoscaler adds serves only once it has started")
-    elif needed > autoscale.min:
-        count, load = needed, peak
-        changes = [(f"{name}.autoscale.min from {autoscale.min} to {needed}",
-                    f"components.{name}.autoscale.min={needed}")]
-        what = f"the peak {rate(peak)}"
-        why = ("at the peak before the autoscaler acts (or let it scale up sooner: "
-               "autoscale.scale_up); more spec replicas would be scaled back down to min")
     else:
-        return None
+        load, what = _met_load(run, name, peak)
+        count = whole(load * hold / (workers * TARGET_UTILIZATION)) or needed
+        if count <= autoscale.min:
+            return None
+        changes = [(f"{name}.autoscale.min from {autoscale.min} to {count}",
+                    f"components.{name}.autoscale.min={count}")]
+        why = ("when that load comes, before the autoscaler acts (or let it scale up sooner: "
+               "autoscale.scale_up); more spec replicas would be scaled back down to min")
     if count > autoscale.max:
         changes.append((f"{name}.autoscale.max from {autoscale.max} to {count}",
                         f"components.{name}.autoscale.max={count}"))
     return Fix(f"raise {' and '.join(text for text, _ in changes)}, sized for {what}: "
                f"expect about {share(load * hold / (count * workers))} of its workers busy "
                f"{why}", tuple(override for _, override in changes))
+
+
+def _met_load(run: Run, name: str, peak: float) -> tuple[float, str]:
+    """The load a fleet too small when it came must be ready for, and how it was found: the
+    most the workloads offered while it fell short (`short_load`, from the time series), so
+    a fleet that followed a slow ramp to a higher peak is not sized for that peak; the
+    spec's `peak` without a time series."""
+    short = short_load(run, name)
+    if short is None:
+        return peak, f"the peak {rate(peak)}"
+    start = max(run.system.simulation.warmup, short.first_s - run.system.simulation.interval)
+    followed = "" if short.rate >= peak else \
+        f"; the autoscaler followed the rest of the load, up to the peak {rate(peak)}"
+    return short.rate, (f"the {rate(short.rate)} offered while it fell short (from {start:g} s "
+                        f"to {short.last_s:g} s, the first replication's time series"
+                        f"{followed})")
 
 
 def at_limit(run: Run) -> set[str]:
