@@ -29,7 +29,7 @@ from scalesim.analytic.load import (
     round_trip_s,
     visits,
 )
-from scalesim.diagnosis.autoscaled import short_load
+from scalesim.diagnosis.autoscaled import cpu_at_full, cpu_blind_fix, short_load
 from scalesim.diagnosis.context import (
     BACKLOG_S,
     HOT,
@@ -616,16 +616,22 @@ def _scaled_fix(run: Run, name: str, workers: int, hold: float, fleet: dict[str,
         return Fix(unbounded_text(run.system, name))
     out_of_reach = autoscale.cpu_out_of_reach
     start = max(run.system.components[name].replicas, autoscale.min)
-    if out_of_reach is not None and fleet["max"] <= start:
+    reachable = autoscale.highest_reachable_cpu
+    lowered = min(80, reachable - 1)
+    full = cpu_at_full(run, name)
+    if out_of_reach is not None and fleet["max"] <= start and \
+            (full is None or full > lowered / 100 * (1.0 + autoscale.tolerance)):
         index, target = out_of_reach
-        reachable = autoscale.highest_reachable_cpu
-        lowered = min(80, reachable - 1)
         evidence.append(f"the autoscaler never scaled up: at a CPU target of "
                         f"{whole_percent(target)}%, a saturated replica's 100% is within its "
                         f"{whole_percent(autoscale.tolerance)}% tolerance (lint SS703)")
         return Fix(f"lower {name}'s CPU target from {whole_percent(target)}% to {lowered}%, "
                    f"below the {reachable}% from which a saturated fleet scales up",
                    (f"components.{name}.autoscale.metrics.{index}.cpu={lowered}%",))
+    blind = cpu_blind_fix(run, name, workers, hold, peak, evidence) \
+        if fleet["max"] < autoscale.max else None
+    if blind is not None:
+        return blind
     if fleet["max"] < autoscale.max:
         evidence.append(f"the autoscaler never reached its max of {autoscale.max}: the fleet "
                         "was too small when the load came, and grew only sync by sync")
