@@ -1246,18 +1246,21 @@ def _bulkhead(run: Run, call: dict[str, Any], refused: float) -> Finding:
     edge = f"{call['from']}→{call['to']}"
     target = call["to"].split(".", 1)[0]
     path = run.call_path(call["from"], call["to"])
-    pool = _pool(run, call, _spec_call(run, path))
+    spec_call = _spec_call(run, path)
+    healthy = _healthy_calls(run, call["from"], call["to"], spec_call,
+                             call["attempts"] / run.span_s)
+    pool = Pool(healthy.in_flight, int(call["bulkhead"]["limit"]), _waiting(spec_call))
     rejected = call["bulkhead"]["rejected"]
     summary = f"the bulkhead of {edge} refused {share(refused)} of its calls ({count(rejected)})"
     numbers: dict[str, float | None] = {"rejected": rejected, "limit": pool.limit,
                                         "needed_in_flight": pool.offered,
                                         "predicted_refused_share": pool.loss}
-    fits = (f"limit {pool.limit} at once, {pool.waiting} waiting; healthy traffic keeps "
-            f"about {amount(pool.offered)} in flight, which it would refuse "
-            f"{share(pool.loss)} of (M/M/c/K)")
+    fits = (f"limit {pool.limit} at once, {pool.waiting} waiting; healthy traffic "
+            f"({healthy.text}) keeps about {amount(pool.offered)} in flight, which it would "
+            f"refuse {share(pool.loss)} of (M/M/c/K)")
+    slow = _slow_answers(run, call["to"])
+    faults = [f"fault: {fault_text(f, run.end_s)}" for f in run.faults_on(target)]
     if pool.loss < SLOTS_REFUSED:
-        slow = _slow_answers(run, call["to"])
-        faults = [f"fault: {fault_text(f, run.end_s)}" for f in run.faults_on(target)]
         if slow or faults:
             # Healthy traffic fits: the bulkhead filled because answers were slow (a fault,
             # a saturated callee) and refused as designed, keeping the caller's workers free.
@@ -1269,37 +1272,81 @@ def _bulkhead(run: Run, call: dict[str, Any], refused: float) -> Finding:
                        (fits, f"{call['to']} answered as fast as when healthy, with no fault: "
                         "bursts of calls beyond what M/M/c/K predicts filled it"), None,
                        numbers)
-    return Finding("limit", "problem", edge, summary, "bulkhead", (fits,),
-                   _bulkhead_fix(run, edge, target, path, pool), numbers)
+    return Finding("limit", "problem", edge, summary, "bulkhead", (fits, *slow, *faults),
+                   _bulkhead_fix(run, edge, target, path, pool, bool(slow or faults)),
+                   numbers)
 
 
-def _pool(run: Run, call: dict[str, Any], spec_call: dict[str, Any] | None) -> Pool:
-    """The bulkhead of `call` offered its healthy traffic: calls per second × the healthy
-    round trip (Little's law) per owner (a calling replica, or the service when shared)."""
+@dataclass(frozen=True)
+class HealthyCalls:
+    """A call's healthy traffic at a bulkhead: calls a second per owner (a calling replica,
+    or the service with `scope: service`), the callee's healthy round trip, and how the
+    rate was found."""
+
+    per_owner: float
+    trip_s: float
+    owners: int
+    source: str
+
+    @property
+    def in_flight(self) -> float:
+        """Little's law: the calls in flight per owner."""
+        return _in_flight(self.per_owner, self.trip_s)
+
+    @property
+    def text(self) -> str:
+        return (f"{rate(self.per_owner)} {self.source} × the {duration(self.trip_s)} healthy "
+                "round trip")
+
+
+def _healthy_calls(run: Run, source: str, target: str, spec_call: dict[str, Any] | None,
+                   measured_rps: float) -> HealthyCalls:
+    """The healthy traffic of the call `source` → `target` at its bulkhead (`spec_call`): the
+    spec's peak call rate (the workloads through the call graph), per owner — not the
+    attempts measured, which count the calls an open breaker refused and the retries of
+    failed attempts, and swing with the seed — × the callee's healthy round trip; the
+    `measured_rps` attempts when the spec has no such call."""
     system = run.system
-    caller = system.components[call["from"].split(".", 1)[0]]
-    offered = _in_flight(call["attempts"] / run.span_s, round_trip_s(system, call["to"]))
-    if spec_call is None or spec_call.get("scope") != "service":
-        offered /= caller.replicas
-    limit = int(call["bulkhead"]["limit"])
-    waiting = int(spec_call.get("queue", 0)) \
-        if spec_call is not None and spec_call.get("type") == "threadpool" else 0
-    return Pool(offered, limit, waiting)
+    found = run.call_at(source, target)
+    replicas = system.components[source.split(".", 1)[0]].replicas
+    owners = 1 if spec_call is not None and spec_call.get("scope") == "service" else replicas
+    owner = "for the service" if owners == 1 and replicas > 1 else "a calling replica"
+    trip = round_trip_s(system, target)
+    if found is None:
+        return HealthyCalls(measured_rps / owners, trip, owners, f"{owner} measured")
+    calls = operation_rates(system)[source] * found[1].probability
+    return HealthyCalls(calls / owners, trip, owners, f"{owner} at the spec's peak")
+
+
+def _threadpool(spec_call: dict[str, Any] | None) -> bool:
+    """Whether the bulkhead in effect is a thread pool (which has waiting places)."""
+    return spec_call is not None and spec_call.get("type") == "threadpool"
+
+
+def _waiting(spec_call: dict[str, Any] | None) -> int:
+    """The waiting places of the bulkhead in effect: a thread pool's queue, else none."""
+    return int(spec_call.get("queue", 0)) if spec_call is not None and \
+        spec_call.get("type") == "threadpool" else 0
 
 
 def _bulkhead_fix(run: Run, edge: str, target: str, path: tuple[str | int, ...] | None,
-                  pool: Pool) -> Fix | None:
-    """The bulkhead `pool.resized()` gives."""
+                  pool: Pool, slowed: bool) -> Fix | None:
+    """The bulkhead `pool.resized()` gives. `slowed`: the callee answered slowly or had a
+    fault in the run, when the bulkhead refuses more than healthy traffic makes it, as it
+    should: what the fix predicts is the healthy calls' share."""
     if not math.isfinite(pool.offered):
         return Fix(unbounded_text(run.system, target))
     resized = pool.resized()
     if path is None or resized is None:
         return None
     needed, predicted = resized
-    spec_call = _spec_call(run, path)
-    field = "size" if spec_call and spec_call.get("type") == "threadpool" else "max_concurrent"
-    return Fix(f"raise the bulkhead of {edge} from {pool.limit} to {needed}: {predicted}; or "
-               "make the calls behind it faster", (f"{dotted(path)}.bulkhead.{field}={needed}",))
+    field = "size" if _threadpool(_spec_call(run, path)) else "max_concurrent"
+    while_slow = (f"; while {target} answers slowly it refuses more, as it should (the "
+                  "calls then hold their slots longer), and a run's refused share counts "
+                  "those too") if slowed else ""
+    return Fix(f"raise the bulkhead of {edge} from {pool.limit} to {needed}: of the healthy "
+               f"calls, {predicted}{while_slow}; or make the calls behind it faster",
+               (f"{dotted(path)}.bulkhead.{field}={needed}",))
 
 
 @dataclass(frozen=True)
@@ -1325,16 +1372,13 @@ def guarding_bulkhead(run: Run, caller: str, callee: str) -> Guard | None:
     workers = component.worker_limit
     if found is None or workers is None:
         return None
-    path, call = found
+    path, _ = found
     spec_call = _spec_call(run, path)
-    threadpool = spec_call is not None and spec_call.get("type") == "threadpool"
-    field = "size" if threadpool else "max_concurrent"
-    waiting = int(spec_call.get("queue", 0)) if spec_call is not None and threadpool else 0
-    owners = 1 if spec_call is not None and spec_call.get("scope") == "service" \
-        else component.replicas
-    calls = operation_rates(run.system)[caller] * call.probability / owners
-    trip = round_trip_s(run.system, callee)
-    offered = _in_flight(calls, trip)
+    field = "size" if _threadpool(spec_call) else "max_concurrent"
+    waiting = _waiting(spec_call)
+    healthy = _healthy_calls(run, caller, callee, spec_call, 0.0)
+    calls, trip, offered = healthy.per_owner, healthy.trip_s, healthy.in_flight
+    owners = healthy.owners
     slots = _slots_needed(offered, waiting) if math.isfinite(offered) else None
     # What the caller's other work keeps busy of a replica's workers, healthy.
     rest = max(0.0, run.loads[name].concurrency / component.replicas
