@@ -14,13 +14,13 @@ import yaml
 from typer.testing import CliRunner
 
 from scalesim.catalog import Catalog, load_catalog
-from scalesim.catalog.cues import covered, negative_cues, negatives
+from scalesim.catalog.cues import covered, fragments, negative_cues, negatives
 from scalesim.catalog.decision import load_trees
 from scalesim.catalog.freetext import advise_text, negating_names, rejected
 from scalesim.catalog.in_spec import implemented
 from scalesim.catalog.retrieval import everything, index
 from scalesim.catalog.search import search
-from scalesim.catalog.text import expand, stems
+from scalesim.catalog.text import expand, stems, terms
 from scalesim.cli import app as main_app
 from scalesim.cli import patterns as cli
 from scalesim.lint import lint_system
@@ -42,8 +42,8 @@ def catalog() -> Catalog:
 
 
 def test_the_question_table_is_well_formed(catalog: Catalog) -> None:
-    assert len(QUESTIONS) == 62
-    assert len({q["ask"] for q in QUESTIONS}) == 62
+    assert len(QUESTIONS) == 69
+    assert len({q["ask"] for q in QUESTIONS}) == 69
     for question in QUESTIONS:
         assert question["expect"] and all(pid in catalog for pid in question["expect"])
         assert set(question) <= {"ask", "expect", "must", "forbid"}
@@ -284,10 +284,63 @@ def test_advise_spec_does_not_recommend_a_dead_letter_queue_to_one(tmp_path: Pat
 
 def test_words_with_digits_are_kept_only_as_names() -> None:
     """'100' of '100%' matched load shedding's 'CPU stays at 100%'; '2pc' and 'p99' name
-    things, and any multiplier is the stop word 'x' that comparisons are written with."""
-    assert stems("100% of 5 services, 2PC and p99") == ["of", "servic", "2pc", "and", "p99"]
+    things, and any multiplier is the stop word 'x' that comparisons are written with. A
+    share of half or more is the stop word 'most' that phrases are written with ('at 90%
+    CPU' is high CPU, '90% reads' mostly reads); a smaller one stays a bare number."""
+    assert stems("100% of 5 services, 2PC and p99") == ["most", "of", "servic", "2pc", "and",
+                                                       "p99"]
+    assert stems("5% of 50 services") == stems("49.9 % of services") == ["of", "servic"]
+    assert stems("at 90% CPU") == stems("at 50 % CPU") == ["at", "most", "cpu"]
+    assert ("read", "load") in expand("90% reads").recognised
     assert stems("reads are 100x writes") == stems("reads are 3.5 times writes")
     assert ("read", "load") in expand("reads are 100x writes").recognised
+
+
+@pytest.mark.parametrize("ask", ["reads are 100x writes and the database is at 90% CPU",
+                                 "the database is at 90% CPU",
+                                 "database CPU is pegged at 100%"])
+def test_high_cpu_is_a_busy_database_not_idle_threads(catalog: Catalog, ask: str) -> None:
+    """Synchronous I/O and blocked threads show a low or idle CPU (their symptoms): a
+    description of high CPU argues against them (negative-cues.yaml), and a saturated
+    database is relieved by replicas and caches before load is shed or levelled."""
+    advice = advise_text(catalog, load_trees(), ask)
+    diagnosed = [d.id for d in advice.diagnoses]
+    assert "busy-database" in diagnosed
+    assert not {"synchronous-io", "blocked-threads"} & set(diagnosed)
+    assert advice.suggestions[0].id not in {"load-shedding", "queue-based-load-leveling"}
+
+
+def test_only_a_high_cpu_argues_against_synchronous_io(catalog: Catalog) -> None:
+    assert negatives("synchronous-io", expand("the database is at 90% CPU")) == 1
+    assert negatives("synchronous-io", expand("CPU is at 10% but threads block")) == 0
+    advice = advise_text(catalog, load_trees(), "thread pool exhausted while CPU is low")
+    assert advice.diagnoses[0].id == "synchronous-io"
+
+
+def test_overloaded_names_no_pattern_overload(catalog: Catalog) -> None:
+    """'pattern' is a stop word in a description and a word in a name: 'Pattern Overload'
+    has its 'overload' only inside its two-word name, so 'the database is overloaded'
+    answers nothing of it (cues.fragments), while naming it still diagnoses it."""
+    pattern = catalog["pattern-overload"]
+    said = stems("the database is overloaded")
+    assert "overload" in fragments(pattern, ["databas", "overload"], said)
+    assert "overload" not in fragments(pattern, ["overload"], stems("pattern overload"))
+    database = advise_text(catalog, load_trees(), "the database is overloaded")
+    assert database.diagnoses[0].id == "busy-database"
+    named = advise_text(catalog, load_trees(), "we suffer from pattern overload")
+    assert named.diagnoses[0].id == "pattern-overload"
+
+
+@pytest.mark.parametrize("ask", ["retries are making outages worse",
+                                 "retries amplify every outage"])
+def test_retries_that_worsen_outages_are_a_retry_storm(catalog: Catalog, ask: str) -> None:
+    """'make' and 'worse' say that something is done and judged, not what ('controller'
+    matched both), and 'amplify' meets the retry storm's alias 'retry amplification'."""
+    assert terms("retries are making outages worse") == ["retri", "outag"]
+    assert stems("amplify amplifies amplification") == ["amplif"] * 3
+    advice = advise_text(catalog, load_trees(), ask)
+    assert advice.diagnoses[0].id == "retry-storm"
+    assert {"circuit-breaker", "retry"} <= {s.id for s in advice.suggestions}
 
 
 def test_a_negation_reaches_to_the_end_of_its_clause_outside_phrases() -> None:

@@ -26,7 +26,7 @@ from pydantic import TypeAdapter
 
 from scalesim.catalog.loader import packaged_root, read_yaml
 from scalesim.catalog.model import Category, Pattern
-from scalesim.catalog.text import Expansion, stems, terms
+from scalesim.catalog.text import Expansion, name_words, stems, terms
 
 COVERAGE = 0.5
 NEGATIVE = 0.5
@@ -53,16 +53,22 @@ def _contains(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
     return any(tuple(words[i:i + n]) == phrase for i in range(len(words) - n + 1))
 
 
-def fragments(pattern: Pattern, own: Collection[str]) -> set[str]:
+def fragments(pattern: Pattern, own: Collection[str], said: Collection[str] = ()) -> set[str]:
     """Words the pattern has only inside a name or alias of several words that the
-    description does not say whole ('catalog' of a registry's 'service catalog database')."""
+    description does not say whole ('catalog' of a registry's 'service catalog database').
+    The words of its id are never fragments. A stop word that is a noun (`name_words`)
+    counts as a word of a name, id included, and is said when the description's stems
+    (`said`) hold it: 'Pattern Overload' is not the 'overload' of an overloaded database."""
     elsewhere = set(terms(" ".join([pattern.summary, pattern.problem, *pattern.use_when])))
     found: set[str] = set()
     for phrase in [pattern.name, *pattern.aliases]:
-        words = set(terms(phrase))
-        if len(words) > 1 and not words <= set(own):
-            found |= words
-    return found - elsewhere - set(terms(pattern.id.replace("-", " ")))
+        words = set(name_words(phrase))
+        if len(words) > 1 and not words <= set(own) | set(said):
+            found |= set(terms(phrase))
+    ident = pattern.id.replace("-", " ")
+    if name_words(ident) == terms(ident):
+        elsewhere |= set(terms(ident))
+    return found - elsewhere
 
 
 def covered(own: Collection[str], matched: Collection[str], because: Mapping[str, str],
@@ -88,7 +94,8 @@ def factor(pattern: Pattern, expansion: Expansion, own: Mapping[str, float],
     scale = 1.0
     total = sum(own.values())
     if len(own) > 1 and total > 0.0:
-        answered = covered(own, matched, expansion.because, fragments(pattern, own),
+        answered = covered(own, matched, expansion.because,
+                           fragments(pattern, own, expansion.said),
                            expansion.phrased)
         share = sum(own[word] for word in answered) / total
         scale *= share ** COVERAGE

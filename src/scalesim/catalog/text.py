@@ -27,6 +27,11 @@ _WORD = re.compile(r"[a-z0-9]*[a-z][a-z0-9]*(?:'t)?")
 # A multiplier ('100x', '10×', '3 times') becomes the word 'x', a stop word kept for phrases,
 # so 'reads are 100x writes' meets the variant 'reads are 10x writes' whatever the number.
 _MULTIPLIER = re.compile(r"\b\d+(?:\.\d+)?\s*(?:x|×|times)\b")
+# A share of half or more ('90%', '99.9 %') becomes the word 'most', a stop word kept for
+# phrases as 'x' is: 'the database is at 90% CPU' says its CPU is high, '90% reads' that it
+# reads mostly. A smaller share says nothing a phrase needs and stays a bare number.
+_HIGH_SHARE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*%")
+HIGH_SHARE = 50.0
 # Where a clause ends: punctuation, or a conjunction that starts a new one. A negation
 # reaches to the end of its clause ('without 2PC, but fast': 'fast' is not negated).
 _CLAUSE_END = re.compile(r"[,.;:!?()]|\b(?:and|but|while|because|although|though|yet|so)\b")
@@ -47,7 +52,12 @@ STOPWORDS = frozenset({
     "you", "your", "yours", "pattern", "patterns", "use", "using", "want", "need", "needs",
     "help", "way", "ways", "thing", "things", "get", "gets", "keep", "keeps",
     "heavy", "x", "cannot", "prevent", "ensure", "solve", "fix", "bad", "fine", "good",
+    "worse", "worst", "better", "make",
 })
+# The nouns among the stop words: a description says them about anything ('which pattern
+# fits'), while inside a catalog name they name something ('Pattern Overload' is too many
+# patterns, not an overload), so a name keeps them (`name_words`).
+NAME_NOUNS = frozenset({"pattern", "way", "thing", "lot"})
 # 'prevent', 'ensure', 'solve' and 'fix' say that the reader wants something done, not what:
 # alone they matched whichever patterns happen to use the verb ('prevent a thundering herd'
 # led to split-brain resolution). A negation (NEGATIONS, 'don't') is no term either
@@ -93,8 +103,11 @@ def _stemmer() -> snowballstemmer.stemmer:
 @functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """One word's stem, remembered: the catalog repeats its words many times over. An
-    irregular form is first read as its verb (IRREGULAR)."""
-    return str(_stemmer().stemWord(IRREGULAR.get(word, word)))
+    irregular form is first read as its verb (IRREGULAR). Snowball leaves a verb in -ify
+    apart from its noun in -ification ('amplifi', 'amplif'): the verb's stem loses its
+    last letter, so 'retries amplify' meets the retry storm's 'retry amplification'."""
+    found = str(_stemmer().stemWord(IRREGULAR.get(word, word)))
+    return found[:-1] if found.endswith("ifi") else found
 
 
 def stems(text: str) -> list[str]:
@@ -103,7 +116,12 @@ def stems(text: str) -> list[str]:
 
 
 def _normal(text: str) -> str:
-    return _MULTIPLIER.sub(" x ", text.casefold())
+    text = _HIGH_SHARE.sub(_share, text.casefold())
+    return _MULTIPLIER.sub(" x ", text)
+
+
+def _share(match: re.Match[str]) -> str:
+    return " most " if float(match.group(1)) >= HIGH_SHARE else match.group(0)
 
 
 def clauses(text: str) -> list[int]:
@@ -116,6 +134,12 @@ def clauses(text: str) -> list[int]:
 def terms(text: str) -> list[str]:
     """The comparable terms of `text`: stems without stop words."""
     return [s for s in stems(text) if not _stopped(s)]
+
+
+def name_words(name: str) -> list[str]:
+    """The words of a catalog name: its terms, and the nouns among its stop words
+    (NAME_NOUNS: 'Pattern Overload' is two words)."""
+    return [word for word in stems(name) if word in NAME_NOUNS or not _stopped(word)]
 
 
 def _stopped(word: str) -> bool:
@@ -206,6 +230,8 @@ class Expansion:
     negated: tuple[str, ...]
     runs: tuple[tuple[str, ...], ...]
     phrased: frozenset[str] = frozenset()
+    said: frozenset[str] = frozenset()
+    """Every stem of the query, stop words included: whether it says a name whole."""
 
 
 def expand(query: str, names: Iterable[tuple[str, ...]] = ()) -> Expansion:
@@ -254,7 +280,7 @@ def expand(query: str, names: Iterable[tuple[str, ...]] = ()) -> Expansion:
     apart = {word for n, word in enumerate(words) if n not in phrased}
     return Expansion(weights, because, frozenset(recognised),
                      _negated(words, clauses(query), consumed), _runs(words, consumed),
-                     frozenset(words[n] for n in phrased) - apart)
+                     frozenset(words[n] for n in phrased) - apart, frozenset(words))
 
 
 def _negated(words: list[str], clause: list[int], consumed: set[int]) -> tuple[str, ...]:
