@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -912,3 +913,74 @@ def test_a_cpu_target_the_hpa_cannot_scale_up_from_is_named(
     assert ("SS703" in rules(findings)) is flagged
     if flagged:
         assert only(findings, "SS703").path == "components.api.autoscale.metrics[0].cpu"
+
+
+def io_bound_api(metrics: str, cores: str = "cores: 1", cpu: str = "1ms") -> str:
+    """The QA's I/O-bound api: 2 replicas × 16 workers, each request computing `cpu` and
+    waiting 150 ms on the database (no network: a worker is held 151 ms), 300/s."""
+    return f"""
+components:
+  api:
+    replicas: 2
+    workers: 16
+    {cores}
+    health: {{readiness: {{}}}}
+    autoscale: {{min: 2, max: 10, metrics: {metrics}}}
+    operations: {{get: {{cpu: {cpu}, calls: [{{to: db.q, timeout: 1s}}]}}}}
+  db:
+    kind: database
+    replicas: 3
+    workers: 200
+    health: {{readiness: {{}}}}
+    operations: {{q: {{wait: 150ms}}}}
+workloads: [{{name: w, to: api.get, rate: 300/s}}]
+"""
+
+
+@pytest.mark.parametrize(("metrics", "cores", "flagged"), [
+    ("[{cpu: 60%}]", "cores: 1", True),
+    ("[{cpu: 10%}]", "cores: 1", True),     # 16 × 1/151 = 10.6 %: 1.06 ≤ 1.1
+    ("[{cpu: 9%}]", "cores: 1", False),     # 10.6 / 9 = 1.18: it scales up
+    ("[{cpu: 60%}, {rps: 80/s}]", "cores: 1", False),  # the HPA takes the rps proposal
+    ("[{cpu: 2%}]", "", True),              # one core per worker: 1/151 = 0.66 %
+])
+def test_a_cpu_target_an_io_bound_replica_never_reaches_is_named(
+        lint_yaml: LintYaml, metrics: str, cores: str, flagged: bool) -> None:
+    """With every worker busy a replica computes workers × cpu / hold = 16 × 1 ms / 151 ms
+    of a core, 10.6 % of a 1-core request; without `cores` the request is a core per worker,
+    so 0.66 %. The HPA scales up only above target × (1 + tolerance)."""
+    findings = lint_yaml(io_bound_api(metrics, cores))
+    assert ("SS704" in rules(findings)) is flagged
+    if metrics == "[{cpu: 60%}]":
+        finding = only(findings, "SS704")
+        assert finding.path == "components.api.autoscale.metrics[0].cpu"
+        assert finding.message == (
+            "'api' scales on 60% CPU, but a request holds a worker 151 ms and computes for "
+            "1 ms of it (the rest waits on calls and 'wait'): with all 16 workers busy a "
+            "replica uses 10.6% of its CPU request (1 core), and the HPA scales up only above "
+            "66% (60% + 10% tolerance): the CPU metric never adds replicas while requests "
+            "queue, and scales the fleet down to autoscale.min (2, ρ 1.42 at the sustained "
+            "load); scale on the requests instead: {rps: 84.8/s} per replica (80% of the "
+            "106/s a replica's 16 workers serve), or on a queue's backlog (KEDA)")
+
+
+def test_a_cpu_bound_replica_is_left_to_ss703(lint_yaml: LintYaml) -> None:
+    """Computing all of its 151 ms, a replica saturates its core before its workers: its
+    CPU reads 100 %, which a 60 % target reaches."""
+    assert "SS704" not in rules(lint_yaml(io_bound_api("[{cpu: 60%}]", cpu="151ms")))
+
+
+def test_the_io_bound_hpa_never_grows_on_cpu_and_grows_on_the_rps_quoted() -> None:
+    """The simulator agrees: on 60 % CPU the fleet reads about 10 % and never scales up,
+    however long requests queue; on the {rps: 84.8/s} SS704 quotes it grows past 2 (to 4
+    within 60 s, 300/s over 84.8 per replica)."""
+    def scaling(metrics: str) -> dict[str, Any]:
+        spec = io_bound_api(metrics).replace("    health: {readiness: {}}\n", "")
+        system = load_spec_text(f"scalesim: 1\nname: io\n{spec}"
+                                "simulation: {duration: 60s, seed: 1}\n")
+        return simulate(system)["components"]["api"]["scaling"]
+
+    on_cpu = scaling("[{cpu: 60%}]")
+    assert all(event["to"] < event["from"] for event in on_cpu["events"])
+    assert on_cpu["replicas"]["max"] == 2
+    assert scaling("[{rps: 84.8/s}]")["replicas"]["final"] == 4

@@ -257,4 +257,12 @@ RULES: tuple[Rule, ...] = (
          "leaves the tolerance band and the HPA never scales up on CPU",
          ("auto-scaling",),
          None, delivery.cpu_target_out_of_reach),
+    Rule("SS704", "io-bound-cpu-metric", WARNING,
+         "the HPA's CPU utilization is CPU used over the CPU request, and a worker waiting "
+         "on a call or a 'wait' is busy without computing: an I/O-bound service runs out of "
+         "workers at a low utilization, so a CPU target above it never adds replicas while "
+         "requests queue, and the HPA scales the fleet down; requests per second, "
+         "concurrency or a queue's backlog (a Pods metric, KEDA) measure its load",
+         ("auto-scaling",),
+         None, delivery.cpu_blind_to_waits),
 )

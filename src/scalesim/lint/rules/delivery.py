@@ -7,8 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from scalesim.lint.context import Context
+from scalesim.lint.estimates import ms, per_s
 from scalesim.lint.finding import Hit
 from scalesim.spec.control import ERROR_RETRY, whole_percent
+from scalesim.spec.demand import cpu_per_visit_s
+from scalesim.spec.errors import counted
 
 
 def preview_analysis_without_traffic(ctx: Context) -> Iterator[Hit]:
@@ -79,3 +82,62 @@ def cpu_target_out_of_reach(ctx: Context) -> Iterator[Hit]:
                   f"{whole_percent(autoscale.tolerance)}% tolerance: the CPU metric never "
                   "asks for more replicas, however loaded the fleet; give a target below "
                   f"{autoscale.highest_reachable_cpu}%")
+
+
+def cpu_blind_to_waits(ctx: Context) -> Iterator[Hit]:
+    """SS704: a CPU target above what the replica's CPU utilization reaches with every worker
+    busy. The HPA's utilization is CPU used over the CPU request, and a worker that waits on
+    its calls or `wait` is busy without computing: a service whose visits mostly wait
+    saturates its workers at a low utilization, so the CPU metric never asks for more
+    replicas while requests queue. Reported where CPU is the only metric (another one is
+    taken when it proposes more) and the workers, not the cores, are what saturates."""
+    for name, component in ctx.system.components.items():
+        autoscale = component.autoscale
+        if autoscale is None or any(m.cpu is None for m in autoscale.metrics):
+            continue
+        index, target = next((i, m.cpu) for i, m in enumerate(autoscale.metrics)
+                             if m.cpu is not None)
+        saturation = cpu_at_saturation(ctx, name)
+        if saturation is None:
+            continue
+        usage, cpu_s, hold_s = saturation
+        if usage >= 1.0 or usage / target > 1.0 + autoscale.tolerance:
+            continue
+        workers = component.worker_limit or 1
+        serves = workers / hold_s
+        cores = component.core_limit
+        request = "1 core per worker (no cores)" if cores is None else counted(cores, "core")
+        busy = ctx.sustained[name].busy if name in ctx.sustained else 0.0
+        at_min = busy / (autoscale.min * workers)  # min ≥ 1 without a queue metric
+        yield Hit(("components", name, "autoscale", "metrics", index, "cpu"),
+                  f"'{name}' scales on {whole_percent(target)}% CPU, but a request holds a "
+                  f"worker {ms(hold_s)} and computes for {ms(cpu_s)} of it (the rest waits "
+                  f"on calls and 'wait'): with all {workers} workers busy a replica uses "
+                  f"{usage * 100:.3g}% of its CPU request ({request}), and the HPA scales up "
+                  f"only above {whole_percent(target * (1.0 + autoscale.tolerance))}% "
+                  f"({whole_percent(target)}% + {whole_percent(autoscale.tolerance)}% "
+                  "tolerance): the CPU metric never adds replicas while requests queue, and "
+                  f"scales the fleet down to autoscale.min ({autoscale.min}, ρ {at_min:.2f} "
+                  "at the sustained load); scale on the requests instead: "
+                  f"{{rps: {per_s(ctx.config.utilization * serves)}}} per replica "
+                  f"({whole_percent(ctx.config.utilization)}% of the {per_s(serves)} a "
+                  f"replica's {workers} workers serve), or on a queue's backlog (KEDA)")
+
+
+def cpu_at_saturation(ctx: Context, name: str) -> tuple[float, float, float] | None:
+    """The CPU utilization a replica of `name` reports with every worker busy (capped at
+    100 %, as metrics-server reports it), its mean CPU seconds per visit and a visit's
+    worker time, at the mix of operations of the sustained load (the peak's without one);
+    None without a worker limit or traffic, or where only the leader serves. With `cores`
+    the request is the replica's cores, else one core per worker (sim/control/usage.py)."""
+    load = ctx.sustained.get(name) or ctx.peak.get(name)
+    component = ctx.system.components[name]
+    workers = component.worker_limit
+    if load is None or workers is None or load.leader or load.hold_s <= 0.0:
+        return None
+    admits = ctx.admits if name in ctx.sustained else ctx.peak_admits
+    visits = {op: admits.get(f"{name}.{op}", 0.0) for op in component.effective_operations}
+    cpu_s = cpu_per_visit_s(ctx.system, name, visits)
+    cores = component.core_limit
+    request = float(workers) if cores is None else cores
+    return min(1.0, workers * cpu_s / (load.hold_s * request)), cpu_s, load.hold_s
