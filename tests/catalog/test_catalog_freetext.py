@@ -17,7 +17,7 @@ from scalesim.catalog import Catalog, load_catalog
 from scalesim.catalog.cues import covered, fragments, negative_cues, negatives
 from scalesim.catalog.decision import load_trees
 from scalesim.catalog.freetext import advise_text, negating_names, rejected
-from scalesim.catalog.in_spec import implemented
+from scalesim.catalog.in_spec import implemented, set_in
 from scalesim.catalog.retrieval import everything, index
 from scalesim.catalog.search import search
 from scalesim.catalog.text import expand, stems, terms
@@ -280,6 +280,63 @@ def test_advise_spec_does_not_recommend_a_dead_letter_queue_to_one(tmp_path: Pat
     review = json.loads(run("advise", "--spec", str(spec), "--json").stdout)
     assert "dead-letter-channel" in review["implemented"]
     assert "dead-letter-channel" not in [c["id"] for c in review["changes"]]
+
+
+BREAKER_NEVER_DECIDES = """scalesim: 1
+name: breaker
+components:
+  a:
+    replicas: 2
+    health: {readiness: {}}
+    operations:
+      x:
+        calls:
+          - to: b.y
+            timeout: 1s
+            circuit_breaker: {window_type: time, window: 10, min_calls: 100}
+  b: {replicas: 2, health: {readiness: {}}, operations: {y: {}}}
+workloads: [{name: w, to: a.x, rate: 10/s}]
+"""
+
+
+def test_advise_spec_names_the_pattern_to_reconfigure(tmp_path: Path) -> None:
+    """SS208's only fix is the circuit breaker the design already has: it is what must
+    change (its min_calls), not a pattern to leave out, and there is no empty table."""
+    spec = tmp_path / "breaker.yaml"
+    spec.write_text(BREAKER_NEVER_DECIDES, "utf-8")
+    review = json.loads(run("advise", "--spec", str(spec), "--json").stdout)
+    assert review["changes"] == []
+    assert review["reconfigure"] == [{
+        "id": "circuit-breaker", "weight": 3,
+        "because": ["SS208 components.a.operations.x.calls[0].circuit_breaker.min_calls"]}]
+    assert "circuit-breaker" in review["implemented"]
+    text = " ".join(run("advise", "--spec", str(spec)).stdout.split())
+    assert "No pattern to add" in text and "answer the most findings" not in text
+    assert "to change where the findings point" in text
+    assert "not recommended: health-check, load-balancing, timeout" in text
+
+
+def test_advise_spec_keeps_the_retry_a_retry_storm_points_at(tmp_path: Path) -> None:
+    """SS204's first fix is retrying at one layer with a budget: the design's retries are
+    what to change, while the breaker it lacks is still a pattern to add."""
+    spec = tmp_path / "storm.yaml"
+    spec.write_text("scalesim: 1\nname: storm\n" + (
+        Path(__file__).resolve().parents[2] / "docs" / "lint.md").read_text("utf-8")
+        .split("### SS204")[1].split("```yaml\n")[1].split("```")[0], "utf-8")
+    review = json.loads(run("advise", "--spec", str(spec), "--json").stdout)
+    assert [c["id"] for c in review["reconfigure"]] == ["retry"]
+    assert review["reconfigure"][0]["because"] == [
+        "SS204 components.a.operations.x.calls[0].retry"]
+    assert "circuit-breaker" in [c["id"] for c in review["changes"]]
+
+
+def test_a_setting_is_read_by_its_place_not_by_a_name() -> None:
+    """A component called 'health' or an operation called 'retry' is a name: only the
+    fields after them are settings."""
+    assert set_in("components.health.operations.retry.calls[0].circuit_breaker.min_calls") \
+        == {"circuit-breaker"}
+    assert set_in("components.api.autoscale.metrics[0].cpu") == {"auto-scaling"}
+    assert set_in("components.health.replicas") == set()
 
 
 def test_words_with_digits_are_kept_only_as_names() -> None:

@@ -8,9 +8,12 @@ that is absent or at its 'nothing' value implements nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Collection, Iterator, Sequence
 
 from scalesim.analytic.quorum import quorums_overlap
+from scalesim.lint.finding import Finding
+from scalesim.lint.review import Change, votes
 from scalesim.spec.checks import iter_calls
 from scalesim.spec.model import Balancer, Call, Component, Kind, SagaBlock, System
 
@@ -36,6 +39,22 @@ ROLLOUT = {"rolling": "rolling-update", "canary": "canary-release",
 SAGA = {"orchestration": "orchestration", "choreography": "choreography"}
 # Kinds whose replicas each hold their own data, so a hash balancer partitions the data.
 STATEFUL = {Kind.DATABASE, Kind.CACHE}
+# Spec setting -> every pattern it can be (the tables above, by field): a finding whose
+# path runs through the setting points into that pattern's configuration.
+SETTINGS: dict[str, frozenset[str]] = {
+    **{field: frozenset({pid}) for field, pid in {**CALL_PATTERNS,
+                                                  **COMPONENT_PATTERNS}.items()},
+    "retry": frozenset({"retry", "failover"}),
+    "propagate_deadline": frozenset({"deadline-propagation"}),
+    "on_failure": frozenset({"fallback"}),
+    "replication": frozenset({*REPLICATION.values(), "majority-quorum", "read-replicas"}),
+    "caching": frozenset(WRITE_POLICY.values()),
+    "rollout": frozenset(ROLLOUT.values()),
+    "balancer": frozenset({"load-balancing", "consistent-hashing", "sharding"}),
+    "delivery": frozenset({"dead-letter-channel", "idempotent-receiver", "deduplication"}),
+}
+_INDEX = re.compile(r"\[\d+\]")
+NAMED = frozenset({"components", "operations", "versions"})  # keyed by the user's names
 
 
 def implemented(system: System) -> set[str]:
@@ -138,3 +157,22 @@ def _replica_patterns(component: Component) -> set[str]:
 def _sagas(component: Component) -> Iterator[SagaBlock]:
     for operation in component.operations.values():
         yield from (step for step in operation.calls if isinstance(step, SagaBlock))
+
+
+def to_reconfigure(findings: Sequence[Finding], present: Collection[str]) -> list[Change]:
+    """The patterns the design already has (`present`) that findings point into, ranked
+    as `lint.review` ranks what to apply: a finding names the pattern among its fixes and
+    its path runs through the pattern's own setting (SS208 at a breaker's `min_calls`,
+    SS204 at a `retry`). Such a pattern is what must change, not something done."""
+    return votes(findings, lambda finding: [
+        fix for fix in finding.fixes
+        if fix in present and fix in set_in(finding.path)])
+
+
+def set_in(path: str) -> set[str]:
+    """The patterns whose settings a dotted spec path runs through; the names that follow
+    a mapping of named things (a component called 'health') are names, not settings."""
+    fields = _INDEX.sub("", path).split(".")
+    return {pid for at, field in enumerate(fields)
+            if at == 0 or fields[at - 1] not in NAMED
+            for pid in SETTINGS.get(field, ())}

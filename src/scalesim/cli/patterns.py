@@ -23,7 +23,7 @@ from scalesim.catalog.decision import Choice, DecisionTree, Question, load_trees
 from scalesim.catalog.diagram import FORMATS, subgraph
 from scalesim.catalog.freetext import TextAdvice, advise_text
 from scalesim.catalog.graph import as_read, related, relation_graph
-from scalesim.catalog.in_spec import implemented
+from scalesim.catalog.in_spec import implemented, to_reconfigure
 from scalesim.catalog.loader import load_sources
 from scalesim.catalog.model import Category, Layer, LearningLevel, Problem
 from scalesim.catalog.search import search
@@ -574,8 +574,9 @@ def advise_from_spec(file: Path, as_json: bool) -> None:
     result = review(system, findings, validates(file))
     present = implemented(system)
     changes = [c for c in result.changes if c.id not in present]
+    reconfigure = to_reconfigure(findings, present)
     if as_json:
-        emit_json(spec_advice_json(result.to_json(), changes, present))
+        emit_json(spec_advice_json(result.to_json(), changes, reconfigure, present))
         return
     table(f"Load of {system.name} as lint judges it (no queueing): sustained = each "
           "workload's last rate, peak = its highest",
@@ -590,16 +591,28 @@ def advise_from_spec(file: Path, as_json: bool) -> None:
     for f in findings:
         out.print(f" • [{'red' if f.severity is Severity.ERROR else 'yellow'}]{f.rule}[/] "
                   f"{escape(f.location)}: {escape(f.message)}")
-    catalog = get_catalog()
-    table("\nPatterns that answer the most findings", ["id", "name", "weight", "because"],
-          [[c.id, catalog[c.id].name if c.id in catalog else c.id, str(c.weight),
-            ", ".join(c.because[:4]) + (" …" if len(c.because) > 4 else "")]
-           for c in changes[:8]])
-    if present:
+    if changes:
+        change_table("\nPatterns that answer the most findings", "because", changes[:8])
+    else:
+        out.print("\nNo pattern to add: every pattern the findings name is in the design")
+    if reconfigure:
+        change_table("\nIn the design, to change where the findings point", "change",
+                     reconfigure)
+    done = present - {c.id for c in reconfigure}
+    if done:
         out.print(f"[dim]Already in the design, so not recommended: "
-                  f"{escape(', '.join(sorted(present)))}[/]")
+                  f"{escape(', '.join(sorted(done)))}[/]")
     out.print("Details: scalesim patterns show ID; every rule: scalesim lint --help, "
               "docs/lint.md")
+
+
+def change_table(title: str, column: str, changes: list[Change]) -> None:
+    """Patterns with their weight and the findings (rule and path) behind each."""
+    catalog = get_catalog()
+    table(title, ["id", "name", "weight", column],
+          [[c.id, catalog[c.id].name if c.id in catalog else c.id, str(c.weight),
+            ", ".join(c.because[:4]) + (" …" if len(c.because) > 4 else "")]
+           for c in changes])
 
 
 def validates(file: Path) -> Validates:
@@ -629,12 +642,15 @@ def load_row(name: str, pair: tuple[Sized, Sized]) -> list[str]:
             else f"{steady.change or '—'} / {peak.change or '—'}"]
 
 
-def spec_advice_json(data: dict[str, Any], changes: list[Change],
+def spec_advice_json(data: dict[str, Any], changes: list[Change], reconfigure: list[Change],
                      present: set[str]) -> dict[str, Any]:
     """The review as JSON: components at the peak with their sustained load beside, the
-    changes without the patterns the spec already implements, and those patterns."""
+    changes without the patterns the spec already implements, those of them the findings
+    point into (to change), and the patterns the spec implements."""
     data["changes"] = [{"id": c.id, "weight": c.weight, "because": c.because}
                        for c in changes]
+    data["reconfigure"] = [{"id": c.id, "weight": c.weight, "because": c.because}
+                           for c in reconfigure]
     data["implemented"] = sorted(present)
     return data
 

@@ -84,19 +84,26 @@ def review(system: System, findings: list[Finding], valid: Validates,
            config: LintConfig | None = None) -> Review:
     """The loads, findings and patterns; a smallest change is offered only as a value the
     spec `valid`ates with."""
-    weights: dict[str, int] = {}
-    because: dict[str, list[str]] = {}
-    for finding in sorted(findings, key=lambda f: -WEIGHT[f.severity]):
-        for fix in finding.fixes:
-            weights[fix] = weights.get(fix, 0) + WEIGHT[finding.severity]
-            because.setdefault(fix, []).append(f"{finding.rule} {finding.path}")
-    order = sorted(weights, key=lambda pid: (-weights[pid], pid))
     ctx = Context.of(system, config or LintConfig())
     loads = {name: (_sized(ctx, name, ctx.sustained, ctx.rates, ctx.admits, valid, peak=False),
                     _sized(ctx, name, ctx.peak, ctx.peak_rates, ctx.peak_admits, valid,
                            peak=True))
              for name in system.components}
-    return Review(loads, findings, [Change(pid, weights[pid], because[pid]) for pid in order])
+    return Review(loads, findings, votes(findings, lambda finding: finding.fixes))
+
+
+def votes(findings: Sequence[Finding],
+          fixes: Callable[[Finding], Sequence[str]]) -> list[Change]:
+    """The patterns `fixes` gives for each finding, each weighted by the severities of the
+    findings that name it (most first, then by id), with those findings (rule and place)."""
+    weights: dict[str, int] = {}
+    because: dict[str, list[str]] = {}
+    for finding in sorted(findings, key=lambda f: -WEIGHT[f.severity]):
+        for fix in fixes(finding):
+            weights[fix] = weights.get(fix, 0) + WEIGHT[finding.severity]
+            because.setdefault(fix, []).append(f"{finding.rule} {finding.path}")
+    order = sorted(weights, key=lambda pid: (-weights[pid], pid))
+    return [Change(pid, weights[pid], because[pid]) for pid in order]
 
 
 def _sized(ctx: Context, name: str, loads: Mapping[str, Load], rates: Mapping[str, float],
