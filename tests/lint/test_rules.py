@@ -984,3 +984,47 @@ def test_the_io_bound_hpa_never_grows_on_cpu_and_grows_on_the_rps_quoted() -> No
     assert all(event["to"] < event["from"] for event in on_cpu["events"])
     assert on_cpu["replicas"]["max"] == 2
     assert scaling("[{rps: 84.8/s}]")["replicas"]["final"] == 4
+
+
+def database(settings: str) -> str:
+    """An api reading a database `db` with `settings` (a YAML flow mapping's inside)."""
+    return f"""
+components:
+  a:
+    replicas: 2
+    health: {{readiness: {{}}}}
+    operations: {{x: {{calls: [{{to: db.q, timeout: 1s}}]}}}}
+  db: {{kind: database, health: {{readiness: {{}}}}, operations: {{q: {{}}, u: {{}}}}, {settings}}}
+workloads: [{{name: w, to: a.x, rate: 10/s}}]
+"""
+
+
+@pytest.mark.parametrize(("settings", "flagged"), [
+    ("replicas: 3", True),
+    ("replicas: 2, tech: mysql, balancer: least_requests", True),
+    ("replicas: 2, autoscale: {min: 2, max: 4}", True),
+    ("replicas: 3, replication: {writes: [u]}", False),      # a leader and followers
+    ("replicas: 3, balancer: hash", False),                  # each key on one replica: shards
+    ("replicas: 3, tech: cassandra", False),                 # one cluster places the data
+    ("replicas: 3, tech: dynamodb", False),                  # managed behind one endpoint
+    ("replicas: 1", False),                                  # SS105's
+])
+def test_database_replicas_without_replication_are_named(
+        lint_yaml: LintYaml, settings: str, flagged: bool) -> None:
+    """Several standalone database servers behind a balancer keep their own writes: the
+    replicas that clear SS105 are no copies of each other."""
+    findings = lint_yaml(database(settings))
+    assert ("SS107" in rules(findings)) is flagged
+    if settings == "replicas: 3":
+        finding = only(findings, "SS107")
+        assert finding.path == "components.db.replicas"
+        assert finding.fixes == ("leader-and-followers", "majority-quorum", "sharding")
+        assert finding.message == (
+            "database 'db' has 3 replicas but no replication: each is a server with its own "
+            "data, and the balancer (round_robin) sends each read and write to any of them, "
+            "so a read sees a write only where it lands on the replica that took it (1 in 3) "
+            "and the copies diverge; a replica's crash loses the writes only it holds (the "
+            "simulation serves them as one store, and generate deploys 3 independent "
+            "servers); add replication: {writes: [...]} (leader and followers, or mode: "
+            "quorum), or balancer: hash to give each key one replica (shards)")
+

@@ -38,7 +38,7 @@ from scalesim.generate.retries import (
     routes_in,
 )
 from scalesim.generate.targets import chosen_targets, empty_targets, folders
-from scalesim.generate.tech import unknown_techs
+from scalesim.generate.tech import diverging_databases, unknown_techs
 from scalesim.spec.errors import printable
 from scalesim.spec.loader import Locator
 
@@ -102,6 +102,8 @@ def generate_command(
     for line in [*empty_targets(chosen, [each.path for each in files]), *keda_lines,
                  *_mesh_note(chosen, options, output),
                  *(_placed(file, locator, each) for each in unknown_techs(system)),
+                 *(_placed(file, locator, each) for each in diverging_databases(system)
+                   if {Target.K8S, Target.HELM} & set(chosen_targets(chosen))),
                  *(_placed(file, locator, each) for each in preview_warnings(system)
                    if Target.ARGO in chosen_targets(chosen))]:
         err.print(line, highlight=False, markup=False, soft_wrap=True)

@@ -25,7 +25,7 @@ from scalesim.generate.naming import (
     release_name,
     system_label,
 )
-from scalesim.generate.tech import runs_as_deployment, tech_of
+from scalesim.generate.tech import copies_note, runs_as_deployment, tech_of
 from scalesim.spec.model import Kind, System
 
 README = "README.md"
@@ -63,6 +63,8 @@ def readme(system: System, options: GenerateOptions) -> GeneratedFile:
         data=[(dns_label(name), tech_of(name, c, options.image_registry).image)
               for name, c in components.items() if not runs_as_deployment(c)
               and c.kind is not Kind.EXTERNAL],
+        copies=[dns_label(name) for name, c in components.items()
+                if copies_note(name, c) is not None],
         secrets=[dns_label(name) for name, c in components.items()
                  if tech_of(name, c, options.image_registry).password_env
                  and not runs_as_deployment(c)],

@@ -44,7 +44,13 @@ from scalesim.generate.naming import (
 )
 from scalesim.generate.params import Literal, Params
 from scalesim.generate.resources import cpu_note, resources_for
-from scalesim.generate.tech import Tech, placeholder_note, runs_as_deployment, tech_of
+from scalesim.generate.tech import (
+    Tech,
+    copies_note,
+    placeholder_note,
+    runs_as_deployment,
+    tech_of,
+)
 from scalesim.generate.topology import dependencies, edges
 from scalesim.spec.data import ConsumerGroup, Delivery
 from scalesim.spec.model import Kind, System
@@ -159,10 +165,12 @@ class KubernetesBuilder:
 
     def _notes(self, name: str) -> dict[str, str] | None:
         """A note on each placeholder of the workload: its CPU request (`resources.cpu_note`)
-        and the image of an unknown tech (`tech.placeholder_note`); and on an autoscaled
-        Kafka cluster, whose voters are fixed (`brokers.kafka_note`)."""
+        and the image of an unknown tech (`tech.placeholder_note`); on database servers that
+        nothing copies data between (`tech.copies_note`); and on an autoscaled Kafka
+        cluster, whose voters are fixed (`brokers.kafka_note`)."""
         component = self.system.components[name]
         notes = [note for note in (placeholder_note(name, component),
+                                   copies_note(name, component),
                                    cpu_note(self.system, name),
                                    kafka_note(component) if self._runs_kafka(name) else None)
                  if note is not None]

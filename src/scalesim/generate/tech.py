@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from scalesim.generate.errors import Problem
+from scalesim.lint.rules.topology import unreplicated
 from scalesim.spec.model import Component, Kind, System
 
 
@@ -94,6 +95,36 @@ def placeholder_note(name: str, component: Component) -> str | None:
     return (f"placeholder: tech '{tech.name}' has no known image; set the image of "
             f"'{name}' ({tech.image} never resolves), and its port ({tech.port}) and data "
             f"path ({tech.data_path}) if the server uses others")
+
+
+def copies_note(name: str, component: Component) -> str | None:
+    """What a StatefulSet of several database servers leaves out, or None: the copying
+    between them. Each pod is a server of its own; without `replication` the spec's data
+    diverge over them (lint SS107), and a `replication` is the database operator's to set
+    up (consistency.json holds its settings)."""
+    if component.kind is not Kind.DATABASE or runs_as_deployment(component):
+        return None
+    count, server = component.most_replicas, tech_of(name, component, "").name
+    if unreplicated(component):
+        return (f"{count} independent {server} servers: the spec sets no replication, so "
+                "each keeps only the writes sent to it while the Service spreads reads and "
+                "writes over them, and their data diverge (lint SS107); replicate them with "
+                "the database's operator (CloudNativePG for postgres) or give each key one "
+                "server")
+    if component.replication is not None and count > 1:
+        return (f"{count} independent {server} servers: the spec's "
+                f"{component.replication.mode} replication is not generated; set it up "
+                "with the database's operator (CloudNativePG for postgres), its settings "
+                "are in consistency.json")
+    return None
+
+
+def diverging_databases(system: System) -> list[Problem]:
+    """A warning per database whose pods `generate` deploys as servers with diverging data,
+    at its `replicas`."""
+    return [Problem(f"warning: '{name}' runs {note}", ("components", name, "replicas"))
+            for name, component in system.components.items()
+            if unreplicated(component) and (note := copies_note(name, component)) is not None]
 
 
 def unknown_techs(system: System) -> list[Problem]:

@@ -68,6 +68,12 @@ RULES: tuple[Rule, ...] = (
          "replica that hangs or fails, so having replicas does not buy availability",
          ("health-check", "load-balancing", "failover"),
          "single-point-of-failure", topology.missing_health_checks),
+    Rule("SS107", "unreplicated-database", WARNING,
+         "database replicas without replication are independent servers, each holding the "
+         "writes sent to it: reads behind a balancer miss writes that went elsewhere, the "
+         "copies diverge, and a crash loses what only that replica held",
+         ("leader-and-followers", "majority-quorum", "sharding"),
+         "single-point-of-failure", topology.unreplicated_databases),
     Rule("SS201", "missing-timeout", WARNING,
          "a call without a timeout waits as long as the target hangs, so a slow dependency "
          "exhausts the caller's workers and the failure spreads upstream",

@@ -13,7 +13,7 @@ from scalesim.lint.finding import Hit
 from scalesim.lint.graph import Edge, component_of
 from scalesim.spec.checks import callees_first
 from scalesim.spec.errors import counted
-from scalesim.spec.model import Kind
+from scalesim.spec.model import Balancer, Component, Kind
 
 
 def deep_chains(ctx: Context) -> Iterator[Hit]:
@@ -173,6 +173,45 @@ def single_replicas(ctx: Context) -> Iterator[Hit]:
                       f"{counted(len(workloads), 'workload')} ({', '.join(workloads)}): one "
                       "crash, restart or deploy of it fails those requests",
                       REDUNDANCY_FIXES.get(component.kind))
+
+
+# Databases whose nodes form one cluster that places and copies the data itself: any node
+# takes any request (a coordinator, or a follower forwarding to the leader), so replicas the
+# spec gives no `replication` are still one store.
+CLUSTERED = frozenset({"cassandra", "scylladb", "cockroachdb", "yugabytedb", "tidb", "etcd",
+                       "zookeeper", "consul", "eventstoredb", "elasticsearch", "opensearch",
+                       "couchbase", "riak", "foundationdb"})
+
+
+def unreplicated(component: Component) -> bool:
+    """Whether a database runs several replicas that keep no copy of each other's data: no
+    `replication`, no hash balancer to give each key one home, and a server that stands
+    alone (postgres, mysql, mongodb...; not a managed service, MANAGED, nor a clustered
+    one, CLUSTERED)."""
+    tech = (component.tech or "").lower()
+    return component.kind is Kind.DATABASE and component.most_replicas > 1 and \
+        component.replication is None and component.balancer is not Balancer.HASH and \
+        tech not in MANAGED | CLUSTERED
+
+
+def unreplicated_databases(ctx: Context) -> Iterator[Hit]:
+    """SS107: a database's replicas are independent servers, each with the writes it was
+    sent: the extra replicas that clear SS105 are no copies to fail over to."""
+    for name, component in ctx.system.components.items():
+        if not unreplicated(component):
+            continue
+        count = component.most_replicas
+        yield Hit(("components", name, "replicas"),
+                  f"database '{name}' has {counted(count, 'replica')} but no replication: "
+                  f"each is a server with its own data, and the balancer "
+                  f"({component.balancer.value}) sends each read and write to any of them, "
+                  "so a read sees a write only where it lands on the replica that took it "
+                  f"(1 in {count}) and the copies diverge; a replica's crash loses the "
+                  "writes only it holds "
+                  "(the simulation serves them as one store, and generate deploys "
+                  f"{count} independent servers); add replication: {{writes: [...]}} "
+                  "(leader and followers, or mode: quorum), or balancer: hash to give each "
+                  "key one replica (shards)")
 
 
 def missing_health_checks(ctx: Context) -> Iterator[Hit]:
