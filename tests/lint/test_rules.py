@@ -13,10 +13,10 @@ import pytest
 from tests.lint.helpers import LintYaml, only, rules
 from tests.lint.specs import CLEAN
 
-from scalesim.lint import RULES, lint_file
+from scalesim.lint import RULES, lint_file, lint_system
 from scalesim.sim import simulate
 from scalesim.spec import load_spec_text
-from scalesim.templates import get_template
+from scalesim.templates import get_template, load_built
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "lint.md"
 _SECTION = re.compile(r"^### (SS\d{3}) [a-z-]+ \((\w+)\)$", re.M)
@@ -1028,3 +1028,36 @@ def test_database_replicas_without_replication_are_named(
             "servers); add replication: {writes: [...]} (leader and followers, or mode: "
             "quorum), or balancer: hash to give each key one replica (shards)")
 
+
+@pytest.mark.parametrize(("attempts", "other", "replicas", "said"), [
+    (2, "true", 2, None),                       # failover: the failed replica is not retried
+    (2, "false", 2, "a struggling target gets 2x the load at once"),
+    (2, "true", 1, "a struggling target gets 2x the load at once"),  # nowhere else to go
+    (3, "true", 2, "each retry avoids only the replica that just failed, so the third "
+                   "attempt can go back at once to the first, and when 'b' as a whole "
+                   "struggles it gets 3x the load at once"),
+])
+def test_an_immediate_retry_to_another_replica_is_failover(
+        lint_yaml: LintYaml, attempts: int, other: str, replicas: int,
+        said: str | None) -> None:
+    """A retry steered away from the replica that failed does not hit it again: one such
+    retry is failover (the ambassador template's), while a third attempt may return to the
+    first, since only the replica that just failed is avoided."""
+    findings = lint_yaml(f"""
+components:
+  a: {{replicas: 2, operations: {{x: {{calls: [{{to: b.y, timeout: 1s, retry: {{
+      attempts: {attempts}, backoff: none, other_replica: {other}}}}}]}}}}}}
+  b: {{replicas: {replicas}, operations: {{y: {{}}}}}}
+workloads: [{{name: w, to: a.x, rate: 10/s}}]
+""")
+    if said is None:
+        assert "SS202" not in rules(findings)
+    else:
+        assert only(findings, "SS202").message == (
+            f"'a.x' -> 'b.y' makes up to {attempts} attempts with no wait between them: "
+            f"{said}")
+
+
+def test_the_ambassadors_provider_failover_is_no_retry_storm() -> None:
+    findings = lint_system(load_built(get_template("ambassador").build()))
+    assert "SS202" not in rules(findings)

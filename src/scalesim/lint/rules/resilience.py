@@ -66,14 +66,27 @@ def _one_worker(workers: int) -> str:
 
 
 def retries_without_backoff(ctx: Context) -> Iterator[Hit]:
-    """SS202: `backoff: none` retries immediately."""
+    """SS202: `backoff: none` retries immediately. A single retry steered away from the
+    replica that failed (`other_replica`, with another replica to go to) is failover: the
+    replica that failed is not tried again for that request (what the extra attempt does to
+    a whole service near capacity is SS204's and SS211's). With more attempts a retry avoids
+    only the replica that just failed, so a third goes back to the first."""
     for edge, call in _written_calls(ctx):
-        if call.retry and call.retry.attempts > 1 and call.retry.backoff == "none":
-            yield Hit((*edge.path, "retry", "backoff"),
-                      f"'{edge.source}' -> '{call.to}' makes up to "
-                      f"{counted(call.retry.attempts, 'attempt')} with no wait between them: "
-                      "a struggling target gets "
-                      f"{call.retry.attempts}x the load at once")
+        retry = call.retry
+        if retry is None or retry.attempts < 2 or retry.backoff != "none":
+            continue
+        callee = component_of(edge.target)
+        elsewhere = retry.other_replica and running_replicas(ctx.component(edge.target)) > 1
+        if elsewhere and retry.attempts == 2:
+            continue
+        tries = f"'{edge.source}' -> '{call.to}' makes up to " \
+            f"{counted(retry.attempts, 'attempt')} with no wait between them"
+        yield Hit((*edge.path, "retry", "backoff"),
+                  f"{tries}: each retry avoids only the replica that just failed, so the "
+                  "third attempt can go back at once to the first, and when "
+                  f"'{callee}' as a whole struggles it gets {retry.attempts}x the load at once"
+                  if elsewhere else
+                  f"{tries}: a struggling target gets {retry.attempts}x the load at once")
 
 
 def retries_without_jitter(ctx: Context) -> Iterator[Hit]:
