@@ -9,7 +9,7 @@ come first."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from scalesim.lint.config import LintConfig
@@ -24,9 +24,13 @@ from scalesim.lint.rules.capacity import (
     smallest_setting,
 )
 from scalesim.lint.rules.queues import drain_change
+from scalesim.lint.rules.topology import waited_on
 from scalesim.spec.model import Component, System
 
 WEIGHT = {Severity.ERROR: 9, Severity.WARNING: 3, Severity.INFO: 1}
+# The fewest replicas the review sizes a component SS105 watches down to: one would be a
+# single point of failure, which lint reports (a spec at 1 already is told so by SS105).
+REDUNDANT = 2
 # Whether the spec validates with these `--set` overrides (a proposed change must).
 Validates = Callable[[Sequence[str]], bool]
 
@@ -85,9 +89,11 @@ def review(system: System, findings: list[Finding], valid: Validates,
     """The loads, findings and patterns; a smallest change is offered only as a value the
     spec `valid`ates with."""
     ctx = Context.of(system, config or LintConfig())
-    loads = {name: (_sized(ctx, name, ctx.sustained, ctx.rates, ctx.admits, valid, peak=False),
+    watched = frozenset(waited_on(ctx))
+    loads = {name: (_sized(ctx, name, ctx.sustained, ctx.rates, ctx.admits, valid, watched,
+                           peak=False),
                     _sized(ctx, name, ctx.peak, ctx.peak_rates, ctx.peak_admits, valid,
-                           peak=True))
+                           watched, peak=True))
              for name in system.components}
     return Review(loads, findings, votes(findings, lambda finding: finding.fixes))
 
@@ -107,12 +113,14 @@ def votes(findings: Sequence[Finding],
 
 
 def _sized(ctx: Context, name: str, loads: Mapping[str, Load], rates: Mapping[str, float],
-           admits: Mapping[str, float], valid: Validates, peak: bool) -> Sized:
+           admits: Mapping[str, float], valid: Validates, watched: Collection[str],
+           peak: bool) -> Sized:
     """Component `name` at `loads` (lint's admitted loads), operation `rates` and what the
     operations admit (`admits`, of which queues feed their subscriptions): a
     subscription that feeds it at its drain rate is sized as SS402 sizes it (its deliveries
     in flight), anything else as SS501 (replicas, or the leader's workers; `peak`: the
-    loads are at the workloads' peak), at the smallest value the spec `valid`ates with."""
+    loads are at the workloads' peak), at the smallest value the spec `valid`ates with; a
+    component SS105 `watched` keeps REDUNDANT replicas if it has them."""
     component = ctx.system.components[name]
     load = loads.get(name)
     if load is None:
@@ -129,7 +137,10 @@ def _sized(ctx: Context, name: str, loads: Mapping[str, Load], rates: Mapping[st
                     *(f"{path}={nodes}" for path, nodes
                       in cluster_settings(ctx.system, name, field, value))]
 
-        value = _valid_value(overrides, needed, _spec_value(component, field), valid)
+        own = _spec_value(component, field)
+        if field == "replicas" and name in watched:
+            needed = max(needed, min(own, REDUNDANT))  # fewer would be SS105's finding
+        value = _valid_value(overrides, needed, own, valid)
         change = None if value is None else \
             change_text(field, value, cluster_settings(ctx.system, name, field, value))
     return Sized(load.rate, load, change)

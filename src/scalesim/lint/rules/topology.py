@@ -156,18 +156,27 @@ MANAGED = frozenset({"sqs", "sns", "kinesis", "dynamodb", "s3", "eventbridge", "
                      "firestore", "cosmosdb", "servicebus", "eventhubs"})
 
 
-def single_replicas(ctx: Context) -> Iterator[Hit]:
-    """SS105: replicas: 1 on a component some workload waits on (not a managed service)."""
+def waited_on(ctx: Context) -> dict[str, list[str]]:
+    """The components whose single replica SS105 reports, each with the workloads that wait
+    on it: reached from a workload's entry through synchronous edges, neither external
+    (its replicas are not yours to set) nor a managed service (MANAGED)."""
     system = ctx.system
     served: dict[str, list[str]] = {}
     for workload in system.workloads:
         start = ".".join(system.resolve(workload.to))
         for name in sorted({component_of(op) for op in ctx.graph.reachable(start)}):
-            served.setdefault(name, []).append(workload.name)
-    for name, workloads in served.items():
-        component = system.components[name]
-        if component.replicas == 1 and component.kind is not Kind.EXTERNAL and \
-                (component.tech or "").lower() not in MANAGED:
+            component = system.components[name]
+            if component.kind is not Kind.EXTERNAL and \
+                    (component.tech or "").lower() not in MANAGED:
+                served.setdefault(name, []).append(workload.name)
+    return served
+
+
+def single_replicas(ctx: Context) -> Iterator[Hit]:
+    """SS105: replicas: 1 on a component some workload waits on (not a managed service)."""
+    for name, workloads in waited_on(ctx).items():
+        component = ctx.system.components[name]
+        if component.replicas == 1:
             yield Hit(("components", name, "replicas"),
                       f"'{name}' has 1 replica on the path of "
                       f"{counted(len(workloads), 'workload')} ({', '.join(workloads)}): one "
