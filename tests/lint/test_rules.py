@@ -526,6 +526,45 @@ def test_a_lease_shorter_than_renewal_quotes_the_overlap(lint_yaml: LintYaml) ->
 
 
 
+BYPASSED_CACHE = """\
+scalesim: 1
+name: bypassed
+components:
+  app:
+    replicas: 2
+    operations:
+      read: {calls: [{to: cache.get, timeout: 1s}]}
+      update: {calls: [{to: db.u, timeout: 1s}]}
+  cache:
+    kind: cache
+    replicas: 2
+    backend: db.q
+    caching: {}
+    operations: {get: {}}
+  db:
+    kind: database
+    replicas: 2
+    replication: {mode: async, writes: [u]}
+    operations: {q: {work: 2ms}, u: {work: 2ms}}
+workloads:
+  - {name: r, to: app.read, rate: 100/s, keys: 1000}
+  - {name: u, to: app.update, rate: 10/s, keys: 1000}
+"""
+
+
+def test_a_cache_without_ttl_that_writes_bypass_is_stale_forever(lint_yaml: LintYaml) -> None:
+    """The application writes the database past a cache with no TTL and no writes of its own
+    (the simulation counts every later hit of such a key stale, docs/data.md): SS603 names
+    the writer; a TTL, or no declared write, leaves nothing to report."""
+    message = only(lint_yaml(BYPASSED_CACHE), "SS603").message
+    assert "app.update writes db.u past the cache" in message
+    assert "stale from the first write on, forever" in message
+    assert "SS603" not in rules(lint_yaml(BYPASSED_CACHE.replace("caching: {}",
+                                                                 "caching: {ttl: 30s}")))
+    undeclared = BYPASSED_CACHE.replace("    replication: {mode: async, writes: [u]}\n", "")
+    assert "SS603" not in rules(lint_yaml(undeclared))
+
+
 SAME_TIMEOUTS = "election_timeout: 150ms, election_timeout_max: 150ms"
 
 

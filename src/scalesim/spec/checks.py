@@ -348,6 +348,22 @@ def cache_edges(system: System, name: str, sync_only: bool = False) -> list[tupl
     return edges
 
 
+def cached_data_writes(system: System, name: str) -> list[str]:
+    """The operations ('comp.op') that write what the cache `name` holds: its `write_to`,
+    and the writes its backend's component declares (`replication.writes`). A write of one
+    of them that does not come through the cache leaves its entry stale (docs/data.md)."""
+    component = system.components[name]
+    caching = component.caching
+    if component.backend is None or caching is None:
+        return []
+    owner, _ = system.resolve(component.backend)
+    replication = system.components[owner].replication
+    names = [f"{owner}.{oname}" for oname in (replication.writes if replication else [])]
+    if caching.write_to is not None:
+        names.append(".".join(system.resolve(caching.write_to)))
+    return list(dict.fromkeys(names))
+
+
 def callees_first(system: System, starts: Iterable[str] | None = None,
                   edges: Mapping[str, list[str]] | None = None) -> list[str]:
     """Operations ('comp.op') ordered so that everything one waits on synchronously comes

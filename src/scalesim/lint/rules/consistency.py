@@ -15,6 +15,8 @@ from scalesim.analytic.quorum import quorum_sizes, quorums_overlap, wars_needed
 from scalesim.lint.context import Context
 from scalesim.lint.estimates import ms
 from scalesim.lint.finding import Hit
+from scalesim.lint.graph import component_of
+from scalesim.spec.checks import cached_data_writes
 from scalesim.spec.consistency import SPREAD_ROUND_TRIPS, Caching, Replication
 from scalesim.spec.errors import counted
 from scalesim.spec.model import Keys
@@ -79,29 +81,39 @@ def cache_stampede(ctx: Context) -> Iterator[Hit]:
                       "early (XFetch, refresh-ahead)")
 
 
-def _stale_writes(caching: Caching) -> str | None:
-    """How writes can leave a cached entry stale under its write policy (None when they
-    update it: write-through, write-behind)."""
-    if caching.write_policy == "none":
-        return (f"its writes ({', '.join(caching.writes)}) go to '{caching.write_to}' without "
-                "touching the cache")
-    if caching.write_policy == "invalidate":
-        return ("a load that read the old value before a write can store it after the write "
-                "deleted the entry (the cache-aside race)")
-    return None
+def _stale_writes(ctx: Context, name: str, caching: Caching) -> str | None:
+    """How writes can leave a cached entry stale: under its write policy (None when they
+    update it: write-through, write-behind), or by reaching what it caches past it."""
+    ways = []
+    if caching.writes and caching.write_policy == "none":
+        ways.append(f"its writes ({', '.join(caching.writes)}) go to '{caching.write_to}' "
+                    "without touching the cache")
+    elif caching.writes and caching.write_policy == "invalidate":
+        ways.append("a load that read the old value before a write can store it after the "
+                    "write deleted the entry (the cache-aside race)")
+    written = set(cached_data_writes(ctx.system, name))
+    bypass = sorted({edge.source for edge in ctx.graph.edges
+                     if edge.target in written and component_of(edge.source) != name})
+    if bypass:
+        targets = sorted({edge.target for edge in ctx.graph.edges
+                          if edge.target in written and edge.source in bypass})
+        ways.append(f"{', '.join(bypass)} write{'s' if len(bypass) == 1 else ''} "
+                    f"{', '.join(targets)} past the cache, which never hears of it")
+    return "; ".join(ways) or None
 
 
 def cache_without_expiry(ctx: Context) -> Iterator[Hit]:
     """SS603: a cache whose entries never expire although writes can leave them stale."""
     for name, component in ctx.system.components.items():
         caching = component.caching
-        if caching is None or caching.ttl is not None or not caching.writes:
+        if caching is None or caching.ttl is not None:
             continue
-        how = _stale_writes(caching)
+        how = _stale_writes(ctx, name, caching)
         if how is None:
             continue
         then = (", so a cached value is stale from the first write on, forever"
-                if caching.write_policy == "none" else ", and it then stays forever")
+                if caching.write_policy == "none" or not caching.writes
+                else ", and it then stays forever")
         yield Hit(("components", name, "caching"),
                   f"entries of '{name}' never expire: {how}{then}; give them a 'ttl' as long "
                   "as the data may be stale")
@@ -113,9 +125,9 @@ def ttl_beyond_staleness_budget(ctx: Context) -> Iterator[Hit]:
     for name, component in ctx.system.components.items():
         caching = component.caching
         if caching is None or caching.max_staleness is None or caching.ttl is None \
-                or not caching.writes or caching.ttl <= caching.max_staleness:
+                or caching.ttl <= caching.max_staleness:
             continue
-        how = _stale_writes(caching)
+        how = _stale_writes(ctx, name, caching)
         if how is None:
             continue
         budget = ms(caching.max_staleness)

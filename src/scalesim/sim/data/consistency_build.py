@@ -40,6 +40,7 @@ from scalesim.sim.data.replication import (
 )
 from scalesim.sim.plan import CallPlan, Comp, Op
 from scalesim.sim.random import Sampler, sampler, uniforms
+from scalesim.spec.checks import cached_data_writes
 from scalesim.spec.consistency import JITTER_FACTOR, Caching, LeaderElection, Replication
 from scalesim.spec.dists import AnyDistribution, Constant
 from scalesim.spec.model import System
@@ -156,17 +157,6 @@ def _cache(system: System, name: str, spec: Caching, comp: Comp, ops: dict[str, 
                      spec.beta, misses, writes, backend, write_to, uniform)
     for oname, op in comp.ops.items():
         op.steps.insert(0, CacheWrite(area) if oname in spec.writes else CacheRead(area))
-    for written in _backend_writes(system, component.backend, spec):
+    for written in cached_data_writes(system, name):
         ops[written].steps.append(BackendWrite(area))
     return area
-
-
-def _backend_writes(system: System, backend: str, spec: Caching) -> list[str]:
-    """The operations that write the data a cache holds: its `write_to`, and the writes its
-    backend's component declares (`replication.writes`), as "component.operation"."""
-    owner, _ = system.resolve(backend)
-    replication = system.components[owner].replication
-    names = [f"{owner}.{oname}" for oname in (replication.writes if replication else [])]
-    if spec.write_to is not None:
-        names.append(".".join(system.resolve(spec.write_to)))
-    return list(dict.fromkeys(names))
