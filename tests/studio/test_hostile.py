@@ -77,6 +77,21 @@ def test_text_and_numbers_json_cannot_carry_are_400_naming_the_field(
     assert lenient.get("/api/designs").json() == [], "nothing is stored"
 
 
+@pytest.mark.parametrize("route", ["/api/validate", "/api/runs", "/api/generate"])
+def test_a_spec_whose_yaml_spells_a_lone_surrogate_is_a_located_error(
+        lenient: TestClient, route: str) -> None:
+    """The spec's text is UTF-8, but its YAML escape "\\ud800" was read as a lone surrogate,
+    which the validation passed and generating then failed on (a 500)."""
+    text = 'scalesim: 1\nname: s\ndescription: "a\\ud800"\ncomponents:\n  api:\n' \
+           '    operations: {get: {work: 1ms}}\nworkloads: [{name: w, to: api.get, rate: 1/s}]\n'
+    response = lenient.post(route, json={"spec": text, "targets": ["k8s"]})
+    errors = response.json()["errors"]
+    assert response.status_code == (200 if route == "/api/validate" else 400), response.text
+    assert errors == [{"line": 3, "column": 1, "path": "description", "message":
+                       "not valid Unicode text: a lone UTF-16 surrogate (\\ud800) at "
+                       "character 1"}]
+
+
 def test_a_save_with_a_lone_surrogate_adds_no_version(lenient: TestClient) -> None:
     design = lenient.post("/api/designs", json={"name": "d", "spec": "a: 1"}).json()
     route = f"/api/designs/{design['id']}"

@@ -34,6 +34,7 @@ from scalesim.spec.overrides import (
     parse_override,
     value_at,
 )
+from scalesim.spec.text import unencodable, unicode_problem
 from scalesim.spec.yamlpos import Position, YamlSyntaxError, load_with_positions
 
 _BRACKETED = re.compile(r"(.+)\[(\d+)\]")
@@ -128,16 +129,27 @@ def _load_located(text: str, filename: str, overrides: Sequence[str],
     # Every problem at once: the overrides that could not be applied, then what the spec
     # with the others applied does not pass.
     locate = Locator(filename, data, positions, overridden, named, text)
+    unencoded = [locate.placed(path, message) for path, message in unencodable(data)]
     try:
         system = System.model_validate(data)
     except ValidationError as error:
-        raise SpecError([*unapplied, *locate.pydantic_issues(error.errors())]) from None
-    if unapplied:
-        raise SpecError(unapplied)
+        errors = [e for e in error.errors() if not _about_unencodable(e)]
+        raise SpecError([*unapplied, *unencoded, *locate.pydantic_issues(errors)]) from None
+    if unapplied or unencoded:
+        raise SpecError([*unapplied, *unencoded])
     problems = check_system(system)
     if problems:
         raise SpecError([locate.placed(path, message) for path, message in problems])
     return system, locate
+
+
+def _about_unencodable(error: Any) -> bool:
+    """Whether a pydantic error is about text UTF-8 cannot carry, which `unencodable`
+    reports once, at the field, in its own words (pydantic's says "unable to parse raw data
+    as a unicode string" for a name, and repeats the text in a word's "got …")."""
+    got = error.get("input")
+    return error["type"] == "string_unicode" or (isinstance(got, str)
+                                                 and unicode_problem(got) is not None)
 
 
 def _apply_overrides(data: Any, overrides: Sequence[str], named: Sequence[str]

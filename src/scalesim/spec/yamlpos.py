@@ -107,7 +107,9 @@ def load_with_positions(text: str) -> tuple[Any, dict[Path, Position]]:
     For a mapping entry the position is that of its key (where a person looks for a field);
     for a list item it is the item itself. Duplicate keys are an error, not a silent overwrite.
     With libyaml, it parses in C; a document libyaml refuses is parsed again in Python, so
-    that errors keep PyYAML's messages, which the hints below read.
+    that errors keep PyYAML's messages, which the hints below read. Python's parser takes
+    an escape of a lone UTF-16 surrogate ("\\ud800"), which libyaml refuses: the value is
+    read, and the loader refuses it at its field (`scalesim.spec.text`).
     """
     positions: dict[Path, Position] = {}
     try:
@@ -115,7 +117,9 @@ def load_with_positions(text: str) -> tuple[Any, dict[Path, Position]]:
             if not _LIBYAML:
                 raise yaml.YAMLError("libyaml is not installed")
             root, aliases = _compose(text, _FastLoader)
-        except yaml.YAMLError:  # (a YamlBoundError is not one: the same in both)
+        except (yaml.YAMLError, UnicodeEncodeError):  # (not a YamlBoundError: the same in
+            # both) libyaml reads UTF-8, so text holding a lone surrogate (a --set argument
+            # that is not UTF-8) cannot even be handed to it
             root, aliases = _compose(text, _BoundedLoader)
         if root is None:
             return None, positions

@@ -22,6 +22,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scalesim import __version__
+from scalesim.spec.text import unicode_problem
 from scalesim.studio.config import MAX_BODY_BYTES, StudioConfig
 from scalesim.studio.routes import catalog, designs, generate, health, runs, specs, templates
 from scalesim.studio.runner import RunManager
@@ -32,7 +33,6 @@ from scalesim.studio.store import (
     SaveConflict,
     SpecMismatch,
     Store,
-    unicode_problem,
 )
 
 log = logging.getLogger("scalesim.studio")

@@ -17,9 +17,9 @@ from scalesim.spec.bounds import MAX_SERIES_POINTS as SPEC_MAX_SERIES_POINTS
 from scalesim.spec.checks import SeriesSize, series_size
 from scalesim.spec.errors import Path
 from scalesim.spec.loader import load_spec_placed
+from scalesim.spec.text import unicode_problem
 from scalesim.spec.yamlpos import Position
 from scalesim.studio.config import BYTES_PER_POINT, MAX_SERIES_POINTS, MAX_SPEC_BYTES
-from scalesim.studio.store import unicode_problem
 
 SPEC_NAME = "spec.yaml"
 FORCE = 'run it anyway with "force": true'

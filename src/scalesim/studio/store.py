@@ -37,6 +37,8 @@ from sqlalchemy.orm import (
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import StaticPool
 
+from scalesim.spec.text import unicode_problem
+
 log = logging.getLogger("scalesim.studio")
 ACTIVE = ("queued", "running")
 T = TypeVar("T")
@@ -466,18 +468,6 @@ def _version(version: Version, with_text: bool = False) -> dict[str, Any]:
 def _latest(s: Session, design_id: str) -> Version | None:
     return s.scalars(select(Version).where(Version.design_id == design_id)
                      .order_by(Version.number.desc(), Version.id.desc()).limit(1)).first()
-
-
-def unicode_problem(text: str) -> str | None:
-    """Why `text` is not Unicode that UTF-8 can carry (a lone UTF-16 surrogate, which JSON
-    may spell "\\ud800"), or None: the request guard, the spec's size check and the store
-    say it alike."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as error:
-        return (f"not valid Unicode text: a lone UTF-16 surrogate "
-                f"(\\u{ord(text[error.start]):04x}) at character {error.start}")
-    return None
 
 
 def _text(field: str, text: str) -> None:
