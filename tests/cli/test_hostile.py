@@ -348,6 +348,22 @@ def test_a_result_with_an_integer_of_100000_digits_is_bad_input(run_cli, tmp_pat
         assert "cannot read a result" in result.output and "Traceback" not in result.output
 
 
+def test_a_result_with_a_lone_surrogate_is_bad_input_naming_the_field(
+        run_cli, spec_file, tmp_path: Path) -> None:
+    """JSON spells a lone surrogate "\\ud800" and Python reads it; writing the report (or
+    the diagram) of it crashed with UnicodeEncodeError."""
+    edited = _result(run_cli, spec_file, tmp_path)
+    edited["scalesim"] += "\ud800"
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(edited))
+    for command in _readers(path, tmp_path):
+        result = run_cli(*command)
+        assert result.exit_code == 2, (command, result.output)
+        assert f"{path}: scalesim: not valid Unicode text: a lone UTF-16 surrogate (\\ud800)" \
+            in result.output, result.output
+    assert not (tmp_path / "r.html").exists() and not (tmp_path / "d.dot").exists()
+
+
 def test_a_valid_result_with_extra_keys_is_read(run_cli, spec_file, tmp_path: Path) -> None:
     result = _result(run_cli, spec_file, tmp_path)
     result["notes"] = "added by hand"

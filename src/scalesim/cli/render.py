@@ -54,7 +54,8 @@ from scalesim.render.report import render_report
 from scalesim.sim.result_schema import check_result
 from scalesim.spec import System
 from scalesim.spec.bounds import MAX_SPEC_BYTES, TooLarge, read_at_most
-from scalesim.spec.errors import printable
+from scalesim.spec.errors import dotted, printable
+from scalesim.spec.text import unencodable
 
 RESULT_KEYS = {"system", "seed", "components", "calls", "workloads", "requests"}
 MAX_RESULT_BYTES = 64 * MAX_SPEC_BYTES  # a result with its time series at the series bound
@@ -81,7 +82,8 @@ def read_result(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or not data.keys() >= RESULT_KEYS:
         raise fail(f"{path}: not a ScaleSim result (expected the JSON of `scalesim simulate "
                    "--json` or --out DIR/result.json)")
-    problems = check_result(data)
+    problems = [f"{dotted(where)}: {problem}" for where, problem in unencodable(data)] \
+        or check_result(data)  # JSON spells a lone surrogate "\\ud800": no page can hold it
     if problems:
         for problem in problems[:20]:
             typer.echo(printable(f"{path}: {problem}"), err=True)

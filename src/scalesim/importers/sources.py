@@ -18,6 +18,7 @@ import yaml
 
 from scalesim.importers.errors import ImportFailed, Problem, fail
 from scalesim.spec.bounds import MAX_INPUT_MIB, TooLarge, read_at_most
+from scalesim.spec.text import unicode_problem
 
 SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
@@ -125,7 +126,7 @@ class _Converter:
                 plain = not node.style      # None, or '' from the C parser
                 node = yaml.ScalarNode(_implicit_tag(yaml.ScalarNode, node.value, (
                     plain, not plain)), node.value, node.start_mark, node.end_mark, node.style)
-            return _CONSTRUCTOR.construct_object(node, deep=True)
+            return self._text(node, _CONSTRUCTOR.construct_object(node, deep=True))
         self.open.add(id(node))
         try:
             if isinstance(node, yaml.MappingNode):
@@ -135,6 +136,14 @@ class _Converter:
         finally:
             self.open.discard(id(node))
 
+    def _text(self, node: yaml.Node, value: Any) -> Any:
+        """`value`, unless it is text UTF-8 cannot carry: Python's parser (without libyaml)
+        takes an escape of a lone surrogate ("\\ud800"), which libyaml refuses."""
+        problem = unicode_problem(value) if isinstance(value, str) else None
+        if problem is not None:
+            raise fail(self.file, _line(node), f"not valid YAML: {problem}")
+        return value
+
     def _mapping(self, node: yaml.MappingNode) -> Located:
         mapping = Located()
         mapping.line, mapping.key_lines, mapping.tags = _line(node), {}, {}
@@ -142,7 +151,7 @@ class _Converter:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise fail(self.file, _line(key_node), "not valid YAML: a mapping key must be "
                            "a plain value")
-            key = key_node.value       # text, as written: YAML 1.1 would read `on` as true
+            key = self._text(key_node, key_node.value)  # as written: YAML 1.1 reads `on` as true
             if key in mapping:
                 raise fail(self.file, _line(key_node), f"duplicate key '{key}'")
             mapping.key_lines[key] = _line(key_node)

@@ -12,7 +12,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from scalesim.spec.errors import Path
+from scalesim.spec.errors import Path, printable
 
 
 def _commented(value: Any) -> Any:
@@ -23,7 +23,16 @@ def _commented(value: Any) -> Any:
         return result
     if isinstance(value, list):
         return CommentedSeq([_commented(item) for item in value])
+    if isinstance(value, str):  # the description names the files, whose names may not be
+        # UTF-8 (read as lone surrogates): UTF-8 text cannot hold those, their escapes can
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
     return value
+
+
+def _one_line(text: str) -> str:
+    """A comment's text as YAML keeps it: on its line, in UTF-8 (it names files, whose
+    names may hold a newline, or bytes that are not UTF-8)."""
+    return printable(text, keep="")
 
 
 def _node(root: Any, path: Path) -> Any:
@@ -47,9 +56,9 @@ def _attach(root: CommentedMap, path: Path, text: str) -> None:
 
 def to_text(data: dict[str, Any], comments: dict[Path, str], header: str) -> str:
     root = _commented(data)
-    root.yaml_set_start_comment(header)
+    root.yaml_set_start_comment("\n".join(map(_one_line, header.split("\n"))))
     for path, text in comments.items():
-        _attach(root, path, text)
+        _attach(root, path, _one_line(text))
     yaml = YAML(typ="rt")
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 4096

@@ -47,12 +47,13 @@ class FieldProblems(ValueError):
                                    for path, message in self.problems))
 
 
-def printable(text: str) -> str:
+def printable(text: str, keep: str = "\n\t") -> str:
     """`text` safe to show on a terminal: control and other invisible characters (an escape
-    sequence in a name, say) are written as Python escapes, e.g. \\x1b."""
+    sequence in a name, say) are written as Python escapes, e.g. \\x1b; those in `keep`
+    stay (keep="" for text that must stay on one line, as a YAML comment)."""
     if text.isprintable():  # almost always: skip the character-by-character copy
         return text
-    return "".join(c if c.isprintable() or c in "\n\t" else ascii(c)[1:-1] for c in text)
+    return "".join(c if c.isprintable() or c in keep else ascii(c)[1:-1] for c in text)
 
 
 SAME_SHOWN = 10  # problems shown with one message, the rest counted

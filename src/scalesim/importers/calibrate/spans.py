@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from scalesim.importers.calibrate import CalibrationError, read_file
+from scalesim.spec.errors import dotted
+from scalesim.spec.text import unencodable
 
 KINDS = {1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
 Value = str | int | float | bool
@@ -61,6 +63,10 @@ def read_spans(path: Path) -> list[Span]:
         place = f"{path}:{line}" if line else str(path)  # a document per line: its line
         if not isinstance(document, dict):
             raise CalibrationError(f"{place}: not a trace document (a JSON object is expected)")
+        unencoded = unencodable(document)  # JSON's "\\ud800": no report could show it
+        if unencoded:
+            where, problem = unencoded[0]
+            raise CalibrationError(f"{place}: {dotted(where)}: {problem}")
         if "resourceSpans" in document:
             spans += _located(place, "resourceSpans", _otlp, place, document)
         elif "data" in document:
