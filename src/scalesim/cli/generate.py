@@ -94,8 +94,8 @@ def generate_command(
         _refuse(problems)
     try:
         write(output, planned)
-    except WriteError as error:  # a full disk: nothing was changed
-        _refuse([f"-o {output}: {error}; nothing was written"])
+    except WriteError as error:  # a full disk: it says what was changed
+        _refuse([f"-o {output}: {error}"])
     for item in planned:
         typer.echo(printable(f"{item.status:9} {output / item.file.path}"))
     keda_lines = fixed_consumers(system) if Target.KEDA in chosen_targets(chosen) else []
