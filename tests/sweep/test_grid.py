@@ -30,6 +30,33 @@ def test_bad_axes_say_what_is_wrong(text: str) -> None:
         parse_axis(text)
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    # past the float range: the points were nan/s and inf/s, and 1e400/s named nowhere
+    ("workloads.0.rate=1/s..1e400/s:5", "the range's end: '1e400/s' is more than "
+     "1,000,000,000/s, the highest rate a spec may give"),
+    ("simulation.duration=1s..1e400s:3", "the range's end: '1e400s' is longer than "
+     "1,000,000,000s"),
+    ("x=1..1e400", "the range's end: '1e400' is not a finite number"),
+    ("x=1e400%..1%:3", "the range's end: '1e400%' is not a finite number"),
+    # finite, but past what any rate or duration may be, or negative (docs/spec.md, Bounds)
+    ("workloads.0.rate=1/s..2e6/s:3", None),
+    ("workloads.0.rate=1k/s..2e6k/s:3", "'2e6k/s' is more than 1,000,000,000/s"),
+    ("x=2e9s..1s:3", "'2e9s' is longer than 1,000,000,000s"),
+    ("workloads.0.rate=-5/s..10/s:3", "the range's end: a rate is not negative: '-5/s'"),
+    ("x=-1e308..1e308:3", "the range from -1e308 to 1e308 is wider than a number can hold"),
+])
+def test_a_range_end_no_point_could_take_is_refused_naming_it(text: str,
+                                                              message: str | None) -> None:
+    if message is None:  # within the bounds: every point is a finite value of the unit
+        values = parse_axis(text).values
+        assert values == ("1/s", "1e+06/s", "2e+06/s")
+        return
+    with pytest.raises(GridError) as caught:
+        parse_axis(text)
+    assert str(caught.value).startswith(f"--vary {text.partition('=')[0]}: ")
+    assert message in str(caught.value)
+
+
 def test_a_repeated_value_is_kept_once_where_it_first_appears() -> None:
     """A repeat would simulate the same point twice: the same text or the same quantity
     written twice (1 s is 1000 ms) is one value; rounding an integer range is no repeat."""

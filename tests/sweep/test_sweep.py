@@ -95,6 +95,10 @@ def test_bad_axes_and_bad_points_exit_2(tmp_path: Path) -> None:
     runner = CliRunner()
     bad_axis = runner.invoke(app, ["sweep", str(spec), "--vary", "workloads.0.rate=1..2ms:3"])
     assert bad_axis.exit_code == 2 and "same unit" in bad_axis.output
+    huge_end = runner.invoke(app, ["sweep", str(spec), "--vary",
+                                   "workloads.0.rate=1/s..1e400/s:5"])
+    assert huge_end.exit_code == 2 and "'1e400/s' is more than" in huge_end.output
+    assert "nan" not in huge_end.output and "point" not in huge_end.output
     bad_point = runner.invoke(app, ["sweep", str(spec), "--vary",
                                     "components.s.replicas=1,0"])
     assert bad_point.exit_code == 2

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 
 from scalesim.spec.bounds import MAX_DURATION_S, MAX_RATE_PER_S
 
@@ -83,6 +84,16 @@ def parse_fraction(value: object) -> float:
     if not 0.0 <= fraction <= 1.0:  # also NaN
         raise ValueError(f"a fraction must be between 0 and 1 (0% and 100%), got {value!r}")
     return fraction
+
+
+def unit_parser(unit: str) -> Callable[[object], float] | None:
+    """The parser of a rate or a duration written with `unit` ('/s', 'k/min', 'ms'), which
+    holds the bounds every field of that unit has (docs/spec.md, Bounds); None for any
+    other unit."""
+    sample = f"1{unit}"
+    if _RATE_RE.match(sample):
+        return parse_rate
+    return parse_duration if _DURATION_RE.match(sample) else None
 
 
 def _leading_number(text: str) -> str:

@@ -5,7 +5,8 @@ spaced values from LO to HI; or `LO..HI:N:log`, N values evenly spaced on a log 
 ends may carry a unit (`100/s..2000/s:10`, `5ms..50ms:4`, `1%..10%:10`): both must use the
 same one, and the values keep it. Each value is applied like `--set PATH=VALUE`. A value
 given twice (the same quantity: `4,5,4`, `1s,1000ms`) is kept once, so no point is simulated
-twice; a range that gives one value only (`5..5`, `100/s..100/s:3`) is refused.
+twice; a range that gives one value only (`5..5`, `100/s..100/s:3`) is refused, as is an
+end no point could take (a rate or duration past its bounds, a number past the float range).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scalesim.spec.units import parse_duration, parse_fraction, parse_rate
+from scalesim.spec.units import parse_duration, parse_fraction, parse_rate, unit_parser
 
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _VALUE = re.compile(rf"^\s*({_NUMBER})\s*([^\d\s.].*?)?\s*$")
@@ -92,10 +93,30 @@ def _split(path: str, text: str) -> tuple[float, str]:
     return float(match.group(1)), (match.group(2) or "")
 
 
+def _end(path: str, text: str) -> tuple[float, str]:
+    """A range's end: its number and unit. One no point could take is refused here, named
+    as written: an end past the float range ('1e400/s') made every point NaN or infinite,
+    and the points, not the end, were reported."""
+    number, unit = _split(path, text)
+    parse = unit_parser(unit)
+    if parse is not None:  # the bounds of every rate or duration (docs/spec.md, Bounds)
+        try:
+            parse(text.strip())
+        except ValueError as error:
+            raise GridError(f"--vary {path}: the range's end: {error}") from None
+    elif not math.isfinite(number):
+        raise GridError(f"--vary {path}: the range's end: {text.strip()!r} is not a finite "
+                        "number")
+    return number, unit
+
+
 def _range(path: str, low_text: str, high_text: str, count: int | None,
            log: bool) -> tuple[str, ...]:
-    low, unit = _split(path, low_text)
-    high, high_unit = _split(path, high_text)
+    low, unit = _end(path, low_text)
+    high, high_unit = _end(path, high_text)
+    if not math.isfinite(high - low):
+        raise GridError(f"--vary {path}: the range from {low_text.strip()} to "
+                        f"{high_text.strip()} is wider than a number can hold")
     if unit != high_unit:
         raise GridError(f"--vary {path}: give both ends in the same unit ({low_text!r} and "
                         f"{high_text!r})")
