@@ -209,7 +209,18 @@ class _Converter:
             raise YamlSyntaxError(f"cannot read this value: {reason}", _position(node)) from None
 
 
-_CONSTRUCTOR = yaml.SafeLoader("")
+class _TextDates(yaml.SafeLoader):
+    """PyYAML's safe constructor, but a YAML 1.1 date or time (`2001-12-14`) stays the text
+    written: no field takes a date, and a message about one showed Python's
+    `datetime.date(2001, 12, 14)` instead of what the person wrote."""
+
+
+def _as_written(_: _TextDates, node: yaml.Node) -> str:
+    return str(node.value)
+
+
+_TextDates.add_constructor("tag:yaml.org,2002:timestamp", _as_written)
+_CONSTRUCTOR = _TextDates("")
 _MERGE = "tag:yaml.org,2002:merge"
 Entry = tuple[yaml.Node, yaml.Node, Position | None]
 
