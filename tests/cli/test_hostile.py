@@ -506,3 +506,42 @@ def test_a_table_export_writes_a_folder_whole_or_not_at_all(
     assert result.exit_code == 2, result.output
     assert f"{out}: cannot write its files: No space left on device" in result.output
     assert not out.exists()  # made for the export, and removed with what it held
+
+
+@pytest.mark.parametrize("command", [
+    ["diagram", "{spec}", "-o", "{at}.mmd"],
+    ["report", "{spec}", "-o", "{at}.html"],
+    ["compare", "{spec}", "{spec}", "-o", "{at}.html"],
+    ["export", "{spec}", "--traces", "otlp", "-o", "{at}.json"],
+    ["simulate", "{spec}", "-q", "--report", "{at}.html"],
+    ["patterns", "graph", "-o", "{at}.mmd"],
+    ["new", "timeout", "-o", "{at}.yaml"],
+])
+def test_a_file_that_cannot_be_written_is_named_once(
+        run_cli, spec_file, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        command: list[str]) -> None:
+    """'error: /proc/qa.mmd: cannot write: /proc/qa.mmd: cannot write it: …' named the file
+    twice (report, export and compare alike), and `patterns graph` ended in a traceback."""
+    def refused(*_: Any, **__: Any) -> None:
+        raise OSError(2, "No such file or directory")
+
+    spec, at = str(spec_file()), str(tmp_path / "out")
+    monkeypatch.setattr(outputs.tempfile, "mkstemp", refused)
+    result = run_cli(*[part.format(spec=spec, at=at) for part in command])
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())  # `patterns` wraps its lines
+    assert said.count("cannot write") == 1, said
+    assert said.endswith(": cannot write it: No such file or directory; nothing was changed "
+                         "there"), said
+    assert said.count(str(tmp_path)) == 1, said
+
+
+def test_an_output_link_that_leads_back_to_itself_is_bad_input(run_cli, spec_file,
+                                                               tmp_path: Path) -> None:
+    """Resolving the link raised RuntimeError (a traceback) before Python 3.13."""
+    loop = tmp_path / "loop.mmd"
+    loop.symlink_to(loop.name)
+    result = run_cli("diagram", str(spec_file()), "-o", str(loop))
+    assert result.exit_code == 2, result.output
+    assert "loop.mmd" in result.output and "Traceback" not in result.output
+    assert loop.is_symlink()

@@ -59,9 +59,8 @@ def _run(make: Callable[[], Imported], output: Path | None, force: bool,
 def _write(output: Path, text: str) -> None:
     try:
         write_file(output, text)
-    except (OutputError, OSError) as error:
-        typer.echo(str(error) if isinstance(error, OutputError)
-                   else f"{output}: {error.strerror or error}", err=True)
+    except OutputError as error:  # it names the path
+        typer.echo(str(error), err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 

@@ -55,7 +55,13 @@ def _naming(destination: Path, what: str) -> Iterator[None]:
 def landing(path: Path) -> Path:
     """Where writing `path` lands: through a symbolic link to the file it names (the link
     stays a link, as when a program writes through it), else `path` itself."""
-    return path.resolve() if path.is_symlink() else path
+    if not path.is_symlink():
+        return path
+    try:
+        return path.resolve()
+    except RuntimeError:  # before Python 3.13, a loop of links; from 3.13 writing says so
+        raise OutputError(f"{path}: a symbolic link that leads back to itself; give a file "
+                          "name") from None
 
 
 def check_file(path: Path) -> None:
@@ -89,7 +95,8 @@ def check_html(path: Path) -> None:
 
 def write_file(path: Path, content: str | bytes) -> None:
     """Write `content` to `path` whole: a temporary file beside it, then a rename (over the
-    file a symbolic link names, so the link stays)."""
+    file a symbolic link names, so the link stays). Any failure is an OutputError whose
+    message names the path and says why: print it as it is."""
     check_file(path)
     path = landing(path)
     data = content.encode("utf-8") if isinstance(content, str) else content

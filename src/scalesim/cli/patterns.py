@@ -440,8 +440,8 @@ def graph(
         write_file(output, render(drawn))
     except graphviz.GraphvizError as error:
         fail(str(error), code=1)
-    except OSError as error:
-        fail(f"{output}: {error.strerror or error}")
+    except OutputError as error:  # it names the path
+        fail(str(error))
     summary = {"file": str(output), "format": output.suffix.lower().lstrip("."),
                "nodes": len(drawn.nodes), "edges": len(drawn.edges)}
     if as_json:

@@ -125,8 +125,8 @@ def checked_output(path: Path, check: Callable[[Path], None] = check_file) -> Pa
 def write_output(path: Path, content: str | bytes) -> None:
     try:
         write_file(path, content)
-    except (OutputError, OSError) as error:
-        raise fail(f"{path}: cannot write: {error}") from None
+    except OutputError as error:  # it names the path
+        raise fail(str(error)) from None
     err.print(f"wrote {shown(path)}", highlight=False)
 
 

@@ -401,8 +401,8 @@ def simulate_command(
 
             write_file(report, render_report(result, system))
             err.print(f"wrote {shown(report)}", highlight=False)
-    except (OutputError, OSError) as error:
-        exit_bad_output(OutputError(str(error)))
+    except OutputError as error:  # it names the output
+        exit_bad_output(error)
     tables = result.pop("timeseries", {})  # in result.json and the report; too long for --json
     if as_json:
         sys.stdout.write(json.dumps(result, indent=2, sort_keys=True) + "\n")

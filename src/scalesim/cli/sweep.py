@@ -283,8 +283,8 @@ def sweep_command(
             if report is not None:
                 write_file(report, render_sweep_report(doc))
                 err.print(f"wrote {shown(report)}", highlight=False)
-        except (OutputError, OSError) as error:
-            exit_bad_output(OutputError(str(error)))
+        except OutputError as error:  # it names the output
+            exit_bad_output(error)
         if as_json:
             sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
         else:

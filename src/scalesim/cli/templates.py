@@ -189,8 +189,8 @@ def new_command(
             check_file(schema)
             write_file(schema, json.dumps(spec_json_schema(), indent=2, sort_keys=True) + "\n")
         write_file(output, text)
-    except (OutputError, OSError) as error:
-        fail(str(error) if isinstance(error, OutputError) else f"{output}: {error.strerror}")
+    except OutputError as error:  # it names the path
+        fail(str(error))
     # One message per line, never wrapped: the command must stay copyable.
     err.print(f"[green]wrote[/] {escape(str(output))} from {template.id} "
               f"(template v{template.version})", highlight=False, soft_wrap=True)
