@@ -1,6 +1,7 @@
 """Visit rates (analytic/load.py): an acyclic call graph is solved in one pass in
-topological order, a cyclic one densely; the one pass gives what the dense solve gives, to
-the last bit where that is exact, and exactly 0 where no source reaches."""
+topological order, a cyclic one loop by loop (densely within each); the one pass gives what
+the dense solve gives, to the last bit where that is exact, and exactly 0 where no source
+reaches."""
 
 from __future__ import annotations
 

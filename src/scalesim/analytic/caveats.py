@@ -15,6 +15,7 @@ from scalesim.analytic import closed as closed_loop
 from scalesim.analytic import lattice
 from scalesim.analytic.caching import characteristic_time, hit_ratio
 from scalesim.analytic.conflicts import conflict_share, stream_rates
+from scalesim.analytic.cycles import divergent_loops
 from scalesim.analytic.estimate import Estimate
 from scalesim.analytic.hashing import fixed_ring
 from scalesim.analytic.held import populations as held_populations
@@ -24,6 +25,7 @@ from scalesim.analytic.load import (
     bucket_start_share,
     cache_reads,
     call_edges,
+    call_matrix,
     consumer_pool,
     hold_s,
     leader_served,
@@ -107,6 +109,20 @@ def unstable(system: System, estimate: Estimate) -> Iterator[Caveat]:
             yield Caveat("near-saturation", name, f"ρ = {state.offered:.2f}: near saturation a "
                          "small error in a service time moves waits a lot; simulate with "
                          "long runs and several replications")
+
+
+def unbounded_loops(system: System, estimate: Estimate) -> Iterator[Caveat]:
+    """A loop of async calls or deliveries whose expected visits per request diverge: it,
+    and what it calls, are infinite; the rest of the numbers are finite (`cycles`)."""
+    for loop in divergent_loops(*call_matrix(system)):
+        ring = " → ".join((*loop.operations, loop.operations[0]))
+        yield Caveat("unbounded-loop", ring, "every visit of this loop makes at least one "
+                     "more around it on average (its calls per visit have spectral radius "
+                     f"{loop.repetitions:.3g}: a cycle whose expected repetitions are 1 or "
+                     "more), so the expected visits per request diverge and it has no steady "
+                     "state: its operations, and what they call, get an infinite rate; the "
+                     "rest of the system keeps its own numbers. Give the loop an end (a call "
+                     "made with a probability below 1)")
 
 
 def behind(system: System, estimate: Estimate) -> Iterator[Caveat]:
@@ -746,10 +762,11 @@ def first_branches(system: System, estimate: Estimate) -> Iterator[Caveat]:
                          f"{moving.quantile(0.99) * 1e3:.3g} ms)")
 
 
-RULES: tuple[Rule, ...] = (unstable, behind, retries, storms, timeouts, breakers, heavy_tails,
-                           closed_loops, pooled, slot_bound, cores, dynamics, rate_limits,
-                           coordination, losses, revisits, coalesced, refreshed_ahead, xfetched,
-                           evicted, conflicting, partitioned, first_branches, held_callers)
+RULES: tuple[Rule, ...] = (unbounded_loops, unstable, behind, retries, storms, timeouts,
+                           breakers, heavy_tails, closed_loops, pooled, slot_bound, cores,
+                           dynamics, rate_limits, coordination, losses, revisits, coalesced,
+                           refreshed_ahead, xfetched, evicted, conflicting, partitioned,
+                           first_branches, held_callers)
 
 
 def caveats(system: System, estimate: Estimate) -> list[Caveat]:

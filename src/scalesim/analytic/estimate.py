@@ -52,6 +52,7 @@ from scalesim.analytic import closed as closed_loop
 from scalesim.analytic import hashing, lattice, memo, relay
 from scalesim.analytic.again import Chain, backoff_bounds, still_full
 from scalesim.analytic.cpu import CpuDemand, with_cores
+from scalesim.analytic.cycles import weighted_rate
 from scalesim.analytic.hashing import Split
 from scalesim.analytic.held import Bound, held_bounds, populations, turns_stay_even
 from scalesim.analytic.lattice import Lattice
@@ -800,7 +801,7 @@ class Model:
         for _ in range(len(self.drains) + 1):
             total, shares = self._admitted_rates(rates, drained)
             now = {key: drain / offered for key, drain in self.drains.items()
-                   if (offered := float(flow.deliveries[key] @ total)) > drain}
+                   if (offered := weighted_rate(flow.deliveries[key], total)) > drain}
             if now == thinned:
                 break
             thinned = now
@@ -845,8 +846,8 @@ class Model:
         offered = np.zeros((n, len(columns)))
         for _ in range(len(self.limited) + 2):
             for k, (name, column) in enumerate(columns):
-                offered[:, k] = rates[name] * np.linalg.solve(
-                    np.eye(n) - flow.matrix.T * share[:, k], self.external[:, column])
+                offered[:, k] = rates[name] * visits(
+                    self.names, flow.matrix * share[:, [k]], self.external[:, column])
             updated = np.ones_like(share)
             for cname, ops in self.limited.items():
                 component = self.system.components[cname]
@@ -1727,7 +1728,7 @@ class Model:
             for place, consumer in enumerate(component.consumers):
                 target = ".".join(self.system.resolve(consumer.to))
                 row = flow.deliveries.get((cname, place))
-                rate = 0.0 if row is None else float(row @ op_rate)
+                rate = 0.0 if row is None else weighted_rate(row, op_rate)
                 response = responses.get(target)
                 in_flight = most_in_flight(consumer, component.partitions, self.system.components[
                     target.split(".", 1)[0]].most_replicas)  # one queue: pooled

@@ -30,6 +30,7 @@ import numpy.typing as npt
 
 from scalesim.analytic import lattice
 from scalesim.analytic.caching import KeyRates, hit_ratio
+from scalesim.analytic.cycles import solve_loops
 from scalesim.analytic.dam import bucket_refused
 from scalesim.analytic.lattice import Lattice
 from scalesim.analytic.quorum import POOLED, leader_share, replication_wait
@@ -975,18 +976,13 @@ def visits(names: list[str], matrix: npt.NDArray[np.float64],
     """Visits per second of every operation: solve r = external + Mᵀ r, for one vector of
     external rates or for a column of them per source. M is acyclic except through async
     calls and queues. An acyclic M is solved in one pass in topological order (`_forward`);
-    a cyclic one densely (one factorization for all columns), where a loop that regenerates
-    at least one call per call has no steady state and its operations get an infinite rate."""
-    finite = bool(np.isfinite(external).all())
-    order = _topological(matrix) if finite else None
+    a cyclic one loop by loop (`cycles.solve_loops`), where a loop that regenerates at
+    least one call per call has no steady state: its operations, and what they call, get an
+    infinite rate; the rest keep their finite ones."""
+    order = _topological(matrix) if np.isfinite(external).all() else None
     if order is not None:
         return _forward(matrix, external, order)
-    if not finite or max(abs(np.linalg.eigvals(matrix)), default=0.0) >= 1.0 - 1e-12:
-        if external.ndim == 1:
-            return np.where(reachable(matrix, external > 0.0), math.inf, 0.0)
-        return np.stack([np.where(reachable(matrix, column > 0.0), math.inf, 0.0)
-                         for column in external.T], axis=1)
-    return np.asarray(np.linalg.solve(np.eye(len(names)) - matrix.T, external))
+    return solve_loops(matrix, external)
 
 
 def _topological(matrix: npt.NDArray[np.float64]) -> list[int] | None:

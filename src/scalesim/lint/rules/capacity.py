@@ -59,7 +59,8 @@ def _where(name: str, component: Component, load: Load) -> tuple[str, ...]:
 
 def _numbers(name: str, component: Component, load: Load) -> str:
     if math.isinf(load.rate):
-        return f"'{name}' is offered an unbounded rate (its calls loop back on it)"
+        return (f"'{name}' is offered an unbounded rate: a loop of calls or deliveries that "
+                "makes at least one more visit of itself per visit reaches it")
     if math.isinf(load.rho):
         return (f"'{name}' is offered {per_s(load.rate)} and a request holds a worker for an "
                 "infinite mean time (a Pareto tail with alpha ≤ 1, there or in what it "
