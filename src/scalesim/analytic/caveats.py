@@ -94,7 +94,7 @@ def unstable(system: System, estimate: Estimate) -> Iterator[Caveat]:
         state = component.state
         by_cores = component.cpu_offered >= state.offered
         # a closed loop's own station is never overloaded: its users bound its load
-        if state.offered >= 1.0 and component.limited and closed_loop.SUFFIX not in state.model:
+        if state.offered >= 1.0 and component.limited and not closed_loop.in_loop(state.model):
             servers = "cores" if by_cores else "workers"
             offered = f"{_times(state.offered)} what its {servers} can serve" \
                 if math.isfinite(state.offered) else \
@@ -105,7 +105,8 @@ def unstable(system: System, estimate: Estimate) -> Iterator[Caveat]:
                                           "steady state" if state.loss == 0.0 else
                                           f"it refuses {state.loss:.1%} of arrivals")
                          + "; simulate to see how fast it degrades and what it takes down")
-        elif state.offered > BUSY and component.limited:
+        elif state.offered > BUSY and component.limited \
+                and not state.model.endswith(closed_loop.REFUSING):  # the loop's caveat says
             yield Caveat("near-saturation", name, f"ρ = {state.offered:.2f}: near saturation a "
                          "small error in a service time moves waits a lot; simulate with "
                          "long runs and several replications")
@@ -305,16 +306,40 @@ def closed_loops(system: System, estimate: Estimate) -> Iterator[Caveat]:
             continue
         shared = sorted(name for name, c in estimate.components.items()
                         if c.limited and estimate.workloads[workload.name].visits.get(name, 0.0)
-                        and c.state.p_wait > 0.0 and closed_loop.SUFFIX not in c.state.model)
+                        and c.state.p_wait > 0.0 and not closed_loop.in_loop(c.state.model))
         yield Caveat("closed-loop", workload.name, "a closed loop: throughput and mean from "
                      "MVA (Seidmann's approximation for several workers); the waits at the "
                      "stations only it visits from MVA's arrival view, taken as independent "
                      "from station to station, so the percentiles are approximate"
-                     + (f"; {', '.join(shared)} (shared with other traffic, or with a bounded "
-                        "queue or cores) keep the open formulas at its throughput"
+                     + (f"; {', '.join(shared)} (shared with other traffic, or with cores) "
+                        "keep the open formulas at its throughput"
                         if shared else "")
+                     + _refusals(system, estimate, workload.name)
                      + ("; timeouts end requests early and free users, which MVA does not see"
                         if timed else ""))
+
+
+def _refusals(system: System, estimate: Estimate, name: str) -> str:
+    """What the closed-loop caveat says of a loop whose users a bounded queue refuses
+    (`closed.refused`), or ''."""
+    found = estimate.workloads[name]
+    if found.refused <= 0.0:
+        return ""
+    workload = next(w for w in system.workloads if w.name == name)
+    where = sorted(cname for cname, c in estimate.components.items()
+                   if found.visits.get(cname, 0.0) and c.state.loss > 0.0
+                   and system.components[cname].queue is not None)
+    again = "at once" if workload.think.mean_s == 0.0 else "after their think time"
+    exact = all(estimate.components[cname].state.exact for cname in where) and where
+    return (f"; {' and '.join(where) or 'a bounded queue'} cannot hold all {workload.users:,} "
+            f"users' requests (workers + queue places per replica): {found.refused:.1%} are "
+            f"refused and their users send again {again}, so the loop sends "
+            f"{found.rate_rps:,.0f} requests a second: the finite-source queue M/M/c/K/N "
+            "with the users shared among the replicas' queues, "
+            + ("exact here (one queue, exponential work and think time, nothing else in the "
+               "loop)" if exact else "approximate (exact for one queue with exponential work "
+               "and think time and nothing else in the loop; the other stations are taken at "
+               "their MVA residence)"))
 
 
 def pooled(system: System, estimate: Estimate) -> Iterator[Caveat]:

@@ -8,18 +8,40 @@ stations), distributed as the arrival theorem gives it — an arrival finds j re
 probability that N − 1 users leave there (`MvaResult.seen`), and then waits Erlang(j, c/S)
 (exact for one exponential server; Seidmann's queueing part for c > 1). Past
 `mva.MARGINAL_USERS` users the wait is exponential with MVA's mean.
+
+A component of the loop with a bounded `queue` holds at most K requests per queue (workers
++ queue places); when the loop's users outnumber that, the others are refused and send
+again after their think time, which MVA (every user waits its turn) cannot see. Such a
+component is taken as the finite-source queue M/M/c/K/N (`finite_source`): each queue with
+its share N/q of the users, its service the time a visit holds its place: its own work and,
+when it blocks, what its synchronous calls wait for, with all its workers busy (as they are
+while it refuses: MVA of what its visits wait on, its workers for users); and the rest of
+the loop (think time, network, the other stations at MVA's residences) as the users' time
+away from it. Exact for one queue, exponential work and exponential think time with
+nothing else in the loop; approximate otherwise (several replica queues each given N/q
+users, other stations at their residences without refusals, non-exponential times). With
+several such components, the one that refuses the most binds.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from scalesim.analytic import lattice
 from scalesim.analytic.chains import erlang_mixture
+from scalesim.analytic.finite_source import finite_source
 from scalesim.analytic.lattice import Lattice
-from scalesim.analytic.mva import MvaResult
+from scalesim.analytic.mva import MvaResult, MvaStation, mva
 
 SUFFIX = " in a closed loop (MVA)"  # added to a station's model
+REFUSING = " in a closed loop (M/M/c/K/N)"  # added to a bounded one's that refuses
+
+
+def in_loop(model: str) -> bool:
+    """Whether a station's wait is a closed loop's view (its users bound its load)."""
+    return model.endswith((SUFFIX, REFUSING))
 
 
 @dataclass(frozen=True)
@@ -39,6 +61,9 @@ class ClosedWait:
     p_wait: float
     wait: Lattice
     exact: bool  # one exponential server: MVA's marginal is exact
+    loss: float = 0.0  # P(a visit is refused): a bounded queue full (`refused`)
+    utilization: float | None = None  # servers busy / servers, when not the open formula's
+    suffix: str = SUFFIX  # added to the station's model
 
 
 def waits(result: MvaResult, visited: list[Visited | None],
@@ -62,3 +87,74 @@ def waits(result: MvaResult, visited: list[Visited | None],
                                             station.pool == 1 and station.exponential
                                             and seen is not None)
     return out
+
+
+@dataclass(frozen=True)
+class Bounded:
+    """A component of the loop with a bounded queue, as the loop's requests visit it."""
+
+    component: str
+    station: int  # its MVA station
+    visits: float  # per request
+    demand_s: float  # its own service per request, as MVA took it
+    servers: int  # per queue
+    queues: int
+    capacity: int  # places per queue: servers + queue
+    # per other MVA station, the share of its residence spent inside these visits (what a
+    # blocking component's visits wait on while they hold their place)
+    inside: Mapping[int, float]
+    inside_hops_s: float  # network time inside these visits, per request
+    exponential: bool  # its own service time is exponential
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The loop with its users refused at a full bounded queue and sending again."""
+
+    component: str
+    rate_rps: float  # requests sent a second, those refused included
+    mean_s: float  # mean response of the requests let in
+    view: ClosedWait  # the component's wait and loss, as the loop sees them
+
+
+def _held_s(bounded: Bounded, stations: Sequence[MvaStation]) -> float:
+    """The time a request holds its places at a bounded component (its visits' own work
+    and what they wait on inside), all its workers busy: MVA of the stations inside (their
+    share of each), its workers for users and its own work as their think time."""
+    if not bounded.inside:
+        return bounded.demand_s
+    inside = [MvaStation(part * stations[k].demand_s, stations[k].servers)
+              for k, part in bounded.inside.items()]
+    inside.append(MvaStation(bounded.inside_hops_s, None))
+    return bounded.demand_s + mva(bounded.servers * bounded.queues, bounded.demand_s,
+                                  inside).response_s
+
+
+def refused(users: int, think_s: float, exponential_think: bool,
+            stations: Sequence[MvaStation], result: MvaResult, bounded_ones: Sequence[Bounded],
+            points: int = lattice.LEAF_POINTS) -> Refusal | None:
+    """The binding bounded component's finite-source queue (see the module's docstring),
+    from MVA's `result` for the loop over `stations`; None when none of `bounded_ones` can
+    refuse (a queue holds its share of the users)."""
+    best: tuple[float, Refusal] | None = None
+    for bounded in bounded_ones:
+        share = users / bounded.queues
+        if share <= bounded.capacity or bounded.visits <= 0.0:
+            continue
+        inside = bounded.inside_hops_s + sum(part * result.residence_s[k]
+                                             for k, part in bounded.inside.items())
+        outside = think_s + result.response_s - result.residence_s[bounded.station] - inside
+        found = finite_source(share, max(0.0, outside) / bounded.visits, bounded.servers,
+                              bounded.capacity, _held_s(bounded, stations) / bounded.visits)
+        if found.loss <= 0.0 or (best is not None and found.loss <= best[0]):
+            continue
+        alone = abs(outside - think_s) <= 1e-12 * max(1.0, think_s)  # nothing but thinking
+        exact = bounded.queues == 1 and bounded.exponential and exponential_think \
+            and not bounded.inside and alone and bounded.visits == 1.0
+        held = found.in_station / found.served_rps if found.served_rps > 0.0 else math.inf
+        view = ClosedWait(found.wait_s, found.p_wait, found.wait(points), exact, found.loss,
+                          found.busy / found.servers, REFUSING)
+        best = found.loss, Refusal(
+            bounded.component, found.attempts_rps * bounded.queues / bounded.visits,
+            outside - think_s + bounded.visits * held, view)
+    return None if best is None else best[1]

@@ -107,6 +107,7 @@ from scalesim.analytic.success import (
 from scalesim.spec.checks import cache_edges, iter_calls, sync_edges
 from scalesim.spec.data import Consumer, Outbox, group_members, most_in_flight
 from scalesim.spec.demand import cpu_s
+from scalesim.spec.dists import Exponential
 from scalesim.spec.model import (
     Balancer,
     Call,
@@ -230,6 +231,9 @@ class WorkloadEstimate:
     percentiles_exact: bool = False  # the percentiles too (open product-form networks only)
     revisited: tuple[str, ...] = ()  # queueing components a request can meet twice or more
     degraded: float = 0.0  # P(a request is answered in part by a `degraded` fallback)
+    # a closed loop's: P(a request is refused at a full bounded queue, its user sending
+    # another), which `rate_rps` counts (`closed.refused`); 0 for an open workload
+    refused: float = 0.0
 
     @property
     def mean_s(self) -> float:
@@ -410,6 +414,22 @@ class _Flow:
     waited: dict[str, npt.NDArray[np.float64]]
 
 
+@dataclass(frozen=True)
+class _Loop:
+    """A closed loop as MVA solves it (`Model._closed`)."""
+
+    rate_rps: float  # requests sent a second (those refused and sent again included)
+    mean_s: float  # mean response of the requests let in
+    # the waits of the components only it visits, and of one that refuses it (`refusal`)
+    views: dict[str, closed_loop.ClosedWait]
+    exact: bool  # MVA's recursion, not Schweitzer's approximation (`mva`)
+    refusal: closed_loop.Refusal | None = None  # a full bounded queue refuses its users
+
+    @property
+    def refused(self) -> float:
+        return 0.0 if self.refusal is None else self.refusal.view.loss
+
+
 # what one solution gives the next round of attempts: responses, how attempts fail, visits/s
 _Solved = tuple[dict[str, Lattice | None], Success, npt.NDArray[np.float64]]
 
@@ -420,7 +440,7 @@ class _Network:
     from (`Model._estimate`): only the pass a fixed point ends on needs that built."""
 
     rates: Mapping[str, float]  # per workload, a closed loop's its MVA throughput
-    closed_means: Mapping[str, float]  # a closed loop's MVA mean response
+    loops: Mapping[str, _Loop]  # per closed loop, how MVA solved it
     flow: _Flow
     admitted: dict[str, dict[str, float]]  # rate-limited shares (`Model.op_rates`)
     components: dict[str, ComponentEstimate]
@@ -642,14 +662,31 @@ class Model:
         rates = {w.name: peak_rate(w) * scales.get(w.name, 1.0)
                  for w in self.system.workloads if w.users is None}
         closed = [w for w in self.system.workloads if w.users is not None]
-        means: dict[str, float] = {}
-        views: dict[str, closed_loop.ClosedWait] = {}
+        loops: dict[str, _Loop] = {}
         for _ in range(10 if len(closed) > 1 else 1):  # several loops: to a fixed point
             for workload in closed:
-                rates[workload.name], means[workload.name], found = \
-                    self._closed(workload, rates, flow)
-                views.update(found)
-        return self._solve(rates, means, views, flow)
+                # the other loops' load is what their accepted requests bring
+                carried = {name: rate * (1.0 - loops[name].refused) if name in loops else rate
+                           for name, rate in rates.items()}
+                loops[workload.name] = self._closed(workload, carried, flow)
+                rates[workload.name] = loops[workload.name].rate_rps
+        return self._solve(rates, loops, self._accepted(flow, loops.values()))
+
+    def _accepted(self, flow: _Flow, loops: Iterable[_Loop]) -> _Flow:
+        """`flow` with the visits a closed loop's bounded component refuses making no calls
+        (nor publishes): only the accepted ones go on. Its station takes the loop's
+        refusals (`_Loop.views`), which other traffic there meets too."""
+        refusing = [loop.refusal for loop in loops if loop.refusal is not None]
+        if not refusing:
+            return flow
+        matrix = flow.matrix.copy()
+        deliveries = {key: row.copy() for key, row in flow.deliveries.items()}
+        for refusal in refusing:
+            rows = [self.index[ref] for ref in self.by_component[refusal.component]]
+            matrix[rows] *= 1.0 - refusal.view.loss
+            for row in deliveries.values():
+                row[rows] *= 1.0 - refusal.view.loss
+        return self._flow_of(flow.attempts, matrix, deliveries)
 
     # -- attempts --------------------------------------------------------------------------
     def _tries(self, edge: CallEdge, responses: Mapping[str, Lattice | None],
@@ -873,19 +910,21 @@ class Model:
         return admitted, shares
 
     # -- closed loops ----------------------------------------------------------------------
-    def _closed(self, workload: Workload, rates: Mapping[str, float], flow: _Flow
-                ) -> tuple[float, float, dict[str, closed_loop.ClosedWait]]:
+    def _closed(self, workload: Workload, rates: Mapping[str, float], flow: _Flow) -> _Loop:
         """Throughput and mean response of a closed loop by MVA over the components its
         requests visit and wait for (`waited`: not what its async calls, deliveries and
         projections reach; demand = visits × own work and post_work, a pool of replicas ×
         workers), the other traffic inflating the demands by 1/(1 − its utilization), and
-        the network as a delay station; and the waits of the components only it visits."""
+        the network as a delay station; and the waits of the components only it visits. A
+        bounded queue its users outnumber refuses them instead (`closed.refused`)."""
         background, _ = self.op_rates({n: r for n, r in rates.items() if n != workload.name},
                                       flow)
         per_request = flow.waited[workload.name]
         holding, absorbed = self._holding(flow)
-        stations = []
+        stations: list[MvaStation] = []
         visited: list[closed_loop.Visited | None] = []
+        members: dict[str, int] = {}  # component -> its MVA station
+        bounded: list[tuple[str, float, bool]] = []  # with a bounded queue
         hops = 2.0  # the request's own trip there and back
         for cname, component in self.system.components.items():
             demand = busy = second = count = 0.0
@@ -904,24 +943,73 @@ class Model:
             if demand == 0.0 or cname in absorbed:
                 continue
             workers = component.worker_limit
+            members[cname] = len(stations)
             if workers is None:
                 stations.append(MvaStation(demand, None))
                 visited.append(None)
                 continue
             pool = workers * serving_replicas(component)
             if busy >= pool:
-                return 0.0, math.inf, {}
+                return _Loop(0.0, math.inf, {}, False)
             stations.append(MvaStation(demand / (1.0 - busy / pool), pool))
             mean = demand / count
+            exponential = abs(lattice.over_square(second / count, mean) - 2.0) < 1e-9
+            refuses = self._refuses(component, workload)
             visited.append(closed_loop.Visited(
-                cname, count, demand / (1.0 - busy / pool), pool,
-                abs(lattice.over_square(second / count, mean) - 2.0) < 1e-9) if alone and
-                component.queue is None and component.core_limit is None else None)
+                cname, count, demand / (1.0 - busy / pool), pool, exponential) if alone and
+                not refuses and component.core_limit is None else None)
+            if refuses:
+                bounded.append((cname, count, exponential))
         stations.append(MvaStation(hops * self.hop.mean, None))
         assert workload.users is not None
         result = mva(workload.users, workload.think.mean_s, stations)
-        return result.throughput_rps, result.response_s, \
-            closed_loop.waits(result, visited, self.points)
+        views = closed_loop.waits(result, visited, self.points)
+        refusal = closed_loop.refused(
+            workload.users, workload.think.mean_s,
+            workload.think.mean_s == 0.0 or isinstance(workload.think, Exponential),
+            stations, result, [self._bounded(*found, members, stations, per_request, flow)
+                     for found in bounded], self.points)
+        if refusal is None:
+            return _Loop(result.throughput_rps, result.response_s, views, result.exact)
+        views[refusal.component] = refusal.view
+        return _Loop(refusal.rate_rps, refusal.mean_s, views, False, refusal)
+
+    @staticmethod
+    def _refuses(component: Component, workload: Workload) -> bool:
+        """Whether a closed loop's users outnumber what a replica queue of the component
+        holds, each queue taking its share of them: a bounded queue that holds them all is
+        no bound to the loop, and its station takes MVA's view like an unbounded one."""
+        _, queues, capacity, _ = _queueing(component)
+        assert workload.users is not None
+        return capacity is not None and workload.users / queues > capacity
+
+    def _bounded(self, cname: str, count: float, exponential: bool,
+                 members: Mapping[str, int], stations: list[MvaStation],
+                 per_request: npt.NDArray[np.float64], flow: _Flow) -> closed_loop.Bounded:
+        """A component of a closed loop with a bounded queue (`members`: each component's
+        MVA station), visited `count` times a request, with what its visits wait on while
+        they hold their place: a blocking one's synchronous calls, as the loop's
+        `per_request` visits reach them from its operations."""
+        component = self.system.components[cname]
+        servers, queues, capacity, _ = _queueing(component)
+        assert servers is not None and capacity is not None
+        start = np.zeros(len(self.names))
+        for ref in self.by_component[cname]:
+            start[self.index[ref]] = per_request[self.index[ref]]
+        inside: dict[int, float] = {}
+        hops_s = 0.0
+        if component.io == "blocking":
+            reached = visits(self.names, flow.matrix * self.waited, start)
+            hops_s = sum(2.0 * _calls_per_visit(self.ops[ref]) * float(reached[i])
+                         for ref, i in self.index.items()) * self.hop.mean
+            for other, refs in self.by_component.items():
+                made = sum(float(per_request[self.index[r]]) for r in refs)
+                there = sum(float(reached[self.index[r]]) for r in refs)
+                if other != cname and other in members and made > 0.0 and there > 0.0:
+                    inside[members[other]] = min(1.0, there / made)
+        station = members[cname]
+        return closed_loop.Bounded(cname, station, count, stations[station].demand_s, servers,
+                                   queues, capacity, inside, hops_s, exponential)
 
     def _holding(self, flow: _Flow) -> tuple[npt.NDArray[np.float64], set[str]]:
         """Per operation, the time a visit holds its worker in a closed loop's MVA: its own
@@ -991,8 +1079,9 @@ class Model:
             not any(isinstance(step, ParallelStep) for step in op.steps)
 
     # -- the open network ------------------------------------------------------------------
-    def _solve(self, rates: Mapping[str, float], closed_means: Mapping[str, float],
-               views: Mapping[str, closed_loop.ClosedWait], flow: _Flow) -> _Network:
+    def _solve(self, rates: Mapping[str, float], loops: Mapping[str, _Loop], flow: _Flow
+               ) -> _Network:
+        views = {name: view for loop in loops.values() for name, view in loop.views.items()}
         op_rate, admitted, flow = self.drained_rates(rates, flow)
         responses: dict[str, Lattice | None] = {}
         components: dict[str, ComponentEstimate] = {}
@@ -1033,7 +1122,7 @@ class Model:
         else:
             timeouts = self._timeouts(responses, self.ops)
             overall = Success(self, components, timeouts, admits)
-        return _Network(rates, closed_means, flow, admitted, components, timeouts, converged,
+        return _Network(rates, loops, flow, admitted, components, timeouts, converged,
                         (responses, overall, op_rate))
 
     def _estimate(self, network: _Network) -> Estimate:
@@ -1060,19 +1149,21 @@ class Model:
                 latencies[entry] = None if response is None else \
                     lattice.total([self.hop, response, self.hop])
             latency = latencies[entry]
-            if latency is not None and workload.name in network.closed_means:
-                mean = network.closed_means[workload.name]  # MVA's; the shape from the open network
+            loop = network.loops.get(workload.name)
+            if latency is not None and loop is not None:
+                mean = loop.mean_s  # MVA's; the shape from the open network
                 latency = latency.scaled(mean / latency.mean) if latency.mean > 0.0 else latency
             closed = workload.users is not None
             if (entry, closed) not in exacts:
                 exacts[entry, closed] = self._exact(flow.visits[workload.name], workload,
                                                     components)
-            exact = exacts[entry, closed]
+            exact = exacts[entry, closed] and (loop is None or loop.exact)
             again = self._revisited(entry, components)
             workloads[workload.name] = WorkloadEstimate(
                 rates[workload.name], closed, latency, success.of(entry),
                 success.of(entry, structural=True), flow.component_visits[workload.name],
-                exact, exact and not closed and not again, again, success.degraded(entry))
+                exact, exact and not closed and not again, again, success.degraded(entry),
+                0.0 if loop is None else loop.refused)
         return Estimate(self.system, workloads, self._dead_lettered(components, op_rate),
                         self._subscriptions(op_rate, responses, flow, rates), timeouts,
                         network.converged, _pooled(workloads.values()),
@@ -1214,7 +1305,9 @@ class Model:
         if view is not None:
             state = dataclasses.replace(
                 state, p_wait=view.p_wait, mean_wait_s=view.mean_s, wait=view.wait,
-                exact=view.exact and state.exact, model=state.model + closed_loop.SUFFIX)
+                exact=view.exact and state.exact, model=state.model + view.suffix,
+                loss=view.loss, utilization=state.utilization if view.utilization is None
+                else view.utilization)
         if bound is not None and state.stable:
             state = dataclasses.replace(state, p_wait=0.0, mean_wait_s=0.0, loss=0.0,
                                         wait=lattice.zero(),

@@ -5,7 +5,9 @@ bounded queue refuses.
 - A closed loop's users wait for their answers, so its load is bounded: offered load takes
   it at the bound users / (think + no-queueing response), which a loop reaches only when
   nothing queues. Here it runs at the throughput Mean Value Analysis gives it (the
-  estimate's), which no station's capacity is below.
+  estimate's), which no station's capacity is below. Where a bounded queue cannot hold its
+  users, those refused send again (`closed.refused`): the load on what the loop waits for
+  is what gets in, the requests the run handles are all it sends.
 - With `cores`, a replica computes at most cores' worth of CPU per second: ρ = λ·E[cpu] /
   (replicas·cores), an event loop's cores at most 1.
 - A bounded queue does not grow: it refuses what it cannot hold, the loss of the M/M/c/K
@@ -17,12 +19,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from scalesim.analytic.chains import served
 from scalesim.analytic.load import operation_rates, rate_cap
 from scalesim.spec.checks import iter_calls
 from scalesim.spec.demand import cpu_per_visit_s
 from scalesim.spec.model import System
+
+if TYPE_CHECKING:
+    from scalesim.analytic.estimate import Estimate
 
 POINTS = 64  # grid points per distribution: only the estimate's means are read
 # grid points for the waits of timed calls (`timed_waits`): at 64 an exponential's mean is
@@ -38,15 +44,27 @@ class CpuLoad:
     rho: float  # λ·E[cpu] / (replicas·cores)
 
 
-def closed_as_open(system: System) -> System:
-    """`system` with each closed loop replaced by an open workload at its MVA throughput."""
+def closed_estimate(system: System) -> Estimate | None:
+    """The estimate the closed loops' rates come from (None without a closed loop)."""
     if all(w.users is None for w in system.workloads):
-        return system
+        return None
     from scalesim.analytic.estimate import Model
 
-    found = Model(system, POINTS).evaluate()
+    return Model(system, POINTS).evaluate()
+
+
+def closed_as_open(system: System, sent: bool = False, found: Estimate | None = None
+                   ) -> System:
+    """`system` with each closed loop replaced by an open workload at its MVA throughput:
+    the requests a full bounded queue lets in, or with `sent` every request its users send,
+    those it refuses (and they send again) included. `found`: `closed_estimate`'s, when
+    worked out already."""
+    found = found or closed_estimate(system)
+    if found is None:
+        return system
     workloads = [w if w.users is None else w.model_copy(update={
-        "users": None, "profile": None, "rate": found.workloads[w.name].rate_rps})
+        "users": None, "profile": None, "rate": found.workloads[w.name].rate_rps
+        * (1.0 if sent else 1.0 - found.workloads[w.name].refused)})
         for w in system.workloads]
     return system.model_copy(update={"workloads": workloads})
 

@@ -32,7 +32,7 @@ import math
 from dataclasses import dataclass
 from statistics import NormalDist
 
-from scalesim.analytic.closed import SUFFIX
+from scalesim.analytic.closed import in_loop
 from scalesim.analytic.estimate import ComponentEstimate, Estimate
 from scalesim.analytic.station import relaxation_time
 from scalesim.spec.checks import reached, sync_edges
@@ -59,7 +59,7 @@ def relative_sd(station: ComponentEstimate, measured_s: float) -> float | None:
     apply (no queue that can grow, or no traffic)."""
     state, servers = station.state, station.servers
     if servers is None or station.cores is not None or not state.stable \
-            or station.arrival_rate_rps <= 0.0 or state.model.endswith(SUFFIX) \
+            or station.arrival_rate_rps <= 0.0 or in_loop(state.model) \
             or state.loss > LOSSLESS:
         return None
     rho, hold = state.utilization, station.service_mean_s
