@@ -162,6 +162,40 @@ def test_the_overload_warning_knows_closed_loops_bounded_queues_and_cores(monkey
             assert expected in text, text
 
 
+def test_closed_loops_against_a_bounded_queue_are_warned_of_refusals(monkeypatch) -> None:
+    """2 replicas × (16 workers + 100 queue places) hold 232 requests. 200 users fit (100 a
+    replica): at capacity, more users wait, up to 232. 2,000 users do not: 1,768 are
+    refused and send again at once, (2,000 − 232) / 0.5 ms ≈ 3.5 million requests a
+    second, 99.5 % refused; with a 5 ms think time they send again after it. Before, the
+    warning said more users add waiting there, not throughput, whatever the bound."""
+    from rich.console import Console
+    from tests.analytic.test_closed_refusals import qa
+
+    from scalesim.cli import run
+    from scalesim.spec import load_spec_text
+
+    cases = {
+        (200, "0s"): "'api' is at capacity: the closed loops' 200 users keep it busy (ρ ≈ "
+                     "1.00, 16,000.0 rps × 2 ms per request over its workers); its queue "
+                     "holds at most what the users have in flight, so more users add waiting "
+                     "there, not throughput, up to the 232 requests it holds at once: past "
+                     "that, more users add refusals",
+        (2000, "0s"): "'api' is full: the closed loops' 2,000 users outnumber the 232 "
+                      "requests it holds at once (workers and queue places of its "
+                      "replicas); the others are refused and send again at once, so more "
+                      "users add refusals, not throughput: the estimate has 99.5% of its "
+                      "visits refused and about 3,536,018 requests sent a second",
+        (2000, "5ms"): "the others are refused and send again after their think time",
+    }
+    for (users, think), expected in cases.items():
+        console = Console(record=True, width=400)
+        monkeypatch.setattr(run, "err", console)
+        run._warn_overload(load_spec_text(qa(users, think)), quiet=False)
+        text = console.export_text()
+        assert expected in text, text
+        assert ("more users add waiting there" in text) is (users == 200), text
+
+
 def test_a_run_too_short_for_a_busy_queue_is_warned_with_the_time_that_would_do(
         monkeypatch) -> None:
     """M/M/1 at ρ = 0.95 with 1 ms of work for 10 s: Whitt's formula pins the mean down to

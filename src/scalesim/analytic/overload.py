@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scalesim.analytic.chains import served
+from scalesim.analytic.closed import REFUSING
 from scalesim.analytic.load import operation_rates, rate_cap
 from scalesim.spec.checks import iter_calls
 from scalesim.spec.demand import cpu_per_visit_s
@@ -67,6 +68,15 @@ def closed_as_open(system: System, sent: bool = False, found: Estimate | None = 
         * (1.0 if sent else 1.0 - found.workloads[w.name].refused)})
         for w in system.workloads]
     return system.model_copy(update={"workloads": workloads})
+
+
+def closed_refusals(found: Estimate | None) -> dict[str, float]:
+    """The components that refuse closed loops' users (a bounded queue they outnumber:
+    `closed.refused`), with the share of the visits they refuse."""
+    if found is None:
+        return {}
+    return {name: c.state.loss for name, c in found.components.items()
+            if c.state.model.endswith(REFUSING) and c.state.loss > 0.0}
 
 
 def timed_waits(system: System) -> dict[str, float]:

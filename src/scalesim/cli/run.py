@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from scalesim.cli.outputs import OutputError
     from scalesim.spec import SpecError, System
     from scalesim.spec.loader import Locator
+    from scalesim.spec.model import Component
     from scalesim.sweep.replicate import Execution
 
 EXIT_SLO_MISSED, EXIT_BAD_INPUT, EXIT_SAFETY_STOP = 1, 2, 3
@@ -197,11 +198,23 @@ def schema_command() -> None:
     sys.stdout.write(json.dumps(spec_json_schema(), indent=2, sort_keys=True) + "\n")
 
 
+# ρ from which closed loops hold a component at its capacity: their throughput reaches it
+# only to rounding (MVA's asymptote, 1 − 1e-13)
+LOOPS_AT_CAPACITY = 1.0 - 1e-9
+
+
 def _warn_overload(system: System, quiet: bool) -> None:
     """At the workloads' peak (closed loops at their MVA throughput), a component whose
     workers or cores cannot serve what it admits (what a rate limit lets through; an
-    autoscaled one at its max replicas): an unbounded queue grows, a bounded one refuses."""
-    from scalesim.analytic.overload import closed_as_open, cpu_loads
+    autoscaled one at its max replicas): an unbounded queue grows, a bounded one refuses;
+    one whose bounded queue closed loops' users outnumber refuses them, and they send
+    again."""
+    from scalesim.analytic.overload import (
+        closed_as_open,
+        closed_estimate,
+        closed_refusals,
+        cpu_loads,
+    )
     from scalesim.lint.load import admitted, open_part
     from scalesim.lint.rules.capacity import overload_fate
 
@@ -210,30 +223,64 @@ def _warn_overload(system: System, quiet: bool) -> None:
     users = sum(w.users for w in system.workloads if w.users is not None)
     opened = open_part(system)  # a closed loop takes a component to its capacity at most
     without = admitted(opened, peak=True) if opened is not None else {}
-    system = closed_as_open(system)
+    found = closed_estimate(system)
+    refusing = closed_refusals(found)
+    spec = system
+    system = closed_as_open(system, found=found)
     loads = admitted(system, peak=True)
     cpus = cpu_loads(system, {name: load.rate for name, load in loads.items()})
     for name in system.components:
         load, cpu = loads.get(name), cpus.get(name)
-        if cpu is not None and cpu.rho >= 1.0 and (load is None or cpu.rho > load.rho):
+        if name in refusing:
+            assert found is not None
+            sent = sum(w.rate_rps for w in found.workloads.values() if w.closed)
+            text = _refusing_text(spec, name, refusing[name], sent)
+            err.print(f"[yellow]warning[/yellow]: {text}", highlight=False)
+        elif cpu is not None and cpu.rho >= 1.0 and (load is None or cpu.rho > load.rho):
             cores = f"{cpu.cores:g} core{'s' if cpu.cores != 1 else ''}"
             err.print(f"[yellow]warning[/yellow]: '{name}' is offered more CPU than its cores "
                       f"can serve: ρ ≈ {cpu.rho:.2f} ({cpu.rate_rps:,.1f} rps admitted × "
                       f"{cpu.cpu_s * 1e3:.3g} ms of CPU per request over {cores} per "
                       f"replica); {overload_fate(system.components[name], cpu.rho, cpu.cores)}",
                       highlight=False)
-        elif load is not None and load.rho >= 1.0 and users and \
+        elif load is not None and load.rho >= LOOPS_AT_CAPACITY and users and \
                 (name not in without or without[name].rho < 1.0):  # the loops' doing
+            places = _places(system.components[name])
             err.print(f"[yellow]warning[/yellow]: '{name}' is at capacity: the closed loops' "
                       f"{users:,} users keep it busy (ρ ≈ {min(load.rho, 1.0):.2f}, "
                       f"{load.rate:,.1f} rps × {load.hold_s * 1e3:.3g} ms per request over "
                       "its workers); its queue holds at most what the users have in flight, "
-                      "so more users add waiting there, not throughput", highlight=False)
+                      "so more users add waiting there, not throughput"
+                      + ("" if places is None else f", up to the {places:,} requests it holds "
+                         "at once: past that, more users add refusals"), highlight=False)
         elif load is not None and load.rho >= 1.0:
             err.print(f"[yellow]warning[/yellow]: '{name}' is offered more than it can serve: "
                       f"ρ ≈ {load.rho:.2f} ({load.rate:,.1f} rps admitted × "
                       f"{load.hold_s * 1e3:.3g} ms per request over its workers); "
                       f"{overload_fate(system.components[name], load.rho)}", highlight=False)
+
+
+def _places(component: Component) -> int | None:
+    """The requests a component holds at once, waiting or served (its replicas' workers and
+    queue places); None with an unbounded queue or unlimited workers."""
+    workers = component.worker_limit
+    if component.queue is None or workers is None:
+        return None
+    return component.most_replicas * (workers + component.queue)
+
+
+def _refusing_text(system: System, name: str, loss: float, sent: float) -> str:
+    """The warning for a component whose bounded queue closed loops' users outnumber: they
+    are refused and send again (`closed.refused`), so more users add refusals."""
+    loops = [w for w in system.workloads if w.users is not None]
+    users = sum(w.users or 0 for w in loops)
+    again = "at once" if all(w.think.mean_s == 0.0 for w in loops) else \
+        "after their think time"
+    return (f"'{name}' is full: the closed loops' {users:,} users outnumber the "
+            f"{_places(system.components[name]) or 0:,} requests it holds at once (workers "
+            f"and queue places of its replicas); the others are refused and send again "
+            f"{again}, so more users add refusals, not throughput: the estimate has "
+            f"{loss:.1%} of its visits refused and about {sent:,.0f} requests sent a second")
 
 
 def _warn_short_run(system: System, execution: Execution, quiet: bool) -> None:
