@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from scalesim.diagnosis import diagnose
+from scalesim.diagnosis.finding import share
 from scalesim.sim import simulate
 from scalesim.spec import System, load_spec, load_spec_text
 from scalesim.templates.registry import get_template
@@ -107,17 +108,20 @@ SHORT_TTL = ("components.catalog.caching.ttl=50ms", "components.products.workers
 
 def test_a_backend_behind_a_short_ttl_names_the_hit_ratio_and_is_sized_for_the_misses(
         ) -> None:
-    """A 50 ms TTL leaves catalog hitting under 10 %: its misses saturate products, whose
-    callers (app) back up, so fewer reads reach it than the workloads send. The fix is sized
-    for the offered misses (the analytic load, the loads a coalescing cache sends:
-    2,919/s × 19.8 ms / (16 × 0.85) → 5 replicas, not the 3 of what arrived), the evidence
-    names the hit ratio, and applied, products keeps up."""
-    found = _diagnosis(_system("caching-strategies", {}, SHORT_TTL))
-    products = _one(found, "saturated", "products")
+    """A 50 ms TTL leaves catalog hitting under a fifth of its reads: its misses saturate
+    products, whose callers (app) back up, so fewer reads reach it than the workloads send.
+    The fix is sized for the offered misses (the analytic load, the loads a coalescing cache
+    sends: 2,919/s × 19.8 ms / (16 × 0.85) → 5 replicas, not the 3 of what arrived), the
+    evidence names the run's hit ratio, and applied, products keeps up."""
+    system = _system("caching-strategies", {}, SHORT_TTL)
+    result = simulate(system)
+    products = _one(diagnose(system, result), "saturated", "products")
     assert products["fix"]["set"] == [
         f"components.products.replicas={math.ceil(2919 * 0.0198 / (16 * 0.85))}"]
-    assert any("backend of catalog, whose hit ratio is 8.8 % (TTL 50 ms)" in line
-               for line in products["evidence"])
+    hit_ratio = result["caches"]["catalog"]["hit_ratio"]
+    assert hit_ratio < 0.2
+    assert any(f"backend of catalog, whose hit ratio is {share(hit_ratio)}" in line
+               and "(TTL 50 ms)" in line for line in products["evidence"])
     fixed = _diagnosis(_system("caching-strategies", {}, (*SHORT_TTL, *products["fix"]["set"])))
     assert not [f for f in fixed if f["subject"] in ("products", "app")]
 
