@@ -149,7 +149,7 @@ def estimate(system: System, workers: int = 1) -> Estimate:
             "max_events", (f"{amount(each)} events a replication, " if sim.replications > 1 else "")
             + f"past simulation.limits.max_events ({amount(sim.limits.max_events)}), where it "
             "would stop", f"raise simulation.limits.max_events above {amount(each)}, or "
-            "shorten simulation.duration or simulation.warmup or lower the rate "
+            f"shorten simulation.duration or simulation.warmup or {less_load(system)} "
             "(simulation.interval and the replications do not change a replication's "
             "events)"))
     if cost.intervals > MAX_INTERVALS:
@@ -221,11 +221,24 @@ def _endless_work(endless: list[int], names: Sequence[str]) -> str:
 def _shorter(system: System) -> str:
     """What takes wall time off a run: less simulated time, less load, fewer replications
     (the interval and the event limit do not change the work)."""
-    sim = system.simulation
-    if sim.replications > 1:
-        return ("shorten simulation.duration or simulation.warmup, lower the rate or use "
-                "fewer replications")
-    return "shorten simulation.duration or simulation.warmup, or lower the rate"
+    if system.simulation.replications > 1:
+        return (f"shorten simulation.duration or simulation.warmup, {less_load(system)} or "
+                "use fewer replications")
+    return f"shorten simulation.duration or simulation.warmup, or {less_load(system)}"
+
+
+def less_load(system: System) -> str:
+    """How to send fewer requests, by what the workloads have: open ones a rate to lower,
+    closed loops users to take away or a think time to lengthen (give, when they have
+    none); a closed loop has no rate to lower."""
+    loops = [w for w in system.workloads if w.users is not None]
+    ways = [] if len(loops) == len(system.workloads) else \
+        ["lower the open workloads' rate" if loops else "lower the rate"]
+    if loops:
+        think = "give the users a think time" if all(w.think.mean_s == 0.0 for w in loops) \
+            else "lengthen the users' think time"
+        ways += ["use fewer users", think]
+    return ", ".join(ways[:-1]) + f" or {ways[-1]}" if len(ways) > 1 else ways[0]
 
 
 def _speed(events_per_s: float) -> str:

@@ -207,3 +207,33 @@ def test_several_limits_each_get_their_own_advice() -> None:
     assert " For the intervals: raise simulation.interval to 5 s or more, or shorten " \
         "simulation.duration." in text
     assert text.endswith(" Or force it.")
+
+
+# The M/M/1 above driven by a closed loop of users (and, in MIXED, by both kinds of workload).
+LOOP = MM1.replace("workloads: [{name: w, to: api.get, rate: 80/s}]",
+                   "workloads: [{name: u, to: api.get, users: 8, think: THINK}]")
+MIXED = MM1.replace("workloads: [{name: w, to: api.get, rate: 80/s}]",
+                    "workloads: [{name: w, to: api.get, rate: 20/s},\n"
+                    "            {name: u, to: api.get, users: 8, think: 100ms}]")
+
+
+@pytest.mark.parametrize(("spec", "less"), [
+    (LOOP.replace("THINK", "0s"), "use fewer users or give the users a think time"),
+    (LOOP.replace("THINK", "100ms"), "use fewer users or lengthen the users' think time"),
+    (MIXED, "lower the open workloads' rate, use fewer users or lengthen the users' think "
+            "time"),
+], ids=["loop-no-think", "loop-think", "open-and-loop"])
+@pytest.mark.parametrize("overrides", [["simulation.limits.max_events=1000"],
+                                       ["simulation.duration=1e7s",
+                                        "simulation.interval=100s"]],
+                         ids=["max-events", "wall-time"])
+def test_the_advice_for_less_load_names_what_the_workloads_have(
+        spec: str, less: str, overrides: list[str]) -> None:
+    """A closed loop has no rate: its load is its users and their think time, so a refusal
+    that said 'lower the rate' for it named a knob the spec does not have."""
+    from scalesim.spec import load_spec_text
+
+    text = estimate(load_spec_text(spec, "loop.yaml", overrides)).refusal("force it")
+    assert f" or {less}" in text
+    if "rate: " not in spec:
+        assert "rate" not in text

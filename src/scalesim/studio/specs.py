@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import HTTPException
 
-from scalesim.budget import BUDGET_S, Estimate, Over, estimate, human
+from scalesim.budget import BUDGET_S, Estimate, Over, estimate, human, less_load
 from scalesim.lint import lint_system
 from scalesim.spec import SpecError, SpecIssue, System, load_spec_text
 from scalesim.spec.bounds import MAX_SERIES_POINTS as SPEC_MAX_SERIES_POINTS
@@ -123,7 +123,7 @@ def past_time_limit(system: System, found: Estimate, time_limit_s: float) -> Ove
     else:
         duration = 0.0
     shorter = (f"shorten simulation.duration to {duration:g}s or less"
-               if duration > 0 else "shorten simulation.warmup or lower the rate")
+               if duration > 0 else f"shorten simulation.warmup or {less_load(system)}")
     about = human(found.wall_s)
     if not about.endswith(" s"):  # '7 min (410 s)', but '6 s' once
         about += f" ({found.wall_s:,.0f} s)"
