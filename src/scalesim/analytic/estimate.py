@@ -25,6 +25,8 @@ The model (docs/capacity.md says the same for users):
   independent; a parallel step takes the k-th fastest of its branches (k of wait_for);
   call probabilities and cache misses are mixtures. Percentiles come from these.
 - Components that call each other in a circle are solved by fixed-point iteration.
+- A visit a bounded queue refuses makes no calls: only the admitted share goes on, its loss
+  and what it lets through iterated to their fixed point (`Model._evaluate`).
 - Retried and hedged calls visit their callee once per attempt, and a queue's message its
   consumer once per delivery: the attempts depend on how attempts fail (`success.py`),
   hedges and deliveries that outlive their visibility timeout on the callee's response, all
@@ -131,6 +133,8 @@ MAX_PASSES = 200
 TOLERANCE = 1e-9
 # Attempts per call settled when a round changes none by more than this share.
 ATTEMPTS_TOLERANCE = 1e-6
+# Passes of the bounded queues' refusals (`Model._evaluate`) after which each moves halfway.
+DAMP_AFTER = 20
 # A storm's attempts (the greatest fixed point) apart from the calm's by more than this share.
 STORM_TOLERANCE = 1e-2
 # Attempts late less often than this (a tenth of the tail p999 reads) keep their retries past
@@ -555,6 +559,8 @@ class Model:
         self._holds: memo.Last[str, tuple[Waits, Lattice | None]] = memo.Last()
         self._commits: memo.Last[str, Lattice | None] = memo.Last()  # `_committed`
         self._waited: memo.Last[tuple[str, int], Waits] = memo.Last()
+        # the bounded queues' refusals the last settled `_evaluate` ended on, with its inputs
+        self._settled_refusals: tuple[memo.Inputs, dict[str, float]] | None = None
         self._coarse: dict[int, Model] = {}
         self._again: dict[str, tuple[str, ...]] = {}  # per entry: components met twice or more
         # `refused_again` by the chain and the retry it was worked out for
@@ -659,33 +665,74 @@ class Model:
                         else expected_hedges(call.hedge, lambda _: 1.0))  # every attempt slow
 
     def _evaluate(self, flow: _Flow, scales: Mapping[str, float]) -> _Network:
+        """The open network with the closed loops' rates, where a visit a bounded queue
+        refuses makes no calls (nor publishes), as in the kernel: each station's loss thins
+        what its operations send on (`_accepted`). The loss depends on what it thins (a
+        blocking caller holds its worker through the calls, a refused call comes back
+        sooner), so it is iterated from no refusal to where it settles (`_refusals`); for
+        the flow and load evaluated last, from the refusals its last pass started from:
+        that pass again, whose components are all kept (`memo`)."""
         rates = {w.name: peak_rate(w) * scales.get(w.name, 1.0)
                  for w in self.system.workloads if w.users is None}
         closed = [w for w in self.system.workloads if w.users is not None]
+        inputs = (flow.attempts, tuple(rates.items()))
+        kept = self._settled_refusals
+        refused = kept[1] if kept is not None and memo.same(kept[0], inputs) else {}
+        for passes in range(MAX_PASSES):
+            thinned = self._accepted(flow, refused)
+            loops = self._loops(closed, rates, thinned)
+            by_loops = {loop.refusal.component: loop.refusal.view.loss
+                        for loop in loops.values() if loop.refusal is not None}
+            network = self._solve(rates, loops, self._accepted(thinned, by_loops))
+            found = self._refusals(network, by_loops, refused, damped=passes >= DAMP_AFTER)
+            if found is None:
+                self._settled_refusals = (inputs, refused)
+                return network
+            refused = found
+        return dataclasses.replace(network, converged=False)
+
+    def _loops(self, closed: list[Workload], rates: dict[str, float], flow: _Flow
+               ) -> dict[str, _Loop]:
+        """Each closed loop as MVA solves it over `flow`, its throughput put in `rates`;
+        several loops to a fixed point, each meeting the others' accepted requests."""
         loops: dict[str, _Loop] = {}
-        for _ in range(10 if len(closed) > 1 else 1):  # several loops: to a fixed point
+        for _ in range(10 if len(closed) > 1 else 1):
             for workload in closed:
-                # the other loops' load is what their accepted requests bring
                 carried = {name: rate * (1.0 - loops[name].refused) if name in loops else rate
                            for name, rate in rates.items()}
                 loops[workload.name] = self._closed(workload, carried, flow)
                 rates[workload.name] = loops[workload.name].rate_rps
-        return self._solve(rates, loops, self._accepted(flow, loops.values()))
+        return loops
 
-    def _accepted(self, flow: _Flow, loops: Iterable[_Loop]) -> _Flow:
-        """`flow` with the visits a closed loop's bounded component refuses making no calls
-        (nor publishes): only the accepted ones go on. Its station takes the loop's
-        refusals (`_Loop.views`), which other traffic there meets too."""
-        refusing = [loop.refusal for loop in loops if loop.refusal is not None]
-        if not refusing:
+    @staticmethod
+    def _refusals(network: _Network, by_loops: Mapping[str, float],
+                  before: Mapping[str, float], damped: bool) -> dict[str, float] | None:
+        """The share each bounded queue refuses of the open network's visits (those a
+        closed loop's refusal sets aside: its thinning is the loop's), or None when it is
+        `before`'s to TOLERANCE. `damped`: halfway from `before`, for a loss that swings
+        (more refused upstream, less load and fewer refusals downstream, and back)."""
+        found = {cname: c.state.loss for cname, c in network.components.items()
+                 if c.state.loss > 0.0 and cname not in by_loops}
+        if all(math.isclose(found.get(c, 0.0), before.get(c, 0.0), rel_tol=TOLERANCE,
+                            abs_tol=NEVER) for c in found.keys() | before.keys()):
+            return None
+        if damped:
+            return {c: (found.get(c, 0.0) + before.get(c, 0.0)) / 2.0
+                    for c in found.keys() | before.keys()}
+        return found
+
+    def _accepted(self, flow: _Flow, losses: Mapping[str, float]) -> _Flow:
+        """`flow` with the visits each component of `losses` refuses (that share of them)
+        making no calls (nor publishes): only the accepted ones go on."""
+        if not any(losses.values()):
             return flow
         matrix = flow.matrix.copy()
         deliveries = {key: row.copy() for key, row in flow.deliveries.items()}
-        for refusal in refusing:
-            rows = [self.index[ref] for ref in self.by_component[refusal.component]]
-            matrix[rows] *= 1.0 - refusal.view.loss
+        for cname, loss in losses.items():
+            rows = [self.index[ref] for ref in self.by_component[cname]]
+            matrix[rows] *= 1.0 - loss
             for row in deliveries.values():
-                row[rows] *= 1.0 - refusal.view.loss
+                row[rows] *= 1.0 - loss
         return self._flow_of(flow.attempts, matrix, deliveries)
 
     # -- attempts --------------------------------------------------------------------------
