@@ -3,6 +3,7 @@
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { tickDecimals, tickRoom, ticks } from "../model/ticks";
 
 export interface Band { from: number; to: number; label: string; colour: string }
 export interface ChartProps {
@@ -14,6 +15,19 @@ export interface ChartProps {
   bands: Band[];
   cursor: number | null;
   onPick?: (t: number) => void;
+}
+
+/** An axis's ticks at round steps, one per `spacing` px of its length at most, labelled with
+ * the step's decimals. */
+function roundTicks(spacing: number, horizontal: boolean): Pick<uPlot.Axis, "splits" | "values"> {
+  return {
+    splits: (u, _axis, min, max) =>
+      ticks(min, max, tickRoom((horizontal ? u.bbox.width : u.bbox.height) / devicePixelRatio, spacing)),
+    values: (_u, splits) => {
+      const digits = splits.length > 1 ? tickDecimals(splits[1] - splits[0]) : 0;
+      return splits.map((v) => v.toLocaleString(undefined, { maximumFractionDigits: digits }));
+    },
+  };
 }
 
 export const PALETTE = ["#1b5fc1", "#d1495b", "#2a9d8f", "#e9a23b", "#7b4fc9", "#4d5b6a", "#c2185b", "#00897b"];
@@ -36,8 +50,8 @@ export function Chart({ title, unit, xMax, x, lines, bands, cursor, onPick }: Ch
       // y from 0, so that 0.79–0.81 does not look like a swing from nothing to everything
       scales: { x: { time: false, range: [0, xMax] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] } },
       // the y axis as wide as its longest tick label ("51,000"), so its unit never covers it
-      axes: [{ label: "t (s)", size: 34, labelSize: 14 },
-        { label: unit, labelSize: 14, size: (_u, values) => Math.max(52, 24 + 7 * Math.max(0, ...(values ?? []).map((v) => String(v).length))) }],
+      axes: [{ label: "t (s)", size: 34, labelSize: 14, ...roundTicks(50, true) },
+        { label: unit, labelSize: 14, ...roundTicks(25, false), size: (_u, values) => Math.max(52, 24 + 7 * Math.max(0, ...(values ?? []).map((v) => String(v).length))) }],
       series: [{}, ...lines.map((line, i) => ({ label: line.label, stroke: PALETTE[i % PALETTE.length], width: 1.6, spanGaps: false }))],
       hooks: {
         drawClear: [(u: uPlot) => {
