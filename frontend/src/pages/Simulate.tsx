@@ -116,14 +116,16 @@ export function SimulatePage() {
           <span className="hint stale" data-testid="stale">the design has changed since this run: the replay draws the design as it ran, with its results; run again to see the change</span>
         )}
       </div>
-      {refusal?.text === text && (
-        <div className="refusal" role="alert" data-testid="refusal">
-          <p>{refusal.message}</p>
-          <button type="button" className="small" onClick={() => setRefusal(null)}>Dismiss</button>
-        </div>
-      )}
-      {run?.result ? <Results result={run.result} graph={ran} layout={layout} /> :
-        <div className="canvas-pane tall"><Canvas graph={graph} layout={layout} /></div>}
+      <div className="simulate-body">
+        {refusal?.text === text && (
+          <div className="refusal" role="alert" data-testid="refusal">
+            <p>{refusal.message}</p>
+            <button type="button" className="small" onClick={() => setRefusal(null)}>Dismiss</button>
+          </div>
+        )}
+        {run?.result ? <Results result={run.result} graph={ran} layout={layout} /> :
+          <div className="canvas-pane tall"><Canvas graph={graph} layout={layout} /></div>}
+      </div>
     </div>
   );
 }
