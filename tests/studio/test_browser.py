@@ -254,10 +254,11 @@ def gallery(server: str) -> Iterator[Any]:
 
 
 @contextmanager
-def replayed(server: str, template: str) -> Iterator[Any]:
+def replayed(server: str, template: str, width: int = 1440) -> Iterator[Any]:
     """A page with `template` opened in the designer and simulated, on the Simulate page."""
     expect = pytest.importorskip("playwright.sync_api").expect
     with gallery(server) as page:
+        page.set_viewport_size({"width": width, "height": 900 if width == 1440 else 768})
         page.locator(f"[data-template={template}]").get_by_role(
             "button", name="Open in designer").click()
         expect(page.get_by_test_id("status")).to_have_text(re.compile(r"^valid"))
@@ -377,6 +378,34 @@ def test_a_design_replays_whole_at_1280_in_chromium(server: str, template: str) 
         slider = page.get_by_test_id("replay-slider").bounding_box()
         assert slider and slider["y"] + slider["height"] <= 800  # the slider still in view
         shot(page, f"23-{template}-replay-1280")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("template", ["canary", "e-commerce", "autoscaling"])
+def test_the_replay_fits_a_1024_window_in_chromium(server: str, template: str) -> None:
+    """In a 1024 × 768 window the replay (its canvas and summary, the time slider's bar and
+    the charts under it) stays within the window's width: nothing is cut off on the right
+    and the page does not scroll sideways."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    with replayed(server, template, 1024) as page:
+        expect(page.locator(".chart").first).to_be_visible()
+        page.wait_for_timeout(300)  # the charts' resize
+        # main scrolls: its right edge is the window's less its scrollbar
+        width = page.evaluate("() => document.querySelector('main').clientWidth")
+        shot(page, f"25-{template}-replay-1024")
+        page.locator(".charts").scroll_into_view_if_needed()
+        shot(page, f"25-{template}-replay-1024-charts")
+        # what scrolls sideways or hides its overflow, bar the canvas's own pane
+        cut = page.evaluate("() => [...document.querySelectorAll('main, main *')].filter("
+                            "(e) => !e.closest('.react-flow') && e.scrollWidth > e.clientWidth"
+                            " + 1 && getComputedStyle(e).overflowX !== 'visible').map("
+                            "(e) => e.className)")
+        assert cut in ([], ["queues-table"]), cut  # a wide table of queues may scroll
+        parts = ".replay-canvas, .summary, [data-testid=replay] > *, .chart, .chart canvas"
+        for part in page.locator(parts).all():
+            box = part.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, \
+                (part.evaluate("(e) => e.outerHTML.slice(0, 80)"), box, width)
 
 
 @pytest.mark.slow
@@ -873,6 +902,9 @@ def test_a_save_over_anothers_and_a_run_over_the_budget_ask_first_in_chromium(
             "button", name="open").click()
         expect(page.get_by_label("design name")).to_have_value("too-long")
         page.click("a[data-page=simulate]")
+        canvas = page.locator(".canvas-pane.tall")
+        expect(canvas).to_be_visible()
+        before = canvas.bounding_box()
         page.once("dialog", answer(False))
         page.get_by_test_id("run").click()
         # declined: the estimate and its advice stay on the page, past a notice's 6 s,
@@ -884,6 +916,13 @@ def test_a_save_over_anothers_and_a_run_over_the_budget_ask_first_in_chromium(
         page.wait_for_timeout(6500)
         expect(refusal).to_be_visible()
         shot(page, "31-refused")
+        # over the canvas's top, which stays where it was (it went 70 px down, its bottom
+        # past the window's), not pushing it
+        assert canvas.bounding_box() == before
+        assert before and before["y"] + before["height"] <= 900
+        box = refusal.bounding_box()
+        assert box and before["y"] <= box["y"] and box["y"] + box["height"] <= \
+            before["y"] + before["height"] / 2
         assert asked[-1].startswith("refused: this run is estimated at")
         assert "over the 10 min budget" in asked[-1]  # and, past it, the studio's own limit
         assert "For the studio's wall-clock limit: shorten simulation.duration to " in asked[-1]
