@@ -322,19 +322,16 @@ class CacheArea(Area):
         now = kernel.now
         key = frame.key
         if cause == OK:
-            loads = self.loads.get(key)
-            if loads is not None:
-                loads.last_write = now  # loads in flight read the old value
-            entry = self.entries.get(key)
-            if self.policy == WRITE_THROUGH:
-                self._store(kernel, key, self._delta(key), frame.rep.index)
-            elif self.policy == INVALIDATE:
-                if entry is not None:
+            if self.policy == NO_UPDATE:
+                self._changed_under(key, now)
+            else:
+                loads = self.loads.get(key)
+                if loads is not None:
+                    loads.last_write = now  # loads in flight read the old value
+                if self.policy == WRITE_THROUGH:
+                    self._store(kernel, key, self._delta(key), frame.rep.index)
+                elif key in self.entries:  # invalidate
                     del self.entries[key]
-            elif entry is not None:
-                entry.last_write = now
-                if entry.stale_since < 0.0:
-                    entry.stale_since = now
         if not frame.dead:
             kernel.step_done(frame, cause)
 
@@ -346,8 +343,12 @@ class CacheArea(Area):
         parent = frame.parent
         if frame.root is self.background or (parent is not None and parent.op.comp is self.comp):
             return
-        now = kernel.now
-        key = frame.key
+        self._changed_under(frame.key, kernel.now)
+
+    def _changed_under(self, key: int, now: float) -> None:
+        """The backend's value of `key` changed at `now` and this cache did not store it (a
+        write with `none`, or one past the cache): loads in flight read the old value, and
+        the entry is stale from the first such write until it expires."""
         loads = self.loads.get(key)
         if loads is not None:
             loads.last_write = now
