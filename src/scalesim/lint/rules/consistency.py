@@ -92,11 +92,11 @@ def _stale_writes(ctx: Context, name: str, caching: Caching) -> str | None:
         ways.append("a load that read the old value before a write can store it after the "
                     "write deleted the entry (the cache-aside race)")
     written = set(cached_data_writes(ctx.system, name))
-    bypass = sorted({edge.source for edge in ctx.graph.edges
-                     if edge.target in written and component_of(edge.source) != name})
-    if bypass:
-        targets = sorted({edge.target for edge in ctx.graph.edges
-                          if edge.target in written and edge.source in bypass})
+    past = [edge for edge in ctx.graph.edges
+            if edge.target in written and component_of(edge.source) != name]
+    if past:
+        bypass = sorted({edge.source for edge in past})
+        targets = sorted({edge.target for edge in past})
         ways.append(f"{', '.join(bypass)} write{'s' if len(bypass) == 1 else ''} "
                     f"{', '.join(targets)} past the cache, which never hears of it")
     return "; ".join(ways) or None
